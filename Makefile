@@ -1,0 +1,64 @@
+# IAM Warden. `make demo` and `make test` work on a fresh machine: they create
+# .venv with CPython 3.13 and install the pinned requirements first.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+VENV := .venv
+BIN := $(CURDIR)/$(VENV)/bin
+# The venv's bin first: sam build's python3.13 builder and cfn-lint come from there.
+export PATH := $(BIN):$(PATH)
+export SAM_CLI_TELEMETRY := 0
+export AWS_DEFAULT_REGION ?= us-east-1
+
+# CPython 3.13: python3.13 on PATH if it runs, else a pyenv-installed 3.13.
+PYTHON313 := $(shell for p in python3.13 $${PYENV_ROOT:-$$HOME/.pyenv}/versions/3.13*/bin/python3.13; do \
+	"$$p" -c 'import sys; assert sys.version_info[:2] == (3, 13)' >/dev/null 2>&1 && { echo "$$p"; break; }; done)
+
+.PHONY: help venv test lint typecheck unit sam demo bench lock clean
+
+help:
+	@echo "make demo   judge the sample events in events/ and print the verdicts"
+	@echo "make test   ruff, mypy, pytest, sam validate --lint, sam build"
+	@echo "make bench  events judged per second; handler cold-import cost"
+
+$(VENV)/.installed: requirements-dev.txt pyproject.toml
+	@test -n "$(PYTHON313)" || { echo "CPython 3.13 not found: install it (e.g. pyenv install 3.13) and retry" >&2; exit 1; }
+	test -x $(BIN)/python || $(PYTHON313) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	touch $@
+
+venv: $(VENV)/.installed
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: venv
+	$(BIN)/mypy
+
+unit: venv
+	$(BIN)/python -m pytest
+
+sam: venv
+	$(BIN)/sam validate --lint --template template.yaml
+	$(BIN)/sam build --template template.yaml --build-dir .aws-sam/build
+
+test: lint typecheck unit sam
+
+demo: venv
+	$(BIN)/iamwarden evaluate --format text --config events/settings.yaml events/*.json
+
+bench: venv
+	$(BIN)/python bench/bench.py
+
+# Re-resolve every pin from requirements-dev.in (needs the package index).
+lock:
+	rm -rf .venv-lock && $(PYTHON313) -m venv .venv-lock
+	.venv-lock/bin/pip install --quiet -r requirements-dev.in
+	.venv-lock/bin/pip freeze --exclude-editable | sed '/^iamwarden/d' > requirements-dev.txt
+	rm -rf .venv-lock
+
+clean:
+	rm -rf $(VENV) .aws-sam .mypy_cache .ruff_cache .pytest_cache .hypothesis

@@ -1,0 +1,47 @@
+"""Enforcer Lambda: wires Powertools to the iamwarden core, nothing more.
+
+It judges each EventBridge CloudTrail event and records the verdict. Acting on
+findings (alert, remediate) arrives with the enforcer issue; until then the
+plan is logged, never executed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from iamwarden.engine import judge_event
+from iamwarden.findings import Judgement
+from iamwarden.settings import Settings
+
+logger = Logger()
+metrics = Metrics()
+tracer = Tracer()
+SETTINGS = Settings()
+
+
+@logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    judgement = judge_event(event, SETTINGS)
+    return record(judgement)
+
+
+def record(judgement: Judgement) -> dict[str, Any]:
+    """Log the verdict with the event id and rule as keys, and count it."""
+    change = judgement.change
+    logger.append_keys(event_id=change.event_id if change else None, rule=",".join(judgement.rule_ids) or None)
+    metrics.add_metric(name=judgement.verdict.value.capitalize(), unit=MetricUnit.Count, value=1)
+    for finding in judgement.findings:
+        metrics.add_metric(name="Findings", unit=MetricUnit.Count, value=1)
+        logger.warning("guardrail finding", extra={"finding": finding.to_dict()})
+    logger.info(judgement.reason, extra={"verdict": judgement.verdict.value, "resource": judgement.resource_arn})
+    return {
+        "verdict": judgement.verdict.value,
+        "reason": judgement.reason,
+        "findings": [finding.to_dict() for finding in judgement.findings],
+    }

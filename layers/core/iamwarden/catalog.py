@@ -1,0 +1,145 @@
+"""The guardrail catalogue: every rule's id, events, settings and plain-language risk.
+
+Pure data, shared by the settings model (which validates per-rule options),
+the rules, the CLI and, later, alerts and metrics. Rule ids are stable: they
+name SSM parameters (``/<prefix>/rules/<id>/...``), metrics and alerts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class Severity(StrEnum):
+    CRITICAL = "critical"
+    HIGH = "high"
+    MEDIUM = "medium"
+    LOW = "low"
+
+
+class Mode(StrEnum):
+    """What the enforcer does with a rule's findings."""
+
+    OFF = "off"
+    ALERT = "alert"
+    REMEDIATE = "remediate"
+
+
+@dataclass(frozen=True, slots=True)
+class OptionSpec:
+    """One per-rule setting: a list of patterns, or one choice among fixed values."""
+
+    kind: str  # "patterns" | "choice"
+    default: tuple[str, ...] | str
+    doc: str
+    choices: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class RuleSpec:
+    """What a rule guards and how operators tune it."""
+
+    id: str
+    title: str
+    event_source: str
+    event_names: frozenset[str]
+    risk: str
+    options: Mapping[str, OptionSpec] = field(default_factory=dict)
+
+
+COMMON_OPTIONS: Mapping[str, OptionSpec] = {
+    "mode": OptionSpec("choice", Mode.ALERT.value, "off, alert or remediate", tuple(m.value for m in Mode)),
+    "allow_actors": OptionSpec(
+        "patterns", (), "ARN patterns of callers (user, role or session issuer) whose changes are accepted"
+    ),
+    "allow_resources": OptionSpec("patterns", (), "ARN patterns of resources this rule leaves alone"),
+}
+
+#: Basic execution policies that service roles legitimately need (AWS-managed, narrowly scoped).
+DEFAULT_ALLOWED_MANAGED_POLICIES = (
+    "service-role/AWSLambdaBasicExecutionRole",
+    "service-role/AWSLambdaVPCAccessExecutionRole",
+    "service-role/AWSLambdaSQSQueueExecutionRole",
+    "service-role/AWSLambdaKinesisExecutionRole",
+    "service-role/AWSLambdaDynamoDBExecutionRole",
+    "AWSXRayDaemonWriteAccess",
+    "AWSXrayWriteOnlyAccess",
+    "service-role/AmazonECSTaskExecutionRolePolicy",
+    "service-role/AmazonEC2ContainerServiceforEC2Role",
+    "AmazonSSMManagedInstanceCore",
+)
+
+IAM_USER_CREATED = RuleSpec(
+    id="iam-user-created",
+    title="IAM user created",
+    event_source="iam.amazonaws.com",
+    event_names=frozenset({"CreateUser"}),
+    risk=(
+        "IAM users carry long-lived passwords and access keys that leak and never expire; "
+        "this organisation gives people and workloads roles through federation instead."
+    ),
+    options={
+        "allow_paths": OptionSpec("patterns", (), "user path prefixes that may hold users, e.g. /service-accounts/"),
+        "allow_names": OptionSpec("patterns", (), "user name patterns that may be created, e.g. svc-smtp-*"),
+        "remediation": OptionSpec(
+            "choice",
+            "quarantine",
+            "quarantine (reversible: deny-all policy, keys off, no console) or delete (irreversible)",
+            ("quarantine", "delete"),
+        ),
+    },
+)
+
+MANAGED_POLICY_ATTACHED = RuleSpec(
+    id="managed-policy-attached",
+    title="AWS-managed policy attached",
+    event_source="iam.amazonaws.com",
+    event_names=frozenset({"AttachRolePolicy", "AttachUserPolicy", "AttachGroupPolicy"}),
+    risk=(
+        "AWS-managed policies grant whole services on every resource in the account, "
+        "far more than any one application needs."
+    ),
+    options={
+        "allow_policies": OptionSpec(
+            "patterns",
+            DEFAULT_ALLOWED_MANAGED_POLICIES,
+            "AWS-managed policies that may be attached, by name or path/name (e.g. service-role/AWSLambdaBasicExecutionRole)",
+        ),
+    },
+)
+
+S3_BUCKET_POLICY_PUBLIC = RuleSpec(
+    id="s3-bucket-policy-public",
+    title="Bucket policy open to the public",
+    event_source="s3.amazonaws.com",
+    event_names=frozenset({"PutBucketPolicy"}),
+    risk="A bucket policy that lets in everyone exposes the bucket's data to anyone on the internet.",
+)
+
+S3_BUCKET_POLICY_CROSS_ACCOUNT = RuleSpec(
+    id="s3-bucket-policy-cross-account",
+    title="Bucket policy shared with an untrusted account",
+    event_source="s3.amazonaws.com",
+    event_names=frozenset({"PutBucketPolicy"}),
+    risk=(
+        "A bucket policy that lets in accounts outside the organisation hands the data to people "
+        "this organisation does not control and cannot audit."
+    ),
+)
+
+RULES: Mapping[str, RuleSpec] = {
+    spec.id: spec
+    for spec in (IAM_USER_CREATED, MANAGED_POLICY_ATTACHED, S3_BUCKET_POLICY_PUBLIC, S3_BUCKET_POLICY_CROSS_ACCOUNT)
+}
+
+#: (eventSource, eventName) pairs that at least one rule guards.
+GUARDED_EVENTS: frozenset[tuple[str, str]] = frozenset(
+    (spec.event_source, name) for spec in RULES.values() for name in spec.event_names
+)
+
+
+def options_of(rule_id: str) -> Mapping[str, OptionSpec]:
+    """All settings of a rule: the common ones plus its own."""
+    return {**COMMON_OPTIONS, **RULES[rule_id].options}

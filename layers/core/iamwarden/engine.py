@@ -1,0 +1,116 @@
+"""Judge one CloudTrail change against the guardrails: the verdict everything acts on.
+
+Order matters and is part of the contract. A change is ``ignored`` (with the
+reason) when no guardrail covers it, when the call failed (errorCode), when it
+is read-only, when IAM Warden's own role made it (matched on the session
+issuer's role name, never on the session name, which the caller chooses), when
+an AWS service or a service-linked role made it, or when its account is not
+managed. A break-glass principal's change is judged but stays ``ignored``:
+its findings are alert-only and carry no plan.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from iamwarden.arns import role_name_of
+from iamwarden.catalog import Mode
+from iamwarden.events import CloudTrailChange, parse_event
+from iamwarden.exceptions import InvalidEventError
+from iamwarden.findings import Finding, Judgement, Verdict
+from iamwarden.rules import GUARDRAILS_BY_EVENT, RuleContext
+from iamwarden.settings import Settings, matches_any
+
+SERVICE_LINKED_ROLE_PATH = ":role/aws-service-role/"
+
+
+def judge_event(raw: str | bytes | Mapping[str, Any], settings: Settings) -> Judgement:
+    """Parse and judge one EventBridge event; malformed input is an ``invalid`` judgement."""
+    try:
+        change = parse_event(raw)
+    except InvalidEventError as exc:
+        return Judgement(Verdict.INVALID, str(exc))
+    return judge_change(change, settings)
+
+
+def judge_change(change: CloudTrailChange, settings: Settings) -> Judgement:
+    """Judge a parsed change."""
+    guardrails = GUARDRAILS_BY_EVENT.get((change.event_source, change.event_name), ())
+    if not guardrails:
+        return _ignored(change, f"not guarded: no rule covers {change.event_source} {change.event_name}")
+    if change.failed:
+        return _ignored(change, f"failed call ({change.error_code}): it changed nothing")
+    if change.read_only:
+        return _ignored(change, "read-only call: it changed nothing")
+    actor = change.actor
+    issuer = actor.session_issuer_arn or ""
+    issuer_role = role_name_of(issuer) if actor.session_issuer_type in (None, "Role") else None
+    if issuer_role and settings.is_own_role(issuer_role):
+        return _ignored(change, f"made by IAM Warden's own role {issuer_role}")
+    if actor.type == "AWSService":
+        return _ignored(change, f"made by the AWS service {actor.invoked_by or 'unknown'}")
+    if SERVICE_LINKED_ROLE_PATH in issuer:
+        return _ignored(change, f"made by the service-linked role {issuer_role}")
+    if not settings.manages(change.account):
+        return _ignored(change, f"account {change.account} is not managed by IAM Warden")
+    break_glass = settings.is_break_glass(actor.arn, issuer)
+
+    context = RuleContext(change, settings, alert_only=break_glass is not None)
+    rule_ids: list[str] = []
+    findings: list[Finding] = []
+    compliant: list[str] = []
+    switched_off: list[str] = []
+    resource_arn: str | None = None
+    try:
+        for guardrail in guardrails:
+            active = [spec.id for spec in guardrail.specs if settings.rule(spec.id).mode is not Mode.OFF]
+            switched_off.extend(spec.id for spec in guardrail.specs if spec.id not in active)
+            if not active:
+                continue
+            rule_ids.extend(active)
+            evaluation = guardrail.evaluate(context)
+            resource_arn = resource_arn or evaluation.resource_arn
+            compliant.extend(evaluation.compliant)
+            for finding in evaluation.findings:
+                if finding.rule_id not in active:
+                    continue
+                exemption = _exemption(finding, settings, issuer)
+                if exemption:
+                    compliant.append(exemption)
+                else:
+                    findings.append(finding)
+    except InvalidEventError as exc:
+        return Judgement(Verdict.INVALID, str(exc), change, rule_ids=tuple(rule_ids))
+
+    if not rule_ids:
+        return _ignored(change, f"rule {', '.join(switched_off)} is off")
+    if findings and break_glass:
+        return Judgement(
+            Verdict.IGNORED,
+            f"made by break-glass principal {break_glass}: alerted, never remediated",
+            change,
+            tuple(findings),
+            tuple(rule_ids),
+            resource_arn,
+        )
+    if findings:
+        reason = " ".join(finding.reason for finding in findings)
+        return Judgement(Verdict.VIOLATION, reason, change, tuple(findings), tuple(rule_ids), resource_arn)
+    return Judgement(Verdict.COMPLIANT, "; ".join(compliant) or "compliant", change, (), tuple(rule_ids), resource_arn)
+
+
+def _exemption(finding: Finding, settings: Settings, issuer: str) -> str | None:
+    """The allowlist entry that exempts ``finding``, described, or None."""
+    rule = settings.rule(finding.rule_id)
+    actor = finding.actor
+    for arn in (actor.arn, issuer):
+        if arn and matches_any(arn, rule.allow_actors):
+            return f"{arn} is allowed by rules/{finding.rule_id}/allow_actors"
+    if matches_any(finding.resource_arn, rule.allow_resources):
+        return f"{finding.resource_arn} is allowed by rules/{finding.rule_id}/allow_resources"
+    return None
+
+
+def _ignored(change: CloudTrailChange, reason: str) -> Judgement:
+    return Judgement(Verdict.IGNORED, reason, change)

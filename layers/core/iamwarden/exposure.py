@@ -1,0 +1,205 @@
+"""Who a resource-policy statement lets in, judged against the trusted boundary.
+
+A statement's Principal says who may call; restricting conditions can narrow
+that to an organisation, accounts or a network path. ``exposure_of`` folds
+both into an ``Exposure``: public, which untrusted principals, or safe.
+
+Narrowing is taken only when it provably holds, because a security tool must
+not call a public grant private on a guess:
+
+* Only positive operators narrow (``StringEquals``, ``StringLike``,
+  ``StringEqualsIgnoreCase``, ``ArnEquals``, ``ArnLike``); a negated operator
+  (``StringNotEquals``) still lets in everyone it does not name.
+* ``...IfExists`` and ``ForAllValues:`` match when the key is absent from the
+  request, and anonymous requests carry no ``aws:PrincipalOrgID``, so neither
+  narrows. ``ForAnyValue:`` is documented only for multivalued keys; on a
+  single-valued key its behaviour is a known trap, so it narrows only on
+  ``aws:PrincipalOrgPaths`` (multivalued).
+* A value whose account or organisation part holds a wildcard (``o-*``,
+  ``arn:aws:iam::*:role/x``) bounds nothing, so it does not narrow.
+* ``Null`` only tests presence, never who, so it does not narrow.
+* ``aws:SourceIp`` does not narrow: an IP range is not an identity, and
+  public grants limited to an office range are still reachable by anyone there.
+* ``aws:SourceVpce``/``aws:SourceVpc`` narrow to a private network path; a
+  VPC endpoint id cannot be attributed to an account offline, so such a grant
+  is judged not public and not cross-account.
+
+Deny statements never widen access, so they have no exposure.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from iamwarden.policy import Condition, Principal, Statement
+
+_ACCOUNT_ID = re.compile(r"^\d{12}$")
+_ORG_ID = re.compile(r"^o-[a-z0-9]{10,32}$")
+_POSITIVE_OPERATORS = frozenset({"stringequals", "stringlike", "stringequalsignorecase", "arnequals", "arnlike"})
+_ORG_KEYS = frozenset({"aws:principalorgid", "aws:principalorgpaths"})
+_ACCOUNT_KEYS = frozenset({"aws:principalaccount", "aws:sourceaccount", "aws:sourceowner"})
+_ARN_KEYS = frozenset({"aws:principalarn", "aws:sourcearn"})
+_NETWORK_KEYS = frozenset({"aws:sourcevpce", "aws:sourcevpc"})
+RESTRICTING_KEYS = _ORG_KEYS | _ACCOUNT_KEYS | _ARN_KEYS | _NETWORK_KEYS
+#: AWS-owned pseudo accounts that appear in principal ARNs (CloudFront origin access identities).
+_AWS_OWNED_ACCOUNTS = frozenset({"cloudfront"})
+
+
+@dataclass(frozen=True, slots=True)
+class TrustBoundary:
+    """The accounts and organisation whose principals are trusted."""
+
+    own_account: str
+    trusted_accounts: frozenset[str] = frozenset()
+    organization_id: str | None = None
+
+    def trusts_account(self, account: str) -> bool:
+        return account == self.own_account or account in self.trusted_accounts
+
+    def trusts_organization(self, organization: str) -> bool:
+        return self.organization_id is not None and organization == self.organization_id
+
+
+@dataclass(frozen=True, slots=True)
+class Exposure:
+    """Who one statement lets in, beyond the trusted boundary.
+
+    ``untrusted`` holds readable labels: bare account ids, ``organization o-…``,
+    ``federated …`` or ``canonical user …``. ``narrowed_by`` names the
+    condition keys that limited a broader Principal.
+    """
+
+    public: bool = False
+    untrusted: frozenset[str] = frozenset()
+    services: frozenset[str] = frozenset()
+    trusted: frozenset[str] = frozenset()
+    narrowed_by: tuple[str, ...] = field(default=())
+
+    @property
+    def safe(self) -> bool:
+        return not self.public and not self.untrusted
+
+    @property
+    def untrusted_accounts(self) -> frozenset[str]:
+        return frozenset(label for label in self.untrusted if _ACCOUNT_ID.match(label))
+
+
+_NO_EXPOSURE = Exposure()
+
+
+def exposure_of(statement: Statement, boundary: TrustBoundary) -> Exposure:
+    """Classify who ``statement`` lets in: public, untrusted principals, or nobody outside."""
+    if not statement.allows:
+        return _NO_EXPOSURE
+    if statement.not_principal is not None:
+        # Allow + NotPrincipal grants everyone except the listed principals.
+        base = Exposure(public=True)
+    elif statement.principal is None:
+        return _NO_EXPOSURE
+    else:
+        base = _principal_exposure(statement.principal, boundary)
+    if base.safe:
+        return base
+    return _narrow(base, statement.conditions, boundary)
+
+
+def _principal_exposure(principal: Principal, boundary: TrustBoundary) -> Exposure:
+    public = principal.everyone
+    untrusted: set[str] = set()
+    trusted: set[str] = set()
+    services = set(principal.service)
+    for entry in principal.aws:
+        if entry == "*":
+            continue
+        account = _account_of_principal(entry)
+        if account is None:
+            public = True  # a wildcard or unreadable account part bounds nothing
+        elif account in _AWS_OWNED_ACCOUNTS:
+            services.add(entry)
+        elif boundary.trusts_account(account):
+            trusted.add(account)
+        else:
+            untrusted.add(account)
+    untrusted.update(f"federated {name}" for name in principal.federated)
+    untrusted.update(f"canonical user {name}" for name in principal.canonical_user)
+    return Exposure(public=public, untrusted=frozenset(untrusted), services=frozenset(services), trusted=frozenset(trusted))
+
+
+def _account_of_principal(entry: str) -> str | None:
+    if _ACCOUNT_ID.match(entry):
+        return entry
+    return _account_of_arn(entry)
+
+
+def _account_of_arn(arn: str) -> str | None:
+    parts = arn.split(":", 5)
+    if len(parts) < 6 or parts[0] != "arn":
+        return None
+    account = parts[4]
+    if account in _AWS_OWNED_ACCOUNTS or _ACCOUNT_ID.match(account):
+        return account
+    return None
+
+
+def _narrow(base: Exposure, conditions: Iterable[Condition], boundary: TrustBoundary) -> Exposure:
+    """Apply restricting conditions; conditions are ANDed, so any one that binds narrows."""
+    narrowest: tuple[Condition, frozenset[str]] | None = None
+    for condition in conditions:
+        audiences = _audiences(condition)
+        if audiences is None:
+            continue
+        untrusted = frozenset(label for label in audiences if not _trusted_audience(label, boundary))
+        if not untrusted:
+            return Exposure(trusted=audiences, services=base.services, narrowed_by=(condition.key,))
+        if narrowest is None or len(untrusted) < len(narrowest[1]):
+            narrowest = (condition, untrusted)
+    if narrowest is None:
+        return base
+    condition, untrusted = narrowest
+    if not base.public:
+        # The Principal already names who; a condition can only shrink that set.
+        return Exposure(untrusted=base.untrusted, services=base.services, narrowed_by=(condition.key,))
+    return Exposure(untrusted=untrusted, services=base.services, narrowed_by=(condition.key,))
+
+
+def _audiences(condition: Condition) -> frozenset[str] | None:
+    """The set of principals a restricting condition admits, or None if it does not bound them."""
+    key = condition.key
+    if key not in RESTRICTING_KEYS or condition.operator.lower() not in _POSITIVE_OPERATORS:
+        return None
+    if condition.if_exists or condition.qualifier == "ForAllValues":
+        return None
+    if condition.qualifier == "ForAnyValue" and key != "aws:principalorgpaths":
+        return None
+    labels: set[str] = set()
+    for value in condition.values:
+        label = _audience(key, value)
+        if label is None:
+            return None
+        labels.add(label)
+    return frozenset(labels) if labels else None
+
+
+def _audience(key: str, value: str) -> str | None:
+    if key == "aws:principalorgid":
+        return f"organization {value}" if _ORG_ID.match(value) else None
+    if key == "aws:principalorgpaths":
+        organization = value.split("/", 1)[0]
+        return f"organization {organization}" if _ORG_ID.match(organization) else None
+    if key in _ACCOUNT_KEYS:
+        return value if _ACCOUNT_ID.match(value) else None
+    if key in _ARN_KEYS:
+        account = _account_of_arn(value)
+        return account if account is not None and account not in _AWS_OWNED_ACCOUNTS else None
+    # network keys: an exact endpoint or VPC id
+    return None if ("*" in value or "?" in value or not value) else f"network {value}"
+
+
+def _trusted_audience(label: str, boundary: TrustBoundary) -> bool:
+    if label.startswith("organization "):
+        return boundary.trusts_organization(label.removeprefix("organization "))
+    if label.startswith("network "):
+        return True
+    return boundary.trusts_account(label)

@@ -1,0 +1,154 @@
+"""What the guardrails decide, as data: verdicts, findings and remediation plans.
+
+Rules only decide; an executor (the enforcer) acts. A plan is a list of
+``RemediationStep``s naming the action, the exact target and parameters, and
+each action declares the IAM permissions it needs so the enforcer's own role
+can be checked to grant exactly their union.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from iamwarden.catalog import Mode, Severity
+from iamwarden.events import Actor, CloudTrailChange
+
+
+class Verdict(StrEnum):
+    VIOLATION = "violation"
+    COMPLIANT = "compliant"
+    IGNORED = "ignored"
+    INVALID = "invalid"
+
+
+class StepAction(StrEnum):
+    """Remediation actions, each with the IAM actions it needs (``permissions``)."""
+
+    QUARANTINE_USER = "quarantine_user"
+    DELETE_USER = "delete_user"
+    DETACH_MANAGED_POLICY = "detach_managed_policy"
+    REMOVE_BUCKET_POLICY_STATEMENTS = "remove_bucket_policy_statements"
+
+    @property
+    def permissions(self) -> tuple[str, ...]:
+        return STEP_PERMISSIONS[self]
+
+
+STEP_PERMISSIONS: Mapping[StepAction, tuple[str, ...]] = {
+    StepAction.QUARANTINE_USER: (
+        "iam:GetUser",
+        "iam:PutUserPolicy",
+        "iam:ListAccessKeys",
+        "iam:UpdateAccessKey",
+        "iam:GetLoginProfile",
+        "iam:DeleteLoginProfile",
+        "iam:TagUser",
+    ),
+    StepAction.DELETE_USER: (
+        "iam:GetUser",
+        "iam:ListAccessKeys",
+        "iam:DeleteAccessKey",
+        "iam:DeleteLoginProfile",
+        "iam:ListMFADevices",
+        "iam:DeactivateMFADevice",
+        "iam:DeleteVirtualMFADevice",
+        "iam:ListSigningCertificates",
+        "iam:DeleteSigningCertificate",
+        "iam:ListSSHPublicKeys",
+        "iam:DeleteSSHPublicKey",
+        "iam:ListServiceSpecificCredentials",
+        "iam:DeleteServiceSpecificCredential",
+        "iam:ListGroupsForUser",
+        "iam:RemoveUserFromGroup",
+        "iam:ListUserPolicies",
+        "iam:DeleteUserPolicy",
+        "iam:ListAttachedUserPolicies",
+        "iam:DetachUserPolicy",
+        "iam:DeleteUser",
+    ),
+    StepAction.DETACH_MANAGED_POLICY: (
+        "iam:ListAttachedRolePolicies",
+        "iam:ListAttachedUserPolicies",
+        "iam:ListAttachedGroupPolicies",
+        "iam:DetachRolePolicy",
+        "iam:DetachUserPolicy",
+        "iam:DetachGroupPolicy",
+    ),
+    StepAction.REMOVE_BUCKET_POLICY_STATEMENTS: ("s3:GetBucketPolicy", "s3:PutBucketPolicy", "s3:DeleteBucketPolicy"),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class RemediationStep:
+    """One action of a plan against one exact target."""
+
+    action: StepAction
+    target: str
+    parameters: Mapping[str, Any] = field(default_factory=dict)
+    summary: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "action": self.action.value,
+            "target": self.target,
+            "parameters": dict(self.parameters),
+            "summary": self.summary,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One guardrail violation by one change, with the plan that would undo it."""
+
+    rule_id: str
+    severity: Severity
+    resource_arn: str
+    account: str
+    region: str
+    actor: Actor
+    event_id: str
+    event_name: str
+    reason: str
+    mode: Mode
+    plan: tuple[RemediationStep, ...] = ()
+    offending: tuple[Mapping[str, Any], ...] = ()
+    alert_only: bool = False
+
+    @property
+    def finding_id(self) -> str:
+        """Stable id: the same CloudTrail event and rule always give the same finding id."""
+        return hashlib.sha256(f"{self.event_id}/{self.rule_id}".encode()).hexdigest()[:20]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "finding_id": self.finding_id,
+            "rule": self.rule_id,
+            "severity": self.severity.value,
+            "resource": self.resource_arn,
+            "account": self.account,
+            "region": self.region,
+            "actor": self.actor.display,
+            "event_id": self.event_id,
+            "event_name": self.event_name,
+            "reason": self.reason,
+            "mode": self.mode.value,
+            "alert_only": self.alert_only,
+            "offending": [dict(item) for item in self.offending],
+            "plan": [step.to_dict() for step in self.plan],
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Judgement:
+    """The verdict on one event: why, and the findings (empty unless something offends)."""
+
+    verdict: Verdict
+    reason: str
+    change: CloudTrailChange | None = None
+    findings: tuple[Finding, ...] = ()
+    rule_ids: tuple[str, ...] = ()
+    resource_arn: str | None = None

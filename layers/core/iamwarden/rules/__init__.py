@@ -1,0 +1,26 @@
+"""The guardrails, indexed by the CloudTrail events they judge."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from iamwarden.rules.base import Evaluation, Guardrail, RuleContext
+from iamwarden.rules.bucket_policy import BucketPolicyRule
+from iamwarden.rules.iam_user import IamUserCreatedRule
+from iamwarden.rules.managed_policy import ManagedPolicyAttachedRule
+
+GUARDRAILS: tuple[Guardrail, ...] = (IamUserCreatedRule(), ManagedPolicyAttachedRule(), BucketPolicyRule())
+
+
+def _index(guardrails: tuple[Guardrail, ...]) -> Mapping[tuple[str, str], tuple[Guardrail, ...]]:
+    index: dict[tuple[str, str], list[Guardrail]] = {}
+    for guardrail in guardrails:
+        events = {(spec.event_source, name) for spec in guardrail.specs for name in spec.event_names}
+        for event in events:
+            index.setdefault(event, []).append(guardrail)
+    return {event: tuple(found) for event, found in index.items()}
+
+
+GUARDRAILS_BY_EVENT = _index(GUARDRAILS)
+
+__all__ = ["GUARDRAILS", "GUARDRAILS_BY_EVENT", "Evaluation", "Guardrail", "RuleContext"]

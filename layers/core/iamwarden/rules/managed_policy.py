@@ -1,0 +1,91 @@
+"""``managed-policy-attached``: AWS-managed policies are too broad for any one workload."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from fnmatch import fnmatchcase
+from typing import ClassVar
+
+from iamwarden.arns import iam_arn
+from iamwarden.catalog import MANAGED_POLICY_ATTACHED, RuleSpec, Severity
+from iamwarden.exceptions import InvalidEventError
+from iamwarden.findings import RemediationStep, StepAction
+from iamwarden.rules.base import Evaluation, RuleContext
+
+_AWS_MANAGED = re.compile(r"^arn:aws[a-z-]*:iam::aws:policy/(?P<path_name>.+)$")
+_PRINCIPAL_PARAMETER = {
+    "AttachRolePolicy": ("role", "roleName"),
+    "AttachUserPolicy": ("user", "userName"),
+    "AttachGroupPolicy": ("group", "groupName"),
+}
+
+#: AWS-managed policies that are admin-equivalent or let the holder make itself so.
+ADMIN_EQUIVALENT: Mapping[str, str] = {
+    "AdministratorAccess": "gives full control of every service and resource in the account",
+    "AdministratorAccess-Amplify": "gives administrator access to Amplify and the services behind it, IAM included",
+    "AdministratorAccess-AWSElasticBeanstalk": "gives administrator access to Elastic Beanstalk, including passing any role",
+    "IAMFullAccess": "gives full control of IAM, enough to grant itself anything",
+    "PowerUserAccess": "gives full access to every service except IAM user management",
+    "AWSOrganizationsFullAccess": "gives full control of the AWS Organization and its accounts",
+}
+_BROAD: Mapping[str, str] = {
+    "ReadOnlyAccess": "lets it read everything in the account, including the data in every bucket and table",
+    "ViewOnlyAccess": "lets it list and describe every resource in the account",
+}
+
+
+class ManagedPolicyAttachedRule:
+    """Attach{Role,User,Group}Policy of an AWS-managed policy not on the allowlist."""
+
+    specs: ClassVar[tuple[RuleSpec, ...]] = (MANAGED_POLICY_ATTACHED,)
+
+    def evaluate(self, context: RuleContext) -> Evaluation:
+        change = context.change
+        kind, parameter = _PRINCIPAL_PARAMETER[change.event_name]
+        principal = context.request_text(parameter)
+        policy_arn = context.request_text("policyArn")
+        arn = iam_arn(context.partition, change.account, kind, principal)
+        evaluation = Evaluation(resource_arn=arn)
+        match = _AWS_MANAGED.match(policy_arn)
+        if match is None:
+            if not policy_arn.startswith("arn:"):
+                raise InvalidEventError(f"detail.requestParameters.policyArn is not an ARN: {policy_arn!r}")
+            evaluation.compliant.append(f"{policy_arn} is a customer-managed policy, not an AWS-managed one")
+            return evaluation
+        path_name = match["path_name"]
+        name = path_name.rsplit("/", 1)[-1]
+        allowed = context.rule(MANAGED_POLICY_ATTACHED.id).patterns("allow_policies")
+        hit = next((p for p in allowed if fnmatchcase(path_name, p) or fnmatchcase(name, p) or p == policy_arn), None)
+        if hit is not None:
+            evaluation.compliant.append(
+                f"{name} is allowed by rules/{MANAGED_POLICY_ATTACHED.id}/allow_policies ({hit!r})"
+            )
+            return evaluation
+
+        if name in ADMIN_EQUIVALENT:
+            severity, effect = Severity.CRITICAL, ADMIN_EQUIVALENT[name]
+        else:
+            severity = Severity.HIGH
+            effect = _BROAD.get(name, "grants every action of its services on every resource, not just what is needed")
+        evaluation.findings.append(
+            context.finding(
+                MANAGED_POLICY_ATTACHED,
+                severity=severity,
+                resource_arn=arn,
+                reason=(
+                    f"The AWS-managed policy {name} was attached to {kind} {principal} by "
+                    f"{change.actor.display}; it {effect}."
+                ),
+                plan=[
+                    RemediationStep(
+                        StepAction.DETACH_MANAGED_POLICY,
+                        arn,
+                        {"principal_type": kind, "principal_name": principal, "policy_arn": policy_arn},
+                        f"detach {name} from {kind} {principal}",
+                    )
+                ],
+                offending=[{"policy_arn": policy_arn}],
+            )
+        )
+        return evaluation

@@ -1,0 +1,259 @@
+"""One validated settings model, loadable from a file or from SSM Parameter Store.
+
+Settings are addressed by paths that are the same everywhere: the nested key
+``rules: {iam-user-created: {mode: ...}}`` in a settings file is the path
+``rules/iam-user-created/mode``, which is the SSM parameter
+``/<prefix>/rules/iam-user-created/mode``. Every missing key takes its
+documented default. ``parse_settings`` reports each invalid key and falls back
+for it (an invalid rule setting puts that rule in ``alert``), so one bad
+parameter never disables other rules; ``load_settings`` raises instead.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from fnmatch import fnmatchcase
+from pathlib import Path
+from typing import Any
+
+from iamwarden.catalog import RULES, Mode, OptionSpec, options_of
+from iamwarden.exceptions import SettingsError, SettingsProblem
+from iamwarden.exposure import TrustBoundary
+
+DEFAULT_OWN_ROLES = ("iamwarden-*",)
+_ACCOUNT_ID = re.compile(r"^\d{12}$")
+_ORG_ID = re.compile(r"^o-[a-z0-9]{10,32}$")
+
+#: Top-level settings: path -> (kind, documentation). Defaults live on ``Settings``.
+GLOBAL_KEYS: Mapping[str, tuple[str, str]] = {
+    "trusted_accounts": ("accounts", "12-digit account ids whose principals are trusted (beyond the event's own account)"),
+    "organization_id": ("organization", "the AWS Organization id (o-...) whose principals are trusted"),
+    "own_roles": ("patterns", "role name patterns of IAM Warden's own roles; their calls are never acted on"),
+    "break_glass_principals": ("patterns", "ARN patterns of break-glass principals: alerted on, never remediated"),
+    "managed_accounts": ("accounts", "accounts IAM Warden acts in; empty means every account whose events arrive"),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class RuleSettings:
+    """A rule's mode, its common allowlists and its own options, all validated."""
+
+    rule_id: str
+    mode: Mode = Mode.ALERT
+    allow_actors: tuple[str, ...] = ()
+    allow_resources: tuple[str, ...] = ()
+    options: Mapping[str, str | tuple[str, ...]] = field(default_factory=dict)
+
+    def patterns(self, name: str) -> tuple[str, ...]:
+        value = self.options.get(name, options_of(self.rule_id)[name].default)
+        return value if isinstance(value, tuple) else (value,)
+
+    def choice(self, name: str) -> str:
+        value = self.options.get(name, options_of(self.rule_id)[name].default)
+        return value if isinstance(value, str) else value[0]
+
+
+def _default_rules() -> dict[str, RuleSettings]:
+    return {rule_id: RuleSettings(rule_id) for rule_id in RULES}
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Everything an operator can tune, with safe defaults (every rule in ``alert``)."""
+
+    trusted_accounts: frozenset[str] = frozenset()
+    organization_id: str | None = None
+    own_roles: tuple[str, ...] = DEFAULT_OWN_ROLES
+    break_glass_principals: tuple[str, ...] = ()
+    managed_accounts: frozenset[str] = frozenset()
+    rules: Mapping[str, RuleSettings] = field(default_factory=_default_rules)
+
+    def rule(self, rule_id: str) -> RuleSettings:
+        return self.rules.get(rule_id) or RuleSettings(rule_id)
+
+    def manages(self, account: str) -> bool:
+        return not self.managed_accounts or account in self.managed_accounts
+
+    def boundary(self, own_account: str) -> TrustBoundary:
+        return TrustBoundary(own_account, self.trusted_accounts | self.managed_accounts, self.organization_id)
+
+    def is_own_role(self, role_name: str) -> bool:
+        return any(fnmatchcase(role_name, pattern) for pattern in self.own_roles)
+
+    def is_break_glass(self, *arns: str | None) -> str | None:
+        """The first of ``arns`` that a break-glass pattern matches."""
+        return next((arn for arn in arns if arn and matches_any(arn, self.break_glass_principals)), None)
+
+
+def matches_any(value: str, patterns: tuple[str, ...]) -> bool:
+    """Case-sensitive glob match (``*``, ``?``), as ARNs and names are case-sensitive."""
+    return any(fnmatchcase(value, pattern) for pattern in patterns)
+
+
+def parse_settings(values: Mapping[str, Any]) -> tuple[Settings, list[SettingsProblem]]:
+    """Build ``Settings`` from nested or path-keyed values, reporting each invalid key.
+
+    Invalid keys fall back: a global key to its default, a rule key to the
+    default and the rule's mode to ``alert``.
+    """
+    flat = flatten(values)
+    problems: list[SettingsProblem] = []
+    global_values: dict[str, Any] = {}
+    rule_values: dict[str, dict[str, Any]] = {rule_id: {} for rule_id in RULES}
+    broken_rules: set[str] = set()
+
+    for path, raw in flat.items():
+        parts = path.split("/")
+        if len(parts) == 1 and path in GLOBAL_KEYS:
+            try:
+                global_values[path] = _convert(GLOBAL_KEYS[path][0], raw, ())
+            except ValueError as exc:
+                problems.append(SettingsProblem(path, str(exc)))
+        elif len(parts) == 3 and parts[0] == "rules" and parts[1] in RULES:
+            rule_id, name = parts[1], parts[2]
+            specs = options_of(rule_id)
+            if name not in specs:
+                problems.append(SettingsProblem(path, _unknown(name, specs, f"setting of rule {rule_id}")))
+                broken_rules.add(rule_id)
+                continue
+            try:
+                rule_values[rule_id][name] = _convert_option(specs[name], raw)
+            except ValueError as exc:
+                problems.append(SettingsProblem(path, str(exc)))
+                broken_rules.add(rule_id)
+        elif len(parts) >= 2 and parts[0] == "rules":
+            problems.append(SettingsProblem(path, _unknown(parts[1], RULES, "rule")))
+        else:
+            problems.append(SettingsProblem(path, _unknown(parts[0], GLOBAL_KEYS, "setting")))
+
+    rules: dict[str, RuleSettings] = {}
+    for rule_id, given in rule_values.items():
+        mode = Mode.ALERT if rule_id in broken_rules else Mode(given.pop("mode", Mode.ALERT.value))
+        if rule_id in broken_rules:
+            given.pop("mode", None)
+        rules[rule_id] = RuleSettings(
+            rule_id=rule_id,
+            mode=mode,
+            allow_actors=given.pop("allow_actors", ()),
+            allow_resources=given.pop("allow_resources", ()),
+            options=given,
+        )
+    settings = Settings(
+        trusted_accounts=frozenset(global_values.get("trusted_accounts", ())),
+        organization_id=global_values.get("organization_id") or None,
+        own_roles=global_values.get("own_roles") or DEFAULT_OWN_ROLES,
+        break_glass_principals=global_values.get("break_glass_principals", ()),
+        managed_accounts=frozenset(global_values.get("managed_accounts", ())),
+        rules=rules,
+    )
+    return settings, problems
+
+
+def load_settings(values: Mapping[str, Any]) -> Settings:
+    """Strict variant of ``parse_settings``: any invalid key raises ``SettingsError``."""
+    settings, problems = parse_settings(values)
+    if problems:
+        raise SettingsError(problems)
+    return settings
+
+
+def load_settings_file(path: str | Path) -> Settings:
+    """Load settings from a YAML or JSON file whose nested keys mirror the SSM names."""
+    file = Path(path)
+    try:
+        text = file.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise SettingsError([SettingsProblem(str(file), f"cannot read settings file: {exc.strerror}")]) from exc
+    try:
+        if file.suffix.lower() == ".json":
+            data = json.loads(text)
+        else:
+            import yaml  # only the CLI reads files; Lambda reads SSM
+
+            data = yaml.safe_load(text)
+    except ValueError as exc:  # JSONDecodeError, yaml.YAMLError subclasses are not ValueError
+        raise SettingsError([SettingsProblem(str(file), f"not valid JSON: {exc}")]) from exc
+    except Exception as exc:  # yaml.YAMLError: imported lazily, so caught by its base
+        if type(exc).__module__.startswith("yaml"):
+            raise SettingsError([SettingsProblem(str(file), f"not valid YAML: {exc}")]) from exc
+        raise
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise SettingsError([SettingsProblem(str(file), "a settings file must hold a mapping of settings")])
+    return load_settings(data)
+
+
+def settings_from_parameters(parameters: Mapping[str, str], prefix: str) -> tuple[Settings, list[SettingsProblem]]:
+    """Build settings from SSM parameters named ``<prefix>/<path>`` (e.g. from GetParametersByPath)."""
+    root = prefix.rstrip("/") + "/"
+    values = {name[len(root) :]: value for name, value in parameters.items() if name.startswith(root)}
+    return parse_settings(values)
+
+
+def flatten(values: Mapping[str, Any], parent: str = "") -> dict[str, Any]:
+    """Turn nested mappings into ``a/b/c`` paths; lists and scalars are leaves."""
+    flat: dict[str, Any] = {}
+    for key, value in values.items():
+        path = f"{parent}/{key}" if parent else str(key).strip("/")
+        if isinstance(value, Mapping):
+            flat.update(flatten(value, path))
+        else:
+            flat[path] = value
+    return flat
+
+
+def _convert_option(spec: OptionSpec, raw: Any) -> str | tuple[str, ...]:
+    if spec.kind == "choice":
+        return _choice(raw, spec.choices)
+    return _convert("patterns", raw, ())
+
+
+def _convert(kind: str, raw: Any, choices: tuple[str, ...]) -> Any:
+    if kind == "organization":
+        if raw in (None, ""):
+            return None
+        if not isinstance(raw, str) or not _ORG_ID.match(raw):
+            raise ValueError(f"must be an organization id like o-a1b2c3d4e5, got {raw!r}")
+        return raw
+    items = _string_list(raw)
+    if kind == "accounts":
+        bad = [item for item in items if not _ACCOUNT_ID.match(item)]
+        if bad:
+            raise ValueError(f"must be 12-digit account ids, got {', '.join(map(repr, bad))}")
+        return tuple(items)
+    return tuple(items)
+
+
+def _choice(raw: Any, choices: tuple[str, ...]) -> str:
+    if not isinstance(raw, str) or raw.strip().lower() not in choices:
+        raise ValueError(f"must be one of {', '.join(choices)}, got {raw!r}")
+    return raw.strip().lower()
+
+
+def _string_list(raw: Any) -> list[str]:
+    """Accept a list, a JSON list string, or an SSM StringList (comma-separated)."""
+    if raw is None:
+        return []
+    if isinstance(raw, str):
+        text = raw.strip()
+        if text.startswith("["):
+            try:
+                raw = json.loads(text)
+            except ValueError as exc:
+                raise ValueError(f"is not a valid JSON list: {exc}") from exc
+        else:
+            return [item.strip() for item in text.split(",") if item.strip()]
+    if isinstance(raw, list) and all(isinstance(item, str | int) and not isinstance(item, bool) for item in raw):
+        return [str(item).strip() for item in raw if str(item).strip()]
+    raise ValueError(f"must be a list of strings, got {raw!r}")
+
+
+def _unknown(name: str, known: Mapping[str, Any], what: str) -> str:
+    close = difflib.get_close_matches(name, list(known), n=1)
+    hint = f"; did you mean {close[0]!r}?" if close else f"; known: {', '.join(sorted(known))}"
+    return f"unknown {what} {name!r}{hint}"
