@@ -12,7 +12,6 @@ from typing import Any
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
-
 from iamwarden.engine import judge_event
 from iamwarden.findings import Judgement
 from iamwarden.settings import Settings

@@ -105,7 +105,8 @@ MANAGED_POLICY_ATTACHED = RuleSpec(
         "allow_policies": OptionSpec(
             "patterns",
             DEFAULT_ALLOWED_MANAGED_POLICIES,
-            "AWS-managed policies that may be attached, by name or path/name (e.g. service-role/AWSLambdaBasicExecutionRole)",
+            "AWS-managed policies that may be attached, by name or path/name "
+            "(e.g. service-role/AWSLambdaBasicExecutionRole)",
         ),
     },
 )

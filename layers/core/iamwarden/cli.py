@@ -108,7 +108,9 @@ def judgement_lines(event: str, judgement: Judgement) -> Iterator[dict[str, Any]
             **base,
             "rule": finding.rule_id,
             "severity": finding.severity.value,
-            "reason": finding.reason if judgement.verdict is Verdict.VIOLATION else f"{judgement.reason}. {finding.reason}",
+            "reason": finding.reason
+            if judgement.verdict is Verdict.VIOLATION
+            else f"{judgement.reason}. {finding.reason}",
             "resource": finding.resource_arn,
             "plan": [step.to_dict() for step in finding.plan],
             "mode": finding.mode.value,

@@ -52,7 +52,7 @@ class Actor:
             return "aws-service"
         if self.console:
             return "console"
-        agent = (self.user_agent or "").lower()
+        agent = (self.user_agent or "").lower().lstrip("[")  # S3 records bracket the agent: "[aws-cli/2.22.4 ...]"
         if agent.startswith("aws-cli/"):
             return "cli"
         if "terraform" in agent:
@@ -112,9 +112,9 @@ def parse_event(raw: str | bytes | Mapping[str, Any]) -> CloudTrailChange:
     if not isinstance(detail, dict):
         raise InvalidEventError(f"event 'detail' must be a JSON object, got {json_type_name(detail)}")
 
-    event_name = _text(detail, "eventName", "detail", required=True)
-    event_source = _text(detail, "eventSource", "detail", required=True)
-    event_id = _text(detail, "eventID", "detail", required=True)
+    event_name = _required_text(detail, "eventName", "detail")
+    event_source = _required_text(detail, "eventSource", "detail")
+    event_id = _required_text(detail, "eventID", "detail")
     account = _text(envelope, "account", "event") or _text(detail, "recipientAccountId", "detail")
     if not account:
         account = _text(_mapping(detail, "userIdentity", "detail"), "accountId", "detail.userIdentity")
@@ -130,10 +130,14 @@ def parse_event(raw: str | bytes | Mapping[str, Any]) -> CloudTrailChange:
 
     request = detail.get("requestParameters")
     if request is not None and not isinstance(request, dict):
-        raise InvalidEventError(f"detail.requestParameters must be a JSON object or null, got {json_type_name(request)}")
+        raise InvalidEventError(
+            f"detail.requestParameters must be a JSON object or null, got {json_type_name(request)}"
+        )
     response = detail.get("responseElements")
     if response is not None and not isinstance(response, dict):
-        raise InvalidEventError(f"detail.responseElements must be a JSON object or null, got {json_type_name(response)}")
+        raise InvalidEventError(
+            f"detail.responseElements must be a JSON object or null, got {json_type_name(response)}"
+        )
     resources = detail.get("resources") or []
     if not isinstance(resources, list) or not all(isinstance(item, dict) for item in resources):
         raise InvalidEventError("detail.resources must be a list of JSON objects")
@@ -194,9 +198,12 @@ def _load_json(raw: str | bytes | Mapping[str, Any]) -> Mapping[str, Any]:
         return raw
     if not isinstance(raw, str | bytes | bytearray):
         raise InvalidEventError(f"event must be JSON text or a JSON object, got {json_type_name(raw)}")
-    if len(raw) > MAX_EVENT_BYTES:
+    size = len(raw)
+    if isinstance(raw, str) and size <= MAX_EVENT_BYTES:
+        size = len(raw.encode("utf-8", "surrogatepass"))  # the limit is in UTF-8 bytes, not characters
+    if size > MAX_EVENT_BYTES:
         raise InvalidEventError(
-            f"event is {len(raw)} bytes, over EventBridge's {MAX_EVENT_BYTES}-byte limit: it cannot be genuine"
+            f"event is {size} bytes, over EventBridge's {MAX_EVENT_BYTES}-byte limit: it cannot be genuine"
         )
     try:
         value = json.loads(raw)
@@ -207,11 +214,16 @@ def _load_json(raw: str | bytes | Mapping[str, Any]) -> Mapping[str, Any]:
     return value
 
 
-def _text(source: Mapping[str, Any], key: str, where: str, *, required: bool = False) -> str | None:
+def _required_text(source: Mapping[str, Any], key: str, where: str) -> str:
+    value = _text(source, key, where)
+    if value is None:
+        raise InvalidEventError(f"{where}.{key} is missing")
+    return value
+
+
+def _text(source: Mapping[str, Any], key: str, where: str) -> str | None:
     value = source.get(key)
     if value is None or value == "":
-        if required:
-            raise InvalidEventError(f"{where}.{key} is missing")
         return None
     if not isinstance(value, str):
         raise InvalidEventError(f"{where}.{key} must be a string, got {json_type_name(value)}")

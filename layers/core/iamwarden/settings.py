@@ -30,7 +30,10 @@ _ORG_ID = re.compile(r"^o-[a-z0-9]{10,32}$")
 
 #: Top-level settings: path -> (kind, documentation). Defaults live on ``Settings``.
 GLOBAL_KEYS: Mapping[str, tuple[str, str]] = {
-    "trusted_accounts": ("accounts", "12-digit account ids whose principals are trusted (beyond the event's own account)"),
+    "trusted_accounts": (
+        "accounts",
+        "12-digit account ids whose principals are trusted (beyond the event's own account)",
+    ),
     "organization_id": ("organization", "the AWS Organization id (o-...) whose principals are trusted"),
     "own_roles": ("patterns", "role name patterns of IAM Warden's own roles; their calls are never acted on"),
     "break_glass_principals": ("patterns", "ARN patterns of break-glass principals: alerted on, never remediated"),
@@ -110,7 +113,7 @@ def parse_settings(values: Mapping[str, Any]) -> tuple[Settings, list[SettingsPr
         parts = path.split("/")
         if len(parts) == 1 and path in GLOBAL_KEYS:
             try:
-                global_values[path] = _convert(GLOBAL_KEYS[path][0], raw, ())
+                global_values[path] = _convert_global(GLOBAL_KEYS[path][0], raw)
             except ValueError as exc:
                 problems.append(SettingsProblem(path, str(exc)))
         elif len(parts) == 3 and parts[0] == "rules" and parts[1] in RULES:
@@ -172,7 +175,7 @@ def load_settings_file(path: str | Path) -> Settings:
         if file.suffix.lower() == ".json":
             data = json.loads(text)
         else:
-            import yaml  # only the CLI reads files; Lambda reads SSM
+            import yaml  # noqa: PLC0415 - only the CLI reads files; Lambda reads SSM and never pays for PyYAML
 
             data = yaml.safe_load(text)
     except ValueError as exc:  # JSONDecodeError, yaml.YAMLError subclasses are not ValueError
@@ -210,23 +213,35 @@ def flatten(values: Mapping[str, Any], parent: str = "") -> dict[str, Any]:
 def _convert_option(spec: OptionSpec, raw: Any) -> str | tuple[str, ...]:
     if spec.kind == "choice":
         return _choice(raw, spec.choices)
-    return _convert("patterns", raw, ())
+    return _patterns(raw)
 
 
-def _convert(kind: str, raw: Any, choices: tuple[str, ...]) -> Any:
+def _convert_global(kind: str, raw: Any) -> str | tuple[str, ...] | None:
     if kind == "organization":
-        if raw in (None, ""):
-            return None
-        if not isinstance(raw, str) or not _ORG_ID.match(raw):
-            raise ValueError(f"must be an organization id like o-a1b2c3d4e5, got {raw!r}")
-        return raw
-    items = _string_list(raw)
+        return _organization(raw)
     if kind == "accounts":
-        bad = [item for item in items if not _ACCOUNT_ID.match(item)]
-        if bad:
-            raise ValueError(f"must be 12-digit account ids, got {', '.join(map(repr, bad))}")
-        return tuple(items)
+        return _accounts(raw)
+    return _patterns(raw)
+
+
+def _organization(raw: Any) -> str | None:
+    if raw in (None, ""):
+        return None
+    if not isinstance(raw, str) or not _ORG_ID.match(raw):
+        raise ValueError(f"must be an organization id like o-a1b2c3d4e5, got {raw!r}")
+    return raw
+
+
+def _accounts(raw: Any) -> tuple[str, ...]:
+    items = _string_list(raw)
+    bad = [item for item in items if not _ACCOUNT_ID.match(item)]
+    if bad:
+        raise ValueError(f"must be 12-digit account ids, got {', '.join(map(repr, bad))}")
     return tuple(items)
+
+
+def _patterns(raw: Any) -> tuple[str, ...]:
+    return tuple(_string_list(raw))
 
 
 def _choice(raw: Any, choices: tuple[str, ...]) -> str:

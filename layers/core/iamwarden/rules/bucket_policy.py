@@ -38,7 +38,9 @@ class BucketPolicyRule:
         arn = bucket_arn(context.partition, bucket)
         evaluation = Evaluation(resource_arn=arn)
         field = "detail.requestParameters.bucketPolicy"
-        document = decode_policy_document(change.request_parameters.get(field.rsplit(".", 1)[-1]), PolicyKind.BUCKET, field=field)
+        document = decode_policy_document(
+            change.request_parameters.get(field.rsplit(".", 1)[-1]), PolicyKind.BUCKET, field=field
+        )
         policy = parse_policy(document, field=field)
         boundary = context.settings.boundary(_bucket_owner(context))
 

@@ -30,7 +30,9 @@ class IamUserCreatedRule:
         evaluation = Evaluation(resource_arn=arn)
 
         settings = context.rule(IAM_USER_CREATED.id)
-        allowed_path = next((p for p in settings.patterns("allow_paths") if path.startswith(p) or fnmatchcase(path, p)), None)
+        allowed_path = next(
+            (p for p in settings.patterns("allow_paths") if path.startswith(p) or fnmatchcase(path, p)), None
+        )
         if allowed_path is not None:
             evaluation.compliant.append(f"user path {path} is allowed by rules/{IAM_USER_CREATED.id}/allow_paths")
             return evaluation

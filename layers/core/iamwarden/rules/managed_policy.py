@@ -24,7 +24,9 @@ _PRINCIPAL_PARAMETER = {
 ADMIN_EQUIVALENT: Mapping[str, str] = {
     "AdministratorAccess": "gives full control of every service and resource in the account",
     "AdministratorAccess-Amplify": "gives administrator access to Amplify and the services behind it, IAM included",
-    "AdministratorAccess-AWSElasticBeanstalk": "gives administrator access to Elastic Beanstalk, including passing any role",
+    "AdministratorAccess-AWSElasticBeanstalk": (
+        "gives administrator access to Elastic Beanstalk, including passing any role"
+    ),
     "IAMFullAccess": "gives full control of IAM, enough to grant itself anything",
     "PowerUserAccess": "gives full access to every service except IAM user management",
     "AWSOrganizationsFullAccess": "gives full control of the AWS Organization and its accounts",

@@ -1,0 +1,93 @@
+"""The enforcer handler, loaded from functions/enforcer/app.py as Lambda loads it."""
+
+from __future__ import annotations
+
+import importlib.util
+import io
+import json
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass
+from types import ModuleType
+
+import pytest
+
+from tests.conftest import ROOT, load_event
+
+HANDLER = ROOT / "functions" / "enforcer" / "app.py"
+
+
+@dataclass
+class FakeLambdaContext:
+    function_name: str = "iamwarden-enforcer"
+    memory_limit_in_mb: int = 256
+    invoked_function_arn: str = "arn:aws:lambda:us-east-1:111122223333:function:iamwarden-enforcer"
+    aws_request_id: str = "52fdfc07-2182-454f-963f-5f0f9a621d72"
+
+
+@pytest.fixture(scope="module")
+def enforcer() -> Iterator[ModuleType]:
+    """The handler module, imported once as in a warm Lambda container."""
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("POWERTOOLS_TRACE_DISABLED", "1")
+        env.setenv("POWERTOOLS_SERVICE_NAME", "iamwarden")
+        env.setenv("POWERTOOLS_METRICS_NAMESPACE", "IamWarden")
+        spec = importlib.util.spec_from_file_location("enforcer_app", HANDLER)
+        assert spec is not None
+        assert spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        yield module
+
+
+@pytest.fixture
+def log_lines(enforcer: ModuleType) -> Iterator[io.StringIO]:
+    """The handler's structured log lines for one test (the Logger's stream is bound at import)."""
+    buffer = io.StringIO()
+    handlers = [h for h in logging.getLogger("iamwarden").handlers if isinstance(h, logging.StreamHandler)]
+    previous = [h.setStream(buffer) for h in handlers]
+    yield buffer
+    for handler, stream in zip(handlers, previous, strict=True):
+        if stream is not None:
+            handler.setStream(stream)
+
+
+def _emf(output: str) -> list[dict[str, float]]:
+    """The EMF metric blobs printed, with each metric's values summed (EMF may give a list)."""
+    blobs = [json.loads(line) for line in output.splitlines() if line.startswith("{") and '"_aws"' in line]
+    return [
+        {key: sum(value) if isinstance(value, list) else value for key, value in blob.items() if key[0].isupper()}
+        for blob in blobs
+    ]
+
+
+def test_a_violation_is_judged_logged_and_counted(
+    enforcer: ModuleType, capsys: pytest.CaptureFixture[str], log_lines: io.StringIO
+) -> None:
+    result = enforcer.lambda_handler(load_event("attach-admin-to-role.json"), FakeLambdaContext())
+    assert result["verdict"] == "violation"
+    [finding] = result["findings"]
+    assert finding["rule"] == "managed-policy-attached"
+    [metrics] = _emf(capsys.readouterr().out)
+    assert metrics["Violation"] == 1.0
+    assert metrics["Findings"] == 1.0
+    logs = [json.loads(line) for line in log_lines.getvalue().splitlines()]
+    assert any(log.get("rule") == "managed-policy-attached" and log.get("event_id") for log in logs)
+
+
+def test_a_malformed_event_is_an_invalid_verdict_not_a_crash(
+    enforcer: ModuleType, capsys: pytest.CaptureFixture[str]
+) -> None:
+    result = enforcer.lambda_handler({"detail-type": "Scheduled Event", "detail": {}}, FakeLambdaContext())
+    assert result["verdict"] == "invalid"
+    [metrics] = _emf(capsys.readouterr().out)
+    assert metrics["Invalid"] == 1.0
+
+
+def test_the_tools_own_change_is_ignored(enforcer: ModuleType) -> None:
+    result = enforcer.lambda_handler(load_event("create-user-by-warden.json"), FakeLambdaContext())
+    assert result == {
+        "verdict": "ignored",
+        "reason": "made by IAM Warden's own role iamwarden-enforcer",
+        "findings": [],
+    }

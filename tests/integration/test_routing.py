@@ -1,0 +1,82 @@
+"""The template's EventBridge rules route exactly the sample events they should.
+
+The rules come from template.yaml through the SAM translator and are created in
+moto's EventBridge with an SQS target; every well-formed sample is put on the
+bus and the queue shows which reached the enforcer.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+from mypy_boto3_events.type_defs import PutEventsRequestEntryTypeDef
+import pytest
+from moto import mock_aws
+
+from tests.conftest import load_event, sample_table
+from tests.sam_template import resources_of_type
+
+ROWS = sample_table()
+REGION = "us-east-1"
+
+
+@pytest.fixture
+def routed_event_ids() -> Iterator[set[str]]:
+    """Create the template's rules, put every sample on the bus, yield the eventIDs the queue received."""
+    with mock_aws():
+        events = boto3.client("events", region_name=REGION)
+        sqs = boto3.client("sqs", region_name=REGION)
+        queue_url = sqs.create_queue(QueueName="enforcer-input")["QueueUrl"]
+        queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        rules = resources_of_type("AWS::Events::Rule")
+        assert rules, "template.yaml declares no EventBridge rules"
+        for name, rule in rules.items():
+            events.put_rule(Name=name, EventPattern=json.dumps(rule["Properties"]["EventPattern"]), State="ENABLED")
+            events.put_targets(Rule=name, Targets=[{"Id": "enforcer", "Arn": queue_arn}])
+
+        for row in ROWS:
+            if row.routed == "n/a":
+                continue
+            event = load_event(row.file)
+            response = events.put_events(Entries=[_entry(event)])
+            assert response["FailedEntryCount"] == 0, row.file
+
+        received: list[str] = []
+        while True:
+            batch = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10).get("Messages", [])
+            if not batch:
+                break
+            for message in batch:
+                received.append(json.loads(message["Body"])["detail"].get("eventID", "?"))
+                sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+        assert len(received) == len(set(received)), "an event was delivered by more than one rule"
+        yield set(received)
+
+
+def _entry(event: dict[str, Any]) -> PutEventsRequestEntryTypeDef:
+    return {
+        "Source": event["source"],
+        "DetailType": event["detail-type"],
+        "Detail": json.dumps(event["detail"]),
+        "Resources": event.get("resources", []),
+        "EventBusName": "default",
+    }
+
+
+def test_exactly_the_expected_samples_reach_the_enforcer(routed_event_ids: set[str]) -> None:
+    expected = {load_event(row.file)["detail"].get("eventID", row.file) for row in ROWS if row.routed == "yes"}
+    assert routed_event_ids == expected
+
+
+def test_every_rule_excludes_failed_calls() -> None:
+    for name, rule in resources_of_type("AWS::Events::Rule").items():
+        assert rule["Properties"]["EventPattern"]["detail"]["errorCode"] == [{"exists": False}], name
+
+
+def test_rules_target_the_enforcer_function() -> None:
+    for name, rule in resources_of_type("AWS::Events::Rule").items():
+        [target] = rule["Properties"]["Targets"]
+        assert target["Arn"] == {"Fn::GetAtt": ["EnforcerFunction", "Arn"]}, name

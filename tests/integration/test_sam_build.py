@@ -1,0 +1,82 @@
+"""``sam build`` produces a layer and function that run on their own, as Lambda runs them."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import EVENTS_DIR, ROOT
+from tests.sam_template import source_template
+
+BIN = Path(sys.executable).parent
+
+
+def _pins(path: Path) -> dict[str, str]:
+    pins = {}
+    for line in path.read_text().splitlines():
+        match = re.match(r"^([A-Za-z0-9_.-]+)(?:\[[^\]]*\])?==([^\s;#]+)", line)
+        if match:
+            pins[re.sub(r"[-_.]+", "-", match[1]).lower()] = match[2]
+    return pins
+
+
+def test_layer_pins_everything_and_agrees_with_the_dev_lock() -> None:
+    layer = _pins(ROOT / "layers" / "core" / "requirements.txt")
+    dev = _pins(ROOT / "requirements-dev.txt")
+    assert {"aws-lambda-powertools", "boto3", "botocore", "aws-xray-sdk"} <= set(layer)
+    assert {name: version for name, version in layer.items() if dev.get(name) != version} == {}
+
+
+def test_template_builds_the_layer_with_python313_from_the_package_directory() -> None:
+    layer = source_template()["Resources"]["CoreLayer"]
+    assert layer["Metadata"]["BuildMethod"] == "python3.13"
+    content = ROOT / layer["Properties"]["ContentUri"]
+    assert (content / "iamwarden" / "__init__.py").is_file()  # sam copies ContentUri into python/
+    assert (content / "requirements.txt").is_file()
+
+
+@pytest.mark.integration
+def test_built_handler_judges_an_event_with_only_the_layer_on_its_path(tmp_path: Path) -> None:
+    build = tmp_path / "build"
+    env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}", "SAM_CLI_TELEMETRY": "0"}
+    subprocess.run(
+        [str(BIN / "sam"), "build", "--template", str(ROOT / "template.yaml"), "--build-dir", str(build)],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+    layer = build / "CoreLayer" / "python"
+    assert (layer / "iamwarden" / "engine.py").is_file()
+    assert (layer / "aws_lambda_powertools").is_dir()
+    script = (
+        "import json, sys, app\n"
+        "class Context:\n"
+        "    function_name = 'iamwarden-enforcer'; memory_limit_in_mb = 256; aws_request_id = 'r'\n"
+        "    invoked_function_arn = 'arn:aws:lambda:us-east-1:111122223333:function:iamwarden-enforcer'\n"
+        "event = json.load(open(sys.argv[1]))\n"
+        "print(json.dumps(app.lambda_handler(event, Context())))\n"
+    )
+    lambda_env = {
+        "PYTHONPATH": f"{build / 'EnforcerFunction'}{os.pathsep}{layer}",
+        "POWERTOOLS_TRACE_DISABLED": "1",
+        "POWERTOOLS_METRICS_NAMESPACE": "IamWarden",
+        "POWERTOOLS_SERVICE_NAME": "iamwarden",
+    }
+    # -S: no site-packages, so nothing from the development environment can be imported.
+    result = subprocess.run(
+        [sys.executable, "-S", "-c", script, str(EVENTS_DIR / "bucket-policy-public-read.json")],
+        env=lambda_env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    verdict = json.loads(result.stdout.strip().splitlines()[-1])
+    assert verdict["verdict"] == "violation"
+    assert verdict["findings"][0]["rule"] == "s3-bucket-policy-public"

@@ -1,0 +1,315 @@
+"""The guardrails and the engine's ignore rules, judged on real sample events."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import pytest
+from iamwarden.catalog import Mode, Severity
+from iamwarden.engine import judge_event
+from iamwarden.findings import Judgement, StepAction, Verdict
+from iamwarden.settings import Settings, load_settings
+
+from tests.conftest import load_event
+
+
+def event(name: str, **detail_changes: Any) -> dict[str, Any]:
+    """A sample event with ``detail`` keys replaced (dotted paths, None deletes)."""
+    result = copy.deepcopy(load_event(name))
+    for dotted, value in detail_changes.items():
+        *parents, leaf = dotted.split("__")
+        node = result["detail"]
+        for key in parents:
+            node = node.setdefault(key, {})
+        if value is None:
+            node.pop(leaf, None)
+        else:
+            node[leaf] = value
+    return result
+
+
+def judge(raw: dict[str, Any], **settings: Any) -> Judgement:
+    return judge_event(raw, load_settings(settings))
+
+
+def bucket_event(policy: dict[str, Any], bucket: str = "acme-test") -> dict[str, Any]:
+    return event("bucket-policy-public-read.json", requestParameters={"bucketName": bucket, "bucketPolicy": policy})
+
+
+# --- what must not be acted on -------------------------------------------------------------------
+
+
+def test_own_role_is_recognised_by_session_issuer_not_session_name() -> None:
+    own = judge(load_event("create-user-by-warden.json"))
+    assert own.verdict is Verdict.IGNORED
+    assert "own role iamwarden-enforcer" in own.reason
+    spoofed = judge(load_event("create-user-spoofed-session-name.json"))
+    assert spoofed.verdict is Verdict.VIOLATION
+
+
+def test_own_roles_setting_decides_what_counts_as_the_tool() -> None:
+    raw = load_event("create-user-spoofed-session-name.json")  # role dev-ops
+    assert judge(raw, own_roles=["dev-*"]).verdict is Verdict.IGNORED
+    assert judge(raw, own_roles=["iamwarden-*"]).verdict is Verdict.VIOLATION
+
+
+@pytest.mark.parametrize(
+    ("sample", "reason"),
+    [
+        ("create-user-access-denied.json", "failed call (AccessDenied)"),
+        ("attach-admin-no-such-entity.json", "failed call (NoSuchEntityException)"),
+        ("bucket-policy-malformed-error.json", "failed call (MalformedPolicy)"),
+        ("create-user-service-linked-role.json", "service-linked role AWSServiceRoleForSSO"),
+        ("bucket-policy-by-aws-service.json", "AWS service elasticloadbalancing.amazonaws.com"),
+        ("delete-user-not-guarded.json", "not guarded"),
+        ("get-bucket-policy-read-only.json", "not guarded"),
+    ],
+)
+def test_changes_that_must_not_be_acted_on_are_ignored_with_the_reason(sample: str, reason: str) -> None:
+    judgement = judge(load_event(sample))
+    assert judgement.verdict is Verdict.IGNORED
+    assert reason in judgement.reason
+    assert judgement.findings == ()
+
+
+def test_a_guarded_call_marked_read_only_is_ignored() -> None:
+    judgement = judge(event("create-user-backdoor-cli.json", readOnly=True))
+    assert judgement.verdict is Verdict.IGNORED
+    assert "read-only" in judgement.reason
+
+
+def test_failed_call_is_ignored_even_when_it_would_violate() -> None:
+    raw = event("attach-admin-to-role.json", errorCode="AccessDenied", errorMessage="denied")
+    assert judge(raw).verdict is Verdict.IGNORED
+
+
+def test_unmanaged_accounts_are_ignored() -> None:
+    raw = load_event("create-user-unmanaged-account.json")
+    judgement = judge(raw, managed_accounts=["111122223333"])
+    assert judgement.verdict is Verdict.IGNORED
+    assert "777788889999 is not managed" in judgement.reason
+    assert judge(raw, managed_accounts=["777788889999"]).verdict is Verdict.VIOLATION
+
+
+def test_break_glass_changes_are_alerted_but_never_remediated() -> None:
+    judgement = judge(
+        load_event("create-user-break-glass.json"),
+        break_glass_principals=["arn:aws:iam::*:role/BreakGlassAdmin"],
+        rules={"iam-user-created": {"mode": "remediate"}},
+    )
+    assert judgement.verdict is Verdict.IGNORED
+    assert "break-glass principal arn:aws:iam::111122223333:role/BreakGlassAdmin" in judgement.reason
+    [finding] = judgement.findings
+    assert finding.alert_only
+    assert finding.plan == ()
+
+
+def test_a_rule_switched_off_ignores_its_events() -> None:
+    judgement = judge(load_event("create-user-backdoor-cli.json"), rules={"iam-user-created": {"mode": "off"}})
+    assert judgement.verdict is Verdict.IGNORED
+    assert "iam-user-created is off" in judgement.reason
+
+
+def test_one_bucket_rule_off_leaves_the_other_judging() -> None:
+    raw = load_event("bucket-policy-public-and-vendor.json")
+    judgement = judge(raw, rules={"s3-bucket-policy-public": {"mode": "off"}})
+    assert judgement.verdict is Verdict.VIOLATION
+    assert [f.rule_id for f in judgement.findings] == ["s3-bucket-policy-cross-account"]
+
+
+def test_allow_actors_and_allow_resources_exempt_per_rule() -> None:
+    raw = load_event("attach-admin-to-role.json")
+    by_actor = judge(
+        raw, rules={"managed-policy-attached": {"allow_actors": ["arn:aws:iam::111122223333:role/developer"]}}
+    )
+    assert by_actor.verdict is Verdict.COMPLIANT
+    assert "allow_actors" in by_actor.reason
+    by_resource = judge(raw, rules={"managed-policy-attached": {"allow_resources": ["arn:aws:iam::*:role/app-*"]}})
+    assert by_resource.verdict is Verdict.COMPLIANT
+    assert "allow_resources" in by_resource.reason
+    other_rule = judge(raw, rules={"iam-user-created": {"allow_resources": ["*"]}})
+    assert other_rule.verdict is Verdict.VIOLATION
+
+
+# --- iam-user-created --------------------------------------------------------------------------
+
+
+def test_create_user_finding_and_quarantine_plan() -> None:
+    judgement = judge(load_event("create-user-backdoor-cli.json"), rules={"iam-user-created": {"mode": "remediate"}})
+    [finding] = judgement.findings
+    assert finding.rule_id == "iam-user-created"
+    assert finding.severity is Severity.HIGH
+    assert finding.mode is Mode.REMEDIATE
+    assert finding.resource_arn == "arn:aws:iam::111122223333:user/backdoor-admin"
+    assert finding.actor.arn == "arn:aws:iam::111122223333:user/alice"
+    assert "backdoor-admin" in finding.reason
+    [step] = finding.plan
+    assert step.action is StepAction.QUARANTINE_USER
+    assert step.parameters == {"user_name": "backdoor-admin", "quarantine_policy_name": "iamwarden-quarantine"}
+
+
+def test_delete_setting_plans_a_delete() -> None:
+    judgement = judge(load_event("create-user-by-root.json"), rules={"iam-user-created": {"remediation": "delete"}})
+    [step] = judgement.findings[0].plan
+    assert step.action is StepAction.DELETE_USER
+    assert "cannot be undone" in step.summary
+
+
+def test_user_arn_is_built_with_path_when_the_response_lacks_it() -> None:
+    raw = event("create-user-service-account-path.json", responseElements=None)
+    assert judge(raw).findings[0].resource_arn == "arn:aws:iam::111122223333:user/service-accounts/legacy-smtp"
+
+
+def test_allow_names_and_allow_paths() -> None:
+    raw = load_event("create-user-service-account-path.json")
+    assert judge(raw, rules={"iam-user-created": {"allow_names": ["legacy-*"]}}).verdict is Verdict.COMPLIANT
+    assert judge(raw, rules={"iam-user-created": {"allow_paths": ["/service-accounts/"]}}).verdict is Verdict.COMPLIANT
+    assert judge(raw, rules={"iam-user-created": {"allow_paths": ["/other/"]}}).verdict is Verdict.VIOLATION
+
+
+def test_create_user_without_user_name_is_invalid() -> None:
+    judgement = judge(event("create-user-backdoor-cli.json", requestParameters={"path": "/"}))
+    assert judgement.verdict is Verdict.INVALID
+    assert "requestParameters.userName" in judgement.reason
+
+
+# --- managed-policy-attached ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("sample", "severity", "principal"),
+    [
+        ("attach-admin-to-role.json", Severity.CRITICAL, "arn:aws:iam::111122223333:role/app-backend"),
+        ("attach-iamfullaccess-to-group.json", Severity.CRITICAL, "arn:aws:iam::111122223333:group/developers"),
+        ("attach-readonly-to-user.json", Severity.HIGH, "arn:aws:iam::111122223333:user/auditor-bot"),
+    ],
+)
+def test_managed_policy_severity_and_exact_detach_plan(sample: str, severity: Severity, principal: str) -> None:
+    raw = load_event(sample)
+    [finding] = judge(raw).findings
+    assert finding.severity is severity
+    assert finding.resource_arn == principal
+    [step] = finding.plan
+    assert step.action is StepAction.DETACH_MANAGED_POLICY
+    assert step.parameters["policy_arn"] == raw["detail"]["requestParameters"]["policyArn"]
+    assert step.parameters["principal_name"] == principal.rsplit("/", 1)[-1]
+
+
+def test_other_partitions_are_recognised() -> None:
+    raw = event(
+        "attach-admin-to-role.json",
+        awsRegion="us-gov-west-1",
+        requestParameters={"roleName": "app", "policyArn": "arn:aws-us-gov:iam::aws:policy/AdministratorAccess"},
+    )
+    raw["region"] = "us-gov-west-1"
+    [finding] = judge(raw).findings
+    assert finding.resource_arn == "arn:aws-us-gov:iam::111122223333:role/app"
+    assert finding.severity is Severity.CRITICAL
+
+
+def test_allow_policies_by_name_or_path() -> None:
+    raw = load_event("attach-readonly-to-user.json")
+    assert (
+        judge(raw, rules={"managed-policy-attached": {"allow_policies": ["ReadOnlyAccess"]}}).verdict
+        is Verdict.COMPLIANT
+    )
+    assert judge(raw, rules={"managed-policy-attached": {"allow_policies": ["ReadOnly*"]}}).verdict is Verdict.COMPLIANT
+    # Replacing the allowlist drops the defaults: the basic execution role is then a finding too.
+    basic = load_event("attach-lambda-basic-execution.json")
+    assert judge(basic, rules={"managed-policy-attached": {"allow_policies": []}}).verdict is Verdict.VIOLATION
+
+
+def test_a_policy_arn_that_is_no_arn_is_invalid() -> None:
+    raw = event("attach-admin-to-role.json", requestParameters={"roleName": "x", "policyArn": "AdministratorAccess"})
+    assert judge(raw).verdict is Verdict.INVALID
+
+
+# --- bucket policies ---------------------------------------------------------------------------
+
+
+def test_only_the_offending_statements_are_named_and_planned_for_removal() -> None:
+    judgement = judge(load_event("bucket-policy-unknown-account.json"))
+    [finding] = judgement.findings
+    assert finding.rule_id == "s3-bucket-policy-cross-account"
+    assert [(o["index"], o["sid"]) for o in finding.offending] == [(1, "ShareWithVendor")]
+    assert finding.offending[0]["grantees"] == ["999988887777"]
+    [step] = finding.plan
+    assert step.action is StepAction.REMOVE_BUCKET_POLICY_STATEMENTS
+    assert [s["sid"] for s in step.parameters["statements"]] == ["ShareWithVendor"]
+    assert "Account 999988887777" in finding.reason
+    assert "read objects and list objects in bucket acme-exports" in finding.reason
+
+
+def test_public_and_cross_account_statements_give_one_finding_each() -> None:
+    judgement = judge(load_event("bucket-policy-public-and-vendor.json"))
+    by_rule = {f.rule_id: f for f in judgement.findings}
+    assert [o["index"] for o in by_rule["s3-bucket-policy-public"].offending] == [0]
+    assert [o["index"] for o in by_rule["s3-bucket-policy-cross-account"].offending] == [1]
+    assert by_rule["s3-bucket-policy-public"].severity is Severity.CRITICAL
+    assert by_rule["s3-bucket-policy-public"].reason.startswith(
+        "Anyone on the internet can read objects in bucket acme-media"
+    )
+
+
+@pytest.mark.parametrize(
+    ("actions", "words"),
+    [
+        ("s3:GetObject", "read objects"),
+        (["s3:GetObject", "s3:PutObject"], "read objects and write objects"),
+        ("s3:*", "do anything"),
+        ("s3:GetBucketAcl", "call s3:getbucketacl"),
+    ],
+)
+def test_reason_says_what_the_public_can_do(actions: object, words: str) -> None:
+    policy = {"Statement": {"Effect": "Allow", "Principal": "*", "Action": actions, "Resource": "*"}}
+    [finding] = judge(bucket_event(policy)).findings
+    assert f"Anyone on the internet can {words} in bucket acme-test" in finding.reason
+
+
+def test_bucket_owner_comes_from_the_record_resources() -> None:
+    # A policy granting the bucket's own account is not cross-account, even if the event's account differs.
+    policy = {"Statement": [{"Effect": "Allow", "Principal": {"AWS": "222233334444"}, "Action": "s3:GetObject"}]}
+    raw = bucket_event(policy)
+    raw["detail"]["resources"] = [
+        {"type": "AWS::S3::Bucket", "ARN": "arn:aws:s3:::acme-test", "accountId": "222233334444"}
+    ]
+    assert judge(raw).verdict is Verdict.COMPLIANT
+
+
+@pytest.mark.parametrize(
+    ("policy", "message"),
+    [
+        ("not json", "does not parse as JSON"),
+        ({"Version": "2012-10-17"}, "has no Statement"),
+        ({"Statement": [{"Effect": "Maybe", "Action": "s3:*", "Principal": "*"}]}, "Effect must be Allow or Deny"),
+        ([], "must be a policy document"),
+    ],
+)
+def test_bad_bucket_policies_are_invalid_with_a_clear_reason(policy: object, message: str) -> None:
+    raw = event("bucket-policy-public-read.json", requestParameters={"bucketName": "b", "bucketPolicy": policy})
+    judgement = judge(raw)
+    assert judgement.verdict is Verdict.INVALID
+    assert message in judgement.reason
+
+
+def test_a_bucket_policy_given_as_a_url_encoded_string_is_judged_like_the_object() -> None:
+    from urllib.parse import quote
+
+    policy = load_event("bucket-policy-public-read.json")["detail"]["requestParameters"]["bucketPolicy"]
+    import json
+
+    as_string = event("bucket-policy-public-read.json")
+    as_string["detail"]["requestParameters"]["bucketPolicy"] = quote(json.dumps(policy))
+    assert judge(as_string).findings == judge(load_event("bucket-policy-public-read.json")).findings
+
+
+def test_finding_ids_are_stable_per_event_and_rule() -> None:
+    first = judge(load_event("bucket-policy-public-and-vendor.json")).findings
+    again = judge(load_event("bucket-policy-public-and-vendor.json")).findings
+    assert [f.finding_id for f in first] == [f.finding_id for f in again]
+    assert len({f.finding_id for f in first}) == 2
+
+
+def test_settings_defaults_are_the_default_argument() -> None:
+    assert judge_event(load_event("attach-admin-to-role.json"), Settings()).verdict is Verdict.VIOLATION

@@ -1,0 +1,46 @@
+"""Every sample event in events/ is judged as the table in events/README.md says."""
+
+from __future__ import annotations
+
+import pytest
+from iamwarden.engine import judge_event
+from iamwarden.settings import Settings
+
+from tests.conftest import EVENTS_DIR, SampleRow, sample_table
+
+ROWS = sample_table()
+
+
+def test_table_lists_every_sample_exactly_once() -> None:
+    files = sorted(path.name for path in EVENTS_DIR.glob("*.json"))
+    listed = [row.file for row in ROWS]
+    assert sorted(listed) == files
+    assert len(set(listed)) == len(listed)
+    assert len(files) >= 25
+
+
+def test_samples_cover_every_verdict_and_rule() -> None:
+    verdicts = {row.defaults[0] for row in ROWS} | {row.example[0] for row in ROWS}
+    assert verdicts == {"violation", "compliant", "ignored", "invalid"}
+    rules = set().union(*(row.defaults[1] for row in ROWS))
+    assert rules == {
+        "iam-user-created",
+        "managed-policy-attached",
+        "s3-bucket-policy-public",
+        "s3-bucket-policy-cross-account",
+    }
+
+
+def _judged(row: SampleRow, settings: Settings) -> tuple[str, frozenset[str]]:
+    judgement = judge_event((EVENTS_DIR / row.file).read_bytes(), settings)
+    return judgement.verdict.value, frozenset(finding.rule_id for finding in judgement.findings)
+
+
+@pytest.mark.parametrize("row", ROWS, ids=[row.file for row in ROWS])
+def test_sample_verdict_with_defaults(row: SampleRow) -> None:
+    assert _judged(row, Settings()) == row.defaults
+
+
+@pytest.mark.parametrize("row", ROWS, ids=[row.file for row in ROWS])
+def test_sample_verdict_with_example_settings(row: SampleRow, example_settings: Settings) -> None:
+    assert _judged(row, example_settings) == row.example

@@ -1,0 +1,173 @@
+"""The settings model: defaults, file and SSM forms, and errors that name the bad key."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from iamwarden.catalog import RULES, Mode
+from iamwarden.exceptions import SettingsError, SettingsProblem
+from iamwarden.settings import (
+    DEFAULT_OWN_ROLES,
+    Settings,
+    load_settings,
+    load_settings_file,
+    parse_settings,
+    settings_from_parameters,
+)
+
+
+def test_defaults_alert_on_every_rule_and_trust_nobody_else() -> None:
+    settings = load_settings({})
+    assert settings == Settings()
+    assert {rule_id: settings.rule(rule_id).mode for rule_id in RULES} == dict.fromkeys(RULES, Mode.ALERT)
+    assert settings.trusted_accounts == frozenset()
+    assert settings.organization_id is None
+    assert settings.own_roles == DEFAULT_OWN_ROLES
+    assert settings.manages("123456789012")  # empty managed_accounts: every account whose events arrive
+    assert settings.rule("iam-user-created").choice("remediation") == "quarantine"
+    assert "service-role/AWSLambdaBasicExecutionRole" in settings.rule("managed-policy-attached").patterns(
+        "allow_policies"
+    )
+
+
+def test_nested_file_keys_and_ssm_paths_give_the_same_settings() -> None:
+    nested = {
+        "trusted_accounts": ["444455556666"],
+        "organization_id": "o-a1b2c3d4e5",
+        "rules": {"iam-user-created": {"mode": "remediate", "allow_names": ["svc-*"], "remediation": "delete"}},
+    }
+    parameters = {
+        "/iamwarden/trusted_accounts": "444455556666",
+        "/iamwarden/organization_id": "o-a1b2c3d4e5",
+        "/iamwarden/rules/iam-user-created/mode": "remediate",
+        "/iamwarden/rules/iam-user-created/allow_names": '["svc-*"]',
+        "/iamwarden/rules/iam-user-created/remediation": "delete",
+        "/other-app/trusted_accounts": "999988887777",  # another prefix is not ours
+    }
+    from_file = load_settings(nested)
+    from_ssm, problems = settings_from_parameters(parameters, "/iamwarden")
+    assert problems == []
+    assert from_ssm == from_file
+    rule = from_file.rule("iam-user-created")
+    assert rule.mode is Mode.REMEDIATE
+    assert rule.patterns("allow_names") == ("svc-*",)
+    assert rule.choice("remediation") == "delete"
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("111122223333,444455556666", ("111122223333", "444455556666")),  # SSM StringList
+        (" 111122223333 , 444455556666 ", ("111122223333", "444455556666")),
+        ('["111122223333"]', ("111122223333",)),  # JSON list in a String parameter
+        (["111122223333"], ("111122223333",)),
+        ([111122223333], ("111122223333",)),  # YAML reads unquoted ids as numbers
+        ("", ()),
+    ],
+)
+def test_account_lists_accept_every_form_operators_write(raw: object, expected: tuple[str, ...]) -> None:
+    assert load_settings({"trusted_accounts": raw}).trusted_accounts == frozenset(expected)
+
+
+@pytest.mark.parametrize(
+    ("values", "key", "message"),
+    [
+        ({"rules": {"iam-user-created": {"mode": "enforce"}}}, "rules/iam-user-created/mode", "off, alert, remediate"),
+        ({"trusted_accounts": ["1234"]}, "trusted_accounts", "12-digit"),
+        ({"organization_id": "org-123"}, "organization_id", "o-a1b2c3d4e5"),
+        ({"rules": {"iam-user-created": {"allow_name": ["x"]}}}, "rules/iam-user-created/allow_name", "allow_names"),
+        ({"rules": {"iam-user-create": {"mode": "off"}}}, "rules/iam-user-create/mode", "iam-user-created"),
+        ({"trusted_acounts": []}, "trusted_acounts", "trusted_accounts"),
+        ({"rules": {"iam-user-created": {"remediation": "nuke"}}}, "rules/iam-user-created/remediation", "quarantine"),
+        ({"own_roles": {"a": 1}}, "own_roles/a", "unknown setting"),
+        ({"break_glass_principals": [True]}, "break_glass_principals", "list of strings"),
+        ({"trusted_accounts": "[not json"}, "trusted_accounts", "JSON list"),
+    ],
+)
+def test_invalid_settings_name_the_bad_key(values: dict[str, object], key: str, message: str) -> None:
+    with pytest.raises(SettingsError) as caught:
+        load_settings(values)
+    [problem] = caught.value.problems
+    assert problem.key == key
+    assert message in problem.message
+    assert key in str(caught.value)
+
+
+def test_an_invalid_rule_setting_falls_back_to_alert_without_touching_other_rules() -> None:
+    settings, problems = parse_settings(
+        {
+            "rules": {
+                "iam-user-created": {"mode": "remediate", "remediation": "nuke"},
+                "managed-policy-attached": {"mode": "remediate"},
+                "s3-bucket-policy-public": {"mode": "off"},
+            }
+        }
+    )
+    assert [p.key for p in problems] == ["rules/iam-user-created/remediation"]
+    assert settings.rule("iam-user-created").mode is Mode.ALERT
+    assert settings.rule("iam-user-created").choice("remediation") == "quarantine"
+    assert settings.rule("managed-policy-attached").mode is Mode.REMEDIATE
+    assert settings.rule("s3-bucket-policy-public").mode is Mode.OFF
+
+
+def test_an_invalid_global_setting_falls_back_to_its_default() -> None:
+    settings, problems = parse_settings({"own_roles": 5, "trusted_accounts": ["444455556666"]})
+    assert problems == [SettingsProblem("own_roles", "must be a list of strings, got 5")]
+    assert settings.own_roles == DEFAULT_OWN_ROLES
+    assert settings.trusted_accounts == {"444455556666"}
+
+
+def test_own_roles_match_role_names_and_break_glass_matches_arns() -> None:
+    settings = load_settings(
+        {"own_roles": ["iamwarden-*"], "break_glass_principals": ["arn:aws:iam::*:role/BreakGlassAdmin"]}
+    )
+    assert settings.is_own_role("iamwarden-enforcer-us-east-1")
+    assert not settings.is_own_role("dev-iamwarden-enforcer")
+    assert settings.is_break_glass(None, "arn:aws:iam::111122223333:role/BreakGlassAdmin")
+    assert settings.is_break_glass("arn:aws:iam::111122223333:role/breakglassadmin") is None  # ARNs are case-sensitive
+
+
+def test_managed_and_trusted_accounts_form_the_trust_boundary() -> None:
+    settings = load_settings({"trusted_accounts": ["444455556666"], "managed_accounts": ["111122223333"]})
+    boundary = settings.boundary("555566667777")
+    assert boundary.trusts_account("555566667777")
+    assert boundary.trusts_account("444455556666")
+    assert boundary.trusts_account("111122223333")
+    assert not boundary.trusts_account("999988887777")
+    assert not settings.manages("555566667777")
+
+
+def test_settings_files_in_yaml_and_json(tmp_path: Path) -> None:
+    yaml_file = tmp_path / "s.yaml"
+    yaml_file.write_text("organization_id: o-a1b2c3d4e5\nrules:\n  iam-user-created:\n    mode: 'off'\n")
+    json_file = tmp_path / "s.json"
+    json_file.write_text(
+        json.dumps({"organization_id": "o-a1b2c3d4e5", "rules": {"iam-user-created": {"mode": "off"}}})
+    )
+    assert load_settings_file(yaml_file) == load_settings_file(json_file)
+    assert load_settings_file(yaml_file).rule("iam-user-created").mode is Mode.OFF
+    empty = tmp_path / "empty.yaml"
+    empty.write_text("")
+    assert load_settings_file(empty) == Settings()
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("bad.yaml", "rules: [unclosed", "not valid YAML"),
+        ("bad.json", "{", "not valid JSON"),
+        ("list.yaml", "- a\n- b\n", "mapping"),
+    ],
+)
+def test_unreadable_settings_files_are_settings_errors(tmp_path: Path, name: str, content: str, message: str) -> None:
+    path = tmp_path / name
+    path.write_text(content)
+    with pytest.raises(SettingsError, match=message):
+        load_settings_file(path)
+
+
+def test_a_missing_settings_file_is_a_settings_error(tmp_path: Path) -> None:
+    with pytest.raises(SettingsError, match="cannot read settings file"):
+        load_settings_file(tmp_path / "nope.yaml")
