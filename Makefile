@@ -51,6 +51,7 @@ demo: venv
 	$(BIN)/iamwarden evaluate --format text --config events/settings.yaml events/*.json
 
 bench: venv
+	$(BIN)/sam build --template template.yaml --build-dir .aws-sam/build >/dev/null
 	$(BIN)/python bench/bench.py
 
 # Re-resolve every pin from requirements-dev.in (needs the package index).

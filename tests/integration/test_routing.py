@@ -12,9 +12,9 @@ from collections.abc import Iterator
 from typing import Any
 
 import boto3
-from mypy_boto3_events.type_defs import PutEventsRequestEntryTypeDef
 import pytest
 from moto import mock_aws
+from mypy_boto3_events.type_defs import PutEventsRequestEntryTypeDef
 
 from tests.conftest import load_event, sample_table
 from tests.sam_template import resources_of_type

@@ -29,7 +29,7 @@ def _pins(path: Path) -> dict[str, str]:
 def test_layer_pins_everything_and_agrees_with_the_dev_lock() -> None:
     layer = _pins(ROOT / "layers" / "core" / "requirements.txt")
     dev = _pins(ROOT / "requirements-dev.txt")
-    assert {"aws-lambda-powertools", "boto3", "botocore", "aws-xray-sdk"} <= set(layer)
+    assert {"aws-lambda-powertools", "boto3", "botocore"} <= set(layer)
     assert {name: version for name, version in layer.items() if dev.get(name) != version} == {}
 
 

@@ -9,7 +9,6 @@ import sys
 from pathlib import Path
 
 from iamwarden.cli import main
-
 from tests.conftest import EVENTS_DIR, EXAMPLE_SETTINGS
 
 

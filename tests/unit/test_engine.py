@@ -6,11 +6,11 @@ import copy
 from typing import Any
 
 import pytest
+
 from iamwarden.catalog import Mode, Severity
 from iamwarden.engine import judge_event
 from iamwarden.findings import Judgement, StepAction, Verdict
 from iamwarden.settings import Settings, load_settings
-
 from tests.conftest import load_event
 
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
+
 from iamwarden.engine import judge_event
 from iamwarden.settings import Settings
-
 from tests.conftest import EVENTS_DIR, SampleRow, sample_table
 
 ROWS = sample_table()

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+
 from iamwarden.catalog import RULES, Mode
 from iamwarden.exceptions import SettingsError, SettingsProblem
 from iamwarden.settings import (

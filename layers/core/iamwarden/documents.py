@@ -52,17 +52,20 @@ def decode_policy_document(value: object, kind: PolicyKind, *, field: str) -> di
     """
     if isinstance(value, Mapping):
         try:
-            compact = json.dumps(value, separators=(",", ":"))
+            # ensure_ascii=False: a \uXXXX escape would count one character as six.
+            compact = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
         except (TypeError, ValueError, RecursionError) as exc:
             raise InvalidEventError(f"{field} is not a JSON policy document: {exc}") from exc
         _check_size(compact, kind, field)
         return dict(value)
     if not isinstance(value, str):
-        raise InvalidEventError(f"{field} must be a policy document (JSON object or string), got {json_type_name(value)}")
+        raise InvalidEventError(
+            f"{field} must be a policy document (JSON object or string), got {json_type_name(value)}"
+        )
     if len(value) > MAX_EVENT_BYTES:
         raise InvalidEventError(f"{field} is {len(value)} characters, more than any EventBridge event can carry")
     text = value.strip()
-    if text[:3].upper() == "%7B":
+    if text.startswith("%"):  # URL-encoded, possibly after encoded whitespace (%0A%7B…)
         text = unquote(text)
     _check_size(text, kind, field)
     try:
@@ -76,7 +79,7 @@ def decode_policy_document(value: object, kind: PolicyKind, *, field: str) -> di
 
 def _check_size(text: str, kind: PolicyKind, field: str) -> None:
     if kind.counts_whitespace:
-        size = len(text.encode("utf-8"))
+        size = len(text.encode("utf-8", "surrogatepass"))  # JSON "\ud800" decodes to a lone surrogate
         unit = "bytes"
     else:
         size = len(text) - sum(text.count(ch) for ch in _WHITESPACE)

@@ -114,17 +114,30 @@ def _principal_exposure(principal: Principal, boundary: TrustBoundary) -> Exposu
         if entry == "*":
             continue
         account = _account_of_principal(entry)
-        if account is None:
-            public = True  # a wildcard or unreadable account part bounds nothing
+        if account is None and ("*" in entry or "?" in entry):
+            public = True  # a wildcard in the account part bounds nothing
+        elif account is None:
+            # Not an account or ARN, e.g. the unique id (AROA…) IAM shows for a deleted principal:
+            # nobody we can vouch for, but not everyone either.
+            untrusted.add(f"unknown principal {entry}")
         elif account in _AWS_OWNED_ACCOUNTS:
             services.add(entry)
         elif boundary.trusts_account(account):
             trusted.add(account)
         else:
             untrusted.add(account)
-    untrusted.update(f"federated {name}" for name in principal.federated)
+    for provider in principal.federated:
+        # An identity provider ARN (SAML/OIDC provider) belongs to an account; a bare name
+        # (cognito-identity.amazonaws.com, accounts.google.com) is a public identity service.
+        owner = _account_of_arn(provider)
+        if owner is not None and boundary.trusts_account(owner):
+            trusted.add(owner)
+        else:
+            untrusted.add(f"federated {provider}")
     untrusted.update(f"canonical user {name}" for name in principal.canonical_user)
-    return Exposure(public=public, untrusted=frozenset(untrusted), services=frozenset(services), trusted=frozenset(trusted))
+    return Exposure(
+        public=public, untrusted=frozenset(untrusted), services=frozenset(services), trusted=frozenset(trusted)
+    )
 
 
 def _account_of_principal(entry: str) -> str | None:
@@ -175,14 +188,14 @@ def _audiences(condition: Condition) -> frozenset[str] | None:
         return None
     labels: set[str] = set()
     for value in condition.values:
-        label = _audience(key, value)
+        label = _audience(key, value, condition.operator.lower())
         if label is None:
             return None
         labels.add(label)
     return frozenset(labels) if labels else None
 
 
-def _audience(key: str, value: str) -> str | None:
+def _audience(key: str, value: str, operator: str) -> str | None:
     if key == "aws:principalorgid":
         return f"organization {value}" if _ORG_ID.match(value) else None
     if key == "aws:principalorgpaths":
@@ -191,6 +204,11 @@ def _audience(key: str, value: str) -> str | None:
     if key in _ACCOUNT_KEYS:
         return value if _ACCOUNT_ID.match(value) else None
     if key in _ARN_KEYS:
+        # StringLike matches the whole ARN as one string, so a wildcard before the account field can
+        # span colons (IAM paths may hold ":"); ArnLike matches each of the six fields separately.
+        head = ":".join(value.split(":", 5)[:4])
+        if operator == "stringlike" and ("*" in head or "?" in head):
+            return None
         account = _account_of_arn(value)
         return account if account is not None and account not in _AWS_OWNED_ACCOUNTS else None
     # network keys: an exact endpoint or VPC id

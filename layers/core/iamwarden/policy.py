@@ -94,7 +94,7 @@ class Policy:
 def parse_policy(document: Mapping[str, Any], *, field: str = "policy") -> Policy:
     """Normalise a decoded policy document, raising ``InvalidEventError`` if it is not one."""
     version = document.get("Version")
-    if version is not None and version not in _VERSIONS:
+    if version is not None and (not isinstance(version, str) or version not in _VERSIONS):
         raise InvalidEventError(f"{field}.Version must be 2012-10-17 or 2008-10-17, got {version!r}")
     if "Statement" not in document:
         raise InvalidEventError(f"{field} has no Statement")
@@ -155,7 +155,7 @@ def _principal(raw: Mapping[str, Any], key: str, where: str) -> Principal | None
     if value == "*":
         return Principal(everyone=True)
     if not isinstance(value, dict):
-        raise InvalidEventError(f"{where}.{key} must be \"*\" or an object, got {json_type_name(value)}")
+        raise InvalidEventError(f'{where}.{key} must be "*" or an object, got {json_type_name(value)}')
     by_type: dict[str, tuple[str, ...]] = {}
     for principal_type, entries in value.items():
         if principal_type not in ("AWS", "Service", "Federated", "CanonicalUser"):

@@ -1,0 +1,106 @@
+"""IAM Warden benchmarks: a table, never a pass/fail test.
+
+1. Events judged per second by the pure core on the sample events in events/,
+   single-threaded (one core): from the dicts Lambda hands over, and from raw JSON.
+2. Cold import of the enforcer handler module in a fresh interpreter, as a ratio
+   to ``import boto3`` measured in the same run, interleaved, median of N runs.
+   "handler + boto3 / boto3" is the cost the handler adds on top of the SDK
+   every enforcer needs (target at most 1.20). Measured as Lambda runs it: the
+   ``sam build`` output only (``python -S``: no site-packages), with bytecode
+   compiled for both sides (this machine sets PYTHONDONTWRITEBYTECODE, which
+   would otherwise make every import compile from source).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from iamwarden.engine import judge_event
+from iamwarden.settings import Settings, load_settings_file
+
+ROOT = Path(__file__).resolve().parents[1]
+EVENTS = sorted((ROOT / "events").glob("*.json"))
+IMPORT_RUNS = int(os.environ.get("BENCH_IMPORT_RUNS", "21"))
+SECONDS = float(os.environ.get("BENCH_SECONDS", "2"))
+
+
+def judged_per_second(inputs: Sequence[bytes | dict[str, Any]], settings: Settings) -> float:
+    count = 0
+    deadline = time.perf_counter() + SECONDS
+    start = time.perf_counter()
+    while time.perf_counter() < deadline:
+        for raw in inputs:
+            judge_event(raw, settings)
+        count += len(inputs)
+    return count / (time.perf_counter() - start)
+
+
+BUILD = ROOT / ".aws-sam" / "build"
+LAMBDA_PATH = os.pathsep.join([str(BUILD / "EnforcerFunction"), str(BUILD / "CoreLayer" / "python")])
+
+
+def import_seconds(statement: str) -> float:
+    """Seconds a fresh interpreter spends on ``statement`` (interpreter start-up excluded)."""
+    code = f"import time; t = time.perf_counter(); {statement}; print(time.perf_counter() - t)"
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "PYTHONPATH": LAMBDA_PATH,
+        "POWERTOOLS_SERVICE_NAME": "iamwarden",
+        "POWERTOOLS_METRICS_NAMESPACE": "IamWarden",
+    }
+    command = [sys.executable, "-S", "-c", code]
+    out = subprocess.run(command, env=env, capture_output=True, text=True, check=True).stdout
+    return float(out.strip().splitlines()[-1])
+
+
+def main() -> None:
+    raw_files = [path.read_bytes() for path in EVENTS]
+    dicts: list[bytes | dict[str, Any]] = []
+    for data in raw_files:
+        try:
+            dicts.append(json.loads(data))
+        except ValueError:
+            dicts.append(data)  # the not-JSON sample stays raw
+    settings = load_settings_file(ROOT / "events" / "settings.yaml")
+    per_second_dicts = judged_per_second(dicts, settings)
+    per_second_raw = judged_per_second(raw_files, settings)
+
+    if not (BUILD / "CoreLayer" / "python" / "iamwarden").is_dir():
+        raise SystemExit("run `sam build` first (make bench does)")
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(BUILD)], check=True, stdout=subprocess.DEVNULL)
+    for statement in ("import boto3", "import app"):  # warm the disk cache
+        import_seconds(statement)
+    boto3_only, handler_only, handler_with_boto3 = [], [], []
+    for _ in range(IMPORT_RUNS):  # interleaved so drift hits all three alike
+        boto3_only.append(import_seconds("import boto3"))
+        handler_only.append(import_seconds("import app"))
+        handler_with_boto3.append(import_seconds("import boto3, app"))
+    boto3_median = statistics.median(boto3_only)
+
+    rows = [
+        ("sample events", f"{len(EVENTS)}", ""),
+        ("events judged per second (dicts, as Lambda delivers)", f"{per_second_dicts:,.0f}", "target >= 20,000"),
+        ("events judged per second (raw JSON bytes)", f"{per_second_raw:,.0f}", ""),
+        ("import boto3 (median, ms)", f"{boto3_median * 1000:.1f}", f"{IMPORT_RUNS} runs"),
+        ("import handler module (median, ms)", f"{statistics.median(handler_only) * 1000:.1f}", ""),
+        ("import boto3 + handler (median, ms)", f"{statistics.median(handler_with_boto3) * 1000:.1f}", ""),
+        ("handler / boto3", f"{statistics.median(handler_only) / boto3_median:.2f}", ""),
+        ("(handler + boto3) / boto3", f"{statistics.median(handler_with_boto3) / boto3_median:.2f}", "target <= 1.20"),
+    ]
+    width = max(len(name) for name, _, _ in rows)
+    print(f"{'measure':<{width}}  {'value':>12}  note")
+    print(f"{'-' * width}  {'-' * 12}  {'-' * 16}")
+    for name, value, note in rows:
+        print(f"{name:<{width}}  {value:>12}  {note}")
+
+
+if __name__ == "__main__":
+    main()
