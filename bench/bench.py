@@ -32,15 +32,19 @@ IMPORT_RUNS = int(os.environ.get("BENCH_IMPORT_RUNS", "21"))
 SECONDS = float(os.environ.get("BENCH_SECONDS", "2"))
 
 
-def judged_per_second(inputs: Sequence[bytes | dict[str, Any]], settings: Settings) -> float:
-    count = 0
-    deadline = time.perf_counter() + SECONDS
-    start = time.perf_counter()
-    while time.perf_counter() < deadline:
-        for raw in inputs:
-            judge_event(raw, settings)
-        count += len(inputs)
-    return count / (time.perf_counter() - start)
+def judged_per_second(inputs: Sequence[bytes | dict[str, Any]], settings: Settings, rounds: int = 5) -> float:
+    """Best of ``rounds`` timed rounds, as timeit reports: noise from other processes only slows a round."""
+    best = 0.0
+    for _ in range(rounds):
+        count = 0
+        start = time.perf_counter()
+        deadline = start + SECONDS / rounds
+        while time.perf_counter() < deadline:
+            for raw in inputs:
+                judge_event(raw, settings)
+            count += len(inputs)
+        best = max(best, count / (time.perf_counter() - start))
+    return best
 
 
 BUILD = ROOT / ".aws-sam" / "build"
@@ -87,7 +91,11 @@ def main() -> None:
 
     rows = [
         ("sample events", f"{len(EVENTS)}", ""),
-        ("events judged per second (dicts, as Lambda delivers)", f"{per_second_dicts:,.0f}", "target >= 20,000"),
+        (
+            "events judged per second (dicts as Lambda delivers, best of 5)",
+            f"{per_second_dicts:,.0f}",
+            "target >= 20,000",
+        ),
         ("events judged per second (raw JSON bytes)", f"{per_second_raw:,.0f}", ""),
         ("import boto3 (median, ms)", f"{boto3_median * 1000:.1f}", f"{IMPORT_RUNS} runs"),
         ("import handler module (median, ms)", f"{statistics.median(handler_only) * 1000:.1f}", ""),

@@ -33,14 +33,14 @@ def test_statement_as_object_or_list_gives_the_same_statements() -> None:
     as_list = parse_policy({"Version": "2012-10-17", "Statement": [ALLOW_READ]})
     assert isinstance(as_object, Policy)
     assert as_object.statements == as_list.statements
-    assert as_object.statements[0].index == 0
+    assert as_object.statements[0].position == 0
     assert as_object.statements[0].raw == ALLOW_READ
 
 
 def test_statements_keep_their_position_and_raw_form() -> None:
     deny = {"Sid": "DenyHttp", "Effect": "Deny", "Action": "s3:*", "Resource": "*"}
     policy = parse_policy({"Statement": [ALLOW_READ, deny]})
-    assert [(s.index, s.sid, s.effect, s.allows) for s in policy.statements] == [
+    assert [(s.position, s.sid, s.effect, s.allows) for s in policy.statements] == [
         (0, None, "Allow", True),
         (1, "DenyHttp", "Deny", False),
     ]

@@ -8,8 +8,9 @@ name SSM parameters (``/<prefix>/rules/<id>/...``), metrics and alerts.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from enum import StrEnum
+from types import MappingProxyType
+from typing import NamedTuple
 
 
 class Severity(StrEnum):
@@ -27,8 +28,7 @@ class Mode(StrEnum):
     REMEDIATE = "remediate"
 
 
-@dataclass(frozen=True, slots=True)
-class OptionSpec:
+class OptionSpec(NamedTuple):
     """One per-rule setting: a list of patterns, or one choice among fixed values."""
 
     kind: str  # "patterns" | "choice"
@@ -37,8 +37,7 @@ class OptionSpec:
     choices: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
-class RuleSpec:
+class RuleSpec(NamedTuple):
     """What a rule guards and how operators tune it."""
 
     id: str
@@ -46,7 +45,7 @@ class RuleSpec:
     event_source: str
     event_names: frozenset[str]
     risk: str
-    options: Mapping[str, OptionSpec] = field(default_factory=dict)
+    options: Mapping[str, OptionSpec] = MappingProxyType({})
 
 
 COMMON_OPTIONS: Mapping[str, OptionSpec] = {

@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from iamwarden.exceptions import InvalidEventError
 
@@ -23,8 +22,7 @@ MAX_EVENT_BYTES = 256 * 1024
 _CONSOLE_AGENTS = frozenset({"aws internal", "console.amazonaws.com", "signin.amazonaws.com"})
 
 
-@dataclass(frozen=True, slots=True)
-class Actor:
+class Actor(NamedTuple):
     """Who made the call, from CloudTrail's ``userIdentity`` and the request context."""
 
     type: str
@@ -69,8 +67,7 @@ class Actor:
         return self.arn or self.principal_id or self.type
 
 
-@dataclass(frozen=True, slots=True)
-class CloudTrailChange:
+class CloudTrailChange(NamedTuple):
     """One CloudTrail API call: what was asked, by whom, where, and how it ended."""
 
     event_id: str

@@ -6,7 +6,7 @@ KeyError, TypeError or JSON decoder trace escape.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 
 class IamWardenError(Exception):
@@ -28,8 +28,7 @@ class SettingsError(IamWardenError):
         super().__init__("; ".join(str(problem) for problem in problems))
 
 
-@dataclass(frozen=True, slots=True)
-class SettingsProblem:
+class SettingsProblem(NamedTuple):
     """One invalid setting: the key (as in the settings file / SSM) and what is wrong."""
 
     key: str

@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from iamwarden.policy import Condition, Principal, Statement
 
@@ -47,8 +47,7 @@ RESTRICTING_KEYS = _ORG_KEYS | _ACCOUNT_KEYS | _ARN_KEYS | _NETWORK_KEYS
 _AWS_OWNED_ACCOUNTS = frozenset({"cloudfront"})
 
 
-@dataclass(frozen=True, slots=True)
-class TrustBoundary:
+class TrustBoundary(NamedTuple):
     """The accounts and organisation whose principals are trusted."""
 
     own_account: str
@@ -62,8 +61,7 @@ class TrustBoundary:
         return self.organization_id is not None and organization == self.organization_id
 
 
-@dataclass(frozen=True, slots=True)
-class Exposure:
+class Exposure(NamedTuple):
     """Who one statement lets in, beyond the trusted boundary.
 
     ``untrusted`` holds readable labels: bare account ids, ``organization o-…``,
@@ -75,7 +73,7 @@ class Exposure:
     untrusted: frozenset[str] = frozenset()
     services: frozenset[str] = frozenset()
     trusted: frozenset[str] = frozenset()
-    narrowed_by: tuple[str, ...] = field(default=())
+    narrowed_by: tuple[str, ...] = ()
 
     @property
     def safe(self) -> bool:

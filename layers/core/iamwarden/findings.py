@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from types import MappingProxyType
+from typing import Any, NamedTuple
 
 from iamwarden.catalog import Mode, Severity
 from iamwarden.events import Actor, CloudTrailChange
@@ -82,13 +82,12 @@ STEP_PERMISSIONS: Mapping[StepAction, tuple[str, ...]] = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class RemediationStep:
+class RemediationStep(NamedTuple):
     """One action of a plan against one exact target."""
 
     action: StepAction
     target: str
-    parameters: Mapping[str, Any] = field(default_factory=dict)
+    parameters: Mapping[str, Any] = MappingProxyType({})
     summary: str = ""
 
     def to_dict(self) -> dict[str, Any]:
@@ -100,8 +99,7 @@ class RemediationStep:
         }
 
 
-@dataclass(frozen=True, slots=True)
-class Finding:
+class Finding(NamedTuple):
     """One guardrail violation by one change, with the plan that would undo it."""
 
     rule_id: str
@@ -142,8 +140,7 @@ class Finding:
         }
 
 
-@dataclass(frozen=True, slots=True)
-class Judgement:
+class Judgement(NamedTuple):
     """The verdict on one event: why, and the findings (empty unless something offends)."""
 
     verdict: Verdict

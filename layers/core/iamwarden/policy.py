@@ -11,9 +11,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from iamwarden.events import json_type_name
 from iamwarden.exceptions import InvalidEventError
@@ -22,8 +21,7 @@ _VERSIONS = frozenset({"2012-10-17", "2008-10-17"})
 _CONDITION_QUALIFIERS = ("ForAnyValue:", "ForAllValues:")
 
 
-@dataclass(frozen=True, slots=True)
-class Principal:
+class Principal(NamedTuple):
     """A Principal or NotPrincipal element, by principal type."""
 
     everyone: bool
@@ -33,8 +31,7 @@ class Principal:
     canonical_user: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
-class Condition:
+class Condition(NamedTuple):
     """One key test of a Condition block, e.g. ``StringEquals`` on ``aws:PrincipalOrgID``.
 
     ``operator`` is the base operator without its qualifier or IfExists suffix,
@@ -48,11 +45,10 @@ class Condition:
     values: tuple[str, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class Statement:
+class Statement(NamedTuple):
     """One statement, normalised; ``index`` and ``raw`` let a remediation remove exactly it."""
 
-    index: int
+    position: int
     sid: str | None
     effect: str
     actions: tuple[str, ...] | None
@@ -71,7 +67,7 @@ class Statement:
     @property
     def label(self) -> str:
         """How people refer to this statement: its Sid, or its position."""
-        return f"statement {self.index} ({self.sid})" if self.sid else f"statement {self.index}"
+        return f"statement {self.position} ({self.sid})" if self.sid else f"statement {self.position}"
 
     def grants_action(self, action: str) -> bool:
         """Whether this statement's Action/NotAction covers ``action`` (ignoring Effect)."""
@@ -82,8 +78,7 @@ class Statement:
         return False
 
 
-@dataclass(frozen=True, slots=True)
-class Policy:
+class Policy(NamedTuple):
     """A normalised policy document."""
 
     version: str | None
@@ -123,7 +118,7 @@ def _parse_statement(index: int, raw: object, where: str) -> Statement:
     if (actions is None) == (not_actions is None):
         raise InvalidEventError(f"{where} must have exactly one of Action and NotAction")
     return Statement(
-        index=index,
+        position=index,
         sid=sid or None,
         effect=effect,
         actions=tuple(a.lower() for a in actions) if actions is not None else None,

@@ -15,10 +15,10 @@ import difflib
 import json
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from pathlib import Path
-from typing import Any
+from types import MappingProxyType
+from typing import Any, NamedTuple
 
 from iamwarden.catalog import RULES, Mode, OptionSpec, options_of
 from iamwarden.exceptions import SettingsError, SettingsProblem
@@ -41,15 +41,14 @@ GLOBAL_KEYS: Mapping[str, tuple[str, str]] = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class RuleSettings:
+class RuleSettings(NamedTuple):
     """A rule's mode, its common allowlists and its own options, all validated."""
 
     rule_id: str
     mode: Mode = Mode.ALERT
     allow_actors: tuple[str, ...] = ()
     allow_resources: tuple[str, ...] = ()
-    options: Mapping[str, str | tuple[str, ...]] = field(default_factory=dict)
+    options: Mapping[str, str | tuple[str, ...]] = MappingProxyType({})
 
     def patterns(self, name: str) -> tuple[str, ...]:
         value = self.options.get(name, options_of(self.rule_id)[name].default)
@@ -60,12 +59,10 @@ class RuleSettings:
         return value if isinstance(value, str) else value[0]
 
 
-def _default_rules() -> dict[str, RuleSettings]:
-    return {rule_id: RuleSettings(rule_id) for rule_id in RULES}
+DEFAULT_RULES: Mapping[str, RuleSettings] = MappingProxyType({rule_id: RuleSettings(rule_id) for rule_id in RULES})
 
 
-@dataclass(frozen=True, slots=True)
-class Settings:
+class Settings(NamedTuple):
     """Everything an operator can tune, with safe defaults (every rule in ``alert``)."""
 
     trusted_accounts: frozenset[str] = frozenset()
@@ -73,7 +70,7 @@ class Settings:
     own_roles: tuple[str, ...] = DEFAULT_OWN_ROLES
     break_glass_principals: tuple[str, ...] = ()
     managed_accounts: frozenset[str] = frozenset()
-    rules: Mapping[str, RuleSettings] = field(default_factory=_default_rules)
+    rules: Mapping[str, RuleSettings] = DEFAULT_RULES
 
     def rule(self, rule_id: str) -> RuleSettings:
         return self.rules.get(rule_id) or RuleSettings(rule_id)

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any, ClassVar, Protocol
+from typing import Any, ClassVar, NamedTuple, Protocol
 
 from iamwarden.arns import partition_of
 from iamwarden.catalog import RuleSpec, Severity
@@ -14,8 +13,7 @@ from iamwarden.findings import Finding, RemediationStep
 from iamwarden.settings import RuleSettings, Settings
 
 
-@dataclass(frozen=True, slots=True)
-class RuleContext:
+class RuleContext(NamedTuple):
     """One change being judged under one set of settings."""
 
     change: CloudTrailChange
@@ -66,13 +64,15 @@ class RuleContext:
         return value
 
 
-@dataclass(slots=True)
 class Evaluation:
-    """A guardrail's answer: findings, or the reasons the change is fine."""
+    """A guardrail's answer: findings, or the reasons the change is fine (built up by the rule)."""
 
-    resource_arn: str | None = None
-    findings: list[Finding] = field(default_factory=list)
-    compliant: list[str] = field(default_factory=list)
+    __slots__ = ("compliant", "findings", "resource_arn")
+
+    def __init__(self, resource_arn: str | None = None) -> None:
+        self.resource_arn = resource_arn
+        self.findings: list[Finding] = []
+        self.compliant: list[str] = []
 
 
 class Guardrail(Protocol):

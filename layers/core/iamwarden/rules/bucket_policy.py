@@ -109,7 +109,7 @@ def _removal(bucket: str, arn: str, offending: list[tuple[Statement, Exposure]])
 
 
 def _reference(statement: Statement) -> dict[str, Any]:
-    return {"index": statement.index, "sid": statement.sid, "statement": dict(statement.raw)}
+    return {"index": statement.position, "sid": statement.sid, "statement": dict(statement.raw)}
 
 
 def _offending(statement: Statement, exposure: Exposure) -> dict[str, Any]:
