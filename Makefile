@@ -48,7 +48,10 @@ sam: venv
 test: lint typecheck unit sam
 
 demo: venv
-	$(BIN)/iamwarden evaluate --format text --config events/settings.yaml events/*.json
+	@echo "IAM Warden judges $$(ls events/*.json | wc -l) sample CloudTrail events with the settings in events/settings.yaml"
+	@echo "(each rule's mode is set there: 'will' means remediate mode, 'in remediate mode would' means alert mode)."
+	@echo
+	@$(BIN)/iamwarden evaluate --format text --config events/settings.yaml events/*.json
 
 bench: venv
 	$(BIN)/sam build --template template.yaml --build-dir .aws-sam/build >/dev/null
