@@ -15,11 +15,11 @@ from __future__ import annotations
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
-from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.metrics import MetricUnit, single_metric
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from iamwarden.engine import judge_event
-from iamwarden.findings import Judgement
+from iamwarden.findings import Judgement, Verdict
 from iamwarden.settings import Settings
 
 logger = Logger()
@@ -35,14 +35,17 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
 
 
 def record(judgement: Judgement) -> dict[str, Any]:
-    """Log the verdict with the event id and rule as keys, and count it."""
+    """Log the verdict with the event id and rule as keys; count verdicts, and findings per rule."""
     change = judgement.change
     logger.append_keys(event_id=change.event_id if change else None, rule=",".join(judgement.rule_ids) or None)
     metrics.add_metric(name=judgement.verdict.value.capitalize(), unit=MetricUnit.Count, value=1)
     for finding in judgement.findings:
-        metrics.add_metric(name="Findings", unit=MetricUnit.Count, value=1)
+        with single_metric(name="Findings", unit=MetricUnit.Count, value=1) as metric:
+            metric.add_dimension(name="rule", value=finding.rule_id)
         logger.warning("guardrail finding", extra={"finding": finding.to_dict()})
-    logger.info(judgement.reason, extra={"verdict": judgement.verdict.value, "resource": judgement.resource_arn})
+    # An event that could not be judged is never acted on: make it stand out in the logs.
+    log = logger.warning if judgement.verdict is Verdict.INVALID else logger.info
+    log(judgement.reason, extra={"verdict": judgement.verdict.value, "resource": judgement.resource_arn})
     return {
         "verdict": judgement.verdict.value,
         "reason": judgement.reason,

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 from iamwarden.cli import main
 from tests.conftest import EVENTS_DIR, EXAMPLE_SETTINGS
@@ -97,3 +100,17 @@ def test_console_script_is_installed_in_the_virtual_environment() -> None:
     )
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["verdict"] == "ignored"
+
+
+def test_a_directory_or_unreadable_event_file_is_a_usage_error(tmp_path: Path) -> None:
+    code, out, err = run("evaluate", str(tmp_path))
+    assert (code, out) == (2, "")
+    assert "is a directory" in err
+    locked = tmp_path / "locked.json"
+    locked.write_text("{}")
+    locked.chmod(0)
+    if os.access(locked, os.R_OK):  # root reads anything; the directory case above still proves the path
+        pytest.skip("running as root: file permissions do not stop reads")
+    code, out, err = run("evaluate", str(locked))
+    assert (code, out) == (2, "")
+    assert "cannot read" in err

@@ -313,3 +313,72 @@ def test_finding_ids_are_stable_per_event_and_rule() -> None:
 
 def test_settings_defaults_are_the_default_argument() -> None:
     assert judge_event(load_event("attach-admin-to-role.json"), Settings()).verdict is Verdict.VIOLATION
+
+
+# --- look-alikes of the tool, service-linked roles and break-glass principals ------------------
+
+
+def _as_role(raw: dict[str, Any], role_arn: str) -> dict[str, Any]:
+    raw = copy.deepcopy(raw)
+    raw["detail"]["userIdentity"]["sessionContext"]["sessionIssuer"]["arn"] = role_arn
+    return raw
+
+
+@pytest.mark.parametrize(
+    "role_arn",
+    [
+        "arn:aws:iam::111122223333:role/dev/iamwarden-enforcer",  # the right name at another path
+        "arn:aws:iam::999988887777:role/iamwarden-enforcer",  # the right name in another account
+    ],
+)
+def test_a_look_alike_of_the_tools_role_is_judged(role_arn: str) -> None:
+    raw = _as_role(load_event("create-user-by-warden.json"), role_arn)
+    assert judge(raw).verdict is Verdict.VIOLATION
+
+
+def test_a_role_whose_path_mimics_a_service_linked_role_is_judged() -> None:
+    raw = _as_role(
+        load_event("create-user-service-linked-role.json"),
+        "arn:aws:iam::111122223333:role/x:role/aws-service-role/evil",
+    )
+    assert judge(raw).verdict is Verdict.VIOLATION
+
+
+def test_a_break_glass_pattern_does_not_match_a_role_whose_path_mimics_it() -> None:
+    raw = _as_role(load_event("create-user-break-glass.json"), "arn:aws:iam::111122223333:role/x:role/BreakGlassAdmin")
+    judgement = judge(raw, break_glass_principals=["arn:aws:iam::*:role/BreakGlassAdmin"])
+    assert judgement.verdict is Verdict.VIOLATION
+
+
+def test_allow_paths_match_whole_path_segments() -> None:
+    raw = event(
+        "create-user-service-account-path.json", requestParameters={"userName": "x", "path": "/service-accounts-evil/"}
+    )
+    assert judge(raw, rules={"iam-user-created": {"allow_paths": ["/service-accounts"]}}).verdict is Verdict.VIOLATION
+    nested = event(
+        "create-user-service-account-path.json", requestParameters={"userName": "x", "path": "/service-accounts/smtp/"}
+    )
+    assert (
+        judge(nested, rules={"iam-user-created": {"allow_paths": ["/service-accounts"]}}).verdict is Verdict.COMPLIANT
+    )
+
+
+def test_allowlist_reasons_name_the_pattern_that_matched() -> None:
+    raw = load_event("attach-admin-to-role.json")
+    judgement = judge(raw, rules={"managed-policy-attached": {"allow_resources": ["arn:aws:iam::*:role/app-*"]}})
+    assert "matches 'arn:aws:iam::*:role/app-*' in rules/managed-policy-attached/allow_resources" in judgement.reason
+
+
+def test_a_condition_with_a_non_string_operator_is_invalid_not_a_crash() -> None:
+    policy = {"Statement": [{"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Condition": {1: {}}}]}
+    judgement = judge(bucket_event(policy))
+    assert judgement.verdict is Verdict.INVALID
+    assert "Condition operators must be strings" in judgement.reason
+
+
+def test_a_public_grant_through_an_untrusted_vpc_endpoint_is_cross_account() -> None:
+    raw = load_event("bucket-policy-vpce.json")
+    [finding] = judge(raw).findings
+    assert finding.rule_id == "s3-bucket-policy-cross-account"
+    assert finding.reason.startswith("VPC endpoint vpce-0a1b2c3d4e5f67890, which this organisation does not trust")
+    assert judge(raw, trusted_networks=["vpce-0a1b2c3d4e5f67890"]).verdict is Verdict.COMPLIANT

@@ -18,7 +18,10 @@ TRUSTED = "444455556666"
 UNKNOWN = "999988887777"
 ORG = "o-a1b2c3d4e5"
 OTHER_ORG = "o-zz99yy88xx"
-BOUNDARY = TrustBoundary(own_account=OWN, trusted_accounts=frozenset({TRUSTED}), organization_id=ORG)
+TRUSTED_NETWORKS = frozenset({"vpce-1a2b3c4d", "vpc-111bbb22", "vpc-333ddd44"})
+BOUNDARY = TrustBoundary(
+    own_account=OWN, trusted_accounts=frozenset({TRUSTED}), organization_id=ORG, trusted_networks=TRUSTED_NETWORKS
+)
 
 
 def statement(principal: Any = "*", condition: dict[str, Any] | None = None, **changes: Any) -> Statement:
@@ -426,3 +429,36 @@ def test_an_identity_provider_of_a_trusted_account_is_trusted() -> None:
     result = exposure({"Federated": f"arn:aws:iam::{OWN}:saml-provider/Okta"})
     assert result.safe
     assert result.trusted == only(OWN)
+
+
+def test_a_network_condition_outside_trusted_networks_is_an_untrusted_grantee_not_public() -> None:
+    result = exposure("*", {"StringEquals": {"aws:SourceVpce": "vpce-0badbadbad"}})
+    assert not result.public
+    assert result.untrusted == only("VPC endpoint vpce-0badbadbad")
+    assert result.narrowed_by == ("aws:sourcevpce",)
+
+
+def test_a_trusted_network_never_clears_an_untrusted_principal() -> None:
+    result = exposure({"AWS": UNKNOWN}, {"StringEquals": {"aws:SourceVpce": "vpce-1a2b3c4d"}})
+    assert result.untrusted == only(UNKNOWN)
+
+
+def test_a_trusted_network_never_clears_an_untrusted_organisation() -> None:
+    condition = {"StringEquals": {"aws:PrincipalOrgID": OTHER_ORG, "aws:SourceVpce": "vpce-1a2b3c4d"}}
+    result = exposure("*", condition)
+    assert not result.safe
+    assert result.untrusted == only(f"organization {OTHER_ORG}")
+
+
+@pytest.mark.parametrize("service", ["*", "*.amazonaws.com", "s3.amazonaws.co?"])
+def test_a_wildcard_service_principal_is_public(service: str) -> None:
+    assert is_public(exposure({"Service": service}))
+
+
+def test_an_empty_action_list_grants_nothing() -> None:
+    assert exposure("*", Action=[]).safe
+
+
+@pytest.mark.parametrize("account", ["１１１１２２２２３３３３", "111122223333\n"])
+def test_account_ids_are_exactly_twelve_ascii_digits(account: str) -> None:
+    assert exposure({"AWS": account}).untrusted == only(f"unknown principal {account}")

@@ -172,3 +172,43 @@ def test_unreadable_settings_files_are_settings_errors(tmp_path: Path, name: str
 def test_a_missing_settings_file_is_a_settings_error(tmp_path: Path) -> None:
     with pytest.raises(SettingsError, match="cannot read settings file"):
         load_settings_file(tmp_path / "nope.yaml")
+
+
+def test_yaml_reads_an_unquoted_off_as_false_and_that_still_means_off(tmp_path: Path) -> None:
+    path = tmp_path / "s.yaml"
+    path.write_text("rules:\n  iam-user-created:\n    mode: off\n")
+    assert load_settings_file(path).rule("iam-user-created").mode is Mode.OFF
+
+
+@pytest.mark.parametrize(
+    ("values", "key", "message"),
+    [
+        ({"own_roles": []}, "own_roles", "at least one role pattern"),
+        ({"trusted_networks": ["vpce-xyz"]}, "trusted_networks", "VPC or VPC endpoint ids"),
+        (
+            {"rules": {"iam-user-created": {"mode": {"deep": "x"}}}},
+            "rules/iam-user-created/mode/deep",
+            "one level deep",
+        ),
+        ({"rules": "x"}, "rules", "must map rule ids"),
+    ],
+)
+def test_more_invalid_shapes_name_the_key(values: dict[str, object], key: str, message: str) -> None:
+    with pytest.raises(SettingsError) as caught:
+        load_settings(values)
+    assert [p.key for p in caught.value.problems] == [key]
+    assert message in caught.value.problems[0].message
+
+
+def test_a_settings_file_that_is_not_utf8_is_a_settings_error(tmp_path: Path) -> None:
+    path = tmp_path / "latin1.yaml"
+    path.write_bytes("organization_id: o-\xe9\n".encode("latin-1"))
+    with pytest.raises(SettingsError, match="not UTF-8"):
+        load_settings_file(path)
+
+
+def test_a_yaml_value_error_is_reported_as_yaml(tmp_path: Path) -> None:
+    path = tmp_path / "date.yaml"
+    path.write_text("organization_id: 2020-13-45\n")
+    with pytest.raises(SettingsError, match="not valid YAML"):
+        load_settings_file(path)

@@ -2,6 +2,17 @@
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
+
+class RoleArn(NamedTuple):
+    """An IAM role ARN, read field by field (a role path may itself contain ``:``)."""
+
+    partition: str
+    account: str
+    path: str
+    name: str
+
 
 def partition_of(region: str) -> str:
     """The AWS partition a region belongs to."""
@@ -23,7 +34,12 @@ def bucket_arn(partition: str, bucket: str) -> str:
     return f"arn:{partition}:s3:::{bucket}"
 
 
-def role_name_of(arn: str) -> str | None:
-    """The role name in an IAM role ARN (the last path segment), else None."""
-    _, _, rest = arn.partition(":role/")
-    return rest.rsplit("/", 1)[-1] or None if rest else None
+def parse_role_arn(arn: str) -> RoleArn | None:
+    """Read ``arn:partition:iam::account:role/path/name``; None if it is not a role ARN."""
+    fields = arn.split(":", 5)
+    if len(fields) != 6 or fields[0] != "arn" or fields[2] != "iam" or not fields[5].startswith("role/"):
+        return None
+    path, _, name = fields[5][len("role") :].rpartition("/")
+    if not name:
+        return None
+    return RoleArn(fields[1], fields[4], path + "/", name)

@@ -134,11 +134,6 @@ RULES: Mapping[str, RuleSpec] = {
     for spec in (IAM_USER_CREATED, MANAGED_POLICY_ATTACHED, S3_BUCKET_POLICY_PUBLIC, S3_BUCKET_POLICY_CROSS_ACCOUNT)
 }
 
-#: (eventSource, eventName) pairs that at least one rule guards.
-GUARDED_EVENTS: frozenset[tuple[str, str]] = frozenset(
-    (spec.event_source, name) for spec in RULES.values() for name in spec.event_names
-)
-
 
 def options_of(rule_id: str) -> Mapping[str, OptionSpec]:
     """All settings of a rule: the common ones plus its own."""

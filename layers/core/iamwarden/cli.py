@@ -64,16 +64,27 @@ def _evaluate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         for problem in exc.problems:
             err.write(f"  {problem}\n")
         return EXIT_USAGE
-    paths = [Path(name) for name in args.events]
-    unreadable = [path for path in paths if not path.is_file()]
-    if unreadable:
-        for path in unreadable:
-            err.write(f"iamwarden evaluate: {path}: no such file\n")
+    # Read everything first: a usage error must leave stdout empty, never half a report.
+    contents: list[tuple[Path, bytes]] = []
+    problems: list[str] = []
+    for name in args.events:
+        path = Path(name)
+        try:
+            contents.append((path, path.read_bytes()))
+        except FileNotFoundError:
+            problems.append(f"{path}: no such file")
+        except IsADirectoryError:
+            problems.append(f"{path}: is a directory, not an event file")
+        except OSError as exc:
+            problems.append(f"{path}: cannot read: {exc.strerror}")
+    if problems:
+        for message in problems:
+            err.write(f"iamwarden evaluate: {message}\n")
         return EXIT_USAGE
 
     counts: Counter[Verdict] = Counter()
-    for path in paths:
-        judgement = judge_event(path.read_bytes(), settings)
+    for path, content in contents:
+        judgement = judge_event(content, settings)
         counts[judgement.verdict] += 1
         if args.format == "json":
             for line in judgement_lines(str(path), judgement):
@@ -82,7 +93,7 @@ def _evaluate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             out.write(render_text(str(path), judgement))
     if args.format == "text":
         summary = ", ".join(f"{counts[v]} {v.value}" for v in Verdict if counts[v])
-        out.write(f"\n{len(paths)} event{'s' if len(paths) != 1 else ''} judged: {summary}\n")
+        out.write(f"\n{len(contents)} event{'s' if len(contents) != 1 else ''} judged: {summary}\n")
     return EXIT_OK
 
 

@@ -14,15 +14,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from iamwarden.arns import role_name_of
+from iamwarden.arns import parse_role_arn
 from iamwarden.catalog import Mode
 from iamwarden.events import CloudTrailChange, parse_event
 from iamwarden.exceptions import InvalidEventError
 from iamwarden.findings import Finding, Judgement, Verdict
 from iamwarden.rules import GUARDRAILS_BY_EVENT, RuleContext
-from iamwarden.settings import Settings, matches_any
+from iamwarden.settings import Settings
+from iamwarden.wildcards import arn_match
 
-SERVICE_LINKED_ROLE_PATH = ":role/aws-service-role/"
+SERVICE_LINKED_ROLE_PATH = "/aws-service-role/"
 
 
 def judge_event(raw: str | bytes | Mapping[str, Any], settings: Settings) -> Judgement:
@@ -45,13 +46,15 @@ def judge_change(change: CloudTrailChange, settings: Settings) -> Judgement:
         return _ignored(change, "read-only call: it changed nothing")
     actor = change.actor
     issuer = actor.session_issuer_arn or ""
-    issuer_role = role_name_of(issuer) if actor.session_issuer_type in (None, "Role") else None
-    if issuer_role and settings.is_own_role(issuer_role):
-        return _ignored(change, f"made by IAM Warden's own role {issuer_role}")
+    role = parse_role_arn(issuer) if actor.session_issuer_type in (None, "Role") else None
+    # Own roles: the exact name pattern, at path / and in the event's own account, so a look-alike
+    # role elsewhere (role/dev/iamwarden-x, another account) is judged like any other caller.
+    if role and role.path == "/" and role.account == change.account and settings.is_own_role(role.name):
+        return _ignored(change, f"made by IAM Warden's own role {role.name}")
     if actor.type == "AWSService":
         return _ignored(change, f"made by the AWS service {actor.invoked_by or 'unknown'}")
-    if SERVICE_LINKED_ROLE_PATH in issuer:
-        return _ignored(change, f"made by the service-linked role {issuer_role}")
+    if role and role.path.startswith(SERVICE_LINKED_ROLE_PATH):
+        return _ignored(change, f"made by the service-linked role {role.name}")
     if not settings.manages(change.account):
         return _ignored(change, f"account {change.account} is not managed by IAM Warden")
     break_glass = settings.is_break_glass(actor.arn, issuer)
@@ -75,7 +78,7 @@ def judge_change(change: CloudTrailChange, settings: Settings) -> Judgement:
             for finding in evaluation.findings:
                 if finding.rule_id not in active:
                     continue
-                exemption = _exemption(finding, settings, issuer)
+                exemption = _exemption(finding, settings)
                 if exemption:
                     compliant.append(exemption)
                 else:
@@ -100,15 +103,16 @@ def judge_change(change: CloudTrailChange, settings: Settings) -> Judgement:
     return Judgement(Verdict.COMPLIANT, "; ".join(compliant) or "compliant", change, (), tuple(rule_ids), resource_arn)
 
 
-def _exemption(finding: Finding, settings: Settings, issuer: str) -> str | None:
-    """The allowlist entry that exempts ``finding``, described, or None."""
+def _exemption(finding: Finding, settings: Settings) -> str | None:
+    """The allowlist entry that exempts ``finding``, described with the pattern that matched, or None."""
     rule = settings.rule(finding.rule_id)
-    actor = finding.actor
-    for arn in (actor.arn, issuer):
-        if arn and matches_any(arn, rule.allow_actors):
-            return f"{arn} is allowed by rules/{finding.rule_id}/allow_actors"
-    if matches_any(finding.resource_arn, rule.allow_resources):
-        return f"{finding.resource_arn} is allowed by rules/{finding.rule_id}/allow_resources"
+    for arn in (finding.actor.arn, finding.actor.session_issuer_arn):
+        pattern = next((p for p in rule.allow_actors if arn and arn_match(p, arn)), None)
+        if pattern is not None:
+            return f"{arn} matches {pattern!r} in rules/{finding.rule_id}/allow_actors"
+    pattern = next((p for p in rule.allow_resources if arn_match(p, finding.resource_arn)), None)
+    if pattern is not None:
+        return f"{finding.resource_arn} matches {pattern!r} in rules/{finding.rule_id}/allow_resources"
     return None
 
 

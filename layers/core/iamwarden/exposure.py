@@ -20,9 +20,12 @@ not call a public grant private on a guess:
 * ``Null`` only tests presence, never who, so it does not narrow.
 * ``aws:SourceIp`` does not narrow: an IP range is not an identity, and
   public grants limited to an office range are still reachable by anyone there.
-* ``aws:SourceVpce``/``aws:SourceVpc`` narrow to a private network path; a
-  VPC endpoint id cannot be attributed to an account offline, so such a grant
-  is judged not public and not cross-account.
+* ``aws:SourceVpce``/``aws:SourceVpc`` narrow a public grant to callers on a
+  network path. An endpoint or VPC id cannot be tied to an account offline, so
+  the ids are judged against the ``trusted_networks`` setting: a listed one
+  makes the grant private, any other is an untrusted grantee (cross-account,
+  not public). A network condition never clears principals the statement or an
+  identity condition names as untrusted.
 
 Deny statements never widen access, so they have no exposure.
 """
@@ -35,8 +38,8 @@ from typing import NamedTuple
 
 from iamwarden.policy import Condition, Principal, Statement
 
-_ACCOUNT_ID = re.compile(r"^\d{12}$")
-_ORG_ID = re.compile(r"^o-[a-z0-9]{10,32}$")
+_ACCOUNT_ID = re.compile(r"[0-9]{12}")
+_ORG_ID = re.compile(r"o-[a-z0-9]{10,32}")
 _POSITIVE_OPERATORS = frozenset({"stringequals", "stringlike", "stringequalsignorecase", "arnequals", "arnlike"})
 _ORG_KEYS = frozenset({"aws:principalorgid", "aws:principalorgpaths"})
 _ACCOUNT_KEYS = frozenset({"aws:principalaccount", "aws:sourceaccount", "aws:sourceowner"})
@@ -53,6 +56,7 @@ class TrustBoundary(NamedTuple):
     own_account: str
     trusted_accounts: frozenset[str] = frozenset()
     organization_id: str | None = None
+    trusted_networks: frozenset[str] = frozenset()
 
     def trusts_account(self, account: str) -> bool:
         return account == self.own_account or account in self.trusted_accounts
@@ -81,7 +85,7 @@ class Exposure(NamedTuple):
 
     @property
     def untrusted_accounts(self) -> frozenset[str]:
-        return frozenset(label for label in self.untrusted if _ACCOUNT_ID.match(label))
+        return frozenset(label for label in self.untrusted if _ACCOUNT_ID.fullmatch(label))
 
 
 _NO_EXPOSURE = Exposure()
@@ -89,7 +93,7 @@ _NO_EXPOSURE = Exposure()
 
 def exposure_of(statement: Statement, boundary: TrustBoundary) -> Exposure:
     """Classify who ``statement`` lets in: public, untrusted principals, or nobody outside."""
-    if not statement.allows:
+    if not statement.allows or statement.actions == ():  # an empty Action list grants nothing
         return _NO_EXPOSURE
     if statement.not_principal is not None:
         # Allow + NotPrincipal grants everyone except the listed principals.
@@ -107,7 +111,12 @@ def _principal_exposure(principal: Principal, boundary: TrustBoundary) -> Exposu
     public = principal.everyone
     untrusted: set[str] = set()
     trusted: set[str] = set()
-    services = set(principal.service)
+    services: set[str] = set()
+    for service in principal.service:
+        if "*" in service or "?" in service:
+            public = True  # "*.amazonaws.com" is every service principal, acting for anyone
+        else:
+            services.add(service)
     for entry in principal.aws:
         if entry == "*":
             continue
@@ -139,7 +148,7 @@ def _principal_exposure(principal: Principal, boundary: TrustBoundary) -> Exposu
 
 
 def _account_of_principal(entry: str) -> str | None:
-    if _ACCOUNT_ID.match(entry):
+    if _ACCOUNT_ID.fullmatch(entry):
         return entry
     return _account_of_arn(entry)
 
@@ -149,30 +158,45 @@ def _account_of_arn(arn: str) -> str | None:
     if len(parts) < 6 or parts[0] != "arn":
         return None
     account = parts[4]
-    if account in _AWS_OWNED_ACCOUNTS or _ACCOUNT_ID.match(account):
+    if account in _AWS_OWNED_ACCOUNTS or _ACCOUNT_ID.fullmatch(account):
         return account
     return None
 
 
 def _narrow(base: Exposure, conditions: Iterable[Condition], boundary: TrustBoundary) -> Exposure:
-    """Apply restricting conditions; conditions are ANDed, so any one that binds narrows."""
-    narrowest: tuple[Condition, frozenset[str]] | None = None
+    """Apply restricting conditions; they are ANDed, so the narrowest one that binds decides.
+
+    Identity conditions (organisation, account, ARN) can make any grant safe.
+    Network conditions only replace "public" (see the module docstring).
+    """
+    identity: tuple[Condition, frozenset[str]] | None = None
+    network: tuple[Condition, frozenset[str]] | None = None
     for condition in conditions:
         audiences = _audiences(condition)
         if audiences is None:
             continue
         untrusted = frozenset(label for label in audiences if not _trusted_audience(label, boundary))
+        if condition.key in _NETWORK_KEYS:
+            if network is None or len(untrusted) < len(network[1]):
+                network = (condition, untrusted)
+            continue
         if not untrusted:
             return Exposure(trusted=audiences, services=base.services, narrowed_by=(condition.key,))
-        if narrowest is None or len(untrusted) < len(narrowest[1]):
-            narrowest = (condition, untrusted)
-    if narrowest is None:
-        return base
-    condition, untrusted = narrowest
+        if identity is None or len(untrusted) < len(identity[1]):
+            identity = (condition, untrusted)
     if not base.public:
-        # The Principal already names who; a condition can only shrink that set.
-        return Exposure(untrusted=base.untrusted, services=base.services, narrowed_by=(condition.key,))
-    return Exposure(untrusted=untrusted, services=base.services, narrowed_by=(condition.key,))
+        # The Principal already names who; a condition can only shrink that set, never vouch for it.
+        narrowing = identity or network
+        if narrowing is None:
+            return base
+        return Exposure(untrusted=base.untrusted, services=base.services, narrowed_by=(narrowing[0].key,))
+    if identity is not None:
+        condition, untrusted = identity
+        return Exposure(untrusted=untrusted, services=base.services, narrowed_by=(condition.key,))
+    if network is not None:
+        condition, untrusted = network
+        return Exposure(untrusted=untrusted, services=base.services, narrowed_by=(condition.key,))
+    return base
 
 
 def _audiences(condition: Condition) -> frozenset[str] | None:
@@ -195,12 +219,12 @@ def _audiences(condition: Condition) -> frozenset[str] | None:
 
 def _audience(key: str, value: str, operator: str) -> str | None:
     if key == "aws:principalorgid":
-        return f"organization {value}" if _ORG_ID.match(value) else None
+        return f"organization {value}" if _ORG_ID.fullmatch(value) else None
     if key == "aws:principalorgpaths":
         organization = value.split("/", 1)[0]
-        return f"organization {organization}" if _ORG_ID.match(organization) else None
+        return f"organization {organization}" if _ORG_ID.fullmatch(organization) else None
     if key in _ACCOUNT_KEYS:
-        return value if _ACCOUNT_ID.match(value) else None
+        return value if _ACCOUNT_ID.fullmatch(value) else None
     if key in _ARN_KEYS:
         # StringLike matches the whole ARN as one string, so a wildcard before the account field can
         # span colons (IAM paths may hold ":"); ArnLike matches each of the six fields separately.
@@ -210,12 +234,14 @@ def _audience(key: str, value: str, operator: str) -> str | None:
         account = _account_of_arn(value)
         return account if account is not None and account not in _AWS_OWNED_ACCOUNTS else None
     # network keys: an exact endpoint or VPC id
-    return None if ("*" in value or "?" in value or not value) else f"network {value}"
+    if "*" in value or "?" in value or not value:
+        return None
+    return f"VPC endpoint {value}" if key == "aws:sourcevpce" else f"VPC {value}"
 
 
 def _trusted_audience(label: str, boundary: TrustBoundary) -> bool:
     if label.startswith("organization "):
         return boundary.trusts_organization(label.removeprefix("organization "))
-    if label.startswith("network "):
-        return True
+    if label.startswith(("VPC endpoint ", "VPC ")):
+        return label.rsplit(" ", 1)[-1] in boundary.trusted_networks
     return boundary.trusts_account(label)

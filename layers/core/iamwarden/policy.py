@@ -9,13 +9,12 @@ insensitive and may use ``*`` and ``?`` wildcards on either side.
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable, Mapping
-from functools import lru_cache
+from collections.abc import Mapping
 from typing import Any, NamedTuple
 
 from iamwarden.events import json_type_name
 from iamwarden.exceptions import InvalidEventError
+from iamwarden.wildcards import wildcard_match
 
 _VERSIONS = frozenset({"2012-10-17", "2008-10-17"})
 _CONDITION_QUALIFIERS = ("ForAnyValue:", "ForAllValues:")
@@ -176,6 +175,8 @@ def _conditions(raw: object, where: str) -> tuple[Condition, ...]:
         raise InvalidEventError(f"{where}.Condition must be an object, got {json_type_name(raw)}")
     conditions: list[Condition] = []
     for operator_name, tests in raw.items():
+        if not isinstance(operator_name, str):
+            raise InvalidEventError(f"{where}.Condition operators must be strings, got {operator_name!r}")
         if not isinstance(tests, dict):
             raise InvalidEventError(f"{where}.Condition.{operator_name} must be an object of key tests")
         qualifier = None
@@ -215,14 +216,4 @@ def action_matches(pattern: str, action: str) -> bool:
     and by ``*`` but not by ``s3:GetObject``, because matching is literal on
     the right-hand side.
     """
-    return _pattern(pattern.lower()).fullmatch(action.lower()) is not None
-
-
-def grants_any(statement: Statement, actions: Iterable[str]) -> bool:
-    """Whether ``statement`` covers at least one of ``actions``."""
-    return any(statement.grants_action(action) for action in actions)
-
-
-@lru_cache(maxsize=4096)
-def _pattern(pattern: str) -> re.Pattern[str]:
-    return re.compile(".*".join(".".join(map(re.escape, part.split("?"))) for part in pattern.split("*")))
+    return wildcard_match(pattern.lower(), action.lower())

@@ -11,11 +11,9 @@ parameter never disables other rules; ``load_settings`` raises instead.
 
 from __future__ import annotations
 
-import difflib
 import json
 import re
 from collections.abc import Mapping
-from fnmatch import fnmatchcase
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, NamedTuple
@@ -23,10 +21,12 @@ from typing import Any, NamedTuple
 from iamwarden.catalog import RULES, Mode, OptionSpec, options_of
 from iamwarden.exceptions import SettingsError, SettingsProblem
 from iamwarden.exposure import TrustBoundary
+from iamwarden.wildcards import matches_any, wildcard_match
 
 DEFAULT_OWN_ROLES = ("iamwarden-*",)
-_ACCOUNT_ID = re.compile(r"^\d{12}$")
-_ORG_ID = re.compile(r"^o-[a-z0-9]{10,32}$")
+_ACCOUNT_ID = re.compile(r"[0-9]{12}")
+_ORG_ID = re.compile(r"o-[a-z0-9]{10,32}")
+_NETWORK_ID = re.compile(r"vpce?-[0-9a-f]{8,17}")
 
 #: Top-level settings: path -> (kind, documentation). Defaults live on ``Settings``.
 GLOBAL_KEYS: Mapping[str, tuple[str, str]] = {
@@ -35,7 +35,11 @@ GLOBAL_KEYS: Mapping[str, tuple[str, str]] = {
         "12-digit account ids whose principals are trusted (beyond the event's own account)",
     ),
     "organization_id": ("organization", "the AWS Organization id (o-...) whose principals are trusted"),
-    "own_roles": ("patterns", "role name patterns of IAM Warden's own roles; their calls are never acted on"),
+    "trusted_networks": (
+        "networks",
+        "VPC and VPC endpoint ids (vpc-…, vpce-…) whose aws:SourceVpc/SourceVpce grants are private",
+    ),
+    "own_roles": ("roles", "role name patterns of IAM Warden's own roles (path /); their calls are never acted on"),
     "break_glass_principals": ("patterns", "ARN patterns of break-glass principals: alerted on, never remediated"),
     "managed_accounts": ("accounts", "accounts IAM Warden acts in; empty means every account whose events arrive"),
 }
@@ -67,6 +71,7 @@ class Settings(NamedTuple):
 
     trusted_accounts: frozenset[str] = frozenset()
     organization_id: str | None = None
+    trusted_networks: frozenset[str] = frozenset()
     own_roles: tuple[str, ...] = DEFAULT_OWN_ROLES
     break_glass_principals: tuple[str, ...] = ()
     managed_accounts: frozenset[str] = frozenset()
@@ -79,19 +84,16 @@ class Settings(NamedTuple):
         return not self.managed_accounts or account in self.managed_accounts
 
     def boundary(self, own_account: str) -> TrustBoundary:
-        return TrustBoundary(own_account, self.trusted_accounts | self.managed_accounts, self.organization_id)
+        return TrustBoundary(
+            own_account, self.trusted_accounts | self.managed_accounts, self.organization_id, self.trusted_networks
+        )
 
     def is_own_role(self, role_name: str) -> bool:
-        return any(fnmatchcase(role_name, pattern) for pattern in self.own_roles)
+        return any(wildcard_match(pattern, role_name) for pattern in self.own_roles)
 
     def is_break_glass(self, *arns: str | None) -> str | None:
         """The first of ``arns`` that a break-glass pattern matches."""
         return next((arn for arn in arns if arn and matches_any(arn, self.break_glass_principals)), None)
-
-
-def matches_any(value: str, patterns: tuple[str, ...]) -> bool:
-    """Case-sensitive glob match (``*``, ``?``), as ARNs and names are case-sensitive."""
-    return any(fnmatchcase(value, pattern) for pattern in patterns)
 
 
 def parse_settings(values: Mapping[str, Any]) -> tuple[Settings, list[SettingsProblem]]:
@@ -125,16 +127,27 @@ def parse_settings(values: Mapping[str, Any]) -> tuple[Settings, list[SettingsPr
             except ValueError as exc:
                 problems.append(SettingsProblem(path, str(exc)))
                 broken_rules.add(rule_id)
+        elif len(parts) > 3 and parts[0] == "rules" and parts[1] in RULES:
+            problems.append(
+                SettingsProblem(path, f"settings of rule {parts[1]} are one level deep, e.g. rules/{parts[1]}/mode")
+            )
+            broken_rules.add(parts[1])
         elif len(parts) >= 2 and parts[0] == "rules":
             problems.append(SettingsProblem(path, _unknown(parts[1], RULES, "rule")))
+        elif path == "rules":
+            problems.append(
+                SettingsProblem(
+                    path, "must map rule ids to their settings, e.g. rules: {iam-user-created: {mode: alert}}"
+                )
+            )
         else:
             problems.append(SettingsProblem(path, _unknown(parts[0], GLOBAL_KEYS, "setting")))
 
     rules: dict[str, RuleSettings] = {}
     for rule_id, given in rule_values.items():
-        mode = Mode.ALERT if rule_id in broken_rules else Mode(given.pop("mode", Mode.ALERT.value))
+        mode = Mode(given.pop("mode", Mode.ALERT.value))
         if rule_id in broken_rules:
-            given.pop("mode", None)
+            mode = Mode.ALERT
         rules[rule_id] = RuleSettings(
             rule_id=rule_id,
             mode=mode,
@@ -145,7 +158,8 @@ def parse_settings(values: Mapping[str, Any]) -> tuple[Settings, list[SettingsPr
     settings = Settings(
         trusted_accounts=frozenset(global_values.get("trusted_accounts", ())),
         organization_id=global_values.get("organization_id") or None,
-        own_roles=global_values.get("own_roles") or DEFAULT_OWN_ROLES,
+        trusted_networks=frozenset(global_values.get("trusted_networks", ())),
+        own_roles=global_values.get("own_roles", DEFAULT_OWN_ROLES),
         break_glass_principals=global_values.get("break_glass_principals", ()),
         managed_accounts=frozenset(global_values.get("managed_accounts", ())),
         rules=rules,
@@ -163,24 +177,22 @@ def load_settings(values: Mapping[str, Any]) -> Settings:
 
 def load_settings_file(path: str | Path) -> Settings:
     """Load settings from a YAML or JSON file whose nested keys mirror the SSM names."""
+    import yaml  # noqa: PLC0415 - only the CLI reads files; Lambda reads SSM and never pays for PyYAML
+
     file = Path(path)
     try:
         text = file.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise SettingsError([SettingsProblem(str(file), f"not UTF-8 text: {exc.reason}")]) from exc
     except OSError as exc:
         raise SettingsError([SettingsProblem(str(file), f"cannot read settings file: {exc.strerror}")]) from exc
     try:
-        if file.suffix.lower() == ".json":
-            data = json.loads(text)
-        else:
-            import yaml  # noqa: PLC0415 - only the CLI reads files; Lambda reads SSM and never pays for PyYAML
-
-            data = yaml.safe_load(text)
-    except ValueError as exc:  # JSONDecodeError, yaml.YAMLError subclasses are not ValueError
-        raise SettingsError([SettingsProblem(str(file), f"not valid JSON: {exc}")]) from exc
-    except Exception as exc:  # yaml.YAMLError: imported lazily, so caught by its base
-        if type(exc).__module__.startswith("yaml"):
-            raise SettingsError([SettingsProblem(str(file), f"not valid YAML: {exc}")]) from exc
-        raise
+        data = json.loads(text) if file.suffix.lower() == ".json" else yaml.safe_load(text)
+    except ValueError as exc:
+        what = "JSON" if file.suffix.lower() == ".json" else "YAML"
+        raise SettingsError([SettingsProblem(str(file), f"not valid {what}: {exc}")]) from exc
+    except yaml.YAMLError as exc:
+        raise SettingsError([SettingsProblem(str(file), f"not valid YAML: {exc}")]) from exc
     if data is None:
         data = {}
     if not isinstance(data, dict):
@@ -218,22 +230,33 @@ def _convert_global(kind: str, raw: Any) -> str | tuple[str, ...] | None:
         return _organization(raw)
     if kind == "accounts":
         return _accounts(raw)
+    if kind == "networks":
+        return _identifiers(raw, _NETWORK_ID, "VPC or VPC endpoint ids like vpce-0a1b2c3d4e5f67890")
+    if kind == "roles":
+        roles = _patterns(raw)
+        if not roles:
+            raise ValueError("must name at least one role pattern, or IAM Warden would act on its own changes")
+        return roles
     return _patterns(raw)
 
 
 def _organization(raw: Any) -> str | None:
     if raw in (None, ""):
         return None
-    if not isinstance(raw, str) or not _ORG_ID.match(raw):
+    if not isinstance(raw, str) or not _ORG_ID.fullmatch(raw):
         raise ValueError(f"must be an organization id like o-a1b2c3d4e5, got {raw!r}")
     return raw
 
 
 def _accounts(raw: Any) -> tuple[str, ...]:
+    return _identifiers(raw, _ACCOUNT_ID, "12-digit account ids")
+
+
+def _identifiers(raw: Any, shape: re.Pattern[str], what: str) -> tuple[str, ...]:
     items = _string_list(raw)
-    bad = [item for item in items if not _ACCOUNT_ID.match(item)]
+    bad = [item for item in items if not shape.fullmatch(item)]
     if bad:
-        raise ValueError(f"must be 12-digit account ids, got {', '.join(map(repr, bad))}")
+        raise ValueError(f"must be {what}, got {', '.join(map(repr, bad))}")
     return tuple(items)
 
 
@@ -242,6 +265,8 @@ def _patterns(raw: Any) -> tuple[str, ...]:
 
 
 def _choice(raw: Any, choices: tuple[str, ...]) -> str:
+    if raw is False and "off" in choices:  # YAML 1.1 reads an unquoted `off` as false
+        return "off"
     if not isinstance(raw, str) or raw.strip().lower() not in choices:
         raise ValueError(f"must be one of {', '.join(choices)}, got {raw!r}")
     return raw.strip().lower()
@@ -266,6 +291,8 @@ def _string_list(raw: Any) -> list[str]:
 
 
 def _unknown(name: str, known: Mapping[str, Any], what: str) -> str:
+    import difflib  # noqa: PLC0415 - only on an error path; keeps the enforcer's cold import lean
+
     close = difflib.get_close_matches(name, list(known), n=1)
     hint = f"; did you mean {close[0]!r}?" if close else f"; known: {', '.join(sorted(known))}"
     return f"unknown {what} {name!r}{hint}"

@@ -38,9 +38,7 @@ class BucketPolicyRule:
         arn = bucket_arn(context.partition, bucket)
         evaluation = Evaluation(resource_arn=arn)
         field = "detail.requestParameters.bucketPolicy"
-        document = decode_policy_document(
-            change.request_parameters.get(field.rsplit(".", 1)[-1]), PolicyKind.BUCKET, field=field
-        )
+        document = decode_policy_document(change.request_parameters.get("bucketPolicy"), PolicyKind.BUCKET, field=field)
         policy = parse_policy(document, field=field)
         boundary = context.settings.boundary(_bucket_owner(context))
 
@@ -72,7 +70,7 @@ class BucketPolicyRule:
                     S3_BUCKET_POLICY_CROSS_ACCOUNT,
                     severity=Severity.HIGH,
                     resource_arn=arn,
-                    reason=f"{_join(outsiders).capitalize()}, outside the trusted accounts and organisation, can "
+                    reason=f"{_capitalised(_join(outsiders))}, which this organisation does not trust, can "
                     f"{_abilities(shared)} in bucket {bucket} ({_labels(shared)} of the policy set by "
                     f"{change.actor.display}).",
                     plan=[_removal(bucket, arn, shared)],
@@ -92,6 +90,10 @@ def _bucket_owner(context: RuleContext) -> str:
         if resource.get("type") == "AWS::S3::Bucket" and isinstance(resource.get("accountId"), str):
             return str(resource["accountId"])
     return context.change.account
+
+
+def _capitalised(text: str) -> str:
+    return text[:1].upper() + text[1:]
 
 
 def _outsider(label: str) -> str:
@@ -123,7 +125,7 @@ def _offending(statement: Statement, exposure: Exposure) -> dict[str, Any]:
 
 def _abilities(offending: list[tuple[Statement, Exposure]]) -> str:
     statements = [statement for statement, _ in offending]
-    if any(s.grants_action("s3:PutBucketPolicy") and s.grants_action("s3:DeleteObject") for s in statements):
+    if any(s.grants_action("s3:*") for s in statements):  # s3:*, *, or a NotAction that spares S3
         return "do anything"
     verbs = [verb for action, verb in _VERBS if any(s.grants_action(action) for s in statements)]
     if verbs:

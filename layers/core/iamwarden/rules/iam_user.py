@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from fnmatch import fnmatchcase
 from typing import ClassVar
 
 from iamwarden.arns import iam_arn
 from iamwarden.catalog import IAM_USER_CREATED, RuleSpec, Severity
 from iamwarden.findings import RemediationStep, StepAction
 from iamwarden.rules.base import Evaluation, RuleContext
+from iamwarden.wildcards import wildcard_match
 
 QUARANTINE_POLICY_NAME = "iamwarden-quarantine"
 
@@ -30,13 +30,13 @@ class IamUserCreatedRule:
         evaluation = Evaluation(resource_arn=arn)
 
         settings = context.rule(IAM_USER_CREATED.id)
-        allowed_path = next(
-            (p for p in settings.patterns("allow_paths") if path.startswith(p) or fnmatchcase(path, p)), None
-        )
+        allowed_path = next((p for p in settings.patterns("allow_paths") if _path_allowed(path, p)), None)
         if allowed_path is not None:
-            evaluation.compliant.append(f"user path {path} is allowed by rules/{IAM_USER_CREATED.id}/allow_paths")
+            evaluation.compliant.append(
+                f"user path {path} matches {allowed_path!r} in rules/{IAM_USER_CREATED.id}/allow_paths"
+            )
             return evaluation
-        allowed_name = next((p for p in settings.patterns("allow_names") if fnmatchcase(name, p)), None)
+        allowed_name = next((p for p in settings.patterns("allow_names") if wildcard_match(p, name)), None)
         if allowed_name is not None:
             evaluation.compliant.append(
                 f"user name {name} matches {allowed_name!r} in rules/{IAM_USER_CREATED.id}/allow_names"
@@ -72,3 +72,11 @@ class IamUserCreatedRule:
             )
         )
         return evaluation
+
+
+def _path_allowed(path: str, allowed: str) -> bool:
+    """``/service-accounts/`` allows that path and paths below it, never ``/service-accounts-evil/``."""
+    if "*" in allowed or "?" in allowed:
+        return wildcard_match(allowed, path)
+    prefix = allowed if allowed.endswith("/") else allowed + "/"
+    return path.startswith(prefix)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from fnmatch import fnmatchcase
 from typing import ClassVar
 
 from iamwarden.arns import iam_arn
@@ -12,6 +11,7 @@ from iamwarden.catalog import MANAGED_POLICY_ATTACHED, RuleSpec, Severity
 from iamwarden.exceptions import InvalidEventError
 from iamwarden.findings import RemediationStep, StepAction
 from iamwarden.rules.base import Evaluation, RuleContext
+from iamwarden.wildcards import wildcard_match
 
 _AWS_MANAGED = re.compile(r"^arn:aws[a-z-]*:iam::aws:policy/(?P<path_name>.+)$")
 _PRINCIPAL_PARAMETER = {
@@ -58,11 +58,11 @@ class ManagedPolicyAttachedRule:
         path_name = match["path_name"]
         name = path_name.rsplit("/", 1)[-1]
         allowed = context.rule(MANAGED_POLICY_ATTACHED.id).patterns("allow_policies")
-        hit = next((p for p in allowed if fnmatchcase(path_name, p) or fnmatchcase(name, p) or p == policy_arn), None)
+        hit = next(
+            (p for p in allowed if wildcard_match(p, path_name) or wildcard_match(p, name) or p == policy_arn), None
+        )
         if hit is not None:
-            evaluation.compliant.append(
-                f"{name} is allowed by rules/{MANAGED_POLICY_ATTACHED.id}/allow_policies ({hit!r})"
-            )
+            evaluation.compliant.append(f"{name} matches {hit!r} in rules/{MANAGED_POLICY_ATTACHED.id}/allow_policies")
             return evaluation
 
         if name in ADMIN_EQUIVALENT:

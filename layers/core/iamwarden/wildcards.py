@@ -1,0 +1,54 @@
+"""Wildcard matching for IAM actions, names and ARNs, in linear time.
+
+Event data is attacker-controlled: a policy may carry ``s3:***…***z``. A
+regular expression built from such a pattern backtracks exponentially, so
+matching here is the classic two-pointer glob match, O(len(pattern) *
+len(text)) at worst. Only ``*`` (any run of characters) and ``?`` (one
+character) are special. ARN patterns match field by field, so ``*`` never
+crosses the ``:`` between partition, service, region, account and resource
+(IAM paths may themselves contain ``:``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+
+def wildcard_match(pattern: str, text: str) -> bool:
+    """Whether ``pattern`` (``*`` and ``?`` wildcards) matches all of ``text``; case-sensitive."""
+    if "*" not in pattern and "?" not in pattern:
+        return pattern == text
+    p = t = 0
+    star = -1
+    resume = 0
+    while t < len(text):
+        if p < len(pattern) and (pattern[p] == "?" or pattern[p] == text[t]):
+            p += 1
+            t += 1
+        elif p < len(pattern) and pattern[p] == "*":
+            star, resume = p, t
+            p += 1
+        elif star >= 0:  # let the last star swallow one more character and retry
+            resume += 1
+            p, t = star + 1, resume
+        else:
+            return False
+    while p < len(pattern) and pattern[p] == "*":
+        p += 1
+    return p == len(pattern)
+
+
+def arn_match(pattern: str, arn: str) -> bool:
+    """Match an ARN pattern field by field; a pattern that is no ARN matches the whole text."""
+    if not pattern.startswith("arn:"):
+        return wildcard_match(pattern, arn)
+    pattern_fields = pattern.split(":", 5)
+    arn_fields = arn.split(":", 5)
+    if len(pattern_fields) != 6 or len(arn_fields) != 6:
+        return False
+    return all(wildcard_match(p, a) for p, a in zip(pattern_fields, arn_fields, strict=True))
+
+
+def matches_any(value: str, patterns: Iterable[str]) -> bool:
+    """Whether any pattern matches ``value`` (ARN patterns field by field); case-sensitive."""
+    return any(arn_match(pattern, value) for pattern in patterns)
