@@ -38,8 +38,9 @@ from typing import NamedTuple
 
 from iamwarden.policy import Condition, Principal, Statement
 
-_ACCOUNT_ID = re.compile(r"[0-9]{12}")
-_ORG_ID = re.compile(r"o-[a-z0-9]{10,32}")
+#: What an AWS account id and an Organization id look like; the one definition settings and rules use too.
+ACCOUNT_ID = re.compile(r"[0-9]{12}")
+ORGANIZATION_ID = re.compile(r"o-[a-z0-9]{10,32}")
 _POSITIVE_OPERATORS = frozenset({"stringequals", "stringlike", "stringequalsignorecase", "arnequals", "arnlike"})
 _ORG_KEYS = frozenset({"aws:principalorgid", "aws:principalorgpaths"})
 _ACCOUNT_KEYS = frozenset({"aws:principalaccount", "aws:sourceaccount", "aws:sourceowner"})
@@ -85,7 +86,7 @@ class Exposure(NamedTuple):
 
     @property
     def untrusted_accounts(self) -> frozenset[str]:
-        return frozenset(label for label in self.untrusted if _ACCOUNT_ID.fullmatch(label))
+        return frozenset(label for label in self.untrusted if ACCOUNT_ID.fullmatch(label))
 
 
 _NO_EXPOSURE = Exposure()
@@ -148,7 +149,7 @@ def _principal_exposure(principal: Principal, boundary: TrustBoundary) -> Exposu
 
 
 def _account_of_principal(entry: str) -> str | None:
-    if _ACCOUNT_ID.fullmatch(entry):
+    if ACCOUNT_ID.fullmatch(entry):
         return entry
     return _account_of_arn(entry)
 
@@ -158,7 +159,7 @@ def _account_of_arn(arn: str) -> str | None:
     if len(parts) < 6 or parts[0] != "arn":
         return None
     account = parts[4]
-    if account in _AWS_OWNED_ACCOUNTS or _ACCOUNT_ID.fullmatch(account):
+    if account in _AWS_OWNED_ACCOUNTS or ACCOUNT_ID.fullmatch(account):
         return account
     return None
 
@@ -219,12 +220,12 @@ def _audiences(condition: Condition) -> frozenset[str] | None:
 
 def _audience(key: str, value: str, operator: str) -> str | None:
     if key == "aws:principalorgid":
-        return f"organization {value}" if _ORG_ID.fullmatch(value) else None
+        return f"organization {value}" if ORGANIZATION_ID.fullmatch(value) else None
     if key == "aws:principalorgpaths":
         organization = value.split("/", 1)[0]
-        return f"organization {organization}" if _ORG_ID.fullmatch(organization) else None
+        return f"organization {organization}" if ORGANIZATION_ID.fullmatch(organization) else None
     if key in _ACCOUNT_KEYS:
-        return value if _ACCOUNT_ID.fullmatch(value) else None
+        return value if ACCOUNT_ID.fullmatch(value) else None
     if key in _ARN_KEYS:
         # StringLike matches the whole ARN as one string, so a wildcard before the account field can
         # span colons (IAM paths may hold ":"); ArnLike matches each of the six fields separately.

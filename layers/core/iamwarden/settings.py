@@ -20,12 +20,10 @@ from typing import Any, NamedTuple
 
 from iamwarden.catalog import RULES, Mode, OptionSpec, options_of
 from iamwarden.exceptions import SettingsError, SettingsProblem
-from iamwarden.exposure import TrustBoundary
-from iamwarden.wildcards import matches_any, wildcard_match
+from iamwarden.exposure import ACCOUNT_ID, ORGANIZATION_ID, TrustBoundary
+from iamwarden.wildcards import matches_any
 
 DEFAULT_OWN_ROLES = ("iamwarden-*",)
-_ACCOUNT_ID = re.compile(r"[0-9]{12}")
-_ORG_ID = re.compile(r"o-[a-z0-9]{10,32}")
 _NETWORK_ID = re.compile(r"vpce?-[0-9a-f]{8,17}")
 
 #: Top-level settings: path -> (kind, documentation). Defaults live on ``Settings``.
@@ -89,7 +87,7 @@ class Settings(NamedTuple):
         )
 
     def is_own_role(self, role_name: str) -> bool:
-        return any(wildcard_match(pattern, role_name) for pattern in self.own_roles)
+        return matches_any(role_name, self.own_roles)
 
     def is_break_glass(self, *arns: str | None) -> str | None:
         """The first of ``arns`` that a break-glass pattern matches."""
@@ -243,13 +241,13 @@ def _convert_global(kind: str, raw: Any) -> str | tuple[str, ...] | None:
 def _organization(raw: Any) -> str | None:
     if raw in (None, ""):
         return None
-    if not isinstance(raw, str) or not _ORG_ID.fullmatch(raw):
+    if not isinstance(raw, str) or not ORGANIZATION_ID.fullmatch(raw):
         raise ValueError(f"must be an organization id like o-a1b2c3d4e5, got {raw!r}")
     return raw
 
 
 def _accounts(raw: Any) -> tuple[str, ...]:
-    return _identifiers(raw, _ACCOUNT_ID, "12-digit account ids")
+    return _identifiers(raw, ACCOUNT_ID, "12-digit account ids")
 
 
 def _identifiers(raw: Any, shape: re.Pattern[str], what: str) -> tuple[str, ...]:

@@ -12,7 +12,7 @@ from typing import Any, ClassVar
 from iamwarden.arns import bucket_arn
 from iamwarden.catalog import S3_BUCKET_POLICY_CROSS_ACCOUNT, S3_BUCKET_POLICY_PUBLIC, RuleSpec, Severity
 from iamwarden.documents import PolicyKind, decode_policy_document
-from iamwarden.exposure import Exposure, exposure_of
+from iamwarden.exposure import ACCOUNT_ID, Exposure, exposure_of
 from iamwarden.findings import RemediationStep, StepAction
 from iamwarden.policy import Statement, parse_policy
 from iamwarden.rules.base import Evaluation, RuleContext
@@ -98,7 +98,7 @@ def _capitalised(text: str) -> str:
 
 def _outsider(label: str) -> str:
     """An untrusted grantee as people say it: "account 999988887777", "organization o-…"."""
-    return f"account {label}" if label.isdigit() else label
+    return f"account {label}" if ACCOUNT_ID.fullmatch(label) else label
 
 
 def _removal(bucket: str, arn: str, offending: list[tuple[Statement, Exposure]]) -> RemediationStep:
