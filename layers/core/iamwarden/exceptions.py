@@ -36,3 +36,27 @@ class SettingsProblem(NamedTuple):
 
     def __str__(self) -> str:
         return f"{self.key}: {self.message}"
+
+
+class AwsAccessError(IamWardenError):
+    """IAM Warden could not reach an account (no credentials, or the member role cannot be assumed)."""
+
+
+class RemediationError(IamWardenError):
+    """A remediation could not be carried out; the audit record says what was and was not done."""
+
+
+class UndoError(IamWardenError):
+    """A remediation cannot be undone (a deleted user, a conflicting later change, an unknown id)."""
+
+
+class AuditError(IamWardenError):
+    """The audit table could not be read or written; nothing is changed without a before-state."""
+
+
+class DeliveryError(IamWardenError):
+    """An alert could not be delivered to a channel after its retries."""
+
+
+class ReplayError(IamWardenError):
+    """Dead-lettered events could not be read or handed back to the enforcer."""

@@ -25,6 +25,16 @@ class Verdict(StrEnum):
     INVALID = "invalid"
 
 
+class Outcome(StrEnum):
+    """What became of a finding; every outcome is alerted."""
+
+    ALERTED = "alerted"  # alert mode: nothing changed; the plan says what remediate mode would do
+    REMEDIATED = "remediated"  # the plan ran and the live state is fixed (or already was)
+    REMEDIATION_FAILED = "remediation_failed"  # part or all of the plan failed; the audit record says which
+    NOTEWORTHY = "noteworthy"  # ignored but worth telling, e.g. a break-glass principal's change
+    CONFIGURATION_ERROR = "configuration_error"  # a setting is invalid; its rule fell back to alert
+
+
 class StepAction(StrEnum):
     """Remediation actions, each with the IAM actions it needs (``permissions``)."""
 

@@ -1,0 +1,54 @@
+"""What the enforcer hands to the alert channels, and what it gets back.
+
+The enforcer builds one ``Notification`` per finding and outcome (or per
+configuration problem) and gives it to a ``Notifier``. Delivery never blocks
+remediation: a notifier reports failures in its ``DeliveryReport`` instead of
+raising, and the enforcer records them on the audit item for replay.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple, Protocol
+
+from iamwarden.events import CloudTrailChange
+from iamwarden.exceptions import SettingsProblem
+from iamwarden.findings import Finding, Outcome
+
+
+class Notification(NamedTuple):
+    """One message's worth of facts, before any channel renders it."""
+
+    outcome: Outcome
+    finding: Finding | None = None  # None only for configuration errors
+    change: CloudTrailChange | None = None
+    remediation_id: str | None = None
+    #: What IAM Warden did (remediated), or would do (alerted): one plain line per step.
+    actions: tuple[str, ...] = ()
+    #: Why a remediation failed, with what was and was not done.
+    error: str | None = None
+    problems: tuple[SettingsProblem, ...] = ()
+    #: False when the remediation cannot be undone (a deleted user).
+    undoable: bool = True
+    settings_prefix: str = "/iamwarden"
+
+
+class Delivery(NamedTuple):
+    """One channel's answer: delivered, or the error after its retries."""
+
+    channel: str
+    ok: bool
+    error: str | None = None
+
+
+class DeliveryReport(NamedTuple):
+    deliveries: tuple[Delivery, ...] = ()
+
+    @property
+    def failed(self) -> tuple[Delivery, ...]:
+        return tuple(delivery for delivery in self.deliveries if not delivery.ok)
+
+
+class Notifier(Protocol):
+    """Sends a notification to every channel it should reach; never raises for a channel failure."""
+
+    def notify(self, notification: Notification) -> DeliveryReport: ...
