@@ -1,53 +1,55 @@
 """Enforcer Lambda: wires Powertools to the iamwarden core, nothing more.
 
-It judges each EventBridge CloudTrail event and records the verdict. Acting on
-findings (alert, remediate) arrives with the enforcer issue; until then the
-plan is logged, never executed.
-
-Tracing is Lambda's own (``Tracing: Active`` in template.yaml; Powertools adds
-the X-Ray trace id to every log line). Powertools Tracer is left out on
-purpose: the X-Ray SDK builds a botocore client at import and doubles the
-handler's cold import (measured by ``make bench``).
+Each EventBridge CloudTrail event goes to ``EnforcerService.handle`` (judge,
+act per mode, record, alert). Logger carries the event id and rule on every
+line, Metrics counts findings, remediations and failures per rule as EMF, and
+Tracer traces the invocation and the AWS calls. Everything else, from the
+clients to the idempotency store, is built once per container by
+``iamwarden.wiring`` from the environment template.yaml sets.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from iamwarden.engine import judge_event
-from iamwarden.findings import Judgement, Verdict
-from iamwarden.settings import Settings
+from iamwarden.service import EnforcerService
+from iamwarden.wiring import EnforcerConfig, build_enforcer_service
 
 logger = Logger()
 metrics = Metrics()
-SETTINGS = Settings()
+tracer = Tracer()
+_service: EnforcerService | None = None
+
+
+class PowertoolsTelemetry:
+    """Counts per rule as EMF (one ``rule`` dimension), and log keys through Logger."""
+
+    def count(self, metric: str, rule: str | None = None) -> None:
+        if rule is None:
+            metrics.add_metric(name=metric, unit=MetricUnit.Count, value=1)
+            return
+        with single_metric(name=metric, unit=MetricUnit.Count, value=1, namespace=metrics.namespace) as one:
+            one.add_dimension(name="rule", value=rule)
+
+    def bind(self, **keys: str | None) -> None:
+        logger.append_keys(**keys)
+
+
+def enforcer() -> EnforcerService:
+    global _service  # noqa: PLW0603 - built once per container, on first use
+    if _service is None:
+        _service = build_enforcer_service(EnforcerConfig.from_environment(), telemetry=PowertoolsTelemetry())
+    return _service
 
 
 @logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    judgement = judge_event(event, SETTINGS)
-    return record(judgement)
-
-
-def record(judgement: Judgement) -> dict[str, Any]:
-    """Log the verdict with the event id and rule as keys; count verdicts, and findings per rule."""
-    change = judgement.change
-    logger.append_keys(event_id=change.event_id if change else None, rule=",".join(judgement.rule_ids) or None)
-    metrics.add_metric(name=judgement.verdict.value.capitalize(), unit=MetricUnit.Count, value=1)
-    for finding in judgement.findings:
-        with single_metric(name="Findings", unit=MetricUnit.Count, value=1) as metric:
-            metric.add_dimension(name="rule", value=finding.rule_id)
-        logger.warning("guardrail finding", extra={"finding": finding.to_dict()})
-    # An event that could not be judged is never acted on: make it stand out in the logs.
-    log = logger.warning if judgement.verdict is Verdict.INVALID else logger.info
-    log(judgement.reason, extra={"verdict": judgement.verdict.value, "resource": judgement.resource_arn})
-    return {
-        "verdict": judgement.verdict.value,
-        "reason": judgement.reason,
-        "findings": [finding.to_dict() for finding in judgement.findings],
-    }
+    result = enforcer().handle(event, context)
+    logger.info(result["reason"], extra={"verdict": result["verdict"], "findings": result["findings"]})
+    return result

@@ -17,6 +17,7 @@ from moto import mock_aws
 from mypy_boto3_events.type_defs import PutEventsRequestEntryTypeDef
 
 from tests.conftest import load_event, sample_table
+from tests.aws_fixtures import event_patterns
 from tests.sam_template import resources_of_type
 
 ROWS = sample_table()
@@ -31,10 +32,10 @@ def routed_event_ids() -> Iterator[set[str]]:
         sqs = boto3.client("sqs", region_name=REGION)
         queue_url = sqs.create_queue(QueueName="enforcer-input")["QueueUrl"]
         queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-        rules = resources_of_type("AWS::Events::Rule")
-        assert rules, "template.yaml declares no EventBridge rules"
-        for name, rule in rules.items():
-            events.put_rule(Name=name, EventPattern=json.dumps(rule["Properties"]["EventPattern"]), State="ENABLED")
+        patterns = event_patterns()
+        assert patterns, "template.yaml declares no EventBridge rules"
+        for name, pattern in patterns.items():
+            events.put_rule(Name=name, EventPattern=json.dumps(pattern), State="ENABLED")
             events.put_targets(Rule=name, Targets=[{"Id": "enforcer", "Arn": queue_arn}])
 
         for row in ROWS:

@@ -24,6 +24,8 @@ from iamwarden.exposure import ACCOUNT_ID, ORGANIZATION_ID, TrustBoundary
 from iamwarden.wildcards import matches_any
 
 DEFAULT_OWN_ROLES = ("iamwarden-*",)
+#: Subtrees of the settings prefix that other parts of IAM Warden read and validate themselves.
+DELEGATED_SETTINGS = ("alerts", "prune")
 _NETWORK_ID = re.compile(r"vpce?-[0-9a-f]{8,17}")
 
 #: Top-level settings: path -> (kind, documentation). Defaults live on ``Settings``.
@@ -108,6 +110,8 @@ def parse_settings(values: Mapping[str, Any]) -> tuple[Settings, list[SettingsPr
 
     for path, raw in flat.items():
         parts = path.split("/")
+        if parts[0] in DELEGATED_SETTINGS:
+            continue
         if len(parts) == 1 and path in GLOBAL_KEYS:
             try:
                 global_values[path] = _convert_global(GLOBAL_KEYS[path][0], raw)

@@ -134,7 +134,7 @@ class ClientFactory:
         self._session = session
         self.call_log = call_log or CallLog()
         self._session_name = session_name
-        self._clients: dict[tuple[str, str, str], Any] = {}
+        self._clients: dict[tuple[str, str, str, bool], Any] = {}
         self._sessions: dict[str, _Credentials] = {}
         self._lock = threading.Lock()
 
@@ -159,22 +159,26 @@ class ClientFactory:
             self._home_account = str(identity["Account"])
         return self._home_account
 
-    def client(self, service: str, account: str, region: str) -> Any:
-        """A client for ``service`` acting in ``account`` and ``region``."""
-        key = (service, account, region)
+    def client(self, service: str, account: str, region: str, *, logged: bool = True) -> Any:
+        """A client for ``service`` acting in ``account`` and ``region``; ``logged`` calls go to ``call_log``."""
+        key = (service, account, region, logged)
         with self._lock:
             session = self._session_for(account, region)
             cached = self._clients.get(key)
             if cached is not None and cached[0] is session:
                 return cached[1]
             client = session.client(service, region_name=region, config=retry_config())  # type: ignore[call-overload]
-            self.call_log.attach(client, account, region)
+            if logged:
+                self.call_log.attach(client, account, region)
             self._clients[key] = (session, client)
             return client
 
     def home_client(self, service: str, region: str | None = None) -> Any:
-        """A client in the home account (audit table, queues, topics, parameters)."""
-        return self.client(service, self.home_account, region or self.session.region_name or "us-east-1")
+        """A client for IAM Warden's own resources (audit table, queues, topics, parameters).
+
+        Its calls are not in ``call_log``: the audit trail lists the calls made to customer resources.
+        """
+        return self.client(service, self.home_account, region or self.session.region_name or "us-east-1", logged=False)
 
     def member_role_arn(self, account: str, region: str) -> str:
         return f"arn:{partition_of(region)}:iam::{account}:role/{self.member_role_name}"

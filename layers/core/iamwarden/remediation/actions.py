@@ -1,0 +1,532 @@
+"""One class per remediation action: read the live state, fix it, put it back.
+
+Every action follows the same contract, which the executor relies on:
+
+* ``capture`` only reads. It returns the exact before-state as JSON-able data;
+  the executor stores it before any write.
+* ``apply`` writes only what the live before-state shows is still wrong, so a
+  second run, or a run on a resource that is already compliant, is a no-op.
+  It appends one plain line per change to ``done`` as it goes, so a failure
+  part way leaves an exact record of what was and was not done.
+* ``undo`` restores the before-state into the *current* state (a later,
+  unrelated change is kept) and returns what it restored.
+* "Already gone" (NoSuchEntity, NoSuchBucketPolicy) counts as done.
+
+``permissions`` (what ``capture`` and ``apply`` call, from
+``findings.STEP_PERMISSIONS``) and ``undo_permissions`` are declared per
+action; tests check them against the calls actually made and the template.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping
+from typing import Any, ClassVar, Protocol
+
+from iamwarden.exceptions import RemediationError, UndoError
+from iamwarden.findings import RemediationStep, StepAction
+
+QUARANTINE_TAG_FINDING = "iamwarden:quarantine-finding"
+QUARANTINE_TAG_TIME = "iamwarden:quarantined-at"
+DENY_ALL_POLICY: Mapping[str, Any] = {
+    "Version": "2012-10-17",
+    "Statement": [{"Sid": "IamWardenQuarantine", "Effect": "Deny", "Action": "*", "Resource": "*"}],
+}
+_GONE = frozenset({"NoSuchEntity", "NoSuchBucket", "NoSuchBucketPolicy", "NoSuchKey"})
+
+
+class AccountClients(Protocol):
+    """The clients of the account and region a step acts in."""
+
+    @property
+    def iam(self) -> Any: ...
+
+    @property
+    def s3(self) -> Any: ...
+
+
+class StepRun(Protocol):
+    """What a step is run with: its clients, the finding id and the time."""
+
+    @property
+    def aws(self) -> AccountClients: ...
+
+    @property
+    def finding_id(self) -> str: ...
+
+    @property
+    def now(self) -> str: ...
+
+
+class RemediationAction(Protocol):
+    action: ClassVar[StepAction]
+    undo_permissions: ClassVar[tuple[str, ...]]
+    undoable: ClassVar[bool]
+
+    def capture(self, aws: AccountClients, step: RemediationStep) -> dict[str, Any]: ...
+
+    def apply(self, run: StepRun, step: RemediationStep, before: Mapping[str, Any], done: list[str]) -> None: ...
+
+    def undo(self, aws: AccountClients, step: RemediationStep, before: Mapping[str, Any]) -> list[str]: ...
+
+
+def error_code(exc: BaseException) -> str | None:
+    """The AWS error code of a botocore ClientError, else None."""
+    response = getattr(exc, "response", None)
+    if isinstance(response, dict):
+        code = response.get("Error", {}).get("Code")
+        return str(code) if code else None
+    return None
+
+
+def is_gone(exc: BaseException) -> bool:
+    return error_code(exc) in _GONE
+
+
+def _pages(client: Any, operation: str, key: str, **kwargs: Any) -> Iterator[Any]:
+    for page in client.get_paginator(operation).paginate(**kwargs):
+        yield from page.get(key, [])
+
+
+def _client_error() -> type[Exception]:
+    from botocore.exceptions import ClientError  # noqa: PLC0415 - the pure core never imports botocore
+
+    return ClientError
+
+
+class QuarantineUser:
+    """Deny everything, deactivate keys, remove the console password, tag the user. Undoable."""
+
+    action: ClassVar[StepAction] = StepAction.QUARANTINE_USER
+    undo_permissions: ClassVar[tuple[str, ...]] = (
+        "iam:GetUser",
+        "iam:DeleteUserPolicy",
+        "iam:PutUserPolicy",
+        "iam:ListAccessKeys",
+        "iam:UpdateAccessKey",
+        "iam:UntagUser",
+        "iam:TagUser",
+    )
+    undoable: ClassVar[bool] = True
+
+    def capture(self, aws: AccountClients, step: RemediationStep) -> dict[str, Any]:
+        name = step.parameters["user_name"]
+        policy_name = step.parameters["quarantine_policy_name"]
+        ClientError = _client_error()
+        try:
+            user = aws.iam.get_user(UserName=name)["User"]
+        except ClientError as exc:
+            if is_gone(exc):
+                return {"exists": False}
+            raise
+        try:
+            document = aws.iam.get_user_policy(UserName=name, PolicyName=policy_name)["PolicyDocument"]
+            policy = _document(document)
+        except ClientError as exc:
+            if not is_gone(exc):
+                raise
+            policy = None
+        keys = [
+            {"id": key["AccessKeyId"], "status": key["Status"]}
+            for key in _pages(aws.iam, "list_access_keys", "AccessKeyMetadata", UserName=name)
+        ]
+        try:
+            profile = aws.iam.get_login_profile(UserName=name)["LoginProfile"]
+            login = {"password_reset_required": bool(profile.get("PasswordResetRequired", False))}
+        except ClientError as exc:
+            if not is_gone(exc):
+                raise
+            login = None
+        tags = {tag["Key"]: tag["Value"] for tag in user.get("Tags", [])}
+        return {
+            "exists": True,
+            "user_arn": user["Arn"],
+            "quarantine_policy": policy,
+            "access_keys": keys,
+            "login_profile": login,
+            "tags": {key: tags.get(key) for key in (QUARANTINE_TAG_FINDING, QUARANTINE_TAG_TIME)},
+        }
+
+    def apply(self, run: StepRun, step: RemediationStep, before: Mapping[str, Any], done: list[str]) -> None:
+        name = step.parameters["user_name"]
+        if not before["exists"]:
+            return  # deleted since: nothing left to quarantine
+        iam = run.aws.iam
+        ClientError = _client_error()
+        if before["quarantine_policy"] != DENY_ALL_POLICY:
+            iam.put_user_policy(
+                UserName=name,
+                PolicyName=step.parameters["quarantine_policy_name"],
+                PolicyDocument=json.dumps(DENY_ALL_POLICY),
+            )
+            done.append(f"attached deny-all inline policy {step.parameters['quarantine_policy_name']} to {name}")
+        for key in before["access_keys"]:
+            if key["status"] == "Active":
+                try:
+                    iam.update_access_key(UserName=name, AccessKeyId=key["id"], Status="Inactive")
+                except ClientError as exc:
+                    if not is_gone(exc):
+                        raise
+                    continue
+                done.append(f"deactivated access key {key['id']}")
+        if before["login_profile"] is not None:
+            try:
+                iam.delete_login_profile(UserName=name)
+                done.append(f"deleted the console password of {name}")
+            except ClientError as exc:
+                if not is_gone(exc):
+                    raise
+        if before["tags"].get(QUARANTINE_TAG_FINDING) != run.finding_id:
+            iam.tag_user(
+                UserName=name,
+                Tags=[
+                    {"Key": QUARANTINE_TAG_FINDING, "Value": run.finding_id},
+                    {"Key": QUARANTINE_TAG_TIME, "Value": run.now},
+                ],
+            )
+            done.append(f"tagged {name} with {QUARANTINE_TAG_FINDING}={run.finding_id}")
+
+    def undo(self, aws: AccountClients, step: RemediationStep, before: Mapping[str, Any]) -> list[str]:
+        name = step.parameters["user_name"]
+        policy_name = step.parameters["quarantine_policy_name"]
+        if not before["exists"]:
+            return []
+        ClientError = _client_error()
+        iam = aws.iam
+        restored: list[str] = []
+        try:
+            iam.get_user(UserName=name)
+        except ClientError as exc:
+            if is_gone(exc):
+                raise UndoError(f"user {name} no longer exists; there is nothing to lift the quarantine from") from exc
+            raise
+        if before["quarantine_policy"] is None:
+            try:
+                iam.delete_user_policy(UserName=name, PolicyName=policy_name)
+                restored.append(f"removed deny-all inline policy {policy_name}")
+            except ClientError as exc:
+                if not is_gone(exc):
+                    raise
+        else:
+            iam.put_user_policy(
+                UserName=name, PolicyName=policy_name, PolicyDocument=json.dumps(before["quarantine_policy"])
+            )
+            restored.append(f"restored inline policy {policy_name} as it was")
+        live = {
+            key["AccessKeyId"]: key["Status"]
+            for key in _pages(iam, "list_access_keys", "AccessKeyMetadata", UserName=name)
+        }
+        for key in before["access_keys"]:
+            if key["status"] == "Active" and live.get(key["id"]) == "Inactive":
+                iam.update_access_key(UserName=name, AccessKeyId=key["id"], Status="Active")
+                restored.append(f"reactivated access key {key['id']}")
+        old_tags = before["tags"]
+        gone = [key for key, value in old_tags.items() if value is None]
+        kept = [{"Key": key, "Value": value} for key, value in old_tags.items() if value is not None]
+        if gone:
+            iam.untag_user(UserName=name, TagKeys=gone)
+        if kept:
+            iam.tag_user(UserName=name, Tags=kept)
+        restored.append("restored the user's quarantine tags")
+        if before["login_profile"] is not None:
+            restored.append(
+                f"NOT restored: the console password of {name} (AWS cannot return a password); "
+                f"set a new one with: aws iam create-login-profile --user-name {name} --password-reset-required "
+                "--password ..."
+            )
+        return restored
+
+
+class DeleteUser:
+    """Remove the user and everything that blocks DeleteUser, in the order IAM requires. Not undoable."""
+
+    action: ClassVar[StepAction] = StepAction.DELETE_USER
+    undo_permissions: ClassVar[tuple[str, ...]] = ()
+    undoable: ClassVar[bool] = False
+
+    def capture(self, aws: AccountClients, step: RemediationStep) -> dict[str, Any]:
+        name = step.parameters["user_name"]
+        iam = aws.iam
+        ClientError = _client_error()
+        try:
+            user = iam.get_user(UserName=name)["User"]
+        except ClientError as exc:
+            if is_gone(exc):
+                return {"exists": False}
+            raise
+        try:
+            iam.get_login_profile(UserName=name)
+            login = True
+        except ClientError as exc:
+            if not is_gone(exc):
+                raise
+            login = False
+        inline = {
+            policy: _document(iam.get_user_policy(UserName=name, PolicyName=policy)["PolicyDocument"])
+            for policy in _pages(iam, "list_user_policies", "PolicyNames", UserName=name)
+        }
+        return {
+            "exists": True,
+            "user_arn": user["Arn"],
+            "path": user.get("Path", "/"),
+            "tags": user.get("Tags", []),
+            "access_keys": [
+                {"id": key["AccessKeyId"], "status": key["Status"]}
+                for key in _pages(iam, "list_access_keys", "AccessKeyMetadata", UserName=name)
+            ],
+            "login_profile": login,
+            "mfa_devices": [d["SerialNumber"] for d in _pages(iam, "list_mfa_devices", "MFADevices", UserName=name)],
+            "signing_certificates": [
+                c["CertificateId"] for c in _pages(iam, "list_signing_certificates", "Certificates", UserName=name)
+            ],
+            "ssh_public_keys": [
+                k["SSHPublicKeyId"] for k in _pages(iam, "list_ssh_public_keys", "SSHPublicKeys", UserName=name)
+            ],
+            "service_specific_credentials": [
+                c["ServiceSpecificCredentialId"]
+                for c in iam.list_service_specific_credentials(UserName=name).get("ServiceSpecificCredentials", [])
+            ],
+            "groups": [g["GroupName"] for g in _pages(iam, "list_groups_for_user", "Groups", UserName=name)],
+            "inline_policies": inline,
+            "attached_policies": [
+                p["PolicyArn"] for p in _pages(iam, "list_attached_user_policies", "AttachedPolicies", UserName=name)
+            ],
+        }
+
+    def apply(self, run: StepRun, step: RemediationStep, before: Mapping[str, Any], done: list[str]) -> None:
+        if not before["exists"]:
+            return
+        name = step.parameters["user_name"]
+        iam = run.aws.iam
+        ClientError = _client_error()
+
+        def attempt(description: str, call: Any, **kwargs: Any) -> None:
+            try:
+                call(UserName=name, **kwargs)
+            except ClientError as exc:
+                if not is_gone(exc):
+                    raise
+                return
+            done.append(description)
+
+        for key in before["access_keys"]:
+            attempt(f"deleted access key {key['id']}", iam.delete_access_key, AccessKeyId=key["id"])
+        if before["login_profile"]:
+            attempt("deleted the console password", iam.delete_login_profile)
+        for serial in before["mfa_devices"]:
+            attempt(f"deactivated MFA device {serial}", iam.deactivate_mfa_device, SerialNumber=serial)
+            if ":mfa/" in serial:  # a virtual device (hardware serials are not ARNs)
+                try:
+                    iam.delete_virtual_mfa_device(SerialNumber=serial)
+                    done.append(f"deleted virtual MFA device {serial}")
+                except ClientError as exc:
+                    if not is_gone(exc):
+                        raise
+        for cert in before["signing_certificates"]:
+            attempt(f"deleted signing certificate {cert}", iam.delete_signing_certificate, CertificateId=cert)
+        for key_id in before["ssh_public_keys"]:
+            attempt(f"deleted SSH public key {key_id}", iam.delete_ssh_public_key, SSHPublicKeyId=key_id)
+        for credential in before["service_specific_credentials"]:
+            attempt(
+                f"deleted service-specific credential {credential}",
+                iam.delete_service_specific_credential,
+                ServiceSpecificCredentialId=credential,
+            )
+        for group in before["groups"]:
+            attempt(f"removed {name} from group {group}", iam.remove_user_from_group, GroupName=group)
+        for policy in before["inline_policies"]:
+            attempt(f"deleted inline policy {policy}", iam.delete_user_policy, PolicyName=policy)
+        for arn in before["attached_policies"]:
+            attempt(f"detached {arn}", iam.detach_user_policy, PolicyArn=arn)
+        attempt(f"deleted user {name}", iam.delete_user)
+
+    def undo(self, aws: AccountClients, step: RemediationStep, before: Mapping[str, Any]) -> list[str]:
+        raise UndoError(
+            f"user {step.parameters['user_name']} was deleted and cannot be restored (its credentials are gone); "
+            "its before-state is kept in the audit record"
+        )
+
+
+_DETACH = {
+    "role": ("list_attached_role_policies", "detach_role_policy", "attach_role_policy", "RoleName"),
+    "user": ("list_attached_user_policies", "detach_user_policy", "attach_user_policy", "UserName"),
+    "group": ("list_attached_group_policies", "detach_group_policy", "attach_group_policy", "GroupName"),
+}
+
+
+class DetachManagedPolicy:
+    """Detach exactly the attached policy ARN from exactly that role, user or group."""
+
+    action: ClassVar[StepAction] = StepAction.DETACH_MANAGED_POLICY
+    undo_permissions: ClassVar[tuple[str, ...]] = (
+        "iam:ListAttachedRolePolicies",
+        "iam:ListAttachedUserPolicies",
+        "iam:ListAttachedGroupPolicies",
+        "iam:AttachRolePolicy",
+        "iam:AttachUserPolicy",
+        "iam:AttachGroupPolicy",
+    )
+    undoable: ClassVar[bool] = True
+
+    def _attached(self, aws: AccountClients, step: RemediationStep) -> bool | None:
+        """Whether the policy is attached now; None when the principal no longer exists."""
+        kind, name, policy_arn = (step.parameters[k] for k in ("principal_type", "principal_name", "policy_arn"))
+        list_operation, _, _, parameter = _DETACH[kind]
+        ClientError = _client_error()
+        try:
+            return any(
+                policy["PolicyArn"] == policy_arn
+                for policy in _pages(aws.iam, list_operation, "AttachedPolicies", **{parameter: name})
+            )
+        except ClientError as exc:
+            if is_gone(exc):
+                return None
+            raise
+
+    def capture(self, aws: AccountClients, step: RemediationStep) -> dict[str, Any]:
+        attached = self._attached(aws, step)
+        return {"exists": attached is not None, "attached": bool(attached)}
+
+    def apply(self, run: StepRun, step: RemediationStep, before: Mapping[str, Any], done: list[str]) -> None:
+        if not before["attached"]:
+            return  # detached since, or the principal is gone: already compliant
+        kind, name, policy_arn = (step.parameters[k] for k in ("principal_type", "principal_name", "policy_arn"))
+        _, detach, _, parameter = _DETACH[kind]
+        try:
+            getattr(run.aws.iam, detach)(**{parameter: name, "PolicyArn": policy_arn})
+        except _client_error() as exc:
+            if not is_gone(exc):
+                raise
+            return
+        done.append(f"detached {policy_arn} from {kind} {name}")
+
+    def undo(self, aws: AccountClients, step: RemediationStep, before: Mapping[str, Any]) -> list[str]:
+        kind, name, policy_arn = (step.parameters[k] for k in ("principal_type", "principal_name", "policy_arn"))
+        if not before["attached"]:
+            return []
+        attached = self._attached(aws, step)
+        if attached is None:
+            raise UndoError(f"{kind} {name} no longer exists; {policy_arn} cannot be re-attached")
+        if attached:
+            return []
+        _, _, attach, parameter = _DETACH[kind]
+        getattr(aws.iam, attach)(**{parameter: name, "PolicyArn": policy_arn})
+        return [f"re-attached {policy_arn} to {kind} {name}"]
+
+
+class RemoveBucketPolicyStatements:
+    """Remove exactly the offending statements from the live bucket policy; keep everything else."""
+
+    action: ClassVar[StepAction] = StepAction.REMOVE_BUCKET_POLICY_STATEMENTS
+    undo_permissions: ClassVar[tuple[str, ...]] = ("s3:GetBucketPolicy", "s3:PutBucketPolicy")
+    undoable: ClassVar[bool] = True
+
+    def _live(self, aws: AccountClients, bucket: str) -> tuple[bool, str | None]:
+        """(bucket exists, policy text or None)."""
+        ClientError = _client_error()
+        try:
+            return True, str(aws.s3.get_bucket_policy(Bucket=bucket)["Policy"])
+        except ClientError as exc:
+            code = error_code(exc)
+            if code == "NoSuchBucketPolicy":
+                return True, None
+            if code == "NoSuchBucket":
+                return False, None
+            raise
+
+    def capture(self, aws: AccountClients, step: RemediationStep) -> dict[str, Any]:
+        exists, policy = self._live(aws, step.parameters["bucket"])
+        return {"exists": exists, "policy": policy}
+
+    def apply(self, run: StepRun, step: RemediationStep, before: Mapping[str, Any], done: list[str]) -> None:
+        if before["policy"] is None:
+            return  # no policy (or no bucket) any more: nothing to remove
+        bucket = step.parameters["bucket"]
+        offending = {canonical(reference["statement"]) for reference in step.parameters["statements"]}
+        document = json.loads(before["policy"])
+        statements = _statement_list(document)
+        remaining = [statement for statement in statements if canonical(statement) not in offending]
+        removed = len(statements) - len(remaining)
+        if not removed:
+            return  # a later policy no longer has them: never touch it
+        if remaining:
+            document["Statement"] = remaining
+            run.aws.s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps(document))
+            done.append(f"removed {removed} statement(s) from the policy of bucket {bucket}; kept {len(remaining)}")
+        else:
+            run.aws.s3.delete_bucket_policy(Bucket=bucket)
+            done.append(f"deleted the policy of bucket {bucket}: every statement in it was offending")
+
+    def undo(self, aws: AccountClients, step: RemediationStep, before: Mapping[str, Any]) -> list[str]:
+        if before["policy"] is None:
+            return []
+        bucket = step.parameters["bucket"]
+        exists, current_text = self._live(aws, bucket)
+        if not exists:
+            raise UndoError(f"bucket {bucket} no longer exists; its policy cannot be restored")
+        before_document = json.loads(before["policy"])
+        offending = {canonical(reference["statement"]) for reference in step.parameters["statements"]}
+        removed = [s for s in _statement_list(before_document) if canonical(s) in offending]
+        if current_text is None:
+            document = {key: value for key, value in before_document.items() if key != "Statement"}
+            current: list[Any] = []
+        else:
+            document = json.loads(current_text)
+            current = _statement_list(document)
+        present = {canonical(statement) for statement in current}
+        missing = [statement for statement in removed if canonical(statement) not in present]
+        if not missing:
+            return []
+        taken = {s.get("Sid") for s in current if isinstance(s, dict) and s.get("Sid")}
+        clash = [s["Sid"] for s in missing if isinstance(s, dict) and s.get("Sid") in taken]
+        if clash:
+            raise UndoError(
+                f"the policy of bucket {bucket} now has different statements with Sid {', '.join(clash)}; "
+                "restore them by hand from the audit record"
+            )
+        document["Statement"] = current + missing
+        aws.s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps(document))
+        return [f"restored {len(missing)} statement(s) into the current policy of bucket {bucket}"]
+
+
+def canonical(value: Any) -> str:
+    """A statement's meaning as a string: key order, list order and one-element lists don't matter."""
+
+    def normal(item: Any) -> Any:
+        if isinstance(item, dict):
+            return {key: normal(item[key]) for key in sorted(item)}
+        if isinstance(item, list):
+            values = [normal(element) for element in item]
+            if len(values) == 1:
+                return values[0]
+            return sorted(values, key=lambda element: json.dumps(element, sort_keys=True))
+        return item
+
+    return json.dumps(normal(value), sort_keys=True)
+
+
+def _statement_list(document: Mapping[str, Any]) -> list[Any]:
+    statements = document.get("Statement", [])
+    return list(statements) if isinstance(statements, list) else [statements]
+
+
+def _document(value: Any) -> Any:
+    """IAM returns policy documents URL-encoded JSON strings (boto3 decodes them to dicts)."""
+    if isinstance(value, str):
+        from urllib.parse import unquote  # noqa: PLC0415
+
+        return json.loads(unquote(value))
+    return value
+
+
+ACTIONS: Mapping[StepAction, RemediationAction] = {
+    action.action: action
+    for action in (QuarantineUser(), DeleteUser(), DetachManagedPolicy(), RemoveBucketPolicyStatements())
+}
+
+
+def action_for(step: RemediationStep) -> RemediationAction:
+    try:
+        return ACTIONS[step.action]
+    except KeyError as exc:  # pragma: no cover - every StepAction has an action (a unit test checks)
+        raise RemediationError(f"no remediation action implements {step.action}") from exc

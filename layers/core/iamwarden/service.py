@@ -1,0 +1,268 @@
+"""The enforcer's one entry point: judge an event, act per each rule's mode, alert, record.
+
+``EnforcerService.handle`` is all the Lambda handler calls. For each finding:
+
+* ``off``: the engine never reports it.
+* ``alert``: record the finding (no before-state, no writes) and alert.
+* ``remediate``: run the plan through the executor (before-state first), then
+  alert with what was done. A failure is recorded and alerted, the other
+  findings still run, and then the event fails so Lambda retries it and
+  finally dead-letters it.
+* break-glass: recorded and alerted as noteworthy, never remediated.
+
+Each CloudTrail event is processed once in effect: Powertools Idempotency
+(keyed on ``detail.eventID``) answers a redelivered event from the first
+answer, and each alert is claimed on the audit item before it is sent, so a
+retry after a partial failure never repeats an action or an alert.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Mapping
+from typing import Any, NamedTuple, Protocol
+
+from iamwarden.catalog import Mode
+from iamwarden.engine import judge_event
+from iamwarden.exceptions import RemediationError, SettingsProblem
+from iamwarden.findings import Finding, Judgement, Outcome, StepAction, Verdict
+from iamwarden.notifications import Delivery, DeliveryReport, Notification, Notifier
+from iamwarden.remediation.actions import ACTIONS
+from iamwarden.remediation.audit import AuditRecord, AuditStatus
+from iamwarden.remediation.executor import RemediationExecutor, RemediationFailedError, remediation_id_of
+from iamwarden.settings_source import LiveSettings
+
+
+class Telemetry(Protocol):
+    """Counts by rule (the handler backs it with Powertools EMF metrics)."""
+
+    def count(self, metric: str, rule: str | None = None) -> None: ...
+
+    def bind(self, **keys: str | None) -> None:
+        """Add keys (event id, rule) to every log line of this event."""
+
+
+class SettingsSource(Protocol):
+    prefix: str
+
+    def current(self) -> LiveSettings: ...
+
+
+class NoTelemetry:
+    def count(self, metric: str, rule: str | None = None) -> None:
+        return None
+
+    def bind(self, **keys: str | None) -> None:
+        return None
+
+
+class EnforcementFailedError(RemediationError):
+    """At least one remediation of the event failed; raised after every finding was handled and alerted."""
+
+    def __init__(self, failures: list[RemediationFailedError]) -> None:
+        self.failures = failures
+        super().__init__(" | ".join(str(failure) for failure in failures))
+
+
+class FindingResult(NamedTuple):
+    finding_id: str
+    rule: str
+    outcome: Outcome
+    remediation_id: str
+    done: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**self._asdict(), "outcome": self.outcome.value, "done": list(self.done)}
+
+
+class EnforcerService:
+    def __init__(
+        self,
+        *,
+        settings_source: SettingsSource,
+        executor: RemediationExecutor,
+        notifier: Notifier,
+        telemetry: Telemetry | None = None,
+        idempotent: Callable[[Callable[..., Any]], Callable[..., Any]] | None = None,
+        register_context: Callable[[Any], None] | None = None,
+    ) -> None:
+        self.settings_source = settings_source
+        self.executor = executor
+        self.audit = executor.audit
+        self.notifier = notifier
+        self.telemetry = telemetry or NoTelemetry()
+        self._process = idempotent(self._process_event) if idempotent else self._process_event
+        self._register_context = register_context
+        self._reported_problems: str | None = None
+
+    def handle(self, event: Mapping[str, Any], context: Any = None) -> dict[str, Any]:
+        """Process one EventBridge event exactly once in effect; raise if a remediation failed."""
+        if context is not None and self._register_context is not None:
+            self._register_context(context)
+        result: dict[str, Any] = self._process(event=event)
+        return result
+
+    def _process_event(self, event: Mapping[str, Any]) -> dict[str, Any]:
+        live = self.settings_source.current()
+        if live.problems:
+            self._report_configuration(live.problems)
+        judgement = judge_event(event, live.settings)
+        self.telemetry.bind(
+            event_id=judgement.change.event_id if judgement.change else None,
+            rule=",".join(judgement.rule_ids) or None,
+        )
+        self.telemetry.count(judgement.verdict.value.capitalize())
+        results: list[FindingResult] = []
+        failures: list[RemediationFailedError] = []
+        for finding in judgement.findings:
+            self.telemetry.count("Findings", finding.rule_id)
+            try:
+                results.append(self._act(finding, judgement))
+            except RemediationFailedError as failure:
+                failures.append(failure)
+                results.append(
+                    FindingResult(
+                        finding.finding_id, finding.rule_id, Outcome.REMEDIATION_FAILED, failure.record.remediation_id
+                    )
+                )
+        if failures:
+            raise EnforcementFailedError(failures)
+        return {
+            "verdict": judgement.verdict.value,
+            "reason": judgement.reason,
+            "event_id": judgement.change.event_id if judgement.change else None,
+            "rules": list(judgement.rule_ids),
+            "findings": [result.to_dict() for result in results],
+        }
+
+    def _act(self, finding: Finding, judgement: Judgement) -> FindingResult:
+        change = judgement.change
+        if finding.alert_only or judgement.verdict is Verdict.IGNORED:
+            record = self.executor.record_alert(finding)
+            self._alert(
+                record,
+                Notification(
+                    Outcome.NOTEWORTHY,
+                    finding,
+                    change,
+                    record.remediation_id,
+                    actions=(),
+                    settings_prefix=self.settings_source.prefix,
+                ),
+            )
+            return FindingResult(finding.finding_id, finding.rule_id, Outcome.NOTEWORTHY, record.remediation_id)
+        if finding.mode is not Mode.REMEDIATE:
+            record = self.executor.record_alert(finding)
+            would = tuple(step.summary for step in finding.plan)
+            self._alert(
+                record,
+                Notification(
+                    Outcome.ALERTED,
+                    finding,
+                    change,
+                    record.remediation_id,
+                    actions=would,
+                    settings_prefix=self.settings_source.prefix,
+                ),
+            )
+            return FindingResult(finding.finding_id, finding.rule_id, Outcome.ALERTED, record.remediation_id)
+        undoable = all(_undoable(step.action) for step in finding.plan)
+        try:
+            record, _ = self.executor.remediate(finding)
+        except RemediationFailedError as failure:
+            self.telemetry.count("RemediationFailures", finding.rule_id)
+            self._alert(
+                failure.record,
+                Notification(
+                    Outcome.REMEDIATION_FAILED,
+                    finding,
+                    change,
+                    failure.record.remediation_id,
+                    actions=tuple(failure.record.done),
+                    error=str(failure),
+                    undoable=undoable,
+                    settings_prefix=self.settings_source.prefix,
+                ),
+            )
+            raise
+        self.telemetry.count("Remediations", finding.rule_id)
+        self._alert(
+            record,
+            Notification(
+                Outcome.REMEDIATED,
+                finding,
+                change,
+                record.remediation_id,
+                actions=tuple(record.done) or ("nothing: the resource was already compliant",),
+                undoable=undoable,
+                settings_prefix=self.settings_source.prefix,
+            ),
+        )
+        return FindingResult(
+            finding.finding_id, finding.rule_id, Outcome.REMEDIATED, record.remediation_id, tuple(record.done)
+        )
+
+    def _alert(self, record: AuditRecord, notification: Notification) -> None:
+        """Send once per remediation and outcome; keep failed deliveries on the audit item."""
+        if not self.audit.claim_alert(record.remediation_id, notification.outcome.value):
+            return
+        report = _safe_notify(self.notifier, notification)
+        rule = notification.finding.rule_id if notification.finding else None
+        self.telemetry.count("Alerts", rule)
+        if report.failed:
+            for _ in report.failed:
+                self.telemetry.count("DeliveryFailures", rule)
+            self.audit.record_delivery_failures(
+                record.remediation_id,
+                [
+                    {"channel": d.channel, "error": d.error, "outcome": notification.outcome.value}
+                    for d in report.failed
+                ],
+            )
+
+    def _report_configuration(self, problems: tuple[SettingsProblem, ...]) -> None:
+        """Alert once per distinct set of invalid settings (recorded, so other containers stay quiet too)."""
+        signature = hashlib.sha256("\n".join(sorted(map(str, problems))).encode()).hexdigest()[:20]
+        if signature == self._reported_problems:
+            return
+        self.telemetry.count("ConfigurationErrors")
+        prefix = self.settings_source.prefix
+        record = self.audit.begin(
+            AuditRecord(
+                remediation_id=f"config-{signature}",
+                kind="configuration",
+                status=AuditStatus.ALERTED,
+                resource_arn=f"ssm:{prefix}",
+                event_id="",
+                created_at="",
+                rule="",
+                account="",
+                region="",
+                finding={"problems": [str(problem) for problem in problems]},
+            )
+        )
+        self._alert(
+            record,
+            Notification(
+                Outcome.CONFIGURATION_ERROR,
+                problems=problems,
+                settings_prefix=prefix,
+                remediation_id=record.remediation_id,
+            ),
+        )
+        self._reported_problems = signature
+
+
+def _undoable(action: StepAction) -> bool:
+    return ACTIONS[action].undoable
+
+
+def _safe_notify(notifier: Notifier, notification: Notification) -> DeliveryReport:
+    """A notifier must not raise; if one does anyway, the failure is still recorded, never propagated."""
+    try:
+        return notifier.notify(notification)
+    except Exception as exc:  # delivery never blocks remediation
+        return DeliveryReport((Delivery("notifier", ok=False, error=f"{type(exc).__name__}: {exc}"),))
+
+
+__all__ = ["EnforcementFailedError", "EnforcerService", "FindingResult", "remediation_id_of"]

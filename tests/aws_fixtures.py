@@ -1,0 +1,130 @@
+"""Build moto resources from template.yaml itself, so tests cannot drift from what deploys.
+
+``resolve`` evaluates the few intrinsic functions the template uses (Ref,
+Fn::Sub, Fn::GetAtt) with parameter defaults and moto's account, which is
+enough to create the tables, queue and parameters exactly as declared.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from functools import cache
+from typing import Any
+
+from tests.sam_template import source_template, translated_template
+
+REGION = "us-east-1"
+HOME_ACCOUNT = "111122223333"
+
+
+@cache
+def _defaults() -> dict[str, str]:
+    template = source_template()
+    values = {name: str(spec.get("Default", "")) for name, spec in template.get("Parameters", {}).items()}
+    values.update({"AWS::Region": REGION, "AWS::AccountId": HOME_ACCOUNT, "AWS::Partition": "aws"})
+    return values
+
+
+def resolve(value: Any, resources: Mapping[str, Any] | None = None) -> Any:
+    """Evaluate Ref / Fn::Sub / Fn::GetAtt against parameter defaults and the resources' physical names."""
+    names = {**_defaults(), **_physical_names(), **(resources or {})}
+    if isinstance(value, dict):
+        if set(value) == {"Ref"}:
+            return names[value["Ref"]]
+        if set(value) == {"Fn::Sub"}:
+            text = value["Fn::Sub"]
+            return re.sub(r"\$\{([^}]+)\}", lambda m: str(names[m.group(1)]), text)
+        if set(value) == {"Fn::GetAtt"}:
+            target = value["Fn::GetAtt"]
+            name, attribute = target if isinstance(target, list) else target.split(".", 1)
+            return names[f"{name}.{attribute}"]
+        return {key: resolve(item, resources) for key, item in value.items()}
+    if isinstance(value, list):
+        return [resolve(item, resources) for item in value]
+    return value
+
+
+@cache
+def _physical_names() -> dict[str, str]:
+    """Ref and GetAtt values of the template's named resources, as moto will name them."""
+    template = source_template()
+    parameters = _defaults()
+    names: dict[str, str] = {}
+    for logical, resource in template["Resources"].items():
+        properties = resource.get("Properties", {})
+        kind = resource["Type"]
+        if kind == "AWS::DynamoDB::Table":
+            table = properties["TableName"]
+            names[logical] = table
+            names[f"{logical}.Arn"] = f"arn:aws:dynamodb:{REGION}:{HOME_ACCOUNT}:table/{table}"
+        elif kind == "AWS::SQS::Queue":
+            queue = properties["QueueName"]
+            names[logical] = f"https://sqs.{REGION}.amazonaws.com/{HOME_ACCOUNT}/{queue}"
+            names[f"{logical}.Arn"] = f"arn:aws:sqs:{REGION}:{HOME_ACCOUNT}:{queue}"
+            names[f"{logical}.QueueName"] = queue
+        elif kind == "AWS::IAM::Role":
+            role_name = properties["RoleName"]
+            text = role_name["Fn::Sub"] if isinstance(role_name, dict) else role_name
+            role = re.sub(r"\$\{([^}]+)\}", lambda m: parameters[m.group(1)], text)
+            names[logical] = role
+            names[f"{logical}.Arn"] = f"arn:aws:iam::{HOME_ACCOUNT}:role/{role}"
+    return names
+
+
+def resources(kind: str) -> dict[str, dict[str, Any]]:
+    return {name: resource for name, resource in translated_template()["Resources"].items() if resource["Type"] == kind}
+
+
+def create_tables(dynamodb: Any) -> list[str]:
+    """Create every DynamoDB table of the template (keys, indexes, TTL) in moto."""
+    created = []
+    for resource in resources("AWS::DynamoDB::Table").values():
+        properties = resolve(resource["Properties"])
+        kwargs: dict[str, Any] = {
+            key: properties[key]
+            for key in ("TableName", "AttributeDefinitions", "KeySchema", "GlobalSecondaryIndexes", "BillingMode")
+            if key in properties
+        }
+        dynamodb.create_table(**kwargs)
+        ttl = properties.get("TimeToLiveSpecification")
+        if ttl:
+            dynamodb.update_time_to_live(TableName=properties["TableName"], TimeToLiveSpecification=ttl)
+        created.append(properties["TableName"])
+    return created
+
+
+def create_parameters(ssm: Any) -> dict[str, str]:
+    """Create the template's SSM parameters (the safe defaults) in moto."""
+    created = {}
+    for resource in resources("AWS::SSM::Parameter").values():
+        properties = resolve(resource["Properties"])
+        ssm.put_parameter(Name=properties["Name"], Value=properties["Value"], Type=properties["Type"])
+        created[properties["Name"]] = properties["Value"]
+    return created
+
+
+def create_queues(sqs: Any) -> dict[str, str]:
+    """Create the template's SQS queues; return logical id -> queue URL."""
+    urls = {}
+    for logical, resource in resources("AWS::SQS::Queue").items():
+        properties = resolve(resource["Properties"])
+        attributes = {
+            key: str(properties[key]).lower() if isinstance(properties[key], bool) else str(properties[key])
+            for key in ("SqsManagedSseEnabled", "MessageRetentionPeriod", "VisibilityTimeout")
+            if key in properties
+        }
+        urls[logical] = sqs.create_queue(QueueName=properties["QueueName"], Attributes=attributes)["QueueUrl"]
+    return urls
+
+
+def function_environment(logical_id: str) -> dict[str, str]:
+    """The environment Lambda gives the function (Globals merged in by the SAM transform)."""
+    function = translated_template()["Resources"][logical_id]
+    variables = function["Properties"].get("Environment", {}).get("Variables", {})
+    return {name: str(resolve(value)) for name, value in variables.items()}
+
+
+def event_patterns() -> dict[str, dict[str, Any]]:
+    """The EventBridge rule patterns, with the template's Refs resolved."""
+    return {name: resolve(rule["Properties"]["EventPattern"]) for name, rule in resources("AWS::Events::Rule").items()}

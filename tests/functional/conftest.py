@@ -1,0 +1,109 @@
+"""An AWS account in moto built from template.yaml, and the enforcer service wired as in Lambda."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any, NamedTuple
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from iamwarden.aws.clients import ClientFactory
+from iamwarden.notifications import Delivery, DeliveryReport, Notification
+from iamwarden.remediation.audit import AuditLog
+from iamwarden.service import EnforcerService
+from iamwarden.wiring import EnforcerConfig, build_enforcer_service
+from tests.aws_fixtures import (
+    HOME_ACCOUNT,
+    REGION,
+    create_parameters,
+    create_queues,
+    create_tables,
+    function_environment,
+)
+
+
+class RecordingNotifier:
+    """Stands in for the alert channels: keeps every notification it is given."""
+
+    def __init__(self) -> None:
+        self.sent: list[Notification] = []
+
+    def notify(self, notification: Notification) -> DeliveryReport:
+        self.sent.append(notification)
+        return DeliveryReport((Delivery("recorder", ok=True),))
+
+
+class Account(NamedTuple):
+    session: boto3.Session
+    iam: Any
+    s3: Any
+    ssm: Any
+    sqs: Any
+    dynamodb: Any
+    queues: dict[str, str]
+    config: EnforcerConfig
+
+    def set(self, name: str, value: str) -> None:
+        """Set a setting parameter under the prefix (rules/iam-user-created/mode …)."""
+        self.ssm.put_parameter(Name=f"{self.config.settings_prefix}/{name}", Value=value, Type="String", Overwrite=True)
+
+    def audit(self) -> AuditLog:
+        return AuditLog(self.config.audit_table, self.dynamodb)
+
+
+@pytest.fixture
+def account(monkeypatch: pytest.MonkeyPatch) -> Iterator[Account]:
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_DEFAULT_REGION": REGION,
+        "MOTO_ACCOUNT_ID": HOME_ACCOUNT,
+        "POWERTOOLS_TRACE_DISABLED": "1",
+        **function_environment("EnforcerFunction"),
+        "IAMWARDEN_SETTINGS_MAX_AGE": "0",  # every event sees the latest parameters
+    }.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    # The samples attach AWS-managed policies, which moto only knows when asked to load them.
+    with mock_aws(config={"iam": {"load_aws_managed_policies": True}}):
+        session = boto3.Session(region_name=REGION)
+        dynamodb = session.client("dynamodb")
+        create_tables(dynamodb)
+        create_parameters(session.client("ssm"))
+        queues = create_queues(session.client("sqs"))
+        yield Account(
+            session,
+            session.client("iam"),
+            session.client("s3", region_name="eu-west-1"),
+            session.client("ssm"),
+            session.client("sqs"),
+            dynamodb,
+            queues,
+            EnforcerConfig.from_environment(),
+        )
+
+
+def answer_service_specific_credentials(iam: Any) -> None:
+    """moto does not implement ListServiceSpecificCredentials: answer it (empty) through botocore's hooks."""
+    from botocore.awsrequest import AWSResponse
+
+    def empty(**_: Any) -> tuple[AWSResponse, dict[str, Any]]:
+        return AWSResponse("https://iam.amazonaws.com/", 200, {}, None), {"ServiceSpecificCredentials": []}
+
+    iam.meta.events.register("before-call.iam.ListServiceSpecificCredentials", empty)
+
+
+@pytest.fixture
+def notifier() -> RecordingNotifier:
+    return RecordingNotifier()
+
+
+@pytest.fixture
+def enforcer(account: Account, notifier: RecordingNotifier) -> EnforcerService:
+    """The service as Lambda wires it (SSM settings, audit and idempotency tables), alerts recorded."""
+    clients = ClientFactory(HOME_ACCOUNT, account.config.member_role_name, session=account.session)
+    return build_enforcer_service(account.config, clients=clients, notifier=notifier)
