@@ -60,12 +60,14 @@ def account(monkeypatch: pytest.MonkeyPatch) -> Iterator[Account]:
         "AWS_SECRET_ACCESS_KEY": "testing",
         "AWS_SESSION_TOKEN": "testing",
         "AWS_DEFAULT_REGION": REGION,
-        "MOTO_ACCOUNT_ID": HOME_ACCOUNT,
         "POWERTOOLS_TRACE_DISABLED": "1",
         **function_environment("EnforcerFunction"),
         "IAMWARDEN_SETTINGS_MAX_AGE": "0",  # every event sees the latest parameters
     }.items():
         monkeypatch.setenv(name, value)
+    monkeypatch.delenv("MOTO_ACCOUNT_ID", raising=False)  # it would override assumed-role accounts too
+    # moto's account for plain test credentials; assumed-role credentials keep their own account.
+    monkeypatch.setattr("moto.iam.models.DEFAULT_ACCOUNT_ID", HOME_ACCOUNT)
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
     monkeypatch.delenv("AWS_PROFILE", raising=False)
     # The samples attach AWS-managed policies, which moto only knows when asked to load them.
@@ -92,7 +94,7 @@ def answer_service_specific_credentials(iam: Any) -> None:
     from botocore.awsrequest import AWSResponse
 
     def empty(**_: Any) -> tuple[AWSResponse, dict[str, Any]]:
-        return AWSResponse("https://iam.amazonaws.com/", 200, {}, None), {"ServiceSpecificCredentials": []}
+        return AWSResponse("https://iam.amazonaws.com/", 200, {}, None), {"ServiceSpecificCredentials": []}  # type: ignore[arg-type]
 
     iam.meta.events.register("before-call.iam.ListServiceSpecificCredentials", empty)
 

@@ -1,4 +1,4 @@
-"""The enforcer handler, loaded from functions/enforcer/app.py as Lambda loads it."""
+"""The enforcer handler, loaded from functions/enforcer/app.py as Lambda loads it, against moto."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import ROOT, load_event
+from tests.functional.conftest import Account
 
 HANDLER = ROOT / "functions" / "enforcer" / "app.py"
 
@@ -25,9 +26,12 @@ class FakeLambdaContext:
     invoked_function_arn: str = "arn:aws:lambda:us-east-1:111122223333:function:iamwarden-enforcer"
     aws_request_id: str = "52fdfc07-2182-454f-963f-5f0f9a621d72"
 
+    def get_remaining_time_in_millis(self) -> int:
+        return 55_000
+
 
 @pytest.fixture(scope="module")
-def enforcer() -> Iterator[ModuleType]:
+def handler_module() -> Iterator[ModuleType]:
     """The handler module, imported once as in a warm Lambda container."""
     with pytest.MonkeyPatch.context() as env:
         env.setenv("POWERTOOLS_TRACE_DISABLED", "1")
@@ -39,6 +43,14 @@ def enforcer() -> Iterator[ModuleType]:
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
         yield module
+
+
+@pytest.fixture
+def enforcer(handler_module: ModuleType, account: Account) -> Iterator[ModuleType]:
+    """The handler in a fresh container: its service is built on first use, inside this test's moto account."""
+    handler_module.__dict__["_service"] = None
+    yield handler_module
+    handler_module.__dict__["_service"] = None
 
 
 @pytest.fixture
@@ -69,6 +81,7 @@ def test_a_violation_is_judged_logged_and_counted(
     assert result["verdict"] == "violation"
     [finding] = result["findings"]
     assert finding["rule"] == "managed-policy-attached"
+    assert finding["outcome"] == "alerted"
     blobs = _emf(capsys.readouterr().out)
     [per_rule] = [blob for blob in blobs if "Findings" in blob]
     assert per_rule["Findings"] == 1.0
@@ -90,8 +103,23 @@ def test_a_malformed_event_is_an_invalid_verdict_not_a_crash(
 
 def test_the_tools_own_change_is_ignored(enforcer: ModuleType) -> None:
     result = enforcer.lambda_handler(load_event("create-user-by-warden.json"), FakeLambdaContext())
-    assert result == {
-        "verdict": "ignored",
-        "reason": "made by IAM Warden's own role iamwarden-enforcer",
-        "findings": [],
+    assert result["verdict"] == "ignored"
+    assert result["reason"] == "made by IAM Warden's own role iamwarden-enforcer-us-east-1"
+    assert result["findings"] == []
+
+
+def test_remediations_are_counted_per_rule(
+    enforcer: ModuleType, account: Account, capsys: pytest.CaptureFixture[str]
+) -> None:
+    account.set("rules/managed-policy-attached/mode", "remediate")
+    account.iam.create_role(RoleName="app-backend", AssumeRolePolicyDocument="{}")
+    account.iam.attach_role_policy(RoleName="app-backend", PolicyArn="arn:aws:iam::aws:policy/AdministratorAccess")
+
+    result = enforcer.lambda_handler(load_event("attach-admin-to-role.json"), FakeLambdaContext())
+
+    assert result["findings"][0]["outcome"] == "remediated"
+    blobs = _emf(capsys.readouterr().out)
+    [remediations] = [blob for blob in blobs if "Remediations" in blob]
+    assert remediations == {"Remediations": 1.0, "rule": "managed-policy-attached"} | {
+        key: value for key, value in remediations.items() if key not in ("Remediations", "rule")
     }

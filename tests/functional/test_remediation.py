@@ -17,8 +17,8 @@ from iamwarden.findings import Outcome
 from iamwarden.remediation.actions import DENY_ALL_POLICY, QUARANTINE_TAG_FINDING
 from iamwarden.remediation.audit import AuditStatus
 from iamwarden.service import EnforcerService
-from tests.conftest import load_event
 from tests.aws_fixtures import HOME_ACCOUNT
+from tests.conftest import load_event
 from tests.functional.conftest import Account, RecordingNotifier, answer_service_specific_credentials
 
 QUARANTINE = "iamwarden-quarantine"
@@ -27,7 +27,7 @@ QUARANTINE = "iamwarden-quarantine"
 def _user_with_credentials(account: Account, name: str = "backdoor-admin") -> str:
     account.iam.create_user(UserName=name)
     key: str = account.iam.create_access_key(UserName=name)["AccessKey"]["AccessKeyId"]
-    account.iam.create_login_profile(UserName=name, Password="correct-Horse-battery-9")
+    account.iam.create_login_profile(UserName=name, Password="correct-Horse-battery-9")  # noqa: S106 - a moto fixture
     return key
 
 
@@ -88,7 +88,7 @@ def test_undo_lifts_the_quarantine_and_keeps_a_record(account: Account, enforcer
     tags = {t["Key"]: t["Value"] for t in account.iam.list_user_tags(UserName="backdoor-admin")["Tags"]}
     assert tags == {"team": "payments"}
     assert any("NOT restored: the console password" in line for line in undo.restored)
-    history = account.audit().history(finding["resource"] if "resource" in finding else undo.resource_arn)
+    history = account.audit().history(undo.resource_arn)
     assert [(r.kind, r.status) for r in history] == [("remediation", "undone"), ("undo", "undo")]
     with pytest.raises(Exception, match="already undone"):
         enforcer.executor.undo(finding["remediation_id"])
@@ -107,9 +107,12 @@ def test_alert_mode_changes_nothing_and_alerts(
     account.iam.get_login_profile(UserName="backdoor-admin")
     [alert] = notifier.sent
     assert alert.outcome is Outcome.ALERTED
-    assert alert.actions and "quarantine user backdoor-admin" in alert.actions[0]
+    assert alert.actions
+    assert "quarantine user backdoor-admin" in alert.actions[0]
     record = account.audit().get(finding["remediation_id"])
-    assert record is not None and record.status == AuditStatus.ALERTED and not record.before
+    assert record is not None
+    assert record.status == AuditStatus.ALERTED
+    assert not record.before
 
 
 def test_delete_mode_removes_the_user_and_everything_blocking_it(account: Account, enforcer: EnforcerService) -> None:
@@ -182,7 +185,7 @@ def _customer_policy(account: Account) -> str:
 
 
 @pytest.mark.parametrize(("sample", "kind", "name", "policy"), ATTACHMENTS)
-def test_remediate_detaches_exactly_the_attached_policy(
+def test_remediate_detaches_exactly_the_attached_policy(  # noqa: PLR0917 - pytest parameters
     account: Account, enforcer: EnforcerService, sample: str, kind: str, name: str, policy: str
 ) -> None:
     account.set("rules/managed-policy-attached/mode", "remediate")
@@ -205,7 +208,8 @@ def test_an_already_detached_policy_is_left_alone(account: Account, enforcer: En
     [finding] = enforcer.handle(load_event("attach-admin-to-role.json"))["findings"]
 
     record = account.audit().get(finding["remediation_id"])
-    assert record is not None and record.status == AuditStatus.REMEDIATED
+    assert record is not None
+    assert record.status == AuditStatus.REMEDIATED
     assert record.done == []
     assert {call["call"] for call in record.calls} == {"iam:ListAttachedRolePolicies"}
 
@@ -223,7 +227,8 @@ def _policy(account: Account, bucket: str) -> dict[str, Any] | None:
     try:
         return dict(json.loads(account.s3.get_bucket_policy(Bucket=bucket)["Policy"]))
     except ClientError as exc:
-        assert exc.response["Error"]["Code"] == "NoSuchBucketPolicy"
+        if exc.response["Error"]["Code"] != "NoSuchBucketPolicy":
+            raise
         return None
 
 
@@ -281,7 +286,8 @@ def test_a_later_compliant_policy_is_never_touched(account: Account, enforcer: E
 
     assert _policy(account, "acme-invoices") == later
     record = account.audit().get(finding["remediation_id"])
-    assert record is not None and record.done == []
+    assert record is not None
+    assert record.done == []
     assert {call["call"] for call in record.calls} == {"s3:GetBucketPolicy"}
 
 

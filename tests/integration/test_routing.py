@@ -16,8 +16,8 @@ import pytest
 from moto import mock_aws
 from mypy_boto3_events.type_defs import PutEventsRequestEntryTypeDef
 
-from tests.conftest import load_event, sample_table
 from tests.aws_fixtures import event_patterns
+from tests.conftest import load_event, sample_table
 from tests.sam_template import resources_of_type
 
 ROWS = sample_table()

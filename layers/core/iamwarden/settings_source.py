@@ -35,12 +35,12 @@ class SsmSettingsSource:
 
     def __init__(self, prefix: str, provider: Any, *, max_age: int = DEFAULT_MAX_AGE_SECONDS) -> None:
         self.prefix = "/" + prefix.strip("/")
-        self._provider = provider
+        self.provider = provider
         self.max_age = max_age
 
     def current(self) -> LiveSettings:
         try:
-            values = self._provider.get_multiple(self.prefix, recursive=True, max_age=self.max_age)
+            values = self.provider.get_multiple(self.prefix, recursive=True, max_age=self.max_age)
         except Exception as exc:  # Powertools wraps every SSM failure in GetParameterError
             raise SettingsUnavailableError(f"cannot read settings under {self.prefix} from SSM: {exc}") from exc
         settings, problems = parse_settings(dict(values))

@@ -64,8 +64,9 @@ class AuditRecord(NamedTuple):
     def to_item(self) -> dict[str, Any]:
         item: dict[str, Any] = {}
         for field, value in self._asdict().items():
-            if value is None or (field in ("alerts_sent", "before") and not value):
+            if value is None or value == "" or (field in ("alerts_sent", "before") and not value):
                 continue  # no before-state yet: a later attempt may still record one
+            # Empty strings are left out: DynamoDB rejects them as index keys; from_item reads them back as "".
             if field in _JSON_FIELDS:
                 item[field] = {"S": json.dumps(value, sort_keys=True, default=list)}
             elif field == "alerts_sent":

@@ -98,13 +98,21 @@ class RemediationExecutor:
                 not_done = _not_done(finding.plan[current:])
                 error = f"{_describe(exc)}; done: {'; '.join(done) or 'nothing'}; not done: {not_done}"
                 self.audit.finish(
-                    remediation_id, AuditStatus.FAILED, done=done, calls=_calls(calls), error=error, at=self._now()
+                    remediation_id,
+                    AuditStatus.FAILED,
+                    done=[*stored.done, *done],
+                    calls=[*stored.calls, *_calls(calls)],
+                    error=error,
+                    at=self._now(),
                 )
                 raise self._failed(finding, remediation_id, exc, done, not_done) from exc
+            # A retry adds to what earlier attempts did: the record keeps every change and every call.
+            all_done = [*stored.done, *done]
+            all_calls = [*stored.calls, *_calls(calls)]
             self.audit.finish(
-                remediation_id, AuditStatus.REMEDIATED, done=done, calls=_calls(calls), error=None, at=self._now()
+                remediation_id, AuditStatus.REMEDIATED, done=all_done, calls=all_calls, error=None, at=self._now()
             )
-        return stored._replace(status=AuditStatus.REMEDIATED, done=tuple(done), calls=tuple(_calls(calls))), True
+        return stored._replace(status=AuditStatus.REMEDIATED, done=tuple(all_done), calls=tuple(all_calls)), True
 
     def undo(self, remediation_id: str, *, actor: str | None = None) -> AuditRecord:
         """Restore the before-state of ``remediation_id`` into the current state; record the undo."""
