@@ -63,6 +63,14 @@ def _physical_names() -> dict[str, str]:
             names[logical] = f"https://sqs.{REGION}.amazonaws.com/{HOME_ACCOUNT}/{queue}"
             names[f"{logical}.Arn"] = f"arn:aws:sqs:{REGION}:{HOME_ACCOUNT}:{queue}"
             names[f"{logical}.QueueName"] = queue
+        elif kind == "AWS::SNS::Topic":
+            names[logical] = f"arn:aws:sns:{REGION}:{HOME_ACCOUNT}:{properties['TopicName']}"
+            names[f"{logical}.TopicName"] = properties["TopicName"]
+        elif kind == "AWS::SecretsManager::Secret":
+            names[logical] = properties["Name"]  # Ref gives the ARN (with a random suffix); the name works alike
+        elif kind == "AWS::KMS::Key":
+            names[logical] = "mrk-iamwarden-alerts"
+            names[f"{logical}.Arn"] = f"arn:aws:kms:{REGION}:{HOME_ACCOUNT}:key/mrk-iamwarden-alerts"
         elif kind == "AWS::IAM::Role":
             role_name = properties["RoleName"]
             text = role_name["Fn::Sub"] if isinstance(role_name, dict) else role_name
@@ -116,6 +124,24 @@ def create_queues(sqs: Any) -> dict[str, str]:
         }
         urls[logical] = sqs.create_queue(QueueName=properties["QueueName"], Attributes=attributes)["QueueUrl"]
     return urls
+
+
+def create_topics(sns: Any) -> dict[str, str]:
+    """Create the template's SNS topics (moto does not encrypt, so the KMS key is left out)."""
+    return {
+        logical: sns.create_topic(Name=resolve(resource["Properties"])["TopicName"])["TopicArn"]
+        for logical, resource in resources("AWS::SNS::Topic").items()
+    }
+
+
+def create_secrets(secretsmanager: Any) -> dict[str, str]:
+    """Create the template's secrets with the template's placeholder values."""
+    created = {}
+    for logical, resource in resources("AWS::SecretsManager::Secret").items():
+        properties = resolve(resource["Properties"])
+        secretsmanager.create_secret(Name=properties["Name"], SecretString=properties.get("SecretString", "-"))
+        created[logical] = properties["Name"]
+    return created
 
 
 def function_environment(logical_id: str) -> dict[str, str]:

@@ -42,7 +42,9 @@ class PowertoolsTelemetry:
 def enforcer() -> EnforcerService:
     global _service  # noqa: PLW0603 - built once per container, on first use
     if _service is None:
-        _service = build_enforcer_service(EnforcerConfig.from_environment(), telemetry=PowertoolsTelemetry())
+        _service = build_enforcer_service(
+            EnforcerConfig.from_environment(), telemetry=PowertoolsTelemetry(), metrics=metrics
+        )
     return _service
 
 

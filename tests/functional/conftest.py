@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import json
 from collections.abc import Iterator
 from typing import Any, NamedTuple
 
@@ -19,7 +21,9 @@ from tests.aws_fixtures import (
     REGION,
     create_parameters,
     create_queues,
+    create_secrets,
     create_tables,
+    create_topics,
     function_environment,
 )
 
@@ -53,6 +57,25 @@ class Account(NamedTuple):
         return AuditLog(self.config.audit_table, self.dynamodb)
 
 
+#: The AWS-managed policies the samples and tests attach; moto loads only these (all ~1,300 take seconds).
+AWS_MANAGED_POLICIES = (
+    "AdministratorAccess",
+    "ReadOnlyAccess",
+    "IAMFullAccess",
+    "PowerUserAccess",
+    "AWSLambdaBasicExecutionRole",
+    "ViewOnlyAccess",
+)
+
+
+@functools.cache
+def _managed_policies_subset() -> str:
+    from moto.iam.aws_managed_policies import aws_managed_policies_data
+
+    every = json.loads(aws_managed_policies_data)
+    return json.dumps({name: every[name] for name in AWS_MANAGED_POLICIES})
+
+
 @pytest.fixture
 def account(monkeypatch: pytest.MonkeyPatch) -> Iterator[Account]:
     for name, value in {
@@ -68,6 +91,7 @@ def account(monkeypatch: pytest.MonkeyPatch) -> Iterator[Account]:
     monkeypatch.delenv("MOTO_ACCOUNT_ID", raising=False)  # it would override assumed-role accounts too
     # moto's account for plain test credentials; assumed-role credentials keep their own account.
     monkeypatch.setattr("moto.iam.models.DEFAULT_ACCOUNT_ID", HOME_ACCOUNT)
+    monkeypatch.setattr("moto.iam.models.aws_managed_policies_data", _managed_policies_subset())
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
     monkeypatch.delenv("AWS_PROFILE", raising=False)
     # The samples attach AWS-managed policies, which moto only knows when asked to load them.
@@ -77,6 +101,8 @@ def account(monkeypatch: pytest.MonkeyPatch) -> Iterator[Account]:
         create_tables(dynamodb)
         create_parameters(session.client("ssm"))
         queues = create_queues(session.client("sqs"))
+        create_topics(session.client("sns"))
+        create_secrets(session.client("secretsmanager"))
         yield Account(
             session,
             session.client("iam"),

@@ -123,3 +123,28 @@ def test_remediations_are_counted_per_rule(
     assert remediations == {"Remediations": 1.0, "rule": "managed-policy-attached"} | {
         key: value for key, value in remediations.items() if key not in ("Remediations", "rule")
     }
+
+
+def test_alerts_reach_the_security_topic_and_failed_deliveries_are_kept(enforcer: ModuleType, account: Account) -> None:
+    """Wired as deployed: the alert goes to the template's SNS topic; the Slack secret still holds the
+    template's placeholder, so that delivery fails, and the failure is kept on the audit item."""
+    sns = account.session.client("sns")
+    [topic] = [t["TopicArn"] for t in sns.list_topics()["Topics"] if t["TopicArn"].endswith(":iamwarden-alerts")]
+    queue_url = account.sqs.create_queue(QueueName="security-inbox")["QueueUrl"]
+    queue_arn = account.sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn, Attributes={"RawMessageDelivery": "true"})
+
+    result = enforcer.lambda_handler(load_event("attach-admin-to-role.json"), FakeLambdaContext())
+
+    [finding] = result["findings"]
+    [message] = account.sqs.receive_message(QueueUrl=queue_url, MessageAttributeNames=["All"])["Messages"]
+    alert = json.loads(message["Body"])  # SQS subscribers get the machine-readable JSON body
+    assert alert["remediation_id"] == finding["remediation_id"]
+    assert message["MessageAttributes"]["outcome"]["StringValue"] == "alerted"
+    assert message["MessageAttributes"]["severity"]["StringValue"] == "critical"
+    record = account.audit().get(finding["remediation_id"])
+    assert record is not None
+    assert [failure["channel"] for failure in record.delivery_failures] == ["slack:iamwarden/slack/security"]
+    assert record.alerts_sent == frozenset({"alerted"})

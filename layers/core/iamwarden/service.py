@@ -19,7 +19,7 @@ retry after a partial failure never repeats an action or an alert.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, NamedTuple, Protocol
 
 from iamwarden.catalog import Mode
@@ -85,6 +85,8 @@ class EnforcerService:
         telemetry: Telemetry | None = None,
         idempotent: Callable[[Callable[..., Any]], Callable[..., Any]] | None = None,
         register_context: Callable[[Any], None] | None = None,
+        configure_alerts: Callable[[Mapping[str, str]], Sequence[SettingsProblem]] | None = None,
+        before_remediation: Callable[[Finding], object] | None = None,
     ) -> None:
         self.settings_source = settings_source
         self.executor = executor
@@ -93,6 +95,10 @@ class EnforcerService:
         self.telemetry = telemetry or NoTelemetry()
         self._process = idempotent(self._process_event) if idempotent else self._process_event
         self._register_context = register_context
+        #: Hands the ``alerts/`` settings to the alert channels; returns their problems.
+        self._configure_alerts = configure_alerts
+        #: Called before a plan runs (the alert channels read the owner's tags while the resource still exists).
+        self._before_remediation = before_remediation
         self._reported_problems: str | None = None
 
     def handle(self, event: Mapping[str, Any], context: Any = None) -> dict[str, Any]:
@@ -104,8 +110,11 @@ class EnforcerService:
 
     def _process_event(self, event: Mapping[str, Any]) -> dict[str, Any]:
         live = self.settings_source.current()
-        if live.problems:
-            self._report_configuration(live.problems)
+        problems = live.problems
+        if self._configure_alerts is not None:
+            problems = (*problems, *self._configure_alerts(live.values))
+        if problems:
+            self._report_configuration(problems)
         judgement = judge_event(event, live.settings)
         self.telemetry.bind(
             event_id=judgement.change.event_id if judgement.change else None,
@@ -167,6 +176,8 @@ class EnforcerService:
             )
             return FindingResult(finding.finding_id, finding.rule_id, Outcome.ALERTED, record.remediation_id)
         undoable = all(_undoable(step.action) for step in finding.plan)
+        if self._before_remediation is not None:
+            self._before_remediation(finding)
         try:
             record, _ = self.executor.remediate(finding)
         except RemediationFailedError as failure:
@@ -209,9 +220,7 @@ class EnforcerService:
         report = _safe_notify(self.notifier, notification)
         rule = notification.finding.rule_id if notification.finding else None
         self.telemetry.count("Alerts", rule)
-        if report.failed:
-            for _ in report.failed:
-                self.telemetry.count("DeliveryFailures", rule)
+        if report.failed:  # counted by the channels (AlertDeliveryFailed, alarmed); kept here for replay
             self.audit.record_delivery_failures(
                 record.remediation_id,
                 [

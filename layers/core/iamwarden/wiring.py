@@ -87,19 +87,39 @@ def build_enforcer_service(
     clients: ClientFactory | None = None,
     notifier: Notifier | None = None,
     telemetry: Telemetry | None = None,
+    metrics: Any = None,
     idempotency: bool = True,
 ) -> EnforcerService:
-    """The enforcer as Lambda runs it: SSM settings, DynamoDB audit and idempotency, the alert channels."""
+    """The enforcer as Lambda runs it: SSM settings, DynamoDB audit and idempotency, the alert channels.
+
+    ``notifier`` replaces the alert channels (tests); ``metrics`` (Powertools ``Metrics``) counts deliveries.
+    """
     from aws_lambda_powertools.utilities.parameters import SSMProvider  # noqa: PLC0415
 
     clients = clients or build_clients(config)
     executor = build_executor(config, clients)
     provider = SSMProvider(boto3_client=clients.home_client("ssm"))
     settings_source = SsmSettingsSource(config.settings_prefix, provider, max_age=config.settings_max_age)
+    configure_alerts = before_remediation = None
+    set_deadline: Any = None
     if notifier is None:
-        from iamwarden.notify_log import LogNotifier  # noqa: PLC0415
+        from iamwarden.alerts import build_alert_dispatcher, parse_alert_settings  # noqa: PLC0415
 
-        notifier = LogNotifier()
+        dispatcher = build_alert_dispatcher(clients, metrics=metrics)
+
+        def configure(values: Mapping[str, str]) -> list[Any]:
+            dispatcher.settings, problems = parse_alert_settings(values)
+            return problems
+
+        def deadline(context: Any) -> None:
+            dispatcher.remaining_seconds = lambda: context.get_remaining_time_in_millis() / 1000
+
+        notifier, configure_alerts, before_remediation, set_deadline = (
+            dispatcher,
+            configure,
+            dispatcher.owner_of,
+            deadline,
+        )
     idempotent = register = None
     if idempotency:
         from aws_lambda_powertools.utilities.idempotency import (  # noqa: PLC0415
@@ -123,11 +143,20 @@ def build_enforcer_service(
             )(function)
 
         register = idempotency_config.register_lambda_context
+
+    def register_context(context: Any) -> None:
+        if register is not None:
+            register(context)
+        if set_deadline is not None:
+            set_deadline(context)
+
     return EnforcerService(
         settings_source=settings_source,
         executor=executor,
         notifier=notifier,
         telemetry=telemetry,
         idempotent=idempotent,
-        register_context=register,
+        register_context=register_context,
+        configure_alerts=configure_alerts,
+        before_remediation=before_remediation,
     )
