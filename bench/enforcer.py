@@ -59,7 +59,14 @@ def main() -> None:
     import moto.core.botocore_stubber as stubber
     from moto import mock_aws
 
-    from tests.aws_fixtures import HOME_ACCOUNT, create_parameters, create_queues, create_tables, function_environment
+    from tests.aws_fixtures import (
+        HOME_ACCOUNT,
+        create_parameters,
+        create_queues,
+        create_tables,
+        create_topics,
+        function_environment,
+    )
     from tests.conftest import load_event
     from tests.functional.conftest import answer_service_specific_credentials
 
@@ -70,7 +77,8 @@ def main() -> None:
             "AWS_DEFAULT_REGION": "us-east-1",
             "POWERTOOLS_TRACE_DISABLED": "1",
             **function_environment("EnforcerFunction"),
-            "POWERTOOLS_LOG_LEVEL": "WARNING",
+            "POWERTOOLS_LOG_LEVEL": "ERROR",
+            "IAMWARDEN_SLACK_WEBHOOK_SECRET": "",  # alerts go to the SNS topic only (Slack would be a network call)
         }
     )
     import moto.iam.models
@@ -100,6 +108,7 @@ def main() -> None:
         create_tables(session.client("dynamodb"))
         create_parameters(session.client("ssm"))
         create_queues(session.client("sqs"))
+        create_topics(session.client("sns"))
         iam = session.client("iam")
         s3 = session.client("s3", region_name="eu-west-1")
         ssm = session.client("ssm")
@@ -203,7 +212,8 @@ def main() -> None:
     print(f"{header[0]:<{width}}  " + "  ".join(f"{h:>13}" for h in header[1:]))
     for row in rows:
         print(f"{row[0]:<{width}}  " + "  ".join(f"{v:>13}" for v in row[1:]))
-    print("reads/writes: calls to the customer's resources; own calls: SSM + DynamoDB (audit, idempotency).")
+    print("reads/writes: calls to the customer's resources; own calls: SSM + DynamoDB (audit, idempotency);")
+    print("each event also publishes one alert to the SNS topic (Slack left out: it would be a network call).")
 
 
 if __name__ == "__main__":

@@ -9,8 +9,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import boto3
 import pytest
+from botocore.exceptions import ClientError
 
+from tests.aws_fixtures import create_parameters, create_queues, create_tables, create_topics, function_environment
 from tests.conftest import EVENTS_DIR, ROOT
 from tests.sam_template import source_template
 
@@ -42,7 +45,8 @@ def test_template_builds_the_layer_with_python313_from_the_package_directory() -
 
 
 @pytest.mark.integration
-def test_built_handler_judges_an_event_with_only_the_layer_on_its_path(tmp_path: Path) -> None:
+def test_built_handler_remediates_over_http_with_only_the_layer_on_its_path(tmp_path: Path, moto_server: str) -> None:
+    """The `sam build` output, run as Lambda runs it, against a moto server over HTTP: the whole loop."""
     build = tmp_path / "build"
     env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}", "SAM_CLI_TELEMETRY": "0"}
     subprocess.run(
@@ -55,23 +59,43 @@ def test_built_handler_judges_an_event_with_only_the_layer_on_its_path(tmp_path:
     layer = build / "CoreLayer" / "python"
     assert (layer / "iamwarden" / "engine.py").is_file()
     assert (layer / "aws_lambda_powertools").is_dir()
+
+    aws = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1"}
+    session = boto3.Session(aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1")
+    create_tables(session.client("dynamodb", endpoint_url=moto_server))
+    ssm = session.client("ssm", endpoint_url=moto_server)
+    create_parameters(ssm)
+    ssm.put_parameter(
+        Name="/iamwarden/rules/s3-bucket-policy-public/mode", Value="remediate", Type="String", Overwrite=True
+    )
+    create_queues(session.client("sqs", endpoint_url=moto_server))
+    create_topics(session.client("sns", endpoint_url=moto_server))
+    s3 = session.client("s3", endpoint_url=moto_server, region_name="eu-west-1")
+    s3.create_bucket(Bucket="acme-invoices", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+    event_file = EVENTS_DIR / "bucket-policy-public-read.json"
+    policy = json.loads(event_file.read_text())["detail"]["requestParameters"]["bucketPolicy"]
+    s3.put_bucket_policy(Bucket="acme-invoices", Policy=json.dumps(policy))
+
     script = (
         "import json, sys, app\n"
         "class Context:\n"
         "    function_name = 'iamwarden-enforcer'; memory_limit_in_mb = 256; aws_request_id = 'r'\n"
         "    invoked_function_arn = 'arn:aws:lambda:us-east-1:111122223333:function:iamwarden-enforcer'\n"
+        "    def get_remaining_time_in_millis(self): return 50000\n"
         "event = json.load(open(sys.argv[1]))\n"
         "print(json.dumps(app.lambda_handler(event, Context())))\n"
     )
     lambda_env = {
+        **function_environment("EnforcerFunction"),
+        **aws,
+        "AWS_ENDPOINT_URL": moto_server,
         "PYTHONPATH": f"{build / 'EnforcerFunction'}{os.pathsep}{layer}",
         "POWERTOOLS_TRACE_DISABLED": "1",
-        "POWERTOOLS_METRICS_NAMESPACE": "IamWarden",
-        "POWERTOOLS_SERVICE_NAME": "iamwarden",
+        "IAMWARDEN_SLACK_WEBHOOK_SECRET": "",
     }
     # -S: no site-packages, so nothing from the development environment can be imported.
     result = subprocess.run(
-        [sys.executable, "-S", "-c", script, str(EVENTS_DIR / "bucket-policy-public-read.json")],
+        [sys.executable, "-S", "-c", script, str(event_file)],
         env=lambda_env,
         capture_output=True,
         text=True,
@@ -79,4 +103,13 @@ def test_built_handler_judges_an_event_with_only_the_layer_on_its_path(tmp_path:
     )
     verdict = json.loads(result.stdout.strip().splitlines()[-1])
     assert verdict["verdict"] == "violation"
-    assert verdict["findings"][0]["rule"] == "s3-bucket-policy-public"
+    [finding] = verdict["findings"]
+    assert finding["rule"] == "s3-bucket-policy-public"
+    assert finding["outcome"] == "remediated"
+    with pytest.raises(ClientError) as gone:
+        s3.get_bucket_policy(Bucket="acme-invoices")
+    assert gone.value.response["Error"]["Code"] == "NoSuchBucketPolicy"
+    audit = session.client("dynamodb", endpoint_url=moto_server).get_item(
+        TableName="iamwarden-audit", Key={"remediation_id": {"S": finding["remediation_id"]}}
+    )
+    assert audit["Item"]["status"]["S"] == "remediated"

@@ -114,3 +114,45 @@ def test_a_directory_or_unreadable_event_file_is_a_usage_error(tmp_path: Path) -
     code, out, err = run("evaluate", str(locked))
     assert (code, out) == (2, "")
     assert "cannot read" in err
+
+
+# --- undo, history, replay: failures that need no AWS account ----------------------------------
+
+
+@pytest.mark.parametrize(
+    "argv", [("undo", "rem-1"), ("history", "arn:aws:iam::111122223333:user/x"), ("replay", "--dry-run")]
+)
+def test_an_aws_command_without_boto3_says_what_to_install(
+    monkeypatch: pytest.MonkeyPatch, argv: tuple[str, ...]
+) -> None:
+    monkeypatch.setitem(sys.modules, "botocore.exceptions", None)  # as if boto3 was not installed
+
+    code, out, err = run(*argv)
+
+    assert (code, out) == (2, "")
+    assert err == f"iamwarden {argv[0]}: needs boto3 (pip install boto3)\n"
+
+
+@pytest.mark.parametrize(
+    "argv", [("undo", "rem-1"), ("history", "arn:aws:iam::111122223333:user/x"), ("replay", "--dry-run")]
+)
+def test_an_unknown_profile_is_one_line_and_exit_2(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, argv: tuple[str, ...]
+) -> None:
+    monkeypatch.setenv("AWS_PROFILE", "no-such-profile")
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "config"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "credentials"))
+
+    code, out, err = run(*argv, "--region", "eu-west-1")
+
+    assert (code, out) == (2, "")
+    assert err == f"iamwarden {argv[0]}: AWS error: The config profile (no-such-profile) could not be found\n"
+
+
+def test_an_invalid_environment_setting_is_one_line_and_exit_2(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("IAMWARDEN_SETTINGS_MAX_AGE", "soon")
+
+    code, out, err = run("replay")
+
+    assert (code, out) == (2, "")
+    assert err == "iamwarden replay: IAMWARDEN_SETTINGS_MAX_AGE must be a whole number of seconds, got 'soon'\n"

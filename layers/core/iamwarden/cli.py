@@ -394,9 +394,8 @@ _REPLAY_LABELS = {
 def render_replay(report: ReplayReport) -> str:
     """One line per message (event id, event name, why it failed before) and a summary."""
     lines = [_replay_line(outcome) for outcome in report.outcomes]
-    if not report.outcomes and not report.errors:
-        lines.append(f"The dead-letter queue {report.queue_url} is empty: nothing to replay.")
-        return "\n".join(lines) + "\n"
+    if not report.outcomes:  # an error before the first message is reported on stderr alone
+        return "" if report.errors else f"The dead-letter queue {report.queue_url} is empty: nothing to replay.\n"
     counts = Counter(outcome.status for outcome in report.outcomes)
     if report.dry_run:
         summary = (
@@ -416,7 +415,7 @@ def render_replay(report: ReplayReport) -> str:
 def _replay_line(outcome: ReplayOutcome) -> str:
     label = _REPLAY_LABELS[outcome.status]
     if outcome.status is ReplayStatus.UNRECOGNISED:
-        return f"{label:<13} message {outcome.message_id}: {outcome.problem}"
+        return f"{label:<13} {outcome.problem}"  # the problem names the message
     line = f"{label:<13} {outcome.event_id or '(no event id)'}  {outcome.event_name or '(no eventName)'}"
     line += f"  message {outcome.message_id}"
     if outcome.failure:

@@ -51,6 +51,7 @@ class StepAction(StrEnum):
 STEP_PERMISSIONS: Mapping[StepAction, tuple[str, ...]] = {
     StepAction.QUARANTINE_USER: (
         "iam:GetUser",
+        "iam:GetUserPolicy",
         "iam:PutUserPolicy",
         "iam:ListAccessKeys",
         "iam:UpdateAccessKey",
@@ -62,6 +63,7 @@ STEP_PERMISSIONS: Mapping[StepAction, tuple[str, ...]] = {
         "iam:GetUser",
         "iam:ListAccessKeys",
         "iam:DeleteAccessKey",
+        "iam:GetLoginProfile",
         "iam:DeleteLoginProfile",
         "iam:ListMFADevices",
         "iam:DeactivateMFADevice",
@@ -75,6 +77,7 @@ STEP_PERMISSIONS: Mapping[StepAction, tuple[str, ...]] = {
         "iam:ListGroupsForUser",
         "iam:RemoveUserFromGroup",
         "iam:ListUserPolicies",
+        "iam:GetUserPolicy",
         "iam:DeleteUserPolicy",
         "iam:ListAttachedUserPolicies",
         "iam:DetachUserPolicy",

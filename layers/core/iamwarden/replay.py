@@ -275,13 +275,17 @@ class DeadLetterReplayer:
                 )
             except (BotoCoreError, ClientError) as exc:
                 raise ReplayError(f"cannot read the dead-letter queue {url}: {_describe(exc)}") from exc
-            fresh = [m for m in answer.get("Messages", []) if m.get("MessageId") not in seen]
-            if not fresh:
-                return  # drained, or only messages this run has already handled came back
-            for message in fresh:
-                seen.add(str(message.get("MessageId")))
+            fresh = 0
+            for message in answer.get("Messages", []):
+                message_id = str(message.get("MessageId"))
+                if message_id in seen:
+                    continue  # SQS delivers at least once: a copy this run has already handled
+                seen.add(message_id)
+                fresh += 1
                 received += 1
                 yield message
+            if not fresh:
+                return  # drained, or only messages this run has already handled came back
 
     def _handle(self, url: str, message: Mapping[str, Any], dry_run: bool) -> ReplayOutcome:
         try:

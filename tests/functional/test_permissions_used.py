@@ -1,0 +1,465 @@
+"""The permissions each remediation declares are the API calls it really makes, and the role allows them.
+
+Every action runs ``capture`` + ``apply`` (and ``undo`` where it can be undone)
+against moto, with ``ClientFactory.call_log`` recording the calls:
+
+* every call of capture/apply is in the action's ``permissions`` and every
+  undo call is in its ``undo_permissions``;
+* across the scenarios each declared permission is used, so a declaration
+  that nothing calls (and the template grant that mirrors it) is caught too;
+* every call, with its resource and condition keys, is allowed by the
+  template's ``enforcer-remediations`` policy, and every call the enforcer
+  makes for itself (settings, audit, idempotency) by ``enforcer-runtime``.
+
+moto does not check IAM, so the last point is checked here with a small
+evaluator of the template's statements (Action, Resource, ArnLike and
+StringEquals conditions: the only elements the role uses).
+"""
+
+from __future__ import annotations
+
+import datetime
+import fnmatch
+import json
+from collections.abc import Callable
+from typing import Any, NamedTuple
+
+import pytest
+from botocore.awsrequest import AWSResponse
+from botocore.compat import HTTPHeaders
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.serialization import Encoding
+from cryptography.x509.oid import NameOID
+
+from iamwarden.aws.clients import ApiCall, ClientFactory
+from iamwarden.findings import RemediationStep, StepAction
+from iamwarden.remediation.actions import ACTIONS, DENY_ALL_POLICY, QUARANTINE_TAG_FINDING, QUARANTINE_TAG_TIME
+from iamwarden.remediation.executor import AccountClients, StepRun
+from iamwarden.service import EnforcerService
+from iamwarden.wiring import build_enforcer_service
+from tests.aws_fixtures import HOME_ACCOUNT, REGION, resolve
+from tests.conftest import load_event
+from tests.functional.conftest import Account, RecordingNotifier
+from tests.sam_template import translated_template
+
+BUCKET_REGION = "eu-west-1"
+QUARANTINE = "iamwarden-quarantine"
+ADMIN = "arn:aws:iam::aws:policy/AdministratorAccess"
+READ_ONLY = "arn:aws:iam::aws:policy/ReadOnlyAccess"
+LOG_GROUP_ARN = f"arn:aws:logs:{REGION}:{HOME_ACCOUNT}:log-group:/aws/lambda/iamwarden-enforcer:*"
+
+
+# --- recording calls with their parameters --------------------------------------------------------
+
+
+class Request(NamedTuple):
+    """One API call as IAM authorises it: the action, its parameters and where it went."""
+
+    action: str
+    params: dict[str, Any]
+    region: str
+
+
+class Requests:
+    """Collects every request made by clients created from a session, with its parameters."""
+
+    def __init__(self) -> None:
+        self.made: list[Request] = []
+
+    def __call__(self, params: dict[str, Any], model: Any, **kwargs: Any) -> None:
+        service = model.service_model
+        region = kwargs.get("context", {}).get("client_region") or ""
+        self.made.append(Request(f"{service.signing_name or service.service_name}:{model.name}", dict(params), region))
+
+    def take(self) -> list[Request]:
+        made, self.made = self.made, []
+        return made
+
+
+@pytest.fixture
+def requests(account: Account) -> Requests:
+    """Registered on the session before any IAM Warden client exists (clients copy the session's hooks)."""
+    recorder = Requests()
+    account.session.events.register("provide-client-params", recorder)
+    return recorder
+
+
+@pytest.fixture
+def clients(account: Account, requests: Requests) -> ClientFactory:
+    return ClientFactory(HOME_ACCOUNT, account.config.member_role_name, session=account.session)
+
+
+# --- a small evaluator of the template's statements ---------------------------------------------
+
+
+def _listed(value: Any) -> list[Any]:
+    return list(value) if isinstance(value, list) else [value]
+
+
+def _role_statements(policy_name: str) -> list[dict[str, Any]]:
+    role = translated_template()["Resources"]["EnforcerRole"]["Properties"]
+    [document] = [p["PolicyDocument"] for p in role["Policies"] if p["PolicyName"] == policy_name]
+    statements: list[dict[str, Any]] = resolve(document["Statement"], {"EnforcerLogGroup.Arn": LOG_GROUP_ARN})
+    return statements
+
+
+def _condition_holds(operator: str, key: str, expected: Any, context: dict[str, str]) -> bool:
+    actual = context.get(key)
+    if actual is None:
+        return False
+    if operator in ("ArnLike", "StringLike"):
+        return any(fnmatch.fnmatchcase(actual, pattern) for pattern in _listed(expected))
+    if operator == "StringEquals":
+        return actual in _listed(expected)
+    raise AssertionError(f"the evaluator does not know the condition operator {operator}")
+
+
+def allowed(statements: list[dict[str, Any]], action: str, resource: str, context: dict[str, str]) -> bool:
+    for statement in statements:
+        if statement["Effect"] != "Allow" or action not in _listed(statement["Action"]):
+            continue
+        if not any(fnmatch.fnmatchcase(resource, pattern) for pattern in _listed(statement["Resource"])):
+            continue
+        conditions = statement.get("Condition", {})
+        if all(
+            _condition_holds(operator, key, expected, context)
+            for operator, block in conditions.items()
+            for key, expected in block.items()
+        ):
+            return True
+    return False
+
+
+def _authorised_as(request: Request) -> tuple[str, dict[str, str]]:
+    """The resource ARN IAM authorises ``request`` on, and its condition keys."""
+    params, operation = request.params, request.action.split(":")[1]
+    service = request.action.split(":")[0]
+    iam = f"arn:aws:iam::{HOME_ACCOUNT}"
+    context: dict[str, str] = {}
+    if service == "iam":
+        if "PolicyArn" in params:
+            context["iam:PolicyARN"] = params["PolicyArn"]
+        if operation == "DeleteVirtualMFADevice":
+            return str(params["SerialNumber"]), context
+        if operation == "RemoveUserFromGroup":
+            return f"{iam}:group/{params['GroupName']}", context
+        for key, kind in (("UserName", "user"), ("RoleName", "role"), ("GroupName", "group")):
+            if key in params:
+                return f"{iam}:{kind}/{params[key]}", context
+    if service == "s3":
+        return f"arn:aws:s3:::{params['Bucket']}", {"s3:ResourceAccount": HOME_ACCOUNT}
+    if service == "dynamodb":
+        index = f"/index/{params['IndexName']}" if "IndexName" in params else ""
+        return f"arn:aws:dynamodb:{request.region}:{HOME_ACCOUNT}:table/{params['TableName']}{index}", context
+    if service == "ssm":
+        return f"arn:aws:ssm:{request.region}:{HOME_ACCOUNT}:parameter{params['Path']}", context
+    raise AssertionError(f"the test does not know which resource {request.action} acts on: {params}")
+
+
+def assert_role_allows(made: list[Request], policy_name: str) -> None:
+    statements = _role_statements(policy_name)
+    denied = []
+    for request in made:
+        resource, context = _authorised_as(request)
+        if not allowed(statements, request.action, resource, context):
+            denied.append(f"{request.action} on {resource} {context or ''}".strip())
+    assert not denied, f"{policy_name} of template.yaml does not allow: {denied}"
+
+
+# --- the scenarios ------------------------------------------------------------------------------
+
+
+def _step(action: StepAction, target: str, **parameters: Any) -> RemediationStep:
+    return RemediationStep(action, target, parameters, f"{action.value} {target}")
+
+
+def _quarantine(name: str) -> RemediationStep:
+    return _step(
+        StepAction.QUARANTINE_USER,
+        f"arn:aws:iam::{HOME_ACCOUNT}:user/{name}",
+        user_name=name,
+        quarantine_policy_name=QUARANTINE,
+    )
+
+
+def _user_with_credentials(account: Account, name: str) -> None:
+    account.iam.create_user(UserName=name)
+    account.iam.create_access_key(UserName=name)
+    account.iam.create_login_profile(UserName=name, Password="correct-Horse-battery-9")  # noqa: S106 - moto only
+
+
+def _fresh_user(account: Account) -> RemediationStep:
+    _user_with_credentials(account, "backdoor-admin")
+    return _quarantine("backdoor-admin")
+
+
+def _previously_quarantined_user(account: Account) -> RemediationStep:
+    """A quarantine policy of other content and the tags of an earlier finding: undo must put both back."""
+    _user_with_credentials(account, "repeat-offender")
+    earlier = {"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": "s3:*", "Resource": "*"}]}
+    account.iam.put_user_policy(UserName="repeat-offender", PolicyName=QUARANTINE, PolicyDocument=json.dumps(earlier))
+    account.iam.tag_user(
+        UserName="repeat-offender",
+        Tags=[{"Key": QUARANTINE_TAG_FINDING, "Value": "earlier"}, {"Key": QUARANTINE_TAG_TIME, "Value": "then"}],
+    )
+    return _quarantine("repeat-offender")
+
+
+def _self_signed_certificate() -> str:
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "doomed-user")])
+    now = datetime.datetime.now(datetime.UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now)
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .sign(key, hashes.SHA256())
+    )
+    return certificate.public_bytes(Encoding.PEM).decode()
+
+
+_SSH_KEY = (
+    "ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQDZ9pDmZuS3ww4+bJ3yyhjY8RmzyAfaSg3N5B7zYcVWnKy7Yl+Ss6vOOyeF4Kc2wLTn"
+    "L2q4a9QYqOtl+ny5k0ogCyBt8YYy4EjcZqOlzszKuiK4vPM1BvHvKhhkLVnQ4mJ4Jv5Dgi6qIUK3ObK4Sd0Wl8cEIVZ0DHBQjo3iqz4"
+    "mKe8r0QSf9KFhSzJpqi9l0LKkxRJk1Hbxg/1YY4NVLlz+z7HmH7v1WKqu0C7FqkG1v1xLwr6u2QkYUzX5UvEq7Q3CxQZ/4+B8R/hx"
+    "zBZ0Q9HHVn9v0Ki6MtdHxJpzG8ksW2N6vEC8/5Fz2LOsA0w/9YjQzjiC8ZxjKN5u3sdTIhkx test@example.com"
+)
+
+
+def _user_with_everything(account: Account, *policies: str) -> RemediationStep:
+    """Every kind of attachment that blocks DeleteUser, so every call of the delete action is made."""
+    name = "doomed-user"
+    _user_with_credentials(account, name)
+    account.iam.create_group(GroupName="doomed-group")
+    account.iam.add_user_to_group(GroupName="doomed-group", UserName=name)
+    account.iam.put_user_policy(UserName=name, PolicyName="inline", PolicyDocument=json.dumps(DENY_ALL_POLICY))
+    for arn in policies:
+        account.iam.attach_user_policy(UserName=name, PolicyArn=arn)
+    mfa = account.iam.create_virtual_mfa_device(VirtualMFADeviceName="doomed-mfa")["VirtualMFADevice"]
+    account.iam.enable_mfa_device(
+        UserName=name, SerialNumber=mfa["SerialNumber"], AuthenticationCode1="123456", AuthenticationCode2="654321"
+    )
+    account.iam.upload_ssh_public_key(UserName=name, SSHPublicKeyBody=_SSH_KEY)
+    account.iam.upload_signing_certificate(UserName=name, CertificateBody=_self_signed_certificate())
+    return _step(StepAction.DELETE_USER, f"arn:aws:iam::{HOME_ACCOUNT}:user/{name}", user_name=name)
+
+
+def _deletable_user(account: Account) -> RemediationStep:
+    return _user_with_everything(account, READ_ONLY)
+
+
+def _deletable_user_with_customer_policy(account: Account) -> RemediationStep:
+    document = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]}
+    arn = account.iam.create_policy(PolicyName="app-s3-read", PolicyDocument=json.dumps(document))["Policy"]["Arn"]
+    return _user_with_everything(account, READ_ONLY, arn)
+
+
+def _attached(kind: str) -> Callable[[Account], RemediationStep]:
+    def setup(account: Account) -> RemediationStep:
+        name = f"app-{kind}"
+        if kind == "role":
+            account.iam.create_role(
+                RoleName=name, AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": []})
+            )
+        else:
+            getattr(account.iam, f"create_{kind}")(**{f"{kind.capitalize()}Name": name})
+        getattr(account.iam, f"attach_{kind}_policy")(**{f"{kind.capitalize()}Name": name, "PolicyArn": ADMIN})
+        return _step(
+            StepAction.DETACH_MANAGED_POLICY,
+            f"arn:aws:iam::{HOME_ACCOUNT}:{kind}/{name}",
+            principal_type=kind,
+            principal_name=name,
+            policy_arn=ADMIN,
+        )
+
+    return setup
+
+
+def _public(bucket: str) -> dict[str, Any]:
+    return {
+        "Sid": "PublicRead",
+        "Effect": "Allow",
+        "Principal": "*",
+        "Action": "s3:GetObject",
+        "Resource": f"arn:aws:s3:::{bucket}/*",
+    }
+
+
+def _own(bucket: str) -> dict[str, Any]:
+    return {
+        "Sid": "OwnAccount",
+        "Effect": "Allow",
+        "Principal": {"AWS": f"arn:aws:iam::{HOME_ACCOUNT}:root"},
+        "Action": "s3:GetObject",
+        "Resource": f"arn:aws:s3:::{bucket}/*",
+    }
+
+
+def _bucket(bucket: str, *, keep: bool) -> Callable[[Account], RemediationStep]:
+    """A bucket whose policy has a public statement, and an own-account one when ``keep``."""
+
+    def setup(account: Account) -> RemediationStep:
+        account.s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": BUCKET_REGION})
+        statements = [_public(bucket), _own(bucket)] if keep else [_public(bucket)]
+        account.s3.put_bucket_policy(
+            Bucket=bucket, Policy=json.dumps({"Version": "2012-10-17", "Statement": statements})
+        )
+        return _step(
+            StepAction.REMOVE_BUCKET_POLICY_STATEMENTS,
+            f"arn:aws:s3:::{bucket}",
+            bucket=bucket,
+            statements=[{"index": 0, "sid": "PublicRead", "statement": _public(bucket)}],
+        )
+
+    return setup
+
+
+class Scenario(NamedTuple):
+    setup: Callable[[Account], RemediationStep]
+    region: str = REGION
+
+
+SCENARIOS: dict[str, Scenario] = {
+    "quarantine-fresh-user": Scenario(_fresh_user),
+    "quarantine-previously-quarantined-user": Scenario(_previously_quarantined_user),
+    "delete-user-with-everything": Scenario(_deletable_user),
+    "detach-from-role": Scenario(_attached("role")),
+    "detach-from-user": Scenario(_attached("user")),
+    "detach-from-group": Scenario(_attached("group")),
+    "bucket-keep-the-rest": Scenario(_bucket("acme-exports", keep=True), BUCKET_REGION),
+    "bucket-only-offending": Scenario(_bucket("acme-invoices", keep=False), BUCKET_REGION),
+}
+
+
+def answer_service_specific_credentials(iam: Any) -> None:
+    """moto lacks service-specific credentials: answer List with one credential and Delete with success."""
+
+    def listed(**_: Any) -> tuple[AWSResponse, dict[str, Any]]:
+        credential = {"ServiceSpecificCredentialId": "ACCAEXAMPLE123EXAMPLE", "ServiceName": "codecommit.amazonaws.com"}
+        return AWSResponse("https://iam.amazonaws.com/", 200, HTTPHeaders(), None), {
+            "ServiceSpecificCredentials": [credential]
+        }
+
+    def deleted(**_: Any) -> tuple[AWSResponse, dict[str, Any]]:
+        return AWSResponse("https://iam.amazonaws.com/", 200, HTTPHeaders(), None), {}
+
+    iam.meta.events.register("before-call.iam.ListServiceSpecificCredentials", listed)
+    iam.meta.events.register("before-call.iam.DeleteServiceSpecificCredential", deleted)
+
+
+class Run(NamedTuple):
+    step: RemediationStep
+    done: list[str]
+    calls: list[ApiCall]
+    requests: list[Request]
+    undo_calls: list[ApiCall]
+    restored: list[str]
+
+
+def _run(account: Account, clients: ClientFactory, requests: Requests, scenario: Scenario) -> Run:
+    step = scenario.setup(account)
+    action = ACTIONS[step.action]
+    aws = AccountClients(clients, HOME_ACCOUNT, scenario.region)
+    answer_service_specific_credentials(aws.iam)
+    requests.take()
+    done: list[str] = []
+    with clients.call_log.recording() as calls:
+        before = action.capture(aws, step)
+        action.apply(StepRun(aws, "f-1234", "2026-11-21T09:15:00.000+00:00"), step, before, done)
+    made = requests.take()
+    undo_calls: list[ApiCall] = []
+    restored: list[str] = []
+    if action.undoable:
+        with clients.call_log.recording() as undo_calls:
+            restored = action.undo(aws, step, before)
+    return Run(step, done, calls, made, undo_calls, restored)
+
+
+def _check(name: str, run: Run) -> None:
+    action = ACTIONS[run.step.action]
+    assert run.done, f"{name} changed nothing, so it tests no write"
+    called = {call.iam_action for call in run.calls}
+    undeclared = called - set(run.step.action.permissions)
+    assert not undeclared, f"{run.step.action} calls {sorted(undeclared)} but does not declare them"
+    assert {request.action for request in run.requests} == called  # both recorders saw the same calls
+    assert_role_allows(run.requests, "enforcer-remediations")
+    if action.undoable:
+        assert run.restored, f"undo of {name} restored nothing, so it tests no write"
+        undo_called = {call.iam_action for call in run.undo_calls}
+        undeclared = undo_called - set(action.undo_permissions)
+        assert not undeclared, f"undo of {run.step.action} calls {sorted(undeclared)} but does not declare them"
+
+
+@pytest.mark.parametrize("name", list(SCENARIOS))
+def test_calls_are_declared_and_allowed(
+    name: str, account: Account, clients: ClientFactory, requests: Requests
+) -> None:
+    _check(name, _run(account, clients, requests, SCENARIOS[name]))
+
+
+def test_every_declared_permission_is_used(account: Account, clients: ClientFactory, requests: Requests) -> None:
+    """Declarations are not wider than the code: each declared action is called by some scenario."""
+    runs = {name: _run(account, clients, requests, scenario) for name, scenario in SCENARIOS.items()}
+    for name, run in runs.items():
+        _check(name, run)
+    for step_action, action in ACTIONS.items():
+        mine = [run for run in runs.values() if run.step.action is step_action]
+        assert mine, f"no scenario runs {step_action}"
+        called = {call.iam_action for run in mine for call in run.calls}
+        never = sorted(set(step_action.permissions) - called)
+        assert not never, f"{step_action} declares but never calls {never}"
+        undo_called = {call.iam_action for run in mine for call in run.undo_calls}
+        never = sorted(set(action.undo_permissions) - undo_called)
+        assert not never, f"undo of {step_action} declares but never calls {never}"
+
+
+def test_delete_mode_is_allowed_for_a_user_with_a_customer_managed_policy(
+    account: Account, clients: ClientFactory, requests: Requests
+) -> None:
+    run = _run(account, clients, requests, Scenario(_deletable_user_with_customer_policy))
+    assert any("app-s3-read" in line for line in run.done)
+    assert_role_allows(run.requests, "enforcer-remediations")
+
+
+# --- the enforcer as a whole -------------------------------------------------------------------
+
+
+@pytest.fixture
+def recorded_enforcer(account: Account, requests: Requests, notifier: RecordingNotifier) -> EnforcerService:
+    """The enforcer wired as in Lambda, built after ``requests`` is registered so every call is seen."""
+    clients = ClientFactory(HOME_ACCOUNT, account.config.member_role_name, session=account.session)
+    return build_enforcer_service(account.config, clients=clients, notifier=notifier)
+
+
+def test_everything_the_enforcer_calls_is_allowed_by_its_role(
+    account: Account, recorded_enforcer: EnforcerService, requests: Requests
+) -> None:
+    """Settings, idempotency, audit and remediation calls of whole events, each checked against its policy."""
+    for rule in ("iam-user-created", "managed-policy-attached", "s3-bucket-policy-public"):
+        account.set(f"rules/{rule}/mode", "remediate")
+    _fresh_user(account)
+    _attached("role")(account)
+    _bucket("acme-invoices", keep=False)(account)
+    attach = load_event("attach-admin-to-role.json")
+    attach["detail"]["requestParameters"]["roleName"] = "app-role"
+    requests.take()
+
+    outcomes = [
+        recorded_enforcer.handle(event)["findings"][0]["outcome"]
+        for event in (load_event("create-user-backdoor-cli.json"), attach, load_event("bucket-policy-public-read.json"))
+    ]
+
+    assert outcomes == ["remediated"] * 3
+    made = requests.take()
+    runtime = [r for r in made if r.action.split(":")[0] in ("dynamodb", "ssm", "sqs", "sts", "logs", "xray")]
+    remediation = [r for r in made if r not in runtime]
+    assert {r.action.split(":")[0] for r in remediation} == {"iam", "s3"}
+    assert {r.action for r in runtime} >= {"ssm:GetParametersByPath", "dynamodb:PutItem", "dynamodb:UpdateItem"}
+    assert_role_allows(runtime, "enforcer-runtime")
+    assert_role_allows(remediation, "enforcer-remediations")

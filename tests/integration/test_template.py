@@ -1,0 +1,366 @@
+"""What template.yaml deploys keeps IAM Warden's promises about itself.
+
+* Its own IAM and S3 policies pass its own guardrails.
+* It never loops: the rules drop events made by its own roles.
+* A failed event is retried a bounded number of times, dead-lettered and alarmed on.
+* The audit and idempotency tables and the default settings are what the code expects.
+
+Everything is read from the SAM-translated template, so it is what ``sam deploy`` creates.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+from mypy_boto3_events.type_defs import PutEventsRequestEntryTypeDef
+
+from iamwarden.catalog import RULES, Mode
+from iamwarden.engine import judge_event
+from iamwarden.findings import Verdict
+from iamwarden.remediation.audit import BY_EVENT_INDEX, BY_RESOURCE_INDEX
+from iamwarden.settings import Settings, parse_settings
+from tests.aws_fixtures import HOME_ACCOUNT, REGION, event_patterns, resolve
+from tests.conftest import load_event
+from tests.sam_template import resources_of_type, translated_template
+
+ENFORCER_ROLE = "iamwarden-enforcer-us-east-1"
+MEMBER_ROLE = "iamwarden-remediator"
+DEAD_LETTER_QUEUE = {"Fn::GetAtt": ["EnforcerDeadLetterQueue", "Arn"]}
+#: GetAtt values the shared resolver does not name (it knows tables, queues and roles).
+EXTRA_NAMES = {
+    "EnforcerLogGroup.Arn": f"arn:aws:logs:{REGION}:{HOME_ACCOUNT}:log-group:/aws/lambda/iamwarden-enforcer:*"
+}
+
+
+# --- the template's own policies through the guardrails ------------------------------------------
+
+
+def _event(sample: str, event_name: str, request_parameters: dict[str, Any], key: str) -> dict[str, Any]:
+    """A real CloudTrail envelope (from ``sample``) with a person's role as the caller and new parameters."""
+    event = copy.deepcopy(load_event(sample))
+    event["detail"]["userIdentity"] = copy.deepcopy(load_event("attach-admin-to-role.json")["detail"]["userIdentity"])
+    event["id"] = str(uuid.uuid5(uuid.NAMESPACE_URL, f"envelope/{key}"))
+    event["detail"]["eventID"] = str(uuid.uuid5(uuid.NAMESPACE_URL, f"event/{key}"))
+    event["detail"]["eventName"] = event_name
+    event["detail"]["requestParameters"] = request_parameters
+    event["detail"]["responseElements"] = None
+    return event
+
+
+def _name(properties: dict[str, Any], key: str, logical: str) -> str:
+    return str(properties[key]) if key in properties else logical
+
+
+def _resolved(value: Any) -> Any:
+    """``resolve`` with every name it does not know (topics, keys, secrets) left as a placeholder ARN."""
+    if isinstance(value, dict):
+        if len(value) == 1 and next(iter(value)) in ("Ref", "Fn::GetAtt", "Fn::Sub"):
+            try:
+                return resolve(value, EXTRA_NAMES)
+            except KeyError as exc:
+                return f"arn:aws:cloudformation:{REGION}:{HOME_ACCOUNT}:unresolved/{exc.args[0]}"
+        return {key: _resolved(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_resolved(item) for item in value]
+    return value
+
+
+def _put_policy(logical: str, principal: str, name: str, policy_name: str, document: Any) -> tuple[str, dict[str, Any]]:
+    event_name = f"Put{principal.capitalize()}Policy"
+    parameters = {f"{principal}Name": name, "policyName": policy_name, "policyDocument": json.dumps(document)}
+    event = _event("create-user-backdoor-cli.json", event_name, parameters, f"{logical}/{name}/{policy_name}")
+    return f"{logical} {event_name} {name}/{policy_name}", event
+
+
+def template_changes(template: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
+    """The CloudTrail events a deploy of ``template`` causes, for the permissions it creates."""
+    iam_sample = "create-user-backdoor-cli.json"
+    principals = {"AWS::IAM::Role": "role", "AWS::IAM::User": "user", "AWS::IAM::Group": "group"}
+    for logical, resource in template["Resources"].items():
+        kind = resource["Type"]
+        properties = _resolved(resource.get("Properties", {}))
+        principal = principals.get(kind)
+        if principal:
+            name = _name(properties, f"{principal.capitalize()}Name", logical)
+            if kind == "AWS::IAM::User":
+                parameters = {"userName": name, "path": properties.get("Path", "/")}
+                yield f"{logical} CreateUser", _event(iam_sample, "CreateUser", parameters, f"{logical}/create")
+            for arn in properties.get("ManagedPolicyArns", []):
+                event_name = f"Attach{principal.capitalize()}Policy"
+                parameters = {f"{principal}Name": name, "policyArn": arn}
+                yield f"{logical} {event_name} {arn}", _event(iam_sample, event_name, parameters, f"{logical}/{arn}")
+            for policy in properties.get("Policies", []):
+                yield _put_policy(logical, principal, name, policy["PolicyName"], policy["PolicyDocument"])
+        elif kind == "AWS::IAM::RolePolicy":
+            yield _put_policy(
+                logical, "role", properties["RoleName"], properties["PolicyName"], properties["PolicyDocument"]
+            )
+        elif kind == "AWS::IAM::Policy":
+            for principal, key in (("role", "Roles"), ("user", "Users"), ("group", "Groups")):
+                for name in properties.get(key, []):
+                    yield _put_policy(logical, principal, name, properties["PolicyName"], properties["PolicyDocument"])
+        elif kind == "AWS::S3::BucketPolicy":
+            bucket = str(properties["Bucket"])
+            parameters = {
+                "bucketPolicy": properties["PolicyDocument"],
+                "bucketName": bucket,
+                "Host": f"{bucket}.s3.{REGION}.amazonaws.com",
+                "policy": "",
+            }
+            event = _event("bucket-policy-public-read.json", "PutBucketPolicy", parameters, logical)
+            event["region"] = event["detail"]["awsRegion"] = REGION
+            event["detail"]["resources"] = [
+                {"accountId": HOME_ACCOUNT, "type": "AWS::S3::Bucket", "ARN": f"arn:aws:s3:::{bucket}"}
+            ]
+            yield f"{logical} PutBucketPolicy", event
+
+
+def _settings(example_settings: Settings) -> dict[str, Settings]:
+    return {"defaults": Settings(), "settings.yaml": example_settings}
+
+
+def test_the_templates_own_policies_pass_its_guardrails(example_settings: Settings) -> None:
+    changes = list(template_changes(translated_template()))
+    names = {event["detail"]["eventName"] for _, event in changes}
+    assert "PutRolePolicy" in names, "the enforcer role's own policies were not turned into events"
+    for name, settings in _settings(example_settings).items():
+        for change, event in changes:
+            judgement = judge_event(event, settings)
+            assert judgement.verdict is not Verdict.INVALID, (name, change, judgement.reason)
+            assert "own role" not in judgement.reason, (name, change, judgement.reason)
+            assert judgement.findings == (), (name, change, [f.reason for f in judgement.findings])
+
+
+def test_the_template_check_would_catch_a_violation(example_settings: Settings) -> None:
+    """The same pipeline over a template with an admin role, a public bucket and a user finds all three."""
+    template = translated_template()
+    template["Resources"].update(
+        {
+            "AdminRole": {
+                "Type": "AWS::IAM::Role",
+                "Properties": {
+                    "RoleName": "app-admin",
+                    "ManagedPolicyArns": ["arn:aws:iam::aws:policy/AdministratorAccess"],
+                },
+            },
+            "OpenBucketPolicy": {
+                "Type": "AWS::S3::BucketPolicy",
+                "Properties": {
+                    "Bucket": "acme-open",
+                    "PolicyDocument": {
+                        "Version": "2012-10-17",
+                        "Statement": [
+                            {
+                                "Effect": "Allow",
+                                "Principal": "*",
+                                "Action": "s3:GetObject",
+                                "Resource": "arn:aws:s3:::acme-open/*",
+                            }
+                        ],
+                    },
+                },
+            },
+            "DeployUser": {"Type": "AWS::IAM::User", "Properties": {"UserName": "deployer"}},
+        }
+    )
+    for name, settings in _settings(example_settings).items():
+        rules = {
+            finding.rule_id
+            for _, event in template_changes(template)
+            for finding in judge_event(event, settings).findings
+        }
+        assert rules == {"managed-policy-attached", "s3-bucket-policy-public", "iam-user-created"}, name
+
+
+# --- loop protection in the routing ----------------------------------------------------------------
+
+
+def test_the_role_names_are_the_ones_the_rules_exclude() -> None:
+    assert resolve({"Ref": "EnforcerRole"}) == ENFORCER_ROLE
+    assert resolve({"Ref": "MemberRoleName"}) == MEMBER_ROLE
+
+
+def test_every_rule_excludes_the_tools_own_roles() -> None:
+    patterns = event_patterns()
+    assert patterns
+    for name, pattern in patterns.items():
+        matchers = pattern["detail"]["userIdentity"]["sessionContext"]["sessionIssuer"]["userName"]
+        assert len(matchers) == 2, f"{name}: any other alternative could let the own roles through: {matchers}"
+        [excluded] = [set(m["anything-but"]) for m in matchers if "anything-but" in m]
+        assert excluded == {ENFORCER_ROLE, MEMBER_ROLE}, name
+        assert {"exists": False} in matchers, f"{name}: IAM users and root have no session issuer and must match"
+
+
+def _identity(kind: str) -> dict[str, Any]:
+    if kind == "iam-user":
+        identity: dict[str, Any] = load_event("create-user-backdoor-cli.json")["detail"]["userIdentity"]
+        return identity
+    if kind == "root":
+        arn = f"arn:aws:iam::{HOME_ACCOUNT}:root"
+        return {"type": "Root", "principalId": HOME_ACCOUNT, "arn": arn, "accountId": HOME_ACCOUNT}
+    identity = copy.deepcopy(load_event("create-user-by-warden.json")["detail"]["userIdentity"])
+    identity["arn"] = f"arn:aws:sts::{HOME_ACCOUNT}:assumed-role/{kind}/iamwarden"
+    identity["sessionContext"]["sessionIssuer"]["arn"] = f"arn:aws:iam::{HOME_ACCOUNT}:role/{kind}"
+    identity["sessionContext"]["sessionIssuer"]["userName"] = kind
+    return identity
+
+
+ROUTED_SAMPLES = ("create-user-backdoor-cli.json", "attach-admin-to-role.json", "bucket-policy-public-read.json")
+CALLERS = {ENFORCER_ROLE: False, MEMBER_ROLE: False, "developer": True, "iam-user": True, "root": True}
+
+
+def test_events_of_the_own_roles_are_not_routed() -> None:
+    with mock_aws():
+        events = boto3.client("events", region_name=REGION)
+        sqs = boto3.client("sqs", region_name=REGION)
+        queue_url = sqs.create_queue(QueueName="enforcer-input")["QueueUrl"]
+        queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        for name, pattern in event_patterns().items():
+            events.put_rule(Name=name, EventPattern=json.dumps(pattern), State="ENABLED")
+            events.put_targets(Rule=name, Targets=[{"Id": "enforcer", "Arn": queue_arn}])
+
+        expected: set[str] = set()
+        for sample in ROUTED_SAMPLES:
+            for caller, routed in CALLERS.items():
+                event = load_event(sample)
+                event["detail"]["userIdentity"] = _identity(caller)
+                event_id = event["detail"]["eventID"] = str(uuid.uuid5(uuid.NAMESPACE_URL, f"{sample}/{caller}"))
+                if routed:
+                    expected.add(event_id)
+                entry: PutEventsRequestEntryTypeDef = {
+                    "Source": event["source"],
+                    "DetailType": event["detail-type"],
+                    "Detail": json.dumps(event["detail"]),
+                    "EventBusName": "default",
+                }
+                assert events.put_events(Entries=[entry])["FailedEntryCount"] == 0
+
+        received: list[str] = []
+        while batch := sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10).get("Messages", []):
+            for message in batch:
+                received.append(json.loads(message["Body"])["detail"]["eventID"])
+                sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+
+    assert sorted(received) == sorted(expected)
+
+
+# --- dead-lettering --------------------------------------------------------------------------------
+
+
+def test_failed_invocations_are_retried_twice_at_most_then_dead_lettered() -> None:
+    [config] = resources_of_type("AWS::Lambda::EventInvokeConfig").values()
+    properties = config["Properties"]
+    assert properties["FunctionName"] == {"Ref": "EnforcerFunction"}
+    assert 0 <= properties["MaximumRetryAttempts"] <= 2
+    assert properties["DestinationConfig"]["OnFailure"]["Destination"] == DEAD_LETTER_QUEUE
+
+
+def test_the_dead_letter_queue_is_encrypted_and_events_may_write_to_it() -> None:
+    queue = translated_template()["Resources"]["EnforcerDeadLetterQueue"]
+    assert queue["Type"] == "AWS::SQS::Queue"
+    properties = queue["Properties"]
+    assert properties.get("SqsManagedSseEnabled") is True or properties.get("KmsMasterKeyId")
+    [policy] = [
+        p["Properties"]
+        for p in resources_of_type("AWS::SQS::QueuePolicy").values()
+        if {"Ref": "EnforcerDeadLetterQueue"} in p["Properties"]["Queues"]
+    ]
+    statements = policy["PolicyDocument"]["Statement"]
+    assert any(
+        s["Effect"] == "Allow"
+        and s["Principal"] == {"Service": "events.amazonaws.com"}
+        and s["Action"] == "sqs:SendMessage"
+        and s["Resource"] == DEAD_LETTER_QUEUE
+        for s in statements
+    ), "EventBridge could not put undeliverable events on the dead-letter queue"
+
+
+def test_every_rule_dead_letters_to_the_same_queue() -> None:
+    rules = resources_of_type("AWS::Events::Rule")
+    assert rules
+    for name, rule in rules.items():
+        for target in rule["Properties"]["Targets"]:
+            assert target["DeadLetterConfig"]["Arn"] == DEAD_LETTER_QUEUE, name
+
+
+def test_an_alarm_fires_on_the_first_dead_letter() -> None:
+    alarms = [
+        alarm["Properties"]
+        for alarm in resources_of_type("AWS::CloudWatch::Alarm").values()
+        if alarm["Properties"].get("Namespace") == "AWS/SQS"
+        and {"Name": "QueueName", "Value": {"Fn::GetAtt": ["EnforcerDeadLetterQueue", "QueueName"]}}
+        in alarm["Properties"].get("Dimensions", [])
+    ]
+    assert len(alarms) == 1, "the dead-letter queue needs exactly one alarm"
+    [alarm] = alarms
+    assert alarm["MetricName"] == "ApproximateNumberOfMessagesVisible"
+    assert alarm["Threshold"] == 0
+    assert alarm["ComparisonOperator"] == "GreaterThanThreshold"
+
+
+# --- tables and default settings ------------------------------------------------------------------
+
+
+def _table(logical: str) -> dict[str, Any]:
+    resource = translated_template()["Resources"][logical]
+    assert resource["Type"] == "AWS::DynamoDB::Table"
+    properties: dict[str, Any] = resource["Properties"]
+    return properties
+
+
+def _keys(schema: list[dict[str, str]]) -> list[tuple[str, str]]:
+    return [(key["AttributeName"], key["KeyType"]) for key in schema]
+
+
+def test_the_audit_table_keeps_history_and_answers_both_questions() -> None:
+    table = _table("AuditTable")
+    assert table["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True
+    assert _keys(table["KeySchema"]) == [("remediation_id", "HASH")]
+    indexes = {index["IndexName"]: _keys(index["KeySchema"]) for index in table["GlobalSecondaryIndexes"]}
+    assert indexes == {
+        BY_RESOURCE_INDEX: [("resource_arn", "HASH"), ("created_at", "RANGE")],
+        BY_EVENT_INDEX: [("event_id", "HASH"), ("created_at", "RANGE")],
+    }
+    assert BY_RESOURCE_INDEX == "by-resource"
+    assert BY_EVENT_INDEX == "by-event"
+    types = {a["AttributeName"]: a["AttributeType"] for a in table["AttributeDefinitions"]}
+    assert types == dict.fromkeys(("remediation_id", "resource_arn", "event_id", "created_at"), "S")
+
+
+def test_the_idempotency_table_expires_records() -> None:
+    table = _table("IdempotencyTable")
+    assert table["TimeToLiveSpecification"] == {"AttributeName": "expiration", "Enabled": True}
+    assert _keys(table["KeySchema"]) == [("id", "HASH")]  # Powertools' default key and expiry attributes
+
+
+def test_the_default_parameters_are_valid_settings_with_every_rule_in_alert() -> None:
+    prefix = str(resolve({"Ref": "SettingsPrefix"}))
+    values: dict[str, str] = {}
+    for name, resource in resources_of_type("AWS::SSM::Parameter").items():
+        properties = resolve(resource["Properties"])
+        assert properties["Name"].startswith(f"{prefix}/"), name
+        if "AllowedPattern" in properties:
+            assert re.fullmatch(properties["AllowedPattern"], properties["Value"]), name
+        values[properties["Name"].removeprefix(f"{prefix}/")] = properties["Value"]
+
+    settings, problems = parse_settings(values)
+
+    assert problems == []
+    for rule_id in RULES:
+        assert values.get(f"rules/{rule_id}/mode") == "alert", f"{rule_id} has no explicit alert-mode parameter"
+        assert settings.rule(rule_id).mode is Mode.ALERT
+    assert settings.is_own_role(ENFORCER_ROLE)
+    assert settings.is_own_role(MEMBER_ROLE)
+
+
+@pytest.mark.parametrize("role", [ENFORCER_ROLE, MEMBER_ROLE])
+def test_the_own_roles_are_ignored_by_the_default_settings(role: str) -> None:
+    assert Settings().is_own_role(role)

@@ -1,0 +1,293 @@
+"""The enforcer's role grants exactly what the code needs, read from template.yaml itself.
+
+Three guarantees, each checked against the deployed (SAM-translated) template:
+
+* every remediation action exists and declares the IAM actions it calls;
+* the ``enforcer-remediations`` policy grants exactly the union of those
+  declarations, scoped to this account, and nothing else in the role can write
+  to IAM or S3;
+* the ``enforcer-runtime`` policy grants exactly what the wiring uses, each on
+  exactly the resource the function is wired to.
+
+tests/functional/test_permissions_used.py checks the declarations against the
+calls the actions really make.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from iamwarden.findings import STEP_PERMISSIONS, StepAction
+from iamwarden.remediation.actions import ACTIONS
+from tests.sam_template import translated_template
+
+RUNTIME = "enforcer-runtime"
+REMEDIATIONS = "enforcer-remediations"
+_ACTION = re.compile(r"^[a-z0-9-]+:[A-Z][A-Za-z0-9]+$")
+#: The only actions that may be granted on Resource "*": they have no resource-level permissions
+#: (the Service Authorization Reference lists no resource type for them).
+WITHOUT_RESOURCE_TYPES = {"xray:PutTraceSegments", "xray:PutTelemetryRecords", "iam:ListAccountAliases"}
+_READ = ("Get", "List", "Describe", "Head")
+THIS_ACCOUNT = {"Ref": "AWS::AccountId"}
+
+
+# --- reading the template -----------------------------------------------------------------------
+
+
+def _role() -> dict[str, Any]:
+    properties: dict[str, Any] = translated_template()["Resources"]["EnforcerRole"]["Properties"]
+    return properties
+
+
+def _attached_policies() -> dict[str, list[dict[str, Any]]]:
+    """Policies declared as their own resources (AWS::IAM::RolePolicy, AWS::IAM::Policy) that name the role."""
+    me = {"Ref": "EnforcerRole"}
+    attached: dict[str, list[dict[str, Any]]] = {}
+    for name, resource in translated_template()["Resources"].items():
+        properties = resource.get("Properties", {})
+        if resource["Type"] == "AWS::IAM::RolePolicy" and properties["RoleName"] == me:
+            attached[properties["PolicyName"]] = properties["PolicyDocument"]["Statement"]
+        elif resource["Type"] in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy") and me in properties.get("Roles", []):
+            attached[properties.get("PolicyName", name)] = properties["PolicyDocument"]["Statement"]
+    return attached
+
+
+def _policies() -> dict[str, list[dict[str, Any]]]:
+    """Every policy the enforcer's role has: its inline policies and those attached from outside it."""
+    inline = {policy["PolicyName"]: policy["PolicyDocument"]["Statement"] for policy in _role()["Policies"]}
+    attached = _attached_policies()
+    assert not set(inline) & set(attached), "two policies of the role share a name"
+    return {**inline, **attached}
+
+
+def _statements(policy: str | None = None) -> Iterator[tuple[str, dict[str, Any]]]:
+    for name, statements in _policies().items():
+        if policy is None or name == policy:
+            for statement in statements:
+                yield name, statement
+
+
+def _listed(value: Any) -> list[Any]:
+    return list(value) if isinstance(value, list) else [value]
+
+
+def _actions(statement: dict[str, Any]) -> set[str]:
+    return set(_listed(statement["Action"]))
+
+
+def _expression(value: Any) -> str:
+    """A Resource or condition value in one notation: Ref X and GetAtt X.Y become ${X} and ${X.Y}."""
+    if isinstance(value, str):
+        return value
+    if set(value) == {"Ref"}:
+        return "${" + str(value["Ref"]) + "}"
+    if set(value) == {"Fn::GetAtt"}:
+        target = value["Fn::GetAtt"]
+        return "${" + (".".join(target) if isinstance(target, list) else target) + "}"
+    if set(value) == {"Fn::Sub"} and isinstance(value["Fn::Sub"], str):
+        return str(value["Fn::Sub"])
+    raise AssertionError(f"unexpected intrinsic in a policy: {value!r}")
+
+
+def _resources(statement: dict[str, Any]) -> list[str]:
+    return [_expression(value) for value in _listed(statement["Resource"])]
+
+
+def _grants(policy: str) -> dict[str, set[str]]:
+    """action -> every resource expression the policy grants it on."""
+    grants: dict[str, set[str]] = {}
+    for _, statement in _statements(policy):
+        for action in _actions(statement):
+            grants.setdefault(action, set()).update(_resources(statement))
+    return grants
+
+
+def _declared_union() -> set[str]:
+    return {permission for permissions in STEP_PERMISSIONS.values() for permission in permissions}
+
+
+# --- the remediation actions --------------------------------------------------------------------
+
+
+def test_every_step_action_is_implemented() -> None:
+    assert set(ACTIONS) == set(StepAction)
+    for step_action, action in ACTIONS.items():
+        assert action.action is step_action
+
+
+@pytest.mark.parametrize("step_action", list(StepAction))
+def test_every_action_declares_its_permissions(step_action: StepAction) -> None:
+    """A remediation that declares no permission (or a malformed one) fails here, as in Cloud Custodian."""
+    assert step_action in STEP_PERMISSIONS, f"{step_action} has no entry in STEP_PERMISSIONS"
+    permissions = step_action.permissions
+    assert permissions, f"{step_action} declares no permissions"
+    assert len(set(permissions)) == len(permissions), f"{step_action} declares a permission twice"
+    for permission in permissions:
+        assert _ACTION.match(permission), f"{step_action}: {permission!r} is not one exact IAM action"
+        assert permission.split(":")[0] in ("iam", "s3"), f"{step_action}: {permission} is not IAM or S3"
+
+
+@pytest.mark.parametrize("step_action", list(StepAction))
+def test_undo_permissions_are_declared_exactly_when_undoable(step_action: StepAction) -> None:
+    action = ACTIONS[step_action]
+    if action.undoable:
+        assert action.undo_permissions, f"{step_action} can be undone but declares no undo permissions"
+    else:
+        assert action.undo_permissions == (), f"{step_action} cannot be undone yet declares undo permissions"
+    for permission in action.undo_permissions:
+        assert _ACTION.match(permission), f"{step_action}: {permission!r} is not one exact IAM action"
+
+
+# --- enforcer-remediations: the union, scoped -----------------------------------------------------
+
+
+def test_the_role_has_no_policy_the_tests_cannot_read() -> None:
+    role = _role()
+    inline = [policy["PolicyName"] for policy in role["Policies"]]
+    assert sorted(inline) == sorted([RUNTIME, REMEDIATIONS])
+    assert "ManagedPolicyArns" not in role, "an AWS-managed policy would grant what no test reads"
+
+
+def test_remediation_policy_grants_exactly_the_declared_union() -> None:
+    granted = set(_grants(REMEDIATIONS))
+    declared = _declared_union()
+    assert not granted - declared, f"granted but no remediation declares it: {sorted(granted - declared)}"
+    assert not declared - granted, f"declared but not granted: {sorted(declared - granted)}"
+
+
+def test_nothing_else_in_the_role_writes_to_iam_or_s3() -> None:
+    for name, statement in _statements():
+        where = f"{name}/{statement.get('Sid')}"
+        assert statement["Effect"] == "Allow", where
+        assert "NotAction" not in statement, f"{where}: NotAction grants everything else"
+        assert "NotResource" not in statement, f"{where}: NotResource"
+        for action in _actions(statement):
+            service, operation = action.split(":")
+            if name == REMEDIATIONS or service not in ("iam", "s3"):
+                continue
+            assert not set(action) & {"*", "?"}, f"{where}: wildcard {action}"
+            assert operation.startswith(_READ), f"{where} grants the IAM/S3 write {action}"
+
+
+@pytest.mark.parametrize("policy", [RUNTIME, REMEDIATIONS])
+def test_no_action_is_a_wildcard(policy: str) -> None:
+    for _, statement in _statements(policy):
+        for action in _actions(statement):
+            assert not set(action) & {"*", "?"}, f"{policy}/{statement.get('Sid')}: wildcard {action}"
+
+
+def test_every_statement_names_its_resources() -> None:
+    """Resource "*" only where AWS offers nothing narrower, and only for those actions (X-Ray)."""
+    for name, statement in _statements():
+        where = f"{name}/{statement.get('Sid')}"
+        resources = _resources(statement)
+        assert resources, f"{where} has no Resource"
+        if "*" in resources:
+            assert resources == ["*"], where
+            assert _actions(statement) <= WITHOUT_RESOURCE_TYPES, f"{where} grants {_actions(statement)} on *"
+            continue
+        for resource in resources:
+            assert resource.startswith(("arn:${AWS::Partition}:", "${")), f"{where}: {resource}"
+
+
+def _account_field(resource: str) -> str:
+    """The account field of an ARN expression (the pseudo-parameters hold colons of their own)."""
+    arn = resource.replace("${AWS::Partition}", "aws").replace("${AWS::Region}", "region")
+    return arn.replace("${AWS::AccountId}", "THIS-ACCOUNT").split(":")[4]
+
+
+def test_remediation_statements_are_scoped_to_this_account() -> None:
+    for _, statement in _statements(REMEDIATIONS):
+        sid = statement.get("Sid")
+        conditions = statement.get("Condition", {})
+        for resource in _resources(statement):
+            if _account_field(resource) == "THIS-ACCOUNT":
+                continue
+            # Bucket ARNs carry no account: the bucket owner's account is a condition instead.
+            assert resource.startswith("arn:${AWS::Partition}:s3:::"), f"{sid}: {resource} is not in this account"
+            owner = conditions.get("StringEquals", {}).get("s3:ResourceAccount")
+            assert owner == THIS_ACCOUNT, f"{sid}: {resource} is not limited by s3:ResourceAccount to this account"
+
+
+def _resolve(expression: str) -> str:
+    return expression.replace("${AWS::Partition}", "aws").replace("${AWS::AccountId}", "111122223333")
+
+
+def test_detaching_is_limited_to_aws_managed_policies() -> None:
+    """Roles and groups lose only AWS-managed policies. Users are the exception: delete mode must detach every
+    policy before DeleteUser, so DetachUserPolicy is granted only beside DeleteUser, on users."""
+    detach = {"iam:DetachRolePolicy", "iam:DetachUserPolicy", "iam:DetachGroupPolicy"}
+    statements = [statement for _, statement in _statements() if _actions(statement) & detach]
+    assert statements, "no statement grants detaching (the detach remediation could never run)"
+    for statement in statements:
+        if _actions(statement) & detach == {"iam:DetachUserPolicy"}:
+            assert "iam:DeleteUser" in _actions(statement), statement.get("Sid")
+            assert all(":user/" in resource or ":group/" in resource for resource in _resources(statement))
+            continue
+        assert _actions(statement) <= detach, f"{statement.get('Sid')} mixes detaching with other actions"
+        assert set(statement["Condition"]) == {"ArnLike"}, statement.get("Sid")
+        [(key, pattern)] = statement["Condition"]["ArnLike"].items()
+        assert key == "iam:PolicyARN"
+        allowed = _resolve(_expression(pattern))
+        assert fnmatch.fnmatchcase("arn:aws:iam::aws:policy/AdministratorAccess", allowed)
+        assert fnmatch.fnmatchcase("arn:aws:iam::aws:policy/service-role/AWSLambdaRole", allowed)
+        assert not fnmatch.fnmatchcase("arn:aws:iam::111122223333:policy/app-s3-read", allowed)
+        assert not fnmatch.fnmatchcase("arn:aws:iam::444455556666:policy/aws/policy/x", allowed)
+
+
+# --- enforcer-runtime: exactly what the wiring uses ----------------------------------------------
+
+AUDIT = {"${AuditTable.Arn}"}
+IDEMPOTENCY = {"${IdempotencyTable.Arn}"}
+SETTINGS = {
+    "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter${SettingsPrefix}",
+    "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter${SettingsPrefix}/*",
+}
+RUNTIME_GRANTS: dict[str, set[str]] = {
+    "logs:CreateLogStream": {"${EnforcerLogGroup.Arn}"},
+    "logs:PutLogEvents": {"${EnforcerLogGroup.Arn}"},
+    "xray:PutTraceSegments": {"*"},
+    "xray:PutTelemetryRecords": {"*"},
+    "ssm:GetParametersByPath": SETTINGS,
+    "dynamodb:GetItem": AUDIT | IDEMPOTENCY,
+    "dynamodb:PutItem": AUDIT | IDEMPOTENCY,
+    "dynamodb:UpdateItem": AUDIT | IDEMPOTENCY,
+    "dynamodb:DeleteItem": IDEMPOTENCY,
+    "sqs:SendMessage": {"${EnforcerDeadLetterQueue.Arn}"},
+    "sts:AssumeRole": {"arn:${AWS::Partition}:iam::*:role/${MemberRoleName}"},
+}
+
+
+def test_runtime_policy_grants_exactly_what_the_wiring_uses() -> None:
+    assert _grants(RUNTIME) == RUNTIME_GRANTS
+
+
+def test_runtime_resources_are_the_ones_the_function_is_wired_to() -> None:
+    """The tables, queue, prefix and member role in the policy are the ones the function's environment names."""
+    function = translated_template()["Resources"]["EnforcerFunction"]["Properties"]
+    assert function["Role"] == {"Fn::GetAtt": ["EnforcerRole", "Arn"]}
+    environment = function["Environment"]["Variables"]
+    assert environment["IAMWARDEN_AUDIT_TABLE"] == {"Ref": "AuditTable"}
+    assert environment["IAMWARDEN_IDEMPOTENCY_TABLE"] == {"Ref": "IdempotencyTable"}
+    assert environment["IAMWARDEN_DEAD_LETTER_QUEUE"] == {"Fn::GetAtt": ["EnforcerDeadLetterQueue", "QueueName"]}
+    assert environment["IAMWARDEN_SETTINGS_PREFIX"] == {"Ref": "SettingsPrefix"}
+    assert environment["IAMWARDEN_MEMBER_ROLE_NAME"] == {"Ref": "MemberRoleName"}
+    assert environment["IAMWARDEN_HOME_ACCOUNT"] == {"Ref": "AWS::AccountId"}
+    assert function["LoggingConfig"]["LogGroup"] == {"Ref": "EnforcerLogGroup"}
+    invoke = translated_template()["Resources"]["EnforcerFunctionEventInvokeConfig"]["Properties"]
+    assert invoke["DestinationConfig"]["OnFailure"]["Destination"] == {"Fn::GetAtt": ["EnforcerDeadLetterQueue", "Arn"]}
+
+
+def test_the_member_role_is_one_exact_name_in_the_reserved_prefix() -> None:
+    """sts:AssumeRole reaches one role name only, and that name is one IAM Warden ignores."""
+    parameter = translated_template()["Parameters"]["MemberRoleName"]
+    pattern = re.compile(parameter["AllowedPattern"])
+    assert pattern.match(parameter["Default"])
+    assert not pattern.match("*")
+    assert not pattern.match("Admin")
+    assert not pattern.match("iamwarden-*")
