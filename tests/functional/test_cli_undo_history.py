@@ -49,7 +49,7 @@ def quarantined_user(account: Account, enforcer: EnforcerService) -> tuple[str, 
     account.set("rules/iam-user-created/mode", "remediate")
     account.iam.create_user(UserName=USER)
     key: str = account.iam.create_access_key(UserName=USER)["AccessKey"]["AccessKeyId"]
-    account.iam.create_login_profile(UserName=USER, Password="correct-Horse-battery-9")  # noqa: S106 - a moto fixture
+    account.iam.create_login_profile(UserName=USER, Password="correct-Horse-battery-9")
     [finding] = enforcer.handle(load_event("create-user-backdoor-cli.json"))["findings"]
     assert finding["outcome"] == "remediated"
     return str(finding["remediation_id"]), key

@@ -68,7 +68,7 @@ def test_partial_failure_is_recorded_alerted_retried_dead_lettered_then_replayed
     account.set("rules/iam-user-created/mode", "remediate")
     account.iam.create_user(UserName="backdoor-admin")
     key = account.iam.create_access_key(UserName="backdoor-admin")["AccessKey"]["AccessKeyId"]
-    account.iam.create_login_profile(UserName="backdoor-admin", Password="correct-Horse-battery-9")  # noqa: S106 - a moto fixture
+    account.iam.create_login_profile(UserName="backdoor-admin", Password="correct-Horse-battery-9")
     iam = enforcer.executor.clients.client("iam", HOME_ACCOUNT, REGION)
     allow = _refuse(iam, "DeleteLoginProfile")
     event = load_event("create-user-backdoor-cli.json")
@@ -278,7 +278,7 @@ def test_an_unmanaged_member_account_is_left_alone(account: Account, enforcer: E
 def test_a_member_role_that_cannot_be_assumed_is_an_access_error() -> None:
     from botocore.stub import Stubber
 
-    session = boto3.Session(aws_access_key_id="a", aws_secret_access_key="b", region_name=REGION)  # noqa: S106
+    session = boto3.Session(aws_access_key_id="a", aws_secret_access_key="b", region_name=REGION)
     sts = session.client("sts")
     stubber = Stubber(sts)
     stubber.add_client_error("assume_role", service_error_code="AccessDenied", service_message="not trusted")

@@ -103,7 +103,7 @@ def _remediate_everything(account: Account, enforcer: EnforcerService) -> None:
         account.set(f"rules/{rule}/mode", "remediate")
     account.iam.create_user(UserName="backdoor-admin")
     account.iam.create_access_key(UserName="backdoor-admin")
-    account.iam.create_login_profile(UserName="backdoor-admin", Password="correct-Horse-battery-9")  # noqa: S106
+    account.iam.create_login_profile(UserName="backdoor-admin", Password="correct-Horse-battery-9")
     account.iam.create_role(
         RoleName="app-backend", AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": []})
     )

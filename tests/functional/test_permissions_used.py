@@ -187,7 +187,7 @@ def _quarantine(name: str) -> RemediationStep:
 def _user_with_credentials(account: Account, name: str) -> None:
     account.iam.create_user(UserName=name)
     account.iam.create_access_key(UserName=name)
-    account.iam.create_login_profile(UserName=name, Password="correct-Horse-battery-9")  # noqa: S106 - moto only
+    account.iam.create_login_profile(UserName=name, Password="correct-Horse-battery-9")
 
 
 def _fresh_user(account: Account) -> RemediationStep:

@@ -27,7 +27,7 @@ QUARANTINE = "iamwarden-quarantine"
 def _user_with_credentials(account: Account, name: str = "backdoor-admin") -> str:
     account.iam.create_user(UserName=name)
     key: str = account.iam.create_access_key(UserName=name)["AccessKey"]["AccessKeyId"]
-    account.iam.create_login_profile(UserName=name, Password="correct-Horse-battery-9")  # noqa: S106 - a moto fixture
+    account.iam.create_login_profile(UserName=name, Password="correct-Horse-battery-9")
     return key
 
 
