@@ -108,6 +108,8 @@ def parse_settings(values: Mapping[str, Any]) -> tuple[Settings, list[SettingsPr
 
     for path, raw in flat.items():
         parts = path.split("/")
+        if parts[0] == "prune":  # the pruner's settings: validated by iamwarden.prune.settings
+            continue
         if len(parts) == 1 and path in GLOBAL_KEYS:
             try:
                 global_values[path] = _convert_global(GLOBAL_KEYS[path][0], raw)
