@@ -18,14 +18,14 @@ DOC = {
 }
 
 
-def role(name: str = "app", path: str = "/", created: datetime = OLD, **tags: str) -> RoleFacts:
+def role(name: str = "app", path: str = "/", created: datetime = OLD, tags: dict[str, str] | None = None) -> RoleFacts:
     return RoleFacts(
         arn=f"arn:aws:iam::111122223333:role{path}{name}",
         account="111122223333",
         name=name,
         path=path,
         created=created,
-        tags=tags,
+        tags=tags or {},
         policies=(RolePolicy(PolicySource.INLINE, "main", DOC),),
     )
 
@@ -38,8 +38,8 @@ def role(name: str = "app", path: str = "/", created: datetime = OLD, **tags: st
         (role("iamwarden-pruner-us-east-1"), "own roles"),
         (role("legacy-batch"), "exempt_roles"),
         (role(created=NOW - timedelta(days=10)), "younger than min_role_age_days"),
-        (role(**{"iamwarden:prune-exempt-until": "2027-01-01"}), "until 2027-01-01"),
-        (role(**{"iamwarden:prune-exempt-until": "next week"}), "not a date"),
+        (role(tags={"iamwarden:prune-exempt-until": "2027-01-01"}), "until 2027-01-01"),
+        (role(tags={"iamwarden:prune-exempt-until": "next week"}), "not a date"),
     ],
 )
 def test_roles_that_are_never_pruned(facts: RoleFacts, reason: str) -> None:
@@ -50,7 +50,7 @@ def test_roles_that_are_never_pruned(facts: RoleFacts, reason: str) -> None:
 
 
 def test_an_expired_exemption_tag_and_a_look_alike_own_role_on_another_path_are_pruned() -> None:
-    assert skip_reason(role(**{"iamwarden:prune-exempt-until": "2026-11-19"}), PruneSettings(), NOW) is None
+    assert skip_reason(role(tags={"iamwarden:prune-exempt-until": "2026-11-19"}), PruneSettings(), NOW) is None
     assert skip_reason(role("iamwarden-enforcer", "/dev/"), PruneSettings(), NOW) is None
 
 
