@@ -36,6 +36,10 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None, stderr
         return int(exc.code or 0)
     if args.command == "evaluate":
         return _evaluate(args, out, err)
+    if args.command == "prune":
+        from iamwarden.prune.cli import run_prune  # noqa: PLC0415 - boto3 and the catalogue only for prune
+
+        return run_prune(args, out, err)
     parser.print_help(err)
     return EXIT_USAGE
 
@@ -53,6 +57,9 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--config", metavar="FILE", help="settings file (YAML or JSON); default: built-in defaults")
     evaluate.add_argument("--format", choices=("json", "text"), default="json", help="json lines (default) or text")
     evaluate.add_argument("events", nargs="+", metavar="EVENT_FILE", help="EventBridge event JSON files")
+    from iamwarden.prune.cli import add_prune_parser  # noqa: PLC0415 - keeps the pruner's CLI in its package
+
+    add_prune_parser(commands)
     return parser
 
 
