@@ -430,3 +430,36 @@ def _any_plan() -> Any:
     from iamwarden.prune.plan import PrunePlan
 
     return PrunePlan("p", ACCOUNT, "arn", "r", "2026-01-01", "h", RemovalRule(frozenset(), frozenset()), ())
+
+
+def test_an_aws_managed_policy_is_replaced_by_a_pruned_copy_and_given_back() -> None:
+    with mock_aws(config={"iam": {"load_aws_managed_policies": True}}):
+        world = World(PruneSettings(mode=PruneMode.ENFORCE, min_role_age_days=0))
+        aws_arn = "arn:aws:iam::aws:policy/AmazonEC2ReadOnlyAccess"
+        arn = create_role(world.iam, "app")
+        world.iam.attach_role_policy(RoleName="app", PolicyArn=aws_arn)
+        original = world.default_document(aws_arn)
+        world.seed_ledger(arn)
+        used = world.clock.now - timedelta(days=1)
+        world.stub.generate(arn)
+        world.stub.page(
+            [
+                service("ec2", used),
+                service("elasticloadbalancing", None),
+                service("cloudwatch", used),
+                service("autoscaling", None),
+            ]
+        )
+        world.stub.granting(arn, {"autoscaling": [aws_arn], "elasticloadbalancing": [aws_arn]})
+        plan_id = str(world.pruner().process_role(ACCOUNT, arn).plan_id)
+        world.clock.advance(7)
+        assert world.pruner().process_role(ACCOUNT, arn).outcome == "applied"
+        [copy_arn] = world.attached("app")
+        assert copy_arn != aws_arn
+        pruned = json.dumps(world.default_document(copy_arn))
+        assert "elasticloadbalancing:" not in pruned
+        assert "autoscaling:" not in pruned
+        assert "ec2:Describe*" in pruned
+        assert world.default_document(aws_arn) == original  # AWS-managed policies are never edited
+        world.pruner().rollback(plan_id)
+        assert world.attached("app") == {aws_arn}
