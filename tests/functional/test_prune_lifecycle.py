@@ -463,3 +463,33 @@ def test_an_aws_managed_policy_is_replaced_by_a_pruned_copy_and_given_back() -> 
         assert world.default_document(aws_arn) == original  # AWS-managed policies are never edited
         world.pruner().rollback(plan_id)
         assert world.attached("app") == {aws_arn}
+
+
+def test_an_apply_that_fails_part_way_is_recorded_and_rolls_back_to_every_before_state(world: World) -> None:
+    from iamwarden.prune.executor import _copy_name
+
+    arn = create_role(world.iam, "app", {"main": MAIN})
+    create_role(world.iam, "other")
+    shared = world.iam.create_policy(PolicyName="shared", PolicyDocument=json.dumps(MAIN))["Policy"]["Arn"]
+    for role_name in ("app", "other"):
+        world.iam.attach_role_policy(RoleName=role_name, PolicyArn=shared)
+    world.seed_ledger(arn)
+    world.access_advisor(arn, {key: ["inline:main", shared] for key in ("dynamodb", "ec2", "sqs", "sts")})
+    plan_id = str(world.pruner().process_role(ACCOUNT, arn).plan_id)
+    # someone takes the copy's name: CreatePolicy fails after the inline policy was rewritten
+    name = _copy_name("shared", "app", plan_id)
+    world.iam.create_policy(PolicyName=name, Path="/iamwarden-pruned/", PolicyDocument=json.dumps(MAIN))
+    world.clock.advance(7)
+    outcome = world.pruner().process_role(ACCOUNT, arn)
+    assert outcome.outcome == "failed"
+    assert f"iamwarden prune rollback {plan_id}" in outcome.detail
+    failed = world.store.plan(plan_id)
+    assert failed.status is PlanStatus.FAILED
+    assert [step["step"] for step in failed.executed] == ["put_inline"]
+    assert world.notices.sent[-1].kind is NoticeKind.FAILED
+    assert world.inline("app") == EXPECTED_MAIN
+    rolled, _ = world.pruner().rollback(plan_id)
+    assert rolled.status is PlanStatus.ROLLED_BACK
+    assert world.inline("app") == MAIN
+    assert world.attached("app") == {shared}
+    assert world.store.role(ACCOUNT, arn).active_plan_id is None

@@ -111,8 +111,10 @@ def test_grants_are_recent_until_the_ledger_has_seen_them_for_recent_days() -> N
     assert "inline:main|action:ec2:describe*" not in ledger
 
 
-def test_an_old_managed_policy_version_proves_its_age_without_the_ledger() -> None:
+def test_an_old_managed_policy_newly_attached_is_a_recent_grant() -> None:
     managed = RolePolicy(
         PolicySource.CUSTOMER_MANAGED, "m", DOC, arn="arn:aws:iam::111122223333:policy/m", version_created=OLD
     )
-    assert recent_grants(role()._replace(policies=(managed,)), {}, PruneSettings(), NOW) == {}
+    assert recent_grants(role()._replace(policies=(managed,)), {}, PruneSettings(), NOW) == {
+        "arn:aws:iam::111122223333:policy/m": frozenset({"action:s3:*", "action:ec2:describe*"})
+    }

@@ -108,15 +108,14 @@ def recent_grants(
 ) -> dict[str, frozenset[str]]:
     """Policy key -> action patterns granted for less than ``recent_days`` (kept untouched).
 
-    The ledger records when the pruner first saw each (policy, pattern); a
-    managed policy's default version date also proves age. A pattern seen for
-    the first time today is recent, so the pruner waits before touching it.
+    The ledger records when the pruner first saw each (policy, pattern) on
+    this role. Only the ledger counts: an old managed policy attached
+    yesterday is a new grant to this role. A pattern seen for the first time
+    today is recent, so the pruner waits before touching it.
     """
     cutoff = now - timedelta(days=settings.recent_days)
     recent: dict[str, frozenset[str]] = {}
     for policy in role.policies:
-        if policy.version_created is not None and policy.version_created < cutoff:
-            continue
         young = set()
         for pattern in policy_patterns(policy.document):
             seen = ledger.get(ledger_key(policy.key, pattern))

@@ -81,7 +81,8 @@ class Executor:
 
     def rollback(self, plan: PrunePlan, services: Iterable[str] = ()) -> tuple[PrunePlan, list[str]]:
         """Give back ``services`` (all when empty); returns the plan and what came back."""
-        if plan.status not in (PlanStatus.APPLIED, PlanStatus.PARTLY_ROLLED_BACK, PlanStatus.FAILED):
+        interrupted = plan.status in (PlanStatus.FAILED, PlanStatus.APPLYING)
+        if plan.status not in (PlanStatus.APPLIED, PlanStatus.PARTLY_ROLLED_BACK) and not interrupted:
             raise PlanStateError(f"plan {plan.plan_id} is {plan.status.value}; only an applied plan can be rolled back")
         touched = set(plan.services_touched())
         wanted = {service.lower() for service in services}
@@ -91,11 +92,11 @@ class Executor:
                 f"plan {plan.plan_id} removed nothing from {', '.join(sorted(unknown))}; "
                 f"it can give back: {', '.join(sorted(touched)) or 'nothing'}"
             )
-        if plan.status is not PlanStatus.FAILED:
+        if not interrupted:  # an interrupted apply has no after-state to compare: restore every before-state
             self._require_hash(plan, plan.current_hash or "", "the plan was applied")
         already = set(plan.rolled_back_services)
         back = already | (wanted or touched)
-        full = back >= touched or plan.status is PlanStatus.FAILED
+        full = back >= touched or interrupted
         rule = plan.rule.without(back)
         steps = _Steps(self._iam, plan)
         try:

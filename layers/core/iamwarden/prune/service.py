@@ -273,7 +273,11 @@ class Pruner:
         executor = Executor(
             self._iam_for(plan.account), store, self._catalogue, self._clock, self.settings.exempt_sid_prefix
         )
-        return executor.rollback(plan, services)
+        done, came_back = executor.rollback(plan, services)
+        state = store.role(plan.account, plan.role_arn)
+        if state.active_plan_id == plan_id:  # an apply interrupted mid-way no longer blocks the role
+            self._save(store, state._replace(active_plan_id=None, last_outcome="rolled_back"), self._clock())
+        return done, came_back
 
     def access_denied(self, event: Mapping[str, Any]) -> PruneNotice | None:
         """A notice when a role pruned within ``watch_days`` is denied an action the plan removed."""
