@@ -20,7 +20,7 @@ PYTHON313 := $(shell for p in python3.13 $${PYENV_ROOT:-$$HOME/.pyenv}/versions/
 help:
 	@echo "make demo   judge the sample events in events/ and print the verdicts"
 	@echo "make test   ruff, mypy, pytest, sam validate --lint, sam build"
-	@echo "make bench  events judged per second; handler cold-import cost; AWS calls and warm latency per remediation"
+	@echo "make bench  core throughput, cold import, AWS calls and latency per remediation, pruner at 1,000 roles"
 
 $(VENV)/.installed: requirements-dev.txt pyproject.toml
 	@test -n "$(PYTHON313)" || { echo "CPython 3.13 not found: install it (e.g. pyenv install 3.13) and retry" >&2; exit 1; }
@@ -57,6 +57,7 @@ bench: venv
 	$(BIN)/sam build --template template.yaml --build-dir .aws-sam/build >/dev/null
 	$(BIN)/python bench/bench.py
 	$(BIN)/python bench/enforcer.py
+	PYTHONPATH=layers/core:. $(BIN)/python bench/bench_prune.py
 
 # Re-resolve every pin from requirements-dev.in (needs the package index).
 lock:

@@ -151,6 +151,15 @@ def function_environment(logical_id: str) -> dict[str, str]:
     return {name: str(resolve(value)) for name, value in variables.items()}
 
 
+def enforcer_rules() -> dict[str, dict[str, Any]]:
+    """The EventBridge rules that feed the enforcer (the pruner's schedule and watch rules have their own tests)."""
+    return {
+        name: rule
+        for name, rule in resources("AWS::Events::Rule").items()
+        if any(target["Arn"] == {"Fn::GetAtt": ["EnforcerFunction", "Arn"]} for target in rule["Properties"]["Targets"])
+    }
+
+
 def event_patterns() -> dict[str, dict[str, Any]]:
-    """The EventBridge rule patterns, with the template's Refs resolved."""
-    return {name: resolve(rule["Properties"]["EventPattern"]) for name, rule in resources("AWS::Events::Rule").items()}
+    """The enforcer's EventBridge rule patterns, with the template's Refs resolved."""
+    return {name: resolve(rule["Properties"]["EventPattern"]) for name, rule in enforcer_rules().items()}

@@ -27,12 +27,13 @@ from iamwarden.engine import judge_event
 from iamwarden.findings import Verdict
 from iamwarden.remediation.audit import BY_EVENT_INDEX, BY_RESOURCE_INDEX
 from iamwarden.settings import Settings, parse_settings
-from tests.aws_fixtures import HOME_ACCOUNT, REGION, event_patterns, resolve
+from tests.aws_fixtures import HOME_ACCOUNT, REGION, enforcer_rules, event_patterns, resolve
 from tests.conftest import load_event
 from tests.sam_template import resources_of_type, translated_template
 
 ENFORCER_ROLE = "iamwarden-enforcer-us-east-1"
 MEMBER_ROLE = "iamwarden-remediator"
+PRUNER_ROLE = "iamwarden-pruner-us-east-1"
 DEAD_LETTER_QUEUE = {"Fn::GetAtt": ["EnforcerDeadLetterQueue", "Arn"]}
 #: GetAtt values the shared resolver does not name (it knows tables, queues and roles).
 EXTRA_NAMES = {
@@ -186,6 +187,7 @@ def test_the_template_check_would_catch_a_violation(example_settings: Settings) 
 def test_the_role_names_are_the_ones_the_rules_exclude() -> None:
     assert resolve({"Ref": "EnforcerRole"}) == ENFORCER_ROLE
     assert resolve({"Ref": "MemberRoleName"}) == MEMBER_ROLE
+    assert resolve({"Ref": "PrunerRole"}) == PRUNER_ROLE
 
 
 def test_every_rule_excludes_the_tools_own_roles() -> None:
@@ -195,7 +197,7 @@ def test_every_rule_excludes_the_tools_own_roles() -> None:
         matchers = pattern["detail"]["userIdentity"]["sessionContext"]["sessionIssuer"]["userName"]
         assert len(matchers) == 2, f"{name}: any other alternative could let the own roles through: {matchers}"
         [excluded] = [set(m["anything-but"]) for m in matchers if "anything-but" in m]
-        assert excluded == {ENFORCER_ROLE, MEMBER_ROLE}, name
+        assert excluded == {ENFORCER_ROLE, MEMBER_ROLE, PRUNER_ROLE}, name
         assert {"exists": False} in matchers, f"{name}: IAM users and root have no session issuer and must match"
 
 
@@ -214,7 +216,7 @@ def _identity(kind: str) -> dict[str, Any]:
 
 
 ROUTED_SAMPLES = ("create-user-backdoor-cli.json", "attach-admin-to-role.json", "bucket-policy-public-read.json")
-CALLERS = {ENFORCER_ROLE: False, MEMBER_ROLE: False, "developer": True, "iam-user": True, "root": True}
+CALLERS = {ENFORCER_ROLE: False, MEMBER_ROLE: False, PRUNER_ROLE: False, "developer": True, "iam-user": True, "root": True}
 
 
 def test_events_of_the_own_roles_are_not_routed() -> None:
@@ -284,7 +286,7 @@ def test_the_dead_letter_queue_is_encrypted_and_events_may_write_to_it() -> None
 
 
 def test_every_rule_dead_letters_to_the_same_queue() -> None:
-    rules = resources_of_type("AWS::Events::Rule")
+    rules = enforcer_rules()
     assert rules
     for name, rule in rules.items():
         for target in rule["Properties"]["Targets"]:

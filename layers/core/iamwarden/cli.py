@@ -56,6 +56,10 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None, stderr
         return _aws_command("history", err, lambda: _history(args, out))
     if args.command == "replay":
         return _aws_command("replay", err, lambda: _replay(args, out, err))
+    if args.command == "prune":
+        from iamwarden.prune.cli import run_prune  # noqa: PLC0415 - boto3 and the catalogue only for prune
+
+        return run_prune(args, out, err)
     parser.print_help(err)
     return EXIT_USAGE
 
@@ -119,6 +123,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     replay.add_argument("--max", type=_positive, metavar="N", help="replay at most N messages; default: all")
     replay.add_argument("--dry-run", action="store_true", help="list what would be replayed; change nothing")
+    from iamwarden.prune.cli import add_prune_parser  # noqa: PLC0415 - keeps the pruner's CLI in its package
+
+    add_prune_parser(commands)
     return parser
 
 

@@ -1,0 +1,40 @@
+"""Pruner watch Lambda (EventBridge, AccessDenied): tells the owners of a recently pruned role how to roll back."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.utilities.parameters import SSMProvider
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from iamwarden.aws.clients import ClientFactory
+from iamwarden.prune.notices import LogNoticeSender
+from iamwarden.prune.runtime import PruneRuntime, read_settings
+
+logger = Logger()
+FACTORY = ClientFactory()
+PREFIX = os.environ.get("IAMWARDEN_SETTINGS_PREFIX", "/iamwarden")
+_PROVIDER: SSMProvider | None = None
+
+
+def _provider() -> SSMProvider:
+    global _PROVIDER  # noqa: PLW0603 - one cached provider per container, built on first use
+    if _PROVIDER is None:
+        _PROVIDER = SSMProvider(boto3_client=FACTORY.home_client("ssm"))
+    return _PROVIDER
+
+
+RUNTIME = PruneRuntime(
+    FACTORY,
+    table=os.environ.get("IAMWARDEN_PRUNE_TABLE", "iamwarden-prune-state"),
+    notices=LogNoticeSender(logger),
+    settings=lambda: read_settings(_provider(), PREFIX),
+)
+
+
+@logger.inject_lambda_context(clear_state=True)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    notice = RUNTIME.watch(event)
+    return {"notified": notice is not None, "plan": notice.plan_id if notice else None}

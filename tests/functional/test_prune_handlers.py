@@ -1,0 +1,219 @@
+"""The pruner's Lambda handlers, loaded as Lambda loads them, against moto and a stubbed Access Advisor."""
+
+from __future__ import annotations
+
+import importlib.util
+import io
+import json
+from collections.abc import Iterator
+from datetime import timedelta
+from types import ModuleType
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from iamwarden.aws.clients import ClientFactory
+from iamwarden.cli import main
+from iamwarden.prune.runtime import PruneRuntime
+from iamwarden.prune.settings import PruneMode, PruneSettings
+from tests.conftest import ROOT
+from tests.functional.prune_support import (
+    ACCOUNT,
+    REGION,
+    AccessAdvisorStub,
+    Clock,
+    FakeNotices,
+    allow,
+    create_role,
+    create_state_table,
+    document,
+    service,
+)
+from tests.functional.test_enforcer_handler import FakeLambdaContext
+from tests.functional.test_prune_lifecycle import CATALOGUE
+from tests.sam_template import resources_of_type
+
+POLICY = document(allow("s3:GetObject"), allow("ec2:*"))
+
+
+def load(function: str) -> ModuleType:
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("POWERTOOLS_SERVICE_NAME", "iamwarden")
+        env.setenv("AWS_DEFAULT_REGION", REGION)
+        spec = importlib.util.spec_from_file_location(f"{function}_app", ROOT / "functions" / function / "app.py")
+        assert spec is not None
+        assert spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return module
+
+
+class Stack:
+    def __init__(self, settings: PruneSettings) -> None:
+        self.clock = Clock()
+        self.clock.advance(1 / 24)
+        self.settings = settings
+        self.store = create_state_table()
+        self.stub = AccessAdvisorStub(self.clock)
+        self.notices = FakeNotices()
+        self.iam = boto3.client("iam", region_name=REGION)
+        self.sqs = boto3.client("sqs", region_name=REGION)
+        queues = resources_of_type("AWS::SQS::Queue")
+        dlq = self.sqs.create_queue(QueueName=queues["PruneDeadLetterQueue"]["Properties"]["QueueName"])["QueueUrl"]
+        dlq_arn = self.sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        properties = queues["PruneQueue"]["Properties"]
+        redrive = {**properties["RedrivePolicy"], "deadLetterTargetArn": dlq_arn}
+        self.queue_url = self.sqs.create_queue(
+            QueueName=properties["QueueName"],
+            Attributes={
+                "VisibilityTimeout": str(properties["VisibilityTimeout"]),
+                "RedrivePolicy": json.dumps(redrive),
+            },
+        )["QueueUrl"]
+        self.runtime = PruneRuntime(
+            ClientFactory(ACCOUNT, session=boto3.Session(region_name=REGION)),
+            table=self.store.table,
+            queue_url=self.queue_url,
+            notices=self.notices,
+            settings=lambda: (self.settings, []),
+            catalogue=CATALOGUE,
+            clock=self.clock,
+            advisor_for=self.stub.advisor,
+        )
+
+    def messages(self) -> list[dict[str, Any]]:
+        bodies = []
+        while batch := self.sqs.receive_message(QueueUrl=self.queue_url, MaxNumberOfMessages=10).get("Messages", []):
+            for message in batch:
+                bodies.append(json.loads(message["Body"]))
+                self.sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"])
+        return bodies
+
+
+@pytest.fixture
+def stack() -> Iterator[Stack]:
+    with mock_aws():
+        yield Stack(PruneSettings(min_role_age_days=0))
+
+
+def sqs_event(*bodies: str) -> dict[str, Any]:
+    return {
+        "Records": [
+            {
+                "messageId": f"m{index}",
+                "receiptHandle": f"r{index}",
+                "body": body,
+                "attributes": {"ApproximateReceiveCount": "1"},
+                "messageAttributes": {},
+                "md5OfBody": "",
+                "eventSource": "aws:sqs",
+                "eventSourceARN": f"arn:aws:sqs:{REGION}:{ACCOUNT}:iamwarden-prune-roles",
+                "awsRegion": REGION,
+            }
+            for index, body in enumerate(bodies)
+        ]
+    }
+
+
+def test_the_planner_sends_one_message_per_role_in_scope(stack: Stack) -> None:
+    for name in ("a", "b", "c", "iamwarden-enforcer"):
+        create_role(stack.iam, name, {"main": POLICY})
+    planner = load("prune_planner")
+    setattr(planner, "RUNTIME", stack.runtime)  # noqa: B010 - replace the container-wide runtime
+    result = planner.lambda_handler({"source": "aws.events"}, FakeLambdaContext())
+    assert result["sent"] == 3
+    assert sorted(body["role_arn"].rsplit("/", 1)[1] for body in stack.messages()) == ["a", "b", "c"]
+    stack.settings = stack.settings._replace(max_roles_per_account=2)
+    assert planner.lambda_handler({}, FakeLambdaContext())["sent"] == 2
+    stack.settings = stack.settings._replace(enabled=False)
+    assert planner.lambda_handler({}, FakeLambdaContext()) == {"sent": 0, "disabled": True, "problems": []}
+
+
+def test_the_worker_reports_exactly_the_records_to_retry(stack: Stack) -> None:
+    decided = create_role(stack.iam, "decided", {"main": POLICY})
+    pending = create_role(stack.iam, "pending", {"main": POLICY})
+    stack.stub.generate(decided)
+    stack.stub.page([service("s3", stack.clock.now - timedelta(days=1))])
+    stack.stub.generate(pending)
+    for _ in range(4):
+        stack.stub.page([], status="IN_PROGRESS")
+    worker = load("prune_worker")
+    setattr(worker, "RUNTIME", stack.runtime)  # noqa: B010 - replace the container-wide runtime
+    event = sqs_event(
+        json.dumps({"account": ACCOUNT, "role_arn": decided}),
+        json.dumps({"account": ACCOUNT, "role_arn": pending}),
+        "not json",
+    )
+    response = worker.lambda_handler(event, FakeLambdaContext())
+    assert response == {"batchItemFailures": [{"itemIdentifier": "m1"}, {"itemIdentifier": "m2"}]}
+    assert stack.store.role(ACCOUNT, decided).last_outcome == "nothing_unused"
+    assert stack.store.role(ACCOUNT, pending).pending_job_id is not None
+
+
+def test_the_watch_handler_ignores_roles_it_never_pruned(stack: Stack) -> None:
+    watch = load("prune_watch")
+    setattr(watch, "RUNTIME", stack.runtime)  # noqa: B010 - replace the container-wide runtime
+    event = {
+        "detail-type": "AWS API Call via CloudTrail",
+        "detail": {
+            "eventSource": "s3.amazonaws.com",
+            "eventName": "GetObject",
+            "errorCode": "AccessDenied",
+            "userIdentity": {
+                "type": "AssumedRole",
+                "sessionContext": {"sessionIssuer": {"arn": f"arn:aws:iam::{ACCOUNT}:role/app"}},
+            },
+        },
+    }
+    assert watch.lambda_handler(event, FakeLambdaContext()) == {"notified": False, "plan": None}
+
+
+def test_the_cli_plans_cancels_and_rolls_back(stack: Stack) -> None:
+    arn = create_role(stack.iam, "app", {"main": POLICY})
+    stack.settings = PruneSettings(min_role_age_days=0, recent_days=1, mode=PruneMode.ENFORCE)
+    pruner, _ = stack.runtime.pruner()
+
+    def run(*argv: str) -> tuple[int, str, str]:
+        out, err = io.StringIO(), io.StringIO()
+        from iamwarden.prune import cli as prune_cli
+
+        original = prune_cli._pruner
+        prune_cli._pruner = lambda args: pruner
+        try:
+            code = main(["prune", *argv], out, err)
+        finally:
+            prune_cli._pruner = original
+        return code, out.getvalue(), err.getvalue()
+
+    old = stack.clock.now - timedelta(days=200)
+    stack.stub.generate(arn)
+    stack.stub.page([service("s3", stack.clock.now), service("ec2", old)])
+    stack.stub.granting(arn, {"ec2": ["inline:main"]})
+    code, out, _ = run("plan", arn)
+    assert code == 0
+    # The pruner has never seen this role's grants: all count as recent, and the diff says why nothing goes.
+    assert "unused services: ec2\nnothing to remove\n" in out
+    assert "granted less than recent_days ago" in out
+
+    from iamwarden.prune.decide import updated_ledger
+    from iamwarden.prune.iam_reader import IamReader
+
+    facts = IamReader(stack.iam).role(arn)
+    stack.store.save_role(
+        stack.store.role(ACCOUNT, arn)._replace(ledger=updated_ledger(facts, {}, old)), stack.clock.now
+    )
+    stack.stub.generate(arn)
+    stack.stub.page([service("s3", stack.clock.now), service("ec2", old)])
+    stack.stub.granting(arn, {"ec2": ["inline:main"]})
+    code, out, _ = run("plan", arn)
+    assert code == 0
+    assert "  rewrite inline policy main\n    - ec2:*   [statement 1, statement dropped]\n" in out
+    assert stack.store.role(ACCOUNT, arn).active_plan_id is None  # `plan` writes nothing
+
+    code, _, err = run("cancel", "prune-20260101-unknown")
+    assert code == 1
+    assert "no prune plan" in err
+    code, _, err = run("rollback", "prune-20260101-unknown", "--service", "ec2")
+    assert code == 1

@@ -1,0 +1,495 @@
+"""The pruner's lifecycle against moto's IAM and DynamoDB, with Access Advisor stubbed.
+
+Announce with the exact diff and date, wait, apply only the frozen plan and
+only if the role is unchanged, roll back exactly (all or one service),
+cancel, and every fail-closed path.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any, cast
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from iamwarden.prune.catalogue import StaticCatalogue
+from iamwarden.prune.decide import updated_ledger
+from iamwarden.prune.exceptions import AccessAdvisorNotReady, PlanNotFoundError, PlanStateError, PreconditionFailedError
+from iamwarden.prune.iam_reader import IamReader
+from iamwarden.prune.notices import NoticeKind
+from iamwarden.prune.plan import PlanStatus
+from iamwarden.prune.service import Pruner
+from iamwarden.prune.settings import PruneMode, PruneSettings
+from iamwarden.prune.store import PruneStore
+from tests.functional.prune_support import (
+    ACCOUNT,
+    JOB,
+    REGION,
+    AccessAdvisorStub,
+    Clock,
+    FakeNotices,
+    allow,
+    create_role,
+    create_state_table,
+    document,
+    service,
+)
+
+CATALOGUE = StaticCatalogue(
+    {
+        "s3": ["GetObject", "GetBucketPolicy", "GetBucketTagging", "PutObject", "CreateBucket"],
+        "ec2": ["DescribeInstances", "RunInstances"],
+        "sqs": ["SendMessage", "ReceiveMessage"],
+        "sts": ["AssumeRole", "GetCallerIdentity"],
+    }
+)
+CONDITION = {"StringEquals": {"aws:ResourceAccount": ACCOUNT}}
+MAIN = document(
+    allow("s3:Get*", "s3:PutObject", resource="arn:aws:s3:::orders/*", Sid="Storage", Condition=CONDITION),
+    allow("ec2:*"),
+    {"Effect": "Deny", "Action": "s3:PutObject", "Resource": "arn:aws:s3:::orders/locked/*"},
+    allow("sqs:*", Sid="NOPRUNEQueue"),
+    allow("sts:*"),
+)
+
+
+class World:
+    def __init__(self, settings: PruneSettings) -> None:
+        self.clock = Clock()
+        self.clock.advance(1 / 24)  # moto stamps roles with the real time; the pruner looks a little later
+        self.iam = boto3.client("iam", region_name=REGION)
+        self.store = create_state_table()
+        self.stub = AccessAdvisorStub(self.clock)
+        self.notices = FakeNotices()
+        self.settings = settings
+
+    def pruner(self, **changes: Any) -> Pruner:
+        return Pruner(
+            iam_for=lambda account: self.iam,
+            store=self.store,
+            notices=self.notices,
+            catalogue=CATALOGUE,
+            settings=self.settings._replace(**changes),
+            clock=self.clock,
+            advisor_for=self.stub.advisor,
+        )
+
+    def seed_ledger(self, role_arn: str, days_ago: int = 30) -> None:
+        """The pruner has seen the role's grants for a while (else every grant is recent and kept)."""
+        facts = IamReader(self.iam).role(role_arn)
+        state = self.store.role(ACCOUNT, role_arn)
+        ledger = updated_ledger(facts, {}, self.clock.now - timedelta(days=days_ago))
+        self.store.save_role(state._replace(ledger=ledger), self.clock.now)
+
+    def access_advisor(self, role_arn: str, grants: dict[str, list[str]] | None = None) -> None:
+        used = self.clock.now - timedelta(days=3)
+        self.stub.generate(role_arn)
+        self.stub.page(
+            [
+                service("s3", used, {"GetBucketTagging": None, "GetBucketPolicy": used, "CreateBucket": None}),
+                service("ec2", None, {"RunInstances": None, "DescribeInstances": None}),
+                service("sqs", self.clock.now - timedelta(days=200)),
+                service("sts", None),
+            ],
+            next_marker="page-2",
+        )
+        self.stub.page([service("dynamodb", None)], marker="page-2")
+        self.stub.granting(
+            role_arn,
+            grants
+            or {
+                "dynamodb": ["inline:main"],
+                "ec2": ["inline:main"],
+                "sqs": ["inline:main"],
+                "sts": ["inline:main"],
+            },
+        )
+
+    def inline(self, role: str, name: str = "main") -> dict[str, Any]:
+        return cast(dict[str, Any], self.iam.get_role_policy(RoleName=role, PolicyName=name)["PolicyDocument"])
+
+    def default_document(self, arn: str) -> dict[str, Any]:
+        version = self.iam.get_policy(PolicyArn=arn)["Policy"]["DefaultVersionId"]
+        answer = self.iam.get_policy_version(PolicyArn=arn, VersionId=version)["PolicyVersion"]["Document"]
+        return cast(dict[str, Any], answer)
+
+    def attached(self, role: str) -> set[str]:
+        return {p["PolicyArn"] for p in self.iam.list_attached_role_policies(RoleName=role)["AttachedPolicies"]}
+
+
+@pytest.fixture
+def world() -> Iterator[World]:
+    with mock_aws():
+        yield World(PruneSettings(mode=PruneMode.ENFORCE, min_role_age_days=0))
+
+
+EXPECTED_MAIN = document(
+    allow(
+        "s3:GetObject",
+        "s3:GetBucketPolicy",
+        "s3:PutObject",
+        resource="arn:aws:s3:::orders/*",
+        Sid="Storage",
+        Condition=CONDITION,
+    ),
+    {"Effect": "Deny", "Action": "s3:PutObject", "Resource": "arn:aws:s3:::orders/locked/*"},
+    allow("sqs:*", Sid="NOPRUNEQueue"),
+    {"Effect": "Allow", "Action": ["sts:AssumeRole"], "Resource": "*"},
+)
+
+
+def test_announce_wait_apply_then_roll_back_exactly(world: World) -> None:
+    arn = create_role(world.iam, "app", {"main": MAIN}, tags={"owner": "team-orders@example.com"})
+    world.seed_ledger(arn)
+    world.access_advisor(arn)
+
+    announced = world.pruner().process_role(ACCOUNT, arn)
+    assert announced.outcome == "announced"
+    world.stub.stubber.assert_no_pending_responses()
+    plan = world.store.plan(str(announced.plan_id))
+    assert plan.status is PlanStatus.ANNOUNCED
+    assert plan.apply_on == (world.clock.now + timedelta(days=7)).date().isoformat()
+    assert plan.rule.services == {"ec2", "sqs", "sts", "dynamodb"}
+    assert plan.rule.actions == {"s3:getbuckettagging", "s3:createbucket"}
+    [notice] = world.notices.sent
+    assert notice.kind is NoticeKind.PLANNED
+    assert notice.owners == ("team-orders@example.com",)
+    assert notice.apply_on == plan.apply_on
+    assert "- s3:GetBucketTagging (from s3:Get*)" in notice.diff
+    assert "- ec2:*" in notice.diff
+    assert f"iamwarden prune cancel {plan.plan_id}" in notice.summary
+    assert world.inline("app") == MAIN  # nothing changes before the date
+
+    world.clock.advance(3)
+    waiting = world.pruner().process_role(ACCOUNT, arn)
+    assert waiting.outcome == "waiting"  # no Access Advisor call, no new plan, the date is not pushed back
+    assert world.store.plan(plan.plan_id).apply_on == plan.apply_on
+
+    world.clock.advance(4)
+    applied = world.pruner().process_role(ACCOUNT, arn)
+    assert applied.outcome == "applied"
+    assert world.inline("app") == EXPECTED_MAIN
+    done = world.store.plan(plan.plan_id)
+    assert done.status is PlanStatus.APPLIED
+    assert [entry["status"] for entry in done.history] == ["announced", "applying", "applied"]
+    assert world.notices.sent[-1].rollback_command == f"iamwarden prune rollback {plan.plan_id}"
+
+    partly, came_back = world.pruner().rollback(plan.plan_id, ["ec2"])
+    assert partly.status is PlanStatus.PARTLY_ROLLED_BACK
+    assert came_back == ["ec2:*"]
+    assert world.inline("app")["Statement"][1] == allow("ec2:*")
+    assert {"Effect": "Allow", "Action": ["sts:AssumeRole"], "Resource": "*"} in world.inline("app")["Statement"]
+
+    full, rest = world.pruner().rollback(plan.plan_id)
+    assert full.status is PlanStatus.ROLLED_BACK
+    assert rest == ["s3:GetBucketTagging (from s3:Get*)", "sts:GetCallerIdentity (from sts:*)"]
+    assert world.inline("app") == MAIN
+
+
+def test_report_mode_records_the_plan_and_changes_nothing(world: World) -> None:
+    arn = create_role(world.iam, "app", {"main": MAIN})
+    world.seed_ledger(arn)
+    world.access_advisor(arn)
+    outcome = world.pruner(mode=PruneMode.REPORT).process_role(ACCOUNT, arn)
+    assert outcome.outcome == "reported"
+    assert world.store.plan(str(outcome.plan_id)).status is PlanStatus.REPORTED
+    assert world.store.role(ACCOUNT, arn).active_plan_id is None
+    assert world.notices.sent == []
+    assert world.inline("app") == MAIN
+
+
+def test_notify_mode_announces_but_never_applies(world: World) -> None:
+    arn = create_role(world.iam, "app", {"main": MAIN})
+    world.seed_ledger(arn)
+    world.access_advisor(arn)
+    pruner = world.pruner(mode=PruneMode.NOTIFY)
+    announced = pruner.process_role(ACCOUNT, arn)
+    assert "would be removed" in world.notices.sent[0].summary
+    world.clock.advance(8)
+    expired = world.pruner(mode=PruneMode.ENFORCE).process_role(ACCOUNT, arn)
+    assert expired.outcome == "expired"  # announced as notify: never applied, even after switching mode
+    assert world.store.plan(str(announced.plan_id)).status is PlanStatus.EXPIRED
+    assert world.inline("app") == MAIN
+    assert world.pruner().process_role(ACCOUNT, arn).outcome == "snoozed"
+
+
+def test_a_role_changed_after_the_announcement_is_not_pruned(world: World) -> None:
+    arn = create_role(world.iam, "app", {"main": MAIN})
+    world.seed_ledger(arn)
+    world.access_advisor(arn)
+    announced = world.pruner().process_role(ACCOUNT, arn)
+    changed = document(*MAIN["Statement"], allow("kms:Decrypt"))
+    world.iam.put_role_policy(RoleName="app", PolicyName="main", PolicyDocument=json.dumps(changed))
+    world.clock.advance(7)
+    outcome = world.pruner().process_role(ACCOUNT, arn)
+    assert outcome.outcome == "superseded"
+    assert world.inline("app") == changed
+    assert world.store.plan(str(announced.plan_id)).status is PlanStatus.SUPERSEDED
+    assert world.notices.sent[-1].kind is NoticeKind.NOT_APPLIED
+    assert world.store.role(ACCOUNT, arn).active_plan_id is None
+
+
+def test_cancel_withdraws_an_announced_plan_and_snoozes_the_role(world: World) -> None:
+    arn = create_role(world.iam, "app", {"main": MAIN})
+    world.seed_ledger(arn)
+    world.access_advisor(arn)
+    announced = world.pruner().process_role(ACCOUNT, arn)
+    cancelled = world.pruner().cancel(str(announced.plan_id), by="alice")
+    assert cancelled.status is PlanStatus.CANCELLED
+    assert cancelled.history[-1]["what"] == "cancelled by alice"
+    world.clock.advance(8)
+    assert world.pruner().process_role(ACCOUNT, arn).outcome == "snoozed"
+    assert world.inline("app") == MAIN
+    with pytest.raises(PlanStateError, match="only an announced plan can be cancelled"):
+        world.pruner().cancel(str(announced.plan_id), by="alice")
+    with pytest.raises(PlanStateError, match="only an applied plan can be rolled back"):
+        world.pruner().rollback(str(announced.plan_id))
+    with pytest.raises(PlanNotFoundError):
+        world.pruner().cancel("prune-20260101-nothere", by="alice")
+
+
+def test_rollback_refuses_when_the_role_changed_since_the_prune(world: World) -> None:
+    arn = create_role(world.iam, "app", {"main": MAIN})
+    world.seed_ledger(arn)
+    world.access_advisor(arn)
+    plan_id = str(world.pruner().process_role(ACCOUNT, arn).plan_id)
+    world.clock.advance(7)
+    world.pruner().process_role(ACCOUNT, arn)
+    world.iam.put_role_policy(
+        RoleName="app", PolicyName="extra", PolicyDocument=json.dumps(document(allow("kms:Decrypt")))
+    )
+    with pytest.raises(PreconditionFailedError):
+        world.pruner().rollback(plan_id)
+    with pytest.raises(PlanStateError, match="it can give back"):
+        world.pruner().rollback(plan_id, ["kms"])
+
+
+def test_an_unfinished_job_goes_back_to_the_queue_and_is_reused(world: World) -> None:
+    arn = create_role(world.iam, "app", {"main": MAIN})
+    world.seed_ledger(arn)
+    world.stub.generate(arn)
+    for _ in range(4):
+        world.stub.page([], status="IN_PROGRESS")
+    with pytest.raises(AccessAdvisorNotReady):
+        world.pruner().process_role(ACCOUNT, arn)
+    assert world.store.role(ACCOUNT, arn).pending_job_id == JOB
+    # the retry reads the same job (no new GenerateServiceLastAccessedDetails)
+    used = world.clock.now - timedelta(days=1)
+    world.stub.page([service("s3", used)])
+    assert world.pruner().process_role(ACCOUNT, arn).outcome == "nothing_unused"
+    world.stub.stubber.assert_no_pending_responses()
+    assert world.store.role(ACCOUNT, arn).pending_job_id is None
+
+
+def test_a_failed_job_is_no_decision_and_a_later_run_starts_afresh(world: World) -> None:
+    arn = create_role(world.iam, "app", {"main": MAIN})
+    world.seed_ledger(arn)
+    world.stub.generate(arn)
+    world.stub.page([], status="FAILED", error={"Code": "ServiceFailure", "Message": "try later"})
+    outcome = world.pruner().process_role(ACCOUNT, arn)
+    assert outcome.outcome == "no_decision"
+    assert world.store.role(ACCOUNT, arn).pending_job_id is None
+    assert world.inline("app") == MAIN
+
+
+def test_services_missing_from_access_advisor_and_untracked_actions_are_kept(world: World) -> None:
+    policy = document(allow("s3:GetObject", "s3:CreateBucket", "kms:Decrypt", "ec2:RunInstances"))
+    arn = create_role(world.iam, "app", {"main": policy})
+    world.seed_ledger(arn)
+    world.stub.generate(arn)
+    used = world.clock.now - timedelta(days=1)
+    # kms is missing from the answer; s3:GetObject is not tracked; ec2 is used
+    world.stub.page([service("s3", used, {"CreateBucket": None}), service("ec2", used)])
+    outcome = world.pruner(mode=PruneMode.REPORT).process_role(ACCOUNT, arn)
+    plan = world.store.plan(str(outcome.plan_id))
+    [change] = plan.changes
+    assert change.after == document(allow("s3:GetObject", "kms:Decrypt", "ec2:RunInstances"))
+
+
+def test_grants_the_pruner_has_not_seen_for_recent_days_are_kept(world: World) -> None:
+    arn = create_role(world.iam, "app", {"main": MAIN})
+    world.access_advisor(arn)  # no seeded ledger: every grant is first seen today
+    outcome = world.pruner().process_role(ACCOUNT, arn)
+    assert outcome.outcome == "nothing_unused"
+    assert "recent_days" in outcome.detail
+
+
+def test_the_kill_switch_and_exempt_roles(world: World) -> None:
+    arn = create_role(world.iam, "app", {"main": MAIN}, tags={"iamwarden:prune-exempt-until": "2999-01-01"})
+    assert world.pruner(enabled=False).process_role(ACCOUNT, arn).outcome == "disabled"
+    skipped = world.pruner().process_role(ACCOUNT, arn)
+    assert skipped.outcome == "skipped"
+    assert "2999-01-01" in skipped.detail
+    young = world.pruner(min_role_age_days=90).process_role(ACCOUNT, create_role(world.iam, "new", {"main": MAIN}))
+    assert young.outcome == "skipped"
+    world.stub.stubber.assert_no_pending_responses()  # no Access Advisor call for skipped roles
+
+
+def test_an_unreadable_role_is_no_decision(world: World) -> None:
+    outcome = world.pruner().process_role(ACCOUNT, f"arn:aws:iam::{ACCOUNT}:role/ghost")
+    assert outcome.outcome == "no_decision"
+    assert "cannot read role" in outcome.detail
+
+
+def test_a_customer_managed_policy_with_five_versions_gets_a_new_default_and_rolls_back(world: World) -> None:
+    arn = create_role(world.iam, "app")
+    policy_arn = world.iam.create_policy(
+        PolicyName="app-policy", PolicyDocument=json.dumps(document(allow("s3:GetObject")))
+    )["Policy"]["Arn"]
+    for _ in range(3):
+        world.iam.create_policy_version(
+            PolicyArn=policy_arn, PolicyDocument=json.dumps(document(allow("s3:GetObject")))
+        )
+    world.iam.create_policy_version(PolicyArn=policy_arn, PolicyDocument=json.dumps(MAIN), SetAsDefault=True)
+    world.iam.attach_role_policy(RoleName="app", PolicyArn=policy_arn)
+    world.seed_ledger(arn)
+    world.access_advisor(arn, {key: [policy_arn] for key in ("dynamodb", "ec2", "sqs", "sts")})
+    plan_id = str(world.pruner().process_role(ACCOUNT, arn).plan_id)
+    world.clock.advance(7)
+    assert world.pruner().process_role(ACCOUNT, arn).outcome == "applied"
+    assert world.default_document(policy_arn) == EXPECTED_MAIN
+    versions = world.iam.list_policy_versions(PolicyArn=policy_arn)["Versions"]
+    assert len(versions) == 5
+    plan = world.store.plan(plan_id)
+    [deleted] = [step for step in plan.executed if step["step"] == "delete_version"]
+    assert deleted["version_id"] == "v1"
+    assert deleted["document"] == document(allow("s3:GetObject"))  # the deleted version is kept in the record
+    world.pruner().rollback(plan_id)
+    assert world.default_document(policy_arn) == MAIN
+
+
+def test_a_shared_policy_gets_a_role_scoped_copy_and_the_original_is_untouched(world: World) -> None:
+    arn = create_role(world.iam, "app")
+    create_role(world.iam, "other")
+    policy_arn = world.iam.create_policy(PolicyName="shared", PolicyDocument=json.dumps(MAIN))["Policy"]["Arn"]
+    world.iam.attach_role_policy(RoleName="app", PolicyArn=policy_arn)
+    world.iam.attach_role_policy(RoleName="other", PolicyArn=policy_arn)
+    world.seed_ledger(arn)
+    world.access_advisor(arn, {key: [policy_arn] for key in ("dynamodb", "ec2", "sqs", "sts")})
+    plan_id = str(world.pruner().process_role(ACCOUNT, arn).plan_id)
+    world.clock.advance(7)
+    assert world.pruner().process_role(ACCOUNT, arn).outcome == "applied"
+    [copy_arn] = world.attached("app")
+    assert copy_arn.startswith(f"arn:aws:iam::{ACCOUNT}:policy/iamwarden-pruned/shared-pruned-app-")
+    assert world.default_document(copy_arn) == EXPECTED_MAIN
+    assert world.default_document(policy_arn) == MAIN
+    assert world.attached("other") == {policy_arn}
+    world.pruner().rollback(plan_id)
+    assert world.attached("app") == {policy_arn}
+    with pytest.raises(world.iam.exceptions.NoSuchEntityException):
+        world.iam.get_policy(PolicyArn=copy_arn)
+
+
+def test_the_watch_alerts_on_a_denied_action_the_prune_removed(world: World) -> None:
+    arn = create_role(world.iam, "app", {"main": MAIN}, tags={"owner": "team@example.com"})
+    world.seed_ledger(arn)
+    world.access_advisor(arn)
+    plan_id = str(world.pruner().process_role(ACCOUNT, arn).plan_id)
+    world.clock.advance(7)
+    world.pruner().process_role(ACCOUNT, arn)
+
+    def denied(source: str, name: str, issuer: str = arn, kind: str = "AssumedRole") -> dict[str, Any]:
+        return {
+            "detail-type": "AWS API Call via CloudTrail",
+            "detail": {
+                "eventSource": source,
+                "eventName": name,
+                "errorCode": "Client.UnauthorizedOperation",
+                "userIdentity": {"type": kind, "sessionContext": {"sessionIssuer": {"type": "Role", "arn": issuer}}},
+            },
+        }
+
+    notice = world.pruner().access_denied(denied("ec2.amazonaws.com", "RunInstances"))
+    assert notice is not None
+    assert notice.rollback_command == f"iamwarden prune rollback {plan_id} --service ec2"
+    assert notice.owners == ("team@example.com",)
+    assert world.pruner().access_denied(denied("s3.amazonaws.com", "GetObject")) is None  # not removed
+    assert world.pruner().access_denied(denied("ec2.amazonaws.com", "RunInstances", kind="IAMUser")) is None
+    other = f"arn:aws:iam::{ACCOUNT}:role/unpruned"
+    assert world.pruner().access_denied(denied("ec2.amazonaws.com", "RunInstances", issuer=other)) is None
+    world.clock.advance(15)
+    assert world.pruner().access_denied(denied("ec2.amazonaws.com", "RunInstances")) is None  # past watch_days
+
+
+def test_the_store_needs_its_table(world: World) -> None:
+    from iamwarden.prune.exceptions import StoreError
+
+    missing = PruneStore(boto3.client("dynamodb", region_name=REGION), "no-such-table")
+    with pytest.raises(StoreError, match="cannot read"):
+        missing.role(ACCOUNT, "arn")
+    with pytest.raises(StoreError, match="cannot write"):
+        missing.save_plan(_any_plan(), world.clock.now)
+
+
+def _any_plan() -> Any:
+    from iamwarden.prune.decide import RemovalRule
+    from iamwarden.prune.plan import PrunePlan
+
+    return PrunePlan("p", ACCOUNT, "arn", "r", "2026-01-01", "h", RemovalRule(frozenset(), frozenset()), ())
+
+
+def test_an_aws_managed_policy_is_replaced_by_a_pruned_copy_and_given_back() -> None:
+    with mock_aws(config={"iam": {"load_aws_managed_policies": True}}):
+        world = World(PruneSettings(mode=PruneMode.ENFORCE, min_role_age_days=0))
+        aws_arn = "arn:aws:iam::aws:policy/AmazonEC2ReadOnlyAccess"
+        arn = create_role(world.iam, "app")
+        world.iam.attach_role_policy(RoleName="app", PolicyArn=aws_arn)
+        original = world.default_document(aws_arn)
+        world.seed_ledger(arn)
+        used = world.clock.now - timedelta(days=1)
+        world.stub.generate(arn)
+        world.stub.page(
+            [
+                service("ec2", used),
+                service("elasticloadbalancing", None),
+                service("cloudwatch", used),
+                service("autoscaling", None),
+            ]
+        )
+        world.stub.granting(arn, {"autoscaling": [aws_arn], "elasticloadbalancing": [aws_arn]})
+        plan_id = str(world.pruner().process_role(ACCOUNT, arn).plan_id)
+        world.clock.advance(7)
+        assert world.pruner().process_role(ACCOUNT, arn).outcome == "applied"
+        [copy_arn] = world.attached("app")
+        assert copy_arn != aws_arn
+        pruned = json.dumps(world.default_document(copy_arn))
+        assert "elasticloadbalancing:" not in pruned
+        assert "autoscaling:" not in pruned
+        assert "ec2:Describe*" in pruned
+        assert world.default_document(aws_arn) == original  # AWS-managed policies are never edited
+        world.pruner().rollback(plan_id)
+        assert world.attached("app") == {aws_arn}
+
+
+def test_an_apply_that_fails_part_way_is_recorded_and_rolls_back_to_every_before_state(world: World) -> None:
+    from iamwarden.prune.executor import _copy_name
+
+    arn = create_role(world.iam, "app", {"main": MAIN})
+    create_role(world.iam, "other")
+    shared = world.iam.create_policy(PolicyName="shared", PolicyDocument=json.dumps(MAIN))["Policy"]["Arn"]
+    for role_name in ("app", "other"):
+        world.iam.attach_role_policy(RoleName=role_name, PolicyArn=shared)
+    world.seed_ledger(arn)
+    world.access_advisor(arn, {key: ["inline:main", shared] for key in ("dynamodb", "ec2", "sqs", "sts")})
+    plan_id = str(world.pruner().process_role(ACCOUNT, arn).plan_id)
+    # someone takes the copy's name: CreatePolicy fails after the inline policy was rewritten
+    name = _copy_name("shared", "app", plan_id)
+    world.iam.create_policy(PolicyName=name, Path="/iamwarden-pruned/", PolicyDocument=json.dumps(MAIN))
+    world.clock.advance(7)
+    outcome = world.pruner().process_role(ACCOUNT, arn)
+    assert outcome.outcome == "failed"
+    assert f"iamwarden prune rollback {plan_id}" in outcome.detail
+    failed = world.store.plan(plan_id)
+    assert failed.status is PlanStatus.FAILED
+    assert [step["step"] for step in failed.executed] == ["put_inline"]
+    assert world.notices.sent[-1].kind is NoticeKind.FAILED
+    assert world.inline("app") == EXPECTED_MAIN
+    rolled, _ = world.pruner().rollback(plan_id)
+    assert rolled.status is PlanStatus.ROLLED_BACK
+    assert world.inline("app") == MAIN
+    assert world.attached("app") == {shared}
+    assert world.store.role(ACCOUNT, arn).active_plan_id is None

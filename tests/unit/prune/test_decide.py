@@ -1,0 +1,120 @@
+"""Which roles are skipped, and what Access Advisor lets go: fail closed at every doubt."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from iamwarden.prune.decide import RemovalRule, recent_grants, skip_reason, unused_rule, updated_ledger
+from iamwarden.prune.model import AccessReport, PolicySource, RoleFacts, RolePolicy, ServiceAccess
+from iamwarden.prune.settings import PruneSettings
+
+NOW = datetime(2026, 11, 20, 12, tzinfo=UTC)
+OLD = NOW - timedelta(days=400)
+DOC = {
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Action": ["s3:*", "ec2:Describe*"], "Resource": "*"}],
+}
+
+
+def role(name: str = "app", path: str = "/", created: datetime = OLD, tags: dict[str, str] | None = None) -> RoleFacts:
+    return RoleFacts(
+        arn=f"arn:aws:iam::111122223333:role{path}{name}",
+        account="111122223333",
+        name=name,
+        path=path,
+        created=created,
+        tags=tags or {},
+        policies=(RolePolicy(PolicySource.INLINE, "main", DOC),),
+    )
+
+
+@pytest.mark.parametrize(
+    ("facts", "reason"),
+    [
+        (role("AWSServiceRoleForECS", "/aws-service-role/ecs.amazonaws.com/"), "service-linked"),
+        (role("AWSReservedSSO_Admin_0123", "/aws-reserved/sso.amazonaws.com/"), "Identity Center"),
+        (role("iamwarden-pruner-us-east-1"), "own roles"),
+        (role("legacy-batch"), "exempt_roles"),
+        (role(created=NOW - timedelta(days=10)), "younger than min_role_age_days"),
+        (role(tags={"iamwarden:prune-exempt-until": "2027-01-01"}), "until 2027-01-01"),
+        (role(tags={"iamwarden:prune-exempt-until": "next week"}), "not a date"),
+    ],
+)
+def test_roles_that_are_never_pruned(facts: RoleFacts, reason: str) -> None:
+    settings = PruneSettings(exempt_roles=("legacy-*",))
+    found = skip_reason(facts, settings, NOW)
+    assert found is not None
+    assert reason in found
+
+
+def test_an_expired_exemption_tag_and_a_look_alike_own_role_on_another_path_are_pruned() -> None:
+    assert skip_reason(role(tags={"iamwarden:prune-exempt-until": "2026-11-19"}), PruneSettings(), NOW) is None
+    assert skip_reason(role("iamwarden-enforcer", "/dev/"), PruneSettings(), NOW) is None
+
+
+def report(**services: ServiceAccess) -> AccessReport:
+    return AccessReport("arn:aws:iam::111122223333:role/app", "job", NOW, services)
+
+
+def test_unused_services_and_unused_tracked_actions_of_used_services() -> None:
+    recently = NOW - timedelta(days=3)
+    long_ago = NOW - timedelta(days=200)
+    access = report(
+        ec2=ServiceAccess("ec2", "Amazon EC2", None),
+        sqs=ServiceAccess("sqs", "Amazon SQS", long_ago),
+        s3=ServiceAccess(
+            "s3",
+            "Amazon S3",
+            recently,
+            {"s3:createbucket": None, "s3:listallmybuckets": recently, "s3:deletebucket": long_ago},
+        ),
+        dynamodb=ServiceAccess("dynamodb", "Amazon DynamoDB", recently, None),  # not tracked per action
+    )
+    rule = unused_rule(access, PruneSettings(), role(), NOW)
+    assert rule.services == {"ec2", "sqs"}
+    assert rule.actions == {"s3:createbucket", "s3:deletebucket"}
+    assert rule.keep == ("iam:PassRole", "sts:AssumeRole")
+    # untracked actions of a used service never go, nor do services Access Advisor did not list
+    assert not rule.removes("s3:GetObject")
+    assert not rule.removes("dynamodb:GetItem")
+    assert not rule.removes("kms:Decrypt")
+    assert rule.removes("ec2:RunInstances")
+
+
+def test_a_rule_without_services_gives_them_back() -> None:
+    rule = RemovalRule(frozenset({"ec2", "s3"}), frozenset({"sqs:deletequeue", "s3:createbucket"}))
+    assert rule.without(["s3"]) == RemovalRule(frozenset({"ec2"}), frozenset({"sqs:deletequeue"}))
+    assert RemovalRule.from_dict(rule.to_dict()) == rule
+
+
+def test_grants_are_recent_until_the_ledger_has_seen_them_for_recent_days() -> None:
+    facts = role()
+    first = updated_ledger(facts, {}, NOW - timedelta(days=20))
+    assert recent_grants(facts, first, PruneSettings(), NOW) == {}
+    assert recent_grants(facts, first, PruneSettings(), NOW - timedelta(days=10)) == {
+        "inline:main": frozenset({"action:s3:*", "action:ec2:describe*"})
+    }
+    # a pattern added later is recent on its own; the ledger keeps the old dates
+    grown = facts._replace(
+        policies=(
+            RolePolicy(
+                PolicySource.INLINE,
+                "main",
+                {"Statement": [{"Effect": "Allow", "Action": ["s3:*", "kms:Decrypt"], "Resource": "*"}]},
+            ),
+        )
+    )
+    ledger = updated_ledger(grown, first, NOW)
+    assert recent_grants(grown, ledger, PruneSettings(), NOW) == {"inline:main": frozenset({"action:kms:decrypt"})}
+    assert "inline:main|action:ec2:describe*" not in ledger
+
+
+def test_an_old_managed_policy_newly_attached_is_a_recent_grant() -> None:
+    managed = RolePolicy(
+        PolicySource.CUSTOMER_MANAGED, "m", DOC, arn="arn:aws:iam::111122223333:policy/m", version_created=OLD
+    )
+    assert recent_grants(role()._replace(policies=(managed,)), {}, PruneSettings(), NOW) == {
+        "arn:aws:iam::111122223333:policy/m": frozenset({"action:s3:*", "action:ec2:describe*"})
+    }

@@ -1,0 +1,143 @@
+"""Plans: methods per policy kind, IAM size limits checked before writing, Access Advisor cross-checks."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from iamwarden.prune.catalogue import StaticCatalogue
+from iamwarden.prune.decide import RemovalRule
+from iamwarden.prune.model import AccessReport, PolicySource, RoleFacts, RolePolicy, ServiceAccess, iam_size
+from iamwarden.prune.plan import Method, PrunePlan, build_plan, confirmed_rule, render_diff
+from iamwarden.prune.service import RoleSummary, select_roles
+from iamwarden.prune.settings import PruneSettings
+from iamwarden.prune.store import RoleState
+
+NOW = datetime(2026, 11, 20, 12, tzinfo=UTC)
+ACCOUNT = "111122223333"
+MANY = [f"Action{index:04d}WithALongName" for index in range(400)]
+CATALOGUE = StaticCatalogue({"ec2": ["RunInstances", "DescribeInstances"], "big": MANY})
+
+
+def allow(*actions: str) -> dict[str, Any]:
+    return {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": list(actions), "Resource": "*"}]}
+
+
+def facts(*policies: RolePolicy) -> RoleFacts:
+    return RoleFacts(f"arn:aws:iam::{ACCOUNT}:role/app", ACCOUNT, "app", "/", NOW - timedelta(days=400), {}, policies)
+
+
+def plan_for(role: RoleFacts, rule: RemovalRule) -> PrunePlan:
+    return build_plan(role, rule, CATALOGUE, now=NOW, recent={})
+
+
+def test_each_policy_kind_gets_its_method() -> None:
+    role = facts(
+        RolePolicy(PolicySource.INLINE, "keep", allow("ec2:RunInstances", "s3:GetObject")),
+        RolePolicy(PolicySource.INLINE, "gone", allow("ec2:*")),
+        RolePolicy(
+            PolicySource.CUSTOMER_MANAGED, "own", allow("ec2:*", "s3:*"), arn=f"arn:aws:iam::{ACCOUNT}:policy/own"
+        ),
+        RolePolicy(
+            PolicySource.CUSTOMER_MANAGED,
+            "shared",
+            allow("ec2:*", "s3:*"),
+            arn=f"arn:aws:iam::{ACCOUNT}:policy/shared",
+            attachment_count=3,
+        ),
+        RolePolicy(
+            PolicySource.AWS_MANAGED,
+            "AmazonEC2FullAccess",
+            allow("ec2:*"),
+            arn="arn:aws:iam::aws:policy/AmazonEC2FullAccess",
+        ),
+        RolePolicy(
+            PolicySource.AWS_MANAGED,
+            "AmazonS3ReadOnlyAccess",
+            allow("s3:Get*", "ec2:Describe*"),
+            arn="arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess",
+            attachment_count=9,
+        ),
+    )
+    plan = plan_for(role, RemovalRule(frozenset({"ec2"}), frozenset()))
+    assert [(change.name, change.method) for change in plan.changes] == [
+        ("keep", Method.PUT_INLINE),
+        ("gone", Method.DELETE_INLINE),
+        ("own", Method.NEW_VERSION),
+        ("shared", Method.COPY),
+        ("AmazonEC2FullAccess", Method.DETACH),
+        ("AmazonS3ReadOnlyAccess", Method.COPY),
+    ]
+    assert plan.policies_hash == role.policies_hash()
+    assert plan.services_touched() == ("ec2",)
+    assert PrunePlan.from_dict(plan.to_dict()) == plan
+    text = render_diff(plan)
+    assert "- ec2:RunInstances" in text
+    assert "detach (nothing left) arn:aws:iam::aws:policy/AmazonEC2FullAccess" in text
+
+
+def test_a_managed_policy_that_would_outgrow_its_limit_is_skipped_with_a_note() -> None:
+    policy = RolePolicy(PolicySource.CUSTOMER_MANAGED, "big", allow("big:*"), arn=f"arn:aws:iam::{ACCOUNT}:policy/big")
+    plan = plan_for(facts(policy), RemovalRule(frozenset(), frozenset({"big:action0000withalongname"})))
+    assert plan.empty
+    assert any("over IAM's 6144 limit" in note for note in plan.notes)
+
+
+def test_inline_policies_that_would_take_the_role_over_its_total_are_skipped_largest_growth_first() -> None:
+    small = RolePolicy(PolicySource.INLINE, "small", allow("big:Action000*", "ec2:RunInstances"))
+    large = RolePolicy(PolicySource.INLINE, "large", allow("big:*"))
+    rule = RemovalRule(frozenset({"ec2"}), frozenset({"big:action0001withalongname"}))
+    plan = plan_for(facts(small, large), rule)
+    # "large" would expand to ~399 actions (over 10,240 characters); "small" only shrinks
+    assert [change.name for change in plan.changes] == ["small"]
+    assert any("skipped inline policy large" in note for note in plan.notes)
+    assert sum(iam_size(c.after) for c in plan.changes if c.after) <= 10_240
+
+
+def test_services_whose_granting_policies_were_not_all_read_are_kept() -> None:
+    role = facts(RolePolicy(PolicySource.INLINE, "main", allow("ec2:*", "sqs:*", "sns:*")))
+    report = AccessReport(role.arn, "job", NOW, {s: ServiceAccess(s, s, None) for s in ("ec2", "sqs", "sns")})
+    rule = RemovalRule(frozenset({"ec2", "sqs", "sns"}), frozenset({"kms:decrypt"}))
+    granting = {
+        "ec2": frozenset({"inline:main"}),
+        "sqs": frozenset({"inline:main", "arn:aws:iam::111122223333:policy/added-since"}),
+    }
+    confirmed, notes = confirmed_rule(rule, role, report, granting)
+    assert confirmed.services == {"ec2"}
+    assert confirmed.actions == frozenset()  # kms is not in the report: kept
+    assert any("not read (arn:aws:iam::111122223333:policy/added-since)" in note for note in notes)
+    assert any("kept service sns" in note for note in notes)
+
+
+def summary(name: str, path: str = "/", age_days: int = 400) -> RoleSummary:
+    return RoleSummary(f"arn:aws:iam::{ACCOUNT}:role{path}{name}", name, path, NOW - timedelta(days=age_days))
+
+
+def test_the_planner_sends_due_plans_first_and_respects_both_bounds() -> None:
+    roles = {
+        ACCOUNT: [
+            summary("a"),
+            summary("b"),
+            summary("c"),
+            summary("due"),
+            summary("AWSServiceRoleForX", "/aws-service-role/x.amazonaws.com/"),
+            summary("iamwarden-enforcer"),
+            summary("young", age_days=5),
+        ],
+        "444455556666": [RoleSummary("arn:aws:iam::444455556666:role/z", "z", "/", NOW - timedelta(days=400))],
+    }
+    states = {
+        ACCOUNT: {
+            f"arn:aws:iam::{ACCOUNT}:role/due": RoleState(ACCOUNT, "x", active_plan_id="p"),
+            f"arn:aws:iam::{ACCOUNT}:role/a": RoleState(ACCOUNT, "x", last_checked="2026-11-19"),
+            f"arn:aws:iam::{ACCOUNT}:role/b": RoleState(ACCOUNT, "x", last_checked="2026-11-01"),
+        }
+    }
+    chosen = select_roles(PruneSettings(max_roles_per_account=3, max_roles_per_run=3), roles, states, NOW)
+    assert chosen == [
+        (ACCOUNT, f"arn:aws:iam::{ACCOUNT}:role/due"),
+        ("444455556666", "arn:aws:iam::444455556666:role/z"),
+        (ACCOUNT, f"arn:aws:iam::{ACCOUNT}:role/c"),
+    ]
+    everything = select_roles(PruneSettings(), roles, states, NOW)
+    assert {arn.rsplit("/", 1)[1] for _, arn in everything} == {"a", "b", "c", "due", "z"}

@@ -1,0 +1,112 @@
+"""Pruner settings: defaults, SSM names, and a safe fallback for every invalid key."""
+
+from __future__ import annotations
+
+from iamwarden.prune.runtime import settings_from_values
+from iamwarden.prune.settings import (
+    ExemptAction,
+    PruneMode,
+    PruneSettings,
+    parse_prune_settings,
+    settings_from_parameters,
+)
+from iamwarden.settings import parse_settings
+
+
+def test_defaults_are_safe() -> None:
+    settings, problems = parse_prune_settings({})
+    assert problems == []
+    assert settings == PruneSettings()
+    assert settings.mode is PruneMode.REPORT
+    assert settings.enabled
+    assert settings.always_keep == ("iam:PassRole", "sts:AssumeRole")
+    assert (settings.unused_days, settings.min_role_age_days, settings.notice_days) == (90, 90, 7)
+
+
+def test_every_setting_is_read_from_its_path() -> None:
+    settings, problems = parse_prune_settings(
+        {
+            "prune/enabled": "false",
+            "prune/mode": "notify",
+            "prune/modes/111122223333": "enforce",
+            "prune/unused_days": "120",
+            "prune/min_role_age_days": "30",
+            "prune/notice_days": "3",
+            "prune/watch_days": "21",
+            "prune/max_roles_per_run": "10",
+            "prune/max_roles_per_account": "5",
+            "prune/always_keep": "iam:PassRole,kms:Decrypt",
+            "prune/exempt_roles": "legacy-*,arn:aws:iam::*:role/ops/*",
+            "prune/exempt_actions": '["app-*=s3:DeleteObject"]',
+            "prune/accounts": "111122223333,444455556666",
+        }
+    )
+    assert problems == []
+    assert not settings.enabled
+    assert settings.mode_for("111122223333") is PruneMode.ENFORCE
+    assert settings.mode_for("444455556666") is PruneMode.NOTIFY
+    assert settings.unused_days == 120
+    assert settings.exempt_actions == (ExemptAction("app-*", "s3:DeleteObject"),)
+    assert settings.kept_actions("app-api", "arn:aws:iam::1:role/app-api") == (
+        "iam:PassRole",
+        "kms:Decrypt",
+        "s3:DeleteObject",
+    )
+    assert settings.kept_actions("other", "arn:aws:iam::1:role/other") == ("iam:PassRole", "kms:Decrypt")
+    assert settings.is_exempt_role("legacy-x", "arn:aws:iam::111122223333:role/legacy-x")
+    assert settings.is_exempt_role("y", "arn:aws:iam::111122223333:role/ops/y")
+    assert not settings.is_exempt_role("y", "arn:aws:iam::111122223333:role/y")
+
+
+def test_invalid_values_are_reported_by_key_and_fall_back_safely() -> None:
+    settings, problems = parse_prune_settings(
+        {
+            "prune": {
+                "enabled": "maybe",
+                "mode": "yolo",
+                "modes": {"111122223333": "always", "not-an-account": "enforce"},
+                "unused_days": "7",
+                "notice_days": "soon",
+                "always_keep": "PassRole",
+                "exempt_actions": "no-separator",
+                "accounts": "12",
+                "typo_days": "1",
+            }
+        }
+    )
+    keys = {problem.key for problem in problems}
+    assert keys == {
+        "prune/enabled",
+        "prune/mode",
+        "prune/modes/111122223333",
+        "prune/modes/not-an-account",
+        "prune/unused_days",
+        "prune/notice_days",
+        "prune/always_keep",
+        "prune/exempt_actions",
+        "prune/accounts",
+        "prune/typo_days",
+    }
+    assert not settings.enabled  # an unreadable kill switch is a pulled one
+    assert settings.mode is PruneMode.REPORT
+    assert settings.mode_for("111122223333") is PruneMode.REPORT
+    assert settings.unused_days == 90
+    assert settings.always_keep == ("iam:PassRole", "sts:AssumeRole")
+    assert "between 30 and 400" in next(str(p) for p in problems if p.key == "prune/unused_days")
+
+
+def test_powertools_names_are_relative_to_the_prune_path() -> None:
+    settings, problems = settings_from_parameters({"mode": "enforce", "/modes/111122223333": "report"})
+    assert problems == []
+    assert settings.mode is PruneMode.ENFORCE
+    assert settings.mode_for("111122223333") is PruneMode.REPORT
+
+
+def test_the_core_settings_ignore_the_prune_subtree_and_own_roles_flow_in() -> None:
+    values = {"prune/mode": "enforce", "prune/unused_days": "100", "own_roles": "warden-*"}
+    core, problems = parse_settings(values)
+    assert problems == []
+    settings, prune_problems = settings_from_values(values)
+    assert prune_problems == []
+    assert settings.own_roles == ("warden-*",)
+    assert core.own_roles == ("warden-*",)
