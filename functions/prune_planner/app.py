@@ -12,8 +12,9 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.parameters import SSMProvider
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from iamwarden.alerts.prune_notices import build_prune_notice_sender
 from iamwarden.aws.clients import ClientFactory
-from iamwarden.prune.notices import LogNoticeSender
+from iamwarden.prune.notices import FanOutNoticeSender, LogNoticeSender
 from iamwarden.prune.runtime import PruneRuntime, read_settings
 
 logger = Logger()
@@ -33,7 +34,13 @@ RUNTIME = PruneRuntime(
     FACTORY,
     table=os.environ.get("IAMWARDEN_PRUNE_TABLE", "iamwarden-prune-state"),
     queue_url=os.environ.get("IAMWARDEN_PRUNE_QUEUE_URL"),
-    notices=LogNoticeSender(logger),
+    # Every notice is logged and sent through the alert channels (security, and each owner team once).
+    notices=FanOutNoticeSender(
+        LogNoticeSender(logger),
+        build_prune_notice_sender(
+            FACTORY, parameters=lambda: _provider().get_multiple(PREFIX, recursive=True, max_age=60)
+        ),
+    ),
     settings=lambda: read_settings(_provider(), PREFIX),
 )
 

@@ -59,3 +59,19 @@ class LogNoticeSender:
 
 def rollback_command(plan_id: str, service: str | None = None) -> str:
     return f"iamwarden prune rollback {plan_id}" + (f" --service {service}" if service else "")
+
+
+class FanOutNoticeSender:
+    """Sends each notice through every sender (the log line, and the alert channels); never raises."""
+
+    def __init__(self, *senders: NoticeSender) -> None:
+        self._senders = senders
+
+    def send(self, notice: PruneNotice) -> DeliveryReport:
+        deliveries: list[Delivery] = []
+        for sender in self._senders:
+            try:
+                deliveries.extend(sender.send(notice).deliveries)
+            except Exception as exc:  # one broken channel never silences the others
+                deliveries.append(Delivery(type(sender).__name__, ok=False, error=f"{type(exc).__name__}: {exc}"))
+        return DeliveryReport(tuple(deliveries))

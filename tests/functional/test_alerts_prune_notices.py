@@ -1,0 +1,181 @@
+"""Prune notices reach the security channel and each owner team once, through the alert channels."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from iamwarden.alerts.prune_notices import AlertChannelNoticeSender, build_prune_notice_sender, slack_payload
+from iamwarden.alerts.settings import AlertSettings, Destination
+from iamwarden.aws.clients import ClientFactory
+from iamwarden.exceptions import DeliveryError
+from iamwarden.prune.notices import FanOutNoticeSender, LogNoticeSender, NoticeKind, PruneNotice
+from tests.aws_fixtures import HOME_ACCOUNT, REGION
+from tests.functional.conftest import Account
+
+ROLE = f"arn:aws:iam::{HOME_ACCOUNT}:role/app-backend"
+
+
+def _notice(
+    kind: NoticeKind = NoticeKind.PLANNED,
+    diff: str = "- s3:DeleteBucket\n- ec2:*",
+    owners: tuple[str, ...] = ("payments",),
+) -> PruneNotice:
+    return PruneNotice(
+        kind=kind,
+        account=HOME_ACCOUNT,
+        role_arn=ROLE,
+        plan_id="plan-1a2b3c",
+        owners=owners,
+        summary="2 unused permissions of role app-backend will be removed.",
+        diff=diff,
+        apply_on="2026-11-28",
+        rollback_command="iamwarden prune rollback plan-1a2b3c",
+    )
+
+
+class RecordingSlack:
+    def __init__(self, fail: bool = False) -> None:
+        self.posts: list[tuple[str, dict[str, Any]]] = []
+        self.fail = fail
+
+    def send(self, secret_name: str, payload: dict[str, Any]) -> None:
+        if self.fail:
+            raise DeliveryError(f"Slack webhook {secret_name} answered HTTP 500")
+        self.posts.append((secret_name, payload))
+
+
+def _subscribed_queue(account: Account, topic_arn: str, filter_policy: dict[str, Any] | None = None) -> str:
+    sns = account.session.client("sns")
+    url = account.sqs.create_queue(QueueName=f"inbox-{len(topic_arn)}-{len(str(filter_policy))}")["QueueUrl"]
+    arn = account.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    attributes = {"RawMessageDelivery": "true"}
+    if filter_policy:
+        attributes["FilterPolicy"] = json.dumps(filter_policy)
+    sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=arn, Attributes=attributes)
+    return str(url)
+
+
+def test_security_and_the_owner_team_each_get_the_notice_once(account: Account) -> None:
+    sns = account.session.client("sns")
+    security_topic = sns.create_topic(Name="iamwarden-security-test")["TopicArn"]
+    team_topic = sns.create_topic(Name="iamwarden-payments")["TopicArn"]
+    security_inbox = _subscribed_queue(account, security_topic)
+    team_inbox = _subscribed_queue(account, team_topic)
+    slack = RecordingSlack()
+    teams = {"payments": Destination(slack_webhook="iamwarden/slack/payments", sns_topic_arn=team_topic)}
+    sender = AlertChannelNoticeSender(
+        security=Destination(slack_webhook="iamwarden/slack/security", sns_topic_arn=security_topic),
+        settings=lambda: AlertSettings(teams=teams),
+        sns_client=lambda region: account.session.client("sns", region_name=region),
+        slack=lambda: slack,
+    )
+
+    report = sender.send(_notice(owners=("payments", "Payments")))
+
+    assert all(delivery.ok for delivery in report.deliveries)
+    assert sorted(d.channel for d in report.deliveries) == sorted(
+        [
+            f"sns:{security_topic}",
+            f"sns:{team_topic}",
+            "slack:iamwarden/slack/security",
+            "slack:iamwarden/slack/payments",
+        ]
+    )
+    for inbox in (security_inbox, team_inbox):
+        [message] = account.sqs.receive_message(QueueUrl=inbox, MessageAttributeNames=["All"])["Messages"]
+        body = json.loads(message["Body"])
+        assert body["schema"] == "iamwarden.prune-notice/1"
+        assert body["plan_id"] == "plan-1a2b3c"
+        assert message["MessageAttributes"]["rule"]["StringValue"] == "prune"
+        assert message["MessageAttributes"]["outcome"]["StringValue"] == "prune_planned"
+    assert [secret for secret, _ in slack.posts] == ["iamwarden/slack/security", "iamwarden/slack/payments"]
+    text = json.dumps(slack.posts[0][1])
+    assert "iamwarden prune rollback plan-1a2b3c" in text
+    assert "2026-11-28" in text
+
+
+def test_a_filter_policy_on_rule_keeps_prune_notices_apart(account: Account) -> None:
+    sns = account.session.client("sns")
+    topic = sns.create_topic(Name="iamwarden-filter-test")["TopicArn"]
+    findings_only = _subscribed_queue(account, topic, {"rule": [{"anything-but": "prune"}]})
+    prune_only = _subscribed_queue(account, topic, {"rule": ["prune"], "severity": ["high"]})
+    sender = AlertChannelNoticeSender(
+        security=Destination(sns_topic_arn=topic),
+        settings=AlertSettings,
+        sns_client=lambda region: account.session.client("sns", region_name=region),
+        slack=None,
+    )
+
+    sender.send(_notice(NoticeKind.PLANNED))  # low: neither queue
+    sender.send(_notice(NoticeKind.ACCESS_DENIED))  # high
+
+    assert account.sqs.receive_message(QueueUrl=findings_only).get("Messages", []) == []
+    [message] = account.sqs.receive_message(QueueUrl=prune_only)["Messages"]
+    assert json.loads(message["Body"])["kind"] == "access_denied"
+
+
+def test_failures_are_reported_never_raised(account: Account) -> None:
+    sender = AlertChannelNoticeSender(
+        security=Destination(
+            slack_webhook="iamwarden/slack/security", sns_topic_arn=f"arn:aws:sns:{REGION}:{HOME_ACCOUNT}:missing"
+        ),
+        settings=lambda: (_ for _ in ()).throw(RuntimeError("SSM down")),
+        sns_client=lambda region: account.session.client("sns", region_name=region),
+        slack=lambda: RecordingSlack(fail=True),
+    )
+
+    report = sender.send(_notice())
+
+    assert [d.ok for d in report.deliveries] == [False, False]
+    assert "HTTP 500" in (report.failed[1].error or "")
+
+
+def test_no_channel_is_a_reported_failure() -> None:
+    sender = AlertChannelNoticeSender(
+        security=Destination(), settings=AlertSettings, sns_client=lambda region: None, slack=None
+    )
+    [delivery] = sender.send(_notice()).deliveries
+    assert delivery.channel == "none"
+    assert not delivery.ok
+
+
+def test_a_long_diff_is_cut_with_a_pointer_within_slack_limits() -> None:
+    diff = "\n".join(f"- s3:Action{i:05d}" for i in range(2_000))  # about 36 KB
+
+    payload = slack_payload(_notice(diff=diff))
+
+    sections = [block["text"]["text"] for block in payload["blocks"] if block["type"] == "section"]
+    assert all(len(text) <= 3_000 for text in sections)
+    assert any(f"iamwarden prune plan {ROLE}" in text for text in sections)
+
+
+def test_the_built_sender_uses_the_security_channel_from_the_environment(account: Account) -> None:
+    [topic] = [
+        t["TopicArn"]
+        for t in account.session.client("sns").list_topics()["Topics"]
+        if t["TopicArn"].endswith(":iamwarden-alerts")
+    ]
+    inbox = _subscribed_queue(account, topic)
+    factory = ClientFactory(HOME_ACCOUNT, session=account.session)
+    sender = FanOutNoticeSender(
+        LogNoticeSender(__import__("logging").getLogger("test")),
+        build_prune_notice_sender(
+            factory,
+            parameters=lambda: {"alerts/teams/payments/sns_topic_arn": topic},
+            environ={"IAMWARDEN_ALERT_TOPIC_ARN": topic, "IAMWARDEN_SLACK_WEBHOOK_SECRET": ""},
+        ),
+    )
+
+    report = sender.send(_notice())
+
+    assert [d.channel for d in report.deliveries] == ["log", f"sns:{topic}"], "the team shares the topic: sent once"
+    assert len(account.sqs.receive_message(QueueUrl=inbox, MaxNumberOfMessages=10)["Messages"]) == 1
+
+
+@pytest.mark.parametrize("kind", list(NoticeKind))
+def test_every_kind_of_notice_renders(kind: NoticeKind) -> None:
+    payload = slack_payload(_notice(kind))
+    assert payload["blocks"][0]["type"] == "header"
