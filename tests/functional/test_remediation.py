@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import boto3
 import pytest
 from botocore.exceptions import ClientError
 
@@ -354,3 +355,45 @@ def test_concurrent_bucket_events_converge(account: Account, enforcer: EnforcerS
     live = _policy(account, "acme-invoices")
     assert live is not None
     assert [s["Sid"] for s in live["Statement"]] == ["OwnAccount"]
+
+
+def _as_user(account: Account, key: dict[str, str]) -> str:
+    """List buckets with the user's own access key, with moto enforcing IAM policies; the error code or "ok"."""
+    from moto.core import set_initial_no_auth_action_count
+
+    def call() -> str:
+        s3 = boto3.client(
+            "s3",
+            region_name="us-east-1",
+            aws_access_key_id=key["AccessKeyId"],
+            aws_secret_access_key=key["SecretAccessKey"],
+            aws_session_token=None,
+        )
+        try:
+            s3.list_buckets()
+        except ClientError as exc:
+            return str(exc.response["Error"]["Code"])
+        return "ok"
+
+    return set_initial_no_auth_action_count(0)(call)()
+
+
+def test_a_quarantined_then_undone_user_can_use_its_keys_again(account: Account, enforcer: EnforcerService) -> None:
+    account.set("rules/iam-user-created/mode", "remediate")
+    account.iam.create_user(UserName="backdoor-admin")
+    allow_list = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "s3:ListAllMyBuckets", "Resource": "*"}],
+    }
+    account.iam.put_user_policy(UserName="backdoor-admin", PolicyName="list", PolicyDocument=json.dumps(allow_list))
+    key = account.iam.create_access_key(UserName="backdoor-admin")["AccessKey"]
+    assert _as_user(account, key) == "ok"
+
+    [finding] = enforcer.handle(load_event("create-user-backdoor-cli.json"))["findings"]
+    assert _as_user(account, key) == "AccessDenied"
+    assert _keys(account, "backdoor-admin") == {key["AccessKeyId"]: "Inactive"}
+
+    enforcer.executor.undo(finding["remediation_id"])
+
+    assert _keys(account, "backdoor-admin") == {key["AccessKeyId"]: "Active"}
+    assert _as_user(account, key) == "ok"
