@@ -54,6 +54,8 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None, stderr
             err.write("iamwarden history: give either RESOURCE_ARN or --event EVENT_ID\n")
             return EXIT_USAGE
         return _aws_command("history", err, lambda: _history(args, out))
+    if args.command == "redeliver":
+        return _aws_command("redeliver", err, lambda: _redeliver(args, out))
     if args.command == "replay":
         return _aws_command("replay", err, lambda: _replay(args, out, err))
     if args.command == "prune":
@@ -104,6 +106,16 @@ def _parser() -> argparse.ArgumentParser:
     history.add_argument("resource_arn", nargs="?", metavar="RESOURCE_ARN", help="the resource's ARN")
     history.add_argument("--event", metavar="EVENT_ID", help="instead of an ARN: the records of one CloudTrail event")
     history.add_argument("--format", choices=("text", "json"), default="text", help="text (default) or json")
+    redeliver = commands.add_parser(
+        "redeliver",
+        parents=[aws, audit],
+        help="send again the alerts of a remediation that could not be delivered",
+        description="Rebuild the alerts whose delivery failed (kept on the audit record) and send them to exactly "
+        "the channels that failed. Exit 0 when everything is delivered, 2 when a channel still fails.",
+    )
+    redeliver.add_argument(
+        "remediation_id", metavar="REMEDIATION_ID", help="the id in the alert (rem-... or config-...)"
+    )
     replay = commands.add_parser(
         "replay",
         parents=[aws],
@@ -278,6 +290,25 @@ def caller_arn(clients: ClientFactory) -> str | None:
         return str(clients.home_client("sts").get_caller_identity()["Arn"])
     except (IamWardenError, BotoCoreError, ClientError, KeyError):
         return None
+
+
+def _redeliver(args: argparse.Namespace, out: TextIO) -> int:
+    from iamwarden.alerts import build_alert_dispatcher  # noqa: PLC0415
+    from iamwarden.redeliver import redeliver  # noqa: PLC0415
+    from iamwarden.remediation.audit import AuditLog  # noqa: PLC0415
+
+    config = _config(args)
+    clients = _clients(args, config)
+    audit = AuditLog(config.audit_table, clients.home_client("dynamodb"))
+    with _naming_the_table(config):
+        result = redeliver(audit, build_alert_dispatcher(clients), args.remediation_id, config.settings_prefix)
+    if not result.deliveries:
+        out.write(f"{args.remediation_id}: no undelivered alerts\n")
+        return EXIT_OK
+    for delivery in result.deliveries:
+        status = "delivered" if delivery.ok else f"FAILED again: {delivery.error}"
+        out.write(f"{args.remediation_id}: {delivery.channel}: {status}\n")
+    return EXIT_USAGE if result.failed else EXIT_OK
 
 
 def _undo(args: argparse.Namespace, out: TextIO) -> int:

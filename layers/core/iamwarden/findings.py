@@ -103,6 +103,11 @@ class RemediationStep(NamedTuple):
     parameters: Mapping[str, Any] = MappingProxyType({})
     summary: str = ""
 
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> RemediationStep:
+        """Read back ``to_dict`` (from the audit trail)."""
+        return cls(StepAction(data["action"]), data["target"], dict(data["parameters"]), data.get("summary", ""))
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "action": self.action.value,
@@ -133,6 +138,25 @@ class Finding(NamedTuple):
     def finding_id(self) -> str:
         """Stable id: the same CloudTrail event and rule always give the same finding id."""
         return hashlib.sha256(f"{self.event_id}/{self.rule_id}".encode()).hexdigest()[:20]
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], actor: Actor) -> Finding:
+        """Read back ``to_dict`` (from the audit trail); the actor comes from the event, which has it whole."""
+        return cls(
+            rule_id=data["rule"],
+            severity=Severity(data["severity"]),
+            resource_arn=data["resource"],
+            account=data["account"],
+            region=data["region"],
+            actor=actor,
+            event_id=data["event_id"],
+            event_name=data["event_name"],
+            reason=data["reason"],
+            mode=Mode(data["mode"]),
+            plan=tuple(RemediationStep.from_dict(step) for step in data.get("plan", ())),
+            offending=tuple(data.get("offending", ())),
+            alert_only=bool(data.get("alert_only", False)),
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return {

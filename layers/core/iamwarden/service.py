@@ -126,7 +126,7 @@ class EnforcerService:
         for finding in judgement.findings:
             self.telemetry.count("Findings", finding.rule_id)
             try:
-                results.append(self._act(finding, judgement))
+                results.append(self._act(finding, judgement, event))
             except RemediationFailedError as failure:
                 failures.append(failure)
                 results.append(
@@ -144,12 +144,13 @@ class EnforcerService:
             "findings": [result.to_dict() for result in results],
         }
 
-    def _act(self, finding: Finding, judgement: Judgement) -> FindingResult:
+    def _act(self, finding: Finding, judgement: Judgement, event: Mapping[str, Any]) -> FindingResult:
         change = judgement.change
         if finding.alert_only or judgement.verdict is Verdict.IGNORED:
             record = self.executor.record_alert(finding)
             self._alert(
                 record,
+                event,
                 Notification(
                     Outcome.NOTEWORTHY,
                     finding,
@@ -165,6 +166,7 @@ class EnforcerService:
             would = tuple(step.summary for step in finding.plan)
             self._alert(
                 record,
+                event,
                 Notification(
                     Outcome.ALERTED,
                     finding,
@@ -184,6 +186,7 @@ class EnforcerService:
             self.telemetry.count("RemediationFailures", finding.rule_id)
             self._alert(
                 failure.record,
+                event,
                 Notification(
                     Outcome.REMEDIATION_FAILED,
                     finding,
@@ -199,6 +202,7 @@ class EnforcerService:
         self.telemetry.count("Remediations", finding.rule_id)
         self._alert(
             record,
+            event,
             Notification(
                 Outcome.REMEDIATED,
                 finding,
@@ -213,7 +217,7 @@ class EnforcerService:
             finding.finding_id, finding.rule_id, Outcome.REMEDIATED, record.remediation_id, tuple(record.done)
         )
 
-    def _alert(self, record: AuditRecord, notification: Notification) -> None:
+    def _alert(self, record: AuditRecord, event: Mapping[str, Any] | None, notification: Notification) -> None:
         """Send once per remediation and outcome; keep failed deliveries on the audit item."""
         if not self.audit.claim_alert(record.remediation_id, notification.outcome.value):
             return
@@ -221,13 +225,12 @@ class EnforcerService:
         rule = notification.finding.rule_id if notification.finding else None
         self.telemetry.count("Alerts", rule)
         if report.failed:  # counted by the channels (AlertDeliveryFailed, alarmed); kept here for replay
-            self.audit.record_delivery_failures(
-                record.remediation_id,
-                [
-                    {"channel": d.channel, "error": d.error, "outcome": notification.outcome.value}
-                    for d in report.failed
-                ],
-            )
+            earlier = self.audit.get(record.remediation_id)
+            failures = [*(earlier.delivery_failures if earlier else ())]
+            failures += [
+                {"channel": d.channel, "error": d.error, "outcome": notification.outcome.value} for d in report.failed
+            ]
+            self.audit.record_delivery_failures(record.remediation_id, failures, event=event)
 
     def _report_configuration(self, problems: tuple[SettingsProblem, ...]) -> None:
         """Alert once per distinct set of invalid settings (recorded, so other containers stay quiet too)."""
@@ -252,6 +255,7 @@ class EnforcerService:
         )
         self._alert(
             record,
+            None,
             Notification(
                 Outcome.CONFIGURATION_ERROR,
                 problems=problems,

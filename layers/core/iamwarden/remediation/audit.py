@@ -16,6 +16,7 @@ conversions in between.
 from __future__ import annotations
 
 import json
+import zlib
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, NamedTuple
 
@@ -60,6 +61,8 @@ class AuditRecord(NamedTuple):
     alerts_sent: frozenset[str] = frozenset()
     delivery_failures: Sequence[Mapping[str, Any]] = ()
     actor: str | None = None
+    #: The EventBridge event, kept (compressed) only while an alert about it is undelivered, for redelivery.
+    undelivered_event: Mapping[str, Any] | None = None
 
     def to_item(self) -> dict[str, Any]:
         item: dict[str, Any] = {}
@@ -67,7 +70,9 @@ class AuditRecord(NamedTuple):
             if value is None or value == "" or (field in ("alerts_sent", "before") and not value):
                 continue  # no before-state yet: a later attempt may still record one
             # Empty strings are left out: DynamoDB rejects them as index keys; from_item reads them back as "".
-            if field in _JSON_FIELDS:
+            if field == "undelivered_event":
+                item[field] = {"B": _compress(value)}
+            elif field in _JSON_FIELDS:
                 item[field] = {"S": json.dumps(value, sort_keys=True, default=list)}
             elif field == "alerts_sent":
                 item[field] = {"SS": sorted(value)}
@@ -82,7 +87,9 @@ class AuditRecord(NamedTuple):
             attribute = item.get(field)
             if attribute is None:
                 continue
-            if field in _JSON_FIELDS:
+            if field == "undelivered_event":
+                values[field] = json.loads(zlib.decompress(attribute["B"]))
+            elif field in _JSON_FIELDS:
                 values[field] = json.loads(attribute["S"])
             elif field == "alerts_sent":
                 values[field] = frozenset(attribute.get("SS", ()))
@@ -211,14 +218,36 @@ class AuditLog:
                 return False
             raise AuditError(f"cannot update audit item {remediation_id}: {exc}") from exc
 
-    def record_delivery_failures(self, remediation_id: str, failures: Sequence[Mapping[str, Any]]) -> None:
-        """Keep failed deliveries on the item, for the record and for a later resend."""
+    def record_delivery_failures(
+        self,
+        remediation_id: str,
+        failures: Sequence[Mapping[str, Any]],
+        *,
+        event: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Keep failed deliveries on the item (replacing the list), with the event, for ``iamwarden redeliver``.
+
+        An empty list clears both: everything was delivered.
+        """
+        if not failures:
+            self._call(
+                "update_item",
+                remediation_id,
+                Key={"remediation_id": {"S": remediation_id}},
+                UpdateExpression="REMOVE delivery_failures, undelivered_event",
+            )
+            return
+        expression = "SET delivery_failures = :failures"
+        values: dict[str, Any] = {":failures": {"S": json.dumps(list(failures), sort_keys=True)}}
+        if event is not None:
+            expression += ", undelivered_event = :event"
+            values[":event"] = {"B": _compress(event)}
         self._call(
             "update_item",
             remediation_id,
             Key={"remediation_id": {"S": remediation_id}},
-            UpdateExpression="SET delivery_failures = :failures",
-            ExpressionAttributeValues={":failures": {"S": json.dumps(list(failures), sort_keys=True)}},
+            UpdateExpression=expression,
+            ExpressionAttributeValues=values,
         )
 
     def get(self, remediation_id: str) -> AuditRecord | None:
@@ -259,3 +288,8 @@ class AuditLog:
             return getattr(self._dynamodb, operation)(TableName=self.table_name, **kwargs)
         except (BotoCoreError, ClientError) as exc:
             raise AuditError(f"cannot {operation.replace('_', ' ')} audit item {remediation_id}: {exc}") from exc
+
+
+def _compress(value: Any) -> bytes:
+    """Events can be large (a 20 KB bucket policy); compressed they stay far below DynamoDB's 400 KB item limit."""
+    return zlib.compress(json.dumps(value, sort_keys=True).encode(), 9)

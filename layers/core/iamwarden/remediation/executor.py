@@ -15,7 +15,7 @@ from typing import Any, NamedTuple
 
 from iamwarden.aws.clients import ClientFactory
 from iamwarden.exceptions import AuditError, AwsAccessError, RemediationError, UndoError
-from iamwarden.findings import Finding, RemediationStep, StepAction
+from iamwarden.findings import Finding, RemediationStep
 from iamwarden.remediation.actions import action_for
 from iamwarden.remediation.audit import AuditLog, AuditRecord, AuditStatus
 
@@ -127,7 +127,7 @@ class RemediationExecutor:
             raise UndoError(f"{remediation_id} was only alerted on: IAM Warden changed nothing")
         if not record.before:
             raise UndoError(f"{remediation_id} changed nothing: it failed before reading the live state")
-        steps = [_step(data) for data in record.plan]
+        steps = [RemediationStep.from_dict(data) for data in record.plan]
         for step in steps:
             if not action_for(step).undoable:
                 raise UndoError(f"{step.summary or step.action}: this remediation cannot be undone")
@@ -257,9 +257,3 @@ def _not_done(steps: tuple[RemediationStep, ...]) -> str:
 
 def _calls(calls: list[Any]) -> list[dict[str, Any]]:
     return [call.to_dict() for call in calls]
-
-
-def _step(data: Mapping[str, Any]) -> RemediationStep:
-    return RemediationStep(
-        StepAction(data["action"]), data["target"], dict(data["parameters"]), data.get("summary", "")
-    )
