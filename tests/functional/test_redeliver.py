@@ -88,6 +88,10 @@ def test_a_failed_slack_delivery_is_kept_then_redelivered_once(
     assert [(f["channel"], f["outcome"]) for f in record.delivery_failures] == [(f"slack:{SECRET}", "alerted")]
     assert record.undelivered_event == event
 
+    code, history, _ = cli("history", record.resource_arn)
+    assert f"alerted alert to slack:{SECRET}" in history
+    assert f"(send again: iamwarden redeliver {rid})" in history
+
     account.session.client("secretsmanager").put_secret_value(SecretId=SECRET, SecretString=slack.url)
     code, out, err = cli("redeliver", rid)
 

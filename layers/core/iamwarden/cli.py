@@ -389,6 +389,13 @@ def render_history(subject: str, records: Sequence[AuditRecord], *, show_resourc
                 lines.append(_field("undone in", [record.undone_by]))
         if record.error:
             lines.append(_field("error", [record.error]))
+        if record.delivery_failures:
+            undelivered = [
+                f"{f.get('outcome')} alert to {f.get('channel')}: {f.get('error')}" for f in record.delivery_failures
+            ]
+            lines.append(
+                _field("undelivered", [*undelivered, f"(send again: iamwarden redeliver {record.remediation_id})"])
+            )
         blocks.append("\n".join(lines))
     return "\n\n".join(blocks) + "\n"
 
