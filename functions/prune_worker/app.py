@@ -7,46 +7,18 @@ timeout retries it, and its dead-letter queue keeps what never succeeds.
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
-from aws_lambda_powertools.utilities.parameters import SSMProvider
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from iamwarden.alerts.prune_notices import build_prune_notice_sender
-from iamwarden.aws.clients import ClientFactory
-from iamwarden.prune.notices import FanOutNoticeSender, LogNoticeSender
-from iamwarden.prune.runtime import PruneRuntime, read_settings
+from iamwarden.prune.wiring import build_prune_runtime
 
 logger = Logger()
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
-FACTORY = ClientFactory(member_role_name=os.environ.get("IAMWARDEN_MEMBER_ROLE", "iamwarden-pruner-member"))
-PREFIX = os.environ.get("IAMWARDEN_SETTINGS_PREFIX", "/iamwarden")
-_PROVIDER: SSMProvider | None = None
-
-
-def _provider() -> SSMProvider:
-    global _PROVIDER  # noqa: PLW0603 - one cached provider per container, built on first use
-    if _PROVIDER is None:
-        _PROVIDER = SSMProvider(boto3_client=FACTORY.home_client("ssm"))
-    return _PROVIDER
-
-
-RUNTIME = PruneRuntime(
-    FACTORY,
-    table=os.environ.get("IAMWARDEN_PRUNE_TABLE", "iamwarden-prune-state"),
-    # Every notice is logged and sent through the alert channels (security, and each owner team once).
-    notices=FanOutNoticeSender(
-        LogNoticeSender(logger),
-        build_prune_notice_sender(
-            FACTORY, parameters=lambda: _provider().get_multiple(PREFIX, recursive=True, max_age=60)
-        ),
-    ),
-    settings=lambda: read_settings(_provider(), PREFIX),
-)
+RUNTIME = build_prune_runtime(logger)
 
 
 @logger.inject_lambda_context(clear_state=True)
