@@ -19,6 +19,7 @@ from iamwarden.catalog import Mode
 from iamwarden.events import CloudTrailChange, parse_event
 from iamwarden.exceptions import InvalidEventError
 from iamwarden.findings import Finding, Judgement, Verdict
+from iamwarden.managed_documents import ManagedPolicyDocuments
 from iamwarden.rules import GUARDRAILS_BY_EVENT, RuleContext
 from iamwarden.settings import Settings
 from iamwarden.wildcards import arn_match
@@ -26,16 +27,24 @@ from iamwarden.wildcards import arn_match
 SERVICE_LINKED_ROLE_PATH = "/aws-service-role/"
 
 
-def judge_event(raw: str | bytes | Mapping[str, Any], settings: Settings) -> Judgement:
-    """Parse and judge one EventBridge event; malformed input is an ``invalid`` judgement."""
+def judge_event(
+    raw: str | bytes | Mapping[str, Any], settings: Settings, documents: ManagedPolicyDocuments | None = None
+) -> Judgement:
+    """Parse and judge one EventBridge event; malformed input is an ``invalid`` judgement.
+
+    ``documents`` reads customer-managed policy versions that the event does not carry (the enforcer passes
+    its live reader); without it, such an event is ``ignored`` with the reason that it cannot be judged offline.
+    """
     try:
         change = parse_event(raw)
     except InvalidEventError as exc:
         return Judgement(Verdict.INVALID, str(exc))
-    return judge_change(change, settings)
+    return judge_change(change, settings, documents)
 
 
-def judge_change(change: CloudTrailChange, settings: Settings) -> Judgement:
+def judge_change(
+    change: CloudTrailChange, settings: Settings, documents: ManagedPolicyDocuments | None = None
+) -> Judgement:
     """Judge a parsed change."""
     guardrails = GUARDRAILS_BY_EVENT.get((change.event_source, change.event_name), ())
     if not guardrails:
@@ -59,10 +68,11 @@ def judge_change(change: CloudTrailChange, settings: Settings) -> Judgement:
         return _ignored(change, f"account {change.account} is not managed by IAM Warden")
     break_glass = settings.is_break_glass(actor.arn, issuer)
 
-    context = RuleContext(change, settings, alert_only=break_glass is not None)
+    context = RuleContext(change, settings, alert_only=break_glass is not None, documents=documents)
     rule_ids: list[str] = []
     findings: list[Finding] = []
     compliant: list[str] = []
+    unjudged: list[str] = []
     switched_off: list[str] = []
     resource_arn: str | None = None
     try:
@@ -75,6 +85,7 @@ def judge_change(change: CloudTrailChange, settings: Settings) -> Judgement:
             evaluation = guardrail.evaluate(context)
             resource_arn = resource_arn or evaluation.resource_arn
             compliant.extend(evaluation.compliant)
+            unjudged.extend(evaluation.unjudged)
             for finding in evaluation.findings:
                 if finding.rule_id not in active:
                     continue
@@ -96,6 +107,10 @@ def judge_change(change: CloudTrailChange, settings: Settings) -> Judgement:
             tuple(findings),
             tuple(rule_ids),
             resource_arn,
+        )
+    if not findings and unjudged:
+        return Judgement(
+            Verdict.IGNORED, "cannot judge: " + "; ".join(unjudged), change, (), tuple(rule_ids), resource_arn
         )
     if findings:
         reason = " ".join(finding.reason for finding in findings)
