@@ -81,14 +81,14 @@ class LoginProfileRule:
         arn = iam_arn(context.partition, change.account, "user", user)
         evaluation = Evaluation(resource_arn=arn)
         created = change.event_name == "CreateLoginProfile"
-        verb = "given a console password" if created else "had its console password changed"
+        verb = "was given a console password" if created else "had its console password changed"
         evaluation.findings.append(
             context.finding(
                 LOGIN_PROFILE_CREATED,
                 severity=Severity.HIGH,
                 resource_arn=arn,
                 reason=(
-                    f"IAM user {user} was {verb} by {change.actor.display}. People here sign in to the console "
+                    f"IAM user {user} {verb} by {change.actor.display}. People here sign in to the console "
                     "through single sign-on, not with IAM user passwords."
                 ),
                 plan=[

@@ -26,9 +26,6 @@ Where the document comes from, and why:
   Offline (``iamwarden evaluate``) there is no reader, and the verdict is
   ``ignored`` with "cannot judge" rather than a guessed ``compliant``.
 
-IAM Warden's own roles (``own_roles``, in the event's account) need IAM write
-access to remediate; a change to their policies is left to the template's
-least-privilege tests and reported as compliant with that reason.
 """
 
 from __future__ import annotations
@@ -77,12 +74,14 @@ def _rule_for(context: RuleContext, risk: PolicyRisk, own: RuleSpec) -> RuleSpec
 
 def _what(risk: PolicyRisk, spec: RuleSpec) -> str:
     """What the document grants, in words: the admin grants, or the escalation methods."""
-    if risk.admin and spec is not PRIVILEGE_ESCALATION:
-        return "; ".join(f"{grant.statement.label} {grant.why}" for grant in risk.admin)
+    admin = "; ".join(f"{grant.statement.label} {grant.why}" for grant in risk.admin)
+    if admin and spec is not PRIVILEGE_ESCALATION and not risk.escalations:
+        return admin
     named = [path.describe() for path in risk.escalations[:_NAMED_METHODS]]
     more = len(risk.escalations) - len(named)
     methods = "; ".join(named) + (f"; and {more} more" if more > 0 else "")
-    return f"it opens the privilege-escalation method{'s' if len(risk.escalations) > 1 else ''} {methods}"
+    opens = f"it opens the privilege-escalation method{'s' if len(risk.escalations) > 1 else ''} {methods}"
+    return f"{admin}; {opens}" if admin and spec is not PRIVILEGE_ESCALATION else opens
 
 
 def _severity(risk: PolicyRisk, spec: RuleSpec) -> Severity:
@@ -109,10 +108,6 @@ def offending_of(risk: PolicyRisk) -> list[dict[str, Any]]:
     return items
 
 
-def _own_role(context: RuleContext, kind: str, name: str) -> bool:
-    return kind == "role" and context.settings.is_own_role(name)
-
-
 class InlinePolicyRule:
     """Put{Role,User,Group}Policy whose document is admin-equivalent or opens an escalation method."""
 
@@ -129,9 +124,6 @@ class InlinePolicyRule:
         field = "detail.requestParameters.policyDocument"
         document = decode_policy_document(change.request_parameters.get("policyDocument"), policy_kind, field=field)
         risk = assess(parse_policy(document, field=field))
-        if _own_role(context, kind, principal):
-            evaluation.compliant.append(f"role {principal} is one of IAM Warden's own roles (own_roles)")
-            return evaluation
         spec = _rule_for(context, risk, INLINE_POLICY_ADMIN)
         if spec is None:
             evaluation.compliant.append(
@@ -262,9 +254,6 @@ class CustomerPolicyAttachedRule:
         if _AWS_MANAGED.match(policy_arn) or not policy_arn.startswith("arn:"):
             return evaluation  # AWS-managed (or not an ARN): managed-policy-attached judges it
         name = policy_arn.rsplit("/", 1)[-1]
-        if _own_role(context, kind, principal):
-            evaluation.compliant.append(f"role {principal} is one of IAM Warden's own roles (own_roles)")
-            return evaluation
         if context.documents is None:
             evaluation.unjudged.append(
                 f"the event attaches the customer-managed policy {policy_arn} but does not carry its document; "
