@@ -96,7 +96,9 @@ class LoginProfileRule:
                         StepAction.DELETE_LOGIN_PROFILE,
                         arn,
                         {"user_name": user},
-                        f"delete the console password of user {user}",
+                        f"delete the console password of user {user} (cannot be undone: AWS never returns a "
+                        f"password; set a new one with aws iam create-login-profile --user-name {user} "
+                        "--password-reset-required)",
                     )
                 ],
             )
