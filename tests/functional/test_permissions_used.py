@@ -141,6 +141,8 @@ def _authorised_as(request: Request) -> tuple[str, dict[str, str]]:
     if service == "iam":
         if "PolicyArn" in params:
             context["iam:PolicyARN"] = params["PolicyArn"]
+        if operation in ("GetPolicy", "ListPolicyVersions", "GetPolicyVersion") or "PolicyVersion" in operation:
+            return str(params["PolicyArn"]), context  # the policy itself is the resource
         if operation == "DeleteVirtualMFADevice":
             return str(params["SerialNumber"]), context
         if operation == "RemoveUserFromGroup":
@@ -320,6 +322,85 @@ def _bucket(bucket: str, *, keep: bool) -> Callable[[Account], RemediationStep]:
     return setup
 
 
+def _inline(kind: str) -> Callable[[Account], RemediationStep]:
+    """An admin inline policy on a role, user or group: the delete-inline-policy remediation removes it."""
+
+    def setup(account: Account) -> RemediationStep:
+        name = f"inline-{kind}"
+        if kind == "role":
+            account.iam.create_role(
+                RoleName=name, AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": []})
+            )
+        else:
+            getattr(account.iam, f"create_{kind}")(**{f"{kind.capitalize()}Name": name})
+        document = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
+        getattr(account.iam, f"put_{kind}_policy")(
+            **{f"{kind.capitalize()}Name": name, "PolicyName": "shortcut", "PolicyDocument": json.dumps(document)}
+        )
+        return _step(
+            StepAction.DELETE_INLINE_POLICY,
+            f"arn:aws:iam::{HOME_ACCOUNT}:{kind}/{name}",
+            principal_type=kind,
+            principal_name=name,
+            policy_name="shortcut",
+            document=document,
+        )
+
+    return setup
+
+
+def _policy_version(*, delete: bool) -> Callable[[Account], RemediationStep]:
+    """A customer-managed policy whose admin v2 is the default; v1 is safe."""
+
+    def setup(account: Account) -> RemediationStep:
+        safe = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]}
+        admin = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
+        name = "app-deploy-delete" if delete else "app-deploy"
+        arn = account.iam.create_policy(PolicyName=name, PolicyDocument=json.dumps(safe))["Policy"]["Arn"]
+        account.iam.create_policy_version(PolicyArn=arn, PolicyDocument=json.dumps(admin), SetAsDefault=True)
+        return _step(
+            StepAction.RESTORE_DEFAULT_POLICY_VERSION, arn, policy_arn=arn, version_id="v2", delete_version=delete
+        )
+
+    return setup
+
+
+def _new_access_key(account: Account) -> RemediationStep:
+    account.iam.create_user(UserName="svc-legacy")
+    key = account.iam.create_access_key(UserName="svc-legacy")["AccessKey"]["AccessKeyId"]
+    return _step(
+        StepAction.DEACTIVATE_ACCESS_KEY,
+        f"arn:aws:iam::{HOME_ACCOUNT}:user/svc-legacy",
+        user_name="svc-legacy",
+        access_key_id=key,
+    )
+
+
+def _login_profile(account: Account) -> RemediationStep:
+    account.iam.create_user(UserName="console-user")
+    account.iam.create_login_profile(UserName="console-user", Password="correct-Horse-battery-9")
+    return _step(
+        StepAction.DELETE_LOGIN_PROFILE, f"arn:aws:iam::{HOME_ACCOUNT}:user/console-user", user_name="console-user"
+    )
+
+
+def _customer_attached(account: Account) -> RemediationStep:
+    """privilege-escalation detaches a customer-managed policy (its own template statement allows it)."""
+    document = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "iam:*", "Resource": "*"}]}
+    arn = account.iam.create_policy(PolicyName="iam-admin", PolicyDocument=json.dumps(document))["Policy"]["Arn"]
+    account.iam.create_role(
+        RoleName="app-escalating", AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": []})
+    )
+    account.iam.attach_role_policy(RoleName="app-escalating", PolicyArn=arn)
+    return _step(
+        StepAction.DETACH_MANAGED_POLICY,
+        f"arn:aws:iam::{HOME_ACCOUNT}:role/app-escalating",
+        principal_type="role",
+        principal_name="app-escalating",
+        policy_arn=arn,
+    )
+
+
 class Scenario(NamedTuple):
     setup: Callable[[Account], RemediationStep]
     region: str = REGION
@@ -334,6 +415,14 @@ SCENARIOS: dict[str, Scenario] = {
     "detach-from-group": Scenario(_attached("group")),
     "bucket-keep-the-rest": Scenario(_bucket("acme-exports", keep=True), BUCKET_REGION),
     "bucket-only-offending": Scenario(_bucket("acme-invoices", keep=False), BUCKET_REGION),
+    "delete-inline-from-role": Scenario(_inline("role")),
+    "delete-inline-from-user": Scenario(_inline("user")),
+    "delete-inline-from-group": Scenario(_inline("group")),
+    "restore-default-version": Scenario(_policy_version(delete=False)),
+    "restore-default-version-and-delete": Scenario(_policy_version(delete=True)),
+    "deactivate-new-access-key": Scenario(_new_access_key),
+    "delete-login-profile": Scenario(_login_profile),
+    "detach-customer-managed-from-role": Scenario(_customer_attached),
 }
 
 

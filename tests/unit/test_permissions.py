@@ -219,7 +219,8 @@ def _resolve(expression: str) -> str:
 
 
 def test_detaching_is_limited_to_aws_managed_policies() -> None:
-    """Roles and groups lose only AWS-managed policies. Users are the exception: delete mode must detach every
+    """Roles and groups lose only AWS-managed policies, or (privilege-escalation) this account's own
+    customer-managed ones, each in a statement of its own. Users are the exception: delete mode must detach every
     policy before DeleteUser, so DetachUserPolicy is granted only beside DeleteUser, on users."""
     detach = {"iam:DetachRolePolicy", "iam:DetachUserPolicy", "iam:DetachGroupPolicy"}
     statements = [statement for _, statement in _statements() if _actions(statement) & detach]
@@ -234,6 +235,10 @@ def test_detaching_is_limited_to_aws_managed_policies() -> None:
         [(key, pattern)] = statement["Condition"]["ArnLike"].items()
         assert key == "iam:PolicyARN"
         allowed = _resolve(_expression(pattern))
+        if allowed == "arn:aws:iam::111122223333:policy/*":  # this account's customer-managed policies only
+            assert not fnmatch.fnmatchcase("arn:aws:iam::aws:policy/AdministratorAccess", allowed)
+            assert not fnmatch.fnmatchcase("arn:aws:iam::444455556666:policy/app-s3-read", allowed)
+            continue
         assert fnmatch.fnmatchcase("arn:aws:iam::aws:policy/AdministratorAccess", allowed)
         assert fnmatch.fnmatchcase("arn:aws:iam::aws:policy/service-role/AWSLambdaRole", allowed)
         assert not fnmatch.fnmatchcase("arn:aws:iam::111122223333:policy/app-s3-read", allowed)
@@ -260,6 +265,9 @@ RUNTIME_GRANTS: dict[str, set[str]] = {
     "dynamodb:DeleteItem": IDEMPOTENCY,
     "sqs:SendMessage": {"${EnforcerDeadLetterQueue.Arn}"},
     "sts:AssumeRole": {"arn:${AWS::Partition}:iam::*:role/${MemberRoleName}"},
+    # The rules read customer-managed policy versions that events name without a document.
+    "iam:GetPolicy": {"arn:${AWS::Partition}:iam::${AWS::AccountId}:policy/*"},
+    "iam:GetPolicyVersion": {"arn:${AWS::Partition}:iam::${AWS::AccountId}:policy/*"},
 }
 
 

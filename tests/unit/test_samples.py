@@ -28,6 +28,11 @@ def test_samples_cover_every_verdict_and_rule() -> None:
         "managed-policy-attached",
         "s3-bucket-policy-public",
         "s3-bucket-policy-cross-account",
+        "inline-policy-admin",
+        "policy-version-admin",
+        "privilege-escalation",
+        "access-key-created",
+        "login-profile-created",
     }
 
 

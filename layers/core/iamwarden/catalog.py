@@ -129,9 +129,88 @@ S3_BUCKET_POLICY_CROSS_ACCOUNT = RuleSpec(
     ),
 )
 
+_DELETE_VERSION = OptionSpec(
+    "choice",
+    "keep",
+    "keep (only set the previous default back) or delete (also delete the offending version)",
+    ("keep", "delete"),
+)
+
+INLINE_POLICY_ADMIN = RuleSpec(
+    id="inline-policy-admin",
+    title="Admin-equivalent inline policy",
+    event_source="iam.amazonaws.com",
+    event_names=frozenset({"PutRolePolicy", "PutUserPolicy", "PutGroupPolicy"}),
+    risk=(
+        "An inline policy that allows everything, all of IAM, or whole services on every resource makes its "
+        "holder an administrator, outside any reviewed managed policy."
+    ),
+)
+
+POLICY_VERSION_ADMIN = RuleSpec(
+    id="policy-version-admin",
+    title="Managed policy version made admin-equivalent",
+    event_source="iam.amazonaws.com",
+    event_names=frozenset({"CreatePolicyVersion", "SetDefaultPolicyVersion"}),
+    risk=(
+        "A new default version of a customer-managed policy silently changes the access of every role, user "
+        "and group it is attached to."
+    ),
+    options={"delete_version": _DELETE_VERSION},
+)
+
+PRIVILEGE_ESCALATION = RuleSpec(
+    id="privilege-escalation",
+    title="Privilege escalation path granted",
+    event_source="iam.amazonaws.com",
+    event_names=frozenset(
+        {
+            "PutRolePolicy",
+            "PutUserPolicy",
+            "PutGroupPolicy",
+            "CreatePolicyVersion",
+            "SetDefaultPolicyVersion",
+            "AttachRolePolicy",
+            "AttachUserPolicy",
+            "AttachGroupPolicy",
+        }
+    ),
+    risk=(
+        "A known privilege-escalation permission set lets its holder grant itself more access, up to "
+        "administrator, without anyone granting it."
+    ),
+    options={"delete_version": _DELETE_VERSION},
+)
+
+ACCESS_KEY_CREATED = RuleSpec(
+    id="access-key-created",
+    title="Access key created for an IAM user",
+    event_source="iam.amazonaws.com",
+    event_names=frozenset({"CreateAccessKey"}),
+    risk="Access keys are long-lived credentials that leak and keep working until someone deactivates them.",
+)
+
+LOGIN_PROFILE_CREATED = RuleSpec(
+    id="login-profile-created",
+    title="Console password set for an IAM user",
+    event_source="iam.amazonaws.com",
+    event_names=frozenset({"CreateLoginProfile", "UpdateLoginProfile"}),
+    risk="A console password for an IAM user is a long-lived credential outside single sign-on and its MFA.",
+)
+
 RULES: Mapping[str, RuleSpec] = {
     spec.id: spec
-    for spec in (IAM_USER_CREATED, MANAGED_POLICY_ATTACHED, S3_BUCKET_POLICY_PUBLIC, S3_BUCKET_POLICY_CROSS_ACCOUNT)
+    for spec in (
+        IAM_USER_CREATED,
+        MANAGED_POLICY_ATTACHED,
+        S3_BUCKET_POLICY_PUBLIC,
+        S3_BUCKET_POLICY_CROSS_ACCOUNT,
+        INLINE_POLICY_ADMIN,
+        POLICY_VERSION_ADMIN,
+        PRIVILEGE_ESCALATION,
+        ACCESS_KEY_CREATED,
+        LOGIN_PROFILE_CREATED,
+    )
 }
 
 

@@ -19,6 +19,7 @@ from iamwarden.catalog import Mode
 from iamwarden.events import CloudTrailChange, parse_event
 from iamwarden.exceptions import InvalidEventError
 from iamwarden.findings import Finding, Judgement, Verdict
+from iamwarden.managed_documents import ManagedPolicyDocuments
 from iamwarden.rules import GUARDRAILS_BY_EVENT, RuleContext
 from iamwarden.settings import Settings
 from iamwarden.wildcards import arn_match
@@ -26,16 +27,24 @@ from iamwarden.wildcards import arn_match
 SERVICE_LINKED_ROLE_PATH = "/aws-service-role/"
 
 
-def judge_event(raw: str | bytes | Mapping[str, Any], settings: Settings) -> Judgement:
-    """Parse and judge one EventBridge event; malformed input is an ``invalid`` judgement."""
+def judge_event(
+    raw: str | bytes | Mapping[str, Any], settings: Settings, documents: ManagedPolicyDocuments | None = None
+) -> Judgement:
+    """Parse and judge one EventBridge event; malformed input is an ``invalid`` judgement.
+
+    ``documents`` reads customer-managed policy versions that the event does not carry (the enforcer passes
+    its live reader); without it, such an event is ``ignored`` with the reason that it cannot be judged offline.
+    """
     try:
         change = parse_event(raw)
     except InvalidEventError as exc:
         return Judgement(Verdict.INVALID, str(exc))
-    return judge_change(change, settings)
+    return judge_change(change, settings, documents)
 
 
-def judge_change(change: CloudTrailChange, settings: Settings) -> Judgement:
+def judge_change(
+    change: CloudTrailChange, settings: Settings, documents: ManagedPolicyDocuments | None = None
+) -> Judgement:
     """Judge a parsed change."""
     guardrails = GUARDRAILS_BY_EVENT.get((change.event_source, change.event_name), ())
     if not guardrails:
@@ -59,10 +68,11 @@ def judge_change(change: CloudTrailChange, settings: Settings) -> Judgement:
         return _ignored(change, f"account {change.account} is not managed by IAM Warden")
     break_glass = settings.is_break_glass(actor.arn, issuer)
 
-    context = RuleContext(change, settings, alert_only=break_glass is not None)
+    context = RuleContext(change, settings, alert_only=break_glass is not None, documents=documents)
     rule_ids: list[str] = []
     findings: list[Finding] = []
     compliant: list[str] = []
+    unjudged: list[str] = []
     switched_off: list[str] = []
     resource_arn: str | None = None
     try:
@@ -75,6 +85,7 @@ def judge_change(change: CloudTrailChange, settings: Settings) -> Judgement:
             evaluation = guardrail.evaluate(context)
             resource_arn = resource_arn or evaluation.resource_arn
             compliant.extend(evaluation.compliant)
+            unjudged.extend(evaluation.unjudged)
             for finding in evaluation.findings:
                 if finding.rule_id not in active:
                     continue
@@ -97,14 +108,37 @@ def judge_change(change: CloudTrailChange, settings: Settings) -> Judgement:
             tuple(rule_ids),
             resource_arn,
         )
+    if not findings and unjudged:
+        return Judgement(
+            Verdict.IGNORED, "cannot judge: " + "; ".join(unjudged), change, (), tuple(rule_ids), resource_arn
+        )
     if findings:
         reason = " ".join(finding.reason for finding in findings)
         return Judgement(Verdict.VIOLATION, reason, change, tuple(findings), tuple(rule_ids), resource_arn)
     return Judgement(Verdict.COMPLIANT, "; ".join(compliant) or "compliant", change, (), tuple(rule_ids), resource_arn)
 
 
+#: CloudFormation's service principal, as CloudTrail names it in ``userIdentity.invokedBy``.
+CLOUDFORMATION = "cloudformation.amazonaws.com"
+
+
 def _exemption(finding: Finding, settings: Settings) -> str | None:
-    """The allowlist entry that exempts ``finding``, described with the pattern that matched, or None."""
+    """The allowlist entry that exempts ``finding``, described with the pattern that matched, or None.
+
+    One exemption is built in: IAM Warden's own roles (``own_roles``, path ``/``, the event's account)
+    need escalation-grade permissions to do their job (quarantine writes an inline user policy, the
+    pruner writes policy versions), so CloudFormation deploying them is not a finding. The same policy
+    written by anyone else, or onto any other role, is judged as usual.
+    """
+    role = parse_role_arn(finding.resource_arn)
+    if (
+        role is not None
+        and finding.actor.invoked_by == CLOUDFORMATION
+        and role.path == "/"
+        and role.account == finding.account
+        and settings.is_own_role(role.name)
+    ):
+        return f"IAM Warden's own role {role.name}, deployed by CloudFormation"
     rule = settings.rule(finding.rule_id)
     for arn in (finding.actor.arn, finding.actor.session_issuer_arn):
         pattern = next((p for p in rule.allow_actors if arn and arn_match(p, arn)), None)

@@ -42,6 +42,10 @@ class StepAction(StrEnum):
     DELETE_USER = "delete_user"
     DETACH_MANAGED_POLICY = "detach_managed_policy"
     REMOVE_BUCKET_POLICY_STATEMENTS = "remove_bucket_policy_statements"
+    DELETE_INLINE_POLICY = "delete_inline_policy"
+    RESTORE_DEFAULT_POLICY_VERSION = "restore_default_policy_version"
+    DEACTIVATE_ACCESS_KEY = "deactivate_access_key"
+    DELETE_LOGIN_PROFILE = "delete_login_profile"
 
     @property
     def permissions(self) -> tuple[str, ...]:
@@ -92,6 +96,23 @@ STEP_PERMISSIONS: Mapping[StepAction, tuple[str, ...]] = {
         "iam:DetachGroupPolicy",
     ),
     StepAction.REMOVE_BUCKET_POLICY_STATEMENTS: ("s3:GetBucketPolicy", "s3:PutBucketPolicy", "s3:DeleteBucketPolicy"),
+    StepAction.DELETE_INLINE_POLICY: (
+        "iam:GetRolePolicy",
+        "iam:GetUserPolicy",
+        "iam:GetGroupPolicy",
+        "iam:DeleteRolePolicy",
+        "iam:DeleteUserPolicy",
+        "iam:DeleteGroupPolicy",
+    ),
+    StepAction.RESTORE_DEFAULT_POLICY_VERSION: (
+        "iam:GetPolicy",
+        "iam:ListPolicyVersions",
+        "iam:GetPolicyVersion",
+        "iam:SetDefaultPolicyVersion",
+        "iam:DeletePolicyVersion",
+    ),
+    StepAction.DEACTIVATE_ACCESS_KEY: ("iam:ListAccessKeys", "iam:UpdateAccessKey"),
+    StepAction.DELETE_LOGIN_PROFILE: ("iam:GetLoginProfile", "iam:DeleteLoginProfile"),
 }
 
 

@@ -26,6 +26,7 @@ from iamwarden.catalog import Mode
 from iamwarden.engine import judge_event
 from iamwarden.exceptions import RemediationError, SettingsProblem
 from iamwarden.findings import Finding, Judgement, Outcome, StepAction, Verdict
+from iamwarden.managed_documents import ManagedPolicyDocuments
 from iamwarden.notifications import Delivery, DeliveryReport, Notification, Notifier
 from iamwarden.remediation.actions import ACTIONS
 from iamwarden.remediation.audit import AuditRecord, AuditStatus
@@ -87,6 +88,7 @@ class EnforcerService:
         register_context: Callable[[Any], None] | None = None,
         configure_alerts: Callable[[Mapping[str, str]], Sequence[SettingsProblem]] | None = None,
         before_remediation: Callable[[Finding], object] | None = None,
+        documents: ManagedPolicyDocuments | None = None,
     ) -> None:
         self.settings_source = settings_source
         self.executor = executor
@@ -100,6 +102,8 @@ class EnforcerService:
         #: Called before a plan runs (the alert channels read the owner's tags while the resource still exists).
         self._before_remediation = before_remediation
         self._reported_problems: str | None = None
+        #: Reads the customer-managed policy versions events name without their document.
+        self.documents = documents
 
     def handle(self, event: Mapping[str, Any], context: Any = None) -> dict[str, Any]:
         """Process one EventBridge event exactly once in effect; raise if a remediation failed."""
@@ -115,7 +119,7 @@ class EnforcerService:
             problems = (*problems, *self._configure_alerts(live.values))
         if problems:
             self._report_configuration(problems)
-        judgement = judge_event(event, live.settings)
+        judgement = judge_event(event, live.settings, self.documents)
         self.telemetry.bind(
             event_id=judgement.change.event_id if judgement.change else None,
             rule=",".join(judgement.rule_ids) or None,

@@ -12,6 +12,7 @@ from typing import Any, NamedTuple
 
 from iamwarden.aws.clients import ClientFactory
 from iamwarden.exceptions import IamWardenError
+from iamwarden.managed_documents import LiveManagedPolicyDocuments
 from iamwarden.notifications import Notifier
 from iamwarden.remediation.audit import AuditLog
 from iamwarden.remediation.executor import RemediationExecutor
@@ -159,4 +160,5 @@ def build_enforcer_service(
         register_context=register_context,
         configure_alerts=configure_alerts,
         before_remediation=before_remediation,
+        documents=LiveManagedPolicyDocuments(clients, os.environ.get("AWS_REGION") or "us-east-1"),
     )

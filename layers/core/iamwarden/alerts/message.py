@@ -63,6 +63,26 @@ RISKS: Mapping[str, str] = {
         "People in accounts outside this organisation can use what this bucket policy grants, and we can neither "
         "see nor control who they are or what they do with the data."
     ),
+    "inline-policy-admin": (
+        "This inline policy makes whoever holds it an administrator, or close to one, so anyone who gets hold of "
+        "that identity can change or delete anything in the account and cover their tracks."
+    ),
+    "policy-version-admin": (
+        "Changing the default version of a shared policy quietly gives every role, user and group it is attached "
+        "to administrator-level or self-escalating access at once."
+    ),
+    "privilege-escalation": (
+        "These permissions look limited, but they are a known way to grant yourself more, up to full "
+        "administrator, so whoever holds them effectively holds everything."
+    ),
+    "access-key-created": (
+        "An access key is a password for programs that never expires, so if it leaks from a laptop, a script or "
+        "a repository it keeps working for anyone until someone notices and turns it off."
+    ),
+    "login-profile-created": (
+        "A console password lets someone sign in as this IAM user without single sign-on, outside the checks and "
+        "the off-boarding that apply to everyone else."
+    ),
 }
 
 _OUTCOME_LABELS: Mapping[Outcome, str] = {

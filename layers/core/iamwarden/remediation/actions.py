@@ -489,6 +489,278 @@ class RemoveBucketPolicyStatements:
         return [f"restored {len(missing)} statement(s) into the current policy of bucket {bucket}"]
 
 
+_INLINE = {
+    "role": ("get_role_policy", "delete_role_policy", "put_role_policy", "RoleName"),
+    "user": ("get_user_policy", "delete_user_policy", "put_user_policy", "UserName"),
+    "group": ("get_group_policy", "delete_group_policy", "put_group_policy", "GroupName"),
+}
+
+
+class DeleteInlinePolicy:
+    """Delete exactly the inline policy the event put, if the live one is still that document."""
+
+    action: ClassVar[StepAction] = StepAction.DELETE_INLINE_POLICY
+    undo_permissions: ClassVar[tuple[str, ...]] = (
+        "iam:GetRolePolicy",
+        "iam:GetUserPolicy",
+        "iam:GetGroupPolicy",
+        "iam:PutRolePolicy",
+        "iam:PutUserPolicy",
+        "iam:PutGroupPolicy",
+    )
+    undoable: ClassVar[bool] = True
+
+    def _live(self, aws: AccountClients, step: RemediationStep) -> Any:
+        """The live document of that policy name; None when the policy (or its principal) is gone."""
+        kind, name, policy = (step.parameters[k] for k in ("principal_type", "principal_name", "policy_name"))
+        get, _, _, parameter = _INLINE[kind]
+        try:
+            return _document(getattr(aws.iam, get)(**{parameter: name, "PolicyName": policy})["PolicyDocument"])
+        except _client_error() as exc:
+            if is_gone(exc):
+                return None
+            raise
+
+    def capture(self, aws: AccountClients, step: RemediationStep) -> dict[str, Any]:
+        return {"document": self._live(aws, step)}
+
+    def apply(self, run: StepRun, step: RemediationStep, before: Mapping[str, Any], done: list[str]) -> None:
+        kind, name, policy = (step.parameters[k] for k in ("principal_type", "principal_name", "policy_name"))
+        if before["document"] is None or canonical(before["document"]) != canonical(step.parameters["document"]):
+            return  # deleted, or replaced by a later put that is judged on its own: never touch it
+        _, delete, _, parameter = _INLINE[kind]
+        try:
+            getattr(run.aws.iam, delete)(**{parameter: name, "PolicyName": policy})
+        except _client_error() as exc:
+            if not is_gone(exc):
+                raise
+            return
+        done.append(f"deleted inline policy {policy} from {kind} {name}")
+
+    def undo(self, aws: AccountClients, step: RemediationStep, before: Mapping[str, Any]) -> list[str]:
+        kind, name, policy = (step.parameters[k] for k in ("principal_type", "principal_name", "policy_name"))
+        document = before["document"]
+        if document is None or canonical(document) != canonical(step.parameters["document"]):
+            return []  # the remediation deleted nothing
+        current = self._live(aws, step)
+        if current is not None:
+            if canonical(current) == canonical(document):
+                return []
+            raise UndoError(
+                f"{kind} {name} now has a different inline policy named {policy}; "
+                "restore it by hand from the audit record"
+            )
+        _, _, put, parameter = _INLINE[kind]
+        try:
+            getattr(aws.iam, put)(**{parameter: name, "PolicyName": policy, "PolicyDocument": json.dumps(document)})
+        except _client_error() as exc:
+            if is_gone(exc):
+                raise UndoError(f"{kind} {name} no longer exists; inline policy {policy} cannot be put back") from exc
+            raise
+        return [f"put inline policy {policy} back on {kind} {name}"]
+
+
+class RestoreDefaultPolicyVersion:
+    """Make the newest safe other version of a customer-managed policy the default again.
+
+    IAM does not record which version was the default before a change, and neither
+    does CloudTrail, so "the previous default" is read as: the newest version other
+    than the offending one whose document is neither admin-equivalent nor escalating
+    (``iamwarden.escalation``). After a CreatePolicyVersion that is the version that
+    was the default in the usual case; it is never a version as dangerous as the
+    offending one. With no such version the step fails before writing anything, and
+    the alert says so. ``delete_version`` also deletes the offending version; undo
+    then re-creates it from the before-state (IAM gives it a new version id).
+    """
+
+    action: ClassVar[StepAction] = StepAction.RESTORE_DEFAULT_POLICY_VERSION
+    undo_permissions: ClassVar[tuple[str, ...]] = (
+        "iam:GetPolicy",
+        "iam:SetDefaultPolicyVersion",
+        "iam:CreatePolicyVersion",
+    )
+    undoable: ClassVar[bool] = True
+
+    def capture(self, aws: AccountClients, step: RemediationStep) -> dict[str, Any]:
+        arn = step.parameters["policy_arn"]
+        try:
+            default = aws.iam.get_policy(PolicyArn=arn)["Policy"]["DefaultVersionId"]
+        except _client_error() as exc:
+            if is_gone(exc):
+                return {"exists": False}
+            raise
+        versions = [
+            {
+                "version_id": version["VersionId"],
+                "created": str(version["CreateDate"]),
+                "document": _document(
+                    aws.iam.get_policy_version(PolicyArn=arn, VersionId=version["VersionId"])["PolicyVersion"][
+                        "Document"
+                    ]
+                ),
+            }
+            for version in _pages(aws.iam, "list_policy_versions", "Versions", PolicyArn=arn)
+        ]
+        return {"exists": True, "default": default, "versions": versions}
+
+    def apply(self, run: StepRun, step: RemediationStep, before: Mapping[str, Any], done: list[str]) -> None:
+        offending = step.parameters["version_id"]
+        if not before["exists"] or before["default"] != offending:
+            return  # the policy is gone, or another version is the default since
+        arn = step.parameters["policy_arn"]
+        target = safe_version(before["versions"], offending)
+        if target is None:
+            raise RemediationError(
+                f"no other version of {arn} is safe to make the default; nothing was changed: "
+                "write a safe version or detach the policy by hand"
+            )
+        run.aws.iam.set_default_policy_version(PolicyArn=arn, VersionId=target)
+        done.append(f"made version {target} of {arn} the default again (was {offending})")
+        if step.parameters.get("delete_version"):
+            try:
+                run.aws.iam.delete_policy_version(PolicyArn=arn, VersionId=offending)
+            except _client_error() as exc:
+                if not is_gone(exc):
+                    raise
+                return
+            done.append(f"deleted version {offending} of {arn}")
+
+    def undo(self, aws: AccountClients, step: RemediationStep, before: Mapping[str, Any]) -> list[str]:
+        offending = step.parameters["version_id"]
+        if not before["exists"] or before["default"] != offending:
+            return []
+        arn = step.parameters["policy_arn"]
+        target = safe_version(before["versions"], offending)
+        try:
+            current = aws.iam.get_policy(PolicyArn=arn)["Policy"]["DefaultVersionId"]
+        except _client_error() as exc:
+            if is_gone(exc):
+                raise UndoError(f"policy {arn} no longer exists; its default version cannot be restored") from exc
+            raise
+        if current != target:
+            raise UndoError(
+                f"the default version of {arn} is now {current}, not {target} as IAM Warden left it; "
+                "a later change is kept: restore by hand from the audit record"
+            )
+        if not step.parameters.get("delete_version"):
+            aws.iam.set_default_policy_version(PolicyArn=arn, VersionId=offending)
+            return [f"made version {offending} of {arn} the default again"]
+        [document] = [v["document"] for v in before["versions"] if v["version_id"] == offending]
+        created = aws.iam.create_policy_version(PolicyArn=arn, PolicyDocument=json.dumps(document), SetAsDefault=True)
+        version_id = created["PolicyVersion"]["VersionId"]
+        return [f"re-created the deleted version {offending} of {arn} as {version_id}, the default"]
+
+
+def safe_version(versions: list[Mapping[str, Any]], offending: str) -> str | None:
+    """The newest version other than ``offending`` that is neither admin-equivalent nor escalating."""
+    from iamwarden.escalation import is_risky_document  # noqa: PLC0415 - pure, but kept off the import path
+    from iamwarden.exceptions import InvalidEventError  # noqa: PLC0415
+    from iamwarden.policy import parse_policy  # noqa: PLC0415
+
+    for version in sorted(versions, key=lambda v: (str(v["created"]), _number(v["version_id"])), reverse=True):
+        if version["version_id"] == offending:
+            continue
+        try:
+            risky = is_risky_document(parse_policy(version["document"]))
+        except InvalidEventError:
+            continue
+        if not risky:
+            return str(version["version_id"])
+    return None
+
+
+def _number(version_id: str) -> int:
+    digits = version_id.lstrip("v")
+    return int(digits) if digits.isdigit() else 0
+
+
+class DeactivateAccessKey:
+    """Deactivate exactly the access key the event created (kept, so it can be reactivated)."""
+
+    action: ClassVar[StepAction] = StepAction.DEACTIVATE_ACCESS_KEY
+    undo_permissions: ClassVar[tuple[str, ...]] = ("iam:ListAccessKeys", "iam:UpdateAccessKey")
+    undoable: ClassVar[bool] = True
+
+    def _status(self, aws: AccountClients, step: RemediationStep) -> str | None:
+        """The key's status now; None when the key or the user is gone."""
+        user, key_id = step.parameters["user_name"], step.parameters["access_key_id"]
+        try:
+            keys = {
+                key["AccessKeyId"]: key["Status"]
+                for key in _pages(aws.iam, "list_access_keys", "AccessKeyMetadata", UserName=user)
+            }
+        except _client_error() as exc:
+            if is_gone(exc):
+                return None
+            raise
+        status = keys.get(key_id)
+        return str(status) if status else None
+
+    def capture(self, aws: AccountClients, step: RemediationStep) -> dict[str, Any]:
+        return {"status": self._status(aws, step)}
+
+    def apply(self, run: StepRun, step: RemediationStep, before: Mapping[str, Any], done: list[str]) -> None:
+        if before["status"] != "Active":
+            return  # deleted or deactivated since
+        user, key_id = step.parameters["user_name"], step.parameters["access_key_id"]
+        try:
+            run.aws.iam.update_access_key(UserName=user, AccessKeyId=key_id, Status="Inactive")
+        except _client_error() as exc:
+            if not is_gone(exc):
+                raise
+            return
+        done.append(f"deactivated access key {key_id} of user {user}")
+
+    def undo(self, aws: AccountClients, step: RemediationStep, before: Mapping[str, Any]) -> list[str]:
+        if before["status"] != "Active":
+            return []
+        user, key_id = step.parameters["user_name"], step.parameters["access_key_id"]
+        status = self._status(aws, step)
+        if status is None:
+            raise UndoError(f"access key {key_id} of user {user} no longer exists; it cannot be reactivated")
+        if status == "Active":
+            return []
+        aws.iam.update_access_key(UserName=user, AccessKeyId=key_id, Status="Active")
+        return [f"reactivated access key {key_id} of user {user}"]
+
+
+class DeleteLoginProfile:
+    """Delete the user's console password. Not undoable: AWS never returns a password."""
+
+    action: ClassVar[StepAction] = StepAction.DELETE_LOGIN_PROFILE
+    undo_permissions: ClassVar[tuple[str, ...]] = ()
+    undoable: ClassVar[bool] = False
+
+    def capture(self, aws: AccountClients, step: RemediationStep) -> dict[str, Any]:
+        try:
+            profile = aws.iam.get_login_profile(UserName=step.parameters["user_name"])["LoginProfile"]
+        except _client_error() as exc:
+            if is_gone(exc):
+                return {"login_profile": None}
+            raise
+        return {"login_profile": {"password_reset_required": bool(profile.get("PasswordResetRequired", False))}}
+
+    def apply(self, run: StepRun, step: RemediationStep, before: Mapping[str, Any], done: list[str]) -> None:
+        if before["login_profile"] is None:
+            return
+        user = step.parameters["user_name"]
+        try:
+            run.aws.iam.delete_login_profile(UserName=user)
+        except _client_error() as exc:
+            if not is_gone(exc):
+                raise
+            return
+        done.append(f"deleted the console password of user {user}")
+
+    def undo(self, aws: AccountClients, step: RemediationStep, before: Mapping[str, Any]) -> list[str]:
+        user = step.parameters["user_name"]
+        raise UndoError(
+            f"the console password of user {user} cannot be restored (AWS never returns a password); "
+            f"set a new one with: aws iam create-login-profile --user-name {user} --password-reset-required "
+            "--password ..."
+        )
+
+
 def canonical(value: Any) -> str:
     """A statement's meaning as a string: key order, list order and one-element lists don't matter."""
 
@@ -521,7 +793,16 @@ def _document(value: Any) -> Any:
 
 ACTIONS: Mapping[StepAction, RemediationAction] = {
     action.action: action
-    for action in (QuarantineUser(), DeleteUser(), DetachManagedPolicy(), RemoveBucketPolicyStatements())
+    for action in (
+        QuarantineUser(),
+        DeleteUser(),
+        DetachManagedPolicy(),
+        RemoveBucketPolicyStatements(),
+        DeleteInlinePolicy(),
+        RestoreDefaultPolicyVersion(),
+        DeactivateAccessKey(),
+        DeleteLoginProfile(),
+    )
 }
 
 

@@ -6,16 +6,30 @@ from collections.abc import Mapping
 
 from iamwarden.rules.base import Evaluation, Guardrail, RuleContext
 from iamwarden.rules.bucket_policy import BucketPolicyRule
+from iamwarden.rules.credentials import AccessKeyCreatedRule, LoginProfileRule
 from iamwarden.rules.iam_user import IamUserCreatedRule
+from iamwarden.rules.identity_policy import CustomerPolicyAttachedRule, InlinePolicyRule, PolicyVersionRule
 from iamwarden.rules.managed_policy import ManagedPolicyAttachedRule
 
-GUARDRAILS: tuple[Guardrail, ...] = (IamUserCreatedRule(), ManagedPolicyAttachedRule(), BucketPolicyRule())
+GUARDRAILS: tuple[Guardrail, ...] = (
+    IamUserCreatedRule(),
+    ManagedPolicyAttachedRule(),
+    BucketPolicyRule(),
+    InlinePolicyRule(),
+    PolicyVersionRule(),
+    CustomerPolicyAttachedRule(),
+    AccessKeyCreatedRule(),
+    LoginProfileRule(),
+)
 
 
 def _index(guardrails: tuple[Guardrail, ...]) -> Mapping[tuple[str, str], tuple[Guardrail, ...]]:
     index: dict[tuple[str, str], list[Guardrail]] = {}
     for guardrail in guardrails:
-        events = {(spec.event_source, name) for spec in guardrail.specs for name in spec.event_names}
+        # A guardrail may judge fewer events than its specs name (a rule shared by several guardrails).
+        events = getattr(guardrail, "event_keys", None) or {
+            (spec.event_source, name) for spec in guardrail.specs for name in spec.event_names
+        }
         for event in events:
             index.setdefault(event, []).append(guardrail)
     return {event: tuple(found) for event, found in index.items()}

@@ -10,6 +10,7 @@ from iamwarden.catalog import RuleSpec, Severity
 from iamwarden.events import CloudTrailChange, json_type_name
 from iamwarden.exceptions import InvalidEventError
 from iamwarden.findings import Finding, RemediationStep
+from iamwarden.managed_documents import ManagedPolicyDocuments
 from iamwarden.settings import RuleSettings, Settings
 
 
@@ -19,6 +20,9 @@ class RuleContext(NamedTuple):
     change: CloudTrailChange
     settings: Settings
     alert_only: bool = False
+    #: Reads customer-managed policy versions the event does not carry (the enforcer's live reader);
+    #: None offline, where a rule that needs one says it cannot judge (``Evaluation.unjudged``).
+    documents: ManagedPolicyDocuments | None = None
 
     @property
     def partition(self) -> str:
@@ -67,12 +71,14 @@ class RuleContext(NamedTuple):
 class Evaluation:
     """A guardrail's answer: findings, or the reasons the change is fine (built up by the rule)."""
 
-    __slots__ = ("compliant", "findings", "resource_arn")
+    __slots__ = ("compliant", "findings", "resource_arn", "unjudged")
 
     def __init__(self, resource_arn: str | None = None) -> None:
         self.resource_arn = resource_arn
         self.findings: list[Finding] = []
         self.compliant: list[str] = []
+        #: Why the rule could not judge (the data it needs is not in the event and no reader was given).
+        self.unjudged: list[str] = []
 
 
 class Guardrail(Protocol):

@@ -1,0 +1,414 @@
+"""Issue 5 (part a) end to end against moto: inline policies, policy versions, privilege escalation
+through customer-managed attachments, access keys and console passwords.
+
+Per rule: remediate mode fixes the live state; alert mode leaves it alone and alerts; a compliant (or
+since-changed) resource is not touched; undo restores the exact before-state, or says why it cannot.
+Everything is read back from moto.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+
+from iamwarden.exceptions import UndoError
+from iamwarden.findings import Outcome
+from iamwarden.service import EnforcementFailedError, EnforcerService
+from tests.conftest import load_event
+from tests.functional.conftest import Account, RecordingNotifier
+
+EMPTY_TRUST = json.dumps({"Version": "2012-10-17", "Statement": []})
+SAFE = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]}
+ADMIN = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
+
+
+def _event(name: str) -> dict[str, Any]:
+    return copy.deepcopy(load_event(name))
+
+
+def _inline_document(event: dict[str, Any]) -> Any:
+    return json.loads(event["detail"]["requestParameters"]["policyDocument"])
+
+
+def _role_policy(account: Account, role: str, name: str) -> Any:
+    return account.iam.get_role_policy(RoleName=role, PolicyName=name)["PolicyDocument"]
+
+
+def _code(call: Any, **kwargs: Any) -> str:
+    with pytest.raises(ClientError) as caught:
+        call(**kwargs)
+    return str(caught.value.response["Error"]["Code"])
+
+
+def _put_sample_on_role(account: Account, sample: str) -> dict[str, Any]:
+    """Make the live state what the sample's PutRolePolicy made it."""
+    event = _event(sample)
+    parameters = event["detail"]["requestParameters"]
+    account.iam.create_role(RoleName=parameters["roleName"], AssumeRolePolicyDocument=EMPTY_TRUST)
+    account.iam.put_role_policy(
+        RoleName=parameters["roleName"],
+        PolicyName=parameters["policyName"],
+        PolicyDocument=parameters["policyDocument"],
+    )
+    return event
+
+
+# --- inline-policy-admin ------------------------------------------------------------------------
+
+
+def test_remediate_deletes_exactly_that_inline_policy_and_undo_puts_it_back(
+    account: Account, enforcer: EnforcerService, notifier: RecordingNotifier
+) -> None:
+    account.set("rules/inline-policy-admin/mode", "remediate")
+    event = _put_sample_on_role(account, "put-role-policy-admin-star.json")
+    account.iam.put_role_policy(RoleName="app-backend", PolicyName="keep-me", PolicyDocument=json.dumps(SAFE))
+
+    [finding] = enforcer.handle(event)["findings"]
+
+    assert (finding["rule"], finding["outcome"]) == ("inline-policy-admin", "remediated")
+    assert account.iam.list_role_policies(RoleName="app-backend")["PolicyNames"] == ["keep-me"]
+    record = account.audit().get(finding["remediation_id"])
+    assert record is not None
+    assert list(record.before) == [{"document": _inline_document(event)}]
+    [alert] = notifier.sent
+    assert alert.outcome is Outcome.REMEDIATED
+
+    enforcer.executor.undo(finding["remediation_id"])
+
+    assert _role_policy(account, "app-backend", "debug-shortcut") == _inline_document(event)
+    assert _role_policy(account, "app-backend", "keep-me") == SAFE
+
+
+def test_alert_mode_leaves_the_inline_policy(
+    account: Account, enforcer: EnforcerService, notifier: RecordingNotifier
+) -> None:
+    event = _put_sample_on_role(account, "put-role-policy-admin-star.json")
+
+    [finding] = enforcer.handle(event)["findings"]
+
+    assert finding["outcome"] == "alerted"
+    assert _role_policy(account, "app-backend", "debug-shortcut") == _inline_document(event)
+    [alert] = notifier.sent
+    assert any("delete inline policy debug-shortcut from role app-backend" in line for line in alert.actions)
+
+
+def test_a_later_safe_document_of_the_same_name_is_never_deleted(account: Account, enforcer: EnforcerService) -> None:
+    account.set("rules/inline-policy-admin/mode", "remediate")
+    event = _put_sample_on_role(account, "put-role-policy-admin-star.json")
+    account.iam.put_role_policy(RoleName="app-backend", PolicyName="debug-shortcut", PolicyDocument=json.dumps(SAFE))
+
+    [finding] = enforcer.handle(event)["findings"]
+
+    assert finding["outcome"] == "remediated"
+    assert finding["done"] == []
+    assert _role_policy(account, "app-backend", "debug-shortcut") == SAFE
+
+
+def test_undo_refuses_to_overwrite_a_new_policy_of_the_same_name(account: Account, enforcer: EnforcerService) -> None:
+    account.set("rules/inline-policy-admin/mode", "remediate")
+    event = _put_sample_on_role(account, "put-role-policy-admin-star.json")
+    [finding] = enforcer.handle(event)["findings"]
+    account.iam.put_role_policy(RoleName="app-backend", PolicyName="debug-shortcut", PolicyDocument=json.dumps(SAFE))
+
+    with pytest.raises(UndoError, match="different inline policy named debug-shortcut"):
+        enforcer.executor.undo(finding["remediation_id"])
+
+    assert _role_policy(account, "app-backend", "debug-shortcut") == SAFE
+
+
+def test_a_deny_only_inline_policy_is_compliant_and_untouched(
+    account: Account, enforcer: EnforcerService, notifier: RecordingNotifier
+) -> None:
+    account.set("rules/inline-policy-admin/mode", "remediate")
+    event = _event("put-group-policy-deny-only.json")
+    account.iam.create_group(GroupName="developers")
+    parameters = event["detail"]["requestParameters"]
+    account.iam.put_group_policy(
+        GroupName="developers", PolicyName=parameters["policyName"], PolicyDocument=parameters["policyDocument"]
+    )
+
+    result = enforcer.handle(event)
+
+    assert (result["verdict"], result["findings"]) == ("compliant", [])
+    assert account.iam.list_group_policies(GroupName="developers")["PolicyNames"] == ["deny-outside-eu"]
+    assert notifier.sent == []
+
+
+# --- privilege-escalation -----------------------------------------------------------------------
+
+
+def test_remediate_deletes_an_escalating_user_inline_policy(account: Account, enforcer: EnforcerService) -> None:
+    account.set("rules/privilege-escalation/mode", "remediate")
+    event = _event("put-user-policy-passrole-lambda.json")
+    parameters = event["detail"]["requestParameters"]
+    account.iam.create_user(UserName="alice")
+    account.iam.put_user_policy(
+        UserName="alice", PolicyName=parameters["policyName"], PolicyDocument=parameters["policyDocument"]
+    )
+
+    [finding] = enforcer.handle(event)["findings"]
+
+    assert (finding["rule"], finding["outcome"]) == ("privilege-escalation", "remediated")
+    assert account.iam.list_user_policies(UserName="alice")["PolicyNames"] == []
+    offending = account.audit().get(finding["remediation_id"]).finding["offending"]  # type: ignore[union-attr]
+    [method] = offending
+    assert method["method"] == "PassExistingRoleToNewLambdaThenInvoke"
+    assert method["resources"]["iam:PassRole"] == ["*"]
+
+
+def _customer_policy(account: Account, document: dict[str, Any]) -> str:
+    arn: str = account.iam.create_policy(PolicyName="app-s3-read", PolicyDocument=json.dumps(document))["Policy"]["Arn"]
+    account.iam.create_role(RoleName="app-backend", AssumeRolePolicyDocument=EMPTY_TRUST)
+    account.iam.attach_role_policy(RoleName="app-backend", PolicyArn=arn)
+    return arn
+
+
+def _attached(account: Account) -> list[str]:
+    return [p["PolicyArn"] for p in account.iam.list_attached_role_policies(RoleName="app-backend")["AttachedPolicies"]]
+
+
+def test_the_enforcer_reads_an_attached_customer_policy_and_detaches_it_if_it_escalates(
+    account: Account, enforcer: EnforcerService
+) -> None:
+    account.set("rules/privilege-escalation/mode", "remediate")
+    escalating = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": ["iam:PutRolePolicy", "sts:AssumeRole"], "Resource": "*"}],
+    }
+    arn = _customer_policy(account, escalating)
+
+    result = enforcer.handle(_event("attach-customer-managed.json"))
+
+    [finding] = result["findings"]
+    assert (finding["rule"], finding["outcome"]) == ("privilege-escalation", "remediated")
+    assert _attached(account) == []
+    assert "PutRolePolicy" in result["reason"]
+
+    enforcer.executor.undo(finding["remediation_id"])
+
+    assert _attached(account) == [arn]
+
+
+def test_a_harmless_customer_policy_attachment_is_compliant(account: Account, enforcer: EnforcerService) -> None:
+    account.set("rules/privilege-escalation/mode", "remediate")
+    arn = _customer_policy(account, SAFE)
+
+    result = enforcer.handle(_event("attach-customer-managed.json"))
+
+    assert result["verdict"] == "compliant"
+    assert "opens no known privilege-escalation method" in result["reason"]
+    assert _attached(account) == [arn]
+
+
+def test_an_attached_policy_deleted_since_is_compliant(account: Account, enforcer: EnforcerService) -> None:
+    result = enforcer.handle(_event("attach-customer-managed.json"))
+
+    assert result["verdict"] == "compliant"
+    assert "no longer exists" in result["reason"]
+
+
+# --- policy-version-admin -----------------------------------------------------------------------
+
+
+def _policy_with_versions(account: Account, *documents: dict[str, Any]) -> str:
+    """app-deploy with the given versions (v1, v2, ...); the last one is the default."""
+    arn: str = account.iam.create_policy(PolicyName="app-deploy", PolicyDocument=json.dumps(documents[0]))["Policy"][
+        "Arn"
+    ]
+    for document in documents[1:]:
+        account.iam.create_policy_version(PolicyArn=arn, PolicyDocument=json.dumps(document), SetAsDefault=True)
+    return arn
+
+
+def _default(account: Account, arn: str) -> str:
+    return str(account.iam.get_policy(PolicyArn=arn)["Policy"]["DefaultVersionId"])
+
+
+def _versions(account: Account, arn: str) -> list[str]:
+    return sorted(v["VersionId"] for v in account.iam.list_policy_versions(PolicyArn=arn)["Versions"])
+
+
+def _create_version_event(version: str) -> dict[str, Any]:
+    event = _event("create-policy-version-admin.json")
+    event["detail"]["responseElements"]["policyVersion"]["versionId"] = version
+    return event
+
+
+def test_remediate_sets_the_previous_safe_version_back_and_undo_reverts(
+    account: Account, enforcer: EnforcerService
+) -> None:
+    account.set("rules/policy-version-admin/mode", "remediate")
+    arn = _policy_with_versions(account, SAFE, ADMIN)
+
+    [finding] = enforcer.handle(_create_version_event("v2"))["findings"]
+
+    assert (finding["rule"], finding["outcome"]) == ("policy-version-admin", "remediated")
+    assert _default(account, arn) == "v1"
+    assert _versions(account, arn) == ["v1", "v2"]  # kept: delete_version is "keep" by default
+
+    enforcer.executor.undo(finding["remediation_id"])
+
+    assert _default(account, arn) == "v2"
+
+
+def test_delete_version_setting_deletes_it_and_undo_recreates_it(account: Account, enforcer: EnforcerService) -> None:
+    account.set("rules/policy-version-admin/mode", "remediate")
+    account.set("rules/policy-version-admin/delete_version", "delete")
+    arn = _policy_with_versions(account, SAFE, ADMIN)
+
+    [finding] = enforcer.handle(_create_version_event("v2"))["findings"]
+
+    assert finding["outcome"] == "remediated"
+    assert (_default(account, arn), _versions(account, arn)) == ("v1", ["v1"])
+
+    enforcer.executor.undo(finding["remediation_id"])
+
+    new_default = _default(account, arn)
+    assert new_default != "v1"
+    document = account.iam.get_policy_version(PolicyArn=arn, VersionId=new_default)["PolicyVersion"]["Document"]
+    assert document == ADMIN
+
+
+def test_a_risky_older_version_is_never_restored(account: Account, enforcer: EnforcerService) -> None:
+    """v1 safe, v2 admin, v3 admin: v2 is skipped, v1 comes back."""
+    account.set("rules/policy-version-admin/mode", "remediate")
+    arn = _policy_with_versions(account, SAFE, ADMIN, ADMIN)
+
+    enforcer.handle(_create_version_event("v3"))
+
+    assert _default(account, arn) == "v1"
+
+
+def test_no_safe_version_fails_without_changing_anything(
+    account: Account, enforcer: EnforcerService, notifier: RecordingNotifier
+) -> None:
+    account.set("rules/policy-version-admin/mode", "remediate")
+    arn = _policy_with_versions(account, ADMIN, ADMIN)
+
+    with pytest.raises(EnforcementFailedError, match="no other version"):
+        enforcer.handle(_create_version_event("v2"))
+
+    assert _default(account, arn) == "v2"
+    assert [alert.outcome for alert in notifier.sent] == [Outcome.REMEDIATION_FAILED]
+
+
+def test_a_default_changed_since_is_left_alone(account: Account, enforcer: EnforcerService) -> None:
+    account.set("rules/policy-version-admin/mode", "remediate")
+    arn = _policy_with_versions(account, SAFE, ADMIN, SAFE)
+
+    [finding] = enforcer.handle(_create_version_event("v2"))["findings"]
+
+    assert (finding["outcome"], finding["done"]) == ("remediated", [])
+    assert _default(account, arn) == "v3"
+
+
+def test_set_default_policy_version_is_judged_on_the_live_version(account: Account, enforcer: EnforcerService) -> None:
+    """SetDefaultPolicyVersion carries no document: the enforcer reads v1 (admin) and restores v2."""
+    account.set("rules/policy-version-admin/mode", "remediate")
+    arn = _policy_with_versions(account, ADMIN, SAFE)
+    account.iam.set_default_policy_version(PolicyArn=arn, VersionId="v1")
+
+    [finding] = enforcer.handle(_event("set-default-policy-version.json"))["findings"]
+
+    assert (finding["rule"], finding["outcome"]) == ("policy-version-admin", "remediated")
+    assert _default(account, arn) == "v2"
+
+
+# --- access-key-created -------------------------------------------------------------------------
+
+
+def _keys(account: Account, user: str) -> dict[str, str]:
+    return {k["AccessKeyId"]: k["Status"] for k in account.iam.list_access_keys(UserName=user)["AccessKeyMetadata"]}
+
+
+def _key_event(account: Account) -> tuple[dict[str, Any], str, str]:
+    """The sample, pointed at a real key of svc-legacy (moto chooses key ids); and an older key."""
+    account.iam.create_user(UserName="svc-legacy")
+    older = account.iam.create_access_key(UserName="svc-legacy")["AccessKey"]["AccessKeyId"]
+    new = account.iam.create_access_key(UserName="svc-legacy")["AccessKey"]["AccessKeyId"]
+    event = _event("create-access-key-for-other-user.json")
+    event["detail"]["responseElements"]["accessKey"]["accessKeyId"] = new
+    return event, new, older
+
+
+def test_remediate_deactivates_exactly_the_new_key_and_undo_reactivates_it(
+    account: Account, enforcer: EnforcerService
+) -> None:
+    account.set("rules/access-key-created/mode", "remediate")
+    event, new, older = _key_event(account)
+
+    [finding] = enforcer.handle(event)["findings"]
+
+    assert finding["outcome"] == "remediated"
+    assert _keys(account, "svc-legacy") == {new: "Inactive", older: "Active"}
+
+    enforcer.executor.undo(finding["remediation_id"])
+
+    assert _keys(account, "svc-legacy") == {new: "Active", older: "Active"}
+
+
+def test_alert_mode_leaves_the_key_active(account: Account, enforcer: EnforcerService) -> None:
+    event, new, older = _key_event(account)
+
+    [finding] = enforcer.handle(event)["findings"]
+
+    assert finding["outcome"] == "alerted"
+    assert _keys(account, "svc-legacy") == {new: "Active", older: "Active"}
+
+
+def test_a_key_deleted_since_counts_as_done_and_undo_says_it_is_gone(
+    account: Account, enforcer: EnforcerService
+) -> None:
+    account.set("rules/access-key-created/mode", "remediate")
+    event, new, older = _key_event(account)
+    account.iam.delete_access_key(UserName="svc-legacy", AccessKeyId=new)
+
+    [finding] = enforcer.handle(event)["findings"]
+
+    assert (finding["outcome"], finding["done"]) == ("remediated", [])
+    assert _keys(account, "svc-legacy") == {older: "Active"}
+
+
+# --- login-profile-created ----------------------------------------------------------------------
+
+
+def test_remediate_deletes_the_console_password_and_undo_explains_why_it_cannot(
+    account: Account, enforcer: EnforcerService, notifier: RecordingNotifier
+) -> None:
+    account.set("rules/login-profile-created/mode", "remediate")
+    account.iam.create_user(UserName="svc-legacy")
+    account.iam.create_login_profile(UserName="svc-legacy", Password="correct-Horse-battery-9")
+
+    [finding] = enforcer.handle(_event("create-login-profile.json"))["findings"]
+
+    assert finding["outcome"] == "remediated"
+    assert _code(account.iam.get_login_profile, UserName="svc-legacy") == "NoSuchEntity"
+    [alert] = notifier.sent
+    assert alert.undoable is False
+    with pytest.raises(UndoError, match="aws iam create-login-profile --user-name svc-legacy"):
+        enforcer.executor.undo(finding["remediation_id"])
+
+
+def test_update_login_profile_of_a_user_without_one_is_already_done(
+    account: Account, enforcer: EnforcerService
+) -> None:
+    account.set("rules/login-profile-created/mode", "remediate")
+    account.iam.create_user(UserName="ops-user")
+
+    [finding] = enforcer.handle(_event("update-login-profile.json"))["findings"]
+
+    assert (finding["outcome"], finding["done"]) == ("remediated", [])
+
+
+def test_alert_mode_keeps_the_console_password(account: Account, enforcer: EnforcerService) -> None:
+    account.iam.create_user(UserName="svc-legacy")
+    account.iam.create_login_profile(UserName="svc-legacy", Password="correct-Horse-battery-9")
+
+    [finding] = enforcer.handle(_event("create-login-profile.json"))["findings"]
+
+    assert finding["outcome"] == "alerted"
+    assert account.iam.get_login_profile(UserName="svc-legacy")["LoginProfile"]["UserName"] == "svc-legacy"
