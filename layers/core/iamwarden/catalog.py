@@ -129,9 +129,64 @@ S3_BUCKET_POLICY_CROSS_ACCOUNT = RuleSpec(
     ),
 )
 
+TRUST_POLICY_UNTRUSTED = RuleSpec(
+    id="trust-policy-untrusted",
+    title="Role trust policy lets in outsiders",
+    event_source="iam.amazonaws.com",
+    event_names=frozenset({"CreateRole", "UpdateAssumeRolePolicy"}),
+    risk=(
+        "A role whose trust policy lets in everyone, accounts outside the organisation, a vendor without an "
+        "external id, or any workload of an identity provider hands the role's permissions to strangers."
+    ),
+    options={
+        "third_party_accounts": OptionSpec(
+            "patterns",
+            (),
+            "12-digit ids of vendor accounts that may assume roles, each only with an sts:ExternalId condition",
+        ),
+    },
+)
+
+S3_ACL_PUBLIC = RuleSpec(
+    id="s3-acl-public",
+    title="Bucket or object ACL open to the public",
+    event_source="s3.amazonaws.com",
+    event_names=frozenset({"PutBucketAcl", "PutObjectAcl"}),
+    risk=(
+        "An ACL grant to AllUsers or AuthenticatedUsers lets anyone on the internet, or anyone with any AWS "
+        "account, use the bucket or object."
+    ),
+)
+
+S3_PUBLIC_ACCESS_BLOCK_DISABLED = RuleSpec(
+    id="s3-public-access-block-disabled",
+    title="S3 Block Public Access turned off",
+    event_source="s3.amazonaws.com",
+    event_names=frozenset(
+        {
+            "PutBucketPublicAccessBlock",
+            "DeleteBucketPublicAccessBlock",
+            "PutAccountPublicAccessBlock",
+            "DeleteAccountPublicAccessBlock",
+        }
+    ),
+    risk=(
+        "Block Public Access is the safety net that stops any policy or ACL from making data public; "
+        "with it off, one mistaken grant exposes the data."
+    ),
+)
+
 RULES: Mapping[str, RuleSpec] = {
     spec.id: spec
-    for spec in (IAM_USER_CREATED, MANAGED_POLICY_ATTACHED, S3_BUCKET_POLICY_PUBLIC, S3_BUCKET_POLICY_CROSS_ACCOUNT)
+    for spec in (
+        IAM_USER_CREATED,
+        MANAGED_POLICY_ATTACHED,
+        S3_BUCKET_POLICY_PUBLIC,
+        S3_BUCKET_POLICY_CROSS_ACCOUNT,
+        TRUST_POLICY_UNTRUSTED,
+        S3_ACL_PUBLIC,
+        S3_PUBLIC_ACCESS_BLOCK_DISABLED,
+    )
 }
 
 

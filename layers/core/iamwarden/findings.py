@@ -42,6 +42,9 @@ class StepAction(StrEnum):
     DELETE_USER = "delete_user"
     DETACH_MANAGED_POLICY = "detach_managed_policy"
     REMOVE_BUCKET_POLICY_STATEMENTS = "remove_bucket_policy_statements"
+    RESTORE_TRUST_POLICY = "restore_trust_policy"
+    REMOVE_PUBLIC_ACL_GRANTS = "remove_public_acl_grants"
+    RESTORE_PUBLIC_ACCESS_BLOCK = "restore_public_access_block"
 
     @property
     def permissions(self) -> tuple[str, ...]:
@@ -92,6 +95,21 @@ STEP_PERMISSIONS: Mapping[StepAction, tuple[str, ...]] = {
         "iam:DetachGroupPolicy",
     ),
     StepAction.REMOVE_BUCKET_POLICY_STATEMENTS: ("s3:GetBucketPolicy", "s3:PutBucketPolicy", "s3:DeleteBucketPolicy"),
+    StepAction.RESTORE_TRUST_POLICY: ("iam:GetRole", "iam:UpdateAssumeRolePolicy"),
+    StepAction.REMOVE_PUBLIC_ACL_GRANTS: (
+        "s3:GetBucketOwnershipControls",
+        "s3:GetBucketAcl",
+        "s3:PutBucketAcl",
+        "s3:GetObjectAcl",
+        "s3:PutObjectAcl",
+    ),
+    # The IAM actions behind S3's Get/Put/DeletePublicAccessBlock calls (bucket) and S3 Control's (account).
+    StepAction.RESTORE_PUBLIC_ACCESS_BLOCK: (
+        "s3:GetBucketPublicAccessBlock",
+        "s3:PutBucketPublicAccessBlock",
+        "s3:GetAccountPublicAccessBlock",
+        "s3:PutAccountPublicAccessBlock",
+    ),
 }
 
 

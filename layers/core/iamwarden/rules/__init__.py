@@ -8,8 +8,18 @@ from iamwarden.rules.base import Evaluation, Guardrail, RuleContext
 from iamwarden.rules.bucket_policy import BucketPolicyRule
 from iamwarden.rules.iam_user import IamUserCreatedRule
 from iamwarden.rules.managed_policy import ManagedPolicyAttachedRule
+from iamwarden.rules.public_access_block import PublicAccessBlockRule
+from iamwarden.rules.s3_acl import S3AclRule
+from iamwarden.rules.trust_policy import TrustPolicyRule
 
-GUARDRAILS: tuple[Guardrail, ...] = (IamUserCreatedRule(), ManagedPolicyAttachedRule(), BucketPolicyRule())
+GUARDRAILS: tuple[Guardrail, ...] = (
+    IamUserCreatedRule(),
+    ManagedPolicyAttachedRule(),
+    BucketPolicyRule(),
+    TrustPolicyRule(),
+    S3AclRule(),
+    PublicAccessBlockRule(),
+)
 
 
 def _index(guardrails: tuple[Guardrail, ...]) -> Mapping[tuple[str, str], tuple[Guardrail, ...]]:
