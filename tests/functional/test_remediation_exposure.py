@@ -29,7 +29,12 @@ BUCKET_REGION = "eu-west-1"
 ALL_USERS = "http://acs.amazonaws.com/groups/global/AllUsers"
 AUTHENTICATED_USERS = "http://acs.amazonaws.com/groups/global/AuthenticatedUsers"
 EC2 = {"Sid": "Ec2", "Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}
-LAMBDA = {"Sid": "Lambda", "Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
+LAMBDA = {
+    "Sid": "Lambda",
+    "Effect": "Allow",
+    "Principal": {"Service": "lambda.amazonaws.com"},
+    "Action": "sts:AssumeRole",
+}
 OUTSIDER = {
     "Sid": "Contractor",
     "Effect": "Allow",
@@ -414,7 +419,9 @@ def test_settings_turned_off_are_turned_on_and_undo_restores_exactly(
     assert _bucket_block(account, "acme-exports") == ALL_BLOCKED
     undo = enforcer.executor.undo(finding["remediation_id"])
     assert _bucket_block(account, "acme-exports") == partly
-    assert undo.restored == ("turned BlockPublicPolicy, RestrictPublicBuckets off again for bucket acme-exports, as before",)
+    assert undo.restored == (
+        "turned BlockPublicPolicy, RestrictPublicBuckets off again for bucket acme-exports, as before",
+    )
 
 
 def test_the_account_block_is_restored_through_s3_control(account: Account, enforcer: EnforcerService) -> None:

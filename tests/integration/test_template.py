@@ -216,7 +216,14 @@ def _identity(kind: str) -> dict[str, Any]:
 
 
 ROUTED_SAMPLES = ("create-user-backdoor-cli.json", "attach-admin-to-role.json", "bucket-policy-public-read.json")
-CALLERS = {ENFORCER_ROLE: False, MEMBER_ROLE: False, PRUNER_ROLE: False, "developer": True, "iam-user": True, "root": True}
+CALLERS = {
+    ENFORCER_ROLE: False,
+    MEMBER_ROLE: False,
+    PRUNER_ROLE: False,
+    "developer": True,
+    "iam-user": True,
+    "root": True,
+}
 
 
 def test_events_of_the_own_roles_are_not_routed() -> None:
