@@ -535,3 +535,33 @@ def test_everything_the_enforcer_calls_is_allowed_by_its_role(
     assert {r.action for r in runtime} >= {"ssm:GetParametersByPath", "dynamodb:PutItem", "dynamodb:UpdateItem"}
     assert_role_allows(runtime, "enforcer-runtime")
     assert_role_allows(remediation, "enforcer-remediations")
+
+
+def test_the_new_rules_call_only_what_the_role_allows(
+    account: Account, recorded_enforcer: EnforcerService, requests: Requests
+) -> None:
+    """Trust policies (which read the audit table's history), ACLs and Block Public Access, as whole events."""
+    for rule in ("trust-policy-untrusted", "s3-acl-public", "s3-public-access-block-disabled"):
+        account.set(f"rules/{rule}/mode", "remediate")
+    trust = json.loads(load_event("trust-update-unknown-account.json")["detail"]["requestParameters"]["policyDocument"])
+    account.iam.create_role(RoleName="app-deployer", AssumeRolePolicyDocument=json.dumps(trust))
+    account.s3.create_bucket(Bucket="acme-website", CreateBucketConfiguration={"LocationConstraint": BUCKET_REGION})
+    account.s3.put_bucket_ownership_controls(
+        Bucket="acme-website", OwnershipControls={"Rules": [{"ObjectOwnership": "ObjectWriter"}]}
+    )
+    account.s3.delete_public_access_block(Bucket="acme-website")
+    account.s3.put_bucket_acl(Bucket="acme-website", ACL="public-read")
+    requests.take()
+
+    outcomes = [
+        recorded_enforcer.handle(load_event(sample))["findings"][0]["outcome"]
+        for sample in ("trust-update-unknown-account.json", "acl-bucket-public-read.json", "pab-bucket-deleted.json")
+    ]
+
+    assert outcomes == ["remediated"] * 3
+    made = requests.take()
+    runtime = [r for r in made if r.action.split(":")[0] in ("dynamodb", "ssm", "sqs", "sts", "logs", "xray")]
+    remediation = [r for r in made if r not in runtime]
+    assert "dynamodb:Query" in {r.action for r in runtime}
+    assert_role_allows(runtime, "enforcer-runtime")
+    assert_role_allows(remediation, "enforcer-remediations")

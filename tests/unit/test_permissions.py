@@ -266,6 +266,7 @@ RUNTIME_GRANTS: dict[str, set[str]] = {
     "dynamodb:PutItem": AUDIT | IDEMPOTENCY,
     "dynamodb:UpdateItem": AUDIT | IDEMPOTENCY,
     "dynamodb:DeleteItem": IDEMPOTENCY,
+    "dynamodb:Query": {"${AuditTable.Arn}/index/by-resource"},
     "sqs:SendMessage": {"${EnforcerDeadLetterQueue.Arn}"},
     "sts:AssumeRole": {"arn:${AWS::Partition}:iam::*:role/${MemberRoleName}"},
 }
