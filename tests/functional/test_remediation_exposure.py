@@ -319,15 +319,13 @@ def test_a_bucket_with_acls_disabled_is_left_alone(account: Account, enforcer: E
     assert {call["call"] for call in record.calls} == {"s3:GetBucketOwnershipControls"}
 
 
-def _reject_acl_changes(account: Account, enforcer: EnforcerService) -> None:
+def _reject_acl_changes(enforcer: EnforcerService) -> None:
     """S3's answer to an ACL change once Object Ownership is BucketOwnerEnforced (moto does not enforce it)."""
 
     def rejected(**_: Any) -> tuple[AWSResponse, dict[str, Any]]:
         error = {"Code": "AccessControlListNotSupported", "Message": "The bucket does not allow ACLs"}
-        return AWSResponse("https://s3.amazonaws.com/", 400, HTTPHeaders(), None), {  # type: ignore[arg-type]
-            "Error": error,
-            "ResponseMetadata": {"HTTPStatusCode": 400},
-        }
+        response = AWSResponse("https://s3.amazonaws.com/", 400, HTTPHeaders(), None)
+        return response, {"Error": error, "ResponseMetadata": {"HTTPStatusCode": 400}}
 
     s3 = enforcer.executor.clients.client("s3", HOME_ACCOUNT, BUCKET_REGION)
     s3.meta.events.register("before-call.s3.PutBucketAcl", rejected)
@@ -337,7 +335,7 @@ def test_acls_disabled_between_capture_and_apply_count_as_done(account: Account,
     account.set("rules/s3-acl-public/mode", "remediate")
     _bucket(account, "acme-website")
     account.s3.put_bucket_acl(Bucket="acme-website", ACL="public-read")
-    _reject_acl_changes(account, enforcer)
+    _reject_acl_changes(enforcer)
 
     [finding] = enforcer.handle(load_event("acl-bucket-public-read.json"))["findings"]
 
@@ -350,7 +348,7 @@ def test_undo_after_acls_were_disabled_says_why_it_cannot(account: Account, enfo
     _bucket(account, "acme-website")
     account.s3.put_bucket_acl(Bucket="acme-website", ACL="public-read")
     [finding] = enforcer.handle(load_event("acl-bucket-public-read.json"))["findings"]
-    _reject_acl_changes(account, enforcer)
+    _reject_acl_changes(enforcer)
 
     with pytest.raises(UndoError, match="ACLs are now disabled on bucket acme-website"):
         enforcer.executor.undo(finding["remediation_id"])
