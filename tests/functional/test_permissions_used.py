@@ -33,7 +33,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.oid import NameOID
 
-from iamwarden.aws.clients import ApiCall, ClientFactory
+from iamwarden.aws.clients import ApiCall, ClientFactory, iam_action_of
 from iamwarden.findings import RemediationStep, StepAction
 from iamwarden.remediation.actions import ACTIONS, DENY_ALL_POLICY, QUARANTINE_TAG_FINDING, QUARANTINE_TAG_TIME
 from iamwarden.remediation.executor import AccountClients, StepRun
@@ -71,7 +71,7 @@ class Requests:
     def __call__(self, params: dict[str, Any], model: Any, **kwargs: Any) -> None:
         service = model.service_model
         region = kwargs.get("context", {}).get("client_region") or ""
-        self.made.append(Request(f"{service.signing_name or service.service_name}:{model.name}", dict(params), region))
+        self.made.append(Request(iam_action_of(service, model.name), dict(params), region))
 
     def take(self) -> list[Request]:
         made, self.made = self.made, []
@@ -150,6 +150,10 @@ def _authorised_as(request: Request) -> tuple[str, dict[str, str]]:
         for key, kind in (("UserName", "user"), ("RoleName", "role"), ("GroupName", "group")):
             if key in params:
                 return f"{iam}:{kind}/{params[key]}", context
+    if request.action in ("s3:GetAccountPublicAccessBlock", "s3:PutAccountPublicAccessBlock"):
+        return "*", context  # no resource type: S3 Control acts on the caller's own account only
+    if service == "s3" and "Key" in params:
+        return f"arn:aws:s3:::{params['Bucket']}/{params['Key']}", {"s3:ResourceAccount": HOME_ACCOUNT}
     if service == "s3":
         return f"arn:aws:s3:::{params['Bucket']}", {"s3:ResourceAccount": HOME_ACCOUNT}
     if service == "dynamodb":
@@ -401,6 +405,69 @@ def _customer_attached(account: Account) -> RemediationStep:
     )
 
 
+def _untrusted_trust(account: Account) -> RemediationStep:
+    """A role trusting EC2 and an unknown account: the unknown account's statement goes, EC2's stays."""
+    outsider = {"Sid": "Outsider", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::999988887777:root"}}
+    outsider["Action"] = "sts:AssumeRole"
+    ec2 = {"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}
+    account.iam.create_role(
+        RoleName="app-deployer",
+        AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [ec2, outsider]}),
+    )
+    return _step(
+        StepAction.RESTORE_TRUST_POLICY,
+        f"arn:aws:iam::{HOME_ACCOUNT}:role/app-deployer",
+        role_name="app-deployer",
+        event_name="UpdateAssumeRolePolicy",
+        statements=[{"index": 1, "sid": "Outsider", "statement": outsider}],
+    )
+
+
+ALL_USERS_READ = {"Grantee": {"Type": "Group", "URI": "http://acs.amazonaws.com/groups/global/AllUsers"}}
+
+
+def _public_acl(key: str | None) -> Callable[[Account], RemediationStep]:
+    """A bucket (and an object when ``key``) with the canned ACL public-read."""
+
+    def setup(account: Account) -> RemediationStep:
+        bucket = "acme-website" if key is None else "acme-invoices-objects"
+        account.s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": BUCKET_REGION})
+        account.s3.put_bucket_ownership_controls(
+            Bucket=bucket, OwnershipControls={"Rules": [{"ObjectOwnership": "ObjectWriter"}]}
+        )
+        account.s3.delete_public_access_block(Bucket=bucket)
+        if key is None:
+            account.s3.put_bucket_acl(Bucket=bucket, ACL="public-read")
+            return _step(StepAction.REMOVE_PUBLIC_ACL_GRANTS, f"arn:aws:s3:::{bucket}", bucket=bucket)
+        account.s3.put_object(Bucket=bucket, Key=key, Body=b"invoice", ACL="public-read")
+        return _step(StepAction.REMOVE_PUBLIC_ACL_GRANTS, f"arn:aws:s3:::{bucket}/{key}", bucket=bucket, key=key)
+
+    return setup
+
+
+def _public_access_block_off(scope: str) -> Callable[[Account], RemediationStep]:
+    def setup(account: Account) -> RemediationStep:
+        off = {"BlockPublicAcls": False, "IgnorePublicAcls": True, "BlockPublicPolicy": False}
+        off["RestrictPublicBuckets"] = False
+        if scope == "account":
+            account.session.client("s3control", region_name=BUCKET_REGION).put_public_access_block(
+                AccountId=HOME_ACCOUNT, PublicAccessBlockConfiguration=off
+            )
+            return _step(
+                StepAction.RESTORE_PUBLIC_ACCESS_BLOCK,
+                f"arn:aws:s3::{HOME_ACCOUNT}:public-access-block",
+                scope="account",
+                account_id=HOME_ACCOUNT,
+            )
+        account.s3.create_bucket(Bucket="acme-exposed", CreateBucketConfiguration={"LocationConstraint": BUCKET_REGION})
+        account.s3.put_public_access_block(Bucket="acme-exposed", PublicAccessBlockConfiguration=off)
+        return _step(
+            StepAction.RESTORE_PUBLIC_ACCESS_BLOCK, "arn:aws:s3:::acme-exposed", scope="bucket", bucket="acme-exposed"
+        )
+
+    return setup
+
+
 class Scenario(NamedTuple):
     setup: Callable[[Account], RemediationStep]
     region: str = REGION
@@ -423,6 +490,11 @@ SCENARIOS: dict[str, Scenario] = {
     "deactivate-new-access-key": Scenario(_new_access_key),
     "delete-login-profile": Scenario(_login_profile),
     "detach-customer-managed-from-role": Scenario(_customer_attached),
+    "trust-remove-outsider": Scenario(_untrusted_trust),
+    "acl-bucket-public-read": Scenario(_public_acl(None), BUCKET_REGION),
+    "acl-object-public-read": Scenario(_public_acl("2026/11/invoice-1042.pdf"), BUCKET_REGION),
+    "public-access-block-bucket": Scenario(_public_access_block_off("bucket"), BUCKET_REGION),
+    "public-access-block-account": Scenario(_public_access_block_off("account"), BUCKET_REGION),
 }
 
 
@@ -550,5 +622,35 @@ def test_everything_the_enforcer_calls_is_allowed_by_its_role(
     remediation = [r for r in made if r not in runtime]
     assert {r.action.split(":")[0] for r in remediation} == {"iam", "s3"}
     assert {r.action for r in runtime} >= {"ssm:GetParametersByPath", "dynamodb:PutItem", "dynamodb:UpdateItem"}
+    assert_role_allows(runtime, "enforcer-runtime")
+    assert_role_allows(remediation, "enforcer-remediations")
+
+
+def test_the_new_rules_call_only_what_the_role_allows(
+    account: Account, recorded_enforcer: EnforcerService, requests: Requests
+) -> None:
+    """Trust policies (which read the audit table's history), ACLs and Block Public Access, as whole events."""
+    for rule in ("trust-policy-untrusted", "s3-acl-public", "s3-public-access-block-disabled"):
+        account.set(f"rules/{rule}/mode", "remediate")
+    trust = json.loads(load_event("trust-update-unknown-account.json")["detail"]["requestParameters"]["policyDocument"])
+    account.iam.create_role(RoleName="app-deployer", AssumeRolePolicyDocument=json.dumps(trust))
+    account.s3.create_bucket(Bucket="acme-website", CreateBucketConfiguration={"LocationConstraint": BUCKET_REGION})
+    account.s3.put_bucket_ownership_controls(
+        Bucket="acme-website", OwnershipControls={"Rules": [{"ObjectOwnership": "ObjectWriter"}]}
+    )
+    account.s3.delete_public_access_block(Bucket="acme-website")
+    account.s3.put_bucket_acl(Bucket="acme-website", ACL="public-read")
+    requests.take()
+
+    outcomes = [
+        recorded_enforcer.handle(load_event(sample))["findings"][0]["outcome"]
+        for sample in ("trust-update-unknown-account.json", "acl-bucket-public-read.json", "pab-bucket-deleted.json")
+    ]
+
+    assert outcomes == ["remediated"] * 3
+    made = requests.take()
+    runtime = [r for r in made if r.action.split(":")[0] in ("dynamodb", "ssm", "sqs", "sts", "logs", "xray")]
+    remediation = [r for r in made if r not in runtime]
+    assert "dynamodb:Query" in {r.action for r in runtime}
     assert_role_allows(runtime, "enforcer-runtime")
     assert_role_allows(remediation, "enforcer-remediations")

@@ -31,7 +31,13 @@ REMEDIATIONS = "enforcer-remediations"
 _ACTION = re.compile(r"^[a-z0-9-]+:[A-Z][A-Za-z0-9]+$")
 #: The only actions that may be granted on Resource "*": they have no resource-level permissions
 #: (the Service Authorization Reference lists no resource type for them).
-WITHOUT_RESOURCE_TYPES = {"xray:PutTraceSegments", "xray:PutTelemetryRecords", "iam:ListAccountAliases"}
+WITHOUT_RESOURCE_TYPES = {
+    "xray:PutTraceSegments",
+    "xray:PutTelemetryRecords",
+    "iam:ListAccountAliases",
+    "s3:GetAccountPublicAccessBlock",
+    "s3:PutAccountPublicAccessBlock",
+}
 _READ = ("Get", "List", "Describe", "Head")
 THIS_ACCOUNT = {"Ref": "AWS::AccountId"}
 
@@ -206,6 +212,8 @@ def test_remediation_statements_are_scoped_to_this_account() -> None:
         sid = statement.get("Sid")
         conditions = statement.get("Condition", {})
         for resource in _resources(statement):
+            if resource == "*" and _actions(statement) <= WITHOUT_RESOURCE_TYPES:
+                continue  # account-level S3 settings: the API acts only on the caller's own account
             if _account_field(resource) == "THIS-ACCOUNT":
                 continue
             # Bucket ARNs carry no account: the bucket owner's account is a condition instead.
@@ -263,6 +271,7 @@ RUNTIME_GRANTS: dict[str, set[str]] = {
     "dynamodb:PutItem": AUDIT | IDEMPOTENCY,
     "dynamodb:UpdateItem": AUDIT | IDEMPOTENCY,
     "dynamodb:DeleteItem": IDEMPOTENCY,
+    "dynamodb:Query": {"${AuditTable.Arn}/index/by-resource"},
     "sqs:SendMessage": {"${EnforcerDeadLetterQueue.Arn}"},
     "sts:AssumeRole": {"arn:${AWS::Partition}:iam::*:role/${MemberRoleName}"},
     # The rules read customer-managed policy versions that events name without a document.

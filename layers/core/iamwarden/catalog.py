@@ -198,6 +198,53 @@ LOGIN_PROFILE_CREATED = RuleSpec(
     risk="A console password for an IAM user is a long-lived credential outside single sign-on and its MFA.",
 )
 
+TRUST_POLICY_UNTRUSTED = RuleSpec(
+    id="trust-policy-untrusted",
+    title="Role trust policy lets in outsiders",
+    event_source="iam.amazonaws.com",
+    event_names=frozenset({"CreateRole", "UpdateAssumeRolePolicy"}),
+    risk=(
+        "A role whose trust policy lets in everyone, accounts outside the organisation, a vendor without an "
+        "external id, or any workload of an identity provider hands the role's permissions to strangers."
+    ),
+    options={
+        "third_party_accounts": OptionSpec(
+            "patterns",
+            (),
+            "12-digit ids of vendor accounts that may assume roles, each only with an sts:ExternalId condition",
+        ),
+    },
+)
+
+S3_ACL_PUBLIC = RuleSpec(
+    id="s3-acl-public",
+    title="Bucket or object ACL open to the public",
+    event_source="s3.amazonaws.com",
+    event_names=frozenset({"PutBucketAcl", "PutObjectAcl"}),
+    risk=(
+        "An ACL grant to AllUsers or AuthenticatedUsers lets anyone on the internet, or anyone with any AWS "
+        "account, use the bucket or object."
+    ),
+)
+
+S3_PUBLIC_ACCESS_BLOCK_DISABLED = RuleSpec(
+    id="s3-public-access-block-disabled",
+    title="S3 Block Public Access turned off",
+    event_source="s3.amazonaws.com",
+    event_names=frozenset(
+        {
+            "PutBucketPublicAccessBlock",
+            "DeleteBucketPublicAccessBlock",
+            "PutAccountPublicAccessBlock",
+            "DeleteAccountPublicAccessBlock",
+        }
+    ),
+    risk=(
+        "Block Public Access is the safety net that stops any policy or ACL from making data public; "
+        "with it off, one mistaken grant exposes the data."
+    ),
+)
+
 RULES: Mapping[str, RuleSpec] = {
     spec.id: spec
     for spec in (
@@ -210,6 +257,9 @@ RULES: Mapping[str, RuleSpec] = {
         PRIVILEGE_ESCALATION,
         ACCESS_KEY_CREATED,
         LOGIN_PROFILE_CREATED,
+        TRUST_POLICY_UNTRUSTED,
+        S3_ACL_PUBLIC,
+        S3_PUBLIC_ACCESS_BLOCK_DISABLED,
     )
 }
 

@@ -46,6 +46,9 @@ class StepAction(StrEnum):
     RESTORE_DEFAULT_POLICY_VERSION = "restore_default_policy_version"
     DEACTIVATE_ACCESS_KEY = "deactivate_access_key"
     DELETE_LOGIN_PROFILE = "delete_login_profile"
+    RESTORE_TRUST_POLICY = "restore_trust_policy"
+    REMOVE_PUBLIC_ACL_GRANTS = "remove_public_acl_grants"
+    RESTORE_PUBLIC_ACCESS_BLOCK = "restore_public_access_block"
 
     @property
     def permissions(self) -> tuple[str, ...]:
@@ -113,6 +116,21 @@ STEP_PERMISSIONS: Mapping[StepAction, tuple[str, ...]] = {
     ),
     StepAction.DEACTIVATE_ACCESS_KEY: ("iam:ListAccessKeys", "iam:UpdateAccessKey"),
     StepAction.DELETE_LOGIN_PROFILE: ("iam:GetLoginProfile", "iam:DeleteLoginProfile"),
+    StepAction.RESTORE_TRUST_POLICY: ("iam:GetRole", "iam:UpdateAssumeRolePolicy"),
+    StepAction.REMOVE_PUBLIC_ACL_GRANTS: (
+        "s3:GetBucketOwnershipControls",
+        "s3:GetBucketAcl",
+        "s3:PutBucketAcl",
+        "s3:GetObjectAcl",
+        "s3:PutObjectAcl",
+    ),
+    # The IAM actions behind S3's Get/Put/DeletePublicAccessBlock calls (bucket) and S3 Control's (account).
+    StepAction.RESTORE_PUBLIC_ACCESS_BLOCK: (
+        "s3:GetBucketPublicAccessBlock",
+        "s3:PutBucketPublicAccessBlock",
+        "s3:GetAccountPublicAccessBlock",
+        "s3:PutAccountPublicAccessBlock",
+    ),
 }
 
 

@@ -83,6 +83,19 @@ RISKS: Mapping[str, str] = {
         "A console password lets someone sign in as this IAM user without single sign-on, outside the checks and "
         "the off-boarding that apply to everyone else."
     ),
+    "trust-policy-untrusted": (
+        "Whoever a role's trust policy lets in can act with everything the role may do, so a role open to "
+        "strangers, to a vendor without an external id, or to any repository or workload of an identity provider "
+        "is a door into this account."
+    ),
+    "s3-acl-public": (
+        "An ACL grant to AllUsers or AuthenticatedUsers lets anyone on the internet, or anyone with any AWS "
+        "account, read or change this data without asking."
+    ),
+    "s3-public-access-block-disabled": (
+        "Block Public Access is the safety net that stops any bucket policy or ACL from making data public; "
+        "with it off, a single mistaken grant exposes the data to the internet."
+    ),
 }
 
 _OUTCOME_LABELS: Mapping[Outcome, str] = {

@@ -43,6 +43,26 @@ def retry_config(**overrides: Any) -> Any:
     )
 
 
+#: API operations whose IAM action has another name, keyed by (service, operation). S3's bucket-level
+#: and S3 Control's account-level Get/Put/DeletePublicAccessBlock share operation names (and the
+#: signing name "s3") but are authorised by different actions; deleting is authorised by Put.
+_IAM_ACTIONS_BY_OPERATION = {
+    ("s3", "GetPublicAccessBlock"): "s3:GetBucketPublicAccessBlock",
+    ("s3", "PutPublicAccessBlock"): "s3:PutBucketPublicAccessBlock",
+    ("s3", "DeletePublicAccessBlock"): "s3:PutBucketPublicAccessBlock",
+    ("s3control", "GetPublicAccessBlock"): "s3:GetAccountPublicAccessBlock",
+    ("s3control", "PutPublicAccessBlock"): "s3:PutAccountPublicAccessBlock",
+    ("s3control", "DeletePublicAccessBlock"): "s3:PutAccountPublicAccessBlock",
+}
+
+
+def iam_action_of(service_model: Any, operation: str) -> str:
+    """The IAM action that authorises ``operation`` of a botocore service model (``s3:PutBucketAcl``)."""
+    # The SigV4 signing name is the IAM action prefix for every service IAM Warden calls.
+    prefix = service_model.signing_name or service_model.service_name
+    return _IAM_ACTIONS_BY_OPERATION.get((service_model.service_name, operation), f"{prefix}:{operation}")
+
+
 class ApiCall(NamedTuple):
     """One AWS API call as the audit trail records it."""
 
@@ -96,8 +116,7 @@ class CallLog:
 
     def attach(self, client: Any, account: str, region: str) -> None:
         """Register on ``client``'s event hooks; every completed call is appended to the active logs."""
-        # The SigV4 signing name is the IAM action prefix for every service IAM Warden calls.
-        prefix = client.meta.service_model.signing_name or client.meta.service_model.service_name
+        service_model = client.meta.service_model
 
         def after_call(http_response: Any, parsed: Any, model: Any, **_: Any) -> None:
             stack = self._stack()
@@ -105,7 +124,8 @@ class CallLog:
                 return
             error = parsed.get("Error", {}).get("Code") if isinstance(parsed, dict) else None
             ok = http_response is not None and http_response.status_code < 300
-            call = ApiCall(prefix, model.name, account, region, ok, None if ok else str(error or "Unknown"))
+            prefix, operation = iam_action_of(service_model, model.name).split(":", 1)
+            call = ApiCall(prefix, operation, account, region, ok, None if ok else str(error or "Unknown"))
             for calls in stack:
                 calls.append(call)
 

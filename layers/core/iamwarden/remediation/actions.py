@@ -20,11 +20,14 @@ action; tests check them against the calls actually made and the template.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping
-from typing import Any, ClassVar, Protocol
+from collections.abc import Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from iamwarden.exceptions import RemediationError, UndoError
 from iamwarden.findings import RemediationStep, StepAction
+
+if TYPE_CHECKING:
+    from iamwarden.remediation.audit import AuditRecord
 
 QUARANTINE_TAG_FINDING = "iamwarden:quarantine-finding"
 QUARANTINE_TAG_TIME = "iamwarden:quarantined-at"
@@ -43,6 +46,13 @@ class AccountClients(Protocol):
 
     @property
     def s3(self) -> Any: ...
+
+    @property
+    def s3control(self) -> Any: ...
+
+    def history(self, resource_arn: str) -> Sequence[AuditRecord]:
+        """What the audit table holds for ``resource_arn``, oldest first (a last known good copy)."""
+        ...
 
 
 class StepRun(Protocol):
@@ -791,6 +801,349 @@ def _document(value: Any) -> Any:
     return value
 
 
+#: The trust policy a role gets when nothing in it may stay: IAM rejects a trust policy with no statement.
+NO_ONE_MAY_ASSUME: Mapping[str, Any] = {
+    "Sid": "IamWardenNoOneMayAssume",
+    "Effect": "Deny",
+    "Principal": "*",
+    "Action": ["sts:AssumeRole", "sts:AssumeRoleWithWebIdentity", "sts:AssumeRoleWithSAML"],
+}
+TRUST_RULE = "trust-policy-untrusted"
+
+
+class RestoreTrustPolicy:
+    """Put back a role's last known good trust policy, or remove exactly the offending statements. Undoable.
+
+    The last known good copy is the trust policy IAM Warden itself last restored for the role: the newest
+    ``trust-policy-untrusted`` remediation in the audit table (not undone) records it as ``restore_to``.
+    Compliant changes leave no audit item, so that copy is used only when it still holds every statement
+    of the live policy that does not offend (nothing good added since is lost); otherwise, and for
+    CreateRole, the offending statements are removed and the rest kept. When nothing is left, the role
+    gets the deny-all-principals statement ``IamWardenNoOneMayAssume`` (IAM rejects an empty trust policy).
+    """
+
+    action: ClassVar[StepAction] = StepAction.RESTORE_TRUST_POLICY
+    undo_permissions: ClassVar[tuple[str, ...]] = ("iam:GetRole", "iam:UpdateAssumeRolePolicy")
+    undoable: ClassVar[bool] = True
+
+    def capture(self, aws: AccountClients, step: RemediationStep) -> dict[str, Any]:
+        role = step.parameters["role_name"]
+        live = self._live(aws, role)
+        if live is None:
+            return {"exists": False}
+        offending = _offending(step)
+        statements = _statement_list(live)
+        if not any(canonical(s) in offending for s in statements):
+            return {"exists": True, "policy": live, "restore_to": None, "source": None}
+        remainder = [s for s in statements if canonical(s) not in offending]
+        target: dict[str, Any] = {**{k: v for k, v in live.items() if k != "Statement"}, "Statement": remainder}
+        source = "the live policy without the offending statements"
+        if step.parameters.get("event_name") == "UpdateAssumeRolePolicy":
+            known = _last_known_good(aws.history(step.target))
+            if known is not None:
+                remediation_id, document = known
+                kept = {canonical(s) for s in _statement_list(document)}
+                if all(canonical(s) in kept for s in remainder):
+                    target, source = dict(document), f"the last known good copy restored by {remediation_id}"
+        if not _statement_list(target):
+            target = {"Version": "2012-10-17", "Statement": [dict(NO_ONE_MAY_ASSUME)]}
+            source = "a deny-all statement (nothing else may stay, and IAM rejects an empty trust policy)"
+        return {"exists": True, "policy": live, "restore_to": target, "source": source}
+
+    def apply(self, run: StepRun, step: RemediationStep, before: Mapping[str, Any], done: list[str]) -> None:
+        if not before["exists"] or before["restore_to"] is None:
+            return  # deleted since, or the offending statements are already gone
+        role = step.parameters["role_name"]
+        try:
+            run.aws.iam.update_assume_role_policy(RoleName=role, PolicyDocument=json.dumps(before["restore_to"]))
+        except _client_error() as exc:
+            if is_gone(exc):
+                return
+            raise
+        done.append(f"set the trust policy of role {role} to {before['source']}")
+
+    def undo(self, aws: AccountClients, step: RemediationStep, before: Mapping[str, Any]) -> list[str]:
+        if not before["exists"] or before["restore_to"] is None:
+            return []
+        role = step.parameters["role_name"]
+        current = self._live(aws, role)
+        if current is None:
+            raise UndoError(f"role {role} no longer exists; its trust policy cannot be restored")
+        if canonical(current) == canonical(before["restore_to"]):
+            aws.iam.update_assume_role_policy(RoleName=role, PolicyDocument=json.dumps(before["policy"]))
+            return [f"restored the trust policy of role {role} as it was"]
+        # Changed since: put the removed statements back into the current policy, keeping the later change.
+        statements = [s for s in _statement_list(current) if canonical(s) != canonical(NO_ONE_MAY_ASSUME)]
+        present = {canonical(s) for s in statements}
+        offending = _offending(step)
+        missing = [s for s in _statement_list(before["policy"]) if canonical(s) in offending - present]
+        if not missing:
+            return []
+        taken = {s.get("Sid") for s in statements if isinstance(s, dict) and s.get("Sid")}
+        clash = [s["Sid"] for s in missing if isinstance(s, dict) and s.get("Sid") in taken]
+        if clash:
+            raise UndoError(
+                f"the trust policy of role {role} now has different statements with Sid {', '.join(clash)}; "
+                "restore them by hand from the audit record"
+            )
+        document = {**current, "Statement": statements + missing}
+        aws.iam.update_assume_role_policy(RoleName=role, PolicyDocument=json.dumps(document))
+        return [f"restored {len(missing)} statement(s) into the current trust policy of role {role}"]
+
+    @staticmethod
+    def _live(aws: AccountClients, role: str) -> dict[str, Any] | None:
+        try:
+            document = aws.iam.get_role(RoleName=role)["Role"]["AssumeRolePolicyDocument"]
+        except _client_error() as exc:
+            if is_gone(exc):
+                return None
+            raise
+        return dict(_document(document))
+
+
+def _offending(step: RemediationStep) -> set[str]:
+    return {canonical(reference["statement"]) for reference in step.parameters["statements"]}
+
+
+def _last_known_good(records: Sequence[AuditRecord]) -> tuple[str, Mapping[str, Any]] | None:
+    """The trust policy the newest trust-policy remediation of the role put in place, if it still stands."""
+    from iamwarden.remediation.audit import AuditStatus  # noqa: PLC0415 - audit imports botocore lazily too
+
+    mine = [r for r in records if r.rule == TRUST_RULE and r.kind == "remediation" and r.before]
+    if not mine:
+        return None
+    newest = max(mine, key=lambda record: record.created_at)
+    document = newest.before[0].get("restore_to")
+    if newest.status != AuditStatus.REMEDIATED or not isinstance(document, Mapping):
+        return None  # undone (the operator kept the change) or not carried out: nothing known to be good
+    return newest.remediation_id, document
+
+
+class RemovePublicAclGrants:
+    """Remove the AllUsers and AuthenticatedUsers grants from a bucket or object ACL, keep the rest. Undoable.
+
+    Buckets whose Object Ownership is ``BucketOwnerEnforced`` have ACLs disabled: S3 ignores any ACL and
+    rejects ACL changes with ``AccessControlListNotSupported``, so there is nothing public to remove.
+    """
+
+    action: ClassVar[StepAction] = StepAction.REMOVE_PUBLIC_ACL_GRANTS
+    undo_permissions: ClassVar[tuple[str, ...]] = (
+        "s3:GetBucketAcl",
+        "s3:PutBucketAcl",
+        "s3:GetObjectAcl",
+        "s3:PutObjectAcl",
+    )
+    undoable: ClassVar[bool] = True
+
+    def capture(self, aws: AccountClients, step: RemediationStep) -> dict[str, Any]:
+        bucket = step.parameters["bucket"]
+        try:
+            rules = aws.s3.get_bucket_ownership_controls(Bucket=bucket)["OwnershipControls"]["Rules"]
+            ownership = rules[0]["ObjectOwnership"] if rules else None
+        except _client_error() as exc:
+            if is_gone(exc):
+                return {"exists": False}
+            if error_code(exc) != "OwnershipControlsNotFoundError":
+                raise
+            ownership = None  # a bucket from before Object Ownership: ACLs are enabled
+        if ownership == "BucketOwnerEnforced":
+            return {"exists": True, "acls_enabled": False, "ownership": ownership}
+        try:
+            acl = self._get(aws, step)
+        except _client_error() as exc:
+            if is_gone(exc):
+                return {"exists": False}
+            raise
+        return {"exists": True, "acls_enabled": True, "owner": acl["Owner"], "grants": acl.get("Grants", [])}
+
+    def apply(self, run: StepRun, step: RemediationStep, before: Mapping[str, Any], done: list[str]) -> None:
+        if not before["exists"] or not before["acls_enabled"]:
+            return  # gone, or ACLs are disabled on the bucket, so no ACL grants anything
+        public = _public(before["grants"])
+        if not public:
+            return
+        kept = [grant for grant in before["grants"] if grant not in public]
+        try:
+            self._put(run.aws, step, {"Owner": before["owner"], "Grants": kept})
+        except _client_error() as exc:
+            if is_gone(exc) or error_code(exc) == "AccessControlListNotSupported":
+                return  # deleted, or ACLs were disabled since: no ACL is in effect
+            raise
+        removed = ", ".join(f"{_group(g)} {g.get('Permission')}" for g in public)
+        done.append(f"removed {removed} from the ACL of {self._what(step)}; kept {len(kept)} other grant(s)")
+
+    def undo(self, aws: AccountClients, step: RemediationStep, before: Mapping[str, Any]) -> list[str]:
+        if not before["exists"] or not before["acls_enabled"] or not _public(before["grants"]):
+            return []
+        what = self._what(step)
+        try:
+            current = self._get(aws, step)
+        except _client_error() as exc:
+            if is_gone(exc):
+                raise UndoError(f"{what} no longer exists; its ACL cannot be restored") from exc
+            raise
+        present = {canonical(grant) for grant in current.get("Grants", [])}
+        missing = [grant for grant in _public(before["grants"]) if canonical(grant) not in present]
+        if not missing:
+            return []
+        try:
+            self._put(aws, step, {"Owner": current["Owner"], "Grants": [*current.get("Grants", []), *missing]})
+        except _client_error() as exc:
+            if error_code(exc) == "AccessControlListNotSupported":
+                raise UndoError(
+                    f"ACLs are now disabled on bucket {step.parameters['bucket']} (Object Ownership "
+                    "BucketOwnerEnforced): the public grants cannot be put back"
+                ) from exc
+            raise
+        return [f"restored {len(missing)} public grant(s) into the current ACL of {what}"]
+
+    @staticmethod
+    def _what(step: RemediationStep) -> str:
+        key = step.parameters.get("key")
+        bucket = step.parameters["bucket"]
+        return f"object {key} in bucket {bucket}" if key is not None else f"bucket {bucket}"
+
+    @staticmethod
+    def _object(step: RemediationStep) -> dict[str, str]:
+        version = step.parameters.get("version_id")
+        return {"Key": step.parameters["key"], **({"VersionId": version} if version else {})}
+
+    def _get(self, aws: AccountClients, step: RemediationStep) -> Any:
+        bucket = step.parameters["bucket"]
+        if step.parameters.get("key") is None:
+            return aws.s3.get_bucket_acl(Bucket=bucket)
+        return aws.s3.get_object_acl(Bucket=bucket, **self._object(step))
+
+    def _put(self, aws: AccountClients, step: RemediationStep, policy: Mapping[str, Any]) -> None:
+        bucket = step.parameters["bucket"]
+        if step.parameters.get("key") is None:
+            aws.s3.put_bucket_acl(Bucket=bucket, AccessControlPolicy=policy)
+        else:
+            aws.s3.put_object_acl(Bucket=bucket, AccessControlPolicy=policy, **self._object(step))
+
+
+_PUBLIC_GROUP_URIS = {
+    "http://acs.amazonaws.com/groups/global/AllUsers": "AllUsers",
+    "http://acs.amazonaws.com/groups/global/AuthenticatedUsers": "AuthenticatedUsers",
+}
+
+
+def _group(grant: Mapping[str, Any]) -> str | None:
+    grantee = grant.get("Grantee") or {}
+    return _PUBLIC_GROUP_URIS.get(str(grantee.get("URI", "")))
+
+
+def _public(grants: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    return [grant for grant in grants if _group(grant) is not None]
+
+
+PUBLIC_ACCESS_BLOCK_SETTINGS = ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets")
+ALL_BLOCKED: Mapping[str, bool] = dict.fromkeys(PUBLIC_ACCESS_BLOCK_SETTINGS, True)
+_NO_CONFIGURATION = "NoSuchPublicAccessBlockConfiguration"
+
+
+class RestorePublicAccessBlock:
+    """Turn all four Block Public Access settings on for a bucket (S3) or the account (S3 Control). Undoable.
+
+    Undo turns off again only the settings that were off before (a setting turned on later stays on), and
+    deletes the configuration when there was none.
+    """
+
+    action: ClassVar[StepAction] = StepAction.RESTORE_PUBLIC_ACCESS_BLOCK
+    undo_permissions: ClassVar[tuple[str, ...]] = (
+        "s3:GetBucketPublicAccessBlock",
+        "s3:PutBucketPublicAccessBlock",
+        "s3:GetAccountPublicAccessBlock",
+        "s3:PutAccountPublicAccessBlock",
+    )
+    undoable: ClassVar[bool] = True
+
+    def capture(self, aws: AccountClients, step: RemediationStep) -> dict[str, Any]:
+        try:
+            return {"exists": True, "configuration": self._get(aws, step)}
+        except _client_error() as exc:
+            if is_gone(exc):
+                return {"exists": False}
+            raise
+
+    def apply(self, run: StepRun, step: RemediationStep, before: Mapping[str, Any], done: list[str]) -> None:
+        if not before["exists"] or _all_on(before["configuration"]):
+            return
+        try:
+            self._put(run.aws, step, ALL_BLOCKED)
+        except _client_error() as exc:
+            if is_gone(exc):
+                return
+            raise
+        done.append(f"turned all four Block Public Access settings on for {self._where(step)}")
+
+    def undo(self, aws: AccountClients, step: RemediationStep, before: Mapping[str, Any]) -> list[str]:
+        if not before["exists"] or _all_on(before["configuration"]):
+            return []
+        where = self._where(step)
+        try:
+            current = self._get(aws, step)
+        except _client_error() as exc:
+            if is_gone(exc):
+                raise UndoError(f"{where} no longer exists; its Block Public Access cannot be restored") from exc
+            raise
+        previous = before["configuration"] or {}
+        wanted = {name: bool((current or {}).get(name)) for name in PUBLIC_ACCESS_BLOCK_SETTINGS}
+        wanted.update({name: False for name in PUBLIC_ACCESS_BLOCK_SETTINGS if not previous.get(name)})
+        if before["configuration"] is None and not any(wanted.values()):
+            if current is None:
+                return []
+            self._delete(aws, step)
+            return [f"deleted the Block Public Access configuration of {where}, as there was none"]
+        if current is not None and all(bool(current.get(n)) == wanted[n] for n in PUBLIC_ACCESS_BLOCK_SETTINGS):
+            return []
+        self._put(aws, step, wanted)
+        off = [name for name in PUBLIC_ACCESS_BLOCK_SETTINGS if not wanted[name]]
+        return [f"turned {', '.join(off)} off again for {where}, as before"]
+
+    @staticmethod
+    def _where(step: RemediationStep) -> str:
+        if step.parameters["scope"] == "account":
+            return f"account {step.parameters['account_id']}"
+        return f"bucket {step.parameters['bucket']}"
+
+    @staticmethod
+    def _get(aws: AccountClients, step: RemediationStep) -> dict[str, bool] | None:
+        try:
+            if step.parameters["scope"] == "account":
+                answer = aws.s3control.get_public_access_block(AccountId=step.parameters["account_id"])
+            else:
+                answer = aws.s3.get_public_access_block(Bucket=step.parameters["bucket"])
+        except _client_error() as exc:
+            if error_code(exc) == _NO_CONFIGURATION:
+                return None
+            raise
+        configuration = answer["PublicAccessBlockConfiguration"]
+        return {name: bool(configuration.get(name, False)) for name in PUBLIC_ACCESS_BLOCK_SETTINGS}
+
+    @staticmethod
+    def _put(aws: AccountClients, step: RemediationStep, configuration: Mapping[str, bool]) -> None:
+        if step.parameters["scope"] == "account":
+            aws.s3control.put_public_access_block(
+                AccountId=step.parameters["account_id"], PublicAccessBlockConfiguration=dict(configuration)
+            )
+        else:
+            aws.s3.put_public_access_block(
+                Bucket=step.parameters["bucket"], PublicAccessBlockConfiguration=dict(configuration)
+            )
+
+    @staticmethod
+    def _delete(aws: AccountClients, step: RemediationStep) -> None:
+        if step.parameters["scope"] == "account":
+            aws.s3control.delete_public_access_block(AccountId=step.parameters["account_id"])
+        else:
+            aws.s3.delete_public_access_block(Bucket=step.parameters["bucket"])
+
+
+def _all_on(configuration: Mapping[str, bool] | None) -> bool:
+    return configuration is not None and all(configuration.get(name) for name in PUBLIC_ACCESS_BLOCK_SETTINGS)
+
+
 ACTIONS: Mapping[StepAction, RemediationAction] = {
     action.action: action
     for action in (
@@ -802,6 +1155,9 @@ ACTIONS: Mapping[StepAction, RemediationAction] = {
         RestoreDefaultPolicyVersion(),
         DeactivateAccessKey(),
         DeleteLoginProfile(),
+        RestoreTrustPolicy(),
+        RemovePublicAclGrants(),
+        RestorePublicAccessBlock(),
     )
 }
 

@@ -32,10 +32,11 @@ def remediation_id_of(finding: Finding) -> str:
 class AccountClients:
     """The IAM and S3 clients of one account and region, from the shared factory."""
 
-    def __init__(self, factory: ClientFactory, account: str, region: str) -> None:
+    def __init__(self, factory: ClientFactory, account: str, region: str, audit: AuditLog | None = None) -> None:
         self._factory = factory
         self.account = account
         self.region = region
+        self._audit = audit
 
     @property
     def iam(self) -> Any:
@@ -44,6 +45,15 @@ class AccountClients:
     @property
     def s3(self) -> Any:
         return self._factory.client("s3", self.account, self.region)
+
+    @property
+    def s3control(self) -> Any:
+        """S3 Control, for the account-level settings (Block Public Access)."""
+        return self._factory.client("s3control", self.account, self.region)
+
+    def history(self, resource_arn: str) -> list[AuditRecord]:
+        """The audit table's records of ``resource_arn``, oldest first (none without an audit log)."""
+        return self._audit.history(resource_arn) if self._audit is not None else []
 
 
 class StepRun(NamedTuple):
@@ -79,7 +89,7 @@ class RemediationExecutor:
         existing = self.audit.get(remediation_id)
         if existing is not None and existing.status in (AuditStatus.REMEDIATED, AuditStatus.UNDONE):
             return existing, False  # a retry or duplicate: never a second action
-        aws = AccountClients(self.clients, finding.account, finding.region)
+        aws = AccountClients(self.clients, finding.account, finding.region, self.audit)
         run = StepRun(aws, finding.finding_id, self._now())
         done: list[str] = []
         with self.clients.call_log.recording() as calls:
@@ -131,7 +141,7 @@ class RemediationExecutor:
         for step in steps:
             if not action_for(step).undoable:
                 raise UndoError(f"{step.summary or step.action}: this remediation cannot be undone")
-        aws = AccountClients(self.clients, record.account, record.region)
+        aws = AccountClients(self.clients, record.account, record.region, self.audit)
         undo_id = f"undo-{remediation_id}-{self._clock().strftime('%Y%m%dT%H%M%S%fZ')}"
         restored: list[str] = []
         with self.clients.call_log.recording() as calls:

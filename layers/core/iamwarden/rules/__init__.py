@@ -10,6 +10,9 @@ from iamwarden.rules.credentials import AccessKeyCreatedRule, LoginProfileRule
 from iamwarden.rules.iam_user import IamUserCreatedRule
 from iamwarden.rules.identity_policy import CustomerPolicyAttachedRule, InlinePolicyRule, PolicyVersionRule
 from iamwarden.rules.managed_policy import ManagedPolicyAttachedRule
+from iamwarden.rules.public_access_block import PublicAccessBlockRule
+from iamwarden.rules.s3_acl import S3AclRule
+from iamwarden.rules.trust_policy import TrustPolicyRule
 
 GUARDRAILS: tuple[Guardrail, ...] = (
     IamUserCreatedRule(),
@@ -20,6 +23,9 @@ GUARDRAILS: tuple[Guardrail, ...] = (
     CustomerPolicyAttachedRule(),
     AccessKeyCreatedRule(),
     LoginProfileRule(),
+    TrustPolicyRule(),
+    S3AclRule(),
+    PublicAccessBlockRule(),
 )
 
 

@@ -1,0 +1,309 @@
+"""The judgements of trust-policy-untrusted, s3-acl-public and s3-public-access-block-disabled, edge by edge."""
+
+from __future__ import annotations
+
+import copy
+import json
+from typing import Any
+
+import pytest
+
+from iamwarden.engine import judge_event
+from iamwarden.findings import Verdict
+from iamwarden.settings import Settings, parse_settings
+from tests.conftest import load_event
+
+GITHUB = "arn:aws:iam::111122223333:oidc-provider/token.actions.githubusercontent.com"
+SUB = "token.actions.githubusercontent.com:sub"
+AUD = {"token.actions.githubusercontent.com:aud": "sts.amazonaws.com"}
+VENDOR = "777766665555"
+
+
+def _settings(**values: Any) -> Settings:
+    settings, problems = parse_settings(values)
+    assert not problems
+    return settings
+
+
+def _trust(*statements: dict[str, Any], settings: Settings | None = None) -> tuple[str, str]:
+    event = copy.deepcopy(load_event("trust-update-unknown-account.json"))
+    document = {"Version": "2012-10-17", "Statement": list(statements)}
+    event["detail"]["requestParameters"]["policyDocument"] = json.dumps(document)
+    judgement = judge_event(event, settings or Settings())
+    return judgement.verdict.value, judgement.reason
+
+
+def _web_identity(provider: str, condition: dict[str, Any] | None) -> dict[str, Any]:
+    statement: dict[str, Any] = {
+        "Effect": "Allow",
+        "Principal": {"Federated": provider},
+        "Action": "sts:AssumeRoleWithWebIdentity",
+    }
+    if condition is not None:
+        statement["Condition"] = condition
+    return statement
+
+
+@pytest.mark.parametrize(
+    ("condition", "verdict"),
+    [
+        ({"StringEquals": {**AUD, SUB: "repo:acme/payments:ref:refs/heads/main"}}, "compliant"),
+        ({"StringLike": {SUB: "repo:acme/payments:*"}}, "compliant"),
+        ({"StringLike": {SUB: "repo:acme/*"}}, "compliant"),  # one owner: the organisation's own repositories
+        ({"StringEquals": {SUB: "repo:*"}}, "compliant"),  # StringEquals takes "*" literally
+        ({"StringLike": {SUB: ["repo:acme/app:*", "repo:*"]}}, "violation"),  # values are ORed
+        ({"StringLike": {SUB: "repo:*"}}, "violation"),
+        ({"StringLike": {SUB: "*"}}, "violation"),
+        ({"StringLike": {SUB: "repo:acme*/*"}}, "violation"),  # acme-evil matches too
+        ({"StringLike": {SUB: "repo:*/payments:*"}}, "violation"),
+        ({"StringEquals": AUD}, "violation"),
+        (None, "violation"),
+        ({"StringEqualsIfExists": {SUB: "repo:acme/app:ref:refs/heads/main"}}, "violation"),
+        ({"ForAllValues:StringEquals": {SUB: "repo:acme/app:ref:refs/heads/main"}}, "violation"),
+        ({"StringNotEquals": {SUB: "repo:evil/app:ref:refs/heads/main"}}, "violation"),
+        # Conditions are ANDed: one exact subject bounds the statement even beside a loose one.
+        ({"StringLike": {SUB: "*"}, "StringEquals": {SUB: "repo:acme/app:environment:prod"}}, "compliant"),
+    ],
+)
+def test_github_actions_subjects(condition: dict[str, Any] | None, verdict: str) -> None:
+    assert _trust(_web_identity(GITHUB, condition))[0] == verdict
+
+
+def test_a_loose_github_subject_names_the_pattern() -> None:
+    _, reason = _trust(_web_identity(GITHUB, {"StringLike": {SUB: "repo:*"}}))
+    assert "lets any GitHub repository assume it" in reason
+    assert "'repo:*'" in reason
+
+
+@pytest.mark.parametrize(
+    ("provider", "condition", "verdict"),
+    [
+        (
+            "arn:aws:iam::111122223333:oidc-provider/oidc.eks.us-east-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B71",
+            {"StringEquals": {"oidc.eks.us-east-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B71:sub": "system:x"}},
+            "compliant",
+        ),
+        (
+            "arn:aws:iam::111122223333:oidc-provider/oidc.eks.us-east-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B71",
+            {"StringLike": {"oidc.eks.us-east-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B71:sub": "*"}},
+            "violation",
+        ),
+        (
+            "cognito-identity.amazonaws.com",
+            {"StringEquals": {"cognito-identity.amazonaws.com:aud": "us-east-1:1"}},
+            "compliant",
+        ),
+        ("cognito-identity.amazonaws.com", None, "violation"),
+        ("accounts.google.com", {"StringEquals": {"accounts.google.com:aud": "client-id"}}, "violation"),
+        ("accounts.google.com", {"StringEquals": {"accounts.google.com:sub": "110000000000000000000"}}, "compliant"),
+        ("arn:aws:iam::999988887777:oidc-provider/token.actions.githubusercontent.com", None, "violation"),
+    ],
+)
+def test_other_web_identity_providers(provider: str, condition: dict[str, Any] | None, verdict: str) -> None:
+    assert _trust(_web_identity(provider, condition))[0] == verdict
+
+
+def test_saml_federation_with_the_accounts_own_provider_is_fine() -> None:
+    saml = {
+        "Effect": "Allow",
+        "Principal": {"Federated": "arn:aws:iam::111122223333:saml-provider/okta"},
+        "Action": "sts:AssumeRoleWithSAML",
+        "Condition": {"StringEquals": {"SAML:aud": "https://signin.aws.amazon.com/saml"}},
+    }
+    assert _trust(saml)[0] == "compliant"
+
+
+def _vendor(condition: dict[str, Any] | None) -> dict[str, Any]:
+    statement: dict[str, Any] = {
+        "Effect": "Allow",
+        "Principal": {"AWS": f"arn:aws:iam::{VENDOR}:root"},
+        "Action": "sts:AssumeRole",
+    }
+    if condition is not None:
+        statement["Condition"] = condition
+    return statement
+
+
+VENDORS = _settings(rules={"trust-policy-untrusted": {"third_party_accounts": [VENDOR]}})
+
+
+@pytest.mark.parametrize(
+    ("condition", "verdict"),
+    [
+        ({"StringEquals": {"sts:ExternalId": "5f0c6d1e8a9b4c3d"}}, "compliant"),
+        (None, "violation"),
+        ({"StringLike": {"sts:ExternalId": "*"}}, "violation"),
+        ({"StringEqualsIfExists": {"sts:ExternalId": "5f0c6d1e8a9b4c3d"}}, "violation"),
+        ({"StringNotEquals": {"sts:ExternalId": "guess"}}, "violation"),
+    ],
+)
+def test_third_party_accounts_need_an_exact_external_id(condition: dict[str, Any] | None, verdict: str) -> None:
+    assert _trust(_vendor(condition), settings=VENDORS)[0] == verdict
+
+
+def test_an_unlisted_account_is_untrusted_even_with_an_external_id() -> None:
+    """An attacker picks its own external id: only listed vendors may use one."""
+    verdict, reason = _trust(_vendor({"StringEquals": {"sts:ExternalId": "x"}}))
+    assert verdict == "violation"
+    assert "list it in rules/trust-policy-untrusted/third_party_accounts" in reason
+
+
+def test_trusted_accounts_need_no_external_id() -> None:
+    statement = {"Effect": "Allow", "Principal": {"AWS": "444455556666"}, "Action": "sts:AssumeRole"}
+    assert _trust(statement, settings=_settings(trusted_accounts=["444455556666"]))[0] == "compliant"
+
+
+def test_everyone_limited_to_the_organisation_is_fine() -> None:
+    statement = {
+        "Effect": "Allow",
+        "Principal": {"AWS": "*"},
+        "Action": "sts:AssumeRole",
+        "Condition": {"StringEquals": {"aws:PrincipalOrgID": "o-a1b2c3d4e5"}},
+    }
+    assert _trust(statement, settings=_settings(organization_id="o-a1b2c3d4e5"))[0] == "compliant"
+    assert _trust(statement)[0] == "violation"
+
+
+def test_deny_statements_never_offend() -> None:
+    deny = {"Effect": "Deny", "Principal": "*", "Action": "sts:AssumeRole"}
+    assert _trust(deny)[0] == "compliant"
+
+
+def test_only_the_offending_statements_are_in_the_plan() -> None:
+    event = load_event("trust-update-unknown-account.json")
+    [finding] = judge_event(event, Settings()).findings
+    [step] = finding.plan
+    assert [reference["sid"] for reference in step.parameters["statements"]] == ["Contractor"]
+    assert step.parameters["event_name"] == "UpdateAssumeRolePolicy"
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"policyDocument": None}, "detail.requestParameters.policyDocument must be a policy document"),
+        ({"policyDocument": "{not json"}, "does not parse as JSON"),
+        ({"roleName": ""}, "detail.requestParameters.roleName must be a non-empty string"),
+    ],
+)
+def test_a_malformed_trust_event_is_invalid(change: dict[str, Any], message: str) -> None:
+    event = copy.deepcopy(load_event("trust-update-unknown-account.json"))
+    event["detail"]["requestParameters"].update(change)
+    judgement = judge_event(event, Settings())
+    assert judgement.verdict is Verdict.INVALID
+    assert message in judgement.reason
+
+
+# --- s3-acl-public ---------------------------------------------------------------------------
+
+
+def _acl(request: dict[str, Any], sample: str = "acl-bucket-private.json") -> tuple[str, frozenset[str], str]:
+    event = copy.deepcopy(load_event(sample))
+    parameters = event["detail"]["requestParameters"]
+    parameters.pop("x-amz-acl", None)
+    parameters.update(request)
+    judgement = judge_event(event, Settings())
+    offending = frozenset(f"{o['grantee']} {o['permission']}" for f in judgement.findings for o in f.offending)
+    return judgement.verdict.value, offending, judgement.reason
+
+
+@pytest.mark.parametrize(
+    ("request_parameters", "offending"),
+    [
+        ({"x-amz-acl": ["public-read-write"]}, {"AllUsers READ", "AllUsers WRITE"}),
+        ({"x-amz-acl": "authenticated-read"}, {"AuthenticatedUsers READ"}),
+        ({"x-amz-acl": ["log-delivery-write"]}, set()),
+        ({"x-amz-acl": ["bucket-owner-full-control"]}, set()),
+        (
+            {"x-amz-grant-read": ['uri="http://acs.amazonaws.com/groups/global/AllUsers", id="abc"']},
+            {"AllUsers READ"},
+        ),
+        (
+            {"x-amz-grant-write-acp": ["uri=http://acs.amazonaws.com/groups/global/AuthenticatedUsers"]},
+            {"AuthenticatedUsers WRITE_ACP"},
+        ),
+        ({"x-amz-grant-read": ['uri="http://acs.amazonaws.com/groups/s3/LogDelivery"']}, set()),
+        (
+            {
+                "AccessControlPolicy": {
+                    "AccessControlList": {
+                        "Grant": {
+                            "Grantee": {"xsi:type": "Group", "URI": "http://acs.amazonaws.com/groups/global/AllUsers"},
+                            "Permission": "FULL_CONTROL",
+                        }
+                    }
+                }
+            },
+            {"AllUsers FULL_CONTROL"},  # a single grant is recorded as an object, not a list
+        ),
+    ],
+)
+def test_acl_forms(request_parameters: dict[str, Any], offending: set[str]) -> None:
+    verdict, found, _ = _acl(request_parameters)
+    assert found == offending
+    assert verdict == ("violation" if offending else "compliant")
+
+
+def test_an_object_acl_names_the_object_and_its_version() -> None:
+    event = copy.deepcopy(load_event("acl-object-public-read.json"))
+    event["detail"]["requestParameters"]["versionId"] = "3HL4kqtJlcpXroDTDmjVBH40Nrjfkd"
+    [finding] = judge_event(event, Settings()).findings
+    assert finding.resource_arn == "arn:aws:s3:::acme-invoices/2026/11/invoice-1042.pdf"
+    assert finding.plan[0].parameters == {
+        "bucket": "acme-invoices",
+        "key": "2026/11/invoice-1042.pdf",
+        "version_id": "3HL4kqtJlcpXroDTDmjVBH40Nrjfkd",
+    }
+
+
+@pytest.mark.parametrize(
+    ("request_parameters", "message"),
+    [
+        ({"AccessControlPolicy": "public"}, "AccessControlPolicy must be an object"),
+        ({"AccessControlPolicy": {"AccessControlList": {"Grant": ["x"]}}}, "must hold objects with a Grantee"),
+        ({"x-amz-acl": [7]}, "x-amz-acl must be a string or strings"),
+    ],
+)
+def test_a_malformed_acl_event_is_invalid(request_parameters: dict[str, Any], message: str) -> None:
+    verdict, _, reason = _acl(request_parameters)
+    assert verdict == "invalid"
+    assert message in reason
+
+
+# --- s3-public-access-block-disabled ---------------------------------------------------------
+
+
+def _block(configuration: Any) -> tuple[str, str]:
+    event = copy.deepcopy(load_event("pab-bucket-all-on.json"))
+    event["detail"]["requestParameters"]["PublicAccessBlockConfiguration"] = configuration
+    judgement = judge_event(event, Settings())
+    return judgement.verdict.value, judgement.reason
+
+
+def test_settings_as_strings_and_left_out_settings() -> None:
+    on = {
+        "BlockPublicAcls": "true",
+        "IgnorePublicAcls": "TRUE",
+        "BlockPublicPolicy": True,
+        "RestrictPublicBuckets": True,
+    }
+    assert _block(on)[0] == "compliant"
+    verdict, reason = _block({"BlockPublicAcls": True, "IgnorePublicAcls": True, "BlockPublicPolicy": "false"})
+    assert verdict == "violation"
+    assert "turned off BlockPublicPolicy and RestrictPublicBuckets for bucket acme-invoices" in reason
+
+
+@pytest.mark.parametrize(
+    ("configuration", "message"),
+    [(None, "PublicAccessBlockConfiguration must be an object"), ({"BlockPublicAcls": "yes"}, "must be true or false")],
+)
+def test_a_malformed_block_event_is_invalid(configuration: Any, message: str) -> None:
+    verdict, reason = _block(configuration)
+    assert verdict == "invalid"
+    assert message in reason
+
+
+def test_the_account_block_is_critical_and_names_the_account() -> None:
+    [finding] = judge_event(load_event("pab-account-off.json"), Settings()).findings
+    assert finding.severity.value == "critical"
+    assert finding.resource_arn == "arn:aws:s3::111122223333:public-access-block"
+    assert finding.plan[0].parameters == {"scope": "account", "account_id": "111122223333"}
