@@ -42,14 +42,26 @@ class Deployment(NamedTuple):
 
 
 def sam_build(root: Path, build_dir: Path, log: Path) -> None:
-    _run([str(BIN / "sam"), "build", "--template", str(root / "template.yaml"), "--build-dir", str(build_dir)],
-         root, log, {})
+    _run(
+        [str(BIN / "sam"), "build", "--template", str(root / "template.yaml"), "--build-dir", str(build_dir)],
+        root,
+        log,
+        {},
+    )
 
 
 def sam_package(root: Path, build_dir: Path, packaged: Path, endpoint: str, log: Path) -> None:
     _run(
-        [str(BIN / "sam"), "package", "--template-file", str(build_dir / "template.yaml"), "--s3-bucket",
-         ARTIFACT_BUCKET, "--output-template-file", str(packaged)],
+        [
+            str(BIN / "sam"),
+            "package",
+            "--template-file",
+            str(build_dir / "template.yaml"),
+            "--s3-bucket",
+            ARTIFACT_BUCKET,
+            "--output-template-file",
+            str(packaged),
+        ],
         root,
         log,
         {"AWS_ENDPOINT_URL": endpoint},
@@ -57,19 +69,23 @@ def sam_package(root: Path, build_dir: Path, packaged: Path, endpoint: str, log:
 
 
 def _run(command: list[str], cwd: Path, log: Path, extra_env: Mapping[str, str]) -> None:
-    env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}", "SAM_CLI_TELEMETRY": "0",
-           **extra_env}
+    env = {
+        **os.environ,
+        "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
+        "SAM_CLI_TELEMETRY": "0",
+        **extra_env,
+    }
     with log.open("ab") as out:
-        result = subprocess.run(command, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT, check=False)  # noqa: S603
+        result = subprocess.run(command, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT, check=False)
     if result.returncode != 0:
         raise RuntimeError(f"{' '.join(command[:2])} failed (exit {result.returncode}); see {log}")
 
 
 def translate(packaged: Path, iam: Any, region: str) -> dict[str, Any]:
     """The SAM transform, applied locally as CloudFormation would apply it."""
-    from samtranslator.translator.managed_policy_translator import ManagedPolicyLoader  # noqa: PLC0415
-    from samtranslator.translator.transform import transform  # noqa: PLC0415
-    from samtranslator.yaml_helper import yaml_parse  # noqa: PLC0415
+    from samtranslator.translator.managed_policy_translator import ManagedPolicyLoader
+    from samtranslator.translator.transform import transform
+    from samtranslator.yaml_helper import yaml_parse
 
     template: dict[str, Any] = yaml_parse(packaged.read_text())
     translated: dict[str, Any] = transform(template, {"AWS::Region": region}, ManagedPolicyLoader(iam))
@@ -78,15 +94,14 @@ def translate(packaged: Path, iam: Any, region: str) -> dict[str, Any]:
 
 def unsupported_types(template: Mapping[str, Any]) -> set[str]:
     """Resource types of ``template`` that this moto version's CloudFormation cannot create."""
-    import warnings  # noqa: PLC0415
-
-    import contextlib  # noqa: PLC0415
-    import io  # noqa: PLC0415
+    import contextlib
+    import io
+    import warnings
 
     kinds = {resource["Type"] for resource in template["Resources"].values()}
     with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):  # moto prints each unsupported type
         warnings.simplefilter("ignore")
-        from moto.cloudformation.parsing import resource_class_from_type  # noqa: PLC0415
+        from moto.cloudformation.parsing import resource_class_from_type
 
         return {kind for kind in kinds if resource_class_from_type(kind) is None}
 
@@ -153,7 +168,8 @@ def deploy(root: Path, work: Path, session: Any, endpoint: str, log: Path) -> De
 
 def _create_secret(session: Any, properties: Mapping[str, Any]) -> str:
     answer = session.client("secretsmanager").create_secret(
-        Name=properties["Name"], Description=properties.get("Description", ""),
+        Name=properties["Name"],
+        Description=properties.get("Description", ""),
         SecretString=properties.get("SecretString", ""),
     )
     return str(answer["ARN"])

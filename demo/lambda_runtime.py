@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 from typing import IO, Any
 
@@ -52,9 +53,10 @@ class LambdaContainer:
 
     def __init__(
         self,
+        *,
         function_dir: Path,
         layer_dir: Path,
-        configuration: dict[str, Any],
+        configuration: Mapping[str, Any],
         credentials: dict[str, str],
         endpoint: str,
         region: str,
@@ -85,7 +87,7 @@ class LambdaContainer:
 
     def start(self) -> None:
         self._log = self.log_path.open("ab")
-        self._process = subprocess.Popen(  # noqa: S603 - this interpreter, with the built function only
+        self._process = subprocess.Popen(
             [sys.executable, "-S", "-c", _BOOTSTRAP],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,

@@ -18,11 +18,13 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
 from typing import Any, NamedTuple, TextIO
+
+import boto3
 
 from demo.deploy import Deployment, deploy
 from demo.lambda_runtime import LambdaContainer
@@ -91,26 +93,40 @@ def _aws_environment(endpoint: str) -> Iterator[None]:
                 os.environ[name] = value
 
 
-def run_demo(work: Path, out: TextIO) -> DemoResult:
-    """Everything ``make demo`` does, printing the timeline to ``out``; the servers are stopped on return."""
-    import boto3  # noqa: PLC0415
+def run_demo(
+    work: Path,
+    out: TextIO,
+    *,
+    plot: Callable[[Account], list[Step]] = story,
+    deployer: Callable[[Path, Path, Any, str, Path], Deployment] = deploy,
+    moto: MotoServer | None = None,
+    slack: SlackReceiver | None = None,
+) -> DemoResult:
+    """Everything ``make demo`` does, printing the timeline to ``out``; every server is stopped on return.
 
+    ``plot`` is the story and ``deployer`` the deployment (tests vary them); ``moto`` and ``slack`` are
+    the servers to start (new ones by default).
+    """
     work.mkdir(parents=True, exist_ok=True)
     log = work / "demo.log"
     log.write_text("")
-    moto = MotoServer(work / "moto_server.log")
-    slack = SlackReceiver()
+    moto = moto or MotoServer(work / "moto_server.log")
+    slack = slack or SlackReceiver()
     container: LambdaContainer | None = None
     try:
         _say(out, "== 1. An emulated AWS account on this machine")
         moto.start()
         slack.start()
-        _say(out, f"   moto_server on 127.0.0.1:{moto.port} (AWS-managed policies loaded), Slack receiver on {slack.url}")
+        _say(
+            out, f"   moto_server on 127.0.0.1:{moto.port} (AWS-managed policies loaded), Slack receiver on {slack.url}"
+        )
         with _aws_environment(moto.endpoint):
             session = boto3.Session(region_name=REGION)
-            _say(out, "\n== 2. IAM Warden deployed the way sam deploy does it (build, package, transform, create_stack)")
+            _say(
+                out, "\n== 2. IAM Warden deployed the way sam deploy does it (build, package, transform, create_stack)"
+            )
             started = time.monotonic()
-            deployment = deploy(ROOT, work, session, moto.endpoint, log)
+            deployment = deployer(ROOT, work, session, moto.endpoint, log)
             _report_deployment(out, deployment, time.monotonic() - started)
 
             _say(out, "\n== 3. The account's starting state")
@@ -119,29 +135,31 @@ def run_demo(work: Path, out: TextIO) -> DemoResult:
             for line in account.set_up(slack.url, secret):
                 _say(out, f"   - {line}")
             inbox, mailbox = _wire_observers(session, deployment)
-            _say(out, f"   - the enforcer's EventBridge rules target SQS queue {INBOX} instead of the function, and the")
+            _say(
+                out, f"   - the enforcer's EventBridge rules target SQS queue {INBOX} instead of the function, and the"
+            )
             _say(out, "     pruner's rules lose their function targets: moto's EventBridge cannot invoke a Lambda")
             _say(out, f"   - SQS queue {MAILBOX} subscribed to the alert topic, to see what SNS delivered")
 
             configuration = session.client("lambda").get_function_configuration(FunctionName=deployment.function_name)
             credentials = account.credentials(deployment.role_arn, deployment.function_name)
             container = LambdaContainer(
-                deployment.build_dir / "EnforcerFunction",
-                deployment.build_dir / "CoreLayer" / "python",
-                configuration,
-                credentials,
-                moto.endpoint,
-                REGION,
-                work / "enforcer.log",
+                function_dir=deployment.build_dir / "EnforcerFunction",
+                layer_dir=deployment.build_dir / "CoreLayer" / "python",
+                configuration=configuration,
+                credentials=credentials,
+                endpoint=moto.endpoint,
+                region=REGION,
+                log_path=work / "enforcer.log",
             )
             container.start()
 
             _say(out, "\n== 4. The story: calls by arn:aws:sts::…:assumed-role/developer/dev@example.com")
-            results = []
-            for number, step in enumerate(story(account), 1):
-                result = _play(number, step, session, inbox, mailbox, container, slack)
-                _print_step(out, number, result)
-                results.append(result)
+            results: list[StepResult] = []
+            for number, step in enumerate(plot(account), 1):
+                played = _play(step, session, inbox=inbox, mailbox=mailbox, container=container, slack=slack)
+                _print_step(out, number, played)
+                results.append(played)
 
             _print_summary(out, results)
             posts = slack.received()
@@ -150,7 +168,10 @@ def run_demo(work: Path, out: TextIO) -> DemoResult:
                 _print_slack(out, posts[0])
             undo_ok = _undo(out, account, results, moto.endpoint)
             result = DemoResult(results, undo_ok, posts, deployment.left_out)
-            _say(out, f"\n{'All steps went as expected.' if result.ok else 'SOME STEPS DIVERGED (marked DIVERGED above).'}")
+            _say(
+                out,
+                f"\n{'All steps went as expected.' if result.ok else 'SOME STEPS DIVERGED (marked DIVERGED above).'}",
+            )
             _say(out, f"Logs: {work}/enforcer.log (the enforcer), {log} (sam), {moto.log_path}")
             return result
     finally:
@@ -201,7 +222,7 @@ def _wire_observers(session: Any, deployment: Deployment) -> tuple[str, str]:
 
 
 def _drain(sqs: Any, queue_url: str) -> list[dict[str, Any]]:
-    bodies = []
+    bodies: list[dict[str, Any]] = []
     while True:
         batch = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10).get("Messages", [])
         if not batch:
@@ -212,7 +233,7 @@ def _drain(sqs: Any, queue_url: str) -> list[dict[str, Any]]:
 
 
 def _play(
-    number: int, step: Step, session: Any, inbox: str, mailbox: str, container: LambdaContainer, slack: SlackReceiver
+    step: Step, session: Any, *, inbox: str, mailbox: str, container: LambdaContainer, slack: SlackReceiver
 ) -> StepResult:
     events_client = session.client("events")
     sqs = session.client("sqs")
@@ -235,7 +256,10 @@ def _play(
             problems.append(f"EventBridge refused {record['detail']['eventName']}")
     delivered = _drain(sqs, inbox)
     routed = [event["detail"]["eventName"] for event in delivered]
-    verdict, outcomes, remediation_ids, done = "", {}, {}, []
+    verdict = ""
+    outcomes: dict[str, str] = {}
+    remediation_ids: dict[str, str] = {}
+    done: list[str] = []
     for event in delivered:
         answer = container.invoke(event)
         if "error" in answer:
@@ -275,7 +299,9 @@ def _print_step(out: TextIO, number: int, result: StepResult) -> None:
     for rule, remediation_id in result.remediation_ids.items():
         _say(out, f"    undo:     iamwarden undo {remediation_id}   ({rule})")
     if result.outcomes:
-        _say(out, f"    alerts:   {result.slack} to Slack (security channel), {result.sns} to SNS topic iamwarden-alerts")
+        _say(
+            out, f"    alerts:   {result.slack} to Slack (security channel), {result.sns} to SNS topic iamwarden-alerts"
+        )
     _say(out, f"    after:    {result.check.state}")
     _say(out, "    OK" if result.ok else "    DIVERGED: " + "; ".join(result.problems))
 
@@ -330,7 +356,7 @@ def _undo(out: TextIO, account: Account, results: list[StepResult], endpoint: st
         "AWS_SESSION_TOKEN": credentials["SessionToken"],
     }
     _say(out, f"   $ iamwarden undo {remediation_id}   (as role secops)")
-    answer = subprocess.run(  # noqa: S603 - our own CLI
+    answer = subprocess.run(
         [str(BIN / "iamwarden"), "undo", remediation_id], env=env, capture_output=True, text=True, check=False
     )
     for line in (answer.stdout + answer.stderr).splitlines():
@@ -342,12 +368,18 @@ def _undo(out: TextIO, account: Account, results: list[StepResult], endpoint: st
     return ok
 
 
-def main() -> int:
-    def stop(signum: int, frame: FrameType | None) -> None:
-        raise Stopped(signal.Signals(signum).name)
+def _stop(signum: int, frame: FrameType | None) -> None:
+    raise Stopped(signal.Signals(signum).name)
 
-    signal.signal(signal.SIGINT, stop)
-    signal.signal(signal.SIGTERM, stop)
+
+def install_signal_handlers() -> None:
+    """Ctrl-C and SIGTERM unwind the demo through its ``finally``, which stops the servers."""
+    signal.signal(signal.SIGINT, _stop)
+    signal.signal(signal.SIGTERM, _stop)
+
+
+def main() -> int:
+    install_signal_handlers()
     try:
         result = run_demo(ROOT / ".aws-sam" / "demo", sys.stdout)
     except Stopped as exc:

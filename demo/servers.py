@@ -40,7 +40,7 @@ class MotoServer:
     def start(self, timeout: float = 60) -> None:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         with self.log_path.open("wb") as log:
-            self._process = subprocess.Popen(  # noqa: S603 - our own venv's moto_server
+            self._process = subprocess.Popen(
                 [str(MOTO_SERVER), "-H", "127.0.0.1", "-p", str(self.port)],
                 stdout=log,
                 stderr=subprocess.STDOUT,
@@ -50,7 +50,7 @@ class MotoServer:
         deadline = time.monotonic() + timeout
         while True:
             try:
-                urllib.request.urlopen(f"http://127.0.0.1:{self.port}/moto-api/data.json", timeout=1).close()  # noqa: S310
+                urllib.request.urlopen(f"http://127.0.0.1:{self.port}/moto-api/data.json", timeout=1).close()
                 return
             except (urllib.error.URLError, ConnectionError):
                 if self._process.poll() is not None or time.monotonic() > deadline:

@@ -14,6 +14,7 @@ import json
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
+import boto3
 from botocore.exceptions import ClientError
 
 from demo import cloudtrail
@@ -114,8 +115,6 @@ class Account:
 
     def assume(self, role: str, session_name: str, source_ip: str) -> tuple[Any, Caller]:
         """A boto3 session of ``role`` (sts:AssumeRole), and the Caller CloudTrail would record for it."""
-        import boto3  # noqa: PLC0415
-
         role_arn = f"arn:aws:iam::{self.account}:role/{role}"
         answer = self.session.client("sts").assume_role(RoleArn=role_arn, RoleSessionName=session_name)
         credentials = answer["Credentials"]
