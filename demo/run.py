@@ -308,15 +308,16 @@ def _print_step(out: TextIO, number: int, result: StepResult) -> None:
 
 def _print_summary(out: TextIO, results: list[StepResult]) -> None:
     _say(out, "\n== 5. Summary")
-    header = f"{'#':>2}  {'change':<62} {'routed':<7} {'verdict':<10} {'outcome':<11} {'alerts':<7} ok"
+    header = f"{'#':>2}  {'change':<62} {'routed':<7} {'verdict':<10} {'outcome':<11} {'Slack+SNS':<10} ok"
     _say(out, header)
     _say(out, "-" * len(header))
     for number, result in enumerate(results, 1):
         outcome = ", ".join(result.outcomes.values()) or "-"
+        alerts = f"{result.slack}+{result.sns}"
         _say(
             out,
             f"{number:>2}  {result.step.title[:62]:<62} {'yes' if result.routed else 'no':<7} "
-            f"{result.verdict or '-':<10} {outcome:<11} {result.slack + result.sns:<7} {'yes' if result.ok else 'NO'}",
+            f"{result.verdict or '-':<10} {outcome:<11} {alerts:<10} {'yes' if result.ok else 'NO'}",
         )
 
 
