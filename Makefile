@@ -18,7 +18,7 @@ PYTHON313 := $(shell for p in python3.13 $${PYENV_ROOT:-$$HOME/.pyenv}/versions/
 .PHONY: help venv test lint typecheck unit sam demo bench lock clean
 
 help:
-	@echo "make demo   judge the sample events in events/ and print the verdicts"
+	@echo "make demo   deploy IAM Warden into an emulated AWS account (moto_server), attack it, watch it recover"
 	@echo "make test   ruff, mypy, pytest, sam validate --lint, sam build"
 	@echo "make bench  core throughput, cold import, AWS calls and latency per remediation, pruner at 1,000 roles"
 
@@ -47,11 +47,9 @@ sam: venv
 
 test: lint typecheck unit sam
 
+# The whole loop on an embedded AWS: see demo/run.py and the README's "The demo".
 demo: venv
-	@echo "IAM Warden judges $$(ls events/*.json | wc -l) sample CloudTrail events with the settings in events/settings.yaml"
-	@echo "(each rule's mode is set there: 'will' means remediate mode, 'in remediate mode would' means alert mode)."
-	@echo
-	@$(BIN)/iamwarden evaluate --format text --config events/settings.yaml events/*.json
+	$(BIN)/python -m demo
 
 bench: venv
 	$(BIN)/sam build --template template.yaml --build-dir .aws-sam/build >/dev/null
