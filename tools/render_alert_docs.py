@@ -140,7 +140,9 @@ def notification_of(example: Example) -> Notification:
     if example.outcome is Outcome.REJECTED:
         digest = hashlib.sha256(f"{judgement.change.event_id if judgement.change else ''}/rejected".encode())
         remediation = f"rejected-{digest.hexdigest()[:20]}"
-        return Notification(example.outcome, change=judgement.change, remediation_id=remediation, error=judgement.reason)
+        return Notification(
+            example.outcome, change=judgement.change, remediation_id=remediation, error=judgement.reason
+        )
     finding = judgement.findings[0]
     remediation_id = f"rem-{finding.finding_id}" if example.outcome in _ACTED else None
     return Notification(

@@ -267,7 +267,6 @@ class EnforcerService:
         )
         self._reported_problems = signature
 
-
     def _report_rejection(self, judgement: Judgement, event: Mapping[str, Any]) -> None:
         """Record and alert (once per event) an event that names another account than its own."""
         change = judgement.change

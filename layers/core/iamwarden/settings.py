@@ -230,9 +230,7 @@ class _RuleValues:
         return rules
 
 
-def _account_setting(
-    parts: list[str], raw: Any, values: dict[str, _RuleValues], modes: dict[str, Mode]
-) -> str | None:
+def _account_setting(parts: list[str], raw: Any, values: dict[str, _RuleValues], modes: dict[str, Mode]) -> str | None:
     """Take the value at ``accounts/<parts>``; return what is wrong with it, if anything."""
     if not parts or not ACCOUNT_ID.fullmatch(parts[0]):
         got = repr(parts[0]) if parts else "nothing"
