@@ -164,6 +164,7 @@ def test_a_forged_cross_account_event_is_rejected_alerted_and_changes_nothing(
     [record] = account.audit().for_event(event["detail"]["eventID"])
     assert record.kind == "rejection"
     assert record.account == MEMBER
+    assert "rejected" in (record.error or "")
     assert record.calls == []
     assert Outcome.REJECTED.value in record.alerts_sent
 
@@ -219,3 +220,19 @@ def test_the_enforcers_own_session_in_a_member_account_is_ignored(
     assert "own role iamwarden-remediator" in result["reason"]
     assert notifier.sent == []
     assert _untouched(*users[MEMBER])
+
+
+def test_an_undelivered_rejection_alert_is_sent_again_as_it_was(
+    account: Account, enforcer: EnforcerService, notifier: RecordingNotifier
+) -> None:
+    from iamwarden.redeliver import notification_of
+
+    event = load_event("create-user-forged-cross-account.json")
+    enforcer.handle(event)
+    [record] = account.audit().for_event(event["detail"]["eventID"])
+    stored = record._replace(undelivered_event=event)
+
+    rebuilt = notification_of(stored, Outcome.REJECTED, "/iamwarden")
+
+    [sent] = notifier.sent
+    assert rebuilt == sent

@@ -286,6 +286,7 @@ class EnforcerService:
                 account=change.account,
                 region=change.region,
                 finding={"reason": judgement.reason},
+                error=judgement.reason,  # `iamwarden history` shows why nothing was done
                 actor=change.actor.arn,
             )
         )
