@@ -42,8 +42,9 @@ def _session(account: Account, account_id: str) -> boto3.Session:
     )
 
 
-def _member_roles(session: boto3.Session) -> None:
-    """The member template's remediation role, created in the member account as the StackSet would."""
+def _remediation_role(session: boto3.Session) -> None:
+    """The member template's remediation role by its name, created in the member account as the StackSet would
+    (moto does not evaluate trust policies; tests/integration/test_member_template.py checks the trust)."""
     from samtranslator.yaml_helper import yaml_parse
 
     template = yaml_parse((ROOT / "member" / "template.yaml").read_text())
@@ -100,7 +101,7 @@ def test_a_member_violation_is_remediated_there_and_nowhere_else(
     account: Account, enforcer: EnforcerService, notifier: RecordingNotifier
 ) -> None:
     account.set("rules/iam-user-created/mode", "remediate")
-    _member_roles(_session(account, MEMBER))
+    _remediation_role(_session(account, MEMBER))
     users = _user_everywhere(account)
     event = _in("create-user-backdoor-cli.json", MEMBER)
 

@@ -146,7 +146,9 @@ def foreign_account_claim(change: CloudTrailChange) -> str | None:
 def account_of_arn(arn: str) -> str | None:
     """The account field of an ARN (``arn:partition:service:region:account:...``); None when it has none (S3)."""
     fields = arn.split(":", 5)
-    return fields[4] or None if len(fields) == 6 and fields[0] == "arn" else None
+    if len(fields) != 6 or fields[0] != "arn":
+        return None
+    return fields[4] or None
 
 
 def _foreign_target(change: CloudTrailChange, resource_arn: str | None, findings: list[Finding]) -> str | None:
