@@ -43,6 +43,7 @@ unit: venv
 
 sam: venv
 	$(BIN)/sam validate --lint --template template.yaml
+	$(BIN)/sam validate --lint --template member/template.yaml
 	$(BIN)/sam build --template template.yaml --build-dir .aws-sam/build
 
 test: lint typecheck unit sam

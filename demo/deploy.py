@@ -146,6 +146,7 @@ def deploy(root: Path, work: Path, session: Any, endpoint: str, log: Path) -> De
             left_out.append((logical, kind, f"created directly from its declaration ({arn})"))
         else:
             left_out.append((logical, kind, _why(kind, resource.get("Condition"))))
+    template = _bus_names_by_value(template)
     (work / "translated.json").write_text(json.dumps(template, indent=1))
 
     s3.put_object(Bucket=ARTIFACT_BUCKET, Key="iamwarden.template.json", Body=json.dumps(template).encode())
@@ -173,3 +174,20 @@ def _create_secret(session: Any, properties: Mapping[str, Any]) -> str:
         SecretString=properties.get("SecretString", ""),
     )
     return str(answer["ARN"])
+
+
+def _bus_names_by_value(template: dict[str, Any]) -> dict[str, Any]:
+    """moto's CloudFormation resolves ``Ref`` of an ``AWS::Events::EventBus`` inside a rule to the bus object
+    rather than its name (and fails with a 500); give the rules the bus's declared name, as AWS's Ref does."""
+    buses = {
+        logical: resource["Properties"]["Name"]
+        for logical, resource in template["Resources"].items()
+        if resource["Type"] == "AWS::Events::EventBus"
+    }
+    for resource in template["Resources"].values():
+        properties = resource.get("Properties", {})
+        if resource["Type"] == "AWS::Events::Rule" and isinstance(properties.get("EventBusName"), dict):
+            ref = properties["EventBusName"].get("Ref")
+            if ref in buses:
+                properties["EventBusName"] = buses[ref]
+    return template

@@ -204,15 +204,21 @@ def _wire_observers(session: Any, deployment: Deployment) -> tuple[str, str]:
     function_arn = session.client("lambda").get_function_configuration(FunctionName=deployment.function_name)[
         "FunctionArn"
     ]
-    for rule in events.list_rules()["Rules"]:
-        targets = events.list_targets_by_rule(Rule=rule["Name"])["Targets"]
-        # moto's EventBridge raises on a Lambda target (and matches every event to a schedule-only rule):
-        # the queue takes the enforcer's place, the pruner's rules lose their function targets.
-        functions = [target for target in targets if ":lambda:" in target["Arn"]]
-        if functions:
-            events.remove_targets(Rule=rule["Name"], Ids=[target["Id"] for target in functions])
-        if any(target["Arn"] == function_arn for target in functions):
-            events.put_targets(Rule=rule["Name"], Targets=[{"Id": "demo-inbox", "Arn": inbox_arn}])
+    # Every bus: the enforcer's rules are on the central bus, fed by the default bus's forwarding rule.
+    for bus in events.list_event_buses()["EventBuses"]:
+        for rule in events.list_rules(EventBusName=bus["Name"])["Rules"]:
+            targets = events.list_targets_by_rule(Rule=rule["Name"], EventBusName=bus["Name"])["Targets"]
+            # moto's EventBridge raises on a Lambda target (and matches every event to a schedule-only rule):
+            # the queue takes the enforcer's place, the pruner's rules lose their function targets.
+            functions = [target for target in targets if ":lambda:" in target["Arn"]]
+            if functions:
+                events.remove_targets(
+                    Rule=rule["Name"], EventBusName=bus["Name"], Ids=[target["Id"] for target in functions]
+                )
+            if any(target["Arn"] == function_arn for target in functions):
+                events.put_targets(
+                    Rule=rule["Name"], EventBusName=bus["Name"], Targets=[{"Id": "demo-inbox", "Arn": inbox_arn}]
+                )
     mailbox = sqs.create_queue(QueueName=MAILBOX)["QueueUrl"]
     mailbox_arn = sqs.get_queue_attributes(QueueUrl=mailbox, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     session.client("sns").subscribe(

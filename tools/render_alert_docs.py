@@ -14,6 +14,7 @@ text are the example inputs listed in ``EXAMPLES``.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import sys
 from collections.abc import Mapping
@@ -111,6 +112,12 @@ EXAMPLES = (
             "trusted_accounts": ["12345"],
         },
     ),
+    Example(
+        "rejected-forged-event",
+        "an event from one member account names a user in another account: rejected, nothing changed",
+        "create-user-forged-cross-account.json",
+        Outcome.REJECTED,
+    ),
 )
 
 
@@ -130,6 +137,12 @@ def notification_of(example: Example) -> Notification:
     settings = load_settings({**base_settings(), **example.settings})
     event = json.loads((EVENTS / example.event).read_text(encoding="utf-8"))
     judgement = judge_event(event, settings)
+    if example.outcome is Outcome.REJECTED:
+        digest = hashlib.sha256(f"{judgement.change.event_id if judgement.change else ''}/rejected".encode())
+        remediation = f"rejected-{digest.hexdigest()[:20]}"
+        return Notification(
+            example.outcome, change=judgement.change, remediation_id=remediation, error=judgement.reason
+        )
     finding = judgement.findings[0]
     remediation_id = f"rem-{finding.finding_id}" if example.outcome in _ACTED else None
     return Notification(

@@ -86,6 +86,7 @@ def test_the_demo_story_runs_headless_and_reports_a_divergence(tmp_path: Path) -
     assert "AWS::Lambda::Function" not in left_out
     assert left_out <= {
         "AWS::CloudWatch::Alarm",
+        "AWS::Events::EventBusPolicy",  # only with an OrganizationId (condition false by default)
         "AWS::IAM::RolePolicy",
         "AWS::Lambda::EventInvokeConfig",
         "AWS::SNS::Subscription",

@@ -268,12 +268,15 @@ def test_reason_says_what_the_public_can_do(actions: object, words: str) -> None
 
 
 def test_bucket_owner_comes_from_the_record_resources() -> None:
-    # A policy granting the bucket's own account is not cross-account, even if the event's account differs.
+    # A policy granting the bucket's own account is not cross-account.
     policy = {"Statement": [{"Effect": "Allow", "Principal": {"AWS": "222233334444"}, "Action": "s3:GetObject"}]}
     raw = bucket_event(policy)
     raw["detail"]["resources"] = [
         {"type": "AWS::S3::Bucket", "ARN": "arn:aws:s3:::acme-test", "accountId": "222233334444"}
     ]
+    # A bucket of another account than the event's is never acted on (tests/unit/test_organization.py).
+    assert judge(raw).rejected
+    raw["account"] = raw["detail"]["recipientAccountId"] = "222233334444"
     assert judge(raw).verdict is Verdict.COMPLIANT
 
 

@@ -7,6 +7,14 @@ issuer's role name, never on the session name, which the caller chooses), when
 an AWS service or a service-linked role made it, or when its account is not
 managed. A break-glass principal's change is judged but stays ``ignored``:
 its findings are alert-only and carry no plan.
+
+Nothing an event says about *where* to act is trusted. An event is judged in
+the account of its envelope (``account``), by that account's settings
+(``Settings.for_account``). If the record's ``recipientAccountId``, a
+resource's ``accountId``, or the account in the ARN of a finding's resource or
+plan target names another account, the event is ``invalid`` and ``rejected``:
+a forged or misrouted event is alerted to the security channel and never acted
+on, so one member account can never steer IAM Warden into another.
 """
 
 from __future__ import annotations
@@ -49,6 +57,10 @@ def judge_change(
     guardrails = GUARDRAILS_BY_EVENT.get((change.event_source, change.event_name), ())
     if not guardrails:
         return _ignored(change, f"not guarded: no rule covers {change.event_source} {change.event_name}")
+    elsewhere = foreign_account_claim(change)
+    if elsewhere:
+        return _rejected(change, elsewhere)
+    settings = settings.for_account(change.account)
     if change.failed:
         return _ignored(change, f"failed call ({change.error_code}): it changed nothing")
     if change.read_only:
@@ -96,6 +108,9 @@ def judge_change(
                     findings.append(finding)
     except InvalidEventError as exc:
         return Judgement(Verdict.INVALID, str(exc), change, rule_ids=tuple(rule_ids))
+    elsewhere = _foreign_target(change, resource_arn, findings)
+    if elsewhere:
+        return _rejected(change, elsewhere, tuple(rule_ids), resource_arn)
 
     if not rule_ids:
         return _ignored(change, f"rule {', '.join(switched_off)} is off")
@@ -148,6 +163,49 @@ def _exemption(finding: Finding, settings: Settings) -> str | None:
     if pattern is not None:
         return f"{finding.resource_arn} matches {pattern!r} in rules/{finding.rule_id}/allow_resources"
     return None
+
+
+def foreign_account_claim(change: CloudTrailChange) -> str | None:
+    """What in the record names an account other than the event's own, or None (pure; no AWS call)."""
+    recipient = change.recipient_account_id
+    if recipient is not None and recipient != change.account:
+        return f"detail.recipientAccountId is {recipient}"
+    for index, resource in enumerate(change.resources):
+        owner = resource.get("accountId")
+        if isinstance(owner, str) and owner and owner != change.account:
+            return f"detail.resources[{index}] ({resource.get('ARN') or resource.get('type')}) belongs to {owner}"
+    return None
+
+
+def account_of_arn(arn: str) -> str | None:
+    """The account field of an ARN (``arn:partition:service:region:account:...``); None when it has none (S3)."""
+    fields = arn.split(":", 5)
+    if len(fields) != 6 or fields[0] != "arn":
+        return None
+    return fields[4] or None
+
+
+def _foreign_target(change: CloudTrailChange, resource_arn: str | None, findings: list[Finding]) -> str | None:
+    """The first resource or plan target whose ARN belongs to another account than the event's."""
+    arns = [resource_arn or ""]
+    for finding in findings:
+        arns.append(finding.resource_arn)
+        arns.extend(step.target for step in finding.plan)
+    for arn in arns:
+        owner = account_of_arn(arn)
+        if owner is not None and owner != change.account:
+            return f"resource {arn} belongs to {owner}"
+    return None
+
+
+def _rejected(
+    change: CloudTrailChange, elsewhere: str, rule_ids: tuple[str, ...] = (), resource_arn: str | None = None
+) -> Judgement:
+    reason = (
+        f"rejected: the event claims account {change.account} but {elsewhere}; IAM Warden acts only on the "
+        "event's own account, so a forged or misrouted event is alerted and never acted on"
+    )
+    return Judgement(Verdict.INVALID, reason, change, (), rule_ids, resource_arn, rejected=True)
 
 
 def _ignored(change: CloudTrailChange, reason: str) -> Judgement:

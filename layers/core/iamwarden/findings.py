@@ -33,6 +33,7 @@ class Outcome(StrEnum):
     REMEDIATION_FAILED = "remediation_failed"  # part or all of the plan failed; the audit record says which
     NOTEWORTHY = "noteworthy"  # ignored but worth telling, e.g. a break-glass principal's change
     CONFIGURATION_ERROR = "configuration_error"  # a setting is invalid; its rule fell back to alert
+    REJECTED = "rejected"  # the event names another account than its own (forged or misrouted); nothing done
 
 
 class StepAction(StrEnum):
@@ -225,3 +226,5 @@ class Judgement(NamedTuple):
     findings: tuple[Finding, ...] = ()
     rule_ids: tuple[str, ...] = ()
     resource_arn: str | None = None
+    #: The event names an account other than its own (forged or misrouted): alerted as a security event.
+    rejected: bool = False

@@ -51,6 +51,15 @@ def notification_of(record: AuditRecord, outcome: Outcome, settings_prefix: str)
     if record.undelivered_event is None:
         raise RedeliveryError(f"{record.remediation_id} keeps no event to rebuild its alert from")
     change = parse_event(record.undelivered_event)
+    if record.kind == "rejection":
+        reason = str(record.finding.get("reason") or "the event names another account than its own")
+        return Notification(
+            Outcome.REJECTED,
+            change=change,
+            remediation_id=record.remediation_id,
+            error=reason,
+            settings_prefix=settings_prefix,
+        )
     finding = Finding.from_dict(record.finding, change.actor)
     undoable = all(ACTIONS[step.action].undoable for step in finding.plan)
     if outcome is Outcome.ALERTED:

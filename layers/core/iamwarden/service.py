@@ -125,6 +125,8 @@ class EnforcerService:
             rule=",".join(judgement.rule_ids) or None,
         )
         self.telemetry.count(judgement.verdict.value.capitalize())
+        if judgement.rejected:
+            self._report_rejection(judgement, event)
         results: list[FindingResult] = []
         failures: list[RemediationFailedError] = []
         for finding in judgement.findings:
@@ -268,6 +270,41 @@ class EnforcerService:
             ),
         )
         self._reported_problems = signature
+
+    def _report_rejection(self, judgement: Judgement, event: Mapping[str, Any]) -> None:
+        """Record and alert (once per event) an event that names another account than its own."""
+        change = judgement.change
+        if change is None:
+            return
+        self.telemetry.count("RejectedEvents")
+        signature = hashlib.sha256(f"{change.event_id}/rejected".encode()).hexdigest()[:20]
+        record = self.audit.begin(
+            AuditRecord(
+                remediation_id=f"rejected-{signature}",
+                kind="rejection",
+                status=AuditStatus.ALERTED,
+                resource_arn=judgement.resource_arn or f"account:{change.account}",
+                event_id=change.event_id,
+                created_at=change.time,
+                rule=",".join(judgement.rule_ids),
+                account=change.account,
+                region=change.region,
+                finding={"reason": judgement.reason},
+                error=judgement.reason,  # `iamwarden history` shows why nothing was done
+                actor=change.actor.arn,
+            )
+        )
+        self._alert(
+            record,
+            event,
+            Notification(
+                Outcome.REJECTED,
+                change=change,
+                remediation_id=record.remediation_id,
+                error=judgement.reason,
+                settings_prefix=self.settings_source.prefix,
+            ),
+        )
 
 
 def _undoable(action: StepAction) -> bool:

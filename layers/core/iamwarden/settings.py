@@ -7,6 +7,12 @@ Settings are addressed by paths that are the same everywhere: the nested key
 documented default. ``parse_settings`` reports each invalid key and falls back
 for it (an invalid rule setting puts that rule in ``alert``), so one bad
 parameter never disables other rules; ``load_settings`` raises instead.
+
+In an AWS Organization one account can differ from the rest:
+``accounts/<id>/rules/<rule-id>/<setting>`` overrides a rule's setting for
+events of that account only, and ``accounts/<id>/mode`` caps every rule there
+(``alert`` puts the whole account in alert-only with one parameter, ``off``
+silences it). ``Settings.for_account`` gives the settings an event is judged by.
 """
 
 from __future__ import annotations
@@ -66,6 +72,18 @@ class RuleSettings(NamedTuple):
 DEFAULT_RULES: Mapping[str, RuleSettings] = MappingProxyType({rule_id: RuleSettings(rule_id) for rule_id in RULES})
 
 
+#: How strong each mode is: an account's mode caps its rules' modes at its own.
+_MODE_STRENGTH: Mapping[Mode, int] = {Mode.OFF: 0, Mode.ALERT: 1, Mode.REMEDIATE: 2}
+ACCOUNT_MODE_DOC = "the strongest mode any rule may have in this account: off, alert (alert-only) or remediate"
+
+
+class AccountSettings(NamedTuple):
+    """One account's overrides: a cap on every rule's mode, and rule settings that replace the global ones."""
+
+    mode: Mode = Mode.REMEDIATE
+    rules: Mapping[str, RuleSettings] = MappingProxyType({})
+
+
 class Settings(NamedTuple):
     """Everything an operator can tune, with safe defaults (every rule in ``alert``)."""
 
@@ -76,9 +94,23 @@ class Settings(NamedTuple):
     break_glass_principals: tuple[str, ...] = ()
     managed_accounts: frozenset[str] = frozenset()
     rules: Mapping[str, RuleSettings] = DEFAULT_RULES
+    #: Per-account overrides (``accounts/<id>/...``), already merged with the global rule settings.
+    accounts: Mapping[str, AccountSettings] = MappingProxyType({})
 
     def rule(self, rule_id: str) -> RuleSettings:
         return self.rules.get(rule_id) or RuleSettings(rule_id)
+
+    def for_account(self, account: str) -> Settings:
+        """The settings events of ``account`` are judged by: its rule overrides, every mode capped by its mode."""
+        override = self.accounts.get(account)
+        if override is None:
+            return self
+        cap = _MODE_STRENGTH[override.mode]
+        rules = {}
+        for rule_id in {*self.rules, *override.rules}:
+            rule = override.rules.get(rule_id) or self.rule(rule_id)
+            rules[rule_id] = rule._replace(mode=override.mode) if _MODE_STRENGTH[rule.mode] > cap else rule
+        return self._replace(rules=MappingProxyType(rules), accounts=MappingProxyType({}))
 
     def manages(self, account: str) -> bool:
         return not self.managed_accounts or account in self.managed_accounts
@@ -105,8 +137,9 @@ def parse_settings(values: Mapping[str, Any]) -> tuple[Settings, list[SettingsPr
     flat = flatten(values)
     problems: list[SettingsProblem] = []
     global_values: dict[str, Any] = {}
-    rule_values: dict[str, dict[str, Any]] = {rule_id: {} for rule_id in RULES}
-    broken_rules: set[str] = set()
+    rule_values = _RuleValues()
+    account_values: dict[str, _RuleValues] = {}
+    account_modes: dict[str, Mode] = {}
 
     for path, raw in flat.items():
         parts = path.split("/")
@@ -117,46 +150,25 @@ def parse_settings(values: Mapping[str, Any]) -> tuple[Settings, list[SettingsPr
                 global_values[path] = _convert_global(GLOBAL_KEYS[path][0], raw)
             except ValueError as exc:
                 problems.append(SettingsProblem(path, str(exc)))
-        elif len(parts) == 3 and parts[0] == "rules" and parts[1] in RULES:
-            rule_id, name = parts[1], parts[2]
-            specs = options_of(rule_id)
-            if name not in specs:
-                problems.append(SettingsProblem(path, _unknown(name, specs, f"setting of rule {rule_id}")))
-                broken_rules.add(rule_id)
-                continue
-            try:
-                rule_values[rule_id][name] = _convert_option(specs[name], raw)
-            except ValueError as exc:
-                problems.append(SettingsProblem(path, str(exc)))
-                broken_rules.add(rule_id)
-        elif len(parts) > 3 and parts[0] == "rules" and parts[1] in RULES:
-            problems.append(
-                SettingsProblem(path, f"settings of rule {parts[1]} are one level deep, e.g. rules/{parts[1]}/mode")
-            )
-            broken_rules.add(parts[1])
-        elif len(parts) >= 2 and parts[0] == "rules":
-            problems.append(SettingsProblem(path, _unknown(parts[1], RULES, "rule")))
-        elif path == "rules":
-            problems.append(
-                SettingsProblem(
-                    path, "must map rule ids to their settings, e.g. rules: {iam-user-created: {mode: alert}}"
-                )
-            )
+        elif parts[0] == "rules":
+            problem = rule_values.add(parts[1:], raw)
+            if problem:
+                problems.append(SettingsProblem(path, problem))
+        elif parts[0] == "accounts":
+            problem = _account_setting(parts[1:], raw, account_values, account_modes)
+            if problem:
+                problems.append(SettingsProblem(path, problem))
         else:
             problems.append(SettingsProblem(path, _unknown(parts[0], GLOBAL_KEYS, "setting")))
 
-    rules: dict[str, RuleSettings] = {}
-    for rule_id, given in rule_values.items():
-        mode = Mode(given.pop("mode", Mode.ALERT.value))
-        if rule_id in broken_rules:
-            mode = Mode.ALERT
-        rules[rule_id] = RuleSettings(
-            rule_id=rule_id,
-            mode=mode,
-            allow_actors=given.pop("allow_actors", ()),
-            allow_resources=given.pop("allow_resources", ()),
-            options=given,
+    rules = rule_values.build()
+    accounts = {
+        account: AccountSettings(
+            account_modes.get(account, Mode.REMEDIATE),
+            MappingProxyType(account_values[account].build(rules) if account in account_values else {}),
         )
+        for account in sorted({*account_values, *account_modes})
+    }
     settings = Settings(
         trusted_accounts=frozenset(global_values.get("trusted_accounts", ())),
         organization_id=global_values.get("organization_id") or None,
@@ -165,8 +177,75 @@ def parse_settings(values: Mapping[str, Any]) -> tuple[Settings, list[SettingsPr
         break_glass_principals=global_values.get("break_glass_principals", ()),
         managed_accounts=frozenset(global_values.get("managed_accounts", ())),
         rules=rules,
+        accounts=MappingProxyType(accounts),
     )
     return settings, problems
+
+
+class _RuleValues:
+    """Rule settings as given (``rules/<rule-id>/<setting>``), validated one path at a time."""
+
+    def __init__(self) -> None:
+        self.values: dict[str, dict[str, Any]] = {}
+        self.broken: set[str] = set()
+
+    def add(self, parts: list[str], raw: Any) -> str | None:
+        """Take the value at ``rules/<parts>``; return what is wrong with it, if anything."""
+        if not parts:
+            return "must map rule ids to their settings, e.g. rules: {iam-user-created: {mode: alert}}"
+        rule_id = parts[0]
+        if rule_id not in RULES:
+            return _unknown(rule_id, RULES, "rule")
+        if len(parts) != 2:
+            self.broken.add(rule_id)
+            return f"settings of rule {rule_id} are one level deep, e.g. rules/{rule_id}/mode"
+        name = parts[1]
+        specs = options_of(rule_id)
+        if name not in specs:
+            self.broken.add(rule_id)
+            return _unknown(name, specs, f"setting of rule {rule_id}")
+        try:
+            self.values.setdefault(rule_id, {})[name] = _convert_option(specs[name], raw)
+        except ValueError as exc:
+            self.broken.add(rule_id)
+            return str(exc)
+        return None
+
+    def build(self, base: Mapping[str, RuleSettings] | None = None) -> dict[str, RuleSettings]:
+        """Every rule's settings (over ``base``, the global ones, for an account); a broken rule is in alert."""
+        rules: dict[str, RuleSettings] = {}
+        for rule_id in RULES if base is None else sorted({*self.values, *self.broken}):
+            given = dict(self.values.get(rule_id, {}))
+            inherited = base[rule_id] if base is not None else RuleSettings(rule_id)
+            mode = Mode(given.pop("mode", inherited.mode.value))
+            if rule_id in self.broken:
+                mode = Mode.ALERT
+            rules[rule_id] = RuleSettings(
+                rule_id=rule_id,
+                mode=mode,
+                allow_actors=given.pop("allow_actors", inherited.allow_actors),
+                allow_resources=given.pop("allow_resources", inherited.allow_resources),
+                options={**inherited.options, **given},
+            )
+        return rules
+
+
+def _account_setting(parts: list[str], raw: Any, values: dict[str, _RuleValues], modes: dict[str, Mode]) -> str | None:
+    """Take the value at ``accounts/<parts>``; return what is wrong with it, if anything."""
+    if not parts or not ACCOUNT_ID.fullmatch(parts[0]):
+        got = repr(parts[0]) if parts else "nothing"
+        return f"must be accounts/<12-digit account id>/..., got {got}"
+    account, rest = parts[0], parts[1:]
+    if rest == ["mode"]:
+        try:
+            modes[account] = Mode(_choice(raw, tuple(m.value for m in Mode)))
+        except ValueError as exc:
+            modes[account] = Mode.ALERT  # an account whose cap cannot be read is alert-only until fixed
+            return str(exc)
+        return None
+    if rest and rest[0] == "rules":
+        return values.setdefault(account, _RuleValues()).add(rest[1:], raw)
+    return f"an account's settings are mode and rules/<rule-id>/<setting>, got {'/'.join(rest) or 'nothing'!r}"
 
 
 def load_settings(values: Mapping[str, Any]) -> Settings:

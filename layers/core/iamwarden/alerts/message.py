@@ -26,7 +26,7 @@ from typing import Any, NamedTuple
 from urllib.parse import quote
 
 from iamwarden.catalog import RULES, Mode, Severity
-from iamwarden.events import Actor
+from iamwarden.events import Actor, CloudTrailChange
 from iamwarden.exceptions import SettingsProblem
 from iamwarden.findings import Finding, Outcome
 from iamwarden.notifications import Notification
@@ -104,7 +104,12 @@ _OUTCOME_LABELS: Mapping[Outcome, str] = {
     Outcome.REMEDIATION_FAILED: "Remediation failed",
     Outcome.NOTEWORTHY: "Noteworthy",
     Outcome.CONFIGURATION_ERROR: "Configuration error",
+    Outcome.REJECTED: "Event rejected",
 }
+#: An event that names another account may be an attempt to steer IAM Warden across accounts.
+REJECTION_SEVERITY = Severity.HIGH
+#: The ``rule`` message attribute of rejected events (no rule judged them).
+REJECTION_RULE = "security"
 
 _CHANNELS: Mapping[str, str] = {
     "console": "in the AWS console",
@@ -259,6 +264,8 @@ def build_message(
     says whether that team has destinations of its own. ``account`` names the
     account of a configuration error that no event belongs to.
     """
+    if notification.outcome is Outcome.REJECTED and notification.change is not None:
+        return _rejection_message(notification, notification.change)
     if notification.outcome is Outcome.CONFIGURATION_ERROR or notification.finding is None:
         return _configuration_message(notification, account)
     return _finding_message(notification, notification.finding, account_alias, owner, owner_routed)
@@ -539,6 +546,60 @@ def _configuration_message(notification: Notification, account: str | None) -> A
         facts=(Fact("Account", where), Fact("Settings", f"{prefix}/ in SSM Parameter Store")),
         sections=tuple(sections),
         details=details,
+        audit=audit,
+        record=record,
+    )
+
+
+def _rejection_message(notification: Notification, change: CloudTrailChange) -> AlertMessage:
+    """A security alert: an event named an account other than its own, so nothing was done."""
+    title = f"Event rejected: {change.event_name} claims account {change.account} about another account"
+    summary = (
+        f"IAM Warden rejected CloudTrail event {code(change.event_id)} ({code(change.event_name)}) and changed "
+        "nothing: the account it came from and the account of what it would act on disagree."
+    )
+    sections = (
+        Section("Why", (notification.error or "the event names another account than its own",)),
+        Section(
+            "What to check",
+            (
+                f"Who can put events on IAM Warden's event bus or invoke the enforcer, and whether account "
+                f"{code(change.account)} forwards events it did not produce. A genuine CloudTrail event always "
+                "names one account throughout.",
+            ),
+        ),
+    )
+    audit = (Fact("CloudTrail event", change.event_id),) + (
+        (Fact("Record", notification.remediation_id),) if notification.remediation_id else ()
+    )
+    record: dict[str, Any] = {
+        "schema": SCHEMA,
+        "outcome": Outcome.REJECTED.value,
+        "severity": REJECTION_SEVERITY.value,
+        "rule": REJECTION_RULE,
+        "title": title,
+        "summary": summary,
+        "account": change.account,
+        "region": change.region,
+        "reason": notification.error,
+        "actor": change.actor.arn,
+        "event": {"id": change.event_id, "name": change.event_name, "time": change.time},
+        "remediation_id": notification.remediation_id,
+    }
+    return AlertMessage(
+        outcome=Outcome.REJECTED,
+        severity=REJECTION_SEVERITY,
+        rule_id=REJECTION_RULE,
+        account=change.account,
+        title=title,
+        summary=summary,
+        facts=(
+            Fact("Claimed account", change.account),
+            Fact("Region", change.region),
+            Fact("Caller", change.actor.display),
+        ),
+        sections=sections,
+        details=None,
         audit=audit,
         record=record,
     )

@@ -1,0 +1,334 @@
+"""member/template.yaml and the central bus: forwarding, trust and least privilege across an organisation.
+
+* The member roles grant exactly what the central roles need: the remediation role the union of
+  ``STEP_PERMISSIONS`` (computed, so new remediation steps fail here until granted), the pruner's the IAM
+  part of the pruner's own role.
+* Each is trusted by one central role only, from inside the organisation.
+* Every event the enforcer's rules match is forwarded to the central bus, and the own roles' are not.
+* The template lints clean and its own policies pass IAM Warden's guardrails.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from functools import cache
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+from mypy_boto3_events.type_defs import PutEventsRequestEntryTypeDef
+from samtranslator.yaml_helper import yaml_parse
+
+from iamwarden.engine import judge_event
+from iamwarden.findings import STEP_PERMISSIONS, Verdict
+from iamwarden.settings import Settings
+from tests.aws_fixtures import enforcer_rules, event_patterns, resolve
+from tests.conftest import ROOT, load_event
+from tests.integration.test_template import template_changes
+from tests.sam_template import translated_template
+
+MEMBER_TEMPLATE = ROOT / "member" / "template.yaml"
+CENTRAL_BUS = "arn:${AWS::Partition}:events:${CentralRegion}:${CentralAccountId}:event-bus/iamwarden-central"
+HOME = "111122223333"
+MEMBER = "444455556666"
+REGION = "us-east-1"
+
+
+@cache
+def _member_text() -> str:
+    return MEMBER_TEMPLATE.read_text()
+
+
+def member_template() -> dict[str, Any]:
+    parsed: dict[str, Any] = yaml_parse(_member_text())
+    return parsed
+
+
+def _with_parameter_defaults(template: dict[str, Any]) -> dict[str, Any]:
+    """The member template as a StackSet deploys it with the default parameters (role names resolved)."""
+    defaults = {name: spec["Default"] for name, spec in template["Parameters"].items() if "Default" in spec}
+
+    def substitute(value: Any) -> Any:
+        if isinstance(value, dict):
+            if set(value) == {"Ref"} and value["Ref"] in defaults:
+                return defaults[value["Ref"]]
+            return {key: substitute(item) for key, item in value.items()}
+        if isinstance(value, list):
+            return [substitute(item) for item in value]
+        return value
+
+    substituted: dict[str, Any] = substitute(template)
+    return substituted
+
+
+def _resource(logical: str) -> dict[str, Any]:
+    properties: dict[str, Any] = member_template()["Resources"][logical]["Properties"]
+    return properties
+
+
+def _listed(value: Any) -> list[Any]:
+    return list(value) if isinstance(value, list) else [value]
+
+
+def _sub(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    if set(value) == {"Ref"}:
+        return "${" + str(value["Ref"]) + "}"
+    if set(value) == {"Fn::Sub"}:
+        return str(value["Fn::Sub"])
+    if set(value) == {"Fn::GetAtt"}:
+        target = value["Fn::GetAtt"]
+        return "${" + (".".join(target) if isinstance(target, list) else target) + "}"
+    raise AssertionError(f"unexpected intrinsic: {value!r}")
+
+
+def _statements(role: dict[str, Any], policy: str | None = None) -> list[dict[str, Any]]:
+    return [
+        statement
+        for document in role["Policies"]
+        if policy is None or document["PolicyName"] == policy
+        for statement in document["PolicyDocument"]["Statement"]
+    ]
+
+
+def _actions(statements: list[dict[str, Any]], effect: str = "Allow") -> set[str]:
+    return {action for s in statements if s["Effect"] == effect for action in _listed(s["Action"])}
+
+
+# --- the remediation role: exactly the declared union, in this account only ---------------------------
+
+
+def test_the_remediation_role_grants_exactly_the_declared_union() -> None:
+    declared = {permission for permissions in STEP_PERMISSIONS.values() for permission in permissions}
+    granted = _actions(_statements(_resource("RemediationRole"), "enforcer-remediations"))
+    assert not granted - declared, f"granted but no remediation declares it: {sorted(granted - declared)}"
+    assert not declared - granted, f"declared but not granted: {sorted(declared - granted)}"
+
+
+def test_the_remediation_role_has_nothing_else_that_writes() -> None:
+    role = _resource("RemediationRole")
+    assert sorted(p["PolicyName"] for p in role["Policies"]) == ["enforcer-alert-context", "enforcer-remediations"]
+    assert "ManagedPolicyArns" not in role
+    for statement in _statements(role, "enforcer-alert-context"):
+        for action in _listed(statement["Action"]):
+            assert action.split(":")[1].startswith(("Get", "List")), f"alert context writes: {action}"
+
+
+def test_the_remediation_statements_are_those_of_the_enforcer_at_home() -> None:
+    """Same actions, resources and conditions as enforcer-remediations in template.yaml: one scoping to review."""
+    [home] = [
+        policy["PolicyDocument"]["Statement"]
+        for policy in translated_template()["Resources"]["EnforcerRole"]["Properties"]["Policies"]
+        if policy["PolicyName"] == "enforcer-remediations"
+    ]
+    member = _statements(_resource("RemediationRole"), "enforcer-remediations")
+    assert json.loads(json.dumps(member)) == json.loads(json.dumps(home))
+
+
+def _trust(logical: str) -> dict[str, Any]:
+    [statement] = _resource(logical)["AssumeRolePolicyDocument"]["Statement"]
+    assert statement["Effect"] == "Allow"
+    assert statement["Action"] == "sts:AssumeRole"
+    return dict(statement)
+
+
+@pytest.mark.parametrize(
+    ("logical", "central"), [("RemediationRole", "EnforcerRole"), ("PrunerMemberRole", "PrunerRole")]
+)
+def test_each_member_role_trusts_one_central_role_from_inside_the_organisation(logical: str, central: str) -> None:
+    trust = _trust(logical)
+    assert _sub(trust["Principal"]["AWS"]) == "arn:${AWS::Partition}:iam::${CentralAccountId}:root"
+    conditions = trust["Condition"]
+    assert set(conditions) == {"ArnEquals", "StringEquals"}
+    assert conditions["StringEquals"] == {"aws:PrincipalOrgID": {"Ref": "OrganizationId"}}
+    [(key, arn)] = conditions["ArnEquals"].items()
+    assert key == "aws:PrincipalArn"
+    trusted = _sub(arn)
+    assert "*" not in trusted
+    # The name the member template trusts is the name template.yaml gives the central role.
+    central_name = translated_template()["Resources"][central]["Properties"]["RoleName"]["Fn::Sub"]
+    assert trusted == "arn:${AWS::Partition}:iam::${CentralAccountId}:role/" + central_name.replace(
+        "${AWS::Region}", "${CentralRegion}"
+    )
+
+
+def test_the_member_role_names_are_the_ones_the_enforcer_and_pruner_assume() -> None:
+    parameters = member_template()["Parameters"]
+    assert parameters["MemberRoleName"]["Default"] == resolve({"Ref": "MemberRoleName"})
+    assert parameters["PrunerMemberRoleName"]["Default"] == "iamwarden-pruner-member"
+    wiring = ROOT / "layers" / "core" / "iamwarden" / "prune" / "wiring.py"  # the pruner functions' one wiring
+    assert '"iamwarden-pruner-member"' in wiring.read_text()
+    [statement] = translated_template()["Resources"]["PrunerMemberAccessPolicy"]["Properties"]["PolicyDocument"][
+        "Statement"
+    ]
+    assert statement["Action"] == "sts:AssumeRole"
+    assert _sub(statement["Resource"]) == "arn:${AWS::Partition}:iam::*:role/iamwarden-pruner-member"
+
+
+def test_the_pruner_member_role_grants_the_iam_part_of_the_pruners_role() -> None:
+    pruner = translated_template()["Resources"]["PrunerRole"]["Properties"]
+    home = [s for s in _statements(pruner) if all(a.startswith("iam:") for a in _listed(s["Action"]))]
+    member = _statements(_resource("PrunerMemberRole"))
+    assert json.loads(json.dumps(member)) == json.loads(json.dumps(home))
+    assert "iam:PutRolePolicy" in _actions(member, "Deny"), "the pruner must never change IAM Warden's own roles"
+
+
+def test_the_roles_exist_once_per_account() -> None:
+    """IAM is global: the roles are created in the IAM region only, and never in the security account."""
+    conditions = member_template()["Conditions"]
+    for logical in ("RemediationRole", "PrunerMemberRole"):
+        assert member_template()["Resources"][logical]["Condition"] == "CreatesRoles"
+    assert conditions["CreatesRoles"] == {
+        "Fn::And": [{"Condition": "InIamRegion"}, {"Fn::Not": [{"Condition": "IsCentralAccount"}]}]
+    }
+
+
+# --- forwarding ---------------------------------------------------------------------------------------
+
+
+def _forwarders() -> dict[str, dict[str, Any]]:
+    return {
+        name: resource["Properties"]
+        for name, resource in member_template()["Resources"].items()
+        if resource["Type"] == "AWS::Events::Rule"
+    }
+
+
+def _covers(forwarder: dict[str, Any], enforcer: dict[str, Any]) -> bool:
+    detail, wanted = forwarder["detail"], enforcer["detail"]
+    return (
+        set(enforcer["source"]) <= set(forwarder["source"])
+        and set(enforcer["detail-type"]) <= set(forwarder["detail-type"])
+        and set(wanted["eventSource"]) <= set(detail["eventSource"])
+        and "eventName" not in detail
+        and detail["errorCode"] == wanted["errorCode"]
+    )
+
+
+def test_every_event_the_enforcer_matches_is_forwarded_by_the_member_and_the_security_account() -> None:
+    member = [rule["EventPattern"] for rule in _forwarders().values()]
+    own = translated_template()["Resources"]["OwnEventsToCentralBus"]["Properties"]["EventPattern"]
+    for name, pattern in event_patterns().items():
+        assert any(_covers(forwarder, pattern) for forwarder in member), f"no member rule forwards {name}"
+        assert _covers(own, pattern), f"the security account does not forward its own {name} events"
+
+
+def test_the_forwarders_never_forward_iam_wardens_own_sessions() -> None:
+    for name, rule in _forwarders().items():
+        matchers = rule["EventPattern"]["detail"]["userIdentity"]["sessionContext"]["sessionIssuer"]["userName"]
+        assert len(matchers) == 2, name
+        [excluded] = [m["anything-but"] for m in matchers if "anything-but" in m]
+        assert excluded == [{"Ref": "MemberRoleName"}, {"Ref": "PrunerMemberRoleName"}], name
+        assert {"exists": False} in matchers, name
+
+
+def test_the_forwarders_target_the_central_bus_through_their_role() -> None:
+    for name, rule in _forwarders().items():
+        assert rule["State"] == "ENABLED", f"{name}: ENABLED never matches read-only calls"
+        [target] = rule["Targets"]
+        assert _sub(target["Arn"]) == CENTRAL_BUS, name
+        assert target["RoleArn"] == {"Fn::GetAtt": ["ForwarderRole", "Arn"]}, name
+    [statement] = _statements(_resource("ForwarderRole"))
+    assert statement["Action"] == "events:PutEvents"
+    assert _sub(statement["Resource"]) == CENTRAL_BUS
+
+
+def test_the_enforcer_listens_on_the_central_bus_that_only_the_organisation_may_use() -> None:
+    resources = translated_template()["Resources"]
+    for name, rule in enforcer_rules().items():
+        assert rule["Properties"]["EventBusName"] == {"Ref": "CentralEventBus"}, name
+    assert resources["CentralEventBus"]["Properties"]["Name"] == "iamwarden-central"
+    policy = resources["CentralEventBusOrganizationPolicy"]
+    assert policy["Condition"] == "HasOrganization"
+    statement = policy["Properties"]["Statement"]
+    assert statement["Action"] == "events:PutEvents"
+    assert statement["Condition"] == {"StringEquals": {"aws:PrincipalOrgID": {"Ref": "OrganizationId"}}}
+    [own] = resources["OwnEventsToCentralBus"]["Properties"]["Targets"]
+    assert own["Arn"] == {"Fn::GetAtt": ["CentralEventBus", "Arn"]}
+
+
+def _entry(event: dict[str, Any], bus: str) -> PutEventsRequestEntryTypeDef:
+    return {
+        "Source": event["source"],
+        "DetailType": event["detail-type"],
+        "Detail": json.dumps(event["detail"]),
+        "EventBusName": bus,
+    }
+
+
+def test_a_member_change_travels_to_the_enforcers_rules_on_the_central_bus(monkeypatch: pytest.MonkeyPatch) -> None:
+    """In moto: the member's forwarding rules on its default bus, the enforcer's rules on the central bus.
+
+    (moto neither checks the bus policy nor keeps the sender's ``account`` on a forwarded event, as AWS
+    does; the engine's account checks are tested on their own.)
+    """
+    monkeypatch.setattr("moto.iam.models.DEFAULT_ACCOUNT_ID", HOME)
+    monkeypatch.delenv("MOTO_ACCOUNT_ID", raising=False)
+    central_bus = f"arn:aws:events:{REGION}:{HOME}:event-bus/iamwarden-central"
+    names = {"CentralRegion": REGION, "CentralAccountId": HOME, "MemberRoleName": "iamwarden-remediator"}
+    names |= {"PrunerMemberRoleName": "iamwarden-pruner-member", "AWS::Region": REGION}
+    with mock_aws():
+        home = boto3.Session(aws_access_key_id="a", aws_secret_access_key="b", region_name=REGION)
+        events = home.client("events")
+        events.create_event_bus(Name="iamwarden-central")
+        sqs = home.client("sqs")
+        queue_url = sqs.create_queue(QueueName="enforcer-input")["QueueUrl"]
+        queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        for name, pattern in event_patterns().items():
+            events.put_rule(Name=name, EventPattern=json.dumps(pattern), EventBusName="iamwarden-central")
+            events.put_targets(Rule=name, EventBusName="iamwarden-central", Targets=[{"Id": "e", "Arn": queue_arn}])
+
+        credentials = home.client("sts").assume_role(
+            RoleArn=f"arn:aws:iam::{MEMBER}:role/OrganizationAccountAccessRole", RoleSessionName="setup"
+        )["Credentials"]
+        member = boto3.Session(
+            aws_access_key_id=credentials["AccessKeyId"],
+            aws_secret_access_key=credentials["SecretAccessKey"],
+            aws_session_token=credentials["SessionToken"],
+            region_name=REGION,
+        ).client("events")
+        for name, rule in _forwarders().items():
+            pattern = resolve(rule["EventPattern"], names)
+            member.put_rule(Name=name, EventPattern=json.dumps(pattern))
+            member.put_targets(Rule=name, Targets=[{"Id": "central", "Arn": central_bus}])
+
+        sent: dict[str, bool] = {}
+        for sample, routed in {
+            "create-user-backdoor-cli.json": True,
+            "attach-admin-to-role.json": True,
+            "delete-user-not-guarded.json": False,  # forwarded, but no enforcer rule takes it
+            "create-user-by-warden.json": False,
+        }.items():
+            event = json.loads(json.dumps(load_event(sample)).replace(HOME, MEMBER))
+            event["detail"]["eventID"] = str(uuid.uuid5(uuid.NAMESPACE_URL, f"member/{sample}"))
+            sent[event["detail"]["eventID"]] = routed
+            assert member.put_events(Entries=[_entry(event, "default")])["FailedEntryCount"] == 0
+        received = {
+            json.loads(message["Body"])["detail"]["eventID"]
+            for message in sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10).get("Messages", [])
+        }
+    assert received == {event_id for event_id, routed in sent.items() if routed}
+
+
+# --- lint and the product's own guardrails ------------------------------------------------------------
+
+
+def test_the_member_template_lints_clean() -> None:
+    from cfnlint.api import lint_all  # type: ignore[import-untyped]
+
+    matches = lint_all(_member_text())
+    assert [str(match) for match in matches if match.rule.id[0] in "EW"] == []
+
+
+@pytest.mark.parametrize("settings", [Settings()], ids=["defaults"])
+def test_the_member_templates_own_policies_pass_the_guardrails(settings: Settings, example_settings: Settings) -> None:
+    changes = list(template_changes(_with_parameter_defaults(member_template())))
+    assert {event["detail"]["eventName"] for _, event in changes} >= {"PutRolePolicy"}
+    for each in (settings, example_settings):
+        for change, event in changes:
+            judgement = judge_event(event, each)
+            assert judgement.verdict is not Verdict.INVALID, (change, judgement.reason)
+            assert judgement.findings == (), (change, [f.reason for f in judgement.findings])
