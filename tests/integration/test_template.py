@@ -351,6 +351,7 @@ def test_an_alarm_fires_on_the_first_dead_letter() -> None:
     assert alarm["MetricName"] == "ApproximateNumberOfMessagesVisible"
     assert alarm["Threshold"] == 0
     assert alarm["ComparisonOperator"] == "GreaterThanThreshold"
+    assert alarm["AlarmActions"] == [{"Ref": "AlertTopic"}], "the alarm must notify the security topic"
 
 
 # --- tables and default settings ------------------------------------------------------------------
