@@ -40,18 +40,13 @@ from iamwarden.exceptions import InvalidEventError
 from iamwarden.findings import RemediationStep, StepAction
 from iamwarden.policy import parse_policy
 from iamwarden.rules.base import Evaluation, RuleContext
-from iamwarden.rules.managed_policy import _AWS_MANAGED
+from iamwarden.rules.managed_policy import ATTACH_PRINCIPAL, AWS_MANAGED_POLICY_ARN, detach_step
 
 IAM = "iam.amazonaws.com"
 _INLINE = {
     "PutRolePolicy": ("role", "roleName", PolicyKind.INLINE_ROLE),
     "PutUserPolicy": ("user", "userName", PolicyKind.INLINE_USER),
     "PutGroupPolicy": ("group", "groupName", PolicyKind.INLINE_GROUP),
-}
-_ATTACH = {
-    "AttachRolePolicy": ("role", "roleName"),
-    "AttachUserPolicy": ("user", "userName"),
-    "AttachGroupPolicy": ("group", "groupName"),
 }
 #: How many escalation methods a reason names before "and N more" (the finding's ``offending`` has all).
 _NAMED_METHODS = 3
@@ -242,16 +237,16 @@ class CustomerPolicyAttachedRule:
     """Attach{Role,User,Group}Policy of a customer-managed policy whose default version escalates."""
 
     specs: ClassVar[tuple[RuleSpec, ...]] = (PRIVILEGE_ESCALATION,)
-    event_keys: ClassVar[frozenset[tuple[str, str]]] = frozenset((IAM, name) for name in _ATTACH)
+    event_keys: ClassVar[frozenset[tuple[str, str]]] = frozenset((IAM, name) for name in ATTACH_PRINCIPAL)
 
     def evaluate(self, context: RuleContext) -> Evaluation:
         change = context.change
-        kind, parameter = _ATTACH[change.event_name]
+        kind, parameter = ATTACH_PRINCIPAL[change.event_name]
         principal = context.request_text(parameter)
         policy_arn = context.request_text("policyArn")
         arn = iam_arn(context.partition, change.account, kind, principal)
         evaluation = Evaluation(resource_arn=arn)
-        if _AWS_MANAGED.match(policy_arn) or not policy_arn.startswith("arn:"):
+        if AWS_MANAGED_POLICY_ARN.match(policy_arn) or not policy_arn.startswith("arn:"):
             return evaluation  # AWS-managed (or not an ARN): managed-policy-attached judges it
         name = policy_arn.rsplit("/", 1)[-1]
         if context.documents is None:
@@ -280,14 +275,7 @@ class CustomerPolicyAttachedRule:
                     f"The customer-managed policy {name} (default version {version.version_id}) was attached to "
                     f"{kind} {principal} by {change.actor.display}: {_what(risk, PRIVILEGE_ESCALATION)}."
                 ),
-                plan=[
-                    RemediationStep(
-                        StepAction.DETACH_MANAGED_POLICY,
-                        arn,
-                        {"principal_type": kind, "principal_name": principal, "policy_arn": policy_arn},
-                        f"detach {name} from {kind} {principal}",
-                    )
-                ],
+                plan=[detach_step(arn, kind, principal, policy_arn)],
                 offending=[{"policy_arn": policy_arn, "version_id": version.version_id}, *offending_of(risk)],
             )
         )

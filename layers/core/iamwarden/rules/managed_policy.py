@@ -13,8 +13,10 @@ from iamwarden.findings import RemediationStep, StepAction
 from iamwarden.rules.base import Evaluation, RuleContext
 from iamwarden.wildcards import wildcard_match
 
-_AWS_MANAGED = re.compile(r"^arn:aws[a-z-]*:iam::aws:policy/(?P<path_name>.+)$")
-_PRINCIPAL_PARAMETER = {
+#: An AWS-managed policy ARN, in any partition.
+AWS_MANAGED_POLICY_ARN = re.compile(r"^arn:aws[a-z-]*:iam::aws:policy/(?P<path_name>.+)$")
+#: Attach{Role,User,Group}Policy -> (principal kind, the request parameter naming it).
+ATTACH_PRINCIPAL = {
     "AttachRolePolicy": ("role", "roleName"),
     "AttachUserPolicy": ("user", "userName"),
     "AttachGroupPolicy": ("group", "groupName"),
@@ -44,12 +46,12 @@ class ManagedPolicyAttachedRule:
 
     def evaluate(self, context: RuleContext) -> Evaluation:
         change = context.change
-        kind, parameter = _PRINCIPAL_PARAMETER[change.event_name]
+        kind, parameter = ATTACH_PRINCIPAL[change.event_name]
         principal = context.request_text(parameter)
         policy_arn = context.request_text("policyArn")
         arn = iam_arn(context.partition, change.account, kind, principal)
         evaluation = Evaluation(resource_arn=arn)
-        match = _AWS_MANAGED.match(policy_arn)
+        match = AWS_MANAGED_POLICY_ARN.match(policy_arn)
         if match is None:
             if not policy_arn.startswith("arn:"):
                 raise InvalidEventError(f"detail.requestParameters.policyArn is not an ARN: {policy_arn!r}")
@@ -79,15 +81,19 @@ class ManagedPolicyAttachedRule:
                     f"The AWS-managed policy {name} was attached to {kind} {principal} by "
                     f"{change.actor.display}; it {effect}."
                 ),
-                plan=[
-                    RemediationStep(
-                        StepAction.DETACH_MANAGED_POLICY,
-                        arn,
-                        {"principal_type": kind, "principal_name": principal, "policy_arn": policy_arn},
-                        f"detach {name} from {kind} {principal}",
-                    )
-                ],
+                plan=[detach_step(arn, kind, principal, policy_arn)],
                 offending=[{"policy_arn": policy_arn}],
             )
         )
         return evaluation
+
+
+def detach_step(arn: str, kind: str, principal: str, policy_arn: str) -> RemediationStep:
+    """Detach exactly ``policy_arn`` from exactly that role, user or group (both attachment rules' plan)."""
+    name = policy_arn.rsplit("/", 1)[-1]
+    return RemediationStep(
+        StepAction.DETACH_MANAGED_POLICY,
+        arn,
+        {"principal_type": kind, "principal_name": principal, "policy_arn": policy_arn},
+        f"detach {name} from {kind} {principal}",
+    )
