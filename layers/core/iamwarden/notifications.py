@@ -13,6 +13,10 @@ from typing import NamedTuple, Protocol
 from iamwarden.events import CloudTrailChange
 from iamwarden.exceptions import SettingsProblem
 from iamwarden.findings import Finding, Outcome
+from iamwarden.remediation.actions import ACTIONS
+
+#: What a remediation that found the resource already compliant reports as done.
+ALREADY_COMPLIANT = "nothing: the resource was already compliant"
 
 
 class Notification(NamedTuple):
@@ -30,6 +34,43 @@ class Notification(NamedTuple):
     #: False when the remediation cannot be undone (a deleted user).
     undoable: bool = True
     settings_prefix: str = "/iamwarden"
+
+
+def finding_notification(
+    outcome: Outcome,
+    finding: Finding,
+    change: CloudTrailChange | None,
+    remediation_id: str,
+    *,
+    settings_prefix: str,
+    done: tuple[str, ...] = (),
+    error: str | None = None,
+) -> Notification:
+    """The notification of one finding's outcome, as the enforcer sends it and ``redeliver`` rebuilds it.
+
+    ``actions`` is what was done (remediated, failed part way) or what remediate mode would do
+    (alerted); a remediation that could not be undone (a deleted user) says so.
+    """
+    if outcome is Outcome.ALERTED:
+        actions = tuple(step.summary for step in finding.plan)
+    elif outcome is Outcome.REMEDIATED:
+        actions = done or (ALREADY_COMPLIANT,)
+    elif outcome is Outcome.REMEDIATION_FAILED:
+        actions = done
+    else:
+        actions = ()
+    changed = outcome in (Outcome.REMEDIATED, Outcome.REMEDIATION_FAILED)
+    undoable = not changed or all(ACTIONS[step.action].undoable for step in finding.plan)
+    return Notification(
+        outcome,
+        finding,
+        change,
+        remediation_id,
+        actions=actions,
+        error=error,
+        undoable=undoable,
+        settings_prefix=settings_prefix,
+    )
 
 
 class Delivery(NamedTuple):

@@ -16,8 +16,7 @@ from typing import Any, NamedTuple, Protocol
 from iamwarden.events import parse_event
 from iamwarden.exceptions import IamWardenError, SettingsProblem
 from iamwarden.findings import Finding, Outcome
-from iamwarden.notifications import Delivery, DeliveryReport, Notification
-from iamwarden.remediation.actions import ACTIONS
+from iamwarden.notifications import Delivery, DeliveryReport, Notification, finding_notification
 from iamwarden.remediation.audit import AuditLog, AuditRecord
 
 
@@ -60,23 +59,14 @@ def notification_of(record: AuditRecord, outcome: Outcome, settings_prefix: str)
             error=reason,
             settings_prefix=settings_prefix,
         )
-    finding = Finding.from_dict(record.finding, change.actor)
-    undoable = all(ACTIONS[step.action].undoable for step in finding.plan)
-    if outcome is Outcome.ALERTED:
-        actions = tuple(step.summary for step in finding.plan)
-    elif outcome is Outcome.REMEDIATED:
-        actions = tuple(record.done) or ("nothing: the resource was already compliant",)
-    else:
-        actions = tuple(record.done)
-    return Notification(
+    return finding_notification(
         outcome,
-        finding,
+        Finding.from_dict(record.finding, change.actor),
         change,
         record.remediation_id,
-        actions=actions,
-        error=record.error if outcome is Outcome.REMEDIATION_FAILED else None,
-        undoable=undoable,
         settings_prefix=settings_prefix,
+        done=tuple(record.done),
+        error=record.error if outcome is Outcome.REMEDIATION_FAILED else None,
     )
 
 

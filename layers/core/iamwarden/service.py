@@ -25,10 +25,9 @@ from typing import Any, NamedTuple, Protocol
 from iamwarden.catalog import Mode
 from iamwarden.engine import judge_event
 from iamwarden.exceptions import RemediationError, SettingsProblem
-from iamwarden.findings import Finding, Judgement, Outcome, StepAction, Verdict
+from iamwarden.findings import Finding, Judgement, Outcome, Verdict
 from iamwarden.managed_documents import ManagedPolicyDocuments
-from iamwarden.notifications import Delivery, DeliveryReport, Notification, Notifier
-from iamwarden.remediation.actions import ACTIONS
+from iamwarden.notifications import Delivery, DeliveryReport, Notification, Notifier, finding_notification
 from iamwarden.remediation.audit import AuditRecord, AuditStatus
 from iamwarden.remediation.executor import RemediationExecutor, RemediationFailedError, remediation_id_of
 from iamwarden.settings_source import LiveSettings
@@ -152,73 +151,37 @@ class EnforcerService:
 
     def _act(self, finding: Finding, judgement: Judgement, event: Mapping[str, Any]) -> FindingResult:
         change = judgement.change
-        if finding.alert_only or judgement.verdict is Verdict.IGNORED:
+        prefix = self.settings_source.prefix
+        noteworthy = finding.alert_only or judgement.verdict is Verdict.IGNORED  # break-glass: never remediated
+        if noteworthy or finding.mode is not Mode.REMEDIATE:
+            outcome = Outcome.NOTEWORTHY if noteworthy else Outcome.ALERTED
             record = self.executor.record_alert(finding)
-            self._alert(
-                record,
-                event,
-                Notification(
-                    Outcome.NOTEWORTHY,
-                    finding,
-                    change,
-                    record.remediation_id,
-                    actions=(),
-                    settings_prefix=self.settings_source.prefix,
-                ),
-            )
-            return FindingResult(finding.finding_id, finding.rule_id, Outcome.NOTEWORTHY, record.remediation_id)
-        if finding.mode is not Mode.REMEDIATE:
-            record = self.executor.record_alert(finding)
-            would = tuple(step.summary for step in finding.plan)
-            self._alert(
-                record,
-                event,
-                Notification(
-                    Outcome.ALERTED,
-                    finding,
-                    change,
-                    record.remediation_id,
-                    actions=would,
-                    settings_prefix=self.settings_source.prefix,
-                ),
-            )
-            return FindingResult(finding.finding_id, finding.rule_id, Outcome.ALERTED, record.remediation_id)
-        undoable = all(_undoable(step.action) for step in finding.plan)
+            notification = finding_notification(outcome, finding, change, record.remediation_id, settings_prefix=prefix)
+            self._alert(record, event, notification)
+            return FindingResult(finding.finding_id, finding.rule_id, outcome, record.remediation_id)
         if self._before_remediation is not None:
             self._before_remediation(finding)
         try:
             record, _ = self.executor.remediate(finding)
         except RemediationFailedError as failure:
             self.telemetry.count("RemediationFailures", finding.rule_id)
-            self._alert(
-                failure.record,
-                event,
-                Notification(
-                    Outcome.REMEDIATION_FAILED,
-                    finding,
-                    change,
-                    failure.record.remediation_id,
-                    actions=tuple(failure.record.done),
-                    error=str(failure),
-                    undoable=undoable,
-                    settings_prefix=self.settings_source.prefix,
-                ),
-            )
-            raise
-        self.telemetry.count("Remediations", finding.rule_id)
-        self._alert(
-            record,
-            event,
-            Notification(
-                Outcome.REMEDIATED,
+            failed = failure.record
+            notification = finding_notification(
+                Outcome.REMEDIATION_FAILED,
                 finding,
                 change,
-                record.remediation_id,
-                actions=tuple(record.done) or ("nothing: the resource was already compliant",),
-                undoable=undoable,
-                settings_prefix=self.settings_source.prefix,
-            ),
+                failed.remediation_id,
+                settings_prefix=prefix,
+                done=tuple(failed.done),
+                error=str(failure),
+            )
+            self._alert(failed, event, notification)
+            raise
+        self.telemetry.count("Remediations", finding.rule_id)
+        notification = finding_notification(
+            Outcome.REMEDIATED, finding, change, record.remediation_id, settings_prefix=prefix, done=tuple(record.done)
         )
+        self._alert(record, event, notification)
         return FindingResult(
             finding.finding_id, finding.rule_id, Outcome.REMEDIATED, record.remediation_id, tuple(record.done)
         )
@@ -305,10 +268,6 @@ class EnforcerService:
                 settings_prefix=self.settings_source.prefix,
             ),
         )
-
-
-def _undoable(action: StepAction) -> bool:
-    return ACTIONS[action].undoable
 
 
 def _safe_notify(notifier: Notifier, notification: Notification) -> DeliveryReport:
