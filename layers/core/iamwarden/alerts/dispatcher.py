@@ -265,6 +265,12 @@ def _routes(destination: Destination, audience: str) -> list[Route]:
     return routes
 
 
+def security_destination(environ: Mapping[str, str] | None = None) -> Destination:
+    """The security channel the template configures (the alert topic and Slack secret variables)."""
+    env: Mapping[str, str] = os.environ if environ is None else environ
+    return Destination(slack_webhook=env.get(ENV_SLACK_SECRET) or None, sns_topic_arn=env.get(ENV_TOPIC) or None)
+
+
 def build_alert_dispatcher(
     factory: ClientFactory,
     *,
@@ -287,10 +293,10 @@ def build_alert_dispatcher(
     from iamwarden.alerts.owners import OwnerResolver  # noqa: PLC0415
     from iamwarden.alerts.sns import SnsPublisher  # noqa: PLC0415
 
-    env: Mapping[str, str] = os.environ if environ is None else environ
+    from_environment = security_destination(environ)
     security = Destination(
-        slack_webhook=slack_secret or env.get(ENV_SLACK_SECRET) or None,
-        sns_topic_arn=topic_arn or env.get(ENV_TOPIC) or None,
+        slack_webhook=slack_secret or from_environment.slack_webhook,
+        sns_topic_arn=topic_arn or from_environment.sns_topic_arn,
     )
     if security.empty:
         logger.warning("no security alert channel configured (%s, %s)", ENV_TOPIC, ENV_SLACK_SECRET)

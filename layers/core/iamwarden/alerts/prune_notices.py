@@ -161,13 +161,9 @@ def build_prune_notice_sender(
 ) -> AlertChannelNoticeSender:
     """The sender the pruner's functions use: the security channel from the environment (as the enforcer),
     team destinations from the ``alerts/`` settings read through ``parameters`` (relative SSM names)."""
-    import os  # noqa: PLC0415
-
-    from iamwarden.alerts.dispatcher import ENV_SLACK_SECRET, ENV_TOPIC  # noqa: PLC0415
+    from iamwarden.alerts.dispatcher import security_destination  # noqa: PLC0415
     from iamwarden.alerts.settings import parse_alert_settings  # noqa: PLC0415
 
-    env = dict(os.environ) if environ is None else environ
-    security = Destination(slack_webhook=env.get(ENV_SLACK_SECRET) or None, sns_topic_arn=env.get(ENV_TOPIC) or None)
     sender: list[Any] = []
 
     def slack() -> Any:
@@ -178,7 +174,7 @@ def build_prune_notice_sender(
         return sender[0]
 
     return AlertChannelNoticeSender(
-        security=security,
+        security=security_destination(environ),
         settings=lambda: parse_alert_settings(parameters())[0],
         sns_client=lambda region: factory.home_client("sns", region),
         slack=slack,
