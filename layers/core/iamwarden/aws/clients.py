@@ -16,7 +16,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 from iamwarden.arns import partition_of
 from iamwarden.exceptions import AwsAccessError
@@ -25,7 +25,7 @@ if TYPE_CHECKING:  # boto3 is imported lazily: the pure core never needs it
     import boto3
 
 #: Retries shared by every client (botocore's adaptive mode adds client-side rate limiting).
-RETRY_MODE = "adaptive"
+RETRY_MODE: Literal["adaptive"] = "adaptive"
 MAX_ATTEMPTS = 8
 #: Assumed-role credentials are renewed this long before they expire.
 _REFRESH_MARGIN_SECONDS = 300
@@ -37,7 +37,7 @@ def retry_config(**overrides: Any) -> Any:
     from botocore.config import Config  # noqa: PLC0415
 
     return Config(
-        retries={"mode": "adaptive", "max_attempts": MAX_ATTEMPTS},
+        retries={"mode": RETRY_MODE, "max_attempts": MAX_ATTEMPTS},
         user_agent_extra="iamwarden",
         **overrides,
     )
