@@ -23,8 +23,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from iamwarden.engine import judge_event
-from iamwarden.settings import Settings, load_settings_file
+from iamwarden.domain.settings import Settings, load_settings_file
+from iamwarden.guardrails.engine import judge_event
 
 ROOT = Path(__file__).resolve().parents[1]
 EVENTS = sorted((ROOT / "events").glob("*.json"))

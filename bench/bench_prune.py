@@ -26,12 +26,12 @@ from typing import Any
 import boto3
 from moto import mock_aws
 
-from iamwarden.aws.clients import ClientFactory
-from iamwarden.prune.catalogue import PolicySentryCatalogue
-from iamwarden.prune.decide import updated_ledger
-from iamwarden.prune.iam_reader import IamReader
-from iamwarden.prune.runtime import PruneRuntime
-from iamwarden.prune.settings import PruneMode, PruneSettings
+from iamwarden.adapters.clients import ClientFactory
+from iamwarden.prune.adapters.iam_reader import IamReader
+from iamwarden.prune.app.runtime import PruneRuntime
+from iamwarden.prune.domain.catalogue import PolicySentryCatalogue
+from iamwarden.prune.domain.decide import updated_ledger
+from iamwarden.prune.domain.settings import PruneMode, PruneSettings
 from tests.functional.prune_support import (
     ACCOUNT,
     REGION,

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from hypothesis import settings as hypothesis_settings
 
-from iamwarden.settings import Settings, load_settings_file
+from iamwarden.domain.settings import Settings, load_settings_file
 
 # CI explores the same examples every run, so a landing never depends on luck; locally, new ones each time.
 hypothesis_settings.register_profile("ci", derandomize=True, print_blob=True)

@@ -5,7 +5,7 @@ act per mode, record, alert). Logger carries the event id and rule on every
 line, Metrics counts findings, remediations and failures per rule as EMF, and
 Tracer traces the invocation and the AWS calls. Everything else, from the
 clients to the idempotency store, is built once per container by
-``iamwarden.wiring`` from the environment template.yaml sets.
+``iamwarden.app.wiring`` from the environment template.yaml sets.
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from iamwarden.service import EnforcerService
-from iamwarden.wiring import EnforcerConfig, build_enforcer_service
+from iamwarden.app.service import EnforcerService
+from iamwarden.app.wiring import EnforcerConfig, build_enforcer_service
 
 logger = Logger()
 metrics = Metrics()

@@ -7,7 +7,7 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from iamwarden.prune.wiring import build_prune_runtime
+from iamwarden.prune.app.wiring import build_prune_runtime
 
 logger = Logger()
 RUNTIME = build_prune_runtime(logger)

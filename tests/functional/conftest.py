@@ -11,11 +11,11 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from iamwarden.aws.clients import ClientFactory
-from iamwarden.notifications import Delivery, DeliveryReport, Notification
-from iamwarden.remediation.audit import AuditLog
-from iamwarden.service import EnforcerService
-from iamwarden.wiring import EnforcerConfig, build_enforcer_service
+from iamwarden.adapters.audit import AuditLog
+from iamwarden.adapters.clients import ClientFactory
+from iamwarden.app.notifications import Delivery, DeliveryReport, Notification
+from iamwarden.app.service import EnforcerService
+from iamwarden.app.wiring import EnforcerConfig, build_enforcer_service
 from tests.aws_fixtures import (
     HOME_ACCOUNT,
     REGION,

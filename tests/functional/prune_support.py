@@ -16,10 +16,10 @@ from typing import Any
 import boto3
 from botocore.stub import Stubber
 
-from iamwarden.notifications import Delivery, DeliveryReport
-from iamwarden.prune.access_advisor import AccessAdvisor
-from iamwarden.prune.notices import PruneNotice
-from iamwarden.prune.store import PruneStore
+from iamwarden.app.notifications import Delivery, DeliveryReport
+from iamwarden.prune.adapters.access_advisor import AccessAdvisor
+from iamwarden.prune.adapters.store import PruneStore
+from iamwarden.prune.domain.notices import PruneNotice
 from tests.sam_template import resources_of_type
 
 REGION = "us-east-1"

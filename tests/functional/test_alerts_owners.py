@@ -10,16 +10,16 @@ import pytest
 from botocore.exceptions import ClientError
 from moto import mock_aws
 
-from iamwarden.alerts.dispatcher import AlertDispatcher
+from iamwarden.adapters.clients import ClientFactory
+from iamwarden.adapters.owners import OwnerResolver, principal_of_actor, principal_of_arn, team_from_tags
 from iamwarden.alerts.message import Owner
-from iamwarden.alerts.owners import OwnerResolver, principal_of_actor, principal_of_arn, team_from_tags
 from iamwarden.alerts.settings import AlertSettings, Destination
-from iamwarden.aws.clients import ClientFactory
-from iamwarden.engine import judge_event
-from iamwarden.exceptions import AwsAccessError
-from iamwarden.findings import Finding, Outcome
-from iamwarden.notifications import Notification
-from iamwarden.settings import Settings
+from iamwarden.app.dispatcher import AlertDispatcher
+from iamwarden.app.notifications import Notification
+from iamwarden.domain.exceptions import AwsAccessError
+from iamwarden.domain.findings import Finding, Outcome
+from iamwarden.domain.settings import Settings
+from iamwarden.guardrails.engine import judge_event
 from tests.conftest import load_event
 
 KEYS = ("owner", "team")

@@ -10,9 +10,9 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from iamwarden.adapters.clients import ClientFactory
+from iamwarden.adapters.slack import SecretWebhookUrls
 from iamwarden.alerts.exceptions import WebhookSecretError
-from iamwarden.alerts.slack import SecretWebhookUrls
-from iamwarden.aws.clients import ClientFactory
 
 URL = "https://hooks.slack.com/services/T000/B000/s3cr3t"
 

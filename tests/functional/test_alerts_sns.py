@@ -10,18 +10,18 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from iamwarden.alerts.dispatcher import AlertDispatcher
+from iamwarden.adapters.clients import ClientFactory
+from iamwarden.adapters.sns import MAX_MESSAGE_BYTES, SnsPublisher, publish_request, structured_message
 from iamwarden.alerts.exceptions import DeliveryError
 from iamwarden.alerts.message import AlertMessage, build_message
 from iamwarden.alerts.settings import Destination
-from iamwarden.alerts.sns import MAX_MESSAGE_BYTES, SnsPublisher, publish_request, structured_message
-from iamwarden.aws.clients import ClientFactory
-from iamwarden.catalog import Severity
-from iamwarden.engine import judge_event
-from iamwarden.exceptions import SettingsProblem
-from iamwarden.findings import Outcome
-from iamwarden.notifications import Notification
-from iamwarden.settings import Settings
+from iamwarden.app.dispatcher import AlertDispatcher
+from iamwarden.app.notifications import Notification
+from iamwarden.domain.catalog import Severity
+from iamwarden.domain.exceptions import SettingsProblem
+from iamwarden.domain.findings import Outcome
+from iamwarden.domain.settings import Settings
+from iamwarden.guardrails.engine import judge_event
 from tests.conftest import load_event
 
 REGION = "us-east-1"

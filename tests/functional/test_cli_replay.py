@@ -17,8 +17,8 @@ from botocore.awsrequest import AWSResponse, HTTPHeaders
 from botocore.stub import Stubber
 from moto.core import set_initial_no_auth_action_count
 
-from iamwarden.aws.clients import ClientFactory, retry_config
-from iamwarden.cli import main
+from iamwarden.adapters.clients import ClientFactory, retry_config
+from iamwarden.app.cli import main
 from tests.aws_fixtures import HOME_ACCOUNT, REGION
 from tests.conftest import load_event
 from tests.functional.conftest import Account
@@ -118,7 +118,7 @@ def clients(account: Account, monkeypatch: pytest.MonkeyPatch) -> Iterator[Clien
         return home_client(factory, service, region)
 
     monkeypatch.setattr(ClientFactory, "home_client", with_overrides)
-    monkeypatch.setattr("iamwarden.replay.RECEIVE_WAIT_SECONDS", 0)  # moto answers at once; no long poll
+    monkeypatch.setattr("iamwarden.app.replay.RECEIVE_WAIT_SECONDS", 0)  # moto answers at once; no long poll
     with overrides.stub:
         yield overrides
 

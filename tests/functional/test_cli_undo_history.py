@@ -15,9 +15,9 @@ import pytest
 from botocore.awsrequest import AWSResponse, HTTPHeaders
 from moto.core import set_initial_no_auth_action_count
 
-from iamwarden.cli import main
-from iamwarden.remediation.audit import AuditStatus
-from iamwarden.service import EnforcementFailedError, EnforcerService
+from iamwarden.adapters.audit import AuditStatus
+from iamwarden.app.cli import main
+from iamwarden.app.service import EnforcementFailedError, EnforcerService
 from tests.aws_fixtures import HOME_ACCOUNT
 from tests.conftest import load_event
 from tests.functional.conftest import Account

@@ -11,12 +11,12 @@ import pytest
 from botocore.awsrequest import AWSResponse
 from botocore.exceptions import ClientError
 
-from iamwarden.aws.clients import ClientFactory
-from iamwarden.exceptions import AwsAccessError
-from iamwarden.findings import Outcome
-from iamwarden.remediation.audit import AuditStatus
-from iamwarden.service import EnforcementFailedError, EnforcerService
-from iamwarden.settings_source import SsmSettingsSource
+from iamwarden.adapters.audit import AuditStatus
+from iamwarden.adapters.clients import ClientFactory
+from iamwarden.adapters.ssm_settings import SsmSettingsSource
+from iamwarden.app.service import EnforcementFailedError, EnforcerService
+from iamwarden.domain.exceptions import AwsAccessError
+from iamwarden.domain.findings import Outcome
 from tests.aws_fixtures import HOME_ACCOUNT, REGION
 from tests.conftest import load_event
 from tests.functional.conftest import Account, RecordingNotifier

@@ -17,11 +17,11 @@ from typing import Any
 
 import pytest
 
-from iamwarden.engine import judge_event
-from iamwarden.findings import Verdict
-from iamwarden.rules import GUARDRAILS_BY_EVENT
-from iamwarden.service import EnforcerService
-from iamwarden.settings import Settings
+from iamwarden.app.service import EnforcerService
+from iamwarden.domain.findings import Verdict
+from iamwarden.domain.settings import Settings
+from iamwarden.guardrails.engine import judge_event
+from iamwarden.guardrails.registry import GUARDRAILS_BY_EVENT
 from tests.aws_fixtures import HOME_ACCOUNT
 from tests.conftest import load_event
 from tests.functional.conftest import Account, RecordingNotifier

@@ -14,8 +14,8 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from iamwarden.findings import Outcome
-from iamwarden.service import EnforcerService
+from iamwarden.app.service import EnforcerService
+from iamwarden.domain.findings import Outcome
 from tests.aws_fixtures import HOME_ACCOUNT, REGION
 from tests.conftest import ROOT, load_event
 from tests.functional.conftest import Account, RecordingNotifier
@@ -226,7 +226,7 @@ def test_the_enforcers_own_session_in_a_member_account_is_ignored(
 def test_an_undelivered_rejection_alert_is_sent_again_as_it_was(
     account: Account, enforcer: EnforcerService, notifier: RecordingNotifier
 ) -> None:
-    from iamwarden.redeliver import notification_of
+    from iamwarden.app.redeliver import notification_of
 
     event = load_event("create-user-forged-cross-account.json")
     enforcer.handle(event)

@@ -33,12 +33,12 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.oid import NameOID
 
-from iamwarden.aws.clients import ApiCall, ClientFactory, iam_action_of
-from iamwarden.findings import RemediationStep, StepAction
-from iamwarden.remediation.actions import ACTIONS, DENY_ALL_POLICY, QUARANTINE_TAG_FINDING, QUARANTINE_TAG_TIME
-from iamwarden.remediation.executor import AccountClients, StepRun
-from iamwarden.service import EnforcerService
-from iamwarden.wiring import build_enforcer_service
+from iamwarden.adapters.clients import ApiCall, ClientFactory, iam_action_of
+from iamwarden.app.executor import AccountClients, StepRun
+from iamwarden.app.service import EnforcerService
+from iamwarden.app.wiring import build_enforcer_service
+from iamwarden.domain.findings import RemediationStep, StepAction
+from iamwarden.guardrails.actions import ACTIONS, DENY_ALL_POLICY, QUARANTINE_TAG_FINDING, QUARANTINE_TAG_TIME
 from tests.aws_fixtures import HOME_ACCOUNT, REGION, resolve
 from tests.conftest import load_event
 from tests.functional.conftest import Account, RecordingNotifier

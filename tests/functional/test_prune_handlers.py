@@ -14,10 +14,10 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from iamwarden.aws.clients import ClientFactory
-from iamwarden.cli import main
-from iamwarden.prune.runtime import PruneRuntime
-from iamwarden.prune.settings import PruneMode, PruneSettings
+from iamwarden.adapters.clients import ClientFactory
+from iamwarden.app.cli import main
+from iamwarden.prune.app.runtime import PruneRuntime
+from iamwarden.prune.domain.settings import PruneMode, PruneSettings
 from tests.conftest import ROOT
 from tests.functional.prune_support import (
     ACCOUNT,
@@ -177,7 +177,7 @@ def test_the_cli_plans_cancels_and_rolls_back(stack: Stack) -> None:
 
     def run(*argv: str) -> tuple[int, str, str]:
         out, err = io.StringIO(), io.StringIO()
-        from iamwarden.prune import cli as prune_cli
+        from iamwarden.prune.app import cli as prune_cli
 
         original = prune_cli._pruner
         prune_cli._pruner = lambda args: pruner
@@ -197,8 +197,8 @@ def test_the_cli_plans_cancels_and_rolls_back(stack: Stack) -> None:
     assert "unused services: ec2\nnothing to remove\n" in out
     assert "granted less than recent_days ago" in out
 
-    from iamwarden.prune.decide import updated_ledger
-    from iamwarden.prune.iam_reader import IamReader
+    from iamwarden.prune.adapters.iam_reader import IamReader
+    from iamwarden.prune.domain.decide import updated_ledger
 
     facts = IamReader(stack.iam).role(arn)
     stack.store.save_role(

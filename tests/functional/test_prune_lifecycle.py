@@ -16,15 +16,15 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from iamwarden.prune.catalogue import StaticCatalogue
-from iamwarden.prune.decide import updated_ledger
+from iamwarden.prune.adapters.iam_reader import IamReader
+from iamwarden.prune.adapters.store import PruneStore
+from iamwarden.prune.app.service import Pruner
+from iamwarden.prune.domain.catalogue import StaticCatalogue
+from iamwarden.prune.domain.decide import updated_ledger
+from iamwarden.prune.domain.notices import NoticeKind
+from iamwarden.prune.domain.plan import PlanStatus
+from iamwarden.prune.domain.settings import PruneMode, PruneSettings
 from iamwarden.prune.exceptions import AccessAdvisorNotReady, PlanNotFoundError, PlanStateError, PreconditionFailedError
-from iamwarden.prune.iam_reader import IamReader
-from iamwarden.prune.notices import NoticeKind
-from iamwarden.prune.plan import PlanStatus
-from iamwarden.prune.service import Pruner
-from iamwarden.prune.settings import PruneMode, PruneSettings
-from iamwarden.prune.store import PruneStore
 from tests.functional.prune_support import (
     ACCOUNT,
     JOB,
@@ -426,8 +426,8 @@ def test_the_store_needs_its_table(world: World) -> None:
 
 
 def _any_plan() -> Any:
-    from iamwarden.prune.decide import RemovalRule
-    from iamwarden.prune.plan import PrunePlan
+    from iamwarden.prune.domain.decide import RemovalRule
+    from iamwarden.prune.domain.plan import PrunePlan
 
     return PrunePlan("p", ACCOUNT, "arn", "r", "2026-01-01", "h", RemovalRule(frozenset(), frozenset()), ())
 
@@ -466,7 +466,7 @@ def test_an_aws_managed_policy_is_replaced_by_a_pruned_copy_and_given_back() -> 
 
 
 def test_an_apply_that_fails_part_way_is_recorded_and_rolls_back_to_every_before_state(world: World) -> None:
-    from iamwarden.prune.executor import _copy_name
+    from iamwarden.prune.adapters.executor import _copy_name
 
     arn = create_role(world.iam, "app", {"main": MAIN})
     create_role(world.iam, "other")

@@ -12,10 +12,10 @@ from typing import Any
 
 import pytest
 
-from iamwarden.aws.clients import ClientFactory
-from iamwarden.cli import main
-from iamwarden.service import EnforcerService
-from iamwarden.wiring import build_enforcer_service
+from iamwarden.adapters.clients import ClientFactory
+from iamwarden.app.cli import main
+from iamwarden.app.service import EnforcerService
+from iamwarden.app.wiring import build_enforcer_service
 from tests.aws_fixtures import HOME_ACCOUNT
 from tests.conftest import load_event
 from tests.functional.conftest import Account

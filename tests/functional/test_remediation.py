@@ -14,10 +14,10 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from iamwarden.findings import Outcome
-from iamwarden.remediation.actions import DENY_ALL_POLICY, QUARANTINE_TAG_FINDING
-from iamwarden.remediation.audit import AuditStatus
-from iamwarden.service import EnforcerService
+from iamwarden.adapters.audit import AuditStatus
+from iamwarden.app.service import EnforcerService
+from iamwarden.domain.findings import Outcome
+from iamwarden.guardrails.actions import DENY_ALL_POLICY, QUARANTINE_TAG_FINDING
 from tests.aws_fixtures import HOME_ACCOUNT
 from tests.conftest import load_event
 from tests.functional.conftest import Account, RecordingNotifier, answer_service_specific_credentials

@@ -17,10 +17,10 @@ from botocore.awsrequest import AWSResponse
 from botocore.compat import HTTPHeaders
 from botocore.exceptions import ClientError
 
-from iamwarden.exceptions import UndoError
-from iamwarden.remediation.actions import ALL_BLOCKED, NO_ONE_MAY_ASSUME
-from iamwarden.remediation.audit import AuditStatus
-from iamwarden.service import EnforcerService
+from iamwarden.adapters.audit import AuditStatus
+from iamwarden.app.service import EnforcerService
+from iamwarden.domain.exceptions import UndoError
+from iamwarden.guardrails.actions import ALL_BLOCKED, NO_ONE_MAY_ASSUME
 from tests.aws_fixtures import HOME_ACCOUNT
 from tests.conftest import load_event
 from tests.functional.conftest import Account

@@ -15,9 +15,9 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from iamwarden.exceptions import UndoError
-from iamwarden.findings import Outcome
-from iamwarden.service import EnforcementFailedError, EnforcerService
+from iamwarden.app.service import EnforcementFailedError, EnforcerService
+from iamwarden.domain.exceptions import UndoError
+from iamwarden.domain.findings import Outcome
 from tests.conftest import load_event
 from tests.functional.conftest import Account, RecordingNotifier
 

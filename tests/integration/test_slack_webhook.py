@@ -27,22 +27,22 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from iamwarden.alerts.dispatcher import AlertDispatcher
-from iamwarden.alerts.message import Owner, build_message
-from iamwarden.alerts.settings import AlertSettings, Destination
-from iamwarden.alerts.slack import (
+from iamwarden.adapters.clients import ClientFactory
+from iamwarden.adapters.slack import (
     MAX_BLOCKS,
     RetryPolicy,
     SecretWebhookUrls,
     SlackWebhookSender,
     render_slack,
 )
-from iamwarden.aws.clients import ClientFactory
-from iamwarden.engine import judge_event
-from iamwarden.exceptions import DeliveryError, SettingsProblem
-from iamwarden.findings import Finding, Outcome
-from iamwarden.notifications import Notification
-from iamwarden.settings import Settings
+from iamwarden.alerts.message import Owner, build_message
+from iamwarden.alerts.settings import AlertSettings, Destination
+from iamwarden.app.dispatcher import AlertDispatcher
+from iamwarden.app.notifications import Notification
+from iamwarden.domain.exceptions import DeliveryError, SettingsProblem
+from iamwarden.domain.findings import Finding, Outcome
+from iamwarden.domain.settings import Settings
+from iamwarden.guardrails.engine import judge_event
 from tests.conftest import ROOT, load_event
 
 pytestmark = pytest.mark.integration

@@ -6,16 +6,15 @@ from typing import Any
 
 import pytest
 
-from iamwarden.alerts import build_alert_dispatcher
-from iamwarden.alerts.dispatcher import AlertDispatcher, Route
+from iamwarden.adapters.clients import ClientFactory
 from iamwarden.alerts.message import AlertMessage, Owner
 from iamwarden.alerts.settings import AlertSettings, Destination
-from iamwarden.aws.clients import ClientFactory
-from iamwarden.engine import judge_event
-from iamwarden.exceptions import DeliveryError, SettingsProblem
-from iamwarden.findings import Finding, Outcome
-from iamwarden.notifications import Notification, Notifier
-from iamwarden.settings import Settings
+from iamwarden.app.dispatcher import AlertDispatcher, Route, build_alert_dispatcher
+from iamwarden.app.notifications import Notification, Notifier
+from iamwarden.domain.exceptions import DeliveryError, SettingsProblem
+from iamwarden.domain.findings import Finding, Outcome
+from iamwarden.domain.settings import Settings
+from iamwarden.guardrails.engine import judge_event
 from tests.conftest import load_event
 
 SECURITY_TOPIC = "arn:aws:sns:us-east-1:111122223333:iamwarden-alerts"

@@ -27,7 +27,7 @@ def test_docs_alerts_is_up_to_date(tool: ModuleType) -> None:
 
 
 def test_there_is_one_example_of_each_outcome(tool: ModuleType) -> None:
-    from iamwarden.findings import Outcome
+    from iamwarden.domain.findings import Outcome
 
     assert {example.outcome for example in tool.EXAMPLES} == set(Outcome)
     files = tool.rendered()

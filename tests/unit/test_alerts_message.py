@@ -19,12 +19,12 @@ from iamwarden.alerts.message import (
     risk_of,
 )
 from iamwarden.alerts.render import clip, render_markdown, render_text
-from iamwarden.catalog import RULES, Severity
-from iamwarden.engine import judge_event
-from iamwarden.exceptions import SettingsProblem
-from iamwarden.findings import Finding, Outcome
-from iamwarden.notifications import Notification
-from iamwarden.settings import Settings
+from iamwarden.app.notifications import Notification
+from iamwarden.domain.catalog import RULES, Severity
+from iamwarden.domain.exceptions import SettingsProblem
+from iamwarden.domain.findings import Finding, Outcome
+from iamwarden.domain.settings import Settings
+from iamwarden.guardrails.engine import judge_event
 from tests.conftest import load_event
 
 

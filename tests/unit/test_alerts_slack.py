@@ -8,10 +8,8 @@ from typing import Any
 import pytest
 from slack_sdk.errors import SlackObjectFormationError
 
-from iamwarden.alerts import slack
-from iamwarden.alerts.exceptions import WebhookSecretError
-from iamwarden.alerts.message import AlertMessage, Fact, build_message
-from iamwarden.alerts.slack import (
+from iamwarden.adapters import slack
+from iamwarden.adapters.slack import (
     FIELD_LIMIT,
     HEADER_LIMIT,
     SECTION_LIMIT,
@@ -21,10 +19,12 @@ from iamwarden.alerts.slack import (
     render_slack,
     retry_after,
 )
-from iamwarden.engine import judge_event
-from iamwarden.findings import Outcome
-from iamwarden.notifications import Notification
-from iamwarden.settings import Settings
+from iamwarden.alerts.exceptions import WebhookSecretError
+from iamwarden.alerts.message import AlertMessage, Fact, build_message
+from iamwarden.app.notifications import Notification
+from iamwarden.domain.findings import Outcome
+from iamwarden.domain.settings import Settings
+from iamwarden.guardrails.engine import judge_event
 from tests.conftest import load_event
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from iamwarden.cli import main
+from iamwarden.app.cli import main
 from tests.conftest import EVENTS_DIR, EXAMPLE_SETTINGS
 
 

@@ -7,9 +7,9 @@ from typing import Any
 
 from demo import cloudtrail
 from demo.cloudtrail import Caller
-from iamwarden.engine import judge_event
-from iamwarden.findings import Verdict
-from iamwarden.settings import Settings
+from iamwarden.domain.findings import Verdict
+from iamwarden.domain.settings import Settings
+from iamwarden.guardrails.engine import judge_event
 from tests.conftest import load_event
 
 CALLER = Caller(

@@ -8,9 +8,9 @@ from urllib.parse import quote
 
 import pytest
 
-from iamwarden.documents import PolicyKind, decode_policy_document
-from iamwarden.events import MAX_EVENT_BYTES
-from iamwarden.exceptions import InvalidEventError
+from iamwarden.domain.documents import PolicyKind, decode_policy_document
+from iamwarden.domain.events import MAX_EVENT_BYTES
+from iamwarden.domain.exceptions import InvalidEventError
 
 POLICY: dict[str, Any] = {
     "Version": "2012-10-17",

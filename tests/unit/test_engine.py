@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 
-from iamwarden.catalog import Mode, Severity
-from iamwarden.engine import judge_event
-from iamwarden.findings import Judgement, StepAction, Verdict
-from iamwarden.settings import Settings, load_settings
+from iamwarden.domain.catalog import Mode, Severity
+from iamwarden.domain.findings import Judgement, StepAction, Verdict
+from iamwarden.domain.settings import Settings, load_settings
+from iamwarden.guardrails.engine import judge_event
 from tests.conftest import load_event
 
 

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from iamwarden.events import MAX_EVENT_BYTES, Actor, CloudTrailChange, parse_event
-from iamwarden.exceptions import InvalidEventError
+from iamwarden.domain.events import MAX_EVENT_BYTES, Actor, CloudTrailChange, parse_event
+from iamwarden.domain.exceptions import InvalidEventError
 
 EVENTS = Path(__file__).parents[2] / "events"
 #: The three ways an event reaches parse_event: Lambda's dict, or the JSON text as str or bytes.

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from iamwarden.exposure import Exposure, TrustBoundary, exposure_of
-from iamwarden.policy import Statement, parse_policy
+from iamwarden.domain.exposure import Exposure, TrustBoundary, exposure_of
+from iamwarden.domain.policy import Statement, parse_policy
 
 OWN = "111122223333"
 TRUSTED = "444455556666"

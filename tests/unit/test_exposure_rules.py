@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from iamwarden.engine import judge_event
-from iamwarden.findings import Verdict
-from iamwarden.settings import Settings, parse_settings
+from iamwarden.domain.findings import Verdict
+from iamwarden.domain.settings import Settings, parse_settings
+from iamwarden.guardrails.engine import judge_event
 from tests.conftest import load_event
 
 GITHUB = "arn:aws:iam::111122223333:oidc-provider/token.actions.githubusercontent.com"

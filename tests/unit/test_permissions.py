@@ -22,8 +22,8 @@ from typing import Any
 
 import pytest
 
-from iamwarden.findings import STEP_PERMISSIONS, StepAction
-from iamwarden.remediation.actions import ACTIONS
+from iamwarden.domain.findings import STEP_PERMISSIONS, StepAction
+from iamwarden.guardrails.actions import ACTIONS
 from tests.sam_template import translated_template
 
 RUNTIME = "enforcer-runtime"

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from iamwarden.exceptions import InvalidEventError
-from iamwarden.policy import Condition, Policy, Principal, Statement, action_matches, parse_policy
+from iamwarden.domain.exceptions import InvalidEventError
+from iamwarden.domain.policy import Condition, Policy, Principal, Statement, action_matches, parse_policy
 
 ALLOW_READ: dict[str, Any] = {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/*"}
 

@@ -18,14 +18,14 @@ import pytest
 from hypothesis import HealthCheck, Phase, find, given, settings
 from hypothesis import strategies as st
 
-from iamwarden.documents import PolicyKind, decode_policy_document
-from iamwarden.engine import judge_event
-from iamwarden.events import CLOUDTRAIL_API_CALL, CloudTrailChange, parse_event
-from iamwarden.exceptions import InvalidEventError
-from iamwarden.exposure import Exposure, TrustBoundary, exposure_of
-from iamwarden.findings import Judgement, Verdict
-from iamwarden.policy import Policy, Statement, parse_policy
-from iamwarden.settings import Settings
+from iamwarden.domain.documents import PolicyKind, decode_policy_document
+from iamwarden.domain.events import CLOUDTRAIL_API_CALL, CloudTrailChange, parse_event
+from iamwarden.domain.exceptions import InvalidEventError
+from iamwarden.domain.exposure import Exposure, TrustBoundary, exposure_of
+from iamwarden.domain.findings import Judgement, Verdict
+from iamwarden.domain.policy import Policy, Statement, parse_policy
+from iamwarden.domain.settings import Settings
+from iamwarden.guardrails.engine import judge_event
 
 EVENTS = Path(__file__).parents[2] / "events"
 OWN, TRUSTED, UNKNOWN = "111122223333", "444455556666", "999988887777"

@@ -13,8 +13,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError
 
-from iamwarden.exceptions import ReplayError
-from iamwarden.replay import (
+from iamwarden.app.replay import (
     DeadLetter,
     DeadLetterReplayer,
     MessageShape,
@@ -24,6 +23,7 @@ from iamwarden.replay import (
     failure_reason,
     original_event,
 )
+from iamwarden.domain.exceptions import ReplayError
 from tests.conftest import load_event
 
 EVENT = load_event("create-user-backdoor-cli.json")

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from iamwarden.catalog import RULES
-from iamwarden.engine import judge_event
-from iamwarden.settings import Settings
+from iamwarden.domain.catalog import RULES
+from iamwarden.domain.settings import Settings
+from iamwarden.guardrails.engine import judge_event
 from tests.conftest import EVENTS_DIR, SampleRow, sample_table
 
 ROWS = sample_table()

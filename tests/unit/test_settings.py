@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from iamwarden.catalog import RULES, Mode
-from iamwarden.exceptions import SettingsError, SettingsProblem
-from iamwarden.settings import (
+from iamwarden.domain.catalog import RULES, Mode
+from iamwarden.domain.exceptions import SettingsError, SettingsProblem
+from iamwarden.domain.settings import (
     DEFAULT_OWN_ROLES,
     Settings,
     load_settings,

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from iamwarden.policy import action_matches
-from iamwarden.wildcards import arn_match, matches_any, wildcard_match
+from iamwarden.domain.policy import action_matches
+from iamwarden.domain.wildcards import arn_match, matches_any, wildcard_match
 
 
 def reference(pattern: str, text: str) -> bool:

@@ -6,9 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from iamwarden.prune.decide import RemovalRule, recent_grants, skip_reason, unused_rule, updated_ledger
-from iamwarden.prune.model import AccessReport, PolicySource, RoleFacts, RolePolicy, ServiceAccess
-from iamwarden.prune.settings import PruneSettings
+from iamwarden.prune.domain.decide import RemovalRule, recent_grants, skip_reason, unused_rule, updated_ledger
+from iamwarden.prune.domain.model import AccessReport, PolicySource, RoleFacts, RolePolicy, ServiceAccess
+from iamwarden.prune.domain.settings import PruneSettings
 
 NOW = datetime(2026, 11, 20, 12, tzinfo=UTC)
 OLD = NOW - timedelta(days=400)

@@ -23,11 +23,12 @@ def test_only_the_worker_ships_the_catalogue_pinned_like_the_dev_lock() -> None:
 
 def test_the_pruner_imports_the_catalogue_only_when_it_expands_a_wildcard() -> None:
     code = (
-        "import sys, iamwarden.prune.service, iamwarden.prune.runtime, iamwarden.prune.cli, iamwarden.engine\n"
+        "import sys, iamwarden.prune.app.service, iamwarden.prune.app.runtime, iamwarden.prune.app.cli\n"
+        "import iamwarden.guardrails.engine\n"
         "assert 'policy_sentry' not in sys.modules, 'catalogue loaded at import'\n"
-        "import iamwarden.cli\n"
+        "import iamwarden.app.cli\n"
         "assert 'policy_sentry' not in sys.modules\n"
-        "from iamwarden.prune.catalogue import PolicySentryCatalogue\n"
+        "from iamwarden.prune.domain.catalogue import PolicySentryCatalogue\n"
         "assert PolicySentryCatalogue().actions('sts')\n"
         "assert 'policy_sentry' in sys.modules\n"
     )

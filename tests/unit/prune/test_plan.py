@@ -5,13 +5,13 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from iamwarden.prune.catalogue import StaticCatalogue
-from iamwarden.prune.decide import RemovalRule
-from iamwarden.prune.model import AccessReport, PolicySource, RoleFacts, RolePolicy, ServiceAccess, iam_size
-from iamwarden.prune.plan import Method, PrunePlan, build_plan, confirmed_rule, render_diff
-from iamwarden.prune.service import RoleSummary, select_roles
-from iamwarden.prune.settings import PruneSettings
-from iamwarden.prune.store import RoleState
+from iamwarden.prune.adapters.store import RoleState
+from iamwarden.prune.app.service import RoleSummary, select_roles
+from iamwarden.prune.domain.catalogue import StaticCatalogue
+from iamwarden.prune.domain.decide import RemovalRule
+from iamwarden.prune.domain.model import AccessReport, PolicySource, RoleFacts, RolePolicy, ServiceAccess, iam_size
+from iamwarden.prune.domain.plan import Method, PrunePlan, build_plan, confirmed_rule, render_diff
+from iamwarden.prune.domain.settings import PruneSettings
 
 NOW = datetime(2026, 11, 20, 12, tzinfo=UTC)
 ACCOUNT = "111122223333"

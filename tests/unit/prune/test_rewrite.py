@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from iamwarden.policy import parse_policy
-from iamwarden.prune.catalogue import PolicySentryCatalogue, StaticCatalogue
-from iamwarden.prune.decide import RemovalRule
-from iamwarden.prune.rewrite import rewrite_policy
+from iamwarden.domain.policy import parse_policy
+from iamwarden.prune.domain.catalogue import PolicySentryCatalogue, StaticCatalogue
+from iamwarden.prune.domain.decide import RemovalRule
+from iamwarden.prune.domain.rewrite import rewrite_policy
 
 CATALOGUE = StaticCatalogue(
     {

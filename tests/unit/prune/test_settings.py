@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from iamwarden.prune.runtime import settings_from_values
-from iamwarden.prune.settings import (
+from iamwarden.domain.settings import parse_settings
+from iamwarden.prune.app.runtime import settings_from_values
+from iamwarden.prune.domain.settings import (
     ExemptAction,
     PruneMode,
     PruneSettings,
     parse_prune_settings,
     settings_from_parameters,
 )
-from iamwarden.settings import parse_settings
 
 
 def test_defaults_are_safe() -> None:

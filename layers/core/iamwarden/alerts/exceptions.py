@@ -7,7 +7,7 @@ messages never contain a webhook URL (the URL is a credential).
 
 from __future__ import annotations
 
-from iamwarden.exceptions import DeliveryError, IamWardenError
+from iamwarden.domain.exceptions import DeliveryError, IamWardenError
 
 __all__ = ["DeliveryError", "RenderError", "WebhookSecretError"]
 

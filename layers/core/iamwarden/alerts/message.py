@@ -25,11 +25,11 @@ from collections.abc import Mapping
 from typing import Any, NamedTuple
 from urllib.parse import quote
 
-from iamwarden.catalog import RULES, Mode, Severity
-from iamwarden.events import Actor, CloudTrailChange
-from iamwarden.exceptions import SettingsProblem
-from iamwarden.findings import Finding, Outcome
-from iamwarden.notifications import Notification
+from iamwarden.app.notifications import Notification
+from iamwarden.domain.catalog import RULES, Mode, Severity
+from iamwarden.domain.events import Actor, CloudTrailChange
+from iamwarden.domain.exceptions import SettingsProblem
+from iamwarden.domain.findings import Finding, Outcome
 
 SCHEMA = "iamwarden.alert/1"
 

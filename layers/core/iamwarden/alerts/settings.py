@@ -30,7 +30,7 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any, NamedTuple
 
-from iamwarden.exceptions import SettingsProblem
+from iamwarden.domain.exceptions import SettingsProblem
 
 ROOT = "alerts"
 DEFAULT_OWNER_TAG_KEYS: tuple[str, ...] = ("owner", "team")

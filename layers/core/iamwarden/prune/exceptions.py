@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from iamwarden.exceptions import IamWardenError
+from iamwarden.domain.exceptions import IamWardenError
 
 
 class PruneError(IamWardenError):

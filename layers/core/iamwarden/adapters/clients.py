@@ -1,0 +1,231 @@
+"""One factory for every AWS client, keyed by account and region.
+
+All clients share one botocore configuration (adaptive retries), so throttling
+in a busy account slows IAM Warden down instead of failing it. The account the
+code runs in is reached with its own credentials; any other managed account by
+assuming ``member_role_name`` there. Clients are cached per account and region,
+and assumed-role sessions are refreshed before their credentials expire.
+
+``CallLog`` rides on botocore's event hooks, so the audit trail lists every API
+call actually made (and a benchmark can count them) without wrapping clients.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
+
+from iamwarden.domain.arns import partition_of
+from iamwarden.domain.exceptions import AwsAccessError
+
+if TYPE_CHECKING:  # boto3 is imported lazily: the pure core never needs it
+    import boto3
+
+#: Retries shared by every client (botocore's adaptive mode adds client-side rate limiting).
+RETRY_MODE: Literal["adaptive"] = "adaptive"
+MAX_ATTEMPTS = 8
+#: Assumed-role credentials are renewed this long before they expire.
+_REFRESH_MARGIN_SECONDS = 300
+_SESSION_SECONDS = 3600
+
+
+def retry_config(**overrides: Any) -> Any:
+    """The one botocore ``Config`` every IAM Warden client uses."""
+    from botocore.config import Config  # noqa: PLC0415
+
+    return Config(
+        retries={"mode": RETRY_MODE, "max_attempts": MAX_ATTEMPTS},
+        user_agent_extra="iamwarden",
+        **overrides,
+    )
+
+
+#: API operations whose IAM action has another name, keyed by (service, operation). S3's bucket-level
+#: and S3 Control's account-level Get/Put/DeletePublicAccessBlock share operation names (and the
+#: signing name "s3") but are authorised by different actions; deleting is authorised by Put.
+_IAM_ACTIONS_BY_OPERATION = {
+    ("s3", "GetPublicAccessBlock"): "s3:GetBucketPublicAccessBlock",
+    ("s3", "PutPublicAccessBlock"): "s3:PutBucketPublicAccessBlock",
+    ("s3", "DeletePublicAccessBlock"): "s3:PutBucketPublicAccessBlock",
+    ("s3control", "GetPublicAccessBlock"): "s3:GetAccountPublicAccessBlock",
+    ("s3control", "PutPublicAccessBlock"): "s3:PutAccountPublicAccessBlock",
+    ("s3control", "DeletePublicAccessBlock"): "s3:PutAccountPublicAccessBlock",
+}
+
+
+def iam_action_of(service_model: Any, operation: str) -> str:
+    """The IAM action that authorises ``operation`` of a botocore service model (``s3:PutBucketAcl``)."""
+    # The SigV4 signing name is the IAM action prefix for every service IAM Warden calls.
+    prefix = service_model.signing_name or service_model.service_name
+    return _IAM_ACTIONS_BY_OPERATION.get((service_model.service_name, operation), f"{prefix}:{operation}")
+
+
+class ApiCall(NamedTuple):
+    """One AWS API call as the audit trail records it."""
+
+    service: str
+    operation: str
+    account: str
+    region: str
+    ok: bool
+    error_code: str | None = None
+
+    @property
+    def iam_action(self) -> str:
+        """The IAM action this call needs (``iam:DeleteUserPolicy``)."""
+        return f"{self.service}:{self.operation}"
+
+    @property
+    def writes(self) -> bool:
+        return not self.operation.startswith(("Get", "List", "Describe", "Head"))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "call": self.iam_action,
+            "account": self.account,
+            "region": self.region,
+            "ok": self.ok,
+            **({"error": self.error_code} if self.error_code else {}),
+        }
+
+
+class CallLog:
+    """Collects the API calls made while it is active (thread-local, nestable)."""
+
+    def __init__(self) -> None:
+        self._local = threading.local()
+
+    @contextmanager
+    def recording(self) -> Iterator[list[ApiCall]]:
+        calls: list[ApiCall] = []
+        stack: list[list[ApiCall]] = self._stack()
+        stack.append(calls)
+        try:
+            yield calls
+        finally:
+            stack.pop()
+
+    def _stack(self) -> list[list[ApiCall]]:
+        stack = getattr(self._local, "stack", None)
+        if stack is None:
+            stack = self._local.stack = []
+        return stack
+
+    def attach(self, client: Any, account: str, region: str) -> None:
+        """Register on ``client``'s event hooks; every completed call is appended to the active logs."""
+        service_model = client.meta.service_model
+
+        def after_call(http_response: Any, parsed: Any, model: Any, **_: Any) -> None:
+            stack = self._stack()
+            if not stack:
+                return
+            error = parsed.get("Error", {}).get("Code") if isinstance(parsed, dict) else None
+            ok = http_response is not None and http_response.status_code < 300
+            prefix, operation = iam_action_of(service_model, model.name).split(":", 1)
+            call = ApiCall(prefix, operation, account, region, ok, None if ok else str(error or "Unknown"))
+            for calls in stack:
+                calls.append(call)
+
+        client.meta.events.register("after-call.*.*", after_call)
+
+
+class _Credentials(NamedTuple):
+    session: boto3.Session
+    expires_at: float
+
+
+class ClientFactory:
+    """Clients for the account IAM Warden runs in and, through ``member_role_name``, for others."""
+
+    def __init__(
+        self,
+        home_account: str | None = None,
+        member_role_name: str = "iamwarden-remediator",
+        *,
+        session: boto3.Session | None = None,
+        call_log: CallLog | None = None,
+        session_name: str = "iamwarden",
+    ) -> None:
+        self._home_account = home_account
+        self.member_role_name = member_role_name
+        self._session = session
+        self.call_log = call_log or CallLog()
+        self._session_name = session_name
+        self._clients: dict[tuple[str, str, str, bool], Any] = {}
+        self._sessions: dict[str, _Credentials] = {}
+        self._lock = threading.Lock()
+
+    @property
+    def session(self) -> boto3.Session:
+        if self._session is None:
+            import boto3  # noqa: PLC0415
+
+            self._session = boto3.Session()
+        return self._session
+
+    @property
+    def home_account(self) -> str:
+        """The account these credentials belong to (asked of STS once when not given)."""
+        if self._home_account is None:
+            from botocore.exceptions import BotoCoreError, ClientError  # noqa: PLC0415
+
+            try:
+                identity = self.session.client("sts", config=retry_config()).get_caller_identity()
+            except (BotoCoreError, ClientError) as exc:
+                raise AwsAccessError(f"cannot tell which account these credentials belong to: {exc}") from exc
+            self._home_account = str(identity["Account"])
+        return self._home_account
+
+    def client(self, service: str, account: str, region: str, *, logged: bool = True) -> Any:
+        """A client for ``service`` acting in ``account`` and ``region``; ``logged`` calls go to ``call_log``."""
+        key = (service, account, region, logged)
+        with self._lock:
+            session = self._session_for(account, region)
+            cached = self._clients.get(key)
+            if cached is not None and cached[0] is session:
+                return cached[1]
+            client = session.client(service, region_name=region, config=retry_config())  # type: ignore[call-overload]
+            if logged:
+                self.call_log.attach(client, account, region)
+            self._clients[key] = (session, client)
+            return client
+
+    def home_client(self, service: str, region: str | None = None) -> Any:
+        """A client for IAM Warden's own resources (audit table, queues, topics, parameters).
+
+        Its calls are not in ``call_log``: the audit trail lists the calls made to customer resources.
+        """
+        return self.client(service, self.home_account, region or self.session.region_name or "us-east-1", logged=False)
+
+    def member_role_arn(self, account: str, region: str) -> str:
+        return f"arn:{partition_of(region)}:iam::{account}:role/{self.member_role_name}"
+
+    def _session_for(self, account: str, region: str) -> boto3.Session:
+        if account == self.home_account:
+            return self.session
+        cached = self._sessions.get(account)
+        if cached is not None and cached.expires_at - _REFRESH_MARGIN_SECONDS > time.time():
+            return cached.session
+        import boto3  # noqa: PLC0415
+        from botocore.exceptions import BotoCoreError, ClientError  # noqa: PLC0415
+
+        role_arn = self.member_role_arn(account, region)
+        sts = self.session.client("sts", region_name=region, config=retry_config())
+        try:
+            answer = sts.assume_role(
+                RoleArn=role_arn, RoleSessionName=self._session_name, DurationSeconds=_SESSION_SECONDS
+            )
+        except (BotoCoreError, ClientError) as exc:
+            raise AwsAccessError(f"cannot assume {role_arn} to act in account {account}: {exc}") from exc
+        credentials = answer["Credentials"]
+        session = boto3.Session(
+            aws_access_key_id=credentials["AccessKeyId"],
+            aws_secret_access_key=credentials["SecretAccessKey"],
+            aws_session_token=credentials["SessionToken"],
+            region_name=region,
+        )
+        self._sessions[account] = _Credentials(session, credentials["Expiration"].timestamp())
+        return session

@@ -1,0 +1,318 @@
+"""The ``Notifier`` the enforcer calls: routes each alert to the security channel and the owning team.
+
+Routing:
+
+- the security channel (the central SNS topic and the security Slack webhook,
+  from the enforcer's environment) gets every message;
+- the owning team (resolved from tags, see ``owners.py``) gets it too, on the
+  destinations ``alerts/teams/<team>/...`` gives it, once: a destination the
+  security channel already has is not sent to twice;
+- an unknown owner, or a team with no destinations, leaves the security
+  channel alone with it, and the message says so;
+- configuration errors go to the security channel only.
+
+Delivery never blocks remediation: ``notify`` never raises. Each channel's
+failure, after its retries (slack_sdk's handlers for Slack, botocore's for
+SNS), becomes a failed ``Delivery`` naming the channel
+(``slack:<secret name>``, ``sns:<topic arn>``), is logged, and is counted in
+the ``AlertDeliveryFailed`` metric. The enforcer records failed deliveries on
+the audit item; ``notify(notification, only=channels)`` replays exactly those.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable, Collection, Mapping
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
+
+from iamwarden.alerts.message import AlertMessage, Owner, build_message
+from iamwarden.alerts.settings import AlertSettings, Destination
+from iamwarden.app.notifications import Delivery, DeliveryReport, Notification
+from iamwarden.domain.findings import Finding, Outcome
+
+if TYPE_CHECKING:
+    from iamwarden.adapters.clients import ClientFactory
+    from iamwarden.adapters.slack import RetryPolicy
+
+logger = logging.getLogger(__name__)
+
+#: Environment variables ``build_alert_dispatcher`` reads (set by template.yaml).
+ENV_TOPIC = "IAMWARDEN_ALERT_TOPIC_ARN"
+ENV_SLACK_SECRET = "IAMWARDEN_SLACK_WEBHOOK_SECRET"  # noqa: S105 - the variable's name, not a secret
+SECURITY = "security"
+
+
+class SlackChannel(Protocol):
+    def send(self, secret_name: str, payload: Any) -> None: ...
+
+
+class SnsChannel(Protocol):
+    def publish(self, topic_arn: str, message: AlertMessage) -> str: ...
+
+
+class OwnerLookup(Protocol):
+    def owner_of(self, finding: Finding, tag_keys: tuple[str, ...]) -> Owner | None: ...
+
+    def account_alias(self, account: str, region: str) -> str | None: ...
+
+
+class MetricsSink(Protocol):
+    """What the dispatcher needs of Powertools' ``Metrics``."""
+
+    def add_metric(self, name: str, unit: Any, value: float) -> None: ...
+
+
+class Route(NamedTuple):
+    """One channel to deliver to, and the audience it serves (``security`` or ``team:<name>``)."""
+
+    channel: str
+    audience: str
+
+    @property
+    def kind(self) -> str:
+        return self.channel.partition(":")[0]
+
+    @property
+    def target(self) -> str:
+        return self.channel.partition(":")[2]
+
+
+class AlertDispatcher:
+    """Renders each notification once per channel kind and delivers it to every route; never raises.
+
+    Everything it talks to is injected: ``slack`` (``SlackWebhookSender``,
+    created on first use when None), ``sns`` (``SnsPublisher``), ``owners``
+    (``OwnerResolver``). ``remaining_seconds`` (e.g. from the Lambda context)
+    lets it skip, and report for replay, deliveries it has no time left for.
+    """
+
+    def __init__(
+        self,
+        *,
+        security: Destination,
+        settings: AlertSettings | None = None,
+        sns: SnsChannel | None = None,
+        slack: SlackChannel | None = None,
+        slack_factory: Callable[[], SlackChannel] | None = None,
+        owners: OwnerLookup | None = None,
+        metrics: MetricsSink | None = None,
+        remaining_seconds: Callable[[], float] | None = None,
+        min_seconds_left: float = 10.0,
+        home_account: Callable[[], str] | None = None,
+    ) -> None:
+        self.security = security
+        self.settings = settings or AlertSettings()
+        self._sns = sns
+        self._slack = slack
+        self._slack_factory = slack_factory
+        self._owners = owners
+        self._metrics = metrics
+        self.remaining_seconds = remaining_seconds
+        self._min_seconds_left = min_seconds_left
+        self._home_account = home_account
+        self._owner_cache: dict[str, Owner | None] = {}
+
+    # ----------------------------------------------------------------- owners
+
+    def owner_of(self, finding: Finding) -> Owner | None:
+        """The owning team, looked up once per finding (call it before a remediation deletes the resource)."""
+        key = finding.finding_id
+        if key not in self._owner_cache:
+            owner: Owner | None = None
+            if self._owners is not None:
+                try:
+                    owner = self._owners.owner_of(finding, self.settings.owner_tag_keys)
+                except Exception as exc:  # an owner lookup must never cost the alert
+                    logger.warning("owner lookup failed", extra={"finding_id": key, "error": str(exc)})
+            if len(self._owner_cache) > 256:
+                self._owner_cache.clear()
+            self._owner_cache[key] = owner
+        return self._owner_cache[key]
+
+    def routes(self, notification: Notification, owner: Owner | None) -> list[Route]:
+        """Where ``notification`` goes: the security channel, then the owner's destinations not already listed."""
+        routes = list(_routes(self.security, SECURITY))
+        if notification.outcome is Outcome.CONFIGURATION_ERROR or owner is None:
+            return routes
+        destination = self.settings.destination_of(owner.team)
+        if destination is None:
+            return routes
+        taken = {route.channel for route in routes}
+        routes.extend(
+            route for route in _routes(destination, f"team:{owner.team.lower()}") if route.channel not in taken
+        )
+        return routes
+
+    # ----------------------------------------------------------------- delivery
+
+    def message_for(self, notification: Notification) -> tuple[AlertMessage, Owner | None]:
+        """The message (with alias and owner) for ``notification``; lookups that fail are left out."""
+        finding = notification.finding
+        if notification.outcome is Outcome.CONFIGURATION_ERROR or finding is None:
+            return build_message(notification, account=self._account()), None
+        owner = self.owner_of(finding)
+        alias = None
+        if self._owners is not None:
+            try:
+                alias = self._owners.account_alias(finding.account, finding.region)
+            except Exception as exc:
+                logger.warning("account alias lookup failed", extra={"account": finding.account, "error": str(exc)})
+        routed = owner is not None and self.settings.destination_of(owner.team) is not None
+        message = build_message(notification, account_alias=alias, owner=owner, owner_routed=routed)
+        return message, owner
+
+    def notify(self, notification: Notification, *, only: Collection[str] | None = None) -> DeliveryReport:
+        """Deliver ``notification`` to its routes (or exactly the channels in ``only``, to replay); never raises."""
+        try:
+            message, owner = self.message_for(notification)
+        except Exception as exc:  # a rendering bug must be reported, not crash the enforcer
+            logger.exception("cannot build the alert message")
+            return self._report([Delivery("render", ok=False, error=f"cannot build the alert: {exc}")])
+        if only is not None:
+            routes = [Route(channel, "replay") for channel in dict.fromkeys(only)]
+        else:
+            routes = self.routes(notification, owner)
+        if not routes:
+            logger.error("no alert channel is configured: the alert is lost unless the enforcer keeps it")
+            return self._report([Delivery("none", ok=False, error="no alert channel is configured")])
+
+        deliveries: list[Delivery] = []
+        slack_payload: dict[str, Any] | None = None
+        for route in routes:
+            if self._out_of_time():
+                deliveries.append(
+                    Delivery(route.channel, ok=False, error="skipped: the invocation is about to time out")
+                )
+                continue
+            try:
+                if route.kind == "sns":
+                    self._sns_channel().publish(route.target, message)
+                elif route.kind == "slack":
+                    if slack_payload is None:
+                        from iamwarden.adapters.slack import render_slack  # noqa: PLC0415 - slack_sdk is slow to import
+
+                        slack_payload = render_slack(message)
+                    self._slack_channel().send(route.target, slack_payload)
+                else:
+                    raise ValueError(f"unknown channel kind {route.kind!r}")
+            except Exception as exc:  # every channel failure becomes a failed Delivery; nothing escapes
+                deliveries.append(Delivery(route.channel, ok=False, error=str(exc) or type(exc).__name__))
+            else:
+                deliveries.append(Delivery(route.channel, ok=True))
+        return self._report(deliveries, message)
+
+    # ----------------------------------------------------------------- helpers
+
+    def _report(self, deliveries: list[Delivery], message: AlertMessage | None = None) -> DeliveryReport:
+        report = DeliveryReport(tuple(deliveries))
+        for delivery in report.failed:
+            logger.warning(
+                "alert delivery failed; kept for replay",
+                extra={
+                    "channel": delivery.channel,
+                    "error": delivery.error,
+                    "rule": message.rule_id if message else None,
+                    "outcome": message.outcome.value if message else None,
+                },
+            )
+        if self._metrics is not None:
+            try:
+                delivered = len(report.deliveries) - len(report.failed)
+                if delivered:
+                    self._metrics.add_metric(name="AlertsDelivered", unit="Count", value=delivered)
+                if report.failed:
+                    self._metrics.add_metric(name="AlertDeliveryFailed", unit="Count", value=len(report.failed))
+            except Exception:
+                logger.exception("cannot count alert deliveries")
+        return report
+
+    def _out_of_time(self) -> bool:
+        if self.remaining_seconds is None:
+            return False
+        try:
+            return self.remaining_seconds() < self._min_seconds_left
+        except Exception:
+            return False
+
+    def _account(self) -> str | None:
+        if self._home_account is None:
+            return None
+        try:
+            return self._home_account()
+        except Exception:
+            return None
+
+    def _sns_channel(self) -> SnsChannel:
+        if self._sns is None:
+            raise RuntimeError("no SNS publisher configured")
+        return self._sns
+
+    def _slack_channel(self) -> SlackChannel:
+        if self._slack is None:
+            if self._slack_factory is None:
+                raise RuntimeError("no Slack sender configured")
+            self._slack = self._slack_factory()
+        return self._slack
+
+
+def _routes(destination: Destination, audience: str) -> list[Route]:
+    routes = []
+    if destination.sns_topic_arn:
+        routes.append(Route(f"sns:{destination.sns_topic_arn}", audience))
+    if destination.slack_webhook:
+        routes.append(Route(f"slack:{destination.slack_webhook}", audience))
+    return routes
+
+
+def security_destination(environ: Mapping[str, str] | None = None) -> Destination:
+    """The security channel the template configures (the alert topic and Slack secret variables)."""
+    env: Mapping[str, str] = os.environ if environ is None else environ
+    return Destination(slack_webhook=env.get(ENV_SLACK_SECRET) or None, sns_topic_arn=env.get(ENV_TOPIC) or None)
+
+
+def build_alert_dispatcher(
+    factory: ClientFactory,
+    *,
+    settings: AlertSettings | None = None,
+    topic_arn: str | None = None,
+    slack_secret: str | None = None,
+    metrics: MetricsSink | None = None,
+    remaining_seconds: Callable[[], float] | None = None,
+    secret_max_age: int = 300,
+    retry: RetryPolicy | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> AlertDispatcher:
+    """The dispatcher the enforcer uses, wired to AWS through ``factory``.
+
+    The security channel comes from ``topic_arn`` and ``slack_secret``, or
+    from the environment variables ``IAMWARDEN_ALERT_TOPIC_ARN`` and
+    ``IAMWARDEN_SLACK_WEBHOOK_SECRET``. Nothing is imported or called until the
+    first alert: building it costs the cold start nothing.
+    """
+    from iamwarden.adapters.owners import OwnerResolver  # noqa: PLC0415
+    from iamwarden.adapters.sns import SnsPublisher  # noqa: PLC0415
+
+    from_environment = security_destination(environ)
+    security = Destination(
+        slack_webhook=slack_secret or from_environment.slack_webhook,
+        sns_topic_arn=topic_arn or from_environment.sns_topic_arn,
+    )
+    if security.empty:
+        logger.warning("no security alert channel configured (%s, %s)", ENV_TOPIC, ENV_SLACK_SECRET)
+
+    def slack_factory() -> SlackChannel:
+        from iamwarden.adapters.slack import SecretWebhookUrls, SlackWebhookSender  # noqa: PLC0415
+
+        return SlackWebhookSender(SecretWebhookUrls(factory, max_age=secret_max_age), retry)
+
+    return AlertDispatcher(
+        security=security,
+        settings=settings,
+        sns=SnsPublisher(factory),
+        slack_factory=slack_factory,
+        owners=OwnerResolver(factory),
+        metrics=metrics,
+        remaining_seconds=remaining_seconds,
+        home_account=lambda: factory.home_account,
+    )

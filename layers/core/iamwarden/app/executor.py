@@ -1,0 +1,269 @@
+"""Carry out a finding's plan: before-state first, then the writes, then the outcome.
+
+The order is the promise the audit trail keeps: nothing is written to a
+customer resource until the finding, the plan and the exact live before-state
+are stored; after the writes the outcome and every API call are stored too,
+whether the plan succeeded or failed part way. ``undo`` puts the before-state
+back into the current state and records that as well.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from typing import Any, NamedTuple
+
+from iamwarden.adapters.audit import AuditLog, AuditRecord, AuditStatus
+from iamwarden.adapters.clients import ClientFactory
+from iamwarden.domain.exceptions import AuditError, AwsAccessError, RemediationError, UndoError
+from iamwarden.domain.findings import Finding, RemediationStep
+from iamwarden.guardrails.actions import action_for
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def remediation_id_of(finding: Finding) -> str:
+    """The same finding (CloudTrail event and rule) always has the same remediation id."""
+    return f"rem-{finding.finding_id}"
+
+
+class AccountClients:
+    """The IAM and S3 clients of one account and region, from the shared factory."""
+
+    def __init__(self, factory: ClientFactory, account: str, region: str, audit: AuditLog | None = None) -> None:
+        self._factory = factory
+        self.account = account
+        self.region = region
+        self._audit = audit
+
+    @property
+    def iam(self) -> Any:
+        return self._factory.client("iam", self.account, self.region)
+
+    @property
+    def s3(self) -> Any:
+        return self._factory.client("s3", self.account, self.region)
+
+    @property
+    def s3control(self) -> Any:
+        """S3 Control, for the account-level settings (Block Public Access)."""
+        return self._factory.client("s3control", self.account, self.region)
+
+    def history(self, resource_arn: str) -> list[AuditRecord]:
+        """The audit table's records of ``resource_arn``, oldest first (none without an audit log)."""
+        return self._audit.history(resource_arn) if self._audit is not None else []
+
+
+class StepRun(NamedTuple):
+    aws: AccountClients
+    finding_id: str
+    now: str
+
+
+class RemediationFailedError(RemediationError):
+    """Part or all of a plan failed; ``record`` is the audit item saying what was and was not done."""
+
+    def __init__(self, message: str, record: AuditRecord) -> None:
+        super().__init__(message)
+        self.record = record
+
+
+class RemediationExecutor:
+    def __init__(self, clients: ClientFactory, audit: AuditLog, *, clock: Callable[[], datetime] = utc_now) -> None:
+        self.clients = clients
+        self.audit = audit
+        self._clock = clock
+
+    def _now(self) -> str:
+        return self._clock().isoformat(timespec="milliseconds")
+
+    def record_alert(self, finding: Finding, status: str = AuditStatus.ALERTED) -> AuditRecord:
+        """Record a finding that is only alerted on (alert mode, break-glass): no before-state, no writes."""
+        return self.audit.begin(self._record(finding, status))
+
+    def remediate(self, finding: Finding) -> tuple[AuditRecord, bool]:
+        """Run the plan; return the stored record and whether this call made it (False: done before)."""
+        remediation_id = remediation_id_of(finding)
+        existing = self.audit.get(remediation_id)
+        if existing is not None and existing.status in (AuditStatus.REMEDIATED, AuditStatus.UNDONE):
+            return existing, False  # a retry or duplicate: never a second action
+        aws = AccountClients(self.clients, finding.account, finding.region, self.audit)
+        run = StepRun(aws, finding.finding_id, self._now())
+        done: list[str] = []
+        with self.clients.call_log.recording() as calls:
+            try:
+                befores = [action_for(step).capture(aws, step) for step in finding.plan]
+            except Exception as exc:
+                self._fail(finding, existing, done, calls, f"could not read the live state, nothing was changed: {exc}")
+                raise self._failed(finding, remediation_id, exc, done, _not_done(finding.plan)) from exc
+            stored = self.audit.begin(self._record(finding, AuditStatus.IN_PROGRESS, before=befores))
+            current = 0
+            try:
+                for step, before in zip(finding.plan, befores, strict=True):
+                    action_for(step).apply(run, step, before, done)
+                    current += 1
+            except Exception as exc:
+                not_done = _not_done(finding.plan[current:])
+                error = f"{_describe(exc)}; done: {'; '.join(done) or 'nothing'}; not done: {not_done}"
+                self.audit.finish(
+                    remediation_id,
+                    AuditStatus.FAILED,
+                    done=[*stored.done, *done],
+                    calls=[*stored.calls, *_calls(calls)],
+                    error=error,
+                    at=self._now(),
+                )
+                raise self._failed(finding, remediation_id, exc, done, not_done) from exc
+            # A retry adds to what earlier attempts did: the record keeps every change and every call.
+            all_done = [*stored.done, *done]
+            all_calls = [*stored.calls, *_calls(calls)]
+            self.audit.finish(
+                remediation_id, AuditStatus.REMEDIATED, done=all_done, calls=all_calls, error=None, at=self._now()
+            )
+        return stored._replace(status=AuditStatus.REMEDIATED, done=tuple(all_done), calls=tuple(all_calls)), True
+
+    def undo(self, remediation_id: str, *, actor: str | None = None) -> AuditRecord:
+        """Restore the before-state of ``remediation_id`` into the current state; record the undo."""
+        record = self.audit.get(remediation_id)
+        if record is None:
+            raise UndoError(f"no remediation {remediation_id} in the audit table {self.audit.table_name}")
+        if record.kind != "remediation":
+            raise UndoError(f"{remediation_id} records an undo, not a remediation")
+        if record.status == AuditStatus.UNDONE:
+            raise UndoError(f"{remediation_id} was already undone by {record.undone_by}")
+        if record.status == AuditStatus.ALERTED:
+            raise UndoError(f"{remediation_id} was only alerted on: IAM Warden changed nothing")
+        if not record.before:
+            raise UndoError(f"{remediation_id} changed nothing: it failed before reading the live state")
+        steps = [RemediationStep.from_dict(data) for data in record.plan]
+        for step in steps:
+            if not action_for(step).undoable:
+                raise UndoError(f"{step.summary or step.action}: this remediation cannot be undone")
+        aws = AccountClients(self.clients, record.account, record.region, self.audit)
+        undo_id = f"undo-{remediation_id}-{self._clock().strftime('%Y%m%dT%H%M%S%fZ')}"
+        restored: list[str] = []
+        with self.clients.call_log.recording() as calls:
+            try:
+                for step, before in zip(steps, record.before, strict=True):
+                    restored.extend(action_for(step).undo(aws, step, before))
+            except Exception as exc:
+                self.audit.put(
+                    self._undo_record(
+                        record, undo_id, status=AuditStatus.FAILED, restored=restored, calls=calls, actor=actor, exc=exc
+                    )
+                )
+                if isinstance(exc, UndoError):
+                    raise
+                raise UndoError(
+                    f"undo of {remediation_id} failed: {_describe(exc)}; restored so far: "
+                    f"{'; '.join(restored) or 'nothing'}"
+                ) from exc
+        undo_record = self._undo_record(
+            record, undo_id, status=AuditStatus.UNDO, restored=restored, calls=calls, actor=actor, exc=None
+        )
+        self.audit.put(undo_record)
+        self.audit.mark_undone(remediation_id, undo_id, self._now())
+        return undo_record
+
+    def _undo_record(
+        self,
+        record: AuditRecord,
+        undo_id: str,
+        *,
+        status: str,
+        restored: list[str],
+        calls: list[Any],
+        actor: str | None,
+        exc: BaseException | None,
+    ) -> AuditRecord:
+        now = self._now()
+        return record._replace(
+            remediation_id=undo_id,
+            kind="undo",
+            status=status,
+            created_at=now,
+            updated_at=now,
+            before=(),
+            done=(),
+            calls=tuple(_calls(calls)),
+            restored=tuple(restored),
+            undoes=record.remediation_id,
+            undone_by=None,
+            alerts_sent=frozenset(),
+            delivery_failures=(),
+            error=_describe(exc) if exc else None,
+            actor=actor,
+        )
+
+    def _record(self, finding: Finding, status: str, before: list[dict[str, Any]] | None = None) -> AuditRecord:
+        now = self._now()
+        return AuditRecord(
+            remediation_id=remediation_id_of(finding),
+            kind="remediation",
+            status=status,
+            resource_arn=finding.resource_arn,
+            event_id=finding.event_id,
+            created_at=now,
+            updated_at=now,
+            rule=finding.rule_id,
+            account=finding.account,
+            region=finding.region,
+            finding=finding.to_dict(),
+            plan=tuple(step.to_dict() for step in finding.plan),
+            before=tuple(before or ()),
+            actor=finding.actor.arn,
+        )
+
+    def _fail(
+        self, finding: Finding, existing: AuditRecord | None, done: list[str], calls: list[Any], error: str
+    ) -> None:
+        try:
+            if existing is None:
+                self.audit.begin(self._record(finding, AuditStatus.FAILED)._replace(error=error, calls=_calls(calls)))
+            else:
+                self.audit.finish(
+                    existing.remediation_id,
+                    AuditStatus.FAILED,
+                    done=done,
+                    calls=_calls(calls),
+                    error=error,
+                    at=self._now(),
+                )
+        except AuditError:
+            pass  # the remediation error that follows is the one to report; nothing was written
+
+    def _failed(
+        self, finding: Finding, remediation_id: str, exc: BaseException, done: list[str], not_done: str
+    ) -> RemediationFailedError:
+        try:
+            record = self.audit.get(remediation_id) if not isinstance(exc, AuditError) else None
+        except AuditError:
+            record = None
+        message = (
+            f"remediation {remediation_id} of {finding.rule_id} on {finding.resource_arn} failed: {_describe(exc)}. "
+            f"Done: {'; '.join(done) or 'nothing'}. Not done: {not_done}."
+        )
+        fallback = self._record(finding, AuditStatus.FAILED)._replace(error=message, done=tuple(done))
+        return RemediationFailedError(message, record or fallback)
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, AwsAccessError | UndoError | AuditError):
+        return str(exc)
+    response = getattr(exc, "response", None)
+    if isinstance(response, Mapping):
+        error = response.get("Error", {})
+        operation = getattr(exc, "operation_name", "call")
+        return f"{operation} failed with {error.get('Code', 'an error')}: {error.get('Message', '')}".rstrip(": ")
+    return f"{type(exc).__name__}: {exc}"
+
+
+def _not_done(steps: tuple[RemediationStep, ...]) -> str:
+    """The steps not (or not completely) carried out: the failing one and every one after it."""
+    return "; ".join(step.summary or step.action.value for step in steps) or "nothing"
+
+
+def _calls(calls: list[Any]) -> list[dict[str, Any]]:
+    return [call.to_dict() for call in calls]

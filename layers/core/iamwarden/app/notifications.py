@@ -1,0 +1,95 @@
+"""What the enforcer hands to the alert channels, and what it gets back.
+
+The enforcer builds one ``Notification`` per finding and outcome (or per
+configuration problem) and gives it to a ``Notifier``. Delivery never blocks
+remediation: a notifier reports failures in its ``DeliveryReport`` instead of
+raising, and the enforcer records them on the audit item for replay.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple, Protocol
+
+from iamwarden.domain.events import CloudTrailChange
+from iamwarden.domain.exceptions import SettingsProblem
+from iamwarden.domain.findings import Finding, Outcome
+from iamwarden.guardrails.actions import ACTIONS
+
+#: What a remediation that found the resource already compliant reports as done.
+ALREADY_COMPLIANT = "nothing: the resource was already compliant"
+
+
+class Notification(NamedTuple):
+    """One message's worth of facts, before any channel renders it."""
+
+    outcome: Outcome
+    finding: Finding | None = None  # None only for configuration errors
+    change: CloudTrailChange | None = None
+    remediation_id: str | None = None
+    #: What IAM Warden did (remediated), or would do (alerted): one plain line per step.
+    actions: tuple[str, ...] = ()
+    #: Why a remediation failed, with what was and was not done.
+    error: str | None = None
+    problems: tuple[SettingsProblem, ...] = ()
+    #: False when the remediation cannot be undone (a deleted user).
+    undoable: bool = True
+    settings_prefix: str = "/iamwarden"
+
+
+def finding_notification(
+    outcome: Outcome,
+    finding: Finding,
+    change: CloudTrailChange | None,
+    remediation_id: str,
+    *,
+    settings_prefix: str,
+    done: tuple[str, ...] = (),
+    error: str | None = None,
+) -> Notification:
+    """The notification of one finding's outcome, as the enforcer sends it and ``redeliver`` rebuilds it.
+
+    ``actions`` is what was done (remediated, failed part way) or what remediate mode would do
+    (alerted); a remediation that could not be undone (a deleted user) says so.
+    """
+    if outcome is Outcome.ALERTED:
+        actions = tuple(step.summary for step in finding.plan)
+    elif outcome is Outcome.REMEDIATED:
+        actions = done or (ALREADY_COMPLIANT,)
+    elif outcome is Outcome.REMEDIATION_FAILED:
+        actions = done
+    else:
+        actions = ()
+    changed = outcome in (Outcome.REMEDIATED, Outcome.REMEDIATION_FAILED)
+    undoable = not changed or all(ACTIONS[step.action].undoable for step in finding.plan)
+    return Notification(
+        outcome,
+        finding,
+        change,
+        remediation_id,
+        actions=actions,
+        error=error,
+        undoable=undoable,
+        settings_prefix=settings_prefix,
+    )
+
+
+class Delivery(NamedTuple):
+    """One channel's answer: delivered, or the error after its retries."""
+
+    channel: str
+    ok: bool
+    error: str | None = None
+
+
+class DeliveryReport(NamedTuple):
+    deliveries: tuple[Delivery, ...] = ()
+
+    @property
+    def failed(self) -> tuple[Delivery, ...]:
+        return tuple(delivery for delivery in self.deliveries if not delivery.ok)
+
+
+class Notifier(Protocol):
+    """Sends a notification to every channel it should reach; never raises for a channel failure."""
+
+    def notify(self, notification: Notification) -> DeliveryReport: ...

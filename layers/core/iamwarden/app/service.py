@@ -1,0 +1,281 @@
+"""The enforcer's one entry point: judge an event, act per each rule's mode, alert, record.
+
+``EnforcerService.handle`` is all the Lambda handler calls. For each finding:
+
+* ``off``: the engine never reports it.
+* ``alert``: record the finding (no before-state, no writes) and alert.
+* ``remediate``: run the plan through the executor (before-state first), then
+  alert with what was done. A failure is recorded and alerted, the other
+  findings still run, and then the event fails so Lambda retries it and
+  finally dead-letters it.
+* break-glass: recorded and alerted as noteworthy, never remediated.
+
+Each CloudTrail event is processed once in effect: Powertools Idempotency
+(keyed on ``detail.eventID``) answers a redelivered event from the first
+answer, and each alert is claimed on the audit item before it is sent, so a
+retry after a partial failure never repeats an action or an alert.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, NamedTuple, Protocol
+
+from iamwarden.adapters.audit import AuditRecord, AuditStatus
+from iamwarden.adapters.ssm_settings import LiveSettings
+from iamwarden.app.executor import RemediationExecutor, RemediationFailedError, remediation_id_of
+from iamwarden.app.notifications import Delivery, DeliveryReport, Notification, Notifier, finding_notification
+from iamwarden.domain.catalog import Mode
+from iamwarden.domain.exceptions import RemediationError, SettingsProblem
+from iamwarden.domain.findings import Finding, Judgement, Outcome, Verdict
+from iamwarden.domain.managed_documents import ManagedPolicyDocuments
+from iamwarden.guardrails.engine import judge_event
+
+
+class Telemetry(Protocol):
+    """Counts by rule (the handler backs it with Powertools EMF metrics)."""
+
+    def count(self, metric: str, rule: str | None = None) -> None: ...
+
+    def bind(self, **keys: str | None) -> None:
+        """Add keys (event id, rule) to every log line of this event."""
+
+
+class SettingsSource(Protocol):
+    prefix: str
+
+    def current(self) -> LiveSettings: ...
+
+
+class NoTelemetry:
+    def count(self, metric: str, rule: str | None = None) -> None:
+        return None
+
+    def bind(self, **keys: str | None) -> None:
+        return None
+
+
+class EnforcementFailedError(RemediationError):
+    """At least one remediation of the event failed; raised after every finding was handled and alerted."""
+
+    def __init__(self, failures: list[RemediationFailedError]) -> None:
+        self.failures = failures
+        super().__init__(" | ".join(str(failure) for failure in failures))
+
+
+class FindingResult(NamedTuple):
+    finding_id: str
+    rule: str
+    outcome: Outcome
+    remediation_id: str
+    done: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**self._asdict(), "outcome": self.outcome.value, "done": list(self.done)}
+
+
+class EnforcerService:
+    def __init__(
+        self,
+        *,
+        settings_source: SettingsSource,
+        executor: RemediationExecutor,
+        notifier: Notifier,
+        telemetry: Telemetry | None = None,
+        idempotent: Callable[[Callable[..., Any]], Callable[..., Any]] | None = None,
+        register_context: Callable[[Any], None] | None = None,
+        configure_alerts: Callable[[Mapping[str, str]], Sequence[SettingsProblem]] | None = None,
+        before_remediation: Callable[[Finding], object] | None = None,
+        documents: ManagedPolicyDocuments | None = None,
+    ) -> None:
+        self.settings_source = settings_source
+        self.executor = executor
+        self.audit = executor.audit
+        self.notifier = notifier
+        self.telemetry = telemetry or NoTelemetry()
+        self._process = idempotent(self._process_event) if idempotent else self._process_event
+        self._register_context = register_context
+        #: Hands the ``alerts/`` settings to the alert channels; returns their problems.
+        self._configure_alerts = configure_alerts
+        #: Called before a plan runs (the alert channels read the owner's tags while the resource still exists).
+        self._before_remediation = before_remediation
+        self._reported_problems: str | None = None
+        #: Reads the customer-managed policy versions events name without their document.
+        self.documents = documents
+
+    def handle(self, event: Mapping[str, Any], context: Any = None) -> dict[str, Any]:
+        """Process one EventBridge event exactly once in effect; raise if a remediation failed."""
+        if context is not None and self._register_context is not None:
+            self._register_context(context)
+        result: dict[str, Any] = self._process(event=event)
+        return result
+
+    def _process_event(self, event: Mapping[str, Any]) -> dict[str, Any]:
+        live = self.settings_source.current()
+        problems = live.problems
+        if self._configure_alerts is not None:
+            problems = (*problems, *self._configure_alerts(live.values))
+        if problems:
+            self._report_configuration(problems)
+        judgement = judge_event(event, live.settings, self.documents)
+        self.telemetry.bind(
+            event_id=judgement.change.event_id if judgement.change else None,
+            rule=",".join(judgement.rule_ids) or None,
+        )
+        self.telemetry.count(judgement.verdict.value.capitalize())
+        if judgement.rejected:
+            self._report_rejection(judgement, event)
+        results: list[FindingResult] = []
+        failures: list[RemediationFailedError] = []
+        for finding in judgement.findings:
+            self.telemetry.count("Findings", finding.rule_id)
+            try:
+                results.append(self._act(finding, judgement, event))
+            except RemediationFailedError as failure:
+                failures.append(failure)
+                results.append(
+                    FindingResult(
+                        finding.finding_id, finding.rule_id, Outcome.REMEDIATION_FAILED, failure.record.remediation_id
+                    )
+                )
+        if failures:
+            raise EnforcementFailedError(failures)
+        return {
+            "verdict": judgement.verdict.value,
+            "reason": judgement.reason,
+            "event_id": judgement.change.event_id if judgement.change else None,
+            "rules": list(judgement.rule_ids),
+            "findings": [result.to_dict() for result in results],
+        }
+
+    def _act(self, finding: Finding, judgement: Judgement, event: Mapping[str, Any]) -> FindingResult:
+        change = judgement.change
+        prefix = self.settings_source.prefix
+        noteworthy = finding.alert_only or judgement.verdict is Verdict.IGNORED  # break-glass: never remediated
+        if noteworthy or finding.mode is not Mode.REMEDIATE:
+            outcome = Outcome.NOTEWORTHY if noteworthy else Outcome.ALERTED
+            record = self.executor.record_alert(finding)
+            notification = finding_notification(outcome, finding, change, record.remediation_id, settings_prefix=prefix)
+            self._alert(record, event, notification)
+            return FindingResult(finding.finding_id, finding.rule_id, outcome, record.remediation_id)
+        if self._before_remediation is not None:
+            self._before_remediation(finding)
+        try:
+            record, _ = self.executor.remediate(finding)
+        except RemediationFailedError as failure:
+            self.telemetry.count("RemediationFailures", finding.rule_id)
+            failed = failure.record
+            notification = finding_notification(
+                Outcome.REMEDIATION_FAILED,
+                finding,
+                change,
+                failed.remediation_id,
+                settings_prefix=prefix,
+                done=tuple(failed.done),
+                error=str(failure),
+            )
+            self._alert(failed, event, notification)
+            raise
+        self.telemetry.count("Remediations", finding.rule_id)
+        notification = finding_notification(
+            Outcome.REMEDIATED, finding, change, record.remediation_id, settings_prefix=prefix, done=tuple(record.done)
+        )
+        self._alert(record, event, notification)
+        return FindingResult(
+            finding.finding_id, finding.rule_id, Outcome.REMEDIATED, record.remediation_id, tuple(record.done)
+        )
+
+    def _alert(self, record: AuditRecord, event: Mapping[str, Any] | None, notification: Notification) -> None:
+        """Send once per remediation and outcome; keep failed deliveries on the audit item."""
+        if not self.audit.claim_alert(record.remediation_id, notification.outcome.value):
+            return
+        report = _safe_notify(self.notifier, notification)
+        rule = notification.finding.rule_id if notification.finding else None
+        self.telemetry.count("Alerts", rule)
+        if report.failed:  # counted by the channels (AlertDeliveryFailed, alarmed); kept here for replay
+            earlier = self.audit.get(record.remediation_id)
+            failures = [*(earlier.delivery_failures if earlier else ())]
+            failures += [
+                {"channel": d.channel, "error": d.error, "outcome": notification.outcome.value} for d in report.failed
+            ]
+            self.audit.record_delivery_failures(record.remediation_id, failures, event=event)
+
+    def _report_configuration(self, problems: tuple[SettingsProblem, ...]) -> None:
+        """Alert once per distinct set of invalid settings (recorded, so other containers stay quiet too)."""
+        signature = hashlib.sha256("\n".join(sorted(map(str, problems))).encode()).hexdigest()[:20]
+        if signature == self._reported_problems:
+            return
+        self.telemetry.count("ConfigurationErrors")
+        prefix = self.settings_source.prefix
+        record = self.audit.begin(
+            AuditRecord(
+                remediation_id=f"config-{signature}",
+                kind="configuration",
+                status=AuditStatus.ALERTED,
+                resource_arn=f"ssm:{prefix}",
+                event_id="",
+                created_at="",
+                rule="",
+                account="",
+                region="",
+                finding={"problems": [str(problem) for problem in problems]},
+            )
+        )
+        self._alert(
+            record,
+            None,
+            Notification(
+                Outcome.CONFIGURATION_ERROR,
+                problems=problems,
+                settings_prefix=prefix,
+                remediation_id=record.remediation_id,
+            ),
+        )
+        self._reported_problems = signature
+
+    def _report_rejection(self, judgement: Judgement, event: Mapping[str, Any]) -> None:
+        """Record and alert (once per event) an event that names another account than its own."""
+        change = judgement.change
+        if change is None:
+            return
+        self.telemetry.count("RejectedEvents")
+        signature = hashlib.sha256(f"{change.event_id}/rejected".encode()).hexdigest()[:20]
+        record = self.audit.begin(
+            AuditRecord(
+                remediation_id=f"rejected-{signature}",
+                kind="rejection",
+                status=AuditStatus.ALERTED,
+                resource_arn=judgement.resource_arn or f"account:{change.account}",
+                event_id=change.event_id,
+                created_at=change.time,
+                rule=",".join(judgement.rule_ids),
+                account=change.account,
+                region=change.region,
+                finding={"reason": judgement.reason},
+                error=judgement.reason,  # `iamwarden history` shows why nothing was done
+                actor=change.actor.arn,
+            )
+        )
+        self._alert(
+            record,
+            event,
+            Notification(
+                Outcome.REJECTED,
+                change=change,
+                remediation_id=record.remediation_id,
+                error=judgement.reason,
+                settings_prefix=self.settings_source.prefix,
+            ),
+        )
+
+
+def _safe_notify(notifier: Notifier, notification: Notification) -> DeliveryReport:
+    """A notifier must not raise; if one does anyway, the failure is still recorded, never propagated."""
+    try:
+        return notifier.notify(notification)
+    except Exception as exc:  # delivery never blocks remediation
+        return DeliveryReport((Delivery("notifier", ok=False, error=f"{type(exc).__name__}: {exc}"),))
+
+
+__all__ = ["EnforcementFailedError", "EnforcerService", "FindingResult", "remediation_id_of"]

@@ -1,1 +1,0 @@
-"""AWS adapters: every boto3 client IAM Warden uses comes from ``aws.clients``."""

@@ -1,0 +1,379 @@
+"""One validated settings model, loadable from a file or from SSM Parameter Store.
+
+Settings are addressed by paths that are the same everywhere: the nested key
+``rules: {iam-user-created: {mode: ...}}`` in a settings file is the path
+``rules/iam-user-created/mode``, which is the SSM parameter
+``/<prefix>/rules/iam-user-created/mode``. Every missing key takes its
+documented default. ``parse_settings`` reports each invalid key and falls back
+for it (an invalid rule setting puts that rule in ``alert``), so one bad
+parameter never disables other rules; ``load_settings`` raises instead.
+
+In an AWS Organization one account can differ from the rest:
+``accounts/<id>/rules/<rule-id>/<setting>`` overrides a rule's setting for
+events of that account only, and ``accounts/<id>/mode`` caps every rule there
+(``alert`` puts the whole account in alert-only with one parameter, ``off``
+silences it). ``Settings.for_account`` gives the settings an event is judged by.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, NamedTuple
+
+from iamwarden.domain.catalog import RULES, Mode, OptionSpec, options_of
+from iamwarden.domain.exceptions import SettingsError, SettingsProblem
+from iamwarden.domain.exposure import ACCOUNT_ID, ORGANIZATION_ID, TrustBoundary
+from iamwarden.domain.wildcards import matches_any
+
+DEFAULT_OWN_ROLES = ("iamwarden-*",)
+#: Subtrees of the settings prefix that other parts of IAM Warden read and validate themselves.
+DELEGATED_SETTINGS = ("alerts", "prune")
+_NETWORK_ID = re.compile(r"vpce?-[0-9a-f]{8,17}")
+
+#: Top-level settings: path -> (kind, documentation). Defaults live on ``Settings``.
+GLOBAL_KEYS: Mapping[str, tuple[str, str]] = {
+    "trusted_accounts": (
+        "accounts",
+        "12-digit account ids whose principals are trusted (beyond the event's own account)",
+    ),
+    "organization_id": ("organization", "the AWS Organization id (o-...) whose principals are trusted"),
+    "trusted_networks": (
+        "networks",
+        "VPC and VPC endpoint ids (vpc-…, vpce-…) whose aws:SourceVpc/SourceVpce grants are private",
+    ),
+    "own_roles": ("roles", "role name patterns of IAM Warden's own roles (path /); their calls are never acted on"),
+    "break_glass_principals": ("patterns", "ARN patterns of break-glass principals: alerted on, never remediated"),
+    "managed_accounts": ("accounts", "accounts IAM Warden acts in; empty means every account whose events arrive"),
+}
+
+
+class RuleSettings(NamedTuple):
+    """A rule's mode, its common allowlists and its own options, all validated."""
+
+    rule_id: str
+    mode: Mode = Mode.ALERT
+    allow_actors: tuple[str, ...] = ()
+    allow_resources: tuple[str, ...] = ()
+    options: Mapping[str, str | tuple[str, ...]] = MappingProxyType({})
+
+    def patterns(self, name: str) -> tuple[str, ...]:
+        value = self.options.get(name, options_of(self.rule_id)[name].default)
+        return value if isinstance(value, tuple) else (value,)
+
+    def choice(self, name: str) -> str:
+        value = self.options.get(name, options_of(self.rule_id)[name].default)
+        return value if isinstance(value, str) else value[0]
+
+
+DEFAULT_RULES: Mapping[str, RuleSettings] = MappingProxyType({rule_id: RuleSettings(rule_id) for rule_id in RULES})
+
+
+#: How strong each mode is: an account's mode caps its rules' modes at its own.
+_MODE_STRENGTH: Mapping[Mode, int] = {Mode.OFF: 0, Mode.ALERT: 1, Mode.REMEDIATE: 2}
+ACCOUNT_MODE_DOC = "the strongest mode any rule may have in this account: off, alert (alert-only) or remediate"
+
+
+class AccountSettings(NamedTuple):
+    """One account's overrides: a cap on every rule's mode, and rule settings that replace the global ones."""
+
+    mode: Mode = Mode.REMEDIATE
+    rules: Mapping[str, RuleSettings] = MappingProxyType({})
+
+
+class Settings(NamedTuple):
+    """Everything an operator can tune, with safe defaults (every rule in ``alert``)."""
+
+    trusted_accounts: frozenset[str] = frozenset()
+    organization_id: str | None = None
+    trusted_networks: frozenset[str] = frozenset()
+    own_roles: tuple[str, ...] = DEFAULT_OWN_ROLES
+    break_glass_principals: tuple[str, ...] = ()
+    managed_accounts: frozenset[str] = frozenset()
+    rules: Mapping[str, RuleSettings] = DEFAULT_RULES
+    #: Per-account overrides (``accounts/<id>/...``), already merged with the global rule settings.
+    accounts: Mapping[str, AccountSettings] = MappingProxyType({})
+
+    def rule(self, rule_id: str) -> RuleSettings:
+        return self.rules.get(rule_id) or RuleSettings(rule_id)
+
+    def for_account(self, account: str) -> Settings:
+        """The settings events of ``account`` are judged by: its rule overrides, every mode capped by its mode."""
+        override = self.accounts.get(account)
+        if override is None:
+            return self
+        cap = _MODE_STRENGTH[override.mode]
+        rules = {}
+        for rule_id in {*self.rules, *override.rules}:
+            rule = override.rules.get(rule_id) or self.rule(rule_id)
+            rules[rule_id] = rule._replace(mode=override.mode) if _MODE_STRENGTH[rule.mode] > cap else rule
+        return self._replace(rules=MappingProxyType(rules), accounts=MappingProxyType({}))
+
+    def manages(self, account: str) -> bool:
+        return not self.managed_accounts or account in self.managed_accounts
+
+    def boundary(self, own_account: str) -> TrustBoundary:
+        return TrustBoundary(
+            own_account, self.trusted_accounts | self.managed_accounts, self.organization_id, self.trusted_networks
+        )
+
+    def is_own_role(self, role_name: str) -> bool:
+        return matches_any(role_name, self.own_roles)
+
+    def is_break_glass(self, *arns: str | None) -> str | None:
+        """The first of ``arns`` that a break-glass pattern matches."""
+        return next((arn for arn in arns if arn and matches_any(arn, self.break_glass_principals)), None)
+
+
+def parse_settings(values: Mapping[str, Any]) -> tuple[Settings, list[SettingsProblem]]:
+    """Build ``Settings`` from nested or path-keyed values, reporting each invalid key.
+
+    Invalid keys fall back: a global key to its default, a rule key to the
+    default and the rule's mode to ``alert``.
+    """
+    flat = flatten(values)
+    problems: list[SettingsProblem] = []
+    global_values: dict[str, Any] = {}
+    rule_values = _RuleValues()
+    account_values: dict[str, _RuleValues] = {}
+    account_modes: dict[str, Mode] = {}
+
+    for path, raw in flat.items():
+        parts = path.split("/")
+        if parts[0] in DELEGATED_SETTINGS:
+            continue
+        if len(parts) == 1 and path in GLOBAL_KEYS:
+            try:
+                global_values[path] = _convert_global(GLOBAL_KEYS[path][0], raw)
+            except ValueError as exc:
+                problems.append(SettingsProblem(path, str(exc)))
+        elif parts[0] == "rules":
+            problem = rule_values.add(parts[1:], raw)
+            if problem:
+                problems.append(SettingsProblem(path, problem))
+        elif parts[0] == "accounts":
+            problem = _account_setting(parts[1:], raw, account_values, account_modes)
+            if problem:
+                problems.append(SettingsProblem(path, problem))
+        else:
+            problems.append(SettingsProblem(path, _unknown(parts[0], GLOBAL_KEYS, "setting")))
+
+    rules = rule_values.build()
+    accounts = {
+        account: AccountSettings(
+            account_modes.get(account, Mode.REMEDIATE),
+            MappingProxyType(account_values[account].build(rules) if account in account_values else {}),
+        )
+        for account in sorted({*account_values, *account_modes})
+    }
+    settings = Settings(
+        trusted_accounts=frozenset(global_values.get("trusted_accounts", ())),
+        organization_id=global_values.get("organization_id") or None,
+        trusted_networks=frozenset(global_values.get("trusted_networks", ())),
+        own_roles=global_values.get("own_roles", DEFAULT_OWN_ROLES),
+        break_glass_principals=global_values.get("break_glass_principals", ()),
+        managed_accounts=frozenset(global_values.get("managed_accounts", ())),
+        rules=rules,
+        accounts=MappingProxyType(accounts),
+    )
+    return settings, problems
+
+
+class _RuleValues:
+    """Rule settings as given (``rules/<rule-id>/<setting>``), validated one path at a time."""
+
+    def __init__(self) -> None:
+        self.values: dict[str, dict[str, Any]] = {}
+        self.broken: set[str] = set()
+
+    def add(self, parts: list[str], raw: Any) -> str | None:
+        """Take the value at ``rules/<parts>``; return what is wrong with it, if anything."""
+        if not parts:
+            return "must map rule ids to their settings, e.g. rules: {iam-user-created: {mode: alert}}"
+        rule_id = parts[0]
+        if rule_id not in RULES:
+            return _unknown(rule_id, RULES, "rule")
+        if len(parts) != 2:
+            self.broken.add(rule_id)
+            return f"settings of rule {rule_id} are one level deep, e.g. rules/{rule_id}/mode"
+        name = parts[1]
+        specs = options_of(rule_id)
+        if name not in specs:
+            self.broken.add(rule_id)
+            return _unknown(name, specs, f"setting of rule {rule_id}")
+        try:
+            self.values.setdefault(rule_id, {})[name] = _convert_option(specs[name], raw)
+        except ValueError as exc:
+            self.broken.add(rule_id)
+            return str(exc)
+        return None
+
+    def build(self, base: Mapping[str, RuleSettings] | None = None) -> dict[str, RuleSettings]:
+        """Every rule's settings (over ``base``, the global ones, for an account); a broken rule is in alert."""
+        rules: dict[str, RuleSettings] = {}
+        for rule_id in RULES if base is None else sorted({*self.values, *self.broken}):
+            given = dict(self.values.get(rule_id, {}))
+            inherited = base[rule_id] if base is not None else RuleSettings(rule_id)
+            mode = Mode(given.pop("mode", inherited.mode.value))
+            if rule_id in self.broken:
+                mode = Mode.ALERT
+            rules[rule_id] = RuleSettings(
+                rule_id=rule_id,
+                mode=mode,
+                allow_actors=given.pop("allow_actors", inherited.allow_actors),
+                allow_resources=given.pop("allow_resources", inherited.allow_resources),
+                options={**inherited.options, **given},
+            )
+        return rules
+
+
+def _account_setting(parts: list[str], raw: Any, values: dict[str, _RuleValues], modes: dict[str, Mode]) -> str | None:
+    """Take the value at ``accounts/<parts>``; return what is wrong with it, if anything."""
+    if not parts or not ACCOUNT_ID.fullmatch(parts[0]):
+        got = repr(parts[0]) if parts else "nothing"
+        return f"must be accounts/<12-digit account id>/..., got {got}"
+    account, rest = parts[0], parts[1:]
+    if rest == ["mode"]:
+        try:
+            modes[account] = Mode(_choice(raw, tuple(m.value for m in Mode)))
+        except ValueError as exc:
+            modes[account] = Mode.ALERT  # an account whose cap cannot be read is alert-only until fixed
+            return str(exc)
+        return None
+    if rest and rest[0] == "rules":
+        return values.setdefault(account, _RuleValues()).add(rest[1:], raw)
+    return f"an account's settings are mode and rules/<rule-id>/<setting>, got {'/'.join(rest) or 'nothing'!r}"
+
+
+def load_settings(values: Mapping[str, Any]) -> Settings:
+    """Strict variant of ``parse_settings``: any invalid key raises ``SettingsError``."""
+    settings, problems = parse_settings(values)
+    if problems:
+        raise SettingsError(problems)
+    return settings
+
+
+def load_settings_file(path: str | Path) -> Settings:
+    """Load settings from a YAML or JSON file whose nested keys mirror the SSM names."""
+    import yaml  # noqa: PLC0415 - only the CLI reads files; Lambda reads SSM and never pays for PyYAML
+
+    file = Path(path)
+    try:
+        text = file.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise SettingsError([SettingsProblem(str(file), f"not UTF-8 text: {exc.reason}")]) from exc
+    except OSError as exc:
+        raise SettingsError([SettingsProblem(str(file), f"cannot read settings file: {exc.strerror}")]) from exc
+    try:
+        data = json.loads(text) if file.suffix.lower() == ".json" else yaml.safe_load(text)
+    except ValueError as exc:
+        what = "JSON" if file.suffix.lower() == ".json" else "YAML"
+        raise SettingsError([SettingsProblem(str(file), f"not valid {what}: {exc}")]) from exc
+    except yaml.YAMLError as exc:
+        raise SettingsError([SettingsProblem(str(file), f"not valid YAML: {exc}")]) from exc
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise SettingsError([SettingsProblem(str(file), "a settings file must hold a mapping of settings")])
+    return load_settings(data)
+
+
+def settings_from_parameters(parameters: Mapping[str, str], prefix: str) -> tuple[Settings, list[SettingsProblem]]:
+    """Build settings from SSM parameters named ``<prefix>/<path>`` (e.g. from GetParametersByPath)."""
+    root = prefix.rstrip("/") + "/"
+    values = {name[len(root) :]: value for name, value in parameters.items() if name.startswith(root)}
+    return parse_settings(values)
+
+
+def flatten(values: Mapping[str, Any], parent: str = "") -> dict[str, Any]:
+    """Turn nested mappings into ``a/b/c`` paths; lists and scalars are leaves."""
+    flat: dict[str, Any] = {}
+    for key, value in values.items():
+        path = f"{parent}/{key}" if parent else str(key).strip("/")
+        if isinstance(value, Mapping):
+            flat.update(flatten(value, path))
+        else:
+            flat[path] = value
+    return flat
+
+
+def _convert_option(spec: OptionSpec, raw: Any) -> str | tuple[str, ...]:
+    if spec.kind == "choice":
+        return _choice(raw, spec.choices)
+    return _patterns(raw)
+
+
+def _convert_global(kind: str, raw: Any) -> str | tuple[str, ...] | None:
+    if kind == "organization":
+        return _organization(raw)
+    if kind == "accounts":
+        return _accounts(raw)
+    if kind == "networks":
+        return _identifiers(raw, _NETWORK_ID, "VPC or VPC endpoint ids like vpce-0a1b2c3d4e5f67890")
+    if kind == "roles":
+        roles = _patterns(raw)
+        if not roles:
+            raise ValueError("must name at least one role pattern, or IAM Warden would act on its own changes")
+        return roles
+    return _patterns(raw)
+
+
+def _organization(raw: Any) -> str | None:
+    if raw in (None, ""):
+        return None
+    if not isinstance(raw, str) or not ORGANIZATION_ID.fullmatch(raw):
+        raise ValueError(f"must be an organization id like o-a1b2c3d4e5, got {raw!r}")
+    return raw
+
+
+def _accounts(raw: Any) -> tuple[str, ...]:
+    return _identifiers(raw, ACCOUNT_ID, "12-digit account ids")
+
+
+def _identifiers(raw: Any, shape: re.Pattern[str], what: str) -> tuple[str, ...]:
+    items = _string_list(raw)
+    bad = [item for item in items if not shape.fullmatch(item)]
+    if bad:
+        raise ValueError(f"must be {what}, got {', '.join(map(repr, bad))}")
+    return tuple(items)
+
+
+def _patterns(raw: Any) -> tuple[str, ...]:
+    return tuple(_string_list(raw))
+
+
+def _choice(raw: Any, choices: tuple[str, ...]) -> str:
+    if raw is False and "off" in choices:  # YAML 1.1 reads an unquoted `off` as false
+        return "off"
+    if not isinstance(raw, str) or raw.strip().lower() not in choices:
+        raise ValueError(f"must be one of {', '.join(choices)}, got {raw!r}")
+    return raw.strip().lower()
+
+
+def _string_list(raw: Any) -> list[str]:
+    """Accept a list, a JSON list string, or an SSM StringList (comma-separated)."""
+    if raw is None:
+        return []
+    if isinstance(raw, str):
+        text = raw.strip()
+        if text.startswith("["):
+            try:
+                raw = json.loads(text)
+            except ValueError as exc:
+                raise ValueError(f"is not a valid JSON list: {exc}") from exc
+        else:
+            return [item.strip() for item in text.split(",") if item.strip()]
+    if isinstance(raw, list) and all(isinstance(item, str | int) and not isinstance(item, bool) for item in raw):
+        return [str(item).strip() for item in raw if str(item).strip()]
+    raise ValueError(f"must be a list of strings, got {raw!r}")
+
+
+def _unknown(name: str, known: Mapping[str, Any], what: str) -> str:
+    import difflib  # noqa: PLC0415 - only on an error path; keeps the enforcer's cold import lean
+
+    close = difflib.get_close_matches(name, list(known), n=1)
+    hint = f"; did you mean {close[0]!r}?" if close else f"; known: {', '.join(sorted(known))}"
+    return f"unknown {what} {name!r}{hint}"

@@ -1,0 +1,89 @@
+"""What every guardrail shares: the context it judges in and the shape of its answer."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar, NamedTuple, Protocol
+
+from iamwarden.domain.arns import partition_of
+from iamwarden.domain.catalog import RuleSpec, Severity
+from iamwarden.domain.events import CloudTrailChange, json_type_name
+from iamwarden.domain.exceptions import InvalidEventError
+from iamwarden.domain.findings import Finding, RemediationStep
+from iamwarden.domain.managed_documents import ManagedPolicyDocuments
+from iamwarden.domain.settings import RuleSettings, Settings
+
+
+class RuleContext(NamedTuple):
+    """One change being judged under one set of settings."""
+
+    change: CloudTrailChange
+    settings: Settings
+    alert_only: bool = False
+    #: Reads customer-managed policy versions the event does not carry (the enforcer's live reader);
+    #: None offline, where a rule that needs one says it cannot judge (``Evaluation.unjudged``).
+    documents: ManagedPolicyDocuments | None = None
+
+    @property
+    def partition(self) -> str:
+        return partition_of(self.change.region)
+
+    def rule(self, rule_id: str) -> RuleSettings:
+        return self.settings.rule(rule_id)
+
+    def finding(
+        self,
+        spec: RuleSpec,
+        *,
+        severity: Severity,
+        resource_arn: str,
+        reason: str,
+        plan: Sequence[RemediationStep],
+        offending: Sequence[Mapping[str, Any]] = (),
+    ) -> Finding:
+        """A finding for this change; a break-glass (alert-only) finding carries no plan."""
+        change = self.change
+        return Finding(
+            rule_id=spec.id,
+            severity=severity,
+            resource_arn=resource_arn,
+            account=change.account,
+            region=change.region,
+            actor=change.actor,
+            event_id=change.event_id,
+            event_name=change.event_name,
+            reason=reason,
+            mode=self.rule(spec.id).mode,
+            plan=() if self.alert_only else tuple(plan),
+            offending=tuple(offending),
+            alert_only=self.alert_only,
+        )
+
+    def request_text(self, key: str) -> str:
+        """A required string request parameter, or ``InvalidEventError`` naming it."""
+        value = self.change.request_parameters.get(key)
+        if not isinstance(value, str) or not value:
+            got = "missing" if value is None else f"{json_type_name(value)}"
+            raise InvalidEventError(f"detail.requestParameters.{key} must be a non-empty string ({got})")
+        return value
+
+
+class Evaluation:
+    """A guardrail's answer: findings, or the reasons the change is fine (built up by the rule)."""
+
+    __slots__ = ("compliant", "findings", "resource_arn", "unjudged")
+
+    def __init__(self, resource_arn: str | None = None) -> None:
+        self.resource_arn = resource_arn
+        self.findings: list[Finding] = []
+        self.compliant: list[str] = []
+        #: Why the rule could not judge (the data it needs is not in the event and no reader was given).
+        self.unjudged: list[str] = []
+
+
+class Guardrail(Protocol):
+    """A rule (or a family of rules sharing one analysis) over some CloudTrail events."""
+
+    specs: ClassVar[tuple[RuleSpec, ...]]
+
+    def evaluate(self, context: RuleContext) -> Evaluation: ...

@@ -1,0 +1,212 @@
+"""Judge one CloudTrail change against the guardrails: the verdict everything acts on.
+
+Order matters and is part of the contract. A change is ``ignored`` (with the
+reason) when no guardrail covers it, when the call failed (errorCode), when it
+is read-only, when IAM Warden's own role made it (matched on the session
+issuer's role name, never on the session name, which the caller chooses), when
+an AWS service or a service-linked role made it, or when its account is not
+managed. A break-glass principal's change is judged but stays ``ignored``:
+its findings are alert-only and carry no plan.
+
+Nothing an event says about *where* to act is trusted. An event is judged in
+the account of its envelope (``account``), by that account's settings
+(``Settings.for_account``). If the record's ``recipientAccountId``, a
+resource's ``accountId``, or the account in the ARN of a finding's resource or
+plan target names another account, the event is ``invalid`` and ``rejected``:
+a forged or misrouted event is alerted to the security channel and never acted
+on, so one member account can never steer IAM Warden into another.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from iamwarden.domain.arns import parse_role_arn
+from iamwarden.domain.catalog import Mode
+from iamwarden.domain.events import CloudTrailChange, parse_event
+from iamwarden.domain.exceptions import InvalidEventError
+from iamwarden.domain.findings import Finding, Judgement, Verdict
+from iamwarden.domain.managed_documents import ManagedPolicyDocuments
+from iamwarden.domain.settings import Settings
+from iamwarden.domain.wildcards import arn_match
+from iamwarden.guardrails.registry import GUARDRAILS_BY_EVENT, RuleContext
+
+SERVICE_LINKED_ROLE_PATH = "/aws-service-role/"
+
+
+def judge_event(
+    raw: str | bytes | Mapping[str, Any], settings: Settings, documents: ManagedPolicyDocuments | None = None
+) -> Judgement:
+    """Parse and judge one EventBridge event; malformed input is an ``invalid`` judgement.
+
+    ``documents`` reads customer-managed policy versions that the event does not carry (the enforcer passes
+    its live reader); without it, such an event is ``ignored`` with the reason that it cannot be judged offline.
+    """
+    try:
+        change = parse_event(raw)
+    except InvalidEventError as exc:
+        return Judgement(Verdict.INVALID, str(exc))
+    return judge_change(change, settings, documents)
+
+
+def judge_change(
+    change: CloudTrailChange, settings: Settings, documents: ManagedPolicyDocuments | None = None
+) -> Judgement:
+    """Judge a parsed change."""
+    guardrails = GUARDRAILS_BY_EVENT.get((change.event_source, change.event_name), ())
+    if not guardrails:
+        return _ignored(change, f"not guarded: no rule covers {change.event_source} {change.event_name}")
+    elsewhere = foreign_account_claim(change)
+    if elsewhere:
+        return _rejected(change, elsewhere)
+    settings = settings.for_account(change.account)
+    if change.failed:
+        return _ignored(change, f"failed call ({change.error_code}): it changed nothing")
+    if change.read_only:
+        return _ignored(change, "read-only call: it changed nothing")
+    actor = change.actor
+    issuer = actor.session_issuer_arn or ""
+    role = parse_role_arn(issuer) if actor.session_issuer_type in (None, "Role") else None
+    # Own roles: the exact name pattern, at path / and in the event's own account, so a look-alike
+    # role elsewhere (role/dev/iamwarden-x, another account) is judged like any other caller.
+    if role and role.path == "/" and role.account == change.account and settings.is_own_role(role.name):
+        return _ignored(change, f"made by IAM Warden's own role {role.name}")
+    if actor.type == "AWSService":
+        return _ignored(change, f"made by the AWS service {actor.invoked_by or 'unknown'}")
+    if role and role.path.startswith(SERVICE_LINKED_ROLE_PATH):
+        return _ignored(change, f"made by the service-linked role {role.name}")
+    if not settings.manages(change.account):
+        return _ignored(change, f"account {change.account} is not managed by IAM Warden")
+    break_glass = settings.is_break_glass(actor.arn, issuer)
+
+    context = RuleContext(change, settings, alert_only=break_glass is not None, documents=documents)
+    rule_ids: list[str] = []
+    findings: list[Finding] = []
+    compliant: list[str] = []
+    unjudged: list[str] = []
+    switched_off: list[str] = []
+    resource_arn: str | None = None
+    try:
+        for guardrail in guardrails:
+            active = [spec.id for spec in guardrail.specs if settings.rule(spec.id).mode is not Mode.OFF]
+            switched_off.extend(spec.id for spec in guardrail.specs if spec.id not in active)
+            if not active:
+                continue
+            rule_ids.extend(active)
+            evaluation = guardrail.evaluate(context)
+            resource_arn = resource_arn or evaluation.resource_arn
+            compliant.extend(evaluation.compliant)
+            unjudged.extend(evaluation.unjudged)
+            for finding in evaluation.findings:
+                if finding.rule_id not in active:
+                    continue
+                exemption = _exemption(finding, settings)
+                if exemption:
+                    compliant.append(exemption)
+                else:
+                    findings.append(finding)
+    except InvalidEventError as exc:
+        return Judgement(Verdict.INVALID, str(exc), change, rule_ids=tuple(rule_ids))
+    elsewhere = _foreign_target(change, resource_arn, findings)
+    if elsewhere:
+        return _rejected(change, elsewhere, tuple(rule_ids), resource_arn)
+
+    if not rule_ids:
+        return _ignored(change, f"rule {', '.join(switched_off)} is off")
+    if findings and break_glass:
+        return Judgement(
+            Verdict.IGNORED,
+            f"made by break-glass principal {break_glass}: alerted, never remediated",
+            change,
+            tuple(findings),
+            tuple(rule_ids),
+            resource_arn,
+        )
+    if not findings and unjudged:
+        return Judgement(
+            Verdict.IGNORED, "cannot judge: " + "; ".join(unjudged), change, (), tuple(rule_ids), resource_arn
+        )
+    if findings:
+        reason = " ".join(finding.reason for finding in findings)
+        return Judgement(Verdict.VIOLATION, reason, change, tuple(findings), tuple(rule_ids), resource_arn)
+    return Judgement(Verdict.COMPLIANT, "; ".join(compliant) or "compliant", change, (), tuple(rule_ids), resource_arn)
+
+
+#: CloudFormation's service principal, as CloudTrail names it in ``userIdentity.invokedBy``.
+CLOUDFORMATION = "cloudformation.amazonaws.com"
+
+
+def _exemption(finding: Finding, settings: Settings) -> str | None:
+    """The allowlist entry that exempts ``finding``, described with the pattern that matched, or None.
+
+    One exemption is built in: IAM Warden's own roles (``own_roles``, path ``/``, the event's account)
+    need escalation-grade permissions to do their job (quarantine writes an inline user policy, the
+    pruner writes policy versions), so CloudFormation deploying them is not a finding. The same policy
+    written by anyone else, or onto any other role, is judged as usual.
+    """
+    role = parse_role_arn(finding.resource_arn)
+    if (
+        role is not None
+        and finding.actor.invoked_by == CLOUDFORMATION
+        and role.path == "/"
+        and role.account == finding.account
+        and settings.is_own_role(role.name)
+    ):
+        return f"IAM Warden's own role {role.name}, deployed by CloudFormation"
+    rule = settings.rule(finding.rule_id)
+    for arn in (finding.actor.arn, finding.actor.session_issuer_arn):
+        pattern = next((p for p in rule.allow_actors if arn and arn_match(p, arn)), None)
+        if pattern is not None:
+            return f"{arn} matches {pattern!r} in rules/{finding.rule_id}/allow_actors"
+    pattern = next((p for p in rule.allow_resources if arn_match(p, finding.resource_arn)), None)
+    if pattern is not None:
+        return f"{finding.resource_arn} matches {pattern!r} in rules/{finding.rule_id}/allow_resources"
+    return None
+
+
+def foreign_account_claim(change: CloudTrailChange) -> str | None:
+    """What in the record names an account other than the event's own, or None (pure; no AWS call)."""
+    recipient = change.recipient_account_id
+    if recipient is not None and recipient != change.account:
+        return f"detail.recipientAccountId is {recipient}"
+    for index, resource in enumerate(change.resources):
+        owner = resource.get("accountId")
+        if isinstance(owner, str) and owner and owner != change.account:
+            return f"detail.resources[{index}] ({resource.get('ARN') or resource.get('type')}) belongs to {owner}"
+    return None
+
+
+def account_of_arn(arn: str) -> str | None:
+    """The account field of an ARN (``arn:partition:service:region:account:...``); None when it has none (S3)."""
+    fields = arn.split(":", 5)
+    if len(fields) != 6 or fields[0] != "arn":
+        return None
+    return fields[4] or None
+
+
+def _foreign_target(change: CloudTrailChange, resource_arn: str | None, findings: list[Finding]) -> str | None:
+    """The first resource or plan target whose ARN belongs to another account than the event's."""
+    arns = [resource_arn or ""]
+    for finding in findings:
+        arns.append(finding.resource_arn)
+        arns.extend(step.target for step in finding.plan)
+    for arn in arns:
+        owner = account_of_arn(arn)
+        if owner is not None and owner != change.account:
+            return f"resource {arn} belongs to {owner}"
+    return None
+
+
+def _rejected(
+    change: CloudTrailChange, elsewhere: str, rule_ids: tuple[str, ...] = (), resource_arn: str | None = None
+) -> Judgement:
+    reason = (
+        f"rejected: the event claims account {change.account} but {elsewhere}; IAM Warden acts only on the "
+        "event's own account, so a forged or misrouted event is alerted and never acted on"
+    )
+    return Judgement(Verdict.INVALID, reason, change, (), rule_ids, resource_arn, rejected=True)
+
+
+def _ignored(change: CloudTrailChange, reason: str) -> Judgement:
+    return Judgement(Verdict.IGNORED, reason, change)

@@ -1,0 +1,1 @@
+"""The pruner's AWS side: Access Advisor, the IAM reader, the plan store and the executor."""

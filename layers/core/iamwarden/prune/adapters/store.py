@@ -1,0 +1,173 @@
+"""The pruner's state in one DynamoDB table: per-role state and every plan with its before-state.
+
+Items expire through the table's TTL attribute (``expires_at``), so the table
+does not grow without bound: a plan is kept ``RETENTION_DAYS`` after its last
+change, a role's state as long after the role was last seen. Bodies are
+zlib-compressed JSON, which keeps a role with many large policies well under
+DynamoDB's 400 KB item limit (checked, never truncated). Role state is
+written with an optimistic version check, so two workers can never both
+announce a plan for one role.
+"""
+
+from __future__ import annotations
+
+import json
+import zlib
+from collections.abc import Iterator, Mapping
+from datetime import datetime, timedelta
+from types import MappingProxyType
+from typing import Any, NamedTuple
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from iamwarden.prune.domain.plan import PrunePlan
+from iamwarden.prune.exceptions import PlanNotFoundError, StoreError
+
+RETENTION_DAYS = 400
+_MAX_BODY_BYTES = 350_000
+
+
+class RoleState(NamedTuple):
+    account: str
+    role_arn: str
+    version: int = 0
+    active_plan_id: str | None = None
+    last_applied_plan_id: str | None = None
+    applied_at: str | None = None
+    pending_job_id: str | None = None
+    pending_job_started: str | None = None
+    snoozed_until: str | None = None
+    last_checked: str | None = None
+    last_outcome: str | None = None
+    ledger: Mapping[str, str] = MappingProxyType({})
+
+    def to_body(self) -> dict[str, Any]:
+        body = self._asdict()
+        body["ledger"] = dict(self.ledger)
+        return body
+
+
+class PruneStore:
+    def __init__(self, dynamodb: Any, table: str) -> None:
+        self._db = dynamodb
+        self.table = table
+
+    # --- role state
+
+    def role(self, account: str, role_arn: str) -> RoleState:
+        item = self._get(_role_key(account, role_arn))
+        if item is None:
+            return RoleState(account, role_arn)
+        body = _unpack(item)
+        return RoleState(**{**body, "ledger": MappingProxyType(body.get("ledger", {}))})
+
+    def save_role(self, state: RoleState, now: datetime) -> RoleState:
+        """Write ``state`` if nobody else wrote the role since it was read; returns it with the new version."""
+        saved = state._replace(version=state.version + 1)
+        condition = "attribute_not_exists(pk)" if state.version == 0 else "version = :expected"
+        values = {":expected": {"N": str(state.version)}} if state.version else None
+        self._put(
+            _role_key(state.account, state.role_arn),
+            saved.to_body(),
+            now,
+            version=saved.version,
+            condition=condition,
+            values=values,
+        )
+        return saved
+
+    def roles(self, account: str) -> Iterator[RoleState]:
+        """Every role state recorded for ``account``."""
+        try:
+            paginator = self._db.get_paginator("query")
+            pages = paginator.paginate(
+                TableName=self.table,
+                KeyConditionExpression="pk = :pk",
+                ExpressionAttributeValues={":pk": {"S": f"ACCOUNT#{account}"}},
+            )
+            for page in pages:
+                for item in page["Items"]:
+                    body = _unpack(item)
+                    yield RoleState(**{**body, "ledger": MappingProxyType(body.get("ledger", {}))})
+        except (BotoCoreError, ClientError) as exc:
+            raise StoreError(f"cannot list the pruner's role states of account {account}: {exc}") from exc
+
+    # --- plans
+
+    def plan(self, plan_id: str) -> PrunePlan:
+        item = self._get(_plan_key(plan_id))
+        if item is None:
+            raise PlanNotFoundError(f"no prune plan {plan_id!r} in table {self.table} (unknown, or expired)")
+        return PrunePlan.from_dict(_unpack(item))
+
+    def save_plan(self, plan: PrunePlan, now: datetime) -> None:
+        self._put(
+            _plan_key(plan.plan_id),
+            plan.to_dict(),
+            now,
+            version=None,
+            condition=None,
+            values=None,
+            status=plan.status.value,
+        )
+
+    # --- items
+
+    def _get(self, key: Mapping[str, Any]) -> Mapping[str, Any] | None:
+        try:
+            item: Mapping[str, Any] | None = self._db.get_item(
+                TableName=self.table, Key=dict(key), ConsistentRead=True
+            ).get("Item")
+        except (BotoCoreError, ClientError) as exc:
+            raise StoreError(f"cannot read {key} from {self.table}: {exc}") from exc
+        return item
+
+    def _put(
+        self,
+        key: Mapping[str, Any],
+        body: Mapping[str, Any],
+        now: datetime,
+        *,
+        version: int | None,
+        condition: str | None,
+        values: Mapping[str, Any] | None,
+        status: str | None = None,
+    ) -> None:
+        packed = zlib.compress(json.dumps(body, default=str, sort_keys=True).encode(), 6)
+        if len(packed) > _MAX_BODY_BYTES:
+            raise StoreError(f"{key} would be {len(packed)} bytes compressed, over the store's item limit")
+        expires = int((now + timedelta(days=RETENTION_DAYS)).timestamp())
+        item: dict[str, Any] = {**key, "body": {"B": packed}, "expires_at": {"N": str(expires)}}
+        if version is not None:
+            item["version"] = {"N": str(version)}
+        if status is not None:
+            item["status"] = {"S": status}
+        request: dict[str, Any] = {"TableName": self.table, "Item": item}
+        if condition:
+            request["ConditionExpression"] = condition
+        if values:
+            request["ExpressionAttributeValues"] = dict(values)
+        try:
+            self._db.put_item(**request)
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+                raise StoreError(f"{key} was changed by someone else since it was read; not overwritten") from exc
+            raise StoreError(f"cannot write {key} to {self.table}: {exc}") from exc
+        except BotoCoreError as exc:
+            raise StoreError(f"cannot write {key} to {self.table}: {exc}") from exc
+
+
+def _role_key(account: str, role_arn: str) -> dict[str, Any]:
+    return {"pk": {"S": f"ACCOUNT#{account}"}, "sk": {"S": f"ROLE#{role_arn}"}}
+
+
+def _plan_key(plan_id: str) -> dict[str, Any]:
+    return {"pk": {"S": f"PLAN#{plan_id}"}, "sk": {"S": "PLAN"}}
+
+
+def _unpack(item: Mapping[str, Any]) -> dict[str, Any]:
+    try:
+        body: dict[str, Any] = json.loads(zlib.decompress(item["body"]["B"]))
+    except (KeyError, zlib.error, ValueError) as exc:
+        raise StoreError(f"a stored pruner item is unreadable ({item.get('pk')}): {exc}") from exc
+    return body

@@ -1,0 +1,181 @@
+"""Prune notices through the alert channels: the security channel always, each owning team once.
+
+The pruner announces a frozen plan (what goes, and on which date), reports
+what it applied, and tells owners how to roll back when a pruned role is
+denied something. Those notices travel the same channels as findings: the
+security topic and Slack webhook, plus the destinations configured for each
+owner team (``alerts/teams/<team>/...``). SNS subscribers can filter them
+with ``rule = prune``. Like the dispatcher, sending never raises: failures are
+returned in the ``DeliveryReport`` (and logged by the caller).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from iamwarden.alerts.settings import AlertSettings, Destination
+from iamwarden.app.notifications import Delivery, DeliveryReport
+from iamwarden.domain.exceptions import IamWardenError
+from iamwarden.prune.domain.notices import NoticeKind, PruneNotice
+
+#: How urgent each kind of notice is, for SNS filter policies on ``severity``.
+NOTICE_SEVERITY = {
+    NoticeKind.PLANNED: "low",
+    NoticeKind.NOT_APPLIED: "low",
+    NoticeKind.APPLIED: "medium",
+    NoticeKind.FAILED: "high",
+    NoticeKind.ACCESS_DENIED: "high",
+}
+_TITLES = {
+    NoticeKind.PLANNED: "Unused permissions will be removed",
+    NoticeKind.NOT_APPLIED: "Planned permission removal not applied",
+    NoticeKind.APPLIED: "Unused permissions removed",
+    NoticeKind.FAILED: "Permission removal failed",
+    NoticeKind.ACCESS_DENIED: "A pruned role was denied access",
+}
+#: Slack's limit for a section's text is 3,000 characters; a diff longer than this is cut with a pointer.
+_SECTION_LIMIT = 2_900
+
+
+def notice_text(notice: PruneNotice) -> str:
+    """The readable form (e-mail, the SNS default, Slack's fallback)."""
+    lines = [f"[{NOTICE_SEVERITY[notice.kind].upper()}] {_TITLES[notice.kind]}: {notice.role_arn}", "", notice.summary]
+    if notice.apply_on:
+        lines += ["", f"Applies on: {notice.apply_on} (only if the role's policies are unchanged by then)"]
+    if notice.diff:
+        lines += ["", "What changes:", notice.diff]
+    if notice.rollback_command:
+        lines += ["", f"To put it back: {notice.rollback_command}"]
+    lines += ["", f"Account: {notice.account}", f"Plan: {notice.plan_id}"]
+    if notice.owners:
+        lines.append(f"Owners: {', '.join(notice.owners)}")
+    return "\n".join(lines)
+
+
+def slack_payload(notice: PruneNotice) -> dict[str, Any]:
+    """Block Kit built with slack_sdk's models, so Slack's limits are checked before sending."""
+    from slack_sdk.models.blocks import ContextBlock, HeaderBlock, MarkdownTextObject, SectionBlock  # noqa: PLC0415
+
+    severity = NOTICE_SEVERITY[notice.kind]
+    blocks: list[Any] = [
+        HeaderBlock(text=f"{_TITLES[notice.kind]} ({severity})"[:150]),
+        SectionBlock(text=MarkdownTextObject(text=f"*Role:* `{notice.role_arn}`\n{notice.summary}"[:_SECTION_LIMIT])),
+    ]
+    if notice.apply_on:
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=f"*Applies on:* {notice.apply_on}")))
+    if notice.diff:
+        diff = notice.diff
+        if len(diff) > _SECTION_LIMIT - 200:
+            pointer = f"\n… truncated: the full diff is `iamwarden prune plan {notice.role_arn}`"
+            diff = diff[: _SECTION_LIMIT - 200] + pointer
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=f"*What changes:*\n```{diff}```")))
+    footer = [f"Plan `{notice.plan_id}`", f"account {notice.account}"]
+    if notice.rollback_command:
+        footer.insert(0, f"Undo: `{notice.rollback_command}`")
+    blocks.append(ContextBlock(elements=[MarkdownTextObject(text=" · ".join(footer))]))
+    for block in blocks:
+        block.validate_json()
+    return {"text": f"{_TITLES[notice.kind]}: {notice.role_arn}", "blocks": [block.to_dict() for block in blocks]}
+
+
+def sns_request(topic_arn: str, notice: PruneNotice) -> dict[str, Any]:
+    text = notice_text(notice)
+    body = json.dumps({"schema": "iamwarden.prune-notice/1", **notice.to_dict()}, sort_keys=True)
+    subject = f"IAM Warden: {_TITLES[notice.kind]}".encode("ascii", "replace").decode()[:100]
+    return {
+        "TopicArn": topic_arn,
+        "Subject": subject,
+        "MessageStructure": "json",
+        "Message": json.dumps({"default": text, "email": text, "sqs": body, "lambda": body, "https": body}),
+        "MessageAttributes": {
+            "rule": {"DataType": "String", "StringValue": "prune"},
+            "severity": {"DataType": "String", "StringValue": NOTICE_SEVERITY[notice.kind]},
+            "account": {"DataType": "String", "StringValue": notice.account},
+            "outcome": {"DataType": "String", "StringValue": f"prune_{notice.kind.value}"},
+        },
+    }
+
+
+class AlertChannelNoticeSender:
+    """Sends prune notices to the security channel and to each owner team's destinations, once each."""
+
+    def __init__(
+        self,
+        *,
+        security: Destination,
+        settings: Callable[[], AlertSettings],
+        sns_client: Callable[[str], Any],
+        slack: Callable[[], Any] | None,
+    ) -> None:
+        self.security = security
+        self._settings = settings
+        self._sns_client = sns_client
+        self._slack = slack
+
+    def send(self, notice: PruneNotice) -> DeliveryReport:
+        try:
+            settings = self._settings()
+        except Exception:  # unreadable alert settings: the security channel still hears of it
+            settings = AlertSettings()
+        destinations = [self.security]
+        destinations += [d for d in (settings.destination_of(team) for team in notice.owners) if d is not None]
+        deliveries: list[Delivery] = []
+        seen: set[str] = set()
+        for destination in destinations:
+            if destination.sns_topic_arn and f"sns:{destination.sns_topic_arn}" not in seen:
+                seen.add(f"sns:{destination.sns_topic_arn}")
+                deliveries.append(self._publish(destination.sns_topic_arn, notice))
+            if destination.slack_webhook and f"slack:{destination.slack_webhook}" not in seen:
+                seen.add(f"slack:{destination.slack_webhook}")
+                deliveries.append(self._post(destination.slack_webhook, notice))
+        if not deliveries:
+            deliveries.append(Delivery("none", ok=False, error="no alert channel is configured"))
+        return DeliveryReport(tuple(deliveries))
+
+    def _publish(self, topic_arn: str, notice: PruneNotice) -> Delivery:
+        channel = f"sns:{topic_arn}"
+        region = topic_arn.split(":")[3] if topic_arn.count(":") >= 5 else "us-east-1"
+        try:
+            self._sns_client(region).publish(**sns_request(topic_arn, notice))
+        except Exception as exc:
+            return Delivery(channel, ok=False, error=f"{type(exc).__name__}: {exc}")
+        return Delivery(channel, ok=True)
+
+    def _post(self, secret_name: str, notice: PruneNotice) -> Delivery:
+        channel = f"slack:{secret_name}"
+        if self._slack is None:
+            return Delivery(channel, ok=False, error="no Slack sender")
+        try:
+            self._slack().send(secret_name, slack_payload(notice))
+        except IamWardenError as exc:  # DeliveryError: its message never holds the webhook URL
+            return Delivery(channel, ok=False, error=str(exc))
+        except Exception as exc:
+            return Delivery(channel, ok=False, error=type(exc).__name__)
+        return Delivery(channel, ok=True)
+
+
+def build_prune_notice_sender(
+    factory: Any, *, parameters: Callable[[], Mapping[str, Any]], environ: Mapping[str, str] | None = None
+) -> AlertChannelNoticeSender:
+    """The sender the pruner's functions use: the security channel from the environment (as the enforcer),
+    team destinations from the ``alerts/`` settings read through ``parameters`` (relative SSM names)."""
+    from iamwarden.alerts.settings import parse_alert_settings  # noqa: PLC0415
+    from iamwarden.app.dispatcher import security_destination  # noqa: PLC0415
+
+    sender: list[Any] = []
+
+    def slack() -> Any:
+        if not sender:
+            from iamwarden.adapters.slack import SecretWebhookUrls, SlackWebhookSender  # noqa: PLC0415
+
+            sender.append(SlackWebhookSender(SecretWebhookUrls(factory)))
+        return sender[0]
+
+    return AlertChannelNoticeSender(
+        security=security_destination(environ),
+        settings=lambda: parse_alert_settings(parameters())[0],
+        sns_client=lambda region: factory.home_client("sns", region),
+        slack=slack,
+    )

@@ -1,0 +1,141 @@
+"""Wiring shared by the pruner's Lambda functions and the CLI: settings from SSM, clients, the run.
+
+Handlers stay thin: they build a ``PruneRuntime`` once per container and
+call one method per invocation (or per SQS record).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from iamwarden.adapters.clients import ClientFactory
+from iamwarden.domain.exceptions import SettingsProblem
+from iamwarden.domain.settings import parse_settings
+from iamwarden.prune.adapters.access_advisor import AccessAdvisor
+from iamwarden.prune.adapters.store import PruneStore, RoleState
+from iamwarden.prune.app.service import Pruner, RoleOutcome, RoleSummary, select_roles
+from iamwarden.prune.domain.catalogue import ActionCatalogue, PolicySentryCatalogue
+from iamwarden.prune.domain.notices import NoticeSender, PruneNotice
+from iamwarden.prune.domain.settings import PruneSettings, parse_prune_settings
+from iamwarden.prune.exceptions import PruneError
+
+SETTINGS_MAX_AGE_SECONDS = 60
+_SQS_BATCH = 10
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def settings_from_values(values: Mapping[str, Any]) -> tuple[PruneSettings, list[SettingsProblem]]:
+    """Pruner settings from every parameter under the prefix (own_roles comes from the core settings)."""
+    core, _ = parse_settings({name: value for name, value in values.items() if name.split("/")[0] != "prune"})
+    return parse_prune_settings(values, own_roles=core.own_roles)
+
+
+def read_settings(
+    provider: Any, prefix: str, max_age: int = SETTINGS_MAX_AGE_SECONDS
+) -> tuple[PruneSettings, list[SettingsProblem]]:
+    """Read with Powertools' SSMProvider (``get_multiple``, recursive, cached ``max_age`` seconds)."""
+    values: Mapping[str, Any] = provider.get_multiple(prefix.rstrip("/"), recursive=True, max_age=max_age)
+    return settings_from_values(values)
+
+
+class PruneRuntime:
+    def __init__(
+        self,
+        factory: ClientFactory,
+        *,
+        table: str,
+        notices: NoticeSender,
+        settings: Callable[[], tuple[PruneSettings, list[SettingsProblem]]],
+        queue_url: str | None = None,
+        catalogue: ActionCatalogue | None = None,
+        clock: Callable[[], datetime] = utcnow,
+        advisor_for: Callable[[Any], AccessAdvisor] | None = None,
+    ) -> None:
+        self.factory = factory
+        self.table = table
+        self.queue_url = queue_url
+        self._notices = notices
+        self._settings = settings
+        self._catalogue = catalogue or PolicySentryCatalogue()
+        self._clock = clock
+        self._advisor_for = advisor_for
+        self.region = factory.session.region_name or "us-east-1"
+
+    def store(self) -> PruneStore:
+        return PruneStore(self.factory.home_client("dynamodb"), self.table)
+
+    def pruner(self) -> tuple[Pruner, list[SettingsProblem]]:
+        settings, problems = self._settings()
+        pruner = Pruner(
+            iam_for=lambda account: self.factory.client("iam", account, self.region),
+            store=self.store(),
+            notices=self._notices,
+            catalogue=self._catalogue,
+            settings=settings,
+            clock=self._clock,
+            advisor_for=self._advisor_for,
+        )
+        return pruner, problems
+
+    # --- planner
+
+    def plan_run(self) -> dict[str, Any]:
+        """Send one queue message per role chosen for this run; returns counts for the log."""
+        settings, problems = self._settings()
+        if not settings.enabled:
+            return {"sent": 0, "disabled": True, "problems": [str(problem) for problem in problems]}
+        if not self.queue_url:
+            raise PruneError("the planner needs IAMWARDEN_PRUNE_QUEUE_URL")
+        accounts = settings.accounts or (self.factory.home_account,)
+        store = self.store()
+        roles: dict[str, list[RoleSummary]] = {}
+        states: dict[str, dict[str, RoleState]] = {}
+        for account in accounts:
+            roles[account] = list_roles(self.factory.client("iam", account, self.region))
+            states[account] = {state.role_arn: state for state in store.roles(account)}
+        chosen = select_roles(settings, roles, states, self._clock())
+        sqs = self.factory.home_client("sqs")
+        for start in range(0, len(chosen), _SQS_BATCH):
+            entries = [
+                {"Id": str(index), "MessageBody": json.dumps({"account": account, "role_arn": arn})}
+                for index, (account, arn) in enumerate(chosen[start : start + _SQS_BATCH])
+            ]
+            answer = sqs.send_message_batch(QueueUrl=self.queue_url, Entries=entries)
+            if answer.get("Failed"):
+                raise PruneError(f"the queue refused {len(answer['Failed'])} role messages: {answer['Failed']}")
+        return {
+            "sent": len(chosen),
+            "accounts": len(accounts),
+            "roles_listed": sum(len(items) for items in roles.values()),
+            "problems": [str(problem) for problem in problems],
+        }
+
+    # --- worker
+
+    def process_message(self, body: str, pruner: Pruner) -> RoleOutcome:
+        try:
+            message = json.loads(body)
+            account, role_arn = str(message["account"]), str(message["role_arn"])
+        except (ValueError, KeyError, TypeError) as exc:
+            raise PruneError(f"not a pruner message: {body[:200]!r}") from exc
+        return pruner.process_role(account, role_arn)
+
+    # --- watch
+
+    def watch(self, event: Mapping[str, Any]) -> PruneNotice | None:
+        pruner, _ = self.pruner()
+        return pruner.access_denied(event)
+
+
+def list_roles(iam: Any) -> list[RoleSummary]:
+    summaries = []
+    for page in iam.get_paginator("list_roles").paginate():
+        for role in page["Roles"]:
+            summaries.append(RoleSummary(role["Arn"], role["RoleName"], role.get("Path", "/"), role["CreateDate"]))
+    return summaries

@@ -1,0 +1,394 @@
+"""The pruner's lifecycle for one role, the planner's choice of roles, cancel, rollback and the watch.
+
+Per role and run (``Pruner.process_role``):
+
+1. the kill switch is honoured first;
+2. an announced plan is never re-planned or pushed back: before its date the
+   role is left alone; on the date, in enforce mode, exactly the frozen plan
+   is applied if the role's policies still hash the same, else it is
+   superseded (not applied) and a fresh plan may follow;
+3. otherwise the role is read, skipped if exempt, Access Advisor is read
+   (fail closed), and a plan is built: recorded in report mode, announced
+   to the owners with its date in notify and enforce mode.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import date, datetime, timedelta
+from typing import Any, NamedTuple
+
+from iamwarden.domain.arns import parse_role_arn
+from iamwarden.domain.wildcards import matches_any
+from iamwarden.prune.adapters.access_advisor import AccessAdvisor
+from iamwarden.prune.adapters.executor import Executor
+from iamwarden.prune.adapters.iam_reader import IamReader
+from iamwarden.prune.adapters.store import PruneStore, RoleState
+from iamwarden.prune.domain.catalogue import ActionCatalogue
+from iamwarden.prune.domain.decide import (
+    IDENTITY_CENTER_PATH,
+    SERVICE_LINKED_PATH,
+    RemovalRule,
+    recent_grants,
+    skip_reason,
+    unused_rule,
+    updated_ledger,
+)
+from iamwarden.prune.domain.model import RoleFacts
+from iamwarden.prune.domain.notices import NoticeKind, NoticeSender, PruneNotice, rollback_command
+from iamwarden.prune.domain.plan import PlanStatus, PrunePlan, build_plan, confirmed_rule, render_diff
+from iamwarden.prune.domain.settings import PruneMode, PruneSettings
+from iamwarden.prune.exceptions import (
+    AccessAdvisorError,
+    ExecutionError,
+    PlanStateError,
+    PreconditionFailedError,
+    RoleReadError,
+    StoreError,
+)
+
+#: A started Access Advisor job older than this is not waited for: a new one is started.
+JOB_REUSE = timedelta(hours=12)
+
+
+class RoleOutcome(NamedTuple):
+    role_arn: str
+    outcome: str  # disabled, waiting, skipped, no_decision, nothing_unused, reported, announced, applied, ...
+    detail: str = ""
+    plan_id: str | None = None
+
+
+class RoleSummary(NamedTuple):
+    """What ListRoles tells the planner about a role."""
+
+    arn: str
+    name: str
+    path: str
+    created: datetime
+
+
+class Pruner:
+    def __init__(
+        self,
+        *,
+        iam_for: Callable[[str], Any],
+        store: PruneStore | None,
+        notices: NoticeSender,
+        catalogue: ActionCatalogue,
+        settings: PruneSettings,
+        clock: Callable[[], datetime],
+        advisor_for: Callable[[Any], AccessAdvisor] | None = None,
+    ) -> None:
+        self._iam_for = iam_for
+        self._store = store
+        self._notices = notices
+        self._catalogue = catalogue
+        self.settings = settings
+        self._clock = clock
+        self._advisor_for = advisor_for or (lambda iam: AccessAdvisor(iam, clock=clock))
+
+    # --- the worker's job
+
+    def process_role(self, account: str, role_arn: str) -> RoleOutcome:
+        settings = self.settings
+        if not settings.enabled:
+            return RoleOutcome(role_arn, "disabled", "the prune/enabled kill switch is off")
+        store = self._require_store()
+        now = self._clock()
+        state = store.role(account, role_arn)
+        if state.active_plan_id:
+            return self._follow_up(store, state, now)
+        if state.snoozed_until and datetime.fromisoformat(state.snoozed_until) > now:
+            return RoleOutcome(
+                role_arn, "snoozed", f"an owner cancelled a plan; no new plan before {state.snoozed_until}"
+            )
+        iam = self._iam_for(account)
+        try:
+            role = IamReader(iam).role(role_arn)
+        except RoleReadError as exc:
+            self._save(store, state._replace(last_checked=now.isoformat(), last_outcome="no_decision"), now)
+            return RoleOutcome(role_arn, "no_decision", str(exc))
+        state = state._replace(ledger=updated_ledger(role, state.ledger, now), last_checked=now.isoformat())
+        reason = skip_reason(role, settings, now)
+        if reason:
+            self._save(store, state._replace(last_outcome="skipped"), now)
+            return RoleOutcome(role_arn, "skipped", reason)
+
+        advisor = self._advisor_for(iam)
+        job_id = state.pending_job_id
+        if (
+            not job_id
+            or not state.pending_job_started
+            or now - datetime.fromisoformat(state.pending_job_started) > JOB_REUSE
+        ):
+            try:
+                job_id = advisor.start(role_arn)
+            except AccessAdvisorError as exc:
+                self._save(store, state._replace(last_outcome="no_decision"), now)
+                return RoleOutcome(role_arn, "no_decision", str(exc))
+            state = self._save(store, state._replace(pending_job_id=job_id, pending_job_started=now.isoformat()), now)
+        try:
+            plan = self._plan(role, advisor, job_id, state.ledger, now)
+        except AccessAdvisorError as exc:  # AccessAdvisorNotReady is not one: it goes back to the queue
+            self._save(
+                store, state._replace(pending_job_id=None, pending_job_started=None, last_outcome="no_decision"), now
+            )
+            return RoleOutcome(role_arn, "no_decision", str(exc))
+        state = state._replace(pending_job_id=None, pending_job_started=None)
+        if plan.empty:
+            self._save(store, state._replace(last_outcome="nothing_unused"), now)
+            return RoleOutcome(role_arn, "nothing_unused", "; ".join(plan.notes))
+
+        mode = settings.mode_for(account)
+        if mode is PruneMode.REPORT:
+            store.save_plan(plan._replace(mode=mode.value), now)
+            self._save(store, state._replace(last_outcome="reported"), now)
+            return RoleOutcome(role_arn, "reported", render_diff(plan), plan.plan_id)
+
+        apply_on = (now + timedelta(days=settings.notice_days)).date().isoformat()
+        announced = plan._replace(mode=mode.value, apply_on=apply_on).with_event(
+            PlanStatus.ANNOUNCED, now, f"announced in {mode.value} mode"
+        )
+        store.save_plan(announced, now)
+        self._save(store, state._replace(active_plan_id=announced.plan_id, last_outcome="announced"), now)
+        verb = "will be removed" if mode is PruneMode.ENFORCE else "would be removed (notify mode: nothing changes)"
+        self._notify(
+            NoticeKind.PLANNED,
+            announced,
+            f"Unused permissions of role {role.name} {verb} on {apply_on}. "
+            f"To object: iamwarden prune cancel {announced.plan_id}",
+        )
+        return RoleOutcome(role_arn, "announced", render_diff(announced), announced.plan_id)
+
+    def _follow_up(self, store: PruneStore, state: RoleState, now: datetime) -> RoleOutcome:
+        plan = store.plan(str(state.active_plan_id))
+        if plan.status is not PlanStatus.ANNOUNCED:
+            return RoleOutcome(
+                plan.role_arn, "needs_attention", f"plan {plan.plan_id} is {plan.status.value}", plan.plan_id
+            )
+        if now.date() < date.fromisoformat(str(plan.apply_on)):
+            return RoleOutcome(
+                plan.role_arn, "waiting", f"plan {plan.plan_id} applies on {plan.apply_on}", plan.plan_id
+            )
+        cleared = state._replace(active_plan_id=None)
+        if plan.mode != PruneMode.ENFORCE.value or self.settings.mode_for(plan.account) is not PruneMode.ENFORCE:
+            expired = plan.with_event(PlanStatus.EXPIRED, now, "date reached outside enforce mode: not applied")
+            store.save_plan(expired, now)
+            snooze = (now + timedelta(days=self.settings.unused_days)).isoformat()
+            self._save(store, cleared._replace(snoozed_until=snooze, last_outcome="expired"), now)
+            return RoleOutcome(plan.role_arn, "expired", "not applied outside enforce mode", plan.plan_id)
+        executor = Executor(
+            self._iam_for(plan.account), store, self._catalogue, self._clock, self.settings.exempt_sid_prefix
+        )
+        try:
+            applied = executor.apply(plan)
+        except PreconditionFailedError as exc:
+            superseded = plan.with_event(PlanStatus.SUPERSEDED, now, str(exc))
+            store.save_plan(superseded, now)
+            self._save(store, cleared._replace(last_outcome="superseded"), now)
+            self._notify(NoticeKind.NOT_APPLIED, superseded, f"Plan {plan.plan_id} was not applied: {exc}")
+            return RoleOutcome(plan.role_arn, "superseded", str(exc), plan.plan_id)
+        except ExecutionError as exc:  # the plan is recorded as failed with the steps that were done
+            self._save(
+                store,
+                cleared._replace(last_applied_plan_id=plan.plan_id, applied_at=now.isoformat(), last_outcome="failed"),
+                now,
+            )
+            self._notify(NoticeKind.FAILED, plan, f"Applying plan {plan.plan_id} failed: {exc}")
+            return RoleOutcome(plan.role_arn, "failed", str(exc), plan.plan_id)
+        self._save(
+            store,
+            cleared._replace(last_applied_plan_id=applied.plan_id, applied_at=now.isoformat(), last_outcome="applied"),
+            now,
+        )
+        self._notify(
+            NoticeKind.APPLIED,
+            applied,
+            f"Unused permissions were removed from role {plan.role_name}. "
+            f"To give them back: {rollback_command(plan.plan_id)} (or --service S for one service)",
+        )
+        return RoleOutcome(plan.role_arn, "applied", render_diff(applied), plan.plan_id)
+
+    # --- shared by the worker and `iamwarden prune plan`
+
+    def _plan(
+        self, role: RoleFacts, advisor: AccessAdvisor, job_id: str, ledger: Mapping[str, str], now: datetime
+    ) -> PrunePlan:
+        report = advisor.report(role.arn, job_id)
+        rule = unused_rule(report, self.settings, role, now)
+        granting = advisor.policies_granting(role.arn, rule.services) if rule.services else {}
+        rule, notes = confirmed_rule(rule, role, report, granting)
+        owners = tuple(
+            owner.strip() for owner in role.tags.get(self.settings.owner_tag, "").split(",") if owner.strip()
+        )
+        return build_plan(
+            role,
+            rule,
+            self._catalogue,
+            now=now,
+            recent=recent_grants(role, ledger, self.settings, now),
+            exempt_sid_prefix=self.settings.exempt_sid_prefix,
+            owners=owners,
+            notes=tuple(notes),
+        )
+
+    def preview(self, role_arn: str) -> tuple[PrunePlan | None, str | None]:
+        """The plan the pruner would make now, without writing anything; or why the role is skipped."""
+        parsed = parse_role_arn(role_arn)
+        if parsed is None:
+            raise RoleReadError(f"not a role ARN: {role_arn!r}")
+        iam = self._iam_for(parsed.account)
+        now = self._clock()
+        role = IamReader(iam).role(role_arn)
+        reason = skip_reason(role, self.settings, now)
+        if reason:
+            return None, reason
+        ledger = self._store.role(parsed.account, role_arn).ledger if self._store else {}
+        advisor = self._advisor_for(iam)
+        return self._plan(role, advisor, advisor.start(role_arn), ledger, now), None
+
+    # --- people
+
+    def cancel(self, plan_id: str, by: str) -> PrunePlan:
+        """Withdraw an announced plan; the role gets no new plan for ``unused_days``."""
+        store = self._require_store()
+        now = self._clock()
+        plan = store.plan(plan_id)
+        if plan.status is not PlanStatus.ANNOUNCED:
+            hint = f"; undo it with: {rollback_command(plan_id)}" if plan.status is PlanStatus.APPLIED else ""
+            raise PlanStateError(
+                f"plan {plan_id} is {plan.status.value}, only an announced plan can be cancelled{hint}"
+            )
+        cancelled = plan.with_event(PlanStatus.CANCELLED, now, f"cancelled by {by}")
+        store.save_plan(cancelled, now)
+        state = store.role(plan.account, plan.role_arn)
+        if state.active_plan_id == plan_id:
+            snooze = (now + timedelta(days=self.settings.unused_days)).isoformat()
+            self._save(store, state._replace(active_plan_id=None, snoozed_until=snooze, last_outcome="cancelled"), now)
+        return cancelled
+
+    def rollback(self, plan_id: str, services: Sequence[str] = ()) -> tuple[PrunePlan, list[str]]:
+        store = self._require_store()
+        plan = store.plan(plan_id)
+        executor = Executor(
+            self._iam_for(plan.account), store, self._catalogue, self._clock, self.settings.exempt_sid_prefix
+        )
+        done, came_back = executor.rollback(plan, services)
+        state = store.role(plan.account, plan.role_arn)
+        if state.active_plan_id == plan_id:  # an apply interrupted mid-way no longer blocks the role
+            self._save(store, state._replace(active_plan_id=None, last_outcome="rolled_back"), self._clock())
+        return done, came_back
+
+    def access_denied(self, event: Mapping[str, Any]) -> PruneNotice | None:
+        """A notice when a role pruned within ``watch_days`` is denied an action the plan removed."""
+        detail = event.get("detail") or {}
+        identity = detail.get("userIdentity") or {}
+        issuer = ((identity.get("sessionContext") or {}).get("sessionIssuer") or {}).get("arn")
+        source = str(detail.get("eventSource", ""))
+        if not issuer or identity.get("type") != "AssumedRole" or not source.endswith(".amazonaws.com"):
+            return None
+        parsed = parse_role_arn(str(issuer))
+        if parsed is None:
+            return None
+        store = self._require_store()
+        state = store.role(parsed.account, str(issuer))
+        if not state.last_applied_plan_id or not state.applied_at:
+            return None
+        now = self._clock()
+        if now - datetime.fromisoformat(state.applied_at) > timedelta(days=self.settings.watch_days):
+            return None
+        plan = store.plan(state.last_applied_plan_id)
+        service = source.removesuffix(".amazonaws.com")
+        action = f"{service}:{detail.get('eventName', '')}"
+        rule = rule_of(plan)
+        if plan.status not in (PlanStatus.APPLIED, PlanStatus.PARTLY_ROLLED_BACK) or not rule.removes(action):
+            return None
+        notice = PruneNotice(
+            NoticeKind.ACCESS_DENIED,
+            plan.account,
+            plan.role_arn,
+            plan.plan_id,
+            plan.owners,
+            f"Role {plan.role_name} was denied {action} after IAM Warden pruned it on {state.applied_at[:10]}. "
+            f"If it needs it back: {rollback_command(plan.plan_id, service)}",
+            rollback_command=rollback_command(plan.plan_id, service),
+        )
+        self._notices.send(notice)
+        return notice
+
+    # --- helpers
+
+    def _require_store(self) -> PruneStore:
+        if self._store is None:
+            raise StoreError("this command needs the pruner's state table (--table or IAMWARDEN_PRUNE_TABLE)")
+        return self._store
+
+    def _save(self, store: PruneStore, state: RoleState, now: datetime) -> RoleState:
+        return store.save_role(state, now)
+
+    def _notify(self, kind: NoticeKind, plan: PrunePlan, summary: str) -> None:
+        self._notices.send(
+            PruneNotice(
+                kind,
+                plan.account,
+                plan.role_arn,
+                plan.plan_id,
+                plan.owners,
+                summary,
+                diff=render_diff(plan),
+                apply_on=plan.apply_on,
+                rollback_command=rollback_command(plan.plan_id) if kind is NoticeKind.APPLIED else None,
+            )
+        )
+
+
+def select_roles(
+    settings: PruneSettings,
+    roles: Mapping[str, Iterable[RoleSummary]],
+    states: Mapping[str, Mapping[str, RoleState]],
+    now: datetime,
+) -> list[tuple[str, str]]:
+    """(account, role ARN) pairs for this run: due plans first, then the longest unchecked; bounded.
+
+    Roles that can never be pruned (service-linked, Identity Center, IAM
+    Warden's own, exempted by pattern, too young) are not sent at all.
+    """
+    per_account: dict[str, list[str]] = {}
+    for account, summaries in roles.items():
+        known = states.get(account, {})
+        ranked: list[tuple[int, str, str]] = []
+        for role in summaries:
+            if (
+                role.path.startswith((SERVICE_LINKED_PATH, IDENTITY_CENTER_PATH))
+                or role.name.startswith("AWSReservedSSO_")
+                or (role.path == "/" and matches_any(role.name, settings.own_roles))
+                or settings.is_exempt_role(role.name, role.arn)
+                or now - role.created < timedelta(days=settings.min_role_age_days)
+            ):
+                continue
+            state = known.get(role.arn)
+            if state is not None and state.active_plan_id:
+                rank = 0  # an announced plan may be due: never starve it
+            elif state is not None and state.pending_job_id:
+                rank = 1
+            else:
+                rank = 2
+            ranked.append((rank, (state.last_checked or "") if state else "", role.arn))
+        ranked.sort()
+        per_account[account] = [arn for _, _, arn in ranked[: settings.max_roles_per_account]]
+    chosen: list[tuple[str, str]] = []
+    queues = {account: list(arns) for account, arns in sorted(per_account.items())}
+    while queues and len(chosen) < settings.max_roles_per_run:  # round robin across accounts
+        for account in list(queues):
+            if not queues[account]:
+                del queues[account]
+                continue
+            chosen.append((account, queues[account].pop(0)))
+            if len(chosen) >= settings.max_roles_per_run:
+                break
+    return chosen
+
+
+def rule_of(plan: PrunePlan) -> RemovalRule:
+    """The removal still in force after partial rollbacks."""
+    return plan.rule.without(plan.rolled_back_services)

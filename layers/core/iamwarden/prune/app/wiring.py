@@ -1,0 +1,52 @@
+"""The pruner functions' wiring in one place: environment -> clients, settings, notices -> runtime.
+
+The planner, worker and watch handlers each call ``build_prune_runtime`` once
+per container, so they cannot drift apart in how they read settings or where
+their notices go.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any
+
+from iamwarden.adapters.clients import ClientFactory
+from iamwarden.prune.app.runtime import PruneRuntime, read_settings
+from iamwarden.prune.domain.notices import FanOutNoticeSender, LogNoticeSender
+
+#: How long the functions cache their SSM settings (seconds).
+SETTINGS_MAX_AGE = 60
+
+
+def build_prune_runtime(logger: Any, environ: Mapping[str, str] | None = None) -> PruneRuntime:
+    """The runtime the pruner's Lambda functions share; SSM is first read on first use, not at import."""
+    from aws_lambda_powertools.utilities.parameters import SSMProvider  # noqa: PLC0415
+
+    from iamwarden.prune.app.alert_notices import build_prune_notice_sender  # noqa: PLC0415
+
+    env = os.environ if environ is None else environ
+    factory = ClientFactory(member_role_name=env.get("IAMWARDEN_MEMBER_ROLE", "iamwarden-pruner-member"))
+    prefix = env.get("IAMWARDEN_SETTINGS_PREFIX", "/iamwarden")
+    providers: list[Any] = []
+
+    def provider() -> Any:
+        if not providers:
+            providers.append(SSMProvider(boto3_client=factory.home_client("ssm")))
+        return providers[0]
+
+    return PruneRuntime(
+        factory,
+        table=env.get("IAMWARDEN_PRUNE_TABLE", "iamwarden-prune-state"),
+        queue_url=env.get("IAMWARDEN_PRUNE_QUEUE_URL"),
+        # Every notice is logged and sent through the alert channels (security, and each owner team once).
+        notices=FanOutNoticeSender(
+            LogNoticeSender(logger),
+            build_prune_notice_sender(
+                factory,
+                parameters=lambda: provider().get_multiple(prefix, recursive=True, max_age=SETTINGS_MAX_AGE),
+                environ=env,
+            ),
+        ),
+        settings=lambda: read_settings(provider(), prefix),
+    )

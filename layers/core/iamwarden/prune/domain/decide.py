@@ -1,0 +1,154 @@
+"""What may go from a role: plain functions over facts, fail closed at every doubt.
+
+* A service is unused when Access Advisor lists it and it was not
+  authenticated to within ``unused_days``. A service Access Advisor does not
+  list is kept.
+* Inside a used service, an action is unused only when Access Advisor tracks
+  it and shows it unused. Untracked actions (data-plane actions,
+  iam:PassRole) go only with their whole service.
+* Nothing on the always-keep list or the role's exempt actions ever goes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import date, datetime, timedelta
+from typing import Any, NamedTuple
+
+from iamwarden.domain.policy import action_matches
+from iamwarden.domain.wildcards import matches_any, wildcard_match
+from iamwarden.prune.domain.model import AccessReport, RoleFacts
+from iamwarden.prune.domain.settings import PruneSettings
+
+SERVICE_LINKED_PATH = "/aws-service-role/"
+IDENTITY_CENTER_PATH = "/aws-reserved/sso.amazonaws.com/"
+
+
+class RemovalRule(NamedTuple):
+    """Which concrete actions go: whole services, single tracked actions, minus the kept patterns."""
+
+    services: frozenset[str]
+    actions: frozenset[str]
+    keep: tuple[str, ...] = ()
+
+    def removes(self, action: str) -> bool:
+        """Whether the concrete action ``service:Name`` (any case) goes."""
+        lowered = action.lower()
+        service = lowered.partition(":")[0]
+        if service not in self.services and lowered not in self.actions:
+            return False
+        return not any(action_matches(pattern, lowered) for pattern in self.keep)
+
+    def keeps_part_of(self, service: str) -> bool:
+        """Whether a kept pattern could reach into ``service`` (so ``service:*`` cannot simply go)."""
+        return any(wildcard_match(pattern.partition(":")[0].lower(), service) for pattern in self.keep)
+
+    def without(self, services: Iterable[str]) -> RemovalRule:
+        """The same rule with ``services`` given back (a partial rollback)."""
+        back = {service.lower() for service in services}
+        return RemovalRule(
+            self.services - back,
+            frozenset(action for action in self.actions if action.partition(":")[0] not in back),
+            self.keep,
+        )
+
+    @property
+    def empty(self) -> bool:
+        return not self.services and not self.actions
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"services": sorted(self.services), "actions": sorted(self.actions), "keep": list(self.keep)}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> RemovalRule:
+        return cls(frozenset(data["services"]), frozenset(data["actions"]), tuple(data["keep"]))
+
+
+def skip_reason(role: RoleFacts, settings: PruneSettings, now: datetime) -> str | None:
+    """Why this role is never pruned now, or None."""
+    if role.path.startswith(SERVICE_LINKED_PATH):
+        return "service-linked role (managed by its AWS service)"
+    if role.path.startswith(IDENTITY_CENTER_PATH) or role.name.startswith("AWSReservedSSO_"):
+        return "IAM Identity Center role (managed by its permission set)"
+    if role.path == "/" and matches_any(role.name, settings.own_roles):
+        return "one of IAM Warden's own roles"
+    if settings.is_exempt_role(role.name, role.arn):
+        return "exempted by the exempt_roles setting"
+    exempt_until = role.tags.get(settings.exempt_tag)
+    if exempt_until is not None:
+        try:
+            until = date.fromisoformat(exempt_until.strip())
+        except ValueError:
+            return f"tag {settings.exempt_tag}={exempt_until!r} is not a date (YYYY-MM-DD): treated as exempt"
+        if until >= now.date():
+            return f"exempted by tag {settings.exempt_tag} until {until.isoformat()}"
+    age = now - role.created
+    if age < timedelta(days=settings.min_role_age_days):
+        return f"created {age.days} days ago, younger than min_role_age_days ({settings.min_role_age_days})"
+    return None
+
+
+def unused_rule(report: AccessReport, settings: PruneSettings, role: RoleFacts, now: datetime) -> RemovalRule:
+    """The removal rule Access Advisor supports: unused services, and unused tracked actions of used ones."""
+    cutoff = now - timedelta(days=settings.unused_days)
+    services: set[str] = set()
+    actions: set[str] = set()
+    for namespace, access in report.services.items():
+        if access.last_authenticated is None or access.last_authenticated < cutoff:
+            services.add(namespace)
+            continue
+        for action, last in (access.tracked_actions or {}).items():
+            if last is None or last < cutoff:
+                actions.add(action)
+    return RemovalRule(frozenset(services), frozenset(actions), settings.kept_actions(role.name, role.arn))
+
+
+def recent_grants(
+    role: RoleFacts, ledger: Mapping[str, str], settings: PruneSettings, now: datetime
+) -> dict[str, frozenset[str]]:
+    """Policy key -> action patterns granted for less than ``recent_days`` (kept untouched).
+
+    The ledger records when the pruner first saw each (policy, pattern) on
+    this role. Only the ledger counts: an old managed policy attached
+    yesterday is a new grant to this role. A pattern seen for the first time
+    today is recent, so the pruner waits before touching it.
+    """
+    cutoff = now - timedelta(days=settings.recent_days)
+    recent: dict[str, frozenset[str]] = {}
+    for policy in role.policies:
+        young = set()
+        for pattern in policy_patterns(policy.document):
+            seen = ledger.get(ledger_key(policy.key, pattern))
+            if seen is None or datetime.fromisoformat(seen) > cutoff:
+                young.add(pattern)
+        if young:
+            recent[policy.key] = frozenset(young)
+    return recent
+
+
+def updated_ledger(role: RoleFacts, ledger: Mapping[str, str], now: datetime) -> dict[str, str]:
+    """The ledger for the role as it is now: dates kept for patterns still granted, today for new ones."""
+    fresh: dict[str, str] = {}
+    for policy in role.policies:
+        for pattern in policy_patterns(policy.document):
+            key = ledger_key(policy.key, pattern)
+            fresh[key] = ledger.get(key, now.isoformat())
+    return fresh
+
+
+def ledger_key(policy_key: str, pattern: str) -> str:
+    return f"{policy_key}|{pattern.lower()}"
+
+
+def policy_patterns(document: Mapping[str, Any]) -> set[str]:
+    """Every Action and NotAction pattern of a document, lower case."""
+    statements = document.get("Statement", [])
+    if isinstance(statements, dict):
+        statements = [statements]
+    patterns: set[str] = set()
+    for statement in statements if isinstance(statements, list) else []:
+        for key in ("Action", "NotAction"):
+            value = statement.get(key) if isinstance(statement, dict) else None
+            items = [value] if isinstance(value, str) else value if isinstance(value, list) else []
+            patterns.update(f"{key}:{item}".lower() for item in items if isinstance(item, str))
+    return patterns

@@ -1,0 +1,363 @@
+"""A prune plan: the exact diff for one role, frozen when announced, as data.
+
+``build_plan`` is pure: it takes the role's facts, the Access Advisor report
+and the policies Access Advisor says grant each service, and returns the plan
+with every policy's before and after document. Size limits are checked here,
+before anything is written: a change that would not fit is skipped with a
+note, never silently. The plan carries everything a rollback needs (the
+before documents and the removal rule), so any part can be given back
+exactly.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, NamedTuple
+
+from iamwarden.prune.domain.catalogue import ActionCatalogue
+from iamwarden.prune.domain.decide import RemovalRule
+from iamwarden.prune.domain.model import (
+    MANAGED_POLICY_LIMIT,
+    ROLE_INLINE_LIMIT,
+    AccessReport,
+    PolicySource,
+    RoleFacts,
+    RolePolicy,
+    iam_size,
+)
+from iamwarden.prune.domain.rewrite import Rewrite, rewrite_policy
+
+
+class PlanStatus(StrEnum):
+    REPORTED = "reported"  # report mode: recorded, nobody told, never applied
+    ANNOUNCED = "announced"  # owners told; frozen; applied on apply_on in enforce mode
+    APPLYING = "applying"  # before-state recorded, steps being carried out
+    APPLIED = "applied"
+    FAILED = "failed"  # applying stopped part-way; ``executed`` lists what was done
+    CANCELLED = "cancelled"  # an owner objected before the date
+    SUPERSEDED = "superseded"  # the role's policies changed since the plan was frozen: not applied
+    EXPIRED = "expired"  # the date passed outside enforce mode: not applied
+    PARTLY_ROLLED_BACK = "partly_rolled_back"
+    ROLLED_BACK = "rolled_back"
+
+
+class Method(StrEnum):
+    """How a policy change is carried out."""
+
+    PUT_INLINE = "put_inline"
+    DELETE_INLINE = "delete_inline"
+    NEW_VERSION = "new_version"  # customer-managed, attached only to this role
+    COPY = "copy"  # shared customer-managed or AWS-managed: a role-scoped pruned copy replaces it
+    DETACH = "detach"  # a managed policy left with nothing to grant
+
+
+class PolicyChange(NamedTuple):
+    key: str
+    source: PolicySource
+    name: str
+    arn: str | None
+    method: Method
+    before: Mapping[str, Any]
+    after: Mapping[str, Any] | None
+    removed: tuple[str, ...]
+    edits: tuple[Mapping[str, Any], ...]
+    recent: tuple[str, ...] = ()  # patterns kept as recent grants (needed to repeat the rewrite exactly)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "key": self.key,
+            "source": self.source.value,
+            "name": self.name,
+            "arn": self.arn,
+            "method": self.method.value,
+            "before": dict(self.before),
+            "after": dict(self.after) if self.after is not None else None,
+            "removed": list(self.removed),
+            "edits": [dict(edit) for edit in self.edits],
+            "recent": list(self.recent),
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> PolicyChange:
+        return cls(
+            key=data["key"],
+            source=PolicySource(data["source"]),
+            name=data["name"],
+            arn=data["arn"],
+            method=Method(data["method"]),
+            before=data["before"],
+            after=data["after"],
+            removed=tuple(data["removed"]),
+            edits=tuple(data["edits"]),
+            recent=tuple(data.get("recent", ())),
+        )
+
+
+class PrunePlan(NamedTuple):
+    plan_id: str
+    account: str
+    role_arn: str
+    role_name: str
+    created_at: str
+    policies_hash: str  # of the role's policies when the plan was frozen
+    rule: RemovalRule
+    changes: tuple[PolicyChange, ...]
+    notes: tuple[str, ...] = ()
+    owners: tuple[str, ...] = ()
+    status: PlanStatus = PlanStatus.REPORTED
+    mode: str = "report"
+    apply_on: str | None = None  # ISO date; set when announced
+    current_hash: str | None = None  # of the role's policies after apply or the last rollback
+    executed: tuple[Mapping[str, Any], ...] = ()  # steps done, with what undoes them
+    rolled_back_services: tuple[str, ...] = ()
+    history: tuple[Mapping[str, Any], ...] = ()
+
+    @property
+    def empty(self) -> bool:
+        return not self.changes
+
+    @property
+    def removed_services(self) -> tuple[str, ...]:
+        return tuple(sorted(self.rule.services))
+
+    def services_touched(self) -> tuple[str, ...]:
+        """Every service namespace some change removes part or all of (the choices for --service)."""
+        services = set()
+        for change in self.changes:
+            for item in change.removed:
+                services.add(item.partition(":")[0].lower())
+        return tuple(sorted(services))
+
+    def with_event(self, status: PlanStatus, at: datetime, what: str, **fields: Any) -> PrunePlan:
+        """The plan in a new status, with the transition appended to its history."""
+        entry = {"at": at.isoformat(), "status": status.value, "what": what}
+        return self._replace(status=status, history=(*self.history, entry), **fields)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "plan_id": self.plan_id,
+            "account": self.account,
+            "role_arn": self.role_arn,
+            "role_name": self.role_name,
+            "created_at": self.created_at,
+            "policies_hash": self.policies_hash,
+            "rule": self.rule.to_dict(),
+            "changes": [change.to_dict() for change in self.changes],
+            "notes": list(self.notes),
+            "owners": list(self.owners),
+            "status": self.status.value,
+            "mode": self.mode,
+            "apply_on": self.apply_on,
+            "current_hash": self.current_hash,
+            "executed": [dict(step) for step in self.executed],
+            "rolled_back_services": list(self.rolled_back_services),
+            "history": [dict(entry) for entry in self.history],
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> PrunePlan:
+        return cls(
+            plan_id=data["plan_id"],
+            account=data["account"],
+            role_arn=data["role_arn"],
+            role_name=data["role_name"],
+            created_at=data["created_at"],
+            policies_hash=data["policies_hash"],
+            rule=RemovalRule.from_dict(data["rule"]),
+            changes=tuple(PolicyChange.from_dict(change) for change in data["changes"]),
+            notes=tuple(data.get("notes", ())),
+            owners=tuple(data.get("owners", ())),
+            status=PlanStatus(data["status"]),
+            mode=data.get("mode", "report"),
+            apply_on=data.get("apply_on"),
+            current_hash=data.get("current_hash"),
+            executed=tuple(data.get("executed", ())),
+            rolled_back_services=tuple(data.get("rolled_back_services", ())),
+            history=tuple(data.get("history", ())),
+        )
+
+
+def plan_id_for(role_arn: str, now: datetime) -> str:
+    digest = hashlib.sha256(f"{role_arn}|{now.isoformat()}".encode()).hexdigest()[:10]
+    return f"prune-{now:%Y%m%d}-{digest}"
+
+
+def confirmed_rule(
+    rule: RemovalRule, role: RoleFacts, report: AccessReport, granting: Mapping[str, frozenset[str]]
+) -> tuple[RemovalRule, list[str]]:
+    """Keep every unused service whose granting policies are not exactly the ones read (fail closed)."""
+    known = {policy.key for policy in role.policies}
+    notes: list[str] = []
+    services = set(rule.services)
+    for service in sorted(rule.services):
+        keys = granting.get(service, frozenset())
+        if not keys:
+            services.discard(service)
+            notes.append(f"kept service {service}: Access Advisor names no policy that grants it")
+        elif not keys <= known:
+            services.discard(service)
+            notes.append(
+                f"kept service {service}: granted by policies that were not read ({', '.join(sorted(keys - known))})"
+            )
+    actions = {action for action in rule.actions if action.partition(":")[0] in report.services}
+    return RemovalRule(frozenset(services), frozenset(actions), rule.keep), notes
+
+
+def build_plan(
+    role: RoleFacts,
+    rule: RemovalRule,
+    catalogue: ActionCatalogue,
+    *,
+    now: datetime,
+    recent: Mapping[str, frozenset[str]],
+    exempt_sid_prefix: str = "NOPRUNE",
+    owners: tuple[str, ...] = (),
+    notes: tuple[str, ...] = (),
+) -> PrunePlan:
+    """The plan that removes ``rule`` from every policy of ``role`` that fits IAM's limits after the rewrite."""
+    all_notes = list(notes)
+    rewrites: list[tuple[RolePolicy, Rewrite]] = []
+    for policy in role.policies:
+        rewrite = rewrite_policy(
+            policy.document,
+            rule,
+            catalogue,
+            recent=recent.get(policy.key, frozenset()),
+            exempt_sid_prefix=exempt_sid_prefix,
+            label=_label(policy),
+        )
+        all_notes.extend(rewrite.notes)
+        if rewrite.changed:
+            rewrites.append((policy, rewrite))
+
+    accepted = _within_limits(role, rewrites, all_notes)
+    changes = tuple(
+        PolicyChange(
+            key=policy.key,
+            source=policy.source,
+            name=policy.name,
+            arn=policy.arn,
+            method=_method(policy, rewrite),
+            before=policy.document,
+            after=rewrite.document,
+            removed=rewrite.removed,
+            edits=tuple(edit.to_dict() for edit in rewrite.edits),
+            recent=tuple(sorted(recent.get(policy.key, frozenset()))),
+        )
+        for policy, rewrite in accepted
+    )
+    return PrunePlan(
+        plan_id=plan_id_for(role.arn, now),
+        account=role.account,
+        role_arn=role.arn,
+        role_name=role.name,
+        created_at=now.isoformat(),
+        policies_hash=role.policies_hash(),
+        rule=rule,
+        changes=changes,
+        notes=tuple(dict.fromkeys(all_notes)),
+        owners=owners,
+    )
+
+
+def rewrite_change(
+    change: PolicyChange, rule: RemovalRule, catalogue: ActionCatalogue, exempt_sid_prefix: str
+) -> dict[str, Any] | None:
+    """The document ``change`` would have with ``rule`` instead of the plan's rule (partial rollback)."""
+    if rule.empty:
+        return dict(change.before)
+    return rewrite_policy(
+        change.before, rule, catalogue, recent=frozenset(change.recent), exempt_sid_prefix=exempt_sid_prefix
+    ).document
+
+
+def _label(policy: RolePolicy) -> str:
+    return f"inline policy {policy.name}" if policy.source is PolicySource.INLINE else f"policy {policy.name}"
+
+
+def _method(policy: RolePolicy, rewrite: Rewrite) -> Method:
+    if policy.source is PolicySource.INLINE:
+        return Method.DELETE_INLINE if rewrite.document is None else Method.PUT_INLINE
+    if rewrite.document is None:
+        return Method.DETACH
+    return Method.NEW_VERSION if policy.edited_in_place else Method.COPY
+
+
+def _within_limits(
+    role: RoleFacts, rewrites: list[tuple[RolePolicy, Rewrite]], notes: list[str]
+) -> list[tuple[RolePolicy, Rewrite]]:
+    accepted: list[tuple[RolePolicy, Rewrite]] = []
+    for policy, rewrite in rewrites:
+        if policy.managed and rewrite.document is not None:
+            size = iam_size(rewrite.document)
+            if size > MANAGED_POLICY_LIMIT:
+                notes.append(
+                    f"skipped {_label(policy)}: pruned it would be {size} characters, over IAM's "
+                    f"{MANAGED_POLICY_LIMIT} limit for a managed policy; nothing removed from it"
+                )
+                continue
+        accepted.append((policy, rewrite))
+
+    def inline_total(chosen: list[tuple[RolePolicy, Rewrite]]) -> int:
+        after = {policy.key: rewrite.document for policy, rewrite in chosen if policy.source is PolicySource.INLINE}
+        total = 0
+        for policy in role.policies:
+            if policy.source is PolicySource.INLINE:
+                document = after.get(policy.key, policy.document)
+                total += iam_size(document) if document is not None else 0
+        return total
+
+    total = inline_total(accepted)
+    if total > ROLE_INLINE_LIMIT:
+        growing = sorted(
+            (
+                (iam_size(rewrite.document) - iam_size(policy.document), policy, rewrite)
+                for policy, rewrite in accepted
+                if policy.source is PolicySource.INLINE and rewrite.document is not None
+            ),
+            key=lambda item: -item[0],
+        )
+        for growth, policy, rewrite in growing:
+            if total <= ROLE_INLINE_LIMIT or growth <= 0:
+                break
+            accepted.remove((policy, rewrite))
+            total = inline_total(accepted)
+            notes.append(
+                f"skipped {_label(policy)}: expanding its wildcards would take the role's inline policies "
+                f"over IAM's {ROLE_INLINE_LIMIT} character limit; nothing removed from it"
+            )
+    return accepted
+
+
+def render_diff(plan: PrunePlan) -> str:
+    """The plan as people read it: what goes from which policy, what is kept and why."""
+    lines = [f"plan {plan.plan_id} for {plan.role_arn} ({plan.status.value})"]
+    if plan.apply_on:
+        lines.append(f"applies on {plan.apply_on}" if plan.mode == "enforce" else f"would apply on {plan.apply_on}")
+    if plan.rule.services:
+        lines.append(f"unused services: {', '.join(sorted(plan.rule.services))}")
+    if plan.rule.actions:
+        lines.append(f"unused tracked actions: {', '.join(sorted(plan.rule.actions))}")
+    if not plan.changes:
+        lines.append("nothing to remove")
+    for change in plan.changes:
+        verb = {
+            Method.PUT_INLINE: "rewrite inline policy",
+            Method.DELETE_INLINE: "delete inline policy (nothing left)",
+            Method.NEW_VERSION: "new default version of",
+            Method.COPY: "replace with a role-scoped pruned copy:",
+            Method.DETACH: "detach (nothing left)",
+        }[change.method]
+        lines.append(f"  {verb} {change.arn or change.name}")
+        for edit in change.edits:
+            label = f"statement {edit['position']}" + (f" ({edit['sid']})" if edit.get("sid") else "")
+            for item in edit["removed"]:
+                lines.append(f"    - {item}   [{label}{', statement dropped' if edit['dropped'] else ''}]")
+            for item in edit["excluded"]:
+                lines.append(f"    - {item}   [{label}: added to NotAction]")
+    for note in plan.notes:
+        lines.append(f"  note: {note}")
+    return "\n".join(lines) + "\n"

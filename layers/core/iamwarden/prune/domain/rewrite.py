@@ -1,0 +1,223 @@
+"""Rewrite one policy document so it grants exactly what it did, minus what a ``RemovalRule`` removes.
+
+Only the Action lists of Allow statements change (and NotAction lists of
+Allow/NotAction statements grow). Resource, Condition, Principal, Deny
+statements and statements whose Sid starts with the exempt prefix are copied
+unchanged. A wildcard is expanded through the action catalogue only when part
+of it goes; a wildcard across services (``*``, ``*:Get*``) is never narrowed.
+Statements left with no action are dropped; a document left with no statement
+is None (delete or detach it). The rewrite is deterministic, so a partial
+rollback is the same rewrite with fewer removals.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping
+from typing import Any, NamedTuple
+
+from iamwarden.domain.policy import action_matches
+from iamwarden.domain.wildcards import wildcard_match
+from iamwarden.prune.domain.catalogue import ActionCatalogue
+from iamwarden.prune.domain.decide import RemovalRule
+
+
+class StatementEdit(NamedTuple):
+    """What changed in one statement (by its position in the original document)."""
+
+    position: int
+    sid: str | None
+    removed: tuple[str, ...] = ()  # action patterns or expanded actions no longer granted
+    excluded: tuple[str, ...] = ()  # patterns added to a NotAction list
+    dropped: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "position": self.position,
+            "sid": self.sid,
+            "removed": list(self.removed),
+            "excluded": list(self.excluded),
+            "dropped": self.dropped,
+        }
+
+
+class Rewrite(NamedTuple):
+    document: dict[str, Any] | None
+    edits: tuple[StatementEdit, ...]
+    notes: tuple[str, ...]
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.edits)
+
+    @property
+    def removed(self) -> tuple[str, ...]:
+        return tuple(item for edit in self.edits for item in (*edit.removed, *edit.excluded))
+
+
+def rewrite_policy(
+    document: Mapping[str, Any],
+    rule: RemovalRule,
+    catalogue: ActionCatalogue,
+    *,
+    recent: frozenset[str] = frozenset(),
+    exempt_sid_prefix: str = "NOPRUNE",
+    label: str = "policy",
+) -> Rewrite:
+    """The rewritten document (None if nothing is left), the per-statement edits and notes for people."""
+    raw = document.get("Statement", [])
+    single = isinstance(raw, dict)
+    statements: list[Any] = [raw] if single else list(raw)
+    kept: list[Any] = []
+    edits: list[StatementEdit] = []
+    notes: list[str] = []
+    for position, statement in enumerate(statements):
+        if not isinstance(statement, dict) or rule.empty:
+            kept.append(copy.deepcopy(statement))
+            continue
+        sid = statement.get("Sid") if isinstance(statement.get("Sid"), str) else None
+        where = f"{label} statement {position}" + (f" ({sid})" if sid else "")
+        if statement.get("Effect") != "Allow" or (sid and exempt_sid_prefix and sid.startswith(exempt_sid_prefix)):
+            kept.append(copy.deepcopy(statement))
+            continue
+        narrower = _Narrower(rule, catalogue, recent, notes, where)
+        if "NotAction" in statement:
+            new, edit = narrower.not_action(statement, position, sid)
+        else:
+            new, edit = narrower.action(statement, position, sid)
+        if edit is not None:
+            edits.append(edit)
+        if new is not None:
+            kept.append(new)
+    if not edits:
+        return Rewrite(copy.deepcopy(dict(document)), (), tuple(notes))
+    if not kept:
+        return Rewrite(None, tuple(edits), tuple(notes))
+    result = copy.deepcopy(dict(document))
+    result["Statement"] = kept[0] if single and len(kept) == 1 else kept
+    return Rewrite(result, tuple(edits), tuple(notes))
+
+
+def _strings(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    return [item for item in value if isinstance(item, str)] if isinstance(value, list) else []
+
+
+def _touches(rule: RemovalRule, service_pattern: str) -> bool:
+    return any(wildcard_match(service_pattern, service) for service in rule.services) or any(
+        wildcard_match(service_pattern, action.partition(":")[0]) for action in rule.actions
+    )
+
+
+class _Narrower(NamedTuple):
+    """Narrows one statement; collects notes on what it had to keep."""
+
+    rule: RemovalRule
+    catalogue: ActionCatalogue
+    recent: frozenset[str]
+    notes: list[str]
+    where: str
+
+    def action(
+        self, statement: Mapping[str, Any], position: int, sid: str | None
+    ) -> tuple[dict[str, Any] | None, StatementEdit | None]:
+        return _narrow_action(self, statement, position, sid)
+
+    def not_action(
+        self, statement: Mapping[str, Any], position: int, sid: str | None
+    ) -> tuple[dict[str, Any] | None, StatementEdit | None]:
+        return _narrow_not_action(self, statement, position, sid)
+
+
+def _narrow_action(
+    context: _Narrower, statement: Mapping[str, Any], position: int, sid: str | None
+) -> tuple[dict[str, Any] | None, StatementEdit | None]:
+    rule, catalogue, recent, notes, where = context
+    original = statement.get("Action")
+    patterns = _strings(original)
+    result: list[str] = []
+    removed: list[str] = []
+    for pattern in patterns:
+        lowered = pattern.lower()
+        service, separator, name = lowered.partition(":")
+        if f"action:{lowered}" in recent:
+            result.append(pattern)
+            if _touches(rule, service or "*"):
+                notes.append(f"kept {pattern} in {where}: granted less than recent_days ago")
+            continue
+        if not separator or "*" in service or "?" in service:
+            result.append(pattern)
+            if _touches(rule, service if separator else "*"):
+                notes.append(f"kept {pattern} in {where}: a wildcard across services is never narrowed")
+            continue
+        if "*" not in name and "?" not in name:
+            (removed if rule.removes(lowered) else result).append(pattern)
+            continue
+        if service in rule.services and not rule.keeps_part_of(service):
+            removed.append(pattern)
+            continue
+        if service not in rule.services and not any(action.startswith(f"{service}:") for action in rule.actions):
+            result.append(pattern)
+            continue
+        known = catalogue.actions(service)
+        if known is None:
+            result.append(pattern)
+            notes.append(f"kept {pattern} in {where}: service {service} is not in the IAM action catalogue")
+            continue
+        matched = [action for action in known if action_matches(lowered, action)]
+        gone = [action for action in matched if rule.removes(action)]
+        if not gone:
+            result.append(pattern)
+        elif len(gone) == len(matched):
+            removed.append(pattern)
+        else:
+            result.extend(action for action in matched if not rule.removes(action))
+            removed.extend(f"{action} (from {pattern})" for action in gone)
+    if not removed:
+        return copy.deepcopy(dict(statement)), None
+    unique = list(dict.fromkeys(result))
+    if not unique:
+        return None, StatementEdit(position, sid, tuple(removed), dropped=True)
+    new = copy.deepcopy(dict(statement))
+    new["Action"] = unique[0] if isinstance(original, str) and len(unique) == 1 else unique
+    return new, StatementEdit(position, sid, tuple(removed))
+
+
+def _narrow_not_action(
+    context: _Narrower, statement: Mapping[str, Any], position: int, sid: str | None
+) -> tuple[dict[str, Any] | None, StatementEdit | None]:
+    """Allow + NotAction grants every action not listed; removing one means listing it."""
+    rule, catalogue, recent, notes, where = context
+    original = statement.get("NotAction")
+    excluded = _strings(original)
+    if any(f"notaction:{pattern.lower()}" in recent for pattern in excluded):
+        notes.append(f"kept {where}: its NotAction list changed less than recent_days ago")
+        return copy.deepcopy(dict(statement)), None
+
+    def granted(action: str) -> bool:
+        return not any(action_matches(pattern, action) for pattern in excluded)
+
+    additions: list[str] = []
+    for service in sorted(rule.services):
+        if not granted(f"{service}:*"):  # the statement already excludes the whole service
+            continue
+        if not rule.keeps_part_of(service):
+            additions.append(f"{service}:*")
+            continue
+        known = catalogue.actions(service)
+        if known is None:
+            notes.append(f"kept {service} in {where}: service {service} is not in the IAM action catalogue")
+            continue
+        additions.extend(action for action in known if rule.removes(action) and granted(action))
+    for action in sorted(rule.actions):
+        service = action.partition(":")[0]
+        if service in rule.services or not rule.removes(action) or not granted(action):
+            continue
+        known = catalogue.actions(service) or ()
+        additions.append(next((name for name in known if name.lower() == action), action))
+    if not additions:
+        return copy.deepcopy(dict(statement)), None
+    new = copy.deepcopy(dict(statement))
+    new["NotAction"] = [*excluded, *additions]
+    return new, StatementEdit(position, sid, excluded=tuple(additions))

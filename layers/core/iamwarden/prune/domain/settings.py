@@ -1,0 +1,196 @@
+"""The pruner's settings: SSM parameters under ``<prefix>/prune/``, parsed and validated.
+
+``parse_prune_settings`` is a pure function over a flat mapping of relative
+paths (``prune/mode``) to values, as Powertools' ``get_multiple`` or a
+settings file give them. Each invalid key is reported as a
+``SettingsProblem`` and falls back to a safe value: an invalid mode is
+``report``, an invalid kill switch is *off*, so a typo never makes the
+pruner act.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from enum import StrEnum
+from types import MappingProxyType
+from typing import Any, NamedTuple
+
+from iamwarden.domain.exceptions import SettingsProblem
+from iamwarden.domain.exposure import ACCOUNT_ID
+from iamwarden.domain.settings import DEFAULT_OWN_ROLES, _string_list, flatten
+from iamwarden.domain.wildcards import arn_match, wildcard_match
+
+ROOT = "prune"
+DEFAULT_ALWAYS_KEEP = ("iam:PassRole", "sts:AssumeRole")
+_ACTION_PATTERN = re.compile(r"[A-Za-z0-9*?-]+:[A-Za-z0-9*?]+")
+
+
+class PruneMode(StrEnum):
+    """What the pruner does in an account."""
+
+    REPORT = "report"  # plans are recorded and logged; nobody is told, nothing changes
+    NOTIFY = "notify"  # owners are told what would go; nothing changes
+    ENFORCE = "enforce"  # owners are told, and on the announced date the frozen plan is applied
+
+
+class ExemptAction(NamedTuple):
+    """An action (pattern) never pruned from roles whose name or ARN matches ``role``."""
+
+    role: str
+    action: str
+
+
+class PruneSettings(NamedTuple):
+    enabled: bool = True
+    mode: PruneMode = PruneMode.REPORT
+    account_modes: Mapping[str, PruneMode] = MappingProxyType({})
+    accounts: tuple[str, ...] = ()  # empty: only the account the pruner runs in
+    unused_days: int = 90
+    min_role_age_days: int = 90
+    recent_days: int = 14
+    notice_days: int = 7
+    watch_days: int = 14
+    max_roles_per_run: int = 200
+    max_roles_per_account: int = 100
+    always_keep: tuple[str, ...] = DEFAULT_ALWAYS_KEEP
+    exempt_roles: tuple[str, ...] = ()
+    exempt_actions: tuple[ExemptAction, ...] = ()
+    exempt_tag: str = "iamwarden:prune-exempt-until"
+    exempt_sid_prefix: str = "NOPRUNE"
+    owner_tag: str = "owner"
+    own_roles: tuple[str, ...] = DEFAULT_OWN_ROLES
+
+    def mode_for(self, account: str) -> PruneMode:
+        return self.account_modes.get(account, self.mode)
+
+    def is_exempt_role(self, role_name: str, role_arn: str) -> bool:
+        return any(_role_matches(pattern, role_name, role_arn) for pattern in self.exempt_roles)
+
+    def kept_actions(self, role_name: str, role_arn: str) -> tuple[str, ...]:
+        """Action patterns never pruned from this role: the always-keep list and its exemptions."""
+        exempt = tuple(item.action for item in self.exempt_actions if _role_matches(item.role, role_name, role_arn))
+        return self.always_keep + exempt
+
+
+def _role_matches(pattern: str, role_name: str, role_arn: str) -> bool:
+    return arn_match(pattern, role_arn) if pattern.startswith("arn:") else wildcard_match(pattern, role_name)
+
+
+# name -> (kind, default from PruneSettings, bounds for ints)
+_INT_BOUNDS: Mapping[str, tuple[int, int]] = {
+    "unused_days": (30, 400),  # Access Advisor tracks at most 400 days
+    "min_role_age_days": (0, 3650),
+    "recent_days": (1, 400),
+    "notice_days": (1, 90),
+    "watch_days": (1, 90),
+    "max_roles_per_run": (1, 100_000),
+    "max_roles_per_account": (1, 100_000),
+}
+_PATTERN_KEYS = ("always_keep", "exempt_roles", "exempt_actions", "accounts")
+_TEXT_KEYS = ("exempt_tag", "exempt_sid_prefix", "owner_tag")
+KNOWN_KEYS = frozenset({"enabled", "mode", "modes", *_INT_BOUNDS, *_PATTERN_KEYS, *_TEXT_KEYS})
+
+
+def parse_prune_settings(
+    values: Mapping[str, Any], own_roles: tuple[str, ...] = DEFAULT_OWN_ROLES
+) -> tuple[PruneSettings, list[SettingsProblem]]:
+    """Build ``PruneSettings`` from paths relative to the settings prefix; report and fall back per key."""
+    flat = {path: value for path, value in flatten(values).items() if path.split("/")[0] == ROOT}
+    problems: list[SettingsProblem] = []
+    given: dict[str, Any] = {"own_roles": own_roles}
+    account_modes: dict[str, PruneMode] = {}
+    for path, raw in sorted(flat.items()):
+        parts = path.split("/")[1:]
+        name = parts[0] if parts else ""
+        try:
+            if name == "modes" and len(parts) == 2:
+                if not ACCOUNT_ID.fullmatch(parts[1]):
+                    raise ValueError(f"must be named after a 12-digit account id, got {parts[1]!r}")
+                account_modes[parts[1]] = _mode(raw)
+            elif len(parts) != 1 or name not in KNOWN_KEYS or name == "modes":
+                raise ValueError(_unknown(path))
+            elif name == "enabled":
+                given["enabled"] = _boolean(raw)
+            elif name == "mode":
+                given["mode"] = _mode(raw)
+            elif name in _INT_BOUNDS:
+                given[name] = _integer(raw, *_INT_BOUNDS[name])
+            elif name == "exempt_actions":
+                given[name] = tuple(_exempt_action(item) for item in _string_list(raw))
+            elif name in ("always_keep",):
+                given[name] = tuple(_action_pattern(item) for item in _string_list(raw))
+            elif name == "accounts":
+                accounts = _string_list(raw)
+                bad = [item for item in accounts if not ACCOUNT_ID.fullmatch(item)]
+                if bad:
+                    raise ValueError(f"must be 12-digit account ids, got {', '.join(map(repr, bad))}")
+                given[name] = tuple(accounts)
+            elif name in _PATTERN_KEYS:
+                given[name] = tuple(_string_list(raw))
+            else:
+                text = str(raw).strip() if isinstance(raw, str | int) else ""
+                if not text:
+                    raise ValueError(f"must be a non-empty string, got {raw!r}")
+                given[name] = text
+        except ValueError as exc:
+            problems.append(SettingsProblem(path, str(exc)))
+            if name == "enabled":
+                given["enabled"] = False  # a kill switch we cannot read is a pulled one
+            if name == "modes" and len(parts) == 2 and ACCOUNT_ID.fullmatch(parts[1]):
+                account_modes[parts[1]] = PruneMode.REPORT
+    return PruneSettings(**given, account_modes=MappingProxyType(account_modes)), problems
+
+
+def settings_from_parameters(
+    parameters: Mapping[str, str], own_roles: tuple[str, ...] = DEFAULT_OWN_ROLES
+) -> tuple[PruneSettings, list[SettingsProblem]]:
+    """From Powertools ``get_multiple(<prefix>/prune, recursive=True)``: names relative to ``prune/``."""
+    return parse_prune_settings({f"{ROOT}/{name.strip('/')}": value for name, value in parameters.items()}, own_roles)
+
+
+def _unknown(path: str) -> str:
+    import difflib  # noqa: PLC0415 - only on an error path
+
+    name = path.split("/", 1)[1] if "/" in path else path
+    close = difflib.get_close_matches(name, sorted(KNOWN_KEYS), n=1)
+    return f"unknown pruner setting {name!r}" + (f"; did you mean {close[0]!r}?" if close else "")
+
+
+def _mode(raw: Any) -> PruneMode:
+    if isinstance(raw, str) and raw.strip().lower() in tuple(PruneMode):
+        return PruneMode(raw.strip().lower())
+    raise ValueError(f"must be one of {', '.join(PruneMode)}, got {raw!r}")
+
+
+def _boolean(raw: Any) -> bool:
+    if isinstance(raw, bool):
+        return raw
+    if isinstance(raw, str) and raw.strip().lower() in ("true", "false"):
+        return raw.strip().lower() == "true"
+    raise ValueError(f"must be true or false, got {raw!r}")
+
+
+def _integer(raw: Any, low: int, high: int) -> int:
+    if isinstance(raw, bool):
+        raise ValueError(f"must be a whole number, got {raw!r}")
+    try:
+        value = int(str(raw).strip())
+    except ValueError:
+        raise ValueError(f"must be a whole number, got {raw!r}") from None
+    if not low <= value <= high:
+        raise ValueError(f"must be between {low} and {high}, got {value}")
+    return value
+
+
+def _action_pattern(item: str) -> str:
+    if not _ACTION_PATTERN.fullmatch(item):
+        raise ValueError(f"must be IAM actions like iam:PassRole or s3:Get*, got {item!r}")
+    return item
+
+
+def _exempt_action(item: str) -> ExemptAction:
+    role, separator, action = item.partition("=")
+    if not separator or not role.strip():
+        raise ValueError(f"must be ROLE_PATTERN=ACTION_PATTERN pairs like app-*=s3:DeleteObject, got {item!r}")
+    return ExemptAction(role.strip(), _action_pattern(action.strip()))
