@@ -159,7 +159,7 @@ def test_the_member_role_names_are_the_ones_the_enforcer_and_pruner_assume() -> 
     parameters = member_template()["Parameters"]
     assert parameters["MemberRoleName"]["Default"] == resolve({"Ref": "MemberRoleName"})
     assert parameters["PrunerMemberRoleName"]["Default"] == "iamwarden-pruner-member"
-    wiring = ROOT / "layers" / "core" / "iamwarden" / "prune" / "wiring.py"  # the pruner functions' one wiring
+    wiring = ROOT / "layers" / "core" / "iamwarden" / "prune" / "app" / "wiring.py"  # the pruner functions' one wiring
     assert '"iamwarden-pruner-member"' in wiring.read_text()
     [statement] = translated_template()["Resources"]["PrunerMemberAccessPolicy"]["Properties"]["PolicyDocument"][
         "Statement"

@@ -57,7 +57,7 @@ def test_built_handler_remediates_over_http_with_only_the_layer_on_its_path(tmp_
         capture_output=True,
     )
     layer = build / "CoreLayer" / "python"
-    assert (layer / "iamwarden" / "engine.py").is_file()
+    assert (layer / "iamwarden" / "guardrails" / "engine.py").is_file()
     assert (layer / "aws_lambda_powertools").is_dir()
 
     aws = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1"}

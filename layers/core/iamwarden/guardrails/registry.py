@@ -1,9 +1,15 @@
-"""The guardrails, indexed by the CloudTrail events they judge."""
+"""The guardrails, indexed by the CloudTrail events they judge, and what is derived from them.
+
+Everything else (settings, alerts, the template's rules and grants, the README table) reads
+the guardrails from here: ``GUARDRAILS``, ``RULES`` (rule id to spec) and ``STEP_PERMISSIONS``.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
+from iamwarden.domain.catalog import RULES
+from iamwarden.domain.findings import STEP_PERMISSIONS
 from iamwarden.guardrails.base import Evaluation, Guardrail, RuleContext
 from iamwarden.guardrails.bucket_policy import BucketPolicyRule
 from iamwarden.guardrails.credentials import AccessKeyCreatedRule, LoginProfileRule
@@ -43,4 +49,4 @@ def _index(guardrails: tuple[Guardrail, ...]) -> Mapping[tuple[str, str], tuple[
 
 GUARDRAILS_BY_EVENT = _index(GUARDRAILS)
 
-__all__ = ["GUARDRAILS", "GUARDRAILS_BY_EVENT", "Evaluation", "Guardrail", "RuleContext"]
+__all__ = ["GUARDRAILS", "GUARDRAILS_BY_EVENT", "RULES", "STEP_PERMISSIONS", "Evaluation", "Guardrail", "RuleContext"]

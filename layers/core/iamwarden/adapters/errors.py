@@ -1,0 +1,178 @@
+"""AWS errors, handled once: the code, a description, "already gone", transient or permanent.
+
+Duck-typed on purpose: a botocore ``ClientError`` carries ``response["Error"]``,
+and reading it needs no botocore import, so the guardrails' remediation actions
+can use these helpers and still never import boto3 or botocore.
+
+* ``error_code`` / ``describe``: what AWS said, in one line an operator can read.
+* ``ignoring(*codes)``: "already gone counts as done", as in Cloud Custodian.
+* ``classify``: ``TransientAwsError`` (retry: throttling, 5xx, timeouts, connection
+  errors) or ``PermanentAwsError`` (AccessDenied, validation, anything else).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from iamwarden.domain.exceptions import IamWardenError
+
+#: "The thing is not there (any more)": a remediation that finds this has nothing left to do.
+GONE_CODES = frozenset(
+    {
+        "NoSuchEntity",
+        "NoSuchBucket",
+        "NoSuchBucketPolicy",
+        "NoSuchKey",
+        "NoSuchPublicAccessBlockConfiguration",
+        "ResourceNotFoundException",
+        "NotFoundException",
+        "NotFound",
+    }
+)
+
+#: Error codes AWS documents as worth retrying (throttling and service-side trouble).
+TRANSIENT_CODES = frozenset(
+    {
+        "Throttling",
+        "ThrottlingException",
+        "ThrottledException",
+        "RequestThrottled",
+        "RequestThrottledException",
+        "TooManyRequestsException",
+        "ProvisionedThroughputExceededException",
+        "TransactionInProgressException",
+        "RequestLimitExceeded",
+        "BandwidthLimitExceeded",
+        "LimitExceededException",
+        "SlowDown",
+        "RequestTimeout",
+        "RequestTimeoutException",
+        "PriorRequestNotComplete",
+        "ServiceUnavailable",
+        "ServiceUnavailableException",
+        "InternalError",
+        "InternalFailure",
+        "InternalServerError",
+        "EC2ThrottledException",
+    }
+)
+
+#: botocore exception class names that mean the request never got an answer.
+_TRANSIENT_CLASSES = frozenset(
+    {
+        "EndpointConnectionError",
+        "ConnectionClosedError",
+        "ReadTimeoutError",
+        "ConnectTimeoutError",
+        "ConnectionError",
+        "ProxyConnectionError",
+        "HTTPClientError",
+    }
+)
+
+_ACCESS_DENIED = frozenset({"AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "AuthorizationError"})
+
+
+class AwsCallError(IamWardenError):
+    """An AWS call failed; ``code`` is AWS's error code (None when no answer came back)."""
+
+    def __init__(self, message: str, *, code: str | None = None, operation: str | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.operation = operation
+
+
+class TransientAwsError(AwsCallError):
+    """Worth retrying: throttled, a 5xx, a timeout, a dropped connection."""
+
+
+class PermanentAwsError(AwsCallError):
+    """Retrying will not help: denied, invalid, or anything AWS does not call transient."""
+
+    @property
+    def access_denied(self) -> bool:
+        return self.code in _ACCESS_DENIED
+
+
+def _response(exc: BaseException) -> dict[str, Any] | None:
+    response = getattr(exc, "response", None)
+    return response if isinstance(response, dict) else None
+
+
+def error_code(exc: BaseException) -> str | None:
+    """The AWS error code of a botocore ClientError (or anything shaped like one), else None."""
+    response = _response(exc)
+    if response is None:
+        return None
+    error = response.get("Error")
+    code = error.get("Code") if isinstance(error, dict) else None
+    return str(code) if code else None
+
+
+def http_status(exc: BaseException) -> int | None:
+    response = _response(exc)
+    metadata = response.get("ResponseMetadata") if response else None
+    status = metadata.get("HTTPStatusCode") if isinstance(metadata, dict) else None
+    return status if isinstance(status, int) else None
+
+
+def describe(exc: BaseException) -> str:
+    """``Code: message`` for an AWS error, the exception's own text otherwise; one line, never a raw dump."""
+    code = error_code(exc)
+    response = _response(exc)
+    error = response.get("Error") if response else None
+    message = error.get("Message") if isinstance(error, dict) else None
+    if not code:
+        return " ".join((str(exc) or type(exc).__name__).split())
+    text = f"{code}: {message}" if message else code
+    return " ".join(text.split())
+
+
+def is_gone(exc: BaseException) -> bool:
+    return error_code(exc) in GONE_CODES
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Throttling, a 5xx, a timeout or a connection that never answered."""
+    if isinstance(exc, TransientAwsError):
+        return True
+    if isinstance(exc, AwsCallError):
+        return False
+    code = error_code(exc)
+    if code is not None:
+        status = http_status(exc)
+        return code in TRANSIENT_CODES or (status is not None and status >= 500)
+    return any(cls.__name__ in _TRANSIENT_CLASSES for cls in type(exc).__mro__)
+
+
+def is_aws_error(exc: BaseException) -> bool:
+    """A botocore ClientError or BotoCoreError (by shape and module), without importing botocore."""
+    if _response(exc) is not None:
+        return True
+    return any(cls.__module__.startswith("botocore") for cls in type(exc).__mro__)
+
+
+def classify(exc: BaseException, operation: str | None = None) -> AwsCallError:
+    """The transient or permanent ``AwsCallError`` for an AWS exception; raise it ``from exc``."""
+    if isinstance(exc, AwsCallError):
+        return exc
+    kind = TransientAwsError if is_transient(exc) else PermanentAwsError
+    prefix = f"{operation}: " if operation else ""
+    return kind(prefix + describe(exc), code=error_code(exc), operation=operation)
+
+
+@contextmanager
+def ignoring(*codes: str) -> Iterator[None]:
+    """Swallow AWS errors with one of ``codes`` (default: the "already gone" codes); re-raise the rest.
+
+    ``with ignoring("NoSuchEntity"): iam.delete_user_policy(...)`` makes a delete idempotent.
+    """
+    wanted = frozenset(codes) or GONE_CODES
+    try:
+        yield
+    except Exception as exc:
+        if error_code(exc) in wanted:
+            return
+        raise
