@@ -10,6 +10,7 @@ from collections.abc import Mapping
 
 from iamwarden.domain.catalog import RULES
 from iamwarden.domain.findings import STEP_PERMISSIONS
+from iamwarden.guardrails.actions import ACTIONS
 from iamwarden.guardrails.base import Evaluation, Guardrail, RuleContext
 from iamwarden.guardrails.bucket_policy import BucketPolicyRule
 from iamwarden.guardrails.credentials import AccessKeyCreatedRule, LoginProfileRule
@@ -49,4 +50,17 @@ def _index(guardrails: tuple[Guardrail, ...]) -> Mapping[tuple[str, str], tuple[
 
 GUARDRAILS_BY_EVENT = _index(GUARDRAILS)
 
-__all__ = ["GUARDRAILS", "GUARDRAILS_BY_EVENT", "RULES", "STEP_PERMISSIONS", "Evaluation", "Guardrail", "RuleContext"]
+#: What undoing each remediation action calls (``iamwarden undo`` runs with the operator's credentials).
+UNDO_PERMISSIONS: Mapping[str, tuple[str, ...]] = {name: action.undo_permissions for name, action in ACTIONS.items()}
+
+__all__ = [
+    "ACTIONS",
+    "GUARDRAILS",
+    "GUARDRAILS_BY_EVENT",
+    "RULES",
+    "STEP_PERMISSIONS",
+    "UNDO_PERMISSIONS",
+    "Evaluation",
+    "Guardrail",
+    "RuleContext",
+]
