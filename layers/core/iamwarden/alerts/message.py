@@ -26,6 +26,7 @@ from typing import Any, NamedTuple
 from urllib.parse import quote
 
 from iamwarden.app.notifications import Notification
+from iamwarden.domain.arns import bucket_of_arn
 from iamwarden.domain.catalog import RULES, Mode, Severity
 from iamwarden.domain.events import Actor, CloudTrailChange
 from iamwarden.domain.exceptions import SettingsProblem
@@ -223,20 +224,24 @@ def console_url(resource_arn: str, region: str) -> str | None:
         if kind in ("user", "role", "group") and name and partition in _CONSOLES:
             return f"{_CONSOLES[partition]}/iam/home#/{kind}s/details/{quote(name, safe='')}"
         return None
-    if service == "s3" and resource and "/" not in resource and partition in _S3_CONSOLES:
-        return f"{_S3_CONSOLES[partition]}/s3/buckets/{quote(resource, safe='')}?region={quote(region, safe='')}"
+    bucket = bucket_of_arn(resource_arn)
+    if service == "s3" and bucket and partition in _S3_CONSOLES:
+        return f"{_S3_CONSOLES[partition]}/s3/buckets/{quote(bucket, safe='')}?region={quote(region, safe='')}"
     return None
 
 
 def describe_resource(resource_arn: str) -> str:
-    """``role app-backend``, ``bucket acme-media``, or the ARN itself."""
+    """``role app-backend``, ``bucket acme-media``, an account's Block Public Access, or the ARN itself."""
     fields = resource_arn.split(":", 5)
     if len(fields) == 6 and fields[2] == "iam":
         kind, _, rest = fields[5].partition("/")
         if kind in ("user", "role", "group") and rest:
             return f"{kind} {rest.rpartition('/')[2]}"
-    if len(fields) == 6 and fields[2] == "s3" and fields[5] and "/" not in fields[5]:
-        return f"bucket {fields[5]}"
+    bucket = bucket_of_arn(resource_arn)
+    if bucket is not None:
+        return f"bucket {bucket}"
+    if len(fields) == 6 and fields[2] == "s3" and fields[4] and fields[5] == "public-access-block":
+        return f"the Block Public Access settings of account {fields[4]}"
     return resource_arn
 
 
