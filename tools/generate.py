@@ -11,7 +11,8 @@ it is, comments included. The blocks are rendered from ``iamwarden.guardrails.re
   events it judges), the SSM mode and choice-option parameters of every rule, and the enforcer role's
   ``enforcer-remediations`` statements (the union of ``STEP_PERMISSIONS``);
 * ``member/template.yaml``: the remediation role's ``enforcer-remediations`` statements (the same union);
-* ``README.md``: the guardrail table and the remediation actions table.
+* ``README.md``: the guardrail table and the remediation actions table; the hand-written table of what each
+  rule flags is checked to name exactly the registry's rules.
 
 What the registry does not say lives in the tables below, keyed by rule id or IAM action: where each IAM
 action may act (``SCOPES``: resources and conditions) and the historical names and request filters of the
@@ -254,6 +255,14 @@ ROUTES: Mapping[str, Route] = {
     ),
 }
 
+#: CloudTrail data events (not management events) among those a guardrail may judge: the forwarders must name
+#: them, since they forward management events by category. A trail logs them only when configured to.
+DATA_EVENTS: frozenset[tuple[str, str]] = frozenset({("s3.amazonaws.com", "PutObjectAcl")})
+
+#: Services whose CloudTrail events reach EventBridge in one region only (us-east-1 in the aws partition): the
+#: member template forwards them from its IAM region, every other source from every region it is deployed to.
+GLOBAL_SOURCES: frozenset[str] = frozenset({"iam.amazonaws.com"})
+
 #: The SSM mode every rule starts in, and the modes there are (iamwarden.domain.catalog.Mode).
 DEFAULT_MODE = "alert"
 MODES = ("off", "alert", "remediate")
@@ -388,6 +397,66 @@ def render_routes() -> str:
     return "\n".join(lines) + "\n"
 
 
+def guarded_events() -> set[tuple[str, str]]:
+    """Every (event source, event name) some guardrail judges."""
+    return {key for guardrail in registry.GUARDRAILS for key in _event_keys(guardrail)}
+
+
+def _forwarded_pattern(sources: Sequence[str], own_roles: Sequence[str]) -> str:
+    """A forwarder's EventPattern: every mutating management call of ``sources``, and the guarded data events."""
+    if not sources:
+        raise GenerationError("a forwarder would forward no event source")
+    data_events = sorted(name for source, name in guarded_events() & DATA_EVENTS if source in sources)
+    category = (
+        [
+            "# Management calls, and the data events guardrails read (the trail must log them).",
+            "$or:",
+            "  - eventCategory: [Management]",
+            f"  - eventName: [{', '.join(data_events)}]",
+        ]
+        if data_events
+        else ["eventCategory: [Management]"]
+    )
+    lines = [
+        f"source: [{', '.join(event_bridge_source(source) for source in sources)}]",
+        "detail-type: [AWS API Call via CloudTrail]",
+        "detail:",
+        f"  eventSource: [{', '.join(sources)}]",
+        *_nested(category, 2),
+        "  errorCode: [{ exists: false }]",
+        "  userIdentity:",
+        "    sessionContext:",
+        "      sessionIssuer:",
+        "        userName:",
+        f"          - anything-but: [{', '.join(f'!Ref {role}' for role in own_roles)}]",
+        "          - exists: false",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _sources() -> list[str]:
+    return sorted({source for source, _ in guarded_events()})
+
+
+def render_own_forwarder() -> str:
+    """The security account's own events, from its default bus to the central bus: every guarded source."""
+    return _forwarded_pattern(_sources(), ("EnforcerRole", "MemberRoleName", "PrunerRole"))
+
+
+def render_member_global_forwarder() -> str:
+    """A member account's events of global services (IAM), forwarded from its IAM region only."""
+    return _forwarded_pattern(
+        [source for source in _sources() if source in GLOBAL_SOURCES], ("MemberRoleName", "PrunerMemberRoleName")
+    )
+
+
+def render_member_regional_forwarder() -> str:
+    """A member account's events of regional services (S3, ...), forwarded from every region."""
+    return _forwarded_pattern(
+        [source for source in _sources() if source not in GLOBAL_SOURCES], ("MemberRoleName", "PrunerMemberRoleName")
+    )
+
+
 def _parameter(logical: str, name: str, value: str, choices: Sequence[str], description: str) -> list[str]:
     return [
         f"{logical}:",
@@ -512,7 +581,10 @@ BLOCKS: tuple[Block, ...] = (
     Block("template.yaml", "enforcer-remediations", render_statements),
     Block("template.yaml", "enforcer-rules", render_routes),
     Block("template.yaml", "rule-parameters", render_parameters),
+    Block("template.yaml", "forwarded-events", render_own_forwarder),
     Block("member/template.yaml", "enforcer-remediations", render_statements),
+    Block("member/template.yaml", "forwarded-global-events", render_member_global_forwarder),
+    Block("member/template.yaml", "forwarded-regional-events", render_member_regional_forwarder),
     Block("README.md", "guardrail-table", render_guardrail_table),
     Block("README.md", "remediation-actions", render_action_table),
 )
@@ -548,6 +620,26 @@ def splice(text: str, path: str, name: str, content: str) -> str:
     return "".join(lines[:start]) + "\n".join(block) + "\n" + "".join(lines[ends[0] + 1 :])
 
 
+def hand_written_problems(root: Path) -> list[str]:
+    """Checked, not generated: the README's hand-written table of what each rule flags names exactly the rules."""
+    text = (root / "README.md").read_text(encoding="utf-8")
+    after = text.split("END GENERATED: guardrail-table", 1)[-1].splitlines()
+    header = next((i for i, line in enumerate(after) if line.startswith("| rule id |")), None)
+    if header is None:
+        return ["README.md: no hand-written guardrail table (| rule id | ...) after the generated one"]
+    rows: list[str] = []
+    for line in after[header + 2 :]:
+        if not line.startswith("|"):
+            break
+        rows.append(line.split("|")[1].strip().strip("`"))
+    missing = [rule_id for rule_id in registry.RULES if rule_id not in rows]
+    unknown = [rule_id for rule_id in rows if rule_id not in registry.RULES]
+    return [
+        *(f"README.md: the hand-written guardrail table has no row for {rule_id}; write it" for rule_id in missing),
+        *(f"README.md: the hand-written guardrail table lists {rule_id}, which is no rule" for rule_id in unknown),
+    ]
+
+
 def generated(root: Path) -> tuple[dict[str, str], list[str]]:
     """Every file with its blocks rewritten, and which blocks (``path: name``) differ from the files on disk."""
     files: dict[str, str] = {}
@@ -575,15 +667,20 @@ def main(argv: list[str] | None = None, root: Path = ROOT) -> int:
     except GenerationError as error:
         print(f"{TOOL}: {error}", file=sys.stderr)
         return 2
+    problems = hand_written_problems(root)
     if args.check:
         for name in stale:
             print(f"{name} is out of date; run .venv/bin/python {TOOL}", file=sys.stderr)
-        return 1 if stale else 0
+        for problem in problems:
+            print(problem, file=sys.stderr)
+        return 1 if stale or problems else 0
     for path, text in files.items():
         if (root / path).read_text(encoding="utf-8") != text:
             (root / path).write_text(text, encoding="utf-8")
     print(f"{TOOL}: {len(stale)} of {len(BLOCKS)} blocks rewritten" + (f" ({', '.join(stale)})" if stale else ""))
-    return 0
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    return 1 if problems else 0
 
 
 if __name__ == "__main__":

@@ -151,6 +151,22 @@ def test_generating_repairs_the_block_and_leaves_the_rest_byte_for_byte(
     assert _stale(tool, copy, capsys)[0] == 0
 
 
+def test_a_rule_without_its_hand_written_row_fails_the_check(
+    tool: ModuleType, copy: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    readme = copy / "README.md"
+    lines = readme.read_text().splitlines(keepends=True)
+    [row] = [i for i, line in enumerate(lines) if line.startswith("| `access-key-created` | `CreateAccessKey` |")]
+    readme.write_text("".join(lines[:row] + lines[row + 1 :] + ["| `gone-rule` | x | x | x | x |\n"]))
+
+    code, err = _stale(tool, copy, capsys)
+
+    assert code == 1
+    assert err.splitlines() == [
+        "README.md: the hand-written guardrail table has no row for access-key-created; write it",
+    ], "a row after the table's end is not part of it"
+
+
 def test_a_missing_marker_is_an_error_naming_the_block(
     tool: ModuleType, copy: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -175,11 +191,15 @@ def test_a_new_guardrail_makes_the_rules_parameters_and_table_stale(
     code, err = _stale(tool, copy, capsys)
 
     assert code == 1
-    assert sorted(err.splitlines()) == [
+    hand = "README.md: the hand-written guardrail table has no row for sqs-queue-policy-public; write it"
+    assert err.splitlines()[-1] == hand
+    assert sorted(err.splitlines()[:-1]) == [
         f"{block} is out of date; run .venv/bin/python tools/generate.py"
         for block in (
             "README.md: guardrail-table",
+            "member/template.yaml: forwarded-regional-events",
             "template.yaml: enforcer-rules",
+            "template.yaml: forwarded-events",
             "template.yaml: rule-parameters",
         )
     ]
@@ -190,7 +210,7 @@ def test_a_new_guardrail_is_routed_and_has_an_alert_mode_parameter(
 ) -> None:
     _add(monkeypatch, _guardrail(_spec(**SQS_POLICY_PUBLIC)))
 
-    assert tool.main([], root=copy) == 0
+    assert tool.main([], root=copy) == 1, "the hand-written table still lacks the new rule"
 
     template = yaml_parse((copy / "template.yaml").read_text())
     rule = template["Resources"]["EnforcerFunction"]["Properties"]["Events"]["SqsQueuePolicyPublic"]
@@ -212,6 +232,40 @@ def test_a_new_guardrail_is_routed_and_has_an_alert_mode_parameter(
     assert "| `sqs-queue-policy-public` | Queue policy open to the public |" in (copy / "README.md").read_text()
 
 
+def test_a_new_regional_source_is_forwarded_from_every_region_and_by_the_security_account(
+    tool: ModuleType, copy: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _add(monkeypatch, _guardrail(_spec(**SQS_POLICY_PUBLIC)))
+
+    assert tool.main([], root=copy) == 1, "the hand-written table still lacks the new rule"
+
+    member = yaml_parse((copy / "member" / "template.yaml").read_text())["Resources"]
+    regional = member["S3ChangesToCentralBus"]["Properties"]["EventPattern"]
+    assert regional["source"] == ["aws.s3", "aws.sqs"]
+    assert regional["detail"]["eventSource"] == ["s3.amazonaws.com", "sqs.amazonaws.com"]
+    iam = member["IamChangesToCentralBus"]["Properties"]["EventPattern"]
+    assert iam["source"] == ["aws.iam"], "IAM alone is forwarded from the IAM region only"
+    own = yaml_parse((copy / "template.yaml").read_text())["Resources"]["OwnEventsToCentralBus"]
+    assert own["Properties"]["EventPattern"]["source"] == ["aws.iam", "aws.s3", "aws.sqs"]
+
+
+def test_a_guarded_data_event_is_forwarded_by_name(
+    tool: ModuleType, copy: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tagging = {**SQS_POLICY_PUBLIC, "event_source": "s3.amazonaws.com", "event_names": frozenset({"PutObjectTagging"})}
+    _add(monkeypatch, _guardrail(_spec(**tagging)))
+    monkeypatch.setattr(tool, "DATA_EVENTS", tool.DATA_EVENTS | {("s3.amazonaws.com", "PutObjectTagging")})
+
+    assert tool.main([], root=copy) == 1
+
+    member = yaml_parse((copy / "member" / "template.yaml").read_text())["Resources"]
+    detail = member["S3ChangesToCentralBus"]["Properties"]["EventPattern"]["detail"]
+    assert detail["$or"] == [{"eventCategory": ["Management"]}, {"eventName": ["PutObjectAcl", "PutObjectTagging"]}]
+    iam = member["IamChangesToCentralBus"]["Properties"]["EventPattern"]["detail"]
+    assert iam["eventCategory"] == ["Management"]
+    assert "$or" not in iam
+
+
 def test_a_choice_option_gets_a_parameter_and_a_pattern_option_does_not(
     tool: ModuleType, copy: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -223,7 +277,7 @@ def test_a_choice_option_gets_a_parameter_and_a_pattern_option_does_not(
     }
     _add(monkeypatch, _guardrail(_spec(**SQS_POLICY_PUBLIC, options=options)))
 
-    assert tool.main([], root=copy) == 0
+    assert tool.main([], root=copy) == 1
 
     resources = yaml_parse((copy / "template.yaml").read_text())["Resources"]
     parameter = resources["SqsQueuePolicyPublicOnPublicParameter"]["Properties"]
