@@ -10,13 +10,16 @@ it is, comments included. The blocks are rendered from ``iamwarden.guardrails.re
 * ``template.yaml``: the enforcer's EventBridge rules on the central bus (one per guardrail, from the
   events it judges), the SSM mode and choice-option parameters of every rule, and the enforcer role's
   ``enforcer-remediations`` statements (the union of ``STEP_PERMISSIONS``);
+* ``template.yaml`` and ``member/template.yaml``: the forwarders' event patterns (every guarded event source,
+  and the guarded data events by name);
 * ``member/template.yaml``: the remediation role's ``enforcer-remediations`` statements (the same union);
 * ``README.md``: the guardrail table and the remediation actions table; the hand-written table of what each
   rule flags is checked to name exactly the registry's rules.
 
-What the registry does not say lives in the tables below, keyed by rule id or IAM action: where each IAM
-action may act (``SCOPES``: resources and conditions) and the historical names and request filters of the
-rules (``ROUTES``). A step that declares an IAM action no scope covers, or two guardrails that would
+What the registry does not say lives in the tables below, keyed by rule id, IAM action or event: where each
+IAM action may act (``SCOPES``: resources and conditions), the historical names and request filters of the
+rules (``ROUTES``), which events are data events (``DATA_EVENTS``) and which services are global
+(``GLOBAL_SOURCES``). A step that declares an IAM action no scope covers, or two guardrails that would
 route one event twice, stop the generator with an error naming it.
 """
 
@@ -307,18 +310,20 @@ def _event_keys(guardrail: Any) -> set[tuple[str, str]]:
     return set(keys)
 
 
-class _RouteBuild(NamedTuple):
+class EnforcerRule(NamedTuple):
+    """One rule as generated: its route, the event source it matches and the event names."""
+
     route: Route
     source: str
     names: set[str]
 
 
-def routes() -> list[_RouteBuild]:
+def routes() -> list[EnforcerRule]:
     """One rule per guardrail and event source (or per shared ``ROUTES`` name), in registry order.
 
     A guardrail judging events of several sources gets one rule per source, its name suffixed with the service.
     """
-    built: dict[str, _RouteBuild] = {}
+    built: dict[str, EnforcerRule] = {}
     for guardrail in registry.GUARDRAILS:
         first = guardrail.specs[0].id
         route = ROUTES.get(first) or Route(camel(first))
@@ -329,7 +334,7 @@ def routes() -> list[_RouteBuild]:
             named = route if len(by_source) == 1 else route._replace(name=route.name + camel(source.split(".")[0]))
             existing = built.get(named.name)
             if existing is None:
-                built[named.name] = _RouteBuild(named, source, set(names))
+                built[named.name] = EnforcerRule(named, source, set(names))
                 continue
             if existing.source != source or existing.route.request_filter != named.request_filter:
                 raise GenerationError(f"{named.name} is shared by guardrails of different sources or filters ({first})")
@@ -338,9 +343,9 @@ def routes() -> list[_RouteBuild]:
     return list(built.values())
 
 
-def _refuse_double_routing(built: list[_RouteBuild]) -> None:
+def _refuse_double_routing(built: list[EnforcerRule]) -> None:
     """An event in two rules reaches the enforcer twice unless both rules filter the requests (disjointly)."""
-    seen: dict[tuple[str, str], _RouteBuild] = {}
+    seen: dict[tuple[str, str], EnforcerRule] = {}
     for build in built:
         for name in sorted(build.names):
             other = seen.get((build.source, name))

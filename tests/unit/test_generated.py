@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 import yaml
+from samtranslator.translator.transform import transform
 from samtranslator.yaml_helper import yaml_parse
 
 from iamwarden.domain.catalog import COMMON_OPTIONS, Mode
@@ -43,6 +44,25 @@ def copy(tmp_path: Path) -> Path:
 def _stale(tool: ModuleType, root: Path, capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
     code = tool.main(["--check"], root=root)
     return code, capsys.readouterr().err
+
+
+class _NoManagedPolicies:
+    """The translator asks for AWS-managed policy ARNs only when a function names one; ours never do."""
+
+    def load(self) -> dict[str, str]:
+        return {}
+
+
+def _translated(path: Path) -> dict[str, Any]:
+    """A generated template through the SAM transform, as tests/sam_template.py translates the real one."""
+    template = yaml_parse(path.read_text())
+    for name, resource in template["Resources"].items():
+        if resource["Type"] == "AWS::Serverless::Function":
+            resource["Properties"]["CodeUri"] = f"s3://iamwarden-artifacts/{name}.zip"
+        elif resource["Type"] == "AWS::Serverless::LayerVersion":
+            resource["Properties"]["ContentUri"] = f"s3://iamwarden-artifacts/{name}.zip"
+    translated: dict[str, Any] = transform(template, {"AWS::Region": "us-east-1"}, _NoManagedPolicies())
+    return translated
 
 
 def _spec(**changes: Any) -> Any:
@@ -208,14 +228,17 @@ def test_a_new_guardrail_makes_the_rules_parameters_and_table_stale(
 def test_a_new_guardrail_is_routed_and_has_an_alert_mode_parameter(
     tool: ModuleType, copy: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")  # the SAM translator's boto session needs one
     _add(monkeypatch, _guardrail(_spec(**SQS_POLICY_PUBLIC)))
 
     assert tool.main([], root=copy) == 1, "the hand-written table still lacks the new rule"
 
-    template = yaml_parse((copy / "template.yaml").read_text())
-    rule = template["Resources"]["EnforcerFunction"]["Properties"]["Events"]["SqsQueuePolicyPublic"]
+    rule = _translated(copy / "template.yaml")["Resources"]["EnforcerFunctionSqsQueuePolicyPublic"]
+    assert rule["Type"] == "AWS::Events::Rule"
     assert rule["Properties"]["EventBusName"] == {"Ref": "CentralEventBus"}
-    pattern = rule["Properties"]["Pattern"]
+    [target] = rule["Properties"]["Targets"]
+    assert target["Arn"] == {"Fn::GetAtt": ["EnforcerFunction", "Arn"]}
+    pattern = rule["Properties"]["EventPattern"]
     assert pattern["source"] == ["aws.sqs"]
     assert pattern["detail-type"] == ["AWS API Call via CloudTrail"]
     assert pattern["detail"]["eventSource"] == ["sqs.amazonaws.com"]
@@ -226,6 +249,7 @@ def test_a_new_guardrail_is_routed_and_has_an_alert_mode_parameter(
         {"anything-but": [{"Ref": "EnforcerRole"}, {"Ref": "MemberRoleName"}, {"Ref": "PrunerRole"}]},
         {"exists": False},
     ]
+    template = yaml_parse((copy / "template.yaml").read_text())
     parameter = template["Resources"]["SqsQueuePolicyPublicModeParameter"]["Properties"]
     assert parameter["Name"] == {"Fn::Sub": "${SettingsPrefix}/rules/sqs-queue-policy-public/mode"}
     assert parameter["Value"] == "alert"
@@ -310,6 +334,12 @@ def test_an_event_two_guardrails_would_route_is_an_error(
 
     assert code == 2
     assert "CreateUser would be routed by both IamUserCreated and SqsQueuePolicyPublic" in err
+
+
+def test_the_rules_route_exactly_the_events_the_engine_dispatches(tool: ModuleType) -> None:
+    """The generator reads each guardrail's events as the registry indexes them for judge_event."""
+    routed = {(build.source, name) for build in tool.routes() for name in build.names}
+    assert routed == set(registry.GUARDRAILS_BY_EVENT)
 
 
 def test_the_attachment_guardrails_share_their_events_through_disjoint_filters(tool: ModuleType) -> None:
