@@ -3,6 +3,8 @@
     .venv/bin/python tools/generate.py           # rewrite every generated block
     .venv/bin/python tools/generate.py --check   # exit 1 naming each stale block (tests/unit/test_generated.py)
 
+Both exit 2, writing nothing, when the registry asks for what the generator cannot write (see below).
+
 A block sits between ``# BEGIN GENERATED: <name> (tools/generate.py; do not edit)`` and
 ``# END GENERATED: <name>`` (``<!-- ... -->`` in Markdown); everything outside the markers is left as
 it is, comments included. The blocks are rendered from ``iamwarden.guardrails.registry`` only:
