@@ -75,6 +75,8 @@ def _actions(modules: tuple[ModuleType, ...]) -> dict[StepAction, RemediationAct
         for action in module.ACTIONS:
             if actions.setdefault(action.action, action) is not action:
                 raise ValueError(f"two remediation actions are named {action.action}")
+            if action.action.permissions != action.permissions:
+                raise ValueError(f"{action.action} is not named with the permissions its class declares")
     return actions
 
 
@@ -83,7 +85,7 @@ ACTIONS: Mapping[StepAction, RemediationAction] = MappingProxyType(_actions(MODU
 StepAction.list_actions(ACTIONS)
 
 #: What each remediation action's ``capture`` and ``apply`` call (the enforcer's role grants their union).
-STEP_PERMISSIONS: Mapping[StepAction, tuple[str, ...]] = {name: name.permissions for name in ACTIONS}
+STEP_PERMISSIONS: Mapping[StepAction, tuple[str, ...]] = {name: action.permissions for name, action in ACTIONS.items()}
 
 #: What undoing each remediation action calls (``iamwarden undo`` runs with the operator's credentials).
 UNDO_PERMISSIONS: Mapping[str, tuple[str, ...]] = {name: action.undo_permissions for name, action in ACTIONS.items()}

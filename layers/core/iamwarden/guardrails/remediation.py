@@ -99,6 +99,9 @@ class RemediationAction(Protocol):
     def action(self) -> StepAction: ...
 
     @property
+    def permissions(self) -> Permissions: ...
+
+    @property
     def undo_permissions(self) -> Permissions: ...
 
     @property
