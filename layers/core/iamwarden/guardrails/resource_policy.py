@@ -47,9 +47,13 @@ from iamwarden.guardrails.remediation import (
 
 
 class PolicyEndpoint(Protocol):
-    """Where a resource's policy lives: read, write and delete it, and what each call needs."""
+    """Where a resource's policy lives: read, write and delete it, and what each call needs.
 
-    #: The IAM actions behind ``get``, ``put`` and ``delete``.
+    ``get_permission``, ``put_permission`` and ``delete_permission`` are the IAM actions behind
+    ``get``, ``put`` and ``delete``. An error of ``get`` whose code is in ``no_policy_codes`` means
+    the resource has no policy; one in ``no_resource_codes`` means the resource itself is gone.
+    """
+
     @property
     def get_permission(self) -> str: ...
 
@@ -59,7 +63,6 @@ class PolicyEndpoint(Protocol):
     @property
     def delete_permission(self) -> str: ...
 
-    #: Error codes of ``get`` meaning the resource has no policy, and meaning the resource itself is gone.
     @property
     def no_policy_codes(self) -> frozenset[str]: ...
 
