@@ -161,7 +161,7 @@ def _authorised_as(request: Request) -> tuple[str, dict[str, str]]:
         index = f"/index/{params['IndexName']}" if "IndexName" in params else ""
         return f"arn:aws:dynamodb:{request.region}:{HOME_ACCOUNT}:table/{params['TableName']}{index}", context
     if service == "ssm":
-        return f"arn:aws:ssm:{request.region}:{HOME_ACCOUNT}:parameter{params['Path']}", context
+        return f"arn:aws:ssm:{request.region}:{HOME_ACCOUNT}:parameter{params.get('Path') or params['Name']}", context
     raise AssertionError(f"the test does not know which resource {request.action} acts on: {params}")
 
 

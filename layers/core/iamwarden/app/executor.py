@@ -79,9 +79,14 @@ class RemediationExecutor:
     def _now(self) -> str:
         return self._clock().isoformat(timespec="milliseconds")
 
-    def record_alert(self, finding: Finding, status: str = AuditStatus.ALERTED) -> AuditRecord:
-        """Record a finding that is only alerted on (alert mode, break-glass): no before-state, no writes."""
-        return self.audit.begin(self._record(finding, status))
+    def record_alert(
+        self, finding: Finding, status: str = AuditStatus.ALERTED, *, note: str | None = None
+    ) -> AuditRecord:
+        """Record a finding that is only alerted on (alert mode, break-glass): no before-state, no writes.
+
+        ``note`` says why a finding of a rule in remediate mode was held (the kill switch, the breaker).
+        """
+        return self.audit.begin(self._record(finding, status)._replace(error=note))
 
     def remediate(self, finding: Finding) -> tuple[AuditRecord, bool]:
         """Run the plan; return the stored record and whether this call made it (False: done before)."""

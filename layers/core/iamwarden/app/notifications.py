@@ -52,7 +52,7 @@ def finding_notification(
     (alerted); a remediation that could not be undone (a deleted user) says so.
     """
     if outcome is Outcome.ALERTED:
-        actions = tuple(step.summary for step in finding.plan)
+        actions = tuple(step.summary for step in finding.plan)  # ``error``: why a remediate-mode finding was held
     elif outcome is Outcome.REMEDIATED:
         actions = done or (ALREADY_COMPLIANT,)
     elif outcome is Outcome.REMEDIATION_FAILED:

@@ -34,6 +34,7 @@ class Outcome(StrEnum):
     NOTEWORTHY = "noteworthy"  # ignored but worth telling, e.g. a break-glass principal's change
     CONFIGURATION_ERROR = "configuration_error"  # a setting is invalid; its rule fell back to alert
     REJECTED = "rejected"  # the event names another account than its own (forged or misrouted); nothing done
+    CIRCUIT_BREAKER_TRIPPED = "circuit_breaker_tripped"  # too many remediations too fast: now alert-only
 
 
 class _Listing(type):
