@@ -38,7 +38,8 @@ from iamwarden.app.executor import AccountClients, StepRun
 from iamwarden.app.service import EnforcerService
 from iamwarden.app.wiring import build_enforcer_service
 from iamwarden.domain.findings import RemediationStep, StepAction
-from iamwarden.guardrails.actions import ACTIONS, DENY_ALL_POLICY, QUARANTINE_TAG_FINDING, QUARANTINE_TAG_TIME
+from iamwarden.guardrails.iam_user import DENY_ALL_POLICY, QUARANTINE_TAG_FINDING, QUARANTINE_TAG_TIME
+from iamwarden.guardrails.registry import ACTIONS
 from tests.aws_fixtures import HOME_ACCOUNT, REGION, resolve
 from tests.conftest import load_event
 from tests.functional.conftest import Account, RecordingNotifier

@@ -20,11 +20,12 @@ from iamwarden.alerts.message import (
 )
 from iamwarden.alerts.render import clip, render_markdown, render_text
 from iamwarden.app.notifications import Notification
-from iamwarden.domain.catalog import RULES, Severity
+from iamwarden.domain.catalog import Severity
 from iamwarden.domain.exceptions import SettingsProblem
 from iamwarden.domain.findings import Finding, Outcome
 from iamwarden.domain.settings import Settings
 from iamwarden.guardrails.engine import judge_event
+from iamwarden.guardrails.registry import RULES
 from tests.conftest import load_event
 
 

@@ -22,8 +22,8 @@ from typing import Any
 
 import pytest
 
-from iamwarden.domain.findings import STEP_PERMISSIONS, StepAction
-from iamwarden.guardrails.actions import ACTIONS
+from iamwarden.domain.findings import StepAction
+from iamwarden.guardrails.registry import ACTIONS, STEP_PERMISSIONS
 from tests.sam_template import translated_template
 
 RUNTIME = "enforcer-runtime"

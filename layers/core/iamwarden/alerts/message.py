@@ -27,10 +27,11 @@ from urllib.parse import quote
 
 from iamwarden.app.notifications import Notification
 from iamwarden.domain.arns import bucket_of_arn
-from iamwarden.domain.catalog import RULES, Mode, Severity
+from iamwarden.domain.catalog import Mode, Severity
 from iamwarden.domain.events import Actor, CloudTrailChange
 from iamwarden.domain.exceptions import SettingsProblem
 from iamwarden.domain.findings import Finding, Outcome
+from iamwarden.guardrails.registry import RULES
 
 SCHEMA = "iamwarden.alert/1"
 
@@ -46,58 +47,7 @@ CONFIGURATION_SEVERITY = Severity.HIGH
 CONFIGURATION_RULE = "settings"
 
 #: Why each rule's finding is risky, in one sentence a non-expert understands.
-RISKS: Mapping[str, str] = {
-    "iam-user-created": (
-        "An IAM user has a password and access keys that never expire, so a leaked key keeps working until "
-        "someone notices; people and workloads here sign in through roles and single sign-on instead."
-    ),
-    "managed-policy-attached": (
-        "AWS-managed policies are written for every AWS customer at once, so they grant whole services on every "
-        "resource in the account, far more than one application needs, and all of it is exposed if this identity "
-        "is misused."
-    ),
-    "s3-bucket-policy-public": (
-        "Anyone on the internet, without even an AWS account, can use what this bucket policy grants, so "
-        "strangers can read, change or delete the data it covers."
-    ),
-    "s3-bucket-policy-cross-account": (
-        "People in accounts outside this organisation can use what this bucket policy grants, and we can neither "
-        "see nor control who they are or what they do with the data."
-    ),
-    "inline-policy-admin": (
-        "This inline policy makes whoever holds it an administrator, or close to one, so anyone who gets hold of "
-        "that identity can change or delete anything in the account and cover their tracks."
-    ),
-    "policy-version-admin": (
-        "Changing the default version of a shared policy quietly gives every role, user and group it is attached "
-        "to administrator-level or self-escalating access at once."
-    ),
-    "privilege-escalation": (
-        "These permissions look limited, but they are a known way to grant yourself more, up to full "
-        "administrator, so whoever holds them effectively holds everything."
-    ),
-    "access-key-created": (
-        "An access key is a password for programs that never expires, so if it leaks from a laptop, a script or "
-        "a repository it keeps working for anyone until someone notices and turns it off."
-    ),
-    "login-profile-created": (
-        "A console password lets someone sign in as this IAM user without single sign-on, outside the checks and "
-        "the off-boarding that apply to everyone else."
-    ),
-    "trust-policy-untrusted": (
-        "Whoever a role's trust policy lets in can act with everything the role may do, so a role open to "
-        "strangers, to a vendor without an external id, or to any repository or workload of an identity provider "
-        "is a door into this account."
-    ),
-    "s3-acl-public": (
-        "An ACL grant to AllUsers or AuthenticatedUsers lets anyone on the internet, or anyone with any AWS "
-        "account, read or change this data without asking."
-    ),
-    "s3-public-access-block-disabled": (
-        "Block Public Access is the safety net that stops any bucket policy or ACL from making data public; "
-        "with it off, a single mistaken grant exposes the data to the internet."
-    ),
-}
+RISKS: dict[str, str] = {spec.id: spec.alert_risk for spec in RULES.values() if spec.alert_risk}
 
 _OUTCOME_LABELS: Mapping[Outcome, str] = {
     Outcome.ALERTED: "Alert",

@@ -17,7 +17,7 @@ from iamwarden.adapters.audit import AuditLog, AuditRecord, AuditStatus
 from iamwarden.adapters.clients import ClientFactory
 from iamwarden.domain.exceptions import AuditError, AwsAccessError, RemediationError, UndoError
 from iamwarden.domain.findings import Finding, RemediationStep
-from iamwarden.guardrails.actions import action_for
+from iamwarden.guardrails.registry import action_for
 
 
 def utc_now() -> datetime:

@@ -13,7 +13,7 @@ from typing import NamedTuple, Protocol
 from iamwarden.domain.events import CloudTrailChange
 from iamwarden.domain.exceptions import SettingsProblem
 from iamwarden.domain.findings import Finding, Outcome
-from iamwarden.guardrails.actions import ACTIONS
+from iamwarden.guardrails.registry import ACTIONS
 
 #: What a remediation that found the resource already compliant reports as done.
 ALREADY_COMPLIANT = "nothing: the resource was already compliant"

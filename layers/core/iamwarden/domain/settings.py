@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, NamedTuple
@@ -85,7 +85,25 @@ class RuleSettings(NamedTuple):
         return value if isinstance(value, str) else value[0]
 
 
-DEFAULT_RULES: Mapping[str, RuleSettings] = MappingProxyType({rule_id: RuleSettings(rule_id) for rule_id in RULES})
+class _EveryRuleAtItsDefaults(Mapping[str, RuleSettings]):
+    """Every registered rule with its default settings (read when used: the guardrail registry fills ``RULES``)."""
+
+    def __getitem__(self, rule_id: str) -> RuleSettings:
+        if rule_id not in RULES:
+            raise KeyError(rule_id)
+        return RuleSettings(rule_id)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(RULES)
+
+    def __len__(self) -> int:
+        return len(RULES)
+
+    def __repr__(self) -> str:
+        return f"{{every rule at its defaults: {', '.join(RULES)}}}"
+
+
+DEFAULT_RULES: Mapping[str, RuleSettings] = _EveryRuleAtItsDefaults()
 
 
 #: How strong each mode is: an account's mode caps its rules' modes at its own.
