@@ -22,6 +22,8 @@ A broken rule fails with ``path:line``, the module, what it imports and the rule
 from __future__ import annotations
 
 import ast
+import json
+import subprocess
 import sys
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
@@ -405,6 +407,37 @@ def test_every_allowance_is_still_needed(report: Report) -> None:
 def test_every_allowance_says_why() -> None:
     for reason in [*LAZY_IMPORTS.values(), *THIRD_PARTY_EXCEPTIONS.values(), *TEMPORARILY_EXEMPT.values()]:
         assert len(reason.split()) >= 5, reason
+
+
+_WITHOUT_SDKS = """
+import sys
+from importlib.abc import MetaPathFinder
+
+class NotInstalled(MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in {"boto3", "botocore", "aws_lambda_powertools", "slack_sdk", "policy_sentry"}:
+            raise ModuleNotFoundError(f"No module named {name!r}")
+        return None
+
+sys.meta_path.insert(0, NotInstalled())
+from iamwarden.app.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def test_evaluate_runs_with_pyyaml_alone_as_the_package_promises() -> None:
+    # The reason the CLI imports its AWS commands lazily (LAZY_IMPORTS): pyproject's only dependency is PyYAML.
+    event = str(ROOT / "events" / "create-user-backdoor-cli.json")
+    argv = ["evaluate", "--config", str(ROOT / "events" / "settings.yaml"), event]
+
+    result = subprocess.run([sys.executable, "-c", _WITHOUT_SDKS, *argv], capture_output=True, text=True, check=False)
+
+    assert (result.returncode, result.stderr) == (0, "")
+    assert json.loads(result.stdout)["rule"] == "iam-user-created"
+    undo = subprocess.run(
+        [sys.executable, "-c", _WITHOUT_SDKS, "undo", "rem-1"], capture_output=True, text=True, check=False
+    )
+    assert (undo.returncode, undo.stderr) == (2, "iamwarden undo: needs boto3 (pip install boto3)\n")
 
 
 # --- the checker, on a small tree of its own -----------------------------------------------------
