@@ -23,7 +23,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from iamwarden.domain.settings import Settings, load_settings_file
+from iamwarden.app.settings_file import load_settings_file
+from iamwarden.domain.settings import Settings
 from iamwarden.guardrails.engine import judge_event
 
 ROOT = Path(__file__).resolve().parents[1]

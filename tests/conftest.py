@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 from hypothesis import settings as hypothesis_settings
 
-from iamwarden.domain.settings import Settings, load_settings_file
+from iamwarden.app.settings_file import load_settings_file
+from iamwarden.domain.settings import Settings
 
 # CI explores the same examples every run, so a landing never depends on luck; locally, new ones each time.
 hypothesis_settings.register_profile("ci", derandomize=True, print_blob=True)

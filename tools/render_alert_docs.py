@@ -26,8 +26,8 @@ sys.path.insert(0, str(ROOT / "layers" / "core"))
 
 from iamwarden.adapters.slack import render_slack  # noqa: E402
 from iamwarden.alerts.message import AlertMessage, Owner, build_message  # noqa: E402
+from iamwarden.alerts.notifications import Notification  # noqa: E402
 from iamwarden.alerts.render import render_markdown, render_text  # noqa: E402
-from iamwarden.app.notifications import Notification  # noqa: E402
 from iamwarden.domain.findings import Outcome  # noqa: E402
 from iamwarden.domain.settings import flatten, load_settings, parse_settings  # noqa: E402
 from iamwarden.guardrails.engine import judge_event  # noqa: E402

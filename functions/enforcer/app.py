@@ -16,8 +16,9 @@ from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from iamwarden.app.config import EnforcerConfig
 from iamwarden.app.service import EnforcerService
-from iamwarden.app.wiring import EnforcerConfig, build_enforcer_service
+from iamwarden.app.wiring import build_enforcer_service
 
 logger = Logger()
 metrics = Metrics()

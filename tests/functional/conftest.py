@@ -13,9 +13,11 @@ from moto import mock_aws
 
 from iamwarden.adapters.audit import AuditLog
 from iamwarden.adapters.clients import ClientFactory
-from iamwarden.app.notifications import Delivery, DeliveryReport, Notification
+from iamwarden.alerts.notifications import Notification
+from iamwarden.app.config import EnforcerConfig
 from iamwarden.app.service import EnforcerService
-from iamwarden.app.wiring import EnforcerConfig, build_enforcer_service
+from iamwarden.app.wiring import build_enforcer_service
+from iamwarden.domain.delivery import Delivery, DeliveryReport
 from tests.aws_fixtures import (
     HOME_ACCOUNT,
     REGION,

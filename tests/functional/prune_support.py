@@ -16,7 +16,7 @@ from typing import Any
 import boto3
 from botocore.stub import Stubber
 
-from iamwarden.app.notifications import Delivery, DeliveryReport
+from iamwarden.domain.delivery import Delivery, DeliveryReport
 from iamwarden.prune.adapters.access_advisor import AccessAdvisor
 from iamwarden.prune.adapters.store import PruneStore
 from iamwarden.prune.domain.notices import PruneNotice

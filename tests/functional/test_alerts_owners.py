@@ -13,9 +13,9 @@ from moto import mock_aws
 from iamwarden.adapters.clients import ClientFactory
 from iamwarden.adapters.owners import OwnerResolver, principal_of_actor, principal_of_arn, team_from_tags
 from iamwarden.alerts.message import Owner
+from iamwarden.alerts.notifications import Notification
 from iamwarden.alerts.settings import AlertSettings, Destination
 from iamwarden.app.dispatcher import AlertDispatcher
-from iamwarden.app.notifications import Notification
 from iamwarden.domain.exceptions import AwsAccessError
 from iamwarden.domain.findings import Finding, Outcome
 from iamwarden.domain.settings import Settings

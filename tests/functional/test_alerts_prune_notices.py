@@ -10,7 +10,7 @@ import pytest
 from iamwarden.adapters.clients import ClientFactory
 from iamwarden.alerts.settings import AlertSettings, Destination
 from iamwarden.domain.exceptions import DeliveryError
-from iamwarden.prune.app.alert_notices import AlertChannelNoticeSender, build_prune_notice_sender, slack_payload
+from iamwarden.prune.adapters.alert_notices import AlertChannelNoticeSender, build_prune_notice_sender, slack_payload
 from iamwarden.prune.domain.notices import FanOutNoticeSender, LogNoticeSender, NoticeKind, PruneNotice
 from tests.aws_fixtures import HOME_ACCOUNT, REGION
 from tests.functional.conftest import Account

@@ -14,9 +14,9 @@ from iamwarden.adapters.clients import ClientFactory
 from iamwarden.adapters.sns import MAX_MESSAGE_BYTES, SnsPublisher, publish_request, structured_message
 from iamwarden.alerts.exceptions import DeliveryError
 from iamwarden.alerts.message import AlertMessage, build_message
+from iamwarden.alerts.notifications import Notification
 from iamwarden.alerts.settings import Destination
 from iamwarden.app.dispatcher import AlertDispatcher
-from iamwarden.app.notifications import Notification
 from iamwarden.domain.catalog import Severity
 from iamwarden.domain.exceptions import SettingsProblem
 from iamwarden.domain.findings import Outcome

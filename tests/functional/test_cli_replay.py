@@ -118,7 +118,7 @@ def clients(account: Account, monkeypatch: pytest.MonkeyPatch) -> Iterator[Clien
         return home_client(factory, service, region)
 
     monkeypatch.setattr(ClientFactory, "home_client", with_overrides)
-    monkeypatch.setattr("iamwarden.app.replay.RECEIVE_WAIT_SECONDS", 0)  # moto answers at once; no long poll
+    monkeypatch.setattr("iamwarden.adapters.dead_letters.RECEIVE_WAIT_SECONDS", 0)  # moto answers at once; no long poll
     with overrides.stub:
         yield overrides
 

@@ -36,9 +36,9 @@ from iamwarden.adapters.slack import (
     render_slack,
 )
 from iamwarden.alerts.message import Owner, build_message
+from iamwarden.alerts.notifications import Notification
 from iamwarden.alerts.settings import AlertSettings, Destination
 from iamwarden.app.dispatcher import AlertDispatcher
-from iamwarden.app.notifications import Notification
 from iamwarden.domain.exceptions import DeliveryError, SettingsProblem
 from iamwarden.domain.findings import Finding, Outcome
 from iamwarden.domain.settings import Settings

@@ -8,9 +8,9 @@ import pytest
 
 from iamwarden.adapters.clients import ClientFactory
 from iamwarden.alerts.message import AlertMessage, Owner
+from iamwarden.alerts.notifications import Notification, Notifier
 from iamwarden.alerts.settings import AlertSettings, Destination
 from iamwarden.app.dispatcher import AlertDispatcher, Route, build_alert_dispatcher
-from iamwarden.app.notifications import Notification, Notifier
 from iamwarden.domain.exceptions import DeliveryError, SettingsProblem
 from iamwarden.domain.findings import Finding, Outcome
 from iamwarden.domain.settings import Settings

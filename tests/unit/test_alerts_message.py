@@ -18,8 +18,8 @@ from iamwarden.alerts.message import (
     describe_resource,
     risk_of,
 )
+from iamwarden.alerts.notifications import Notification
 from iamwarden.alerts.render import clip, render_markdown, render_text
-from iamwarden.app.notifications import Notification
 from iamwarden.domain.catalog import Severity
 from iamwarden.domain.exceptions import SettingsProblem
 from iamwarden.domain.findings import Finding, Outcome

@@ -21,7 +21,7 @@ from iamwarden.adapters.slack import (
 )
 from iamwarden.alerts.exceptions import WebhookSecretError
 from iamwarden.alerts.message import AlertMessage, Fact, build_message
-from iamwarden.app.notifications import Notification
+from iamwarden.alerts.notifications import Notification
 from iamwarden.domain.findings import Outcome
 from iamwarden.domain.settings import Settings
 from iamwarden.guardrails.engine import judge_event

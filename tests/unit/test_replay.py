@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError
 
-from iamwarden.app.replay import (
+from iamwarden.adapters.dead_letters import (
     DeadLetter,
     DeadLetterReplayer,
     MessageShape,

@@ -7,13 +7,13 @@ from pathlib import Path
 
 import pytest
 
+from iamwarden.app.settings_file import load_settings_file
 from iamwarden.domain.catalog import Mode
 from iamwarden.domain.exceptions import SettingsError, SettingsProblem
 from iamwarden.domain.settings import (
     DEFAULT_OWN_ROLES,
     Settings,
     load_settings,
-    load_settings_file,
     parse_settings,
     settings_from_parameters,
 )

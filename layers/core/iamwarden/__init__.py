@@ -1,7 +1,7 @@
-"""IAM Warden's domain core: event model, policy analysis, guardrails and plans.
+"""IAM Warden's core: the domain, the guardrails, the alert model, the adapters and the app, in layers.
 
-The pure parts of this package import nothing from boto3 at module level, so
-rules and policy analysis run (and are tested) without AWS.
+``domain``, ``guardrails`` and ``alerts`` import nothing from boto3, so rules and policy analysis
+run (and are tested) without AWS; ``tests/unit/test_layers.py`` holds every package to its layer.
 """
 
 __version__ = "0.1.0"

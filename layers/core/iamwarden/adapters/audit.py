@@ -20,6 +20,8 @@ import zlib
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, NamedTuple
 
+from botocore.exceptions import BotoCoreError, ClientError
+
 from iamwarden.domain.exceptions import AuditError
 
 BY_RESOURCE_INDEX = "by-resource"
@@ -128,8 +130,6 @@ class AuditLog:
         A retried event finds its first attempt's item and keeps its before-state:
         that, not the half-remediated state a retry sees, is what undo restores.
         """
-        from botocore.exceptions import BotoCoreError, ClientError  # noqa: PLC0415
-
         try:
             self._dynamodb.put_item(
                 TableName=self.table_name,
@@ -202,8 +202,6 @@ class AuditLog:
 
     def claim_alert(self, remediation_id: str, outcome: str) -> bool:
         """Mark the alert for ``outcome`` as sent; False if it already was (a retry must not alert twice)."""
-        from botocore.exceptions import ClientError  # noqa: PLC0415
-
         try:
             self._dynamodb.update_item(
                 TableName=self.table_name,
@@ -265,8 +263,6 @@ class AuditLog:
         return list(self._query(BY_EVENT_INDEX, "event_id", event_id))
 
     def _query(self, index: str, key: str, value: str) -> Iterator[AuditRecord]:
-        from botocore.exceptions import BotoCoreError, ClientError  # noqa: PLC0415
-
         try:
             pages = self._dynamodb.get_paginator("query").paginate(
                 TableName=self.table_name,
@@ -282,8 +278,6 @@ class AuditLog:
             raise AuditError(f"cannot query the audit table {self.table_name} by {key}: {exc}") from exc
 
     def _call(self, operation: str, remediation_id: str, **kwargs: Any) -> Any:
-        from botocore.exceptions import BotoCoreError, ClientError  # noqa: PLC0415
-
         try:
             return getattr(self._dynamodb, operation)(TableName=self.table_name, **kwargs)
         except (BotoCoreError, ClientError) as exc:

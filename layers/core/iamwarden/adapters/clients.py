@@ -16,13 +16,18 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any, Literal, NamedTuple
+from typing import Any, Literal, NamedTuple
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
 
 from iamwarden.domain.arns import partition_of
 from iamwarden.domain.exceptions import AwsAccessError
 
-if TYPE_CHECKING:  # boto3 is imported lazily: the pure core never needs it
-    import boto3
+#: What a botocore call raises (an error answer, or no answer at all). The app layers catch these
+#: through this name: only the adapters import the SDK.
+AWS_ERRORS: tuple[type[Exception], ...] = (BotoCoreError, ClientError)
 
 #: Retries shared by every client (botocore's adaptive mode adds client-side rate limiting).
 RETRY_MODE: Literal["adaptive"] = "adaptive"
@@ -34,8 +39,6 @@ _SESSION_SECONDS = 3600
 
 def retry_config(**overrides: Any) -> Any:
     """The one botocore ``Config`` every IAM Warden client uses."""
-    from botocore.config import Config  # noqa: PLC0415
-
     return Config(
         retries={"mode": RETRY_MODE, "max_attempts": MAX_ATTEMPTS},
         user_agent_extra="iamwarden",
@@ -61,6 +64,11 @@ def iam_action_of(service_model: Any, operation: str) -> str:
     # The SigV4 signing name is the IAM action prefix for every service IAM Warden calls.
     prefix = service_model.signing_name or service_model.service_name
     return _IAM_ACTIONS_BY_OPERATION.get((service_model.service_name, operation), f"{prefix}:{operation}")
+
+
+def aws_session(region: str | None = None) -> boto3.Session:
+    """A boto3 session over the caller's own credentials (the CLI's ``--region``, or the environment's)."""
+    return boto3.Session(region_name=region)
 
 
 class ApiCall(NamedTuple):
@@ -161,8 +169,6 @@ class ClientFactory:
     @property
     def session(self) -> boto3.Session:
         if self._session is None:
-            import boto3  # noqa: PLC0415
-
             self._session = boto3.Session()
         return self._session
 
@@ -170,8 +176,6 @@ class ClientFactory:
     def home_account(self) -> str:
         """The account these credentials belong to (asked of STS once when not given)."""
         if self._home_account is None:
-            from botocore.exceptions import BotoCoreError, ClientError  # noqa: PLC0415
-
             try:
                 identity = self.session.client("sts", config=retry_config()).get_caller_identity()
             except (BotoCoreError, ClientError) as exc:
@@ -209,9 +213,6 @@ class ClientFactory:
         cached = self._sessions.get(account)
         if cached is not None and cached.expires_at - _REFRESH_MARGIN_SECONDS > time.time():
             return cached.session
-        import boto3  # noqa: PLC0415
-        from botocore.exceptions import BotoCoreError, ClientError  # noqa: PLC0415
-
         role_arn = self.member_role_arn(account, region)
         sts = self.session.client("sts", region_name=region, config=retry_config())
         try:

@@ -25,6 +25,8 @@ import threading
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from botocore.exceptions import BotoCoreError, ClientError
+
 from iamwarden.alerts.message import Owner
 from iamwarden.domain.arns import bucket_of_arn
 from iamwarden.domain.events import Actor
@@ -118,7 +120,6 @@ class OwnerResolver:
         with self._lock:
             if account in self._aliases:
                 return self._aliases[account]
-        from botocore.exceptions import BotoCoreError, ClientError  # noqa: PLC0415 - boto3 stays lazy
 
         alias: str | None = None
         try:
@@ -132,8 +133,6 @@ class OwnerResolver:
         return alias
 
     def _owner_from(self, principal: Principal, region: str, keys: tuple[str, ...]) -> Owner | None:
-        from botocore.exceptions import BotoCoreError, ClientError  # noqa: PLC0415 - boto3 stays lazy
-
         try:
             tags = self._tags(principal, region)
         except (BotoCoreError, ClientError, IamWardenError) as exc:
@@ -153,8 +152,6 @@ class OwnerResolver:
         return Owner(team, f"tag {key} on {principal.kind} {principal.name}")
 
     def _tags(self, principal: Principal, region: str) -> list[Mapping[str, Any]]:
-        from botocore.exceptions import ClientError  # noqa: PLC0415
-
         if principal.kind == "bucket":
             s3 = self._factory.client("s3", principal.account, region)
             try:

@@ -38,6 +38,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 from urllib.parse import urlsplit
 
+from aws_lambda_powertools.utilities.parameters import SecretsProvider
 from slack_sdk.errors import SlackObjectFormationError
 from slack_sdk.http_retry.builtin_handlers import (
     ConnectionErrorRetryHandler,
@@ -277,8 +278,6 @@ class SecretWebhookUrls:
         if region not in self._providers:
             if self._factory is None:
                 raise WebhookSecretError("no AWS client factory to read Slack webhook secrets with")
-            from aws_lambda_powertools.utilities.parameters import SecretsProvider  # noqa: PLC0415 - cold start
-
             client = self._factory.home_client("secretsmanager", region or self._region)
             self._providers[region] = SecretsProvider(boto3_client=client)
         return self._providers[region]

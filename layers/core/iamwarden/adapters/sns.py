@@ -27,6 +27,8 @@ import json
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from botocore.exceptions import BotoCoreError, ClientError
+
 from iamwarden.alerts.exceptions import DeliveryError
 from iamwarden.alerts.message import AlertMessage
 from iamwarden.alerts.render import render_text
@@ -99,8 +101,6 @@ class SnsPublisher:
 
     def publish(self, topic_arn: str, message: AlertMessage) -> str:
         """Publish ``message``; the SNS message id, or ``DeliveryError`` after botocore's retries."""
-        from botocore.exceptions import BotoCoreError, ClientError  # noqa: PLC0415 - boto3 stays lazy
-
         region = topic_arn.split(":")[3] if topic_arn.count(":") >= 5 else None
         request = publish_request(topic_arn, message)
         try:

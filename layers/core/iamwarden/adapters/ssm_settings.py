@@ -13,10 +13,10 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
-from iamwarden.domain.exceptions import IamWardenError, SettingsProblem
-from iamwarden.domain.settings import Settings, parse_settings
+from aws_lambda_powertools.utilities.parameters import SSMProvider
 
-DEFAULT_MAX_AGE_SECONDS = 60
+from iamwarden.domain.exceptions import IamWardenError, SettingsProblem
+from iamwarden.domain.settings import SETTINGS_MAX_AGE_SECONDS, Settings, parse_settings
 
 
 class SettingsUnavailableError(IamWardenError):
@@ -30,10 +30,15 @@ class LiveSettings(NamedTuple):
     values: dict[str, str]
 
 
+def ssm_parameters(ssm_client: Any) -> SSMProvider:
+    """Powertools' SSM provider over one of IAM Warden's clients (parameter providers are adapters: they call AWS)."""
+    return SSMProvider(boto3_client=ssm_client)
+
+
 class SsmSettingsSource:
     """Reads ``<prefix>/...`` parameters with a short cache."""
 
-    def __init__(self, prefix: str, provider: Any, *, max_age: int = DEFAULT_MAX_AGE_SECONDS) -> None:
+    def __init__(self, prefix: str, provider: Any, *, max_age: int = SETTINGS_MAX_AGE_SECONDS) -> None:
         self.prefix = "/" + prefix.strip("/")
         self.provider = provider
         self.max_age = max_age

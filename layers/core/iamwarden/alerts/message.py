@@ -25,7 +25,7 @@ from collections.abc import Mapping
 from typing import Any, NamedTuple
 from urllib.parse import quote
 
-from iamwarden.app.notifications import Notification
+from iamwarden.alerts.notifications import Notification
 from iamwarden.domain.arns import bucket_of_arn
 from iamwarden.domain.catalog import Mode, Severity
 from iamwarden.domain.events import Actor, CloudTrailChange

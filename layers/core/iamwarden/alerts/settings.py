@@ -24,7 +24,9 @@ problem never echoes a value that looks like a webhook URL.
 
 from __future__ import annotations
 
+import difflib
 import json
+import os
 import re
 from collections.abc import Mapping
 from types import MappingProxyType
@@ -34,6 +36,9 @@ from iamwarden.domain.exceptions import SettingsProblem
 
 ROOT = "alerts"
 DEFAULT_OWNER_TAG_KEYS: tuple[str, ...] = ("owner", "team")
+#: The environment variables that name the security channel (set by template.yaml).
+ENV_TOPIC = "IAMWARDEN_ALERT_TOPIC_ARN"
+ENV_SLACK_SECRET = "IAMWARDEN_SLACK_WEBHOOK_SECRET"  # noqa: S105 - the variable's name, not a secret
 
 #: Per-team settings: name -> documentation.
 TEAM_KEYS: Mapping[str, str] = MappingProxyType(
@@ -200,8 +205,12 @@ def _nesting_hint(path: str) -> str:
 
 
 def _unknown(name: str, known: Mapping[str, Any], what: str) -> str:
-    import difflib  # noqa: PLC0415 - only on an error path
-
     close = difflib.get_close_matches(name, list(known), n=1)
     hint = f"; did you mean {close[0]!r}?" if close else f"; known: {', '.join(sorted(known))}"
     return f"unknown {what} {name!r}{hint}"
+
+
+def security_destination(environ: Mapping[str, str] | None = None) -> Destination:
+    """The security channel the template configures (the alert topic and Slack secret variables)."""
+    env: Mapping[str, str] = os.environ if environ is None else environ
+    return Destination(slack_webhook=env.get(ENV_SLACK_SECRET) or None, sns_topic_arn=env.get(ENV_TOPIC) or None)

@@ -22,24 +22,23 @@ the audit item; ``notify(notification, only=channels)`` replays exactly those.
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Callable, Collection, Mapping
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
+from iamwarden.adapters.clients import ClientFactory
+from iamwarden.adapters.owners import OwnerResolver
+from iamwarden.adapters.sns import SnsPublisher
 from iamwarden.alerts.message import AlertMessage, Owner, build_message
-from iamwarden.alerts.settings import AlertSettings, Destination
-from iamwarden.app.notifications import Delivery, DeliveryReport, Notification
+from iamwarden.alerts.notifications import Notification
+from iamwarden.alerts.settings import ENV_SLACK_SECRET, ENV_TOPIC, AlertSettings, Destination, security_destination
+from iamwarden.domain.delivery import Delivery, DeliveryReport
 from iamwarden.domain.findings import Finding, Outcome
 
 if TYPE_CHECKING:
-    from iamwarden.adapters.clients import ClientFactory
     from iamwarden.adapters.slack import RetryPolicy
 
 logger = logging.getLogger(__name__)
 
-#: Environment variables ``build_alert_dispatcher`` reads (set by template.yaml).
-ENV_TOPIC = "IAMWARDEN_ALERT_TOPIC_ARN"
-ENV_SLACK_SECRET = "IAMWARDEN_SLACK_WEBHOOK_SECRET"  # noqa: S105 - the variable's name, not a secret
 SECURITY = "security"
 
 
@@ -265,12 +264,6 @@ def _routes(destination: Destination, audience: str) -> list[Route]:
     return routes
 
 
-def security_destination(environ: Mapping[str, str] | None = None) -> Destination:
-    """The security channel the template configures (the alert topic and Slack secret variables)."""
-    env: Mapping[str, str] = os.environ if environ is None else environ
-    return Destination(slack_webhook=env.get(ENV_SLACK_SECRET) or None, sns_topic_arn=env.get(ENV_TOPIC) or None)
-
-
 def build_alert_dispatcher(
     factory: ClientFactory,
     *,
@@ -287,12 +280,9 @@ def build_alert_dispatcher(
 
     The security channel comes from ``topic_arn`` and ``slack_secret``, or
     from the environment variables ``IAMWARDEN_ALERT_TOPIC_ARN`` and
-    ``IAMWARDEN_SLACK_WEBHOOK_SECRET``. Nothing is imported or called until the
-    first alert: building it costs the cold start nothing.
+    ``IAMWARDEN_SLACK_WEBHOOK_SECRET``. Nothing is called until the first
+    alert, and slack_sdk is imported with the first Slack message.
     """
-    from iamwarden.adapters.owners import OwnerResolver  # noqa: PLC0415
-    from iamwarden.adapters.sns import SnsPublisher  # noqa: PLC0415
-
     from_environment = security_destination(environ)
     security = Destination(
         slack_webhook=slack_secret or from_environment.slack_webhook,

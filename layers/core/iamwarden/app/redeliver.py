@@ -14,7 +14,8 @@ from collections.abc import Mapping
 from typing import Any, NamedTuple, Protocol
 
 from iamwarden.adapters.audit import AuditLog, AuditRecord
-from iamwarden.app.notifications import Delivery, DeliveryReport, Notification, finding_notification
+from iamwarden.alerts.notifications import Notification, finding_notification
+from iamwarden.domain.delivery import Delivery, DeliveryReport
 from iamwarden.domain.events import parse_event
 from iamwarden.domain.exceptions import IamWardenError, SettingsProblem
 from iamwarden.domain.findings import Finding, Outcome

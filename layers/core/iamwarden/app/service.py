@@ -24,11 +24,12 @@ from typing import Any, NamedTuple, Protocol
 
 from iamwarden.adapters.audit import AuditRecord, AuditStatus
 from iamwarden.adapters.ssm_settings import LiveSettings
+from iamwarden.alerts.notifications import Notification, Notifier, finding_notification
 from iamwarden.app.breaker import CircuitBreaker
 from iamwarden.app.executor import RemediationExecutor, RemediationFailedError, remediation_id_of
-from iamwarden.app.notifications import Delivery, DeliveryReport, Notification, Notifier, finding_notification
 from iamwarden.domain.breaker import BreakerDecision, BreakerSettings
 from iamwarden.domain.catalog import Mode
+from iamwarden.domain.delivery import Delivery, DeliveryReport
 from iamwarden.domain.events import CloudTrailChange
 from iamwarden.domain.exceptions import RemediationError, SettingsProblem
 from iamwarden.domain.findings import Finding, Judgement, Outcome, Verdict

@@ -1,4 +1,4 @@
-"""One validated settings model, loadable from a file or from SSM Parameter Store.
+"""One validated settings model, loadable from a file (``iamwarden.app.settings_file``) or from SSM.
 
 Settings are addressed by paths that are the same everywhere: the nested key
 ``rules: {iam-user-created: {mode: ...}}`` in a settings file is the path
@@ -17,10 +17,10 @@ silences it). ``Settings.for_account`` gives the settings an event is judged by.
 
 from __future__ import annotations
 
+import difflib
 import json
 import re
 from collections.abc import Iterator, Mapping
-from pathlib import Path
 from types import MappingProxyType
 from typing import Any, NamedTuple
 
@@ -31,6 +31,8 @@ from iamwarden.domain.exposure import ACCOUNT_ID, ORGANIZATION_ID, TrustBoundary
 from iamwarden.domain.wildcards import matches_any
 
 DEFAULT_OWN_ROLES = ("iamwarden-*",)
+#: Seconds the enforcer caches its live settings: an operator's change takes effect within this time.
+SETTINGS_MAX_AGE_SECONDS = 60
 #: Subtrees of the settings prefix that other parts of IAM Warden read and validate themselves.
 DELEGATED_SETTINGS = ("alerts", "prune")
 _NETWORK_ID = re.compile(r"vpce?-[0-9a-f]{8,17}")
@@ -306,31 +308,6 @@ def load_settings(values: Mapping[str, Any]) -> Settings:
     return settings
 
 
-def load_settings_file(path: str | Path) -> Settings:
-    """Load settings from a YAML or JSON file whose nested keys mirror the SSM names."""
-    import yaml  # noqa: PLC0415 - only the CLI reads files; Lambda reads SSM and never pays for PyYAML
-
-    file = Path(path)
-    try:
-        text = file.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        raise SettingsError([SettingsProblem(str(file), f"not UTF-8 text: {exc.reason}")]) from exc
-    except OSError as exc:
-        raise SettingsError([SettingsProblem(str(file), f"cannot read settings file: {exc.strerror}")]) from exc
-    try:
-        data = json.loads(text) if file.suffix.lower() == ".json" else yaml.safe_load(text)
-    except ValueError as exc:
-        what = "JSON" if file.suffix.lower() == ".json" else "YAML"
-        raise SettingsError([SettingsProblem(str(file), f"not valid {what}: {exc}")]) from exc
-    except yaml.YAMLError as exc:
-        raise SettingsError([SettingsProblem(str(file), f"not valid YAML: {exc}")]) from exc
-    if data is None:
-        data = {}
-    if not isinstance(data, dict):
-        raise SettingsError([SettingsProblem(str(file), "a settings file must hold a mapping of settings")])
-    return load_settings(data)
-
-
 def settings_from_parameters(parameters: Mapping[str, str], prefix: str) -> tuple[Settings, list[SettingsProblem]]:
     """Build settings from SSM parameters named ``<prefix>/<path>`` (e.g. from GetParametersByPath)."""
     root = prefix.rstrip("/") + "/"
@@ -474,8 +451,6 @@ def _string_list(raw: Any) -> list[str]:
 
 
 def _unknown(name: str, known: Mapping[str, Any], what: str) -> str:
-    import difflib  # noqa: PLC0415 - only on an error path; keeps the enforcer's cold import lean
-
     close = difflib.get_close_matches(name, list(known), n=1)
     hint = f"; did you mean {close[0]!r}?" if close else f"; known: {', '.join(sorted(known))}"
     return f"unknown {what} {name!r}{hint}"

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from typing import Any, TextIO
 
 from iamwarden.domain.exceptions import IamWardenError
+from iamwarden.prune.domain.plan import render_diff
 
 EXIT_OK = 0
 EXIT_REFUSED = 1
@@ -45,8 +46,6 @@ def add_prune_parser(commands: Any) -> None:
 def run_prune(
     args: argparse.Namespace, out: TextIO, err: TextIO, pruner_factory: Callable[..., Any] | None = None
 ) -> int:
-    from iamwarden.prune.domain.plan import render_diff  # noqa: PLC0415
-
     try:
         pruner = (pruner_factory or _pruner)(args)
         if args.prune_command == "plan":
@@ -81,31 +80,9 @@ def _caller() -> str:
 
 
 def _pruner(args: argparse.Namespace) -> Any:
-    import boto3  # noqa: PLC0415
+    from iamwarden.prune.app.wiring import build_cli_pruner  # noqa: PLC0415 - boto3 only when prune runs
 
-    from iamwarden.adapters.clients import ClientFactory  # noqa: PLC0415
-    from iamwarden.prune.app.runtime import PruneRuntime, read_settings  # noqa: PLC0415
-    from iamwarden.prune.domain.notices import LogNoticeSender  # noqa: PLC0415
-
-    factory = ClientFactory(session=boto3.Session(region_name=args.region) if args.region else None)
-
-    def settings() -> Any:
-        from aws_lambda_powertools.utilities.parameters import SSMProvider  # noqa: PLC0415
-
-        return read_settings(SSMProvider(boto3_client=factory.home_client("ssm")), args.settings_prefix, max_age=0)
-
-    import logging  # noqa: PLC0415
-
-    from iamwarden.prune.adapters.access_advisor import AccessAdvisor  # noqa: PLC0415
-
-    runtime = PruneRuntime(
-        factory,
-        table=args.table,
-        notices=LogNoticeSender(logging.getLogger("iamwarden")),
-        settings=settings,
-        advisor_for=lambda iam: AccessAdvisor(iam, polls=30),  # a person waits up to a minute, not the queue
-    )
-    pruner, problems = runtime.pruner()
+    pruner, problems = build_cli_pruner(region=args.region, table=args.table, settings_prefix=args.settings_prefix)
     for problem in problems:
         sys.stderr.write(f"iamwarden prune: invalid setting, using a safe fallback: {problem}\n")
     return pruner

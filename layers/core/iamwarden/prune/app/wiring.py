@@ -1,18 +1,24 @@
-"""The pruner functions' wiring in one place: environment -> clients, settings, notices -> runtime.
+"""The pruner's wiring in one place: environment -> clients, settings, notices -> runtime.
 
 The planner, worker and watch handlers each call ``build_prune_runtime`` once
 per container, so they cannot drift apart in how they read settings or where
-their notices go.
+their notices go; ``iamwarden prune`` builds its pruner with ``build_cli_pruner``.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Mapping
 from typing import Any
 
-from iamwarden.adapters.clients import ClientFactory
+from iamwarden.adapters.clients import ClientFactory, aws_session
+from iamwarden.adapters.ssm_settings import ssm_parameters
+from iamwarden.domain.exceptions import SettingsProblem
+from iamwarden.prune.adapters.access_advisor import AccessAdvisor
+from iamwarden.prune.adapters.alert_notices import build_prune_notice_sender
 from iamwarden.prune.app.runtime import PruneRuntime, read_settings
+from iamwarden.prune.app.service import Pruner
 from iamwarden.prune.domain.notices import FanOutNoticeSender, LogNoticeSender
 
 #: How long the functions cache their SSM settings (seconds).
@@ -21,10 +27,6 @@ SETTINGS_MAX_AGE = 60
 
 def build_prune_runtime(logger: Any, environ: Mapping[str, str] | None = None) -> PruneRuntime:
     """The runtime the pruner's Lambda functions share; SSM is first read on first use, not at import."""
-    from aws_lambda_powertools.utilities.parameters import SSMProvider  # noqa: PLC0415
-
-    from iamwarden.prune.app.alert_notices import build_prune_notice_sender  # noqa: PLC0415
-
     env = os.environ if environ is None else environ
     factory = ClientFactory(member_role_name=env.get("IAMWARDEN_MEMBER_ROLE", "iamwarden-pruner-member"))
     prefix = env.get("IAMWARDEN_SETTINGS_PREFIX", "/iamwarden")
@@ -32,7 +34,7 @@ def build_prune_runtime(logger: Any, environ: Mapping[str, str] | None = None) -
 
     def provider() -> Any:
         if not providers:
-            providers.append(SSMProvider(boto3_client=factory.home_client("ssm")))
+            providers.append(ssm_parameters(factory.home_client("ssm")))
         return providers[0]
 
     return PruneRuntime(
@@ -50,3 +52,20 @@ def build_prune_runtime(logger: Any, environ: Mapping[str, str] | None = None) -
         ),
         settings=lambda: read_settings(provider(), prefix),
     )
+
+
+def build_cli_pruner(*, region: str | None, table: str, settings_prefix: str) -> tuple[Pruner, list[SettingsProblem]]:
+    """The pruner ``iamwarden prune`` runs: the caller's credentials, fresh settings, notices logged only."""
+    factory = ClientFactory(session=aws_session(region) if region else None)
+
+    def settings() -> Any:
+        return read_settings(ssm_parameters(factory.home_client("ssm")), settings_prefix, max_age=0)
+
+    runtime = PruneRuntime(
+        factory,
+        table=table,
+        notices=LogNoticeSender(logging.getLogger("iamwarden")),
+        settings=settings,
+        advisor_for=lambda iam: AccessAdvisor(iam, polls=30),  # a person waits up to a minute, not the queue
+    )
+    return runtime.pruner()

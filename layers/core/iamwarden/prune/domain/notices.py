@@ -14,7 +14,7 @@ import logging
 from enum import StrEnum
 from typing import Any, NamedTuple, Protocol
 
-from iamwarden.app.notifications import Delivery, DeliveryReport
+from iamwarden.domain.delivery import Delivery, DeliveryReport
 
 
 class NoticeKind(StrEnum):

@@ -10,6 +10,7 @@ pruner act.
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Mapping
 from enum import StrEnum
@@ -150,8 +151,6 @@ def settings_from_parameters(
 
 
 def _unknown(path: str) -> str:
-    import difflib  # noqa: PLC0415 - only on an error path
-
     name = path.split("/", 1)[1] if "/" in path else path
     close = difflib.get_close_matches(name, sorted(KNOWN_KEYS), n=1)
     return f"unknown pruner setting {name!r}" + (f"; did you mean {close[0]!r}?" if close else "")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import NamedTuple, Protocol
 
+from iamwarden.domain.delivery import DeliveryReport
 from iamwarden.domain.events import CloudTrailChange
 from iamwarden.domain.exceptions import SettingsProblem
 from iamwarden.domain.findings import Finding, Outcome
@@ -71,22 +72,6 @@ def finding_notification(
         undoable=undoable,
         settings_prefix=settings_prefix,
     )
-
-
-class Delivery(NamedTuple):
-    """One channel's answer: delivered, or the error after its retries."""
-
-    channel: str
-    ok: bool
-    error: str | None = None
-
-
-class DeliveryReport(NamedTuple):
-    deliveries: tuple[Delivery, ...] = ()
-
-    @property
-    def failed(self) -> tuple[Delivery, ...]:
-        return tuple(delivery for delivery in self.deliveries if not delivery.ok)
 
 
 class Notifier(Protocol):

@@ -15,8 +15,8 @@ import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from iamwarden.alerts.settings import AlertSettings, Destination
-from iamwarden.app.notifications import Delivery, DeliveryReport
+from iamwarden.alerts.settings import AlertSettings, Destination, parse_alert_settings, security_destination
+from iamwarden.domain.delivery import Delivery, DeliveryReport
 from iamwarden.domain.exceptions import IamWardenError
 from iamwarden.prune.domain.notices import NoticeKind, PruneNotice
 
@@ -56,7 +56,12 @@ def notice_text(notice: PruneNotice) -> str:
 
 def slack_payload(notice: PruneNotice) -> dict[str, Any]:
     """Block Kit built with slack_sdk's models, so Slack's limits are checked before sending."""
-    from slack_sdk.models.blocks import ContextBlock, HeaderBlock, MarkdownTextObject, SectionBlock  # noqa: PLC0415
+    from slack_sdk.models.blocks import (  # noqa: PLC0415 - slack_sdk only with the first Slack notice
+        ContextBlock,
+        HeaderBlock,
+        MarkdownTextObject,
+        SectionBlock,
+    )
 
     severity = NOTICE_SEVERITY[notice.kind]
     blocks: list[Any] = [
@@ -161,14 +166,14 @@ def build_prune_notice_sender(
 ) -> AlertChannelNoticeSender:
     """The sender the pruner's functions use: the security channel from the environment (as the enforcer),
     team destinations from the ``alerts/`` settings read through ``parameters`` (relative SSM names)."""
-    from iamwarden.alerts.settings import parse_alert_settings  # noqa: PLC0415
-    from iamwarden.app.dispatcher import security_destination  # noqa: PLC0415
-
     sender: list[Any] = []
 
     def slack() -> Any:
         if not sender:
-            from iamwarden.adapters.slack import SecretWebhookUrls, SlackWebhookSender  # noqa: PLC0415
+            from iamwarden.adapters.slack import (  # noqa: PLC0415 - slack_sdk only with the first Slack notice
+                SecretWebhookUrls,
+                SlackWebhookSender,
+            )
 
             sender.append(SlackWebhookSender(SecretWebhookUrls(factory)))
         return sender[0]

@@ -24,6 +24,8 @@ import json
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, NamedTuple
 
+from botocore.exceptions import BotoCoreError, ClientError
+
 from iamwarden.domain.exceptions import ReplayError
 
 #: Seconds a received message stays hidden while this run works on it; kept ones are released at the end.
@@ -227,7 +229,6 @@ class DeadLetterReplayer:
         """The queue's URL: given as one, or looked up by name."""
         if self._queue.startswith(("https://", "http://")):
             return self._queue
-        from botocore.exceptions import BotoCoreError, ClientError  # noqa: PLC0415
 
         try:
             return str(self._sqs.get_queue_url(QueueName=self._queue)["QueueUrl"])
@@ -258,8 +259,6 @@ class DeadLetterReplayer:
 
     def _receive(self, url: str, max_messages: int | None) -> Iterator[Mapping[str, Any]]:
         """Each message once, until the queue is drained or ``max_messages`` were received."""
-        from botocore.exceptions import BotoCoreError, ClientError  # noqa: PLC0415
-
         seen: set[str] = set()
         received = 0
         while max_messages is None or received < max_messages:
@@ -313,8 +312,6 @@ class DeadLetterReplayer:
 
     def _invoke(self, letter: DeadLetter) -> str | None:
         """None when Lambda accepted the event, else why not."""
-        from botocore.exceptions import BotoCoreError, ClientError  # noqa: PLC0415
-
         try:
             answer = self._lambda.invoke(FunctionName=self.function, InvocationType="Event", Payload=letter.payload)
         except (BotoCoreError, ClientError) as exc:
@@ -325,8 +322,6 @@ class DeadLetterReplayer:
         return None
 
     def _delete(self, url: str, letter: DeadLetter) -> str | None:
-        from botocore.exceptions import BotoCoreError, ClientError  # noqa: PLC0415
-
         try:
             self._sqs.delete_message(QueueUrl=url, ReceiptHandle=letter.receipt_handle)
         except (BotoCoreError, ClientError) as exc:
@@ -338,8 +333,6 @@ class DeadLetterReplayer:
 
     def _release(self, url: str, keep: Sequence[tuple[str, str]]) -> list[str]:
         """Make the kept messages visible again now rather than after ``hide_seconds``."""
-        from botocore.exceptions import BotoCoreError, ClientError  # noqa: PLC0415
-
         problems: list[str] = []
         for start in range(0, len(keep), _SQS_BATCH):
             chunk = keep[start : start + _SQS_BATCH]

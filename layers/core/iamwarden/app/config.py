@@ -1,0 +1,68 @@
+"""The enforcer's configuration: the names template.yaml gives its resources, read from the environment.
+
+Pure (no AWS, no Powertools), so the CLI's parser can show the defaults and ``iamwarden evaluate``
+runs where only PyYAML is installed; ``iamwarden.app.wiring`` builds the clients and the service from it.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import NamedTuple
+
+from iamwarden.domain.exceptions import IamWardenError
+from iamwarden.domain.settings import SETTINGS_MAX_AGE_SECONDS
+
+#: The names template.yaml gives its resources; the environment overrides each.
+DEFAULTS: Mapping[str, str] = {
+    "IAMWARDEN_SETTINGS_PREFIX": "/iamwarden",
+    "IAMWARDEN_SETTINGS_MAX_AGE": str(SETTINGS_MAX_AGE_SECONDS),
+    "IAMWARDEN_AUDIT_TABLE": "iamwarden-audit",
+    "IAMWARDEN_IDEMPOTENCY_TABLE": "iamwarden-idempotency",
+    "IAMWARDEN_MEMBER_ROLE_NAME": "iamwarden-remediator",
+    "IAMWARDEN_DEAD_LETTER_QUEUE": "iamwarden-enforcer-dlq",
+    "IAMWARDEN_ENFORCER_FUNCTION": "iamwarden-enforcer",
+    #: Seconds an event's idempotency record is kept (EventBridge and Lambda retry for at most a day).
+    "IAMWARDEN_IDEMPOTENCY_SECONDS": str(2 * 24 * 3600),
+}
+
+
+class EnforcerConfig(NamedTuple):
+    settings_prefix: str
+    settings_max_age: int
+    audit_table: str
+    idempotency_table: str
+    member_role_name: str
+    dead_letter_queue: str
+    enforcer_function: str
+    idempotency_seconds: int
+    home_account: str | None
+
+    @classmethod
+    def from_environment(cls, environ: Mapping[str, str] | None = None) -> EnforcerConfig:
+        env = os.environ if environ is None else environ
+
+        def value(name: str) -> str:
+            return env.get(name) or DEFAULTS[name]
+
+        def number(name: str) -> int:
+            raw = value(name)
+            try:
+                parsed = int(raw)
+            except ValueError as exc:
+                raise IamWardenError(f"{name} must be a whole number of seconds, got {raw!r}") from exc
+            if parsed < 0:
+                raise IamWardenError(f"{name} must not be negative, got {raw!r}")
+            return parsed
+
+        return cls(
+            settings_prefix=value("IAMWARDEN_SETTINGS_PREFIX"),
+            settings_max_age=number("IAMWARDEN_SETTINGS_MAX_AGE"),
+            audit_table=value("IAMWARDEN_AUDIT_TABLE"),
+            idempotency_table=value("IAMWARDEN_IDEMPOTENCY_TABLE"),
+            member_role_name=value("IAMWARDEN_MEMBER_ROLE_NAME"),
+            dead_letter_queue=value("IAMWARDEN_DEAD_LETTER_QUEUE"),
+            enforcer_function=value("IAMWARDEN_ENFORCER_FUNCTION"),
+            idempotency_seconds=number("IAMWARDEN_IDEMPOTENCY_SECONDS"),
+            home_account=env.get("IAMWARDEN_HOME_ACCOUNT") or None,
+        )
