@@ -186,6 +186,24 @@ class AuditLog:
             ExpressionAttributeValues=values,
         )
 
+    def record_progress(
+        self, remediation_id: str, *, done: Sequence[str], calls: Sequence[Mapping[str, Any]], at: str
+    ) -> None:
+        """Record what is done so far, while the plan runs: a failure to record the outcome cannot lose it."""
+        self._call(
+            "update_item",
+            remediation_id,
+            Key={"remediation_id": {"S": remediation_id}},
+            UpdateExpression="SET #done = :done, #calls = :calls, #updated = :updated",
+            ConditionExpression="attribute_exists(remediation_id)",
+            ExpressionAttributeNames={"#done": "done", "#calls": "calls", "#updated": "updated_at"},
+            ExpressionAttributeValues={
+                ":done": {"S": json.dumps(list(done))},
+                ":calls": {"S": json.dumps(list(calls), sort_keys=True)},
+                ":updated": {"S": at},
+            },
+        )
+
     def mark_undone(self, remediation_id: str, undo_id: str, at: str) -> None:
         self._call(
             "update_item",
