@@ -13,13 +13,13 @@ from typing import Any, NamedTuple
 from iamwarden.adapters.audit import AuditLog
 from iamwarden.adapters.breaker import KillSwitch, RemediationLedger
 from iamwarden.adapters.clients import ClientFactory
+from iamwarden.adapters.iam_documents import LiveManagedPolicyDocuments
 from iamwarden.adapters.ssm_settings import DEFAULT_MAX_AGE_SECONDS, SsmSettingsSource
 from iamwarden.app.breaker import CircuitBreaker
 from iamwarden.app.executor import RemediationExecutor
 from iamwarden.app.notifications import Notifier
 from iamwarden.app.service import EnforcerService, Telemetry
 from iamwarden.domain.exceptions import IamWardenError
-from iamwarden.domain.managed_documents import LiveManagedPolicyDocuments
 
 #: The names template.yaml gives its resources; the environment overrides each.
 DEFAULTS: Mapping[str, str] = {
