@@ -28,6 +28,7 @@ from iamwarden.adapters.errors import (
     is_aws_error,
     is_gone,
     is_transient,
+    response_error_code,
 )
 from iamwarden.domain.exceptions import IamWardenError
 
@@ -83,6 +84,12 @@ def test_error_code_of_a_classified_error_is_its_code() -> None:
 )
 def test_no_error_code(exc: BaseException) -> None:
     assert error_code(exc) is None
+
+
+def test_error_code_of_a_parsed_response() -> None:
+    assert response_error_code({"Error": {"Code": "AccessDenied"}, "ResponseMetadata": {}}) == "AccessDenied"
+    assert response_error_code({"Policy": {}}) is None
+    assert response_error_code(None) is None
 
 
 def test_no_http_status_without_response_metadata() -> None:

@@ -20,10 +20,13 @@ import zlib
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, NamedTuple
 
+from iamwarden.adapters.errors import describe, error_code
 from iamwarden.domain.exceptions import AuditError
 
 BY_RESOURCE_INDEX = "by-resource"
 BY_EVENT_INDEX = "by-event"
+#: A conditional write found the item already there (or already in that state).
+_ALREADY_THERE = "ConditionalCheckFailedException"
 _JSON_FIELDS = ("finding", "plan", "before", "done", "calls", "restored", "delivery_failures")
 
 
@@ -139,11 +142,9 @@ class AuditLog:
                 ExpressionAttributeNames={"#before": "before"},
             )
             return record
-        except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
-                raise AuditError(f"cannot write audit item {record.remediation_id}: {exc}") from exc
-        except BotoCoreError as exc:
-            raise AuditError(f"cannot write audit item {record.remediation_id}: {exc}") from exc
+        except (BotoCoreError, ClientError) as exc:
+            if error_code(exc) != _ALREADY_THERE:
+                raise AuditError(f"cannot write audit item {record.remediation_id}: {describe(exc)}") from exc
         existing = self.get(record.remediation_id)
         if existing is None:  # pragma: no cover - deleted between the two calls
             raise AuditError(f"audit item {record.remediation_id} vanished while it was being written")
@@ -220,7 +221,7 @@ class AuditLog:
 
     def claim_alert(self, remediation_id: str, outcome: str) -> bool:
         """Mark the alert for ``outcome`` as sent; False if it already was (a retry must not alert twice)."""
-        from botocore.exceptions import ClientError  # noqa: PLC0415
+        from botocore.exceptions import BotoCoreError, ClientError  # noqa: PLC0415
 
         try:
             self._dynamodb.update_item(
@@ -231,10 +232,10 @@ class AuditLog:
                 ExpressionAttributeValues={":outcome": {"SS": [outcome]}, ":name": {"S": outcome}},
             )
             return True
-        except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+        except (BotoCoreError, ClientError) as exc:
+            if error_code(exc) == _ALREADY_THERE:
                 return False
-            raise AuditError(f"cannot update audit item {remediation_id}: {exc}") from exc
+            raise AuditError(f"cannot update audit item {remediation_id}: {describe(exc)}") from exc
 
     def record_delivery_failures(
         self,
@@ -297,7 +298,7 @@ class AuditLog:
                 for item in page.get("Items", []):
                     yield AuditRecord.from_item(item)
         except (BotoCoreError, ClientError) as exc:
-            raise AuditError(f"cannot query the audit table {self.table_name} by {key}: {exc}") from exc
+            raise AuditError(f"cannot query the audit table {self.table_name} by {key}: {describe(exc)}") from exc
 
     def _call(self, operation: str, remediation_id: str, **kwargs: Any) -> Any:
         from botocore.exceptions import BotoCoreError, ClientError  # noqa: PLC0415
@@ -305,7 +306,9 @@ class AuditLog:
         try:
             return getattr(self._dynamodb, operation)(TableName=self.table_name, **kwargs)
         except (BotoCoreError, ClientError) as exc:
-            raise AuditError(f"cannot {operation.replace('_', ' ')} audit item {remediation_id}: {exc}") from exc
+            raise AuditError(
+                f"cannot {operation.replace('_', ' ')} audit item {remediation_id}: {describe(exc)}"
+            ) from exc
 
 
 def _compress(value: Any) -> bytes:

@@ -111,10 +111,12 @@ def error_code(exc: BaseException) -> str | None:
     """The AWS error code of a botocore ClientError (or anything shaped like one, or an ``AwsCallError``), else None."""
     if isinstance(exc, AwsCallError):
         return exc.code
-    response = _response(exc)
-    if response is None:
-        return None
-    error = response.get("Error")
+    return response_error_code(_response(exc))
+
+
+def response_error_code(response: object) -> str | None:
+    """The error code in a parsed botocore response (what an ``after-call`` hook is given), else None."""
+    error = response.get("Error") if isinstance(response, dict) else None
     code = error.get("Code") if isinstance(error, dict) else None
     return str(code) if code else None
 

@@ -25,6 +25,7 @@ from typing import Any, TextIO
 from iamwarden import __version__
 from iamwarden.adapters.audit import AuditLog, AuditRecord
 from iamwarden.adapters.clients import ClientFactory
+from iamwarden.adapters.errors import classify
 from iamwarden.app.replay import DeadLetterReplayer, ReplayOutcome, ReplayReport, ReplayStatus
 from iamwarden.app.wiring import DEFAULTS, EnforcerConfig, build_breaker, build_clients, build_executor
 from iamwarden.domain.breaker import BreakerSettings
@@ -278,7 +279,7 @@ def _aws_command(command: str, err: TextIO, action: Callable[[], int]) -> int:
     except IamWardenError as exc:
         err.write(f"iamwarden {command}: {_one_line(str(exc))}\n")
     except (BotoCoreError, ClientError) as exc:
-        err.write(f"iamwarden {command}: AWS error: {_one_line(str(exc))}\n")
+        err.write(f"iamwarden {command}: AWS error: {classify(exc)}\n")
     return EXIT_USAGE
 
 

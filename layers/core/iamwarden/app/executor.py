@@ -16,6 +16,7 @@ from typing import Any, NamedTuple
 
 from iamwarden.adapters.audit import AuditLog, AuditRecord, AuditStatus
 from iamwarden.adapters.clients import ClientFactory
+from iamwarden.adapters.errors import describe, error_code
 from iamwarden.domain.exceptions import AuditError, AwsAccessError, RemediationError, UndoError
 from iamwarden.domain.findings import Finding, RemediationStep
 from iamwarden.guardrails.actions import action_for
@@ -101,7 +102,9 @@ class RemediationExecutor:
             try:
                 befores = [action_for(step).capture(aws, step) for step in finding.plan]
             except Exception as exc:
-                self._fail(finding, existing, calls, f"could not read the live state, nothing was changed: {exc}")
+                self._fail(
+                    finding, existing, calls, f"could not read the live state, nothing was changed: {_describe(exc)}"
+                )
                 earlier = list(existing.done) if existing else []
                 raise self._failed(finding, remediation_id, exc, earlier, _not_done(finding.plan)) from exc
             stored = self.audit.begin(self._record(finding, AuditStatus.IN_PROGRESS, before=befores))
@@ -299,11 +302,8 @@ class _Progress(list[str]):
 def _describe(exc: BaseException) -> str:
     if isinstance(exc, AwsAccessError | UndoError | AuditError):
         return str(exc)
-    response = getattr(exc, "response", None)
-    if isinstance(response, Mapping):
-        error = response.get("Error", {})
-        operation = getattr(exc, "operation_name", "call")
-        return f"{operation} failed with {error.get('Code', 'an error')}: {error.get('Message', '')}".rstrip(": ")
+    if error_code(exc) is not None:
+        return f"{getattr(exc, 'operation_name', 'call')} failed with {describe(exc)}"
     return f"{type(exc).__name__}: {exc}"
 
 
