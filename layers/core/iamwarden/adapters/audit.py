@@ -22,10 +22,13 @@ from typing import Any, NamedTuple
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from iamwarden.adapters.errors import describe, error_code
 from iamwarden.domain.exceptions import AuditError
 
 BY_RESOURCE_INDEX = "by-resource"
 BY_EVENT_INDEX = "by-event"
+#: A conditional write found the item already there (or already in that state).
+_ALREADY_THERE = "ConditionalCheckFailedException"
 _JSON_FIELDS = ("finding", "plan", "before", "done", "calls", "restored", "delivery_failures")
 
 
@@ -139,11 +142,9 @@ class AuditLog:
                 ExpressionAttributeNames={"#before": "before"},
             )
             return record
-        except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
-                raise AuditError(f"cannot write audit item {record.remediation_id}: {exc}") from exc
-        except BotoCoreError as exc:
-            raise AuditError(f"cannot write audit item {record.remediation_id}: {exc}") from exc
+        except (BotoCoreError, ClientError) as exc:
+            if error_code(exc) != _ALREADY_THERE:
+                raise AuditError(f"cannot write audit item {record.remediation_id}: {describe(exc)}") from exc
         existing = self.get(record.remediation_id)
         if existing is None:  # pragma: no cover - deleted between the two calls
             raise AuditError(f"audit item {record.remediation_id} vanished while it was being written")
@@ -186,6 +187,24 @@ class AuditLog:
             ExpressionAttributeValues=values,
         )
 
+    def record_progress(
+        self, remediation_id: str, *, done: Sequence[str], calls: Sequence[Mapping[str, Any]], at: str
+    ) -> None:
+        """Record what is done so far, while the plan runs: a failure to record the outcome cannot lose it."""
+        self._call(
+            "update_item",
+            remediation_id,
+            Key={"remediation_id": {"S": remediation_id}},
+            UpdateExpression="SET #done = :done, #calls = :calls, #updated = :updated",
+            ConditionExpression="attribute_exists(remediation_id)",
+            ExpressionAttributeNames={"#done": "done", "#calls": "calls", "#updated": "updated_at"},
+            ExpressionAttributeValues={
+                ":done": {"S": json.dumps(list(done))},
+                ":calls": {"S": json.dumps(list(calls), sort_keys=True)},
+                ":updated": {"S": at},
+            },
+        )
+
     def mark_undone(self, remediation_id: str, undo_id: str, at: str) -> None:
         self._call(
             "update_item",
@@ -211,10 +230,10 @@ class AuditLog:
                 ExpressionAttributeValues={":outcome": {"SS": [outcome]}, ":name": {"S": outcome}},
             )
             return True
-        except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+        except (BotoCoreError, ClientError) as exc:
+            if error_code(exc) == _ALREADY_THERE:
                 return False
-            raise AuditError(f"cannot update audit item {remediation_id}: {exc}") from exc
+            raise AuditError(f"cannot update audit item {remediation_id}: {describe(exc)}") from exc
 
     def record_delivery_failures(
         self,
@@ -275,13 +294,15 @@ class AuditLog:
                 for item in page.get("Items", []):
                     yield AuditRecord.from_item(item)
         except (BotoCoreError, ClientError) as exc:
-            raise AuditError(f"cannot query the audit table {self.table_name} by {key}: {exc}") from exc
+            raise AuditError(f"cannot query the audit table {self.table_name} by {key}: {describe(exc)}") from exc
 
     def _call(self, operation: str, remediation_id: str, **kwargs: Any) -> Any:
         try:
             return getattr(self._dynamodb, operation)(TableName=self.table_name, **kwargs)
         except (BotoCoreError, ClientError) as exc:
-            raise AuditError(f"cannot {operation.replace('_', ' ')} audit item {remediation_id}: {exc}") from exc
+            raise AuditError(
+                f"cannot {operation.replace('_', ' ')} audit item {remediation_id}: {describe(exc)}"
+            ) from exc
 
 
 def _compress(value: Any) -> bytes:

@@ -22,6 +22,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
+from iamwarden.adapters.errors import classify, response_error_code
 from iamwarden.domain.arns import partition_of
 from iamwarden.domain.exceptions import AwsAccessError
 
@@ -130,7 +131,7 @@ class CallLog:
             stack = self._stack()
             if not stack:
                 return
-            error = parsed.get("Error", {}).get("Code") if isinstance(parsed, dict) else None
+            error = response_error_code(parsed)
             ok = http_response is not None and http_response.status_code < 300
             prefix, operation = iam_action_of(service_model, model.name).split(":", 1)
             call = ApiCall(prefix, operation, account, region, ok, None if ok else str(error or "Unknown"))
@@ -179,7 +180,7 @@ class ClientFactory:
             try:
                 identity = self.session.client("sts", config=retry_config()).get_caller_identity()
             except (BotoCoreError, ClientError) as exc:
-                raise AwsAccessError(f"cannot tell which account these credentials belong to: {exc}") from exc
+                raise AwsAccessError(f"cannot tell which account these credentials belong to: {classify(exc)}") from exc
             self._home_account = str(identity["Account"])
         return self._home_account
 
@@ -220,7 +221,7 @@ class ClientFactory:
                 RoleArn=role_arn, RoleSessionName=self._session_name, DurationSeconds=_SESSION_SECONDS
             )
         except (BotoCoreError, ClientError) as exc:
-            raise AwsAccessError(f"cannot assume {role_arn} to act in account {account}: {exc}") from exc
+            raise AwsAccessError(f"cannot assume {role_arn} to act in account {account}: {classify(exc)}") from exc
         credentials = answer["Credentials"]
         session = boto3.Session(
             aws_access_key_id=credentials["AccessKeyId"],

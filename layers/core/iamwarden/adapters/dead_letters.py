@@ -26,6 +26,7 @@ from typing import Any, NamedTuple
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from iamwarden.adapters.errors import describe, error_code
 from iamwarden.domain.exceptions import ReplayError
 
 #: Seconds a received message stays hidden while this run works on it; kept ones are released at the end.
@@ -232,13 +233,10 @@ class DeadLetterReplayer:
 
         try:
             return str(self._sqs.get_queue_url(QueueName=self._queue)["QueueUrl"])
-        except ClientError as exc:
-            code = exc.response.get("Error", {}).get("Code", "")
-            if code in ("AWS.SimpleQueueService.NonExistentQueue", "QueueDoesNotExist"):
+        except (BotoCoreError, ClientError) as exc:
+            if error_code(exc) in ("AWS.SimpleQueueService.NonExistentQueue", "QueueDoesNotExist"):
                 raise ReplayError(f"no dead-letter queue named {self._queue} in this account and region") from exc
-            raise ReplayError(f"cannot find the dead-letter queue {self._queue}: {_describe(exc)}") from exc
-        except BotoCoreError as exc:
-            raise ReplayError(f"cannot find the dead-letter queue {self._queue}: {exc}") from exc
+            raise ReplayError(f"cannot find the dead-letter queue {self._queue}: {describe(exc)}") from exc
 
     def replay(self, *, max_messages: int | None = None, dry_run: bool = False) -> ReplayReport:
         """Replay up to ``max_messages`` (all when None); with ``dry_run`` only list what would be replayed."""
@@ -273,7 +271,7 @@ class DeadLetterReplayer:
                     MessageSystemAttributeNames=["ApproximateReceiveCount", "SentTimestamp"],
                 )
             except (BotoCoreError, ClientError) as exc:
-                raise ReplayError(f"cannot read the dead-letter queue {url}: {_describe(exc)}") from exc
+                raise ReplayError(f"cannot read the dead-letter queue {url}: {describe(exc)}") from exc
             fresh = 0
             for message in answer.get("Messages", []):
                 message_id = str(message.get("MessageId"))
@@ -315,7 +313,7 @@ class DeadLetterReplayer:
         try:
             answer = self._lambda.invoke(FunctionName=self.function, InvocationType="Event", Payload=letter.payload)
         except (BotoCoreError, ClientError) as exc:
-            return f"invoking {self.function} failed: {_describe(exc)}"
+            return f"invoking {self.function} failed: {describe(exc)}"
         status = answer.get("StatusCode")
         if status != _ACCEPTED:
             return f"{self.function} answered {status}, not {_ACCEPTED} (accepted)"
@@ -326,7 +324,7 @@ class DeadLetterReplayer:
             self._sqs.delete_message(QueueUrl=url, ReceiptHandle=letter.receipt_handle)
         except (BotoCoreError, ClientError) as exc:
             return (
-                f"replayed, but the message could not be deleted ({_describe(exc)}); it will be delivered "
+                f"replayed, but the message could not be deleted ({describe(exc)}); it will be delivered "
                 "again, and the enforcer will recognise the event as already handled"
             )
         return None
@@ -344,7 +342,7 @@ class DeadLetterReplayer:
                 answer = self._sqs.change_message_visibility_batch(QueueUrl=url, Entries=entries)
             except (BotoCoreError, ClientError) as exc:
                 problems.append(
-                    f"{len(chunk)} kept message(s) stay hidden for up to {self._hide_seconds}s: {_describe(exc)}"
+                    f"{len(chunk)} kept message(s) stay hidden for up to {self._hide_seconds}s: {describe(exc)}"
                 )
                 continue
             for failed in answer.get("Failed", []):
@@ -354,11 +352,3 @@ class DeadLetterReplayer:
                     f"{failed.get('Code', 'error')} {failed.get('Message', '')}".rstrip()
                 )
         return problems
-
-
-def _describe(exc: BaseException) -> str:
-    response = getattr(exc, "response", None)
-    if isinstance(response, Mapping):
-        error = response.get("Error", {})
-        return f"{error.get('Code', 'error')}: {error.get('Message', '')}".rstrip(": ")
-    return str(exc)

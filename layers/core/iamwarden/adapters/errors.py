@@ -76,12 +76,18 @@ _ACCESS_DENIED = frozenset({"AccessDenied", "AccessDeniedException", "Unauthoriz
 
 
 class AwsCallError(IamWardenError):
-    """An AWS call failed; ``code`` is AWS's error code (None when no answer came back)."""
+    """An AWS call failed; ``code`` is AWS's error code (None when no answer came back).
 
-    def __init__(self, message: str, *, code: str | None = None, operation: str | None = None) -> None:
+    ``resource`` is what the call was about (an ARN), when the caller knows it.
+    """
+
+    def __init__(
+        self, message: str, *, code: str | None = None, operation: str | None = None, resource: str | None = None
+    ) -> None:
         super().__init__(message)
         self.code = code
         self.operation = operation
+        self.resource = resource
 
 
 class TransientAwsError(AwsCallError):
@@ -102,11 +108,15 @@ def _response(exc: BaseException) -> dict[str, Any] | None:
 
 
 def error_code(exc: BaseException) -> str | None:
-    """The AWS error code of a botocore ClientError (or anything shaped like one), else None."""
-    response = _response(exc)
-    if response is None:
-        return None
-    error = response.get("Error")
+    """The AWS error code of a botocore ClientError (or anything shaped like one, or an ``AwsCallError``), else None."""
+    if isinstance(exc, AwsCallError):
+        return exc.code
+    return response_error_code(_response(exc))
+
+
+def response_error_code(response: object) -> str | None:
+    """The error code in a parsed botocore response (what an ``after-call`` hook is given), else None."""
+    error = response.get("Error") if isinstance(response, dict) else None
     code = error.get("Code") if isinstance(error, dict) else None
     return str(code) if code else None
 
@@ -125,7 +135,7 @@ def describe(exc: BaseException) -> str:
     error = response.get("Error") if response else None
     message = error.get("Message") if isinstance(error, dict) else None
     if not code:
-        return " ".join((str(exc) or type(exc).__name__).split())
+        return " ".join(str(exc).split()) or type(exc).__name__
     text = f"{code}: {message}" if message else code
     return " ".join(text.split())
 
@@ -140,10 +150,11 @@ def is_transient(exc: BaseException) -> bool:
         return True
     if isinstance(exc, AwsCallError):
         return False
-    code = error_code(exc)
-    if code is not None:
-        status = http_status(exc)
-        return code in TRANSIENT_CODES or (status is not None and status >= 500)
+    if error_code(exc) in TRANSIENT_CODES:
+        return True
+    status = http_status(exc)
+    if status is not None:
+        return status >= 500
     return any(cls.__name__ in _TRANSIENT_CLASSES for cls in type(exc).__mro__)
 
 
@@ -154,13 +165,17 @@ def is_aws_error(exc: BaseException) -> bool:
     return any(cls.__module__.startswith("botocore") for cls in type(exc).__mro__)
 
 
-def classify(exc: BaseException, operation: str | None = None) -> AwsCallError:
-    """The transient or permanent ``AwsCallError`` for an AWS exception; raise it ``from exc``."""
+def classify(exc: BaseException, operation: str | None = None, *, resource: str | None = None) -> AwsCallError:
+    """The transient or permanent ``AwsCallError`` for an AWS exception; raise it ``from exc``.
+
+    ``operation`` defaults to the ClientError's own (``GetPolicyVersion``); the message starts with it.
+    """
     if isinstance(exc, AwsCallError):
         return exc
     kind = TransientAwsError if is_transient(exc) else PermanentAwsError
+    operation = operation or getattr(exc, "operation_name", None) or None
     prefix = f"{operation}: " if operation else ""
-    return kind(prefix + describe(exc), code=error_code(exc), operation=operation)
+    return kind(prefix + describe(exc), code=error_code(exc), operation=operation, resource=resource)
 
 
 @contextmanager

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from iamwarden.adapters.errors import describe, ignoring
 from iamwarden.alerts.message import Owner
 from iamwarden.domain.arns import bucket_of_arn
 from iamwarden.domain.events import Actor
@@ -126,7 +127,7 @@ class OwnerResolver:
             aliases = self._factory.client("iam", account, region).list_account_aliases().get("AccountAliases", [])
             alias = str(aliases[0]) if aliases else None
         except (BotoCoreError, ClientError, IamWardenError) as exc:
-            logger.warning("cannot read the account alias", extra={"account": account, "error": _describe(exc)})
+            logger.warning("cannot read the account alias", extra={"account": account, "error": describe(exc)})
             return None  # not cached: a transient failure may pass
         with self._lock:
             self._aliases[account] = alias
@@ -141,7 +142,7 @@ class OwnerResolver:
                 extra={
                     "principal": f"{principal.kind} {principal.name}",
                     "account": principal.account,
-                    "error": _describe(exc),
+                    "error": describe(exc),
                 },
             )
             return None
@@ -154,12 +155,9 @@ class OwnerResolver:
     def _tags(self, principal: Principal, region: str) -> list[Mapping[str, Any]]:
         if principal.kind == "bucket":
             s3 = self._factory.client("s3", principal.account, region)
-            try:
+            with ignoring("NoSuchTagSet"):  # a bucket without tags
                 return list(s3.get_bucket_tagging(Bucket=principal.name).get("TagSet", []))
-            except ClientError as exc:
-                if exc.response.get("Error", {}).get("Code") == "NoSuchTagSet":
-                    return []
-                raise
+            return []
         iam = self._factory.client("iam", principal.account, region)
         operation, parameter = (
             ("list_user_tags", "UserName") if principal.kind == "user" else ("list_role_tags", "RoleName")
@@ -168,11 +166,3 @@ class OwnerResolver:
         for page in iam.get_paginator(operation).paginate(**{parameter: principal.name}):
             tags.extend(page.get("Tags", []))
         return tags
-
-
-def _describe(exc: BaseException) -> str:
-    response = getattr(exc, "response", None)
-    if isinstance(response, dict):
-        error = response.get("Error", {})
-        return f"{error.get('Code', type(exc).__name__)}: {error.get('Message', '')}".rstrip(": ")
-    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__

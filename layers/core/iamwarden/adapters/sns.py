@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from iamwarden.adapters.errors import describe
 from iamwarden.alerts.exceptions import DeliveryError
 from iamwarden.alerts.message import AlertMessage
 from iamwarden.alerts.render import render_text
@@ -106,11 +107,6 @@ class SnsPublisher:
         try:
             client = self._factory.home_client("sns", region)
             answer = client.publish(**request)
-        except ClientError as exc:
-            error = exc.response.get("Error", {})
-            raise DeliveryError(
-                f"SNS topic {topic_arn}: {error.get('Code', 'error')}: {error.get('Message', '')}".rstrip(": ")
-            ) from None
-        except BotoCoreError as exc:
-            raise DeliveryError(f"SNS topic {topic_arn}: {exc}") from None
+        except (BotoCoreError, ClientError) as exc:
+            raise DeliveryError(f"SNS topic {topic_arn}: {describe(exc)}") from exc
         return str(answer.get("MessageId", ""))

@@ -18,6 +18,7 @@ from typing import TextIO
 from iamwarden.adapters.audit import AuditLog, AuditRecord
 from iamwarden.adapters.clients import AWS_ERRORS, ClientFactory, aws_session
 from iamwarden.adapters.dead_letters import DeadLetterReplayer, ReplayOutcome, ReplayReport, ReplayStatus
+from iamwarden.adapters.errors import classify
 from iamwarden.app.config import EnforcerConfig
 from iamwarden.app.dispatcher import build_alert_dispatcher
 from iamwarden.app.redeliver import redeliver
@@ -48,7 +49,7 @@ def run(command: str, args: argparse.Namespace, out: TextIO, err: TextIO) -> int
     except IamWardenError as exc:
         err.write(f"iamwarden {command}: {_one_line(str(exc))}\n")
     except AWS_ERRORS as exc:
-        err.write(f"iamwarden {command}: AWS error: {_one_line(str(exc))}\n")
+        err.write(f"iamwarden {command}: AWS error: {classify(exc)}\n")
     return EXIT_USAGE
 
 

@@ -10,11 +10,13 @@ back into the current state and records that as well.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from contextlib import suppress
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
 from iamwarden.adapters.audit import AuditLog, AuditRecord, AuditStatus
 from iamwarden.adapters.clients import ClientFactory
+from iamwarden.adapters.errors import describe, error_code
 from iamwarden.domain.exceptions import AuditError, AwsAccessError, RemediationError, UndoError
 from iamwarden.domain.findings import Finding, RemediationStep
 from iamwarden.guardrails.registry import action_for
@@ -96,34 +98,41 @@ class RemediationExecutor:
             return existing, False  # a retry or duplicate: never a second action
         aws = AccountClients(self.clients, finding.account, finding.region, self.audit)
         run = StepRun(aws, finding.finding_id, self._now())
-        done: list[str] = []
         with self.clients.call_log.recording() as calls:
             try:
                 befores = [action_for(step).capture(aws, step) for step in finding.plan]
             except Exception as exc:
-                self._fail(finding, existing, done, calls, f"could not read the live state, nothing was changed: {exc}")
-                raise self._failed(finding, remediation_id, exc, done, _not_done(finding.plan)) from exc
+                self._fail(
+                    finding, existing, calls, f"could not read the live state, nothing was changed: {_describe(exc)}"
+                )
+                earlier = list(existing.done) if existing else []
+                raise self._failed(finding, remediation_id, exc, earlier, _not_done(finding.plan)) from exc
             stored = self.audit.begin(self._record(finding, AuditStatus.IN_PROGRESS, before=befores))
+            # A retry adds to what earlier attempts did: the record keeps every change and every call.
+            progress = _Progress(self.audit, stored, calls, self._now)
             current = 0
             try:
                 for step, before in zip(finding.plan, befores, strict=True):
-                    action_for(step).apply(run, step, before, done)
+                    action_for(step).apply(run, step, before, progress)
                     current += 1
             except Exception as exc:
                 not_done = _not_done(finding.plan[current:])
+                done = progress.all_done()
                 error = f"{_describe(exc)}; done: {'; '.join(done) or 'nothing'}; not done: {not_done}"
-                self.audit.finish(
-                    remediation_id,
-                    AuditStatus.FAILED,
-                    done=[*stored.done, *done],
-                    calls=[*stored.calls, *_calls(calls)],
-                    error=error,
-                    at=self._now(),
-                )
+                try:
+                    self.audit.finish(
+                        remediation_id,
+                        AuditStatus.FAILED,
+                        done=done,
+                        calls=progress.all_calls(),
+                        error=error,
+                        at=self._now(),
+                    )
+                except AuditError as unrecorded:  # the failure is still alerted; the progress lines stay
+                    raise self._failed(finding, remediation_id, exc, done, not_done, unrecorded=unrecorded) from exc
                 raise self._failed(finding, remediation_id, exc, done, not_done) from exc
-            # A retry adds to what earlier attempts did: the record keeps every change and every call.
-            all_done = [*stored.done, *done]
-            all_calls = [*stored.calls, *_calls(calls)]
+            all_done, all_calls = progress.all_done(), progress.all_calls()
+            # If this write fails, the event fails and is retried: the progress already recorded is kept.
             self.audit.finish(
                 remediation_id, AuditStatus.REMEDIATED, done=all_done, calls=all_calls, error=None, at=self._now()
             )
@@ -221,18 +230,16 @@ class RemediationExecutor:
             actor=finding.actor.arn,
         )
 
-    def _fail(
-        self, finding: Finding, existing: AuditRecord | None, done: list[str], calls: list[Any], error: str
-    ) -> None:
+    def _fail(self, finding: Finding, existing: AuditRecord | None, calls: list[Any], error: str) -> None:
         try:
             if existing is None:
                 self.audit.begin(self._record(finding, AuditStatus.FAILED)._replace(error=error, calls=_calls(calls)))
-            else:
+            else:  # a retry: keep what earlier attempts did and called
                 self.audit.finish(
                     existing.remediation_id,
                     AuditStatus.FAILED,
-                    done=done,
-                    calls=_calls(calls),
+                    done=list(existing.done),
+                    calls=[*existing.calls, *_calls(calls)],
                     error=error,
                     at=self._now(),
                 )
@@ -240,7 +247,14 @@ class RemediationExecutor:
             pass  # the remediation error that follows is the one to report; nothing was written
 
     def _failed(
-        self, finding: Finding, remediation_id: str, exc: BaseException, done: list[str], not_done: str
+        self,
+        finding: Finding,
+        remediation_id: str,
+        exc: BaseException,
+        done: list[str],
+        not_done: str,
+        *,
+        unrecorded: AuditError | None = None,
     ) -> RemediationFailedError:
         try:
             record = self.audit.get(remediation_id) if not isinstance(exc, AuditError) else None
@@ -250,18 +264,46 @@ class RemediationExecutor:
             f"remediation {remediation_id} of {finding.rule_id} on {finding.resource_arn} failed: {_describe(exc)}. "
             f"Done: {'; '.join(done) or 'nothing'}. Not done: {not_done}."
         )
+        if unrecorded is not None:
+            message += f" IAM Warden could not record this outcome in the audit table: {unrecorded}."
         fallback = self._record(finding, AuditStatus.FAILED)._replace(error=message, done=tuple(done))
         return RemediationFailedError(message, record or fallback)
+
+
+class _Progress(list[str]):
+    """The ``done`` list the actions append to: each line is recorded on the audit item as it is appended.
+
+    So a failure to record the outcome (``audit.finish``) loses nothing: Lambda's retry finds the
+    resource already fixed, and its record and alert still say what the first attempt did.
+    """
+
+    def __init__(self, audit: AuditLog, stored: AuditRecord, calls: list[Any], clock: Callable[[], str]) -> None:
+        super().__init__()
+        self._audit = audit
+        self._stored = stored
+        self._calls = calls
+        self._clock = clock
+
+    def all_done(self) -> list[str]:
+        return [*self._stored.done, *self]
+
+    def all_calls(self) -> list[Mapping[str, Any]]:
+        return [*self._stored.calls, *_calls(self._calls)]
+
+    def append(self, line: str) -> None:
+        super().append(line)
+        # If this write fails the plan goes on (half a remediation is worse than none); ``finish`` records it all.
+        with suppress(AuditError):
+            self._audit.record_progress(
+                self._stored.remediation_id, done=self.all_done(), calls=self.all_calls(), at=self._clock()
+            )
 
 
 def _describe(exc: BaseException) -> str:
     if isinstance(exc, AwsAccessError | UndoError | AuditError):
         return str(exc)
-    response = getattr(exc, "response", None)
-    if isinstance(response, Mapping):
-        error = response.get("Error", {})
-        operation = getattr(exc, "operation_name", "call")
-        return f"{operation} failed with {error.get('Code', 'an error')}: {error.get('Message', '')}".rstrip(": ")
+    if error_code(exc) is not None:
+        return f"{getattr(exc, 'operation_name', 'call')} failed with {describe(exc)}"
     return f"{type(exc).__name__}: {exc}"
 
 

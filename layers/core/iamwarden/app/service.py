@@ -9,6 +9,10 @@
   findings still run, and then the event fails so Lambda retries it and
   finally dead-letters it.
 * break-glass: recorded and alerted as noteworthy, never remediated.
+* unjudged: a rule could not read what it needs (a permanent AWS error such as
+  AccessDenied on a customer-managed policy): recorded and alerted as
+  noteworthy with what and why, never remediated. A transient error fails the
+  event instead, so Lambda retries it.
 
 Each CloudTrail event is processed once in effect: Powertools Idempotency
 (keyed on ``detail.eventID``) answers a redelivered event from the first
@@ -137,6 +141,9 @@ class EnforcerService:
             self._report_rejection(judgement, event)
         results: list[FindingResult] = []
         failures: list[RemediationFailedError] = []
+        for unjudged in judgement.unjudged:
+            self.telemetry.count("Unjudged", unjudged.rule_id)
+            results.append(self._report_unjudged(unjudged, judgement, event))
         for finding in judgement.findings:
             self.telemetry.count("Findings", finding.rule_id)
             try:
@@ -248,6 +255,19 @@ class EnforcerService:
                 settings_prefix=self.settings_source.prefix,
             ),
         )
+
+    def _report_unjudged(self, finding: Finding, judgement: Judgement, event: Mapping[str, Any]) -> FindingResult:
+        """A rule could not read what it needs (AccessDenied, say): record and alert that; change nothing."""
+        record = self.executor.record_alert(finding)
+        notification = finding_notification(
+            Outcome.NOTEWORTHY,
+            finding,
+            judgement.change,
+            record.remediation_id,
+            settings_prefix=self.settings_source.prefix,
+        )
+        self._alert(record, event, notification)
+        return FindingResult(finding.finding_id, finding.rule_id, Outcome.NOTEWORTHY, record.remediation_id)
 
     def _alert(self, record: AuditRecord, event: Mapping[str, Any] | None, notification: Notification) -> None:
         """Send once per remediation and outcome; keep failed deliveries on the audit item."""

@@ -19,6 +19,7 @@ from aws_lambda_powertools.utilities.idempotency import (
 from iamwarden.adapters.audit import AuditLog
 from iamwarden.adapters.breaker import KillSwitch, RemediationLedger
 from iamwarden.adapters.clients import ClientFactory
+from iamwarden.adapters.iam_documents import LiveManagedPolicyDocuments
 from iamwarden.adapters.ssm_settings import SsmSettingsSource, ssm_parameters
 from iamwarden.alerts.notifications import Notifier
 from iamwarden.alerts.settings import parse_alert_settings
@@ -27,7 +28,6 @@ from iamwarden.app.config import EnforcerConfig
 from iamwarden.app.dispatcher import build_alert_dispatcher
 from iamwarden.app.executor import RemediationExecutor
 from iamwarden.app.service import EnforcerService, Telemetry
-from iamwarden.domain.managed_documents import LiveManagedPolicyDocuments
 
 
 def build_clients(config: EnforcerConfig, session: Any = None) -> ClientFactory:

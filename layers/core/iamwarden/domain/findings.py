@@ -188,3 +188,6 @@ class Judgement(NamedTuple):
     resource_arn: str | None = None
     #: The event names an account other than its own (forged or misrouted): alerted as a security event.
     rejected: bool = False
+    #: Rules that could not judge the change because what they need could not be read live (a permanent
+    #: AWS error such as AccessDenied): each says what and why, has no plan, and is alerted, never acted on.
+    unjudged: tuple[Finding, ...] = ()

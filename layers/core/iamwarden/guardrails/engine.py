@@ -22,8 +22,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from iamwarden.adapters.errors import PermanentAwsError
 from iamwarden.domain.arns import parse_role_arn
-from iamwarden.domain.catalog import Mode
+from iamwarden.domain.catalog import Mode, RuleSpec, Severity
 from iamwarden.domain.events import CloudTrailChange, parse_event
 from iamwarden.domain.exceptions import InvalidEventError
 from iamwarden.domain.findings import Finding, Judgement, Verdict
@@ -85,6 +86,7 @@ def judge_change(
     findings: list[Finding] = []
     compliant: list[str] = []
     unjudged: list[str] = []
+    unreadable: list[Finding] = []
     switched_off: list[str] = []
     resource_arn: str | None = None
     try:
@@ -94,7 +96,12 @@ def judge_change(
             if not active:
                 continue
             rule_ids.extend(active)
-            evaluation = guardrail.evaluate(context)
+            try:
+                evaluation = guardrail.evaluate(context)
+            except PermanentAwsError as exc:  # retrying will not help: say so, never guess (TransientAwsError retries)
+                unreadable.append(_unreadable(context, next(s for s in guardrail.specs if s.id in active), exc))
+                unjudged.append(unreadable[-1].reason)
+                continue
             resource_arn = resource_arn or evaluation.resource_arn
             compliant.extend(evaluation.compliant)
             unjudged.extend(evaluation.unjudged)
@@ -122,15 +129,47 @@ def judge_change(
             tuple(findings),
             tuple(rule_ids),
             resource_arn,
+            unjudged=tuple(unreadable),
         )
     if not findings and unjudged:
         return Judgement(
-            Verdict.IGNORED, "cannot judge: " + "; ".join(unjudged), change, (), tuple(rule_ids), resource_arn
+            Verdict.IGNORED,
+            "cannot judge: " + "; ".join(unjudged),
+            change,
+            (),
+            tuple(rule_ids),
+            resource_arn,
+            unjudged=tuple(unreadable),
         )
     if findings:
         reason = " ".join(finding.reason for finding in findings)
-        return Judgement(Verdict.VIOLATION, reason, change, tuple(findings), tuple(rule_ids), resource_arn)
+        return Judgement(
+            Verdict.VIOLATION,
+            reason,
+            change,
+            tuple(findings),
+            tuple(rule_ids),
+            resource_arn,
+            unjudged=tuple(unreadable),
+        )
     return Judgement(Verdict.COMPLIANT, "; ".join(compliant) or "compliant", change, (), tuple(rule_ids), resource_arn)
+
+
+def _unreadable(context: RuleContext, spec: RuleSpec, exc: PermanentAwsError) -> Finding:
+    """A finding with no plan that says the rule could not read what it needs, and why."""
+    change = context.change
+    what = exc.resource or f"what rule {spec.id} needs"
+    return context.finding(
+        spec,
+        severity=Severity.HIGH,
+        resource_arn=exc.resource or f"arn:{context.partition}:iam::{change.account}:root",
+        reason=(
+            f"IAM Warden could not read {what} to judge {change.event_name} by {change.actor.display}, so it "
+            f"changed nothing: {exc}. Check the change by hand"
+            + (", and that IAM Warden's role may read it." if exc.access_denied else ".")
+        ),
+        plan=(),
+    )
 
 
 #: CloudFormation's service principal, as CloudTrail names it in ``userIdentity.invokedBy``.

@@ -18,6 +18,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from iamwarden.adapters.errors import describe
 from iamwarden.prune.domain.model import AccessReport, ServiceAccess
 from iamwarden.prune.exceptions import AccessAdvisorError, AccessAdvisorNotReady
 
@@ -55,7 +56,7 @@ class AccessAdvisor:
         try:
             answer = self._iam.generate_service_last_accessed_details(Arn=role_arn, Granularity="ACTION_LEVEL")
         except (BotoCoreError, ClientError) as exc:
-            raise AccessAdvisorError(f"cannot start an Access Advisor job for {role_arn}: {exc}") from exc
+            raise AccessAdvisorError(f"cannot start an Access Advisor job for {role_arn}: {describe(exc)}") from exc
         return str(answer["JobId"])
 
     def report(self, role_arn: str, job_id: str) -> AccessReport:
@@ -121,7 +122,9 @@ class AccessAdvisor:
                 try:
                     page = self._iam.list_policies_granting_service_access(**request)
                 except (BotoCoreError, ClientError) as exc:
-                    raise AccessAdvisorError(f"cannot list the policies granting {chunk} to {role_arn}: {exc}") from exc
+                    raise AccessAdvisorError(
+                        f"cannot list the policies granting {chunk} to {role_arn}: {describe(exc)}"
+                    ) from exc
                 for entry in page.get("PoliciesGrantingServiceAccess", []):
                     keys = granting.setdefault(entry["ServiceNamespace"], set())
                     for policy in entry.get("Policies", []):
@@ -144,7 +147,7 @@ class AccessAdvisor:
         except (BotoCoreError, ClientError) as exc:
             where = f"page after marker {marker!r}" if marker else "first page"
             raise AccessAdvisorError(
-                f"cannot read the {where} of Access Advisor job {job_id} for {role_arn}: {exc}"
+                f"cannot read the {where} of Access Advisor job {job_id} for {role_arn}: {describe(exc)}"
             ) from exc
         return page
 

@@ -19,6 +19,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from iamwarden.adapters.errors import describe
 from iamwarden.prune.adapters.iam_reader import IamReader
 from iamwarden.prune.adapters.store import PruneStore
 from iamwarden.prune.domain.catalogue import ActionCatalogue
@@ -61,10 +62,12 @@ class Executor:
             for change in plan.changes:  # ... then everything old goes
                 steps.remove(change)
         except (BotoCoreError, ClientError) as exc:
-            failed = plan.with_event(PlanStatus.FAILED, self._clock(), f"stopped: {exc}", executed=tuple(steps.done))
+            failed = plan.with_event(
+                PlanStatus.FAILED, self._clock(), f"stopped: {describe(exc)}", executed=tuple(steps.done)
+            )
             self._store.save_plan(failed, self._clock())
             raise ExecutionError(
-                f"applying plan {plan.plan_id} stopped after {len(steps.done)} steps: {exc}; "
+                f"applying plan {plan.plan_id} stopped after {len(steps.done)} steps: {describe(exc)}; "
                 f"roll back with: iamwarden prune rollback {plan.plan_id}"
             ) from exc
         applied = plan.with_event(
@@ -108,7 +111,9 @@ class Executor:
         except (BotoCoreError, ClientError) as exc:
             partial = plan._replace(executed=(*plan.executed, *steps.done))
             self._store.save_plan(partial, self._clock())
-            raise ExecutionError(f"rolling back plan {plan.plan_id} stopped: {exc}; run the rollback again") from exc
+            raise ExecutionError(
+                f"rolling back plan {plan.plan_id} stopped: {describe(exc)}; run the rollback again"
+            ) from exc
         newly = back - already
         came_back = [item for change in plan.changes for item in change.removed if _service(item) in newly]
         status = PlanStatus.ROLLED_BACK if full else PlanStatus.PARTLY_ROLLED_BACK

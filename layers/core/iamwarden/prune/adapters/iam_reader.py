@@ -13,6 +13,7 @@ from urllib.parse import unquote
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from iamwarden.adapters.errors import describe
 from iamwarden.domain.arns import parse_role_arn
 from iamwarden.domain.documents import PolicyKind, decode_policy_document
 from iamwarden.domain.exceptions import InvalidEventError
@@ -37,7 +38,7 @@ class IamReader:
             role = self._iam.get_role(RoleName=name)["Role"]
             policies = [*self._inline(name), *self._attached(name)]
         except (BotoCoreError, ClientError) as exc:
-            raise RoleReadError(f"cannot read role {role_arn} and its policies: {exc}") from exc
+            raise RoleReadError(f"cannot read role {role_arn} and its policies: {describe(exc)}") from exc
         except InvalidEventError as exc:
             raise RoleReadError(f"role {role_arn} has a policy that does not parse: {exc}") from exc
         return RoleFacts(
@@ -55,7 +56,7 @@ class IamReader:
         try:
             return (*self._inline(role_name), *self._attached(role_name))
         except (BotoCoreError, ClientError) as exc:
-            raise RoleReadError(f"cannot read the policies of role {role_name}: {exc}") from exc
+            raise RoleReadError(f"cannot read the policies of role {role_name}: {describe(exc)}") from exc
         except InvalidEventError as exc:
             raise RoleReadError(f"role {role_name} has a policy that does not parse: {exc}") from exc
 

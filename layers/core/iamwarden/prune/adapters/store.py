@@ -20,6 +20,7 @@ from typing import Any, NamedTuple
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from iamwarden.adapters.errors import describe, error_code
 from iamwarden.prune.domain.plan import PrunePlan
 from iamwarden.prune.exceptions import PlanNotFoundError, StoreError
 
@@ -90,7 +91,7 @@ class PruneStore:
                     body = _unpack(item)
                     yield RoleState(**{**body, "ledger": MappingProxyType(body.get("ledger", {}))})
         except (BotoCoreError, ClientError) as exc:
-            raise StoreError(f"cannot list the pruner's role states of account {account}: {exc}") from exc
+            raise StoreError(f"cannot list the pruner's role states of account {account}: {describe(exc)}") from exc
 
     # --- plans
 
@@ -119,7 +120,7 @@ class PruneStore:
                 TableName=self.table, Key=dict(key), ConsistentRead=True
             ).get("Item")
         except (BotoCoreError, ClientError) as exc:
-            raise StoreError(f"cannot read {key} from {self.table}: {exc}") from exc
+            raise StoreError(f"cannot read {key} from {self.table}: {describe(exc)}") from exc
         return item
 
     def _put(
@@ -149,12 +150,10 @@ class PruneStore:
             request["ExpressionAttributeValues"] = dict(values)
         try:
             self._db.put_item(**request)
-        except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+        except (BotoCoreError, ClientError) as exc:
+            if error_code(exc) == "ConditionalCheckFailedException":
                 raise StoreError(f"{key} was changed by someone else since it was read; not overwritten") from exc
-            raise StoreError(f"cannot write {key} to {self.table}: {exc}") from exc
-        except BotoCoreError as exc:
-            raise StoreError(f"cannot write {key} to {self.table}: {exc}") from exc
+            raise StoreError(f"cannot write {key} to {self.table}: {describe(exc)}") from exc
 
 
 def _role_key(account: str, role_arn: str) -> dict[str, Any]:

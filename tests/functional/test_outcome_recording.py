@@ -1,0 +1,141 @@
+"""What was done survives a failure to record the outcome, and the retry's alert says it.
+
+The audit table is made to refuse the write of the outcome (``audit.finish``) through botocore's
+``before-call`` hook on the enforcer's own DynamoDB client, the way DynamoDB would answer.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from botocore.awsrequest import AWSResponse
+
+from iamwarden.adapters.audit import AuditStatus
+from iamwarden.app.service import EnforcementFailedError, EnforcerService
+from iamwarden.domain.exceptions import IamWardenError
+from iamwarden.domain.findings import Outcome
+from tests.aws_fixtures import HOME_ACCOUNT, REGION
+from tests.conftest import load_event
+from tests.functional.conftest import Account, RecordingNotifier
+
+
+def _refuse_outcome(
+    enforcer: EnforcerService, status: str | None, refused: list[str] | None = None
+) -> Callable[[], None]:
+    """Make the audit table refuse to record ``status`` (None: the progress writes); return the undo.
+
+    Each refused write's ``done`` list is appended to ``refused``.
+    """
+    dynamodb = enforcer.executor.clients.home_client("dynamodb")
+    table = enforcer.audit.table_name
+
+    def refuse(params: dict[str, Any], **_: Any) -> tuple[AWSResponse, dict[str, Any]] | None:
+        request = json.loads(params["body"])
+        written = request.get("ExpressionAttributeValues", {}).get(":status", {}).get("S")
+        if request.get("TableName") != table or written != status or "#done" not in request["UpdateExpression"]:
+            return None
+        if refused is not None:
+            refused.append(request["ExpressionAttributeValues"][":done"]["S"])
+        error = {
+            "Error": {"Code": "AccessDeniedException", "Message": "injected"},
+            "ResponseMetadata": {"HTTPStatusCode": 400},
+        }
+        return AWSResponse("https://dynamodb.amazonaws.com/", 400, {}, None), error  # type: ignore[arg-type]
+
+    event = "before-call.dynamodb.UpdateItem"
+    dynamodb.meta.events.register(event, refuse, unique_id="refuse-outcome")
+    return lambda: dynamodb.meta.events.unregister(event, unique_id="refuse-outcome")
+
+
+def _backdoor_user(account: Account) -> str:
+    account.set("rules/iam-user-created/mode", "remediate")
+    account.iam.create_user(UserName="backdoor-admin")
+    key: str = account.iam.create_access_key(UserName="backdoor-admin")["AccessKey"]["AccessKeyId"]
+    account.iam.create_login_profile(UserName="backdoor-admin", Password="correct-Horse-battery-9")
+    return key
+
+
+def test_a_failed_outcome_write_keeps_what_was_done_and_the_retry_alerts_it(
+    account: Account, enforcer: EnforcerService, notifier: RecordingNotifier
+) -> None:
+    key = _backdoor_user(account)
+    event = load_event("create-user-backdoor-cli.json")
+    allow = _refuse_outcome(enforcer, AuditStatus.REMEDIATED)
+
+    with pytest.raises(IamWardenError, match="audit item"):
+        enforcer.handle(event)
+
+    expected = [
+        "attached deny-all inline policy iamwarden-quarantine to backdoor-admin",
+        f"deactivated access key {key}",
+        "deleted the console password of backdoor-admin",
+    ]
+    [record] = account.audit().for_event(event["detail"]["eventID"])
+    assert record.status == AuditStatus.IN_PROGRESS
+    assert list(record.done[:3]) == expected, "each line is recorded as it happens, before the outcome"
+    assert notifier.sent == [], "no alert until the outcome is known"
+
+    allow()
+    result = enforcer.handle(event)  # Lambda's retry: the user is already quarantined
+
+    assert result["findings"][0]["outcome"] == "remediated"
+    [alert] = notifier.sent
+    assert alert.outcome is Outcome.REMEDIATED
+    assert list(alert.actions[:3]) == expected, "the retry's alert says what the first attempt did"
+    stored = account.audit().get(record.remediation_id)
+    assert stored is not None
+    assert stored.status == AuditStatus.REMEDIATED
+    assert list(stored.done) == list(record.done), "nothing recorded twice, nothing lost"
+    assert [call["call"] for call in stored.calls].count("iam:DeleteLoginProfile") == 1
+
+
+def test_a_failed_write_of_a_failure_still_alerts_and_keeps_what_was_done(
+    account: Account, enforcer: EnforcerService, notifier: RecordingNotifier
+) -> None:
+    key = _backdoor_user(account)
+    iam = account.iam
+    event = load_event("create-user-backdoor-cli.json")
+    _refuse_outcome(enforcer, AuditStatus.FAILED)
+    iam_client = enforcer.executor.clients.client("iam", HOME_ACCOUNT, REGION)
+
+    def refuse_login_profile(**_: Any) -> tuple[AWSResponse, dict[str, Any]]:
+        error = {"Error": {"Code": "AccessDenied", "Message": "injected"}, "ResponseMetadata": {"HTTPStatusCode": 403}}
+        return AWSResponse("https://iam.amazonaws.com/", 403, {}, None), error  # type: ignore[arg-type]
+
+    iam_client.meta.events.register("before-call.iam.DeleteLoginProfile", refuse_login_profile)
+
+    with pytest.raises(EnforcementFailedError, match="DeleteLoginProfile failed with AccessDenied"):
+        enforcer.handle(event)
+
+    [record] = account.audit().for_event(event["detail"]["eventID"])
+    assert list(record.done) == [
+        "attached deny-all inline policy iamwarden-quarantine to backdoor-admin",
+        f"deactivated access key {key}",
+    ]
+    [alert] = notifier.sent
+    assert alert.outcome is Outcome.REMEDIATION_FAILED
+    assert f"deactivated access key {key}" in alert.actions
+    assert "could not record" in (alert.error or "")
+    assert iam.get_login_profile(UserName="backdoor-admin")["LoginProfile"]
+
+
+def test_a_failed_progress_write_does_not_stop_the_plan_and_the_outcome_records_it_all(
+    account: Account, enforcer: EnforcerService, notifier: RecordingNotifier
+) -> None:
+    key = _backdoor_user(account)
+    event = load_event("create-user-backdoor-cli.json")
+    refused: list[str] = []
+    _refuse_outcome(enforcer, None, refused)
+
+    result = enforcer.handle(event)
+
+    assert result["findings"][0]["outcome"] == "remediated"
+    [record] = account.audit().for_event(event["detail"]["eventID"])
+    assert record.status == AuditStatus.REMEDIATED
+    assert f"deactivated access key {key}" in record.done
+    assert "deleted the console password of backdoor-admin" in record.done
+    assert [alert.outcome for alert in notifier.sent] == [Outcome.REMEDIATED]
+    assert len(refused) == len(record.done), "every progress write was refused"
