@@ -493,3 +493,44 @@ def test_an_apply_that_fails_part_way_is_recorded_and_rolls_back_to_every_before
     assert world.inline("app") == MAIN
     assert world.attached("app") == {shared}
     assert world.store.role(ACCOUNT, arn).active_plan_id is None
+
+
+def _applied_plan(world: World, arn: str) -> str:
+    world.seed_ledger(arn)
+    world.access_advisor(arn)
+    announced = world.pruner().process_role(ACCOUNT, arn)
+    world.clock.advance(7)
+    assert world.pruner().process_role(ACCOUNT, arn).outcome == "applied"
+    return str(announced.plan_id)
+
+
+def test_a_rollback_snoozes_the_role_so_the_same_plan_is_not_announced_the_next_day(world: World) -> None:
+    arn = create_role(world.iam, "app", {"main": MAIN})
+    plan_id = _applied_plan(world, arn)
+    announced_before = len(world.notices.sent)
+
+    world.pruner().rollback(plan_id, ["ec2"], by="arn:aws:sts::123456789012:assumed-role/SecOps/alice")
+
+    assert (
+        world.store.plan(plan_id).history[-1]["what"]
+        == "gave back ec2 by arn:aws:sts::123456789012:assumed-role/SecOps/alice"
+    )
+    world.clock.advance(1)
+    snoozed = world.pruner().process_role(ACCOUNT, arn)
+    assert snoozed.outcome == "snoozed"
+    assert "an applied plan was rolled back; no new plan before" in snoozed.detail
+    assert len(world.notices.sent) == announced_before  # nobody is told the same thing again
+    world.clock.advance(88)
+    assert world.pruner().process_role(ACCOUNT, arn).outcome == "snoozed"  # day 89: the default is 90 days
+
+
+def test_the_rollback_snooze_is_a_setting(world: World) -> None:
+    arn = create_role(world.iam, "app", {"main": MAIN})
+    plan_id = _applied_plan(world, arn)
+    world.pruner(rollback_snooze_days=2).rollback(plan_id)
+
+    world.clock.advance(1)
+    assert world.pruner(rollback_snooze_days=2).process_role(ACCOUNT, arn).outcome == "snoozed"
+    world.clock.advance(2)
+    world.access_advisor(arn)
+    assert world.pruner(rollback_snooze_days=2).process_role(ACCOUNT, arn).outcome != "snoozed"

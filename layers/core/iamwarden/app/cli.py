@@ -8,7 +8,8 @@ file can be tried before it goes into SSM.
 operator's own credentials. They build their clients through ``iamwarden.app.wiring``
 (the same names, defaults and retry configuration as the enforcer) and keep
 only argument handling and presentation here. An AWS or IAM Warden error is
-one line on stderr and exit 2, never a traceback.
+one line on stderr, never a traceback; exit codes and global options are
+shared by every command (``iamwarden.app.cli_options``).
 """
 
 from __future__ import annotations
@@ -17,27 +18,48 @@ import argparse
 import json
 import sys
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, BinaryIO, TextIO
 
 from iamwarden import __version__
 from iamwarden.adapters.audit import AuditLog, AuditRecord
 from iamwarden.adapters.clients import ClientFactory
+from iamwarden.app.cli_options import (
+    Exit,
+    TableHint,
+    add_global_options,
+    arn_argument,
+    audit_table,
+    caller_arn,
+    id_argument,
+    one_line,
+    operator_session,
+    run_against_aws,
+    settings_prefix,
+    share_global_options,
+    usage_problem,
+)
 from iamwarden.app.replay import DeadLetterReplayer, ReplayOutcome, ReplayReport, ReplayStatus
 from iamwarden.app.wiring import DEFAULTS, EnforcerConfig, build_clients, build_executor
 from iamwarden.domain.catalog import Mode
-from iamwarden.domain.exceptions import AuditError, IamWardenError, SettingsError
+from iamwarden.domain.exceptions import AuditError, SettingsError
 from iamwarden.domain.findings import Judgement, Verdict
 from iamwarden.domain.settings import Settings, load_settings_file
 from iamwarden.guardrails.engine import judge_event
 
-EXIT_OK = 0
-EXIT_USAGE = 2
+EXIT_OK = Exit.OK
+EXIT_FAILED = Exit.FAILED
+EXIT_USAGE = Exit.USAGE
 
 
-def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None, stderr: TextIO | None = None) -> int:
+def main(
+    argv: Sequence[str] | None = None,
+    stdout: TextIO | None = None,
+    stderr: TextIO | None = None,
+    stdin: BinaryIO | None = None,
+) -> int:
     out = stdout or sys.stdout
     err = stderr or sys.stderr
     parser = _parser()
@@ -46,18 +68,18 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None, stderr
     except SystemExit as exc:  # argparse exits 2 on usage errors and 0 on --help
         return int(exc.code or 0)
     if args.command == "evaluate":
-        return _evaluate(args, out, err)
+        return _evaluate(args, out, err, stdin)
     if args.command == "undo":
-        return _aws_command("undo", err, lambda: _undo(args, out))
+        return run_against_aws("undo", err, lambda: _undo(args, out), table=_audit_table_hint(args))
     if args.command == "history":
         if (args.resource_arn is None) == (args.event is None):
             err.write("iamwarden history: give either RESOURCE_ARN or --event EVENT_ID\n")
             return EXIT_USAGE
-        return _aws_command("history", err, lambda: _history(args, out))
+        return run_against_aws("history", err, lambda: _history(args, out), table=_audit_table_hint(args))
     if args.command == "redeliver":
-        return _aws_command("redeliver", err, lambda: _redeliver(args, out))
+        return run_against_aws("redeliver", err, lambda: _redeliver(args, out), table=_audit_table_hint(args))
     if args.command == "replay":
-        return _aws_command("replay", err, lambda: _replay(args, out, err))
+        return run_against_aws("replay", err, lambda: _replay(args, out, err))
     if args.command == "prune":
         from iamwarden.prune.app.cli import run_prune  # noqa: PLC0415 - boto3 and the catalogue only for prune
 
@@ -66,10 +88,21 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None, stderr
     return EXIT_USAGE
 
 
+def _audit_table_hint(args: argparse.Namespace) -> TableHint:
+    return TableHint(audit_table(args), "--audit-table", "IAMWARDEN_AUDIT_TABLE")
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="iamwarden", description="IAM Warden: guardrails for AWS IAM and S3.")
+    """The whole command line. A subcommand added to ``commands`` gets the global options automatically."""
+    parser = argparse.ArgumentParser(
+        prog="iamwarden",
+        description="IAM Warden: guardrails for AWS IAM and S3.",
+        epilog="Exit codes: 0 done; 1 the operation failed; 2 usage or input error "
+        "(including missing AWS credentials or region, or a table that is not there).",
+    )
     parser.add_argument("--version", action="version", version=f"iamwarden {__version__}")
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    add_global_options(parser)
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", help="what to do")
     evaluate = commands.add_parser(
         "evaluate",
         help="judge CloudTrail events offline",
@@ -78,50 +111,47 @@ def _parser() -> argparse.ArgumentParser:
     )
     evaluate.add_argument("--config", metavar="FILE", help="settings file (YAML or JSON); default: built-in defaults")
     evaluate.add_argument("--format", choices=("json", "text"), default="json", help="json lines (default) or text")
-    evaluate.add_argument("events", nargs="+", metavar="EVENT_FILE", help="EventBridge event JSON files")
-
-    aws = argparse.ArgumentParser(add_help=False)
-    aws.add_argument("--region", help="AWS region of the IAM Warden stack; default: the environment's")
-    audit = argparse.ArgumentParser(add_help=False)
-    audit.add_argument(
-        "--audit-table",
-        metavar="NAME",
-        help=f"audit table; default: $IAMWARDEN_AUDIT_TABLE or {DEFAULTS['IAMWARDEN_AUDIT_TABLE']}",
+    evaluate.add_argument(
+        "events", nargs="+", metavar="EVENT_FILE", help="EventBridge event JSON files; - reads one from standard input"
     )
+
     undo = commands.add_parser(
         "undo",
-        parents=[aws, audit],
         help="restore what a remediation changed",
         description="Put the before-state of a remediation back into the current state, with your own "
-        "credentials, and record the undo. Exit 0 when undone, 2 when it cannot be (unknown id, already "
-        "undone, resource deleted or changed since) or on an AWS error.",
+        "credentials, and record the undo. Exit 0 when undone, 1 when it cannot be (unknown id, already "
+        "undone, resource deleted or changed since) or AWS refused, 2 on a usage error.",
     )
-    undo.add_argument("remediation_id", metavar="REMEDIATION_ID", help="the id in the alert (rem-...)")
+    undo.add_argument(
+        "remediation_id", type=id_argument("rem-"), metavar="REMEDIATION_ID", help="the id in the alert (rem-...)"
+    )
     history = commands.add_parser(
         "history",
-        parents=[aws, audit],
         help="what IAM Warden did to a resource",
         description="Every audit record of a resource (or of one CloudTrail event), oldest first.",
     )
-    history.add_argument("resource_arn", nargs="?", metavar="RESOURCE_ARN", help="the resource's ARN")
+    history.add_argument(
+        "resource_arn", nargs="?", type=arn_argument, metavar="RESOURCE_ARN", help="the resource's ARN"
+    )
     history.add_argument("--event", metavar="EVENT_ID", help="instead of an ARN: the records of one CloudTrail event")
     history.add_argument("--format", choices=("text", "json"), default="text", help="text (default) or json")
     redeliver = commands.add_parser(
         "redeliver",
-        parents=[aws, audit],
         help="send again the alerts of a remediation that could not be delivered",
         description="Rebuild the alerts whose delivery failed (kept on the audit record) and send them to exactly "
-        "the channels that failed. Exit 0 when everything is delivered, 2 when a channel still fails.",
+        "the channels that failed. Exit 0 when everything is delivered, 1 when a channel still fails.",
     )
     redeliver.add_argument(
-        "remediation_id", metavar="REMEDIATION_ID", help="the id in the alert (rem-... or config-...)"
+        "remediation_id",
+        type=id_argument("rem-", "config-"),
+        metavar="REMEDIATION_ID",
+        help="the id in the alert (rem-... or config-...)",
     )
     replay = commands.add_parser(
         "replay",
-        parents=[aws],
         help="hand dead-lettered events back to the enforcer",
         description="Invoke the enforcer again (asynchronously) with each event in its dead-letter queue; "
-        "a message is deleted only after Lambda accepted it. Exit 2 if any message was kept in the queue.",
+        "a message is deleted only after Lambda accepted it. Exit 1 if any message was kept in the queue.",
     )
     replay.add_argument(
         "--queue",
@@ -138,6 +168,7 @@ def _parser() -> argparse.ArgumentParser:
     from iamwarden.prune.app.cli import add_prune_parser  # noqa: PLC0415 - keeps the pruner's CLI in its package
 
     add_prune_parser(commands)
+    share_global_options(parser)  # last: every subcommand above (and any added later) takes them too
     return parser
 
 
@@ -151,7 +182,7 @@ def _positive(text: str) -> int:
     return value
 
 
-def _evaluate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+def _evaluate(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: BinaryIO | None) -> int:
     try:
         settings = load_settings_file(args.config) if args.config else Settings()
     except SettingsError as exc:
@@ -164,6 +195,9 @@ def _evaluate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     problems: list[str] = []
     for name in args.events:
         path = Path(name)
+        if name == "-":
+            contents.append((path, (stdin or sys.stdin.buffer).read()))
+            continue
         try:
             contents.append((path, path.read_bytes()))
         except FileNotFoundError:
@@ -249,47 +283,15 @@ def _intent(mode: Mode) -> str:
 # --- undo, history, replay: the operator's commands against a deployed IAM Warden -------------
 
 
-def _aws_command(command: str, err: TextIO, action: Callable[[], int]) -> int:
-    """Run ``action``; any IAM Warden or AWS error becomes one line on stderr and exit 2."""
-    try:
-        from botocore.exceptions import BotoCoreError, ClientError  # noqa: PLC0415
-    except ImportError:
-        err.write(f"iamwarden {command}: needs boto3 (pip install boto3)\n")
-        return EXIT_USAGE
-    try:
-        return action()
-    except IamWardenError as exc:
-        err.write(f"iamwarden {command}: {_one_line(str(exc))}\n")
-    except (BotoCoreError, ClientError) as exc:
-        err.write(f"iamwarden {command}: AWS error: {_one_line(str(exc))}\n")
-    return EXIT_USAGE
-
-
-def _one_line(text: str) -> str:
-    return " ".join(text.split())
-
-
 def _config(args: argparse.Namespace) -> EnforcerConfig:
-    config = EnforcerConfig.from_environment()
-    table = getattr(args, "audit_table", None)
-    return config._replace(audit_table=table) if table else config
+    return EnforcerConfig.from_environment()._replace(
+        audit_table=audit_table(args), settings_prefix=settings_prefix(args)
+    )
 
 
 def _clients(args: argparse.Namespace, config: EnforcerConfig) -> ClientFactory:
-    """The shared factory over the operator's credentials, in ``--region`` or the environment's region."""
-    import boto3  # noqa: PLC0415
-
-    return build_clients(config, boto3.Session(region_name=args.region) if args.region else None)
-
-
-def caller_arn(clients: ClientFactory) -> str | None:
-    """Who is running the command, for the audit record; None if STS cannot say (the undo still runs)."""
-    from botocore.exceptions import BotoCoreError, ClientError  # noqa: PLC0415
-
-    try:
-        return str(clients.home_client("sts").get_caller_identity()["Arn"])
-    except (IamWardenError, BotoCoreError, ClientError, KeyError):
-        return None
+    """The shared factory over the operator's credentials, in ``--region`` or the profile's region."""
+    return build_clients(config, operator_session(args.region))
 
 
 def _redeliver(args: argparse.Namespace, out: TextIO) -> int:
@@ -308,7 +310,7 @@ def _redeliver(args: argparse.Namespace, out: TextIO) -> int:
     for delivery in result.deliveries:
         status = "delivered" if delivery.ok else f"FAILED again: {delivery.error}"
         out.write(f"{args.remediation_id}: {delivery.channel}: {status}\n")
-    return EXIT_USAGE if result.failed else EXIT_OK
+    return EXIT_FAILED if result.failed else EXIT_OK
 
 
 def _undo(args: argparse.Namespace, out: TextIO) -> int:
@@ -327,6 +329,8 @@ def _naming_the_table(config: EnforcerConfig) -> Iterator[None]:
     try:
         yield
     except AuditError as exc:
+        if usage_problem(exc, None) is not None:  # no credentials, no region: said as such, not as an audit error
+            raise
         raise AuditError(f"{exc} (audit table {config.audit_table}; set it with --audit-table)") from exc
 
 
@@ -407,7 +411,7 @@ def _field(label: str, values: Sequence[str]) -> str:
 
 
 def _replay(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    config = EnforcerConfig.from_environment()
+    config = _config(args)
     clients = _clients(args, config)
     replayer = DeadLetterReplayer(
         clients.home_client("sqs"),
@@ -418,13 +422,13 @@ def _replay(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     report = replayer.replay(max_messages=args.max, dry_run=args.dry_run)
     out.write(render_replay(report))
     for error in report.errors:
-        err.write(f"iamwarden replay: {_one_line(error)}\n")
+        err.write(f"iamwarden replay: {one_line(error)}\n")
     if report.ok:
         return EXIT_OK
     kept = len(report.outcomes) - report.count(ReplayStatus.REPLAYED) - report.count(ReplayStatus.WOULD_REPLAY)
     if kept:
         err.write(f"iamwarden replay: {kept} message(s) could not be replayed and are still in the queue\n")
-    return EXIT_USAGE
+    return EXIT_FAILED
 
 
 _REPLAY_LABELS = {

@@ -16,7 +16,7 @@ from iamwarden.adapters.ssm_settings import DEFAULT_MAX_AGE_SECONDS, SsmSettings
 from iamwarden.app.executor import RemediationExecutor
 from iamwarden.app.notifications import Notifier
 from iamwarden.app.service import EnforcerService, Telemetry
-from iamwarden.domain.exceptions import IamWardenError
+from iamwarden.domain.exceptions import ConfigurationError
 from iamwarden.domain.managed_documents import LiveManagedPolicyDocuments
 
 #: The names template.yaml gives its resources; the environment overrides each.
@@ -56,9 +56,9 @@ class EnforcerConfig(NamedTuple):
             try:
                 parsed = int(raw)
             except ValueError as exc:
-                raise IamWardenError(f"{name} must be a whole number of seconds, got {raw!r}") from exc
+                raise ConfigurationError(f"{name} must be a whole number of seconds, got {raw!r}") from exc
             if parsed < 0:
-                raise IamWardenError(f"{name} must not be negative, got {raw!r}")
+                raise ConfigurationError(f"{name} must not be negative, got {raw!r}")
             return parsed
 
         return cls(
