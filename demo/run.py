@@ -42,7 +42,7 @@ class StepResult(NamedTuple):
     routed: list[str]  # event names the rules routed
     verdict: str
     outcomes: dict[str, str]
-    remediation_ids: dict[str, str]
+    remediation_ids: dict[str, str]  # rule -> id, only for findings that changed something (there is an undo)
     done: list[str]
     slack: int
     sns: int
@@ -274,7 +274,8 @@ def _play(
         verdict = answer["result"]["verdict"]
         for finding in answer["result"]["findings"]:
             outcomes[finding["rule"]] = finding["outcome"]
-            remediation_ids[finding["rule"]] = finding["remediation_id"]
+            if finding.get("done"):  # an alert-only finding changed nothing: there is nothing to undo
+                remediation_ids[finding["rule"]] = finding["remediation_id"]
             done.extend(finding.get("done", []))
     sns = len(_drain(sqs, mailbox))
     slack_count = len(slack.received()) - slack_before
@@ -312,19 +313,35 @@ def _print_step(out: TextIO, number: int, result: StepResult) -> None:
     _say(out, "    OK" if result.ok else "    DIVERGED: " + "; ".join(result.problems))
 
 
+def summary_table(results: list[StepResult]) -> list[str]:
+    """The summary as aligned rows: every column as wide as its widest cell, nothing truncated."""
+    header = ("#", "change", "routed", "verdict", "outcome", "Slack+SNS", "ok")
+    rows = [
+        (
+            str(number),
+            result.step.title,
+            "yes" if result.routed else "no",
+            result.verdict or "-",
+            ", ".join(result.outcomes.values()) or "-",
+            f"{result.slack}+{result.sns}",
+            "yes" if result.ok else "NO",
+        )
+        for number, result in enumerate(results, 1)
+    ]
+    widths = [max(len(row[column]) for row in [header, *rows]) for column in range(len(header))]
+
+    def line(row: tuple[str, ...]) -> str:
+        cells = [row[0].rjust(widths[0]), *(cell.ljust(width) for cell, width in zip(row[1:], widths[1:], strict=True))]
+        return "  ".join(cells).rstrip()
+
+    ruler = "-" * len(line(tuple("x" * width for width in widths)))
+    return [line(header), ruler, *(line(row) for row in rows)]
+
+
 def _print_summary(out: TextIO, results: list[StepResult]) -> None:
     _say(out, "\n== 5. Summary")
-    header = f"{'#':>2}  {'change':<62} {'routed':<7} {'verdict':<10} {'outcome':<11} {'Slack+SNS':<10} ok"
-    _say(out, header)
-    _say(out, "-" * len(header))
-    for number, result in enumerate(results, 1):
-        outcome = ", ".join(result.outcomes.values()) or "-"
-        alerts = f"{result.slack}+{result.sns}"
-        _say(
-            out,
-            f"{number:>2}  {result.step.title[:62]:<62} {'yes' if result.routed else 'no':<7} "
-            f"{result.verdict or '-':<10} {outcome:<11} {alerts:<10} {'yes' if result.ok else 'NO'}",
-        )
+    for row in summary_table(results):
+        _say(out, row)
 
 
 def _print_slack(out: TextIO, post: dict[str, Any]) -> None:
