@@ -134,6 +134,8 @@ def test_the_planner_sends_one_message_per_role_in_scope(stack: Stack) -> None:
 def test_the_worker_reports_exactly_the_records_to_retry(stack: Stack) -> None:
     decided = create_role(stack.iam, "decided", {"main": POLICY})
     pending = create_role(stack.iam, "pending", {"main": POLICY})
+    for arn in (decided, pending):  # seen for longer than recent_days: past the warm-up
+        seen_long_ago(stack, arn)
     stack.stub.generate(decided)
     stack.stub.page([service("s3", stack.clock.now - timedelta(days=1))])
     stack.stub.generate(pending)
@@ -150,6 +152,17 @@ def test_the_worker_reports_exactly_the_records_to_retry(stack: Stack) -> None:
     assert response == {"batchItemFailures": [{"itemIdentifier": "m1"}, {"itemIdentifier": "m2"}]}
     assert stack.store.role(ACCOUNT, decided).last_outcome == "nothing_unused"
     assert stack.store.role(ACCOUNT, pending).pending_job_id is not None
+
+
+def seen_long_ago(stack: Stack, arn: str) -> None:
+    from iamwarden.prune.adapters.iam_reader import IamReader
+    from iamwarden.prune.domain.decide import updated_ledger
+
+    facts = IamReader(stack.iam).role(arn)
+    old = stack.clock.now - timedelta(days=200)
+    stack.store.save_role(
+        stack.store.role(ACCOUNT, arn)._replace(ledger=updated_ledger(facts, {}, old)), stack.clock.now
+    )
 
 
 def test_the_watch_handler_ignores_roles_it_never_pruned(stack: Stack) -> None:

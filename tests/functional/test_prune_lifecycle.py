@@ -310,12 +310,41 @@ def test_services_missing_from_access_advisor_and_untracked_actions_are_kept(wor
     assert change.after == document(allow("s3:GetObject", "kms:Decrypt", "ec2:RunInstances"))
 
 
+def test_a_role_whose_grants_are_all_younger_than_recent_days_is_skipped_as_warming_up(world: World) -> None:
+    arn = create_role(world.iam, "app", {"main": MAIN})  # no seeded ledger: every grant is first seen today
+    first_seen = world.clock.now.date()
+
+    outcome = world.pruner().process_role(ACCOUNT, arn)
+
+    assert outcome.outcome == "skipped"
+    assert outcome.detail == (
+        f"warming up: IAM Warden first saw this role's grants on {first_seen.isoformat()} and keeps grants "
+        f"younger than recent_days (14); its first plan can come on {(first_seen + timedelta(days=14)).isoformat()}"
+    )
+    world.stub.stubber.assert_no_pending_responses()  # Access Advisor was not asked: nothing could go anyway
+    world.clock.advance(13)
+    assert world.pruner().process_role(ACCOUNT, arn).detail.startswith("warming up:")
+    world.clock.advance(1)
+    world.access_advisor(arn)
+    assert world.pruner().process_role(ACCOUNT, arn).outcome == "announced"
+
+
 def test_grants_the_pruner_has_not_seen_for_recent_days_are_kept(world: World) -> None:
     arn = create_role(world.iam, "app", {"main": MAIN})
-    world.access_advisor(arn)  # no seeded ledger: every grant is first seen today
+    world.seed_ledger(arn)
+    world.iam.put_role_policy(RoleName="app", PolicyName="added", PolicyDocument=json.dumps(document(allow("ec2:*"))))
+    world.access_advisor(
+        arn,
+        grants={
+            "dynamodb": ["inline:main"],
+            "ec2": ["inline:main", "inline:added"],
+            "sqs": ["inline:main"],
+            "sts": ["inline:main"],
+        },
+    )
     outcome = world.pruner().process_role(ACCOUNT, arn)
-    assert outcome.outcome == "nothing_unused"
-    assert "recent_days" in outcome.detail
+    assert outcome.outcome == "announced", outcome.detail
+    assert "kept ec2:* in inline policy added statement 0: granted less than recent_days ago" in outcome.detail
 
 
 def test_the_kill_switch_and_exempt_roles(world: World) -> None:

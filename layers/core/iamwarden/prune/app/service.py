@@ -33,6 +33,7 @@ from iamwarden.prune.domain.decide import (
     skip_reason,
     unused_rule,
     updated_ledger,
+    warming_up,
 )
 from iamwarden.prune.domain.model import RoleFacts
 from iamwarden.prune.domain.notices import NoticeKind, NoticeSender, PruneNotice, rollback_command
@@ -115,7 +116,7 @@ class Pruner:
             self._save(store, state._replace(last_checked=now.isoformat(), last_outcome="no_decision"), now)
             return RoleOutcome(role_arn, "no_decision", str(exc))
         state = state._replace(ledger=updated_ledger(role, state.ledger, now), last_checked=now.isoformat())
-        reason = skip_reason(role, settings, now)
+        reason = skip_reason(role, settings, now) or warming_up(role, state.ledger, settings, now)
         if reason:
             self._save(store, state._replace(last_outcome="skipped"), now)
             return RoleOutcome(role_arn, "skipped", reason)
@@ -236,6 +237,7 @@ class Pruner:
             exempt_sid_prefix=self.settings.exempt_sid_prefix,
             owners=owners,
             notes=tuple(notes),
+            max_growth=self.settings.max_growth,
         )
 
     def preview(self, role_arn: str) -> tuple[PrunePlan | None, str | None]:
