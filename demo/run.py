@@ -26,8 +26,9 @@ from typing import Any, NamedTuple, TextIO
 
 import boto3
 
-from demo.deploy import Deployment, deploy
+from demo.deploy import STACK_NAME, Deployment, deploy
 from demo.lambda_runtime import LambdaContainer
+from demo.pruner import PruneResult, run_pruner
 from demo.servers import MotoServer, SlackReceiver
 from demo.story import REGION, Account, Check, Step, story
 
@@ -59,10 +60,12 @@ class DemoResult(NamedTuple):
     undo_ok: bool
     slack_posts: list[dict[str, Any]]
     left_out: list[tuple[str, str, str]]
+    pruner: PruneResult | None = None
 
     @property
     def ok(self) -> bool:
-        return self.undo_ok and all(step.ok for step in self.steps)
+        pruned_ok = self.pruner is None or self.pruner.ok
+        return self.undo_ok and pruned_ok and all(step.ok for step in self.steps)
 
 
 class Stopped(Exception):
@@ -167,7 +170,11 @@ def run_demo(
                 _say(out, "\n== 6. One Slack message as the receiver got it")
                 _print_slack(out, posts[0])
             undo_ok = _undo(out, account, results, moto.endpoint)
-            result = DemoResult(results, undo_ok, posts, deployment.left_out)
+            _say(out, "\n== 8. The Access Advisor pruner: a role's first three weeks, on a shortened clock")
+            pruned = run_pruner(
+                out, session, _prune_table(session), _as_secops(account, moto.endpoint), BIN / "iamwarden"
+            )
+            result = DemoResult(results, undo_ok, posts, deployment.left_out, pruned)
             _say(
                 out,
                 f"\n{'All steps went as expected.' if result.ok else 'SOME STEPS DIVERGED (marked DIVERGED above).'}",
@@ -371,14 +378,7 @@ def _undo(out: TextIO, account: Account, results: list[StepResult], endpoint: st
         Name=parameter, Value="arn:aws:s3:::acme-exports", Type="StringList", Overwrite=True
     )
     _say(out, f"   exception added: {parameter} = arn:aws:s3:::acme-exports")
-    credentials = account.credentials("secops", "alice@example.com")
-    env = {
-        **os.environ,
-        "AWS_ENDPOINT_URL": endpoint,
-        "AWS_ACCESS_KEY_ID": credentials["AccessKeyId"],
-        "AWS_SECRET_ACCESS_KEY": credentials["SecretAccessKey"],
-        "AWS_SESSION_TOKEN": credentials["SessionToken"],
-    }
+    env = {**os.environ, **_as_secops(account, endpoint)}
     _say(out, f"   $ iamwarden undo {remediation_id}   (as role secops)")
     answer = subprocess.run(
         [str(BIN / "iamwarden"), "undo", remediation_id], env=env, capture_output=True, text=True, check=False
@@ -390,6 +390,25 @@ def _undo(out: TextIO, account: Account, results: list[StepResult], endpoint: st
     ok = answer.returncode == 0 and check.ok
     _say(out, "   OK" if ok else f"   DIVERGED: exit {answer.returncode}, {check.state}")
     return ok
+
+
+def _as_secops(account: Account, endpoint: str) -> dict[str, str]:
+    """The environment of an operator signed in as role secops, for the iamwarden command line."""
+    credentials = account.credentials("secops", "alice@example.com")
+    return {
+        "AWS_ENDPOINT_URL": endpoint,
+        "AWS_ACCESS_KEY_ID": credentials["AccessKeyId"],
+        "AWS_SECRET_ACCESS_KEY": credentials["SecretAccessKey"],
+        "AWS_SESSION_TOKEN": credentials["SessionToken"],
+    }
+
+
+def _prune_table(session: Any) -> str:
+    """The pruner's state table as the stack named it."""
+    answer = session.client("cloudformation").describe_stack_resource(
+        StackName=STACK_NAME, LogicalResourceId="PruneStateTable"
+    )
+    return str(answer["StackResourceDetail"]["PhysicalResourceId"])
 
 
 def _stop(signum: int, frame: FrameType | None) -> None:
