@@ -60,7 +60,11 @@ def slack() -> Iterator[SlackInbox]:
 
 @pytest.fixture
 def wired(account: Account) -> EnforcerService:
-    """The enforcer with its real alert channels: the template's topic, and the placeholder Slack secret."""
+    """The enforcer with its real alert channels: the template's topic, and a Slack secret set up wrongly
+    (the URL without https://), so Slack deliveries fail until it is fixed."""
+    account.session.client("secretsmanager").put_secret_value(
+        SecretId=SECRET, SecretString="hooks.slack.com/services/T000/B000/XXXX"
+    )
     return build_enforcer_service(account.config, clients=ClientFactory(HOME_ACCOUNT, session=account.session))
 
 
