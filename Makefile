@@ -20,13 +20,14 @@ PYTHON313 := $(shell for p in python3.13 $${PYENV_ROOT:-$$HOME/.pyenv}/versions/
 
 # samconfig.toml environment for build and deploy (default, prod).
 ENV ?= default
+STACK ?= iamwarden
 SAMCONFIG ?= $(CURDIR)/samconfig.toml
 # Non-empty when ENV has not been deployed with --guided yet (the guided deploy writes s3_prefix).
 FIRST_DEPLOY = $(shell $(BIN)/python -c 'import sys, tomllib; \
 	config = tomllib.load(open(sys.argv[1], "rb")).get(sys.argv[2], {}); \
 	print("" if config.get("deploy", {}).get("parameters", {}).get("s3_prefix") else "yes")' "$(SAMCONFIG)" "$(ENV)")
 
-.PHONY: help venv test lint typecheck unit sam build deploy demo bench lock clean
+.PHONY: help venv test lint typecheck unit sam build deploy adopt-tables demo bench lock clean
 
 help: ## list every target and what it does (generated from these comments)
 	@awk -F ':.*## ' '/^[A-Za-z0-9_.-]+:.*## / { printf "make %-18s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
@@ -65,6 +66,10 @@ build: venv ## sam build into .aws-sam/build (ENV=prod for the prod environment'
 deploy: build ## deploy to AWS: guided the first time for ENV, then with samconfig.toml (ENV=prod)
 	$(if $(FIRST_DEPLOY),@echo "First deploy of environment $(ENV): sam deploy --guided saves your answers to samconfig.toml")
 	$(BIN)/sam deploy $(if $(FIRST_DEPLOY),--guided )--template-file .aws-sam/build/template.yaml --config-env $(ENV) --config-file $(SAMCONFIG)
+
+# After `sam delete`, the retained tables keep their names: adopt them into the new stack first.
+adopt-tables: venv ## redeploy after a removal: import the retained audit and prune-state tables (prints the steps)
+	$(BIN)/python tools/adopt_tables.py --stack-name $(STACK) --region $(AWS_DEFAULT_REGION)
 
 # The whole loop on an embedded AWS: see demo/run.py and the README's "The demo".
 demo: venv ## deploy IAM Warden into an emulated AWS account (moto_server), attack it, watch it recover
