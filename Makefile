@@ -71,6 +71,12 @@ deploy: build ## deploy to AWS: guided the first time for ENV, then with samconf
 adopt-tables: venv ## redeploy after a removal: import the retained audit and prune-state tables (prints the steps)
 	$(BIN)/python tools/adopt_tables.py --stack-name $(STACK) --region $(AWS_DEFAULT_REGION)
 
+# The EventBridge rules, mode parameters and remediation grants in the templates, and the README's guardrail
+# tables, from the guardrail registry (tests/unit/test_generated.py fails while they are stale).
+.PHONY: generate
+generate: venv ## the templates' rules, parameters and grants and the README's guardrail tables, from the registry
+	$(BIN)/python tools/generate.py
+
 # The whole loop on an embedded AWS: see demo/run.py and the README's "The demo".
 demo: venv ## deploy IAM Warden into an emulated AWS account (moto_server), attack it, watch it recover
 	$(BIN)/python -m demo
