@@ -6,7 +6,10 @@ SHELL := /bin/bash
 
 VENV := .venv
 BIN := $(CURDIR)/$(VENV)/bin
-# The venv's bin first: sam build's python3.13 builder and cfn-lint come from there.
+# The venv's bin first: sam build's python3.13 builder and cfn-lint come from there. sam's
+# python workflow validates the first `python3.13` (or python3/python) on PATH that really is
+# 3.13; a pyenv shim for a 3.13 that is installed but not the active version fails that check
+# ("Binary validation failed for python"), so sam run outside make needs this PATH too.
 export PATH := $(BIN):$(PATH)
 export SAM_CLI_TELEMETRY := 0
 export AWS_DEFAULT_REGION ?= us-east-1
@@ -15,12 +18,19 @@ export AWS_DEFAULT_REGION ?= us-east-1
 PYTHON313 := $(shell for p in python3.13 $${PYENV_ROOT:-$$HOME/.pyenv}/versions/3.13*/bin/python3.13; do \
 	"$$p" -c 'import sys; assert sys.version_info[:2] == (3, 13)' >/dev/null 2>&1 && { echo "$$p"; break; }; done)
 
-.PHONY: help venv test lint typecheck unit sam demo bench lock clean
+# samconfig.toml environment for build and deploy (default, prod).
+ENV ?= default
+STACK ?= iamwarden
+SAMCONFIG ?= $(CURDIR)/samconfig.toml
+# Non-empty when ENV has not been deployed with --guided yet (the guided deploy writes s3_prefix).
+FIRST_DEPLOY = $(shell $(BIN)/python -c 'import sys, tomllib; \
+	config = tomllib.load(open(sys.argv[1], "rb")).get(sys.argv[2], {}); \
+	print("" if config.get("deploy", {}).get("parameters", {}).get("s3_prefix") else "yes")' "$(SAMCONFIG)" "$(ENV)")
 
-help:
-	@echo "make demo   deploy IAM Warden into an emulated AWS account (moto_server), attack it, watch it recover"
-	@echo "make test   ruff, mypy, pytest, sam validate --lint, sam build"
-	@echo "make bench  core throughput, cold import, AWS calls and latency per remediation, pruner at 1,000 roles"
+.PHONY: help venv test lint typecheck unit sam build deploy adopt-tables demo bench lock clean
+
+help: ## list every target and what it does (generated from these comments)
+	@awk -F ':.*## ' '/^[A-Za-z0-9_.-]+:.*## / { printf "make %-18s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
 
 $(VENV)/.installed: requirements-dev.txt pyproject.toml
 	@test -n "$(PYTHON313)" || { echo "CPython 3.13 not found: install it (e.g. pyenv install 3.13) and retry" >&2; exit 1; }
@@ -29,47 +39,60 @@ $(VENV)/.installed: requirements-dev.txt pyproject.toml
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
 	touch $@
 
-venv: $(VENV)/.installed
+venv: $(VENV)/.installed ## create .venv (CPython 3.13) with the pinned requirements and iamwarden editable
 
-lint: venv
+lint: venv ## ruff check and ruff format --check
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-typecheck: venv
+typecheck: venv ## mypy (strict)
 	$(BIN)/mypy
 
-unit: venv
+unit: venv ## the whole pytest suite (unit, functional, integration)
 	$(BIN)/python -m pytest
 
-sam: venv
+sam: venv ## sam validate --lint (both templates) and sam build
 	$(BIN)/sam validate --lint --template template.yaml
 	$(BIN)/sam validate --lint --template member/template.yaml
 	$(BIN)/sam build --template template.yaml --build-dir .aws-sam/build
 
-test: lint typecheck unit sam
+test: lint typecheck unit sam ## everything CI runs: lint, typecheck, unit, sam
+
+build: venv ## sam build into .aws-sam/build (ENV=prod for the prod environment's settings)
+	$(BIN)/sam build --template template.yaml --build-dir .aws-sam/build --config-env $(ENV) --config-file $(SAMCONFIG)
+
+# The first deploy of an environment asks for the stack's parameters (sam deploy --guided)
+# and saves the answers to samconfig.toml; later deploys reuse them.
+deploy: build ## deploy to AWS: guided the first time for ENV, then with samconfig.toml (ENV=prod)
+	$(if $(FIRST_DEPLOY),@echo "First deploy of environment $(ENV): sam deploy --guided saves your answers to samconfig.toml")
+	$(BIN)/sam deploy $(if $(FIRST_DEPLOY),--guided )--template-file .aws-sam/build/template.yaml --config-env $(ENV) --config-file $(SAMCONFIG)
+
+# After `sam delete`, the retained tables keep their names: adopt them into the new stack first.
+adopt-tables: venv ## redeploy after a removal: import the retained audit and prune-state tables (prints the steps)
+	$(BIN)/python tools/adopt_tables.py --stack-name $(STACK) --region $(AWS_DEFAULT_REGION)
 
 # The EventBridge rules, mode parameters and remediation grants in the templates, and the README's guardrail
 # tables, from the guardrail registry (tests/unit/test_generated.py fails while they are stale).
 .PHONY: generate
-generate: venv
+generate: venv ## the templates' rules, parameters and grants and the README's guardrail tables, from the registry
 	$(BIN)/python tools/generate.py
 
 # The whole loop on an embedded AWS: see demo/run.py and the README's "The demo".
-demo: venv
+demo: venv ## deploy IAM Warden into an emulated AWS account (moto_server), attack it, watch it recover
 	$(BIN)/python -m demo
 
-bench: venv
+bench: venv ## core throughput, cold import, AWS calls and latency per remediation, pruner at 1,000 roles
 	$(BIN)/sam build --template template.yaml --build-dir .aws-sam/build >/dev/null
 	$(BIN)/python bench/bench.py
 	$(BIN)/python bench/enforcer.py
 	PYTHONPATH=layers/core:. $(BIN)/python bench/bench_prune.py
 
 # Re-resolve every pin from requirements-dev.in (needs the package index).
-lock:
+lock: ## re-resolve every pin in requirements-dev.txt from requirements-dev.in
 	rm -rf .venv-lock && $(PYTHON313) -m venv .venv-lock
 	.venv-lock/bin/pip install --quiet -r requirements-dev.in
 	.venv-lock/bin/pip freeze --exclude-editable | sed '/^iamwarden/d' > requirements-dev.txt
 	rm -rf .venv-lock
 
-clean:
+clean: ## remove .venv, .aws-sam and the tool caches
 	rm -rf $(VENV) .aws-sam .mypy_cache .ruff_cache .pytest_cache .hypothesis

@@ -14,6 +14,7 @@ deploy would give. Nothing else is created by hand.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import subprocess
 import sys
@@ -92,18 +93,30 @@ def translate(packaged: Path, iam: Any, region: str) -> dict[str, Any]:
     return translated
 
 
+class _NoMotoCloudFormationSupport(logging.Filter):
+    """Drops moto's "No Moto CloudFormation support for X": the demo lists what it leaves out, once, itself."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not record.getMessage().startswith("No Moto CloudFormation support")
+
+
 def unsupported_types(template: Mapping[str, Any]) -> set[str]:
-    """Resource types of ``template`` that this moto version's CloudFormation cannot create."""
-    import contextlib
-    import io
-    import warnings
+    """Resource types of ``template`` that this moto version's CloudFormation cannot create.
 
+    moto logs a warning per unsupported type on its ``moto`` logger; with no handler
+    configured, Python's last-resort handler would print it on stderr, in the middle
+    of the demo's own list. The filter keeps exactly those lines out.
+    """
     kinds = {resource["Type"] for resource in template["Resources"].values()}
-    with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):  # moto prints each unsupported type
-        warnings.simplefilter("ignore")
-        from moto.cloudformation.parsing import resource_class_from_type
+    from moto.cloudformation.parsing import resource_class_from_type
 
+    moto_logger = logging.getLogger("moto")
+    quiet = _NoMotoCloudFormationSupport()
+    moto_logger.addFilter(quiet)
+    try:
         return {kind for kind in kinds if resource_class_from_type(kind) is None}
+    finally:
+        moto_logger.removeFilter(quiet)
 
 
 def _replace_ref(value: Any, logical: str, replacement: str) -> Any:

@@ -26,8 +26,9 @@ from typing import Any, NamedTuple, TextIO
 
 import boto3
 
-from demo.deploy import Deployment, deploy
+from demo.deploy import STACK_NAME, Deployment, deploy
 from demo.lambda_runtime import LambdaContainer
+from demo.pruner import PruneResult, run_pruner
 from demo.servers import MotoServer, SlackReceiver
 from demo.story import REGION, Account, Check, Step, story
 
@@ -42,7 +43,7 @@ class StepResult(NamedTuple):
     routed: list[str]  # event names the rules routed
     verdict: str
     outcomes: dict[str, str]
-    remediation_ids: dict[str, str]
+    remediation_ids: dict[str, str]  # rule -> id, only for findings that changed something (there is an undo)
     done: list[str]
     slack: int
     sns: int
@@ -59,10 +60,12 @@ class DemoResult(NamedTuple):
     undo_ok: bool
     slack_posts: list[dict[str, Any]]
     left_out: list[tuple[str, str, str]]
+    pruner: PruneResult | None = None
 
     @property
     def ok(self) -> bool:
-        return self.undo_ok and all(step.ok for step in self.steps)
+        pruned_ok = self.pruner is None or self.pruner.ok
+        return self.undo_ok and pruned_ok and all(step.ok for step in self.steps)
 
 
 class Stopped(Exception):
@@ -167,7 +170,11 @@ def run_demo(
                 _say(out, "\n== 6. One Slack message as the receiver got it")
                 _print_slack(out, posts[0])
             undo_ok = _undo(out, account, results, moto.endpoint)
-            result = DemoResult(results, undo_ok, posts, deployment.left_out)
+            _say(out, "\n== 8. The Access Advisor pruner: a role's first three weeks, on a shortened clock")
+            pruned = run_pruner(
+                out, session, _prune_table(session), _as_secops(account, moto.endpoint), BIN / "iamwarden"
+            )
+            result = DemoResult(results, undo_ok, posts, deployment.left_out, pruned)
             _say(
                 out,
                 f"\n{'All steps went as expected.' if result.ok else 'SOME STEPS DIVERGED (marked DIVERGED above).'}",
@@ -274,7 +281,8 @@ def _play(
         verdict = answer["result"]["verdict"]
         for finding in answer["result"]["findings"]:
             outcomes[finding["rule"]] = finding["outcome"]
-            remediation_ids[finding["rule"]] = finding["remediation_id"]
+            if finding.get("done"):  # an alert-only finding changed nothing: there is nothing to undo
+                remediation_ids[finding["rule"]] = finding["remediation_id"]
             done.extend(finding.get("done", []))
     sns = len(_drain(sqs, mailbox))
     slack_count = len(slack.received()) - slack_before
@@ -312,19 +320,35 @@ def _print_step(out: TextIO, number: int, result: StepResult) -> None:
     _say(out, "    OK" if result.ok else "    DIVERGED: " + "; ".join(result.problems))
 
 
+def summary_table(results: list[StepResult]) -> list[str]:
+    """The summary as aligned rows: every column as wide as its widest cell, nothing truncated."""
+    header = ("#", "change", "routed", "verdict", "outcome", "Slack+SNS", "ok")
+    rows = [
+        (
+            str(number),
+            result.step.title,
+            "yes" if result.routed else "no",
+            result.verdict or "-",
+            ", ".join(result.outcomes.values()) or "-",
+            f"{result.slack}+{result.sns}",
+            "yes" if result.ok else "NO",
+        )
+        for number, result in enumerate(results, 1)
+    ]
+    widths = [max(len(row[column]) for row in [header, *rows]) for column in range(len(header))]
+
+    def line(row: tuple[str, ...]) -> str:
+        cells = [row[0].rjust(widths[0]), *(cell.ljust(width) for cell, width in zip(row[1:], widths[1:], strict=True))]
+        return "  ".join(cells).rstrip()
+
+    ruler = "-" * len(line(tuple("x" * width for width in widths)))
+    return [line(header), ruler, *(line(row) for row in rows)]
+
+
 def _print_summary(out: TextIO, results: list[StepResult]) -> None:
     _say(out, "\n== 5. Summary")
-    header = f"{'#':>2}  {'change':<62} {'routed':<7} {'verdict':<10} {'outcome':<11} {'Slack+SNS':<10} ok"
-    _say(out, header)
-    _say(out, "-" * len(header))
-    for number, result in enumerate(results, 1):
-        outcome = ", ".join(result.outcomes.values()) or "-"
-        alerts = f"{result.slack}+{result.sns}"
-        _say(
-            out,
-            f"{number:>2}  {result.step.title[:62]:<62} {'yes' if result.routed else 'no':<7} "
-            f"{result.verdict or '-':<10} {outcome:<11} {alerts:<10} {'yes' if result.ok else 'NO'}",
-        )
+    for row in summary_table(results):
+        _say(out, row)
 
 
 def _print_slack(out: TextIO, post: dict[str, Any]) -> None:
@@ -354,14 +378,7 @@ def _undo(out: TextIO, account: Account, results: list[StepResult], endpoint: st
         Name=parameter, Value="arn:aws:s3:::acme-exports", Type="StringList", Overwrite=True
     )
     _say(out, f"   exception added: {parameter} = arn:aws:s3:::acme-exports")
-    credentials = account.credentials("secops", "alice@example.com")
-    env = {
-        **os.environ,
-        "AWS_ENDPOINT_URL": endpoint,
-        "AWS_ACCESS_KEY_ID": credentials["AccessKeyId"],
-        "AWS_SECRET_ACCESS_KEY": credentials["SecretAccessKey"],
-        "AWS_SESSION_TOKEN": credentials["SessionToken"],
-    }
+    env = {**os.environ, **_as_secops(account, endpoint)}
     _say(out, f"   $ iamwarden undo {remediation_id}   (as role secops)")
     answer = subprocess.run(
         [str(BIN / "iamwarden"), "undo", remediation_id], env=env, capture_output=True, text=True, check=False
@@ -373,6 +390,25 @@ def _undo(out: TextIO, account: Account, results: list[StepResult], endpoint: st
     ok = answer.returncode == 0 and check.ok
     _say(out, "   OK" if ok else f"   DIVERGED: exit {answer.returncode}, {check.state}")
     return ok
+
+
+def _as_secops(account: Account, endpoint: str) -> dict[str, str]:
+    """The environment of an operator signed in as role secops, for the iamwarden command line."""
+    credentials = account.credentials("secops", "alice@example.com")
+    return {
+        "AWS_ENDPOINT_URL": endpoint,
+        "AWS_ACCESS_KEY_ID": credentials["AccessKeyId"],
+        "AWS_SECRET_ACCESS_KEY": credentials["SecretAccessKey"],
+        "AWS_SESSION_TOKEN": credentials["SessionToken"],
+    }
+
+
+def _prune_table(session: Any) -> str:
+    """The pruner's state table as the stack named it."""
+    answer = session.client("cloudformation").describe_stack_resource(
+        StackName=STACK_NAME, LogicalResourceId="PruneStateTable"
+    )
+    return str(answer["StackResourceDetail"]["PhysicalResourceId"])
 
 
 def _stop(signum: int, frame: FrameType | None) -> None:

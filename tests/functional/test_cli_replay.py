@@ -152,7 +152,7 @@ def test_each_event_is_invoked_asynchronously_and_its_message_deleted(account: A
     assert summary == f"2 replayed to {ENFORCER}."
 
 
-def test_a_failed_invoke_keeps_its_message_and_exits_2(account: Account, stub: Stubber) -> None:
+def test_a_failed_invoke_keeps_its_message_and_exits_1(account: Account, stub: Stubber) -> None:
     kept = send_destination_record(account, CREATE_USER)
     replayed = send_eventbridge_dead_letter(account, ATTACH_ADMIN)
     stub.add_client_error(
@@ -166,7 +166,7 @@ def test_a_failed_invoke_keeps_its_message_and_exits_2(account: Account, stub: S
 
     code, out, err = cli("replay")
 
-    assert code == 2
+    assert code == 1
     stub.assert_no_pending_responses()
     assert [json.loads(body)["requestPayload"] for body in bodies_in_queue(account)] == [CREATE_USER]
     assert f"KEPT          {CREATE_USER['detail']['eventID']}  CreateUser" in out
@@ -184,7 +184,7 @@ def test_an_invoke_lambda_did_not_accept_keeps_its_message(account: Account, stu
 
     code, out, _ = cli("replay")
 
-    assert code == 2
+    assert code == 1
     assert f"{ENFORCER} answered 200, not 202 (accepted); kept in the queue" in out
     assert len(bodies_in_queue(account)) == 1
 
@@ -197,7 +197,7 @@ def test_an_unrecognised_body_is_reported_and_kept(account: Account, stub: Stubb
 
     code, out, err = cli("replay")
 
-    assert code == 2
+    assert code == 1
     stub.assert_no_pending_responses()
     assert sorted(bodies_in_queue(account)) == sorted(["an operator's test message", '{"requestContext": {}}'])
     kept = [line for line in out.splitlines() if line.startswith("KEPT")]
@@ -225,12 +225,12 @@ def test_dry_run_lists_and_changes_nothing(account: Account, stub: Stubber) -> N
     assert sorted(bodies_in_queue(account)) == sorted(bodies)  # visible again at once
 
 
-def test_dry_run_reports_an_unrecognised_body_and_exits_2(account: Account, stub: Stubber) -> None:
+def test_dry_run_reports_an_unrecognised_body_and_exits_1(account: Account, stub: Stubber) -> None:
     account.sqs.send_message(QueueUrl=queue_url(account), MessageBody="[]")
 
     code, out, err = cli("replay", "--dry-run")
 
-    assert code == 2
+    assert code == 1
     assert out.splitlines()[0].startswith("KEPT          message ")
     assert "JSON but not an object" in out
     assert bodies_in_queue(account) == ["[]"]
@@ -293,10 +293,10 @@ def test_an_empty_queue_says_so(account: Account, stub: Stubber) -> None:
     assert out == f"The dead-letter queue {queue_url(account)} is empty: nothing to replay.\n"
 
 
-def test_an_unknown_queue_is_one_line_and_exit_2(account: Account, stub: Stubber) -> None:
+def test_an_unknown_queue_is_one_line_and_exit_1(account: Account, stub: Stubber) -> None:
     code, out, err = cli("replay", "--queue", "no-such-dlq")
 
-    assert (code, out) == (2, "")
+    assert (code, out) == (1, "")
     assert err == "iamwarden replay: no dead-letter queue named no-such-dlq in this account and region\n"
 
 
@@ -314,7 +314,7 @@ def test_a_replayed_message_that_cannot_be_deleted_is_reported(
 
     code, out, err = cli("replay")
 
-    assert code == 2
+    assert code == 1
     assert "NOT DELETED" in out
     assert "could not be deleted (AccessDenied: injected)" in out
     assert "the enforcer will recognise the event as already handled" in out
@@ -354,7 +354,7 @@ def _as_operator_who_may_only_find_the_queue(account: Account, monkeypatch: pyte
     monkeypatch.delenv("AWS_SESSION_TOKEN")
 
 
-def test_a_queue_that_cannot_be_read_is_one_line_and_exit_2(
+def test_a_queue_that_cannot_be_read_is_one_line_and_exit_1(
     account: Account, stub: Stubber, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     send_destination_record(account, CREATE_USER)
@@ -363,7 +363,7 @@ def test_a_queue_that_cannot_be_read_is_one_line_and_exit_2(
 
     code, out, err = run()
 
-    assert code == 2
+    assert code == 1
     assert out == ""
     assert err.startswith(f"iamwarden replay: cannot read the dead-letter queue {queue_url(account)}: ")
     assert "is not authorized to perform: sqs:ReceiveMessage" in err  # moto words AWS's AccessDenied so

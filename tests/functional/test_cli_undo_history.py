@@ -1,7 +1,7 @@
 """``iamwarden undo`` and ``iamwarden history`` against moto, run in-process through ``cli.main``.
 
 The live state is read back after each undo; every failure path must end in one
-line on stderr and exit 2, never a traceback.
+line on stderr and exit 1 (refused or failed) or 2 (credentials, a missing table), never a traceback.
 """
 
 from __future__ import annotations
@@ -34,8 +34,9 @@ def cli(*argv: str) -> tuple[int, str, str]:
     return code, out.getvalue(), err.getvalue()
 
 
-def assert_one_line_error(code: int, out: str, err: str, *fragments: str) -> None:
-    assert code == 2
+def assert_one_line_error(code: int, out: str, err: str, *fragments: str, exit_code: int = 1) -> None:
+    """Exit 1 when the operation failed, 2 when the command could not run as given (see the README)."""
+    assert code == exit_code
     assert out == ""
     assert err.count("\n") == 1, err
     assert err.endswith("\n")
@@ -95,7 +96,7 @@ def test_undo_records_the_caller_as_the_actor(account: Account, enforcer: Enforc
     assert undo.undoes == remediation_id
 
 
-def test_undo_of_an_unknown_id_is_one_line_and_exit_2(account: Account) -> None:
+def test_undo_of_an_unknown_id_is_one_line_and_exit_1(account: Account) -> None:
     code, out, err = cli("undo", "rem-does-not-exist")
 
     assert_one_line_error(code, out, err, "iamwarden undo: ", "no remediation rem-does-not-exist", "iamwarden-audit")
@@ -158,7 +159,34 @@ def test_undo_with_another_audit_table_reads_that_table(account: Account, enforc
 
     code, out, err = cli("undo", "--audit-table", "no-such-table", remediation_id)
 
-    assert_one_line_error(code, out, err, "iamwarden undo: ", "no-such-table")
+    assert_one_line_error(
+        code,
+        out,
+        err,
+        "iamwarden undo: table no-such-table not found",
+        "--audit-table NAME (or $IAMWARDEN_AUDIT_TABLE)",
+        exit_code=2,
+    )
+    assert "{'S'" not in err
+    assert "remediation_id" not in err
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ("--audit-table", "no-such-table", "history", USER_ARN),
+        ("history", USER_ARN, "--audit-table", "no-such-table"),
+        ("history", "--event", "e-1", "--audit-table", "no-such-table"),
+        ("--audit-table", "no-such-table", "redeliver", "rem-1"),
+    ],
+    ids=["before", "after", "by-event", "redeliver"],
+)
+def test_a_missing_audit_table_is_named_with_its_option_before_or_after_the_command(
+    account: Account, argv: tuple[str, ...]
+) -> None:
+    code, out, err = cli(*argv)
+
+    assert_one_line_error(code, out, err, "table no-such-table not found", "--audit-table", exit_code=2)
 
 
 def _without_credentials(monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> None:
@@ -183,7 +211,7 @@ def test_no_credentials_is_one_line_and_exit_2(
 
     code, out, err = cli(*argv)
 
-    assert_one_line_error(code, out, err, f"iamwarden {argv[0]}: ", "credentials")
+    assert_one_line_error(code, out, err, f"iamwarden {argv[0]}: ", "credentials", exit_code=2)
 
 
 def _as_unprivileged_operator(account: Account, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -213,7 +241,7 @@ def _with_iam_enforced(function: Callable[[], tuple[int, str, str]]) -> tuple[in
 @pytest.mark.parametrize(
     "argv", [("undo", "rem-anything"), ("history", USER_ARN), ("history", "--format", "json", USER_ARN)]
 )
-def test_access_denied_is_one_line_and_exit_2(
+def test_access_denied_is_one_line_and_exit_1(
     account: Account, monkeypatch: pytest.MonkeyPatch, argv: tuple[str, ...]
 ) -> None:
     _as_unprivileged_operator(account, monkeypatch)

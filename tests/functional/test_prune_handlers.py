@@ -134,6 +134,8 @@ def test_the_planner_sends_one_message_per_role_in_scope(stack: Stack) -> None:
 def test_the_worker_reports_exactly_the_records_to_retry(stack: Stack) -> None:
     decided = create_role(stack.iam, "decided", {"main": POLICY})
     pending = create_role(stack.iam, "pending", {"main": POLICY})
+    for arn in (decided, pending):  # seen for longer than recent_days: past the warm-up
+        seen_long_ago(stack, arn)
     stack.stub.generate(decided)
     stack.stub.page([service("s3", stack.clock.now - timedelta(days=1))])
     stack.stub.generate(pending)
@@ -150,6 +152,17 @@ def test_the_worker_reports_exactly_the_records_to_retry(stack: Stack) -> None:
     assert response == {"batchItemFailures": [{"itemIdentifier": "m1"}, {"itemIdentifier": "m2"}]}
     assert stack.store.role(ACCOUNT, decided).last_outcome == "nothing_unused"
     assert stack.store.role(ACCOUNT, pending).pending_job_id is not None
+
+
+def seen_long_ago(stack: Stack, arn: str) -> None:
+    from iamwarden.prune.adapters.iam_reader import IamReader
+    from iamwarden.prune.domain.decide import updated_ledger
+
+    facts = IamReader(stack.iam).role(arn)
+    old = stack.clock.now - timedelta(days=200)
+    stack.store.save_role(
+        stack.store.role(ACCOUNT, arn)._replace(ledger=updated_ledger(facts, {}, old)), stack.clock.now
+    )
 
 
 def test_the_watch_handler_ignores_roles_it_never_pruned(stack: Stack) -> None:
@@ -217,3 +230,57 @@ def test_the_cli_plans_cancels_and_rolls_back(stack: Stack) -> None:
     assert "no prune plan" in err
     code, _, err = run("rollback", "prune-20260101-unknown", "--service", "ec2")
     assert code == 1
+
+
+def _cli(*argv: str) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    code = main(list(argv), out, err)
+    return code, out.getvalue(), err.getvalue()
+
+
+def test_a_missing_state_table_names_the_table_and_its_option(stack: Stack) -> None:
+    code, out, err = _cli("prune", "cancel", "prune-20260101-abc", "--table", "no-such-table", "--region", REGION)
+
+    assert (code, out) == (2, "")
+    assert err == (
+        "iamwarden prune cancel: table no-such-table not found in this account and region: set the table with "
+        "--prune-table NAME (or $IAMWARDEN_PRUNE_TABLE) and the region with --region\n"
+    )
+
+
+def test_cancel_and_rollback_record_the_callers_arn(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> None:
+    from iamwarden.prune.adapters.iam_reader import IamReader
+    from iamwarden.prune.app import cli as prune_cli
+    from iamwarden.prune.domain.decide import updated_ledger
+
+    caller = boto3.client("sts", region_name=REGION).get_caller_identity()["Arn"]  # moto's identity
+    stack.settings = PruneSettings(min_role_age_days=0, mode=PruneMode.ENFORCE)
+    pruner, _ = stack.runtime.pruner()
+    monkeypatch.setattr(prune_cli, "_pruner", lambda args: pruner)
+    old = stack.clock.now - timedelta(days=200)
+
+    def announce(name: str) -> str:
+        arn = create_role(stack.iam, name, {"main": POLICY})
+        facts = IamReader(stack.iam).role(arn)
+        stack.store.save_role(
+            stack.store.role(ACCOUNT, arn)._replace(ledger=updated_ledger(facts, {}, old)), stack.clock.now
+        )
+        stack.stub.generate(arn)
+        stack.stub.page([service("s3", stack.clock.now), service("ec2", old)])
+        stack.stub.granting(arn, {"ec2": ["inline:main"]})
+        outcome = pruner.process_role(ACCOUNT, arn)
+        assert outcome.outcome == "announced", outcome
+        return str(outcome.plan_id)
+
+    cancelled = announce("cancelled")
+    code, out, err = _cli("prune", "cancel", cancelled, "--region", REGION)
+    assert (code, err) == (0, "")
+    assert stack.store.plan(cancelled).history[-1]["what"] == f"cancelled by {caller}"
+
+    applied = announce("applied")
+    stack.clock.advance(7)
+    assert pruner.process_role(ACCOUNT, stack.store.plan(applied).role_arn).outcome == "applied"
+    code, out, err = _cli("--region", REGION, "prune", "rollback", applied, "--service", "ec2")
+    assert (code, err) == (0, "")
+    assert "+ ec2:*" in out
+    assert stack.store.plan(applied).history[-1]["what"] == f"rolled back by {caller}"

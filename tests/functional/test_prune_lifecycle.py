@@ -310,12 +310,41 @@ def test_services_missing_from_access_advisor_and_untracked_actions_are_kept(wor
     assert change.after == document(allow("s3:GetObject", "kms:Decrypt", "ec2:RunInstances"))
 
 
+def test_a_role_whose_grants_are_all_younger_than_recent_days_is_skipped_as_warming_up(world: World) -> None:
+    arn = create_role(world.iam, "app", {"main": MAIN})  # no seeded ledger: every grant is first seen today
+    first_seen = world.clock.now.date()
+
+    outcome = world.pruner().process_role(ACCOUNT, arn)
+
+    assert outcome.outcome == "skipped"
+    assert outcome.detail == (
+        f"warming up: IAM Warden first saw this role's grants on {first_seen.isoformat()} and keeps grants "
+        f"younger than recent_days (14); its first plan can come on {(first_seen + timedelta(days=14)).isoformat()}"
+    )
+    world.stub.stubber.assert_no_pending_responses()  # Access Advisor was not asked: nothing could go anyway
+    world.clock.advance(13)
+    assert world.pruner().process_role(ACCOUNT, arn).detail.startswith("warming up:")
+    world.clock.advance(1)
+    world.access_advisor(arn)
+    assert world.pruner().process_role(ACCOUNT, arn).outcome == "announced"
+
+
 def test_grants_the_pruner_has_not_seen_for_recent_days_are_kept(world: World) -> None:
     arn = create_role(world.iam, "app", {"main": MAIN})
-    world.access_advisor(arn)  # no seeded ledger: every grant is first seen today
+    world.seed_ledger(arn)
+    world.iam.put_role_policy(RoleName="app", PolicyName="added", PolicyDocument=json.dumps(document(allow("ec2:*"))))
+    world.access_advisor(
+        arn,
+        grants={
+            "dynamodb": ["inline:main"],
+            "ec2": ["inline:main", "inline:added"],
+            "sqs": ["inline:main"],
+            "sts": ["inline:main"],
+        },
+    )
     outcome = world.pruner().process_role(ACCOUNT, arn)
-    assert outcome.outcome == "nothing_unused"
-    assert "recent_days" in outcome.detail
+    assert outcome.outcome == "announced", outcome.detail
+    assert "kept ec2:* in inline policy added statement 0: granted less than recent_days ago" in outcome.detail
 
 
 def test_the_kill_switch_and_exempt_roles(world: World) -> None:
@@ -493,3 +522,44 @@ def test_an_apply_that_fails_part_way_is_recorded_and_rolls_back_to_every_before
     assert world.inline("app") == MAIN
     assert world.attached("app") == {shared}
     assert world.store.role(ACCOUNT, arn).active_plan_id is None
+
+
+def _applied_plan(world: World, arn: str) -> str:
+    world.seed_ledger(arn)
+    world.access_advisor(arn)
+    announced = world.pruner().process_role(ACCOUNT, arn)
+    world.clock.advance(7)
+    assert world.pruner().process_role(ACCOUNT, arn).outcome == "applied"
+    return str(announced.plan_id)
+
+
+def test_a_rollback_snoozes_the_role_so_the_same_plan_is_not_announced_the_next_day(world: World) -> None:
+    arn = create_role(world.iam, "app", {"main": MAIN})
+    plan_id = _applied_plan(world, arn)
+    announced_before = len(world.notices.sent)
+
+    world.pruner().rollback(plan_id, ["ec2"], by="arn:aws:sts::123456789012:assumed-role/SecOps/alice")
+
+    assert (
+        world.store.plan(plan_id).history[-1]["what"]
+        == "gave back ec2 by arn:aws:sts::123456789012:assumed-role/SecOps/alice"
+    )
+    world.clock.advance(1)
+    snoozed = world.pruner().process_role(ACCOUNT, arn)
+    assert snoozed.outcome == "snoozed"
+    assert "an applied plan was rolled back; no new plan before" in snoozed.detail
+    assert len(world.notices.sent) == announced_before  # nobody is told the same thing again
+    world.clock.advance(88)
+    assert world.pruner().process_role(ACCOUNT, arn).outcome == "snoozed"  # day 89: the default is 90 days
+
+
+def test_the_rollback_snooze_is_a_setting(world: World) -> None:
+    arn = create_role(world.iam, "app", {"main": MAIN})
+    plan_id = _applied_plan(world, arn)
+    world.pruner(rollback_snooze_days=2).rollback(plan_id)
+
+    world.clock.advance(1)
+    assert world.pruner(rollback_snooze_days=2).process_role(ACCOUNT, arn).outcome == "snoozed"
+    world.clock.advance(2)
+    world.access_advisor(arn)
+    assert world.pruner(rollback_snooze_days=2).process_role(ACCOUNT, arn).outcome != "snoozed"

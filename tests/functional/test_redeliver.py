@@ -60,7 +60,11 @@ def slack() -> Iterator[SlackInbox]:
 
 @pytest.fixture
 def wired(account: Account) -> EnforcerService:
-    """The enforcer with its real alert channels: the template's topic, and the placeholder Slack secret."""
+    """The enforcer with its real alert channels: the template's topic, and a Slack secret set up wrongly
+    (the URL without https://), so Slack deliveries fail until it is fixed."""
+    account.session.client("secretsmanager").put_secret_value(
+        SecretId=SECRET, SecretString="hooks.slack.com/services/T000/B000/XXXX"
+    )
     return build_enforcer_service(account.config, clients=ClientFactory(HOME_ACCOUNT, session=account.session))
 
 
@@ -108,14 +112,14 @@ def test_a_failed_slack_delivery_is_kept_then_redelivered_once(
     assert len(slack.posts) == 1
 
 
-def test_a_channel_that_still_fails_stays_recorded_and_exits_2(account: Account, wired: EnforcerService) -> None:
+def test_a_channel_that_still_fails_stays_recorded_and_exits_1(account: Account, wired: EnforcerService) -> None:
     [finding] = wired.handle(load_event("attach-admin-to-role.json"))["findings"]
     rid = finding["remediation_id"]
     account.session.client("secretsmanager").put_secret_value(SecretId=SECRET, SecretString=_closed_port_url())
 
     code, out, _ = cli("redeliver", rid)
 
-    assert code == 2
+    assert code == 1
     assert f"slack:{SECRET}: FAILED again" in out
     record = account.audit().get(rid)
     assert record is not None
@@ -144,8 +148,8 @@ def test_a_configuration_error_alert_is_redelivered(
     assert "rules/iam-user-created/mode" in json.dumps(post)
 
 
-def test_an_unknown_id_is_one_line_and_exit_2(account: Account) -> None:
+def test_an_unknown_id_is_one_line_and_exit_1(account: Account) -> None:
     code, out, err = cli("redeliver", "rem-unknown")
-    assert (code, out) == (2, "")
+    assert (code, out) == (1, "")
     assert err.startswith("iamwarden redeliver: no record rem-unknown in the audit table iamwarden-audit")
     assert err.count("\n") == 1

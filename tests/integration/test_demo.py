@@ -94,6 +94,36 @@ def test_the_demo_story_runs_headless_and_reports_a_divergence(tmp_path: Path) -
         "AWS::SQS::QueuePolicy",
         "AWS::SecretsManager::Secret",
     }
+    # Undo commands only for findings that changed something: not for the alert-only access key.
+    undo_lines = [line for line in text.splitlines() if line.startswith("    undo:")]
+    assert [line.rsplit("(", 1)[1] for line in undo_lines] == [
+        "iam-user-created)",
+        "managed-policy-attached)",
+        "s3-bucket-policy-public)",
+        "s3-bucket-policy-cross-account)",
+        "managed-policy-attached)",  # the wrong step's
+    ]
+    # moto's own warnings stay out; the demo's list of left-out resources stays.
+    assert "No Moto CloudFormation support" not in text
+    assert "Not created by moto's CloudFormation" in text
+    # The summary is aligned and the outcome column is whole.
+    summary = text.split("== 5. Summary\n", 1)[1].split("\n\n", 1)[0].splitlines()
+    header, _, *rows = summary
+    outcome_column = header.index("outcome")
+    assert rows[1][outcome_column:].startswith("remediated, alerted  ")
+    assert all(row[outcome_column - 2 : outcome_column] == "  " for row in rows)
+    # The pruner: warm-up, announced plan, waiting, applied, one service rolled back, snoozed.
+    pruned = result.pruner
+    assert pruned is not None
+    assert pruned.problems == [], text
+    assert pruned.outcomes == ["skipped", "announced", "waiting", "applied", "snoozed"]
+    assert [notice.kind.value for notice in pruned.notices] == ["planned", "applied"]
+    assert "- ec2:*   [statement 1 (Everything)]" in (pruned.notices[0].diff or "")
+    assert "kept s3:* in inline policy etl" in (pruned.notices[0].diff or "")
+    assert pruned.rollback_exit == 0
+    assert "warming up: IAM Warden first saw this role's grants" in text
+    assert "+ dynamodb:*" in text
+    assert "an applied plan was rolled back; no new plan before" in text
     # The extra step diverged (the enforcer remediated it), and that fails the demo.
     assert wrong.outcomes == {"managed-policy-attached": "remediated"}
     assert wrong.problems

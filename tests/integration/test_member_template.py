@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from functools import cache
 from typing import Any
@@ -47,15 +48,29 @@ def member_template() -> dict[str, Any]:
     return parsed
 
 
-def _with_parameter_defaults(template: dict[str, Any]) -> dict[str, Any]:
-    """The member template as a StackSet deploys it with the default parameters (role names resolved)."""
+_NO_VALUE = object()
+
+
+def _with_parameter_defaults(template: dict[str, Any], **given: str) -> dict[str, Any]:
+    """The member template as a StackSet deploys it with the default parameters (role names resolved).
+
+    ``Fn::If`` on ``HasOrganization`` is resolved too (``given`` may set ``OrganizationId``).
+    """
     defaults = {name: spec["Default"] for name, spec in template["Parameters"].items() if "Default" in spec}
+    defaults.update(given)
+    conditions = {"HasOrganization": bool(defaults.get("OrganizationId"))}
 
     def substitute(value: Any) -> Any:
         if isinstance(value, dict):
+            if set(value) == {"Ref"} and value["Ref"] == "AWS::NoValue":
+                return _NO_VALUE
             if set(value) == {"Ref"} and value["Ref"] in defaults:
                 return defaults[value["Ref"]]
-            return {key: substitute(item) for key, item in value.items()}
+            if set(value) == {"Fn::If"} and value["Fn::If"][0] in conditions:
+                name, then, otherwise = value["Fn::If"]
+                return substitute(then if conditions[name] else otherwise)
+            items = {key: substitute(item) for key, item in value.items()}
+            return {key: item for key, item in items.items() if item is not _NO_VALUE}
         if isinstance(value, list):
             return [substitute(item) for item in value]
         return value
@@ -144,7 +159,15 @@ def test_each_member_role_trusts_one_central_role_from_inside_the_organisation(l
     assert _sub(trust["Principal"]["AWS"]) == "arn:${AWS::Partition}:iam::${CentralAccountId}:root"
     conditions = trust["Condition"]
     assert set(conditions) == {"ArnEquals", "StringEquals"}
-    assert conditions["StringEquals"] == {"aws:PrincipalOrgID": {"Ref": "OrganizationId"}}
+    assert conditions["StringEquals"] == {
+        "Fn::If": ["HasOrganization", {"aws:PrincipalOrgID": {"Ref": "OrganizationId"}}, {"Ref": "AWS::NoValue"}]
+    }
+    with_org = _with_parameter_defaults(member_template(), OrganizationId="o-a1b2c3d4e5")
+    [statement] = with_org["Resources"][logical]["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+    assert statement["Condition"]["StringEquals"] == {"aws:PrincipalOrgID": "o-a1b2c3d4e5"}
+    standalone = _with_parameter_defaults(member_template())
+    [statement] = standalone["Resources"][logical]["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+    assert set(statement["Condition"]) == {"ArnEquals"}  # pinned to the central role's ARN alone
     [(key, arn)] = conditions["ArnEquals"].items()
     assert key == "aws:PrincipalArn"
     trusted = _sub(arn)
@@ -312,6 +335,25 @@ def test_a_member_change_travels_to_the_enforcers_rules_on_the_central_bus(monke
             for message in sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10).get("Messages", [])
         }
     assert received == {event_id for event_id, routed in sent.items() if routed}
+
+
+def test_a_standalone_account_deploys_it_without_an_organization_to_forward_another_region() -> None:
+    """No Organization: OrganizationId may be left empty; in the central account's other regions only
+    the S3 forwarder and its role are created, and they need no Organization."""
+    parameters = member_template()["Parameters"]
+    assert parameters["OrganizationId"]["Default"] == ""
+    pattern = re.compile(parameters["OrganizationId"]["AllowedPattern"])
+    assert pattern.fullmatch("")
+    assert pattern.fullmatch("o-a1b2c3d4e5")
+    assert not pattern.fullmatch("o-")
+    uses = [
+        logical
+        for logical, resource in member_template()["Resources"].items()
+        if "OrganizationId" in json.dumps(resource)
+    ]
+    assert sorted(uses) == ["PrunerMemberRole", "RemediationRole"]  # both only where an Organization is given
+    for logical in ("ForwarderRole", "S3ChangesToCentralBus"):
+        assert member_template()["Resources"][logical]["Condition"] == "Forwards"
 
 
 # --- lint and the product's own guardrails ------------------------------------------------------------

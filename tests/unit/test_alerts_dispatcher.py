@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from iamwarden.adapters.clients import ClientFactory
+from iamwarden.alerts.exceptions import SlackNotConfiguredError
 from iamwarden.alerts.message import AlertMessage, Owner
 from iamwarden.alerts.notifications import Notification, Notifier
 from iamwarden.alerts.settings import AlertSettings, Destination
@@ -165,6 +166,17 @@ def test_channel_failures_are_reported_never_raised(note: Notification) -> None:
     assert report.failed[0].error == f"SNS topic {SECURITY_TOPIC}: AuthorizationError: not allowed"
     assert report.failed[1].error == "boom"
     assert metrics.metrics == [("AlertsDelivered", "Count", 1), ("AlertDeliveryFailed", "Count", 3)]
+
+
+def test_slack_not_set_up_is_skipped_not_failed(note: Notification) -> None:
+    metrics = FakeMetrics()
+    not_set_up = SlackNotConfiguredError("Slack webhook secret iamwarden/slack/security holds no webhook URL yet")
+
+    report = dispatcher(slack=FakeSlack(fail=not_set_up), metrics=metrics).notify(note)
+
+    assert [(d.channel, d.ok) for d in report.deliveries] == [(f"sns:{SECURITY_TOPIC}", True)]
+    assert report.failed == ()
+    assert metrics.metrics == [("AlertsDelivered", "Count", 1)]  # no AlertDeliveryFailed, so no alarm
 
 
 def test_replay_sends_exactly_the_channels_asked_for(note: Notification) -> None:

@@ -19,7 +19,7 @@ from iamwarden.adapters.slack import (
     render_slack,
     retry_after,
 )
-from iamwarden.alerts.exceptions import WebhookSecretError
+from iamwarden.alerts.exceptions import SlackNotConfiguredError, WebhookSecretError
 from iamwarden.alerts.message import AlertMessage, Fact, build_message
 from iamwarden.alerts.notifications import Notification
 from iamwarden.domain.findings import Outcome
@@ -197,7 +197,6 @@ def test_a_secret_holds_the_url_or_a_json_object_with_url(value: Any) -> None:
         (json.dumps(["x"]), "does not hold an https:// URL"),
         (json.dumps({"url": 5}), 'without a "url" string'),
         (b"\xff\xfe", "is binary"),
-        ("", "does not hold an https:// URL"),
     ],
 )
 def test_a_bad_secret_is_reported_without_its_value(value: Any, error: str) -> None:
@@ -205,6 +204,20 @@ def test_a_bad_secret_is_reported_without_its_value(value: Any, error: str) -> N
         SecretWebhookUrls(provider=FakeProvider(value)).url("iamwarden/slack/security")
     assert "s3cr3t" not in str(raised.value)
     assert "iamwarden/slack/security" in str(raised.value)
+
+
+@pytest.mark.parametrize("value", ["", "  ", "REPLACE-ME: put the Slack webhook URL here"])
+def test_an_empty_or_placeholder_secret_means_slack_is_not_set_up(value: str) -> None:
+    with pytest.raises(SlackNotConfiguredError, match="holds no webhook URL yet"):
+        SecretWebhookUrls(provider=FakeProvider(value)).url("iamwarden/slack/security")
+
+
+def test_the_template_s_placeholder_is_recognised_as_not_set_up() -> None:
+    from tests.sam_template import source_template
+
+    secret = source_template()["Resources"]["SecuritySlackWebhookSecret"]["Properties"]["SecretString"]
+    with pytest.raises(SlackNotConfiguredError):
+        SecretWebhookUrls(provider=FakeProvider(secret)).url("iamwarden/slack/security")
 
 
 def test_an_unreadable_secret_is_a_webhook_secret_error() -> None:

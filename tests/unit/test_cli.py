@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import io
 import json
 import os
@@ -146,7 +147,10 @@ def test_an_unknown_profile_is_one_line_and_exit_2(
     code, out, err = run(*argv, "--region", "eu-west-1")
 
     assert (code, out) == (2, "")
-    assert err == f"iamwarden {argv[0]}: AWS error: The config profile (no-such-profile) could not be found\n"
+    assert err == (
+        f"iamwarden {argv[0]}: The config profile (no-such-profile) could not be found: "
+        "check AWS_PROFILE and your AWS configuration (aws configure list-profiles)\n"
+    )
 
 
 def test_an_invalid_environment_setting_is_one_line_and_exit_2(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -156,3 +160,154 @@ def test_an_invalid_environment_setting_is_one_line_and_exit_2(monkeypatch: pyte
 
     assert (code, out) == (2, "")
     assert err == "iamwarden replay: IAMWARDEN_SETTINGS_MAX_AGE must be a whole number of seconds, got 'soon'\n"
+
+
+# --- the command line as a whole: global options, help, exit codes, arguments checked first ----
+
+
+def test_every_option_and_argument_of_every_command_has_help_text() -> None:
+    from iamwarden.app.cli import _parser
+    from iamwarden.app.cli_options import walk_actions
+
+    missing = [
+        f"{prog}: {'/'.join(action.option_strings) or action.dest}"
+        for prog, action in walk_actions(_parser())
+        if not action.help or action.help == argparse.SUPPRESS
+    ]
+    assert missing == []
+
+
+def _every_command(parser: argparse.ArgumentParser) -> list[list[str]]:
+
+    paths: list[list[str]] = []
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                paths.append([name])
+                paths.extend([name, *rest] for rest in _every_command(sub))
+    return paths
+
+
+def test_every_command_at_every_depth_takes_the_global_options() -> None:
+    from iamwarden.app.cli import _parser
+
+    parser = _parser()
+    commands = _every_command(parser)
+    assert ["prune", "rollback"] in commands
+    assert ["undo"] in commands
+    for path in commands:
+        sub = parser
+        for name in path:
+            [choices] = [a.choices for a in sub._actions if isinstance(a, argparse._SubParsersAction)]
+            sub = choices[name]
+        for flag in ("--region", "--audit-table", "--prune-table", "--table", "--settings-prefix"):
+            assert flag in sub._option_string_actions, f"{' '.join(path)} lacks {flag}"
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--region", "eu-central-1", "--table", "t", "--settings-prefix", "/p", "prune", "cancel", "prune-1"],
+        ["prune", "--region", "eu-central-1", "--table", "t", "--settings-prefix", "/p", "cancel", "prune-1"],
+        ["prune", "cancel", "prune-1", "--region", "eu-central-1", "--table", "t", "--settings-prefix", "/p"],
+        ["--region", "eu-central-1", "prune", "--table", "t", "cancel", "--settings-prefix", "/p", "prune-1"],
+    ],
+    ids=["before", "between", "after", "mixed"],
+)
+def test_global_options_are_accepted_before_or_after_the_command(argv: list[str]) -> None:
+    from iamwarden.app.cli import _parser
+
+    args = _parser().parse_args(argv)
+
+    assert (args.region, args.prune_table, args.settings_prefix, args.plan_id) == (
+        "eu-central-1",
+        "t",
+        "/p",
+        "prune-1",
+    )
+
+
+def test_a_global_option_given_only_before_the_command_is_kept() -> None:
+    from iamwarden.app.cli import _parser
+
+    args = _parser().parse_args(["--audit-table", "audit-x", "history", "arn:aws:iam::111122223333:user/x"])
+    assert args.audit_table == "audit-x"
+    assert args.region is None  # not given anywhere: the top-level default, resolved at run time
+
+
+def test_a_command_added_later_gets_the_global_options_without_doing_anything() -> None:
+    from iamwarden.app.cli_options import add_global_options, share_global_options
+
+    parser = argparse.ArgumentParser(prog="iamwarden")
+    add_global_options(parser)
+    commands = parser.add_subparsers(dest="command")
+    backtest = commands.add_parser("backtest", help="a command another change adds")
+    backtest.add_argument("--region", help="its own --region wins; the rest are shared")
+    share_global_options(parser)
+
+    args = parser.parse_args(["backtest", "--table", "t", "--region", "r"])
+    assert (args.prune_table, args.region) == ("t", "r")
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["history", "not-an-arn"], "not an ARN: 'not-an-arn'"),
+        (["undo", "12345"], "not an id IAM Warden gives out: '12345'"),
+        (["redeliver", "rem-"], "not an id IAM Warden gives out: 'rem-'"),
+        (["prune", "plan", "arn:aws:iam::111122223333:user/alice"], "not an IAM role ARN"),
+        (["prune", "cancel", "rem-1"], "(it starts with prune-)"),
+        (["prune", "rollback", "x", "--service", "s3"], "not an id IAM Warden gives out: 'x'"),
+    ],
+)
+def test_arguments_are_checked_before_any_credentials_are_needed(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], argv: list[str], message: str
+) -> None:
+    import boto3
+
+    def no_aws(*_: object, **__: object) -> None:
+        raise AssertionError("AWS was reached before the arguments were checked")
+
+    monkeypatch.setattr(boto3, "Session", no_aws)
+
+    code, out, _ = run(*argv)
+
+    assert (code, out) == (2, "")
+    assert message in capsys.readouterr().err  # argparse writes usage errors to sys.stderr
+
+
+def test_no_region_is_a_usage_error_that_says_how_to_set_one(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    for name in ("AWS_REGION", "AWS_DEFAULT_REGION", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "config"))
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+
+    code, out, err = run("history", "arn:aws:iam::111122223333:user/x")
+
+    assert (code, out) == (2, "")
+    assert err == (
+        "iamwarden history: no AWS region: pass --region REGION or set AWS_REGION "
+        "(the region of the IAM Warden stack)\n"
+    )
+
+
+def test_evaluate_dash_reads_the_event_from_standard_input() -> None:
+    event = EVENTS_DIR / "attach-admin-to-role.json"
+    _, from_file, _ = run("evaluate", str(event))
+    out = io.StringIO()
+
+    code = main(["evaluate", "-"], stdout=out, stderr=io.StringIO(), stdin=io.BytesIO(event.read_bytes()))
+
+    assert code == 0
+    assert out.getvalue() == from_file.replace(json.dumps(str(event)), json.dumps("-"))
+
+
+def test_the_exit_codes_are_in_the_help_and_the_readme() -> None:
+    from iamwarden.app.cli import _parser
+    from tests.conftest import ROOT
+
+    assert "Exit codes: 0 done; 1 the operation failed; 2 usage or input error" in _parser().format_help()
+    readme = (ROOT / "README.md").read_text()
+    assert "| 2 | usage or input error" in readme
+    assert "| 1 | the operation failed" in readme

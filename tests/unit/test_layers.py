@@ -48,6 +48,7 @@ LAYERS = (
     "iamwarden.alerts",
     "iamwarden.adapters.errors",  # below the guardrails: reads AWS errors by shape, imports no botocore
     "iamwarden.adapters",
+    "iamwarden.app.cli_options",  # the command line's shared options and exit codes, the pruner's CLI too
     "iamwarden.app",
     "iamwarden",  # __version__ only
 )
@@ -65,6 +66,8 @@ MAY_IMPORT: Mapping[str, frozenset[str]] = {
     "iamwarden.alerts": frozenset({"iamwarden.domain", "iamwarden.guardrails", "iamwarden.alerts"}),
     "iamwarden.adapters.errors": frozenset({"iamwarden.domain"}),
     "iamwarden.adapters": frozenset({"iamwarden.domain", "iamwarden.alerts", *_ADAPTERS}),
+    # Read by `iamwarden evaluate` (PyYAML only) and by the pruner's CLI: AWS errors are read by shape.
+    "iamwarden.app.cli_options": frozenset({"iamwarden.domain", "iamwarden.adapters.errors"}),
     "iamwarden.app": ANYTHING,
     "iamwarden.prune": frozenset(),
     "iamwarden.prune.exceptions": frozenset({"iamwarden.domain", "iamwarden.prune.exceptions"}),

@@ -96,6 +96,6 @@ def test_the_pruner_store_says_when_someone_else_wrote_the_role() -> None:
 def test_the_pruner_store_fails_with_what_aws_said(error: Exception, said: str) -> None:
     store = PruneStore(FailingDynamoDb(error), "prune")
 
-    with pytest.raises(StoreError, match=f"cannot write .* to prune: {said}") as raised:
+    with pytest.raises(StoreError, match=f"cannot write .* to table prune: {said}") as raised:
         store.save_role(RoleState("111122223333", "arn:aws:iam::111122223333:role/app"), datetime.now(UTC))
     assert raised.value.__cause__ is error

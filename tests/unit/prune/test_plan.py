@@ -27,8 +27,8 @@ def facts(*policies: RolePolicy) -> RoleFacts:
     return RoleFacts(f"arn:aws:iam::{ACCOUNT}:role/app", ACCOUNT, "app", "/", NOW - timedelta(days=400), {}, policies)
 
 
-def plan_for(role: RoleFacts, rule: RemovalRule) -> PrunePlan:
-    return build_plan(role, rule, CATALOGUE, now=NOW, recent={})
+def plan_for(role: RoleFacts, rule: RemovalRule, max_growth: int = 3) -> PrunePlan:
+    return build_plan(role, rule, CATALOGUE, now=NOW, recent={}, max_growth=max_growth)
 
 
 def test_each_policy_kind_gets_its_method() -> None:
@@ -76,21 +76,42 @@ def test_each_policy_kind_gets_its_method() -> None:
     assert "detach (nothing left) arn:aws:iam::aws:policy/AmazonEC2FullAccess" in text
 
 
-def test_a_managed_policy_that_would_outgrow_its_limit_is_skipped_with_a_note() -> None:
+def test_a_wildcard_whose_expansion_would_pass_the_managed_limit_is_kept_whole_with_the_reason() -> None:
     policy = RolePolicy(PolicySource.CUSTOMER_MANAGED, "big", allow("big:*"), arn=f"arn:aws:iam::{ACCOUNT}:policy/big")
     plan = plan_for(facts(policy), RemovalRule(frozenset(), frozenset({"big:action0000withalongname"})))
     assert plan.empty
-    assert any("over IAM's 6144 limit" in note for note in plan.notes)
+    assert plan.rule.empty  # nothing of the service is removed, so a rollback or the watch never look for it
+    [note] = plan.notes
+    assert note.startswith("kept big:* in policy big: removing part of it means listing the 399 actions that stay")
+    assert note.endswith("characters, over IAM's 6,144 character limit; nothing removed from big")
+
+
+def test_a_wildcard_whose_expansion_would_grow_past_max_growth_is_kept_and_its_service_left_alone() -> None:
+    policy = RolePolicy(PolicySource.INLINE, "main", allow("big:Action00*", "ec2:*"))
+    rule = RemovalRule(frozenset({"ec2"}), frozenset({"big:action0001withalongname"}))
+
+    plan = plan_for(facts(policy), rule)
+
+    assert plan.rule.services == {"ec2"}
+    assert plan.rule.actions == frozenset()
+    [change] = plan.changes
+    assert change.after == allow("big:Action00*")  # ec2 still goes; the big wildcard stays whole
+    assert any("more than max_growth (3x); nothing removed from big" in note for note in plan.notes)
+
+    generous = plan_for(facts(policy), rule, max_growth=100)
+    assert generous.rule.actions == {"big:action0001withalongname"}
+    diff = render_diff(generous)
+    before, after = iam_size(policy.document), iam_size(generous.changes[0].after or {})
+    assert f"    expands big:Action00* into 99 actions: {before:,} -> {after:,} characters\n" in diff
 
 
 def test_inline_policies_that_would_take_the_role_over_its_total_are_skipped_largest_growth_first() -> None:
-    small = RolePolicy(PolicySource.INLINE, "small", allow("big:Action000*", "ec2:RunInstances"))
-    large = RolePolicy(PolicySource.INLINE, "large", allow("big:*"))
-    rule = RemovalRule(frozenset({"ec2"}), frozenset({"big:action0001withalongname"}))
-    plan = plan_for(facts(small, large), rule)
-    # "large" would expand to ~399 actions (over 10,240 characters); "small" only shrinks
-    assert [change.name for change in plan.changes] == ["small"]
-    assert any("skipped inline policy large" in note for note in plan.notes)
+    quarters = [RolePolicy(PolicySource.INLINE, f"q{n}", allow(f"big:Action0{n}*")) for n in range(4)]
+    rule = RemovalRule(frozenset(), frozenset(f"big:action0{n}01withalongname" for n in range(4)))
+    plan = plan_for(facts(*quarters), rule, max_growth=1000)
+    # each quarter expands to 99 actions (~3,000 characters, within limits alone); all four pass 10,240
+    assert len(plan.changes) == 3
+    assert any("skipped inline policy q" in note for note in plan.notes)
     assert sum(iam_size(c.after) for c in plan.changes if c.after) <= 10_240
 
 

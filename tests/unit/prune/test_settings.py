@@ -110,3 +110,15 @@ def test_the_core_settings_ignore_the_prune_subtree_and_own_roles_flow_in() -> N
     assert prune_problems == []
     assert settings.own_roles == ("warden-*",)
     assert core.own_roles == ("warden-*",)
+
+
+def test_the_rollback_snooze_and_max_growth_are_settings_with_bounds() -> None:
+    assert (PruneSettings().rollback_snooze_days, PruneSettings().max_growth) == (90, 3)
+    settings, problems = parse_prune_settings({"prune/rollback_snooze_days": "30", "prune/max_growth": "5"})
+    assert (settings.rollback_snooze_days, settings.max_growth, problems) == (30, 5, [])
+    settings, problems = parse_prune_settings({"prune/rollback_snooze_days": "500", "prune/max_growth": "0"})
+    assert (settings.rollback_snooze_days, settings.max_growth) == (90, 3)  # the defaults, never the bad values
+    assert [str(problem) for problem in problems] == [
+        "prune/max_growth: must be between 1 and 100, got 0",
+        "prune/rollback_snooze_days: must be between 0 and 400, got 500",
+    ]

@@ -22,9 +22,9 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from iamwarden.adapters.errors import classify, response_error_code
+from iamwarden.adapters.errors import NO_REGION, classify, response_error_code
 from iamwarden.domain.arns import partition_of
-from iamwarden.domain.exceptions import AwsAccessError
+from iamwarden.domain.exceptions import AwsAccessError, ConfigurationError
 
 #: What a botocore call raises (an error answer, or no answer at all). The app layers catch these
 #: through this name: only the adapters import the SDK.
@@ -70,6 +70,14 @@ def iam_action_of(service_model: Any, operation: str) -> str:
 def aws_session(region: str | None = None) -> boto3.Session:
     """A boto3 session over the caller's own credentials (the CLI's ``--region``, or the environment's)."""
     return boto3.Session(region_name=region)
+
+
+def operator_session(region: str | None) -> boto3.Session:
+    """The operator's session in ``--region`` or the profile's region; never a silent us-east-1."""
+    session = aws_session(region)
+    if not session.region_name:
+        raise ConfigurationError(NO_REGION)
+    return session
 
 
 class ApiCall(NamedTuple):

@@ -60,7 +60,13 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.webhook import WebhookClient
 
-from iamwarden.alerts.exceptions import DeliveryError, RenderError, WebhookSecretError
+from iamwarden.alerts.exceptions import (
+    SLACK_PLACEHOLDER_PREFIX,
+    DeliveryError,
+    RenderError,
+    SlackNotConfiguredError,
+    WebhookSecretError,
+)
 from iamwarden.alerts.message import AlertMessage, Fact, Section
 from iamwarden.alerts.render import FULL_TEXT_WHERE, TRUNCATED
 
@@ -295,6 +301,10 @@ def _webhook_url(secret_name: str, value: Any) -> str:
         except UnicodeDecodeError:
             raise WebhookSecretError(f"Slack webhook secret {secret_name} is binary, not a URL") from None
     text = value.strip() if isinstance(value, str) else ""
+    if not text or text.startswith(SLACK_PLACEHOLDER_PREFIX):
+        raise SlackNotConfiguredError(
+            f"Slack webhook secret {secret_name} holds no webhook URL yet (the placeholder): Slack is not set up"
+        )
     if text.startswith("{"):
         try:
             parsed = json.loads(text)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from iamwarden.domain.exceptions import DeliveryError, IamWardenError
 
-__all__ = ["DeliveryError", "RenderError", "WebhookSecretError"]
+__all__ = ["DeliveryError", "RenderError", "SlackNotConfiguredError", "WebhookSecretError"]
 
 
 class WebhookSecretError(DeliveryError):
@@ -17,6 +17,18 @@ class WebhookSecretError(DeliveryError):
 
     The message names the secret, never its value.
     """
+
+
+class SlackNotConfiguredError(WebhookSecretError):
+    """The webhook secret still holds the shipped placeholder (or nothing): Slack is not set up yet.
+
+    Not a failure: the alert goes to the other channels, and nothing is kept for
+    redelivery, counted as failed, alarmed on or retried.
+    """
+
+
+#: What the template puts into a webhook secret until someone stores a URL (template.yaml).
+SLACK_PLACEHOLDER_PREFIX = "REPLACE-ME"
 
 
 class RenderError(IamWardenError):

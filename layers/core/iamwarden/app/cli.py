@@ -4,12 +4,13 @@
 enforcer would, so a change can be checked before it is made and a settings
 file can be tried before it goes into SSM.
 
-``undo``, ``history``, ``redeliver``, ``replay`` and ``breaker`` act on a deployed IAM Warden
-with the operator's own credentials (``iamwarden.app.commands``), and ``prune``
-through the pruner's CLI. An AWS or IAM Warden error is one line on stderr and
-exit 2, never a traceback. boto3 and Powertools are not dependencies of the
-``iamwarden`` package: ``evaluate`` needs PyYAML only, and the AWS commands are
-imported when one of them runs.
+``undo``, ``history``, ``redeliver``, ``replay`` and ``breaker`` act on a deployed
+IAM Warden with the operator's own credentials (``iamwarden.app.commands``), and
+``prune`` through the pruner's CLI. An AWS or IAM Warden error is one line on
+stderr, never a traceback; exit codes and global options are shared by every
+command (``iamwarden.app.cli_options``). boto3 and Powertools are not dependencies
+of the ``iamwarden`` package: ``evaluate`` needs PyYAML only, and the AWS commands
+are imported when one of them runs.
 """
 
 from __future__ import annotations
@@ -21,9 +22,10 @@ import sys
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, BinaryIO, TextIO
 
 from iamwarden import __version__
+from iamwarden.app.cli_options import Exit, add_global_options, arn_argument, id_argument, share_global_options
 from iamwarden.app.config import DEFAULTS
 from iamwarden.app.settings_file import load_settings_file
 from iamwarden.domain.catalog import Mode
@@ -33,14 +35,20 @@ from iamwarden.domain.settings import Settings
 from iamwarden.guardrails.engine import judge_event
 from iamwarden.prune.app.cli import add_prune_parser, run_prune
 
-EXIT_OK = 0
-EXIT_USAGE = 2
+EXIT_OK = Exit.OK
+EXIT_FAILED = Exit.FAILED
+EXIT_USAGE = Exit.USAGE
 AWS_COMMANDS = ("undo", "history", "redeliver", "replay", "breaker")
-#: What the AWS commands cannot run without (botocore's exceptions are what they catch).
+#: What the AWS commands cannot run without.
 _AWS_SDK = ("boto3", "botocore.exceptions")
 
 
-def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None, stderr: TextIO | None = None) -> int:
+def main(
+    argv: Sequence[str] | None = None,
+    stdout: TextIO | None = None,
+    stderr: TextIO | None = None,
+    stdin: BinaryIO | None = None,
+) -> int:
     out = stdout or sys.stdout
     err = stderr or sys.stderr
     parser = _parser()
@@ -49,7 +57,7 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None, stderr
     except SystemExit as exc:  # argparse exits 2 on usage errors and 0 on --help
         return int(exc.code or 0)
     if args.command == "evaluate":
-        return _evaluate(args, out, err)
+        return _evaluate(args, out, err, stdin)
     if args.command == "history" and (args.resource_arn is None) == (args.event is None):
         err.write("iamwarden history: give either RESOURCE_ARN or --event EVENT_ID\n")
         return EXIT_USAGE
@@ -62,9 +70,16 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None, stderr
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="iamwarden", description="IAM Warden: guardrails for AWS IAM and S3.")
+    """The whole command line. A subcommand added to ``commands`` gets the global options automatically."""
+    parser = argparse.ArgumentParser(
+        prog="iamwarden",
+        description="IAM Warden: guardrails for AWS IAM and S3.",
+        epilog="Exit codes: 0 done; 1 the operation failed; 2 usage or input error "
+        "(including missing AWS credentials or region, or a table that is not there).",
+    )
     parser.add_argument("--version", action="version", version=f"iamwarden {__version__}")
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    add_global_options(parser)
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", help="what to do")
     evaluate = commands.add_parser(
         "evaluate",
         help="judge CloudTrail events offline",
@@ -73,50 +88,47 @@ def _parser() -> argparse.ArgumentParser:
     )
     evaluate.add_argument("--config", metavar="FILE", help="settings file (YAML or JSON); default: built-in defaults")
     evaluate.add_argument("--format", choices=("json", "text"), default="json", help="json lines (default) or text")
-    evaluate.add_argument("events", nargs="+", metavar="EVENT_FILE", help="EventBridge event JSON files")
-
-    aws = argparse.ArgumentParser(add_help=False)
-    aws.add_argument("--region", help="AWS region of the IAM Warden stack; default: the environment's")
-    audit = argparse.ArgumentParser(add_help=False)
-    audit.add_argument(
-        "--audit-table",
-        metavar="NAME",
-        help=f"audit table; default: $IAMWARDEN_AUDIT_TABLE or {DEFAULTS['IAMWARDEN_AUDIT_TABLE']}",
+    evaluate.add_argument(
+        "events", nargs="+", metavar="EVENT_FILE", help="EventBridge event JSON files; - reads one from standard input"
     )
+
     undo = commands.add_parser(
         "undo",
-        parents=[aws, audit],
         help="restore what a remediation changed",
         description="Put the before-state of a remediation back into the current state, with your own "
-        "credentials, and record the undo. Exit 0 when undone, 2 when it cannot be (unknown id, already "
-        "undone, resource deleted or changed since) or on an AWS error.",
+        "credentials, and record the undo. Exit 0 when undone, 1 when it cannot be (unknown id, already "
+        "undone, resource deleted or changed since) or AWS refused, 2 on a usage error.",
     )
-    undo.add_argument("remediation_id", metavar="REMEDIATION_ID", help="the id in the alert (rem-...)")
+    undo.add_argument(
+        "remediation_id", type=id_argument("rem-"), metavar="REMEDIATION_ID", help="the id in the alert (rem-...)"
+    )
     history = commands.add_parser(
         "history",
-        parents=[aws, audit],
         help="what IAM Warden did to a resource",
         description="Every audit record of a resource (or of one CloudTrail event), oldest first.",
     )
-    history.add_argument("resource_arn", nargs="?", metavar="RESOURCE_ARN", help="the resource's ARN")
+    history.add_argument(
+        "resource_arn", nargs="?", type=arn_argument, metavar="RESOURCE_ARN", help="the resource's ARN"
+    )
     history.add_argument("--event", metavar="EVENT_ID", help="instead of an ARN: the records of one CloudTrail event")
     history.add_argument("--format", choices=("text", "json"), default="text", help="text (default) or json")
     redeliver = commands.add_parser(
         "redeliver",
-        parents=[aws, audit],
         help="send again the alerts of a remediation that could not be delivered",
         description="Rebuild the alerts whose delivery failed (kept on the audit record) and send them to exactly "
-        "the channels that failed. Exit 0 when everything is delivered, 2 when a channel still fails.",
+        "the channels that failed. Exit 0 when everything is delivered, 1 when a channel still fails.",
     )
     redeliver.add_argument(
-        "remediation_id", metavar="REMEDIATION_ID", help="the id in the alert (rem-... or config-...)"
+        "remediation_id",
+        type=id_argument("rem-", "config-"),
+        metavar="REMEDIATION_ID",
+        help="the id in the alert (rem-... or config-...)",
     )
     replay = commands.add_parser(
         "replay",
-        parents=[aws],
         help="hand dead-lettered events back to the enforcer",
         description="Invoke the enforcer again (asynchronously) with each event in its dead-letter queue; "
-        "a message is deleted only after Lambda accepted it. Exit 2 if any message was kept in the queue.",
+        "a message is deleted only after Lambda accepted it. Exit 1 if any message was kept in the queue.",
     )
     replay.add_argument(
         "--queue",
@@ -132,19 +144,14 @@ def _parser() -> argparse.ArgumentParser:
     replay.add_argument("--dry-run", action="store_true", help="list what would be replayed; change nothing")
     breaker = commands.add_parser(
         "breaker",
-        parents=[aws, audit],
         help="the circuit breaker and kill switch: status, or reset after a trip",
         description="status: the kill switch and the remediations counted per account in the window. "
         "reset: switch enforcement back on and forget the counted remediations (the caller is recorded "
-        "in the switch's description). Exit 0 done, 2 on an AWS or usage error.",
+        "in the switch's description). Exit 0 done, 1 when AWS refuses, 2 on a usage error.",
     )
     breaker.add_argument("action", choices=("status", "reset"), help="status (read only) or reset")
-    breaker.add_argument(
-        "--settings-prefix",
-        metavar="PATH",
-        help=f"SSM settings prefix; default: $IAMWARDEN_SETTINGS_PREFIX or {DEFAULTS['IAMWARDEN_SETTINGS_PREFIX']}",
-    )
     add_prune_parser(commands)
+    share_global_options(parser)  # last: every subcommand above (and any added later) takes them too
     return parser
 
 
@@ -158,7 +165,7 @@ def _positive(text: str) -> int:
     return value
 
 
-def _evaluate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+def _evaluate(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: BinaryIO | None) -> int:
     try:
         settings = load_settings_file(args.config) if args.config else Settings()
     except SettingsError as exc:
@@ -171,6 +178,9 @@ def _evaluate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     problems: list[str] = []
     for name in args.events:
         path = Path(name)
+        if name == "-":
+            contents.append((path, (stdin or sys.stdin.buffer).read()))
+            continue
         try:
             contents.append((path, path.read_bytes()))
         except FileNotFoundError:

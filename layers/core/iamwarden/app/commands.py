@@ -16,9 +16,18 @@ from contextlib import contextmanager
 from typing import TextIO
 
 from iamwarden.adapters.audit import AuditLog, AuditRecord
-from iamwarden.adapters.clients import AWS_ERRORS, ClientFactory, aws_session
+from iamwarden.adapters.clients import ClientFactory, operator_session
 from iamwarden.adapters.dead_letters import DeadLetterReplayer, ReplayOutcome, ReplayReport, ReplayStatus
-from iamwarden.adapters.errors import classify
+from iamwarden.app.cli_options import (
+    Exit,
+    TableHint,
+    audit_table,
+    caller_arn,
+    one_line,
+    run_against_aws,
+    settings_prefix,
+    usage_problem,
+)
 from iamwarden.app.config import EnforcerConfig
 from iamwarden.app.dispatcher import build_alert_dispatcher
 from iamwarden.app.redeliver import redeliver
@@ -27,55 +36,35 @@ from iamwarden.domain.breaker import BreakerSettings
 from iamwarden.domain.exceptions import AuditError, IamWardenError
 from iamwarden.domain.settings import settings_from_parameters
 
-#: The exit codes of ``iamwarden`` (as ``iamwarden.app.cli``).
-EXIT_OK = 0
-EXIT_USAGE = 2
+EXIT_OK = Exit.OK
+EXIT_FAILED = Exit.FAILED
 
 
 def run(command: str, args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    """Run one command; any IAM Warden or AWS error becomes one line on stderr and exit 2."""
-    try:
-        if command == "undo":
-            return _undo(args, out)
-        if command == "history":
-            return _history(args, out)
-        if command == "redeliver":
-            return _redeliver(args, out)
-        if command == "replay":
-            return _replay(args, out, err)
-        if command == "breaker":
-            return _breaker(args, out)
-        raise ValueError(f"not an AWS command: {command!r}")
-    except IamWardenError as exc:
-        err.write(f"iamwarden {command}: {_one_line(str(exc))}\n")
-    except AWS_ERRORS as exc:
-        err.write(f"iamwarden {command}: AWS error: {classify(exc)}\n")
-    return EXIT_USAGE
-
-
-def _one_line(text: str) -> str:
-    return " ".join(text.split())
+    """Run one command; an IAM Warden or AWS error is one line on stderr and exit 1, a usage problem exit 2."""
+    table = TableHint(audit_table(args), "--audit-table", "IAMWARDEN_AUDIT_TABLE")
+    if command == "undo":
+        return run_against_aws("undo", err, lambda: _undo(args, out), table=table)
+    if command == "history":
+        return run_against_aws("history", err, lambda: _history(args, out), table=table)
+    if command == "redeliver":
+        return run_against_aws("redeliver", err, lambda: _redeliver(args, out), table=table)
+    if command == "replay":
+        return run_against_aws("replay", err, lambda: _replay(args, out, err))
+    if command == "breaker":
+        return run_against_aws("breaker", err, lambda: _breaker(args, out), table=table)
+    raise ValueError(f"not an AWS command: {command!r}")
 
 
 def _config(args: argparse.Namespace) -> EnforcerConfig:
-    config = EnforcerConfig.from_environment()
-    table = getattr(args, "audit_table", None)
-    return config._replace(audit_table=table) if table else config
+    return EnforcerConfig.from_environment()._replace(
+        audit_table=audit_table(args), settings_prefix=settings_prefix(args)
+    )
 
 
 def _clients(args: argparse.Namespace, config: EnforcerConfig) -> ClientFactory:
-    """The shared factory over the operator's credentials, in ``--region`` or the environment's region."""
-    return build_clients(config, aws_session(args.region) if args.region else None)
-
-
-def caller_arn(clients: ClientFactory) -> str | None:
-    """Who is running the command, for the audit record; None if STS cannot say (the undo still runs)."""
-    try:
-        return str(clients.home_client("sts").get_caller_identity()["Arn"])
-    except (IamWardenError, KeyError):
-        return None
-    except AWS_ERRORS:
-        return None
+    """The shared factory over the operator's credentials, in ``--region`` or the profile's region."""
+    return build_clients(config, operator_session(args.region))
 
 
 def _redeliver(args: argparse.Namespace, out: TextIO) -> int:
@@ -90,13 +79,11 @@ def _redeliver(args: argparse.Namespace, out: TextIO) -> int:
     for delivery in result.deliveries:
         status = "delivered" if delivery.ok else f"FAILED again: {delivery.error}"
         out.write(f"{args.remediation_id}: {delivery.channel}: {status}\n")
-    return EXIT_USAGE if result.failed else EXIT_OK
+    return EXIT_FAILED if result.failed else EXIT_OK
 
 
 def _breaker(args: argparse.Namespace, out: TextIO) -> int:
-    config = _config(args)
-    if args.settings_prefix:
-        config = config._replace(settings_prefix=args.settings_prefix)
+    config = _config(args)  # --settings-prefix is a global option
     clients = _clients(args, config)
     breaker = build_breaker(config, clients)
     if args.action == "reset":
@@ -154,6 +141,8 @@ def _naming_the_table(config: EnforcerConfig) -> Iterator[None]:
     try:
         yield
     except AuditError as exc:
+        if usage_problem(exc, None) is not None:  # no credentials, no region: said as such, not as an audit error
+            raise
         raise AuditError(f"{exc} (audit table {config.audit_table}; set it with --audit-table)") from exc
 
 
@@ -234,7 +223,7 @@ def _field(label: str, values: Sequence[str]) -> str:
 
 
 def _replay(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    config = EnforcerConfig.from_environment()
+    config = _config(args)
     clients = _clients(args, config)
     replayer = DeadLetterReplayer(
         clients.home_client("sqs"),
@@ -245,13 +234,13 @@ def _replay(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     report = replayer.replay(max_messages=args.max, dry_run=args.dry_run)
     out.write(render_replay(report))
     for error in report.errors:
-        err.write(f"iamwarden replay: {_one_line(error)}\n")
+        err.write(f"iamwarden replay: {one_line(error)}\n")
     if report.ok:
         return EXIT_OK
     kept = len(report.outcomes) - report.count(ReplayStatus.REPLAYED) - report.count(ReplayStatus.WOULD_REPLAY)
     if kept:
         err.write(f"iamwarden replay: {kept} message(s) could not be replayed and are still in the queue\n")
-    return EXIT_USAGE
+    return EXIT_FAILED
 
 
 _REPLAY_LABELS = {

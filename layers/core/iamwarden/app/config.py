@@ -10,7 +10,7 @@ import os
 from collections.abc import Mapping
 from typing import NamedTuple
 
-from iamwarden.domain.exceptions import IamWardenError
+from iamwarden.domain.exceptions import ConfigurationError
 from iamwarden.domain.settings import SETTINGS_MAX_AGE_SECONDS
 
 #: The names template.yaml gives its resources; the environment overrides each.
@@ -50,9 +50,9 @@ class EnforcerConfig(NamedTuple):
             try:
                 parsed = int(raw)
             except ValueError as exc:
-                raise IamWardenError(f"{name} must be a whole number of seconds, got {raw!r}") from exc
+                raise ConfigurationError(f"{name} must be a whole number of seconds, got {raw!r}") from exc
             if parsed < 0:
-                raise IamWardenError(f"{name} must not be negative, got {raw!r}")
+                raise ConfigurationError(f"{name} must not be negative, got {raw!r}")
             return parsed
 
         return cls(

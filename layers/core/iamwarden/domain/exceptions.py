@@ -60,3 +60,7 @@ class DeliveryError(IamWardenError):
 
 class ReplayError(IamWardenError):
     """Dead-lettered events could not be read or handed back to the enforcer."""
+
+
+class ConfigurationError(IamWardenError):
+    """An environment variable or option IAM Warden reads at start-up is invalid: fix it and run again."""

@@ -82,8 +82,10 @@ class Executor:
 
     # --- rollback
 
-    def rollback(self, plan: PrunePlan, services: Iterable[str] = ()) -> tuple[PrunePlan, list[str]]:
-        """Give back ``services`` (all when empty); returns the plan and what came back."""
+    def rollback(
+        self, plan: PrunePlan, services: Iterable[str] = (), by: str | None = None
+    ) -> tuple[PrunePlan, list[str]]:
+        """Give back ``services`` (all when empty); returns the plan and what came back. ``by``: who asked."""
         interrupted = plan.status in (PlanStatus.FAILED, PlanStatus.APPLYING)
         if plan.status not in (PlanStatus.APPLIED, PlanStatus.PARTLY_ROLLED_BACK) and not interrupted:
             raise PlanStateError(f"plan {plan.plan_id} is {plan.status.value}; only an applied plan can be rolled back")
@@ -118,6 +120,8 @@ class Executor:
         came_back = [item for change in plan.changes for item in change.removed if _service(item) in newly]
         status = PlanStatus.ROLLED_BACK if full else PlanStatus.PARTLY_ROLLED_BACK
         what = "rolled back" if full else f"gave back {', '.join(sorted(newly))}"
+        if by:
+            what += f" by {by}"
         done = plan.with_event(
             status,
             self._clock(),

@@ -91,7 +91,9 @@ class PruneStore:
                     body = _unpack(item)
                     yield RoleState(**{**body, "ledger": MappingProxyType(body.get("ledger", {}))})
         except (BotoCoreError, ClientError) as exc:
-            raise StoreError(f"cannot list the pruner's role states of account {account}: {describe(exc)}") from exc
+            raise StoreError(
+                f"cannot list the pruner's role states of account {account} in table {self.table}: {describe(exc)}"
+            ) from exc
 
     # --- plans
 
@@ -120,7 +122,7 @@ class PruneStore:
                 TableName=self.table, Key=dict(key), ConsistentRead=True
             ).get("Item")
         except (BotoCoreError, ClientError) as exc:
-            raise StoreError(f"cannot read {key} from {self.table}: {describe(exc)}") from exc
+            raise StoreError(f"cannot read {_named(key)} from table {self.table}: {describe(exc)}") from exc
         return item
 
     def _put(
@@ -136,7 +138,7 @@ class PruneStore:
     ) -> None:
         packed = zlib.compress(json.dumps(body, default=str, sort_keys=True).encode(), 6)
         if len(packed) > _MAX_BODY_BYTES:
-            raise StoreError(f"{key} would be {len(packed)} bytes compressed, over the store's item limit")
+            raise StoreError(f"{_named(key)} would be {len(packed)} bytes compressed, over the store's item limit")
         expires = int((now + timedelta(days=RETENTION_DAYS)).timestamp())
         item: dict[str, Any] = {**key, "body": {"B": packed}, "expires_at": {"N": str(expires)}}
         if version is not None:
@@ -152,8 +154,10 @@ class PruneStore:
             self._db.put_item(**request)
         except (BotoCoreError, ClientError) as exc:
             if error_code(exc) == "ConditionalCheckFailedException":
-                raise StoreError(f"{key} was changed by someone else since it was read; not overwritten") from exc
-            raise StoreError(f"cannot write {key} to {self.table}: {describe(exc)}") from exc
+                raise StoreError(
+                    f"{_named(key)} was changed by someone else since it was read; not overwritten"
+                ) from exc
+            raise StoreError(f"cannot write {_named(key)} to table {self.table}: {describe(exc)}") from exc
 
 
 def _role_key(account: str, role_arn: str) -> dict[str, Any]:
@@ -162,6 +166,14 @@ def _role_key(account: str, role_arn: str) -> dict[str, Any]:
 
 def _plan_key(plan_id: str) -> dict[str, Any]:
     return {"pk": {"S": f"PLAN#{plan_id}"}, "sk": {"S": "PLAN"}}
+
+
+def _named(key: Mapping[str, Any]) -> str:
+    """An item's key as an operator reads it ("plan prune-...", "the state of role arn:..."), never raw."""
+    pk, sk = str(key["pk"]["S"]), str(key["sk"]["S"])
+    if pk.startswith("PLAN#"):
+        return f"plan {pk.removeprefix('PLAN#')}"
+    return f"the pruner's state of role {sk.removeprefix('ROLE#')}"
 
 
 def _unpack(item: Mapping[str, Any]) -> dict[str, Any]:

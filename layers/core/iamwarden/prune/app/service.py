@@ -33,6 +33,7 @@ from iamwarden.prune.domain.decide import (
     skip_reason,
     unused_rule,
     updated_ledger,
+    warming_up,
 )
 from iamwarden.prune.domain.model import RoleFacts
 from iamwarden.prune.domain.notices import NoticeKind, NoticeSender, PruneNotice, rollback_command
@@ -46,6 +47,13 @@ from iamwarden.prune.exceptions import (
     RoleReadError,
     StoreError,
 )
+
+#: Why a role is snoozed, by the outcome that snoozed it.
+_SNOOZE_REASONS = {
+    "cancelled": "an owner cancelled a plan",
+    "rolled_back": "an applied plan was rolled back",
+    "expired": "a plan's date passed outside enforce mode",
+}
 
 #: A started Access Advisor job older than this is not waited for: a new one is started.
 JOB_REUSE = timedelta(hours=12)
@@ -99,9 +107,8 @@ class Pruner:
         if state.active_plan_id:
             return self._follow_up(store, state, now)
         if state.snoozed_until and datetime.fromisoformat(state.snoozed_until) > now:
-            return RoleOutcome(
-                role_arn, "snoozed", f"an owner cancelled a plan; no new plan before {state.snoozed_until}"
-            )
+            why = _SNOOZE_REASONS.get(state.last_outcome or "", "the last plan was not applied")
+            return RoleOutcome(role_arn, "snoozed", f"{why}; no new plan before {state.snoozed_until}")
         iam = self._iam_for(account)
         try:
             role = IamReader(iam).role(role_arn)
@@ -109,7 +116,7 @@ class Pruner:
             self._save(store, state._replace(last_checked=now.isoformat(), last_outcome="no_decision"), now)
             return RoleOutcome(role_arn, "no_decision", str(exc))
         state = state._replace(ledger=updated_ledger(role, state.ledger, now), last_checked=now.isoformat())
-        reason = skip_reason(role, settings, now)
+        reason = skip_reason(role, settings, now) or warming_up(role, state.ledger, settings, now)
         if reason:
             self._save(store, state._replace(last_outcome="skipped"), now)
             return RoleOutcome(role_arn, "skipped", reason)
@@ -230,6 +237,7 @@ class Pruner:
             exempt_sid_prefix=self.settings.exempt_sid_prefix,
             owners=owners,
             notes=tuple(notes),
+            max_growth=self.settings.max_growth,
         )
 
     def preview(self, role_arn: str) -> tuple[PrunePlan | None, str | None]:
@@ -267,16 +275,25 @@ class Pruner:
             self._save(store, state._replace(active_plan_id=None, snoozed_until=snooze, last_outcome="cancelled"), now)
         return cancelled
 
-    def rollback(self, plan_id: str, services: Sequence[str] = ()) -> tuple[PrunePlan, list[str]]:
+    def rollback(
+        self, plan_id: str, services: Sequence[str] = (), by: str | None = None
+    ) -> tuple[PrunePlan, list[str]]:
+        """Give back all of an applied plan or ``services``; the role gets no new plan for ``rollback_snooze_days``.
+
+        Without the snooze the next day's run would find the same services unused
+        and announce the same removal the owner has just undone.
+        """
         store = self._require_store()
         plan = store.plan(plan_id)
         executor = Executor(
             self._iam_for(plan.account), store, self._catalogue, self._clock, self.settings.exempt_sid_prefix
         )
-        done, came_back = executor.rollback(plan, services)
+        done, came_back = executor.rollback(plan, services, by)
+        now = self._clock()
         state = store.role(plan.account, plan.role_arn)
-        if state.active_plan_id == plan_id:  # an apply interrupted mid-way no longer blocks the role
-            self._save(store, state._replace(active_plan_id=None, last_outcome="rolled_back"), self._clock())
+        snooze = (now + timedelta(days=self.settings.rollback_snooze_days)).isoformat()
+        cleared = state._replace(active_plan_id=None) if state.active_plan_id == plan_id else state
+        self._save(store, cleared._replace(snoozed_until=snooze, last_outcome="rolled_back"), now)
         return done, came_back
 
     def access_denied(self, event: Mapping[str, Any]) -> PruneNotice | None:

@@ -12,8 +12,9 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-from iamwarden.adapters.clients import ClientFactory, aws_session
+from iamwarden.adapters.clients import ClientFactory, operator_session
 from iamwarden.adapters.ssm_settings import ssm_parameters
+from iamwarden.app.cli_options import caller_arn
 from iamwarden.domain.exceptions import SettingsProblem
 from iamwarden.prune.adapters.access_advisor import AccessAdvisor
 from iamwarden.prune.adapters.alert_notices import build_prune_notice_sender
@@ -54,9 +55,14 @@ def build_prune_runtime(logger: Any, environ: Mapping[str, str] | None = None) -
     )
 
 
+def cli_caller_arn(region: str | None) -> str | None:
+    """Who runs ``iamwarden prune cancel|rollback``, from STS; None if it cannot say."""
+    return caller_arn(ClientFactory(session=operator_session(region)))
+
+
 def build_cli_pruner(*, region: str | None, table: str, settings_prefix: str) -> tuple[Pruner, list[SettingsProblem]]:
     """The pruner ``iamwarden prune`` runs: the caller's credentials, fresh settings, notices logged only."""
-    factory = ClientFactory(session=aws_session(region) if region else None)
+    factory = ClientFactory(session=operator_session(region))
 
     def settings() -> Any:
         return read_settings(ssm_parameters(factory.home_client("ssm")), settings_prefix, max_age=0)

@@ -126,6 +126,26 @@ def recent_grants(
     return recent
 
 
+def warming_up(role: RoleFacts, ledger: Mapping[str, str], settings: PruneSettings, now: datetime) -> str | None:
+    """Why the role waits: the pruner has seen none of its grants for ``recent_days`` yet; or None.
+
+    Every grant younger than ``recent_days`` is kept, so until one is older there
+    is nothing the pruner may remove, whatever Access Advisor says.
+    """
+    seen = [
+        datetime.fromisoformat(ledger.get(ledger_key(policy.key, pattern), now.isoformat()))
+        for policy in role.policies
+        for pattern in policy_patterns(policy.document)
+    ]
+    if not seen or min(seen) <= now - timedelta(days=settings.recent_days):
+        return None
+    ready = (min(seen) + timedelta(days=settings.recent_days)).date().isoformat()
+    return (
+        f"warming up: IAM Warden first saw this role's grants on {min(seen).date().isoformat()} and keeps "
+        f"grants younger than recent_days ({settings.recent_days}); its first plan can come on {ready}"
+    )
+
+
 def updated_ledger(role: RoleFacts, ledger: Mapping[str, str], now: datetime) -> dict[str, str]:
     """The ledger for the role as it is now: dates kept for patterns still granted, today for new ones."""
     fresh: dict[str, str] = {}

@@ -30,6 +30,9 @@ from iamwarden.prune.domain.model import (
 )
 from iamwarden.prune.domain.rewrite import Rewrite, rewrite_policy
 
+#: A policy may grow to this many times its size when wildcards are expanded (setting ``max_growth``).
+DEFAULT_MAX_GROWTH = 3
+
 
 class PlanStatus(StrEnum):
     REPORTED = "reported"  # report mode: recorded, nobody told, never applied
@@ -216,22 +219,39 @@ def build_plan(
     exempt_sid_prefix: str = "NOPRUNE",
     owners: tuple[str, ...] = (),
     notes: tuple[str, ...] = (),
+    max_growth: int = DEFAULT_MAX_GROWTH,
 ) -> PrunePlan:
-    """The plan that removes ``rule`` from every policy of ``role`` that fits IAM's limits after the rewrite."""
+    """The plan that removes ``rule`` from every policy of ``role`` that fits IAM's limits after the rewrite.
+
+    Removing a few actions from ``s3:*`` means listing the 160-odd that stay. When
+    that would take a policy past IAM's size limit or past ``max_growth`` times its
+    size, the service is taken out of the rule: its wildcard stays, nothing of it
+    is removed, and a note says why (a bloated policy is worse than a broad one).
+    """
     all_notes = list(notes)
-    rewrites: list[tuple[RolePolicy, Rewrite]] = []
-    for policy in role.policies:
-        rewrite = rewrite_policy(
-            policy.document,
-            rule,
-            catalogue,
-            recent=recent.get(policy.key, frozenset()),
-            exempt_sid_prefix=exempt_sid_prefix,
-            label=_label(policy),
-        )
-        all_notes.extend(rewrite.notes)
-        if rewrite.changed:
-            rewrites.append((policy, rewrite))
+    while True:
+        rewrites: list[tuple[RolePolicy, Rewrite]] = []
+        rewrite_notes: list[str] = []
+        too_big: dict[str, str] = {}
+        for policy in role.policies:
+            rewrite = rewrite_policy(
+                policy.document,
+                rule,
+                catalogue,
+                recent=recent.get(policy.key, frozenset()),
+                exempt_sid_prefix=exempt_sid_prefix,
+                label=_label(policy),
+            )
+            rewrite_notes.extend(rewrite.notes)
+            if rewrite.changed:
+                rewrites.append((policy, rewrite))
+                for service, reason in _overgrown(policy, rewrite, max_growth).items():
+                    too_big.setdefault(service, reason)
+        if not too_big:
+            break
+        all_notes.extend(too_big.values())
+        rule = rule.without(too_big)
+    all_notes.extend(rewrite_notes)
 
     accepted = _within_limits(role, rewrites, all_notes)
     changes = tuple(
@@ -272,6 +292,29 @@ def rewrite_change(
     return rewrite_policy(
         change.before, rule, catalogue, recent=frozenset(change.recent), exempt_sid_prefix=exempt_sid_prefix
     ).document
+
+
+def _overgrown(policy: RolePolicy, rewrite: Rewrite, max_growth: int) -> dict[str, str]:
+    """Services whose expanded wildcards would take the policy past a size limit or ``max_growth``; and why."""
+    if rewrite.document is None or not rewrite.expansions:
+        return {}
+    before, after = iam_size(policy.document), iam_size(rewrite.document)
+    limit = MANAGED_POLICY_LIMIT if policy.managed else ROLE_INLINE_LIMIT
+    if after > limit:
+        why = f"over IAM's {limit:,} character limit"
+    elif after > max_growth * before:
+        why = f"more than max_growth ({max_growth}x)"
+    else:
+        return {}
+    reasons: dict[str, str] = {}
+    for expansion in rewrite.expansions:
+        reasons.setdefault(
+            expansion.service,
+            f"kept {expansion.pattern} in {_label(policy)}: removing part of it means listing the "
+            f"{expansion.into} actions that stay, {before:,} -> {after:,} characters, {why}; "
+            f"nothing removed from {expansion.service}",
+        )
+    return reasons
 
 
 def _label(policy: RolePolicy) -> str:
@@ -352,6 +395,10 @@ def render_diff(plan: PrunePlan) -> str:
             Method.DETACH: "detach (nothing left)",
         }[change.method]
         lines.append(f"  {verb} {change.arn or change.name}")
+        expansions = [item for edit in change.edits for item in edit.get("expanded", ())]
+        if expansions and change.after is not None:
+            grown = ", ".join(f"{item['pattern']} into {item['into']} actions" for item in expansions)
+            lines.append(f"    expands {grown}: {iam_size(change.before):,} -> {iam_size(change.after):,} characters")
         for edit in change.edits:
             label = f"statement {edit['position']}" + (f" ({edit['sid']})" if edit.get("sid") else "")
             for item in edit["removed"]:

@@ -22,6 +22,20 @@ from iamwarden.prune.domain.catalogue import ActionCatalogue
 from iamwarden.prune.domain.decide import RemovalRule
 
 
+class Expansion(NamedTuple):
+    """A wildcard (``s3:*``) replaced by the ``into`` actions of it that stay, so a few can go."""
+
+    pattern: str
+    into: int
+
+    @property
+    def service(self) -> str:
+        return self.pattern.partition(":")[0].lower()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"pattern": self.pattern, "into": self.into}
+
+
 class StatementEdit(NamedTuple):
     """What changed in one statement (by its position in the original document)."""
 
@@ -30,6 +44,7 @@ class StatementEdit(NamedTuple):
     removed: tuple[str, ...] = ()  # action patterns or expanded actions no longer granted
     excluded: tuple[str, ...] = ()  # patterns added to a NotAction list
     dropped: bool = False
+    expanded: tuple[Expansion, ...] = ()  # wildcards replaced by the actions of theirs that stay
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -38,6 +53,7 @@ class StatementEdit(NamedTuple):
             "removed": list(self.removed),
             "excluded": list(self.excluded),
             "dropped": self.dropped,
+            "expanded": [expansion.to_dict() for expansion in self.expanded],
         }
 
 
@@ -53,6 +69,10 @@ class Rewrite(NamedTuple):
     @property
     def removed(self) -> tuple[str, ...]:
         return tuple(item for edit in self.edits for item in (*edit.removed, *edit.excluded))
+
+    @property
+    def expansions(self) -> tuple[Expansion, ...]:
+        return tuple(expansion for edit in self.edits for expansion in edit.expanded)
 
 
 def rewrite_policy(
@@ -138,6 +158,7 @@ def _narrow_action(
     patterns = _strings(original)
     result: list[str] = []
     removed: list[str] = []
+    expanded: list[Expansion] = []
     for pattern in patterns:
         lowered = pattern.lower()
         service, separator, name = lowered.partition(":")
@@ -172,8 +193,10 @@ def _narrow_action(
         elif len(gone) == len(matched):
             removed.append(pattern)
         else:
-            result.extend(action for action in matched if not rule.removes(action))
+            staying = [action for action in matched if not rule.removes(action)]
+            result.extend(staying)
             removed.extend(f"{action} (from {pattern})" for action in gone)
+            expanded.append(Expansion(pattern, len(staying)))
     if not removed:
         return copy.deepcopy(dict(statement)), None
     unique = list(dict.fromkeys(result))
@@ -181,7 +204,7 @@ def _narrow_action(
         return None, StatementEdit(position, sid, tuple(removed), dropped=True)
     new = copy.deepcopy(dict(statement))
     new["Action"] = unique[0] if isinstance(original, str) and len(unique) == 1 else unique
-    return new, StatementEdit(position, sid, tuple(removed))
+    return new, StatementEdit(position, sid, tuple(removed), expanded=tuple(expanded))
 
 
 def _narrow_not_action(

@@ -52,6 +52,8 @@ class PruneSettings(NamedTuple):
     recent_days: int = 14
     notice_days: int = 7
     watch_days: int = 14
+    rollback_snooze_days: int = 90  # after a rollback the role gets no new plan for this long
+    max_growth: int = 3  # a wildcard is expanded only if the policy stays within this many times its size
     max_roles_per_run: int = 200
     max_roles_per_account: int = 100
     always_keep: tuple[str, ...] = DEFAULT_ALWAYS_KEEP
@@ -85,6 +87,8 @@ _INT_BOUNDS: Mapping[str, tuple[int, int]] = {
     "recent_days": (1, 400),
     "notice_days": (1, 90),
     "watch_days": (1, 90),
+    "rollback_snooze_days": (0, 400),
+    "max_growth": (1, 100),
     "max_roles_per_run": (1, 100_000),
     "max_roles_per_account": (1, 100_000),
 }
