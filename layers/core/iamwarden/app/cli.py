@@ -27,6 +27,7 @@ from iamwarden.adapters.audit import AuditLog, AuditRecord
 from iamwarden.adapters.clients import ClientFactory
 from iamwarden.app.replay import DeadLetterReplayer, ReplayOutcome, ReplayReport, ReplayStatus
 from iamwarden.app.wiring import DEFAULTS, EnforcerConfig, build_clients, build_executor
+from iamwarden.backtest.domain.records import events_in
 from iamwarden.domain.catalog import Mode
 from iamwarden.domain.exceptions import AuditError, IamWardenError, SettingsError
 from iamwarden.domain.findings import Judgement, Verdict
@@ -62,6 +63,10 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None, stderr
         from iamwarden.prune.app.cli import run_prune  # noqa: PLC0415 - boto3 and the catalogue only for prune
 
         return run_prune(args, out, err)
+    if args.command == "backtest":
+        from iamwarden.backtest.app.cli import run_backtest  # noqa: PLC0415 - the backtest's modules only for it
+
+        return run_backtest(args, out, err)
     parser.print_help(err)
     return EXIT_USAGE
 
@@ -78,7 +83,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     evaluate.add_argument("--config", metavar="FILE", help="settings file (YAML or JSON); default: built-in defaults")
     evaluate.add_argument("--format", choices=("json", "text"), default="json", help="json lines (default) or text")
-    evaluate.add_argument("events", nargs="+", metavar="EVENT_FILE", help="EventBridge event JSON files")
+    evaluate.add_argument(
+        "events",
+        nargs="+",
+        metavar="EVENT_FILE",
+        help="EventBridge events, CloudTrail records or CloudTrail log files (.json, .json.gz)",
+    )
 
     aws = argparse.ArgumentParser(add_help=False)
     aws.add_argument("--region", help="AWS region of the IAM Warden stack; default: the environment's")
@@ -138,6 +148,9 @@ def _parser() -> argparse.ArgumentParser:
     from iamwarden.prune.app.cli import add_prune_parser  # noqa: PLC0415 - keeps the pruner's CLI in its package
 
     add_prune_parser(commands)
+    from iamwarden.backtest.app.cli import add_backtest_parser  # noqa: PLC0415 - keeps the backtest's CLI in its package
+
+    add_backtest_parser(commands)
     return parser
 
 
@@ -178,17 +191,20 @@ def _evaluate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         return EXIT_USAGE
 
     counts: Counter[Verdict] = Counter()
+    judged = 0
     for path, content in contents:
-        judgement = judge_event(content, settings)
-        counts[judgement.verdict] += 1
-        if args.format == "json":
-            for line in judgement_lines(str(path), judgement):
-                out.write(json.dumps(line, sort_keys=False) + "\n")
-        else:
-            out.write(render_text(str(path), judgement))
+        for name, event in events_in(str(path), content):  # CloudTrail records and log files are wrapped
+            judgement = judge_event(event, settings)
+            counts[judgement.verdict] += 1
+            judged += 1
+            if args.format == "json":
+                for line in judgement_lines(name, judgement):
+                    out.write(json.dumps(line, sort_keys=False) + "\n")
+            else:
+                out.write(render_text(name, judgement))
     if args.format == "text":
         summary = ", ".join(f"{counts[v]} {v.value}" for v in Verdict if counts[v])
-        out.write(f"\n{len(contents)} event{'s' if len(contents) != 1 else ''} judged: {summary}\n")
+        out.write(f"\n{judged} event{'s' if judged != 1 else ''} judged: {summary}\n")
     return EXIT_OK
 
 
