@@ -48,6 +48,8 @@ MALFORMED_FILES = "malformed files"
 BYTES = "bytes"
 RECORDS = "records"
 OUT_OF_SCOPE = "out of scope"
+#: Records of a log file skipped without decoding them: no in-scope event name in their bytes.
+NOT_PARSED = "skipped without parsing"
 READ_ONLY = "read-only"
 OUTSIDE_RANGE = "outside the date range"
 MALFORMED_RECORDS = "malformed records"
@@ -213,7 +215,7 @@ def scan_log_file(name: str, text: bytes, dates: DateRange, scan: Scan) -> None:
         total = text.count(_RECORD_START)
         if total and not hits:
             scan.counts[RECORDS] += total
-            scan.counts[OUT_OF_SCOPE] += total
+            scan.counts[NOT_PARSED] += total
             return
         picked = _records_at(text, hits) if total else None
         if picked is not None:
@@ -222,7 +224,7 @@ def scan_log_file(name: str, text: bytes, dates: DateRange, scan: Scan) -> None:
                 _take(scan, f"{name}: record {index + 1}", record, dates)
             decoded = scan.counts[RECORDS] - before
             scan.counts[RECORDS] += total - decoded
-            scan.counts[OUT_OF_SCOPE] += total - decoded
+            scan.counts[NOT_PARSED] += total - decoded
             return
     _scan_parsed_log_file(name, text, dates, scan)
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
+from datetime import date
 from typing import Any, NamedTuple
 
 from iamwarden.backtest.domain.records import (
@@ -20,6 +21,7 @@ from iamwarden.backtest.domain.records import (
     IN_SCOPE_RECORDS,
     MALFORMED_FILES,
     MALFORMED_RECORDS,
+    NOT_PARSED,
     OUT_OF_SCOPE,
     OUTSIDE_RANGE,
     READ_ONLY,
@@ -223,13 +225,24 @@ class Report(NamedTuple):
         for row in self.rows:
             if row.outcome != REJECTED:
                 days[row.day][row.rule] += 1
-        return dict(sorted(days.items()))
+        return {day: days.get(day, Counter()) for day in _every_day(sorted(days))}
 
     def suggestions(self) -> list[Suggestion]:
         return suggest_allowlist(self.rows, self.prefix)
 
     def outcome_totals(self) -> Counter[str]:
         return Counter(row.outcome for row in self.rows)
+
+
+def _every_day(days: list[str]) -> list[str]:
+    """``days`` with the days between them filled in (a timeline shows quiet days too)."""
+    try:
+        first, last = date.fromisoformat(days[0]), date.fromisoformat(days[-1])
+    except (IndexError, ValueError):
+        return days
+    if (last - first).days > 3660:
+        return days
+    return [date.fromordinal(ordinal).isoformat() for ordinal in range(first.toordinal(), last.toordinal() + 1)]
 
 
 def _n(value: int) -> str:
@@ -250,7 +263,8 @@ def render_summary(report: Report, *, limit: int = 10) -> str:
     lines = [
         f"Backtest of {', '.join(report.sources)} with {report.settings}",
         f"Read {_n(counts[FILES])} files ({_size(counts[BYTES])}), {_n(counts[RECORDS])} records: "
-        f"{_n(counts[IN_SCOPE_RECORDS])} judged; skipped {_n(counts[READ_ONLY])} read-only, "
+        f"{_n(counts[IN_SCOPE_RECORDS])} judged; skipped {_n(counts[NOT_PARSED])} without parsing (no guarded "
+        f"event name in them), {_n(counts[READ_ONLY])} read-only, "
         f"{_n(counts[OUT_OF_SCOPE])} out of scope, {_n(counts[OUTSIDE_RANGE])} outside the date range.",
     ]
     malformed = counts[MALFORMED_FILES] + counts[MALFORMED_RECORDS]
