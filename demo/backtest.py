@@ -89,6 +89,10 @@ def _identity(account: str, role: str, session: str) -> dict[str, Any]:
 
 def _noise(rng: random.Random, account: str, region: str) -> dict[str, Any]:
     """A read-only call (or, now and then, a write no guardrail covers), about 1-3 KB like real records."""
+    source: str
+    name: str
+    request: dict[str, Any]
+    response: dict[str, Any] | None
     kind = rng.random()
     identity = _identity(account, rng.choice(("app-backend", "orders-worker", "datadog-integration")), "i-0abc")
     if kind < 0.35:

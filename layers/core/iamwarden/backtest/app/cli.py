@@ -86,7 +86,9 @@ def add_backtest_parser(commands: Any) -> None:
         metavar="COLUMN",
         help="partition column holding yyyy/MM/dd (partition projection; default timestamp); '' if unpartitioned",
     )
-    athena.add_argument("--print-sql", action="store_true", help="print the Athena query and exit")
+    athena.add_argument(
+        "--print-sql", action="store_true", help="print the Athena query (for --since/--until) and exit"
+    )
 
 
 def _day(text: str) -> date:
@@ -118,13 +120,16 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     dates = DateRange(args.since, args.until)
     if dates.problem():
         raise UsageError(dates.problem())
-    if not args.sources and not args.athena:
+    if not args.sources and not args.athena and not args.print_sql:
         raise UsageError("give at least one SOURCE (a file, folder or s3:// prefix), or --athena")
     prefix = args.ssm_prefix or os.environ.get("IAMWARDEN_SETTINGS_PREFIX") or DEFAULT_PREFIX
-    if args.athena and args.print_sql:
-        from iamwarden.backtest.adapters.athena import athena_sql  # noqa: PLC0415
+    if args.print_sql:
+        from iamwarden.backtest.adapters.athena import AthenaError, athena_sql  # noqa: PLC0415
 
-        out.write(athena_sql(args.athena_table, dates, args.athena_date_partition) + "\n")
+        try:
+            out.write(athena_sql(args.athena_table, dates, args.athena_date_partition) + "\n")
+        except AthenaError as exc:
+            raise UsageError(str(exc)) from None
         return EXIT_OK
     settings, settings_name = _settings(args, prefix, err)
     other = _settings_file(args.compare) if args.compare else None

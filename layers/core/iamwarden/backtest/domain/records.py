@@ -148,7 +148,7 @@ def skip_reason(record: Mapping[str, Any], dates: DateRange) -> str | None:
     return None
 
 
-def _take(scan: Scan, where: str, record: Any, dates: DateRange) -> None:
+def take(scan: Scan, where: str, record: Any, dates: DateRange) -> None:
     """Count one decoded record and keep it if it is to be judged."""
     scan.counts[RECORDS] += 1
     if not isinstance(record, dict):
@@ -221,7 +221,7 @@ def scan_log_file(name: str, text: bytes, dates: DateRange, scan: Scan) -> None:
         if picked is not None:
             before = scan.counts[RECORDS]
             for index, record in picked:
-                _take(scan, f"{name}: record {index + 1}", record, dates)
+                take(scan, f"{name}: record {index + 1}", record, dates)
             decoded = scan.counts[RECORDS] - before
             scan.counts[RECORDS] += total - decoded
             scan.counts[NOT_PARSED] += total - decoded
@@ -266,7 +266,7 @@ def _scan_parsed_log_file(name: str, text: bytes, dates: DateRange, scan: Scan) 
         scan.problems.append(Problem(name, "not a CloudTrail log file: no 'Records' list"))
         return
     for index, record in enumerate(records):
-        _take(scan, f"{name}: record {index + 1}", record, dates)
+        take(scan, f"{name}: record {index + 1}", record, dates)
 
 
 def scan_json_document(name: str, text: bytes, dates: DateRange, scan: Scan) -> None:
@@ -279,7 +279,7 @@ def scan_json_document(name: str, text: bytes, dates: DateRange, scan: Scan) -> 
         return
     if isinstance(document, dict) and isinstance(document.get("Records"), list):
         for index, record in enumerate(document["Records"]):
-            _take(scan, f"{name}: record {index + 1}", record, dates)
+            take(scan, f"{name}: record {index + 1}", record, dates)
         return
     _take_one(scan, name, document, dates)
 
@@ -296,7 +296,7 @@ def _take_one(scan: Scan, where: str, document: Any, dates: DateRange) -> None:
         scan.counts[IN_SCOPE_RECORDS] += 1
         scan.events.append(Event(where, document))  # a malformed envelope is the engine's to call invalid
         return
-    _take(scan, where, document, dates)
+    take(scan, where, document, dates)
 
 
 def scan_json_lines(name: str, text: bytes, dates: DateRange, scan: Scan) -> None:
@@ -355,7 +355,7 @@ def scan_csv(name: str, text: bytes, dates: DateRange, scan: Scan) -> None:
                 scan.counts[MALFORMED_RECORDS] += 1
                 scan.problems.append(Problem(where, str(exc)))
                 continue
-            _take(scan, where, record, dates)
+            take(scan, where, record, dates)
     except csv.Error as exc:
         scan.counts[MALFORMED_FILES] += 1
         scan.problems.append(Problem(f"{name}: line {reader.line_num}", f"not readable CSV: {exc}"))
