@@ -38,7 +38,6 @@ IN_SCOPE_SOURCES: tuple[str, ...] = tuple(sorted({source for source, _ in IN_SCO
 _NAME_IN_BYTES = re.compile(rb'"eventName"\s*:\s*"(' + b"|".join(n.encode() for n in IN_SCOPE_NAMES) + rb')"')
 _RECORD_START = b'{"eventVersion"'
 _LOG_FILE_HEAD = re.compile(rb'\s*\{\s*"Records"\s*:\s*\[')
-_LOG_FILE_TAIL = re.compile(rb"\]\s*\}\s*$")
 #: Namespace of the envelope ids made from eventIDs: the same record always gets the same envelope id.
 _ENVELOPE_NAMESPACE = uuid.UUID("5f0c6b8e-4f0a-4b8e-9d7e-2a1c3b4d5e6f")
 
@@ -209,15 +208,14 @@ def scan_log_file(name: str, text: bytes, dates: DateRange, scan: Scan) -> None:
     ``{"eventVersion"`` (CloudTrail writes that key first) to the next record. Anything unexpected
     (pretty-printed JSON, another key order, a file that does not end like one) takes the full parse.
     """
-    well_formed = _LOG_FILE_HEAD.match(text) is not None and _LOG_FILE_TAIL.search(text[-64:]) is not None
-    if well_formed:
+    total = text.count(_RECORD_START)
+    if _compact_records(text, total):
         hits = [match.start() for match in _NAME_IN_BYTES.finditer(text)]
-        total = text.count(_RECORD_START)
         if total and not hits:
             scan.counts[RECORDS] += total
             scan.counts[NOT_PARSED] += total
             return
-        picked = _records_at(text, hits) if total else None
+        picked = _records_at(text, hits)
         if picked is not None:
             before = scan.counts[RECORDS]
             for index, record in picked:
@@ -227,6 +225,20 @@ def scan_log_file(name: str, text: bytes, dates: DateRange, scan: Scan) -> None:
             scan.counts[NOT_PARSED] += total - decoded
             return
     _scan_parsed_log_file(name, text, dates, scan)
+
+
+def _compact_records(text: bytes, total: int) -> bool:
+    """The layout CloudTrail writes: ``{"Records":[{"eventVersion"...},{"eventVersion"...}]}``, objects only.
+
+    Every record starts with ``{"eventVersion"`` and follows the previous one's ``}`` directly, so a value
+    that is not an object (or anything else between records) breaks the count and takes the full parse.
+    """
+    return (
+        total > 0
+        and text.startswith(b'{"Records":[' + _RECORD_START)
+        and text.rstrip().endswith(b"}]}")
+        and text.count(b"}," + _RECORD_START) == total - 1
+    )
 
 
 def _records_at(text: bytes, hits: list[int]) -> list[tuple[int, Any]] | None:
@@ -277,7 +289,11 @@ def scan_json_document(name: str, text: bytes, dates: DateRange, scan: Scan) -> 
         scan.counts[MALFORMED_FILES] += 1
         scan.problems.append(Problem(_at_line(name, text, exc), f"not valid JSON: {_first_line(exc)}"))
         return
-    if isinstance(document, dict) and isinstance(document.get("Records"), list):
+    if isinstance(document, dict) and "Records" in document:
+        if not isinstance(document["Records"], list):
+            scan.counts[MALFORMED_FILES] += 1
+            scan.problems.append(Problem(name, "not a CloudTrail log file: no 'Records' list"))
+            return
         for index, record in enumerate(document["Records"]):
             take(scan, f"{name}: record {index + 1}", record, dates)
         return
@@ -440,7 +456,7 @@ def record_from_row(row: Mapping[str, Any]) -> dict[str, Any]:
     """A CloudTrail record from one row of the CloudTrail table (Athena or CloudTrail Lake); ``ValueError`` if not."""
     record: dict[str, Any] = {}
     for column, cell in row.items():
-        if cell is None or cell in {"", "null"}:
+        if cell is None or (isinstance(cell, str) and cell in {"", "null"}):
             continue
         lowered = column.lower()
         record[RECORD_KEYS.get(lowered, column)] = _column_value(column, lowered, cell)
