@@ -9,6 +9,8 @@ this process (tests, and moto's in-process S3).
 
 from __future__ import annotations
 
+import copyreg
+import multiprocessing
 import os
 import re
 import sys
@@ -17,7 +19,8 @@ from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor, as_completed
 from pathlib import Path
-from typing import NamedTuple, TextIO
+from types import MappingProxyType
+from typing import Any, NamedTuple, TextIO
 
 from iamwarden.backtest.adapters.s3 import S3History, S3Object, describe_error
 from iamwarden.backtest.domain.authorization import AuthorizationDetails
@@ -112,6 +115,17 @@ def judge_file(path: str, judging: Judging) -> Result:
 def judge_bytes(name: str, data: bytes, judging: Judging) -> Result:
     return judge_scan(scan_content(name, data, judging.dates), judging)
 
+
+def read_only(values: dict[Any, Any]) -> MappingProxyType[Any, Any]:
+    return MappingProxyType(values)
+
+
+def _proxy_copy(proxy: MappingProxyType[Any, Any]) -> tuple[Any, tuple[dict[Any, Any]]]:
+    return read_only, (dict(proxy),)
+
+
+# Settings hold read-only mappings (mappingproxy), which pickle cannot send to a worker by itself: send a copy.
+copyreg.pickle(MappingProxyType, _proxy_copy)
 
 # Worker processes get the judging once (initializer), not with every file.
 _WORKER: Judging | None = None
@@ -215,7 +229,9 @@ def judge_sources(
         for source in sources:
             add(_judge_here(source, judging, history))
         return total
-    with ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker, initargs=(judging,)) as pool:
+    # forkserver, not fork: the parent may run threads (S3 fetches, moto in tests), which fork would copy mid-state.
+    context = multiprocessing.get_context("forkserver")
+    with ProcessPoolExecutor(jobs, context, initializer=_init_worker, initargs=(judging,)) as pool:
         futures: list[Future[Result]] = [
             pool.submit(_worker_file, source.name) for source in sources if source.s3 is None
         ]
