@@ -15,12 +15,13 @@ export AWS_DEFAULT_REGION ?= us-east-1
 PYTHON313 := $(shell for p in python3.13 $${PYENV_ROOT:-$$HOME/.pyenv}/versions/3.13*/bin/python3.13; do \
 	"$$p" -c 'import sys; assert sys.version_info[:2] == (3, 13)' >/dev/null 2>&1 && { echo "$$p"; break; }; done)
 
-.PHONY: help venv test lint typecheck unit sam demo bench lock clean
+.PHONY: help venv test lint typecheck unit sam demo bench browser lock clean
 
 help:
 	@echo "make demo   deploy IAM Warden into an emulated AWS account (moto_server), attack it, watch it recover"
 	@echo "make test   ruff, mypy, pytest, sam validate --lint, sam build"
-	@echo "make bench  core throughput, cold import, AWS calls and latency per remediation, pruner at 1,000 roles"
+	@echo "make bench  core throughput, cold import, AWS calls and latency per remediation, pruner at 1,000 roles,"
+	@echo "            backtest throughput against gzip -dc on a 1 GB history"
 
 $(VENV)/.installed: requirements-dev.txt pyproject.toml
 	@test -n "$(PYTHON313)" || { echo "CPython 3.13 not found: install it (e.g. pyenv install 3.13) and retry" >&2; exit 1; }
@@ -38,8 +39,15 @@ lint: venv
 typecheck: venv
 	$(BIN)/mypy
 
-unit: venv
+unit: venv browser
 	$(BIN)/python -m pytest
+
+# Headless Chromium for the backtest report's browser test (tests/integration/test_backtest_browser.py).
+browser:
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || { \
+		echo "installing chromium (apt-get) for the HTML report's browser test"; \
+		if [ "$$(id -u)" = 0 ]; then apt-get install -y chromium || { apt-get update && apt-get install -y chromium; }; \
+		else sudo apt-get install -y chromium || { sudo apt-get update && sudo apt-get install -y chromium; }; fi; }
 
 sam: venv
 	$(BIN)/sam validate --lint --template template.yaml
@@ -57,6 +65,7 @@ bench: venv
 	$(BIN)/python bench/bench.py
 	$(BIN)/python bench/enforcer.py
 	PYTHONPATH=layers/core:. $(BIN)/python bench/bench_prune.py
+	PYTHONPATH=layers/core:. $(BIN)/python bench/bench_backtest.py
 
 # Re-resolve every pin from requirements-dev.in (needs the package index).
 lock:

@@ -2,7 +2,8 @@
 
 The tables are written as HTML, so the report reads without JavaScript; an
 inline script draws the timeline (findings per day, stacked by rule, as SVG)
-and makes every table sortable by clicking its headers. The data the script
+and makes every table sortable by clicking its headers (or by a link:
+``report.html#sort=findings:actor``). The data the script
 needs is embedded as JSON.
 """
 
@@ -49,7 +50,7 @@ td.num,th.num{text-align:right}code{font:12px ui-monospace,SFMono-Regular,Menlo,
 .scroll{max-height:560px;overflow:auto;border:1px solid #eef1f5}
 """
 
-_SCRIPT = """
+_SCRIPT = r"""
 (function () {
   "use strict";
   var data = JSON.parse(document.getElementById("backtest-data").textContent);
@@ -128,8 +129,22 @@ _SCRIPT = """
       });
     });
   }
+  function sortFromLink() {
+    // A link can open the report sorted: #sort=findings:actor (or #sort=by-resource:findings:desc).
+    var match = /^#sort=([\w-]+):([\w -]+?)(:desc)?$/.exec(decodeURIComponent(location.hash));
+    if (!match) { return; }
+    var table = document.getElementById(match[1]);
+    if (!table) { return; }
+    Array.prototype.forEach.call(table.querySelectorAll("th"), function (header) {
+      if (header.textContent === match[2]) {
+        header.click();
+        if (match[3]) { header.click(); }
+      }
+    });
+  }
   drawTimeline();
   document.querySelectorAll("table.sortable").forEach(sortable);
+  sortFromLink();
   document.body.setAttribute("data-ready", "true");
 })();
 """
