@@ -14,6 +14,7 @@ import multiprocessing
 import os
 import re
 import sys
+import threading
 import time
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -229,13 +230,15 @@ def judge_sources(
         for source in sources:
             add(_judge_here(source, judging, history))
         return total
-    # forkserver, not fork: the parent may run threads (S3 fetches, moto in tests), which fork would copy mid-state.
-    context = multiprocessing.get_context("forkserver")
+    # fork starts workers fastest, but only a single-threaded parent may fork safely; S3 sources are fetched by
+    # threads here (and tests run moto's), so then the workers come from a forkserver.
+    remote = [source for source in sources if source.s3 is not None]
+    single = threading.active_count() == 1 and not remote
+    context = multiprocessing.get_context("fork" if single else "forkserver")
     with ProcessPoolExecutor(jobs, context, initializer=_init_worker, initargs=(judging,)) as pool:
         futures: list[Future[Result]] = [
             pool.submit(_worker_file, source.name) for source in sources if source.s3 is None
         ]
-        remote = [source for source in sources if source.s3 is not None]
         if remote and history is not None:
             with ThreadPoolExecutor(max_workers=8) as threads:
                 for source, fetched in zip(remote, threads.map(lambda s: _fetch(history, s), remote), strict=True):

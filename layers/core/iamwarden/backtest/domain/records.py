@@ -169,12 +169,19 @@ def decompress(data: bytes) -> bytes:
     """Gunzip ``data`` if it is gzipped (by its magic number); ``ValueError`` says what is wrong with it."""
     if not data.startswith(b"\x1f\x8b"):
         return data
+    inflater = zlib.decompressobj(wbits=31)  # one gzip member, as CloudTrail writes them: zlib directly
     try:
-        return gzip.decompress(data)
-    except EOFError:
-        raise ValueError("truncated gzip: the file ends before its compressed stream does") from None
-    except (OSError, zlib.error) as exc:
+        text = inflater.decompress(data)
+    except zlib.error as exc:
         raise ValueError(f"not a valid gzip file: {exc}") from None
+    if not inflater.eof:
+        raise ValueError("truncated gzip: the file ends before its compressed stream does")
+    if inflater.unused_data:  # more members follow (concatenated gzip): the slower, general reader
+        try:
+            return gzip.decompress(data)
+        except (EOFError, OSError, zlib.error) as exc:
+            raise ValueError(f"not a valid gzip file: {exc}") from None
+    return text
 
 
 def scan_content(name: str, data: bytes, dates: DateRange, scan: Scan | None = None) -> Scan:
