@@ -201,7 +201,7 @@ def write_history(
     changes_per_file: float = 0.5,
     seed: int = 7,
 ) -> Counter[str]:
-    """Write gzipped CloudTrail log files; returns counts (files, records, changes, bytes, gzipped bytes)."""
+    """Write gzipped CloudTrail log files; returns counts (files, records, read-only, changes, bytes, gzipped bytes)."""
     rng = random.Random(seed)  # noqa: S311 - synthetic data, reproducible on purpose
     stats: Counter[str] = Counter()
     for account in accounts:
@@ -232,6 +232,7 @@ def write_history(
                                 change["userAgent"] = _TERRAFORM_AGENT
                             records.insert(rng.randrange(len(records) + 1), change)
                             stats["changes"] += 1
+                    stats["read-only"] += sum(1 for record in records if record.get("readOnly") is True)
                     for position, record in enumerate(records):
                         when = minute + timedelta(seconds=position * 3)
                         record["eventTime"] = f"{when:%Y-%m-%dT%H:%M:%SZ}"
