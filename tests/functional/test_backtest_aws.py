@@ -168,6 +168,19 @@ def test_a_missing_s3_object_is_named_and_the_run_goes_on(bucket: Any) -> None:
     assert "Read 5 files" in out  # the missing one and the 4 of 11-01
 
 
+def test_ssm_settings_are_the_deployed_ones(aws: None, tmp_path: Path) -> None:
+    ssm = boto3.client("ssm", region_name=REGION)
+    ssm.put_parameter(Name="/warden/rules/iam-user-created/mode", Value="remediate", Type="String")
+    ssm.put_parameter(Name="/warden/rules/access-key-created/colour", Value="blue", Type="String")
+    event = str(EVENTS_DIR / "create-user-backdoor-cli.json")
+    code, out, err = run("backtest", event, "--ssm", "--ssm-prefix", "/warden", "--jobs", "1")
+    assert code == 0
+    assert "the SSM settings under /warden" in out
+    assert "1 would remediate" in out
+    assert "iamwarden backtest: SSM setting /warden/rules/access-key-created/colour: unknown setting" in err
+    assert "1 would alert" in run("backtest", event, "--jobs", "1")[1]  # the built-in default is alert
+
+
 # --- Athena -----------------------------------------------------------------------------------
 
 

@@ -116,6 +116,7 @@ def test_bad_files_are_named_and_the_run_goes_on(tmp_path: Path) -> None:
         (["--since", "2026-11-30", "--until", "2026-11-01", "x"], "--since 2026-11-30 is after --until 2026-11-01"),
         (["does-not-exist"], "does-not-exist: no such file or folder"),
         ([], "give at least one SOURCE"),
+        (["x", "--athena"], "give either SOURCEs or --athena, not both"),
         (["s3://"], "s3://: names no bucket"),
         (["x", "--authorization-details", "nope.json"], "nope.json: cannot read"),
     ],

@@ -120,6 +120,8 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     dates = DateRange(args.since, args.until)
     if dates.problem():
         raise UsageError(dates.problem())
+    if args.sources and args.athena:
+        raise UsageError("give either SOURCEs or --athena, not both")
     if not args.sources and not args.athena and not args.print_sql:
         raise UsageError("give at least one SOURCE (a file, folder or s3:// prefix), or --athena")
     prefix = args.ssm_prefix or os.environ.get("IAMWARDEN_SETTINGS_PREFIX") or DEFAULT_PREFIX
