@@ -226,6 +226,7 @@ def judge_sources(
         if progress is not None:
             progress.step(result)
 
+    jobs = min(jobs, len(sources))  # a few files are judged here: starting workers would cost more
     if jobs <= 1:
         for source in sources:
             add(_judge_here(source, judging, history))
