@@ -164,7 +164,7 @@ def test_a_missing_s3_object_is_named_and_the_run_goes_on(bucket: Any) -> None:
     )
     assert code == 0
     assert f"iamwarden backtest: {missing}: cannot read: no such object (NoSuchKey)" in err
-    assert "Could not read 1 files" in out
+    assert "Could not read 1 file and 0 records" in out
     assert "Read 5 files" in out  # the missing one and the 4 of 11-01
 
 

@@ -106,7 +106,7 @@ def test_bad_files_are_named_and_the_run_goes_on(tmp_path: Path) -> None:
     assert (
         f"iamwarden backtest: {tmp_path}/strange.json.gz: record 2: a record must be a JSON object, got a string" in err
     )
-    assert "Could not read 1 files and 1 records (2 problems listed on stderr)" in out
+    assert "Could not read 1 file and 1 record (2 problems listed on stderr)" in out
     assert "1 would alert" in out
 
 

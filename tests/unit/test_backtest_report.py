@@ -208,7 +208,7 @@ def test_summary_has_rules_accounts_actors_resources_and_suggestions() -> None:
     assert re.search(r"111122223333\s+1\s+5\s+0\s+0", text)
     assert "5  terraform" in text
     assert "add terraform to /iamwarden/rules/iam-user-created/allow_actors" in text
-    assert "Could not read 0 files and 0 records (1 problems listed on stderr)" not in text  # nothing counted
+    assert "Could not read" not in text  # no file or record was counted unreadable
     assert "Compared with other.yaml: 0 findings appear, 1 disappear, 0 change outcome" in text
 
 

@@ -249,6 +249,10 @@ def _n(value: int) -> str:
     return f"{value:,}"
 
 
+def _count(value: int, noun: str) -> str:
+    return f"{value:,} {noun}{'' if value == 1 else 's'}"
+
+
 def _size(count: int) -> str:
     for unit in ("B", "KB", "MB", "GB", "TB"):
         if count < 1024 or unit == "TB":
@@ -262,7 +266,7 @@ def render_summary(report: Report, *, limit: int = 10) -> str:
     counts = report.counts
     lines = [
         f"Backtest of {', '.join(report.sources)} with {report.settings}",
-        f"Read {_n(counts[FILES])} files ({_size(counts[BYTES])}), {_n(counts[RECORDS])} records: "
+        f"Read {_count(counts[FILES], 'file')} ({_size(counts[BYTES])}), {_count(counts[RECORDS], 'record')}: "
         f"{_n(counts[IN_SCOPE_RECORDS])} judged; skipped {_n(counts[NOT_PARSED])} without parsing (no guarded "
         f"event name in them), {_n(counts[READ_ONLY])} read-only, "
         f"{_n(counts[OUT_OF_SCOPE])} out of scope, {_n(counts[OUTSIDE_RANGE])} outside the date range.",
@@ -270,7 +274,8 @@ def render_summary(report: Report, *, limit: int = 10) -> str:
     malformed = counts[MALFORMED_FILES] + counts[MALFORMED_RECORDS]
     if malformed:
         lines.append(
-            f"Could not read {_n(counts[MALFORMED_FILES])} files and {_n(counts[MALFORMED_RECORDS])} records "
+            f"Could not read {_count(counts[MALFORMED_FILES], 'file')} and "
+            f"{_count(counts[MALFORMED_RECORDS], 'record')} "
             f"({len(report.problems)} problems listed on stderr)."
         )
     verdicts = ", ".join(f"{_n(report.verdicts[v.value])} {v.value}" for v in Verdict if report.verdicts[v.value])
