@@ -118,6 +118,27 @@ EXAMPLES = (
         "create-user-forged-cross-account.json",
         Outcome.REJECTED,
     ),
+    Example(
+        "circuit-breaker-tripped",
+        "the eleventh remediation within 15 minutes in one account: the breaker trips, every rule is alert-only",
+        "attach-admin-to-role.json",
+        Outcome.CIRCUIT_BREAKER_TRIPPED,
+        settings={"rules/managed-policy-attached/mode": "remediate"},
+        error=(
+            "the circuit breaker tripped: 11 remediations in account 111122223333 within 15 minutes, more than "
+            "the 10 allowed"
+        ),
+    ),
+    Example(
+        "alerted-breaker-held",
+        "a rule in remediate mode while the breaker is tripped: held, alerted with the reason",
+        "attach-admin-to-role.json",
+        Outcome.ALERTED,
+        settings={"rules/managed-policy-attached/mode": "remediate"},
+        error="enforcement is switched off (the kill switch is 'off', not 'on')",
+        owner=Owner("payments", "tag team on role app-backend"),
+        owner_routed=True,
+    ),
 )
 
 
@@ -144,6 +165,14 @@ def notification_of(example: Example) -> Notification:
             example.outcome, change=judgement.change, remediation_id=remediation, error=judgement.reason
         )
     finding = judgement.findings[0]
+    if example.outcome is Outcome.CIRCUIT_BREAKER_TRIPPED:
+        digest = hashlib.sha256(f"{finding.finding_id}/breaker".encode())
+        return Notification(
+            example.outcome,
+            change=judgement.change,
+            remediation_id=f"breaker-{digest.hexdigest()[:20]}",
+            error=example.error,
+        )
     remediation_id = f"rem-{finding.finding_id}" if example.outcome in _ACTED else None
     return Notification(
         example.outcome,

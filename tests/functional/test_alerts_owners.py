@@ -201,3 +201,32 @@ def test_arn_and_tag_helpers() -> None:
     assert principal_of_arn("nonsense") is None
     assert team_from_tags([{"Key": "OWNER", "Value": " sre "}], ("owner",)) == ("OWNER", "sre")
     assert team_from_tags([], ("owner",)) is None
+
+
+class RecordingFactory:
+    """The real factory, remembering which account each client was asked for."""
+
+    def __init__(self, factory: ClientFactory) -> None:
+        self.factory = factory
+        self.accounts: list[tuple[str, str]] = []
+
+    def client(self, service: str, account: str, region: str) -> Any:
+        self.accounts.append((service, account))
+        return self.factory.client(service, account, region)
+
+
+def test_a_buckets_tags_are_read_in_the_events_account_not_account_empty(aws: Aws, example_settings: Settings) -> None:
+    """S3 ARNs carry no account: the lookup must not reach for ``arn:aws:iam:::role/...`` (account "")."""
+    aws.s3.create_bucket(Bucket="acme-invoices", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+    aws.s3.put_bucket_tagging(Bucket="acme-invoices", Tagging={"TagSet": [{"Key": "team", "Value": "billing"}]})
+    recording = RecordingFactory(aws.factory)
+    bucket_finding = finding("bucket-policy-public-read.json", example_settings)
+    owner = OwnerResolver(recording).owner_of(bucket_finding, KEYS)  # type: ignore[arg-type]
+    assert owner == Owner("billing", "tag team on bucket acme-invoices")
+    assert recording.accounts == [("s3", bucket_finding.account)]
+
+
+def test_the_accounts_block_public_access_is_not_a_bucket(aws: Aws) -> None:
+    """``arn:aws:s3::ACCOUNT:public-access-block`` is account-wide: no bucket tags are looked up for it."""
+    assert principal_of_arn("arn:aws:s3::111122223333:public-access-block") is None
+    assert principal_of_arn("arn:aws:s3:::public-access-block") == ("bucket", "public-access-block", "")

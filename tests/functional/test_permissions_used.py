@@ -38,7 +38,8 @@ from iamwarden.app.executor import AccountClients, StepRun
 from iamwarden.app.service import EnforcerService
 from iamwarden.app.wiring import build_enforcer_service
 from iamwarden.domain.findings import RemediationStep, StepAction
-from iamwarden.guardrails.actions import ACTIONS, DENY_ALL_POLICY, QUARANTINE_TAG_FINDING, QUARANTINE_TAG_TIME
+from iamwarden.guardrails.iam_user import DENY_ALL_POLICY, QUARANTINE_TAG_FINDING, QUARANTINE_TAG_TIME
+from iamwarden.guardrails.registry import ACTIONS
 from tests.aws_fixtures import HOME_ACCOUNT, REGION, resolve
 from tests.conftest import load_event
 from tests.functional.conftest import Account, RecordingNotifier
@@ -160,7 +161,7 @@ def _authorised_as(request: Request) -> tuple[str, dict[str, str]]:
         index = f"/index/{params['IndexName']}" if "IndexName" in params else ""
         return f"arn:aws:dynamodb:{request.region}:{HOME_ACCOUNT}:table/{params['TableName']}{index}", context
     if service == "ssm":
-        return f"arn:aws:ssm:{request.region}:{HOME_ACCOUNT}:parameter{params['Path']}", context
+        return f"arn:aws:ssm:{request.region}:{HOME_ACCOUNT}:parameter{params.get('Path') or params['Name']}", context
     raise AssertionError(f"the test does not know which resource {request.action} acts on: {params}")
 
 

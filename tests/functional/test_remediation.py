@@ -17,7 +17,7 @@ from botocore.exceptions import ClientError
 from iamwarden.adapters.audit import AuditStatus
 from iamwarden.app.service import EnforcerService
 from iamwarden.domain.findings import Outcome
-from iamwarden.guardrails.actions import DENY_ALL_POLICY, QUARANTINE_TAG_FINDING
+from iamwarden.guardrails.iam_user import DENY_ALL_POLICY, QUARANTINE_TAG_FINDING
 from tests.aws_fixtures import HOME_ACCOUNT
 from tests.conftest import load_event
 from tests.functional.conftest import Account, RecordingNotifier, answer_service_specific_credentials

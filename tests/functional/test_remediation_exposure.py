@@ -20,7 +20,8 @@ from botocore.exceptions import ClientError
 from iamwarden.adapters.audit import AuditStatus
 from iamwarden.app.service import EnforcerService
 from iamwarden.domain.exceptions import UndoError
-from iamwarden.guardrails.actions import ALL_BLOCKED, NO_ONE_MAY_ASSUME
+from iamwarden.guardrails.public_access_block import ALL_BLOCKED
+from iamwarden.guardrails.trust_policy import NO_ONE_MAY_ASSUME
 from tests.aws_fixtures import HOME_ACCOUNT
 from tests.conftest import load_event
 from tests.functional.conftest import Account

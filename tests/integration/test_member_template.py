@@ -21,9 +21,10 @@ from moto import mock_aws
 from mypy_boto3_events.type_defs import PutEventsRequestEntryTypeDef
 from samtranslator.yaml_helper import yaml_parse
 
-from iamwarden.domain.findings import STEP_PERMISSIONS, Verdict
+from iamwarden.domain.findings import Verdict
 from iamwarden.domain.settings import Settings
 from iamwarden.guardrails.engine import judge_event
+from iamwarden.guardrails.registry import STEP_PERMISSIONS
 from tests.aws_fixtures import enforcer_rules, event_patterns, resolve
 from tests.conftest import ROOT, load_event
 from tests.integration.test_template import template_changes

@@ -23,10 +23,11 @@ from moto import mock_aws
 from mypy_boto3_events.type_defs import PutEventsRequestEntryTypeDef
 
 from iamwarden.adapters.audit import BY_EVENT_INDEX, BY_RESOURCE_INDEX
-from iamwarden.domain.catalog import RULES, Mode
+from iamwarden.domain.catalog import Mode
 from iamwarden.domain.findings import Verdict
 from iamwarden.domain.settings import Settings, parse_settings
 from iamwarden.guardrails.engine import judge_event
+from iamwarden.guardrails.registry import RULES
 from tests.aws_fixtures import HOME_ACCOUNT, REGION, enforcer_rules, event_patterns, resolve
 from tests.conftest import load_event
 from tests.sam_template import resources_of_type, translated_template

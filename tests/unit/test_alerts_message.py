@@ -20,11 +20,12 @@ from iamwarden.alerts.message import (
 )
 from iamwarden.alerts.render import clip, render_markdown, render_text
 from iamwarden.app.notifications import Notification
-from iamwarden.domain.catalog import RULES, Severity
+from iamwarden.domain.catalog import Severity
 from iamwarden.domain.exceptions import SettingsProblem
 from iamwarden.domain.findings import Finding, Outcome
 from iamwarden.domain.settings import Settings
 from iamwarden.guardrails.engine import judge_event
+from iamwarden.guardrails.registry import RULES
 from tests.conftest import load_event
 
 
@@ -327,3 +328,13 @@ def test_other_offending_shapes_are_shown_as_json(example_settings: Settings) ->
     assert message.details is not None
     assert message.details.heading == "Details"
     assert message.badge == "🔵 LOW"
+
+
+def test_the_accounts_block_public_access_is_named_as_such_not_as_a_bucket() -> None:
+    from iamwarden.alerts.message import console_url, describe_resource
+
+    arn = "arn:aws:s3::111122223333:public-access-block"
+    assert describe_resource(arn) == "the Block Public Access settings of account 111122223333"
+    assert console_url(arn, "us-east-1") is None
+    assert describe_resource("arn:aws:s3:::acme-invoices") == "bucket acme-invoices"
+    assert describe_resource("arn:aws:s3:::acme-invoices/report.csv") == "arn:aws:s3:::acme-invoices/report.csv"

@@ -128,7 +128,7 @@ def test_allow_actors_and_allow_resources_exempt_per_rule() -> None:
     by_resource = judge(raw, rules={"managed-policy-attached": {"allow_resources": ["arn:aws:iam::*:role/app-*"]}})
     assert by_resource.verdict is Verdict.COMPLIANT
     assert "allow_resources" in by_resource.reason
-    other_rule = judge(raw, rules={"iam-user-created": {"allow_resources": ["*"]}})
+    other_rule = judge(raw, rules={"iam-user-created": {"allow_resources": ["arn:aws:iam::*:role/app-*"]}})
     assert other_rule.verdict is Verdict.VIOLATION
 
 

@@ -9,13 +9,13 @@ from typing import Any
 
 import pytest
 
-from iamwarden.domain.catalog import PRIVILEGE_ESCALATION
 from iamwarden.domain.escalation import ESCALATION_METHODS, admin_grants, assess, escalation_paths
 from iamwarden.domain.findings import StepAction, Verdict
 from iamwarden.domain.managed_documents import PolicyVersion
 from iamwarden.domain.policy import parse_policy
 from iamwarden.domain.settings import Settings, load_settings
 from iamwarden.guardrails.engine import judge_event
+from iamwarden.guardrails.identity_policy import PRIVILEGE_ESCALATION
 from tests.conftest import load_event
 
 

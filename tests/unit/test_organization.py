@@ -7,11 +7,12 @@ from typing import Any
 
 import pytest
 
-from iamwarden.domain.catalog import RULES, Mode
+from iamwarden.domain.catalog import Mode
 from iamwarden.domain.events import parse_event
 from iamwarden.domain.findings import Verdict
 from iamwarden.domain.settings import AccountSettings, Settings, load_settings, parse_settings, settings_from_parameters
 from iamwarden.guardrails.engine import account_of_arn, foreign_account_claim, judge_event
+from iamwarden.guardrails.registry import RULES
 from tests.conftest import load_event
 
 HOME = "111122223333"

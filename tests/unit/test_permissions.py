@@ -22,8 +22,8 @@ from typing import Any
 
 import pytest
 
-from iamwarden.domain.findings import STEP_PERMISSIONS, StepAction
-from iamwarden.guardrails.actions import ACTIONS
+from iamwarden.domain.findings import StepAction
+from iamwarden.guardrails.registry import ACTIONS, STEP_PERMISSIONS
 from tests.sam_template import translated_template
 
 RUNTIME = "enforcer-runtime"
@@ -261,12 +261,16 @@ SETTINGS = {
     "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter${SettingsPrefix}",
     "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter${SettingsPrefix}/*",
 }
+KILL_SWITCH = "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter${SettingsPrefix}/enforcement"
 RUNTIME_GRANTS: dict[str, set[str]] = {
     "logs:CreateLogStream": {"${EnforcerLogGroup.Arn}"},
     "logs:PutLogEvents": {"${EnforcerLogGroup.Arn}"},
     "xray:PutTraceSegments": {"*"},
     "xray:PutTelemetryRecords": {"*"},
     "ssm:GetParametersByPath": SETTINGS,
+    # The circuit breaker reads the kill switch fresh and turns it off when it trips; no other parameter.
+    "ssm:GetParameter": {KILL_SWITCH},
+    "ssm:PutParameter": {KILL_SWITCH},
     "dynamodb:GetItem": AUDIT | IDEMPOTENCY,
     "dynamodb:PutItem": AUDIT | IDEMPOTENCY,
     "dynamodb:UpdateItem": AUDIT | IDEMPOTENCY,

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from iamwarden.domain.catalog import RULES
 from iamwarden.domain.settings import Settings
 from iamwarden.guardrails.engine import judge_event
+from iamwarden.guardrails.registry import RULES
 from tests.conftest import EVENTS_DIR, SampleRow, sample_table
 
 ROWS = sample_table()

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from iamwarden.domain.catalog import RULES, Mode
+from iamwarden.domain.catalog import Mode
 from iamwarden.domain.exceptions import SettingsError, SettingsProblem
 from iamwarden.domain.settings import (
     DEFAULT_OWN_ROLES,
@@ -17,6 +17,7 @@ from iamwarden.domain.settings import (
     parse_settings,
     settings_from_parameters,
 )
+from iamwarden.guardrails.registry import RULES
 
 
 def test_defaults_alert_on_every_rule_and_trust_nobody_else() -> None:

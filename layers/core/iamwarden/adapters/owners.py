@@ -26,6 +26,7 @@ from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from iamwarden.alerts.message import Owner
+from iamwarden.domain.arns import bucket_of_arn
 from iamwarden.domain.events import Actor
 from iamwarden.domain.exceptions import IamWardenError
 from iamwarden.domain.findings import Finding
@@ -57,8 +58,9 @@ def principal_of_arn(arn: str | None) -> Principal | None:
         name = rest.rpartition("/")[2]
         if kind in ("user", "role", "group") and name:
             return Principal(kind, name, account)
-    if service == "s3" and resource and "/" not in resource:
-        return Principal("bucket", resource, account)
+    bucket = bucket_of_arn(arn)
+    if bucket is not None:
+        return Principal("bucket", bucket, account)  # account "": the caller fills in the finding's
     return None
 
 
@@ -97,6 +99,9 @@ class OwnerResolver:
     def owner_of(self, finding: Finding, tag_keys: tuple[str, ...]) -> Owner | None:
         """The team owning ``finding``'s resource, from its tags or its changer's; None when unknown."""
         resource = principal_of_arn(finding.resource_arn)
+        if resource is not None and not resource.account:
+            # A bucket ARN names no account: the bucket is in the account the event happened in.
+            resource = resource._replace(account=finding.account)
         if resource is not None and resource.kind != "group":
             owner = self._owner_from(resource, finding.region, tag_keys)
             if owner:

@@ -26,10 +26,12 @@ from typing import Any, NamedTuple
 from urllib.parse import quote
 
 from iamwarden.app.notifications import Notification
-from iamwarden.domain.catalog import RULES, Mode, Severity
+from iamwarden.domain.arns import bucket_of_arn
+from iamwarden.domain.catalog import Mode, Severity
 from iamwarden.domain.events import Actor, CloudTrailChange
 from iamwarden.domain.exceptions import SettingsProblem
 from iamwarden.domain.findings import Finding, Outcome
+from iamwarden.guardrails.registry import RULES
 
 SCHEMA = "iamwarden.alert/1"
 
@@ -45,58 +47,7 @@ CONFIGURATION_SEVERITY = Severity.HIGH
 CONFIGURATION_RULE = "settings"
 
 #: Why each rule's finding is risky, in one sentence a non-expert understands.
-RISKS: Mapping[str, str] = {
-    "iam-user-created": (
-        "An IAM user has a password and access keys that never expire, so a leaked key keeps working until "
-        "someone notices; people and workloads here sign in through roles and single sign-on instead."
-    ),
-    "managed-policy-attached": (
-        "AWS-managed policies are written for every AWS customer at once, so they grant whole services on every "
-        "resource in the account, far more than one application needs, and all of it is exposed if this identity "
-        "is misused."
-    ),
-    "s3-bucket-policy-public": (
-        "Anyone on the internet, without even an AWS account, can use what this bucket policy grants, so "
-        "strangers can read, change or delete the data it covers."
-    ),
-    "s3-bucket-policy-cross-account": (
-        "People in accounts outside this organisation can use what this bucket policy grants, and we can neither "
-        "see nor control who they are or what they do with the data."
-    ),
-    "inline-policy-admin": (
-        "This inline policy makes whoever holds it an administrator, or close to one, so anyone who gets hold of "
-        "that identity can change or delete anything in the account and cover their tracks."
-    ),
-    "policy-version-admin": (
-        "Changing the default version of a shared policy quietly gives every role, user and group it is attached "
-        "to administrator-level or self-escalating access at once."
-    ),
-    "privilege-escalation": (
-        "These permissions look limited, but they are a known way to grant yourself more, up to full "
-        "administrator, so whoever holds them effectively holds everything."
-    ),
-    "access-key-created": (
-        "An access key is a password for programs that never expires, so if it leaks from a laptop, a script or "
-        "a repository it keeps working for anyone until someone notices and turns it off."
-    ),
-    "login-profile-created": (
-        "A console password lets someone sign in as this IAM user without single sign-on, outside the checks and "
-        "the off-boarding that apply to everyone else."
-    ),
-    "trust-policy-untrusted": (
-        "Whoever a role's trust policy lets in can act with everything the role may do, so a role open to "
-        "strangers, to a vendor without an external id, or to any repository or workload of an identity provider "
-        "is a door into this account."
-    ),
-    "s3-acl-public": (
-        "An ACL grant to AllUsers or AuthenticatedUsers lets anyone on the internet, or anyone with any AWS "
-        "account, read or change this data without asking."
-    ),
-    "s3-public-access-block-disabled": (
-        "Block Public Access is the safety net that stops any bucket policy or ACL from making data public; "
-        "with it off, a single mistaken grant exposes the data to the internet."
-    ),
-}
+RISKS: dict[str, str] = {spec.id: spec.alert_risk for spec in RULES.values() if spec.alert_risk}
 
 _OUTCOME_LABELS: Mapping[Outcome, str] = {
     Outcome.ALERTED: "Alert",
@@ -105,7 +56,12 @@ _OUTCOME_LABELS: Mapping[Outcome, str] = {
     Outcome.NOTEWORTHY: "Noteworthy",
     Outcome.CONFIGURATION_ERROR: "Configuration error",
     Outcome.REJECTED: "Event rejected",
+    Outcome.CIRCUIT_BREAKER_TRIPPED: "Circuit breaker tripped",
 }
+#: Remediation stopped everywhere: the security team must look now.
+BREAKER_SEVERITY = Severity.CRITICAL
+#: The ``rule`` message attribute of the circuit breaker's alert.
+BREAKER_RULE = "circuit-breaker"
 #: An event that names another account may be an attempt to steer IAM Warden across accounts.
 REJECTION_SEVERITY = Severity.HIGH
 #: The ``rule`` message attribute of rejected events (no rule judged them).
@@ -223,20 +179,24 @@ def console_url(resource_arn: str, region: str) -> str | None:
         if kind in ("user", "role", "group") and name and partition in _CONSOLES:
             return f"{_CONSOLES[partition]}/iam/home#/{kind}s/details/{quote(name, safe='')}"
         return None
-    if service == "s3" and resource and "/" not in resource and partition in _S3_CONSOLES:
-        return f"{_S3_CONSOLES[partition]}/s3/buckets/{quote(resource, safe='')}?region={quote(region, safe='')}"
+    bucket = bucket_of_arn(resource_arn)
+    if service == "s3" and bucket and partition in _S3_CONSOLES:
+        return f"{_S3_CONSOLES[partition]}/s3/buckets/{quote(bucket, safe='')}?region={quote(region, safe='')}"
     return None
 
 
 def describe_resource(resource_arn: str) -> str:
-    """``role app-backend``, ``bucket acme-media``, or the ARN itself."""
+    """``role app-backend``, ``bucket acme-media``, an account's Block Public Access, or the ARN itself."""
     fields = resource_arn.split(":", 5)
     if len(fields) == 6 and fields[2] == "iam":
         kind, _, rest = fields[5].partition("/")
         if kind in ("user", "role", "group") and rest:
             return f"{kind} {rest.rpartition('/')[2]}"
-    if len(fields) == 6 and fields[2] == "s3" and fields[5] and "/" not in fields[5]:
-        return f"bucket {fields[5]}"
+    bucket = bucket_of_arn(resource_arn)
+    if bucket is not None:
+        return f"bucket {bucket}"
+    if len(fields) == 6 and fields[2] == "s3" and fields[4] and fields[5] == "public-access-block":
+        return f"the Block Public Access settings of account {fields[4]}"
     return resource_arn
 
 
@@ -266,6 +226,8 @@ def build_message(
     """
     if notification.outcome is Outcome.REJECTED and notification.change is not None:
         return _rejection_message(notification, notification.change)
+    if notification.outcome is Outcome.CIRCUIT_BREAKER_TRIPPED:
+        return _breaker_message(notification, account)
     if notification.outcome is Outcome.CONFIGURATION_ERROR or notification.finding is None:
         return _configuration_message(notification, account)
     return _finding_message(notification, notification.finding, account_alias, owner, owner_routed)
@@ -414,7 +376,9 @@ def _what_we_did(
             reason = "Nothing. This change is reported for your information."
         return [Section("What IAM Warden did", (reason,))]
     # Alerted: nothing changed; say what remediate mode would do.
-    if finding.mode is Mode.ALERT:
+    if error:  # held back although the rule is in remediate mode (the kill switch or the circuit breaker)
+        lead = f"Nothing was changed: {error}."
+    elif finding.mode is Mode.ALERT:
         lead = f"Nothing was changed: rule {code(finding.rule_id)} is in alert mode."
     else:
         lead = "Nothing was changed: this finding is alerted only."
@@ -611,3 +575,70 @@ def _parameter(prefix: str, problems: tuple[SettingsProblem, ...]) -> str:
 
 def _problem_dict(prefix: str, problem: SettingsProblem) -> dict[str, str]:
     return {"key": problem.key, "parameter": f"{prefix}/{problem.key}", "message": problem.message}
+
+
+def _breaker_message(notification: Notification, account: str | None) -> AlertMessage:
+    """A critical alert, sent once: the enforcer stopped remediating and waits for an operator."""
+    prefix = notification.settings_prefix.rstrip("/")
+    change = notification.change
+    where = (change.account if change else None) or account or "unknown"
+    reason = notification.error or "the circuit breaker tripped"
+    title = "Circuit breaker tripped: IAM Warden is alert-only until an operator resets it"
+    summary = (
+        f"IAM Warden stopped remediating: {reason}. Every rule now alerts instead of remediating, in every account, "
+        "until someone who has looked at the burst resets the breaker."
+    )
+    switch = f"{prefix}/enforcement"
+    sections = (
+        Section(
+            "What IAM Warden does meanwhile",
+            (
+                f"The kill switch {code(switch)} is set to {code('off')}: findings are recorded and alerted with what "
+                "remediate mode would do, and nothing is changed.",
+            ),
+        ),
+        Section(
+            "What to check",
+            (
+                "The remediations of the last minutes (`iamwarden history` for each resource, or the audit table): "
+                "a burst of genuine attacks, or a rule or setting that reverts good changes.",
+            ),
+        ),
+        Section(
+            "How to resume",
+            (
+                f"Run {code('iamwarden breaker reset')}, or "
+                f"{code(f'aws ssm put-parameter --overwrite --name {switch} --value on')}. Only remediations after "
+                "that count towards the breaker again.",
+            ),
+        ),
+    )
+    audit = ((Fact("CloudTrail event", change.event_id),) if change else ()) + (
+        (Fact("Record", notification.remediation_id),) if notification.remediation_id else ()
+    )
+    record: dict[str, Any] = {
+        "schema": SCHEMA,
+        "outcome": Outcome.CIRCUIT_BREAKER_TRIPPED.value,
+        "severity": BREAKER_SEVERITY.value,
+        "rule": BREAKER_RULE,
+        "title": title,
+        "summary": summary,
+        "account": where,
+        "reason": reason,
+        "kill_switch": switch,
+        "event": {"id": change.event_id, "name": change.event_name, "time": change.time} if change else None,
+        "remediation_id": notification.remediation_id,
+    }
+    return AlertMessage(
+        outcome=Outcome.CIRCUIT_BREAKER_TRIPPED,
+        severity=BREAKER_SEVERITY,
+        rule_id=BREAKER_RULE,
+        account=where,
+        title=title,
+        summary=summary,
+        facts=(Fact("Account", where), Fact("Kill switch", switch)),
+        sections=sections,
+        details=None,
+        audit=audit,
+        record=record,
+    )

@@ -26,12 +26,13 @@ from iamwarden import __version__
 from iamwarden.adapters.audit import AuditLog, AuditRecord
 from iamwarden.adapters.clients import ClientFactory
 from iamwarden.app.replay import DeadLetterReplayer, ReplayOutcome, ReplayReport, ReplayStatus
-from iamwarden.app.wiring import DEFAULTS, EnforcerConfig, build_clients, build_executor
+from iamwarden.app.wiring import DEFAULTS, EnforcerConfig, build_breaker, build_clients, build_executor
 from iamwarden.backtest.domain.records import events_in
+from iamwarden.domain.breaker import BreakerSettings
 from iamwarden.domain.catalog import Mode
 from iamwarden.domain.exceptions import AuditError, IamWardenError, SettingsError
 from iamwarden.domain.findings import Judgement, Verdict
-from iamwarden.domain.settings import Settings, load_settings_file
+from iamwarden.domain.settings import Settings, load_settings_file, settings_from_parameters
 from iamwarden.guardrails.engine import judge_event
 
 EXIT_OK = 0
@@ -59,6 +60,8 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None, stderr
         return _aws_command("redeliver", err, lambda: _redeliver(args, out))
     if args.command == "replay":
         return _aws_command("replay", err, lambda: _replay(args, out, err))
+    if args.command == "breaker":
+        return _aws_command("breaker", err, lambda: _breaker(args, out))
     if args.command == "prune":
         from iamwarden.prune.app.cli import run_prune  # noqa: PLC0415 - boto3 and the catalogue only for prune
 
@@ -145,6 +148,20 @@ def _parser() -> argparse.ArgumentParser:
     )
     replay.add_argument("--max", type=_positive, metavar="N", help="replay at most N messages; default: all")
     replay.add_argument("--dry-run", action="store_true", help="list what would be replayed; change nothing")
+    breaker = commands.add_parser(
+        "breaker",
+        parents=[aws, audit],
+        help="the circuit breaker and kill switch: status, or reset after a trip",
+        description="status: the kill switch and the remediations counted per account in the window. "
+        "reset: switch enforcement back on and forget the counted remediations (the caller is recorded "
+        "in the switch's description). Exit 0 done, 2 on an AWS or usage error.",
+    )
+    breaker.add_argument("action", choices=("status", "reset"), help="status (read only) or reset")
+    breaker.add_argument(
+        "--settings-prefix",
+        metavar="PATH",
+        help=f"SSM settings prefix; default: $IAMWARDEN_SETTINGS_PREFIX or {DEFAULTS['IAMWARDEN_SETTINGS_PREFIX']}",
+    )
     from iamwarden.prune.app.cli import add_prune_parser  # noqa: PLC0415 - keeps the pruner's CLI in its package
 
     add_prune_parser(commands)
@@ -325,6 +342,51 @@ def _redeliver(args: argparse.Namespace, out: TextIO) -> int:
         status = "delivered" if delivery.ok else f"FAILED again: {delivery.error}"
         out.write(f"{args.remediation_id}: {delivery.channel}: {status}\n")
     return EXIT_USAGE if result.failed else EXIT_OK
+
+
+def _breaker(args: argparse.Namespace, out: TextIO) -> int:
+    config = _config(args)
+    if args.settings_prefix:
+        config = config._replace(settings_prefix=args.settings_prefix)
+    clients = _clients(args, config)
+    breaker = build_breaker(config, clients)
+    if args.action == "reset":
+        who = caller_arn(clients) or "an operator"
+        cleared = breaker.reset(who)
+        out.write(
+            f"enforcement is on ({breaker.switch.name}); forgot the counted remediations of "
+            f"{', '.join(cleared) if cleared else 'no scope'}\n"
+        )
+        return EXIT_OK
+    settings = breaker_settings(clients, config.settings_prefix)
+    status = breaker.status(settings)
+    switch = status.switch
+    state = "on" if switch.on else "off"
+    since = f" since {switch.modified.isoformat()}" if switch.modified else ""
+    value = "missing (taken as on)" if switch.value is None else repr(switch.value)
+    out.write(f"kill switch {breaker.switch.name}: {value}, enforcement {state}{since}\n")
+    out.write(
+        f"breaker: more than {settings.max_remediations} remediations within {settings.window_minutes} minutes "
+        "per account or in total trips it\n"
+    )
+    for scope, count in sorted(status.counts.items()):
+        out.write(f"  {scope}: {count} in the window\n")
+    if not status.counts:
+        out.write("  no remediations counted\n")
+    return EXIT_OK
+
+
+def breaker_settings(clients: ClientFactory, prefix: str) -> BreakerSettings:
+    """The breaker's settings as the enforcer reads them (``<prefix>/breaker/...``); defaults if unset."""
+    root = prefix.rstrip("/")
+    ssm = clients.home_client("ssm")
+    values: dict[str, str] = {}
+    for page in ssm.get_paginator("get_parameters_by_path").paginate(Path=f"{root}/breaker"):
+        values.update({item["Name"]: item["Value"] for item in page.get("Parameters", [])})
+    settings, problems = settings_from_parameters(values, root)
+    if problems:
+        raise IamWardenError("; ".join(f"{root}/{problem}" for problem in problems))
+    return settings.breaker
 
 
 def _undo(args: argparse.Namespace, out: TextIO) -> int:

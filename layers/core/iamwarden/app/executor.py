@@ -17,7 +17,7 @@ from iamwarden.adapters.audit import AuditLog, AuditRecord, AuditStatus
 from iamwarden.adapters.clients import ClientFactory
 from iamwarden.domain.exceptions import AuditError, AwsAccessError, RemediationError, UndoError
 from iamwarden.domain.findings import Finding, RemediationStep
-from iamwarden.guardrails.actions import action_for
+from iamwarden.guardrails.registry import action_for
 
 
 def utc_now() -> datetime:
@@ -79,9 +79,14 @@ class RemediationExecutor:
     def _now(self) -> str:
         return self._clock().isoformat(timespec="milliseconds")
 
-    def record_alert(self, finding: Finding, status: str = AuditStatus.ALERTED) -> AuditRecord:
-        """Record a finding that is only alerted on (alert mode, break-glass): no before-state, no writes."""
-        return self.audit.begin(self._record(finding, status))
+    def record_alert(
+        self, finding: Finding, status: str = AuditStatus.ALERTED, *, note: str | None = None
+    ) -> AuditRecord:
+        """Record a finding that is only alerted on (alert mode, break-glass): no before-state, no writes.
+
+        ``note`` says why a finding of a rule in remediate mode was held (the kill switch, the breaker).
+        """
+        return self.audit.begin(self._record(finding, status)._replace(error=note))
 
     def remediate(self, finding: Finding) -> tuple[AuditRecord, bool]:
         """Run the plan; return the stored record and whether this call made it (False: done before)."""

@@ -13,7 +13,7 @@ from typing import NamedTuple, Protocol
 from iamwarden.domain.events import CloudTrailChange
 from iamwarden.domain.exceptions import SettingsProblem
 from iamwarden.domain.findings import Finding, Outcome
-from iamwarden.guardrails.actions import ACTIONS
+from iamwarden.guardrails.registry import ACTIONS
 
 #: What a remediation that found the resource already compliant reports as done.
 ALREADY_COMPLIANT = "nothing: the resource was already compliant"
@@ -52,7 +52,7 @@ def finding_notification(
     (alerted); a remediation that could not be undone (a deleted user) says so.
     """
     if outcome is Outcome.ALERTED:
-        actions = tuple(step.summary for step in finding.plan)
+        actions = tuple(step.summary for step in finding.plan)  # ``error``: why a remediate-mode finding was held
     elif outcome is Outcome.REMEDIATED:
         actions = done or (ALREADY_COMPLIANT,)
     elif outcome is Outcome.REMEDIATION_FAILED:

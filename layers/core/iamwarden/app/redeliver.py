@@ -50,6 +50,14 @@ def notification_of(record: AuditRecord, outcome: Outcome, settings_prefix: str)
     if record.undelivered_event is None:
         raise RedeliveryError(f"{record.remediation_id} keeps no event to rebuild its alert from")
     change = parse_event(record.undelivered_event)
+    if record.kind == "breaker":
+        return Notification(
+            Outcome.CIRCUIT_BREAKER_TRIPPED,
+            change=change,
+            remediation_id=record.remediation_id,
+            error=record.error,
+            settings_prefix=settings_prefix,
+        )
     if record.kind == "rejection":
         reason = str(record.finding.get("reason") or "the event names another account than its own")
         return Notification(
@@ -66,7 +74,7 @@ def notification_of(record: AuditRecord, outcome: Outcome, settings_prefix: str)
         record.remediation_id,
         settings_prefix=settings_prefix,
         done=tuple(record.done),
-        error=record.error if outcome is Outcome.REMEDIATION_FAILED else None,
+        error=record.error if outcome in (Outcome.REMEDIATION_FAILED, Outcome.ALERTED) else None,
     )
 
 

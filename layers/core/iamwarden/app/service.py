@@ -24,9 +24,12 @@ from typing import Any, NamedTuple, Protocol
 
 from iamwarden.adapters.audit import AuditRecord, AuditStatus
 from iamwarden.adapters.ssm_settings import LiveSettings
+from iamwarden.app.breaker import CircuitBreaker
 from iamwarden.app.executor import RemediationExecutor, RemediationFailedError, remediation_id_of
 from iamwarden.app.notifications import Delivery, DeliveryReport, Notification, Notifier, finding_notification
+from iamwarden.domain.breaker import BreakerDecision, BreakerSettings
 from iamwarden.domain.catalog import Mode
+from iamwarden.domain.events import CloudTrailChange
 from iamwarden.domain.exceptions import RemediationError, SettingsProblem
 from iamwarden.domain.findings import Finding, Judgement, Outcome, Verdict
 from iamwarden.domain.managed_documents import ManagedPolicyDocuments
@@ -88,6 +91,7 @@ class EnforcerService:
         configure_alerts: Callable[[Mapping[str, str]], Sequence[SettingsProblem]] | None = None,
         before_remediation: Callable[[Finding], object] | None = None,
         documents: ManagedPolicyDocuments | None = None,
+        breaker: CircuitBreaker | None = None,
     ) -> None:
         self.settings_source = settings_source
         self.executor = executor
@@ -103,6 +107,9 @@ class EnforcerService:
         self._reported_problems: str | None = None
         #: Reads the customer-managed policy versions events name without their document.
         self.documents = documents
+        #: Asked before every remediation; None runs without one (tests of other behaviour, offline tools).
+        self.breaker = breaker
+        self._breaker_settings = BreakerSettings()
 
     def handle(self, event: Mapping[str, Any], context: Any = None) -> dict[str, Any]:
         """Process one EventBridge event exactly once in effect; raise if a remediation failed."""
@@ -118,6 +125,7 @@ class EnforcerService:
             problems = (*problems, *self._configure_alerts(live.values))
         if problems:
             self._report_configuration(problems)
+        self._breaker_settings = live.settings.breaker
         judgement = judge_event(event, live.settings, self.documents)
         self.telemetry.bind(
             event_id=judgement.change.event_id if judgement.change else None,
@@ -159,6 +167,10 @@ class EnforcerService:
             notification = finding_notification(outcome, finding, change, record.remediation_id, settings_prefix=prefix)
             self._alert(record, event, notification)
             return FindingResult(finding.finding_id, finding.rule_id, outcome, record.remediation_id)
+        if self.breaker is not None:
+            decision = self.breaker.permit(finding.account, remediation_id_of(finding), self._breaker_settings)
+            if not decision.allowed:
+                return self._hold(finding, judgement, event, decision)
         if self._before_remediation is not None:
             self._before_remediation(finding)
         try:
@@ -184,6 +196,56 @@ class EnforcerService:
         self._alert(record, event, notification)
         return FindingResult(
             finding.finding_id, finding.rule_id, Outcome.REMEDIATED, record.remediation_id, tuple(record.done)
+        )
+
+    def _hold(
+        self, finding: Finding, judgement: Judgement, event: Mapping[str, Any], decision: BreakerDecision
+    ) -> FindingResult:
+        """A finding the kill switch or the breaker keeps from remediation: recorded and alerted, nothing changed."""
+        change = judgement.change
+        prefix = self.settings_source.prefix
+        if decision.tripped:
+            self._report_trip(finding, change, event, decision)
+        self.telemetry.count("RemediationsHeld", finding.rule_id)
+        record = self.executor.record_alert(finding, note=decision.reason)
+        notification = finding_notification(
+            Outcome.ALERTED, finding, change, record.remediation_id, settings_prefix=prefix, error=decision.reason
+        )
+        self._alert(record, event, notification)
+        return FindingResult(finding.finding_id, finding.rule_id, Outcome.ALERTED, record.remediation_id)
+
+    def _report_trip(
+        self, finding: Finding, change: CloudTrailChange | None, event: Mapping[str, Any], decision: BreakerDecision
+    ) -> None:
+        """The one critical alert: recorded under the finding that tripped the breaker, claimed before it is sent."""
+        self.telemetry.count("CircuitBreakerTripped")
+        signature = hashlib.sha256(f"{finding.finding_id}/breaker".encode()).hexdigest()[:20]
+        record = self.audit.begin(
+            AuditRecord(
+                remediation_id=f"breaker-{signature}",
+                kind="breaker",
+                status=AuditStatus.ALERTED,
+                resource_arn=f"ssm:{self.settings_source.prefix.rstrip('/')}/enforcement",
+                event_id=change.event_id if change else "",
+                created_at=change.time if change else "",
+                rule=finding.rule_id,
+                account=finding.account,
+                region=finding.region,
+                finding={"reason": decision.reason, "scope": decision.scope, "observed": decision.observed},
+                error=decision.reason,
+                actor=change.actor.arn if change else None,
+            )
+        )
+        self._alert(
+            record,
+            event,
+            Notification(
+                Outcome.CIRCUIT_BREAKER_TRIPPED,
+                change=change,
+                remediation_id=record.remediation_id,
+                error=decision.reason,
+                settings_prefix=self.settings_source.prefix,
+            ),
         )
 
     def _alert(self, record: AuditRecord, event: Mapping[str, Any] | None, notification: Notification) -> None:

@@ -11,8 +11,10 @@ from collections.abc import Mapping
 from typing import Any, NamedTuple
 
 from iamwarden.adapters.audit import AuditLog
+from iamwarden.adapters.breaker import KillSwitch, RemediationLedger
 from iamwarden.adapters.clients import ClientFactory
 from iamwarden.adapters.ssm_settings import DEFAULT_MAX_AGE_SECONDS, SsmSettingsSource
+from iamwarden.app.breaker import CircuitBreaker
 from iamwarden.app.executor import RemediationExecutor
 from iamwarden.app.notifications import Notifier
 from iamwarden.app.service import EnforcerService, Telemetry
@@ -80,6 +82,18 @@ def build_clients(config: EnforcerConfig, session: Any = None) -> ClientFactory:
 
 def build_executor(config: EnforcerConfig, clients: ClientFactory) -> RemediationExecutor:
     return RemediationExecutor(clients, AuditLog(config.audit_table, clients.home_client("dynamodb")))
+
+
+def kill_switch_name(settings_prefix: str) -> str:
+    """The SSM parameter that switches remediation on or off (template.yaml's KillSwitchParameter)."""
+    return f"{settings_prefix.rstrip('/')}/enforcement"
+
+
+def build_breaker(config: EnforcerConfig, clients: ClientFactory) -> CircuitBreaker:
+    return CircuitBreaker(
+        RemediationLedger(config.audit_table, clients.home_client("dynamodb")),
+        KillSwitch(kill_switch_name(config.settings_prefix), clients.home_client("ssm")),
+    )
 
 
 def build_enforcer_service(
@@ -161,5 +175,6 @@ def build_enforcer_service(
         register_context=register_context,
         configure_alerts=configure_alerts,
         before_remediation=before_remediation,
+        breaker=build_breaker(config, clients),
         documents=LiveManagedPolicyDocuments(clients, os.environ.get("AWS_REGION") or "us-east-1"),
     )

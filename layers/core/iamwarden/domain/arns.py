@@ -34,6 +34,24 @@ def bucket_arn(partition: str, bucket: str) -> str:
     return f"arn:{partition}:s3:::{bucket}"
 
 
+def account_public_access_block_arn(partition: str, account: str) -> str:
+    """The account-level Block Public Access configuration (S3 Control), which is not a bucket."""
+    return f"arn:{partition}:s3::{account}:public-access-block"
+
+
+def bucket_of_arn(arn: str) -> str | None:
+    """The bucket an ``arn:partition:s3:::bucket`` ARN names; None for objects and account-level S3 ARNs.
+
+    A bucket ARN carries neither region nor account, so an ARN with either is something
+    else (``arn:aws:s3::111122223333:public-access-block`` is the account's Block Public Access).
+    """
+    fields = arn.split(":", 5)
+    if len(fields) != 6 or fields[0] != "arn" or fields[2] != "s3" or fields[3] or fields[4]:
+        return None
+    name = fields[5]
+    return name if name and "/" not in name else None
+
+
 def parse_role_arn(arn: str) -> RoleArn | None:
     """Read ``arn:partition:iam::account:role/path/name``; None if it is not a role ARN."""
     fields = arn.split(":", 5)

@@ -2,17 +2,17 @@
 
 Rules only decide; an executor (the enforcer) acts. A plan is a list of
 ``RemediationStep``s naming the action, the exact target and parameters, and
-each action declares the IAM permissions it needs so the enforcer's own role
-can be checked to grant exactly their union.
+each action's name carries the IAM permissions it needs so the enforcer's own
+role can be checked to grant exactly their union.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from enum import StrEnum
 from types import MappingProxyType
-from typing import Any, NamedTuple
+from typing import Any, ClassVar, NamedTuple
 
 from iamwarden.domain.catalog import Mode, Severity
 from iamwarden.domain.events import Actor, CloudTrailChange
@@ -34,105 +34,65 @@ class Outcome(StrEnum):
     NOTEWORTHY = "noteworthy"  # ignored but worth telling, e.g. a break-glass principal's change
     CONFIGURATION_ERROR = "configuration_error"  # a setting is invalid; its rule fell back to alert
     REJECTED = "rejected"  # the event names another account than its own (forged or misrouted); nothing done
+    CIRCUIT_BREAKER_TRIPPED = "circuit_breaker_tripped"  # too many remediations too fast: now alert-only
 
 
-class StepAction(StrEnum):
-    """Remediation actions, each with the IAM actions it needs (``permissions``)."""
+class _Listing(type):
+    """The enum-like class view of ``StepAction``: ``StepAction.DETACH_MANAGED_POLICY``, ``list(StepAction)``."""
 
-    QUARANTINE_USER = "quarantine_user"
-    DELETE_USER = "delete_user"
-    DETACH_MANAGED_POLICY = "detach_managed_policy"
-    REMOVE_BUCKET_POLICY_STATEMENTS = "remove_bucket_policy_statements"
-    DELETE_INLINE_POLICY = "delete_inline_policy"
-    RESTORE_DEFAULT_POLICY_VERSION = "restore_default_policy_version"
-    DEACTIVATE_ACCESS_KEY = "deactivate_access_key"
-    DELETE_LOGIN_PROFILE = "delete_login_profile"
-    RESTORE_TRUST_POLICY = "restore_trust_policy"
-    REMOVE_PUBLIC_ACL_GRANTS = "remove_public_acl_grants"
-    RESTORE_PUBLIC_ACCESS_BLOCK = "restore_public_access_block"
+    _listed: dict[str, StepAction]
+
+    def __iter__(cls) -> Iterator[StepAction]:
+        return iter(cls._listed.values())
+
+    def __len__(cls) -> int:
+        return len(cls._listed)
+
+    def __getattr__(cls, name: str) -> StepAction:
+        member = cls._listed.get(name.lower()) if name.isupper() else None
+        if member is None:
+            raise AttributeError(f"no remediation action is listed as StepAction.{name}")
+        return member
+
+
+class StepAction(str, metaclass=_Listing):
+    """The name of a remediation action, with the IAM actions its ``capture`` and ``apply`` call.
+
+    Plans, the audit trail and the JSON output spell it as the bare name (``detach_managed_policy``).
+    Each guardrail module names its own actions (``StepAction("detach_managed_policy", permissions)``,
+    the permissions declared on the action class); ``iamwarden.guardrails.registry`` lists them
+    (``StepAction.list_actions``), which gives the class its enum-like view. A name read back from the
+    audit trail is the listed one, permissions and all.
+    """
+
+    __slots__ = ("permissions",)
+    _listed: ClassVar[dict[str, StepAction]] = {}
+    permissions: tuple[str, ...]
+
+    def __new__(cls, value: str, permissions: Iterable[str] | None = None) -> StepAction:
+        if permissions is None:
+            listed = cls._listed.get(value)
+            if listed is not None:
+                return listed
+        action = super().__new__(cls, value)
+        action.permissions = tuple(permissions or ())
+        return action
 
     @property
-    def permissions(self) -> tuple[str, ...]:
-        return STEP_PERMISSIONS[self]
+    def value(self) -> str:
+        return str(self)
 
+    @property
+    def name(self) -> str:
+        return self.upper()
 
-STEP_PERMISSIONS: Mapping[StepAction, tuple[str, ...]] = {
-    StepAction.QUARANTINE_USER: (
-        "iam:GetUser",
-        "iam:GetUserPolicy",
-        "iam:PutUserPolicy",
-        "iam:ListAccessKeys",
-        "iam:UpdateAccessKey",
-        "iam:GetLoginProfile",
-        "iam:DeleteLoginProfile",
-        "iam:TagUser",
-    ),
-    StepAction.DELETE_USER: (
-        "iam:GetUser",
-        "iam:ListAccessKeys",
-        "iam:DeleteAccessKey",
-        "iam:GetLoginProfile",
-        "iam:DeleteLoginProfile",
-        "iam:ListMFADevices",
-        "iam:DeactivateMFADevice",
-        "iam:DeleteVirtualMFADevice",
-        "iam:ListSigningCertificates",
-        "iam:DeleteSigningCertificate",
-        "iam:ListSSHPublicKeys",
-        "iam:DeleteSSHPublicKey",
-        "iam:ListServiceSpecificCredentials",
-        "iam:DeleteServiceSpecificCredential",
-        "iam:ListGroupsForUser",
-        "iam:RemoveUserFromGroup",
-        "iam:ListUserPolicies",
-        "iam:GetUserPolicy",
-        "iam:DeleteUserPolicy",
-        "iam:ListAttachedUserPolicies",
-        "iam:DetachUserPolicy",
-        "iam:DeleteUser",
-    ),
-    StepAction.DETACH_MANAGED_POLICY: (
-        "iam:ListAttachedRolePolicies",
-        "iam:ListAttachedUserPolicies",
-        "iam:ListAttachedGroupPolicies",
-        "iam:DetachRolePolicy",
-        "iam:DetachUserPolicy",
-        "iam:DetachGroupPolicy",
-    ),
-    StepAction.REMOVE_BUCKET_POLICY_STATEMENTS: ("s3:GetBucketPolicy", "s3:PutBucketPolicy", "s3:DeleteBucketPolicy"),
-    StepAction.DELETE_INLINE_POLICY: (
-        "iam:GetRolePolicy",
-        "iam:GetUserPolicy",
-        "iam:GetGroupPolicy",
-        "iam:DeleteRolePolicy",
-        "iam:DeleteUserPolicy",
-        "iam:DeleteGroupPolicy",
-    ),
-    StepAction.RESTORE_DEFAULT_POLICY_VERSION: (
-        "iam:GetPolicy",
-        "iam:ListPolicyVersions",
-        "iam:GetPolicyVersion",
-        "iam:SetDefaultPolicyVersion",
-        "iam:DeletePolicyVersion",
-    ),
-    StepAction.DEACTIVATE_ACCESS_KEY: ("iam:ListAccessKeys", "iam:UpdateAccessKey"),
-    StepAction.DELETE_LOGIN_PROFILE: ("iam:GetLoginProfile", "iam:DeleteLoginProfile"),
-    StepAction.RESTORE_TRUST_POLICY: ("iam:GetRole", "iam:UpdateAssumeRolePolicy"),
-    StepAction.REMOVE_PUBLIC_ACL_GRANTS: (
-        "s3:GetBucketOwnershipControls",
-        "s3:GetBucketAcl",
-        "s3:PutBucketAcl",
-        "s3:GetObjectAcl",
-        "s3:PutObjectAcl",
-    ),
-    # The IAM actions behind S3's Get/Put/DeletePublicAccessBlock calls (bucket) and S3 Control's (account).
-    StepAction.RESTORE_PUBLIC_ACCESS_BLOCK: (
-        "s3:GetBucketPublicAccessBlock",
-        "s3:PutBucketPublicAccessBlock",
-        "s3:GetAccountPublicAccessBlock",
-        "s3:PutAccountPublicAccessBlock",
-    ),
-}
+    @classmethod
+    def list_actions(cls, actions: Iterable[StepAction]) -> None:
+        """List ``actions`` as the class's members (the guardrail registry does, once)."""
+        for action in actions:
+            known = cls._listed.setdefault(str(action), action)
+            if known is not action:
+                raise ValueError(f"two remediation actions are named {action}")
 
 
 class RemediationStep(NamedTuple):

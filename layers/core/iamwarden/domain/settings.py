@@ -19,11 +19,12 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, NamedTuple
 
+from iamwarden.domain.breaker import DEFAULT_MAX_REMEDIATIONS, DEFAULT_WINDOW_MINUTES, BreakerSettings
 from iamwarden.domain.catalog import RULES, Mode, OptionSpec, options_of
 from iamwarden.domain.exceptions import SettingsError, SettingsProblem
 from iamwarden.domain.exposure import ACCOUNT_ID, ORGANIZATION_ID, TrustBoundary
@@ -48,6 +49,21 @@ GLOBAL_KEYS: Mapping[str, tuple[str, str]] = {
     "own_roles": ("roles", "role name patterns of IAM Warden's own roles (path /); their calls are never acted on"),
     "break_glass_principals": ("patterns", "ARN patterns of break-glass principals: alerted on, never remediated"),
     "managed_accounts": ("accounts", "accounts IAM Warden acts in; empty means every account whose events arrive"),
+    "enforcement": (
+        "switch",
+        "the kill switch: on lets rules in remediate mode remediate; off makes the whole deployment alert-only",
+    ),
+}
+
+#: The circuit breaker (``breaker/<key>``): more remediations than this within the window trips it.
+BREAKER_KEYS: Mapping[str, tuple[int, int, int, str]] = {
+    "max_remediations": (
+        DEFAULT_MAX_REMEDIATIONS,
+        1,
+        10_000,
+        "remediations allowed per account, and in total, within the window before the breaker trips",
+    ),
+    "window_minutes": (DEFAULT_WINDOW_MINUTES, 1, 24 * 60, "the window the breaker counts remediations in"),
 }
 
 
@@ -69,7 +85,25 @@ class RuleSettings(NamedTuple):
         return value if isinstance(value, str) else value[0]
 
 
-DEFAULT_RULES: Mapping[str, RuleSettings] = MappingProxyType({rule_id: RuleSettings(rule_id) for rule_id in RULES})
+class _EveryRuleAtItsDefaults(Mapping[str, RuleSettings]):
+    """Every registered rule with its default settings (read when used: the guardrail registry fills ``RULES``)."""
+
+    def __getitem__(self, rule_id: str) -> RuleSettings:
+        if rule_id not in RULES:
+            raise KeyError(rule_id)
+        return RuleSettings(rule_id)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(RULES)
+
+    def __len__(self) -> int:
+        return len(RULES)
+
+    def __repr__(self) -> str:
+        return f"{{every rule at its defaults: {', '.join(RULES)}}}"
+
+
+DEFAULT_RULES: Mapping[str, RuleSettings] = _EveryRuleAtItsDefaults()
 
 
 #: How strong each mode is: an account's mode caps its rules' modes at its own.
@@ -96,6 +130,9 @@ class Settings(NamedTuple):
     rules: Mapping[str, RuleSettings] = DEFAULT_RULES
     #: Per-account overrides (``accounts/<id>/...``), already merged with the global rule settings.
     accounts: Mapping[str, AccountSettings] = MappingProxyType({})
+    #: The kill switch as last read with the settings (the breaker reads it fresh before each remediation).
+    enforcement: bool = True
+    breaker: BreakerSettings = BreakerSettings()
 
     def rule(self, rule_id: str) -> RuleSettings:
         return self.rules.get(rule_id) or RuleSettings(rule_id)
@@ -140,6 +177,7 @@ def parse_settings(values: Mapping[str, Any]) -> tuple[Settings, list[SettingsPr
     rule_values = _RuleValues()
     account_values: dict[str, _RuleValues] = {}
     account_modes: dict[str, Mode] = {}
+    breaker_values: dict[str, int] = {}
 
     for path, raw in flat.items():
         parts = path.split("/")
@@ -148,6 +186,9 @@ def parse_settings(values: Mapping[str, Any]) -> tuple[Settings, list[SettingsPr
         if len(parts) == 1 and path in GLOBAL_KEYS:
             try:
                 global_values[path] = _convert_global(GLOBAL_KEYS[path][0], raw)
+            except _SwitchError as exc:
+                global_values[path] = exc.fallback
+                problems.append(SettingsProblem(path, str(exc)))
             except ValueError as exc:
                 problems.append(SettingsProblem(path, str(exc)))
         elif parts[0] == "rules":
@@ -158,6 +199,13 @@ def parse_settings(values: Mapping[str, Any]) -> tuple[Settings, list[SettingsPr
             problem = _account_setting(parts[1:], raw, account_values, account_modes)
             if problem:
                 problems.append(SettingsProblem(path, problem))
+        elif parts[0] == "breaker" and len(parts) == 2 and parts[1] in BREAKER_KEYS:
+            try:
+                breaker_values[parts[1]] = _bounded_int(raw, *BREAKER_KEYS[parts[1]][1:3])
+            except ValueError as exc:
+                problems.append(SettingsProblem(path, str(exc)))
+        elif parts[0] == "breaker":
+            problems.append(SettingsProblem(path, _unknown("/".join(parts[1:]), BREAKER_KEYS, "breaker setting")))
         else:
             problems.append(SettingsProblem(path, _unknown(parts[0], GLOBAL_KEYS, "setting")))
 
@@ -178,6 +226,8 @@ def parse_settings(values: Mapping[str, Any]) -> tuple[Settings, list[SettingsPr
         managed_accounts=frozenset(global_values.get("managed_accounts", ())),
         rules=rules,
         accounts=MappingProxyType(accounts),
+        enforcement=global_values.get("enforcement", "on") == "on",
+        breaker=BreakerSettings(**breaker_values),
     )
     return settings, problems
 
@@ -303,7 +353,48 @@ def flatten(values: Mapping[str, Any], parent: str = "") -> dict[str, Any]:
 def _convert_option(spec: OptionSpec, raw: Any) -> str | tuple[str, ...]:
     if spec.kind == "choice":
         return _choice(raw, spec.choices)
-    return _patterns(raw)
+    patterns = _patterns(raw)
+    _refuse_match_all(patterns, "the allowlist would exempt everything and switch the rule off")
+    return patterns
+
+
+class _SwitchError(ValueError):
+    """An unreadable kill switch: reported, and the switch taken as ``fallback``."""
+
+    def __init__(self, message: str, fallback: str) -> None:
+        super().__init__(message)
+        self.fallback = fallback
+
+
+def matches_everything(pattern: str) -> bool:
+    """Whether a pattern matches every name of its kind: ``*``, ``/``, ``arn:aws:iam::*:role/*``, ``service-role/*``.
+
+    The last segment (after the last ``:`` or ``/``, a trailing ``/`` ignored) decides: if it is empty or
+    only wildcards with a ``*``, the pattern names no one in particular.
+    """
+    text = pattern.strip()
+    trimmed = text.rstrip("/")
+    last = re.split(r"[:/]", trimmed)[-1] if trimmed else ""
+    return not last or (set(last) <= {"*", "?"} and "*" in last)
+
+
+def _refuse_match_all(patterns: tuple[str, ...], consequence: str) -> None:
+    """Settings that would switch the guard off are invalid values, named in the configuration alert."""
+    broad = [pattern for pattern in patterns if matches_everything(pattern)]
+    if broad:
+        raise ValueError(f"{', '.join(map(repr, broad))} matches everything: {consequence}; name them instead")
+
+
+def _bounded_int(raw: Any, low: int, high: int) -> int:
+    if isinstance(raw, bool):
+        raise ValueError(f"must be a whole number from {low} to {high}, got {raw!r}")
+    try:
+        value = int(str(raw).strip())
+    except ValueError:
+        raise ValueError(f"must be a whole number from {low} to {high}, got {raw!r}") from None
+    if not low <= value <= high:
+        raise ValueError(f"must be a whole number from {low} to {high}, got {value}")
+    return value
 
 
 def _convert_global(kind: str, raw: Any) -> str | tuple[str, ...] | None:
@@ -317,8 +408,19 @@ def _convert_global(kind: str, raw: Any) -> str | tuple[str, ...] | None:
         roles = _patterns(raw)
         if not roles:
             raise ValueError("must name at least one role pattern, or IAM Warden would act on its own changes")
+        _refuse_match_all(roles, "IAM Warden would ignore every role's changes")
         return roles
-    return _patterns(raw)
+    if kind == "switch":
+        if raw is False:  # YAML 1.1 reads an unquoted `off` as false
+            return "off"
+        if not isinstance(raw, str) or raw.strip().lower() not in ("on", "off"):
+            # A kill switch that cannot be read is off: someone meant to change it.
+            raise _SwitchError(f"must be on or off, got {raw!r}; enforcement is off until it is fixed", "off")
+        return raw.strip().lower()
+    patterns = _patterns(raw)
+    if kind == "patterns":  # break_glass_principals: each must name principals, not everyone
+        _refuse_match_all(patterns, "every principal would be break-glass, and nothing would ever be remediated")
+    return patterns
 
 
 def _organization(raw: Any) -> str | None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any, ClassVar, NamedTuple, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from iamwarden.domain.arns import partition_of
 from iamwarden.domain.catalog import RuleSpec, Severity
@@ -84,6 +84,7 @@ class Evaluation:
 class Guardrail(Protocol):
     """A rule (or a family of rules sharing one analysis) over some CloudTrail events."""
 
-    specs: ClassVar[tuple[RuleSpec, ...]]
+    @property
+    def specs(self) -> tuple[RuleSpec, ...]: ...
 
     def evaluate(self, context: RuleContext) -> Evaluation: ...

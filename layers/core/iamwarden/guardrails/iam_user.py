@@ -1,16 +1,57 @@
-"""``iam-user-created``: long-lived IAM users are the exception, not the way in."""
+"""``iam-user-created``: long-lived IAM users are the exception, not the way in.
+
+The remediation quarantines the user (reversible: a deny-all inline policy, keys
+off, no console password, tagged with the finding) or, when the rule says so,
+deletes it with everything that blocks DeleteUser (irreversible).
+"""
 
 from __future__ import annotations
 
-from typing import ClassVar
+import json
+from collections.abc import Mapping
+from typing import Any, ClassVar
 
+from iamwarden.adapters.errors import ignoring, is_gone
 from iamwarden.domain.arns import iam_arn
-from iamwarden.domain.catalog import IAM_USER_CREATED, RuleSpec, Severity
+from iamwarden.domain.catalog import OptionSpec, RuleSpec, Severity
+from iamwarden.domain.exceptions import UndoError
 from iamwarden.domain.findings import RemediationStep, StepAction
 from iamwarden.domain.wildcards import wildcard_match
 from iamwarden.guardrails.base import Evaluation, RuleContext
+from iamwarden.guardrails.remediation import AccountClients, Permissions, StepRun, pages, policy_document
+
+IAM_USER_CREATED = RuleSpec(
+    id="iam-user-created",
+    title="IAM user created",
+    event_source="iam.amazonaws.com",
+    event_names=frozenset({"CreateUser"}),
+    risk=(
+        "IAM users carry long-lived passwords and access keys that leak and never expire; "
+        "this organisation gives people and workloads roles through federation instead."
+    ),
+    options={
+        "allow_paths": OptionSpec("patterns", (), "user path prefixes that may hold users, e.g. /service-accounts/"),
+        "allow_names": OptionSpec("patterns", (), "user name patterns that may be created, e.g. svc-smtp-*"),
+        "remediation": OptionSpec(
+            "choice",
+            "quarantine",
+            "quarantine (reversible: deny-all policy, keys off, no console) or delete (irreversible)",
+            ("quarantine", "delete"),
+        ),
+    },
+    alert_risk=(
+        "An IAM user has a password and access keys that never expire, so a leaked key keeps working until "
+        "someone notices; people and workloads here sign in through roles and single sign-on instead."
+    ),
+)
 
 QUARANTINE_POLICY_NAME = "iamwarden-quarantine"
+QUARANTINE_TAG_FINDING = "iamwarden:quarantine-finding"
+QUARANTINE_TAG_TIME = "iamwarden:quarantined-at"
+DENY_ALL_POLICY: Mapping[str, Any] = {
+    "Version": "2012-10-17",
+    "Statement": [{"Sid": "IamWardenQuarantine", "Effect": "Deny", "Action": "*", "Resource": "*"}],
+}
 
 
 class IamUserCreatedRule:
@@ -45,14 +86,14 @@ class IamUserCreatedRule:
 
         if settings.choice("remediation") == "delete":
             step = RemediationStep(
-                StepAction.DELETE_USER,
+                DeleteUser.action,
                 arn,
                 {"user_name": name},
                 f"delete user {name} and all of its credentials (cannot be undone)",
             )
         else:
             step = RemediationStep(
-                StepAction.QUARANTINE_USER,
+                QuarantineUser.action,
                 arn,
                 {"user_name": name, "quarantine_policy_name": QUARANTINE_POLICY_NAME},
                 f"quarantine user {name}: attach deny-all policy {QUARANTINE_POLICY_NAME}, "
@@ -80,3 +121,262 @@ def _path_allowed(path: str, allowed: str) -> bool:
         return wildcard_match(allowed, path)
     prefix = allowed if allowed.endswith("/") else allowed + "/"
     return path.startswith(prefix)
+
+
+class QuarantineUser:
+    """Deny everything, deactivate keys, remove the console password, tag the user. Undoable."""
+
+    permissions: ClassVar[Permissions] = (
+        "iam:GetUser",
+        "iam:GetUserPolicy",
+        "iam:PutUserPolicy",
+        "iam:ListAccessKeys",
+        "iam:UpdateAccessKey",
+        "iam:GetLoginProfile",
+        "iam:DeleteLoginProfile",
+        "iam:TagUser",
+    )
+    action: ClassVar[StepAction] = StepAction("quarantine_user", permissions)
+    undo_permissions: ClassVar[Permissions] = (
+        "iam:GetUser",
+        "iam:DeleteUserPolicy",
+        "iam:PutUserPolicy",
+        "iam:ListAccessKeys",
+        "iam:UpdateAccessKey",
+        "iam:UntagUser",
+        "iam:TagUser",
+    )
+    undoable: ClassVar[bool] = True
+
+    def capture(self, aws: AccountClients, step: RemediationStep) -> dict[str, Any]:
+        name = step.parameters["user_name"]
+        policy_name = step.parameters["quarantine_policy_name"]
+        try:
+            user = aws.iam.get_user(UserName=name)["User"]
+        except Exception as exc:
+            if is_gone(exc):
+                return {"exists": False}
+            raise
+        policy = None
+        with ignoring():
+            policy = policy_document(aws.iam.get_user_policy(UserName=name, PolicyName=policy_name)["PolicyDocument"])
+        keys = [
+            {"id": key["AccessKeyId"], "status": key["Status"]}
+            for key in pages(aws.iam, "list_access_keys", "AccessKeyMetadata", UserName=name)
+        ]
+        login = None
+        with ignoring():
+            profile = aws.iam.get_login_profile(UserName=name)["LoginProfile"]
+            login = {"password_reset_required": bool(profile.get("PasswordResetRequired", False))}
+        tags = {tag["Key"]: tag["Value"] for tag in user.get("Tags", [])}
+        return {
+            "exists": True,
+            "user_arn": user["Arn"],
+            "quarantine_policy": policy,
+            "access_keys": keys,
+            "login_profile": login,
+            "tags": {key: tags.get(key) for key in (QUARANTINE_TAG_FINDING, QUARANTINE_TAG_TIME)},
+        }
+
+    def apply(self, run: StepRun, step: RemediationStep, before: Mapping[str, Any], done: list[str]) -> None:
+        name = step.parameters["user_name"]
+        if not before["exists"]:
+            return  # deleted since: nothing left to quarantine
+        iam = run.aws.iam
+        if before["quarantine_policy"] != DENY_ALL_POLICY:
+            iam.put_user_policy(
+                UserName=name,
+                PolicyName=step.parameters["quarantine_policy_name"],
+                PolicyDocument=json.dumps(DENY_ALL_POLICY),
+            )
+            done.append(f"attached deny-all inline policy {step.parameters['quarantine_policy_name']} to {name}")
+        for key in before["access_keys"]:
+            if key["status"] == "Active":
+                with ignoring():
+                    iam.update_access_key(UserName=name, AccessKeyId=key["id"], Status="Inactive")
+                    done.append(f"deactivated access key {key['id']}")
+        if before["login_profile"] is not None:
+            with ignoring():
+                iam.delete_login_profile(UserName=name)
+                done.append(f"deleted the console password of {name}")
+        if before["tags"].get(QUARANTINE_TAG_FINDING) != run.finding_id:
+            iam.tag_user(
+                UserName=name,
+                Tags=[
+                    {"Key": QUARANTINE_TAG_FINDING, "Value": run.finding_id},
+                    {"Key": QUARANTINE_TAG_TIME, "Value": run.now},
+                ],
+            )
+            done.append(f"tagged {name} with {QUARANTINE_TAG_FINDING}={run.finding_id}")
+
+    def undo(self, aws: AccountClients, step: RemediationStep, before: Mapping[str, Any]) -> list[str]:
+        name = step.parameters["user_name"]
+        policy_name = step.parameters["quarantine_policy_name"]
+        if not before["exists"]:
+            return []
+        iam = aws.iam
+        restored: list[str] = []
+        try:
+            iam.get_user(UserName=name)
+        except Exception as exc:
+            if is_gone(exc):
+                raise UndoError(f"user {name} no longer exists; there is nothing to lift the quarantine from") from exc
+            raise
+        if before["quarantine_policy"] is None:
+            with ignoring():
+                iam.delete_user_policy(UserName=name, PolicyName=policy_name)
+                restored.append(f"removed deny-all inline policy {policy_name}")
+        else:
+            iam.put_user_policy(
+                UserName=name, PolicyName=policy_name, PolicyDocument=json.dumps(before["quarantine_policy"])
+            )
+            restored.append(f"restored inline policy {policy_name} as it was")
+        live = {
+            key["AccessKeyId"]: key["Status"]
+            for key in pages(iam, "list_access_keys", "AccessKeyMetadata", UserName=name)
+        }
+        for key in before["access_keys"]:
+            if key["status"] == "Active" and live.get(key["id"]) == "Inactive":
+                iam.update_access_key(UserName=name, AccessKeyId=key["id"], Status="Active")
+                restored.append(f"reactivated access key {key['id']}")
+        old_tags = before["tags"]
+        gone = [key for key, value in old_tags.items() if value is None]
+        kept = [{"Key": key, "Value": value} for key, value in old_tags.items() if value is not None]
+        if gone:
+            iam.untag_user(UserName=name, TagKeys=gone)
+        if kept:
+            iam.tag_user(UserName=name, Tags=kept)
+        restored.append("restored the user's quarantine tags")
+        if before["login_profile"] is not None:
+            restored.append(
+                f"NOT restored: the console password of {name} (AWS cannot return a password); "
+                f"set a new one with: aws iam create-login-profile --user-name {name} --password-reset-required "
+                "--password ..."
+            )
+        return restored
+
+
+class DeleteUser:
+    """Remove the user and everything that blocks DeleteUser, in the order IAM requires. Not undoable."""
+
+    permissions: ClassVar[Permissions] = (
+        "iam:GetUser",
+        "iam:ListAccessKeys",
+        "iam:DeleteAccessKey",
+        "iam:GetLoginProfile",
+        "iam:DeleteLoginProfile",
+        "iam:ListMFADevices",
+        "iam:DeactivateMFADevice",
+        "iam:DeleteVirtualMFADevice",
+        "iam:ListSigningCertificates",
+        "iam:DeleteSigningCertificate",
+        "iam:ListSSHPublicKeys",
+        "iam:DeleteSSHPublicKey",
+        "iam:ListServiceSpecificCredentials",
+        "iam:DeleteServiceSpecificCredential",
+        "iam:ListGroupsForUser",
+        "iam:RemoveUserFromGroup",
+        "iam:ListUserPolicies",
+        "iam:GetUserPolicy",
+        "iam:DeleteUserPolicy",
+        "iam:ListAttachedUserPolicies",
+        "iam:DetachUserPolicy",
+        "iam:DeleteUser",
+    )
+    action: ClassVar[StepAction] = StepAction("delete_user", permissions)
+    undo_permissions: ClassVar[Permissions] = ()
+    undoable: ClassVar[bool] = False
+
+    def capture(self, aws: AccountClients, step: RemediationStep) -> dict[str, Any]:
+        name = step.parameters["user_name"]
+        iam = aws.iam
+        try:
+            user = iam.get_user(UserName=name)["User"]
+        except Exception as exc:
+            if is_gone(exc):
+                return {"exists": False}
+            raise
+        login = False
+        with ignoring():
+            iam.get_login_profile(UserName=name)
+            login = True
+        inline = {
+            policy: policy_document(iam.get_user_policy(UserName=name, PolicyName=policy)["PolicyDocument"])
+            for policy in pages(iam, "list_user_policies", "PolicyNames", UserName=name)
+        }
+        return {
+            "exists": True,
+            "user_arn": user["Arn"],
+            "path": user.get("Path", "/"),
+            "tags": user.get("Tags", []),
+            "access_keys": [
+                {"id": key["AccessKeyId"], "status": key["Status"]}
+                for key in pages(iam, "list_access_keys", "AccessKeyMetadata", UserName=name)
+            ],
+            "login_profile": login,
+            "mfa_devices": [d["SerialNumber"] for d in pages(iam, "list_mfa_devices", "MFADevices", UserName=name)],
+            "signing_certificates": [
+                c["CertificateId"] for c in pages(iam, "list_signing_certificates", "Certificates", UserName=name)
+            ],
+            "ssh_public_keys": [
+                k["SSHPublicKeyId"] for k in pages(iam, "list_ssh_public_keys", "SSHPublicKeys", UserName=name)
+            ],
+            "service_specific_credentials": [
+                c["ServiceSpecificCredentialId"]
+                for c in iam.list_service_specific_credentials(UserName=name).get("ServiceSpecificCredentials", [])
+            ],
+            "groups": [g["GroupName"] for g in pages(iam, "list_groups_for_user", "Groups", UserName=name)],
+            "inline_policies": inline,
+            "attached_policies": [
+                p["PolicyArn"] for p in pages(iam, "list_attached_user_policies", "AttachedPolicies", UserName=name)
+            ],
+        }
+
+    def apply(self, run: StepRun, step: RemediationStep, before: Mapping[str, Any], done: list[str]) -> None:
+        if not before["exists"]:
+            return
+        name = step.parameters["user_name"]
+        iam = run.aws.iam
+
+        def attempt(description: str, call: Any, **kwargs: Any) -> None:
+            with ignoring():
+                call(UserName=name, **kwargs)
+                done.append(description)
+
+        for key in before["access_keys"]:
+            attempt(f"deleted access key {key['id']}", iam.delete_access_key, AccessKeyId=key["id"])
+        if before["login_profile"]:
+            attempt("deleted the console password", iam.delete_login_profile)
+        for serial in before["mfa_devices"]:
+            attempt(f"deactivated MFA device {serial}", iam.deactivate_mfa_device, SerialNumber=serial)
+            if ":mfa/" in serial:  # a virtual device (hardware serials are not ARNs)
+                with ignoring():
+                    iam.delete_virtual_mfa_device(SerialNumber=serial)
+                    done.append(f"deleted virtual MFA device {serial}")
+        for cert in before["signing_certificates"]:
+            attempt(f"deleted signing certificate {cert}", iam.delete_signing_certificate, CertificateId=cert)
+        for key_id in before["ssh_public_keys"]:
+            attempt(f"deleted SSH public key {key_id}", iam.delete_ssh_public_key, SSHPublicKeyId=key_id)
+        for credential in before["service_specific_credentials"]:
+            attempt(
+                f"deleted service-specific credential {credential}",
+                iam.delete_service_specific_credential,
+                ServiceSpecificCredentialId=credential,
+            )
+        for group in before["groups"]:
+            attempt(f"removed {name} from group {group}", iam.remove_user_from_group, GroupName=group)
+        for policy in before["inline_policies"]:
+            attempt(f"deleted inline policy {policy}", iam.delete_user_policy, PolicyName=policy)
+        for arn in before["attached_policies"]:
+            attempt(f"detached {arn}", iam.detach_user_policy, PolicyArn=arn)
+        attempt(f"deleted user {name}", iam.delete_user)
+
+    def undo(self, aws: AccountClients, step: RemediationStep, before: Mapping[str, Any]) -> list[str]:
+        raise UndoError(
+            f"user {step.parameters['user_name']} was deleted and cannot be restored (its credentials are gone); "
+            "its before-state is kept in the audit record"
+        )
+
+
+ACTIONS = (QuarantineUser(), DeleteUser())
+GUARDRAILS = (IamUserCreatedRule(),)

@@ -30,26 +30,95 @@ Where the document comes from, and why:
 
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
+from iamwarden.adapters.errors import ignoring, is_gone
 from iamwarden.domain.arns import iam_arn
-from iamwarden.domain.catalog import (
-    INLINE_POLICY_ADMIN,
-    POLICY_VERSION_ADMIN,
-    PRIVILEGE_ESCALATION,
-    Mode,
-    RuleSpec,
-    Severity,
-)
+from iamwarden.domain.catalog import Mode, OptionSpec, RuleSpec, Severity
 from iamwarden.domain.documents import PolicyKind, decode_policy_document
-from iamwarden.domain.escalation import PolicyRisk, assess
-from iamwarden.domain.exceptions import InvalidEventError
+from iamwarden.domain.escalation import PolicyRisk, assess, is_risky_document
+from iamwarden.domain.exceptions import InvalidEventError, RemediationError, UndoError
 from iamwarden.domain.findings import RemediationStep, StepAction
 from iamwarden.domain.policy import parse_policy
 from iamwarden.guardrails.base import Evaluation, RuleContext
 from iamwarden.guardrails.managed_policy import ATTACH_PRINCIPAL, AWS_MANAGED_POLICY_ARN, detach_step
+from iamwarden.guardrails.remediation import (
+    AccountClients,
+    Permissions,
+    StepRun,
+    canonical,
+    pages,
+    policy_document,
+)
 
 IAM = "iam.amazonaws.com"
+
+_DELETE_VERSION = OptionSpec(
+    "choice",
+    "keep",
+    "keep (only set the previous default back) or delete (also delete the offending version)",
+    ("keep", "delete"),
+)
+
+INLINE_POLICY_ADMIN = RuleSpec(
+    id="inline-policy-admin",
+    title="Admin-equivalent inline policy",
+    event_source=IAM,
+    event_names=frozenset({"PutRolePolicy", "PutUserPolicy", "PutGroupPolicy"}),
+    risk=(
+        "An inline policy that allows everything, all of IAM, or whole services on every resource makes its "
+        "holder an administrator, outside any reviewed managed policy."
+    ),
+    alert_risk=(
+        "This inline policy makes whoever holds it an administrator, or close to one, so anyone who gets hold of "
+        "that identity can change or delete anything in the account and cover their tracks."
+    ),
+)
+
+POLICY_VERSION_ADMIN = RuleSpec(
+    id="policy-version-admin",
+    title="Managed policy version made admin-equivalent",
+    event_source=IAM,
+    event_names=frozenset({"CreatePolicyVersion", "SetDefaultPolicyVersion"}),
+    risk=(
+        "A new default version of a customer-managed policy silently changes the access of every role, user "
+        "and group it is attached to."
+    ),
+    options={"delete_version": _DELETE_VERSION},
+    alert_risk=(
+        "Changing the default version of a shared policy quietly gives every role, user and group it is attached "
+        "to administrator-level or self-escalating access at once."
+    ),
+)
+
+PRIVILEGE_ESCALATION = RuleSpec(
+    id="privilege-escalation",
+    title="Privilege escalation path granted",
+    event_source=IAM,
+    event_names=frozenset(
+        {
+            "PutRolePolicy",
+            "PutUserPolicy",
+            "PutGroupPolicy",
+            "CreatePolicyVersion",
+            "SetDefaultPolicyVersion",
+            "AttachRolePolicy",
+            "AttachUserPolicy",
+            "AttachGroupPolicy",
+        }
+    ),
+    risk=(
+        "A known privilege-escalation permission set lets its holder grant itself more access, up to "
+        "administrator, without anyone granting it."
+    ),
+    options={"delete_version": _DELETE_VERSION},
+    alert_risk=(
+        "These permissions look limited, but they are a known way to grant yourself more, up to full "
+        "administrator, so whoever holds them effectively holds everything."
+    ),
+)
 _INLINE = {
     "PutRolePolicy": ("role", "roleName", PolicyKind.INLINE_ROLE),
     "PutUserPolicy": ("user", "userName", PolicyKind.INLINE_USER),
@@ -136,7 +205,7 @@ class InlinePolicyRule:
             )
             return evaluation
         step = RemediationStep(
-            StepAction.DELETE_INLINE_POLICY,
+            DeleteInlinePolicy.action,
             arn,
             {"principal_type": kind, "principal_name": principal, "policy_name": policy_name, "document": document},
             f"delete inline policy {policy_name} from {kind} {principal} (its document is kept in the audit record)",
@@ -208,7 +277,7 @@ class PolicyVersionRule:
             return evaluation
         delete = context.rule(spec.id).choice("delete_version") == "delete"
         step = RemediationStep(
-            StepAction.RESTORE_DEFAULT_POLICY_VERSION,
+            RestoreDefaultPolicyVersion.action,
             policy_arn,
             {"policy_arn": policy_arn, "version_id": version_id, "delete_version": delete},
             f"make the newest safe earlier version of {name} the default again"
@@ -287,3 +356,195 @@ class CustomerPolicyAttachedRule:
             )
         )
         return evaluation
+
+
+_INLINE_CALLS = {
+    "role": ("get_role_policy", "delete_role_policy", "put_role_policy", "RoleName"),
+    "user": ("get_user_policy", "delete_user_policy", "put_user_policy", "UserName"),
+    "group": ("get_group_policy", "delete_group_policy", "put_group_policy", "GroupName"),
+}
+
+
+class DeleteInlinePolicy:
+    """Delete exactly the inline policy the event put, if the live one is still that document."""
+
+    permissions: ClassVar[Permissions] = (
+        "iam:GetRolePolicy",
+        "iam:GetUserPolicy",
+        "iam:GetGroupPolicy",
+        "iam:DeleteRolePolicy",
+        "iam:DeleteUserPolicy",
+        "iam:DeleteGroupPolicy",
+    )
+    action: ClassVar[StepAction] = StepAction("delete_inline_policy", permissions)
+    undo_permissions: ClassVar[Permissions] = (
+        "iam:GetRolePolicy",
+        "iam:GetUserPolicy",
+        "iam:GetGroupPolicy",
+        "iam:PutRolePolicy",
+        "iam:PutUserPolicy",
+        "iam:PutGroupPolicy",
+    )
+    undoable: ClassVar[bool] = True
+
+    def _live(self, aws: AccountClients, step: RemediationStep) -> Any:
+        """The live document of that policy name; None when the policy (or its principal) is gone."""
+        kind, name, policy = (step.parameters[k] for k in ("principal_type", "principal_name", "policy_name"))
+        get, _, _, parameter = _INLINE_CALLS[kind]
+        try:
+            return policy_document(getattr(aws.iam, get)(**{parameter: name, "PolicyName": policy})["PolicyDocument"])
+        except Exception as exc:
+            if is_gone(exc):
+                return None
+            raise
+
+    def capture(self, aws: AccountClients, step: RemediationStep) -> dict[str, Any]:
+        return {"document": self._live(aws, step)}
+
+    def apply(self, run: StepRun, step: RemediationStep, before: Mapping[str, Any], done: list[str]) -> None:
+        kind, name, policy = (step.parameters[k] for k in ("principal_type", "principal_name", "policy_name"))
+        if before["document"] is None or canonical(before["document"]) != canonical(step.parameters["document"]):
+            return  # deleted, or replaced by a later put that is judged on its own: never touch it
+        _, delete, _, parameter = _INLINE_CALLS[kind]
+        with ignoring():
+            getattr(run.aws.iam, delete)(**{parameter: name, "PolicyName": policy})
+            done.append(f"deleted inline policy {policy} from {kind} {name}")
+
+    def undo(self, aws: AccountClients, step: RemediationStep, before: Mapping[str, Any]) -> list[str]:
+        kind, name, policy = (step.parameters[k] for k in ("principal_type", "principal_name", "policy_name"))
+        document = before["document"]
+        if document is None or canonical(document) != canonical(step.parameters["document"]):
+            return []  # the remediation deleted nothing
+        current = self._live(aws, step)
+        if current is not None:
+            if canonical(current) == canonical(document):
+                return []
+            raise UndoError(
+                f"{kind} {name} now has a different inline policy named {policy}; "
+                "restore it by hand from the audit record"
+            )
+        _, _, put, parameter = _INLINE_CALLS[kind]
+        try:
+            getattr(aws.iam, put)(**{parameter: name, "PolicyName": policy, "PolicyDocument": json.dumps(document)})
+        except Exception as exc:
+            if is_gone(exc):
+                raise UndoError(f"{kind} {name} no longer exists; inline policy {policy} cannot be put back") from exc
+            raise
+        return [f"put inline policy {policy} back on {kind} {name}"]
+
+
+class RestoreDefaultPolicyVersion:
+    """Make the newest safe other version of a customer-managed policy the default again.
+
+    IAM does not record which version was the default before a change, and neither
+    does CloudTrail, so "the previous default" is read as: the newest version other
+    than the offending one whose document is neither admin-equivalent nor escalating
+    (``iamwarden.domain.escalation``). After a CreatePolicyVersion that is the version that
+    was the default in the usual case; it is never a version as dangerous as the
+    offending one. With no such version the step fails before writing anything, and
+    the alert says so. ``delete_version`` also deletes the offending version; undo
+    then re-creates it from the before-state (IAM gives it a new version id).
+    """
+
+    permissions: ClassVar[Permissions] = (
+        "iam:GetPolicy",
+        "iam:ListPolicyVersions",
+        "iam:GetPolicyVersion",
+        "iam:SetDefaultPolicyVersion",
+        "iam:DeletePolicyVersion",
+    )
+    action: ClassVar[StepAction] = StepAction("restore_default_policy_version", permissions)
+    undo_permissions: ClassVar[Permissions] = (
+        "iam:GetPolicy",
+        "iam:SetDefaultPolicyVersion",
+        "iam:CreatePolicyVersion",
+    )
+    undoable: ClassVar[bool] = True
+
+    def capture(self, aws: AccountClients, step: RemediationStep) -> dict[str, Any]:
+        arn = step.parameters["policy_arn"]
+        try:
+            default = aws.iam.get_policy(PolicyArn=arn)["Policy"]["DefaultVersionId"]
+        except Exception as exc:
+            if is_gone(exc):
+                return {"exists": False}
+            raise
+        versions = [
+            {
+                "version_id": version["VersionId"],
+                "created": str(version["CreateDate"]),
+                "document": policy_document(
+                    aws.iam.get_policy_version(PolicyArn=arn, VersionId=version["VersionId"])["PolicyVersion"][
+                        "Document"
+                    ]
+                ),
+            }
+            for version in pages(aws.iam, "list_policy_versions", "Versions", PolicyArn=arn)
+        ]
+        return {"exists": True, "default": default, "versions": versions}
+
+    def apply(self, run: StepRun, step: RemediationStep, before: Mapping[str, Any], done: list[str]) -> None:
+        offending = step.parameters["version_id"]
+        if not before["exists"] or before["default"] != offending:
+            return  # the policy is gone, or another version is the default since
+        arn = step.parameters["policy_arn"]
+        target = safe_version(before["versions"], offending)
+        if target is None:
+            raise RemediationError(
+                f"no other version of {arn} is safe to make the default; nothing was changed: "
+                "write a safe version or detach the policy by hand"
+            )
+        run.aws.iam.set_default_policy_version(PolicyArn=arn, VersionId=target)
+        done.append(f"made version {target} of {arn} the default again (was {offending})")
+        if step.parameters.get("delete_version"):
+            with ignoring():
+                run.aws.iam.delete_policy_version(PolicyArn=arn, VersionId=offending)
+                done.append(f"deleted version {offending} of {arn}")
+
+    def undo(self, aws: AccountClients, step: RemediationStep, before: Mapping[str, Any]) -> list[str]:
+        offending = step.parameters["version_id"]
+        if not before["exists"] or before["default"] != offending:
+            return []
+        arn = step.parameters["policy_arn"]
+        target = safe_version(before["versions"], offending)
+        try:
+            current = aws.iam.get_policy(PolicyArn=arn)["Policy"]["DefaultVersionId"]
+        except Exception as exc:
+            if is_gone(exc):
+                raise UndoError(f"policy {arn} no longer exists; its default version cannot be restored") from exc
+            raise
+        if current != target:
+            raise UndoError(
+                f"the default version of {arn} is now {current}, not {target} as IAM Warden left it; "
+                "a later change is kept: restore by hand from the audit record"
+            )
+        if not step.parameters.get("delete_version"):
+            aws.iam.set_default_policy_version(PolicyArn=arn, VersionId=offending)
+            return [f"made version {offending} of {arn} the default again"]
+        [document] = [v["document"] for v in before["versions"] if v["version_id"] == offending]
+        created = aws.iam.create_policy_version(PolicyArn=arn, PolicyDocument=json.dumps(document), SetAsDefault=True)
+        version_id = created["PolicyVersion"]["VersionId"]
+        return [f"re-created the deleted version {offending} of {arn} as {version_id}, the default"]
+
+
+def safe_version(versions: list[Mapping[str, Any]], offending: str) -> str | None:
+    """The newest version other than ``offending`` that is neither admin-equivalent nor escalating."""
+    for version in sorted(versions, key=lambda v: (str(v["created"]), _number(v["version_id"])), reverse=True):
+        if version["version_id"] == offending:
+            continue
+        try:
+            risky = is_risky_document(parse_policy(version["document"]))
+        except InvalidEventError:
+            continue
+        if not risky:
+            return str(version["version_id"])
+    return None
+
+
+def _number(version_id: str) -> int:
+    digits = version_id.lstrip("v")
+    return int(digits) if digits.isdigit() else 0
+
+
+GUARDRAILS = (InlinePolicyRule(), PolicyVersionRule(), CustomerPolicyAttachedRule())
+ACTIONS = (DeleteInlinePolicy(), RestoreDefaultPolicyVersion())

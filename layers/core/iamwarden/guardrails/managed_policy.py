@@ -1,17 +1,62 @@
-"""``managed-policy-attached``: AWS-managed policies are too broad for any one workload."""
+"""``managed-policy-attached``: AWS-managed policies are too broad for any one workload.
+
+The remediation detaches exactly the attached policy ARN from exactly that role,
+user or group; ``privilege-escalation`` uses the same step for a customer-managed
+policy that escalates (``detach_step``).
+"""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import ClassVar
+from typing import Any, ClassVar
 
+from iamwarden.adapters.errors import ignoring, is_gone
 from iamwarden.domain.arns import iam_arn
-from iamwarden.domain.catalog import MANAGED_POLICY_ATTACHED, RuleSpec, Severity
-from iamwarden.domain.exceptions import InvalidEventError
+from iamwarden.domain.catalog import OptionSpec, RuleSpec, Severity
+from iamwarden.domain.exceptions import InvalidEventError, UndoError
 from iamwarden.domain.findings import RemediationStep, StepAction
 from iamwarden.domain.wildcards import wildcard_match
 from iamwarden.guardrails.base import Evaluation, RuleContext
+from iamwarden.guardrails.remediation import AccountClients, Permissions, StepRun, pages
+
+#: Basic execution policies that service roles legitimately need (AWS-managed, narrowly scoped).
+DEFAULT_ALLOWED_MANAGED_POLICIES = (
+    "service-role/AWSLambdaBasicExecutionRole",
+    "service-role/AWSLambdaVPCAccessExecutionRole",
+    "service-role/AWSLambdaSQSQueueExecutionRole",
+    "service-role/AWSLambdaKinesisExecutionRole",
+    "service-role/AWSLambdaDynamoDBExecutionRole",
+    "AWSXRayDaemonWriteAccess",
+    "AWSXrayWriteOnlyAccess",
+    "service-role/AmazonECSTaskExecutionRolePolicy",
+    "service-role/AmazonEC2ContainerServiceforEC2Role",
+    "AmazonSSMManagedInstanceCore",
+)
+
+MANAGED_POLICY_ATTACHED = RuleSpec(
+    id="managed-policy-attached",
+    title="AWS-managed policy attached",
+    event_source="iam.amazonaws.com",
+    event_names=frozenset({"AttachRolePolicy", "AttachUserPolicy", "AttachGroupPolicy"}),
+    risk=(
+        "AWS-managed policies grant whole services on every resource in the account, "
+        "far more than any one application needs."
+    ),
+    options={
+        "allow_policies": OptionSpec(
+            "patterns",
+            DEFAULT_ALLOWED_MANAGED_POLICIES,
+            "AWS-managed policies that may be attached, by name or path/name "
+            "(e.g. service-role/AWSLambdaBasicExecutionRole)",
+        ),
+    },
+    alert_risk=(
+        "AWS-managed policies are written for every AWS customer at once, so they grant whole services on every "
+        "resource in the account, far more than one application needs, and all of it is exposed if this identity "
+        "is misused."
+    ),
+)
 
 #: An AWS-managed policy ARN, in any partition.
 AWS_MANAGED_POLICY_ARN = re.compile(r"^arn:aws[a-z-]*:iam::aws:policy/(?P<path_name>.+)$")
@@ -92,8 +137,82 @@ def detach_step(arn: str, kind: str, principal: str, policy_arn: str) -> Remedia
     """Detach exactly ``policy_arn`` from exactly that role, user or group (both attachment rules' plan)."""
     name = policy_arn.rsplit("/", 1)[-1]
     return RemediationStep(
-        StepAction.DETACH_MANAGED_POLICY,
+        DetachManagedPolicy.action,
         arn,
         {"principal_type": kind, "principal_name": principal, "policy_arn": policy_arn},
         f"detach {name} from {kind} {principal}",
     )
+
+
+_DETACH = {
+    "role": ("list_attached_role_policies", "detach_role_policy", "attach_role_policy", "RoleName"),
+    "user": ("list_attached_user_policies", "detach_user_policy", "attach_user_policy", "UserName"),
+    "group": ("list_attached_group_policies", "detach_group_policy", "attach_group_policy", "GroupName"),
+}
+
+
+class DetachManagedPolicy:
+    """Detach exactly the attached policy ARN from exactly that role, user or group."""
+
+    permissions: ClassVar[Permissions] = (
+        "iam:ListAttachedRolePolicies",
+        "iam:ListAttachedUserPolicies",
+        "iam:ListAttachedGroupPolicies",
+        "iam:DetachRolePolicy",
+        "iam:DetachUserPolicy",
+        "iam:DetachGroupPolicy",
+    )
+    action: ClassVar[StepAction] = StepAction("detach_managed_policy", permissions)
+    undo_permissions: ClassVar[Permissions] = (
+        "iam:ListAttachedRolePolicies",
+        "iam:ListAttachedUserPolicies",
+        "iam:ListAttachedGroupPolicies",
+        "iam:AttachRolePolicy",
+        "iam:AttachUserPolicy",
+        "iam:AttachGroupPolicy",
+    )
+    undoable: ClassVar[bool] = True
+
+    def _attached(self, aws: AccountClients, step: RemediationStep) -> bool | None:
+        """Whether the policy is attached now; None when the principal no longer exists."""
+        kind, name, policy_arn = (step.parameters[k] for k in ("principal_type", "principal_name", "policy_arn"))
+        list_operation, _, _, parameter = _DETACH[kind]
+        try:
+            return any(
+                policy["PolicyArn"] == policy_arn
+                for policy in pages(aws.iam, list_operation, "AttachedPolicies", **{parameter: name})
+            )
+        except Exception as exc:
+            if is_gone(exc):
+                return None
+            raise
+
+    def capture(self, aws: AccountClients, step: RemediationStep) -> dict[str, Any]:
+        attached = self._attached(aws, step)
+        return {"exists": attached is not None, "attached": bool(attached)}
+
+    def apply(self, run: StepRun, step: RemediationStep, before: Mapping[str, Any], done: list[str]) -> None:
+        if not before["attached"]:
+            return  # detached since, or the principal is gone: already compliant
+        kind, name, policy_arn = (step.parameters[k] for k in ("principal_type", "principal_name", "policy_arn"))
+        _, detach, _, parameter = _DETACH[kind]
+        with ignoring():
+            getattr(run.aws.iam, detach)(**{parameter: name, "PolicyArn": policy_arn})
+            done.append(f"detached {policy_arn} from {kind} {name}")
+
+    def undo(self, aws: AccountClients, step: RemediationStep, before: Mapping[str, Any]) -> list[str]:
+        kind, name, policy_arn = (step.parameters[k] for k in ("principal_type", "principal_name", "policy_arn"))
+        if not before["attached"]:
+            return []
+        attached = self._attached(aws, step)
+        if attached is None:
+            raise UndoError(f"{kind} {name} no longer exists; {policy_arn} cannot be re-attached")
+        if attached:
+            return []
+        _, _, attach, parameter = _DETACH[kind]
+        getattr(aws.iam, attach)(**{parameter: name, "PolicyArn": policy_arn})
+        return [f"re-attached {policy_arn} to {kind} {name}"]
+
+
+GUARDRAILS = (ManagedPolicyAttachedRule(),)
+ACTIONS = (DetachManagedPolicy(),)

@@ -1,39 +1,57 @@
-"""The guardrails, indexed by the CloudTrail events they judge, and what is derived from them.
+"""The guardrails, indexed by the CloudTrail events they judge, and everything derived from their modules.
 
-Everything else (settings, alerts, the template's rules and grants, the README table) reads
-the guardrails from here: ``GUARDRAILS``, ``RULES`` (rule id to spec) and ``STEP_PERMISSIONS``.
+Each guardrail module declares, side by side, its specs, its judgement
+(``GUARDRAILS``) and its remediation actions (``ACTIONS``). Everything else
+(settings, alerts, the executor, the template's rules and grants, the README
+table) reads them from here: ``GUARDRAILS``, ``RULES`` (rule id to spec),
+``ACTIONS`` (action name to action), ``STEP_PERMISSIONS`` and
+``UNDO_PERMISSIONS``. Adding a guardrail is adding its module to ``MODULES``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from types import MappingProxyType, ModuleType
 
-from iamwarden.domain.catalog import RULES
-from iamwarden.domain.findings import STEP_PERMISSIONS
-from iamwarden.guardrails.actions import ACTIONS
-from iamwarden.guardrails.base import Evaluation, Guardrail, RuleContext
-from iamwarden.guardrails.bucket_policy import BucketPolicyRule
-from iamwarden.guardrails.credentials import AccessKeyCreatedRule, LoginProfileRule
-from iamwarden.guardrails.iam_user import IamUserCreatedRule
-from iamwarden.guardrails.identity_policy import CustomerPolicyAttachedRule, InlinePolicyRule, PolicyVersionRule
-from iamwarden.guardrails.managed_policy import ManagedPolicyAttachedRule
-from iamwarden.guardrails.public_access_block import PublicAccessBlockRule
-from iamwarden.guardrails.s3_acl import S3AclRule
-from iamwarden.guardrails.trust_policy import TrustPolicyRule
-
-GUARDRAILS: tuple[Guardrail, ...] = (
-    IamUserCreatedRule(),
-    ManagedPolicyAttachedRule(),
-    BucketPolicyRule(),
-    InlinePolicyRule(),
-    PolicyVersionRule(),
-    CustomerPolicyAttachedRule(),
-    AccessKeyCreatedRule(),
-    LoginProfileRule(),
-    TrustPolicyRule(),
-    S3AclRule(),
-    PublicAccessBlockRule(),
+from iamwarden.domain.catalog import RuleSpec, register_rules
+from iamwarden.domain.exceptions import RemediationError
+from iamwarden.domain.findings import RemediationStep, StepAction
+from iamwarden.guardrails import (
+    bucket_policy,
+    credentials,
+    iam_user,
+    identity_policy,
+    managed_policy,
+    public_access_block,
+    s3_acl,
+    trust_policy,
 )
+from iamwarden.guardrails.base import Evaluation, Guardrail, RuleContext
+from iamwarden.guardrails.remediation import RemediationAction
+
+#: The guardrail modules, in the order their rules are listed (and judged, for an event several judge).
+MODULES: tuple[ModuleType, ...] = (
+    iam_user,
+    managed_policy,
+    bucket_policy,
+    identity_policy,
+    credentials,
+    trust_policy,
+    s3_acl,
+    public_access_block,
+)
+
+GUARDRAILS: tuple[Guardrail, ...] = tuple(guardrail for module in MODULES for guardrail in module.GUARDRAILS)
+
+
+def _rules(guardrails: tuple[Guardrail, ...]) -> list[RuleSpec]:
+    """Every rule once, in guardrail order; a rule several guardrails share comes with the last of them."""
+    last = {spec.id: index for index, guardrail in enumerate(guardrails) for spec in guardrail.specs}
+    return [spec for index, g in enumerate(guardrails) for spec in g.specs if last[spec.id] == index]
+
+
+#: Every rule id to its spec (the settings model sees the same, registered in ``domain.catalog``).
+RULES: Mapping[str, RuleSpec] = register_rules(_rules(GUARDRAILS))
 
 
 def _index(guardrails: tuple[Guardrail, ...]) -> Mapping[tuple[str, str], tuple[Guardrail, ...]]:
@@ -50,17 +68,48 @@ def _index(guardrails: tuple[Guardrail, ...]) -> Mapping[tuple[str, str], tuple[
 
 GUARDRAILS_BY_EVENT = _index(GUARDRAILS)
 
+
+def _actions(modules: tuple[ModuleType, ...]) -> dict[StepAction, RemediationAction]:
+    actions: dict[StepAction, RemediationAction] = {}
+    for module in modules:
+        for action in module.ACTIONS:
+            if actions.setdefault(action.action, action) is not action:
+                raise ValueError(f"two remediation actions are named {action.action}")
+            if action.action.permissions != action.permissions:
+                raise ValueError(f"{action.action} is not named with the permissions its class declares")
+    return actions
+
+
+#: Every remediation action, by name (``detach_managed_policy``).
+ACTIONS: Mapping[StepAction, RemediationAction] = MappingProxyType(_actions(MODULES))
+StepAction.list_actions(ACTIONS)
+
+#: What each remediation action's ``capture`` and ``apply`` call (the enforcer's role grants their union).
+STEP_PERMISSIONS: Mapping[StepAction, tuple[str, ...]] = {name: action.permissions for name, action in ACTIONS.items()}
+
 #: What undoing each remediation action calls (``iamwarden undo`` runs with the operator's credentials).
 UNDO_PERMISSIONS: Mapping[str, tuple[str, ...]] = {name: action.undo_permissions for name, action in ACTIONS.items()}
+
+
+def action_for(step: RemediationStep) -> RemediationAction:
+    """The action that carries out ``step``."""
+    try:
+        return ACTIONS[step.action]
+    except KeyError as exc:
+        raise RemediationError(f"no remediation action implements {step.action}") from exc
+
 
 __all__ = [
     "ACTIONS",
     "GUARDRAILS",
     "GUARDRAILS_BY_EVENT",
+    "MODULES",
     "RULES",
     "STEP_PERMISSIONS",
     "UNDO_PERMISSIONS",
     "Evaluation",
     "Guardrail",
     "RuleContext",
+    "StepAction",
+    "action_for",
 ]

@@ -10,16 +10,34 @@ any AWS account) is public.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, ClassVar
 
+from iamwarden.adapters.errors import error_code, is_gone
 from iamwarden.domain.arns import bucket_arn
-from iamwarden.domain.catalog import S3_ACL_PUBLIC, RuleSpec, Severity
+from iamwarden.domain.catalog import RuleSpec, Severity
 from iamwarden.domain.events import json_type_name
-from iamwarden.domain.exceptions import InvalidEventError
+from iamwarden.domain.exceptions import InvalidEventError, UndoError
 from iamwarden.domain.findings import RemediationStep, StepAction
 from iamwarden.guardrails.base import Evaluation, RuleContext
+from iamwarden.guardrails.remediation import AccountClients, Permissions, StepRun, canonical
 
+S3_ACL_PUBLIC = RuleSpec(
+    id="s3-acl-public",
+    title="Bucket or object ACL open to the public",
+    event_source="s3.amazonaws.com",
+    event_names=frozenset({"PutBucketAcl", "PutObjectAcl"}),
+    risk=(
+        "An ACL grant to AllUsers or AuthenticatedUsers lets anyone on the internet, or anyone with any AWS "
+        "account, use the bucket or object."
+    ),
+    alert_risk=(
+        "An ACL grant to AllUsers or AuthenticatedUsers lets anyone on the internet, or anyone with any AWS "
+        "account, read or change this data without asking."
+    ),
+)
+
+#: The public grantee groups, by URI: what the rule looks for in a request and the action removes from an ACL.
 ALL_USERS = "AllUsers"
 AUTHENTICATED_USERS = "AuthenticatedUsers"
 PUBLIC_GROUPS = {
@@ -92,7 +110,7 @@ class S3AclRule:
                 reason=f"{change.actor.display} set an ACL on {what} that makes it public: {abilities}.",
                 plan=[
                     RemediationStep(
-                        StepAction.REMOVE_PUBLIC_ACL_GRANTS,
+                        RemovePublicAclGrants.action,
                         arn,
                         parameters,
                         f"remove the AllUsers and AuthenticatedUsers grants from the ACL of {what}, keep the rest",
@@ -139,3 +157,126 @@ def _values(value: object, name: str) -> list[str]:
     if not all(isinstance(item, str) for item in items):
         raise InvalidEventError(f"detail.requestParameters.{name} must be a string or strings")
     return [item for item in items if isinstance(item, str)]
+
+
+class RemovePublicAclGrants:
+    """Remove the AllUsers and AuthenticatedUsers grants from a bucket or object ACL, keep the rest. Undoable.
+
+    Buckets whose Object Ownership is ``BucketOwnerEnforced`` have ACLs disabled: S3 ignores any ACL and
+    rejects ACL changes with ``AccessControlListNotSupported``, so there is nothing public to remove.
+    """
+
+    permissions: ClassVar[Permissions] = (
+        "s3:GetBucketOwnershipControls",
+        "s3:GetBucketAcl",
+        "s3:PutBucketAcl",
+        "s3:GetObjectAcl",
+        "s3:PutObjectAcl",
+    )
+    action: ClassVar[StepAction] = StepAction("remove_public_acl_grants", permissions)
+    undo_permissions: ClassVar[Permissions] = (
+        "s3:GetBucketAcl",
+        "s3:PutBucketAcl",
+        "s3:GetObjectAcl",
+        "s3:PutObjectAcl",
+    )
+    undoable: ClassVar[bool] = True
+
+    def capture(self, aws: AccountClients, step: RemediationStep) -> dict[str, Any]:
+        bucket = step.parameters["bucket"]
+        try:
+            rules = aws.s3.get_bucket_ownership_controls(Bucket=bucket)["OwnershipControls"]["Rules"]
+            ownership = rules[0]["ObjectOwnership"] if rules else None
+        except Exception as exc:
+            if is_gone(exc):
+                return {"exists": False}
+            if error_code(exc) != "OwnershipControlsNotFoundError":
+                raise
+            ownership = None  # a bucket from before Object Ownership: ACLs are enabled
+        if ownership == "BucketOwnerEnforced":
+            return {"exists": True, "acls_enabled": False, "ownership": ownership}
+        try:
+            acl = self._get(aws, step)
+        except Exception as exc:
+            if is_gone(exc):
+                return {"exists": False}
+            raise
+        return {"exists": True, "acls_enabled": True, "owner": acl["Owner"], "grants": acl.get("Grants", [])}
+
+    def apply(self, run: StepRun, step: RemediationStep, before: Mapping[str, Any], done: list[str]) -> None:
+        if not before["exists"] or not before["acls_enabled"]:
+            return  # gone, or ACLs are disabled on the bucket, so no ACL grants anything
+        public = _public(before["grants"])
+        if not public:
+            return
+        kept = [grant for grant in before["grants"] if grant not in public]
+        try:
+            self._put(run.aws, step, {"Owner": before["owner"], "Grants": kept})
+        except Exception as exc:
+            if is_gone(exc) or error_code(exc) == "AccessControlListNotSupported":
+                return  # deleted, or ACLs were disabled since: no ACL is in effect
+            raise
+        removed = ", ".join(f"{_group(g)} {g.get('Permission')}" for g in public)
+        done.append(f"removed {removed} from the ACL of {self._what(step)}; kept {len(kept)} other grant(s)")
+
+    def undo(self, aws: AccountClients, step: RemediationStep, before: Mapping[str, Any]) -> list[str]:
+        if not before["exists"] or not before["acls_enabled"] or not _public(before["grants"]):
+            return []
+        what = self._what(step)
+        try:
+            current = self._get(aws, step)
+        except Exception as exc:
+            if is_gone(exc):
+                raise UndoError(f"{what} no longer exists; its ACL cannot be restored") from exc
+            raise
+        present = {canonical(grant) for grant in current.get("Grants", [])}
+        missing = [grant for grant in _public(before["grants"]) if canonical(grant) not in present]
+        if not missing:
+            return []
+        try:
+            self._put(aws, step, {"Owner": current["Owner"], "Grants": [*current.get("Grants", []), *missing]})
+        except Exception as exc:
+            if error_code(exc) == "AccessControlListNotSupported":
+                raise UndoError(
+                    f"ACLs are now disabled on bucket {step.parameters['bucket']} (Object Ownership "
+                    "BucketOwnerEnforced): the public grants cannot be put back"
+                ) from exc
+            raise
+        return [f"restored {len(missing)} public grant(s) into the current ACL of {what}"]
+
+    @staticmethod
+    def _what(step: RemediationStep) -> str:
+        key = step.parameters.get("key")
+        bucket = step.parameters["bucket"]
+        return f"object {key} in bucket {bucket}" if key is not None else f"bucket {bucket}"
+
+    @staticmethod
+    def _object(step: RemediationStep) -> dict[str, str]:
+        version = step.parameters.get("version_id")
+        return {"Key": step.parameters["key"], **({"VersionId": version} if version else {})}
+
+    def _get(self, aws: AccountClients, step: RemediationStep) -> Any:
+        bucket = step.parameters["bucket"]
+        if step.parameters.get("key") is None:
+            return aws.s3.get_bucket_acl(Bucket=bucket)
+        return aws.s3.get_object_acl(Bucket=bucket, **self._object(step))
+
+    def _put(self, aws: AccountClients, step: RemediationStep, policy: Mapping[str, Any]) -> None:
+        bucket = step.parameters["bucket"]
+        if step.parameters.get("key") is None:
+            aws.s3.put_bucket_acl(Bucket=bucket, AccessControlPolicy=policy)
+        else:
+            aws.s3.put_object_acl(Bucket=bucket, AccessControlPolicy=policy, **self._object(step))
+
+
+def _group(grant: Mapping[str, Any]) -> str | None:
+    grantee = grant.get("Grantee") or {}
+    return public_group(grantee.get("URI"))
+
+
+def _public(grants: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    return [grant for grant in grants if _group(grant) is not None]
+
+
+GUARDRAILS = (S3AclRule(),)
+ACTIONS = (RemovePublicAclGrants(),)

@@ -29,18 +29,57 @@ A condition bounds only with a positive operator (``StringEquals``,
 
 from __future__ import annotations
 
+import json
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, ClassVar, NamedTuple
 
+from iamwarden.adapters.errors import ignoring, is_gone
 from iamwarden.domain.arns import iam_arn
-from iamwarden.domain.catalog import TRUST_POLICY_UNTRUSTED, RuleSpec, Severity
+from iamwarden.domain.catalog import OptionSpec, RuleSpec, Severity
 from iamwarden.domain.documents import PolicyKind, decode_policy_document
+from iamwarden.domain.exceptions import UndoError
 from iamwarden.domain.exposure import ACCOUNT_ID, TrustBoundary, exposure_of
 from iamwarden.domain.findings import RemediationStep, StepAction
 from iamwarden.domain.policy import Condition, Statement, parse_policy
 from iamwarden.domain.wildcards import wildcard_match
 from iamwarden.guardrails.base import Evaluation, RuleContext
+from iamwarden.guardrails.remediation import (
+    AccountClients,
+    AuditEntry,
+    Permissions,
+    StepRun,
+    canonical,
+    offending_statements,
+    policy_document,
+    remove_statements,
+    restore_statements,
+    statement_list,
+    statement_reference,
+)
+
+TRUST_POLICY_UNTRUSTED = RuleSpec(
+    id="trust-policy-untrusted",
+    title="Role trust policy lets in outsiders",
+    event_source="iam.amazonaws.com",
+    event_names=frozenset({"CreateRole", "UpdateAssumeRolePolicy"}),
+    risk=(
+        "A role whose trust policy lets in everyone, accounts outside the organisation, a vendor without an "
+        "external id, or any workload of an identity provider hands the role's permissions to strangers."
+    ),
+    options={
+        "third_party_accounts": OptionSpec(
+            "patterns",
+            (),
+            "12-digit ids of vendor accounts that may assume roles, each only with an sts:ExternalId condition",
+        ),
+    },
+    alert_risk=(
+        "Whoever a role's trust policy lets in can act with everything the role may do, so a role open to "
+        "strangers, to a vendor without an external id, or to any repository or workload of an identity provider "
+        "is a door into this account."
+    ),
+)
 
 GITHUB_ACTIONS = "token.actions.githubusercontent.com"
 COGNITO = "cognito-identity.amazonaws.com"
@@ -96,12 +135,12 @@ class TrustPolicyRule:
                 ),
                 plan=[
                     RemediationStep(
-                        StepAction.RESTORE_TRUST_POLICY,
+                        RestoreTrustPolicy.action,
                         arn,
                         {
                             "role_name": role,
                             "event_name": change.event_name,
-                            "statements": [_reference(statement) for statement in offending],
+                            "statements": [statement_reference(statement) for statement in offending],
                         },
                         (
                             f"remove {labels} from the trust policy of role {role}, keep the rest"
@@ -111,7 +150,7 @@ class TrustPolicyRule:
                     )
                 ],
                 offending=[
-                    {**_reference(problem.statement), "public": problem.public, "problem": problem.text}
+                    {**statement_reference(problem.statement), "public": problem.public, "problem": problem.text}
                     for problem in problems
                 ],
             )
@@ -238,12 +277,115 @@ def _subject_bounded(host: str, value: str) -> bool:
     return bool(value.replace("*", "").replace("?", ""))
 
 
-def _reference(statement: Statement) -> dict[str, Any]:
-    return {"index": statement.position, "sid": statement.sid, "statement": dict(statement.raw)}
-
-
 def _unique(statements: Iterable[Statement]) -> list[Statement]:
     seen: dict[int, Statement] = {}
     for statement in statements:
         seen.setdefault(statement.position, statement)
     return list(seen.values())
+
+
+#: The trust policy a role gets when nothing in it may stay: IAM rejects a trust policy with no statement.
+NO_ONE_MAY_ASSUME: Mapping[str, Any] = {
+    "Sid": "IamWardenNoOneMayAssume",
+    "Effect": "Deny",
+    "Principal": "*",
+    "Action": ["sts:AssumeRole", "sts:AssumeRoleWithWebIdentity", "sts:AssumeRoleWithSAML"],
+}
+#: The audit status of a remediation that was carried out and not undone (``adapters.audit.AuditStatus``).
+_REMEDIATED = "remediated"
+
+
+class RestoreTrustPolicy:
+    """Put back a role's last known good trust policy, or remove exactly the offending statements. Undoable.
+
+    The last known good copy is the trust policy IAM Warden itself last restored for the role: the newest
+    ``trust-policy-untrusted`` remediation in the audit table (not undone) records it as ``restore_to``.
+    Compliant changes leave no audit item, so that copy is used only when it still holds every statement
+    of the live policy that does not offend (nothing good added since is lost); otherwise, and for
+    CreateRole, the offending statements are removed and the rest kept. When nothing is left, the role
+    gets the deny-all-principals statement ``IamWardenNoOneMayAssume`` (IAM rejects an empty trust policy).
+    """
+
+    permissions: ClassVar[Permissions] = ("iam:GetRole", "iam:UpdateAssumeRolePolicy")
+    action: ClassVar[StepAction] = StepAction("restore_trust_policy", permissions)
+    undo_permissions: ClassVar[Permissions] = ("iam:GetRole", "iam:UpdateAssumeRolePolicy")
+    undoable: ClassVar[bool] = True
+
+    def capture(self, aws: AccountClients, step: RemediationStep) -> dict[str, Any]:
+        role = step.parameters["role_name"]
+        live = self._live(aws, role)
+        if live is None:
+            return {"exists": False}
+        offending = offending_statements(step)
+        statements = statement_list(live)
+        if not any(canonical(s) in offending for s in statements):
+            return {"exists": True, "policy": live, "restore_to": None, "source": None}
+        remainder = remove_statements(statements, offending)
+        target: dict[str, Any] = {**{k: v for k, v in live.items() if k != "Statement"}, "Statement": remainder}
+        source = "the live policy without the offending statements"
+        if step.parameters.get("event_name") == "UpdateAssumeRolePolicy":
+            known = _last_known_good(aws.history(step.target))
+            if known is not None:
+                remediation_id, document = known
+                kept = {canonical(s) for s in statement_list(document)}
+                if all(canonical(s) in kept for s in remainder):
+                    target, source = dict(document), f"the last known good copy restored by {remediation_id}"
+        if not statement_list(target):
+            target = {"Version": "2012-10-17", "Statement": [dict(NO_ONE_MAY_ASSUME)]}
+            source = "a deny-all statement (nothing else may stay, and IAM rejects an empty trust policy)"
+        return {"exists": True, "policy": live, "restore_to": target, "source": source}
+
+    def apply(self, run: StepRun, step: RemediationStep, before: Mapping[str, Any], done: list[str]) -> None:
+        if not before["exists"] or before["restore_to"] is None:
+            return  # deleted since, or the offending statements are already gone
+        role = step.parameters["role_name"]
+        with ignoring():
+            run.aws.iam.update_assume_role_policy(RoleName=role, PolicyDocument=json.dumps(before["restore_to"]))
+            done.append(f"set the trust policy of role {role} to {before['source']}")
+
+    def undo(self, aws: AccountClients, step: RemediationStep, before: Mapping[str, Any]) -> list[str]:
+        if not before["exists"] or before["restore_to"] is None:
+            return []
+        role = step.parameters["role_name"]
+        current = self._live(aws, role)
+        if current is None:
+            raise UndoError(f"role {role} no longer exists; its trust policy cannot be restored")
+        if canonical(current) == canonical(before["restore_to"]):
+            aws.iam.update_assume_role_policy(RoleName=role, PolicyDocument=json.dumps(before["policy"]))
+            return [f"restored the trust policy of role {role} as it was"]
+        # Changed since: put the removed statements back into the current policy, keeping the later change.
+        statements = remove_statements(statement_list(current), {canonical(NO_ONE_MAY_ASSUME)})
+        offending = offending_statements(step)
+        removed = [s for s in statement_list(before["policy"]) if canonical(s) in offending]
+        missing = restore_statements(statements, removed, f"the trust policy of role {role}")
+        if not missing:
+            return []
+        document = {**current, "Statement": statements + missing}
+        aws.iam.update_assume_role_policy(RoleName=role, PolicyDocument=json.dumps(document))
+        return [f"restored {len(missing)} statement(s) into the current trust policy of role {role}"]
+
+    @staticmethod
+    def _live(aws: AccountClients, role: str) -> dict[str, Any] | None:
+        try:
+            document = aws.iam.get_role(RoleName=role)["Role"]["AssumeRolePolicyDocument"]
+        except Exception as exc:
+            if is_gone(exc):
+                return None
+            raise
+        return dict(policy_document(document))
+
+
+def _last_known_good(records: Sequence[AuditEntry]) -> tuple[str, Mapping[str, Any]] | None:
+    """The trust policy the newest trust-policy remediation of the role put in place, if it still stands."""
+    mine = [r for r in records if r.rule == TRUST_POLICY_UNTRUSTED.id and r.kind == "remediation" and r.before]
+    if not mine:
+        return None
+    newest = max(mine, key=lambda record: record.created_at)
+    document = newest.before[0].get("restore_to")
+    if newest.status != _REMEDIATED or not isinstance(document, Mapping):
+        return None  # undone (the operator kept the change) or not carried out: nothing known to be good
+    return newest.remediation_id, document
+
+
+GUARDRAILS = (TrustPolicyRule(),)
+ACTIONS = (RestoreTrustPolicy(),)

@@ -1,0 +1,182 @@
+"""What every remediation action shares: the contract, the clients it acts through, policy statements.
+
+Each guardrail module holds its own action classes beside its judgement. Every
+action follows the same contract, which the executor relies on:
+
+* ``capture`` only reads. It returns the exact before-state as JSON-able data;
+  the executor stores it before any write.
+* ``apply`` writes only what the live before-state shows is still wrong, so a
+  second run, or a run on a resource that is already compliant, is a no-op.
+  It appends one plain line per change to ``done`` as it goes, so a failure
+  part way leaves an exact record of what was and was not done.
+* ``undo`` restores the before-state into the *current* state (a later,
+  unrelated change is kept) and returns what it restored.
+* "Already gone" (NoSuchEntity, NoSuchBucketPolicy) counts as done
+  (``iamwarden.adapters.errors``: ``ignoring``, ``is_gone``).
+
+``action`` names the action and carries the IAM actions ``capture`` and
+``apply`` call (``permissions``, declared on the class); ``undo_permissions``
+are what ``undo`` calls. Tests check both against the calls actually made and
+the template.
+
+Statements are matched by content (``canonical``), never by position or Sid:
+``remove_statements`` takes exactly the offending ones out, ``restore_statements``
+puts them back into whatever the document holds now and refuses when a Sid is
+taken by a different statement.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import Any, Protocol
+from urllib.parse import unquote
+
+from iamwarden.domain.exceptions import UndoError
+from iamwarden.domain.findings import RemediationStep, StepAction
+from iamwarden.domain.policy import Statement
+
+#: Permissions, as declared on an action class: exact IAM actions, e.g. ``iam:DetachRolePolicy``.
+Permissions = tuple[str, ...]
+
+
+class AuditEntry(Protocol):
+    """What an action reads of an earlier remediation in the audit table (``adapters.audit.AuditRecord``)."""
+
+    @property
+    def remediation_id(self) -> str: ...
+
+    @property
+    def kind(self) -> str: ...
+
+    @property
+    def status(self) -> str: ...
+
+    @property
+    def created_at(self) -> str: ...
+
+    @property
+    def rule(self) -> str: ...
+
+    @property
+    def before(self) -> Sequence[Mapping[str, Any]]: ...
+
+
+class AccountClients(Protocol):
+    """The clients of the account and region a step acts in."""
+
+    @property
+    def iam(self) -> Any: ...
+
+    @property
+    def s3(self) -> Any: ...
+
+    @property
+    def s3control(self) -> Any: ...
+
+    def history(self, resource_arn: str) -> Sequence[AuditEntry]:
+        """What the audit table holds for ``resource_arn``, oldest first (a last known good copy)."""
+        ...
+
+
+class StepRun(Protocol):
+    """What a step is run with: its clients, the finding id and the time."""
+
+    @property
+    def aws(self) -> AccountClients: ...
+
+    @property
+    def finding_id(self) -> str: ...
+
+    @property
+    def now(self) -> str: ...
+
+
+class RemediationAction(Protocol):
+    """One remediation action: read the live state, fix it, put it back."""
+
+    @property
+    def action(self) -> StepAction: ...
+
+    @property
+    def permissions(self) -> Permissions: ...
+
+    @property
+    def undo_permissions(self) -> Permissions: ...
+
+    @property
+    def undoable(self) -> bool: ...
+
+    def capture(self, aws: AccountClients, step: RemediationStep) -> dict[str, Any]: ...
+
+    def apply(self, run: StepRun, step: RemediationStep, before: Mapping[str, Any], done: list[str]) -> None: ...
+
+    def undo(self, aws: AccountClients, step: RemediationStep, before: Mapping[str, Any]) -> list[str]: ...
+
+
+def pages(client: Any, operation: str, key: str, **kwargs: Any) -> Iterator[Any]:
+    """Every item under ``key`` of every page of a paginated call."""
+    for page in client.get_paginator(operation).paginate(**kwargs):
+        yield from page.get(key, [])
+
+
+def policy_document(value: Any) -> Any:
+    """IAM returns policy documents as URL-encoded JSON strings (boto3 decodes them to dicts)."""
+    if isinstance(value, str):
+        return json.loads(unquote(value))
+    return value
+
+
+def canonical(value: Any) -> str:
+    """A statement's meaning as a string: key order, list order and one-element lists don't matter."""
+
+    def normal(item: Any) -> Any:
+        if isinstance(item, dict):
+            return {key: normal(item[key]) for key in sorted(item)}
+        if isinstance(item, list):
+            values = [normal(element) for element in item]
+            if len(values) == 1:
+                return values[0]
+            return sorted(values, key=lambda element: json.dumps(element, sort_keys=True))
+        return item
+
+    return json.dumps(normal(value), sort_keys=True)
+
+
+def statement_reference(statement: Statement) -> dict[str, Any]:
+    """A statement as a plan names it: position and Sid (for people), the statement itself (to match on)."""
+    return {"index": statement.position, "sid": statement.sid, "statement": dict(statement.raw)}
+
+
+def statement_list(document: Mapping[str, Any]) -> list[Any]:
+    """A document's statements as a list (one statement may come as an object)."""
+    statements = document.get("Statement", [])
+    return list(statements) if isinstance(statements, list) else [statements]
+
+
+def offending_statements(step: RemediationStep) -> set[str]:
+    """The canonical form of each statement the step names (``statement_reference``)."""
+    return {canonical(reference["statement"]) for reference in step.parameters["statements"]}
+
+
+def remove_statements(statements: Iterable[Any], offending: set[str]) -> list[Any]:
+    """``statements`` without those whose content is in ``offending`` (``canonical`` form)."""
+    return [statement for statement in statements if canonical(statement) not in offending]
+
+
+def restore_statements(current: Sequence[Any], removed: Iterable[Any], where: str) -> list[Any]:
+    """The removed statements that ``current`` lacks, to append to it; ``UndoError`` on a Sid clash.
+
+    A removed statement whose Sid a different statement now holds cannot go back without losing one of
+    them (a policy's Sids are unique): the operator restores it by hand from the audit record.
+    """
+    present = {canonical(statement) for statement in current}
+    missing = [statement for statement in removed if canonical(statement) not in present]
+    taken = {s.get("Sid") for s in current if isinstance(s, dict) and s.get("Sid")}
+    clash = [s["Sid"] for s in missing if isinstance(s, dict) and s.get("Sid") in taken]
+    if clash:
+        raise UndoError(
+            f"{where} now has different statements with Sid {', '.join(clash)}; "
+            "restore them by hand from the audit record"
+        )
+    return missing

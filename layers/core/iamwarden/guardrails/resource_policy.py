@@ -1,0 +1,293 @@
+"""The resource-policy guardrail: one path for every policy attached to a resource (buckets today).
+
+A resource policy (a bucket policy; later a queue, topic, key or function
+policy) is judged statement by statement with the exposure analysis
+(``iamwarden.domain.exposure``): a statement that lets in everyone is a finding
+of the ``public`` rule, one that lets in accounts outside the trusted boundary
+a finding of the ``cross_account`` rule. Each finding names exactly the
+offending statements (by position and Sid, with their JSON), and its plan
+removes those and nothing else.
+
+The remediation reads the live document through a ``PolicyEndpoint`` (get, put,
+delete, the error codes that mean "no policy" and "no resource", the IAM action
+each call needs), removes the offending statements by content, puts the rest
+back (deletes the policy when nothing remains), and on undo puts the removed
+statements back into the *current* document, refusing when a Sid is taken.
+
+A new resource-policy guardrail is two rule specs, a ``PolicyResource``
+(where the event names the resource and its policy, and how to say it) and an
+endpoint; ``bucket_policy`` is the example.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, NamedTuple, Protocol
+
+from iamwarden.adapters.errors import error_code
+from iamwarden.domain.catalog import RuleSpec, Severity
+from iamwarden.domain.documents import PolicyKind, decode_policy_document
+from iamwarden.domain.exceptions import UndoError
+from iamwarden.domain.exposure import ACCOUNT_ID, Exposure, exposure_of
+from iamwarden.domain.findings import RemediationStep, StepAction
+from iamwarden.domain.policy import Statement, parse_policy
+from iamwarden.guardrails.base import Evaluation, RuleContext
+from iamwarden.guardrails.remediation import (
+    AccountClients,
+    Permissions,
+    StepRun,
+    canonical,
+    offending_statements,
+    remove_statements,
+    restore_statements,
+    statement_list,
+    statement_reference,
+)
+
+
+class PolicyEndpoint(Protocol):
+    """Where a resource's policy lives: read, write and delete it, and what each call needs.
+
+    ``get_permission``, ``put_permission`` and ``delete_permission`` are the IAM actions behind
+    ``get``, ``put`` and ``delete``. An error of ``get`` whose code is in ``no_policy_codes`` means
+    the resource has no policy; one in ``no_resource_codes`` means the resource itself is gone.
+    """
+
+    @property
+    def get_permission(self) -> str: ...
+
+    @property
+    def put_permission(self) -> str: ...
+
+    @property
+    def delete_permission(self) -> str: ...
+
+    @property
+    def no_policy_codes(self) -> frozenset[str]: ...
+
+    @property
+    def no_resource_codes(self) -> frozenset[str]: ...
+
+    def get(self, aws: AccountClients, name: str) -> str:
+        """The policy text of resource ``name``."""
+        ...
+
+    def put(self, aws: AccountClients, name: str, policy: str) -> None: ...
+
+    def delete(self, aws: AccountClients, name: str) -> None: ...
+
+
+class PolicyResource(NamedTuple):
+    """What a resource-policy guardrail guards: where its events name it and its policy, and how to say it."""
+
+    #: How people name the resource: "bucket" (as in "the policy of bucket acme-media").
+    noun: str
+    #: The request parameters naming the resource and holding its new policy (``bucketName``, ``bucketPolicy``).
+    name_parameter: str
+    document_parameter: str
+    kind: PolicyKind
+    #: The resource's ARN from (partition, region, account, name).
+    arn: Callable[[str, str, str, str], str]
+    #: The plan step parameter naming the resource (``bucket``): the audit trail and the JSON output show it.
+    step_parameter: str
+    #: The resource type in a CloudTrail record's ``resources`` (whose ``accountId`` is the resource's owner).
+    resource_type: str
+    #: The action pattern that means "everything on this service" (``s3:*``) and plain verbs for what a
+    #: statement lets someone do, checked in order: ``(("s3:GetObject", "read objects"), ...)``.
+    service_wildcard: str
+    verbs: tuple[tuple[str, str], ...]
+
+
+class RemovePolicyStatements:
+    """Remove exactly the offending statements from the live resource policy; keep everything else. Undoable."""
+
+    undoable = True
+
+    def __init__(self, name: str, resource: PolicyResource, endpoint: PolicyEndpoint) -> None:
+        self.resource = resource
+        self.endpoint = endpoint
+        self.permissions: Permissions = (endpoint.get_permission, endpoint.put_permission, endpoint.delete_permission)
+        self.action = StepAction(name, self.permissions)
+        self.undo_permissions: Permissions = (endpoint.get_permission, endpoint.put_permission)
+
+    def _live(self, aws: AccountClients, name: str) -> tuple[bool, str | None]:
+        """(the resource exists, its policy text or None)."""
+        try:
+            return True, self.endpoint.get(aws, name)
+        except Exception as exc:
+            code = error_code(exc)
+            if code in self.endpoint.no_policy_codes:
+                return True, None
+            if code in self.endpoint.no_resource_codes:
+                return False, None
+            raise
+
+    def _where(self, name: str) -> str:
+        return f"the policy of {self.resource.noun} {name}"
+
+    def capture(self, aws: AccountClients, step: RemediationStep) -> dict[str, Any]:
+        exists, policy = self._live(aws, step.parameters[self.resource.step_parameter])
+        return {"exists": exists, "policy": policy}
+
+    def apply(self, run: StepRun, step: RemediationStep, before: Mapping[str, Any], done: list[str]) -> None:
+        if before["policy"] is None:
+            return  # no policy (or no resource) any more: nothing to remove
+        name = step.parameters[self.resource.step_parameter]
+        document = json.loads(before["policy"])
+        statements = statement_list(document)
+        remaining = remove_statements(statements, offending_statements(step))
+        removed = len(statements) - len(remaining)
+        if not removed:
+            return  # a later policy no longer has them: never touch it
+        if remaining:
+            document["Statement"] = remaining
+            self.endpoint.put(run.aws, name, json.dumps(document))
+            done.append(f"removed {removed} statement(s) from {self._where(name)}; kept {len(remaining)}")
+        else:
+            self.endpoint.delete(run.aws, name)
+            done.append(f"deleted {self._where(name)}: every statement in it was offending")
+
+    def undo(self, aws: AccountClients, step: RemediationStep, before: Mapping[str, Any]) -> list[str]:
+        if before["policy"] is None:
+            return []
+        name = step.parameters[self.resource.step_parameter]
+        exists, current_text = self._live(aws, name)
+        if not exists:
+            raise UndoError(f"{self.resource.noun} {name} no longer exists; its policy cannot be restored")
+        before_document = json.loads(before["policy"])
+        offending = offending_statements(step)
+        removed = [s for s in statement_list(before_document) if canonical(s) in offending]
+        if current_text is None:
+            document = {key: value for key, value in before_document.items() if key != "Statement"}
+            current: list[Any] = []
+        else:
+            document = json.loads(current_text)
+            current = statement_list(document)
+        missing = restore_statements(current, removed, self._where(name))
+        if not missing:
+            return []
+        document["Statement"] = current + missing
+        self.endpoint.put(aws, name, json.dumps(document))
+        return [f"restored {len(missing)} statement(s) into the current policy of {self.resource.noun} {name}"]
+
+
+class ResourcePolicyRule:
+    """A new resource policy letting in the public (``public``) or untrusted accounts (``cross_account``)."""
+
+    def __init__(
+        self, public: RuleSpec, cross_account: RuleSpec, resource: PolicyResource, remediation: RemovePolicyStatements
+    ) -> None:
+        self.public, self.cross_account = public, cross_account
+        self.specs: tuple[RuleSpec, ...] = (public, cross_account)
+        self.resource = resource
+        self.remediation = remediation
+
+    def evaluate(self, context: RuleContext) -> Evaluation:
+        change = context.change
+        resource = self.resource
+        name = context.request_text(resource.name_parameter)
+        arn = resource.arn(context.partition, change.region, change.account, name)
+        evaluation = Evaluation(resource_arn=arn)
+        field = f"detail.requestParameters.{resource.document_parameter}"
+        document = decode_policy_document(
+            change.request_parameters.get(resource.document_parameter), resource.kind, field=field
+        )
+        policy = parse_policy(document, field=field)
+        boundary = context.settings.boundary(self._owner(context))
+
+        public: list[tuple[Statement, Exposure]] = []
+        shared: list[tuple[Statement, Exposure]] = []
+        for statement in policy.statements:
+            exposure = exposure_of(statement, boundary)
+            if exposure.public:
+                public.append((statement, exposure))
+            elif exposure.untrusted:
+                shared.append((statement, exposure))
+
+        where = f"{resource.noun} {name}"
+        if public:
+            evaluation.findings.append(
+                context.finding(
+                    self.public,
+                    severity=Severity.CRITICAL,
+                    resource_arn=arn,
+                    reason=f"Anyone on the internet can {self._abilities(public)} in {where} "
+                    f"({_labels(public)} of the policy set by {change.actor.display}).",
+                    plan=[self._removal(name, arn, public)],
+                    offending=[_offending(s, e) for s, e in public],
+                )
+            )
+        if shared:
+            outsiders = sorted({_outsider(label) for _, e in shared for label in e.untrusted})
+            evaluation.findings.append(
+                context.finding(
+                    self.cross_account,
+                    severity=Severity.HIGH,
+                    resource_arn=arn,
+                    reason=f"{_capitalised(_join(outsiders))}, which this organisation does not trust, can "
+                    f"{self._abilities(shared)} in {where} ({_labels(shared)} of the policy set by "
+                    f"{change.actor.display}).",
+                    plan=[self._removal(name, arn, shared)],
+                    offending=[_offending(s, e) for s, e in shared],
+                )
+            )
+        if not evaluation.findings:
+            evaluation.compliant.append(
+                f"the policy of {where} lets in only the trusted accounts, organisation and AWS services"
+            )
+        return evaluation
+
+    def _owner(self, context: RuleContext) -> str:
+        """The resource's account from the record's resources (S3 records carry it), else the event's."""
+        for item in context.change.resources:
+            if item.get("type") == self.resource.resource_type and isinstance(item.get("accountId"), str):
+                return str(item["accountId"])
+        return context.change.account
+
+    def _removal(self, name: str, arn: str, offending: list[tuple[Statement, Exposure]]) -> RemediationStep:
+        resource = self.resource
+        return RemediationStep(
+            self.remediation.action,
+            arn,
+            {resource.step_parameter: name, "statements": [statement_reference(s) for s, _ in offending]},
+            f"remove {_labels(offending)} from the policy of {resource.noun} {name}, keep the rest",
+        )
+
+    def _abilities(self, offending: list[tuple[Statement, Exposure]]) -> str:
+        statements = [statement for statement, _ in offending]
+        if any(s.grants_action(self.resource.service_wildcard) for s in statements):  # *, or a sparing NotAction
+            return "do anything"
+        verbs = [verb for action, verb in self.resource.verbs if any(s.grants_action(action) for s in statements)]
+        if verbs:
+            return _join(verbs)
+        actions = sorted({a for s in statements for a in (s.actions or s.not_actions or ())})
+        return "call " + _join(actions)
+
+
+def _offending(statement: Statement, exposure: Exposure) -> dict[str, Any]:
+    return {
+        **statement_reference(statement),
+        "public": exposure.public,
+        "grantees": sorted(exposure.untrusted),
+        "narrowed_by": list(exposure.narrowed_by),
+    }
+
+
+def _capitalised(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _outsider(label: str) -> str:
+    """An untrusted grantee as people say it: "account 999988887777", "organization o-…"."""
+    return f"account {label}" if ACCOUNT_ID.fullmatch(label) else label
+
+
+def _labels(offending: Sequence[tuple[Statement, Exposure]]) -> str:
+    return _join([statement.label for statement, _ in offending])
+
+
+def _join(items: list[str]) -> str:
+    if len(items) <= 1:
+        return "".join(items)
+    return ", ".join(items[:-1]) + " and " + items[-1]

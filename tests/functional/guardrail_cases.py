@@ -1,0 +1,570 @@
+"""What the guardrail contract test needs to know about each rule: one ``GuardrailCase`` per rule id.
+
+tests/functional/test_guardrail_contract.py runs the same behaviours for every rule in the
+registry and fails for a rule that has no case here, so a new guardrail lands with its contract.
+A case says, for its rule:
+
+* ``violation``: how to build in moto the live state a violating sample event describes, the
+  event to deliver (a file in events/, adjusted only where moto chooses ids), and how to read
+  that state back as plain data;
+* ``remediated``: what that read-back must be once remediated;
+* ``compliant``: the same for a compliant change of the rule (with the settings that make it so);
+* ``findings``: the rules the violating event has findings for, when it shares the event with
+  another rule (an S3 bucket policy judged public and cross-account; inline policies judged
+  admin-equivalent and escalating);
+* ``partial_failure``: which AWS write of the plan to make fail, and how much was done before it;
+* ``undo_refused``: why undo cannot restore the before-state by design (it must then refuse);
+* ``moto_gaps``: behaviours moto cannot support for the rule, each with the reason (strict xfail).
+
+Only public interfaces are used: the sample events, boto3 clients on the moto account, and
+the SSM settings the enforcer reads. Nothing here imports a guardrail module.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from enum import StrEnum
+from types import MappingProxyType
+from typing import Any, NamedTuple
+
+from botocore.exceptions import ClientError
+
+from tests.aws_fixtures import HOME_ACCOUNT
+from tests.conftest import load_event
+from tests.functional.conftest import Account
+
+BUCKET_REGION = "eu-west-1"
+EMPTY_TRUST = json.dumps({"Version": "2012-10-17", "Statement": []})
+SAFE = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]}
+SAFE_READ_WRITE = {
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Action": ["s3:GetObject", "s3:PutObject"], "Resource": "*"}],
+}
+#: What quarantine attaches: the deny-all inline policy (the contract states it; no guardrail module is imported).
+DENY_ALL = {
+    "Version": "2012-10-17",
+    "Statement": [{"Sid": "IamWardenQuarantine", "Effect": "Deny", "Action": "*", "Resource": "*"}],
+}
+ALL_BLOCKED = dict.fromkeys(("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets"), True)
+#: A tag value IAM Warden chooses (the finding id, the time): the read-back says only that it is set.
+SET_BY_IAMWARDEN = "<set by IAM Warden>"
+
+State = Callable[[Account], Any]
+
+
+class Behaviour(StrEnum):
+    """The behaviours every guardrail must show end to end."""
+
+    REMEDIATED = "violation remediated"
+    ALERT_ONLY = "alert mode untouched"
+    COMPLIANT = "compliant untouched"
+    DUPLICATE = "duplicate acted on once"
+    OWN_ROLE = "own role ignored"
+    FAILED_CALL = "failed call ignored"
+    PARTIAL_FAILURE = "partial failure recorded"
+    UNDO = "undo exact"
+
+
+class Scenario(NamedTuple):
+    """One change: the live state it leaves in moto, the event that reports it, and that state read back."""
+
+    #: Builds the live state in moto and returns the EventBridge event to deliver.
+    prepare: Callable[[Account], dict[str, Any]]
+    #: The guarded resource's live state, as data compared before and after.
+    state: State
+    #: Parameters under the settings prefix (besides the rule's mode) this scenario needs.
+    settings: Mapping[str, str] = MappingProxyType({})
+
+
+class PartialFailure(NamedTuple):
+    """One AWS write of the plan that fails with AccessDenied (a botocore before-call hook)."""
+
+    service: str  # the boto3 client: "iam", "s3", "s3control"
+    operation: str  # the botocore operation name, e.g. "TagUser"
+    #: How many ``done`` lines the plan writes before the failing call (0: nothing was changed).
+    done_before: int
+    settings: Mapping[str, str] = MappingProxyType({})
+
+
+class GuardrailCase(NamedTuple):
+    rule: str
+    violation: Scenario
+    remediated: Any
+    compliant: Scenario
+    partial_failure: PartialFailure
+    findings: frozenset[str] = frozenset()
+    undo_refused: str | None = None
+    moto_gaps: Mapping[Behaviour, str] = MappingProxyType({})
+
+    @property
+    def expected_findings(self) -> frozenset[str]:
+        """The rules with findings for the violating event (only this rule unless it shares the event)."""
+        return self.findings or frozenset({self.rule})
+
+
+# --- reading live state back ------------------------------------------------------------------
+
+
+def _code(exc: ClientError) -> str:
+    return str(exc.response.get("Error", {}).get("Code"))
+
+
+def canonical_policy(document: Mapping[str, Any]) -> dict[str, Any]:
+    """A policy document with its statements in a stable order (their order carries no meaning)."""
+    statements = document.get("Statement", [])
+    statements = statements if isinstance(statements, list) else [statements]
+    ordered = sorted(statements, key=lambda statement: json.dumps(statement, sort_keys=True))
+    return {**document, "Statement": ordered}
+
+
+def user_state(name: str) -> State:
+    """Inline policies, access key statuses (in creation order), console password and tags of a user."""
+
+    def read(account: Account) -> dict[str, Any]:
+        iam = account.iam
+        policies = {
+            policy: iam.get_user_policy(UserName=name, PolicyName=policy)["PolicyDocument"]
+            for policy in iam.list_user_policies(UserName=name)["PolicyNames"]
+        }
+        keys = [key["Status"] for key in iam.list_access_keys(UserName=name)["AccessKeyMetadata"]]
+        try:
+            iam.get_login_profile(UserName=name)
+            console_password = True
+        except ClientError as exc:
+            if _code(exc) != "NoSuchEntity":
+                raise
+            console_password = False
+        tags = {
+            tag["Key"]: SET_BY_IAMWARDEN if tag["Key"].startswith("iamwarden:") else tag["Value"]
+            for tag in iam.list_user_tags(UserName=name)["Tags"]
+        }
+        return {"inline_policies": policies, "access_keys": keys, "console_password": console_password, "tags": tags}
+
+    return read
+
+
+def attached_policies(kind: str, name: str) -> State:
+    def read(account: Account) -> list[str]:
+        listed = getattr(account.iam, f"list_attached_{kind}_policies")(**{f"{kind.capitalize()}Name": name})
+        return sorted(policy["PolicyArn"] for policy in listed["AttachedPolicies"])
+
+    return read
+
+
+def role_inline_policies(role: str) -> State:
+    def read(account: Account) -> dict[str, Any]:
+        return {
+            policy: account.iam.get_role_policy(RoleName=role, PolicyName=policy)["PolicyDocument"]
+            for policy in account.iam.list_role_policies(RoleName=role)["PolicyNames"]
+        }
+
+    return read
+
+
+def bucket_policy(bucket: str) -> State:
+    def read(account: Account) -> dict[str, Any] | None:
+        try:
+            text = account.s3.get_bucket_policy(Bucket=bucket)["Policy"]
+        except ClientError as exc:
+            if _code(exc) != "NoSuchBucketPolicy":
+                raise
+            return None
+        return canonical_policy(json.loads(text))
+
+    return read
+
+
+def policy_versions(name: str) -> State:
+    """The default version and every version's document of a customer-managed policy."""
+    arn = f"arn:aws:iam::{HOME_ACCOUNT}:policy/{name}"
+
+    def read(account: Account) -> dict[str, Any]:
+        iam = account.iam
+        versions = iam.list_policy_versions(PolicyArn=arn)["Versions"]
+        return {
+            "default": iam.get_policy(PolicyArn=arn)["Policy"]["DefaultVersionId"],
+            "versions": {
+                v["VersionId"]: iam.get_policy_version(PolicyArn=arn, VersionId=v["VersionId"])["PolicyVersion"][
+                    "Document"
+                ]
+                for v in versions
+            },
+        }
+
+    return read
+
+
+def trust_policy(role: str) -> State:
+    def read(account: Account) -> dict[str, Any]:
+        return dict(account.iam.get_role(RoleName=role)["Role"]["AssumeRolePolicyDocument"])
+
+    return read
+
+
+def bucket_acl(bucket: str) -> State:
+    """The bucket's grants as (grantee, permission), the owner's canonical id named "owner" (grant order is moot)."""
+
+    def read(account: Account) -> list[tuple[str, str]]:
+        acl = account.s3.get_bucket_acl(Bucket=bucket)
+        owner = acl["Owner"]["ID"]
+        grants = []
+        for grant in acl["Grants"]:
+            grantee = grant["Grantee"]
+            who = "owner" if grantee.get("ID") == owner else grantee.get("URI") or grantee.get("ID", "")
+            grants.append((who, grant["Permission"]))
+        return sorted(grants)
+
+    return read
+
+
+def bucket_public_access_block(bucket: str) -> State:
+    def read(account: Account) -> dict[str, bool] | None:
+        try:
+            return dict(account.s3.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"])
+        except ClientError as exc:
+            if _code(exc) != "NoSuchPublicAccessBlockConfiguration":
+                raise
+            return None
+
+    return read
+
+
+# --- building live state ----------------------------------------------------------------------
+
+
+def _request(sample: str) -> dict[str, Any]:
+    parameters: dict[str, Any] = load_event(sample)["detail"]["requestParameters"]
+    return parameters
+
+
+def _document(sample: str, key: str = "policyDocument") -> dict[str, Any]:
+    document: dict[str, Any] = json.loads(_request(sample)[key])
+    return document
+
+
+def _bucket(account: Account, bucket: str) -> None:
+    account.s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": BUCKET_REGION})
+
+
+def _bucket_with_sample_policy(sample: str) -> Callable[[Account], dict[str, Any]]:
+    """The bucket the sample names, holding the policy the sample put."""
+
+    def prepare(account: Account) -> dict[str, Any]:
+        request = _request(sample)
+        _bucket(account, request["bucketName"])
+        account.s3.put_bucket_policy(Bucket=request["bucketName"], Policy=json.dumps(request["bucketPolicy"]))
+        return load_event(sample)
+
+    return prepare
+
+
+def _user_with_key(name: str, sample: str, *, path: str = "/") -> Callable[[Account], dict[str, Any]]:
+    def prepare(account: Account) -> dict[str, Any]:
+        account.iam.create_user(UserName=name, Path=path, Tags=[{"Key": "team", "Value": "payments"}])
+        account.iam.create_access_key(UserName=name)
+        return load_event(sample)
+
+    return prepare
+
+
+def _role_with_attached(role: str, policy_arn: str, sample: str) -> Callable[[Account], dict[str, Any]]:
+    def prepare(account: Account) -> dict[str, Any]:
+        keep = account.iam.create_policy(PolicyName="app-s3-read", PolicyDocument=json.dumps(SAFE))["Policy"]["Arn"]
+        account.iam.create_role(RoleName=role, AssumeRolePolicyDocument=EMPTY_TRUST)
+        account.iam.attach_role_policy(RoleName=role, PolicyArn=keep)
+        account.iam.attach_role_policy(RoleName=role, PolicyArn=policy_arn)
+        return load_event(sample)
+
+    return prepare
+
+
+def _role_with_sample_inline_policy(sample: str, *, keep: bool) -> Callable[[Account], dict[str, Any]]:
+    def prepare(account: Account) -> dict[str, Any]:
+        request = _request(sample)
+        role = request["roleName"]
+        account.iam.create_role(RoleName=role, AssumeRolePolicyDocument=EMPTY_TRUST)
+        account.iam.put_role_policy(
+            RoleName=role, PolicyName=request["policyName"], PolicyDocument=request["policyDocument"]
+        )
+        if keep:
+            account.iam.put_role_policy(RoleName=role, PolicyName="keep-me", PolicyDocument=json.dumps(SAFE))
+        return load_event(sample)
+
+    return prepare
+
+
+def _user_with_sample_inline_policy(sample: str) -> Callable[[Account], dict[str, Any]]:
+    def prepare(account: Account) -> dict[str, Any]:
+        request = _request(sample)
+        account.iam.create_user(UserName=request["userName"])
+        account.iam.put_user_policy(
+            UserName=request["userName"], PolicyName=request["policyName"], PolicyDocument=request["policyDocument"]
+        )
+        return load_event(sample)
+
+    return prepare
+
+
+def _policy_with_versions(
+    sample: str, *documents: Mapping[str, Any], default: str
+) -> Callable[[Account], dict[str, Any]]:
+    """app-deploy with ``documents`` as v1, v2, ...; ``default`` is the default version."""
+
+    def prepare(account: Account) -> dict[str, Any]:
+        first, *rest = documents
+        arn = account.iam.create_policy(PolicyName="app-deploy", PolicyDocument=json.dumps(first))["Policy"]["Arn"]
+        for document in rest:
+            account.iam.create_policy_version(PolicyArn=arn, PolicyDocument=json.dumps(document))
+        account.iam.set_default_policy_version(PolicyArn=arn, VersionId=default)
+        return load_event(sample)
+
+    return prepare
+
+
+def _new_access_key(account: Account) -> dict[str, Any]:
+    """svc-legacy with an older key and the key the sample created (moto chooses key ids, so the event follows)."""
+    account.iam.create_user(UserName="svc-legacy")
+    account.iam.create_access_key(UserName="svc-legacy")
+    new = account.iam.create_access_key(UserName="svc-legacy")["AccessKey"]["AccessKeyId"]
+    event = load_event("create-access-key-for-other-user.json")
+    event["detail"]["responseElements"]["accessKey"]["accessKeyId"] = new
+    return event
+
+
+def _user_with_console_password(sample: str) -> Callable[[Account], dict[str, Any]]:
+    def prepare(account: Account) -> dict[str, Any]:
+        name = _request(sample)["userName"]
+        account.iam.create_user(UserName=name)
+        account.iam.create_login_profile(UserName=name, Password="correct-Horse-battery-9")
+        return load_event(sample)
+
+    return prepare
+
+
+def _role_with_sample_trust(sample: str, key: str) -> Callable[[Account], dict[str, Any]]:
+    def prepare(account: Account) -> dict[str, Any]:
+        request = _request(sample)
+        account.iam.create_role(RoleName=request["roleName"], AssumeRolePolicyDocument=request[key])
+        return load_event(sample)
+
+    return prepare
+
+
+def _bucket_with_canned_acl(sample: str) -> Callable[[Account], dict[str, Any]]:
+    def prepare(account: Account) -> dict[str, Any]:
+        request = _request(sample)
+        bucket = request["bucketName"]
+        _bucket(account, bucket)
+        account.s3.put_bucket_ownership_controls(
+            Bucket=bucket, OwnershipControls={"Rules": [{"ObjectOwnership": "ObjectWriter"}]}
+        )
+        account.s3.put_bucket_acl(Bucket=bucket, ACL=request["x-amz-acl"][0])
+        return load_event(sample)
+
+    return prepare
+
+
+def _bucket_with_sample_block(sample: str) -> Callable[[Account], dict[str, Any]]:
+    def prepare(account: Account) -> dict[str, Any]:
+        request = _request(sample)
+        configuration = {key: request["PublicAccessBlockConfiguration"][key] for key in ALL_BLOCKED}
+        _bucket(account, request["bucketName"])
+        account.s3.put_public_access_block(Bucket=request["bucketName"], PublicAccessBlockConfiguration=configuration)
+        return load_event(sample)
+
+    return prepare
+
+
+def _without_statement(document: Mapping[str, Any], index: int) -> dict[str, Any]:
+    statements = list(document["Statement"])
+    del statements[index]
+    return {**document, "Statement": statements}
+
+
+# --- the cases --------------------------------------------------------------------------------
+
+_PUBLIC_AND_VENDOR = _request("bucket-policy-public-and-vendor.json")["bucketPolicy"]
+_UNKNOWN_ACCOUNT = _request("bucket-policy-unknown-account.json")["bucketPolicy"]
+_ADMIN_VERSION = _document("create-policy-version-admin.json")
+_DELETE_VERSION = {"rules/policy-version-admin/delete_version": "delete"}
+
+CASES: Mapping[str, GuardrailCase] = {
+    case.rule: case
+    for case in (
+        GuardrailCase(
+            rule="iam-user-created",
+            # No console password: AWS never returns one, so undo could not restore it exactly
+            # (test_remediation.py covers that undo says so).
+            violation=Scenario(
+                _user_with_key("backdoor-admin", "create-user-backdoor-cli.json"), user_state("backdoor-admin")
+            ),
+            remediated={
+                "inline_policies": {"iamwarden-quarantine": DENY_ALL},
+                "access_keys": ["Inactive"],
+                "console_password": False,
+                "tags": {
+                    "team": "payments",
+                    "iamwarden:quarantine-finding": SET_BY_IAMWARDEN,
+                    "iamwarden:quarantined-at": SET_BY_IAMWARDEN,
+                },
+            },
+            compliant=Scenario(
+                _user_with_key("legacy-smtp", "create-user-service-account-path.json", path="/service-accounts/"),
+                user_state("legacy-smtp"),
+                {"rules/iam-user-created/allow_paths": "/service-accounts/"},
+            ),
+            # Deny-all policy and key deactivation done, the tag not.
+            partial_failure=PartialFailure("iam", "TagUser", done_before=2),
+        ),
+        GuardrailCase(
+            rule="managed-policy-attached",
+            violation=Scenario(
+                _role_with_attached(
+                    "app-backend", "arn:aws:iam::aws:policy/AdministratorAccess", "attach-admin-to-role.json"
+                ),
+                attached_policies("role", "app-backend"),
+            ),
+            remediated=[f"arn:aws:iam::{HOME_ACCOUNT}:policy/app-s3-read"],
+            compliant=Scenario(
+                _role_with_attached(
+                    "orders-function-role",
+                    "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole",
+                    "attach-lambda-basic-execution.json",
+                ),
+                attached_policies("role", "orders-function-role"),
+            ),
+            partial_failure=PartialFailure("iam", "DetachRolePolicy", done_before=0),
+        ),
+        GuardrailCase(
+            rule="s3-bucket-policy-public",
+            # One event, two rules: the public statement is this rule's, the vendor's statement cross-account's.
+            violation=Scenario(
+                _bucket_with_sample_policy("bucket-policy-public-and-vendor.json"), bucket_policy("acme-media")
+            ),
+            findings=frozenset({"s3-bucket-policy-public", "s3-bucket-policy-cross-account"}),
+            remediated=canonical_policy(_without_statement(_PUBLIC_AND_VENDOR, 0)),
+            compliant=Scenario(
+                _bucket_with_sample_policy("bucket-policy-deny-insecure-transport.json"), bucket_policy("acme-secure")
+            ),
+            partial_failure=PartialFailure("s3", "PutBucketPolicy", done_before=0),
+        ),
+        GuardrailCase(
+            rule="s3-bucket-policy-cross-account",
+            violation=Scenario(
+                _bucket_with_sample_policy("bucket-policy-unknown-account.json"), bucket_policy("acme-exports")
+            ),
+            remediated=canonical_policy(_without_statement(_UNKNOWN_ACCOUNT, 1)),
+            compliant=Scenario(
+                _bucket_with_sample_policy("bucket-policy-cloudtrail-service.json"),
+                bucket_policy("acme-cloudtrail-logs"),
+            ),
+            partial_failure=PartialFailure("s3", "PutBucketPolicy", done_before=0),
+        ),
+        GuardrailCase(
+            rule="inline-policy-admin",
+            # PutRolePolicy is judged by privilege-escalation too: an admin-equivalent document is this rule's alone.
+            violation=Scenario(
+                _role_with_sample_inline_policy("put-role-policy-admin-star.json", keep=True),
+                role_inline_policies("app-backend"),
+            ),
+            findings=frozenset({"inline-policy-admin"}),
+            remediated={"keep-me": SAFE},
+            compliant=Scenario(
+                _role_with_sample_inline_policy("put-role-policy-scoped-s3.json", keep=False),
+                role_inline_policies("app-backend"),
+            ),
+            partial_failure=PartialFailure("iam", "DeleteRolePolicy", done_before=0),
+        ),
+        GuardrailCase(
+            rule="privilege-escalation",
+            # PutUserPolicy is judged by inline-policy-admin too: PassRole with Lambda is escalation, not admin.
+            violation=Scenario(
+                _user_with_sample_inline_policy("put-user-policy-passrole-lambda.json"), user_state("alice")
+            ),
+            findings=frozenset({"privilege-escalation"}),
+            remediated={"inline_policies": {}, "access_keys": [], "console_password": False, "tags": {}},
+            compliant=Scenario(
+                _user_with_sample_inline_policy("put-user-policy-own-access-keys.json"), user_state("svc-smtp")
+            ),
+            partial_failure=PartialFailure("iam", "DeleteUserPolicy", done_before=0),
+        ),
+        GuardrailCase(
+            rule="policy-version-admin",
+            violation=Scenario(
+                _policy_with_versions(
+                    "create-policy-version-admin.json", SAFE, SAFE_READ_WRITE, _ADMIN_VERSION, default="v3"
+                ),
+                policy_versions("app-deploy"),
+            ),
+            remediated={"default": "v2", "versions": {"v1": SAFE, "v2": SAFE_READ_WRITE, "v3": _ADMIN_VERSION}},
+            compliant=Scenario(
+                _policy_with_versions(
+                    "create-policy-version-not-default.json", SAFE, SAFE_READ_WRITE, SAFE, _ADMIN_VERSION, default="v3"
+                ),
+                policy_versions("app-deploy"),
+            ),
+            # With delete_version=delete: the safe default is set back, the offending version is not deleted.
+            partial_failure=PartialFailure("iam", "DeletePolicyVersion", done_before=1, settings=_DELETE_VERSION),
+        ),
+        GuardrailCase(
+            rule="access-key-created",
+            violation=Scenario(_new_access_key, user_state("svc-legacy")),
+            remediated={
+                "inline_policies": {},
+                "access_keys": ["Active", "Inactive"],
+                "console_password": False,
+                "tags": {},
+            },
+            compliant=Scenario(
+                _new_access_key,
+                user_state("svc-legacy"),
+                {"rules/access-key-created/allow_resources": f"arn:aws:iam::{HOME_ACCOUNT}:user/svc-legacy"},
+            ),
+            partial_failure=PartialFailure("iam", "UpdateAccessKey", done_before=0),
+        ),
+        GuardrailCase(
+            rule="login-profile-created",
+            violation=Scenario(_user_with_console_password("create-login-profile.json"), user_state("svc-legacy")),
+            remediated={"inline_policies": {}, "access_keys": [], "console_password": False, "tags": {}},
+            compliant=Scenario(
+                _user_with_console_password("create-login-profile-allowlisted.json"),
+                user_state("console-breakglass"),
+                {"rules/login-profile-created/allow_resources": f"arn:aws:iam::{HOME_ACCOUNT}:user/console-breakglass"},
+            ),
+            partial_failure=PartialFailure("iam", "DeleteLoginProfile", done_before=0),
+            undo_refused="AWS never returns a password: a deleted console password cannot be put back",
+        ),
+        GuardrailCase(
+            rule="trust-policy-untrusted",
+            violation=Scenario(
+                _role_with_sample_trust("trust-update-unknown-account.json", "policyDocument"),
+                trust_policy("app-deployer"),
+            ),
+            remediated=_without_statement(_document("trust-update-unknown-account.json"), 1),
+            compliant=Scenario(
+                _role_with_sample_trust("trust-lambda-service.json", "assumeRolePolicyDocument"),
+                trust_policy("orders-function-role"),
+            ),
+            partial_failure=PartialFailure("iam", "UpdateAssumeRolePolicy", done_before=0),
+        ),
+        GuardrailCase(
+            rule="s3-acl-public",
+            violation=Scenario(_bucket_with_canned_acl("acl-bucket-public-read.json"), bucket_acl("acme-website")),
+            remediated=[("owner", "FULL_CONTROL")],
+            compliant=Scenario(_bucket_with_canned_acl("acl-bucket-private.json"), bucket_acl("acme-website")),
+            partial_failure=PartialFailure("s3", "PutBucketAcl", done_before=0),
+        ),
+        GuardrailCase(
+            rule="s3-public-access-block-disabled",
+            violation=Scenario(
+                _bucket_with_sample_block("pab-bucket-partly-off.json"), bucket_public_access_block("acme-exports")
+            ),
+            remediated=ALL_BLOCKED,
+            compliant=Scenario(
+                _bucket_with_sample_block("pab-bucket-all-on.json"), bucket_public_access_block("acme-invoices")
+            ),
+            partial_failure=PartialFailure("s3", "PutPublicAccessBlock", done_before=0),
+        ),
+    )
+}

@@ -1,0 +1,694 @@
+"""Write what follows from the guardrail registry into the templates and the README, between markers.
+
+    .venv/bin/python tools/generate.py           # rewrite every generated block
+    .venv/bin/python tools/generate.py --check   # exit 1 naming each stale block (tests/unit/test_generated.py)
+
+Both exit 2, writing nothing, when the registry asks for what the generator cannot write (see below).
+
+A block sits between ``# BEGIN GENERATED: <name> (tools/generate.py; do not edit)`` and
+``# END GENERATED: <name>`` (``<!-- ... -->`` in Markdown); everything outside the markers is left as
+it is, comments included. The blocks are rendered from ``iamwarden.guardrails.registry`` only:
+
+* ``template.yaml``: the enforcer's EventBridge rules on the central bus (one per guardrail, from the
+  events it judges), the SSM mode and choice-option parameters of every rule, and the enforcer role's
+  ``enforcer-remediations`` statements (the union of ``STEP_PERMISSIONS``);
+* ``template.yaml`` and ``member/template.yaml``: the forwarders' event patterns (every guarded event source,
+  and the guarded data events by name);
+* ``member/template.yaml``: the remediation role's ``enforcer-remediations`` statements (the same union);
+* ``README.md``: the guardrail table and the remediation actions table; the hand-written table of what each
+  rule flags is checked to name exactly the registry's rules.
+
+What the registry does not say lives in the tables below, keyed by rule id, IAM action or event: where each
+IAM action may act (``SCOPES``: resources and conditions), the historical names and request filters of the
+rules (``ROUTES``), which events are data events (``DATA_EVENTS``) and which services are global
+(``GLOBAL_SOURCES``). A step that declares an IAM action no scope covers, or two guardrails that would
+route one event twice, stop the generator with an error naming it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any, NamedTuple
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "layers" / "core"))
+
+from iamwarden.guardrails import registry  # noqa: E402
+
+TOOL = "tools/generate.py"
+LINE_LENGTH = 120
+
+
+class GenerationError(Exception):
+    """The registry asks for something the generator cannot write (an unscoped permission, a double route)."""
+
+
+# --- where remediations may act -------------------------------------------------------------------------
+
+_ACCOUNT_ARN = "!Sub arn:${{AWS::Partition}}:iam::${{AWS::AccountId}}:{}"
+USERS = _ACCOUNT_ARN.format("user/*")
+GROUPS = _ACCOUNT_ARN.format("group/*")
+ROLES = _ACCOUNT_ARN.format("role/*")
+POLICIES = _ACCOUNT_ARN.format("policy/*")
+MFA_DEVICES = _ACCOUNT_ARN.format("mfa/*")
+BUCKETS = "!Sub arn:${AWS::Partition}:s3:::*"
+OBJECTS = "!Sub arn:${AWS::Partition}:s3:::*/*"
+ANY = '"*"'
+
+
+class Condition(NamedTuple):
+    operator: str
+    key: str
+    value: str
+
+
+#: Bucket ARNs carry no account: the owner's account is a condition instead.
+OWNED_BY_THIS_ACCOUNT = Condition("StringEquals", "s3:ResourceAccount", "!Ref AWS::AccountId")
+
+
+class Scope(NamedTuple):
+    """One policy statement: the IAM actions it may grant, on which resources, under which condition.
+
+    A statement grants the actions of ``actions`` that some remediation step declares (in this order), and is
+    left out when none does. An action may sit in several scopes (it is then granted on each).
+    """
+
+    sid: str
+    actions: tuple[str, ...]
+    resources: tuple[str, ...]
+    condition: Condition | None = None
+    comment: str = ""
+
+
+SCOPES: tuple[Scope, ...] = (
+    Scope(
+        "RemediateUsers",
+        (
+            "iam:GetUser",
+            "iam:GetUserPolicy",
+            "iam:PutUserPolicy",
+            "iam:DeleteUserPolicy",
+            "iam:ListUserPolicies",
+            "iam:ListAccessKeys",
+            "iam:UpdateAccessKey",
+            "iam:DeleteAccessKey",
+            "iam:GetLoginProfile",
+            "iam:DeleteLoginProfile",
+            "iam:TagUser",
+            "iam:ListMFADevices",
+            "iam:DeactivateMFADevice",
+            "iam:ListSigningCertificates",
+            "iam:DeleteSigningCertificate",
+            "iam:ListSSHPublicKeys",
+            "iam:DeleteSSHPublicKey",
+            "iam:ListServiceSpecificCredentials",
+            "iam:DeleteServiceSpecificCredential",
+            "iam:ListGroupsForUser",
+            "iam:RemoveUserFromGroup",
+            "iam:DetachUserPolicy",
+            "iam:DeleteUser",
+        ),
+        (USERS, GROUPS),
+        comment="Delete mode detaches every policy of a user, customer-managed ones included, before DeleteUser.",
+    ),
+    Scope("DeleteVirtualMfaDevices", ("iam:DeleteVirtualMFADevice",), (MFA_DEVICES,)),
+    Scope(
+        "ListAttachedPolicies",
+        ("iam:ListAttachedRolePolicies", "iam:ListAttachedUserPolicies", "iam:ListAttachedGroupPolicies"),
+        (ROLES, USERS, GROUPS),
+    ),
+    Scope(
+        "DetachAwsManagedPolicies",
+        ("iam:DetachRolePolicy", "iam:DetachGroupPolicy"),
+        (ROLES, GROUPS),
+        Condition("ArnLike", "iam:PolicyARN", "!Sub arn:${AWS::Partition}:iam::aws:policy/*"),
+        comment="Only AWS-managed policies are ever detached: customer-managed ones are out of reach.",
+    ),
+    Scope(
+        "RemediateBucketPolicies",
+        ("s3:GetBucketPolicy", "s3:PutBucketPolicy", "s3:DeleteBucketPolicy"),
+        (BUCKETS,),
+        OWNED_BY_THIS_ACCOUNT,
+        comment="Bucket ARNs carry no account: only buckets this account owns.",
+    ),
+    Scope(
+        "RemediateInlinePolicies",
+        (
+            "iam:GetRolePolicy",
+            "iam:GetUserPolicy",
+            "iam:GetGroupPolicy",
+            "iam:DeleteRolePolicy",
+            "iam:DeleteUserPolicy",
+            "iam:DeleteGroupPolicy",
+        ),
+        (ROLES, USERS, GROUPS),
+    ),
+    Scope(
+        "RestoreDefaultPolicyVersions",
+        (
+            "iam:GetPolicy",
+            "iam:ListPolicyVersions",
+            "iam:GetPolicyVersion",
+            "iam:SetDefaultPolicyVersion",
+            "iam:DeletePolicyVersion",
+        ),
+        (POLICIES,),
+        comment="Only this account's customer-managed policies; never deleting the default version.",
+    ),
+    Scope(
+        "DetachEscalatingCustomerPolicies",
+        ("iam:DetachRolePolicy", "iam:DetachGroupPolicy"),
+        (ROLES, GROUPS),
+        Condition("ArnLike", "iam:PolicyARN", "!Sub arn:${AWS::Partition}:iam::${AWS::AccountId}:policy/*"),
+        comment="privilege-escalation detaches an escalating customer-managed policy of this account.",
+    ),
+    Scope("RestoreTrustPolicies", ("iam:GetRole", "iam:UpdateAssumeRolePolicy"), (ROLES,)),
+    Scope(
+        "RemovePublicAclGrants",
+        (
+            "s3:GetBucketOwnershipControls",
+            "s3:GetBucketAcl",
+            "s3:PutBucketAcl",
+            "s3:GetObjectAcl",
+            "s3:PutObjectAcl",
+        ),
+        (BUCKETS, OBJECTS),
+        OWNED_BY_THIS_ACCOUNT,
+    ),
+    Scope(
+        "RestoreBucketPublicAccessBlock",
+        ("s3:GetBucketPublicAccessBlock", "s3:PutBucketPublicAccessBlock"),
+        (BUCKETS,),
+        OWNED_BY_THIS_ACCOUNT,
+    ),
+    Scope(
+        "RestoreAccountPublicAccessBlock",
+        ("s3:GetAccountPublicAccessBlock", "s3:PutAccountPublicAccessBlock"),
+        (ANY,),
+        comment="Account-level settings have no resource type: S3 Control acts only on the caller's own account.",
+    ),
+)
+
+
+# --- how events reach the enforcer -----------------------------------------------------------------------
+
+
+class Route(NamedTuple):
+    """One EventBridge rule of the enforcer: its SAM event name, a note, and a filter on the request."""
+
+    name: str
+    note: str = ""
+    #: YAML lines under ``detail:`` that narrow the rule beyond the event names (e.g. requestParameters).
+    request_filter: tuple[str, ...] = ()
+
+
+_AWS_MANAGED_ONLY = (
+    "requestParameters:",
+    "  policyArn:",
+    '    - prefix: "arn:aws:iam::aws:policy/"',
+    '    - prefix: "arn:aws-cn:iam::aws:policy/"',
+    '    - prefix: "arn:aws-us-gov:iam::aws:policy/"',
+)
+_CUSTOMER_MANAGED_ONLY = (
+    "requestParameters:",
+    "  policyArn:",
+    "    - anything-but:",
+    '        wildcard: "arn:*:iam::aws:policy/*"',
+)
+
+#: A guardrail's rule is named after its first rule id (``sqs-queue-policy-public`` -> SqsQueuePolicyPublic)
+#: unless listed here. These keep the names the rules were deployed with (a new name replaces the rule) and the
+#: request filters that send an attachment to exactly one of the two attachment guardrails. Guardrails that map
+#: to one name share one rule (their events united; their filters must be equal).
+ROUTES: Mapping[str, Route] = {
+    "iam-user-created": Route(
+        "IamUserCreated", "IAM is a global service: its CloudTrail events reach EventBridge only in us-east-1."
+    ),
+    "managed-policy-attached": Route("ManagedPolicyAttached", request_filter=_AWS_MANAGED_ONLY),
+    "s3-bucket-policy-public": Route(
+        "BucketPolicyChanged",
+        "S3 events arrive in the bucket's own region: deploy the stack in each region with buckets.",
+    ),
+    "inline-policy-admin": Route(
+        "InlinePolicyPut",
+        "Inline policies: inline-policy-admin and privilege-escalation (the document is in the event).",
+    ),
+    "policy-version-admin": Route(
+        "PolicyVersionChanged", "New default policy versions: policy-version-admin and privilege-escalation."
+    ),
+    "privilege-escalation": Route(
+        "CustomerPolicyAttached",
+        "Customer-managed policies attached (AWS-managed ones go to ManagedPolicyAttached): privilege-escalation.",
+        _CUSTOMER_MANAGED_ONLY,
+    ),
+    "access-key-created": Route(
+        "CredentialsCreated", "Long-lived credentials for IAM users: access-key-created and login-profile-created."
+    ),
+    "login-profile-created": Route("CredentialsCreated"),
+    "trust-policy-untrusted": Route("TrustPolicyChanged"),
+    "s3-acl-public": Route(
+        "AclChanged", "PutObjectAcl is an S3 data event: the trail must log S3 data events (write) for it to arrive."
+    ),
+    "s3-public-access-block-disabled": Route(
+        "PublicAccessBlockChanged",
+        "Account-level Block Public Access is S3 Control's, but CloudTrail records it from s3.amazonaws.com.",
+    ),
+}
+
+#: CloudTrail data events (not management events) among those a guardrail may judge: the forwarders must name
+#: them, since they forward management events by category. A trail logs them only when configured to.
+DATA_EVENTS: frozenset[tuple[str, str]] = frozenset({("s3.amazonaws.com", "PutObjectAcl")})
+
+#: Services whose CloudTrail events reach EventBridge in one region only (us-east-1 in the aws partition): the
+#: member template forwards them from its IAM region, every other source from every region it is deployed to.
+GLOBAL_SOURCES: frozenset[str] = frozenset({"iam.amazonaws.com"})
+
+#: The SSM mode every rule starts in, and the modes there are (iamwarden.domain.catalog.Mode).
+DEFAULT_MODE = "alert"
+MODES = ("off", "alert", "remediate")
+
+
+# --- rendering -------------------------------------------------------------------------------------------
+
+
+def camel(identifier: str) -> str:
+    """``s3-bucket-policy-public`` -> ``S3BucketPolicyPublic`` (CloudFormation logical ids are alphanumeric)."""
+    return "".join(part[:1].upper() + part[1:] for part in re.split(r"[^A-Za-z0-9]+", identifier) if part)
+
+
+_PLAIN = re.compile(r"^[A-Za-z^][A-Za-z0-9 ._/()|$-]*$")
+_YAML_WORDS = {"y", "n", "yes", "no", "on", "off", "true", "false", "null"}
+
+
+def scalar(text: str) -> str:
+    """A YAML scalar for ``text``: plain when that reads back as the same string, else double-quoted."""
+    if _PLAIN.match(text) and text.lower() not in _YAML_WORDS and not text.endswith(" "):
+        return text
+    return json.dumps(text, ensure_ascii=False)
+
+
+def flow_or_block(key: str, items: Sequence[str], indent: int) -> list[str]:
+    """``key: [a, b]`` when it fits the line, else a block list under ``key:``."""
+    flow = f"{' ' * indent}{key}: [{', '.join(items)}]"
+    if len(flow) <= LINE_LENGTH:
+        return [f"{key}: [{', '.join(items)}]"]
+    return [f"{key}:", *(f"  - {item}" for item in items)]
+
+
+def _nested(lines: Iterable[str], by: int) -> list[str]:
+    return [(" " * by + line) if line else line for line in lines]
+
+
+def _event_keys(guardrail: Any) -> set[tuple[str, str]]:
+    """The (event source, event name) pairs a guardrail judges, as the registry indexes them."""
+    keys = getattr(guardrail, "event_keys", None) or {
+        (spec.event_source, name) for spec in guardrail.specs for name in spec.event_names
+    }
+    return set(keys)
+
+
+class EnforcerRule(NamedTuple):
+    """One rule as generated: its route, the event source it matches and the event names."""
+
+    route: Route
+    source: str
+    names: set[str]
+
+
+def routes() -> list[EnforcerRule]:
+    """One rule per guardrail and event source (or per shared ``ROUTES`` name), in registry order.
+
+    A guardrail judging events of several sources gets one rule per source, its name suffixed with the service.
+    """
+    built: dict[str, EnforcerRule] = {}
+    for guardrail in registry.GUARDRAILS:
+        first = guardrail.specs[0].id
+        route = ROUTES.get(first) or Route(camel(first))
+        by_source: dict[str, set[str]] = {}
+        for source, name in _event_keys(guardrail):
+            by_source.setdefault(source, set()).add(name)
+        for source, names in sorted(by_source.items()):
+            named = route if len(by_source) == 1 else route._replace(name=route.name + camel(source.split(".")[0]))
+            existing = built.get(named.name)
+            if existing is None:
+                built[named.name] = EnforcerRule(named, source, set(names))
+                continue
+            if existing.source != source or existing.route.request_filter != named.request_filter:
+                raise GenerationError(f"{named.name} is shared by guardrails of different sources or filters ({first})")
+            existing.names.update(names)
+    _refuse_double_routing(list(built.values()))
+    return list(built.values())
+
+
+def _refuse_double_routing(built: list[EnforcerRule]) -> None:
+    """An event in two rules reaches the enforcer twice unless both rules filter the requests (disjointly)."""
+    seen: dict[tuple[str, str], EnforcerRule] = {}
+    for build in built:
+        for name in sorted(build.names):
+            other = seen.get((build.source, name))
+            if other is not None and not (other.route.request_filter and build.route.request_filter):
+                raise GenerationError(
+                    f"{name} would be routed by both {other.route.name} and {build.route.name}: "
+                    "give them disjoint request filters in ROUTES, or one name"
+                )
+            seen[(build.source, name)] = build
+
+
+def event_bridge_source(event_source: str) -> str:
+    """CloudTrail's ``iam.amazonaws.com`` arrives on EventBridge as source ``aws.iam``."""
+    return "aws." + event_source.split(".", 1)[0]
+
+
+def render_routes() -> str:
+    lines: list[str] = []
+    for build in routes():
+        route = build.route
+        if route.note:
+            lines.append(f"# {route.note}")
+        detail = [
+            f"eventSource: [{build.source}]",
+            # The template's Events are indented 8, their detail 16.
+            *flow_or_block("eventName", sorted(build.names), indent=16),
+            "errorCode: [{ exists: false }]",
+            "# Never loop: calls made by IAM Warden's own roles are not routed (and are ignored in code).",
+            "userIdentity:",
+            "  sessionContext:",
+            "    sessionIssuer:",
+            "      userName:",
+            "        - anything-but: [!Ref EnforcerRole, !Ref MemberRoleName, !Ref PrunerRole]",
+            "        - exists: false",
+            *route.request_filter,
+        ]
+        lines += [
+            f"{route.name}:",
+            "  Type: EventBridgeRule",
+            "  Properties:",
+            "    # Every account's events, this one's included, arrive on the central bus"
+            ' (README "AWS Organizations").',
+            "    EventBusName: !Ref CentralEventBus",
+            "    DeadLetterConfig:",
+            "      Arn: !GetAtt EnforcerDeadLetterQueue.Arn",
+            "    RetryPolicy:",
+            "      MaximumEventAgeInSeconds: 86400",
+            "    Pattern:",
+            f"      source: [{event_bridge_source(build.source)}]",
+            "      detail-type: [AWS API Call via CloudTrail]",
+            "      detail:",
+            *_nested(detail, 8),
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def guarded_events() -> set[tuple[str, str]]:
+    """Every (event source, event name) some guardrail judges."""
+    return {key for guardrail in registry.GUARDRAILS for key in _event_keys(guardrail)}
+
+
+def _forwarded_pattern(sources: Sequence[str], own_roles: Sequence[str]) -> str:
+    """A forwarder's EventPattern: every mutating management call of ``sources``, and the guarded data events."""
+    if not sources:
+        raise GenerationError("a forwarder would forward no event source")
+    data_events = sorted(name for source, name in guarded_events() & DATA_EVENTS if source in sources)
+    category = (
+        [
+            "# Management calls, and the data events guardrails read (the trail must log them).",
+            "$or:",
+            "  - eventCategory: [Management]",
+            f"  - eventName: [{', '.join(data_events)}]",
+        ]
+        if data_events
+        else ["eventCategory: [Management]"]
+    )
+    lines = [
+        f"source: [{', '.join(event_bridge_source(source) for source in sources)}]",
+        "detail-type: [AWS API Call via CloudTrail]",
+        "detail:",
+        f"  eventSource: [{', '.join(sources)}]",
+        *_nested(category, 2),
+        "  errorCode: [{ exists: false }]",
+        "  userIdentity:",
+        "    sessionContext:",
+        "      sessionIssuer:",
+        "        userName:",
+        f"          - anything-but: [{', '.join(f'!Ref {role}' for role in own_roles)}]",
+        "          - exists: false",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _sources() -> list[str]:
+    return sorted({source for source, _ in guarded_events()})
+
+
+def render_own_forwarder() -> str:
+    """The security account's own events, from its default bus to the central bus: every guarded source."""
+    return _forwarded_pattern(_sources(), ("EnforcerRole", "MemberRoleName", "PrunerRole"))
+
+
+def render_member_global_forwarder() -> str:
+    """A member account's events of global services (IAM), forwarded from its IAM region only."""
+    return _forwarded_pattern(
+        [source for source in _sources() if source in GLOBAL_SOURCES], ("MemberRoleName", "PrunerMemberRoleName")
+    )
+
+
+def render_member_regional_forwarder() -> str:
+    """A member account's events of regional services (S3, ...), forwarded from every region."""
+    return _forwarded_pattern(
+        [source for source in _sources() if source not in GLOBAL_SOURCES], ("MemberRoleName", "PrunerMemberRoleName")
+    )
+
+
+def _parameter(logical: str, name: str, value: str, choices: Sequence[str], description: str) -> list[str]:
+    return [
+        f"{logical}:",
+        "  Type: AWS::SSM::Parameter",
+        "  Properties:",
+        f"    Name: !Sub ${{SettingsPrefix}}/{name}",
+        "    Type: String",
+        f"    Value: {scalar(value)}",
+        f"    AllowedPattern: {scalar('^(' + '|'.join(choices) + ')$')}",
+        f"    Description: {scalar(description)}",
+    ]
+
+
+def render_parameters() -> str:
+    """Per rule: its mode parameter, then one parameter per choice option (pattern options start empty)."""
+    lines: list[str] = []
+    for rule_id, spec in registry.RULES.items():
+        lines += _parameter(
+            f"{camel(rule_id)}ModeParameter",
+            f"rules/{rule_id}/mode",
+            DEFAULT_MODE,
+            MODES,
+            f"IAM Warden rule {rule_id}: {', '.join(MODES[:-1])} or {MODES[-1]}",
+        )
+        for option, option_spec in spec.options.items():
+            if option_spec.kind != "choice":
+                continue
+            lines += _parameter(
+                f"{camel(rule_id)}{camel(option)}Parameter",
+                f"rules/{rule_id}/{option}",
+                str(option_spec.default),
+                option_spec.choices,
+                f"IAM Warden rule {rule_id}: {option_spec.doc}",
+            )
+    return "\n".join(lines) + "\n"
+
+
+def declared_permissions() -> list[str]:
+    """The union of what the remediation steps declare, in declaration order."""
+    union: dict[str, None] = {}
+    for permissions in registry.STEP_PERMISSIONS.values():
+        union.update(dict.fromkeys(permissions))
+    return list(union)
+
+
+def render_statements() -> str:
+    """The remediation statements: each scope with the declared actions it covers; every declared action scoped."""
+    declared = declared_permissions()
+    scoped = {action for scope in SCOPES for action in scope.actions}
+    unscoped = [action for action in declared if action not in scoped]
+    if unscoped:
+        raise GenerationError(f"no resource scope for {', '.join(unscoped)}: add it to SCOPES in {TOOL}")
+    lines: list[str] = []
+    for scope in SCOPES:
+        actions = [action for action in scope.actions if action in declared]
+        if not actions:
+            continue
+        if scope.comment:
+            lines.append(f"# {scope.comment}")
+        lines += [f"- Sid: {scope.sid}", "  Effect: Allow"]
+        lines += [f"  Action: {actions[0]}"] if len(actions) == 1 else ["  Action:", *(f"    - {a}" for a in actions)]
+        resources = list(scope.resources)
+        lines += (
+            [f"  Resource: {resources[0]}"]
+            if len(resources) == 1
+            else ["  Resource:", *(f"    - {r}" for r in resources)]
+        )
+        if scope.condition is not None:
+            condition = scope.condition
+            lines += ["  Condition:", f"    {condition.operator}:", f"      {condition.key}: {condition.value}"]
+    return "\n".join(lines) + "\n"
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def render_guardrail_table() -> str:
+    lines = [
+        "| rule id | title | events | settings besides `mode` | why it matters |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for rule_id, spec in registry.RULES.items():
+        events = ", ".join(f"`{name}`" for name in sorted(spec.event_names))
+        settings = []
+        for option, option_spec in spec.options.items():
+            if option_spec.kind == "choice":
+                choices = " or ".join(f"`{choice}`" for choice in option_spec.choices)
+                settings.append(f"`{option}`: {choices} (default `{option_spec.default}`)")
+            else:
+                settings.append(f"`{option}`: patterns")
+        lines.append(
+            f"| `{rule_id}` | {_cell(spec.title)} | {events} | {'; '.join(settings) or '-'} | {_cell(spec.risk)} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def render_action_table() -> str:
+    lines = [
+        "| remediation action | the enforcer needs | undo | `iamwarden undo` needs |",
+        "| --- | --- | --- | --- |",
+    ]
+    for step_action, permissions in registry.STEP_PERMISSIONS.items():
+        action = registry.ACTIONS[step_action]
+        undo = registry.UNDO_PERMISSIONS.get(step_action, ())
+        needs = ", ".join(f"`{p}`" for p in permissions)
+        undo_needs = ", ".join(f"`{p}`" for p in undo) or "-"
+        lines.append(f"| `{step_action}` | {needs} | {'yes' if action.undoable else '**no**'} | {undo_needs} |")
+    return "\n".join(lines) + "\n"
+
+
+# --- the blocks and their markers --------------------------------------------------------------------------
+
+
+class Block(NamedTuple):
+    path: str
+    name: str
+    render: Callable[[], str]
+
+
+BLOCKS: tuple[Block, ...] = (
+    Block("template.yaml", "enforcer-remediations", render_statements),
+    Block("template.yaml", "enforcer-rules", render_routes),
+    Block("template.yaml", "rule-parameters", render_parameters),
+    Block("template.yaml", "forwarded-events", render_own_forwarder),
+    Block("member/template.yaml", "enforcer-remediations", render_statements),
+    Block("member/template.yaml", "forwarded-global-events", render_member_global_forwarder),
+    Block("member/template.yaml", "forwarded-regional-events", render_member_regional_forwarder),
+    Block("README.md", "guardrail-table", render_guardrail_table),
+    Block("README.md", "remediation-actions", render_action_table),
+)
+
+
+def _markers(path: str, name: str) -> tuple[re.Pattern[str], re.Pattern[str], str, str]:
+    """Patterns that find a block's markers, and the marker lines (without indentation) that write them."""
+    begin = f"BEGIN GENERATED: {name} ({TOOL}; do not edit)"
+    end = f"END GENERATED: {name}"
+    if path.endswith(".md"):
+        begin_line, end_line = f"<!-- {begin} -->", f"<!-- {end} -->"
+        prefix = r"<!-- "
+    else:
+        begin_line, end_line = f"# {begin}", f"# {end}"
+        prefix = r"# "
+    begin_re = re.compile(rf"^(?P<indent>[ ]*){prefix}BEGIN GENERATED: {re.escape(name)}\b.*$")
+    end_re = re.compile(rf"^[ ]*{prefix}END GENERATED: {re.escape(name)}\b.*$")
+    return begin_re, end_re, begin_line, end_line
+
+
+def splice(text: str, path: str, name: str, content: str) -> str:
+    """``text`` with the block ``name`` replaced by ``content``, indented as its BEGIN marker is."""
+    begin_re, end_re, begin_line, end_line = _markers(path, name)
+    lines = text.splitlines(keepends=True)
+    begins = [(i, found) for i, line in enumerate(lines) if (found := begin_re.match(line.rstrip("\n")))]
+    ends = [i for i, line in enumerate(lines) if end_re.match(line.rstrip("\n"))]
+    if len(begins) != 1 or len(ends) != 1 or ends[0] < begins[0][0]:
+        raise GenerationError(f"{path}: expected one BEGIN and then one END GENERATED marker for {name}")
+    [(start, found)] = begins
+    indent = found.group("indent")
+    body = [(indent + line if line else line) for line in content.splitlines()]
+    block = [indent + begin_line, *body, indent + end_line]
+    return "".join(lines[:start]) + "\n".join(block) + "\n" + "".join(lines[ends[0] + 1 :])
+
+
+def hand_written_problems(root: Path) -> list[str]:
+    """Checked, not generated: the README's hand-written table of what each rule flags names exactly the rules."""
+    text = (root / "README.md").read_text(encoding="utf-8")
+    after = text.split("END GENERATED: guardrail-table", 1)[-1].splitlines()
+    header = next((i for i, line in enumerate(after) if line.startswith("| rule id |")), None)
+    if header is None:
+        return ["README.md: no hand-written guardrail table (| rule id | ...) after the generated one"]
+    rows: list[str] = []
+    for line in after[header + 2 :]:
+        if not line.startswith("|"):
+            break
+        rows.append(line.split("|")[1].strip().strip("`"))
+    missing = [rule_id for rule_id in registry.RULES if rule_id not in rows]
+    unknown = [rule_id for rule_id in rows if rule_id not in registry.RULES]
+    return [
+        *(f"README.md: the hand-written guardrail table has no row for {rule_id}; write it" for rule_id in missing),
+        *(f"README.md: the hand-written guardrail table lists {rule_id}, which is no rule" for rule_id in unknown),
+    ]
+
+
+def generated(root: Path) -> tuple[dict[str, str], list[str]]:
+    """Every file with its blocks rewritten, and which blocks (``path: name``) differ from the files on disk."""
+    files: dict[str, str] = {}
+    stale: list[str] = []
+    rendered: dict[Callable[[], str], str] = {}
+    for block in BLOCKS:
+        if block.path not in files:
+            files[block.path] = (root / block.path).read_text(encoding="utf-8")
+        if block.render not in rendered:
+            rendered[block.render] = block.render()
+        before = files[block.path]
+        after = splice(before, block.path, block.name, rendered[block.render])
+        if after != before:
+            stale.append(f"{block.path}: {block.name}")
+        files[block.path] = after
+    return files, stale
+
+
+def main(argv: list[str] | None = None, root: Path = ROOT) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--check", action="store_true", help="exit 1 if a generated block is out of date")
+    args = parser.parse_args(argv)
+    try:
+        files, stale = generated(root)
+    except GenerationError as error:
+        print(f"{TOOL}: {error}", file=sys.stderr)
+        return 2
+    problems = hand_written_problems(root)
+    if args.check:
+        for name in stale:
+            print(f"{name} is out of date; run .venv/bin/python {TOOL}", file=sys.stderr)
+        for problem in problems:
+            print(problem, file=sys.stderr)
+        return 1 if stale or problems else 0
+    for path, text in files.items():
+        if (root / path).read_text(encoding="utf-8") != text:
+            (root / path).write_text(text, encoding="utf-8")
+    print(f"{TOOL}: {len(stale)} of {len(BLOCKS)} blocks rewritten" + (f" ({', '.join(stale)})" if stale else ""))
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
