@@ -27,7 +27,7 @@ FIRST_DEPLOY = $(shell $(BIN)/python -c 'import sys, tomllib; \
 	config = tomllib.load(open(sys.argv[1], "rb")).get(sys.argv[2], {}); \
 	print("" if config.get("deploy", {}).get("parameters", {}).get("s3_prefix") else "yes")' "$(SAMCONFIG)" "$(ENV)")
 
-.PHONY: help venv test lint typecheck unit sam build deploy adopt-tables demo bench lock clean
+.PHONY: help venv test lint typecheck unit sam build deploy adopt-tables demo bench browser lock clean
 
 help: ## list every target and what it does (generated from these comments)
 	@awk -F ':.*## ' '/^[A-Za-z0-9_.-]+:.*## / { printf "make %-18s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
@@ -48,8 +48,14 @@ lint: venv ## ruff check and ruff format --check
 typecheck: venv ## mypy (strict)
 	$(BIN)/mypy
 
-unit: venv ## the whole pytest suite (unit, functional, integration)
+unit: venv browser ## the whole pytest suite (unit, functional, integration)
 	$(BIN)/python -m pytest
+
+browser: ## install headless Chromium (Debian's package) for the backtest report's browser test, if missing
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || { \
+		echo "installing chromium (apt-get) for the HTML report's browser test"; \
+		if [ "$$(id -u)" = 0 ]; then apt-get install -y chromium || { apt-get update && apt-get install -y chromium; }; \
+		else sudo apt-get install -y chromium || { sudo apt-get update && sudo apt-get install -y chromium; }; fi; }
 
 sam: venv ## sam validate --lint (both templates) and sam build
 	$(BIN)/sam validate --lint --template template.yaml
@@ -86,6 +92,7 @@ bench: venv ## core throughput, cold import, AWS calls and latency per remediati
 	$(BIN)/python bench/bench.py
 	$(BIN)/python bench/enforcer.py
 	PYTHONPATH=layers/core:. $(BIN)/python bench/bench_prune.py
+	PYTHONPATH=layers/core:. $(BIN)/python bench/bench_backtest.py
 
 # Re-resolve every pin from requirements-dev.in (needs the package index).
 lock: ## re-resolve every pin in requirements-dev.txt from requirements-dev.in

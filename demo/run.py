@@ -26,6 +26,7 @@ from typing import Any, NamedTuple, TextIO
 
 import boto3
 
+from demo.backtest import backtest_demo
 from demo.deploy import STACK_NAME, Deployment, deploy
 from demo.lambda_runtime import LambdaContainer
 from demo.pruner import PruneResult, run_pruner
@@ -180,6 +181,7 @@ def run_demo(
                 f"\n{'All steps went as expected.' if result.ok else 'SOME STEPS DIVERGED (marked DIVERGED above).'}",
             )
             _say(out, f"Logs: {work}/enforcer.log (the enforcer), {log} (sam), {moto.log_path}")
+            backtest_demo(work, out)
             return result
     finally:
         if container is not None:

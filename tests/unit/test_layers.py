@@ -43,6 +43,10 @@ LAYERS = (
     "iamwarden.prune.app",
     "iamwarden.prune.exceptions",
     "iamwarden.prune",  # the package's docstring only
+    "iamwarden.backtest.domain",
+    "iamwarden.backtest.adapters",
+    "iamwarden.backtest.app",
+    "iamwarden.backtest",  # the package's docstring only
     "iamwarden.domain",
     "iamwarden.guardrails",
     "iamwarden.alerts",
@@ -75,6 +79,14 @@ MAY_IMPORT: Mapping[str, frozenset[str]] = {
     # Like iamwarden.adapters, the pruner's adapters may read the alert model (the notices' channels).
     "iamwarden.prune.adapters": frozenset(_PRUNE_ADAPTERS),
     "iamwarden.prune.app": ANYTHING - {"iamwarden.app"},
+    "iamwarden.backtest": frozenset(),
+    # The backtest judges with the enforcer's own engine (the registry says which events are in scope).
+    "iamwarden.backtest.domain": frozenset({"iamwarden.domain", "iamwarden.guardrails", "iamwarden.backtest.domain"}),
+    "iamwarden.backtest.adapters": frozenset(
+        {"iamwarden.domain", "iamwarden.adapters.errors", "iamwarden.backtest.domain", "iamwarden.backtest.adapters"}
+    ),
+    # Its command line is iamwarden.app.backtest_cli, which reads settings files as `evaluate` does.
+    "iamwarden.backtest.app": ANYTHING - {"iamwarden.app"},
 }
 
 #: Third-party packages each layer may import (the standard library is always allowed).
@@ -84,6 +96,7 @@ THIRD_PARTY: Mapping[str, frozenset[str]] = {
     # PyYAML reads settings files: the CLI's only dependency (pyproject); Lambda never loads it.
     "iamwarden.app": frozenset({"aws_lambda_powertools", "yaml"}),
     "iamwarden.prune.app": frozenset({"aws_lambda_powertools"}),
+    "iamwarden.backtest.adapters": frozenset({"boto3", "botocore"}),
 }
 
 #: Third-party imports allowed in one module of a layer that otherwise has none, and why.
@@ -96,7 +109,7 @@ THIRD_PARTY_EXCEPTIONS: Mapping[tuple[str, str], str] = {
 
 #: Imported only by the adapters, whichever layer asks.
 ADAPTERS_ONLY = ("boto3", "botocore", "slack_sdk", "aws_lambda_powertools.utilities.parameters")
-_ADAPTER_LAYERS = frozenset({"iamwarden.adapters", "iamwarden.prune.adapters"})
+_ADAPTER_LAYERS = frozenset({"iamwarden.adapters", "iamwarden.prune.adapters", "iamwarden.backtest.adapters"})
 
 _CLI_OPTIONAL = (
     "optional dependency: `pip install iamwarden` brings PyYAML only (pyproject), so `iamwarden evaluate` "
@@ -108,6 +121,7 @@ _SLACK = "slack_sdk costs ~55 ms to import (-X importtime): paid on the first Sl
 LAZY_IMPORTS: Mapping[tuple[str, str], str] = {
     ("iamwarden.app.cli", "iamwarden.app.commands"): _CLI_OPTIONAL,
     ("iamwarden.prune.app.cli", "iamwarden.prune.app.wiring"): _CLI_OPTIONAL,
+    ("iamwarden.app.backtest_cli", "iamwarden.backtest.adapters.aws"): _CLI_OPTIONAL,
     ("iamwarden.app.dispatcher", "iamwarden.adapters.slack"): _SLACK,
     ("iamwarden.prune.adapters.alert_notices", "iamwarden.adapters.slack"): _SLACK,
     ("iamwarden.prune.adapters.alert_notices", "slack_sdk"): _SLACK,

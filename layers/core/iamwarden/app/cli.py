@@ -25,9 +25,11 @@ from pathlib import Path
 from typing import Any, BinaryIO, TextIO
 
 from iamwarden import __version__
+from iamwarden.app.backtest_cli import add_backtest_parser, run_backtest
 from iamwarden.app.cli_options import Exit, add_global_options, arn_argument, id_argument, share_global_options
 from iamwarden.app.config import DEFAULTS
 from iamwarden.app.settings_file import load_settings_file
+from iamwarden.backtest.domain.records import events_in
 from iamwarden.domain.catalog import Mode
 from iamwarden.domain.exceptions import SettingsError
 from iamwarden.domain.findings import Judgement, Verdict
@@ -65,6 +67,8 @@ def main(
         return _aws_command(args.command, args, out, err)
     if args.command == "prune":
         return run_prune(args, out, err)
+    if args.command == "backtest":
+        return run_backtest(args, out, err)
     parser.print_help(err)
     return EXIT_USAGE
 
@@ -89,7 +93,10 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--config", metavar="FILE", help="settings file (YAML or JSON); default: built-in defaults")
     evaluate.add_argument("--format", choices=("json", "text"), default="json", help="json lines (default) or text")
     evaluate.add_argument(
-        "events", nargs="+", metavar="EVENT_FILE", help="EventBridge event JSON files; - reads one from standard input"
+        "events",
+        nargs="+",
+        metavar="EVENT_FILE",
+        help="EventBridge events, CloudTrail records or CloudTrail log files (.json, .json.gz); - reads standard input",
     )
 
     undo = commands.add_parser(
@@ -151,6 +158,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     breaker.add_argument("action", choices=("status", "reset"), help="status (read only) or reset")
     add_prune_parser(commands)
+    add_backtest_parser(commands)
     share_global_options(parser)  # last: every subcommand above (and any added later) takes them too
     return parser
 
@@ -195,17 +203,20 @@ def _evaluate(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: BinaryI
         return EXIT_USAGE
 
     counts: Counter[Verdict] = Counter()
+    judged = 0
     for path, content in contents:
-        judgement = judge_event(content, settings)
-        counts[judgement.verdict] += 1
-        if args.format == "json":
-            for line in judgement_lines(str(path), judgement):
-                out.write(json.dumps(line, sort_keys=False) + "\n")
-        else:
-            out.write(render_text(str(path), judgement))
+        for name, event in events_in(str(path), content):  # CloudTrail records and log files are wrapped
+            judgement = judge_event(event, settings)
+            counts[judgement.verdict] += 1
+            judged += 1
+            if args.format == "json":
+                for line in judgement_lines(name, judgement):
+                    out.write(json.dumps(line, sort_keys=False) + "\n")
+            else:
+                out.write(render_text(name, judgement))
     if args.format == "text":
         summary = ", ".join(f"{counts[v]} {v.value}" for v in Verdict if counts[v])
-        out.write(f"\n{len(contents)} event{'s' if len(contents) != 1 else ''} judged: {summary}\n")
+        out.write(f"\n{judged} event{'s' if judged != 1 else ''} judged: {summary}\n")
     return EXIT_OK
 
 

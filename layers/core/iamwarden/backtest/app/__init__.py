@@ -1,0 +1,1 @@
+"""The backtest's orchestration (parallel reading and judging) and its command line."""

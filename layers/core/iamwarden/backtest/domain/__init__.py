@@ -1,0 +1,1 @@
+"""Pure parts of the backtest: reading records, the pre-filter, the envelope, the report."""
