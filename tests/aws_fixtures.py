@@ -12,24 +12,34 @@ from collections.abc import Mapping
 from functools import cache
 from typing import Any
 
-from tests.sam_template import source_template, translated_template
+from tests.sam_template import condition_holds, source_template, translated_template
 
 REGION = "us-east-1"
 HOME_ACCOUNT = "111122223333"
 
 
 @cache
-def _defaults() -> dict[str, str]:
+def _defaults() -> dict[str, Any]:
     template = source_template()
-    values = {name: str(spec.get("Default", "")) for name, spec in template.get("Parameters", {}).items()}
+    values: dict[str, Any] = {
+        name: str(spec.get("Default", "")) for name, spec in template.get("Parameters", {}).items()
+    }
     values.update({"AWS::Region": REGION, "AWS::AccountId": HOME_ACCOUNT, "AWS::Partition": "aws"})
+    values["AWS::NoValue"] = NO_VALUE
     return values
+
+
+#: What ``Ref AWS::NoValue`` resolves to: the property or list item is left out.
+NO_VALUE = object()
 
 
 def resolve(value: Any, resources: Mapping[str, Any] | None = None) -> Any:
     """Evaluate Ref / Fn::Sub / Fn::GetAtt against parameter defaults and the resources' physical names."""
     names = {**_defaults(), **_physical_names(), **(resources or {})}
     if isinstance(value, dict):
+        if set(value) == {"Fn::If"}:  # the template's defaults decide, as in a default deploy
+            name, when_true, when_false = value["Fn::If"]
+            return resolve(when_true if condition_holds(name) else when_false, resources)
         if set(value) == {"Ref"}:
             return names[value["Ref"]]
         if set(value) == {"Fn::Sub"}:
@@ -39,9 +49,10 @@ def resolve(value: Any, resources: Mapping[str, Any] | None = None) -> Any:
             target = value["Fn::GetAtt"]
             name, attribute = target if isinstance(target, list) else target.split(".", 1)
             return names[f"{name}.{attribute}"]
-        return {key: resolve(item, resources) for key, item in value.items()}
+        resolved = {key: resolve(item, resources) for key, item in value.items()}
+        return {key: item for key, item in resolved.items() if item is not NO_VALUE}
     if isinstance(value, list):
-        return [resolve(item, resources) for item in value]
+        return [item for item in (resolve(each, resources) for each in value) if item is not NO_VALUE]
     return value
 
 

@@ -55,3 +55,70 @@ def resources_of_type(resource_type: str) -> dict[str, dict[str, Any]]:
         for name, resource in translated_template()["Resources"].items()
         if resource["Type"] == resource_type
     }
+
+
+_NO_VALUE = {"Ref": "AWS::NoValue"}
+
+
+def condition_holds(name: str, parameters: dict[str, str] | None = None) -> bool:
+    """Whether the template's condition ``name`` holds for ``parameters`` (their defaults otherwise)."""
+    template = deployed_template(parameters)
+    return bool(template["Metadata"]["ResolvedConditions"][name])
+
+
+def deployed_template(parameters: dict[str, str] | None = None) -> dict[str, Any]:
+    """The translated template as CloudFormation resolves it for ``parameters`` (their defaults otherwise).
+
+    Conditions are evaluated, resources whose condition is false are left out, and ``Fn::If`` and
+    ``AWS::NoValue`` are resolved, so a test reads exactly what a deploy with those parameters creates.
+    """
+    template = translated_template()
+    given = {name: str(spec.get("Default", "")) for name, spec in template.get("Parameters", {}).items()}
+    given.update(parameters or {})
+    conditions: dict[str, bool] = {}
+
+    def value(node: Any) -> Any:
+        if isinstance(node, dict) and set(node) == {"Ref"} and node["Ref"] in given:
+            return given[node["Ref"]]
+        return node
+
+    def holds(node: Any) -> bool:
+        if isinstance(node, dict) and set(node) == {"Condition"}:
+            return condition(node["Condition"])
+        (function, arguments), *_ = node.items()
+        if function == "Fn::Equals":
+            left, right = (str(value(argument)) for argument in arguments)
+            return left == right
+        if function == "Fn::Not":
+            return not holds(arguments[0])
+        if function == "Fn::And":
+            return all(holds(argument) for argument in arguments)
+        if function == "Fn::Or":
+            return any(holds(argument) for argument in arguments)
+        raise AssertionError(f"condition function {function} is not understood by the test")
+
+    def condition(name: str) -> bool:
+        if name not in conditions:
+            conditions[name] = holds(template["Conditions"][name])
+        return conditions[name]
+
+    def resolve(node: Any) -> Any:
+        if isinstance(node, dict):
+            if set(node) == {"Fn::If"}:
+                name, when_true, when_false = node["Fn::If"]
+                return resolve(when_true if condition(name) else when_false)
+            resolved = {key: resolve(item) for key, item in node.items()}
+            return {key: item for key, item in resolved.items() if item != _NO_VALUE}
+        if isinstance(node, list):
+            return [resolve(item) for item in node if resolve(item) != _NO_VALUE]
+        return node
+
+    resources = {
+        name: resource
+        for name, resource in template["Resources"].items()
+        if "Condition" not in resource or condition(resource["Condition"])
+    }
+    template["Resources"] = resolve(resources)
+    metadata = template.setdefault("Metadata", {})
+    metadata["ResolvedConditions"] = {name: condition(name) for name in template.get("Conditions", {})}
+    return template

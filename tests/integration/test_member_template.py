@@ -29,7 +29,7 @@ from iamwarden.guardrails.registry import STEP_PERMISSIONS
 from tests.aws_fixtures import enforcer_rules, event_patterns, resolve
 from tests.conftest import ROOT, load_event
 from tests.integration.test_template import template_changes
-from tests.sam_template import translated_template
+from tests.sam_template import deployed_template, translated_template
 
 MEMBER_TEMPLATE = ROOT / "member" / "template.yaml"
 CENTRAL_BUS = "arn:${AWS::Partition}:events:${CentralRegion}:${CentralAccountId}:event-bus/iamwarden-central"
@@ -137,7 +137,7 @@ def test_the_remediation_statements_are_those_of_the_enforcer_at_home() -> None:
     """Same actions, resources and conditions as enforcer-remediations in template.yaml: one scoping to review."""
     [home] = [
         policy["PolicyDocument"]["Statement"]
-        for policy in translated_template()["Resources"]["EnforcerRole"]["Properties"]["Policies"]
+        for policy in deployed_template()["Resources"]["EnforcerRole"]["Properties"]["Policies"]
         if policy["PolicyName"] == "enforcer-remediations"
     ]
     member = _statements(_resource("RemediationRole"), "enforcer-remediations")
@@ -193,7 +193,7 @@ def test_the_member_role_names_are_the_ones_the_enforcer_and_pruner_assume() -> 
 
 
 def test_the_pruner_member_role_grants_the_iam_part_of_the_pruners_role() -> None:
-    pruner = translated_template()["Resources"]["PrunerRole"]["Properties"]
+    pruner = deployed_template()["Resources"]["PrunerRole"]["Properties"]
     home = [s for s in _statements(pruner) if all(a.startswith("iam:") for a in _listed(s["Action"]))]
     member = _statements(_resource("PrunerMemberRole"))
     assert json.loads(json.dumps(member)) == json.loads(json.dumps(home))

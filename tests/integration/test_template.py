@@ -30,7 +30,7 @@ from iamwarden.guardrails.engine import judge_event
 from iamwarden.guardrails.registry import RULES
 from tests.aws_fixtures import HOME_ACCOUNT, REGION, enforcer_rules, event_patterns, resolve
 from tests.conftest import load_event
-from tests.sam_template import resources_of_type, translated_template
+from tests.sam_template import deployed_template, resources_of_type, translated_template
 
 ENFORCER_ROLE = "iamwarden-enforcer-us-east-1"
 MEMBER_ROLE = "iamwarden-remediator"
@@ -149,7 +149,7 @@ OWN_ESCALATIONS = {
 
 
 def test_the_templates_own_policies_pass_its_guardrails(example_settings: Settings) -> None:
-    changes = list(template_changes(translated_template()))
+    changes = list(template_changes(deployed_template()))
     names = {event["detail"]["eventName"] for _, event in changes}
     assert "PutRolePolicy" in names, "the enforcer role's own policies were not turned into events"
     for name, settings in _settings(example_settings).items():
@@ -164,7 +164,7 @@ def test_the_own_roles_escalations_are_findings_when_not_deployed_by_cloudformat
     example_settings: Settings,
 ) -> None:
     """The exemption is narrow: the same policies written by a person directly are judged like any other."""
-    changes = list(template_changes(translated_template()))
+    changes = list(template_changes(deployed_template()))
     for name, settings in _settings(example_settings).items():
         escalations: dict[str, set[str]] = {}
         for change, event in changes:
@@ -177,7 +177,7 @@ def test_the_own_roles_escalations_are_findings_when_not_deployed_by_cloudformat
 
 def test_the_template_check_would_catch_a_violation(example_settings: Settings) -> None:
     """The same pipeline over a template with an admin role, a public bucket and a user finds all three."""
-    template = translated_template()
+    template = deployed_template()
     template["Resources"].update(
         {
             "AdminRole": {
@@ -304,9 +304,11 @@ def test_events_of_the_own_roles_are_not_routed() -> None:
 
 
 def test_failed_invocations_are_retried_twice_at_most_then_dead_lettered() -> None:
-    [config] = resources_of_type("AWS::Lambda::EventInvokeConfig").values()
-    properties = config["Properties"]
-    assert properties["FunctionName"] == {"Ref": "EnforcerFunction"}
+    [properties] = [
+        config["Properties"]
+        for config in resources_of_type("AWS::Lambda::EventInvokeConfig").values()
+        if config["Properties"]["FunctionName"] == {"Ref": "EnforcerFunction"}
+    ]
     assert 0 <= properties["MaximumRetryAttempts"] <= 2
     assert properties["DestinationConfig"]["OnFailure"]["Destination"] == DEAD_LETTER_QUEUE
 

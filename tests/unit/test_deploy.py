@@ -68,7 +68,11 @@ def test_a_deploy_creates_the_enforcer_rules_the_topic_the_tables_the_queues_and
         "iamwarden-alert-delivery-failed",
     }
     assert _named("AWS::SecretsManager::Secret", "Name") == {"iamwarden/slack/security"}
-    assert _logical("AWS::Lambda::EventInvokeConfig") == {"EnforcerFunctionEventInvokeConfig"}
+    assert _logical("AWS::Lambda::EventInvokeConfig") == {
+        "EnforcerFunctionEventInvokeConfig",
+        "PrunePlannerFunctionEventInvokeConfig",
+        "PruneWatchFunctionEventInvokeConfig",
+    }
 
 
 def test_a_deploy_creates_every_rules_mode_parameter_in_alert() -> None:

@@ -24,7 +24,7 @@ import pytest
 
 from iamwarden.domain.findings import StepAction
 from iamwarden.guardrails.registry import ACTIONS, STEP_PERMISSIONS
-from tests.sam_template import translated_template
+from tests.sam_template import deployed_template, translated_template
 
 RUNTIME = "enforcer-runtime"
 REMEDIATIONS = "enforcer-remediations"
@@ -46,7 +46,7 @@ THIS_ACCOUNT = {"Ref": "AWS::AccountId"}
 
 
 def _role() -> dict[str, Any]:
-    properties: dict[str, Any] = translated_template()["Resources"]["EnforcerRole"]["Properties"]
+    properties: dict[str, Any] = deployed_template()["Resources"]["EnforcerRole"]["Properties"]
     return properties
 
 
@@ -54,7 +54,7 @@ def _attached_policies() -> dict[str, list[dict[str, Any]]]:
     """Policies declared as their own resources (AWS::IAM::RolePolicy, AWS::IAM::Policy) that name the role."""
     me = {"Ref": "EnforcerRole"}
     attached: dict[str, list[dict[str, Any]]] = {}
-    for name, resource in translated_template()["Resources"].items():
+    for name, resource in deployed_template()["Resources"].items():
         properties = resource.get("Properties", {})
         if resource["Type"] == "AWS::IAM::RolePolicy" and properties["RoleName"] == me:
             attached[properties["PolicyName"]] = properties["PolicyDocument"]["Statement"]
