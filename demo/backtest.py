@@ -248,16 +248,35 @@ def write_history(
     return stats
 
 
-def backtest_demo(work: Path, out: TextIO) -> int:
-    """Backtest a month of the demo account's history with events/settings.yaml; print the summary."""
+def write_played(root: Path, records: list[dict[str, Any]]) -> int:
+    """Write the CloudTrail records the demo just played as one log file per account, region and day."""
+    grouped: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
+    for record in records:
+        account = str(record.get("recipientAccountId") or record.get("userIdentity", {}).get("accountId") or ACCOUNT)
+        region = str(record.get("awsRegion") or REGIONS[0])
+        day = str(record.get("eventTime", "1970-01-01"))[:10].replace("-", "/")
+        grouped.setdefault((account, region, day), []).append(record)
+    for (account, region, day), batch in grouped.items():
+        folder = root / "AWSLogs" / ORG_ID / account / "CloudTrail" / region / day
+        folder.mkdir(parents=True, exist_ok=True)
+        name = f"{account}_CloudTrail_{region}_{day.replace('/', '')}T0000Z_demo{uuid.uuid4().hex[:10]}.json.gz"
+        text = json.dumps({"Records": batch}, separators=(",", ":")).encode()
+        (folder / name).write_bytes(gzip.compress(text, compresslevel=6))
+    return len(records)
+
+
+def backtest_demo(work: Path, out: TextIO, played: list[dict[str, Any]] | None = None) -> int:
+    """Backtest the changes the demo just made, in a month of the account's history; print the summary."""
     from iamwarden.app.cli import main
 
     history = work / "history"
     shutil.rmtree(history, ignore_errors=True)
     stats = write_history(history, start=date(2026, 11, 1), days=30)
+    ours = write_played(history, list(played or ()))
     out.write(
-        f"\n== 7. Before switching to remediate: a backtest of a month of CloudTrail history\n"
-        f"   {stats['files']} log files, {stats['records']:,} records ({stats['changes']} changes a rule judges)\n"
+        f"\n== 9. Before switching to remediate: a backtest of a month of CloudTrail history\n"
+        f"   {stats['files']} log files, {stats['records']:,} records ({stats['changes']} changes a rule judges),\n"
+        f"   and the {ours} CloudTrail records of the changes this demo just made\n"
         f"   $ iamwarden backtest {history} --config events/settings.yaml --html {work}/backtest.html\n\n"
     )
     code = main(

@@ -50,6 +50,8 @@ class StepResult(NamedTuple):
     sns: int
     check: Check
     problems: list[str]
+    #: The CloudTrail records the step played (their ``detail``), for the backtest at the end.
+    records: tuple[dict[str, Any], ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -181,7 +183,7 @@ def run_demo(
                 f"\n{'All steps went as expected.' if result.ok else 'SOME STEPS DIVERGED (marked DIVERGED above).'}",
             )
             _say(out, f"Logs: {work}/enforcer.log (the enforcer), {log} (sam), {moto.log_path}")
-            backtest_demo(work, out)
+            backtest_demo(work, out, played=[record for played in results for record in played.records])
             return result
     finally:
         if container is not None:
@@ -300,7 +302,19 @@ def _play(
     expected_alerts = len(step.outcomes)
     if slack_count != expected_alerts or sns != expected_alerts:
         problems.append(f"alerts: {slack_count} on Slack and {sns} by SNS, expected {expected_alerts} each")
-    return StepResult(step, routed, verdict, outcomes, remediation_ids, done, slack_count, sns, check, problems)
+    return StepResult(
+        step,
+        routed,
+        verdict,
+        outcomes,
+        remediation_ids,
+        done,
+        slack_count,
+        sns,
+        check,
+        problems,
+        tuple(record["detail"] for record in records),
+    )
 
 
 def _print_step(out: TextIO, number: int, result: StepResult) -> None:

@@ -9,6 +9,7 @@ interrupted, and the exit codes.
 from __future__ import annotations
 
 import io
+import json
 import signal
 import socket
 import urllib.parse
@@ -124,6 +125,14 @@ def test_the_demo_story_runs_headless_and_reports_a_divergence(tmp_path: Path) -
     assert "warming up: IAM Warden first saw this role's grants" in text
     assert "+ dynamodb:*" in text
     assert "an applied plan was rolled back; no new plan before" in text
+    # It ends with a backtest of a month of history that holds the very records the story played.
+    assert "== 9. Before switching to remediate" in text
+    played = [record for step in result.steps for record in step.records]
+    assert f"and the {len(played)} CloudTrail records of the changes this demo just made" in text
+    findings = [json.loads(line) for line in (tmp_path / "demo" / "findings.jsonl").read_text().splitlines()]
+    judged_ids = {finding["event_id"] for finding in findings}
+    backdoor = next(record for record in played if record["eventName"] == "CreateUser")
+    assert backdoor["eventID"] in judged_ids
     # The extra step diverged (the enforcer remediated it), and that fails the demo.
     assert wrong.outcomes == {"managed-policy-attached": "remediated"}
     assert wrong.problems

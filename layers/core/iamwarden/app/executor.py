@@ -53,6 +53,10 @@ class AccountClients:
         """S3 Control, for the account-level settings (Block Public Access)."""
         return self._factory.client("s3control", self.account, self.region)
 
+    def client(self, service: str) -> Any:
+        """Any service's client, with the same retries, member-account role and call log."""
+        return self._factory.client(service, self.account, self.region)
+
     def history(self, resource_arn: str) -> list[AuditRecord]:
         """The audit table's records of ``resource_arn``, oldest first (none without an audit log)."""
         return self._audit.history(resource_arn) if self._audit is not None else []

@@ -74,6 +74,10 @@ class AccountClients(Protocol):
     @property
     def s3control(self) -> Any: ...
 
+    def client(self, service: str) -> Any:
+        """Any service's client in this account and region (a resource-policy endpoint names its service)."""
+        ...
+
     def history(self, resource_arn: str) -> Sequence[AuditEntry]:
         """What the audit table holds for ``resource_arn``, oldest first (a last known good copy)."""
         ...
