@@ -91,6 +91,9 @@ class NoClients:
     s3: Any = None
     s3control: Any = None
 
+    def client(self, service: str) -> Any:
+        return None
+
     def history(self, resource_arn: str) -> Sequence[AuditEntry]:
         return ()
 
