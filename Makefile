@@ -15,11 +15,12 @@ export AWS_DEFAULT_REGION ?= us-east-1
 PYTHON313 := $(shell for p in python3.13 $${PYENV_ROOT:-$$HOME/.pyenv}/versions/3.13*/bin/python3.13; do \
 	"$$p" -c 'import sys; assert sys.version_info[:2] == (3, 13)' >/dev/null 2>&1 && { echo "$$p"; break; }; done)
 
-.PHONY: help venv test lint typecheck unit sam demo bench lock clean
+.PHONY: help venv test lint typecheck unit test-unit test-functional test-integration sam demo bench lock clean
 
 help:
 	@echo "make demo   deploy IAM Warden into an emulated AWS account (moto_server), attack it, watch it recover"
 	@echo "make test   ruff, mypy, pytest, sam validate --lint, sam build"
+	@echo "make test-unit | test-functional | test-integration   one layer of the pytest suite"
 	@echo "make bench  core throughput, cold import, AWS calls and latency per remediation, pruner at 1,000 roles"
 
 $(VENV)/.installed: requirements-dev.txt pyproject.toml
@@ -38,8 +39,24 @@ lint: venv
 typecheck: venv
 	$(BIN)/mypy
 
+# pytest-xdist spreads the tests over the cores (-n auto; PYTEST_WORKERS=0 runs them in this
+# process). Each worker is a process of its own: it translates template.yaml once, and the
+# servers tests start bind port 0, so workers never share state or race for a port.
+PYTEST_WORKERS ?= auto
+PYTEST := $(BIN)/python -m pytest -n $(PYTEST_WORKERS)
+
+# The whole suite (what `make test` runs).
 unit: venv
-	$(BIN)/python -m pytest
+	$(PYTEST)
+
+test-unit: venv
+	$(PYTEST) tests/unit
+
+test-functional: venv
+	$(PYTEST) tests/functional
+
+test-integration: venv
+	$(PYTEST) tests/integration
 
 sam: venv
 	$(BIN)/sam validate --lint --template template.yaml
