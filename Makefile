@@ -41,7 +41,9 @@ typecheck: venv
 
 # pytest-xdist spreads the tests over the cores (-n auto; PYTEST_WORKERS=0 runs them in this
 # process). Each worker is a process of its own: it translates template.yaml once, and the
-# servers tests start bind port 0, so workers never share state or race for a port.
+# servers tests start bind port 0, so workers never share state or race for a port. On two
+# cores the whole suite took 65 s instead of 100 s; the unit tests alone are quicker in one
+# process (12 s, against 18 s spent mostly starting workers).
 PYTEST_WORKERS ?= auto
 PYTEST := $(BIN)/python -m pytest -n $(PYTEST_WORKERS)
 
@@ -50,7 +52,7 @@ unit: venv
 	$(PYTEST)
 
 test-unit: venv
-	$(PYTEST) tests/unit
+	$(BIN)/python -m pytest tests/unit
 
 test-functional: venv
 	$(PYTEST) tests/functional
