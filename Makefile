@@ -27,7 +27,7 @@ FIRST_DEPLOY = $(shell $(BIN)/python -c 'import sys, tomllib; \
 	config = tomllib.load(open(sys.argv[1], "rb")).get(sys.argv[2], {}); \
 	print("" if config.get("deploy", {}).get("parameters", {}).get("s3_prefix") else "yes")' "$(SAMCONFIG)" "$(ENV)")
 
-.PHONY: help venv test lint typecheck unit sam build deploy adopt-tables demo bench browser lock clean
+.PHONY: help venv test lint typecheck unit test-unit test-functional test-integration sam build deploy adopt-tables demo bench browser lock clean
 
 help: ## list every target and what it does (generated from these comments)
 	@awk -F ':.*## ' '/^[A-Za-z0-9_.-]+:.*## / { printf "make %-18s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
@@ -48,8 +48,25 @@ lint: venv ## ruff check and ruff format --check
 typecheck: venv ## mypy (strict)
 	$(BIN)/mypy
 
-unit: venv browser ## the whole pytest suite (unit, functional, integration)
-	$(BIN)/python -m pytest
+# pytest-xdist spreads the tests over the cores (-n auto; PYTEST_WORKERS=0 runs them in this
+# process). Each worker is a process of its own: it translates template.yaml once, and the
+# servers tests start bind port 0, so workers never share state or race for a port. On two
+# cores the whole suite took 65 s instead of 100 s; the unit tests alone are quicker in one
+# process (12 s, against 18 s spent mostly starting workers).
+PYTEST_WORKERS ?= auto
+PYTEST := $(BIN)/python -m pytest -n $(PYTEST_WORKERS)
+
+unit: venv browser ## the whole pytest suite (unit, functional, integration), on every core
+	$(PYTEST)
+
+test-unit: venv ## the unit tests (no AWS, no servers), in one process
+	$(BIN)/python -m pytest tests/unit
+
+test-functional: venv ## the functional tests (moto in-process)
+	$(PYTEST) tests/functional
+
+test-integration: venv browser ## the integration tests (moto_server, the template, sam build, the demo, Chromium)
+	$(PYTEST) tests/integration
 
 browser: ## install headless Chromium (Debian's package) for the backtest report's browser test, if missing
 	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || { \

@@ -8,7 +8,9 @@
    every enforcer needs (target at most 1.20). Measured as Lambda runs it: the
    ``sam build`` output only (``python -S``: no site-packages), with bytecode
    compiled for both sides (this machine sets PYTHONDONTWRITEBYTECODE, which
-   would otherwise make every import compile from source).
+   would otherwise make every import compile from source). Measured with the
+   template's default ``XRaySdkTracing=false`` and again with ``true``, which
+   adds the X-Ray SDK (Powertools Tracer) to the import.
 """
 
 from __future__ import annotations
@@ -52,7 +54,7 @@ BUILD = ROOT / ".aws-sam" / "build"
 LAMBDA_PATH = os.pathsep.join([str(BUILD / "EnforcerFunction"), str(BUILD / "CoreLayer" / "python")])
 
 
-def import_seconds(statement: str) -> float:
+def import_seconds(statement: str, xray_sdk_tracing: bool = False) -> float:
     """Seconds a fresh interpreter spends on ``statement`` (interpreter start-up excluded)."""
     code = f"import time; t = time.perf_counter(); {statement}; print(time.perf_counter() - t)"
     env = {
@@ -60,6 +62,7 @@ def import_seconds(statement: str) -> float:
         "PYTHONPATH": LAMBDA_PATH,
         "POWERTOOLS_SERVICE_NAME": "iamwarden",
         "POWERTOOLS_METRICS_NAMESPACE": "IamWarden",
+        "IAMWARDEN_XRAY_SDK_TRACING": "true" if xray_sdk_tracing else "false",  # the XRaySdkTracing parameter
     }
     command = [sys.executable, "-S", "-c", code]
     out = subprocess.run(command, env=env, capture_output=True, text=True, check=True).stdout
@@ -83,11 +86,13 @@ def main() -> None:
     subprocess.run([sys.executable, "-m", "compileall", "-q", str(BUILD)], check=True, stdout=subprocess.DEVNULL)
     for statement in ("import boto3", "import app"):  # warm the disk cache
         import_seconds(statement)
-    boto3_only, handler_only, handler_with_boto3 = [], [], []
-    for _ in range(IMPORT_RUNS):  # interleaved so drift hits all three alike
+        import_seconds(statement, xray_sdk_tracing=True)
+    boto3_only, handler_only, handler_with_boto3, handler_traced = [], [], [], []
+    for _ in range(IMPORT_RUNS):  # interleaved so drift hits all four alike
         boto3_only.append(import_seconds("import boto3"))
         handler_only.append(import_seconds("import app"))
         handler_with_boto3.append(import_seconds("import boto3, app"))
+        handler_traced.append(import_seconds("import boto3, app", xray_sdk_tracing=True))
     boto3_median = statistics.median(boto3_only)
 
     rows = [
@@ -103,6 +108,16 @@ def main() -> None:
         ("import boto3 + handler (median, ms)", f"{statistics.median(handler_with_boto3) * 1000:.1f}", ""),
         ("handler / boto3", f"{statistics.median(handler_only) / boto3_median:.2f}", ""),
         ("(handler + boto3) / boto3", f"{statistics.median(handler_with_boto3) / boto3_median:.2f}", "target <= 1.20"),
+        (
+            "import boto3 + handler, XRaySdkTracing=true (median, ms)",
+            f"{statistics.median(handler_traced) * 1000:.1f}",
+            "",
+        ),
+        (
+            "(handler + boto3) / boto3, XRaySdkTracing=true",
+            f"{statistics.median(handler_traced) / boto3_median:.2f}",
+            "",
+        ),
     ]
     width = max(len(name) for name, _, _ in rows)
     print(f"{'measure':<{width}}  {'value':>12}  note")

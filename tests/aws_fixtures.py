@@ -7,6 +7,7 @@ enough to create the tables, queue and parameters exactly as declared.
 
 from __future__ import annotations
 
+import copy
 import re
 from collections.abc import Mapping
 from functools import cache
@@ -95,11 +96,25 @@ def resources(kind: str) -> dict[str, dict[str, Any]]:
     return {name: resource for name, resource in translated_template()["Resources"].items() if resource["Type"] == kind}
 
 
+@cache
+def _resolved_properties(kind: str) -> dict[str, dict[str, Any]]:
+    return {logical: resolve(resource["Properties"]) for logical, resource in resources(kind).items()}
+
+
+def resolved_properties(kind: str) -> dict[str, dict[str, Any]]:
+    """Logical id -> resolved properties of the template's resources of ``kind`` (a fresh copy per call).
+
+    Resolved once per process, as the template is translated once: the account
+    fixture builds its tables, queues, topics, secrets and parameters from these
+    for every test.
+    """
+    return copy.deepcopy(_resolved_properties(kind))
+
+
 def create_tables(dynamodb: Any) -> list[str]:
     """Create every DynamoDB table of the template (keys, indexes, TTL) in moto."""
     created = []
-    for resource in resources("AWS::DynamoDB::Table").values():
-        properties = resolve(resource["Properties"])
+    for properties in resolved_properties("AWS::DynamoDB::Table").values():
         kwargs: dict[str, Any] = {
             key: properties[key]
             for key in ("TableName", "AttributeDefinitions", "KeySchema", "GlobalSecondaryIndexes", "BillingMode")
@@ -116,8 +131,7 @@ def create_tables(dynamodb: Any) -> list[str]:
 def create_parameters(ssm: Any) -> dict[str, str]:
     """Create the template's SSM parameters (the safe defaults) in moto."""
     created = {}
-    for resource in resources("AWS::SSM::Parameter").values():
-        properties = resolve(resource["Properties"])
+    for properties in resolved_properties("AWS::SSM::Parameter").values():
         ssm.put_parameter(Name=properties["Name"], Value=properties["Value"], Type=properties["Type"])
         created[properties["Name"]] = properties["Value"]
     return created
@@ -126,8 +140,7 @@ def create_parameters(ssm: Any) -> dict[str, str]:
 def create_queues(sqs: Any) -> dict[str, str]:
     """Create the template's SQS queues; return logical id -> queue URL."""
     urls = {}
-    for logical, resource in resources("AWS::SQS::Queue").items():
-        properties = resolve(resource["Properties"])
+    for logical, properties in resolved_properties("AWS::SQS::Queue").items():
         attributes = {
             key: str(properties[key]).lower() if isinstance(properties[key], bool) else str(properties[key])
             for key in ("SqsManagedSseEnabled", "MessageRetentionPeriod", "VisibilityTimeout")
@@ -140,23 +153,27 @@ def create_queues(sqs: Any) -> dict[str, str]:
 def create_topics(sns: Any) -> dict[str, str]:
     """Create the template's SNS topics (moto does not encrypt, so the KMS key is left out)."""
     return {
-        logical: sns.create_topic(Name=resolve(resource["Properties"])["TopicName"])["TopicArn"]
-        for logical, resource in resources("AWS::SNS::Topic").items()
+        logical: sns.create_topic(Name=properties["TopicName"])["TopicArn"]
+        for logical, properties in resolved_properties("AWS::SNS::Topic").items()
     }
 
 
 def create_secrets(secretsmanager: Any) -> dict[str, str]:
     """Create the template's secrets with the template's placeholder values."""
     created = {}
-    for logical, resource in resources("AWS::SecretsManager::Secret").items():
-        properties = resolve(resource["Properties"])
+    for logical, properties in resolved_properties("AWS::SecretsManager::Secret").items():
         secretsmanager.create_secret(Name=properties["Name"], SecretString=properties.get("SecretString", "-"))
         created[logical] = properties["Name"]
     return created
 
 
 def function_environment(logical_id: str) -> dict[str, str]:
-    """The environment Lambda gives the function (Globals merged in by the SAM transform)."""
+    """The environment Lambda gives the function (Globals merged in by the SAM transform; a fresh copy per call)."""
+    return dict(_function_environment(logical_id))
+
+
+@cache
+def _function_environment(logical_id: str) -> dict[str, str]:
     function = translated_template()["Resources"][logical_id]
     variables = function["Properties"].get("Environment", {}).get("Variables", {})
     return {name: str(resolve(value)) for name, value in variables.items()}

@@ -5,10 +5,13 @@ from __future__ import annotations
 import json
 import os
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import botocore.loaders
+import botocore.session
 import pytest
 from hypothesis import settings as hypothesis_settings
 
@@ -65,3 +68,26 @@ def load_event(name: str) -> dict[str, Any]:
 @pytest.fixture(scope="session")
 def example_settings() -> Settings:
     return load_settings_file(EXAMPLE_SETTINGS)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def shared_service_models() -> Iterator[botocore.loaders.Loader]:
+    """One botocore loader for every session the tests create, so each service model is parsed once per process.
+
+    A new ``boto3.Session`` (the account fixture's, the service's own, each assumed
+    role's) otherwise parses the JSON models and endpoint rules of every client
+    again: most of a moto test's setup time. The loader only caches read-only data.
+    """
+    loader = botocore.loaders.create_loader()
+
+    def register_shared_loader(session: botocore.session.Session) -> None:
+        def data_loader() -> botocore.loaders.Loader:
+            # Read the configuration as botocore does here: an unknown profile must still fail in the same place.
+            data_path = session.get_config_variable("data_path")
+            return loader if data_path is None else botocore.loaders.create_loader(data_path)
+
+        session.lazy_register_component("data_loader", data_loader)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(botocore.session.Session, "_register_data_loader", register_shared_loader)
+        yield loader

@@ -3,7 +3,9 @@
 Each EventBridge CloudTrail event goes to ``EnforcerService.handle`` (judge,
 act per mode, record, alert). Logger carries the event id and rule on every
 line, Metrics counts findings, remediations and failures per rule as EMF, and
-Tracer traces the invocation and the AWS calls. Everything else, from the
+Tracer traces the invocation and the AWS calls when X-Ray SDK tracing is on
+(``iamwarden.app.tracing``: off by default, as the SDK doubles the cold import).
+Everything else, from the
 clients to the idempotency store, is built once per container by
 ``iamwarden.app.wiring`` from the environment template.yaml sets.
 """
@@ -12,17 +14,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from iamwarden.app.config import EnforcerConfig
 from iamwarden.app.service import EnforcerService
+from iamwarden.app.tracing import tracer_from_environment
 from iamwarden.app.wiring import build_enforcer_service
 
 logger = Logger()
 metrics = Metrics()
-tracer = Tracer()
+tracer = tracer_from_environment()
 _service: EnforcerService | None = None
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-import socket
+import re
 import subprocess
 import sys
 import time
@@ -15,35 +15,45 @@ from pathlib import Path
 import pytest
 
 MOTO_SERVER = Path(sys.executable).parent / "moto_server"
+#: What werkzeug prints once the server is listening; with ``-p 0`` it names the port the kernel chose.
+_LISTENING = re.compile(r"Running on http://127\.0\.0\.1:(\d+)")
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
+def _listening_port(log: Path, process: subprocess.Popen[bytes], deadline: float) -> int:
+    while True:
+        match = _LISTENING.search(log.read_text(errors="replace"))
+        if match:
+            return int(match[1])
+        if process.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError(f"moto_server did not start:\n{log.read_text(errors='replace')}")
+        time.sleep(0.05)
 
 
 @pytest.fixture
-def moto_server() -> Iterator[str]:
-    """The endpoint URL of a fresh moto server process (its own state), stopped after the test."""
-    port = _free_port()
-    process = subprocess.Popen(
-        [str(MOTO_SERVER), "-H", "127.0.0.1", "-p", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        env={**os.environ, "MOTO_IAM_LOAD_MANAGED_POLICIES": "true"},
-    )
-    endpoint = f"http://127.0.0.1:{port}"
+def moto_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The endpoint URL of a fresh moto server process (its own state), stopped after the test.
+
+    The server binds port 0 and reports the port the kernel gave it, so servers
+    started at once (pytest-xdist workers) never race for a port picked in advance.
+    """
+    log = tmp_path_factory.mktemp("moto_server") / "server.log"
+    with log.open("wb") as output:
+        process = subprocess.Popen(
+            [str(MOTO_SERVER), "-H", "127.0.0.1", "-p", "0"],
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "MOTO_IAM_LOAD_MANAGED_POLICIES": "true"},
+        )
     try:
         deadline = time.monotonic() + 30
+        endpoint = f"http://127.0.0.1:{_listening_port(log, process, deadline)}"
         while True:
             try:
                 urllib.request.urlopen(f"{endpoint}/moto-api/data.json", timeout=1).close()  # noqa: S310 - loopback
                 break
             except (urllib.error.URLError, ConnectionError):
                 if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"moto_server did not start on {endpoint}") from None
+                    raise RuntimeError(f"moto_server did not answer on {endpoint}") from None
                 time.sleep(0.1)
         yield endpoint
     finally:
