@@ -265,6 +265,17 @@ def write_played(root: Path, records: list[dict[str, Any]]) -> int:
     return len(records)
 
 
+def _settings_with(path: Path, accounts: set[str]) -> Path:
+    """events/settings.yaml with the emulated account managed too, so the played changes are judged."""
+    import yaml
+
+    values = yaml.safe_load((EVENTS / "settings.yaml").read_text(encoding="utf-8"))
+    managed = list(values.get("managed_accounts") or [])
+    values["managed_accounts"] = managed + sorted(a for a in accounts - set(managed) if a.isdigit())
+    path.write_text(yaml.safe_dump(values, sort_keys=False), encoding="utf-8")
+    return path
+
+
 def backtest_demo(work: Path, out: TextIO, played: list[dict[str, Any]] | None = None) -> int:
     """Backtest the changes the demo just made, in a month of the account's history; print the summary."""
     from iamwarden.app.cli import main
@@ -273,18 +284,20 @@ def backtest_demo(work: Path, out: TextIO, played: list[dict[str, Any]] | None =
     shutil.rmtree(history, ignore_errors=True)
     stats = write_history(history, start=date(2026, 11, 1), days=30)
     ours = write_played(history, list(played or ()))
+    settings = _settings_with(work / "settings.yaml", {str(r.get("recipientAccountId")) for r in played or ()})
     out.write(
         f"\n== 9. Before switching to remediate: a backtest of a month of CloudTrail history\n"
         f"   {stats['files']} log files, {stats['records']:,} records ({stats['changes']} changes a rule judges),\n"
         f"   and the {ours} CloudTrail records of the changes this demo just made\n"
-        f"   $ iamwarden backtest {history} --config events/settings.yaml --html {work}/backtest.html\n\n"
+        f"   (settings: events/settings.yaml, with the emulated account managed too)\n"
+        f"   $ iamwarden backtest {history} --config {settings} --html {work}/backtest.html\n\n"
     )
     code = main(
         [
             "backtest",
             str(history),
             "--config",
-            str(EVENTS / "settings.yaml"),
+            str(settings),
             "--html",
             str(work / "backtest.html"),
             "--jsonl",

@@ -15,6 +15,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any, TextIO
 
+from iamwarden.app.cli_options import positive_int
 from iamwarden.app.settings_file import load_settings_file
 from iamwarden.backtest.adapters.athena import AthenaError, AthenaHistory, athena_sql
 from iamwarden.backtest.adapters.s3 import S3History, parse_s3_url
@@ -75,8 +76,8 @@ def add_backtest_parser(commands: Any) -> None:
     )
     backtest.add_argument("--jsonl", metavar="FILE", help="write every finding as JSON lines")
     backtest.add_argument("--html", metavar="FILE", help="write a self-contained HTML report")
-    backtest.add_argument("--top", type=_positive, default=10, metavar="N", help="rows per summary table (10)")
-    backtest.add_argument("--jobs", type=_positive, metavar="N", help="worker processes; default: one per core")
+    backtest.add_argument("--top", type=positive_int, default=10, metavar="N", help="rows per summary table (10)")
+    backtest.add_argument("--jobs", type=positive_int, metavar="N", help="worker processes; default: one per core")
     backtest.add_argument("--progress", action="store_true", help="show a progress bar even when not on a terminal")
     athena = backtest.add_argument_group("Athena: pre-filter an organisation's CloudTrail table in Amazon Athena")
     athena.add_argument("--athena", action="store_true", help="query the CloudTrail table instead of reading files")
@@ -99,16 +100,6 @@ def _day(text: str) -> date:
         return date.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
-
-
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
 
 
 def run_backtest(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:

@@ -26,7 +26,14 @@ from typing import Any, BinaryIO, TextIO
 
 from iamwarden import __version__
 from iamwarden.app.backtest_cli import add_backtest_parser, run_backtest
-from iamwarden.app.cli_options import Exit, add_global_options, arn_argument, id_argument, share_global_options
+from iamwarden.app.cli_options import (
+    Exit,
+    add_global_options,
+    arn_argument,
+    id_argument,
+    positive_int,
+    share_global_options,
+)
 from iamwarden.app.config import DEFAULTS
 from iamwarden.app.settings_file import load_settings_file
 from iamwarden.backtest.domain.records import events_in
@@ -147,7 +154,7 @@ def _parser() -> argparse.ArgumentParser:
         metavar="NAME",
         help=f"enforcer function; default: $IAMWARDEN_ENFORCER_FUNCTION or {DEFAULTS['IAMWARDEN_ENFORCER_FUNCTION']}",
     )
-    replay.add_argument("--max", type=_positive, metavar="N", help="replay at most N messages; default: all")
+    replay.add_argument("--max", type=positive_int, metavar="N", help="replay at most N messages; default: all")
     replay.add_argument("--dry-run", action="store_true", help="list what would be replayed; change nothing")
     breaker = commands.add_parser(
         "breaker",
@@ -161,16 +168,6 @@ def _parser() -> argparse.ArgumentParser:
     add_backtest_parser(commands)
     share_global_options(parser)  # last: every subcommand above (and any added later) takes them too
     return parser
-
-
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
 
 
 def _evaluate(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: BinaryIO | None) -> int:

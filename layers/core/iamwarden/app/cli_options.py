@@ -122,6 +122,17 @@ def settings_prefix(args: argparse.Namespace) -> str:
 # --- argument types: checked while parsing, before any credentials are needed
 
 
+def positive_int(text: str) -> int:
+    """An argparse type: a whole number of at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
 def arn_argument(text: str) -> str:
     """An ARN (``arn:partition:service:region:account:resource``)."""
     fields = text.split(":", 5)
