@@ -169,3 +169,19 @@ def test_evaluate_takes_cloudtrail_records_and_log_files(tmp_path: Path) -> None
         ("log.json.gz#1", "violation", "iam-user-created"),
         ("log.json.gz#2", "violation", "iam-user-created"),
     ]
+
+
+@pytest.mark.parametrize(
+    "source", [["--ssm", str(EVENTS_DIR / "attach-admin-to-role.json")], ["s3://bucket/AWSLogs/"], ["--athena"]]
+)
+def test_no_aws_region_is_one_line_and_a_usage_error_never_a_traceback(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, source: list[str]
+) -> None:
+    for name in ("AWS_REGION", "AWS_DEFAULT_REGION", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-config"))  # no profile's region either
+    code, out, err = run("backtest", *source)
+    assert code == 2
+    assert out == ""
+    assert err.startswith("iamwarden backtest: no AWS region: pass --region REGION or set AWS_REGION")
+    assert len(err.strip().splitlines()) == 1

@@ -287,7 +287,7 @@ def test_no_region_is_a_usage_error_that_says_how_to_set_one(monkeypatch: pytest
 
     assert (code, out) == (2, "")
     assert err == (
-        "iamwarden history: no AWS region: pass --region REGION or set AWS_REGION "
+        "iamwarden history: no AWS region: pass --region REGION or set AWS_REGION or AWS_DEFAULT_REGION "
         "(the region of the IAM Warden stack)\n"
     )
 

@@ -12,6 +12,7 @@ call actually made (and a benchmark can count them) without wrapping clients.
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections.abc import Iterator
@@ -74,7 +75,7 @@ def aws_session(region: str | None = None) -> boto3.Session:
 
 def operator_session(region: str | None) -> boto3.Session:
     """The operator's session in ``--region`` or the profile's region; never a silent us-east-1."""
-    session = aws_session(region)
+    session = aws_session(region or os.environ.get("AWS_REGION") or None)  # boto3 reads only AWS_DEFAULT_REGION
     if not session.region_name:
         raise ConfigurationError(NO_REGION)
     return session

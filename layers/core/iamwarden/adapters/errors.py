@@ -19,7 +19,9 @@ from typing import Any
 from iamwarden.domain.exceptions import IamWardenError
 
 #: What a command says when neither ``--region`` nor the environment names a region.
-NO_REGION = "no AWS region: pass --region REGION or set AWS_REGION (the region of the IAM Warden stack)"
+NO_REGION = (
+    "no AWS region: pass --region REGION or set AWS_REGION or AWS_DEFAULT_REGION (the region of the IAM Warden stack)"
+)
 
 #: "The thing is not there (any more)": a remediation that finds this has nothing left to do.
 GONE_CODES = frozenset(

@@ -278,7 +278,10 @@ def _sources(args: argparse.Namespace, dates: DateRange) -> tuple[list[Source], 
                 parse_s3_url(url)
             except ValueError as exc:
                 raise UsageError(str(exc)) from None
-        history = S3History(aws.client("s3", args.region))
+        try:
+            history = S3History(aws.client("s3", args.region))
+        except aws.SettingsReadError as exc:
+            raise UsageError(str(exc)) from None
         for url in remote:
             sources.extend(Source(item.url, item) for item in history.objects(url, dates, problems))
     return sources, history, problems
@@ -287,7 +290,10 @@ def _sources(args: argparse.Namespace, dates: DateRange) -> tuple[list[Source], 
 def _athena(args: argparse.Namespace, judging: Judging, dates: DateRange, err: TextIO) -> Result:
     from iamwarden.backtest.adapters import aws  # noqa: PLC0415 - boto3 only for --ssm, s3:// and --athena
 
-    athena = aws.client("athena", args.region)
+    try:
+        athena = aws.client("athena", args.region)
+    except aws.SettingsReadError as exc:
+        raise UsageError(str(exc)) from None
     history = AthenaHistory(athena, workgroup=args.athena_workgroup, output=args.athena_output)
     try:
         query = history.run(args.athena_table, dates, args.athena_date_partition)

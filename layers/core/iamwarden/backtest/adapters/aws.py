@@ -6,21 +6,25 @@ needs none of it (``pip install iamwarden`` brings PyYAML only).
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
-from iamwarden.adapters.errors import describe
+from iamwarden.adapters.errors import NO_REGION, describe
 
 
 class SettingsReadError(Exception):
-    """The deployed settings could not be read from SSM."""
+    """AWS cannot be used as asked: no region, or the deployed settings could not be read from SSM."""
 
 
 def client(service: str, region: str | None) -> Any:
     """A client in ``--region``, or the environment's region."""
+    region = region or os.environ.get("AWS_REGION") or None  # boto3 itself reads only AWS_DEFAULT_REGION
     session = boto3.Session(region_name=region) if region else boto3.Session()
+    if not session.region_name:
+        raise SettingsReadError(NO_REGION)
     return session.client(service)  # type: ignore[call-overload]
 
 
