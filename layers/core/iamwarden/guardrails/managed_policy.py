@@ -78,6 +78,22 @@ ADMIN_EQUIVALENT: Mapping[str, str] = {
     "PowerUserAccess": "gives full access to every service except IAM user management",
     "AWSOrganizationsFullAccess": "gives full control of the AWS Organization and its accounts",
 }
+#: AWS-managed policies whose every statement is a Deny: attaching one only takes access away, so it is
+#: never a finding (issue 14: containment must not be reverted). Source: the AWS Managed Policy Reference
+#: (docs.aws.amazon.com/aws-managed-policy/latest/reference), checked against the policy documents moto
+#: bundles (tests/unit/test_deny_only_policies.py). Keyed by path/name, as the ARN names them.
+DENY_ONLY: Mapping[str, str] = {
+    "AWSDenyAll": "denies every action",
+    "AWSCompromisedKeyQuarantine": "denies the actions AWS blocks for a leaked access key",
+    "AWSCompromisedKeyQuarantineV2": "denies the actions AWS blocks for a leaked access key",
+    "AWSCompromisedKeyQuarantineV3": "denies the actions AWS blocks for a leaked access key",
+    "AWSIAMIdentityCenterAllowListForIdentityContext": "denies every action outside IAM Identity Center's list",
+    "root-task/IAMAuditRootUserCredentials": "denies every action but the root-credential audit task",
+    "root-task/IAMCreateRootUserPassword": "denies every action but creating a root password",
+    "root-task/IAMDeleteRootUserCredentials": "denies every action but deleting root credentials",
+    "root-task/S3UnlockBucketPolicy": "denies every action but unlocking a bucket policy",
+    "root-task/SQSUnlockQueuePolicy": "denies every action but unlocking a queue policy",
+}
 _BROAD: Mapping[str, str] = {
     "ReadOnlyAccess": "lets it read everything in the account, including the data in every bucket and table",
     "ViewOnlyAccess": "lets it list and describe every resource in the account",
@@ -110,6 +126,11 @@ class ManagedPolicyAttachedRule:
         )
         if hit is not None:
             evaluation.compliant.append(f"{name} matches {hit!r} in rules/{MANAGED_POLICY_ATTACHED.id}/allow_policies")
+            return evaluation
+        if path_name in DENY_ONLY:
+            evaluation.compliant.append(
+                f"{name} only denies ({DENY_ONLY[path_name]}): attaching it takes access away, never adds any"
+            )
             return evaluation
 
         if name in ADMIN_EQUIVALENT:
