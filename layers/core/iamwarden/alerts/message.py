@@ -27,6 +27,7 @@ from urllib.parse import quote
 
 from iamwarden.alerts.notifications import Notification
 from iamwarden.domain.arns import bucket_of_arn
+from iamwarden.domain.breaker import kill_switch_name
 from iamwarden.domain.catalog import Mode, Severity
 from iamwarden.domain.events import Actor, CloudTrailChange
 from iamwarden.domain.exceptions import SettingsProblem
@@ -588,7 +589,7 @@ def _breaker_message(notification: Notification, account: str | None) -> AlertMe
         f"IAM Warden stopped remediating: {reason}. Every rule now alerts instead of remediating, in every account, "
         "until someone who has looked at the burst resets the breaker."
     )
-    switch = f"{prefix}/enforcement"
+    switch = kill_switch_name(prefix)
     sections = (
         Section(
             "What IAM Warden does meanwhile",

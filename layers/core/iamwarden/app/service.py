@@ -31,7 +31,7 @@ from iamwarden.adapters.ssm_settings import LiveSettings
 from iamwarden.alerts.notifications import Notification, Notifier, finding_notification
 from iamwarden.app.breaker import CircuitBreaker
 from iamwarden.app.executor import RemediationExecutor, RemediationFailedError, remediation_id_of
-from iamwarden.domain.breaker import BreakerDecision, BreakerSettings
+from iamwarden.domain.breaker import BreakerDecision, BreakerSettings, kill_switch_name
 from iamwarden.domain.catalog import Mode
 from iamwarden.domain.delivery import Delivery, DeliveryReport
 from iamwarden.domain.events import CloudTrailChange
@@ -233,7 +233,7 @@ class EnforcerService:
                 remediation_id=f"breaker-{signature}",
                 kind="breaker",
                 status=AuditStatus.ALERTED,
-                resource_arn=f"ssm:{self.settings_source.prefix.rstrip('/')}/enforcement",
+                resource_arn=f"ssm:{kill_switch_name(self.settings_source.prefix)}",
                 event_id=change.event_id if change else "",
                 created_at=change.time if change else "",
                 rule=finding.rule_id,

@@ -28,6 +28,7 @@ from iamwarden.app.config import EnforcerConfig
 from iamwarden.app.dispatcher import build_alert_dispatcher
 from iamwarden.app.executor import RemediationExecutor
 from iamwarden.app.service import EnforcerService, Telemetry
+from iamwarden.domain.breaker import kill_switch_name
 
 
 def build_clients(config: EnforcerConfig, session: Any = None) -> ClientFactory:
@@ -36,11 +37,6 @@ def build_clients(config: EnforcerConfig, session: Any = None) -> ClientFactory:
 
 def build_executor(config: EnforcerConfig, clients: ClientFactory) -> RemediationExecutor:
     return RemediationExecutor(clients, AuditLog(config.audit_table, clients.home_client("dynamodb")))
-
-
-def kill_switch_name(settings_prefix: str) -> str:
-    """The SSM parameter that switches remediation on or off (template.yaml's KillSwitchParameter)."""
-    return f"{settings_prefix.rstrip('/')}/enforcement"
 
 
 def build_breaker(config: EnforcerConfig, clients: ClientFactory) -> CircuitBreaker:

@@ -27,6 +27,11 @@ SWITCH_OFF = "off"
 TOTAL_SCOPE = "total"
 
 
+def kill_switch_name(settings_prefix: str) -> str:
+    """The SSM parameter that switches remediation on or off (template.yaml's KillSwitchParameter)."""
+    return f"{settings_prefix.rstrip('/')}/enforcement"
+
+
 class BreakerSettings(NamedTuple):
     max_remediations: int = DEFAULT_MAX_REMEDIATIONS
     window_minutes: int = DEFAULT_WINDOW_MINUTES
