@@ -82,8 +82,9 @@ MAY_IMPORT: Mapping[str, frozenset[str]] = {
     "iamwarden.backtest": frozenset(),
     # The backtest judges with the enforcer's own engine (the registry says which events are in scope).
     "iamwarden.backtest.domain": frozenset({"iamwarden.domain", "iamwarden.guardrails", "iamwarden.backtest.domain"}),
+    # Like the pruner's adapters, the backtest's use the shared ones (the operator's session).
     "iamwarden.backtest.adapters": frozenset(
-        {"iamwarden.domain", "iamwarden.adapters.errors", "iamwarden.backtest.domain", "iamwarden.backtest.adapters"}
+        {"iamwarden.domain", *_ADAPTERS, "iamwarden.backtest.domain", "iamwarden.backtest.adapters"}
     ),
     # Its command line is iamwarden.app.backtest_cli, which reads settings files as `evaluate` does.
     "iamwarden.backtest.app": ANYTHING - {"iamwarden.app"},

@@ -1,18 +1,18 @@
 """The AWS clients a backtest reads history and settings with: the operator's own credentials.
 
-The only module of the backtest that imports boto3: ``iamwarden backtest`` over local files
+The only module of the backtest that reaches boto3: ``iamwarden backtest`` over local files
 needs none of it (``pip install iamwarden`` brings PyYAML only).
 """
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
-import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
-from iamwarden.adapters.errors import NO_REGION, describe
+from iamwarden.adapters.clients import operator_session
+from iamwarden.adapters.errors import describe
+from iamwarden.domain.exceptions import ConfigurationError
 
 
 class SettingsReadError(Exception):
@@ -20,11 +20,11 @@ class SettingsReadError(Exception):
 
 
 def client(service: str, region: str | None) -> Any:
-    """A client in ``--region``, or the environment's region."""
-    region = region or os.environ.get("AWS_REGION") or None  # boto3 itself reads only AWS_DEFAULT_REGION
-    session = boto3.Session(region_name=region) if region else boto3.Session()
-    if not session.region_name:
-        raise SettingsReadError(NO_REGION)
+    """A client in ``--region``, or the environment's region (the operator's session, as the other commands)."""
+    try:
+        session = operator_session(region)
+    except ConfigurationError as exc:  # no region
+        raise SettingsReadError(str(exc)) from exc
     return session.client(service)  # type: ignore[call-overload]
 
 
