@@ -338,3 +338,22 @@ def test_the_accounts_block_public_access_is_named_as_such_not_as_a_bucket() -> 
     assert console_url(arn, "us-east-1") is None
     assert describe_resource("arn:aws:s3:::acme-invoices") == "bucket acme-invoices"
     assert describe_resource("arn:aws:s3:::acme-invoices/report.csv") == "arn:aws:s3:::acme-invoices/report.csv"
+
+
+def test_an_uncertain_finding_in_remediate_mode_says_what_was_not_known() -> None:
+    from iamwarden.alerts.message import build_message
+    from iamwarden.alerts.notifications import Notification
+    from iamwarden.domain.catalog import Mode
+    from iamwarden.domain.findings import Outcome
+    from iamwarden.domain.settings import Settings
+    from iamwarden.guardrails.engine import judge_event
+    from tests.conftest import load_event
+
+    judgement = judge_event(load_event("attach-admin-to-role.json"), Settings())
+    finding = judgement.findings[0]._replace(mode=Mode.REMEDIATE, needs_context=("who owns vpce-0abc",))
+    message = build_message(Notification(Outcome.ALERTED, finding, judgement.change, "r-1"))
+    text = " ".join(line for section in message.sections for line in section.lines)
+    assert "never remediates on a guess" in text
+    assert "who owns vpce-0abc" in text
+    assert message.record["needs_context"] == ["who owns vpce-0abc"]
+    assert message.record["certain"] is False

@@ -311,6 +311,8 @@ def _finding_message(
         "owner": {"team": owner.team, "source": owner.source, "routed": owner_routed} if owner else None,
         "mode": finding.mode.value,
         "alert_only": finding.alert_only,
+        "certain": finding.certain,
+        "needs_context": list(finding.needs_context),
         "actions": list(actions),
         "error": notification.error,
         "remediation_id": remediation_id,
@@ -379,6 +381,11 @@ def _what_we_did(
     # Alerted: nothing changed; say what remediate mode would do.
     if error:  # held back although the rule is in remediate mode (the kill switch or the circuit breaker)
         lead = f"Nothing was changed: {error}."
+    elif finding.needs_context and finding.mode is Mode.REMEDIATE:
+        lead = (
+            "Nothing was changed: IAM Warden never remediates on a guess, and it could not know "
+            f"{'; '.join(finding.needs_context)}. Check those facts, then fix the change by hand if they confirm it."
+        )
     elif finding.mode is Mode.ALERT:
         lead = f"Nothing was changed: rule {code(finding.rule_id)} is in alert mode."
     else:

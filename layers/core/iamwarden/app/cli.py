@@ -247,6 +247,8 @@ def judgement_lines(event: str, judgement: Judgement) -> Iterator[dict[str, Any]
             "mode": finding.mode.value,
             "finding_id": finding.finding_id,
             "alert_only": finding.alert_only,
+            "certain": finding.certain,
+            "needs_context": list(finding.needs_context),
             "offending": [dict(item) for item in finding.offending],
         }
 
@@ -262,6 +264,8 @@ def render_text(event: str, judgement: Judgement) -> str:
         if judgement.verdict is not Verdict.VIOLATION:
             lines.append(f"           {judgement.reason}")
         lines.append(f"           {finding.reason}")
+        if finding.needs_context:
+            lines.append(f"           not certain (alert only): could not know {'; '.join(finding.needs_context)}")
         for step in finding.plan:
             lines.append(f"           {_intent(finding.mode)}: {step.summary}")
     return "\n".join(lines) + "\n"

@@ -169,6 +169,8 @@ class EnforcerService:
         change = judgement.change
         prefix = self.settings_source.prefix
         noteworthy = finding.alert_only or judgement.verdict is Verdict.IGNORED  # break-glass: never remediated
+        if finding.mode is Mode.REMEDIATE and not finding.certain and not noteworthy:
+            return self._alert_uncertain(finding, judgement, event)
         if noteworthy or finding.mode is not Mode.REMEDIATE:
             outcome = Outcome.NOTEWORTHY if noteworthy else Outcome.ALERTED
             record = self.executor.record_alert(finding)
@@ -205,6 +207,21 @@ class EnforcerService:
         return FindingResult(
             finding.finding_id, finding.rule_id, Outcome.REMEDIATED, record.remediation_id, tuple(record.done)
         )
+
+    def _alert_uncertain(self, finding: Finding, judgement: Judgement, event: Mapping[str, Any]) -> FindingResult:
+        """A finding in remediate mode that rests on facts nobody could read: never acted on, alerted with them."""
+        self.telemetry.count("RemediationsUncertain", finding.rule_id)
+        note = f"not certain: could not know {'; '.join(finding.needs_context)}"
+        record = self.executor.record_alert(finding, note=note)
+        notification = finding_notification(
+            Outcome.ALERTED,
+            finding,
+            judgement.change,
+            record.remediation_id,
+            settings_prefix=self.settings_source.prefix,
+        )
+        self._alert(record, event, notification)
+        return FindingResult(finding.finding_id, finding.rule_id, Outcome.ALERTED, record.remediation_id)
 
     def _hold(
         self, finding: Finding, judgement: Judgement, event: Mapping[str, Any], decision: BreakerDecision

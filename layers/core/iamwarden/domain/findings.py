@@ -133,6 +133,14 @@ class Finding(NamedTuple):
     plan: tuple[RemediationStep, ...] = ()
     offending: tuple[Mapping[str, Any], ...] = ()
     alert_only: bool = False
+    #: The facts the verdict rests on that IAM Warden could not know (say, who owns a VPC endpoint, or
+    #: what a passed role may do). A finding that lacks any is never remediated: it is alerted with them.
+    needs_context: tuple[str, ...] = ()
+
+    @property
+    def certain(self) -> bool:
+        """Every fact the verdict rests on is known: only a certain finding may be remediated."""
+        return not self.needs_context
 
     @property
     def finding_id(self) -> str:
@@ -156,6 +164,7 @@ class Finding(NamedTuple):
             plan=tuple(RemediationStep.from_dict(step) for step in data.get("plan", ())),
             offending=tuple(data.get("offending", ())),
             alert_only=bool(data.get("alert_only", False)),
+            needs_context=tuple(data.get("needs_context", ())),
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -172,6 +181,8 @@ class Finding(NamedTuple):
             "reason": self.reason,
             "mode": self.mode.value,
             "alert_only": self.alert_only,
+            "certain": self.certain,
+            "needs_context": list(self.needs_context),
             "offending": [dict(item) for item in self.offending],
             "plan": [step.to_dict() for step in self.plan],
         }

@@ -40,8 +40,13 @@ class RuleContext(NamedTuple):
         reason: str,
         plan: Sequence[RemediationStep],
         offending: Sequence[Mapping[str, Any]] = (),
+        needs_context: Sequence[str] = (),
     ) -> Finding:
-        """A finding for this change; a break-glass (alert-only) finding carries no plan."""
+        """A finding for this change; a break-glass (alert-only) finding carries no plan.
+
+        ``needs_context`` names the facts the verdict rests on that could not be known here: the plan is
+        kept (the alert says what remediation would do) but the enforcer never carries it out.
+        """
         change = self.change
         return Finding(
             rule_id=spec.id,
@@ -57,6 +62,7 @@ class RuleContext(NamedTuple):
             plan=() if self.alert_only else tuple(plan),
             offending=tuple(offending),
             alert_only=self.alert_only,
+            needs_context=tuple(needs_context),
         )
 
     def request_text(self, key: str) -> str:

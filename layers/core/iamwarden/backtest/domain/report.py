@@ -103,7 +103,9 @@ def rows_of(where: str, judgement: Judgement) -> list[Row]:
     if judgement.findings and judgement.verdict in (Verdict.VIOLATION, Verdict.IGNORED):
         rows = []
         for finding in judgement.findings:
-            remediate = finding.mode is Mode.REMEDIATE and bool(finding.plan) and not finding.alert_only
+            remediate = (
+                finding.mode is Mode.REMEDIATE and bool(finding.plan) and not finding.alert_only and finding.certain
+            )
             rows.append(
                 Row(
                     outcome=WOULD_REMEDIATE if remediate else WOULD_ALERT,
