@@ -1,0 +1,68 @@
+"""A principal's whole identity-side power, as data: every policy that applies to it, and where each comes from.
+
+The escalation judgement asks "what can this principal do now", not "what does
+this one document say": the answer needs every inline and attached policy of
+the principal, its groups' policies and its permission boundary. These types
+carry them, however they were learnt (read live by the enforcer, or from the
+``get-account-authorization-details`` JSON offline). ``RoleDirectory`` answers
+the questions a method raises about *other* principals (what a passed role, a
+function's role or an instance's role may do); it says ``None`` when it cannot
+know, and the finding then names what it lacked.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple, Protocol
+
+from iamwarden.domain.policy import Policy
+
+
+class NamedPolicy(NamedTuple):
+    """One policy document and where it applies from, in words an alert can show.
+
+    ``source`` is the policy ARN for a managed policy, ``inline <principal-name>/<policy-name>`` for
+    an inline one, and ``group <group-name>: …`` for what a user holds through a group.
+    """
+
+    source: str
+    policy: Policy
+
+
+class PrincipalPolicies(NamedTuple):
+    """Everything that decides what one IAM principal (a role, user or group) may do."""
+
+    principal_arn: str  # the role/user/group ARN (never a session ARN)
+    policies: tuple[NamedPolicy, ...]
+    boundary: Policy | None = None  # the permissions boundary, if any
+
+    @property
+    def kind(self) -> str:
+        """``role``, ``user`` or ``group``."""
+        resource = self.principal_arn.split(":", 5)[-1]
+        return resource.split("/", 1)[0]
+
+    def replaced(self, source: str, policy: Policy | None) -> PrincipalPolicies:
+        """The same principal with the policy from ``source`` replaced (or removed, for ``None``, or added)."""
+        kept = tuple(named for named in self.policies if named.source != source)
+        added = () if policy is None else (NamedPolicy(source, policy),)
+        return self._replace(policies=kept + added)
+
+
+class RoleDirectory(Protocol):
+    """What the judgement may ask about principals other than the one that changed.
+
+    Each method returns ``None`` when it cannot know (offline without authorization details, or a read
+    was denied): the caller then reports the fact as unknown rather than guessing.
+    """
+
+    def principal(self, principal_arn: str) -> PrincipalPolicies | None:
+        """The whole policy set of a role, user or group."""
+        ...
+
+    def roles_matching(self, account: str, pattern: str) -> tuple[str, ...] | None:
+        """The role ARNs of ``account`` that a resource pattern (``arn:aws:iam::1:role/app-*``, ``*``) reaches."""
+        ...
+
+    def roles_behind(self, resource_arn: str) -> tuple[str, ...] | None:
+        """The role ARNs a resource acts as: a Lambda function's execution role, an instance's profile roles."""
+        ...
