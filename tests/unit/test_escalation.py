@@ -254,3 +254,21 @@ def test_login_profile_without_a_user_name_anywhere_is_invalid() -> None:
     event["detail"]["requestParameters"] = {}
     judgement = judge_event(event, Settings())
     assert judgement.verdict is Verdict.INVALID  # the caller is a role, so the API default is no help
+
+
+def test_a_principal_is_judged_on_all_its_policies_together() -> None:
+    from iamwarden.domain.escalation import assess_principal
+    from iamwarden.domain.policy import parse_policy
+    from iamwarden.domain.principals import NamedPolicy, PrincipalPolicies
+
+    def named(source: str, action: str) -> NamedPolicy:
+        document = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": action, "Resource": "*"}]}
+        return NamedPolicy(source, parse_policy(document))
+
+    alone = PrincipalPolicies("arn:aws:iam::111122223333:role/app", (named("inline app/a", "iam:PassRole"),))
+    together = alone.replaced("inline app/b", named("x", "lambda:CreateFunction").policy)
+    both = together.replaced("inline app/c", named("x", "lambda:InvokeFunction").policy)
+    assert not assess_principal(alone).escalations
+    assert assess_principal(both).escalations
+    assert both.kind == "role"
+    assert assess_principal(both.replaced("inline app/a", None)).escalations == ()

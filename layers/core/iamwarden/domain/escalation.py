@@ -30,6 +30,7 @@ from types import MappingProxyType
 from typing import NamedTuple
 
 from iamwarden.domain.policy import Policy, Statement, action_matches
+from iamwarden.domain.principals import PrincipalPolicies, RoleDirectory
 
 #: Resource kinds an action must reach, as the resource part of an ARN starts ("" = any resource).
 ANY = ""
@@ -187,6 +188,8 @@ class PolicyRisk(NamedTuple):
 
     admin: tuple[AdminGrant, ...]
     escalations: tuple[EscalationPath, ...]
+    #: Facts the verdict needed but could not know (what a passed role may do, say): never remediated on.
+    unknown: tuple[str, ...] = ()
 
     @property
     def risky(self) -> bool:
@@ -200,6 +203,17 @@ class PolicyRisk(NamedTuple):
 def assess(policy: Policy) -> PolicyRisk:
     """The admin-equivalent grants and the reachable escalation methods of an identity policy."""
     return PolicyRisk(admin_grants(policy), escalation_paths(policy))
+
+
+def assess_principal(principal: PrincipalPolicies, roles: RoleDirectory | None = None) -> PolicyRisk:
+    """What a principal's whole policy set grants: every policy's statements judged together.
+
+    A first reading: Deny statements of any policy apply to the others because the statements are
+    judged as one document; the permissions boundary and ``roles`` are not consulted yet.
+    """
+    del roles
+    statements = tuple(statement for named in principal.policies for statement in named.policy.statements)
+    return assess(Policy(version="2012-10-17", statements=statements, raw={}))
 
 
 def admin_grants(policy: Policy) -> tuple[AdminGrant, ...]:

@@ -11,6 +11,7 @@ from iamwarden.domain.events import CloudTrailChange, json_type_name
 from iamwarden.domain.exceptions import InvalidEventError
 from iamwarden.domain.findings import Finding, RemediationStep
 from iamwarden.domain.managed_documents import ManagedPolicyDocuments
+from iamwarden.domain.principals import RoleDirectory
 from iamwarden.domain.settings import RuleSettings, Settings
 
 
@@ -23,6 +24,9 @@ class RuleContext(NamedTuple):
     #: Reads customer-managed policy versions the event does not carry (the enforcer's live reader);
     #: None offline, where a rule that needs one says it cannot judge (``Evaluation.unjudged``).
     documents: ManagedPolicyDocuments | None = None
+    #: What other principals hold (the changed principal's other policies, passed roles, a function's role):
+    #: live in the enforcer, from ``--authorization-details`` offline, None when nothing is known.
+    directory: RoleDirectory | None = None
 
     @property
     def partition(self) -> str:

@@ -29,6 +29,7 @@ from iamwarden.domain.events import CloudTrailChange, parse_event
 from iamwarden.domain.exceptions import InvalidEventError
 from iamwarden.domain.findings import Finding, Judgement, Verdict
 from iamwarden.domain.managed_documents import ManagedPolicyDocuments
+from iamwarden.domain.principals import RoleDirectory
 from iamwarden.domain.settings import Settings
 from iamwarden.domain.wildcards import arn_match
 from iamwarden.guardrails.registry import GUARDRAILS_BY_EVENT, RuleContext
@@ -37,22 +38,30 @@ SERVICE_LINKED_ROLE_PATH = "/aws-service-role/"
 
 
 def judge_event(
-    raw: str | bytes | Mapping[str, Any], settings: Settings, documents: ManagedPolicyDocuments | None = None
+    raw: str | bytes | Mapping[str, Any],
+    settings: Settings,
+    documents: ManagedPolicyDocuments | None = None,
+    directory: RoleDirectory | None = None,
 ) -> Judgement:
     """Parse and judge one EventBridge event; malformed input is an ``invalid`` judgement.
 
     ``documents`` reads customer-managed policy versions that the event does not carry (the enforcer passes
     its live reader); without it, such an event is ``ignored`` with the reason that it cannot be judged offline.
+    ``directory`` answers what principals hold beyond the event (live, or from authorization details);
+    without it, a verdict that depends on that says what it lacks (``Finding.needs_context``).
     """
     try:
         change = parse_event(raw)
     except InvalidEventError as exc:
         return Judgement(Verdict.INVALID, str(exc))
-    return judge_change(change, settings, documents)
+    return judge_change(change, settings, documents, directory)
 
 
 def judge_change(
-    change: CloudTrailChange, settings: Settings, documents: ManagedPolicyDocuments | None = None
+    change: CloudTrailChange,
+    settings: Settings,
+    documents: ManagedPolicyDocuments | None = None,
+    directory: RoleDirectory | None = None,
 ) -> Judgement:
     """Judge a parsed change."""
     guardrails = GUARDRAILS_BY_EVENT.get((change.event_source, change.event_name), ())
@@ -81,7 +90,9 @@ def judge_change(
         return _ignored(change, f"account {change.account} is not managed by IAM Warden")
     break_glass = settings.is_break_glass(actor.arn, issuer)
 
-    context = RuleContext(change, settings, alert_only=break_glass is not None, documents=documents)
+    context = RuleContext(
+        change, settings, alert_only=break_glass is not None, documents=documents, directory=directory
+    )
     rule_ids: list[str] = []
     findings: list[Finding] = []
     compliant: list[str] = []
