@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 from collections.abc import Iterator
@@ -78,8 +79,8 @@ def _managed_policies_subset() -> str:
     return json.dumps({name: every[name] for name in AWS_MANAGED_POLICIES})
 
 
-@pytest.fixture
-def account(monkeypatch: pytest.MonkeyPatch) -> Iterator[Account]:
+def account_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The enforcer's environment from the template, with moto's test credentials."""
     for name, value in {
         "AWS_ACCESS_KEY_ID": "testing",
         "AWS_SECRET_ACCESS_KEY": "testing",
@@ -96,6 +97,11 @@ def account(monkeypatch: pytest.MonkeyPatch) -> Iterator[Account]:
     monkeypatch.setattr("moto.iam.models.aws_managed_policies_data", _managed_policies_subset())
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
     monkeypatch.delenv("AWS_PROFILE", raising=False)
+
+
+@contextlib.contextmanager
+def moto_account() -> Iterator[Account]:
+    """A fresh moto account with the template's tables, parameters, queues, topics and secrets."""
     # The samples attach AWS-managed policies, which moto only knows when asked to load them.
     with mock_aws(config={"iam": {"load_aws_managed_policies": True}}):
         session = boto3.Session(region_name=REGION)
@@ -115,6 +121,13 @@ def account(monkeypatch: pytest.MonkeyPatch) -> Iterator[Account]:
             queues,
             EnforcerConfig.from_environment(),
         )
+
+
+@pytest.fixture
+def account(monkeypatch: pytest.MonkeyPatch) -> Iterator[Account]:
+    account_environment(monkeypatch)
+    with moto_account() as fresh:
+        yield fresh
 
 
 def answer_service_specific_credentials(iam: Any) -> None:

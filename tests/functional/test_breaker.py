@@ -11,6 +11,7 @@ import pytest
 from botocore.awsrequest import AWSResponse
 
 from iamwarden.adapters.audit import AuditStatus
+from iamwarden.adapters.errors import TransientAwsError
 from iamwarden.app.cli import main
 from iamwarden.app.service import EnforcerService
 from iamwarden.domain.breaker import BreakerSettings
@@ -155,10 +156,10 @@ def test_a_retry_of_the_same_remediation_counts_once(
     assert decision.tripped
 
 
-def _refuse(client: Any, operation: str) -> Callable[[], None]:
+def _refuse(client: Any, operation: str, code: str = "AccessDenied", status: int = 403) -> Callable[[], None]:
     def refuse(**_: Any) -> tuple[AWSResponse, dict[str, Any]]:
-        error = {"Error": {"Code": "AccessDenied", "Message": "injected"}, "ResponseMetadata": {"HTTPStatusCode": 403}}
-        return AWSResponse("https://ssm.amazonaws.com/", 403, {}, None), error  # type: ignore[arg-type]
+        error = {"Error": {"Code": code, "Message": "injected"}, "ResponseMetadata": {"HTTPStatusCode": status}}
+        return AWSResponse("https://ssm.amazonaws.com/", status, {}, None), error  # type: ignore[arg-type]
 
     event = f"before-call.{client.meta.service_model.service_id.hyphenize()}.{operation}"
     client.meta.events.register(event, refuse, unique_id="refuse")
@@ -176,6 +177,24 @@ def test_a_breaker_that_cannot_read_its_switch_does_not_remediate(
     assert outcomes(notifier) == [Outcome.ALERTED]
     assert "could not be read or written" in str(notifier.sent[0].error)
     assert "AccessDenied" in str(notifier.sent[0].error)
+
+
+def test_a_throttled_switch_fails_the_event_so_lambda_retries_it_instead_of_holding_it(
+    remediating: Account, enforcer: EnforcerService, notifier: RecordingNotifier
+) -> None:
+    account = remediating
+    assert enforcer.breaker is not None
+    heal = _refuse(enforcer.breaker.switch._ssm, "GetParameter", "ThrottlingException", 400)
+    event = attach_admin(account, "app-t", "00000000-0000-4000-8000-0000000000c2")
+    with pytest.raises(TransientAwsError, match="kill switch"):
+        enforcer.handle(copy.deepcopy(event))
+    assert attached(account, "app-t")
+    assert notifier.sent == [], "nothing is alerted as held: the retry decides"
+
+    heal()
+    enforcer.handle(event)  # Lambda's retry
+    assert not attached(account, "app-t")
+    assert outcomes(notifier) == [Outcome.REMEDIATED]
 
 
 def test_reset_and_status_report_aws_errors_in_one_line(account: Account) -> None:

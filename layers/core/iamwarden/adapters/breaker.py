@@ -16,7 +16,7 @@ from typing import Any, NamedTuple
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from iamwarden.adapters.errors import describe, error_code
+from iamwarden.adapters.errors import TransientAwsError, describe, error_code, is_transient
 from iamwarden.domain.breaker import SWITCH_OFF, SWITCH_ON, LedgerEntry
 from iamwarden.domain.exceptions import IamWardenError
 
@@ -27,6 +27,15 @@ LEDGER_PREFIX = "breaker#"
 
 class BreakerStateError(IamWardenError):
     """The ledger or the kill switch cannot be read or written; the enforcer then does not remediate."""
+
+
+def _state_error(message: str, exc: BaseException) -> Exception:
+    """A throttled, 5xx or timed-out call is retried by Lambda (the event is not lost to a hiccup);
+    any other failure (AccessDenied, no such table) is a ``BreakerStateError``: alert, never act unbraked.
+    """
+    if is_transient(exc):
+        return TransientAwsError(message, code=error_code(exc))
+    return BreakerStateError(message)
 
 
 class RemediationLedger:
@@ -52,7 +61,7 @@ class RemediationLedger:
             )
         except (BotoCoreError, ClientError) as exc:
             message = f"cannot record the remediation in the breaker ledger {scope}: {describe(exc)}"
-            raise BreakerStateError(message) from exc
+            raise _state_error(message, exc) from exc
         return _entries(answer.get("Attributes", {}))
 
     def read(self, scope: str) -> list[LedgerEntry]:
@@ -61,7 +70,7 @@ class RemediationLedger:
                 TableName=self.table_name, Key={"remediation_id": {"S": LEDGER_PREFIX + scope}}, ConsistentRead=True
             )
         except (BotoCoreError, ClientError) as exc:
-            raise BreakerStateError(f"cannot read the breaker ledger {scope}: {describe(exc)}") from exc
+            raise _state_error(f"cannot read the breaker ledger {scope}: {describe(exc)}", exc) from exc
         return _entries(answer.get("Item", {}))
 
     def trim(self, scope: str, keep: Sequence[LedgerEntry], seen: int) -> None:
@@ -79,7 +88,7 @@ class RemediationLedger:
             )
         except ClientError as exc:
             if error_code(exc) != "ConditionalCheckFailedException":  # someone appended: trim next time
-                raise BreakerStateError(f"cannot trim the breaker ledger {scope}: {describe(exc)}") from exc
+                raise _state_error(f"cannot trim the breaker ledger {scope}: {describe(exc)}", exc) from exc
 
     def clear(self, scopes: Sequence[str]) -> list[str]:
         """Forget the ledgers of ``scopes`` (a reset); return the scopes that had one."""
@@ -92,7 +101,7 @@ class RemediationLedger:
                     ReturnValues="ALL_OLD",
                 )
             except (BotoCoreError, ClientError) as exc:
-                raise BreakerStateError(f"cannot clear the breaker ledger {scope}: {describe(exc)}") from exc
+                raise _state_error(f"cannot clear the breaker ledger {scope}: {describe(exc)}", exc) from exc
             if answer.get("Attributes"):
                 cleared.append(scope)
         return cleared
@@ -109,7 +118,7 @@ class RemediationLedger:
             ):
                 scopes += [item["remediation_id"]["S"][len(LEDGER_PREFIX) :] for item in page.get("Items", [])]
         except (BotoCoreError, ClientError) as exc:
-            raise BreakerStateError(f"cannot list the breaker ledgers in {self.table_name}: {describe(exc)}") from exc
+            raise _state_error(f"cannot list the breaker ledgers in {self.table_name}: {describe(exc)}", exc) from exc
         return sorted(scopes)
 
 
@@ -137,9 +146,9 @@ class KillSwitch:
         except ClientError as exc:
             if error_code(exc) == "ParameterNotFound":
                 return SwitchState(None)
-            raise BreakerStateError(f"cannot read the kill switch {self.name}: {describe(exc)}") from exc
+            raise _state_error(f"cannot read the kill switch {self.name}: {describe(exc)}", exc) from exc
         except BotoCoreError as exc:
-            raise BreakerStateError(f"cannot read the kill switch {self.name}: {describe(exc)}") from exc
+            raise _state_error(f"cannot read the kill switch {self.name}: {describe(exc)}", exc) from exc
         modified = parameter.get("LastModifiedDate")
         return SwitchState(str(parameter.get("Value", "")), modified if isinstance(modified, datetime) else None)
 
@@ -151,7 +160,7 @@ class KillSwitch:
                 Name=self.name, Value=value, Type="String", Overwrite=True, Description=description[:1024]
             )
         except (BotoCoreError, ClientError) as exc:
-            raise BreakerStateError(f"cannot set the kill switch {self.name} to {value}: {describe(exc)}") from exc
+            raise _state_error(f"cannot set the kill switch {self.name} to {value}: {describe(exc)}", exc) from exc
 
 
 def _entries(item: dict[str, Any]) -> list[LedgerEntry]:

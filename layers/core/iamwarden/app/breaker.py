@@ -7,7 +7,9 @@ switches the kill switch off (so every container, and every later event, is
 alert-only) and says so, so the service sends the one critical alert.
 
 If the breaker's own state cannot be read or written, the enforcer does not
-remediate: it alerts, because acting without the brake is a guess.
+remediate: it alerts, because acting without the brake is a guess. A transient
+failure (throttled, a 5xx, a timeout) is raised instead, so Lambda retries the
+event and a hiccup does not turn a remediation into an alert.
 """
 
 from __future__ import annotations
