@@ -76,7 +76,7 @@ class FaultInjector:
         self._fault: Fault | None = None
         self._failing: str | None = None  # the operation AccessDenied keeps refusing
         session.events.register("before-parameter-build", self._remember_parameters)
-        session.events.register("before-call", self._before_call)
+        session.events.register("before-call", self._before_call)  # type: ignore[arg-type]  # it may answer
         session.events.register("after-call", self._after_call)
 
     def arm(self, index: int, fault: Fault) -> None:
