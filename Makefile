@@ -104,12 +104,13 @@ generate: venv ## the templates' rules, parameters and grants and the README's g
 demo: venv ## deploy IAM Warden into an emulated AWS account (moto_server), attack it, watch it recover
 	$(BIN)/python -m demo
 
-bench: venv ## core throughput, cold import, AWS calls and latency per remediation, pruner at 1,000 roles
+bench: venv ## core throughput, cold import, AWS calls and latency per remediation, pruner at 1,000 roles, a 2,000-event burst
 	$(BIN)/sam build --template template.yaml --build-dir .aws-sam/build >/dev/null
 	$(BIN)/python bench/bench.py
 	$(BIN)/python bench/enforcer.py
 	PYTHONPATH=layers/core:. $(BIN)/python bench/bench_prune.py
 	PYTHONPATH=layers/core:. $(BIN)/python bench/bench_backtest.py
+	PYTHONPATH=layers/core:. $(BIN)/python bench/bench_load.py
 
 # Re-resolve every pin from requirements-dev.in (needs the package index).
 lock: ## re-resolve every pin in requirements-dev.txt from requirements-dev.in

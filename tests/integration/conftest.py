@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import subprocess
@@ -29,14 +30,13 @@ def _listening_port(log: Path, process: subprocess.Popen[bytes], deadline: float
         time.sleep(0.05)
 
 
-@pytest.fixture
-def moto_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The endpoint URL of a fresh moto server process (its own state), stopped after the test.
+@contextlib.contextmanager
+def running_moto_server(log: Path) -> Iterator[str]:
+    """The endpoint URL of a fresh moto server process (its own state), stopped on exit.
 
     The server binds port 0 and reports the port the kernel gave it, so servers
     started at once (pytest-xdist workers) never race for a port picked in advance.
     """
-    log = tmp_path_factory.mktemp("moto_server") / "server.log"
     with log.open("wb") as output:
         process = subprocess.Popen(
             [str(MOTO_SERVER), "-H", "127.0.0.1", "-p", "0"],
@@ -59,3 +59,10 @@ def moto_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+@pytest.fixture
+def moto_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A fresh moto server on 127.0.0.1 for one test."""
+    with running_moto_server(tmp_path_factory.mktemp("moto_server") / "server.log") as endpoint:
+        yield endpoint
