@@ -83,23 +83,35 @@ class Scope(NamedTuple):
     resources: tuple[str, ...]
     condition: Condition | None = None
     comment: str = ""
+    #: A template condition the statement is granted under (``!If [it, statement, !Ref AWS::NoValue]``), and the
+    #: remediation steps that need it: any other step declaring one of its actions needs an unconditional scope.
+    template_condition: str | None = None
+    only_for: tuple[str, ...] = ()
+
+
+#: The template parameter that grants deleting IAM users (``iam-user-created`` with ``remediation: delete``).
+USER_DELETION = "AllowsUserDeletion"
 
 
 SCOPES: tuple[Scope, ...] = (
     Scope(
-        "RemediateUsers",
+        "QuarantineUsers",
         (
             "iam:GetUser",
             "iam:GetUserPolicy",
             "iam:PutUserPolicy",
-            "iam:DeleteUserPolicy",
-            "iam:ListUserPolicies",
             "iam:ListAccessKeys",
             "iam:UpdateAccessKey",
-            "iam:DeleteAccessKey",
             "iam:GetLoginProfile",
             "iam:DeleteLoginProfile",
             "iam:TagUser",
+        ),
+        (USERS,),
+    ),
+    Scope(
+        "DeleteUsers",
+        (
+            "iam:DeleteAccessKey",
             "iam:ListMFADevices",
             "iam:DeactivateMFADevice",
             "iam:ListSigningCertificates",
@@ -109,14 +121,31 @@ SCOPES: tuple[Scope, ...] = (
             "iam:ListServiceSpecificCredentials",
             "iam:DeleteServiceSpecificCredential",
             "iam:ListGroupsForUser",
-            "iam:RemoveUserFromGroup",
+            "iam:ListUserPolicies",
+            "iam:DeleteUserPolicy",
             "iam:DetachUserPolicy",
             "iam:DeleteUser",
         ),
-        (USERS, GROUPS),
-        comment="Delete mode detaches every policy of a user, customer-managed ones included, before DeleteUser.",
+        (USERS,),
+        comment="Delete mode (UserRemediation=delete) removes everything that blocks DeleteUser, then the user.",
+        template_condition=USER_DELETION,
+        only_for=("delete_user",),
     ),
-    Scope("DeleteVirtualMfaDevices", ("iam:DeleteVirtualMFADevice",), (MFA_DEVICES,)),
+    Scope(
+        "RemoveDeletedUsersFromGroups",
+        ("iam:RemoveUserFromGroup",),
+        (USERS, GROUPS),
+        comment="The only user action that names a group: leaving it before DeleteUser.",
+        template_condition=USER_DELETION,
+        only_for=("delete_user",),
+    ),
+    Scope(
+        "DeleteVirtualMfaDevices",
+        ("iam:DeleteVirtualMFADevice",),
+        (MFA_DEVICES,),
+        template_condition=USER_DELETION,
+        only_for=("delete_user",),
+    ),
     Scope(
         "ListAttachedPolicies",
         ("iam:ListAttachedRolePolicies", "iam:ListAttachedUserPolicies", "iam:ListAttachedGroupPolicies"),
@@ -124,8 +153,8 @@ SCOPES: tuple[Scope, ...] = (
     ),
     Scope(
         "DetachAwsManagedPolicies",
-        ("iam:DetachRolePolicy", "iam:DetachGroupPolicy"),
-        (ROLES, GROUPS),
+        ("iam:DetachRolePolicy", "iam:DetachUserPolicy", "iam:DetachGroupPolicy"),
+        (ROLES, USERS, GROUPS),
         Condition("ArnLike", "iam:PolicyARN", "!Sub arn:${AWS::Partition}:iam::aws:policy/*"),
         comment="Only AWS-managed policies are ever detached: customer-managed ones are out of reach.",
     ),
@@ -162,8 +191,8 @@ SCOPES: tuple[Scope, ...] = (
     ),
     Scope(
         "DetachEscalatingCustomerPolicies",
-        ("iam:DetachRolePolicy", "iam:DetachGroupPolicy"),
-        (ROLES, GROUPS),
+        ("iam:DetachRolePolicy", "iam:DetachUserPolicy", "iam:DetachGroupPolicy"),
+        (ROLES, USERS, GROUPS),
         Condition("ArnLike", "iam:PolicyARN", "!Sub arn:${AWS::Partition}:iam::${AWS::AccountId}:policy/*"),
         comment="privilege-escalation detaches an escalating customer-managed policy of this account.",
     ),
@@ -509,6 +538,34 @@ def declared_permissions() -> list[str]:
     return list(union)
 
 
+def _conditionally_scoped_elsewhere() -> list[str]:
+    """Actions of a conditional scope that a step outside its ``only_for`` declares with no unconditional scope."""
+    unconditional = {action for scope in SCOPES if scope.template_condition is None for action in scope.actions}
+    problems = []
+    for scope in SCOPES:
+        if scope.template_condition is None:
+            continue
+        for step, permissions in registry.STEP_PERMISSIONS.items():
+            if str(step) in scope.only_for:
+                continue
+            stray = [a for a in permissions if a in scope.actions and a not in unconditional]
+            problems += [f"{step} needs {action} (granted only under {scope.template_condition})" for action in stray]
+    return problems
+
+
+def _statement(scope: Scope, actions: Sequence[str]) -> list[str]:
+    lines = [f"- Sid: {scope.sid}", "  Effect: Allow"]
+    lines += [f"  Action: {actions[0]}"] if len(actions) == 1 else ["  Action:", *(f"    - {a}" for a in actions)]
+    resources = list(scope.resources)
+    lines += (
+        [f"  Resource: {resources[0]}"] if len(resources) == 1 else ["  Resource:", *(f"    - {r}" for r in resources)]
+    )
+    if scope.condition is not None:
+        condition = scope.condition
+        lines += ["  Condition:", f"    {condition.operator}:", f"      {condition.key}: {condition.value}"]
+    return lines
+
+
 def render_statements() -> str:
     """The remediation statements: each scope with the declared actions it covers; every declared action scoped."""
     declared = declared_permissions()
@@ -516,6 +573,8 @@ def render_statements() -> str:
     unscoped = [action for action in declared if action not in scoped]
     if unscoped:
         raise GenerationError(f"no resource scope for {', '.join(unscoped)}: add it to SCOPES in {TOOL}")
+    if stray := _conditionally_scoped_elsewhere():
+        raise GenerationError(f"{'; '.join(stray)}: give those actions an unconditional scope in {TOOL}")
     lines: list[str] = []
     for scope in SCOPES:
         actions = [action for action in scope.actions if action in declared]
@@ -523,17 +582,13 @@ def render_statements() -> str:
             continue
         if scope.comment:
             lines.append(f"# {scope.comment}")
-        lines += [f"- Sid: {scope.sid}", "  Effect: Allow"]
-        lines += [f"  Action: {actions[0]}"] if len(actions) == 1 else ["  Action:", *(f"    - {a}" for a in actions)]
-        resources = list(scope.resources)
-        lines += (
-            [f"  Resource: {resources[0]}"]
-            if len(resources) == 1
-            else ["  Resource:", *(f"    - {r}" for r in resources)]
-        )
-        if scope.condition is not None:
-            condition = scope.condition
-            lines += ["  Condition:", f"    {condition.operator}:", f"      {condition.key}: {condition.value}"]
+        statement = _statement(scope, actions)
+        if scope.template_condition is None:
+            lines += statement
+        else:
+            lines += ["- !If", f"  - {scope.template_condition}", *_nested([f"- {statement[0][2:]}"], 2)]
+            lines += _nested(statement[1:], 2)
+            lines.append("  - !Ref AWS::NoValue")
     return "\n".join(lines) + "\n"
 
 

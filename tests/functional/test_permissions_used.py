@@ -43,7 +43,7 @@ from iamwarden.guardrails.registry import ACTIONS
 from tests.aws_fixtures import HOME_ACCOUNT, REGION, resolve
 from tests.conftest import load_event
 from tests.functional.conftest import Account, RecordingNotifier
-from tests.sam_template import translated_template
+from tests.sam_template import deployed_template
 
 BUCKET_REGION = "eu-west-1"
 QUARANTINE = "iamwarden-quarantine"
@@ -100,7 +100,8 @@ def _listed(value: Any) -> list[Any]:
 
 
 def _role_statements(policy_name: str) -> list[dict[str, Any]]:
-    role = translated_template()["Resources"]["EnforcerRole"]["Properties"]
+    # The widest deployment (UserRemediation=delete grants deleting users): every scenario runs against it.
+    role = deployed_template({"UserRemediation": "delete"})["Resources"]["EnforcerRole"]["Properties"]
     [document] = [p["PolicyDocument"] for p in role["Policies"] if p["PolicyName"] == policy_name]
     statements: list[dict[str, Any]] = resolve(document["Statement"], {"EnforcerLogGroup.Arn": LOG_GROUP_ARN})
     return statements

@@ -15,7 +15,9 @@ import pytest
 from botocore.exceptions import ClientError
 
 from iamwarden.adapters.audit import AuditStatus
+from iamwarden.adapters.clients import ClientFactory
 from iamwarden.app.service import EnforcerService
+from iamwarden.app.wiring import build_enforcer_service
 from iamwarden.domain.findings import Outcome
 from iamwarden.guardrails.iam_user import DENY_ALL_POLICY, QUARANTINE_TAG_FINDING
 from tests.aws_fixtures import HOME_ACCOUNT
@@ -116,7 +118,29 @@ def test_alert_mode_changes_nothing_and_alerts(
     assert not record.before
 
 
-def test_delete_mode_removes_the_user_and_everything_blocking_it(account: Account, enforcer: EnforcerService) -> None:
+def _deleting_enforcer(account: Account) -> EnforcerService:
+    """The enforcer of a stack deployed with UserRemediation=delete (its roles may delete users)."""
+    clients = ClientFactory(HOME_ACCOUNT, account.config.member_role_name, session=account.session)
+    config = account.config._replace(user_remediation="delete")
+    return build_enforcer_service(config, clients=clients, notifier=RecordingNotifier())
+
+
+def test_delete_mode_is_refused_by_a_stack_not_granted_deletion_and_the_user_is_quarantined(
+    account: Account, enforcer: EnforcerService, notifier: RecordingNotifier
+) -> None:
+    account.set("rules/iam-user-created/mode", "remediate")
+    account.set("rules/iam-user-created/remediation", "delete")
+    _user_with_credentials(account)
+    enforcer.handle(load_event("create-user-backdoor-cli.json"))
+    assert account.iam.get_user(UserName="backdoor-admin")["User"]["UserName"] == "backdoor-admin"
+    assert account.iam.list_user_policies(UserName="backdoor-admin")["PolicyNames"] == ["iamwarden-quarantine"]
+    [configuration] = [n for n in notifier.sent if n.outcome is Outcome.CONFIGURATION_ERROR]
+    assert [problem.key for problem in configuration.problems] == ["rules/iam-user-created/remediation"]
+    assert "UserRemediation=delete" in configuration.problems[0].message
+
+
+def test_delete_mode_removes_the_user_and_everything_blocking_it(account: Account) -> None:
+    enforcer = _deleting_enforcer(account)
     account.set("rules/iam-user-created/mode", "remediate")
     account.set("rules/iam-user-created/remediation", "delete")
     _user_with_credentials(account)

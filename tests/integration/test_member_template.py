@@ -58,7 +58,10 @@ def _with_parameter_defaults(template: dict[str, Any], **given: str) -> dict[str
     """
     defaults = {name: spec["Default"] for name, spec in template["Parameters"].items() if "Default" in spec}
     defaults.update(given)
-    conditions = {"HasOrganization": bool(defaults.get("OrganizationId"))}
+    conditions = {
+        "HasOrganization": bool(defaults.get("OrganizationId")),
+        "AllowsUserDeletion": defaults.get("UserRemediation") == "delete",
+    }
 
     def substitute(value: Any) -> Any:
         if isinstance(value, dict):
@@ -72,7 +75,7 @@ def _with_parameter_defaults(template: dict[str, Any], **given: str) -> dict[str
             items = {key: substitute(item) for key, item in value.items()}
             return {key: item for key, item in items.items() if item is not _NO_VALUE}
         if isinstance(value, list):
-            return [substitute(item) for item in value]
+            return [item for item in (substitute(each) for each in value) if item is not _NO_VALUE]
         return value
 
     substituted: dict[str, Any] = substitute(template)
@@ -117,9 +120,15 @@ def _actions(statements: list[dict[str, Any]], effect: str = "Allow") -> set[str
 # --- the remediation role: exactly the declared union, in this account only ---------------------------
 
 
+def _remediation_statements(user_remediation: str) -> list[dict[str, Any]]:
+    """The member role's enforcer-remediations as deployed with ``UserRemediation=user_remediation``."""
+    deployed = _with_parameter_defaults(member_template(), UserRemediation=user_remediation)
+    return _statements(deployed["Resources"]["RemediationRole"]["Properties"], "enforcer-remediations")
+
+
 def test_the_remediation_role_grants_exactly_the_declared_union() -> None:
     declared = {permission for permissions in STEP_PERMISSIONS.values() for permission in permissions}
-    granted = _actions(_statements(_resource("RemediationRole"), "enforcer-remediations"))
+    granted = _actions(_remediation_statements("delete"))
     assert not granted - declared, f"granted but no remediation declares it: {sorted(granted - declared)}"
     assert not declared - granted, f"declared but not granted: {sorted(declared - granted)}"
 
@@ -133,14 +142,17 @@ def test_the_remediation_role_has_nothing_else_that_writes() -> None:
             assert action.split(":")[1].startswith(("Get", "List")), f"alert context writes: {action}"
 
 
-def test_the_remediation_statements_are_those_of_the_enforcer_at_home() -> None:
+@pytest.mark.parametrize("user_remediation", ["quarantine", "delete"])
+def test_the_remediation_statements_are_those_of_the_enforcer_at_home(user_remediation: str) -> None:
     """Same actions, resources and conditions as enforcer-remediations in template.yaml: one scoping to review."""
     [home] = [
         policy["PolicyDocument"]["Statement"]
-        for policy in deployed_template()["Resources"]["EnforcerRole"]["Properties"]["Policies"]
+        for policy in deployed_template({"UserRemediation": user_remediation})["Resources"]["EnforcerRole"][
+            "Properties"
+        ]["Policies"]
         if policy["PolicyName"] == "enforcer-remediations"
     ]
-    member = _statements(_resource("RemediationRole"), "enforcer-remediations")
+    member = _remediation_statements(user_remediation)
     assert json.loads(json.dumps(member)) == json.loads(json.dumps(home))
 
 

@@ -40,13 +40,15 @@ WITHOUT_RESOURCE_TYPES = {
 }
 _READ = ("Get", "List", "Describe", "Head")
 THIS_ACCOUNT = {"Ref": "AWS::AccountId"}
+#: The widest deployment: every check below holds for it, so it holds for every narrower one too.
+WIDEST = {"UserRemediation": "delete"}
 
 
 # --- reading the template -----------------------------------------------------------------------
 
 
 def _role() -> dict[str, Any]:
-    properties: dict[str, Any] = deployed_template()["Resources"]["EnforcerRole"]["Properties"]
+    properties: dict[str, Any] = deployed_template(WIDEST)["Resources"]["EnforcerRole"]["Properties"]
     return properties
 
 
@@ -54,7 +56,7 @@ def _attached_policies() -> dict[str, list[dict[str, Any]]]:
     """Policies declared as their own resources (AWS::IAM::RolePolicy, AWS::IAM::Policy) that name the role."""
     me = {"Ref": "EnforcerRole"}
     attached: dict[str, list[dict[str, Any]]] = {}
-    for name, resource in deployed_template()["Resources"].items():
+    for name, resource in deployed_template(WIDEST)["Resources"].items():
         properties = resource.get("Properties", {})
         if resource["Type"] == "AWS::IAM::RolePolicy" and properties["RoleName"] == me:
             attached[properties["PolicyName"]] = properties["PolicyDocument"]["Statement"]
@@ -312,3 +314,23 @@ def test_the_member_role_is_one_exact_name_in_the_reserved_prefix() -> None:
     assert not pattern.match("*")
     assert not pattern.match("Admin")
     assert not pattern.match("iamwarden-*")
+
+
+def test_a_quarantine_deployment_holds_no_permission_to_delete_users() -> None:
+    """UserRemediation=quarantine (the default) withholds what only delete_user needs; group/* goes with it."""
+    role = deployed_template()["Resources"]["EnforcerRole"]["Properties"]
+    [policy] = [p for p in role["Policies"] if p["PolicyName"] == REMEDIATIONS]
+    granted: dict[str, set[str]] = {}
+    for statement in policy["PolicyDocument"]["Statement"]:
+        for action in _actions(statement):
+            granted.setdefault(action, set()).update(_resources(statement))
+    only_deletion = set(ACTIONS[StepAction("delete_user")].permissions) - {
+        permission
+        for action, permissions in STEP_PERMISSIONS.items()
+        if action != "delete_user"
+        for permission in permissions
+    }
+    assert only_deletion >= {"iam:DeleteUser", "iam:RemoveUserFromGroup", "iam:DeleteAccessKey"}
+    assert not only_deletion & set(granted), sorted(only_deletion & set(granted))
+    assert not any(r.endswith(":group/*") for a, rs in granted.items() if a.endswith("User") for r in rs)
+    assert set(granted) == _declared_union() - only_deletion

@@ -213,3 +213,25 @@ def test_a_yaml_value_error_is_reported_as_yaml(tmp_path: Path) -> None:
     path.write_text("organization_id: 2020-13-45\n")
     with pytest.raises(SettingsError, match="not valid YAML"):
         load_settings_file(path)
+
+
+def test_a_refused_value_falls_back_and_is_reported_globally_and_per_account() -> None:
+    from iamwarden.domain.settings import parse_settings
+    from iamwarden.guardrails.iam_user import USER_DELETION_WITHHELD
+
+    values = {
+        "rules/iam-user-created/remediation": "delete",
+        "accounts/444455556666/rules/iam-user-created/remediation": "delete",
+    }
+    settings, problems = parse_settings(values, refused=(USER_DELETION_WITHHELD,))
+    assert settings.rule("iam-user-created").options["remediation"] == "quarantine"
+    assert settings.for_account("444455556666").rule("iam-user-created").options["remediation"] == "quarantine"
+    assert [problem.key for problem in problems] == [
+        "rules/iam-user-created/remediation",
+        "accounts/444455556666/rules/iam-user-created/remediation",
+    ]
+    assert "UserRemediation=delete" in problems[0].message
+
+    granted, none = parse_settings(values)
+    assert granted.rule("iam-user-created").options["remediation"] == "delete"
+    assert none == []

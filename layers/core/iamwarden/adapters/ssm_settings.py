@@ -11,12 +11,13 @@ retried (and dead-lettered): acting on guessed settings is never an option.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, NamedTuple
 
 from aws_lambda_powertools.utilities.parameters import SSMProvider
 
 from iamwarden.domain.exceptions import IamWardenError, SettingsProblem
-from iamwarden.domain.settings import SETTINGS_MAX_AGE_SECONDS, Settings, parse_settings
+from iamwarden.domain.settings import SETTINGS_MAX_AGE_SECONDS, RefusedValue, Settings, parse_settings
 
 
 class SettingsUnavailableError(IamWardenError):
@@ -38,15 +39,23 @@ def ssm_parameters(ssm_client: Any) -> SSMProvider:
 class SsmSettingsSource:
     """Reads ``<prefix>/...`` parameters with a short cache."""
 
-    def __init__(self, prefix: str, provider: Any, *, max_age: int = SETTINGS_MAX_AGE_SECONDS) -> None:
+    def __init__(
+        self,
+        prefix: str,
+        provider: Any,
+        *,
+        max_age: int = SETTINGS_MAX_AGE_SECONDS,
+        refused: Sequence[RefusedValue] = (),
+    ) -> None:
         self.prefix = "/" + prefix.strip("/")
         self.provider = provider
         self.max_age = max_age
+        self.refused = tuple(refused)
 
     def current(self) -> LiveSettings:
         try:
             values = self.provider.get_multiple(self.prefix, recursive=True, max_age=self.max_age)
         except Exception as exc:  # Powertools wraps every SSM failure in GetParameterError
             raise SettingsUnavailableError(f"cannot read settings under {self.prefix} from SSM: {exc}") from exc
-        settings, problems = parse_settings(dict(values))
+        settings, problems = parse_settings(dict(values), refused=self.refused)
         return LiveSettings(settings, tuple(problems), dict(values))

@@ -37,6 +37,8 @@ class EnforcerConfig(NamedTuple):
     enforcer_function: str
     idempotency_seconds: int
     home_account: str | None
+    #: The template's UserRemediation: only ``delete`` grants the roles what deleting a user takes.
+    user_remediation: str = "delete"
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] | None = None) -> EnforcerConfig:
@@ -65,4 +67,11 @@ class EnforcerConfig(NamedTuple):
             enforcer_function=value("IAMWARDEN_ENFORCER_FUNCTION"),
             idempotency_seconds=number("IAMWARDEN_IDEMPOTENCY_SECONDS"),
             home_account=env.get("IAMWARDEN_HOME_ACCOUNT") or None,
+            user_remediation=_user_remediation(env.get("IAMWARDEN_USER_REMEDIATION") or "quarantine"),
         )
+
+
+def _user_remediation(value: str) -> str:
+    if value not in ("quarantine", "delete"):
+        raise ConfigurationError(f"IAMWARDEN_USER_REMEDIATION must be quarantine or delete, got {value!r}")
+    return value

@@ -29,6 +29,7 @@ from iamwarden.app.dispatcher import build_alert_dispatcher
 from iamwarden.app.executor import RemediationExecutor
 from iamwarden.app.service import EnforcerService, Telemetry
 from iamwarden.domain.breaker import kill_switch_name
+from iamwarden.guardrails.iam_user import USER_DELETION_WITHHELD
 
 
 def build_clients(config: EnforcerConfig, session: Any = None) -> ClientFactory:
@@ -62,7 +63,10 @@ def build_enforcer_service(
     clients = clients or build_clients(config)
     executor = build_executor(config, clients)
     provider = ssm_parameters(clients.home_client("ssm"))
-    settings_source = SsmSettingsSource(config.settings_prefix, provider, max_age=config.settings_max_age)
+    refused = () if config.user_remediation == "delete" else (USER_DELETION_WITHHELD,)
+    settings_source = SsmSettingsSource(
+        config.settings_prefix, provider, max_age=config.settings_max_age, refused=refused
+    )
     configure_alerts = before_remediation = None
     set_deadline: Any = None
     if notifier is None:

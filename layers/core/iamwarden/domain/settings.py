@@ -20,7 +20,7 @@ from __future__ import annotations
 import difflib
 import json
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from types import MappingProxyType
 from typing import Any, NamedTuple
 
@@ -167,11 +167,44 @@ class Settings(NamedTuple):
         return next((arn for arn in arns if arn and matches_any(arn, self.break_glass_principals)), None)
 
 
-def parse_settings(values: Mapping[str, Any]) -> tuple[Settings, list[SettingsProblem]]:
+class RefusedValue(NamedTuple):
+    """A rule option value this deployment cannot carry out: its roles were not granted what it needs."""
+
+    rule_id: str
+    option: str
+    value: str
+    fallback: str
+    why: str
+
+
+def _refuse(
+    rules: Mapping[str, RuleSettings], refused: Sequence[RefusedValue], where: str, problems: list[SettingsProblem]
+) -> Mapping[str, RuleSettings]:
+    """``rules`` with every refused value replaced by its fallback, each replacement reported."""
+    changed = dict(rules)
+    for gate in refused:
+        rule = changed.get(gate.rule_id)
+        if rule is None or rule.options.get(gate.option) != gate.value:
+            continue
+        options = MappingProxyType({**rule.options, gate.option: gate.fallback})
+        changed[gate.rule_id] = rule._replace(options=options)
+        problems.append(
+            SettingsProblem(
+                f"{where}rules/{gate.rule_id}/{gate.option}",
+                f"{gate.value} is refused: {gate.why}; using {gate.fallback}",
+            )
+        )
+    return MappingProxyType(changed)
+
+
+def parse_settings(
+    values: Mapping[str, Any], *, refused: Sequence[RefusedValue] = ()
+) -> tuple[Settings, list[SettingsProblem]]:
     """Build ``Settings`` from nested or path-keyed values, reporting each invalid key.
 
     Invalid keys fall back: a global key to its default, a rule key to the
-    default and the rule's mode to ``alert``.
+    default and the rule's mode to ``alert``. A value in ``refused`` (one the
+    deployment was not granted the permissions for) falls back to its safe value.
     """
     flat = flatten(values)
     problems: list[SettingsProblem] = []
@@ -211,11 +244,16 @@ def parse_settings(values: Mapping[str, Any]) -> tuple[Settings, list[SettingsPr
         else:
             problems.append(SettingsProblem(path, _unknown(parts[0], GLOBAL_KEYS, "setting")))
 
-    rules = rule_values.build()
+    rules = _refuse(rule_values.build(), refused, "", problems)
     accounts = {
         account: AccountSettings(
             account_modes.get(account, Mode.REMEDIATE),
-            MappingProxyType(account_values[account].build(rules) if account in account_values else {}),
+            _refuse(
+                MappingProxyType(account_values[account].build(rules) if account in account_values else {}),
+                refused,
+                f"accounts/{account}/",
+                problems,
+            ),
         )
         for account in sorted({*account_values, *account_modes})
     }
