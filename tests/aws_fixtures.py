@@ -34,13 +34,15 @@ def _defaults() -> dict[str, Any]:
 NO_VALUE = object()
 
 
-def resolve(value: Any, resources: Mapping[str, Any] | None = None) -> Any:
-    """Evaluate Ref / Fn::Sub / Fn::GetAtt against parameter defaults and the resources' physical names."""
-    names = {**_defaults(), **_physical_names(), **(resources or {})}
+def resolve(value: Any, resources: Mapping[str, Any] | None = None, parameters: Mapping[str, str] | None = None) -> Any:
+    """Evaluate Ref / Fn::Sub / Fn::GetAtt against parameter values (the defaults unless ``parameters`` say
+    otherwise) and the resources' physical names."""
+    names = {**_defaults(), **(parameters or {}), **_physical_names(), **(resources or {})}
     if isinstance(value, dict):
-        if set(value) == {"Fn::If"}:  # the template's defaults decide, as in a default deploy
+        if set(value) == {"Fn::If"}:  # the parameters decide, as in a deploy with them
             name, when_true, when_false = value["Fn::If"]
-            return resolve(when_true if condition_holds(name) else when_false, resources)
+            chosen = when_true if condition_holds(name, dict(parameters) if parameters else None) else when_false
+            return resolve(chosen, resources, parameters)
         if set(value) == {"Ref"}:
             return names[value["Ref"]]
         if set(value) == {"Fn::Sub"}:
@@ -50,10 +52,10 @@ def resolve(value: Any, resources: Mapping[str, Any] | None = None) -> Any:
             target = value["Fn::GetAtt"]
             name, attribute = target if isinstance(target, list) else target.split(".", 1)
             return names[f"{name}.{attribute}"]
-        resolved = {key: resolve(item, resources) for key, item in value.items()}
+        resolved = {key: resolve(item, resources, parameters) for key, item in value.items()}
         return {key: item for key, item in resolved.items() if item is not NO_VALUE}
     if isinstance(value, list):
-        return [item for item in (resolve(each, resources) for each in value) if item is not NO_VALUE]
+        return [item for item in (resolve(each, resources, parameters) for each in value) if item is not NO_VALUE]
     return value
 
 

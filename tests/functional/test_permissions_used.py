@@ -11,15 +11,15 @@ against moto, with ``ClientFactory.call_log`` recording the calls:
   template's ``enforcer-remediations`` policy, and every call the enforcer
   makes for itself (settings, audit, idempotency) by ``enforcer-runtime``.
 
-moto does not check IAM, so the last point is checked here with a small
-evaluator of the template's statements (Action, Resource, ArnLike and
-StringEquals conditions: the only elements the role uses).
+moto does not check IAM (and moto_server's own enforcement checks most services only
+against ``Resource: "*"`` and treats unknown condition keys as met), so the last point is
+checked here by IAM Warden's own policy engine (``parse_policy``, its action and wildcard
+matching) over the template's statements, with each call's resource ARN and condition keys.
 """
 
 from __future__ import annotations
 
 import datetime
-import fnmatch
 import json
 from collections.abc import Callable
 from typing import Any, NamedTuple
@@ -38,6 +38,8 @@ from iamwarden.app.executor import AccountClients, StepRun
 from iamwarden.app.service import EnforcerService
 from iamwarden.app.wiring import build_enforcer_service
 from iamwarden.domain.findings import RemediationStep, StepAction
+from iamwarden.domain.policy import Condition, parse_policy
+from iamwarden.domain.wildcards import wildcard_match
 from iamwarden.guardrails.iam_user import DENY_ALL_POLICY, QUARANTINE_TAG_FINDING, QUARANTINE_TAG_TIME
 from iamwarden.guardrails.registry import ACTIONS
 from tests.aws_fixtures import HOME_ACCOUNT, REGION, resolve
@@ -99,39 +101,44 @@ def _listed(value: Any) -> list[Any]:
     return list(value) if isinstance(value, list) else [value]
 
 
-def _role_statements(policy_name: str) -> list[dict[str, Any]]:
+def _role_statements(policy_name: str, **parameters: str) -> list[dict[str, Any]]:
     # The widest deployment (UserRemediation=delete grants deleting users): every scenario runs against it.
-    role = deployed_template({"UserRemediation": "delete"})["Resources"]["EnforcerRole"]["Properties"]
+    given = {"UserRemediation": "delete", **parameters}
+    role = deployed_template(given)["Resources"]["EnforcerRole"]["Properties"]
     [document] = [p["PolicyDocument"] for p in role["Policies"] if p["PolicyName"] == policy_name]
-    statements: list[dict[str, Any]] = resolve(document["Statement"], {"EnforcerLogGroup.Arn": LOG_GROUP_ARN})
+    statements: list[dict[str, Any]] = resolve(document["Statement"], {"EnforcerLogGroup.Arn": LOG_GROUP_ARN}, given)
     return statements
 
 
-def _condition_holds(operator: str, key: str, expected: Any, context: dict[str, str]) -> bool:
-    actual = context.get(key)
+def _condition_holds(condition: Condition, context: dict[str, str]) -> bool:
+    """One condition key test, as IAM evaluates it; a key the request does not carry never matches."""
+    actual = context.get(condition.key)  # both lower-cased: condition keys are case insensitive
     if actual is None:
-        return False
-    if operator in ("ArnLike", "StringLike"):
-        return any(fnmatch.fnmatchcase(actual, pattern) for pattern in _listed(expected))
-    if operator == "StringEquals":
-        return actual in _listed(expected)
-    raise AssertionError(f"the evaluator does not know the condition operator {operator}")
+        return condition.if_exists
+    operator = condition.operator.lower()
+    if operator in ("arnlike", "stringlike", "arnequals"):
+        return any(wildcard_match(pattern, actual) for pattern in condition.values)
+    if operator == "stringequals":
+        return actual in condition.values
+    raise AssertionError(f"the evaluator does not know the condition operator {condition.operator}")
 
 
 def allowed(statements: list[dict[str, Any]], action: str, resource: str, context: dict[str, str]) -> bool:
-    for statement in statements:
-        if statement["Effect"] != "Allow" or action not in _listed(statement["Action"]):
-            continue
-        if not any(fnmatch.fnmatchcase(resource, pattern) for pattern in _listed(statement["Resource"])):
-            continue
-        conditions = statement.get("Condition", {})
-        if all(
-            _condition_holds(operator, key, expected, context)
-            for operator, block in conditions.items()
-            for key, expected in block.items()
-        ):
-            return True
-    return False
+    """Whether the statements allow ``action`` on ``resource``, read by IAM Warden's own policy engine.
+
+    The template's statements are parsed by ``parse_policy`` (the parser every guardrail uses), matched
+    with its action and wildcard matching; any Deny that matches wins. Conditions must all hold.
+    """
+    policy = parse_policy({"Version": "2012-10-17", "Statement": statements}, field="template")
+    context = {key.lower(): value for key, value in context.items()}
+    matching = [
+        statement
+        for statement in policy.statements
+        if statement.grants_action(action)
+        and any(wildcard_match(pattern, resource) for pattern in statement.resources or ())
+        and all(_condition_holds(condition, context) for condition in statement.conditions)
+    ]
+    return any(statement.allows for statement in matching) and not any(not s.allows for s in matching)
 
 
 def _authorised_as(request: Request) -> tuple[str, dict[str, str]]:
@@ -656,3 +663,22 @@ def test_the_new_rules_call_only_what_the_role_allows(
     assert "dynamodb:Query" in {r.action for r in runtime}
     assert_role_allows(runtime, "enforcer-runtime")
     assert_role_allows(remediation, "enforcer-remediations")
+
+
+@pytest.mark.parametrize(
+    ("organization", "account", "org_of_account", "expected"),
+    [
+        ("o-a1b2c3d4e5", "444455556666", "o-a1b2c3d4e5", True),
+        ("o-a1b2c3d4e5", "999988887777", "o-zzzzzzzzzz", False),
+        ("o-a1b2c3d4e5", "999988887777", None, False),
+        ("", HOME_ACCOUNT, None, True),
+        ("", "444455556666", None, False),
+    ],
+)
+def test_member_roles_are_assumed_only_inside_the_organisation_or_this_account(
+    organization: str, account: str, org_of_account: str | None, expected: bool
+) -> None:
+    statements = _role_statements("enforcer-runtime", OrganizationId=organization)
+    member_role = f"arn:aws:iam::{account}:role/iamwarden-remediator"
+    context = {"aws:ResourceAccount": account, **({"aws:ResourceOrgID": org_of_account} if org_of_account else {})}
+    assert allowed(statements, "sts:AssumeRole", member_role, context) is expected
