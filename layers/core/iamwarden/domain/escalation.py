@@ -301,7 +301,7 @@ class _Judge:
                 if not _could_name(pattern, kind, action) or self._denied(action, pattern):
                     continue
                 effective = self._within_boundary(action, pattern)
-                if effective is None:
+                if effective is None or not _could_name(effective, kind, action):
                     continue
                 display = text if effective == pattern else f"{effective} (within the permissions boundary)"
                 if display not in shown:
@@ -404,15 +404,17 @@ class _Judge:
             if not self._names_itself(method, target.patterns):
                 return None
         elif method.reach == "becomes-other" and target is not None:
-            others = self._others(method, target)
-            if not others.patterns:
-                return None
-            reached[method.target or ""] = target = others
-            if self.roles is not None and method.actions[method.target or ""] == "iam:role/":
-                outcome = self._where_roles_lead(method, target.patterns, self._roles_matching)
-                if outcome is None:
+            # A role rewriting its own trust policy lets in whom it likes: certain, wherever else it reaches.
+            if not self._rewrites_own_trust(method, target.patterns):
+                others = self._others(method, target)
+                if not others.patterns:
                     return None
-                leads, unknown = outcome
+                reached[method.target or ""] = others
+                if self.roles is not None and method.actions[method.target or ""] == "iam:role/":
+                    outcome = self._where_roles_lead(method, others.patterns, self._roles_matching)
+                    if outcome is None:
+                        return None
+                    leads, unknown = outcome
         elif method.reach in ("passes-role", "existing-resource") and target is not None:
             finder = self._roles_matching if method.reach == "passes-role" else self._roles_behind
             outcome = self._where_roles_lead(method, target.patterns, finder)
@@ -449,6 +451,14 @@ class _Judge:
             return False
         name = holder.rsplit("/", 1)[-1]
         return any(_names(_SELF_PATTERN.sub(name, pattern), holder) for pattern in patterns)
+
+    def _rewrites_own_trust(self, method: EscalationMethod, patterns: tuple[str, ...]) -> bool:
+        """A role allowed ``iam:UpdateAssumeRolePolicy`` on itself (or ``*``) escalates by itself."""
+        if self.principal is None or self.principal.kind != "role":
+            return False
+        if (method.target or "").lower() != "iam:updateassumerolepolicy":
+            return False
+        return any(_names(pattern, self.principal.principal_arn) for pattern in patterns)
 
     def _others(self, method: EscalationMethod, target: _Reached) -> _Reached:
         """A takeover's resources without those naming only the holder (``${aws:username}``, its own ARN)."""
