@@ -149,14 +149,19 @@ def test_a_role_that_can_write_its_own_policies_escalates_without_assume_role() 
             assert all(path.certain for path in risk.escalations), (action, resource)
 
 
-def test_a_role_writing_another_roles_policies_needs_to_become_it() -> None:
+def test_a_role_writing_another_roles_policies_escalates_only_if_it_can_become_it() -> None:
     other = f"arn:aws:iam::{ACCOUNT}:role/other"
     alone = _principal(ROLE, ("inline app/x", _policy(_allow("iam:PutRolePolicy", other))))
-    assert assess_principal(alone).escalations == ()
+    [path] = assess_principal(alone).escalations
+    assert not path.certain  # only the other role's trust policy can say whether it lets app in
+    assert path.unknown == (
+        "whether a role arn:aws:iam::111122223333:role/other names trusts role app directly (its trust policy decides)",
+    )
     assume = alone.replaced("inline app/y", _policy(_allow("sts:AssumeRole", other)))
-    assert _names(assess_principal(assume).escalations) == {"PutRolePolicyThenAssumeRole"}
+    certain = {path.method.name for path in assess_principal(assume).escalations if path.certain}
+    assert certain == {"PutRolePolicyThenAssumeRole"}
     elsewhere = alone.replaced("inline app/y", _policy(_allow("sts:AssumeRole", f"arn:aws:iam::{ACCOUNT}:role/third")))
-    assert assess_principal(elsewhere).escalations == ()  # the two grants must reach the same role
+    assert not [p for p in assess_principal(elsewhere).escalations if p.certain]  # not the same role
 
 
 def test_a_user_writing_its_own_policies_escalates() -> None:
@@ -174,9 +179,45 @@ def test_aws_username_is_not_another_user_for_credential_actions() -> None:
         assert assess_principal(_principal(USER, ("inline alice/x", _policy(_allow(action, own))))).escalations == ()
 
 
-def test_a_user_cannot_self_escalate_through_a_role_grant() -> None:
+def test_a_user_with_a_role_grant_escalates_only_through_a_role_that_trusts_it() -> None:
     risk = assess_principal(_principal(USER, ("inline alice/x", _policy(_allow("iam:PutRolePolicy")))))
-    assert "PutRolePolicy" not in _names(risk.escalations)
+    [path] = risk.escalations
+    assert path.method.name == "PutRolePolicy"
+    assert not path.certain
+
+
+def test_a_role_cannot_self_escalate_through_a_user_grant() -> None:
+    for action in ("iam:PutUserPolicy", "iam:AttachUserPolicy", "iam:AddUserToGroup", "iam:PutGroupPolicy"):
+        assert assess_principal(_principal(ROLE, ("inline app/x", _policy(_allow(action))))).escalations == ()
+
+
+def test_a_group_grant_for_a_user_whose_groups_are_unknown_is_unknown() -> None:
+    [path] = assess_principal(
+        _principal(USER, ("inline alice/x", _policy(_allow("iam:AttachGroupPolicy"))))
+    ).escalations
+    assert path.unknown == ("whether user alice is in a group * names (none of its policies says)",)
+    named = _policy(_allow("iam:AttachGroupPolicy", f"arn:aws:iam::{ACCOUNT}:group/ops"))
+    assert assess_principal(_principal(USER, ("inline alice/x", named))).escalations == ()
+
+
+def test_aws_managed_policies_cannot_be_rewritten() -> None:
+    grant = _policy(_allow("iam:CreatePolicyVersion", "arn:aws:iam::aws:policy/*"))
+    assert assess(grant).escalations == ()
+    attached = _principal(ROLE, ("arn:aws:iam::aws:policy/ReadOnlyAccess", grant))
+    assert assess_principal(attached).escalations == ()
+
+
+def test_an_allow_that_holds_only_before_a_past_date_grants_nothing() -> None:
+    past = {"DateLessThan": {"aws:TokenIssueTime": "2020-01-01T00:00:01Z"}}
+    assert assess(_policy(_allow("iam:CreatePolicyVersion", Condition=past))).escalations == ()
+    future = {"DateLessThan": {"aws:CurrentTime": "2999-01-01T00:00:00Z"}}
+    assert assess(_policy(_allow("iam:CreatePolicyVersion", Condition=future))).escalations
+    after = {"DateGreaterThan": {"aws:TokenIssueTime": "2020-01-01T00:00:01Z"}}
+    assert assess(_policy(_allow("iam:CreatePolicyVersion", Condition=after))).escalations
+    epoch = {"DateLessThanEquals": {"aws:CurrentTime": "1500000000"}}
+    assert assess(_policy(_allow("iam:CreatePolicyVersion", Condition=epoch))).escalations == ()
+    garbled = {"DateLessThan": {"aws:CurrentTime": "soon"}}
+    assert assess(_policy(_allow("iam:CreatePolicyVersion", Condition=garbled))).escalations
 
 
 def test_creating_a_role_and_writing_its_permissions_escalates() -> None:

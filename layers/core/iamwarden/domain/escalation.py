@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from iamwarden.domain.escalation_methods import EscalationMethod, catalogue
@@ -50,6 +51,8 @@ _SELF = "${aws:username}"
 _SELF_PATTERN = re.compile(re.escape(_SELF), re.IGNORECASE)
 #: How many passed roles deep "able to escalate further" is followed (cycles stop earlier).
 MAX_DEPTH = 4
+#: How many roles a path names as where it leads (or as unknown) before "and N more".
+MAX_LEADS = 3
 #: The source name of a document judged on its own (``assess``).
 THE_POLICY = "the policy"
 
@@ -154,7 +157,7 @@ def assess_principal(principal: PrincipalPolicies, roles: RoleDirectory | None =
     ``roles`` answers where passed roles and existing resources lead; without it those paths are
     reported with what could not be known.
     """
-    return _judge_principal(principal, roles, frozenset(), {})
+    return _judge_principal(principal, roles, frozenset(), {}, {})
 
 
 def is_risky_document(policy: Policy) -> bool:
@@ -233,6 +236,7 @@ def _judge_principal(
     roles: RoleDirectory | None,
     visiting: frozenset[str],
     memo: dict[str, PolicyRisk | None],
+    directory_cache: dict[str, PrincipalPolicies | None],
 ) -> PolicyRisk:
     policies = tuple((named.source, named.policy) for named in principal.policies)
     judge = _Judge(
@@ -242,6 +246,7 @@ def _judge_principal(
         roles=roles,
         visiting=visiting | {principal.principal_arn},
         memo=memo,
+        directory_cache=directory_cache,
     )
     return judge.risk()
 
@@ -258,6 +263,7 @@ class _Judge:
         roles: RoleDirectory | None,
         visiting: frozenset[str] = frozenset(),
         memo: dict[str, PolicyRisk | None] | None = None,
+        directory_cache: dict[str, PrincipalPolicies | None] | None = None,
     ) -> None:
         self.policies = policies
         self.boundary = boundary
@@ -265,6 +271,7 @@ class _Judge:
         self.roles = roles
         self.visiting = visiting
         self.memo: dict[str, PolicyRisk | None] = {} if memo is None else memo
+        self.directory_cache: dict[str, PrincipalPolicies | None] = {} if directory_cache is None else directory_cache
         self.denies = [
             statement
             for _, policy in (*policies, *(((None, boundary),) if boundary is not None else ()))
@@ -272,7 +279,10 @@ class _Judge:
             if statement.effect == "Deny" and not statement.conditions
         ]
         self.allows = [
-            (source, statement) for source, policy in policies for statement in policy.statements if statement.allows
+            (source, statement)
+            for source, policy in policies
+            for statement in policy.statements
+            if statement.allows and not _expired(statement)
         ]
         self._reach_cache: dict[tuple[str, str], _Reached] = {}
         fields = principal.principal_arn.split(":", 5) if principal is not None else []
@@ -401,8 +411,10 @@ class _Judge:
         leads: tuple[LeadsTo, ...] = ()
         unknown: tuple[str, ...] = ()
         if method.reach == "self" and target is not None:
-            if not self._names_itself(method, target.patterns):
+            itself = self._names_itself(method, target.patterns)
+            if itself is None:
                 return None
+            unknown = (itself,) if itself else ()
         elif method.reach == "becomes-other" and target is not None:
             # A role rewriting its own trust policy lets in whom it likes: certain, wherever else it reaches.
             if not self._rewrites_own_trust(method, target.patterns):
@@ -426,31 +438,45 @@ class _Judge:
 
     # where a method leads
 
-    def _names_itself(self, method: EscalationMethod, patterns: tuple[str, ...]) -> bool:
-        """Whether a self method's resources can name the holder (its ARN, its groups, its managed policies)."""
+    def _names_itself(self, method: EscalationMethod, patterns: tuple[str, ...]) -> str | None:
+        """Whether a self method's resources name the holder (its ARN, groups, managed policies).
+
+        ``""``: they do; ``None``: they do not; other text: the fact that would tell (unknown).
+        """
         kind = method.actions[method.target or ""]
         if self.principal is None:
-            return True  # the holder is unknown: the resources could name it
+            return ""  # the holder is unknown: the resources could name it
         holder = self.principal.principal_arn
         holder_kind = self.principal.kind
         if kind == "iam:policy/":
-            attached = [source for source, _ in self.policies if source.startswith("arn:")]
-            return any(_overlap(patterns, (arn,)) for arn in attached)
+            attached = [source.rsplit(": ", 1)[-1] for source, _ in self.policies]
+            attached = [arn for arn in attached if arn.startswith("arn:") and ":policy/" in arn]
+            return "" if any(_overlap(patterns, (arn,)) for arn in attached) else None
         if kind == "iam:group/":
             if holder_kind != "user":
-                return False
-            if method.target and method.target.lower() == "iam:addusertogroup":
-                return True  # it can add itself to any group it reaches: an administrators group too
+                return None
+            if (method.target or "").lower() == "iam:addusertogroup":
+                return ""  # it can add itself to any group it reaches: an administrators group too
             groups = [
-                f"arn:{holder.split(':')[1]}:iam::{self.account}:group/{source[6:].split(':', 1)[0]}"
+                f"arn:{self.partition}:iam::{self.account}:group/{source[6:].split(':', 1)[0]}"
                 for source, _ in self.policies
                 if source.startswith("group ")
             ]
-            return any(_names(pattern, group) for pattern in patterns for group in groups)
-        if kind != f"iam:{holder_kind}/":
-            return False
+            if any(_names(pattern, group) for pattern in patterns for group in groups):
+                return ""
+            if any(_has_wildcard(pattern) for pattern in patterns):
+                named = " or ".join(patterns)
+                return f"whether {_short(holder)} is in a group {named} names (none of its policies says)"
+            return None
         name = holder.rsplit("/", 1)[-1]
-        return any(_names(_SELF_PATTERN.sub(name, pattern), holder) for pattern in patterns)
+        if kind == f"iam:{holder_kind}/" and any(_names(_SELF_PATTERN.sub(name, p), holder) for p in patterns):
+            return ""
+        if kind == "iam:role/":
+            # Another role's permissions help only if the holder can become it: a trust policy naming the
+            # holder itself lets it in without sts:AssumeRole, and only the role's trust policy tells.
+            named = " or ".join(patterns)
+            return f"whether a role {named} names trusts {_short(holder)} directly (its trust policy decides)"
+        return None
 
     def _rewrites_own_trust(self, method: EscalationMethod, patterns: tuple[str, ...]) -> bool:
         """A role allowed ``iam:UpdateAssumeRolePolicy`` on itself (or ``*``) escalates by itself."""
@@ -490,25 +516,56 @@ class _Judge:
         if self.roles is None:
             resources = ", ".join(patterns)
             return (), (what.format(resources=resources) + " (no authorization details)",)
-        leads: list[LeadsTo] = []
         unknown: list[str] = []
+        candidates: list[str] = []
         kind = method.actions[method.target or ""]
         for pattern in patterns:
             arns = find(self._typed(pattern, kind))
             if arns is None:
                 unknown.append(what.format(resources=pattern) + " (could not be read)")
-                continue
-            for arn in arns:
+            else:
+                candidates.extend(arn for arn in arns if arn not in candidates and arn not in self.visiting)
+        # One admin-equivalent role settles it (and is cheap to tell); only then ask who escalates further.
+        leads = [LeadsTo(arn, why) for arn in candidates if (why := self._admin_equivalent(arn))]
+        if not leads:
+            for arn in candidates:
                 why = self._stronger(arn)
                 if why is None:
                     continue
                 if why.startswith("?"):
                     unknown.append(why[1:])
-                elif all(lead.arn != arn for lead in leads):
+                else:
                     leads.append(LeadsTo(arn, why))
-        if not leads and not unknown:
+                    break
+        if leads:
+            return tuple(leads[:MAX_LEADS]), ()  # a stronger role is reached: certain, whatever else is unknown
+        if not unknown:
             return None
-        return tuple(leads), tuple(dict.fromkeys(unknown))
+        facts = list(dict.fromkeys(unknown))
+        if len(facts) > MAX_LEADS:
+            facts = [*facts[:MAX_LEADS], f"and {len(facts) - MAX_LEADS} more roles"]
+        return (), tuple(facts)
+
+    def _policies_of(self, arn: str) -> PrincipalPolicies | None:
+        if arn not in self.directory_cache:
+            self.directory_cache[arn] = None if self.roles is None else self.roles.principal(arn)
+        return self.directory_cache[arn]
+
+    def _admin_equivalent(self, arn: str) -> str | None:
+        """Why role ``arn`` is admin-equivalent, or None (also when it cannot be read: ``_stronger`` says so)."""
+        found = self._policies_of(arn)
+        if found is None:
+            return None
+        judge = _Judge(
+            policies=tuple((named.source, named.policy) for named in found.policies),
+            boundary=found.boundary,
+            principal=found,
+            roles=None,
+        )
+        critical = [grant for grant in judge.admin() if grant.critical]
+        if not critical:
+            return None
+        return f"is admin-equivalent ({critical[0].statement.label} of {critical[0].source} {critical[0].why})"
 
     def _typed(self, pattern: str, kind: str) -> str:
         """``*`` as an ARN pattern of the resource type the action reaches (``arn:aws:lambda:*:1:function:*``)."""
@@ -525,8 +582,12 @@ class _Judge:
         if len(self.visiting) > MAX_DEPTH:
             return f"?what {_short(arn)} may do (more than {MAX_DEPTH} roles deep)"
         if arn not in self.memo:
-            found = None if self.roles is None else self.roles.principal(arn)
-            self.memo[arn] = None if found is None else _judge_principal(found, self.roles, self.visiting, self.memo)
+            found = self._policies_of(arn)
+            self.memo[arn] = (
+                None
+                if found is None
+                else _judge_principal(found, self.roles, self.visiting, self.memo, self.directory_cache)
+            )
         risk = self.memo[arn]
         if risk is None:
             return f"?what {_short(arn)} may do (its policies could not be read)"
@@ -554,6 +615,37 @@ def _catalogue() -> Catalogue:
     return catalogue()
 
 
+#: Condition keys that only grow: a "before" test on them that is already past can never hold again.
+_CLOCKS = frozenset({"aws:currenttime", "aws:tokenissuetime"})
+
+
+def _expired(statement: Statement) -> bool:
+    """An Allow that holds only before a moment already past (``DateLessThan aws:CurrentTime 2020-…``) grants nothing.
+
+    iam-vulnerable's fp5 case: the one condition IAM Warden evaluates, because it needs no request context.
+    """
+    now = datetime.now(UTC)
+    for condition in statement.conditions:
+        if condition.operator not in ("DateLessThan", "DateLessThanEquals") or condition.key not in _CLOCKS:
+            continue
+        if condition.qualifier is not None or not condition.values:
+            continue
+        moments = [_moment(value) for value in condition.values]
+        if all(moment is not None and moment < now for moment in moments):
+            return True
+    return False
+
+
+def _moment(value: str) -> datetime | None:
+    try:
+        if value.isdigit():
+            return datetime.fromtimestamp(int(value), UTC)
+        moment = datetime.fromisoformat(value)
+    except (ValueError, OverflowError, OSError):
+        return None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
 # --- resource patterns ----------------------------------------------------------------------------
 
 
@@ -567,6 +659,8 @@ def _could_name(pattern: str, kind: str, action: str) -> bool:
     service, _, prefix = (kind or action.lower()).partition(":")
     if not kind:
         return wildcard_match(parts[2].lower(), service)
+    if kind == "iam:policy/" and parts[4] == "aws":
+        return False  # an AWS-managed policy: no customer can write a version of it
     if not wildcard_match(parts[2].lower(), service):
         return False
     return _could_start_with(parts[5].lower(), prefix.lower())
