@@ -37,15 +37,13 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, NamedTuple
+from functools import cache
+from typing import Any, NamedTuple
 
 from iamwarden.domain.escalation_methods import EscalationMethod, catalogue
 from iamwarden.domain.policy import Policy, Statement, action_matches
 from iamwarden.domain.principals import PrincipalPolicies, RoleDirectory
 from iamwarden.domain.wildcards import arn_match, wildcard_match
-
-if TYPE_CHECKING:
-    from iamwarden.domain.escalation_methods import Catalogue
 
 _SELF = "${aws:username}"
 _SELF_PATTERN = re.compile(re.escape(_SELF), re.IGNORECASE)
@@ -147,8 +145,41 @@ def __getattr__(name: str) -> Any:
 
 
 def assess(policy: Policy) -> PolicyRisk:
-    """What one identity policy grants, its holder unknown: any principal the resources name may be it."""
-    return _Judge(policies=((THE_POLICY, policy),), boundary=None, principal=None, roles=None).risk()
+    """What one identity policy grants, its holder unknown: any principal the resources name may be it.
+
+    Judged once per document: the same policy (an attached managed policy, a version restored) comes
+    back often, so the verdict is cached by the statements' content.
+    """
+    key = tuple(_content(statement) for statement in policy.statements)
+    risk = _ASSESSED.get(key)
+    if risk is None:
+        risk = _Judge(policies=((THE_POLICY, policy),), boundary=None, principal=None, roles=None).risk()
+        if len(_ASSESSED) >= ASSESS_CACHE_SIZE:
+            del _ASSESSED[next(iter(_ASSESSED))]  # the oldest entry
+        _ASSESSED[key] = risk
+    # The admin grants name this document's own statements (same content, perhaps other spelling).
+    admin = tuple(grant._replace(statement=policy.statements[grant.statement.position]) for grant in risk.admin)
+    return risk._replace(admin=admin)
+
+
+#: How many documents' verdicts ``assess`` keeps.
+ASSESS_CACHE_SIZE = 1024
+_ASSESSED: dict[tuple[tuple[Any, ...], ...], PolicyRisk] = {}
+
+
+def _content(statement: Statement) -> tuple[Any, ...]:
+    """What a statement means (everything but its raw spelling), hashable."""
+    return (
+        statement.sid,
+        statement.effect,
+        statement.actions,
+        statement.not_actions,
+        statement.resources,
+        statement.not_resources,
+        statement.conditions,
+        statement.principal,
+        statement.not_principal,
+    )
 
 
 def assess_principal(principal: PrincipalPolicies, roles: RoleDirectory | None = None) -> PolicyRisk:
@@ -157,7 +188,7 @@ def assess_principal(principal: PrincipalPolicies, roles: RoleDirectory | None =
     ``roles`` answers where passed roles and existing resources lead; without it those paths are
     reported with what could not be known.
     """
-    return _judge_principal(principal, roles, frozenset(), {}, {})
+    return _judge_principal(principal, roles, frozenset(), _Shared())
 
 
 def is_risky_document(policy: Policy) -> bool:
@@ -231,12 +262,21 @@ class _Reached(NamedTuple):
     granted_by: tuple[str, ...]
 
 
+class _Shared:
+    """What one ``assess_principal`` call learns once and reuses down the chain of roles it follows."""
+
+    def __init__(self) -> None:
+        self.risks: dict[str, PolicyRisk | None] = {}
+        self.principals: dict[str, PrincipalPolicies | None] = {}
+        self.admin: dict[str, str | None] = {}
+        self.lookups: dict[tuple[str, str], tuple[str, ...] | None] = {}
+
+
 def _judge_principal(
     principal: PrincipalPolicies,
     roles: RoleDirectory | None,
     visiting: frozenset[str],
-    memo: dict[str, PolicyRisk | None],
-    directory_cache: dict[str, PrincipalPolicies | None],
+    shared: _Shared,
 ) -> PolicyRisk:
     policies = tuple((named.source, named.policy) for named in principal.policies)
     judge = _Judge(
@@ -245,8 +285,7 @@ def _judge_principal(
         principal=principal,
         roles=roles,
         visiting=visiting | {principal.principal_arn},
-        memo=memo,
-        directory_cache=directory_cache,
+        shared=shared,
     )
     return judge.risk()
 
@@ -262,16 +301,14 @@ class _Judge:
         principal: PrincipalPolicies | None,
         roles: RoleDirectory | None,
         visiting: frozenset[str] = frozenset(),
-        memo: dict[str, PolicyRisk | None] | None = None,
-        directory_cache: dict[str, PrincipalPolicies | None] | None = None,
+        shared: _Shared | None = None,
     ) -> None:
         self.policies = policies
         self.boundary = boundary
         self.principal = principal
         self.roles = roles
         self.visiting = visiting
-        self.memo: dict[str, PolicyRisk | None] = {} if memo is None else memo
-        self.directory_cache: dict[str, PrincipalPolicies | None] = {} if directory_cache is None else directory_cache
+        self.shared = _Shared() if shared is None else shared
         self.denies = [
             statement
             for _, policy in (*policies, *(((None, boundary),) if boundary is not None else ()))
@@ -285,11 +322,44 @@ class _Judge:
             if statement.allows and not _expired(statement)
         ]
         self._reach_cache: dict[tuple[str, str], _Reached] = {}
+        self._index: dict[str, list[tuple[str, Statement]]] | None = None
         fields = principal.principal_arn.split(":", 5) if principal is not None else []
         self.partition = fields[1] if len(fields) == 6 else "aws"
         self.account = fields[4] if len(fields) == 6 else "*"
 
     # effective grants
+
+    def _granting(self) -> dict[str, list[tuple[str, Statement]]]:
+        """The catalogue's actions (lower case) each Allow statement grants, matched once per statement."""
+        if self._index is not None:
+            return self._index
+        every = _catalogue_actions()
+        by_service = _actions_of_service()
+        index: dict[str, list[tuple[str, Statement]]] = {}
+        for source, statement in self.allows:
+            granted: set[str] = set()
+            if statement.actions is None:
+                spared = statement.not_actions or ()
+                granted.update(a for a in every if not any(wildcard_match(p, a) for p in spared))
+            for pattern in statement.actions or ():
+                if "*" not in pattern and "?" not in pattern:
+                    if pattern in every:
+                        granted.add(pattern)
+                    continue
+                if pattern == "*":
+                    granted = set(every)
+                    break
+                service, _, operation = pattern.partition(":")
+                if operation == "*" and service in by_service:
+                    granted.update(by_service[service])
+                    continue
+                wild = "*" in service or "?" in service
+                candidates: Iterable[str] = every if wild else by_service.get(service, ())
+                granted.update(action for action in candidates if wildcard_match(pattern, action))
+            for action in granted:
+                index.setdefault(action, []).append((source, statement))
+        self._index = index
+        return index
 
     def reach(self, action: str, kind: str) -> _Reached:
         """Where ``action`` is effectively allowed on a resource of ``kind``: Deny and boundary applied."""
@@ -299,9 +369,7 @@ class _Judge:
         shown: list[str] = []
         patterns: list[str] = []
         by: list[str] = []
-        for source, statement in self.allows:
-            if not statement.grants_action(action):
-                continue
+        for source, statement in self._granting().get(key[0], ()):
             granted = False
             if statement.not_resources is not None:
                 candidates = [("NotResource " + " and ".join(statement.not_resources), "*")]
@@ -394,7 +462,12 @@ class _Judge:
 
     def risk(self) -> PolicyRisk:
         admin = self.admin()
-        paths = [path for method in catalogue_methods() if (path := self.path(method)) is not None]
+        possible = self._granting().keys()
+        paths = [
+            path
+            for method, needed in _methods_by_actions()
+            if needed <= possible and (path := self.path(method)) is not None
+        ]
         unknown = tuple(dict.fromkeys(fact for path in paths for fact in path.unknown))
         return PolicyRisk(admin, tuple(paths), unknown)
 
@@ -500,10 +573,17 @@ class _Judge:
         )
 
     def _roles_matching(self, pattern: str) -> tuple[str, ...] | None:
-        return None if self.roles is None else self.roles.roles_matching(self.account, pattern)
+        key = ("matching", pattern)
+        if key not in self.shared.lookups:
+            found = None if self.roles is None else self.roles.roles_matching(self.account, pattern)
+            self.shared.lookups[key] = found
+        return self.shared.lookups[key]
 
     def _roles_behind(self, pattern: str) -> tuple[str, ...] | None:
-        return None if self.roles is None else self.roles.roles_behind(pattern)
+        key = ("behind", pattern)
+        if key not in self.shared.lookups:
+            self.shared.lookups[key] = None if self.roles is None else self.roles.roles_behind(pattern)
+        return self.shared.lookups[key]
 
     def _where_roles_lead(
         self,
@@ -547,12 +627,17 @@ class _Judge:
         return (), tuple(facts)
 
     def _policies_of(self, arn: str) -> PrincipalPolicies | None:
-        if arn not in self.directory_cache:
-            self.directory_cache[arn] = None if self.roles is None else self.roles.principal(arn)
-        return self.directory_cache[arn]
+        if arn not in self.shared.principals:
+            self.shared.principals[arn] = None if self.roles is None else self.roles.principal(arn)
+        return self.shared.principals[arn]
 
     def _admin_equivalent(self, arn: str) -> str | None:
         """Why role ``arn`` is admin-equivalent, or None (also when it cannot be read: ``_stronger`` says so)."""
+        if arn not in self.shared.admin:
+            self.shared.admin[arn] = self._admin_reason(arn)
+        return self.shared.admin[arn]
+
+    def _admin_reason(self, arn: str) -> str | None:
         found = self._policies_of(arn)
         if found is None:
             return None
@@ -581,14 +666,12 @@ class _Judge:
             return None  # the holder itself, or a role already on this chain: a cycle adds nothing
         if len(self.visiting) > MAX_DEPTH:
             return f"?what {_short(arn)} may do (more than {MAX_DEPTH} roles deep)"
-        if arn not in self.memo:
+        if arn not in self.shared.risks:
             found = self._policies_of(arn)
-            self.memo[arn] = (
-                None
-                if found is None
-                else _judge_principal(found, self.roles, self.visiting, self.memo, self.directory_cache)
+            self.shared.risks[arn] = (
+                None if found is None else _judge_principal(found, self.roles, self.visiting, self.shared)
             )
-        risk = self.memo[arn]
+        risk = self.shared.risks[arn]
         if risk is None:
             return f"?what {_short(arn)} may do (its policies could not be read)"
         if critical := [grant for grant in risk.admin if grant.critical]:
@@ -608,11 +691,26 @@ _TARGETS = {
 
 
 def catalogue_methods() -> tuple[EscalationMethod, ...]:
-    return _catalogue().methods
+    return catalogue().methods
 
 
-def _catalogue() -> Catalogue:
-    return catalogue()
+@cache
+def _methods_by_actions() -> tuple[tuple[EscalationMethod, frozenset[str]], ...]:
+    """Each method with the lower-case set of actions it needs."""
+    return tuple((method, frozenset(action.lower() for action in method.actions)) for method in catalogue().methods)
+
+
+@cache
+def _catalogue_actions() -> frozenset[str]:
+    return frozenset(action for _, needed in _methods_by_actions() for action in needed)
+
+
+@cache
+def _actions_of_service() -> dict[str, tuple[str, ...]]:
+    by_service: dict[str, list[str]] = {}
+    for action in sorted(_catalogue_actions()):
+        by_service.setdefault(action.split(":", 1)[0], []).append(action)
+    return {service: tuple(actions) for service, actions in by_service.items()}
 
 
 #: Condition keys that only grow: a "before" test on them that is already past can never hold again.

@@ -92,10 +92,29 @@ class Exposure(NamedTuple):
 _NO_EXPOSURE = Exposure()
 
 
+#: How many statements' exposures ``exposure_of`` keeps: the same statements come back (policies are re-put).
+EXPOSURE_CACHE_SIZE = 4096
+_EXPOSURES: dict[tuple[object, ...], Exposure] = {}
+
+
 def exposure_of(statement: Statement, boundary: TrustBoundary) -> Exposure:
-    """Classify who ``statement`` lets in: public, untrusted principals, or nobody outside."""
+    """Classify who ``statement`` lets in: public, untrusted principals, or nobody outside.
+
+    Judged once per statement content and boundary: the key is everything the answer depends on.
+    """
     if not statement.allows or statement.actions == ():  # an empty Action list grants nothing
         return _NO_EXPOSURE
+    key = (statement.not_principal is not None, statement.principal, statement.conditions, boundary)
+    found = _EXPOSURES.get(key)
+    if found is None:
+        found = _exposure(statement, boundary)
+        if len(_EXPOSURES) >= EXPOSURE_CACHE_SIZE:
+            del _EXPOSURES[next(iter(_EXPOSURES))]
+        _EXPOSURES[key] = found
+    return found
+
+
+def _exposure(statement: Statement, boundary: TrustBoundary) -> Exposure:
     if statement.not_principal is not None:
         # Allow + NotPrincipal grants everyone except the listed principals.
         base = Exposure(public=True)
