@@ -9,7 +9,7 @@ bucket and trust policies of the sample events, exactly as CloudTrail delivers t
   ``cross-account`` filter), configured with the sample settings' trusted accounts, organisation
   and endpoint;
 * IAM Warden: what its bucket-policy and trust-policy rules do with a document, ``load_policy``
-  (decode, size check, parse) and ``exposure_of`` for every statement; once with its caches
+  (decode, size check, parse) and ``exposures_of`` (``exposure_of`` for every statement); once with its caches
   cleared before every policy (cold: each document seen for the first time), once warm (a document
   seen before, as the enforcer's container sees repeated policies).
 
@@ -40,7 +40,7 @@ from iamwarden.app.settings_file import load_settings_file  # noqa: E402
 from iamwarden.domain import documents, escalation, exposure  # noqa: E402
 from iamwarden.domain.documents import PolicyKind, load_policy  # noqa: E402
 from iamwarden.domain.escalation import assess_principal  # noqa: E402
-from iamwarden.domain.exposure import exposure_of  # noqa: E402
+from iamwarden.domain.exposure import exposures_of  # noqa: E402
 from iamwarden.domain.policy import parse_policy  # noqa: E402
 from iamwarden.domain.principals import NamedPolicy, PrincipalPolicies  # noqa: E402
 from iamwarden.domain.wildcards import arn_match  # noqa: E402
@@ -105,16 +105,15 @@ def main() -> None:
 
     def warden_warm() -> int:
         for value, kind in policies:
-            for statement in load_policy(value, kind, field="bench").statements:
-                exposure_of(statement, boundary)
+            exposures_of(load_policy(value, kind, field="bench"), boundary)
         return len(policies)
 
     def warden_cold() -> int:
         for value, kind in policies:
             documents._PARSED.clear()
             exposure._EXPOSURES.clear()
-            for statement in load_policy(value, kind, field="bench").statements:
-                exposure_of(statement, boundary)
+            exposure._BY_POLICY.clear()
+            exposures_of(load_policy(value, kind, field="bench"), boundary)
         return len(policies)
 
     sides: dict[str, Callable[[], int]] = {

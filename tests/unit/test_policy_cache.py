@@ -69,3 +69,32 @@ def test_the_assess_cache_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
     for action in ("s3:GetObject", "s3:PutObject", "s3:ListBucket"):
         assess(parse_policy({"Statement": [{"Effect": "Allow", "Action": action, "Resource": "*"}]}))
     assert len(escalation._ASSESSED) == 2
+
+
+def test_exposures_are_kept_per_policy_object_and_boundary() -> None:
+    from iamwarden.domain.exposure import TrustBoundary, exposure_of, exposures_of
+
+    policy = load_policy(DOCUMENT, PolicyKind.BUCKET, field="f")
+    mine, partner = TrustBoundary("111122223333"), TrustBoundary("111122223333", frozenset({"444455556666"}))
+    first = exposures_of(policy, mine)
+    assert exposures_of(policy, mine) is first
+    assert first == tuple(exposure_of(statement, mine) for statement in policy.statements)
+    assert first[0].public
+    assert exposures_of(policy, partner) == first  # another boundary: judged again, the same answer here
+    equal_but_other = parse_policy(DOCUMENT)
+    assert exposures_of(equal_but_other, mine) == first
+
+
+def test_exposure_of_is_cached_by_what_it_depends_on(monkeypatch: pytest.MonkeyPatch) -> None:
+    from iamwarden.domain import exposure
+    from iamwarden.domain.exposure import TrustBoundary, exposure_of
+
+    monkeypatch.setattr(exposure, "EXPOSURE_CACHE_SIZE", 2)
+    monkeypatch.setattr(exposure, "_EXPOSURES", {})
+    boundary = TrustBoundary("111122223333")
+    for account in ("222233334444", "555566667777", "888899990000"):
+        statement = parse_policy(
+            {"Statement": [{"Effect": "Allow", "Principal": {"AWS": account}, "Action": "s3:GetObject"}]}
+        ).statements[0]
+        assert exposure_of(statement, boundary).untrusted == {account}
+    assert len(exposure._EXPOSURES) == 2

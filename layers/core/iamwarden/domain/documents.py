@@ -44,6 +44,8 @@ class PolicyKind(Enum):
 
 
 _WHITESPACE = (" ", "\t", "\r", "\n")
+# ensure_ascii=False: a \uXXXX escape would count one character as six. One encoder, made once.
+_compact = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 
 
 def decode_policy_document(value: object, kind: PolicyKind, *, field: str) -> dict[str, Any]:
@@ -54,7 +56,7 @@ def decode_policy_document(value: object, kind: PolicyKind, *, field: str) -> di
     if isinstance(value, Mapping):
         try:
             # ensure_ascii=False: a \uXXXX escape would count one character as six.
-            compact = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+            compact = _compact(value)
         except (TypeError, ValueError, RecursionError) as exc:
             raise InvalidEventError(f"{field} is not a JSON policy document: {exc}") from exc
         _check_size(compact, kind, field)
@@ -94,7 +96,7 @@ def load_policy(value: object, kind: PolicyKind, *, field: str) -> Policy:
         key = value
     elif isinstance(value, Mapping):
         try:
-            key = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+            key = _compact(value)
         except (TypeError, ValueError, RecursionError) as exc:
             raise InvalidEventError(f"{field} is not a JSON policy document: {exc}") from exc
     else:  # neither text nor an object: decode says so

@@ -36,7 +36,7 @@ import re
 from collections.abc import Iterable
 from typing import NamedTuple
 
-from iamwarden.domain.policy import Condition, Principal, Statement
+from iamwarden.domain.policy import Condition, Policy, Principal, Statement
 
 #: What an AWS account id and an Organization id look like; the one definition settings and rules use too.
 ACCOUNT_ID = re.compile(r"[0-9]{12}")
@@ -111,6 +111,25 @@ def exposure_of(statement: Statement, boundary: TrustBoundary) -> Exposure:
         if len(_EXPOSURES) >= EXPOSURE_CACHE_SIZE:
             del _EXPOSURES[next(iter(_EXPOSURES))]
         _EXPOSURES[key] = found
+    return found
+
+
+_BY_POLICY: dict[int, tuple[Policy, TrustBoundary, tuple[Exposure, ...]]] = {}
+
+
+def exposures_of(policy: Policy, boundary: TrustBoundary) -> tuple[Exposure, ...]:
+    """``exposure_of`` for every statement of ``policy``, kept per policy object.
+
+    ``documents.load_policy`` hands out one ``Policy`` per document text, so a document seen before
+    is one look-up. The entry holds the policy itself: its id cannot be reused while the entry lives.
+    """
+    entry = _BY_POLICY.get(id(policy))
+    if entry is not None and entry[0] is policy and entry[1] == boundary:
+        return entry[2]
+    found = tuple(exposure_of(statement, boundary) for statement in policy.statements)
+    if len(_BY_POLICY) >= EXPOSURE_CACHE_SIZE:
+        del _BY_POLICY[next(iter(_BY_POLICY))]
+    _BY_POLICY[id(policy)] = (policy, boundary, found)
     return found
 
 

@@ -29,7 +29,7 @@ from iamwarden.adapters.errors import error_code
 from iamwarden.domain.catalog import RuleSpec, Severity
 from iamwarden.domain.documents import PolicyKind, load_policy
 from iamwarden.domain.exceptions import UndoError
-from iamwarden.domain.exposure import ACCOUNT_ID, Exposure, exposure_of
+from iamwarden.domain.exposure import ACCOUNT_ID, Exposure, exposures_of
 from iamwarden.domain.findings import RemediationStep, StepAction
 from iamwarden.domain.policy import Statement
 from iamwarden.guardrails.base import Evaluation, RuleContext
@@ -195,8 +195,7 @@ class ResourcePolicyRule:
 
         public: list[tuple[Statement, Exposure]] = []
         shared: list[tuple[Statement, Exposure]] = []
-        for statement in policy.statements:
-            exposure = exposure_of(statement, boundary)
+        for statement, exposure in zip(policy.statements, exposures_of(policy, boundary), strict=True):
             if exposure.public:
                 public.append((statement, exposure))
             elif exposure.untrusted:
