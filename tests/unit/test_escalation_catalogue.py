@@ -162,3 +162,17 @@ def test_the_refresh_script_reproduces_the_shipped_file(tmp_path: Path) -> None:
     assert ec2.actions == {"iam:PassRole": "iam:role/", "ec2:RunInstances": ""}
     assert {p.source for p in ec2.sources} == {"cloudsplaining", "pathfinding.cloud", "pmapper"}
     assert regenerated.sources["cloudsplaining"].commit == "abc"
+
+
+def test_importing_the_judgement_does_not_read_the_catalogue() -> None:
+    """The enforcer's cold import is benchmarked: the file is read on the first judgement, not at import."""
+    import subprocess
+    import sys
+
+    code = (
+        "import iamwarden.guardrails.registry\n"
+        "from iamwarden.domain.escalation_methods import catalogue\n"
+        "print(catalogue.cache_info().currsize)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "0"

@@ -690,10 +690,6 @@ _TARGETS = {
 }
 
 
-def catalogue_methods() -> tuple[EscalationMethod, ...]:
-    return catalogue().methods
-
-
 @cache
 def _methods_by_actions() -> tuple[tuple[EscalationMethod, frozenset[str]], ...]:
     """Each method with the lower-case set of actions it needs."""
