@@ -104,12 +104,23 @@ generate: venv ## the templates' rules, parameters and grants and the README's g
 demo: venv ## deploy IAM Warden into an emulated AWS account (moto_server), attack it, watch it recover
 	$(BIN)/python -m demo
 
-bench: venv ## core throughput, cold import, AWS calls and latency per remediation, pruner at 1,000 roles, a 2,000-event burst
+# Cloud Custodian, the peer the policy analysis is compared with, lives in a virtual environment of
+# its own: it is never a dependency of IAM Warden.
+BENCH_VENV := .bench-venv
+C7N_VERSION := 0.9.53
+$(BENCH_VENV)/.installed:
+	@test -n "$(PYTHON313)" || { echo "CPython 3.13 not found" >&2; exit 1; }
+	test -x $(BENCH_VENV)/bin/python || $(PYTHON313) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/python -m pip install --quiet --disable-pip-version-check c7n==$(C7N_VERSION)
+	touch $@
+
+bench: venv $(BENCH_VENV)/.installed ## core throughput, cold import, AWS calls and latency per remediation, pruner at 1,000 roles, policy analysis against Cloud Custodian, a 2,000-event burst
 	$(BIN)/sam build --template template.yaml --build-dir .aws-sam/build >/dev/null
 	$(BIN)/python bench/bench.py
 	$(BIN)/python bench/enforcer.py
 	PYTHONPATH=layers/core:. $(BIN)/python bench/bench_prune.py
 	PYTHONPATH=layers/core:. $(BIN)/python bench/bench_backtest.py
+	$(BENCH_VENV)/bin/python bench/bench_custodian.py
 	PYTHONPATH=layers/core:. $(BIN)/python bench/bench_load.py
 
 # Re-resolve every pin from requirements-dev.in (needs the package index).
@@ -119,5 +130,5 @@ lock: ## re-resolve every pin in requirements-dev.txt from requirements-dev.in
 	.venv-lock/bin/pip freeze --exclude-editable | sed '/^iamwarden/d' > requirements-dev.txt
 	rm -rf .venv-lock
 
-clean: ## remove .venv, .aws-sam and the tool caches
-	rm -rf $(VENV) .aws-sam .mypy_cache .ruff_cache .pytest_cache .hypothesis
+clean: ## remove .venv, .bench-venv, .aws-sam and the tool caches
+	rm -rf $(VENV) $(BENCH_VENV) .aws-sam .mypy_cache .ruff_cache .pytest_cache .hypothesis

@@ -155,9 +155,10 @@ def test_remediate_deletes_an_escalating_user_inline_policy(account: Account, en
     assert (finding["rule"], finding["outcome"]) == ("privilege-escalation", "remediated")
     assert account.iam.list_user_policies(UserName="alice")["PolicyNames"] == []
     offending = account.audit().get(finding["remediation_id"]).finding["offending"]  # type: ignore[union-attr]
-    [method] = offending
+    method, *_ = offending  # PMapper's PassRoleToNewLambdaFunction (PassRole + CreateFunction) follows it
     assert method["method"] == "PassExistingRoleToNewLambdaThenInvoke"
     assert method["resources"]["iam:PassRole"] == ["*"]
+    assert {m["method"] for m in offending} == {"PassExistingRoleToNewLambdaThenInvoke", "PassRoleToNewLambdaFunction"}
 
 
 def _customer_policy(account: Account, document: dict[str, Any]) -> str:

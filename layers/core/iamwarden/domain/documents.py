@@ -17,6 +17,7 @@ from urllib.parse import unquote
 
 from iamwarden.domain.events import MAX_EVENT_BYTES, json_type_name
 from iamwarden.domain.exceptions import InvalidEventError
+from iamwarden.domain.policy import Policy, parse_policy
 
 
 class PolicyKind(Enum):
@@ -43,6 +44,8 @@ class PolicyKind(Enum):
 
 
 _WHITESPACE = (" ", "\t", "\r", "\n")
+# ensure_ascii=False: a \uXXXX escape would count one character as six. One encoder, made once.
+_compact = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 
 
 def decode_policy_document(value: object, kind: PolicyKind, *, field: str) -> dict[str, Any]:
@@ -53,7 +56,7 @@ def decode_policy_document(value: object, kind: PolicyKind, *, field: str) -> di
     if isinstance(value, Mapping):
         try:
             # ensure_ascii=False: a \uXXXX escape would count one character as six.
-            compact = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+            compact = _compact(value)
         except (TypeError, ValueError, RecursionError) as exc:
             raise InvalidEventError(f"{field} is not a JSON policy document: {exc}") from exc
         _check_size(compact, kind, field)
@@ -75,6 +78,42 @@ def decode_policy_document(value: object, kind: PolicyKind, *, field: str) -> di
     if not isinstance(document, dict):
         raise InvalidEventError(f"{field} must be a JSON object, got {json_type_name(document)}")
     return document
+
+
+#: How many parsed documents ``load_policy`` keeps, by their text.
+POLICY_CACHE_SIZE = 1024
+_PARSED: dict[tuple[str, PolicyKind], Policy] = {}
+
+
+def load_policy(value: object, kind: PolicyKind, *, field: str) -> Policy:
+    """``parse_policy(decode_policy_document(value, kind, field=field), field=field)``, parsed once per document.
+
+    The key is the text the size check reads anyway: the string as CloudTrail gives it, or the compact
+    JSON of an object (S3's ``bucketPolicy``), serialised once for the size check and not again. A
+    document that failed raises every time (failures are not cached).
+    """
+    if isinstance(value, str):
+        key = value
+    elif isinstance(value, Mapping):
+        try:
+            key = _compact(value)
+        except (TypeError, ValueError, RecursionError) as exc:
+            raise InvalidEventError(f"{field} is not a JSON policy document: {exc}") from exc
+    else:  # neither text nor an object: decode says so
+        return parse_policy(decode_policy_document(value, kind, field=field), field=field)
+    cached = _PARSED.get((key, kind))
+    if cached is not None:
+        return cached
+    if isinstance(value, str):
+        document = decode_policy_document(value, kind, field=field)
+    else:
+        _check_size(key, kind, field)
+        document = dict(value)
+    policy = parse_policy(document, field=field)
+    if len(_PARSED) >= POLICY_CACHE_SIZE:
+        del _PARSED[next(iter(_PARSED))]
+    _PARSED[(key, kind)] = policy
+    return policy
 
 
 def _check_size(text: str, kind: PolicyKind, field: str) -> None:

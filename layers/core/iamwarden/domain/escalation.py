@@ -1,178 +1,111 @@
-"""What an identity policy lets its holder become: admin-equivalent grants and privilege-escalation paths.
+"""What a principal can become: admin-equivalent grants and privilege-escalation paths.
 
-The escalation methods are kept as data (``ESCALATION_METHODS``). They are the
-methods published by Spencer Gietzen of Rhino Security Labs in "AWS IAM
-Privilege Escalation - Methods and Mitigation"
-(https://rhinosecuritylabs.com/aws/aws-privilege-escalation-methods-mitigation/),
-with the names and action sets of the privilege-escalation check of
-Salesforce's cloudsplaining (github.com/salesforce/cloudsplaining), which NCC
-Group's PMapper (github.com/nccgroup/PMapper) also models as edges, plus
-PMapper's SageMaker notebook edge. Each method lists the actions that together make it work and,
-per action, the kind of resource the action must reach.
+The methods are data (``iamwarden.domain.escalation_methods``: cloudsplaining's
+method list with DataDog's pathfinding.cloud paths, and NCC Group's PMapper
+edges). A method is *reachable* when every action it needs is allowed, on a
+resource of the kind it needs, by the principal's policies taken together:
 
-A method is *reachable* when, for every one of its actions, some Allow
-statement grants the action (wildcards and NotAction included) on a resource
-of the kind the method needs, and no unconditional Deny on every resource takes
-it away. Two readings are deliberately conservative, because a missed
-escalation is worse than a reviewed false alarm: conditions on an Allow do not
-make it unreachable (IAM Warden cannot evaluate them offline), and an Allow with
-NotResource reaches everything it does not exclude. The actions on users
-count only "on other users": a resource confined to ``${aws:username}`` is the
-caller's own user, which Rhino's list does not count.
+* every identity policy counts, so a method split over several policies is found,
+  and each action names the statement and policy that grant it;
+* an unconditional Deny (in any policy, or the permissions boundary) cancels the
+  Allows whose resources it covers: an Allow it cancels grants nothing;
+* with a permissions boundary, an action counts only where the boundary allows it
+  too (effective = identity ∩ boundary).
 
-Everything here is pure: it judges a parsed ``Policy`` and never calls AWS.
+Where a method leads matters. A principal that can rewrite its *own* permissions
+(a role's ``iam:PutRolePolicy`` on itself or ``*``, a user's
+``iam:PutUserPolicy`` on ``user/${aws:username}``) escalates outright. A method
+that passes a role (``iam:PassRole``) or acts as an existing resource's role
+(``lambda:UpdateFunctionCode``, ``ssm:SendCommand``) escalates only when a role
+it reaches can do more than the principal: admin-equivalent, or able to escalate
+further. ``RoleDirectory`` answers which roles those are and what they may do;
+when it cannot (offline without authorization details), the path is still
+reported, with the unknown fact named, and never called certain.
+
+Two readings stay deliberately conservative, because a missed escalation is
+worse than a reviewed false alarm: conditions on an Allow do not make it
+unreachable (they cannot be evaluated offline), and an Allow with NotResource
+reaches everything it does not exclude. ``${aws:username}`` is the caller's own
+user: it counts for the methods that rewrite one's own permissions, and not for
+the credential methods (CreateAccessKey and the like), which need another user.
+
+Everything here is pure: it judges parsed policies and asks ``RoleDirectory``, never AWS.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from types import MappingProxyType
-from typing import NamedTuple
+import re
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
+from functools import cache
+from typing import Any, NamedTuple
 
+from iamwarden.domain.escalation_methods import EscalationMethod, catalogue
 from iamwarden.domain.policy import Policy, Statement, action_matches
 from iamwarden.domain.principals import PrincipalPolicies, RoleDirectory
+from iamwarden.domain.wildcards import arn_match, wildcard_match
 
-#: Resource kinds an action must reach, as the resource part of an ARN starts ("" = any resource).
-ANY = ""
-ROLE = "role/"
-USER = "user/"
-GROUP = "group/"
-POLICY = "policy/"
 _SELF = "${aws:username}"
-
-
-class EscalationMethod(NamedTuple):
-    """One published method: its name, what it lets an attacker do, and the actions it needs."""
-
-    name: str
-    description: str
-    actions: Mapping[str, str]  # action -> resource kind it must reach
-
-
-def _m(name: str, description: str, actions: dict[str, str]) -> EscalationMethod:
-    return EscalationMethod(name, description, MappingProxyType(actions))
-
-
-#: The Rhino Security Labs methods (names as cloudsplaining spells them), in the source's order.
-ESCALATION_METHODS: tuple[EscalationMethod, ...] = (
-    _m(
-        "CreateNewPolicyVersion",
-        "write a new default version of a managed policy it is attached to",
-        {"iam:CreatePolicyVersion": POLICY},
-    ),
-    _m(
-        "SetExistingDefaultPolicyVersion",
-        "make an older, broader version of a managed policy the default",
-        {"iam:SetDefaultPolicyVersion": POLICY},
-    ),
-    _m(
-        "CreateEC2WithExistingIP",
-        "start an EC2 instance with an existing role and take that role's credentials",
-        {"iam:PassRole": ROLE, "ec2:RunInstances": ANY},
-    ),
-    _m("CreateAccessKey", "create access keys for other users and act as them", {"iam:CreateAccessKey": USER}),
-    _m(
-        "CreateLoginProfile",
-        "give other users a console password and sign in as them",
-        {"iam:CreateLoginProfile": USER},
-    ),
-    _m(
-        "UpdateLoginProfile",
-        "change other users' console passwords and sign in as them",
-        {"iam:UpdateLoginProfile": USER},
-    ),
-    _m(
-        "AttachUserPolicy",
-        "attach any managed policy, AdministratorAccess too, to a user",
-        {"iam:AttachUserPolicy": USER},
-    ),
-    _m("AttachGroupPolicy", "attach any managed policy to a group it is in", {"iam:AttachGroupPolicy": GROUP}),
-    _m(
-        "AttachRolePolicy",
-        "attach any managed policy to a role it can assume",
-        {"iam:AttachRolePolicy": ROLE, "sts:AssumeRole": ROLE},
-    ),
-    _m("PutUserPolicy", "write itself an inline policy that grants anything", {"iam:PutUserPolicy": USER}),
-    _m("PutGroupPolicy", "write an inline policy granting anything to a group it is in", {"iam:PutGroupPolicy": GROUP}),
-    _m(
-        "PutRolePolicy",
-        "write an inline policy granting anything to a role it can assume",
-        {"iam:PutRolePolicy": ROLE, "sts:AssumeRole": ROLE},
-    ),
-    _m("AddUserToGroup", "add itself to any group, an administrators group too", {"iam:AddUserToGroup": GROUP}),
-    _m(
-        "UpdateRolePolicyToAssumeIt",
-        "rewrite a role's trust policy to let itself in, then assume the role",
-        {"iam:UpdateAssumeRolePolicy": ROLE, "sts:AssumeRole": ROLE},
-    ),
-    _m(
-        "PassExistingRoleToNewLambdaThenInvoke",
-        "create a Lambda function with an existing role and run code as that role",
-        {"iam:PassRole": ROLE, "lambda:CreateFunction": ANY, "lambda:InvokeFunction": ANY},
-    ),
-    _m(
-        "PassExistingRoleToNewLambdaThenTriggerWithExistingDynamo",
-        "create a Lambda function with an existing role and have an event source run it",
-        {"iam:PassRole": ROLE, "lambda:CreateFunction": ANY, "lambda:CreateEventSourceMapping": ANY},
-    ),
-    _m(
-        "PassExistingRoleToNewGlueDevEndpoint",
-        "create a Glue development endpoint with an existing role and log in to it",
-        {"iam:PassRole": ROLE, "glue:CreateDevEndpoint": ANY},
-    ),
-    _m(
-        "UpdateExistingGlueDevEndpoint",
-        "put its own SSH key on a Glue development endpoint and use the endpoint's role",
-        {"glue:UpdateDevEndpoint": ANY},
-    ),
-    _m(
-        "PassExistingRoleToCloudFormation",
-        "create a CloudFormation stack that acts with an existing role",
-        {"iam:PassRole": ROLE, "cloudformation:CreateStack": ANY},
-    ),
-    _m(
-        "PassExistingRoleToNewDataPipeline",
-        "create a Data Pipeline that runs commands with an existing role",
-        {"iam:PassRole": ROLE, "datapipeline:CreatePipeline": ANY},
-    ),
-    _m(
-        "EditExistingLambdaFunctionWithRole",
-        "replace the code of an existing Lambda function and run it as the function's role",
-        {"lambda:UpdateFunctionCode": ANY},
-    ),
-    _m(
-        "PassExistingRoleToNewSageMakerNotebook",
-        "create a SageMaker notebook with an existing role and open it in the browser",
-        {
-            "iam:PassRole": ROLE,
-            "sagemaker:CreateNotebookInstance": ANY,
-            "sagemaker:CreatePresignedNotebookInstanceUrl": ANY,
-        },
-    ),
-)
+_SELF_PATTERN = re.compile(re.escape(_SELF), re.IGNORECASE)
+#: How many passed roles deep "able to escalate further" is followed (cycles stop earlier).
+MAX_DEPTH = 4
+#: How many roles a path names as where it leads (or as unknown) before "and N more".
+MAX_LEADS = 3
+#: The source name of a document judged on its own (``assess``).
+THE_POLICY = "the policy"
 
 
 class Grant(NamedTuple):
-    """One action of a method and the resources (patterns) through which the policy grants it."""
+    """One action of a method, the resources through which it is granted, and the statements granting it."""
 
     action: str
     resources: tuple[str, ...]
+    granted_by: tuple[str, ...] = ()  # "statement 0 (Pass) of inline app/deploy"
+
+    def describe(self) -> str:
+        by = f" ({'; '.join(self.granted_by)})" if self.granted_by else ""
+        return f"{self.action} on {' and '.join(self.resources)}{by}"
+
+
+class LeadsTo(NamedTuple):
+    """A principal a path reaches and why it is more than the holder: admin-equivalent, or escalating further."""
+
+    arn: str
+    why: str
 
 
 class EscalationPath(NamedTuple):
-    """A reachable method: which one, and which grants of the policy make it so."""
+    """A reachable method: which one, the grants that make it so, and where it leads."""
 
     method: EscalationMethod
     grants: tuple[Grant, ...]
+    leads_to: tuple[LeadsTo, ...] = ()
+    #: What the verdict lacks (what a passed role may do, say): the path is then possible, not certain.
+    unknown: tuple[str, ...] = ()
 
     @property
     def actions(self) -> tuple[str, ...]:
         return tuple(grant.action for grant in self.grants)
 
+    @property
+    def certain(self) -> bool:
+        return not self.unknown
+
     def describe(self) -> str:
         """``CreateAccessKey (iam:CreateAccessKey on *)``: the method, then each action on its resources."""
         parts = ", ".join(f"{grant.action} on {' and '.join(grant.resources)}" for grant in self.grants)
         return f"{self.method.name} ({parts})"
+
+    def explain(self) -> str:
+        """One plain sentence for a developer: what the holder can do, which grants allow it, where it leads."""
+        grants = "; ".join(grant.describe() for grant in self.grants)
+        sentence = f"It can {self.method.description} ({self.method.name}), because it is allowed {grants}"
+        if self.leads_to:
+            roles = "; ".join(f"{_short(lead.arn)}, which {lead.why}" for lead in self.leads_to)
+            sentence += f". That leads to {roles}"
+        if self.unknown:
+            sentence += f". Whether that reaches more than it has already is not known: {'; '.join(self.unknown)}"
+        return sentence + "."
 
 
 class AdminGrant(NamedTuple):
@@ -181,10 +114,11 @@ class AdminGrant(NamedTuple):
     statement: Statement
     why: str
     critical: bool
+    source: str = THE_POLICY
 
 
 class PolicyRisk(NamedTuple):
-    """Everything dangerous one identity policy grants."""
+    """Everything dangerous a policy, or a principal's whole policy set, grants."""
 
     admin: tuple[AdminGrant, ...]
     escalations: tuple[EscalationPath, ...]
@@ -200,45 +134,101 @@ class PolicyRisk(NamedTuple):
         return any(grant.critical for grant in self.admin) or bool(self.escalations)
 
 
+def __getattr__(name: str) -> Any:
+    """``ESCALATION_METHODS``, read from the catalogue on first use (the import itself stays cheap)."""
+    if name == "ESCALATION_METHODS":
+        return catalogue().methods
+    raise AttributeError(name)
+
+
+# --- the entry points -----------------------------------------------------------------------------
+
+
 def assess(policy: Policy) -> PolicyRisk:
-    """The admin-equivalent grants and the reachable escalation methods of an identity policy."""
-    return PolicyRisk(admin_grants(policy), escalation_paths(policy))
+    """What one identity policy grants, its holder unknown: any principal the resources name may be it.
+
+    Judged once per document: the same policy (an attached managed policy, a version restored) comes
+    back often, so the verdict is cached by the statements' content.
+    """
+    key = tuple(_content(statement) for statement in policy.statements)
+    risk = _ASSESSED.get(key)
+    if risk is None:
+        risk = _Judge(policies=((THE_POLICY, policy),), boundary=None, principal=None, roles=None).risk()
+        if len(_ASSESSED) >= ASSESS_CACHE_SIZE:
+            del _ASSESSED[next(iter(_ASSESSED))]  # the oldest entry
+        _ASSESSED[key] = risk
+    # The admin grants name this document's own statements (same content, perhaps other spelling).
+    admin = tuple(grant._replace(statement=policy.statements[grant.statement.position]) for grant in risk.admin)
+    return risk._replace(admin=admin)
+
+
+#: How many documents' verdicts ``assess`` keeps.
+ASSESS_CACHE_SIZE = 1024
+_ASSESSED: dict[tuple[tuple[Any, ...], ...], PolicyRisk] = {}
+
+
+def _content(statement: Statement) -> tuple[Any, ...]:
+    """What a statement means (everything but its raw spelling), hashable."""
+    return (
+        statement.sid,
+        statement.effect,
+        statement.actions,
+        statement.not_actions,
+        statement.resources,
+        statement.not_resources,
+        statement.conditions,
+        statement.principal,
+        statement.not_principal,
+    )
 
 
 def assess_principal(principal: PrincipalPolicies, roles: RoleDirectory | None = None) -> PolicyRisk:
-    """What a principal's whole policy set grants: every policy's statements judged together.
+    """What a principal's whole policy set grants, Deny statements and the permissions boundary applied.
 
-    A first reading: Deny statements of any policy apply to the others because the statements are
-    judged as one document; the permissions boundary and ``roles`` are not consulted yet.
+    ``roles`` answers where passed roles and existing resources lead; without it those paths are
+    reported with what could not be known.
     """
-    del roles
-    statements = tuple(statement for named in principal.policies for statement in named.policy.statements)
-    return assess(Policy(version="2012-10-17", statements=statements, raw={}))
+    return _judge_principal(principal, roles, frozenset(), _Shared())
+
+
+def is_risky_document(policy: Policy) -> bool:
+    """Whether a policy version may not be restored as the default: admin-equivalent or escalating."""
+    return assess(policy).risky
 
 
 def admin_grants(policy: Policy) -> tuple[AdminGrant, ...]:
     """Allow statements granting ``*``, ``iam:*`` on every resource, NotAction, or a wildcard service."""
-    found: list[AdminGrant] = []
+    return tuple(_admin_statements(THE_POLICY, policy))
+
+
+def escalation_paths(policy: Policy) -> tuple[EscalationPath, ...]:
+    """The methods this policy makes reachable on its own, with the grants that do it."""
+    return assess(policy).escalations
+
+
+# --- admin-equivalent statements ------------------------------------------------------------------
+
+
+def _admin_statements(source: str, policy: Policy) -> Iterable[AdminGrant]:
     for statement in policy.statements:
         if not statement.allows:
             continue
         everywhere = _every_resource(statement)
         if statement.not_actions is not None:
             spared = ", ".join(statement.not_actions)
-            found.append(AdminGrant(statement, f"allows every action except {spared} (Allow with NotAction)", True))
+            yield AdminGrant(statement, f"allows every action except {spared} (Allow with NotAction)", True, source)
         elif everywhere and statement.grants_action("*"):
-            found.append(AdminGrant(statement, "allows every action on every resource", True))
+            yield AdminGrant(statement, "allows every action on every resource", True, source)
         elif everywhere and statement.grants_action("iam:*"):
-            found.append(AdminGrant(statement, "allows every IAM action on every resource", True))
+            yield AdminGrant(statement, "allows every IAM action on every resource", True, source)
         elif wild := [a for a in statement.actions or () if _wildcard_service(a)]:
-            found.append(AdminGrant(statement, f"allows {', '.join(wild)} in every service the wildcard matches", True))
+            yield AdminGrant(statement, f"allows {', '.join(wild)} in every service the wildcard matches", True, source)
         elif everywhere:
             services = sorted({a.split(":", 1)[0] for a in statement.actions or () if a.endswith(":*")})
             if services:
-                found.append(
-                    AdminGrant(statement, f"allows every action of {', '.join(services)} on every resource", False)
+                yield AdminGrant(
+                    statement, f"allows every action of {', '.join(services)} on every resource", False, source
                 )
-    return tuple(found)
 
 
 def _wildcard_service(action: str) -> bool:
@@ -247,63 +237,527 @@ def _wildcard_service(action: str) -> bool:
     return bool(colon) and any(ch in service for ch in "*?")
 
 
-def escalation_paths(policy: Policy) -> tuple[EscalationPath, ...]:
-    """The methods of ``ESCALATION_METHODS`` this policy makes reachable, with the grants that do it."""
-    paths: list[EscalationPath] = []
-    for method in ESCALATION_METHODS:
-        grants: list[Grant] = []
-        for action, kind in method.actions.items():
-            resources = _reach(policy, action, kind)
-            if not resources:
-                break
-            grants.append(Grant(action, resources))
-        else:
-            paths.append(EscalationPath(method, tuple(grants)))
-    return tuple(paths)
+def _every_resource(statement: Statement) -> bool:
+    """Resource ``*`` (or an all-wildcard ARN), or NotResource: the statement reaches (nearly) everything."""
+    if statement.not_resources is not None:
+        return True
+    return any(_is_everything(resource) for resource in statement.resources or ())
 
 
-def _reach(policy: Policy, action: str, kind: str) -> tuple[str, ...]:
-    """The resource patterns through which ``action`` is allowed on a resource of ``kind``; () if none."""
-    if any(_denies_everywhere(statement, action) for statement in policy.statements):
-        return ()
-    reached: list[str] = []
-    for statement in policy.statements:
-        if not statement.allows or not statement.grants_action(action):
-            continue
-        if statement.not_resources is not None:
-            reached.append("NotResource " + " and ".join(statement.not_resources))
-            continue
-        for resource in statement.resources or ():
-            if _could_name(resource, action, kind) and resource not in reached:
-                reached.append(resource)
-    return tuple(reached)
+def _is_everything(resource: str) -> bool:
+    if resource == "*":
+        return True
+    parts = resource.split(":", 5)
+    return len(parts) == 6 and parts[0] == "arn" and all(part in ("*", "") for part in parts[2:5]) and parts[5] == "*"
 
 
-def _denies_everywhere(statement: Statement, action: str) -> bool:
-    return (
-        statement.effect == "Deny"
-        and not statement.conditions
-        and statement.grants_action(action)
-        and statement.resources is not None
-        and "*" in statement.resources
+# --- the judgement --------------------------------------------------------------------------------
+
+
+class _Reached(NamedTuple):
+    """Resources through which an action is effectively allowed: display text, and the pattern to match."""
+
+    shown: tuple[str, ...]
+    patterns: tuple[str, ...]
+    granted_by: tuple[str, ...]
+
+
+class _Shared:
+    """What one ``assess_principal`` call learns once and reuses down the chain of roles it follows."""
+
+    def __init__(self) -> None:
+        self.risks: dict[str, PolicyRisk | None] = {}
+        self.principals: dict[str, PrincipalPolicies | None] = {}
+        self.admin: dict[str, str | None] = {}
+        self.lookups: dict[tuple[str, str], tuple[str, ...] | None] = {}
+
+
+def _judge_principal(
+    principal: PrincipalPolicies,
+    roles: RoleDirectory | None,
+    visiting: frozenset[str],
+    shared: _Shared,
+) -> PolicyRisk:
+    policies = tuple((named.source, named.policy) for named in principal.policies)
+    judge = _Judge(
+        policies=policies,
+        boundary=principal.boundary,
+        principal=principal,
+        roles=roles,
+        visiting=visiting | {principal.principal_arn},
+        shared=shared,
     )
+    return judge.risk()
 
 
-def _could_name(pattern: str, action: str, kind: str) -> bool:
-    """Whether resource ``pattern`` can match a resource of ``kind`` for ``action`` (not only the caller itself)."""
+class _Judge:
+    """One principal's (or one document's) policies, judged once: effective grants, admin, methods."""
+
+    def __init__(
+        self,
+        *,
+        policies: tuple[tuple[str, Policy], ...],
+        boundary: Policy | None,
+        principal: PrincipalPolicies | None,
+        roles: RoleDirectory | None,
+        visiting: frozenset[str] = frozenset(),
+        shared: _Shared | None = None,
+    ) -> None:
+        self.policies = policies
+        self.boundary = boundary
+        self.principal = principal
+        self.roles = roles
+        self.visiting = visiting
+        self.shared = _Shared() if shared is None else shared
+        self.denies = [
+            statement
+            for _, policy in (*policies, *(((None, boundary),) if boundary is not None else ()))
+            for statement in policy.statements
+            if statement.effect == "Deny" and not statement.conditions
+        ]
+        self.allows = [
+            (source, statement)
+            for source, policy in policies
+            for statement in policy.statements
+            if statement.allows and not _expired(statement)
+        ]
+        self._reach_cache: dict[tuple[str, str], _Reached] = {}
+        self._index: dict[str, list[tuple[str, Statement]]] | None = None
+        fields = principal.principal_arn.split(":", 5) if principal is not None else []
+        self.partition = fields[1] if len(fields) == 6 else "aws"
+        self.account = fields[4] if len(fields) == 6 else "*"
+
+    # effective grants
+
+    def _granting(self) -> dict[str, list[tuple[str, Statement]]]:
+        """The catalogue's actions (lower case) each Allow statement grants, matched once per statement."""
+        if self._index is not None:
+            return self._index
+        every = _catalogue_actions()
+        by_service = _actions_of_service()
+        index: dict[str, list[tuple[str, Statement]]] = {}
+        for source, statement in self.allows:
+            granted: set[str] = set()
+            if statement.actions is None:
+                spared = statement.not_actions or ()
+                granted.update(a for a in every if not any(wildcard_match(p, a) for p in spared))
+            for pattern in statement.actions or ():
+                if "*" not in pattern and "?" not in pattern:
+                    if pattern in every:
+                        granted.add(pattern)
+                    continue
+                if pattern == "*":
+                    granted = set(every)
+                    break
+                service, _, operation = pattern.partition(":")
+                if operation == "*" and service in by_service:
+                    granted.update(by_service[service])
+                    continue
+                wild = "*" in service or "?" in service
+                candidates: Iterable[str] = every if wild else by_service.get(service, ())
+                granted.update(action for action in candidates if wildcard_match(pattern, action))
+            for action in granted:
+                index.setdefault(action, []).append((source, statement))
+        self._index = index
+        return index
+
+    def reach(self, action: str, kind: str) -> _Reached:
+        """Where ``action`` is effectively allowed on a resource of ``kind``: Deny and boundary applied."""
+        key = (action.lower(), kind)
+        if (cached := self._reach_cache.get(key)) is not None:
+            return cached
+        shown: list[str] = []
+        patterns: list[str] = []
+        by: list[str] = []
+        for source, statement in self._granting().get(key[0], ()):
+            granted = False
+            if statement.not_resources is not None:
+                candidates = [("NotResource " + " and ".join(statement.not_resources), "*")]
+            else:
+                candidates = [(resource, resource) for resource in statement.resources or ()]
+            for text, pattern in candidates:
+                if not _could_name(pattern, kind, action) or self._denied(action, pattern):
+                    continue
+                effective = self._within_boundary(action, pattern)
+                if effective is None or not _could_name(effective, kind, action):
+                    continue
+                display = text if effective == pattern else f"{effective} (within the permissions boundary)"
+                if display not in shown:
+                    shown.append(display)
+                    patterns.append(effective)
+                granted = True
+            if granted:
+                label = f"{statement.label} of {source}"
+                if label not in by:
+                    by.append(label)
+        found = _Reached(tuple(shown), tuple(patterns), tuple(by))
+        self._reach_cache[key] = found
+        return found
+
+    def _denied(self, action: str, pattern: str) -> bool:
+        """Whether an unconditional Deny covers ``action`` on every resource ``pattern`` can name."""
+        for statement in self.denies:
+            if not statement.grants_action(action):
+                continue
+            if statement.resources is not None:
+                if any(deny == "*" or _covers(deny, pattern) for deny in statement.resources):
+                    return True
+            elif statement.not_resources is not None and not any(
+                _covers(spared, pattern) or _covers(pattern, spared) for spared in statement.not_resources
+            ):
+                return True
+        return False
+
+    def _within_boundary(self, action: str, pattern: str) -> str | None:
+        """The part of ``pattern`` the boundary allows too (the narrower pattern), or None."""
+        if self.boundary is None:
+            return pattern
+        for statement in self.boundary.statements:
+            if not statement.allows or not statement.grants_action(action):
+                continue
+            if statement.not_resources is not None:
+                return pattern
+            for allowed in statement.resources or ():
+                if allowed == "*" or _covers(allowed, pattern):
+                    return pattern
+                if _covers(pattern, allowed):
+                    return allowed
+                if _has_wildcard(allowed) and _has_wildcard(pattern):
+                    return pattern  # they may overlap: conservative
+        return None
+
+    # admin
+
+    def admin(self) -> tuple[AdminGrant, ...]:
+        """Admin-equivalent statements that survive the Deny statements and the boundary."""
+        kept: list[AdminGrant] = []
+        for source, policy in self.policies:
+            for grant in _admin_statements(source, policy):
+                if self._admin_survives(grant.statement):
+                    kept.append(grant)
+        return tuple(kept)
+
+    def _admin_survives(self, statement: Statement) -> bool:
+        granted = statement.actions if statement.actions is not None else ("*",)
+        for action in granted:
+            if any(
+                deny.actions is not None
+                and any(action_matches(denied, action) for denied in deny.actions)
+                and deny.resources is not None
+                and any(_is_everything(resource) for resource in deny.resources)
+                for deny in self.denies
+            ):
+                continue
+            if self.boundary is None or any(
+                boundary.allows
+                and boundary.actions is not None
+                and any(action_matches(allowed, action) for allowed in boundary.actions)
+                and _every_resource(boundary)
+                for boundary in self.boundary.statements
+            ):
+                return True
+        return False
+
+    # methods
+
+    def risk(self) -> PolicyRisk:
+        admin = self.admin()
+        possible = self._granting().keys()
+        paths = [
+            path
+            for method, needed in _methods_by_actions()
+            if needed <= possible and (path := self.path(method)) is not None
+        ]
+        unknown = tuple(dict.fromkeys(fact for path in paths for fact in path.unknown))
+        return PolicyRisk(admin, tuple(paths), unknown)
+
+    def path(self, method: EscalationMethod) -> EscalationPath | None:
+        reached: dict[str, _Reached] = {}
+        for action, kind in method.actions.items():
+            found = self.reach(action, kind)
+            if not found.patterns:
+                return None
+            reached[action] = found
+        if method.same_resource and not _overlap(*(reached[action].patterns for action in method.same_resource)):
+            return None
+        target = reached[method.target] if method.target is not None else None
+        leads: tuple[LeadsTo, ...] = ()
+        unknown: tuple[str, ...] = ()
+        if method.reach == "self" and target is not None:
+            itself = self._names_itself(method, target.patterns)
+            if itself is None:
+                return None
+            unknown = (itself,) if itself else ()
+        elif method.reach == "becomes-other" and target is not None:
+            # A role rewriting its own trust policy lets in whom it likes: certain, wherever else it reaches.
+            if not self._rewrites_own_trust(method, target.patterns):
+                others = self._others(method, target)
+                if not others.patterns:
+                    return None
+                reached[method.target or ""] = others
+                if self.roles is not None and method.actions[method.target or ""] == "iam:role/":
+                    outcome = self._where_roles_lead(method, others.patterns, self._roles_matching)
+                    if outcome is None:
+                        return None
+                    leads, unknown = outcome
+        elif method.reach in ("passes-role", "existing-resource") and target is not None:
+            finder = self._roles_matching if method.reach == "passes-role" else self._roles_behind
+            outcome = self._where_roles_lead(method, target.patterns, finder)
+            if outcome is None:
+                return None
+            leads, unknown = outcome
+        grants = tuple(Grant(action, reached[action].shown, reached[action].granted_by) for action in method.actions)
+        return EscalationPath(method, grants, leads, unknown)
+
+    # where a method leads
+
+    def _names_itself(self, method: EscalationMethod, patterns: tuple[str, ...]) -> str | None:
+        """Whether a self method's resources name the holder (its ARN, groups, managed policies).
+
+        ``""``: they do; ``None``: they do not; other text: the fact that would tell (unknown).
+        """
+        kind = method.actions[method.target or ""]
+        if self.principal is None:
+            return ""  # the holder is unknown: the resources could name it
+        holder = self.principal.principal_arn
+        holder_kind = self.principal.kind
+        if kind == "iam:policy/":
+            attached = [source.rsplit(": ", 1)[-1] for source, _ in self.policies]
+            attached = [arn for arn in attached if arn.startswith("arn:") and ":policy/" in arn]
+            return "" if any(_overlap(patterns, (arn,)) for arn in attached) else None
+        if kind == "iam:group/":
+            if holder_kind != "user":
+                return None
+            if (method.target or "").lower() == "iam:addusertogroup":
+                return ""  # it can add itself to any group it reaches: an administrators group too
+            groups = [
+                f"arn:{self.partition}:iam::{self.account}:group/{source[6:].split(':', 1)[0]}"
+                for source, _ in self.policies
+                if source.startswith("group ")
+            ]
+            if any(_names(pattern, group) for pattern in patterns for group in groups):
+                return ""
+            if any(_has_wildcard(pattern) for pattern in patterns):
+                named = " or ".join(patterns)
+                return f"whether {_short(holder)} is in a group {named} names (none of its policies says)"
+            return None
+        name = holder.rsplit("/", 1)[-1]
+        if kind == f"iam:{holder_kind}/" and any(_names(_SELF_PATTERN.sub(name, p), holder) for p in patterns):
+            return ""
+        if kind == "iam:role/":
+            # Another role's permissions help only if the holder can become it: a trust policy naming the
+            # holder itself lets it in without sts:AssumeRole, and only the role's trust policy tells.
+            named = " or ".join(patterns)
+            return f"whether a role {named} names trusts {_short(holder)} directly (its trust policy decides)"
+        return None
+
+    def _rewrites_own_trust(self, method: EscalationMethod, patterns: tuple[str, ...]) -> bool:
+        """A role allowed ``iam:UpdateAssumeRolePolicy`` on itself (or ``*``) escalates by itself."""
+        if self.principal is None or self.principal.kind != "role":
+            return False
+        if (method.target or "").lower() != "iam:updateassumerolepolicy":
+            return False
+        return any(_names(pattern, self.principal.principal_arn) for pattern in patterns)
+
+    def _others(self, method: EscalationMethod, target: _Reached) -> _Reached:
+        """A takeover's resources without those naming only the holder (``${aws:username}``, its own ARN)."""
+        holder = self.principal.principal_arn if self.principal is not None else None
+        users = method.actions[method.target or ""] == "iam:user/"
+        kept = [
+            index
+            for index, pattern in enumerate(target.patterns)
+            if not (users and _SELF in pattern.lower()) and pattern != holder
+        ]
+        return target._replace(
+            shown=tuple(target.shown[i] for i in kept), patterns=tuple(target.patterns[i] for i in kept)
+        )
+
+    def _roles_matching(self, pattern: str) -> tuple[str, ...] | None:
+        key = ("matching", pattern)
+        if key not in self.shared.lookups:
+            found = None if self.roles is None else self.roles.roles_matching(self.account, pattern)
+            self.shared.lookups[key] = found
+        return self.shared.lookups[key]
+
+    def _roles_behind(self, pattern: str) -> tuple[str, ...] | None:
+        key = ("behind", pattern)
+        if key not in self.shared.lookups:
+            self.shared.lookups[key] = None if self.roles is None else self.roles.roles_behind(pattern)
+        return self.shared.lookups[key]
+
+    def _where_roles_lead(
+        self,
+        method: EscalationMethod,
+        patterns: tuple[str, ...],
+        find: Callable[[str], tuple[str, ...] | None],
+    ) -> tuple[tuple[LeadsTo, ...], tuple[str, ...]] | None:
+        """The stronger roles the target resources lead to, and what could not be known; None: none stronger."""
+        what = _TARGETS.get(method.reach, "what the roles behind {resources} may do")
+        if self.roles is None:
+            resources = ", ".join(patterns)
+            return (), (what.format(resources=resources) + " (no authorization details)",)
+        unknown: list[str] = []
+        candidates: list[str] = []
+        kind = method.actions[method.target or ""]
+        for pattern in patterns:
+            arns = find(self._typed(pattern, kind))
+            if arns is None:
+                unknown.append(what.format(resources=pattern) + " (could not be read)")
+            else:
+                candidates.extend(arn for arn in arns if arn not in candidates and arn not in self.visiting)
+        # One admin-equivalent role settles it (and is cheap to tell); only then ask who escalates further.
+        leads = [LeadsTo(arn, why) for arn in candidates if (why := self._admin_equivalent(arn))]
+        if not leads:
+            for arn in candidates:
+                why = self._stronger(arn)
+                if why is None:
+                    continue
+                if why.startswith("?"):
+                    unknown.append(why[1:])
+                else:
+                    leads.append(LeadsTo(arn, why))
+                    break
+        if leads:
+            return tuple(leads[:MAX_LEADS]), ()  # a stronger role is reached: certain, whatever else is unknown
+        if not unknown:
+            return None
+        facts = list(dict.fromkeys(unknown))
+        if len(facts) > MAX_LEADS:
+            facts = [*facts[:MAX_LEADS], f"and {len(facts) - MAX_LEADS} more roles"]
+        return (), tuple(facts)
+
+    def _policies_of(self, arn: str) -> PrincipalPolicies | None:
+        if arn not in self.shared.principals:
+            self.shared.principals[arn] = None if self.roles is None else self.roles.principal(arn)
+        return self.shared.principals[arn]
+
+    def _admin_equivalent(self, arn: str) -> str | None:
+        """Why role ``arn`` is admin-equivalent, or None (also when it cannot be read: ``_stronger`` says so)."""
+        if arn not in self.shared.admin:
+            self.shared.admin[arn] = self._admin_reason(arn)
+        return self.shared.admin[arn]
+
+    def _admin_reason(self, arn: str) -> str | None:
+        found = self._policies_of(arn)
+        if found is None:
+            return None
+        judge = _Judge(
+            policies=tuple((named.source, named.policy) for named in found.policies),
+            boundary=found.boundary,
+            principal=found,
+            roles=None,
+        )
+        critical = [grant for grant in judge.admin() if grant.critical]
+        if not critical:
+            return None
+        return f"is admin-equivalent ({critical[0].statement.label} of {critical[0].source} {critical[0].why})"
+
+    def _typed(self, pattern: str, kind: str) -> str:
+        """``*`` as an ARN pattern of the resource type the action reaches (``arn:aws:lambda:*:1:function:*``)."""
+        if pattern != "*" or not kind:
+            return pattern
+        service, _, prefix = kind.partition(":")
+        region = "" if service == "iam" else "*"
+        return f"arn:{self.partition}:{service}:{region}:{self.account}:{prefix}*"
+
+    def _stronger(self, arn: str) -> str | None:
+        """Why role ``arn`` can do more than the holder; ``"?<fact>"`` when unknown; None when it cannot."""
+        if arn in self.visiting:
+            return None  # the holder itself, or a role already on this chain: a cycle adds nothing
+        if len(self.visiting) > MAX_DEPTH:
+            return f"?what {_short(arn)} may do (more than {MAX_DEPTH} roles deep)"
+        if arn not in self.shared.risks:
+            found = self._policies_of(arn)
+            self.shared.risks[arn] = (
+                None if found is None else _judge_principal(found, self.roles, self.visiting, self.shared)
+            )
+        risk = self.shared.risks[arn]
+        if risk is None:
+            return f"?what {_short(arn)} may do (its policies could not be read)"
+        if critical := [grant for grant in risk.admin if grant.critical]:
+            return f"is admin-equivalent ({critical[0].statement.label} of {critical[0].source} {critical[0].why})"
+        if certain := [path for path in risk.escalations if path.certain]:
+            return f"can escalate further ({certain[0].method.name})"
+        if risk.escalations:
+            return f"?whether {_short(arn)} can escalate further: {'; '.join(risk.unknown)}"
+        return None
+
+
+_TARGETS = {
+    "passes-role": "what the roles iam:PassRole reaches ({resources}) may do",
+    "existing-resource": "which roles {resources} act as, and what they may do",
+    "becomes-other": "what the roles {resources} may do",
+}
+
+
+@cache
+def _methods_by_actions() -> tuple[tuple[EscalationMethod, frozenset[str]], ...]:
+    """Each method with the lower-case set of actions it needs."""
+    return tuple((method, frozenset(action.lower() for action in method.actions)) for method in catalogue().methods)
+
+
+@cache
+def _catalogue_actions() -> frozenset[str]:
+    return frozenset(action for _, needed in _methods_by_actions() for action in needed)
+
+
+@cache
+def _actions_of_service() -> dict[str, tuple[str, ...]]:
+    by_service: dict[str, list[str]] = {}
+    for action in sorted(_catalogue_actions()):
+        by_service.setdefault(action.split(":", 1)[0], []).append(action)
+    return {service: tuple(actions) for service, actions in by_service.items()}
+
+
+#: Condition keys that only grow: a "before" test on them that is already past can never hold again.
+_CLOCKS = frozenset({"aws:currenttime", "aws:tokenissuetime"})
+
+
+def _expired(statement: Statement) -> bool:
+    """An Allow that holds only before a moment already past (``DateLessThan aws:CurrentTime 2020-…``) grants nothing.
+
+    iam-vulnerable's fp5 case: the one condition IAM Warden evaluates, because it needs no request context.
+    """
+    now = datetime.now(UTC)
+    for condition in statement.conditions:
+        if condition.operator not in ("DateLessThan", "DateLessThanEquals") or condition.key not in _CLOCKS:
+            continue
+        if condition.qualifier is not None or not condition.values:
+            continue
+        moments = [_moment(value) for value in condition.values]
+        if all(moment is not None and moment < now for moment in moments):
+            return True
+    return False
+
+
+def _moment(value: str) -> datetime | None:
+    try:
+        if value.isdigit():
+            return datetime.fromtimestamp(int(value), UTC)
+        moment = datetime.fromisoformat(value)
+    except (ValueError, OverflowError, OSError):
+        return None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+# --- resource patterns ----------------------------------------------------------------------------
+
+
+def _could_name(pattern: str, kind: str, action: str) -> bool:
+    """Whether resource ``pattern`` can match a resource of ``kind`` (``iam:role/``; ``""``: any of the action's)."""
     if pattern == "*":
         return True
-    if kind == USER and _SELF in pattern.lower():
-        return False  # the caller's own user: not "other users"
     parts = pattern.split(":", 5)
     if len(parts) < 6:
         return "*" in pattern
-    service = action.split(":", 1)[0]
-    if not action_matches(parts[2], service):
+    service, _, prefix = (kind or action.lower()).partition(":")
+    if not kind:
+        return wildcard_match(parts[2].lower(), service)
+    if kind == "iam:policy/" and parts[4] == "aws":
+        return False  # an AWS-managed policy: no customer can write a version of it
+    if not wildcard_match(parts[2].lower(), service):
         return False
-    if kind == ANY:
-        return True
-    return _could_start_with(parts[5], kind)
+    return _could_start_with(parts[5].lower(), prefix.lower())
 
 
 def _could_start_with(pattern: str, prefix: str) -> bool:
@@ -318,33 +772,52 @@ def _could_start_with(pattern: str, prefix: str) -> bool:
     return True
 
 
-def _every_resource(statement: Statement) -> bool:
-    """Resource ``*`` (or an all-wildcard ARN), or NotResource: the statement reaches (nearly) everything."""
-    if statement.not_resources is not None:
-        return True
-    for resource in statement.resources or ():
-        if resource == "*":
-            return True
-        parts = resource.split(":", 5)
-        if len(parts) == 6 and parts[0] == "arn" and all(part in ("*", "") for part in parts[2:5]) and parts[5] == "*":
-            return True
-    return False
+def _has_wildcard(pattern: str) -> bool:
+    return "*" in pattern or "?" in pattern
 
 
-def is_risky_document(policy: Policy) -> bool:
-    """Whether a policy version may not be restored as the default: admin-equivalent or escalating."""
-    return assess(policy).risky
+def _covers(wide: str, narrow: str) -> bool:
+    """Whether every resource ``narrow`` can name is also named by ``wide`` (textual wildcard match)."""
+    return wide == "*" or arn_match(wide, narrow) or wildcard_match(wide, narrow)
+
+
+def _names(pattern: str, arn: str) -> bool:
+    return pattern == "*" or arn_match(pattern, arn)
+
+
+def _overlap(*pattern_sets: tuple[str, ...]) -> bool:
+    """Whether one resource can be named by a pattern of every set (both wildcards: assumed they can)."""
+    first, *rest = pattern_sets
+    return any(
+        all(
+            any(
+                a == "*" or b == "*" or _covers(a, b) or _covers(b, a) or (_has_wildcard(a) and _has_wildcard(b))
+                for b in others
+            )
+            for others in rest
+        )
+        for a in first
+    )
+
+
+def _short(arn: str) -> str:
+    """``role app-deployer`` for a role ARN; the text itself otherwise."""
+    resource = arn.split(":", 5)[-1]
+    kind, _, rest = resource.partition("/")
+    return f"{kind} {rest.rsplit('/', 1)[-1]}" if rest else arn
 
 
 __all__ = [
-    "ESCALATION_METHODS",
+    "ESCALATION_METHODS",  # noqa: F822 - provided by the module's __getattr__, read on first use
     "AdminGrant",
     "EscalationMethod",
     "EscalationPath",
     "Grant",
+    "LeadsTo",
     "PolicyRisk",
     "admin_grants",
     "assess",
+    "assess_principal",
     "escalation_paths",
     "is_risky_document",
 ]

@@ -36,7 +36,7 @@ import re
 from collections.abc import Iterable
 from typing import NamedTuple
 
-from iamwarden.domain.policy import Condition, Principal, Statement
+from iamwarden.domain.policy import Condition, Policy, Principal, Statement
 
 #: What an AWS account id and an Organization id look like; the one definition settings and rules use too.
 ACCOUNT_ID = re.compile(r"[0-9]{12}")
@@ -92,10 +92,48 @@ class Exposure(NamedTuple):
 _NO_EXPOSURE = Exposure()
 
 
+#: How many statements' exposures ``exposure_of`` keeps: the same statements come back (policies are re-put).
+EXPOSURE_CACHE_SIZE = 4096
+_EXPOSURES: dict[tuple[object, ...], Exposure] = {}
+
+
 def exposure_of(statement: Statement, boundary: TrustBoundary) -> Exposure:
-    """Classify who ``statement`` lets in: public, untrusted principals, or nobody outside."""
+    """Classify who ``statement`` lets in: public, untrusted principals, or nobody outside.
+
+    Judged once per statement content and boundary: the key is everything the answer depends on.
+    """
     if not statement.allows or statement.actions == ():  # an empty Action list grants nothing
         return _NO_EXPOSURE
+    key = (statement.not_principal is not None, statement.principal, statement.conditions, boundary)
+    found = _EXPOSURES.get(key)
+    if found is None:
+        found = _exposure(statement, boundary)
+        if len(_EXPOSURES) >= EXPOSURE_CACHE_SIZE:
+            del _EXPOSURES[next(iter(_EXPOSURES))]
+        _EXPOSURES[key] = found
+    return found
+
+
+_BY_POLICY: dict[int, tuple[Policy, TrustBoundary, tuple[Exposure, ...]]] = {}
+
+
+def exposures_of(policy: Policy, boundary: TrustBoundary) -> tuple[Exposure, ...]:
+    """``exposure_of`` for every statement of ``policy``, kept per policy object.
+
+    ``documents.load_policy`` hands out one ``Policy`` per document text, so a document seen before
+    is one look-up. The entry holds the policy itself: its id cannot be reused while the entry lives.
+    """
+    entry = _BY_POLICY.get(id(policy))
+    if entry is not None and entry[0] is policy and entry[1] == boundary:
+        return entry[2]
+    found = tuple(exposure_of(statement, boundary) for statement in policy.statements)
+    if len(_BY_POLICY) >= EXPOSURE_CACHE_SIZE:
+        del _BY_POLICY[next(iter(_BY_POLICY))]
+    _BY_POLICY[id(policy)] = (policy, boundary, found)
+    return found
+
+
+def _exposure(statement: Statement, boundary: TrustBoundary) -> Exposure:
     if statement.not_principal is not None:
         # Allow + NotPrincipal grants everyone except the listed principals.
         base = Exposure(public=True)

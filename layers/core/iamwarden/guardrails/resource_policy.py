@@ -27,11 +27,11 @@ from typing import Any, NamedTuple, Protocol
 
 from iamwarden.adapters.errors import error_code
 from iamwarden.domain.catalog import RuleSpec, Severity
-from iamwarden.domain.documents import PolicyKind, decode_policy_document
+from iamwarden.domain.documents import PolicyKind, load_policy
 from iamwarden.domain.exceptions import UndoError
-from iamwarden.domain.exposure import ACCOUNT_ID, Exposure, exposure_of
+from iamwarden.domain.exposure import ACCOUNT_ID, Exposure, exposures_of
 from iamwarden.domain.findings import RemediationStep, StepAction
-from iamwarden.domain.policy import Statement, parse_policy
+from iamwarden.domain.policy import Statement
 from iamwarden.guardrails.base import Evaluation, RuleContext
 from iamwarden.guardrails.remediation import (
     AccountClients,
@@ -190,16 +190,12 @@ class ResourcePolicyRule:
         arn = resource.arn(context.partition, change.region, change.account, name)
         evaluation = Evaluation(resource_arn=arn)
         field = f"detail.requestParameters.{resource.document_parameter}"
-        document = decode_policy_document(
-            change.request_parameters.get(resource.document_parameter), resource.kind, field=field
-        )
-        policy = parse_policy(document, field=field)
+        policy = load_policy(change.request_parameters.get(resource.document_parameter), resource.kind, field=field)
         boundary = context.settings.boundary(self._owner(context))
 
         public: list[tuple[Statement, Exposure]] = []
         shared: list[tuple[Statement, Exposure]] = []
-        for statement in policy.statements:
-            exposure = exposure_of(statement, boundary)
+        for statement, exposure in zip(policy.statements, exposures_of(policy, boundary), strict=True):
             if exposure.public:
                 public.append((statement, exposure))
             elif exposure.untrusted:

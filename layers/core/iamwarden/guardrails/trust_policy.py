@@ -37,11 +37,11 @@ from typing import Any, ClassVar, NamedTuple
 from iamwarden.adapters.errors import ignoring, is_gone
 from iamwarden.domain.arns import iam_arn
 from iamwarden.domain.catalog import OptionSpec, RuleSpec, Severity
-from iamwarden.domain.documents import PolicyKind, decode_policy_document
+from iamwarden.domain.documents import PolicyKind, load_policy
 from iamwarden.domain.exceptions import UndoError
 from iamwarden.domain.exposure import ACCOUNT_ID, TrustBoundary, exposure_of
 from iamwarden.domain.findings import RemediationStep, StepAction
-from iamwarden.domain.policy import Condition, Statement, parse_policy
+from iamwarden.domain.policy import Condition, Statement
 from iamwarden.domain.wildcards import wildcard_match
 from iamwarden.guardrails.base import Evaluation, RuleContext
 from iamwarden.guardrails.remediation import (
@@ -110,8 +110,7 @@ class TrustPolicyRule:
         evaluation = Evaluation(resource_arn=arn)
         parameter = _DOCUMENT_PARAMETER[change.event_name]
         field = f"detail.requestParameters.{parameter}"
-        document = decode_policy_document(change.request_parameters.get(parameter), PolicyKind.TRUST, field=field)
-        policy = parse_policy(document, field=field)
+        policy = load_policy(change.request_parameters.get(parameter), PolicyKind.TRUST, field=field)
         boundary = context.settings.boundary(change.account)
         vendors = context.rule(TRUST_POLICY_UNTRUSTED.id).patterns("third_party_accounts")
 
