@@ -13,7 +13,7 @@ from botocore.awsrequest import AWSResponse
 from iamwarden.adapters.audit import AuditStatus
 from iamwarden.adapters.errors import TransientAwsError
 from iamwarden.app.cli import main
-from iamwarden.app.service import EnforcerService
+from iamwarden.app.service import EnforcementFailedError, EnforcerService
 from iamwarden.domain.breaker import BreakerSettings
 from iamwarden.domain.findings import Outcome
 from tests.aws_fixtures import HOME_ACCOUNT
@@ -171,12 +171,23 @@ def test_a_breaker_that_cannot_read_its_switch_does_not_remediate(
 ) -> None:
     account = remediating
     assert enforcer.breaker is not None
-    _refuse(enforcer.breaker.switch._ssm, "GetParameter")
-    enforcer.handle(attach_admin(account, "app-x", "00000000-0000-4000-8000-0000000000c1"))
+    heal = _refuse(enforcer.breaker.switch._ssm, "GetParameter")
+    event = attach_admin(account, "app-x", "00000000-0000-4000-8000-0000000000c1")
+    with pytest.raises(EnforcementFailedError, match="could not be read or written"):
+        enforcer.handle(copy.deepcopy(event))  # failed, so Lambda retries it and then dead-letters it
     assert attached(account, "app-x")
     assert outcomes(notifier) == [Outcome.ALERTED]
     assert "could not be read or written" in str(notifier.sent[0].error)
     assert "AccessDenied" in str(notifier.sent[0].error)
+
+    with pytest.raises(EnforcementFailedError):
+        enforcer.handle(copy.deepcopy(event))  # Lambda's retry: still held, not alerted again
+    assert outcomes(notifier) == [Outcome.ALERTED]
+
+    heal()  # the operator grants the permission back, then replays the dead-lettered event
+    enforcer.handle(event)
+    assert not attached(account, "app-x")
+    assert outcomes(notifier) == [Outcome.ALERTED, Outcome.REMEDIATED]
 
 
 def test_a_throttled_switch_fails_the_event_so_lambda_retries_it_instead_of_holding_it(

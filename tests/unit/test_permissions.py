@@ -273,7 +273,8 @@ RUNTIME_GRANTS: dict[str, set[str]] = {
     # The circuit breaker reads the kill switch fresh and turns it off when it trips; no other parameter.
     "ssm:GetParameter": {KILL_SWITCH},
     "ssm:PutParameter": {KILL_SWITCH},
-    "dynamodb:GetItem": AUDIT | IDEMPOTENCY,
+    # Powertools reads an existing idempotency record from the failed conditional put (ALL_OLD), not GetItem.
+    "dynamodb:GetItem": AUDIT,
     "dynamodb:PutItem": AUDIT | IDEMPOTENCY,
     "dynamodb:UpdateItem": AUDIT | IDEMPOTENCY,
     "dynamodb:DeleteItem": IDEMPOTENCY,

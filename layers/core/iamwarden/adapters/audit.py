@@ -131,15 +131,20 @@ class AuditLog:
         """Write ``record`` unless one with its id exists; return the item that is now stored.
 
         A retried event finds its first attempt's item and keeps its before-state:
-        that, not the half-remediated state a retry sees, is what undo restores.
+        that, not the half-remediated state a retry sees, is what undo restores. A
+        remediation replaces an item that has no before-state yet (a first attempt that
+        failed before reading it, or that was only alerted); an alert never replaces
+        anything, so a retry keeps the alerts already sent and does not send them again.
         """
+        condition = "attribute_not_exists(remediation_id)"
+        if record.before:
+            condition += " OR attribute_not_exists(#before)"
         try:
             self._dynamodb.put_item(
                 TableName=self.table_name,
                 Item=record.to_item(),
-                # A first attempt that failed before reading the before-state left no ``before``.
-                ConditionExpression="attribute_not_exists(remediation_id) OR attribute_not_exists(#before)",
-                ExpressionAttributeNames={"#before": "before"},
+                ConditionExpression=condition,
+                **({"ExpressionAttributeNames": {"#before": "before"}} if record.before else {}),
             )
             return record
         except (BotoCoreError, ClientError) as exc:

@@ -70,7 +70,9 @@ class CircuitBreaker:
             if decision.tripped:
                 self.switch.set(SWITCH_OFF, f"IAM Warden circuit breaker at {now.isoformat()}: {decision.reason}")
         except BreakerStateError as exc:
-            return BreakerDecision(False, f"the circuit breaker's state could not be read or written ({exc})")
+            return BreakerDecision(
+                False, f"the circuit breaker's state could not be read or written ({exc})", unreadable=True
+            )
         return decision
 
     def status(self, settings: BreakerSettings) -> BreakerStatus:

@@ -180,7 +180,10 @@ class EnforcerService:
         if self.breaker is not None:
             decision = self.breaker.permit(finding.account, remediation_id_of(finding), self._breaker_settings)
             if not decision.allowed:
-                return self._hold(finding, judgement, event, decision)
+                held, record = self._hold(finding, judgement, event, decision)
+                if decision.unreadable:  # not a decision to hold: fail the event so it is retried, then replayed
+                    raise RemediationFailedError(f"not remediated: {decision.reason}", record)
+                return held
         if self._before_remediation is not None:
             self._before_remediation(finding)
         try:
@@ -225,7 +228,7 @@ class EnforcerService:
 
     def _hold(
         self, finding: Finding, judgement: Judgement, event: Mapping[str, Any], decision: BreakerDecision
-    ) -> FindingResult:
+    ) -> tuple[FindingResult, AuditRecord]:
         """A finding the kill switch or the breaker keeps from remediation: recorded and alerted, nothing changed."""
         change = judgement.change
         prefix = self.settings_source.prefix
@@ -237,7 +240,7 @@ class EnforcerService:
             Outcome.ALERTED, finding, change, record.remediation_id, settings_prefix=prefix, error=decision.reason
         )
         self._alert(record, event, notification)
-        return FindingResult(finding.finding_id, finding.rule_id, Outcome.ALERTED, record.remediation_id)
+        return FindingResult(finding.finding_id, finding.rule_id, Outcome.ALERTED, record.remediation_id), record
 
     def _report_trip(
         self, finding: Finding, change: CloudTrailChange | None, event: Mapping[str, Any], decision: BreakerDecision

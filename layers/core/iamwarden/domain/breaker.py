@@ -71,6 +71,9 @@ class BreakerDecision(NamedTuple):
     tripped: bool = False
     scope: str | None = None
     observed: int = 0
+    #: The brake's own state could not be read or written: held now, and the event is failed so that it
+    #: is retried and, once an operator has fixed the cause, replayed from the dead-letter queue.
+    unreadable: bool = False
 
 
 def count_in_window(
