@@ -30,7 +30,7 @@ from iamwarden.domain.catalog import RuleSpec, Severity
 from iamwarden.domain.documents import PolicyKind, decode_policy_document
 from iamwarden.domain.exceptions import UndoError
 from iamwarden.domain.exposure import ACCOUNT_ID, Exposure, exposure_of
-from iamwarden.domain.findings import RemediationStep, StepAction
+from iamwarden.domain.findings import Finding, RemediationStep, StepAction
 from iamwarden.domain.policy import Statement, parse_policy
 from iamwarden.guardrails.base import Evaluation, RuleContext
 from iamwarden.guardrails.remediation import (
@@ -194,49 +194,94 @@ class ResourcePolicyRule:
             change.request_parameters.get(resource.document_parameter), resource.kind, field=field
         )
         policy = parse_policy(document, field=field)
+        where = f"{resource.noun} {name}"
+        if policy.only_denies:
+            evaluation.compliant.append(f"every statement of the policy of {where} is a Deny: it grants nothing")
+            return evaluation
         boundary = context.settings.boundary(self._owner(context))
+        circumstances = context.circumstances()
 
         public: list[tuple[Statement, Exposure]] = []
         shared: list[tuple[Statement, Exposure]] = []
+        void: list[str] = []
         for statement in policy.statements:
-            exposure = exposure_of(statement, boundary)
-            if exposure.public:
+            exposure = exposure_of(statement, boundary, circumstances)
+            if exposure.void is not None:
+                void.append(f"{statement.label} grants nothing: {exposure.void}")
+            elif exposure.public:
                 public.append((statement, exposure))
-            elif exposure.untrusted:
+            elif exposure.untrusted or exposure.unbound_services:
                 shared.append((statement, exposure))
 
-        where = f"{resource.noun} {name}"
-        if public:
-            evaluation.findings.append(
-                context.finding(
-                    self.public,
-                    severity=Severity.CRITICAL,
-                    resource_arn=arn,
-                    reason=f"Anyone on the internet can {self._abilities(public)} in {where} "
-                    f"({_labels(public)} of the policy set by {change.actor.display}).",
-                    plan=[self._removal(name, arn, public)],
-                    offending=[_offending(s, e) for s, e in public],
-                )
+        actor = change.actor.display
+
+        def public_reason(acting: list[tuple[Statement, Exposure]]) -> str:
+            return (
+                f"Anyone on the internet can {self._abilities(acting)} in {where} "
+                f"({_labels(acting)} of the policy set by {actor})."
             )
-        if shared:
-            outsiders = sorted({_outsider(label) for _, e in shared for label in e.untrusted})
-            evaluation.findings.append(
-                context.finding(
-                    self.cross_account,
-                    severity=Severity.HIGH,
-                    resource_arn=arn,
-                    reason=f"{_capitalised(_join(outsiders))}, which this organisation does not trust, can "
-                    f"{self._abilities(shared)} in {where} ({_labels(shared)} of the policy set by "
-                    f"{change.actor.display}).",
-                    plan=[self._removal(name, arn, shared)],
-                    offending=[_offending(s, e) for s, e in shared],
-                )
+
+        def shared_reason(acting: list[tuple[Statement, Exposure]]) -> str:
+            return (
+                f"{_capitalised(_join(_outsiders(acting)))}, which this organisation does not trust, can "
+                f"{self._abilities(acting)} in {where} ({_labels(acting)} of the policy set by {actor})."
             )
+
+        for spec, severity, offending, reason in (
+            (self.public, Severity.CRITICAL, public, public_reason),
+            (self.cross_account, Severity.HIGH, shared, shared_reason),
+        ):
+            if offending:
+                evaluation.findings.append(
+                    self._finding(
+                        context, spec=spec, severity=severity, arn=arn, name=name, offending=offending, reason=reason
+                    )
+                )
         if not evaluation.findings:
             evaluation.compliant.append(
                 f"the policy of {where} lets in only the trusted accounts, organisation and AWS services"
+                + "".join(f"; {reason}" for reason in void)
             )
         return evaluation
+
+    def _finding(
+        self,
+        context: RuleContext,
+        *,
+        spec: RuleSpec,
+        severity: Severity,
+        arn: str,
+        name: str,
+        offending: list[tuple[Statement, Exposure]],
+        reason: Callable[[list[tuple[Statement, Exposure]]], str],
+    ) -> Finding:
+        """One finding over the offending statements; what rests on an unknown fact is never removed.
+
+        When some statements are certain, the plan removes those and the reason names the ones left in
+        place and why. When none is, the finding needs context: alerted with the plan, never carried out.
+        """
+        certain = [(s, e) for s, e in offending if not _facts(s, e)]
+        acting = certain or offending
+        text = reason(acting)
+        kept = [(s, e) for s, e in offending if (s, e) not in certain] if certain else []
+        if kept:
+            text += (
+                f" IAM Warden leaves {_labels(kept)} in place, because it cannot know: "
+                + "; ".join(fact for s, e in kept for fact in _facts(s, e))
+                + "."
+            )
+        unevaluated = [f"{', '.join(e.unevaluated)} in {s.label}" for s, e in offending if e.unevaluated]
+        if unevaluated:
+            text += f" Judged without the conditions IAM Warden does not evaluate: {'; '.join(unevaluated)}."
+        return context.finding(
+            spec,
+            severity=severity,
+            resource_arn=arn,
+            reason=text,
+            plan=[self._removal(name, arn, acting)],
+            offending=[_offending(s, e) for s, e in offending],
+            needs_context=() if certain else [fact for s, e in offending for fact in _facts(s, e)],
+        )
 
     def _owner(self, context: RuleContext) -> str:
         """The resource's account from the record's resources (S3 records carry it), else the event's."""
@@ -266,12 +311,42 @@ class ResourcePolicyRule:
 
 
 def _offending(statement: Statement, exposure: Exposure) -> dict[str, Any]:
+    facts = _facts(statement, exposure)
     return {
         **statement_reference(statement),
         "public": exposure.public,
-        "grantees": sorted(exposure.untrusted),
+        "grantees": sorted(exposure.untrusted | {_unbound(service) for service in exposure.unbound_services}),
         "narrowed_by": list(exposure.narrowed_by),
+        "certain": not facts,
+        **({"needs_context": facts} if facts else {}),
+        **({"unevaluated_conditions": list(exposure.unevaluated)} if exposure.unevaluated else {}),
     }
+
+
+def _facts(statement: Statement, exposure: Exposure) -> list[str]:
+    """What the verdict on ``statement`` rests on that could not be known (empty when it is certain)."""
+    facts = [f"{fact} ({statement.label})" for fact in exposure.unknown]
+    facts.extend(
+        f"which account {_service_name(service)} acts for in {statement.label}: no aws:SourceAccount or "
+        "aws:SourceArn condition binds it, so any account's use of the service reaches here (the confused "
+        "deputy); add one naming your account"
+        for service in sorted(exposure.unbound_services)
+    )
+    return facts
+
+
+def _service_name(service: str) -> str:
+    return "Elastic Load Balancing" if service == "elasticloadbalancing" else service
+
+
+def _unbound(service: str) -> str:
+    return f"any account through {_service_name(service)}"
+
+
+def _outsiders(offending: Sequence[tuple[Statement, Exposure]]) -> list[str]:
+    labels = {_outsider(label) for _, e in offending for label in e.untrusted}
+    labels.update(_unbound(service) for _, e in offending for service in e.unbound_services)
+    return sorted(labels)
 
 
 def _capitalised(text: str) -> str:
