@@ -39,7 +39,7 @@ from iamwarden.domain.arns import iam_arn
 from iamwarden.domain.catalog import OptionSpec, RuleSpec, Severity
 from iamwarden.domain.documents import PolicyKind, decode_policy_document
 from iamwarden.domain.exceptions import UndoError
-from iamwarden.domain.exposure import ACCOUNT_ID, TrustBoundary, exposure_of
+from iamwarden.domain.exposure import ACCOUNT_ID, Circumstances, TrustBoundary, exposure_of
 from iamwarden.domain.findings import RemediationStep, StepAction
 from iamwarden.domain.policy import Condition, Statement, parse_policy
 from iamwarden.domain.wildcards import wildcard_match
@@ -112,10 +112,14 @@ class TrustPolicyRule:
         field = f"detail.requestParameters.{parameter}"
         document = decode_policy_document(change.request_parameters.get(parameter), PolicyKind.TRUST, field=field)
         policy = parse_policy(document, field=field)
+        if policy.only_denies:
+            evaluation.compliant.append(f"the trust policy of role {role} only denies: nobody may assume it")
+            return evaluation
         boundary = context.settings.boundary(change.account)
         vendors = context.rule(TRUST_POLICY_UNTRUSTED.id).patterns("third_party_accounts")
+        circumstances = context.circumstances()
 
-        problems = [p for s in policy.statements for p in statement_problems(s, boundary, vendors)]
+        problems = [p for s in policy.statements for p in statement_problems(s, boundary, vendors, circumstances)]
         if not problems:
             evaluation.compliant.append(
                 f"the trust policy of role {role} lets in only trusted accounts, AWS services, vendors with an "
@@ -158,15 +162,29 @@ class TrustPolicyRule:
         return evaluation
 
 
-def statement_problems(statement: Statement, boundary: TrustBoundary, vendors: Iterable[str]) -> list[Problem]:
-    """Every reason ``statement`` lets in someone it should not (empty when it is fine)."""
+def statement_problems(
+    statement: Statement,
+    boundary: TrustBoundary,
+    vendors: Iterable[str],
+    circumstances: Circumstances | None = None,
+) -> list[Problem]:
+    """Every reason ``statement`` lets in someone it should not (empty when it is fine).
+
+    A service principal needs no source condition here: a service assumes a role only when someone
+    who may pass it does (``iam:PassRole``), so "unbound" services are not a problem in a trust policy.
+    """
     if not statement.allows or statement.actions == ():
         return []
     label = statement.label
-    exposure = exposure_of(statement, boundary)
+    exposure = exposure_of(statement, boundary, circumstances)
+    if exposure.void is not None:
+        return []
     if exposure.public:
         return [Problem(statement, True, f"lets anyone assume it ({label})")]
     problems: list[Problem] = []
+    if "elasticloadbalancing" in exposure.services:
+        # AWS's log delivery account writes to buckets; it has no business assuming a role.
+        problems.append(Problem(statement, False, f"lets the Elastic Load Balancing account assume it ({label})"))
     for grantee in sorted(exposure.untrusted):
         if grantee.startswith("federated "):
             continue  # identity providers are judged below, by what they authenticate
