@@ -222,10 +222,23 @@ class ResourcePolicyRule:
             )
 
         def shared_reason(acting: list[tuple[Statement, Exposure]]) -> str:
-            return (
-                f"{_capitalised(_join(_outsiders(acting)))}, which this organisation does not trust, can "
-                f"{self._abilities(acting)} in {where} ({_labels(acting)} of the policy set by {actor})."
-            )
+            sentences = []
+            strangers = [(s, e) for s, e in acting if e.untrusted]
+            if strangers:
+                sentences.append(
+                    f"{_capitalised(_join(_outsiders(strangers)))}, which this organisation does not trust, can "
+                    f"{self._abilities(strangers)} in {where} ({_labels(strangers)} of the policy set by {actor})."
+                )
+            deputies = [(s, e) for s, e in acting if e.unbound_services]
+            if deputies:
+                services = sorted({_service_name(x) for _, e in deputies for x in e.unbound_services})
+                sentences.append(
+                    f"The service{'s' if len(services) > 1 else ''} {_join(services)}, acting for any account "
+                    f"that uses {'it' if len(services) == 1 else 'them'}, can {self._abilities(deputies)} in {where} "
+                    f"({_labels(deputies)} of the policy set by {actor}): no aws:SourceAccount or aws:SourceArn "
+                    "condition ties the service to this organisation's accounts (the confused deputy)."
+                )
+            return " ".join(sentences)
 
         for spec, severity, offending, reason in (
             (self.public, Severity.CRITICAL, public, public_reason),
@@ -266,9 +279,7 @@ class ResourcePolicyRule:
         kept = [(s, e) for s, e in offending if (s, e) not in certain] if certain else []
         if kept:
             text += (
-                f" IAM Warden leaves {_labels(kept)} in place, because it cannot know: "
-                + "; ".join(fact for s, e in kept for fact in _facts(s, e))
-                + "."
+                f" IAM Warden leaves {_labels(kept)} in place, because it cannot know {'; '.join(_all_facts(kept))}."
             )
         unevaluated = [f"{', '.join(e.unevaluated)} in {s.label}" for s, e in offending if e.unevaluated]
         if unevaluated:
@@ -280,7 +291,7 @@ class ResourcePolicyRule:
             reason=text,
             plan=[self._removal(name, arn, acting)],
             offending=[_offending(s, e) for s, e in offending],
-            needs_context=() if certain else [fact for s, e in offending for fact in _facts(s, e)],
+            needs_context=() if certain else _all_facts(offending),
         )
 
     def _owner(self, context: RuleContext) -> str:
@@ -325,14 +336,24 @@ def _offending(statement: Statement, exposure: Exposure) -> dict[str, Any]:
 
 def _facts(statement: Statement, exposure: Exposure) -> list[str]:
     """What the verdict on ``statement`` rests on that could not be known (empty when it is certain)."""
-    facts = [f"{fact} ({statement.label})" for fact in exposure.unknown]
-    facts.extend(
-        f"which account {_service_name(service)} acts for in {statement.label}: no aws:SourceAccount or "
-        "aws:SourceArn condition binds it, so any account's use of the service reaches here (the confused "
-        "deputy); add one naming your account"
-        for service in sorted(exposure.unbound_services)
+    return [*exposure.unknown, *(_deputy_fact(service) for service in sorted(exposure.unbound_services))]
+
+
+def _deputy_fact(service: str) -> str:
+    return (
+        f"which account {_service_name(service)} acts for: without an aws:SourceAccount or aws:SourceArn "
+        "condition it may be any account's (a confused-deputy risk: alerted, never removed; add a condition "
+        "naming your account)"
     )
-    return facts
+
+
+def _all_facts(offending: Sequence[tuple[Statement, Exposure]]) -> list[str]:
+    """Each unknown fact once, with the statements whose verdict rests on it."""
+    where: dict[str, list[str]] = {}
+    for statement, exposure in offending:
+        for fact in _facts(statement, exposure):
+            where.setdefault(fact, []).append(statement.label)
+    return [f"{fact} ({_join(labels)})" for fact, labels in where.items()]
 
 
 def _service_name(service: str) -> str:
