@@ -667,7 +667,7 @@ def test_the_network_owner_lookup_calls_only_what_the_role_allows(
     ec2 = account.session.client("ec2", region_name=BUCKET_REGION)
     vpc = ec2.create_vpc(CidrBlock="10.40.0.0/16")["Vpc"]["VpcId"]
     endpoint = ec2.create_vpc_endpoint(VpcId=vpc, ServiceName=f"com.amazonaws.{BUCKET_REGION}.s3")["VpcEndpoint"]
-    events = []
+    events: list[dict[str, Any]] = []
     for key, network in (("aws:SourceVpce", endpoint["VpcEndpointId"]), ("aws:SourceVpc", vpc)):
         event = load_event("bucket-policy-vpce-own-account.json")
         event["detail"]["eventID"] = f"00000000-0000-4000-8000-{len(events):012d}"
