@@ -362,10 +362,9 @@ def _account_of_arn(arn: str) -> str | None:
     return None
 
 
-class _Narrowing(NamedTuple):
-    condition: Condition
-    untrusted: frozenset[str]
-    unknown: tuple[str, ...] = ()
+#: A condition that narrows, the grantees it leaves untrusted and the facts that could not be learned (a plain
+#: tuple: one class fewer to build at import time).
+_Narrowing = tuple[Condition, frozenset[str], tuple[str, ...]]
 
 
 def _narrow(base: Exposure, conditions: Iterable[Condition], boundary: TrustBoundary, known: Circumstances) -> Exposure:
@@ -382,7 +381,7 @@ def _narrow(base: Exposure, conditions: Iterable[Condition], boundary: TrustBoun
             continue
         if condition.key in _NETWORK_KEYS:
             candidate = _network_narrowing(condition, audiences, boundary, known)
-            if network is None or len(candidate.untrusted) < len(network.untrusted):
+            if network is None or len(candidate[1]) < len(network[1]):
                 network = candidate
             continue
         untrusted = frozenset(label for label in audiences if not _trusted_audience(label, boundary))
@@ -390,22 +389,23 @@ def _narrow(base: Exposure, conditions: Iterable[Condition], boundary: TrustBoun
             return base._replace(
                 public=False, untrusted=frozenset(), trusted=audiences, narrowed_by=(condition.key,), unknown=()
             )
-        if identity is None or len(untrusted) < len(identity.untrusted):
-            identity = _Narrowing(condition, untrusted)
+        if identity is None or len(untrusted) < len(identity[1]):
+            identity = (condition, untrusted, ())
     if not base.public:
         # The Principal already names who; a condition can only shrink that set, never vouch for it.
         narrowing = identity or network
         if narrowing is None:
             return base
-        return base._replace(narrowed_by=(narrowing.condition.key,))
+        return base._replace(narrowed_by=(narrowing[0].key,))
     narrowing = identity or network
     if narrowing is None:
         return base
+    condition, untrusted, unknown = narrowing
     return base._replace(
         public=False,
-        untrusted=narrowing.untrusted,
-        narrowed_by=(narrowing.condition.key,),
-        unknown=narrowing.unknown,  # the condition's grantees replace everyone the Principal named
+        untrusted=untrusted,
+        narrowed_by=(condition.key,),
+        unknown=unknown,  # the condition's grantees replace everyone the Principal named
     )
 
 
@@ -432,7 +432,7 @@ def _network_narrowing(
             unknown.append(f"who owns {label}: {owner.how}")
         elif not boundary.trusts_account(owner.account):
             untrusted.add(f"{label} of account {owner.account}")
-    return _Narrowing(condition, frozenset(untrusted), tuple(unknown))
+    return condition, frozenset(untrusted), tuple(unknown)
 
 
 def _audiences(condition: Condition) -> frozenset[str] | None:
