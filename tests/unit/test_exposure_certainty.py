@@ -303,6 +303,13 @@ def test_an_unevaluated_condition_on_who_the_caller_is_needs_context(condition: 
     assert "IAM Warden does not evaluate that key" in fact
 
 
+def test_a_caller_condition_on_a_named_untrusted_account_changes_nothing() -> None:
+    result = exposure({"AWS": UNKNOWN}, {"StringLike": {"aws:userid": "AROAEXAMPLEID:*"}})
+    assert result.untrusted == {UNKNOWN}
+    assert result.unknown == ()
+    assert result.unevaluated == ("StringLike aws:userid",)
+
+
 def test_a_safe_statement_carries_no_unevaluated_conditions() -> None:
     result = exposure({"AWS": OWN}, {"IpAddress": {"aws:SourceIp": "203.0.113.0/24"}})
     assert result.safe

@@ -179,10 +179,12 @@ def exposure_of(statement: Statement, boundary: TrustBoundary, circumstances: Ci
     if bound.safe:
         return bound
     unevaluated = tuple(_spelled(c) for c in statement.conditions if c.key not in _EVALUATED_KEYS)
+    # A caller condition could shrink "everyone" to someone trusted; a principal the statement names as
+    # untrusted stays untrusted whatever it says, so only then is the verdict resting on it.
     unknown = bound.unknown + tuple(
         f"whether its condition {_spelled(c)} limits who can use it (IAM Warden does not evaluate that key)"
         for c in statement.conditions
-        if c.key in _CALLER_KEYS and not c.if_exists and c.qualifier != "ForAllValues"
+        if base.public and c.key in _CALLER_KEYS and not c.if_exists and c.qualifier != "ForAllValues"
     )
     return bound._replace(unevaluated=unevaluated, unknown=unknown)
 
