@@ -301,3 +301,29 @@ def test_an_answer_without_an_owner_is_unknown() -> None:
         "vpce-0abc", "111122223333", "eu-west-1"
     )
     assert owner.account is None
+
+
+def test_a_trust_finding_names_unevaluated_conditions_and_what_it_cannot_know() -> None:
+    everyone = {
+        "Effect": "Allow",
+        "Principal": {"AWS": "*"},
+        "Action": "sts:AssumeRole",
+        "Condition": {"Bool": {"aws:PrincipalIsAWSService": "true"}, "IpAddress": {"aws:SourceIp": "10.0.0.0/8"}},
+    }
+    [finding] = _trust(everyone).findings
+    assert "Judged without the conditions IAM Warden does not evaluate: Bool aws:principalisawsservice" in (
+        finding.reason
+    )
+    [fact] = finding.needs_context
+    assert fact.startswith("whether its condition Bool aws:principalisawsservice limits who can use it")
+    assert finding.offending[0]["unevaluated_conditions"] == [
+        "Bool aws:principalisawsservice",
+        "IpAddress aws:sourceip",
+    ]
+
+
+def test_a_trust_finding_without_unknown_facts_stays_certain() -> None:
+    outsider = {"Effect": "Allow", "Principal": {"AWS": UNKNOWN}, "Action": "sts:AssumeRole"}
+    [finding] = _trust(outsider).findings
+    assert finding.certain
+    assert "Judged without" not in finding.reason

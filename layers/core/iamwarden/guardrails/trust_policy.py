@@ -96,6 +96,10 @@ class Problem(NamedTuple):
     statement: Statement
     public: bool
     text: str
+    #: What this reason rests on that could not be known (a network's owner, a caller condition not evaluated).
+    facts: tuple[str, ...] = ()
+    #: Conditions of the statement judged as if absent.
+    unevaluated: tuple[str, ...] = ()
 
 
 class TrustPolicyRule:
@@ -136,6 +140,7 @@ class TrustPolicyRule:
                 reason=(
                     f"The trust policy {'of the new' if change.event_name == 'CreateRole' else 'set on'} role {role} "
                     f"by {change.actor.display} {'; '.join(p.text for p in problems)}."
+                    + _unevaluated_sentence(problems)
                 ),
                 plan=[
                     RemediationStep(
@@ -154,9 +159,18 @@ class TrustPolicyRule:
                     )
                 ],
                 offending=[
-                    {**statement_reference(problem.statement), "public": problem.public, "problem": problem.text}
+                    {
+                        **statement_reference(problem.statement),
+                        "public": problem.public,
+                        "problem": problem.text,
+                        **({"needs_context": list(problem.facts)} if problem.facts else {}),
+                        **({"unevaluated_conditions": list(problem.unevaluated)} if problem.unevaluated else {}),
+                    }
                     for problem in problems
                 ],
+                # Conservative: the plan restores or rewrites the whole trust policy, so one uncertain reason
+                # makes the finding alert-only.
+                needs_context=list(dict.fromkeys(fact for problem in problems for fact in problem.facts)),
             )
         )
         return evaluation
@@ -179,8 +193,9 @@ def statement_problems(
     exposure = exposure_of(statement, boundary, circumstances)
     if exposure.void is not None:
         return []
+    facts = tuple(f"{fact} ({label})" for fact in exposure.unknown)
     if exposure.public:
-        return [Problem(statement, True, f"lets anyone assume it ({label})")]
+        return [Problem(statement, True, f"lets anyone assume it ({label})", facts, exposure.unevaluated)]
     problems: list[Problem] = []
     if "elasticloadbalancing" in exposure.services:
         # AWS's log delivery account writes to buckets; it has no business assuming a role.
@@ -210,6 +225,8 @@ def statement_problems(
                 statement,
                 False,
                 f"lets {who}, outside the trusted accounts and organisation, assume it ({label}{hint})",
+                facts,
+                exposure.unevaluated,
             )
         )
     principal = statement.principal
@@ -226,6 +243,11 @@ def statement_problems(
                     Problem(statement, False, f"trusts the identity provider {provider} of account {owner} ({label})")
                 )
     return problems
+
+
+def _unevaluated_sentence(problems: Iterable[Problem]) -> str:
+    named = {f"{', '.join(p.unevaluated)} in {p.statement.label}": None for p in problems if p.unevaluated}
+    return f" Judged without the conditions IAM Warden does not evaluate: {'; '.join(named)}." if named else ""
 
 
 def provider_host(provider: str) -> str:
