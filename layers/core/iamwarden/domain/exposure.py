@@ -309,7 +309,7 @@ def _bind_services(base: Exposure, statement: Statement, boundary: TrustBoundary
     untrusted = set(base.untrusted)
     unbound: set[str] = set()
     for service in base.services:
-        accounts = _source_accounts(statement.conditions)
+        accounts = _source_accounts(statement.conditions, boundary)
         if accounts is None and service in WRITES_UNDER_SOURCE_ACCOUNT:
             accounts = _log_path_accounts(statement.resources)
         if accounts is None:
@@ -320,15 +320,20 @@ def _bind_services(base: Exposure, statement: Statement, boundary: TrustBoundary
     return base._replace(untrusted=frozenset(untrusted), unbound_services=frozenset(unbound))
 
 
-def _source_accounts(conditions: Iterable[Condition]) -> frozenset[str] | None:
-    """The accounts the narrowest binding source condition names (they are ANDed), or None if none binds."""
+def _source_accounts(conditions: Iterable[Condition], boundary: TrustBoundary) -> frozenset[str] | None:
+    """The accounts the binding source condition with the fewest outsiders names (conditions are ANDed, so
+    that one decides), or None if none binds."""
     narrowest: frozenset[str] | None = None
+    outsiders = 0
     for condition in conditions:
         if condition.key not in _SOURCE_KEYS:
             continue
         accounts = _audiences(condition)
-        if accounts is not None and (narrowest is None or len(accounts) < len(narrowest)):
-            narrowest = accounts
+        if accounts is None:
+            continue
+        count = sum(1 for account in accounts if not boundary.trusts_account(account))
+        if narrowest is None or count < outsiders:
+            narrowest, outsiders = accounts, count
     return narrowest
 
 
