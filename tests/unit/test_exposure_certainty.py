@@ -203,8 +203,8 @@ def test_a_service_acting_for_an_untrusted_account_is_the_confused_deputy(condit
 def test_the_source_condition_with_fewest_outsiders_decides() -> None:
     """Conditions are ANDed: a service bound to this account by one is not widened by another naming more."""
     condition = {
-        "StringEquals": {"aws:SourceAccount": OWN},
-        "ArnLike": {"aws:SourceArn": [f"arn:aws:logs:eu-west-1:{UNKNOWN}:*", f"arn:aws:logs:eu-west-1:{OWN}:*"]},
+        "StringEquals": {"aws:SourceAccount": [OWN, TRUSTED]},
+        "ArnLike": {"aws:SourceArn": f"arn:aws:logs:eu-west-1:{UNKNOWN}:*"},
     }
     assert exposure({"Service": "delivery.logs.amazonaws.com"}, condition).safe
 
