@@ -8,6 +8,13 @@ a finding of the ``cross_account`` rule. Each finding names exactly the
 offending statements (by position and Sid, with their JSON), and its plan
 removes those and nothing else.
 
+Every resource-policy rule judges with the change's circumstances (``RuleContext.circumstances``: its
+Region and time, and the live owner lookup of VPC endpoints and VPCs), so what the analysis knows applies
+to each of them alike. A document whose every statement is a Deny is never a finding. A statement whose
+verdict rests on a fact that could not be learned (who owns a network, which account a service acts for)
+is never removed: when the finding also holds certain statements, the plan removes only those and the
+reason names the rest; when it holds none, the finding carries ``needs_context`` and is only alerted.
+
 The remediation reads the live document through a ``PolicyEndpoint`` (get, put,
 delete, the error codes that mean "no policy" and "no resource", the IAM action
 each call needs), removes the offending statements by content, puts the rest

@@ -22,6 +22,10 @@ An Allow statement offends when it lets in:
   accepted; ``*``, ``repo:*`` or ``repo:acme*/*`` (which ``acme-evil`` also
   matches) are findings.
 
+A trust policy that only denies is never a finding, and a statement whose condition can never hold
+(``exposure.never_holds``) lets no one in. A reason that rests on a fact that could not be learned makes
+the finding alert-only (``needs_context``).
+
 A condition bounds only with a positive operator (``StringEquals``,
 ``StringLike``, ``StringEqualsIgnoreCase``), without ``IfExists`` or
 ``ForAllValues`` (both match when the key is absent).
