@@ -601,6 +601,33 @@ def recorded_enforcer(account: Account, requests: Requests, notifier: RecordingN
     return build_enforcer_service(account.config, clients=clients, notifier=notifier)
 
 
+def test_the_network_owner_lookup_calls_only_what_the_role_allows(
+    account: Account, recorded_enforcer: EnforcerService, requests: Requests
+) -> None:
+    """aws:SourceVpce and aws:SourceVpc conditions make the enforcer ask EC2 (read-only) in the bucket's Region."""
+    account.set("rules/s3-bucket-policy-cross-account/mode", "remediate")
+    ec2 = account.session.client("ec2", region_name=BUCKET_REGION)
+    vpc = ec2.create_vpc(CidrBlock="10.40.0.0/16")["Vpc"]["VpcId"]
+    endpoint = ec2.create_vpc_endpoint(VpcId=vpc, ServiceName=f"com.amazonaws.{BUCKET_REGION}.s3")["VpcEndpoint"]
+    events: list[dict[str, Any]] = []
+    for key, network in (("aws:SourceVpce", endpoint["VpcEndpointId"]), ("aws:SourceVpc", vpc)):
+        event = load_event("bucket-policy-vpce-own-account.json")
+        event["detail"]["eventID"] = f"00000000-0000-4000-8000-{len(events):012d}"
+        event["detail"]["requestParameters"]["bucketPolicy"]["Statement"][0]["Condition"] = {
+            "StringEquals": {key: network}
+        }
+        events.append(event)
+    requests.take()
+
+    verdicts = [recorded_enforcer.handle(event)["verdict"] for event in events]
+
+    assert verdicts == ["compliant", "compliant"]
+    made = [r for r in requests.take() if r.action.startswith("ec2:")]
+    assert [r.action for r in made] == ["ec2:DescribeVpcEndpoints", "ec2:DescribeVpcs"]
+    assert {r.region for r in made} == {BUCKET_REGION}
+    assert_role_allows(made, "enforcer-runtime")
+
+
 def test_everything_the_enforcer_calls_is_allowed_by_its_role(
     account: Account, recorded_enforcer: EnforcerService, requests: Requests
 ) -> None:
@@ -657,30 +684,3 @@ def test_the_new_rules_call_only_what_the_role_allows(
     assert "dynamodb:Query" in {r.action for r in runtime}
     assert_role_allows(runtime, "enforcer-runtime")
     assert_role_allows(remediation, "enforcer-remediations")
-
-
-def test_the_network_owner_lookup_calls_only_what_the_role_allows(
-    account: Account, recorded_enforcer: EnforcerService, requests: Requests
-) -> None:
-    """aws:SourceVpce and aws:SourceVpc conditions make the enforcer ask EC2 (read-only) in the bucket's Region."""
-    account.set("rules/s3-bucket-policy-cross-account/mode", "remediate")
-    ec2 = account.session.client("ec2", region_name=BUCKET_REGION)
-    vpc = ec2.create_vpc(CidrBlock="10.40.0.0/16")["Vpc"]["VpcId"]
-    endpoint = ec2.create_vpc_endpoint(VpcId=vpc, ServiceName=f"com.amazonaws.{BUCKET_REGION}.s3")["VpcEndpoint"]
-    events: list[dict[str, Any]] = []
-    for key, network in (("aws:SourceVpce", endpoint["VpcEndpointId"]), ("aws:SourceVpc", vpc)):
-        event = load_event("bucket-policy-vpce-own-account.json")
-        event["detail"]["eventID"] = f"00000000-0000-4000-8000-{len(events):012d}"
-        event["detail"]["requestParameters"]["bucketPolicy"]["Statement"][0]["Condition"] = {
-            "StringEquals": {key: network}
-        }
-        events.append(event)
-    requests.take()
-
-    verdicts = [recorded_enforcer.handle(event)["verdict"] for event in events]
-
-    assert verdicts == ["compliant", "compliant"]
-    made = [r for r in requests.take() if r.action.startswith("ec2:")]
-    assert [r.action for r in made] == ["ec2:DescribeVpcEndpoints", "ec2:DescribeVpcs"]
-    assert {r.region for r in made} == {BUCKET_REGION}
-    assert_role_allows(made, "enforcer-runtime")
