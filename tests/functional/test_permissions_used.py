@@ -161,6 +161,8 @@ def _authorised_as(request: Request) -> tuple[str, dict[str, str]]:
                 return f"{iam}:{kind}/{params[key]}", context
     if request.action in ("s3:GetAccountPublicAccessBlock", "s3:PutAccountPublicAccessBlock"):
         return "*", context  # no resource type: S3 Control acts on the caller's own account only
+    if service == "ec2" and operation.startswith("Describe"):
+        return "*", context  # EC2's Describe actions have no resource type
     if service == "s3" and "Key" in params:
         return f"arn:aws:s3:::{params['Bucket']}/{params['Key']}", {"s3:ResourceAccount": HOME_ACCOUNT}
     if service == "s3":
@@ -605,6 +607,33 @@ def recorded_enforcer(account: Account, requests: Requests, notifier: RecordingN
     """The enforcer wired as in Lambda, built after ``requests`` is registered so every call is seen."""
     clients = ClientFactory(HOME_ACCOUNT, account.config.member_role_name, session=account.session)
     return build_enforcer_service(account.config, clients=clients, notifier=notifier)
+
+
+def test_the_network_owner_lookup_calls_only_what_the_role_allows(
+    account: Account, recorded_enforcer: EnforcerService, requests: Requests
+) -> None:
+    """aws:SourceVpce and aws:SourceVpc conditions make the enforcer ask EC2 (read-only) in the bucket's Region."""
+    account.set("rules/s3-bucket-policy-cross-account/mode", "remediate")
+    ec2 = account.session.client("ec2", region_name=BUCKET_REGION)
+    vpc = ec2.create_vpc(CidrBlock="10.40.0.0/16")["Vpc"]["VpcId"]
+    endpoint = ec2.create_vpc_endpoint(VpcId=vpc, ServiceName=f"com.amazonaws.{BUCKET_REGION}.s3")["VpcEndpoint"]
+    events: list[dict[str, Any]] = []
+    for key, network in (("aws:SourceVpce", endpoint["VpcEndpointId"]), ("aws:SourceVpc", vpc)):
+        event = load_event("bucket-policy-vpce-own-account.json")
+        event["detail"]["eventID"] = f"00000000-0000-4000-8000-{len(events):012d}"
+        event["detail"]["requestParameters"]["bucketPolicy"]["Statement"][0]["Condition"] = {
+            "StringEquals": {key: network}
+        }
+        events.append(event)
+    requests.take()
+
+    verdicts = [recorded_enforcer.handle(event)["verdict"] for event in events]
+
+    assert verdicts == ["compliant", "compliant"]
+    made = [r for r in requests.take() if r.action.startswith("ec2:")]
+    assert [r.action for r in made] == ["ec2:DescribeVpcEndpoints", "ec2:DescribeVpcs"]
+    assert {r.region for r in made} == {BUCKET_REGION}
+    assert_role_allows(made, "enforcer-runtime")
 
 
 def test_everything_the_enforcer_calls_is_allowed_by_its_role(

@@ -135,11 +135,16 @@ def test_the_remediation_role_grants_exactly_the_declared_union() -> None:
 
 def test_the_remediation_role_has_nothing_else_that_writes() -> None:
     role = _resource("RemediationRole")
-    assert sorted(p["PolicyName"] for p in role["Policies"]) == ["enforcer-alert-context", "enforcer-remediations"]
+    assert sorted(p["PolicyName"] for p in role["Policies"]) == [
+        "enforcer-alert-context",
+        "enforcer-judging-context",
+        "enforcer-remediations",
+    ]
     assert "ManagedPolicyArns" not in role
-    for statement in _statements(role, "enforcer-alert-context"):
-        for action in _listed(statement["Action"]):
-            assert action.split(":")[1].startswith(("Get", "List")), f"alert context writes: {action}"
+    for name in ("enforcer-alert-context", "enforcer-judging-context"):
+        for statement in _statements(role, name):
+            for action in _listed(statement["Action"]):
+                assert action.split(":")[1].startswith(("Get", "List", "Describe")), f"{name} writes: {action}"
 
 
 @pytest.mark.parametrize("user_remediation", ["quarantine", "delete"])

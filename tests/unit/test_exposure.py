@@ -134,19 +134,31 @@ def test_mixed_accounts_are_split_into_trusted_and_untrusted() -> None:
 
 
 @pytest.mark.parametrize(
-    "principal",
+    ("principal", "condition"),
     [
-        {"Service": "cloudtrail.amazonaws.com"},
-        {"Service": ["logging.s3.amazonaws.com", "delivery.logs.amazonaws.com"]},
-        {"AWS": "arn:aws:iam::cloudfront:user/CloudFront Origin Access Identity E2QWRUHAPOMQZL"},
+        ({"Service": "cloudtrail.amazonaws.com"}, {"StringEquals": {"aws:SourceAccount": OWN}}),
+        (
+            {"Service": ["logging.s3.amazonaws.com", "delivery.logs.amazonaws.com"]},
+            {"StringEquals": {"aws:SourceAccount": [OWN, TRUSTED]}},
+        ),
+        (
+            {"Service": "cloudfront.amazonaws.com"},
+            {"StringEquals": {"AWS:SourceArn": f"arn:aws:cloudfront::{OWN}:distribution/EDFDVBD6EXAMPLE"}},
+        ),
     ],
-    ids=["service", "services", "cloudfront-oai"],
+    ids=["service", "services", "cloudfront-oac"],
 )
-def test_aws_services_are_safe(principal: Any) -> None:
-    result = exposure(principal)
-    assert result.safe
+def test_aws_services_bound_to_trusted_accounts_are_safe(principal: Any, condition: dict[str, Any]) -> None:
+    result = exposure(principal, condition)
+    assert result.safe, result
     assert result.services
-    assert not result.trusted
+    assert not result.unbound_services
+
+
+def test_a_cloudfront_origin_access_identity_is_safe() -> None:
+    result = exposure({"AWS": "arn:aws:iam::cloudfront:user/CloudFront Origin Access Identity E2QWRUHAPOMQZL"})
+    assert result.safe
+    assert not result.untrusted
 
 
 @pytest.mark.parametrize(

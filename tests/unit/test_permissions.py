@@ -37,6 +37,8 @@ WITHOUT_RESOURCE_TYPES = {
     "iam:ListAccountAliases",
     "s3:GetAccountPublicAccessBlock",
     "s3:PutAccountPublicAccessBlock",
+    "ec2:DescribeVpcEndpoints",
+    "ec2:DescribeVpcs",
 }
 _READ = ("Get", "List", "Describe", "Head")
 THIS_ACCOUNT = {"Ref": "AWS::AccountId"}
@@ -284,6 +286,9 @@ RUNTIME_GRANTS: dict[str, set[str]] = {
     # The rules read customer-managed policy versions that events name without a document.
     "iam:GetPolicy": {"arn:${AWS::Partition}:iam::${AWS::AccountId}:policy/*"},
     "iam:GetPolicyVersion": {"arn:${AWS::Partition}:iam::${AWS::AccountId}:policy/*"},
+    # They ask EC2 who owns the VPC endpoints and VPCs that network conditions name (no resource type).
+    "ec2:DescribeVpcEndpoints": {"*"},
+    "ec2:DescribeVpcs": {"*"},
 }
 
 

@@ -446,16 +446,19 @@ def without_conditions(statement: Statement) -> Statement:
 def check_exposure(statement: Statement) -> None:
     result = exposure_of(statement, BOUNDARY)
     assert isinstance(result, Exposure)
-    assert result.safe == (not result.public and not result.untrusted)
+    assert result.safe == (not result.public and not result.untrusted and not result.unbound_services)
     if not statement.allows:
         assert result == Exposure()
-    # Conditions only ever narrow who a Principal lets in.
+    # Conditions only ever narrow who a Principal lets in (a source condition binds a service that, without
+    # it, acts for any account, so its grantees replace "unbound").
     unconditioned = exposure_of(without_conditions(statement), BOUNDARY)
     if unconditioned.safe:
         assert result.safe
     if not unconditioned.public:
         assert not result.public
-        assert result.untrusted <= unconditioned.untrusted
+        if not unconditioned.unbound_services:
+            assert result.untrusted <= unconditioned.untrusted
+        assert result.unbound_services <= unconditioned.unbound_services
     for action in ("s3:GetObject", "s3:PutBucketPolicy", "iam:CreateUser"):
         assert isinstance(statement.grants_action(action), bool)
 

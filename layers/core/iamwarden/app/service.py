@@ -36,6 +36,7 @@ from iamwarden.domain.catalog import Mode
 from iamwarden.domain.delivery import Delivery, DeliveryReport
 from iamwarden.domain.events import CloudTrailChange
 from iamwarden.domain.exceptions import RemediationError, SettingsProblem
+from iamwarden.domain.exposure import NetworkOwners
 from iamwarden.domain.findings import Finding, Judgement, Outcome, Verdict
 from iamwarden.domain.managed_documents import ManagedPolicyDocuments
 from iamwarden.guardrails.engine import judge_event
@@ -97,6 +98,7 @@ class EnforcerService:
         before_remediation: Callable[[Finding], object] | None = None,
         documents: ManagedPolicyDocuments | None = None,
         breaker: CircuitBreaker | None = None,
+        networks: NetworkOwners | None = None,
     ) -> None:
         self.settings_source = settings_source
         self.executor = executor
@@ -112,6 +114,8 @@ class EnforcerService:
         self._reported_problems: str | None = None
         #: Reads the customer-managed policy versions events name without their document.
         self.documents = documents
+        #: Says who owns the VPC endpoints and VPCs that bucket policies' network conditions name.
+        self.networks = networks
         #: Asked before every remediation; None runs without one (tests of other behaviour, offline tools).
         self.breaker = breaker
         self._breaker_settings = BreakerSettings()
@@ -131,7 +135,7 @@ class EnforcerService:
         if problems:
             self._report_configuration(problems)
         self._breaker_settings = live.settings.breaker
-        judgement = judge_event(event, live.settings, self.documents)
+        judgement = judge_event(event, live.settings, self.documents, networks=self.networks)
         self.telemetry.bind(
             event_id=judgement.change.event_id if judgement.change else None,
             rule=",".join(judgement.rule_ids) or None,

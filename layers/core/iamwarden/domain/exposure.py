@@ -21,11 +21,29 @@ not call a public grant private on a guess:
 * ``aws:SourceIp`` does not narrow: an IP range is not an identity, and
   public grants limited to an office range are still reachable by anyone there.
 * ``aws:SourceVpce``/``aws:SourceVpc`` narrow a public grant to callers on a
-  network path. An endpoint or VPC id cannot be tied to an account offline, so
-  the ids are judged against the ``trusted_networks`` setting: a listed one
-  makes the grant private, any other is an untrusted grantee (cross-account,
-  not public). A network condition never clears principals the statement or an
-  identity condition names as untrusted.
+  network path. A listed ``trusted_networks`` id is private; any other is asked
+  of ``Circumstances.networks`` (the enforcer's EC2 lookup in the resource's
+  account and Region): owned by a trusted account is private, by another
+  account an untrusted grantee (cross-account, not public). When nobody can say
+  who owns it (offline, not found, denied) it stays an untrusted grantee and the
+  exposure says what is unknown (``unknown``: the finding is alert-only). A
+  network condition never clears principals the statement or an identity
+  condition names as untrusted.
+* Service principals act for whichever account uses the service (the confused
+  deputy): a source condition (``aws:SourceAccount``, ``aws:SourceArn``,
+  ``aws:SourceOwner``) naming trusted accounts binds them; one naming another
+  account is an untrusted grantee; with none (and, for the log deliveries that
+  write only under ``AWSLogs/<account>/``, no Resource naming that path) the
+  service is ``unbound``. AWS's own delivery principals (the regional Elastic
+  Load Balancing accounts, CloudFront origin access identities) come from the
+  data table ``iamwarden.domain.aws_principals``.
+* A condition that can never hold (a malformed organisation or account id, a
+  ``DateLessThan`` already past when the policy was set) makes the statement
+  grant nothing (``void`` says why). Conditions on other keys are not
+  evaluated: the statement is judged as if they were absent (``unevaluated``
+  names them), and where one could limit who the caller is (``aws:userid``,
+  ``aws:PrincipalIsAWSService``, ``aws:PrincipalServiceName``) that is an
+  unknown fact.
 
 Deny statements never widen access, so they have no exposure.
 """
@@ -33,9 +51,16 @@ Deny statements never widen access, so they have no exposure.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
-from typing import NamedTuple
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from typing import NamedTuple, Protocol
 
+from iamwarden.domain.aws_principals import (
+    CLOUDFRONT_OAI_ACCOUNT,
+    CLOUDFRONT_OAI_RESOURCE_PREFIX,
+    WRITES_UNDER_SOURCE_ACCOUNT,
+    elb_account_region,
+)
 from iamwarden.domain.policy import Condition, Policy, Principal, Statement
 
 #: What an AWS account id and an Organization id look like; the one definition settings and rules use too.
@@ -46,9 +71,40 @@ _ORG_KEYS = frozenset({"aws:principalorgid", "aws:principalorgpaths"})
 _ACCOUNT_KEYS = frozenset({"aws:principalaccount", "aws:sourceaccount", "aws:sourceowner"})
 _ARN_KEYS = frozenset({"aws:principalarn", "aws:sourcearn"})
 _NETWORK_KEYS = frozenset({"aws:sourcevpce", "aws:sourcevpc"})
+_SOURCE_KEYS = frozenset({"aws:sourceaccount", "aws:sourceowner", "aws:sourcearn"})
 RESTRICTING_KEYS = _ORG_KEYS | _ACCOUNT_KEYS | _ARN_KEYS | _NETWORK_KEYS
-#: AWS-owned pseudo accounts that appear in principal ARNs (CloudFront origin access identities).
-_AWS_OWNED_ACCOUNTS = frozenset({"cloudfront"})
+#: Keys whose values must be an organisation id or an account id: any other value can never match.
+_ORGANIZATION_VALUED = frozenset({"aws:principalorgid", "aws:resourceorgid", "aws:sourceorgid"})
+_ACCOUNT_VALUED = frozenset({"aws:principalaccount", "aws:sourceaccount", "aws:sourceowner", "aws:resourceaccount"})
+_TIME_KEYS = frozenset({"aws:currenttime", "aws:epochtime"})
+_BEFORE_OPERATORS = frozenset({"datelessthan", "datelessthanequals", "numericlessthan", "numericlessthanequals"})
+#: Keys IAM Warden does not evaluate that could limit who the caller is: leaving them out may change the verdict.
+_CALLER_KEYS = frozenset(
+    {"aws:userid", "aws:principalisawsservice", "aws:principalservicename", "aws:principalservicenameslist"}
+)
+
+
+class NetworkOwner(NamedTuple):
+    """Who owns a VPC or VPC endpoint, as far as it could be learned, and how."""
+
+    account: str | None
+    #: How it was learned, or why not ("DescribeVpcEndpoints was denied in 111122223333 eu-west-1").
+    how: str
+
+
+class NetworkOwners(Protocol):
+    """Answers who owns a VPC endpoint (``vpce-…``) or VPC (``vpc-…``) seen from ``account`` in ``region``."""
+
+    def owner_of(self, network_id: str, account: str, region: str) -> NetworkOwner: ...
+
+
+class Circumstances(NamedTuple):
+    """What the analysis may know beyond the statement: where and when the policy was set, who owns networks."""
+
+    region: str | None = None
+    #: When the policy was set (the event time): a date window that closed before it can never hold.
+    at: datetime | None = None
+    networks: NetworkOwners | None = None
 
 
 class TrustBoundary(NamedTuple):
@@ -70,7 +126,8 @@ class Exposure(NamedTuple):
     """Who one statement lets in, beyond the trusted boundary.
 
     ``untrusted`` holds readable labels: bare account ids, ``organization o-…``,
-    ``federated …`` or ``canonical user …``. ``narrowed_by`` names the
+    ``federated …``, ``canonical user …``, ``VPC endpoint vpce-…`` or
+    ``the service … acting for account …``. ``narrowed_by`` names the
     condition keys that limited a broader Principal.
     """
 
@@ -79,10 +136,18 @@ class Exposure(NamedTuple):
     services: frozenset[str] = frozenset()
     trusted: frozenset[str] = frozenset()
     narrowed_by: tuple[str, ...] = ()
+    #: Service principals no source condition binds: any account's use of the service reaches the resource.
+    unbound_services: frozenset[str] = frozenset()
+    #: Facts the verdict rests on that could not be learned (a finding built on them is alert-only).
+    unknown: tuple[str, ...] = ()
+    #: Conditions not evaluated, as "Operator key": the statement was judged as if they were absent.
+    unevaluated: tuple[str, ...] = ()
+    #: Why an Allow statement grants nothing: a condition that can never hold.
+    void: str | None = None
 
     @property
     def safe(self) -> bool:
-        return not self.public and not self.untrusted
+        return not self.public and not self.untrusted and not self.unbound_services
 
     @property
     def untrusted_accounts(self) -> frozenset[str]:
@@ -90,6 +155,7 @@ class Exposure(NamedTuple):
 
 
 _NO_EXPOSURE = Exposure()
+_NOTHING_KNOWN = Circumstances()
 
 
 #: How many statements' exposures ``exposure_of`` keeps: the same statements come back (policies are re-put).
@@ -97,17 +163,33 @@ EXPOSURE_CACHE_SIZE = 4096
 _EXPOSURES: dict[tuple[object, ...], Exposure] = {}
 
 
-def exposure_of(statement: Statement, boundary: TrustBoundary) -> Exposure:
+def exposure_of(statement: Statement, boundary: TrustBoundary, circumstances: Circumstances | None = None) -> Exposure:
     """Classify who ``statement`` lets in: public, untrusted principals, or nobody outside.
 
-    Judged once per statement content and boundary: the key is everything the answer depends on.
+    Judged once per statement content, boundary and region when nothing live is consulted: with a live
+    network-owner lookup (the enforcer) every answer is asked afresh, since a denied lookup may succeed later.
     """
     if not statement.allows or statement.actions == ():  # an empty Action list grants nothing
         return _NO_EXPOSURE
-    key = (statement.not_principal is not None, statement.principal, statement.conditions, boundary)
+    known = circumstances or _NOTHING_KNOWN
+    void = never_holds(statement.conditions, known.at)
+    if void is not None:
+        return Exposure(void=void)
+    if known.networks is not None:
+        return _exposure(statement, boundary, known)
+    key = (
+        statement.not_principal is not None,
+        statement.principal,
+        statement.conditions,
+        statement.actions,
+        statement.resources,
+        statement.not_resources,
+        boundary,
+        known.region,
+    )
     found = _EXPOSURES.get(key)
     if found is None:
-        found = _exposure(statement, boundary)
+        found = _exposure(statement, boundary, known)
         if len(_EXPOSURES) >= EXPOSURE_CACHE_SIZE:
             del _EXPOSURES[next(iter(_EXPOSURES))]
         _EXPOSURES[key] = found
@@ -117,12 +199,16 @@ def exposure_of(statement: Statement, boundary: TrustBoundary) -> Exposure:
 _BY_POLICY: dict[int, tuple[Policy, TrustBoundary, tuple[Exposure, ...]]] = {}
 
 
-def exposures_of(policy: Policy, boundary: TrustBoundary) -> tuple[Exposure, ...]:
-    """``exposure_of`` for every statement of ``policy``, kept per policy object.
+def exposures_of(
+    policy: Policy, boundary: TrustBoundary, circumstances: Circumstances | None = None
+) -> tuple[Exposure, ...]:
+    """``exposure_of`` for every statement of ``policy``, kept per policy object when no circumstances apply.
 
     ``documents.load_policy`` hands out one ``Policy`` per document text, so a document seen before
     is one look-up. The entry holds the policy itself: its id cannot be reused while the entry lives.
     """
+    if circumstances is not None:
+        return tuple(exposure_of(statement, boundary, circumstances) for statement in policy.statements)
     entry = _BY_POLICY.get(id(policy))
     if entry is not None and entry[0] is policy and entry[1] == boundary:
         return entry[2]
@@ -133,24 +219,94 @@ def exposures_of(policy: Policy, boundary: TrustBoundary) -> tuple[Exposure, ...
     return found
 
 
-def _exposure(statement: Statement, boundary: TrustBoundary) -> Exposure:
+def _exposure(statement: Statement, boundary: TrustBoundary, known: Circumstances) -> Exposure:
     if statement.not_principal is not None:
         # Allow + NotPrincipal grants everyone except the listed principals.
         base = Exposure(public=True)
     elif statement.principal is None:
         return _NO_EXPOSURE
     else:
-        base = _principal_exposure(statement.principal, boundary)
-    if base.safe:
-        return base
-    return _narrow(base, statement.conditions, boundary)
+        base = _principal_exposure(statement.principal, boundary, known.region)
+    bound = _bind_services(base, statement, boundary)
+    if bound.public or bound.untrusted:
+        bound = _narrow(bound, statement.conditions, boundary, known)
+    if bound.safe:
+        return bound
+    unevaluated = tuple(_spelled(c) for c in statement.conditions if c.key not in _EVALUATED_KEYS)
+    # A caller condition could shrink "everyone" to someone trusted; a principal the statement names as
+    # untrusted stays untrusted whatever it says, so only then is the verdict resting on it.
+    unknown = bound.unknown + tuple(
+        f"whether its condition {_spelled(c)} limits who can use it (IAM Warden does not evaluate that key)"
+        for c in statement.conditions
+        if base.public and c.key in _CALLER_KEYS and not c.if_exists and c.qualifier != "ForAllValues"
+    )
+    return bound._replace(unevaluated=unevaluated, unknown=unknown)
 
 
-def _principal_exposure(principal: Principal, boundary: TrustBoundary) -> Exposure:
+_EVALUATED_KEYS = RESTRICTING_KEYS | _TIME_KEYS | _ORGANIZATION_VALUED | _ACCOUNT_VALUED
+
+
+def _spelled(condition: Condition) -> str:
+    operator = (f"{condition.qualifier}:" if condition.qualifier else "") + condition.operator
+    return f"{operator}{'IfExists' if condition.if_exists else ''} {condition.key}"
+
+
+def never_holds(conditions: Iterable[Condition], at: datetime | None) -> str | None:
+    """Why ``conditions`` can never all hold (the statement then grants nothing), or None.
+
+    Only certain cases count: a positive string test of an organisation- or account-valued key whose
+    every value is malformed, and a "before" date test whose every bound had passed at ``at``. A test
+    with ``IfExists`` or ``ForAllValues`` holds when the key is absent, so it never counts.
+    """
+    for condition in conditions:
+        if condition.if_exists or condition.qualifier == "ForAllValues" or not condition.values:
+            continue
+        operator = condition.operator.lower()
+        if condition.key in _ORGANIZATION_VALUED or condition.key in _ACCOUNT_VALUED:
+            if operator not in ("stringequals", "stringequalsignorecase", "stringlike"):
+                continue
+            shape, what = (
+                (ORGANIZATION_ID, "organisation id")
+                if condition.key in _ORGANIZATION_VALUED
+                else (ACCOUNT_ID, "account id")
+            )
+            if not any(_could_be(value, shape, operator) for value in condition.values):
+                return f"its {condition.operator} {condition.key} condition names no well-formed {what} " + (
+                    f"({', '.join(repr(v) for v in condition.values)}), so it can never hold"
+                )
+        elif condition.key in _TIME_KEYS and operator in _BEFORE_OPERATORS and at is not None:
+            bounds = [instant(value) for value in condition.values]
+            if all(bound is not None and bound <= at for bound in bounds):
+                return (
+                    f"its {condition.operator} {condition.key} condition ended before the policy was set "
+                    f"({', '.join(condition.values)}), so it can never hold"
+                )
+    return None
+
+
+def _could_be(value: str, shape: re.Pattern[str], operator: str) -> bool:
+    if operator == "stringlike" and ("*" in value or "?" in value):
+        return True  # a pattern may match a well-formed id: not provably impossible
+    return shape.fullmatch(value.lower() if operator == "stringequalsignorecase" else value) is not None
+
+
+def instant(value: str) -> datetime | None:
+    """A condition's or an event's date (ISO 8601 or epoch seconds) as an aware datetime; None if it does not read."""
+    try:
+        if value.isdigit():
+            return datetime.fromtimestamp(int(value), UTC)
+        moment = datetime.fromisoformat(value)
+    except (ValueError, OverflowError, OSError):
+        return None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def _principal_exposure(principal: Principal, boundary: TrustBoundary, region: str | None) -> Exposure:
     public = principal.everyone
     untrusted: set[str] = set()
     trusted: set[str] = set()
     services: set[str] = set()
+    unknown: list[str] = []
     for service in principal.service:
         if "*" in service or "?" in service:
             public = True  # "*.amazonaws.com" is every service principal, acting for anyone
@@ -166,10 +322,15 @@ def _principal_exposure(principal: Principal, boundary: TrustBoundary) -> Exposu
             # Not an account or ARN, e.g. the unique id (AROA…) IAM shows for a deleted principal:
             # nobody we can vouch for, but not everyone either.
             untrusted.add(f"unknown principal {entry}")
-        elif account in _AWS_OWNED_ACCOUNTS:
-            services.add(entry)
+        elif account == CLOUDFRONT_OAI_ACCOUNT:
+            if entry.split(":", 5)[5].startswith(CLOUDFRONT_OAI_RESOURCE_PREFIX):
+                trusted.add(entry)  # a CloudFront origin access identity: only its own distributions use it
+            else:
+                untrusted.add(f"unknown principal {entry}")
         elif boundary.trusts_account(account):
             trusted.add(account)
+        elif elb_account_region(account, region) is not None:
+            services.add("elasticloadbalancing")  # the Region's Elastic Load Balancing log delivery account
         else:
             untrusted.add(account)
     for provider in principal.federated:
@@ -180,10 +341,70 @@ def _principal_exposure(principal: Principal, boundary: TrustBoundary) -> Exposu
             trusted.add(owner)
         else:
             untrusted.add(f"federated {provider}")
-    untrusted.update(f"canonical user {name}" for name in principal.canonical_user)
+    for name in principal.canonical_user:
+        untrusted.add(f"canonical user {name}")
+        unknown.append(
+            f"whose canonical user {name} is (an account's, or a CloudFront origin access identity's): "
+            "a canonical user id does not say"
+        )
     return Exposure(
-        public=public, untrusted=frozenset(untrusted), services=frozenset(services), trusted=frozenset(trusted)
+        public=public,
+        untrusted=frozenset(untrusted),
+        services=frozenset(services),
+        trusted=frozenset(trusted),
+        unknown=tuple(unknown),
     )
+
+
+def _bind_services(base: Exposure, statement: Statement, boundary: TrustBoundary) -> Exposure:
+    """Judge each service principal by the account its source condition (or log path) binds it to."""
+    if not base.services:
+        return base
+    untrusted = set(base.untrusted)
+    unbound: set[str] = set()
+    for service in base.services:
+        accounts = _source_accounts(statement.conditions, boundary)
+        if accounts is None and service in WRITES_UNDER_SOURCE_ACCOUNT:
+            accounts = _log_path_accounts(statement.resources)
+        if accounts is None:
+            unbound.add(service)
+            continue
+        who = "Elastic Load Balancing" if service == "elasticloadbalancing" else f"the service {service}"
+        untrusted.update(f"{who} acting for account {a}" for a in accounts if not boundary.trusts_account(a))
+    return base._replace(untrusted=frozenset(untrusted), unbound_services=frozenset(unbound))
+
+
+def _source_accounts(conditions: Iterable[Condition], boundary: TrustBoundary) -> frozenset[str] | None:
+    """The accounts the binding source condition with the fewest outsiders names (conditions are ANDed, so
+    that one decides), or None if none binds."""
+    narrowest: frozenset[str] | None = None
+    outsiders = 0
+    for condition in conditions:
+        if condition.key not in _SOURCE_KEYS:
+            continue
+        accounts = _audiences(condition)
+        if accounts is None:
+            continue
+        count = sum(1 for account in accounts if not boundary.trusts_account(account))
+        if narrowest is None or count < outsiders:
+            narrowest, outsiders = accounts, count
+    return narrowest
+
+
+_LOG_PATH = re.compile(r"/AWSLogs/([0-9]{12})/")
+
+
+def _log_path_accounts(resources: Sequence[str] | None) -> frozenset[str] | None:
+    """The accounts every Resource confines a log delivery to (``…/AWSLogs/<account>/…``), or None."""
+    if not resources:
+        return None
+    accounts: set[str] = set()
+    for resource in resources:
+        match = _LOG_PATH.search(resource)
+        if match is None or "*" in resource[: match.start()] or "?" in resource[: match.start()]:
+            return None
+        accounts.add(match.group(1))
+    return frozenset(accounts)
 
 
 def _account_of_principal(entry: str) -> str | None:
@@ -197,45 +418,82 @@ def _account_of_arn(arn: str) -> str | None:
     if len(parts) < 6 or parts[0] != "arn":
         return None
     account = parts[4]
-    if account in _AWS_OWNED_ACCOUNTS or ACCOUNT_ID.fullmatch(account):
+    if account == CLOUDFRONT_OAI_ACCOUNT or ACCOUNT_ID.fullmatch(account):
         return account
     return None
 
 
-def _narrow(base: Exposure, conditions: Iterable[Condition], boundary: TrustBoundary) -> Exposure:
+#: A condition that narrows, the grantees it leaves untrusted and the facts that could not be learned (a plain
+#: tuple: one class fewer to build at import time).
+_Narrowing = tuple[Condition, frozenset[str], tuple[str, ...]]
+
+
+def _narrow(base: Exposure, conditions: Iterable[Condition], boundary: TrustBoundary, known: Circumstances) -> Exposure:
     """Apply restricting conditions; they are ANDed, so the narrowest one that binds decides.
 
     Identity conditions (organisation, account, ARN) can make any grant safe.
     Network conditions only replace "public" (see the module docstring).
     """
-    identity: tuple[Condition, frozenset[str]] | None = None
-    network: tuple[Condition, frozenset[str]] | None = None
+    identity: _Narrowing | None = None
+    network: _Narrowing | None = None
     for condition in conditions:
         audiences = _audiences(condition)
         if audiences is None:
             continue
-        untrusted = frozenset(label for label in audiences if not _trusted_audience(label, boundary))
         if condition.key in _NETWORK_KEYS:
-            if network is None or len(untrusted) < len(network[1]):
-                network = (condition, untrusted)
+            candidate = _network_narrowing(condition, audiences, boundary, known)
+            if network is None or len(candidate[1]) < len(network[1]):
+                network = candidate
             continue
+        untrusted = frozenset(label for label in audiences if not _trusted_audience(label, boundary))
         if not untrusted:
-            return Exposure(trusted=audiences, services=base.services, narrowed_by=(condition.key,))
+            return base._replace(
+                public=False, untrusted=frozenset(), trusted=audiences, narrowed_by=(condition.key,), unknown=()
+            )
         if identity is None or len(untrusted) < len(identity[1]):
-            identity = (condition, untrusted)
+            identity = (condition, untrusted, ())
     if not base.public:
         # The Principal already names who; a condition can only shrink that set, never vouch for it.
         narrowing = identity or network
         if narrowing is None:
             return base
-        return Exposure(untrusted=base.untrusted, services=base.services, narrowed_by=(narrowing[0].key,))
-    if identity is not None:
-        condition, untrusted = identity
-        return Exposure(untrusted=untrusted, services=base.services, narrowed_by=(condition.key,))
-    if network is not None:
-        condition, untrusted = network
-        return Exposure(untrusted=untrusted, services=base.services, narrowed_by=(condition.key,))
-    return base
+        return base._replace(narrowed_by=(narrowing[0].key,))
+    narrowing = identity or network
+    if narrowing is None:
+        return base
+    condition, untrusted, unknown = narrowing
+    return base._replace(
+        public=False,
+        untrusted=untrusted,
+        narrowed_by=(condition.key,),
+        unknown=unknown,  # the condition's grantees replace everyone the Principal named
+    )
+
+
+def _network_narrowing(
+    condition: Condition, audiences: frozenset[str], boundary: TrustBoundary, known: Circumstances
+) -> _Narrowing:
+    """Who a network condition lets in: networks of trusted owners are private, unknown owners are facts lacked."""
+    untrusted: set[str] = set()
+    unknown: list[str] = []
+    for label in sorted(audiences):
+        network_id = label.rsplit(" ", 1)[-1]
+        if network_id in boundary.trusted_networks:
+            continue
+        if known.networks is None:
+            untrusted.add(label)
+            unknown.append(
+                f"who owns {label}: it is not in trusted_networks, and offline IAM Warden cannot look it up "
+                "(the enforcer asks EC2)"
+            )
+            continue
+        owner = known.networks.owner_of(network_id, boundary.own_account, known.region or "")
+        if owner.account is None:
+            untrusted.add(label)
+            unknown.append(f"who owns {label}: {owner.how}")
+        elif not boundary.trusts_account(owner.account):
+            untrusted.add(f"{label} of account {owner.account}")
+    return condition, frozenset(untrusted), tuple(unknown)
 
 
 def _audiences(condition: Condition) -> frozenset[str] | None:
@@ -271,7 +529,7 @@ def _audience(key: str, value: str, operator: str) -> str | None:
         if operator == "stringlike" and ("*" in head or "?" in head):
             return None
         account = _account_of_arn(value)
-        return account if account is not None and account not in _AWS_OWNED_ACCOUNTS else None
+        return account if account is not None and account != CLOUDFRONT_OAI_ACCOUNT else None
     # network keys: an exact endpoint or VPC id
     if "*" in value or "?" in value or not value:
         return None
@@ -281,6 +539,4 @@ def _audience(key: str, value: str, operator: str) -> str | None:
 def _trusted_audience(label: str, boundary: TrustBoundary) -> bool:
     if label.startswith("organization "):
         return boundary.trusts_organization(label.removeprefix("organization "))
-    if label.startswith(("VPC endpoint ", "VPC ")):
-        return label.rsplit(" ", 1)[-1] in boundary.trusted_networks
     return boundary.trusts_account(label)

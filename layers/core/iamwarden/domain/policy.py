@@ -84,6 +84,11 @@ class Policy(NamedTuple):
     statements: tuple[Statement, ...]
     raw: Mapping[str, Any]
 
+    @property
+    def only_denies(self) -> bool:
+        """Every statement is a Deny: the document grants nothing, whatever else it says (never a finding)."""
+        return bool(self.statements) and not any(statement.allows for statement in self.statements)
+
 
 def parse_policy(document: Mapping[str, Any], *, field: str = "policy") -> Policy:
     """Normalise a decoded policy document, raising ``InvalidEventError`` if it is not one."""

@@ -9,6 +9,7 @@ from iamwarden.domain.arns import partition_of
 from iamwarden.domain.catalog import RuleSpec, Severity
 from iamwarden.domain.events import CloudTrailChange, json_type_name
 from iamwarden.domain.exceptions import InvalidEventError
+from iamwarden.domain.exposure import Circumstances, NetworkOwners, instant
 from iamwarden.domain.findings import Finding, RemediationStep
 from iamwarden.domain.managed_documents import ManagedPolicyDocuments
 from iamwarden.domain.principals import RoleDirectory
@@ -27,10 +28,17 @@ class RuleContext(NamedTuple):
     #: What other principals hold (the changed principal's other policies, passed roles, a function's role):
     #: live in the enforcer, from ``--authorization-details`` offline, None when nothing is known.
     directory: RoleDirectory | None = None
+    #: Who owns a VPC endpoint or VPC that an ``aws:SourceVpce``/``aws:SourceVpc`` condition names: EC2 in the
+    #: resource's account in the enforcer, None offline (such a grant is then alert-only, ``needs_context``).
+    networks: NetworkOwners | None = None
 
     @property
     def partition(self) -> str:
         return partition_of(self.change.region)
+
+    def circumstances(self) -> Circumstances:
+        """What the exposure analysis may know about this change: its Region, its time, who owns networks."""
+        return Circumstances(self.change.region, instant(self.change.time), self.networks)
 
     def rule(self, rule_id: str) -> RuleSettings:
         return self.settings.rule(rule_id)

@@ -27,6 +27,7 @@ from iamwarden.domain.arns import parse_role_arn
 from iamwarden.domain.catalog import Mode, RuleSpec, Severity
 from iamwarden.domain.events import CloudTrailChange, parse_event
 from iamwarden.domain.exceptions import InvalidEventError
+from iamwarden.domain.exposure import NetworkOwners
 from iamwarden.domain.findings import Finding, Judgement, Verdict
 from iamwarden.domain.managed_documents import ManagedPolicyDocuments
 from iamwarden.domain.principals import RoleDirectory
@@ -42,6 +43,8 @@ def judge_event(
     settings: Settings,
     documents: ManagedPolicyDocuments | None = None,
     directory: RoleDirectory | None = None,
+    *,
+    networks: NetworkOwners | None = None,
 ) -> Judgement:
     """Parse and judge one EventBridge event; malformed input is an ``invalid`` judgement.
 
@@ -49,12 +52,14 @@ def judge_event(
     its live reader); without it, such an event is ``ignored`` with the reason that it cannot be judged offline.
     ``directory`` answers what principals hold beyond the event (live, or from authorization details);
     without it, a verdict that depends on that says what it lacks (``Finding.needs_context``).
+    ``networks`` says who owns the VPC endpoints and VPCs that ``aws:SourceVpce``/``aws:SourceVpc`` conditions
+    name (the enforcer's EC2 lookup); without it, a grant through an unlisted network is alert-only.
     """
     try:
         change = parse_event(raw)
     except InvalidEventError as exc:
         return Judgement(Verdict.INVALID, str(exc))
-    return judge_change(change, settings, documents, directory)
+    return judge_change(change, settings, documents, directory, networks=networks)
 
 
 def judge_change(
@@ -62,6 +67,8 @@ def judge_change(
     settings: Settings,
     documents: ManagedPolicyDocuments | None = None,
     directory: RoleDirectory | None = None,
+    *,
+    networks: NetworkOwners | None = None,
 ) -> Judgement:
     """Judge a parsed change."""
     guardrails = GUARDRAILS_BY_EVENT.get((change.event_source, change.event_name), ())
@@ -91,7 +98,12 @@ def judge_change(
     break_glass = settings.is_break_glass(actor.arn, issuer)
 
     context = RuleContext(
-        change, settings, alert_only=break_glass is not None, documents=documents, directory=directory
+        change,
+        settings,
+        alert_only=break_glass is not None,
+        documents=documents,
+        directory=directory,
+        networks=networks,
     )
     rule_ids: list[str] = []
     findings: list[Finding] = []

@@ -8,6 +8,13 @@ a finding of the ``cross_account`` rule. Each finding names exactly the
 offending statements (by position and Sid, with their JSON), and its plan
 removes those and nothing else.
 
+Every resource-policy rule judges with the change's circumstances (``RuleContext.circumstances``: its
+Region and time, and the live owner lookup of VPC endpoints and VPCs), so what the analysis knows applies
+to each of them alike. A document whose every statement is a Deny is never a finding. A statement whose
+verdict rests on a fact that could not be learned (who owns a network, which account a service acts for)
+is never removed: when the finding also holds certain statements, the plan removes only those and the
+reason names the rest; when it holds none, the finding carries ``needs_context`` and is only alerted.
+
 The remediation reads the live document through a ``PolicyEndpoint`` (get, put,
 delete, the error codes that mean "no policy" and "no resource", the IAM action
 each call needs), removes the offending statements by content, puts the rest
@@ -29,8 +36,8 @@ from iamwarden.adapters.errors import error_code
 from iamwarden.domain.catalog import RuleSpec, Severity
 from iamwarden.domain.documents import PolicyKind, load_policy
 from iamwarden.domain.exceptions import UndoError
-from iamwarden.domain.exposure import ACCOUNT_ID, Exposure, exposures_of
-from iamwarden.domain.findings import RemediationStep, StepAction
+from iamwarden.domain.exposure import ACCOUNT_ID, Exposure, exposure_of
+from iamwarden.domain.findings import Finding, RemediationStep, StepAction
 from iamwarden.domain.policy import Statement
 from iamwarden.guardrails.base import Evaluation, RuleContext
 from iamwarden.guardrails.remediation import (
@@ -191,48 +198,105 @@ class ResourcePolicyRule:
         evaluation = Evaluation(resource_arn=arn)
         field = f"detail.requestParameters.{resource.document_parameter}"
         policy = load_policy(change.request_parameters.get(resource.document_parameter), resource.kind, field=field)
+        where = f"{resource.noun} {name}"
+        if policy.only_denies:
+            evaluation.compliant.append(f"every statement of the policy of {where} is a Deny: it grants nothing")
+            return evaluation
         boundary = context.settings.boundary(self._owner(context))
+        circumstances = context.circumstances()
 
         public: list[tuple[Statement, Exposure]] = []
         shared: list[tuple[Statement, Exposure]] = []
-        for statement, exposure in zip(policy.statements, exposures_of(policy, boundary), strict=True):
-            if exposure.public:
+        void: list[str] = []
+        for statement in policy.statements:
+            exposure = exposure_of(statement, boundary, circumstances)
+            if exposure.void is not None:
+                void.append(f"{statement.label} grants nothing: {exposure.void}")
+            elif exposure.public:
                 public.append((statement, exposure))
-            elif exposure.untrusted:
+            elif exposure.untrusted or exposure.unbound_services:
                 shared.append((statement, exposure))
 
-        where = f"{resource.noun} {name}"
-        if public:
-            evaluation.findings.append(
-                context.finding(
-                    self.public,
-                    severity=Severity.CRITICAL,
-                    resource_arn=arn,
-                    reason=f"Anyone on the internet can {self._abilities(public)} in {where} "
-                    f"({_labels(public)} of the policy set by {change.actor.display}).",
-                    plan=[self._removal(name, arn, public)],
-                    offending=[_offending(s, e) for s, e in public],
-                )
+        actor = change.actor.display
+
+        def public_reason(acting: list[tuple[Statement, Exposure]]) -> str:
+            return (
+                f"Anyone on the internet can {self._abilities(acting)} in {where} "
+                f"({_labels(acting)} of the policy set by {actor})."
             )
-        if shared:
-            outsiders = sorted({_outsider(label) for _, e in shared for label in e.untrusted})
-            evaluation.findings.append(
-                context.finding(
-                    self.cross_account,
-                    severity=Severity.HIGH,
-                    resource_arn=arn,
-                    reason=f"{_capitalised(_join(outsiders))}, which this organisation does not trust, can "
-                    f"{self._abilities(shared)} in {where} ({_labels(shared)} of the policy set by "
-                    f"{change.actor.display}).",
-                    plan=[self._removal(name, arn, shared)],
-                    offending=[_offending(s, e) for s, e in shared],
+
+        def shared_reason(acting: list[tuple[Statement, Exposure]]) -> str:
+            sentences = []
+            strangers = [(s, e) for s, e in acting if e.untrusted]
+            if strangers:
+                sentences.append(
+                    f"{_capitalised(_join(_outsiders(strangers)))}, which this organisation does not trust, can "
+                    f"{self._abilities(strangers)} in {where} ({_labels(strangers)} of the policy set by {actor})."
                 )
-            )
+            deputies = [(s, e) for s, e in acting if e.unbound_services]
+            if deputies:
+                services = sorted({_service_name(x) for _, e in deputies for x in e.unbound_services})
+                sentences.append(
+                    f"The service{'s' if len(services) > 1 else ''} {_join(services)}, acting for any account "
+                    f"that uses {'it' if len(services) == 1 else 'them'}, can {self._abilities(deputies)} in {where} "
+                    f"({_labels(deputies)} of the policy set by {actor}): no aws:SourceAccount or aws:SourceArn "
+                    "condition ties the service to this organisation's accounts (the confused deputy)."
+                )
+            return " ".join(sentences)
+
+        for spec, severity, offending, reason in (
+            (self.public, Severity.CRITICAL, public, public_reason),
+            (self.cross_account, Severity.HIGH, shared, shared_reason),
+        ):
+            if offending:
+                evaluation.findings.append(
+                    self._finding(
+                        context, spec=spec, severity=severity, arn=arn, name=name, offending=offending, reason=reason
+                    )
+                )
         if not evaluation.findings:
             evaluation.compliant.append(
                 f"the policy of {where} lets in only the trusted accounts, organisation and AWS services"
+                + "".join(f"; {reason}" for reason in void)
             )
         return evaluation
+
+    def _finding(
+        self,
+        context: RuleContext,
+        *,
+        spec: RuleSpec,
+        severity: Severity,
+        arn: str,
+        name: str,
+        offending: list[tuple[Statement, Exposure]],
+        reason: Callable[[list[tuple[Statement, Exposure]]], str],
+    ) -> Finding:
+        """One finding over the offending statements; what rests on an unknown fact is never removed.
+
+        When some statements are certain, the plan removes those and the reason names the ones left in
+        place and why. When none is, the finding needs context: alerted with the plan, never carried out.
+        """
+        certain = [(s, e) for s, e in offending if not _facts(s, e)]
+        acting = certain or offending
+        text = reason(acting)
+        kept = [(s, e) for s, e in offending if (s, e) not in certain] if certain else []
+        if kept:
+            text += (
+                f" IAM Warden leaves {_labels(kept)} in place, because it cannot know {'; '.join(_all_facts(kept))}."
+            )
+        unevaluated = [f"{', '.join(e.unevaluated)} in {s.label}" for s, e in offending if e.unevaluated]
+        if unevaluated:
+            text += f" Judged without the conditions IAM Warden does not evaluate: {'; '.join(unevaluated)}."
+        return context.finding(
+            spec,
+            severity=severity,
+            resource_arn=arn,
+            reason=text,
+            plan=[self._removal(name, arn, acting)],
+            offending=[_offending(s, e) for s, e in offending],
+            needs_context=() if certain else _all_facts(offending),
+        )
 
     def _owner(self, context: RuleContext) -> str:
         """The resource's account from the record's resources (S3 records carry it), else the event's."""
@@ -262,12 +326,52 @@ class ResourcePolicyRule:
 
 
 def _offending(statement: Statement, exposure: Exposure) -> dict[str, Any]:
+    facts = _facts(statement, exposure)
     return {
         **statement_reference(statement),
         "public": exposure.public,
-        "grantees": sorted(exposure.untrusted),
+        "grantees": sorted(exposure.untrusted | {_unbound(service) for service in exposure.unbound_services}),
         "narrowed_by": list(exposure.narrowed_by),
+        "certain": not facts,
+        **({"needs_context": facts} if facts else {}),
+        **({"unevaluated_conditions": list(exposure.unevaluated)} if exposure.unevaluated else {}),
     }
+
+
+def _facts(statement: Statement, exposure: Exposure) -> list[str]:
+    """What the verdict on ``statement`` rests on that could not be known (empty when it is certain)."""
+    return [*exposure.unknown, *(_deputy_fact(service) for service in sorted(exposure.unbound_services))]
+
+
+def _deputy_fact(service: str) -> str:
+    return (
+        f"which account {_service_name(service)} acts for: without an aws:SourceAccount or aws:SourceArn "
+        "condition it may be any account's (a confused-deputy risk: alerted, never removed; add a condition "
+        "naming your account)"
+    )
+
+
+def _all_facts(offending: Sequence[tuple[Statement, Exposure]]) -> list[str]:
+    """Each unknown fact once, with the statements whose verdict rests on it."""
+    where: dict[str, list[str]] = {}
+    for statement, exposure in offending:
+        for fact in _facts(statement, exposure):
+            where.setdefault(fact, []).append(statement.label)
+    return [f"{fact} ({_join(labels)})" for fact, labels in where.items()]
+
+
+def _service_name(service: str) -> str:
+    return "Elastic Load Balancing" if service == "elasticloadbalancing" else service
+
+
+def _unbound(service: str) -> str:
+    return f"any account through {_service_name(service)}"
+
+
+def _outsiders(offending: Sequence[tuple[Statement, Exposure]]) -> list[str]:
+    labels = {_outsider(label) for _, e in offending for label in e.untrusted}
+    labels.update(_unbound(service) for _, e in offending for service in e.unbound_services)
+    return sorted(labels)
 
 
 def _capitalised(text: str) -> str:

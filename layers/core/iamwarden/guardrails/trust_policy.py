@@ -22,6 +22,10 @@ An Allow statement offends when it lets in:
   accepted; ``*``, ``repo:*`` or ``repo:acme*/*`` (which ``acme-evil`` also
   matches) are findings.
 
+A trust policy that only denies is never a finding, and a statement whose condition can never hold
+(``exposure.never_holds``) lets no one in. A reason that rests on a fact that could not be learned makes
+the finding alert-only (``needs_context``).
+
 A condition bounds only with a positive operator (``StringEquals``,
 ``StringLike``, ``StringEqualsIgnoreCase``), without ``IfExists`` or
 ``ForAllValues`` (both match when the key is absent).
@@ -39,7 +43,7 @@ from iamwarden.domain.arns import iam_arn
 from iamwarden.domain.catalog import OptionSpec, RuleSpec, Severity
 from iamwarden.domain.documents import PolicyKind, load_policy
 from iamwarden.domain.exceptions import UndoError
-from iamwarden.domain.exposure import ACCOUNT_ID, TrustBoundary, exposure_of
+from iamwarden.domain.exposure import ACCOUNT_ID, Circumstances, TrustBoundary, exposure_of
 from iamwarden.domain.findings import RemediationStep, StepAction
 from iamwarden.domain.policy import Condition, Statement
 from iamwarden.domain.wildcards import wildcard_match
@@ -96,6 +100,10 @@ class Problem(NamedTuple):
     statement: Statement
     public: bool
     text: str
+    #: What this reason rests on that could not be known (a network's owner, a caller condition not evaluated).
+    facts: tuple[str, ...] = ()
+    #: Conditions of the statement judged as if absent.
+    unevaluated: tuple[str, ...] = ()
 
 
 class TrustPolicyRule:
@@ -111,10 +119,14 @@ class TrustPolicyRule:
         parameter = _DOCUMENT_PARAMETER[change.event_name]
         field = f"detail.requestParameters.{parameter}"
         policy = load_policy(change.request_parameters.get(parameter), PolicyKind.TRUST, field=field)
+        if policy.only_denies:
+            evaluation.compliant.append(f"the trust policy of role {role} only denies: nobody may assume it")
+            return evaluation
         boundary = context.settings.boundary(change.account)
         vendors = context.rule(TRUST_POLICY_UNTRUSTED.id).patterns("third_party_accounts")
+        circumstances = context.circumstances()
 
-        problems = [p for s in policy.statements for p in statement_problems(s, boundary, vendors)]
+        problems = [p for s in policy.statements for p in statement_problems(s, boundary, vendors, circumstances)]
         if not problems:
             evaluation.compliant.append(
                 f"the trust policy of role {role} lets in only trusted accounts, AWS services, vendors with an "
@@ -131,6 +143,7 @@ class TrustPolicyRule:
                 reason=(
                     f"The trust policy {'of the new' if change.event_name == 'CreateRole' else 'set on'} role {role} "
                     f"by {change.actor.display} {'; '.join(p.text for p in problems)}."
+                    + _unevaluated_sentence(problems)
                 ),
                 plan=[
                     RemediationStep(
@@ -149,23 +162,47 @@ class TrustPolicyRule:
                     )
                 ],
                 offending=[
-                    {**statement_reference(problem.statement), "public": problem.public, "problem": problem.text}
+                    {
+                        **statement_reference(problem.statement),
+                        "public": problem.public,
+                        "problem": problem.text,
+                        **({"needs_context": list(problem.facts)} if problem.facts else {}),
+                        **({"unevaluated_conditions": list(problem.unevaluated)} if problem.unevaluated else {}),
+                    }
                     for problem in problems
                 ],
+                # Conservative: the plan restores or rewrites the whole trust policy, so one uncertain reason
+                # makes the finding alert-only.
+                needs_context=list(dict.fromkeys(fact for problem in problems for fact in problem.facts)),
             )
         )
         return evaluation
 
 
-def statement_problems(statement: Statement, boundary: TrustBoundary, vendors: Iterable[str]) -> list[Problem]:
-    """Every reason ``statement`` lets in someone it should not (empty when it is fine)."""
+def statement_problems(
+    statement: Statement,
+    boundary: TrustBoundary,
+    vendors: Iterable[str],
+    circumstances: Circumstances | None = None,
+) -> list[Problem]:
+    """Every reason ``statement`` lets in someone it should not (empty when it is fine).
+
+    A service principal needs no source condition here: a service assumes a role only when someone
+    who may pass it does (``iam:PassRole``), so "unbound" services are not a problem in a trust policy.
+    """
     if not statement.allows or statement.actions == ():
         return []
     label = statement.label
-    exposure = exposure_of(statement, boundary)
+    exposure = exposure_of(statement, boundary, circumstances)
+    if exposure.void is not None:
+        return []
+    facts = tuple(f"{fact} ({label})" for fact in exposure.unknown)
     if exposure.public:
-        return [Problem(statement, True, f"lets anyone assume it ({label})")]
+        return [Problem(statement, True, f"lets anyone assume it ({label})", facts, exposure.unevaluated)]
     problems: list[Problem] = []
+    if "elasticloadbalancing" in exposure.services:
+        # AWS's log delivery account writes to buckets; it has no business assuming a role.
+        problems.append(Problem(statement, False, f"lets the Elastic Load Balancing account assume it ({label})"))
     for grantee in sorted(exposure.untrusted):
         if grantee.startswith("federated "):
             continue  # identity providers are judged below, by what they authenticate
@@ -191,6 +228,8 @@ def statement_problems(statement: Statement, boundary: TrustBoundary, vendors: I
                 statement,
                 False,
                 f"lets {who}, outside the trusted accounts and organisation, assume it ({label}{hint})",
+                facts,
+                exposure.unevaluated,
             )
         )
     principal = statement.principal
@@ -207,6 +246,11 @@ def statement_problems(statement: Statement, boundary: TrustBoundary, vendors: I
                     Problem(statement, False, f"trusts the identity provider {provider} of account {owner} ({label})")
                 )
     return problems
+
+
+def _unevaluated_sentence(problems: Iterable[Problem]) -> str:
+    named = {f"{', '.join(p.unevaluated)} in {p.statement.label}": None for p in problems if p.unevaluated}
+    return f" Judged without the conditions IAM Warden does not evaluate: {'; '.join(named)}." if named else ""
 
 
 def provider_host(provider: str) -> str:
