@@ -59,6 +59,8 @@ MFA_DEVICES = _ACCOUNT_ARN.format("mfa/*")
 BUCKETS = "!Sub arn:${AWS::Partition}:s3:::*"
 OBJECTS = "!Sub arn:${AWS::Partition}:s3:::*/*"
 ANY = '"*"'
+QUEUES = "!Sub arn:${AWS::Partition}:sqs:*:${AWS::AccountId}:*"
+TOPICS = "!Sub arn:${AWS::Partition}:sns:*:${AWS::AccountId}:*"
 
 
 class Condition(NamedTuple):
@@ -192,6 +194,8 @@ SCOPES: tuple[Scope, ...] = (
         (ANY,),
         comment="Account-level settings have no resource type: S3 Control acts only on the caller's own account.",
     ),
+    Scope("RemediateQueuePolicies", ("sqs:GetQueueAttributes", "sqs:SetQueueAttributes"), (QUEUES,)),
+    Scope("RemediateTopicPolicies", ("sns:GetTopicAttributes", "sns:SetTopicAttributes"), (TOPICS,)),
 )
 
 

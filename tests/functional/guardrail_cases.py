@@ -35,6 +35,8 @@ from tests.conftest import load_event
 from tests.functional.conftest import Account
 
 BUCKET_REGION = "eu-west-1"
+#: Where the samples of the other resource-policy rules (queues, topics, ...) live.
+RESOURCE_REGION = "eu-west-1"
 EMPTY_TRUST = json.dumps({"Version": "2012-10-17", "Statement": []})
 SAFE = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]}
 SAFE_READ_WRITE = {
@@ -230,6 +232,27 @@ def bucket_public_access_block(bucket: str) -> State:
     return read
 
 
+def queue_policy(name: str) -> State:
+    """The queue's policy (statements in a stable order), None when it has none."""
+
+    def read(account: Account) -> dict[str, Any] | None:
+        sqs = account.session.client("sqs", region_name=RESOURCE_REGION)
+        url = sqs.get_queue_url(QueueName=name)["QueueUrl"]
+        text = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["Policy"])["Attributes"].get("Policy")
+        return canonical_policy(json.loads(text)) if text else None
+
+    return read
+
+
+def topic_policy(name: str) -> State:
+    def read(account: Account) -> dict[str, Any]:
+        sns = account.session.client("sns", region_name=RESOURCE_REGION)
+        arn = f"arn:aws:sns:{RESOURCE_REGION}:{HOME_ACCOUNT}:{name}"
+        return canonical_policy(json.loads(sns.get_topic_attributes(TopicArn=arn)["Attributes"]["Policy"]))
+
+    return read
+
+
 # --- building live state ----------------------------------------------------------------------
 
 
@@ -376,6 +399,74 @@ def _bucket_with_sample_block(sample: str) -> Callable[[Account], dict[str, Any]
     return prepare
 
 
+def _queue_with_sample_policy(sample: str) -> Callable[[Account], dict[str, Any]]:
+    """The queue the sample names, holding the policy the sample set."""
+
+    def prepare(account: Account) -> dict[str, Any]:
+        request = _request(sample)
+        name = request["queueUrl"].rsplit("/", 1)[-1]
+        sqs = account.session.client("sqs", region_name=RESOURCE_REGION)
+        sqs.create_queue(QueueName=name, Attributes={"Policy": request["attributes"]["Policy"]})
+        return load_event(sample)
+
+    return prepare
+
+
+def _queue_with_sample_permission(sample: str, base: Mapping[str, Any]) -> Callable[[Account], dict[str, Any]]:
+    """The queue with ``base`` as its policy, then the AddPermission call the sample records."""
+
+    def prepare(account: Account) -> dict[str, Any]:
+        request = _request(sample)
+        sqs = account.session.client("sqs", region_name=RESOURCE_REGION)
+        url = sqs.create_queue(QueueName=request["queueUrl"].rsplit("/", 1)[-1])["QueueUrl"]
+        sqs.set_queue_attributes(QueueUrl=url, Attributes={"Policy": json.dumps(base)})
+        sqs.add_permission(
+            QueueUrl=url, Label=request["label"], AWSAccountIds=request["AWSAccountIds"], Actions=request["actions"]
+        )
+        return load_event(sample)
+
+    return prepare
+
+
+def _topic(account: Account, arn: str) -> Any:
+    sns = account.session.client("sns", region_name=RESOURCE_REGION)
+    sns.create_topic(Name=arn.rsplit(":", 1)[-1])
+    return sns
+
+
+def _topic_with_sample_policy(sample: str) -> Callable[[Account], dict[str, Any]]:
+    def prepare(account: Account) -> dict[str, Any]:
+        request = _request(sample)
+        _topic(account, request["topicArn"]).set_topic_attributes(
+            TopicArn=request["topicArn"], AttributeName="Policy", AttributeValue=request["attributeValue"]
+        )
+        return load_event(sample)
+
+    return prepare
+
+
+def _topic_with_sample_permission(sample: str) -> Callable[[Account], dict[str, Any]]:
+    def prepare(account: Account) -> dict[str, Any]:
+        request = _request(sample)
+        _topic(account, request["topicArn"]).add_permission(
+            TopicArn=request["topicArn"],
+            Label=request["label"],
+            AWSAccountId=request["aWSAccountId"],
+            ActionName=request["actionName"],
+        )
+        return load_event(sample)
+
+    return prepare
+
+
+def _new_topic(sample: str) -> Callable[[Account], dict[str, Any]]:
+    def prepare(account: Account) -> dict[str, Any]:
+        _topic(account, load_event(sample)["detail"]["responseElements"]["topicArn"])
+        return load_event(sample)
+
+    return prepare
+
+
 def _without_statement(document: Mapping[str, Any], index: int) -> dict[str, Any]:
     statements = list(document["Statement"])
     del statements[index]
@@ -387,6 +478,11 @@ def _without_statement(document: Mapping[str, Any], index: int) -> dict[str, Any
 _PUBLIC_AND_VENDOR = _request("bucket-policy-public-and-vendor.json")["bucketPolicy"]
 _UNKNOWN_ACCOUNT = _request("bucket-policy-unknown-account.json")["bucketPolicy"]
 _ADMIN_VERSION = _document("create-policy-version-admin.json")
+_PUBLIC_QUEUE = json.loads(_request("sqs-policy-public.json")["attributes"]["Policy"])
+_OWN_QUEUE_STATEMENT = _PUBLIC_QUEUE["Statement"][0]
+_OWN_QUEUE = {"Version": "2012-10-17", "Statement": [_OWN_QUEUE_STATEMENT]}
+_PUBLIC_TOPIC = json.loads(_request("sns-policy-public-subscribe.json")["attributeValue"])
+_ORGANIZATION = {"organization_id": "o-a1b2c3d4e5"}
 _DELETE_VERSION = {"rules/policy-version-admin/delete_version": "delete"}
 
 CASES: Mapping[str, GuardrailCase] = {
@@ -565,6 +661,49 @@ CASES: Mapping[str, GuardrailCase] = {
                 _bucket_with_sample_block("pab-bucket-all-on.json"), bucket_public_access_block("acme-invoices")
             ),
             partial_failure=PartialFailure("s3", "PutPublicAccessBlock", done_before=0),
+        ),
+        GuardrailCase(
+            rule="sqs-queue-policy-public",
+            violation=Scenario(_queue_with_sample_policy("sqs-policy-public.json"), queue_policy("orders-events")),
+            remediated=canonical_policy(_without_statement(_PUBLIC_QUEUE, 1)),
+            compliant=Scenario(
+                _queue_with_sample_policy("sqs-policy-sns-subscription.json"), queue_policy("orders-fanout")
+            ),
+            partial_failure=PartialFailure("sqs", "SetQueueAttributes", done_before=0),
+        ),
+        GuardrailCase(
+            rule="sqs-queue-policy-cross-account",
+            # AddPermission: SQS writes the statement, matched by its label.
+            violation=Scenario(
+                _queue_with_sample_permission("sqs-add-permission-unknown-account.json", _OWN_QUEUE),
+                queue_policy("orders-events"),
+            ),
+            remediated=canonical_policy(_OWN_QUEUE),
+            compliant=Scenario(
+                _queue_with_sample_policy("sqs-policy-org-condition.json"), queue_policy("shared-jobs"), _ORGANIZATION
+            ),
+            partial_failure=PartialFailure("sqs", "SetQueueAttributes", done_before=0),
+        ),
+        GuardrailCase(
+            rule="sns-topic-policy-public",
+            violation=Scenario(
+                _topic_with_sample_policy("sns-policy-public-subscribe.json"), topic_policy("price-updates")
+            ),
+            remediated=canonical_policy(_without_statement(_PUBLIC_TOPIC, 1)),
+            compliant=Scenario(
+                _topic_with_sample_policy("sns-policy-cloudwatch-alarms.json"), topic_policy("ops-alarms")
+            ),
+            partial_failure=PartialFailure("sns", "SetTopicAttributes", done_before=0),
+        ),
+        GuardrailCase(
+            rule="sns-topic-policy-cross-account",
+            # AddPermission: SNS writes the statement beside its default one, matched by its label.
+            violation=Scenario(
+                _topic_with_sample_permission("sns-add-permission-unknown-account.json"), topic_policy("price-updates")
+            ),
+            remediated=canonical_policy(_without_statement(_PUBLIC_TOPIC, 1)),
+            compliant=Scenario(_new_topic("sns-create-topic-default-policy.json"), topic_policy("orders")),
+            partial_failure=PartialFailure("sns", "SetTopicAttributes", done_before=0),
         ),
     )
 }

@@ -100,8 +100,11 @@ def test_limits_per_kind_are_the_documented_aws_quotas() -> None:
         PolicyKind.INLINE_GROUP: 5_120,
         PolicyKind.TRUST: 4_096,
         PolicyKind.BUCKET: 20_480,
+        PolicyKind.QUEUE: 8_192,
+        PolicyKind.TOPIC: 30_720,
     }
-    assert [kind for kind in PolicyKind if kind.counts_whitespace] == [PolicyKind.BUCKET]
+    resource_kinds = [PolicyKind.BUCKET, PolicyKind.QUEUE, PolicyKind.TOPIC]
+    assert [kind for kind in PolicyKind if kind.counts_whitespace] == resource_kinds
 
 
 IAM_KINDS = [kind for kind in PolicyKind if not kind.counts_whitespace]

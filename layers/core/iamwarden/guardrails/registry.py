@@ -24,6 +24,8 @@ from iamwarden.guardrails import (
     managed_policy,
     public_access_block,
     s3_acl,
+    sns_topic_policy,
+    sqs_queue_policy,
     trust_policy,
 )
 from iamwarden.guardrails.base import Evaluation, Guardrail, RuleContext
@@ -39,6 +41,8 @@ MODULES: tuple[ModuleType, ...] = (
     trust_policy,
     s3_acl,
     public_access_block,
+    sqs_queue_policy,
+    sns_topic_policy,
 )
 
 GUARDRAILS: tuple[Guardrail, ...] = tuple(guardrail for module in MODULES for guardrail in module.GUARDRAILS)

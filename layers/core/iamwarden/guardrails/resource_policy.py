@@ -16,7 +16,14 @@ statements back into the *current* document, refusing when a Sid is taken.
 
 A new resource-policy guardrail is two rule specs, a ``PolicyResource``
 (where the event names the resource and its policy, and how to say it) and an
-endpoint; ``bucket_policy`` is the example.
+endpoint; ``bucket_policy`` is the example. A resource whose events name it or
+carry its policy elsewhere (a queue URL, a policy among other attributes) or
+only as the pieces of one statement (an ``AddPermission`` call: accounts,
+actions and a label) subclasses ``ResourcePolicyRule`` and overrides
+``resource_name``, ``resource_arn`` or ``new_policy``; ``sqs_queue_policy``
+and ``sns_topic_policy`` are the examples. A statement that AWS writes from such
+pieces is matched by its Sid (``match: sid`` in the plan), because AWS chooses
+its exact spelling; a policy's Sids are unique, so that is still exact.
 """
 
 from __future__ import annotations
@@ -31,7 +38,7 @@ from iamwarden.domain.documents import PolicyKind, decode_policy_document
 from iamwarden.domain.exceptions import UndoError
 from iamwarden.domain.exposure import ACCOUNT_ID, Exposure, exposure_of
 from iamwarden.domain.findings import RemediationStep, StepAction
-from iamwarden.domain.policy import Statement, parse_policy
+from iamwarden.domain.policy import Policy, Statement, parse_policy
 from iamwarden.guardrails.base import Evaluation, RuleContext
 from iamwarden.guardrails.remediation import (
     AccountClients,
@@ -39,7 +46,6 @@ from iamwarden.guardrails.remediation import (
     StepRun,
     canonical,
     offending_statements,
-    remove_statements,
     restore_statements,
     statement_list,
     statement_reference,
@@ -50,8 +56,10 @@ class PolicyEndpoint(Protocol):
     """Where a resource's policy lives: read, write and delete it, and what each call needs.
 
     ``get_permission``, ``put_permission`` and ``delete_permission`` are the IAM actions behind
-    ``get``, ``put`` and ``delete``. An error of ``get`` whose code is in ``no_policy_codes`` means
-    the resource has no policy; one in ``no_resource_codes`` means the resource itself is gone.
+    ``get``, ``put`` and ``delete`` (they may be the same action). An error of ``get`` whose code is in
+    ``no_policy_codes``, or ``get`` returning None, means the resource has no policy; an error code in
+    ``no_resource_codes`` means the resource itself is gone. ``delete`` removes the policy, or, for a
+    resource that must have one (a KMS key, an SNS topic), puts the resource's default policy back.
     """
 
     @property
@@ -69,8 +77,8 @@ class PolicyEndpoint(Protocol):
     @property
     def no_resource_codes(self) -> frozenset[str]: ...
 
-    def get(self, aws: AccountClients, name: str) -> str:
-        """The policy text of resource ``name``."""
+    def get(self, aws: AccountClients, name: str) -> str | None:
+        """The policy text of resource ``name`` (None: it has none)."""
         ...
 
     def put(self, aws: AccountClients, name: str, policy: str) -> None: ...
@@ -107,14 +115,16 @@ class RemovePolicyStatements:
     def __init__(self, name: str, resource: PolicyResource, endpoint: PolicyEndpoint) -> None:
         self.resource = resource
         self.endpoint = endpoint
-        self.permissions: Permissions = (endpoint.get_permission, endpoint.put_permission, endpoint.delete_permission)
+        self.permissions: Permissions = tuple(
+            dict.fromkeys((endpoint.get_permission, endpoint.put_permission, endpoint.delete_permission))
+        )
         self.action = StepAction(name, self.permissions)
-        self.undo_permissions: Permissions = (endpoint.get_permission, endpoint.put_permission)
+        self.undo_permissions: Permissions = tuple(dict.fromkeys((endpoint.get_permission, endpoint.put_permission)))
 
     def _live(self, aws: AccountClients, name: str) -> tuple[bool, str | None]:
         """(the resource exists, its policy text or None)."""
         try:
-            return True, self.endpoint.get(aws, name)
+            return True, self.endpoint.get(aws, name) or None
         except Exception as exc:
             code = error_code(exc)
             if code in self.endpoint.no_policy_codes:
@@ -136,7 +146,7 @@ class RemovePolicyStatements:
         name = step.parameters[self.resource.step_parameter]
         document = json.loads(before["policy"])
         statements = statement_list(document)
-        remaining = remove_statements(statements, offending_statements(step))
+        remaining = [statement for statement in statements if not _offends(statement, step)]
         removed = len(statements) - len(remaining)
         if not removed:
             return  # a later policy no longer has them: never touch it
@@ -156,8 +166,7 @@ class RemovePolicyStatements:
         if not exists:
             raise UndoError(f"{self.resource.noun} {name} no longer exists; its policy cannot be restored")
         before_document = json.loads(before["policy"])
-        offending = offending_statements(step)
-        removed = [s for s in statement_list(before_document) if canonical(s) in offending]
+        removed = [s for s in statement_list(before_document) if _offends(s, step)]
         if current_text is None:
             document = {key: value for key, value in before_document.items() if key != "Statement"}
             current: list[Any] = []
@@ -172,8 +181,28 @@ class RemovePolicyStatements:
         return [f"restored {len(missing)} statement(s) into the current policy of {self.resource.noun} {name}"]
 
 
+def _offends(statement: Any, step: RemediationStep) -> bool:
+    """Whether ``statement`` is one the step removes: the same content, or the Sid of one AWS wrote."""
+    if canonical(statement) in offending_statements(step):
+        return True
+    sids = {ref["sid"] for ref in step.parameters["statements"] if ref.get("match") == "sid" and ref.get("sid")}
+    return isinstance(statement, dict) and statement.get("Sid") in sids
+
+
+class NewPolicy(NamedTuple):
+    """What a change puts into a resource's policy, as the rule judges it."""
+
+    policy: Policy
+    #: The statements are AWS's rendering of an ``AddPermission``-style call: match them by Sid, not content.
+    by_sid: bool = False
+
+
 class ResourcePolicyRule:
-    """A new resource policy letting in the public (``public``) or untrusted accounts (``cross_account``)."""
+    """A new resource policy letting in the public (``public``) or untrusted accounts (``cross_account``).
+
+    ``resource_name``, ``resource_arn`` and ``new_policy`` read the event; a resource whose events
+    say it differently overrides them (the defaults read ``PolicyResource``'s two request parameters).
+    """
 
     def __init__(
         self, public: RuleSpec, cross_account: RuleSpec, resource: PolicyResource, remediation: RemovePolicyStatements
@@ -186,14 +215,15 @@ class ResourcePolicyRule:
     def evaluate(self, context: RuleContext) -> Evaluation:
         change = context.change
         resource = self.resource
-        name = context.request_text(resource.name_parameter)
-        arn = resource.arn(context.partition, change.region, change.account, name)
+        name = self.resource_name(context)
+        arn = self.resource_arn(context, name)
         evaluation = Evaluation(resource_arn=arn)
-        field = f"detail.requestParameters.{resource.document_parameter}"
-        document = decode_policy_document(
-            change.request_parameters.get(resource.document_parameter), resource.kind, field=field
-        )
-        policy = parse_policy(document, field=field)
+        where = f"{resource.noun} {self.display_name(name)}"
+        new = self.new_policy(context)
+        if new is None:
+            evaluation.compliant.append(f"the change sets no policy on {where}")
+            return evaluation
+        policy, by_sid = new
         boundary = context.settings.boundary(self._owner(context))
 
         public: list[tuple[Statement, Exposure]] = []
@@ -205,7 +235,6 @@ class ResourcePolicyRule:
             elif exposure.untrusted:
                 shared.append((statement, exposure))
 
-        where = f"{resource.noun} {name}"
         if public:
             evaluation.findings.append(
                 context.finding(
@@ -214,7 +243,7 @@ class ResourcePolicyRule:
                     resource_arn=arn,
                     reason=f"Anyone on the internet can {self._abilities(public)} in {where} "
                     f"({_labels(public)} of the policy set by {change.actor.display}).",
-                    plan=[self._removal(name, arn, public)],
+                    plan=[self._removal(name, arn, public, by_sid)],
                     offending=[_offending(s, e) for s, e in public],
                 )
             )
@@ -228,7 +257,7 @@ class ResourcePolicyRule:
                     reason=f"{_capitalised(_join(outsiders))}, which this organisation does not trust, can "
                     f"{self._abilities(shared)} in {where} ({_labels(shared)} of the policy set by "
                     f"{change.actor.display}).",
-                    plan=[self._removal(name, arn, shared)],
+                    plan=[self._removal(name, arn, shared, by_sid)],
                     offending=[_offending(s, e) for s, e in shared],
                 )
             )
@@ -238,6 +267,31 @@ class ResourcePolicyRule:
             )
         return evaluation
 
+    def resource_name(self, context: RuleContext) -> str:
+        """The resource as its API names it (the plan's ``step_parameter``)."""
+        return context.request_text(self.resource.name_parameter)
+
+    def display_name(self, name: str) -> str:
+        """The resource as people name it in a finding (a queue's name rather than its URL)."""
+        return name
+
+    def resource_arn(self, context: RuleContext, name: str) -> str:
+        change = context.change
+        return self.resource.arn(context.partition, change.region, change.account, name)
+
+    def new_policy(self, context: RuleContext) -> NewPolicy | None:
+        """The policy the change sets, or None when it sets none (it changed something else, or removed it)."""
+        return NewPolicy(
+            self.decoded(
+                context.change.request_parameters.get(self.resource.document_parameter),
+                f"detail.requestParameters.{self.resource.document_parameter}",
+            )
+        )
+
+    def decoded(self, value: object, field: str) -> Policy:
+        """A policy document from the event (object or JSON string), within the resource kind's size limit."""
+        return parse_policy(decode_policy_document(value, self.resource.kind, field=field), field=field)
+
     def _owner(self, context: RuleContext) -> str:
         """The resource's account from the record's resources (S3 records carry it), else the event's."""
         for item in context.change.resources:
@@ -245,13 +299,16 @@ class ResourcePolicyRule:
                 return str(item["accountId"])
         return context.change.account
 
-    def _removal(self, name: str, arn: str, offending: list[tuple[Statement, Exposure]]) -> RemediationStep:
+    def _removal(
+        self, name: str, arn: str, offending: list[tuple[Statement, Exposure]], by_sid: bool = False
+    ) -> RemediationStep:
         resource = self.resource
+        references = [statement_reference(s) | ({"match": "sid"} if by_sid else {}) for s, _ in offending]
         return RemediationStep(
             self.remediation.action,
             arn,
-            {resource.step_parameter: name, "statements": [statement_reference(s) for s, _ in offending]},
-            f"remove {_labels(offending)} from the policy of {resource.noun} {name}, keep the rest",
+            {resource.step_parameter: name, "statements": references},
+            f"remove {_labels(offending)} from the policy of {resource.noun} {self.display_name(name)}, keep the rest",
         )
 
     def _abilities(self, offending: list[tuple[Statement, Exposure]]) -> str:
