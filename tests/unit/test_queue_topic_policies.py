@@ -196,7 +196,7 @@ def test_a_topic_whose_every_statement_offends_gets_snss_default_policy_back() -
     before = REMOVE_TOPIC_POLICY_STATEMENTS.capture(aws, step)  # type: ignore[arg-type]
     done: list[str] = []
 
-    REMOVE_TOPIC_POLICY_STATEMENTS.apply(Run(aws), step, before, done)  # type: ignore[arg-type]
+    REMOVE_TOPIC_POLICY_STATEMENTS.apply(Run(aws), step, before, done)
 
     assert json.loads(aws.policy or "") == default_topic_policy(TOPIC)
     assert done == [f"deleted the policy of topic {TOPIC}: every statement in it was offending"]
@@ -219,7 +219,7 @@ def test_the_label_match_removes_aws_own_spelling_and_undo_puts_it_back() -> Non
     before = REMOVE_QUEUE_POLICY_STATEMENTS.capture(aws, step)  # type: ignore[arg-type]
     done: list[str] = []
 
-    REMOVE_QUEUE_POLICY_STATEMENTS.apply(Run(aws), step, before, done)  # type: ignore[arg-type]
+    REMOVE_QUEUE_POLICY_STATEMENTS.apply(Run(aws), step, before, done)
     assert json.loads(aws.policy or "")["Statement"] == [own]
 
     restored = REMOVE_QUEUE_POLICY_STATEMENTS.undo(aws, step, before)  # type: ignore[arg-type]
