@@ -61,6 +61,8 @@ OBJECTS = "!Sub arn:${AWS::Partition}:s3:::*/*"
 ANY = '"*"'
 QUEUES = "!Sub arn:${AWS::Partition}:sqs:*:${AWS::AccountId}:*"
 TOPICS = "!Sub arn:${AWS::Partition}:sns:*:${AWS::AccountId}:*"
+FUNCTIONS = "!Sub arn:${AWS::Partition}:lambda:*:${AWS::AccountId}:function:*"
+LAYER_VERSIONS = "!Sub arn:${AWS::Partition}:lambda:*:${AWS::AccountId}:layer:*:*"
 
 
 class Condition(NamedTuple):
@@ -196,6 +198,22 @@ SCOPES: tuple[Scope, ...] = (
     ),
     Scope("RemediateQueuePolicies", ("sqs:GetQueueAttributes", "sqs:SetQueueAttributes"), (QUEUES,)),
     Scope("RemediateTopicPolicies", ("sns:GetTopicAttributes", "sns:SetTopicAttributes"), (TOPICS,)),
+    Scope(
+        "RemediateFunctionPermissions",
+        (
+            "lambda:GetPolicy",
+            "lambda:RemovePermission",
+            "lambda:GetFunctionUrlConfig",
+            "lambda:UpdateFunctionUrlConfig",
+        ),
+        (FUNCTIONS,),
+        comment="lambda:GetPolicy also lets lambda-function-url-public read the policy behind a new function URL.",
+    ),
+    Scope(
+        "RemediateLayerPermissions",
+        ("lambda:GetLayerVersionPolicy", "lambda:RemoveLayerVersionPermission"),
+        (LAYER_VERSIONS,),
+    ),
 )
 
 

@@ -253,6 +253,43 @@ def topic_policy(name: str) -> State:
     return read
 
 
+def function_permissions(name: str) -> State:
+    """The Sids of the function's policy statements and its URL's auth type (None: no URL)."""
+
+    def read(account: Account) -> dict[str, Any]:
+        awslambda = account.session.client("lambda", region_name=RESOURCE_REGION)
+        try:
+            policy = json.loads(awslambda.get_policy(FunctionName=name)["Policy"])
+            sids = sorted(statement["Sid"] for statement in policy["Statement"])
+        except ClientError as exc:
+            if _code(exc) != "ResourceNotFoundException":
+                raise
+            sids = []
+        try:
+            auth = awslambda.get_function_url_config(FunctionName=name)["AuthType"]
+        except ClientError as exc:
+            if _code(exc) != "ResourceNotFoundException":
+                raise
+            auth = None
+        return {"statements": sids, "url_auth_type": auth}
+
+    return read
+
+
+def layer_permissions(name: str, version: int) -> State:
+    def read(account: Account) -> list[str]:
+        awslambda = account.session.client("lambda", region_name=RESOURCE_REGION)
+        try:
+            text = awslambda.get_layer_version_policy(LayerName=name, VersionNumber=version)["Policy"]
+        except ClientError as exc:
+            if _code(exc) != "ResourceNotFoundException":
+                raise
+            return []
+        return sorted(statement["Sid"] for statement in json.loads(text)["Statement"])
+
+    return read
+
+
 # --- building live state ----------------------------------------------------------------------
 
 
@@ -462,6 +499,104 @@ def _topic_with_sample_permission(sample: str) -> Callable[[Account], dict[str, 
 def _new_topic(sample: str) -> Callable[[Account], dict[str, Any]]:
     def prepare(account: Account) -> dict[str, Any]:
         _topic(account, load_event(sample)["detail"]["responseElements"]["topicArn"])
+        return load_event(sample)
+
+    return prepare
+
+
+_LAMBDA_ROLE_TRUST = json.dumps(
+    {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
+        ],
+    }
+)
+
+
+def _function(account: Account, name: str) -> Any:
+    """Function ``name`` with a permission for this account's S3 (a statement remediation must keep)."""
+    role = account.iam.create_role(RoleName=f"{name}-role", AssumeRolePolicyDocument=_LAMBDA_ROLE_TRUST)["Role"]["Arn"]
+    awslambda = account.session.client("lambda", region_name=RESOURCE_REGION)
+    awslambda.create_function(
+        FunctionName=name, Runtime="python3.13", Role=role, Handler="app.handler", Code={"ZipFile": b"code"}
+    )
+    awslambda.add_permission(
+        FunctionName=name,
+        StatementId="AllowS3Invoke",
+        Action="lambda:InvokeFunction",
+        Principal="s3.amazonaws.com",
+        SourceAccount=HOME_ACCOUNT,
+    )
+    return awslambda
+
+
+_PERMISSION_PARAMETERS = {
+    "action": "Action",
+    "principal": "Principal",
+    "sourceArn": "SourceArn",
+    "sourceAccount": "SourceAccount",
+    "principalOrgID": "PrincipalOrgID",
+    "functionUrlAuthType": "FunctionUrlAuthType",
+    "organizationId": "OrganizationId",
+}
+
+
+def _function_with_sample_permission(sample: str) -> Callable[[Account], dict[str, Any]]:
+    """The function the sample names, with its other permission and the one the sample added."""
+
+    def prepare(account: Account) -> dict[str, Any]:
+        request = _request(sample)
+        name = request["functionName"].rsplit(":", 1)[-1]
+        parameters = {boto: request[key] for key, boto in _PERMISSION_PARAMETERS.items() if key in request}
+        _function(account, name).add_permission(FunctionName=name, StatementId=request["statementId"], **parameters)
+        return load_event(sample)
+
+    return prepare
+
+
+def _layer_with_sample_permission(sample: str) -> Callable[[Account], dict[str, Any]]:
+    """The layer's versions up to the sample's, each shared with this account; then the sample's permission."""
+
+    def prepare(account: Account) -> dict[str, Any]:
+        request = _request(sample)
+        awslambda = account.session.client("lambda", region_name=RESOURCE_REGION)
+        for _ in range(int(request["versionNumber"])):
+            version = awslambda.publish_layer_version(LayerName=request["layerName"], Content={"ZipFile": b"lib"})
+        awslambda.add_layer_version_permission(
+            LayerName=request["layerName"],
+            VersionNumber=version["Version"],
+            StatementId="own-account",
+            Action="lambda:GetLayerVersion",
+            Principal=HOME_ACCOUNT,
+        )
+        parameters = {boto: request[key] for key, boto in _PERMISSION_PARAMETERS.items() if key in request}
+        awslambda.add_layer_version_permission(
+            LayerName=request["layerName"],
+            VersionNumber=version["Version"],
+            StatementId=request["statementId"],
+            **parameters,
+        )
+        return load_event(sample)
+
+    return prepare
+
+
+def _function_url(sample: str, *, public: bool) -> Callable[[Account], dict[str, Any]]:
+    """Function orders-api with the URL the sample configured; ``public``: its policy lets everyone call it."""
+
+    def prepare(account: Account) -> dict[str, Any]:
+        request = _request(sample)
+        awslambda = _function(account, request["functionName"])
+        awslambda.create_function_url_config(FunctionName=request["functionName"], AuthType=request["authType"])
+        if public:
+            awslambda.add_permission(
+                FunctionName=request["functionName"],
+                StatementId="FunctionURLAllowPublicAccess",
+                Action="lambda:InvokeFunctionUrl",
+                Principal="*",
+                FunctionUrlAuthType="NONE",
+            )
         return load_event(sample)
 
     return prepare
@@ -704,6 +839,47 @@ CASES: Mapping[str, GuardrailCase] = {
             remediated=canonical_policy(_without_statement(_PUBLIC_TOPIC, 1)),
             compliant=Scenario(_new_topic("sns-create-topic-default-policy.json"), topic_policy("orders")),
             partial_failure=PartialFailure("sns", "SetTopicAttributes", done_before=0),
+        ),
+        GuardrailCase(
+            rule="lambda-permission-public",
+            violation=Scenario(
+                _function_with_sample_permission("lambda-permission-public-url.json"),
+                function_permissions("orders-api"),
+            ),
+            remediated={"statements": ["AllowS3Invoke"], "url_auth_type": None},
+            compliant=Scenario(
+                _function_with_sample_permission("lambda-permission-s3-notification.json"),
+                function_permissions("thumbnailer"),
+            ),
+            partial_failure=PartialFailure("lambda", "RemovePermission", done_before=0),
+        ),
+        GuardrailCase(
+            rule="lambda-permission-cross-account",
+            # A layer version shared with an organisation this one does not trust.
+            violation=Scenario(
+                _layer_with_sample_permission("lambda-layer-permission-organization.json"),
+                layer_permissions("acme-shared-libs", 4),
+            ),
+            remediated=["own-account"],
+            compliant=Scenario(
+                _layer_with_sample_permission("lambda-layer-permission-organization.json"),
+                layer_permissions("acme-shared-libs", 4),
+                _ORGANIZATION,
+            ),
+            partial_failure=PartialFailure("lambda", "RemoveLayerVersionPermission", done_before=0),
+        ),
+        GuardrailCase(
+            rule="lambda-function-url-public",
+            # The enforcer reads the function's policy live: everyone may call the URL, so it is certain.
+            violation=Scenario(
+                _function_url("lambda-function-url-auth-none.json", public=True), function_permissions("orders-api")
+            ),
+            remediated={"statements": ["AllowS3Invoke", "FunctionURLAllowPublicAccess"], "url_auth_type": "AWS_IAM"},
+            # The same URL whose function policy lets nobody call it unsigned.
+            compliant=Scenario(
+                _function_url("lambda-function-url-auth-none.json", public=False), function_permissions("orders-api")
+            ),
+            partial_failure=PartialFailure("lambda", "UpdateFunctionUrlConfig", done_before=0),
         ),
     )
 }

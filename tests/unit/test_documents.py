@@ -102,8 +102,9 @@ def test_limits_per_kind_are_the_documented_aws_quotas() -> None:
         PolicyKind.BUCKET: 20_480,
         PolicyKind.QUEUE: 8_192,
         PolicyKind.TOPIC: 30_720,
+        PolicyKind.FUNCTION: 20_480,
     }
-    resource_kinds = [PolicyKind.BUCKET, PolicyKind.QUEUE, PolicyKind.TOPIC]
+    resource_kinds = [PolicyKind.BUCKET, PolicyKind.QUEUE, PolicyKind.TOPIC, PolicyKind.FUNCTION]
     assert [kind for kind in PolicyKind if kind.counts_whitespace] == resource_kinds
 
 

@@ -38,6 +38,7 @@ from iamwarden.domain.events import CloudTrailChange
 from iamwarden.domain.exceptions import RemediationError, SettingsProblem
 from iamwarden.domain.findings import Finding, Judgement, Outcome, Verdict
 from iamwarden.domain.managed_documents import ManagedPolicyDocuments
+from iamwarden.guardrails.base import LiveClients
 from iamwarden.guardrails.engine import judge_event
 
 
@@ -97,6 +98,7 @@ class EnforcerService:
         before_remediation: Callable[[Finding], object] | None = None,
         documents: ManagedPolicyDocuments | None = None,
         breaker: CircuitBreaker | None = None,
+        live_clients: LiveClients | None = None,
     ) -> None:
         self.settings_source = settings_source
         self.executor = executor
@@ -114,6 +116,8 @@ class EnforcerService:
         self.documents = documents
         #: Asked before every remediation; None runs without one (tests of other behaviour, offline tools).
         self.breaker = breaker
+        #: Reads resource state events do not carry (a function's policy behind a new function URL).
+        self.live_clients = live_clients
         self._breaker_settings = BreakerSettings()
 
     def handle(self, event: Mapping[str, Any], context: Any = None) -> dict[str, Any]:
@@ -131,7 +135,7 @@ class EnforcerService:
         if problems:
             self._report_configuration(problems)
         self._breaker_settings = live.settings.breaker
-        judgement = judge_event(event, live.settings, self.documents)
+        judgement = judge_event(event, live.settings, self.documents, live_clients=self.live_clients)
         self.telemetry.bind(
             event_id=judgement.change.event_id if judgement.change else None,
             rule=",".join(judgement.rule_ids) or None,

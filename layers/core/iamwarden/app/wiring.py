@@ -26,7 +26,7 @@ from iamwarden.alerts.settings import parse_alert_settings
 from iamwarden.app.breaker import CircuitBreaker
 from iamwarden.app.config import EnforcerConfig
 from iamwarden.app.dispatcher import build_alert_dispatcher
-from iamwarden.app.executor import RemediationExecutor
+from iamwarden.app.executor import AccountClients, RemediationExecutor
 from iamwarden.app.service import EnforcerService, Telemetry
 from iamwarden.domain.breaker import kill_switch_name
 
@@ -116,4 +116,5 @@ def build_enforcer_service(
         before_remediation=before_remediation,
         breaker=build_breaker(config, clients),
         documents=LiveManagedPolicyDocuments(clients, os.environ.get("AWS_REGION") or "us-east-1"),
+        live_clients=lambda account, region: AccountClients(clients, account, region),
     )

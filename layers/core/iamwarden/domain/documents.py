@@ -39,6 +39,7 @@ class PolicyKind(Enum):
     # Resource policies of other services (each service's documented quota; bytes, whitespace counted).
     QUEUE = ("queue policy", 8_192, True)  # SQS policy quotas: 8,192 bytes
     TOPIC = ("topic policy", 30_720, True)  # SNS policy quotas: 30 KB
+    FUNCTION = ("function policy", 20_480, True)  # Lambda quotas: function resource-based policy 20 KB
 
     def __init__(self, label: str, limit: int, counts_whitespace: bool) -> None:
         self.label = label

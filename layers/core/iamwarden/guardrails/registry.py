@@ -21,6 +21,7 @@ from iamwarden.guardrails import (
     credentials,
     iam_user,
     identity_policy,
+    lambda_permissions,
     managed_policy,
     public_access_block,
     s3_acl,
@@ -43,6 +44,7 @@ MODULES: tuple[ModuleType, ...] = (
     public_access_block,
     sqs_queue_policy,
     sns_topic_policy,
+    lambda_permissions,
 )
 
 GUARDRAILS: tuple[Guardrail, ...] = tuple(guardrail for module in MODULES for guardrail in module.GUARDRAILS)

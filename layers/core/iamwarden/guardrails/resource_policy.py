@@ -43,6 +43,7 @@ from iamwarden.guardrails.base import Evaluation, RuleContext
 from iamwarden.guardrails.remediation import (
     AccountClients,
     Permissions,
+    RemediationAction,
     StepRun,
     canonical,
     offending_statements,
@@ -202,10 +203,13 @@ class ResourcePolicyRule:
 
     ``resource_name``, ``resource_arn`` and ``new_policy`` read the event; a resource whose events
     say it differently overrides them (the defaults read ``PolicyResource``'s two request parameters).
+    ``remediation`` is usually a ``RemovePolicyStatements``; any action taking the same plan (the
+    resource under ``step_parameter`` and the statement references) will do: Lambda, which has no call
+    that writes a whole policy, removes a statement by its id instead.
     """
 
     def __init__(
-        self, public: RuleSpec, cross_account: RuleSpec, resource: PolicyResource, remediation: RemovePolicyStatements
+        self, public: RuleSpec, cross_account: RuleSpec, resource: PolicyResource, remediation: RemediationAction
     ) -> None:
         self.public, self.cross_account = public, cross_account
         self.specs: tuple[RuleSpec, ...] = (public, cross_account)
@@ -214,11 +218,10 @@ class ResourcePolicyRule:
 
     def evaluate(self, context: RuleContext) -> Evaluation:
         change = context.change
-        resource = self.resource
         name = self.resource_name(context)
         arn = self.resource_arn(context, name)
         evaluation = Evaluation(resource_arn=arn)
-        where = f"{resource.noun} {self.display_name(name)}"
+        where = self.describe(name)
         new = self.new_policy(context)
         if new is None:
             evaluation.compliant.append(f"the change sets no policy on {where}")
@@ -275,6 +278,10 @@ class ResourcePolicyRule:
         """The resource as people name it in a finding (a queue's name rather than its URL)."""
         return name
 
+    def describe(self, name: str) -> str:
+        """The resource in a sentence: "queue orders-events"."""
+        return f"{self.resource.noun} {self.display_name(name)}"
+
     def resource_arn(self, context: RuleContext, name: str) -> str:
         change = context.change
         return self.resource.arn(context.partition, change.region, change.account, name)
@@ -308,7 +315,7 @@ class ResourcePolicyRule:
             self.remediation.action,
             arn,
             {resource.step_parameter: name, "statements": references},
-            f"remove {_labels(offending)} from the policy of {resource.noun} {self.display_name(name)}, keep the rest",
+            f"remove {_labels(offending)} from the policy of {self.describe(name)}, keep the rest",
         )
 
     def _abilities(self, offending: list[tuple[Statement, Exposure]]) -> str:
