@@ -63,6 +63,7 @@ QUEUES = "!Sub arn:${AWS::Partition}:sqs:*:${AWS::AccountId}:*"
 TOPICS = "!Sub arn:${AWS::Partition}:sns:*:${AWS::AccountId}:*"
 FUNCTIONS = "!Sub arn:${AWS::Partition}:lambda:*:${AWS::AccountId}:function:*"
 LAYER_VERSIONS = "!Sub arn:${AWS::Partition}:lambda:*:${AWS::AccountId}:layer:*:*"
+KEYS = "!Sub arn:${AWS::Partition}:kms:*:${AWS::AccountId}:key/*"
 
 
 class Condition(NamedTuple):
@@ -213,6 +214,12 @@ SCOPES: tuple[Scope, ...] = (
         "RemediateLayerPermissions",
         ("lambda:GetLayerVersionPolicy", "lambda:RemoveLayerVersionPermission"),
         (LAYER_VERSIONS,),
+    ),
+    Scope(
+        "RemediateKeyPoliciesAndGrants",
+        ("kms:GetKeyPolicy", "kms:PutKeyPolicy", "kms:ListGrants", "kms:RevokeGrant"),
+        (KEYS,),
+        comment="A key policy must let this role in (the default policy's account statement does) for these to work.",
     ),
 )
 

@@ -290,6 +290,18 @@ def layer_permissions(name: str, version: int) -> State:
     return read
 
 
+def key_state(account: Account) -> dict[str, Any]:
+    """The policy and grants (grantee, operations) of the one key a KMS scenario creates."""
+    kms = account.session.client("kms", region_name=RESOURCE_REGION)
+    [key] = kms.list_keys()["Keys"]
+    policy = json.loads(kms.get_key_policy(KeyId=key["KeyId"], PolicyName="default")["Policy"])
+    grants = kms.list_grants(KeyId=key["KeyId"])["Grants"]
+    return {
+        "policy": canonical_policy(policy),
+        "grants": sorted((grant["GranteePrincipal"], tuple(grant["Operations"])) for grant in grants),
+    }
+
+
 # --- building live state ----------------------------------------------------------------------
 
 
@@ -602,6 +614,46 @@ def _function_url(sample: str, *, public: bool) -> Callable[[Account], dict[str,
     return prepare
 
 
+def _with_key_id(event: dict[str, Any], key_id: str) -> dict[str, Any]:
+    """The sample with moto's key id (and ARN) in place of the sample's."""
+    text = json.dumps(event)
+    sample_arn = event["detail"]["resources"][0]["ARN"]
+    arn = f"arn:aws:kms:{RESOURCE_REGION}:{HOME_ACCOUNT}:key/{key_id}"
+    adjusted: dict[str, Any] = json.loads(text.replace(sample_arn, arn).replace(sample_arn.rsplit("/", 1)[-1], key_id))
+    return adjusted
+
+
+def _key_with_sample_policy(sample: str) -> Callable[[Account], dict[str, Any]]:
+    def prepare(account: Account) -> dict[str, Any]:
+        event = load_event(sample)
+        kms = account.session.client("kms", region_name=RESOURCE_REGION)
+        key_id = kms.create_key(Policy=event["detail"]["requestParameters"]["policy"])["KeyMetadata"]["KeyId"]
+        return _with_key_id(event, key_id)
+
+    return prepare
+
+
+def _key_with_sample_grant(sample: str) -> Callable[[Account], dict[str, Any]]:
+    """A key with a grant to this account's role, then the grant the sample created (moto chooses its id)."""
+
+    def prepare(account: Account) -> dict[str, Any]:
+        event = load_event(sample)
+        request = event["detail"]["requestParameters"]
+        kms = account.session.client("kms", region_name=RESOURCE_REGION)
+        key_id = kms.create_key()["KeyMetadata"]["KeyId"]
+        own = f"arn:aws:iam::{HOME_ACCOUNT}:role/orders-worker"
+        if request["granteePrincipal"] != own:
+            kms.create_grant(KeyId=key_id, GranteePrincipal=own, Operations=["Decrypt"])
+        grant = kms.create_grant(
+            KeyId=key_id, GranteePrincipal=request["granteePrincipal"], Operations=request["operations"]
+        )
+        event = _with_key_id(event, key_id)
+        event["detail"]["responseElements"]["grantId"] = grant["GrantId"]
+        return event
+
+    return prepare
+
+
 def _without_statement(document: Mapping[str, Any], index: int) -> dict[str, Any]:
     statements = list(document["Statement"])
     del statements[index]
@@ -618,6 +670,21 @@ _OWN_QUEUE_STATEMENT = _PUBLIC_QUEUE["Statement"][0]
 _OWN_QUEUE = {"Version": "2012-10-17", "Statement": [_OWN_QUEUE_STATEMENT]}
 _PUBLIC_TOPIC = json.loads(_request("sns-policy-public-subscribe.json")["attributeValue"])
 _ORGANIZATION = {"organization_id": "o-a1b2c3d4e5"}
+#: KMS's default key policy (the account's IAM policies decide), which a key created without a policy has.
+_DEFAULT_KEY_POLICY = {
+    "Version": "2012-10-17",
+    "Id": "key-default-1",
+    "Statement": [
+        {
+            "Sid": "Enable IAM User Permissions",
+            "Effect": "Allow",
+            "Principal": {"AWS": f"arn:aws:iam::{HOME_ACCOUNT}:root"},
+            "Action": "kms:*",
+            "Resource": "*",
+        }
+    ],
+}
+_VENDOR_KEY_POLICY = json.loads(_request("kms-put-key-policy-unknown-account.json")["policy"])
 _DELETE_VERSION = {"rules/policy-version-admin/delete_version": "delete"}
 
 CASES: Mapping[str, GuardrailCase] = {
@@ -880,6 +947,40 @@ CASES: Mapping[str, GuardrailCase] = {
                 _function_url("lambda-function-url-auth-none.json", public=False), function_permissions("orders-api")
             ),
             partial_failure=PartialFailure("lambda", "UpdateFunctionUrlConfig", done_before=0),
+        ),
+        GuardrailCase(
+            rule="kms-key-policy-public",
+            # Every statement but the account's own offends: the account statement stays.
+            violation=Scenario(_key_with_sample_policy("kms-put-key-policy-public.json"), key_state),
+            remediated={
+                "policy": canonical_policy(
+                    _without_statement(json.loads(_request("kms-put-key-policy-public.json")["policy"]), 1)
+                ),
+                "grants": [],
+            },
+            compliant=Scenario(_key_with_sample_policy("kms-create-key-caller-account.json"), key_state),
+            partial_failure=PartialFailure("kms", "PutKeyPolicy", done_before=0),
+        ),
+        GuardrailCase(
+            rule="kms-key-policy-cross-account",
+            violation=Scenario(_key_with_sample_policy("kms-put-key-policy-unknown-account.json"), key_state),
+            remediated={"policy": canonical_policy(_without_statement(_VENDOR_KEY_POLICY, 1)), "grants": []},
+            compliant=Scenario(
+                _key_with_sample_policy("kms-put-key-policy-unknown-account.json"),
+                key_state,
+                {"trusted_accounts": "999988887777"},
+            ),
+            partial_failure=PartialFailure("kms", "PutKeyPolicy", done_before=0),
+        ),
+        GuardrailCase(
+            rule="kms-grant-cross-account",
+            violation=Scenario(_key_with_sample_grant("kms-create-grant-unknown-account.json"), key_state),
+            remediated={
+                "policy": canonical_policy(_DEFAULT_KEY_POLICY),
+                "grants": [(f"arn:aws:iam::{HOME_ACCOUNT}:role/orders-worker", ("Decrypt",))],
+            },
+            compliant=Scenario(_key_with_sample_grant("kms-create-grant-own-role.json"), key_state),
+            partial_failure=PartialFailure("kms", "RevokeGrant", done_before=0),
         ),
     )
 }

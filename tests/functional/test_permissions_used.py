@@ -171,6 +171,8 @@ def _authorised_as(request: Request) -> tuple[str, dict[str, str]]:
         return f"arn:aws:sqs:{request.region}:{account}:{name}", context
     if service == "sns":
         return str(params["TopicArn"]), context
+    if service == "kms":
+        return str(params["KeyId"]), context  # the plans name keys by ARN
     if service == "lambda" and "LayerName" in params:
         return f"{params['LayerName']}:{params['VersionNumber']}", context
     if service == "lambda":
@@ -556,6 +558,14 @@ SCENARIOS: dict[str, Scenario] = {
         RESOURCE_REGION,
     ),
     "function-url-auth": Scenario(_planned(_function_url_auth_none, "lambda-function-url-public"), RESOURCE_REGION),
+    "key-policy-keep-the-rest": Scenario(
+        _planned(cases._key_with_sample_policy("kms-put-key-policy-public.json"), "kms-key-policy-public"),
+        RESOURCE_REGION,
+    ),
+    "key-grant-revoked": Scenario(
+        _planned(cases._key_with_sample_grant("kms-create-grant-unknown-account.json"), "kms-grant-cross-account"),
+        RESOURCE_REGION,
+    ),
 }
 
 

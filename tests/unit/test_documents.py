@@ -103,8 +103,9 @@ def test_limits_per_kind_are_the_documented_aws_quotas() -> None:
         PolicyKind.QUEUE: 8_192,
         PolicyKind.TOPIC: 30_720,
         PolicyKind.FUNCTION: 20_480,
+        PolicyKind.KEY: 32_768,
     }
-    resource_kinds = [PolicyKind.BUCKET, PolicyKind.QUEUE, PolicyKind.TOPIC, PolicyKind.FUNCTION]
+    resource_kinds = [PolicyKind.BUCKET, PolicyKind.QUEUE, PolicyKind.TOPIC, PolicyKind.FUNCTION, PolicyKind.KEY]
     assert [kind for kind in PolicyKind if kind.counts_whitespace] == resource_kinds
 
 

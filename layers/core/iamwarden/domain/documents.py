@@ -40,6 +40,7 @@ class PolicyKind(Enum):
     QUEUE = ("queue policy", 8_192, True)  # SQS policy quotas: 8,192 bytes
     TOPIC = ("topic policy", 30_720, True)  # SNS policy quotas: 30 KB
     FUNCTION = ("function policy", 20_480, True)  # Lambda quotas: function resource-based policy 20 KB
+    KEY = ("key policy", 32_768, True)  # KMS quotas: key policy document size 32 KB
 
     def __init__(self, label: str, limit: int, counts_whitespace: bool) -> None:
         self.label = label

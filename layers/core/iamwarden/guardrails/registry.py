@@ -21,6 +21,7 @@ from iamwarden.guardrails import (
     credentials,
     iam_user,
     identity_policy,
+    kms_key_policy,
     lambda_permissions,
     managed_policy,
     public_access_block,
@@ -45,6 +46,7 @@ MODULES: tuple[ModuleType, ...] = (
     sqs_queue_policy,
     sns_topic_policy,
     lambda_permissions,
+    kms_key_policy,
 )
 
 GUARDRAILS: tuple[Guardrail, ...] = tuple(guardrail for module in MODULES for guardrail in module.GUARDRAILS)

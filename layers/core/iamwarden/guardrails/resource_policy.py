@@ -36,7 +36,7 @@ from iamwarden.adapters.errors import error_code
 from iamwarden.domain.catalog import RuleSpec, Severity
 from iamwarden.domain.documents import PolicyKind, decode_policy_document
 from iamwarden.domain.exceptions import UndoError
-from iamwarden.domain.exposure import ACCOUNT_ID, Exposure, exposure_of
+from iamwarden.domain.exposure import ACCOUNT_ID, Exposure, TrustBoundary, exposure_of
 from iamwarden.domain.findings import RemediationStep, StepAction
 from iamwarden.domain.policy import Policy, Statement, parse_policy
 from iamwarden.guardrails.base import Evaluation, RuleContext
@@ -232,7 +232,7 @@ class ResourcePolicyRule:
         public: list[tuple[Statement, Exposure]] = []
         shared: list[tuple[Statement, Exposure]] = []
         for statement in policy.statements:
-            exposure = exposure_of(statement, boundary)
+            exposure = self.exposure(statement, boundary)
             if exposure.public:
                 public.append((statement, exposure))
             elif exposure.untrusted:
@@ -273,6 +273,10 @@ class ResourcePolicyRule:
     def resource_name(self, context: RuleContext) -> str:
         """The resource as its API names it (the plan's ``step_parameter``)."""
         return context.request_text(self.resource.name_parameter)
+
+    def exposure(self, statement: Statement, boundary: TrustBoundary) -> Exposure:
+        """Who ``statement`` lets in (``exposure_of``; a service with its own account keys may translate them)."""
+        return exposure_of(statement, boundary)
 
     def display_name(self, name: str) -> str:
         """The resource as people name it in a finding (a queue's name rather than its URL)."""
