@@ -64,6 +64,8 @@ TOPICS = "!Sub arn:${AWS::Partition}:sns:*:${AWS::AccountId}:*"
 FUNCTIONS = "!Sub arn:${AWS::Partition}:lambda:*:${AWS::AccountId}:function:*"
 LAYER_VERSIONS = "!Sub arn:${AWS::Partition}:lambda:*:${AWS::AccountId}:layer:*:*"
 KEYS = "!Sub arn:${AWS::Partition}:kms:*:${AWS::AccountId}:key/*"
+SECRETS = "!Sub arn:${AWS::Partition}:secretsmanager:*:${AWS::AccountId}:secret:*"
+REPOSITORIES = "!Sub arn:${AWS::Partition}:ecr:*:${AWS::AccountId}:repository/*"
 
 
 class Condition(NamedTuple):
@@ -220,6 +222,20 @@ SCOPES: tuple[Scope, ...] = (
         ("kms:GetKeyPolicy", "kms:PutKeyPolicy", "kms:ListGrants", "kms:RevokeGrant"),
         (KEYS,),
         comment="A key policy must let this role in (the default policy's account statement does) for these to work.",
+    ),
+    Scope(
+        "RemediateSecretPolicies",
+        (
+            "secretsmanager:GetResourcePolicy",
+            "secretsmanager:PutResourcePolicy",
+            "secretsmanager:DeleteResourcePolicy",
+        ),
+        (SECRETS,),
+    ),
+    Scope(
+        "RemediateRepositoryPolicies",
+        ("ecr:GetRepositoryPolicy", "ecr:SetRepositoryPolicy", "ecr:DeleteRepositoryPolicy"),
+        (REPOSITORIES,),
     ),
 )
 

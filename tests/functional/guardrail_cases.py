@@ -302,6 +302,29 @@ def key_state(account: Account) -> dict[str, Any]:
     }
 
 
+def secret_policy(name: str) -> State:
+    def read(account: Account) -> dict[str, Any] | None:
+        secrets = account.session.client("secretsmanager", region_name=RESOURCE_REGION)
+        text = secrets.get_resource_policy(SecretId=name).get("ResourcePolicy")
+        return canonical_policy(json.loads(text)) if text else None
+
+    return read
+
+
+def repository_policy(name: str) -> State:
+    def read(account: Account) -> dict[str, Any] | None:
+        ecr = account.session.client("ecr", region_name=RESOURCE_REGION)
+        try:
+            text = ecr.get_repository_policy(repositoryName=name)["policyText"]
+        except ClientError as exc:
+            if _code(exc) != "RepositoryPolicyNotFoundException":
+                raise
+            return None
+        return canonical_policy(json.loads(text))
+
+    return read
+
+
 # --- building live state ----------------------------------------------------------------------
 
 
@@ -654,6 +677,35 @@ def _key_with_sample_grant(sample: str) -> Callable[[Account], dict[str, Any]]:
     return prepare
 
 
+def _secret_with_sample_policy(sample: str) -> Callable[[Account], dict[str, Any]]:
+    def prepare(account: Account) -> dict[str, Any]:
+        request = _request(sample)
+        name = (
+            request["secretId"].split(":", 6)[-1].rsplit("-", 1)[0]
+            if ":" in request["secretId"]
+            else request["secretId"]
+        )
+        secrets = account.session.client("secretsmanager", region_name=RESOURCE_REGION)
+        secrets.create_secret(Name=name, SecretString="s3cret")
+        secrets.put_resource_policy(SecretId=name, ResourcePolicy=request["resourcePolicy"])
+        event = load_event(sample)
+        event["detail"]["requestParameters"]["secretId"] = name  # moto's ARN suffix differs from the sample's
+        return event
+
+    return prepare
+
+
+def _repository_with_sample_policy(sample: str) -> Callable[[Account], dict[str, Any]]:
+    def prepare(account: Account) -> dict[str, Any]:
+        request = _request(sample)
+        ecr = account.session.client("ecr", region_name=RESOURCE_REGION)
+        ecr.create_repository(repositoryName=request["repositoryName"])
+        ecr.set_repository_policy(repositoryName=request["repositoryName"], policyText=request["policyText"])
+        return load_event(sample)
+
+    return prepare
+
+
 def _without_statement(document: Mapping[str, Any], index: int) -> dict[str, Any]:
     statements = list(document["Statement"])
     del statements[index]
@@ -684,6 +736,10 @@ _DEFAULT_KEY_POLICY = {
         }
     ],
 }
+_PUBLIC_SECRET = json.loads(_request("secret-policy-public.json")["resourcePolicy"])
+_VENDOR_SECRET = json.loads(_request("secret-policy-unknown-account.json")["resourcePolicy"])
+_PUBLIC_REPOSITORY = json.loads(_request("ecr-policy-public.json")["policyText"])
+_VENDOR_REPOSITORY = json.loads(_request("ecr-policy-unknown-account.json")["policyText"])
 _VENDOR_KEY_POLICY = json.loads(_request("kms-put-key-policy-unknown-account.json")["policy"])
 _DELETE_VERSION = {"rules/policy-version-admin/delete_version": "delete"}
 
@@ -981,6 +1037,54 @@ CASES: Mapping[str, GuardrailCase] = {
             },
             compliant=Scenario(_key_with_sample_grant("kms-create-grant-own-role.json"), key_state),
             partial_failure=PartialFailure("kms", "RevokeGrant", done_before=0),
+        ),
+        GuardrailCase(
+            rule="secret-policy-public",
+            violation=Scenario(
+                _secret_with_sample_policy("secret-policy-public.json"), secret_policy("prod/orders/api-key")
+            ),
+            remediated=canonical_policy(_without_statement(_PUBLIC_SECRET, 1)),
+            compliant=Scenario(
+                _secret_with_sample_policy("secret-policy-own-role.json"), secret_policy("prod/orders/db")
+            ),
+            partial_failure=PartialFailure("secretsmanager", "PutResourcePolicy", done_before=0),
+        ),
+        GuardrailCase(
+            rule="secret-policy-cross-account",
+            violation=Scenario(
+                _secret_with_sample_policy("secret-policy-unknown-account.json"), secret_policy("prod/orders/db")
+            ),
+            remediated=canonical_policy(_without_statement(_VENDOR_SECRET, 1)),
+            compliant=Scenario(
+                _secret_with_sample_policy("secret-policy-own-role.json"), secret_policy("prod/orders/db")
+            ),
+            partial_failure=PartialFailure("secretsmanager", "PutResourcePolicy", done_before=0),
+        ),
+        GuardrailCase(
+            rule="ecr-repository-policy-public",
+            violation=Scenario(
+                _repository_with_sample_policy("ecr-policy-public.json"), repository_policy("orders-api")
+            ),
+            remediated=canonical_policy(_without_statement(_PUBLIC_REPOSITORY, 1)),
+            compliant=Scenario(
+                _repository_with_sample_policy("ecr-policy-organization.json"),
+                repository_policy("base-images"),
+                _ORGANIZATION,
+            ),
+            partial_failure=PartialFailure("ecr", "SetRepositoryPolicy", done_before=0),
+        ),
+        GuardrailCase(
+            rule="ecr-repository-policy-cross-account",
+            violation=Scenario(
+                _repository_with_sample_policy("ecr-policy-unknown-account.json"), repository_policy("base-images")
+            ),
+            remediated=canonical_policy(_without_statement(_VENDOR_REPOSITORY, 1)),
+            compliant=Scenario(
+                _repository_with_sample_policy("ecr-policy-organization.json"),
+                repository_policy("base-images"),
+                _ORGANIZATION,
+            ),
+            partial_failure=PartialFailure("ecr", "SetRepositoryPolicy", done_before=0),
         ),
     )
 }

@@ -171,6 +171,10 @@ def _authorised_as(request: Request) -> tuple[str, dict[str, str]]:
         return f"arn:aws:sqs:{request.region}:{account}:{name}", context
     if service == "sns":
         return str(params["TopicArn"]), context
+    if service == "secretsmanager":
+        return f"arn:aws:secretsmanager:{request.region}:{HOME_ACCOUNT}:secret:{params['SecretId']}", context
+    if service == "ecr":
+        return f"arn:aws:ecr:{request.region}:{HOME_ACCOUNT}:repository/{params['repositoryName']}", context
     if service == "kms":
         return str(params["KeyId"]), context  # the plans name keys by ARN
     if service == "lambda" and "LayerName" in params:
@@ -504,6 +508,19 @@ def _function_url_auth_none(account: Account) -> dict[str, Any]:
     return event
 
 
+def _secret_only_public(account: Account) -> dict[str, Any]:
+    """Secret prod/reports/token whose policy holds only the sample's public statement: it is deleted."""
+    event = load_event("secret-policy-public.json")
+    request = event["detail"]["requestParameters"]
+    document = json.loads(request["resourcePolicy"])
+    document["Statement"] = document["Statement"][1:]
+    request["secretId"], request["resourcePolicy"] = "prod/reports/token", json.dumps(document)
+    secrets = account.session.client("secretsmanager", region_name=RESOURCE_REGION)
+    secrets.create_secret(Name="prod/reports/token", SecretString="s3cret")
+    secrets.put_resource_policy(SecretId="prod/reports/token", ResourcePolicy=request["resourcePolicy"])
+    return event
+
+
 class Scenario(NamedTuple):
     setup: Callable[[Account], RemediationStep]
     region: str = REGION
@@ -560,6 +577,21 @@ SCENARIOS: dict[str, Scenario] = {
     "function-url-auth": Scenario(_planned(_function_url_auth_none, "lambda-function-url-public"), RESOURCE_REGION),
     "key-policy-keep-the-rest": Scenario(
         _planned(cases._key_with_sample_policy("kms-put-key-policy-public.json"), "kms-key-policy-public"),
+        RESOURCE_REGION,
+    ),
+    "secret-keep-the-rest": Scenario(
+        _planned(cases._secret_with_sample_policy("secret-policy-public.json"), "secret-policy-public"),
+        RESOURCE_REGION,
+    ),
+    "secret-only-offending": Scenario(_planned(_secret_only_public, "secret-policy-public"), RESOURCE_REGION),
+    "repository-keep-the-rest": Scenario(
+        _planned(cases._repository_with_sample_policy("ecr-policy-public.json"), "ecr-repository-policy-public"),
+        RESOURCE_REGION,
+    ),
+    "repository-only-offending": Scenario(
+        _planned(
+            cases._repository_with_sample_policy("ecr-policy-organization.json"), "ecr-repository-policy-cross-account"
+        ),
         RESOURCE_REGION,
     ),
     "key-grant-revoked": Scenario(

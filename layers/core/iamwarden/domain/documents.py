@@ -41,6 +41,8 @@ class PolicyKind(Enum):
     TOPIC = ("topic policy", 30_720, True)  # SNS policy quotas: 30 KB
     FUNCTION = ("function policy", 20_480, True)  # Lambda quotas: function resource-based policy 20 KB
     KEY = ("key policy", 32_768, True)  # KMS quotas: key policy document size 32 KB
+    SECRET = ("secret policy", 20_480, True)  # Secrets Manager quotas: resource-based policy 20,480 characters
+    REPOSITORY = ("repository policy", 10_240, True)  # ECR SetRepositoryPolicy: policyText at most 10,240
 
     def __init__(self, label: str, limit: int, counts_whitespace: bool) -> None:
         self.label = label

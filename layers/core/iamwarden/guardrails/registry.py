@@ -19,6 +19,7 @@ from iamwarden.domain.findings import RemediationStep, StepAction
 from iamwarden.guardrails import (
     bucket_policy,
     credentials,
+    ecr_repository_policy,
     iam_user,
     identity_policy,
     kms_key_policy,
@@ -26,6 +27,7 @@ from iamwarden.guardrails import (
     managed_policy,
     public_access_block,
     s3_acl,
+    secret_policy,
     sns_topic_policy,
     sqs_queue_policy,
     trust_policy,
@@ -47,6 +49,8 @@ MODULES: tuple[ModuleType, ...] = (
     sns_topic_policy,
     lambda_permissions,
     kms_key_policy,
+    secret_policy,
+    ecr_repository_policy,
 )
 
 GUARDRAILS: tuple[Guardrail, ...] = tuple(guardrail for module in MODULES for guardrail in module.GUARDRAILS)
