@@ -66,6 +66,7 @@ LAYER_VERSIONS = "!Sub arn:${AWS::Partition}:lambda:*:${AWS::AccountId}:layer:*:
 KEYS = "!Sub arn:${AWS::Partition}:kms:*:${AWS::AccountId}:key/*"
 SECRETS = "!Sub arn:${AWS::Partition}:secretsmanager:*:${AWS::AccountId}:secret:*"
 REPOSITORIES = "!Sub arn:${AWS::Partition}:ecr:*:${AWS::AccountId}:repository/*"
+EVENT_BUSES = "!Sub arn:${AWS::Partition}:events:*:${AWS::AccountId}:event-bus/*"
 
 
 class Condition(NamedTuple):
@@ -237,6 +238,7 @@ SCOPES: tuple[Scope, ...] = (
         ("ecr:GetRepositoryPolicy", "ecr:SetRepositoryPolicy", "ecr:DeleteRepositoryPolicy"),
         (REPOSITORIES,),
     ),
+    Scope("RemediateEventBusPolicies", ("events:DescribeEventBus", "events:RemovePermission"), (EVENT_BUSES,)),
 )
 
 

@@ -325,6 +325,17 @@ def repository_policy(name: str) -> State:
     return read
 
 
+def event_bus_statements(name: str) -> State:
+    """The Sids of the bus's policy statements (EventBridge writes them from PutPermission's pieces)."""
+
+    def read(account: Account) -> list[str]:
+        events = account.session.client("events", region_name=RESOURCE_REGION)
+        text = events.describe_event_bus(Name=name).get("Policy")
+        return sorted(statement["Sid"] for statement in json.loads(text)["Statement"]) if text else []
+
+    return read
+
+
 # --- building live state ----------------------------------------------------------------------
 
 
@@ -706,6 +717,32 @@ def _repository_with_sample_policy(sample: str) -> Callable[[Account], dict[str,
     return prepare
 
 
+def _bus_with_sample_permission(sample: str) -> Callable[[Account], dict[str, Any]]:
+    """The sample's bus with a permission for trusted account 444455556666, then the sample's PutPermission."""
+
+    def prepare(account: Account) -> dict[str, Any]:
+        request = _request(sample)
+        bus = request["eventBusName"]
+        events = account.session.client("events", region_name=RESOURCE_REGION)
+        if bus != "default":
+            events.create_event_bus(Name=bus)
+        events.put_permission(
+            EventBusName=bus, Action="events:PutEvents", Principal="444455556666", StatementId="partner-trusted"
+        )
+        condition = request.get("condition")
+        extra: dict[str, Any] = {"Condition": {k.capitalize(): v for k, v in condition.items()}} if condition else {}
+        events.put_permission(
+            EventBusName=bus,
+            Action=request["action"],
+            Principal=request["principal"],
+            StatementId=request["statementId"],
+            **extra,
+        )
+        return load_event(sample)
+
+    return prepare
+
+
 def _without_statement(document: Mapping[str, Any], index: int) -> dict[str, Any]:
     statements = list(document["Statement"])
     del statements[index]
@@ -722,6 +759,7 @@ _OWN_QUEUE_STATEMENT = _PUBLIC_QUEUE["Statement"][0]
 _OWN_QUEUE = {"Version": "2012-10-17", "Statement": [_OWN_QUEUE_STATEMENT]}
 _PUBLIC_TOPIC = json.loads(_request("sns-policy-public-subscribe.json")["attributeValue"])
 _ORGANIZATION = {"organization_id": "o-a1b2c3d4e5"}
+_PARTNER = {"trusted_accounts": "444455556666"}
 #: KMS's default key policy (the account's IAM policies decide), which a key created without a policy has.
 _DEFAULT_KEY_POLICY = {
     "Version": "2012-10-17",
@@ -1085,6 +1123,36 @@ CASES: Mapping[str, GuardrailCase] = {
                 _ORGANIZATION,
             ),
             partial_failure=PartialFailure("ecr", "SetRepositoryPolicy", done_before=0),
+        ),
+        GuardrailCase(
+            rule="event-bus-policy-public",
+            violation=Scenario(
+                _bus_with_sample_permission("event-bus-permission-public.json"),
+                event_bus_statements("orders-bus"),
+                _PARTNER,
+            ),
+            remediated=["partner-trusted"],
+            compliant=Scenario(
+                _bus_with_sample_permission("event-bus-permission-organization.json"),
+                event_bus_statements("default"),
+                {**_PARTNER, **_ORGANIZATION},
+            ),
+            partial_failure=PartialFailure("events", "RemovePermission", done_before=0, settings=_PARTNER),
+        ),
+        GuardrailCase(
+            rule="event-bus-policy-cross-account",
+            violation=Scenario(
+                _bus_with_sample_permission("event-bus-permission-unknown-account.json"),
+                event_bus_statements("orders-bus"),
+                _PARTNER,
+            ),
+            remediated=["partner-trusted"],
+            compliant=Scenario(
+                _bus_with_sample_permission("event-bus-permission-organization.json"),
+                event_bus_statements("default"),
+                {**_PARTNER, **_ORGANIZATION},
+            ),
+            partial_failure=PartialFailure("events", "RemovePermission", done_before=0, settings=_PARTNER),
         ),
     )
 }

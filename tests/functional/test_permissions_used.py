@@ -175,6 +175,9 @@ def _authorised_as(request: Request) -> tuple[str, dict[str, str]]:
         return f"arn:aws:secretsmanager:{request.region}:{HOME_ACCOUNT}:secret:{params['SecretId']}", context
     if service == "ecr":
         return f"arn:aws:ecr:{request.region}:{HOME_ACCOUNT}:repository/{params['repositoryName']}", context
+    if service == "events":
+        bus = params.get("EventBusName") or params.get("Name")
+        return f"arn:aws:events:{request.region}:{HOME_ACCOUNT}:event-bus/{bus}", context
     if service == "kms":
         return str(params["KeyId"]), context  # the plans name keys by ARN
     if service == "lambda" and "LayerName" in params:
@@ -591,6 +594,13 @@ SCENARIOS: dict[str, Scenario] = {
     "repository-only-offending": Scenario(
         _planned(
             cases._repository_with_sample_policy("ecr-policy-organization.json"), "ecr-repository-policy-cross-account"
+        ),
+        RESOURCE_REGION,
+    ),
+    "event-bus-statement": Scenario(
+        _planned(
+            cases._bus_with_sample_permission("event-bus-permission-unknown-account.json"),
+            "event-bus-policy-cross-account",
         ),
         RESOURCE_REGION,
     ),

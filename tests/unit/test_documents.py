@@ -106,6 +106,7 @@ def test_limits_per_kind_are_the_documented_aws_quotas() -> None:
         PolicyKind.KEY: 32_768,
         PolicyKind.SECRET: 20_480,
         PolicyKind.REPOSITORY: 10_240,
+        PolicyKind.EVENT_BUS: 10_240,
     }
     iam_kinds = {PolicyKind.MANAGED, PolicyKind.INLINE_USER, PolicyKind.INLINE_ROLE, PolicyKind.INLINE_GROUP}
     # IAM counts characters without whitespace; every resource policy's service counts all of it.

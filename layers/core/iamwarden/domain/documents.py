@@ -43,6 +43,7 @@ class PolicyKind(Enum):
     KEY = ("key policy", 32_768, True)  # KMS quotas: key policy document size 32 KB
     SECRET = ("secret policy", 20_480, True)  # Secrets Manager quotas: resource-based policy 20,480 characters
     REPOSITORY = ("repository policy", 10_240, True)  # ECR SetRepositoryPolicy: policyText at most 10,240
+    EVENT_BUS = ("event bus policy", 10_240, True)  # EventBridge quotas: event bus policy 10,240 characters
 
     def __init__(self, label: str, limit: int, counts_whitespace: bool) -> None:
         self.label = label

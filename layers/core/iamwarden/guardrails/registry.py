@@ -20,6 +20,7 @@ from iamwarden.guardrails import (
     bucket_policy,
     credentials,
     ecr_repository_policy,
+    event_bus_policy,
     iam_user,
     identity_policy,
     kms_key_policy,
@@ -51,6 +52,7 @@ MODULES: tuple[ModuleType, ...] = (
     kms_key_policy,
     secret_policy,
     ecr_repository_policy,
+    event_bus_policy,
 )
 
 GUARDRAILS: tuple[Guardrail, ...] = tuple(guardrail for module in MODULES for guardrail in module.GUARDRAILS)

@@ -147,7 +147,7 @@ class RemovePolicyStatements:
         name = step.parameters[self.resource.step_parameter]
         document = json.loads(before["policy"])
         statements = statement_list(document)
-        remaining = [statement for statement in statements if not _offends(statement, step)]
+        remaining = [statement for statement in statements if not statement_offends(statement, step)]
         removed = len(statements) - len(remaining)
         if not removed:
             return  # a later policy no longer has them: never touch it
@@ -167,7 +167,7 @@ class RemovePolicyStatements:
         if not exists:
             raise UndoError(f"{self.resource.noun} {name} no longer exists; its policy cannot be restored")
         before_document = json.loads(before["policy"])
-        removed = [s for s in statement_list(before_document) if _offends(s, step)]
+        removed = [s for s in statement_list(before_document) if statement_offends(s, step)]
         if current_text is None:
             document = {key: value for key, value in before_document.items() if key != "Statement"}
             current: list[Any] = []
@@ -182,7 +182,7 @@ class RemovePolicyStatements:
         return [f"restored {len(missing)} statement(s) into the current policy of {self.resource.noun} {name}"]
 
 
-def _offends(statement: Any, step: RemediationStep) -> bool:
+def statement_offends(statement: Any, step: RemediationStep) -> bool:
     """Whether ``statement`` is one the step removes: the same content, or the Sid of one AWS wrote."""
     if canonical(statement) in offending_statements(step):
         return True
