@@ -59,6 +59,14 @@ MFA_DEVICES = _ACCOUNT_ARN.format("mfa/*")
 BUCKETS = "!Sub arn:${AWS::Partition}:s3:::*"
 OBJECTS = "!Sub arn:${AWS::Partition}:s3:::*/*"
 ANY = '"*"'
+QUEUES = "!Sub arn:${AWS::Partition}:sqs:*:${AWS::AccountId}:*"
+TOPICS = "!Sub arn:${AWS::Partition}:sns:*:${AWS::AccountId}:*"
+FUNCTIONS = "!Sub arn:${AWS::Partition}:lambda:*:${AWS::AccountId}:function:*"
+LAYER_VERSIONS = "!Sub arn:${AWS::Partition}:lambda:*:${AWS::AccountId}:layer:*:*"
+KEYS = "!Sub arn:${AWS::Partition}:kms:*:${AWS::AccountId}:key/*"
+SECRETS = "!Sub arn:${AWS::Partition}:secretsmanager:*:${AWS::AccountId}:secret:*"
+REPOSITORIES = "!Sub arn:${AWS::Partition}:ecr:*:${AWS::AccountId}:repository/*"
+EVENT_BUSES = "!Sub arn:${AWS::Partition}:events:*:${AWS::AccountId}:event-bus/*"
 
 
 class Condition(NamedTuple):
@@ -221,6 +229,45 @@ SCOPES: tuple[Scope, ...] = (
         (ANY,),
         comment="Account-level settings have no resource type: S3 Control acts only on the caller's own account.",
     ),
+    Scope("RemediateQueuePolicies", ("sqs:GetQueueAttributes", "sqs:SetQueueAttributes"), (QUEUES,)),
+    Scope("RemediateTopicPolicies", ("sns:GetTopicAttributes", "sns:SetTopicAttributes"), (TOPICS,)),
+    Scope(
+        "RemediateFunctionPermissions",
+        (
+            "lambda:GetPolicy",
+            "lambda:RemovePermission",
+            "lambda:GetFunctionUrlConfig",
+            "lambda:UpdateFunctionUrlConfig",
+        ),
+        (FUNCTIONS,),
+        comment="lambda:GetPolicy also lets lambda-function-url-public read the policy behind a new function URL.",
+    ),
+    Scope(
+        "RemediateLayerPermissions",
+        ("lambda:GetLayerVersionPolicy", "lambda:RemoveLayerVersionPermission"),
+        (LAYER_VERSIONS,),
+    ),
+    Scope(
+        "RemediateKeyPoliciesAndGrants",
+        ("kms:GetKeyPolicy", "kms:PutKeyPolicy", "kms:ListGrants", "kms:RevokeGrant"),
+        (KEYS,),
+        comment="A key policy must let this role in (the default policy's account statement does) for these to work.",
+    ),
+    Scope(
+        "RemediateSecretPolicies",
+        (
+            "secretsmanager:GetResourcePolicy",
+            "secretsmanager:PutResourcePolicy",
+            "secretsmanager:DeleteResourcePolicy",
+        ),
+        (SECRETS,),
+    ),
+    Scope(
+        "RemediateRepositoryPolicies",
+        ("ecr:GetRepositoryPolicy", "ecr:SetRepositoryPolicy", "ecr:DeleteRepositoryPolicy"),
+        (REPOSITORIES,),
+    ),
+    Scope("RemediateEventBusPolicies", ("events:DescribeEventBus", "events:RemovePermission"), (EVENT_BUSES,)),
 )
 
 

@@ -35,6 +35,8 @@ from tests.conftest import load_event
 from tests.functional.conftest import Account
 
 BUCKET_REGION = "eu-west-1"
+#: Where the samples of the other resource-policy rules (queues, topics, ...) live.
+RESOURCE_REGION = "eu-west-1"
 EMPTY_TRUST = json.dumps({"Version": "2012-10-17", "Statement": []})
 SAFE = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]}
 SAFE_READ_WRITE = {
@@ -230,6 +232,110 @@ def bucket_public_access_block(bucket: str) -> State:
     return read
 
 
+def queue_policy(name: str) -> State:
+    """The queue's policy (statements in a stable order), None when it has none."""
+
+    def read(account: Account) -> dict[str, Any] | None:
+        sqs = account.session.client("sqs", region_name=RESOURCE_REGION)
+        url = sqs.get_queue_url(QueueName=name)["QueueUrl"]
+        text = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["Policy"])["Attributes"].get("Policy")
+        return canonical_policy(json.loads(text)) if text else None
+
+    return read
+
+
+def topic_policy(name: str) -> State:
+    def read(account: Account) -> dict[str, Any]:
+        sns = account.session.client("sns", region_name=RESOURCE_REGION)
+        arn = f"arn:aws:sns:{RESOURCE_REGION}:{HOME_ACCOUNT}:{name}"
+        return canonical_policy(json.loads(sns.get_topic_attributes(TopicArn=arn)["Attributes"]["Policy"]))
+
+    return read
+
+
+def function_permissions(name: str) -> State:
+    """The Sids of the function's policy statements and its URL's auth type (None: no URL)."""
+
+    def read(account: Account) -> dict[str, Any]:
+        awslambda = account.session.client("lambda", region_name=RESOURCE_REGION)
+        try:
+            policy = json.loads(awslambda.get_policy(FunctionName=name)["Policy"])
+            sids = sorted(statement["Sid"] for statement in policy["Statement"])
+        except ClientError as exc:
+            if _code(exc) != "ResourceNotFoundException":
+                raise
+            sids = []
+        try:
+            auth = awslambda.get_function_url_config(FunctionName=name)["AuthType"]
+        except ClientError as exc:
+            if _code(exc) != "ResourceNotFoundException":
+                raise
+            auth = None
+        return {"statements": sids, "url_auth_type": auth}
+
+    return read
+
+
+def layer_permissions(name: str, version: int) -> State:
+    def read(account: Account) -> list[str]:
+        awslambda = account.session.client("lambda", region_name=RESOURCE_REGION)
+        try:
+            text = awslambda.get_layer_version_policy(LayerName=name, VersionNumber=version)["Policy"]
+        except ClientError as exc:
+            if _code(exc) != "ResourceNotFoundException":
+                raise
+            return []
+        return sorted(statement["Sid"] for statement in json.loads(text)["Statement"])
+
+    return read
+
+
+def key_state(account: Account) -> dict[str, Any]:
+    """The policy and grants (grantee, operations) of the one key a KMS scenario creates."""
+    kms = account.session.client("kms", region_name=RESOURCE_REGION)
+    [key] = kms.list_keys()["Keys"]
+    policy = json.loads(kms.get_key_policy(KeyId=key["KeyId"], PolicyName="default")["Policy"])
+    grants = kms.list_grants(KeyId=key["KeyId"])["Grants"]
+    return {
+        "policy": canonical_policy(policy),
+        "grants": sorted((grant["GranteePrincipal"], tuple(grant["Operations"])) for grant in grants),
+    }
+
+
+def secret_policy(name: str) -> State:
+    def read(account: Account) -> dict[str, Any] | None:
+        secrets = account.session.client("secretsmanager", region_name=RESOURCE_REGION)
+        text = secrets.get_resource_policy(SecretId=name).get("ResourcePolicy")
+        return canonical_policy(json.loads(text)) if text else None
+
+    return read
+
+
+def repository_policy(name: str) -> State:
+    def read(account: Account) -> dict[str, Any] | None:
+        ecr = account.session.client("ecr", region_name=RESOURCE_REGION)
+        try:
+            text = ecr.get_repository_policy(repositoryName=name)["policyText"]
+        except ClientError as exc:
+            if _code(exc) != "RepositoryPolicyNotFoundException":
+                raise
+            return None
+        return canonical_policy(json.loads(text))
+
+    return read
+
+
+def event_bus_statements(name: str) -> State:
+    """The Sids of the bus's policy statements (EventBridge writes them from PutPermission's pieces)."""
+
+    def read(account: Account) -> list[str]:
+        events = account.session.client("events", region_name=RESOURCE_REGION)
+        text = events.describe_event_bus(Name=name).get("Policy")
+        return sorted(statement["Sid"] for statement in json.loads(text)["Statement"]) if text else []
+
+    return read
+
+
 # --- building live state ----------------------------------------------------------------------
 
 
@@ -376,6 +482,267 @@ def _bucket_with_sample_block(sample: str) -> Callable[[Account], dict[str, Any]
     return prepare
 
 
+def _queue_with_sample_policy(sample: str) -> Callable[[Account], dict[str, Any]]:
+    """The queue the sample names, holding the policy the sample set."""
+
+    def prepare(account: Account) -> dict[str, Any]:
+        request = _request(sample)
+        name = request["queueUrl"].rsplit("/", 1)[-1]
+        sqs = account.session.client("sqs", region_name=RESOURCE_REGION)
+        sqs.create_queue(QueueName=name, Attributes={"Policy": request["attributes"]["Policy"]})
+        return load_event(sample)
+
+    return prepare
+
+
+def _queue_with_sample_permission(sample: str, base: Mapping[str, Any]) -> Callable[[Account], dict[str, Any]]:
+    """The queue with ``base`` as its policy, then the AddPermission call the sample records."""
+
+    def prepare(account: Account) -> dict[str, Any]:
+        request = _request(sample)
+        sqs = account.session.client("sqs", region_name=RESOURCE_REGION)
+        url = sqs.create_queue(QueueName=request["queueUrl"].rsplit("/", 1)[-1])["QueueUrl"]
+        sqs.set_queue_attributes(QueueUrl=url, Attributes={"Policy": json.dumps(base)})
+        sqs.add_permission(
+            QueueUrl=url, Label=request["label"], AWSAccountIds=request["AWSAccountIds"], Actions=request["actions"]
+        )
+        return load_event(sample)
+
+    return prepare
+
+
+def _topic(account: Account, arn: str) -> Any:
+    sns = account.session.client("sns", region_name=RESOURCE_REGION)
+    sns.create_topic(Name=arn.rsplit(":", 1)[-1])
+    return sns
+
+
+def _topic_with_sample_policy(sample: str) -> Callable[[Account], dict[str, Any]]:
+    def prepare(account: Account) -> dict[str, Any]:
+        request = _request(sample)
+        _topic(account, request["topicArn"]).set_topic_attributes(
+            TopicArn=request["topicArn"], AttributeName="Policy", AttributeValue=request["attributeValue"]
+        )
+        return load_event(sample)
+
+    return prepare
+
+
+def _topic_with_sample_permission(sample: str) -> Callable[[Account], dict[str, Any]]:
+    def prepare(account: Account) -> dict[str, Any]:
+        request = _request(sample)
+        _topic(account, request["topicArn"]).add_permission(
+            TopicArn=request["topicArn"],
+            Label=request["label"],
+            AWSAccountId=request["aWSAccountId"],
+            ActionName=request["actionName"],
+        )
+        return load_event(sample)
+
+    return prepare
+
+
+def _new_topic(sample: str) -> Callable[[Account], dict[str, Any]]:
+    def prepare(account: Account) -> dict[str, Any]:
+        _topic(account, load_event(sample)["detail"]["responseElements"]["topicArn"])
+        return load_event(sample)
+
+    return prepare
+
+
+_LAMBDA_ROLE_TRUST = json.dumps(
+    {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
+        ],
+    }
+)
+
+
+def _function(account: Account, name: str) -> Any:
+    """Function ``name`` with a permission for this account's S3 (a statement remediation must keep)."""
+    role = account.iam.create_role(RoleName=f"{name}-role", AssumeRolePolicyDocument=_LAMBDA_ROLE_TRUST)["Role"]["Arn"]
+    awslambda = account.session.client("lambda", region_name=RESOURCE_REGION)
+    awslambda.create_function(
+        FunctionName=name, Runtime="python3.13", Role=role, Handler="app.handler", Code={"ZipFile": b"code"}
+    )
+    awslambda.add_permission(
+        FunctionName=name,
+        StatementId="AllowS3Invoke",
+        Action="lambda:InvokeFunction",
+        Principal="s3.amazonaws.com",
+        SourceAccount=HOME_ACCOUNT,
+    )
+    return awslambda
+
+
+_PERMISSION_PARAMETERS = {
+    "action": "Action",
+    "principal": "Principal",
+    "sourceArn": "SourceArn",
+    "sourceAccount": "SourceAccount",
+    "principalOrgID": "PrincipalOrgID",
+    "functionUrlAuthType": "FunctionUrlAuthType",
+    "organizationId": "OrganizationId",
+}
+
+
+def _function_with_sample_permission(sample: str) -> Callable[[Account], dict[str, Any]]:
+    """The function the sample names, with its other permission and the one the sample added."""
+
+    def prepare(account: Account) -> dict[str, Any]:
+        request = _request(sample)
+        name = request["functionName"].rsplit(":", 1)[-1]
+        parameters = {boto: request[key] for key, boto in _PERMISSION_PARAMETERS.items() if key in request}
+        _function(account, name).add_permission(FunctionName=name, StatementId=request["statementId"], **parameters)
+        return load_event(sample)
+
+    return prepare
+
+
+def _layer_with_sample_permission(sample: str) -> Callable[[Account], dict[str, Any]]:
+    """The layer's versions up to the sample's, each shared with this account; then the sample's permission."""
+
+    def prepare(account: Account) -> dict[str, Any]:
+        request = _request(sample)
+        awslambda = account.session.client("lambda", region_name=RESOURCE_REGION)
+        for _ in range(int(request["versionNumber"])):
+            version = awslambda.publish_layer_version(LayerName=request["layerName"], Content={"ZipFile": b"lib"})
+        awslambda.add_layer_version_permission(
+            LayerName=request["layerName"],
+            VersionNumber=version["Version"],
+            StatementId="own-account",
+            Action="lambda:GetLayerVersion",
+            Principal=HOME_ACCOUNT,
+        )
+        parameters = {boto: request[key] for key, boto in _PERMISSION_PARAMETERS.items() if key in request}
+        awslambda.add_layer_version_permission(
+            LayerName=request["layerName"],
+            VersionNumber=version["Version"],
+            StatementId=request["statementId"],
+            **parameters,
+        )
+        return load_event(sample)
+
+    return prepare
+
+
+def _function_url(sample: str, *, public: bool) -> Callable[[Account], dict[str, Any]]:
+    """Function orders-api with the URL the sample configured; ``public``: its policy lets everyone call it."""
+
+    def prepare(account: Account) -> dict[str, Any]:
+        request = _request(sample)
+        awslambda = _function(account, request["functionName"])
+        awslambda.create_function_url_config(FunctionName=request["functionName"], AuthType=request["authType"])
+        if public:
+            awslambda.add_permission(
+                FunctionName=request["functionName"],
+                StatementId="FunctionURLAllowPublicAccess",
+                Action="lambda:InvokeFunctionUrl",
+                Principal="*",
+                FunctionUrlAuthType="NONE",
+            )
+        return load_event(sample)
+
+    return prepare
+
+
+def _with_key_id(event: dict[str, Any], key_id: str) -> dict[str, Any]:
+    """The sample with moto's key id (and ARN) in place of the sample's."""
+    text = json.dumps(event)
+    sample_arn = event["detail"]["resources"][0]["ARN"]
+    arn = f"arn:aws:kms:{RESOURCE_REGION}:{HOME_ACCOUNT}:key/{key_id}"
+    adjusted: dict[str, Any] = json.loads(text.replace(sample_arn, arn).replace(sample_arn.rsplit("/", 1)[-1], key_id))
+    return adjusted
+
+
+def _key_with_sample_policy(sample: str) -> Callable[[Account], dict[str, Any]]:
+    def prepare(account: Account) -> dict[str, Any]:
+        event = load_event(sample)
+        kms = account.session.client("kms", region_name=RESOURCE_REGION)
+        key_id = kms.create_key(Policy=event["detail"]["requestParameters"]["policy"])["KeyMetadata"]["KeyId"]
+        return _with_key_id(event, key_id)
+
+    return prepare
+
+
+def _key_with_sample_grant(sample: str) -> Callable[[Account], dict[str, Any]]:
+    """A key with a grant to this account's role, then the grant the sample created (moto chooses its id)."""
+
+    def prepare(account: Account) -> dict[str, Any]:
+        event = load_event(sample)
+        request = event["detail"]["requestParameters"]
+        kms = account.session.client("kms", region_name=RESOURCE_REGION)
+        key_id = kms.create_key()["KeyMetadata"]["KeyId"]
+        own = f"arn:aws:iam::{HOME_ACCOUNT}:role/orders-worker"
+        if request["granteePrincipal"] != own:
+            kms.create_grant(KeyId=key_id, GranteePrincipal=own, Operations=["Decrypt"])
+        grant = kms.create_grant(
+            KeyId=key_id, GranteePrincipal=request["granteePrincipal"], Operations=request["operations"]
+        )
+        event = _with_key_id(event, key_id)
+        event["detail"]["responseElements"]["grantId"] = grant["GrantId"]
+        return event
+
+    return prepare
+
+
+def _secret_with_sample_policy(sample: str) -> Callable[[Account], dict[str, Any]]:
+    def prepare(account: Account) -> dict[str, Any]:
+        request = _request(sample)
+        name = (
+            request["secretId"].split(":", 6)[-1].rsplit("-", 1)[0]
+            if ":" in request["secretId"]
+            else request["secretId"]
+        )
+        secrets = account.session.client("secretsmanager", region_name=RESOURCE_REGION)
+        secrets.create_secret(Name=name, SecretString="s3cret")
+        secrets.put_resource_policy(SecretId=name, ResourcePolicy=request["resourcePolicy"])
+        event = load_event(sample)
+        event["detail"]["requestParameters"]["secretId"] = name  # moto's ARN suffix differs from the sample's
+        return event
+
+    return prepare
+
+
+def _repository_with_sample_policy(sample: str) -> Callable[[Account], dict[str, Any]]:
+    def prepare(account: Account) -> dict[str, Any]:
+        request = _request(sample)
+        ecr = account.session.client("ecr", region_name=RESOURCE_REGION)
+        ecr.create_repository(repositoryName=request["repositoryName"])
+        ecr.set_repository_policy(repositoryName=request["repositoryName"], policyText=request["policyText"])
+        return load_event(sample)
+
+    return prepare
+
+
+def _bus_with_sample_permission(sample: str) -> Callable[[Account], dict[str, Any]]:
+    """The sample's bus with a permission for trusted account 444455556666, then the sample's PutPermission."""
+
+    def prepare(account: Account) -> dict[str, Any]:
+        request = _request(sample)
+        bus = request["eventBusName"]
+        events = account.session.client("events", region_name=RESOURCE_REGION)
+        if bus != "default":
+            events.create_event_bus(Name=bus)
+        events.put_permission(
+            EventBusName=bus, Action="events:PutEvents", Principal="444455556666", StatementId="partner-trusted"
+        )
+        condition = request.get("condition")
+        extra: dict[str, Any] = {"Condition": {k.capitalize(): v for k, v in condition.items()}} if condition else {}
+        events.put_permission(
+            EventBusName=bus,
+            Action=request["action"],
+            Principal=request["principal"],
+            StatementId=request["statementId"],
+            **extra,
+        )
+        return load_event(sample)
+
+    return prepare
+
+
 def _without_statement(document: Mapping[str, Any], index: int) -> dict[str, Any]:
     statements = list(document["Statement"])
     del statements[index]
@@ -387,6 +754,31 @@ def _without_statement(document: Mapping[str, Any], index: int) -> dict[str, Any
 _PUBLIC_AND_VENDOR = _request("bucket-policy-public-and-vendor.json")["bucketPolicy"]
 _UNKNOWN_ACCOUNT = _request("bucket-policy-unknown-account.json")["bucketPolicy"]
 _ADMIN_VERSION = _document("create-policy-version-admin.json")
+_PUBLIC_QUEUE = json.loads(_request("sqs-policy-public.json")["attributes"]["Policy"])
+_OWN_QUEUE_STATEMENT = _PUBLIC_QUEUE["Statement"][0]
+_OWN_QUEUE = {"Version": "2012-10-17", "Statement": [_OWN_QUEUE_STATEMENT]}
+_PUBLIC_TOPIC = json.loads(_request("sns-policy-public-subscribe.json")["attributeValue"])
+_ORGANIZATION = {"organization_id": "o-a1b2c3d4e5"}
+_PARTNER = {"trusted_accounts": "444455556666"}
+#: KMS's default key policy (the account's IAM policies decide), which a key created without a policy has.
+_DEFAULT_KEY_POLICY = {
+    "Version": "2012-10-17",
+    "Id": "key-default-1",
+    "Statement": [
+        {
+            "Sid": "Enable IAM User Permissions",
+            "Effect": "Allow",
+            "Principal": {"AWS": f"arn:aws:iam::{HOME_ACCOUNT}:root"},
+            "Action": "kms:*",
+            "Resource": "*",
+        }
+    ],
+}
+_PUBLIC_SECRET = json.loads(_request("secret-policy-public.json")["resourcePolicy"])
+_VENDOR_SECRET = json.loads(_request("secret-policy-unknown-account.json")["resourcePolicy"])
+_PUBLIC_REPOSITORY = json.loads(_request("ecr-policy-public.json")["policyText"])
+_VENDOR_REPOSITORY = json.loads(_request("ecr-policy-unknown-account.json")["policyText"])
+_VENDOR_KEY_POLICY = json.loads(_request("kms-put-key-policy-unknown-account.json")["policy"])
 _DELETE_VERSION = {"rules/policy-version-admin/delete_version": "delete"}
 
 CASES: Mapping[str, GuardrailCase] = {
@@ -565,6 +957,202 @@ CASES: Mapping[str, GuardrailCase] = {
                 _bucket_with_sample_block("pab-bucket-all-on.json"), bucket_public_access_block("acme-invoices")
             ),
             partial_failure=PartialFailure("s3", "PutPublicAccessBlock", done_before=0),
+        ),
+        GuardrailCase(
+            rule="sqs-queue-policy-public",
+            violation=Scenario(_queue_with_sample_policy("sqs-policy-public.json"), queue_policy("orders-events")),
+            remediated=canonical_policy(_without_statement(_PUBLIC_QUEUE, 1)),
+            compliant=Scenario(
+                _queue_with_sample_policy("sqs-policy-sns-subscription.json"), queue_policy("orders-fanout")
+            ),
+            partial_failure=PartialFailure("sqs", "SetQueueAttributes", done_before=0),
+        ),
+        GuardrailCase(
+            rule="sqs-queue-policy-cross-account",
+            # AddPermission: SQS writes the statement, matched by its label.
+            violation=Scenario(
+                _queue_with_sample_permission("sqs-add-permission-unknown-account.json", _OWN_QUEUE),
+                queue_policy("orders-events"),
+            ),
+            remediated=canonical_policy(_OWN_QUEUE),
+            compliant=Scenario(
+                _queue_with_sample_policy("sqs-policy-org-condition.json"), queue_policy("shared-jobs"), _ORGANIZATION
+            ),
+            partial_failure=PartialFailure("sqs", "SetQueueAttributes", done_before=0),
+        ),
+        GuardrailCase(
+            rule="sns-topic-policy-public",
+            violation=Scenario(
+                _topic_with_sample_policy("sns-policy-public-subscribe.json"), topic_policy("price-updates")
+            ),
+            remediated=canonical_policy(_without_statement(_PUBLIC_TOPIC, 1)),
+            compliant=Scenario(
+                _topic_with_sample_policy("sns-policy-cloudwatch-alarms.json"), topic_policy("ops-alarms")
+            ),
+            partial_failure=PartialFailure("sns", "SetTopicAttributes", done_before=0),
+        ),
+        GuardrailCase(
+            rule="sns-topic-policy-cross-account",
+            # AddPermission: SNS writes the statement beside its default one, matched by its label.
+            violation=Scenario(
+                _topic_with_sample_permission("sns-add-permission-unknown-account.json"), topic_policy("price-updates")
+            ),
+            remediated=canonical_policy(_without_statement(_PUBLIC_TOPIC, 1)),
+            compliant=Scenario(_new_topic("sns-create-topic-default-policy.json"), topic_policy("orders")),
+            partial_failure=PartialFailure("sns", "SetTopicAttributes", done_before=0),
+        ),
+        GuardrailCase(
+            rule="lambda-permission-public",
+            violation=Scenario(
+                _function_with_sample_permission("lambda-permission-public-url.json"),
+                function_permissions("orders-api"),
+            ),
+            remediated={"statements": ["AllowS3Invoke"], "url_auth_type": None},
+            compliant=Scenario(
+                _function_with_sample_permission("lambda-permission-s3-notification.json"),
+                function_permissions("thumbnailer"),
+            ),
+            partial_failure=PartialFailure("lambda", "RemovePermission", done_before=0),
+        ),
+        GuardrailCase(
+            rule="lambda-permission-cross-account",
+            # A layer version shared with an organisation this one does not trust.
+            violation=Scenario(
+                _layer_with_sample_permission("lambda-layer-permission-organization.json"),
+                layer_permissions("acme-shared-libs", 4),
+            ),
+            remediated=["own-account"],
+            compliant=Scenario(
+                _layer_with_sample_permission("lambda-layer-permission-organization.json"),
+                layer_permissions("acme-shared-libs", 4),
+                _ORGANIZATION,
+            ),
+            partial_failure=PartialFailure("lambda", "RemoveLayerVersionPermission", done_before=0),
+        ),
+        GuardrailCase(
+            rule="lambda-function-url-public",
+            # The enforcer reads the function's policy live: everyone may call the URL, so it is certain.
+            violation=Scenario(
+                _function_url("lambda-function-url-auth-none.json", public=True), function_permissions("orders-api")
+            ),
+            remediated={"statements": ["AllowS3Invoke", "FunctionURLAllowPublicAccess"], "url_auth_type": "AWS_IAM"},
+            # The same URL whose function policy lets nobody call it unsigned.
+            compliant=Scenario(
+                _function_url("lambda-function-url-auth-none.json", public=False), function_permissions("orders-api")
+            ),
+            partial_failure=PartialFailure("lambda", "UpdateFunctionUrlConfig", done_before=0),
+        ),
+        GuardrailCase(
+            rule="kms-key-policy-public",
+            # Every statement but the account's own offends: the account statement stays.
+            violation=Scenario(_key_with_sample_policy("kms-put-key-policy-public.json"), key_state),
+            remediated={
+                "policy": canonical_policy(
+                    _without_statement(json.loads(_request("kms-put-key-policy-public.json")["policy"]), 1)
+                ),
+                "grants": [],
+            },
+            compliant=Scenario(_key_with_sample_policy("kms-create-key-caller-account.json"), key_state),
+            partial_failure=PartialFailure("kms", "PutKeyPolicy", done_before=0),
+        ),
+        GuardrailCase(
+            rule="kms-key-policy-cross-account",
+            violation=Scenario(_key_with_sample_policy("kms-put-key-policy-unknown-account.json"), key_state),
+            remediated={"policy": canonical_policy(_without_statement(_VENDOR_KEY_POLICY, 1)), "grants": []},
+            compliant=Scenario(
+                _key_with_sample_policy("kms-put-key-policy-unknown-account.json"),
+                key_state,
+                {"trusted_accounts": "999988887777"},
+            ),
+            partial_failure=PartialFailure("kms", "PutKeyPolicy", done_before=0),
+        ),
+        GuardrailCase(
+            rule="kms-grant-cross-account",
+            violation=Scenario(_key_with_sample_grant("kms-create-grant-unknown-account.json"), key_state),
+            remediated={
+                "policy": canonical_policy(_DEFAULT_KEY_POLICY),
+                "grants": [(f"arn:aws:iam::{HOME_ACCOUNT}:role/orders-worker", ("Decrypt",))],
+            },
+            compliant=Scenario(_key_with_sample_grant("kms-create-grant-own-role.json"), key_state),
+            partial_failure=PartialFailure("kms", "RevokeGrant", done_before=0),
+        ),
+        GuardrailCase(
+            rule="secret-policy-public",
+            violation=Scenario(
+                _secret_with_sample_policy("secret-policy-public.json"), secret_policy("prod/orders/api-key")
+            ),
+            remediated=canonical_policy(_without_statement(_PUBLIC_SECRET, 1)),
+            compliant=Scenario(
+                _secret_with_sample_policy("secret-policy-own-role.json"), secret_policy("prod/orders/db")
+            ),
+            partial_failure=PartialFailure("secretsmanager", "PutResourcePolicy", done_before=0),
+        ),
+        GuardrailCase(
+            rule="secret-policy-cross-account",
+            violation=Scenario(
+                _secret_with_sample_policy("secret-policy-unknown-account.json"), secret_policy("prod/orders/db")
+            ),
+            remediated=canonical_policy(_without_statement(_VENDOR_SECRET, 1)),
+            compliant=Scenario(
+                _secret_with_sample_policy("secret-policy-own-role.json"), secret_policy("prod/orders/db")
+            ),
+            partial_failure=PartialFailure("secretsmanager", "PutResourcePolicy", done_before=0),
+        ),
+        GuardrailCase(
+            rule="ecr-repository-policy-public",
+            violation=Scenario(
+                _repository_with_sample_policy("ecr-policy-public.json"), repository_policy("orders-api")
+            ),
+            remediated=canonical_policy(_without_statement(_PUBLIC_REPOSITORY, 1)),
+            compliant=Scenario(
+                _repository_with_sample_policy("ecr-policy-organization.json"),
+                repository_policy("base-images"),
+                _ORGANIZATION,
+            ),
+            partial_failure=PartialFailure("ecr", "SetRepositoryPolicy", done_before=0),
+        ),
+        GuardrailCase(
+            rule="ecr-repository-policy-cross-account",
+            violation=Scenario(
+                _repository_with_sample_policy("ecr-policy-unknown-account.json"), repository_policy("base-images")
+            ),
+            remediated=canonical_policy(_without_statement(_VENDOR_REPOSITORY, 1)),
+            compliant=Scenario(
+                _repository_with_sample_policy("ecr-policy-organization.json"),
+                repository_policy("base-images"),
+                _ORGANIZATION,
+            ),
+            partial_failure=PartialFailure("ecr", "SetRepositoryPolicy", done_before=0),
+        ),
+        GuardrailCase(
+            rule="event-bus-policy-public",
+            violation=Scenario(
+                _bus_with_sample_permission("event-bus-permission-public.json"),
+                event_bus_statements("orders-bus"),
+                _PARTNER,
+            ),
+            remediated=["partner-trusted"],
+            compliant=Scenario(
+                _bus_with_sample_permission("event-bus-permission-organization.json"),
+                event_bus_statements("default"),
+                {**_PARTNER, **_ORGANIZATION},
+            ),
+            partial_failure=PartialFailure("events", "RemovePermission", done_before=0, settings=_PARTNER),
+        ),
+        GuardrailCase(
+            rule="event-bus-policy-cross-account",
+            violation=Scenario(
+                _bus_with_sample_permission("event-bus-permission-unknown-account.json"),
+                event_bus_statements("orders-bus"),
+                _PARTNER,
+            ),
+            remediated=["partner-trusted"],
+            compliant=Scenario(
+                _bus_with_sample_permission("event-bus-permission-organization.json"),
+                event_bus_statements("default"),
+                {**_PARTNER, **_ORGANIZATION},
+            ),
+            partial_failure=PartialFailure("events", "RemovePermission", done_before=0, settings=_PARTNER),
         ),
     )
 }

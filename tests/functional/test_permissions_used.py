@@ -39,12 +39,16 @@ from iamwarden.app.service import EnforcerService
 from iamwarden.app.wiring import build_enforcer_service
 from iamwarden.domain.findings import RemediationStep, StepAction
 from iamwarden.domain.policy import Condition, parse_policy
+from iamwarden.domain.settings import Settings
 from iamwarden.domain.wildcards import wildcard_match
+from iamwarden.guardrails.engine import judge_event
 from iamwarden.guardrails.iam_user import DENY_ALL_POLICY, QUARANTINE_TAG_FINDING, QUARANTINE_TAG_TIME
 from iamwarden.guardrails.registry import ACTIONS
 from tests.aws_fixtures import HOME_ACCOUNT, REGION, resolve
 from tests.conftest import load_event
+from tests.functional import guardrail_cases as cases
 from tests.functional.conftest import Account, RecordingNotifier
+from tests.functional.guardrail_cases import RESOURCE_REGION
 from tests.sam_template import deployed_template
 
 BUCKET_REGION = "eu-west-1"
@@ -172,6 +176,25 @@ def _authorised_as(request: Request) -> tuple[str, dict[str, str]]:
         return f"arn:aws:dynamodb:{request.region}:{HOME_ACCOUNT}:table/{params['TableName']}{index}", context
     if service == "ssm":
         return f"arn:aws:ssm:{request.region}:{HOME_ACCOUNT}:parameter{params.get('Path') or params['Name']}", context
+    if service == "sqs":
+        account, name = str(params["QueueUrl"]).split("/")[-2:]
+        return f"arn:aws:sqs:{request.region}:{account}:{name}", context
+    if service == "sns":
+        return str(params["TopicArn"]), context
+    if service == "secretsmanager":
+        return f"arn:aws:secretsmanager:{request.region}:{HOME_ACCOUNT}:secret:{params['SecretId']}", context
+    if service == "ecr":
+        return f"arn:aws:ecr:{request.region}:{HOME_ACCOUNT}:repository/{params['repositoryName']}", context
+    if service == "events":
+        bus = params.get("EventBusName") or params.get("Name")
+        return f"arn:aws:events:{request.region}:{HOME_ACCOUNT}:event-bus/{bus}", context
+    if service == "kms":
+        return str(params["KeyId"]), context  # the plans name keys by ARN
+    if service == "lambda" and "LayerName" in params:
+        return f"{params['LayerName']}:{params['VersionNumber']}", context
+    if service == "lambda":
+        qualifier = f":{params['Qualifier']}" if "Qualifier" in params else ""
+        return f"{params['FunctionName']}{qualifier}", context
     raise AssertionError(f"the test does not know which resource {request.action} acts on: {params}")
 
 
@@ -479,6 +502,38 @@ def _public_access_block_off(scope: str) -> Callable[[Account], RemediationStep]
     return setup
 
 
+def _planned(prepare: Callable[[Account], dict[str, Any]], rule: str) -> Callable[[Account], RemediationStep]:
+    """The live state a contract case builds for a sample, and the step the judgement plans for ``rule``."""
+
+    def setup(account: Account) -> RemediationStep:
+        event = prepare(account)
+        [finding] = [f for f in judge_event(event, Settings()).findings if f.rule_id == rule]
+        return finding.plan[0]
+
+    return setup
+
+
+def _function_url_auth_none(account: Account) -> dict[str, Any]:
+    """Function reports-url (not the sample's orders-api, which another scenario uses) with an open URL."""
+    cases._function(account, "reports-url").create_function_url_config(FunctionName="reports-url", AuthType="NONE")
+    event = load_event("lambda-function-url-auth-none.json")
+    event["detail"]["requestParameters"]["functionName"] = "reports-url"
+    return event
+
+
+def _secret_only_public(account: Account) -> dict[str, Any]:
+    """Secret prod/reports/token whose policy holds only the sample's public statement: it is deleted."""
+    event = load_event("secret-policy-public.json")
+    request = event["detail"]["requestParameters"]
+    document = json.loads(request["resourcePolicy"])
+    document["Statement"] = document["Statement"][1:]
+    request["secretId"], request["resourcePolicy"] = "prod/reports/token", json.dumps(document)
+    secrets = account.session.client("secretsmanager", region_name=RESOURCE_REGION)
+    secrets.create_secret(Name="prod/reports/token", SecretString="s3cret")
+    secrets.put_resource_policy(SecretId="prod/reports/token", ResourcePolicy=request["resourcePolicy"])
+    return event
+
+
 class Scenario(NamedTuple):
     setup: Callable[[Account], RemediationStep]
     region: str = REGION
@@ -506,6 +561,63 @@ SCENARIOS: dict[str, Scenario] = {
     "acl-object-public-read": Scenario(_public_acl("2026/11/invoice-1042.pdf"), BUCKET_REGION),
     "public-access-block-bucket": Scenario(_public_access_block_off("bucket"), BUCKET_REGION),
     "public-access-block-account": Scenario(_public_access_block_off("account"), BUCKET_REGION),
+    "queue-keep-the-rest": Scenario(
+        _planned(cases._queue_with_sample_policy("sqs-policy-public.json"), "sqs-queue-policy-public"), RESOURCE_REGION
+    ),
+    "queue-only-offending": Scenario(
+        _planned(
+            cases._queue_with_sample_permission("sqs-add-permission-unknown-account.json", {"Statement": []}),
+            "sqs-queue-policy-cross-account",
+        ),
+        RESOURCE_REGION,
+    ),
+    "topic-keep-the-rest": Scenario(
+        _planned(cases._topic_with_sample_policy("sns-policy-public-subscribe.json"), "sns-topic-policy-public"),
+        RESOURCE_REGION,
+    ),
+    "function-permission": Scenario(
+        _planned(
+            cases._function_with_sample_permission("lambda-permission-public-url.json"), "lambda-permission-public"
+        ),
+        RESOURCE_REGION,
+    ),
+    "layer-version-permission": Scenario(
+        _planned(
+            cases._layer_with_sample_permission("lambda-layer-permission-public.json"), "lambda-permission-public"
+        ),
+        RESOURCE_REGION,
+    ),
+    "function-url-auth": Scenario(_planned(_function_url_auth_none, "lambda-function-url-public"), RESOURCE_REGION),
+    "key-policy-keep-the-rest": Scenario(
+        _planned(cases._key_with_sample_policy("kms-put-key-policy-public.json"), "kms-key-policy-public"),
+        RESOURCE_REGION,
+    ),
+    "secret-keep-the-rest": Scenario(
+        _planned(cases._secret_with_sample_policy("secret-policy-public.json"), "secret-policy-public"),
+        RESOURCE_REGION,
+    ),
+    "secret-only-offending": Scenario(_planned(_secret_only_public, "secret-policy-public"), RESOURCE_REGION),
+    "repository-keep-the-rest": Scenario(
+        _planned(cases._repository_with_sample_policy("ecr-policy-public.json"), "ecr-repository-policy-public"),
+        RESOURCE_REGION,
+    ),
+    "repository-only-offending": Scenario(
+        _planned(
+            cases._repository_with_sample_policy("ecr-policy-organization.json"), "ecr-repository-policy-cross-account"
+        ),
+        RESOURCE_REGION,
+    ),
+    "event-bus-statement": Scenario(
+        _planned(
+            cases._bus_with_sample_permission("event-bus-permission-unknown-account.json"),
+            "event-bus-policy-cross-account",
+        ),
+        RESOURCE_REGION,
+    ),
+    "key-grant-revoked": Scenario(
+        _planned(cases._key_with_sample_grant("kms-create-grant-unknown-account.json"), "kms-grant-cross-account"),
+        RESOURCE_REGION,
+    ),
 }
 
 

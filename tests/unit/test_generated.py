@@ -88,12 +88,13 @@ def _add(monkeypatch: pytest.MonkeyPatch, *guardrails: Any) -> None:
     monkeypatch.setattr(registry, "GUARDRAILS", (*registry.GUARDRAILS, *guardrails))
 
 
-SQS_POLICY_PUBLIC = {
-    "id": "sqs-queue-policy-public",
-    "title": "Queue policy open to the public",
-    "event_source": "sqs.amazonaws.com",
-    "event_names": frozenset({"SetQueueAttributes", "CreateQueue"}),
-    "risk": "Anyone may send to or read the queue.",
+#: A made-up guardrail on a service no guardrail guards (SimpleDB), so the real registry never has it.
+SDB_POLICY_PUBLIC = {
+    "id": "sdb-domain-policy-public",
+    "title": "Domain policy open to the public",
+    "event_source": "sdb.amazonaws.com",
+    "event_names": frozenset({"PutAttributes", "CreateDomain"}),
+    "risk": "Anyone may read or write the domain.",
 }
 
 
@@ -206,12 +207,12 @@ def test_a_missing_marker_is_an_error_naming_the_block(
 def test_a_new_guardrail_makes_the_rules_parameters_and_table_stale(
     tool: ModuleType, copy: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    _add(monkeypatch, _guardrail(_spec(**SQS_POLICY_PUBLIC)))
+    _add(monkeypatch, _guardrail(_spec(**SDB_POLICY_PUBLIC)))
 
     code, err = _stale(tool, copy, capsys)
 
     assert code == 1
-    hand = "README.md: the hand-written guardrail table has no row for sqs-queue-policy-public; write it"
+    hand = "README.md: the hand-written guardrail table has no row for sdb-domain-policy-public; write it"
     assert err.splitlines()[-1] == hand
     assert sorted(err.splitlines()[:-1]) == [
         f"{block} is out of date; run .venv/bin/python tools/generate.py"
@@ -229,20 +230,20 @@ def test_a_new_guardrail_is_routed_and_has_an_alert_mode_parameter(
     tool: ModuleType, copy: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")  # the SAM translator's boto session needs one
-    _add(monkeypatch, _guardrail(_spec(**SQS_POLICY_PUBLIC)))
+    _add(monkeypatch, _guardrail(_spec(**SDB_POLICY_PUBLIC)))
 
     assert tool.main([], root=copy) == 1, "the hand-written table still lacks the new rule"
 
-    rule = _translated(copy / "template.yaml")["Resources"]["EnforcerFunctionSqsQueuePolicyPublic"]
+    rule = _translated(copy / "template.yaml")["Resources"]["EnforcerFunctionSdbDomainPolicyPublic"]
     assert rule["Type"] == "AWS::Events::Rule"
     assert rule["Properties"]["EventBusName"] == {"Ref": "CentralEventBus"}
     [target] = rule["Properties"]["Targets"]
     assert target["Arn"] == {"Fn::GetAtt": ["EnforcerFunction", "Arn"]}
     pattern = rule["Properties"]["EventPattern"]
-    assert pattern["source"] == ["aws.sqs"]
+    assert pattern["source"] == ["aws.sdb"]
     assert pattern["detail-type"] == ["AWS API Call via CloudTrail"]
-    assert pattern["detail"]["eventSource"] == ["sqs.amazonaws.com"]
-    assert pattern["detail"]["eventName"] == ["CreateQueue", "SetQueueAttributes"]
+    assert pattern["detail"]["eventSource"] == ["sdb.amazonaws.com"]
+    assert pattern["detail"]["eventName"] == ["CreateDomain", "PutAttributes"]
     assert pattern["detail"]["errorCode"] == [{"exists": False}]
     own = pattern["detail"]["userIdentity"]["sessionContext"]["sessionIssuer"]["userName"]
     assert own == [
@@ -250,33 +251,36 @@ def test_a_new_guardrail_is_routed_and_has_an_alert_mode_parameter(
         {"exists": False},
     ]
     template = yaml_parse((copy / "template.yaml").read_text())
-    parameter = template["Resources"]["SqsQueuePolicyPublicModeParameter"]["Properties"]
-    assert parameter["Name"] == {"Fn::Sub": "${SettingsPrefix}/rules/sqs-queue-policy-public/mode"}
+    parameter = template["Resources"]["SdbDomainPolicyPublicModeParameter"]["Properties"]
+    assert parameter["Name"] == {"Fn::Sub": "${SettingsPrefix}/rules/sdb-domain-policy-public/mode"}
     assert parameter["Value"] == "alert"
-    assert "| `sqs-queue-policy-public` | Queue policy open to the public |" in (copy / "README.md").read_text()
+    assert "| `sdb-domain-policy-public` | Domain policy open to the public |" in (copy / "README.md").read_text()
 
 
 def test_a_new_regional_source_is_forwarded_from_every_region_and_by_the_security_account(
     tool: ModuleType, copy: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    _add(monkeypatch, _guardrail(_spec(**SQS_POLICY_PUBLIC)))
+    regional_sources = sorted({source for source, _ in tool.guarded_events()} - tool.GLOBAL_SOURCES)
+    _add(monkeypatch, _guardrail(_spec(**SDB_POLICY_PUBLIC)))
 
     assert tool.main([], root=copy) == 1, "the hand-written table still lacks the new rule"
 
     member = yaml_parse((copy / "member" / "template.yaml").read_text())["Resources"]
     regional = member["S3ChangesToCentralBus"]["Properties"]["EventPattern"]
-    assert regional["source"] == ["aws.s3", "aws.sqs"]
-    assert regional["detail"]["eventSource"] == ["s3.amazonaws.com", "sqs.amazonaws.com"]
+    with_sdb = sorted([*regional_sources, "sdb.amazonaws.com"])
+    assert regional["source"] == [tool.event_bridge_source(source) for source in with_sdb]
+    assert regional["detail"]["eventSource"] == with_sdb
     iam = member["IamChangesToCentralBus"]["Properties"]["EventPattern"]
     assert iam["source"] == ["aws.iam"], "IAM alone is forwarded from the IAM region only"
     own = yaml_parse((copy / "template.yaml").read_text())["Resources"]["OwnEventsToCentralBus"]
-    assert own["Properties"]["EventPattern"]["source"] == ["aws.iam", "aws.s3", "aws.sqs"]
+    every = sorted([*regional_sources, *tool.GLOBAL_SOURCES, "sdb.amazonaws.com"])
+    assert own["Properties"]["EventPattern"]["source"] == [tool.event_bridge_source(source) for source in every]
 
 
 def test_a_guarded_data_event_is_forwarded_by_name(
     tool: ModuleType, copy: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    tagging = {**SQS_POLICY_PUBLIC, "event_source": "s3.amazonaws.com", "event_names": frozenset({"PutObjectTagging"})}
+    tagging = {**SDB_POLICY_PUBLIC, "event_source": "s3.amazonaws.com", "event_names": frozenset({"PutObjectTagging"})}
     _add(monkeypatch, _guardrail(_spec(**tagging)))
     monkeypatch.setattr(tool, "DATA_EVENTS", tool.DATA_EVENTS | {("s3.amazonaws.com", "PutObjectTagging")})
 
@@ -297,43 +301,43 @@ def test_a_choice_option_gets_a_parameter_and_a_pattern_option_does_not(
     choice, patterns = existing["remediation"], existing["allow_names"]
     options = {
         "on_public": choice._replace(default="off", choices=("off", "on"), doc="off: keep; on: remove"),
-        "allow_queues": patterns,
+        "allow_domains": patterns,
     }
-    _add(monkeypatch, _guardrail(_spec(**SQS_POLICY_PUBLIC, options=options)))
+    _add(monkeypatch, _guardrail(_spec(**SDB_POLICY_PUBLIC, options=options)))
 
     assert tool.main([], root=copy) == 1
 
     resources = yaml_parse((copy / "template.yaml").read_text())["Resources"]
-    parameter = resources["SqsQueuePolicyPublicOnPublicParameter"]["Properties"]
+    parameter = resources["SdbDomainPolicyPublicOnPublicParameter"]["Properties"]
     assert parameter["Value"] == "off", "a YAML 1.1 boolean word stays a string"
     assert parameter["AllowedPattern"] == "^(off|on)$"
-    assert parameter["Description"] == "IAM Warden rule sqs-queue-policy-public: off: keep; on: remove"
-    assert "SqsQueuePolicyPublicAllowQueuesParameter" not in resources
+    assert parameter["Description"] == "IAM Warden rule sdb-domain-policy-public: off: keep; on: remove"
+    assert "SdbDomainPolicyPublicAllowDomainsParameter" not in resources
 
 
 def test_a_guardrail_over_two_sources_gets_one_rule_per_source(
     tool: ModuleType, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    keys = frozenset({("sqs.amazonaws.com", "SetQueueAttributes"), ("sns.amazonaws.com", "SetTopicAttributes")})
-    _add(monkeypatch, _guardrail(_spec(**SQS_POLICY_PUBLIC), event_keys=keys))
+    keys = frozenset({("sdb.amazonaws.com", "PutAttributes"), ("swf.amazonaws.com", "RegisterDomain")})
+    _add(monkeypatch, _guardrail(_spec(**SDB_POLICY_PUBLIC), event_keys=keys))
 
     routes = {build.route.name: build for build in tool.routes()}
 
-    assert routes["SqsQueuePolicyPublicSns"].source == "sns.amazonaws.com"
-    assert routes["SqsQueuePolicyPublicSns"].names == {"SetTopicAttributes"}
-    assert routes["SqsQueuePolicyPublicSqs"].names == {"SetQueueAttributes"}
+    assert routes["SdbDomainPolicyPublicSwf"].source == "swf.amazonaws.com"
+    assert routes["SdbDomainPolicyPublicSwf"].names == {"RegisterDomain"}
+    assert routes["SdbDomainPolicyPublicSdb"].names == {"PutAttributes"}
 
 
 def test_an_event_two_guardrails_would_route_is_an_error(
     tool: ModuleType, copy: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    iam_user = {**SQS_POLICY_PUBLIC, "event_source": "iam.amazonaws.com", "event_names": frozenset({"CreateUser"})}
+    iam_user = {**SDB_POLICY_PUBLIC, "event_source": "iam.amazonaws.com", "event_names": frozenset({"CreateUser"})}
     _add(monkeypatch, _guardrail(_spec(**iam_user)))
 
     code, err = _stale(tool, copy, capsys)
 
     assert code == 2
-    assert "CreateUser would be routed by both IamUserCreated and SqsQueuePolicyPublic" in err
+    assert "CreateUser would be routed by both IamUserCreated and SdbDomainPolicyPublic" in err
 
 
 def test_the_rules_route_exactly_the_events_the_engine_dispatches(tool: ModuleType) -> None:
@@ -356,13 +360,13 @@ def test_a_new_step_permission_without_a_scope_is_an_error_naming_it(
 ) -> None:
     permissions = dict(registry.STEP_PERMISSIONS)
     first = next(iter(permissions))
-    permissions[first] = (*permissions[first], "sqs:SetQueueAttributes")
+    permissions[first] = (*permissions[first], "sdb:PutAttributes")
     monkeypatch.setattr(registry, "STEP_PERMISSIONS", permissions)
 
     code, err = _stale(tool, copy, capsys)
 
     assert code == 2
-    assert "no resource scope for sqs:SetQueueAttributes: add it to SCOPES in tools/generate.py" in err
+    assert "no resource scope for sdb:PutAttributes: add it to SCOPES in tools/generate.py" in err
 
 
 def test_a_permission_no_step_declares_any_more_is_no_longer_granted(

@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 
 from iamwarden.domain.findings import StepAction
-from iamwarden.guardrails.registry import ACTIONS, STEP_PERMISSIONS
+from iamwarden.guardrails.registry import ACTIONS, RULES, STEP_PERMISSIONS
 from tests.sam_template import deployed_template, translated_template
 
 RUNTIME = "enforcer-runtime"
@@ -130,6 +130,11 @@ def test_every_step_action_is_implemented() -> None:
         assert action.action is step_action
 
 
+#: The IAM service prefixes of the guarded event sources (``sqs.amazonaws.com`` -> ``sqs``): a remediation
+#: acts only on the kind of resource its rule guards.
+_GUARDED_SERVICES = frozenset(spec.event_source.split(".")[0] for spec in RULES.values())
+
+
 @pytest.mark.parametrize("step_action", list(StepAction))
 def test_every_action_declares_its_permissions(step_action: StepAction) -> None:
     """A remediation that declares no permission (or a malformed one) fails here, as in Cloud Custodian."""
@@ -139,7 +144,8 @@ def test_every_action_declares_its_permissions(step_action: StepAction) -> None:
     assert len(set(permissions)) == len(permissions), f"{step_action} declares a permission twice"
     for permission in permissions:
         assert _ACTION.match(permission), f"{step_action}: {permission!r} is not one exact IAM action"
-        assert permission.split(":")[0] in ("iam", "s3"), f"{step_action}: {permission} is not IAM or S3"
+        service = permission.split(":")[0]
+        assert service in _GUARDED_SERVICES, f"{step_action}: {permission} is not of a service IAM Warden guards"
 
 
 @pytest.mark.parametrize("step_action", list(StepAction))

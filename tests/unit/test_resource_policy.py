@@ -28,8 +28,9 @@ ACCOUNT = "111122223333"
 OUTSIDER = "999988887777"
 QUEUE_ARN = f"arn:aws:sqs:eu-west-1:{ACCOUNT}:orders"
 
-PUBLIC = RuleSpec("queue-policy-public", "Queue open to the public", "sqs.amazonaws.com", frozenset({"SetQueue"}), "p.")
-SHARED = RuleSpec("queue-policy-cross", "Queue shared", "sqs.amazonaws.com", frozenset({"SetQueue"}), "c.")
+SET_QUEUE = frozenset({"SetQueue"})
+PUBLIC = RuleSpec("example-queue-policy-public", "Queue open to the public", "sqs.amazonaws.com", SET_QUEUE, "p.")
+SHARED = RuleSpec("example-queue-policy-cross", "Queue shared", "sqs.amazonaws.com", SET_QUEUE, "c.")
 QUEUE = PolicyResource(
     noun="queue",
     name_parameter="queueName",
@@ -120,7 +121,7 @@ def document(*statements: dict[str, Any]) -> dict[str, Any]:
 
 def make() -> tuple[ResourcePolicyRule, RemovePolicyStatements, FakeQueueEndpoint]:
     endpoint = FakeQueueEndpoint({"orders": None})
-    action = RemovePolicyStatements("remove_queue_policy_statements", QUEUE, endpoint)
+    action = RemovePolicyStatements("remove_example_queue_policy_statements", QUEUE, endpoint)
     return ResourcePolicyRule(PUBLIC, SHARED, QUEUE, action), action, endpoint
 
 
@@ -281,7 +282,7 @@ def test_undo_of_a_deleted_resource_says_so() -> None:
 
 def test_the_endpoint_declares_the_permissions_and_nothing_global_changes() -> None:
     _, action, _ = make()
-    assert action.action == "remove_queue_policy_statements"
+    assert action.action == "remove_example_queue_policy_statements"
     assert action.action.permissions == ("sqs:GetQueueAttributes", "sqs:SetQueueAttributes", "sqs:RemoveQueuePolicy")
     assert action.undo_permissions == ("sqs:GetQueueAttributes", "sqs:SetQueueAttributes")
     # Building a guardrail registers nothing: only the registry's modules are listed.

@@ -39,6 +39,7 @@ from iamwarden.domain.exceptions import RemediationError, SettingsProblem
 from iamwarden.domain.exposure import NetworkOwners
 from iamwarden.domain.findings import Finding, Judgement, Outcome, Verdict
 from iamwarden.domain.managed_documents import ManagedPolicyDocuments
+from iamwarden.guardrails.base import LiveClients
 from iamwarden.guardrails.engine import judge_event
 
 
@@ -99,6 +100,7 @@ class EnforcerService:
         documents: ManagedPolicyDocuments | None = None,
         breaker: CircuitBreaker | None = None,
         networks: NetworkOwners | None = None,
+        live_clients: LiveClients | None = None,
     ) -> None:
         self.settings_source = settings_source
         self.executor = executor
@@ -118,6 +120,8 @@ class EnforcerService:
         self.networks = networks
         #: Asked before every remediation; None runs without one (tests of other behaviour, offline tools).
         self.breaker = breaker
+        #: Reads resource state events do not carry (a function's policy behind a new function URL).
+        self.live_clients = live_clients
         self._breaker_settings = BreakerSettings()
 
     def handle(self, event: Mapping[str, Any], context: Any = None) -> dict[str, Any]:
@@ -135,7 +139,9 @@ class EnforcerService:
         if problems:
             self._report_configuration(problems)
         self._breaker_settings = live.settings.breaker
-        judgement = judge_event(event, live.settings, self.documents, networks=self.networks)
+        judgement = judge_event(
+            event, live.settings, self.documents, networks=self.networks, live_clients=self.live_clients
+        )
         self.telemetry.bind(
             event_id=judgement.change.event_id if judgement.change else None,
             rule=",".join(judgement.rule_ids) or None,

@@ -27,7 +27,7 @@ from iamwarden.alerts.settings import parse_alert_settings
 from iamwarden.app.breaker import CircuitBreaker
 from iamwarden.app.config import EnforcerConfig
 from iamwarden.app.dispatcher import build_alert_dispatcher
-from iamwarden.app.executor import RemediationExecutor
+from iamwarden.app.executor import AccountClients, RemediationExecutor
 from iamwarden.app.service import EnforcerService, Telemetry
 from iamwarden.domain.breaker import kill_switch_name
 from iamwarden.guardrails.iam_user import USER_DELETION_WITHHELD
@@ -122,4 +122,5 @@ def build_enforcer_service(
         breaker=build_breaker(config, clients),
         documents=LiveManagedPolicyDocuments(clients, os.environ.get("AWS_REGION") or "us-east-1"),
         networks=LiveNetworkOwners(clients),
+        live_clients=lambda account, region: AccountClients(clients, account, region),
     )

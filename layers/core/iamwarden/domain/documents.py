@@ -24,7 +24,8 @@ class PolicyKind(Enum):
     """Kinds of policy document, each with AWS's documented size limit.
 
     IAM limits count characters excluding whitespace (IAM and STS quotas);
-    S3 limits a bucket policy to 20 KB. Trust policies default to 2,048
+    S3 limits a bucket policy to 20 KB (and each other service its own resource
+    policies, in bytes too). Trust policies default to 2,048
     characters but can be raised to 4,096 by quota, so 4,096 is the most a
     genuine one can have. Inline limits are per entity in aggregate, so one
     document can use all of it.
@@ -36,6 +37,14 @@ class PolicyKind(Enum):
     INLINE_GROUP = ("group inline policy", 5_120, False)
     TRUST = ("role trust policy", 4_096, False)
     BUCKET = ("bucket policy", 20_480, True)
+    # Resource policies of other services (each service's documented quota; bytes, whitespace counted).
+    QUEUE = ("queue policy", 8_192, True)  # SQS policy quotas: 8,192 bytes
+    TOPIC = ("topic policy", 30_720, True)  # SNS policy quotas: 30 KB
+    FUNCTION = ("function policy", 20_480, True)  # Lambda quotas: function resource-based policy 20 KB
+    KEY = ("key policy", 32_768, True)  # KMS quotas: key policy document size 32 KB
+    SECRET = ("secret policy", 20_480, True)  # Secrets Manager quotas: resource-based policy 20,480 characters
+    REPOSITORY = ("repository policy", 10_240, True)  # ECR SetRepositoryPolicy: policyText at most 10,240
+    EVENT_BUS = ("event bus policy", 10_240, True)  # EventBridge quotas: event bus policy 10,240 characters
 
     def __init__(self, label: str, limit: int, counts_whitespace: bool) -> None:
         self.label = label

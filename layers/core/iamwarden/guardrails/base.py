@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, NamedTuple, Protocol
 
 from iamwarden.domain.arns import partition_of
@@ -14,6 +14,10 @@ from iamwarden.domain.findings import Finding, RemediationStep
 from iamwarden.domain.managed_documents import ManagedPolicyDocuments
 from iamwarden.domain.principals import RoleDirectory
 from iamwarden.domain.settings import RuleSettings, Settings
+from iamwarden.guardrails.remediation import AccountClients
+
+#: The live clients of an account and region (``(account, region) -> AccountClients``).
+LiveClients = Callable[[str, str], AccountClients]
 
 
 class RuleContext(NamedTuple):
@@ -31,6 +35,10 @@ class RuleContext(NamedTuple):
     #: Who owns a VPC endpoint or VPC that an ``aws:SourceVpce``/``aws:SourceVpc`` condition names: EC2 in the
     #: resource's account in the enforcer, None offline (such a grant is then alert-only, ``needs_context``).
     networks: NetworkOwners | None = None
+    #: Reads what a resource holds now when the event does not say (a function's policy behind a new function
+    #: URL): the enforcer's clients of the event's account; None offline, where such a verdict names what it
+    #: could not read (``needs_context``). A read may only call what a remediation step of the rule declares.
+    live_clients: LiveClients | None = None
 
     @property
     def partition(self) -> str:

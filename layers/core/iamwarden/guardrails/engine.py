@@ -33,6 +33,7 @@ from iamwarden.domain.managed_documents import ManagedPolicyDocuments
 from iamwarden.domain.principals import RoleDirectory
 from iamwarden.domain.settings import Settings
 from iamwarden.domain.wildcards import arn_match
+from iamwarden.guardrails.base import LiveClients
 from iamwarden.guardrails.registry import GUARDRAILS_BY_EVENT, RuleContext
 
 SERVICE_LINKED_ROLE_PATH = "/aws-service-role/"
@@ -45,6 +46,7 @@ def judge_event(
     directory: RoleDirectory | None = None,
     *,
     networks: NetworkOwners | None = None,
+    live_clients: LiveClients | None = None,
 ) -> Judgement:
     """Parse and judge one EventBridge event; malformed input is an ``invalid`` judgement.
 
@@ -54,12 +56,13 @@ def judge_event(
     without it, a verdict that depends on that says what it lacks (``Finding.needs_context``).
     ``networks`` says who owns the VPC endpoints and VPCs that ``aws:SourceVpce``/``aws:SourceVpc`` conditions
     name (the enforcer's EC2 lookup); without it, a grant through an unlisted network is alert-only.
+    ``live_clients`` reads resource state the event does not carry (``RuleContext.live_clients``).
     """
     try:
         change = parse_event(raw)
     except InvalidEventError as exc:
         return Judgement(Verdict.INVALID, str(exc))
-    return judge_change(change, settings, documents, directory, networks=networks)
+    return judge_change(change, settings, documents, directory, networks=networks, live_clients=live_clients)
 
 
 def judge_change(
@@ -69,6 +72,7 @@ def judge_change(
     directory: RoleDirectory | None = None,
     *,
     networks: NetworkOwners | None = None,
+    live_clients: LiveClients | None = None,
 ) -> Judgement:
     """Judge a parsed change."""
     guardrails = GUARDRAILS_BY_EVENT.get((change.event_source, change.event_name), ())
@@ -104,6 +108,7 @@ def judge_change(
         documents=documents,
         directory=directory,
         networks=networks,
+        live_clients=live_clients,
     )
     rule_ids: list[str] = []
     findings: list[Finding] = []

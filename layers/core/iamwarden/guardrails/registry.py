@@ -19,11 +19,18 @@ from iamwarden.domain.findings import RemediationStep, StepAction
 from iamwarden.guardrails import (
     bucket_policy,
     credentials,
+    ecr_repository_policy,
+    event_bus_policy,
     iam_user,
     identity_policy,
+    kms_key_policy,
+    lambda_permissions,
     managed_policy,
     public_access_block,
     s3_acl,
+    secret_policy,
+    sns_topic_policy,
+    sqs_queue_policy,
     trust_policy,
 )
 from iamwarden.guardrails.base import Evaluation, Guardrail, RuleContext
@@ -39,6 +46,13 @@ MODULES: tuple[ModuleType, ...] = (
     trust_policy,
     s3_acl,
     public_access_block,
+    sqs_queue_policy,
+    sns_topic_policy,
+    lambda_permissions,
+    kms_key_policy,
+    secret_policy,
+    ecr_repository_policy,
+    event_bus_policy,
 )
 
 GUARDRAILS: tuple[Guardrail, ...] = tuple(guardrail for module in MODULES for guardrail in module.GUARDRAILS)

@@ -23,7 +23,14 @@ statements back into the *current* document, refusing when a Sid is taken.
 
 A new resource-policy guardrail is two rule specs, a ``PolicyResource``
 (where the event names the resource and its policy, and how to say it) and an
-endpoint; ``bucket_policy`` is the example.
+endpoint; ``bucket_policy`` is the example. A resource whose events name it or
+carry its policy elsewhere (a queue URL, a policy among other attributes) or
+only as the pieces of one statement (an ``AddPermission`` call: accounts,
+actions and a label) subclasses ``ResourcePolicyRule`` and overrides
+``resource_name``, ``resource_arn`` or ``new_policy``; ``sqs_queue_policy``
+and ``sns_topic_policy`` are the examples. A statement that AWS writes from such
+pieces is matched by its Sid (``match: sid`` in the plan), because AWS chooses
+its exact spelling; a policy's Sids are unique, so that is still exact.
 """
 
 from __future__ import annotations
@@ -36,17 +43,17 @@ from iamwarden.adapters.errors import error_code
 from iamwarden.domain.catalog import RuleSpec, Severity
 from iamwarden.domain.documents import PolicyKind, load_policy
 from iamwarden.domain.exceptions import UndoError
-from iamwarden.domain.exposure import ACCOUNT_ID, Exposure, exposure_of
+from iamwarden.domain.exposure import ACCOUNT_ID, Circumstances, Exposure, TrustBoundary, exposure_of
 from iamwarden.domain.findings import Finding, RemediationStep, StepAction
-from iamwarden.domain.policy import Statement
+from iamwarden.domain.policy import Policy, Statement
 from iamwarden.guardrails.base import Evaluation, RuleContext
 from iamwarden.guardrails.remediation import (
     AccountClients,
     Permissions,
+    RemediationAction,
     StepRun,
     canonical,
     offending_statements,
-    remove_statements,
     restore_statements,
     statement_list,
     statement_reference,
@@ -57,8 +64,10 @@ class PolicyEndpoint(Protocol):
     """Where a resource's policy lives: read, write and delete it, and what each call needs.
 
     ``get_permission``, ``put_permission`` and ``delete_permission`` are the IAM actions behind
-    ``get``, ``put`` and ``delete``. An error of ``get`` whose code is in ``no_policy_codes`` means
-    the resource has no policy; one in ``no_resource_codes`` means the resource itself is gone.
+    ``get``, ``put`` and ``delete`` (they may be the same action). An error of ``get`` whose code is in
+    ``no_policy_codes``, or ``get`` returning None, means the resource has no policy; an error code in
+    ``no_resource_codes`` means the resource itself is gone. ``delete`` removes the policy, or, for a
+    resource that must have one (a KMS key, an SNS topic), puts the resource's default policy back.
     """
 
     @property
@@ -76,8 +85,8 @@ class PolicyEndpoint(Protocol):
     @property
     def no_resource_codes(self) -> frozenset[str]: ...
 
-    def get(self, aws: AccountClients, name: str) -> str:
-        """The policy text of resource ``name``."""
+    def get(self, aws: AccountClients, name: str) -> str | None:
+        """The policy text of resource ``name`` (None: it has none)."""
         ...
 
     def put(self, aws: AccountClients, name: str, policy: str) -> None: ...
@@ -114,14 +123,16 @@ class RemovePolicyStatements:
     def __init__(self, name: str, resource: PolicyResource, endpoint: PolicyEndpoint) -> None:
         self.resource = resource
         self.endpoint = endpoint
-        self.permissions: Permissions = (endpoint.get_permission, endpoint.put_permission, endpoint.delete_permission)
+        self.permissions: Permissions = tuple(
+            dict.fromkeys((endpoint.get_permission, endpoint.put_permission, endpoint.delete_permission))
+        )
         self.action = StepAction(name, self.permissions)
-        self.undo_permissions: Permissions = (endpoint.get_permission, endpoint.put_permission)
+        self.undo_permissions: Permissions = tuple(dict.fromkeys((endpoint.get_permission, endpoint.put_permission)))
 
     def _live(self, aws: AccountClients, name: str) -> tuple[bool, str | None]:
         """(the resource exists, its policy text or None)."""
         try:
-            return True, self.endpoint.get(aws, name)
+            return True, self.endpoint.get(aws, name) or None
         except Exception as exc:
             code = error_code(exc)
             if code in self.endpoint.no_policy_codes:
@@ -143,7 +154,7 @@ class RemovePolicyStatements:
         name = step.parameters[self.resource.step_parameter]
         document = json.loads(before["policy"])
         statements = statement_list(document)
-        remaining = remove_statements(statements, offending_statements(step))
+        remaining = [statement for statement in statements if not statement_offends(statement, step)]
         removed = len(statements) - len(remaining)
         if not removed:
             return  # a later policy no longer has them: never touch it
@@ -163,8 +174,7 @@ class RemovePolicyStatements:
         if not exists:
             raise UndoError(f"{self.resource.noun} {name} no longer exists; its policy cannot be restored")
         before_document = json.loads(before["policy"])
-        offending = offending_statements(step)
-        removed = [s for s in statement_list(before_document) if canonical(s) in offending]
+        removed = [s for s in statement_list(before_document) if statement_offends(s, step)]
         if current_text is None:
             document = {key: value for key, value in before_document.items() if key != "Statement"}
             current: list[Any] = []
@@ -179,11 +189,34 @@ class RemovePolicyStatements:
         return [f"restored {len(missing)} statement(s) into the current policy of {self.resource.noun} {name}"]
 
 
+def statement_offends(statement: Any, step: RemediationStep) -> bool:
+    """Whether ``statement`` is one the step removes: the same content, or the Sid of one AWS wrote."""
+    if canonical(statement) in offending_statements(step):
+        return True
+    sids = {ref["sid"] for ref in step.parameters["statements"] if ref.get("match") == "sid" and ref.get("sid")}
+    return isinstance(statement, dict) and statement.get("Sid") in sids
+
+
+class NewPolicy(NamedTuple):
+    """What a change puts into a resource's policy, as the rule judges it."""
+
+    policy: Policy
+    #: The statements are AWS's rendering of an ``AddPermission``-style call: match them by Sid, not content.
+    by_sid: bool = False
+
+
 class ResourcePolicyRule:
-    """A new resource policy letting in the public (``public``) or untrusted accounts (``cross_account``)."""
+    """A new resource policy letting in the public (``public``) or untrusted accounts (``cross_account``).
+
+    ``resource_name``, ``resource_arn`` and ``new_policy`` read the event; a resource whose events
+    say it differently overrides them (the defaults read ``PolicyResource``'s two request parameters).
+    ``remediation`` is usually a ``RemovePolicyStatements``; any action taking the same plan (the
+    resource under ``step_parameter`` and the statement references) will do: Lambda, which has no call
+    that writes a whole policy, removes a statement by its id instead.
+    """
 
     def __init__(
-        self, public: RuleSpec, cross_account: RuleSpec, resource: PolicyResource, remediation: RemovePolicyStatements
+        self, public: RuleSpec, cross_account: RuleSpec, resource: PolicyResource, remediation: RemediationAction
     ) -> None:
         self.public, self.cross_account = public, cross_account
         self.specs: tuple[RuleSpec, ...] = (public, cross_account)
@@ -192,13 +225,15 @@ class ResourcePolicyRule:
 
     def evaluate(self, context: RuleContext) -> Evaluation:
         change = context.change
-        resource = self.resource
-        name = context.request_text(resource.name_parameter)
-        arn = resource.arn(context.partition, change.region, change.account, name)
+        name = self.resource_name(context)
+        arn = self.resource_arn(context, name)
         evaluation = Evaluation(resource_arn=arn)
-        field = f"detail.requestParameters.{resource.document_parameter}"
-        policy = load_policy(change.request_parameters.get(resource.document_parameter), resource.kind, field=field)
-        where = f"{resource.noun} {name}"
+        where = self.describe(name)
+        new = self.new_policy(context)
+        if new is None:
+            evaluation.compliant.append(f"the change sets no policy on {where}")
+            return evaluation
+        policy, by_sid = new
         if policy.only_denies:
             evaluation.compliant.append(f"every statement of the policy of {where} is a Deny: it grants nothing")
             return evaluation
@@ -209,7 +244,7 @@ class ResourcePolicyRule:
         shared: list[tuple[Statement, Exposure]] = []
         void: list[str] = []
         for statement in policy.statements:
-            exposure = exposure_of(statement, boundary, circumstances)
+            exposure = self.exposure(statement, boundary, circumstances)
             if exposure.void is not None:
                 void.append(f"{statement.label} grants nothing: {exposure.void}")
             elif exposure.public:
@@ -251,7 +286,14 @@ class ResourcePolicyRule:
             if offending:
                 evaluation.findings.append(
                     self._finding(
-                        context, spec=spec, severity=severity, arn=arn, name=name, offending=offending, reason=reason
+                        context,
+                        spec=spec,
+                        severity=severity,
+                        arn=arn,
+                        name=name,
+                        offending=offending,
+                        reason=reason,
+                        by_sid=by_sid,
                     )
                 )
         if not evaluation.findings:
@@ -271,6 +313,7 @@ class ResourcePolicyRule:
         name: str,
         offending: list[tuple[Statement, Exposure]],
         reason: Callable[[list[tuple[Statement, Exposure]]], str],
+        by_sid: bool = False,
     ) -> Finding:
         """One finding over the offending statements; what rests on an unknown fact is never removed.
 
@@ -293,10 +336,45 @@ class ResourcePolicyRule:
             severity=severity,
             resource_arn=arn,
             reason=text,
-            plan=[self._removal(name, arn, acting)],
+            plan=[self._removal(name, arn, acting, by_sid)],
             offending=[_offending(s, e) for s, e in offending],
             needs_context=() if certain else _all_facts(offending),
         )
+
+    def resource_name(self, context: RuleContext) -> str:
+        """The resource as its API names it (the plan's ``step_parameter``)."""
+        return context.request_text(self.resource.name_parameter)
+
+    def exposure(
+        self, statement: Statement, boundary: TrustBoundary, circumstances: Circumstances | None = None
+    ) -> Exposure:
+        """Who ``statement`` lets in (``exposure_of``; a service with its own account keys may translate them)."""
+        return exposure_of(statement, boundary, circumstances)
+
+    def display_name(self, name: str) -> str:
+        """The resource as people name it in a finding (a queue's name rather than its URL)."""
+        return name
+
+    def describe(self, name: str) -> str:
+        """The resource in a sentence: "queue orders-events"."""
+        return f"{self.resource.noun} {self.display_name(name)}"
+
+    def resource_arn(self, context: RuleContext, name: str) -> str:
+        change = context.change
+        return self.resource.arn(context.partition, change.region, change.account, name)
+
+    def new_policy(self, context: RuleContext) -> NewPolicy | None:
+        """The policy the change sets, or None when it sets none (it changed something else, or removed it)."""
+        return NewPolicy(
+            self.decoded(
+                context.change.request_parameters.get(self.resource.document_parameter),
+                f"detail.requestParameters.{self.resource.document_parameter}",
+            )
+        )
+
+    def decoded(self, value: object, field: str) -> Policy:
+        """A policy document from the event (object or JSON string), within the resource kind's size limit."""
+        return load_policy(value, self.resource.kind, field=field)
 
     def _owner(self, context: RuleContext) -> str:
         """The resource's account from the record's resources (S3 records carry it), else the event's."""
@@ -305,13 +383,16 @@ class ResourcePolicyRule:
                 return str(item["accountId"])
         return context.change.account
 
-    def _removal(self, name: str, arn: str, offending: list[tuple[Statement, Exposure]]) -> RemediationStep:
+    def _removal(
+        self, name: str, arn: str, offending: list[tuple[Statement, Exposure]], by_sid: bool = False
+    ) -> RemediationStep:
         resource = self.resource
+        references = [statement_reference(s) | ({"match": "sid"} if by_sid else {}) for s, _ in offending]
         return RemediationStep(
             self.remediation.action,
             arn,
-            {resource.step_parameter: name, "statements": [statement_reference(s) for s, _ in offending]},
-            f"remove {_labels(offending)} from the policy of {resource.noun} {name}, keep the rest",
+            {resource.step_parameter: name, "statements": references},
+            f"remove {_labels(offending)} from the policy of {self.describe(name)}, keep the rest",
         )
 
     def _abilities(self, offending: list[tuple[Statement, Exposure]]) -> str:

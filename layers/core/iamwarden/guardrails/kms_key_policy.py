@@ -1,0 +1,307 @@
+"""KMS keys opened outside the organisation: key policies and grants.
+
+* ``kms-key-policy-public`` and ``kms-key-policy-cross-account``: ``CreateKey`` with a
+  ``policy`` (without one the key gets KMS's default policy: the owning account only) and
+  ``PutKeyPolicy`` (``keyId``, ``policyName`` ``default``, ``policy``), judged on the
+  resource-policy path. ``kms:CallerAccount`` is KMS's own name for the caller's account
+  (``aws:PrincipalAccount``), and is read as such. A key must have a policy, so when every
+  statement offends the remediation puts KMS's default key policy back.
+* ``kms-grant-cross-account``: ``CreateGrant`` to a grantee principal of an account outside
+  the trusted boundary (``granteePrincipal``; the response's ``grantId``). A grant to an AWS
+  service principal (``rds.eu-west-1.amazonaws.com``) is how services use a key and is not
+  judged. The remediation revokes exactly that grant, after recording it; undo creates the
+  same grant again (KMS gives it a new id, which undo reports).
+
+CloudTrail shapes: the AWS KMS developer guide's CloudTrail examples (CreateGrant with
+``granteePrincipal``, ``operations``, ``retiringPrincipal`` and the ``grantId`` response).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+from iamwarden.adapters.errors import error_code, ignoring
+from iamwarden.domain.catalog import RuleSpec, Severity
+from iamwarden.domain.documents import PolicyKind
+from iamwarden.domain.exceptions import InvalidEventError, UndoError
+from iamwarden.domain.exposure import ACCOUNT_ID, Circumstances, Exposure, TrustBoundary, exposure_of
+from iamwarden.domain.findings import RemediationStep, StepAction
+from iamwarden.domain.policy import Statement
+from iamwarden.guardrails.base import Evaluation, RuleContext
+from iamwarden.guardrails.remediation import AccountClients, Permissions, StepRun
+from iamwarden.guardrails.resource_policy import (
+    NewPolicy,
+    PolicyResource,
+    RemovePolicyStatements,
+    ResourcePolicyRule,
+)
+
+_POLICY_EVENTS = frozenset({"CreateKey", "PutKeyPolicy"})
+
+KMS_KEY_POLICY_PUBLIC = RuleSpec(
+    id="kms-key-policy-public",
+    title="Key policy open to the public",
+    event_source="kms.amazonaws.com",
+    event_names=_POLICY_EVENTS,
+    risk="A key policy that lets in everyone lets anyone decrypt the data the key protects, or use and manage the key.",
+    alert_risk=(
+        "Anyone with an AWS account can use what this key policy grants: decrypt the data this key protects, "
+        "encrypt with it, or change who may use it."
+    ),
+)
+
+KMS_KEY_POLICY_CROSS_ACCOUNT = RuleSpec(
+    id="kms-key-policy-cross-account",
+    title="Key policy shared with an untrusted account",
+    event_source="kms.amazonaws.com",
+    event_names=_POLICY_EVENTS,
+    risk=(
+        "A key policy that lets in accounts outside the organisation lets people this organisation does not "
+        "control decrypt the data the key protects."
+    ),
+    alert_risk=(
+        "People in accounts outside this organisation can use this key as its policy grants (decrypt our data, "
+        "or encrypt theirs with it), and we can neither see nor control who they are."
+    ),
+)
+
+KMS_GRANT_CROSS_ACCOUNT = RuleSpec(
+    id="kms-grant-cross-account",
+    title="Key grant to an untrusted account",
+    event_source="kms.amazonaws.com",
+    event_names=frozenset({"CreateGrant"}),
+    risk=(
+        "A grant on a key to a principal outside the organisation lets it use the key (decrypt, encrypt, create "
+        "more grants) without any change to the key policy that a review would see."
+    ),
+    alert_risk=(
+        "A principal in an account outside this organisation can use this key through the grant (for example, "
+        "decrypt our data), and grants do not show in the key policy."
+    ),
+)
+
+
+def key_arn(partition: str, region: str, account: str, key: str) -> str:
+    """The key's ARN from its id or ARN (PutKeyPolicy and CreateGrant take either)."""
+    if key.startswith("arn:"):
+        fields = key.split(":", 5)
+        if len(fields) != 6 or fields[2] != "kms" or not fields[5].startswith("key/"):
+            raise InvalidEventError(f"{key!r} is not a KMS key ARN")
+        return key
+    if key.startswith("alias/") or not key:
+        raise InvalidEventError(f"{key!r} does not name a KMS key by id or ARN")
+    return f"arn:{partition}:kms:{region}:{account}:key/{key}"
+
+
+def default_key_policy(arn: str) -> dict[str, Any]:
+    """KMS's default key policy: the owning account's IAM policies decide who may use the key."""
+    fields = arn.split(":")
+    return {
+        "Version": "2012-10-17",
+        "Id": "key-default-1",
+        "Statement": [
+            {
+                "Sid": "Enable IAM User Permissions",
+                "Effect": "Allow",
+                "Principal": {"AWS": f"arn:{fields[1]}:iam::{fields[4]}:root"},
+                "Action": "kms:*",
+                "Resource": "*",
+            }
+        ],
+    }
+
+
+KEY = PolicyResource(
+    noun="key",
+    name_parameter="keyId",
+    document_parameter="policy",
+    kind=PolicyKind.KEY,
+    arn=key_arn,
+    step_parameter="key",
+    resource_type="AWS::KMS::Key",
+    service_wildcard="kms:*",
+    verbs=(
+        ("kms:Decrypt", "decrypt"),
+        ("kms:Encrypt", "encrypt"),
+        ("kms:GenerateDataKey", "generate data keys"),
+        ("kms:CreateGrant", "create grants"),
+        ("kms:PutKeyPolicy", "change the key's policy"),
+    ),
+)
+
+
+class KmsKeyPolicyEndpoint:
+    """A key's ``default`` policy; "deleting" it puts KMS's default key policy back (a key must have one)."""
+
+    get_permission: ClassVar[str] = "kms:GetKeyPolicy"
+    put_permission: ClassVar[str] = "kms:PutKeyPolicy"
+    delete_permission: ClassVar[str] = "kms:PutKeyPolicy"
+    no_policy_codes: ClassVar[frozenset[str]] = frozenset()
+    no_resource_codes: ClassVar[frozenset[str]] = frozenset({"NotFoundException"})
+
+    def get(self, aws: AccountClients, name: str) -> str | None:
+        policy = aws.client("kms").get_key_policy(KeyId=name, PolicyName="default").get("Policy")
+        return str(policy) if policy else None
+
+    def put(self, aws: AccountClients, name: str, policy: str) -> None:
+        aws.client("kms").put_key_policy(KeyId=name, PolicyName="default", Policy=policy)
+
+    def delete(self, aws: AccountClients, name: str) -> None:
+        self.put(aws, name, json.dumps(default_key_policy(name)))
+
+
+class KmsKeyPolicyRule(ResourcePolicyRule):
+    """CreateKey (with a policy) and PutKeyPolicy, judged as key policies."""
+
+    def resource_name(self, context: RuleContext) -> str:
+        change = context.change
+        if change.event_name == "CreateKey":
+            metadata = (change.response_elements or {}).get("keyMetadata") or {}
+            arn = metadata.get("arn") if isinstance(metadata, dict) else None
+            if isinstance(arn, str) and arn:
+                return key_arn(context.partition, change.region, change.account, arn)
+            raise InvalidEventError("detail.responseElements.keyMetadata.arn must be the new key's ARN")
+        return key_arn(context.partition, change.region, change.account, context.request_text("keyId"))
+
+    def resource_arn(self, context: RuleContext, name: str) -> str:
+        return name
+
+    def display_name(self, name: str) -> str:
+        return name.rsplit("/", 1)[-1]
+
+    def new_policy(self, context: RuleContext) -> NewPolicy | None:
+        policy = context.change.request_parameters.get("policy")
+        if context.change.event_name == "CreateKey" and not policy:
+            return None  # KMS's default policy: the owning account only
+        return NewPolicy(self.decoded(policy, "detail.requestParameters.policy"))
+
+    def exposure(
+        self, statement: Statement, boundary: TrustBoundary, circumstances: Circumstances | None = None
+    ) -> Exposure:
+        """``kms:CallerAccount`` is the caller's account, as ``aws:PrincipalAccount`` is (KMS condition keys)."""
+        conditions = tuple(
+            c._replace(key="aws:principalaccount") if c.key == "kms:calleraccount" else c for c in statement.conditions
+        )
+        return exposure_of(statement._replace(conditions=conditions), boundary, circumstances)
+
+
+class GrantRule:
+    """CreateGrant to a grantee principal of an account outside the trusted boundary."""
+
+    specs: ClassVar[tuple[RuleSpec, ...]] = (KMS_GRANT_CROSS_ACCOUNT,)
+
+    def evaluate(self, context: RuleContext) -> Evaluation:
+        change = context.change
+        arn = key_arn(context.partition, change.region, change.account, context.request_text("keyId"))
+        evaluation = Evaluation(resource_arn=arn)
+        grantee = context.request_text("granteePrincipal")
+        key = arn.rsplit("/", 1)[-1]
+        owner = _account_of(grantee)
+        boundary = context.settings.boundary(change.account)
+        if owner is None:
+            evaluation.compliant.append(f"the grant on key {key} is to the AWS service {grantee}")
+            return evaluation
+        if boundary.trusts_account(owner):
+            evaluation.compliant.append(f"the grant on key {key} is to {grantee}, of a trusted account")
+            return evaluation
+        grant_id = (change.response_elements or {}).get("grantId")
+        if not isinstance(grant_id, str) or not grant_id:
+            raise InvalidEventError("detail.responseElements.grantId must be the new grant's id")
+        operations = change.request_parameters.get("operations") or []
+        said = ", ".join(str(o) for o in operations) if isinstance(operations, list) else str(operations)
+        evaluation.findings.append(
+            context.finding(
+                KMS_GRANT_CROSS_ACCOUNT,
+                severity=Severity.HIGH,
+                resource_arn=arn,
+                reason=(
+                    f"{change.actor.display} granted {grantee}, of account {owner}, which this organisation does not "
+                    f"trust, the use of key {key} ({said or 'no operations listed'}; grant {grant_id})."
+                ),
+                plan=[
+                    RemediationStep(
+                        RevokeGrant.action,
+                        arn,
+                        {"key": arn, "grant_id": grant_id},
+                        f"revoke grant {grant_id} on key {key}",
+                    )
+                ],
+                offending=[{"grant_id": grant_id, "grantee": grantee, "account": owner}],
+            )
+        )
+        return evaluation
+
+
+def _account_of(principal: str) -> str | None:
+    """The account of a grantee principal (an account id or an IAM ARN); None for a service principal."""
+    if ACCOUNT_ID.fullmatch(principal):
+        return principal
+    fields = principal.split(":")
+    if len(fields) >= 6 and fields[0] == "arn" and ACCOUNT_ID.fullmatch(fields[4]):
+        return fields[4]
+    if principal.endswith(".amazonaws.com"):
+        return None
+    raise InvalidEventError(f"detail.requestParameters.granteePrincipal {principal!r} is not a principal")
+
+
+class RevokeGrant:
+    """Revoke exactly one grant on a key, after recording it; undo creates the same grant again. Undoable."""
+
+    permissions: ClassVar[Permissions] = ("kms:ListGrants", "kms:RevokeGrant")
+    action: ClassVar[StepAction] = StepAction("revoke_kms_grant", permissions)
+    undo_permissions: ClassVar[Permissions] = ("kms:ListGrants", "kms:CreateGrant")
+    undoable: ClassVar[bool] = True
+
+    #: The grant's fields that CreateGrant takes back.
+    _RECREATE = ("GranteePrincipal", "RetiringPrincipal", "Operations", "Constraints", "Name")
+
+    @staticmethod
+    def _grants(aws: AccountClients, key: str) -> list[dict[str, Any]]:
+        client = aws.client("kms")
+        try:
+            return [g for page in client.get_paginator("list_grants").paginate(KeyId=key) for g in page["Grants"]]
+        except Exception as exc:
+            if error_code(exc) == "NotFoundException":
+                return []
+            raise
+
+    def capture(self, aws: AccountClients, step: RemediationStep) -> dict[str, Any]:
+        grant_id = step.parameters["grant_id"]
+        grant = next((g for g in self._grants(aws, step.parameters["key"]) if g.get("GrantId") == grant_id), None)
+        return {"grant": None if grant is None else {k: grant[k] for k in ("GrantId", *self._RECREATE) if k in grant}}
+
+    def apply(self, run: StepRun, step: RemediationStep, before: Mapping[str, Any], done: list[str]) -> None:
+        if before["grant"] is None:
+            return  # retired or revoked already
+        key, grant_id = step.parameters["key"], step.parameters["grant_id"]
+        with ignoring("NotFoundException"):
+            run.aws.client("kms").revoke_grant(KeyId=key, GrantId=grant_id)
+        done.append(f"revoked grant {grant_id} on key {key.rsplit('/', 1)[-1]}")
+
+    def undo(self, aws: AccountClients, step: RemediationStep, before: Mapping[str, Any]) -> list[str]:
+        grant = before["grant"]
+        if grant is None:
+            return []
+        key = step.parameters["key"]
+        same = {k: grant[k] for k in self._RECREATE if k in grant}
+        for live in self._grants(aws, key):
+            if {k: live[k] for k in self._RECREATE if k in live} == same:
+                return []  # the same grant exists again
+        if not grant.get("Operations"):
+            raise UndoError(f"the grant {grant['GrantId']} recorded no operations; recreate it by hand")
+        created = aws.client("kms").create_grant(KeyId=key, **same)
+        return [
+            f"created grant {created['GrantId']} on key {key.rsplit('/', 1)[-1]}, the same as revoked grant "
+            f"{grant['GrantId']} (KMS gives a new grant a new id)"
+        ]
+
+
+REMOVE_KEY_POLICY_STATEMENTS = RemovePolicyStatements("remove_key_policy_statements", KEY, KmsKeyPolicyEndpoint())
+KEY_POLICY_RULE = KmsKeyPolicyRule(
+    KMS_KEY_POLICY_PUBLIC, KMS_KEY_POLICY_CROSS_ACCOUNT, KEY, REMOVE_KEY_POLICY_STATEMENTS
+)
+
+GUARDRAILS = (KEY_POLICY_RULE, GrantRule())
+ACTIONS = (REMOVE_KEY_POLICY_STATEMENTS, RevokeGrant())

@@ -1,0 +1,58 @@
+"""EventBridge bus policies: PutPermission's two forms, and the statements that cannot go by Sid.
+
+The contract test runs both rules end to end against moto (the statement-from-pieces form); these cover
+a whole ``policy`` judged by content, a bus named by ARN, a malformed condition, and a statement
+without a Sid, which RemovePermission cannot name.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from iamwarden.domain.exceptions import RemediationError
+from iamwarden.domain.findings import Verdict
+from iamwarden.domain.settings import Settings
+from iamwarden.guardrails.engine import judge_event
+from iamwarden.guardrails.event_bus_policy import REMOVE_EVENT_BUS_POLICY_STATEMENTS
+from tests.conftest import load_event
+
+ACCOUNT = "111122223333"
+PUBLIC = {"Effect": "Allow", "Principal": "*", "Action": "events:PutEvents", "Resource": "*"}
+
+
+def _event(**request: Any) -> dict[str, Any]:
+    event = load_event("event-bus-permission-public.json")
+    event["detail"]["requestParameters"] = request
+    return event
+
+
+def test_a_whole_policy_is_judged_by_content() -> None:
+    policy = {"Version": "2012-10-17", "Statement": [{**PUBLIC, "Sid": "Everyone"}]}
+    [finding] = judge_event(_event(eventBusName="orders-bus", policy=json.dumps(policy)), Settings()).findings
+    [reference] = finding.plan[0].parameters["statements"]
+    assert finding.rule_id == "event-bus-policy-public"
+    assert "match" not in reference
+
+
+def test_a_bus_named_by_arn_and_the_default_bus() -> None:
+    arn = f"arn:aws:events:eu-west-1:{ACCOUNT}:event-bus/orders-bus"
+    judgement = judge_event(_event(eventBusName=arn, principal="*", statementId="s"), Settings())
+    assert judgement.resource_arn == arn
+    default = judge_event(_event(principal="*", statementId="s"), Settings())
+    assert default.resource_arn == f"arn:aws:events:eu-west-1:{ACCOUNT}:event-bus/default"
+
+
+def test_a_condition_without_its_parts_is_invalid() -> None:
+    judgement = judge_event(_event(principal="*", statementId="s", condition={"type": "StringEquals"}), Settings())
+    assert judgement.verdict is Verdict.INVALID
+    assert "condition must have type, key and value" in judgement.reason
+
+
+def test_a_statement_without_a_sid_is_left_for_a_person() -> None:
+    policy = json.dumps({"Version": "2012-10-17", "Statement": [PUBLIC]})
+    [finding] = judge_event(_event(eventBusName="orders-bus", policy=policy), Settings()).findings
+    with pytest.raises(RemediationError, match="has no Sid: remove it by hand"):
+        REMOVE_EVENT_BUS_POLICY_STATEMENTS.apply(None, finding.plan[0], {"policy": policy}, [])  # type: ignore[arg-type]
