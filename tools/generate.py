@@ -142,11 +142,14 @@ SCOPES: tuple[Scope, ...] = (
             "iam:GetRolePolicy",
             "iam:GetUserPolicy",
             "iam:GetGroupPolicy",
+            "iam:PutRolePolicy",
+            "iam:PutGroupPolicy",
             "iam:DeleteRolePolicy",
             "iam:DeleteUserPolicy",
             "iam:DeleteGroupPolicy",
         ),
         (ROLES, USERS, GROUPS),
+        comment="Inline policies are rewritten without the offending grants (iam:PutUserPolicy: see QuarantineUsers).",
     ),
     Scope(
         "RestoreDefaultPolicyVersions",
@@ -155,10 +158,14 @@ SCOPES: tuple[Scope, ...] = (
             "iam:ListPolicyVersions",
             "iam:GetPolicyVersion",
             "iam:SetDefaultPolicyVersion",
+            "iam:CreatePolicyVersion",
             "iam:DeletePolicyVersion",
         ),
         (POLICIES,),
-        comment="Only this account's customer-managed policies; never deleting the default version.",
+        comment=(
+            "Only this account's customer-managed policies; never deleting the default version. A new version "
+            "without the offending grant only when no earlier version is safe."
+        ),
     ),
     Scope(
         "DetachEscalatingCustomerPolicies",

@@ -388,6 +388,7 @@ _PUBLIC_AND_VENDOR = _request("bucket-policy-public-and-vendor.json")["bucketPol
 _UNKNOWN_ACCOUNT = _request("bucket-policy-unknown-account.json")["bucketPolicy"]
 _ADMIN_VERSION = _document("create-policy-version-admin.json")
 _DELETE_VERSION = {"rules/policy-version-admin/delete_version": "delete"}
+_PASSROLE_LAMBDA_DEPLOY_ONLY = _without_statement(_document("put-user-policy-passrole-lambda.json"), 1)
 
 CASES: Mapping[str, GuardrailCase] = {
     case.rule: case
@@ -483,11 +484,17 @@ CASES: Mapping[str, GuardrailCase] = {
                 _user_with_sample_inline_policy("put-user-policy-passrole-lambda.json"), user_state("alice")
             ),
             findings=frozenset({"privilege-escalation"}),
-            remediated={"inline_policies": {}, "access_keys": [], "console_password": False, "tags": {}},
+            # Proportional: only the PassAnyRole statement goes; the Lambda deployment rights stay.
+            remediated={
+                "inline_policies": {"lambda-deploy": _PASSROLE_LAMBDA_DEPLOY_ONLY},
+                "access_keys": [],
+                "console_password": False,
+                "tags": {},
+            },
             compliant=Scenario(
                 _user_with_sample_inline_policy("put-user-policy-own-access-keys.json"), user_state("svc-smtp")
             ),
-            partial_failure=PartialFailure("iam", "DeleteUserPolicy", done_before=0),
+            partial_failure=PartialFailure("iam", "PutUserPolicy", done_before=0),
         ),
         GuardrailCase(
             rule="policy-version-admin",

@@ -136,13 +136,16 @@ def _settings(example_settings: Settings) -> dict[str, Settings]:
 
 
 #: The privilege-escalation methods IAM Warden's own roles hold, because their jobs need them: the
-#: quarantine writes a deny-all inline user policy, the policy-version remediation sets a default version,
-#: the pruner writes narrower policy versions. Deployed by CloudFormation they are exempt (engine.py);
-#: written by anyone else they are findings, and nothing else in the template may be one.
+#: quarantine writes a deny-all inline user policy, inline user and group policies are rewritten without
+#: their offending grants, the policy-version remediation sets a default version or writes one without the
+#: offending grant, the pruner writes narrower policy versions. Deployed by CloudFormation they are exempt
+#: (engine.py); written by anyone else they are findings, and nothing else in the template may be one.
 OWN_ESCALATIONS = {
     "EnforcerRole PutRolePolicy iamwarden-enforcer-us-east-1/enforcer-remediations": {
         "SetExistingDefaultPolicyVersion",
+        "CreateNewPolicyVersion",
         "PutUserPolicy",
+        "PutGroupPolicy",
     },
     "PrunerRole PutRolePolicy iamwarden-pruner-us-east-1/pruner-runtime": {"CreateNewPolicyVersion"},
 }

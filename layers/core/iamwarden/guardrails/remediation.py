@@ -22,7 +22,9 @@ the template.
 Statements are matched by content (``canonical``), never by position or Sid:
 ``remove_statements`` takes exactly the offending ones out, ``restore_statements``
 puts them back into whatever the document holds now and refuses when a Sid is
-taken by a different statement.
+taken by a different statement. ``without_offending`` is the finer cut the
+identity-policy rules use: a reference that names ``actions`` takes only those
+entries out of the statement's Action list and keeps the statement with the rest.
 """
 
 from __future__ import annotations
@@ -161,6 +163,46 @@ def statement_list(document: Mapping[str, Any]) -> list[Any]:
 def offending_statements(step: RemediationStep) -> set[str]:
     """The canonical form of each statement the step names (``statement_reference``)."""
     return {canonical(reference["statement"]) for reference in step.parameters["statements"]}
+
+
+def statement_cut(statement: Statement, actions: Iterable[str] = ()) -> dict[str, Any]:
+    """``statement_reference`` naming what to take out: ``actions`` of its Action list, or (none) all of it."""
+    reference = statement_reference(statement)
+    if actions:
+        reference["actions"] = sorted(set(actions))
+    return reference
+
+
+def without_offending(statements: Iterable[Any], references: Iterable[Mapping[str, Any]]) -> list[Any]:
+    """``statements`` with each referenced statement cut out, or with only its named ``actions`` taken out.
+
+    Statements are matched by content (``canonical``). A statement left with no action goes whole. Nothing
+    else changes: the kept statements are the same objects, in the same order.
+    """
+    cuts: dict[str, set[str] | None] = {}
+    for reference in references:
+        key = canonical(reference["statement"])
+        actions = reference.get("actions")
+        if actions is None:
+            cuts[key] = None
+        elif key not in cuts:
+            cuts[key] = {str(action).lower() for action in actions}
+        elif (taken := cuts[key]) is not None:
+            taken.update(str(action).lower() for action in actions)
+    kept: list[Any] = []
+    for statement in statements:
+        key = canonical(statement)
+        if key not in cuts:
+            kept.append(statement)
+            continue
+        taken = cuts[key]
+        listed = statement.get("Action") if isinstance(statement, dict) else None
+        if taken is None or listed is None:
+            continue
+        remaining = [a for a in ([listed] if isinstance(listed, str) else listed) if str(a).lower() not in taken]
+        if remaining:
+            kept.append({**statement, "Action": remaining[0] if len(remaining) == 1 else remaining})
+    return kept
 
 
 def remove_statements(statements: Iterable[Any], offending: set[str]) -> list[Any]:
