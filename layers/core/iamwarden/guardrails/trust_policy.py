@@ -22,6 +22,14 @@ An Allow statement offends when it lets in:
   accepted; ``*``, ``repo:*`` or ``repo:acme*/*`` (which ``acme-evil`` also
   matches) are findings.
 
+Trust boundaries the organisation states (``github_owners``, ``cognito_identity_pools``):
+with ``github_owners`` set, a GitHub subject that names any other owner is a finding
+(a customised subject claim that does not start ``repo:OWNER/`` names no owner and is
+not checked); with ``cognito_identity_pools`` set, a Cognito trust needs an
+``cognito-identity.amazonaws.com:aud`` condition, and one that admits a pool not listed
+is a finding. Conditions are ANDed: a statement offends only when every bounding
+condition on the key admits an outsider.
+
 A condition bounds only with a positive operator (``StringEquals``,
 ``StringLike``, ``StringEqualsIgnoreCase``), without ``IfExists`` or
 ``ForAllValues`` (both match when the key is absent).
@@ -114,8 +122,9 @@ class TrustPolicyRule:
         policy = parse_policy(document, field=field)
         boundary = context.settings.boundary(change.account)
         vendors = context.rule(TRUST_POLICY_UNTRUSTED.id).patterns("third_party_accounts")
+        federation = FederationBoundary(context.settings.github_owners, context.settings.cognito_identity_pools)
 
-        problems = [p for s in policy.statements for p in statement_problems(s, boundary, vendors)]
+        problems = [p for s in policy.statements for p in statement_problems(s, boundary, vendors, federation)]
         if not problems:
             evaluation.compliant.append(
                 f"the trust policy of role {role} lets in only trusted accounts, AWS services, vendors with an "
@@ -158,7 +167,33 @@ class TrustPolicyRule:
         return evaluation
 
 
-def statement_problems(statement: Statement, boundary: TrustBoundary, vendors: Iterable[str]) -> list[Problem]:
+class FederationBoundary(NamedTuple):
+    """The identity providers' subjects this organisation owns: its GitHub owners and Cognito identity pools.
+
+    Empty means "not stated": the owner or pool is then not checked, only that the trust is bound to one.
+    """
+
+    github_owners: frozenset[str] = frozenset()
+    identity_pools: frozenset[str] = frozenset()
+
+    def foreign_owner(self, subject: str) -> str | None:
+        """The GitHub owner a ``repo:OWNER/...`` subject names, when it is not one of ours (None: ours or unread)."""
+        if not self.github_owners or _GITHUB_OWNER.match(subject) is None:
+            return None
+        owner = subject[len("repo:") : subject.index("/")]
+        return None if owner.lower() in {o.lower() for o in self.github_owners} else owner
+
+
+#: No GitHub owners or identity pools stated: only that a trust is bound to some subject is checked.
+UNSTATED = FederationBoundary()
+
+
+def statement_problems(
+    statement: Statement,
+    boundary: TrustBoundary,
+    vendors: Iterable[str],
+    federation: FederationBoundary = UNSTATED,
+) -> list[Problem]:
     """Every reason ``statement`` lets in someone it should not (empty when it is fine)."""
     if not statement.allows or statement.actions == ():
         return []
@@ -197,7 +232,7 @@ def statement_problems(statement: Statement, boundary: TrustBoundary, vendors: I
     principal = statement.principal
     if principal is not None and statement.grants_action(_WEB_IDENTITY):
         for provider in principal.federated:
-            problem = web_identity_problem(provider, statement.conditions)
+            problem = web_identity_problem(provider, statement.conditions, federation)
             if problem is not None:
                 problems.append(Problem(statement, False, f"{problem} ({label})"))
     if principal is not None:
@@ -216,11 +251,16 @@ def provider_host(provider: str) -> str:
     return host if marker else provider
 
 
-def web_identity_problem(provider: str, conditions: Iterable[Condition]) -> str | None:
-    """Why federation through ``provider`` is not bound to a subject, or None when it is."""
+def web_identity_problem(
+    provider: str, conditions: Iterable[Condition], federation: FederationBoundary = UNSTATED
+) -> str | None:
+    """Why federation through ``provider`` is not bound to a subject (or to our own), or None when it is."""
     if ":saml-provider/" in provider:
         return None  # SAML is the organisation's own identity provider; it authenticates its people
+    conditions = tuple(conditions)
     host = provider_host(provider)
+    if host == COGNITO and federation.identity_pools:
+        return _foreign_pool(conditions, federation.identity_pools)
     keys = {f"{host.lower()}:sub"} | ({f"{COGNITO}:aud"} if host == COGNITO else set())
     bounding = [c for c in conditions if c.key in keys and _bounds(c)]
     if not bounding:
@@ -240,7 +280,39 @@ def web_identity_problem(provider: str, conditions: Iterable[Condition]) -> str 
         if host == GITHUB_ACTIONS:
             return f"lets any GitHub repository assume it: the {subject} pattern {loose[0]!r} matches every owner"
         return f"lets any identity of {host} assume it: the {subject} pattern {loose[0]!r} matches every subject"
+    if host == GITHUB_ACTIONS and federation.github_owners:
+        foreign = [[o for v in c.values if (o := federation.foreign_owner(v))] for c in bounding]
+        if all(foreign):
+            owners = sorted({owner for found in foreign for owner in found})
+            return (
+                f"lets GitHub Actions of {_owners(owners)} assume it: the {host}:sub condition names "
+                f"{'an owner' if len(owners) == 1 else 'owners'} outside github_owners "
+                f"({', '.join(sorted(federation.github_owners))})"
+            )
     return None
+
+
+def _owners(owners: list[str]) -> str:
+    return ("the owner " if len(owners) == 1 else "the owners ") + ", ".join(owners)
+
+
+def _foreign_pool(conditions: tuple[Condition, ...], pools: frozenset[str]) -> str | None:
+    """Why a Cognito trust admits an identity pool outside ``pools`` (or any pool), or None when it does not."""
+    key = f"{COGNITO}:aud"
+    bounding = [c for c in conditions if c.key == key and _bounds(c)]
+    if not bounding:
+        return (
+            f"lets any identity of any Cognito identity pool assume it: there is no {key} condition naming one of "
+            f"the organisation's pools ({', '.join(sorted(pools))})"
+        )
+    foreign = [[v for v in c.values if v not in pools] for c in bounding]
+    if not all(foreign):
+        return None  # one condition admits only our pools, and conditions are ANDed
+    outside = sorted({value for found in foreign for value in found})
+    return (
+        f"lets identities of the Cognito identity pool{'s' if len(outside) > 1 else ''} {', '.join(outside)} "
+        f"assume it: not among cognito_identity_pools ({', '.join(sorted(pools))})"
+    )
 
 
 def has_external_id(conditions: Iterable[Condition]) -> bool:
