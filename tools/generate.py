@@ -509,10 +509,10 @@ def render_parameters() -> str:
 
 
 def declared_permissions() -> list[str]:
-    """The union of what the remediation steps declare, in declaration order."""
+    """The union of what the remediation steps declare, in declaration order, but what is granted apart."""
     union: dict[str, None] = {}
     for permissions in registry.STEP_PERMISSIONS.values():
-        union.update(dict.fromkeys(permissions))
+        union.update(dict.fromkeys(p for p in permissions if p not in registry.GRANTED_APART))
     return list(union)
 
 

@@ -541,6 +541,12 @@ def answer_service_specific_credentials(iam: Any) -> None:
     iam.meta.events.register("before-call.iam.DeleteServiceSpecificCredential", deleted)
 
 
+#: Actions moto cannot run, and the test that checks their calls against their declarations instead.
+NOT_IN_MOTO = {
+    StepAction.DELETE_ROOT_ACCESS_KEY: "tests/functional/test_root_access_key.py (sts:AssumeRoot through Stubber)",
+}
+
+
 class Run(NamedTuple):
     step: RemediationStep
     done: list[str]
@@ -597,6 +603,8 @@ def test_every_declared_permission_is_used(account: Account, clients: ClientFact
     for name, run in runs.items():
         _check(name, run)
     for step_action, action in ACTIONS.items():
+        if step_action in NOT_IN_MOTO:
+            continue
         mine = [run for run in runs.values() if run.step.action is step_action]
         assert mine, f"no scenario runs {step_action}"
         called = {call.iam_action for run in mine for call in run.calls}

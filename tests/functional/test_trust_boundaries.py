@@ -43,6 +43,7 @@ def test_a_github_trust_of_another_owner_is_removed_and_undo_puts_it_back(
     assert (finding["rule"], finding["outcome"]) == ("trust-policy-untrusted", "remediated")
     assert _trust(account, "github-deploy")["Statement"] == [EC2]
     [alert] = notifier.sent
+    assert alert.finding is not None
     assert "octo-org" in alert.finding.reason
 
     enforcer.executor.undo(finding["remediation_id"])

@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 
 from iamwarden.domain.findings import StepAction
-from iamwarden.guardrails.registry import ACTIONS, STEP_PERMISSIONS
+from iamwarden.guardrails.registry import ACTIONS, GRANTED_APART, STEP_PERMISSIONS
 from tests.sam_template import deployed_template, translated_template
 
 RUNTIME = "enforcer-runtime"
@@ -114,7 +114,9 @@ def _grants(policy: str) -> dict[str, set[str]]:
 
 
 def _declared_union() -> set[str]:
-    return {permission for permissions in STEP_PERMISSIONS.values() for permission in permissions}
+    """What the generated enforcer-remediations policy grants: every declared permission but those granted apart."""
+    declared = {permission for permissions in STEP_PERMISSIONS.values() for permission in permissions}
+    return declared - set(GRANTED_APART)
 
 
 # --- the remediation actions --------------------------------------------------------------------
@@ -135,7 +137,9 @@ def test_every_action_declares_its_permissions(step_action: StepAction) -> None:
     assert len(set(permissions)) == len(permissions), f"{step_action} declares a permission twice"
     for permission in permissions:
         assert _ACTION.match(permission), f"{step_action}: {permission!r} is not one exact IAM action"
-        assert permission.split(":")[0] in ("iam", "s3"), f"{step_action}: {permission} is not IAM or S3"
+        assert permission.split(":")[0] in ("iam", "s3") or permission in GRANTED_APART, (
+            f"{step_action}: {permission} is not IAM or S3"
+        )
 
 
 @pytest.mark.parametrize("step_action", list(StepAction))
@@ -312,3 +316,18 @@ def test_the_member_role_is_one_exact_name_in_the_reserved_prefix() -> None:
     assert not pattern.match("*")
     assert not pattern.match("Admin")
     assert not pattern.match("iamwarden-*")
+
+
+def test_assume_root_is_granted_apart_only_behind_the_parameter_and_only_for_deleting_root_credentials() -> None:
+    """sts:AssumeRoot (root-access-key-created) is no generated grant: one conditional policy, one task policy."""
+    resource = translated_template()["Resources"][
+        "RootCredentialsRemediationPolicy"
+    ]  # conditional: not deployed by default
+    assert resource["Condition"] == "RemediatesRootCredentials"
+    assert resource["Properties"]["RoleName"] == {"Ref": "EnforcerRole"}
+    [statement] = resource["Properties"]["PolicyDocument"]["Statement"]
+    assert (statement["Effect"], statement["Action"]) == ("Allow", "sts:AssumeRoot")
+    [task] = statement["Condition"]["ArnEquals"].values()
+    assert "root-task/IAMDeleteRootUserCredentials" in str(task)
+    assert set(GRANTED_APART) == {"sts:AssumeRoot"}
+    assert "sts:AssumeRoot" not in _grants(REMEDIATIONS)

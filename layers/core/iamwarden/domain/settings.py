@@ -65,6 +65,11 @@ GLOBAL_KEYS: Mapping[str, tuple[str, str]] = {
         "the organisation's own Cognito identity pool ids (us-east-1:…); a role trusting any other pool, or any "
         "pool, is a finding",
     ),
+    "root_credentials_remediation": (
+        "on_off",
+        "on lets root-access-key-created delete a new root access key through AWS Organizations centralized root "
+        "access (sts:AssumeRoot, granted by the template's RootCredentialsRemediation parameter); off alerts only",
+    ),
     "enforcement": (
         "switch",
         "the kill switch: on lets rules in remediate mode remediate; off makes the whole deployment alert-only",
@@ -147,6 +152,8 @@ class Settings(NamedTuple):
     github_owners: frozenset[str] = frozenset()
     #: Cognito identity pools whose identities may assume roles (empty: the pool is not checked).
     cognito_identity_pools: frozenset[str] = frozenset()
+    #: Whether a new root access key may be deleted through ``sts:AssumeRoot`` (off: alerted, with what to do).
+    root_credentials_remediation: bool = False
     rules: Mapping[str, RuleSettings] = DEFAULT_RULES
     #: Per-account overrides (``accounts/<id>/...``), already merged with the global rule settings.
     accounts: Mapping[str, AccountSettings] = MappingProxyType({})
@@ -246,6 +253,7 @@ def parse_settings(values: Mapping[str, Any]) -> tuple[Settings, list[SettingsPr
         managed_accounts=frozenset(global_values.get("managed_accounts", ())),
         github_owners=frozenset(global_values.get("github_owners", ())),
         cognito_identity_pools=frozenset(global_values.get("cognito_identity_pools", ())),
+        root_credentials_remediation=global_values.get("root_credentials_remediation", "off") == "on",
         rules=rules,
         accounts=MappingProxyType(accounts),
         enforcement=global_values.get("enforcement", "on") == "on",
@@ -413,6 +421,8 @@ def _convert_global(kind: str, raw: Any) -> str | tuple[str, ...] | None:
             raise ValueError("must name at least one role pattern, or IAM Warden would act on its own changes")
         _refuse_match_all(roles, "IAM Warden would ignore every role's changes")
         return roles
+    if kind == "on_off":
+        return _choice(raw, ("on", "off"))
     if kind == "switch":
         if raw is False:  # YAML 1.1 reads an unquoted `off` as false
             return "off"

@@ -68,6 +68,9 @@ class AccountClients(Protocol):
     """The clients of the account and region a step acts in."""
 
     @property
+    def account(self) -> str: ...
+
+    @property
     def iam(self) -> Any: ...
 
     @property
@@ -78,6 +81,14 @@ class AccountClients(Protocol):
 
     def client(self, service: str) -> Any:
         """Any service's client in this account and region (a resource-policy endpoint names its service)."""
+        ...
+
+    def root_task_client(self, service: str, task_policy_arn: str) -> Any:
+        """A client acting as this account's root user, limited to one AWS-managed root task policy.
+
+        Through AWS Organizations centralized root access (``sts:AssumeRoot`` from IAM Warden's own account,
+        the management or delegated administrator account); short-lived.
+        """
         ...
 
     def history(self, resource_arn: str) -> Sequence[AuditEntry]:
