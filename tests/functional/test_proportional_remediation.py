@@ -112,7 +112,7 @@ def test_only_the_admin_actions_of_a_statement_go(account: Account, enforcer: En
     [finding] = enforcer.handle(_inline_event(document))["findings"]
 
     assert _summary(account, finding) == (
-        "remove iam:* from statement 0 (Mixed) from inline policy app-access of role app-backend, keep the rest"
+        "remove iam:* of statement 0 (Mixed) from inline policy app-access of role app-backend, keep the rest"
     )
     assert _role_policy(account) == {"Version": "2012-10-17", "Statement": [{**statement, "Action": "s3:GetObject"}]}
 

@@ -85,3 +85,50 @@ def test_a_refused_owner_list_is_a_configuration_alert_and_the_owner_is_not_chec
     assert result["verdict"] == "compliant"
     [alert] = [n for n in notifier.sent if n.outcome is Outcome.CONFIGURATION_ERROR]
     assert [problem.key for problem in alert.problems] == ["github_owners"]
+
+
+# --- proportional: only the outsider's principal leaves a statement it shares -------------------------
+
+CI = "arn:aws:iam::111122223333:role/ci-deployer"
+OUTSIDER = "arn:aws:iam::999988887777:root"
+SHARED = {"Sid": "Deployers", "Effect": "Allow", "Principal": {"AWS": [CI, OUTSIDER]}, "Action": "sts:AssumeRole"}
+
+
+def _update_event(role: str, document: dict[str, Any]) -> dict[str, Any]:
+    event = load_event("trust-update-unknown-account.json")
+    event["detail"]["requestParameters"] = {"roleName": role, "policyDocument": json.dumps(document)}
+    return event
+
+
+def test_an_outside_account_sharing_a_statement_loses_only_its_principal_and_undo_restores_it(
+    account: Account, enforcer: EnforcerService
+) -> None:
+    account.set("rules/trust-policy-untrusted/mode", "remediate")
+    document = {"Version": "2012-10-17", "Statement": [EC2, SHARED]}
+    account.iam.create_role(RoleName="app-deployer", AssumeRolePolicyDocument=json.dumps(document))
+
+    [finding] = enforcer.handle(_update_event("app-deployer", document))["findings"]
+
+    assert finding["outcome"] == "remediated"
+    kept = {**SHARED, "Principal": {"AWS": CI}}
+    assert _trust(account, "app-deployer")["Statement"] == [EC2, kept]
+
+    enforcer.executor.undo(finding["remediation_id"])
+
+    assert _trust(account, "app-deployer") == document
+
+
+def test_undo_after_a_later_change_replaces_the_narrowed_statement_with_its_original(
+    account: Account, enforcer: EnforcerService
+) -> None:
+    account.set("rules/trust-policy-untrusted/mode", "remediate")
+    document = {"Version": "2012-10-17", "Statement": [SHARED]}
+    account.iam.create_role(RoleName="app-deployer", AssumeRolePolicyDocument=json.dumps(document))
+    [finding] = enforcer.handle(_update_event("app-deployer", document))["findings"]
+    narrowed = _trust(account, "app-deployer")["Statement"]
+    later = {"Version": "2012-10-17", "Statement": [*narrowed, EC2]}
+    account.iam.update_assume_role_policy(RoleName="app-deployer", PolicyDocument=json.dumps(later))
+
+    enforcer.executor.undo(finding["remediation_id"])
+
+    assert _trust(account, "app-deployer")["Statement"] == [EC2, SHARED]  # the later EC2 kept, no doubled Sid

@@ -151,3 +151,46 @@ def test_settings_that_would_open_the_boundary_are_refused(key: str, value: str,
 def test_settings_take_lists_as_the_ssm_stringlist_or_a_yaml_list() -> None:
     assert _settings(github_owners="acme, acme-labs").github_owners == {"acme", "acme-labs"}
     assert _settings(cognito_identity_pools=[OUR_POOL]).cognito_identity_pools == {OUR_POOL}
+
+
+# --- proportional: the plan names only the outsider's principal of a shared statement ------------------
+
+
+def _plan_statements(statement: dict[str, Any]) -> list[dict[str, Any]]:
+    event = copy.deepcopy(load_event("trust-update-unknown-account.json"))
+    event["detail"]["requestParameters"]["policyDocument"] = json.dumps(
+        {"Version": "2012-10-17", "Statement": [statement]}
+    )
+    [finding] = judge_event(event, Settings()).findings
+    [step] = finding.plan
+    return list(step.parameters["statements"])
+
+
+def test_an_outsider_sharing_a_statement_with_our_role_is_cut_alone() -> None:
+    statement = {
+        "Sid": "Deployers",
+        "Effect": "Allow",
+        "Principal": {"AWS": ["arn:aws:iam::111122223333:role/ci", "999988887777"]},
+        "Action": "sts:AssumeRole",
+    }
+
+    [cut] = _plan_statements(statement)
+
+    assert cut["principals"] == {"AWS": ["999988887777"]}
+
+
+@pytest.mark.parametrize(
+    "principal",
+    [
+        {"AWS": "arn:aws:iam::999988887777:root"},  # nothing else would be left
+        {"AWS": ["arn:aws:iam::111122223333:role/ci", "*"]},  # public: the statement goes whole
+        {"AWS": "arn:aws:iam::999988887777:root", "Federated": GITHUB},  # and any GitHub repository: two problems
+    ],
+)
+def test_otherwise_the_whole_statement_goes(principal: dict[str, Any]) -> None:
+    actions = ["sts:AssumeRole", "sts:AssumeRoleWithWebIdentity"]
+    statement = {"Effect": "Allow", "Principal": principal, "Action": actions}
+
+    [cut] = _plan_statements(statement)
+
+    assert "principals" not in cut

@@ -432,11 +432,11 @@ def _statements_of(cuts: list[dict[str, Any]], policy: Policy) -> list[Statement
 
 
 def _cut_text(cuts: list[dict[str, Any]]) -> str:
-    """``statement 1 (Debug)`` or ``iam:* from statement 0``: what a cut takes out, in words."""
+    """``statement 1 (Debug)`` or ``iam:* of statement 0``: what a cut takes out, in words."""
     parts = []
     for cut in cuts:
         label = f"statement {cut['index']}" + (f" ({cut['sid']})" if cut.get("sid") else "")
-        parts.append(f"{', '.join(cut['actions'])} from {label}" if cut.get("actions") else label)
+        parts.append(f"{', '.join(cut['actions'])} of {label}" if cut.get("actions") else label)
     return "; ".join(parts)
 
 
@@ -471,7 +471,7 @@ def policy_version_step(
     fallback = (
         f"; if there is none, a new default version without {_cut_text(cuts)}"
         if remaining is not None
-        else "; if there is none, nothing (no grant of it may stay)"
+        else f"; if there is none, change nothing (no grant of version {version_id} may stay)"
     )
     return RemediationStep(
         RestoreDefaultPolicyVersion.action,

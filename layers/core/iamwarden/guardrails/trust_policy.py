@@ -62,8 +62,10 @@ from iamwarden.guardrails.remediation import (
     policy_document,
     remove_statements,
     restore_statements,
+    statement_cut,
     statement_list,
     statement_reference,
+    without_offending,
 )
 
 TRUST_POLICY_UNTRUSTED = RuleSpec(
@@ -99,11 +101,12 @@ _GITHUB_OWNER = re.compile(r"^repo:[^*?/]+/")
 
 
 class Problem(NamedTuple):
-    """One reason one statement offends."""
+    """One reason one statement offends; ``account``: the AWS account whose principal entries are the reason."""
 
     statement: Statement
     public: bool
     text: str
+    account: str | None = None
 
 
 class TrustPolicyRule:
@@ -132,7 +135,8 @@ class TrustPolicyRule:
             )
             return evaluation
         offending = _unique(problem.statement for problem in problems)
-        labels = ", ".join(statement.label for statement in offending)
+        cuts = [trust_cut(statement, [p for p in problems if p.statement is statement]) for statement in offending]
+        labels = ", ".join(_cut_label(cut) for cut in cuts)
         evaluation.findings.append(
             context.finding(
                 TRUST_POLICY_UNTRUSTED,
@@ -149,7 +153,7 @@ class TrustPolicyRule:
                         {
                             "role_name": role,
                             "event_name": change.event_name,
-                            "statements": [statement_reference(statement) for statement in offending],
+                            "statements": cuts,
                         },
                         (
                             f"remove {labels} from the trust policy of role {role}, keep the rest"
@@ -188,6 +192,38 @@ class FederationBoundary(NamedTuple):
 UNSTATED = FederationBoundary()
 
 
+def trust_cut(statement: Statement, problems: Sequence[Problem]) -> dict[str, Any]:
+    """What to take out of an offending trust statement: only the outsiders' AWS principal entries, when every
+    reason it offends is an outside account and other principals remain; else the whole statement."""
+    accounts = {p.account for p in problems}
+    principal = statement.raw.get("Principal")
+    if None in accounts or any(p.public for p in problems) or not isinstance(principal, Mapping):
+        return statement_reference(statement)
+    entries = principal.get("AWS")
+    listed = [entries] if isinstance(entries, str) else list(entries) if isinstance(entries, list) else []
+    outsiders = [e for e in listed if isinstance(e, str) and _account_of(e) in accounts]
+    others = [e for e in listed if e not in outsiders]
+    if not outsiders or not (others or any(kind != "AWS" for kind in principal)):
+        return statement_reference(statement)
+    return statement_cut(statement, principals={"AWS": outsiders})
+
+
+def _account_of(entry: str) -> str | None:
+    """The account of an AWS principal entry: a bare account id, or the account field of an ARN."""
+    if ACCOUNT_ID.fullmatch(entry):
+        return entry
+    parts = entry.split(":", 5)
+    return parts[4] if len(parts) == 6 and parts[0] == "arn" and ACCOUNT_ID.fullmatch(parts[4]) else None
+
+
+def _cut_label(cut: Mapping[str, Any]) -> str:
+    label = f"statement {cut['index']}" + (f" ({cut['sid']})" if cut.get("sid") else "")
+    principals = cut.get("principals")
+    if not principals:
+        return label
+    return f"principal {', '.join(e for entries in principals.values() for e in entries)} of {label}"
+
+
 def statement_problems(
     statement: Statement,
     boundary: TrustBoundary,
@@ -213,6 +249,7 @@ def statement_problems(
                         False,
                         f"lets the third-party account {grantee} assume it without an sts:ExternalId condition "
                         f"({label})",
+                        grantee,
                     )
                 )
             continue
@@ -227,6 +264,7 @@ def statement_problems(
                 statement,
                 False,
                 f"lets {who}, outside the trusted accounts and organisation, assume it ({label}{hint})",
+                grantee if ACCOUNT_ID.fullmatch(grantee) else None,
             )
         )
     principal = statement.principal
@@ -392,7 +430,7 @@ class RestoreTrustPolicy:
         statements = statement_list(live)
         if not any(canonical(s) in offending for s in statements):
             return {"exists": True, "policy": live, "restore_to": None, "source": None}
-        remainder = remove_statements(statements, offending)
+        remainder = without_offending(statements, step.parameters["statements"])
         target: dict[str, Any] = {**{k: v for k, v in live.items() if k != "Statement"}, "Statement": remainder}
         source = "the live policy without the offending statements"
         if step.parameters.get("event_name") == "UpdateAssumeRolePolicy":
@@ -425,10 +463,12 @@ class RestoreTrustPolicy:
         if canonical(current) == canonical(before["restore_to"]):
             aws.iam.update_assume_role_policy(RoleName=role, PolicyDocument=json.dumps(before["policy"]))
             return [f"restored the trust policy of role {role} as it was"]
-        # Changed since: put the removed statements back into the current policy, keeping the later change.
-        statements = remove_statements(statement_list(current), {canonical(NO_ONE_MAY_ASSUME)})
+        # Changed since: put the removed statements back into the current policy, keeping the later change (a
+        # statement that lost only some principals is replaced by its original, not doubled).
         offending = offending_statements(step)
         removed = [s for s in statement_list(before["policy"]) if canonical(s) in offending]
+        cut = {canonical(s) for s in without_offending(removed, step.parameters["statements"])}
+        statements = remove_statements(statement_list(current), {canonical(NO_ONE_MAY_ASSUME), *cut})
         missing = restore_statements(statements, removed, f"the trust policy of role {role}")
         if not missing:
             return []
