@@ -87,3 +87,13 @@ def test_without_offending_drops_a_statement_left_with_no_action_and_whole_wins_
     assert without_offending([both], [partial, {**partial, "actions": ["s3:*"]}]) == []
     assert without_offending([both], [partial, {"index": 0, "sid": None, "statement": both}]) == []
     assert canonical(without_offending([READ], [partial])) == canonical([READ])
+
+
+def test_a_risk_that_names_nothing_of_the_document_deletes_it_whole() -> None:
+    """A risk judged on the principal's whole power may rest on other policies' statements only."""
+    other = {"Version": "2012-10-17", "Statement": [ADMIN]}
+    document = {"Version": "2012-10-17", "Statement": [READ]}
+
+    cuts, remaining = proportional_cut(document, assess(parse_policy(other)))
+
+    assert (cuts, remaining) == ([{"index": 0, "sid": "Read", "statement": READ}], None)

@@ -368,6 +368,8 @@ def proportional_cut(
     """
     policy = parse_policy(document)
     fine = _cuts(policy, risk)
+    if not fine:  # the risk names nothing of this document: what the change added is the whole document
+        return [statement_cut(s) for s in policy.statements], None
     for cuts in (fine, [statement_cut(s) for s in _statements_of(fine, policy)]):
         rest = without_offending(statement_list(document), cuts)
         if not rest:
@@ -485,8 +487,8 @@ def policy_version_step(
 def _rewritten(document: Any, step: RemediationStep) -> dict[str, Any] | None:
     """``document`` without the step's cuts; ``None`` when nothing is left (or the step predates cuts)."""
     cuts = step.parameters.get("statements")
-    if not cuts or not isinstance(document, Mapping):
-        return None
+    if cuts is None or not isinstance(document, Mapping):
+        return None  # a plan from before proportional remediation: the whole policy goes
     rest = without_offending(statement_list(document), cuts)
     return {**document, "Statement": rest} if rest else None
 
