@@ -131,9 +131,16 @@ def create_tables(dynamodb: Any) -> list[str]:
 
 
 def create_parameters(ssm: Any) -> dict[str, str]:
-    """Create the template's SSM parameters (the safe defaults) in moto."""
+    """Create the template's SSM parameters (the safe defaults) in moto.
+
+    A parameter with a ``Condition`` exists only when a template parameter names a value (GitHubOwners, say):
+    with the template's defaults it is absent, as SSM cannot hold an empty value.
+    """
+    conditional = {name for name, resource in resources("AWS::SSM::Parameter").items() if "Condition" in resource}
     created = {}
-    for properties in resolved_properties("AWS::SSM::Parameter").values():
+    for logical, properties in resolved_properties("AWS::SSM::Parameter").items():
+        if logical in conditional:
+            continue
         ssm.put_parameter(Name=properties["Name"], Value=properties["Value"], Type=properties["Type"])
         created[properties["Name"]] = properties["Value"]
     return created

@@ -179,11 +179,14 @@ SCOPES: tuple[Scope, ...] = (
             "iam:GetRolePolicy",
             "iam:GetUserPolicy",
             "iam:GetGroupPolicy",
+            "iam:PutRolePolicy",
+            "iam:PutGroupPolicy",
             "iam:DeleteRolePolicy",
             "iam:DeleteUserPolicy",
             "iam:DeleteGroupPolicy",
         ),
         (ROLES, USERS, GROUPS),
+        comment="Inline policies are rewritten without the offending grants (iam:PutUserPolicy: see QuarantineUsers).",
     ),
     Scope(
         "RestoreDefaultPolicyVersions",
@@ -192,10 +195,14 @@ SCOPES: tuple[Scope, ...] = (
             "iam:ListPolicyVersions",
             "iam:GetPolicyVersion",
             "iam:SetDefaultPolicyVersion",
+            "iam:CreatePolicyVersion",
             "iam:DeletePolicyVersion",
         ),
         (POLICIES,),
-        comment="Only this account's customer-managed policies; never deleting the default version.",
+        comment=(
+            "Only this account's customer-managed policies; never deleting the default version. A new version "
+            "without the offending grant only when no earlier version is safe."
+        ),
     ),
     Scope(
         "DetachEscalatingCustomerPolicies",
@@ -578,10 +585,10 @@ def render_parameters() -> str:
 
 
 def declared_permissions() -> list[str]:
-    """The union of what the remediation steps declare, in declaration order."""
+    """The union of what the remediation steps declare, in declaration order, but what is granted apart."""
     union: dict[str, None] = {}
     for permissions in registry.STEP_PERMISSIONS.values():
-        union.update(dict.fromkeys(permissions))
+        union.update(dict.fromkeys(p for p in permissions if p not in registry.GRANTED_APART))
     return list(union)
 
 

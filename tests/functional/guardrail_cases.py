@@ -438,6 +438,24 @@ def _new_access_key(account: Account) -> dict[str, Any]:
     return event
 
 
+def _root_key(account: Account) -> dict[str, Any]:
+    """The root user's new access key: moto has no root user keys, so there is no live state to build."""
+    del account
+    return load_event("create-access-key-root.json")
+
+
+def _no_state(account: Account) -> None:
+    """moto cannot read the root user's keys (it has no root user and no sts:AssumeRoot)."""
+    del account
+
+
+_ROOT_REMEDIATION_ON = {"root_credentials_remediation": "on"}
+_NO_ROOT_IN_MOTO = (
+    "moto has no sts:AssumeRoot and no root user access keys; tests/functional/test_root_access_key.py runs "
+    "this path with botocore's Stubber"
+)
+
+
 def _user_with_console_password(sample: str) -> Callable[[Account], dict[str, Any]]:
     def prepare(account: Account) -> dict[str, Any]:
         name = _request(sample)["userName"]
@@ -780,6 +798,7 @@ _PUBLIC_REPOSITORY = json.loads(_request("ecr-policy-public.json")["policyText"]
 _VENDOR_REPOSITORY = json.loads(_request("ecr-policy-unknown-account.json")["policyText"])
 _VENDOR_KEY_POLICY = json.loads(_request("kms-put-key-policy-unknown-account.json")["policy"])
 _DELETE_VERSION = {"rules/policy-version-admin/delete_version": "delete"}
+_PASSROLE_LAMBDA_DEPLOY_ONLY = _without_statement(_document("put-user-policy-passrole-lambda.json"), 1)
 
 CASES: Mapping[str, GuardrailCase] = {
     case.rule: case
@@ -875,11 +894,17 @@ CASES: Mapping[str, GuardrailCase] = {
                 _user_with_sample_inline_policy("put-user-policy-passrole-lambda.json"), user_state("alice")
             ),
             findings=frozenset({"privilege-escalation"}),
-            remediated={"inline_policies": {}, "access_keys": [], "console_password": False, "tags": {}},
+            # Proportional: only the PassAnyRole statement goes; the Lambda deployment rights stay.
+            remediated={
+                "inline_policies": {"lambda-deploy": _PASSROLE_LAMBDA_DEPLOY_ONLY},
+                "access_keys": [],
+                "console_password": False,
+                "tags": {},
+            },
             compliant=Scenario(
                 _user_with_sample_inline_policy("put-user-policy-own-access-keys.json"), user_state("svc-smtp")
             ),
-            partial_failure=PartialFailure("iam", "DeleteUserPolicy", done_before=0),
+            partial_failure=PartialFailure("iam", "PutUserPolicy", done_before=0),
         ),
         GuardrailCase(
             rule="policy-version-admin",
@@ -914,6 +939,27 @@ CASES: Mapping[str, GuardrailCase] = {
                 {"rules/access-key-created/allow_resources": f"arn:aws:iam::{HOME_ACCOUNT}:user/svc-legacy"},
             ),
             partial_failure=PartialFailure("iam", "UpdateAccessKey", done_before=0),
+        ),
+        GuardrailCase(
+            rule="root-access-key-created",
+            violation=Scenario(_root_key, _no_state, _ROOT_REMEDIATION_ON),
+            remediated=None,
+            compliant=Scenario(
+                _root_key,
+                _no_state,
+                {
+                    **_ROOT_REMEDIATION_ON,
+                    "rules/root-access-key-created/allow_resources": f"arn:aws:iam::{HOME_ACCOUNT}:root",
+                },
+            ),
+            partial_failure=PartialFailure("iam", "DeleteAccessKey", done_before=0, settings=_ROOT_REMEDIATION_ON),
+            undo_refused="a deleted root access key cannot be restored",
+            moto_gaps={
+                Behaviour.REMEDIATED: _NO_ROOT_IN_MOTO,
+                Behaviour.DUPLICATE: _NO_ROOT_IN_MOTO,
+                Behaviour.PARTIAL_FAILURE: _NO_ROOT_IN_MOTO,
+                Behaviour.UNDO: _NO_ROOT_IN_MOTO,
+            },
         ),
         GuardrailCase(
             rule="login-profile-created",

@@ -141,7 +141,9 @@ def test_a_deny_only_inline_policy_is_compliant_and_untouched(
 # --- privilege-escalation -----------------------------------------------------------------------
 
 
-def test_remediate_deletes_an_escalating_user_inline_policy(account: Account, enforcer: EnforcerService) -> None:
+def test_remediate_takes_the_escalating_grant_out_of_a_user_inline_policy(
+    account: Account, enforcer: EnforcerService
+) -> None:
     account.set("rules/privilege-escalation/mode", "remediate")
     event = _event("put-user-policy-passrole-lambda.json")
     parameters = event["detail"]["requestParameters"]
@@ -153,7 +155,8 @@ def test_remediate_deletes_an_escalating_user_inline_policy(account: Account, en
     [finding] = enforcer.handle(event)["findings"]
 
     assert (finding["rule"], finding["outcome"]) == ("privilege-escalation", "remediated")
-    assert account.iam.list_user_policies(UserName="alice")["PolicyNames"] == []
+    document = account.iam.get_user_policy(UserName="alice", PolicyName=parameters["policyName"])["PolicyDocument"]
+    assert [statement["Sid"] for statement in document["Statement"]] == ["Deploy"]  # PassAnyRole went, Deploy stays
     offending = account.audit().get(finding["remediation_id"]).finding["offending"]  # type: ignore[union-attr]
     method, *_ = offending  # PMapper's PassRoleToNewLambdaFunction (PassRole + CreateFunction) follows it
     assert method["method"] == "PassExistingRoleToNewLambdaThenInvoke"

@@ -136,16 +136,19 @@ def _settings(example_settings: Settings) -> dict[str, Settings]:
 
 
 #: The privilege-escalation methods IAM Warden's own roles hold, because their jobs need them: the
-#: quarantine writes a deny-all inline user policy, the policy-version remediation sets a default version,
-#: the pruner writes narrower policy versions and inline policies, the trust-policy remediation rewrites
-#: trust policies. Judged without knowing which role holds them, a role-wide grant may be on the holder
-#: itself (pathfinding.cloud's self-escalation paths). Deployed by CloudFormation they are exempt
+#: quarantine writes a deny-all inline user policy, inline user and group policies are rewritten without
+#: their offending grants, the policy-version remediation sets a default version or writes one without the
+#: offending grant, the pruner writes narrower policy versions and inline policies, the trust-policy
+#: remediation rewrites trust policies. Judged without knowing which role holds them, a role-wide grant may
+#: be on the holder itself (pathfinding.cloud's self-escalation paths). Deployed by CloudFormation they are exempt
 #: (engine.py); written by anyone else they are findings, and nothing else in the template may be one.
 OWN_ESCALATIONS = {
     "EnforcerRole PutRolePolicy iamwarden-enforcer-us-east-1/enforcer-remediations": {
         "SetExistingDefaultPolicyVersion",
+        "CreateNewPolicyVersion",
         "PutUserPolicy",
         "UpdateRolePolicyToAssumeIt",
+        "PutGroupPolicy",
     },
     "PrunerRole PutRolePolicy iamwarden-pruner-us-east-1/pruner-runtime": {
         "AttachRolePolicy",

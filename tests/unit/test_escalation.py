@@ -191,7 +191,12 @@ def test_set_default_policy_version_is_judged_on_the_document_read() -> None:
     assert finding.rule_id == "policy-version-admin"
     [step] = finding.plan
     assert step.action is StepAction.RESTORE_DEFAULT_POLICY_VERSION
-    assert dict(step.parameters) == {"policy_arn": APP_DEPLOY, "version_id": "v1", "delete_version": False}
+    assert dict(step.parameters) == {
+        "policy_arn": APP_DEPLOY,
+        "version_id": "v1",
+        "delete_version": False,
+        "statements": [{"index": 0, "sid": None, "statement": ADMIN["Statement"][0]}],
+    }
 
 
 def test_customer_managed_attachment_is_judged_on_its_default_version() -> None:

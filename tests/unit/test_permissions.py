@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 
 from iamwarden.domain.findings import StepAction
-from iamwarden.guardrails.registry import ACTIONS, RULES, STEP_PERMISSIONS
+from iamwarden.guardrails.registry import ACTIONS, GRANTED_APART, RULES, STEP_PERMISSIONS
 from tests.sam_template import deployed_template, translated_template
 
 RUNTIME = "enforcer-runtime"
@@ -118,7 +118,9 @@ def _grants(policy: str) -> dict[str, set[str]]:
 
 
 def _declared_union() -> set[str]:
-    return {permission for permissions in STEP_PERMISSIONS.values() for permission in permissions}
+    """What the generated enforcer-remediations policy grants: every declared permission but those granted apart."""
+    declared = {permission for permissions in STEP_PERMISSIONS.values() for permission in permissions}
+    return declared - set(GRANTED_APART)
 
 
 # --- the remediation actions --------------------------------------------------------------------
@@ -145,7 +147,9 @@ def test_every_action_declares_its_permissions(step_action: StepAction) -> None:
     for permission in permissions:
         assert _ACTION.match(permission), f"{step_action}: {permission!r} is not one exact IAM action"
         service = permission.split(":")[0]
-        assert service in _GUARDED_SERVICES, f"{step_action}: {permission} is not of a service IAM Warden guards"
+        assert service in _GUARDED_SERVICES or permission in GRANTED_APART, (
+            f"{step_action}: {permission} is not of a service IAM Warden guards"
+        )
 
 
 @pytest.mark.parametrize("step_action", list(StepAction))
@@ -346,3 +350,18 @@ def test_a_quarantine_deployment_holds_no_permission_to_delete_users() -> None:
     assert not only_deletion & set(granted), sorted(only_deletion & set(granted))
     assert not any(r.endswith(":group/*") for a, rs in granted.items() if a.endswith("User") for r in rs)
     assert set(granted) == _declared_union() - only_deletion
+
+
+def test_assume_root_is_granted_apart_only_behind_the_parameter_and_only_for_deleting_root_credentials() -> None:
+    """sts:AssumeRoot (root-access-key-created) is no generated grant: one conditional policy, one task policy."""
+    resource = translated_template()["Resources"][
+        "RootCredentialsRemediationPolicy"
+    ]  # conditional: not deployed by default
+    assert resource["Condition"] == "RemediatesRootCredentials"
+    assert resource["Properties"]["RoleName"] == {"Ref": "EnforcerRole"}
+    [statement] = resource["Properties"]["PolicyDocument"]["Statement"]
+    assert (statement["Effect"], statement["Action"]) == ("Allow", "sts:AssumeRoot")
+    [task] = statement["Condition"]["ArnEquals"].values()
+    assert "root-task/IAMDeleteRootUserCredentials" in str(task)
+    assert set(GRANTED_APART) == {"sts:AssumeRoot"}
+    assert "sts:AssumeRoot" not in _grants(REMEDIATIONS)

@@ -88,11 +88,15 @@ class FakeQueueEndpoint:
 class NoClients:
     """The endpoint keeps its own state; the action only passes the clients through."""
 
+    account = "111122223333"
     iam: Any = None
     s3: Any = None
     s3control: Any = None
 
     def client(self, service: str) -> Any:
+        return None
+
+    def root_task_client(self, service: str, task_policy_arn: str) -> Any:
         return None
 
     def history(self, resource_arn: str) -> Sequence[AuditEntry]:

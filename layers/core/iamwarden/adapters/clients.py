@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any, Literal, NamedTuple
 
@@ -37,6 +37,8 @@ MAX_ATTEMPTS = 8
 #: Assumed-role credentials are renewed this long before they expire.
 _REFRESH_MARGIN_SECONDS = 300
 _SESSION_SECONDS = 3600
+#: sts:AssumeRoot sessions last at most 900 seconds (15 minutes).
+_ROOT_SESSION_SECONDS = 900
 
 
 def retry_config(**overrides: Any) -> Any:
@@ -174,6 +176,7 @@ class ClientFactory:
         self._session_name = session_name
         self._clients: dict[tuple[str, str, str, bool], Any] = {}
         self._sessions: dict[str, _Credentials] = {}
+        self._root_clients: dict[tuple[str, str, str, str], tuple[Any, float]] = {}
         self._lock = threading.Lock()
 
     @property
@@ -214,6 +217,47 @@ class ClientFactory:
         """
         return self.client(service, self.home_account, region or self.session.region_name or "us-east-1", logged=False)
 
+    def root_task_client(self, service: str, account: str, region: str, task_policy_arn: str) -> Any:
+        """A ``service`` client acting as ``account``'s root user, limited to the root task ``task_policy_arn``.
+
+        AWS Organizations centralized root access: ``sts:AssumeRoot`` from this (the management or delegated
+        administrator) account's credentials, at the regional STS endpoint (AssumeRoot has no global one),
+        for at most 900 seconds. The session is kept for its lifetime, so capture and apply share it; its
+        calls, AssumeRoot's too, go to ``call_log``.
+        """
+        key = (service, account, region, task_policy_arn)
+        with self._lock:
+            cached = self._root_clients.get(key)
+            if cached is not None and cached[1] - _REFRESH_MARGIN_SECONDS > time.time():
+                return cached[0]
+        sts = self.client("sts", self.home_account, region)
+        try:
+            answer = sts.assume_root(
+                TargetPrincipal=account, TaskPolicyArn={"arn": task_policy_arn}, DurationSeconds=_ROOT_SESSION_SECONDS
+            )
+        except (BotoCoreError, ClientError) as exc:
+            raise AwsAccessError(
+                f"cannot start a root session in account {account} (sts:AssumeRoot with {task_policy_arn}): "
+                f"{classify(exc)}"
+            ) from exc
+        credentials = answer["Credentials"]
+        session = self.session_with(credentials, region)
+        client = session.client(service, region_name=region, config=retry_config())  # type: ignore[call-overload]
+        self.call_log.attach(client, account, region)
+        with self._lock:
+            self._root_clients[key] = (client, credentials["Expiration"].timestamp())
+        return client
+
+    @staticmethod
+    def session_with(credentials: Mapping[str, Any], region: str) -> boto3.Session:
+        """A session with temporary credentials as STS returns them."""
+        return boto3.Session(
+            aws_access_key_id=credentials["AccessKeyId"],
+            aws_secret_access_key=credentials["SecretAccessKey"],
+            aws_session_token=credentials["SessionToken"],
+            region_name=region,
+        )
+
     def member_role_arn(self, account: str, region: str) -> str:
         return f"arn:{partition_of(region)}:iam::{account}:role/{self.member_role_name}"
 
@@ -232,11 +276,6 @@ class ClientFactory:
         except (BotoCoreError, ClientError) as exc:
             raise AwsAccessError(f"cannot assume {role_arn} to act in account {account}: {classify(exc)}") from exc
         credentials = answer["Credentials"]
-        session = boto3.Session(
-            aws_access_key_id=credentials["AccessKeyId"],
-            aws_secret_access_key=credentials["SecretAccessKey"],
-            aws_session_token=credentials["SessionToken"],
-            region_name=region,
-        )
+        session = self.session_with(credentials, region)
         self._sessions[account] = _Credentials(session, credentials["Expiration"].timestamp())
         return session

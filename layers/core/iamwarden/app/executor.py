@@ -57,6 +57,10 @@ class AccountClients:
         """Any service's client, with the same retries, member-account role and call log."""
         return self._factory.client(service, self.account, self.region)
 
+    def root_task_client(self, service: str, task_policy_arn: str) -> Any:
+        """A client as this account's root user, limited to ``task_policy_arn`` (``sts:AssumeRoot``)."""
+        return self._factory.root_task_client(service, self.account, self.region, task_policy_arn)
+
     def history(self, resource_arn: str) -> list[AuditRecord]:
         """The audit table's records of ``resource_arn``, oldest first (none without an audit log)."""
         return self._audit.history(resource_arn) if self._audit is not None else []

@@ -36,6 +36,10 @@ SETTINGS_MAX_AGE_SECONDS = 60
 #: Subtrees of the settings prefix that other parts of IAM Warden read and validate themselves.
 DELEGATED_SETTINGS = ("alerts", "prune")
 _NETWORK_ID = re.compile(r"vpce?-[0-9a-f]{8,17}")
+#: A GitHub user or organisation name: letters, digits and single hyphens, at most 39 characters.
+GITHUB_OWNER = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}")
+#: A Cognito identity pool id, as the Cognito API's ``IdentityPoolId`` pattern spells it (``us-east-1:…``).
+IDENTITY_POOL_ID = re.compile(r"[\w-]+:[0-9a-f-]+")
 
 #: Top-level settings: path -> (kind, documentation). Defaults live on ``Settings``.
 GLOBAL_KEYS: Mapping[str, tuple[str, str]] = {
@@ -51,6 +55,21 @@ GLOBAL_KEYS: Mapping[str, tuple[str, str]] = {
     "own_roles": ("roles", "role name patterns of IAM Warden's own roles (path /); their calls are never acted on"),
     "break_glass_principals": ("patterns", "ARN patterns of break-glass principals: alerted on, never remediated"),
     "managed_accounts": ("accounts", "accounts IAM Warden acts in; empty means every account whose events arrive"),
+    "github_owners": (
+        "github_owners",
+        "the organisation's own GitHub owners (organisations or users); a role trusting GitHub Actions of any other "
+        "owner is a finding",
+    ),
+    "cognito_identity_pools": (
+        "identity_pools",
+        "the organisation's own Cognito identity pool ids (us-east-1:…); a role trusting any other pool, or any "
+        "pool, is a finding",
+    ),
+    "root_credentials_remediation": (
+        "on_off",
+        "on lets root-access-key-created delete a new root access key through AWS Organizations centralized root "
+        "access (sts:AssumeRoot, granted by the template's RootCredentialsRemediation parameter); off alerts only",
+    ),
     "enforcement": (
         "switch",
         "the kill switch: on lets rules in remediate mode remediate; off makes the whole deployment alert-only",
@@ -129,6 +148,12 @@ class Settings(NamedTuple):
     own_roles: tuple[str, ...] = DEFAULT_OWN_ROLES
     break_glass_principals: tuple[str, ...] = ()
     managed_accounts: frozenset[str] = frozenset()
+    #: GitHub owners whose Actions workflows may assume roles (empty: the owner is not checked).
+    github_owners: frozenset[str] = frozenset()
+    #: Cognito identity pools whose identities may assume roles (empty: the pool is not checked).
+    cognito_identity_pools: frozenset[str] = frozenset()
+    #: Whether a new root access key may be deleted through ``sts:AssumeRoot`` (off: alerted, with what to do).
+    root_credentials_remediation: bool = False
     rules: Mapping[str, RuleSettings] = DEFAULT_RULES
     #: Per-account overrides (``accounts/<id>/...``), already merged with the global rule settings.
     accounts: Mapping[str, AccountSettings] = MappingProxyType({})
@@ -264,6 +289,9 @@ def parse_settings(
         own_roles=global_values.get("own_roles", DEFAULT_OWN_ROLES),
         break_glass_principals=global_values.get("break_glass_principals", ()),
         managed_accounts=frozenset(global_values.get("managed_accounts", ())),
+        github_owners=frozenset(global_values.get("github_owners", ())),
+        cognito_identity_pools=frozenset(global_values.get("cognito_identity_pools", ())),
+        root_credentials_remediation=global_values.get("root_credentials_remediation", "off") == "on",
         rules=rules,
         accounts=MappingProxyType(accounts),
         enforcement=global_values.get("enforcement", "on") == "on",
@@ -419,12 +447,20 @@ def _convert_global(kind: str, raw: Any) -> str | tuple[str, ...] | None:
         return _accounts(raw)
     if kind == "networks":
         return _identifiers(raw, _NETWORK_ID, "VPC or VPC endpoint ids like vpce-0a1b2c3d4e5f67890")
+    if kind == "github_owners":
+        _refuse_match_all(_patterns(raw), "every GitHub repository in the world could assume the roles")
+        return _identifiers(raw, GITHUB_OWNER, "GitHub owner names like acme (no wildcards)")
+    if kind == "identity_pools":
+        _refuse_match_all(_patterns(raw), "every Cognito identity pool could assume the roles")
+        return _identifiers(raw, IDENTITY_POOL_ID, "Cognito identity pool ids like us-east-1:0a1b2c3d-…")
     if kind == "roles":
         roles = _patterns(raw)
         if not roles:
             raise ValueError("must name at least one role pattern, or IAM Warden would act on its own changes")
         _refuse_match_all(roles, "IAM Warden would ignore every role's changes")
         return roles
+    if kind == "on_off":
+        return _choice(raw, ("on", "off"))
     if kind == "switch":
         if raw is False:  # YAML 1.1 reads an unquoted `off` as false
             return "off"

@@ -1,9 +1,22 @@
-"""``access-key-created`` and ``login-profile-created``: long-lived credentials for IAM users.
+"""``access-key-created``, ``root-access-key-created`` and ``login-profile-created``: long-lived credentials.
 
-Both name the user from the request, else from the response, else (a user
-acting on itself, where the API defaults to the caller) from the caller. The
-remediation touches exactly what the event created: the one access key id in
+Both IAM-user rules name the user from the request, else from the response, else
+(a user acting on itself, where the API defaults to the caller) from the caller.
+The remediation touches exactly what the event created: the one access key id in
 the response, or the user's login profile.
+
+The root user creating an access key for itself is ``CreateAccessKey`` by a
+``Root`` identity with ``requestParameters: null`` and no user name in the
+response (the record panther-analysis' ``aws_root_access_key_created`` tests
+use). No IAM role can touch the root user's credentials; only AWS Organizations
+centralized root access can: ``sts:AssumeRoot`` with the
+``IAMDeleteRootUserCredentials`` task policy, called from the management account
+or the delegated administrator for IAM, returns short-lived root credentials for
+one member account that may delete them. IAM Warden does that only when
+``root_credentials_remediation`` is ``on`` (and the template grants
+``sts:AssumeRoot``); otherwise the finding is alerted with the exact steps to
+take by hand. The key is deleted, not deactivated: deleting is what the task
+policy is for, and a deleted key cannot be restored, so undo says so.
 """
 
 from __future__ import annotations
@@ -12,9 +25,9 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from iamwarden.adapters.errors import ignoring, is_gone
-from iamwarden.domain.arns import iam_arn
+from iamwarden.domain.arns import iam_arn, partition_of
 from iamwarden.domain.catalog import RuleSpec, Severity
-from iamwarden.domain.exceptions import InvalidEventError, UndoError
+from iamwarden.domain.exceptions import InvalidEventError, RemediationError, UndoError
 from iamwarden.domain.findings import RemediationStep, StepAction
 from iamwarden.guardrails.base import Evaluation, RuleContext
 from iamwarden.guardrails.remediation import AccountClients, Permissions, StepRun, pages
@@ -30,6 +43,24 @@ ACCESS_KEY_CREATED = RuleSpec(
         "a repository it keeps working for anyone until someone notices and turns it off."
     ),
 )
+
+ROOT_ACCESS_KEY_CREATED = RuleSpec(
+    id="root-access-key-created",
+    title="Access key created for the root user",
+    event_source="iam.amazonaws.com",
+    event_names=frozenset({"CreateAccessKey"}),
+    risk=(
+        "A root user access key can do anything in the account, no policy can limit it, and it never expires; AWS "
+        "asks that the root user have none."
+    ),
+    alert_risk=(
+        "Whoever holds this key is the account's root user: every resource, the billing and the account itself, "
+        "with no policy or permission boundary that can stop them, until the key is deleted."
+    ),
+)
+
+#: The AWS-managed task policy that scopes an ``sts:AssumeRoot`` session to deleting root user credentials.
+DELETE_ROOT_CREDENTIALS_TASK = "arn:aws:iam::aws:policy/root-task/IAMDeleteRootUserCredentials"
 
 LOGIN_PROFILE_CREATED = RuleSpec(
     id="login-profile-created",
@@ -61,16 +92,40 @@ def _field(response: Any, key: str, name: str) -> Any:
     return inner.get(name) if isinstance(inner, dict) else None
 
 
-class AccessKeyCreatedRule:
-    """CreateAccessKey for an IAM user: deactivate exactly the new key."""
+def _is_root_key(context: RuleContext) -> bool:
+    """The root user created an access key for itself: no request parameters, no user in the response."""
+    change = context.change
+    return (
+        change.actor.type == "Root"
+        and not change.request_parameters
+        and not _field(change.response_elements, "accessKey", "userName")
+    )
 
-    specs: ClassVar[tuple[RuleSpec, ...]] = (ACCESS_KEY_CREATED,)
+
+def manual_root_key_steps(account: str, region: str, key_id: str) -> str:
+    """What an operator does by hand to delete a root access key, as the alert says it."""
+    return (
+        "Delete it by hand: from the organisation's management account (or the delegated administrator for IAM), "
+        f"run aws sts assume-root --region {region} --target-principal {account} --task-policy-arn "
+        f"arn={DELETE_ROOT_CREDENTIALS_TASK.replace('arn:aws:', f'arn:{partition_of(region)}:', 1)}, then with the "
+        f"credentials it returns run aws iam delete-access-key --access-key-id {key_id}; or sign in as the root "
+        f"user of account {account} and delete the key under Security credentials. Then find out who created it "
+        "and whether it was used (CloudTrail: userIdentity.accessKeyId)."
+    )
+
+
+class AccessKeyCreatedRule:
+    """CreateAccessKey for an IAM user (deactivate exactly the new key) or for the root user (critical)."""
+
+    specs: ClassVar[tuple[RuleSpec, ...]] = (ACCESS_KEY_CREATED, ROOT_ACCESS_KEY_CREATED)
 
     def evaluate(self, context: RuleContext) -> Evaluation:
         change = context.change
         key_id = _field(change.response_elements, "accessKey", "accessKeyId")
         if not isinstance(key_id, str) or not key_id:
             raise InvalidEventError("detail.responseElements.accessKey.accessKeyId must be a non-empty string")
+        if _is_root_key(context):
+            return self._root_key(context, key_id)
         user = _user_name(context, "accessKey")
         arn = iam_arn(context.partition, change.account, "user", user)
         evaluation = Evaluation(resource_arn=arn)
@@ -92,6 +147,47 @@ class AccessKeyCreatedRule:
                     )
                 ],
                 offending=[{"access_key_id": key_id}],
+            )
+        )
+        return evaluation
+
+    def _root_key(self, context: RuleContext, key_id: str) -> Evaluation:
+        change = context.change
+        arn = f"arn:{context.partition}:iam::{change.account}:root"
+        evaluation = Evaluation(resource_arn=arn)
+        by_hand = manual_root_key_steps(change.account, change.region, key_id)
+        plan: list[RemediationStep] = []
+        if context.settings.root_credentials_remediation:
+            plan.append(
+                RemediationStep(
+                    DeleteRootAccessKey.action,
+                    arn,
+                    {
+                        "account": change.account,
+                        "access_key_id": key_id,
+                        "task_policy_arn": DELETE_ROOT_CREDENTIALS_TASK,
+                    },
+                    f"delete root access key {key_id} of account {change.account} through AWS Organizations "
+                    "centralized root access (sts:AssumeRoot with IAMDeleteRootUserCredentials); it cannot be undone",
+                )
+            )
+        else:
+            by_hand = (
+                "IAM Warden does not delete it: root_credentials_remediation is off (the template's "
+                f"RootCredentialsRemediation parameter turns it on). {by_hand}"
+            )
+        evaluation.findings.append(
+            context.finding(
+                ROOT_ACCESS_KEY_CREATED,
+                severity=Severity.CRITICAL,
+                resource_arn=arn,
+                reason=(
+                    f"Access key {key_id} was created for the root user of account {change.account} "
+                    f"(from {change.actor.source_ip or 'an unknown address'}). The root user should have no access "
+                    f"key. {by_hand}"
+                ),
+                plan=plan,
+                offending=[{"access_key_id": key_id, "root": True}],
             )
         )
         return evaluation
@@ -214,5 +310,57 @@ class DeleteLoginProfile:
         )
 
 
+class DeleteRootAccessKey:
+    """Delete the root user's new access key with a root session from AWS Organizations centralized root access.
+
+    ``sts:AssumeRoot`` (the enforcer's role, from the management or delegated administrator account) returns
+    credentials of the member account's root user, limited by the ``IAMDeleteRootUserCredentials`` task policy;
+    IAM calls without a user name then act on the root user. Not undoable: a deleted key cannot come back.
+    """
+
+    permissions: ClassVar[Permissions] = ("sts:AssumeRoot", "iam:ListAccessKeys", "iam:DeleteAccessKey")
+    #: Called with the root session (the task policy allows them), not with the enforcer's role.
+    session_permissions: ClassVar[Permissions] = ("iam:ListAccessKeys", "iam:DeleteAccessKey")
+    action: ClassVar[StepAction] = StepAction("delete_root_access_key", permissions)
+    undo_permissions: ClassVar[Permissions] = ()
+    undoable: ClassVar[bool] = False
+
+    def _root_iam(self, aws: AccountClients, step: RemediationStep) -> Any:
+        if step.parameters["account"] != aws.account:
+            raise RemediationError(
+                f"the step names account {step.parameters['account']}, but acts in {aws.account}; nothing was done"
+            )
+        return aws.root_task_client("iam", step.parameters["task_policy_arn"])
+
+    def capture(self, aws: AccountClients, step: RemediationStep) -> dict[str, Any]:
+        iam = self._root_iam(aws, step)
+        keys = {key["AccessKeyId"]: key["Status"] for key in pages(iam, "list_access_keys", "AccessKeyMetadata")}
+        status = keys.get(step.parameters["access_key_id"])
+        return {"status": str(status) if status else None, "root_keys": sorted(keys)}
+
+    def apply(self, run: StepRun, step: RemediationStep, before: Mapping[str, Any], done: list[str]) -> None:
+        if before["status"] is None:
+            return  # deleted since
+        key_id, account = step.parameters["access_key_id"], step.parameters["account"]
+        iam = self._root_iam(run.aws, step)
+        with ignoring():
+            iam.delete_access_key(AccessKeyId=key_id)
+            done.append(f"deleted root access key {key_id} of account {account} (through sts:AssumeRoot)")
+
+    def undo(self, aws: AccountClients, step: RemediationStep, before: Mapping[str, Any]) -> list[str]:
+        raise UndoError(
+            f"root access key {step.parameters['access_key_id']} of account {step.parameters['account']} was "
+            "deleted and cannot be restored; if the root user really needs one, its owner signs in as root and "
+            "creates a new one"
+        )
+
+
+#: Declared permissions the generated remediation grants leave out: the template grants them apart, behind a
+#: parameter, to the enforcer's own role only (sts:AssumeRoot works only from the management or delegated
+#: administrator account). The IAM calls of the root session are authorised by the task policy, not by a role.
+GRANTED_APART = {
+    "sts:AssumeRoot": "RootCredentialsRemediationPolicy, with the template parameter RootCredentialsRemediation=on",
+}
+
 GUARDRAILS = (AccessKeyCreatedRule(), LoginProfileRule())
-ACTIONS = (DeactivateAccessKey(), DeleteLoginProfile())
+ACTIONS = (DeactivateAccessKey(), DeleteRootAccessKey(), DeleteLoginProfile())

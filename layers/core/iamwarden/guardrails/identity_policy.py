@@ -38,10 +38,10 @@ from iamwarden.adapters.errors import ignoring, is_gone
 from iamwarden.domain.arns import iam_arn
 from iamwarden.domain.catalog import Mode, OptionSpec, RuleSpec, Severity
 from iamwarden.domain.documents import PolicyKind, decode_policy_document
-from iamwarden.domain.escalation import PolicyRisk, assess, is_risky_document
+from iamwarden.domain.escalation import PolicyRisk, admin_grants, assess, is_risky_document
 from iamwarden.domain.exceptions import InvalidEventError, RemediationError, UndoError
 from iamwarden.domain.findings import RemediationStep, StepAction
-from iamwarden.domain.policy import parse_policy
+from iamwarden.domain.policy import Policy, Statement, action_matches, parse_policy
 from iamwarden.guardrails.base import Evaluation, RuleContext
 from iamwarden.guardrails.managed_policy import ATTACH_PRINCIPAL, AWS_MANAGED_POLICY_ARN, detach_step
 from iamwarden.guardrails.remediation import (
@@ -51,6 +51,9 @@ from iamwarden.guardrails.remediation import (
     canonical,
     pages,
     policy_document,
+    statement_cut,
+    statement_list,
+    without_offending,
 )
 
 IAM = "iam.amazonaws.com"
@@ -204,12 +207,7 @@ class InlinePolicyRule:
                 else f"inline policy {policy_name} of {kind} {principal}: the rule that covers it is off"
             )
             return evaluation
-        step = RemediationStep(
-            DeleteInlinePolicy.action,
-            arn,
-            {"principal_type": kind, "principal_name": principal, "policy_name": policy_name, "document": document},
-            f"delete inline policy {policy_name} from {kind} {principal} (its document is kept in the audit record)",
-        )
+        step = inline_policy_step(arn, kind, principal, policy_name, document=document, risk=risk)
         evaluation.findings.append(
             context.finding(
                 spec,
@@ -276,13 +274,7 @@ class PolicyVersionRule:
             )
             return evaluation
         delete = context.rule(spec.id).choice("delete_version") == "delete"
-        step = RemediationStep(
-            RestoreDefaultPolicyVersion.action,
-            policy_arn,
-            {"policy_arn": policy_arn, "version_id": version_id, "delete_version": delete},
-            f"make the newest safe earlier version of {name} the default again"
-            + (f" and delete version {version_id}" if delete else f" (version {version_id} is kept)"),
-        )
+        step = policy_version_step(policy_arn, version_id, delete, document, risk)
         verb = "made the default" if change.event_name == "SetDefaultPolicyVersion" else "created as the default"
         evaluation.findings.append(
             context.finding(
@@ -358,6 +350,149 @@ class CustomerPolicyAttachedRule:
         return evaluation
 
 
+# --- proportional remediation: what to cut out of a document, and the cut as a plan step -----------
+
+
+def proportional_cut(
+    document: Mapping[str, Any], risk: PolicyRisk
+) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+    """What to take out of ``document`` so that it grants none of ``risk``, and the document that is left.
+
+    The finest cut first: the admin-equivalent entries of an Action list (``iam:*`` of
+    ``["s3:GetObject", "iam:*"]``), and for each escalation path the one action that gives the power
+    (the method's first: the IAM write or ``iam:PassRole``), where this document grants it; a statement
+    with NotAction, or left with no action, goes whole. The rest is judged again (``assess``): when it
+    is still risky, the offending statements go whole; when nothing is left, the answer is ``None``
+    (delete the policy). ``risk`` may come from the principal's whole power: only statements of this
+    document are cut.
+    """
+    policy = parse_policy(document)
+    fine = _cuts(policy, risk)
+    if not fine:  # the risk names nothing of this document: what the change added is the whole document
+        return [statement_cut(s) for s in policy.statements], None
+    for cuts in (fine, [statement_cut(s) for s in _statements_of(fine, policy)]):
+        rest = without_offending(statement_list(document), cuts)
+        if not rest:
+            return cuts, None
+        remaining = {**document, "Statement": rest}
+        if not assess(parse_policy(remaining)).risky:
+            return cuts, remaining
+    return [statement_cut(s) for s in policy.statements], None
+
+
+def _cuts(policy: Policy, risk: PolicyRisk) -> list[dict[str, Any]]:
+    """Per statement of ``policy``: the entries of its Action list that make ``risk``, or ``None`` for all of it."""
+    mine = {canonical(dict(s.raw)): s for s in policy.statements}
+    taken: dict[int, set[str] | None] = {}
+
+    def take(statement: Statement, entries: list[str]) -> None:
+        whole = statement.actions is None or not entries or len(entries) == len(statement.actions)
+        current = taken.get(statement.position, set())
+        if whole or current is None:
+            taken[statement.position] = None
+        else:
+            taken[statement.position] = current | set(entries)
+
+    for admin in risk.admin:
+        statement = mine.get(canonical(dict(admin.statement.raw)))
+        if statement is None:
+            continue  # another policy of the principal: not cut here
+        take(
+            statement,
+            [e for e in _entries(statement) if admin_grants(Policy(None, (statement._replace(actions=(e,)),), {}))],
+        )
+    for path in risk.escalations:
+        for grant in path.grants:  # the method's first action, else the first this document grants
+            granting = [
+                s
+                for s in policy.statements
+                if s.allows
+                and s.grants_action(grant.action)
+                and (s.not_resources is not None or any(r in grant.resources for r in s.resources or ()))
+            ]
+            for statement in granting:
+                take(statement, [a for a in _entries(statement) if action_matches(a, grant.action)])
+            if granting:
+                break
+    by_position = {s.position: s for s in policy.statements}
+    return [
+        statement_cut(by_position[position], sorted(entries or ()))
+        for position, entries in sorted(taken.items(), key=lambda item: item[0])
+    ]
+
+
+def _entries(statement: Statement) -> list[str]:
+    """The statement's Action list as written (``Statement.actions`` is normalised to lower case)."""
+    listed = statement.raw.get("Action")
+    if isinstance(listed, str):
+        return [listed]
+    return [str(entry) for entry in listed] if isinstance(listed, list) else []
+
+
+def _statements_of(cuts: list[dict[str, Any]], policy: Policy) -> list[Statement]:
+    return [s for s in policy.statements if s.position in {cut["index"] for cut in cuts}]
+
+
+def _cut_text(cuts: list[dict[str, Any]]) -> str:
+    """``statement 1 (Debug)`` or ``iam:* of statement 0``: what a cut takes out, in words."""
+    parts = []
+    for cut in cuts:
+        label = f"statement {cut['index']}" + (f" ({cut['sid']})" if cut.get("sid") else "")
+        parts.append(f"{', '.join(cut['actions'])} of {label}" if cut.get("actions") else label)
+    return "; ".join(parts)
+
+
+def inline_policy_step(
+    arn: str, kind: str, principal: str, policy_name: str, *, document: Mapping[str, Any], risk: PolicyRisk
+) -> RemediationStep:
+    """The plan for a risky inline policy: rewrite it without the offending grants, or delete it when none is left."""
+    cuts, remaining = proportional_cut(document, risk)
+    parameters = {
+        "principal_type": kind,
+        "principal_name": principal,
+        "policy_name": policy_name,
+        "document": dict(document),
+        "statements": cuts,
+    }
+    if remaining is None:
+        summary = (
+            f"delete inline policy {policy_name} from {kind} {principal}: nothing in it may stay "
+            "(its document is kept in the audit record)"
+        )
+    else:
+        summary = f"remove {_cut_text(cuts)} from inline policy {policy_name} of {kind} {principal}, keep the rest"
+    return RemediationStep(RewriteInlinePolicy.action, arn, parameters, summary)
+
+
+def policy_version_step(
+    policy_arn: str, version_id: str, delete: bool, document: Mapping[str, Any], risk: PolicyRisk
+) -> RemediationStep:
+    """The plan for a risky default version: the newest safe earlier version, else a new one without the grant."""
+    name = policy_arn.rsplit("/", 1)[-1]
+    cuts, remaining = proportional_cut(document, risk)
+    fallback = (
+        f"; if there is none, a new default version without {_cut_text(cuts)}"
+        if remaining is not None
+        else f"; if there is none, change nothing (no grant of version {version_id} may stay)"
+    )
+    return RemediationStep(
+        RestoreDefaultPolicyVersion.action,
+        policy_arn,
+        {"policy_arn": policy_arn, "version_id": version_id, "delete_version": delete, "statements": cuts},
+        f"make the newest safe earlier version of {name} the default again{fallback}"
+        + (f"; delete version {version_id}" if delete else f" (version {version_id} is kept)"),
+    )
+
+
+def _rewritten(document: Any, step: RemediationStep) -> dict[str, Any] | None:
+    """``document`` without the step's cuts; ``None`` when nothing is left (or the step predates cuts)."""
+    cuts = step.parameters.get("statements")
+    if cuts is None or not isinstance(document, Mapping):
+        return None  # a plan from before proportional remediation: the whole policy goes
+    rest = without_offending(statement_list(document), cuts)
+    return {**document, "Statement": rest} if rest else None
+
+
 _INLINE_CALLS = {
     "role": ("get_role_policy", "delete_role_policy", "put_role_policy", "RoleName"),
     "user": ("get_user_policy", "delete_user_policy", "put_user_policy", "UserName"),
@@ -365,18 +500,26 @@ _INLINE_CALLS = {
 }
 
 
-class DeleteInlinePolicy:
-    """Delete exactly the inline policy the event put, if the live one is still that document."""
+class RewriteInlinePolicy:
+    """Take the offending grants out of the inline policy the event put; delete it only when nothing may stay.
+
+    Acts only while the live policy of that name is still the event's document (a later put is judged on
+    its own), so a second run finds the rewritten document and does nothing. The before-state is the whole
+    original document; undo puts it back exactly, when the live policy is still what IAM Warden left.
+    """
 
     permissions: ClassVar[Permissions] = (
         "iam:GetRolePolicy",
         "iam:GetUserPolicy",
         "iam:GetGroupPolicy",
+        "iam:PutRolePolicy",
+        "iam:PutUserPolicy",
+        "iam:PutGroupPolicy",
         "iam:DeleteRolePolicy",
         "iam:DeleteUserPolicy",
         "iam:DeleteGroupPolicy",
     )
-    action: ClassVar[StepAction] = StepAction("delete_inline_policy", permissions)
+    action: ClassVar[StepAction] = StepAction("rewrite_inline_policy", permissions)
     undo_permissions: ClassVar[Permissions] = (
         "iam:GetRolePolicy",
         "iam:GetUserPolicy",
@@ -404,21 +547,32 @@ class DeleteInlinePolicy:
     def apply(self, run: StepRun, step: RemediationStep, before: Mapping[str, Any], done: list[str]) -> None:
         kind, name, policy = (step.parameters[k] for k in ("principal_type", "principal_name", "policy_name"))
         if before["document"] is None or canonical(before["document"]) != canonical(step.parameters["document"]):
-            return  # deleted, or replaced by a later put that is judged on its own: never touch it
-        _, delete, _, parameter = _INLINE_CALLS[kind]
+            return  # deleted, rewritten already, or replaced by a later put that is judged on its own
+        _, delete, put, parameter = _INLINE_CALLS[kind]
+        remaining = _rewritten(before["document"], step)
         with ignoring():
-            getattr(run.aws.iam, delete)(**{parameter: name, "PolicyName": policy})
-            done.append(f"deleted inline policy {policy} from {kind} {name}")
+            if remaining is None:
+                getattr(run.aws.iam, delete)(**{parameter: name, "PolicyName": policy})
+                done.append(f"deleted inline policy {policy} from {kind} {name}: nothing in it may stay")
+            else:
+                getattr(run.aws.iam, put)(
+                    **{parameter: name, "PolicyName": policy, "PolicyDocument": json.dumps(remaining)}
+                )
+                done.append(
+                    f"removed {_cut_text(step.parameters['statements'])} from inline policy {policy} of "
+                    f"{kind} {name}; kept {len(statement_list(remaining))} statement(s)"
+                )
 
     def undo(self, aws: AccountClients, step: RemediationStep, before: Mapping[str, Any]) -> list[str]:
         kind, name, policy = (step.parameters[k] for k in ("principal_type", "principal_name", "policy_name"))
         document = before["document"]
         if document is None or canonical(document) != canonical(step.parameters["document"]):
-            return []  # the remediation deleted nothing
+            return []  # the remediation changed nothing
         current = self._live(aws, step)
-        if current is not None:
-            if canonical(current) == canonical(document):
-                return []
+        if current is not None and canonical(current) == canonical(document):
+            return []
+        left = _rewritten(document, step)
+        if current is not None and (left is None or canonical(current) != canonical(left)):
             raise UndoError(
                 f"{kind} {name} now has a different inline policy named {policy}; "
                 "restore it by hand from the audit record"
@@ -430,20 +584,28 @@ class DeleteInlinePolicy:
             if is_gone(exc):
                 raise UndoError(f"{kind} {name} no longer exists; inline policy {policy} cannot be put back") from exc
             raise
-        return [f"put inline policy {policy} back on {kind} {name}"]
+        return [f"put inline policy {policy} back on {kind} {name} as it was"]
+
+
+#: IAM keeps at most five versions of a managed policy.
+MAX_POLICY_VERSIONS = 5
 
 
 class RestoreDefaultPolicyVersion:
-    """Make the newest safe other version of a customer-managed policy the default again.
+    """Make the newest safe other version of a customer-managed policy the default again; else write one.
 
     IAM does not record which version was the default before a change, and neither
     does CloudTrail, so "the previous default" is read as: the newest version other
     than the offending one whose document is neither admin-equivalent nor escalating
     (``iamwarden.domain.escalation``). After a CreatePolicyVersion that is the version that
     was the default in the usual case; it is never a version as dangerous as the
-    offending one. With no such version the step fails before writing anything, and
-    the alert says so. ``delete_version`` also deletes the offending version; undo
-    then re-creates it from the before-state (IAM gives it a new version id).
+    offending one. With no such version, a new default version is created: the offending
+    document without the offending grants (the step's ``statements``), judged safe again
+    before it is written. IAM keeps five versions: at five, the oldest non-default version
+    (risky too, or it would have been chosen) is deleted first, and the before-state keeps
+    its document. With nothing that may stay, the step fails before writing anything.
+    ``delete_version`` also deletes the offending version; undo then re-creates it from the
+    before-state (IAM gives it a new version id).
     """
 
     permissions: ClassVar[Permissions] = (
@@ -451,13 +613,16 @@ class RestoreDefaultPolicyVersion:
         "iam:ListPolicyVersions",
         "iam:GetPolicyVersion",
         "iam:SetDefaultPolicyVersion",
+        "iam:CreatePolicyVersion",
         "iam:DeletePolicyVersion",
     )
     action: ClassVar[StepAction] = StepAction("restore_default_policy_version", permissions)
     undo_permissions: ClassVar[Permissions] = (
         "iam:GetPolicy",
+        "iam:GetPolicyVersion",
         "iam:SetDefaultPolicyVersion",
         "iam:CreatePolicyVersion",
+        "iam:DeletePolicyVersion",
     )
     undoable: ClassVar[bool] = True
 
@@ -486,20 +651,44 @@ class RestoreDefaultPolicyVersion:
     def apply(self, run: StepRun, step: RemediationStep, before: Mapping[str, Any], done: list[str]) -> None:
         offending = step.parameters["version_id"]
         if not before["exists"] or before["default"] != offending:
-            return  # the policy is gone, or another version is the default since
+            return  # the policy is gone, or another version is the default since (this step's own, too)
         arn = step.parameters["policy_arn"]
         target = safe_version(before["versions"], offending)
-        if target is None:
-            raise RemediationError(
-                f"no other version of {arn} is safe to make the default; nothing was changed: "
-                "write a safe version or detach the policy by hand"
-            )
-        run.aws.iam.set_default_policy_version(PolicyArn=arn, VersionId=target)
-        done.append(f"made version {target} of {arn} the default again (was {offending})")
+        if target is not None:
+            run.aws.iam.set_default_policy_version(PolicyArn=arn, VersionId=target)
+            done.append(f"made version {target} of {arn} the default again (was {offending})")
+        else:
+            self._write_safe_version(run.aws, step, before, done)
         if step.parameters.get("delete_version"):
             with ignoring():
                 run.aws.iam.delete_policy_version(PolicyArn=arn, VersionId=offending)
                 done.append(f"deleted version {offending} of {arn}")
+
+    def _write_safe_version(
+        self, aws: AccountClients, step: RemediationStep, before: Mapping[str, Any], done: list[str]
+    ) -> None:
+        arn, offending = step.parameters["policy_arn"], step.parameters["version_id"]
+        document = _version_document(before, offending)
+        remaining = _rewritten(document, step)
+        if remaining is None or is_risky_document(parse_policy(remaining)):
+            raise RemediationError(
+                f"no other version of {arn} is safe to make the default, and no grant of version {offending} "
+                "may stay; nothing was changed: write a safe version or detach the policy by hand"
+            )
+        room = _version_to_drop(before["versions"], offending)
+        if room is not None:
+            with ignoring():
+                aws.iam.delete_policy_version(PolicyArn=arn, VersionId=room)
+                done.append(
+                    f"deleted the oldest version {room} of {arn} to make room (IAM keeps five; it was not safe "
+                    "either, and its document is kept in the audit record)"
+                )
+        created = aws.iam.create_policy_version(PolicyArn=arn, PolicyDocument=json.dumps(remaining), SetAsDefault=True)
+        version_id = created["PolicyVersion"]["VersionId"]
+        done.append(
+            f"made the new version {version_id} of {arn} the default: version {offending} without "
+            f"{_cut_text(step.parameters['statements'])} (no earlier version was safe)"
+        )
 
     def undo(self, aws: AccountClients, step: RemediationStep, before: Mapping[str, Any]) -> list[str]:
         offending = step.parameters["version_id"]
@@ -513,6 +702,8 @@ class RestoreDefaultPolicyVersion:
             if is_gone(exc):
                 raise UndoError(f"policy {arn} no longer exists; its default version cannot be restored") from exc
             raise
+        if target is None:
+            return self._undo_written_version(aws, step, before, current)
         if current != target:
             raise UndoError(
                 f"the default version of {arn} is now {current}, not {target} as IAM Warden left it; "
@@ -521,15 +712,73 @@ class RestoreDefaultPolicyVersion:
         if not step.parameters.get("delete_version"):
             aws.iam.set_default_policy_version(PolicyArn=arn, VersionId=offending)
             return [f"made version {offending} of {arn} the default again"]
-        [document] = [v["document"] for v in before["versions"] if v["version_id"] == offending]
+        document = _version_document(before, offending)
         created = aws.iam.create_policy_version(PolicyArn=arn, PolicyDocument=json.dumps(document), SetAsDefault=True)
         version_id = created["PolicyVersion"]["VersionId"]
         return [f"re-created the deleted version {offending} of {arn} as {version_id}, the default"]
 
+    def _undo_written_version(
+        self, aws: AccountClients, step: RemediationStep, before: Mapping[str, Any], current: str
+    ) -> list[str]:
+        """Put back the offending default over the version IAM Warden wrote, then drop that version."""
+        arn, offending = step.parameters["policy_arn"], step.parameters["version_id"]
+        document = _version_document(before, offending)
+        written = _rewritten(document, step)
+        live = policy_document(
+            aws.iam.get_policy_version(PolicyArn=arn, VersionId=current)["PolicyVersion"]["Document"]
+        )
+        if current == offending or written is None or canonical(live) != canonical(written):
+            raise UndoError(
+                f"the default version of {arn} is now {current}, not the version IAM Warden wrote; "
+                "a later change is kept: restore by hand from the audit record"
+            )
+        restored: list[str] = []
+        if step.parameters.get("delete_version"):
+            created = aws.iam.create_policy_version(
+                PolicyArn=arn, PolicyDocument=json.dumps(document), SetAsDefault=True
+            )
+            restored.append(
+                f"re-created the deleted version {offending} of {arn} as {created['PolicyVersion']['VersionId']}, "
+                "the default"
+            )
+        else:
+            aws.iam.set_default_policy_version(PolicyArn=arn, VersionId=offending)
+            restored.append(f"made version {offending} of {arn} the default again")
+        with ignoring():
+            aws.iam.delete_policy_version(PolicyArn=arn, VersionId=current)
+            restored.append(f"deleted version {current} of {arn}, which IAM Warden had written")
+        room = _version_to_drop(before["versions"], offending)
+        if room is not None:
+            created = aws.iam.create_policy_version(
+                PolicyArn=arn, PolicyDocument=json.dumps(_version_document(before, room)), SetAsDefault=False
+            )
+            restored.append(
+                f"re-created the version {room} of {arn} deleted to make room, as "
+                f"{created['PolicyVersion']['VersionId']} (not the default)"
+            )
+        return restored
+
+
+def _version_document(before: Mapping[str, Any], version_id: str) -> Any:
+    [document] = [v["document"] for v in before["versions"] if v["version_id"] == version_id]
+    return document
+
+
+def _newest_first(versions: list[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    return sorted(versions, key=lambda v: (str(v["created"]), _number(v["version_id"])), reverse=True)
+
+
+def _version_to_drop(versions: list[Mapping[str, Any]], default: str) -> str | None:
+    """The oldest version other than the default, when IAM's five-version limit leaves no room for one more."""
+    if len(versions) < MAX_POLICY_VERSIONS:
+        return None
+    others = [v for v in _newest_first(versions) if v["version_id"] != default]
+    return str(others[-1]["version_id"]) if others else None
+
 
 def safe_version(versions: list[Mapping[str, Any]], offending: str) -> str | None:
     """The newest version other than ``offending`` that is neither admin-equivalent nor escalating."""
-    for version in sorted(versions, key=lambda v: (str(v["created"]), _number(v["version_id"])), reverse=True):
+    for version in _newest_first(versions):
         if version["version_id"] == offending:
             continue
         try:
@@ -547,4 +796,4 @@ def _number(version_id: str) -> int:
 
 
 GUARDRAILS = (InlinePolicyRule(), PolicyVersionRule(), CustomerPolicyAttachedRule())
-ACTIONS = (DeleteInlinePolicy(), RestoreDefaultPolicyVersion())
+ACTIONS = (RewriteInlinePolicy(), RestoreDefaultPolicyVersion())

@@ -98,8 +98,18 @@ def _actions(modules: tuple[ModuleType, ...]) -> dict[StepAction, RemediationAct
 ACTIONS: Mapping[StepAction, RemediationAction] = MappingProxyType(_actions(MODULES))
 StepAction.list_actions(ACTIONS)
 
-#: What each remediation action's ``capture`` and ``apply`` call (the enforcer's role grants their union).
-STEP_PERMISSIONS: Mapping[StepAction, tuple[str, ...]] = {name: action.permissions for name, action in ACTIONS.items()}
+#: What each remediation action's ``capture`` and ``apply`` call with the enforcer's role (the role grants their
+#: union). An action may also call with a session it obtains (``session_permissions``: the root user's, through
+#: ``sts:AssumeRoot``); those calls are authorised by that session, not granted to the role.
+STEP_PERMISSIONS: Mapping[StepAction, tuple[str, ...]] = {
+    name: tuple(p for p in action.permissions if p not in getattr(action, "session_permissions", ()))
+    for name, action in ACTIONS.items()
+}
+
+#: Declared permissions the generated grants leave out, with where the template grants them instead.
+GRANTED_APART: Mapping[str, str] = MappingProxyType(
+    {permission: where for module in MODULES for permission, where in getattr(module, "GRANTED_APART", {}).items()}
+)
 
 #: What undoing each remediation action calls (``iamwarden undo`` runs with the operator's credentials).
 UNDO_PERMISSIONS: Mapping[str, tuple[str, ...]] = {name: action.undo_permissions for name, action in ACTIONS.items()}
@@ -115,6 +125,7 @@ def action_for(step: RemediationStep) -> RemediationAction:
 
 __all__ = [
     "ACTIONS",
+    "GRANTED_APART",
     "GUARDRAILS",
     "GUARDRAILS_BY_EVENT",
     "MODULES",

@@ -22,7 +22,10 @@ the template.
 Statements are matched by content (``canonical``), never by position or Sid:
 ``remove_statements`` takes exactly the offending ones out, ``restore_statements``
 puts them back into whatever the document holds now and refuses when a Sid is
-taken by a different statement.
+taken by a different statement. ``without_offending`` is the finer cut the
+identity-policy and trust-policy rules use: a reference that names ``actions``
+(or ``principals``) takes only those entries out of the statement's Action list
+(or Principal) and keeps the statement with the rest.
 """
 
 from __future__ import annotations
@@ -66,6 +69,9 @@ class AccountClients(Protocol):
     """The clients of the account and region a step acts in."""
 
     @property
+    def account(self) -> str: ...
+
+    @property
     def iam(self) -> Any: ...
 
     @property
@@ -76,6 +82,14 @@ class AccountClients(Protocol):
 
     def client(self, service: str) -> Any:
         """Any service's client in this account and region (a resource-policy endpoint names its service)."""
+        ...
+
+    def root_task_client(self, service: str, task_policy_arn: str) -> Any:
+        """A client acting as this account's root user, limited to one AWS-managed root task policy.
+
+        Through AWS Organizations centralized root access (``sts:AssumeRoot`` from IAM Warden's own account,
+        the management or delegated administrator account); short-lived.
+        """
         ...
 
     def history(self, resource_arn: str) -> Sequence[AuditEntry]:
@@ -161,6 +175,88 @@ def statement_list(document: Mapping[str, Any]) -> list[Any]:
 def offending_statements(step: RemediationStep) -> set[str]:
     """The canonical form of each statement the step names (``statement_reference``)."""
     return {canonical(reference["statement"]) for reference in step.parameters["statements"]}
+
+
+def statement_cut(
+    statement: Statement, actions: Iterable[str] = (), principals: Mapping[str, Iterable[str]] | None = None
+) -> dict[str, Any]:
+    """``statement_reference`` naming what to take out: ``actions`` of its Action list, ``principals`` (by type:
+    ``{"AWS": ["arn:aws:iam::999988887777:root"]}``) of its Principal, or (neither) all of it."""
+    reference = statement_reference(statement)
+    if actions:
+        reference["actions"] = sorted(set(actions))
+    if principals:
+        reference["principals"] = {kind: sorted(set(entries)) for kind, entries in principals.items()}
+    return reference
+
+
+def without_offending(statements: Iterable[Any], references: Iterable[Mapping[str, Any]]) -> list[Any]:
+    """``statements`` with each referenced statement cut out, or with only its named ``actions`` taken out.
+
+    Statements are matched by content (``canonical``). A statement left with no action goes whole. Nothing
+    else changes: the kept statements are the same objects, in the same order.
+    """
+    cuts: dict[str, set[str] | None] = {}
+    for reference in references:
+        key = canonical(reference["statement"])
+        parts = _parts(reference)
+        if parts is None:
+            cuts[key] = None
+        elif key not in cuts:
+            cuts[key] = parts
+        elif (taken := cuts[key]) is not None:
+            taken.update(parts)
+    kept: list[Any] = []
+    for statement in statements:
+        key = canonical(statement)
+        if key not in cuts:
+            kept.append(statement)
+            continue
+        taken = cuts[key]
+        rest = None if taken is None or not isinstance(statement, dict) else _without_parts(statement, taken)
+        if rest is not None:
+            kept.append(rest)
+    return kept
+
+
+def _parts(reference: Mapping[str, Any]) -> set[str] | None:
+    """What a reference takes out of its statement: ``Action`` entries and ``Principal`` entries; None: all of it."""
+    actions, principals = reference.get("actions"), reference.get("principals")
+    if actions is None and principals is None:
+        return None
+    parts = {f"Action\0{str(action).lower()}" for action in actions or ()}
+    parts.update(f"Principal\0{kind}\0{entry}" for kind, entries in (principals or {}).items() for entry in entries)
+    return parts
+
+
+def _without_parts(statement: dict[str, Any], taken: set[str]) -> dict[str, Any] | None:
+    """``statement`` without the taken Action and Principal entries; None when no action or no principal is left."""
+    rest = dict(statement)
+    listed = statement.get("Action")
+    if listed is not None:
+        actions = [a for a in _as_list(listed) if f"Action\0{str(a).lower()}" not in taken]
+        if not actions:
+            return None
+        rest["Action"] = _as_value(actions)
+    principal = statement.get("Principal")
+    if isinstance(principal, dict) and any(part.startswith("Principal\0") for part in taken):
+        kept = {
+            kind: [e for e in _as_list(entries) if f"Principal\0{kind}\0{e}" not in taken]
+            for kind, entries in principal.items()
+        }
+        kept = {kind: entries for kind, entries in kept.items() if entries}
+        if not kept:
+            return None
+        rest["Principal"] = {kind: _as_value(entries) for kind, entries in kept.items()}
+    return rest
+
+
+def _as_list(value: Any) -> list[Any]:
+    return list(value) if isinstance(value, list) else [value]
+
+
+def _as_value(values: list[Any]) -> Any:
+    return values[0] if len(values) == 1 else values
 
 
 def remove_statements(statements: Iterable[Any], offending: set[str]) -> list[Any]:

@@ -26,6 +26,14 @@ A trust policy that only denies is never a finding, and a statement whose condit
 (``exposure.never_holds``) lets no one in. A reason that rests on a fact that could not be learned makes
 the finding alert-only (``needs_context``).
 
+Trust boundaries the organisation states (``github_owners``, ``cognito_identity_pools``):
+with ``github_owners`` set, a GitHub subject that names any other owner is a finding
+(a customised subject claim that does not start ``repo:OWNER/`` names no owner and is
+not checked); with ``cognito_identity_pools`` set, a Cognito trust needs an
+``cognito-identity.amazonaws.com:aud`` condition, and one that admits a pool not listed
+is a finding. Conditions are ANDed: a statement offends only when every bounding
+condition on the key admits an outsider.
+
 A condition bounds only with a positive operator (``StringEquals``,
 ``StringLike``, ``StringEqualsIgnoreCase``), without ``IfExists`` or
 ``ForAllValues`` (both match when the key is absent).
@@ -58,8 +66,10 @@ from iamwarden.guardrails.remediation import (
     policy_document,
     remove_statements,
     restore_statements,
+    statement_cut,
     statement_list,
     statement_reference,
+    without_offending,
 )
 
 TRUST_POLICY_UNTRUSTED = RuleSpec(
@@ -95,7 +105,7 @@ _GITHUB_OWNER = re.compile(r"^repo:[^*?/]+/")
 
 
 class Problem(NamedTuple):
-    """One reason one statement offends."""
+    """One reason one statement offends; ``account``: the AWS account whose principal entries are the reason."""
 
     statement: Statement
     public: bool
@@ -104,6 +114,7 @@ class Problem(NamedTuple):
     facts: tuple[str, ...] = ()
     #: Conditions of the statement judged as if absent.
     unevaluated: tuple[str, ...] = ()
+    account: str | None = None
 
 
 class TrustPolicyRule:
@@ -125,8 +136,11 @@ class TrustPolicyRule:
         boundary = context.settings.boundary(change.account)
         vendors = context.rule(TRUST_POLICY_UNTRUSTED.id).patterns("third_party_accounts")
         circumstances = context.circumstances()
+        federation = FederationBoundary(context.settings.github_owners, context.settings.cognito_identity_pools)
 
-        problems = [p for s in policy.statements for p in statement_problems(s, boundary, vendors, circumstances)]
+        problems = [
+            p for s in policy.statements for p in statement_problems(s, boundary, vendors, circumstances, federation)
+        ]
         if not problems:
             evaluation.compliant.append(
                 f"the trust policy of role {role} lets in only trusted accounts, AWS services, vendors with an "
@@ -134,7 +148,8 @@ class TrustPolicyRule:
             )
             return evaluation
         offending = _unique(problem.statement for problem in problems)
-        labels = ", ".join(statement.label for statement in offending)
+        cuts = [trust_cut(statement, [p for p in problems if p.statement is statement]) for statement in offending]
+        labels = ", ".join(_cut_label(cut) for cut in cuts)
         evaluation.findings.append(
             context.finding(
                 TRUST_POLICY_UNTRUSTED,
@@ -152,7 +167,7 @@ class TrustPolicyRule:
                         {
                             "role_name": role,
                             "event_name": change.event_name,
-                            "statements": [statement_reference(statement) for statement in offending],
+                            "statements": cuts,
                         },
                         (
                             f"remove {labels} from the trust policy of role {role}, keep the rest"
@@ -179,11 +194,65 @@ class TrustPolicyRule:
         return evaluation
 
 
+class FederationBoundary(NamedTuple):
+    """The identity providers' subjects this organisation owns: its GitHub owners and Cognito identity pools.
+
+    Empty means "not stated": the owner or pool is then not checked, only that the trust is bound to one.
+    """
+
+    github_owners: frozenset[str] = frozenset()
+    identity_pools: frozenset[str] = frozenset()
+
+    def foreign_owner(self, subject: str) -> str | None:
+        """The GitHub owner a ``repo:OWNER/...`` subject names, when it is not one of ours (None: ours or unread)."""
+        if not self.github_owners or _GITHUB_OWNER.match(subject) is None:
+            return None
+        owner = subject[len("repo:") : subject.index("/")]
+        return None if owner.lower() in {o.lower() for o in self.github_owners} else owner
+
+
+#: No GitHub owners or identity pools stated: only that a trust is bound to some subject is checked.
+UNSTATED = FederationBoundary()
+
+
+def trust_cut(statement: Statement, problems: Sequence[Problem]) -> dict[str, Any]:
+    """What to take out of an offending trust statement: only the outsiders' AWS principal entries, when every
+    reason it offends is an outside account and other principals remain; else the whole statement."""
+    accounts = {p.account for p in problems}
+    principal = statement.raw.get("Principal")
+    if None in accounts or any(p.public for p in problems) or not isinstance(principal, Mapping):
+        return statement_reference(statement)
+    entries = principal.get("AWS")
+    listed = [entries] if isinstance(entries, str) else list(entries) if isinstance(entries, list) else []
+    outsiders = [e for e in listed if isinstance(e, str) and _account_of(e) in accounts]
+    others = [e for e in listed if e not in outsiders]
+    if not outsiders or not (others or any(kind != "AWS" for kind in principal)):
+        return statement_reference(statement)
+    return statement_cut(statement, principals={"AWS": outsiders})
+
+
+def _account_of(entry: str) -> str | None:
+    """The account of an AWS principal entry: a bare account id, or the account field of an ARN."""
+    if ACCOUNT_ID.fullmatch(entry):
+        return entry
+    parts = entry.split(":", 5)
+    return parts[4] if len(parts) == 6 and parts[0] == "arn" and ACCOUNT_ID.fullmatch(parts[4]) else None
+
+
+def _cut_label(cut: Mapping[str, Any]) -> str:
+    label = f"statement {cut['index']}" + (f" ({cut['sid']})" if cut.get("sid") else "")
+    principals = cut.get("principals")
+    if not principals:
+        return label
+    return f"principal {', '.join(e for entries in principals.values() for e in entries)} of {label}"
+
+
 def statement_problems(
     statement: Statement,
     boundary: TrustBoundary,
     vendors: Iterable[str],
     circumstances: Circumstances | None = None,
+    federation: FederationBoundary = UNSTATED,
 ) -> list[Problem]:
     """Every reason ``statement`` lets in someone it should not (empty when it is fine).
 
@@ -214,6 +283,7 @@ def statement_problems(
                         False,
                         f"lets the third-party account {grantee} assume it without an sts:ExternalId condition "
                         f"({label})",
+                        account=grantee,
                     )
                 )
             continue
@@ -230,12 +300,13 @@ def statement_problems(
                 f"lets {who}, outside the trusted accounts and organisation, assume it ({label}{hint})",
                 facts,
                 exposure.unevaluated,
+                grantee if ACCOUNT_ID.fullmatch(grantee) else None,
             )
         )
     principal = statement.principal
     if principal is not None and statement.grants_action(_WEB_IDENTITY):
         for provider in principal.federated:
-            problem = web_identity_problem(provider, statement.conditions)
+            problem = web_identity_problem(provider, statement.conditions, federation)
             if problem is not None:
                 problems.append(Problem(statement, False, f"{problem} ({label})"))
     if principal is not None:
@@ -259,11 +330,16 @@ def provider_host(provider: str) -> str:
     return host if marker else provider
 
 
-def web_identity_problem(provider: str, conditions: Iterable[Condition]) -> str | None:
-    """Why federation through ``provider`` is not bound to a subject, or None when it is."""
+def web_identity_problem(
+    provider: str, conditions: Iterable[Condition], federation: FederationBoundary = UNSTATED
+) -> str | None:
+    """Why federation through ``provider`` is not bound to a subject (or to our own), or None when it is."""
     if ":saml-provider/" in provider:
         return None  # SAML is the organisation's own identity provider; it authenticates its people
+    conditions = tuple(conditions)
     host = provider_host(provider)
+    if host == COGNITO and federation.identity_pools:
+        return _foreign_pool(conditions, federation.identity_pools)
     keys = {f"{host.lower()}:sub"} | ({f"{COGNITO}:aud"} if host == COGNITO else set())
     bounding = [c for c in conditions if c.key in keys and _bounds(c)]
     if not bounding:
@@ -283,7 +359,39 @@ def web_identity_problem(provider: str, conditions: Iterable[Condition]) -> str 
         if host == GITHUB_ACTIONS:
             return f"lets any GitHub repository assume it: the {subject} pattern {loose[0]!r} matches every owner"
         return f"lets any identity of {host} assume it: the {subject} pattern {loose[0]!r} matches every subject"
+    if host == GITHUB_ACTIONS and federation.github_owners:
+        foreign = [[o for v in c.values if (o := federation.foreign_owner(v))] for c in bounding]
+        if all(foreign):
+            owners = sorted({owner for found in foreign for owner in found})
+            return (
+                f"lets GitHub Actions of {_owners(owners)} assume it: the {host}:sub condition names "
+                f"{'an owner' if len(owners) == 1 else 'owners'} outside github_owners "
+                f"({', '.join(sorted(federation.github_owners))})"
+            )
     return None
+
+
+def _owners(owners: list[str]) -> str:
+    return ("the owner " if len(owners) == 1 else "the owners ") + ", ".join(owners)
+
+
+def _foreign_pool(conditions: tuple[Condition, ...], pools: frozenset[str]) -> str | None:
+    """Why a Cognito trust admits an identity pool outside ``pools`` (or any pool), or None when it does not."""
+    key = f"{COGNITO}:aud"
+    bounding = [c for c in conditions if c.key == key and _bounds(c)]
+    if not bounding:
+        return (
+            f"lets any identity of any Cognito identity pool assume it: there is no {key} condition naming one of "
+            f"the organisation's pools ({', '.join(sorted(pools))})"
+        )
+    foreign = [[v for v in c.values if v not in pools] for c in bounding]
+    if not all(foreign):
+        return None  # one condition admits only our pools, and conditions are ANDed
+    outside = sorted({value for found in foreign for value in found})
+    return (
+        f"lets identities of the Cognito identity pool{'s' if len(outside) > 1 else ''} {', '.join(outside)} "
+        f"assume it: not among cognito_identity_pools ({', '.join(sorted(pools))})"
+    )
 
 
 def has_external_id(conditions: Iterable[Condition]) -> bool:
@@ -363,7 +471,7 @@ class RestoreTrustPolicy:
         statements = statement_list(live)
         if not any(canonical(s) in offending for s in statements):
             return {"exists": True, "policy": live, "restore_to": None, "source": None}
-        remainder = remove_statements(statements, offending)
+        remainder = without_offending(statements, step.parameters["statements"])
         target: dict[str, Any] = {**{k: v for k, v in live.items() if k != "Statement"}, "Statement": remainder}
         source = "the live policy without the offending statements"
         if step.parameters.get("event_name") == "UpdateAssumeRolePolicy":
@@ -396,10 +504,12 @@ class RestoreTrustPolicy:
         if canonical(current) == canonical(before["restore_to"]):
             aws.iam.update_assume_role_policy(RoleName=role, PolicyDocument=json.dumps(before["policy"]))
             return [f"restored the trust policy of role {role} as it was"]
-        # Changed since: put the removed statements back into the current policy, keeping the later change.
-        statements = remove_statements(statement_list(current), {canonical(NO_ONE_MAY_ASSUME)})
+        # Changed since: put the removed statements back into the current policy, keeping the later change (a
+        # statement that lost only some principals is replaced by its original, not doubled).
         offending = offending_statements(step)
         removed = [s for s in statement_list(before["policy"]) if canonical(s) in offending]
+        cut = {canonical(s) for s in without_offending(removed, step.parameters["statements"])}
+        statements = remove_statements(statement_list(current), {canonical(NO_ONE_MAY_ASSUME), *cut})
         missing = restore_statements(statements, removed, f"the trust policy of role {role}")
         if not missing:
             return []
