@@ -136,7 +136,7 @@ def _settings(example_settings: Settings) -> dict[str, Settings]:
 
 
 #: The privilege-escalation methods IAM Warden's own roles hold, because their jobs need them: the
-#: quarantine writes a deny-all inline user policy, inline user and group policies are rewritten without
+#: quarantine writes a deny-all inline user policy, inline role, user and group policies are rewritten without
 #: their offending grants, the policy-version remediation sets a default version or writes one without the
 #: offending grant, the pruner writes narrower policy versions and inline policies, the trust-policy
 #: remediation rewrites trust policies. Judged without knowing which role holds them, a role-wide grant may
@@ -146,9 +146,12 @@ OWN_ESCALATIONS = {
     "EnforcerRole PutRolePolicy iamwarden-enforcer-us-east-1/enforcer-remediations": {
         "SetExistingDefaultPolicyVersion",
         "CreateNewPolicyVersion",
+        "CreatePolicyVersionThenUpdateAssumeRolePolicy",
         "PutUserPolicy",
-        "UpdateRolePolicyToAssumeIt",
         "PutGroupPolicy",
+        "PutRolePolicy",
+        "PutRolePolicyThenUpdateAssumeRolePolicy",
+        "UpdateRolePolicyToAssumeIt",
     },
     "PrunerRole PutRolePolicy iamwarden-pruner-us-east-1/pruner-runtime": {
         "AttachRolePolicy",

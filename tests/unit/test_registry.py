@@ -40,7 +40,10 @@ def test_the_enum_view_lists_exactly_the_modules_actions() -> None:
 
 def test_permissions_come_from_the_action_classes() -> None:
     for name, action in ACTIONS.items():
-        assert STEP_PERMISSIONS[name] == action.permissions == name.permissions
+        assert action.permissions == name.permissions
+        session = getattr(action, "session_permissions", ())
+        assert set(session) <= set(action.permissions), f"{name}: a session permission it does not declare"
+        assert STEP_PERMISSIONS[name] == tuple(p for p in action.permissions if p not in session)
         assert UNDO_PERMISSIONS[name] == action.undo_permissions
 
 
