@@ -22,6 +22,7 @@ from moto import mock_aws
 from mypy_boto3_events.type_defs import PutEventsRequestEntryTypeDef
 from samtranslator.yaml_helper import yaml_parse
 
+from iamwarden.adapters.principals import READ_PERMISSIONS
 from iamwarden.domain.findings import Verdict
 from iamwarden.domain.settings import Settings
 from iamwarden.guardrails.engine import judge_event
@@ -135,11 +136,21 @@ def test_the_remediation_role_grants_exactly_the_declared_union() -> None:
 
 def test_the_remediation_role_has_nothing_else_that_writes() -> None:
     role = _resource("RemediationRole")
-    assert sorted(p["PolicyName"] for p in role["Policies"]) == ["enforcer-alert-context", "enforcer-remediations"]
+    assert sorted(p["PolicyName"] for p in role["Policies"]) == [
+        "enforcer-alert-context",
+        "enforcer-judgement-context",
+        "enforcer-remediations",
+    ]
     assert "ManagedPolicyArns" not in role
-    for statement in _statements(role, "enforcer-alert-context"):
-        for action in _listed(statement["Action"]):
-            assert action.split(":")[1].startswith(("Get", "List")), f"alert context writes: {action}"
+    for name in ("enforcer-alert-context", "enforcer-judgement-context"):
+        for statement in _statements(role, name):
+            for action in _listed(statement["Action"]):
+                assert action.split(":")[1].startswith(("Get", "List", "Describe")), f"{name} writes: {action}"
+
+
+def test_the_remediation_role_may_read_what_the_live_role_directory_reads() -> None:
+    granted = _actions(_statements(_resource("RemediationRole"), "enforcer-judgement-context"))
+    assert granted == set(READ_PERMISSIONS)
 
 
 @pytest.mark.parametrize("user_remediation", ["quarantine", "delete"])

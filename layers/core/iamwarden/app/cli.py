@@ -37,7 +37,9 @@ from iamwarden.app.cli_options import (
 from iamwarden.app.config import DEFAULTS
 from iamwarden.app.settings_file import load_settings_file
 from iamwarden.backtest.domain.records import events_in
+from iamwarden.domain.authorization_details import AuthorizationDetailsError, load_authorization_details
 from iamwarden.domain.catalog import Mode
+from iamwarden.domain.directory import StaticDirectory
 from iamwarden.domain.exceptions import SettingsError
 from iamwarden.domain.findings import Judgement, Verdict
 from iamwarden.domain.settings import Settings
@@ -99,6 +101,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     evaluate.add_argument("--config", metavar="FILE", help="settings file (YAML or JSON); default: built-in defaults")
     evaluate.add_argument("--format", choices=("json", "text"), default="json", help="json lines (default) or text")
+    evaluate.add_argument(
+        "--authorization-details",
+        metavar="FILE",
+        help="what `aws iam get-account-authorization-details` printed: judge identity-policy changes on the "
+        "principal's whole power (its other policies, groups, boundary, the roles it can pass); without it a "
+        "verdict that depends on them says so (needs_context) and is alert-only",
+    )
     evaluate.add_argument(
         "events",
         nargs="+",
@@ -178,6 +187,17 @@ def _evaluate(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: BinaryI
         for problem in exc.problems:
             err.write(f"  {problem}\n")
         return EXIT_USAGE
+    directory: StaticDirectory | None = None
+    if args.authorization_details:
+        path = Path(args.authorization_details)
+        try:
+            directory = load_authorization_details(path.read_bytes())
+        except OSError as exc:
+            err.write(f"iamwarden evaluate: {path}: cannot read: {exc.strerror}\n")
+            return EXIT_USAGE
+        except AuthorizationDetailsError as exc:
+            err.write(f"iamwarden evaluate: {path} is not get-account-authorization-details output: {exc}\n")
+            return EXIT_USAGE
     # Read everything first: a usage error must leave stdout empty, never half a report.
     contents: list[tuple[Path, bytes]] = []
     problems: list[str] = []
@@ -203,7 +223,7 @@ def _evaluate(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: BinaryI
     judged = 0
     for path, content in contents:
         for name, event in events_in(str(path), content):  # CloudTrail records and log files are wrapped
-            judgement = judge_event(event, settings)
+            judgement = judge_event(event, settings, directory=directory)
             counts[judgement.verdict] += 1
             judged += 1
             if args.format == "json":

@@ -38,6 +38,7 @@ from iamwarden.domain.events import CloudTrailChange
 from iamwarden.domain.exceptions import RemediationError, SettingsProblem
 from iamwarden.domain.findings import Finding, Judgement, Outcome, Verdict
 from iamwarden.domain.managed_documents import ManagedPolicyDocuments
+from iamwarden.domain.principals import RoleDirectory
 from iamwarden.guardrails.engine import judge_event
 
 
@@ -48,6 +49,16 @@ class Telemetry(Protocol):
 
     def bind(self, **keys: str | None) -> None:
         """Add keys (event id, rule) to every log line of this event."""
+
+
+class LiveDirectory(RoleDirectory, Protocol):
+    """A ``RoleDirectory`` that caches, and is told what changed (``iamwarden.adapters.principals``)."""
+
+    def observe(self, event: Mapping[str, Any]) -> None:
+        """Drop what this event may have changed, before it is judged."""
+
+    def forget(self, principal_arn: str) -> None:
+        """Drop a principal a remediation just changed."""
 
 
 class SettingsSource(Protocol):
@@ -97,6 +108,7 @@ class EnforcerService:
         before_remediation: Callable[[Finding], object] | None = None,
         documents: ManagedPolicyDocuments | None = None,
         breaker: CircuitBreaker | None = None,
+        directory: LiveDirectory | None = None,
     ) -> None:
         self.settings_source = settings_source
         self.executor = executor
@@ -112,6 +124,8 @@ class EnforcerService:
         self._reported_problems: str | None = None
         #: Reads the customer-managed policy versions events name without their document.
         self.documents = documents
+        #: What principals hold beyond the event (the whole-power escalation judgement); None judges documents alone.
+        self.directory = directory
         #: Asked before every remediation; None runs without one (tests of other behaviour, offline tools).
         self.breaker = breaker
         self._breaker_settings = BreakerSettings()
@@ -131,7 +145,9 @@ class EnforcerService:
         if problems:
             self._report_configuration(problems)
         self._breaker_settings = live.settings.breaker
-        judgement = judge_event(event, live.settings, self.documents)
+        if self.directory is not None:
+            self.directory.observe(event)
+        judgement = judge_event(event, live.settings, self.documents, self.directory)
         self.telemetry.bind(
             event_id=judgement.change.event_id if judgement.change else None,
             rule=",".join(judgement.rule_ids) or None,
@@ -186,6 +202,8 @@ class EnforcerService:
         try:
             record, _ = self.executor.remediate(finding)
         except RemediationFailedError as failure:
+            if self.directory is not None:
+                self.directory.forget(finding.resource_arn)
             self.telemetry.count("RemediationFailures", finding.rule_id)
             failed = failure.record
             notification = finding_notification(
@@ -199,6 +217,8 @@ class EnforcerService:
             )
             self._alert(failed, event, notification)
             raise
+        if self.directory is not None:
+            self.directory.forget(finding.resource_arn)  # our own changes never come back as events
         self.telemetry.count("Remediations", finding.rule_id)
         notification = finding_notification(
             Outcome.REMEDIATED, finding, change, record.remediation_id, settings_prefix=prefix, done=tuple(record.done)

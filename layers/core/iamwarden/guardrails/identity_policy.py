@@ -26,22 +26,44 @@ Where the document comes from, and why:
   Offline (``iamwarden evaluate``) there is no reader, and the verdict is
   ``ignored`` with "cannot judge" rather than a guessed ``compliant``.
 
+What the change adds to the principal (``judge_principal_change``): an inline
+policy or a customer-managed attachment is judged on the principal's whole policy
+set from the context's ``directory`` (live in the enforcer, from
+``--authorization-details`` offline): AFTER the change (the event's document in
+place of the stored one) against BEFORE (without it). An escalation method is
+reported only when it is new, also when its actions are split across several
+policies, and the finding names which older grants completed it; an admin grant
+cancelled by an unconditional Deny elsewhere is not admin. The plan removes only
+what this event added. When the principal's policies are not known (offline
+without details, or a read was denied), the event's document is judged alone:
+a risk the document itself grants is certain; what it could not know is named in
+``needs_context`` (alerted, never remediated), and live, a document that grants
+part of an escalation method on a principal IAM Warden could not read is alerted
+as such rather than called compliant.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NamedTuple
 
 from iamwarden.adapters.errors import ignoring, is_gone
 from iamwarden.domain.arns import iam_arn
 from iamwarden.domain.catalog import Mode, OptionSpec, RuleSpec, Severity
+from iamwarden.domain.directory import inline_source
 from iamwarden.domain.documents import PolicyKind, decode_policy_document
-from iamwarden.domain.escalation import PolicyRisk, assess, is_risky_document
+from iamwarden.domain.escalation import (
+    ESCALATION_METHODS,
+    PolicyRisk,
+    assess,
+    assess_principal,
+    is_risky_document,
+)
 from iamwarden.domain.exceptions import InvalidEventError, RemediationError, UndoError
-from iamwarden.domain.findings import RemediationStep, StepAction
-from iamwarden.domain.policy import parse_policy
+from iamwarden.domain.findings import Finding, RemediationStep, StepAction
+from iamwarden.domain.policy import Policy, Statement, parse_policy
+from iamwarden.domain.principals import PrincipalPolicies
 from iamwarden.guardrails.base import Evaluation, RuleContext
 from iamwarden.guardrails.managed_policy import ATTACH_PRINCIPAL, AWS_MANAGED_POLICY_ARN, detach_step
 from iamwarden.guardrails.remediation import (
@@ -179,6 +201,153 @@ def offending_of(risk: PolicyRisk) -> list[dict[str, Any]]:
     return items
 
 
+#: How many roles a reason names as where a PassRole grant leads.
+_NAMED_ROLES = 5
+
+
+class PrincipalChange(NamedTuple):
+    """What one change adds to a principal's power, and what that verdict rests on."""
+
+    #: The event's own admin grants (not cancelled) and the escalation methods new since BEFORE.
+    risk: PolicyRisk
+    #: Older grants that complete a new method: ``cloudformation:CreateStack (inline ci/stack)``.
+    completed_by: tuple[str, ...] = ()
+    #: Roles the new methods' ``iam:PassRole`` grants reach.
+    leads_to: tuple[str, ...] = ()
+    #: Facts the verdict lacked; a finding with any is alerted, never remediated.
+    needs_context: tuple[str, ...] = ()
+    #: The principal's other policies were not known and the document grants part of a method:
+    #: the change cannot be called compliant, only alerted.
+    cannot_tell: bool = False
+    #: The principal's other policies were read (the verdict is on its whole power).
+    whole: bool = False
+
+
+def judge_principal_change(
+    context: RuleContext, principal_arn: str, label: str, source: str, policy: Policy
+) -> PrincipalChange:
+    """Judge the principal AFTER the change against BEFORE it (see the module docstring)."""
+    own = assess(policy)
+    directory = context.directory
+    current = directory.principal(principal_arn) if directory is not None else None
+    if current is None or directory is None:
+        unknown = tuple(own.unknown)
+        if directory is not None and not own.risky and _grants_part_of_a_method(policy):
+            what = f"the other policies, groups and permissions boundary of {label} (they could not be read)"
+            return PrincipalChange(own, needs_context=(*unknown, what), cannot_tell=True)
+        return PrincipalChange(own, needs_context=unknown)
+    after = current.replaced(source, policy)
+    before = current.replaced(source, None)
+    risk_after = assess_principal(after, directory)
+    risk_before = assess_principal(before, directory)
+    admin = tuple(
+        grant
+        for grant in risk_after.admin
+        if _one_of(grant.statement, policy.statements) and not _cancelled(grant.statement, after)
+    )
+    already_admin = any(grant.critical and not _cancelled(grant.statement, before) for grant in risk_before.admin)
+    known = {path.method.name for path in risk_before.escalations}
+    new = () if already_admin else tuple(p for p in risk_after.escalations if p.method.name not in known)
+    unknown = tuple(fact for fact in risk_after.unknown if fact not in risk_before.unknown)
+    completed: list[str] = []
+    for path in new:
+        for grant in path.grants:
+            if any(s.allows and s.grants_action(grant.action) for s in policy.statements):
+                continue
+            for named in after.policies:
+                if named.source != source and any(
+                    s.allows and s.grants_action(grant.action) for s in named.policy.statements
+                ):
+                    entry = f"{grant.action} ({named.source})"
+                    if entry not in completed:
+                        completed.append(entry)
+    leads: list[str] = []
+    for path in new:
+        for grant in path.grants:
+            if grant.action != "iam:PassRole":
+                continue
+            for pattern in grant.resources:
+                for role in directory.roles_matching(context.change.account, pattern) or ():
+                    name = role.rsplit("/", 1)[-1]
+                    if name not in leads:
+                        leads.append(name)
+    return PrincipalChange(PolicyRisk(admin, new, unknown), tuple(completed), tuple(leads), unknown, whole=True)
+
+
+def _one_of(statement: Statement, statements: tuple[Statement, ...]) -> bool:
+    return any(statement is mine or statement == mine for mine in statements)
+
+
+def _cancelled(statement: Statement, principal: PrincipalPolicies) -> bool:
+    """Whether an unconditional Deny on every resource, in any of the principal's policies, takes it all away."""
+    for named in principal.policies:
+        for deny in named.policy.statements:
+            if deny.effect != "Deny" or deny.conditions or deny.resources is None or "*" not in deny.resources:
+                continue
+            if statement.actions is None:
+                if deny.actions is not None and "*" in deny.actions:
+                    return True
+            elif all(deny.grants_action(action) for action in statement.actions):
+                return True
+    return False
+
+
+def _grants_part_of_a_method(policy: Policy) -> bool:
+    """Whether the document allows any action some escalation method needs (another policy may hold the rest)."""
+    actions = {action for method in ESCALATION_METHODS for action in method.actions}
+    return any(s.allows and s.grants_action(action) for s in policy.statements for action in actions)
+
+
+def _context_note(judged: PrincipalChange, kind: str, principal: str) -> str:
+    """What the reason adds about older grants that complete a path, and the roles a path leads to."""
+    note = ""
+    if judged.completed_by:
+        note += f" {kind.capitalize()} {principal} already held the rest of it: {', '.join(judged.completed_by)}."
+    if judged.leads_to:
+        named = judged.leads_to[:_NAMED_ROLES]
+        more = len(judged.leads_to) - len(named)
+        note += f" It can pass role{'s' if len(judged.leads_to) > 1 else ''} {', '.join(named)}" + (
+            f" and {more} more." if more > 0 else "."
+        )
+    return note
+
+
+def _offending(judged: PrincipalChange) -> list[dict[str, Any]]:
+    items = offending_of(judged.risk)
+    if judged.completed_by:
+        items.append({"completed_by": list(judged.completed_by)})
+    if judged.leads_to:
+        items.append({"leads_to": list(judged.leads_to)})
+    return items
+
+
+def _uncertain(
+    context: RuleContext,
+    own: RuleSpec,
+    judged: PrincipalChange,
+    arn: str,
+    what: str,
+    *,
+    plan: list[RemediationStep],
+) -> Finding:
+    """An alert-only finding: whether the change opens an escalation method rests on what could not be known."""
+    spec = PRIVILEGE_ESCALATION if _active(context, PRIVILEGE_ESCALATION) else own
+    why = (
+        "it grants part of a privilege-escalation method, and IAM Warden could not read what else the principal "
+        "holds, so it cannot tell whether together they open one"
+        if judged.cannot_tell
+        else "whether it opens a privilege-escalation method depends on what IAM Warden could not know"
+    )
+    return context.finding(
+        spec,
+        severity=Severity.HIGH,
+        resource_arn=arn,
+        reason=f"{what} by {context.change.actor.display}: {why}. Check it by hand.",
+        plan=plan,
+        needs_context=judged.needs_context,
+    )
+
+
 class InlinePolicyRule:
     """Put{Role,User,Group}Policy whose document is admin-equivalent or opens an escalation method."""
 
@@ -194,22 +363,33 @@ class InlinePolicyRule:
         evaluation = Evaluation(resource_arn=arn)
         field = "detail.requestParameters.policyDocument"
         document = decode_policy_document(change.request_parameters.get("policyDocument"), policy_kind, field=field)
-        risk = assess(parse_policy(document, field=field))
-        spec = _rule_for(context, risk, INLINE_POLICY_ADMIN)
-        if spec is None:
-            evaluation.compliant.append(
-                f"inline policy {policy_name} of {kind} {principal} grants no admin-equivalent access and opens no "
-                "known privilege-escalation method"
-                if not risk.risky
-                else f"inline policy {policy_name} of {kind} {principal}: the rule that covers it is off"
-            )
-            return evaluation
+        policy = parse_policy(document, field=field)
+        source = inline_source(principal, policy_name)
+        judged = judge_principal_change(context, arn, f"{kind} {principal}", source, policy)
+        risk = judged.risk
         step = RemediationStep(
             DeleteInlinePolicy.action,
             arn,
             {"principal_type": kind, "principal_name": principal, "policy_name": policy_name, "document": document},
             f"delete inline policy {policy_name} from {kind} {principal} (its document is kept in the audit record)",
         )
+        spec = _rule_for(context, risk, INLINE_POLICY_ADMIN)
+        if spec is None and judged.needs_context:
+            what = f"Inline policy {policy_name} was put on {kind} {principal}"
+            evaluation.findings.append(_uncertain(context, INLINE_POLICY_ADMIN, judged, arn, what, plan=[step]))
+            return evaluation
+        if spec is None:
+            evaluation.compliant.append(
+                f"inline policy {policy_name} of {kind} {principal}: the rule that covers it is off"
+                if risk.risky
+                else f"inline policy {policy_name} of {kind} {principal} grants no admin-equivalent access and opens "
+                f"no known privilege-escalation method that {kind} {principal} did not already have, with "
+                "everything else it holds"
+                if judged.whole
+                else f"inline policy {policy_name} of {kind} {principal} grants no admin-equivalent access and opens "
+                "no known privilege-escalation method"
+            )
+            return evaluation
         evaluation.findings.append(
             context.finding(
                 spec,
@@ -217,10 +397,11 @@ class InlinePolicyRule:
                 resource_arn=arn,
                 reason=(
                     f"Inline policy {policy_name} was put on {kind} {principal} by {change.actor.display}: "
-                    f"{_what(risk, spec)}."
+                    f"{_what(risk, spec)}.{_context_note(judged, kind, principal)}"
                 ),
                 plan=[step],
-                offending=offending_of(risk),
+                offending=_offending(judged),
+                needs_context=judged.needs_context,
             )
         )
         return evaluation
@@ -296,6 +477,7 @@ class PolicyVersionRule:
                 ),
                 plan=[step],
                 offending=[{"version_id": version_id}, *offending_of(risk)],
+                needs_context=tuple(risk.unknown),
             )
         )
         return evaluation
@@ -335,10 +517,21 @@ class CustomerPolicyAttachedRule:
         if version is None:
             evaluation.compliant.append(f"the customer-managed policy {name} no longer exists")
             return evaluation
-        risk = assess(parse_policy(dict(version.document), field=f"version {version.version_id} of {policy_arn}"))
+        policy = parse_policy(dict(version.document), field=f"version {version.version_id} of {policy_arn}")
+        judged = judge_principal_change(context, arn, f"{kind} {principal}", policy_arn, policy)
+        risk = judged.risk
+        plan = [detach_step(arn, kind, principal, policy_arn)]
+        if not risk.escalations and judged.needs_context:
+            what = f"The customer-managed policy {name} was attached to {kind} {principal}"
+            evaluation.findings.append(_uncertain(context, PRIVILEGE_ESCALATION, judged, arn, what, plan=plan))
+            return evaluation
         if not risk.escalations:
             evaluation.compliant.append(
                 f"the customer-managed policy {name} (version {version.version_id}) opens no known "
+                f"privilege-escalation method that {kind} {principal} did not already have, with everything else "
+                "it holds"
+                if judged.whole
+                else f"the customer-managed policy {name} (version {version.version_id}) opens no known "
                 "privilege-escalation method"
             )
             return evaluation
@@ -350,9 +543,11 @@ class CustomerPolicyAttachedRule:
                 reason=(
                     f"The customer-managed policy {name} (default version {version.version_id}) was attached to "
                     f"{kind} {principal} by {change.actor.display}: {_what(risk, PRIVILEGE_ESCALATION)}."
+                    f"{_context_note(judged, kind, principal)}"
                 ),
-                plan=[detach_step(arn, kind, principal, policy_arn)],
-                offending=[{"policy_arn": policy_arn, "version_id": version.version_id}, *offending_of(risk)],
+                plan=plan,
+                offending=[{"policy_arn": policy_arn, "version_id": version.version_id}, *_offending(judged)],
+                needs_context=judged.needs_context,
             )
         )
         return evaluation
