@@ -28,9 +28,8 @@ def _doc(action: str) -> dict[str, Any]:
 
 
 def _error(code: str, operation: str) -> ClientError:
-    return ClientError(
-        {"Error": {"Code": code, "Message": "no"}, "ResponseMetadata": {"HTTPStatusCode": 400}}, operation
-    )
+    response: Any = {"Error": {"Code": code, "Message": "no"}, "ResponseMetadata": {"HTTPStatusCode": 400}}
+    return ClientError(response, operation)
 
 
 class _Paginator:
