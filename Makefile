@@ -111,6 +111,7 @@ bench: venv ## core throughput, cold import, AWS calls and latency per remediati
 	PYTHONPATH=layers/core:. $(BIN)/python bench/bench_prune.py
 	PYTHONPATH=layers/core:. $(BIN)/python bench/bench_backtest.py
 	PYTHONPATH=layers/core:. $(BIN)/python bench/bench_load.py
+	PYTHONPATH=layers/core:. $(BIN)/python bench/bench_context.py
 
 # Re-resolve every pin from requirements-dev.in (needs the package index).
 lock: ## re-resolve every pin in requirements-dev.txt from requirements-dev.in

@@ -113,7 +113,7 @@ def test_passing_an_admin_role_is_remediated_and_the_alert_names_the_role(
     assert _inline(account, "ci-pipeline") == []
     [alert] = notifier.sent
     assert alert.finding is not None
-    assert "It can pass role cfn-deploy-admin." in alert.finding.reason
+    assert "It leads to role cfn-deploy-admin." in alert.finding.reason
 
 
 def _deny(operation: str) -> Any:

@@ -159,7 +159,7 @@ def test_a_passrole_grant_names_the_roles_it_leads_to() -> None:
         _put_role_policy("build-runner", "pass", _doc(_allow("iam:PassRole", ADMIN_ROLE))), directory
     ).findings
 
-    assert "It can pass role deploy-admin." in finding.reason
+    assert "It leads to role deploy-admin." in finding.reason
     assert {"leads_to": ["deploy-admin"]} in finding.offending
 
 
@@ -216,3 +216,19 @@ def test_an_unknown_principal_does_not_weaken_a_decisive_document() -> None:
     [finding] = _judge(_put_role_policy("build-runner", "debug", _doc(_allow("*"))), _directory()).findings
 
     assert finding.certain
+
+
+def test_updating_a_functions_code_names_the_role_behind_the_function() -> None:
+    function = f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:billing"
+    runner = _principal(RUNNER, **{"read": _doc(_allow("s3:GetObject"))})
+    directory = StaticDirectory(
+        {PrincipalKey.of(RUNNER): runner},  # type: ignore[dict-item]
+        behind={function: (ADMIN_ROLE,)},
+    )
+
+    [finding] = _judge(
+        _put_role_policy("build-runner", "hotfix", _doc(_allow("lambda:UpdateFunctionCode", function))), directory
+    ).findings
+
+    assert "EditExistingLambdaFunctionWithRole" in finding.reason
+    assert "It leads to role deploy-admin." in finding.reason

@@ -203,6 +203,16 @@ def offending_of(risk: PolicyRisk) -> list[dict[str, Any]]:
 
 #: How many roles a reason names as where a PassRole grant leads.
 _NAMED_ROLES = 5
+#: Actions that act as the role behind the resource they reach (a function's, an instance's).
+_ACTS_AS_RESOURCE_ROLE = frozenset(
+    {
+        "lambda:UpdateFunctionCode",
+        "ssm:SendCommand",
+        "ssm:StartSession",
+        "ec2-instance-connect:SendSSHPublicKey",
+        "glue:UpdateDevEndpoint",
+    }
+)
 
 
 class PrincipalChange(NamedTuple):
@@ -212,7 +222,8 @@ class PrincipalChange(NamedTuple):
     risk: PolicyRisk
     #: Older grants that complete a new method: ``cloudformation:CreateStack (inline ci/stack)``.
     completed_by: tuple[str, ...] = ()
-    #: Roles the new methods' ``iam:PassRole`` grants reach.
+    #: Roles the new methods lead to: those ``iam:PassRole`` reaches, and those behind the functions or
+    #: instances an act-as-the-resource's-role action (``lambda:UpdateFunctionCode``) reaches.
     leads_to: tuple[str, ...] = ()
     #: Facts the verdict lacked; a finding with any is alerted, never remediated.
     needs_context: tuple[str, ...] = ()
@@ -227,10 +238,10 @@ def judge_principal_change(
     context: RuleContext, principal_arn: str, label: str, source: str, policy: Policy
 ) -> PrincipalChange:
     """Judge the principal AFTER the change against BEFORE it (see the module docstring)."""
-    own = assess(policy)
     directory = context.directory
     current = directory.principal(principal_arn) if directory is not None else None
     if current is None or directory is None:
+        own = assess(policy)
         unknown = tuple(own.unknown)
         if directory is not None and not own.risky and _grants_part_of_a_method(policy):
             what = f"the other policies, groups and permissions boundary of {label} (they could not be read)"
@@ -239,7 +250,10 @@ def judge_principal_change(
     after = current.replaced(source, policy)
     before = current.replaced(source, None)
     risk_after = assess_principal(after, directory)
-    risk_before = assess_principal(before, directory)
+    # BEFORE matters only for what AFTER reaches: the analysis is the costly part of judging a principal.
+    risk_before = (
+        assess_principal(before, directory) if risk_after.escalations or risk_after.unknown else PolicyRisk((), (), ())
+    )
     admin = tuple(
         grant
         for grant in risk_after.admin
@@ -264,10 +278,14 @@ def judge_principal_change(
     leads: list[str] = []
     for path in new:
         for grant in path.grants:
-            if grant.action != "iam:PassRole":
-                continue
             for pattern in grant.resources:
-                for role in directory.roles_matching(context.change.account, pattern) or ():
+                if grant.action == "iam:PassRole":
+                    roles = directory.roles_matching(context.change.account, pattern)
+                elif grant.action in _ACTS_AS_RESOURCE_ROLE:
+                    roles = directory.roles_behind(pattern)
+                else:
+                    continue
+                for role in roles or ():
                     name = role.rsplit("/", 1)[-1]
                     if name not in leads:
                         leads.append(name)
@@ -306,7 +324,7 @@ def _context_note(judged: PrincipalChange, kind: str, principal: str) -> str:
     if judged.leads_to:
         named = judged.leads_to[:_NAMED_ROLES]
         more = len(judged.leads_to) - len(named)
-        note += f" It can pass role{'s' if len(judged.leads_to) > 1 else ''} {', '.join(named)}" + (
+        note += f" It leads to role{'s' if len(judged.leads_to) > 1 else ''} {', '.join(named)}" + (
             f" and {more} more." if more > 0 else "."
         )
     return note
