@@ -228,3 +228,11 @@ def test_evaluate_exits_2_on_a_missing_or_malformed_details_file(
 
     assert (code, out) == (2, "")
     assert message in err
+
+
+def test_who_holds_a_managed_policy() -> None:
+    directory = load_authorization_details(DETAILS.read_bytes())
+
+    assert directory.attached_to(ADMIN) == (f"arn:aws:iam::{ACCOUNT}:role/cfn-deploy-admin",)
+    assert directory.attached_to(f"arn:aws:iam::{ACCOUNT}:policy/unattached") == ()
+    assert directory.attached_to("arn:aws:iam::444455556666:policy/elsewhere") is None

@@ -232,3 +232,64 @@ def test_updating_a_functions_code_names_the_role_behind_the_function() -> None:
 
     assert "EditExistingLambdaFunctionWithRole" in finding.reason
     assert "It leads to role deploy-admin." in finding.reason
+
+
+# --- a new default version, judged for every principal that holds the policy ------------------------
+
+APP_DEPLOY = f"arn:aws:iam::{ACCOUNT}:policy/app-deploy"
+
+
+def _new_version(document: dict[str, Any]) -> dict[str, Any]:
+    event = copy.deepcopy(load_event("create-policy-version-escalation.json"))
+    event["detail"]["requestParameters"]["policyDocument"] = json.dumps(document)
+    return event
+
+
+def _holders_directory(*principals: PrincipalPolicies) -> StaticDirectory:
+    known = {PrincipalKey.of(p.principal_arn): p for p in principals}
+    return StaticDirectory(
+        {key: value for key, value in known.items() if key is not None},
+        attachments={APP_DEPLOY: tuple(p.principal_arn for p in principals)},
+    )
+
+
+def test_a_harmless_version_that_completes_a_method_for_a_holder_is_found_and_rolled_back() -> None:
+    runner = _principal(RUNNER, **{"pass-any-role": PASS_ANY, APP_DEPLOY: _doc(_allow("s3:GetObject"))})
+
+    judgement = _judge(_new_version(LAMBDA), _holders_directory(runner))
+
+    [finding] = judgement.findings
+    assert finding.rule_id == "privilege-escalation"
+    assert finding.certain
+    assert "For role build-runner: it opens the privilege-escalation method PassExistingRoleToNewLambdaThenInvoke" in (
+        finding.reason
+    )
+    assert "Role build-runner already held the rest of it: iam:PassRole (inline build-runner/pass-any-role)." in (
+        finding.reason
+    )
+    [step] = finding.plan
+    assert step.action.value == "restore_default_policy_version"
+    assert step.parameters["version_id"] == "v5"
+
+
+def test_a_harmless_version_for_holders_that_gain_nothing_is_compliant() -> None:
+    other = _principal(ADMIN_ROLE, **{"read": _doc(_allow("s3:GetObject"))})
+
+    judgement = _judge(_new_version(LAMBDA), _holders_directory(other))
+
+    assert judgement.verdict is Verdict.COMPLIANT
+    assert "also with everything else the 1 roles, users and groups it is attached to hold" in judgement.reason
+
+
+def test_a_version_whose_holders_are_unknown_is_an_uncertain_finding() -> None:
+    [finding] = _judge(_new_version(LAMBDA), StaticDirectory()).findings
+
+    assert finding.needs_context == ("the roles, users and groups app-deploy is attached to, and what else they hold",)
+    assert finding.plan[0].action.value == "restore_default_policy_version"
+
+
+def test_a_version_that_escalates_by_itself_is_judged_on_its_document_as_before() -> None:
+    [finding] = _judge(load_event("create-policy-version-escalation.json"), _holders_directory()).findings
+
+    assert finding.certain
+    assert "Every role, user and group it is attached to now has this access." in finding.reason

@@ -103,6 +103,11 @@ class FakeAccount:
                     {"FunctionName": "ops", "Role": f"arn:aws:iam::{ACCOUNT}:role/other"},
                 ]
             },
+            "list_entities_for_policy": lambda: {
+                "PolicyRoles": [{"RoleName": "app"}],
+                "PolicyUsers": [{"UserName": "bot", "Path": "/ci/"}],
+                "PolicyGroups": [{"GroupName": "devs"}],
+            },
             "describe_instances": lambda: {
                 "Reservations": [
                     {"Instances": [{"IamInstanceProfile": {"Arn": f"arn:aws:iam::{ACCOUNT}:instance-profile/web"}}]}
@@ -309,3 +314,24 @@ def test_the_roles_behind_functions_instances_and_instance_profiles(
     assert directory.roles_behind(f"arn:aws:s3:::{ACCOUNT}-bucket") is None
     directory.roles_behind(function)
     assert fake.calls["get_function_configuration"] == 1
+
+
+def test_who_holds_a_policy_is_listed_once_and_dropped_by_an_attachment(
+    fake: FakeAccount, directory: LiveRoleDirectory
+) -> None:
+    assert directory.attached_to(POLICY) == (
+        f"arn:aws:iam::{ACCOUNT}:role/app",
+        f"arn:aws:iam::{ACCOUNT}:user/ci/bot",
+        f"arn:aws:iam::{ACCOUNT}:group/devs",
+    )
+    directory.attached_to(POLICY)
+    assert fake.calls["list_entities_for_policy"] == 1
+
+    directory.observe(_event("AttachRolePolicy", roleName="other", policyArn=POLICY))
+    directory.attached_to(POLICY)
+
+    assert fake.calls["list_entities_for_policy"] == 2
+    assert directory.attached_to("arn:aws:iam::aws:policy/ReadOnlyAccess") is None  # in which account: unknown
+    fake.fail["list_entities_for_policy"] = "AccessDenied"
+    directory.forget(ROLE)
+    assert directory.attached_to(f"arn:aws:iam::{ACCOUNT}:policy/other") is None

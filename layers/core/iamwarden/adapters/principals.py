@@ -53,6 +53,7 @@ READ_PERMISSIONS = (
     "iam:GetPolicyVersion",
     "iam:ListRoles",
     "iam:GetInstanceProfile",
+    "iam:ListEntitiesForPolicy",
     "lambda:GetFunctionConfiguration",
     "lambda:ListFunctions",
     "ec2:DescribeInstances",
@@ -79,6 +80,12 @@ _PRINCIPAL_CHANGES: Mapping[str, tuple[str, str]] = {
 _ROLE_LIST_CHANGES = frozenset({"CreateRole", "DeleteRole"})
 _POLICY_CHANGES = frozenset({"CreatePolicyVersion", "SetDefaultPolicyVersion", "DeletePolicy"})
 _PROFILE_CHANGES = frozenset({"AddRoleToInstanceProfile", "RemoveRoleFromInstanceProfile", "DeleteInstanceProfile"})
+#: ListEntitiesForPolicy: (principal kind, the list in the answer, the name key).
+_ENTITY_LISTS = (
+    ("role", "PolicyRoles", "RoleName"),
+    ("user", "PolicyUsers", "UserName"),
+    ("group", "PolicyGroups", "GroupName"),
+)
 _INLINE_CALLS = {
     "role": ("list_role_policies", "get_role_policy", "list_attached_role_policies", "RoleName"),
     "user": ("list_user_policies", "get_user_policy", "list_attached_user_policies", "UserName"),
@@ -102,6 +109,7 @@ class _Account:
         self.defaults: dict[str, tuple[float, str]] = {}
         self.roles: tuple[float, tuple[str, ...] | None] | None = None
         self.behind: dict[str, tuple[float, tuple[str, ...] | None]] = {}
+        self.attachments: dict[str, tuple[float, tuple[str, ...] | None]] = {}
 
 
 class LiveRoleDirectory:
@@ -171,6 +179,32 @@ class LiveRoleDirectory:
         cache[resource_arn] = (self._clock(), roles)
         return roles
 
+    def attached_to(self, policy_arn: str) -> tuple[str, ...] | None:
+        """The roles, users and groups a managed policy is attached to (``ListEntitiesForPolicy``)."""
+        fields = policy_arn.split(":", 5)
+        if len(fields) != 6 or fields[0] != "arn":
+            return None
+        account = fields[4] if fields[4] != "aws" else None
+        if account is None:
+            return None  # an AWS-managed policy: in which account is not in its ARN
+        cache = self._account(account).attachments
+        hit = cache.get(policy_arn)
+        if hit is not None and self._fresh(hit[0]):
+            return hit[1]
+        iam = self._iam(account)
+        partition = fields[1]
+        try:
+            found: tuple[str, ...] | None = tuple(
+                f"arn:{partition}:iam::{account}:{kind}{entity.get('Path') or '/'}{entity[key]}"
+                for page in self._pages(iam, "list_entities_for_policy", None, PolicyArn=policy_arn)
+                for kind, listed, key in _ENTITY_LISTS
+                for entity in page.get(listed, [])
+            )
+        except _Unknown:
+            found = None
+        cache[policy_arn] = (self._clock(), found)
+        return found
+
     # --- invalidation -------------------------------------------------------------------------------
 
     def observe(self, event: Mapping[str, Any]) -> None:
@@ -198,6 +232,8 @@ class LiveRoleDirectory:
             cache.roles = None
         if name in _POLICY_CHANGES and isinstance(request.get("policyArn"), str):
             cache.defaults.pop(request["policyArn"], None)
+        if name.startswith(("Attach", "Detach")) and isinstance(request.get("policyArn"), str):
+            cache.attachments.pop(request["policyArn"], None)
         if name in _PROFILE_CHANGES:
             cache.behind.clear()
 
@@ -321,10 +357,14 @@ class LiveRoleDirectory:
                 raise
             raise translated from exc
 
-    def _pages(self, client: Any, operation: str, key: str, **parameters: Any) -> Iterator[Any]:
+    def _pages(self, client: Any, operation: str, key: str | None, **parameters: Any) -> Iterator[Any]:
+        """The items under ``key`` of every page (``key`` None: the pages themselves)."""
         try:
             for page in client.get_paginator(operation).paginate(**parameters):
-                yield from page.get(key, [])
+                if key is None:
+                    yield page
+                else:
+                    yield from page.get(key, [])
         except Exception as exc:
             translated = _translated(exc, operation)
             if translated is exc:

@@ -112,7 +112,16 @@ class _Reader:
                 principals[key] = None
                 continue
             principals[key] = self._principal(item, arn, key, "UserPolicyList", where, through_groups=tuple(through))
-        return StaticDirectory(principals, roles=roles, behind=behind)
+        attachments: dict[str, list[str]] = {}
+        for name in ("GroupDetailList", "RoleDetailList", "UserDetailList"):
+            for index, item in enumerate(self.lists[name]):
+                attached = item.get("AttachedManagedPolicies", [])
+                if not isinstance(attached, list):
+                    raise AuthorizationDetailsError(f"{name}[{index}].AttachedManagedPolicies must be a list")
+                for number, entry in enumerate(attached):
+                    where = f"{name}[{index}].AttachedManagedPolicies[{number}]"
+                    attachments.setdefault(_text(entry, "PolicyArn", where), []).append(item["Arn"])
+        return StaticDirectory(principals, roles=roles, behind=behind, attachments=attachments)
 
     def _principal(
         self,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from types import MappingProxyType
+from typing import Protocol, runtime_checkable
 
 from iamwarden.domain.principals import PrincipalPolicies
 from iamwarden.domain.wildcards import arn_match
@@ -24,6 +25,15 @@ def inline_source(principal_name: str, policy_name: str) -> str:
 def group_source(group_name: str, source: str) -> str:
     """A policy a user holds through group ``group_name``: ``group <group-name>: <source>``."""
     return f"group {group_name}: {source}"
+
+
+@runtime_checkable
+class PolicyAttachments(Protocol):
+    """Who holds a managed policy: what a new default version changes (a directory may also answer this)."""
+
+    def attached_to(self, policy_arn: str) -> tuple[str, ...] | None:
+        """The role, user and group ARNs the policy is attached to; None when that cannot be known."""
+        ...
 
 
 class PrincipalKey(tuple[str, str, str]):
@@ -61,7 +71,8 @@ class StaticDirectory:
     ``principals`` maps each principal's key to its whole policy set, or to None when it is known to
     exist but its set cannot be built (a policy it references is missing from the input).
     ``roles`` lists every role ARN per account whose role list is complete; ``behind`` maps resource
-    ARNs (instance profiles, functions, instances) to the roles they act as.
+    ARNs (instance profiles, functions, instances) to the roles they act as; ``attachments`` maps
+    managed policy ARNs to the principals they are attached to.
     """
 
     def __init__(
@@ -70,10 +81,12 @@ class StaticDirectory:
         *,
         roles: Mapping[str, Iterable[str]] | None = None,
         behind: Mapping[str, Iterable[str]] | None = None,
+        attachments: Mapping[str, Iterable[str]] | None = None,
     ) -> None:
         self._principals = MappingProxyType(dict(principals or {}))
         self._roles = {account: tuple(arns) for account, arns in (roles or {}).items()}
         self._behind = {arn: tuple(arns) for arn, arns in (behind or {}).items()}
+        self._attachments = {arn: tuple(arns) for arn, arns in (attachments or {}).items()}
 
     def principal(self, principal_arn: str) -> PrincipalPolicies | None:
         key = PrincipalKey.of(principal_arn)
@@ -87,6 +100,14 @@ class StaticDirectory:
 
     def roles_behind(self, resource_arn: str) -> tuple[str, ...] | None:
         return self._behind.get(resource_arn)
+
+    def attached_to(self, policy_arn: str) -> tuple[str, ...] | None:
+        """Known for this account's policies, and for AWS-managed ones, once any principal is known."""
+        if policy_arn in self._attachments:
+            return self._attachments[policy_arn]
+        fields = policy_arn.split(":", 5)
+        owner = fields[4] if len(fields) == 6 else ""
+        return () if owner in self.accounts or (owner == "aws" and self.accounts) else None
 
     @property
     def accounts(self) -> frozenset[str]:

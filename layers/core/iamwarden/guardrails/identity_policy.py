@@ -51,7 +51,7 @@ from typing import Any, ClassVar, NamedTuple
 from iamwarden.adapters.errors import ignoring, is_gone
 from iamwarden.domain.arns import iam_arn
 from iamwarden.domain.catalog import Mode, OptionSpec, RuleSpec, Severity
-from iamwarden.domain.directory import inline_source
+from iamwarden.domain.directory import PolicyAttachments, PrincipalKey, inline_source
 from iamwarden.domain.documents import PolicyKind, decode_policy_document
 from iamwarden.domain.escalation import (
     ESCALATION_METHODS,
@@ -203,6 +203,8 @@ def offending_of(risk: PolicyRisk) -> list[dict[str, Any]]:
 
 #: How many roles a reason names as where a PassRole grant leads.
 _NAMED_ROLES = 5
+#: How many the finding's ``offending`` lists (``Resource: "*"`` reaches every role of the account).
+_LISTED_ROLES = 25
 #: Actions that act as the role behind the resource they reach (a function's, an instance's).
 _ACTS_AS_RESOURCE_ROLE = frozenset(
     {
@@ -335,7 +337,9 @@ def _offending(judged: PrincipalChange) -> list[dict[str, Any]]:
     if judged.completed_by:
         items.append({"completed_by": list(judged.completed_by)})
     if judged.leads_to:
-        items.append({"leads_to": list(judged.leads_to)})
+        listed = list(judged.leads_to[:_LISTED_ROLES])
+        more = len(judged.leads_to) - len(listed)
+        items.append({"leads_to": listed, **({"more_roles": more} if more > 0 else {})})
     return items
 
 
@@ -464,14 +468,27 @@ class PolicyVersionRule:
                 evaluation.compliant.append(f"version {version_id} of {name} no longer exists")
                 return evaluation
             document = dict(version.document)
-        risk = assess(parse_policy(document, field=field))
+        policy = parse_policy(document, field=field)
+        risk = assess(policy)
         spec = _rule_for(context, risk, POLICY_VERSION_ADMIN)
+        verb = "made the default" if change.event_name == "SetDefaultPolicyVersion" else "created as the default"
+        holders: tuple[tuple[str, PrincipalChange], ...] = ()
+        unknown: tuple[str, ...] = ()
+        judged_holders: int | None = None
+        if spec is None and not risk.risky:
+            holders, unknown, judged_holders = _judge_holders(context, policy_arn, policy)
+            if holders or unknown:
+                spec = PRIVILEGE_ESCALATION if _active(context, PRIVILEGE_ESCALATION) else POLICY_VERSION_ADMIN
         if spec is None:
             evaluation.compliant.append(
-                f"version {version_id} of {name} grants no admin-equivalent access and opens no known "
+                f"version {version_id} of {name}: the rule that covers it is off"
+                if risk.risky
+                else f"version {version_id} of {name} grants no admin-equivalent access and opens no known "
+                f"privilege-escalation method, also with everything else the {judged_holders} roles, users and "
+                "groups it is attached to hold"
+                if judged_holders is not None
+                else f"version {version_id} of {name} grants no admin-equivalent access and opens no known "
                 "privilege-escalation method"
-                if not risk.risky
-                else f"version {version_id} of {name}: the rule that covers it is off"
             )
             return evaluation
         delete = context.rule(spec.id).choice("delete_version") == "delete"
@@ -482,23 +499,72 @@ class PolicyVersionRule:
             f"make the newest safe earlier version of {name} the default again"
             + (f" and delete version {version_id}" if delete else f" (version {version_id} is kept)"),
         )
-        verb = "made the default" if change.event_name == "SetDefaultPolicyVersion" else "created as the default"
+        what = f"Version {version_id} of the customer-managed policy {name} was {verb}"
+        if not risk.risky and not holders:
+            judged = PrincipalChange(risk, needs_context=unknown, cannot_tell=True)
+            evaluation.findings.append(_uncertain(context, POLICY_VERSION_ADMIN, judged, policy_arn, what, plan=[step]))
+            return evaluation
+        if holders:
+            opens = " ".join(
+                f"For {label}: {_what(held.risk, spec)}.{_context_note(held, *label.split(' ', 1))}"
+                for label, held in holders
+            )
+            reason = f"{what} by {change.actor.display}. {opens}"
+            offending = [{"holder": label, "items": _offending(held)} for label, held in holders]
+            severity = Severity.CRITICAL
+        else:
+            reason = (
+                f"{what} by {change.actor.display}: {_what(risk, spec)}. Every role, user and group it is attached "
+                "to now has this access."
+            )
+            offending = offending_of(risk)
+            severity = _severity(risk, spec)
         evaluation.findings.append(
             context.finding(
                 spec,
-                severity=_severity(risk, spec),
+                severity=severity,
                 resource_arn=policy_arn,
-                reason=(
-                    f"Version {version_id} of the customer-managed policy {name} was {verb} by "
-                    f"{change.actor.display}: {_what(risk, spec)}. Every role, user and group it is attached to "
-                    "now has this access."
-                ),
+                reason=reason,
                 plan=[step],
-                offending=[{"version_id": version_id}, *offending_of(risk)],
-                needs_context=tuple(risk.unknown),
+                offending=[{"version_id": version_id}, *offending],
+                needs_context=(*risk.unknown, *unknown),
             )
         )
         return evaluation
+
+
+#: How many holders of a customer-managed policy a new default version is judged for, per event.
+_JUDGED_HOLDERS = 25
+
+
+def _judge_holders(
+    context: RuleContext, policy_arn: str, policy: Policy
+) -> tuple[tuple[tuple[str, PrincipalChange], ...], tuple[str, ...], int | None]:
+    """What a new default version adds to each principal it is attached to: the holders it opens a method
+    for, what could not be known, and how many holders were judged (None when they are not known)."""
+    directory = context.directory
+    if directory is None:
+        return (), (), None
+    name = policy_arn.rsplit("/", 1)[-1]
+    holders = directory.attached_to(policy_arn) if isinstance(directory, PolicyAttachments) else None
+    if holders is None:
+        if not _grants_part_of_a_method(policy):
+            return (), (), None
+        return (), (f"the roles, users and groups {name} is attached to, and what else they hold",), None
+    found: list[tuple[str, PrincipalChange]] = []
+    unknown: list[str] = []
+    for arn in holders[:_JUDGED_HOLDERS]:
+        key = PrincipalKey.of(arn)
+        if key is None:
+            continue
+        label = f"{key.kind} {key.name}"
+        judged = judge_principal_change(context, arn, label, policy_arn, policy)
+        if judged.risk.escalations:
+            found.append((label, judged))
+        unknown.extend(fact for fact in judged.needs_context if fact not in unknown)
+    if len(holders) > _JUDGED_HOLDERS and _grants_part_of_a_method(policy):
+        unknown.append(f"what the other {len(holders) - _JUDGED_HOLDERS} holders of {name} hold")
+    return tuple(found), tuple(unknown), min(len(holders), _JUDGED_HOLDERS)
 
 
 def _created_version(response: Any) -> str:
