@@ -293,3 +293,13 @@ def test_a_version_that_escalates_by_itself_is_judged_on_its_document_as_before(
 
     assert finding.certain
     assert "Every role, user and group it is attached to now has this access." in finding.reason
+
+
+def test_reading_everything_is_not_admin_enough_to_make_an_escalation_nothing_new() -> None:
+    directory = _directory(_principal(RUNNER, **{"read-all": _doc(_allow("*:Get*"))}))
+
+    [finding] = _judge(
+        _put_role_policy("build-runner", "keys", _doc(_allow("iam:CreateAccessKey"))), directory
+    ).findings
+
+    assert finding.rule_id == "privilege-escalation"

@@ -261,7 +261,7 @@ def judge_principal_change(
         for grant in risk_after.admin
         if _one_of(grant.statement, policy.statements) and not _cancelled(grant.statement, after)
     )
-    already_admin = any(grant.critical and not _cancelled(grant.statement, before) for grant in risk_before.admin)
+    already_admin = _full_admin(before)
     known = {path.method.name for path in risk_before.escalations}
     new = () if already_admin else tuple(p for p in risk_after.escalations if p.method.name not in known)
     unknown = tuple(fact for fact in risk_after.unknown if fact not in risk_before.unknown)
@@ -296,6 +296,20 @@ def judge_principal_change(
 
 def _one_of(statement: Statement, statements: tuple[Statement, ...]) -> bool:
     return any(statement is mine or statement == mine for mine in statements)
+
+
+def _full_admin(principal: PrincipalPolicies) -> bool:
+    """Whether an unconditional Allow of every action on every resource, not denied elsewhere, is held: then an
+    escalation path leads nowhere new (a read-everything ``*:Get*`` or a NotAction grant does not count)."""
+    return any(
+        statement.allows
+        and not statement.conditions
+        and any(action in ("*", "*:*") for action in statement.actions or ())
+        and "*" in (statement.resources or ())
+        and not _cancelled(statement, principal)
+        for named in principal.policies
+        for statement in named.policy.statements
+    )
 
 
 def _cancelled(statement: Statement, principal: PrincipalPolicies) -> bool:
