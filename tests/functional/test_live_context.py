@@ -152,3 +152,35 @@ def test_a_read_that_is_denied_makes_the_finding_alert_only_and_nothing_changes(
 def account_without_denial(account: Account) -> Account:
     """The account read through a fresh session, which the test's denial hook does not reach."""
     return account._replace(iam=boto3.Session(region_name=account.session.region_name).client("iam"))
+
+
+def test_a_harmless_looking_version_that_completes_a_holders_method_is_rolled_back(
+    account: Account, enforcer: EnforcerService, notifier: RecordingNotifier
+) -> None:
+    account.set("rules/privilege-escalation/mode", "remediate")
+    account.iam.create_role(RoleName="build-runner", AssumeRolePolicyDocument=TRUST)
+    account.iam.put_role_policy(
+        RoleName="build-runner", PolicyName="pass-any-role", PolicyDocument=json.dumps(PASS_ANY_ROLE)
+    )
+    arn = account.iam.create_policy(PolicyName="app-deploy", PolicyDocument=json.dumps(WEAK))["Policy"]["Arn"]
+    account.iam.attach_role_policy(RoleName="build-runner", PolicyArn=arn)
+    lambda_deploy = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Action": ["lambda:CreateFunction", "lambda:InvokeFunction"], "Resource": "*"}
+        ],
+    }
+    created = account.iam.create_policy_version(
+        PolicyArn=arn, PolicyDocument=json.dumps(lambda_deploy), SetAsDefault=True
+    )
+    event = copy.deepcopy(load_event("create-policy-version-escalation.json"))
+    event["detail"]["requestParameters"].update(policyArn=arn, policyDocument=json.dumps(lambda_deploy))
+    event["detail"]["responseElements"]["policyVersion"]["versionId"] = created["PolicyVersion"]["VersionId"]
+
+    [finding] = enforcer.handle(event)["findings"]
+
+    assert (finding["rule"], finding["outcome"]) == ("privilege-escalation", "remediated")
+    assert account.iam.get_policy(PolicyArn=arn)["Policy"]["DefaultVersionId"] == "v1"
+    [alert] = notifier.sent
+    assert alert.finding is not None
+    assert "For role build-runner: it opens the privilege-escalation method" in alert.finding.reason
