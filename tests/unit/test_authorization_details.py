@@ -78,7 +78,7 @@ def test_roles_matching_a_pattern_and_the_roles_behind_an_instance_profile() -> 
         f"arn:aws:iam::{ACCOUNT}:role/cfn-deploy-app",
         f"arn:aws:iam::{ACCOUNT}:role/cfn-deploy-admin",
     )
-    assert len(directory.roles_matching(ACCOUNT, "*") or ()) == 4
+    assert len(directory.roles_matching(ACCOUNT, "*") or ()) == 5
     assert directory.roles_matching("444455556666", "*") is None  # an account the file does not describe
     assert directory.roles_behind(f"arn:aws:iam::{ACCOUNT}:instance-profile/build-runner") == (
         f"arn:aws:iam::{ACCOUNT}:role/build-runner",
@@ -236,3 +236,42 @@ def test_who_holds_a_managed_policy() -> None:
     assert directory.attached_to(ADMIN) == (f"arn:aws:iam::{ACCOUNT}:role/cfn-deploy-admin",)
     assert directory.attached_to(f"arn:aws:iam::{ACCOUNT}:policy/unattached") == ()
     assert directory.attached_to("arn:aws:iam::444455556666:policy/elsewhere") is None
+
+
+def test_evaluate_reads_the_documents_events_do_not_carry_from_the_details() -> None:
+    events = [
+        str(ROOT / "events" / name) for name in ("set-default-policy-version.json", "attach-customer-managed.json")
+    ]
+
+    _, without, _ = _evaluate(*events)
+    code, with_details, _ = _evaluate("--authorization-details", str(DETAILS), *events)
+
+    assert code == 0
+    assert [line["verdict"] for line in _lines(without)] == ["ignored", "ignored"]
+    version, attachment = _lines(with_details)
+    assert (version["verdict"], version["rule"]) == ("violation", "policy-version-admin")
+    assert attachment["verdict"] == "compliant"
+    assert "app-s3-read (version v1) opens no known privilege-escalation method" in attachment["reason"]
+
+
+def test_a_policy_the_details_lack_cannot_be_judged_and_is_never_called_gone(tmp_path: Path) -> None:
+    details = _details()
+    details["Policies"] = [p for p in details["Policies"] if not p["Arn"].endswith("/app-deploy")]
+    for role in details["RoleDetailList"]:
+        role["AttachedManagedPolicies"] = [
+            a for a in role["AttachedManagedPolicies"] if not a["PolicyArn"].endswith("/app-deploy")
+        ]
+    path = tmp_path / "details.json"
+    path.write_text(json.dumps(details))
+
+    code, out, _ = _evaluate(
+        "--authorization-details", str(path), str(ROOT / "events" / "set-default-policy-version.json")
+    )
+
+    [line] = _lines(out)
+    assert code == 0
+    assert line["verdict"] == "ignored"
+    assert (
+        "version v1 of arn:aws:iam::111122223333:policy/app-deploy is not in the authorization details"
+        in (line["reason"])
+    )

@@ -27,6 +27,7 @@ from urllib.parse import unquote
 from iamwarden.domain.directory import PrincipalKey, StaticDirectory, group_source, inline_source
 from iamwarden.domain.events import json_type_name
 from iamwarden.domain.exceptions import IamWardenError, InvalidEventError
+from iamwarden.domain.managed_documents import PolicyVersion
 from iamwarden.domain.policy import Policy, parse_policy
 from iamwarden.domain.principals import NamedPolicy, PrincipalPolicies
 
@@ -69,10 +70,12 @@ class _Reader:
         self.lists = lists
         #: policy ARN -> its default version's document, parsed
         self.managed: dict[str, Policy] = {}
+        #: policy ARN -> (default version id, version id -> version)
+        self.versions: dict[str, tuple[str, dict[str, PolicyVersion]]] = {}
         for index, item in enumerate(lists["Policies"]):
             where = f"Policies[{index}]"
             arn = _text(item, "Arn", where)
-            self.managed[arn] = self._default_version(item, f"{where} ({arn})")
+            self.managed[arn] = self._versions(item, arn, f"{where} ({arn})")
 
     def directory(self) -> StaticDirectory:
         principals: dict[PrincipalKey, PrincipalPolicies | None] = {}
@@ -121,7 +124,7 @@ class _Reader:
                 for number, entry in enumerate(attached):
                     where = f"{name}[{index}].AttachedManagedPolicies[{number}]"
                     attachments.setdefault(_text(entry, "PolicyArn", where), []).append(item["Arn"])
-        return StaticDirectory(principals, roles=roles, behind=behind, attachments=attachments)
+        return StaticDirectory(principals, roles=roles, behind=behind, attachments=attachments, versions=self.versions)
 
     def _principal(
         self,
@@ -177,20 +180,27 @@ class _Reader:
             raise AuthorizationDetailsError(f"{where}.Arn is not an IAM role, user or group ARN: {arn!r}")
         return arn, key
 
-    @staticmethod
-    def _default_version(item: Mapping[str, Any], where: str) -> Policy:
+    def _versions(self, item: Mapping[str, Any], arn: str, where: str) -> Policy:
+        """Every version of a managed policy (kept for ``ManagedPolicyDocuments``); the default one, parsed."""
         versions = item.get("PolicyVersionList")
         if not isinstance(versions, list):
             raise AuthorizationDetailsError(f"{where}.PolicyVersionList must be a list")
-        defaults = [
-            (index, version)
-            for index, version in enumerate(versions)
-            if isinstance(version, dict) and version.get("IsDefaultVersion") is True
-        ]
-        if len(defaults) != 1:
+        default: Policy | None = None
+        default_id = ""
+        documents: dict[str, PolicyVersion] = {}
+        for index, version in enumerate(versions):
+            at = f"{where}.PolicyVersionList[{index}]"
+            version_id = _text(version, "VersionId", at)
+            parsed = _document(version, "Document", at)
+            documents[version_id] = PolicyVersion(version_id, parsed.raw)
+            if version.get("IsDefaultVersion") is True:
+                if default is not None:
+                    raise AuthorizationDetailsError(f"{where} must have exactly one version with IsDefaultVersion true")
+                default, default_id = parsed, version_id
+        if default is None:
             raise AuthorizationDetailsError(f"{where} must have exactly one version with IsDefaultVersion true")
-        index, version = defaults[0]
-        return _document(version, "Document", f"{where}.PolicyVersionList[{index}]")
+        self.versions[arn] = (default_id, documents)
+        return default
 
 
 def _text(item: Any, key: str, where: str) -> str:

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping
 from types import MappingProxyType
 from typing import Protocol, runtime_checkable
 
+from iamwarden.domain.managed_documents import PolicyVersion
 from iamwarden.domain.principals import PrincipalPolicies
 from iamwarden.domain.wildcards import arn_match
 
@@ -72,7 +73,8 @@ class StaticDirectory:
     exist but its set cannot be built (a policy it references is missing from the input).
     ``roles`` lists every role ARN per account whose role list is complete; ``behind`` maps resource
     ARNs (instance profiles, functions, instances) to the roles they act as; ``attachments`` maps
-    managed policy ARNs to the principals they are attached to.
+    managed policy ARNs to the principals they are attached to, and ``versions`` holds their versions
+    (policy ARN -> default version id and every version).
     """
 
     def __init__(
@@ -82,11 +84,13 @@ class StaticDirectory:
         roles: Mapping[str, Iterable[str]] | None = None,
         behind: Mapping[str, Iterable[str]] | None = None,
         attachments: Mapping[str, Iterable[str]] | None = None,
+        versions: Mapping[str, tuple[str, Mapping[str, PolicyVersion]]] | None = None,
     ) -> None:
         self._principals = MappingProxyType(dict(principals or {}))
         self._roles = {account: tuple(arns) for account, arns in (roles or {}).items()}
         self._behind = {arn: tuple(arns) for arn, arns in (behind or {}).items()}
         self._attachments = {arn: tuple(arns) for arn, arns in (attachments or {}).items()}
+        self._versions = dict(versions or {})
 
     def principal(self, principal_arn: str) -> PrincipalPolicies | None:
         key = PrincipalKey.of(principal_arn)
@@ -108,6 +112,13 @@ class StaticDirectory:
         fields = policy_arn.split(":", 5)
         owner = fields[4] if len(fields) == 6 else ""
         return () if owner in self.accounts or (owner == "aws" and self.accounts) else None
+
+    def policy_version(self, policy_arn: str, version_id: str | None = None) -> PolicyVersion | None:
+        """A managed policy's version (its default one for ``None``), or None when it is not known."""
+        entry = self._versions.get(policy_arn)
+        if entry is None:
+            return None
+        return entry[1].get(entry[0] if version_id is None else version_id)
 
     @property
     def accounts(self) -> frozenset[str]:
