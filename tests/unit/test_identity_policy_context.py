@@ -303,3 +303,10 @@ def test_reading_everything_is_not_admin_enough_to_make_an_escalation_nothing_ne
     ).findings
 
     assert finding.rule_id == "privilege-escalation"
+
+
+def test_a_harmless_version_of_a_policy_attached_to_nothing_is_compliant() -> None:
+    judgement = _judge(_new_version(LAMBDA), _holders_directory())
+
+    assert judgement.verdict is Verdict.COMPLIANT
+    assert "is attached to nothing" in judgement.reason

@@ -500,7 +500,10 @@ class PolicyVersionRule:
                 else f"version {version_id} of {name} grants no admin-equivalent access and opens no known "
                 f"privilege-escalation method, also with everything else the {judged_holders} roles, users and "
                 "groups it is attached to hold"
-                if judged_holders is not None
+                if judged_holders
+                else f"version {version_id} of {name} grants no admin-equivalent access, opens no known "
+                "privilege-escalation method and is attached to nothing"
+                if judged_holders == 0
                 else f"version {version_id} of {name} grants no admin-equivalent access and opens no known "
                 "privilege-escalation method"
             )
