@@ -291,7 +291,7 @@ RUNTIME_GRANTS: dict[str, set[str]] = {
     # The circuit breaker reads the kill switch fresh and turns it off when it trips; no other parameter.
     "ssm:GetParameter": {KILL_SWITCH},
     "ssm:PutParameter": {KILL_SWITCH},
-    "dynamodb:GetItem": AUDIT | IDEMPOTENCY,
+    "dynamodb:GetItem": AUDIT,
     "dynamodb:PutItem": AUDIT | IDEMPOTENCY,
     "dynamodb:UpdateItem": AUDIT | IDEMPOTENCY,
     "dynamodb:DeleteItem": IDEMPOTENCY,
