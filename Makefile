@@ -122,6 +122,7 @@ bench: venv $(BENCH_VENV)/.installed ## core throughput, cold import, AWS calls 
 	PYTHONPATH=layers/core:. $(BIN)/python bench/bench_backtest.py
 	$(BENCH_VENV)/bin/python bench/bench_custodian.py
 	PYTHONPATH=layers/core:. $(BIN)/python bench/bench_load.py
+	PYTHONPATH=layers/core:. $(BIN)/python bench/bench_context.py
 
 # Re-resolve every pin from requirements-dev.in (needs the package index).
 lock: ## re-resolve every pin in requirements-dev.txt from requirements-dev.in

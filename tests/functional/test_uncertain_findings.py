@@ -12,6 +12,7 @@ from iamwarden.app import service as service_module
 from iamwarden.app.service import EnforcerService
 from iamwarden.domain.findings import Finding, Judgement, Outcome
 from iamwarden.domain.managed_documents import ManagedPolicyDocuments
+from iamwarden.domain.principals import RoleDirectory
 from iamwarden.domain.settings import Settings
 from iamwarden.guardrails.engine import judge_event
 from tests.functional.conftest import Account, RecordingNotifier
@@ -25,9 +26,13 @@ def uncertain_judge(monkeypatch: pytest.MonkeyPatch) -> None:
     """The real judgement, with one fact marked unknown on every finding."""
 
     def judge(
-        event: Mapping[str, Any], settings: Settings, documents: ManagedPolicyDocuments | None, **known: Any
+        event: Mapping[str, Any],
+        settings: Settings,
+        documents: ManagedPolicyDocuments | None,
+        directory: RoleDirectory | None = None,
+        **known: Any,
     ) -> Judgement:
-        judgement = judge_event(event, settings, documents, **known)
+        judgement = judge_event(event, settings, documents, directory, **known)
         findings = tuple(finding._replace(needs_context=(UNKNOWN,)) for finding in judgement.findings)
         return judgement._replace(findings=findings)
 

@@ -22,6 +22,7 @@ from moto import mock_aws
 from mypy_boto3_events.type_defs import PutEventsRequestEntryTypeDef
 from samtranslator.yaml_helper import yaml_parse
 
+from iamwarden.adapters.principals import READ_PERMISSIONS
 from iamwarden.domain.findings import Verdict
 from iamwarden.domain.settings import Settings
 from iamwarden.guardrails.engine import judge_event
@@ -146,6 +147,11 @@ def test_the_remediation_role_has_nothing_else_that_writes() -> None:
         for statement in _statements(role, name):
             for action in _listed(statement["Action"]):
                 assert action.split(":")[1].startswith(("Get", "List", "Describe")), f"{name} writes: {action}"
+
+
+def test_the_remediation_role_may_read_what_the_live_role_directory_reads() -> None:
+    granted = _actions(_statements(_resource("RemediationRole"), "enforcer-judging-context"))
+    assert granted == set(READ_PERMISSIONS) | {"ec2:DescribeVpcEndpoints", "ec2:DescribeVpcs"}
 
 
 @pytest.mark.parametrize("user_remediation", ["quarantine", "delete"])

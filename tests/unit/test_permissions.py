@@ -22,6 +22,7 @@ from typing import Any
 
 import pytest
 
+from iamwarden.adapters.principals import READ_PERMISSIONS
 from iamwarden.domain.findings import StepAction
 from iamwarden.guardrails.registry import ACTIONS, GRANTED_APART, RULES, STEP_PERMISSIONS
 from tests.sam_template import deployed_template, translated_template
@@ -35,6 +36,9 @@ WITHOUT_RESOURCE_TYPES = {
     "xray:PutTraceSegments",
     "xray:PutTelemetryRecords",
     "iam:ListAccountAliases",
+    "iam:ListRoles",
+    "lambda:ListFunctions",
+    "ec2:DescribeInstances",
     "s3:GetAccountPublicAccessBlock",
     "s3:PutAccountPublicAccessBlock",
     "ec2:DescribeVpcEndpoints",
@@ -275,6 +279,20 @@ SETTINGS = {
     "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter${SettingsPrefix}",
     "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter${SettingsPrefix}/*",
 }
+PRINCIPAL_READS = (
+    "iam:GetRole",
+    "iam:GetUser",
+    "iam:ListRolePolicies",
+    "iam:GetRolePolicy",
+    "iam:ListAttachedRolePolicies",
+    "iam:ListUserPolicies",
+    "iam:GetUserPolicy",
+    "iam:ListAttachedUserPolicies",
+    "iam:ListGroupsForUser",
+    "iam:ListGroupPolicies",
+    "iam:GetGroupPolicy",
+    "iam:ListAttachedGroupPolicies",
+)
 KILL_SWITCH = "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter${SettingsPrefix}/enforcement"
 RUNTIME_GRANTS: dict[str, set[str]] = {
     "logs:CreateLogStream": {"${EnforcerLogGroup.Arn}"},
@@ -293,13 +311,38 @@ RUNTIME_GRANTS: dict[str, set[str]] = {
     "dynamodb:Query": {"${AuditTable.Arn}/index/by-resource"},
     "sqs:SendMessage": {"${EnforcerDeadLetterQueue.Arn}"},
     "sts:AssumeRole": {"arn:${AWS::Partition}:iam::*:role/${MemberRoleName}"},
-    # The rules read customer-managed policy versions that events name without a document.
-    "iam:GetPolicy": {"arn:${AWS::Partition}:iam::${AWS::AccountId}:policy/*"},
-    "iam:GetPolicyVersion": {"arn:${AWS::Partition}:iam::${AWS::AccountId}:policy/*"},
+    # The rules read customer-managed policy versions that events name without a document, and the escalation
+    # judgement reads what principals hold (the AWS-managed policies they have attached too).
+    "iam:GetPolicy": {
+        "arn:${AWS::Partition}:iam::${AWS::AccountId}:policy/*",
+        "arn:${AWS::Partition}:iam::aws:policy/*",
+    },
+    "iam:GetPolicyVersion": {
+        "arn:${AWS::Partition}:iam::${AWS::AccountId}:policy/*",
+        "arn:${AWS::Partition}:iam::aws:policy/*",
+    },
+    **{
+        action: {
+            "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/*",
+            "arn:${AWS::Partition}:iam::${AWS::AccountId}:user/*",
+            "arn:${AWS::Partition}:iam::${AWS::AccountId}:group/*",
+        }
+        for action in PRINCIPAL_READS
+    },
+    "iam:GetInstanceProfile": {"arn:${AWS::Partition}:iam::${AWS::AccountId}:instance-profile/*"},
+    "iam:ListEntitiesForPolicy": {"arn:${AWS::Partition}:iam::${AWS::AccountId}:policy/*"},
+    "lambda:GetFunctionConfiguration": {"arn:${AWS::Partition}:lambda:*:${AWS::AccountId}:function:*"},
+    "iam:ListRoles": {"*"},
+    "lambda:ListFunctions": {"*"},
+    "ec2:DescribeInstances": {"*"},
     # They ask EC2 who owns the VPC endpoints and VPCs that network conditions name (no resource type).
     "ec2:DescribeVpcEndpoints": {"*"},
     "ec2:DescribeVpcs": {"*"},
 }
+
+
+def test_the_runtime_policy_grants_every_read_of_the_live_role_directory() -> None:
+    assert set(READ_PERMISSIONS) <= set(RUNTIME_GRANTS)
 
 
 def test_runtime_policy_grants_exactly_what_the_wiring_uses() -> None:

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any, BinaryIO, TextIO
 
 from iamwarden import __version__
+from iamwarden.adapters.errors import PermanentAwsError
 from iamwarden.app.backtest_cli import add_backtest_parser, run_backtest
 from iamwarden.app.cli_options import (
     Exit,
@@ -37,9 +38,12 @@ from iamwarden.app.cli_options import (
 from iamwarden.app.config import DEFAULTS
 from iamwarden.app.settings_file import load_settings_file
 from iamwarden.backtest.domain.records import events_in
+from iamwarden.domain.authorization_details import AuthorizationDetailsError, load_authorization_details
 from iamwarden.domain.catalog import Mode
+from iamwarden.domain.directory import StaticDirectory
 from iamwarden.domain.exceptions import SettingsError
 from iamwarden.domain.findings import Judgement, Verdict
+from iamwarden.domain.managed_documents import PolicyVersion
 from iamwarden.domain.settings import Settings
 from iamwarden.guardrails.engine import judge_event
 from iamwarden.prune.app.cli import add_prune_parser, run_prune
@@ -99,6 +103,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     evaluate.add_argument("--config", metavar="FILE", help="settings file (YAML or JSON); default: built-in defaults")
     evaluate.add_argument("--format", choices=("json", "text"), default="json", help="json lines (default) or text")
+    evaluate.add_argument(
+        "--authorization-details",
+        metavar="FILE",
+        help="what `aws iam get-account-authorization-details` printed: judge identity-policy changes on the "
+        "principal's whole power (its other policies, groups, boundary, the roles it can pass); without it a "
+        "verdict that depends on them says so (needs_context) and is alert-only",
+    )
     evaluate.add_argument(
         "events",
         nargs="+",
@@ -178,6 +189,18 @@ def _evaluate(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: BinaryI
         for problem in exc.problems:
             err.write(f"  {problem}\n")
         return EXIT_USAGE
+    directory: StaticDirectory | None = None
+    if args.authorization_details:
+        path = Path(args.authorization_details)
+        try:
+            directory = load_authorization_details(path.read_bytes())
+        except OSError as exc:
+            err.write(f"iamwarden evaluate: {path}: cannot read: {exc.strerror}\n")
+            return EXIT_USAGE
+        except AuthorizationDetailsError as exc:
+            err.write(f"iamwarden evaluate: {path} is not get-account-authorization-details output: {exc}\n")
+            return EXIT_USAGE
+    documents = None if directory is None else DetailsDocuments(directory)
     # Read everything first: a usage error must leave stdout empty, never half a report.
     contents: list[tuple[Path, bytes]] = []
     problems: list[str] = []
@@ -203,7 +226,7 @@ def _evaluate(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: BinaryI
     judged = 0
     for path, content in contents:
         for name, event in events_in(str(path), content):  # CloudTrail records and log files are wrapped
-            judgement = judge_event(event, settings)
+            judgement = judge_event(event, settings, documents, directory)
             counts[judgement.verdict] += 1
             judged += 1
             if args.format == "json":
@@ -215,6 +238,32 @@ def _evaluate(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: BinaryI
         summary = ", ".join(f"{counts[v]} {v.value}" for v in Verdict if counts[v])
         out.write(f"\n{judged} event{'s' if judged != 1 else ''} judged: {summary}\n")
     return EXIT_OK
+
+
+class DetailsDocuments:
+    """Managed policy versions from the authorization details, for the events that carry none.
+
+    A policy or version the file lacks is not "gone" (the rule would call that compliant): it cannot be
+    read, so the rule is unjudged and says so.
+    """
+
+    def __init__(self, directory: StaticDirectory) -> None:
+        self._directory = directory
+
+    def default_version(self, account: str, policy_arn: str) -> PolicyVersion | None:
+        return self._known(policy_arn, None)
+
+    def version(self, account: str, policy_arn: str, version_id: str) -> PolicyVersion | None:
+        return self._known(policy_arn, version_id)
+
+    def _known(self, policy_arn: str, version_id: str | None) -> PolicyVersion:
+        found = self._directory.policy_version(policy_arn, version_id)
+        if found is None:
+            which = f"version {version_id} of {policy_arn}" if version_id else policy_arn
+            raise PermanentAwsError(
+                f"{which} is not in the authorization details", code="NotInAuthorizationDetails", resource=policy_arn
+            )
+        return found
 
 
 def judgement_lines(event: str, judgement: Judgement) -> Iterator[dict[str, Any]]:

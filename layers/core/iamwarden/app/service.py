@@ -39,6 +39,7 @@ from iamwarden.domain.exceptions import RemediationError, SettingsProblem
 from iamwarden.domain.exposure import NetworkOwners
 from iamwarden.domain.findings import Finding, Judgement, Outcome, Verdict
 from iamwarden.domain.managed_documents import ManagedPolicyDocuments
+from iamwarden.domain.principals import RoleDirectory
 from iamwarden.guardrails.base import LiveClients
 from iamwarden.guardrails.engine import judge_event
 
@@ -50,6 +51,16 @@ class Telemetry(Protocol):
 
     def bind(self, **keys: str | None) -> None:
         """Add keys (event id, rule) to every log line of this event."""
+
+
+class LiveDirectory(RoleDirectory, Protocol):
+    """A ``RoleDirectory`` that caches, and is told what changed (``iamwarden.adapters.principals``)."""
+
+    def observe(self, event: Mapping[str, Any]) -> None:
+        """Drop what this event may have changed, before it is judged."""
+
+    def forget(self, principal_arn: str) -> None:
+        """Drop a principal a remediation just changed."""
 
 
 class SettingsSource(Protocol):
@@ -101,6 +112,7 @@ class EnforcerService:
         breaker: CircuitBreaker | None = None,
         networks: NetworkOwners | None = None,
         live_clients: LiveClients | None = None,
+        directory: LiveDirectory | None = None,
     ) -> None:
         self.settings_source = settings_source
         self.executor = executor
@@ -118,6 +130,8 @@ class EnforcerService:
         self.documents = documents
         #: Says who owns the VPC endpoints and VPCs that bucket policies' network conditions name.
         self.networks = networks
+        #: What principals hold beyond the event (the whole-power escalation judgement); None judges documents alone.
+        self.directory = directory
         #: Asked before every remediation; None runs without one (tests of other behaviour, offline tools).
         self.breaker = breaker
         #: Reads resource state events do not carry (a function's policy behind a new function URL).
@@ -139,8 +153,15 @@ class EnforcerService:
         if problems:
             self._report_configuration(problems)
         self._breaker_settings = live.settings.breaker
+        if self.directory is not None:
+            self.directory.observe(event)
         judgement = judge_event(
-            event, live.settings, self.documents, networks=self.networks, live_clients=self.live_clients
+            event,
+            live.settings,
+            self.documents,
+            self.directory,
+            networks=self.networks,
+            live_clients=self.live_clients,
         )
         self.telemetry.bind(
             event_id=judgement.change.event_id if judgement.change else None,
@@ -199,6 +220,8 @@ class EnforcerService:
         try:
             record, _ = self.executor.remediate(finding)
         except RemediationFailedError as failure:
+            if self.directory is not None:
+                self.directory.forget(finding.resource_arn)
             self.telemetry.count("RemediationFailures", finding.rule_id)
             failed = failure.record
             notification = finding_notification(
@@ -212,6 +235,8 @@ class EnforcerService:
             )
             self._alert(failed, event, notification)
             raise
+        if self.directory is not None:
+            self.directory.forget(finding.resource_arn)  # our own changes never come back as events
         self.telemetry.count("Remediations", finding.rule_id)
         notification = finding_notification(
             Outcome.REMEDIATED, finding, change, record.remediation_id, settings_prefix=prefix, done=tuple(record.done)

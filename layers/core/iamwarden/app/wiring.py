@@ -21,6 +21,7 @@ from iamwarden.adapters.breaker import KillSwitch, RemediationLedger
 from iamwarden.adapters.clients import ClientFactory
 from iamwarden.adapters.iam_documents import LiveManagedPolicyDocuments
 from iamwarden.adapters.networks import LiveNetworkOwners
+from iamwarden.adapters.principals import LiveRoleDirectory
 from iamwarden.adapters.ssm_settings import SsmSettingsSource, ssm_parameters
 from iamwarden.alerts.notifications import Notifier
 from iamwarden.alerts.settings import parse_alert_settings
@@ -110,6 +111,7 @@ def build_enforcer_service(
         if set_deadline is not None:
             set_deadline(context)
 
+    region = os.environ.get("AWS_REGION") or "us-east-1"
     return EnforcerService(
         settings_source=settings_source,
         executor=executor,
@@ -120,7 +122,8 @@ def build_enforcer_service(
         configure_alerts=configure_alerts,
         before_remediation=before_remediation,
         breaker=build_breaker(config, clients),
-        documents=LiveManagedPolicyDocuments(clients, os.environ.get("AWS_REGION") or "us-east-1"),
+        documents=LiveManagedPolicyDocuments(clients, region),
+        directory=LiveRoleDirectory(clients, region),
         networks=LiveNetworkOwners(clients),
         live_clients=lambda account, region: AccountClients(clients, account, region),
     )

@@ -26,22 +26,45 @@ Where the document comes from, and why:
   Offline (``iamwarden evaluate``) there is no reader, and the verdict is
   ``ignored`` with "cannot judge" rather than a guessed ``compliant``.
 
+What the change adds to the principal (``judge_principal_change``): an inline
+policy or a customer-managed attachment is judged on the principal's whole policy
+set from the context's ``directory`` (live in the enforcer, from
+``--authorization-details`` offline): AFTER the change (the event's document in
+place of the stored one) against BEFORE (without it). An escalation method is
+reported only when it is new, also when its actions are split across several
+policies, and the finding names which older grants completed it; an admin grant
+cancelled by an unconditional Deny elsewhere is not admin. The plan removes only
+what this event added. When the principal's policies are not known (offline
+without details, or a read was denied), the event's document is judged alone:
+a risk the document itself grants is certain; what it could not know is named in
+``needs_context`` (alerted, never remediated), and live, a document that grants
+part of an escalation method on a principal IAM Warden could not read is alerted
+as such rather than called compliant.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NamedTuple
 
 from iamwarden.adapters.errors import ignoring, is_gone
 from iamwarden.domain.arns import iam_arn
 from iamwarden.domain.catalog import Mode, OptionSpec, RuleSpec, Severity
+from iamwarden.domain.directory import PolicyAttachments, PrincipalKey, inline_source
 from iamwarden.domain.documents import PolicyKind, decode_policy_document
-from iamwarden.domain.escalation import PolicyRisk, admin_grants, assess, is_risky_document
+from iamwarden.domain.escalation import (
+    ESCALATION_METHODS,
+    PolicyRisk,
+    admin_grants,
+    assess,
+    assess_principal,
+    is_risky_document,
+)
 from iamwarden.domain.exceptions import InvalidEventError, RemediationError, UndoError
-from iamwarden.domain.findings import RemediationStep, StepAction
+from iamwarden.domain.findings import Finding, RemediationStep, StepAction
 from iamwarden.domain.policy import Policy, Statement, action_matches, parse_policy
+from iamwarden.domain.principals import PrincipalPolicies
 from iamwarden.guardrails.base import Evaluation, RuleContext
 from iamwarden.guardrails.managed_policy import ATTACH_PRINCIPAL, AWS_MANAGED_POLICY_ARN, detach_step
 from iamwarden.guardrails.remediation import (
@@ -182,6 +205,189 @@ def offending_of(risk: PolicyRisk) -> list[dict[str, Any]]:
     return items
 
 
+#: How many roles a reason names as where a PassRole grant leads.
+_NAMED_ROLES = 5
+#: How many the finding's ``offending`` lists (``Resource: "*"`` reaches every role of the account).
+_LISTED_ROLES = 25
+#: Actions that act as the role behind the resource they reach (a function's, an instance's).
+_ACTS_AS_RESOURCE_ROLE = frozenset(
+    {
+        "lambda:UpdateFunctionCode",
+        "ssm:SendCommand",
+        "ssm:StartSession",
+        "ec2-instance-connect:SendSSHPublicKey",
+        "glue:UpdateDevEndpoint",
+    }
+)
+
+
+class PrincipalChange(NamedTuple):
+    """What one change adds to a principal's power, and what that verdict rests on."""
+
+    #: The event's own admin grants (not cancelled) and the escalation methods new since BEFORE.
+    risk: PolicyRisk
+    #: Older grants that complete a new method: ``cloudformation:CreateStack (inline ci/stack)``.
+    completed_by: tuple[str, ...] = ()
+    #: Roles the new methods lead to: those ``iam:PassRole`` reaches, and those behind the functions or
+    #: instances an act-as-the-resource's-role action (``lambda:UpdateFunctionCode``) reaches.
+    leads_to: tuple[str, ...] = ()
+    #: Facts the verdict lacked; a finding with any is alerted, never remediated.
+    needs_context: tuple[str, ...] = ()
+    #: The principal's other policies were not known and the document grants part of a method:
+    #: the change cannot be called compliant, only alerted.
+    cannot_tell: bool = False
+    #: The principal's other policies were read (the verdict is on its whole power).
+    whole: bool = False
+
+
+def judge_principal_change(
+    context: RuleContext, principal_arn: str, label: str, source: str, policy: Policy
+) -> PrincipalChange:
+    """Judge the principal AFTER the change against BEFORE it (see the module docstring)."""
+    directory = context.directory
+    current = directory.principal(principal_arn) if directory is not None else None
+    if current is None or directory is None:
+        own = assess(policy)
+        unknown = tuple(own.unknown)
+        if directory is not None and not own.risky and _grants_part_of_a_method(policy):
+            what = f"the other policies, groups and permissions boundary of {label} (they could not be read)"
+            return PrincipalChange(own, needs_context=(*unknown, what), cannot_tell=True)
+        return PrincipalChange(own, needs_context=unknown)
+    after = current.replaced(source, policy)
+    before = current.replaced(source, None)
+    risk_after = assess_principal(after, directory)
+    # BEFORE matters only for what AFTER reaches: the analysis is the costly part of judging a principal.
+    risk_before = (
+        assess_principal(before, directory) if risk_after.escalations or risk_after.unknown else PolicyRisk((), (), ())
+    )
+    admin = tuple(
+        grant
+        for grant in risk_after.admin
+        if _one_of(grant.statement, policy.statements) and not _cancelled(grant.statement, after)
+    )
+    already_admin = _full_admin(before)
+    known = {path.method.name for path in risk_before.escalations}
+    new = () if already_admin else tuple(p for p in risk_after.escalations if p.method.name not in known)
+    unknown = tuple(fact for fact in risk_after.unknown if fact not in risk_before.unknown)
+    completed: list[str] = []
+    for path in new:
+        for grant in path.grants:
+            if any(s.allows and s.grants_action(grant.action) for s in policy.statements):
+                continue
+            for named in after.policies:
+                if named.source != source and any(
+                    s.allows and s.grants_action(grant.action) for s in named.policy.statements
+                ):
+                    entry = f"{grant.action} ({named.source})"
+                    if entry not in completed:
+                        completed.append(entry)
+    leads: list[str] = []
+    for path in new:
+        for grant in path.grants:
+            for pattern in grant.resources:
+                if grant.action == "iam:PassRole":
+                    roles = directory.roles_matching(context.change.account, pattern)
+                elif grant.action in _ACTS_AS_RESOURCE_ROLE:
+                    roles = directory.roles_behind(pattern)
+                else:
+                    continue
+                for role in roles or ():
+                    name = role.rsplit("/", 1)[-1]
+                    if name not in leads:
+                        leads.append(name)
+    return PrincipalChange(PolicyRisk(admin, new, unknown), tuple(completed), tuple(leads), unknown, whole=True)
+
+
+def _one_of(statement: Statement, statements: tuple[Statement, ...]) -> bool:
+    return any(statement is mine or statement == mine for mine in statements)
+
+
+def _full_admin(principal: PrincipalPolicies) -> bool:
+    """Whether an unconditional Allow of every action on every resource, not denied elsewhere, is held: then an
+    escalation path leads nowhere new (a read-everything ``*:Get*`` or a NotAction grant does not count)."""
+    return any(
+        statement.allows
+        and not statement.conditions
+        and any(action in ("*", "*:*") for action in statement.actions or ())
+        and "*" in (statement.resources or ())
+        and not _cancelled(statement, principal)
+        for named in principal.policies
+        for statement in named.policy.statements
+    )
+
+
+def _cancelled(statement: Statement, principal: PrincipalPolicies) -> bool:
+    """Whether an unconditional Deny on every resource, in any of the principal's policies, takes it all away."""
+    for named in principal.policies:
+        for deny in named.policy.statements:
+            if deny.effect != "Deny" or deny.conditions or deny.resources is None or "*" not in deny.resources:
+                continue
+            if statement.actions is None:
+                if deny.actions is not None and "*" in deny.actions:
+                    return True
+            elif all(deny.grants_action(action) for action in statement.actions):
+                return True
+    return False
+
+
+def _grants_part_of_a_method(policy: Policy) -> bool:
+    """Whether the document allows any action some escalation method needs (another policy may hold the rest)."""
+    actions = {action for method in ESCALATION_METHODS for action in method.actions}
+    return any(s.allows and s.grants_action(action) for s in policy.statements for action in actions)
+
+
+def _context_note(judged: PrincipalChange, kind: str, principal: str) -> str:
+    """What the reason adds about older grants that complete a path, and the roles a path leads to."""
+    note = ""
+    if judged.completed_by:
+        note += f" {kind.capitalize()} {principal} already held the rest of it: {', '.join(judged.completed_by)}."
+    if judged.leads_to:
+        named = judged.leads_to[:_NAMED_ROLES]
+        more = len(judged.leads_to) - len(named)
+        note += f" It leads to role{'s' if len(judged.leads_to) > 1 else ''} {', '.join(named)}" + (
+            f" and {more} more." if more > 0 else "."
+        )
+    return note
+
+
+def _offending(judged: PrincipalChange) -> list[dict[str, Any]]:
+    items = offending_of(judged.risk)
+    if judged.completed_by:
+        items.append({"completed_by": list(judged.completed_by)})
+    if judged.leads_to:
+        listed = list(judged.leads_to[:_LISTED_ROLES])
+        more = len(judged.leads_to) - len(listed)
+        items.append({"leads_to": listed, **({"more_roles": more} if more > 0 else {})})
+    return items
+
+
+def _uncertain(
+    context: RuleContext,
+    own: RuleSpec,
+    judged: PrincipalChange,
+    arn: str,
+    what: str,
+    *,
+    plan: list[RemediationStep],
+) -> Finding:
+    """An alert-only finding: whether the change opens an escalation method rests on what could not be known."""
+    spec = PRIVILEGE_ESCALATION if _active(context, PRIVILEGE_ESCALATION) else own
+    why = (
+        "it grants part of a privilege-escalation method, and IAM Warden could not read what else the principal "
+        "holds, so it cannot tell whether together they open one"
+        if judged.cannot_tell
+        else "whether it opens a privilege-escalation method depends on what IAM Warden could not know"
+    )
+    return context.finding(
+        spec,
+        severity=Severity.HIGH,
+        resource_arn=arn,
+        reason=f"{what} by {context.change.actor.display}: {why}. Check it by hand.",
+        plan=plan,
+        needs_context=judged.needs_context,
+    )
+
+
 class InlinePolicyRule:
     """Put{Role,User,Group}Policy whose document is admin-equivalent or opens an escalation method."""
 
@@ -197,17 +403,28 @@ class InlinePolicyRule:
         evaluation = Evaluation(resource_arn=arn)
         field = "detail.requestParameters.policyDocument"
         document = decode_policy_document(change.request_parameters.get("policyDocument"), policy_kind, field=field)
-        risk = assess(parse_policy(document, field=field))
+        policy = parse_policy(document, field=field)
+        source = inline_source(principal, policy_name)
+        judged = judge_principal_change(context, arn, f"{kind} {principal}", source, policy)
+        risk = judged.risk
+        step = inline_policy_step(arn, kind, principal, policy_name, document=document, risk=risk)
         spec = _rule_for(context, risk, INLINE_POLICY_ADMIN)
+        if spec is None and judged.needs_context:
+            what = f"Inline policy {policy_name} was put on {kind} {principal}"
+            evaluation.findings.append(_uncertain(context, INLINE_POLICY_ADMIN, judged, arn, what, plan=[step]))
+            return evaluation
         if spec is None:
             evaluation.compliant.append(
-                f"inline policy {policy_name} of {kind} {principal} grants no admin-equivalent access and opens no "
-                "known privilege-escalation method"
-                if not risk.risky
-                else f"inline policy {policy_name} of {kind} {principal}: the rule that covers it is off"
+                f"inline policy {policy_name} of {kind} {principal}: the rule that covers it is off"
+                if risk.risky
+                else f"inline policy {policy_name} of {kind} {principal} grants no admin-equivalent access and opens "
+                f"no known privilege-escalation method that {kind} {principal} did not already have, with "
+                "everything else it holds"
+                if judged.whole
+                else f"inline policy {policy_name} of {kind} {principal} grants no admin-equivalent access and opens "
+                "no known privilege-escalation method"
             )
             return evaluation
-        step = inline_policy_step(arn, kind, principal, policy_name, document=document, risk=risk)
         evaluation.findings.append(
             context.finding(
                 spec,
@@ -215,10 +432,11 @@ class InlinePolicyRule:
                 resource_arn=arn,
                 reason=(
                     f"Inline policy {policy_name} was put on {kind} {principal} by {change.actor.display}: "
-                    f"{_what(risk, spec)}."
+                    f"{_what(risk, spec)}.{_context_note(judged, kind, principal)}"
                 ),
                 plan=[step],
-                offending=offending_of(risk),
+                offending=_offending(judged),
+                needs_context=judged.needs_context,
             )
         )
         return evaluation
@@ -263,34 +481,100 @@ class PolicyVersionRule:
                 evaluation.compliant.append(f"version {version_id} of {name} no longer exists")
                 return evaluation
             document = dict(version.document)
-        risk = assess(parse_policy(document, field=field))
+        policy = parse_policy(document, field=field)
+        risk = assess(policy)
         spec = _rule_for(context, risk, POLICY_VERSION_ADMIN)
+        verb = "made the default" if change.event_name == "SetDefaultPolicyVersion" else "created as the default"
+        holders: tuple[tuple[str, PrincipalChange], ...] = ()
+        unknown: tuple[str, ...] = ()
+        judged_holders: int | None = None
+        if spec is None and not risk.risky:
+            holders, unknown, judged_holders = _judge_holders(context, policy_arn, policy)
+            if holders or unknown:
+                spec = PRIVILEGE_ESCALATION if _active(context, PRIVILEGE_ESCALATION) else POLICY_VERSION_ADMIN
         if spec is None:
             evaluation.compliant.append(
-                f"version {version_id} of {name} grants no admin-equivalent access and opens no known "
+                f"version {version_id} of {name}: the rule that covers it is off"
+                if risk.risky
+                else f"version {version_id} of {name} grants no admin-equivalent access and opens no known "
+                f"privilege-escalation method, also with everything else the {judged_holders} roles, users and "
+                "groups it is attached to hold"
+                if judged_holders
+                else f"version {version_id} of {name} grants no admin-equivalent access, opens no known "
+                "privilege-escalation method and is attached to nothing"
+                if judged_holders == 0
+                else f"version {version_id} of {name} grants no admin-equivalent access and opens no known "
                 "privilege-escalation method"
-                if not risk.risky
-                else f"version {version_id} of {name}: the rule that covers it is off"
             )
             return evaluation
         delete = context.rule(spec.id).choice("delete_version") == "delete"
         step = policy_version_step(policy_arn, version_id, delete, document, risk)
-        verb = "made the default" if change.event_name == "SetDefaultPolicyVersion" else "created as the default"
+        what = f"Version {version_id} of the customer-managed policy {name} was {verb}"
+        if not risk.risky and not holders:
+            judged = PrincipalChange(risk, needs_context=unknown, cannot_tell=True)
+            evaluation.findings.append(_uncertain(context, POLICY_VERSION_ADMIN, judged, policy_arn, what, plan=[step]))
+            return evaluation
+        if holders:
+            opens = " ".join(
+                f"For {label}: {_what(held.risk, spec)}.{_context_note(held, *label.split(' ', 1))}"
+                for label, held in holders
+            )
+            reason = f"{what} by {change.actor.display}. {opens}"
+            offending = [{"holder": label, "items": _offending(held)} for label, held in holders]
+            severity = Severity.CRITICAL
+        else:
+            reason = (
+                f"{what} by {change.actor.display}: {_what(risk, spec)}. Every role, user and group it is attached "
+                "to now has this access."
+            )
+            offending = offending_of(risk)
+            severity = _severity(risk, spec)
         evaluation.findings.append(
             context.finding(
                 spec,
-                severity=_severity(risk, spec),
+                severity=severity,
                 resource_arn=policy_arn,
-                reason=(
-                    f"Version {version_id} of the customer-managed policy {name} was {verb} by "
-                    f"{change.actor.display}: {_what(risk, spec)}. Every role, user and group it is attached to "
-                    "now has this access."
-                ),
+                reason=reason,
                 plan=[step],
-                offending=[{"version_id": version_id}, *offending_of(risk)],
+                offending=[{"version_id": version_id}, *offending],
+                needs_context=(*risk.unknown, *unknown),
             )
         )
         return evaluation
+
+
+#: How many holders of a customer-managed policy a new default version is judged for, per event.
+_JUDGED_HOLDERS = 25
+
+
+def _judge_holders(
+    context: RuleContext, policy_arn: str, policy: Policy
+) -> tuple[tuple[tuple[str, PrincipalChange], ...], tuple[str, ...], int | None]:
+    """What a new default version adds to each principal it is attached to: the holders it opens a method
+    for, what could not be known, and how many holders were judged (None when they are not known)."""
+    directory = context.directory
+    if directory is None:
+        return (), (), None
+    name = policy_arn.rsplit("/", 1)[-1]
+    holders = directory.attached_to(policy_arn) if isinstance(directory, PolicyAttachments) else None
+    if holders is None:
+        if not _grants_part_of_a_method(policy):
+            return (), (), None
+        return (), (f"the roles, users and groups {name} is attached to, and what else they hold",), None
+    found: list[tuple[str, PrincipalChange]] = []
+    unknown: list[str] = []
+    for arn in holders[:_JUDGED_HOLDERS]:
+        key = PrincipalKey.of(arn)
+        if key is None:
+            continue
+        label = f"{key.kind} {key.name}"
+        judged = judge_principal_change(context, arn, label, policy_arn, policy)
+        if judged.risk.escalations:
+            found.append((label, judged))
+        unknown.extend(fact for fact in judged.needs_context if fact not in unknown)
+    if len(holders) > _JUDGED_HOLDERS and _grants_part_of_a_method(policy):
+        unknown.append(f"what the other {len(holders) - _JUDGED_HOLDERS} holders of {name} hold")
+    return tuple(found), tuple(unknown), min(len(holders), _JUDGED_HOLDERS)
 
 
 def _created_version(response: Any) -> str:
@@ -327,10 +611,21 @@ class CustomerPolicyAttachedRule:
         if version is None:
             evaluation.compliant.append(f"the customer-managed policy {name} no longer exists")
             return evaluation
-        risk = assess(parse_policy(dict(version.document), field=f"version {version.version_id} of {policy_arn}"))
+        policy = parse_policy(dict(version.document), field=f"version {version.version_id} of {policy_arn}")
+        judged = judge_principal_change(context, arn, f"{kind} {principal}", policy_arn, policy)
+        risk = judged.risk
+        plan = [detach_step(arn, kind, principal, policy_arn)]
+        if not risk.escalations and judged.needs_context:
+            what = f"The customer-managed policy {name} was attached to {kind} {principal}"
+            evaluation.findings.append(_uncertain(context, PRIVILEGE_ESCALATION, judged, arn, what, plan=plan))
+            return evaluation
         if not risk.escalations:
             evaluation.compliant.append(
                 f"the customer-managed policy {name} (version {version.version_id}) opens no known "
+                f"privilege-escalation method that {kind} {principal} did not already have, with everything else "
+                "it holds"
+                if judged.whole
+                else f"the customer-managed policy {name} (version {version.version_id}) opens no known "
                 "privilege-escalation method"
             )
             return evaluation
@@ -342,9 +637,11 @@ class CustomerPolicyAttachedRule:
                 reason=(
                     f"The customer-managed policy {name} (default version {version.version_id}) was attached to "
                     f"{kind} {principal} by {change.actor.display}: {_what(risk, PRIVILEGE_ESCALATION)}."
+                    f"{_context_note(judged, kind, principal)}"
                 ),
-                plan=[detach_step(arn, kind, principal, policy_arn)],
-                offending=[{"policy_arn": policy_arn, "version_id": version.version_id}, *offending_of(risk)],
+                plan=plan,
+                offending=[{"policy_arn": policy_arn, "version_id": version.version_id}, *_offending(judged)],
+                needs_context=judged.needs_context,
             )
         )
         return evaluation

@@ -1,0 +1,312 @@
+"""identity_policy judges the principal AFTER the change against BEFORE it, with a directory of what it holds.
+
+The directory is a ``StaticDirectory`` (the offline reader's type) built by hand: split grants, a Deny that
+cancels, an unknown principal, the roles a PassRole grant leads to, and the plan that removes only what the
+event added.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from typing import Any
+
+import pytest
+
+from iamwarden.domain.directory import PrincipalKey, StaticDirectory, inline_source
+from iamwarden.domain.findings import Judgement, Verdict
+from iamwarden.domain.policy import parse_policy
+from iamwarden.domain.principals import NamedPolicy, PrincipalPolicies
+from iamwarden.domain.settings import Settings
+from iamwarden.guardrails.engine import judge_event
+from tests.conftest import load_event
+
+ACCOUNT = "111122223333"
+RUNNER = f"arn:aws:iam::{ACCOUNT}:role/build-runner"
+ADMIN_ROLE = f"arn:aws:iam::{ACCOUNT}:role/deploy-admin"
+ALICE = f"arn:aws:iam::{ACCOUNT}:user/alice"
+SHARED = f"arn:aws:iam::{ACCOUNT}:policy/shared"
+
+
+def _doc(*statements: dict[str, Any]) -> dict[str, Any]:
+    return {"Version": "2012-10-17", "Statement": list(statements)}
+
+
+def _allow(action: str | list[str], resource: str = "*") -> dict[str, Any]:
+    return {"Effect": "Allow", "Action": action, "Resource": resource}
+
+
+PASS_ANY = _doc(_allow("iam:PassRole"))
+LAMBDA = _doc(_allow(["lambda:CreateFunction", "lambda:InvokeFunction"]))
+
+
+def _principal(arn: str, **policies: dict[str, Any]) -> PrincipalPolicies:
+    name = arn.rsplit("/", 1)[-1]
+    return PrincipalPolicies(
+        arn,
+        tuple(
+            NamedPolicy(source if source.startswith("arn:") else inline_source(name, source), parse_policy(doc))
+            for source, doc in policies.items()
+        ),
+    )
+
+
+def _directory(*principals: PrincipalPolicies, roles: tuple[str, ...] = ()) -> StaticDirectory:
+    known = {PrincipalKey.of(p.principal_arn): p for p in principals}
+    return StaticDirectory(
+        {key: value for key, value in known.items() if key is not None},
+        roles={ACCOUNT: roles or tuple(p.principal_arn for p in principals if ":role/" in p.principal_arn)},
+    )
+
+
+def _put_role_policy(role: str, name: str, document: dict[str, Any]) -> dict[str, Any]:
+    event = copy.deepcopy(load_event("put-role-policy-split-escalation.json"))
+    event["detail"]["requestParameters"] = {
+        "roleName": role,
+        "policyName": name,
+        "policyDocument": json.dumps(document),
+    }
+    return event
+
+
+def _judge(event: dict[str, Any], directory: StaticDirectory | None) -> Judgement:
+    return judge_event(event, Settings(), directory=directory)
+
+
+def test_a_method_split_across_two_policies_is_found_and_names_the_older_grant() -> None:
+    directory = _directory(_principal(RUNNER, **{"pass-any-role": PASS_ANY, "deploy-functions": LAMBDA}))
+
+    judgement = _judge(_put_role_policy("build-runner", "deploy-functions", LAMBDA), directory)
+
+    assert judgement.verdict is Verdict.VIOLATION
+    [finding] = judgement.findings
+    assert finding.rule_id == "privilege-escalation"
+    assert finding.certain
+    assert "PassExistingRoleToNewLambdaThenInvoke" in finding.reason
+    assert "Role build-runner already held the rest of it: iam:PassRole (inline build-runner/pass-any-role)." in (
+        finding.reason
+    )
+    [step] = finding.plan
+    assert step.action.value == "delete_inline_policy"
+    assert step.parameters["policy_name"] == "deploy-functions"  # only what the event added
+    assert {"completed_by": ["iam:PassRole (inline build-runner/pass-any-role)"]} in finding.offending
+
+
+def test_the_same_split_is_found_when_the_directory_has_not_seen_the_new_policy_yet() -> None:
+    directory = _directory(_principal(RUNNER, **{"pass-any-role": PASS_ANY}))
+
+    [finding] = _judge(_put_role_policy("build-runner", "deploy-functions", LAMBDA), directory).findings
+
+    assert finding.plan[0].parameters["policy_name"] == "deploy-functions"
+
+
+def test_a_method_the_principal_already_had_is_not_new() -> None:
+    both = _doc(_allow(["iam:PassRole", "lambda:CreateFunction", "lambda:InvokeFunction"]))
+    directory = _directory(_principal(RUNNER, **{"older": both}))
+
+    judgement = _judge(_put_role_policy("build-runner", "deploy-functions", LAMBDA), directory)
+
+    assert judgement.verdict is Verdict.COMPLIANT
+    assert "did not already have" in judgement.reason
+
+
+def test_escalation_is_nothing_new_for_a_principal_that_already_was_admin() -> None:
+    directory = _directory(_principal(RUNNER, **{SHARED: _doc(_allow("*"))}))
+
+    judgement = _judge(_put_role_policy("build-runner", "keys", _doc(_allow("iam:CreateAccessKey"))), directory)
+
+    assert judgement.verdict is Verdict.COMPLIANT
+
+
+def test_an_admin_grant_cancelled_by_an_unconditional_deny_in_another_policy_is_not_admin() -> None:
+    deny_all = _doc({"Effect": "Deny", "Action": "*", "Resource": "*"})
+    directory = _directory(_principal(RUNNER, **{"quarantine": deny_all}))
+
+    judgement = _judge(_put_role_policy("build-runner", "debug", _doc(_allow("*"))), directory)
+
+    assert judgement.verdict is Verdict.COMPLIANT
+    assert not judgement.findings
+
+
+@pytest.mark.parametrize(
+    "deny",
+    [
+        {
+            "Effect": "Deny",
+            "Action": "*",
+            "Resource": "*",
+            "Condition": {"Bool": {"aws:MultiFactorAuthPresent": "false"}},
+        },
+        {"Effect": "Deny", "Action": "s3:*", "Resource": "*"},
+        {"Effect": "Deny", "Action": "*", "Resource": "arn:aws:s3:::one-bucket"},
+    ],
+    ids=["conditional", "other-actions", "one-resource"],
+)
+def test_a_deny_that_does_not_take_everything_away_leaves_the_admin_grant(deny: dict[str, Any]) -> None:
+    directory = _directory(_principal(RUNNER, **{"partial": _doc(deny)}))
+
+    [finding] = _judge(_put_role_policy("build-runner", "debug", _doc(_allow("*"))), directory).findings
+
+    assert finding.rule_id == "inline-policy-admin"
+
+
+def test_a_passrole_grant_names_the_roles_it_leads_to() -> None:
+    directory = _directory(
+        _principal(RUNNER, **{"lambda": LAMBDA}), _principal(ADMIN_ROLE, **{SHARED: _doc(_allow("*"))})
+    )
+
+    [finding] = _judge(
+        _put_role_policy("build-runner", "pass", _doc(_allow("iam:PassRole", ADMIN_ROLE))), directory
+    ).findings
+
+    assert "It leads to role deploy-admin." in finding.reason
+    assert {"leads_to": ["deploy-admin"]} in finding.offending
+
+
+def test_a_user_completes_a_method_with_a_policy_of_its_group() -> None:
+    alice = PrincipalPolicies(ALICE, (NamedPolicy("group devs: inline devs/pass", parse_policy(PASS_ANY)),))
+    event = copy.deepcopy(load_event("put-user-policy-passrole-lambda.json"))
+    event["detail"]["requestParameters"]["policyDocument"] = json.dumps(LAMBDA)
+
+    [finding] = _judge(event, _directory(alice)).findings
+
+    assert "iam:PassRole (group devs: inline devs/pass)" in finding.reason
+
+
+# --- what is not known ---------------------------------------------------------------------------
+
+
+def test_without_a_directory_a_document_that_grants_admin_itself_is_certain() -> None:
+    [finding] = _judge(_put_role_policy("build-runner", "debug", _doc(_allow("*"))), None).findings
+
+    assert finding.rule_id == "inline-policy-admin"
+    assert finding.certain
+
+
+def test_without_a_directory_part_of_a_method_is_compliant_as_before() -> None:
+    judgement = _judge(_put_role_policy("build-runner", "deploy-functions", LAMBDA), None)
+
+    assert judgement.verdict is Verdict.COMPLIANT
+    assert "opens no known privilege-escalation method" in judgement.reason
+
+
+def test_a_principal_the_directory_cannot_answer_makes_part_of_a_method_an_uncertain_finding() -> None:
+    judgement = _judge(_put_role_policy("build-runner", "deploy-functions", LAMBDA), _directory())
+
+    assert judgement.verdict is Verdict.VIOLATION
+    [finding] = judgement.findings
+    assert finding.rule_id == "privilege-escalation"
+    assert finding.needs_context == (
+        "the other policies, groups and permissions boundary of role build-runner (they could not be read)",
+    )
+    assert not finding.certain
+    assert "cannot tell whether together they open one" in finding.reason
+    assert finding.plan[0].parameters["policy_name"] == "deploy-functions"  # what remediation would do, never done
+
+
+def test_a_principal_the_directory_cannot_answer_and_a_harmless_document_is_compliant() -> None:
+    harmless = _doc(_allow("s3:GetObject", "arn:aws:s3:::acme/*"))
+
+    judgement = _judge(_put_role_policy("build-runner", "read", harmless), _directory())
+
+    assert judgement.verdict is Verdict.COMPLIANT
+
+
+def test_an_unknown_principal_does_not_weaken_a_decisive_document() -> None:
+    [finding] = _judge(_put_role_policy("build-runner", "debug", _doc(_allow("*"))), _directory()).findings
+
+    assert finding.certain
+
+
+def test_updating_a_functions_code_names_the_role_behind_the_function() -> None:
+    function = f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:billing"
+    runner = _principal(RUNNER, **{"read": _doc(_allow("s3:GetObject"))})
+    directory = StaticDirectory(
+        {PrincipalKey.of(RUNNER): runner},  # type: ignore[dict-item]
+        behind={function: (ADMIN_ROLE,)},
+    )
+
+    [finding] = _judge(
+        _put_role_policy("build-runner", "hotfix", _doc(_allow("lambda:UpdateFunctionCode", function))), directory
+    ).findings
+
+    assert "EditExistingLambdaFunctionWithRole" in finding.reason
+    assert "It leads to role deploy-admin." in finding.reason
+
+
+# --- a new default version, judged for every principal that holds the policy ------------------------
+
+APP_DEPLOY = f"arn:aws:iam::{ACCOUNT}:policy/app-deploy"
+
+
+def _new_version(document: dict[str, Any]) -> dict[str, Any]:
+    event = copy.deepcopy(load_event("create-policy-version-escalation.json"))
+    event["detail"]["requestParameters"]["policyDocument"] = json.dumps(document)
+    return event
+
+
+def _holders_directory(*principals: PrincipalPolicies) -> StaticDirectory:
+    known = {PrincipalKey.of(p.principal_arn): p for p in principals}
+    return StaticDirectory(
+        {key: value for key, value in known.items() if key is not None},
+        attachments={APP_DEPLOY: tuple(p.principal_arn for p in principals)},
+    )
+
+
+def test_a_harmless_version_that_completes_a_method_for_a_holder_is_found_and_rolled_back() -> None:
+    runner = _principal(RUNNER, **{"pass-any-role": PASS_ANY, APP_DEPLOY: _doc(_allow("s3:GetObject"))})
+
+    judgement = _judge(_new_version(LAMBDA), _holders_directory(runner))
+
+    [finding] = judgement.findings
+    assert finding.rule_id == "privilege-escalation"
+    assert finding.certain
+    assert "For role build-runner: it opens the privilege-escalation method PassExistingRoleToNewLambdaThenInvoke" in (
+        finding.reason
+    )
+    assert "Role build-runner already held the rest of it: iam:PassRole (inline build-runner/pass-any-role)." in (
+        finding.reason
+    )
+    [step] = finding.plan
+    assert step.action.value == "restore_default_policy_version"
+    assert step.parameters["version_id"] == "v5"
+
+
+def test_a_harmless_version_for_holders_that_gain_nothing_is_compliant() -> None:
+    other = _principal(ADMIN_ROLE, **{"read": _doc(_allow("s3:GetObject"))})
+
+    judgement = _judge(_new_version(LAMBDA), _holders_directory(other))
+
+    assert judgement.verdict is Verdict.COMPLIANT
+    assert "also with everything else the 1 roles, users and groups it is attached to hold" in judgement.reason
+
+
+def test_a_version_whose_holders_are_unknown_is_an_uncertain_finding() -> None:
+    [finding] = _judge(_new_version(LAMBDA), StaticDirectory()).findings
+
+    assert finding.needs_context == ("the roles, users and groups app-deploy is attached to, and what else they hold",)
+    assert finding.plan[0].action.value == "restore_default_policy_version"
+
+
+def test_a_version_that_escalates_by_itself_is_judged_on_its_document_as_before() -> None:
+    [finding] = _judge(load_event("create-policy-version-escalation.json"), _holders_directory()).findings
+
+    assert finding.certain
+    assert "Every role, user and group it is attached to now has this access." in finding.reason
+
+
+def test_reading_everything_is_not_admin_enough_to_make_an_escalation_nothing_new() -> None:
+    directory = _directory(_principal(RUNNER, **{"read-all": _doc(_allow("*:Get*"))}))
+
+    [finding] = _judge(
+        _put_role_policy("build-runner", "keys", _doc(_allow("iam:CreateAccessKey"))), directory
+    ).findings
+
+    assert finding.rule_id == "privilege-escalation"
+
+
+def test_a_harmless_version_of_a_policy_attached_to_nothing_is_compliant() -> None:
+    judgement = _judge(_new_version(LAMBDA), _holders_directory())
+
+    assert judgement.verdict is Verdict.COMPLIANT
+    assert "is attached to nothing" in judgement.reason

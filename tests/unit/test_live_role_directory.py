@@ -1,0 +1,337 @@
+"""The live RoleDirectory: what it reads, what it caches, what drops the cache, and what an error means.
+
+A fake account answers the IAM, Lambda and EC2 calls and counts them; tests/functional/test_live_context.py
+runs the same reader against moto.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+
+from iamwarden.adapters.errors import TransientAwsError
+from iamwarden.adapters.principals import LiveRoleDirectory
+
+ACCOUNT = "111122223333"
+ROLE = f"arn:aws:iam::{ACCOUNT}:role/app"
+USER = f"arn:aws:iam::{ACCOUNT}:user/alice"
+POLICY = f"arn:aws:iam::{ACCOUNT}:policy/shared"
+
+
+def _doc(action: str) -> dict[str, Any]:
+    return {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": action, "Resource": "*"}]}
+
+
+def _error(code: str, operation: str) -> ClientError:
+    response: Any = {"Error": {"Code": code, "Message": "no"}, "ResponseMetadata": {"HTTPStatusCode": 400}}
+    return ClientError(response, operation)
+
+
+class _Paginator:
+    def __init__(self, client: FakeAccount, operation: str) -> None:
+        self.client, self.operation = client, operation
+
+    def paginate(self, **parameters: Any) -> Iterator[dict[str, Any]]:
+        yield from self.client.call(self.operation, parameters)
+
+
+class FakeAccount:
+    """IAM, Lambda and EC2 of one account, as far as the directory reads them; every call is counted."""
+
+    def __init__(self) -> None:
+        self.calls: Counter[str] = Counter()
+        self.fail: dict[str, str] = {}  # operation -> error code
+        self.inline = {"app": {"own": _doc("s3:GetObject")}, "alice": {}, "devs": {"dev": _doc("iam:PassRole")}}
+        self.attached = {"app": [POLICY], "alice": [], "devs": []}
+        self.groups = {"alice": ["devs"]}
+        self.boundary: dict[str, str] = {}
+        self.default = {POLICY: "v1"}
+        self.versions = {(POLICY, "v1"): _doc("logs:PutLogEvents"), (POLICY, "v2"): _doc("iam:CreateAccessKey")}
+        self.roles = [ROLE, f"arn:aws:iam::{ACCOUNT}:role/deploy-app", f"arn:aws:iam::{ACCOUNT}:role/other"]
+
+    def client(self, service: str, account: str, region: str, *, logged: bool = True) -> FakeAccount:
+        return self
+
+    def get_paginator(self, operation: str) -> _Paginator:
+        return _Paginator(self, operation)
+
+    def __getattr__(self, operation: str) -> Any:
+        if operation.startswith("_"):
+            raise AttributeError(operation)
+        return lambda **parameters: next(iter(self.call(operation, parameters)))
+
+    def call(self, operation: str, p: dict[str, Any]) -> list[dict[str, Any]]:
+        self.calls[operation] += 1
+        if operation in self.fail:
+            raise _error(self.fail[operation], operation)
+        name = str(p.get("RoleName") or p.get("UserName") or p.get("GroupName"))
+        answers: dict[str, Any] = {
+            "get_role": lambda: {"Role": {"Arn": ROLE, **self._limit(name)}},
+            "get_user": lambda: {"User": {"Arn": USER, **self._limit(name)}},
+            "list_role_policies": lambda: {"PolicyNames": list(self.inline[name])},
+            "list_user_policies": lambda: {"PolicyNames": list(self.inline[name])},
+            "list_group_policies": lambda: {"PolicyNames": list(self.inline[name])},
+            "get_role_policy": lambda: {"PolicyDocument": self.inline[name][p["PolicyName"]]},
+            "get_user_policy": lambda: {"PolicyDocument": self.inline[name][p["PolicyName"]]},
+            "get_group_policy": lambda: {"PolicyDocument": json.dumps(self.inline[name][p["PolicyName"]])},
+            "list_attached_role_policies": lambda: {
+                "AttachedPolicies": [{"PolicyArn": a} for a in self.attached[name]]
+            },
+            "list_attached_user_policies": lambda: {
+                "AttachedPolicies": [{"PolicyArn": a} for a in self.attached[name]]
+            },
+            "list_attached_group_policies": lambda: {
+                "AttachedPolicies": [{"PolicyArn": a} for a in self.attached[name]]
+            },
+            "list_groups_for_user": lambda: {"Groups": [{"GroupName": g} for g in self.groups[name]]},
+            "get_policy": lambda: {"Policy": {"DefaultVersionId": self.default[p["PolicyArn"]]}},
+            "get_policy_version": lambda: {
+                "PolicyVersion": {"Document": self.versions[(p["PolicyArn"], p["VersionId"])]}
+            },
+            "list_roles": lambda: {"Roles": [{"Arn": arn} for arn in self.roles]},
+            "get_instance_profile": lambda: {"InstanceProfile": {"Roles": [{"Arn": ROLE}]}},
+            "get_function_configuration": lambda: {"Role": f"arn:aws:iam::{ACCOUNT}:role/fn-{p['FunctionName']}"},
+            "list_functions": lambda: {
+                "Functions": [
+                    {"FunctionName": "app-api", "Role": ROLE},
+                    {"FunctionName": "app-worker", "Role": ROLE},
+                    {"FunctionName": "ops", "Role": f"arn:aws:iam::{ACCOUNT}:role/other"},
+                ]
+            },
+            "list_entities_for_policy": lambda: {
+                "PolicyRoles": [{"RoleName": "app"}],
+                "PolicyUsers": [{"UserName": "bot", "Path": "/ci/"}],
+                "PolicyGroups": [{"GroupName": "devs"}],
+            },
+            "describe_instances": lambda: {
+                "Reservations": [
+                    {"Instances": [{"IamInstanceProfile": {"Arn": f"arn:aws:iam::{ACCOUNT}:instance-profile/web"}}]}
+                ]
+            },
+        }
+        return [answers[operation]()]
+
+    def _limit(self, name: str) -> dict[str, Any]:
+        arn = self.boundary.get(name)
+        return {"PermissionsBoundary": {"PermissionsBoundaryArn": arn}} if arn else {}
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def fake() -> FakeAccount:
+    return FakeAccount()
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def directory(fake: FakeAccount, clock: Clock) -> LiveRoleDirectory:
+    return LiveRoleDirectory(fake, max_age=300, clock=clock)
+
+
+def _event(name: str, **request: str) -> dict[str, Any]:
+    return {
+        "account": ACCOUNT,
+        "detail": {"eventSource": "iam.amazonaws.com", "eventName": name, "requestParameters": request},
+    }
+
+
+def test_a_role_holds_its_inline_and_attached_policies_and_its_boundary(
+    fake: FakeAccount, directory: LiveRoleDirectory
+) -> None:
+    fake.boundary["app"] = POLICY
+
+    role = directory.principal(ROLE)
+
+    assert role is not None
+    assert [named.source for named in role.policies] == ["inline app/own", POLICY]
+    assert role.policies[1].policy.raw == _doc("logs:PutLogEvents")
+    assert role.boundary is not None
+    assert role.boundary.raw == _doc("logs:PutLogEvents")
+
+
+def test_a_user_holds_its_groups_policies(directory: LiveRoleDirectory) -> None:
+    alice = directory.principal(USER)
+
+    assert alice is not None
+    assert [named.source for named in alice.policies] == ["group devs: inline devs/dev"]
+    assert alice.policies[0].policy.raw == _doc("iam:PassRole")  # a URL-encoded/JSON string document is decoded
+
+
+def test_a_second_read_is_answered_from_the_cache(fake: FakeAccount, directory: LiveRoleDirectory) -> None:
+    first = directory.principal(ROLE)
+    calls = sum(fake.calls.values())
+
+    assert directory.principal(ROLE) == first
+    assert sum(fake.calls.values()) == calls
+
+
+def test_a_change_to_the_principal_drops_it_and_only_it(fake: FakeAccount, directory: LiveRoleDirectory) -> None:
+    directory.principal(ROLE)
+    directory.principal(USER)
+    fake.inline["app"]["new"] = _doc("iam:PassRole")
+
+    directory.observe(_event("PutRolePolicy", roleName="app", policyName="new"))
+    calls = fake.calls["get_user"]
+    role = directory.principal(ROLE)
+    directory.principal(USER)
+
+    assert role is not None
+    assert [named.source for named in role.policies] == ["inline app/own", "inline app/new", POLICY]
+    assert fake.calls["get_user"] == calls  # alice was not dropped
+
+
+def test_a_change_to_a_group_drops_the_users_that_hold_it(fake: FakeAccount, directory: LiveRoleDirectory) -> None:
+    directory.principal(USER)
+    fake.inline["devs"]["more"] = _doc("iam:CreateAccessKey")
+
+    directory.observe(_event("PutGroupPolicy", groupName="devs", policyName="more"))
+    alice = directory.principal(USER)
+
+    assert alice is not None
+    assert len(alice.policies) == 2
+
+
+def test_a_new_default_version_drops_the_pointer_but_versions_are_read_once(
+    fake: FakeAccount, directory: LiveRoleDirectory
+) -> None:
+    directory.principal(ROLE)
+    fake.default[POLICY] = "v2"
+    directory.observe(_event("SetDefaultPolicyVersion", policyArn=POLICY, versionId="v2"))
+    directory.observe(_event("PutRolePolicy", roleName="app", policyName="own"))
+
+    role = directory.principal(ROLE)
+    directory.observe(_event("PutRolePolicy", roleName="app", policyName="own"))
+    directory.principal(ROLE)
+
+    assert role is not None
+    assert role.policies[1].policy.raw == _doc("iam:CreateAccessKey")
+    assert fake.calls["get_policy_version"] == 2  # v1 once, v2 once
+
+
+def test_role_listing_is_cached_until_a_role_is_created_or_deleted(
+    fake: FakeAccount, directory: LiveRoleDirectory
+) -> None:
+    assert directory.roles_matching(ACCOUNT, f"arn:aws:iam::{ACCOUNT}:role/deploy-*") == (
+        f"arn:aws:iam::{ACCOUNT}:role/deploy-app",
+    )
+    assert len(directory.roles_matching(ACCOUNT, "*") or ()) == 3
+    assert fake.calls["list_roles"] == 1
+    fake.roles.append(f"arn:aws:iam::{ACCOUNT}:role/deploy-new")
+
+    directory.observe(_event("CreateRole", roleName="deploy-new"))
+
+    assert len(directory.roles_matching(ACCOUNT, f"arn:aws:iam::{ACCOUNT}:role/deploy-*") or ()) == 2
+    assert fake.calls["list_roles"] == 2
+
+
+def test_entries_age_out_for_changes_the_enforcer_never_sees(
+    fake: FakeAccount, directory: LiveRoleDirectory, clock: Clock
+) -> None:
+    directory.principal(ROLE)
+    clock.now = 299
+    directory.principal(ROLE)
+    assert fake.calls["get_role"] == 1
+
+    clock.now = 301
+    directory.principal(ROLE)
+
+    assert fake.calls["get_role"] == 2
+
+
+def test_forget_drops_a_principal_the_enforcer_changed(fake: FakeAccount, directory: LiveRoleDirectory) -> None:
+    directory.principal(ROLE)
+    directory.forget(ROLE)
+    directory.principal(ROLE)
+
+    assert fake.calls["get_role"] == 2
+
+
+def test_events_from_other_sources_or_unknown_accounts_drop_nothing(
+    fake: FakeAccount, directory: LiveRoleDirectory
+) -> None:
+    directory.principal(ROLE)
+    directory.observe({**_event("PutRolePolicy", roleName="app"), "account": "444455556666"})
+    directory.observe(
+        {"account": ACCOUNT, "detail": {"eventSource": "s3.amazonaws.com", "eventName": "PutBucketPolicy"}}
+    )
+    directory.observe({"account": ACCOUNT})
+    directory.principal(ROLE)
+
+    assert fake.calls["get_role"] == 1
+
+
+@pytest.mark.parametrize("code", ["AccessDenied", "NoSuchEntity", "InvalidInput"])
+def test_a_permanent_error_or_a_missing_principal_is_unknown(
+    fake: FakeAccount, directory: LiveRoleDirectory, code: str
+) -> None:
+    fake.fail["list_role_policies"] = code
+    fake.fail["list_roles"] = code
+    fake.fail["get_function_configuration"] = code
+
+    assert directory.principal(ROLE) is None
+    assert directory.roles_matching(ACCOUNT, "*") is None
+    assert directory.roles_behind(f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:app") is None
+
+
+@pytest.mark.parametrize("code", ["Throttling", "ServiceUnavailable"])
+def test_a_transient_error_is_raised_for_a_retry_and_not_cached(
+    fake: FakeAccount, directory: LiveRoleDirectory, code: str
+) -> None:
+    fake.fail["get_policy"] = code
+
+    with pytest.raises(TransientAwsError):
+        directory.principal(ROLE)
+    del fake.fail["get_policy"]
+
+    assert directory.principal(ROLE) is not None
+
+
+def test_the_roles_behind_functions_instances_and_instance_profiles(
+    fake: FakeAccount, directory: LiveRoleDirectory
+) -> None:
+    function = f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:billing"
+    assert directory.roles_behind(function) == (f"arn:aws:iam::{ACCOUNT}:role/fn-billing",)
+    assert directory.roles_behind(f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:app-*") == (ROLE,)
+    assert directory.roles_behind(f"arn:aws:ec2:us-east-1:{ACCOUNT}:instance/i-0abc") == (ROLE,)
+    assert directory.roles_behind(f"arn:aws:iam::{ACCOUNT}:instance-profile/web") == (ROLE,)
+    assert directory.roles_behind(f"arn:aws:lambda:*:{ACCOUNT}:function:billing") is None  # every region
+    assert directory.roles_behind(f"arn:aws:s3:::{ACCOUNT}-bucket") is None
+    directory.roles_behind(function)
+    assert fake.calls["get_function_configuration"] == 1
+
+
+def test_who_holds_a_policy_is_listed_once_and_dropped_by_an_attachment(
+    fake: FakeAccount, directory: LiveRoleDirectory
+) -> None:
+    assert directory.attached_to(POLICY) == (
+        f"arn:aws:iam::{ACCOUNT}:role/app",
+        f"arn:aws:iam::{ACCOUNT}:user/ci/bot",
+        f"arn:aws:iam::{ACCOUNT}:group/devs",
+    )
+    directory.attached_to(POLICY)
+    assert fake.calls["list_entities_for_policy"] == 1
+
+    directory.observe(_event("AttachRolePolicy", roleName="other", policyArn=POLICY))
+    directory.attached_to(POLICY)
+
+    assert fake.calls["list_entities_for_policy"] == 2
+    assert directory.attached_to("arn:aws:iam::aws:policy/ReadOnlyAccess") is None  # in which account: unknown
+    fake.fail["list_entities_for_policy"] = "AccessDenied"
+    directory.forget(ROLE)
+    assert directory.attached_to(f"arn:aws:iam::{ACCOUNT}:policy/other") is None
