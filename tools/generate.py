@@ -59,6 +59,10 @@ MFA_DEVICES = _ACCOUNT_ARN.format("mfa/*")
 BUCKETS = "!Sub arn:${AWS::Partition}:s3:::*"
 OBJECTS = "!Sub arn:${AWS::Partition}:s3:::*/*"
 ANY = '"*"'
+EBS_SNAPSHOTS = "!Sub arn:${AWS::Partition}:ec2:*::snapshot/*"
+IMAGES = "!Sub arn:${AWS::Partition}:ec2:*::image/*"
+DB_SNAPSHOTS = "!Sub arn:${AWS::Partition}:rds:*:${AWS::AccountId}:snapshot:*"
+DB_CLUSTER_SNAPSHOTS = "!Sub arn:${AWS::Partition}:rds:*:${AWS::AccountId}:cluster-snapshot:*"
 
 
 class Condition(NamedTuple):
@@ -69,6 +73,8 @@ class Condition(NamedTuple):
 
 #: Bucket ARNs carry no account: the owner's account is a condition instead.
 OWNED_BY_THIS_ACCOUNT = Condition("StringEquals", "s3:ResourceAccount", "!Ref AWS::AccountId")
+#: EC2 snapshot and image ARNs carry no account either: ``ec2:Owner`` is the owning account.
+OWNED_BY_THIS_ACCOUNT_EC2 = Condition("StringEquals", "ec2:Owner", "!Ref AWS::AccountId")
 
 
 class Scope(NamedTuple):
@@ -191,6 +197,31 @@ SCOPES: tuple[Scope, ...] = (
         ("s3:GetAccountPublicAccessBlock", "s3:PutAccountPublicAccessBlock"),
         (ANY,),
         comment="Account-level settings have no resource type: S3 Control acts only on the caller's own account.",
+    ),
+    # --- issue 18, resources-b: shares and resource policies that open data outside the organisation ---
+    Scope(
+        "RemoveSnapshotShares",
+        ("ec2:DescribeSnapshotAttribute", "ec2:ModifySnapshotAttribute"),
+        (EBS_SNAPSHOTS,),
+        OWNED_BY_THIS_ACCOUNT_EC2,
+        comment="Snapshot ARNs carry no account: only snapshots this account owns.",
+    ),
+    Scope(
+        "RemoveImageShares",
+        ("ec2:DescribeImageAttribute", "ec2:ModifyImageAttribute"),
+        (IMAGES,),
+        OWNED_BY_THIS_ACCOUNT_EC2,
+        comment="AMI ARNs carry no account: only images this account owns.",
+    ),
+    Scope(
+        "RemoveDbSnapshotShares",
+        ("rds:DescribeDBSnapshotAttributes", "rds:ModifyDBSnapshotAttribute"),
+        (DB_SNAPSHOTS,),
+    ),
+    Scope(
+        "RemoveDbClusterSnapshotShares",
+        ("rds:DescribeDBClusterSnapshotAttributes", "rds:ModifyDBClusterSnapshotAttribute"),
+        (DB_CLUSTER_SNAPSHOTS,),
     ),
 )
 

@@ -382,6 +382,107 @@ def _without_statement(document: Mapping[str, Any], index: int) -> dict[str, Any
     return {**document, "Statement": statements}
 
 
+# --- shares (issue 18): snapshots, images, database snapshots -----------------------------------------
+
+#: The partner account the share samples name: kept by every remediation (the event did not add it, or it is trusted).
+PARTNER = "444455556666"
+#: moto's region holds snapshots of its own (behind its default AMIs): the contract's is found by its description.
+SNAPSHOT_DESCRIPTION = "orders-db volume before the migration"
+
+
+def _ec2(account: Account) -> Any:
+    return account.session.client("ec2", region_name=BUCKET_REGION)
+
+
+def _rds(account: Account) -> Any:
+    return account.session.client("rds", region_name=BUCKET_REGION)
+
+
+def snapshot_shares(account: Account) -> list[str]:
+    """Who may create volumes from the one snapshot of the account (group ``all`` or account ids)."""
+    ec2 = _ec2(account)
+    [snapshot] = ec2.describe_snapshots(Filters=[{"Name": "description", "Values": [SNAPSHOT_DESCRIPTION]}])[
+        "Snapshots"
+    ]
+    answer = ec2.describe_snapshot_attribute(SnapshotId=snapshot["SnapshotId"], Attribute="createVolumePermission")
+    return sorted(p.get("Group") or p["UserId"] for p in answer["CreateVolumePermissions"])
+
+
+def _shared_snapshot(sample: str, *shares: Mapping[str, str]) -> Callable[[Account], dict[str, Any]]:
+    """A snapshot shared with ``shares`` (moto chooses the id, so the event names it)."""
+
+    def prepare(account: Account) -> dict[str, Any]:
+        ec2 = _ec2(account)
+        volume = ec2.create_volume(AvailabilityZone=f"{BUCKET_REGION}a", Size=8)["VolumeId"]
+        snapshot = ec2.create_snapshot(VolumeId=volume, Description=SNAPSHOT_DESCRIPTION)["SnapshotId"]
+        if shares:
+            ec2.modify_snapshot_attribute(  # moto reads only the OperationType form
+                SnapshotId=snapshot,
+                Attribute="createVolumePermission",
+                OperationType="add",
+                GroupNames=[share["Group"] for share in shares if "Group" in share],
+                UserIds=[share["UserId"] for share in shares if "UserId" in share],
+            )
+        event = load_event(sample)
+        event["detail"]["requestParameters"]["snapshotId"] = snapshot
+        return event
+
+    return prepare
+
+
+def image_shares(account: Account) -> list[str]:
+    ec2 = _ec2(account)
+    [image] = ec2.describe_images(Owners=["self"])["Images"]
+    answer = ec2.describe_image_attribute(ImageId=image["ImageId"], Attribute="launchPermission")
+    keys = ("Group", "UserId", "OrganizationArn", "OrganizationalUnitArn")
+    return sorted(value for p in answer["LaunchPermissions"] for key in keys if (value := p.get(key)))
+
+
+def _shared_image(sample: str, *shares: Mapping[str, str]) -> Callable[[Account], dict[str, Any]]:
+    def prepare(account: Account) -> dict[str, Any]:
+        ec2 = _ec2(account)
+        image = ec2.register_image(Name="orders-api-2026-11-23")["ImageId"]
+        if shares:
+            ec2.modify_image_attribute(ImageId=image, LaunchPermission={"Add": list(shares)})
+        event = load_event(sample)
+        event["detail"]["requestParameters"]["imageId"] = image
+        return event
+
+    return prepare
+
+
+def db_snapshot_shares(name: str) -> State:
+    def read(account: Account) -> list[str]:
+        result = _rds(account).describe_db_snapshot_attributes(DBSnapshotIdentifier=name)["DBSnapshotAttributesResult"]
+        return sorted(
+            v for a in result["DBSnapshotAttributes"] if a["AttributeName"] == "restore" for v in a["AttributeValues"]
+        )
+
+    return read
+
+
+def _shared_db_snapshot(sample: str, *values: str) -> Callable[[Account], dict[str, Any]]:
+    def prepare(account: Account) -> dict[str, Any]:
+        rds = _rds(account)
+        name = _request(sample)["dBSnapshotIdentifier"]
+        rds.create_db_instance(
+            DBInstanceIdentifier="orders-db",
+            DBInstanceClass="db.t3.micro",
+            Engine="postgres",
+            MasterUsername="orders",
+            MasterUserPassword="correct-Horse-battery-9",
+            AllocatedStorage=20,
+        )
+        rds.create_db_snapshot(DBSnapshotIdentifier=name, DBInstanceIdentifier="orders-db")
+        if values:
+            rds.modify_db_snapshot_attribute(
+                DBSnapshotIdentifier=name, AttributeName="restore", ValuesToAdd=list(values)
+            )
+        return load_event(sample)
+
+    return prepare
+
+
 # --- the cases --------------------------------------------------------------------------------
 
 _PUBLIC_AND_VENDOR = _request("bucket-policy-public-and-vendor.json")["bucketPolicy"]
@@ -565,6 +666,46 @@ CASES: Mapping[str, GuardrailCase] = {
                 _bucket_with_sample_block("pab-bucket-all-on.json"), bucket_public_access_block("acme-invoices")
             ),
             partial_failure=PartialFailure("s3", "PutPublicAccessBlock", done_before=0),
+        ),
+        GuardrailCase(
+            rule="ebs-snapshot-shared",
+            # Shared with the partner before; the event made it public: only "all" goes.
+            violation=Scenario(
+                _shared_snapshot("snapshot-shared-public.json", {"Group": "all"}, {"UserId": PARTNER}), snapshot_shares
+            ),
+            remediated=[PARTNER],
+            compliant=Scenario(_shared_snapshot("snapshot-share-removed.json", {"UserId": PARTNER}), snapshot_shares),
+            partial_failure=PartialFailure("ec2", "ModifySnapshotAttribute", done_before=0),
+        ),
+        GuardrailCase(
+            rule="ami-shared",
+            violation=Scenario(
+                _shared_image("ami-shared-public.json", {"Group": "all"}, {"UserId": PARTNER}), image_shares
+            ),
+            remediated=[PARTNER],
+            compliant=Scenario(
+                _shared_image(
+                    "ami-shared-organization.json",
+                    {"OrganizationArn": "arn:aws:organizations::111122223333:organization/o-a1b2c3d4e5"},
+                ),
+                image_shares,
+                {"organization_id": "o-a1b2c3d4e5"},
+            ),
+            partial_failure=PartialFailure("ec2", "ModifyImageAttribute", done_before=0),
+        ),
+        GuardrailCase(
+            rule="rds-snapshot-shared",
+            violation=Scenario(
+                _shared_db_snapshot("rds-snapshot-shared-public.json", "all", PARTNER),
+                db_snapshot_shares("orders-db-2026-11-22"),
+            ),
+            remediated=[PARTNER],
+            compliant=Scenario(
+                _shared_db_snapshot("rds-snapshot-shared-trusted-account.json", PARTNER),
+                db_snapshot_shares("orders-db-2026-11-21"),
+                {"trusted_accounts": PARTNER},
+            ),
+            partial_failure=PartialFailure("rds", "ModifyDBSnapshotAttribute", done_before=0),
         ),
     )
 }

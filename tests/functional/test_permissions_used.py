@@ -157,6 +157,16 @@ def _authorised_as(request: Request) -> tuple[str, dict[str, str]]:
         return f"arn:aws:s3:::{params['Bucket']}/{params['Key']}", {"s3:ResourceAccount": HOME_ACCOUNT}
     if service == "s3":
         return f"arn:aws:s3:::{params['Bucket']}", {"s3:ResourceAccount": HOME_ACCOUNT}
+    if service == "ec2":  # snapshot and image ARNs carry no account: ec2:Owner names it
+        kind, key = ("snapshot", "SnapshotId") if "SnapshotId" in params else ("image", "ImageId")
+        return f"arn:aws:ec2:{request.region}::{kind}/{params[key]}", {"ec2:Owner": HOME_ACCOUNT}
+    if service == "rds":
+        if "DBClusterSnapshotIdentifier" in params:
+            return (
+                f"arn:aws:rds:{request.region}:{HOME_ACCOUNT}:cluster-snapshot:{params['DBClusterSnapshotIdentifier']}",
+                context,
+            )
+        return f"arn:aws:rds:{request.region}:{HOME_ACCOUNT}:snapshot:{params['DBSnapshotIdentifier']}", context
     if service == "dynamodb":
         index = f"/index/{params['IndexName']}" if "IndexName" in params else ""
         return f"arn:aws:dynamodb:{request.region}:{HOME_ACCOUNT}:table/{params['TableName']}{index}", context
@@ -469,6 +479,64 @@ def _public_access_block_off(scope: str) -> Callable[[Account], RemediationStep]
     return setup
 
 
+def _shared(kind: str) -> Callable[[Account], RemediationStep]:
+    """A snapshot, image or database snapshot shared with everyone and a partner: the public share is removed."""
+
+    def setup(account: Account) -> RemediationStep:
+        ec2 = account.session.client("ec2", region_name=BUCKET_REGION)
+        rds = account.session.client("rds", region_name=BUCKET_REGION)
+        if kind == "snapshot":
+            volume = ec2.create_volume(AvailabilityZone=f"{BUCKET_REGION}a", Size=8)["VolumeId"]
+            identifier = ec2.create_snapshot(VolumeId=volume)["SnapshotId"]
+            ec2.modify_snapshot_attribute(
+                SnapshotId=identifier,
+                Attribute="createVolumePermission",
+                OperationType="add",
+                GroupNames=["all"],
+                UserIds=["444455556666"],
+            )
+            action, arn = StepAction.REMOVE_SNAPSHOT_SHARE, f"arn:aws:ec2:{BUCKET_REGION}::snapshot/{identifier}"
+        elif kind == "image":
+            identifier = ec2.register_image(Name="orders-api")["ImageId"]
+            ec2.modify_image_attribute(
+                ImageId=identifier, LaunchPermission={"Add": [{"Group": "all"}, {"UserId": "444455556666"}]}
+            )
+            action, arn = StepAction.REMOVE_IMAGE_SHARE, f"arn:aws:ec2:{BUCKET_REGION}::image/{identifier}"
+        elif kind == "db-snapshot":
+            identifier = "orders-db-final"
+            rds.create_db_instance(
+                DBInstanceIdentifier="orders-db",
+                DBInstanceClass="db.t3.micro",
+                Engine="postgres",
+                MasterUsername="orders",
+                MasterUserPassword="correct-Horse-battery-9",
+                AllocatedStorage=20,
+            )
+            rds.create_db_snapshot(DBSnapshotIdentifier=identifier, DBInstanceIdentifier="orders-db")
+            rds.modify_db_snapshot_attribute(
+                DBSnapshotIdentifier=identifier, AttributeName="restore", ValuesToAdd=["all", "444455556666"]
+            )
+            action = StepAction.REMOVE_DB_SNAPSHOT_SHARE
+            arn = f"arn:aws:rds:{BUCKET_REGION}:{HOME_ACCOUNT}:snapshot:{identifier}"
+        else:
+            identifier = "billing-aurora-final"
+            rds.create_db_cluster(
+                DBClusterIdentifier="billing-aurora",
+                Engine="aurora-postgresql",
+                MasterUsername="billing",
+                MasterUserPassword="correct-Horse-battery-9",
+            )
+            rds.create_db_cluster_snapshot(DBClusterSnapshotIdentifier=identifier, DBClusterIdentifier="billing-aurora")
+            rds.modify_db_cluster_snapshot_attribute(
+                DBClusterSnapshotIdentifier=identifier, AttributeName="restore", ValuesToAdd=["all", "444455556666"]
+            )
+            action = StepAction.REMOVE_DB_CLUSTER_SNAPSHOT_SHARE
+            arn = f"arn:aws:rds:{BUCKET_REGION}:{HOME_ACCOUNT}:cluster-snapshot:{identifier}"
+        return _step(action, arn, resource_id=identifier, grantees=["all"])
+
+    return setup
+
+
 class Scenario(NamedTuple):
     setup: Callable[[Account], RemediationStep]
     region: str = REGION
@@ -496,6 +564,10 @@ SCENARIOS: dict[str, Scenario] = {
     "acl-object-public-read": Scenario(_public_acl("2026/11/invoice-1042.pdf"), BUCKET_REGION),
     "public-access-block-bucket": Scenario(_public_access_block_off("bucket"), BUCKET_REGION),
     "public-access-block-account": Scenario(_public_access_block_off("account"), BUCKET_REGION),
+    "snapshot-public": Scenario(_shared("snapshot"), BUCKET_REGION),
+    "image-public": Scenario(_shared("image"), BUCKET_REGION),
+    "db-snapshot-public": Scenario(_shared("db-snapshot"), BUCKET_REGION),
+    "db-cluster-snapshot-public": Scenario(_shared("db-cluster-snapshot"), BUCKET_REGION),
 }
 
 

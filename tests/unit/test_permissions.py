@@ -39,6 +39,10 @@ WITHOUT_RESOURCE_TYPES = {
     "s3:PutAccountPublicAccessBlock",
 }
 _READ = ("Get", "List", "Describe", "Head")
+#: The services whose resources remediations change: IAM and S3, and the shares of issue 18 (snapshots, images).
+REMEDIATED_SERVICES = frozenset({"iam", "s3", "ec2", "rds"})
+#: Condition keys naming the owning account of a resource whose ARN carries none (buckets, snapshots, images).
+OWNER_KEYS = {"arn:${AWS::Partition}:s3:::": "s3:ResourceAccount", "arn:${AWS::Partition}:ec2:*::": "ec2:Owner"}
 THIS_ACCOUNT = {"Ref": "AWS::AccountId"}
 
 
@@ -135,7 +139,8 @@ def test_every_action_declares_its_permissions(step_action: StepAction) -> None:
     assert len(set(permissions)) == len(permissions), f"{step_action} declares a permission twice"
     for permission in permissions:
         assert _ACTION.match(permission), f"{step_action}: {permission!r} is not one exact IAM action"
-        assert permission.split(":")[0] in ("iam", "s3"), f"{step_action}: {permission} is not IAM or S3"
+        service = permission.split(":")[0]
+        assert service in REMEDIATED_SERVICES, f"{step_action}: {permission} is not a service IAM Warden remediates"
 
 
 @pytest.mark.parametrize("step_action", list(StepAction))
@@ -174,7 +179,7 @@ def test_nothing_else_in_the_role_writes_to_iam_or_s3() -> None:
         assert "NotResource" not in statement, f"{where}: NotResource"
         for action in _actions(statement):
             service, operation = action.split(":")
-            if name == REMEDIATIONS or service not in ("iam", "s3"):
+            if name == REMEDIATIONS or service not in REMEDIATED_SERVICES:
                 continue
             assert not set(action) & {"*", "?"}, f"{where}: wildcard {action}"
             assert operation.startswith(_READ), f"{where} grants the IAM/S3 write {action}"
@@ -216,10 +221,11 @@ def test_remediation_statements_are_scoped_to_this_account() -> None:
                 continue  # account-level S3 settings: the API acts only on the caller's own account
             if _account_field(resource) == "THIS-ACCOUNT":
                 continue
-            # Bucket ARNs carry no account: the bucket owner's account is a condition instead.
-            assert resource.startswith("arn:${AWS::Partition}:s3:::"), f"{sid}: {resource} is not in this account"
-            owner = conditions.get("StringEquals", {}).get("s3:ResourceAccount")
-            assert owner == THIS_ACCOUNT, f"{sid}: {resource} is not limited by s3:ResourceAccount to this account"
+            # Bucket, snapshot and image ARNs carry no account: the owner's account is a condition instead.
+            key = next((key for prefix, key in OWNER_KEYS.items() if resource.startswith(prefix)), None)
+            assert key is not None, f"{sid}: {resource} is not in this account"
+            owner = conditions.get("StringEquals", {}).get(key)
+            assert owner == THIS_ACCOUNT, f"{sid}: {resource} is not limited by {key} to this account"
 
 
 def _resolve(expression: str) -> str:
