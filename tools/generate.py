@@ -62,6 +62,7 @@ ANY = '"*"'
 EBS_SNAPSHOTS = "!Sub arn:${AWS::Partition}:ec2:*::snapshot/*"
 IMAGES = "!Sub arn:${AWS::Partition}:ec2:*::image/*"
 DB_SNAPSHOTS = "!Sub arn:${AWS::Partition}:rds:*:${AWS::AccountId}:snapshot:*"
+DYNAMODB_TABLES = "!Sub arn:${AWS::Partition}:dynamodb:*:${AWS::AccountId}:table/*"
 DB_CLUSTER_SNAPSHOTS = "!Sub arn:${AWS::Partition}:rds:*:${AWS::AccountId}:cluster-snapshot:*"
 
 
@@ -217,6 +218,12 @@ SCOPES: tuple[Scope, ...] = (
         "RemoveDbSnapshotShares",
         ("rds:DescribeDBSnapshotAttributes", "rds:ModifyDBSnapshotAttribute"),
         (DB_SNAPSHOTS,),
+    ),
+    Scope(
+        "RemediateDynamoDbResourcePolicies",
+        ("dynamodb:GetResourcePolicy", "dynamodb:PutResourcePolicy", "dynamodb:DeleteResourcePolicy"),
+        (DYNAMODB_TABLES,),
+        comment="Tables, their indexes and streams (table/NAME/stream/...) of this account.",
     ),
     Scope(
         "RemoveDbClusterSnapshotShares",

@@ -483,11 +483,45 @@ def _shared_db_snapshot(sample: str, *values: str) -> Callable[[Account], dict[s
     return prepare
 
 
+def _dynamodb(account: Account) -> Any:
+    return account.session.client("dynamodb", region_name=BUCKET_REGION)
+
+
+def table_policy(account: Account) -> dict[str, Any] | None:
+    """The resource policy of table orders (the DynamoDB samples' table), or None."""
+    dynamodb = _dynamodb(account)
+    arn = dynamodb.describe_table(TableName="orders")["Table"]["TableArn"]
+    try:
+        return canonical_policy(json.loads(dynamodb.get_resource_policy(ResourceArn=arn)["Policy"]))
+    except ClientError as exc:
+        if _code(exc) != "PolicyNotFoundException":
+            raise
+        return None
+
+
+def _table_with_sample_policy(sample: str) -> Callable[[Account], dict[str, Any]]:
+    def prepare(account: Account) -> dict[str, Any]:
+        dynamodb = _dynamodb(account)
+        arn = dynamodb.create_table(
+            TableName="orders",
+            KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+        )["TableDescription"]["TableArn"]
+        assert arn == _request(sample)["resourceArn"], "the sample names the table moto creates"
+        dynamodb.put_resource_policy(ResourceArn=arn, Policy=_request(sample)["policy"])
+        return load_event(sample)
+
+    return prepare
+
+
 # --- the cases --------------------------------------------------------------------------------
 
 _PUBLIC_AND_VENDOR = _request("bucket-policy-public-and-vendor.json")["bucketPolicy"]
 _UNKNOWN_ACCOUNT = _request("bucket-policy-unknown-account.json")["bucketPolicy"]
 _ADMIN_VERSION = _document("create-policy-version-admin.json")
+_DYNAMODB_PUBLIC = json.loads(_request("dynamodb-policy-public.json")["policy"])
+_DYNAMODB_VENDOR = json.loads(_request("dynamodb-policy-unknown-account.json")["policy"])
 _DELETE_VERSION = {"rules/policy-version-admin/delete_version": "delete"}
 
 CASES: Mapping[str, GuardrailCase] = {
@@ -706,6 +740,20 @@ CASES: Mapping[str, GuardrailCase] = {
                 {"trusted_accounts": PARTNER},
             ),
             partial_failure=PartialFailure("rds", "ModifyDBSnapshotAttribute", done_before=0),
+        ),
+        GuardrailCase(
+            rule="dynamodb-resource-policy-public",
+            violation=Scenario(_table_with_sample_policy("dynamodb-policy-public.json"), table_policy),
+            remediated=canonical_policy(_without_statement(_DYNAMODB_PUBLIC, 1)),
+            compliant=Scenario(_table_with_sample_policy("dynamodb-policy-own-account.json"), table_policy),
+            partial_failure=PartialFailure("dynamodb", "PutResourcePolicy", done_before=0),
+        ),
+        GuardrailCase(
+            rule="dynamodb-resource-policy-cross-account",
+            violation=Scenario(_table_with_sample_policy("dynamodb-policy-unknown-account.json"), table_policy),
+            remediated=canonical_policy(_without_statement(_DYNAMODB_VENDOR, 1)),
+            compliant=Scenario(_table_with_sample_policy("dynamodb-policy-own-account.json"), table_policy),
+            partial_failure=PartialFailure("dynamodb", "PutResourcePolicy", done_before=0),
         ),
     )
 }

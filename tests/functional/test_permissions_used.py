@@ -167,6 +167,8 @@ def _authorised_as(request: Request) -> tuple[str, dict[str, str]]:
                 context,
             )
         return f"arn:aws:rds:{request.region}:{HOME_ACCOUNT}:snapshot:{params['DBSnapshotIdentifier']}", context
+    if service == "dynamodb" and "ResourceArn" in params:  # resource policies name the table or stream by ARN
+        return str(params["ResourceArn"]), context
     if service == "dynamodb":
         index = f"/index/{params['IndexName']}" if "IndexName" in params else ""
         return f"arn:aws:dynamodb:{request.region}:{HOME_ACCOUNT}:table/{params['TableName']}{index}", context
@@ -537,6 +539,40 @@ def _shared(kind: str) -> Callable[[Account], RemediationStep]:
     return setup
 
 
+def _table_policy(*, keep: bool) -> Callable[[Account], RemediationStep]:
+    """Table orders with a public statement, and its own service's when ``keep`` (else the policy is deleted)."""
+
+    def setup(account: Account) -> RemediationStep:
+        dynamodb = account.session.client("dynamodb", region_name=BUCKET_REGION)
+        name = "orders" if keep else "orders-archive"
+        arn = dynamodb.create_table(
+            TableName=name,
+            KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+        )["TableDescription"]["TableArn"]
+        public = {
+            "Sid": "PublicRead",
+            "Effect": "Allow",
+            "Principal": "*",
+            "Action": "dynamodb:GetItem",
+            "Resource": arn,
+        }
+        own = {**public, "Sid": "Own", "Principal": {"AWS": f"arn:aws:iam::{HOME_ACCOUNT}:root"}}
+        statements = [public, own] if keep else [public]
+        dynamodb.put_resource_policy(
+            ResourceArn=arn, Policy=json.dumps({"Version": "2012-10-17", "Statement": statements})
+        )
+        return _step(
+            StepAction.REMOVE_DYNAMODB_POLICY_STATEMENTS,
+            arn,
+            resource_arn=arn,
+            statements=[{"index": 0, "sid": "PublicRead", "statement": public}],
+        )
+
+    return setup
+
+
 class Scenario(NamedTuple):
     setup: Callable[[Account], RemediationStep]
     region: str = REGION
@@ -565,6 +601,8 @@ SCENARIOS: dict[str, Scenario] = {
     "public-access-block-bucket": Scenario(_public_access_block_off("bucket"), BUCKET_REGION),
     "public-access-block-account": Scenario(_public_access_block_off("account"), BUCKET_REGION),
     "snapshot-public": Scenario(_shared("snapshot"), BUCKET_REGION),
+    "dynamodb-keep-the-rest": Scenario(_table_policy(keep=True), BUCKET_REGION),
+    "dynamodb-only-offending": Scenario(_table_policy(keep=False), BUCKET_REGION),
     "image-public": Scenario(_shared("image"), BUCKET_REGION),
     "db-snapshot-public": Scenario(_shared("db-snapshot"), BUCKET_REGION),
     "db-cluster-snapshot-public": Scenario(_shared("db-cluster-snapshot"), BUCKET_REGION),

@@ -35,6 +35,8 @@ class PolicyKind(Enum):
     INLINE_GROUP = ("group inline policy", 5_120, False)
     TRUST = ("role trust policy", 4_096, False)
     BUCKET = ("bucket policy", 20_480, True)
+    #: DynamoDB resource-based policies (tables and streams): 20 KB, whitespace included (DynamoDB quotas).
+    DYNAMODB = ("DynamoDB resource policy", 20_480, True)
 
     def __init__(self, label: str, limit: int, counts_whitespace: bool) -> None:
         self.label = label

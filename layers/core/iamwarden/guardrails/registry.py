@@ -19,6 +19,7 @@ from iamwarden.domain.findings import RemediationStep, StepAction
 from iamwarden.guardrails import (
     bucket_policy,
     credentials,
+    dynamodb_policy,
     iam_user,
     identity_policy,
     managed_policy,
@@ -41,6 +42,7 @@ MODULES: tuple[ModuleType, ...] = (
     s3_acl,
     public_access_block,
     snapshot_sharing,
+    dynamodb_policy,
 )
 
 GUARDRAILS: tuple[Guardrail, ...] = tuple(guardrail for module in MODULES for guardrail in module.GUARDRAILS)
