@@ -27,6 +27,7 @@ DYNAMODB_RESOURCE_POLICY_PUBLIC = RuleSpec(
         "Anyone with an AWS account can use what this table or stream policy grants, so strangers can read, "
         "change or delete the items it covers."
     ),
+    resource_types=frozenset({"AWS::DynamoDB::Table", "AWS::DynamoDB::Stream"}),
 )
 
 DYNAMODB_RESOURCE_POLICY_CROSS_ACCOUNT = RuleSpec(
@@ -42,6 +43,7 @@ DYNAMODB_RESOURCE_POLICY_CROSS_ACCOUNT = RuleSpec(
         "People in accounts outside this organisation can use what this table or stream policy grants, and we "
         "can neither see nor control who they are or what they do with the data."
     ),
+    resource_types=frozenset({"AWS::DynamoDB::Table", "AWS::DynamoDB::Stream"}),
 )
 
 TABLE_OR_STREAM = PolicyResource(

@@ -51,6 +51,7 @@ EBS_SNAPSHOT_SHARED = RuleSpec(
         "Anyone the snapshot is shared with can create a volume from it and read everything that was on the "
         "disk, and nothing we do afterwards can take that copy back."
     ),
+    resource_types=frozenset({"AWS::EC2::Snapshot"}),
 )
 
 AMI_SHARED = RuleSpec(
@@ -66,6 +67,7 @@ AMI_SHARED = RuleSpec(
         "Anyone the image is shared with can launch it and read its disks, including any secrets or keys "
         "baked into it, and keep their own copy."
     ),
+    resource_types=frozenset({"AWS::EC2::Image"}),
 )
 
 RDS_SNAPSHOT_SHARED = RuleSpec(
@@ -81,6 +83,7 @@ RDS_SNAPSHOT_SHARED = RuleSpec(
         "Anyone the snapshot is shared with can restore the whole database in their own account and read "
         "every row, and nothing we do afterwards can take that copy back."
     ),
+    resource_types=frozenset({"AWS::RDS::DBSnapshot", "AWS::RDS::DBClusterSnapshot"}),
 )
 
 #: The share-list entry that means "every AWS account".
