@@ -63,6 +63,7 @@ EBS_SNAPSHOTS = "!Sub arn:${AWS::Partition}:ec2:*::snapshot/*"
 IMAGES = "!Sub arn:${AWS::Partition}:ec2:*::image/*"
 DB_SNAPSHOTS = "!Sub arn:${AWS::Partition}:rds:*:${AWS::AccountId}:snapshot:*"
 DYNAMODB_TABLES = "!Sub arn:${AWS::Partition}:dynamodb:*:${AWS::AccountId}:table/*"
+EFS_FILE_SYSTEMS = "!Sub arn:${AWS::Partition}:elasticfilesystem:*:${AWS::AccountId}:file-system/*"
 DB_CLUSTER_SNAPSHOTS = "!Sub arn:${AWS::Partition}:rds:*:${AWS::AccountId}:cluster-snapshot:*"
 
 
@@ -224,6 +225,15 @@ SCOPES: tuple[Scope, ...] = (
         ("dynamodb:GetResourcePolicy", "dynamodb:PutResourcePolicy", "dynamodb:DeleteResourcePolicy"),
         (DYNAMODB_TABLES,),
         comment="Tables, their indexes and streams (table/NAME/stream/...) of this account.",
+    ),
+    Scope(
+        "RemediateEfsFileSystemPolicies",
+        (
+            "elasticfilesystem:DescribeFileSystemPolicy",
+            "elasticfilesystem:PutFileSystemPolicy",
+            "elasticfilesystem:DeleteFileSystemPolicy",
+        ),
+        (EFS_FILE_SYSTEMS,),
     ),
     Scope(
         "RemoveDbClusterSnapshotShares",

@@ -515,6 +515,31 @@ def _table_with_sample_policy(sample: str) -> Callable[[Account], dict[str, Any]
     return prepare
 
 
+def _efs(account: Account) -> Any:
+    return account.session.client("efs", region_name=BUCKET_REGION)
+
+
+def file_system_policy(account: Account) -> dict[str, Any]:
+    """The policy of the one file system (moto chooses its id; the EFS samples' file system)."""
+    efs = _efs(account)
+    [file_system] = efs.describe_file_systems()["FileSystems"]
+    return canonical_policy(
+        json.loads(efs.describe_file_system_policy(FileSystemId=file_system["FileSystemId"])["Policy"])
+    )
+
+
+def _file_system_with_sample_policy(sample: str) -> Callable[[Account], dict[str, Any]]:
+    def prepare(account: Account) -> dict[str, Any]:
+        efs = _efs(account)
+        file_system = efs.create_file_system(CreationToken="orders-shared-files")["FileSystemId"]
+        efs.put_file_system_policy(FileSystemId=file_system, Policy=_request(sample)["policy"])
+        event = load_event(sample)
+        event["detail"]["requestParameters"]["fileSystemId"] = file_system
+        return event
+
+    return prepare
+
+
 # --- the cases --------------------------------------------------------------------------------
 
 _PUBLIC_AND_VENDOR = _request("bucket-policy-public-and-vendor.json")["bucketPolicy"]
@@ -522,6 +547,8 @@ _UNKNOWN_ACCOUNT = _request("bucket-policy-unknown-account.json")["bucketPolicy"
 _ADMIN_VERSION = _document("create-policy-version-admin.json")
 _DYNAMODB_PUBLIC = json.loads(_request("dynamodb-policy-public.json")["policy"])
 _DYNAMODB_VENDOR = json.loads(_request("dynamodb-policy-unknown-account.json")["policy"])
+_EFS_PUBLIC = json.loads(_request("efs-policy-public.json")["policy"])
+_EFS_PARTNER = json.loads(_request("efs-policy-unknown-account.json")["policy"])
 _DELETE_VERSION = {"rules/policy-version-admin/delete_version": "delete"}
 
 CASES: Mapping[str, GuardrailCase] = {
@@ -754,6 +781,20 @@ CASES: Mapping[str, GuardrailCase] = {
             remediated=canonical_policy(_without_statement(_DYNAMODB_VENDOR, 1)),
             compliant=Scenario(_table_with_sample_policy("dynamodb-policy-own-account.json"), table_policy),
             partial_failure=PartialFailure("dynamodb", "PutResourcePolicy", done_before=0),
+        ),
+        GuardrailCase(
+            rule="efs-file-system-policy-public",
+            violation=Scenario(_file_system_with_sample_policy("efs-policy-public.json"), file_system_policy),
+            remediated=canonical_policy(_without_statement(_EFS_PUBLIC, 1)),
+            compliant=Scenario(_file_system_with_sample_policy("efs-policy-own-role.json"), file_system_policy),
+            partial_failure=PartialFailure("efs", "PutFileSystemPolicy", done_before=0),
+        ),
+        GuardrailCase(
+            rule="efs-file-system-policy-cross-account",
+            violation=Scenario(_file_system_with_sample_policy("efs-policy-unknown-account.json"), file_system_policy),
+            remediated=canonical_policy(_without_statement(_EFS_PARTNER, 1)),
+            compliant=Scenario(_file_system_with_sample_policy("efs-policy-own-role.json"), file_system_policy),
+            partial_failure=PartialFailure("efs", "PutFileSystemPolicy", done_before=0),
         ),
     )
 }

@@ -167,6 +167,11 @@ def _authorised_as(request: Request) -> tuple[str, dict[str, str]]:
                 context,
             )
         return f"arn:aws:rds:{request.region}:{HOME_ACCOUNT}:snapshot:{params['DBSnapshotIdentifier']}", context
+    if service == "elasticfilesystem":
+        return (
+            f"arn:aws:elasticfilesystem:{request.region}:{HOME_ACCOUNT}:file-system/{params['FileSystemId']}",
+            context,
+        )
     if service == "dynamodb" and "ResourceArn" in params:  # resource policies name the table or stream by ARN
         return str(params["ResourceArn"]), context
     if service == "dynamodb":
@@ -573,6 +578,51 @@ def _table_policy(*, keep: bool) -> Callable[[Account], RemediationStep]:
     return setup
 
 
+def answer_delete_file_system_policy(efs: Any) -> None:
+    """moto has no DeleteFileSystemPolicy: answer it (botocore's hooks, as a Stubber would) and drop the policy
+    from moto's file system, so a later DescribeFileSystemPolicy says PolicyNotFound as EFS would."""
+    from moto.efs.models import efs_backends
+
+    def deleted(params: dict[str, Any], **_: Any) -> tuple[AWSResponse, dict[str, Any]]:
+        for backend in efs_backends.values():
+            for regional in backend.values():
+                # The request as serialised: DELETE /2015-02-01/file-systems/{FileSystemId}/policy
+                file_system = regional.file_systems_by_id.get(params["url_path"].split("/")[3])
+                if file_system is not None:
+                    file_system.file_system_policy = None
+        return AWSResponse("https://elasticfilesystem.amazonaws.com/", 200, HTTPHeaders(), None), {}
+
+    efs.meta.events.register("before-call.efs.DeleteFileSystemPolicy", deleted)
+
+
+def _file_system_policy(*, keep: bool) -> Callable[[Account], RemediationStep]:
+    """A file system with a public statement, and its own role's when ``keep`` (else the policy is deleted)."""
+
+    def setup(account: Account) -> RemediationStep:
+        efs = account.session.client("efs", region_name=BUCKET_REGION)
+        file_system = efs.create_file_system(CreationToken=f"shared-{keep}")["FileSystemId"]
+        arn = f"arn:aws:elasticfilesystem:{BUCKET_REGION}:{HOME_ACCOUNT}:file-system/{file_system}"
+        public = {
+            "Sid": "AnyoneMount",
+            "Effect": "Allow",
+            "Principal": {"AWS": "*"},
+            "Action": "elasticfilesystem:ClientMount",
+        }
+        own = {**public, "Sid": "Own", "Principal": {"AWS": f"arn:aws:iam::{HOME_ACCOUNT}:root"}}
+        statements = [public, own] if keep else [public]
+        efs.put_file_system_policy(
+            FileSystemId=file_system, Policy=json.dumps({"Version": "2012-10-17", "Statement": statements})
+        )
+        return _step(
+            StepAction.REMOVE_EFS_POLICY_STATEMENTS,
+            arn,
+            file_system_id=file_system,
+            statements=[{"index": 0, "sid": "AnyoneMount", "statement": public}],
+        )
+
+    return setup
+
+
 class Scenario(NamedTuple):
     setup: Callable[[Account], RemediationStep]
     region: str = REGION
@@ -602,6 +652,8 @@ SCENARIOS: dict[str, Scenario] = {
     "public-access-block-account": Scenario(_public_access_block_off("account"), BUCKET_REGION),
     "snapshot-public": Scenario(_shared("snapshot"), BUCKET_REGION),
     "dynamodb-keep-the-rest": Scenario(_table_policy(keep=True), BUCKET_REGION),
+    "efs-keep-the-rest": Scenario(_file_system_policy(keep=True), BUCKET_REGION),
+    "efs-only-offending": Scenario(_file_system_policy(keep=False), BUCKET_REGION),
     "dynamodb-only-offending": Scenario(_table_policy(keep=False), BUCKET_REGION),
     "image-public": Scenario(_shared("image"), BUCKET_REGION),
     "db-snapshot-public": Scenario(_shared("db-snapshot"), BUCKET_REGION),
@@ -639,6 +691,7 @@ def _run(account: Account, clients: ClientFactory, requests: Requests, scenario:
     action = ACTIONS[step.action]
     aws = AccountClients(clients, HOME_ACCOUNT, scenario.region)
     answer_service_specific_credentials(aws.iam)
+    answer_delete_file_system_policy(aws.client("efs"))
     requests.take()
     done: list[str] = []
     with clients.call_log.recording() as calls:

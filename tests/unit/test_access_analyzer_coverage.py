@@ -93,8 +93,6 @@ def _cases() -> list[object]:
         marks = []
         if rule in ON_BRANCH_RESOURCES_A and not _rules_named(rule):
             marks.append(pytest.mark.xfail(strict=True, reason=f"{rule} is built on branch resources-a"))
-        elif rule == "efs-file-system-policy" and not _rules_named(rule):
-            marks.append(pytest.mark.xfail(strict=True, reason="EFS file system policies are not guarded yet"))
         cases.append(pytest.param(resource_type, rule, id=resource_type, marks=marks))
     return cases
 

@@ -37,6 +37,8 @@ class PolicyKind(Enum):
     BUCKET = ("bucket policy", 20_480, True)
     #: DynamoDB resource-based policies (tables and streams): 20 KB, whitespace included (DynamoDB quotas).
     DYNAMODB = ("DynamoDB resource policy", 20_480, True)
+    #: EFS file system policies: 20,000 characters (Amazon EFS quotas), counted here as bytes to stay safe.
+    EFS = ("file system policy", 20_000, True)
 
     def __init__(self, label: str, limit: int, counts_whitespace: bool) -> None:
         self.label = label

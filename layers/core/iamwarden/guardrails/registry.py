@@ -20,6 +20,7 @@ from iamwarden.guardrails import (
     bucket_policy,
     credentials,
     dynamodb_policy,
+    efs_policy,
     iam_user,
     identity_policy,
     managed_policy,
@@ -43,6 +44,7 @@ MODULES: tuple[ModuleType, ...] = (
     public_access_block,
     snapshot_sharing,
     dynamodb_policy,
+    efs_policy,
 )
 
 GUARDRAILS: tuple[Guardrail, ...] = tuple(guardrail for module in MODULES for guardrail in module.GUARDRAILS)
