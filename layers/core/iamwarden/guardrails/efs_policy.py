@@ -87,9 +87,7 @@ class EfsPolicyEndpoint:
         aws.client("efs").delete_file_system_policy(FileSystemId=name)
 
 
-REMOVE_EFS_POLICY_STATEMENTS = RemovePolicyStatements(
-    "remove_efs_policy_statements", FILE_SYSTEM, EfsPolicyEndpoint()
-)
+REMOVE_EFS_POLICY_STATEMENTS = RemovePolicyStatements("remove_efs_policy_statements", FILE_SYSTEM, EfsPolicyEndpoint())
 EFS_POLICY_RULE = ResourcePolicyRule(
     EFS_FILE_SYSTEM_POLICY_PUBLIC, EFS_FILE_SYSTEM_POLICY_CROSS_ACCOUNT, FILE_SYSTEM, REMOVE_EFS_POLICY_STATEMENTS
 )
