@@ -62,6 +62,7 @@ ANY = '"*"'
 EBS_SNAPSHOTS = "!Sub arn:${AWS::Partition}:ec2:*::snapshot/*"
 IMAGES = "!Sub arn:${AWS::Partition}:ec2:*::image/*"
 DB_SNAPSHOTS = "!Sub arn:${AWS::Partition}:rds:*:${AWS::AccountId}:snapshot:*"
+ACCESS_POINTS = "!Sub arn:${AWS::Partition}:s3:*:${AWS::AccountId}:accesspoint/*"
 DYNAMODB_TABLES = "!Sub arn:${AWS::Partition}:dynamodb:*:${AWS::AccountId}:table/*"
 EFS_FILE_SYSTEMS = "!Sub arn:${AWS::Partition}:elasticfilesystem:*:${AWS::AccountId}:file-system/*"
 DB_CLUSTER_SNAPSHOTS = "!Sub arn:${AWS::Partition}:rds:*:${AWS::AccountId}:cluster-snapshot:*"
@@ -219,6 +220,11 @@ SCOPES: tuple[Scope, ...] = (
         "RemoveDbSnapshotShares",
         ("rds:DescribeDBSnapshotAttributes", "rds:ModifyDBSnapshotAttribute"),
         (DB_SNAPSHOTS,),
+    ),
+    Scope(
+        "RemediateAccessPointPolicies",
+        ("s3:GetAccessPointPolicy", "s3:PutAccessPointPolicy", "s3:DeleteAccessPointPolicy"),
+        (ACCESS_POINTS,),
     ),
     Scope(
         "RemediateDynamoDbResourcePolicies",

@@ -540,6 +540,33 @@ def _file_system_with_sample_policy(sample: str) -> Callable[[Account], dict[str
     return prepare
 
 
+def _s3control(account: Account) -> Any:
+    return account.session.client("s3control", region_name=BUCKET_REGION)
+
+
+def _access_point_document(sample: str) -> dict[str, Any]:
+    document: dict[str, Any] = json.loads(_request(sample)["PutAccessPointPolicyRequest"]["Policy"])
+    return document
+
+
+def access_point_policy(account: Account) -> dict[str, Any]:
+    """The policy of access point finance-ap (the access point samples' one)."""
+    policy = _s3control(account).get_access_point_policy(AccountId=HOME_ACCOUNT, Name="finance-ap")["Policy"]
+    return canonical_policy(json.loads(policy))
+
+
+def _access_point_with_sample_policy(sample: str) -> Callable[[Account], dict[str, Any]]:
+    def prepare(account: Account) -> dict[str, Any]:
+        _bucket(account, "acme-finance")
+        s3control = _s3control(account)
+        s3control.create_access_point(AccountId=HOME_ACCOUNT, Name="finance-ap", Bucket="acme-finance")
+        policy = _request(sample)["PutAccessPointPolicyRequest"]["Policy"]
+        s3control.put_access_point_policy(AccountId=HOME_ACCOUNT, Name="finance-ap", Policy=policy)
+        return load_event(sample)
+
+    return prepare
+
+
 # --- the cases --------------------------------------------------------------------------------
 
 _PUBLIC_AND_VENDOR = _request("bucket-policy-public-and-vendor.json")["bucketPolicy"]
@@ -549,6 +576,8 @@ _DYNAMODB_PUBLIC = json.loads(_request("dynamodb-policy-public.json")["policy"])
 _DYNAMODB_VENDOR = json.loads(_request("dynamodb-policy-unknown-account.json")["policy"])
 _EFS_PUBLIC = json.loads(_request("efs-policy-public.json")["policy"])
 _EFS_PARTNER = json.loads(_request("efs-policy-unknown-account.json")["policy"])
+_ACCESS_POINT_PUBLIC = _access_point_document("access-point-policy-public.json")
+_ACCESS_POINT_AUDITOR = _access_point_document("access-point-policy-unknown-account.json")
 _DELETE_VERSION = {"rules/policy-version-admin/delete_version": "delete"}
 
 CASES: Mapping[str, GuardrailCase] = {
@@ -795,6 +824,28 @@ CASES: Mapping[str, GuardrailCase] = {
             remediated=canonical_policy(_without_statement(_EFS_PARTNER, 1)),
             compliant=Scenario(_file_system_with_sample_policy("efs-policy-own-role.json"), file_system_policy),
             partial_failure=PartialFailure("efs", "PutFileSystemPolicy", done_before=0),
+        ),
+        GuardrailCase(
+            rule="s3-access-point-policy-public",
+            violation=Scenario(
+                _access_point_with_sample_policy("access-point-policy-public.json"), access_point_policy
+            ),
+            remediated=canonical_policy(_without_statement(_ACCESS_POINT_PUBLIC, 1)),
+            compliant=Scenario(
+                _access_point_with_sample_policy("access-point-policy-own-role.json"), access_point_policy
+            ),
+            partial_failure=PartialFailure("s3control", "PutAccessPointPolicy", done_before=0),
+        ),
+        GuardrailCase(
+            rule="s3-access-point-policy-cross-account",
+            violation=Scenario(
+                _access_point_with_sample_policy("access-point-policy-unknown-account.json"), access_point_policy
+            ),
+            remediated=canonical_policy(_without_statement(_ACCESS_POINT_AUDITOR, 1)),
+            compliant=Scenario(
+                _access_point_with_sample_policy("access-point-policy-own-role.json"), access_point_policy
+            ),
+            partial_failure=PartialFailure("s3control", "PutAccessPointPolicy", done_before=0),
         ),
     )
 }

@@ -153,6 +153,8 @@ def _authorised_as(request: Request) -> tuple[str, dict[str, str]]:
                 return f"{iam}:{kind}/{params[key]}", context
     if request.action in ("s3:GetAccountPublicAccessBlock", "s3:PutAccountPublicAccessBlock"):
         return "*", context  # no resource type: S3 Control acts on the caller's own account only
+    if request.action in ("s3:GetAccessPointPolicy", "s3:PutAccessPointPolicy", "s3:DeleteAccessPointPolicy"):
+        return f"arn:aws:s3:{request.region}:{params['AccountId']}:accesspoint/{params['Name']}", context
     if service == "s3" and "Key" in params:
         return f"arn:aws:s3:::{params['Bucket']}/{params['Key']}", {"s3:ResourceAccount": HOME_ACCOUNT}
     if service == "s3":
@@ -623,6 +625,37 @@ def _file_system_policy(*, keep: bool) -> Callable[[Account], RemediationStep]:
     return setup
 
 
+def _access_point_policy(*, keep: bool) -> Callable[[Account], RemediationStep]:
+    """An access point with a public statement, and its own account's when ``keep`` (else the policy is deleted)."""
+
+    def setup(account: Account) -> RemediationStep:
+        name = "finance-ap" if keep else "archive-ap"
+        account.s3.create_bucket(Bucket=f"acme-{name}", CreateBucketConfiguration={"LocationConstraint": BUCKET_REGION})
+        s3control = account.session.client("s3control", region_name=BUCKET_REGION)
+        s3control.create_access_point(AccountId=HOME_ACCOUNT, Name=name, Bucket=f"acme-{name}")
+        arn = f"arn:aws:s3:{BUCKET_REGION}:{HOME_ACCOUNT}:accesspoint/{name}"
+        public = {
+            "Sid": "PublicRead",
+            "Effect": "Allow",
+            "Principal": "*",
+            "Action": "s3:GetObject",
+            "Resource": f"{arn}/object/*",
+        }
+        own = {**public, "Sid": "Own", "Principal": {"AWS": f"arn:aws:iam::{HOME_ACCOUNT}:root"}}
+        statements = [public, own] if keep else [public]
+        s3control.put_access_point_policy(
+            AccountId=HOME_ACCOUNT, Name=name, Policy=json.dumps({"Version": "2012-10-17", "Statement": statements})
+        )
+        return _step(
+            StepAction.REMOVE_ACCESS_POINT_POLICY_STATEMENTS,
+            arn,
+            access_point_arn=arn,
+            statements=[{"index": 0, "sid": "PublicRead", "statement": public}],
+        )
+
+    return setup
+
+
 class Scenario(NamedTuple):
     setup: Callable[[Account], RemediationStep]
     region: str = REGION
@@ -652,6 +685,8 @@ SCENARIOS: dict[str, Scenario] = {
     "public-access-block-account": Scenario(_public_access_block_off("account"), BUCKET_REGION),
     "snapshot-public": Scenario(_shared("snapshot"), BUCKET_REGION),
     "dynamodb-keep-the-rest": Scenario(_table_policy(keep=True), BUCKET_REGION),
+    "access-point-keep-the-rest": Scenario(_access_point_policy(keep=True), BUCKET_REGION),
+    "access-point-only-offending": Scenario(_access_point_policy(keep=False), BUCKET_REGION),
     "efs-keep-the-rest": Scenario(_file_system_policy(keep=True), BUCKET_REGION),
     "efs-only-offending": Scenario(_file_system_policy(keep=False), BUCKET_REGION),
     "dynamodb-only-offending": Scenario(_table_policy(keep=False), BUCKET_REGION),

@@ -70,6 +70,7 @@ ON_BRANCH_RESOURCES_A = frozenset(
 BEYOND_ACCESS_ANALYZER: Mapping[str, str] = {
     "AWS::EC2::Image": "a shared AMI hands out its disks (and any secret baked into them)",
     "AWS::S3::Object": "an object ACL can make one object public in a private bucket",
+    "AWS::S3::AccessPoint": "Access Analyzer reports access points inside its bucket findings; each has a policy",
     "AWS::Events::EventBus": "a bus policy lets other accounts put events that drive this account's rules",
 }
 
@@ -112,7 +113,7 @@ def test_every_access_analyzer_type_is_guarded_or_left_out_with_a_reason(resourc
 def test_every_guarded_type_is_access_analyzers_or_explained() -> None:
     beyond = set(_guarded_types()) - set(ACCESS_ANALYZER_TYPES)
     assert beyond <= set(BEYOND_ACCESS_ANALYZER), "a new guarded type: say in BEYOND_ACCESS_ANALYZER why it matters"
-    assert {"AWS::EC2::Image", "AWS::S3::Object"} <= beyond
+    assert {"AWS::EC2::Image", "AWS::S3::Object", "AWS::S3::AccessPoint"} <= beyond
 
 
 def test_the_left_out_types_and_the_mapping_agree() -> None:

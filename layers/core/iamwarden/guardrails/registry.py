@@ -17,6 +17,7 @@ from iamwarden.domain.catalog import RuleSpec, register_rules
 from iamwarden.domain.exceptions import RemediationError
 from iamwarden.domain.findings import RemediationStep, StepAction
 from iamwarden.guardrails import (
+    access_point_policy,
     bucket_policy,
     credentials,
     dynamodb_policy,
@@ -45,6 +46,7 @@ MODULES: tuple[ModuleType, ...] = (
     snapshot_sharing,
     dynamodb_policy,
     efs_policy,
+    access_point_policy,
 )
 
 GUARDRAILS: tuple[Guardrail, ...] = tuple(guardrail for module in MODULES for guardrail in module.GUARDRAILS)
