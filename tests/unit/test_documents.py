@@ -100,8 +100,14 @@ def test_limits_per_kind_are_the_documented_aws_quotas() -> None:
         PolicyKind.INLINE_GROUP: 5_120,
         PolicyKind.TRUST: 4_096,
         PolicyKind.BUCKET: 20_480,
+        PolicyKind.DYNAMODB: 20_480,
+        PolicyKind.EFS: 20_000,
     }
-    assert [kind for kind in PolicyKind if kind.counts_whitespace] == [PolicyKind.BUCKET]
+    assert [kind for kind in PolicyKind if kind.counts_whitespace] == [
+        PolicyKind.BUCKET,
+        PolicyKind.DYNAMODB,
+        PolicyKind.EFS,
+    ]
 
 
 IAM_KINDS = [kind for kind in PolicyKind if not kind.counts_whitespace]

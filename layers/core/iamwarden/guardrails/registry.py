@@ -27,6 +27,7 @@ from iamwarden.guardrails import (
     managed_policy,
     public_access_block,
     s3_acl,
+    s3_acl_cross_account,
     snapshot_sharing,
     trust_policy,
 )
@@ -42,6 +43,7 @@ MODULES: tuple[ModuleType, ...] = (
     credentials,
     trust_policy,
     s3_acl,
+    s3_acl_cross_account,
     public_access_block,
     snapshot_sharing,
     dynamodb_policy,
