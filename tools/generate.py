@@ -65,6 +65,7 @@ DB_SNAPSHOTS = "!Sub arn:${AWS::Partition}:rds:*:${AWS::AccountId}:snapshot:*"
 ACCESS_POINTS = "!Sub arn:${AWS::Partition}:s3:*:${AWS::AccountId}:accesspoint/*"
 DYNAMODB_TABLES = "!Sub arn:${AWS::Partition}:dynamodb:*:${AWS::AccountId}:table/*"
 EFS_FILE_SYSTEMS = "!Sub arn:${AWS::Partition}:elasticfilesystem:*:${AWS::AccountId}:file-system/*"
+OPENSEARCH_DOMAINS = "!Sub arn:${AWS::Partition}:es:*:${AWS::AccountId}:domain/*"
 DB_CLUSTER_SNAPSHOTS = "!Sub arn:${AWS::Partition}:rds:*:${AWS::AccountId}:cluster-snapshot:*"
 
 
@@ -240,6 +241,12 @@ SCOPES: tuple[Scope, ...] = (
             "elasticfilesystem:DeleteFileSystemPolicy",
         ),
         (EFS_FILE_SYSTEMS,),
+    ),
+    Scope(
+        "RemediateOpenSearchAccessPolicies",
+        ("es:DescribeDomainConfig", "es:UpdateDomainConfig"),
+        (OPENSEARCH_DOMAINS,),
+        comment="UpdateDomainConfig could change any setting of a domain; the enforcer writes only AccessPolicies.",
     ),
     Scope(
         "RemoveDbClusterSnapshotShares",

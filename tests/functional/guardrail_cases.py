@@ -592,6 +592,29 @@ def _bucket_with_canonical_grant(sample: str) -> Callable[[Account], dict[str, A
     return prepare
 
 
+def _opensearch(account: Account) -> Any:
+    return account.session.client("opensearch", region_name=BUCKET_REGION)
+
+
+def domain_policy(account: Account) -> dict[str, Any] | None:
+    """The access policy of domain orders-search (the OpenSearch samples' domain), or None when it has none."""
+    config = _opensearch(account).describe_domain_config(DomainName="orders-search")["DomainConfig"]
+    text = config["AccessPolicies"]["Options"]
+    return canonical_policy(json.loads(text)) if text else None
+
+
+def _domain_with_sample_policy(sample: str) -> Callable[[Account], dict[str, Any]]:
+    """Domain orders-search holding the sample's access policy (or none, for a sample that sets none)."""
+
+    def prepare(account: Account) -> dict[str, Any]:
+        opensearch = _opensearch(account)
+        policy = _request(sample).get("accessPolicies")
+        opensearch.create_domain(DomainName="orders-search", **({"AccessPolicies": policy} if policy else {}))
+        return load_event(sample)
+
+    return prepare
+
+
 # --- the cases --------------------------------------------------------------------------------
 
 _PUBLIC_AND_VENDOR = _request("bucket-policy-public-and-vendor.json")["bucketPolicy"]
@@ -603,6 +626,8 @@ _EFS_PUBLIC = json.loads(_request("efs-policy-public.json")["policy"])
 _EFS_PARTNER = json.loads(_request("efs-policy-unknown-account.json")["policy"])
 _ACCESS_POINT_PUBLIC = _access_point_document("access-point-policy-public.json")
 _ACCESS_POINT_AUDITOR = _access_point_document("access-point-policy-unknown-account.json")
+_OPENSEARCH_PUBLIC = json.loads(_request("opensearch-policy-public.json")["accessPolicies"])
+_OPENSEARCH_CONTRACTOR = json.loads(_request("opensearch-policy-unknown-account.json")["accessPolicies"])
 _DELETE_VERSION = {"rules/policy-version-admin/delete_version": "delete"}
 
 CASES: Mapping[str, GuardrailCase] = {
@@ -891,6 +916,20 @@ CASES: Mapping[str, GuardrailCase] = {
                 done_before=0,
                 settings={"rules/s3-acl-cross-account/trusted_canonical_ids": MOTO_OWNER},
             ),
+        ),
+        GuardrailCase(
+            rule="opensearch-access-policy-public",
+            violation=Scenario(_domain_with_sample_policy("opensearch-policy-public.json"), domain_policy),
+            remediated=canonical_policy(_without_statement(_OPENSEARCH_PUBLIC, 1)),
+            compliant=Scenario(_domain_with_sample_policy("opensearch-config-no-policy.json"), domain_policy),
+            partial_failure=PartialFailure("opensearch", "UpdateDomainConfig", done_before=0),
+        ),
+        GuardrailCase(
+            rule="opensearch-access-policy-cross-account",
+            violation=Scenario(_domain_with_sample_policy("opensearch-policy-unknown-account.json"), domain_policy),
+            remediated=canonical_policy(_without_statement(_OPENSEARCH_CONTRACTOR, 1)),
+            compliant=Scenario(_domain_with_sample_policy("opensearch-config-no-policy.json"), domain_policy),
+            partial_failure=PartialFailure("opensearch", "UpdateDomainConfig", done_before=0),
         ),
     )
 }

@@ -169,6 +169,8 @@ def _authorised_as(request: Request) -> tuple[str, dict[str, str]]:
                 context,
             )
         return f"arn:aws:rds:{request.region}:{HOME_ACCOUNT}:snapshot:{params['DBSnapshotIdentifier']}", context
+    if service == "es":
+        return f"arn:aws:es:{request.region}:{HOME_ACCOUNT}:domain/{params['DomainName']}", context
     if service == "elasticfilesystem":
         return (
             f"arn:aws:elasticfilesystem:{request.region}:{HOME_ACCOUNT}:file-system/{params['FileSystemId']}",
@@ -684,6 +686,29 @@ def _canonical_grant(key: str | None) -> Callable[[Account], RemediationStep]:
     return setup
 
 
+def _domain_policy(account: Account) -> RemediationStep:
+    """Domain orders-search with a public statement and its own account's: the public one goes."""
+    opensearch = account.session.client("opensearch", region_name=BUCKET_REGION)
+    arn = f"arn:aws:es:{BUCKET_REGION}:{HOME_ACCOUNT}:domain/orders-search"
+    public = {
+        "Sid": "OpenRead",
+        "Effect": "Allow",
+        "Principal": {"AWS": "*"},
+        "Action": "es:ESHttpGet",
+        "Resource": f"{arn}/*",
+    }
+    own = {**public, "Sid": "Own", "Principal": {"AWS": f"arn:aws:iam::{HOME_ACCOUNT}:root"}}
+    opensearch.create_domain(
+        DomainName="orders-search", AccessPolicies=json.dumps({"Version": "2012-10-17", "Statement": [public, own]})
+    )
+    return _step(
+        StepAction.REMOVE_OPENSEARCH_POLICY_STATEMENTS,
+        arn,
+        domain="orders-search",
+        statements=[{"index": 0, "sid": "OpenRead", "statement": public}],
+    )
+
+
 class Scenario(NamedTuple):
     setup: Callable[[Account], RemediationStep]
     region: str = REGION
@@ -713,6 +738,7 @@ SCENARIOS: dict[str, Scenario] = {
     "public-access-block-account": Scenario(_public_access_block_off("account"), BUCKET_REGION),
     "snapshot-public": Scenario(_shared("snapshot"), BUCKET_REGION),
     "dynamodb-keep-the-rest": Scenario(_table_policy(keep=True), BUCKET_REGION),
+    "opensearch-keep-the-rest": Scenario(_domain_policy, BUCKET_REGION),
     "acl-bucket-canonical-user": Scenario(_canonical_grant(None), BUCKET_REGION),
     "acl-object-canonical-user": Scenario(_canonical_grant("drop/2026-11-23.csv"), BUCKET_REGION),
     "access-point-keep-the-rest": Scenario(_access_point_policy(keep=True), BUCKET_REGION),

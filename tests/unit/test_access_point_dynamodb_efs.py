@@ -100,3 +100,28 @@ def test_a_dynamodb_stream_policy_is_judged_on_the_stream() -> None:
     [finding] = judgement.findings
     assert finding.resource_arn == stream
     assert "read the change stream" in finding.reason
+
+
+def test_an_opensearch_change_without_an_access_policy_is_compliant() -> None:
+    judgement = judge_event(load_event("opensearch-config-no-policy.json"), Settings())
+
+    assert judgement.verdict is Verdict.COMPLIANT
+    assert "sets no access policy" in judgement.reason
+
+
+@pytest.mark.parametrize("event_name", ["CreateDomain", "CreateElasticsearchDomain", "UpdateElasticsearchDomainConfig"])
+def test_every_opensearch_event_that_carries_a_policy_is_judged(event_name: str) -> None:
+    event = copy.deepcopy(load_event("opensearch-policy-public.json"))
+    event["detail"]["eventName"] = event_name
+
+    judgement = judge_event(event, Settings())
+
+    assert [f.rule_id for f in judgement.findings] == ["opensearch-access-policy-public"]
+    assert judgement.findings[0].resource_arn == "arn:aws:es:eu-west-1:111122223333:domain/orders-search"
+
+
+def test_the_opensearch_action_declares_update_once() -> None:
+    from iamwarden.guardrails.opensearch_policy import REMOVE_DOMAIN_POLICY_STATEMENTS
+
+    assert REMOVE_DOMAIN_POLICY_STATEMENTS.permissions == ("es:DescribeDomainConfig", "es:UpdateDomainConfig")
+    assert REMOVE_DOMAIN_POLICY_STATEMENTS.action.permissions == REMOVE_DOMAIN_POLICY_STATEMENTS.permissions

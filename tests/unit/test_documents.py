@@ -102,11 +102,13 @@ def test_limits_per_kind_are_the_documented_aws_quotas() -> None:
         PolicyKind.BUCKET: 20_480,
         PolicyKind.DYNAMODB: 20_480,
         PolicyKind.EFS: 20_000,
+        PolicyKind.OPENSEARCH: 20_480,
     }
     assert [kind for kind in PolicyKind if kind.counts_whitespace] == [
         PolicyKind.BUCKET,
         PolicyKind.DYNAMODB,
         PolicyKind.EFS,
+        PolicyKind.OPENSEARCH,
     ]
 
 

@@ -39,6 +39,8 @@ class PolicyKind(Enum):
     DYNAMODB = ("DynamoDB resource policy", 20_480, True)
     #: EFS file system policies: 20,000 characters (Amazon EFS quotas), counted here as bytes to stay safe.
     EFS = ("file system policy", 20_000, True)
+    #: OpenSearch domain access policies: a domain configuration field, held to the bucket policy's 20 KB here.
+    OPENSEARCH = ("domain access policy", 20_480, True)
 
     def __init__(self, label: str, limit: int, counts_whitespace: bool) -> None:
         self.label = label

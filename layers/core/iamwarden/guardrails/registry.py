@@ -25,6 +25,7 @@ from iamwarden.guardrails import (
     iam_user,
     identity_policy,
     managed_policy,
+    opensearch_policy,
     public_access_block,
     s3_acl,
     s3_acl_cross_account,
@@ -49,6 +50,7 @@ MODULES: tuple[ModuleType, ...] = (
     dynamodb_policy,
     efs_policy,
     access_point_policy,
+    opensearch_policy,
 )
 
 GUARDRAILS: tuple[Guardrail, ...] = tuple(guardrail for module in MODULES for guardrail in module.GUARDRAILS)
