@@ -66,6 +66,7 @@ ACCESS_POINTS = "!Sub arn:${AWS::Partition}:s3:*:${AWS::AccountId}:accesspoint/*
 DYNAMODB_TABLES = "!Sub arn:${AWS::Partition}:dynamodb:*:${AWS::AccountId}:table/*"
 EFS_FILE_SYSTEMS = "!Sub arn:${AWS::Partition}:elasticfilesystem:*:${AWS::AccountId}:file-system/*"
 OPENSEARCH_DOMAINS = "!Sub arn:${AWS::Partition}:es:*:${AWS::AccountId}:domain/*"
+BACKUP_VAULTS = "!Sub arn:${AWS::Partition}:backup:*:${AWS::AccountId}:backup-vault:*"
 DB_CLUSTER_SNAPSHOTS = "!Sub arn:${AWS::Partition}:rds:*:${AWS::AccountId}:cluster-snapshot:*"
 
 
@@ -247,6 +248,15 @@ SCOPES: tuple[Scope, ...] = (
         ("es:DescribeDomainConfig", "es:UpdateDomainConfig"),
         (OPENSEARCH_DOMAINS,),
         comment="UpdateDomainConfig could change any setting of a domain; the enforcer writes only AccessPolicies.",
+    ),
+    Scope(
+        "RemediateBackupVaultPolicies",
+        (
+            "backup:GetBackupVaultAccessPolicy",
+            "backup:PutBackupVaultAccessPolicy",
+            "backup:DeleteBackupVaultAccessPolicy",
+        ),
+        (BACKUP_VAULTS,),
     ),
     Scope(
         "RemoveDbClusterSnapshotShares",

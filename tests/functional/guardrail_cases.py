@@ -615,6 +615,61 @@ def _domain_with_sample_policy(sample: str) -> Callable[[Account], dict[str, Any
     return prepare
 
 
+#: moto has no backup vault access policies: the cases answer AWS Backup's three policy calls from this store,
+#: through botocore's before-call hooks on the session (as a Stubber would), so every client of the session
+#: (the enforcer's included) sees one vault's policy. Keyed by the session, so tests never share a vault.
+_VAULT_POLICIES: dict[int, dict[str, str]] = {}
+
+
+def _emulate_vault_policies(account: Account) -> dict[str, str]:
+    from botocore.awsrequest import AWSResponse
+    from botocore.compat import HTTPHeaders
+
+    store = _VAULT_POLICIES.setdefault(id(account.session), {})
+    url = "https://backup.eu-west-1.amazonaws.com/"
+
+    def answer(status: int, body: dict[str, Any]) -> tuple[AWSResponse, dict[str, Any]]:
+        return AWSResponse(url, status, HTTPHeaders(), None), {**body, "ResponseMetadata": {"HTTPStatusCode": status}}
+
+    def vault(params: dict[str, Any]) -> str:
+        return str(params["url_path"].split("/")[2])  # /backup-vaults/{name}/access-policy
+
+    def get(params: dict[str, Any], **_: Any) -> tuple[AWSResponse, dict[str, Any]]:
+        name = vault(params)
+        if name not in store:
+            return answer(404, {"Error": {"Code": "ResourceNotFoundException", "Message": "no policy"}})
+        return answer(200, {"BackupVaultName": name, "Policy": store[name]})
+
+    def put(params: dict[str, Any], **_: Any) -> tuple[AWSResponse, dict[str, Any]]:
+        store[vault(params)] = json.loads(params["body"])["Policy"]
+        return answer(200, {})
+
+    def delete(params: dict[str, Any], **_: Any) -> tuple[AWSResponse, dict[str, Any]]:
+        store.pop(vault(params), None)
+        return answer(200, {})
+
+    events = account.session.events
+    events.register("before-call.backup.GetBackupVaultAccessPolicy", get, unique_id="vault-get")
+    events.register("before-call.backup.PutBackupVaultAccessPolicy", put, unique_id="vault-put")
+    events.register("before-call.backup.DeleteBackupVaultAccessPolicy", delete, unique_id="vault-delete")
+    return store
+
+
+def vault_policy(account: Account) -> dict[str, Any] | None:
+    policy = _VAULT_POLICIES.get(id(account.session), {}).get("orders-vault")
+    return canonical_policy(json.loads(policy)) if policy else None
+
+
+def _vault_with_sample_policy(sample: str) -> Callable[[Account], dict[str, Any]]:
+    def prepare(account: Account) -> dict[str, Any]:
+        _emulate_vault_policies(account)
+        backup = account.session.client("backup", region_name=BUCKET_REGION)
+        backup.put_backup_vault_access_policy(BackupVaultName="orders-vault", Policy=_request(sample)["policy"])
+        return load_event(sample)
+
+    return prepare
+
+
 # --- the cases --------------------------------------------------------------------------------
 
 _PUBLIC_AND_VENDOR = _request("bucket-policy-public-and-vendor.json")["bucketPolicy"]
@@ -628,6 +683,13 @@ _ACCESS_POINT_PUBLIC = _access_point_document("access-point-policy-public.json")
 _ACCESS_POINT_AUDITOR = _access_point_document("access-point-policy-unknown-account.json")
 _OPENSEARCH_PUBLIC = json.loads(_request("opensearch-policy-public.json")["accessPolicies"])
 _OPENSEARCH_CONTRACTOR = json.loads(_request("opensearch-policy-unknown-account.json")["accessPolicies"])
+_VAULT_PUBLIC = json.loads(_request("backup-vault-policy-public.json")["policy"])
+_VAULT_VENDOR = json.loads(_request("backup-vault-policy-unknown-account.json")["policy"])
+_VAULT_GAPS = {
+    Behaviour.PARTIAL_FAILURE: (
+        "vault access policies (the cases emulate them with session hooks, which answer before the injected refusal)"
+    )
+}
 _DELETE_VERSION = {"rules/policy-version-admin/delete_version": "delete"}
 
 CASES: Mapping[str, GuardrailCase] = {
@@ -930,6 +992,22 @@ CASES: Mapping[str, GuardrailCase] = {
             remediated=canonical_policy(_without_statement(_OPENSEARCH_CONTRACTOR, 1)),
             compliant=Scenario(_domain_with_sample_policy("opensearch-config-no-policy.json"), domain_policy),
             partial_failure=PartialFailure("opensearch", "UpdateDomainConfig", done_before=0),
+        ),
+        GuardrailCase(
+            rule="backup-vault-policy-public",
+            violation=Scenario(_vault_with_sample_policy("backup-vault-policy-public.json"), vault_policy),
+            remediated=canonical_policy(_without_statement(_VAULT_PUBLIC, 1)),
+            compliant=Scenario(_vault_with_sample_policy("backup-vault-policy-deny-delete.json"), vault_policy),
+            partial_failure=PartialFailure("backup", "PutBackupVaultAccessPolicy", done_before=0),
+            moto_gaps=_VAULT_GAPS,
+        ),
+        GuardrailCase(
+            rule="backup-vault-policy-cross-account",
+            violation=Scenario(_vault_with_sample_policy("backup-vault-policy-unknown-account.json"), vault_policy),
+            remediated=canonical_policy(_without_statement(_VAULT_VENDOR, 1)),
+            compliant=Scenario(_vault_with_sample_policy("backup-vault-policy-deny-delete.json"), vault_policy),
+            partial_failure=PartialFailure("backup", "PutBackupVaultAccessPolicy", done_before=0),
+            moto_gaps=_VAULT_GAPS,
         ),
     )
 }

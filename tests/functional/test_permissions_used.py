@@ -169,6 +169,9 @@ def _authorised_as(request: Request) -> tuple[str, dict[str, str]]:
                 context,
             )
         return f"arn:aws:rds:{request.region}:{HOME_ACCOUNT}:snapshot:{params['DBSnapshotIdentifier']}", context
+    if service == "backup":
+        name = params["BackupVaultName"]
+        return f"arn:aws:backup:{request.region}:{HOME_ACCOUNT}:backup-vault:{name}", context
     if service == "es":
         return f"arn:aws:es:{request.region}:{HOME_ACCOUNT}:domain/{params['DomainName']}", context
     if service == "elasticfilesystem":
@@ -709,6 +712,35 @@ def _domain_policy(account: Account) -> RemediationStep:
     )
 
 
+def _vault_policy(*, keep: bool) -> Callable[[Account], RemediationStep]:
+    """A vault with a public statement, and a deny statement when ``keep`` (else the policy is deleted).
+
+    moto has no vault access policies: guardrail_cases emulates AWS Backup's three calls with session hooks.
+    """
+
+    def setup(account: Account) -> RemediationStep:
+        from tests.functional.guardrail_cases import _emulate_vault_policies
+
+        _emulate_vault_policies(account)
+        name = "orders-vault" if keep else "archive-vault"
+        public = {"Sid": "AnyoneCopies", "Effect": "Allow", "Principal": "*", "Action": "backup:CopyIntoBackupVault"}
+        public["Resource"] = "*"
+        deny = {"Sid": "NoDelete", "Effect": "Deny", "Principal": "*", "Action": "backup:DeleteRecoveryPoint"}
+        deny["Resource"] = "*"
+        statements = [public, deny] if keep else [public]
+        account.session.client("backup", region_name=BUCKET_REGION).put_backup_vault_access_policy(
+            BackupVaultName=name, Policy=json.dumps({"Version": "2012-10-17", "Statement": statements})
+        )
+        return _step(
+            StepAction.REMOVE_BACKUP_VAULT_POLICY_STATEMENTS,
+            f"arn:aws:backup:{BUCKET_REGION}:{HOME_ACCOUNT}:backup-vault:{name}",
+            backup_vault=name,
+            statements=[{"index": 0, "sid": "AnyoneCopies", "statement": public}],
+        )
+
+    return setup
+
+
 class Scenario(NamedTuple):
     setup: Callable[[Account], RemediationStep]
     region: str = REGION
@@ -739,6 +771,8 @@ SCENARIOS: dict[str, Scenario] = {
     "snapshot-public": Scenario(_shared("snapshot"), BUCKET_REGION),
     "dynamodb-keep-the-rest": Scenario(_table_policy(keep=True), BUCKET_REGION),
     "opensearch-keep-the-rest": Scenario(_domain_policy, BUCKET_REGION),
+    "backup-vault-keep-the-rest": Scenario(_vault_policy(keep=True), BUCKET_REGION),
+    "backup-vault-only-offending": Scenario(_vault_policy(keep=False), BUCKET_REGION),
     "acl-bucket-canonical-user": Scenario(_canonical_grant(None), BUCKET_REGION),
     "acl-object-canonical-user": Scenario(_canonical_grant("drop/2026-11-23.csv"), BUCKET_REGION),
     "access-point-keep-the-rest": Scenario(_access_point_policy(keep=True), BUCKET_REGION),

@@ -72,6 +72,7 @@ BEYOND_ACCESS_ANALYZER: Mapping[str, str] = {
     "AWS::S3::Object": "an object ACL can make one object public in a private bucket",
     "AWS::S3::AccessPoint": "Access Analyzer reports access points inside its bucket findings; each has a policy",
     "AWS::OpenSearchService::Domain": "a domain access policy opens every index behind the endpoint",
+    "AWS::Backup::BackupVault": "a vault policy can let others copy or delete the backups",
     "AWS::Events::EventBus": "a bus policy lets other accounts put events that drive this account's rules",
 }
 

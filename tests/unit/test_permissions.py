@@ -40,7 +40,7 @@ WITHOUT_RESOURCE_TYPES = {
 }
 _READ = ("Get", "List", "Describe", "Head")
 #: The services whose resources remediations change: IAM and S3, and the shares of issue 18 (snapshots, images).
-REMEDIATED_SERVICES = frozenset({"iam", "s3", "ec2", "rds", "dynamodb", "elasticfilesystem", "es"})
+REMEDIATED_SERVICES = frozenset({"iam", "s3", "ec2", "rds", "dynamodb", "elasticfilesystem", "es", "backup"})
 #: Of those, the services nothing but a remediation may write to (the runtime writes IAM Warden's own tables).
 REMEDIATION_ONLY_WRITES = REMEDIATED_SERVICES - {"dynamodb"}
 #: Condition keys naming the owning account of a resource whose ARN carries none (buckets, snapshots, images).

@@ -18,6 +18,7 @@ from iamwarden.domain.exceptions import RemediationError
 from iamwarden.domain.findings import RemediationStep, StepAction
 from iamwarden.guardrails import (
     access_point_policy,
+    backup_vault_policy,
     bucket_policy,
     credentials,
     dynamodb_policy,
@@ -51,6 +52,7 @@ MODULES: tuple[ModuleType, ...] = (
     efs_policy,
     access_point_policy,
     opensearch_policy,
+    backup_vault_policy,
 )
 
 GUARDRAILS: tuple[Guardrail, ...] = tuple(guardrail for module in MODULES for guardrail in module.GUARDRAILS)
