@@ -648,7 +648,7 @@ def _emulate_vault_policies(account: Account) -> dict[str, str]:
         store.pop(vault(params), None)
         return answer(200, {})
 
-    events = account.session.events
+    events: Any = account.session.events  # botocore types a hook as returning None; these answer the call
     events.register("before-call.backup.GetBackupVaultAccessPolicy", get, unique_id="vault-get")
     events.register("before-call.backup.PutBackupVaultAccessPolicy", put, unique_id="vault-put")
     events.register("before-call.backup.DeleteBackupVaultAccessPolicy", delete, unique_id="vault-delete")
