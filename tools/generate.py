@@ -67,6 +67,15 @@ KEYS = "!Sub arn:${AWS::Partition}:kms:*:${AWS::AccountId}:key/*"
 SECRETS = "!Sub arn:${AWS::Partition}:secretsmanager:*:${AWS::AccountId}:secret:*"
 REPOSITORIES = "!Sub arn:${AWS::Partition}:ecr:*:${AWS::AccountId}:repository/*"
 EVENT_BUSES = "!Sub arn:${AWS::Partition}:events:*:${AWS::AccountId}:event-bus/*"
+EBS_SNAPSHOTS = "!Sub arn:${AWS::Partition}:ec2:*::snapshot/*"
+IMAGES = "!Sub arn:${AWS::Partition}:ec2:*::image/*"
+DB_SNAPSHOTS = "!Sub arn:${AWS::Partition}:rds:*:${AWS::AccountId}:snapshot:*"
+ACCESS_POINTS = "!Sub arn:${AWS::Partition}:s3:*:${AWS::AccountId}:accesspoint/*"
+DYNAMODB_TABLES = "!Sub arn:${AWS::Partition}:dynamodb:*:${AWS::AccountId}:table/*"
+EFS_FILE_SYSTEMS = "!Sub arn:${AWS::Partition}:elasticfilesystem:*:${AWS::AccountId}:file-system/*"
+OPENSEARCH_DOMAINS = "!Sub arn:${AWS::Partition}:es:*:${AWS::AccountId}:domain/*"
+BACKUP_VAULTS = "!Sub arn:${AWS::Partition}:backup:*:${AWS::AccountId}:backup-vault:*"
+DB_CLUSTER_SNAPSHOTS = "!Sub arn:${AWS::Partition}:rds:*:${AWS::AccountId}:cluster-snapshot:*"
 
 
 class Condition(NamedTuple):
@@ -77,6 +86,8 @@ class Condition(NamedTuple):
 
 #: Bucket ARNs carry no account: the owner's account is a condition instead.
 OWNED_BY_THIS_ACCOUNT = Condition("StringEquals", "s3:ResourceAccount", "!Ref AWS::AccountId")
+#: EC2 snapshot and image ARNs carry no account either: ``ec2:Owner`` is the owning account.
+OWNED_BY_THIS_ACCOUNT_EC2 = Condition("StringEquals", "ec2:Owner", "!Ref AWS::AccountId")
 
 
 class Scope(NamedTuple):
@@ -275,6 +286,66 @@ SCOPES: tuple[Scope, ...] = (
         (REPOSITORIES,),
     ),
     Scope("RemediateEventBusPolicies", ("events:DescribeEventBus", "events:RemovePermission"), (EVENT_BUSES,)),
+    # --- issue 18, resources-b: shares and resource policies that open data outside the organisation ---
+    Scope(
+        "RemoveSnapshotShares",
+        ("ec2:DescribeSnapshotAttribute", "ec2:ModifySnapshotAttribute"),
+        (EBS_SNAPSHOTS,),
+        OWNED_BY_THIS_ACCOUNT_EC2,
+        comment="Snapshot ARNs carry no account: only snapshots this account owns.",
+    ),
+    Scope(
+        "RemoveImageShares",
+        ("ec2:DescribeImageAttribute", "ec2:ModifyImageAttribute"),
+        (IMAGES,),
+        OWNED_BY_THIS_ACCOUNT_EC2,
+        comment="AMI ARNs carry no account: only images this account owns.",
+    ),
+    Scope(
+        "RemoveDbSnapshotShares",
+        ("rds:DescribeDBSnapshotAttributes", "rds:ModifyDBSnapshotAttribute"),
+        (DB_SNAPSHOTS,),
+    ),
+    Scope(
+        "RemediateAccessPointPolicies",
+        ("s3:GetAccessPointPolicy", "s3:PutAccessPointPolicy", "s3:DeleteAccessPointPolicy"),
+        (ACCESS_POINTS,),
+    ),
+    Scope(
+        "RemediateDynamoDbResourcePolicies",
+        ("dynamodb:GetResourcePolicy", "dynamodb:PutResourcePolicy", "dynamodb:DeleteResourcePolicy"),
+        (DYNAMODB_TABLES,),
+        comment="Tables, their indexes and streams (table/NAME/stream/...) of this account.",
+    ),
+    Scope(
+        "RemediateEfsFileSystemPolicies",
+        (
+            "elasticfilesystem:DescribeFileSystemPolicy",
+            "elasticfilesystem:PutFileSystemPolicy",
+            "elasticfilesystem:DeleteFileSystemPolicy",
+        ),
+        (EFS_FILE_SYSTEMS,),
+    ),
+    Scope(
+        "RemediateOpenSearchAccessPolicies",
+        ("es:DescribeDomainConfig", "es:UpdateDomainConfig"),
+        (OPENSEARCH_DOMAINS,),
+        comment="UpdateDomainConfig could change any setting of a domain; the enforcer writes only AccessPolicies.",
+    ),
+    Scope(
+        "RemediateBackupVaultPolicies",
+        (
+            "backup:GetBackupVaultAccessPolicy",
+            "backup:PutBackupVaultAccessPolicy",
+            "backup:DeleteBackupVaultAccessPolicy",
+        ),
+        (BACKUP_VAULTS,),
+    ),
+    Scope(
+        "RemoveDbClusterSnapshotShares",
+        ("rds:DescribeDBClusterSnapshotAttributes", "rds:ModifyDBClusterSnapshotAttribute"),
+        (DB_CLUSTER_SNAPSHOTS,),
+    ),
 )
 
 
@@ -337,6 +408,7 @@ ROUTES: Mapping[str, Route] = {
     "s3-acl-public": Route(
         "AclChanged", "PutObjectAcl is an S3 data event: the trail must log S3 data events (write) for it to arrive."
     ),
+    "s3-acl-cross-account": Route("AclChanged"),
     "s3-public-access-block-disabled": Route(
         "PublicAccessBlockChanged",
         "Account-level Block Public Access is S3 Control's, but CloudTrail records it from s3.amazonaws.com.",

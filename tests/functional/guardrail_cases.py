@@ -767,6 +767,294 @@ def _without_statement(document: Mapping[str, Any], index: int) -> dict[str, Any
     return {**document, "Statement": statements}
 
 
+# --- shares (issue 18): snapshots, images, database snapshots -----------------------------------------
+
+#: The partner account the share samples name: kept by every remediation (the event did not add it, or it is trusted).
+PARTNER = "444455556666"
+#: moto's region holds snapshots of its own (behind its default AMIs): the contract's is found by its description.
+SNAPSHOT_DESCRIPTION = "orders-db volume before the migration"
+
+
+def _ec2(account: Account) -> Any:
+    return account.session.client("ec2", region_name=BUCKET_REGION)
+
+
+def _rds(account: Account) -> Any:
+    return account.session.client("rds", region_name=BUCKET_REGION)
+
+
+def snapshot_shares(account: Account) -> list[str]:
+    """Who may create volumes from the one snapshot of the account (group ``all`` or account ids)."""
+    ec2 = _ec2(account)
+    [snapshot] = ec2.describe_snapshots(Filters=[{"Name": "description", "Values": [SNAPSHOT_DESCRIPTION]}])[
+        "Snapshots"
+    ]
+    answer = ec2.describe_snapshot_attribute(SnapshotId=snapshot["SnapshotId"], Attribute="createVolumePermission")
+    return sorted(p.get("Group") or p["UserId"] for p in answer["CreateVolumePermissions"])
+
+
+def _shared_snapshot(sample: str, *shares: Mapping[str, str]) -> Callable[[Account], dict[str, Any]]:
+    """A snapshot shared with ``shares`` (moto chooses the id, so the event names it)."""
+
+    def prepare(account: Account) -> dict[str, Any]:
+        ec2 = _ec2(account)
+        volume = ec2.create_volume(AvailabilityZone=f"{BUCKET_REGION}a", Size=8)["VolumeId"]
+        snapshot = ec2.create_snapshot(VolumeId=volume, Description=SNAPSHOT_DESCRIPTION)["SnapshotId"]
+        if shares:
+            ec2.modify_snapshot_attribute(  # moto reads only the OperationType form
+                SnapshotId=snapshot,
+                Attribute="createVolumePermission",
+                OperationType="add",
+                GroupNames=[share["Group"] for share in shares if "Group" in share],
+                UserIds=[share["UserId"] for share in shares if "UserId" in share],
+            )
+        event = load_event(sample)
+        event["detail"]["requestParameters"]["snapshotId"] = snapshot
+        return event
+
+    return prepare
+
+
+def image_shares(account: Account) -> list[str]:
+    ec2 = _ec2(account)
+    [image] = ec2.describe_images(Owners=["self"])["Images"]
+    answer = ec2.describe_image_attribute(ImageId=image["ImageId"], Attribute="launchPermission")
+    keys = ("Group", "UserId", "OrganizationArn", "OrganizationalUnitArn")
+    return sorted(value for p in answer["LaunchPermissions"] for key in keys if (value := p.get(key)))
+
+
+def _shared_image(sample: str, *shares: Mapping[str, str]) -> Callable[[Account], dict[str, Any]]:
+    def prepare(account: Account) -> dict[str, Any]:
+        ec2 = _ec2(account)
+        image = ec2.register_image(Name="orders-api-2026-11-23")["ImageId"]
+        if shares:
+            ec2.modify_image_attribute(ImageId=image, LaunchPermission={"Add": list(shares)})
+        event = load_event(sample)
+        event["detail"]["requestParameters"]["imageId"] = image
+        return event
+
+    return prepare
+
+
+def db_snapshot_shares(name: str) -> State:
+    def read(account: Account) -> list[str]:
+        result = _rds(account).describe_db_snapshot_attributes(DBSnapshotIdentifier=name)["DBSnapshotAttributesResult"]
+        return sorted(
+            v for a in result["DBSnapshotAttributes"] if a["AttributeName"] == "restore" for v in a["AttributeValues"]
+        )
+
+    return read
+
+
+def _shared_db_snapshot(sample: str, *values: str) -> Callable[[Account], dict[str, Any]]:
+    def prepare(account: Account) -> dict[str, Any]:
+        rds = _rds(account)
+        name = _request(sample)["dBSnapshotIdentifier"]
+        rds.create_db_instance(
+            DBInstanceIdentifier="orders-db",
+            DBInstanceClass="db.t3.micro",
+            Engine="postgres",
+            MasterUsername="orders",
+            MasterUserPassword="correct-Horse-battery-9",
+            AllocatedStorage=20,
+        )
+        rds.create_db_snapshot(DBSnapshotIdentifier=name, DBInstanceIdentifier="orders-db")
+        if values:
+            rds.modify_db_snapshot_attribute(
+                DBSnapshotIdentifier=name, AttributeName="restore", ValuesToAdd=list(values)
+            )
+        return load_event(sample)
+
+    return prepare
+
+
+def _dynamodb(account: Account) -> Any:
+    return account.session.client("dynamodb", region_name=BUCKET_REGION)
+
+
+def table_policy(account: Account) -> dict[str, Any] | None:
+    """The resource policy of table orders (the DynamoDB samples' table), or None."""
+    dynamodb = _dynamodb(account)
+    arn = dynamodb.describe_table(TableName="orders")["Table"]["TableArn"]
+    try:
+        return canonical_policy(json.loads(dynamodb.get_resource_policy(ResourceArn=arn)["Policy"]))
+    except ClientError as exc:
+        if _code(exc) != "PolicyNotFoundException":
+            raise
+        return None
+
+
+def _table_with_sample_policy(sample: str) -> Callable[[Account], dict[str, Any]]:
+    def prepare(account: Account) -> dict[str, Any]:
+        dynamodb = _dynamodb(account)
+        arn = dynamodb.create_table(
+            TableName="orders",
+            KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+        )["TableDescription"]["TableArn"]
+        assert arn == _request(sample)["resourceArn"], "the sample names the table moto creates"
+        dynamodb.put_resource_policy(ResourceArn=arn, Policy=_request(sample)["policy"])
+        return load_event(sample)
+
+    return prepare
+
+
+def _efs(account: Account) -> Any:
+    return account.session.client("efs", region_name=BUCKET_REGION)
+
+
+def file_system_policy(account: Account) -> dict[str, Any]:
+    """The policy of the one file system (moto chooses its id; the EFS samples' file system)."""
+    efs = _efs(account)
+    [file_system] = efs.describe_file_systems()["FileSystems"]
+    return canonical_policy(
+        json.loads(efs.describe_file_system_policy(FileSystemId=file_system["FileSystemId"])["Policy"])
+    )
+
+
+def _file_system_with_sample_policy(sample: str) -> Callable[[Account], dict[str, Any]]:
+    def prepare(account: Account) -> dict[str, Any]:
+        efs = _efs(account)
+        file_system = efs.create_file_system(CreationToken="orders-shared-files")["FileSystemId"]
+        efs.put_file_system_policy(FileSystemId=file_system, Policy=_request(sample)["policy"])
+        event = load_event(sample)
+        event["detail"]["requestParameters"]["fileSystemId"] = file_system
+        return event
+
+    return prepare
+
+
+def _s3control(account: Account) -> Any:
+    return account.session.client("s3control", region_name=BUCKET_REGION)
+
+
+def _access_point_document(sample: str) -> dict[str, Any]:
+    document: dict[str, Any] = json.loads(_request(sample)["PutAccessPointPolicyRequest"]["Policy"])
+    return document
+
+
+def access_point_policy(account: Account) -> dict[str, Any]:
+    """The policy of access point finance-ap (the access point samples' one)."""
+    policy = _s3control(account).get_access_point_policy(AccountId=HOME_ACCOUNT, Name="finance-ap")["Policy"]
+    return canonical_policy(json.loads(policy))
+
+
+def _access_point_with_sample_policy(sample: str) -> Callable[[Account], dict[str, Any]]:
+    def prepare(account: Account) -> dict[str, Any]:
+        _bucket(account, "acme-finance")
+        s3control = _s3control(account)
+        s3control.create_access_point(AccountId=HOME_ACCOUNT, Name="finance-ap", Bucket="acme-finance")
+        policy = _request(sample)["PutAccessPointPolicyRequest"]["Policy"]
+        s3control.put_access_point_policy(AccountId=HOME_ACCOUNT, Name="finance-ap", Policy=policy)
+        return load_event(sample)
+
+    return prepare
+
+
+#: The canonical id moto gives the account's own S3 owner, and the other account's user the ACL sample grants to.
+MOTO_OWNER = "75aa57f09aa0c8caeab4f8c24e99d10f8e7faeebf76c078efc7c6caea54ba06a"
+OTHER_CANONICAL_USER = "c3f1e2d4a5b6978812a3b4c5d6e7f80912a3b4c5d6e7f8091a2b3c4d5e6f7a8b"
+
+
+def _bucket_with_canonical_grant(sample: str) -> Callable[[Account], dict[str, Any]]:
+    """The sample's bucket, its ACL granting READ to the other account's canonical user (as the sample did)."""
+
+    def prepare(account: Account) -> dict[str, Any]:
+        bucket = _request(sample)["bucketName"]
+        _bucket(account, bucket)
+        account.s3.put_bucket_ownership_controls(
+            Bucket=bucket, OwnershipControls={"Rules": [{"ObjectOwnership": "ObjectWriter"}]}
+        )
+        owner = account.s3.get_bucket_acl(Bucket=bucket)["Owner"]
+        grants = [
+            {"Grantee": {"Type": "CanonicalUser", "ID": owner["ID"]}, "Permission": "FULL_CONTROL"},
+            {"Grantee": {"Type": "CanonicalUser", "ID": OTHER_CANONICAL_USER}, "Permission": "READ"},
+        ]
+        account.s3.put_bucket_acl(Bucket=bucket, AccessControlPolicy={"Owner": owner, "Grants": grants})
+        return load_event(sample)
+
+    return prepare
+
+
+def _opensearch(account: Account) -> Any:
+    return account.session.client("opensearch", region_name=BUCKET_REGION)
+
+
+def domain_policy(account: Account) -> dict[str, Any] | None:
+    """The access policy of domain orders-search (the OpenSearch samples' domain), or None when it has none."""
+    config = _opensearch(account).describe_domain_config(DomainName="orders-search")["DomainConfig"]
+    text = config["AccessPolicies"]["Options"]
+    return canonical_policy(json.loads(text)) if text else None
+
+
+def _domain_with_sample_policy(sample: str) -> Callable[[Account], dict[str, Any]]:
+    """Domain orders-search holding the sample's access policy (or none, for a sample that sets none)."""
+
+    def prepare(account: Account) -> dict[str, Any]:
+        opensearch = _opensearch(account)
+        policy = _request(sample).get("accessPolicies")
+        opensearch.create_domain(DomainName="orders-search", **({"AccessPolicies": policy} if policy else {}))
+        return load_event(sample)
+
+    return prepare
+
+
+#: moto has no backup vault access policies: the cases answer AWS Backup's three policy calls from this store,
+#: through botocore's before-call hooks on the session (as a Stubber would), so every client of the session
+#: (the enforcer's included) sees one vault's policy. Keyed by the session, so tests never share a vault.
+_VAULT_POLICIES: dict[int, dict[str, str]] = {}
+
+
+def _emulate_vault_policies(account: Account) -> dict[str, str]:
+    from botocore.awsrequest import AWSResponse
+    from botocore.compat import HTTPHeaders
+
+    store = _VAULT_POLICIES.setdefault(id(account.session), {})
+    url = "https://backup.eu-west-1.amazonaws.com/"
+
+    def answer(status: int, body: dict[str, Any]) -> tuple[AWSResponse, dict[str, Any]]:
+        return AWSResponse(url, status, HTTPHeaders(), None), {**body, "ResponseMetadata": {"HTTPStatusCode": status}}
+
+    def vault(params: dict[str, Any]) -> str:
+        return str(params["url_path"].split("/")[2])  # /backup-vaults/{name}/access-policy
+
+    def get(params: dict[str, Any], **_: Any) -> tuple[AWSResponse, dict[str, Any]]:
+        name = vault(params)
+        if name not in store:
+            return answer(404, {"Error": {"Code": "ResourceNotFoundException", "Message": "no policy"}})
+        return answer(200, {"BackupVaultName": name, "Policy": store[name]})
+
+    def put(params: dict[str, Any], **_: Any) -> tuple[AWSResponse, dict[str, Any]]:
+        store[vault(params)] = json.loads(params["body"])["Policy"]
+        return answer(200, {})
+
+    def delete(params: dict[str, Any], **_: Any) -> tuple[AWSResponse, dict[str, Any]]:
+        store.pop(vault(params), None)
+        return answer(200, {})
+
+    events: Any = account.session.events  # botocore types a hook as returning None; these answer the call
+    events.register("before-call.backup.GetBackupVaultAccessPolicy", get, unique_id="vault-get")
+    events.register("before-call.backup.PutBackupVaultAccessPolicy", put, unique_id="vault-put")
+    events.register("before-call.backup.DeleteBackupVaultAccessPolicy", delete, unique_id="vault-delete")
+    return store
+
+
+def vault_policy(account: Account) -> dict[str, Any] | None:
+    policy = _VAULT_POLICIES.get(id(account.session), {}).get("orders-vault")
+    return canonical_policy(json.loads(policy)) if policy else None
+
+
+def _vault_with_sample_policy(sample: str) -> Callable[[Account], dict[str, Any]]:
+    def prepare(account: Account) -> dict[str, Any]:
+        _emulate_vault_policies(account)
+        backup = account.session.client("backup", region_name=BUCKET_REGION)
+        backup.put_backup_vault_access_policy(BackupVaultName="orders-vault", Policy=_request(sample)["policy"])
+        return load_event(sample)
+
+    return prepare
+
+
 # --- the cases --------------------------------------------------------------------------------
 
 _PUBLIC_AND_VENDOR = _request("bucket-policy-public-and-vendor.json")["bucketPolicy"]
@@ -797,6 +1085,21 @@ _VENDOR_SECRET = json.loads(_request("secret-policy-unknown-account.json")["reso
 _PUBLIC_REPOSITORY = json.loads(_request("ecr-policy-public.json")["policyText"])
 _VENDOR_REPOSITORY = json.loads(_request("ecr-policy-unknown-account.json")["policyText"])
 _VENDOR_KEY_POLICY = json.loads(_request("kms-put-key-policy-unknown-account.json")["policy"])
+_DYNAMODB_PUBLIC = json.loads(_request("dynamodb-policy-public.json")["policy"])
+_DYNAMODB_VENDOR = json.loads(_request("dynamodb-policy-unknown-account.json")["policy"])
+_EFS_PUBLIC = json.loads(_request("efs-policy-public.json")["policy"])
+_EFS_PARTNER = json.loads(_request("efs-policy-unknown-account.json")["policy"])
+_ACCESS_POINT_PUBLIC = _access_point_document("access-point-policy-public.json")
+_ACCESS_POINT_AUDITOR = _access_point_document("access-point-policy-unknown-account.json")
+_OPENSEARCH_PUBLIC = json.loads(_request("opensearch-policy-public.json")["accessPolicies"])
+_OPENSEARCH_CONTRACTOR = json.loads(_request("opensearch-policy-unknown-account.json")["accessPolicies"])
+_VAULT_PUBLIC = json.loads(_request("backup-vault-policy-public.json")["policy"])
+_VAULT_VENDOR = json.loads(_request("backup-vault-policy-unknown-account.json")["policy"])
+_VAULT_GAPS = {
+    Behaviour.PARTIAL_FAILURE: (
+        "vault access policies (the cases emulate them with session hooks, which answer before the injected refusal)"
+    )
+}
 _DELETE_VERSION = {"rules/policy-version-admin/delete_version": "delete"}
 _PASSROLE_LAMBDA_DEPLOY_ONLY = _without_statement(_document("put-user-policy-passrole-lambda.json"), 1)
 
@@ -1199,6 +1502,146 @@ CASES: Mapping[str, GuardrailCase] = {
                 {**_PARTNER, **_ORGANIZATION},
             ),
             partial_failure=PartialFailure("events", "RemovePermission", done_before=0, settings=_PARTNER),
+        ),
+        GuardrailCase(
+            rule="ebs-snapshot-shared",
+            # Shared with the partner before; the event made it public: only "all" goes.
+            violation=Scenario(
+                _shared_snapshot("snapshot-shared-public.json", {"Group": "all"}, {"UserId": PARTNER}), snapshot_shares
+            ),
+            remediated=[PARTNER],
+            compliant=Scenario(_shared_snapshot("snapshot-share-removed.json", {"UserId": PARTNER}), snapshot_shares),
+            partial_failure=PartialFailure("ec2", "ModifySnapshotAttribute", done_before=0),
+        ),
+        GuardrailCase(
+            rule="ami-shared",
+            violation=Scenario(
+                _shared_image("ami-shared-public.json", {"Group": "all"}, {"UserId": PARTNER}), image_shares
+            ),
+            remediated=[PARTNER],
+            compliant=Scenario(
+                _shared_image(
+                    "ami-shared-organization.json",
+                    {"OrganizationArn": "arn:aws:organizations::111122223333:organization/o-a1b2c3d4e5"},
+                ),
+                image_shares,
+                {"organization_id": "o-a1b2c3d4e5"},
+            ),
+            partial_failure=PartialFailure("ec2", "ModifyImageAttribute", done_before=0),
+        ),
+        GuardrailCase(
+            rule="rds-snapshot-shared",
+            violation=Scenario(
+                _shared_db_snapshot("rds-snapshot-shared-public.json", "all", PARTNER),
+                db_snapshot_shares("orders-db-2026-11-22"),
+            ),
+            remediated=[PARTNER],
+            compliant=Scenario(
+                _shared_db_snapshot("rds-snapshot-shared-trusted-account.json", PARTNER),
+                db_snapshot_shares("orders-db-2026-11-21"),
+                {"trusted_accounts": PARTNER},
+            ),
+            partial_failure=PartialFailure("rds", "ModifyDBSnapshotAttribute", done_before=0),
+        ),
+        GuardrailCase(
+            rule="dynamodb-resource-policy-public",
+            violation=Scenario(_table_with_sample_policy("dynamodb-policy-public.json"), table_policy),
+            remediated=canonical_policy(_without_statement(_DYNAMODB_PUBLIC, 1)),
+            compliant=Scenario(_table_with_sample_policy("dynamodb-policy-own-account.json"), table_policy),
+            partial_failure=PartialFailure("dynamodb", "PutResourcePolicy", done_before=0),
+        ),
+        GuardrailCase(
+            rule="dynamodb-resource-policy-cross-account",
+            violation=Scenario(_table_with_sample_policy("dynamodb-policy-unknown-account.json"), table_policy),
+            remediated=canonical_policy(_without_statement(_DYNAMODB_VENDOR, 1)),
+            compliant=Scenario(_table_with_sample_policy("dynamodb-policy-own-account.json"), table_policy),
+            partial_failure=PartialFailure("dynamodb", "PutResourcePolicy", done_before=0),
+        ),
+        GuardrailCase(
+            rule="efs-file-system-policy-public",
+            violation=Scenario(_file_system_with_sample_policy("efs-policy-public.json"), file_system_policy),
+            remediated=canonical_policy(_without_statement(_EFS_PUBLIC, 1)),
+            compliant=Scenario(_file_system_with_sample_policy("efs-policy-own-role.json"), file_system_policy),
+            partial_failure=PartialFailure("efs", "PutFileSystemPolicy", done_before=0),
+        ),
+        GuardrailCase(
+            rule="efs-file-system-policy-cross-account",
+            violation=Scenario(_file_system_with_sample_policy("efs-policy-unknown-account.json"), file_system_policy),
+            remediated=canonical_policy(_without_statement(_EFS_PARTNER, 1)),
+            compliant=Scenario(_file_system_with_sample_policy("efs-policy-own-role.json"), file_system_policy),
+            partial_failure=PartialFailure("efs", "PutFileSystemPolicy", done_before=0),
+        ),
+        GuardrailCase(
+            rule="s3-access-point-policy-public",
+            violation=Scenario(
+                _access_point_with_sample_policy("access-point-policy-public.json"), access_point_policy
+            ),
+            remediated=canonical_policy(_without_statement(_ACCESS_POINT_PUBLIC, 1)),
+            compliant=Scenario(
+                _access_point_with_sample_policy("access-point-policy-own-role.json"), access_point_policy
+            ),
+            partial_failure=PartialFailure("s3control", "PutAccessPointPolicy", done_before=0),
+        ),
+        GuardrailCase(
+            rule="s3-access-point-policy-cross-account",
+            violation=Scenario(
+                _access_point_with_sample_policy("access-point-policy-unknown-account.json"), access_point_policy
+            ),
+            remediated=canonical_policy(_without_statement(_ACCESS_POINT_AUDITOR, 1)),
+            compliant=Scenario(
+                _access_point_with_sample_policy("access-point-policy-own-role.json"), access_point_policy
+            ),
+            partial_failure=PartialFailure("s3control", "PutAccessPointPolicy", done_before=0),
+        ),
+        GuardrailCase(
+            rule="s3-acl-cross-account",
+            violation=Scenario(
+                _bucket_with_canonical_grant("acl-bucket-canonical-user-grant.json"),
+                bucket_acl("acme-reports"),
+                {"rules/s3-acl-cross-account/trusted_canonical_ids": MOTO_OWNER},
+            ),
+            remediated=[("owner", "FULL_CONTROL")],
+            compliant=Scenario(
+                _bucket_with_canonical_grant("acl-bucket-canonical-user-grant.json"),
+                bucket_acl("acme-reports"),
+                {"rules/s3-acl-cross-account/trusted_canonical_ids": f"{MOTO_OWNER},{OTHER_CANONICAL_USER}"},
+            ),
+            partial_failure=PartialFailure(
+                "s3",
+                "PutBucketAcl",
+                done_before=0,
+                settings={"rules/s3-acl-cross-account/trusted_canonical_ids": MOTO_OWNER},
+            ),
+        ),
+        GuardrailCase(
+            rule="opensearch-access-policy-public",
+            violation=Scenario(_domain_with_sample_policy("opensearch-policy-public.json"), domain_policy),
+            remediated=canonical_policy(_without_statement(_OPENSEARCH_PUBLIC, 1)),
+            compliant=Scenario(_domain_with_sample_policy("opensearch-config-no-policy.json"), domain_policy),
+            partial_failure=PartialFailure("opensearch", "UpdateDomainConfig", done_before=0),
+        ),
+        GuardrailCase(
+            rule="opensearch-access-policy-cross-account",
+            violation=Scenario(_domain_with_sample_policy("opensearch-policy-unknown-account.json"), domain_policy),
+            remediated=canonical_policy(_without_statement(_OPENSEARCH_CONTRACTOR, 1)),
+            compliant=Scenario(_domain_with_sample_policy("opensearch-config-no-policy.json"), domain_policy),
+            partial_failure=PartialFailure("opensearch", "UpdateDomainConfig", done_before=0),
+        ),
+        GuardrailCase(
+            rule="backup-vault-policy-public",
+            violation=Scenario(_vault_with_sample_policy("backup-vault-policy-public.json"), vault_policy),
+            remediated=canonical_policy(_without_statement(_VAULT_PUBLIC, 1)),
+            compliant=Scenario(_vault_with_sample_policy("backup-vault-policy-deny-delete.json"), vault_policy),
+            partial_failure=PartialFailure("backup", "PutBackupVaultAccessPolicy", done_before=0),
+            moto_gaps=_VAULT_GAPS,
+        ),
+        GuardrailCase(
+            rule="backup-vault-policy-cross-account",
+            violation=Scenario(_vault_with_sample_policy("backup-vault-policy-unknown-account.json"), vault_policy),
+            remediated=canonical_policy(_without_statement(_VAULT_VENDOR, 1)),
+            compliant=Scenario(_vault_with_sample_policy("backup-vault-policy-deny-delete.json"), vault_policy),
+            partial_failure=PartialFailure("backup", "PutBackupVaultAccessPolicy", done_before=0),
+            moto_gaps=_VAULT_GAPS,
         ),
     )
 }

@@ -167,10 +167,34 @@ def _authorised_as(request: Request) -> tuple[str, dict[str, str]]:
         return "*", context  # no resource type: S3 Control acts on the caller's own account only
     if service == "ec2" and operation.startswith("Describe"):
         return "*", context  # EC2's Describe actions have no resource type
+    if request.action in ("s3:GetAccessPointPolicy", "s3:PutAccessPointPolicy", "s3:DeleteAccessPointPolicy"):
+        return f"arn:aws:s3:{request.region}:{params['AccountId']}:accesspoint/{params['Name']}", context
     if service == "s3" and "Key" in params:
         return f"arn:aws:s3:::{params['Bucket']}/{params['Key']}", {"s3:ResourceAccount": HOME_ACCOUNT}
     if service == "s3":
         return f"arn:aws:s3:::{params['Bucket']}", {"s3:ResourceAccount": HOME_ACCOUNT}
+    if service == "ec2":  # snapshot and image ARNs carry no account: ec2:Owner names it
+        kind, key = ("snapshot", "SnapshotId") if "SnapshotId" in params else ("image", "ImageId")
+        return f"arn:aws:ec2:{request.region}::{kind}/{params[key]}", {"ec2:Owner": HOME_ACCOUNT}
+    if service == "rds":
+        if "DBClusterSnapshotIdentifier" in params:
+            return (
+                f"arn:aws:rds:{request.region}:{HOME_ACCOUNT}:cluster-snapshot:{params['DBClusterSnapshotIdentifier']}",
+                context,
+            )
+        return f"arn:aws:rds:{request.region}:{HOME_ACCOUNT}:snapshot:{params['DBSnapshotIdentifier']}", context
+    if service == "backup":
+        name = params["BackupVaultName"]
+        return f"arn:aws:backup:{request.region}:{HOME_ACCOUNT}:backup-vault:{name}", context
+    if service == "es":
+        return f"arn:aws:es:{request.region}:{HOME_ACCOUNT}:domain/{params['DomainName']}", context
+    if service == "elasticfilesystem":
+        return (
+            f"arn:aws:elasticfilesystem:{request.region}:{HOME_ACCOUNT}:file-system/{params['FileSystemId']}",
+            context,
+        )
+    if service == "dynamodb" and "ResourceArn" in params:  # resource policies name the table or stream by ARN
+        return str(params["ResourceArn"]), context
     if service == "dynamodb":
         index = f"/index/{params['IndexName']}" if "IndexName" in params else ""
         return f"arn:aws:dynamodb:{request.region}:{HOME_ACCOUNT}:table/{params['TableName']}{index}", context
@@ -535,6 +559,64 @@ def _planned(prepare: Callable[[Account], dict[str, Any]], rule: str) -> Callabl
     return setup
 
 
+def _shared(kind: str) -> Callable[[Account], RemediationStep]:
+    """A snapshot, image or database snapshot shared with everyone and a partner: the public share is removed."""
+
+    def setup(account: Account) -> RemediationStep:
+        ec2 = account.session.client("ec2", region_name=BUCKET_REGION)
+        rds = account.session.client("rds", region_name=BUCKET_REGION)
+        if kind == "snapshot":
+            volume = ec2.create_volume(AvailabilityZone=f"{BUCKET_REGION}a", Size=8)["VolumeId"]
+            identifier = ec2.create_snapshot(VolumeId=volume)["SnapshotId"]
+            ec2.modify_snapshot_attribute(
+                SnapshotId=identifier,
+                Attribute="createVolumePermission",
+                OperationType="add",
+                GroupNames=["all"],
+                UserIds=["444455556666"],
+            )
+            action, arn = StepAction.REMOVE_SNAPSHOT_SHARE, f"arn:aws:ec2:{BUCKET_REGION}::snapshot/{identifier}"
+        elif kind == "image":
+            identifier = ec2.register_image(Name="orders-api")["ImageId"]
+            ec2.modify_image_attribute(
+                ImageId=identifier, LaunchPermission={"Add": [{"Group": "all"}, {"UserId": "444455556666"}]}
+            )
+            action, arn = StepAction.REMOVE_IMAGE_SHARE, f"arn:aws:ec2:{BUCKET_REGION}::image/{identifier}"
+        elif kind == "db-snapshot":
+            identifier = "orders-db-final"
+            rds.create_db_instance(
+                DBInstanceIdentifier="orders-db",
+                DBInstanceClass="db.t3.micro",
+                Engine="postgres",
+                MasterUsername="orders",
+                MasterUserPassword="correct-Horse-battery-9",
+                AllocatedStorage=20,
+            )
+            rds.create_db_snapshot(DBSnapshotIdentifier=identifier, DBInstanceIdentifier="orders-db")
+            rds.modify_db_snapshot_attribute(
+                DBSnapshotIdentifier=identifier, AttributeName="restore", ValuesToAdd=["all", "444455556666"]
+            )
+            action = StepAction.REMOVE_DB_SNAPSHOT_SHARE
+            arn = f"arn:aws:rds:{BUCKET_REGION}:{HOME_ACCOUNT}:snapshot:{identifier}"
+        else:
+            identifier = "billing-aurora-final"
+            rds.create_db_cluster(
+                DBClusterIdentifier="billing-aurora",
+                Engine="aurora-postgresql",
+                MasterUsername="billing",
+                MasterUserPassword="correct-Horse-battery-9",
+            )
+            rds.create_db_cluster_snapshot(DBClusterSnapshotIdentifier=identifier, DBClusterIdentifier="billing-aurora")
+            rds.modify_db_cluster_snapshot_attribute(
+                DBClusterSnapshotIdentifier=identifier, AttributeName="restore", ValuesToAdd=["all", "444455556666"]
+            )
+            action = StepAction.REMOVE_DB_CLUSTER_SNAPSHOT_SHARE
+            arn = f"arn:aws:rds:{BUCKET_REGION}:{HOME_ACCOUNT}:cluster-snapshot:{identifier}"
+        return _step(action, arn, resource_id=identifier, grantees=["all"])
+
+    return setup
+
+
 def _function_url_auth_none(account: Account) -> dict[str, Any]:
     """Function reports-url (not the sample's orders-api, which another scenario uses) with an open URL."""
     cases._function(account, "reports-url").create_function_url_config(FunctionName="reports-url", AuthType="NONE")
@@ -554,6 +636,196 @@ def _secret_only_public(account: Account) -> dict[str, Any]:
     secrets.create_secret(Name="prod/reports/token", SecretString="s3cret")
     secrets.put_resource_policy(SecretId="prod/reports/token", ResourcePolicy=request["resourcePolicy"])
     return event
+
+
+def _table_policy(*, keep: bool) -> Callable[[Account], RemediationStep]:
+    """Table orders with a public statement, and its own service's when ``keep`` (else the policy is deleted)."""
+
+    def setup(account: Account) -> RemediationStep:
+        dynamodb = account.session.client("dynamodb", region_name=BUCKET_REGION)
+        name = "orders" if keep else "orders-archive"
+        arn = dynamodb.create_table(
+            TableName=name,
+            KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+        )["TableDescription"]["TableArn"]
+        public = {
+            "Sid": "PublicRead",
+            "Effect": "Allow",
+            "Principal": "*",
+            "Action": "dynamodb:GetItem",
+            "Resource": arn,
+        }
+        own = {**public, "Sid": "Own", "Principal": {"AWS": f"arn:aws:iam::{HOME_ACCOUNT}:root"}}
+        statements = [public, own] if keep else [public]
+        dynamodb.put_resource_policy(
+            ResourceArn=arn, Policy=json.dumps({"Version": "2012-10-17", "Statement": statements})
+        )
+        return _step(
+            StepAction.REMOVE_DYNAMODB_POLICY_STATEMENTS,
+            arn,
+            resource_arn=arn,
+            statements=[{"index": 0, "sid": "PublicRead", "statement": public}],
+        )
+
+    return setup
+
+
+def answer_delete_file_system_policy(efs: Any) -> None:
+    """moto has no DeleteFileSystemPolicy: answer it (botocore's hooks, as a Stubber would) and drop the policy
+    from moto's file system, so a later DescribeFileSystemPolicy says PolicyNotFound as EFS would."""
+    from moto.efs.models import efs_backends
+
+    def deleted(params: dict[str, Any], **_: Any) -> tuple[AWSResponse, dict[str, Any]]:
+        for backend in efs_backends.values():
+            for regional in backend.values():
+                # The request as serialised: DELETE /2015-02-01/file-systems/{FileSystemId}/policy
+                file_system = regional.file_systems_by_id.get(params["url_path"].split("/")[3])
+                if file_system is not None:
+                    file_system.file_system_policy = None
+        return AWSResponse("https://elasticfilesystem.amazonaws.com/", 200, HTTPHeaders(), None), {}
+
+    efs.meta.events.register("before-call.efs.DeleteFileSystemPolicy", deleted)
+
+
+def _file_system_policy(*, keep: bool) -> Callable[[Account], RemediationStep]:
+    """A file system with a public statement, and its own role's when ``keep`` (else the policy is deleted)."""
+
+    def setup(account: Account) -> RemediationStep:
+        efs = account.session.client("efs", region_name=BUCKET_REGION)
+        file_system = efs.create_file_system(CreationToken=f"shared-{keep}")["FileSystemId"]
+        arn = f"arn:aws:elasticfilesystem:{BUCKET_REGION}:{HOME_ACCOUNT}:file-system/{file_system}"
+        public = {
+            "Sid": "AnyoneMount",
+            "Effect": "Allow",
+            "Principal": {"AWS": "*"},
+            "Action": "elasticfilesystem:ClientMount",
+        }
+        own = {**public, "Sid": "Own", "Principal": {"AWS": f"arn:aws:iam::{HOME_ACCOUNT}:root"}}
+        statements = [public, own] if keep else [public]
+        efs.put_file_system_policy(
+            FileSystemId=file_system, Policy=json.dumps({"Version": "2012-10-17", "Statement": statements})
+        )
+        return _step(
+            StepAction.REMOVE_EFS_POLICY_STATEMENTS,
+            arn,
+            file_system_id=file_system,
+            statements=[{"index": 0, "sid": "AnyoneMount", "statement": public}],
+        )
+
+    return setup
+
+
+def _access_point_policy(*, keep: bool) -> Callable[[Account], RemediationStep]:
+    """An access point with a public statement, and its own account's when ``keep`` (else the policy is deleted)."""
+
+    def setup(account: Account) -> RemediationStep:
+        name = "finance-ap" if keep else "archive-ap"
+        account.s3.create_bucket(Bucket=f"acme-{name}", CreateBucketConfiguration={"LocationConstraint": BUCKET_REGION})
+        s3control = account.session.client("s3control", region_name=BUCKET_REGION)
+        s3control.create_access_point(AccountId=HOME_ACCOUNT, Name=name, Bucket=f"acme-{name}")
+        arn = f"arn:aws:s3:{BUCKET_REGION}:{HOME_ACCOUNT}:accesspoint/{name}"
+        public = {
+            "Sid": "PublicRead",
+            "Effect": "Allow",
+            "Principal": "*",
+            "Action": "s3:GetObject",
+            "Resource": f"{arn}/object/*",
+        }
+        own = {**public, "Sid": "Own", "Principal": {"AWS": f"arn:aws:iam::{HOME_ACCOUNT}:root"}}
+        statements = [public, own] if keep else [public]
+        s3control.put_access_point_policy(
+            AccountId=HOME_ACCOUNT, Name=name, Policy=json.dumps({"Version": "2012-10-17", "Statement": statements})
+        )
+        return _step(
+            StepAction.REMOVE_ACCESS_POINT_POLICY_STATEMENTS,
+            arn,
+            access_point_arn=arn,
+            statements=[{"index": 0, "sid": "PublicRead", "statement": public}],
+        )
+
+    return setup
+
+
+OTHER_CANONICAL_USER = "c3f1e2d4a5b6978812a3b4c5d6e7f80912a3b4c5d6e7f8091a2b3c4d5e6f7a8b"
+
+
+def _canonical_grant(key: str | None) -> Callable[[Account], RemediationStep]:
+    """A bucket (and an object when ``key``) whose ACL grants READ to another account's canonical user."""
+
+    def setup(account: Account) -> RemediationStep:
+        bucket = "acme-partner-drop" if key is None else "acme-partner-objects"
+        account.s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": BUCKET_REGION})
+        account.s3.put_bucket_ownership_controls(
+            Bucket=bucket, OwnershipControls={"Rules": [{"ObjectOwnership": "ObjectWriter"}]}
+        )
+        owner = account.s3.get_bucket_acl(Bucket=bucket)["Owner"]
+        grants = [
+            {"Grantee": {"Type": "CanonicalUser", "ID": owner["ID"]}, "Permission": "FULL_CONTROL"},
+            {"Grantee": {"Type": "CanonicalUser", "ID": OTHER_CANONICAL_USER}, "Permission": "READ"},
+        ]
+        parameters: dict[str, Any] = {"bucket": bucket, "canonical_ids": [OTHER_CANONICAL_USER]}
+        if key is None:
+            account.s3.put_bucket_acl(Bucket=bucket, AccessControlPolicy={"Owner": owner, "Grants": grants})
+            return _step(StepAction.REMOVE_CANONICAL_USER_ACL_GRANTS, f"arn:aws:s3:::{bucket}", **parameters)
+        # moto keeps an object's ACL from the upload's grant headers (put_object_acl with a policy is ignored)
+        account.s3.put_object(Bucket=bucket, Key=key, Body=b"drop", GrantRead=f'id="{OTHER_CANONICAL_USER}"')
+        return _step(StepAction.REMOVE_CANONICAL_USER_ACL_GRANTS, f"arn:aws:s3:::{bucket}/{key}", **parameters, key=key)
+
+    return setup
+
+
+def _domain_policy(account: Account) -> RemediationStep:
+    """Domain orders-search with a public statement and its own account's: the public one goes."""
+    opensearch = account.session.client("opensearch", region_name=BUCKET_REGION)
+    arn = f"arn:aws:es:{BUCKET_REGION}:{HOME_ACCOUNT}:domain/orders-search"
+    public = {
+        "Sid": "OpenRead",
+        "Effect": "Allow",
+        "Principal": {"AWS": "*"},
+        "Action": "es:ESHttpGet",
+        "Resource": f"{arn}/*",
+    }
+    own = {**public, "Sid": "Own", "Principal": {"AWS": f"arn:aws:iam::{HOME_ACCOUNT}:root"}}
+    opensearch.create_domain(
+        DomainName="orders-search", AccessPolicies=json.dumps({"Version": "2012-10-17", "Statement": [public, own]})
+    )
+    return _step(
+        StepAction.REMOVE_OPENSEARCH_POLICY_STATEMENTS,
+        arn,
+        domain="orders-search",
+        statements=[{"index": 0, "sid": "OpenRead", "statement": public}],
+    )
+
+
+def _vault_policy(*, keep: bool) -> Callable[[Account], RemediationStep]:
+    """A vault with a public statement, and a deny statement when ``keep`` (else the policy is deleted).
+
+    moto has no vault access policies: guardrail_cases emulates AWS Backup's three calls with session hooks.
+    """
+
+    def setup(account: Account) -> RemediationStep:
+        from tests.functional.guardrail_cases import _emulate_vault_policies
+
+        _emulate_vault_policies(account)
+        name = "orders-vault" if keep else "archive-vault"
+        public = {"Sid": "AnyoneCopies", "Effect": "Allow", "Principal": "*", "Action": "backup:CopyIntoBackupVault"}
+        public["Resource"] = "*"
+        deny = {"Sid": "NoDelete", "Effect": "Deny", "Principal": "*", "Action": "backup:DeleteRecoveryPoint"}
+        deny["Resource"] = "*"
+        statements = [public, deny] if keep else [public]
+        account.session.client("backup", region_name=BUCKET_REGION).put_backup_vault_access_policy(
+            BackupVaultName=name, Policy=json.dumps({"Version": "2012-10-17", "Statement": statements})
+        )
+        return _step(
+            StepAction.REMOVE_BACKUP_VAULT_POLICY_STATEMENTS,
+            f"arn:aws:backup:{BUCKET_REGION}:{HOME_ACCOUNT}:backup-vault:{name}",
+            backup_vault=name,
+            statements=[{"index": 0, "sid": "AnyoneCopies", "statement": public}],
+        )
+
+    return setup
 
 
 class Scenario(NamedTuple):
@@ -644,6 +916,21 @@ SCENARIOS: dict[str, Scenario] = {
         _planned(cases._key_with_sample_grant("kms-create-grant-unknown-account.json"), "kms-grant-cross-account"),
         RESOURCE_REGION,
     ),
+    "snapshot-public": Scenario(_shared("snapshot"), BUCKET_REGION),
+    "dynamodb-keep-the-rest": Scenario(_table_policy(keep=True), BUCKET_REGION),
+    "opensearch-keep-the-rest": Scenario(_domain_policy, BUCKET_REGION),
+    "backup-vault-keep-the-rest": Scenario(_vault_policy(keep=True), BUCKET_REGION),
+    "backup-vault-only-offending": Scenario(_vault_policy(keep=False), BUCKET_REGION),
+    "acl-bucket-canonical-user": Scenario(_canonical_grant(None), BUCKET_REGION),
+    "acl-object-canonical-user": Scenario(_canonical_grant("drop/2026-11-23.csv"), BUCKET_REGION),
+    "access-point-keep-the-rest": Scenario(_access_point_policy(keep=True), BUCKET_REGION),
+    "access-point-only-offending": Scenario(_access_point_policy(keep=False), BUCKET_REGION),
+    "efs-keep-the-rest": Scenario(_file_system_policy(keep=True), BUCKET_REGION),
+    "efs-only-offending": Scenario(_file_system_policy(keep=False), BUCKET_REGION),
+    "dynamodb-only-offending": Scenario(_table_policy(keep=False), BUCKET_REGION),
+    "image-public": Scenario(_shared("image"), BUCKET_REGION),
+    "db-snapshot-public": Scenario(_shared("db-snapshot"), BUCKET_REGION),
+    "db-cluster-snapshot-public": Scenario(_shared("db-cluster-snapshot"), BUCKET_REGION),
 }
 
 
@@ -683,6 +970,7 @@ def _run(account: Account, clients: ClientFactory, requests: Requests, scenario:
     action = ACTIONS[step.action]
     aws = AccountClients(clients, HOME_ACCOUNT, scenario.region)
     answer_service_specific_credentials(aws.iam)
+    answer_delete_file_system_policy(aws.client("efs"))
     requests.take()
     done: list[str] = []
     with clients.call_log.recording() as calls:

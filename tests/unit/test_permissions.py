@@ -45,6 +45,12 @@ WITHOUT_RESOURCE_TYPES = {
     "ec2:DescribeVpcs",
 }
 _READ = ("Get", "List", "Describe", "Head")
+#: The services whose resources remediations change: IAM and S3, and the shares of issue 18 (snapshots, images).
+REMEDIATED_SERVICES = frozenset({"iam", "s3", "ec2", "rds", "dynamodb", "elasticfilesystem", "es", "backup"})
+#: Of those, the services nothing but a remediation may write to (the runtime writes IAM Warden's own tables).
+REMEDIATION_ONLY_WRITES = REMEDIATED_SERVICES - {"dynamodb"}
+#: Condition keys naming the owning account of a resource whose ARN carries none (buckets, snapshots, images).
+OWNER_KEYS = {"arn:${AWS::Partition}:s3:::": "s3:ResourceAccount", "arn:${AWS::Partition}:ec2:*::": "ec2:Owner"}
 THIS_ACCOUNT = {"Ref": "AWS::AccountId"}
 #: The widest deployment: every check below holds for it, so it holds for every narrower one too.
 WIDEST = {"UserRemediation": "delete"}
@@ -192,7 +198,7 @@ def test_nothing_else_in_the_role_writes_to_iam_or_s3() -> None:
         assert "NotResource" not in statement, f"{where}: NotResource"
         for action in _actions(statement):
             service, operation = action.split(":")
-            if name == REMEDIATIONS or service not in ("iam", "s3"):
+            if name == REMEDIATIONS or service not in REMEDIATION_ONLY_WRITES:
                 continue
             assert not set(action) & {"*", "?"}, f"{where}: wildcard {action}"
             assert operation.startswith(_READ), f"{where} grants the IAM/S3 write {action}"
@@ -234,10 +240,11 @@ def test_remediation_statements_are_scoped_to_this_account() -> None:
                 continue  # account-level S3 settings: the API acts only on the caller's own account
             if _account_field(resource) == "THIS-ACCOUNT":
                 continue
-            # Bucket ARNs carry no account: the bucket owner's account is a condition instead.
-            assert resource.startswith("arn:${AWS::Partition}:s3:::"), f"{sid}: {resource} is not in this account"
-            owner = conditions.get("StringEquals", {}).get("s3:ResourceAccount")
-            assert owner == THIS_ACCOUNT, f"{sid}: {resource} is not limited by s3:ResourceAccount to this account"
+            # Bucket, snapshot and image ARNs carry no account: the owner's account is a condition instead.
+            key = next((key for prefix, key in OWNER_KEYS.items() if resource.startswith(prefix)), None)
+            assert key is not None, f"{sid}: {resource} is not in this account"
+            owner = conditions.get("StringEquals", {}).get(key)
+            assert owner == THIS_ACCOUNT, f"{sid}: {resource} is not limited by {key} to this account"
 
 
 def _resolve(expression: str) -> str:

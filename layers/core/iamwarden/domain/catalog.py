@@ -51,6 +51,9 @@ class RuleSpec(NamedTuple):
     options: Mapping[str, OptionSpec] = MappingProxyType({})
     #: The risk as an alert tells it to whoever made the change (plain words, one sentence); ``risk`` if empty.
     alert_risk: str = ""
+    #: The CloudFormation-style types of the resources whose access the rule guards (``AWS::S3::Bucket``):
+    #: tests compare them with the types IAM Access Analyzer analyses for external access.
+    resource_types: frozenset[str] = frozenset()
 
 
 COMMON_OPTIONS: Mapping[str, OptionSpec] = {

@@ -45,6 +45,12 @@ class PolicyKind(Enum):
     SECRET = ("secret policy", 20_480, True)  # Secrets Manager quotas: resource-based policy 20,480 characters
     REPOSITORY = ("repository policy", 10_240, True)  # ECR SetRepositoryPolicy: policyText at most 10,240
     EVENT_BUS = ("event bus policy", 10_240, True)  # EventBridge quotas: event bus policy 10,240 characters
+    #: DynamoDB resource-based policies (tables and streams): 20 KB, whitespace included (DynamoDB quotas).
+    DYNAMODB = ("DynamoDB resource policy", 20_480, True)
+    #: EFS file system policies: 20,000 characters (Amazon EFS quotas), counted here as bytes to stay safe.
+    EFS = ("file system policy", 20_000, True)
+    #: OpenSearch domain access policies: a domain configuration field, held to the bucket policy's 20 KB here.
+    OPENSEARCH = ("domain access policy", 20_480, True)
 
     def __init__(self, label: str, limit: int, counts_whitespace: bool) -> None:
         self.label = label

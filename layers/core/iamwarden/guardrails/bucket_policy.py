@@ -24,6 +24,7 @@ S3_BUCKET_POLICY_PUBLIC = RuleSpec(
         "Anyone on the internet, without even an AWS account, can use what this bucket policy grants, so "
         "strangers can read, change or delete the data it covers."
     ),
+    resource_types=frozenset({"AWS::S3::Bucket"}),
 )
 
 S3_BUCKET_POLICY_CROSS_ACCOUNT = RuleSpec(
@@ -39,6 +40,7 @@ S3_BUCKET_POLICY_CROSS_ACCOUNT = RuleSpec(
         "People in accounts outside this organisation can use what this bucket policy grants, and we can neither "
         "see nor control who they are or what they do with the data."
     ),
+    resource_types=frozenset({"AWS::S3::Bucket"}),
 )
 
 BUCKET = PolicyResource(

@@ -17,18 +17,25 @@ from iamwarden.domain.catalog import RuleSpec, register_rules
 from iamwarden.domain.exceptions import RemediationError
 from iamwarden.domain.findings import RemediationStep, StepAction
 from iamwarden.guardrails import (
+    access_point_policy,
+    backup_vault_policy,
     bucket_policy,
     credentials,
+    dynamodb_policy,
     ecr_repository_policy,
+    efs_policy,
     event_bus_policy,
     iam_user,
     identity_policy,
     kms_key_policy,
     lambda_permissions,
     managed_policy,
+    opensearch_policy,
     public_access_block,
     s3_acl,
+    s3_acl_cross_account,
     secret_policy,
+    snapshot_sharing,
     sns_topic_policy,
     sqs_queue_policy,
     trust_policy,
@@ -45,6 +52,7 @@ MODULES: tuple[ModuleType, ...] = (
     credentials,
     trust_policy,
     s3_acl,
+    s3_acl_cross_account,
     public_access_block,
     sqs_queue_policy,
     sns_topic_policy,
@@ -53,6 +61,12 @@ MODULES: tuple[ModuleType, ...] = (
     secret_policy,
     ecr_repository_policy,
     event_bus_policy,
+    snapshot_sharing,
+    dynamodb_policy,
+    efs_policy,
+    access_point_policy,
+    opensearch_policy,
+    backup_vault_policy,
 )
 
 GUARDRAILS: tuple[Guardrail, ...] = tuple(guardrail for module in MODULES for guardrail in module.GUARDRAILS)

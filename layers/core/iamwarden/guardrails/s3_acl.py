@@ -35,6 +35,7 @@ S3_ACL_PUBLIC = RuleSpec(
         "An ACL grant to AllUsers or AuthenticatedUsers lets anyone on the internet, or anyone with any AWS "
         "account, read or change this data without asking."
     ),
+    resource_types=frozenset({"AWS::S3::Bucket", "AWS::S3::Object"}),
 )
 
 #: The public grantee groups, by URI: what the rule looks for in a request and the action removes from an ACL.

@@ -93,6 +93,7 @@ TRUST_POLICY_UNTRUSTED = RuleSpec(
         "strangers, to a vendor without an external id, or to any repository or workload of an identity provider "
         "is a door into this account."
     ),
+    resource_types=frozenset({"AWS::IAM::Role"}),
 )
 
 GITHUB_ACTIONS = "token.actions.githubusercontent.com"
