@@ -165,7 +165,7 @@ def _authorised_as(request: Request) -> tuple[str, dict[str, str]]:
                 return f"{iam}:{kind}/{params[key]}", context
     if request.action in ("s3:GetAccountPublicAccessBlock", "s3:PutAccountPublicAccessBlock"):
         return "*", context  # no resource type: S3 Control acts on the caller's own account only
-    if service == "ec2" and operation.startswith("Describe"):
+    if service == "ec2" and operation.startswith("Describe") and not operation.endswith("Attribute"):
         return "*", context  # EC2's Describe actions have no resource type
     if request.action in ("s3:GetAccessPointPolicy", "s3:PutAccessPointPolicy", "s3:DeleteAccessPointPolicy"):
         return f"arn:aws:s3:{request.region}:{params['AccountId']}:accesspoint/{params['Name']}", context

@@ -20,6 +20,7 @@ _EVENTS = frozenset({"SetRepositoryPolicy"})
 
 ECR_REPOSITORY_POLICY_PUBLIC = RuleSpec(
     id="ecr-repository-policy-public",
+    resource_types=frozenset({"AWS::ECR::Repository"}),
     title="Repository policy open to the public",
     event_source="ecr.amazonaws.com",
     event_names=_EVENTS,
@@ -35,6 +36,7 @@ ECR_REPOSITORY_POLICY_PUBLIC = RuleSpec(
 
 ECR_REPOSITORY_POLICY_CROSS_ACCOUNT = RuleSpec(
     id="ecr-repository-policy-cross-account",
+    resource_types=frozenset({"AWS::ECR::Repository"}),
     title="Repository policy shared with an untrusted account",
     event_source="ecr.amazonaws.com",
     event_names=_EVENTS,

@@ -37,6 +37,7 @@ _EVENTS = frozenset({"PutPermission"})
 
 EVENT_BUS_POLICY_PUBLIC = RuleSpec(
     id="event-bus-policy-public",
+    resource_types=frozenset({"AWS::Events::EventBus"}),
     title="Event bus policy open to the public",
     event_source="events.amazonaws.com",
     event_names=_EVENTS,
@@ -49,6 +50,7 @@ EVENT_BUS_POLICY_PUBLIC = RuleSpec(
 
 EVENT_BUS_POLICY_CROSS_ACCOUNT = RuleSpec(
     id="event-bus-policy-cross-account",
+    resource_types=frozenset({"AWS::Events::EventBus"}),
     title="Event bus policy shared with an untrusted account",
     event_source="events.amazonaws.com",
     event_names=_EVENTS,

@@ -42,6 +42,7 @@ _POLICY_EVENTS = frozenset({"CreateKey", "PutKeyPolicy"})
 
 KMS_KEY_POLICY_PUBLIC = RuleSpec(
     id="kms-key-policy-public",
+    resource_types=frozenset({"AWS::KMS::Key"}),
     title="Key policy open to the public",
     event_source="kms.amazonaws.com",
     event_names=_POLICY_EVENTS,
@@ -54,6 +55,7 @@ KMS_KEY_POLICY_PUBLIC = RuleSpec(
 
 KMS_KEY_POLICY_CROSS_ACCOUNT = RuleSpec(
     id="kms-key-policy-cross-account",
+    resource_types=frozenset({"AWS::KMS::Key"}),
     title="Key policy shared with an untrusted account",
     event_source="kms.amazonaws.com",
     event_names=_POLICY_EVENTS,
@@ -69,6 +71,7 @@ KMS_KEY_POLICY_CROSS_ACCOUNT = RuleSpec(
 
 KMS_GRANT_CROSS_ACCOUNT = RuleSpec(
     id="kms-grant-cross-account",
+    resource_types=frozenset({"AWS::KMS::Key"}),
     title="Key grant to an untrusted account",
     event_source="kms.amazonaws.com",
     event_names=frozenset({"CreateGrant"}),

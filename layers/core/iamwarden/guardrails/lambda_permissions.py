@@ -43,6 +43,7 @@ _NOT_FOUND = "ResourceNotFoundException"
 
 LAMBDA_PERMISSION_PUBLIC = RuleSpec(
     id="lambda-permission-public",
+    resource_types=frozenset({"AWS::Lambda::Function", "AWS::Lambda::LayerVersion"}),
     title="Lambda function or layer open to the public",
     event_source="lambda.amazonaws.com",
     event_names=_PERMISSION_EVENTS,
@@ -58,6 +59,7 @@ LAMBDA_PERMISSION_PUBLIC = RuleSpec(
 
 LAMBDA_PERMISSION_CROSS_ACCOUNT = RuleSpec(
     id="lambda-permission-cross-account",
+    resource_types=frozenset({"AWS::Lambda::Function", "AWS::Lambda::LayerVersion"}),
     title="Lambda function or layer shared with an untrusted account",
     event_source="lambda.amazonaws.com",
     event_names=_PERMISSION_EVENTS,
@@ -73,6 +75,7 @@ LAMBDA_PERMISSION_CROSS_ACCOUNT = RuleSpec(
 
 LAMBDA_FUNCTION_URL_PUBLIC = RuleSpec(
     id="lambda-function-url-public",
+    resource_types=frozenset({"AWS::Lambda::Function"}),
     title="Lambda function URL without authentication",
     event_source="lambda.amazonaws.com",
     event_names=_URL_EVENTS,

@@ -22,6 +22,7 @@ _EVENTS = frozenset({"PutResourcePolicy"})
 
 SECRET_POLICY_PUBLIC = RuleSpec(
     id="secret-policy-public",
+    resource_types=frozenset({"AWS::SecretsManager::Secret"}),
     title="Secret policy open to the public",
     event_source="secretsmanager.amazonaws.com",
     event_names=_EVENTS,
@@ -34,6 +35,7 @@ SECRET_POLICY_PUBLIC = RuleSpec(
 
 SECRET_POLICY_CROSS_ACCOUNT = RuleSpec(
     id="secret-policy-cross-account",
+    resource_types=frozenset({"AWS::SecretsManager::Secret"}),
     title="Secret policy shared with an untrusted account",
     event_source="secretsmanager.amazonaws.com",
     event_names=_EVENTS,

@@ -37,6 +37,7 @@ _EVENTS = frozenset({"CreateTopic", "SetTopicAttributes", "AddPermission"})
 
 SNS_TOPIC_POLICY_PUBLIC = RuleSpec(
     id="sns-topic-policy-public",
+    resource_types=frozenset({"AWS::SNS::Topic"}),
     title="Topic policy open to the public",
     event_source="sns.amazonaws.com",
     event_names=_EVENTS,
@@ -49,6 +50,7 @@ SNS_TOPIC_POLICY_PUBLIC = RuleSpec(
 
 SNS_TOPIC_POLICY_CROSS_ACCOUNT = RuleSpec(
     id="sns-topic-policy-cross-account",
+    resource_types=frozenset({"AWS::SNS::Topic"}),
     title="Topic policy shared with an untrusted account",
     event_source="sns.amazonaws.com",
     event_names=_EVENTS,

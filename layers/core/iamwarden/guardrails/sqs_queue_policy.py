@@ -37,6 +37,7 @@ _EVENTS = frozenset({"CreateQueue", "SetQueueAttributes", "AddPermission"})
 
 SQS_QUEUE_POLICY_PUBLIC = RuleSpec(
     id="sqs-queue-policy-public",
+    resource_types=frozenset({"AWS::SQS::Queue"}),
     title="Queue policy open to the public",
     event_source="sqs.amazonaws.com",
     event_names=_EVENTS,
@@ -49,6 +50,7 @@ SQS_QUEUE_POLICY_PUBLIC = RuleSpec(
 
 SQS_QUEUE_POLICY_CROSS_ACCOUNT = RuleSpec(
     id="sqs-queue-policy-cross-account",
+    resource_types=frozenset({"AWS::SQS::Queue"}),
     title="Queue policy shared with an untrusted account",
     event_source="sqs.amazonaws.com",
     event_names=_EVENTS,
