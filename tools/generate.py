@@ -375,13 +375,9 @@ def render_routes() -> str:
             # The template's Events are indented 8, their detail 16.
             *flow_or_block("eventName", sorted(build.names), indent=16),
             "errorCode: [{ exists: false }]",
-            "# Never loop: calls made by IAM Warden's own roles are not routed (and are ignored in code).",
-            "userIdentity:",
-            "  sessionContext:",
-            "    sessionIssuer:",
-            "      userName:",
-            "        - anything-but: [!Ref EnforcerRole, !Ref MemberRoleName, !Ref PrunerRole]",
-            "        - exists: false",
+            "# Never loop: calls made by IAM Warden's own roles (by exact ARN: path, account and name) are not",
+            "# routed, and are ignored in code. Member roles' calls stop at their account's forwarder.",
+            *own_roles_excluded(CENTRAL_OWN_ROLES),
             *route.request_filter,
         ]
         lines += [
@@ -431,14 +427,35 @@ def _forwarded_pattern(sources: Sequence[str], own_roles: Sequence[str]) -> str:
         f"  eventSource: [{', '.join(sources)}]",
         *_nested(category, 2),
         "  errorCode: [{ exists: false }]",
-        "  userIdentity:",
-        "    sessionContext:",
-        "      sessionIssuer:",
-        "        userName:",
-        f"          - anything-but: [{', '.join(f'!Ref {role}' for role in own_roles)}]",
-        "          - exists: false",
+        *_nested(own_roles_excluded(own_roles), 2),
     ]
     return "\n".join(lines) + "\n"
+
+
+#: IAM Warden's own roles as the security account's template names them: their exact ARNs.
+CENTRAL_OWN_ROLES = ("!GetAtt EnforcerRole.Arn", "!GetAtt PrunerRole.Arn")
+#: The member stack's own roles: their exact ARNs in the account the stack is deployed to (path /).
+MEMBER_OWN_ROLES = (
+    "!Sub arn:${AWS::Partition}:iam::${AWS::AccountId}:role/${MemberRoleName}",
+    "!Sub arn:${AWS::Partition}:iam::${AWS::AccountId}:role/${PrunerMemberRoleName}",
+)
+
+
+def own_roles_excluded(own_roles: Sequence[str]) -> list[str]:
+    """The pattern lines that let through every caller but ``own_roles`` (exact session-issuer ARNs).
+
+    Never the issuer's ``userName``: a role of the same name at another path, in another account or made by
+    another stack is someone else, and its changes are judged.
+    """
+    return [
+        "userIdentity:",
+        "  sessionContext:",
+        "    sessionIssuer:",
+        "      arn:",
+        "        - anything-but:",
+        *(f"            - {role}" for role in own_roles),
+        "        - exists: false",
+    ]
 
 
 def _sources() -> list[str]:
@@ -447,21 +464,17 @@ def _sources() -> list[str]:
 
 def render_own_forwarder() -> str:
     """The security account's own events, from its default bus to the central bus: every guarded source."""
-    return _forwarded_pattern(_sources(), ("EnforcerRole", "MemberRoleName", "PrunerRole"))
+    return _forwarded_pattern(_sources(), CENTRAL_OWN_ROLES)
 
 
 def render_member_global_forwarder() -> str:
     """A member account's events of global services (IAM), forwarded from its IAM region only."""
-    return _forwarded_pattern(
-        [source for source in _sources() if source in GLOBAL_SOURCES], ("MemberRoleName", "PrunerMemberRoleName")
-    )
+    return _forwarded_pattern([source for source in _sources() if source in GLOBAL_SOURCES], MEMBER_OWN_ROLES)
 
 
 def render_member_regional_forwarder() -> str:
     """A member account's events of regional services (S3, ...), forwarded from every region."""
-    return _forwarded_pattern(
-        [source for source in _sources() if source not in GLOBAL_SOURCES], ("MemberRoleName", "PrunerMemberRoleName")
-    )
+    return _forwarded_pattern([source for source in _sources() if source not in GLOBAL_SOURCES], MEMBER_OWN_ROLES)
 
 
 def _parameter(logical: str, name: str, value: str, choices: Sequence[str], description: str) -> list[str]:

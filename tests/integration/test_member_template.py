@@ -27,7 +27,7 @@ from iamwarden.domain.settings import Settings
 from iamwarden.guardrails.engine import judge_event
 from iamwarden.guardrails.registry import STEP_PERMISSIONS
 from tests.aws_fixtures import enforcer_rules, event_patterns, resolve
-from tests.conftest import ROOT, load_event
+from tests.conftest import ROOT, SAMPLE_OWN, load_event
 from tests.integration.test_template import template_changes
 from tests.sam_template import deployed_template, translated_template
 
@@ -241,11 +241,17 @@ def test_every_event_the_enforcer_matches_is_forwarded_by_the_member_and_the_sec
 
 
 def test_the_forwarders_never_forward_iam_wardens_own_sessions() -> None:
+    """By exact ARN in the account the stack is deployed to, never by the issuer's userName."""
     for name, rule in _forwarders().items():
-        matchers = rule["EventPattern"]["detail"]["userIdentity"]["sessionContext"]["sessionIssuer"]["userName"]
+        issuer = rule["EventPattern"]["detail"]["userIdentity"]["sessionContext"]["sessionIssuer"]
+        assert set(issuer) == {"arn"}, name
+        matchers = issuer["arn"]
         assert len(matchers) == 2, name
         [excluded] = [m["anything-but"] for m in matchers if "anything-but" in m]
-        assert excluded == [{"Ref": "MemberRoleName"}, {"Ref": "PrunerMemberRoleName"}], name
+        assert [_sub(arn) for arn in excluded] == [
+            "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/${MemberRoleName}",
+            "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/${PrunerMemberRoleName}",
+        ], name
         assert {"exists": False} in matchers, name
 
 
@@ -293,7 +299,7 @@ def test_a_member_change_travels_to_the_enforcers_rules_on_the_central_bus(monke
     monkeypatch.delenv("MOTO_ACCOUNT_ID", raising=False)
     central_bus = f"arn:aws:events:{REGION}:{HOME}:event-bus/iamwarden-central"
     names = {"CentralRegion": REGION, "CentralAccountId": HOME, "MemberRoleName": "iamwarden-remediator"}
-    names |= {"PrunerMemberRoleName": "iamwarden-pruner-member", "AWS::Region": REGION}
+    names |= {"PrunerMemberRoleName": "iamwarden-pruner-member", "AWS::Region": REGION, "AWS::AccountId": MEMBER}
     with mock_aws():
         home = boto3.Session(aws_access_key_id="a", aws_secret_access_key="b", region_name=REGION)
         events = home.client("events")
@@ -320,14 +326,21 @@ def test_a_member_change_travels_to_the_enforcers_rules_on_the_central_bus(monke
             member.put_targets(Rule=name, Targets=[{"Id": "central", "Arn": central_bus}])
 
         sent: dict[str, bool] = {}
-        for sample, routed in {
-            "create-user-backdoor-cli.json": True,
-            "attach-admin-to-role.json": True,
-            "delete-user-not-guarded.json": False,  # forwarded, but no enforcer rule takes it
-            "create-user-by-warden.json": False,
+        remediator = f"arn:aws:iam::{MEMBER}:role/iamwarden-remediator"
+        for (sample, issuer), routed in {
+            ("create-user-backdoor-cli.json", None): True,
+            ("attach-admin-to-role.json", None): True,
+            ("delete-user-not-guarded.json", None): False,  # forwarded, but no enforcer rule takes it
+            ("create-user-by-warden.json", remediator): False,  # the member stack's role: never forwarded
+            ("create-user-by-warden.json", f"arn:aws:iam::{MEMBER}:role/ops/iamwarden-remediator"): True,
+            ("create-user-by-warden.json", f"arn:aws:iam::{HOME}:role/iamwarden-remediator"): True,
+            # The central enforcer's name in a member account is a look-alike: forwarded, routed, judged.
+            ("create-user-by-warden.json", None): True,
         }.items():
             event = json.loads(json.dumps(load_event(sample)).replace(HOME, MEMBER))
-            event["detail"]["eventID"] = str(uuid.uuid5(uuid.NAMESPACE_URL, f"member/{sample}"))
+            if issuer is not None:
+                event["detail"]["userIdentity"]["sessionContext"]["sessionIssuer"]["arn"] = issuer
+            event["detail"]["eventID"] = str(uuid.uuid5(uuid.NAMESPACE_URL, f"member/{sample}/{issuer}"))
             sent[event["detail"]["eventID"]] = routed
             assert member.put_events(Entries=[_entry(event, "default")])["FailedEntryCount"] == 0
         received = {
@@ -366,9 +379,13 @@ def test_the_member_template_lints_clean() -> None:
     assert [str(match) for match in matches if match.rule.id[0] in "EW"] == []
 
 
-@pytest.mark.parametrize("settings", [Settings()], ids=["defaults"])
+@pytest.mark.parametrize("settings", [Settings(own=SAMPLE_OWN)], ids=["defaults"])
 def test_the_member_templates_own_policies_pass_the_guardrails(settings: Settings, example_settings: Settings) -> None:
-    changes = list(template_changes(_with_parameter_defaults(member_template())))
+    """Deployed by the StackSet into a member account: the member roles' documented methods are exempt there."""
+    changes = [
+        (change, json.loads(json.dumps(event).replace(HOME, MEMBER)))
+        for change, event in template_changes(_with_parameter_defaults(member_template()))
+    ]
     assert {event["detail"]["eventName"] for _, event in changes} >= {"PutRolePolicy"}
     for each in (settings, example_settings):
         for change, event in changes:

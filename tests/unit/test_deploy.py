@@ -85,7 +85,6 @@ def test_a_deploy_creates_every_rules_mode_parameter_in_alert() -> None:
     ):
         assert f"/iamwarden/rules/{rule}/mode" in parameters
     assert {
-        "/iamwarden/own_roles",
         "/iamwarden/rules/iam-user-created/remediation",
         "/iamwarden/prune/mode",
     } <= parameters

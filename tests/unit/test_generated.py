@@ -244,9 +244,9 @@ def test_a_new_guardrail_is_routed_and_has_an_alert_mode_parameter(
     assert pattern["detail"]["eventSource"] == ["sqs.amazonaws.com"]
     assert pattern["detail"]["eventName"] == ["CreateQueue", "SetQueueAttributes"]
     assert pattern["detail"]["errorCode"] == [{"exists": False}]
-    own = pattern["detail"]["userIdentity"]["sessionContext"]["sessionIssuer"]["userName"]
+    own = pattern["detail"]["userIdentity"]["sessionContext"]["sessionIssuer"]["arn"]
     assert own == [
-        {"anything-but": [{"Ref": "EnforcerRole"}, {"Ref": "MemberRoleName"}, {"Ref": "PrunerRole"}]},
+        {"anything-but": [{"Fn::GetAtt": ["EnforcerRole", "Arn"]}, {"Fn::GetAtt": ["PrunerRole", "Arn"]}]},
         {"exists": False},
     ]
     template = yaml_parse((copy / "template.yaml").read_text())

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from types import MappingProxyType
 from typing import NamedTuple
 
 from iamwarden.domain.exceptions import ConfigurationError
+from iamwarden.domain.own import OwnIdentity, parse_own_roles
 from iamwarden.domain.settings import SETTINGS_MAX_AGE_SECONDS
 
 #: The names template.yaml gives its resources; the environment overrides each.
@@ -37,6 +39,8 @@ class EnforcerConfig(NamedTuple):
     enforcer_function: str
     idempotency_seconds: int
     home_account: str | None
+    #: IAM Warden's own roles by exact ARN (IAMWARDEN_OWN_ROLE_ARNS, IAMWARDEN_MEMBER_ROLE_NAMES from the template).
+    own: OwnIdentity = OwnIdentity()
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] | None = None) -> EnforcerConfig:
@@ -65,4 +69,26 @@ class EnforcerConfig(NamedTuple):
             enforcer_function=value("IAMWARDEN_ENFORCER_FUNCTION"),
             idempotency_seconds=number("IAMWARDEN_IDEMPOTENCY_SECONDS"),
             home_account=env.get("IAMWARDEN_HOME_ACCOUNT") or None,
+            own=own_identity_from_environment(env),
         )
+
+
+def own_identity_from_environment(environ: Mapping[str, str] | None = None) -> OwnIdentity:
+    """IAM Warden's own roles as the template declares them; none at all where the environment names none.
+
+    ``IAMWARDEN_OWN_ROLE_ARNS``: ``kind=arn`` of the security account's roles (``!GetAtt Role.Arn``);
+    ``IAMWARDEN_MEMBER_ROLE_NAMES``: ``kind=name`` of the member stack's roles (path /, other accounts).
+    Offline (``iamwarden evaluate`` without them) nothing is IAM Warden's own, so its roles are judged too.
+    """
+    env = os.environ if environ is None else environ
+    try:
+        home_roles = parse_own_roles(env.get("IAMWARDEN_OWN_ROLE_ARNS", ""))
+        member_roles = parse_own_roles(env.get("IAMWARDEN_MEMBER_ROLE_NAMES", ""))
+    except ValueError as exc:
+        raise ConfigurationError(f"IAMWARDEN_OWN_ROLE_ARNS / IAMWARDEN_MEMBER_ROLE_NAMES: {exc}") from exc
+    home = env.get("IAMWARDEN_HOME_ACCOUNT") or None
+    if home is not None:
+        foreign = [arn for arn in home_roles.values() if arn.split(":")[4:5] != [home]]
+        if foreign:
+            raise ConfigurationError(f"IAMWARDEN_OWN_ROLE_ARNS names roles outside account {home}: {foreign}")
+    return OwnIdentity(home, MappingProxyType(home_roles), MappingProxyType(member_roles))

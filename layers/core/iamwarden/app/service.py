@@ -38,6 +38,7 @@ from iamwarden.domain.events import CloudTrailChange
 from iamwarden.domain.exceptions import RemediationError, SettingsProblem
 from iamwarden.domain.findings import Finding, Judgement, Outcome, Verdict
 from iamwarden.domain.managed_documents import ManagedPolicyDocuments
+from iamwarden.domain.own import OwnIdentity
 from iamwarden.guardrails.engine import judge_event
 
 
@@ -97,6 +98,7 @@ class EnforcerService:
         before_remediation: Callable[[Finding], object] | None = None,
         documents: ManagedPolicyDocuments | None = None,
         breaker: CircuitBreaker | None = None,
+        own: OwnIdentity | None = None,
     ) -> None:
         self.settings_source = settings_source
         self.executor = executor
@@ -115,6 +117,8 @@ class EnforcerService:
         #: Asked before every remediation; None runs without one (tests of other behaviour, offline tools).
         self.breaker = breaker
         self._breaker_settings = BreakerSettings()
+        #: IAM Warden's own roles and resources, from the template (never from the SSM settings).
+        self.own = own or OwnIdentity()
 
     def handle(self, event: Mapping[str, Any], context: Any = None) -> dict[str, Any]:
         """Process one EventBridge event exactly once in effect; raise if a remediation failed."""
@@ -131,7 +135,7 @@ class EnforcerService:
         if problems:
             self._report_configuration(problems)
         self._breaker_settings = live.settings.breaker
-        judgement = judge_event(event, live.settings, self.documents)
+        judgement = judge_event(event, live.settings._replace(own=self.own), self.documents)
         self.telemetry.bind(
             event_id=judgement.change.event_id if judgement.change else None,
             rule=",".join(judgement.rule_ids) or None,

@@ -116,4 +116,5 @@ def build_enforcer_service(
         before_remediation=before_remediation,
         breaker=build_breaker(config, clients),
         documents=LiveManagedPolicyDocuments(clients, os.environ.get("AWS_REGION") or "us-east-1"),
+        own=config.own,
     )

@@ -51,6 +51,8 @@ class RuleSpec(NamedTuple):
     options: Mapping[str, OptionSpec] = MappingProxyType({})
     #: The risk as an alert tells it to whoever made the change (plain words, one sentence); ``risk`` if empty.
     alert_risk: str = ""
+    #: The mode the rule starts in. ``alert`` for every rule but those nothing legitimate ever trips.
+    default_mode: Mode = Mode.ALERT
 
 
 COMMON_OPTIONS: Mapping[str, OptionSpec] = {
@@ -77,6 +79,12 @@ def register_rules(specs: Iterable[RuleSpec]) -> Mapping[str, RuleSpec]:
         if known != spec:
             raise ValueError(f"rule {spec.id} is declared twice, differently")
     return RULES
+
+
+def default_mode(rule_id: str) -> Mode:
+    """The mode ``rule_id`` starts in (``alert`` for a rule no guardrail registered)."""
+    spec = RULES.get(rule_id)
+    return spec.default_mode if spec is not None else Mode.ALERT
 
 
 def options_of(rule_id: str) -> Mapping[str, OptionSpec]:
