@@ -43,6 +43,46 @@ SAMPLE_OWN = OwnIdentity(
         "pruner": f"arn:aws:iam::{SAMPLE_HOME_ACCOUNT}:role/iamwarden-pruner-us-east-1",
     },
     {"remediator": "iamwarden-remediator", "pruner-member": "iamwarden-pruner-member"},
+    rules=frozenset(
+        {
+            "iamwarden-forward-own-events",
+            "iamwarden-heartbeat",
+            "iamwarden-tampered-stack",
+            *(
+                f"iamwarden-central/iamwarden-{name}"
+                for name in (
+                    "iam-user-created",
+                    "managed-policy-attached",
+                    "bucket-policy-changed",
+                    "inline-policy-put",
+                    "policy-version-changed",
+                    "customer-policy-attached",
+                    "credentials-created",
+                    "trust-policy-changed",
+                    "acl-changed",
+                    "public-access-block-changed",
+                    "tampered-roles",
+                    "tampered-member-rules",
+                )
+            ),
+        }
+    ),
+    functions=frozenset(
+        {
+            "iamwarden-enforcer",
+            "iamwarden-prune-planner",
+            "iamwarden-prune-worker",
+            "iamwarden-prune-watch",
+            "iamwarden-heartbeat",
+        }
+    ),
+    queues=frozenset({"iamwarden-enforcer-dlq", "iamwarden-prune-dlq", "iamwarden-prune-roles"}),
+    tables=frozenset({"iamwarden-audit", "iamwarden-idempotency", "iamwarden-prune-state"}),
+    settings_prefix="/iamwarden",
+    member_rules=frozenset(
+        {"iamwarden-forward-iam", "iamwarden-forward-s3", "iamwarden-forward-guard-a", "iamwarden-forward-guard-b"}
+    ),
+    stack_name="iamwarden",
 )
 
 

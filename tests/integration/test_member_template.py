@@ -117,8 +117,22 @@ def _actions(statements: list[dict[str, Any]], effect: str = "Allow") -> set[str
 # --- the remediation role: exactly the declared union, in this account only ---------------------------
 
 
+#: What acts only on IAM Warden's own stack in the security account (its functions and settings), never in a member.
+CENTRAL_ONLY = {"RestoreOwnFunctionConcurrency", "RestoreOwnSettings"}
+
+
+def _home_remediations() -> list[dict[str, Any]]:
+    [home] = [
+        policy["PolicyDocument"]["Statement"]
+        for policy in deployed_template()["Resources"]["EnforcerRole"]["Properties"]["Policies"]
+        if policy["PolicyName"] == "enforcer-remediations"
+    ]
+    return list(home)
+
+
 def test_the_remediation_role_grants_exactly_the_declared_union() -> None:
     declared = {permission for permissions in STEP_PERMISSIONS.values() for permission in permissions}
+    declared -= _actions([statement for statement in _home_remediations() if statement["Sid"] in CENTRAL_ONLY])
     granted = _actions(_statements(_resource("RemediationRole"), "enforcer-remediations"))
     assert not granted - declared, f"granted but no remediation declares it: {sorted(granted - declared)}"
     assert not declared - granted, f"declared but not granted: {sorted(declared - granted)}"
@@ -135,12 +149,8 @@ def test_the_remediation_role_has_nothing_else_that_writes() -> None:
 
 def test_the_remediation_statements_are_those_of_the_enforcer_at_home() -> None:
     """Same actions, resources and conditions as enforcer-remediations in template.yaml: one scoping to review."""
-    [home] = [
-        policy["PolicyDocument"]["Statement"]
-        for policy in deployed_template()["Resources"]["EnforcerRole"]["Properties"]["Policies"]
-        if policy["PolicyName"] == "enforcer-remediations"
-    ]
     member = _statements(_resource("RemediationRole"), "enforcer-remediations")
+    home = [statement for statement in _home_remediations() if statement["Sid"] not in CENTRAL_ONLY]
     assert json.loads(json.dumps(member)) == json.loads(json.dumps(home))
 
 
@@ -232,17 +242,46 @@ def _covers(forwarder: dict[str, Any], enforcer: dict[str, Any]) -> bool:
     )
 
 
+#: The enforcer's rules that forwarding does not feed: iamwarden-tampered's rules on the security account's
+#: default bus (its own stack), and the one for the member stack's rules, which the member guard rules feed.
+NOT_FORWARDED = {"EnforcerFunctionTamperedStack", "EnforcerFunctionTamperedMemberRules"}
+GUARD_RULES = ("GuardWatchA", "GuardWatchB")
+
+
 def test_every_event_the_enforcer_matches_is_forwarded_by_the_member_and_the_security_account() -> None:
-    member = [rule["EventPattern"] for rule in _forwarders().values()]
+    member = [rule["EventPattern"] for name, rule in _forwarders().items() if name not in GUARD_RULES]
     own = translated_template()["Resources"]["OwnEventsToCentralBus"]["Properties"]["EventPattern"]
-    for name, pattern in event_patterns().items():
+    patterns = event_patterns()
+    assert set(patterns) >= NOT_FORWARDED
+    for name, pattern in patterns.items():
+        if name in NOT_FORWARDED:
+            continue
         assert any(_covers(forwarder, pattern) for forwarder in member), f"no member rule forwards {name}"
         assert _covers(own, pattern), f"the security account does not forward its own {name} events"
+
+
+def test_the_member_guard_rules_forward_every_change_to_the_member_rules_they_watch() -> None:
+    """Both guard rules forward changes to every member rule, themselves included, to iamwarden-tampered's rule."""
+    rules = {rule["Name"] for rule in _forwarders().values()}
+    [central] = [p for name, p in event_patterns().items() if name == "EnforcerFunctionTamperedMemberRules"]
+    assert {
+        tuple(sorted(item["requestParameters"][key]))
+        for item in central["detail"]["$or"]
+        for key in item["requestParameters"]
+    } == {tuple(sorted(rules))}
+    for guard in GUARD_RULES:
+        detail = _forwarders()[guard]["EventPattern"]["detail"]
+        assert set(detail["eventName"]) == set(central["detail"]["eventName"]), guard
+        for item in detail["$or"]:
+            [names] = item["requestParameters"].values()
+            assert set(names) == rules, guard
 
 
 def test_the_forwarders_never_forward_iam_wardens_own_sessions() -> None:
     """By exact ARN in the account the stack is deployed to, never by the issuer's userName."""
     for name, rule in _forwarders().items():
+        if name in GUARD_RULES:
+            continue  # they forward only changes to the member rules, whoever makes them
         issuer = rule["EventPattern"]["detail"]["userIdentity"]["sessionContext"]["sessionIssuer"]
         assert set(issuer) == {"arn"}, name
         matchers = issuer["arn"]
@@ -269,6 +308,9 @@ def test_the_forwarders_target_the_central_bus_through_their_role() -> None:
 def test_the_enforcer_listens_on_the_central_bus_that_only_the_organisation_may_use() -> None:
     resources = translated_template()["Resources"]
     for name, rule in enforcer_rules().items():
+        if name == "EnforcerFunctionTamperedStack":  # the stack's own resources: this account's default bus
+            assert "EventBusName" not in rule["Properties"], name
+            continue
         assert rule["Properties"]["EventBusName"] == {"Ref": "CentralEventBus"}, name
     assert resources["CentralEventBus"]["Properties"]["Name"] == "iamwarden-central"
     policy = resources["CentralEventBusOrganizationPolicy"]

@@ -170,7 +170,13 @@ def test_the_own_roles_escalations_are_findings_when_not_deployed_by_cloudformat
         escalations: dict[str, set[str]] = {}
         for change, event in changes:
             event["detail"]["userIdentity"].pop("invokedBy", None)
-            for finding in judge_event(event, settings).findings:
+            findings = judge_event(event, settings).findings
+            own_role = event["detail"]["requestParameters"].get("roleName") in (ENFORCER_ROLE, PRUNER_ROLE)
+            # Anyone but CloudFormation writing the own roles' policies is tampering with IAM Warden too.
+            assert ("iamwarden-tampered" in {f.rule_id for f in findings}) is own_role, (name, change)
+            for finding in findings:
+                if finding.rule_id == "iamwarden-tampered":
+                    continue
                 assert finding.rule_id == "privilege-escalation", (name, change, finding.reason)
                 escalations[change] = {item["method"] for item in finding.offending}
         assert escalations == OWN_ESCALATIONS, name
@@ -469,5 +475,11 @@ def test_the_default_parameters_are_valid_settings_with_every_rule_in_alert() ->
 
 def test_the_enforcer_knows_its_own_roles_from_the_template_environment() -> None:
     """The identity the code exempts is the template's: exact ARNs home, the member stack's names elsewhere."""
-    for function in ("EnforcerFunction", "PrunePlannerFunction", "PruneWorkerFunction", "PruneWatchFunction"):
-        assert own_identity_from_environment(function_environment(function)) == SAMPLE_OWN, function
+    assert own_identity_from_environment(function_environment("EnforcerFunction")) == SAMPLE_OWN
+    for function in ("PrunePlannerFunction", "PruneWorkerFunction", "PruneWatchFunction"):
+        own = own_identity_from_environment(function_environment(function))
+        assert (own.home_account, own.home_roles, own.member_roles) == (
+            SAMPLE_OWN.home_account,
+            SAMPLE_OWN.home_roles,
+            SAMPLE_OWN.member_roles,
+        ), function

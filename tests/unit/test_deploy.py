@@ -94,7 +94,8 @@ def test_a_deploy_creates_every_rules_mode_parameter_in_alert() -> None:
         if r["Type"] == "AWS::SSM::Parameter" and r["Properties"].get("AllowedPattern") == "^(off|alert|remediate)$"
     ]
     assert modes
-    assert set(modes) == {"alert"}
+    assert set(modes) == {"alert", "remediate"}
+    assert modes.count("remediate") == 1  # iamwarden-tampered: nothing legitimate changes IAM Warden outside its stack
 
 
 def test_the_template_can_be_published_to_the_serverless_application_repository() -> None:

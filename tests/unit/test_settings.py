@@ -23,7 +23,12 @@ from iamwarden.guardrails.registry import RULES
 def test_defaults_alert_on_every_rule_and_trust_nobody_else() -> None:
     settings = load_settings({})
     assert settings == Settings()
-    assert {rule_id: settings.rule(rule_id).mode for rule_id in RULES} == dict.fromkeys(RULES, Mode.ALERT)
+    # Every rule alerts, but tampering with IAM Warden itself, which nothing legitimate does outside its stack.
+    expected = {**dict.fromkeys(RULES, Mode.ALERT), "iamwarden-tampered": Mode.REMEDIATE}
+    assert {rule_id: settings.rule(rule_id).mode for rule_id in RULES} == expected
+    assert settings.for_account("444455556666").rule("iamwarden-tampered").mode is Mode.REMEDIATE
+    overridden = load_settings({"accounts": {"444455556666": {"rules": {"iam-user-created": {"mode": "off"}}}}})
+    assert overridden.for_account("444455556666").rule("iamwarden-tampered").mode is Mode.REMEDIATE
     assert settings.trusted_accounts == frozenset()
     assert settings.organization_id is None
     assert settings.own == OwnIdentity()  # never from settings: the template's environment names the own roles

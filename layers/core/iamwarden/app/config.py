@@ -91,4 +91,31 @@ def own_identity_from_environment(environ: Mapping[str, str] | None = None) -> O
         foreign = [arn for arn in home_roles.values() if arn.split(":")[4:5] != [home]]
         if foreign:
             raise ConfigurationError(f"IAMWARDEN_OWN_ROLE_ARNS names roles outside account {home}: {foreign}")
-    return OwnIdentity(home, MappingProxyType(home_roles), MappingProxyType(member_roles))
+    reserved: dict[str, int] = {}
+    concurrency = env.get("IAMWARDEN_ENFORCER_RESERVED_CONCURRENCY", "").strip()
+    if concurrency:
+        if not concurrency.isdigit():
+            raise ConfigurationError(
+                f"IAMWARDEN_ENFORCER_RESERVED_CONCURRENCY must be a whole number, got {concurrency!r}"
+            )
+        if int(concurrency) > 0:  # 0 is the template's "reserve none"
+            reserved[env.get("IAMWARDEN_ENFORCER_FUNCTION") or DEFAULTS["IAMWARDEN_ENFORCER_FUNCTION"]] = int(
+                concurrency
+            )
+    return OwnIdentity(
+        home,
+        MappingProxyType(home_roles),
+        MappingProxyType(member_roles),
+        rules=_names(env, "IAMWARDEN_OWN_RULES"),
+        functions=_names(env, "IAMWARDEN_OWN_FUNCTIONS"),
+        queues=_names(env, "IAMWARDEN_OWN_QUEUES"),
+        tables=_names(env, "IAMWARDEN_OWN_TABLES"),
+        settings_prefix=env.get("IAMWARDEN_SETTINGS_PREFIX") or None,
+        member_rules=_names(env, "IAMWARDEN_MEMBER_RULES"),
+        reserved_concurrency=MappingProxyType(reserved),
+        stack_name=env.get("IAMWARDEN_STACK_NAME") or None,
+    )
+
+
+def _names(env: Mapping[str, str], variable: str) -> frozenset[str]:
+    return frozenset(name.strip() for name in env.get(variable, "").split(",") if name.strip())

@@ -50,6 +50,19 @@ class OwnIdentity(NamedTuple):
     home_roles: Mapping[str, str] = MappingProxyType({})
     #: kind -> role name of the member stack's roles, at path / in accounts other than ``home_account``.
     member_roles: Mapping[str, str] = MappingProxyType({})
+    #: The stack's resources in the security account, by exact name: EventBridge rules (``bus/name``, or the
+    #: bare name on the default bus), Lambda functions, SQS queues, DynamoDB tables, the SSM settings prefix.
+    rules: frozenset[str] = frozenset()
+    functions: frozenset[str] = frozenset()
+    queues: frozenset[str] = frozenset()
+    tables: frozenset[str] = frozenset()
+    settings_prefix: str | None = None
+    #: The member stack's EventBridge rules (default bus) in every member account.
+    member_rules: frozenset[str] = frozenset()
+    #: function name -> the reserved concurrency the template declares (absent: none reserved).
+    reserved_concurrency: Mapping[str, int] = MappingProxyType({})
+    #: The stack's name, for the exact redeploy command an alert gives.
+    stack_name: str | None = None
 
     def role_kind(self, arn: str | None, account: str) -> str | None:
         """The kind of own role ``arn`` is when the change happened in ``account``, or None for any other role."""
@@ -85,6 +98,21 @@ class OwnIdentity(NamedTuple):
         if account == self.home_account:
             return tuple(arn.rsplit("/", 1)[-1] for arn in self.home_roles.values())
         return tuple(self.member_roles.values()) if self.home_account is not None else ()
+
+    def rules_in(self, account: str) -> frozenset[str]:
+        """IAM Warden's EventBridge rules in ``account``: the stack's at home, the member stack's elsewhere."""
+        if account == self.home_account:
+            return self.rules
+        return self.member_rules if self.home_account is not None else frozenset()
+
+    def redeploy_command(self) -> str:
+        """The command that puts every resource of the stack back as the template declares it."""
+        stack = self.stack_name or "iamwarden"
+        return (
+            f"aws cloudformation detect-stack-drift --stack-name {stack} (what differs), then "
+            f"sam deploy --stack-name {stack} (CloudFormation re-applies only what the template changes, so a "
+            "deleted resource comes back with a changed template or a new stack)"
+        )
 
 
 def parse_own_roles(text: str) -> dict[str, str]:

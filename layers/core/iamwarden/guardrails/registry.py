@@ -24,6 +24,7 @@ from iamwarden.guardrails import (
     managed_policy,
     public_access_block,
     s3_acl,
+    tampering,
     trust_policy,
 )
 from iamwarden.guardrails.base import Evaluation, Guardrail, RuleContext
@@ -39,6 +40,7 @@ MODULES: tuple[ModuleType, ...] = (
     trust_policy,
     s3_acl,
     public_access_block,
+    tampering,
 )
 
 GUARDRAILS: tuple[Guardrail, ...] = tuple(guardrail for module in MODULES for guardrail in module.GUARDRAILS)
