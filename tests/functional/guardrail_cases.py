@@ -382,6 +382,27 @@ def _without_statement(document: Mapping[str, Any], index: int) -> dict[str, Any
     return {**document, "Statement": statements}
 
 
+def _disabled_rule(sample: str) -> Callable[[Account], dict[str, Any]]:
+    """The rule a DisableRule sample names, on this account's default bus, disabled as the event says."""
+
+    def prepare(account: Account) -> dict[str, Any]:
+        event = load_event(sample)
+        events = account.session.client("events", region_name=event["region"])
+        name = event["detail"]["requestParameters"]["name"]
+        events.put_rule(Name=name, EventPattern=json.dumps({"source": ["aws.iam"]}), State="ENABLED")
+        events.disable_rule(Name=name)
+        return event
+
+    return prepare
+
+
+def rule_state(name: str) -> State:
+    def read(account: Account) -> str:
+        return str(account.session.client("events", region_name="us-east-1").describe_rule(Name=name)["State"])
+
+    return read
+
+
 # --- the cases --------------------------------------------------------------------------------
 
 _PUBLIC_AND_VENDOR = _request("bucket-policy-public-and-vendor.json")["bucketPolicy"]
@@ -554,6 +575,17 @@ CASES: Mapping[str, GuardrailCase] = {
             remediated=[("owner", "FULL_CONTROL")],
             compliant=Scenario(_bucket_with_canned_acl("acl-bucket-private.json"), bucket_acl("acme-website")),
             partial_failure=PartialFailure("s3", "PutBucketAcl", done_before=0),
+        ),
+        GuardrailCase(
+            rule="iamwarden-tampered",
+            violation=Scenario(
+                _disabled_rule("tamper-disable-forwarder.json"), rule_state("iamwarden-forward-own-events")
+            ),
+            remediated="ENABLED",
+            compliant=Scenario(
+                _disabled_rule("tamper-disable-other-rule.json"), rule_state("iamwarden-forward-own-events-copy")
+            ),
+            partial_failure=PartialFailure("events", "EnableRule", done_before=0),
         ),
         GuardrailCase(
             rule="s3-public-access-block-disabled",
