@@ -46,7 +46,7 @@ def create_function(account: Account, name: str = "iamwarden-enforcer") -> Any:
 
 def _finding(result: dict[str, Any]) -> dict[str, Any]:
     [finding] = [finding for finding in result["findings"] if finding["rule"] == RULE]
-    return finding
+    return dict(finding)
 
 
 def _alerts(notifier: RecordingNotifier) -> list[Any]:

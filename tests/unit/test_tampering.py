@@ -29,7 +29,8 @@ def sample(file: str, /, **parameters: Any) -> dict[str, Any]:
 
 
 def in_member_account(event: dict[str, Any]) -> dict[str, Any]:
-    return json.loads(json.dumps(event).replace("111122223333", MEMBER))
+    moved: dict[str, Any] = json.loads(json.dumps(event).replace("111122223333", MEMBER))
+    return moved
 
 
 def test_tampering_is_critical_and_remediated_by_default() -> None:
