@@ -34,6 +34,8 @@ class HeartbeatConfig(NamedTuple):
     enforcer_role_name: str
     topic_arn: str
     stack_name: str
+    #: What the enforcer's rules target: the enforcer function itself (a stand-in where nothing can invoke it).
+    enforcer_target_arn: str | None = None
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] | None = None) -> HeartbeatConfig:
@@ -125,7 +127,8 @@ class Heartbeat:
             problems.append(f"the rule {key} is {str(rule.get('State', 'not enabled')).lower()}")
         if name == SCHEDULE and not bus:
             return problems  # it runs this check: its target is the heartbeat itself
-        expected = self.config.central_bus_arn if (name == FORWARDER and not bus) else self.config.enforcer_arn
+        enforcer = self.config.enforcer_target_arn or self.config.enforcer_arn
+        expected = self.config.central_bus_arn if (name == FORWARDER and not bus) else enforcer
         targets = [target.get("Arn") for target in self.events.list_targets_by_rule(Rule=name, **_bus(bus))["Targets"]]
         if expected not in targets:
             problems.append(f"the rule {key} no longer targets {expected}")
