@@ -38,6 +38,7 @@ def test_a_deploy_creates_the_functions_and_the_layer() -> None:
         "iamwarden-prune-planner",
         "iamwarden-prune-worker",
         "iamwarden-prune-watch",
+        "iamwarden-heartbeat",
     }
     assert _named("AWS::Lambda::LayerVersion", "LayerName") == {"iamwarden-core"}
     functions = [r for r in translated_template()["Resources"].values() if r["Type"] == "AWS::Lambda::Function"]
@@ -55,7 +56,15 @@ def test_a_deploy_creates_the_enforcer_rules_the_topic_the_tables_the_queues_and
         "EnforcerFunctionBucketPolicyChanged",
         "PrunePlannerFunctionPruneSchedule",
         "PruneWatchFunctionAccessDenied",
+        "EnforcerFunctionTamperedStack",
+        "HeartbeatFunctionEvery5Minutes",
     }
+    names = {
+        r["Properties"].get("Name")
+        for r in translated_template()["Resources"].values()
+        if r["Type"] == "AWS::Events::Rule"
+    }
+    assert names >= {"iamwarden-tampered-stack", "iamwarden-heartbeat", "iamwarden-forward-own-events"}
     assert _named("AWS::SNS::Topic", "TopicName") == {"iamwarden-alerts"}
     assert _named("AWS::DynamoDB::Table", "TableName") >= {
         "iamwarden-audit",
@@ -66,6 +75,7 @@ def test_a_deploy_creates_the_enforcer_rules_the_topic_the_tables_the_queues_and
     assert _named("AWS::CloudWatch::Alarm", "AlarmName") >= {
         "iamwarden-enforcer-dead-letters",
         "iamwarden-alert-delivery-failed",
+        "iamwarden-heartbeat-missing",
     }
     assert _named("AWS::SecretsManager::Secret", "Name") == {"iamwarden/slack/security"}
     assert _logical("AWS::Lambda::EventInvokeConfig") == {
