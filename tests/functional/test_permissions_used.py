@@ -162,6 +162,15 @@ def _authorised_as(request: Request) -> tuple[str, dict[str, str]]:
         return f"arn:aws:dynamodb:{request.region}:{HOME_ACCOUNT}:table/{params['TableName']}{index}", context
     if service == "ssm":
         return f"arn:aws:ssm:{request.region}:{HOME_ACCOUNT}:parameter{params.get('Path') or params['Name']}", context
+    if service == "events":
+        bus = params.get("EventBusName", "default")
+        rule = params.get("Name") or params["Rule"]
+        return (
+            f"arn:aws:events:{request.region}:{HOME_ACCOUNT}:rule/{'' if bus == 'default' else bus + '/'}{rule}",
+            context,
+        )
+    if service == "lambda":
+        return f"arn:aws:lambda:{request.region}:{HOME_ACCOUNT}:function:{params['FunctionName']}", context
     raise AssertionError(f"the test does not know which resource {request.action} acts on: {params}")
 
 
@@ -469,6 +478,49 @@ def _public_access_block_off(scope: str) -> Callable[[Account], RemediationStep]
     return setup
 
 
+def _disabled_own_rule(account: Account) -> RemediationStep:
+    events = account.session.client("events", region_name=REGION)
+    events.put_rule(Name="iamwarden-forward-own-events", EventPattern=json.dumps({"source": ["aws.iam"]}))
+    events.disable_rule(Name="iamwarden-forward-own-events")
+    return _step(
+        StepAction.ENABLE_OWN_RULE,
+        f"arn:aws:events:{REGION}:{HOME_ACCOUNT}:rule/iamwarden-forward-own-events",
+        rule_name="iamwarden-forward-own-events",
+        event_bus_name="default",
+    )
+
+
+def _throttled_enforcer(declared: int | None, reserved: int | None = 0) -> Callable[[Account], RemediationStep]:
+    def setup(account: Account) -> RemediationStep:
+        from tests.functional.test_tampering import create_function
+
+        client = create_function(account)
+        if reserved is not None:
+            client.put_function_concurrency(FunctionName="iamwarden-enforcer", ReservedConcurrentExecutions=reserved)
+        return _step(
+            StepAction.RESTORE_FUNCTION_CONCURRENCY,
+            f"arn:aws:lambda:{REGION}:{HOME_ACCOUNT}:function:iamwarden-enforcer",
+            function_name="iamwarden-enforcer",
+            declared=declared,
+        )
+
+    return setup
+
+
+def _changed_setting(existed: bool) -> Callable[[Account], RemediationStep]:
+    def setup(account: Account) -> RemediationStep:
+        name = "/iamwarden/rules/iam-user-created/mode" if existed else "/iamwarden/own_roles"
+        version = account.ssm.put_parameter(Name=name, Value="off", Type="String", Overwrite=True)["Version"]
+        return _step(
+            StepAction.RESTORE_SETTING,
+            f"arn:aws:ssm:{REGION}:{HOME_ACCOUNT}:parameter{name}",
+            name=name,
+            version=version,
+        )
+
+    return setup
+
+
 class Scenario(NamedTuple):
     setup: Callable[[Account], RemediationStep]
     region: str = REGION
@@ -496,6 +548,12 @@ SCENARIOS: dict[str, Scenario] = {
     "acl-object-public-read": Scenario(_public_acl("2026/11/invoice-1042.pdf"), BUCKET_REGION),
     "public-access-block-bucket": Scenario(_public_access_block_off("bucket"), BUCKET_REGION),
     "public-access-block-account": Scenario(_public_access_block_off("account"), BUCKET_REGION),
+    "tampered-enable-own-rule": Scenario(_disabled_own_rule),
+    "tampered-concurrency-declared": Scenario(_throttled_enforcer(20)),
+    "tampered-concurrency-unreserved": Scenario(_throttled_enforcer(None)),
+    "tampered-concurrency-reservation-removed": Scenario(_throttled_enforcer(20, reserved=None)),
+    "tampered-setting-changed": Scenario(_changed_setting(existed=True)),
+    "tampered-setting-created": Scenario(_changed_setting(existed=False)),
 }
 
 

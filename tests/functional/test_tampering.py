@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import io
 import json
@@ -36,8 +37,12 @@ def create_function(account: Account, name: str = "iamwarden-enforcer") -> Any:
             {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
         ],
     }
-    role = iam.create_role(RoleName=f"{name}-test-role", AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+    role = f"arn:aws:iam::{HOME_ACCOUNT}:role/{name}-test-role"
+    with contextlib.suppress(iam.exceptions.EntityAlreadyExistsException):
+        iam.create_role(RoleName=f"{name}-test-role", AssumeRolePolicyDocument=json.dumps(trust))
     client = account.session.client("lambda", region_name=REGION)
+    with contextlib.suppress(client.exceptions.ResourceNotFoundException):
+        client.delete_function(FunctionName=name)  # a fresh function each time (one test may build several)
     client.create_function(
         FunctionName=name, Runtime="python3.13", Role=role, Handler="app.lambda_handler", Code={"ZipFile": _zip()}
     )

@@ -152,7 +152,17 @@ class TamperingRule:
                 return evaluation
             if rule.choice("settings_guard") != "restore":
                 plan = []
-        done = "it will be put back" if plan else f"put it back: {own.redeploy_command()}"
+        if plan:
+            done = "it will be put back"
+        elif change.event_source == SSM:
+            name = arn.split(":parameter", 1)[-1]
+            done = (
+                f"put it back: aws ssm get-parameter-history --name {name}, then aws ssm put-parameter --overwrite "
+                f"--name {name} --value <the previous value> (or set rules/{IAMWARDEN_TAMPERED.id}/settings_guard "
+                "to restore)"
+            )
+        else:
+            done = f"put it back: {own.redeploy_command()}"
         evaluation.findings.append(
             context.finding(
                 IAMWARDEN_TAMPERED,
@@ -294,7 +304,7 @@ class EnableOwnRule:
 
     permissions: ClassVar[Permissions] = ("events:DescribeRule", "events:EnableRule")
     action: ClassVar[StepAction] = StepAction("enable_own_rule", permissions)
-    undo_permissions: ClassVar[Permissions] = ("events:DescribeRule", "events:DisableRule")
+    undo_permissions: ClassVar[Permissions] = ("events:DisableRule",)
     undoable: ClassVar[bool] = True
 
     def capture(self, aws: AccountClients, step: RemediationStep) -> dict[str, Any]:
@@ -336,7 +346,7 @@ class RestoreFunctionConcurrency:
         "lambda:DeleteFunctionConcurrency",
     )
     action: ClassVar[StepAction] = StepAction("restore_function_concurrency", permissions)
-    undo_permissions: ClassVar[Permissions] = permissions
+    undo_permissions: ClassVar[Permissions] = ("lambda:PutFunctionConcurrency", "lambda:DeleteFunctionConcurrency")
     undoable: ClassVar[bool] = True
 
     def capture(self, aws: AccountClients, step: RemediationStep) -> dict[str, Any]:
@@ -386,7 +396,7 @@ class RestoreSetting:
         "ssm:DeleteParameter",
     )
     action: ClassVar[StepAction] = StepAction("restore_setting", permissions)
-    undo_permissions: ClassVar[Permissions] = ("ssm:GetParameter", "ssm:PutParameter")
+    undo_permissions: ClassVar[Permissions] = ("ssm:PutParameter",)
     undoable: ClassVar[bool] = True
 
     def capture(self, aws: AccountClients, step: RemediationStep) -> dict[str, Any]:
