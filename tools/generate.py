@@ -189,6 +189,12 @@ SCOPES: tuple[Scope, ...] = (
         OWNED_BY_THIS_ACCOUNT,
     ),
     Scope(
+        "RemoveBoundariesFromOwnRoles",
+        ("iam:GetRole", "iam:DeleteRolePermissionsBoundary"),
+        (_ACCOUNT_ARN.format("role/iamwarden-*"),),
+        comment="iamwarden-tampered: IAM Warden's roles declare no boundary (the code acts on their exact names).",
+    ),
+    Scope(
         "ReenableOwnRules",
         ("events:DescribeRule", "events:EnableRule"),
         (

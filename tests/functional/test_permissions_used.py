@@ -521,6 +521,17 @@ def _changed_setting(existed: bool) -> Callable[[Account], RemediationStep]:
     return setup
 
 
+def _bounded_own_role(account: Account) -> RemediationStep:
+    role = "iamwarden-enforcer-us-east-1"
+    account.iam.create_role(
+        RoleName=role, AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": []})
+    )
+    account.iam.put_role_permissions_boundary(RoleName=role, PermissionsBoundary=ADMIN)
+    return _step(
+        StepAction.REMOVE_OWN_ROLE_BOUNDARY, f"arn:aws:iam::{HOME_ACCOUNT}:role/{role}", role_name=role, boundary=ADMIN
+    )
+
+
 class Scenario(NamedTuple):
     setup: Callable[[Account], RemediationStep]
     region: str = REGION
@@ -549,6 +560,7 @@ SCENARIOS: dict[str, Scenario] = {
     "public-access-block-bucket": Scenario(_public_access_block_off("bucket"), BUCKET_REGION),
     "public-access-block-account": Scenario(_public_access_block_off("account"), BUCKET_REGION),
     "tampered-enable-own-rule": Scenario(_disabled_own_rule),
+    "tampered-boundary-on-own-role": Scenario(_bounded_own_role),
     "tampered-concurrency-declared": Scenario(_throttled_enforcer(20)),
     "tampered-concurrency-unreserved": Scenario(_throttled_enforcer(None)),
     "tampered-concurrency-reservation-removed": Scenario(_throttled_enforcer(20, reserved=None)),

@@ -269,3 +269,22 @@ def test_a_look_alike_role_is_judged_like_any_other_and_never_tampering(
 
     assert {finding["rule"] for finding in result["findings"]} == {"managed-policy-attached"}
     assert account.iam.list_attached_role_policies(RoleName=role)["AttachedPolicies"] == []
+
+
+def test_a_boundary_put_on_the_enforcers_role_is_taken_off_and_undo_puts_it_back(
+    account: Account, enforcer: EnforcerService, notifier: RecordingNotifier
+) -> None:
+    role = "iamwarden-enforcer-us-east-1"
+    account.iam.create_role(
+        RoleName=role, AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": []})
+    )
+    boundary = "arn:aws:iam::aws:policy/ReadOnlyAccess"
+    account.iam.put_role_permissions_boundary(RoleName=role, PermissionsBoundary=boundary)
+    event = copy.deepcopy(load_event("tamper-boundary-on-enforcer-role.json"))
+    event["detail"]["requestParameters"]["permissionsBoundary"] = boundary
+
+    finding = _finding(enforcer.handle(event))
+
+    assert "PermissionsBoundary" not in account.iam.get_role(RoleName=role)["Role"]
+    enforcer.executor.undo(finding["remediation_id"], actor=OPERATOR)
+    assert account.iam.get_role(RoleName=role)["Role"]["PermissionsBoundary"]["PermissionsBoundaryArn"] == boundary

@@ -9,8 +9,9 @@ never from SSM). A change CloudFormation makes (``invokedBy`` ``cloudformation.a
 own deployment: no other stack can hold these exact names while this one does. Judged:
 
 * its roles (exact name in the account: IAM role names are unique per account): inline, attached and
-  boundary policies, trust policy, deletion. An attached policy is detached (``detach_managed_policy``); the
-  rest is alerted with what to do, because the good document is CloudFormation's, not the event's;
+  boundary policies, trust policy, deletion. An attached policy is detached (``detach_managed_policy``) and a
+  boundary put on taken off (``remove_own_role_boundary``: the templates declare none); the rest is alerted
+  with what to do, because the good document is CloudFormation's, not the event's;
 * its EventBridge rules: ``DisableRule`` is re-enabled (``enable_own_rule``); ``DeleteRule``, ``PutRule``
   (re-patterned) and ``RemoveTargets`` are alerted with the redeploy command;
 * its functions: ``PutFunctionConcurrency`` / ``DeleteFunctionConcurrency`` are put back to what the
@@ -200,6 +201,17 @@ class TamperingRule:
                         f"detach {policy_arn} from IAM Warden's role {role}",
                     )
                 )
+            if name == "PutRolePermissionsBoundary":
+                boundary = context.request_text("permissionsBoundary")
+                plan.append(
+                    RemediationStep(
+                        RemoveOwnRoleBoundary.action,
+                        arn,
+                        {"role_name": role, "boundary": boundary},
+                        f"remove the permissions boundary {boundary} from IAM Warden's role {role} (its template "
+                        "declares none)",
+                    )
+                )
             return f"its role {role}", arn, plan
         if source == EVENTS:
             rule_name = _text(parameters, "rule" if name == "RemoveTargets" else "name")
@@ -297,6 +309,49 @@ def _function_name(value: str | None) -> str | None:
     if ":function:" in value:
         return value.split(":function:", 1)[1].split(":", 1)[0]
     return value.split(":", 1)[0]
+
+
+class RemoveOwnRoleBoundary:
+    """Take off a permissions boundary put on one of IAM Warden's roles: their templates declare none. Undoable."""
+
+    permissions: ClassVar[Permissions] = ("iam:GetRole", "iam:DeleteRolePermissionsBoundary")
+    action: ClassVar[StepAction] = StepAction("remove_own_role_boundary", permissions)
+    undo_permissions: ClassVar[Permissions] = ("iam:GetRole", "iam:PutRolePermissionsBoundary")
+    undoable: ClassVar[bool] = True
+
+    @staticmethod
+    def _boundary(aws: AccountClients, role: str) -> tuple[bool, str | None]:
+        try:
+            found = aws.iam.get_role(RoleName=role)["Role"]
+        except Exception as exc:
+            if is_gone(exc):
+                return False, None
+            raise
+        return True, (found.get("PermissionsBoundary") or {}).get("PermissionsBoundaryArn")
+
+    def capture(self, aws: AccountClients, step: RemediationStep) -> dict[str, Any]:
+        exists, boundary = self._boundary(aws, step.parameters["role_name"])
+        return {"exists": exists, "boundary": boundary}
+
+    def apply(self, run: StepRun, step: RemediationStep, before: Mapping[str, Any], done: list[str]) -> None:
+        if not before["exists"] or before["boundary"] != step.parameters["boundary"]:
+            return  # gone, or a different boundary since (judged by its own event)
+        role = step.parameters["role_name"]
+        with ignoring():
+            run.aws.iam.delete_role_permissions_boundary(RoleName=role)
+            done.append(f"removed the permissions boundary {before['boundary']} from IAM Warden's role {role}")
+
+    def undo(self, aws: AccountClients, step: RemediationStep, before: Mapping[str, Any]) -> list[str]:
+        if not before["exists"] or before["boundary"] != step.parameters["boundary"]:
+            return []
+        role = step.parameters["role_name"]
+        exists, current = self._boundary(aws, role)
+        if not exists:
+            raise UndoError(f"role {role} no longer exists")
+        if current is not None:
+            raise UndoError(f"role {role} has the boundary {current} now; put {before['boundary']} back by hand")
+        aws.iam.put_role_permissions_boundary(RoleName=role, PermissionsBoundary=before["boundary"])
+        return [f"put the permissions boundary {before['boundary']} back on role {role}"]
 
 
 class EnableOwnRule:
@@ -459,4 +514,4 @@ def _entry(entry: Mapping[str, Any]) -> dict[str, Any]:
 
 
 GUARDRAILS = (TamperingRule(),)
-ACTIONS = (EnableOwnRule(), RestoreFunctionConcurrency(), RestoreSetting())
+ACTIONS = (EnableOwnRule(), RestoreFunctionConcurrency(), RestoreSetting(), RemoveOwnRoleBoundary())
