@@ -25,7 +25,9 @@ def _defaults() -> dict[str, Any]:
     values: dict[str, Any] = {
         name: str(spec.get("Default", "")) for name, spec in template.get("Parameters", {}).items()
     }
-    values.update({"AWS::Region": REGION, "AWS::AccountId": HOME_ACCOUNT, "AWS::Partition": "aws"})
+    values.update(
+        {"AWS::Region": REGION, "AWS::AccountId": HOME_ACCOUNT, "AWS::Partition": "aws", "AWS::StackName": "iamwarden"}
+    )
     values["AWS::NoValue"] = NO_VALUE
     return values
 

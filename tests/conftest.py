@@ -16,6 +16,7 @@ import pytest
 from hypothesis import settings as hypothesis_settings
 
 from iamwarden.app.settings_file import load_settings_file
+from iamwarden.domain.own import OwnIdentity
 from iamwarden.domain.settings import Settings
 
 # CI explores the same examples every run, so a landing never depends on luck; locally, new ones each time.
@@ -29,6 +30,59 @@ EXAMPLE_SETTINGS = EVENTS_DIR / "settings.yaml"
 _ROW = re.compile(
     r"^\| `(?P<file>[^`]+)` \| (?P<scenario>.*) \| (?P<defaults>[^|]+) \| (?P<example>[^|]+) "
     r"\| (?P<routed>yes|no|n/a) \|$"
+)
+
+
+#: IAM Warden's own identity in the deployment the samples describe: template.yaml with its defaults in
+#: us-east-1 of account 111122223333 (tests/integration/test_own_identity.py checks it against the template).
+SAMPLE_HOME_ACCOUNT = "111122223333"
+SAMPLE_OWN = OwnIdentity(
+    SAMPLE_HOME_ACCOUNT,
+    {
+        "enforcer": f"arn:aws:iam::{SAMPLE_HOME_ACCOUNT}:role/iamwarden-enforcer-us-east-1",
+        "pruner": f"arn:aws:iam::{SAMPLE_HOME_ACCOUNT}:role/iamwarden-pruner-us-east-1",
+    },
+    {"remediator": "iamwarden-remediator", "pruner-member": "iamwarden-pruner-member"},
+    rules=frozenset(
+        {
+            "iamwarden-forward-own-events",
+            "iamwarden-heartbeat",
+            "iamwarden-tampered-stack",
+            *(
+                f"iamwarden-central/iamwarden-{name}"
+                for name in (
+                    "iam-user-created",
+                    "managed-policy-attached",
+                    "bucket-policy-changed",
+                    "inline-policy-put",
+                    "policy-version-changed",
+                    "customer-policy-attached",
+                    "credentials-created",
+                    "trust-policy-changed",
+                    "acl-changed",
+                    "public-access-block-changed",
+                    "tampered-roles",
+                    "tampered-member-rules",
+                )
+            ),
+        }
+    ),
+    functions=frozenset(
+        {
+            "iamwarden-enforcer",
+            "iamwarden-prune-planner",
+            "iamwarden-prune-worker",
+            "iamwarden-prune-watch",
+            "iamwarden-heartbeat",
+        }
+    ),
+    queues=frozenset({"iamwarden-enforcer-dlq", "iamwarden-prune-dlq", "iamwarden-prune-roles"}),
+    tables=frozenset({"iamwarden-audit", "iamwarden-idempotency", "iamwarden-prune-state"}),
+    settings_prefix="/iamwarden",
+    member_rules=frozenset(
+        {"iamwarden-forward-iam", "iamwarden-forward-s3", "iamwarden-forward-guard-a", "iamwarden-forward-guard-b"}
+    ),
+    stack_name="iamwarden",
 )
 
 
@@ -67,7 +121,8 @@ def load_event(name: str) -> dict[str, Any]:
 
 @pytest.fixture(scope="session")
 def example_settings() -> Settings:
-    return load_settings_file(EXAMPLE_SETTINGS)
+    """events/settings.yaml, in the sample deployment (its own roles known, as the enforcer knows them)."""
+    return load_settings_file(EXAMPLE_SETTINGS)._replace(own=SAMPLE_OWN)
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -102,6 +102,8 @@ class Scope(NamedTuple):
     resources: tuple[str, ...]
     condition: Condition | None = None
     comment: str = ""
+    #: Granted in the security account only (what IAM Warden's own functions and settings there need).
+    central_only: bool = False
     #: A template condition the statement is granted under (``!If [it, statement, !Ref AWS::NoValue]``), and the
     #: remediation steps that need it: any other step declaring one of its actions needs an unconditional scope.
     template_condition: str | None = None
@@ -240,6 +242,34 @@ SCOPES: tuple[Scope, ...] = (
         ("s3:GetBucketPublicAccessBlock", "s3:PutBucketPublicAccessBlock"),
         (BUCKETS,),
         OWNED_BY_THIS_ACCOUNT,
+    ),
+    Scope(
+        "RemoveBoundariesFromOwnRoles",
+        ("iam:GetRole", "iam:DeleteRolePermissionsBoundary"),
+        (_ACCOUNT_ARN.format("role/iamwarden-*"),),
+        comment="iamwarden-tampered: IAM Warden's roles declare no boundary (the code acts on their exact names).",
+    ),
+    Scope(
+        "ReenableOwnRules",
+        ("events:DescribeRule", "events:EnableRule"),
+        (
+            "!Sub arn:${AWS::Partition}:events:*:${AWS::AccountId}:rule/iamwarden-*",
+            "!Sub arn:${AWS::Partition}:events:*:${AWS::AccountId}:rule/iamwarden-central/iamwarden-*",
+        ),
+        comment="iamwarden-tampered: IAM Warden's own rules only (the code acts on their exact names).",
+    ),
+    Scope(
+        "RestoreOwnFunctionConcurrency",
+        ("lambda:GetFunctionConcurrency", "lambda:PutFunctionConcurrency", "lambda:DeleteFunctionConcurrency"),
+        ("!Sub arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:function:iamwarden-*",),
+        central_only=True,
+    ),
+    Scope(
+        "RestoreOwnSettings",
+        ("ssm:GetParameterHistory", "ssm:PutParameter", "ssm:DeleteParameter"),
+        ("!Sub arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter${SettingsPrefix}/*",),
+        central_only=True,
+        comment="iamwarden-tampered with settings_guard restore: the previous value from the parameter's history.",
     ),
     Scope(
         "RestoreAccountPublicAccessBlock",
@@ -483,6 +513,8 @@ def routes() -> list[EnforcerRule]:
     built: dict[str, EnforcerRule] = {}
     for guardrail in registry.GUARDRAILS:
         first = guardrail.specs[0].id
+        if first in SELF_ROUTED:
+            continue
         route = ROUTES.get(first) or Route(camel(first))
         by_source: dict[str, set[str]] = {}
         for source, name in _event_keys(guardrail):
@@ -530,19 +562,16 @@ def render_routes() -> str:
             # The template's Events are indented 8, their detail 16.
             *flow_or_block("eventName", sorted(build.names), indent=16),
             "errorCode: [{ exists: false }]",
-            "# Never loop: calls made by IAM Warden's own roles are not routed (and are ignored in code).",
-            "userIdentity:",
-            "  sessionContext:",
-            "    sessionIssuer:",
-            "      userName:",
-            "        - anything-but: [!Ref EnforcerRole, !Ref MemberRoleName, !Ref PrunerRole]",
-            "        - exists: false",
+            "# Never loop: calls made by IAM Warden's own roles (by exact ARN: path, account and name) are not",
+            "# routed, and are ignored in code. Member roles' calls stop at their account's forwarder.",
+            *own_roles_excluded(CENTRAL_OWN_ROLES),
             *route.request_filter,
         ]
         lines += [
             f"{route.name}:",
             "  Type: EventBridgeRule",
             "  Properties:",
+            f"    RuleName: {rule_name(route.name)}",
             "    # Every account's events, this one's included, arrive on the central bus"
             ' (README "AWS Organizations").',
             "    EventBusName: !Ref CentralEventBus",
@@ -556,12 +585,145 @@ def render_routes() -> str:
             "      detail:",
             *_nested(detail, 8),
         ]
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines) + "\n" + render_tampering_routes()
 
 
 def guarded_events() -> set[tuple[str, str]]:
-    """Every (event source, event name) some guardrail judges."""
-    return {key for guardrail in registry.GUARDRAILS for key in _event_keys(guardrail)}
+    """Every (event source, event name) some guardrail judges (but the self-routed ones: they route themselves)."""
+    return {
+        key
+        for guardrail in registry.GUARDRAILS
+        if guardrail.specs[0].id not in SELF_ROUTED
+        for key in _event_keys(guardrail)
+    }
+
+
+#: Rules whose events are routed by their own EventBridge rules (``render_tampering_routes``), not by the
+#: generic one-rule-per-guardrail routing and forwarding.
+SELF_ROUTED = frozenset({"iamwarden-tampered"})
+#: The member stack's EventBridge rules (default bus of each member account), watched by one another.
+MEMBER_RULES = (
+    "iamwarden-forward-iam",
+    "iamwarden-forward-s3",
+    "iamwarden-forward-guard-a",
+    "iamwarden-forward-guard-b",
+)
+#: The security account's own rules on its default bus (besides the enforcer's generated rules).
+HOME_DEFAULT_BUS_RULES = ("iamwarden-forward-own-events", "iamwarden-heartbeat")
+
+
+def _tampering_keys() -> dict[str, set[str]]:
+    keys: dict[str, set[str]] = {}
+    for guardrail in registry.GUARDRAILS:
+        if guardrail.specs[0].id in SELF_ROUTED:
+            for source, name in _event_keys(guardrail):
+                keys.setdefault(source, set()).add(name)
+    return keys
+
+
+def rule_name(route_name: str) -> str:
+    """The exact EventBridge rule name of a generated rule: ``IamUserCreated`` -> ``iamwarden-iam-user-created``."""
+    return "iamwarden-" + re.sub(r"(?<!^)(?=[A-Z])", "-", route_name).lower()
+
+
+def _rule(name: str, bus: str | None, source: Sequence[str], detail: list[str], note: str) -> list[str]:
+    return [
+        f"# {note}",
+        f"{name}:",
+        "  Type: EventBridgeRule",
+        "  Properties:",
+        f"    RuleName: {rule_name(name)}",
+        *([f"    EventBusName: {bus}"] if bus else []),
+        "    DeadLetterConfig:",
+        "      Arn: !GetAtt EnforcerDeadLetterQueue.Arn",
+        "    RetryPolicy:",
+        "      MaximumEventAgeInSeconds: 86400",
+        "    Pattern:",
+        f"      source: [{', '.join(source)}]",
+        "      detail-type: [AWS API Call via CloudTrail]",
+        "      detail:",
+        *_nested(detail, 8),
+    ]
+
+
+def render_tampering_routes() -> str:
+    """iamwarden-tampered's rules: the own roles on the central bus, the stack's resources on the default bus
+    (so disabling the forwarder cannot hide it), and the member stack's rules as the member guard forwards them."""
+    keys = _tampering_keys()
+    if not keys:
+        return ""
+    routed = {(build.source, name) for build in routes() for name in build.names}
+    exclusion = [
+        "errorCode: [{ exists: false }]",
+        *own_roles_excluded(CENTRAL_OWN_ROLES),
+    ]
+    lines: list[str] = []
+    iam = sorted(name for name in keys.get("iam.amazonaws.com", set()) if ("iam.amazonaws.com", name) not in routed)
+    if iam:
+        lines += _rule(
+            "TamperedRoles",
+            "!Ref CentralEventBus",
+            ["aws.iam"],
+            [
+                "eventSource: [iam.amazonaws.com]",
+                *flow_or_block("eventName", iam, indent=16),
+                *exclusion,
+                "requestParameters:",
+                "  roleName: [!Ref EnforcerRole, !Ref PrunerRole, !Ref MemberRoleName, iamwarden-pruner-member]",
+            ],
+            "iamwarden-tampered: the own roles' changes no other rule routes (the others reach it through theirs).",
+        )
+    home_sources = sorted(source for source in keys if source != "iam.amazonaws.com")
+    home_names = sorted({name for source in home_sources for name in keys[source]})
+    lines += _rule(
+        "TamperedStack",
+        None,
+        [event_bridge_source(source) for source in home_sources],
+        [
+            f"eventSource: [{', '.join(home_sources)}]",
+            *flow_or_block("eventName", home_names, indent=16),
+            *exclusion,
+        ],
+        "iamwarden-tampered: the stack's rules, functions, queues, tables and settings, on this account's default "
+        "bus (not through the forwarder an intruder could disable first).",
+    )
+    events = sorted(keys.get("events.amazonaws.com", set()))
+    lines += _rule(
+        "TamperedMemberRules",
+        "!Ref CentralEventBus",
+        ["aws.events"],
+        [
+            "eventSource: [events.amazonaws.com]",
+            *flow_or_block("eventName", events, indent=16),
+            *exclusion,
+            "$or:",
+            f"  - requestParameters: {{ name: [{', '.join(MEMBER_RULES)}] }}",
+            f"  - requestParameters: {{ rule: [{', '.join(MEMBER_RULES)}] }}",
+        ],
+        "iamwarden-tampered: the member stack's forwarding rules, as its guard rules forward their changes.",
+    )
+    return "\n".join(lines) + "\n"
+
+
+def own_rule_names() -> list[str]:
+    """Every EventBridge rule of the security account's stack, as IAMWARDEN_OWN_RULES names them."""
+    central = [f"iamwarden-central/{rule_name(build.route.name)}" for build in routes()]
+    central += ["iamwarden-central/" + rule_name(name) for name in ("TamperedRoles", "TamperedMemberRules")]
+    return [*HOME_DEFAULT_BUS_RULES, rule_name("TamperedStack"), *central]
+
+
+def render_own_rules_environment() -> str:
+    return (
+        "\n".join(
+            [
+                "# Every EventBridge rule of this stack by exact name (bus/name; bare on the default bus):",
+                "# iamwarden-tampered judges changes to them; the heartbeat checks each is there, enabled, targeted.",
+                f"IAMWARDEN_OWN_RULES: {','.join(own_rule_names())}",
+                f"IAMWARDEN_MEMBER_RULES: {','.join(MEMBER_RULES)}",
+            ]
+        )
+        + "\n"
+    )
 
 
 def _forwarded_pattern(sources: Sequence[str], own_roles: Sequence[str]) -> str:
@@ -586,14 +748,35 @@ def _forwarded_pattern(sources: Sequence[str], own_roles: Sequence[str]) -> str:
         f"  eventSource: [{', '.join(sources)}]",
         *_nested(category, 2),
         "  errorCode: [{ exists: false }]",
-        "  userIdentity:",
-        "    sessionContext:",
-        "      sessionIssuer:",
-        "        userName:",
-        f"          - anything-but: [{', '.join(f'!Ref {role}' for role in own_roles)}]",
-        "          - exists: false",
+        *_nested(own_roles_excluded(own_roles), 2),
     ]
     return "\n".join(lines) + "\n"
+
+
+#: IAM Warden's own roles as the security account's template names them: their exact ARNs.
+CENTRAL_OWN_ROLES = ("!GetAtt EnforcerRole.Arn", "!GetAtt PrunerRole.Arn")
+#: The member stack's own roles: their exact ARNs in the account the stack is deployed to (path /).
+MEMBER_OWN_ROLES = (
+    "!Sub arn:${AWS::Partition}:iam::${AWS::AccountId}:role/${MemberRoleName}",
+    "!Sub arn:${AWS::Partition}:iam::${AWS::AccountId}:role/${PrunerMemberRoleName}",
+)
+
+
+def own_roles_excluded(own_roles: Sequence[str]) -> list[str]:
+    """The pattern lines that let through every caller but ``own_roles`` (exact session-issuer ARNs).
+
+    Never the issuer's ``userName``: a role of the same name at another path, in another account or made by
+    another stack is someone else, and its changes are judged.
+    """
+    return [
+        "userIdentity:",
+        "  sessionContext:",
+        "    sessionIssuer:",
+        "      arn:",
+        "        - anything-but:",
+        *(f"            - {role}" for role in own_roles),
+        "        - exists: false",
+    ]
 
 
 def _sources() -> list[str]:
@@ -602,21 +785,17 @@ def _sources() -> list[str]:
 
 def render_own_forwarder() -> str:
     """The security account's own events, from its default bus to the central bus: every guarded source."""
-    return _forwarded_pattern(_sources(), ("EnforcerRole", "MemberRoleName", "PrunerRole"))
+    return _forwarded_pattern(_sources(), CENTRAL_OWN_ROLES)
 
 
 def render_member_global_forwarder() -> str:
     """A member account's events of global services (IAM), forwarded from its IAM region only."""
-    return _forwarded_pattern(
-        [source for source in _sources() if source in GLOBAL_SOURCES], ("MemberRoleName", "PrunerMemberRoleName")
-    )
+    return _forwarded_pattern([source for source in _sources() if source in GLOBAL_SOURCES], MEMBER_OWN_ROLES)
 
 
 def render_member_regional_forwarder() -> str:
     """A member account's events of regional services (S3, ...), forwarded from every region."""
-    return _forwarded_pattern(
-        [source for source in _sources() if source not in GLOBAL_SOURCES], ("MemberRoleName", "PrunerMemberRoleName")
-    )
+    return _forwarded_pattern([source for source in _sources() if source not in GLOBAL_SOURCES], MEMBER_OWN_ROLES)
 
 
 def _parameter(logical: str, name: str, value: str, choices: Sequence[str], description: str) -> list[str]:
@@ -639,7 +818,7 @@ def render_parameters() -> str:
         lines += _parameter(
             f"{camel(rule_id)}ModeParameter",
             f"rules/{rule_id}/mode",
-            DEFAULT_MODE,
+            spec.default_mode.value,
             MODES,
             f"IAM Warden rule {rule_id}: {', '.join(MODES[:-1])} or {MODES[-1]}",
         )
@@ -692,7 +871,12 @@ def _statement(scope: Scope, actions: Sequence[str]) -> list[str]:
     return lines
 
 
-def render_statements() -> str:
+def render_member_statements() -> str:
+    """The member remediation role's statements: the same, without what acts on the security account's own stack."""
+    return render_statements(central=False)
+
+
+def render_statements(central: bool = True) -> str:
     """The remediation statements: each scope with the declared actions it covers; every declared action scoped."""
     declared = declared_permissions()
     scoped = {action for scope in SCOPES for action in scope.actions}
@@ -704,7 +888,7 @@ def render_statements() -> str:
     lines: list[str] = []
     for scope in SCOPES:
         actions = [action for action in scope.actions if action in declared]
-        if not actions:
+        if not actions or (scope.central_only and not central):
             continue
         if scope.comment:
             lines.append(f"# {scope.comment}")
@@ -770,7 +954,8 @@ BLOCKS: tuple[Block, ...] = (
     Block("template.yaml", "enforcer-rules", render_routes),
     Block("template.yaml", "rule-parameters", render_parameters),
     Block("template.yaml", "forwarded-events", render_own_forwarder),
-    Block("member/template.yaml", "enforcer-remediations", render_statements),
+    Block("template.yaml", "own-rules", render_own_rules_environment),
+    Block("member/template.yaml", "enforcer-remediations", render_member_statements),
     Block("member/template.yaml", "forwarded-global-events", render_member_global_forwarder),
     Block("member/template.yaml", "forwarded-regional-events", render_member_regional_forwarder),
     Block("README.md", "guardrail-table", render_guardrail_table),

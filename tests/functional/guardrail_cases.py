@@ -815,6 +815,20 @@ def _shared_snapshot(sample: str, *shares: Mapping[str, str]) -> Callable[[Accou
     return prepare
 
 
+def _disabled_rule(sample: str) -> Callable[[Account], dict[str, Any]]:
+    """The rule a DisableRule sample names, on this account's default bus, disabled as the event says."""
+
+    def prepare(account: Account) -> dict[str, Any]:
+        event = load_event(sample)
+        events = account.session.client("events", region_name=event["region"])
+        name = event["detail"]["requestParameters"]["name"]
+        events.put_rule(Name=name, EventPattern=json.dumps({"source": ["aws.iam"]}), State="ENABLED")
+        events.disable_rule(Name=name)
+        return event
+
+    return prepare
+
+
 def image_shares(account: Account) -> list[str]:
     ec2 = _ec2(account)
     [image] = ec2.describe_images(Owners=["self"])["Images"]
@@ -842,6 +856,13 @@ def db_snapshot_shares(name: str) -> State:
         return sorted(
             v for a in result["DBSnapshotAttributes"] if a["AttributeName"] == "restore" for v in a["AttributeValues"]
         )
+
+    return read
+
+
+def rule_state(name: str) -> State:
+    def read(account: Account) -> str:
+        return str(account.session.client("events", region_name="us-east-1").describe_rule(Name=name)["State"])
 
     return read
 
@@ -1295,6 +1316,17 @@ CASES: Mapping[str, GuardrailCase] = {
             remediated=[("owner", "FULL_CONTROL")],
             compliant=Scenario(_bucket_with_canned_acl("acl-bucket-private.json"), bucket_acl("acme-website")),
             partial_failure=PartialFailure("s3", "PutBucketAcl", done_before=0),
+        ),
+        GuardrailCase(
+            rule="iamwarden-tampered",
+            violation=Scenario(
+                _disabled_rule("tamper-disable-forwarder.json"), rule_state("iamwarden-forward-own-events")
+            ),
+            remediated="ENABLED",
+            compliant=Scenario(
+                _disabled_rule("tamper-disable-other-rule.json"), rule_state("iamwarden-forward-own-events-copy")
+            ),
+            partial_failure=PartialFailure("events", "EnableRule", done_before=0),
         ),
         GuardrailCase(
             rule="s3-public-access-block-disabled",

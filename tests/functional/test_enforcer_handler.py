@@ -109,7 +109,9 @@ def test_a_malformed_event_is_an_invalid_verdict_not_a_crash(
 def test_the_tools_own_change_is_ignored(enforcer: ModuleType) -> None:
     result = enforcer.lambda_handler(load_event("create-user-by-warden.json"), FakeLambdaContext())
     assert result["verdict"] == "ignored"
-    assert result["reason"] == "made by IAM Warden's own role iamwarden-enforcer-us-east-1"
+    assert (
+        result["reason"] == "made by IAM Warden's own role arn:aws:iam::111122223333:role/iamwarden-enforcer-us-east-1"
+    )
     assert result["findings"] == []
 
 

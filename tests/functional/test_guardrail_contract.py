@@ -246,7 +246,7 @@ def test_the_same_change_by_iam_wardens_own_role_is_ignored(
 
     reason = _assert_ignored(account, enforcer, notifier, case, event)
 
-    assert reason == f"made by IAM Warden's own role {OWN_IDENTITY['sessionContext']['sessionIssuer']['userName']}"
+    assert reason == f"made by IAM Warden's own role {OWN_IDENTITY['sessionContext']['sessionIssuer']['arn']}"
 
 
 @pytest.mark.parametrize("rule", _rules(Behaviour.FAILED_CALL))

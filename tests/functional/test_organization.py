@@ -218,7 +218,7 @@ def test_the_enforcers_own_session_in_a_member_account_is_ignored(
     result = enforcer.handle(event)
 
     assert result["verdict"] == "ignored"
-    assert "own role iamwarden-remediator" in result["reason"]
+    assert f"own role arn:aws:iam::{MEMBER}:role/iamwarden-remediator" in result["reason"]
     assert notifier.sent == []
     assert _untouched(*users[MEMBER])
 

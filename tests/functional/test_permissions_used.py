@@ -209,6 +209,13 @@ def _authorised_as(request: Request) -> tuple[str, dict[str, str]]:
         return f"arn:aws:secretsmanager:{request.region}:{HOME_ACCOUNT}:secret:{params['SecretId']}", context
     if service == "ecr":
         return f"arn:aws:ecr:{request.region}:{HOME_ACCOUNT}:repository/{params['repositoryName']}", context
+    if service == "events" and (operation.endswith("Rule") or "Rule" in params):
+        bus = params.get("EventBusName", "default")
+        rule = params.get("Name") or params["Rule"]
+        return (
+            f"arn:aws:events:{request.region}:{HOME_ACCOUNT}:rule/{'' if bus == 'default' else bus + '/'}{rule}",
+            context,
+        )
     if service == "events":
         bus = params.get("EventBusName") or params.get("Name")
         return f"arn:aws:events:{request.region}:{HOME_ACCOUNT}:event-bus/{bus}", context
@@ -218,7 +225,10 @@ def _authorised_as(request: Request) -> tuple[str, dict[str, str]]:
         return f"{params['LayerName']}:{params['VersionNumber']}", context
     if service == "lambda":
         qualifier = f":{params['Qualifier']}" if "Qualifier" in params else ""
-        return f"{params['FunctionName']}{qualifier}", context
+        function = str(params["FunctionName"])
+        if not function.startswith("arn:"):
+            function = f"arn:aws:lambda:{request.region}:{HOME_ACCOUNT}:function:{function}"
+        return f"{function}{qualifier}", context
     raise AssertionError(f"the test does not know which resource {request.action} acts on: {params}")
 
 
@@ -828,6 +838,60 @@ def _vault_policy(*, keep: bool) -> Callable[[Account], RemediationStep]:
     return setup
 
 
+def _disabled_own_rule(account: Account) -> RemediationStep:
+    events = account.session.client("events", region_name=REGION)
+    events.put_rule(Name="iamwarden-forward-own-events", EventPattern=json.dumps({"source": ["aws.iam"]}))
+    events.disable_rule(Name="iamwarden-forward-own-events")
+    return _step(
+        StepAction.ENABLE_OWN_RULE,
+        f"arn:aws:events:{REGION}:{HOME_ACCOUNT}:rule/iamwarden-forward-own-events",
+        rule_name="iamwarden-forward-own-events",
+        event_bus_name="default",
+    )
+
+
+def _throttled_enforcer(declared: int | None, reserved: int | None = 0) -> Callable[[Account], RemediationStep]:
+    def setup(account: Account) -> RemediationStep:
+        from tests.functional.test_tampering import create_function
+
+        client = create_function(account)
+        if reserved is not None:
+            client.put_function_concurrency(FunctionName="iamwarden-enforcer", ReservedConcurrentExecutions=reserved)
+        return _step(
+            StepAction.RESTORE_FUNCTION_CONCURRENCY,
+            f"arn:aws:lambda:{REGION}:{HOME_ACCOUNT}:function:iamwarden-enforcer",
+            function_name="iamwarden-enforcer",
+            declared=declared,
+        )
+
+    return setup
+
+
+def _changed_setting(existed: bool) -> Callable[[Account], RemediationStep]:
+    def setup(account: Account) -> RemediationStep:
+        name = "/iamwarden/rules/iam-user-created/mode" if existed else "/iamwarden/own_roles"
+        version = account.ssm.put_parameter(Name=name, Value="off", Type="String", Overwrite=True)["Version"]
+        return _step(
+            StepAction.RESTORE_SETTING,
+            f"arn:aws:ssm:{REGION}:{HOME_ACCOUNT}:parameter{name}",
+            name=name,
+            version=version,
+        )
+
+    return setup
+
+
+def _bounded_own_role(account: Account) -> RemediationStep:
+    role = "iamwarden-enforcer-us-east-1"
+    account.iam.create_role(
+        RoleName=role, AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": []})
+    )
+    account.iam.put_role_permissions_boundary(RoleName=role, PermissionsBoundary=ADMIN)
+    return _step(
+        StepAction.REMOVE_OWN_ROLE_BOUNDARY, f"arn:aws:iam::{HOME_ACCOUNT}:role/{role}", role_name=role, boundary=ADMIN
+    )
+
+
 class Scenario(NamedTuple):
     setup: Callable[[Account], RemediationStep]
     region: str = REGION
@@ -931,6 +995,13 @@ SCENARIOS: dict[str, Scenario] = {
     "image-public": Scenario(_shared("image"), BUCKET_REGION),
     "db-snapshot-public": Scenario(_shared("db-snapshot"), BUCKET_REGION),
     "db-cluster-snapshot-public": Scenario(_shared("db-cluster-snapshot"), BUCKET_REGION),
+    "tampered-enable-own-rule": Scenario(_disabled_own_rule),
+    "tampered-boundary-on-own-role": Scenario(_bounded_own_role),
+    "tampered-concurrency-declared": Scenario(_throttled_enforcer(20)),
+    "tampered-concurrency-unreserved": Scenario(_throttled_enforcer(None)),
+    "tampered-concurrency-reservation-removed": Scenario(_throttled_enforcer(20, reserved=None)),
+    "tampered-setting-changed": Scenario(_changed_setting(existed=True)),
+    "tampered-setting-created": Scenario(_changed_setting(existed=False)),
 }
 
 

@@ -28,7 +28,7 @@ from iamwarden.domain.settings import Settings
 from iamwarden.guardrails.engine import judge_event
 from iamwarden.guardrails.registry import GRANTED_APART, STEP_PERMISSIONS
 from tests.aws_fixtures import enforcer_rules, event_patterns, resolve
-from tests.conftest import ROOT, load_event
+from tests.conftest import ROOT, SAMPLE_OWN, load_event
 from tests.integration.test_template import template_changes
 from tests.sam_template import deployed_template, translated_template
 
@@ -127,9 +127,25 @@ def _remediation_statements(user_remediation: str) -> list[dict[str, Any]]:
     return _statements(deployed["Resources"]["RemediationRole"]["Properties"], "enforcer-remediations")
 
 
+#: What acts only on IAM Warden's own stack in the security account (its functions and settings), never in a member.
+CENTRAL_ONLY = {"RestoreOwnFunctionConcurrency", "RestoreOwnSettings"}
+
+
+def _home_remediations(user_remediation: str = "quarantine") -> list[dict[str, Any]]:
+    [home] = [
+        policy["PolicyDocument"]["Statement"]
+        for policy in deployed_template({"UserRemediation": user_remediation})["Resources"]["EnforcerRole"][
+            "Properties"
+        ]["Policies"]
+        if policy["PolicyName"] == "enforcer-remediations"
+    ]
+    return list(home)
+
+
 def test_the_remediation_role_grants_exactly_the_declared_union() -> None:
     declared = {permission for permissions in STEP_PERMISSIONS.values() for permission in permissions}
     declared -= set(GRANTED_APART)  # sts:AssumeRoot: only the central enforcer, behind a template parameter
+    declared -= _actions([s for s in _home_remediations("delete") if s["Sid"] in CENTRAL_ONLY])
     granted = _actions(_remediation_statements("delete"))
     assert not granted - declared, f"granted but no remediation declares it: {sorted(granted - declared)}"
     assert not declared - granted, f"declared but not granted: {sorted(declared - granted)}"
@@ -157,14 +173,8 @@ def test_the_remediation_role_may_read_what_the_live_role_directory_reads() -> N
 @pytest.mark.parametrize("user_remediation", ["quarantine", "delete"])
 def test_the_remediation_statements_are_those_of_the_enforcer_at_home(user_remediation: str) -> None:
     """Same actions, resources and conditions as enforcer-remediations in template.yaml: one scoping to review."""
-    [home] = [
-        policy["PolicyDocument"]["Statement"]
-        for policy in deployed_template({"UserRemediation": user_remediation})["Resources"]["EnforcerRole"][
-            "Properties"
-        ]["Policies"]
-        if policy["PolicyName"] == "enforcer-remediations"
-    ]
     member = _remediation_statements(user_remediation)
+    home = [statement for statement in _home_remediations(user_remediation) if statement["Sid"] not in CENTRAL_ONLY]
     assert json.loads(json.dumps(member)) == json.loads(json.dumps(home))
 
 
@@ -256,20 +266,55 @@ def _covers(forwarder: dict[str, Any], enforcer: dict[str, Any]) -> bool:
     )
 
 
+#: The enforcer's rules that forwarding does not feed: iamwarden-tampered's rules on the security account's
+#: default bus (its own stack), and the one for the member stack's rules, which the member guard rules feed.
+NOT_FORWARDED = {"EnforcerFunctionTamperedStack", "EnforcerFunctionTamperedMemberRules"}
+GUARD_RULES = ("GuardWatchA", "GuardWatchB")
+
+
 def test_every_event_the_enforcer_matches_is_forwarded_by_the_member_and_the_security_account() -> None:
-    member = [rule["EventPattern"] for rule in _forwarders().values()]
+    member = [rule["EventPattern"] for name, rule in _forwarders().items() if name not in GUARD_RULES]
     own = translated_template()["Resources"]["OwnEventsToCentralBus"]["Properties"]["EventPattern"]
-    for name, pattern in event_patterns().items():
+    patterns = event_patterns()
+    assert set(patterns) >= NOT_FORWARDED
+    for name, pattern in patterns.items():
+        if name in NOT_FORWARDED:
+            continue
         assert any(_covers(forwarder, pattern) for forwarder in member), f"no member rule forwards {name}"
         assert _covers(own, pattern), f"the security account does not forward its own {name} events"
 
 
+def test_the_member_guard_rules_forward_every_change_to_the_member_rules_they_watch() -> None:
+    """Both guard rules forward changes to every member rule, themselves included, to iamwarden-tampered's rule."""
+    rules = {rule["Name"] for rule in _forwarders().values()}
+    [central] = [p for name, p in event_patterns().items() if name == "EnforcerFunctionTamperedMemberRules"]
+    assert {
+        tuple(sorted(item["requestParameters"][key]))
+        for item in central["detail"]["$or"]
+        for key in item["requestParameters"]
+    } == {tuple(sorted(rules))}
+    for guard in GUARD_RULES:
+        detail = _forwarders()[guard]["EventPattern"]["detail"]
+        assert set(detail["eventName"]) == set(central["detail"]["eventName"]), guard
+        for item in detail["$or"]:
+            [names] = item["requestParameters"].values()
+            assert set(names) == rules, guard
+
+
 def test_the_forwarders_never_forward_iam_wardens_own_sessions() -> None:
+    """By exact ARN in the account the stack is deployed to, never by the issuer's userName."""
     for name, rule in _forwarders().items():
-        matchers = rule["EventPattern"]["detail"]["userIdentity"]["sessionContext"]["sessionIssuer"]["userName"]
+        if name in GUARD_RULES:
+            continue  # they forward only changes to the member rules, whoever makes them
+        issuer = rule["EventPattern"]["detail"]["userIdentity"]["sessionContext"]["sessionIssuer"]
+        assert set(issuer) == {"arn"}, name
+        matchers = issuer["arn"]
         assert len(matchers) == 2, name
         [excluded] = [m["anything-but"] for m in matchers if "anything-but" in m]
-        assert excluded == [{"Ref": "MemberRoleName"}, {"Ref": "PrunerMemberRoleName"}], name
+        assert [_sub(arn) for arn in excluded] == [
+            "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/${MemberRoleName}",
+            "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/${PrunerMemberRoleName}",
+        ], name
         assert {"exists": False} in matchers, name
 
 
@@ -287,6 +332,9 @@ def test_the_forwarders_target_the_central_bus_through_their_role() -> None:
 def test_the_enforcer_listens_on_the_central_bus_that_only_the_organisation_may_use() -> None:
     resources = translated_template()["Resources"]
     for name, rule in enforcer_rules().items():
+        if name == "EnforcerFunctionTamperedStack":  # the stack's own resources: this account's default bus
+            assert "EventBusName" not in rule["Properties"], name
+            continue
         assert rule["Properties"]["EventBusName"] == {"Ref": "CentralEventBus"}, name
     assert resources["CentralEventBus"]["Properties"]["Name"] == "iamwarden-central"
     policy = resources["CentralEventBusOrganizationPolicy"]
@@ -317,7 +365,7 @@ def test_a_member_change_travels_to_the_enforcers_rules_on_the_central_bus(monke
     monkeypatch.delenv("MOTO_ACCOUNT_ID", raising=False)
     central_bus = f"arn:aws:events:{REGION}:{HOME}:event-bus/iamwarden-central"
     names = {"CentralRegion": REGION, "CentralAccountId": HOME, "MemberRoleName": "iamwarden-remediator"}
-    names |= {"PrunerMemberRoleName": "iamwarden-pruner-member", "AWS::Region": REGION}
+    names |= {"PrunerMemberRoleName": "iamwarden-pruner-member", "AWS::Region": REGION, "AWS::AccountId": MEMBER}
     with mock_aws():
         home = boto3.Session(aws_access_key_id="a", aws_secret_access_key="b", region_name=REGION)
         events = home.client("events")
@@ -344,14 +392,21 @@ def test_a_member_change_travels_to_the_enforcers_rules_on_the_central_bus(monke
             member.put_targets(Rule=name, Targets=[{"Id": "central", "Arn": central_bus}])
 
         sent: dict[str, bool] = {}
-        for sample, routed in {
-            "create-user-backdoor-cli.json": True,
-            "attach-admin-to-role.json": True,
-            "delete-user-not-guarded.json": False,  # forwarded, but no enforcer rule takes it
-            "create-user-by-warden.json": False,
+        remediator = f"arn:aws:iam::{MEMBER}:role/iamwarden-remediator"
+        for (sample, issuer), routed in {
+            ("create-user-backdoor-cli.json", None): True,
+            ("attach-admin-to-role.json", None): True,
+            ("delete-user-not-guarded.json", None): False,  # forwarded, but no enforcer rule takes it
+            ("create-user-by-warden.json", remediator): False,  # the member stack's role: never forwarded
+            ("create-user-by-warden.json", f"arn:aws:iam::{MEMBER}:role/ops/iamwarden-remediator"): True,
+            ("create-user-by-warden.json", f"arn:aws:iam::{HOME}:role/iamwarden-remediator"): True,
+            # The central enforcer's name in a member account is a look-alike: forwarded, routed, judged.
+            ("create-user-by-warden.json", None): True,
         }.items():
             event = json.loads(json.dumps(load_event(sample)).replace(HOME, MEMBER))
-            event["detail"]["eventID"] = str(uuid.uuid5(uuid.NAMESPACE_URL, f"member/{sample}"))
+            if issuer is not None:
+                event["detail"]["userIdentity"]["sessionContext"]["sessionIssuer"]["arn"] = issuer
+            event["detail"]["eventID"] = str(uuid.uuid5(uuid.NAMESPACE_URL, f"member/{sample}/{issuer}"))
             sent[event["detail"]["eventID"]] = routed
             assert member.put_events(Entries=[_entry(event, "default")])["FailedEntryCount"] == 0
         received = {
@@ -390,9 +445,13 @@ def test_the_member_template_lints_clean() -> None:
     assert [str(match) for match in matches if match.rule.id[0] in "EW"] == []
 
 
-@pytest.mark.parametrize("settings", [Settings()], ids=["defaults"])
+@pytest.mark.parametrize("settings", [Settings(own=SAMPLE_OWN)], ids=["defaults"])
 def test_the_member_templates_own_policies_pass_the_guardrails(settings: Settings, example_settings: Settings) -> None:
-    changes = list(template_changes(_with_parameter_defaults(member_template())))
+    """Deployed by the StackSet into a member account: the member roles' documented methods are exempt there."""
+    changes = [
+        (change, json.loads(json.dumps(event).replace(HOME, MEMBER)))
+        for change, event in template_changes(_with_parameter_defaults(member_template()))
+    ]
     assert {event["detail"]["eventName"] for _, event in changes} >= {"PutRolePolicy"}
     for each in (settings, example_settings):
         for change, event in changes:

@@ -23,13 +23,14 @@ from moto import mock_aws
 from mypy_boto3_events.type_defs import PutEventsRequestEntryTypeDef
 
 from iamwarden.adapters.audit import BY_EVENT_INDEX, BY_RESOURCE_INDEX
+from iamwarden.app.config import own_identity_from_environment
 from iamwarden.domain.catalog import Mode
 from iamwarden.domain.findings import Verdict
 from iamwarden.domain.settings import Settings, parse_settings
 from iamwarden.guardrails.engine import judge_event
 from iamwarden.guardrails.registry import RULES
-from tests.aws_fixtures import HOME_ACCOUNT, REGION, enforcer_rules, event_patterns, resolve
-from tests.conftest import load_event
+from tests.aws_fixtures import HOME_ACCOUNT, REGION, enforcer_rules, event_patterns, function_environment, resolve
+from tests.conftest import SAMPLE_OWN, load_event
 from tests.sam_template import deployed_template, resources_of_type, translated_template
 
 ENFORCER_ROLE = "iamwarden-enforcer-us-east-1"
@@ -132,7 +133,7 @@ def template_changes(template: dict[str, Any]) -> Iterator[tuple[str, dict[str, 
 
 
 def _settings(example_settings: Settings) -> dict[str, Settings]:
-    return {"defaults": Settings(), "settings.yaml": example_settings}
+    return {"defaults": Settings(own=SAMPLE_OWN), "settings.yaml": example_settings}
 
 
 #: The privilege-escalation methods IAM Warden's own roles hold, because their jobs need them: the
@@ -182,10 +183,56 @@ def test_the_own_roles_escalations_are_findings_when_not_deployed_by_cloudformat
         escalations: dict[str, set[str]] = {}
         for change, event in changes:
             event["detail"]["userIdentity"].pop("invokedBy", None)
-            for finding in judge_event(event, settings).findings:
+            findings = judge_event(event, settings).findings
+            own_role = event["detail"]["requestParameters"].get("roleName") in (ENFORCER_ROLE, PRUNER_ROLE)
+            # Anyone but CloudFormation writing the own roles' policies is tampering with IAM Warden too.
+            assert ("iamwarden-tampered" in {f.rule_id for f in findings}) is own_role, (name, change)
+            for finding in findings:
+                if finding.rule_id == "iamwarden-tampered":
+                    continue
                 assert finding.rule_id == "privilege-escalation", (name, change, finding.reason)
                 escalations[change] = {item["method"] for item in finding.offending}
         assert escalations == OWN_ESCALATIONS, name
+
+
+@pytest.mark.parametrize(
+    "role_name",
+    [
+        "iamwarden-enforcer-eu-west-1",  # the prefix, from another stack
+        "iamwarden-enforcer-us-east-1-copy",
+        "iamwarden-remediator",  # a member role's name in the security account
+    ],
+)
+def test_cloudformation_deploying_the_own_policies_onto_a_look_alike_role_is_judged(
+    role_name: str, example_settings: Settings
+) -> None:
+    """The exemption is for the stack's own roles by exact ARN: another stack's iamwarden-* role is judged."""
+    [(change, event)] = [
+        (change, event)
+        for change, event in template_changes(deployed_template())
+        if change.startswith("EnforcerRole PutRolePolicy") and "enforcer-remediations" in change
+    ]
+    event["detail"]["requestParameters"]["roleName"] = role_name
+    findings = judge_event(event, example_settings).findings
+    assert [finding.rule_id for finding in findings] == ["privilege-escalation"], change
+
+
+def test_cloudformation_deploying_one_method_more_than_documented_onto_an_own_role_is_judged(
+    example_settings: Settings,
+) -> None:
+    [(_, event)] = [
+        (change, event)
+        for change, event in template_changes(deployed_template())
+        if change.startswith("PrunerRole PutRolePolicy") and "pruner-runtime" in change
+    ]
+    document = json.loads(event["detail"]["requestParameters"]["policyDocument"])
+    document["Statement"].append(
+        {"Effect": "Allow", "Action": "iam:AttachUserPolicy", "Resource": f"arn:aws:iam::{HOME_ACCOUNT}:user/*"}
+    )
+    event["detail"]["requestParameters"]["policyDocument"] = json.dumps(document)
+    [finding] = judge_event(event, example_settings).findings
+    assert finding.rule_id == "privilege-escalation"
+    assert "CreateNewPolicyVersion" in {item.get("method") for item in finding.offending}
 
 
 def test_the_template_check_would_catch_a_violation(example_settings: Settings) -> None:
@@ -236,24 +283,30 @@ def test_the_template_check_would_catch_a_violation(example_settings: Settings) 
 # --- loop protection in the routing ----------------------------------------------------------------
 
 
-def test_the_role_names_are_the_ones_the_rules_exclude() -> None:
-    assert resolve({"Ref": "EnforcerRole"}) == ENFORCER_ROLE
-    assert resolve({"Ref": "MemberRoleName"}) == MEMBER_ROLE
-    assert resolve({"Ref": "PrunerRole"}) == PRUNER_ROLE
+ENFORCER_ARN = f"arn:aws:iam::{HOME_ACCOUNT}:role/{ENFORCER_ROLE}"
+PRUNER_ARN = f"arn:aws:iam::{HOME_ACCOUNT}:role/{PRUNER_ROLE}"
 
 
-def test_every_rule_excludes_the_tools_own_roles() -> None:
+def test_the_role_arns_are_the_ones_the_rules_exclude() -> None:
+    assert resolve({"Fn::GetAtt": ["EnforcerRole", "Arn"]}) == ENFORCER_ARN
+    assert resolve({"Fn::GetAtt": ["PrunerRole", "Arn"]}) == PRUNER_ARN
+
+
+def test_every_rule_excludes_the_tools_own_roles_by_exact_arn_never_by_name() -> None:
     patterns = event_patterns()
     assert patterns
     for name, pattern in patterns.items():
-        matchers = pattern["detail"]["userIdentity"]["sessionContext"]["sessionIssuer"]["userName"]
+        issuer = pattern["detail"]["userIdentity"]["sessionContext"]["sessionIssuer"]
+        assert set(issuer) == {"arn"}, f"{name}: the own roles are excluded by ARN only, never by userName"
+        matchers = issuer["arn"]
         assert len(matchers) == 2, f"{name}: any other alternative could let the own roles through: {matchers}"
         [excluded] = [set(m["anything-but"]) for m in matchers if "anything-but" in m]
-        assert excluded == {ENFORCER_ROLE, MEMBER_ROLE, PRUNER_ROLE}, name
+        assert excluded == {ENFORCER_ARN, PRUNER_ARN}, name
         assert {"exists": False} in matchers, f"{name}: IAM users and root have no session issuer and must match"
 
 
 def _identity(kind: str) -> dict[str, Any]:
+    """The identity of a caller: ``iam-user``, ``root``, or a role session (``name``, ``path/name`` or an ARN)."""
     if kind == "iam-user":
         identity: dict[str, Any] = load_event("create-user-backdoor-cli.json")["detail"]["userIdentity"]
         return identity
@@ -261,20 +314,28 @@ def _identity(kind: str) -> dict[str, Any]:
         arn = f"arn:aws:iam::{HOME_ACCOUNT}:root"
         return {"type": "Root", "principalId": HOME_ACCOUNT, "arn": arn, "accountId": HOME_ACCOUNT}
     identity = copy.deepcopy(load_event("create-user-by-warden.json")["detail"]["userIdentity"])
-    identity["arn"] = f"arn:aws:sts::{HOME_ACCOUNT}:assumed-role/{kind}/iamwarden"
-    identity["sessionContext"]["sessionIssuer"]["arn"] = f"arn:aws:iam::{HOME_ACCOUNT}:role/{kind}"
-    identity["sessionContext"]["sessionIssuer"]["userName"] = kind
+    arn = kind if kind.startswith("arn:") else f"arn:aws:iam::{HOME_ACCOUNT}:role/{kind}"
+    name = arn.rsplit("/", 1)[-1]
+    identity["arn"] = f"arn:aws:sts::{arn.split(':')[4]}:assumed-role/{name}/iamwarden"
+    identity["sessionContext"]["sessionIssuer"]["arn"] = arn
+    identity["sessionContext"]["sessionIssuer"]["userName"] = name
     return identity
 
 
 ROUTED_SAMPLES = ("create-user-backdoor-cli.json", "attach-admin-to-role.json", "bucket-policy-public-read.json")
 CALLERS = {
     ENFORCER_ROLE: False,
-    MEMBER_ROLE: False,
     PRUNER_ROLE: False,
+    # A member role's calls stop at its own account's forwarder (test_member_template); here it is a look-alike.
+    MEMBER_ROLE: True,
     "developer": True,
     "iam-user": True,
     "root": True,
+    # Look-alikes of the own roles are routed and judged: another path, another account, another stack's prefix.
+    f"dev/{ENFORCER_ROLE}": True,
+    f"arn:aws:iam::999988887777:role/{ENFORCER_ROLE}": True,
+    "iamwarden-enforcer": True,
+    "iamwarden-enforcer-eu-west-1": True,
 }
 
 
@@ -419,12 +480,19 @@ def test_the_default_parameters_are_valid_settings_with_every_rule_in_alert() ->
 
     assert problems == []
     for rule_id in RULES:
-        assert values.get(f"rules/{rule_id}/mode") == "alert", f"{rule_id} has no explicit alert-mode parameter"
-        assert settings.rule(rule_id).mode is Mode.ALERT
-    assert settings.is_own_role(ENFORCER_ROLE)
-    assert settings.is_own_role(MEMBER_ROLE)
+        mode = RULES[rule_id].default_mode
+        assert values.get(f"rules/{rule_id}/mode") == mode.value, f"{rule_id} has no explicit {mode}-mode parameter"
+        assert settings.rule(rule_id).mode is mode
+    assert {rule_id for rule_id in RULES if RULES[rule_id].default_mode is not Mode.ALERT} <= {"iamwarden-tampered"}
 
 
-@pytest.mark.parametrize("role", [ENFORCER_ROLE, MEMBER_ROLE])
-def test_the_own_roles_are_ignored_by_the_default_settings(role: str) -> None:
-    assert Settings().is_own_role(role)
+def test_the_enforcer_knows_its_own_roles_from_the_template_environment() -> None:
+    """The identity the code exempts is the template's: exact ARNs home, the member stack's names elsewhere."""
+    assert own_identity_from_environment(function_environment("EnforcerFunction")) == SAMPLE_OWN
+    for function in ("PrunePlannerFunction", "PruneWorkerFunction", "PruneWatchFunction"):
+        own = own_identity_from_environment(function_environment(function))
+        assert (own.home_account, own.home_roles, own.member_roles) == (
+            SAMPLE_OWN.home_account,
+            SAMPLE_OWN.home_roles,
+            SAMPLE_OWN.member_roles,
+        ), function

@@ -59,7 +59,10 @@ def test_alert_mode_and_break_glass_would_alert(example_settings: Settings) -> N
 def test_unjudged_customer_managed_policy_needs_context_never_remediate(example_settings: Settings) -> None:
     attach = rows("attach-customer-managed.json", example_settings)
     assert {r.outcome for r in attach} == {NEEDS_CONTEXT}
-    assert {r.rule for r in attach} == {"privilege-escalation", "managed-policy-attached"} & {r.rule for r in attach}
+    # iamwarden-tampered judges every role attachment too (is the role IAM Warden's?); the report lists a
+    # needs-context row for each rule the event's judgement names.
+    judged = {"privilege-escalation", "managed-policy-attached", "iamwarden-tampered"}
+    assert {r.rule for r in attach} == judged & {r.rule for r in attach}
     default = rows("set-default-policy-version.json", example_settings)
     assert [r.outcome for r in default]
     assert {r.outcome for r in default} == {NEEDS_CONTEXT}

@@ -121,7 +121,6 @@ def test_what_matches_everything(pattern: str, everything: bool) -> None:
 def test_settings_that_would_switch_the_guard_off_are_refused() -> None:
     settings, problems = parse_settings(
         {
-            "own_roles": ["iamwarden-*", "*"],
             "break_glass_principals": ["arn:aws:iam::*:role/*"],
             "rules": {
                 "managed-policy-attached": {"mode": "remediate", "allow_actors": ["*"]},
@@ -132,16 +131,13 @@ def test_settings_that_would_switch_the_guard_off_are_refused() -> None:
     )
     keys = {problem.key: problem.message for problem in problems}
     assert set(keys) == {
-        "own_roles",
         "break_glass_principals",
         "rules/managed-policy-attached/allow_actors",
         "rules/iam-user-created/allow_paths",
     }
-    assert "'*' matches everything: IAM Warden would ignore every role's changes" in keys["own_roles"]
     assert "nothing would ever be remediated" in keys["break_glass_principals"]
     assert "switch the rule off" in keys["rules/managed-policy-attached/allow_actors"]
     # Each falls back: the defaults for the globals, alert mode for the rules; the rest stays as given.
-    assert settings.own_roles == ("iamwarden-*",)
     assert settings.break_glass_principals == ()
     assert settings.rule("managed-policy-attached").mode.value == "alert"
     assert settings.rule("iam-user-created").mode.value == "alert"

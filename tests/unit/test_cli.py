@@ -92,15 +92,30 @@ def test_usage_errors_exit_2() -> None:
 
 
 def test_console_script_is_installed_in_the_virtual_environment() -> None:
+    """It judges the enforcer's own role as the deployment's environment names it, and without it, judges it."""
     script = Path(sys.executable).parent / "iamwarden"
-    result = subprocess.run(
-        [str(script), "evaluate", str(EVENTS_DIR / "create-user-by-warden.json")],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
-    assert json.loads(result.stdout)["verdict"] == "ignored"
+    own = "enforcer=arn:aws:iam::111122223333:role/iamwarden-enforcer-us-east-1"
+    verdicts = {}
+    for name, environment in {"deployed": {"IAMWARDEN_OWN_ROLE_ARNS": own}, "offline": {}}.items():
+        env = {key: value for key, value in os.environ.items() if not key.startswith("IAMWARDEN_")}
+        result = subprocess.run(
+            [str(script), "evaluate", str(EVENTS_DIR / "create-user-by-warden.json")],
+            capture_output=True,
+            text=True,
+            check=False,
+            env={**env, **environment},
+        )
+        assert result.returncode == 0, result.stderr
+        verdicts[name] = json.loads(result.stdout)["verdict"]
+    assert verdicts == {"deployed": "ignored", "offline": "violation"}
+
+
+def test_evaluate_refuses_an_own_role_list_it_cannot_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("IAMWARDEN_OWN_ROLE_ARNS", "iamwarden-*")
+    code, out, err = run("evaluate", str(EVENTS_DIR / "create-user-by-warden.json"))
+    assert code == 2
+    assert out == ""
+    assert "IAMWARDEN_OWN_ROLE_ARNS" in err
 
 
 def test_a_directory_or_unreadable_event_file_is_a_usage_error(tmp_path: Path) -> None:

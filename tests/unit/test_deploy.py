@@ -38,6 +38,7 @@ def test_a_deploy_creates_the_functions_and_the_layer() -> None:
         "iamwarden-prune-planner",
         "iamwarden-prune-worker",
         "iamwarden-prune-watch",
+        "iamwarden-heartbeat",
     }
     assert _named("AWS::Lambda::LayerVersion", "LayerName") == {"iamwarden-core"}
     functions = [r for r in translated_template()["Resources"].values() if r["Type"] == "AWS::Lambda::Function"]
@@ -55,7 +56,15 @@ def test_a_deploy_creates_the_enforcer_rules_the_topic_the_tables_the_queues_and
         "EnforcerFunctionBucketPolicyChanged",
         "PrunePlannerFunctionPruneSchedule",
         "PruneWatchFunctionAccessDenied",
+        "EnforcerFunctionTamperedStack",
+        "HeartbeatFunctionEvery5Minutes",
     }
+    names = {
+        r["Properties"].get("Name")
+        for r in translated_template()["Resources"].values()
+        if r["Type"] == "AWS::Events::Rule"
+    }
+    assert names >= {"iamwarden-tampered-stack", "iamwarden-heartbeat", "iamwarden-forward-own-events"}
     assert _named("AWS::SNS::Topic", "TopicName") == {"iamwarden-alerts"}
     assert _named("AWS::DynamoDB::Table", "TableName") >= {
         "iamwarden-audit",
@@ -66,6 +75,7 @@ def test_a_deploy_creates_the_enforcer_rules_the_topic_the_tables_the_queues_and
     assert _named("AWS::CloudWatch::Alarm", "AlarmName") >= {
         "iamwarden-enforcer-dead-letters",
         "iamwarden-alert-delivery-failed",
+        "iamwarden-heartbeat-missing",
     }
     assert _named("AWS::SecretsManager::Secret", "Name") == {"iamwarden/slack/security"}
     assert _logical("AWS::Lambda::EventInvokeConfig") == {
@@ -85,7 +95,6 @@ def test_a_deploy_creates_every_rules_mode_parameter_in_alert() -> None:
     ):
         assert f"/iamwarden/rules/{rule}/mode" in parameters
     assert {
-        "/iamwarden/own_roles",
         "/iamwarden/rules/iam-user-created/remediation",
         "/iamwarden/prune/mode",
     } <= parameters
@@ -95,7 +104,8 @@ def test_a_deploy_creates_every_rules_mode_parameter_in_alert() -> None:
         if r["Type"] == "AWS::SSM::Parameter" and r["Properties"].get("AllowedPattern") == "^(off|alert|remediate)$"
     ]
     assert modes
-    assert set(modes) == {"alert"}
+    assert set(modes) == {"alert", "remediate"}
+    assert modes.count("remediate") == 1  # iamwarden-tampered: nothing legitimate changes IAM Warden outside its stack
 
 
 def test_the_template_can_be_published_to_the_serverless_application_repository() -> None:

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import copy
+import json
 from typing import Any
 
 import pytest
 
 from iamwarden.domain.catalog import Mode, Severity
+from iamwarden.domain.exceptions import SettingsError
 from iamwarden.domain.findings import Judgement, StepAction, Verdict
 from iamwarden.domain.settings import Settings, load_settings
 from iamwarden.guardrails.engine import judge_event
-from tests.conftest import load_event
+from tests.conftest import SAMPLE_OWN, load_event
 
 
 def event(name: str, **detail_changes: Any) -> dict[str, Any]:
@@ -30,7 +32,8 @@ def event(name: str, **detail_changes: Any) -> dict[str, Any]:
 
 
 def judge(raw: dict[str, Any], **settings: Any) -> Judgement:
-    return judge_event(raw, load_settings(settings))
+    """Judged in the sample deployment, whose own roles are known by exact ARN (``SAMPLE_OWN``)."""
+    return judge_event(raw, load_settings(settings)._replace(own=SAMPLE_OWN))
 
 
 def bucket_event(policy: dict[str, Any], bucket: str = "acme-test") -> dict[str, Any]:
@@ -43,15 +46,17 @@ def bucket_event(policy: dict[str, Any], bucket: str = "acme-test") -> dict[str,
 def test_own_role_is_recognised_by_session_issuer_not_session_name() -> None:
     own = judge(load_event("create-user-by-warden.json"))
     assert own.verdict is Verdict.IGNORED
-    assert "own role iamwarden-enforcer" in own.reason
+    assert "own role arn:aws:iam::111122223333:role/iamwarden-enforcer-us-east-1" in own.reason
     spoofed = judge(load_event("create-user-spoofed-session-name.json"))
     assert spoofed.verdict is Verdict.VIOLATION
 
 
-def test_own_roles_setting_decides_what_counts_as_the_tool() -> None:
-    raw = load_event("create-user-spoofed-session-name.json")  # role dev-ops
-    assert judge(raw, own_roles=["dev-*"]).verdict is Verdict.IGNORED
-    assert judge(raw, own_roles=["iamwarden-*"]).verdict is Verdict.VIOLATION
+def test_own_roles_are_known_only_by_the_identity_the_template_gives() -> None:
+    """Not by a name pattern, and not from SSM: without an own identity (offline), the enforcer's role is judged."""
+    raw = load_event("create-user-by-warden.json")
+    assert judge_event(raw, Settings()).verdict is Verdict.VIOLATION
+    with pytest.raises(SettingsError, match="unknown setting 'own_roles'"):
+        load_settings({"own_roles": ["dev-*"]})
 
 
 @pytest.mark.parametrize(
@@ -330,13 +335,27 @@ def _as_role(raw: dict[str, Any], role_arn: str) -> dict[str, Any]:
 @pytest.mark.parametrize(
     "role_arn",
     [
-        "arn:aws:iam::111122223333:role/dev/iamwarden-enforcer",  # the right name at another path
-        "arn:aws:iam::999988887777:role/iamwarden-enforcer",  # the right name in another account
+        "arn:aws:iam::111122223333:role/dev/iamwarden-enforcer-us-east-1",  # the right name at another path
+        "arn:aws:iam::999988887777:role/iamwarden-enforcer-us-east-1",  # the right name in another account
+        "arn:aws:iam::111122223333:role/iamwarden-enforcer",  # the prefix, made by another stack
+        "arn:aws:iam::111122223333:role/iamwarden-enforcer-eu-west-1",  # no stack of this deployment made it
+        "arn:aws:iam::111122223333:role/iamwarden-remediator",  # a member role's name in the security account
+        "arn:aws:iam::111122223333:role/service/iamwarden-remediator",  # ... or at another path
+        "arn:aws:iam::111122223333:role/IAMWARDEN-ENFORCER-US-EAST-1",  # IAM names are case-insensitive, ARNs not
     ],
 )
 def test_a_look_alike_of_the_tools_role_is_judged(role_arn: str) -> None:
     raw = _as_role(load_event("create-user-by-warden.json"), role_arn)
     assert judge(raw).verdict is Verdict.VIOLATION
+
+
+def test_the_member_stacks_roles_are_own_only_in_member_accounts_at_path_root() -> None:
+    member = "444455556666"
+    raw = json.loads(json.dumps(load_event("create-user-by-warden.json")).replace("111122223333", member))
+    assert judge(_as_role(raw, f"arn:aws:iam::{member}:role/iamwarden-remediator")).verdict is Verdict.IGNORED
+    assert judge(_as_role(raw, f"arn:aws:iam::{member}:role/iamwarden-pruner-member")).verdict is Verdict.IGNORED
+    assert judge(_as_role(raw, f"arn:aws:iam::{member}:role/x/iamwarden-remediator")).verdict is Verdict.VIOLATION
+    assert judge(_as_role(raw, f"arn:aws:iam::{member}:role/iamwarden-enforcer-us-east-1")).verdict is Verdict.VIOLATION
 
 
 def test_a_role_whose_path_mimics_a_service_linked_role_is_judged() -> None:

@@ -221,6 +221,7 @@ def test_a_new_guardrail_makes_the_rules_parameters_and_table_stale(
             "member/template.yaml: forwarded-regional-events",
             "template.yaml: enforcer-rules",
             "template.yaml: forwarded-events",
+            "template.yaml: own-rules",  # the new rule's exact name joins IAMWARDEN_OWN_RULES
             "template.yaml: rule-parameters",
         )
     ]
@@ -245,9 +246,9 @@ def test_a_new_guardrail_is_routed_and_has_an_alert_mode_parameter(
     assert pattern["detail"]["eventSource"] == ["sdb.amazonaws.com"]
     assert pattern["detail"]["eventName"] == ["CreateDomain", "PutAttributes"]
     assert pattern["detail"]["errorCode"] == [{"exists": False}]
-    own = pattern["detail"]["userIdentity"]["sessionContext"]["sessionIssuer"]["userName"]
+    own = pattern["detail"]["userIdentity"]["sessionContext"]["sessionIssuer"]["arn"]
     assert own == [
-        {"anything-but": [{"Ref": "EnforcerRole"}, {"Ref": "MemberRoleName"}, {"Ref": "PrunerRole"}]},
+        {"anything-but": [{"Fn::GetAtt": ["EnforcerRole", "Arn"]}, {"Fn::GetAtt": ["PrunerRole", "Arn"]}]},
         {"exists": False},
     ]
     template = yaml_parse((copy / "template.yaml").read_text())
@@ -343,7 +344,29 @@ def test_an_event_two_guardrails_would_route_is_an_error(
 def test_the_rules_route_exactly_the_events_the_engine_dispatches(tool: ModuleType) -> None:
     """The generator reads each guardrail's events as the registry indexes them for judge_event."""
     routed = {(build.source, name) for build in tool.routes() for name in build.names}
-    assert routed == set(registry.GUARDRAILS_BY_EVENT)
+    self_routed = {
+        key
+        for guardrail in registry.GUARDRAILS
+        if guardrail.specs[0].id in tool.SELF_ROUTED
+        for key in tool._event_keys(guardrail)
+    }
+    assert routed | self_routed == set(registry.GUARDRAILS_BY_EVENT)
+
+
+def test_iamwarden_tampered_routes_every_event_it_judges_once(tool: ModuleType) -> None:
+    """Its own rules carry what no other rule routes; the own roles' other changes come through the others."""
+    text = tool.render_tampering_routes()
+    template = yaml_parse("Resources:\n" + "\n".join("  " + line for line in text.splitlines()))
+    patterns = {name: rule["Properties"]["Pattern"] for name, rule in template["Resources"].items()}
+    routed = {(build.source, name) for build in tool.routes() for name in build.names}
+    covered = set(routed)
+    for pattern in patterns.values():
+        detail = pattern["detail"]
+        for source in detail["eventSource"]:
+            covered |= {(source, name) for name in detail["eventName"]}
+    assert set(registry.GUARDRAILS_BY_EVENT) <= covered
+    roles = set(patterns["TamperedRoles"]["detail"]["eventName"])
+    assert not {("iam.amazonaws.com", name) for name in roles} & routed, "routed twice"
 
 
 def test_the_attachment_guardrails_share_their_events_through_disjoint_filters(tool: ModuleType) -> None:

@@ -47,6 +47,7 @@ def test_the_resources_that_hold_data_are_the_expected_ones() -> None:
         [
             "AuditTable",
             "EnforcerLogGroup",
+            "HeartbeatLogGroup",
             "PruneStateTable",
             "PrunePlannerLogGroup",
             "PruneWatchLogGroup",

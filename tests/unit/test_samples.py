@@ -7,7 +7,7 @@ import pytest
 from iamwarden.domain.settings import Settings
 from iamwarden.guardrails.engine import judge_event
 from iamwarden.guardrails.registry import RULES
-from tests.conftest import EVENTS_DIR, SampleRow, sample_table
+from tests.conftest import EVENTS_DIR, SAMPLE_OWN, SampleRow, sample_table
 
 ROWS = sample_table()
 
@@ -34,7 +34,7 @@ def _judged(row: SampleRow, settings: Settings) -> tuple[str, frozenset[str]]:
 
 @pytest.mark.parametrize("row", ROWS, ids=[row.file for row in ROWS])
 def test_sample_verdict_with_defaults(row: SampleRow) -> None:
-    assert _judged(row, Settings()) == row.defaults
+    assert _judged(row, Settings(own=SAMPLE_OWN)) == row.defaults
 
 
 @pytest.mark.parametrize("row", ROWS, ids=[row.file for row in ROWS])

@@ -10,8 +10,8 @@ import pytest
 from iamwarden.app.settings_file import load_settings_file
 from iamwarden.domain.catalog import Mode
 from iamwarden.domain.exceptions import SettingsError, SettingsProblem
+from iamwarden.domain.own import OwnIdentity
 from iamwarden.domain.settings import (
-    DEFAULT_OWN_ROLES,
     Settings,
     load_settings,
     parse_settings,
@@ -23,10 +23,15 @@ from iamwarden.guardrails.registry import RULES
 def test_defaults_alert_on_every_rule_and_trust_nobody_else() -> None:
     settings = load_settings({})
     assert settings == Settings()
-    assert {rule_id: settings.rule(rule_id).mode for rule_id in RULES} == dict.fromkeys(RULES, Mode.ALERT)
+    # Every rule alerts, but tampering with IAM Warden itself, which nothing legitimate does outside its stack.
+    expected = {**dict.fromkeys(RULES, Mode.ALERT), "iamwarden-tampered": Mode.REMEDIATE}
+    assert {rule_id: settings.rule(rule_id).mode for rule_id in RULES} == expected
+    assert settings.for_account("444455556666").rule("iamwarden-tampered").mode is Mode.REMEDIATE
+    overridden = load_settings({"accounts": {"444455556666": {"rules": {"iam-user-created": {"mode": "off"}}}}})
+    assert overridden.for_account("444455556666").rule("iamwarden-tampered").mode is Mode.REMEDIATE
     assert settings.trusted_accounts == frozenset()
     assert settings.organization_id is None
-    assert settings.own_roles == DEFAULT_OWN_ROLES
+    assert settings.own == OwnIdentity()  # never from settings: the template's environment names the own roles
     assert settings.manages("123456789012")  # empty managed_accounts: every account whose events arrive
     assert settings.rule("iam-user-created").choice("remediation") == "quarantine"
     assert "service-role/AWSLambdaBasicExecutionRole" in settings.rule("managed-policy-attached").patterns(
@@ -83,7 +88,7 @@ def test_account_lists_accept_every_form_operators_write(raw: object, expected: 
         ({"rules": {"iam-user-create": {"mode": "off"}}}, "rules/iam-user-create/mode", "iam-user-created"),
         ({"trusted_acounts": []}, "trusted_acounts", "trusted_accounts"),
         ({"rules": {"iam-user-created": {"remediation": "nuke"}}}, "rules/iam-user-created/remediation", "quarantine"),
-        ({"own_roles": {"a": 1}}, "own_roles/a", "unknown setting"),
+        ({"own_roles": ["iamwarden-*"]}, "own_roles", "unknown setting"),
         ({"break_glass_principals": [True]}, "break_glass_principals", "list of strings"),
         ({"trusted_accounts": "[not json"}, "trusted_accounts", "JSON list"),
     ],
@@ -115,18 +120,14 @@ def test_an_invalid_rule_setting_falls_back_to_alert_without_touching_other_rule
 
 
 def test_an_invalid_global_setting_falls_back_to_its_default() -> None:
-    settings, problems = parse_settings({"own_roles": 5, "trusted_accounts": ["444455556666"]})
-    assert problems == [SettingsProblem("own_roles", "must be a list of strings, got 5")]
-    assert settings.own_roles == DEFAULT_OWN_ROLES
+    settings, problems = parse_settings({"break_glass_principals": 5, "trusted_accounts": ["444455556666"]})
+    assert problems == [SettingsProblem("break_glass_principals", "must be a list of strings, got 5")]
+    assert settings.break_glass_principals == ()
     assert settings.trusted_accounts == {"444455556666"}
 
 
-def test_own_roles_match_role_names_and_break_glass_matches_arns() -> None:
-    settings = load_settings(
-        {"own_roles": ["iamwarden-*"], "break_glass_principals": ["arn:aws:iam::*:role/BreakGlassAdmin"]}
-    )
-    assert settings.is_own_role("iamwarden-enforcer-us-east-1")
-    assert not settings.is_own_role("dev-iamwarden-enforcer")
+def test_break_glass_matches_arns() -> None:
+    settings = load_settings({"break_glass_principals": ["arn:aws:iam::*:role/BreakGlassAdmin"]})
     assert settings.is_break_glass(None, "arn:aws:iam::111122223333:role/BreakGlassAdmin")
     assert settings.is_break_glass("arn:aws:iam::111122223333:role/breakglassadmin") is None  # ARNs are case-sensitive
 
@@ -184,7 +185,6 @@ def test_yaml_reads_an_unquoted_off_as_false_and_that_still_means_off(tmp_path: 
 @pytest.mark.parametrize(
     ("values", "key", "message"),
     [
-        ({"own_roles": []}, "own_roles", "at least one role pattern"),
         ({"trusted_networks": ["vpce-xyz"]}, "trusted_networks", "VPC or VPC endpoint ids"),
         (
             {"rules": {"iam-user-created": {"mode": {"deep": "x"}}}},

@@ -102,14 +102,13 @@ def test_powertools_names_are_relative_to_the_prune_path() -> None:
     assert settings.mode_for("111122223333") is PruneMode.REPORT
 
 
-def test_the_core_settings_ignore_the_prune_subtree_and_own_roles_flow_in() -> None:
-    values = {"prune/mode": "enforce", "prune/unused_days": "100", "own_roles": "warden-*"}
-    core, problems = parse_settings(values)
+def test_the_core_settings_ignore_the_prune_subtree_and_the_pruner_keeps_its_own_role_margin() -> None:
+    values = {"prune/mode": "enforce", "prune/unused_days": "100"}
+    _, problems = parse_settings(values)
     assert problems == []
     settings, prune_problems = settings_from_values(values)
     assert prune_problems == []
-    assert settings.own_roles == ("warden-*",)
-    assert core.own_roles == ("warden-*",)
+    assert settings.own_roles == ("iamwarden-*",)  # the pruner never prunes a role named like IAM Warden's
 
 
 def test_the_rollback_snooze_and_max_growth_are_settings_with_bounds() -> None:

@@ -35,13 +35,13 @@ from iamwarden.app.cli_options import (
     positive_int,
     share_global_options,
 )
-from iamwarden.app.config import DEFAULTS
+from iamwarden.app.config import DEFAULTS, own_identity_from_environment
 from iamwarden.app.settings_file import load_settings_file
 from iamwarden.backtest.domain.records import events_in
 from iamwarden.domain.authorization_details import AuthorizationDetailsError, load_authorization_details
 from iamwarden.domain.catalog import Mode
 from iamwarden.domain.directory import StaticDirectory
-from iamwarden.domain.exceptions import SettingsError
+from iamwarden.domain.exceptions import ConfigurationError, SettingsError
 from iamwarden.domain.findings import Judgement, Verdict
 from iamwarden.domain.managed_documents import PolicyVersion
 from iamwarden.domain.settings import Settings
@@ -184,6 +184,11 @@ def _parser() -> argparse.ArgumentParser:
 def _evaluate(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: BinaryIO | None) -> int:
     try:
         settings = load_settings_file(args.config) if args.config else Settings()
+        # IAM Warden's own roles as the deployment's environment names them (none offline: they are judged too).
+        settings = settings._replace(own=own_identity_from_environment())
+    except ConfigurationError as exc:
+        err.write(f"iamwarden evaluate: {exc}\n")
+        return EXIT_USAGE
     except SettingsError as exc:
         err.write(f"iamwarden evaluate: invalid settings in {args.config}:\n")
         for problem in exc.problems:

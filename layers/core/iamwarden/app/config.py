@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from types import MappingProxyType
 from typing import NamedTuple
 
 from iamwarden.domain.exceptions import ConfigurationError
+from iamwarden.domain.own import OwnIdentity, parse_own_roles
 from iamwarden.domain.settings import SETTINGS_MAX_AGE_SECONDS
 
 #: The names template.yaml gives its resources; the environment overrides each.
@@ -39,6 +41,8 @@ class EnforcerConfig(NamedTuple):
     home_account: str | None
     #: The template's UserRemediation: only ``delete`` grants the roles what deleting a user takes.
     user_remediation: str = "delete"
+    #: IAM Warden's own roles by exact ARN (IAMWARDEN_OWN_ROLE_ARNS, IAMWARDEN_MEMBER_ROLE_NAMES from the template).
+    own: OwnIdentity = OwnIdentity()
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] | None = None) -> EnforcerConfig:
@@ -68,6 +72,7 @@ class EnforcerConfig(NamedTuple):
             idempotency_seconds=number("IAMWARDEN_IDEMPOTENCY_SECONDS"),
             home_account=env.get("IAMWARDEN_HOME_ACCOUNT") or None,
             user_remediation=_user_remediation(env.get("IAMWARDEN_USER_REMEDIATION") or "quarantine"),
+            own=own_identity_from_environment(env),
         )
 
 
@@ -75,3 +80,51 @@ def _user_remediation(value: str) -> str:
     if value not in ("quarantine", "delete"):
         raise ConfigurationError(f"IAMWARDEN_USER_REMEDIATION must be quarantine or delete, got {value!r}")
     return value
+
+
+def own_identity_from_environment(environ: Mapping[str, str] | None = None) -> OwnIdentity:
+    """IAM Warden's own roles as the template declares them; none at all where the environment names none.
+
+    ``IAMWARDEN_OWN_ROLE_ARNS``: ``kind=arn`` of the security account's roles (``!GetAtt Role.Arn``);
+    ``IAMWARDEN_MEMBER_ROLE_NAMES``: ``kind=name`` of the member stack's roles (path /, other accounts).
+    Offline (``iamwarden evaluate`` without them) nothing is IAM Warden's own, so its roles are judged too.
+    """
+    env = os.environ if environ is None else environ
+    try:
+        home_roles = parse_own_roles(env.get("IAMWARDEN_OWN_ROLE_ARNS", ""))
+        member_roles = parse_own_roles(env.get("IAMWARDEN_MEMBER_ROLE_NAMES", ""))
+    except ValueError as exc:
+        raise ConfigurationError(f"IAMWARDEN_OWN_ROLE_ARNS / IAMWARDEN_MEMBER_ROLE_NAMES: {exc}") from exc
+    home = env.get("IAMWARDEN_HOME_ACCOUNT") or None
+    if home is not None:
+        foreign = [arn for arn in home_roles.values() if arn.split(":")[4:5] != [home]]
+        if foreign:
+            raise ConfigurationError(f"IAMWARDEN_OWN_ROLE_ARNS names roles outside account {home}: {foreign}")
+    reserved: dict[str, int] = {}
+    concurrency = env.get("IAMWARDEN_ENFORCER_RESERVED_CONCURRENCY", "").strip()
+    if concurrency:
+        if not concurrency.isdigit():
+            raise ConfigurationError(
+                f"IAMWARDEN_ENFORCER_RESERVED_CONCURRENCY must be a whole number, got {concurrency!r}"
+            )
+        if int(concurrency) > 0:  # 0 is the template's "reserve none"
+            reserved[env.get("IAMWARDEN_ENFORCER_FUNCTION") or DEFAULTS["IAMWARDEN_ENFORCER_FUNCTION"]] = int(
+                concurrency
+            )
+    return OwnIdentity(
+        home,
+        MappingProxyType(home_roles),
+        MappingProxyType(member_roles),
+        rules=_names(env, "IAMWARDEN_OWN_RULES"),
+        functions=_names(env, "IAMWARDEN_OWN_FUNCTIONS"),
+        queues=_names(env, "IAMWARDEN_OWN_QUEUES"),
+        tables=_names(env, "IAMWARDEN_OWN_TABLES"),
+        settings_prefix=env.get("IAMWARDEN_SETTINGS_PREFIX") or None,
+        member_rules=_names(env, "IAMWARDEN_MEMBER_RULES"),
+        reserved_concurrency=MappingProxyType(reserved),
+        stack_name=env.get("IAMWARDEN_STACK_NAME") or None,
+    )
+
+
+def _names(env: Mapping[str, str], variable: str) -> frozenset[str]:
+    return frozenset(name.strip() for name in env.get(variable, "").split(",") if name.strip())

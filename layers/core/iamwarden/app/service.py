@@ -39,6 +39,7 @@ from iamwarden.domain.exceptions import RemediationError, SettingsProblem
 from iamwarden.domain.exposure import NetworkOwners
 from iamwarden.domain.findings import Finding, Judgement, Outcome, Verdict
 from iamwarden.domain.managed_documents import ManagedPolicyDocuments
+from iamwarden.domain.own import OwnIdentity
 from iamwarden.domain.principals import RoleDirectory
 from iamwarden.guardrails.base import LiveClients
 from iamwarden.guardrails.engine import judge_event
@@ -113,6 +114,7 @@ class EnforcerService:
         networks: NetworkOwners | None = None,
         live_clients: LiveClients | None = None,
         directory: LiveDirectory | None = None,
+        own: OwnIdentity | None = None,
     ) -> None:
         self.settings_source = settings_source
         self.executor = executor
@@ -137,6 +139,8 @@ class EnforcerService:
         #: Reads resource state events do not carry (a function's policy behind a new function URL).
         self.live_clients = live_clients
         self._breaker_settings = BreakerSettings()
+        #: IAM Warden's own roles and resources, from the template (never from the SSM settings).
+        self.own = own or OwnIdentity()
 
     def handle(self, event: Mapping[str, Any], context: Any = None) -> dict[str, Any]:
         """Process one EventBridge event exactly once in effect; raise if a remediation failed."""
@@ -157,7 +161,7 @@ class EnforcerService:
             self.directory.observe(event)
         judgement = judge_event(
             event,
-            live.settings,
+            live.settings._replace(own=self.own),
             self.documents,
             self.directory,
             networks=self.networks,

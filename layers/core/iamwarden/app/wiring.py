@@ -126,4 +126,5 @@ def build_enforcer_service(
         directory=LiveRoleDirectory(clients, region),
         networks=LiveNetworkOwners(clients),
         live_clients=lambda account, region: AccountClients(clients, account, region),
+        own=config.own,
     )

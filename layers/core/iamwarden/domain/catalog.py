@@ -54,6 +54,8 @@ class RuleSpec(NamedTuple):
     #: The CloudFormation-style types of the resources whose access the rule guards (``AWS::S3::Bucket``):
     #: tests compare them with the types IAM Access Analyzer analyses for external access.
     resource_types: frozenset[str] = frozenset()
+    #: The mode the rule starts in. ``alert`` for every rule but those nothing legitimate ever trips.
+    default_mode: Mode = Mode.ALERT
 
 
 COMMON_OPTIONS: Mapping[str, OptionSpec] = {
@@ -80,6 +82,12 @@ def register_rules(specs: Iterable[RuleSpec]) -> Mapping[str, RuleSpec]:
         if known != spec:
             raise ValueError(f"rule {spec.id} is declared twice, differently")
     return RULES
+
+
+def default_mode(rule_id: str) -> Mode:
+    """The mode ``rule_id`` starts in (``alert`` for a rule no guardrail registered)."""
+    spec = RULES.get(rule_id)
+    return spec.default_mode if spec is not None else Mode.ALERT
 
 
 def options_of(rule_id: str) -> Mapping[str, OptionSpec]:

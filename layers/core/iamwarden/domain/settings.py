@@ -25,11 +25,14 @@ from types import MappingProxyType
 from typing import Any, NamedTuple
 
 from iamwarden.domain.breaker import DEFAULT_MAX_REMEDIATIONS, DEFAULT_WINDOW_MINUTES, BreakerSettings
-from iamwarden.domain.catalog import RULES, Mode, OptionSpec, options_of
+from iamwarden.domain.catalog import RULES, Mode, OptionSpec, default_mode, options_of
 from iamwarden.domain.exceptions import SettingsError, SettingsProblem
 from iamwarden.domain.exposure import ACCOUNT_ID, ORGANIZATION_ID, TrustBoundary
+from iamwarden.domain.own import OwnIdentity
 from iamwarden.domain.wildcards import matches_any
 
+#: Role name patterns the Access Advisor pruner never prunes (its own safety margin; the enforcer knows its own
+#: roles by exact ARN, ``iamwarden.domain.own``, never by these names).
 DEFAULT_OWN_ROLES = ("iamwarden-*",)
 #: Seconds the enforcer caches its live settings: an operator's change takes effect within this time.
 SETTINGS_MAX_AGE_SECONDS = 60
@@ -52,7 +55,6 @@ GLOBAL_KEYS: Mapping[str, tuple[str, str]] = {
         "networks",
         "VPC and VPC endpoint ids (vpc-…, vpce-…) whose aws:SourceVpc/SourceVpce grants are private",
     ),
-    "own_roles": ("roles", "role name patterns of IAM Warden's own roles (path /); their calls are never acted on"),
     "break_glass_principals": ("patterns", "ARN patterns of break-glass principals: alerted on, never remediated"),
     "managed_accounts": ("accounts", "accounts IAM Warden acts in; empty means every account whose events arrive"),
     "github_owners": (
@@ -112,7 +114,7 @@ class _EveryRuleAtItsDefaults(Mapping[str, RuleSettings]):
     def __getitem__(self, rule_id: str) -> RuleSettings:
         if rule_id not in RULES:
             raise KeyError(rule_id)
-        return RuleSettings(rule_id)
+        return RuleSettings(rule_id, default_mode(rule_id))
 
     def __iter__(self) -> Iterator[str]:
         return iter(RULES)
@@ -140,12 +142,12 @@ class AccountSettings(NamedTuple):
 
 
 class Settings(NamedTuple):
-    """Everything an operator can tune, with safe defaults (every rule in ``alert``)."""
+    """Everything an operator can tune, with safe defaults (every rule in ``alert``, ``iamwarden-tampered`` in
+    ``remediate``: nothing legitimate changes IAM Warden outside its own stack)."""
 
     trusted_accounts: frozenset[str] = frozenset()
     organization_id: str | None = None
     trusted_networks: frozenset[str] = frozenset()
-    own_roles: tuple[str, ...] = DEFAULT_OWN_ROLES
     break_glass_principals: tuple[str, ...] = ()
     managed_accounts: frozenset[str] = frozenset()
     #: GitHub owners whose Actions workflows may assume roles (empty: the owner is not checked).
@@ -160,9 +162,11 @@ class Settings(NamedTuple):
     #: The kill switch as last read with the settings (the breaker reads it fresh before each remediation).
     enforcement: bool = True
     breaker: BreakerSettings = BreakerSettings()
+    #: IAM Warden's own roles by exact ARN, from the template through the environment, never from SSM.
+    own: OwnIdentity = OwnIdentity()
 
     def rule(self, rule_id: str) -> RuleSettings:
-        return self.rules.get(rule_id) or RuleSettings(rule_id)
+        return self.rules.get(rule_id) or RuleSettings(rule_id, default_mode(rule_id))
 
     def for_account(self, account: str) -> Settings:
         """The settings events of ``account`` are judged by: its rule overrides, every mode capped by its mode."""
@@ -183,9 +187,6 @@ class Settings(NamedTuple):
         return TrustBoundary(
             own_account, self.trusted_accounts | self.managed_accounts, self.organization_id, self.trusted_networks
         )
-
-    def is_own_role(self, role_name: str) -> bool:
-        return matches_any(role_name, self.own_roles)
 
     def is_break_glass(self, *arns: str | None) -> str | None:
         """The first of ``arns`` that a break-glass pattern matches."""
@@ -286,7 +287,6 @@ def parse_settings(
         trusted_accounts=frozenset(global_values.get("trusted_accounts", ())),
         organization_id=global_values.get("organization_id") or None,
         trusted_networks=frozenset(global_values.get("trusted_networks", ())),
-        own_roles=global_values.get("own_roles", DEFAULT_OWN_ROLES),
         break_glass_principals=global_values.get("break_glass_principals", ()),
         managed_accounts=frozenset(global_values.get("managed_accounts", ())),
         github_owners=frozenset(global_values.get("github_owners", ())),
@@ -334,7 +334,7 @@ class _RuleValues:
         rules: dict[str, RuleSettings] = {}
         for rule_id in RULES if base is None else sorted({*self.values, *self.broken}):
             given = dict(self.values.get(rule_id, {}))
-            inherited = base[rule_id] if base is not None else RuleSettings(rule_id)
+            inherited = base[rule_id] if base is not None else RuleSettings(rule_id, default_mode(rule_id))
             mode = Mode(given.pop("mode", inherited.mode.value))
             if rule_id in self.broken:
                 mode = Mode.ALERT

@@ -89,10 +89,10 @@ def judge_change(
     actor = change.actor
     issuer = actor.session_issuer_arn or ""
     role = parse_role_arn(issuer) if actor.session_issuer_type in (None, "Role") else None
-    # Own roles: the exact name pattern, at path / and in the event's own account, so a look-alike
-    # role elsewhere (role/dev/iamwarden-x, another account) is judged like any other caller.
-    if role and role.path == "/" and role.account == change.account and settings.is_own_role(role.name):
-        return _ignored(change, f"made by IAM Warden's own role {role.name}")
+    # Own roles by exact identity (domain.own): the stack's role ARNs, or the member stack's roles in a member
+    # account. A look-alike (role/dev/iamwarden-x, another account, another stack's iamwarden-*) is judged.
+    if role and settings.own.is_own_role(issuer, change.account):
+        return _ignored(change, f"made by IAM Warden's own role {issuer}")
     if actor.type == "AWSService":
         return _ignored(change, f"made by the AWS service {actor.invoked_by or 'unknown'}")
     if role and role.path.startswith(SERVICE_LINKED_ROLE_PATH):
@@ -202,25 +202,31 @@ def _unreadable(context: RuleContext, spec: RuleSpec, exc: PermanentAwsError) ->
 
 #: CloudFormation's service principal, as CloudTrail names it in ``userIdentity.invokedBy``.
 CLOUDFORMATION = "cloudformation.amazonaws.com"
+#: The rule whose findings on the own roles' documented methods CloudFormation may deploy.
+PRIVILEGE_ESCALATION = "privilege-escalation"
 
 
 def _exemption(finding: Finding, settings: Settings) -> str | None:
     """The allowlist entry that exempts ``finding``, described with the pattern that matched, or None.
 
-    One exemption is built in: IAM Warden's own roles (``own_roles``, path ``/``, the event's account)
-    need escalation-grade permissions to do their job (quarantine writes an inline user policy, the
-    pruner writes policy versions), so CloudFormation deploying them is not a finding. The same policy
-    written by anyone else, or onto any other role, is judged as usual.
+    One exemption is built in: IAM Warden's own roles need some escalation methods to do their job (quarantine
+    writes an inline user policy, the pruner writes policy versions; ``domain.own.DOCUMENTED_ESCALATIONS``), so
+    CloudFormation deploying them is not a finding. It holds only for a ``privilege-escalation`` finding on one
+    of the stack's own roles by exact ARN, made through CloudFormation, whose every method is one that role is
+    documented to hold. The same policy written by anyone else, onto any other role (a look-alike name
+    included), or with one method more, is judged as usual.
     """
-    role = parse_role_arn(finding.resource_arn)
+    documented = settings.own.documented_escalations(finding.resource_arn, finding.account)
+    methods = {str(item.get("method")) for item in finding.offending}
     if (
-        role is not None
-        and finding.actor.invoked_by == CLOUDFORMATION
-        and role.path == "/"
-        and role.account == finding.account
-        and settings.is_own_role(role.name)
+        finding.actor.invoked_by == CLOUDFORMATION
+        and finding.rule_id == PRIVILEGE_ESCALATION
+        and documented
+        and methods
+        and methods <= documented
     ):
-        return f"IAM Warden's own role {role.name}, deployed by CloudFormation"
+        listed = ", ".join(sorted(methods))
+        return f"IAM Warden's own role {finding.resource_arn}, deployed by CloudFormation ({listed})"
     rule = settings.rule(finding.rule_id)
     for arn in (finding.actor.arn, finding.actor.session_issuer_arn):
         pattern = next((p for p in rule.allow_actors if arn and arn_match(p, arn)), None)

@@ -38,6 +38,7 @@ from iamwarden.guardrails import (
     snapshot_sharing,
     sns_topic_policy,
     sqs_queue_policy,
+    tampering,
     trust_policy,
 )
 from iamwarden.guardrails.base import Evaluation, Guardrail, RuleContext
@@ -67,6 +68,7 @@ MODULES: tuple[ModuleType, ...] = (
     access_point_policy,
     opensearch_policy,
     backup_vault_policy,
+    tampering,
 )
 
 GUARDRAILS: tuple[Guardrail, ...] = tuple(guardrail for module in MODULES for guardrail in module.GUARDRAILS)

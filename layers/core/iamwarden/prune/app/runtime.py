@@ -13,7 +13,6 @@ from typing import Any
 
 from iamwarden.adapters.clients import ClientFactory
 from iamwarden.domain.exceptions import SettingsProblem
-from iamwarden.domain.settings import parse_settings
 from iamwarden.prune.adapters.access_advisor import AccessAdvisor
 from iamwarden.prune.adapters.store import PruneStore, RoleState
 from iamwarden.prune.app.service import Pruner, RoleOutcome, RoleSummary, select_roles
@@ -31,9 +30,8 @@ def utcnow() -> datetime:
 
 
 def settings_from_values(values: Mapping[str, Any]) -> tuple[PruneSettings, list[SettingsProblem]]:
-    """Pruner settings from every parameter under the prefix (own_roles comes from the core settings)."""
-    core, _ = parse_settings({name: value for name, value in values.items() if name.split("/")[0] != "prune"})
-    return parse_prune_settings(values, own_roles=core.own_roles)
+    """Pruner settings from every parameter under the prefix (it never prunes a role named like IAM Warden's)."""
+    return parse_prune_settings(values)
 
 
 def read_settings(

@@ -1,0 +1,173 @@
+"""The heartbeat: every 5 minutes, a synthetic check that IAM Warden's loop is whole, and an alert when it is not.
+
+An intruder who disables the rule that would route the alert about disabling it (or sets the enforcer's
+concurrency to 0, so nothing it is handed ever runs) silences ``iamwarden-tampered``. The heartbeat is a
+separate function with its own read-only role: it checks that each of the stack's EventBridge rules exists,
+is enabled and targets what it should (the enforcer, or the central bus for the forwarder), that the enforcer
+may run (its reserved concurrency is not 0) and that nothing is attached to the enforcer's role (the template
+attaches no managed policy). Anything missing is one critical alert to the security topic. Its own schedule is
+watched by ``iamwarden-tampered`` (``DisableRule`` on ``iamwarden-heartbeat``) and by a CloudWatch alarm on its
+invocations.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any, NamedTuple
+
+from iamwarden.adapters.clients import aws_session, retry_config
+from iamwarden.adapters.errors import error_code, is_gone
+from iamwarden.domain.exceptions import ConfigurationError
+
+#: The stack's default-bus rules whose target is not the enforcer.
+FORWARDER = "iamwarden-forward-own-events"
+SCHEDULE = "iamwarden-heartbeat"
+
+
+class HeartbeatConfig(NamedTuple):
+    """What the heartbeat checks, from the template's environment."""
+
+    rules: tuple[str, ...]
+    enforcer_arn: str
+    central_bus_arn: str
+    enforcer_role_name: str
+    topic_arn: str
+    stack_name: str
+    #: What the enforcer's rules target: the enforcer function itself (a stand-in where nothing can invoke it).
+    enforcer_target_arn: str | None = None
+
+    @classmethod
+    def from_environment(cls, environ: Mapping[str, str] | None = None) -> HeartbeatConfig:
+        env = os.environ if environ is None else environ
+        missing = [
+            name
+            for name in (
+                "IAMWARDEN_OWN_RULES",
+                "IAMWARDEN_ENFORCER_ARN",
+                "IAMWARDEN_CENTRAL_BUS_ARN",
+                "IAMWARDEN_ENFORCER_ROLE_NAME",
+                "IAMWARDEN_ALERT_TOPIC_ARN",
+            )
+            if not env.get(name)
+        ]
+        if missing:
+            raise ConfigurationError(f"the heartbeat needs {', '.join(missing)}")
+        return cls(
+            rules=tuple(name.strip() for name in env["IAMWARDEN_OWN_RULES"].split(",") if name.strip()),
+            enforcer_arn=env["IAMWARDEN_ENFORCER_ARN"],
+            central_bus_arn=env["IAMWARDEN_CENTRAL_BUS_ARN"],
+            enforcer_role_name=env["IAMWARDEN_ENFORCER_ROLE_NAME"],
+            topic_arn=env["IAMWARDEN_ALERT_TOPIC_ARN"],
+            stack_name=env.get("IAMWARDEN_STACK_NAME") or "iamwarden",
+        )
+
+
+class Heartbeat:
+    """Checks the loop with read-only calls and publishes one alert listing what is missing."""
+
+    def __init__(self, config: HeartbeatConfig, events: Any, lambda_client: Any, iam: Any, sns: Any) -> None:
+        self.config = config
+        self.events = events
+        self.lambda_client = lambda_client
+        self.iam = iam
+        self.sns = sns
+
+    def problems(self) -> list[str]:
+        """Every part of the loop that is missing or switched off, in plain words; empty when it is whole."""
+        found: list[str] = []
+        for key in self.config.rules:
+            found.extend(self._rule_problems(key))
+        found.extend(self._enforcer_problems())
+        return found
+
+    def run(self) -> dict[str, Any]:
+        """Check, alert if anything is missing, and say what was found (the handler's answer)."""
+        problems = self.problems()
+        if problems:
+            self.sns.publish(**self.alert(problems))
+        return {"whole": not problems, "problems": problems}
+
+    def alert(self, problems: list[str]) -> dict[str, Any]:
+        """The SNS publish request: readable text for e-mail, filterable attributes like every IAM Warden alert."""
+        stack = self.config.stack_name
+        text = "\n".join(
+            [
+                "🔴 CRITICAL  IAM Warden's heartbeat found its loop broken: changes may go unseen until it is whole.",
+                "",
+                *(f"- {problem}" for problem in problems),
+                "",
+                "Find who changed it in CloudTrail (the rule iamwarden-tampered alerts each change it sees), then put",
+                f"IAM Warden back: aws cloudformation detect-stack-drift --stack-name {stack}, then sam deploy "
+                f"--stack-name {stack}.",
+            ]
+        )
+        return {
+            "TopicArn": self.config.topic_arn,
+            "Subject": "IAM Warden heartbeat: the guard is not whole",
+            "Message": text,
+            "MessageAttributes": {
+                "rule": {"DataType": "String", "StringValue": "iamwarden-tampered"},
+                "severity": {"DataType": "String", "StringValue": "critical"},
+                "outcome": {"DataType": "String", "StringValue": "heartbeat_failed"},
+            },
+        }
+
+    def _rule_problems(self, key: str) -> list[str]:
+        bus, _, name = key.rpartition("/")
+        arguments = {"Name": name, **({"EventBusName": bus} if bus else {})}
+        try:
+            rule = self.events.describe_rule(**arguments)
+        except Exception as exc:
+            if is_gone(exc):
+                return [f"the rule {key} is gone"]
+            return [f"the rule {key} cannot be read ({error_code(exc) or exc})"]
+        problems = []
+        if rule.get("State") != "ENABLED":
+            problems.append(f"the rule {key} is {str(rule.get('State', 'not enabled')).lower()}")
+        if name == SCHEDULE and not bus:
+            return problems  # it runs this check: its target is the heartbeat itself
+        enforcer = self.config.enforcer_target_arn or self.config.enforcer_arn
+        expected = self.config.central_bus_arn if (name == FORWARDER and not bus) else enforcer
+        targets = [target.get("Arn") for target in self.events.list_targets_by_rule(Rule=name, **_bus(bus))["Targets"]]
+        if expected not in targets:
+            problems.append(f"the rule {key} no longer targets {expected}")
+        return problems
+
+    def _enforcer_problems(self) -> list[str]:
+        problems = []
+        function = self.config.enforcer_arn
+        try:
+            reserved = self.lambda_client.get_function_concurrency(FunctionName=function).get(
+                "ReservedConcurrentExecutions"
+            )
+        except Exception as exc:
+            return [f"the enforcer {function} " + ("is gone" if is_gone(exc) else f"cannot be read ({exc})")]
+        if reserved == 0:
+            problems.append(f"the enforcer {function} has a reserved concurrency of 0: it never runs")
+        role = self.config.enforcer_role_name
+        attached = [
+            policy["PolicyArn"]
+            for page in self.iam.get_paginator("list_attached_role_policies").paginate(RoleName=role)
+            for policy in page.get("AttachedPolicies", [])
+        ]
+        if attached:
+            problems.append(f"the enforcer's role {role} has policies attached that its template does not: {attached}")
+        return problems
+
+
+def _bus(bus: str) -> dict[str, str]:
+    return {"EventBusName": bus} if bus else {}
+
+
+def build_heartbeat(session: Any = None, environ: Mapping[str, str] | None = None) -> Heartbeat:
+    """The heartbeat as Lambda runs it: its own role's clients, one retry configuration."""
+    session = session or aws_session()
+    config = HeartbeatConfig.from_environment(environ)
+    return Heartbeat(
+        config,
+        session.client("events", config=retry_config()),
+        session.client("lambda", config=retry_config()),
+        session.client("iam", config=retry_config()),
+        session.client("sns", config=retry_config()),
+    )

@@ -1,0 +1,128 @@
+"""IAM Warden's own identity: its roles and resources by exact ARN, as its templates declare them.
+
+A role name is no identity: anyone who may call ``iam:CreateRole`` can name a role ``iamwarden-enforcer``,
+at another path or in another account. So IAM Warden knows itself the way its templates do: the exact role
+ARNs of the security account's stack (``IAMWARDEN_OWN_ROLE_ARNS``, from ``!GetAtt Role.Arn``), and the names
+of the member stack's roles at path ``/`` in every *other* account (``IAMWARDEN_MEMBER_ROLE_NAMES``: a
+StackSet creates them there, and a role name is unique per account). Nothing here comes from the SSM
+settings, which an intruder with ``ssm:PutParameter`` could rewrite.
+
+Pure: the app reads the environment (``iamwarden.app.config``) and hands an ``OwnIdentity`` to the judgement.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import NamedTuple
+
+from iamwarden.domain.arns import RoleArn, parse_role_arn
+
+#: The privilege-escalation methods each of IAM Warden's roles needs for its job, by the role's kind (README
+#: "Own roles"): the quarantine writes a deny-all inline user policy and the policy-version remediation sets a
+#: default version (the enforcer, and the member remediator it acts through); the pruner writes narrower
+#: policy versions. CloudFormation deploying exactly these onto exactly these roles is not a finding.
+DOCUMENTED_ESCALATIONS: Mapping[str, frozenset[str]] = MappingProxyType(
+    {
+        "enforcer": frozenset({"SetExistingDefaultPolicyVersion", "PutUserPolicy"}),
+        "remediator": frozenset({"SetExistingDefaultPolicyVersion", "PutUserPolicy"}),
+        "pruner": frozenset({"CreateNewPolicyVersion"}),
+        "pruner-member": frozenset({"CreateNewPolicyVersion"}),
+        "heartbeat": frozenset(),
+    }
+)
+
+
+class OwnRole(NamedTuple):
+    """One of IAM Warden's roles: what kind it is (``DOCUMENTED_ESCALATIONS``) and its exact ARN or name."""
+
+    kind: str
+    #: The exact ARN (the security account's roles), or ``role/<name>`` at path / in any member account.
+    arn: str
+
+
+class OwnIdentity(NamedTuple):
+    """IAM Warden's roles and resources by exact identity; empty (nothing is its own) unless configured."""
+
+    #: The security account the stack runs in.
+    home_account: str | None = None
+    #: kind -> exact role ARN, for the security account's stack (path, account and name).
+    home_roles: Mapping[str, str] = MappingProxyType({})
+    #: kind -> role name of the member stack's roles, at path / in accounts other than ``home_account``.
+    member_roles: Mapping[str, str] = MappingProxyType({})
+    #: The stack's resources in the security account, by exact name: EventBridge rules (``bus/name``, or the
+    #: bare name on the default bus), Lambda functions, SQS queues, DynamoDB tables, the SSM settings prefix.
+    rules: frozenset[str] = frozenset()
+    functions: frozenset[str] = frozenset()
+    queues: frozenset[str] = frozenset()
+    tables: frozenset[str] = frozenset()
+    settings_prefix: str | None = None
+    #: The member stack's EventBridge rules (default bus) in every member account.
+    member_rules: frozenset[str] = frozenset()
+    #: function name -> the reserved concurrency the template declares (absent: none reserved).
+    reserved_concurrency: Mapping[str, int] = MappingProxyType({})
+    #: The stack's name, for the exact redeploy command an alert gives.
+    stack_name: str | None = None
+
+    def role_kind(self, arn: str | None, account: str) -> str | None:
+        """The kind of own role ``arn`` is when the change happened in ``account``, or None for any other role."""
+        role = parse_role_arn(arn or "")
+        if role is None:
+            return None
+        return self._kind(role, account)
+
+    def _kind(self, role: RoleArn, account: str) -> str | None:
+        exact = f"arn:{role.partition}:iam::{role.account}:role{role.path}{role.name}"
+        for kind, own in self.home_roles.items():
+            if own == exact:
+                return kind
+        if (
+            self.home_account is not None
+            and role.account == account != self.home_account
+            and role.path == "/"
+            and role.name in self.member_roles.values()
+        ):
+            return next(kind for kind, name in self.member_roles.items() if name == role.name)
+        return None
+
+    def is_own_role(self, arn: str | None, account: str) -> bool:
+        return self.role_kind(arn, account) is not None
+
+    def documented_escalations(self, arn: str | None, account: str) -> frozenset[str]:
+        """The escalation methods own role ``arn`` is documented to hold (empty for any other role)."""
+        kind = self.role_kind(arn, account)
+        return DOCUMENTED_ESCALATIONS.get(kind, frozenset()) if kind else frozenset()
+
+    def role_names_in(self, account: str) -> tuple[str, ...]:
+        """The names of IAM Warden's roles in ``account`` (the security account's or the member stack's)."""
+        if account == self.home_account:
+            return tuple(arn.rsplit("/", 1)[-1] for arn in self.home_roles.values())
+        return tuple(self.member_roles.values()) if self.home_account is not None else ()
+
+    def rules_in(self, account: str) -> frozenset[str]:
+        """IAM Warden's EventBridge rules in ``account``: the stack's at home, the member stack's elsewhere."""
+        if account == self.home_account:
+            return self.rules
+        return self.member_rules if self.home_account is not None else frozenset()
+
+    def redeploy_command(self) -> str:
+        """The command that puts every resource of the stack back as the template declares it."""
+        stack = self.stack_name or "iamwarden"
+        return (
+            f"aws cloudformation detect-stack-drift --stack-name {stack} (what differs), then "
+            f"sam deploy --stack-name {stack} (CloudFormation re-applies only what the template changes, so a "
+            "deleted resource comes back with a changed template or a new stack)"
+        )
+
+
+def parse_own_roles(text: str) -> dict[str, str]:
+    """``kind=value,kind=value`` (the environment's form) as a mapping; ``ValueError`` naming a bad item."""
+    roles: dict[str, str] = {}
+    for item in (part.strip() for part in text.split(",")):
+        if not item:
+            continue
+        kind, sep, value = item.partition("=")
+        if not sep or kind.strip() not in DOCUMENTED_ESCALATIONS or not value.strip():
+            raise ValueError(f"{item!r} is not kind=role (kinds: {', '.join(DOCUMENTED_ESCALATIONS)})")
+        roles[kind.strip()] = value.strip()
+    return roles

@@ -1,0 +1,517 @@
+"""``iamwarden-tampered``: someone other than IAM Warden's own stack changes IAM Warden.
+
+An intruder with admin rights first blinds the watchers: disables the rule that routes events, sets the
+enforcer's concurrency to 0, rewrites its role's policies, or sets its settings to ignore everyone. Nothing
+legitimate does any of this outside a stack update, so the rule is critical and in ``remediate`` by default.
+
+What is IAM Warden's comes from ``settings.own`` (``iamwarden.domain.own``: exact names from the template,
+never from SSM). A change CloudFormation makes (``invokedBy`` ``cloudformation.amazonaws.com``) is the stack's
+own deployment: no other stack can hold these exact names while this one does. Judged:
+
+* its roles (exact name in the account: IAM role names are unique per account): inline, attached and
+  boundary policies, trust policy, deletion. An attached policy is detached (``detach_managed_policy``) and a
+  boundary put on taken off (``remove_own_role_boundary``: the templates declare none); the rest is alerted
+  with what to do, because the good document is CloudFormation's, not the event's;
+* its EventBridge rules: ``DisableRule`` is re-enabled (``enable_own_rule``); ``DeleteRule``, ``PutRule``
+  (re-patterned) and ``RemoveTargets`` are alerted with the redeploy command;
+* its functions: ``PutFunctionConcurrency`` / ``DeleteFunctionConcurrency`` are put back to what the
+  template declares (``restore_function_concurrency``); code, configuration, event invoke config,
+  permissions and deletion are alerted;
+* its queues and tables, changed or deleted: alerted;
+* its SSM settings, changed by anyone not in ``operators``: alerted, and with ``settings_guard: restore``
+  the previous value is put back from the parameter's history (``restore_setting``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+from iamwarden.adapters.errors import ignoring, is_gone
+from iamwarden.domain.arns import iam_arn
+from iamwarden.domain.catalog import Mode, OptionSpec, RuleSpec, Severity
+from iamwarden.domain.exceptions import UndoError
+from iamwarden.domain.findings import RemediationStep, StepAction
+from iamwarden.domain.wildcards import arn_match
+from iamwarden.guardrails.base import Evaluation, RuleContext
+from iamwarden.guardrails.managed_policy import DetachManagedPolicy
+from iamwarden.guardrails.remediation import AccountClients, Permissions, StepRun
+
+IAM = "iam.amazonaws.com"
+EVENTS = "events.amazonaws.com"
+LAMBDA = "lambda.amazonaws.com"
+SSM = "ssm.amazonaws.com"
+SQS = "sqs.amazonaws.com"
+DYNAMODB = "dynamodb.amazonaws.com"
+CLOUDFORMATION = "cloudformation.amazonaws.com"
+
+#: The role changes judged here (the own roles' policies, boundary, trust policy and existence).
+ROLE_EVENTS = frozenset(
+    {
+        "PutRolePolicy",
+        "DeleteRolePolicy",
+        "AttachRolePolicy",
+        "DetachRolePolicy",
+        "UpdateAssumeRolePolicy",
+        "PutRolePermissionsBoundary",
+        "DeleteRolePermissionsBoundary",
+        "DeleteRole",
+    }
+)
+RULE_EVENTS = frozenset({"DisableRule", "DeleteRule", "PutRule", "RemoveTargets"})
+#: Lambda's CloudTrail event names carry API version suffixes (the Lambda developer guide lists them).
+FUNCTION_EVENTS = frozenset(
+    {
+        "PutFunctionConcurrency20171031",
+        "DeleteFunctionConcurrency20171031",
+        "UpdateFunctionCode20150331v2",
+        "UpdateFunctionConfiguration20150331v2",
+        "DeleteFunction20150331",
+        "PutFunctionEventInvokeConfig",
+        "UpdateFunctionEventInvokeConfig",
+        "DeleteFunctionEventInvokeConfig",
+        "AddPermission20150331v2",
+        "RemovePermission20150331v2",
+    }
+)
+QUEUE_EVENTS = frozenset({"DeleteQueue", "SetQueueAttributes", "PurgeQueue"})
+TABLE_EVENTS = frozenset({"DeleteTable", "UpdateTable", "UpdateContinuousBackups", "UpdateTimeToLive"})
+SETTING_EVENTS = frozenset({"PutParameter", "DeleteParameter", "DeleteParameters"})
+
+IAMWARDEN_TAMPERED = RuleSpec(
+    id="iamwarden-tampered",
+    title="IAM Warden itself changed",
+    event_source=IAM,
+    event_names=ROLE_EVENTS | RULE_EVENTS | FUNCTION_EVENTS | QUEUE_EVENTS | TABLE_EVENTS | SETTING_EVENTS,
+    risk=(
+        "Whoever disables IAM Warden's rules, functions, roles or settings can then change anything unseen: "
+        "an intruder blinds the guard first."
+    ),
+    options={
+        "operators": OptionSpec(
+            "patterns", (), "ARN patterns of the people and roles who may change IAM Warden's settings in SSM"
+        ),
+        "settings_guard": OptionSpec(
+            "choice",
+            "alert",
+            "alert (a settings change by anyone not in operators is alerted) or restore (also put the previous "
+            "value back from the parameter's history)",
+            ("alert", "restore"),
+        ),
+    },
+    alert_risk=(
+        "Someone changed IAM Warden itself, outside its own stack: the first thing an intruder does is switch off "
+        "the guard, so every later change may go unseen until it is put back."
+    ),
+    default_mode=Mode.REMEDIATE,
+)
+
+#: Every (event source, event name) this rule judges: the spec names one source, the rule spans six.
+EVENT_KEYS = frozenset(
+    {(IAM, name) for name in ROLE_EVENTS}
+    | {(EVENTS, name) for name in RULE_EVENTS}
+    | {(LAMBDA, name) for name in FUNCTION_EVENTS}
+    | {(SQS, name) for name in QUEUE_EVENTS}
+    | {(DYNAMODB, name) for name in TABLE_EVENTS}
+    | {(SSM, name) for name in SETTING_EVENTS}
+)
+
+
+class TamperingRule:
+    """A change to one of IAM Warden's own roles, rules, functions, queues, tables or settings."""
+
+    specs: ClassVar[tuple[RuleSpec, ...]] = (IAMWARDEN_TAMPERED,)
+    event_keys: ClassVar[frozenset[tuple[str, str]]] = EVENT_KEYS
+
+    def evaluate(self, context: RuleContext) -> Evaluation:
+        change = context.change
+        own = context.settings.own
+        target = self._target(context)
+        if target is None:
+            evaluation = Evaluation()
+            if change.event_source != IAM:  # IAM events are judged by other rules too: they say what they found
+                evaluation.compliant.append(f"{change.event_name} does not touch IAM Warden's own resources")
+            return evaluation
+        what, arn, plan = target
+        evaluation = Evaluation(resource_arn=arn)
+        if change.actor.invoked_by == CLOUDFORMATION:
+            evaluation.compliant.append(f"CloudFormation deploying IAM Warden's own stack changed {what}")
+            return evaluation
+        if change.event_source == SSM:
+            rule = context.rule(IAMWARDEN_TAMPERED.id)
+            operator = next(
+                (
+                    pattern
+                    for pattern in rule.patterns("operators")
+                    for arn_ in (change.actor.arn, change.actor.session_issuer_arn)
+                    if arn_ and arn_match(pattern, arn_)
+                ),
+                None,
+            )
+            if operator is not None:
+                evaluation.compliant.append(f"{change.actor.display} is an operator ({operator!r}) and changed {what}")
+                return evaluation
+            if rule.choice("settings_guard") != "restore":
+                plan = []
+        if plan:
+            done = "it will be put back"
+        elif change.event_source == SSM:
+            name = arn.split(":parameter", 1)[-1]
+            done = (
+                f"put it back: aws ssm get-parameter-history --name {name}, then aws ssm put-parameter --overwrite "
+                f"--name {name} --value <the previous value> (or set rules/{IAMWARDEN_TAMPERED.id}/settings_guard "
+                "to restore)"
+            )
+        else:
+            done = f"put it back: {own.redeploy_command()}"
+        evaluation.findings.append(
+            context.finding(
+                IAMWARDEN_TAMPERED,
+                severity=Severity.CRITICAL,
+                resource_arn=arn,
+                reason=(
+                    f"{change.actor.display} changed IAM Warden itself ({change.event_name} on {what}), outside its "
+                    f"own stack; {done}."
+                ),
+                plan=plan,
+            )
+        )
+        return evaluation
+
+    def _target(self, context: RuleContext) -> tuple[str, str, list[RemediationStep]] | None:
+        """What of IAM Warden's the change touches (described), its ARN and the plan; None if nothing."""
+        change = context.change
+        own = context.settings.own
+        account, region, partition = change.account, change.region, context.partition
+        parameters = change.request_parameters
+        source, name = change.event_source, change.event_name
+        if source == IAM:
+            role = context.request_text("roleName")
+            if role not in own.role_names_in(account):
+                return None
+            arn = iam_arn(partition, account, "role", role)
+            plan: list[RemediationStep] = []
+            if name == "AttachRolePolicy":
+                policy_arn = context.request_text("policyArn")
+                plan.append(
+                    RemediationStep(
+                        DetachManagedPolicy.action,
+                        arn,
+                        {"principal_type": "role", "principal_name": role, "policy_arn": policy_arn},
+                        f"detach {policy_arn} from IAM Warden's role {role}",
+                    )
+                )
+            if name == "PutRolePermissionsBoundary":
+                boundary = context.request_text("permissionsBoundary")
+                plan.append(
+                    RemediationStep(
+                        RemoveOwnRoleBoundary.action,
+                        arn,
+                        {"role_name": role, "boundary": boundary},
+                        f"remove the permissions boundary {boundary} from IAM Warden's role {role} (its template "
+                        "declares none)",
+                    )
+                )
+            return f"its role {role}", arn, plan
+        if source == EVENTS:
+            rule_name = _text(parameters, "rule" if name == "RemoveTargets" else "name")
+            bus = _bus_name(parameters.get("eventBusName"))
+            key = rule_name if bus == "default" else f"{bus}/{rule_name}"
+            if rule_name is None or key not in own.rules_in(account):
+                return None
+            arn = f"arn:{partition}:events:{region}:{account}:rule/{key}"
+            plan = []
+            if name == "DisableRule":
+                plan.append(
+                    RemediationStep(
+                        EnableOwnRule.action,
+                        arn,
+                        {"rule_name": rule_name, "event_bus_name": bus},
+                        f"enable IAM Warden's rule {key} again",
+                    )
+                )
+            return f"its EventBridge rule {key}", arn, plan
+        if account != own.home_account:
+            return None  # IAM Warden's functions, queues, tables and settings live in the security account only
+        if source == LAMBDA:
+            function = _function_name(_text(parameters, "functionName"))
+            if function is None or function not in own.functions:
+                return None
+            arn = f"arn:{partition}:lambda:{region}:{account}:function:{function}"
+            plan = []
+            if name in ("PutFunctionConcurrency20171031", "DeleteFunctionConcurrency20171031"):
+                declared = own.reserved_concurrency.get(function)
+                if name == "PutFunctionConcurrency20171031" or declared is not None:
+                    plan.append(
+                        RemediationStep(
+                            RestoreFunctionConcurrency.action,
+                            arn,
+                            {"function_name": function, "declared": declared},
+                            f"put the reserved concurrency of {function} back to "
+                            + (
+                                f"{declared}, as the template declares" if declared is not None else "none (unreserved)"
+                            ),
+                        )
+                    )
+            return f"its function {function}", arn, plan
+        if source == SQS:
+            queue = (_text(parameters, "queueUrl") or "").rstrip("/").rsplit("/", 1)[-1]
+            if queue not in own.queues:
+                return None
+            return f"its queue {queue}", f"arn:{partition}:sqs:{region}:{account}:{queue}", []
+        if source == DYNAMODB:
+            table = _text(parameters, "tableName")
+            if table is None or table not in own.tables:
+                return None
+            return f"its table {table}", f"arn:{partition}:dynamodb:{region}:{account}:table/{table}", []
+        if source == SSM:
+            names = parameters.get("names") if name == "DeleteParameters" else [parameters.get("name")]
+            prefix = (own.settings_prefix or "").rstrip("/")
+            mine = [
+                n
+                for n in (names if isinstance(names, list) else [])
+                if isinstance(n, str) and prefix and (n == prefix or n.startswith(prefix + "/"))
+            ]
+            if not mine:
+                return None
+            arn = f"arn:{partition}:ssm:{region}:{account}:parameter{mine[0]}"
+            plan = []
+            version = (change.response_elements or {}).get("version")
+            if name == "PutParameter" and isinstance(version, int):
+                plan.append(
+                    RemediationStep(
+                        RestoreSetting.action,
+                        arn,
+                        {"name": mine[0], "version": version},
+                        f"put setting {mine[0]} back to the value it had before version {version}",
+                    )
+                )
+            return f"its setting{'s' if len(mine) > 1 else ''} {', '.join(mine)}", arn, plan
+        return None
+
+
+def _text(parameters: Mapping[str, Any], key: str) -> str | None:
+    value = parameters.get(key)
+    return value if isinstance(value, str) and value else None
+
+
+def _bus_name(value: Any) -> str:
+    """An event bus named by name or ARN (``arn:...:event-bus/NAME``); the default bus when not named."""
+    if not isinstance(value, str) or not value:
+        return "default"
+    return value.rsplit("/", 1)[-1] if value.startswith("arn:") else value
+
+
+def _function_name(value: str | None) -> str | None:
+    """A function named by name, ARN or partial ARN (``123456789012:function:NAME[:qualifier]``)."""
+    if value is None:
+        return None
+    if ":function:" in value:
+        return value.split(":function:", 1)[1].split(":", 1)[0]
+    return value.split(":", 1)[0]
+
+
+class RemoveOwnRoleBoundary:
+    """Take off a permissions boundary put on one of IAM Warden's roles: their templates declare none. Undoable."""
+
+    permissions: ClassVar[Permissions] = ("iam:GetRole", "iam:DeleteRolePermissionsBoundary")
+    action: ClassVar[StepAction] = StepAction("remove_own_role_boundary", permissions)
+    undo_permissions: ClassVar[Permissions] = ("iam:GetRole", "iam:PutRolePermissionsBoundary")
+    undoable: ClassVar[bool] = True
+
+    @staticmethod
+    def _boundary(aws: AccountClients, role: str) -> tuple[bool, str | None]:
+        try:
+            found = aws.iam.get_role(RoleName=role)["Role"]
+        except Exception as exc:
+            if is_gone(exc):
+                return False, None
+            raise
+        return True, (found.get("PermissionsBoundary") or {}).get("PermissionsBoundaryArn")
+
+    def capture(self, aws: AccountClients, step: RemediationStep) -> dict[str, Any]:
+        exists, boundary = self._boundary(aws, step.parameters["role_name"])
+        return {"exists": exists, "boundary": boundary}
+
+    def apply(self, run: StepRun, step: RemediationStep, before: Mapping[str, Any], done: list[str]) -> None:
+        if not before["exists"] or before["boundary"] != step.parameters["boundary"]:
+            return  # gone, or a different boundary since (judged by its own event)
+        role = step.parameters["role_name"]
+        with ignoring():
+            run.aws.iam.delete_role_permissions_boundary(RoleName=role)
+            done.append(f"removed the permissions boundary {before['boundary']} from IAM Warden's role {role}")
+
+    def undo(self, aws: AccountClients, step: RemediationStep, before: Mapping[str, Any]) -> list[str]:
+        if not before["exists"] or before["boundary"] != step.parameters["boundary"]:
+            return []
+        role = step.parameters["role_name"]
+        exists, current = self._boundary(aws, role)
+        if not exists:
+            raise UndoError(f"role {role} no longer exists")
+        if current is not None:
+            raise UndoError(f"role {role} has the boundary {current} now; put {before['boundary']} back by hand")
+        aws.iam.put_role_permissions_boundary(RoleName=role, PermissionsBoundary=before["boundary"])
+        return [f"put the permissions boundary {before['boundary']} back on role {role}"]
+
+
+class EnableOwnRule:
+    """Enable one of IAM Warden's EventBridge rules that someone disabled. Undo disables it again."""
+
+    permissions: ClassVar[Permissions] = ("events:DescribeRule", "events:EnableRule")
+    action: ClassVar[StepAction] = StepAction("enable_own_rule", permissions)
+    undo_permissions: ClassVar[Permissions] = ("events:DisableRule",)
+    undoable: ClassVar[bool] = True
+
+    def capture(self, aws: AccountClients, step: RemediationStep) -> dict[str, Any]:
+        try:
+            rule = aws.client("events").describe_rule(**_rule_arguments(step))
+        except Exception as exc:
+            if is_gone(exc):
+                return {"exists": False}
+            raise
+        return {"exists": True, "state": rule.get("State")}
+
+    def apply(self, run: StepRun, step: RemediationStep, before: Mapping[str, Any], done: list[str]) -> None:
+        if not before["exists"] or before["state"] == "ENABLED":
+            return  # deleted since (the alert says so), or already enabled again
+        with ignoring():
+            run.aws.client("events").enable_rule(**_rule_arguments(step))
+            done.append(f"enabled IAM Warden's rule {step.parameters['rule_name']} again")
+
+    def undo(self, aws: AccountClients, step: RemediationStep, before: Mapping[str, Any]) -> list[str]:
+        if not before["exists"] or before["state"] == "ENABLED":
+            return []
+        aws.client("events").disable_rule(**_rule_arguments(step))
+        return [f"disabled rule {step.parameters['rule_name']} again, as it was"]
+
+
+def _rule_arguments(step: RemediationStep) -> dict[str, str]:
+    arguments = {"Name": step.parameters["rule_name"]}
+    if step.parameters.get("event_bus_name", "default") != "default":
+        arguments["EventBusName"] = step.parameters["event_bus_name"]
+    return arguments
+
+
+class RestoreFunctionConcurrency:
+    """Put an IAM Warden function's reserved concurrency back to what the template declares. Undoable."""
+
+    permissions: ClassVar[Permissions] = (
+        "lambda:GetFunctionConcurrency",
+        "lambda:PutFunctionConcurrency",
+        "lambda:DeleteFunctionConcurrency",
+    )
+    action: ClassVar[StepAction] = StepAction("restore_function_concurrency", permissions)
+    undo_permissions: ClassVar[Permissions] = ("lambda:PutFunctionConcurrency", "lambda:DeleteFunctionConcurrency")
+    undoable: ClassVar[bool] = True
+
+    def capture(self, aws: AccountClients, step: RemediationStep) -> dict[str, Any]:
+        try:
+            answer = aws.client("lambda").get_function_concurrency(FunctionName=step.parameters["function_name"])
+        except Exception as exc:
+            if is_gone(exc):
+                return {"exists": False}
+            raise
+        return {"exists": True, "reserved": answer.get("ReservedConcurrentExecutions")}
+
+    def apply(self, run: StepRun, step: RemediationStep, before: Mapping[str, Any], done: list[str]) -> None:
+        declared = step.parameters["declared"]
+        if not before["exists"] or before["reserved"] == declared:
+            return
+        function = step.parameters["function_name"]
+        _set_concurrency(run.aws, function, declared)
+        done.append(
+            f"put the reserved concurrency of {function} back to "
+            + (str(declared) if declared is not None else "none (unreserved)")
+            + f" (it was {before['reserved']})"
+        )
+
+    def undo(self, aws: AccountClients, step: RemediationStep, before: Mapping[str, Any]) -> list[str]:
+        if not before["exists"] or before["reserved"] == step.parameters["declared"]:
+            return []
+        function = step.parameters["function_name"]
+        _set_concurrency(aws, function, before["reserved"])
+        return [f"set the reserved concurrency of {function} back to {before['reserved']}"]
+
+
+def _set_concurrency(aws: AccountClients, function: str, reserved: int | None) -> None:
+    client = aws.client("lambda")
+    if reserved is None:
+        with ignoring():
+            client.delete_function_concurrency(FunctionName=function)
+    else:
+        client.put_function_concurrency(FunctionName=function, ReservedConcurrentExecutions=reserved)
+
+
+class RestoreSetting:
+    """Put an IAM Warden setting back to the value before the change (``GetParameterHistory``). Undoable."""
+
+    permissions: ClassVar[Permissions] = (
+        "ssm:GetParameterHistory",
+        "ssm:PutParameter",
+        "ssm:DeleteParameter",
+    )
+    action: ClassVar[StepAction] = StepAction("restore_setting", permissions)
+    undo_permissions: ClassVar[Permissions] = ("ssm:PutParameter",)
+    undoable: ClassVar[bool] = True
+
+    def capture(self, aws: AccountClients, step: RemediationStep) -> dict[str, Any]:
+        name, version = step.parameters["name"], step.parameters["version"]
+        try:
+            history = list(_history(aws, name))
+        except Exception as exc:
+            if is_gone(exc):
+                return {"exists": False}
+            raise
+        current = max(history, key=lambda entry: entry["Version"])
+        if current["Version"] != version:
+            return {"exists": True, "current": _entry(current), "restore_to": None, "why": "changed again since"}
+        earlier = [entry for entry in history if entry["Version"] < version]
+        previous = max(earlier, key=lambda entry: entry["Version"]) if earlier else None
+        return {
+            "exists": True,
+            "current": _entry(current),
+            "restore_to": _entry(previous) if previous else None,
+            "why": None if previous else "the setting did not exist before: it is deleted",
+        }
+
+    def apply(self, run: StepRun, step: RemediationStep, before: Mapping[str, Any], done: list[str]) -> None:
+        if not before["exists"] or before["why"] == "changed again since":
+            return  # a later change is judged by its own event
+        name = step.parameters["name"]
+        client = run.aws.client("ssm")
+        previous = before["restore_to"]
+        if previous is None:
+            with ignoring():
+                client.delete_parameter(Name=name)
+                done.append(f"deleted the setting {name}, which did not exist before")
+            return
+        client.put_parameter(Name=name, Value=previous["value"], Type=previous["type"], Overwrite=True)
+        done.append(f"put setting {name} back to its value of version {previous['version']}")
+
+    def undo(self, aws: AccountClients, step: RemediationStep, before: Mapping[str, Any]) -> list[str]:
+        if not before["exists"] or before["why"] == "changed again since":
+            return []
+        name, current = step.parameters["name"], before["current"]
+        aws.client("ssm").put_parameter(Name=name, Value=current["value"], Type=current["type"], Overwrite=True)
+        return [f"set {name} back to the changed value"]
+
+
+def _history(aws: AccountClients, name: str) -> Any:
+    client = aws.client("ssm")
+    token: str | None = None
+    while True:
+        page = client.get_parameter_history(Name=name, **({"NextToken": token} if token else {}))
+        yield from page.get("Parameters", [])
+        token = page.get("NextToken")
+        if not token:
+            return
+
+
+def _entry(entry: Mapping[str, Any]) -> dict[str, Any]:
+    if entry.get("Type") == "SecureString":
+        raise UndoError("IAM Warden's settings are never SecureString; refusing to copy one")
+    return {"version": entry["Version"], "value": entry["Value"], "type": entry.get("Type", "String")}
+
+
+GUARDRAILS = (TamperingRule(),)
+ACTIONS = (EnableOwnRule(), RestoreFunctionConcurrency(), RestoreSetting(), RemoveOwnRoleBoundary())

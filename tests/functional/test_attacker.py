@@ -1,0 +1,256 @@
+"""An intruder tries, in order, to disable each part of IAM Warden's loop; an alert leaves every time.
+
+The loop is built in moto from template.yaml itself: the enforcer's rules (on the central bus, and
+iamwarden-tampered's on the default bus) with their exact names and patterns, the forwarder from the default
+bus to the central bus, the heartbeat's schedule, the enforcer's function and role. moto's EventBridge cannot
+invoke a function, so the enforcer's rules target a queue standing in for it (as in ``make demo``); what
+reaches the queue is handed to the real enforcer service, unless the enforcer's reserved concurrency is 0 (then
+Lambda would throttle every invocation and nothing runs). After each step the heartbeat runs, as its schedule
+would, with its own read-only checks, and publishes to the alert topic, which a queue subscribes to.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import uuid
+from collections.abc import Callable
+from typing import Any, NamedTuple
+
+import pytest
+
+from iamwarden.app.heartbeat import Heartbeat, HeartbeatConfig
+from iamwarden.app.service import EnforcerService
+from tests.aws_fixtures import HOME_ACCOUNT, REGION, enforcer_rules, resolve, resolved_properties
+from tests.conftest import load_event
+from tests.functional.conftest import Account, RecordingNotifier
+from tests.functional.test_tampering import create_function
+from tests.sam_template import translated_template
+
+RULE = "iamwarden-tampered"
+CENTRAL = "iamwarden-central"
+ENFORCER_ROLE = "iamwarden-enforcer-us-east-1"
+
+
+class Loop(NamedTuple):
+    """IAM Warden's loop as deployed in moto, and what leaves it."""
+
+    account: Account
+    enforcer: EnforcerService
+    notifier: RecordingNotifier
+    events: Any
+    sqs: Any
+    lambda_client: Any
+    enforcer_queue: str
+    alert_queue: str
+    heartbeat: Heartbeat
+
+    def put(self, event: dict[str, Any]) -> None:
+        entry = {"Source": event["source"], "DetailType": event["detail-type"], "Detail": json.dumps(event["detail"])}
+        assert self.events.put_events(Entries=[{**entry, "EventBusName": "default"}])["FailedEntryCount"] == 0
+
+    def deliver(self) -> int:
+        """Hand what the rules routed to the enforcer, as Lambda would; returns the enforcer's alerts."""
+        before = len(self.notifier.sent)
+        throttled = self.lambda_client.get_function_concurrency(FunctionName="iamwarden-enforcer").get(
+            "ReservedConcurrentExecutions"
+        )
+        while batch := self.sqs.receive_message(QueueUrl=self.enforcer_queue, MaxNumberOfMessages=10).get(
+            "Messages", []
+        ):
+            for message in batch:
+                if throttled != 0:
+                    self.enforcer.handle(json.loads(message["Body"]))
+                self.sqs.delete_message(QueueUrl=self.enforcer_queue, ReceiptHandle=message["ReceiptHandle"])
+        return len([n for n in self.notifier.sent[before:] if n.finding and n.finding.rule_id == RULE])
+
+    def beat(self) -> list[str]:
+        """Run the heartbeat as its schedule does; returns the problems of the alert that left the topic, if any."""
+        self.heartbeat.run()
+        left: list[str] = []
+        while batch := self.sqs.receive_message(QueueUrl=self.alert_queue, MaxNumberOfMessages=10).get("Messages", []):
+            for message in batch:
+                text = json.loads(message["Body"])["Message"]
+                left.extend(line[2:] for line in text.splitlines() if line.startswith("- "))
+                self.sqs.delete_message(QueueUrl=self.alert_queue, ReceiptHandle=message["ReceiptHandle"])
+        return left
+
+
+def _only_enabled_rules_deliver(monkeypatch: pytest.MonkeyPatch) -> None:
+    """moto's EventBridge matches disabled rules too; AWS does not (a disabled rule delivers nothing)."""
+    from moto.events.models import Rule
+
+    send = Rule.send_to_targets
+
+    def send_if_enabled(self: Rule, *args: Any, **kwargs: Any) -> None:
+        if self.state == "ENABLED":
+            send(self, *args, **kwargs)
+
+    monkeypatch.setattr(Rule, "send_to_targets", send_if_enabled)
+
+
+@pytest.fixture
+def loop(
+    account: Account, enforcer: EnforcerService, notifier: RecordingNotifier, monkeypatch: pytest.MonkeyPatch
+) -> Loop:
+    _only_enabled_rules_deliver(monkeypatch)
+    session = account.session
+    events = session.client("events", region_name=REGION)
+    sqs = account.sqs
+    bus_arn = events.create_event_bus(Name=CENTRAL)["EventBusArn"]
+    enforcer_queue = sqs.create_queue(QueueName="enforcer-stand-in")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=enforcer_queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    for rule in enforcer_rules().values():
+        properties = rule["Properties"]
+        bus = CENTRAL if "EventBusName" in properties else "default"
+        pattern = json.dumps(resolve(properties["EventPattern"]))
+        events.put_rule(Name=properties["Name"], EventPattern=pattern, State="ENABLED", EventBusName=bus)
+        events.put_targets(Rule=properties["Name"], Targets=[{"Id": "enforcer", "Arn": queue_arn}], EventBusName=bus)
+    forwarder = translated_template()["Resources"]["OwnEventsToCentralBus"]["Properties"]
+    events.put_rule(Name=forwarder["Name"], EventPattern=json.dumps(resolve(forwarder["EventPattern"])))
+    events.put_targets(Rule=forwarder["Name"], Targets=[{"Id": "central-bus", "Arn": bus_arn}])
+    events.put_rule(Name="iamwarden-heartbeat", ScheduleExpression="rate(5 minutes)")
+    lambda_client = create_function(account)
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
+        ],
+    }
+    account.iam.create_role(RoleName=ENFORCER_ROLE, AssumeRolePolicyDocument=json.dumps(trust))
+    [topic] = [p["TopicName"] for p in resolved_properties("AWS::SNS::Topic").values()]
+    topic_arn = f"arn:aws:sns:{REGION}:{HOME_ACCOUNT}:{topic}"
+    alert_queue = sqs.create_queue(QueueName="alert-subscriber")["QueueUrl"]
+    alert_arn = sqs.get_queue_attributes(QueueUrl=alert_queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    session.client("sns", region_name=REGION).subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=alert_arn)
+    environment = translated_template()["Resources"]["HeartbeatFunction"]["Properties"]["Environment"]["Variables"]
+    names = {"EnforcerFunction.Arn": queue_arn, "CentralEventBus.Arn": bus_arn}
+    env = {name: str(resolve(value, names)) for name, value in environment.items()}
+    assert env["IAMWARDEN_ALERT_TOPIC_ARN"] == topic_arn
+    heartbeat = Heartbeat(
+        HeartbeatConfig.from_environment(env)._replace(
+            enforcer_arn=f"arn:aws:lambda:{REGION}:{HOME_ACCOUNT}:function:iamwarden-enforcer",
+            enforcer_target_arn=queue_arn,
+        ),
+        events,
+        lambda_client,
+        account.iam,
+        session.client("sns", region_name=REGION),
+    )
+    built = Loop(account, enforcer, notifier, events, sqs, lambda_client, enforcer_queue, alert_queue, heartbeat)
+    assert built.beat() == [], "the loop as deployed is whole"
+    return built
+
+
+def _event(sample: str, key: str, **parameters: Any) -> dict[str, Any]:
+    event = copy.deepcopy(load_event(sample))
+    event["detail"]["requestParameters"].update(parameters)
+    event["detail"]["eventID"] = str(uuid.uuid5(uuid.NAMESPACE_URL, f"attack/{key}"))
+    return event
+
+
+def _disable_forwarder(loop: Loop) -> dict[str, Any]:
+    loop.events.disable_rule(Name="iamwarden-forward-own-events")
+    return _event("tamper-disable-forwarder.json", "forwarder")
+
+
+def _remove_targets(loop: Loop) -> dict[str, Any]:
+    loop.events.remove_targets(Rule="iamwarden-iam-user-created", EventBusName=CENTRAL, Ids=["enforcer"])
+    return _event("tamper-remove-targets.json", "targets", ids=["enforcer"])
+
+
+def _concurrency_zero(loop: Loop) -> dict[str, Any]:
+    loop.lambda_client.put_function_concurrency(FunctionName="iamwarden-enforcer", ReservedConcurrentExecutions=0)
+    return _event("tamper-enforcer-concurrency-zero.json", "concurrency")
+
+
+def _change_setting(loop: Loop) -> dict[str, Any]:
+    name = "/iamwarden/rules/iam-user-created/mode"
+    version = loop.account.ssm.put_parameter(Name=name, Value="off", Type="String", Overwrite=True)["Version"]
+    event = _event("tamper-setting-changed.json", "setting")
+    event["detail"]["responseElements"]["version"] = version
+    return event
+
+
+def _edit_enforcer_role(loop: Loop) -> dict[str, Any]:
+    deny = {"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": "*", "Resource": "*"}]}
+    loop.account.iam.put_role_policy(
+        RoleName=ENFORCER_ROLE, PolicyName="enforcer-runtime", PolicyDocument=json.dumps(deny)
+    )
+    return _event("tamper-enforcer-role-policy.json", "role")
+
+
+def _disable_the_tampering_rule(loop: Loop) -> dict[str, Any]:
+    loop.events.disable_rule(Name="iamwarden-tampered-stack")
+    return _event("tamper-disable-forwarder.json", "tampering-rule", name="iamwarden-tampered-stack")
+
+
+ATTACK: list[tuple[str, Callable[[Loop], dict[str, Any]]]] = [
+    ("disable the forwarding rule", _disable_forwarder),
+    ("remove the enforcer target of a rule", _remove_targets),
+    ("set the enforcer's concurrency to 0", _concurrency_zero),
+    ("change a setting", _change_setting),
+    ("edit the enforcer role's policy", _edit_enforcer_role),
+]
+
+
+def test_moto_delivers_nothing_through_a_disabled_rule_here(loop: Loop) -> None:
+    """The simulation is only as good as this: a disabled rule must not deliver (as on AWS)."""
+    loop.events.disable_rule(Name="iamwarden-tampered-stack")
+    loop.put(_event("tamper-enforcer-code.json", "disabled"))
+    assert loop.deliver() == 0
+    loop.events.enable_rule(Name="iamwarden-tampered-stack")
+    loop.put(_event("tamper-enforcer-code.json", "enabled"))
+    assert loop.deliver() == 1
+
+
+def test_every_step_of_an_attack_on_the_loop_is_alerted(loop: Loop) -> None:
+    seen: dict[str, tuple[int, list[str]]] = {}
+    for step, attack in ATTACK:
+        loop.put(attack(loop))
+        seen[step] = (loop.deliver(), loop.beat())
+
+    for step, (enforcer_alerts, heartbeat_problems) in seen.items():
+        assert enforcer_alerts or heartbeat_problems, f"nothing was alerted when the intruder tried to {step}"
+    # The forwarder was enabled again at once: the heartbeat finds it whole.
+    assert seen["disable the forwarding rule"][0] == 1
+    assert loop.events.describe_rule(Name="iamwarden-forward-own-events")["State"] == "ENABLED"
+    assert not any("iamwarden-forward-own-events" in p for p in seen["disable the forwarding rule"][1])
+    # A removed target cannot be put back by an API call: the enforcer alerts it, and the heartbeat keeps saying so.
+    assert seen["remove the enforcer target of a rule"][0] == 1
+    assert any(
+        "iamwarden-central/iamwarden-iam-user-created no longer targets" in p for p in seen["change a setting"][1]
+    )
+    # With the enforcer throttled to nothing, only the heartbeat speaks, and it does every time.
+    for step in ("set the enforcer's concurrency to 0", "change a setting", "edit the enforcer role's policy"):
+        assert seen[step][0] == 0, step
+        assert any("reserved concurrency of 0" in p for p in seen[step][1]), step
+
+
+def test_an_intruder_who_silences_the_tampering_rule_first_is_caught_by_the_heartbeat(loop: Loop) -> None:
+    loop.put(_disable_the_tampering_rule(loop))
+    assert loop.deliver() == 0  # the event that would report it went through the rule it disabled
+    problems = loop.beat()
+    assert problems == ["the rule iamwarden-tampered-stack is disabled"]
+
+    loop.put(_disable_forwarder(loop))
+    assert loop.deliver() == 0
+    problems = loop.beat()
+    assert "the rule iamwarden-forward-own-events is disabled" in problems
+
+
+def test_a_role_policy_edit_reaches_the_enforcer_through_the_forwarder_when_it_can_run(loop: Loop) -> None:
+    loop.put(_edit_enforcer_role(loop))
+    assert loop.deliver() == 1
+
+
+def test_a_policy_attached_to_the_enforcers_role_is_seen_by_the_heartbeat(loop: Loop) -> None:
+    loop.account.iam.attach_role_policy(RoleName=ENFORCER_ROLE, PolicyArn="arn:aws:iam::aws:policy/ReadOnlyAccess")
+    [problem] = loop.beat()
+    assert "has policies attached that its template does not" in problem
+
+
+def test_a_deleted_rule_is_seen_by_the_heartbeat(loop: Loop) -> None:
+    loop.events.remove_targets(Rule="iamwarden-acl-changed", EventBusName=CENTRAL, Ids=["enforcer"])
+    loop.events.delete_rule(Name="iamwarden-acl-changed", EventBusName=CENTRAL)
+    assert loop.beat() == ["the rule iamwarden-central/iamwarden-acl-changed is gone"]

@@ -1,0 +1,290 @@
+"""iamwarden-tampered against moto: each restoration carried out by the real enforcer, recorded, and undone."""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import io
+import json
+import zipfile
+from typing import Any
+
+import pytest
+
+from iamwarden.adapters.audit import AuditStatus
+from iamwarden.app.service import EnforcerService
+from tests.aws_fixtures import HOME_ACCOUNT, REGION
+from tests.conftest import load_event
+from tests.functional.conftest import Account, RecordingNotifier
+
+RULE = "iamwarden-tampered"
+OPERATOR = f"arn:aws:iam::{HOME_ACCOUNT}:user/secops"
+SETTING = "/iamwarden/rules/iam-user-created/mode"
+
+
+def _zip() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("app.py", "def lambda_handler(event, context):\n    return event\n")
+    return buffer.getvalue()
+
+
+def create_function(account: Account, name: str = "iamwarden-enforcer") -> Any:
+    iam = account.iam
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
+        ],
+    }
+    role = f"arn:aws:iam::{HOME_ACCOUNT}:role/{name}-test-role"
+    with contextlib.suppress(iam.exceptions.EntityAlreadyExistsException):
+        iam.create_role(RoleName=f"{name}-test-role", AssumeRolePolicyDocument=json.dumps(trust))
+    client = account.session.client("lambda", region_name=REGION)
+    with contextlib.suppress(client.exceptions.ResourceNotFoundException):
+        client.delete_function(FunctionName=name)  # a fresh function each time (one test may build several)
+    client.create_function(
+        FunctionName=name, Runtime="python3.13", Role=role, Handler="app.lambda_handler", Code={"ZipFile": _zip()}
+    )
+    return client
+
+
+def _finding(result: dict[str, Any]) -> dict[str, Any]:
+    [finding] = [finding for finding in result["findings"] if finding["rule"] == RULE]
+    return dict(finding)
+
+
+def _alerts(notifier: RecordingNotifier) -> list[Any]:
+    return [n for n in notifier.sent if n.finding is not None and n.finding.rule_id == RULE]
+
+
+def _reserved(client: Any, name: str = "iamwarden-enforcer") -> int | None:
+    value: int | None = client.get_function_concurrency(FunctionName=name).get("ReservedConcurrentExecutions")
+    return value
+
+
+# --- the enforcer's concurrency ---------------------------------------------------------------------------
+
+
+def test_a_concurrency_of_zero_is_taken_off_and_undo_puts_it_back(
+    account: Account, enforcer: EnforcerService, notifier: RecordingNotifier
+) -> None:
+    client = create_function(account)
+    client.put_function_concurrency(FunctionName="iamwarden-enforcer", ReservedConcurrentExecutions=0)
+
+    finding = _finding(enforcer.handle(load_event("tamper-enforcer-concurrency-zero.json")))
+
+    assert finding["outcome"] == "remediated"
+    assert _reserved(client) is None  # the template reserves none (EnforcerReservedConcurrency 0)
+    [alert] = _alerts(notifier)
+    assert alert.finding.severity.value == "critical"
+    undo = enforcer.executor.undo(finding["remediation_id"], actor=OPERATOR)
+    assert undo.status == AuditStatus.UNDO
+    assert _reserved(client) == 0
+
+
+def test_a_declared_reservation_is_put_back_to_its_declared_value(
+    account: Account, enforcer: EnforcerService, notifier: RecordingNotifier
+) -> None:
+    client = create_function(account)
+    client.put_function_concurrency(FunctionName="iamwarden-enforcer", ReservedConcurrentExecutions=0)
+    enforcer.own = enforcer.own._replace(reserved_concurrency={"iamwarden-enforcer": 20})
+
+    finding = _finding(enforcer.handle(load_event("tamper-enforcer-concurrency-zero.json")))
+
+    assert _reserved(client) == 20
+    record = account.audit().get(finding["remediation_id"])
+    assert record is not None
+    assert record.done == ["put the reserved concurrency of iamwarden-enforcer back to 20 (it was 0)"]
+    enforcer.executor.undo(finding["remediation_id"], actor=OPERATOR)
+    assert _reserved(client) == 0
+
+
+def test_a_concurrency_already_put_back_is_left_alone(
+    account: Account, enforcer: EnforcerService, notifier: RecordingNotifier
+) -> None:
+    client = create_function(account)  # someone already removed the reservation: nothing to do, still alerted
+
+    finding = _finding(enforcer.handle(load_event("tamper-enforcer-concurrency-zero.json")))
+
+    assert _reserved(client) is None
+    record = account.audit().get(finding["remediation_id"])
+    assert record is not None
+    assert record.done == []
+    assert len(_alerts(notifier)) == 1
+
+
+# --- its rules ------------------------------------------------------------------------------------------
+
+
+def test_a_disabled_rule_on_the_central_bus_is_enabled_again_and_undo_disables_it(
+    account: Account, enforcer: EnforcerService, notifier: RecordingNotifier
+) -> None:
+    events = account.session.client("events", region_name=REGION)
+    events.create_event_bus(Name="iamwarden-central")
+    name = "iamwarden-iam-user-created"
+    events.put_rule(Name=name, EventBusName="iamwarden-central", EventPattern=json.dumps({"source": ["aws.iam"]}))
+    events.disable_rule(Name=name, EventBusName="iamwarden-central")
+    event = copy.deepcopy(load_event("tamper-disable-forwarder.json"))
+    event["detail"]["requestParameters"] = {"name": name, "eventBusName": "iamwarden-central"}
+
+    finding = _finding(enforcer.handle(event))
+
+    assert events.describe_rule(Name=name, EventBusName="iamwarden-central")["State"] == "ENABLED"
+    enforcer.executor.undo(finding["remediation_id"], actor=OPERATOR)
+    assert events.describe_rule(Name=name, EventBusName="iamwarden-central")["State"] == "DISABLED"
+
+
+def test_a_deleted_rule_is_alerted_with_what_to_run(
+    account: Account, enforcer: EnforcerService, notifier: RecordingNotifier
+) -> None:
+    event = copy.deepcopy(load_event("tamper-disable-forwarder.json"))
+    event["detail"]["eventName"] = "DeleteRule"
+
+    finding = _finding(enforcer.handle(event))
+
+    assert finding["outcome"] in ("remediated", "alerted")
+    [alert] = _alerts(notifier)
+    assert alert.finding.plan == ()
+    assert "detect-stack-drift --stack-name iamwarden" in alert.finding.reason
+
+
+# --- its settings ---------------------------------------------------------------------------------------
+
+
+def _overwrite(account: Account, value: str) -> dict[str, Any]:
+    """Overwrite the setting as an intruder would; the event carries the version SSM answered."""
+    version = account.ssm.put_parameter(Name=SETTING, Value=value, Type="String", Overwrite=True)["Version"]
+    event = copy.deepcopy(load_event("tamper-setting-changed.json"))
+    event["detail"]["responseElements"]["version"] = version
+    event["detail"]["eventID"] = f"setting-{version}-{value}"
+    return event
+
+
+def _setting(account: Account) -> str:
+    return str(account.ssm.get_parameter(Name=SETTING)["Parameter"]["Value"])
+
+
+def test_a_changed_setting_is_alerted_and_left_by_default(
+    account: Account, enforcer: EnforcerService, notifier: RecordingNotifier
+) -> None:
+    event = _overwrite(account, "off")
+
+    finding = _finding(enforcer.handle(event))
+
+    assert _setting(account) == "off"
+    assert finding["outcome"] in ("remediated", "alerted")
+    [alert] = _alerts(notifier)
+    assert alert.finding.plan == ()
+
+
+def test_with_settings_guard_restore_the_previous_value_comes_back_and_undo_restores_the_change(
+    account: Account, enforcer: EnforcerService, notifier: RecordingNotifier
+) -> None:
+    account.set(f"rules/{RULE}/settings_guard", "restore")
+    event = _overwrite(account, "off")
+
+    finding = _finding(enforcer.handle(event))
+
+    assert _setting(account) == "alert"
+    enforcer.executor.undo(finding["remediation_id"], actor=OPERATOR)
+    assert _setting(account) == "off"
+
+
+def test_a_setting_changed_again_since_is_left_to_its_own_event(
+    account: Account, enforcer: EnforcerService, notifier: RecordingNotifier
+) -> None:
+    account.set(f"rules/{RULE}/settings_guard", "restore")
+    event = _overwrite(account, "off")
+    account.ssm.put_parameter(Name=SETTING, Value="remediate", Type="String", Overwrite=True)
+
+    finding = _finding(enforcer.handle(event))
+
+    assert _setting(account) == "remediate"
+    record = account.audit().get(finding["remediation_id"])
+    assert record is not None
+    assert record.done == []
+
+
+def test_an_operators_change_is_accepted(
+    account: Account, enforcer: EnforcerService, notifier: RecordingNotifier
+) -> None:
+    account.set(f"rules/{RULE}/settings_guard", "restore")
+    account.set(f"rules/{RULE}/operators", f"arn:aws:iam::{HOME_ACCOUNT}:role/developer")
+    event = _overwrite(account, "off")
+
+    result = enforcer.handle(event)
+
+    assert result["verdict"] == "compliant"
+    assert _setting(account) == "off"
+    assert _alerts(notifier) == []
+
+
+# --- its roles ------------------------------------------------------------------------------------------
+
+
+def test_a_policy_attached_to_the_enforcers_role_is_detached_and_undo_attaches_it(
+    account: Account, enforcer: EnforcerService, notifier: RecordingNotifier
+) -> None:
+    role = "iamwarden-enforcer-us-east-1"
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
+        ],
+    }
+    account.iam.create_role(RoleName=role, AssumeRolePolicyDocument=json.dumps(trust))
+    policy = "arn:aws:iam::aws:policy/ReadOnlyAccess"
+    account.iam.attach_role_policy(RoleName=role, PolicyArn=policy)
+    event = copy.deepcopy(load_event("tamper-attach-to-enforcer-role.json"))
+    event["detail"]["requestParameters"]["policyArn"] = policy
+
+    result = enforcer.handle(event)
+
+    finding = _finding(result)
+    attached = account.iam.list_attached_role_policies(RoleName=role)["AttachedPolicies"]
+    assert attached == []
+    enforcer.executor.undo(finding["remediation_id"], actor=OPERATOR)
+    attached = account.iam.list_attached_role_policies(RoleName=role)["AttachedPolicies"]
+    assert [p["PolicyArn"] for p in attached] == [policy]
+
+
+@pytest.mark.parametrize("role", ["iamwarden-enforcer-eu-west-1", "iamwarden-enforcer"])
+def test_a_look_alike_role_is_judged_like_any_other_and_never_tampering(
+    account: Account, enforcer: EnforcerService, notifier: RecordingNotifier, role: str
+) -> None:
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
+        ],
+    }
+    account.iam.create_role(RoleName=role, AssumeRolePolicyDocument=json.dumps(trust))
+    account.iam.attach_role_policy(RoleName=role, PolicyArn="arn:aws:iam::aws:policy/AdministratorAccess")
+    event = copy.deepcopy(load_event("attach-admin-to-role.json"))
+    event["detail"]["requestParameters"]["roleName"] = role
+    account.set("rules/managed-policy-attached/mode", "remediate")
+
+    result = enforcer.handle(event)
+
+    assert {finding["rule"] for finding in result["findings"]} == {"managed-policy-attached"}
+    assert account.iam.list_attached_role_policies(RoleName=role)["AttachedPolicies"] == []
+
+
+def test_a_boundary_put_on_the_enforcers_role_is_taken_off_and_undo_puts_it_back(
+    account: Account, enforcer: EnforcerService, notifier: RecordingNotifier
+) -> None:
+    role = "iamwarden-enforcer-us-east-1"
+    account.iam.create_role(
+        RoleName=role, AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": []})
+    )
+    boundary = "arn:aws:iam::aws:policy/ReadOnlyAccess"
+    account.iam.put_role_permissions_boundary(RoleName=role, PermissionsBoundary=boundary)
+    event = copy.deepcopy(load_event("tamper-boundary-on-enforcer-role.json"))
+    event["detail"]["requestParameters"]["permissionsBoundary"] = boundary
+
+    finding = _finding(enforcer.handle(event))
+
+    assert "PermissionsBoundary" not in account.iam.get_role(RoleName=role)["Role"]
+    enforcer.executor.undo(finding["remediation_id"], actor=OPERATOR)
+    assert account.iam.get_role(RoleName=role)["Role"]["PermissionsBoundary"]["PermissionsBoundaryArn"] == boundary

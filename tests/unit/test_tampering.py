@@ -1,0 +1,141 @@
+"""iamwarden-tampered judged on real sample shapes: what is IAM Warden's is known by exact name, never guessed."""
+
+from __future__ import annotations
+
+import copy
+import json
+from typing import Any
+
+import pytest
+
+from iamwarden.domain.catalog import Mode, Severity
+from iamwarden.domain.findings import Verdict
+from iamwarden.domain.settings import Settings, load_settings
+from iamwarden.guardrails.engine import judge_event
+from tests.conftest import SAMPLE_OWN, load_event
+
+RULE = "iamwarden-tampered"
+MEMBER = "444455556666"
+
+
+def judge(event: dict[str, Any], **values: Any) -> Any:
+    return judge_event(event, load_settings(values)._replace(own=SAMPLE_OWN))
+
+
+def sample(file: str, /, **parameters: Any) -> dict[str, Any]:
+    event = copy.deepcopy(load_event(file))
+    event["detail"]["requestParameters"].update(parameters)
+    return event
+
+
+def in_member_account(event: dict[str, Any]) -> dict[str, Any]:
+    moved: dict[str, Any] = json.loads(json.dumps(event).replace("111122223333", MEMBER))
+    return moved
+
+
+def test_tampering_is_critical_and_remediated_by_default() -> None:
+    [finding] = judge(load_event("tamper-disable-forwarder.json")).findings
+    assert (finding.rule_id, finding.severity, finding.mode) == (RULE, Severity.CRITICAL, Mode.REMEDIATE)
+    [step] = finding.plan
+    assert step.action == "enable_own_rule"
+    assert step.target == "arn:aws:events:us-east-1:111122223333:rule/iamwarden-forward-own-events"
+    assert step.parameters == {"rule_name": "iamwarden-forward-own-events", "event_bus_name": "default"}
+
+
+def test_a_rule_on_the_central_bus_is_named_with_its_bus_whether_by_name_or_arn() -> None:
+    by_arn = "arn:aws:events:us-east-1:111122223333:event-bus/iamwarden-central"
+    for bus in ("iamwarden-central", by_arn):
+        event = sample("tamper-disable-forwarder.json", name="iamwarden-iam-user-created", eventBusName=bus)
+        [finding] = judge(event).findings
+        assert (
+            finding.resource_arn
+            == "arn:aws:events:us-east-1:111122223333:rule/iamwarden-central/iamwarden-iam-user-created"
+        )
+        assert finding.plan[0].parameters["event_bus_name"] == "iamwarden-central"
+    # The same name on the default bus is no rule of IAM Warden's.
+    event = sample("tamper-disable-forwarder.json", name="iamwarden-iam-user-created")
+    assert judge(event).verdict is Verdict.COMPLIANT
+
+
+def test_what_cannot_be_put_back_by_an_api_is_alerted_with_the_redeploy_command() -> None:
+    for name in ("tamper-remove-targets.json", "tamper-enforcer-code.json", "tamper-enforcer-role-policy.json"):
+        [finding] = [f for f in judge(load_event(name)).findings if f.rule_id == RULE]
+        assert finding.plan == (), name
+        assert "aws cloudformation detect-stack-drift --stack-name iamwarden" in finding.reason, name
+
+
+def test_the_enforcers_concurrency_goes_back_to_what_the_template_declares() -> None:
+    [finding] = judge(load_event("tamper-enforcer-concurrency-zero.json")).findings
+    assert finding.plan[0].parameters == {"function_name": "iamwarden-enforcer", "declared": None}
+    own = SAMPLE_OWN._replace(reserved_concurrency={"iamwarden-enforcer": 20})
+    event = sample(
+        "tamper-enforcer-concurrency-zero.json",
+        functionName="arn:aws:lambda:us-east-1:111122223333:function:iamwarden-enforcer",
+    )
+    [finding] = judge_event(event, Settings(own=own)).findings
+    assert finding.plan[0].parameters == {"function_name": "iamwarden-enforcer", "declared": 20}
+    # Removing the declared reservation is tampering too; removing an undeclared one is alerted, nothing to do.
+    delete = sample("tamper-enforcer-concurrency-zero.json")
+    delete["detail"]["eventName"] = "DeleteFunctionConcurrency20171031"
+    assert judge_event(delete, Settings(own=own)).findings[0].plan[0].parameters["declared"] == 20
+    assert judge(delete).findings[0].plan == ()
+
+
+def test_a_settings_change_by_an_operator_is_accepted_and_by_anyone_else_alerted_or_restored() -> None:
+    event = load_event("tamper-setting-changed.json")
+    [finding] = judge(event).findings
+    assert finding.plan == ()  # settings_guard: alert (the default)
+    [finding] = judge(event, rules={RULE: {"settings_guard": "restore"}}).findings
+    assert finding.plan[0].parameters == {"name": "/iamwarden/rules/iam-user-created/mode", "version": 2}
+    operator = judge(event, rules={RULE: {"operators": ["arn:aws:iam::111122223333:role/developer"]}})
+    assert operator.verdict is Verdict.COMPLIANT
+    assert "is an operator" in operator.reason
+    assert judge(load_event("tamper-setting-by-cloudformation.json")).verdict is Verdict.COMPLIANT
+
+
+def test_operators_that_match_everyone_are_refused() -> None:
+    from iamwarden.domain.settings import parse_settings
+
+    settings, problems = parse_settings({"rules": {RULE: {"operators": ["arn:aws:iam::*:role/*"]}}})
+    assert [problem.key for problem in problems] == [f"rules/{RULE}/operators"]
+    assert settings.rule(RULE).patterns("operators") == ()
+    assert settings.rule(RULE).mode is Mode.ALERT  # a broken rule alerts until the setting is fixed
+
+
+def test_a_parameter_outside_the_settings_prefix_is_not_iam_wardens() -> None:
+    for name in ("/iamwardenx/mode", "/other/iamwarden/mode"):
+        assert judge(sample("tamper-setting-changed.json", name=name)).verdict is Verdict.COMPLIANT
+
+
+@pytest.mark.parametrize(
+    ("role", "account"),
+    [
+        ("iamwarden-enforcer-eu-west-1", "111122223333"),  # the prefix, from another stack
+        ("iamwarden-enforcer", "111122223333"),
+        ("iamwarden-remediator", "111122223333"),  # a member role's name in the security account
+        ("iamwarden-enforcer-us-east-1", MEMBER),  # the enforcer's name in a member account
+    ],
+)
+def test_a_look_alike_role_is_no_role_of_iam_wardens(role: str, account: str) -> None:
+    event = sample("tamper-enforcer-role-policy.json", roleName=role)
+    if account != "111122223333":
+        event = in_member_account(event)
+    assert RULE not in {finding.rule_id for finding in judge(event).findings}
+
+
+def test_the_member_stacks_roles_and_rules_are_its_own_in_member_accounts() -> None:
+    role = in_member_account(sample("tamper-attach-to-enforcer-role.json", roleName="iamwarden-remediator"))
+    [finding] = [f for f in judge(role).findings if f.rule_id == RULE]
+    assert finding.plan[0].action == "detach_managed_policy"
+    assert finding.plan[0].target == f"arn:aws:iam::{MEMBER}:role/iamwarden-remediator"
+    rule = in_member_account(sample("tamper-disable-forwarder.json", name="iamwarden-forward-guard-a"))
+    assert [f.rule_id for f in judge(rule).findings] == [RULE]
+    # The security account's rules and functions do not exist in a member account.
+    home_rule = in_member_account(load_event("tamper-disable-forwarder.json"))
+    assert judge(home_rule).verdict is Verdict.COMPLIANT
+    assert judge(in_member_account(load_event("tamper-enforcer-code.json"))).verdict is Verdict.COMPLIANT
+
+
+def test_without_an_own_identity_nothing_is_iam_wardens() -> None:
+    """Offline (``iamwarden evaluate`` with no deployment environment) no name pattern is trusted either way."""
+    assert judge_event(load_event("tamper-disable-forwarder.json"), Settings()).verdict is Verdict.COMPLIANT
