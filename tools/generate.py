@@ -337,6 +337,7 @@ ROUTES: Mapping[str, Route] = {
     "s3-acl-public": Route(
         "AclChanged", "PutObjectAcl is an S3 data event: the trail must log S3 data events (write) for it to arrive."
     ),
+    "s3-acl-cross-account": Route("AclChanged"),
     "s3-public-access-block-disabled": Route(
         "PublicAccessBlockChanged",
         "Account-level Block Public Access is S3 Control's, but CloudTrail records it from s3.amazonaws.com.",

@@ -779,6 +779,31 @@ def _without_statement(document: Mapping[str, Any], index: int) -> dict[str, Any
     return {**document, "Statement": statements}
 
 
+#: The canonical id moto gives the account's own S3 owner, and the other account's user the ACL sample grants to.
+MOTO_OWNER = "75aa57f09aa0c8caeab4f8c24e99d10f8e7faeebf76c078efc7c6caea54ba06a"
+OTHER_CANONICAL_USER = "c3f1e2d4a5b6978812a3b4c5d6e7f80912a3b4c5d6e7f8091a2b3c4d5e6f7a8b"
+
+
+def _bucket_with_canonical_grant(sample: str) -> Callable[[Account], dict[str, Any]]:
+    """The sample's bucket, its ACL granting READ to the other account's canonical user (as the sample did)."""
+
+    def prepare(account: Account) -> dict[str, Any]:
+        bucket = _request(sample)["bucketName"]
+        _bucket(account, bucket)
+        account.s3.put_bucket_ownership_controls(
+            Bucket=bucket, OwnershipControls={"Rules": [{"ObjectOwnership": "ObjectWriter"}]}
+        )
+        owner = account.s3.get_bucket_acl(Bucket=bucket)["Owner"]
+        grants = [
+            {"Grantee": {"Type": "CanonicalUser", "ID": owner["ID"]}, "Permission": "FULL_CONTROL"},
+            {"Grantee": {"Type": "CanonicalUser", "ID": OTHER_CANONICAL_USER}, "Permission": "READ"},
+        ]
+        account.s3.put_bucket_acl(Bucket=bucket, AccessControlPolicy={"Owner": owner, "Grants": grants})
+        return load_event(sample)
+
+    return prepare
+
+
 # --- the cases --------------------------------------------------------------------------------
 
 _PUBLIC_AND_VENDOR = _request("bucket-policy-public-and-vendor.json")["bucketPolicy"]
@@ -1212,6 +1237,26 @@ CASES: Mapping[str, GuardrailCase] = {
                 {**_PARTNER, **_ORGANIZATION},
             ),
             partial_failure=PartialFailure("events", "RemovePermission", done_before=0, settings=_PARTNER),
+        ),
+        GuardrailCase(
+            rule="s3-acl-cross-account",
+            violation=Scenario(
+                _bucket_with_canonical_grant("acl-bucket-canonical-user-grant.json"),
+                bucket_acl("acme-reports"),
+                {"rules/s3-acl-cross-account/trusted_canonical_ids": MOTO_OWNER},
+            ),
+            remediated=[("owner", "FULL_CONTROL")],
+            compliant=Scenario(
+                _bucket_with_canonical_grant("acl-bucket-canonical-user-grant.json"),
+                bucket_acl("acme-reports"),
+                {"rules/s3-acl-cross-account/trusted_canonical_ids": f"{MOTO_OWNER},{OTHER_CANONICAL_USER}"},
+            ),
+            partial_failure=PartialFailure(
+                "s3",
+                "PutBucketAcl",
+                done_before=0,
+                settings={"rules/s3-acl-cross-account/trusted_canonical_ids": MOTO_OWNER},
+            ),
         ),
     )
 }

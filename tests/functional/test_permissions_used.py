@@ -556,12 +556,42 @@ def _secret_only_public(account: Account) -> dict[str, Any]:
     return event
 
 
+OTHER_CANONICAL_USER = "c3f1e2d4a5b6978812a3b4c5d6e7f80912a3b4c5d6e7f8091a2b3c4d5e6f7a8b"
+
+
+def _canonical_grant(key: str | None) -> Callable[[Account], RemediationStep]:
+    """A bucket (and an object when ``key``) whose ACL grants READ to another account's canonical user."""
+
+    def setup(account: Account) -> RemediationStep:
+        bucket = "acme-partner-drop" if key is None else "acme-partner-objects"
+        account.s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": BUCKET_REGION})
+        account.s3.put_bucket_ownership_controls(
+            Bucket=bucket, OwnershipControls={"Rules": [{"ObjectOwnership": "ObjectWriter"}]}
+        )
+        owner = account.s3.get_bucket_acl(Bucket=bucket)["Owner"]
+        grants = [
+            {"Grantee": {"Type": "CanonicalUser", "ID": owner["ID"]}, "Permission": "FULL_CONTROL"},
+            {"Grantee": {"Type": "CanonicalUser", "ID": OTHER_CANONICAL_USER}, "Permission": "READ"},
+        ]
+        parameters: dict[str, Any] = {"bucket": bucket, "canonical_ids": [OTHER_CANONICAL_USER]}
+        if key is None:
+            account.s3.put_bucket_acl(Bucket=bucket, AccessControlPolicy={"Owner": owner, "Grants": grants})
+            return _step(StepAction.REMOVE_CANONICAL_USER_ACL_GRANTS, f"arn:aws:s3:::{bucket}", **parameters)
+        # moto keeps an object's ACL from the upload's grant headers (put_object_acl with a policy is ignored)
+        account.s3.put_object(Bucket=bucket, Key=key, Body=b"drop", GrantRead=f'id="{OTHER_CANONICAL_USER}"')
+        return _step(StepAction.REMOVE_CANONICAL_USER_ACL_GRANTS, f"arn:aws:s3:::{bucket}/{key}", **parameters, key=key)
+
+    return setup
+
+
 class Scenario(NamedTuple):
     setup: Callable[[Account], RemediationStep]
     region: str = REGION
 
 
 SCENARIOS: dict[str, Scenario] = {
+    "acl-bucket-canonical-user": Scenario(_canonical_grant(None), BUCKET_REGION),
+    "acl-object-canonical-user": Scenario(_canonical_grant("drop/2026-11-23.csv"), BUCKET_REGION),
     "quarantine-fresh-user": Scenario(_fresh_user),
     "quarantine-previously-quarantined-user": Scenario(_previously_quarantined_user),
     "delete-user-with-everything": Scenario(_deletable_user),
