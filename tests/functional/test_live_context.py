@@ -13,7 +13,6 @@ import json
 from typing import Any
 
 import boto3
-import pytest
 from botocore.exceptions import ClientError
 
 from iamwarden.app.service import EnforcerService
@@ -46,6 +45,12 @@ def _put_sample(account: Account, sample: str) -> dict[str, Any]:
     return event
 
 
+def _admin_role(account: Account) -> None:
+    """An administrator role in the account: passing any role leads to it (else passing one escalates nothing)."""
+    account.iam.create_role(RoleName="deploy-admin", AssumeRolePolicyDocument=TRUST)
+    account.iam.attach_role_policy(RoleName="deploy-admin", PolicyArn="arn:aws:iam::aws:policy/AdministratorAccess")
+
+
 def _inline(account: Account, role: str) -> list[str]:
     return sorted(account.iam.list_role_policies(RoleName=role)["PolicyNames"])
 
@@ -58,12 +63,16 @@ def test_a_method_split_across_two_policies_is_remediated_by_removing_the_new_on
     account.iam.put_role_policy(
         RoleName="build-runner", PolicyName="pass-any-role", PolicyDocument=json.dumps(PASS_ANY_ROLE)
     )
+    _admin_role(account)
     event = _put_sample(account, "put-role-policy-split-escalation.json")
 
     [finding] = enforcer.handle(event)["findings"]
 
     assert (finding["rule"], finding["outcome"]) == ("privilege-escalation", "remediated")
-    assert _inline(account, "build-runner") == ["pass-any-role"]  # the older grant stays
+    # Proportional: only lambda:CreateFunction, the event's part of the method, goes; the older grant stays.
+    assert _inline(account, "build-runner") == ["deploy-functions", "pass-any-role"]
+    left = account.iam.get_role_policy(RoleName="build-runner", PolicyName="deploy-functions")["PolicyDocument"]
+    assert [statement["Action"] for statement in left["Statement"]] == [["lambda:InvokeFunction", "lambda:GetFunction"]]
     [alert] = notifier.sent
     assert alert.finding is not None
     assert "PassExistingRoleToNewLambdaThenInvoke" in alert.finding.reason
@@ -82,11 +91,6 @@ def test_the_same_policy_alone_is_compliant(account: Account, enforcer: Enforcer
     assert _inline(account, "build-runner") == ["deploy-functions"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="what a passed role may do is judged by escalation.assess_principal (issue 13 item 4, branch "
-    "esc-catalogue); remove this mark when it lands",
-)
 def test_passing_one_named_weaker_role_is_compliant(account: Account, enforcer: EnforcerService) -> None:
     account.set("rules/privilege-escalation/mode", "remediate")
     account.iam.create_role(RoleName="cfn-deploy-app", AssumeRolePolicyDocument=TRUST)
@@ -133,6 +137,7 @@ def test_a_read_that_is_denied_makes_the_finding_alert_only_and_nothing_changes(
     account.iam.put_role_policy(
         RoleName="build-runner", PolicyName="pass-any-role", PolicyDocument=json.dumps(PASS_ANY_ROLE)
     )
+    _admin_role(account)
     event = _put_sample(account, "put-role-policy-split-escalation.json")
     account.session.events.register("before-call.iam.ListRolePolicies", _deny("ListRolePolicies"))
 
@@ -162,6 +167,7 @@ def test_a_harmless_looking_version_that_completes_a_holders_method_is_rolled_ba
     account.iam.put_role_policy(
         RoleName="build-runner", PolicyName="pass-any-role", PolicyDocument=json.dumps(PASS_ANY_ROLE)
     )
+    _admin_role(account)
     arn = account.iam.create_policy(PolicyName="app-deploy", PolicyDocument=json.dumps(WEAK))["Policy"]["Arn"]
     account.iam.attach_role_policy(RoleName="build-runner", PolicyArn=arn)
     lambda_deploy = {
@@ -183,4 +189,28 @@ def test_a_harmless_looking_version_that_completes_a_holders_method_is_rolled_ba
     assert account.iam.get_policy(PolicyArn=arn)["Policy"]["DefaultVersionId"] == "v1"
     [alert] = notifier.sent
     assert alert.finding is not None
-    assert "For role build-runner: it opens the privilege-escalation method" in alert.finding.reason
+    assert "For role build-runner: it opens the privilege-escalation methods" in alert.finding.reason
+
+
+def test_updating_a_stack_whose_service_role_is_an_administrator_is_an_escalation(
+    account: Account, enforcer: EnforcerService, notifier: RecordingNotifier
+) -> None:
+    """The same weak passed role, but an app-* stack already runs as an administrator role: updating it is."""
+    account.set("rules/privilege-escalation/mode", "alert")
+    account.iam.create_role(RoleName="cfn-deploy-app", AssumeRolePolicyDocument=TRUST)
+    account.iam.put_role_policy(RoleName="cfn-deploy-app", PolicyName="deploy-app", PolicyDocument=json.dumps(WEAK))
+    _admin_role(account)
+    admin = account.iam.get_role(RoleName="deploy-admin")["Role"]["Arn"]
+    template = {"Resources": {"Topic": {"Type": "AWS::SNS::Topic"}}}
+    cloudformation = account.session.client("cloudformation", region_name="us-east-1")
+    cloudformation.create_stack(StackName="app-web", TemplateBody=json.dumps(template), RoleARN=admin)
+    event = _put_sample(account, "put-role-policy-ci-passrole-deploy-role.json")
+
+    [finding] = enforcer.handle(event)["findings"]
+
+    assert (finding["rule"], finding["outcome"]) == ("privilege-escalation", "alerted")
+    [alert] = notifier.sent
+    assert alert.finding is not None
+    assert alert.finding.certain
+    assert "UpdateExistingCloudFormationStack" in alert.finding.reason
+    assert "It leads to role deploy-admin." in alert.finding.reason

@@ -129,6 +129,9 @@ def test_an_escalation_loses_its_key_action_and_keeps_the_rest(account: Account,
     pass_role = {"Sid": "PassAnyRole", "Effect": "Allow", "Action": "iam:PassRole", "Resource": "*"}
     document = {"Version": "2012-10-17", "Statement": [deploy, pass_role]}
     _put_live(account, document)
+    # Passing a role escalates only where a role it reaches can do more: here an administrator role.
+    account.iam.create_role(RoleName="deploy-admin", AssumeRolePolicyDocument=EMPTY_TRUST)
+    account.iam.attach_role_policy(RoleName="deploy-admin", PolicyArn="arn:aws:iam::aws:policy/AdministratorAccess")
 
     [finding] = enforcer.handle(_inline_event(document))["findings"]
 

@@ -151,6 +151,9 @@ def test_remediate_takes_the_escalating_grant_out_of_a_user_inline_policy(
     account.iam.put_user_policy(
         UserName="alice", PolicyName=parameters["policyName"], PolicyDocument=parameters["policyDocument"]
     )
+    # Passing a role escalates only where a role it reaches can do more: here an administrator role.
+    account.iam.create_role(RoleName="deploy-admin", AssumeRolePolicyDocument=EMPTY_TRUST)
+    account.iam.attach_role_policy(RoleName="deploy-admin", PolicyArn="arn:aws:iam::aws:policy/AdministratorAccess")
 
     [finding] = enforcer.handle(event)["findings"]
 
@@ -161,7 +164,9 @@ def test_remediate_takes_the_escalating_grant_out_of_a_user_inline_policy(
     method, *_ = offending  # PMapper's PassRoleToNewLambdaFunction (PassRole + CreateFunction) follows it
     assert method["method"] == "PassExistingRoleToNewLambdaThenInvoke"
     assert method["resources"]["iam:PassRole"] == ["*"]
-    assert {m["method"] for m in offending} == {"PassExistingRoleToNewLambdaThenInvoke", "PassRoleToNewLambdaFunction"}
+    methods = {m["method"] for m in offending if "method" in m}
+    assert methods == {"PassExistingRoleToNewLambdaThenInvoke", "PassRoleToNewLambdaFunction"}
+    assert {"leads_to": ["deploy-admin"]} in offending  # where passing any role leads
 
 
 def _customer_policy(account: Account, document: dict[str, Any]) -> str:

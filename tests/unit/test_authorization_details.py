@@ -196,7 +196,7 @@ def test_evaluate_judges_a_split_escalation_with_the_details_and_not_without() -
     assert (finding["verdict"], finding["rule"]) == ("violation", "privilege-escalation")
     assert finding["needs_context"] == []
     assert {"completed_by": ["iam:PassRole (inline build-runner/pass-any-role)"]} in finding["offending"]
-    assert [step["action"] for step in finding["plan"]] == ["delete_inline_policy"]
+    assert [step["action"] for step in finding["plan"]] == ["rewrite_inline_policy"]
     assert finding["plan"][0]["parameters"]["policy_name"] == "deploy-functions"
 
 

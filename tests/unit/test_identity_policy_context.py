@@ -51,6 +51,11 @@ def _principal(arn: str, **policies: dict[str, Any]) -> PrincipalPolicies:
     )
 
 
+def _deploy_admin() -> PrincipalPolicies:
+    """An admin-equivalent role of the account: what passing any role to Lambda leads to (else it leads nowhere)."""
+    return _principal(ADMIN_ROLE, **{SHARED: _doc(_allow("*"))})
+
+
 def _directory(*principals: PrincipalPolicies, roles: tuple[str, ...] = ()) -> StaticDirectory:
     known = {PrincipalKey.of(p.principal_arn): p for p in principals}
     return StaticDirectory(
@@ -74,7 +79,9 @@ def _judge(event: dict[str, Any], directory: StaticDirectory | None) -> Judgemen
 
 
 def test_a_method_split_across_two_policies_is_found_and_names_the_older_grant() -> None:
-    directory = _directory(_principal(RUNNER, **{"pass-any-role": PASS_ANY, "deploy-functions": LAMBDA}))
+    directory = _directory(
+        _principal(RUNNER, **{"pass-any-role": PASS_ANY, "deploy-functions": LAMBDA}), _deploy_admin()
+    )
 
     judgement = _judge(_put_role_policy("build-runner", "deploy-functions", LAMBDA), directory)
 
@@ -87,13 +94,13 @@ def test_a_method_split_across_two_policies_is_found_and_names_the_older_grant()
         finding.reason
     )
     [step] = finding.plan
-    assert step.action.value == "delete_inline_policy"
+    assert step.action.value == "rewrite_inline_policy"
     assert step.parameters["policy_name"] == "deploy-functions"  # only what the event added
     assert {"completed_by": ["iam:PassRole (inline build-runner/pass-any-role)"]} in finding.offending
 
 
 def test_the_same_split_is_found_when_the_directory_has_not_seen_the_new_policy_yet() -> None:
-    directory = _directory(_principal(RUNNER, **{"pass-any-role": PASS_ANY}))
+    directory = _directory(_principal(RUNNER, **{"pass-any-role": PASS_ANY}), _deploy_admin())
 
     [finding] = _judge(_put_role_policy("build-runner", "deploy-functions", LAMBDA), directory).findings
 
@@ -168,7 +175,7 @@ def test_a_user_completes_a_method_with_a_policy_of_its_group() -> None:
     event = copy.deepcopy(load_event("put-user-policy-passrole-lambda.json"))
     event["detail"]["requestParameters"]["policyDocument"] = json.dumps(LAMBDA)
 
-    [finding] = _judge(event, _directory(alice)).findings
+    [finding] = _judge(event, _directory(alice, _deploy_admin())).findings
 
     assert "iam:PassRole (group devs: inline devs/pass)" in finding.reason
 
@@ -222,7 +229,7 @@ def test_updating_a_functions_code_names_the_role_behind_the_function() -> None:
     function = f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:billing"
     runner = _principal(RUNNER, **{"read": _doc(_allow("s3:GetObject"))})
     directory = StaticDirectory(
-        {PrincipalKey.of(RUNNER): runner},  # type: ignore[dict-item]
+        {PrincipalKey.of(RUNNER): runner, PrincipalKey.of(ADMIN_ROLE): _deploy_admin()},  # type: ignore[dict-item]
         behind={function: (ADMIN_ROLE,)},
     )
 
@@ -245,23 +252,26 @@ def _new_version(document: dict[str, Any]) -> dict[str, Any]:
     return event
 
 
-def _holders_directory(*principals: PrincipalPolicies) -> StaticDirectory:
-    known = {PrincipalKey.of(p.principal_arn): p for p in principals}
+def _holders_directory(*principals: PrincipalPolicies, others: tuple[PrincipalPolicies, ...] = ()) -> StaticDirectory:
+    """``principals`` hold app-deploy; ``others`` are further principals of the account (its roles listed)."""
+    known = {PrincipalKey.of(p.principal_arn): p for p in (*principals, *others)}
+    roles = tuple(p.principal_arn for p in (*principals, *others) if ":role/" in p.principal_arn)
     return StaticDirectory(
         {key: value for key, value in known.items() if key is not None},
         attachments={APP_DEPLOY: tuple(p.principal_arn for p in principals)},
+        roles={ACCOUNT: roles} if others else None,
     )
 
 
 def test_a_harmless_version_that_completes_a_method_for_a_holder_is_found_and_rolled_back() -> None:
     runner = _principal(RUNNER, **{"pass-any-role": PASS_ANY, APP_DEPLOY: _doc(_allow("s3:GetObject"))})
 
-    judgement = _judge(_new_version(LAMBDA), _holders_directory(runner))
+    judgement = _judge(_new_version(LAMBDA), _holders_directory(runner, others=(_deploy_admin(),)))
 
     [finding] = judgement.findings
     assert finding.rule_id == "privilege-escalation"
     assert finding.certain
-    assert "For role build-runner: it opens the privilege-escalation method PassExistingRoleToNewLambdaThenInvoke" in (
+    assert "For role build-runner: it opens the privilege-escalation methods PassExistingRoleToNewLambdaThenInvoke" in (
         finding.reason
     )
     assert "Role build-runner already held the rest of it: iam:PassRole (inline build-runner/pass-any-role)." in (

@@ -39,6 +39,9 @@ WITHOUT_RESOURCE_TYPES = {
     "iam:ListRoles",
     "lambda:ListFunctions",
     "ec2:DescribeInstances",
+    # DescribeStacks has the stack type, but without a stack name (every stack of a region) it needs "*".
+    "cloudformation:DescribeStacks",
+    "cloudformation:ListStacks",
     "s3:GetAccountPublicAccessBlock",
     "s3:PutAccountPublicAccessBlock",
     "ec2:DescribeVpcEndpoints",
@@ -347,6 +350,8 @@ RUNTIME_GRANTS: dict[str, set[str]] = {
     "iam:ListRoles": {"*"},
     "lambda:ListFunctions": {"*"},
     "ec2:DescribeInstances": {"*"},
+    "cloudformation:DescribeStacks": {"*"},
+    "cloudformation:ListStacks": {"*"},
     # They ask EC2 who owns the VPC endpoints and VPCs that network conditions name (no resource type).
     "ec2:DescribeVpcEndpoints": {"*"},
     "ec2:DescribeVpcs": {"*"},

@@ -57,6 +57,8 @@ READ_PERMISSIONS = (
     "lambda:GetFunctionConfiguration",
     "lambda:ListFunctions",
     "ec2:DescribeInstances",
+    "cloudformation:DescribeStacks",
+    "cloudformation:ListStacks",
 )
 DEFAULT_MAX_AGE = 300.0
 
@@ -301,7 +303,22 @@ class LiveRoleDirectory:
             return self._function_roles(account, region, resource)
         if service == "ec2" and resource.startswith("instance/"):
             return self._instance_roles(account, region, resource[len("instance/") :])
+        if service == "cloudformation" and resource.startswith("stack/"):
+            return self._stack_roles(account, region, ":".join(fields))
         return None
+
+    def _stack_roles(self, account: str, region: str, pattern: str) -> tuple[str, ...]:
+        """The service roles of the stacks ``pattern`` names; a stack without one acts as its caller (nothing)."""
+        client = self._clients.client("cloudformation", account, region)
+        return tuple(
+            sorted(
+                {
+                    stack["RoleARN"]
+                    for stack in self._pages(client, "describe_stacks", "Stacks")
+                    if stack.get("RoleARN") and arn_match(pattern, stack["StackId"])
+                }
+            )
+        )
 
     def _function_roles(self, account: str, region: str, resource: str) -> tuple[str, ...]:
         client = self._clients.client("lambda", account, region)

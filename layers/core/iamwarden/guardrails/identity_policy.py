@@ -46,6 +46,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from functools import cache
 from typing import Any, ClassVar, NamedTuple
 
 from iamwarden.adapters.errors import ignoring, is_gone
@@ -54,17 +55,18 @@ from iamwarden.domain.catalog import Mode, OptionSpec, RuleSpec, Severity
 from iamwarden.domain.directory import PolicyAttachments, PrincipalKey, inline_source
 from iamwarden.domain.documents import PolicyKind, decode_policy_document
 from iamwarden.domain.escalation import (
-    ESCALATION_METHODS,
+    EscalationPath,
     PolicyRisk,
     admin_grants,
     assess,
     assess_principal,
     is_risky_document,
 )
+from iamwarden.domain.escalation_methods import catalogue
 from iamwarden.domain.exceptions import InvalidEventError, RemediationError, UndoError
 from iamwarden.domain.findings import Finding, RemediationStep, StepAction
 from iamwarden.domain.policy import Policy, Statement, action_matches, parse_policy
-from iamwarden.domain.principals import PrincipalPolicies
+from iamwarden.domain.principals import NamedPolicy, PrincipalPolicies
 from iamwarden.guardrails.base import Evaluation, RuleContext
 from iamwarden.guardrails.managed_policy import ATTACH_PRINCIPAL, AWS_MANAGED_POLICY_ARN, detach_step
 from iamwarden.guardrails.remediation import (
@@ -205,20 +207,10 @@ def offending_of(risk: PolicyRisk) -> list[dict[str, Any]]:
     return items
 
 
-#: How many roles a reason names as where a PassRole grant leads.
+#: How many roles a reason names as where a path leads.
 _NAMED_ROLES = 5
-#: How many the finding's ``offending`` lists (``Resource: "*"`` reaches every role of the account).
+#: How many the finding's ``offending`` lists.
 _LISTED_ROLES = 25
-#: Actions that act as the role behind the resource they reach (a function's, an instance's).
-_ACTS_AS_RESOURCE_ROLE = frozenset(
-    {
-        "lambda:UpdateFunctionCode",
-        "ssm:SendCommand",
-        "ssm:StartSession",
-        "ec2-instance-connect:SendSSHPublicKey",
-        "glue:UpdateDevEndpoint",
-    }
-)
 
 
 class PrincipalChange(NamedTuple):
@@ -228,8 +220,8 @@ class PrincipalChange(NamedTuple):
     risk: PolicyRisk
     #: Older grants that complete a new method: ``cloudformation:CreateStack (inline ci/stack)``.
     completed_by: tuple[str, ...] = ()
-    #: Roles the new methods lead to: those ``iam:PassRole`` reaches, and those behind the functions or
-    #: instances an act-as-the-resource's-role action (``lambda:UpdateFunctionCode``) reaches.
+    #: Stronger roles the new methods lead to (``EscalationPath.leads_to``): an admin-equivalent role
+    #: ``iam:PassRole`` reaches, or one behind a function an ``lambda:UpdateFunctionCode`` grant reaches.
     leads_to: tuple[str, ...] = ()
     #: Facts the verdict lacked; a finding with any is alerted, never remediated.
     needs_context: tuple[str, ...] = ()
@@ -240,100 +232,113 @@ class PrincipalChange(NamedTuple):
     whole: bool = False
 
 
+def decisive(risk: PolicyRisk, *, alone: bool = False) -> PolicyRisk:
+    """What a verdict rests on: with an admin grant or a certain path, only those (what else is unknown
+    cannot change it); otherwise every path, each naming what it lacks.
+
+    ``alone``: the document is judged without knowing the account's roles. A method whose target it grants
+    on every resource of its kind (``iam:PassRole`` on ``*`` or ``role/*``, ``lambda:UpdateFunctionCode`` on
+    every function) reaches whichever role is strongest, so the document by itself grants the published
+    method: certain. Named roles or resources (``stack/app-*``) keep their unknown: what those may do decides.
+    """
+    paths = tuple(_reaches_any(path) if alone else path for path in risk.escalations)
+    certain = tuple(path for path in paths if path.certain)
+    if risk.admin or certain:
+        return PolicyRisk(risk.admin, certain, ())
+    return PolicyRisk(risk.admin, paths, tuple(dict.fromkeys(fact for path in paths for fact in path.unknown)))
+
+
+def _reaches_any(path: EscalationPath) -> EscalationPath:
+    """``path`` made certain when its target action reaches every resource of its kind (see ``decisive``)."""
+    target = (path.method.target or "").lower()
+    kind = next((k for action, k in path.method.actions.items() if action.lower() == target), "")
+    for grant in path.grants:
+        if grant.action.lower() == target and any(_every_one(resource, kind) for resource in grant.resources):
+            return path._replace(unknown=())
+    return path
+
+
+def _every_one(resource: str, kind: str) -> bool:
+    """``*``, NotResource, or ``arn:aws:iam::1:role/*``: every resource of ``kind`` (``iam:role/``), not a few."""
+    if resource == "*" or resource.startswith("NotResource"):
+        return True
+    prefix = kind.partition(":")[2].lower()
+    named = resource.split(":", 5)[-1].lower()
+    return bool(prefix) and named.startswith(prefix) and named[len(prefix) :].startswith("*")
+
+
 def judge_principal_change(
     context: RuleContext, principal_arn: str, label: str, source: str, policy: Policy
 ) -> PrincipalChange:
     """Judge the principal AFTER the change against BEFORE it (see the module docstring)."""
     directory = context.directory
     current = directory.principal(principal_arn) if directory is not None else None
-    if current is None or directory is None:
-        own = assess(policy)
-        unknown = tuple(own.unknown)
-        if directory is not None and not own.risky and _grants_part_of_a_method(policy):
+    if directory is None:
+        own = decisive(assess(policy), alone=True)
+        return PrincipalChange(own, needs_context=own.unknown)
+    if current is None:
+        # The principal's other policies are unknown; the roles its grants reach are still read.
+        own = decisive(assess_principal(PrincipalPolicies(principal_arn, (NamedPolicy(source, policy),)), directory))
+        if not own.risky and _grants_part_of_a_method(policy):
             what = f"the other policies, groups and permissions boundary of {label} (they could not be read)"
-            return PrincipalChange(own, needs_context=(*unknown, what), cannot_tell=True)
-        return PrincipalChange(own, needs_context=unknown)
+            return PrincipalChange(own, needs_context=(*own.unknown, what), cannot_tell=True)
+        return PrincipalChange(own, needs_context=own.unknown)
     after = current.replaced(source, policy)
-    before = current.replaced(source, None)
     risk_after = assess_principal(after, directory)
     # BEFORE matters only for what AFTER reaches: the analysis is the costly part of judging a principal.
     risk_before = (
-        assess_principal(before, directory) if risk_after.escalations or risk_after.unknown else PolicyRisk((), (), ())
+        assess_principal(current.replaced(source, None), directory)
+        if risk_after.escalations
+        else PolicyRisk((), (), ())
     )
-    admin = tuple(
-        grant
-        for grant in risk_after.admin
-        if _one_of(grant.statement, policy.statements) and not _cancelled(grant.statement, after)
-    )
-    already_admin = _full_admin(before)
-    known = {path.method.name for path in risk_before.escalations}
-    new = () if already_admin else tuple(p for p in risk_after.escalations if p.method.name not in known)
-    unknown = tuple(fact for fact in risk_after.unknown if fact not in risk_before.unknown)
+    # The catalogue has applied every Deny and the boundary: an admin grant it keeps is effective.
+    admin = tuple(grant for grant in risk_after.admin if grant.source == source)
+    new = () if _full_admin(risk_before) else tuple(p for p in risk_after.escalations if _new(p, risk_before))
+    risk = decisive(PolicyRisk(admin, new, tuple(dict.fromkeys(f for p in new for f in p.unknown))))
     completed: list[str] = []
-    for path in new:
-        for grant in path.grants:
-            if any(s.allows and s.grants_action(grant.action) for s in policy.statements):
-                continue
-            for named in after.policies:
-                if named.source != source and any(
-                    s.allows and s.grants_action(grant.action) for s in named.policy.statements
-                ):
-                    entry = f"{grant.action} ({named.source})"
-                    if entry not in completed:
-                        completed.append(entry)
     leads: list[str] = []
-    for path in new:
+    for path in risk.escalations:
         for grant in path.grants:
-            for pattern in grant.resources:
-                if grant.action == "iam:PassRole":
-                    roles = directory.roles_matching(context.change.account, pattern)
-                elif grant.action in _ACTS_AS_RESOURCE_ROLE:
-                    roles = directory.roles_behind(pattern)
-                else:
-                    continue
-                for role in roles or ():
-                    name = role.rsplit("/", 1)[-1]
-                    if name not in leads:
-                        leads.append(name)
-    return PrincipalChange(PolicyRisk(admin, new, unknown), tuple(completed), tuple(leads), unknown, whole=True)
+            sources = [by.split(" of ", 1)[-1] for by in grant.granted_by]
+            if source in sources:
+                continue
+            entry = f"{grant.action} ({', '.join(dict.fromkeys(sources))})"
+            if entry not in completed:
+                completed.append(entry)
+        for lead in path.leads_to:
+            name = lead.arn.rsplit("/", 1)[-1]
+            if name not in leads:
+                leads.append(name)
+    return PrincipalChange(risk, tuple(completed), tuple(leads), risk.unknown, whole=True)
 
 
-def _one_of(statement: Statement, statements: tuple[Statement, ...]) -> bool:
-    return any(statement is mine or statement == mine for mine in statements)
-
-
-def _full_admin(principal: PrincipalPolicies) -> bool:
-    """Whether an unconditional Allow of every action on every resource, not denied elsewhere, is held: then an
-    escalation path leads nowhere new (a read-everything ``*:Get*`` or a NotAction grant does not count)."""
-    return any(
-        statement.allows
-        and not statement.conditions
-        and any(action in ("*", "*:*") for action in statement.actions or ())
-        and "*" in (statement.resources or ())
-        and not _cancelled(statement, principal)
-        for named in principal.policies
-        for statement in named.policy.statements
+def _new(path: EscalationPath, before: PolicyRisk) -> bool:
+    """Whether ``path`` is new since BEFORE: its method was not reachable, or only possibly and now certainly."""
+    return not any(
+        held.method.name == path.method.name and (held.certain or not path.certain) for held in before.escalations
     )
 
 
-def _cancelled(statement: Statement, principal: PrincipalPolicies) -> bool:
-    """Whether an unconditional Deny on every resource, in any of the principal's policies, takes it all away."""
-    for named in principal.policies:
-        for deny in named.policy.statements:
-            if deny.effect != "Deny" or deny.conditions or deny.resources is None or "*" not in deny.resources:
-                continue
-            if statement.actions is None:
-                if deny.actions is not None and "*" in deny.actions:
-                    return True
-            elif all(deny.grants_action(action) for action in statement.actions):
-                return True
-    return False
+def _full_admin(before: PolicyRisk) -> bool:
+    """Whether BEFORE held an unconditional Allow of every action on every resource that no Deny cancels: then
+    an escalation path leads nowhere new (a read-everything ``*:Get*`` or a NotAction grant does not count)."""
+    return any(
+        not grant.statement.conditions
+        and any(action in ("*", "*:*") for action in grant.statement.actions or ())
+        and "*" in (grant.statement.resources or ())
+        for grant in before.admin
+    )
+
+
+@cache
+def _method_actions() -> frozenset[str]:
+    """Every action some escalation method needs (read from the catalogue on first use, not at import)."""
+    return frozenset(action for method in catalogue().methods for action in method.actions)
 
 
 def _grants_part_of_a_method(policy: Policy) -> bool:
     """Whether the document allows any action some escalation method needs (another policy may hold the rest)."""
-    actions = {action for method in ESCALATION_METHODS for action in method.actions}
-    return any(s.allows and s.grants_action(action) for s in policy.statements for action in actions)
+    return any(s.allows and s.grants_action(action) for s in policy.statements for action in _method_actions())
 
 
 def _context_note(judged: PrincipalChange, kind: str, principal: str) -> str:
@@ -482,7 +487,7 @@ class PolicyVersionRule:
                 return evaluation
             document = dict(version.document)
         policy = parse_policy(document, field=field)
-        risk = assess(policy)
+        risk = decisive(assess(policy), alone=True)
         spec = _rule_for(context, risk, POLICY_VERSION_ADMIN)
         verb = "made the default" if change.event_name == "SetDefaultPolicyVersion" else "created as the default"
         holders: tuple[tuple[str, PrincipalChange], ...] = ()
