@@ -42,11 +42,19 @@ def routed_event_ids() -> Iterator[set[str]]:
         sqs = boto3.client("sqs", region_name=REGION)
         queue_url = sqs.create_queue(QueueName="enforcer-input")["QueueUrl"]
         queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        # The tampering rule on the security account's default bus watches its own stack there, beside the
+        # central-bus rules: in that account an event may reach the enforcer through both (the idempotency
+        # store absorbs the second). It gets a queue of its own; every other rule routes an event at most once.
+        tampered_url = sqs.create_queue(QueueName="enforcer-input-tampered")["QueueUrl"]
+        tampered_arn = sqs.get_queue_attributes(QueueUrl=tampered_url, AttributeNames=["QueueArn"])["Attributes"][
+            "QueueArn"
+        ]
         patterns = event_patterns()
         assert patterns, "template.yaml declares no EventBridge rules"
         for name, pattern in patterns.items():
             events.put_rule(Name=name, EventPattern=json.dumps(pattern), State="ENABLED")
-            events.put_targets(Rule=name, Targets=[{"Id": "enforcer", "Arn": queue_arn}])
+            target = tampered_arn if name == "EnforcerFunctionTamperedStack" else queue_arn
+            events.put_targets(Rule=name, Targets=[{"Id": "enforcer", "Arn": target}])
 
         for row in ROWS:
             if row.routed == "n/a":
@@ -55,15 +63,17 @@ def routed_event_ids() -> Iterator[set[str]]:
             response = events.put_events(Entries=[_entry(event)])
             assert response["FailedEntryCount"] == 0, row.file
 
-        received: list[str] = []
-        while True:
-            batch = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10).get("Messages", [])
-            if not batch:
-                break
-            for message in batch:
-                received.append(json.loads(message["Body"])["detail"].get("eventID", "?"))
-                sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+        def drain(url: str) -> list[str]:
+            ids: list[str] = []
+            while batch := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", []):
+                for message in batch:
+                    ids.append(json.loads(message["Body"])["detail"].get("eventID", "?"))
+                    sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+            return ids
+
+        received = drain(queue_url)
         assert len(received) == len(set(received)), "an event was delivered by more than one rule"
+        received += drain(tampered_url)
         yield set(received)
 
 

@@ -76,10 +76,8 @@ def test_a_removed_policy_or_another_attribute_sets_no_policy() -> None:
     event = load_event("sqs-policy-public.json")
     event["detail"]["requestParameters"]["attributes"]["Policy"] = ""
     judgement = _judge(event)
-    assert (judgement.verdict, judgement.reason) == (
-        Verdict.COMPLIANT,
-        "the change sets no policy on queue orders-events",
-    )
+    assert judgement.verdict is Verdict.COMPLIANT
+    assert judgement.reason.startswith("the change sets no policy on queue orders-events")
 
 
 def test_a_queue_policy_over_sqs_limit_or_attributes_not_an_object_is_invalid() -> None:

@@ -18,16 +18,33 @@ from typing import NamedTuple
 
 from iamwarden.domain.arns import RoleArn, parse_role_arn
 
+#: What the enforcer's remediations need: the quarantine writes a deny-all inline user policy, inline role, user
+#: and group policies are rewritten without their offending grants, the policy-version remediation sets or writes
+#: a default version, the trust-policy remediation rewrites trust policies (and the combinations of these).
+_REMEDIATOR = frozenset(
+    {
+        "SetExistingDefaultPolicyVersion",
+        "CreateNewPolicyVersion",
+        "CreatePolicyVersionThenUpdateAssumeRolePolicy",
+        "PutUserPolicy",
+        "PutGroupPolicy",
+        "PutRolePolicy",
+        "PutRolePolicyThenUpdateAssumeRolePolicy",
+        "UpdateRolePolicyToAssumeIt",
+    }
+)
+#: What the pruner needs: it writes narrower policy versions and inline policies, and attaches them.
+_PRUNER = frozenset({"AttachRolePolicy", "CreateNewPolicyVersion", "PutRolePolicy"})
+
 #: The privilege-escalation methods each of IAM Warden's roles needs for its job, by the role's kind (README
-#: "Own roles"): the quarantine writes a deny-all inline user policy and the policy-version remediation sets a
-#: default version (the enforcer, and the member remediator it acts through); the pruner writes narrower
-#: policy versions. CloudFormation deploying exactly these onto exactly these roles is not a finding.
+#: "Own roles"); the enforcer and the member remediator it acts through share theirs, as do both pruner roles.
+#: CloudFormation deploying exactly these onto exactly these roles is not a finding.
 DOCUMENTED_ESCALATIONS: Mapping[str, frozenset[str]] = MappingProxyType(
     {
-        "enforcer": frozenset({"SetExistingDefaultPolicyVersion", "PutUserPolicy"}),
-        "remediator": frozenset({"SetExistingDefaultPolicyVersion", "PutUserPolicy"}),
-        "pruner": frozenset({"CreateNewPolicyVersion"}),
-        "pruner-member": frozenset({"CreateNewPolicyVersion"}),
+        "enforcer": _REMEDIATOR,
+        "remediator": _REMEDIATOR,
+        "pruner": _PRUNER,
+        "pruner-member": _PRUNER,
         "heartbeat": frozenset(),
     }
 )
