@@ -412,6 +412,18 @@ def _user_with_sample_inline_policy(sample: str) -> Callable[[Account], dict[str
     return prepare
 
 
+def _with_an_admin_role(prepare: Callable[[Account], dict[str, Any]]) -> Callable[[Account], dict[str, Any]]:
+    """``prepare``, in an account that has an administrator role: passing any role then leads to it (passing
+    a role escalates only when a role it reaches can do more than the holder)."""
+
+    def with_admin(account: Account) -> dict[str, Any]:
+        account.iam.create_role(RoleName="deploy-admin", AssumeRolePolicyDocument=EMPTY_TRUST)
+        account.iam.attach_role_policy(RoleName="deploy-admin", PolicyArn="arn:aws:iam::aws:policy/AdministratorAccess")
+        return prepare(account)
+
+    return with_admin
+
+
 def _policy_with_versions(
     sample: str, *documents: Mapping[str, Any], default: str
 ) -> Callable[[Account], dict[str, Any]]:
@@ -1215,7 +1227,8 @@ CASES: Mapping[str, GuardrailCase] = {
             rule="privilege-escalation",
             # PutUserPolicy is judged by inline-policy-admin too: PassRole with Lambda is escalation, not admin.
             violation=Scenario(
-                _user_with_sample_inline_policy("put-user-policy-passrole-lambda.json"), user_state("alice")
+                _with_an_admin_role(_user_with_sample_inline_policy("put-user-policy-passrole-lambda.json")),
+                user_state("alice"),
             ),
             findings=frozenset({"privilege-escalation"}),
             # Proportional: only the PassAnyRole statement goes; the Lambda deployment rights stay.
