@@ -204,24 +204,39 @@ class RemovePublicAclGrants:
             raise
         return {"exists": True, "acls_enabled": True, "owner": acl["Owner"], "grants": acl.get("Grants", [])}
 
+    #: How undo names what it puts back, and why it cannot when ACLs were disabled since.
+    restored_noun: ClassVar[str] = "public grant(s)"
+    lost_reason: ClassVar[str] = " (Object Ownership BucketOwnerEnforced): the public grants cannot be put back"
+
+    def removed(self, step: RemediationStep, before: Mapping[str, Any]) -> list[Any]:
+        """The grants of the before-state this action takes out (here: the public ones)."""
+        return _public(before["grants"])
+
+    def removed_text(self, removed: Sequence[Mapping[str, Any]]) -> str:
+        return ", ".join(f"{_group(g)} {g.get('Permission')}" for g in removed)
+
     def apply(self, run: StepRun, step: RemediationStep, before: Mapping[str, Any], done: list[str]) -> None:
         if not before["exists"] or not before["acls_enabled"]:
             return  # gone, or ACLs are disabled on the bucket, so no ACL grants anything
-        public = _public(before["grants"])
-        if not public:
+        removed = self.removed(step, before)
+        if not removed:
             return
-        kept = [grant for grant in before["grants"] if grant not in public]
+        kept = [grant for grant in before["grants"] if grant not in removed]
         try:
             self._put(run.aws, step, {"Owner": before["owner"], "Grants": kept})
         except Exception as exc:
             if is_gone(exc) or error_code(exc) == "AccessControlListNotSupported":
                 return  # deleted, or ACLs were disabled since: no ACL is in effect
             raise
-        removed = ", ".join(f"{_group(g)} {g.get('Permission')}" for g in public)
-        done.append(f"removed {removed} from the ACL of {self._what(step)}; kept {len(kept)} other grant(s)")
+        done.append(
+            f"removed {self.removed_text(removed)} from the ACL of {self._what(step)}; kept {len(kept)} other grant(s)"
+        )
 
     def undo(self, aws: AccountClients, step: RemediationStep, before: Mapping[str, Any]) -> list[str]:
-        if not before["exists"] or not before["acls_enabled"] or not _public(before["grants"]):
+        if not before["exists"] or not before["acls_enabled"]:
+            return []
+        removed = self.removed(step, before)
+        if not removed:
             return []
         what = self._what(step)
         try:
@@ -231,7 +246,7 @@ class RemovePublicAclGrants:
                 raise UndoError(f"{what} no longer exists; its ACL cannot be restored") from exc
             raise
         present = {canonical(grant) for grant in current.get("Grants", [])}
-        missing = [grant for grant in _public(before["grants"]) if canonical(grant) not in present]
+        missing = [grant for grant in removed if canonical(grant) not in present]
         if not missing:
             return []
         try:
@@ -239,11 +254,10 @@ class RemovePublicAclGrants:
         except Exception as exc:
             if error_code(exc) == "AccessControlListNotSupported":
                 raise UndoError(
-                    f"ACLs are now disabled on bucket {step.parameters['bucket']} (Object Ownership "
-                    "BucketOwnerEnforced): the public grants cannot be put back"
+                    f"ACLs are now disabled on bucket {step.parameters['bucket']}{self.lost_reason}"
                 ) from exc
             raise
-        return [f"restored {len(missing)} public grant(s) into the current ACL of {what}"]
+        return [f"restored {len(missing)} {self.restored_noun} into the current ACL of {what}"]
 
     @staticmethod
     def _what(step: RemediationStep) -> str:

@@ -20,14 +20,12 @@ from collections.abc import Iterator, Mapping, Sequence
 from types import MappingProxyType
 from typing import Any, ClassVar, NamedTuple
 
-from iamwarden.adapters.errors import error_code, is_gone
 from iamwarden.domain.arns import bucket_arn
 from iamwarden.domain.catalog import OptionSpec, RuleSpec, Severity
 from iamwarden.domain.events import json_type_name
-from iamwarden.domain.exceptions import InvalidEventError, UndoError
+from iamwarden.domain.exceptions import InvalidEventError
 from iamwarden.domain.findings import RemediationStep, StepAction
 from iamwarden.guardrails.base import Evaluation, RuleContext
-from iamwarden.guardrails.remediation import AccountClients, StepRun, canonical
 from iamwarden.guardrails.s3_acl import RemovePublicAclGrants
 
 S3_ACL_CROSS_ACCOUNT = RuleSpec(
@@ -181,58 +179,21 @@ class RemoveCanonicalUserGrants(RemovePublicAclGrants):
 
     action: ClassVar[StepAction] = StepAction("remove_canonical_user_acl_grants", RemovePublicAclGrants.permissions)
 
-    @staticmethod
-    def _selected(step: RemediationStep, owner: Mapping[str, Any], grants: Sequence[Mapping[str, Any]]) -> list[Any]:
+    restored_noun: ClassVar[str] = "grant(s) to canonical users"
+    lost_reason: ClassVar[str] = ": the grants cannot be put back"
+
+    def removed(self, step: RemediationStep, before: Mapping[str, Any]) -> list[Any]:
+        """The grants to the planned canonical users, never the live owner's."""
         wanted = {identifier.lower() for identifier in step.parameters["canonical_ids"]}
-        owner_id = str(owner.get("ID", "")).lower()
+        owner_id = str(before["owner"].get("ID", "")).lower()
         return [
-            grant for grant in grants if str((grant.get("Grantee") or {}).get("ID", "")).lower() in wanted - {owner_id}
+            grant
+            for grant in before["grants"]
+            if str((grant.get("Grantee") or {}).get("ID", "")).lower() in wanted - {owner_id}
         ]
 
-    def apply(self, run: StepRun, step: RemediationStep, before: Mapping[str, Any], done: list[str]) -> None:
-        if not before["exists"] or not before["acls_enabled"]:
-            return
-        removed = self._selected(step, before["owner"], before["grants"])
-        if not removed:
-            return
-        kept = [grant for grant in before["grants"] if grant not in removed]
-        try:
-            self._put(run.aws, step, {"Owner": before["owner"], "Grants": kept})
-        except Exception as exc:
-            if is_gone(exc) or error_code(exc) == "AccessControlListNotSupported":
-                return
-            raise
-        done.append(
-            f"removed {len(removed)} grant(s) to other accounts' canonical users from the ACL of "
-            f"{self._what(step)}; kept {len(kept)} other grant(s)"
-        )
-
-    def undo(self, aws: AccountClients, step: RemediationStep, before: Mapping[str, Any]) -> list[str]:
-        if not before["exists"] or not before["acls_enabled"]:
-            return []
-        removed = self._selected(step, before["owner"], before["grants"])
-        if not removed:
-            return []
-        what = self._what(step)
-        try:
-            current = self._get(aws, step)
-        except Exception as exc:
-            if is_gone(exc):
-                raise UndoError(f"{what} no longer exists; its ACL cannot be restored") from exc
-            raise
-        present = {canonical(grant) for grant in current.get("Grants", [])}
-        missing = [grant for grant in removed if canonical(grant) not in present]
-        if not missing:
-            return []
-        try:
-            self._put(aws, step, {"Owner": current["Owner"], "Grants": [*current.get("Grants", []), *missing]})
-        except Exception as exc:
-            if error_code(exc) == "AccessControlListNotSupported":
-                raise UndoError(
-                    f"ACLs are now disabled on bucket {step.parameters['bucket']}: the grants cannot be put back"
-                ) from exc
-            raise
-        return [f"restored {len(missing)} grant(s) to canonical users into the current ACL of {what}"]
+    def removed_text(self, removed: Sequence[Mapping[str, Any]]) -> str:
+        return f"{len(removed)} grant(s) to other accounts' canonical users"
 
 
 GUARDRAILS = (S3AclCrossAccountRule(),)
