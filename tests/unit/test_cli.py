@@ -326,3 +326,20 @@ def test_the_exit_codes_are_in_the_help_and_the_readme() -> None:
     readme = (ROOT / "README.md").read_text()
     assert "| 2 | usage or input error" in readme
     assert "| 1 | the operation failed" in readme
+
+
+def test_a_reader_that_stops_early_ends_the_run_quietly() -> None:
+    """``iamwarden evaluate ... | head -1``: no traceback, the shell's status for a closed pipe."""
+    files = sorted(str(path) for path in EVENTS_DIR.glob("*.json"))
+    command = [sys.executable, "-c", "from iamwarden.app.cli import run; run()", "evaluate", "--format", "json", *files]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert process.stdout is not None
+    assert process.stderr is not None
+    first = process.stdout.readline()
+    process.stdout.close()  # the reader goes away with most of the output unread (it is far over a pipe's buffer)
+    errors = process.stderr.read().decode()
+    code = process.wait(timeout=120)
+    assert json.loads(first)["event"]
+    assert "Traceback" not in errors, errors
+    assert "BrokenPipeError" not in errors, errors
+    assert code == 141

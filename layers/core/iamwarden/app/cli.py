@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import json
+import os
 import sys
 from collections import Counter
 from collections.abc import Iterator, Sequence
@@ -51,6 +52,8 @@ from iamwarden.prune.app.cli import add_prune_parser, run_prune
 EXIT_OK = Exit.OK
 EXIT_FAILED = Exit.FAILED
 EXIT_USAGE = Exit.USAGE
+#: 128 + SIGPIPE: what a shell reports for a program stopped by a closed pipe.
+EXIT_BROKEN_PIPE = 141
 AWS_COMMANDS = ("undo", "history", "redeliver", "replay", "breaker")
 #: What the AWS commands cannot run without.
 _AWS_SDK = ("boto3", "botocore.exceptions")
@@ -347,5 +350,17 @@ def _installed(module: str) -> bool:
 
 
 def run() -> None:
-    """Console-script entry point."""
-    raise SystemExit(main())
+    """Console-script entry point.
+
+    A reader that stops early (``iamwarden evaluate ... | head``) closes the pipe: that is the reader's choice, not
+    an error, so IAM Warden stops quietly with the shell's usual status for it instead of a traceback.
+    """
+    try:
+        code = main()
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # Point stdout at /dev/null so the interpreter's own flush at exit does not raise again.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        raise SystemExit(EXIT_BROKEN_PIPE) from None
+    raise SystemExit(code)
