@@ -97,7 +97,8 @@ def decode_policy_document(value: object, kind: PolicyKind, *, field: str) -> di
 
 #: How many parsed documents ``load_policy`` keeps, by their text.
 POLICY_CACHE_SIZE = 1024
-_PARSED: dict[tuple[str, PolicyKind], Policy] = {}
+#: Keyed by (text, kind label): a str hashes once and keeps it, an Enum member hashes in Python every time.
+_PARSED: dict[tuple[str, str], Policy] = {}
 
 
 def load_policy(value: object, kind: PolicyKind, *, field: str) -> Policy:
@@ -116,7 +117,8 @@ def load_policy(value: object, kind: PolicyKind, *, field: str) -> Policy:
             raise InvalidEventError(f"{field} is not a JSON policy document: {exc}") from exc
     else:  # neither text nor an object: decode says so
         return parse_policy(decode_policy_document(value, kind, field=field), field=field)
-    cached = _PARSED.get((key, kind))
+    cache_key = (key, kind.label)
+    cached = _PARSED.get(cache_key)
     if cached is not None:
         return cached
     if isinstance(value, str):
@@ -127,7 +129,7 @@ def load_policy(value: object, kind: PolicyKind, *, field: str) -> Policy:
     policy = parse_policy(document, field=field)
     if len(_PARSED) >= POLICY_CACHE_SIZE:
         del _PARSED[next(iter(_PARSED))]
-    _PARSED[(key, kind)] = policy
+    _PARSED[cache_key] = policy
     return policy
 
 

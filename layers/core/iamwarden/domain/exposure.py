@@ -155,6 +155,8 @@ class Exposure(NamedTuple):
 
 
 _NO_EXPOSURE = Exposure()
+_PUBLIC = Exposure(public=True)
+_NOBODY: frozenset[str] = frozenset()
 _NOTHING_KNOWN = Circumstances()
 
 
@@ -169,12 +171,13 @@ def exposure_of(statement: Statement, boundary: TrustBoundary, circumstances: Ci
     Judged once per statement content, boundary and region when nothing live is consulted: with a live
     network-owner lookup (the enforcer) every answer is asked afresh, since a denied lookup may succeed later.
     """
-    if not statement.allows or statement.actions == ():  # an empty Action list grants nothing
+    if statement.effect != "Allow" or statement.actions == ():  # an empty Action list grants nothing
         return _NO_EXPOSURE
     known = circumstances or _NOTHING_KNOWN
-    void = never_holds(statement.conditions, known.at)
-    if void is not None:
-        return Exposure(void=void)
+    if statement.conditions:
+        void = never_holds(statement.conditions, known.at)
+        if void is not None:
+            return Exposure(void=void)
     if known.networks is not None:
         return _exposure(statement, boundary, known)
     key = (
@@ -222,7 +225,7 @@ def exposures_of(
 def _exposure(statement: Statement, boundary: TrustBoundary, known: Circumstances) -> Exposure:
     if statement.not_principal is not None:
         # Allow + NotPrincipal grants everyone except the listed principals.
-        base = Exposure(public=True)
+        base = _PUBLIC
     elif statement.principal is None:
         return _NO_EXPOSURE
     else:
@@ -230,8 +233,8 @@ def _exposure(statement: Statement, boundary: TrustBoundary, known: Circumstance
     bound = _bind_services(base, statement, boundary)
     if bound.public or bound.untrusted:
         bound = _narrow(bound, statement.conditions, boundary, known)
-    if bound.safe:
-        return bound
+    if bound.safe or not statement.conditions:
+        return bound  # nothing left unevaluated, and no caller condition to leave unknown
     unevaluated = tuple(_spelled(c) for c in statement.conditions if c.key not in _EVALUATED_KEYS)
     # A caller condition could shrink "everyone" to someone trusted; a principal the statement names as
     # untrusted stays untrusted whatever it says, so only then is the verdict resting on it.
@@ -302,6 +305,12 @@ def instant(value: str) -> datetime | None:
 
 
 def _principal_exposure(principal: Principal, boundary: TrustBoundary, region: str | None) -> Exposure:
+    if (
+        principal.everyone
+        and not (principal.service or principal.federated or principal.canonical_user)
+        and all(entry == "*" for entry in principal.aws)
+    ):
+        return _PUBLIC  # "*" or {"AWS": "*"}: the most common exposed principal, one shared answer
     public = principal.everyone
     untrusted: set[str] = set()
     trusted: set[str] = set()
@@ -327,7 +336,7 @@ def _principal_exposure(principal: Principal, boundary: TrustBoundary, region: s
                 trusted.add(entry)  # a CloudFront origin access identity: only its own distributions use it
             else:
                 untrusted.add(f"unknown principal {entry}")
-        elif boundary.trusts_account(account):
+        elif account == boundary.own_account or account in boundary.trusted_accounts:
             trusted.add(account)
         elif elb_account_region(account, region) is not None:
             services.add("elasticloadbalancing")  # the Region's Elastic Load Balancing log delivery account
@@ -348,11 +357,13 @@ def _principal_exposure(principal: Principal, boundary: TrustBoundary, region: s
             "a canonical user id does not say"
         )
     return Exposure(
-        public=public,
-        untrusted=frozenset(untrusted),
-        services=frozenset(services),
-        trusted=frozenset(trusted),
-        unknown=tuple(unknown),
+        public,
+        frozenset(untrusted) if untrusted else _NOBODY,
+        frozenset(services) if services else _NOBODY,
+        frozenset(trusted) if trusted else _NOBODY,
+        (),
+        _NOBODY,
+        tuple(unknown) if unknown else (),
     )
 
 
@@ -407,18 +418,25 @@ def _log_path_accounts(resources: Sequence[str] | None) -> frozenset[str] | None
     return frozenset(accounts)
 
 
+def _is_account_id(text: str) -> bool:
+    """``ACCOUNT_ID.fullmatch(text)`` without the regex call: twelve ASCII digits."""
+    return len(text) == 12 and text.isascii() and text.isdigit()
+
+
 def _account_of_principal(entry: str) -> str | None:
-    if ACCOUNT_ID.fullmatch(entry):
+    if _is_account_id(entry):
         return entry
     return _account_of_arn(entry)
 
 
 def _account_of_arn(arn: str) -> str | None:
+    if not arn.startswith("arn:"):
+        return None
     parts = arn.split(":", 5)
-    if len(parts) < 6 or parts[0] != "arn":
+    if len(parts) < 6:
         return None
     account = parts[4]
-    if account == CLOUDFRONT_OAI_ACCOUNT or ACCOUNT_ID.fullmatch(account):
+    if account == CLOUDFRONT_OAI_ACCOUNT or _is_account_id(account):
         return account
     return None
 
