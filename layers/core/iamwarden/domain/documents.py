@@ -60,7 +60,22 @@ class PolicyKind(Enum):
 
 _WHITESPACE = (" ", "\t", "\r", "\n")
 # ensure_ascii=False: a \uXXXX escape would count one character as six. One encoder, made once.
-_compact = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
+# JSONEncoder.encode builds a fresh C encoder for every call; this one is built once, without the circular-reference
+# bookkeeping (a self-referencing object still fails, with RecursionError instead of ValueError: both are caught).
+_C_ENCODER: Any = getattr(json.encoder, "c_make_encoder", None)
+_encode = (
+    _C_ENCODER(None, _ENCODER.default, json.encoder.encode_basestring, None, ":", ",", False, False, True)
+    if _C_ENCODER is not None
+    else None
+)
+
+
+def _compact(value: object) -> str:
+    """The compact JSON text of ``value`` (what the size check measures and the document cache is keyed by)."""
+    if _encode is None:
+        return _ENCODER.encode(value)
+    return "".join(_encode(value, 0))
 
 
 def decode_policy_document(value: object, kind: PolicyKind, *, field: str) -> dict[str, Any]:

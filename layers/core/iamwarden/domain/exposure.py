@@ -373,8 +373,9 @@ def _bind_services(base: Exposure, statement: Statement, boundary: TrustBoundary
         return base
     untrusted = set(base.untrusted)
     unbound: set[str] = set()
+    bound_to = _source_accounts(statement.conditions, boundary) if statement.conditions else None
     for service in base.services:
-        accounts = _source_accounts(statement.conditions, boundary)
+        accounts = bound_to
         if accounts is None and service in WRITES_UNDER_SOURCE_ACCOUNT:
             accounts = _log_path_accounts(statement.resources)
         if accounts is None:
@@ -382,7 +383,17 @@ def _bind_services(base: Exposure, statement: Statement, boundary: TrustBoundary
             continue
         who = "Elastic Load Balancing" if service == "elasticloadbalancing" else f"the service {service}"
         untrusted.update(f"{who} acting for account {a}" for a in accounts if not boundary.trusts_account(a))
-    return base._replace(untrusted=frozenset(untrusted), unbound_services=frozenset(unbound))
+    return Exposure(
+        base.public,
+        frozenset(untrusted) if untrusted else _NOBODY,
+        base.services,
+        base.trusted,
+        base.narrowed_by,
+        frozenset(unbound) if unbound else _NOBODY,
+        base.unknown,
+        base.unevaluated,
+        base.void,
+    )
 
 
 def _source_accounts(conditions: Iterable[Condition], boundary: TrustBoundary) -> frozenset[str] | None:

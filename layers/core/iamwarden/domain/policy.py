@@ -206,22 +206,19 @@ def _conditions(raw: object, where: str) -> tuple[Condition, ...]:
             spelled = _OPERATORS[operator_name] = _operator(operator_name)
         operator, qualifier, if_exists = spelled
         for key, values in tests.items():
-            items = values if isinstance(values, list) else [values]
-            for item in items:
-                if not isinstance(item, str | bool | int | float):
-                    raise InvalidEventError(f"{where}.Condition.{operator_name}.{key} values must be scalars")
-            conditions.append(
-                Condition(
-                    operator,
-                    qualifier,
-                    if_exists,
-                    str(key).lower(),
-                    tuple([item if type(item) is str else _condition_value(item) for item in items]),
-                )
-            )
+            if type(values) is str:  # the usual spelling: one string value
+                checked: tuple[str, ...] = (values,)
+            else:
+                items = values if isinstance(values, list) else [values]
+                for item in items:
+                    if not isinstance(item, _SCALARS):
+                        raise InvalidEventError(f"{where}.Condition.{operator_name}.{key} values must be scalars")
+                checked = tuple([item if type(item) is str else _condition_value(item) for item in items])
+            conditions.append(Condition(operator, qualifier, if_exists, str(key).lower(), checked))
     return tuple(conditions)
 
 
+_SCALARS = (str, bool, int, float)
 #: Condition operators as spelled in documents, split once into (operator, qualifier, IfExists): a handful of
 #: spellings recur across every policy (bounded: the table stops growing at 1,024 spellings).
 _OPERATORS: dict[str, tuple[str, str | None, bool]] = {}
