@@ -366,3 +366,41 @@ def test_a_first_sight_object_is_size_checked_and_parsed_like_its_text() -> None
     too_big = {"Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "x" * 20_480}]}
     with pytest.raises(InvalidEventError, match="over AWS's 20480 limit for a bucket policy"):
         load_policy(too_big, PolicyKind.BUCKET, field="f")
+
+
+class _CountingOwners:
+    """A network-owner lookup that says who it was asked about."""
+
+    def __init__(self) -> None:
+        self.asked: list[str] = []
+
+    def owner_of(self, network_id: str, account: str, region: str) -> exposure.NetworkOwner:
+        self.asked.append(network_id)
+        return exposure.NetworkOwner(None, "DescribeVpcEndpoints was denied")
+
+
+def test_with_a_live_lookup_only_statements_with_a_network_condition_are_judged_afresh() -> None:
+    _forget()
+    owners = _CountingOwners()
+    live = Circumstances("us-east-1", None, owners)
+    plain, networked = parse_policy(
+        {
+            "Statement": [
+                {"Effect": "Allow", "Principal": {"AWS": "999988887777"}, "Action": "s3:GetObject"},
+                {
+                    "Effect": "Allow",
+                    "Principal": "*",
+                    "Action": "s3:GetObject",
+                    "Condition": {"StringEquals": {"aws:SourceVpce": "vpce-0ffee"}},
+                },
+            ]
+        }
+    ).statements
+    first = exposure_of(plain, BOUNDARY, live)
+    assert exposure_of(plain, BOUNDARY, live) is first  # kept: its answer never depends on the lookup
+    assert first == exposure_of(plain, BOUNDARY)  # and it is the offline answer
+    assert exposure_of(networked, BOUNDARY, live).unknown == (
+        "who owns VPC endpoint vpce-0ffee: DescribeVpcEndpoints was denied",
+    )
+    exposure_of(networked, BOUNDARY, live)
+    assert owners.asked == ["vpce-0ffee", "vpce-0ffee"]  # asked afresh: a denied lookup may succeed later

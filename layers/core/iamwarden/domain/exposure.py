@@ -168,8 +168,9 @@ _EXPOSURES: dict[tuple[object, ...], Exposure] = {}
 def exposure_of(statement: Statement, boundary: TrustBoundary, circumstances: Circumstances | None = None) -> Exposure:
     """Classify who ``statement`` lets in: public, untrusted principals, or nobody outside.
 
-    Judged once per statement content, boundary and region when nothing live is consulted: with a live
-    network-owner lookup (the enforcer) every answer is asked afresh, since a denied lookup may succeed later.
+    Judged once per statement content, boundary and region when nothing live is consulted: a statement with a
+    network condition judged with a live network-owner lookup (the enforcer) is asked afresh every time, since a
+    denied lookup may succeed later; without one the lookup is never asked, so the answer is kept.
     """
     if statement.effect != "Allow" or statement.actions == ():  # an empty Action list grants nothing
         return _NO_EXPOSURE
@@ -178,7 +179,7 @@ def exposure_of(statement: Statement, boundary: TrustBoundary, circumstances: Ci
         void = never_holds(statement.conditions, known.at)
         if void is not None:
             return Exposure(void=void)
-    if known.networks is not None:
+    if known.networks is not None and any(condition.key in _NETWORK_KEYS for condition in statement.conditions):
         return _exposure(statement, boundary, known)
     key = (
         statement.not_principal is not None,
