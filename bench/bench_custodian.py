@@ -8,10 +8,13 @@ bucket and trust policies of the sample events, exactly as CloudTrail delivers t
 * Cloud Custodian: ``c7n.filters.iamaccess.PolicyChecker.check`` (the machinery of its
   ``cross-account`` filter), configured with the sample settings' trusted accounts, organisation
   and endpoint;
-* IAM Warden: what its bucket-policy and trust-policy rules do with a document, ``load_policy``
-  (decode, size check, parse) and ``exposures_of`` (``exposure_of`` for every statement); once with its caches
-  cleared before every policy (cold: each document seen for the first time), once warm (a document
-  seen before, as the enforcer's container sees repeated policies).
+* IAM Warden: the very functions its rules call on a document, with the circumstances a rule has offline
+  (the event's Region and time): the bucket-policy rule's ``decoded`` (``load_policy``: decode, size
+  check, parse) and ``exposure`` for every statement; the trust-policy rule's ``load_policy`` and
+  ``statement_problems`` for every statement. Once on first sight: every cache the analysis keeps (parsed
+  documents, statement exposures, condition operator spellings) is emptied before each policy, so no
+  document, statement or operator has been seen before; once on a document seen before (as the
+  enforcer's container sees repeated policies).
 
 Rounds alternate the order of the sides; the table gives the median policies per second of each
 and the ratio. Then ``assess_principal`` on the escalation corpus's principals (iam-vulnerable,
@@ -37,14 +40,20 @@ sys.path[:0] = [str(ROOT / "layers" / "core"), str(ROOT)]
 from c7n.filters.iamaccess import PolicyChecker  # noqa: E402
 
 from iamwarden.app.settings_file import load_settings_file  # noqa: E402
-from iamwarden.domain import documents, escalation, exposure  # noqa: E402
+from iamwarden.domain import documents, escalation, exposure, policy  # noqa: E402
 from iamwarden.domain.documents import PolicyKind, load_policy  # noqa: E402
 from iamwarden.domain.escalation import assess_principal  # noqa: E402
-from iamwarden.domain.exposure import exposures_of  # noqa: E402
+from iamwarden.domain.exposure import Circumstances, instant  # noqa: E402
 from iamwarden.domain.policy import parse_policy  # noqa: E402
 from iamwarden.domain.principals import NamedPolicy, PrincipalPolicies  # noqa: E402
 from iamwarden.domain.wildcards import arn_match  # noqa: E402
 from iamwarden.guardrails import registry  # noqa: E402, F401 - registers the rules the settings name
+from iamwarden.guardrails.bucket_policy import BUCKET_POLICY_RULE  # noqa: E402
+from iamwarden.guardrails.trust_policy import (  # noqa: E402
+    TRUST_POLICY_UNTRUSTED,
+    FederationBoundary,
+    statement_problems,
+)
 
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "9"))
 SECONDS = float(os.environ.get("BENCH_SECONDS", "2"))
@@ -103,17 +112,30 @@ def main() -> None:
             checker.check(value)
         return len(policies)
 
+    # What RuleContext.circumstances() gives a rule offline: the event's Region and time, no network lookup.
+    circumstances = Circumstances("us-east-1", instant("2026-03-02T10:00:00Z"))
+    vendors = settings.rule(TRUST_POLICY_UNTRUSTED.id).patterns("third_party_accounts")
+    federation = FederationBoundary(settings.github_owners, settings.cognito_identity_pools)
+    field = "detail.requestParameters.policy"
+
+    def judge(value: Any, kind: PolicyKind) -> None:
+        """What the bucket-policy or trust-policy rule does with the document, short of wording a finding."""
+        if kind is PolicyKind.BUCKET:
+            for statement in BUCKET_POLICY_RULE.decoded(value, field).statements:
+                BUCKET_POLICY_RULE.exposure(statement, boundary, circumstances)
+        else:
+            for statement in load_policy(value, PolicyKind.TRUST, field=field).statements:
+                statement_problems(statement, boundary, vendors, circumstances, federation)
+
     def warden_warm() -> int:
         for value, kind in policies:
-            exposures_of(load_policy(value, kind, field="bench"), boundary)
+            judge(value, kind)
         return len(policies)
 
     def warden_cold() -> int:
         for value, kind in policies:
-            documents._PARSED.clear()
-            exposure._EXPOSURES.clear()
-            exposure._BY_POLICY.clear()
-            exposures_of(load_policy(value, kind, field="bench"), boundary)
+            forget_everything()
+            judge(value, kind)
         return len(policies)
 
     sides: dict[str, Callable[[], int]] = {
@@ -159,6 +181,14 @@ def main() -> None:
     print(f"{'-' * width}  {'-' * 12}  {'-' * 24}")
     for name, value, note in rows:
         print(f"{name:<{width}}  {value:>12}  {note}")
+
+
+def forget_everything() -> None:
+    """Empty every cache the policy analysis keeps, so the next document is judged on first sight."""
+    documents._PARSED.clear()
+    exposure._EXPOSURES.clear()
+    exposure._BY_POLICY.clear()
+    policy._OPERATORS.clear()
 
 
 class _Directory:

@@ -60,7 +60,22 @@ class PolicyKind(Enum):
 
 _WHITESPACE = (" ", "\t", "\r", "\n")
 # ensure_ascii=False: a \uXXXX escape would count one character as six. One encoder, made once.
-_compact = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
+# JSONEncoder.encode builds a fresh C encoder for every call; this one is built once, without the circular-reference
+# bookkeeping (a self-referencing object still fails, with RecursionError instead of ValueError: both are caught).
+_C_ENCODER: Any = getattr(json.encoder, "c_make_encoder", None)
+_encode = (
+    _C_ENCODER(None, _ENCODER.default, json.encoder.encode_basestring, None, ":", ",", False, False, True)
+    if _C_ENCODER is not None
+    else None
+)
+
+
+def _compact(value: object) -> str:
+    """The compact JSON text of ``value`` (what the size check measures and the document cache is keyed by)."""
+    if _encode is None:
+        return _ENCODER.encode(value)
+    return "".join(_encode(value, 0))
 
 
 def decode_policy_document(value: object, kind: PolicyKind, *, field: str) -> dict[str, Any]:
@@ -97,7 +112,8 @@ def decode_policy_document(value: object, kind: PolicyKind, *, field: str) -> di
 
 #: How many parsed documents ``load_policy`` keeps, by their text.
 POLICY_CACHE_SIZE = 1024
-_PARSED: dict[tuple[str, PolicyKind], Policy] = {}
+#: Keyed by (text, kind label): a str hashes once and keeps it, an Enum member hashes in Python every time.
+_PARSED: dict[tuple[str, str], Policy] = {}
 
 
 def load_policy(value: object, kind: PolicyKind, *, field: str) -> Policy:
@@ -116,7 +132,8 @@ def load_policy(value: object, kind: PolicyKind, *, field: str) -> Policy:
             raise InvalidEventError(f"{field} is not a JSON policy document: {exc}") from exc
     else:  # neither text nor an object: decode says so
         return parse_policy(decode_policy_document(value, kind, field=field), field=field)
-    cached = _PARSED.get((key, kind))
+    cache_key = (key, kind.label)
+    cached = _PARSED.get(cache_key)
     if cached is not None:
         return cached
     if isinstance(value, str):
@@ -127,7 +144,7 @@ def load_policy(value: object, kind: PolicyKind, *, field: str) -> Policy:
     policy = parse_policy(document, field=field)
     if len(_PARSED) >= POLICY_CACHE_SIZE:
         del _PARSED[next(iter(_PARSED))]
-    _PARSED[(key, kind)] = policy
+    _PARSED[cache_key] = policy
     return policy
 
 

@@ -155,6 +155,8 @@ class Exposure(NamedTuple):
 
 
 _NO_EXPOSURE = Exposure()
+_PUBLIC = Exposure(public=True)
+_NOBODY: frozenset[str] = frozenset()
 _NOTHING_KNOWN = Circumstances()
 
 
@@ -166,16 +168,18 @@ _EXPOSURES: dict[tuple[object, ...], Exposure] = {}
 def exposure_of(statement: Statement, boundary: TrustBoundary, circumstances: Circumstances | None = None) -> Exposure:
     """Classify who ``statement`` lets in: public, untrusted principals, or nobody outside.
 
-    Judged once per statement content, boundary and region when nothing live is consulted: with a live
-    network-owner lookup (the enforcer) every answer is asked afresh, since a denied lookup may succeed later.
+    Judged once per statement content, boundary and region when nothing live is consulted: a statement with a
+    network condition judged with a live network-owner lookup (the enforcer) is asked afresh every time, since a
+    denied lookup may succeed later; without one the lookup is never asked, so the answer is kept.
     """
-    if not statement.allows or statement.actions == ():  # an empty Action list grants nothing
+    if statement.effect != "Allow" or statement.actions == ():  # an empty Action list grants nothing
         return _NO_EXPOSURE
     known = circumstances or _NOTHING_KNOWN
-    void = never_holds(statement.conditions, known.at)
-    if void is not None:
-        return Exposure(void=void)
-    if known.networks is not None:
+    if statement.conditions:
+        void = never_holds(statement.conditions, known.at)
+        if void is not None:
+            return Exposure(void=void)
+    if known.networks is not None and any(condition.key in _NETWORK_KEYS for condition in statement.conditions):
         return _exposure(statement, boundary, known)
     key = (
         statement.not_principal is not None,
@@ -222,7 +226,7 @@ def exposures_of(
 def _exposure(statement: Statement, boundary: TrustBoundary, known: Circumstances) -> Exposure:
     if statement.not_principal is not None:
         # Allow + NotPrincipal grants everyone except the listed principals.
-        base = Exposure(public=True)
+        base = _PUBLIC
     elif statement.principal is None:
         return _NO_EXPOSURE
     else:
@@ -230,8 +234,8 @@ def _exposure(statement: Statement, boundary: TrustBoundary, known: Circumstance
     bound = _bind_services(base, statement, boundary)
     if bound.public or bound.untrusted:
         bound = _narrow(bound, statement.conditions, boundary, known)
-    if bound.safe:
-        return bound
+    if bound.safe or not statement.conditions:
+        return bound  # nothing left unevaluated, and no caller condition to leave unknown
     unevaluated = tuple(_spelled(c) for c in statement.conditions if c.key not in _EVALUATED_KEYS)
     # A caller condition could shrink "everyone" to someone trusted; a principal the statement names as
     # untrusted stays untrusted whatever it says, so only then is the verdict resting on it.
@@ -302,6 +306,12 @@ def instant(value: str) -> datetime | None:
 
 
 def _principal_exposure(principal: Principal, boundary: TrustBoundary, region: str | None) -> Exposure:
+    if (
+        principal.everyone
+        and not (principal.service or principal.federated or principal.canonical_user)
+        and all(entry == "*" for entry in principal.aws)
+    ):
+        return _PUBLIC  # "*" or {"AWS": "*"}: the most common exposed principal, one shared answer
     public = principal.everyone
     untrusted: set[str] = set()
     trusted: set[str] = set()
@@ -327,7 +337,7 @@ def _principal_exposure(principal: Principal, boundary: TrustBoundary, region: s
                 trusted.add(entry)  # a CloudFront origin access identity: only its own distributions use it
             else:
                 untrusted.add(f"unknown principal {entry}")
-        elif boundary.trusts_account(account):
+        elif account == boundary.own_account or account in boundary.trusted_accounts:
             trusted.add(account)
         elif elb_account_region(account, region) is not None:
             services.add("elasticloadbalancing")  # the Region's Elastic Load Balancing log delivery account
@@ -348,11 +358,13 @@ def _principal_exposure(principal: Principal, boundary: TrustBoundary, region: s
             "a canonical user id does not say"
         )
     return Exposure(
-        public=public,
-        untrusted=frozenset(untrusted),
-        services=frozenset(services),
-        trusted=frozenset(trusted),
-        unknown=tuple(unknown),
+        public,
+        frozenset(untrusted) if untrusted else _NOBODY,
+        frozenset(services) if services else _NOBODY,
+        frozenset(trusted) if trusted else _NOBODY,
+        (),
+        _NOBODY,
+        tuple(unknown) if unknown else (),
     )
 
 
@@ -362,8 +374,9 @@ def _bind_services(base: Exposure, statement: Statement, boundary: TrustBoundary
         return base
     untrusted = set(base.untrusted)
     unbound: set[str] = set()
+    bound_to = _source_accounts(statement.conditions, boundary) if statement.conditions else None
     for service in base.services:
-        accounts = _source_accounts(statement.conditions, boundary)
+        accounts = bound_to
         if accounts is None and service in WRITES_UNDER_SOURCE_ACCOUNT:
             accounts = _log_path_accounts(statement.resources)
         if accounts is None:
@@ -371,7 +384,17 @@ def _bind_services(base: Exposure, statement: Statement, boundary: TrustBoundary
             continue
         who = "Elastic Load Balancing" if service == "elasticloadbalancing" else f"the service {service}"
         untrusted.update(f"{who} acting for account {a}" for a in accounts if not boundary.trusts_account(a))
-    return base._replace(untrusted=frozenset(untrusted), unbound_services=frozenset(unbound))
+    return Exposure(
+        base.public,
+        frozenset(untrusted) if untrusted else _NOBODY,
+        base.services,
+        base.trusted,
+        base.narrowed_by,
+        frozenset(unbound) if unbound else _NOBODY,
+        base.unknown,
+        base.unevaluated,
+        base.void,
+    )
 
 
 def _source_accounts(conditions: Iterable[Condition], boundary: TrustBoundary) -> frozenset[str] | None:
@@ -407,18 +430,25 @@ def _log_path_accounts(resources: Sequence[str] | None) -> frozenset[str] | None
     return frozenset(accounts)
 
 
+def _is_account_id(text: str) -> bool:
+    """``ACCOUNT_ID.fullmatch(text)`` without the regex call: twelve ASCII digits."""
+    return len(text) == 12 and text.isascii() and text.isdigit()
+
+
 def _account_of_principal(entry: str) -> str | None:
-    if ACCOUNT_ID.fullmatch(entry):
+    if _is_account_id(entry):
         return entry
     return _account_of_arn(entry)
 
 
 def _account_of_arn(arn: str) -> str | None:
+    if not arn.startswith("arn:"):
+        return None
     parts = arn.split(":", 5)
-    if len(parts) < 6 or parts[0] != "arn":
+    if len(parts) < 6:
         return None
     account = parts[4]
-    if account == CLOUDFRONT_OAI_ACCOUNT or ACCOUNT_ID.fullmatch(account):
+    if account == CLOUDFRONT_OAI_ACCOUNT or _is_account_id(account):
         return account
     return None
 

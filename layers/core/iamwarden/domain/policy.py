@@ -102,80 +102,97 @@ def parse_policy(document: Mapping[str, Any], *, field: str = "policy") -> Polic
         raw_statements = [raw_statements]
     if not isinstance(raw_statements, list):
         raise InvalidEventError(f"{field}.Statement must be an object or a list, got {json_type_name(raw_statements)}")
-    statements = tuple(
-        _parse_statement(index, item, f"{field}.Statement[{index}]") for index, item in enumerate(raw_statements)
-    )
-    return Policy(version=version, statements=statements, raw=document)
+    statements = tuple([_parse_statement(index, item, field) for index, item in enumerate(raw_statements)])
+    return Policy(version, statements, document)
 
 
-def _parse_statement(index: int, raw: object, where: str) -> Statement:
+# The hot path of every rule reading a resource or trust policy: positional construction, no generator
+# expressions, and the error location spelled out only when there is an error to report.
+def _parse_statement(index: int, raw: object, field: str) -> Statement:
     if not isinstance(raw, dict):
-        raise InvalidEventError(f"{where} must be an object, got {json_type_name(raw)}")
-    effect = raw.get("Effect")
-    if effect not in ("Allow", "Deny"):
-        raise InvalidEventError(f"{where}.Effect must be Allow or Deny, got {effect!r}")
-    sid = raw.get("Sid")
+        raise InvalidEventError(f"{field}.Statement[{index}] must be an object, got {json_type_name(raw)}")
+    get = raw.get
+    effect = get("Effect")
+    if effect not in ("Allow", "Deny"):  # a tuple, not a set: Effect may be an unhashable list
+        raise InvalidEventError(f"{field}.Statement[{index}].Effect must be Allow or Deny, got {effect!r}")
+    sid = get("Sid")
     if sid is not None and not isinstance(sid, str):
-        raise InvalidEventError(f"{where}.Sid must be a string, got {json_type_name(sid)}")
-    actions = _strings(raw, "Action", where)
-    not_actions = _strings(raw, "NotAction", where)
+        raise InvalidEventError(f"{field}.Statement[{index}].Sid must be a string, got {json_type_name(sid)}")
+    # The Not- elements are rare: test for them here rather than in a call each.
+    actions = _strings(raw, "Action", index, field)
+    not_actions = _strings(raw, "NotAction", index, field) if "NotAction" in raw else None
     if (actions is None) == (not_actions is None):
-        raise InvalidEventError(f"{where} must have exactly one of Action and NotAction")
+        raise InvalidEventError(f"{field}.Statement[{index}] must have exactly one of Action and NotAction")
+    condition = get("Condition")
     return Statement(
-        position=index,
-        sid=sid or None,
-        effect=effect,
-        actions=tuple(a.lower() for a in actions) if actions is not None else None,
-        not_actions=tuple(a.lower() for a in not_actions) if not_actions is not None else None,
-        resources=_strings(raw, "Resource", where),
-        not_resources=_strings(raw, "NotResource", where),
-        principal=_principal(raw, "Principal", where),
-        not_principal=_principal(raw, "NotPrincipal", where),
-        conditions=_conditions(raw.get("Condition"), where),
-        raw=raw,
+        index,
+        sid or None,
+        effect,
+        tuple([action.lower() for action in actions]) if actions is not None else None,
+        tuple([action.lower() for action in not_actions]) if not_actions is not None else None,
+        _strings(raw, "Resource", index, field),
+        _strings(raw, "NotResource", index, field) if "NotResource" in raw else None,
+        _principal(raw, "Principal", index, field),
+        _principal(raw, "NotPrincipal", index, field) if "NotPrincipal" in raw else None,
+        () if condition is None else _conditions(condition, f"{field}.Statement[{index}]"),
+        raw,
     )
 
 
-def _strings(raw: Mapping[str, Any], key: str, where: str) -> tuple[str, ...] | None:
-    if key not in raw:
+def _strings(raw: Mapping[str, Any], key: str, index: int, field: str) -> tuple[str, ...] | None:
+    value = raw.get(key, _ABSENT)
+    if value is _ABSENT:
         return None
-    value = raw[key]
     if isinstance(value, str):
         return (value,)
-    if isinstance(value, list) and all(isinstance(item, str) for item in value):
-        return tuple(value)
-    raise InvalidEventError(f"{where}.{key} must be a string or a list of strings")
+    if isinstance(value, list):
+        for item in value:
+            if not isinstance(item, str):
+                break
+        else:
+            return tuple(value)
+    raise InvalidEventError(f"{field}.Statement[{index}].{key} must be a string or a list of strings")
 
 
-def _principal(raw: Mapping[str, Any], key: str, where: str) -> Principal | None:
-    if key not in raw:
+_ABSENT: Any = object()
+_PRINCIPAL_TYPES = ("AWS", "Service", "Federated", "CanonicalUser")
+_EVERYONE = Principal(everyone=True)
+
+
+def _principal(raw: Mapping[str, Any], key: str, index: int, field: str) -> Principal | None:
+    value = raw.get(key, _ABSENT)
+    if value is _ABSENT:
         return None
-    value = raw[key]
     if value == "*":
-        return Principal(everyone=True)
+        return _EVERYONE
+    where = f"{field}.Statement[{index}]"
     if not isinstance(value, dict):
         raise InvalidEventError(f'{where}.{key} must be "*" or an object, got {json_type_name(value)}')
-    by_type: dict[str, tuple[str, ...]] = {}
+    aws: tuple[str, ...] = ()
+    service: tuple[str, ...] = ()
+    federated: tuple[str, ...] = ()
+    canonical_user: tuple[str, ...] = ()
     for principal_type, entries in value.items():
-        if principal_type not in ("AWS", "Service", "Federated", "CanonicalUser"):
+        if principal_type not in _PRINCIPAL_TYPES:
             raise InvalidEventError(f"{where}.{key} has unknown principal type {principal_type!r}")
-        names = [entries] if isinstance(entries, str) else entries
-        if not isinstance(names, list) or not all(isinstance(name, str) for name in names):
+        if isinstance(entries, str):
+            names: tuple[str, ...] = (entries,)
+        elif isinstance(entries, list) and all(isinstance(name, str) for name in entries):
+            names = tuple(entries)
+        else:
             raise InvalidEventError(f"{where}.{key}.{principal_type} must be a string or a list of strings")
-        by_type[principal_type] = tuple(names)
-    aws = by_type.get("AWS", ())
-    return Principal(
-        everyone="*" in aws,
-        aws=aws,
-        service=by_type.get("Service", ()),
-        federated=by_type.get("Federated", ()),
-        canonical_user=by_type.get("CanonicalUser", ()),
-    )
+        if principal_type == "AWS":
+            aws = names
+        elif principal_type == "Service":
+            service = names
+        elif principal_type == "Federated":
+            federated = names
+        else:
+            canonical_user = names
+    return Principal("*" in aws, aws, service, federated, canonical_user)
 
 
 def _conditions(raw: object, where: str) -> tuple[Condition, ...]:
-    if raw is None:
-        return ()
     if not isinstance(raw, dict):
         raise InvalidEventError(f"{where}.Condition must be an object, got {json_type_name(raw)}")
     conditions: list[Condition] = []
@@ -184,28 +201,41 @@ def _conditions(raw: object, where: str) -> tuple[Condition, ...]:
             raise InvalidEventError(f"{where}.Condition operators must be strings, got {operator_name!r}")
         if not isinstance(tests, dict):
             raise InvalidEventError(f"{where}.Condition.{operator_name} must be an object of key tests")
-        qualifier = None
-        operator = operator_name
-        for prefix in _CONDITION_QUALIFIERS:
-            if operator.startswith(prefix):
-                qualifier, operator = prefix[:-1], operator[len(prefix) :]
-        if_exists = operator.endswith("IfExists")
-        if if_exists:
-            operator = operator[: -len("IfExists")]
+        spelled = _OPERATORS.get(operator_name)
+        if spelled is None:
+            spelled = _OPERATORS[operator_name] = _operator(operator_name)
+        operator, qualifier, if_exists = spelled
         for key, values in tests.items():
-            items = values if isinstance(values, list) else [values]
-            if not all(isinstance(item, str | bool | int | float) for item in items):
-                raise InvalidEventError(f"{where}.Condition.{operator_name}.{key} values must be scalars")
-            conditions.append(
-                Condition(
-                    operator=operator,
-                    qualifier=qualifier,
-                    if_exists=if_exists,
-                    key=str(key).lower(),
-                    values=tuple(_condition_value(item) for item in items),
-                )
-            )
+            if type(values) is str:  # the usual spelling: one string value
+                checked: tuple[str, ...] = (values,)
+            else:
+                items = values if isinstance(values, list) else [values]
+                for item in items:
+                    if not isinstance(item, _SCALARS):
+                        raise InvalidEventError(f"{where}.Condition.{operator_name}.{key} values must be scalars")
+                checked = tuple([item if type(item) is str else _condition_value(item) for item in items])
+            conditions.append(Condition(operator, qualifier, if_exists, str(key).lower(), checked))
     return tuple(conditions)
+
+
+_SCALARS = (str, bool, int, float)
+#: Condition operators as spelled in documents, split once into (operator, qualifier, IfExists): a handful of
+#: spellings recur across every policy (bounded: the table stops growing at 1,024 spellings).
+_OPERATORS: dict[str, tuple[str, str | None, bool]] = {}
+
+
+def _operator(operator_name: str) -> tuple[str, str | None, bool]:
+    qualifier = None
+    operator = operator_name
+    for prefix in _CONDITION_QUALIFIERS:
+        if operator.startswith(prefix):
+            qualifier, operator = prefix[:-1], operator[len(prefix) :]
+    if_exists = operator.endswith("IfExists")
+    if if_exists:
+        operator = operator[: -len("IfExists")]
+    if len(_OPERATORS) >= 1024:
+        _OPERATORS.clear()
+    return operator, qualifier, if_exists
 
 
 def _condition_value(item: str | bool | int | float) -> str:

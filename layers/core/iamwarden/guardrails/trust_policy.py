@@ -262,10 +262,18 @@ def statement_problems(
     """
     if not statement.allows or statement.actions == ():
         return []
-    label = statement.label
     exposure = exposure_of(statement, boundary, circumstances)
     if exposure.void is not None:
         return []
+    principal = statement.principal
+    if (
+        not exposure.public
+        and not exposure.untrusted
+        and "elasticloadbalancing" not in exposure.services
+        and (principal is None or not principal.federated)
+    ):
+        return []  # the common case: only trusted accounts and services, no identity provider to judge
+    label = statement.label
     facts = tuple(f"{fact} ({label})" for fact in exposure.unknown)
     if exposure.public:
         return [Problem(statement, True, f"lets anyone assume it ({label})", facts, exposure.unevaluated)]
@@ -304,8 +312,7 @@ def statement_problems(
                 grantee if ACCOUNT_ID.fullmatch(grantee) else None,
             )
         )
-    principal = statement.principal
-    if principal is not None and statement.grants_action(_WEB_IDENTITY):
+    if principal is not None and principal.federated and statement.grants_action(_WEB_IDENTITY):
         for provider in principal.federated:
             problem = web_identity_problem(provider, statement.conditions, federation)
             if problem is not None:
