@@ -27,6 +27,7 @@ from typing import Any, NamedTuple
 import pytest
 from botocore.awsrequest import AWSResponse
 from botocore.compat import HTTPHeaders
+from botocore.stub import Stubber
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -167,6 +168,8 @@ def _authorised_as(request: Request) -> tuple[str, dict[str, str]]:
         return "*", context  # no resource type: S3 Control acts on the caller's own account only
     if service == "ec2" and operation.startswith("Describe") and not operation.endswith("Attribute"):
         return "*", context  # EC2's Describe actions have no resource type
+    if request.action == "cloudfront:ListCloudFrontOriginAccessIdentities":
+        return "*", context  # no resource type
     if request.action in ("s3:GetAccessPointPolicy", "s3:PutAccessPointPolicy", "s3:DeleteAccessPointPolicy"):
         return f"arn:aws:s3:{request.region}:{params['AccountId']}:accesspoint/{params['Name']}", context
     if service == "s3" and "Key" in params:
@@ -1138,6 +1141,31 @@ def test_the_network_owner_lookup_calls_only_what_the_role_allows(
     made = [r for r in requests.take() if r.action.startswith("ec2:")]
     assert [r.action for r in made] == ["ec2:DescribeVpcEndpoints", "ec2:DescribeVpcs"]
     assert {r.region for r in made} == {BUCKET_REGION}
+    assert_role_allows(made, "enforcer-runtime")
+
+
+def test_the_origin_access_identity_lookup_calls_only_what_the_role_allows(
+    account: Account, recorded_enforcer: EnforcerService, requests: Requests
+) -> None:
+    """A bucket policy's CanonicalUser principal makes the enforcer list CloudFront's origin access identities
+    (stubbed: moto has none) in the bucket's account, read-only."""
+    account.set("rules/s3-bucket-policy-cross-account/mode", "remediate")
+    event = load_event("bucket-policy-cloudfront-oai-canonical-user.json")
+    canonical = event["detail"]["requestParameters"]["bucketPolicy"]["Statement"][0]["Principal"]["CanonicalUser"]
+    listing = {"Marker": "", "MaxItems": 100, "IsTruncated": False, "Quantity": 1}
+    listing["Items"] = [{"Id": "E3RHU1WBNHA9QZ", "S3CanonicalUserId": canonical, "Comment": ""}]
+    cloudfront = recorded_enforcer.executor.clients.client("cloudfront", HOME_ACCOUNT, "us-east-1")
+    requests.take()
+
+    with Stubber(cloudfront) as stubber:
+        stubber.add_response(
+            "list_cloud_front_origin_access_identities", {"CloudFrontOriginAccessIdentityList": listing}, {}
+        )
+        verdict = recorded_enforcer.handle(event)["verdict"]
+
+    assert verdict == "compliant"
+    made = [r for r in requests.take() if r.action.startswith("cloudfront:")]
+    assert [r.action for r in made] == ["cloudfront:ListCloudFrontOriginAccessIdentities"]
     assert_role_allows(made, "enforcer-runtime")
 
 

@@ -167,7 +167,11 @@ def test_the_remediation_role_has_nothing_else_that_writes() -> None:
 
 def test_the_remediation_role_may_read_what_the_live_role_directory_reads() -> None:
     granted = _actions(_statements(_resource("RemediationRole"), "enforcer-judging-context"))
-    assert granted == set(READ_PERMISSIONS) | {"ec2:DescribeVpcEndpoints", "ec2:DescribeVpcs"}
+    assert granted == set(READ_PERMISSIONS) | {
+        "ec2:DescribeVpcEndpoints",
+        "ec2:DescribeVpcs",
+        "cloudfront:ListCloudFrontOriginAccessIdentities",
+    }
 
 
 @pytest.mark.parametrize("user_remediation", ["quarantine", "delete"])

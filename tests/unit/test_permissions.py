@@ -22,6 +22,7 @@ from typing import Any
 
 import pytest
 
+from iamwarden.adapters.origin_access_identities import READ_PERMISSIONS as OAI_READ_PERMISSIONS
 from iamwarden.adapters.principals import READ_PERMISSIONS
 from iamwarden.domain.findings import StepAction
 from iamwarden.guardrails.registry import ACTIONS, GRANTED_APART, RULES, STEP_PERMISSIONS
@@ -46,6 +47,7 @@ WITHOUT_RESOURCE_TYPES = {
     "s3:PutAccountPublicAccessBlock",
     "ec2:DescribeVpcEndpoints",
     "ec2:DescribeVpcs",
+    "cloudfront:ListCloudFrontOriginAccessIdentities",
 }
 _READ = ("Get", "List", "Describe", "Head")
 #: The services whose resources remediations change: IAM and S3, and the shares of issue 18 (snapshots, images).
@@ -355,11 +357,17 @@ RUNTIME_GRANTS: dict[str, set[str]] = {
     # They ask EC2 who owns the VPC endpoints and VPCs that network conditions name (no resource type).
     "ec2:DescribeVpcEndpoints": {"*"},
     "ec2:DescribeVpcs": {"*"},
+    # They ask CloudFront which canonical users bucket policies name are origin access identities.
+    "cloudfront:ListCloudFrontOriginAccessIdentities": {"*"},
 }
 
 
 def test_the_runtime_policy_grants_every_read_of_the_live_role_directory() -> None:
     assert set(READ_PERMISSIONS) <= set(RUNTIME_GRANTS)
+
+
+def test_the_runtime_policy_grants_the_origin_access_identity_lookup() -> None:
+    assert set(OAI_READ_PERMISSIONS) <= set(RUNTIME_GRANTS)
 
 
 def test_runtime_policy_grants_exactly_what_the_wiring_uses() -> None:

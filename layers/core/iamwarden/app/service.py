@@ -36,7 +36,7 @@ from iamwarden.domain.catalog import Mode
 from iamwarden.domain.delivery import Delivery, DeliveryReport
 from iamwarden.domain.events import CloudTrailChange
 from iamwarden.domain.exceptions import RemediationError, SettingsProblem
-from iamwarden.domain.exposure import NetworkOwners
+from iamwarden.domain.exposure import NetworkOwners, OriginAccessIdentities
 from iamwarden.domain.findings import Finding, Judgement, Outcome, Verdict
 from iamwarden.domain.managed_documents import ManagedPolicyDocuments
 from iamwarden.domain.own import OwnIdentity
@@ -112,6 +112,7 @@ class EnforcerService:
         documents: ManagedPolicyDocuments | None = None,
         breaker: CircuitBreaker | None = None,
         networks: NetworkOwners | None = None,
+        origin_access_identities: OriginAccessIdentities | None = None,
         live_clients: LiveClients | None = None,
         directory: LiveDirectory | None = None,
         own: OwnIdentity | None = None,
@@ -132,6 +133,8 @@ class EnforcerService:
         self.documents = documents
         #: Says who owns the VPC endpoints and VPCs that bucket policies' network conditions name.
         self.networks = networks
+        #: Says which canonical users that bucket policies name are the account's CloudFront origin access identities.
+        self.origin_access_identities = origin_access_identities
         #: What principals hold beyond the event (the whole-power escalation judgement); None judges documents alone.
         self.directory = directory
         #: Asked before every remediation; None runs without one (tests of other behaviour, offline tools).
@@ -165,6 +168,7 @@ class EnforcerService:
             self.documents,
             self.directory,
             networks=self.networks,
+            origin_access_identities=self.origin_access_identities,
             live_clients=self.live_clients,
         )
         self.telemetry.bind(

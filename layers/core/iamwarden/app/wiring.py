@@ -21,6 +21,7 @@ from iamwarden.adapters.breaker import KillSwitch, RemediationLedger
 from iamwarden.adapters.clients import ClientFactory
 from iamwarden.adapters.iam_documents import LiveManagedPolicyDocuments
 from iamwarden.adapters.networks import LiveNetworkOwners
+from iamwarden.adapters.origin_access_identities import LiveOriginAccessIdentities
 from iamwarden.adapters.principals import LiveRoleDirectory
 from iamwarden.adapters.ssm_settings import SsmSettingsSource, ssm_parameters
 from iamwarden.alerts.notifications import Notifier
@@ -125,6 +126,7 @@ def build_enforcer_service(
         documents=LiveManagedPolicyDocuments(clients, region),
         directory=LiveRoleDirectory(clients, region),
         networks=LiveNetworkOwners(clients),
+        origin_access_identities=LiveOriginAccessIdentities(clients),
         live_clients=lambda account, region: AccountClients(clients, account, region),
         own=config.own,
     )

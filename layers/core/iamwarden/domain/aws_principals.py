@@ -53,7 +53,9 @@ ELB_LOG_DELIVERY_SERVICE = "logdelivery.elasticloadbalancing.amazonaws.com"
 #: https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/private-content-restricting-access-to-s3.html
 #: (legacy origin access identity): ``"AWS": "arn:aws:iam::cloudfront:user/CloudFront Origin Access Identity E…"``.
 #: The ``CanonicalUser`` form names the OAI's S3 canonical user id, which looks like any account's: it is
-#: judged as an unknown canonical user (``needs_context``), never taken on trust.
+#: trusted only when listed in ``cloudfront_oai_canonical_ids`` or found by CloudFront's
+#: ``ListCloudFrontOriginAccessIdentities`` (``S3CanonicalUserId``) in the bucket's account, otherwise judged as
+#: an unknown canonical user (``needs_context``), never taken on trust.
 CLOUDFRONT_OAI_ACCOUNT = "cloudfront"
 CLOUDFRONT_OAI_RESOURCE_PREFIX = "user/CloudFront Origin Access Identity "
 

@@ -37,6 +37,11 @@ not call a public grant private on a guess:
   service is ``unbound``. AWS's own delivery principals (the regional Elastic
   Load Balancing accounts, CloudFront origin access identities) come from the
   data table ``iamwarden.domain.aws_principals``.
+* A ``CanonicalUser`` principal is an account's canonical user or a CloudFront
+  origin access identity's; the id does not say which. One listed in
+  ``cloudfront_oai_canonical_ids``, or that ``Circumstances.origin_access_identities``
+  (the enforcer's CloudFront lookup in the resource's account) finds, is trusted;
+  any other is an untrusted grantee whose owner is unknown (alert-only).
 * A condition that can never hold (a malformed organisation or account id, a
   ``DateLessThan`` already past when the policy was set) makes the statement
   grant nothing (``void`` says why). Conditions on other keys are not
@@ -65,6 +70,8 @@ from iamwarden.domain.policy import Condition, Policy, Principal, Statement
 
 #: What an AWS account id and an Organization id look like; the one definition settings and rules use too.
 ACCOUNT_ID = re.compile(r"[0-9]{12}")
+#: What an S3 canonical user id looks like (an account's, or a CloudFront origin access identity's).
+CANONICAL_USER_ID = re.compile(r"[0-9a-f]{64}")
 ORGANIZATION_ID = re.compile(r"o-[a-z0-9]{10,32}")
 _POSITIVE_OPERATORS = frozenset({"stringequals", "stringlike", "stringequalsignorecase", "arnequals", "arnlike"})
 _ORG_KEYS = frozenset({"aws:principalorgid", "aws:principalorgpaths"})
@@ -98,13 +105,30 @@ class NetworkOwners(Protocol):
     def owner_of(self, network_id: str, account: str, region: str) -> NetworkOwner: ...
 
 
+class OriginAccessIdentity(NamedTuple):
+    """Which CloudFront origin access identity (``E…``) an S3 canonical user id is, as far as it was learned."""
+
+    #: The identity's id, or None when the canonical user is not known to be one.
+    identity: str | None
+    #: How it was learned, or why not ("ListCloudFrontOriginAccessIdentities in account … lists no …").
+    how: str
+
+
+class OriginAccessIdentities(Protocol):
+    """Answers whether a canonical user id is one of ``account``'s CloudFront origin access identities."""
+
+    def identity_of(self, canonical_user: str, account: str) -> OriginAccessIdentity: ...
+
+
 class Circumstances(NamedTuple):
-    """What the analysis may know beyond the statement: where and when the policy was set, who owns networks."""
+    """What the analysis may know beyond the statement: where and when the policy was set, who owns networks,
+    which canonical users are the account's CloudFront origin access identities."""
 
     region: str | None = None
     #: When the policy was set (the event time): a date window that closed before it can never hold.
     at: datetime | None = None
     networks: NetworkOwners | None = None
+    origin_access_identities: OriginAccessIdentities | None = None
 
 
 class TrustBoundary(NamedTuple):
@@ -114,6 +138,8 @@ class TrustBoundary(NamedTuple):
     trusted_accounts: frozenset[str] = frozenset()
     organization_id: str | None = None
     trusted_networks: frozenset[str] = frozenset()
+    #: S3 canonical user ids of the organisation's CloudFront origin access identities (lower case), given offline.
+    cloudfront_oai_canonical_ids: frozenset[str] = frozenset()
 
     def trusts_account(self, account: str) -> bool:
         return account == self.own_account or account in self.trusted_accounts
@@ -169,8 +195,9 @@ def exposure_of(statement: Statement, boundary: TrustBoundary, circumstances: Ci
     """Classify who ``statement`` lets in: public, untrusted principals, or nobody outside.
 
     Judged once per statement content, boundary and region when nothing live is consulted: a statement with a
-    network condition judged with a live network-owner lookup (the enforcer) is asked afresh every time, since a
-    denied lookup may succeed later; without one the lookup is never asked, so the answer is kept.
+    network condition judged with a live network-owner lookup, or naming a canonical user with a live
+    origin-access-identity lookup (the enforcer), is asked afresh every time, since a denied lookup may succeed
+    later; otherwise the lookup is never asked, so the answer is kept.
     """
     if statement.effect != "Allow" or statement.actions == ():  # an empty Action list grants nothing
         return _NO_EXPOSURE
@@ -179,7 +206,11 @@ def exposure_of(statement: Statement, boundary: TrustBoundary, circumstances: Ci
         void = never_holds(statement.conditions, known.at)
         if void is not None:
             return Exposure(void=void)
-    if known.networks is not None and any(condition.key in _NETWORK_KEYS for condition in statement.conditions):
+    if (known.networks is not None and any(condition.key in _NETWORK_KEYS for condition in statement.conditions)) or (
+        known.origin_access_identities is not None
+        and statement.principal is not None
+        and statement.principal.canonical_user
+    ):
         return _exposure(statement, boundary, known)
     key = (
         statement.not_principal is not None,
@@ -230,7 +261,7 @@ def _exposure(statement: Statement, boundary: TrustBoundary, known: Circumstance
     elif statement.principal is None:
         return _NO_EXPOSURE
     else:
-        base = _principal_exposure(statement.principal, boundary, known.region)
+        base = _principal_exposure(statement.principal, boundary, known)
     bound = _bind_services(base, statement, boundary)
     if bound.public or bound.untrusted:
         bound = _narrow(bound, statement.conditions, boundary, known)
@@ -305,13 +336,14 @@ def instant(value: str) -> datetime | None:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
-def _principal_exposure(principal: Principal, boundary: TrustBoundary, region: str | None) -> Exposure:
+def _principal_exposure(principal: Principal, boundary: TrustBoundary, known: Circumstances) -> Exposure:
     if (
         principal.everyone
         and not (principal.service or principal.federated or principal.canonical_user)
         and all(entry == "*" for entry in principal.aws)
     ):
         return _PUBLIC  # "*" or {"AWS": "*"}: the most common exposed principal, one shared answer
+    region = known.region
     public = principal.everyone
     untrusted: set[str] = set()
     trusted: set[str] = set()
@@ -352,11 +384,12 @@ def _principal_exposure(principal: Principal, boundary: TrustBoundary, region: s
         else:
             untrusted.add(f"federated {provider}")
     for name in principal.canonical_user:
-        untrusted.add(f"canonical user {name}")
-        unknown.append(
-            f"whose canonical user {name} is (an account's, or a CloudFront origin access identity's): "
-            "a canonical user id does not say"
-        )
+        identity, why = _origin_access_identity(name, boundary, known)
+        if identity is None:
+            untrusted.add(f"canonical user {name}")
+            unknown.append(why)
+        else:
+            trusted.add(identity)  # only the distributions the identity is set on use it
     return Exposure(
         public,
         frozenset(untrusted) if untrusted else _NOBODY,
@@ -366,6 +399,26 @@ def _principal_exposure(principal: Principal, boundary: TrustBoundary, region: s
         _NOBODY,
         tuple(unknown) if unknown else (),
     )
+
+
+def _origin_access_identity(name: str, boundary: TrustBoundary, known: Circumstances) -> tuple[str | None, str]:
+    """The ``CanonicalUser`` principal as one of the account's CloudFront origin access identities (listed in
+    ``cloudfront_oai_canonical_ids``, or found by the live lookup), or None and why nobody could say whose it is."""
+    whose = f"whose canonical user {name} is (an account's, or a CloudFront origin access identity's)"
+    canonical = name.lower()
+    if not CANONICAL_USER_ID.fullmatch(canonical):
+        return None, f"{whose}: it is not a well-formed canonical user id (64 hexadecimal digits)"
+    if canonical in boundary.cloudfront_oai_canonical_ids:
+        return f"CloudFront origin access identity with canonical user {name}", ""
+    if known.origin_access_identities is None:
+        return None, (
+            f"{whose}: a canonical user id does not say, and offline IAM Warden cannot ask CloudFront (list the "
+            "organisation's origin access identities in cloudfront_oai_canonical_ids; the enforcer asks CloudFront)"
+        )
+    found = known.origin_access_identities.identity_of(canonical, boundary.own_account)
+    if found.identity is None:
+        return None, f"{whose}: {found.how}"
+    return f"CloudFront origin access identity {found.identity}", ""
 
 
 def _bind_services(base: Exposure, statement: Statement, boundary: TrustBoundary) -> Exposure:

@@ -39,6 +39,7 @@ SETTINGS_MAX_AGE_SECONDS = 60
 #: Subtrees of the settings prefix that other parts of IAM Warden read and validate themselves.
 DELEGATED_SETTINGS = ("alerts", "prune")
 _NETWORK_ID = re.compile(r"vpce?-[0-9a-f]{8,17}")
+_CANONICAL_ID = re.compile(r"[0-9a-fA-F]{64}")
 #: A GitHub user or organisation name: letters, digits and single hyphens, at most 39 characters.
 GITHUB_OWNER = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}")
 #: A Cognito identity pool id, as the Cognito API's ``IdentityPoolId`` pattern spells it (``us-east-1:…``).
@@ -54,6 +55,11 @@ GLOBAL_KEYS: Mapping[str, tuple[str, str]] = {
     "trusted_networks": (
         "networks",
         "VPC and VPC endpoint ids (vpc-…, vpce-…) whose aws:SourceVpc/SourceVpce grants are private",
+    ),
+    "cloudfront_oai_canonical_ids": (
+        "canonical_ids",
+        "S3 canonical user ids of the organisation's CloudFront origin access identities; bucket policies granting "
+        "them in CanonicalUser form are private without asking CloudFront (the enforcer looks any other id up)",
     ),
     "break_glass_principals": ("patterns", "ARN patterns of break-glass principals: alerted on, never remediated"),
     "managed_accounts": ("accounts", "accounts IAM Warden acts in; empty means every account whose events arrive"),
@@ -148,6 +154,8 @@ class Settings(NamedTuple):
     trusted_accounts: frozenset[str] = frozenset()
     organization_id: str | None = None
     trusted_networks: frozenset[str] = frozenset()
+    #: S3 canonical user ids of CloudFront origin access identities (lower case): private offline too.
+    cloudfront_oai_canonical_ids: frozenset[str] = frozenset()
     break_glass_principals: tuple[str, ...] = ()
     managed_accounts: frozenset[str] = frozenset()
     #: GitHub owners whose Actions workflows may assume roles (empty: the owner is not checked).
@@ -185,7 +193,11 @@ class Settings(NamedTuple):
 
     def boundary(self, own_account: str) -> TrustBoundary:
         return TrustBoundary(
-            own_account, self.trusted_accounts | self.managed_accounts, self.organization_id, self.trusted_networks
+            own_account,
+            self.trusted_accounts | self.managed_accounts,
+            self.organization_id,
+            self.trusted_networks,
+            self.cloudfront_oai_canonical_ids,
         )
 
     def is_break_glass(self, *arns: str | None) -> str | None:
@@ -287,6 +299,9 @@ def parse_settings(
         trusted_accounts=frozenset(global_values.get("trusted_accounts", ())),
         organization_id=global_values.get("organization_id") or None,
         trusted_networks=frozenset(global_values.get("trusted_networks", ())),
+        cloudfront_oai_canonical_ids=frozenset(
+            identifier.lower() for identifier in global_values.get("cloudfront_oai_canonical_ids", ())
+        ),
         break_glass_principals=global_values.get("break_glass_principals", ()),
         managed_accounts=frozenset(global_values.get("managed_accounts", ())),
         github_owners=frozenset(global_values.get("github_owners", ())),
@@ -447,6 +462,8 @@ def _convert_global(kind: str, raw: Any) -> str | tuple[str, ...] | None:
         return _accounts(raw)
     if kind == "networks":
         return _identifiers(raw, _NETWORK_ID, "VPC or VPC endpoint ids like vpce-0a1b2c3d4e5f67890")
+    if kind == "canonical_ids":
+        return _identifiers(raw, _CANONICAL_ID, "S3 canonical user ids (64 hexadecimal digits)")
     if kind == "github_owners":
         _refuse_match_all(_patterns(raw), "every GitHub repository in the world could assume the roles")
         return _identifiers(raw, GITHUB_OWNER, "GitHub owner names like acme (no wildcards)")

@@ -9,7 +9,7 @@ from iamwarden.domain.arns import partition_of
 from iamwarden.domain.catalog import RuleSpec, Severity
 from iamwarden.domain.events import CloudTrailChange, json_type_name
 from iamwarden.domain.exceptions import InvalidEventError
-from iamwarden.domain.exposure import Circumstances, NetworkOwners, instant
+from iamwarden.domain.exposure import Circumstances, NetworkOwners, OriginAccessIdentities, instant
 from iamwarden.domain.findings import Finding, RemediationStep
 from iamwarden.domain.managed_documents import ManagedPolicyDocuments
 from iamwarden.domain.principals import RoleDirectory
@@ -35,6 +35,9 @@ class RuleContext(NamedTuple):
     #: Who owns a VPC endpoint or VPC that an ``aws:SourceVpce``/``aws:SourceVpc`` condition names: EC2 in the
     #: resource's account in the enforcer, None offline (such a grant is then alert-only, ``needs_context``).
     networks: NetworkOwners | None = None
+    #: Whether a ``CanonicalUser`` principal is a CloudFront origin access identity of the resource's account:
+    #: CloudFront's listing in the enforcer, None offline (then only ``cloudfront_oai_canonical_ids`` says so).
+    origin_access_identities: OriginAccessIdentities | None = None
     #: Reads what a resource holds now when the event does not say (a function's policy behind a new function
     #: URL): the enforcer's clients of the event's account; None offline, where such a verdict names what it
     #: could not read (``needs_context``). A read may only call what a remediation step of the rule declares.
@@ -45,8 +48,11 @@ class RuleContext(NamedTuple):
         return partition_of(self.change.region)
 
     def circumstances(self) -> Circumstances:
-        """What the exposure analysis may know about this change: its Region, its time, who owns networks."""
-        return Circumstances(self.change.region, instant(self.change.time), self.networks)
+        """What the exposure analysis may know about this change: its Region, its time, who owns networks, which
+        canonical users are origin access identities."""
+        return Circumstances(
+            self.change.region, instant(self.change.time), self.networks, self.origin_access_identities
+        )
 
     def rule(self, rule_id: str) -> RuleSettings:
         return self.settings.rule(rule_id)

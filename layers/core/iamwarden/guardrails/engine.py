@@ -27,7 +27,7 @@ from iamwarden.domain.arns import parse_role_arn
 from iamwarden.domain.catalog import Mode, RuleSpec, Severity
 from iamwarden.domain.events import CloudTrailChange, parse_event
 from iamwarden.domain.exceptions import InvalidEventError
-from iamwarden.domain.exposure import NetworkOwners
+from iamwarden.domain.exposure import NetworkOwners, OriginAccessIdentities
 from iamwarden.domain.findings import Finding, Judgement, Verdict
 from iamwarden.domain.managed_documents import ManagedPolicyDocuments
 from iamwarden.domain.principals import RoleDirectory
@@ -46,6 +46,7 @@ def judge_event(
     directory: RoleDirectory | None = None,
     *,
     networks: NetworkOwners | None = None,
+    origin_access_identities: OriginAccessIdentities | None = None,
     live_clients: LiveClients | None = None,
 ) -> Judgement:
     """Parse and judge one EventBridge event; malformed input is an ``invalid`` judgement.
@@ -56,13 +57,23 @@ def judge_event(
     without it, a verdict that depends on that says what it lacks (``Finding.needs_context``).
     ``networks`` says who owns the VPC endpoints and VPCs that ``aws:SourceVpce``/``aws:SourceVpc`` conditions
     name (the enforcer's EC2 lookup); without it, a grant through an unlisted network is alert-only.
+    ``origin_access_identities`` says which ``CanonicalUser`` principals are CloudFront origin access identities
+    (the enforcer's CloudFront lookup); without it, only those in ``cloudfront_oai_canonical_ids`` are known.
     ``live_clients`` reads resource state the event does not carry (``RuleContext.live_clients``).
     """
     try:
         change = parse_event(raw)
     except InvalidEventError as exc:
         return Judgement(Verdict.INVALID, str(exc))
-    return judge_change(change, settings, documents, directory, networks=networks, live_clients=live_clients)
+    return judge_change(
+        change,
+        settings,
+        documents,
+        directory,
+        networks=networks,
+        origin_access_identities=origin_access_identities,
+        live_clients=live_clients,
+    )
 
 
 def judge_change(
@@ -72,6 +83,7 @@ def judge_change(
     directory: RoleDirectory | None = None,
     *,
     networks: NetworkOwners | None = None,
+    origin_access_identities: OriginAccessIdentities | None = None,
     live_clients: LiveClients | None = None,
 ) -> Judgement:
     """Judge a parsed change."""
@@ -108,6 +120,7 @@ def judge_change(
         documents=documents,
         directory=directory,
         networks=networks,
+        origin_access_identities=origin_access_identities,
         live_clients=live_clients,
     )
     rule_ids: list[str] = []

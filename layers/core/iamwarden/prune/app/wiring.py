@@ -26,10 +26,20 @@ from iamwarden.prune.domain.notices import FanOutNoticeSender, LogNoticeSender
 SETTINGS_MAX_AGE = 60
 
 
-def build_prune_runtime(logger: Any, environ: Mapping[str, str] | None = None) -> PruneRuntime:
-    """The runtime the pruner's Lambda functions share; SSM is first read on first use, not at import."""
+def build_prune_runtime(
+    logger: Any,
+    environ: Mapping[str, str] | None = None,
+    *,
+    factory: ClientFactory | None = None,
+    **runtime: Any,
+) -> PruneRuntime:
+    """The runtime the pruner's Lambda functions share; SSM is first read on first use, not at import.
+
+    ``factory`` and ``runtime`` (``PruneRuntime``'s clock, catalogue, advisor_for) let a test run this exact
+    wiring against an emulated account; Lambda passes neither.
+    """
     env = os.environ if environ is None else environ
-    factory = ClientFactory(member_role_name=env.get("IAMWARDEN_MEMBER_ROLE", "iamwarden-pruner-member"))
+    factory = factory or ClientFactory(member_role_name=env.get("IAMWARDEN_MEMBER_ROLE", "iamwarden-pruner-member"))
     prefix = env.get("IAMWARDEN_SETTINGS_PREFIX", "/iamwarden")
     providers: list[Any] = []
 
@@ -52,6 +62,7 @@ def build_prune_runtime(logger: Any, environ: Mapping[str, str] | None = None) -
             ),
         ),
         settings=lambda: read_settings(provider(), prefix),
+        **runtime,
     )
 
 

@@ -1,0 +1,511 @@
+"""The pruner's and the heartbeat's roles are least privilege, proven the way the enforcer's are.
+
+Each function runs as Lambda wires it (``build_prune_runtime`` / ``build_heartbeat``, the handlers loaded from
+functions/) against moto, with Access Advisor answered by botocore's Stubber (moto has no Access Advisor).
+Every AWS call is recorded (botocore's ``provide-client-params`` hook, on the session and on the stubbed
+client), mapped to its IAM action, resource ARN and condition keys, and checked by tests/least_privilege.py
+against the policies the template gives the function's role: every call allowed, every grant used by some
+call or listed in ``UNREACHED`` with why the run cannot reach it.
+
+The scenario: the planner over several roles (one of them IAM Warden's own, which it skips); the worker
+announcing and, after ``notice_days``, applying a prune to each (an inline policy rewritten, an inline policy
+deleted, a customer-managed policy at its five-version limit, a shared policy copied, an AWS-managed policy
+detached), with notices to the security topic and the owning team's topic; the watch telling the owners
+about a denied call the prune removed; the heartbeat finding a whole loop, then a disabled rule (and
+alerting). The worker runs in a member account too, through the member template's pruner role. Undoing a
+prune is ``iamwarden prune rollback``, run with the operator's own credentials, never these roles: its calls
+are recorded and shown to need grants the roles do not have (so the roles stay narrower than the undo).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import timedelta
+from typing import Any
+
+import boto3
+import pytest
+
+from iamwarden.adapters.clients import ClientFactory, iam_action_of
+from iamwarden.app.heartbeat import build_heartbeat
+from iamwarden.prune.adapters.iam_reader import IamReader
+from iamwarden.prune.adapters.store import PruneStore
+from iamwarden.prune.app.runtime import PruneRuntime
+from iamwarden.prune.app.wiring import build_prune_runtime
+from iamwarden.prune.domain.decide import updated_ledger
+from tests.aws_fixtures import HOME_ACCOUNT, REGION, function_environment, resolve
+from tests.functional.conftest import Account
+from tests.functional.prune_support import AccessAdvisorStub, Clock, allow, create_role, document, service
+from tests.functional.test_attacker import Loop, loop  # noqa: F401 - the heartbeat checks the attacker test's loop
+from tests.functional.test_enforcer_handler import FakeLambdaContext
+from tests.functional.test_prune_handlers import load, sqs_event
+from tests.functional.test_prune_lifecycle import CATALOGUE, MAIN
+from tests.integration.test_member_template import member_template
+from tests.least_privilege import Call, Grant, check, grants_of
+from tests.sam_template import deployed_template, translated_template
+
+MEMBER = "444455556666"
+MEMBER_ROLE = "iamwarden-pruner-member"
+LAMBDA_BASIC = "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
+TEAM_TOPIC = f"arn:aws:sns:{REGION}:{HOME_ACCOUNT}:iamwarden-team-orders"
+LOG_GROUPS = {
+    f"{name}.Arn": f"arn:aws:logs:{REGION}:{HOME_ACCOUNT}:log-group:/aws/lambda/iamwarden-{function}:*"
+    for name, function in (
+        ("PrunePlannerLogGroup", "prune-planner"),
+        ("PruneWorkerLogGroup", "prune-worker"),
+        ("PruneWatchLogGroup", "prune-watch"),
+        ("HeartbeatLogGroup", "heartbeat"),
+    )
+}
+
+
+# --- the roles, as the templates deploy them ---------------------------------------------------------
+
+
+def role_policies(role: str) -> dict[str, list[dict[str, Any]]]:
+    """Policy name -> resolved statements of ``role`` in template.yaml: its own policies and the separate
+    AWS::IAM::RolePolicy resources attached to it."""
+    resources = deployed_template()["Resources"]
+    found = {p["PolicyName"]: p["PolicyDocument"] for p in resources[role]["Properties"].get("Policies", [])}
+    for resource in resources.values():
+        properties = resource.get("Properties", {})
+        if resource["Type"] == "AWS::IAM::RolePolicy" and properties.get("RoleName") == {"Ref": role}:
+            found[properties["PolicyName"]] = properties["PolicyDocument"]
+    return {name: resolve(document["Statement"], LOG_GROUPS) for name, document in found.items()}
+
+
+def member_role_policies() -> dict[str, list[dict[str, Any]]]:
+    """The member template's pruner role, for account ``MEMBER``."""
+    role = member_template()["Resources"]["PrunerMemberRole"]["Properties"]
+    names = {"AWS::AccountId": MEMBER, "PrunerMemberRoleName": MEMBER_ROLE}
+    return {p["PolicyName"]: resolve(p["PolicyDocument"]["Statement"], names) for p in role["Policies"]}
+
+
+def _grant(policy: str, sid: str, action: str, resource: str) -> Grant:
+    return Grant(policy, sid, action, resource)
+
+
+_LOGS = "the Lambda service writes the function's logs with its role; the code never calls CloudWatch Logs"
+_TRACES = "the X-Ray SDK's daemon sends trace segments; the code makes no X-Ray API call"
+_POLLER = "the worker's SQS event source mapping polls the queue with the function's role (AWS, not the code)"
+_DLQ = "Lambda's on-failure destination of the asynchronously invoked planner and watch sends with the role"
+_SNS_KMS = "SNS encrypts what is published to the topic (SSE with AlertKey) with the publisher's permissions"
+
+#: Grants no call of the run can use, and why (each still needed, by the step or service named).
+UNREACHED: dict[Grant, str] = {
+    **{
+        _grant("pruner-runtime", "WriteOwnLogs", action, LOG_GROUPS[f"{group}.Arn"]): _LOGS
+        for action in ("logs:CreateLogStream", "logs:PutLogEvents")
+        for group in ("PrunePlannerLogGroup", "PruneWorkerLogGroup", "PruneWatchLogGroup")
+    },
+    **{
+        _grant("pruner-runtime", "WriteTraces", action, "*"): _TRACES
+        for action in ("xray:PutTraceSegments", "xray:PutTelemetryRecords")
+    },
+    **{
+        _grant("pruner-runtime", "Queue", action, f"arn:aws:sqs:{REGION}:{HOME_ACCOUNT}:iamwarden-prune-roles"): _POLLER
+        for action in ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes")
+    },
+    _grant(
+        "pruner-runtime",
+        "DeadLetterFailedInvocations",
+        "sqs:SendMessage",
+        f"arn:aws:sqs:{REGION}:{HOME_ACCOUNT}:iamwarden-prune-dlq",
+    ): _DLQ,
+    **{
+        _grant(
+            "pruner-alerts", "EncryptNotices", action, f"arn:aws:kms:{REGION}:{HOME_ACCOUNT}:key/mrk-iamwarden-alerts"
+        ): _SNS_KMS
+        for action in ("kms:GenerateDataKey", "kms:Decrypt")
+    },
+    _grant("pruner-member-accounts", "ActInMemberAccounts", "sts:AssumeRole", f"arn:aws:iam::*:role/{MEMBER_ROLE}"): (
+        "the pruner acts in a member account: test_the_member_pruner_role_allows_every_call_the_worker_makes_there"
+    ),
+    **{
+        _grant("heartbeat", "WriteOwnLogs", action, LOG_GROUPS["HeartbeatLogGroup.Arn"]): _LOGS
+        for action in ("logs:CreateLogStream", "logs:PutLogEvents")
+    },
+    **{
+        _grant("heartbeat", "WriteTraces", action, "*"): _TRACES
+        for action in ("xray:PutTraceSegments", "xray:PutTelemetryRecords")
+    },
+    **{
+        _grant(
+            "heartbeat", "EncryptAlerts", action, f"arn:aws:kms:{REGION}:{HOME_ACCOUNT}:key/mrk-iamwarden-alerts"
+        ): _SNS_KMS
+        for action in ("kms:GenerateDataKey", "kms:Decrypt")
+    },
+}
+
+
+# --- recording calls as IAM authorises them -----------------------------------------------------------
+
+#: Batch operations IAM authorises as the single action.
+_BATCHED = {"sqs:SendMessageBatch": "sqs:SendMessage", "sqs:DeleteMessageBatch": "sqs:DeleteMessage"}
+
+
+def authorised_as(action: str, params: dict[str, Any], account: str, region: str) -> Call:
+    """The resource ARN and condition keys IAM authorises ``action`` with ``params`` on; unknown calls fail."""
+    action = _BATCHED.get(action, action)
+    service, operation = action.split(":")
+    iam = f"arn:aws:iam::{account}"
+    if service == "iam":
+        if operation in ("ListRoles", "GetServiceLastAccessedDetails"):
+            return Call(action, "*")  # no resource type (a job id names no resource)
+        if "Arn" in params:  # Access Advisor names the role by ARN
+            return Call(action, str(params["Arn"]))
+        if "RoleName" in params:
+            context = {"iam:PolicyARN": params["PolicyArn"]} if "PolicyArn" in params else {}
+            return Call(action, f"{iam}:role/{params['RoleName']}", context)
+        if "PolicyArn" in params:
+            return Call(action, str(params["PolicyArn"]))
+        if operation == "CreatePolicy":
+            return Call(action, f"{iam}:policy{params.get('Path', '/')}{params['PolicyName']}")
+    if action == "sts:AssumeRole":
+        owner = str(params["RoleArn"]).split(":")[4]
+        return Call(action, str(params["RoleArn"]), {"aws:ResourceAccount": owner})
+    if service == "dynamodb":
+        return Call(action, f"arn:aws:dynamodb:{region}:{account}:table/{params['TableName']}")
+    if service == "ssm":
+        return Call(action, f"arn:aws:ssm:{region}:{account}:parameter{params.get('Path') or params['Name']}")
+    if service == "sqs":
+        owner, name = str(params["QueueUrl"]).split("/")[-2:]
+        return Call(action, f"arn:aws:sqs:{region}:{owner}:{name}")
+    if service == "sns":
+        return Call(action, str(params["TopicArn"]))
+    if service == "secretsmanager":
+        return Call(action, f"arn:aws:secretsmanager:{region}:{account}:secret:{params['SecretId']}")
+    if service == "events":
+        bus = params.get("EventBusName") or "default"
+        name = params.get("Name") or params["Rule"]
+        return Call(action, f"arn:aws:events:{region}:{account}:rule/{'' if bus == 'default' else bus + '/'}{name}")
+    if service == "lambda":
+        function = str(params["FunctionName"])
+        if not function.startswith("arn:"):
+            function = f"arn:aws:lambda:{region}:{account}:function:{function}"
+        return Call(action, function)
+    raise AssertionError(f"the test does not know which resource {action} acts on: {params}")
+
+
+class Recorder:
+    """Every call of the clients it is registered on, as IAM authorises it, by the account it acts in."""
+
+    def __init__(self) -> None:
+        self.calls: dict[str, list[Call]] = {}
+        self.paused = False
+
+    def hook(self, account: str) -> Any:
+        def record(params: dict[str, Any], model: Any, **kwargs: Any) -> None:
+            if self.paused:
+                return
+            region = kwargs.get("context", {}).get("client_region") or REGION
+            call = authorised_as(iam_action_of(model.service_model, model.name), dict(params), account, region)
+            self.calls.setdefault(account, []).append(call)
+
+        return record
+
+    def take(self, account: str = HOME_ACCOUNT) -> list[Call]:
+        return self.calls.pop(account, [])
+
+
+# --- the scenario ---------------------------------------------------------------------------------------
+
+
+class Pruning:
+    """The pruner's three functions, as Lambda loads and wires them, over one emulated account."""
+
+    def __init__(self, account: Account, recorder: Recorder, factory: ClientFactory) -> None:
+        self.account = account
+        self.recorder = recorder
+        self.clock = Clock()
+        self.clock.advance(1 / 24)  # moto stamps roles with the real time; the pruner looks a little later
+        self.stub = AccessAdvisorStub(self.clock)
+        self.stub.client.meta.events.register("provide-client-params", recorder.hook(HOME_ACCOUNT))
+        self.runtime: PruneRuntime = build_prune_runtime(
+            logging.getLogger("iamwarden"),
+            function_environment("PruneWorkerFunction") | function_environment("PrunePlannerFunction"),
+            factory=factory,
+            clock=self.clock,
+            catalogue=CATALOGUE,
+            advisor_for=lambda _iam: self.stub.advisor(),
+        )
+        self.handlers = {name: load(name) for name in ("prune_planner", "prune_worker", "prune_watch")}
+        for handler in self.handlers.values():
+            setattr(handler, "RUNTIME", self.runtime)  # noqa: B010 - the container-wide runtime, wired here
+
+    def invoke(self, name: str, event: dict[str, Any]) -> Any:
+        return self.handlers[name].lambda_handler(event, FakeLambdaContext())
+
+    def seed_ledger(self, iam: Any, account: str, role_arn: str) -> None:
+        """The pruner has watched the role's grants for 30 days (past the warm-up)."""
+        store = PruneStore(self.account.dynamodb, self.runtime.table)
+        ledger = updated_ledger(IamReader(iam).role(role_arn), {}, self.clock.now - timedelta(days=30))
+        store.save_role(store.role(account, role_arn)._replace(ledger=ledger), self.clock.now)
+
+    def access_advisor(self, role_arn: str, grants: dict[str, list[str]]) -> None:
+        """Access Advisor: s3 used three days ago, ec2, sqs, sts and logs not in 200 days; ``grants`` says which
+        policies grant the unused services."""
+        used = self.clock.now - timedelta(days=3)
+        self.stub.generate(role_arn)
+        self.stub.page(
+            [
+                service("s3", used, {"GetBucketTagging": None, "GetBucketPolicy": used, "CreateBucket": None}),
+                service("ec2", None, {"RunInstances": None, "DescribeInstances": None}),
+                service("sqs", self.clock.now - timedelta(days=200)),
+                service("sts", None),
+                service("logs", None),
+            ],
+            next_marker="page-2",
+        )
+        self.stub.page([service("dynamodb", None)], marker="page-2")
+        self.stub.granting(role_arn, {namespace: grants.get(namespace, []) for namespace in UNUSED_SERVICES})
+
+
+#: The services ``Pruning.access_advisor`` reports unused: the pruner asks which policies grant each.
+UNUSED_SERVICES = ("dynamodb", "ec2", "logs", "sqs", "sts")
+
+
+def _roles(account: Account) -> dict[str, tuple[str, dict[str, list[str]]]]:
+    """Roles whose prunes take every path of the executor: name -> (ARN, Access Advisor's granting policies)."""
+    iam = account.iam
+    roles: dict[str, tuple[str, dict[str, list[str]]]] = {}
+    unused = ("dynamodb", "ec2", "sqs", "sts")
+    # an inline policy rewritten (owner tag: the team's topic gets the notices)
+    arn = create_role(iam, "orders-api", {"main": MAIN}, tags={"owner": "orders"})
+    roles["orders-api"] = (arn, {key: ["inline:main"] for key in unused})
+    # an inline policy granting only unused services: deleted
+    arn = create_role(iam, "batch-legacy", {"legacy": document(allow("ec2:*"), allow("sqs:*"))})
+    roles["batch-legacy"] = (arn, {"ec2": ["inline:legacy"], "sqs": ["inline:legacy"]})
+    # a customer-managed policy at IAM's five-version limit: the oldest version goes, a new default comes
+    arn = create_role(iam, "reports")
+    versioned = iam.create_policy(
+        PolicyName="reports-policy", PolicyDocument=json.dumps(document(allow("s3:GetObject")))
+    )
+    for _ in range(3):
+        iam.create_policy_version(
+            PolicyArn=versioned["Policy"]["Arn"], PolicyDocument=json.dumps(document(allow("s3:GetObject")))
+        )
+    iam.create_policy_version(PolicyArn=versioned["Policy"]["Arn"], PolicyDocument=json.dumps(MAIN), SetAsDefault=True)
+    iam.attach_role_policy(RoleName="reports", PolicyArn=versioned["Policy"]["Arn"])
+    roles["reports"] = (arn, {key: [versioned["Policy"]["Arn"]] for key in unused})
+    # a policy shared with another role: a pruned copy replaces it on this role only;
+    # an AWS-managed policy whose only service is unused: detached
+    arn = create_role(iam, "billing")
+    create_role(iam, "billing-other")
+    shared = iam.create_policy(PolicyName="billing-shared", PolicyDocument=json.dumps(MAIN))["Policy"]["Arn"]
+    for name in ("billing", "billing-other"):
+        iam.attach_role_policy(RoleName=name, PolicyArn=shared)
+    iam.attach_role_policy(RoleName="billing", PolicyArn=LAMBDA_BASIC)
+    roles["billing"] = (arn, {**{key: [shared] for key in unused}, "logs": [LAMBDA_BASIC]})
+    # IAM Warden's own role: the planner never sends it
+    create_role(iam, "iamwarden-enforcer-us-east-1", {"main": MAIN})
+    return roles
+
+
+def _settings(account: Account) -> None:
+    for name, value in {
+        "prune/mode": "enforce",
+        "prune/min_role_age_days": "0",
+        "alerts/teams/orders/sns_topic_arn": TEAM_TOPIC,
+    }.items():
+        account.set(name, value)
+    account.session.client("sns").create_topic(Name=TEAM_TOPIC.rsplit(":", 1)[1])
+
+
+@pytest.fixture
+def recorder() -> Recorder:
+    return Recorder()
+
+
+@pytest.fixture
+def pruning(account: Account, recorder: Recorder) -> Pruning:
+    """Registered on the session before any of the pruner's clients exist (clients copy the session's hooks)."""
+    account.session.events.register("provide-client-params", recorder.hook(HOME_ACCOUNT))
+    factory = ClientFactory(HOME_ACCOUNT, MEMBER_ROLE, session=account.session)
+    return Pruning(account, recorder, factory)
+
+
+def _assert_holds(calls: list[Call], policies: dict[str, list[dict[str, Any]]], unreached: dict[Grant, str]) -> None:
+    """Every call allowed, every grant of ``policies`` used or listed (entries of other roles' policies aside);
+    and the proof can fail: taking away any statement whose grants a call used leaves some call denied."""
+    listed = {grant: why for grant, why in unreached.items() if grant.policy in policies}
+    report = check(calls, policies, listed)
+    assert report.holds, f"\n{report}"
+    needed = {(grant.policy, grant.sid) for grant in grants_of(policies) if grant not in listed}
+    for policy, sid in sorted(needed):
+        narrower = {
+            name: [statement for statement in statements if (name, statement.get("Sid", "")) != (policy, sid)]
+            for name, statements in policies.items()
+        }
+        assert check(calls, narrower, {}).denied, f"without {policy}/{sid} every call is still allowed"
+
+
+def test_the_pruner_role_allows_every_call_of_its_three_functions_and_grants_nothing_unused(
+    account: Account, pruning: Pruning, recorder: Recorder
+) -> None:
+    recorder.paused = True
+    _settings(account)
+    roles = _roles(account)
+    for arn, _ in roles.values():
+        pruning.seed_ledger(account.iam, HOME_ACCOUNT, arn)
+    recorder.paused = False
+
+    planned = pruning.invoke("prune_planner", {"source": "aws.events", "detail-type": "Scheduled Event"})
+    recorder.paused = True
+    bodies = []
+    while batch := account.sqs.receive_message(QueueUrl=pruning.runtime.queue_url, MaxNumberOfMessages=10).get(
+        "Messages", []
+    ):
+        for message in batch:
+            bodies.append(message["Body"])
+            account.sqs.delete_message(QueueUrl=pruning.runtime.queue_url, ReceiptHandle=message["ReceiptHandle"])
+    recorder.paused = False
+
+    assert planned["sent"] == len(roles) + 1  # every role but IAM Warden's own (billing-other too)
+    by_arn = dict(roles.values())
+    outcomes: dict[str, str] = {}
+    for body in bodies:
+        role_arn = json.loads(body)["role_arn"]
+        if role_arn in by_arn:  # billing-other was never seen before: warming up, Access Advisor is not asked
+            pruning.access_advisor(role_arn, by_arn[role_arn])
+        assert pruning.invoke("prune_worker", sqs_event(body)) == {"batchItemFailures": []}
+        outcomes[role_arn] = pruning.runtime.store().role(HOME_ACCOUNT, role_arn).last_outcome or ""
+    pruning.stub.stubber.assert_no_pending_responses()
+    assert sorted(outcomes[arn] for arn in by_arn) == ["announced"] * 4
+
+    pruning.clock.advance(7)
+    for body in bodies:
+        assert pruning.invoke("prune_worker", sqs_event(body)) == {"batchItemFailures": []}
+    applied = {arn: pruning.runtime.store().role(HOME_ACCOUNT, arn).last_outcome for arn in by_arn}
+    assert set(applied.values()) == {"applied"}, applied
+
+    denied = {
+        "detail-type": "AWS API Call via CloudTrail",
+        "source": "aws.ec2",
+        "detail": {
+            "eventSource": "ec2.amazonaws.com",
+            "eventName": "RunInstances",
+            "errorCode": "Client.UnauthorizedOperation",
+            "userIdentity": {
+                "type": "AssumedRole",
+                "sessionContext": {"sessionIssuer": {"type": "Role", "arn": roles["orders-api"][0]}},
+            },
+        },
+    }
+    assert pruning.invoke("prune_watch", denied)["notified"] is True
+
+    calls = recorder.take()
+    actions = {call.action for call in calls}
+    assert {"iam:PutRolePolicy", "iam:DeleteRolePolicy", "iam:CreatePolicy", "iam:DeletePolicyVersion"} <= actions
+    assert {call.resource for call in calls if call.action == "sns:Publish"} == {
+        function_environment("PruneWatchFunction")["IAMWARDEN_ALERT_TOPIC_ARN"],
+        TEAM_TOPIC,
+    }
+    _assert_holds(calls, role_policies("PrunerRole"), UNREACHED)
+
+
+def test_undoing_a_prune_needs_what_the_pruner_role_is_not_given(
+    account: Account, pruning: Pruning, recorder: Recorder
+) -> None:
+    """``iamwarden prune rollback`` runs with the operator's credentials: its deletes of pruned copies are not
+    the functions' to make, so the role does not carry them."""
+    recorder.paused = True
+    _settings(account)
+    roles = _roles(account)
+    arn, grants = roles["billing"]
+    pruning.seed_ledger(account.iam, HOME_ACCOUNT, arn)
+    pruning.access_advisor(arn, grants)
+    body = json.dumps({"account": HOME_ACCOUNT, "role_arn": arn})
+    pruning.invoke("prune_worker", sqs_event(body))
+    pruning.clock.advance(7)
+    pruning.invoke("prune_worker", sqs_event(body))
+    plan_id = pruning.runtime.store().role(HOME_ACCOUNT, arn).last_applied_plan_id
+    assert plan_id
+    pruner, _ = pruning.runtime.pruner()
+    recorder.paused = False
+
+    rolled, _ = pruner.rollback(plan_id)
+
+    assert rolled.status.value == "rolled_back"
+    report = check(recorder.take(), role_policies("PrunerRole"), {})
+    assert {call.action for call in report.denied} == {"iam:DeletePolicy"}
+
+
+def test_the_member_pruner_role_allows_every_call_the_worker_makes_there(
+    account: Account, recorder: Recorder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """In a member account the pruner assumes iamwarden-pruner-member (member/template.yaml): the worker's calls
+    there are checked against that role, the AssumeRole against the central role's pruner-member-accounts."""
+    account.session.events.register("provide-client-params", recorder.hook(HOME_ACCOUNT))
+    session_with = ClientFactory.session_with
+
+    def recorded(credentials: Any, region: str) -> boto3.Session:
+        session = session_with(credentials, region)
+        session.events.register("provide-client-params", recorder.hook(MEMBER))
+        return session
+
+    monkeypatch.setattr(ClientFactory, "session_with", staticmethod(recorded))
+    pruning = Pruning(account, recorder, ClientFactory(HOME_ACCOUNT, MEMBER_ROLE, session=account.session))
+    recorder.paused = True
+    _settings(account)
+    member_iam = ClientFactory(HOME_ACCOUNT, MEMBER_ROLE, session=account.session).client("iam", MEMBER, REGION)
+    arn = create_role(member_iam, "member-app", {"main": MAIN}, tags={"owner": "orders"})
+    versioned = member_iam.create_policy(PolicyName="member-shared", PolicyDocument=json.dumps(MAIN))["Policy"]["Arn"]
+    create_role(member_iam, "member-other")
+    for name in ("member-app", "member-other"):
+        member_iam.attach_role_policy(RoleName=name, PolicyArn=versioned)
+    pruning.seed_ledger(member_iam, MEMBER, arn)
+    pruning.access_advisor(arn, {key: ["inline:main", versioned] for key in ("dynamodb", "ec2", "sqs", "sts")})
+    recorder.take(MEMBER)
+    recorder.paused = False
+
+    body = json.dumps({"account": MEMBER, "role_arn": arn})
+    pruning.invoke("prune_worker", sqs_event(body))
+    pruning.clock.advance(7)
+    pruning.invoke("prune_worker", sqs_event(body))
+
+    assert pruning.runtime.store().role(MEMBER, arn).last_outcome == "applied"
+    member_calls = recorder.take(MEMBER)
+    assert {"iam:PutRolePolicy", "iam:CreatePolicy", "iam:AttachRolePolicy", "iam:DetachRolePolicy"} <= {
+        call.action for call in member_calls
+    }
+    member_report = check(member_calls, member_role_policies(), {})
+    assert not member_report.denied, f"\n{member_report}"
+    home = [call for call in recorder.take() if call.action == "sts:AssumeRole"]
+    assert home
+    assert not check(home, role_policies("PrunerRole"), {}).denied
+
+
+# --- the heartbeat ----------------------------------------------------------------------------------------
+
+
+def test_the_heartbeat_role_allows_every_call_of_a_whole_and_a_broken_loop_and_grants_nothing_unused(
+    loop: Loop,  # noqa: F811 - the fixture imported above
+    recorder: Recorder,
+) -> None:
+    session = loop.account.session
+    session.events.register("provide-client-params", recorder.hook(HOME_ACCOUNT))
+    heartbeat = build_heartbeat(session, _heartbeat_environment(loop))
+    heartbeat.config = loop.heartbeat.config  # the loop's stand-in targets (moto's Lambda cannot be a target)
+
+    whole = heartbeat.run()
+    recorder.paused = True
+    loop.events.disable_rule(Name="iamwarden-forward-own-events")
+    recorder.paused = False
+    broken = heartbeat.run()
+
+    assert whole == {"whole": True, "problems": []}
+    assert broken["whole"] is False
+    calls = recorder.take()
+    assert "sns:Publish" in {call.action for call in calls}
+    buses = {call.resource.split(":rule/", 1)[1].count("/") for call in calls if call.action == "events:DescribeRule"}
+    assert buses == {0, 1}  # rules of the default bus and of the central bus
+    _assert_holds(calls, role_policies("HeartbeatRole"), UNREACHED)
+
+
+def _heartbeat_environment(deployed: Loop) -> dict[str, str]:
+    """The heartbeat function's environment from the template, as the loop fixture resolves it."""
+    environment = translated_template()["Resources"]["HeartbeatFunction"]["Properties"]["Environment"]["Variables"]
+    names = {"EnforcerFunction.Arn": deployed.heartbeat.config.enforcer_arn, "CentralEventBus.Arn": "central"}
+    return {name: str(resolve(value, names)) for name, value in environment.items()}
