@@ -8,11 +8,13 @@ PutDestinationPolicy in ``accessPolicy`` (CloudWatch Logs API reference).
 from __future__ import annotations
 
 import copy
+import gzip
 import json
 from typing import Any
 
 import pytest
 
+from iamwarden.backtest.domain.records import DateRange, scan_content
 from iamwarden.domain.findings import Judgement, Verdict
 from iamwarden.domain.settings import Settings
 from iamwarden.guardrails.engine import judge_event
@@ -176,3 +178,22 @@ def test_the_destination_action_declares_put_once() -> None:
         "logs:DescribeDestinations",
         "logs:PutDestinationPolicy",
     )
+
+
+def test_the_backtest_finds_and_judges_the_records_in_a_cloudtrail_log_file() -> None:
+    """``backtest`` reads raw CloudTrail records: the guarded names are in scope and judged as delivered."""
+    samples = ["glacier-vault-policy-unknown-account.json", "glacier-vault-lock-public.json"]
+    samples.append("logs-destination-policy-public.json")
+    records = [load_event(sample)["detail"] for sample in samples]
+    vault = {**records[0], "eventName": "CreateVault", "requestParameters": {"accountId": "-", "vaultName": "v"}}
+    data = gzip.compress(json.dumps({"Records": [vault, *records]}).encode())
+
+    scan = scan_content("trail.json.gz", data, DateRange())
+
+    judged = [judge_event(found.event, Settings()) for found in scan.events]
+    assert [finding.rule_id for judgement in judged for finding in judgement.findings] == [
+        "glacier-vault-policy-cross-account",
+        "glacier-vault-policy-public",
+        "logs-destination-policy-public",
+    ]
+    assert [finding.certain for judgement in judged for finding in judgement.findings] == [True, False, True]
