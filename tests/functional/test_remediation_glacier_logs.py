@@ -12,17 +12,20 @@ from typing import Any
 
 import pytest
 
+from iamwarden.adapters.audit import AuditStatus
 from iamwarden.adapters.clients import ClientFactory
 from iamwarden.app.executor import AccountClients, StepRun
+from iamwarden.app.service import EnforcerService
 from iamwarden.domain.exceptions import UndoError
-from iamwarden.domain.findings import RemediationStep
+from iamwarden.domain.findings import Outcome, RemediationStep
 from iamwarden.domain.settings import Settings
 from iamwarden.guardrails.engine import judge_event
 from iamwarden.guardrails.logs_destination_policy import OWNER_ONLY_SID
 from iamwarden.guardrails.registry import action_for
 from tests.aws_fixtures import HOME_ACCOUNT
+from tests.conftest import load_event
 from tests.functional import guardrail_cases as cases
-from tests.functional.conftest import Account
+from tests.functional.conftest import Account, RecordingNotifier
 
 REGION = cases.RESOURCE_REGION
 
@@ -183,3 +186,23 @@ def test_a_vault_without_a_policy_any_more_is_left_alone(account: Account, aws: 
 
     assert (before["policy"], done) == (None, [])
     assert action_for(step).undo(aws, step, before) == []
+
+
+def test_a_vault_lock_policy_in_remediate_mode_is_alerted_and_the_access_policy_untouched(
+    account: Account, enforcer: EnforcerService, notifier: RecordingNotifier
+) -> None:
+    """A lock policy cannot be edited: the enforcer alerts with what to run and changes nothing."""
+    account.set("rules/glacier-vault-policy-public/mode", "remediate")
+    cases._glacier_vault_with_sample_policy("glacier-vault-policy-public.json")(account)
+    live = cases.glacier_vault_policy(account)
+
+    result = enforcer.handle(load_event("glacier-vault-lock-public.json"))
+
+    assert [finding["outcome"] for finding in result["findings"]] == ["alerted"]
+    assert cases.glacier_vault_policy(account) == live
+    [notification] = notifier.sent
+    assert notification.outcome is Outcome.ALERTED
+    assert notification.finding is not None
+    assert "abort-vault-lock" in notification.finding.needs_context[0]
+    [record] = account.audit().for_event(load_event("glacier-vault-lock-public.json")["detail"]["eventID"])
+    assert record.status == AuditStatus.ALERTED
