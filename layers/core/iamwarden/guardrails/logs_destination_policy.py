@@ -16,10 +16,12 @@ destination without a policy allows. Undo reads ``OWNER_ONLY`` as "no policy" an
 statements back. ``forceUpdate`` is not sent: a rewrite that only removes statements never moves the
 policy from accounts to an organisation.
 
-CloudWatch Logs' account-level ``PutResourcePolicy`` (log-group resource policies letting AWS services
-deliver logs) is left out: its statements let services write *into* this account's logs, so they open no
-data to the outside; a missing ``aws:SourceAccount`` there lets another account's delivery write our log
-groups, which is noise, not a leak (README, "Left out").
+CloudWatch Logs' ``PutResourcePolicy`` (account-level or log-group resource policies letting AWS services
+deliver logs) is left out: the API reference says such a policy "only supports ``logs:PutLogEvents`` and
+``logs:CreateLogStream``" and is enforced only for AWS service principals, "not IAM users, roles, or
+cross-account principals". It lets services write *into* this account's logs and opens no data to the
+outside; a missing ``aws:SourceAccount`` there lets another account's deliveries land in our log groups,
+which is noise, not a leak (README, "What the resource rules cost").
 """
 
 from __future__ import annotations
