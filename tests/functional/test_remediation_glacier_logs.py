@@ -37,8 +37,8 @@ def aws(account: Account) -> AccountClients:
     )
 
 
-def _plan(event: dict[str, Any]) -> RemediationStep:
-    [finding] = judge_event(event, Settings()).findings
+def _plan(event: dict[str, Any], settings: Settings | None = None) -> RemediationStep:
+    [finding] = judge_event(event, settings or Settings()).findings
     [step] = finding.plan
     return step
 
@@ -206,3 +206,30 @@ def test_a_vault_lock_policy_in_remediate_mode_is_alerted_and_the_access_policy_
     assert "abort-vault-lock" in notification.finding.needs_context[0]
     [record] = account.audit().for_event(load_event("glacier-vault-lock-public.json")["detail"]["eventID"])
     assert record.status == AuditStatus.ALERTED
+
+
+def test_a_destination_policy_keeping_an_organisation_statement_is_written_with_force_update(
+    account: Account, aws: AccountClients
+) -> None:
+    """PutDestinationPolicy needs forceUpdate for an organisation-wide policy; an accounts-only one goes without."""
+    sample = "logs-destination-policy-organization.json"
+    organization = _policy_document(load_event(sample)["detail"]["requestParameters"]["accessPolicy"])["Statement"][0]
+    step = _plan(_destination_with(account, [VENDOR, organization]), Settings(organization_id="o-a1b2c3d4e5"))
+    sent: list[dict[str, Any]] = []
+    aws.client("logs").meta.events.register(
+        "provide-client-params.logs.PutDestinationPolicy", lambda params, **_: sent.append(dict(params))
+    )
+
+    before, _ = _run(aws, step)
+    action_for(step).undo(aws, step, before)
+
+    assert [call.get("forceUpdate") for call in sent] == [True, True]
+    assert cases.log_destination_policy(account) == cases.canonical_policy(
+        {"Version": "2012-10-17", "Statement": [VENDOR, organization]}
+    )
+    sent.clear()
+    vendor_only = _plan(
+        _destination_with(account, [VENDOR, {**VENDOR, "Sid": "Own", "Principal": {"AWS": HOME_ACCOUNT}}])
+    )
+    _run(aws, vendor_only)
+    assert [call.get("forceUpdate") for call in sent] == [None]

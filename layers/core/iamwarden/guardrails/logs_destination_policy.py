@@ -13,8 +13,9 @@ There is no call that deletes a destination policy (it is a field of the destina
 remediation rewrites the policy without the offending statements, and when none is left it writes
 ``OWNER_ONLY``: one statement letting only the destination's own account subscribe, which is what a
 destination without a policy allows. Undo reads ``OWNER_ONLY`` as "no policy" and puts the removed
-statements back. ``forceUpdate`` is not sent: a rewrite that only removes statements never moves the
-policy from accounts to an organisation.
+statements back. A policy written with an ``aws:PrincipalOrgID`` condition is sent with ``forceUpdate``
+(which affirms the senders' subscription filters were updated for an organisation-wide policy): the
+organisation statements it keeps or restores were already in force, so their filters already work.
 
 CloudWatch Logs' ``PutResourcePolicy`` (account-level or log-group resource policies letting AWS services
 deliver logs) is left out: the API reference says such a policy "only supports ``logs:PutLogEvents`` and
@@ -150,7 +151,8 @@ class LogsDestinationPolicyEndpoint:
                 raise _NoDestination(name)
 
     def put(self, aws: AccountClients, name: str, policy: str) -> None:
-        aws.client("logs").put_destination_policy(destinationName=name, accessPolicy=policy)
+        force = {"forceUpdate": True} if "aws:principalorgid" in policy.lower() else {}
+        aws.client("logs").put_destination_policy(destinationName=name, accessPolicy=policy, **force)
 
     def delete(self, aws: AccountClients, name: str) -> None:
         self.put(aws, name, owner_only(aws.account))
