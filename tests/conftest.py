@@ -80,6 +80,8 @@ SAMPLE_OWN = OwnIdentity(
                     "s3-access-point-policy-public",
                     "opensearch-access-policy-public",
                     "backup-vault-policy-public",
+                    "glacier-vault-policy-public",
+                    "logs-destination-policy-public",
                 )
             ),
         }

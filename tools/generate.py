@@ -76,6 +76,9 @@ EFS_FILE_SYSTEMS = "!Sub arn:${AWS::Partition}:elasticfilesystem:*:${AWS::Accoun
 OPENSEARCH_DOMAINS = "!Sub arn:${AWS::Partition}:es:*:${AWS::AccountId}:domain/*"
 BACKUP_VAULTS = "!Sub arn:${AWS::Partition}:backup:*:${AWS::AccountId}:backup-vault:*"
 DB_CLUSTER_SNAPSHOTS = "!Sub arn:${AWS::Partition}:rds:*:${AWS::AccountId}:cluster-snapshot:*"
+# issue 18, branch res-glacier-logs: Glacier vaults and CloudWatch Logs destinations.
+GLACIER_VAULTS = "!Sub arn:${AWS::Partition}:glacier:*:${AWS::AccountId}:vaults/*"
+LOG_DESTINATIONS = "!Sub arn:${AWS::Partition}:logs:*:${AWS::AccountId}:destination:*"
 
 
 class Condition(NamedTuple):
@@ -375,6 +378,23 @@ SCOPES: tuple[Scope, ...] = (
         "RemoveDbClusterSnapshotShares",
         ("rds:DescribeDBClusterSnapshotAttributes", "rds:ModifyDBClusterSnapshotAttribute"),
         (DB_CLUSTER_SNAPSHOTS,),
+    ),
+    # issue 18, branch res-glacier-logs: Glacier vaults and CloudWatch Logs destinations.
+    Scope(
+        "RemediateGlacierVaultPolicies",
+        ("glacier:GetVaultAccessPolicy", "glacier:SetVaultAccessPolicy", "glacier:DeleteVaultAccessPolicy"),
+        (GLACIER_VAULTS,),
+    ),
+    Scope(
+        "DescribeLogDestinations",
+        ("logs:DescribeDestinations",),
+        (ANY,),
+        comment="DescribeDestinations lists the destinations by name prefix: a list call, granted on every resource.",
+    ),
+    Scope(
+        "RemediateLogDestinationPolicies",
+        ("logs:PutDestinationPolicy",),
+        (LOG_DESTINATIONS,),
     ),
 )
 

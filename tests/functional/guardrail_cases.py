@@ -1088,6 +1088,91 @@ def _vault_with_sample_policy(sample: str) -> Callable[[Account], dict[str, Any]
     return prepare
 
 
+# --- Glacier vaults and CloudWatch Logs destinations (issue 18, branch res-glacier-logs) ---------------
+
+#: moto has no Glacier vault access policies: the cases answer Glacier's three policy calls from this store through
+#: the session's before-call hooks, as for backup vaults (keyed by the session, so tests never share a vault).
+_GLACIER_POLICIES: dict[int, dict[str, str]] = {}
+
+
+def _emulate_glacier_policies(account: Account) -> dict[str, str]:
+    from botocore.awsrequest import AWSResponse
+    from botocore.compat import HTTPHeaders
+
+    store = _GLACIER_POLICIES.setdefault(id(account.session), {})
+    url = "https://glacier.eu-west-1.amazonaws.com/"
+
+    def answer(status: int, body: dict[str, Any]) -> tuple[AWSResponse, dict[str, Any]]:
+        return AWSResponse(url, status, HTTPHeaders(), None), {**body, "ResponseMetadata": {"HTTPStatusCode": status}}
+
+    def vault(params: dict[str, Any]) -> str:
+        return str(params["url_path"].split("/")[3])  # /{accountId}/vaults/{vaultName}/access-policy
+
+    def get(params: dict[str, Any], **_: Any) -> tuple[AWSResponse, dict[str, Any]]:
+        name = vault(params)
+        if name not in store:
+            return answer(404, {"Error": {"Code": "ResourceNotFoundException", "Message": "no policy"}})
+        return answer(200, {"policy": {"Policy": store[name]}})
+
+    def put(params: dict[str, Any], **_: Any) -> tuple[AWSResponse, dict[str, Any]]:
+        store[vault(params)] = json.loads(params["body"])["Policy"]
+        return answer(204, {})
+
+    def delete(params: dict[str, Any], **_: Any) -> tuple[AWSResponse, dict[str, Any]]:
+        store.pop(vault(params), None)
+        return answer(204, {})
+
+    events: Any = account.session.events
+    events.register("before-call.glacier.GetVaultAccessPolicy", get, unique_id="glacier-get")
+    events.register("before-call.glacier.SetVaultAccessPolicy", put, unique_id="glacier-put")
+    events.register("before-call.glacier.DeleteVaultAccessPolicy", delete, unique_id="glacier-delete")
+    return store
+
+
+def glacier_vault_policy(account: Account) -> dict[str, Any] | None:
+    """The access policy of vault orders-archive (the Glacier samples' vault), or None when it has none."""
+    policy = _GLACIER_POLICIES.get(id(account.session), {}).get("orders-archive")
+    return canonical_policy(json.loads(policy)) if policy else None
+
+
+def _glacier_vault_with_sample_policy(sample: str) -> Callable[[Account], dict[str, Any]]:
+    def prepare(account: Account) -> dict[str, Any]:
+        _emulate_glacier_policies(account)
+        glacier = account.session.client("glacier", region_name=RESOURCE_REGION)
+        glacier.create_vault(vaultName="orders-archive")
+        glacier.set_vault_access_policy(
+            vaultName="orders-archive", policy={"Policy": _request(sample)["policy"]["policy"]}
+        )
+        return load_event(sample)
+
+    return prepare
+
+
+def _logs(account: Account) -> Any:
+    return account.session.client("logs", region_name=RESOURCE_REGION)
+
+
+def log_destination_policy(account: Account) -> dict[str, Any] | None:
+    """The access policy of destination central-logs (the CloudWatch Logs samples'), or None when it has none."""
+    destinations = _logs(account).describe_destinations(DestinationNamePrefix="central-logs")["destinations"]
+    policy = next(d.get("accessPolicy") for d in destinations if d["destinationName"] == "central-logs")
+    return canonical_policy(json.loads(policy)) if policy else None
+
+
+def _log_destination_with_sample_policy(sample: str) -> Callable[[Account], dict[str, Any]]:
+    def prepare(account: Account) -> dict[str, Any]:
+        logs = _logs(account)
+        logs.put_destination(
+            destinationName="central-logs",
+            targetArn=f"arn:aws:kinesis:{RESOURCE_REGION}:{HOME_ACCOUNT}:stream/central-logs",
+            roleArn=f"arn:aws:iam::{HOME_ACCOUNT}:role/cwl-to-kinesis",
+        )
+        logs.put_destination_policy(destinationName="central-logs", accessPolicy=_request(sample)["accessPolicy"])
+        return load_event(sample)
+
+    return prepare
+
+
 # --- the cases --------------------------------------------------------------------------------
 
 _PUBLIC_AND_VENDOR = _request("bucket-policy-public-and-vendor.json")["bucketPolicy"]
@@ -1133,6 +1218,16 @@ _VAULT_GAPS = {
         "vault access policies (the cases emulate them with session hooks, which answer before the injected refusal)"
     )
 }
+_GLACIER_PUBLIC = json.loads(_request("glacier-vault-policy-public.json")["policy"]["policy"])
+_GLACIER_VENDOR = json.loads(_request("glacier-vault-policy-unknown-account.json")["policy"]["policy"])
+_GLACIER_GAPS = {
+    Behaviour.PARTIAL_FAILURE: (
+        "Glacier vault access policies (the cases emulate them with session hooks, which answer before the "
+        "injected refusal)"
+    )
+}
+_LOGS_PUBLIC = json.loads(_request("logs-destination-policy-public.json")["accessPolicy"])
+_LOGS_VENDOR = json.loads(_request("logs-destination-policy-unknown-account.json")["accessPolicy"])
 _DELETE_VERSION = {"rules/policy-version-admin/delete_version": "delete"}
 _PASSROLE_LAMBDA_DEPLOY_ONLY = _without_statement(_document("put-user-policy-passrole-lambda.json"), 1)
 
@@ -1687,6 +1782,62 @@ CASES: Mapping[str, GuardrailCase] = {
             compliant=Scenario(_vault_with_sample_policy("backup-vault-policy-deny-delete.json"), vault_policy),
             partial_failure=PartialFailure("backup", "PutBackupVaultAccessPolicy", done_before=0),
             moto_gaps=_VAULT_GAPS,
+        ),
+        # issue 18, branch res-glacier-logs: Glacier vaults and CloudWatch Logs destinations.
+        GuardrailCase(
+            rule="glacier-vault-policy-public",
+            violation=Scenario(
+                _glacier_vault_with_sample_policy("glacier-vault-policy-public.json"), glacier_vault_policy
+            ),
+            remediated=canonical_policy(_without_statement(_GLACIER_PUBLIC, 1)),
+            compliant=Scenario(
+                _glacier_vault_with_sample_policy("glacier-vault-policy-trusted-account.json"),
+                glacier_vault_policy,
+                _PARTNER,
+            ),
+            partial_failure=PartialFailure("glacier", "SetVaultAccessPolicy", done_before=0),
+            moto_gaps=_GLACIER_GAPS,
+        ),
+        GuardrailCase(
+            rule="glacier-vault-policy-cross-account",
+            violation=Scenario(
+                _glacier_vault_with_sample_policy("glacier-vault-policy-unknown-account.json"), glacier_vault_policy
+            ),
+            remediated=canonical_policy(_without_statement(_GLACIER_VENDOR, 1)),
+            compliant=Scenario(
+                _glacier_vault_with_sample_policy("glacier-vault-policy-trusted-account.json"),
+                glacier_vault_policy,
+                _PARTNER,
+            ),
+            partial_failure=PartialFailure("glacier", "SetVaultAccessPolicy", done_before=0),
+            moto_gaps=_GLACIER_GAPS,
+        ),
+        GuardrailCase(
+            rule="logs-destination-policy-public",
+            violation=Scenario(
+                _log_destination_with_sample_policy("logs-destination-policy-public.json"), log_destination_policy
+            ),
+            remediated=canonical_policy(_without_statement(_LOGS_PUBLIC, 1)),
+            compliant=Scenario(
+                _log_destination_with_sample_policy("logs-destination-policy-organization.json"),
+                log_destination_policy,
+                _ORGANIZATION,
+            ),
+            partial_failure=PartialFailure("logs", "PutDestinationPolicy", done_before=0),
+        ),
+        GuardrailCase(
+            rule="logs-destination-policy-cross-account",
+            violation=Scenario(
+                _log_destination_with_sample_policy("logs-destination-policy-unknown-account.json"),
+                log_destination_policy,
+            ),
+            remediated=canonical_policy(_without_statement(_LOGS_VENDOR, 1)),
+            compliant=Scenario(
+                _log_destination_with_sample_policy("logs-destination-policy-organization.json"),
+                log_destination_policy,
+                _ORGANIZATION,
+            ),
+            partial_failure=PartialFailure("logs", "PutDestinationPolicy", done_before=0),
         ),
     )
 }

@@ -232,6 +232,13 @@ def _authorised_as(request: Request) -> tuple[str, dict[str, str]]:
         if not function.startswith("arn:"):
             function = f"arn:aws:lambda:{request.region}:{HOME_ACCOUNT}:function:{function}"
         return f"{function}{qualifier}", context
+    # issue 18, branch res-glacier-logs: Glacier vaults and CloudWatch Logs destinations.
+    if service == "glacier":  # accountId "-" is the caller's account
+        return f"arn:aws:glacier:{request.region}:{HOME_ACCOUNT}:vaults/{params['vaultName']}", context
+    if request.action == "logs:DescribeDestinations":
+        return "*", context  # a list call by name prefix: no resource type
+    if service == "logs" and "destinationName" in params:
+        return f"arn:aws:logs:{request.region}:{HOME_ACCOUNT}:destination:{params['destinationName']}", context
     raise AssertionError(f"the test does not know which resource {request.action} acts on: {params}")
 
 
@@ -841,6 +848,41 @@ def _vault_policy(*, keep: bool) -> Callable[[Account], RemediationStep]:
     return setup
 
 
+def _glacier_vault_only_offending(account: Account) -> RemediationStep:
+    """A vault whose access policy is only a public statement: the remediation deletes the policy."""
+    cases._emulate_glacier_policies(account)
+    public = {"Sid": "AnyoneRetrieves", "Effect": "Allow", "Principal": "*", "Action": "glacier:InitiateJob"}
+    public["Resource"] = f"arn:aws:glacier:{RESOURCE_REGION}:{HOME_ACCOUNT}:vaults/cold-archive"
+    glacier = account.session.client("glacier", region_name=RESOURCE_REGION)
+    glacier.create_vault(vaultName="cold-archive")
+    glacier.set_vault_access_policy(
+        vaultName="cold-archive", policy={"Policy": json.dumps({"Version": "2012-10-17", "Statement": [public]})}
+    )
+    return _step(
+        StepAction.REMOVE_GLACIER_VAULT_POLICY_STATEMENTS,
+        public["Resource"],
+        vault="cold-archive",
+        statements=[{"index": 0, "sid": "AnyoneRetrieves", "statement": public}],
+    )
+
+
+def _log_destination_only_offending(account: Account) -> RemediationStep:
+    """A destination whose policy is only an untrusted account's: it becomes the owner-only policy."""
+    cases._log_destination_with_sample_policy("logs-destination-policy-organization.json")(account)
+    vendor = {"Sid": "Vendor", "Effect": "Allow", "Principal": {"AWS": "999988887777"}}
+    vendor |= {"Action": "logs:PutSubscriptionFilter", "Resource": "*"}
+    logs = account.session.client("logs", region_name=RESOURCE_REGION)
+    logs.put_destination_policy(
+        destinationName="central-logs", accessPolicy=json.dumps({"Version": "2012-10-17", "Statement": [vendor]})
+    )
+    return _step(
+        StepAction.REMOVE_LOGS_DESTINATION_POLICY_STATEMENTS,
+        f"arn:aws:logs:{RESOURCE_REGION}:{HOME_ACCOUNT}:destination:central-logs",
+        destination="central-logs",
+        statements=[{"index": 0, "sid": "Vendor", "statement": vendor}],
+    )
+
+
 def _disabled_own_rule(account: Account) -> RemediationStep:
     events = account.session.client("events", region_name=REGION)
     events.put_rule(Name="iamwarden-forward-own-events", EventPattern=json.dumps({"source": ["aws.iam"]}))
@@ -998,6 +1040,22 @@ SCENARIOS: dict[str, Scenario] = {
     "image-public": Scenario(_shared("image"), BUCKET_REGION),
     "db-snapshot-public": Scenario(_shared("db-snapshot"), BUCKET_REGION),
     "db-cluster-snapshot-public": Scenario(_shared("db-cluster-snapshot"), BUCKET_REGION),
+    # issue 18, branch res-glacier-logs: Glacier vaults and CloudWatch Logs destinations.
+    "glacier-vault-keep-the-rest": Scenario(
+        _planned(
+            cases._glacier_vault_with_sample_policy("glacier-vault-policy-public.json"), "glacier-vault-policy-public"
+        ),
+        RESOURCE_REGION,
+    ),
+    "glacier-vault-only-offending": Scenario(_glacier_vault_only_offending, RESOURCE_REGION),
+    "log-destination-keep-the-rest": Scenario(
+        _planned(
+            cases._log_destination_with_sample_policy("logs-destination-policy-public.json"),
+            "logs-destination-policy-public",
+        ),
+        RESOURCE_REGION,
+    ),
+    "log-destination-only-offending": Scenario(_log_destination_only_offending, RESOURCE_REGION),
     "tampered-enable-own-rule": Scenario(_disabled_own_rule),
     "tampered-boundary-on-own-role": Scenario(_bounded_own_role),
     "tampered-concurrency-declared": Scenario(_throttled_enforcer(20)),

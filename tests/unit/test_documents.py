@@ -110,6 +110,8 @@ def test_limits_per_kind_are_the_documented_aws_quotas() -> None:
         PolicyKind.DYNAMODB: 20_480,
         PolicyKind.EFS: 20_000,
         PolicyKind.OPENSEARCH: 20_480,
+        PolicyKind.GLACIER_VAULT: 20_480,
+        PolicyKind.LOGS_DESTINATION: 5_120,
     }
     iam_kinds = {PolicyKind.MANAGED, PolicyKind.INLINE_USER, PolicyKind.INLINE_ROLE, PolicyKind.INLINE_GROUP}
     # IAM counts characters without whitespace; every resource policy's service counts all of it.

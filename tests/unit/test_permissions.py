@@ -48,12 +48,17 @@ WITHOUT_RESOURCE_TYPES = {
     "ec2:DescribeVpcEndpoints",
     "ec2:DescribeVpcs",
     "cloudfront:ListCloudFrontOriginAccessIdentities",
+    # A list call by name prefix (every destination of a region), as ListStacks (branch res-glacier-logs).
+    "logs:DescribeDestinations",
 }
 _READ = ("Get", "List", "Describe", "Head")
 #: The services whose resources remediations change: IAM and S3, and the shares of issue 18 (snapshots, images).
-REMEDIATED_SERVICES = frozenset({"iam", "s3", "ec2", "rds", "dynamodb", "elasticfilesystem", "es", "backup"})
-#: Of those, the services nothing but a remediation may write to (the runtime writes IAM Warden's own tables).
-REMEDIATION_ONLY_WRITES = REMEDIATED_SERVICES - {"dynamodb"}
+REMEDIATED_SERVICES = frozenset(
+    {"iam", "s3", "ec2", "rds", "dynamodb", "elasticfilesystem", "es", "backup", "glacier", "logs"}
+)
+#: Of those, the services nothing but a remediation may write to (the runtime writes IAM Warden's own tables
+#: and its functions' own logs).
+REMEDIATION_ONLY_WRITES = REMEDIATED_SERVICES - {"dynamodb", "logs"}
 #: Condition keys naming the owning account of a resource whose ARN carries none (buckets, snapshots, images).
 OWNER_KEYS = {"arn:${AWS::Partition}:s3:::": "s3:ResourceAccount", "arn:${AWS::Partition}:ec2:*::": "ec2:Owner"}
 THIS_ACCOUNT = {"Ref": "AWS::AccountId"}

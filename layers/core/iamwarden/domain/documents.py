@@ -51,6 +51,10 @@ class PolicyKind(Enum):
     EFS = ("file system policy", 20_000, True)
     #: OpenSearch domain access policies: a domain configuration field, held to the bucket policy's 20 KB here.
     OPENSEARCH = ("domain access policy", 20_480, True)
+    #: Glacier vault access and lock policies: "up to 20 KB" (SetVaultAccessPolicy, Glacier API reference).
+    GLACIER_VAULT = ("vault access policy", 20_480, True)
+    #: CloudWatch Logs destination access policies: "up to 5120 bytes" (PutDestinationPolicy, API reference).
+    LOGS_DESTINATION = ("destination access policy", 5_120, True)
 
     def __init__(self, label: str, limit: int, counts_whitespace: bool) -> None:
         self.label = label

@@ -25,10 +25,12 @@ from iamwarden.guardrails import (
     ecr_repository_policy,
     efs_policy,
     event_bus_policy,
+    glacier_vault_policy,
     iam_user,
     identity_policy,
     kms_key_policy,
     lambda_permissions,
+    logs_destination_policy,
     managed_policy,
     opensearch_policy,
     public_access_block,
@@ -68,6 +70,9 @@ MODULES: tuple[ModuleType, ...] = (
     access_point_policy,
     opensearch_policy,
     backup_vault_policy,
+    # issue 18: Glacier vaults and CloudWatch Logs destinations (branch res-glacier-logs)
+    glacier_vault_policy,
+    logs_destination_policy,
     tampering,
 )
 
