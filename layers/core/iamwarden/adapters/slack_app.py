@@ -39,12 +39,12 @@ from iamwarden.adapters.slack import (
 from iamwarden.adapters.slack_response import respond
 from iamwarden.alerts.exceptions import SLACK_PLACEHOLDER_PREFIX, DeliveryError, SlackNotConfiguredError
 from iamwarden.alerts.interactions import ClickRecord, RemediationFacts
+from iamwarden.alerts.settings import DEFAULT_SLACK_BOT_SECRET, SLACK_API_URL
 
 logger = logging.getLogger(__name__)
 
-BOT_TOKEN_SECRET = "iamwarden/slack/bot"  # noqa: S105 - the secret's name, not a secret
-SIGNING_SECRET = "iamwarden/slack/signing"  # noqa: S105
-SLACK_API_URL = "https://slack.com/api/"
+BOT_TOKEN_SECRET = DEFAULT_SLACK_BOT_SECRET
+SIGNING_SECRET = "iamwarden/slack/signing"  # noqa: S105 - the secret's name, not a secret
 #: Seconds a user group's members are cached (approver groups change rarely; a removal takes effect this late).
 GROUP_CACHE_SECONDS = 300
 

@@ -39,6 +39,12 @@ DEFAULT_OWNER_TAG_KEYS: tuple[str, ...] = ("owner", "team")
 #: The environment variables that name the security channel (set by template.yaml).
 ENV_TOPIC = "IAMWARDEN_ALERT_TOPIC_ARN"
 ENV_SLACK_SECRET = "IAMWARDEN_SLACK_WEBHOOK_SECRET"  # noqa: S105 - the variable's name, not a secret
+#: The Slack app (issue 17): its bot token's secret, the security channel it posts to, and Slack's API URL (tests).
+ENV_SLACK_BOT_SECRET = "IAMWARDEN_SLACK_BOT_SECRET"  # noqa: S105
+ENV_SLACK_CHANNEL = "IAMWARDEN_SLACK_SECURITY_CHANNEL"
+ENV_SLACK_API_URL = "IAMWARDEN_SLACK_API_URL"
+DEFAULT_SLACK_BOT_SECRET = "iamwarden/slack/bot"  # noqa: S105 - the secret's name
+SLACK_API_URL = "https://slack.com/api/"
 
 #: Per-team settings: name -> documentation.
 TEAM_KEYS: Mapping[str, str] = MappingProxyType(
@@ -248,4 +254,8 @@ def _unknown(name: str, known: Mapping[str, Any], what: str) -> str:
 def security_destination(environ: Mapping[str, str] | None = None) -> Destination:
     """The security channel the template configures (the alert topic and Slack secret variables)."""
     env: Mapping[str, str] = os.environ if environ is None else environ
-    return Destination(slack_webhook=env.get(ENV_SLACK_SECRET) or None, sns_topic_arn=env.get(ENV_TOPIC) or None)
+    return Destination(
+        slack_webhook=env.get(ENV_SLACK_SECRET) or None,
+        sns_topic_arn=env.get(ENV_TOPIC) or None,
+        slack_channel=env.get(ENV_SLACK_CHANNEL) or None,
+    )

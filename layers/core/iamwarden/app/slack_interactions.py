@@ -40,7 +40,6 @@ from iamwarden.adapters.clients import ClientFactory
 from iamwarden.adapters.slack_app import (
     BOT_TOKEN_SECRET,
     SIGNING_SECRET,
-    SLACK_API_URL,
     AuditClicks,
     AuditRemediations,
     DynamoReplayGuard,
@@ -74,7 +73,7 @@ from iamwarden.alerts.interactions import (
     verify,
     without_actions,
 )
-from iamwarden.alerts.settings import AlertSettings, parse_alert_settings
+from iamwarden.alerts.settings import SLACK_API_URL, AlertSettings, parse_alert_settings
 from iamwarden.app.config import EnforcerConfig
 from iamwarden.domain.exceptions import IamWardenError
 from iamwarden.domain.settings import SlackSettings, parse_slack_settings
