@@ -738,3 +738,51 @@ def test_the_click_record_carries_when(account: Account, harness: Harness, slack
     created = datetime.strptime(item["created_at"]["S"], "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
     assert abs((datetime.now(UTC) - created).total_seconds()) < 600
     assert item["resource_arn"]["S"] == "slack:rem-x"
+
+
+# --- the enforcer's half, through its Lambda handler ------------------------------------------------------
+
+
+def test_the_enforcer_handler_runs_the_undo_command_and_never_judges_it_as_an_event(
+    account: Account, enforcer: EnforcerService, harness: Harness, slack: FakeSlack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import importlib.util
+
+    from tests.conftest import ROOT
+    from tests.functional.test_enforcer_handler import FakeLambdaContext
+
+    monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "1")
+    spec = importlib.util.spec_from_file_location("enforcer_app_slack", ROOT / "functions" / "enforcer" / "app.py")
+    assert spec is not None
+    assert spec.loader is not None
+    handler = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(handler)
+    remediation_id, key = quarantined_user(account, enforcer)
+    harness.send(button(ACTION_UNDO, APPROVER, remediation_id, slack))
+    [command] = harness.lambda_client.invocations
+
+    result = handler.lambda_handler(command, FakeLambdaContext())
+
+    assert result["verdict"] == "undone"
+    assert keys(account) == {key: "Active"}
+    assert handler.__dict__["_service"] is None  # the event path (judge, idempotency) never ran
+    assert f"Undone by <@{APPROVER}>" in slack.responses[-1]["text"]
+
+
+def test_the_enforcer_does_not_import_slack_sdk_at_cold_start() -> None:
+    import os
+    import subprocess
+    import sys
+
+    from tests.aws_fixtures import function_environment
+    from tests.conftest import ROOT
+
+    code = "import sys, app; print(sorted({m for m in sys.modules if m.startswith('slack_sdk')}))"
+    env = {
+        **function_environment("EnforcerFunction"),
+        "PATH": os.environ.get("PATH", ""),
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "PYTHONPATH": os.pathsep.join([str(ROOT / "functions" / "enforcer"), str(ROOT / "layers" / "core")]),
+    }
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout
+    assert out.strip().splitlines()[-1] == "[]"
