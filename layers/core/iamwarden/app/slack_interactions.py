@@ -402,11 +402,12 @@ def build_interaction_endpoint(
     environ: Mapping[str, str] | None = None,
     *,
     exceptions: ExceptionRequests | None = None,
+    scope_type: Callable[..., Any] = RequestedScope,
 ) -> InteractionEndpoint:
     """The endpoint, wired to AWS from the environment template.yaml sets.
 
-    ``exceptions`` is the exception desk; without it the endpoint answers
-    "exceptions are not configured" to the buttons that need one.
+    ``exceptions`` is the exception desk and ``scope_type`` its scope class (``ExceptionScope``); without a
+    desk the endpoint answers "exceptions are not configured" to the buttons that need one.
     """
     env: Mapping[str, str] = os.environ if environ is None else environ
     dynamodb = clients.home_client("dynamodb")
@@ -430,4 +431,5 @@ def build_interaction_endpoint(
         undo=LambdaUndoQueue(config.enforcer_function, clients.home_client("lambda")),
         slack=api,
         exceptions=exceptions,
+        scope_type=scope_type,
     )
