@@ -24,10 +24,11 @@ from typing import Any, NamedTuple
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "layers" / "core"))
 
-from iamwarden.adapters.slack import render_slack  # noqa: E402
+from iamwarden.adapters.slack import interaction_blocks, render_slack  # noqa: E402
 from iamwarden.alerts.message import AlertMessage, Owner, build_message  # noqa: E402
 from iamwarden.alerts.notifications import Notification  # noqa: E402
 from iamwarden.alerts.render import render_markdown, render_text  # noqa: E402
+from iamwarden.app.executor import remediation_id_of  # noqa: E402
 from iamwarden.domain.findings import Outcome  # noqa: E402
 from iamwarden.domain.settings import flatten, load_settings, parse_settings  # noqa: E402
 from iamwarden.guardrails.engine import judge_event  # noqa: E402
@@ -173,7 +174,8 @@ def notification_of(example: Example) -> Notification:
             remediation_id=f"breaker-{digest.hexdigest()[:20]}",
             error=example.error,
         )
-    remediation_id = f"rem-{finding.finding_id}" if example.outcome in _ACTED else None
+    # Every finding has an audit record, as the enforcer writes it: alerted ones too (their buttons name it).
+    remediation_id = remediation_id_of(finding)
     return Notification(
         example.outcome,
         finding,
@@ -211,8 +213,12 @@ def rendered() -> dict[str, str]:
         "readable text that SNS e-mail subscribers get. SQS, Lambda and HTTPS subscribers get the same alert "
         "as JSON (schema `iamwarden.alert/1`).",
         "",
-        "| kind | what happened | preview | Slack | e-mail |",
-        "| --- | --- | --- | --- | --- |",
+        'A finding alert posted by the Slack app (bot token, README "Acting from Slack") carries buttons: '
+        "*Undo* and *Undo and exempt* on a remediation that can be undone, *Request exception*, *Acknowledge*. "
+        "The Slack app column shows that payload; an incoming webhook gets the one without buttons.",
+        "",
+        "| kind | what happened | preview | Slack | Slack app (buttons) | e-mail |",
+        "| --- | --- | --- | --- | --- | --- |",
     ]
     for example in EXAMPLES:
         message = message_of(example)
@@ -220,9 +226,14 @@ def rendered() -> dict[str, str]:
         files[f"{example.kind}.slack.json"] = payload
         files[f"{example.kind}.md"] = render_markdown(message)
         files[f"{example.kind}.sns.txt"] = render_text(message)
+        app = "no buttons"
+        if interaction_blocks(message):
+            app_payload = json.dumps(render_slack(message, interactive=True), indent=2, ensure_ascii=False) + "\n"
+            files[f"{example.kind}.slack-app.json"] = app_payload
+            app = f"[{example.kind}.slack-app.json]({example.kind}.slack-app.json)"
         index.append(
             f"| `{example.outcome.value}` | {example.description} | [{example.kind}.md]({example.kind}.md) "
-            f"| [{example.kind}.slack.json]({example.kind}.slack.json) "
+            f"| [{example.kind}.slack.json]({example.kind}.slack.json) | {app} "
             f"| [{example.kind}.sns.txt]({example.kind}.sns.txt) |"
         )
     files["README.md"] = "\n".join(index) + "\n"

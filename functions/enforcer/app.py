@@ -18,10 +18,12 @@ from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from iamwarden.adapters.slack_response import respond
 from iamwarden.app.config import EnforcerConfig
 from iamwarden.app.service import EnforcerService
+from iamwarden.app.slack_undo import is_slack_undo, run_slack_undo
 from iamwarden.app.tracing import tracer_from_environment
-from iamwarden.app.wiring import build_enforcer_service
+from iamwarden.app.wiring import build_clients, build_enforcer_service, build_executor
 
 logger = Logger()
 metrics = Metrics()
@@ -56,6 +58,9 @@ def enforcer() -> EnforcerService:
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    if is_slack_undo(event):  # from the Slack interaction function, which verified and authorised the click
+        config = EnforcerConfig.from_environment()
+        return run_slack_undo(event, build_executor(config, build_clients(config)), respond)
     result = enforcer().handle(event, context)
     logger.info(result["reason"], extra={"verdict": result["verdict"], "findings": result["findings"]})
     return result

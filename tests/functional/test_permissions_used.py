@@ -106,12 +106,28 @@ def _listed(value: Any) -> list[Any]:
     return list(value) if isinstance(value, list) else [value]
 
 
-def _role_statements(policy_name: str, **parameters: str) -> list[dict[str, Any]]:
+#: Secrets by ARN, as ``Ref`` gives them and the functions' environment names them.
+_SECRET_ARNS = {
+    logical: f"arn:aws:secretsmanager:{REGION}:{HOME_ACCOUNT}:secret:{name}"
+    for logical, name in (
+        ("SlackBotTokenSecret", "iamwarden/slack/bot"),
+        ("SlackSigningSecret", "iamwarden/slack/signing"),
+    )
+}
+
+
+def _role_statements(policy_name: str, role_id: str = "EnforcerRole", **parameters: str) -> list[dict[str, Any]]:
     # The widest deployment (UserRemediation=delete grants deleting users): every scenario runs against it.
     given = {"UserRemediation": "delete", **parameters}
-    role = deployed_template(given)["Resources"]["EnforcerRole"]["Properties"]
+    role = deployed_template(given)["Resources"][role_id]["Properties"]
     [document] = [p["PolicyDocument"] for p in role["Policies"] if p["PolicyName"] == policy_name]
-    statements: list[dict[str, Any]] = resolve(document["Statement"], {"EnforcerLogGroup.Arn": LOG_GROUP_ARN}, given)
+    known = {
+        "EnforcerLogGroup.Arn": LOG_GROUP_ARN,
+        "SlackInteractionsLogGroup.Arn": LOG_GROUP_ARN.replace("iamwarden-enforcer", "iamwarden-slack-interactions"),
+        "EnforcerFunction.Arn": f"arn:aws:lambda:{REGION}:{HOME_ACCOUNT}:function:iamwarden-enforcer",
+        **_SECRET_ARNS,
+    }
+    statements: list[dict[str, Any]] = resolve(document["Statement"], known, given)
     return statements
 
 
@@ -208,6 +224,8 @@ def _authorised_as(request: Request) -> tuple[str, dict[str, str]]:
         return f"arn:aws:sqs:{request.region}:{account}:{name}", context
     if service == "sns":
         return str(params["TopicArn"]), context
+    if service == "secretsmanager" and str(params["SecretId"]).startswith("arn:"):
+        return str(params["SecretId"]), context
     if service == "secretsmanager":
         return f"arn:aws:secretsmanager:{request.region}:{HOME_ACCOUNT}:secret:{params['SecretId']}", context
     if service == "ecr":
@@ -242,8 +260,8 @@ def _authorised_as(request: Request) -> tuple[str, dict[str, str]]:
     raise AssertionError(f"the test does not know which resource {request.action} acts on: {params}")
 
 
-def assert_role_allows(made: list[Request], policy_name: str) -> None:
-    statements = _role_statements(policy_name)
+def assert_role_allows(made: list[Request], policy_name: str, role_id: str = "EnforcerRole") -> None:
+    statements = _role_statements(policy_name, role_id)
     denied = []
     for request in made:
         resource, context = _authorised_as(request)
@@ -1302,3 +1320,69 @@ def test_member_roles_are_assumed_only_inside_the_organisation_or_this_account(
     member_role = f"arn:aws:iam::{account}:role/iamwarden-remediator"
     context = {"aws:ResourceAccount": account, **({"aws:ResourceOrgID": org_of_account} if org_of_account else {})}
     assert allowed(statements, "sts:AssumeRole", member_role, context) is expected
+
+
+# --- the Slack interaction endpoint (issue 17) -------------------------------------------------------------
+
+
+def test_the_slack_interaction_endpoint_calls_only_what_its_role_allows(
+    account: Account, recorded_enforcer: EnforcerService, requests: Requests
+) -> None:
+    """A click's whole path: the signing secret, the settings, the replay record, the audit read and write, the
+    bot token (approver groups) and the enforcer's asynchronous invocation, against ``slack-interactions``."""
+    from iamwarden.alerts.interactions import ACTION_ACKNOWLEDGE, ACTION_UNDO
+    from iamwarden.app.slack_interactions import build_interaction_endpoint
+    from tests.functional.test_slack_interactions import (
+        APPROVER,
+        BOT_TOKEN,
+        GROUP_MEMBER,
+        SIGNING,
+        FakeSlack,
+        button,
+        signed_event,
+    )
+
+    account.set("rules/iam-user-created/mode", "remediate")
+    account.set("slack/approvers", f"{APPROVER},SAPPROVERS")
+    secrets = account.session.client("secretsmanager")
+    secrets.put_secret_value(SecretId="iamwarden/slack/signing", SecretString=SIGNING)
+    secrets.put_secret_value(SecretId="iamwarden/slack/bot", SecretString=BOT_TOKEN)
+    _fresh_user(account)
+    [finding] = recorded_enforcer.handle(load_event("create-user-backdoor-cli.json"))["findings"]
+    invoked: list[dict[str, Any]] = []
+
+    def invoke(**kwargs: Any) -> tuple[AWSResponse, dict[str, Any]]:
+        invoked.append(kwargs["params"])
+        return AWSResponse("https://lambda", 202, HTTPHeaders(), None), {"StatusCode": 202}
+
+    account.session.events.register("before-call.lambda.Invoke", invoke)  # type: ignore[arg-type]  # a before-call hook answers instead of AWS
+    slack = FakeSlack()
+    try:
+        endpoint = build_interaction_endpoint(
+            account.config,
+            ClientFactory(HOME_ACCOUNT, account.config.member_role_name, session=account.session),
+            {
+                "IAMWARDEN_SLACK_SIGNING_SECRET": _SECRET_ARNS["SlackSigningSecret"],
+                "IAMWARDEN_SLACK_BOT_SECRET": _SECRET_ARNS["SlackBotTokenSecret"],
+                "IAMWARDEN_SLACK_API_URL": slack.base + "/api/",
+            },
+        )
+        requests.take()
+        for payload in (
+            button(ACTION_UNDO, GROUP_MEMBER, str(finding["remediation_id"]), slack),
+            button(ACTION_ACKNOWLEDGE, "USTRANGER", "rem-unknown", slack),
+        ):
+            assert endpoint.handle(signed_event(payload))["statusCode"] == 200
+    finally:
+        slack.close()
+
+    assert len(invoked) == 1
+    made = requests.take()
+    assert {r.action for r in made} == {
+        "secretsmanager:GetSecretValue",
+        "ssm:GetParametersByPath",
+        "dynamodb:GetItem",
+        "dynamodb:PutItem",
+        "lambda:InvokeFunction",
+    }
+    assert_role_allows(made, "slack-interactions", "SlackInteractionsRole")

@@ -70,8 +70,8 @@ def test_a_settings_file_nests_the_same_keys() -> None:
         ({"alerts/owner_tag_keys": 5}, "alerts/owner_tag_keys", "must be a list of strings"),
         ({"alerts/owners": "x"}, "alerts/owners", "unknown alert setting 'owners'; did you mean 'owner_tag_keys'?"),
         (
-            {"alerts/teams/payments/slack_secret": "x"},
-            "alerts/teams/payments/slack_secret",
+            {"alerts/teams/payments/slack_webhook": "x"},
+            "alerts/teams/payments/slack_webhook",
             "did you mean 'slack_webhook_secret'",
         ),
         (

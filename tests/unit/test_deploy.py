@@ -77,7 +77,11 @@ def test_a_deploy_creates_the_enforcer_rules_the_topic_the_tables_the_queues_and
         "iamwarden-alert-delivery-failed",
         "iamwarden-heartbeat-missing",
     }
-    assert _named("AWS::SecretsManager::Secret", "Name") == {"iamwarden/slack/security"}
+    assert _named("AWS::SecretsManager::Secret", "Name") == {
+        "iamwarden/slack/security",
+        "iamwarden/slack/bot",
+        "iamwarden/slack/signing",
+    }
     assert _logical("AWS::Lambda::EventInvokeConfig") == {
         "EnforcerFunctionEventInvokeConfig",
         "PrunePlannerFunctionEventInvokeConfig",

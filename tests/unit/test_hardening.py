@@ -53,6 +53,9 @@ def test_the_resources_that_hold_data_are_the_expected_ones() -> None:
             "PruneWatchLogGroup",
             "PruneWorkerLogGroup",
             "SecuritySlackWebhookSecret",
+            "SlackBotTokenSecret",
+            "SlackInteractionsLogGroup",
+            "SlackSigningSecret",
         ]
     )
 

@@ -124,6 +124,7 @@ LAZY_IMPORTS: Mapping[tuple[str, str], str] = {
     ("iamwarden.prune.app.cli", "iamwarden.prune.app.wiring"): _CLI_OPTIONAL,
     ("iamwarden.app.backtest_cli", "iamwarden.backtest.adapters.aws"): _CLI_OPTIONAL,
     ("iamwarden.app.dispatcher", "iamwarden.adapters.slack"): _SLACK,
+    ("iamwarden.app.dispatcher", "iamwarden.adapters.slack_app"): _SLACK,
     ("iamwarden.prune.adapters.alert_notices", "iamwarden.adapters.slack"): _SLACK,
     ("iamwarden.prune.adapters.alert_notices", "slack_sdk"): _SLACK,
     ("iamwarden.prune.domain.catalogue", "policy_sentry"): (

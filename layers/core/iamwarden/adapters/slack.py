@@ -50,13 +50,18 @@ from slack_sdk.http_retry.request import HttpRequest
 from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
 from slack_sdk.models.blocks import (
+    ActionsBlock,
     Block,
+    ButtonElement,
+    ConfirmObject,
     ContextBlock,
     DividerBlock,
     HeaderBlock,
     MarkdownTextObject,
+    Option,
     PlainTextObject,
     SectionBlock,
+    StaticSelectElement,
 )
 from slack_sdk.webhook import WebhookClient
 
@@ -66,6 +71,14 @@ from iamwarden.alerts.exceptions import (
     RenderError,
     SlackNotConfiguredError,
     WebhookSecretError,
+)
+from iamwarden.alerts.interactions import (
+    ACTION_ACKNOWLEDGE,
+    ACTION_REQUEST_EXCEPTION,
+    ACTION_UNDO,
+    ACTION_UNDO_WITH_EXCEPTION,
+    ACTIONS_BLOCK_ID,
+    UNDO_EXCEPTION_DAYS,
 )
 from iamwarden.alerts.message import AlertMessage, Fact, Section
 from iamwarden.alerts.render import FULL_TEXT_WHERE, TRUNCATED
@@ -118,18 +131,21 @@ def fit(text: str, limit: int, where: str = FULL_TEXT_WHERE) -> str:
     return (kept + "\n" + TRUNCATED.format(omitted=omitted, where=where))[:limit]
 
 
-def render_slack(message: AlertMessage) -> dict[str, Any]:
+def render_slack(message: AlertMessage, *, interactive: bool = False) -> dict[str, Any]:
     """The webhook payload for ``message``: Block Kit blocks validated by slack_sdk, plus a fallback text.
 
-    If the full layout cannot be formed (a bug), a minimal one is sent instead,
-    so an alert is never lost to its own formatting.
+    ``interactive`` adds the buttons (undo, request an exception, acknowledge):
+    only for messages the Slack app posts with its bot token, whose clicks reach
+    the interaction endpoint. If the full layout cannot be formed (a bug), a
+    minimal one is sent instead, so an alert is never lost to its own formatting.
     """
+    buttons = interaction_blocks(message) if interactive else []
     try:
-        return _payload(message, _blocks(message))
+        return _payload(message, [*_blocks(message), *buttons])
     except (SlackObjectFormationError, RenderError) as exc:
         logger.error("alert did not fit Slack's limits; sending the short form", extra={"error": str(exc)})
     try:
-        return _payload(message, _minimal_blocks(message))
+        return _payload(message, [*_minimal_blocks(message), *buttons])
     except (SlackObjectFormationError, RenderError) as exc:
         raise RenderError(f"cannot render the alert for Slack: {exc}") from exc
 
@@ -167,6 +183,85 @@ def _blocks(message: AlertMessage) -> list[Block]:
         ]
         blocks.append(ContextBlock(elements=elements))
     return blocks
+
+
+_ACTED_OUTCOMES = ("remediated", "remediation_failed")
+OPTION_VALUE_LIMIT = 150
+
+
+def button_value(remediation_id: str, owner_team: str | None) -> str:
+    """What every button carries: the audit record to act on and the owner team the alert was routed to.
+
+    Slack returns it inside the signed interaction payload, so the endpoint can
+    trust it came from this message; the audit record is still read for the facts.
+    """
+    value: dict[str, str] = {"r": remediation_id}
+    if owner_team:
+        value["team"] = owner_team
+    return json.dumps(value, separators=(",", ":"), sort_keys=True)
+
+
+def interaction_blocks(message: AlertMessage) -> list[Block]:
+    """The buttons of a finding alert: *Undo* (remediated and undoable), *Request exception*, *Acknowledge*.
+
+    Configuration, rejection and circuit-breaker messages, and alerts without an
+    audit record, get none. Undo asks for confirmation; "Undo and exempt" is the
+    approver's choice of a short exception, so the enforcer does not revert the undo.
+    """
+    record = message.record
+    remediation_id = record.get("remediation_id") if isinstance(record, Mapping) else None
+    if not isinstance(remediation_id, str) or not remediation_id or not record.get("finding"):
+        return []
+    owner = record.get("owner")
+    team = owner.get("team") if isinstance(owner, Mapping) else None
+    value = button_value(remediation_id, team if isinstance(team, str) else None)
+    elements: list[Any] = []
+    undo = record.get("undo")
+    undoable = isinstance(undo, Mapping) and bool(undo.get("possible"))
+    acted = record.get("outcome") in _ACTED_OUTCOMES and undoable
+    if acted:
+        elements.append(
+            ButtonElement(
+                text="Undo",
+                action_id=ACTION_UNDO,
+                value=value,
+                style="danger",
+                confirm=ConfirmObject(
+                    title="Undo this remediation?",
+                    text=f"IAM Warden puts back exactly what it changed ({remediation_id}). "
+                    "The change it reverted may be flagged again.",
+                    confirm="Undo",
+                    deny="Cancel",
+                ),
+            )
+        )
+    # Only approvers may exempt, so the option needs no owner team; Slack caps an option's value at 150.
+    if acted and len(f"{max(UNDO_EXCEPTION_DAYS)}|{remediation_id}") <= OPTION_VALUE_LIMIT:
+        elements.append(
+            StaticSelectElement(
+                placeholder="Undo and exempt…",
+                action_id=ACTION_UNDO_WITH_EXCEPTION,
+                options=[
+                    Option(text=f"Undo, exempt for {_days(days)}", value=f"{days}|{remediation_id}")
+                    for days in UNDO_EXCEPTION_DAYS
+                ],
+                confirm=ConfirmObject(
+                    title="Undo and exempt?",
+                    text="IAM Warden puts back what it changed and approves a short exception for this rule "
+                    "and resource, so the enforcer does not revert the undo. Approvers only.",
+                    confirm="Undo and exempt",
+                    deny="Cancel",
+                ),
+            )
+        )
+    if record.get("outcome") != "noteworthy":
+        elements.append(ButtonElement(text="Request exception", action_id=ACTION_REQUEST_EXCEPTION, value=value))
+    elements.append(ButtonElement(text="Acknowledge", action_id=ACTION_ACKNOWLEDGE, value=value))
+    return [ActionsBlock(block_id=ACTIONS_BLOCK_ID, elements=elements)]
+
+
+def _days(days: int) -> str:
+    return f"{days} day" if days == 1 else f"{days} days"
 
 
 def _minimal_blocks(message: AlertMessage) -> list[Block]:

@@ -39,12 +39,22 @@ DEFAULT_OWNER_TAG_KEYS: tuple[str, ...] = ("owner", "team")
 #: The environment variables that name the security channel (set by template.yaml).
 ENV_TOPIC = "IAMWARDEN_ALERT_TOPIC_ARN"
 ENV_SLACK_SECRET = "IAMWARDEN_SLACK_WEBHOOK_SECRET"  # noqa: S105 - the variable's name, not a secret
+#: The Slack app (issue 17): its bot token's secret, the security channel it posts to, and Slack's API URL (tests).
+ENV_SLACK_BOT_SECRET = "IAMWARDEN_SLACK_BOT_SECRET"  # noqa: S105
+ENV_SLACK_CHANNEL = "IAMWARDEN_SLACK_SECURITY_CHANNEL"
+ENV_SLACK_API_URL = "IAMWARDEN_SLACK_API_URL"
+DEFAULT_SLACK_BOT_SECRET = "iamwarden/slack/bot"  # noqa: S105 - the secret's name
+SLACK_API_URL = "https://slack.com/api/"
 
 #: Per-team settings: name -> documentation.
 TEAM_KEYS: Mapping[str, str] = MappingProxyType(
     {
         "slack_webhook_secret": "name or ARN of the Secrets Manager secret that holds the team's Slack webhook URL",
         "sns_topic_arn": "ARN of an SNS topic (standard, not FIFO) that receives the team's alerts",
+        "slack_channel": "Slack channel id (C…) the Slack app posts the team's alerts to, with buttons, when the "
+        "bot token is set",
+        "slack_users": "Slack user ids (U…, W…) of the team's members: they may act on their resources' alerts "
+        "from Slack",
     }
 )
 #: Top-level alert settings: name -> documentation.
@@ -60,6 +70,8 @@ TEAM_NAME = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
 TAG_KEY = re.compile(r"[\w .:/=+\-@]{1,128}")
 SECRET_NAME = re.compile(r"[A-Za-z0-9/_+=.@-]{1,512}")
 SECRET_ARN = re.compile(r"arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]{1,512}")
+SLACK_CHANNEL = re.compile(r"[CG][A-Z0-9]{2,20}")
+SLACK_USER = re.compile(r"[UW][A-Z0-9]{2,20}")
 TOPIC_ARN = re.compile(r"arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?")
 
 
@@ -69,15 +81,23 @@ class Destination(NamedTuple):
     #: Name or ARN of the Secrets Manager secret holding the Slack webhook URL (SSM key ``slack_webhook_secret``).
     slack_webhook: str | None = None
     sns_topic_arn: str | None = None
+    #: Channel id the Slack app posts to with its bot token (messages with buttons), SSM key ``slack_channel``.
+    slack_channel: str | None = None
 
     @property
     def empty(self) -> bool:
-        return not (self.slack_webhook or self.sns_topic_arn)
+        return not (self.slack_webhook or self.sns_topic_arn or self.slack_channel)
 
 
 class AlertSettings(NamedTuple):
     owner_tag_keys: tuple[str, ...] = DEFAULT_OWNER_TAG_KEYS
     teams: Mapping[str, Destination] = MappingProxyType({})
+    #: Team -> the Slack user ids of its members (``teams/<team>/slack_users``), for acting from Slack.
+    slack_users: Mapping[str, frozenset[str]] = MappingProxyType({})
+
+    def team_of_slack_user(self, user_id: str, team: str | None) -> bool:
+        """Whether Slack user ``user_id`` is a member of ``team`` (case-insensitive team name)."""
+        return bool(team) and user_id in self.slack_users.get((team or "").strip().lower(), frozenset())
 
     def destination_of(self, team: str | None) -> Destination | None:
         """The destinations of ``team`` (case-insensitive), or None when the team has none configured."""
@@ -90,6 +110,7 @@ def parse_alert_settings(values: Mapping[str, Any]) -> tuple[AlertSettings, list
     problems: list[SettingsProblem] = []
     tag_keys: tuple[str, ...] = DEFAULT_OWNER_TAG_KEYS
     teams: dict[str, dict[str, str]] = {}
+    slack_users: dict[str, frozenset[str]] = {}
 
     for path in sorted(flat):
         parts = path.split("/")
@@ -106,7 +127,12 @@ def parse_alert_settings(values: Mapping[str, Any]) -> tuple[AlertSettings, list
         elif len(parts) == 4 and parts[1] == "teams":
             team, name = parts[2], parts[3]
             message = _team_problem(team, name, raw)
-            if message:
+            if not message and name == "slack_users":
+                try:
+                    slack_users[team.lower()] = frozenset(_slack_users(raw))
+                except ValueError as exc:
+                    problems.append(SettingsProblem(path, str(exc)))
+            elif message:
                 problems.append(SettingsProblem(path, message))
             else:
                 teams.setdefault(team.lower(), {})[name] = str(raw).strip()
@@ -116,10 +142,12 @@ def parse_alert_settings(values: Mapping[str, Any]) -> tuple[AlertSettings, list
             problems.append(SettingsProblem(path, _unknown(parts[1], ALERT_KEYS, "alert setting")))
 
     destinations = {
-        team: Destination(given.get("slack_webhook_secret"), given.get("sns_topic_arn"))
+        team: Destination(given.get("slack_webhook_secret"), given.get("sns_topic_arn"), given.get("slack_channel"))
         for team, given in sorted(teams.items())
     }
-    settings = AlertSettings(owner_tag_keys=tag_keys, teams=MappingProxyType(destinations))
+    settings = AlertSettings(
+        owner_tag_keys=tag_keys, teams=MappingProxyType(destinations), slack_users=MappingProxyType(slack_users)
+    )
     return settings, problems
 
 
@@ -138,6 +166,8 @@ def _team_problem(team: str, name: str, raw: Any) -> str | None:
         return f"team name {team!r} must be 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit"
     if name not in TEAM_KEYS:
         return _unknown(name, TEAM_KEYS, f"setting of team {team}")
+    if name == "slack_users":
+        return None  # a list: checked by _slack_users
     if not isinstance(raw, str) or not raw.strip():
         return f"must be a non-empty string ({TEAM_KEYS[name]})"
     value = raw.strip()
@@ -150,12 +180,23 @@ def _team_problem(team: str, name: str, raw: Any) -> str | None:
             )
         if not (SECRET_NAME.fullmatch(value) or SECRET_ARN.fullmatch(value)):
             return f"must be a Secrets Manager secret name or ARN, got {value!r}"
+    elif name == "slack_channel":
+        if not SLACK_CHANNEL.fullmatch(value):
+            return f"must be a Slack channel id like C0123456789 (not its #name), got {value!r}"
     elif name == "sns_topic_arn":
         if not TOPIC_ARN.fullmatch(value):
             return f"must be an SNS topic ARN like arn:aws:sns:us-east-1:111122223333:team-alerts, got {value!r}"
         if value.endswith(".fifo"):
             return f"FIFO topics are not supported (alerts carry no message group), got {value!r}"
     return None
+
+
+def _slack_users(raw: Any) -> list[str]:
+    users = _string_list(raw)
+    bad = [user for user in users if not SLACK_USER.fullmatch(user)]
+    if bad:
+        raise ValueError(f"must be Slack user ids (U…, W…), got {', '.join(map(repr, bad))}")
+    return users
 
 
 def _tag_keys(raw: Any) -> tuple[str, ...]:
@@ -213,4 +254,8 @@ def _unknown(name: str, known: Mapping[str, Any], what: str) -> str:
 def security_destination(environ: Mapping[str, str] | None = None) -> Destination:
     """The security channel the template configures (the alert topic and Slack secret variables)."""
     env: Mapping[str, str] = os.environ if environ is None else environ
-    return Destination(slack_webhook=env.get(ENV_SLACK_SECRET) or None, sns_topic_arn=env.get(ENV_TOPIC) or None)
+    return Destination(
+        slack_webhook=env.get(ENV_SLACK_SECRET) or None,
+        sns_topic_arn=env.get(ENV_TOPIC) or None,
+        slack_channel=env.get(ENV_SLACK_CHANNEL) or None,
+    )

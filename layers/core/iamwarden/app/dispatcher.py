@@ -21,7 +21,9 @@ the audit item; ``notify(notification, only=channels)`` replays exactly those.
 
 from __future__ import annotations
 
+import functools
 import logging
+import os
 from collections.abc import Callable, Collection, Mapping
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
@@ -31,7 +33,17 @@ from iamwarden.adapters.sns import SnsPublisher
 from iamwarden.alerts.exceptions import SlackNotConfiguredError
 from iamwarden.alerts.message import AlertMessage, Owner, build_message
 from iamwarden.alerts.notifications import Notification
-from iamwarden.alerts.settings import ENV_SLACK_SECRET, ENV_TOPIC, AlertSettings, Destination, security_destination
+from iamwarden.alerts.settings import (
+    DEFAULT_SLACK_BOT_SECRET,
+    ENV_SLACK_API_URL,
+    ENV_SLACK_BOT_SECRET,
+    ENV_SLACK_SECRET,
+    ENV_TOPIC,
+    SLACK_API_URL,
+    AlertSettings,
+    Destination,
+    security_destination,
+)
 from iamwarden.domain.delivery import Delivery, DeliveryReport
 from iamwarden.domain.findings import Finding, Outcome
 
@@ -64,10 +76,15 @@ class MetricsSink(Protocol):
 
 
 class Route(NamedTuple):
-    """One channel to deliver to, and the audience it serves (``security`` or ``team:<name>``)."""
+    """One channel to deliver to, and the audience it serves (``security`` or ``team:<name>``).
+
+    ``fallback`` is the webhook channel a ``slack-app:<channel id>`` route falls back to while the
+    Slack app's bot token is not set up (the placeholder secret).
+    """
 
     channel: str
     audience: str
+    fallback: str | None = None
 
     @property
     def kind(self) -> str:
@@ -95,6 +112,7 @@ class AlertDispatcher:
         sns: SnsChannel | None = None,
         slack: SlackChannel | None = None,
         slack_factory: Callable[[], SlackChannel] | None = None,
+        slack_app_factory: Callable[[], SlackChannel] | None = None,
         owners: OwnerLookup | None = None,
         metrics: MetricsSink | None = None,
         remaining_seconds: Callable[[], float] | None = None,
@@ -106,6 +124,8 @@ class AlertDispatcher:
         self._sns = sns
         self._slack = slack
         self._slack_factory = slack_factory
+        self._slack_app: SlackChannel | None = None
+        self._slack_app_factory = slack_app_factory
         self._owners = owners
         self._metrics = metrics
         self.remaining_seconds = remaining_seconds
@@ -179,6 +199,7 @@ class AlertDispatcher:
 
         deliveries: list[Delivery] = []
         slack_payload: dict[str, Any] | None = None
+        app_payload: dict[str, Any] | None = None
         for route in routes:
             if self._out_of_time():
                 deliveries.append(
@@ -194,6 +215,19 @@ class AlertDispatcher:
 
                         slack_payload = render_slack(message)
                     self._slack_channel().send(route.target, slack_payload)
+                elif route.kind == "slack-app":
+                    if app_payload is None:
+                        from iamwarden.adapters.slack import render_slack  # noqa: PLC0415 - slack_sdk is slow to import
+
+                        app_payload = render_slack(message, interactive=True)
+                    try:
+                        self._slack_app_channel().send(route.target, app_payload)
+                    except SlackNotConfiguredError:
+                        if route.fallback is None:
+                            raise
+                        # No bot token yet: the team's webhook, as before, without buttons.
+                        deliveries.append(self._fallback(route.fallback, message, slack_payload))
+                        continue
                 else:
                     raise ValueError(f"unknown channel kind {route.kind!r}")
             except SlackNotConfiguredError:  # the shipped placeholder: Slack is optional, not failing
@@ -205,6 +239,25 @@ class AlertDispatcher:
         return self._report(deliveries, message)
 
     # ----------------------------------------------------------------- helpers
+
+    def _fallback(self, channel: str, message: AlertMessage, payload: dict[str, Any] | None) -> Delivery:
+        from iamwarden.adapters.slack import render_slack  # noqa: PLC0415 - slack_sdk is slow to import
+
+        try:
+            self._slack_channel().send(channel.partition(":")[2], payload or render_slack(message))
+        except SlackNotConfiguredError:
+            logger.info("Slack is not set up (placeholder secrets); alert sent to the other channels")
+            return Delivery(channel, ok=True)
+        except Exception as exc:
+            return Delivery(channel, ok=False, error=str(exc) or type(exc).__name__)
+        return Delivery(channel, ok=True)
+
+    def _slack_app_channel(self) -> SlackChannel:
+        if self._slack_app is None:
+            if self._slack_app_factory is None:
+                raise SlackNotConfiguredError("no Slack app (bot token) configured")
+            self._slack_app = self._slack_app_factory()
+        return self._slack_app
 
     def _report(self, deliveries: list[Delivery], message: AlertMessage | None = None) -> DeliveryReport:
         report = DeliveryReport(tuple(deliveries))
@@ -262,8 +315,11 @@ def _routes(destination: Destination, audience: str) -> list[Route]:
     routes = []
     if destination.sns_topic_arn:
         routes.append(Route(f"sns:{destination.sns_topic_arn}", audience))
-    if destination.slack_webhook:
-        routes.append(Route(f"slack:{destination.slack_webhook}", audience))
+    webhook = f"slack:{destination.slack_webhook}" if destination.slack_webhook else None
+    if destination.slack_channel:  # the Slack app posts it, with buttons; the webhook only while it has no token
+        routes.append(Route(f"slack-app:{destination.slack_channel}", audience, fallback=webhook))
+    elif webhook:
+        routes.append(Route(webhook, audience))
     return routes
 
 
@@ -290,6 +346,7 @@ def build_alert_dispatcher(
     security = Destination(
         slack_webhook=slack_secret or from_environment.slack_webhook,
         sns_topic_arn=topic_arn or from_environment.sns_topic_arn,
+        slack_channel=from_environment.slack_channel,
     )
     if security.empty:
         logger.warning("no security alert channel configured (%s, %s)", ENV_TOPIC, ENV_SLACK_SECRET)
@@ -299,11 +356,22 @@ def build_alert_dispatcher(
 
         return SlackWebhookSender(SecretWebhookUrls(factory, max_age=secret_max_age), retry)
 
+    env: Mapping[str, str] = os.environ if environ is None else environ
+    bot_secret = env.get(ENV_SLACK_BOT_SECRET) or DEFAULT_SLACK_BOT_SECRET
+
+    def slack_app_factory() -> SlackChannel:
+        from iamwarden.adapters.slack_app import SlackAppSender, SlackWebApi, secret_text, secrets_provider  # noqa: PLC0415
+
+        secrets = secrets_provider(factory.home_client("secretsmanager"))
+        token = functools.partial(secret_text, secrets, bot_secret, "token", secret_max_age)
+        return SlackAppSender(SlackWebApi(token, base_url=env.get(ENV_SLACK_API_URL) or SLACK_API_URL, policy=retry))
+
     return AlertDispatcher(
         security=security,
         settings=settings,
         sns=SnsPublisher(factory),
         slack_factory=slack_factory,
+        slack_app_factory=slack_app_factory,
         owners=OwnerResolver(factory),
         metrics=metrics,
         remaining_seconds=remaining_seconds,

@@ -37,7 +37,7 @@ DEFAULT_OWN_ROLES = ("iamwarden-*",)
 #: Seconds the enforcer caches its live settings: an operator's change takes effect within this time.
 SETTINGS_MAX_AGE_SECONDS = 60
 #: Subtrees of the settings prefix that other parts of IAM Warden read and validate themselves.
-DELEGATED_SETTINGS = ("alerts", "prune")
+DELEGATED_SETTINGS = ("alerts", "prune", "slack")
 _NETWORK_ID = re.compile(r"vpce?-[0-9a-f]{8,17}")
 _CANONICAL_ID = re.compile(r"[0-9a-fA-F]{64}")
 #: A GitHub user or organisation name: letters, digits and single hyphens, at most 39 characters.
@@ -545,3 +545,54 @@ def _unknown(name: str, known: Mapping[str, Any], what: str) -> str:
     close = difflib.get_close_matches(name, list(known), n=1)
     hint = f"; did you mean {close[0]!r}?" if close else f"; known: {', '.join(sorted(known))}"
     return f"unknown {what} {name!r}{hint}"
+
+
+# --------------------------------------------------------------------------- Slack interactions (issue 17)
+
+#: ``slack/<key>``: who may act on an alert from Slack (read by the interaction endpoint; see ``parse_slack_settings``).
+SLACK_KEYS: Mapping[str, str] = {
+    "approvers": "Slack user ids (U…, W…) or user-group ids (S…) that may approve exceptions and undo anything",
+    "owners_may_undo": "on lets the owner team's Slack users (alerts/teams/<team>/slack_users) undo remediations "
+    "of their own resources; off (the default) leaves undo to the approvers",
+}
+SLACK_USER_ID = re.compile(r"[UW][A-Z0-9]{2,20}")
+SLACK_GROUP_ID = re.compile(r"S[A-Z0-9]{2,20}")
+
+
+class SlackSettings(NamedTuple):
+    approvers: frozenset[str] = frozenset()
+    owners_may_undo: bool = False
+
+
+def parse_slack_settings(values: Mapping[str, Any]) -> tuple[SlackSettings, list[SettingsProblem]]:
+    """Read the ``slack/...`` keys of a flat or nested mapping; an invalid value falls back to the safe default."""
+    problems: list[SettingsProblem] = []
+    approvers: frozenset[str] = frozenset()
+    owners_may_undo = False
+    for path, raw in flatten(values).items():
+        parts = path.split("/")
+        if parts[0] != "slack":
+            continue
+        name = "/".join(parts[1:])
+        if name == "approvers":
+            try:
+                items = _string_list(raw)
+            except ValueError as exc:
+                problems.append(SettingsProblem(path, str(exc)))
+                continue
+            bad = [item for item in items if not (SLACK_USER_ID.fullmatch(item) or SLACK_GROUP_ID.fullmatch(item))]
+            if bad:
+                problems.append(
+                    SettingsProblem(
+                        path, f"Slack user ids (U…, W…) or user-group ids (S…), got {', '.join(map(repr, bad))}"
+                    )
+                )
+            approvers = frozenset(item for item in items if item not in bad)
+        elif name == "owners_may_undo":
+            text = str(raw).strip().lower()
+            if text not in ("on", "off", "true", "false"):
+                problems.append(SettingsProblem(path, f"must be on or off, got {raw!r}"))
+            owners_may_undo = text in ("on", "true")
+        else:
+            problems.append(SettingsProblem(path, _unknown(name, SLACK_KEYS, "Slack setting")))
+    return SlackSettings(approvers, owners_may_undo), problems
