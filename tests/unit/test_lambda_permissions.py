@@ -15,6 +15,7 @@ import pytest
 
 from iamwarden.domain.exceptions import InvalidEventError, UndoError
 from iamwarden.domain.findings import Verdict
+from iamwarden.domain.own import OwnIdentity
 from iamwarden.domain.settings import Settings
 from iamwarden.guardrails.engine import judge_event
 from iamwarden.guardrails.lambda_permissions import (
@@ -158,3 +159,40 @@ def test_undo_refuses_when_the_statement_id_holds_another_statement_now() -> Non
     same = Lambda([PUBLIC_URL])
     assert REMOVE_LAMBDA_PERMISSION.undo(same, step, before) == []  # type: ignore[arg-type]
     assert same.added == []
+
+
+def _endpoint_url_event(function: str, account: str = ACCOUNT) -> dict[str, Any]:
+    event = load_event("lambda-function-url-auth-none.json")
+    event["account"] = account
+    event["detail"]["recipientAccountId"] = account
+    event["detail"]["requestParameters"]["functionName"] = function
+    return event
+
+
+def test_iam_wardens_own_slack_endpoint_is_public_by_design_only_by_exact_name_in_its_home_account() -> None:
+    """The Slack interaction endpoint authenticates by Slack's signature: its URL's auth type NONE is no finding.
+
+    Only that function, by exact name, in the account the stack runs in: another own function (the enforcer), a
+    look-alike name, or the same name in another account is judged as usual.
+    """
+    own = OwnIdentity(
+        home_account=ACCOUNT,
+        functions=frozenset({"iamwarden-enforcer", "iamwarden-slack-interactions"}),
+        signed_url_functions=frozenset({"iamwarden-slack-interactions"}),
+    )
+    settings = Settings(own=own)
+    public = Lambda([PUBLIC_URL])
+    endpoint = _judge(_endpoint_url_event("iamwarden-slack-interactions"), public, settings)
+    assert endpoint.verdict is Verdict.COMPLIANT
+    assert "Slack interaction endpoint" in endpoint.reason
+    for function, account in (
+        ("iamwarden-enforcer", ACCOUNT),
+        ("iamwarden-slack-interactions-copy", ACCOUNT),
+        ("iamwarden-slack-interactions", "444455556666"),
+    ):
+        judged = _judge(_endpoint_url_event(function, account), public, settings)
+        assert judged.verdict is Verdict.VIOLATION, (function, account)
+    # Named as a signed endpoint but not one of the stack's functions: not IAM Warden's.
+    stranger = Settings(own=own._replace(functions=frozenset({"iamwarden-enforcer"})))
+    judged = _judge(_endpoint_url_event("iamwarden-slack-interactions"), public, stranger)
+    assert judged.verdict is Verdict.VIOLATION

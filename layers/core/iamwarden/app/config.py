@@ -123,6 +123,7 @@ def own_identity_from_environment(environ: Mapping[str, str] | None = None) -> O
         member_rules=_names(env, "IAMWARDEN_MEMBER_RULES"),
         reserved_concurrency=MappingProxyType(reserved),
         stack_name=env.get("IAMWARDEN_STACK_NAME") or None,
+        signed_url_functions=_names(env, "IAMWARDEN_OWN_SIGNED_URL_FUNCTIONS"),
     )
 
 

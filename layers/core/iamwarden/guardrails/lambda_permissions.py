@@ -368,6 +368,13 @@ class FunctionUrlRule:
                 else f"the change leaves the authentication of the URL of {what} as it was"
             )
             return evaluation
+        own = context.settings.own
+        if change.account == own.home_account and arn.split(":")[6] in own.signed_url_functions & own.functions:
+            evaluation.compliant.append(
+                f"the URL of {what} is IAM Warden's own Slack interaction endpoint: it has auth type NONE by design "
+                "and checks Slack's signature on every request itself"
+            )
+            return evaluation
         step = RemediationStep(
             RequireFunctionUrlIamAuth.action,
             arn,
