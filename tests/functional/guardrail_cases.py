@@ -1010,12 +1010,13 @@ def mrap_policy(account: Account) -> dict[str, Any] | None:
 
 def _mrap_with_sample_policy(sample: str) -> Callable[[Account], dict[str, Any]]:
     def prepare(account: Account) -> dict[str, Any]:
-        s3 = account.session.client("s3", region_name=MRAP_REGION)
-        s3.create_bucket(Bucket="acme-orders-usw2", CreateBucketConfiguration={"LocationConstraint": MRAP_REGION})
         s3control = account.session.client("s3control", region_name=MRAP_REGION)
-        s3control.create_multi_region_access_point(
-            AccountId=HOME_ACCOUNT, Details={"Name": "orders-global", "Regions": [{"Bucket": "acme-orders-usw2"}]}
-        )
+        if not s3control.list_multi_region_access_points(AccountId=HOME_ACCOUNT)["AccessPoints"]:
+            s3 = account.session.client("s3", region_name=MRAP_REGION)
+            s3.create_bucket(Bucket="acme-orders-usw2", CreateBucketConfiguration={"LocationConstraint": "us-west-2"})
+            s3control.create_multi_region_access_point(
+                AccountId=HOME_ACCOUNT, Details={"Name": "orders-global", "Regions": [{"Bucket": "acme-orders-usw2"}]}
+            )
         policy = _request(sample)["PutMultiRegionAccessPointPolicyRequest"]["Details"]["Policy"]
         s3control.put_multi_region_access_point_policy(
             AccountId=HOME_ACCOUNT, Details={"Name": "orders-global", "Policy": policy}
@@ -1029,8 +1030,10 @@ def _mrap_with_sample_policy(sample: str) -> Callable[[Account], dict[str, Any]]
 _OBJECT_LAMBDA_POLICIES: dict[int, dict[str, str]] = {}
 
 
-def _emulate_object_lambda_policies(account: Account) -> dict[str, str]:
-    import xml.etree.ElementTree as ElementTree
+def _emulate_object_lambda_policies(account: Account, client: Any = None) -> dict[str, str]:
+    """Answer the three Object Lambda policy calls of the session's new clients (and of ``client``, made before)."""
+    import html
+    import re
 
     from botocore.awsrequest import AWSResponse
     from botocore.compat import HTTPHeaders
@@ -1050,21 +1053,24 @@ def _emulate_object_lambda_policies(account: Account) -> dict[str, str]:
         return answer(200, {"Policy": store[name(params)]})
 
     def put(params: dict[str, Any], **_: Any) -> tuple[AWSResponse, dict[str, Any]]:
-        policy = ElementTree.fromstring(params["body"]).findtext("{*}Policy")
-        store[name(params)] = str(policy)
+        body = params["body"].decode() if isinstance(params["body"], bytes) else str(params["body"])
+        found = re.search(r"<Policy>(.*)</Policy>", body, re.DOTALL)  # botocore's own XML: escaped JSON
+        store[name(params)] = html.unescape(found.group(1)) if found else ""
         return answer(200, {})
 
     def delete(params: dict[str, Any], **_: Any) -> tuple[AWSResponse, dict[str, Any]]:
         store.pop(name(params), None)
         return answer(204, {})
 
-    events: Any = account.session.events  # botocore types a hook as returning None; these answer the call
-    for operation, hook in (
+    hooks = (
         ("GetAccessPointPolicyForObjectLambda", get),
         ("PutAccessPointPolicyForObjectLambda", put),
         ("DeleteAccessPointPolicyForObjectLambda", delete),
-    ):
-        events.register(f"before-call.s3-control.{operation}", hook, unique_id=f"object-lambda-{operation}")
+    )
+    for emitter in (account.session.events, *([client.meta.events] if client is not None else [])):
+        events: Any = emitter  # botocore types a hook as returning None; these answer the call
+        for operation, hook in hooks:
+            events.register(f"before-call.s3-control.{operation}", hook, unique_id=f"object-lambda-{operation}")
     return store
 
 
