@@ -44,6 +44,7 @@ from typing import Any, ClassVar
 
 from iamwarden.domain.catalog import RuleSpec
 from iamwarden.domain.documents import PolicyKind
+from iamwarden.domain.findings import RemediationStep
 from iamwarden.guardrails.access_point_policy import s3control_account, s3control_body
 from iamwarden.guardrails.base import Evaluation, RuleContext
 from iamwarden.guardrails.remediation import AccountClients, StepRun
@@ -180,7 +181,8 @@ class MultiRegionAccessPointPolicyEndpoint:
     no_policy_codes: ClassVar[frozenset[str]] = frozenset({"NoSuchMultiRegionAccessPointPolicy"})
     no_resource_codes: ClassVar[frozenset[str]] = frozenset({"NoSuchMultiRegionAccessPoint"})
 
-    #: The request token of the last put (the remediation's ``done`` line names it).
+    #: The request token of the last put, for the remediation's ``done`` line (the action clears it before each
+    #: apply and undo; the enforcer runs one step at a time).
     last_token: str | None = None
 
     def get(self, aws: AccountClients, name: str) -> str | None:
@@ -233,14 +235,14 @@ class RemoveMultiRegionAccessPointPolicyStatements(RemovePolicyStatements):
         super().__init__(name, resource, endpoint)
         self.endpoint = endpoint
 
-    def apply(self, run: StepRun, step: Any, before: Mapping[str, Any], done: list[str]) -> None:
+    def apply(self, run: StepRun, step: RemediationStep, before: Mapping[str, Any], done: list[str]) -> None:
         self.endpoint.last_token = None
         count = len(done)
         super().apply(run, step, before, done)
         if len(done) > count and self.endpoint.last_token:
             done[-1] += f" (S3 applies it asynchronously: request {self.endpoint.last_token})"
 
-    def undo(self, aws: AccountClients, step: Any, before: Mapping[str, Any]) -> list[str]:
+    def undo(self, aws: AccountClients, step: RemediationStep, before: Mapping[str, Any]) -> list[str]:
         self.endpoint.last_token = None
         restored = super().undo(aws, step, before)
         if restored and self.endpoint.last_token:
