@@ -78,6 +78,8 @@ SAMPLE_OWN = OwnIdentity(
                     "dynamodb-resource-policy-public",
                     "efs-file-system-policy-public",
                     "s3-access-point-policy-public",
+                    "s3-multi-region-access-point-policy-public",
+                    "s3-object-lambda-access-point-policy-public",
                     "opensearch-access-policy-public",
                     "backup-vault-policy-public",
                     "glacier-vault-policy-public",

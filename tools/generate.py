@@ -71,6 +71,9 @@ EBS_SNAPSHOTS = "!Sub arn:${AWS::Partition}:ec2:*::snapshot/*"
 IMAGES = "!Sub arn:${AWS::Partition}:ec2:*::image/*"
 DB_SNAPSHOTS = "!Sub arn:${AWS::Partition}:rds:*:${AWS::AccountId}:snapshot:*"
 ACCESS_POINTS = "!Sub arn:${AWS::Partition}:s3:*:${AWS::AccountId}:accesspoint/*"
+#: Multi-Region Access Points have no Region in their ARN (accesspoint/ALIAS); every call is served in us-west-2.
+MULTI_REGION_ACCESS_POINTS = "!Sub arn:${AWS::Partition}:s3::${AWS::AccountId}:accesspoint/*"
+OBJECT_LAMBDA_ACCESS_POINTS = "!Sub arn:${AWS::Partition}:s3-object-lambda:*:${AWS::AccountId}:accesspoint/*"
 DYNAMODB_TABLES = "!Sub arn:${AWS::Partition}:dynamodb:*:${AWS::AccountId}:table/*"
 EFS_FILE_SYSTEMS = "!Sub arn:${AWS::Partition}:elasticfilesystem:*:${AWS::AccountId}:file-system/*"
 OPENSEARCH_DOMAINS = "!Sub arn:${AWS::Partition}:es:*:${AWS::AccountId}:domain/*"
@@ -343,6 +346,21 @@ SCOPES: tuple[Scope, ...] = (
         "RemediateAccessPointPolicies",
         ("s3:GetAccessPointPolicy", "s3:PutAccessPointPolicy", "s3:DeleteAccessPointPolicy"),
         (ACCESS_POINTS,),
+    ),
+    Scope(
+        "RemediateMultiRegionAccessPointPolicies",
+        ("s3:GetMultiRegionAccessPointPolicy", "s3:PutMultiRegionAccessPointPolicy", "s3:GetMultiRegionAccessPoint"),
+        (MULTI_REGION_ACCESS_POINTS,),
+        comment="No call deletes an MRAP policy: GetMultiRegionAccessPoint reads the alias for the owner-only policy.",
+    ),
+    Scope(
+        "RemediateObjectLambdaAccessPointPolicies",
+        (
+            "s3:GetAccessPointPolicyForObjectLambda",
+            "s3:PutAccessPointPolicyForObjectLambda",
+            "s3:DeleteAccessPointPolicyForObjectLambda",
+        ),
+        (OBJECT_LAMBDA_ACCESS_POINTS,),
     ),
     Scope(
         "RemediateDynamoDbResourcePolicies",

@@ -985,6 +985,113 @@ def _access_point_with_sample_policy(sample: str) -> Callable[[Account], dict[st
     return prepare
 
 
+#: Where S3 serves every Multi-Region Access Point call (the MRAP rules' remediation acts there).
+MRAP_REGION = "us-west-2"
+
+
+def _mrap_document(sample: str) -> dict[str, Any]:
+    document: dict[str, Any] = json.loads(
+        _request(sample)["PutMultiRegionAccessPointPolicyRequest"]["Details"]["Policy"]
+    )
+    return document
+
+
+def mrap_policy(account: Account) -> dict[str, Any] | None:
+    """The established policy of Multi-Region Access Point orders-global (the MRAP samples' one)."""
+    s3control = account.session.client("s3control", region_name=MRAP_REGION)
+    try:
+        answer = s3control.get_multi_region_access_point_policy(AccountId=HOME_ACCOUNT, Name="orders-global")
+    except ClientError as exc:
+        if _code(exc) == "NoSuchMultiRegionAccessPointPolicy":
+            return None
+        raise
+    return canonical_policy(json.loads(answer["Policy"]["Established"]["Policy"]))
+
+
+def _mrap_with_sample_policy(sample: str) -> Callable[[Account], dict[str, Any]]:
+    def prepare(account: Account) -> dict[str, Any]:
+        s3control = account.session.client("s3control", region_name=MRAP_REGION)
+        if not s3control.list_multi_region_access_points(AccountId=HOME_ACCOUNT)["AccessPoints"]:
+            s3 = account.session.client("s3", region_name=MRAP_REGION)
+            s3.create_bucket(Bucket="acme-orders-usw2", CreateBucketConfiguration={"LocationConstraint": "us-west-2"})
+            s3control.create_multi_region_access_point(
+                AccountId=HOME_ACCOUNT, Details={"Name": "orders-global", "Regions": [{"Bucket": "acme-orders-usw2"}]}
+            )
+        policy = _request(sample)["PutMultiRegionAccessPointPolicyRequest"]["Details"]["Policy"]
+        s3control.put_multi_region_access_point_policy(
+            AccountId=HOME_ACCOUNT, Details={"Name": "orders-global", "Policy": policy}
+        )
+        return load_event(sample)
+
+    return prepare
+
+
+#: Object Lambda access point policies by session (moto has no Object Lambda: session hooks emulate the three calls).
+_OBJECT_LAMBDA_POLICIES: dict[int, dict[str, str]] = {}
+
+
+def _emulate_object_lambda_policies(account: Account, client: Any = None) -> dict[str, str]:
+    """Answer the three Object Lambda policy calls of the session's new clients (and of ``client``, made before)."""
+    import html
+    import re
+
+    from botocore.awsrequest import AWSResponse
+    from botocore.compat import HTTPHeaders
+
+    store = _OBJECT_LAMBDA_POLICIES.setdefault(id(account.session), {})
+    url = f"https://{HOME_ACCOUNT}.s3-control.eu-west-1.amazonaws.com/"
+
+    def answer(status: int, body: dict[str, Any]) -> tuple[AWSResponse, dict[str, Any]]:
+        return AWSResponse(url, status, HTTPHeaders(), None), {**body, "ResponseMetadata": {"HTTPStatusCode": status}}
+
+    def name(params: dict[str, Any]) -> str:
+        return str(params["url_path"].split("/")[3])  # /v20180820/accesspointforobjectlambda/{name}/policy
+
+    def get(params: dict[str, Any], **_: Any) -> tuple[AWSResponse, dict[str, Any]]:
+        if name(params) not in store:
+            return answer(404, {"Error": {"Code": "NoSuchAccessPointPolicy", "Message": "no policy"}})
+        return answer(200, {"Policy": store[name(params)]})
+
+    def put(params: dict[str, Any], **_: Any) -> tuple[AWSResponse, dict[str, Any]]:
+        body = params["body"].decode() if isinstance(params["body"], bytes) else str(params["body"])
+        found = re.search(r"<Policy>(.*)</Policy>", body, re.DOTALL)  # botocore's own XML: escaped JSON
+        store[name(params)] = html.unescape(found.group(1)) if found else ""
+        return answer(200, {})
+
+    def delete(params: dict[str, Any], **_: Any) -> tuple[AWSResponse, dict[str, Any]]:
+        store.pop(name(params), None)
+        return answer(204, {})
+
+    hooks = (
+        ("GetAccessPointPolicyForObjectLambda", get),
+        ("PutAccessPointPolicyForObjectLambda", put),
+        ("DeleteAccessPointPolicyForObjectLambda", delete),
+    )
+    for emitter in (account.session.events, *([client.meta.events] if client is not None else [])):
+        events: Any = emitter  # botocore types a hook as returning None; these answer the call
+        for operation, hook in hooks:
+            events.register(f"before-call.s3-control.{operation}", hook, unique_id=f"object-lambda-{operation}")
+    return store
+
+
+def object_lambda_policy(account: Account) -> dict[str, Any] | None:
+    policy = _OBJECT_LAMBDA_POLICIES.get(id(account.session), {}).get("redacted-reports")
+    return canonical_policy(json.loads(policy)) if policy else None
+
+
+def _object_lambda_with_sample_policy(sample: str) -> Callable[[Account], dict[str, Any]]:
+    def prepare(account: Account) -> dict[str, Any]:
+        _emulate_object_lambda_policies(account)
+        s3control = account.session.client("s3control", region_name=BUCKET_REGION)
+        policy = _request(sample)["PutAccessPointPolicyForObjectLambdaRequest"]["Policy"]
+        s3control.put_access_point_policy_for_object_lambda(
+            AccountId=HOME_ACCOUNT, Name="redacted-reports", Policy=policy
+        )
+        return load_event(sample)
+
+    return prepare
+
+
 #: The canonical id moto gives the account's own S3 owner, and the other account's user the ACL sample grants to.
 MOTO_OWNER = "75aa57f09aa0c8caeab4f8c24e99d10f8e7faeebf76c078efc7c6caea54ba06a"
 OTHER_CANONICAL_USER = "c3f1e2d4a5b6978812a3b4c5d6e7f80912a3b4c5d6e7f8091a2b3c4d5e6f7a8b"
@@ -1209,6 +1316,20 @@ _EFS_PUBLIC = json.loads(_request("efs-policy-public.json")["policy"])
 _EFS_PARTNER = json.loads(_request("efs-policy-unknown-account.json")["policy"])
 _ACCESS_POINT_PUBLIC = _access_point_document("access-point-policy-public.json")
 _ACCESS_POINT_AUDITOR = _access_point_document("access-point-policy-unknown-account.json")
+_MRAP_PUBLIC = _mrap_document("mrap-policy-public.json")
+_MRAP_REPLICATOR = _mrap_document("mrap-policy-unknown-account.json")
+_OBJECT_LAMBDA_PUBLIC = json.loads(
+    _request("object-lambda-policy-public.json")["PutAccessPointPolicyForObjectLambdaRequest"]["Policy"]
+)
+_OBJECT_LAMBDA_PARTNER = json.loads(
+    _request("object-lambda-policy-unknown-account.json")["PutAccessPointPolicyForObjectLambdaRequest"]["Policy"]
+)
+_OBJECT_LAMBDA_GAPS = {
+    Behaviour.PARTIAL_FAILURE: (
+        "Object Lambda access points (the cases emulate their policy calls with session hooks, which answer before "
+        "the injected refusal)"
+    )
+}
 _OPENSEARCH_PUBLIC = json.loads(_request("opensearch-policy-public.json")["accessPolicies"])
 _OPENSEARCH_CONTRACTOR = json.loads(_request("opensearch-policy-unknown-account.json")["accessPolicies"])
 _VAULT_PUBLIC = json.loads(_request("backup-vault-policy-public.json")["policy"])
@@ -1732,6 +1853,44 @@ CASES: Mapping[str, GuardrailCase] = {
                 _access_point_with_sample_policy("access-point-policy-own-role.json"), access_point_policy
             ),
             partial_failure=PartialFailure("s3control", "PutAccessPointPolicy", done_before=0),
+        ),
+        GuardrailCase(
+            rule="s3-multi-region-access-point-policy-public",
+            violation=Scenario(_mrap_with_sample_policy("mrap-policy-public.json"), mrap_policy),
+            remediated=canonical_policy(_without_statement(_MRAP_PUBLIC, 1)),
+            compliant=Scenario(_mrap_with_sample_policy("mrap-policy-own-role.json"), mrap_policy),
+            partial_failure=PartialFailure("s3control", "PutMultiRegionAccessPointPolicy", done_before=0),
+        ),
+        GuardrailCase(
+            rule="s3-multi-region-access-point-policy-cross-account",
+            violation=Scenario(_mrap_with_sample_policy("mrap-policy-unknown-account.json"), mrap_policy),
+            remediated=canonical_policy(_without_statement(_MRAP_REPLICATOR, 1)),
+            compliant=Scenario(_mrap_with_sample_policy("mrap-policy-own-role.json"), mrap_policy),
+            partial_failure=PartialFailure("s3control", "PutMultiRegionAccessPointPolicy", done_before=0),
+        ),
+        GuardrailCase(
+            rule="s3-object-lambda-access-point-policy-public",
+            violation=Scenario(
+                _object_lambda_with_sample_policy("object-lambda-policy-public.json"), object_lambda_policy
+            ),
+            remediated=canonical_policy(_without_statement(_OBJECT_LAMBDA_PUBLIC, 1)),
+            compliant=Scenario(
+                _object_lambda_with_sample_policy("object-lambda-policy-own-role.json"), object_lambda_policy
+            ),
+            partial_failure=PartialFailure("s3control", "PutAccessPointPolicyForObjectLambda", done_before=0),
+            moto_gaps=_OBJECT_LAMBDA_GAPS,
+        ),
+        GuardrailCase(
+            rule="s3-object-lambda-access-point-policy-cross-account",
+            violation=Scenario(
+                _object_lambda_with_sample_policy("object-lambda-policy-unknown-account.json"), object_lambda_policy
+            ),
+            remediated=canonical_policy(_without_statement(_OBJECT_LAMBDA_PARTNER, 1)),
+            compliant=Scenario(
+                _object_lambda_with_sample_policy("object-lambda-policy-own-role.json"), object_lambda_policy
+            ),
+            partial_failure=PartialFailure("s3control", "PutAccessPointPolicyForObjectLambda", done_before=0),
+            moto_gaps=_OBJECT_LAMBDA_GAPS,
         ),
         GuardrailCase(
             rule="s3-acl-cross-account",

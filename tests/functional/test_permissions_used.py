@@ -188,6 +188,11 @@ def _authorised_as(request: Request) -> tuple[str, dict[str, str]]:
         return "*", context  # no resource type
     if request.action in ("s3:GetAccessPointPolicy", "s3:PutAccessPointPolicy", "s3:DeleteAccessPointPolicy"):
         return f"arn:aws:s3:{request.region}:{params['AccountId']}:accesspoint/{params['Name']}", context
+    if "MultiRegionAccessPoint" in operation:  # global: no Region; IAM names it by alias (the name stands in here)
+        name = params.get("Name") or params["Details"]["Name"]
+        return f"arn:aws:s3::{params['AccountId']}:accesspoint/{name}", context
+    if operation.endswith("ForObjectLambda"):
+        return f"arn:aws:s3-object-lambda:{request.region}:{params['AccountId']}:accesspoint/{params['Name']}", context
     if service == "s3" and "Key" in params:
         return f"arn:aws:s3:::{params['Bucket']}/{params['Key']}", {"s3:ResourceAccount": HOME_ACCOUNT}
     if service == "s3":
@@ -786,6 +791,37 @@ def _access_point_policy(*, keep: bool) -> Callable[[Account], RemediationStep]:
     return setup
 
 
+def _only_public(sample: str, rule: str) -> Callable[[Account], RemediationStep]:
+    """An MRAP or Object Lambda access point whose policy is only the sample's public statement: nothing remains."""
+
+    def setup(account: Account) -> RemediationStep:
+        mrap = sample.startswith("mrap")
+        prepare = cases._mrap_with_sample_policy if mrap else cases._object_lambda_with_sample_policy
+        event = prepare(sample)(account)
+        request = event["detail"]["requestParameters"]
+        holder = (
+            request["PutMultiRegionAccessPointPolicyRequest"]["Details"]
+            if mrap
+            else request["PutAccessPointPolicyForObjectLambdaRequest"]
+        )
+        document = json.loads(holder["Policy"])
+        holder["Policy"] = json.dumps({**document, "Statement": document["Statement"][1:]})
+        if mrap:
+            s3control = account.session.client("s3control", region_name=cases.MRAP_REGION)
+            s3control.put_multi_region_access_point_policy(
+                AccountId=HOME_ACCOUNT, Details={"Name": "orders-global", "Policy": holder["Policy"]}
+            )
+        else:
+            s3control = account.session.client("s3control", region_name=BUCKET_REGION)
+            s3control.put_access_point_policy_for_object_lambda(
+                AccountId=HOME_ACCOUNT, Name="redacted-reports", Policy=holder["Policy"]
+            )
+        [finding] = [f for f in judge_event(event, Settings()).findings if f.rule_id == rule]
+        return finding.plan[0]
+
+    return setup
+
+
 OTHER_CANONICAL_USER = "c3f1e2d4a5b6978812a3b4c5d6e7f80912a3b4c5d6e7f8091a2b3c4d5e6f7a8b"
 
 
@@ -1052,6 +1088,25 @@ SCENARIOS: dict[str, Scenario] = {
     "acl-object-canonical-user": Scenario(_canonical_grant("drop/2026-11-23.csv"), BUCKET_REGION),
     "access-point-keep-the-rest": Scenario(_access_point_policy(keep=True), BUCKET_REGION),
     "access-point-only-offending": Scenario(_access_point_policy(keep=False), BUCKET_REGION),
+    "mrap-keep-the-rest": Scenario(
+        _planned(
+            cases._mrap_with_sample_policy("mrap-policy-public.json"), "s3-multi-region-access-point-policy-public"
+        ),
+        cases.MRAP_REGION,
+    ),
+    "mrap-only-offending": Scenario(
+        _only_public("mrap-policy-public.json", "s3-multi-region-access-point-policy-public"), cases.MRAP_REGION
+    ),
+    "object-lambda-keep-the-rest": Scenario(
+        _planned(
+            cases._object_lambda_with_sample_policy("object-lambda-policy-unknown-account.json"),
+            "s3-object-lambda-access-point-policy-cross-account",
+        ),
+        BUCKET_REGION,
+    ),
+    "object-lambda-only-offending": Scenario(
+        _only_public("object-lambda-policy-public.json", "s3-object-lambda-access-point-policy-public"), BUCKET_REGION
+    ),
     "efs-keep-the-rest": Scenario(_file_system_policy(keep=True), BUCKET_REGION),
     "efs-only-offending": Scenario(_file_system_policy(keep=False), BUCKET_REGION),
     "dynamodb-only-offending": Scenario(_table_policy(keep=False), BUCKET_REGION),
@@ -1121,6 +1176,7 @@ def _run(account: Account, clients: ClientFactory, requests: Requests, scenario:
     aws = AccountClients(clients, HOME_ACCOUNT, scenario.region)
     answer_service_specific_credentials(aws.iam)
     answer_delete_file_system_policy(aws.client("efs"))
+    cases._emulate_object_lambda_policies(account, aws.s3control)  # moto has no Object Lambda
     requests.take()
     done: list[str] = []
     with clients.call_log.recording() as calls:

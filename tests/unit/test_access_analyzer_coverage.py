@@ -71,6 +71,13 @@ BEYOND_ACCESS_ANALYZER: Mapping[str, str] = {
     "AWS::EC2::Image": "a shared AMI hands out its disks (and any secret baked into them)",
     "AWS::S3::Object": "an object ACL can make one object public in a private bucket",
     "AWS::S3::AccessPoint": "Access Analyzer reports access points inside its bucket findings; each has a policy",
+    "AWS::S3::MultiRegionAccessPoint": (
+        "not in Access Analyzer's list of types; one global door into buckets in several Regions, with a policy "
+        "of its own"
+    ),
+    "AWS::S3ObjectLambda::AccessPoint": (
+        "not in Access Analyzer's list; its policy lets callers read data through a function, at this account's cost"
+    ),
     "AWS::OpenSearchService::Domain": "a domain access policy opens every index behind the endpoint",
     "AWS::Backup::BackupVault": "a vault policy can let others copy or delete the backups",
     "AWS::Events::EventBus": "a bus policy lets other accounts put events that drive this account's rules",
@@ -118,7 +125,13 @@ def test_every_access_analyzer_type_is_guarded_or_left_out_with_a_reason(resourc
 def test_every_guarded_type_is_access_analyzers_or_explained() -> None:
     beyond = set(_guarded_types()) - set(ACCESS_ANALYZER_TYPES)
     assert beyond <= set(BEYOND_ACCESS_ANALYZER), "a new guarded type: say in BEYOND_ACCESS_ANALYZER why it matters"
-    assert {"AWS::EC2::Image", "AWS::S3::Object", "AWS::S3::AccessPoint"} <= beyond
+    assert {
+        "AWS::EC2::Image",
+        "AWS::S3::Object",
+        "AWS::S3::AccessPoint",
+        "AWS::S3::MultiRegionAccessPoint",
+        "AWS::S3ObjectLambda::AccessPoint",
+    } <= beyond
     assert {"AWS::Glacier::Vault", "AWS::Logs::Destination"} <= beyond
 
 

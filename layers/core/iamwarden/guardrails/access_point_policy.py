@@ -3,28 +3,38 @@
 An access point is a second door into a bucket, with a policy of its own. ``PutAccessPointPolicy`` is an
 S3 Control call, recorded by CloudTrail with ``eventSource`` ``s3.amazonaws.com``. S3 Control sends the
 policy in an XML body, ``<PutAccessPointPolicyRequest><Policy>…</Policy></PutAccessPointPolicyRequest>``
-(S3 API reference, PutAccessPointPolicy), and CloudTrail records an XML body under its root element, as it
-does for ``PutBucketPublicAccessBlock``'s ``PublicAccessBlockConfiguration``; the name is the URI's ``name``
-and the account the ``x-amz-account-id`` header::
+(S3 API reference, PutAccessPointPolicy), the access point's name in the URI and the account in the
+``x-amz-account-id`` header and the host (``ACCOUNT.s3-control.REGION.amazonaws.com``)::
 
     {"PutAccessPointPolicyRequest": {"xmlns": "…", "Policy": "<policy JSON>"}, "name": "finance-ap",
      "x-amz-account-id": "111122223333", "Host": "111122223333.s3-control.eu-west-1.amazonaws.com"}
 
-(That shape is inferred from the API and CloudTrail's S3 Control records, not copied from a published
-record: a record that carries the policy under a top-level ``policy`` key is read too, and one that carries
-no policy at all is not judged, never guessed.) The rules judge the policy with the bucket rules' analysis
-(``resource_policy``); the resource is named by its ARN, which carries the account S3 Control needs.
-Multi-Region and Object Lambda access points are not judged yet.
+What is checked and what is not (issue 18): no published CloudTrail record of ``PutAccessPointPolicy`` (nor
+of any other access point call) was found in the AWS documentation or the public detection repositories
+searched (panther-analysis, cloud-custodian, stratus-red-team, Sigma, Datadog, Elastic). The one real S3
+Control record found, ``PutAccountPublicAccessBlock`` (airbnb/streamalert issue 1016, 2019), shows the
+pattern this reader relies on: the XML body under its root element with an ``xmlns`` key, and the host
+(``"host": ["000000000000.s3-control.us-east-1.amazonaws.com"]``, a list, lower case, in that record).
+So the reader takes each piece from wherever such a record may carry it: the policy from the body or a
+top-level ``policy``; the name from ``name`` or else the ``AWS::S3::AccessPoint`` ARN in the record's
+``resources``; the account from ``x-amz-account-id``, else the host, else the record's account. A record
+that carries no policy is not judged, never guessed.
+
+The rules judge the policy with the bucket rules' analysis (``resource_policy``); the resource is named by
+its ARN, which carries the account S3 Control needs. Multi-Region and Object Lambda access points have
+their own modules (``multi_region_access_point_policy``, ``object_lambda_access_point_policy``), which
+read their records with the helpers here.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from iamwarden.domain.catalog import RuleSpec
 from iamwarden.domain.documents import PolicyKind
-from iamwarden.domain.events import json_type_name
+from iamwarden.domain.events import CloudTrailChange, json_type_name
 from iamwarden.domain.exceptions import InvalidEventError
 from iamwarden.guardrails.base import Evaluation, RuleContext
 from iamwarden.guardrails.remediation import AccountClients
@@ -102,10 +112,9 @@ class AccessPointPolicyRule(ResourcePolicyRule):
     def evaluate(self, context: RuleContext) -> Evaluation:
         change = context.change
         request = change.request_parameters
-        name = context.request_text("name")
-        account = request.get("x-amz-account-id") or change.account
-        arn = access_point_arn(context.partition, change.region, str(account), name)
-        policy = _policy(request)
+        name = s3control_name(context, "AWS::S3::AccessPoint")
+        arn = access_point_arn(context.partition, change.region, s3control_account(change), name)
+        policy = s3control_body_field(request, _BODY, "Policy", _DOCUMENT_PARAMETER)
         if policy is None:
             evaluation = Evaluation(resource_arn=arn)
             evaluation.unjudged.append(
@@ -116,13 +125,51 @@ class AccessPointPolicyRule(ResourcePolicyRule):
         return super().evaluate(context._replace(change=change._replace(request_parameters=flat)))
 
 
-def _policy(request: Mapping[str, Any]) -> Any:
-    body = request.get(_BODY)
+def s3control_body(request: Mapping[str, Any], element: str) -> Mapping[str, Any] | None:
+    """The XML body of an S3 Control record, as CloudTrail records it under its root ``element`` (or None)."""
+    body = request.get(element)
+    if body is None:
+        return None
+    if not isinstance(body, Mapping):
+        raise InvalidEventError(f"detail.requestParameters.{element} must be an object, got {json_type_name(body)}")
+    return body
+
+
+def s3control_body_field(request: Mapping[str, Any], element: str, field: str, top_level: str) -> Any:
+    """``field`` of the body under ``element``; without a body, the top-level ``top_level`` or ``field``."""
+    body = s3control_body(request, element)
     if body is not None:
-        if not isinstance(body, Mapping):
-            raise InvalidEventError(f"detail.requestParameters.{_BODY} must be an object, got {json_type_name(body)}")
-        return body.get("Policy")
-    return request.get(_DOCUMENT_PARAMETER) or request.get("Policy")
+        return body.get(field)
+    return request.get(top_level) or request.get(field)
+
+
+_S3_CONTROL_HOST = re.compile(r"^(\d{12})\.s3-control[.-]")
+
+
+def s3control_account(change: CloudTrailChange) -> str:
+    """The account an S3 Control call acts in: ``x-amz-account-id``, else the host's prefix, else the record's."""
+    request = change.request_parameters
+    header = request.get("x-amz-account-id")
+    if isinstance(header, str) and header:
+        return header
+    for key in ("Host", "host"):
+        hosts = request.get(key)
+        for host in hosts if isinstance(hosts, list) else [hosts]:
+            found = _S3_CONTROL_HOST.match(host) if isinstance(host, str) else None
+            if found:
+                return found.group(1)
+    return change.account
+
+
+def s3control_name(context: RuleContext, resource_type: str) -> str:
+    """The resource's name from the URI (``name``), else from the ARN of ``resource_type`` in ``resources``."""
+    request = context.change.request_parameters
+    if request.get("name") is None:
+        for item in context.change.resources:
+            arn = item.get("ARN")
+            if item.get("type") == resource_type and isinstance(arn, str) and "accesspoint/" in arn:
+                return arn.split("accesspoint/", 1)[1]
+    return context.request_text("name")
 
 
 class AccessPointPolicyEndpoint:

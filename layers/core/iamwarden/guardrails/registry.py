@@ -32,6 +32,8 @@ from iamwarden.guardrails import (
     lambda_permissions,
     logs_destination_policy,
     managed_policy,
+    multi_region_access_point_policy,
+    object_lambda_access_point_policy,
     opensearch_policy,
     public_access_block,
     s3_acl,
@@ -68,6 +70,8 @@ MODULES: tuple[ModuleType, ...] = (
     dynamodb_policy,
     efs_policy,
     access_point_policy,
+    multi_region_access_point_policy,
+    object_lambda_access_point_policy,
     opensearch_policy,
     backup_vault_policy,
     # issue 18: Glacier vaults and CloudWatch Logs destinations (branch res-glacier-logs)
