@@ -30,7 +30,7 @@ ACCESS_ANALYZER_TYPES: Mapping[str, str] = {
     "AWS::Lambda::Function": "lambda-permission",
     "AWS::Lambda::LayerVersion": "lambda-permission",
     "AWS::SQS::Queue": "sqs-queue-policy",
-    "AWS::SecretsManager::Secret": "secrets-resource-policy",
+    "AWS::SecretsManager::Secret": "secret-policy",
     "AWS::SNS::Topic": "sns-topic-policy",
     "AWS::EC2::Snapshot": "ebs-snapshot-shared",
     "AWS::ECR::Repository": "ecr-repository-policy",
@@ -50,22 +50,6 @@ LEFT_OUT: Mapping[str, str] = {
     ),
 }
 
-#: Rules built on branch resources-a (issue 18's first half) under the ids agreed for the merge: until that branch
-#: is merged they are not registered here, and their types are expected failures. Once a rule of that name is
-#: registered the mark falls away and its spec must declare the type (``resource_types``); align the id here if
-#: the branch named the rule otherwise.
-ON_BRANCH_RESOURCES_A = frozenset(
-    {
-        "kms-key-policy",
-        "lambda-permission",
-        "sqs-queue-policy",
-        "secrets-resource-policy",
-        "sns-topic-policy",
-        "ecr-repository-policy",
-        "eventbridge-bus-policy",
-    }
-)
-
 #: Types IAM Warden guards that Access Analyzer does not analyse for external access, and why they matter.
 BEYOND_ACCESS_ANALYZER: Mapping[str, str] = {
     "AWS::EC2::Image": "a shared AMI hands out its disks (and any secret baked into them)",
@@ -81,7 +65,7 @@ BEYOND_ACCESS_ANALYZER: Mapping[str, str] = {
     "AWS::OpenSearchService::Domain": "a domain access policy opens every index behind the endpoint",
     "AWS::Backup::BackupVault": "a vault policy can let others copy or delete the backups",
     "AWS::Events::EventBus": "a bus policy lets other accounts put events that drive this account's rules",
-    # issue 18, branch res-glacier-logs: Access Analyzer analyses neither (they are not in the list above).
+    # Access Analyzer analyses neither (they are not in the list above).
     "AWS::Glacier::Vault": "a vault access policy lets others retrieve or delete archives; a lock policy is forever",
     "AWS::Logs::Destination": "a destination policy lets other accounts feed log events into this account's stream",
 }
@@ -103,10 +87,7 @@ def _guarded_types() -> dict[str, set[str]]:
 def _cases() -> list[object]:
     cases: list[object] = []
     for resource_type, rule in sorted(ACCESS_ANALYZER_TYPES.items()):
-        marks = []
-        if rule in ON_BRANCH_RESOURCES_A and not _rules_named(rule):
-            marks.append(pytest.mark.xfail(strict=True, reason=f"{rule} is built on branch resources-a"))
-        cases.append(pytest.param(resource_type, rule, id=resource_type, marks=marks))
+        cases.append(pytest.param(resource_type, rule, id=resource_type))
     return cases
 
 
