@@ -48,7 +48,7 @@ WITHOUT_RESOURCE_TYPES = {
     "ec2:DescribeVpcEndpoints",
     "ec2:DescribeVpcs",
     "cloudfront:ListCloudFrontOriginAccessIdentities",
-    # A list call by name prefix (every destination of a region), as ListStacks (branch res-glacier-logs).
+    # A list call by name prefix (every destination of a region), as ListStacks.
     "logs:DescribeDestinations",
 }
 _READ = ("Get", "List", "Describe", "Head")

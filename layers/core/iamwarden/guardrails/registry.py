@@ -74,7 +74,7 @@ MODULES: tuple[ModuleType, ...] = (
     object_lambda_access_point_policy,
     opensearch_policy,
     backup_vault_policy,
-    # issue 18: Glacier vaults and CloudWatch Logs destinations (branch res-glacier-logs)
+    # issue 18: Glacier vaults and CloudWatch Logs destinations
     glacier_vault_policy,
     logs_destination_policy,
     tampering,
