@@ -59,6 +59,9 @@ MFA_DEVICES = _ACCOUNT_ARN.format("mfa/*")
 BUCKETS = "!Sub arn:${AWS::Partition}:s3:::*"
 OBJECTS = "!Sub arn:${AWS::Partition}:s3:::*/*"
 ANY = '"*"'
+TRAILS = "!Sub arn:${AWS::Partition}:cloudtrail:*:${AWS::AccountId}:trail/*"
+DETECTORS = "!Sub arn:${AWS::Partition}:guardduty:*:${AWS::AccountId}:detector/*"
+HUBS = "!Sub arn:${AWS::Partition}:securityhub:*:${AWS::AccountId}:hub/default"
 
 
 class Condition(NamedTuple):
@@ -192,6 +195,35 @@ SCOPES: tuple[Scope, ...] = (
         (ANY,),
         comment="Account-level settings have no resource type: S3 Control acts only on the caller's own account.",
     ),
+    Scope(
+        "RestoreTrails",
+        (
+            "cloudtrail:GetTrailStatus",
+            "cloudtrail:GetEventSelectors",
+            "cloudtrail:GetInsightSelectors",
+            "cloudtrail:CreateTrail",
+            "cloudtrail:UpdateTrail",
+            "cloudtrail:PutEventSelectors",
+            "cloudtrail:PutInsightSelectors",
+            "cloudtrail:StartLogging",
+        ),
+        (TRAILS,),
+        comment="Trails of this account only; never StopLogging or DeleteTrail (only undo, as the operator, does).",
+    ),
+    Scope(
+        "DescribeTrails",
+        ("cloudtrail:DescribeTrails",),
+        (ANY,),
+        comment="DescribeTrails has no resource type; it reads the trails' settings only.",
+    ),
+    Scope("EnableGuardDutyDetectors", ("guardduty:GetDetector", "guardduty:UpdateDetector"), (DETECTORS,)),
+    Scope(
+        "StartConfigRecorders",
+        ("config:DescribeConfigurationRecorderStatus", "config:StartConfigurationRecorder"),
+        (ANY,),
+        comment="AWS Config's recorder actions have no resource type: they act on the caller's own account.",
+    ),
+    Scope("EnableSecurityHub", ("securityhub:DescribeHub", "securityhub:EnableSecurityHub"), (HUBS,)),
 )
 
 
@@ -254,6 +286,14 @@ ROUTES: Mapping[str, Route] = {
     "s3-acl-public": Route(
         "AclChanged", "PutObjectAcl is an S3 data event: the trail must log S3 data events (write) for it to arrive."
     ),
+    "cloudtrail-logging-impaired": Route(
+        "CloudTrailLoggingImpaired",
+        "CloudTrail, GuardDuty, Config and Security Hub events arrive in the region of the call (the trail home region).",
+    ),
+    "organization-left": Route(
+        "OrganizationLeft",
+        "Organizations is a global service: its CloudTrail events reach EventBridge only in us-east-1.",
+    ),
     "s3-public-access-block-disabled": Route(
         "PublicAccessBlockChanged",
         "Account-level Block Public Access is S3 Control's, but CloudTrail records it from s3.amazonaws.com.",
@@ -266,7 +306,7 @@ DATA_EVENTS: frozenset[tuple[str, str]] = frozenset({("s3.amazonaws.com", "PutOb
 
 #: Services whose CloudTrail events reach EventBridge in one region only (us-east-1 in the aws partition): the
 #: member template forwards them from its IAM region, every other source from every region it is deployed to.
-GLOBAL_SOURCES: frozenset[str] = frozenset({"iam.amazonaws.com"})
+GLOBAL_SOURCES: frozenset[str] = frozenset({"iam.amazonaws.com", "organizations.amazonaws.com"})
 
 #: The SSM mode every rule starts in, and the modes there are (iamwarden.domain.catalog.Mode).
 DEFAULT_MODE = "alert"

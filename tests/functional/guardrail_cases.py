@@ -92,10 +92,13 @@ class GuardrailCase(NamedTuple):
     violation: Scenario
     remediated: Any
     compliant: Scenario
-    partial_failure: PartialFailure
+    partial_failure: PartialFailure | None
     findings: frozenset[str] = frozenset()
     undo_refused: str | None = None
     moto_gaps: Mapping[Behaviour, str] = MappingProxyType({})
+    #: Why no API can put the change back: the finding has no plan and is alerted in every mode
+    #: (test_guardrail_contract.py checks that instead of remediation, partial failure and undo).
+    alert_only: str | None = None
 
     @property
     def expected_findings(self) -> frozenset[str]:
@@ -228,6 +231,51 @@ def bucket_public_access_block(bucket: str) -> State:
             return None
 
     return read
+
+
+def _regional(account: Account, service: str) -> Any:
+    """A client of the regional samples' region (CloudTrail, GuardDuty, AWS Config, Security Hub)."""
+    return account.session.client(service, region_name=BUCKET_REGION)  # type: ignore[call-overload]
+
+
+def trail_logging(name: str) -> State:
+    def read(account: Account) -> bool:
+        return bool(_regional(account, "cloudtrail").get_trail_status(Name=name)["IsLogging"])
+
+    return read
+
+
+def trail_selectors(name: str) -> State:
+    def read(account: Account) -> Any:
+        return _regional(account, "cloudtrail").get_event_selectors(TrailName=name).get("EventSelectors")
+
+    return read
+
+
+def guardduty_status(account: Account) -> str:
+    guardduty = _regional(account, "guardduty")
+    [detector] = guardduty.list_detectors()["DetectorIds"]
+    return str(guardduty.get_detector(DetectorId=detector)["Status"])
+
+
+def config_recording(account: Account) -> bool:
+    statuses = _regional(account, "config").describe_configuration_recorder_status()["ConfigurationRecordersStatus"]
+    return bool(statuses[0]["recording"])
+
+
+def security_hub_enabled(account: Account) -> bool:
+    try:
+        _regional(account, "securityhub").describe_hub()
+    except ClientError as exc:
+        if _code(exc) not in ("InvalidAccessException", "ResourceNotFoundException"):
+            raise
+        return False
+    return True
+
+
+def nothing(account: Account) -> None:
+    """A change with no state IAM Warden could read or put back (leaving the organisation)."""
+    del account
 
 
 # --- building live state ----------------------------------------------------------------------
@@ -372,6 +420,69 @@ def _bucket_with_sample_block(sample: str) -> Callable[[Account], dict[str, Any]
         _bucket(account, request["bucketName"])
         account.s3.put_public_access_block(Bucket=request["bucketName"], PublicAccessBlockConfiguration=configuration)
         return load_event(sample)
+
+    return prepare
+
+
+def _trail(account: Account, sample: str, *, stop: bool) -> dict[str, Any]:
+    """Trail org-audit (logging to acme-cloudtrail-logs, every management event), stopped if ``stop``."""
+    _bucket(account, "acme-cloudtrail-logs")
+    cloudtrail = _regional(account, "cloudtrail")
+    cloudtrail.create_trail(Name="org-audit", S3BucketName="acme-cloudtrail-logs", IsMultiRegionTrail=True)
+    cloudtrail.start_logging(Name="org-audit")
+    if stop:
+        cloudtrail.stop_logging(Name="org-audit")
+    request = _request(sample)
+    if "eventSelectors" in request:
+        selectors = [{key[:1].upper() + key[1:]: value for key, value in s.items()} for s in request["eventSelectors"]]
+        for selector in selectors:
+            selector["DataResources"] = [
+                {"Type": r["type"], "Values": r["values"]} for r in selector.get("DataResources", [])
+            ]
+        cloudtrail.put_event_selectors(TrailName="org-audit", EventSelectors=selectors)
+    return load_event(sample)
+
+
+def _suspended_detector(sample: str, *, suspend: bool) -> Callable[[Account], dict[str, Any]]:
+    def prepare(account: Account) -> dict[str, Any]:
+        guardduty = _regional(account, "guardduty")
+        detector = guardduty.create_detector(Enable=True)["DetectorId"]
+        if suspend:
+            guardduty.update_detector(DetectorId=detector, Enable=False)
+        event = load_event(sample)
+        event["detail"]["requestParameters"]["detectorId"] = detector  # moto chooses detector ids
+        return event
+
+    return prepare
+
+
+def _stopped_recorder(account: Account) -> dict[str, Any]:
+    _bucket(account, "acme-config-history")
+    config = _regional(account, "config")
+    config.put_configuration_recorder(
+        ConfigurationRecorder={
+            "name": "default",
+            "roleARN": f"arn:aws:iam::{HOME_ACCOUNT}:role/aws-service-role/config.amazonaws.com/AWSServiceRoleForCfg",
+            "recordingGroup": {"allSupported": True, "includeGlobalResourceTypes": False},
+        }
+    )
+    config.put_delivery_channel(DeliveryChannel={"name": "default", "s3BucketName": "acme-config-history"})
+    config.start_configuration_recorder(ConfigurationRecorderName="default")
+    config.stop_configuration_recorder(ConfigurationRecorderName="default")
+    return load_event("config-recorder-stopped.json")
+
+
+def _disabled_hub(account: Account) -> dict[str, Any]:
+    securityhub = _regional(account, "securityhub")
+    securityhub.enable_security_hub(EnableDefaultStandards=False)
+    securityhub.disable_security_hub()
+    return load_event("securityhub-disabled.json")
+
+
+def _sample(name: str) -> Callable[[Account], dict[str, Any]]:
+    def prepare(account: Account) -> dict[str, Any]:
+        del account
+        return load_event(name)
 
     return prepare
 
@@ -565,6 +676,68 @@ CASES: Mapping[str, GuardrailCase] = {
                 _bucket_with_sample_block("pab-bucket-all-on.json"), bucket_public_access_block("acme-invoices")
             ),
             partial_failure=PartialFailure("s3", "PutPublicAccessBlock", done_before=0),
+        ),
+        GuardrailCase(
+            rule="cloudtrail-logging-impaired",
+            violation=Scenario(
+                lambda account: _trail(account, "cloudtrail-stop-logging.json", stop=True), trail_logging("org-audit")
+            ),
+            remediated=True,
+            compliant=Scenario(
+                lambda account: _trail(account, "cloudtrail-event-selectors-with-data.json", stop=False),
+                trail_selectors("org-audit"),
+            ),
+            partial_failure=PartialFailure("cloudtrail", "StartLogging", done_before=0),
+        ),
+        GuardrailCase(
+            rule="guardduty-disabled",
+            violation=Scenario(
+                _suspended_detector("guardduty-detector-suspended.json", suspend=True), guardduty_status
+            ),
+            remediated="ENABLED",
+            compliant=Scenario(
+                _suspended_detector("guardduty-detector-frequency.json", suspend=False), guardduty_status
+            ),
+            partial_failure=PartialFailure("guardduty", "UpdateDetector", done_before=0),
+        ),
+        GuardrailCase(
+            rule="config-recording-stopped",
+            violation=Scenario(_stopped_recorder, config_recording),
+            remediated=True,
+            # Every stop is a finding: a recorder the organisation stops on purpose is allowlisted.
+            compliant=Scenario(
+                _stopped_recorder,
+                config_recording,
+                {
+                    "rules/config-recording-stopped/allow_resources": (
+                        f"arn:aws:config:{BUCKET_REGION}:{HOME_ACCOUNT}:configuration-recorder/default"
+                    )
+                },
+            ),
+            partial_failure=PartialFailure("config", "StartConfigurationRecorder", done_before=0),
+        ),
+        GuardrailCase(
+            rule="securityhub-disabled",
+            violation=Scenario(_disabled_hub, security_hub_enabled),
+            remediated=True,
+            compliant=Scenario(
+                _disabled_hub,
+                security_hub_enabled,
+                {"rules/securityhub-disabled/allow_actors": f"arn:aws:iam::{HOME_ACCOUNT}:role/developer"},
+            ),
+            partial_failure=PartialFailure("securityhub", "EnableSecurityHub", done_before=0),
+        ),
+        GuardrailCase(
+            rule="organization-left",
+            violation=Scenario(_sample("organizations-leave.json"), nothing),
+            remediated=None,
+            compliant=Scenario(
+                _sample("organizations-leave.json"),
+                nothing,
+                {"rules/organization-left/allow_actors": f"arn:aws:iam::{HOME_ACCOUNT}:role/developer"},
+            ),
+            partial_failure=None,
+            alert_only="only the organisation's management account can invite an account back",
         ),
     )
 }

@@ -37,7 +37,13 @@ WITHOUT_RESOURCE_TYPES = {
     "iam:ListAccountAliases",
     "s3:GetAccountPublicAccessBlock",
     "s3:PutAccountPublicAccessBlock",
+    "cloudtrail:DescribeTrails",
+    # AWS Config's recorder calls act on the caller's own account and region (one recorder per region).
+    "config:DescribeConfigurationRecorderStatus",
+    "config:StartConfigurationRecorder",
 }
+#: The services remediations may act in: IAM and S3, and the detectors defense evasion switches off.
+REMEDIATED_SERVICES = ("iam", "s3", "cloudtrail", "guardduty", "config", "securityhub")
 _READ = ("Get", "List", "Describe", "Head")
 THIS_ACCOUNT = {"Ref": "AWS::AccountId"}
 
@@ -135,7 +141,7 @@ def test_every_action_declares_its_permissions(step_action: StepAction) -> None:
     assert len(set(permissions)) == len(permissions), f"{step_action} declares a permission twice"
     for permission in permissions:
         assert _ACTION.match(permission), f"{step_action}: {permission!r} is not one exact IAM action"
-        assert permission.split(":")[0] in ("iam", "s3"), f"{step_action}: {permission} is not IAM or S3"
+        assert permission.split(":")[0] in REMEDIATED_SERVICES, f"{step_action}: {permission} is in no guarded service"
 
 
 @pytest.mark.parametrize("step_action", list(StepAction))

@@ -38,6 +38,7 @@ from iamwarden.domain.events import CloudTrailChange
 from iamwarden.domain.exceptions import RemediationError, SettingsProblem
 from iamwarden.domain.findings import Finding, Judgement, Outcome, Verdict
 from iamwarden.domain.managed_documents import ManagedPolicyDocuments
+from iamwarden.domain.recorded import Recorded
 from iamwarden.guardrails.engine import judge_event
 
 
@@ -97,6 +98,7 @@ class EnforcerService:
         before_remediation: Callable[[Finding], object] | None = None,
         documents: ManagedPolicyDocuments | None = None,
         breaker: CircuitBreaker | None = None,
+        recorded: Recorded | None = None,
     ) -> None:
         self.settings_source = settings_source
         self.executor = executor
@@ -114,6 +116,8 @@ class EnforcerService:
         self.documents = documents
         #: Asked before every remediation; None runs without one (tests of other behaviour, offline tools).
         self.breaker = breaker
+        #: IAM Warden's own remediations and snapshots, for the verdicts that rest on them (None: unknown).
+        self.recorded = recorded
         self._breaker_settings = BreakerSettings()
 
     def handle(self, event: Mapping[str, Any], context: Any = None) -> dict[str, Any]:
@@ -131,7 +135,7 @@ class EnforcerService:
         if problems:
             self._report_configuration(problems)
         self._breaker_settings = live.settings.breaker
-        judgement = judge_event(event, live.settings, self.documents)
+        judgement = judge_event(event, live.settings, self.documents, recorded=self.recorded)
         self.telemetry.bind(
             event_id=judgement.change.event_id if judgement.change else None,
             rule=",".join(judgement.rule_ids) or None,
@@ -171,7 +175,9 @@ class EnforcerService:
         noteworthy = finding.alert_only or judgement.verdict is Verdict.IGNORED  # break-glass: never remediated
         if finding.mode is Mode.REMEDIATE and not finding.certain and not noteworthy:
             return self._alert_uncertain(finding, judgement, event)
-        if noteworthy or finding.mode is not Mode.REMEDIATE:
+        # Nothing an API can put back (a deleted GuardDuty detector, an account out of its organisation): the
+        # finding is alerted in every mode; remediate mode has nothing to carry out.
+        if noteworthy or finding.mode is not Mode.REMEDIATE or not finding.plan:
             outcome = Outcome.NOTEWORTHY if noteworthy else Outcome.ALERTED
             record = self.executor.record_alert(finding)
             notification = finding_notification(outcome, finding, change, record.remediation_id, settings_prefix=prefix)

@@ -20,6 +20,7 @@ from iamwarden.adapters.audit import AuditLog
 from iamwarden.adapters.breaker import KillSwitch, RemediationLedger
 from iamwarden.adapters.clients import ClientFactory
 from iamwarden.adapters.iam_documents import LiveManagedPolicyDocuments
+from iamwarden.adapters.recorded import AuditRecorded
 from iamwarden.adapters.ssm_settings import SsmSettingsSource, ssm_parameters
 from iamwarden.alerts.notifications import Notifier
 from iamwarden.alerts.settings import parse_alert_settings
@@ -116,4 +117,5 @@ def build_enforcer_service(
         before_remediation=before_remediation,
         breaker=build_breaker(config, clients),
         documents=LiveManagedPolicyDocuments(clients, os.environ.get("AWS_REGION") or "us-east-1"),
+        recorded=AuditRecorded(executor.audit, clients.home_client("dynamodb")),
     )

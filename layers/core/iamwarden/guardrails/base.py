@@ -12,6 +12,7 @@ from iamwarden.domain.exceptions import InvalidEventError
 from iamwarden.domain.findings import Finding, RemediationStep
 from iamwarden.domain.managed_documents import ManagedPolicyDocuments
 from iamwarden.domain.principals import RoleDirectory
+from iamwarden.domain.recorded import Recorded
 from iamwarden.domain.settings import RuleSettings, Settings
 
 
@@ -27,6 +28,9 @@ class RuleContext(NamedTuple):
     #: What other principals hold (the changed principal's other policies, passed roles, a function's role):
     #: live in the enforcer, from ``--authorization-details`` offline, None when nothing is known.
     directory: RoleDirectory | None = None
+    #: IAM Warden's own remediations and last-known-good snapshots (the audit table): live in the enforcer,
+    #: None offline, where a verdict resting on them says so.
+    recorded: Recorded | None = None
 
     @property
     def partition(self) -> str:

@@ -30,6 +30,7 @@ from iamwarden.domain.exceptions import InvalidEventError
 from iamwarden.domain.findings import Finding, Judgement, Verdict
 from iamwarden.domain.managed_documents import ManagedPolicyDocuments
 from iamwarden.domain.principals import RoleDirectory
+from iamwarden.domain.recorded import Recorded
 from iamwarden.domain.settings import Settings
 from iamwarden.domain.wildcards import arn_match
 from iamwarden.guardrails.registry import GUARDRAILS_BY_EVENT, RuleContext
@@ -42,6 +43,7 @@ def judge_event(
     settings: Settings,
     documents: ManagedPolicyDocuments | None = None,
     directory: RoleDirectory | None = None,
+    recorded: Recorded | None = None,
 ) -> Judgement:
     """Parse and judge one EventBridge event; malformed input is an ``invalid`` judgement.
 
@@ -49,12 +51,13 @@ def judge_event(
     its live reader); without it, such an event is ``ignored`` with the reason that it cannot be judged offline.
     ``directory`` answers what principals hold beyond the event (live, or from authorization details);
     without it, a verdict that depends on that says what it lacks (``Finding.needs_context``).
+    ``recorded`` answers what IAM Warden itself did and last saw (the audit table); None offline.
     """
     try:
         change = parse_event(raw)
     except InvalidEventError as exc:
         return Judgement(Verdict.INVALID, str(exc))
-    return judge_change(change, settings, documents, directory)
+    return judge_change(change, settings, documents, directory, recorded)
 
 
 def judge_change(
@@ -62,6 +65,7 @@ def judge_change(
     settings: Settings,
     documents: ManagedPolicyDocuments | None = None,
     directory: RoleDirectory | None = None,
+    recorded: Recorded | None = None,
 ) -> Judgement:
     """Judge a parsed change."""
     guardrails = GUARDRAILS_BY_EVENT.get((change.event_source, change.event_name), ())
@@ -91,7 +95,12 @@ def judge_change(
     break_glass = settings.is_break_glass(actor.arn, issuer)
 
     context = RuleContext(
-        change, settings, alert_only=break_glass is not None, documents=documents, directory=directory
+        change,
+        settings,
+        alert_only=break_glass is not None,
+        documents=documents,
+        directory=directory,
+        recorded=recorded,
     )
     rule_ids: list[str] = []
     findings: list[Finding] = []

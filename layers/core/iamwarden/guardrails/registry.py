@@ -18,12 +18,14 @@ from iamwarden.domain.exceptions import RemediationError
 from iamwarden.domain.findings import RemediationStep, StepAction
 from iamwarden.guardrails import (
     bucket_policy,
+    cloudtrail,
     credentials,
     iam_user,
     identity_policy,
     managed_policy,
     public_access_block,
     s3_acl,
+    security_services,
     trust_policy,
 )
 from iamwarden.guardrails.base import Evaluation, Guardrail, RuleContext
@@ -39,6 +41,8 @@ MODULES: tuple[ModuleType, ...] = (
     trust_policy,
     s3_acl,
     public_access_block,
+    cloudtrail,
+    security_services,
 )
 
 GUARDRAILS: tuple[Guardrail, ...] = tuple(guardrail for module in MODULES for guardrail in module.GUARDRAILS)
