@@ -288,7 +288,7 @@ ROUTES: Mapping[str, Route] = {
     ),
     "cloudtrail-logging-impaired": Route(
         "CloudTrailLoggingImpaired",
-        "CloudTrail, GuardDuty, Config and Security Hub events arrive in the region of the call (the trail home region).",
+        "CloudTrail, GuardDuty, Config and Security Hub events arrive in the region of the call (a trail's home).",
     ),
     "organization-left": Route(
         "OrganizationLeft",
