@@ -24,8 +24,10 @@ UNKNOWN = "who owns vpce-0abc (DescribeVpcEndpoints was denied)"
 def uncertain_judge(monkeypatch: pytest.MonkeyPatch) -> None:
     """The real judgement, with one fact marked unknown on every finding."""
 
-    def judge(event: Mapping[str, Any], settings: Settings, documents: ManagedPolicyDocuments | None) -> Judgement:
-        judgement = judge_event(event, settings, documents)
+    def judge(
+        event: Mapping[str, Any], settings: Settings, documents: ManagedPolicyDocuments | None, **readers: Any
+    ) -> Judgement:
+        judgement = judge_event(event, settings, documents, **readers)
         findings = tuple(finding._replace(needs_context=(UNKNOWN,)) for finding in judgement.findings)
         return judgement._replace(findings=findings)
 

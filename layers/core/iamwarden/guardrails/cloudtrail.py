@@ -297,7 +297,7 @@ class RestoreTrail:
         if previous is None:
             if current is None:
                 return []
-            client.delete_trail(Name=arn)
+            client.delete_trail(Name=_trail_name(arn))  # by name: its home region is this client's
             return [f"deleted trail {_trail_name(arn)} again, as it was deleted before"]
         if current is None:
             raise UndoError(f"trail {_trail_name(arn)} was deleted since; it cannot be put back as it was")
