@@ -172,6 +172,12 @@ SCOPES: tuple[Scope, ...] = (
     ),
     Scope("RestoreTrustPolicies", ("iam:GetRole", "iam:UpdateAssumeRolePolicy"), (ROLES,)),
     Scope(
+        "RestorePermissionsBoundaries",
+        ("iam:PutRolePermissionsBoundary", "iam:PutUserPermissionsBoundary"),
+        (ROLES, USERS),
+        comment="permissions-boundary-weakened puts back the boundary IAM Warden's snapshot holds.",
+    ),
+    Scope(
         "RemovePublicAclGrants",
         (
             "s3:GetBucketOwnershipControls",
@@ -279,9 +285,12 @@ ROUTES: Mapping[str, Route] = {
         _CUSTOMER_MANAGED_ONLY,
     ),
     "access-key-created": Route(
-        "CredentialsCreated", "Long-lived credentials for IAM users: access-key-created and login-profile-created."
+        "CredentialsCreated",
+        "Long-lived credentials for IAM users and their quarantine: access-key-created, login-profile-created and "
+        "remediation-reversed.",
     ),
     "login-profile-created": Route("CredentialsCreated"),
+    "remediation-reversed": Route("CredentialsCreated"),
     "trust-policy-untrusted": Route("TrustPolicyChanged"),
     "s3-acl-public": Route(
         "AclChanged", "PutObjectAcl is an S3 data event: the trail must log S3 data events (write) for it to arrive."

@@ -273,6 +273,31 @@ def security_hub_enabled(account: Account) -> bool:
     return True
 
 
+def user_groups(name: str) -> State:
+    def read(account: Account) -> list[str]:
+        return sorted(group["GroupName"] for group in account.iam.list_groups_for_user(UserName=name)["Groups"])
+
+    return read
+
+
+def boundary(kind: str, name: str) -> State:
+    def read(account: Account) -> str | None:
+        if kind == "role":
+            entity = account.iam.get_role(RoleName=name)["Role"]
+        else:
+            entity = account.iam.get_user(UserName=name)["User"]
+        return (entity.get("PermissionsBoundary") or {}).get("PermissionsBoundaryArn")
+
+    return read
+
+
+def key_statuses(name: str) -> State:
+    def read(account: Account) -> list[str]:
+        return [key["Status"] for key in account.iam.list_access_keys(UserName=name)["AccessKeyMetadata"]]
+
+    return read
+
+
 def nothing(account: Account) -> None:
     """A change with no state IAM Warden could read or put back (leaving the organisation)."""
     del account
@@ -477,6 +502,93 @@ def _disabled_hub(account: Account) -> dict[str, Any]:
     securityhub.enable_security_hub(EnableDefaultStandards=False)
     securityhub.disable_security_hub()
     return load_event("securityhub-disabled.json")
+
+
+def _user_in_group(group: str, sample: str, *, admin: bool) -> Callable[[Account], dict[str, Any]]:
+    """build-bot added to ``group``: AdministratorAccess attached to it, or a read-only inline policy."""
+
+    def prepare(account: Account) -> dict[str, Any]:
+        iam = account.iam
+        iam.create_group(GroupName=group)
+        if admin:
+            iam.attach_group_policy(GroupName=group, PolicyArn="arn:aws:iam::aws:policy/AdministratorAccess")
+        else:
+            iam.put_group_policy(GroupName=group, PolicyName="read-reports", PolicyDocument=json.dumps(SAFE))
+        iam.create_group(GroupName="developers")
+        iam.create_user(UserName="build-bot")
+        iam.add_user_to_group(GroupName="developers", UserName="build-bot")
+        iam.add_user_to_group(GroupName=group, UserName="build-bot")
+        return load_event(sample)
+
+    return prepare
+
+
+DEPLOYER_BOUNDARY = f"arn:aws:iam::{HOME_ACCOUNT}:policy/deployer-boundary"
+
+
+def _boundary_removed(account: Account) -> dict[str, Any]:
+    """team-deployer had deployer-boundary when IAM Warden last looked (its snapshot); then it was removed."""
+    from iamwarden.adapters.recorded import AuditRecorded  # the heartbeat's writer, as a deploy would run it
+    from iamwarden.domain.recorded import BOUNDARY, Snapshot
+
+    iam = account.iam
+    iam.create_policy(PolicyName="deployer-boundary", PolicyDocument=json.dumps(SAFE_READ_WRITE))
+    iam.create_role(
+        RoleName="team-deployer", AssumeRolePolicyDocument=EMPTY_TRUST, PermissionsBoundary=DEPLOYER_BOUNDARY
+    )
+    role_arn = iam.get_role(RoleName="team-deployer")["Role"]["Arn"]
+    AuditRecorded(account.audit(), account.dynamodb).put(
+        Snapshot(BOUNDARY, role_arn, "2026-11-20T09:00:00Z", {"boundary_arn": DEPLOYER_BOUNDARY})
+    )
+    iam.delete_role_permissions_boundary(RoleName="team-deployer")
+    return load_event("delete-role-permissions-boundary.json")
+
+
+def _readonly_boundary(account: Account) -> dict[str, Any]:
+    # moto has no PutUserPermissionsBoundary: the user is created with the boundary the sample puts.
+    account.iam.create_user(UserName="svc-reporting", PermissionsBoundary="arn:aws:iam::aws:policy/ReadOnlyAccess")
+    return load_event("put-user-permissions-boundary-readonly.json")
+
+
+def _key_reactivated(*, deactivated_by_iamwarden: bool) -> Callable[[Account], dict[str, Any]]:
+    """backdoor-admin's key is Active; with ``deactivated_by_iamwarden`` the audit table says IAM Warden did that."""
+
+    def prepare(account: Account) -> dict[str, Any]:
+        from iamwarden.adapters.audit import AuditRecord, AuditStatus
+
+        iam = account.iam
+        iam.create_user(UserName="backdoor-admin")
+        key = iam.create_access_key(UserName="backdoor-admin")["AccessKey"]["AccessKeyId"]
+        if deactivated_by_iamwarden:
+            user_arn = f"arn:aws:iam::{HOME_ACCOUNT}:user/backdoor-admin"
+            step = {
+                "action": "deactivate_access_key",
+                "target": user_arn,
+                "parameters": {"user_name": "backdoor-admin", "access_key_id": key},
+                "summary": f"deactivate access key {key} of user backdoor-admin",
+            }
+            account.audit().put(
+                AuditRecord(
+                    remediation_id="rem-0123456789abcdef0123",
+                    kind="remediation",
+                    status=AuditStatus.REMEDIATED,
+                    resource_arn=user_arn,
+                    event_id="5f3b0c52-0000-4000-8000-00000000c0de",
+                    created_at="2026-11-20T09:20:00.000+00:00",
+                    rule="access-key-created",
+                    account=HOME_ACCOUNT,
+                    region="us-east-1",
+                    finding={},
+                    plan=[step],
+                    before=[{"status": "Active"}],
+                    done=[f"deactivated access key {key} of user backdoor-admin"],
+                )
+            )
+        event = load_event("update-access-key-reactivated.json")
+        event["detail"]["requestParameters"]["accessKeyId"] = key  # moto chooses key ids
+        return event
+
+    return prepare
 
 
 def _sample(name: str) -> Callable[[Account], dict[str, Any]]:
@@ -726,6 +838,31 @@ CASES: Mapping[str, GuardrailCase] = {
                 {"rules/securityhub-disabled/allow_actors": f"arn:aws:iam::{HOME_ACCOUNT}:role/developer"},
             ),
             partial_failure=PartialFailure("securityhub", "EnableSecurityHub", done_before=0),
+        ),
+        GuardrailCase(
+            rule="group-membership-escalation",
+            violation=Scenario(
+                _user_in_group("platform-admins", "add-user-to-admin-group.json", admin=True), user_groups("build-bot")
+            ),
+            remediated=["developers"],
+            compliant=Scenario(
+                _user_in_group("auditors", "add-user-to-readers-group.json", admin=False), user_groups("build-bot")
+            ),
+            partial_failure=PartialFailure("iam", "RemoveUserFromGroup", done_before=0),
+        ),
+        GuardrailCase(
+            rule="permissions-boundary-weakened",
+            violation=Scenario(_boundary_removed, boundary("role", "team-deployer")),
+            remediated=DEPLOYER_BOUNDARY,
+            compliant=Scenario(_readonly_boundary, boundary("user", "svc-reporting")),
+            partial_failure=PartialFailure("iam", "PutRolePermissionsBoundary", done_before=0),
+        ),
+        GuardrailCase(
+            rule="remediation-reversed",
+            violation=Scenario(_key_reactivated(deactivated_by_iamwarden=True), key_statuses("backdoor-admin")),
+            remediated=["Inactive"],
+            compliant=Scenario(_key_reactivated(deactivated_by_iamwarden=False), key_statuses("backdoor-admin")),
+            partial_failure=PartialFailure("iam", "UpdateAccessKey", done_before=0),
         ),
         GuardrailCase(
             rule="organization-left",

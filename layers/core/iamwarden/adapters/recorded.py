@@ -53,6 +53,7 @@ class AuditRecorded:
                 record.created_at,
                 tuple(record.plan),
                 tuple(record.done),
+                tuple(record.before),
             )
             for record in self._audit.history(resource_arn)
             if record.kind == "remediation" and record.status != AuditStatus.ALERTED

@@ -38,6 +38,7 @@ from iamwarden.domain.events import CloudTrailChange
 from iamwarden.domain.exceptions import RemediationError, SettingsProblem
 from iamwarden.domain.findings import Finding, Judgement, Outcome, Verdict
 from iamwarden.domain.managed_documents import ManagedPolicyDocuments
+from iamwarden.domain.principals import RoleDirectory
 from iamwarden.domain.recorded import Recorded
 from iamwarden.guardrails.engine import judge_event
 
@@ -99,6 +100,7 @@ class EnforcerService:
         documents: ManagedPolicyDocuments | None = None,
         breaker: CircuitBreaker | None = None,
         recorded: Recorded | None = None,
+        directory: RoleDirectory | None = None,
     ) -> None:
         self.settings_source = settings_source
         self.executor = executor
@@ -118,6 +120,8 @@ class EnforcerService:
         self.breaker = breaker
         #: IAM Warden's own remediations and snapshots, for the verdicts that rest on them (None: unknown).
         self.recorded = recorded
+        #: What other principals hold (a group's policies): None until a live directory is wired (issue 13).
+        self.directory = directory
         self._breaker_settings = BreakerSettings()
 
     def handle(self, event: Mapping[str, Any], context: Any = None) -> dict[str, Any]:
@@ -135,7 +139,7 @@ class EnforcerService:
         if problems:
             self._report_configuration(problems)
         self._breaker_settings = live.settings.breaker
-        judgement = judge_event(event, live.settings, self.documents, recorded=self.recorded)
+        judgement = judge_event(event, live.settings, self.documents, directory=self.directory, recorded=self.recorded)
         self.telemetry.bind(
             event_id=judgement.change.event_id if judgement.change else None,
             rule=",".join(judgement.rule_ids) or None,

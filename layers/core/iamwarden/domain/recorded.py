@@ -33,6 +33,8 @@ class PastRemediation(NamedTuple):
     plan: tuple[Mapping[str, Any], ...]
     #: What was done, line by line (empty when nothing was changed).
     done: tuple[str, ...] = ()
+    #: The before-state of each step, as captured (which keys were active when a user was quarantined).
+    before: tuple[Mapping[str, Any], ...] = ()
 
     @property
     def in_force(self) -> bool:

@@ -20,10 +20,13 @@ from iamwarden.guardrails import (
     bucket_policy,
     cloudtrail,
     credentials,
+    group_membership,
     iam_user,
     identity_policy,
     managed_policy,
+    permissions_boundary,
     public_access_block,
+    remediation_reversed,
     s3_acl,
     security_services,
     trust_policy,
@@ -43,6 +46,9 @@ MODULES: tuple[ModuleType, ...] = (
     public_access_block,
     cloudtrail,
     security_services,
+    group_membership,
+    permissions_boundary,
+    remediation_reversed,
 )
 
 GUARDRAILS: tuple[Guardrail, ...] = tuple(guardrail for module in MODULES for guardrail in module.GUARDRAILS)
