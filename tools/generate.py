@@ -56,6 +56,8 @@ GROUPS = _ACCOUNT_ARN.format("group/*")
 ROLES = _ACCOUNT_ARN.format("role/*")
 POLICIES = _ACCOUNT_ARN.format("policy/*")
 MFA_DEVICES = _ACCOUNT_ARN.format("mfa/*")
+OIDC_PROVIDERS = _ACCOUNT_ARN.format("oidc-provider/*")
+SAML_PROVIDERS = _ACCOUNT_ARN.format("saml-provider/*")
 BUCKETS = "!Sub arn:${AWS::Partition}:s3:::*"
 OBJECTS = "!Sub arn:${AWS::Partition}:s3:::*/*"
 ANY = '"*"'
@@ -171,6 +173,18 @@ SCOPES: tuple[Scope, ...] = (
         comment="privilege-escalation detaches an escalating customer-managed policy of this account.",
     ),
     Scope("RestoreTrustPolicies", ("iam:GetRole", "iam:UpdateAssumeRolePolicy"), (ROLES,)),
+    Scope(
+        "RemoveUnknownIdentityProviders",
+        (
+            "iam:GetOpenIDConnectProvider",
+            "iam:DeleteOpenIDConnectProvider",
+            "iam:RemoveClientIDFromOpenIDConnectProvider",
+            "iam:GetSAMLProvider",
+            "iam:DeleteSAMLProvider",
+        ),
+        (OIDC_PROVIDERS, SAML_PROVIDERS),
+        comment="identity-provider-unknown deletes a provider the event created, or the client id it added.",
+    ),
     Scope(
         "RestorePermissionsBoundaries",
         ("iam:PutRolePermissionsBoundary", "iam:PutUserPermissionsBoundary"),

@@ -298,6 +298,10 @@ def key_statuses(name: str) -> State:
     return read
 
 
+def oidc_providers(account: Account) -> list[str]:
+    return sorted(p["Arn"] for p in account.iam.list_open_id_connect_providers()["OpenIDConnectProviderList"])
+
+
 def nothing(account: Account) -> None:
     """A change with no state IAM Warden could read or put back (leaving the organisation)."""
     del account
@@ -591,6 +595,20 @@ def _key_reactivated(*, deactivated_by_iamwarden: bool) -> Callable[[Account], d
     return prepare
 
 
+def _oidc_provider(sample: str) -> Callable[[Account], dict[str, Any]]:
+    """The provider the sample created, beside the organisation's GitHub Actions provider."""
+
+    def prepare(account: Account) -> dict[str, Any]:
+        request = _request(sample)
+        for url in {request["url"], "https://token.actions.githubusercontent.com"}:
+            account.iam.create_open_id_connect_provider(
+                Url=url, ClientIDList=request["clientIDList"], ThumbprintList=request["thumbprintList"]
+            )
+        return load_event(sample)
+
+    return prepare
+
+
 def _sample(name: str) -> Callable[[Account], dict[str, Any]]:
     def prepare(account: Account) -> dict[str, Any]:
         del account
@@ -863,6 +881,17 @@ CASES: Mapping[str, GuardrailCase] = {
             remediated=["Inactive"],
             compliant=Scenario(_key_reactivated(deactivated_by_iamwarden=False), key_statuses("backdoor-admin")),
             partial_failure=PartialFailure("iam", "UpdateAccessKey", done_before=0),
+        ),
+        GuardrailCase(
+            rule="identity-provider-unknown",
+            violation=Scenario(_oidc_provider("create-oidc-provider-unknown.json"), oidc_providers),
+            remediated=[f"arn:aws:iam::{HOME_ACCOUNT}:oidc-provider/token.actions.githubusercontent.com"],
+            compliant=Scenario(
+                _oidc_provider("create-oidc-provider-github.json"),
+                oidc_providers,
+                {"rules/identity-provider-unknown/allow_oidc_urls": "token.actions.githubusercontent.com"},
+            ),
+            partial_failure=PartialFailure("iam", "DeleteOpenIDConnectProvider", done_before=0),
         ),
         GuardrailCase(
             rule="organization-left",

@@ -23,6 +23,7 @@ from iamwarden.guardrails import (
     group_membership,
     iam_user,
     identity_policy,
+    identity_providers,
     managed_policy,
     permissions_boundary,
     public_access_block,
@@ -49,6 +50,7 @@ MODULES: tuple[ModuleType, ...] = (
     group_membership,
     permissions_boundary,
     remediation_reversed,
+    identity_providers,
 )
 
 GUARDRAILS: tuple[Guardrail, ...] = tuple(guardrail for module in MODULES for guardrail in module.GUARDRAILS)
