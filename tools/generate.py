@@ -64,6 +64,12 @@ ANY = '"*"'
 TRAILS = "!Sub arn:${AWS::Partition}:cloudtrail:*:${AWS::AccountId}:trail/*"
 DETECTORS = "!Sub arn:${AWS::Partition}:guardduty:*:${AWS::AccountId}:detector/*"
 HUBS = "!Sub arn:${AWS::Partition}:securityhub:*:${AWS::AccountId}:hub/default"
+TRUST_ANCHORS = "!Sub arn:${AWS::Partition}:rolesanywhere:*:${AWS::AccountId}:trust-anchor/*"
+ROLES_ANYWHERE_PROFILES = "!Sub arn:${AWS::Partition}:rolesanywhere:*:${AWS::AccountId}:profile/*"
+#: Identity Center ARNs carry no account: the instance is the organisation's (in its management account).
+SSO_INSTANCES = "!Sub arn:${AWS::Partition}:sso:::instance/*"
+SSO_PERMISSION_SETS = "!Sub arn:${AWS::Partition}:sso:::permissionSet/*"
+SSO_ACCOUNTS = "!Sub arn:${AWS::Partition}:sso:::account/*"
 
 
 class Condition(NamedTuple):
@@ -244,6 +250,31 @@ SCOPES: tuple[Scope, ...] = (
         comment="AWS Config's recorder actions have no resource type: they act on the caller's own account.",
     ),
     Scope("EnableSecurityHub", ("securityhub:DescribeHub", "securityhub:EnableSecurityHub"), (HUBS,)),
+    Scope(
+        "DisableRolesAnywhere",
+        (
+            "rolesanywhere:GetTrustAnchor",
+            "rolesanywhere:DisableTrustAnchor",
+            "rolesanywhere:GetProfile",
+            "rolesanywhere:DisableProfile",
+        ),
+        (TRUST_ANCHORS, ROLES_ANYWHERE_PROFILES),
+    ),
+    Scope(
+        "RemediatePermissionSets",
+        (
+            "sso:ListManagedPoliciesInPermissionSet",
+            "sso:DetachManagedPolicyFromPermissionSet",
+            "sso:GetInlinePolicyForPermissionSet",
+            "sso:DeleteInlinePolicyFromPermissionSet",
+            "sso:ListAccountsForProvisionedPermissionSet",
+            "sso:ProvisionPermissionSet",
+            "sso:ListAccountAssignments",
+            "sso:DeleteAccountAssignment",
+        ),
+        (SSO_INSTANCES, SSO_PERMISSION_SETS, SSO_ACCOUNTS),
+        comment="Identity Center's permission sets: their ARNs carry no account; the instance is the organisation's.",
+    ),
 )
 
 
@@ -312,6 +343,9 @@ ROUTES: Mapping[str, Route] = {
     "cloudtrail-logging-impaired": Route(
         "CloudTrailLoggingImpaired",
         "CloudTrail, GuardDuty, Config and Security Hub events arrive in the region of the call (a trail's home).",
+    ),
+    "permission-set-admin": Route(
+        "PermissionSetAdmin", "IAM Identity Center events arrive in the region of the Identity Center instance."
     ),
     "organization-left": Route(
         "OrganizationLeft",

@@ -302,6 +302,18 @@ def oidc_providers(account: Account) -> list[str]:
     return sorted(p["Arn"] for p in account.iam.list_open_id_connect_providers()["OpenIDConnectProviderList"])
 
 
+def permission_set(account: Account) -> dict[str, Any]:
+    """The managed policies and the inline policy of the one permission set."""
+    sso = _regional(account, "sso-admin")
+    [arn] = sso.list_permission_sets(InstanceArn=SSO_INSTANCE)["PermissionSets"]
+    attached = sso.list_managed_policies_in_permission_set(InstanceArn=SSO_INSTANCE, PermissionSetArn=arn)
+    inline = sso.get_inline_policy_for_permission_set(InstanceArn=SSO_INSTANCE, PermissionSetArn=arn)
+    return {
+        "managed": sorted(policy["Arn"] for policy in attached["AttachedManagedPolicies"]),
+        "inline": inline.get("InlinePolicy") or None,
+    }
+
+
 def nothing(account: Account) -> None:
     """A change with no state IAM Warden could read or put back (leaving the organisation)."""
     del account
@@ -609,6 +621,37 @@ def _oidc_provider(sample: str) -> Callable[[Account], dict[str, Any]]:
     return prepare
 
 
+SSO_INSTANCE = "arn:aws:sso:::instance/ssoins-7223a1b2c3d4e5f6"
+
+
+def _permission_set_changed(sample: str) -> Callable[[Account], dict[str, Any]]:
+    """A permission set with the change the sample made (moto chooses the set's ARN, so the event follows)."""
+
+    def prepare(account: Account) -> dict[str, Any]:
+        sso = _regional(account, "sso-admin")
+        arn = sso.create_permission_set(InstanceArn=SSO_INSTANCE, Name="DevOps")["PermissionSet"]["PermissionSetArn"]
+        sso.attach_managed_policy_to_permission_set(
+            InstanceArn=SSO_INSTANCE, PermissionSetArn=arn, ManagedPolicyArn="arn:aws:iam::aws:policy/ReadOnlyAccess"
+        )
+        request = _request(sample)
+        if "managedPolicyArn" in request:
+            sso.attach_managed_policy_to_permission_set(
+                InstanceArn=SSO_INSTANCE, PermissionSetArn=arn, ManagedPolicyArn=request["managedPolicyArn"]
+            )
+        else:
+            sso.put_inline_policy_to_permission_set(
+                InstanceArn=SSO_INSTANCE, PermissionSetArn=arn, InlinePolicy=request["inlinePolicy"]
+            )
+        event = load_event(sample)
+        event["detail"]["requestParameters"]["permissionSetArn"] = arn
+        return event
+
+    return prepare
+
+
+_NO_ROLES_ANYWHERE = "moto has no IAM Roles Anywhere (test_persistence_services.py runs its remediation on a Stubber)"
+
+
 def _sample(name: str) -> Callable[[Account], dict[str, Any]]:
     def prepare(account: Account) -> dict[str, Any]:
         del account
@@ -892,6 +935,34 @@ CASES: Mapping[str, GuardrailCase] = {
                 {"rules/identity-provider-unknown/allow_oidc_urls": "token.actions.githubusercontent.com"},
             ),
             partial_failure=PartialFailure("iam", "DeleteOpenIDConnectProvider", done_before=0),
+        ),
+        GuardrailCase(
+            rule="permission-set-admin",
+            violation=Scenario(_permission_set_changed("sso-attach-admin-to-permission-set.json"), permission_set),
+            remediated={"managed": ["arn:aws:iam::aws:policy/ReadOnlyAccess"], "inline": None},
+            compliant=Scenario(_permission_set_changed("sso-put-inline-policy-read.json"), permission_set),
+            partial_failure=PartialFailure("sso-admin", "DetachManagedPolicyFromPermissionSet", done_before=0),
+        ),
+        GuardrailCase(
+            rule="roles-anywhere-trust-anchor",
+            violation=Scenario(_sample("rolesanywhere-trust-anchor-bundle.json"), nothing),
+            remediated=None,
+            compliant=Scenario(
+                _sample("rolesanywhere-trust-anchor-private-ca.json"),
+                nothing,
+                {
+                    "rules/roles-anywhere-trust-anchor/allow_certificate_authorities": (
+                        "arn:aws:acm-pca:eu-west-1:111122223333:certificate-authority/0f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b"
+                    )
+                },
+            ),
+            partial_failure=PartialFailure("rolesanywhere", "DisableTrustAnchor", done_before=0),
+            moto_gaps={
+                Behaviour.REMEDIATED: _NO_ROLES_ANYWHERE,
+                Behaviour.DUPLICATE: _NO_ROLES_ANYWHERE,
+                Behaviour.PARTIAL_FAILURE: _NO_ROLES_ANYWHERE,
+                Behaviour.UNDO: _NO_ROLES_ANYWHERE,
+            },
         ),
         GuardrailCase(
             rule="organization-left",

@@ -43,7 +43,7 @@ WITHOUT_RESOURCE_TYPES = {
     "config:StartConfigurationRecorder",
 }
 #: The services remediations may act in: IAM and S3, and the detectors defense evasion switches off.
-REMEDIATED_SERVICES = ("iam", "s3", "cloudtrail", "guardduty", "config", "securityhub")
+REMEDIATED_SERVICES = ("iam", "s3", "cloudtrail", "guardduty", "config", "securityhub", "rolesanywhere", "sso")
 _READ = ("Get", "List", "Describe", "Head")
 THIS_ACCOUNT = {"Ref": "AWS::AccountId"}
 
@@ -222,6 +222,8 @@ def test_remediation_statements_are_scoped_to_this_account() -> None:
                 continue  # account-level S3 settings: the API acts only on the caller's own account
             if _account_field(resource) == "THIS-ACCOUNT":
                 continue
+            if resource.startswith("arn:${AWS::Partition}:sso:::"):
+                continue  # Identity Center ARNs carry no account: the instance is the organisation's
             # Bucket ARNs carry no account: the bucket owner's account is a condition instead.
             assert resource.startswith("arn:${AWS::Partition}:s3:::"), f"{sid}: {resource} is not in this account"
             owner = conditions.get("StringEquals", {}).get("s3:ResourceAccount")

@@ -22,12 +22,14 @@ from iamwarden.guardrails import (
     credentials,
     group_membership,
     iam_user,
+    identity_center,
     identity_policy,
     identity_providers,
     managed_policy,
     permissions_boundary,
     public_access_block,
     remediation_reversed,
+    roles_anywhere,
     s3_acl,
     security_services,
     trust_policy,
@@ -51,6 +53,8 @@ MODULES: tuple[ModuleType, ...] = (
     permissions_boundary,
     remediation_reversed,
     identity_providers,
+    roles_anywhere,
+    identity_center,
 )
 
 GUARDRAILS: tuple[Guardrail, ...] = tuple(guardrail for module in MODULES for guardrail in module.GUARDRAILS)
