@@ -235,7 +235,8 @@ class RestoreTrail:
     """Put a trail back as its snapshot has it: re-created if deleted, its settings, selectors and logging.
 
     Only what differs is written. Undo puts back the state captured before (deleting a trail that did not
-    exist, the settings, selectors and logging state it had).
+    exist, the settings and selectors it had, logging stopped if it was): it never starts logging, because
+    the remediation never stopped it.
     """
 
     permissions: ClassVar[Permissions] = (
@@ -259,7 +260,6 @@ class RestoreTrail:
         "cloudtrail:UpdateTrail",
         "cloudtrail:PutEventSelectors",
         "cloudtrail:PutInsightSelectors",
-        "cloudtrail:StartLogging",
         "cloudtrail:StopLogging",
     )
     undoable: ClassVar[bool] = True
@@ -267,7 +267,8 @@ class RestoreTrail:
     @staticmethod
     def read(client: Any, arn: str) -> dict[str, Any] | None:
         """The trail's live state in the snapshot's shape; None when it does not exist."""
-        trails = client.describe_trails(trailNameList=[arn], includeShadowTrails=False).get("trailList", [])
+        listed = client.describe_trails(trailNameList=[arn], includeShadowTrails=False).get("trailList", [])
+        trails = [trail for trail in listed if trail.get("TrailARN") == arn]  # only that trail, whatever is listed
         if not trails:
             return None
         status = client.get_trail_status(Name=arn)
@@ -311,7 +312,8 @@ def _put(
 ) -> None:
     """Write what of ``wanted`` (settings, selectors, Insights, logging) differs from ``live``.
 
-    Only undo ever stops logging (``may_stop``): a remediation restores a snapshot, which always logs.
+    A remediation (``may_stop`` false) only ever starts logging: it restores a snapshot, which always logs. Undo
+    (``may_stop`` true) only ever stops it, if it was stopped before the remediation.
     """
     name = _trail_name(arn)
     settings = {key: value for key, value in wanted["settings"].items() if value is not None}
@@ -335,7 +337,7 @@ def _put(
     if "insight_selectors" in wanted and (live.get("insight_selectors") or []) != (wanted["insight_selectors"] or []):
         client.put_insight_selectors(TrailName=arn, InsightSelectors=wanted["insight_selectors"] or [])
         done.append(f"put the Insights selectors of trail {name} back")
-    if wanted.get("logging") and not live.get("logging"):
+    if not may_stop and wanted.get("logging") and not live.get("logging"):
         client.start_logging(Name=arn)
         done.append(f"started logging of trail {name}")
     elif may_stop and not wanted.get("logging") and live.get("logging"):

@@ -2,7 +2,7 @@
 
 An intruder whose backdoor was quarantined simply turns it back on: sets the deactivated key Active
 again (``UpdateAccessKey``), deletes the deny-all quarantine policy (``DeleteUserPolicy``), or deletes the
-dead key and creates a fresh one for the quarantined user (``CreateAccessKey``). Each is a critical
+dead key and creates a fresh one for the user (``CreateAccessKey`` for a user whose key IAM Warden deactivated). Each is a critical
 finding, and the remediation is applied again with the same action it used the first time.
 
 Whether IAM Warden remediated the user is read from the audit table (``RuleContext.recorded``): a
@@ -100,27 +100,32 @@ class RemediationReversedRule:
                 return evaluation
             did = f"{actor} set access key {key} of user {user} Active again"
             step = _deactivate(arn, user, key)
-        else:
+        elif change.event_name == "DeleteUserPolicy":
             by = _quarantines(remediations)
             if not by:
                 evaluation.compliant.append(f"user {user} is not quarantined by IAM Warden")
                 return evaluation
-            if change.event_name == "DeleteUserPolicy":
-                did = f"{actor} deleted the quarantine policy {QUARANTINE_POLICY_NAME} of user {user}"
-                step = RemediationStep(
-                    QuarantineUser.action,
-                    arn,
-                    {"user_name": user, "quarantine_policy_name": QUARANTINE_POLICY_NAME},
-                    f"quarantine user {user} again: deny-all policy {QUARANTINE_POLICY_NAME}, its active keys "
-                    "deactivated, its console password removed",
-                )
-            else:
-                new_key = _new_key(change.response_elements)
-                if new_key is None:
-                    evaluation.unjudged.append("the new access key's id is not in the response")
-                    return evaluation
-                did = f"{actor} created access key {new_key} for quarantined user {user}"
-                step = _deactivate(arn, user, new_key)
+            did = f"{actor} deleted the quarantine policy {QUARANTINE_POLICY_NAME} of user {user}"
+            step = RemediationStep(
+                QuarantineUser.action,
+                arn,
+                {"user_name": user, "quarantine_policy_name": QUARANTINE_POLICY_NAME},
+                f"quarantine user {user} again: deny-all policy {QUARANTINE_POLICY_NAME}, its active keys "
+                "deactivated, its console password removed",
+            )
+        else:
+            new_key = _new_key(change.response_elements)
+            if new_key is None:
+                evaluation.unjudged.append("the new access key's id is not in the response")
+                return evaluation
+            # A dead key replaced by a live one (DeleteAccessKey, then CreateAccessKey). A quarantine that found no
+            # key to deactivate still holds through its deny-all policy, and access-key-created judges the new key.
+            by = [past for past in remediations if _deactivated_keys(past) - {new_key}]
+            if not by:
+                evaluation.compliant.append(f"IAM Warden deactivated no key of user {user} that this one replaces")
+                return evaluation
+            did = f"{actor} created access key {new_key} for user {user}, whose key IAM Warden had deactivated"
+            step = _deactivate(arn, user, new_key)
         evaluation.findings.append(
             context.finding(
                 REMEDIATION_REVERSED,
