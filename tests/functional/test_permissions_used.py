@@ -778,6 +778,7 @@ def _permission_set_answers(action: StepAction) -> Callable[[AccountClients], No
             "ListAccountsForProvisionedPermissionSet": [{"AccountIds": ["444455556666"]}] * 2,
             "ProvisionPermissionSet": [{"PermissionSetProvisioningStatus": {"Status": "IN_PROGRESS"}}] * 2,
         }
+        canned: dict[str, list[dict[str, Any]]]
         if action is StepAction.DETACH_PERMISSION_SET_POLICY:
             attached = {"AttachedManagedPolicies": [{"Name": "AdministratorAccess", "Arn": ADMIN}]}
             canned = {

@@ -2,7 +2,7 @@
 
 An intruder whose backdoor was quarantined simply turns it back on: sets the deactivated key Active
 again (``UpdateAccessKey``), deletes the deny-all quarantine policy (``DeleteUserPolicy``), or deletes the
-dead key and creates a fresh one for the user (``CreateAccessKey`` for a user whose key IAM Warden deactivated). Each is a critical
+dead key and creates a fresh one (``CreateAccessKey`` for a user whose key IAM Warden deactivated). Each is a critical
 finding, and the remediation is applied again with the same action it used the first time.
 
 Whether IAM Warden remediated the user is read from the audit table (``RuleContext.recorded``): a
