@@ -8,17 +8,27 @@ may run (its reserved concurrency is not 0) and that nothing is attached to the 
 attaches no managed policy). Anything missing is one critical alert to the security topic. Its own schedule is
 watched by ``iamwarden-tampered`` (``DisableRule`` on ``iamwarden-heartbeat``) and by a CloudWatch alarm on its
 invocations.
+
+Each run also refreshes the last-known-good snapshots that defense-evasion and persistence restores read
+(``cloudtrail-logging-impaired``: the trails whose home is this account and region; ``permissions-boundary-weakened``:
+every role's and user's boundary), into the audit table. Only good trails are snapshotted, so a refresh never
+records an attacker's state as the one to restore. A refresh that fails is one more problem in the alert: until it
+works, restores use the previous snapshot, or only alert when there is none.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
-from typing import Any, NamedTuple
+from collections.abc import Callable, Iterable, Mapping
+from datetime import UTC, datetime
+from typing import Any, NamedTuple, Protocol
 
+from iamwarden.adapters.audit import AuditLog
 from iamwarden.adapters.clients import aws_session, retry_config
 from iamwarden.adapters.errors import error_code, is_gone
+from iamwarden.adapters.recorded import AuditRecorded, take_boundary_snapshots, take_trail_snapshots
 from iamwarden.domain.exceptions import ConfigurationError
+from iamwarden.domain.recorded import Snapshot
 
 #: The stack's default-bus rules whose target is not the enforcer.
 FORWARDER = "iamwarden-forward-own-events"
@@ -36,6 +46,10 @@ class HeartbeatConfig(NamedTuple):
     stack_name: str
     #: What the enforcer's rules target: the enforcer function itself (a stand-in where nothing can invoke it).
     enforcer_target_arn: str | None = None
+    #: Where the snapshots go (the audit table), and whose trails and boundaries they are; no table: no refresh.
+    audit_table: str | None = None
+    account: str | None = None
+    region: str | None = None
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] | None = None) -> HeartbeatConfig:
@@ -60,18 +74,79 @@ class HeartbeatConfig(NamedTuple):
             enforcer_role_name=env["IAMWARDEN_ENFORCER_ROLE_NAME"],
             topic_arn=env["IAMWARDEN_ALERT_TOPIC_ARN"],
             stack_name=env.get("IAMWARDEN_STACK_NAME") or "iamwarden",
+            audit_table=env.get("IAMWARDEN_AUDIT_TABLE") or None,
+            account=env.get("IAMWARDEN_HOME_ACCOUNT") or None,
+            region=env.get("AWS_REGION") or None,
         )
+
+
+class SnapshotStore(Protocol):
+    def put_all(self, snapshots: Iterable[Snapshot]) -> int: ...
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
+class SnapshotRefresh:
+    """Takes the trail and boundary snapshots of one account and region and stores them (each kind on its own)."""
+
+    def __init__(
+        self,
+        store: SnapshotStore,
+        cloudtrail: Any,
+        iam: Any,
+        account: str,
+        *,
+        region: str,
+        clock: Callable[[], str] = _now,
+    ) -> None:
+        self.store = store
+        self.cloudtrail = cloudtrail
+        self.iam = iam
+        self.account = account
+        self.region = region
+        self.clock = clock
+
+    def refresh(self) -> tuple[int, list[str]]:
+        """How many snapshots were stored, and what could not be refreshed (one failure does not stop the other)."""
+        now = self.clock()
+        stored, problems = 0, []
+        takers: tuple[tuple[str, Callable[[], list[Snapshot]]], ...] = (
+            ("trails", lambda: take_trail_snapshots(self.cloudtrail, self.account, self.region, now)),
+            ("permissions boundaries", lambda: take_boundary_snapshots(self.iam, self.account, now)),
+        )
+        for what, take in takers:
+            try:
+                stored += self.store.put_all(take())
+            except Exception as exc:
+                problems.append(
+                    f"the snapshots of the {what} of {self.account} in {self.region} cannot be refreshed "
+                    f"({error_code(exc) or exc}): a restore falls back to the previous one, or only alerts"
+                )
+        return stored, problems
 
 
 class Heartbeat:
     """Checks the loop with read-only calls and publishes one alert listing what is missing."""
 
-    def __init__(self, config: HeartbeatConfig, events: Any, lambda_client: Any, iam: Any, sns: Any) -> None:
+    def __init__(
+        self,
+        config: HeartbeatConfig,
+        events: Any,
+        lambda_client: Any,
+        iam: Any,
+        sns: Any,
+        *,
+        snapshots: SnapshotRefresh | None = None,
+    ) -> None:
         self.config = config
         self.events = events
         self.lambda_client = lambda_client
         self.iam = iam
         self.sns = sns
+        #: Refreshes the evasion snapshots on each run; None when the template gives no audit table.
+        self.snapshots = snapshots
 
     def problems(self) -> list[str]:
         """Every part of the loop that is missing or switched off, in plain words; empty when it is whole."""
@@ -82,11 +157,16 @@ class Heartbeat:
         return found
 
     def run(self) -> dict[str, Any]:
-        """Check, alert if anything is missing, and say what was found (the handler's answer)."""
+        """Check, refresh the snapshots, alert if anything is missing, and say what was found (the handler's answer)."""
         problems = self.problems()
+        refreshed: dict[str, int] = {}
+        if self.snapshots is not None:
+            stored, failures = self.snapshots.refresh()
+            problems += failures
+            refreshed["snapshots"] = stored
         if problems:
             self.sns.publish(**self.alert(problems))
-        return {"whole": not problems, "problems": problems}
+        return {"whole": not problems, "problems": problems, **refreshed}
 
     def alert(self, problems: list[str]) -> dict[str, Any]:
         """The SNS publish request: readable text for e-mail, filterable attributes like every IAM Warden alert."""
@@ -164,10 +244,22 @@ def build_heartbeat(session: Any = None, environ: Mapping[str, str] | None = Non
     """The heartbeat as Lambda runs it: its own role's clients, one retry configuration."""
     session = session or aws_session()
     config = HeartbeatConfig.from_environment(environ)
+    iam = session.client("iam", config=retry_config())
+    snapshots = None
+    if config.audit_table and config.account and config.region:
+        dynamodb = session.client("dynamodb", config=retry_config())
+        snapshots = SnapshotRefresh(
+            AuditRecorded(AuditLog(config.audit_table, dynamodb), dynamodb),
+            session.client("cloudtrail", region_name=config.region, config=retry_config()),
+            iam,
+            config.account,
+            region=config.region,
+        )
     return Heartbeat(
         config,
         session.client("events", config=retry_config()),
         session.client("lambda", config=retry_config()),
-        session.client("iam", config=retry_config()),
+        iam,
         session.client("sns", config=retry_config()),
+        snapshots=snapshots,
     )

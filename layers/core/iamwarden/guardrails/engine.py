@@ -31,6 +31,7 @@ from iamwarden.domain.exposure import NetworkOwners
 from iamwarden.domain.findings import Finding, Judgement, Verdict
 from iamwarden.domain.managed_documents import ManagedPolicyDocuments
 from iamwarden.domain.principals import RoleDirectory
+from iamwarden.domain.recorded import Recorded
 from iamwarden.domain.settings import Settings
 from iamwarden.domain.wildcards import arn_match
 from iamwarden.guardrails.base import LiveClients
@@ -47,6 +48,7 @@ def judge_event(
     *,
     networks: NetworkOwners | None = None,
     live_clients: LiveClients | None = None,
+    recorded: Recorded | None = None,
 ) -> Judgement:
     """Parse and judge one EventBridge event; malformed input is an ``invalid`` judgement.
 
@@ -57,12 +59,15 @@ def judge_event(
     ``networks`` says who owns the VPC endpoints and VPCs that ``aws:SourceVpce``/``aws:SourceVpc`` conditions
     name (the enforcer's EC2 lookup); without it, a grant through an unlisted network is alert-only.
     ``live_clients`` reads resource state the event does not carry (``RuleContext.live_clients``).
+    ``recorded`` answers what IAM Warden itself did and last saw (the audit table); None offline.
     """
     try:
         change = parse_event(raw)
     except InvalidEventError as exc:
         return Judgement(Verdict.INVALID, str(exc))
-    return judge_change(change, settings, documents, directory, networks=networks, live_clients=live_clients)
+    return judge_change(
+        change, settings, documents, directory, networks=networks, live_clients=live_clients, recorded=recorded
+    )
 
 
 def judge_change(
@@ -73,6 +78,7 @@ def judge_change(
     *,
     networks: NetworkOwners | None = None,
     live_clients: LiveClients | None = None,
+    recorded: Recorded | None = None,
 ) -> Judgement:
     """Judge a parsed change."""
     guardrails = GUARDRAILS_BY_EVENT.get((change.event_source, change.event_name), ())
@@ -109,6 +115,7 @@ def judge_change(
         directory=directory,
         networks=networks,
         live_clients=live_clients,
+        recorded=recorded,
     )
     rule_ids: list[str] = []
     findings: list[Finding] = []
