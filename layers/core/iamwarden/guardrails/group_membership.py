@@ -77,7 +77,9 @@ class GroupMembershipRule:
                 )
             )
             return evaluation
-        risk = assess_principal(policies, context.directory)
+        # The group's policies as they apply to the member: a method such as AttachUserPolicy escalates a user
+        # (attach admin to itself), which the whole-power reading only sees when the principal is that user.
+        risk = assess_principal(policies._replace(principal_arn=user_arn), context.directory)
         if not risk.risky:
             evaluation.compliant.append(f"group {group} grants nothing admin-equivalent or escalating")
             return evaluation
