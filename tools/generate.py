@@ -292,6 +292,18 @@ SCOPES: tuple[Scope, ...] = (
         comment="iamwarden-tampered: IAM Warden's roles declare no boundary (the code acts on their exact names).",
     ),
     Scope(
+        "RestoreOwnRoleDocuments",
+        (
+            "iam:GetRole",
+            "iam:GetRolePolicy",
+            "iam:UpdateAssumeRolePolicy",
+            "iam:PutRolePolicy",
+            "iam:DeleteRolePolicy",
+        ),
+        (_ACCOUNT_ARN.format("role/iamwarden-*"),),
+        comment="iamwarden-tampered: the trust and inline policies of IAM Warden's roles put back (exact names).",
+    ),
+    Scope(
         "ReenableOwnRules",
         ("events:DescribeRule", "events:EnableRule"),
         (
@@ -718,8 +730,15 @@ MEMBER_RULES = (
     "iamwarden-forward-guard-a",
     "iamwarden-forward-guard-b",
 )
-#: The security account's own rules on its default bus (besides the enforcer's generated rules).
-HOME_DEFAULT_BUS_RULES = ("iamwarden-forward-own-events", "iamwarden-heartbeat")
+#: The security account's own rules on its default bus (besides the enforcer's generated rules): the forwarder,
+#: the heartbeat's schedule, and the pruner's schedule and watch (fixed names in template.yaml, so that
+#: iamwarden-tampered and the heartbeat know them exactly).
+HOME_DEFAULT_BUS_RULES = (
+    "iamwarden-forward-own-events",
+    "iamwarden-heartbeat",
+    "iamwarden-prune-schedule",
+    "iamwarden-prune-watch",
+)
 
 
 def _tampering_keys() -> dict[str, set[str]]:

@@ -15,7 +15,7 @@ import pytest
 
 from iamwarden.adapters.recorded import AuditRecorded
 from iamwarden.app.heartbeat import Heartbeat, SnapshotRefresh, build_heartbeat
-from iamwarden.domain.recorded import BOUNDARY, TRAIL
+from iamwarden.domain.recorded import BOUNDARY, OWN_ROLE, TRAIL
 from tests.aws_fixtures import HOME_ACCOUNT
 from tests.functional.conftest import Account
 from tests.sam_template import translated_template
@@ -163,3 +163,30 @@ def test_a_refresh_that_fails_is_alerted_and_the_other_kind_is_still_taken(accou
 def test_without_a_table_account_or_region_the_heartbeat_refreshes_nothing(account: Account, missing: str) -> None:
     environment = {k: v for k, v in _environment(account).items() if k != missing}
     assert build_heartbeat(account.session, environment).snapshots is None
+
+
+def test_each_run_snapshots_the_trust_and_inline_policies_of_iam_wardens_own_roles(account: Account) -> None:
+    role = "iamwarden-enforcer-eu-west-1"
+    trust = {"Version": "2012-10-17", "Statement": []}
+    runtime = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "sqs:SendMessage", "Resource": "*"}],
+    }
+    account.iam.create_role(RoleName=role, AssumeRolePolicyDocument=json.dumps(trust))
+    account.iam.put_role_policy(RoleName=role, PolicyName="enforcer-runtime", PolicyDocument=json.dumps(runtime))
+    environment = {
+        **_environment(account),
+        "IAMWARDEN_OWN_ROLE_ARNS": f"enforcer=arn:aws:iam::{HOME_ACCOUNT}:role/{role},"
+        f"pruner=arn:aws:iam::{HOME_ACCOUNT}:role/iamwarden-pruner-eu-west-1",  # not there: skipped
+    }
+    built = build_heartbeat(account.session, environment)
+    assert built.snapshots is not None
+    assert built.snapshots.own_roles == (role, "iamwarden-pruner-eu-west-1")
+
+    _Whole(built.config, None, None, built.iam, _Topic(), snapshots=built.snapshots).run()
+
+    snapshot = AuditRecorded(account.audit(), account.dynamodb).snapshot(
+        OWN_ROLE, f"arn:aws:iam::{HOME_ACCOUNT}:role/{role}"
+    )
+    assert snapshot is not None
+    assert snapshot.data == {"trust_policy": trust, "inline": {"enforcer-runtime": runtime}}

@@ -915,6 +915,47 @@ def _bounded_own_role(account: Account) -> RemediationStep:
     )
 
 
+def _rewritten_own_role(document: str) -> Callable[[Account], RemediationStep]:
+    """IAM Warden's role with an intruder's trust policy or inline policy, to be put back."""
+
+    def setup(account: Account) -> RemediationStep:
+        role = f"iamwarden-{document}-us-east-1"  # one role per scenario: every scenario runs in one account
+        intruder = {"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": "*", "Resource": "*"}]}
+        lambda_service = {
+            "Effect": "Allow",
+            "Principal": {"Service": "lambda.amazonaws.com"},
+            "Action": "sts:AssumeRole",
+        }
+        good = {"Version": "2012-10-17", "Statement": [lambda_service]}
+        account.iam.create_role(RoleName=role, AssumeRolePolicyDocument=json.dumps(good))
+        parameters: dict[str, Any] = {"role_name": role, "document": document, "source": "IAM Warden's snapshot"}
+        if document == "trust":
+            outsider = {
+                "Effect": "Allow",
+                "Principal": {"AWS": "arn:aws:iam::999988887777:root"},
+                "Action": "sts:AssumeRole",
+            }
+            account.iam.update_assume_role_policy(
+                RoleName=role, PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [outsider]})
+            )
+            parameters["restore_to"] = good
+        else:
+            if document != "deleted":  # "deleted": the intruder deleted it, so undo deletes it again
+                account.iam.put_role_policy(
+                    RoleName=role, PolicyName="enforcer-runtime", PolicyDocument=json.dumps(intruder)
+                )
+            runtime = {
+                "Version": "2012-10-17",
+                "Statement": [{"Effect": "Allow", "Action": "sqs:SendMessage", "Resource": "*"}],
+            }
+            # "added": a policy the snapshot does not hold, so it is deleted (undo puts the intruder's back).
+            parameters.update(policy_name="enforcer-runtime", restore_to=None if document == "added" else runtime)
+            parameters["document"] = "inline"
+        return _step(StepAction("restore_own_role_document"), f"arn:aws:iam::{HOME_ACCOUNT}:role/{role}", **parameters)
+
+    return setup
+
+
 class Scenario(NamedTuple):
     setup: Callable[[Account], RemediationStep]
     region: str = REGION
@@ -1022,6 +1063,10 @@ SCENARIOS: dict[str, Scenario] = {
     "db-cluster-snapshot-public": Scenario(_shared("db-cluster-snapshot"), BUCKET_REGION),
     "tampered-enable-own-rule": Scenario(_disabled_own_rule),
     "tampered-boundary-on-own-role": Scenario(_bounded_own_role),
+    "tampered-own-role-trust-policy": Scenario(_rewritten_own_role("trust")),
+    "tampered-own-role-inline-policy": Scenario(_rewritten_own_role("inline")),
+    "tampered-own-role-added-inline-policy": Scenario(_rewritten_own_role("added")),
+    "tampered-own-role-deleted-inline-policy": Scenario(_rewritten_own_role("deleted")),
     "tampered-concurrency-declared": Scenario(_throttled_enforcer(20)),
     "tampered-concurrency-unreserved": Scenario(_throttled_enforcer(None)),
     "tampered-concurrency-reservation-removed": Scenario(_throttled_enforcer(20, reserved=None)),

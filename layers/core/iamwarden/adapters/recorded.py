@@ -25,9 +25,10 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from iamwarden.adapters.audit import AuditLog, AuditStatus
-from iamwarden.adapters.errors import describe
+from iamwarden.adapters.errors import describe, is_gone
+from iamwarden.domain.arns import iam_arn
 from iamwarden.domain.exceptions import AuditError
-from iamwarden.domain.recorded import BOUNDARY, TRAIL, PastRemediation, Snapshot
+from iamwarden.domain.recorded import BOUNDARY, OWN_ROLE, TRAIL, PastRemediation, Snapshot
 from iamwarden.domain.trails import trail_is_good, trail_snapshot_data
 
 SNAPSHOT_PREFIX = "snapshot#"
@@ -128,6 +129,33 @@ def take_boundary_snapshots(iam: Any, account: str, now: str) -> list[Snapshot]:
     return snapshots
 
 
+def take_own_role_snapshots(iam: Any, role_names: Sequence[str], account: str, now: str) -> list[Snapshot]:
+    """The trust policy and inline policies of each of IAM Warden's own roles in ``account`` (by exact name).
+
+    Keyed like the rule names them (``arn:<partition>:iam::<account>:role/<name>``); a role that is not there is
+    skipped (its deletion is alerted, and nothing could be restored into it).
+    """
+    snapshots = []
+    for name in role_names:
+        try:
+            role = iam.get_role(RoleName=name)["Role"]
+        except ClientError as exc:
+            if is_gone(exc):
+                continue
+            raise
+        inline = {
+            policy: iam.get_role_policy(RoleName=name, PolicyName=policy)["PolicyDocument"]
+            for page in iam.get_paginator("list_role_policies").paginate(RoleName=name)
+            for policy in page.get("PolicyNames", [])
+        }
+        partition = str(role.get("Arn", "arn:aws:")).split(":")[1]
+        arn = iam_arn(partition, account, "role", name)
+        snapshots.append(
+            Snapshot(OWN_ROLE, arn, now, {"trust_policy": role["AssumeRolePolicyDocument"], "inline": inline})
+        )
+    return snapshots
+
+
 def _authorization_details(iam: Any) -> Iterator[dict[str, Any]]:
     paginator = iam.get_paginator("get_account_authorization_details")
     for page in paginator.paginate(Filter=["User", "Role"]):
@@ -135,4 +163,9 @@ def _authorization_details(iam: Any) -> Iterator[dict[str, Any]]:
         yield from page.get("RoleDetailList", [])
 
 
-__all__: Sequence[str] = ("AuditRecorded", "take_boundary_snapshots", "take_trail_snapshots")
+__all__: Sequence[str] = (
+    "AuditRecorded",
+    "take_boundary_snapshots",
+    "take_own_role_snapshots",
+    "take_trail_snapshots",
+)

@@ -3,7 +3,8 @@
 An intruder who disables the rule that would route the alert about disabling it (or sets the enforcer's
 concurrency to 0, so nothing it is handed ever runs) silences ``iamwarden-tampered``. The heartbeat is a
 separate function with its own read-only role: it checks that each of the stack's EventBridge rules exists,
-is enabled and targets what it should (the enforcer, or the central bus for the forwarder), that the enforcer
+is enabled and targets what it should (the enforcer, the central bus for the forwarder, the pruner's planner and
+watch functions for its schedule and watch rules), that the enforcer
 may run (its reserved concurrency is not 0) and that nothing is attached to the enforcer's role (the template
 attaches no managed policy). Anything missing is one critical alert to the security topic. Its own schedule is
 watched by ``iamwarden-tampered`` (``DisableRule`` on ``iamwarden-heartbeat``) and by a CloudWatch alarm on its
@@ -11,7 +12,8 @@ invocations.
 
 Each run also refreshes the last-known-good snapshots that defense-evasion and persistence restores read
 (``cloudtrail-logging-impaired``: the trails whose home is this account and region; ``permissions-boundary-weakened``:
-every role's and user's boundary), into the audit table. Only good trails are snapshotted, so a refresh never
+every role's and user's boundary; ``iamwarden-tampered``: the trust and inline policies of the stack's own roles),
+into the audit table. Only good trails are snapshotted, so a refresh never
 records an attacker's state as the one to restore. A refresh that fails is one more problem in the alert: until it
 works, restores use the previous snapshot, or only alert when there is none.
 """
@@ -26,13 +28,21 @@ from typing import Any, NamedTuple, Protocol
 from iamwarden.adapters.audit import AuditLog
 from iamwarden.adapters.clients import aws_session, retry_config
 from iamwarden.adapters.errors import error_code, is_gone
-from iamwarden.adapters.recorded import AuditRecorded, take_boundary_snapshots, take_trail_snapshots
+from iamwarden.adapters.recorded import (
+    AuditRecorded,
+    take_boundary_snapshots,
+    take_own_role_snapshots,
+    take_trail_snapshots,
+)
 from iamwarden.domain.exceptions import ConfigurationError
+from iamwarden.domain.own import parse_own_roles
 from iamwarden.domain.recorded import Snapshot
 
 #: The stack's default-bus rules whose target is not the enforcer.
 FORWARDER = "iamwarden-forward-own-events"
 SCHEDULE = "iamwarden-heartbeat"
+PRUNE_SCHEDULE = "iamwarden-prune-schedule"
+PRUNE_WATCH = "iamwarden-prune-watch"
 
 
 class HeartbeatConfig(NamedTuple):
@@ -50,6 +60,12 @@ class HeartbeatConfig(NamedTuple):
     audit_table: str | None = None
     account: str | None = None
     region: str | None = None
+    #: What the pruner's schedule and watch rules target (its planner and watch functions).
+    prune_planner_arn: str | None = None
+    prune_watch_arn: str | None = None
+    #: The names of the stack's own roles (``IAMWARDEN_OWN_ROLE_ARNS``), whose trust and inline policies are
+    #: snapshotted for ``iamwarden-tampered``'s restores.
+    own_roles: tuple[str, ...] = ()
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] | None = None) -> HeartbeatConfig:
@@ -77,7 +93,17 @@ class HeartbeatConfig(NamedTuple):
             audit_table=env.get("IAMWARDEN_AUDIT_TABLE") or None,
             account=env.get("IAMWARDEN_HOME_ACCOUNT") or None,
             region=env.get("AWS_REGION") or None,
+            own_roles=_own_role_names(env.get("IAMWARDEN_OWN_ROLE_ARNS", "")),
+            prune_planner_arn=env.get("IAMWARDEN_PRUNE_PLANNER_ARN") or None,
+            prune_watch_arn=env.get("IAMWARDEN_PRUNE_WATCH_ARN") or None,
         )
+
+
+def _own_role_names(text: str) -> tuple[str, ...]:
+    try:
+        return tuple(arn.rsplit("/", 1)[-1] for arn in parse_own_roles(text).values())
+    except ValueError as exc:
+        raise ConfigurationError(f"IAMWARDEN_OWN_ROLE_ARNS: {exc}") from exc
 
 
 class SnapshotStore(Protocol):
@@ -99,9 +125,11 @@ class SnapshotRefresh:
         account: str,
         *,
         region: str,
+        own_roles: tuple[str, ...] = (),
         clock: Callable[[], str] = _now,
     ) -> None:
         self.store = store
+        self.own_roles = own_roles
         self.cloudtrail = cloudtrail
         self.iam = iam
         self.account = account
@@ -115,6 +143,7 @@ class SnapshotRefresh:
         takers: tuple[tuple[str, Callable[[], list[Snapshot]]], ...] = (
             ("trails", lambda: take_trail_snapshots(self.cloudtrail, self.account, self.region, now)),
             ("permissions boundaries", lambda: take_boundary_snapshots(self.iam, self.account, now)),
+            ("own roles", lambda: take_own_role_snapshots(self.iam, self.own_roles, self.account, now)),
         )
         for what, take in takers:
             try:
@@ -207,12 +236,24 @@ class Heartbeat:
             problems.append(f"the rule {key} is {str(rule.get('State', 'not enabled')).lower()}")
         if name == SCHEDULE and not bus:
             return problems  # it runs this check: its target is the heartbeat itself
-        enforcer = self.config.enforcer_target_arn or self.config.enforcer_arn
-        expected = self.config.central_bus_arn if (name == FORWARDER and not bus) else enforcer
+        expected = self._expected_target(name, bus)
+        if expected is None:
+            return problems  # a pruner rule whose function the environment does not name: state checked only
         targets = [target.get("Arn") for target in self.events.list_targets_by_rule(Rule=name, **_bus(bus))["Targets"]]
         if expected not in targets:
             problems.append(f"the rule {key} no longer targets {expected}")
         return problems
+
+    def _expected_target(self, name: str, bus: str) -> str | None:
+        """The ARN the rule must target: the central bus (forwarder), a pruner function, else the enforcer."""
+        if not bus:
+            if name == FORWARDER:
+                return self.config.central_bus_arn
+            if name == PRUNE_SCHEDULE:
+                return self.config.prune_planner_arn
+            if name == PRUNE_WATCH:
+                return self.config.prune_watch_arn
+        return self.config.enforcer_target_arn or self.config.enforcer_arn
 
     def _enforcer_problems(self) -> list[str]:
         problems = []
@@ -254,6 +295,7 @@ def build_heartbeat(session: Any = None, environ: Mapping[str, str] | None = Non
             iam,
             config.account,
             region=config.region,
+            own_roles=config.own_roles,
         )
     return Heartbeat(
         config,

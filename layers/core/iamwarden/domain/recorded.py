@@ -17,9 +17,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple, Protocol
 
-#: Snapshot kinds: one trail's settings, selectors and logging state; one principal's permissions boundary.
+#: Snapshot kinds: one trail's settings, selectors and logging state; one principal's permissions boundary;
+#: one of IAM Warden's own roles (``{"trust_policy": document, "inline": {name: document}}``).
 TRAIL = "cloudtrail-trail"
 BOUNDARY = "permissions-boundary"
+OWN_ROLE = "own-role"
 
 
 class PastRemediation(NamedTuple):
@@ -49,7 +51,7 @@ class PastRemediation(NamedTuple):
 class Snapshot(NamedTuple):
     """The last known good configuration of one resource, read by IAM Warden itself."""
 
-    kind: str  # TRAIL or BOUNDARY
+    kind: str  # TRAIL, BOUNDARY or OWN_ROLE
     resource_arn: str
     taken_at: str
     data: Mapping[str, Any]
