@@ -47,6 +47,8 @@ SAMPLE_OWN = OwnIdentity(
         {
             "iamwarden-forward-own-events",
             "iamwarden-heartbeat",
+            "iamwarden-prune-schedule",
+            "iamwarden-prune-watch",
             "iamwarden-tampered-stack",
             *(
                 f"iamwarden-central/iamwarden-{name}"
@@ -80,6 +82,16 @@ SAMPLE_OWN = OwnIdentity(
                     "s3-access-point-policy-public",
                     "opensearch-access-policy-public",
                     "backup-vault-policy-public",
+                    "cloud-trail-logging-impaired",
+                    "guardduty-disabled",
+                    "config-recording-stopped",
+                    "securityhub-disabled",
+                    "organization-left",
+                    "group-membership-escalation",
+                    "permissions-boundary-weakened",
+                    "identity-provider-unknown",
+                    "roles-anywhere-trust-anchor",
+                    "permission-set-admin",
                 )
             ),
         }

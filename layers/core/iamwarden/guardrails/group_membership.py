@@ -21,6 +21,7 @@ from iamwarden.domain.escalation import PolicyRisk, assess_principal
 from iamwarden.domain.exceptions import UndoError
 from iamwarden.domain.findings import RemediationStep, StepAction
 from iamwarden.guardrails.base import Evaluation, RuleContext
+from iamwarden.guardrails.identity_policy import decisive
 from iamwarden.guardrails.remediation import AccountClients, Permissions, StepRun, pages
 
 GROUP_MEMBERSHIP_ESCALATION = RuleSpec(
@@ -77,9 +78,13 @@ class GroupMembershipRule:
                 )
             )
             return evaluation
-        # The group's policies as they apply to the member: a method such as AttachUserPolicy escalates a user
-        # (attach admin to itself), which the whole-power reading only sees when the principal is that user.
-        risk = assess_principal(policies._replace(principal_arn=user_arn), context.directory)
+        # What the verdict rests on (identity_policy.decisive): with an admin grant or a certain path, what else
+        # is unknown cannot change it.
+        risk = decisive(assess_principal(policies, context.directory))
+        if not risk.risky:
+            # Then as they apply to the member: a method such as AttachUserPolicy escalates a user (attach admin
+            # to itself), which the whole-power reading only sees when the principal is that user.
+            risk = decisive(assess_principal(policies._replace(principal_arn=user_arn), context.directory))
         if not risk.risky:
             evaluation.compliant.append(f"group {group} grants nothing admin-equivalent or escalating")
             return evaluation
