@@ -47,6 +47,8 @@ SAMPLE_OWN = OwnIdentity(
         {
             "iamwarden-forward-own-events",
             "iamwarden-heartbeat",
+            "iamwarden-prune-schedule",
+            "iamwarden-prune-watch",
             "iamwarden-tampered-stack",
             *(
                 f"iamwarden-central/iamwarden-{name}"
@@ -84,6 +86,16 @@ SAMPLE_OWN = OwnIdentity(
                     "backup-vault-policy-public",
                     "glacier-vault-policy-public",
                     "logs-destination-policy-public",
+                    "cloud-trail-logging-impaired",
+                    "guardduty-disabled",
+                    "config-recording-stopped",
+                    "securityhub-disabled",
+                    "organization-left",
+                    "group-membership-escalation",
+                    "permissions-boundary-weakened",
+                    "identity-provider-unknown",
+                    "roles-anywhere-trust-anchor",
+                    "permission-set-admin",
                 )
             ),
         }

@@ -56,6 +56,8 @@ GROUPS = _ACCOUNT_ARN.format("group/*")
 ROLES = _ACCOUNT_ARN.format("role/*")
 POLICIES = _ACCOUNT_ARN.format("policy/*")
 MFA_DEVICES = _ACCOUNT_ARN.format("mfa/*")
+OIDC_PROVIDERS = _ACCOUNT_ARN.format("oidc-provider/*")
+SAML_PROVIDERS = _ACCOUNT_ARN.format("saml-provider/*")
 BUCKETS = "!Sub arn:${AWS::Partition}:s3:::*"
 OBJECTS = "!Sub arn:${AWS::Partition}:s3:::*/*"
 ANY = '"*"'
@@ -79,9 +81,18 @@ EFS_FILE_SYSTEMS = "!Sub arn:${AWS::Partition}:elasticfilesystem:*:${AWS::Accoun
 OPENSEARCH_DOMAINS = "!Sub arn:${AWS::Partition}:es:*:${AWS::AccountId}:domain/*"
 BACKUP_VAULTS = "!Sub arn:${AWS::Partition}:backup:*:${AWS::AccountId}:backup-vault:*"
 DB_CLUSTER_SNAPSHOTS = "!Sub arn:${AWS::Partition}:rds:*:${AWS::AccountId}:cluster-snapshot:*"
-# issue 18, branch res-glacier-logs: Glacier vaults and CloudWatch Logs destinations.
+# Glacier vaults and CloudWatch Logs destinations.
 GLACIER_VAULTS = "!Sub arn:${AWS::Partition}:glacier:*:${AWS::AccountId}:vaults/*"
 LOG_DESTINATIONS = "!Sub arn:${AWS::Partition}:logs:*:${AWS::AccountId}:destination:*"
+TRAILS = "!Sub arn:${AWS::Partition}:cloudtrail:*:${AWS::AccountId}:trail/*"
+DETECTORS = "!Sub arn:${AWS::Partition}:guardduty:*:${AWS::AccountId}:detector/*"
+HUBS = "!Sub arn:${AWS::Partition}:securityhub:*:${AWS::AccountId}:hub/default"
+TRUST_ANCHORS = "!Sub arn:${AWS::Partition}:rolesanywhere:*:${AWS::AccountId}:trust-anchor/*"
+ROLES_ANYWHERE_PROFILES = "!Sub arn:${AWS::Partition}:rolesanywhere:*:${AWS::AccountId}:profile/*"
+#: Identity Center ARNs carry no account: the instance is the organisation's (in its management account).
+SSO_INSTANCES = "!Sub arn:${AWS::Partition}:sso:::instance/*"
+SSO_PERMISSION_SETS = "!Sub arn:${AWS::Partition}:sso:::permissionSet/*"
+SSO_ACCOUNTS = "!Sub arn:${AWS::Partition}:sso:::account/*"
 
 
 class Condition(NamedTuple):
@@ -167,6 +178,19 @@ SCOPES: tuple[Scope, ...] = (
         only_for=("delete_user",),
     ),
     Scope(
+        "ListGroupsOfUsers",
+        ("iam:ListGroupsForUser",),
+        (USERS,),
+        comment="group-membership-escalation checks the membership is still there before and after removing it.",
+    ),
+    Scope(
+        "RemoveEscalatingGroupMemberships",
+        ("iam:RemoveUserFromGroup",),
+        (GROUPS,),
+        comment="group-membership-escalation removes exactly the membership the event added (the action's resource "
+        "is the group).",
+    ),
+    Scope(
         "DeleteVirtualMfaDevices",
         ("iam:DeleteVirtualMFADevice",),
         (MFA_DEVICES,),
@@ -232,6 +256,24 @@ SCOPES: tuple[Scope, ...] = (
     ),
     Scope("RestoreTrustPolicies", ("iam:GetRole", "iam:UpdateAssumeRolePolicy"), (ROLES,)),
     Scope(
+        "RemoveUnknownIdentityProviders",
+        (
+            "iam:GetOpenIDConnectProvider",
+            "iam:DeleteOpenIDConnectProvider",
+            "iam:RemoveClientIDFromOpenIDConnectProvider",
+            "iam:GetSAMLProvider",
+            "iam:DeleteSAMLProvider",
+        ),
+        (OIDC_PROVIDERS, SAML_PROVIDERS),
+        comment="identity-provider-unknown deletes a provider the event created, or the client id it added.",
+    ),
+    Scope(
+        "RestorePermissionsBoundaries",
+        ("iam:PutRolePermissionsBoundary", "iam:PutUserPermissionsBoundary"),
+        (ROLES, USERS),
+        comment="permissions-boundary-weakened puts back the boundary IAM Warden's snapshot holds.",
+    ),
+    Scope(
         "RemovePublicAclGrants",
         (
             "s3:GetBucketOwnershipControls",
@@ -254,6 +296,18 @@ SCOPES: tuple[Scope, ...] = (
         ("iam:GetRole", "iam:DeleteRolePermissionsBoundary"),
         (_ACCOUNT_ARN.format("role/iamwarden-*"),),
         comment="iamwarden-tampered: IAM Warden's roles declare no boundary (the code acts on their exact names).",
+    ),
+    Scope(
+        "RestoreOwnRoleDocuments",
+        (
+            "iam:GetRole",
+            "iam:GetRolePolicy",
+            "iam:UpdateAssumeRolePolicy",
+            "iam:PutRolePolicy",
+            "iam:DeleteRolePolicy",
+        ),
+        (_ACCOUNT_ARN.format("role/iamwarden-*"),),
+        comment="iamwarden-tampered: the trust and inline policies of IAM Warden's roles put back (exact names).",
     ),
     Scope(
         "ReenableOwnRules",
@@ -397,7 +451,7 @@ SCOPES: tuple[Scope, ...] = (
         ("rds:DescribeDBClusterSnapshotAttributes", "rds:ModifyDBClusterSnapshotAttribute"),
         (DB_CLUSTER_SNAPSHOTS,),
     ),
-    # issue 18, branch res-glacier-logs: Glacier vaults and CloudWatch Logs destinations.
+    # Glacier vaults and CloudWatch Logs destinations.
     Scope(
         "RemediateGlacierVaultPolicies",
         ("glacier:GetVaultAccessPolicy", "glacier:SetVaultAccessPolicy", "glacier:DeleteVaultAccessPolicy"),
@@ -413,6 +467,60 @@ SCOPES: tuple[Scope, ...] = (
         "RemediateLogDestinationPolicies",
         ("logs:PutDestinationPolicy",),
         (LOG_DESTINATIONS,),
+    ),
+    Scope(
+        "RestoreTrails",
+        (
+            "cloudtrail:GetTrailStatus",
+            "cloudtrail:GetEventSelectors",
+            "cloudtrail:GetInsightSelectors",
+            "cloudtrail:CreateTrail",
+            "cloudtrail:UpdateTrail",
+            "cloudtrail:PutEventSelectors",
+            "cloudtrail:PutInsightSelectors",
+            "cloudtrail:StartLogging",
+        ),
+        (TRAILS,),
+        comment="Trails of this account only; never StopLogging or DeleteTrail (only undo, as the operator, does).",
+    ),
+    Scope(
+        "DescribeTrails",
+        ("cloudtrail:DescribeTrails",),
+        (ANY,),
+        comment="DescribeTrails has no resource type; it reads the trails' settings only.",
+    ),
+    Scope("EnableGuardDutyDetectors", ("guardduty:GetDetector", "guardduty:UpdateDetector"), (DETECTORS,)),
+    Scope(
+        "StartConfigRecorders",
+        ("config:DescribeConfigurationRecorderStatus", "config:StartConfigurationRecorder"),
+        (ANY,),
+        comment="AWS Config's recorder actions have no resource type: they act on the caller's own account.",
+    ),
+    Scope("EnableSecurityHub", ("securityhub:DescribeHub", "securityhub:EnableSecurityHub"), (HUBS,)),
+    Scope(
+        "DisableRolesAnywhere",
+        (
+            "rolesanywhere:GetTrustAnchor",
+            "rolesanywhere:DisableTrustAnchor",
+            "rolesanywhere:GetProfile",
+            "rolesanywhere:DisableProfile",
+        ),
+        (TRUST_ANCHORS, ROLES_ANYWHERE_PROFILES),
+    ),
+    Scope(
+        "RemediatePermissionSets",
+        (
+            "sso:ListManagedPoliciesInPermissionSet",
+            "sso:DetachManagedPolicyFromPermissionSet",
+            "sso:GetInlinePolicyForPermissionSet",
+            "sso:DeleteInlinePolicyFromPermissionSet",
+            "sso:ListAccountsForProvisionedPermissionSet",
+            "sso:ProvisionPermissionSet",
+            "sso:ListAccountAssignments",
+            "sso:DeleteAccountAssignment",
+        ),
+        (SSO_INSTANCES, SSO_PERMISSION_SETS, SSO_ACCOUNTS),
+        comment="Identity Center's permission sets: their ARNs carry no account; the instance is the organisation's.",
     ),
 )
 
@@ -469,14 +577,28 @@ ROUTES: Mapping[str, Route] = {
         _CUSTOMER_MANAGED_ONLY,
     ),
     "access-key-created": Route(
-        "CredentialsCreated", "Long-lived credentials for IAM users: access-key-created and login-profile-created."
+        "CredentialsCreated",
+        "Long-lived credentials for IAM users and their quarantine: access-key-created, login-profile-created and "
+        "remediation-reversed.",
     ),
     "login-profile-created": Route("CredentialsCreated"),
+    "remediation-reversed": Route("CredentialsCreated"),
     "trust-policy-untrusted": Route("TrustPolicyChanged"),
     "s3-acl-public": Route(
         "AclChanged", "PutObjectAcl is an S3 data event: the trail must log S3 data events (write) for it to arrive."
     ),
     "s3-acl-cross-account": Route("AclChanged"),
+    "cloudtrail-logging-impaired": Route(
+        "CloudTrailLoggingImpaired",
+        "CloudTrail, GuardDuty, Config and Security Hub events arrive in the region of the call (a trail's home).",
+    ),
+    "permission-set-admin": Route(
+        "PermissionSetAdmin", "IAM Identity Center events arrive in the region of the Identity Center instance."
+    ),
+    "organization-left": Route(
+        "OrganizationLeft",
+        "Organizations is a global service: its CloudTrail events reach EventBridge only in us-east-1.",
+    ),
     "s3-public-access-block-disabled": Route(
         "PublicAccessBlockChanged",
         "Account-level Block Public Access is S3 Control's, but CloudTrail records it from s3.amazonaws.com.",
@@ -489,7 +611,7 @@ DATA_EVENTS: frozenset[tuple[str, str]] = frozenset({("s3.amazonaws.com", "PutOb
 
 #: Services whose CloudTrail events reach EventBridge in one region only (us-east-1 in the aws partition): the
 #: member template forwards them from its IAM region, every other source from every region it is deployed to.
-GLOBAL_SOURCES: frozenset[str] = frozenset({"iam.amazonaws.com"})
+GLOBAL_SOURCES: frozenset[str] = frozenset({"iam.amazonaws.com", "organizations.amazonaws.com"})
 
 #: The SSM mode every rule starts in, and the modes there are (iamwarden.domain.catalog.Mode).
 DEFAULT_MODE = "alert"
@@ -646,8 +768,15 @@ MEMBER_RULES = (
     "iamwarden-forward-guard-a",
     "iamwarden-forward-guard-b",
 )
-#: The security account's own rules on its default bus (besides the enforcer's generated rules).
-HOME_DEFAULT_BUS_RULES = ("iamwarden-forward-own-events", "iamwarden-heartbeat")
+#: The security account's own rules on its default bus (besides the enforcer's generated rules): the forwarder,
+#: the heartbeat's schedule, and the pruner's schedule and watch (fixed names in template.yaml, so that
+#: iamwarden-tampered and the heartbeat know them exactly).
+HOME_DEFAULT_BUS_RULES = (
+    "iamwarden-forward-own-events",
+    "iamwarden-heartbeat",
+    "iamwarden-prune-schedule",
+    "iamwarden-prune-watch",
+)
 
 
 def _tampering_keys() -> dict[str, set[str]]:

@@ -94,10 +94,13 @@ class GuardrailCase(NamedTuple):
     violation: Scenario
     remediated: Any
     compliant: Scenario
-    partial_failure: PartialFailure
+    partial_failure: PartialFailure | None
     findings: frozenset[str] = frozenset()
     undo_refused: str | None = None
     moto_gaps: Mapping[Behaviour, str] = MappingProxyType({})
+    #: Why no API can put the change back: the finding has no plan and is alerted in every mode
+    #: (test_guardrail_contract.py checks that instead of remediation, partial failure and undo).
+    alert_only: str | None = None
 
     @property
     def expected_findings(self) -> frozenset[str]:
@@ -334,6 +337,92 @@ def event_bus_statements(name: str) -> State:
         return sorted(statement["Sid"] for statement in json.loads(text)["Statement"]) if text else []
 
     return read
+
+
+def _regional(account: Account, service: str) -> Any:
+    """A client of the regional samples' region (CloudTrail, GuardDuty, AWS Config, Security Hub)."""
+    return account.session.client(service, region_name=BUCKET_REGION)  # type: ignore[call-overload]
+
+
+def trail_logging(name: str) -> State:
+    def read(account: Account) -> bool:
+        return bool(_regional(account, "cloudtrail").get_trail_status(Name=name)["IsLogging"])
+
+    return read
+
+
+def trail_selectors(name: str) -> State:
+    def read(account: Account) -> Any:
+        return _regional(account, "cloudtrail").get_event_selectors(TrailName=name).get("EventSelectors")
+
+    return read
+
+
+def guardduty_status(account: Account) -> str:
+    guardduty = _regional(account, "guardduty")
+    [detector] = guardduty.list_detectors()["DetectorIds"]
+    return str(guardduty.get_detector(DetectorId=detector)["Status"])
+
+
+def config_recording(account: Account) -> bool:
+    statuses = _regional(account, "config").describe_configuration_recorder_status()["ConfigurationRecordersStatus"]
+    return bool(statuses[0]["recording"])
+
+
+def security_hub_enabled(account: Account) -> bool:
+    try:
+        _regional(account, "securityhub").describe_hub()
+    except ClientError as exc:
+        if _code(exc) not in ("InvalidAccessException", "ResourceNotFoundException"):
+            raise
+        return False
+    return True
+
+
+def user_groups(name: str) -> State:
+    def read(account: Account) -> list[str]:
+        return sorted(group["GroupName"] for group in account.iam.list_groups_for_user(UserName=name)["Groups"])
+
+    return read
+
+
+def boundary(kind: str, name: str) -> State:
+    def read(account: Account) -> str | None:
+        if kind == "role":
+            entity = account.iam.get_role(RoleName=name)["Role"]
+        else:
+            entity = account.iam.get_user(UserName=name)["User"]
+        return (entity.get("PermissionsBoundary") or {}).get("PermissionsBoundaryArn")
+
+    return read
+
+
+def key_statuses(name: str) -> State:
+    def read(account: Account) -> list[str]:
+        return [key["Status"] for key in account.iam.list_access_keys(UserName=name)["AccessKeyMetadata"]]
+
+    return read
+
+
+def oidc_providers(account: Account) -> list[str]:
+    return sorted(p["Arn"] for p in account.iam.list_open_id_connect_providers()["OpenIDConnectProviderList"])
+
+
+def permission_set(account: Account) -> dict[str, Any]:
+    """The managed policies and the inline policy of the one permission set."""
+    sso = _regional(account, "sso-admin")
+    [arn] = sso.list_permission_sets(InstanceArn=SSO_INSTANCE)["PermissionSets"]
+    attached = sso.list_managed_policies_in_permission_set(InstanceArn=SSO_INSTANCE, PermissionSetArn=arn)
+    inline = sso.get_inline_policy_for_permission_set(InstanceArn=SSO_INSTANCE, PermissionSetArn=arn)
+    return {
+        "managed": sorted(policy["Arn"] for policy in attached["AttachedManagedPolicies"]),
+        "inline": inline.get("InlinePolicy") or None,
+    }
+
+
+def nothing(account: Account) -> None:
+    """A change with no state IAM Warden could read or put back (leaving the organisation)."""
+    del account
 
 
 # --- building live state ----------------------------------------------------------------------
@@ -773,6 +862,201 @@ def _bus_with_sample_permission(sample: str) -> Callable[[Account], dict[str, An
     return prepare
 
 
+def _trail(account: Account, sample: str, *, stop: bool) -> dict[str, Any]:
+    """Trail org-audit (logging to acme-cloudtrail-logs, every management event), stopped if ``stop``."""
+    _bucket(account, "acme-cloudtrail-logs")
+    cloudtrail = _regional(account, "cloudtrail")
+    cloudtrail.create_trail(Name="org-audit", S3BucketName="acme-cloudtrail-logs", IsMultiRegionTrail=True)
+    cloudtrail.start_logging(Name="org-audit")
+    if stop:
+        cloudtrail.stop_logging(Name="org-audit")
+    request = _request(sample)
+    if "eventSelectors" in request:
+        selectors = [{key[:1].upper() + key[1:]: value for key, value in s.items()} for s in request["eventSelectors"]]
+        for selector in selectors:
+            selector["DataResources"] = [
+                {"Type": r["type"], "Values": r["values"]} for r in selector.get("DataResources", [])
+            ]
+        cloudtrail.put_event_selectors(TrailName="org-audit", EventSelectors=selectors)
+    return load_event(sample)
+
+
+def _suspended_detector(sample: str, *, suspend: bool) -> Callable[[Account], dict[str, Any]]:
+    def prepare(account: Account) -> dict[str, Any]:
+        guardduty = _regional(account, "guardduty")
+        detector = guardduty.create_detector(Enable=True)["DetectorId"]
+        if suspend:
+            guardduty.update_detector(DetectorId=detector, Enable=False)
+        event = load_event(sample)
+        event["detail"]["requestParameters"]["detectorId"] = detector  # moto chooses detector ids
+        return event
+
+    return prepare
+
+
+def _stopped_recorder(account: Account) -> dict[str, Any]:
+    _bucket(account, "acme-config-history")
+    config = _regional(account, "config")
+    config.put_configuration_recorder(
+        ConfigurationRecorder={
+            "name": "default",
+            "roleARN": f"arn:aws:iam::{HOME_ACCOUNT}:role/aws-service-role/config.amazonaws.com/AWSServiceRoleForCfg",
+            "recordingGroup": {"allSupported": True, "includeGlobalResourceTypes": False},
+        }
+    )
+    config.put_delivery_channel(DeliveryChannel={"name": "default", "s3BucketName": "acme-config-history"})
+    config.start_configuration_recorder(ConfigurationRecorderName="default")
+    config.stop_configuration_recorder(ConfigurationRecorderName="default")
+    return load_event("config-recorder-stopped.json")
+
+
+def _disabled_hub(account: Account) -> dict[str, Any]:
+    securityhub = _regional(account, "securityhub")
+    securityhub.enable_security_hub(EnableDefaultStandards=False)
+    securityhub.disable_security_hub()
+    return load_event("securityhub-disabled.json")
+
+
+def _user_in_group(group: str, sample: str, *, admin: bool) -> Callable[[Account], dict[str, Any]]:
+    """build-bot added to ``group``: AdministratorAccess attached to it, or a read-only inline policy."""
+
+    def prepare(account: Account) -> dict[str, Any]:
+        iam = account.iam
+        iam.create_group(GroupName=group)
+        if admin:
+            iam.attach_group_policy(GroupName=group, PolicyArn="arn:aws:iam::aws:policy/AdministratorAccess")
+        else:
+            iam.put_group_policy(GroupName=group, PolicyName="read-reports", PolicyDocument=json.dumps(SAFE))
+        iam.create_group(GroupName="developers")
+        iam.create_user(UserName="build-bot")
+        iam.add_user_to_group(GroupName="developers", UserName="build-bot")
+        iam.add_user_to_group(GroupName=group, UserName="build-bot")
+        return load_event(sample)
+
+    return prepare
+
+
+DEPLOYER_BOUNDARY = f"arn:aws:iam::{HOME_ACCOUNT}:policy/deployer-boundary"
+
+
+def _boundary_removed(account: Account) -> dict[str, Any]:
+    """team-deployer had deployer-boundary when IAM Warden last looked (its snapshot); then it was removed."""
+    from iamwarden.adapters.recorded import AuditRecorded  # the heartbeat's writer, as a deploy would run it
+    from iamwarden.domain.recorded import BOUNDARY, Snapshot
+
+    iam = account.iam
+    iam.create_policy(PolicyName="deployer-boundary", PolicyDocument=json.dumps(SAFE_READ_WRITE))
+    iam.create_role(
+        RoleName="team-deployer", AssumeRolePolicyDocument=EMPTY_TRUST, PermissionsBoundary=DEPLOYER_BOUNDARY
+    )
+    role_arn = iam.get_role(RoleName="team-deployer")["Role"]["Arn"]
+    AuditRecorded(account.audit(), account.dynamodb).put(
+        Snapshot(BOUNDARY, role_arn, "2026-11-20T09:00:00Z", {"boundary_arn": DEPLOYER_BOUNDARY})
+    )
+    iam.delete_role_permissions_boundary(RoleName="team-deployer")
+    return load_event("delete-role-permissions-boundary.json")
+
+
+def _readonly_boundary(account: Account) -> dict[str, Any]:
+    # moto has no PutUserPermissionsBoundary: the user is created with the boundary the sample puts.
+    account.iam.create_user(UserName="svc-reporting", PermissionsBoundary="arn:aws:iam::aws:policy/ReadOnlyAccess")
+    return load_event("put-user-permissions-boundary-readonly.json")
+
+
+def _key_reactivated(*, deactivated_by_iamwarden: bool) -> Callable[[Account], dict[str, Any]]:
+    """backdoor-admin's key is Active; with ``deactivated_by_iamwarden`` the audit table says IAM Warden did that."""
+
+    def prepare(account: Account) -> dict[str, Any]:
+        from iamwarden.adapters.audit import AuditRecord, AuditStatus
+
+        iam = account.iam
+        iam.create_user(UserName="backdoor-admin")
+        key = iam.create_access_key(UserName="backdoor-admin")["AccessKey"]["AccessKeyId"]
+        if deactivated_by_iamwarden:
+            user_arn = f"arn:aws:iam::{HOME_ACCOUNT}:user/backdoor-admin"
+            step = {
+                "action": "deactivate_access_key",
+                "target": user_arn,
+                "parameters": {"user_name": "backdoor-admin", "access_key_id": key},
+                "summary": f"deactivate access key {key} of user backdoor-admin",
+            }
+            account.audit().put(
+                AuditRecord(
+                    remediation_id="rem-0123456789abcdef0123",
+                    kind="remediation",
+                    status=AuditStatus.REMEDIATED,
+                    resource_arn=user_arn,
+                    event_id="5f3b0c52-0000-4000-8000-00000000c0de",
+                    created_at="2026-11-20T09:20:00.000+00:00",
+                    rule="access-key-created",
+                    account=HOME_ACCOUNT,
+                    region="us-east-1",
+                    finding={},
+                    plan=[step],
+                    before=[{"status": "Active"}],
+                    done=[f"deactivated access key {key} of user backdoor-admin"],
+                )
+            )
+        event = load_event("update-access-key-reactivated.json")
+        event["detail"]["requestParameters"]["accessKeyId"] = key  # moto chooses key ids
+        return event
+
+    return prepare
+
+
+def _oidc_provider(sample: str) -> Callable[[Account], dict[str, Any]]:
+    """The provider the sample created, beside the organisation's GitHub Actions provider."""
+
+    def prepare(account: Account) -> dict[str, Any]:
+        request = _request(sample)
+        for url in {request["url"], "https://token.actions.githubusercontent.com"}:
+            account.iam.create_open_id_connect_provider(
+                Url=url, ClientIDList=request["clientIDList"], ThumbprintList=request["thumbprintList"]
+            )
+        return load_event(sample)
+
+    return prepare
+
+
+SSO_INSTANCE = "arn:aws:sso:::instance/ssoins-7223a1b2c3d4e5f6"
+
+
+def _permission_set_changed(sample: str) -> Callable[[Account], dict[str, Any]]:
+    """A permission set with the change the sample made (moto chooses the set's ARN, so the event follows)."""
+
+    def prepare(account: Account) -> dict[str, Any]:
+        sso = _regional(account, "sso-admin")
+        arn = sso.create_permission_set(InstanceArn=SSO_INSTANCE, Name="DevOps")["PermissionSet"]["PermissionSetArn"]
+        sso.attach_managed_policy_to_permission_set(
+            InstanceArn=SSO_INSTANCE, PermissionSetArn=arn, ManagedPolicyArn="arn:aws:iam::aws:policy/ReadOnlyAccess"
+        )
+        request = _request(sample)
+        if "managedPolicyArn" in request:
+            sso.attach_managed_policy_to_permission_set(
+                InstanceArn=SSO_INSTANCE, PermissionSetArn=arn, ManagedPolicyArn=request["managedPolicyArn"]
+            )
+        else:
+            sso.put_inline_policy_to_permission_set(
+                InstanceArn=SSO_INSTANCE, PermissionSetArn=arn, InlinePolicy=request["inlinePolicy"]
+            )
+        event = load_event(sample)
+        event["detail"]["requestParameters"]["permissionSetArn"] = arn
+        return event
+
+    return prepare
+
+
+_NO_ROLES_ANYWHERE = "moto has no IAM Roles Anywhere (test_persistence_services.py runs its remediation on a Stubber)"
+
+
+def _sample(name: str) -> Callable[[Account], dict[str, Any]]:
+    def prepare(account: Account) -> dict[str, Any]:
+        del account
+        return load_event(name)
+
+    return prepare
+
+
 def _without_statement(document: Mapping[str, Any], index: int) -> dict[str, Any]:
     statements = list(document["Statement"])
     del statements[index]
@@ -1195,7 +1479,7 @@ def _vault_with_sample_policy(sample: str) -> Callable[[Account], dict[str, Any]
     return prepare
 
 
-# --- Glacier vaults and CloudWatch Logs destinations (issue 18, branch res-glacier-logs) ---------------
+# --- Glacier vaults and CloudWatch Logs destinations (issue 18) ---------------
 
 #: moto has no Glacier vault access policies: the cases answer Glacier's three policy calls from this store through
 #: the session's before-call hooks, as for backup vaults (keyed by the session, so tests never share a vault).
@@ -1942,7 +2226,7 @@ CASES: Mapping[str, GuardrailCase] = {
             partial_failure=PartialFailure("backup", "PutBackupVaultAccessPolicy", done_before=0),
             moto_gaps=_VAULT_GAPS,
         ),
-        # issue 18, branch res-glacier-logs: Glacier vaults and CloudWatch Logs destinations.
+        # Glacier vaults and CloudWatch Logs destinations.
         GuardrailCase(
             rule="glacier-vault-policy-public",
             violation=Scenario(
@@ -1997,6 +2281,132 @@ CASES: Mapping[str, GuardrailCase] = {
                 _ORGANIZATION,
             ),
             partial_failure=PartialFailure("logs", "PutDestinationPolicy", done_before=0),
+        ),
+        GuardrailCase(
+            rule="cloudtrail-logging-impaired",
+            violation=Scenario(
+                lambda account: _trail(account, "cloudtrail-stop-logging.json", stop=True), trail_logging("org-audit")
+            ),
+            remediated=True,
+            compliant=Scenario(
+                lambda account: _trail(account, "cloudtrail-event-selectors-with-data.json", stop=False),
+                trail_selectors("org-audit"),
+            ),
+            partial_failure=PartialFailure("cloudtrail", "StartLogging", done_before=0),
+        ),
+        GuardrailCase(
+            rule="guardduty-disabled",
+            violation=Scenario(
+                _suspended_detector("guardduty-detector-suspended.json", suspend=True), guardduty_status
+            ),
+            remediated="ENABLED",
+            compliant=Scenario(
+                _suspended_detector("guardduty-detector-frequency.json", suspend=False), guardduty_status
+            ),
+            partial_failure=PartialFailure("guardduty", "UpdateDetector", done_before=0),
+        ),
+        GuardrailCase(
+            rule="config-recording-stopped",
+            violation=Scenario(_stopped_recorder, config_recording),
+            remediated=True,
+            # Every stop is a finding: a recorder the organisation stops on purpose is allowlisted.
+            compliant=Scenario(
+                _stopped_recorder,
+                config_recording,
+                {
+                    "rules/config-recording-stopped/allow_resources": (
+                        f"arn:aws:config:{BUCKET_REGION}:{HOME_ACCOUNT}:configuration-recorder/default"
+                    )
+                },
+            ),
+            partial_failure=PartialFailure("config", "StartConfigurationRecorder", done_before=0),
+        ),
+        GuardrailCase(
+            rule="securityhub-disabled",
+            violation=Scenario(_disabled_hub, security_hub_enabled),
+            remediated=True,
+            compliant=Scenario(
+                _disabled_hub,
+                security_hub_enabled,
+                {"rules/securityhub-disabled/allow_actors": f"arn:aws:iam::{HOME_ACCOUNT}:role/developer"},
+            ),
+            partial_failure=PartialFailure("securityhub", "EnableSecurityHub", done_before=0),
+        ),
+        GuardrailCase(
+            rule="group-membership-escalation",
+            violation=Scenario(
+                _user_in_group("platform-admins", "add-user-to-admin-group.json", admin=True), user_groups("build-bot")
+            ),
+            remediated=["developers"],
+            compliant=Scenario(
+                _user_in_group("auditors", "add-user-to-readers-group.json", admin=False), user_groups("build-bot")
+            ),
+            partial_failure=PartialFailure("iam", "RemoveUserFromGroup", done_before=0),
+        ),
+        GuardrailCase(
+            rule="permissions-boundary-weakened",
+            violation=Scenario(_boundary_removed, boundary("role", "team-deployer")),
+            remediated=DEPLOYER_BOUNDARY,
+            compliant=Scenario(_readonly_boundary, boundary("user", "svc-reporting")),
+            partial_failure=PartialFailure("iam", "PutRolePermissionsBoundary", done_before=0),
+        ),
+        GuardrailCase(
+            rule="remediation-reversed",
+            violation=Scenario(_key_reactivated(deactivated_by_iamwarden=True), key_statuses("backdoor-admin")),
+            remediated=["Inactive"],
+            compliant=Scenario(_key_reactivated(deactivated_by_iamwarden=False), key_statuses("backdoor-admin")),
+            partial_failure=PartialFailure("iam", "UpdateAccessKey", done_before=0),
+        ),
+        GuardrailCase(
+            rule="identity-provider-unknown",
+            violation=Scenario(_oidc_provider("create-oidc-provider-unknown.json"), oidc_providers),
+            remediated=[f"arn:aws:iam::{HOME_ACCOUNT}:oidc-provider/token.actions.githubusercontent.com"],
+            compliant=Scenario(
+                _oidc_provider("create-oidc-provider-github.json"),
+                oidc_providers,
+                {"rules/identity-provider-unknown/allow_oidc_urls": "token.actions.githubusercontent.com"},
+            ),
+            partial_failure=PartialFailure("iam", "DeleteOpenIDConnectProvider", done_before=0),
+        ),
+        GuardrailCase(
+            rule="permission-set-admin",
+            violation=Scenario(_permission_set_changed("sso-attach-admin-to-permission-set.json"), permission_set),
+            remediated={"managed": ["arn:aws:iam::aws:policy/ReadOnlyAccess"], "inline": None},
+            compliant=Scenario(_permission_set_changed("sso-put-inline-policy-read.json"), permission_set),
+            partial_failure=PartialFailure("sso-admin", "DetachManagedPolicyFromPermissionSet", done_before=0),
+        ),
+        GuardrailCase(
+            rule="roles-anywhere-trust-anchor",
+            violation=Scenario(_sample("rolesanywhere-trust-anchor-bundle.json"), nothing),
+            remediated=None,
+            compliant=Scenario(
+                _sample("rolesanywhere-trust-anchor-private-ca.json"),
+                nothing,
+                {
+                    "rules/roles-anywhere-trust-anchor/allow_certificate_authorities": (
+                        "arn:aws:acm-pca:eu-west-1:111122223333:certificate-authority/0f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b"
+                    )
+                },
+            ),
+            partial_failure=PartialFailure("rolesanywhere", "DisableTrustAnchor", done_before=0),
+            moto_gaps={
+                Behaviour.REMEDIATED: _NO_ROLES_ANYWHERE,
+                Behaviour.DUPLICATE: _NO_ROLES_ANYWHERE,
+                Behaviour.PARTIAL_FAILURE: _NO_ROLES_ANYWHERE,
+                Behaviour.UNDO: _NO_ROLES_ANYWHERE,
+            },
+        ),
+        GuardrailCase(
+            rule="organization-left",
+            violation=Scenario(_sample("organizations-leave.json"), nothing),
+            remediated=None,
+            compliant=Scenario(
+                _sample("organizations-leave.json"),
+                nothing,
+                {"rules/organization-left/allow_actors": f"arn:aws:iam::{HOME_ACCOUNT}:role/developer"},
+            ),
+            partial_failure=None,
+            alert_only="only the organisation's management account can invite an account back",
         ),
     )
 }

@@ -110,6 +110,16 @@ def loop(
     events.put_rule(Name=forwarder["Name"], EventPattern=json.dumps(resolve(forwarder["EventPattern"])))
     events.put_targets(Rule=forwarder["Name"], Targets=[{"Id": "central-bus", "Arn": bus_arn}])
     events.put_rule(Name="iamwarden-heartbeat", ScheduleExpression="rate(5 minutes)")
+    # The pruner's two rules, with the names and targets the template gives them (stand-ins for its functions).
+    pruner: dict[str, str] = {}
+    for pruner_rule, function in (("iamwarden-prune-schedule", "planner"), ("iamwarden-prune-watch", "watch")):
+        url = sqs.create_queue(QueueName=f"prune-{function}-stand-in")["QueueUrl"]
+        pruner[function] = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        if function == "planner":
+            events.put_rule(Name=pruner_rule, ScheduleExpression="rate(7 days)")
+        else:
+            events.put_rule(Name=pruner_rule, EventPattern=json.dumps({"detail-type": ["AWS API Call via CloudTrail"]}))
+        events.put_targets(Rule=pruner_rule, Targets=[{"Id": function, "Arn": pruner[function]}])
     lambda_client = create_function(account)
     trust = {
         "Version": "2012-10-17",
@@ -124,7 +134,12 @@ def loop(
     alert_arn = sqs.get_queue_attributes(QueueUrl=alert_queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     session.client("sns", region_name=REGION).subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=alert_arn)
     environment = translated_template()["Resources"]["HeartbeatFunction"]["Properties"]["Environment"]["Variables"]
-    names = {"EnforcerFunction.Arn": queue_arn, "CentralEventBus.Arn": bus_arn}
+    names = {
+        "EnforcerFunction.Arn": queue_arn,
+        "CentralEventBus.Arn": bus_arn,
+        "PrunePlannerFunction.Arn": pruner["planner"],
+        "PruneWatchFunction.Arn": pruner["watch"],
+    }
     env = {name: str(resolve(value, names)) for name, value in environment.items()}
     assert env["IAMWARDEN_ALERT_TOPIC_ARN"] == topic_arn
     heartbeat = Heartbeat(
@@ -159,6 +174,11 @@ def _remove_targets(loop: Loop) -> dict[str, Any]:
     return _event("tamper-remove-targets.json", "targets", ids=["enforcer"])
 
 
+def _disable_prune_watch(loop: Loop) -> dict[str, Any]:
+    loop.events.disable_rule(Name="iamwarden-prune-watch")
+    return _event("tamper-disable-forwarder.json", "prune-watch", name="iamwarden-prune-watch")
+
+
 def _concurrency_zero(loop: Loop) -> dict[str, Any]:
     loop.lambda_client.put_function_concurrency(FunctionName="iamwarden-enforcer", ReservedConcurrentExecutions=0)
     return _event("tamper-enforcer-concurrency-zero.json", "concurrency")
@@ -188,6 +208,7 @@ def _disable_the_tampering_rule(loop: Loop) -> dict[str, Any]:
 ATTACK: list[tuple[str, Callable[[Loop], dict[str, Any]]]] = [
     ("disable the forwarding rule", _disable_forwarder),
     ("remove the enforcer target of a rule", _remove_targets),
+    ("disable the pruner's watch rule", _disable_prune_watch),
     ("set the enforcer's concurrency to 0", _concurrency_zero),
     ("change a setting", _change_setting),
     ("edit the enforcer role's policy", _edit_enforcer_role),
@@ -216,6 +237,10 @@ def test_every_step_of_an_attack_on_the_loop_is_alerted(loop: Loop) -> None:
     assert seen["disable the forwarding rule"][0] == 1
     assert loop.events.describe_rule(Name="iamwarden-forward-own-events")["State"] == "ENABLED"
     assert not any("iamwarden-forward-own-events" in p for p in seen["disable the forwarding rule"][1])
+    # The pruner's watch rule is IAM Warden's too: enabled again at once, and the heartbeat finds it whole.
+    assert seen["disable the pruner's watch rule"][0] == 1
+    assert loop.events.describe_rule(Name="iamwarden-prune-watch")["State"] == "ENABLED"
+    assert not any("iamwarden-prune-watch" in p for p in seen["disable the pruner's watch rule"][1])
     # A removed target cannot be put back by an API call: the enforcer alerts it, and the heartbeat keeps saying so.
     assert seen["remove the enforcer target of a rule"][0] == 1
     assert any(
@@ -254,3 +279,12 @@ def test_a_deleted_rule_is_seen_by_the_heartbeat(loop: Loop) -> None:
     loop.events.remove_targets(Rule="iamwarden-acl-changed", EventBusName=CENTRAL, Ids=["enforcer"])
     loop.events.delete_rule(Name="iamwarden-acl-changed", EventBusName=CENTRAL)
     assert loop.beat() == ["the rule iamwarden-central/iamwarden-acl-changed is gone"]
+
+
+def test_a_pruner_rule_deleted_or_untargeted_is_seen_by_the_heartbeat(loop: Loop) -> None:
+    loop.events.remove_targets(Rule="iamwarden-prune-schedule", Ids=["planner"])
+    loop.events.delete_rule(Name="iamwarden-prune-schedule")
+    loop.events.remove_targets(Rule="iamwarden-prune-watch", Ids=["watch"])
+    problems = loop.beat()
+    assert "the rule iamwarden-prune-schedule is gone" in problems
+    assert any(p.startswith("the rule iamwarden-prune-watch no longer targets") for p in problems)

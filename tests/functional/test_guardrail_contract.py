@@ -35,11 +35,23 @@ OWN_IDENTITY: Mapping[str, Any] = load_event("create-user-by-warden.json")["deta
 OPERATOR = f"arn:aws:iam::{HOME_ACCOUNT}:user/secops"
 
 
+#: What a rule with nothing to put back (``GuardrailCase.alert_only``) cannot show: it shows
+#: ``test_a_rule_with_nothing_to_put_back_alerts_in_every_mode`` instead.
+PLAN_BEHAVIOURS = frozenset(
+    {Behaviour.REMEDIATED, Behaviour.ALERT_ONLY, Behaviour.DUPLICATE, Behaviour.PARTIAL_FAILURE, Behaviour.UNDO}
+)
+
+
 def _rules(behaviour: Behaviour) -> list[Any]:
-    """Every registered rule id; a declared moto gap for ``behaviour`` makes it a strict xfail."""
+    """Every registered rule id; a declared moto gap for ``behaviour`` makes it a strict xfail.
+
+    A rule whose findings have no plan by design is left out of the behaviours that need one.
+    """
     params = []
     for rule in sorted(RULES):
         case = CASES.get(rule)
+        if case is not None and case.alert_only and behaviour in PLAN_BEHAVIOURS:
+            continue
         gap = case.moto_gaps.get(behaviour) if case else None
         marks = [pytest.mark.xfail(strict=True, reason=f"moto cannot: {gap}")] if gap else []
         params.append(pytest.param(rule, id=rule, marks=marks))
@@ -270,6 +282,7 @@ def test_a_failed_write_is_recorded_with_what_was_and_was_not_done_and_alerted(
 ) -> None:
     case = _case(rule)
     failure = case.partial_failure
+    assert failure is not None, f"{rule} has a plan: its case names the write to make fail"
     event = _prepare(account, rule, "remediate", case.violation, **failure.settings)
     before = case.violation.state(account)
     _refuse(enforcer, event, failure.service, failure.operation)
@@ -334,3 +347,31 @@ def test_undo_restores_the_exact_before_state(
     record = account.audit().get(finding["remediation_id"])
     assert record is not None
     assert (record.status, record.undone_by) == (AuditStatus.UNDONE, undo.remediation_id)
+
+
+@pytest.mark.parametrize("rule", sorted(rule for rule, case in CASES.items() if case.alert_only))
+@pytest.mark.parametrize("mode", ["alert", "remediate"])
+def test_a_rule_with_nothing_to_put_back_alerts_in_every_mode(
+    account: Account, enforcer: EnforcerService, notifier: RecordingNotifier, rule: str, mode: str
+) -> None:
+    case = _case(rule)
+    event = _prepare(account, rule, mode, case.violation)
+
+    with _calls(enforcer) as calls:
+        result = enforcer.handle(copy.deepcopy(event))
+
+    outcomes = _outcomes(result)
+    assert set(outcomes) == case.expected_findings
+    assert outcomes[rule]["outcome"] == Outcome.ALERTED, "nothing to carry out: alerted, never 'remediated'"
+    assert calls == []
+    record = _record(account, event, rule)
+    assert (record.status, list(record.plan), list(record.done)) == (AuditStatus.ALERTED, [], [])
+    [alert] = _alerts(notifier, rule)
+    assert alert.outcome is Outcome.ALERTED
+    assert alert.finding is not None
+    assert alert.finding.severity.value == "critical"
+
+
+def test_every_rule_with_a_plan_names_a_write_to_make_fail() -> None:
+    for rule, case in CASES.items():
+        assert (case.partial_failure is None) is bool(case.alert_only), rule

@@ -180,6 +180,29 @@ def _authorised_as(request: Request) -> tuple[str, dict[str, str]]:
         for key, kind in (("UserName", "user"), ("RoleName", "role"), ("GroupName", "group")):
             if key in params:
                 return f"{iam}:{kind}/{params[key]}", context
+    if service == "iam":
+        for key in ("OpenIDConnectProviderArn", "SAMLProviderArn"):
+            if key in params:
+                return str(params[key]), context
+    here = f"{request.region}:{HOME_ACCOUNT}"
+    if (
+        request.action in ("cloudtrail:DescribeTrails", "config:DescribeConfigurationRecorderStatus")
+        or service == "config"
+    ):
+        return "*", context  # no resource type
+    if service == "cloudtrail":
+        name = str(params.get("Name") or params.get("TrailName"))
+        return (name if name.startswith("arn:") else f"arn:aws:cloudtrail:{here}:trail/{name}"), context
+    if service == "guardduty":
+        return f"arn:aws:guardduty:{here}:detector/{params['DetectorId']}", context
+    if service == "securityhub":
+        return f"arn:aws:securityhub:{here}:hub/default", context
+    if service == "rolesanywhere":
+        if "trustAnchorId" in params:
+            return f"arn:aws:rolesanywhere:{here}:trust-anchor/{params['trustAnchorId']}", context
+        return f"arn:aws:rolesanywhere:{here}:profile/{params['profileId']}", context
+    if service == "sso":
+        return str(params["PermissionSetArn"]), context
     if request.action in ("s3:GetAccountPublicAccessBlock", "s3:PutAccountPublicAccessBlock"):
         return "*", context  # no resource type: S3 Control acts on the caller's own account only
     if service == "ec2" and operation.startswith("Describe") and not operation.endswith("Attribute"):
@@ -255,7 +278,7 @@ def _authorised_as(request: Request) -> tuple[str, dict[str, str]]:
         if not function.startswith("arn:"):
             function = f"arn:aws:lambda:{request.region}:{HOME_ACCOUNT}:function:{function}"
         return f"{function}{qualifier}", context
-    # issue 18, branch res-glacier-logs: Glacier vaults and CloudWatch Logs destinations.
+    # issue 18: Glacier vaults and CloudWatch Logs destinations.
     if service == "glacier":  # accountId "-" is the caller's account
         return f"arn:aws:glacier:{request.region}:{HOME_ACCOUNT}:vaults/{params['vaultName']}", context
     if request.action == "logs:DescribeDestinations":
@@ -991,9 +1014,52 @@ def _bounded_own_role(account: Account) -> RemediationStep:
     )
 
 
+def _rewritten_own_role(document: str) -> Callable[[Account], RemediationStep]:
+    """IAM Warden's role with an intruder's trust policy or inline policy, to be put back."""
+
+    def setup(account: Account) -> RemediationStep:
+        role = f"iamwarden-{document}-us-east-1"  # one role per scenario: every scenario runs in one account
+        intruder = {"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": "*", "Resource": "*"}]}
+        lambda_service = {
+            "Effect": "Allow",
+            "Principal": {"Service": "lambda.amazonaws.com"},
+            "Action": "sts:AssumeRole",
+        }
+        good = {"Version": "2012-10-17", "Statement": [lambda_service]}
+        account.iam.create_role(RoleName=role, AssumeRolePolicyDocument=json.dumps(good))
+        parameters: dict[str, Any] = {"role_name": role, "document": document, "source": "IAM Warden's snapshot"}
+        if document == "trust":
+            outsider = {
+                "Effect": "Allow",
+                "Principal": {"AWS": "arn:aws:iam::999988887777:root"},
+                "Action": "sts:AssumeRole",
+            }
+            account.iam.update_assume_role_policy(
+                RoleName=role, PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [outsider]})
+            )
+            parameters["restore_to"] = good
+        else:
+            if document != "deleted":  # "deleted": the intruder deleted it, so undo deletes it again
+                account.iam.put_role_policy(
+                    RoleName=role, PolicyName="enforcer-runtime", PolicyDocument=json.dumps(intruder)
+                )
+            runtime = {
+                "Version": "2012-10-17",
+                "Statement": [{"Effect": "Allow", "Action": "sqs:SendMessage", "Resource": "*"}],
+            }
+            # "added": a policy the snapshot does not hold, so it is deleted (undo puts the intruder's back).
+            parameters.update(policy_name="enforcer-runtime", restore_to=None if document == "added" else runtime)
+            parameters["document"] = "inline"
+        return _step(StepAction("restore_own_role_document"), f"arn:aws:iam::{HOME_ACCOUNT}:role/{role}", **parameters)
+
+    return setup
+
+
 class Scenario(NamedTuple):
     setup: Callable[[Account], RemediationStep]
     region: str = REGION
+    #: Registers canned answers for what moto lacks on the clients the action uses (issue 15's services).
+    answers: Callable[[AccountClients], None] | None = None
 
 
 SCENARIOS: dict[str, Scenario] = {
@@ -1113,7 +1179,7 @@ SCENARIOS: dict[str, Scenario] = {
     "image-public": Scenario(_shared("image"), BUCKET_REGION),
     "db-snapshot-public": Scenario(_shared("db-snapshot"), BUCKET_REGION),
     "db-cluster-snapshot-public": Scenario(_shared("db-cluster-snapshot"), BUCKET_REGION),
-    # issue 18, branch res-glacier-logs: Glacier vaults and CloudWatch Logs destinations.
+    # issue 18: Glacier vaults and CloudWatch Logs destinations.
     "glacier-vault-keep-the-rest": Scenario(
         _planned(
             cases._glacier_vault_with_sample_policy("glacier-vault-policy-public.json"), "glacier-vault-policy-public"
@@ -1131,12 +1197,343 @@ SCENARIOS: dict[str, Scenario] = {
     "log-destination-only-offending": Scenario(_log_destination_only_offending, RESOURCE_REGION),
     "tampered-enable-own-rule": Scenario(_disabled_own_rule),
     "tampered-boundary-on-own-role": Scenario(_bounded_own_role),
+    "tampered-own-role-trust-policy": Scenario(_rewritten_own_role("trust")),
+    "tampered-own-role-inline-policy": Scenario(_rewritten_own_role("inline")),
+    "tampered-own-role-added-inline-policy": Scenario(_rewritten_own_role("added")),
+    "tampered-own-role-deleted-inline-policy": Scenario(_rewritten_own_role("deleted")),
     "tampered-concurrency-declared": Scenario(_throttled_enforcer(20)),
     "tampered-concurrency-unreserved": Scenario(_throttled_enforcer(None)),
     "tampered-concurrency-reservation-removed": Scenario(_throttled_enforcer(20, reserved=None)),
     "tampered-setting-changed": Scenario(_changed_setting(existed=True)),
     "tampered-setting-created": Scenario(_changed_setting(existed=False)),
 }
+
+
+# --- defense evasion and persistence (issue 15) ---------------------------------------------------
+
+
+def _answering(client: Any, answers: dict[str, list[dict[str, Any]]]) -> None:
+    """Answer operations moto lacks from canned responses, in order; once they are used up, moto answers.
+
+    The calls still go through botocore, so the call log and the request recorder see them as they would AWS.
+    """
+    service_id = client.meta.service_model.service_id.hyphenize()
+    for operation, responses in answers.items():
+        queue = list(responses)
+
+        def answer(queue: list[dict[str, Any]] = queue, **_: Any) -> tuple[AWSResponse, dict[str, Any]] | None:
+            if not queue:
+                return None
+            return AWSResponse("https://aws.amazon.com/", 200, HTTPHeaders(), None), queue.pop(0)
+
+        client.meta.events.register(f"before-call.{service_id}.{operation}", answer)
+
+
+def _regional_client(account: Account, service: str) -> Any:
+    return account.session.client(service, region_name=BUCKET_REGION)  # type: ignore[call-overload]
+
+
+def _trail_arn(name: str) -> str:
+    return f"arn:aws:cloudtrail:{BUCKET_REGION}:{HOME_ACCOUNT}:trail/{name}"
+
+
+def _bucket_once(account: Account, bucket: str) -> None:
+    if bucket not in {b["Name"] for b in account.s3.list_buckets()["Buckets"]}:
+        account.s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": BUCKET_REGION})
+
+
+def _trail_snapshot(account: Account, name: str) -> dict[str, Any]:
+    """A trail as IAM Warden would snapshot it: logging, every management event, Insights on API call rates."""
+    from iamwarden.guardrails.cloudtrail import RestoreTrail
+
+    _bucket_once(account, "acme-trail-logs")
+    cloudtrail = _regional_client(account, "cloudtrail")
+    cloudtrail.create_trail(Name=name, S3BucketName="acme-trail-logs")
+    every = [{"ReadWriteType": "All", "IncludeManagementEvents": True}]
+    cloudtrail.put_event_selectors(TrailName=name, EventSelectors=every)
+    cloudtrail.put_insight_selectors(TrailName=name, InsightSelectors=[{"InsightType": "ApiCallRateInsight"}])
+    cloudtrail.start_logging(Name=name)
+    snapshot = RestoreTrail.read(cloudtrail, _trail_arn(name))
+    assert snapshot is not None
+    return snapshot
+
+
+def _restore_trail(deleted: bool) -> Callable[[Account], RemediationStep]:
+    def setup(account: Account) -> RemediationStep:
+        name = "audit-deleted" if deleted else "audit-narrowed"
+        snapshot = _trail_snapshot(account, name)
+        cloudtrail = _regional_client(account, "cloudtrail")
+        if deleted:
+            cloudtrail.delete_trail(Name=name)
+        else:
+            _bucket_once(account, "exfil-logs")
+            cloudtrail.update_trail(Name=name, S3BucketName="exfil-logs")
+            none = [{"ReadWriteType": "ReadOnly", "IncludeManagementEvents": False}]
+            cloudtrail.put_event_selectors(TrailName=name, EventSelectors=none)
+            cloudtrail.put_insight_selectors(TrailName=name, InsightSelectors=[{"InsightType": "ApiErrorRateInsight"}])
+            cloudtrail.stop_logging(Name=name)
+        arn = _trail_arn(name)
+        return _step(StepAction.RESTORE_TRAIL, arn, trail_arn=arn, snapshot=snapshot, taken_at="t")
+
+    return setup
+
+
+def _stopped_trail(account: Account) -> RemediationStep:
+    _trail_snapshot(account, "audit-stopped")
+    _regional_client(account, "cloudtrail").stop_logging(Name="audit-stopped")
+    return _step(StepAction.START_TRAIL_LOGGING, _trail_arn("audit-stopped"), trail_arn=_trail_arn("audit-stopped"))
+
+
+def _suspended_detector(account: Account) -> RemediationStep:
+    guardduty = _regional_client(account, "guardduty")
+    detector = guardduty.create_detector(Enable=True)["DetectorId"]
+    guardduty.update_detector(DetectorId=detector, Enable=False)
+    arn = f"arn:aws:guardduty:{BUCKET_REGION}:{HOME_ACCOUNT}:detector/{detector}"
+    return _step(StepAction.ENABLE_GUARDDUTY_DETECTOR, arn, detector_id=detector)
+
+
+def _stopped_recorder(account: Account) -> RemediationStep:
+    _bucket_once(account, "acme-config")
+    config = _regional_client(account, "config")
+    role = f"arn:aws:iam::{HOME_ACCOUNT}:role/config-recorder"
+    config.put_configuration_recorder(ConfigurationRecorder={"name": "default", "roleARN": role})
+    config.put_delivery_channel(DeliveryChannel={"name": "default", "s3BucketName": "acme-config"})
+    arn = f"arn:aws:config:{BUCKET_REGION}:{HOME_ACCOUNT}:configuration-recorder/default"
+    return _step(StepAction.START_CONFIGURATION_RECORDER, arn, recorder_name="default")
+
+
+def _disabled_hub(account: Account) -> RemediationStep:
+    arn = f"arn:aws:securityhub:{BUCKET_REGION}:{HOME_ACCOUNT}:hub/default"
+    return _step(StepAction.ENABLE_SECURITY_HUB, arn, region=BUCKET_REGION)
+
+
+def _admin_group_member(account: Account) -> RemediationStep:
+    account.iam.create_group(GroupName="platform-admins")
+    account.iam.create_user(UserName="build-bot")
+    account.iam.add_user_to_group(GroupName="platform-admins", UserName="build-bot")
+    arn = f"arn:aws:iam::{HOME_ACCOUNT}:user/build-bot"
+    return _step(StepAction.REMOVE_USER_FROM_GROUP, arn, user_name="build-bot", group_name="platform-admins")
+
+
+BOUNDARY = f"arn:aws:iam::{HOME_ACCOUNT}:policy/deployer-boundary"
+
+
+def _boundary_removed(kind: str, *, replaced: bool) -> Callable[[Account], RemediationStep]:
+    """The boundary gone (undo removes it again) or ``replaced`` by AdministratorAccess (undo puts that back)."""
+
+    def setup(account: Account) -> RemediationStep:
+        name = f"deployer-{kind}-{'replaced' if replaced else 'removed'}"
+        if kind == "role":
+            extra = {"PermissionsBoundary": ADMIN} if replaced else {}
+            trust = json.dumps({"Statement": []})
+            account.iam.create_role(RoleName=name, AssumeRolePolicyDocument=trust, **extra)
+        else:
+            account.iam.create_user(UserName=name)
+        arn = f"arn:aws:iam::{HOME_ACCOUNT}:{kind}/{name}"
+        return _step(StepAction.PUT_PERMISSIONS_BOUNDARY, arn, kind=kind, name=name, boundary_arn=BOUNDARY)
+
+    return setup
+
+
+def _user_boundary_answers(replaced: bool) -> Callable[[AccountClients], None]:
+    """moto has no Put/DeleteUserPermissionsBoundary: answered, and GetUser shows the boundaries as they change."""
+
+    def answers(aws: AccountClients) -> None:
+        name = f"deployer-user-{'replaced' if replaced else 'removed'}"
+        user = {
+            "UserName": name,
+            "UserId": "AIDAEXAMPLEDEPLOYER01",
+            "Arn": f"arn:aws:iam::{HOME_ACCOUNT}:user/{name}",
+            "Path": "/",
+            "CreateDate": datetime.datetime(2026, 11, 20, tzinfo=datetime.UTC),
+        }
+        before = {**user, "PermissionsBoundary": {"PermissionsBoundaryArn": ADMIN}} if replaced else user
+        bounded = {**user, "PermissionsBoundary": {"PermissionsBoundaryArn": BOUNDARY}}
+        _answering(
+            aws.iam,
+            {
+                "GetUser": [{"User": before}, {"User": bounded}],
+                "PutUserPermissionsBoundary": [{}, {}],
+                "DeleteUserPermissionsBoundary": [{}],
+            },
+        )
+
+    return answers
+
+
+OIDC = f"arn:aws:iam::{HOME_ACCOUNT}:oidc-provider/oidc.ci-runner.example.net"
+
+
+def _unknown_oidc(account: Account) -> RemediationStep:
+    account.iam.create_open_id_connect_provider(
+        Url="https://oidc.ci-runner.example.net", ClientIDList=["sts.amazonaws.com"], ThumbprintList=["0" * 40]
+    )
+    return _step(StepAction.DELETE_OIDC_PROVIDER, OIDC, provider_arn=OIDC)
+
+
+def _added_client_id(account: Account) -> RemediationStep:
+    del account
+    return _step(StepAction.REMOVE_OIDC_CLIENT_ID, OIDC, provider_arn=OIDC, client_id="backdoor-app")
+
+
+def _client_id_answers(aws: AccountClients) -> None:
+    """moto has no Add/RemoveClientID: the provider is answered, with the client id and then without it."""
+    provider = {"Url": "oidc.ci-runner.example.net", "ThumbprintList": ["0" * 40]}
+    _answering(
+        aws.iam,
+        {
+            "GetOpenIDConnectProvider": [
+                {**provider, "ClientIDList": ["sts.amazonaws.com", "backdoor-app"]},
+                {**provider, "ClientIDList": ["sts.amazonaws.com"]},
+            ],
+            "RemoveClientIDFromOpenIDConnectProvider": [{}],
+            "AddClientIDToOpenIDConnectProvider": [{}],
+        },
+    )
+
+
+def _unknown_saml(account: Account) -> RemediationStep:
+    metadata = load_event("create-saml-provider-unknown.json")["detail"]["requestParameters"]["sAMLMetadataDocument"]
+    arn = account.iam.create_saml_provider(Name="corp-sso", SAMLMetadataDocument=metadata)["SAMLProviderArn"]
+    return _step(StepAction.DELETE_SAML_PROVIDER, arn, provider_arn=arn)
+
+
+ANCHOR_ID = "2b2a7e1c-5d3f-4a8e-9c61-0d7f3e5b1a90"
+
+
+def _roles_anywhere(kind: str) -> Callable[[Account], RemediationStep]:
+    def setup(account: Account) -> RemediationStep:
+        del account
+        arn = f"arn:aws:rolesanywhere:{BUCKET_REGION}:{HOME_ACCOUNT}:{kind}/{ANCHOR_ID}"
+        return _step(StepAction.DISABLE_ROLES_ANYWHERE, arn, kind=kind, id=ANCHOR_ID)
+
+    return setup
+
+
+def _roles_anywhere_answers(kind: str) -> Callable[[AccountClients], None]:
+    """moto has no Roles Anywhere: enabled when read for capture, disabled when read for undo."""
+
+    def answers(aws: AccountClients) -> None:
+        if kind == "trust-anchor":
+            get, key, outer = "GetTrustAnchor", "trustAnchorId", "trustAnchor"
+            writes = ("DisableTrustAnchor", "EnableTrustAnchor")
+        else:
+            get, key, outer = "GetProfile", "profileId", "profile"
+            writes = ("DisableProfile", "EnableProfile")
+        found = {outer: {key: ANCHOR_ID}}
+        _answering(
+            aws.client("rolesanywhere"),
+            {
+                get: [{outer: {key: ANCHOR_ID, "enabled": True}}, {outer: {key: ANCHOR_ID, "enabled": False}}],
+                **{write: [found] for write in writes},
+            },
+        )
+
+    return answers
+
+
+SSO_INSTANCE = "arn:aws:sso:::instance/ssoins-7223a1b2c3d4e5f6"
+SSO_SET = "arn:aws:sso:::permissionSet/ssoins-7223a1b2c3d4e5f6/ps-0a1b2c3d4e5f6a7b"
+SSO_BASE = {"instance_arn": SSO_INSTANCE, "permission_set_arn": SSO_SET}
+SSO_ASSIGNMENT = {
+    "target_id": "444455556666",
+    "target_type": "AWS_ACCOUNT",
+    "principal_type": "USER",
+    "principal_id": "u-1",
+}
+
+
+def _permission_set(action: StepAction) -> Callable[[Account], RemediationStep]:
+    def setup(account: Account) -> RemediationStep:
+        del account
+        if action is StepAction.DETACH_PERMISSION_SET_POLICY:
+            return _step(action, SSO_SET, **SSO_BASE, managed_policy_arn=ADMIN)
+        if action is StepAction.DELETE_PERMISSION_SET_INLINE_POLICY:
+            return _step(action, SSO_SET, **SSO_BASE)
+        return _step(action, SSO_SET, **SSO_BASE, **SSO_ASSIGNMENT)
+
+    return setup
+
+
+def _permission_set_answers(action: StepAction) -> Callable[[AccountClients], None]:
+    """moto's sso-admin cannot provision to all accounts: Identity Center is answered, provisioned to one account."""
+
+    def answers(aws: AccountClients) -> None:
+        provisioning: dict[str, list[dict[str, Any]]] = {
+            "ListAccountsForProvisionedPermissionSet": [{"AccountIds": ["444455556666"]}] * 2,
+            "ProvisionPermissionSet": [{"PermissionSetProvisioningStatus": {"Status": "IN_PROGRESS"}}] * 2,
+        }
+        canned: dict[str, list[dict[str, Any]]]
+        if action is StepAction.DETACH_PERMISSION_SET_POLICY:
+            attached = {"AttachedManagedPolicies": [{"Name": "AdministratorAccess", "Arn": ADMIN}]}
+            canned = {
+                "ListManagedPoliciesInPermissionSet": [attached, {"AttachedManagedPolicies": []}],
+                "DetachManagedPolicyFromPermissionSet": [{}],
+                "AttachManagedPolicyToPermissionSet": [{}],
+                **provisioning,
+            }
+        elif action is StepAction.DELETE_PERMISSION_SET_INLINE_POLICY:
+            canned = {
+                "GetInlinePolicyForPermissionSet": [
+                    {"InlinePolicy": json.dumps(DENY_ALL_POLICY)},
+                    {"InlinePolicy": ""},
+                ],
+                "DeleteInlinePolicyFromPermissionSet": [{}],
+                "PutInlinePolicyToPermissionSet": [{}],
+                **provisioning,
+            }
+        else:
+            assignment = {
+                "AccountId": "444455556666",
+                "PermissionSetArn": SSO_SET,
+                "PrincipalType": "USER",
+                "PrincipalId": "u-1",
+            }
+            canned = {
+                "ListAccountAssignments": [{"AccountAssignments": [assignment]}, {"AccountAssignments": []}],
+                "DeleteAccountAssignment": [{"AccountAssignmentDeletionStatus": {"Status": "IN_PROGRESS"}}],
+                "CreateAccountAssignment": [{"AccountAssignmentCreationStatus": {"Status": "IN_PROGRESS"}}],
+            }
+        _answering(aws.client("sso-admin"), canned)
+
+    return answers
+
+
+def _sso(action: StepAction) -> Scenario:
+    return Scenario(_permission_set(action), BUCKET_REGION, _permission_set_answers(action))
+
+
+SCENARIOS.update(
+    {
+        "start-trail-logging": Scenario(_stopped_trail, BUCKET_REGION),
+        "restore-narrowed-trail": Scenario(_restore_trail(deleted=False), BUCKET_REGION),
+        "restore-deleted-trail": Scenario(_restore_trail(deleted=True), BUCKET_REGION),
+        "enable-guardduty-detector": Scenario(_suspended_detector, BUCKET_REGION),
+        "start-config-recorder": Scenario(_stopped_recorder, BUCKET_REGION),
+        "enable-security-hub": Scenario(_disabled_hub, BUCKET_REGION),
+        "remove-user-from-admin-group": Scenario(_admin_group_member),
+        "put-role-boundary-back": Scenario(_boundary_removed("role", replaced=False)),
+        "replace-role-admin-boundary": Scenario(_boundary_removed("role", replaced=True)),
+        "put-user-boundary-back": Scenario(
+            _boundary_removed("user", replaced=False), REGION, _user_boundary_answers(replaced=False)
+        ),
+        "replace-user-admin-boundary": Scenario(
+            _boundary_removed("user", replaced=True), REGION, _user_boundary_answers(replaced=True)
+        ),
+        "delete-unknown-oidc-provider": Scenario(_unknown_oidc),
+        "remove-oidc-client-id": Scenario(_added_client_id, REGION, _client_id_answers),
+        "delete-unknown-saml-provider": Scenario(_unknown_saml),
+        "disable-trust-anchor": Scenario(
+            _roles_anywhere("trust-anchor"), BUCKET_REGION, _roles_anywhere_answers("trust-anchor")
+        ),
+        "disable-roles-anywhere-profile": Scenario(
+            _roles_anywhere("profile"), BUCKET_REGION, _roles_anywhere_answers("profile")
+        ),
+        "detach-permission-set-policy": _sso(StepAction.DETACH_PERMISSION_SET_POLICY),
+        "delete-permission-set-inline-policy": _sso(StepAction.DELETE_PERMISSION_SET_INLINE_POLICY),
+        "delete-account-assignment": _sso(StepAction.DELETE_ACCOUNT_ASSIGNMENT),
+    }
+)
 
 
 def answer_service_specific_credentials(iam: Any) -> None:
@@ -1177,6 +1574,8 @@ def _run(account: Account, clients: ClientFactory, requests: Requests, scenario:
     answer_service_specific_credentials(aws.iam)
     answer_delete_file_system_policy(aws.client("efs"))
     cases._emulate_object_lambda_policies(account, aws.s3control)  # moto has no Object Lambda
+    if scenario.answers is not None:
+        scenario.answers(aws)
     requests.take()
     done: list[str] = []
     with clients.call_log.recording() as calls:

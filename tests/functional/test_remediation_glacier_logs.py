@@ -2,7 +2,7 @@
 
 CloudWatch Logs destinations are moto's own. moto has no Glacier vault access policies: the cases' session hooks
 answer Glacier's three policy calls (tests/functional/guardrail_cases.py), as they do for the contract test.
-The plans are the judgement's own for the samples (issue 18, branch res-glacier-logs).
+The plans are the judgement's own for the samples (issue 18).
 """
 
 from __future__ import annotations

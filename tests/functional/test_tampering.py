@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from iamwarden.adapters.audit import AuditStatus
+from iamwarden.adapters.recorded import AuditRecorded, take_own_role_snapshots
 from iamwarden.app.service import EnforcerService
 from tests.aws_fixtures import HOME_ACCOUNT, REGION
 from tests.conftest import load_event
@@ -288,3 +289,134 @@ def test_a_boundary_put_on_the_enforcers_role_is_taken_off_and_undo_puts_it_back
     assert "PermissionsBoundary" not in account.iam.get_role(RoleName=role)["Role"]
     enforcer.executor.undo(finding["remediation_id"], actor=OPERATOR)
     assert account.iam.get_role(RoleName=role)["Role"]["PermissionsBoundary"]["PermissionsBoundaryArn"] == boundary
+
+
+# --- the own roles' trust and inline policies (issue 15 item 2) --------------------------------------------
+
+ENFORCER_ROLE = "iamwarden-enforcer-us-east-1"
+LAMBDA_TRUST = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {
+            "Effect": "Allow",
+            "Principal": {"Service": "lambda.amazonaws.com"},
+            "Action": "sts:AssumeRole",
+            "Condition": {"StringEquals": {"aws:SourceAccount": HOME_ACCOUNT}},
+        }
+    ],
+}
+INTRUDER_TRUST = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::999988887777:root"}, "Action": "sts:AssumeRole"}
+    ],
+}
+RUNTIME = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sqs:SendMessage", "Resource": "*"}]}
+DENY_ALL = {"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": "*", "Resource": "*"}]}
+
+
+def _enforcer_role(account: Account, *, snapshot: bool) -> None:
+    """The enforcer's role as the stack made it, and the heartbeat's snapshot of it (when ``snapshot``)."""
+    account.iam.create_role(RoleName=ENFORCER_ROLE, AssumeRolePolicyDocument=json.dumps(LAMBDA_TRUST))
+    account.iam.put_role_policy(
+        RoleName=ENFORCER_ROLE, PolicyName="enforcer-runtime", PolicyDocument=json.dumps(RUNTIME)
+    )
+    if snapshot:
+        taken = take_own_role_snapshots(account.iam, [ENFORCER_ROLE], HOME_ACCOUNT, "2026-11-13T09:00:00Z")
+        assert AuditRecorded(account.audit(), account.dynamodb).put_all(taken) == 1
+
+
+def _trust(account: Account, role: str = ENFORCER_ROLE) -> Any:
+    return account.iam.get_role(RoleName=role)["Role"]["AssumeRolePolicyDocument"]
+
+
+def _inline(account: Account, name: str) -> Any:
+    return account.iam.get_role_policy(RoleName=ENFORCER_ROLE, PolicyName=name)["PolicyDocument"]
+
+
+def _trust_event(role: str = ENFORCER_ROLE) -> dict[str, Any]:
+    event = copy.deepcopy(load_event("trust-update-unknown-account.json"))
+    event["detail"]["requestParameters"].update(roleName=role, policyDocument=json.dumps(INTRUDER_TRUST))
+    return event
+
+
+@pytest.mark.parametrize("snapshot", [True, False], ids=["from-the-snapshot", "as-the-template-declares"])
+def test_an_own_roles_trust_policy_rewritten_is_put_back_and_undo_restores_the_intruders(
+    account: Account, enforcer: EnforcerService, notifier: RecordingNotifier, snapshot: bool
+) -> None:
+    _enforcer_role(account, snapshot=snapshot)
+    account.iam.update_assume_role_policy(RoleName=ENFORCER_ROLE, PolicyDocument=json.dumps(INTRUDER_TRUST))
+
+    finding = _finding(enforcer.handle(_trust_event()))
+
+    assert finding["outcome"] == "remediated"
+    assert _trust(account) == LAMBDA_TRUST
+    [alert] = _alerts(notifier)
+    assert alert.finding.severity.value == "critical"
+    undo = enforcer.executor.undo(finding["remediation_id"], actor=OPERATOR)
+    assert undo.status == AuditStatus.UNDO
+    assert _trust(account) == INTRUDER_TRUST
+
+
+def test_an_own_roles_inline_policy_overwritten_is_put_back_and_undo_restores_the_overwrite(
+    account: Account, enforcer: EnforcerService
+) -> None:
+    _enforcer_role(account, snapshot=True)
+    account.iam.put_role_policy(
+        RoleName=ENFORCER_ROLE, PolicyName="enforcer-runtime", PolicyDocument=json.dumps(DENY_ALL)
+    )
+
+    finding = _finding(enforcer.handle(load_event("tamper-enforcer-role-policy.json")))
+
+    assert finding["outcome"] == "remediated"
+    assert _inline(account, "enforcer-runtime") == RUNTIME
+    enforcer.executor.undo(finding["remediation_id"], actor=OPERATOR)
+    assert _inline(account, "enforcer-runtime") == DENY_ALL
+
+
+def test_an_own_roles_inline_policy_deleted_comes_back_from_the_snapshot(
+    account: Account, enforcer: EnforcerService
+) -> None:
+    _enforcer_role(account, snapshot=True)
+    account.iam.delete_role_policy(RoleName=ENFORCER_ROLE, PolicyName="enforcer-runtime")
+    event = copy.deepcopy(load_event("tamper-enforcer-role-policy.json"))
+    event["detail"]["eventName"] = "DeleteRolePolicy"
+    del event["detail"]["requestParameters"]["policyDocument"]
+
+    finding = _finding(enforcer.handle(event))
+
+    assert finding["outcome"] == "remediated"
+    assert _inline(account, "enforcer-runtime") == RUNTIME
+    enforcer.executor.undo(finding["remediation_id"], actor=OPERATOR)
+    assert account.iam.list_role_policies(RoleName=ENFORCER_ROLE)["PolicyNames"] == []
+
+
+def test_without_a_snapshot_an_overwritten_inline_policy_is_alerted_and_left(
+    account: Account, enforcer: EnforcerService, notifier: RecordingNotifier
+) -> None:
+    _enforcer_role(account, snapshot=False)
+    account.iam.put_role_policy(
+        RoleName=ENFORCER_ROLE, PolicyName="enforcer-runtime", PolicyDocument=json.dumps(DENY_ALL)
+    )
+
+    finding = _finding(enforcer.handle(load_event("tamper-enforcer-role-policy.json")))
+
+    assert finding["outcome"] == "alerted"
+    assert _inline(account, "enforcer-runtime") == DENY_ALL
+    [alert] = _alerts(notifier)
+    [missing] = alert.finding.needs_context
+    assert "inline policy enforcer-runtime of IAM Warden's role" in missing
+
+
+@pytest.mark.parametrize("role", ["iamwarden-enforcer-eu-west-1", "iamwarden-enforcer"])
+def test_a_look_alike_roles_trust_policy_is_judged_as_an_ordinary_role(
+    account: Account, enforcer: EnforcerService, role: str
+) -> None:
+    _enforcer_role(account, snapshot=True)
+    account.iam.create_role(RoleName=role, AssumeRolePolicyDocument=json.dumps(INTRUDER_TRUST))
+    account.set("rules/trust-policy-untrusted/mode", "remediate")
+
+    result = enforcer.handle(_trust_event(role))
+
+    assert {finding["rule"] for finding in result["findings"]} == {"trust-policy-untrusted"}
+    assert _trust(account) == LAMBDA_TRUST, "the own role is untouched"

@@ -272,7 +272,10 @@ def test_a_new_regional_source_is_forwarded_from_every_region_and_by_the_securit
     assert regional["source"] == [tool.event_bridge_source(source) for source in with_sdb]
     assert regional["detail"]["eventSource"] == with_sdb
     iam = member["IamChangesToCentralBus"]["Properties"]["EventPattern"]
-    assert iam["source"] == ["aws.iam"], "IAM alone is forwarded from the IAM region only"
+    global_sources = sorted(tool.event_bridge_source(source) for source in tool.GLOBAL_SOURCES)
+    assert iam["source"] == global_sources, "the global services are forwarded from the IAM region only"
+    assert "aws.iam" in iam["source"]
+    assert "aws.sdb" not in iam["source"]
     own = yaml_parse((copy / "template.yaml").read_text())["Resources"]["OwnEventsToCentralBus"]
     every = sorted([*regional_sources, *tool.GLOBAL_SOURCES, "sdb.amazonaws.com"])
     assert own["Properties"]["EventPattern"]["source"] == [tool.event_bridge_source(source) for source in every]

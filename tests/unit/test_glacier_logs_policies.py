@@ -1,4 +1,4 @@
-"""Judging Glacier vault policies and CloudWatch Logs destination policies (issue 18, branch res-glacier-logs).
+"""Judging Glacier vault policies and CloudWatch Logs destination policies.
 
 The samples' shapes: SetVaultAccessPolicy and InitiateVaultLock carry the policy in ``policy.policy`` (as
 panther-analysis's ``aws_resource_made_public.py`` and StreamAlert's ``cloudtrail_public_resources`` read it),

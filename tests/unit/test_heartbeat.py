@@ -61,3 +61,83 @@ def test_a_whole_loop_publishes_nothing() -> None:
     heartbeat.problems = lambda: []  # type: ignore[method-assign]
     assert heartbeat.run() == {"whole": True, "problems": []}
     assert topic.published == []
+
+
+PLANNER = "arn:aws:lambda:us-east-1:111122223333:function:iamwarden-prune-planner"
+WATCH = "arn:aws:lambda:us-east-1:111122223333:function:iamwarden-prune-watch"
+
+
+class _Rules:
+    """EventBridge's answers for the default bus: rule name -> (state, target ARNs); absent: gone."""
+
+    def __init__(self, rules: dict[str, tuple[str, list[str]]]) -> None:
+        self.rules = rules
+
+    def describe_rule(self, Name: str, **_: Any) -> dict[str, Any]:
+        if Name not in self.rules:
+            from botocore.exceptions import ClientError
+
+            raise ClientError({"Error": {"Code": "ResourceNotFoundException", "Message": "gone"}}, "DescribeRule")
+        return {"Name": Name, "State": self.rules[Name][0]}
+
+    def list_targets_by_rule(self, Rule: str, **_: Any) -> dict[str, Any]:
+        return {"Targets": [{"Arn": arn} for arn in self.rules[Rule][1]]}
+
+
+def _pruner_heartbeat(rules: dict[str, tuple[str, list[str]]]) -> Heartbeat:
+    environment = {
+        **ENVIRONMENT,
+        "IAMWARDEN_OWN_RULES": "iamwarden-prune-schedule,iamwarden-prune-watch",
+        "IAMWARDEN_PRUNE_PLANNER_ARN": PLANNER,
+        "IAMWARDEN_PRUNE_WATCH_ARN": WATCH,
+    }
+    return Heartbeat(HeartbeatConfig.from_environment(environment), _Rules(rules), None, None, _Topic())
+
+
+def test_the_pruners_rules_are_checked_against_their_own_functions() -> None:
+    whole = {"iamwarden-prune-schedule": ("ENABLED", [PLANNER]), "iamwarden-prune-watch": ("ENABLED", [WATCH])}
+    heartbeat = _pruner_heartbeat(whole)
+    assert [problem for key in heartbeat.config.rules for problem in heartbeat._rule_problems(key)] == []
+
+
+@pytest.mark.parametrize(
+    ("rules", "expected"),
+    [
+        (
+            {"iamwarden-prune-schedule": ("DISABLED", [PLANNER]), "iamwarden-prune-watch": ("ENABLED", [WATCH])},
+            ["the rule iamwarden-prune-schedule is disabled"],
+        ),
+        (
+            {"iamwarden-prune-schedule": ("ENABLED", [PLANNER]), "iamwarden-prune-watch": ("ENABLED", [])},
+            [f"the rule iamwarden-prune-watch no longer targets {WATCH}"],
+        ),
+        (
+            {"iamwarden-prune-watch": ("ENABLED", [WATCH])},
+            ["the rule iamwarden-prune-schedule is gone"],
+        ),
+    ],
+    ids=["schedule-disabled", "watch-target-removed", "schedule-deleted"],
+)
+def test_a_pruner_rule_disabled_untargeted_or_deleted_is_a_problem(
+    rules: dict[str, tuple[str, list[str]]], expected: list[str]
+) -> None:
+    heartbeat = _pruner_heartbeat(rules)
+    assert [problem for key in heartbeat.config.rules for problem in heartbeat._rule_problems(key)] == expected
+
+
+def test_the_template_names_the_pruners_rules_and_tells_the_heartbeat_their_targets() -> None:
+    from tests.sam_template import translated_template
+
+    resources = translated_template()["Resources"]
+    targets = {
+        resource["Properties"].get("Name"): [target["Arn"] for target in resource["Properties"]["Targets"]]
+        for resource in resources.values()
+        if resource["Type"] == "AWS::Events::Rule"
+    }
+    assert targets["iamwarden-prune-schedule"] == [{"Fn::GetAtt": ["PrunePlannerFunction", "Arn"]}]
+    assert targets["iamwarden-prune-watch"] == [{"Fn::GetAtt": ["PruneWatchFunction", "Arn"]}]
+    variables = resources["HeartbeatFunction"]["Properties"]["Environment"]["Variables"]
+    assert variables["IAMWARDEN_PRUNE_PLANNER_ARN"] == {"Fn::GetAtt": ["PrunePlannerFunction", "Arn"]}
+    assert variables["IAMWARDEN_PRUNE_WATCH_ARN"] == {"Fn::GetAtt": ["PruneWatchFunction", "Arn"]}
+    own = resources["HeartbeatFunction"]["Properties"]["Environment"]["Variables"]["IAMWARDEN_OWN_RULES"].split(",")
+    assert {"iamwarden-prune-schedule", "iamwarden-prune-watch"} <= set(own)

@@ -50,11 +50,17 @@ WITHOUT_RESOURCE_TYPES = {
     "cloudfront:ListCloudFrontOriginAccessIdentities",
     # A list call by name prefix (every destination of a region), as ListStacks.
     "logs:DescribeDestinations",
+    "cloudtrail:DescribeTrails",
+    # AWS Config's recorder calls act on the caller's own account and region (one recorder per region).
+    "config:DescribeConfigurationRecorderStatus",
+    "config:StartConfigurationRecorder",
 }
 _READ = ("Get", "List", "Describe", "Head")
-#: The services whose resources remediations change: IAM and S3, and the shares of issue 18 (snapshots, images).
+#: The services whose resources remediations change: IAM and S3, the shares and resource policies of issue 18,
+#: and the detectors and identity paths defense evasion and persistence switch back (issue 15).
 REMEDIATED_SERVICES = frozenset(
     {"iam", "s3", "ec2", "rds", "dynamodb", "elasticfilesystem", "es", "backup", "glacier", "logs"}
+    | {"cloudtrail", "guardduty", "config", "securityhub", "rolesanywhere", "sso"}
 )
 #: Of those, the services nothing but a remediation may write to (the runtime writes IAM Warden's own tables
 #: and its functions' own logs).
@@ -255,6 +261,8 @@ def test_remediation_statements_are_scoped_to_this_account() -> None:
                 continue  # account-level S3 settings: the API acts only on the caller's own account
             if _account_field(resource) == "THIS-ACCOUNT":
                 continue
+            if resource.startswith("arn:${AWS::Partition}:sso:::"):
+                continue  # Identity Center ARNs carry no account: the instance is the organisation's
             # Bucket, snapshot and image ARNs carry no account: the owner's account is a condition instead.
             key = next((key for prefix, key in OWNER_KEYS.items() if resource.startswith(prefix)), None)
             assert key is not None, f"{sid}: {resource} is not in this account"
@@ -406,7 +414,12 @@ def test_the_member_role_is_one_exact_name_in_the_reserved_prefix() -> None:
 
 
 def test_a_quarantine_deployment_holds_no_permission_to_delete_users() -> None:
-    """UserRemediation=quarantine (the default) withholds what only delete_user needs; group/* goes with it."""
+    """UserRemediation=quarantine (the default) withholds what only delete_user needs.
+
+    ``iam:RemoveUserFromGroup`` is no longer deletion's alone: group-membership-escalation removes one user from
+    one group in every deployment. It is granted in a statement of its own, on groups only, beside nothing that
+    deletes a user or what a user holds.
+    """
     role = deployed_template()["Resources"]["EnforcerRole"]["Properties"]
     [policy] = [p for p in role["Policies"] if p["PolicyName"] == REMEDIATIONS]
     granted: dict[str, set[str]] = {}
@@ -419,10 +432,18 @@ def test_a_quarantine_deployment_holds_no_permission_to_delete_users() -> None:
         if action != "delete_user"
         for permission in permissions
     }
-    assert only_deletion >= {"iam:DeleteUser", "iam:RemoveUserFromGroup", "iam:DeleteAccessKey"}
+    assert only_deletion >= {"iam:DeleteUser", "iam:DeleteAccessKey", "iam:DeactivateMFADevice"}
     assert not only_deletion & set(granted), sorted(only_deletion & set(granted))
+    assert "iam:DeleteUser" not in granted
     assert not any(r.endswith(":group/*") for a, rs in granted.items() if a.endswith("User") for r in rs)
     assert set(granted) == _declared_union() - only_deletion
+    [membership] = [s for s in policy["PolicyDocument"]["Statement"] if "iam:RemoveUserFromGroup" in _actions(s)]
+    assert _actions(membership) == {"iam:RemoveUserFromGroup"}
+    assert {r.rsplit(":", 1)[-1] for r in _resources(membership)} == {"group/*"}
+    written = translated_template()["Resources"]["EnforcerRole"]["Properties"]["Policies"]
+    [unresolved] = [p for p in written if p["PolicyName"] == REMEDIATIONS]
+    sids = {statement.get("Sid") for statement in unresolved["PolicyDocument"]["Statement"]}
+    assert membership["Sid"] in sids, "granted whatever UserRemediation says, not under a template condition"
 
 
 def test_assume_root_is_granted_apart_only_behind_the_parameter_and_only_for_deleting_root_credentials() -> None:

@@ -24,7 +24,9 @@ def test_samples_cover_every_verdict_and_rule() -> None:
     verdicts = {row.defaults[0] for row in ROWS} | {row.example[0] for row in ROWS}
     assert verdicts == {"violation", "compliant", "ignored", "invalid"}
     rules = set().union(*(row.defaults[1] for row in ROWS))
-    assert rules == set(RULES), "every rule in the catalogue has a sample violation"
+    # A reversal is a reversal of IAM Warden's own remediation, known only from its audit table: offline its
+    # samples are "cannot judge" (tests/functional/guardrail_cases.py plays them with the table).
+    assert rules == set(RULES) - {"remediation-reversed"}, "every rule in the catalogue has a sample violation"
 
 
 def _judged(row: SampleRow, settings: Settings) -> tuple[str, frozenset[str]]:

@@ -10,6 +10,7 @@ import pytest
 
 from iamwarden.domain.catalog import Mode, Severity
 from iamwarden.domain.findings import Verdict
+from iamwarden.domain.recorded import OWN_ROLE, Snapshot
 from iamwarden.domain.settings import Settings, load_settings
 from iamwarden.guardrails.engine import judge_event
 from tests.conftest import SAMPLE_OWN, load_event
@@ -139,3 +140,106 @@ def test_the_member_stacks_roles_and_rules_are_its_own_in_member_accounts() -> N
 def test_without_an_own_identity_nothing_is_iam_wardens() -> None:
     """Offline (``iamwarden evaluate`` with no deployment environment) no name pattern is trusted either way."""
     assert judge_event(load_event("tamper-disable-forwarder.json"), Settings()).verdict is Verdict.COMPLIANT
+
+
+# --- the own roles' trust and inline policies, put back (issue 15 item 2) --------------------------------
+
+ENFORCER_ROLE = "iamwarden-enforcer-us-east-1"
+ENFORCER_ARN = f"arn:aws:iam::111122223333:role/{ENFORCER_ROLE}"
+SNAPSHOT_TRUST = {
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}],
+}
+RUNTIME = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sqs:SendMessage", "Resource": "*"}]}
+
+
+class Snapshots:
+    """``Recorded`` holding one own-role snapshot (or none), and no remediations."""
+
+    def __init__(self, *snapshots: Snapshot) -> None:
+        self._snapshots = {(s.kind, s.resource_arn): s for s in snapshots}
+
+    def remediations(self, resource_arn: str) -> list[Any]:
+        return []
+
+    def snapshot(self, kind: str, resource_arn: str) -> Snapshot | None:
+        return self._snapshots.get((kind, resource_arn))
+
+
+def _own_role_snapshot(arn: str = ENFORCER_ARN) -> Snapshot:
+    return Snapshot(
+        OWN_ROLE, arn, "2026-11-13T09:00:00Z", {"trust_policy": SNAPSHOT_TRUST, "inline": {"enforcer-runtime": RUNTIME}}
+    )
+
+
+def judge_recorded(event: dict[str, Any], recorded: Snapshots | None) -> Any:
+    return judge_event(event, Settings(own=SAMPLE_OWN), recorded=recorded)
+
+
+def _tampered(judgement: Any) -> Any:
+    [finding] = [f for f in judgement.findings if f.rule_id == RULE]
+    return finding
+
+
+def test_a_rewritten_trust_policy_of_an_own_role_is_put_back_from_the_snapshot() -> None:
+    event = sample("trust-update-unknown-account.json", roleName=ENFORCER_ROLE)
+    finding = _tampered(judge_recorded(event, Snapshots(_own_role_snapshot())))
+    [step] = finding.plan
+    assert step.action == "restore_own_role_document"
+    assert step.parameters["restore_to"] == SNAPSHOT_TRUST
+    assert step.parameters["document"] == "trust"
+    assert finding.needs_context == ()
+    assert finding.severity is Severity.CRITICAL
+
+
+def test_without_a_snapshot_the_trust_policy_the_template_declares_is_put_back() -> None:
+    event = sample("trust-update-unknown-account.json", roleName=ENFORCER_ROLE)
+    for recorded in (Snapshots(), None):  # no snapshot yet, or offline
+        [step] = _tampered(judge_recorded(event, recorded)).plan
+        [statement] = step.parameters["restore_to"]["Statement"]
+        assert statement["Principal"] == {"Service": "lambda.amazonaws.com"}
+        assert statement["Condition"] == {"StringEquals": {"aws:SourceAccount": "111122223333"}}
+        assert "template declares" in step.summary
+
+
+def test_a_member_roles_trust_policy_without_a_snapshot_is_alerted_with_what_is_missing() -> None:
+    event = in_member_account(sample("trust-update-unknown-account.json", roleName="iamwarden-remediator"))
+    finding = _tampered(judge_recorded(event, Snapshots()))
+    assert finding.plan == ()
+    [missing] = finding.needs_context
+    assert "trust policy of IAM Warden's role iamwarden-remediator" in missing
+    assert "no snapshot" in missing
+
+
+def test_an_overwritten_inline_policy_is_put_back_and_an_added_one_deleted_from_the_snapshot() -> None:
+    recorded = Snapshots(_own_role_snapshot())
+    [overwritten] = _tampered(judge_recorded(load_event("tamper-enforcer-role-policy.json"), recorded)).plan
+    assert (overwritten.parameters["policy_name"], overwritten.parameters["restore_to"]) == (
+        "enforcer-runtime",
+        RUNTIME,
+    )
+    added = sample("tamper-enforcer-role-policy.json", policyName="backdoor")
+    [deleted] = _tampered(judge_recorded(added, recorded)).plan
+    assert deleted.parameters["restore_to"] is None
+    assert deleted.summary.startswith("delete the inline policy backdoor")
+
+
+def test_an_inline_policy_without_a_snapshot_is_alerted_only_saying_so() -> None:
+    for recorded, why in ((Snapshots(), "no snapshot"), (None, "offline")):
+        finding = _tampered(judge_recorded(load_event("tamper-enforcer-role-policy.json"), recorded))
+        assert finding.plan == ()
+        [missing] = finding.needs_context
+        assert why in missing
+        assert "aws cloudformation detect-stack-drift" in finding.reason
+
+
+@pytest.mark.parametrize(
+    ("role", "account"),
+    [("iamwarden-enforcer-eu-west-1", "111122223333"), (ENFORCER_ROLE, MEMBER)],
+)
+def test_a_look_alike_roles_trust_policy_is_judged_like_any_others(role: str, account: str) -> None:
+    event = sample("trust-update-unknown-account.json", roleName=role)
+    if account != "111122223333":
+        event = in_member_account(event)
+    rules = {f.rule_id for f in judge_recorded(event, Snapshots(_own_role_snapshot())).findings}
+    assert rules == {"trust-policy-untrusted"}

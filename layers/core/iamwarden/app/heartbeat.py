@@ -3,26 +3,46 @@
 An intruder who disables the rule that would route the alert about disabling it (or sets the enforcer's
 concurrency to 0, so nothing it is handed ever runs) silences ``iamwarden-tampered``. The heartbeat is a
 separate function with its own read-only role: it checks that each of the stack's EventBridge rules exists,
-is enabled and targets what it should (the enforcer, or the central bus for the forwarder), that the enforcer
+is enabled and targets what it should (the enforcer, the central bus for the forwarder, the pruner's planner and
+watch functions for its schedule and watch rules), that the enforcer
 may run (its reserved concurrency is not 0) and that nothing is attached to the enforcer's role (the template
 attaches no managed policy). Anything missing is one critical alert to the security topic. Its own schedule is
 watched by ``iamwarden-tampered`` (``DisableRule`` on ``iamwarden-heartbeat``) and by a CloudWatch alarm on its
 invocations.
+
+Each run also refreshes the last-known-good snapshots that defense-evasion and persistence restores read
+(``cloudtrail-logging-impaired``: the trails whose home is this account and region; ``permissions-boundary-weakened``:
+every role's and user's boundary; ``iamwarden-tampered``: the trust and inline policies of the stack's own roles),
+into the audit table. Only good trails are snapshotted, so a refresh never
+records an attacker's state as the one to restore. A refresh that fails is one more problem in the alert: until it
+works, restores use the previous snapshot, or only alert when there is none.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
-from typing import Any, NamedTuple
+from collections.abc import Callable, Iterable, Mapping
+from datetime import UTC, datetime
+from typing import Any, NamedTuple, Protocol
 
+from iamwarden.adapters.audit import AuditLog
 from iamwarden.adapters.clients import aws_session, retry_config
 from iamwarden.adapters.errors import error_code, is_gone
+from iamwarden.adapters.recorded import (
+    AuditRecorded,
+    take_boundary_snapshots,
+    take_own_role_snapshots,
+    take_trail_snapshots,
+)
 from iamwarden.domain.exceptions import ConfigurationError
+from iamwarden.domain.own import parse_own_roles
+from iamwarden.domain.recorded import Snapshot
 
 #: The stack's default-bus rules whose target is not the enforcer.
 FORWARDER = "iamwarden-forward-own-events"
 SCHEDULE = "iamwarden-heartbeat"
+PRUNE_SCHEDULE = "iamwarden-prune-schedule"
+PRUNE_WATCH = "iamwarden-prune-watch"
 
 
 class HeartbeatConfig(NamedTuple):
@@ -36,6 +56,16 @@ class HeartbeatConfig(NamedTuple):
     stack_name: str
     #: What the enforcer's rules target: the enforcer function itself (a stand-in where nothing can invoke it).
     enforcer_target_arn: str | None = None
+    #: Where the snapshots go (the audit table), and whose trails and boundaries they are; no table: no refresh.
+    audit_table: str | None = None
+    account: str | None = None
+    region: str | None = None
+    #: What the pruner's schedule and watch rules target (its planner and watch functions).
+    prune_planner_arn: str | None = None
+    prune_watch_arn: str | None = None
+    #: The names of the stack's own roles (``IAMWARDEN_OWN_ROLE_ARNS``), whose trust and inline policies are
+    #: snapshotted for ``iamwarden-tampered``'s restores.
+    own_roles: tuple[str, ...] = ()
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] | None = None) -> HeartbeatConfig:
@@ -60,18 +90,92 @@ class HeartbeatConfig(NamedTuple):
             enforcer_role_name=env["IAMWARDEN_ENFORCER_ROLE_NAME"],
             topic_arn=env["IAMWARDEN_ALERT_TOPIC_ARN"],
             stack_name=env.get("IAMWARDEN_STACK_NAME") or "iamwarden",
+            audit_table=env.get("IAMWARDEN_AUDIT_TABLE") or None,
+            account=env.get("IAMWARDEN_HOME_ACCOUNT") or None,
+            region=env.get("AWS_REGION") or None,
+            own_roles=_own_role_names(env.get("IAMWARDEN_OWN_ROLE_ARNS", "")),
+            prune_planner_arn=env.get("IAMWARDEN_PRUNE_PLANNER_ARN") or None,
+            prune_watch_arn=env.get("IAMWARDEN_PRUNE_WATCH_ARN") or None,
         )
+
+
+def _own_role_names(text: str) -> tuple[str, ...]:
+    try:
+        return tuple(arn.rsplit("/", 1)[-1] for arn in parse_own_roles(text).values())
+    except ValueError as exc:
+        raise ConfigurationError(f"IAMWARDEN_OWN_ROLE_ARNS: {exc}") from exc
+
+
+class SnapshotStore(Protocol):
+    def put_all(self, snapshots: Iterable[Snapshot]) -> int: ...
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
+class SnapshotRefresh:
+    """Takes the trail and boundary snapshots of one account and region and stores them (each kind on its own)."""
+
+    def __init__(
+        self,
+        store: SnapshotStore,
+        cloudtrail: Any,
+        iam: Any,
+        account: str,
+        *,
+        region: str,
+        own_roles: tuple[str, ...] = (),
+        clock: Callable[[], str] = _now,
+    ) -> None:
+        self.store = store
+        self.own_roles = own_roles
+        self.cloudtrail = cloudtrail
+        self.iam = iam
+        self.account = account
+        self.region = region
+        self.clock = clock
+
+    def refresh(self) -> tuple[int, list[str]]:
+        """How many snapshots were stored, and what could not be refreshed (one failure does not stop the other)."""
+        now = self.clock()
+        stored, problems = 0, []
+        takers: tuple[tuple[str, Callable[[], list[Snapshot]]], ...] = (
+            ("trails", lambda: take_trail_snapshots(self.cloudtrail, self.account, self.region, now)),
+            ("permissions boundaries", lambda: take_boundary_snapshots(self.iam, self.account, now)),
+            ("own roles", lambda: take_own_role_snapshots(self.iam, self.own_roles, self.account, now)),
+        )
+        for what, take in takers:
+            try:
+                stored += self.store.put_all(take())
+            except Exception as exc:
+                problems.append(
+                    f"the snapshots of the {what} of {self.account} in {self.region} cannot be refreshed "
+                    f"({error_code(exc) or exc}): a restore falls back to the previous one, or only alerts"
+                )
+        return stored, problems
 
 
 class Heartbeat:
     """Checks the loop with read-only calls and publishes one alert listing what is missing."""
 
-    def __init__(self, config: HeartbeatConfig, events: Any, lambda_client: Any, iam: Any, sns: Any) -> None:
+    def __init__(
+        self,
+        config: HeartbeatConfig,
+        events: Any,
+        lambda_client: Any,
+        iam: Any,
+        sns: Any,
+        *,
+        snapshots: SnapshotRefresh | None = None,
+    ) -> None:
         self.config = config
         self.events = events
         self.lambda_client = lambda_client
         self.iam = iam
         self.sns = sns
+        #: Refreshes the evasion snapshots on each run; None when the template gives no audit table.
+        self.snapshots = snapshots
 
     def problems(self) -> list[str]:
         """Every part of the loop that is missing or switched off, in plain words; empty when it is whole."""
@@ -82,11 +186,16 @@ class Heartbeat:
         return found
 
     def run(self) -> dict[str, Any]:
-        """Check, alert if anything is missing, and say what was found (the handler's answer)."""
+        """Check, refresh the snapshots, alert if anything is missing, and say what was found (the handler's answer)."""
         problems = self.problems()
+        refreshed: dict[str, int] = {}
+        if self.snapshots is not None:
+            stored, failures = self.snapshots.refresh()
+            problems += failures
+            refreshed["snapshots"] = stored
         if problems:
             self.sns.publish(**self.alert(problems))
-        return {"whole": not problems, "problems": problems}
+        return {"whole": not problems, "problems": problems, **refreshed}
 
     def alert(self, problems: list[str]) -> dict[str, Any]:
         """The SNS publish request: readable text for e-mail, filterable attributes like every IAM Warden alert."""
@@ -127,12 +236,24 @@ class Heartbeat:
             problems.append(f"the rule {key} is {str(rule.get('State', 'not enabled')).lower()}")
         if name == SCHEDULE and not bus:
             return problems  # it runs this check: its target is the heartbeat itself
-        enforcer = self.config.enforcer_target_arn or self.config.enforcer_arn
-        expected = self.config.central_bus_arn if (name == FORWARDER and not bus) else enforcer
+        expected = self._expected_target(name, bus)
+        if expected is None:
+            return problems  # a pruner rule whose function the environment does not name: state checked only
         targets = [target.get("Arn") for target in self.events.list_targets_by_rule(Rule=name, **_bus(bus))["Targets"]]
         if expected not in targets:
             problems.append(f"the rule {key} no longer targets {expected}")
         return problems
+
+    def _expected_target(self, name: str, bus: str) -> str | None:
+        """The ARN the rule must target: the central bus (forwarder), a pruner function, else the enforcer."""
+        if not bus:
+            if name == FORWARDER:
+                return self.config.central_bus_arn
+            if name == PRUNE_SCHEDULE:
+                return self.config.prune_planner_arn
+            if name == PRUNE_WATCH:
+                return self.config.prune_watch_arn
+        return self.config.enforcer_target_arn or self.config.enforcer_arn
 
     def _enforcer_problems(self) -> list[str]:
         problems = []
@@ -164,10 +285,23 @@ def build_heartbeat(session: Any = None, environ: Mapping[str, str] | None = Non
     """The heartbeat as Lambda runs it: its own role's clients, one retry configuration."""
     session = session or aws_session()
     config = HeartbeatConfig.from_environment(environ)
+    iam = session.client("iam", config=retry_config())
+    snapshots = None
+    if config.audit_table and config.account and config.region:
+        dynamodb = session.client("dynamodb", config=retry_config())
+        snapshots = SnapshotRefresh(
+            AuditRecorded(AuditLog(config.audit_table, dynamodb), dynamodb),
+            session.client("cloudtrail", region_name=config.region, config=retry_config()),
+            iam,
+            config.account,
+            region=config.region,
+            own_roles=config.own_roles,
+        )
     return Heartbeat(
         config,
         session.client("events", config=retry_config()),
         session.client("lambda", config=retry_config()),
-        session.client("iam", config=retry_config()),
+        iam,
         session.client("sns", config=retry_config()),
+        snapshots=snapshots,
     )

@@ -41,6 +41,7 @@ from iamwarden.domain.findings import Finding, Judgement, Outcome, Verdict
 from iamwarden.domain.managed_documents import ManagedPolicyDocuments
 from iamwarden.domain.own import OwnIdentity
 from iamwarden.domain.principals import RoleDirectory
+from iamwarden.domain.recorded import Recorded
 from iamwarden.guardrails.base import LiveClients
 from iamwarden.guardrails.engine import judge_event
 
@@ -116,6 +117,7 @@ class EnforcerService:
         live_clients: LiveClients | None = None,
         directory: LiveDirectory | None = None,
         own: OwnIdentity | None = None,
+        recorded: Recorded | None = None,
     ) -> None:
         self.settings_source = settings_source
         self.executor = executor
@@ -141,6 +143,8 @@ class EnforcerService:
         self.breaker = breaker
         #: Reads resource state events do not carry (a function's policy behind a new function URL).
         self.live_clients = live_clients
+        #: IAM Warden's own remediations and snapshots, for the verdicts that rest on them (None: unknown).
+        self.recorded = recorded
         self._breaker_settings = BreakerSettings()
         #: IAM Warden's own roles and resources, from the template (never from the SSM settings).
         self.own = own or OwnIdentity()
@@ -170,6 +174,7 @@ class EnforcerService:
             networks=self.networks,
             origin_access_identities=self.origin_access_identities,
             live_clients=self.live_clients,
+            recorded=self.recorded,
         )
         self.telemetry.bind(
             event_id=judgement.change.event_id if judgement.change else None,
@@ -210,7 +215,9 @@ class EnforcerService:
         noteworthy = finding.alert_only or judgement.verdict is Verdict.IGNORED  # break-glass: never remediated
         if finding.mode is Mode.REMEDIATE and not finding.certain and not noteworthy:
             return self._alert_uncertain(finding, judgement, event)
-        if noteworthy or finding.mode is not Mode.REMEDIATE:
+        # Nothing an API can put back (a deleted GuardDuty detector, an account out of its organisation): the
+        # finding is alerted in every mode; remediate mode has nothing to carry out.
+        if noteworthy or finding.mode is not Mode.REMEDIATE or not finding.plan:
             outcome = Outcome.NOTEWORTHY if noteworthy else Outcome.ALERTED
             record = self.executor.record_alert(finding)
             notification = finding_notification(outcome, finding, change, record.remediation_id, settings_prefix=prefix)

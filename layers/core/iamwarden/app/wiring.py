@@ -23,6 +23,7 @@ from iamwarden.adapters.iam_documents import LiveManagedPolicyDocuments
 from iamwarden.adapters.networks import LiveNetworkOwners
 from iamwarden.adapters.origin_access_identities import LiveOriginAccessIdentities
 from iamwarden.adapters.principals import LiveRoleDirectory
+from iamwarden.adapters.recorded import AuditRecorded
 from iamwarden.adapters.ssm_settings import SsmSettingsSource, ssm_parameters
 from iamwarden.alerts.notifications import Notifier
 from iamwarden.alerts.settings import parse_alert_settings
@@ -129,4 +130,5 @@ def build_enforcer_service(
         origin_access_identities=LiveOriginAccessIdentities(clients),
         live_clients=lambda account, region: AccountClients(clients, account, region),
         own=config.own,
+        recorded=AuditRecorded(executor.audit, clients.home_client("dynamodb")),
     )

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from types import MappingProxyType
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from iamwarden.domain.arns import RoleArn, parse_role_arn
 
@@ -118,6 +118,27 @@ class OwnIdentity(NamedTuple):
         if account == self.home_account:
             return tuple(arn.rsplit("/", 1)[-1] for arn in self.home_roles.values())
         return tuple(self.member_roles.values()) if self.home_account is not None else ()
+
+    def declared_trust_policy(self, role_name: str, account: str) -> dict[str, Any] | None:
+        """The trust policy the template declares for a role of the security account's stack, None for others.
+
+        Every role of ``template.yaml`` is a Lambda execution role trusted by ``lambda.amazonaws.com`` for this
+        account only (``aws:SourceAccount``); the member stack's trust the security account with conditions
+        the code does not know, so they have none here.
+        """
+        if account != self.home_account or role_name not in self.role_names_in(account):
+            return None
+        return {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"Service": "lambda.amazonaws.com"},
+                    "Action": "sts:AssumeRole",
+                    "Condition": {"StringEquals": {"aws:SourceAccount": account}},
+                }
+            ],
+        }
 
     def rules_in(self, account: str) -> frozenset[str]:
         """IAM Warden's EventBridge rules in ``account``: the stack's at home, the member stack's elsewhere."""

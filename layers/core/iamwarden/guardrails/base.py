@@ -13,6 +13,7 @@ from iamwarden.domain.exposure import Circumstances, NetworkOwners, OriginAccess
 from iamwarden.domain.findings import Finding, RemediationStep
 from iamwarden.domain.managed_documents import ManagedPolicyDocuments
 from iamwarden.domain.principals import RoleDirectory
+from iamwarden.domain.recorded import Recorded
 from iamwarden.domain.settings import RuleSettings, Settings
 from iamwarden.guardrails.remediation import AccountClients
 
@@ -42,6 +43,9 @@ class RuleContext(NamedTuple):
     #: URL): the enforcer's clients of the event's account; None offline, where such a verdict names what it
     #: could not read (``needs_context``). A read may only call what a remediation step of the rule declares.
     live_clients: LiveClients | None = None
+    #: IAM Warden's own remediations and last-known-good snapshots (the audit table): live in the enforcer,
+    #: None offline, where a verdict resting on them says so.
+    recorded: Recorded | None = None
 
     @property
     def partition(self) -> str:

@@ -31,6 +31,7 @@ from iamwarden.domain.exposure import NetworkOwners, OriginAccessIdentities
 from iamwarden.domain.findings import Finding, Judgement, Verdict
 from iamwarden.domain.managed_documents import ManagedPolicyDocuments
 from iamwarden.domain.principals import RoleDirectory
+from iamwarden.domain.recorded import Recorded
 from iamwarden.domain.settings import Settings
 from iamwarden.domain.wildcards import arn_match
 from iamwarden.guardrails.base import LiveClients
@@ -48,6 +49,7 @@ def judge_event(
     networks: NetworkOwners | None = None,
     origin_access_identities: OriginAccessIdentities | None = None,
     live_clients: LiveClients | None = None,
+    recorded: Recorded | None = None,
 ) -> Judgement:
     """Parse and judge one EventBridge event; malformed input is an ``invalid`` judgement.
 
@@ -60,6 +62,7 @@ def judge_event(
     ``origin_access_identities`` says which ``CanonicalUser`` principals are CloudFront origin access identities
     (the enforcer's CloudFront lookup); without it, only those in ``cloudfront_oai_canonical_ids`` are known.
     ``live_clients`` reads resource state the event does not carry (``RuleContext.live_clients``).
+    ``recorded`` answers what IAM Warden itself did and last saw (the audit table); None offline.
     """
     try:
         change = parse_event(raw)
@@ -73,6 +76,7 @@ def judge_event(
         networks=networks,
         origin_access_identities=origin_access_identities,
         live_clients=live_clients,
+        recorded=recorded,
     )
 
 
@@ -85,6 +89,7 @@ def judge_change(
     networks: NetworkOwners | None = None,
     origin_access_identities: OriginAccessIdentities | None = None,
     live_clients: LiveClients | None = None,
+    recorded: Recorded | None = None,
 ) -> Judgement:
     """Judge a parsed change."""
     guardrails = GUARDRAILS_BY_EVENT.get((change.event_source, change.event_name), ())
@@ -122,6 +127,7 @@ def judge_change(
         networks=networks,
         origin_access_identities=origin_access_identities,
         live_clients=live_clients,
+        recorded=recorded,
     )
     rule_ids: list[str] = []
     findings: list[Finding] = []

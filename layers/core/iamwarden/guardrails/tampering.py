@@ -10,8 +10,12 @@ own deployment: no other stack can hold these exact names while this one does. J
 
 * its roles (exact name in the account: IAM role names are unique per account): inline, attached and
   boundary policies, trust policy, deletion. An attached policy is detached (``detach_managed_policy``) and a
-  boundary put on taken off (``remove_own_role_boundary``: the templates declare none); the rest is alerted
-  with what to do, because the good document is CloudFormation's, not the event's;
+  boundary put on taken off (``remove_own_role_boundary``: the templates declare none). A rewritten trust
+  policy or inline policy (put or deleted) is put back (``restore_own_role_document``) from IAM Warden's own
+  snapshot of the role (``OWN_ROLE``, taken by the heartbeat), or, for a trust policy of the security
+  account's stack without one, from the document the template declares (``OwnIdentity.declared_trust_policy``);
+  with neither the finding says what is missing (``needs_context``) and is only alerted. Deletion is alerted
+  with what to do;
 * its EventBridge rules: ``DisableRule`` is re-enabled (``enable_own_rule``); ``DeleteRule``, ``PutRule``
   (re-patterned) and ``RemoveTargets`` are alerted with the redeploy command;
 * its functions: ``PutFunctionConcurrency`` / ``DeleteFunctionConcurrency`` are put back to what the
@@ -24,14 +28,16 @@ own deployment: no other stack can hold these exact names while this one does. J
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NamedTuple
 
 from iamwarden.adapters.errors import ignoring, is_gone
 from iamwarden.domain.arns import iam_arn
 from iamwarden.domain.catalog import Mode, OptionSpec, RuleSpec, Severity
 from iamwarden.domain.exceptions import UndoError
 from iamwarden.domain.findings import RemediationStep, StepAction
+from iamwarden.domain.recorded import OWN_ROLE
 from iamwarden.domain.wildcards import arn_match
 from iamwarden.guardrails.base import Evaluation, RuleContext
 from iamwarden.guardrails.managed_policy import DetachManagedPolicy
@@ -117,6 +123,15 @@ EVENT_KEYS = frozenset(
 )
 
 
+class Target(NamedTuple):
+    """What of IAM Warden's a change touches (described), its ARN, the plan, and what a restore lacks."""
+
+    what: str
+    arn: str
+    plan: list[RemediationStep]
+    needs: tuple[str, ...] = ()
+
+
 class TamperingRule:
     """A change to one of IAM Warden's own roles, rules, functions, queues, tables or settings."""
 
@@ -132,7 +147,7 @@ class TamperingRule:
             if change.event_source != IAM:  # IAM events are judged by other rules too: they say what they found
                 evaluation.compliant.append(f"{change.event_name} does not touch IAM Warden's own resources")
             return evaluation
-        what, arn, plan = target
+        what, arn, plan, needs = target
         evaluation = Evaluation(resource_arn=arn)
         if change.actor.invoked_by == CLOUDFORMATION:
             evaluation.compliant.append(f"CloudFormation deploying IAM Warden's own stack changed {what}")
@@ -155,6 +170,8 @@ class TamperingRule:
                 plan = []
         if plan:
             done = "it will be put back"
+        elif needs:
+            done = f"it cannot be put back without {'; '.join(needs)}: {own.redeploy_command()}"
         elif change.event_source == SSM:
             name = arn.split(":parameter", 1)[-1]
             done = (
@@ -174,11 +191,12 @@ class TamperingRule:
                     f"own stack; {done}."
                 ),
                 plan=plan,
+                needs_context=needs,
             )
         )
         return evaluation
 
-    def _target(self, context: RuleContext) -> tuple[str, str, list[RemediationStep]] | None:
+    def _target(self, context: RuleContext) -> Target | None:
         """What of IAM Warden's the change touches (described), its ARN and the plan; None if nothing."""
         change = context.change
         own = context.settings.own
@@ -212,7 +230,10 @@ class TamperingRule:
                         "declares none)",
                     )
                 )
-            return f"its role {role}", arn, plan
+            if name in ("UpdateAssumeRolePolicy", "PutRolePolicy", "DeleteRolePolicy"):
+                step, needs = _restore_role_document(context, role, arn)
+                return Target(f"its role {role}", arn, [step] if step else [], needs)
+            return Target(f"its role {role}", arn, plan)
         if source == EVENTS:
             rule_name = _text(parameters, "rule" if name == "RemoveTargets" else "name")
             bus = _bus_name(parameters.get("eventBusName"))
@@ -230,7 +251,7 @@ class TamperingRule:
                         f"enable IAM Warden's rule {key} again",
                     )
                 )
-            return f"its EventBridge rule {key}", arn, plan
+            return Target(f"its EventBridge rule {key}", arn, plan)
         if account != own.home_account:
             return None  # IAM Warden's functions, queues, tables and settings live in the security account only
         if source == LAMBDA:
@@ -253,17 +274,17 @@ class TamperingRule:
                             ),
                         )
                     )
-            return f"its function {function}", arn, plan
+            return Target(f"its function {function}", arn, plan)
         if source == SQS:
             queue = (_text(parameters, "queueUrl") or "").rstrip("/").rsplit("/", 1)[-1]
             if queue not in own.queues:
                 return None
-            return f"its queue {queue}", f"arn:{partition}:sqs:{region}:{account}:{queue}", []
+            return Target(f"its queue {queue}", f"arn:{partition}:sqs:{region}:{account}:{queue}", [])
         if source == DYNAMODB:
             table = _text(parameters, "tableName")
             if table is None or table not in own.tables:
                 return None
-            return f"its table {table}", f"arn:{partition}:dynamodb:{region}:{account}:table/{table}", []
+            return Target(f"its table {table}", f"arn:{partition}:dynamodb:{region}:{account}:table/{table}", [])
         if source == SSM:
             names = parameters.get("names") if name == "DeleteParameters" else [parameters.get("name")]
             prefix = (own.settings_prefix or "").rstrip("/")
@@ -286,8 +307,47 @@ class TamperingRule:
                         f"put setting {mine[0]} back to the value it had before version {version}",
                     )
                 )
-            return f"its setting{'s' if len(mine) > 1 else ''} {', '.join(mine)}", arn, plan
+            return Target(f"its setting{'s' if len(mine) > 1 else ''} {', '.join(mine)}", arn, plan)
         return None
+
+
+def _restore_role_document(context: RuleContext, role: str, arn: str) -> tuple[RemediationStep | None, tuple[str, ...]]:
+    """The step putting back the trust or inline policy an own-role event changed, or what the restore lacks."""
+    change = context.change
+    snapshot = context.recorded.snapshot(OWN_ROLE, arn) if context.recorded is not None else None
+    where = (
+        "IAM Warden has no snapshot of it: the heartbeat takes one of each of its roles"
+        if context.recorded is not None
+        else "offline there is no audit table to read IAM Warden's snapshots from"
+    )
+    if change.event_name == "UpdateAssumeRolePolicy":
+        what = f"the trust policy of IAM Warden's role {role}"
+        declared = context.settings.own.declared_trust_policy(role, change.account)
+        if snapshot is not None and isinstance(snapshot.data.get("trust_policy"), Mapping):
+            document: Any = snapshot.data["trust_policy"]
+            source = f"IAM Warden's snapshot of {snapshot.taken_at}"
+        elif declared is not None:
+            document, source = declared, "the document its template declares"
+        else:
+            return None, (f"{what} before this change ({where}; the member template's trust is not known here)",)
+        parameters = {"role_name": role, "document": "trust", "restore_to": document, "source": source}
+        return RemediationStep(RestoreOwnRoleDocument.action, arn, parameters, f"put back {what} from {source}"), ()
+    policy = context.request_text("policyName")
+    what = f"the inline policy {policy} of IAM Warden's role {role}"
+    inline = snapshot.data.get("inline") if snapshot is not None else None
+    if snapshot is None or not isinstance(inline, Mapping):
+        return None, (f"{what} before this change ({where})",)
+    restore_to = inline.get(policy)
+    source = f"IAM Warden's snapshot of {snapshot.taken_at}"
+    parameters = {
+        "role_name": role,
+        "document": "inline",
+        "policy_name": policy,
+        "restore_to": restore_to,
+        "source": source,
+    }
+    summary = f"put back {what} from {source}" if restore_to is not None else f"delete {what} (not in {source})"
+    return RemediationStep(RestoreOwnRoleDocument.action, arn, parameters, summary), ()
 
 
 def _text(parameters: Mapping[str, Any], key: str) -> str | None:
@@ -352,6 +412,86 @@ class RemoveOwnRoleBoundary:
             raise UndoError(f"role {role} has the boundary {current} now; put {before['boundary']} back by hand")
         aws.iam.put_role_permissions_boundary(RoleName=role, PermissionsBoundary=before["boundary"])
         return [f"put the permissions boundary {before['boundary']} back on role {role}"]
+
+
+def _same(left: Any, right: Any) -> bool:
+    return json.dumps(left, sort_keys=True) == json.dumps(right, sort_keys=True)
+
+
+class RestoreOwnRoleDocument:
+    """Put back the trust policy or one inline policy of an IAM Warden role. Undo puts the changed one back.
+
+    ``restore_to`` is the document to put back (an inline policy's None: it was not there, so it is deleted).
+    The before-state is the live document the change left, which undo writes again (the intruder's version).
+    """
+
+    permissions: ClassVar[Permissions] = (
+        "iam:GetRole",
+        "iam:GetRolePolicy",
+        "iam:UpdateAssumeRolePolicy",
+        "iam:PutRolePolicy",
+        "iam:DeleteRolePolicy",
+    )
+    action: ClassVar[StepAction] = StepAction("restore_own_role_document", permissions)
+    undo_permissions: ClassVar[Permissions] = permissions
+    undoable: ClassVar[bool] = True
+
+    @staticmethod
+    def _live(aws: AccountClients, step: RemediationStep) -> tuple[bool, Any]:
+        """Whether the role exists, and its live trust policy or inline policy (None: no such inline policy)."""
+        role = step.parameters["role_name"]
+        try:
+            found = aws.iam.get_role(RoleName=role)["Role"]
+        except Exception as exc:
+            if is_gone(exc):
+                return False, None
+            raise
+        if step.parameters["document"] == "trust":
+            return True, found.get("AssumeRolePolicyDocument")
+        try:
+            return True, aws.iam.get_role_policy(RoleName=role, PolicyName=step.parameters["policy_name"])[
+                "PolicyDocument"
+            ]
+        except Exception as exc:
+            if is_gone(exc):
+                return True, None
+            raise
+
+    @staticmethod
+    def _write(aws: AccountClients, step: RemediationStep, document: Any) -> None:
+        role = step.parameters["role_name"]
+        if step.parameters["document"] == "trust":
+            aws.iam.update_assume_role_policy(RoleName=role, PolicyDocument=json.dumps(document))
+        elif document is None:
+            with ignoring():
+                aws.iam.delete_role_policy(RoleName=role, PolicyName=step.parameters["policy_name"])
+        else:
+            aws.iam.put_role_policy(
+                RoleName=role, PolicyName=step.parameters["policy_name"], PolicyDocument=json.dumps(document)
+            )
+
+    def capture(self, aws: AccountClients, step: RemediationStep) -> dict[str, Any]:
+        exists, live = self._live(aws, step)
+        return {"exists": exists, "document": live}
+
+    def apply(self, run: StepRun, step: RemediationStep, before: Mapping[str, Any], done: list[str]) -> None:
+        if not before["exists"] or _same(before["document"], step.parameters["restore_to"]):
+            return  # the role is gone (alerted), or the document is already the good one
+        with ignoring():
+            self._write(run.aws, step, step.parameters["restore_to"])
+            done.append(step.summary)
+
+    def undo(self, aws: AccountClients, step: RemediationStep, before: Mapping[str, Any]) -> list[str]:
+        if not before["exists"] or _same(before["document"], step.parameters["restore_to"]):
+            return []
+        role = step.parameters["role_name"]
+        exists, live = self._live(aws, step)
+        if not exists:
+            raise UndoError(f"role {role} no longer exists")
+        if not _same(live, step.parameters["restore_to"]):
+            raise UndoError(f"the {step.parameters['document']} policy of role {role} changed since; undo by hand")
+        self._write(aws, step, before["document"])
+        return [f"put the {step.parameters['document']} policy of role {role} back as the change left it"]
 
 
 class EnableOwnRule:
@@ -514,4 +654,10 @@ def _entry(entry: Mapping[str, Any]) -> dict[str, Any]:
 
 
 GUARDRAILS = (TamperingRule(),)
-ACTIONS = (EnableOwnRule(), RestoreFunctionConcurrency(), RestoreSetting(), RemoveOwnRoleBoundary())
+ACTIONS = (
+    EnableOwnRule(),
+    RestoreFunctionConcurrency(),
+    RestoreSetting(),
+    RemoveOwnRoleBoundary(),
+    RestoreOwnRoleDocument(),
+)

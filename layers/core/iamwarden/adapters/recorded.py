@@ -1,0 +1,171 @@
+"""IAM Warden's own record, read for the judgement: its remediations, and its last-known-good snapshots.
+
+* ``AuditRecorded`` implements ``domain.recorded.Recorded`` over the audit table: remediations from the
+  ``by-resource`` index, snapshots from one item per resource (``snapshot#<kind>#<resource ARN>``, no index
+  keys, like the breaker's ``breaker#`` items), so nothing new is deployed.
+* ``take_trail_snapshots`` reads every trail whose home is this account and region and returns a
+  snapshot of each trail that is in a good state (logging, management events read and written); a trail
+  in a bad state is never snapshotted, so a restore can never put a bad state back.
+* ``take_boundary_snapshots`` does the same for the permissions boundaries of an account's roles and users
+  (``GetAccountAuthorizationDetails``, which returns them; ``ListRoles`` does not).
+
+The heartbeat (issue 15 item 2) refreshes them: per managed account and region, with the member role,
+``store.put_all(take_trail_snapshots(clients.client("cloudtrail"), account, region, now))`` and, in the IAM
+region, ``store.put_all(take_boundary_snapshots(clients.iam, account, now))``. The deploy takes the first ones
+the same way (``iamwarden snapshot`` is not built yet: until the first heartbeat, restores that need a
+snapshot say so and only alert).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from iamwarden.adapters.audit import AuditLog, AuditStatus
+from iamwarden.adapters.errors import describe, is_gone
+from iamwarden.domain.arns import iam_arn
+from iamwarden.domain.exceptions import AuditError
+from iamwarden.domain.recorded import BOUNDARY, OWN_ROLE, TRAIL, PastRemediation, Snapshot
+from iamwarden.domain.trails import trail_is_good, trail_snapshot_data
+
+SNAPSHOT_PREFIX = "snapshot#"
+
+
+def snapshot_key(kind: str, resource_arn: str) -> str:
+    return f"{SNAPSHOT_PREFIX}{kind}#{resource_arn}"
+
+
+class AuditRecorded:
+    """``Recorded`` over the audit table; every DynamoDB failure is an ``AuditError`` (the event is retried)."""
+
+    def __init__(self, audit: AuditLog, dynamodb: Any) -> None:
+        self._audit = audit
+        self._dynamodb = dynamodb
+
+    def remediations(self, resource_arn: str) -> list[PastRemediation]:
+        return [
+            PastRemediation(
+                record.remediation_id,
+                record.rule,
+                record.status,
+                record.created_at,
+                tuple(record.plan),
+                tuple(record.done),
+                tuple(record.before),
+            )
+            for record in self._audit.history(resource_arn)
+            if record.kind == "remediation" and record.status != AuditStatus.ALERTED
+        ]
+
+    def snapshot(self, kind: str, resource_arn: str) -> Snapshot | None:
+        key = snapshot_key(kind, resource_arn)
+        try:
+            answer = self._dynamodb.get_item(
+                TableName=self._audit.table_name, Key={"remediation_id": {"S": key}}, ConsistentRead=True
+            )
+        except (BotoCoreError, ClientError) as exc:
+            raise AuditError(f"cannot read snapshot {key}: {describe(exc)}") from exc
+        item = answer.get("Item")
+        if not item:
+            return None
+        return Snapshot(kind, resource_arn, item["taken_at"]["S"], json.loads(item["data"]["S"]))
+
+    def put(self, snapshot: Snapshot) -> None:
+        key = snapshot_key(snapshot.kind, snapshot.resource_arn)
+        try:
+            self._dynamodb.put_item(
+                TableName=self._audit.table_name,
+                Item={
+                    "remediation_id": {"S": key},
+                    "kind": {"S": "snapshot"},
+                    "snapshot_kind": {"S": snapshot.kind},
+                    "snapshot_of": {"S": snapshot.resource_arn},
+                    "taken_at": {"S": snapshot.taken_at},
+                    "data": {"S": json.dumps(snapshot.data, sort_keys=True, default=str)},
+                },
+            )
+        except (BotoCoreError, ClientError) as exc:
+            raise AuditError(f"cannot write snapshot {key}: {describe(exc)}") from exc
+
+    def put_all(self, snapshots: Iterable[Snapshot]) -> int:
+        count = 0
+        for snapshot in snapshots:
+            self.put(snapshot)
+            count += 1
+        return count
+
+
+def take_trail_snapshots(cloudtrail: Any, account: str, region: str, now: str) -> list[Snapshot]:
+    """A snapshot of each good trail whose home is ``account`` and ``region`` (shadow trails are skipped)."""
+    snapshots = []
+    for trail in cloudtrail.describe_trails(includeShadowTrails=False).get("trailList", []):
+        arn = trail.get("TrailARN", "")
+        if trail.get("HomeRegion") != region or f":{account}:" not in arn:
+            continue
+        status = cloudtrail.get_trail_status(Name=arn)
+        selectors = cloudtrail.get_event_selectors(TrailName=arn)
+        try:
+            insights = cloudtrail.get_insight_selectors(TrailName=arn).get("InsightSelectors", [])
+        except ClientError:
+            insights = []  # InsightNotEnabledException: no Insights selectors
+        data = trail_snapshot_data(trail, status, selectors, insights)
+        if trail_is_good(data):
+            snapshots.append(Snapshot(TRAIL, arn, now, data))
+    return snapshots
+
+
+def take_boundary_snapshots(iam: Any, account: str, now: str) -> list[Snapshot]:
+    """The boundary (or its absence) of every role and user of the account, from the authorization details."""
+    snapshots = []
+    for detail in _authorization_details(iam):
+        boundary = detail.get("PermissionsBoundary") or {}
+        arn = detail.get("Arn", "")
+        if f":{account}:" not in arn:
+            continue
+        snapshots.append(Snapshot(BOUNDARY, arn, now, {"boundary_arn": boundary.get("PermissionsBoundaryArn")}))
+    return snapshots
+
+
+def take_own_role_snapshots(iam: Any, role_names: Sequence[str], account: str, now: str) -> list[Snapshot]:
+    """The trust policy and inline policies of each of IAM Warden's own roles in ``account`` (by exact name).
+
+    Keyed like the rule names them (``arn:<partition>:iam::<account>:role/<name>``); a role that is not there is
+    skipped (its deletion is alerted, and nothing could be restored into it).
+    """
+    snapshots = []
+    for name in role_names:
+        try:
+            role = iam.get_role(RoleName=name)["Role"]
+        except ClientError as exc:
+            if is_gone(exc):
+                continue
+            raise
+        inline = {
+            policy: iam.get_role_policy(RoleName=name, PolicyName=policy)["PolicyDocument"]
+            for page in iam.get_paginator("list_role_policies").paginate(RoleName=name)
+            for policy in page.get("PolicyNames", [])
+        }
+        partition = str(role.get("Arn", "arn:aws:")).split(":")[1]
+        arn = iam_arn(partition, account, "role", name)
+        snapshots.append(
+            Snapshot(OWN_ROLE, arn, now, {"trust_policy": role["AssumeRolePolicyDocument"], "inline": inline})
+        )
+    return snapshots
+
+
+def _authorization_details(iam: Any) -> Iterator[dict[str, Any]]:
+    paginator = iam.get_paginator("get_account_authorization_details")
+    for page in paginator.paginate(Filter=["User", "Role"]):
+        yield from page.get("UserDetailList", [])
+        yield from page.get("RoleDetailList", [])
+
+
+__all__: Sequence[str] = (
+    "AuditRecorded",
+    "take_boundary_snapshots",
+    "take_own_role_snapshots",
+    "take_trail_snapshots",
+)

@@ -1,0 +1,74 @@
+"""What IAM Warden itself recorded, as the judgement may ask it: its own remediations and its snapshots.
+
+Two questions CloudTrail cannot answer decide some verdicts:
+
+* **Did IAM Warden remediate this?** A key set Active again, a quarantine policy deleted: that is a
+  "remediation reversed" only if IAM Warden's own remediation (not undone by ``iamwarden undo``) put
+  it there. The audit table knows (``PastRemediation``).
+* **What was it before?** An event says what a trail's selectors or a role's boundary *became*,
+  never what they were. A ``Snapshot`` is the last known good configuration IAM Warden read itself
+  (taken by the heartbeat, and only of a good state), so a restore puts back a fact, never a guess.
+
+``Recorded`` is None offline (``iamwarden evaluate``, the backtest): a verdict that needs it says so.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, NamedTuple, Protocol
+
+#: Snapshot kinds: one trail's settings, selectors and logging state; one principal's permissions boundary;
+#: one of IAM Warden's own roles (``{"trust_policy": document, "inline": {name: document}}``).
+TRAIL = "cloudtrail-trail"
+BOUNDARY = "permissions-boundary"
+OWN_ROLE = "own-role"
+
+
+class PastRemediation(NamedTuple):
+    """One of IAM Warden's own remediations of a resource, as the audit table holds it."""
+
+    remediation_id: str
+    rule: str
+    status: str  # "remediated", "undone", "failed", ... (adapters.audit.AuditStatus)
+    created_at: str
+    #: The plan's steps as stored: ``{"action", "target", "parameters", "summary"}``.
+    plan: tuple[Mapping[str, Any], ...]
+    #: What was done, line by line (empty when nothing was changed).
+    done: tuple[str, ...] = ()
+    #: The before-state of each step, as captured (which keys were active when a user was quarantined).
+    before: tuple[Mapping[str, Any], ...] = ()
+
+    @property
+    def in_force(self) -> bool:
+        """The remediation changed something and nobody undid it with ``iamwarden undo``."""
+        return self.status == "remediated" and bool(self.done)
+
+    def steps(self, action: str) -> tuple[Mapping[str, Any], ...]:
+        """The parameters of each step of ``action`` (``deactivate_access_key``)."""
+        return tuple(step.get("parameters", {}) for step in self.plan if step.get("action") == action)
+
+
+class Snapshot(NamedTuple):
+    """The last known good configuration of one resource, read by IAM Warden itself."""
+
+    kind: str  # TRAIL, BOUNDARY or OWN_ROLE
+    resource_arn: str
+    taken_at: str
+    data: Mapping[str, Any]
+
+
+class Recorded(Protocol):
+    """What the audit table holds (live in the enforcer; None offline)."""
+
+    def remediations(self, resource_arn: str) -> Sequence[PastRemediation]:
+        """IAM Warden's remediations of ``resource_arn``, oldest first."""
+        ...
+
+    def snapshot(self, kind: str, resource_arn: str) -> Snapshot | None:
+        """The last known good ``kind`` of ``resource_arn``, or None when none was ever taken."""
+        ...
+
+
+def in_force(remediations: Sequence[PastRemediation], rule: str, action: str) -> list[Mapping[str, Any]]:
+    """The parameters of every ``action`` step of ``rule``'s remediations that are still in force, newest last."""
+    return [step for past in remediations if past.rule == rule and past.in_force for step in past.steps(action)]

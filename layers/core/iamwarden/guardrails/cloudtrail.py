@@ -1,0 +1,349 @@
+"""``cloudtrail-logging-impaired``: the trail that records every change keeps recording it (defense evasion).
+
+An intruder with admin rights blinds the watchers first (MITRE ATT&CK T1562.008): ``StopLogging``,
+``DeleteTrail``, an ``UpdateTrail`` that sends the log files elsewhere or drops global or other regions'
+events, ``PutEventSelectors`` that leave out management events, ``PutInsightSelectors`` that switch
+Insights off.
+
+* ``StopLogging`` is restored with ``StartLogging``: nothing else needs to be known.
+* Everything else is restored from IAM Warden's own snapshot of the trail (``domain.recorded``): the
+  settings, selectors and Insights the trail had when IAM Warden last read it in a good state. The event
+  says only what the trail became; without a snapshot the finding says so (``needs_context``) and is only
+  alerted. The plan carries the snapshot, so the audit record shows exactly what would be put back.
+
+CloudTrail's events are regional: a trail's change is recorded in its home region (``StopLogging`` and
+``PutEventSelectors`` must be called there).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+from iamwarden.adapters.errors import error_code, ignoring
+from iamwarden.domain.catalog import RuleSpec, Severity
+from iamwarden.domain.events import json_type_name
+from iamwarden.domain.exceptions import InvalidEventError, UndoError
+from iamwarden.domain.findings import RemediationStep, StepAction
+from iamwarden.domain.recorded import TRAIL, Snapshot
+from iamwarden.domain.trails import (
+    Impairment,
+    request_settings,
+    selector_impairments,
+    setting_impairments,
+    trail_snapshot_data,
+    unknown_changes,
+)
+from iamwarden.guardrails.base import Evaluation, RuleContext
+from iamwarden.guardrails.remediation import AccountClients, Permissions, StepRun
+
+CLOUDTRAIL_LOGGING_IMPAIRED = RuleSpec(
+    id="cloudtrail-logging-impaired",
+    title="CloudTrail logging stopped or narrowed",
+    event_source="cloudtrail.amazonaws.com",
+    event_names=frozenset({"StopLogging", "DeleteTrail", "UpdateTrail", "PutEventSelectors", "PutInsightSelectors"}),
+    risk=(
+        "CloudTrail is the record of every change in the account; an intruder stops or narrows it first, "
+        "so that nothing done next is seen or can be investigated."
+    ),
+    alert_risk=(
+        "CloudTrail is the record of every change made in this account: with it stopped or narrowed, whatever is "
+        "done next goes unseen, and IAM Warden itself no longer hears about it."
+    ),
+)
+
+_TRAIL_GONE = "TrailNotFoundException"
+
+
+def trail_arn(context: RuleContext, name: str) -> str:
+    """A trail named by name or ARN in a request, as its ARN (its home region is the event's)."""
+    if name.startswith("arn:"):
+        return name
+    change = context.change
+    return f"arn:{context.partition}:cloudtrail:{change.region}:{change.account}:trail/{name}"
+
+
+def _trail_name(arn: str) -> str:
+    return arn.rsplit("/", 1)[-1]
+
+
+class CloudTrailRule:
+    """StopLogging, DeleteTrail, UpdateTrail, PutEventSelectors and PutInsightSelectors that make a trail see less."""
+
+    specs: ClassVar[tuple[RuleSpec, ...]] = (CLOUDTRAIL_LOGGING_IMPAIRED,)
+
+    def evaluate(self, context: RuleContext) -> Evaluation:
+        change = context.change
+        request = change.request_parameters
+        key = "trailName" if change.event_name in ("PutEventSelectors", "PutInsightSelectors") else "name"
+        arn = trail_arn(context, context.request_text(key))
+        evaluation = Evaluation(resource_arn=arn)
+        name = _trail_name(arn)
+        if change.event_name == "StopLogging":
+            evaluation.findings.append(
+                context.finding(
+                    CLOUDTRAIL_LOGGING_IMPAIRED,
+                    severity=Severity.CRITICAL,
+                    resource_arn=arn,
+                    reason=f"{change.actor.display} stopped logging of trail {name}: nothing is recorded any more.",
+                    plan=[
+                        RemediationStep(
+                            StartTrailLogging.action,
+                            arn,
+                            {"trail_arn": arn},
+                            f"start logging of trail {name} again",
+                        )
+                    ],
+                )
+            )
+            return evaluation
+        snapshot = context.recorded.snapshot(TRAIL, arn) if context.recorded is not None else None
+        previous = snapshot.data if snapshot is not None else None
+        if change.event_name == "DeleteTrail":
+            found = [Impairment("the trail was deleted", True)]
+            unknown: list[str] = []
+        elif change.event_name == "UpdateTrail":
+            changed = request_settings(request)
+            found = setting_impairments(changed, previous["settings"] if previous else None)
+            unknown = [] if previous else unknown_changes(changed)
+        elif change.event_name == "PutEventSelectors":
+            found = selector_impairments(_list(request, "eventSelectors"), _list(request, "advancedEventSelectors"))
+            unknown = []
+        else:
+            found = _insight_impairments(_list(request, "insightSelectors") or [], previous)
+            unknown = []
+        if not found and not unknown:
+            evaluation.compliant.append(f"trail {name} still logs what it logged")
+            return evaluation
+        what = "; ".join(
+            [impairment.what for impairment in found]
+            + [f"{setting} set to {request_settings(request)[setting]!r} (before: unknown)" for setting in unknown]
+        )
+        actor = change.actor.display
+        reason = {
+            "DeleteTrail": f"{actor} deleted trail {name}: nothing it recorded is recorded any more.",
+            "UpdateTrail": f"{actor} updated trail {name}: {what}.",
+            "PutEventSelectors": f"{actor} set event selectors on trail {name} that leave out {what}.",
+            "PutInsightSelectors": f"{actor} changed the Insights selectors of trail {name}: {what}.",
+        }[change.event_name]
+        needs: tuple[str, ...] = ()
+        plan: list[RemediationStep] = []
+        if snapshot is None:
+            needs = (
+                f"how trail {name} was configured before (IAM Warden has no snapshot of it: snapshots are taken by the "
+                "heartbeat, of trails in a good state)",
+            )
+        else:
+            plan = [restore_step(arn, snapshot)]
+        evaluation.findings.append(
+            context.finding(
+                CLOUDTRAIL_LOGGING_IMPAIRED,
+                severity=Severity.CRITICAL if any(i.critical for i in found) or unknown else Severity.HIGH,
+                resource_arn=arn,
+                reason=reason,
+                plan=plan,
+                offending=[{"impairments": [i.what for i in found], "unknown": unknown}],
+                needs_context=needs,
+            )
+        )
+        return evaluation
+
+
+def restore_step(arn: str, snapshot: Snapshot) -> RemediationStep:
+    return RemediationStep(
+        RestoreTrail.action,
+        arn,
+        {"trail_arn": arn, "snapshot": dict(snapshot.data), "taken_at": snapshot.taken_at},
+        f"put trail {_trail_name(arn)} back as IAM Warden last saw it in a good state ({snapshot.taken_at}): "
+        "its settings, event selectors and Insights selectors, logging on",
+    )
+
+
+def _list(request: Mapping[str, Any], key: str) -> list[Mapping[str, Any]] | None:
+    value = request.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, list) or not all(isinstance(item, Mapping) for item in value):
+        raise InvalidEventError(
+            f"detail.requestParameters.{key} must be a list of objects, got {json_type_name(value)}"
+        )
+    return value
+
+
+def _insight_types(selectors: Any) -> set[str]:
+    return {
+        str(selector.get("InsightType") or selector.get("insightType"))
+        for selector in selectors or ()
+        if isinstance(selector, Mapping)
+    }
+
+
+def _insight_impairments(selectors: list[Mapping[str, Any]], previous: Mapping[str, Any] | None) -> list[Impairment]:
+    """Insights types switched off: all of them (an empty list), or those the snapshot had."""
+    now = _insight_types(selectors)
+    before = _insight_types(previous.get("insight_selectors")) if previous else set()
+    dropped = sorted(before - now)
+    if dropped:
+        return [Impairment(f"Insights {', '.join(dropped)} switched off", False)]
+    if not now and previous is None:
+        return [Impairment("Insights switched off", False)]
+    return []
+
+
+class StartTrailLogging:
+    """Start logging a stopped trail (undo stops it again)."""
+
+    permissions: ClassVar[Permissions] = ("cloudtrail:GetTrailStatus", "cloudtrail:StartLogging")
+    action: ClassVar[StepAction] = StepAction("start_trail_logging", permissions)
+    undo_permissions: ClassVar[Permissions] = ("cloudtrail:GetTrailStatus", "cloudtrail:StopLogging")
+    undoable: ClassVar[bool] = True
+
+    @staticmethod
+    def _logging(aws: AccountClients, arn: str) -> bool | None:
+        try:
+            return bool(aws.client("cloudtrail").get_trail_status(Name=arn).get("IsLogging"))
+        except Exception as exc:
+            if error_code(exc) == _TRAIL_GONE:
+                return None
+            raise
+
+    def capture(self, aws: AccountClients, step: RemediationStep) -> dict[str, Any]:
+        return {"logging": self._logging(aws, step.parameters["trail_arn"])}
+
+    def apply(self, run: StepRun, step: RemediationStep, before: Mapping[str, Any], done: list[str]) -> None:
+        if before["logging"] is not False:
+            return  # logging again already, or the trail is gone
+        arn = step.parameters["trail_arn"]
+        with ignoring(_TRAIL_GONE):
+            run.aws.client("cloudtrail").start_logging(Name=arn)
+            done.append(f"started logging of trail {_trail_name(arn)}")
+
+    def undo(self, aws: AccountClients, step: RemediationStep, before: Mapping[str, Any]) -> list[str]:
+        if before["logging"] is not False:
+            return []
+        arn = step.parameters["trail_arn"]
+        now = self._logging(aws, arn)
+        if now is None:
+            raise UndoError(f"trail {_trail_name(arn)} no longer exists")
+        if not now:
+            return []
+        aws.client("cloudtrail").stop_logging(Name=arn)
+        return [f"stopped logging of trail {_trail_name(arn)} again, as before"]
+
+
+class RestoreTrail:
+    """Put a trail back as its snapshot has it: re-created if deleted, its settings, selectors and logging.
+
+    Only what differs is written. Undo puts back the state captured before (deleting a trail that did not
+    exist, the settings and selectors it had, logging stopped if it was): it never starts logging, because
+    the remediation never stopped it.
+    """
+
+    permissions: ClassVar[Permissions] = (
+        "cloudtrail:DescribeTrails",
+        "cloudtrail:GetTrailStatus",
+        "cloudtrail:GetEventSelectors",
+        "cloudtrail:GetInsightSelectors",
+        "cloudtrail:CreateTrail",
+        "cloudtrail:UpdateTrail",
+        "cloudtrail:PutEventSelectors",
+        "cloudtrail:PutInsightSelectors",
+        "cloudtrail:StartLogging",
+    )
+    action: ClassVar[StepAction] = StepAction("restore_trail", permissions)
+    undo_permissions: ClassVar[Permissions] = (
+        "cloudtrail:DescribeTrails",
+        "cloudtrail:GetTrailStatus",
+        "cloudtrail:GetEventSelectors",
+        "cloudtrail:GetInsightSelectors",
+        "cloudtrail:DeleteTrail",
+        "cloudtrail:UpdateTrail",
+        "cloudtrail:PutEventSelectors",
+        "cloudtrail:PutInsightSelectors",
+        "cloudtrail:StopLogging",
+    )
+    undoable: ClassVar[bool] = True
+
+    @staticmethod
+    def read(client: Any, arn: str) -> dict[str, Any] | None:
+        """The trail's live state in the snapshot's shape; None when it does not exist."""
+        listed = client.describe_trails(trailNameList=[arn], includeShadowTrails=False).get("trailList", [])
+        trails = [trail for trail in listed if trail.get("TrailARN") == arn]  # only that trail, whatever is listed
+        if not trails:
+            return None
+        status = client.get_trail_status(Name=arn)
+        selectors = client.get_event_selectors(TrailName=arn)
+        try:
+            insights = client.get_insight_selectors(TrailName=arn).get("InsightSelectors", [])
+        except Exception as exc:
+            if error_code(exc) not in ("InsightNotEnabledException", _TRAIL_GONE):
+                raise
+            insights = []
+        return trail_snapshot_data(trails[0], status, selectors, insights)
+
+    def capture(self, aws: AccountClients, step: RemediationStep) -> dict[str, Any]:
+        return {"trail": self.read(aws.client("cloudtrail"), step.parameters["trail_arn"])}
+
+    def apply(self, run: StepRun, step: RemediationStep, before: Mapping[str, Any], done: list[str]) -> None:
+        snapshot = step.parameters["snapshot"]
+        _put(
+            run.aws.client("cloudtrail"), step.parameters["trail_arn"], before["trail"], snapshot, done, may_stop=False
+        )
+
+    def undo(self, aws: AccountClients, step: RemediationStep, before: Mapping[str, Any]) -> list[str]:
+        client = aws.client("cloudtrail")
+        arn = step.parameters["trail_arn"]
+        current = self.read(client, arn)
+        previous = before["trail"]
+        if previous is None:
+            if current is None:
+                return []
+            client.delete_trail(Name=_trail_name(arn))  # by name: its home region is this client's
+            return [f"deleted trail {_trail_name(arn)} again, as it was deleted before"]
+        if current is None:
+            raise UndoError(f"trail {_trail_name(arn)} was deleted since; it cannot be put back as it was")
+        restored: list[str] = []
+        _put(client, arn, current, previous, restored, may_stop=True)
+        return restored
+
+
+def _put(
+    client: Any, arn: str, live: Mapping[str, Any] | None, wanted: Mapping[str, Any], done: list[str], *, may_stop: bool
+) -> None:
+    """Write what of ``wanted`` (settings, selectors, Insights, logging) differs from ``live``.
+
+    A remediation (``may_stop`` false) only ever starts logging: it restores a snapshot, which always logs. Undo
+    (``may_stop`` true) only ever stops it, if it was stopped before the remediation.
+    """
+    name = _trail_name(arn)
+    settings = {key: value for key, value in wanted["settings"].items() if value is not None}
+    if live is None:
+        created = {key: value for key, value in settings.items() if key != "IsOrganizationTrail" or value}
+        client.create_trail(Name=wanted.get("name") or name, **created)
+        done.append(f"re-created trail {name} with its settings of the snapshot")
+        live = {"settings": settings, "logging": False, "event_selectors": None, "advanced_event_selectors": None}
+    else:
+        differing = {key: value for key, value in settings.items() if live["settings"].get(key) != value}
+        if differing:
+            client.update_trail(Name=arn, **differing)
+            done.append(f"set {', '.join(sorted(differing))} of trail {name} back")
+    if wanted.get("advanced_event_selectors"):
+        if live.get("advanced_event_selectors") != wanted["advanced_event_selectors"]:
+            client.put_event_selectors(TrailName=arn, AdvancedEventSelectors=wanted["advanced_event_selectors"])
+            done.append(f"put the advanced event selectors of trail {name} back")
+    elif wanted.get("event_selectors") and live.get("event_selectors") != wanted["event_selectors"]:
+        client.put_event_selectors(TrailName=arn, EventSelectors=wanted["event_selectors"])
+        done.append(f"put the event selectors of trail {name} back")
+    if "insight_selectors" in wanted and (live.get("insight_selectors") or []) != (wanted["insight_selectors"] or []):
+        client.put_insight_selectors(TrailName=arn, InsightSelectors=wanted["insight_selectors"] or [])
+        done.append(f"put the Insights selectors of trail {name} back")
+    if not may_stop and wanted.get("logging") and not live.get("logging"):
+        client.start_logging(Name=arn)
+        done.append(f"started logging of trail {name}")
+    elif may_stop and not wanted.get("logging") and live.get("logging"):
+        client.stop_logging(Name=arn)
+        done.append(f"stopped logging of trail {name}, as before")
+
+
+GUARDRAILS = (CloudTrailRule(),)
+ACTIONS = (StartTrailLogging(), RestoreTrail())

@@ -1,0 +1,343 @@
+"""``permission-set-admin``: IAM Identity Center permission sets made admin, and admin sets assigned.
+
+Identity Center creates and updates the roles in each account itself, through its service-linked role,
+so the IAM changes it makes there are (rightly) never judged: the change to watch is the one made to the
+permission set, in the Identity Center instance's region (``sso.amazonaws.com``):
+
+* ``AttachManagedPolicyToPermissionSet`` of an admin-equivalent AWS-managed policy -> detach exactly it;
+* ``PutInlinePolicyToPermissionSet`` of an admin-equivalent or escalating inline policy -> delete it;
+* ``CreateAccountAssignment`` of a permission set named in ``admin_permission_sets`` (the organisation's
+  administrator sets, by ARN pattern) -> delete exactly that assignment.
+
+Each remediation provisions the permission set again (``ProvisionPermissionSet`` to every account it is
+provisioned to), as Identity Center needs for a changed set to reach the accounts' roles; undo does the same.
+Permission set ARNs carry no account (``arn:aws:sso:::permissionSet/ssoins-…/ps-…``).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+from iamwarden.adapters.errors import error_code, ignoring
+from iamwarden.domain.catalog import OptionSpec, RuleSpec, Severity
+from iamwarden.domain.escalation import assess
+from iamwarden.domain.exceptions import InvalidEventError, UndoError
+from iamwarden.domain.findings import RemediationStep, StepAction
+from iamwarden.domain.policy import parse_policy
+from iamwarden.domain.wildcards import arn_match
+from iamwarden.guardrails.base import Evaluation, RuleContext
+from iamwarden.guardrails.managed_policy import ADMIN_EQUIVALENT
+from iamwarden.guardrails.remediation import AccountClients, Permissions, StepRun
+
+PERMISSION_SET_ADMIN = RuleSpec(
+    id="permission-set-admin",
+    title="Identity Center permission set made admin, or an admin set assigned",
+    event_source="sso.amazonaws.com",
+    event_names=frozenset(
+        {"AttachManagedPolicyToPermissionSet", "PutInlinePolicyToPermissionSet", "CreateAccountAssignment"}
+    ),
+    risk=(
+        "A permission set becomes a role in every account it is assigned to; made admin, or assigned to someone new, "
+        "it makes administrators across the organisation in one change that no IAM event shows."
+    ),
+    options={
+        "admin_permission_sets": OptionSpec(
+            "patterns",
+            (),
+            "ARN patterns of the organisation's administrator permission sets (their assignments are judged)",
+        ),
+    },
+    alert_risk=(
+        "Identity Center turns this permission set into a role in every account it is assigned to, so this one change "
+        "hands administrator access in each of them."
+    ),
+)
+
+_GONE = frozenset({"ResourceNotFoundException", "ConflictException"})
+
+
+def _provision(client: Any, instance: str, permission_set: str) -> bool:
+    """Push a changed permission set to every account it is provisioned to; False when it is provisioned nowhere."""
+    accounts = client.list_accounts_for_provisioned_permission_set(
+        InstanceArn=instance, PermissionSetArn=permission_set
+    ).get("AccountIds", [])
+    if not accounts:
+        return False
+    client.provision_permission_set(
+        InstanceArn=instance, PermissionSetArn=permission_set, TargetType="ALL_PROVISIONED_ACCOUNTS"
+    )
+    return True
+
+
+class PermissionSetRule:
+    """Admin-equivalent policies put on permission sets, and assignments of the organisation's admin sets."""
+
+    specs: ClassVar[tuple[RuleSpec, ...]] = (PERMISSION_SET_ADMIN,)
+
+    def evaluate(self, context: RuleContext) -> Evaluation:
+        change = context.change
+        instance = context.request_text("instanceArn")
+        permission_set = context.request_text("permissionSetArn")
+        evaluation = Evaluation(resource_arn=permission_set)
+        actor = change.actor.display
+        base = {"instance_arn": instance, "permission_set_arn": permission_set}
+        if change.event_name == "AttachManagedPolicyToPermissionSet":
+            policy = context.request_text("managedPolicyArn")
+            name = policy.rsplit("/", 1)[-1]
+            if ":iam::aws:policy/" not in policy or name not in ADMIN_EQUIVALENT:
+                evaluation.compliant.append(f"{policy} is not an admin-equivalent AWS-managed policy")
+                return evaluation
+            reason = f"{actor} attached {name} to permission set {permission_set}: it {ADMIN_EQUIVALENT[name]}"
+            step = RemediationStep(
+                DetachPermissionSetPolicy.action,
+                permission_set,
+                {**base, "managed_policy_arn": policy},
+                f"detach {name} from permission set {permission_set} and provision the set again",
+            )
+            severity = Severity.CRITICAL
+        elif change.event_name == "PutInlinePolicyToPermissionSet":
+            document = context.request_text("inlinePolicy")
+            try:
+                risk = assess(parse_policy(json.loads(document), field="inlinePolicy"))
+            except json.JSONDecodeError as exc:
+                raise InvalidEventError(f"detail.requestParameters.inlinePolicy is not JSON: {exc}") from exc
+            if not risk.risky:
+                evaluation.compliant.append(f"the inline policy of permission set {permission_set} is not admin")
+                return evaluation
+            what = "; ".join([g.why for g in risk.admin] + [f"escalation {p.describe()}" for p in risk.escalations])
+            reason = f"{actor} put an inline policy on permission set {permission_set} that grants {what}"
+            step = RemediationStep(
+                DeletePermissionSetInlinePolicy.action,
+                permission_set,
+                base,
+                f"delete the inline policy of permission set {permission_set} and provision the set again",
+            )
+            severity = Severity.CRITICAL if risk.critical else Severity.HIGH
+        else:
+            patterns = context.rule(PERMISSION_SET_ADMIN.id).patterns("admin_permission_sets")
+            pattern = next((p for p in patterns if arn_match(p, permission_set)), None)
+            if pattern is None:
+                evaluation.compliant.append(f"permission set {permission_set} is not named in admin_permission_sets")
+                return evaluation
+            assignment = {
+                "target_id": context.request_text("targetId"),
+                "target_type": context.request_text("targetType"),
+                "principal_type": context.request_text("principalType"),
+                "principal_id": context.request_text("principalId"),
+            }
+            reason = (
+                f"{actor} assigned the administrator permission set {permission_set} ({pattern!r} in "
+                f"admin_permission_sets) to {assignment['principal_type'].lower()} {assignment['principal_id']} "
+                f"in account {assignment['target_id']}"
+            )
+            step = RemediationStep(
+                DeleteAccountAssignment.action,
+                permission_set,
+                {**base, **assignment},
+                f"delete the assignment of permission set {permission_set} to {assignment['principal_type'].lower()} "
+                f"{assignment['principal_id']} in account {assignment['target_id']}",
+            )
+            severity = Severity.CRITICAL
+        evaluation.findings.append(
+            context.finding(
+                PERMISSION_SET_ADMIN,
+                severity=severity,
+                resource_arn=permission_set,
+                reason=reason + ".",
+                plan=[step],
+            )
+        )
+        return evaluation
+
+
+class DetachPermissionSetPolicy:
+    """Detach one AWS-managed policy from a permission set and provision it (undo attaches and provisions)."""
+
+    permissions: ClassVar[Permissions] = (
+        "sso:ListManagedPoliciesInPermissionSet",
+        "sso:DetachManagedPolicyFromPermissionSet",
+        "sso:ListAccountsForProvisionedPermissionSet",
+        "sso:ProvisionPermissionSet",
+    )
+    action: ClassVar[StepAction] = StepAction("detach_permission_set_policy", permissions)
+    undo_permissions: ClassVar[Permissions] = (
+        "sso:ListManagedPoliciesInPermissionSet",
+        "sso:AttachManagedPolicyToPermissionSet",
+        "sso:ListAccountsForProvisionedPermissionSet",
+        "sso:ProvisionPermissionSet",
+    )
+    undoable: ClassVar[bool] = True
+
+    @staticmethod
+    def _attached(aws: AccountClients, step: RemediationStep) -> bool | None:
+        parameters = step.parameters
+        try:
+            listed = aws.client("sso-admin").list_managed_policies_in_permission_set(
+                InstanceArn=parameters["instance_arn"], PermissionSetArn=parameters["permission_set_arn"]
+            )
+        except Exception as exc:
+            if error_code(exc) in _GONE:
+                return None
+            raise
+        arns = {policy["Arn"] for policy in listed.get("AttachedManagedPolicies", [])}
+        return parameters["managed_policy_arn"] in arns
+
+    def capture(self, aws: AccountClients, step: RemediationStep) -> dict[str, Any]:
+        return {"attached": self._attached(aws, step)}
+
+    def apply(self, run: StepRun, step: RemediationStep, before: Mapping[str, Any], done: list[str]) -> None:
+        if not before["attached"]:
+            return
+        p = step.parameters
+        client = run.aws.client("sso-admin")
+        with ignoring(*_GONE):
+            client.detach_managed_policy_from_permission_set(
+                InstanceArn=p["instance_arn"],
+                PermissionSetArn=p["permission_set_arn"],
+                ManagedPolicyArn=p["managed_policy_arn"],
+            )
+            done.append(f"detached {p['managed_policy_arn']} from permission set {p['permission_set_arn']}")
+        if _provision(client, p["instance_arn"], p["permission_set_arn"]):
+            done.append(f"provisioned permission set {p['permission_set_arn']} to its accounts")
+
+    def undo(self, aws: AccountClients, step: RemediationStep, before: Mapping[str, Any]) -> list[str]:
+        if not before["attached"]:
+            return []
+        attached = self._attached(aws, step)
+        p = step.parameters
+        if attached is None:
+            raise UndoError(f"permission set {p['permission_set_arn']} no longer exists")
+        if attached:
+            return []
+        client = aws.client("sso-admin")
+        client.attach_managed_policy_to_permission_set(
+            InstanceArn=p["instance_arn"],
+            PermissionSetArn=p["permission_set_arn"],
+            ManagedPolicyArn=p["managed_policy_arn"],
+        )
+        _provision(client, p["instance_arn"], p["permission_set_arn"])
+        return [f"attached {p['managed_policy_arn']} to permission set {p['permission_set_arn']} again"]
+
+
+class DeletePermissionSetInlinePolicy:
+    """Delete a permission set's inline policy and provision it (undo puts the captured policy back)."""
+
+    permissions: ClassVar[Permissions] = (
+        "sso:GetInlinePolicyForPermissionSet",
+        "sso:DeleteInlinePolicyFromPermissionSet",
+        "sso:ListAccountsForProvisionedPermissionSet",
+        "sso:ProvisionPermissionSet",
+    )
+    action: ClassVar[StepAction] = StepAction("delete_permission_set_inline_policy", permissions)
+    undo_permissions: ClassVar[Permissions] = (
+        "sso:GetInlinePolicyForPermissionSet",
+        "sso:PutInlinePolicyToPermissionSet",
+        "sso:ListAccountsForProvisionedPermissionSet",
+        "sso:ProvisionPermissionSet",
+    )
+    undoable: ClassVar[bool] = True
+
+    @staticmethod
+    def _policy(aws: AccountClients, step: RemediationStep) -> str | None:
+        p = step.parameters
+        try:
+            answer = aws.client("sso-admin").get_inline_policy_for_permission_set(
+                InstanceArn=p["instance_arn"], PermissionSetArn=p["permission_set_arn"]
+            )
+        except Exception as exc:
+            if error_code(exc) in _GONE:
+                return None
+            raise
+        return str(answer.get("InlinePolicy") or "") or None
+
+    def capture(self, aws: AccountClients, step: RemediationStep) -> dict[str, Any]:
+        return {"inline_policy": self._policy(aws, step)}
+
+    def apply(self, run: StepRun, step: RemediationStep, before: Mapping[str, Any], done: list[str]) -> None:
+        if before["inline_policy"] is None:
+            return
+        p = step.parameters
+        client = run.aws.client("sso-admin")
+        with ignoring(*_GONE):
+            client.delete_inline_policy_from_permission_set(
+                InstanceArn=p["instance_arn"], PermissionSetArn=p["permission_set_arn"]
+            )
+            done.append(f"deleted the inline policy of permission set {p['permission_set_arn']}")
+        if _provision(client, p["instance_arn"], p["permission_set_arn"]):
+            done.append(f"provisioned permission set {p['permission_set_arn']} to its accounts")
+
+    def undo(self, aws: AccountClients, step: RemediationStep, before: Mapping[str, Any]) -> list[str]:
+        if before["inline_policy"] is None or self._policy(aws, step) is not None:
+            return []  # nothing was deleted, or a policy was put since (kept)
+        p = step.parameters
+        client = aws.client("sso-admin")
+        client.put_inline_policy_to_permission_set(
+            InstanceArn=p["instance_arn"],
+            PermissionSetArn=p["permission_set_arn"],
+            InlinePolicy=before["inline_policy"],
+        )
+        _provision(client, p["instance_arn"], p["permission_set_arn"])
+        return [f"put the inline policy of permission set {p['permission_set_arn']} back"]
+
+
+class DeleteAccountAssignment:
+    """Delete exactly one account assignment (undo creates it again)."""
+
+    permissions: ClassVar[Permissions] = ("sso:ListAccountAssignments", "sso:DeleteAccountAssignment")
+    action: ClassVar[StepAction] = StepAction("delete_account_assignment", permissions)
+    undo_permissions: ClassVar[Permissions] = ("sso:ListAccountAssignments", "sso:CreateAccountAssignment")
+    undoable: ClassVar[bool] = True
+
+    @staticmethod
+    def _arguments(step: RemediationStep) -> dict[str, str]:
+        p = step.parameters
+        return {
+            "InstanceArn": p["instance_arn"],
+            "PermissionSetArn": p["permission_set_arn"],
+            "TargetId": p["target_id"],
+            "TargetType": p["target_type"],
+            "PrincipalType": p["principal_type"],
+            "PrincipalId": p["principal_id"],
+        }
+
+    @staticmethod
+    def _assigned(aws: AccountClients, step: RemediationStep) -> bool:
+        p = step.parameters
+        paginator = aws.client("sso-admin").get_paginator("list_account_assignments")
+        for page in paginator.paginate(
+            InstanceArn=p["instance_arn"], AccountId=p["target_id"], PermissionSetArn=p["permission_set_arn"]
+        ):
+            for assignment in page.get("AccountAssignments", []):
+                if (assignment.get("PrincipalType"), assignment.get("PrincipalId")) == (
+                    p["principal_type"],
+                    p["principal_id"],
+                ):
+                    return True
+        return False
+
+    def capture(self, aws: AccountClients, step: RemediationStep) -> dict[str, Any]:
+        return {"assigned": self._assigned(aws, step)}
+
+    def apply(self, run: StepRun, step: RemediationStep, before: Mapping[str, Any], done: list[str]) -> None:
+        if not before["assigned"]:
+            return
+        with ignoring(*_GONE):
+            run.aws.client("sso-admin").delete_account_assignment(**self._arguments(step))
+            p = step.parameters
+            done.append(
+                f"deleted the assignment of permission set {p['permission_set_arn']} to "
+                f"{p['principal_type'].lower()} {p['principal_id']} in account {p['target_id']}"
+            )
+
+    def undo(self, aws: AccountClients, step: RemediationStep, before: Mapping[str, Any]) -> list[str]:
+        if not before["assigned"] or self._assigned(aws, step):
+            return []
+        aws.client("sso-admin").create_account_assignment(**self._arguments(step))
+        p = step.parameters
+        return [f"assigned permission set {p['permission_set_arn']} to {p['principal_id']} in {p['target_id']} again"]
+
+
+GUARDRAILS = (PermissionSetRule(),)
+ACTIONS = (DetachPermissionSetPolicy(), DeletePermissionSetInlinePolicy(), DeleteAccountAssignment())

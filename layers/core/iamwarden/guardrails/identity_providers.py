@@ -1,0 +1,338 @@
+"""``identity-provider-unknown``: an OIDC or SAML identity provider the organisation does not know.
+
+An identity provider is a door: any role that trusts it can be assumed by whoever controls the provider.
+An intruder who adds their own (an OIDC issuer they run, a SAML IdP whose signing key they hold) and a
+role trusting it keeps access after every key and user they made is gone (MITRE ATT&CK T1484.002).
+
+Known providers are named in settings: ``allow_oidc_urls`` (the provider URL without ``https://``:
+``token.actions.githubusercontent.com``) and ``allow_saml_issuers`` (the metadata's ``entityID``). A
+pattern that matches everything is refused. Anything else is a finding:
+
+* ``CreateOpenIDConnectProvider`` / ``CreateSAMLProvider`` of an unknown provider: delete exactly the new
+  provider (undo creates it again from the captured URL, client ids and thumbprints, or metadata);
+* ``AddClientIDToOpenIDConnectProvider`` on an unknown provider: remove exactly that client id;
+* ``UpdateOpenIDConnectProviderThumbprint`` / ``UpdateSAMLProvider`` of an unknown provider: the previous
+  thumbprints or metadata are not in the event and IAM Warden keeps no copy of them, so the finding says so
+  and is alerted only.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+from iamwarden.adapters.errors import ignoring, is_gone
+from iamwarden.domain.catalog import OptionSpec, RuleSpec, Severity
+from iamwarden.domain.exceptions import UndoError
+from iamwarden.domain.findings import RemediationStep, StepAction
+from iamwarden.domain.wildcards import wildcard_match
+from iamwarden.guardrails.base import Evaluation, RuleContext
+from iamwarden.guardrails.remediation import AccountClients, Permissions, StepRun
+
+IDENTITY_PROVIDER_UNKNOWN = RuleSpec(
+    id="identity-provider-unknown",
+    title="Unknown identity provider added or changed",
+    event_source="iam.amazonaws.com",
+    event_names=frozenset(
+        {
+            "CreateOpenIDConnectProvider",
+            "UpdateOpenIDConnectProviderThumbprint",
+            "AddClientIDToOpenIDConnectProvider",
+            "CreateSAMLProvider",
+            "UpdateSAMLProvider",
+        }
+    ),
+    risk=(
+        "An identity provider lets whoever controls it into every role that trusts it; one the organisation does "
+        "not know is a door someone else holds the key to."
+    ),
+    options={
+        "allow_oidc_urls": OptionSpec(
+            "patterns", (), "OIDC provider URLs without https:// (token.actions.githubusercontent.com) that are known"
+        ),
+        "allow_saml_issuers": OptionSpec(
+            "patterns", (), "SAML metadata issuers (the EntityDescriptor entityID) that are known"
+        ),
+    },
+    alert_risk=(
+        "An identity provider lets whoever runs it sign people into every role that trusts it; this one is not on "
+        "the organisation's list, so someone outside may now hold a way in."
+    ),
+)
+
+_ENTITY_ID = re.compile(r"<(?:\w+:)?EntityDescriptor\b[^>]*?\bentityID\s*=\s*[\"']([^\"']+)[\"']", re.DOTALL)
+
+
+def oidc_url(value: str) -> str:
+    """A provider URL as IAM names it in the ARN: no scheme, no trailing slash."""
+    return re.sub(r"^https://", "", value.strip()).rstrip("/")
+
+
+def saml_issuer(metadata: str) -> str | None:
+    """The ``entityID`` of a SAML metadata document's EntityDescriptor (read with a pattern: no XML parser
+    sees untrusted input)."""
+    found = _ENTITY_ID.search(metadata)
+    return found.group(1) if found else None
+
+
+def _known(patterns: tuple[str, ...], value: str) -> str | None:
+    return next((pattern for pattern in patterns if wildcard_match(pattern, value)), None)
+
+
+class IdentityProviderRule:
+    """OIDC and SAML providers created or changed that are not on the allowlists."""
+
+    specs: ClassVar[tuple[RuleSpec, ...]] = (IDENTITY_PROVIDER_UNKNOWN,)
+
+    def evaluate(self, context: RuleContext) -> Evaluation:
+        if "SAML" in context.change.event_name:
+            return self._saml(context)
+        return self._oidc(context)
+
+    def _oidc(self, context: RuleContext) -> Evaluation:
+        change = context.change
+        request = change.request_parameters
+        settings = context.rule(IDENTITY_PROVIDER_UNKNOWN.id)
+        if change.event_name == "CreateOpenIDConnectProvider":
+            url = oidc_url(context.request_text("url"))
+            arn = _response_arn(change.response_elements, "openIDConnectProviderArn") or (
+                f"arn:{context.partition}:iam::{change.account}:oidc-provider/{url}"
+            )
+        else:
+            arn = context.request_text("openIDConnectProviderArn")
+            url = arn.split(":oidc-provider/", 1)[-1]
+        evaluation = Evaluation(resource_arn=arn)
+        pattern = _known(settings.patterns("allow_oidc_urls"), url)
+        if pattern is not None:
+            evaluation.compliant.append(f"OIDC provider {url} matches {pattern!r} in allow_oidc_urls")
+            return evaluation
+        actor = change.actor.display
+        plan: list[RemediationStep] = []
+        needs: tuple[str, ...] = ()
+        if change.event_name == "CreateOpenIDConnectProvider":
+            did = f"{actor} added the OIDC identity provider {url}, which is not among the known providers"
+            plan = [
+                RemediationStep(
+                    DeleteOidcProvider.action,
+                    arn,
+                    {"provider_arn": arn},
+                    f"delete OIDC provider {url} (undo: re-create)",
+                )
+            ]
+        elif change.event_name == "AddClientIDToOpenIDConnectProvider":
+            client = context.request_text("clientID")
+            did = f"{actor} let client id {client} use the unknown OIDC provider {url}"
+            plan = [
+                RemediationStep(
+                    RemoveOidcClientId.action,
+                    arn,
+                    {"provider_arn": arn, "client_id": client},
+                    f"remove client id {client} from OIDC provider {url}",
+                )
+            ]
+        else:
+            thumbprints = request.get("thumbprintList")
+            listed = ", ".join(map(str, thumbprints)) if isinstance(thumbprints, list) else "?"
+            did = f"{actor} changed the certificate thumbprints of the unknown OIDC provider {url} to {listed}"
+            needs = (f"the thumbprints OIDC provider {url} had before (not in the event; IAM Warden keeps no copy)",)
+        evaluation.findings.append(
+            context.finding(
+                IDENTITY_PROVIDER_UNKNOWN,
+                severity=Severity.HIGH,
+                resource_arn=arn,
+                reason=f"{did}. Add it to allow_oidc_urls if it is the organisation's.",
+                plan=plan,
+                offending=[{"url": url}],
+                needs_context=needs,
+            )
+        )
+        return evaluation
+
+    def _saml(self, context: RuleContext) -> Evaluation:
+        change = context.change
+        settings = context.rule(IDENTITY_PROVIDER_UNKNOWN.id)
+        if change.event_name == "CreateSAMLProvider":
+            name = context.request_text("name")
+            arn = _response_arn(change.response_elements, "sAMLProviderArn") or (
+                f"arn:{context.partition}:iam::{change.account}:saml-provider/{name}"
+            )
+        else:
+            arn = context.request_text("sAMLProviderArn")
+            name = arn.rsplit("/", 1)[-1]
+        evaluation = Evaluation(resource_arn=arn)
+        metadata = change.request_parameters.get("sAMLMetadataDocument")
+        issuer = saml_issuer(metadata) if isinstance(metadata, str) else None
+        if issuer is not None:
+            pattern = _known(settings.patterns("allow_saml_issuers"), issuer)
+            if pattern is not None:
+                evaluation.compliant.append(f"SAML issuer {issuer} matches {pattern!r} in allow_saml_issuers")
+                return evaluation
+        who = f"issuer {issuer}" if issuer else "an issuer the event does not show"
+        actor = change.actor.display
+        needs: list[str] = [] if issuer else [f"which issuer SAML provider {name} trusts (no metadata in the event)"]
+        plan: list[RemediationStep] = []
+        if change.event_name == "CreateSAMLProvider":
+            did = f"{actor} added SAML identity provider {name} for {who}, which is not among the known issuers"
+            plan = [
+                RemediationStep(
+                    DeleteSamlProvider.action,
+                    arn,
+                    {"provider_arn": arn},
+                    f"delete SAML provider {name} (undo: re-create)",
+                )
+            ]
+        else:
+            did = f"{actor} pointed SAML identity provider {name} at {who}, which is not among the known issuers"
+            needs.append(f"the metadata SAML provider {name} had before (not in the event; IAM Warden keeps no copy)")
+        evaluation.findings.append(
+            context.finding(
+                IDENTITY_PROVIDER_UNKNOWN,
+                severity=Severity.HIGH,
+                resource_arn=arn,
+                reason=f"{did}. Add it to allow_saml_issuers if it is the organisation's.",
+                plan=plan,
+                offending=[{"issuer": issuer}],
+                needs_context=tuple(needs),
+            )
+        )
+        return evaluation
+
+
+def _response_arn(response: Any, key: str) -> str | None:
+    value = response.get(key) if isinstance(response, Mapping) else None
+    return value if isinstance(value, str) and value else None
+
+
+class DeleteOidcProvider:
+    """Delete an OIDC provider; undo creates it again with the same URL, client ids, thumbprints and tags."""
+
+    permissions: ClassVar[Permissions] = ("iam:GetOpenIDConnectProvider", "iam:DeleteOpenIDConnectProvider")
+    action: ClassVar[StepAction] = StepAction("delete_oidc_provider", permissions)
+    undo_permissions: ClassVar[Permissions] = ("iam:GetOpenIDConnectProvider", "iam:CreateOpenIDConnectProvider")
+    undoable: ClassVar[bool] = True
+
+    @staticmethod
+    def _read(aws: AccountClients, arn: str) -> dict[str, Any] | None:
+        try:
+            provider = aws.iam.get_open_id_connect_provider(OpenIDConnectProviderArn=arn)
+        except Exception as exc:
+            if is_gone(exc):
+                return None
+            raise
+        return {
+            "url": provider["Url"],
+            "client_ids": list(provider.get("ClientIDList", [])),
+            "thumbprints": list(provider.get("ThumbprintList", [])),
+            "tags": list(provider.get("Tags", [])),
+        }
+
+    def capture(self, aws: AccountClients, step: RemediationStep) -> dict[str, Any]:
+        return {"provider": self._read(aws, step.parameters["provider_arn"])}
+
+    def apply(self, run: StepRun, step: RemediationStep, before: Mapping[str, Any], done: list[str]) -> None:
+        if before["provider"] is None:
+            return
+        arn = step.parameters["provider_arn"]
+        with ignoring():
+            run.aws.iam.delete_open_id_connect_provider(OpenIDConnectProviderArn=arn)
+            done.append(f"deleted OIDC provider {before['provider']['url']}")
+
+    def undo(self, aws: AccountClients, step: RemediationStep, before: Mapping[str, Any]) -> list[str]:
+        provider = before["provider"]
+        if provider is None or self._read(aws, step.parameters["provider_arn"]) is not None:
+            return []
+        extra: dict[str, Any] = {"Tags": provider["tags"]} if provider["tags"] else {}
+        aws.iam.create_open_id_connect_provider(
+            Url=f"https://{oidc_url(provider['url'])}",
+            ClientIDList=provider["client_ids"],
+            ThumbprintList=provider["thumbprints"],
+            **extra,
+        )
+        return [f"created OIDC provider {provider['url']} again"]
+
+
+class RemoveOidcClientId:
+    """Remove one client id (audience) from an OIDC provider; undo adds it back."""
+
+    permissions: ClassVar[Permissions] = (
+        "iam:GetOpenIDConnectProvider",
+        "iam:RemoveClientIDFromOpenIDConnectProvider",
+    )
+    action: ClassVar[StepAction] = StepAction("remove_oidc_client_id", permissions)
+    undo_permissions: ClassVar[Permissions] = ("iam:GetOpenIDConnectProvider", "iam:AddClientIDToOpenIDConnectProvider")
+    undoable: ClassVar[bool] = True
+
+    @staticmethod
+    def _clients(aws: AccountClients, arn: str) -> list[str] | None:
+        try:
+            return list(aws.iam.get_open_id_connect_provider(OpenIDConnectProviderArn=arn).get("ClientIDList", []))
+        except Exception as exc:
+            if is_gone(exc):
+                return None
+            raise
+
+    def capture(self, aws: AccountClients, step: RemediationStep) -> dict[str, Any]:
+        clients = self._clients(aws, step.parameters["provider_arn"])
+        return {"present": clients is not None and step.parameters["client_id"] in clients}
+
+    def apply(self, run: StepRun, step: RemediationStep, before: Mapping[str, Any], done: list[str]) -> None:
+        if not before["present"]:
+            return
+        arn, client = step.parameters["provider_arn"], step.parameters["client_id"]
+        with ignoring():
+            run.aws.iam.remove_client_id_from_open_id_connect_provider(OpenIDConnectProviderArn=arn, ClientID=client)
+            done.append(f"removed client id {client} from OIDC provider {arn}")
+
+    def undo(self, aws: AccountClients, step: RemediationStep, before: Mapping[str, Any]) -> list[str]:
+        if not before["present"]:
+            return []
+        arn, client = step.parameters["provider_arn"], step.parameters["client_id"]
+        clients = self._clients(aws, arn)
+        if clients is None:
+            raise UndoError(f"OIDC provider {arn} no longer exists")
+        if client in clients:
+            return []
+        aws.iam.add_client_id_to_open_id_connect_provider(OpenIDConnectProviderArn=arn, ClientID=client)
+        return [f"added client id {client} to OIDC provider {arn} again"]
+
+
+class DeleteSamlProvider:
+    """Delete a SAML provider; undo creates it again under its name with the captured metadata."""
+
+    permissions: ClassVar[Permissions] = ("iam:GetSAMLProvider", "iam:DeleteSAMLProvider")
+    action: ClassVar[StepAction] = StepAction("delete_saml_provider", permissions)
+    undo_permissions: ClassVar[Permissions] = ("iam:GetSAMLProvider", "iam:CreateSAMLProvider")
+    undoable: ClassVar[bool] = True
+
+    @staticmethod
+    def _metadata(aws: AccountClients, arn: str) -> str | None:
+        try:
+            return str(aws.iam.get_saml_provider(SAMLProviderArn=arn)["SAMLMetadataDocument"])
+        except Exception as exc:
+            if is_gone(exc):
+                return None
+            raise
+
+    def capture(self, aws: AccountClients, step: RemediationStep) -> dict[str, Any]:
+        return {"metadata": self._metadata(aws, step.parameters["provider_arn"])}
+
+    def apply(self, run: StepRun, step: RemediationStep, before: Mapping[str, Any], done: list[str]) -> None:
+        if before["metadata"] is None:
+            return
+        arn = step.parameters["provider_arn"]
+        with ignoring():
+            run.aws.iam.delete_saml_provider(SAMLProviderArn=arn)
+            done.append(f"deleted SAML provider {arn.rsplit('/', 1)[-1]}")
+
+    def undo(self, aws: AccountClients, step: RemediationStep, before: Mapping[str, Any]) -> list[str]:
+        arn = step.parameters["provider_arn"]
+        if before["metadata"] is None or self._metadata(aws, arn) is not None:
+            return []
+        name = arn.rsplit("/", 1)[-1]
+        aws.iam.create_saml_provider(Name=name, SAMLMetadataDocument=before["metadata"])
+        return [f"created SAML provider {name} again"]
+
+
+GUARDRAILS = (IdentityProviderRule(),)
+ACTIONS = (DeleteOidcProvider(), RemoveOidcClientId(), DeleteSamlProvider())

@@ -1,0 +1,173 @@
+"""``remediation-reversed``: a remediation IAM Warden made, undone by anyone but ``iamwarden undo``.
+
+An intruder whose backdoor was quarantined simply turns it back on: sets the deactivated key Active
+again (``UpdateAccessKey``), deletes the deny-all quarantine policy (``DeleteUserPolicy``), or deletes the
+dead key and creates a fresh one (``CreateAccessKey`` for a user whose key IAM Warden deactivated). Each is a critical
+finding, and the remediation is applied again with the same action it used the first time.
+
+Whether IAM Warden remediated the user is read from the audit table (``RuleContext.recorded``): a
+remediation counts while it is ``remediated``; ``iamwarden undo`` marks it ``undone``, so an operator's
+undo never looks like a reversal. Offline there is no audit table: the rule cannot judge and says so.
+
+IAM's events name users without their path, so a user is looked up at path ``/`` (as the access-key
+rule records it); a quarantined user at another path is found only through ``iam-user-created``'s records,
+which carry the full ARN from the CreateUser response.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar
+
+from iamwarden.domain.arns import iam_arn
+from iamwarden.domain.catalog import RuleSpec, Severity
+from iamwarden.domain.findings import RemediationStep
+from iamwarden.domain.recorded import PastRemediation
+from iamwarden.guardrails.base import Evaluation, RuleContext
+from iamwarden.guardrails.credentials import DeactivateAccessKey
+from iamwarden.guardrails.iam_user import QUARANTINE_POLICY_NAME, QuarantineUser
+
+REMEDIATION_REVERSED = RuleSpec(
+    id="remediation-reversed",
+    title="IAM Warden's remediation reversed",
+    event_source="iam.amazonaws.com",
+    event_names=frozenset({"UpdateAccessKey", "DeleteUserPolicy", "CreateAccessKey"}),
+    risk=(
+        "A remediation turned back by hand (a deactivated key made active, a quarantine lifted) is what an intruder "
+        "does first to get a backdoor back."
+    ),
+    alert_risk=(
+        "IAM Warden had shut this door (a key deactivated, a user quarantined) and someone opened it again without "
+        "going through iamwarden undo, which is what an intruder does to get a backdoor back."
+    ),
+)
+
+
+def _deactivated_keys(past: PastRemediation) -> set[str]:
+    """The access keys a remediation deactivated: the key of access-key-created, the active keys of a quarantine."""
+    keys = {str(step["access_key_id"]) for step in past.steps(DeactivateAccessKey.action) if "access_key_id" in step}
+    for index, step in enumerate(past.plan):
+        if step.get("action") != QuarantineUser.action or index >= len(past.before):
+            continue
+        keys |= {str(key["id"]) for key in past.before[index].get("access_keys", ()) if key.get("status") == "Active"}
+    return keys
+
+
+def _quarantines(remediations: Sequence[PastRemediation]) -> list[PastRemediation]:
+    return [past for past in remediations if past.in_force and past.steps(QuarantineUser.action)]
+
+
+class RemediationReversedRule:
+    """A key IAM Warden deactivated set Active, its quarantine policy deleted, a new key for a quarantined user."""
+
+    specs: ClassVar[tuple[RuleSpec, ...]] = (REMEDIATION_REVERSED,)
+
+    def evaluate(self, context: RuleContext) -> Evaluation:
+        change = context.change
+        request = change.request_parameters
+        # A user acting on itself may leave userName out (the API defaults to the caller); CreateAccessKey's
+        # response names the user too.
+        user = next(
+            (
+                value
+                for value in (
+                    request.get("userName"),
+                    _field(change.response_elements, "accessKey", "userName"),
+                    change.actor.user_name if change.actor.type == "IAMUser" else None,
+                )
+                if isinstance(value, str) and value
+            ),
+            None,
+        )
+        if user is None and change.actor.type == "Root":
+            # The root user acting on its own credentials (requestParameters null): no IAM user was quarantined;
+            # root-access-key-created judges a root key.
+            root = Evaluation()
+            root.compliant.append("the root user's own credentials are no IAM user's")
+            return root
+        user = user or context.request_text("userName")
+        arn = iam_arn(context.partition, change.account, "user", user)
+        evaluation = Evaluation(resource_arn=arn)
+        if change.event_name == "UpdateAccessKey" and request.get("status") != "Active":
+            evaluation.compliant.append(f"an access key of user {user} was deactivated, not activated")
+            return evaluation
+        if change.event_name == "DeleteUserPolicy" and request.get("policyName") != QUARANTINE_POLICY_NAME:
+            evaluation.compliant.append(f"the deleted policy of user {user} is not IAM Warden's quarantine policy")
+            return evaluation
+        if context.recorded is None:
+            evaluation.unjudged.append(f"whether IAM Warden remediated user {user} is in its audit table")
+            return evaluation
+        remediations = [past for past in context.recorded.remediations(arn) if past.in_force]
+        actor = change.actor.display
+        if change.event_name == "UpdateAccessKey":
+            key = context.request_text("accessKeyId")
+            by = [past for past in remediations if key in _deactivated_keys(past)]
+            if not by:
+                evaluation.compliant.append(f"IAM Warden never deactivated access key {key} of user {user}")
+                return evaluation
+            did = f"{actor} set access key {key} of user {user} Active again"
+            step = _deactivate(arn, user, key)
+        elif change.event_name == "DeleteUserPolicy":
+            by = _quarantines(remediations)
+            if not by:
+                evaluation.compliant.append(f"user {user} is not quarantined by IAM Warden")
+                return evaluation
+            did = f"{actor} deleted the quarantine policy {QUARANTINE_POLICY_NAME} of user {user}"
+            step = RemediationStep(
+                QuarantineUser.action,
+                arn,
+                {"user_name": user, "quarantine_policy_name": QUARANTINE_POLICY_NAME},
+                f"quarantine user {user} again: deny-all policy {QUARANTINE_POLICY_NAME}, its active keys "
+                "deactivated, its console password removed",
+            )
+        else:
+            new_key = _new_key(change.response_elements)
+            if new_key is None:
+                evaluation.unjudged.append("the new access key's id is not in the response")
+                return evaluation
+            # A dead key replaced by a live one (DeleteAccessKey, then CreateAccessKey). A quarantine that found no
+            # key to deactivate still holds through its deny-all policy, and access-key-created judges the new key.
+            by = [past for past in remediations if _deactivated_keys(past) - {new_key}]
+            if not by:
+                evaluation.compliant.append(f"IAM Warden deactivated no key of user {user} that this one replaces")
+                return evaluation
+            did = f"{actor} created access key {new_key} for user {user}, whose key IAM Warden had deactivated"
+            step = _deactivate(arn, user, new_key)
+        evaluation.findings.append(
+            context.finding(
+                REMEDIATION_REVERSED,
+                severity=Severity.CRITICAL,
+                resource_arn=arn,
+                reason=(
+                    f"Remediation reversed: {did}, which IAM Warden's remediation {by[-1].remediation_id} "
+                    f"({by[-1].rule}) had shut; only iamwarden undo lifts a remediation."
+                ),
+                plan=[step],
+                offending=[{"remediation_id": past.remediation_id} for past in by],
+            )
+        )
+        return evaluation
+
+
+def _deactivate(arn: str, user: str, key: str) -> RemediationStep:
+    return RemediationStep(
+        DeactivateAccessKey.action,
+        arn,
+        {"user_name": user, "access_key_id": key},
+        f"deactivate access key {key} of user {user} again",
+    )
+
+
+def _field(response: Any, key: str, name: str) -> Any:
+    inner = response.get(key) if isinstance(response, Mapping) else None
+    return inner.get(name) if isinstance(inner, Mapping) else None
+
+
+def _new_key(response: Any) -> str | None:
+    key = _field(response, "accessKey", "accessKeyId")
+    return key if isinstance(key, str) and key else None
+
+
+GUARDRAILS = (RemediationReversedRule(),)
+#: Re-applied with the actions that remediated the first time (``credentials``, ``iam_user``).
+ACTIONS = ()

@@ -1,0 +1,372 @@
+"""The detectors stay on: GuardDuty, AWS Config, Security Hub, and the account in its organisation (defense evasion).
+
+After CloudTrail (``guardrails.cloudtrail``), an intruder switches off what would notice them
+(MITRE ATT&CK T1562.001, T1666). Each change is a critical finding; what an API can put back is put back:
+
+* GuardDuty ``UpdateDetector`` with ``enable`` false -> ``UpdateDetector`` enable again (undo suspends it
+  again). ``DeleteDetector`` deletes the detector and its findings: nothing can bring them back, so it
+  is alerted only.
+* AWS Config ``StopConfigurationRecorder`` -> ``StartConfigurationRecorder`` (undo stops it).
+  ``DeleteConfigurationRecorder`` takes the recorder's role and recording group with it: alerted only.
+* Security Hub ``DisableSecurityHub`` -> ``EnableSecurityHub`` without the default standards (undo
+  disables it). Disabling dropped the standards' subscriptions and archived the findings; the alert says
+  which standards to subscribe again by hand.
+* Organizations ``LeaveOrganization``: the account is out of the organisation's service control policies
+  and organisation trail. Only the management account can invite it back: alerted only. A service control
+  policy denying ``organizations:LeaveOrganization`` is the control that prevents it.
+
+All four services record these calls in the region they were made in, except Organizations, whose events
+arrive in us-east-1.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+from iamwarden.adapters.errors import error_code, ignoring
+from iamwarden.domain.catalog import RuleSpec, Severity
+from iamwarden.domain.exceptions import UndoError
+from iamwarden.domain.findings import RemediationStep, StepAction
+from iamwarden.guardrails.base import Evaluation, RuleContext
+from iamwarden.guardrails.remediation import AccountClients, Permissions, StepRun
+
+GUARDDUTY_DISABLED = RuleSpec(
+    id="guardduty-disabled",
+    title="GuardDuty suspended or deleted",
+    event_source="guardduty.amazonaws.com",
+    event_names=frozenset({"UpdateDetector", "DeleteDetector"}),
+    risk="GuardDuty is the threat detector of the region; suspended or deleted, an intrusion raises no finding.",
+    alert_risk=(
+        "GuardDuty watches this region for intrusions (stolen credentials, crypto-mining, data theft); "
+        "switched off, none of that raises a finding any more."
+    ),
+)
+
+CONFIG_RECORDING_STOPPED = RuleSpec(
+    id="config-recording-stopped",
+    title="AWS Config recording stopped or deleted",
+    event_source="config.amazonaws.com",
+    event_names=frozenset({"StopConfigurationRecorder", "DeleteConfigurationRecorder"}),
+    risk="AWS Config records how every resource was configured; stopped, changes leave no history to audit.",
+    alert_risk=(
+        "AWS Config keeps the history of how every resource was configured; with it stopped, the changes made "
+        "now leave no trace to audit or roll back."
+    ),
+)
+
+SECURITY_HUB_DISABLED = RuleSpec(
+    id="securityhub-disabled",
+    title="Security Hub disabled",
+    event_source="securityhub.amazonaws.com",
+    event_names=frozenset({"DisableSecurityHub"}),
+    risk="Security Hub gathers every security finding of the account; disabled, none reaches the security team.",
+    alert_risk=(
+        "Security Hub gathers the findings of GuardDuty, Config and the security standards for the security team; "
+        "disabled, its findings are archived and new ones reach nobody."
+    ),
+)
+
+ORGANIZATION_LEFT = RuleSpec(
+    id="organization-left",
+    title="Account left the organisation",
+    event_source="organizations.amazonaws.com",
+    event_names=frozenset({"LeaveOrganization"}),
+    risk=(
+        "An account that leaves the organisation escapes its service control policies, its organisation trail "
+        "and its central security services at once."
+    ),
+    alert_risk=(
+        "This account has left the organisation: the organisation's guardrails (service control policies), its "
+        "trail and its security services no longer apply to it, and only the management account can take it back."
+    ),
+)
+
+_DETECTOR_GONE = frozenset({"BadRequestException", "ResourceNotFoundException"})
+_RECORDER_GONE = "NoSuchConfigurationRecorderException"
+_HUB_OFF = frozenset({"InvalidAccessException", "ResourceNotFoundException"})
+
+
+def _arn(context: RuleContext, service: str, resource: str) -> str:
+    change = context.change
+    return f"arn:{context.partition}:{service}:{change.region}:{change.account}:{resource}"
+
+
+class GuardDutyRule:
+    """UpdateDetector suspending GuardDuty (re-enabled), DeleteDetector (alerted)."""
+
+    specs: ClassVar[tuple[RuleSpec, ...]] = (GUARDDUTY_DISABLED,)
+
+    def evaluate(self, context: RuleContext) -> Evaluation:
+        change = context.change
+        detector = context.request_text("detectorId")
+        arn = _arn(context, "guardduty", f"detector/{detector}")
+        evaluation = Evaluation(resource_arn=arn)
+        where = f"GuardDuty detector {detector} in {change.region}"
+        if change.event_name == "DeleteDetector":
+            evaluation.findings.append(
+                context.finding(
+                    GUARDDUTY_DISABLED,
+                    severity=Severity.CRITICAL,
+                    resource_arn=arn,
+                    reason=(
+                        f"{change.actor.display} deleted {where}: threat detection is off there and its findings "
+                        "are gone. IAM Warden cannot bring them back; enable GuardDuty again (or let the "
+                        "organisation's delegated administrator do it) and find out why it was deleted."
+                    ),
+                    plan=(),
+                )
+            )
+            return evaluation
+        enable = change.request_parameters.get("enable")
+        if enable is not False and str(enable).lower() != "false":
+            evaluation.compliant.append(f"{where} stays enabled")
+            return evaluation
+        evaluation.findings.append(
+            context.finding(
+                GUARDDUTY_DISABLED,
+                severity=Severity.CRITICAL,
+                resource_arn=arn,
+                reason=f"{change.actor.display} suspended {where}: no threat is detected there any more.",
+                plan=[
+                    RemediationStep(
+                        EnableGuardDutyDetector.action,
+                        arn,
+                        {"detector_id": detector},
+                        f"enable {where} again",
+                    )
+                ],
+            )
+        )
+        return evaluation
+
+
+class ConfigRecorderRule:
+    """StopConfigurationRecorder (started again), DeleteConfigurationRecorder (alerted)."""
+
+    specs: ClassVar[tuple[RuleSpec, ...]] = (CONFIG_RECORDING_STOPPED,)
+
+    def evaluate(self, context: RuleContext) -> Evaluation:
+        change = context.change
+        name = context.request_text("configurationRecorderName")
+        arn = _arn(context, "config", f"configuration-recorder/{name}")
+        evaluation = Evaluation(resource_arn=arn)
+        where = f"AWS Config recorder {name} in {change.region}"
+        if change.event_name == "DeleteConfigurationRecorder":
+            evaluation.findings.append(
+                context.finding(
+                    CONFIG_RECORDING_STOPPED,
+                    severity=Severity.CRITICAL,
+                    resource_arn=arn,
+                    reason=(
+                        f"{change.actor.display} deleted {where}: configuration changes are no longer recorded. "
+                        "Its role and recording group went with it, so IAM Warden cannot re-create it; redeploy it."
+                    ),
+                    plan=(),
+                )
+            )
+            return evaluation
+        evaluation.findings.append(
+            context.finding(
+                CONFIG_RECORDING_STOPPED,
+                severity=Severity.CRITICAL,
+                resource_arn=arn,
+                reason=f"{change.actor.display} stopped {where}: configuration changes are no longer recorded.",
+                plan=[
+                    RemediationStep(
+                        StartConfigurationRecorder.action,
+                        arn,
+                        {"recorder_name": name},
+                        f"start {where} again",
+                    )
+                ],
+            )
+        )
+        return evaluation
+
+
+class SecurityHubRule:
+    """DisableSecurityHub: enabled again (without the standards, which the alert names)."""
+
+    specs: ClassVar[tuple[RuleSpec, ...]] = (SECURITY_HUB_DISABLED,)
+
+    def evaluate(self, context: RuleContext) -> Evaluation:
+        change = context.change
+        arn = _arn(context, "securityhub", "hub/default")
+        evaluation = Evaluation(resource_arn=arn)
+        evaluation.findings.append(
+            context.finding(
+                SECURITY_HUB_DISABLED,
+                severity=Severity.CRITICAL,
+                resource_arn=arn,
+                reason=(
+                    f"{change.actor.display} disabled Security Hub in {change.region}: its findings were archived "
+                    "and its standards unsubscribed."
+                ),
+                plan=[
+                    RemediationStep(
+                        EnableSecurityHub.action,
+                        arn,
+                        {"region": change.region},
+                        f"enable Security Hub in {change.region} again (without the default standards: subscribe the "
+                        "standards the account used again with aws securityhub batch-enable-standards)",
+                    )
+                ],
+            )
+        )
+        return evaluation
+
+
+class OrganizationLeftRule:
+    """LeaveOrganization: alerted, never remediable (only the management account can invite the account back)."""
+
+    specs: ClassVar[tuple[RuleSpec, ...]] = (ORGANIZATION_LEFT,)
+
+    def evaluate(self, context: RuleContext) -> Evaluation:
+        change = context.change
+        arn = f"arn:{context.partition}:iam::{change.account}:root"
+        evaluation = Evaluation(resource_arn=arn)
+        evaluation.findings.append(
+            context.finding(
+                ORGANIZATION_LEFT,
+                severity=Severity.CRITICAL,
+                resource_arn=arn,
+                reason=(
+                    f"{change.actor.display} took account {change.account} out of its organisation: service control "
+                    "policies, the organisation trail and the delegated security services no longer cover it. "
+                    "Only the management account can invite it back; deny organizations:LeaveOrganization with a "
+                    "service control policy so that it cannot happen again."
+                ),
+                plan=(),
+            )
+        )
+        return evaluation
+
+
+class EnableGuardDutyDetector:
+    """Enable a suspended GuardDuty detector (undo suspends it again)."""
+
+    permissions: ClassVar[Permissions] = ("guardduty:GetDetector", "guardduty:UpdateDetector")
+    action: ClassVar[StepAction] = StepAction("enable_guardduty_detector", permissions)
+    undo_permissions: ClassVar[Permissions] = ("guardduty:GetDetector", "guardduty:UpdateDetector")
+    undoable: ClassVar[bool] = True
+
+    @staticmethod
+    def _status(aws: AccountClients, detector: str) -> str | None:
+        try:
+            return str(aws.client("guardduty").get_detector(DetectorId=detector)["Status"])
+        except Exception as exc:
+            if error_code(exc) in _DETECTOR_GONE:
+                return None
+            raise
+
+    def capture(self, aws: AccountClients, step: RemediationStep) -> dict[str, Any]:
+        return {"status": self._status(aws, step.parameters["detector_id"])}
+
+    def apply(self, run: StepRun, step: RemediationStep, before: Mapping[str, Any], done: list[str]) -> None:
+        if before["status"] != "DISABLED":
+            return  # enabled again already, or deleted
+        detector = step.parameters["detector_id"]
+        with ignoring(*_DETECTOR_GONE):
+            run.aws.client("guardduty").update_detector(DetectorId=detector, Enable=True)
+            done.append(f"enabled GuardDuty detector {detector}")
+
+    def undo(self, aws: AccountClients, step: RemediationStep, before: Mapping[str, Any]) -> list[str]:
+        if before["status"] != "DISABLED":
+            return []
+        detector = step.parameters["detector_id"]
+        status = self._status(aws, detector)
+        if status is None:
+            raise UndoError(f"GuardDuty detector {detector} no longer exists")
+        if status == "DISABLED":
+            return []
+        aws.client("guardduty").update_detector(DetectorId=detector, Enable=False)
+        return [f"suspended GuardDuty detector {detector} again, as before"]
+
+
+class StartConfigurationRecorder:
+    """Start a stopped AWS Config recorder (undo stops it again)."""
+
+    permissions: ClassVar[Permissions] = (
+        "config:DescribeConfigurationRecorderStatus",
+        "config:StartConfigurationRecorder",
+    )
+    action: ClassVar[StepAction] = StepAction("start_configuration_recorder", permissions)
+    undo_permissions: ClassVar[Permissions] = (
+        "config:DescribeConfigurationRecorderStatus",
+        "config:StopConfigurationRecorder",
+    )
+    undoable: ClassVar[bool] = True
+
+    @staticmethod
+    def _recording(aws: AccountClients, name: str) -> bool | None:
+        try:
+            answer = aws.client("config").describe_configuration_recorder_status(ConfigurationRecorderNames=[name])
+        except Exception as exc:
+            if error_code(exc) == _RECORDER_GONE:
+                return None
+            raise
+        statuses = answer.get("ConfigurationRecordersStatus", [])
+        return bool(statuses[0].get("recording")) if statuses else None
+
+    def capture(self, aws: AccountClients, step: RemediationStep) -> dict[str, Any]:
+        return {"recording": self._recording(aws, step.parameters["recorder_name"])}
+
+    def apply(self, run: StepRun, step: RemediationStep, before: Mapping[str, Any], done: list[str]) -> None:
+        if before["recording"] is not False:
+            return
+        name = step.parameters["recorder_name"]
+        with ignoring(_RECORDER_GONE):
+            run.aws.client("config").start_configuration_recorder(ConfigurationRecorderName=name)
+            done.append(f"started AWS Config recorder {name}")
+
+    def undo(self, aws: AccountClients, step: RemediationStep, before: Mapping[str, Any]) -> list[str]:
+        if before["recording"] is not False:
+            return []
+        name = step.parameters["recorder_name"]
+        recording = self._recording(aws, name)
+        if recording is None:
+            raise UndoError(f"AWS Config recorder {name} no longer exists")
+        if not recording:
+            return []
+        aws.client("config").stop_configuration_recorder(ConfigurationRecorderName=name)
+        return [f"stopped AWS Config recorder {name} again, as before"]
+
+
+class EnableSecurityHub:
+    """Enable Security Hub again, without the default standards (undo disables it again)."""
+
+    permissions: ClassVar[Permissions] = ("securityhub:DescribeHub", "securityhub:EnableSecurityHub")
+    action: ClassVar[StepAction] = StepAction("enable_security_hub", permissions)
+    undo_permissions: ClassVar[Permissions] = ("securityhub:DescribeHub", "securityhub:DisableSecurityHub")
+    undoable: ClassVar[bool] = True
+
+    @staticmethod
+    def _enabled(aws: AccountClients) -> bool:
+        try:
+            aws.client("securityhub").describe_hub()
+        except Exception as exc:
+            if error_code(exc) in _HUB_OFF:
+                return False
+            raise
+        return True
+
+    def capture(self, aws: AccountClients, step: RemediationStep) -> dict[str, Any]:
+        return {"enabled": self._enabled(aws)}
+
+    def apply(self, run: StepRun, step: RemediationStep, before: Mapping[str, Any], done: list[str]) -> None:
+        if before["enabled"]:
+            return
+        with ignoring("ResourceConflictException"):  # enabled meanwhile
+            run.aws.client("securityhub").enable_security_hub(EnableDefaultStandards=False)
+            done.append(f"enabled Security Hub in {step.parameters['region']} (without the default standards)")
+
+    def undo(self, aws: AccountClients, step: RemediationStep, before: Mapping[str, Any]) -> list[str]:
+        if before["enabled"] or not self._enabled(aws):
+            return []
+        aws.client("securityhub").disable_security_hub()
+        return [f"disabled Security Hub in {step.parameters['region']} again, as before"]
+
+
+GUARDRAILS = (GuardDutyRule(), ConfigRecorderRule(), SecurityHubRule(), OrganizationLeftRule())
+ACTIONS = (EnableGuardDutyDetector(), StartConfigurationRecorder(), EnableSecurityHub())

@@ -1,0 +1,180 @@
+"""IAM Roles Anywhere (botocore Stubber: moto has no Roles Anywhere) and IAM Identity Center (moto's sso-admin).
+
+Each remediation is run by the enforcer as Lambda wires it and undone with ``iamwarden undo``'s executor; with
+the Stubber, every call and its parameters are checked, in order.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from botocore.stub import Stubber
+
+from iamwarden.app.service import EnforcerService
+from iamwarden.domain.findings import Outcome
+from tests.aws_fixtures import HOME_ACCOUNT
+from tests.conftest import load_event
+from tests.functional.conftest import Account, RecordingNotifier
+
+OPERATOR = f"arn:aws:iam::{HOME_ACCOUNT}:user/secops"
+REGION = "eu-west-1"
+TRUST_ANCHOR = "2b2a7e1c-5d3f-4a8e-9c61-0d7f3e5b1a90"
+PROFILE = "5e6f7a8b-9c0d-4e1f-a2b3-c4d5e6f7a8b9"
+INSTANCE = "arn:aws:sso:::instance/ssoins-7223a1b2c3d4e5f6"
+ADMIN_INLINE = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]})
+
+
+def _only(result: dict[str, Any]) -> dict[str, Any]:
+    [finding] = result["findings"]
+    return dict(finding)
+
+
+def _anchor(enabled: bool) -> dict[str, Any]:
+    arn = f"arn:aws:rolesanywhere:{REGION}:{HOME_ACCOUNT}:trust-anchor/{TRUST_ANCHOR}"
+    source = {"sourceType": "CERTIFICATE_BUNDLE", "sourceData": {"x509CertificateData": "-----BEGIN CERTIFICATE-----"}}
+    return {"trustAnchor": {"trustAnchorId": TRUST_ANCHOR, "trustAnchorArn": arn, "enabled": enabled, "source": source}}
+
+
+def test_an_unknown_trust_anchor_is_disabled_and_undo_enables_it(
+    account: Account, enforcer: EnforcerService, notifier: RecordingNotifier
+) -> None:
+    account.set("rules/roles-anywhere-trust-anchor/mode", "remediate")
+    client = enforcer.executor.clients.client("rolesanywhere", HOME_ACCOUNT, REGION)
+    ident = {"trustAnchorId": TRUST_ANCHOR}
+    with Stubber(client) as stubber:
+        stubber.add_response("get_trust_anchor", _anchor(enabled=True), ident)
+        stubber.add_response("disable_trust_anchor", _anchor(enabled=False), ident)
+        finding = _only(enforcer.handle(load_event("rolesanywhere-trust-anchor-bundle.json")))
+        stubber.assert_no_pending_responses()
+        stubber.add_response("get_trust_anchor", _anchor(enabled=False), ident)
+        stubber.add_response("enable_trust_anchor", _anchor(enabled=True), ident)
+        undo = enforcer.executor.undo(finding["remediation_id"], actor=OPERATOR)
+        stubber.assert_no_pending_responses()
+
+    assert finding["outcome"] == Outcome.REMEDIATED
+    assert finding["done"] == [f"disabled Roles Anywhere trust-anchor {TRUST_ANCHOR}"]
+    assert list(undo.restored) == [f"enabled Roles Anywhere trust-anchor {TRUST_ANCHOR} again"]
+    [alert] = notifier.sent
+    assert alert.finding is not None
+    assert alert.finding.severity.value == "critical"
+
+
+def test_a_trust_anchor_disabled_meanwhile_is_left_alone(account: Account, enforcer: EnforcerService) -> None:
+    account.set("rules/roles-anywhere-trust-anchor/mode", "remediate")
+    client = enforcer.executor.clients.client("rolesanywhere", HOME_ACCOUNT, REGION)
+    with Stubber(client) as stubber:
+        stubber.add_response("get_trust_anchor", _anchor(enabled=False), {"trustAnchorId": TRUST_ANCHOR})
+        finding = _only(enforcer.handle(load_event("rolesanywhere-trust-anchor-bundle.json")))
+        stubber.assert_no_pending_responses()
+
+    assert finding["outcome"] == Outcome.REMEDIATED
+    assert finding["done"] == []
+
+
+def test_a_new_profile_is_disabled(account: Account, enforcer: EnforcerService) -> None:
+    account.set("rules/roles-anywhere-trust-anchor/mode", "remediate")
+    client = enforcer.executor.clients.client("rolesanywhere", HOME_ACCOUNT, REGION)
+    profile = {"profile": {"profileId": PROFILE, "enabled": True}}
+    with Stubber(client) as stubber:
+        stubber.add_response("get_profile", profile, {"profileId": PROFILE})
+        stubber.add_response("disable_profile", profile, {"profileId": PROFILE})
+        finding = _only(enforcer.handle(load_event("rolesanywhere-create-profile.json")))
+        stubber.assert_no_pending_responses()
+
+    assert finding["done"] == [f"disabled Roles Anywhere profile {PROFILE}"]
+
+
+def _sso(account: Account) -> Any:
+    return account.session.client("sso-admin", region_name=REGION)
+
+
+def _permission_set(account: Account) -> str:
+    arn: str = _sso(account).create_permission_set(InstanceArn=INSTANCE, Name="DevOps")["PermissionSet"][
+        "PermissionSetArn"
+    ]
+    return arn
+
+
+def test_an_admin_inline_policy_of_a_permission_set_is_deleted_and_undo_puts_it_back(
+    account: Account, enforcer: EnforcerService
+) -> None:
+    arn = _permission_set(account)
+    sso = _sso(account)
+    sso.put_inline_policy_to_permission_set(InstanceArn=INSTANCE, PermissionSetArn=arn, InlinePolicy=ADMIN_INLINE)
+    event = load_event("sso-put-inline-policy-read.json")
+    event["detail"]["requestParameters"].update({"permissionSetArn": arn, "inlinePolicy": ADMIN_INLINE})
+    account.set("rules/permission-set-admin/mode", "remediate")
+
+    finding = _only(enforcer.handle(event))
+
+    assert finding["outcome"] == Outcome.REMEDIATED
+    assert not sso.get_inline_policy_for_permission_set(InstanceArn=INSTANCE, PermissionSetArn=arn).get("InlinePolicy")
+    enforcer.executor.undo(finding["remediation_id"], actor=OPERATOR)
+    inline = sso.get_inline_policy_for_permission_set(InstanceArn=INSTANCE, PermissionSetArn=arn)["InlinePolicy"]
+    assert json.loads(inline) == json.loads(ADMIN_INLINE)
+
+
+def _assignments(account: Account, arn: str) -> list[tuple[str, str]]:
+    listed = _sso(account).list_account_assignments(
+        InstanceArn=INSTANCE, AccountId="444455556666", PermissionSetArn=arn
+    )
+    return [(a["PrincipalType"], a["PrincipalId"]) for a in listed["AccountAssignments"]]
+
+
+def test_an_assignment_of_an_admin_set_is_deleted_exactly_and_undo_assigns_again(
+    account: Account, enforcer: EnforcerService
+) -> None:
+    arn = _permission_set(account)
+    event = load_event("sso-assign-admin-permission-set.json")
+    request = event["detail"]["requestParameters"]
+    request["permissionSetArn"] = arn
+    for principal in (request["principalId"], "0c0ffee0-aaaa-bbbb-cccc-000000000001"):
+        _sso(account).create_account_assignment(
+            InstanceArn=INSTANCE,
+            TargetId="444455556666",
+            TargetType="AWS_ACCOUNT",
+            PermissionSetArn=arn,
+            PrincipalType="USER",
+            PrincipalId=principal,
+        )
+    account.set("rules/permission-set-admin/mode", "remediate")
+    account.set("rules/permission-set-admin/admin_permission_sets", arn)
+    before = _assignments(account, arn)
+
+    finding = _only(enforcer.handle(event))
+
+    assert finding["outcome"] == Outcome.REMEDIATED
+    assert _assignments(account, arn) == [("USER", "0c0ffee0-aaaa-bbbb-cccc-000000000001")], "only that assignment"
+    enforcer.executor.undo(finding["remediation_id"], actor=OPERATOR)
+    assert sorted(_assignments(account, arn)) == sorted(before)
+
+
+def test_a_detached_admin_policy_is_provisioned_to_the_accounts(account: Account, enforcer: EnforcerService) -> None:
+    """A permission set provisioned to accounts gets ProvisionPermissionSet after the change (moto cannot: Stubber)."""
+    account.set("rules/permission-set-admin/mode", "remediate")
+    event = load_event("sso-attach-admin-to-permission-set.json")
+    request = event["detail"]["requestParameters"]
+    sets = {"InstanceArn": INSTANCE, "PermissionSetArn": request["permissionSetArn"]}
+    admin = request["managedPolicyArn"]
+    client = enforcer.executor.clients.client("sso-admin", HOME_ACCOUNT, REGION)
+    with Stubber(client) as stubber:
+        stubber.add_response(
+            "list_managed_policies_in_permission_set",
+            {"AttachedManagedPolicies": [{"Name": "AdministratorAccess", "Arn": admin}]},
+            sets,
+        )
+        stubber.add_response("detach_managed_policy_from_permission_set", {}, {**sets, "ManagedPolicyArn": admin})
+        stubber.add_response("list_accounts_for_provisioned_permission_set", {"AccountIds": ["444455556666"]}, sets)
+        stubber.add_response(
+            "provision_permission_set",
+            {"PermissionSetProvisioningStatus": {"Status": "IN_PROGRESS"}},
+            {**sets, "TargetType": "ALL_PROVISIONED_ACCOUNTS"},
+        )
+        finding = _only(enforcer.handle(event))
+        stubber.assert_no_pending_responses()
+
+    assert finding["done"] == [
+        f"detached {admin} from permission set {request['permissionSetArn']}",
+        f"provisioned permission set {request['permissionSetArn']} to its accounts",
+    ]

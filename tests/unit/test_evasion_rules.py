@@ -1,0 +1,158 @@
+"""The judgements that rest on IAM Warden's own record (snapshots, remediations), with a recorded state in memory."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Sequence
+from typing import Any
+
+from iamwarden.domain.findings import Judgement, Verdict
+from iamwarden.domain.recorded import BOUNDARY, TRAIL, PastRemediation, Snapshot
+from iamwarden.domain.settings import Settings
+from iamwarden.guardrails.engine import judge_event
+from tests.conftest import load_event
+
+TRAIL_ARN = "arn:aws:cloudtrail:eu-west-1:111122223333:trail/org-audit"
+GOOD_TRAIL = {
+    "name": "org-audit",
+    "settings": {
+        "S3BucketName": "acme-cloudtrail-logs",
+        "IsMultiRegionTrail": True,
+        "IncludeGlobalServiceEvents": True,
+    },
+    "logging": True,
+    "event_selectors": [{"ReadWriteType": "All", "IncludeManagementEvents": True}],
+    "advanced_event_selectors": None,
+    "insight_selectors": [{"InsightType": "ApiCallRateInsight"}, {"InsightType": "ApiErrorRateInsight"}],
+}
+
+
+class InMemory:
+    def __init__(self, snapshots: Sequence[Snapshot] = (), remediations: Sequence[PastRemediation] = ()) -> None:
+        self._snapshots = {(s.kind, s.resource_arn): s for s in snapshots}
+        self._remediations = list(remediations)
+
+    def remediations(self, resource_arn: str) -> list[PastRemediation]:
+        del resource_arn
+        return self._remediations
+
+    def snapshot(self, kind: str, resource_arn: str) -> Snapshot | None:
+        return self._snapshots.get((kind, resource_arn))
+
+
+def _judge(event: dict[str, Any], recorded: InMemory | None) -> Judgement:
+    return judge_event(event, Settings(), recorded=recorded)
+
+
+def _trail_snapshot() -> InMemory:
+    return InMemory([Snapshot(TRAIL, TRAIL_ARN, "2026-11-20T09:00:00Z", GOOD_TRAIL)])
+
+
+def test_an_update_to_the_same_bucket_is_compliant_with_a_snapshot_and_a_finding_without() -> None:
+    event = load_event("cloudtrail-update-trail-bucket.json")
+    event["detail"]["requestParameters"] = {"name": "org-audit", "s3BucketName": "acme-cloudtrail-logs"}
+
+    assert _judge(event, _trail_snapshot()).verdict is Verdict.COMPLIANT
+    [finding] = _judge(event, None).findings
+    assert finding.needs_context
+    assert "S3BucketName set to 'acme-cloudtrail-logs' (before: unknown)" in finding.reason
+
+
+def test_a_changed_bucket_is_restored_from_the_snapshot() -> None:
+    [finding] = _judge(load_event("cloudtrail-update-trail-bucket.json"), _trail_snapshot()).findings
+
+    assert finding.certain
+    assert "S3BucketName changed from 'acme-cloudtrail-logs' to 'exfil-logs-9f2c'" in finding.reason
+    [step] = finding.plan
+    assert step.action == "restore_trail"
+    assert step.parameters["snapshot"] == GOOD_TRAIL
+    assert step.parameters["taken_at"] == "2026-11-20T09:00:00Z"
+
+
+def test_insights_dropped_are_named_from_the_snapshot() -> None:
+    event = load_event("cloudtrail-event-selectors-no-management.json")
+    detail = event["detail"]
+    detail["eventName"] = "PutInsightSelectors"
+    detail["requestParameters"] = {
+        "trailName": "org-audit",
+        "insightSelectors": [{"insightType": "ApiCallRateInsight"}],
+    }
+
+    [finding] = _judge(event, _trail_snapshot()).findings
+    assert "Insights ApiErrorRateInsight switched off" in finding.reason
+    keep_all = copy.deepcopy(event)
+    keep_all["detail"]["requestParameters"]["insightSelectors"].append({"insightType": "ApiErrorRateInsight"})
+    assert _judge(keep_all, _trail_snapshot()).verdict is Verdict.COMPLIANT
+
+
+def test_a_replaced_boundary_that_still_bounds_is_accepted_and_an_admin_one_restored() -> None:
+    role = "arn:aws:iam::111122223333:role/team-deployer"
+    previous = "arn:aws:iam::111122223333:policy/deployer-boundary"
+    recorded = InMemory([Snapshot(BOUNDARY, role, "2026-11-20T09:00:00Z", {"boundary_arn": previous})])
+    admin = load_event("put-role-permissions-boundary-admin.json")
+
+    [finding] = _judge(admin, recorded).findings
+    assert [step.parameters["boundary_arn"] for step in finding.plan] == [previous]
+    read_only = copy.deepcopy(admin)
+    read_only["detail"]["requestParameters"]["permissionsBoundary"] = "arn:aws:iam::aws:policy/ReadOnlyAccess"
+    assert _judge(read_only, recorded).verdict is Verdict.COMPLIANT
+
+
+def test_an_admin_boundary_on_a_role_that_had_none_is_no_weakening() -> None:
+    role = "arn:aws:iam::111122223333:role/team-deployer"
+    recorded = InMemory([Snapshot(BOUNDARY, role, "2026-11-20T09:00:00Z", {"boundary_arn": None})])
+
+    judgement = _judge(load_event("put-role-permissions-boundary-admin.json"), recorded)
+
+    assert judgement.verdict is Verdict.COMPLIANT
+    assert "had no boundary when last seen" in judgement.reason
+
+
+def test_a_removed_boundary_set_after_the_snapshot_is_unknown() -> None:
+    role = "arn:aws:iam::111122223333:role/team-deployer"
+    recorded = InMemory([Snapshot(BOUNDARY, role, "2026-11-20T09:00:00Z", {"boundary_arn": None})])
+
+    [finding] = _judge(load_event("delete-role-permissions-boundary.json"), recorded).findings
+
+    assert finding.plan == ()
+    assert finding.needs_context == (
+        "which boundary role team-deployer had before (it was set after the last snapshot)",
+    )
+
+
+def _deactivated(key: str, status: str) -> PastRemediation:
+    step = {"action": "deactivate_access_key", "parameters": {"user_name": "backdoor-admin", "access_key_id": key}}
+    return PastRemediation("rem-1", "access-key-created", status, "2026-11-20T09:00:00Z", (step,), ("deactivated",))
+
+
+def test_a_reactivation_is_a_reversal_only_while_the_remediation_is_in_force() -> None:
+    event = load_event("update-access-key-reactivated.json")
+    key = event["detail"]["requestParameters"]["accessKeyId"]
+
+    [finding] = _judge(event, InMemory(remediations=[_deactivated(key, "remediated")])).findings
+    assert finding.rule_id == "remediation-reversed"
+    assert _judge(event, InMemory(remediations=[_deactivated(key, "undone")])).verdict is Verdict.COMPLIANT
+    assert (
+        _judge(event, InMemory(remediations=[_deactivated("AKIAOTHERKEY", "remediated")])).verdict is Verdict.COMPLIANT
+    )
+    assert _judge(event, None).verdict is Verdict.IGNORED
+
+
+def test_deactivating_a_key_is_never_a_reversal() -> None:
+    event = load_event("update-access-key-reactivated.json")
+    event["detail"]["requestParameters"]["status"] = "Inactive"
+
+    assert _judge(event, None).verdict is Verdict.COMPLIANT
+
+
+def test_a_deleted_policy_other_than_the_quarantine_is_no_reversal() -> None:
+    event = load_event("delete-quarantine-policy.json")
+    event["detail"]["requestParameters"]["policyName"] = "app-read"
+
+    assert _judge(event, None).verdict is Verdict.COMPLIANT
+
+
+def test_a_root_access_key_is_no_reversal_of_a_user_quarantine() -> None:
+    """CreateAccessKey by the root user names no IAM user (requestParameters null): root-access-key-created's."""
+    judgement = judge_event(load_event("create-access-key-root.json"), Settings(), recorded=InMemory())
+    assert [finding.rule_id for finding in judgement.findings] == ["root-access-key-created"]
