@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime
 from typing import Any, NamedTuple, Protocol
 
 from iamwarden.adapters.audit import AuditRecord, AuditStatus
@@ -41,6 +42,8 @@ from iamwarden.domain.findings import Finding, Judgement, Outcome, Verdict
 from iamwarden.domain.managed_documents import ManagedPolicyDocuments
 from iamwarden.domain.own import OwnIdentity
 from iamwarden.domain.principals import RoleDirectory
+from iamwarden.domain.rule_exceptions import RuleException
+from iamwarden.domain.settings import Settings
 from iamwarden.guardrails.base import LiveClients
 from iamwarden.guardrails.engine import judge_event
 
@@ -68,6 +71,12 @@ class SettingsSource(Protocol):
     prefix: str
 
     def current(self) -> LiveSettings: ...
+
+
+class ActiveExceptions(Protocol):
+    """The approved exceptions (``adapters.exception_store.CachedActiveExceptions``)."""
+
+    def current(self, *, fresh: bool = False) -> Sequence[RuleException]: ...
 
 
 class NoTelemetry:
@@ -115,6 +124,8 @@ class EnforcerService:
         live_clients: LiveClients | None = None,
         directory: LiveDirectory | None = None,
         own: OwnIdentity | None = None,
+        exceptions: ActiveExceptions | None = None,
+        clock: Callable[[], datetime] | None = None,
     ) -> None:
         self.settings_source = settings_source
         self.executor = executor
@@ -141,6 +152,9 @@ class EnforcerService:
         self._breaker_settings = BreakerSettings()
         #: IAM Warden's own roles and resources, from the template (never from the SSM settings).
         self.own = own or OwnIdentity()
+        #: Approved rule exceptions, consulted alongside the allowlists (active at ``clock()``).
+        self.exceptions = exceptions
+        self.clock = clock or (lambda: datetime.now(UTC))
 
     def handle(self, event: Mapping[str, Any], context: Any = None) -> dict[str, Any]:
         """Process one EventBridge event exactly once in effect; raise if a remediation failed."""
@@ -159,14 +173,12 @@ class EnforcerService:
         self._breaker_settings = live.settings.breaker
         if self.directory is not None:
             self.directory.observe(event)
-        judgement = judge_event(
-            event,
-            live.settings._replace(own=self.own),
-            self.documents,
-            self.directory,
-            networks=self.networks,
-            live_clients=self.live_clients,
-        )
+        exceptions = self.exceptions.current() if self.exceptions is not None else ()
+        judgement = self._judge(event, live.settings, exceptions)
+        if judgement.findings and self.exceptions is not None:
+            fresh = self.exceptions.current(fresh=True)  # an exception approved a moment ago holds already
+            if tuple(fresh) != tuple(exceptions):
+                judgement = self._judge(event, live.settings, fresh)
         self.telemetry.bind(
             event_id=judgement.change.event_id if judgement.change else None,
             rule=",".join(judgement.rule_ids) or None,
@@ -199,6 +211,18 @@ class EnforcerService:
             "rules": list(judgement.rule_ids),
             "findings": [result.to_dict() for result in results],
         }
+
+    def _judge(self, event: Mapping[str, Any], settings: Settings, exceptions: Sequence[RuleException]) -> Judgement:
+        return judge_event(
+            event,
+            settings._replace(own=self.own),
+            self.documents,
+            self.directory,
+            networks=self.networks,
+            live_clients=self.live_clients,
+            exceptions=exceptions,
+            now=self.clock(),
+        )
 
     def _act(self, finding: Finding, judgement: Judgement, event: Mapping[str, Any]) -> FindingResult:
         change = judgement.change

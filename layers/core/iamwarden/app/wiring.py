@@ -19,6 +19,7 @@ from aws_lambda_powertools.utilities.idempotency import (
 from iamwarden.adapters.audit import AuditLog
 from iamwarden.adapters.breaker import KillSwitch, RemediationLedger
 from iamwarden.adapters.clients import ClientFactory
+from iamwarden.adapters.exception_store import CachedActiveExceptions, ExceptionStore
 from iamwarden.adapters.iam_documents import LiveManagedPolicyDocuments
 from iamwarden.adapters.networks import LiveNetworkOwners
 from iamwarden.adapters.principals import LiveRoleDirectory
@@ -28,9 +29,11 @@ from iamwarden.alerts.settings import parse_alert_settings
 from iamwarden.app.breaker import CircuitBreaker
 from iamwarden.app.config import EnforcerConfig
 from iamwarden.app.dispatcher import build_alert_dispatcher
+from iamwarden.app.exception_desk import ExceptionDesk
 from iamwarden.app.executor import AccountClients, RemediationExecutor
 from iamwarden.app.service import EnforcerService, Telemetry
 from iamwarden.domain.breaker import kill_switch_name
+from iamwarden.domain.settings import ExceptionSettings, settings_from_parameters
 from iamwarden.guardrails.iam_user import USER_DELETION_WITHHELD
 
 
@@ -46,6 +49,31 @@ def build_breaker(config: EnforcerConfig, clients: ClientFactory) -> CircuitBrea
     return CircuitBreaker(
         RemediationLedger(config.audit_table, clients.home_client("dynamodb")),
         KillSwitch(kill_switch_name(config.settings_prefix), clients.home_client("ssm")),
+    )
+
+
+def build_exception_store(config: EnforcerConfig, clients: ClientFactory) -> ExceptionStore:
+    return ExceptionStore(config.exceptions_table, clients.home_client("dynamodb"))
+
+
+def exception_settings(config: EnforcerConfig, clients: ClientFactory) -> ExceptionSettings:
+    """``<prefix>/exceptions/...`` as the enforcer reads them; an invalid value takes its default (the enforcer
+    alerts it as a configuration problem)."""
+    root = config.settings_prefix.rstrip("/")
+    ssm = clients.home_client("ssm")
+    values: dict[str, str] = {}
+    for page in ssm.get_paginator("get_parameters_by_path").paginate(Path=f"{root}/exceptions"):
+        values.update({item["Name"]: item["Value"] for item in page.get("Parameters", [])})
+    settings, _ = settings_from_parameters(values, root)
+    return settings.exceptions
+
+
+def build_exception_desk(config: EnforcerConfig, clients: ClientFactory) -> ExceptionDesk:
+    """The one desk every exception goes through (the CLI, the undo, Slack, the watch)."""
+    return ExceptionDesk(
+        build_exception_store(config, clients),
+        AuditLog(config.audit_table, clients.home_client("dynamodb")),
+        lambda: exception_settings(config, clients),
     )
 
 
@@ -127,4 +155,5 @@ def build_enforcer_service(
         networks=LiveNetworkOwners(clients),
         live_clients=lambda account, region: AccountClients(clients, account, region),
         own=config.own,
+        exceptions=CachedActiveExceptions(build_exception_store(config, clients), config.settings_max_age),
     )

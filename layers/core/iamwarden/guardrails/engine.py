@@ -19,7 +19,8 @@ on, so one member account can never steer IAM Warden into another.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
 from iamwarden.adapters.errors import PermanentAwsError
@@ -27,10 +28,11 @@ from iamwarden.domain.arns import parse_role_arn
 from iamwarden.domain.catalog import Mode, RuleSpec, Severity
 from iamwarden.domain.events import CloudTrailChange, parse_event
 from iamwarden.domain.exceptions import InvalidEventError
-from iamwarden.domain.exposure import NetworkOwners
+from iamwarden.domain.exposure import NetworkOwners, instant
 from iamwarden.domain.findings import Finding, Judgement, Verdict
 from iamwarden.domain.managed_documents import ManagedPolicyDocuments
 from iamwarden.domain.principals import RoleDirectory
+from iamwarden.domain.rule_exceptions import RuleException, active_exemption
 from iamwarden.domain.settings import Settings
 from iamwarden.domain.wildcards import arn_match
 from iamwarden.guardrails.base import LiveClients
@@ -47,6 +49,8 @@ def judge_event(
     *,
     networks: NetworkOwners | None = None,
     live_clients: LiveClients | None = None,
+    exceptions: Sequence[RuleException] = (),
+    now: datetime | None = None,
 ) -> Judgement:
     """Parse and judge one EventBridge event; malformed input is an ``invalid`` judgement.
 
@@ -57,12 +61,23 @@ def judge_event(
     ``networks`` says who owns the VPC endpoints and VPCs that ``aws:SourceVpce``/``aws:SourceVpc`` conditions
     name (the enforcer's EC2 lookup); without it, a grant through an unlisted network is alert-only.
     ``live_clients`` reads resource state the event does not carry (``RuleContext.live_clients``).
+    ``exceptions`` exempt what they cover while active at ``now`` (default: the change's own time), like an
+    allowlist entry (``domain.rule_exceptions``).
     """
     try:
         change = parse_event(raw)
     except InvalidEventError as exc:
         return Judgement(Verdict.INVALID, str(exc))
-    return judge_change(change, settings, documents, directory, networks=networks, live_clients=live_clients)
+    return judge_change(
+        change,
+        settings,
+        documents,
+        directory,
+        networks=networks,
+        live_clients=live_clients,
+        exceptions=exceptions,
+        now=now,
+    )
 
 
 def judge_change(
@@ -73,8 +88,10 @@ def judge_change(
     *,
     networks: NetworkOwners | None = None,
     live_clients: LiveClients | None = None,
+    exceptions: Sequence[RuleException] = (),
+    now: datetime | None = None,
 ) -> Judgement:
-    """Judge a parsed change."""
+    """Judge a parsed change; ``exceptions`` and ``now`` as in ``judge_event``."""
     guardrails = GUARDRAILS_BY_EVENT.get((change.event_source, change.event_name), ())
     if not guardrails:
         return _ignored(change, f"not guarded: no rule covers {change.event_source} {change.event_name}")
@@ -136,7 +153,7 @@ def judge_change(
             for finding in evaluation.findings:
                 if finding.rule_id not in active:
                     continue
-                exemption = _exemption(finding, settings)
+                exemption = _exemption(finding, settings) or _excepted(finding, exceptions, now, change)
                 if exemption:
                     compliant.append(exemption)
                 else:
@@ -236,6 +253,16 @@ def _exemption(finding: Finding, settings: Settings) -> str | None:
     if pattern is not None:
         return f"{finding.resource_arn} matches {pattern!r} in rules/{finding.rule_id}/allow_resources"
     return None
+
+
+def _excepted(
+    finding: Finding, exceptions: Sequence[RuleException], now: datetime | None, change: CloudTrailChange
+) -> str | None:
+    """The active exception that exempts ``finding`` at ``now`` (the change's time when not given), or None."""
+    if not exceptions:
+        return None
+    at = now or instant(change.time)
+    return active_exemption(finding, exceptions, at) if at is not None else None
 
 
 def foreign_account_claim(change: CloudTrailChange) -> str | None:
