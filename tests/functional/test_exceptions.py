@@ -35,7 +35,10 @@ class Clock:
         return self.now
 
 
-def desk_of(account: Account, clock: Clock, settings: ExceptionSettings = ExceptionSettings()) -> ExceptionDesk:
+DEFAULTS = ExceptionSettings()
+
+
+def desk_of(account: Account, clock: Clock, settings: ExceptionSettings = DEFAULTS) -> ExceptionDesk:
     store = ExceptionStore(account.config.exceptions_table, account.dynamodb)
     return ExceptionDesk(store, account.audit(), lambda: settings, clock=clock)
 
@@ -51,7 +54,8 @@ def bucket_policy(account: Account) -> dict[str, Any] | None:
     try:
         return dict(json.loads(account.s3.get_bucket_policy(Bucket=BUCKET)["Policy"]))
     except ClientError as exc:
-        assert exc.response["Error"]["Code"] == "NoSuchBucketPolicy"
+        if exc.response["Error"]["Code"] != "NoSuchBucketPolicy":
+            raise
         return None
 
 
@@ -121,7 +125,7 @@ def test_revoke_ends_it_once(account: Account) -> None:
     revoked = desk.revoke(exception_id, OPERATOR)
 
     assert (revoked.status, revoked.ended_by) == (ExceptionStatus.REVOKED, OPERATOR)
-    with pytest.raises(ExceptionConflict, match="is revoked .* already; nothing to revoke"):
+    with pytest.raises(ExceptionConflict, match=r"is revoked .* already; nothing to revoke"):
         desk.revoke(exception_id, OPERATOR)
     with pytest.raises(ExceptionConflict, match="only a requested one can be approved"):
         desk.approve(exception_id, OPERATOR)
@@ -280,7 +284,8 @@ def cli(*argv: str) -> tuple[int, str, str]:
 def one_line_error(result: tuple[int, str, str], exit_code: int, fragment: str) -> None:
     code, out, err = result
     assert (code, out) == (exit_code, "")
-    assert err.count("\n") == 1 and "Traceback" not in err, err
+    assert err.count("\n") == 1, err
+    assert "Traceback" not in err
     assert fragment in err
 
 
@@ -392,7 +397,7 @@ def test_an_undo_that_cannot_be_done_leaves_no_exception(account: Account, enfor
 
     code, out, err = cli("undo", finding["remediation_id"], "--with-exception-days", "2")
 
-    assert code == 1 and out == "", err
+    assert (code, out) == (1, ""), err
     [exception] = desk_of(account, Clock()).list(include_inactive=True)
     assert exception.status is ExceptionStatus.REVOKED
 
