@@ -30,10 +30,11 @@ from iamwarden.app.breaker import CircuitBreaker
 from iamwarden.app.config import EnforcerConfig
 from iamwarden.app.dispatcher import build_alert_dispatcher
 from iamwarden.app.exception_desk import ExceptionDesk
+from iamwarden.app.exception_watch import ExceptionWatch
 from iamwarden.app.executor import AccountClients, RemediationExecutor
 from iamwarden.app.service import EnforcerService, Telemetry
 from iamwarden.domain.breaker import kill_switch_name
-from iamwarden.domain.settings import ExceptionSettings, settings_from_parameters
+from iamwarden.domain.settings import ExceptionSettings, Settings, settings_from_parameters
 from iamwarden.guardrails.iam_user import USER_DELETION_WITHHELD
 
 
@@ -74,6 +75,44 @@ def build_exception_desk(config: EnforcerConfig, clients: ClientFactory) -> Exce
         build_exception_store(config, clients),
         AuditLog(config.audit_table, clients.home_client("dynamodb")),
         lambda: exception_settings(config, clients),
+    )
+
+
+def build_exception_watch(
+    config: EnforcerConfig, clients: ClientFactory | None = None, *, notifier: Notifier | None = None
+) -> ExceptionWatch:
+    """The hourly exception watch: the desk, the live settings, the enforcer's readers and alert channels."""
+    clients = clients or build_clients(config)
+    settings_source = SsmSettingsSource(
+        config.settings_prefix, ssm_parameters(clients.home_client("ssm")), max_age=config.settings_max_age
+    )
+    dispatcher = None
+    if notifier is None:
+        dispatcher = build_alert_dispatcher(clients)
+        notifier = dispatcher
+
+    def settings() -> Settings:
+        live = settings_source.current()
+        if dispatcher is not None:
+            dispatcher.settings, _ = parse_alert_settings(live.values)
+        return live.settings._replace(own=config.own)
+
+    region = os.environ.get("AWS_REGION") or "us-east-1"
+    desk = ExceptionDesk(
+        build_exception_store(config, clients),
+        AuditLog(config.audit_table, clients.home_client("dynamodb")),
+        lambda: settings().exceptions,
+    )
+    return ExceptionWatch(
+        desk,
+        notifier,
+        settings,
+        lambda account, region: AccountClients(clients, account, region),
+        home_account=clients.home_account,
+        region=region,
+        documents=LiveManagedPolicyDocuments(clients, region),
+        directory=LiveRoleDirectory(clients, region),
+        settings_prefix=config.settings_prefix,
     )
 
 
