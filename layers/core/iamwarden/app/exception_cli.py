@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from iamwarden.app.cli_options import Exit, id_argument, positive_int
 from iamwarden.domain.exceptions import ExceptionRefused
-from iamwarden.domain.rule_exceptions import ExceptionScope, RuleException, exception_from_dict
+from iamwarden.domain.rule_exceptions import ExceptionScope, RuleException, exception_from_dict, exception_summary
 
 if TYPE_CHECKING:
     from iamwarden.app.exception_desk import ExceptionDesk
@@ -29,7 +29,9 @@ def add_exception_parser(commands: Any) -> None:
         "exceptions/max_days). Every step is recorded in the audit table with your identity. Exit 0 done, "
         "1 when the exception's state does not allow it (approved already, revoked) or AWS refused, 2 on bad input.",
     )
-    actions = exception.add_subparsers(dest="exception_action", metavar="ACTION", required=True)
+    actions = exception.add_subparsers(
+        dest="exception_action", metavar="ACTION", required=True, help="request, approve, revoke or list"
+    )
     request = actions.add_parser("request", help="ask for an exception (it exempts nothing until approved)")
     request.add_argument("--rule", required=True, metavar="RULE", help="the rule id, e.g. bucket-policy-public")
     scope = request.add_mutually_exclusive_group(required=True)
@@ -40,9 +42,13 @@ def add_exception_parser(commands: Any) -> None:
         "--days", type=positive_int, metavar="N", help="how long, once approved; default: exceptions/default_days"
     )
     approve = actions.add_parser("approve", help="approve a requested exception: it exempts from now on")
-    approve.add_argument("exception_id", type=id_argument("exc-"), metavar="EXCEPTION_ID")
+    approve.add_argument(
+        "exception_id", type=id_argument("exc-"), metavar="EXCEPTION_ID", help="the id the request printed (exc-...)"
+    )
     revoke = actions.add_parser("revoke", help="end a requested or approved exception now")
-    revoke.add_argument("exception_id", type=id_argument("exc-"), metavar="EXCEPTION_ID")
+    revoke.add_argument(
+        "exception_id", type=id_argument("exc-"), metavar="EXCEPTION_ID", help="the exception's id (exc-...)"
+    )
     listing = actions.add_parser("list", help="the requested and approved exceptions")
     listing.add_argument("--all", action="store_true", help="also the revoked and expired ones")
     listing.add_argument("--format", choices=("text", "json"), default="text", help="text (default) or json")
@@ -66,8 +72,6 @@ def run_exception(desk: ExceptionDesk, args: argparse.Namespace, who: str, out: 
     else:
         exceptions = desk.list(include_inactive=args.all)
         if args.format == "json":
-            from iamwarden.app.exception_desk import exception_summary  # noqa: PLC0415 - boto3 behind it
-
             out.write(json.dumps([exception_summary(e) for e in exceptions], indent=2) + "\n")
         else:
             out.write(render_exceptions(exceptions))

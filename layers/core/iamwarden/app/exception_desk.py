@@ -24,6 +24,7 @@ from iamwarden.domain.rule_exceptions import (
     ExceptionStatus,
     RuleException,
     exception_days,
+    exception_summary,
     validate_reason,
     validate_scope,
 )
@@ -167,28 +168,6 @@ class ExceptionDesk:
                 actor=by,
             )
         )
-
-
-def exception_summary(exception: RuleException) -> dict[str, Any]:
-    """The exception as plain data (the audit item, ``iamwarden exception list --format json``)."""
-    data: dict[str, Any] = {
-        "exception_id": exception.exception_id,
-        "rule": exception.scope.rule_id,
-        "resource_pattern": exception.scope.resource_pattern,
-        "actor_pattern": exception.scope.actor_pattern,
-        "reason": exception.reason,
-        "requester": exception.requester,
-        "requested_at": exception.requested_at.isoformat(),
-        "days": exception.days,
-        "status": exception.status.value,
-        "approver": exception.approver,
-        "approved_at": exception.approved_at.isoformat() if exception.approved_at else None,
-        "expires_at": exception.expires_at.isoformat() if exception.expires_at else None,
-        "source_remediation_id": exception.source_remediation_id,
-        "ended_by": exception.ended_by,
-        "ended_at": exception.ended_at.isoformat() if exception.ended_at else None,
-    }
-    return {key: value for key, value in data.items() if value is not None}
 
 
 def _state(exception: RuleException) -> str:

@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
 from iamwarden.domain.catalog import RULES
 from iamwarden.domain.exceptions import ExceptionRefused
@@ -237,3 +238,25 @@ def exception_from_dict(data: object) -> RuleException:
         expires_at=expires_at,
         source_remediation_id=text("source_remediation_id"),
     )
+
+
+def exception_summary(exception: RuleException) -> dict[str, Any]:
+    """The exception as plain data (the audit item, ``iamwarden exception list --format json``)."""
+    data: dict[str, Any] = {
+        "exception_id": exception.exception_id,
+        "rule": exception.scope.rule_id,
+        "resource_pattern": exception.scope.resource_pattern,
+        "actor_pattern": exception.scope.actor_pattern,
+        "reason": exception.reason,
+        "requester": exception.requester,
+        "requested_at": exception.requested_at.isoformat(),
+        "days": exception.days,
+        "status": exception.status.value,
+        "approver": exception.approver,
+        "approved_at": exception.approved_at.isoformat() if exception.approved_at else None,
+        "expires_at": exception.expires_at.isoformat() if exception.expires_at else None,
+        "source_remediation_id": exception.source_remediation_id,
+        "ended_by": exception.ended_by,
+        "ended_at": exception.ended_at.isoformat() if exception.ended_at else None,
+    }
+    return {key: value for key, value in data.items() if value is not None}
