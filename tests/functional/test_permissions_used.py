@@ -36,9 +36,10 @@ from cryptography.x509.oid import NameOID
 from iamwarden.adapters.clients import ApiCall, ClientFactory, iam_action_of
 from iamwarden.app.executor import AccountClients, StepRun
 from iamwarden.app.service import EnforcerService
-from iamwarden.app.wiring import build_enforcer_service
+from iamwarden.app.wiring import build_enforcer_service, build_exception_watch
 from iamwarden.domain.findings import RemediationStep, StepAction
 from iamwarden.domain.policy import Condition, parse_policy
+from iamwarden.domain.rule_exceptions import ExceptionScope
 from iamwarden.domain.settings import Settings
 from iamwarden.domain.wildcards import wildcard_match
 from iamwarden.guardrails.engine import judge_event
@@ -105,12 +106,13 @@ def _listed(value: Any) -> list[Any]:
     return list(value) if isinstance(value, list) else [value]
 
 
-def _role_statements(policy_name: str, **parameters: str) -> list[dict[str, Any]]:
+def _role_statements(policy_name: str, *, role_name: str = "EnforcerRole", **parameters: str) -> list[dict[str, Any]]:
     # The widest deployment (UserRemediation=delete grants deleting users): every scenario runs against it.
     given = {"UserRemediation": "delete", **parameters}
-    role = deployed_template(given)["Resources"]["EnforcerRole"]["Properties"]
+    role = deployed_template(given)["Resources"][role_name]["Properties"]
     [document] = [p["PolicyDocument"] for p in role["Policies"] if p["PolicyName"] == policy_name]
-    statements: list[dict[str, Any]] = resolve(document["Statement"], {"EnforcerLogGroup.Arn": LOG_GROUP_ARN}, given)
+    log_groups = {"EnforcerLogGroup.Arn": LOG_GROUP_ARN, "ExceptionWatchLogGroup.Arn": LOG_GROUP_ARN}
+    statements: list[dict[str, Any]] = resolve(document["Statement"], log_groups, given)
     return statements
 
 
@@ -232,8 +234,8 @@ def _authorised_as(request: Request) -> tuple[str, dict[str, str]]:
     raise AssertionError(f"the test does not know which resource {request.action} acts on: {params}")
 
 
-def assert_role_allows(made: list[Request], policy_name: str) -> None:
-    statements = _role_statements(policy_name)
+def assert_role_allows(made: list[Request], policy_name: str, *, role_name: str = "EnforcerRole") -> None:
+    statements = _role_statements(policy_name, role_name=role_name)
     denied = []
     for request in made:
         resource, context = _authorised_as(request)
@@ -1216,3 +1218,39 @@ def test_member_roles_are_assumed_only_inside_the_organisation_or_this_account(
     member_role = f"arn:aws:iam::{account}:role/iamwarden-remediator"
     context = {"aws:ResourceAccount": account, **({"aws:ResourceOrgID": org_of_account} if org_of_account else {})}
     assert allowed(statements, "sts:AssumeRole", member_role, context) is expected
+
+
+def test_everything_the_exception_watch_calls_is_allowed_by_its_role(
+    account: Account, requests: Requests, notifier: RecordingNotifier
+) -> None:
+    """Settings, the exceptions table (read the approved, mark one reminded or expired), the audit, and the
+    current state it judges again: a bucket policy and a role's identity policies."""
+    clients = ClientFactory(HOME_ACCOUNT, account.config.member_role_name, session=account.session)
+    watch = build_exception_watch(account.config, clients, notifier=notifier)
+    start = datetime.datetime(2026, 11, 19, tzinfo=datetime.UTC)
+    watch.desk.clock = lambda: start
+    _bucket("acme-invoices", keep=False)(account)
+    _attached("role")(account)
+    for scope in (
+        ExceptionScope("s3-bucket-policy-public", resource_pattern="arn:aws:s3:::acme-invoices"),
+        ExceptionScope("managed-policy-attached", resource_pattern=f"arn:aws:iam::{HOME_ACCOUNT}:role/app-role"),
+        ExceptionScope("privilege-escalation", resource_pattern=f"arn:aws:iam::{HOME_ACCOUNT}:role/app-role"),
+    ):
+        watch.desk.approve(watch.desk.request(scope, "launch", "arn:aws:iam::111122223333:user/a", 2).exception_id, "b")
+    requests.take()
+
+    watch.desk.clock = lambda: start + datetime.timedelta(days=1, hours=1)
+    assert len(watch.run().reminded) == 3
+    watch.desk.clock = lambda: start + datetime.timedelta(days=2)
+    assert len(watch.run().expired) == 3
+
+    made = requests.take()
+    assert {r.action for r in made} >= {
+        "ssm:GetParametersByPath",
+        "dynamodb:Query",
+        "dynamodb:PutItem",
+        "s3:GetBucketPolicy",
+        "iam:ListRolePolicies",
+        "iam:ListAttachedRolePolicies",
+    }
+    assert_role_allows(made, "exception-watch", role_name="ExceptionWatchRole")
