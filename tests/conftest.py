@@ -91,6 +91,7 @@ SAMPLE_OWN = OwnIdentity(
             "iamwarden-prune-worker",
             "iamwarden-prune-watch",
             "iamwarden-heartbeat",
+            "iamwarden-exception-watch",
         }
     ),
     queues=frozenset({"iamwarden-enforcer-dlq", "iamwarden-prune-dlq", "iamwarden-prune-roles"}),
