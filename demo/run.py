@@ -28,10 +28,11 @@ import boto3
 
 from demo.backtest import backtest_demo
 from demo.deploy import STACK_NAME, Deployment, deploy
+from demo.exceptions import ExceptionDemoResult, run_exception_demo
 from demo.lambda_runtime import LambdaContainer
 from demo.pruner import PruneResult, run_pruner
 from demo.servers import MotoServer, SlackReceiver
-from demo.story import REGION, Account, Check, Step, story
+from demo.story import REGION, Account, Check, Step, launch_page_step, story
 
 ROOT = Path(__file__).resolve().parents[1]
 INBOX = "demo-enforcer-inbox"
@@ -64,11 +65,13 @@ class DemoResult(NamedTuple):
     slack_posts: list[dict[str, Any]]
     left_out: list[tuple[str, str, str]]
     pruner: PruneResult | None = None
+    exceptions: ExceptionDemoResult | None = None
 
     @property
     def ok(self) -> bool:
         pruned_ok = self.pruner is None or self.pruner.ok
-        return self.undo_ok and pruned_ok and all(step.ok for step in self.steps)
+        excepted_ok = self.exceptions is None or self.exceptions.ok
+        return self.undo_ok and pruned_ok and excepted_ok and all(step.ok for step in self.steps)
 
 
 class Stopped(Exception):
@@ -173,11 +176,28 @@ def run_demo(
                 _say(out, "\n== 6. One Slack message as the receiver got it")
                 _print_slack(out, posts[0])
             undo_ok = _undo(out, account, results, moto.endpoint)
+            _say(out, "\n== 7b. A time-boxed exception: requested, approved, the change left alone, then expired")
+
+            def play_exempted() -> bool:
+                played = _play(
+                    launch_page_step(account), session, inbox=inbox, mailbox=mailbox, container=container, slack=slack
+                )
+                _print_step(out, len(results) + 1, played)
+                return played.ok
+
+            excepted = run_exception_demo(
+                out,
+                session,
+                environment=deployment.function_environment,
+                operator_env=_as_secops(account, moto.endpoint),
+                cli=BIN / "iamwarden",
+                play=play_exempted,
+            )
             _say(out, "\n== 8. The Access Advisor pruner: a role's first three weeks, on a shortened clock")
             pruned = run_pruner(
                 out, session, _prune_table(session), _as_secops(account, moto.endpoint), BIN / "iamwarden"
             )
-            result = DemoResult(results, undo_ok, posts, deployment.left_out, pruned)
+            result = DemoResult(results, undo_ok, posts, deployment.left_out, pruned, excepted)
             _say(
                 out,
                 f"\n{'All steps went as expected.' if result.ok else 'SOME STEPS DIVERGED (marked DIVERGED above).'}",

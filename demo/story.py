@@ -293,3 +293,23 @@ def story(account: Account) -> list[Step]:
             lambda: account.bucket_state("acme-logs", ["DenyInsecureTransport"]),
         ),
     ]
+
+
+def launch_page_step(account: Account) -> Step:
+    """The change an approved exception covers: acme-invoices opened to the world again, and left alone."""
+    public_read = {
+        "Sid": "PublicRead",
+        "Effect": "Allow",
+        "Principal": "*",
+        "Action": "s3:GetObject",
+        "Resource": "arn:aws:s3:::acme-invoices/*",
+    }
+    return Step(
+        "open bucket acme-invoices to the world again (the launch page, under an approved exception)",
+        "benign",
+        lambda: account.put_policy("acme-invoices", [public_read]),
+        ("PutBucketPolicy",),
+        "compliant",
+        {},
+        lambda: account.bucket_state("acme-invoices", ["PublicRead"]),
+    )

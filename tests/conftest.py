@@ -107,10 +107,11 @@ SAMPLE_OWN = OwnIdentity(
             "iamwarden-prune-worker",
             "iamwarden-prune-watch",
             "iamwarden-heartbeat",
+            "iamwarden-exception-watch",
         }
     ),
     queues=frozenset({"iamwarden-enforcer-dlq", "iamwarden-prune-dlq", "iamwarden-prune-roles"}),
-    tables=frozenset({"iamwarden-audit", "iamwarden-idempotency", "iamwarden-prune-state"}),
+    tables=frozenset({"iamwarden-audit", "iamwarden-idempotency", "iamwarden-prune-state", "iamwarden-exceptions"}),
     settings_prefix="/iamwarden",
     member_rules=frozenset(
         {"iamwarden-forward-iam", "iamwarden-forward-s3", "iamwarden-forward-guard-a", "iamwarden-forward-guard-b"}

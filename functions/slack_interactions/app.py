@@ -14,7 +14,8 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from iamwarden.app.config import EnforcerConfig
 from iamwarden.app.slack_interactions import InteractionEndpoint, build_interaction_endpoint
-from iamwarden.app.wiring import build_clients
+from iamwarden.app.wiring import build_clients, build_exception_desk
+from iamwarden.domain.rule_exceptions import ExceptionScope
 
 logger = Logger()
 _endpoint: InteractionEndpoint | None = None
@@ -24,7 +25,10 @@ def endpoint() -> InteractionEndpoint:
     global _endpoint  # noqa: PLW0603 - built once per container, on first use
     if _endpoint is None:
         config = EnforcerConfig.from_environment()
-        _endpoint = build_interaction_endpoint(config, build_clients(config))
+        clients = build_clients(config)
+        _endpoint = build_interaction_endpoint(
+            config, clients, exceptions=build_exception_desk(config, clients), scope_type=ExceptionScope
+        )
     return _endpoint
 
 

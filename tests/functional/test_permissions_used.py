@@ -37,9 +37,10 @@ from cryptography.x509.oid import NameOID
 from iamwarden.adapters.clients import ApiCall, ClientFactory, iam_action_of
 from iamwarden.app.executor import AccountClients, StepRun
 from iamwarden.app.service import EnforcerService
-from iamwarden.app.wiring import build_enforcer_service
+from iamwarden.app.wiring import build_enforcer_service, build_exception_watch
 from iamwarden.domain.findings import RemediationStep, StepAction
 from iamwarden.domain.policy import Condition, parse_policy
+from iamwarden.domain.rule_exceptions import ExceptionScope
 from iamwarden.domain.settings import Settings
 from iamwarden.domain.wildcards import wildcard_match
 from iamwarden.guardrails.engine import judge_event
@@ -123,6 +124,7 @@ def _role_statements(policy_name: str, role_id: str = "EnforcerRole", **paramete
     [document] = [p["PolicyDocument"] for p in role["Policies"] if p["PolicyName"] == policy_name]
     known = {
         "EnforcerLogGroup.Arn": LOG_GROUP_ARN,
+        "ExceptionWatchLogGroup.Arn": LOG_GROUP_ARN,
         "SlackInteractionsLogGroup.Arn": LOG_GROUP_ARN.replace("iamwarden-enforcer", "iamwarden-slack-interactions"),
         "EnforcerFunction.Arn": f"arn:aws:lambda:{REGION}:{HOME_ACCOUNT}:function:iamwarden-enforcer",
         **_SECRET_ARNS,
@@ -1841,3 +1843,39 @@ def test_the_slack_interaction_endpoint_calls_only_what_its_role_allows(
         "lambda:InvokeFunction",
     }
     assert_role_allows(made, "slack-interactions", "SlackInteractionsRole")
+
+
+def test_everything_the_exception_watch_calls_is_allowed_by_its_role(
+    account: Account, requests: Requests, notifier: RecordingNotifier
+) -> None:
+    """Settings, the exceptions table (read the approved, mark one reminded or expired), the audit, and the
+    current state it judges again: a bucket policy and a role's identity policies."""
+    clients = ClientFactory(HOME_ACCOUNT, account.config.member_role_name, session=account.session)
+    watch = build_exception_watch(account.config, clients, notifier=notifier)
+    start = datetime.datetime(2026, 11, 19, tzinfo=datetime.UTC)
+    watch.desk.clock = lambda: start
+    _bucket("acme-invoices", keep=False)(account)
+    _attached("role")(account)
+    for scope in (
+        ExceptionScope("s3-bucket-policy-public", resource_pattern="arn:aws:s3:::acme-invoices"),
+        ExceptionScope("managed-policy-attached", resource_pattern=f"arn:aws:iam::{HOME_ACCOUNT}:role/app-role"),
+        ExceptionScope("privilege-escalation", resource_pattern=f"arn:aws:iam::{HOME_ACCOUNT}:role/app-role"),
+    ):
+        watch.desk.approve(watch.desk.request(scope, "launch", "arn:aws:iam::111122223333:user/a", 2).exception_id, "b")
+    requests.take()
+
+    watch.desk.clock = lambda: start + datetime.timedelta(days=1, hours=1)
+    assert len(watch.run().reminded) == 3
+    watch.desk.clock = lambda: start + datetime.timedelta(days=2)
+    assert len(watch.run().expired) == 3
+
+    made = requests.take()
+    assert {r.action for r in made} >= {
+        "ssm:GetParametersByPath",
+        "dynamodb:Query",
+        "dynamodb:PutItem",
+        "s3:GetBucketPolicy",
+        "iam:ListRolePolicies",
+        "iam:ListAttachedRolePolicies",
+    }
+    assert_role_allows(made, "exception-watch", role_id="ExceptionWatchRole")

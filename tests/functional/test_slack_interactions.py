@@ -39,8 +39,9 @@ from iamwarden.alerts.interactions import (
 from iamwarden.app.service import EnforcerService
 from iamwarden.app.slack_interactions import InteractionEndpoint, build_interaction_endpoint
 from iamwarden.app.slack_undo import run_slack_undo
-from iamwarden.app.wiring import build_clients, build_executor
+from iamwarden.app.wiring import build_clients, build_exception_desk, build_executor
 from iamwarden.domain.exceptions import IamWardenError
+from iamwarden.domain.rule_exceptions import ExceptionScope, ExceptionStatus
 from tests.aws_fixtures import HOME_ACCOUNT
 from tests.functional.conftest import Account
 from tests.functional.test_cli_undo_history import USER, USER_ARN, keys, quarantined_user
@@ -786,3 +787,62 @@ def test_the_enforcer_does_not_import_slack_sdk_at_cold_start() -> None:
     }
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout
     assert out.strip().splitlines()[-1] == "[]"
+
+
+# --- with the real exception desk (what functions/slack_interactions/app.py wires) ----------------------------
+
+
+def test_with_the_real_desk_an_exception_requested_and_approved_in_slack_is_stored_once(
+    account: Account, enforcer: EnforcerService, slack: FakeSlack
+) -> None:
+    """The Slack handler as Lambda builds it: the same desk and table as the CLI (the enforcer reads them)."""
+    clients = ClientFactory(HOME_ACCOUNT, session=account.session)
+    harness = Harness(account, slack)
+    harness.endpoint = build_interaction_endpoint(
+        account.config,
+        clients,
+        {
+            "IAMWARDEN_SLACK_API_URL": slack.base + "/api/",
+            "IAMWARDEN_SLACK_SIGNING_SECRET": "iamwarden/slack/signing",
+            "IAMWARDEN_SLACK_BOT_SECRET": "iamwarden/slack/bot",
+        },
+        exceptions=build_exception_desk(account.config, clients),
+        scope_type=ExceptionScope,
+    )
+    remediation_id, _ = quarantined_user(account, enforcer)
+    harness.send(button(ACTION_REQUEST_EXCEPTION, OWNER, remediation_id, slack))
+    view = slack.calls[-1][1]["view"]
+    submission = {
+        "type": "view_submission",
+        "user": {"id": OWNER, "username": "owner", "team_id": TEAM},
+        "team": {"id": TEAM},
+        "view": {
+            "callback_id": EXCEPTION_VIEW,
+            "private_metadata": view["private_metadata"],
+            "state": {
+                "values": {
+                    "reason": {"reason": {"type": "plain_text_input", "value": "migration user"}},
+                    "days": {"days": {"type": "number_input", "value": "2"}},
+                    "scope": {"scope": {"type": "radio_buttons", "selected_option": {"value": "resource"}}},
+                }
+            },
+        },
+    }
+    assert harness.send(submission)["statusCode"] == 200
+    [approve] = slack.responses[-1]["blocks"][1]["elements"]
+    exception_id = approve["value"]
+    desk = build_exception_desk(account.config, clients)
+    assert desk.get(exception_id).status is ExceptionStatus.REQUESTED
+
+    harness.send(approve_click(APPROVER, exception_id, slack))
+
+    approved = desk.get(exception_id)
+    assert approved.status is ExceptionStatus.APPROVED
+    assert approved.approver == f"slack:{TEAM}/{APPROVER}"
+    assert approved.requester == f"slack:{TEAM}/{OWNER}"
+    assert approved.scope == ExceptionScope("iam-user-created", resource_pattern=USER_ARN)
+    assert approved.days == 2
+    # A second approval of the same exception is refused with the desk's own sentence.
+    harness.send(approve_click(APPROVER, exception_id, slack))
+    assert desk.get(exception_id).approver == f"slack:{TEAM}/{APPROVER}"
+    assert "approved" in slack.responses[-1]["text"]

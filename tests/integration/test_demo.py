@@ -131,6 +131,17 @@ def test_the_demo_story_runs_headless_and_reports_a_divergence(tmp_path: Path) -
     assert "warming up: IAM Warden first saw this role's grants" in text
     assert "+ dynamodb:*" in text
     assert "an applied plan was rolled back; no new plan before" in text
+    # A time-boxed exception: requested and approved (CLI), the change left alone, reminded, expired, judged again.
+    excepted = result.exceptions
+    assert excepted is not None
+    assert excepted.problems == [], text
+    assert excepted.step_ok
+    assert [(n.outcome.value, n.finding.rule_id if n.finding else None) for n in excepted.alerts] == [
+        ("noteworthy", "s3-bucket-policy-public"),
+        ("alerted", "s3-bucket-policy-public"),
+    ]
+    assert f"Approved exception {excepted.exception_id}" in text
+    assert "expired; its current state was judged again:" in text
     # It ends with a backtest of a month of history that holds the very records the story played.
     assert "== 9. Before switching to remediate" in text
     played = [record for step in result.steps for record in step.records]

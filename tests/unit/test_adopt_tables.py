@@ -28,7 +28,7 @@ adopt_tables = _tool()
 def test_the_import_template_is_exactly_the_retained_tables_unchanged() -> None:
     template = source_template()
     imported = adopt_tables.import_template(template)["Resources"]
-    assert sorted(imported) == ["AuditTable", "PruneStateTable"]
+    assert sorted(imported) == ["AuditTable", "ExceptionsTable", "PruneStateTable"]
     for logical, resource in imported.items():
         assert resource == template["Resources"][logical]  # an import must match the stack's template
         assert resource["DeletionPolicy"] == "Retain"  # CloudFormation imports only resources that declare one
@@ -49,6 +49,11 @@ def test_the_resources_to_import_are_named_by_their_table_names(tmp_path: Path) 
         },
         {
             "ResourceType": "AWS::DynamoDB::Table",
+            "LogicalResourceId": "ExceptionsTable",
+            "ResourceIdentifier": {"TableName": "iamwarden-exceptions"},
+        },
+        {
+            "ResourceType": "AWS::DynamoDB::Table",
             "LogicalResourceId": "PruneStateTable",
             "ResourceIdentifier": {"TableName": "iamwarden-prune-state"},
         },
@@ -56,7 +61,8 @@ def test_the_resources_to_import_are_named_by_their_table_names(tmp_path: Path) 
     lines = out.getvalue().splitlines()
     assert (
         lines[0]
-        == "Adopt iamwarden-audit, iamwarden-prune-state into stack iamwarden (eu-west-1), then deploy the rest:"
+        == "Adopt iamwarden-audit, iamwarden-exceptions, iamwarden-prune-state into stack iamwarden (eu-west-1), "
+        "then deploy the rest:"
     )
     assert "--change-set-type IMPORT" in lines[2]
     assert f"--resources-to-import file://{tmp_path / 'resources-to-import.json'}" in lines[2]

@@ -47,6 +47,8 @@ def test_the_resources_that_hold_data_are_the_expected_ones() -> None:
         [
             "AuditTable",
             "EnforcerLogGroup",
+            "ExceptionWatchLogGroup",
+            "ExceptionsTable",
             "HeartbeatLogGroup",
             "PruneStateTable",
             "PrunePlannerLogGroup",

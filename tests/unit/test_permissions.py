@@ -338,7 +338,7 @@ RUNTIME_GRANTS: dict[str, set[str]] = {
     "dynamodb:PutItem": AUDIT | IDEMPOTENCY,
     "dynamodb:UpdateItem": AUDIT | IDEMPOTENCY,
     "dynamodb:DeleteItem": IDEMPOTENCY,
-    "dynamodb:Query": {"${AuditTable.Arn}/index/by-resource"},
+    "dynamodb:Query": {"${AuditTable.Arn}/index/by-resource", "${ExceptionsTable.Arn}/index/by-status"},
     "sqs:SendMessage": {"${EnforcerDeadLetterQueue.Arn}"},
     "sts:AssumeRole": {"arn:${AWS::Partition}:iam::*:role/${MemberRoleName}"},
     # The rules read customer-managed policy versions that events name without a document, and the escalation

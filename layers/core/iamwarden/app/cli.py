@@ -37,14 +37,16 @@ from iamwarden.app.cli_options import (
     share_global_options,
 )
 from iamwarden.app.config import DEFAULTS, own_identity_from_environment
+from iamwarden.app.exception_cli import add_exception_parser, load_exceptions_file
 from iamwarden.app.settings_file import load_settings_file
 from iamwarden.backtest.domain.records import events_in
 from iamwarden.domain.authorization_details import AuthorizationDetailsError, load_authorization_details
 from iamwarden.domain.catalog import Mode
 from iamwarden.domain.directory import StaticDirectory
-from iamwarden.domain.exceptions import ConfigurationError, SettingsError
+from iamwarden.domain.exceptions import ConfigurationError, ExceptionRefused, SettingsError
 from iamwarden.domain.findings import Judgement, Verdict
 from iamwarden.domain.managed_documents import PolicyVersion
+from iamwarden.domain.rule_exceptions import RuleException
 from iamwarden.domain.settings import Settings
 from iamwarden.guardrails.engine import judge_event
 from iamwarden.prune.app.cli import add_prune_parser, run_prune
@@ -54,7 +56,7 @@ EXIT_FAILED = Exit.FAILED
 EXIT_USAGE = Exit.USAGE
 #: 128 + SIGPIPE: what a shell reports for a program stopped by a closed pipe.
 EXIT_BROKEN_PIPE = 141
-AWS_COMMANDS = ("undo", "history", "redeliver", "replay", "breaker")
+AWS_COMMANDS = ("undo", "history", "redeliver", "replay", "breaker", "exception")
 #: What the AWS commands cannot run without.
 _AWS_SDK = ("boto3", "botocore.exceptions")
 
@@ -114,6 +116,12 @@ def _parser() -> argparse.ArgumentParser:
         "verdict that depends on them says so (needs_context) and is alert-only",
     )
     evaluate.add_argument(
+        "--exceptions",
+        metavar="FILE",
+        help="rule exceptions as `iamwarden exception list --format json` prints them (a JSON list): an approved "
+        "one exempts what it covers at the event's time, as in the enforcer",
+    )
+    evaluate.add_argument(
         "events",
         nargs="+",
         metavar="EVENT_FILE",
@@ -130,6 +138,14 @@ def _parser() -> argparse.ArgumentParser:
     undo.add_argument(
         "remediation_id", type=id_argument("rem-"), metavar="REMEDIATION_ID", help="the id in the alert (rem-...)"
     )
+    undo.add_argument(
+        "--with-exception-days",
+        type=positive_int,
+        metavar="N",
+        help="also request and approve an exception for N days to the record's rule on its resource, so the "
+        "enforcer does not revert the undo (recorded with your identity as requester and approver)",
+    )
+    add_exception_parser(commands)
     history = commands.add_parser(
         "history",
         help="what IAM Warden did to a resource",
@@ -208,6 +224,13 @@ def _evaluate(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: BinaryI
         except AuthorizationDetailsError as exc:
             err.write(f"iamwarden evaluate: {path} is not get-account-authorization-details output: {exc}\n")
             return EXIT_USAGE
+    exceptions: tuple[RuleException, ...] = ()
+    if args.exceptions:
+        try:
+            exceptions = load_exceptions_file(Path(args.exceptions))
+        except ExceptionRefused as exc:
+            err.write(f"iamwarden evaluate: {args.exceptions}: {exc}\n")
+            return EXIT_USAGE
     documents = None if directory is None else DetailsDocuments(directory)
     # Read everything first: a usage error must leave stdout empty, never half a report.
     contents: list[tuple[Path, bytes]] = []
@@ -234,7 +257,7 @@ def _evaluate(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: BinaryI
     judged = 0
     for path, content in contents:
         for name, event in events_in(str(path), content):  # CloudTrail records and log files are wrapped
-            judgement = judge_event(event, settings, documents, directory)
+            judgement = judge_event(event, settings, documents, directory, exceptions=exceptions)
             counts[judgement.verdict] += 1
             judged += 1
             if args.format == "json":

@@ -25,7 +25,13 @@ from typing import Any, NamedTuple, TextIO
 
 from iamwarden.adapters.errors import NO_REGION, describe, error_code
 from iamwarden.domain.arns import parse_role_arn
-from iamwarden.domain.exceptions import ConfigurationError, IamWardenError, SettingsError
+from iamwarden.domain.exceptions import (
+    ConfigurationError,
+    ExceptionConflict,
+    ExceptionRefused,
+    IamWardenError,
+    SettingsError,
+)
 
 
 class Exit(IntEnum):
@@ -59,6 +65,13 @@ GLOBAL_OPTIONS = (
         "prune_table",
         "NAME",
         f"the pruner's state table (prune); default: $IAMWARDEN_PRUNE_TABLE or {PRUNE_TABLE_DEFAULT}",
+    ),
+    GlobalOption(
+        ("--exceptions-table",),
+        "exceptions_table",
+        "NAME",
+        "rule exceptions' table (exception, undo --with-exception-days); "
+        "default: $IAMWARDEN_EXCEPTIONS_TABLE or iamwarden-exceptions",
     ),
     GlobalOption(
         ("--settings-prefix",),
@@ -225,6 +238,8 @@ def usage_problem(exc: BaseException, table: TableHint | None) -> str | None:
     """Why the command could not run as given (credentials, region, profile, table), or None."""
     if isinstance(exc, ConfigurationError | SettingsError):
         return one_line(str(exc))
+    if isinstance(exc, ExceptionRefused) and not isinstance(exc, ExceptionConflict):
+        return one_line(str(exc))  # bad input to `iamwarden exception`: unknown rule or id, too many days
     for cause in _causes(exc):
         names = {cls.__name__ for cls in type(cause).__mro__}
         code = error_code(cause)

@@ -30,8 +30,10 @@ from iamwarden.app.cli_options import (
 )
 from iamwarden.app.config import EnforcerConfig
 from iamwarden.app.dispatcher import build_alert_dispatcher
+from iamwarden.app.exception_cli import run_exception
+from iamwarden.app.exception_desk import undo_with_exception
 from iamwarden.app.redeliver import redeliver
-from iamwarden.app.wiring import build_breaker, build_clients, build_executor
+from iamwarden.app.wiring import build_breaker, build_clients, build_exception_desk, build_executor
 from iamwarden.domain.breaker import BreakerSettings
 from iamwarden.domain.exceptions import AuditError, IamWardenError
 from iamwarden.domain.settings import settings_from_parameters
@@ -53,13 +55,20 @@ def run(command: str, args: argparse.Namespace, out: TextIO, err: TextIO) -> int
         return run_against_aws("replay", err, lambda: _replay(args, out, err))
     if command == "breaker":
         return run_against_aws("breaker", err, lambda: _breaker(args, out), table=table)
+    if command == "exception":
+        exceptions = TableHint(
+            _config(args).exceptions_table, "$IAMWARDEN_EXCEPTIONS_TABLE", "IAMWARDEN_EXCEPTIONS_TABLE"
+        )
+        return run_against_aws("exception", err, lambda: _exception(args, out), table=exceptions)
     raise ValueError(f"not an AWS command: {command!r}")
 
 
 def _config(args: argparse.Namespace) -> EnforcerConfig:
-    return EnforcerConfig.from_environment()._replace(
+    config = EnforcerConfig.from_environment()._replace(
         audit_table=audit_table(args), settings_prefix=settings_prefix(args)
     )
+    table = getattr(args, "exceptions_table", None)
+    return config._replace(exceptions_table=table) if table else config
 
 
 def _clients(args: argparse.Namespace, config: EnforcerConfig) -> ClientFactory:
@@ -129,10 +138,29 @@ def _undo(args: argparse.Namespace, out: TextIO) -> int:
     config = _config(args)
     clients = _clients(args, config)
     actor = caller_arn(clients)
+    executor = build_executor(config, clients)
+    days = getattr(args, "with_exception_days", None)
+    exception = None
     with _naming_the_table(config):
-        record = build_executor(config, clients).undo(args.remediation_id, actor=actor)
+        if days is None:
+            record = executor.undo(args.remediation_id, actor=actor)
+        else:
+            desk = build_exception_desk(config, clients)
+            record, exception = undo_with_exception(
+                executor, desk, args.remediation_id, actor or "an operator (STS did not say)", days
+            )
     out.write(render_undo(record))
+    if exception is not None:
+        out.write(f"  exception:     {exception.describe()}\n")
     return EXIT_OK
+
+
+def _exception(args: argparse.Namespace, out: TextIO) -> int:
+    config = _config(args)
+    clients = _clients(args, config)
+    desk = build_exception_desk(config, clients)
+    who = caller_arn(clients) or "an operator (STS did not say)"
+    return run_exception(desk, args, who, out)
 
 
 @contextmanager

@@ -20,6 +20,7 @@ DEFAULTS: Mapping[str, str] = {
     "IAMWARDEN_SETTINGS_PREFIX": "/iamwarden",
     "IAMWARDEN_SETTINGS_MAX_AGE": str(SETTINGS_MAX_AGE_SECONDS),
     "IAMWARDEN_AUDIT_TABLE": "iamwarden-audit",
+    "IAMWARDEN_EXCEPTIONS_TABLE": "iamwarden-exceptions",
     "IAMWARDEN_IDEMPOTENCY_TABLE": "iamwarden-idempotency",
     "IAMWARDEN_MEMBER_ROLE_NAME": "iamwarden-remediator",
     "IAMWARDEN_DEAD_LETTER_QUEUE": "iamwarden-enforcer-dlq",
@@ -43,6 +44,8 @@ class EnforcerConfig(NamedTuple):
     user_remediation: str = "delete"
     #: IAM Warden's own roles by exact ARN (IAMWARDEN_OWN_ROLE_ARNS, IAMWARDEN_MEMBER_ROLE_NAMES from the template).
     own: OwnIdentity = OwnIdentity()
+    #: The rule exceptions' table (``adapters.exception_store``).
+    exceptions_table: str = DEFAULTS["IAMWARDEN_EXCEPTIONS_TABLE"]
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] | None = None) -> EnforcerConfig:
@@ -73,6 +76,7 @@ class EnforcerConfig(NamedTuple):
             home_account=env.get("IAMWARDEN_HOME_ACCOUNT") or None,
             user_remediation=_user_remediation(env.get("IAMWARDEN_USER_REMEDIATION") or "quarantine"),
             own=own_identity_from_environment(env),
+            exceptions_table=value("IAMWARDEN_EXCEPTIONS_TABLE"),
         )
 
 

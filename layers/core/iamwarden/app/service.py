@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime
 from typing import Any, NamedTuple, Protocol
 
 from iamwarden.adapters.audit import AuditRecord, AuditStatus
@@ -42,6 +43,8 @@ from iamwarden.domain.managed_documents import ManagedPolicyDocuments
 from iamwarden.domain.own import OwnIdentity
 from iamwarden.domain.principals import RoleDirectory
 from iamwarden.domain.recorded import Recorded
+from iamwarden.domain.rule_exceptions import RuleException
+from iamwarden.domain.settings import Settings
 from iamwarden.guardrails.base import LiveClients
 from iamwarden.guardrails.engine import judge_event
 
@@ -69,6 +72,12 @@ class SettingsSource(Protocol):
     prefix: str
 
     def current(self) -> LiveSettings: ...
+
+
+class ActiveExceptions(Protocol):
+    """The approved exceptions (``adapters.exception_store.CachedActiveExceptions``)."""
+
+    def current(self, *, fresh: bool = False) -> Sequence[RuleException]: ...
 
 
 class NoTelemetry:
@@ -118,6 +127,8 @@ class EnforcerService:
         directory: LiveDirectory | None = None,
         own: OwnIdentity | None = None,
         recorded: Recorded | None = None,
+        exceptions: ActiveExceptions | None = None,
+        clock: Callable[[], datetime] | None = None,
     ) -> None:
         self.settings_source = settings_source
         self.executor = executor
@@ -148,6 +159,9 @@ class EnforcerService:
         self._breaker_settings = BreakerSettings()
         #: IAM Warden's own roles and resources, from the template (never from the SSM settings).
         self.own = own or OwnIdentity()
+        #: Approved rule exceptions, consulted alongside the allowlists (active at ``clock()``).
+        self.exceptions = exceptions
+        self.clock = clock or (lambda: datetime.now(UTC))
 
     def handle(self, event: Mapping[str, Any], context: Any = None) -> dict[str, Any]:
         """Process one EventBridge event exactly once in effect; raise if a remediation failed."""
@@ -166,16 +180,12 @@ class EnforcerService:
         self._breaker_settings = live.settings.breaker
         if self.directory is not None:
             self.directory.observe(event)
-        judgement = judge_event(
-            event,
-            live.settings._replace(own=self.own),
-            self.documents,
-            self.directory,
-            networks=self.networks,
-            origin_access_identities=self.origin_access_identities,
-            live_clients=self.live_clients,
-            recorded=self.recorded,
-        )
+        exceptions = self.exceptions.current() if self.exceptions is not None else ()
+        judgement = self._judge(event, live.settings, exceptions)
+        if judgement.findings and self.exceptions is not None:
+            fresh = self.exceptions.current(fresh=True)  # an exception approved a moment ago holds already
+            if tuple(fresh) != tuple(exceptions):
+                judgement = self._judge(event, live.settings, fresh)
         self.telemetry.bind(
             event_id=judgement.change.event_id if judgement.change else None,
             rule=",".join(judgement.rule_ids) or None,
@@ -208,6 +218,20 @@ class EnforcerService:
             "rules": list(judgement.rule_ids),
             "findings": [result.to_dict() for result in results],
         }
+
+    def _judge(self, event: Mapping[str, Any], settings: Settings, exceptions: Sequence[RuleException]) -> Judgement:
+        return judge_event(
+            event,
+            settings._replace(own=self.own),
+            self.documents,
+            self.directory,
+            networks=self.networks,
+            origin_access_identities=self.origin_access_identities,
+            live_clients=self.live_clients,
+            recorded=self.recorded,
+            exceptions=exceptions,
+            now=self.clock(),
+        )
 
     def _act(self, finding: Finding, judgement: Judgement, event: Mapping[str, Any]) -> FindingResult:
         change = judgement.change

@@ -19,6 +19,7 @@ from aws_lambda_powertools.utilities.idempotency import (
 from iamwarden.adapters.audit import AuditLog
 from iamwarden.adapters.breaker import KillSwitch, RemediationLedger
 from iamwarden.adapters.clients import ClientFactory
+from iamwarden.adapters.exception_store import CachedActiveExceptions, ExceptionStore
 from iamwarden.adapters.iam_documents import LiveManagedPolicyDocuments
 from iamwarden.adapters.networks import LiveNetworkOwners
 from iamwarden.adapters.origin_access_identities import LiveOriginAccessIdentities
@@ -30,9 +31,12 @@ from iamwarden.alerts.settings import parse_alert_settings
 from iamwarden.app.breaker import CircuitBreaker
 from iamwarden.app.config import EnforcerConfig
 from iamwarden.app.dispatcher import build_alert_dispatcher
+from iamwarden.app.exception_desk import ExceptionDesk
+from iamwarden.app.exception_watch import ExceptionWatch
 from iamwarden.app.executor import AccountClients, RemediationExecutor
 from iamwarden.app.service import EnforcerService, Telemetry
 from iamwarden.domain.breaker import kill_switch_name
+from iamwarden.domain.settings import ExceptionSettings, Settings, settings_from_parameters
 from iamwarden.guardrails.iam_user import USER_DELETION_WITHHELD
 
 
@@ -48,6 +52,69 @@ def build_breaker(config: EnforcerConfig, clients: ClientFactory) -> CircuitBrea
     return CircuitBreaker(
         RemediationLedger(config.audit_table, clients.home_client("dynamodb")),
         KillSwitch(kill_switch_name(config.settings_prefix), clients.home_client("ssm")),
+    )
+
+
+def build_exception_store(config: EnforcerConfig, clients: ClientFactory) -> ExceptionStore:
+    return ExceptionStore(config.exceptions_table, clients.home_client("dynamodb"))
+
+
+def exception_settings(config: EnforcerConfig, clients: ClientFactory) -> ExceptionSettings:
+    """``<prefix>/exceptions/...`` as the enforcer reads them; an invalid value takes its default (the enforcer
+    alerts it as a configuration problem)."""
+    root = config.settings_prefix.rstrip("/")
+    ssm = clients.home_client("ssm")
+    values: dict[str, str] = {}
+    for page in ssm.get_paginator("get_parameters_by_path").paginate(Path=f"{root}/exceptions"):
+        values.update({item["Name"]: item["Value"] for item in page.get("Parameters", [])})
+    settings, _ = settings_from_parameters(values, root)
+    return settings.exceptions
+
+
+def build_exception_desk(config: EnforcerConfig, clients: ClientFactory) -> ExceptionDesk:
+    """The one desk every exception goes through (the CLI, the undo, Slack, the watch)."""
+    return ExceptionDesk(
+        build_exception_store(config, clients),
+        AuditLog(config.audit_table, clients.home_client("dynamodb")),
+        lambda: exception_settings(config, clients),
+    )
+
+
+def build_exception_watch(
+    config: EnforcerConfig, clients: ClientFactory | None = None, *, notifier: Notifier | None = None
+) -> ExceptionWatch:
+    """The hourly exception watch: the desk, the live settings, the enforcer's readers and alert channels."""
+    clients = clients or build_clients(config)
+    settings_source = SsmSettingsSource(
+        config.settings_prefix, ssm_parameters(clients.home_client("ssm")), max_age=config.settings_max_age
+    )
+    dispatcher = None
+    if notifier is None:
+        dispatcher = build_alert_dispatcher(clients)
+        notifier = dispatcher
+
+    def settings() -> Settings:
+        live = settings_source.current()
+        if dispatcher is not None:
+            dispatcher.settings, _ = parse_alert_settings(live.values)
+        return live.settings._replace(own=config.own)
+
+    region = os.environ.get("AWS_REGION") or "us-east-1"
+    desk = ExceptionDesk(
+        build_exception_store(config, clients),
+        AuditLog(config.audit_table, clients.home_client("dynamodb")),
+        lambda: settings().exceptions,
+    )
+    return ExceptionWatch(
+        desk,
+        notifier,
+        settings,
+        lambda account, region: AccountClients(clients, account, region),
+        home_account=clients.home_account,
+        region=region,
+        documents=LiveManagedPolicyDocuments(clients, region),
+        directory=LiveRoleDirectory(clients, region),
+        settings_prefix=config.settings_prefix,
     )
 
 
@@ -131,4 +198,5 @@ def build_enforcer_service(
         live_clients=lambda account, region: AccountClients(clients, account, region),
         own=config.own,
         recorded=AuditRecorded(executor.audit, clients.home_client("dynamodb")),
+        exceptions=CachedActiveExceptions(build_exception_store(config, clients), config.settings_max_age),
     )

@@ -64,3 +64,18 @@ class ReplayError(IamWardenError):
 
 class ConfigurationError(IamWardenError):
     """An environment variable or option IAM Warden reads at start-up is invalid: fix it and run again."""
+
+
+class ExceptionRefused(IamWardenError):
+    """A request, approval or revocation of a rule exception that cannot be done as asked.
+
+    The message is one sentence that can be shown to the person who asked, as it is.
+    """
+
+
+class ExceptionConflict(ExceptionRefused):
+    """The exception is not in a state that allows what was asked (approved already, revoked, expired)."""
+
+
+class ExceptionStoreError(IamWardenError):
+    """The exceptions table could not be read or written."""

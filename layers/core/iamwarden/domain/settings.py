@@ -96,6 +96,44 @@ BREAKER_KEYS: Mapping[str, tuple[int, int, int, str]] = {
 }
 
 
+# --- exceptions (issue 17): time-boxed exceptions to a rule, requested and approved (domain.rule_exceptions)
+
+
+class ExceptionSettings(NamedTuple):
+    """How long an exception lasts unless the request says (``default_days``), at most (``max_days``), and how
+    many days before it expires its owner is reminded (``remind_days_before``)."""
+
+    default_days: int = 7
+    max_days: int = 90
+    remind_days_before: int = 1
+
+
+#: ``exceptions/<key>``: (default, lowest, highest, documentation).
+EXCEPTION_KEYS: Mapping[str, tuple[int, int, int, str]] = {
+    "default_days": (7, 1, 365, "days an exception lasts when its request names none"),
+    "max_days": (90, 1, 365, "the most days an exception may last (the issue's max_exception_days)"),
+    "remind_days_before": (1, 0, 30, "days before an exception expires that its owner is reminded (0: never)"),
+}
+
+
+def _exception_settings(values: Mapping[str, int], problems: list[SettingsProblem]) -> ExceptionSettings:
+    """The exception settings; a default above the maximum is refused (the maximum is used instead)."""
+    exceptions = ExceptionSettings(**values)
+    if exceptions.default_days > exceptions.max_days:
+        problems.append(
+            SettingsProblem(
+                "exceptions/default_days",
+                f"{exceptions.default_days} is more than exceptions/max_days ({exceptions.max_days}); "
+                f"using {exceptions.max_days}",
+            )
+        )
+        exceptions = exceptions._replace(default_days=exceptions.max_days)
+    return exceptions
+
+
+# --- end of exceptions
+
+
 class RuleSettings(NamedTuple):
     """A rule's mode, its common allowlists and its own options, all validated."""
 
@@ -170,6 +208,8 @@ class Settings(NamedTuple):
     #: The kill switch as last read with the settings (the breaker reads it fresh before each remediation).
     enforcement: bool = True
     breaker: BreakerSettings = BreakerSettings()
+    #: Time-boxed exceptions: their default and maximum length, and when owners are reminded.
+    exceptions: ExceptionSettings = ExceptionSettings()
     #: IAM Warden's own roles by exact ARN, from the template through the environment, never from SSM.
     own: OwnIdentity = OwnIdentity()
 
@@ -251,6 +291,7 @@ def parse_settings(
     account_values: dict[str, _RuleValues] = {}
     account_modes: dict[str, Mode] = {}
     breaker_values: dict[str, int] = {}
+    exception_values: dict[str, int] = {}
 
     for path, raw in flat.items():
         parts = path.split("/")
@@ -279,6 +320,13 @@ def parse_settings(
                 problems.append(SettingsProblem(path, str(exc)))
         elif parts[0] == "breaker":
             problems.append(SettingsProblem(path, _unknown("/".join(parts[1:]), BREAKER_KEYS, "breaker setting")))
+        elif parts[0] == "exceptions" and len(parts) == 2 and parts[1] in EXCEPTION_KEYS:
+            try:
+                exception_values[parts[1]] = _bounded_int(raw, *EXCEPTION_KEYS[parts[1]][1:3])
+            except ValueError as exc:
+                problems.append(SettingsProblem(path, str(exc)))
+        elif parts[0] == "exceptions":
+            problems.append(SettingsProblem(path, _unknown("/".join(parts[1:]), EXCEPTION_KEYS, "exceptions setting")))
         else:
             problems.append(SettingsProblem(path, _unknown(parts[0], GLOBAL_KEYS, "setting")))
 
@@ -311,6 +359,7 @@ def parse_settings(
         accounts=MappingProxyType(accounts),
         enforcement=global_values.get("enforcement", "on") == "on",
         breaker=BreakerSettings(**breaker_values),
+        exceptions=_exception_settings(exception_values, problems),
     )
     return settings, problems
 

@@ -19,7 +19,8 @@ on, so one member account can never steer IAM Warden into another.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
 from iamwarden.adapters.errors import PermanentAwsError
@@ -27,11 +28,12 @@ from iamwarden.domain.arns import parse_role_arn
 from iamwarden.domain.catalog import Mode, RuleSpec, Severity
 from iamwarden.domain.events import CloudTrailChange, parse_event
 from iamwarden.domain.exceptions import InvalidEventError
-from iamwarden.domain.exposure import NetworkOwners, OriginAccessIdentities
+from iamwarden.domain.exposure import NetworkOwners, OriginAccessIdentities, instant
 from iamwarden.domain.findings import Finding, Judgement, Verdict
 from iamwarden.domain.managed_documents import ManagedPolicyDocuments
 from iamwarden.domain.principals import RoleDirectory
 from iamwarden.domain.recorded import Recorded
+from iamwarden.domain.rule_exceptions import RuleException, active_exemption
 from iamwarden.domain.settings import Settings
 from iamwarden.domain.wildcards import arn_match
 from iamwarden.guardrails.base import LiveClients
@@ -50,6 +52,8 @@ def judge_event(
     origin_access_identities: OriginAccessIdentities | None = None,
     live_clients: LiveClients | None = None,
     recorded: Recorded | None = None,
+    exceptions: Sequence[RuleException] = (),
+    now: datetime | None = None,
 ) -> Judgement:
     """Parse and judge one EventBridge event; malformed input is an ``invalid`` judgement.
 
@@ -63,6 +67,8 @@ def judge_event(
     (the enforcer's CloudFront lookup); without it, only those in ``cloudfront_oai_canonical_ids`` are known.
     ``live_clients`` reads resource state the event does not carry (``RuleContext.live_clients``).
     ``recorded`` answers what IAM Warden itself did and last saw (the audit table); None offline.
+    ``exceptions`` exempt what they cover while active at ``now`` (default: the change's own time), like an
+    allowlist entry (``domain.rule_exceptions``).
     """
     try:
         change = parse_event(raw)
@@ -77,6 +83,8 @@ def judge_event(
         origin_access_identities=origin_access_identities,
         live_clients=live_clients,
         recorded=recorded,
+        exceptions=exceptions,
+        now=now,
     )
 
 
@@ -90,8 +98,10 @@ def judge_change(
     origin_access_identities: OriginAccessIdentities | None = None,
     live_clients: LiveClients | None = None,
     recorded: Recorded | None = None,
+    exceptions: Sequence[RuleException] = (),
+    now: datetime | None = None,
 ) -> Judgement:
-    """Judge a parsed change."""
+    """Judge a parsed change; ``exceptions`` and ``now`` as in ``judge_event``."""
     guardrails = GUARDRAILS_BY_EVENT.get((change.event_source, change.event_name), ())
     if not guardrails:
         return _ignored(change, f"not guarded: no rule covers {change.event_source} {change.event_name}")
@@ -155,7 +165,7 @@ def judge_change(
             for finding in evaluation.findings:
                 if finding.rule_id not in active:
                     continue
-                exemption = _exemption(finding, settings)
+                exemption = _exemption(finding, settings) or _excepted(finding, exceptions, now, change)
                 if exemption:
                     compliant.append(exemption)
                 else:
@@ -255,6 +265,16 @@ def _exemption(finding: Finding, settings: Settings) -> str | None:
     if pattern is not None:
         return f"{finding.resource_arn} matches {pattern!r} in rules/{finding.rule_id}/allow_resources"
     return None
+
+
+def _excepted(
+    finding: Finding, exceptions: Sequence[RuleException], now: datetime | None, change: CloudTrailChange
+) -> str | None:
+    """The active exception that exempts ``finding`` at ``now`` (the change's time when not given), or None."""
+    if not exceptions:
+        return None
+    at = now or instant(change.time)
+    return active_exemption(finding, exceptions, at) if at is not None else None
 
 
 def foreign_account_claim(change: CloudTrailChange) -> str | None:

@@ -1,0 +1,227 @@
+"""The exception desk: request, approve, revoke, expire and list rule exceptions, each recorded in the audit.
+
+The CLI (``iamwarden exception ...``), the undo (``iamwarden undo --with-exception-days``), Slack's buttons and
+the scheduled ``ExceptionWatch`` all go through this one desk, so every path checks the same rules and leaves
+the same audit trail: an item per request, approval, revocation and expiry, with who did it.
+Who may approve is checked by the caller (IAM permissions on the CLI, ``slack.approvers`` in Slack).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import secrets
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from iamwarden.adapters.audit import AuditLog, AuditRecord, AuditStatus
+from iamwarden.adapters.exception_store import ConcurrentChange, ExceptionStore
+from iamwarden.app.executor import RemediationExecutor
+from iamwarden.domain.catalog import RULES
+from iamwarden.domain.exceptions import ExceptionConflict, ExceptionRefused
+from iamwarden.domain.rule_exceptions import (
+    ExceptionScope,
+    ExceptionStatus,
+    RuleException,
+    exception_days,
+    exception_summary,
+    validate_reason,
+    validate_scope,
+)
+from iamwarden.domain.settings import ExceptionSettings
+
+#: Who ends an exception when its time is up.
+IAM_WARDEN = "IAM Warden (expiry)"
+EXCEPTION_ID_PREFIX = "exc-"
+
+
+def new_exception_id() -> str:
+    return EXCEPTION_ID_PREFIX + secrets.token_hex(6)
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class ExceptionDesk:
+    def __init__(
+        self,
+        store: ExceptionStore,
+        audit: AuditLog,
+        settings: Callable[[], ExceptionSettings] = ExceptionSettings,
+        *,
+        clock: Callable[[], datetime] = utc_now,
+        new_id: Callable[[], str] = new_exception_id,
+    ) -> None:
+        self.store = store
+        self.audit = audit
+        self._settings = settings
+        self.clock = clock
+        self._new_id = new_id
+
+    @property
+    def settings(self) -> ExceptionSettings:
+        return self._settings()
+
+    def request(
+        self,
+        scope: ExceptionScope,
+        reason: str,
+        requester: str,
+        days: int | None = None,
+        *,
+        source_remediation_id: str | None = None,
+    ) -> RuleException:
+        """Record a request; it exempts nothing until approved. Bad input is an ``ExceptionRefused``."""
+        exception = RuleException(
+            exception_id=self._new_id(),
+            scope=validate_scope(scope, RULES),
+            reason=validate_reason(reason),
+            requester=requester,
+            requested_at=self.clock(),
+            days=exception_days(days, self.settings),
+            status=ExceptionStatus.REQUESTED,
+            source_remediation_id=source_remediation_id,
+        )
+        self.store.create(exception)
+        self._record(exception, "requested", requester)
+        return exception
+
+    def approve(self, exception_id: str, approver: str) -> RuleException:
+        """Approve a pending request: it exempts from now until now + its days. Only a requested one."""
+        current = self.get(exception_id)
+        if current.status is not ExceptionStatus.REQUESTED:
+            raise ExceptionConflict(_not_pending(current))
+        approved = current.approved(approver, self.clock())
+        try:
+            self.store.replace(current, approved)
+        except ConcurrentChange:
+            raise ExceptionConflict(_not_pending(self.get(exception_id))) from None
+        self._record(approved, "approved", approver)
+        return approved
+
+    def revoke(self, exception_id: str, by: str) -> RuleException:
+        """End a requested or approved exception now; it exempts nothing from then on."""
+        current = self.get(exception_id)
+        if current.status not in (ExceptionStatus.REQUESTED, ExceptionStatus.APPROVED):
+            raise ExceptionConflict(f"Exception {exception_id} is {_state(current)} already; nothing to revoke.")
+        revoked = _ended(current, ExceptionStatus.REVOKED, by, self.clock())
+        try:
+            self.store.replace(current, revoked)
+        except ConcurrentChange:
+            raise ExceptionConflict(
+                f"Exception {exception_id} is {_state(self.get(exception_id))} now; nothing to revoke."
+            ) from None
+        self._record(revoked, "revoked", by)
+        return revoked
+
+    def expire(self, exception: RuleException) -> RuleException | None:
+        """Mark an approved exception whose time is up expired; None if someone else changed it first."""
+        ended = _ended(exception, ExceptionStatus.EXPIRED, IAM_WARDEN, self.clock())
+        try:
+            self.store.replace(exception, ended)
+        except ConcurrentChange:
+            return None
+        self._record(ended, "expired", IAM_WARDEN)
+        return ended
+
+    def mark_reminded(self, exception: RuleException) -> RuleException | None:
+        """Record that the owner was reminded (once); None if it was already, or it changed meanwhile."""
+        reminded = _replace(exception, reminded_at=self.clock())
+        try:
+            self.store.replace(exception, reminded)
+        except ConcurrentChange:
+            return None
+        return reminded
+
+    def list(self, *, include_inactive: bool = False) -> list[RuleException]:
+        """Pending and approved exceptions (and revoked and expired ones with ``include_inactive``)."""
+        statuses = [ExceptionStatus.REQUESTED, ExceptionStatus.APPROVED]
+        if include_inactive:
+            statuses += [ExceptionStatus.REVOKED, ExceptionStatus.EXPIRED]
+        found = [exception for status in statuses for exception in self.store.with_status(status)]
+        return sorted(found, key=lambda exception: exception.requested_at)
+
+    def get(self, exception_id: str) -> RuleException:
+        if not exception_id.startswith(EXCEPTION_ID_PREFIX):
+            raise ExceptionRefused(f"{exception_id!r} is not an exception id (they start with {EXCEPTION_ID_PREFIX}).")
+        found = self.store.get(exception_id)
+        if found is None:
+            raise ExceptionRefused(f"There is no exception {exception_id}.")
+        return found
+
+    def _record(self, exception: RuleException, action: str, by: str) -> None:
+        """One audit item per lifecycle step, found by ``iamwarden history PATTERN`` like any other record."""
+        at = self.clock().isoformat()
+        self.audit.put(
+            AuditRecord(
+                remediation_id=f"{exception.exception_id}-{action}",
+                kind="exception",
+                status=f"exception {action}",
+                resource_arn=exception.scope.pattern,
+                event_id="",
+                created_at=at,
+                rule=exception.scope.rule_id,
+                account="",
+                region="",
+                finding=exception_summary(exception),
+                actor=by,
+            )
+        )
+
+
+def _state(exception: RuleException) -> str:
+    if exception.status is ExceptionStatus.APPROVED:
+        when = exception.approved_at.isoformat() if exception.approved_at else "?"
+        return f"approved (by {exception.approver} at {when})"
+    if exception.status in (ExceptionStatus.REVOKED, ExceptionStatus.EXPIRED):
+        when = exception.ended_at.isoformat() if exception.ended_at else "?"
+        return f"{exception.status.value} (by {exception.ended_by or '?'} at {when})"
+    return exception.status.value
+
+
+def _not_pending(exception: RuleException) -> str:
+    return f"Exception {exception.exception_id} is {_state(exception)} already; only a requested one can be approved."
+
+
+def _ended(exception: RuleException, status: ExceptionStatus, by: str, at: datetime) -> RuleException:
+    return _replace(exception, status=status, ended_by=by, ended_at=at)
+
+
+def _replace(exception: RuleException, **changes: Any) -> RuleException:
+    return dataclasses.replace(exception, **changes)
+
+
+def undo_with_exception(
+    executor: RemediationExecutor, desk: ExceptionDesk, remediation_id: str, actor: str, days: int
+) -> tuple[AuditRecord, RuleException | None]:
+    """Undo a remediation and keep the enforcer from reverting the undo: an exception for ``days`` to the
+    record's rule on its resource, requested and approved by ``actor`` *before* the undo writes anything (so the
+    change the undo makes is already exempt when its event arrives), revoked again if the undo fails.
+
+    A record the executor would refuse (unknown, alert-only, undone already) gets no exception: the undo's own
+    error says why.
+    """
+    record = executor.audit.get(remediation_id)
+    undoable = (
+        record is not None
+        and record.kind == "remediation"
+        and record.status not in (AuditStatus.UNDONE, AuditStatus.ALERTED)
+        and bool(record.before)
+    )
+    if record is None or not undoable:
+        return executor.undo(remediation_id, actor=actor), None
+    requested = desk.request(
+        ExceptionScope(record.rule, resource_pattern=record.resource_arn),
+        f"keeps the undo of {remediation_id} from being reverted",
+        actor,
+        days,
+        source_remediation_id=remediation_id,
+    )
+    approved = desk.approve(requested.exception_id, actor)
+    try:
+        undone = executor.undo(remediation_id, actor=actor)
+    except Exception:
+        desk.revoke(approved.exception_id, actor)
+        raise
+    return undone, approved

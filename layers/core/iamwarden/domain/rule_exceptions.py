@@ -1,0 +1,262 @@
+"""Time-boxed exceptions to a rule: requested, approved, revoked, expired (issue 17).
+
+An allowlist in SSM never expires; an exception does. It exempts one rule's findings on resources (or by actors)
+that one ARN pattern names, from its approval until ``expires_at``, exactly as an allowlist entry exempts them
+(``guardrails.engine._exemption``). A requested exception exempts nothing until someone approves it, and a
+revoked or expired one exempts nothing at all. Pure: the store is ``adapters.exception_store``, the lifecycle
+``app.exception_desk``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from iamwarden.domain.catalog import RULES
+from iamwarden.domain.exceptions import ExceptionRefused
+from iamwarden.domain.findings import Finding
+from iamwarden.domain.settings import ExceptionSettings, matches_everything
+from iamwarden.domain.wildcards import arn_match
+
+#: How long an exception's item outlives its end, for the audit (the table's TTL deletes it then).
+RETENTION_DAYS = 90
+#: How long a request nobody approves is kept before the table's TTL deletes it.
+PENDING_DAYS = 30
+
+
+@dataclass(frozen=True)
+class ExceptionScope:
+    """What an exception exempts: one rule's findings on resources, or by actors, that one ARN pattern names."""
+
+    rule_id: str
+    resource_pattern: str | None = None  # ARN pattern (domain.wildcards.arn_match), or None
+    actor_pattern: str | None = None  # ARN pattern of the actor or its session issuer, or None
+
+    @property
+    def pattern(self) -> str:
+        return self.resource_pattern or self.actor_pattern or ""
+
+    def describe(self) -> str:
+        if self.resource_pattern:
+            return f"rule {self.rule_id} on resources {self.resource_pattern}"
+        return f"rule {self.rule_id} for changes by {self.actor_pattern}"
+
+
+class ExceptionStatus(StrEnum):
+    REQUESTED = "requested"
+    APPROVED = "approved"
+    REVOKED = "revoked"
+    EXPIRED = "expired"
+
+
+@dataclass(frozen=True)
+class RuleException:
+    exception_id: str
+    scope: ExceptionScope
+    reason: str
+    requester: str  # "slack:<team>/<user>" from Slack, the caller ARN from the CLI
+    requested_at: datetime
+    days: int
+    status: ExceptionStatus
+    approver: str | None = None
+    approved_at: datetime | None = None
+    expires_at: datetime | None = None  # set at approval: approved_at + days
+    source_remediation_id: str | None = None  # set when created by an undo
+    #: When the owner was reminded that it expires soon (once).
+    reminded_at: datetime | None = None
+    #: Who revoked it, or "IAM Warden" when it expired, and when.
+    ended_by: str | None = None
+    ended_at: datetime | None = None
+
+    def active(self, now: datetime) -> bool:
+        """Approved and not yet expired at ``now``: only then does it exempt anything."""
+        return self.status is ExceptionStatus.APPROVED and self.expires_at is not None and now < self.expires_at
+
+    def covers(self, finding: Finding) -> bool:
+        """Whether the scope names ``finding``: its rule, and its resource or its actor (or session issuer)."""
+        scope = self.scope
+        if scope.rule_id != finding.rule_id:
+            return False
+        if scope.resource_pattern is not None:
+            return arn_match(scope.resource_pattern, finding.resource_arn)
+        if scope.actor_pattern is not None:
+            return any(
+                arn and arn_match(scope.actor_pattern, arn)
+                for arn in (finding.actor.arn, finding.actor.session_issuer_arn)
+            )
+        return False
+
+    def describe(self) -> str:
+        until = f", until {self.expires_at.isoformat()}" if self.expires_at else ""
+        return f"exception {self.exception_id} ({self.scope.describe()}: {self.reason!r}{until})"
+
+    def approved(self, approver: str, at: datetime) -> RuleException:
+        return replace(
+            self,
+            status=ExceptionStatus.APPROVED,
+            approver=approver,
+            approved_at=at,
+            expires_at=expiry(at, self.days),
+        )
+
+    @property
+    def ends_at(self) -> datetime:
+        """When it stops mattering: its expiry once approved, the end of the wait for approval before."""
+        if self.expires_at is not None:
+            return self.expires_at
+        return self.requested_at + timedelta(days=PENDING_DAYS)
+
+    @property
+    def delete_after(self) -> datetime:
+        """When the table may delete the item (TTL): well after it ended, so the audit can still read it."""
+        return self.ends_at + timedelta(days=RETENTION_DAYS)
+
+
+def expiry(approved_at: datetime, days: int) -> datetime:
+    return approved_at + timedelta(days=days)
+
+
+def validate_scope(scope: ExceptionScope, known_rules: Iterable[str]) -> ExceptionScope:
+    """``scope`` if it names a known rule and exactly one pattern that names someone in particular."""
+    known = set(known_rules)
+    if scope.rule_id not in known:
+        raise ExceptionRefused(f"There is no rule {scope.rule_id!r}; the rules are listed in the README.")
+    patterns = [p for p in (scope.resource_pattern, scope.actor_pattern) if p is not None]
+    if len(patterns) != 1:
+        raise ExceptionRefused("An exception names exactly one pattern: a resource pattern or an actor pattern.")
+    pattern = patterns[0].strip()
+    if not pattern:
+        raise ExceptionRefused("The exception's pattern is empty: name the resource or actor it is for.")
+    if matches_everything(pattern):
+        raise ExceptionRefused(
+            f"{pattern!r} matches everything: the exception would switch rule {scope.rule_id} off; name them instead."
+        )
+    if scope.resource_pattern is not None:
+        return ExceptionScope(scope.rule_id, resource_pattern=pattern)
+    return ExceptionScope(scope.rule_id, actor_pattern=pattern)
+
+
+def exception_days(days: int | None, settings: ExceptionSettings) -> int:
+    """The days a request asks for, or the default; refused outside 1..max_days."""
+    chosen = settings.default_days if days is None else days
+    if isinstance(chosen, bool) or not isinstance(chosen, int) or chosen < 1:
+        raise ExceptionRefused(f"An exception lasts at least 1 day, got {days!r}.")
+    if chosen > settings.max_days:
+        raise ExceptionRefused(
+            f"An exception lasts at most {settings.max_days} days (exceptions/max_days), got {chosen}."
+        )
+    return chosen
+
+
+def validate_reason(reason: str) -> str:
+    text = " ".join(reason.split())
+    if not text:
+        raise ExceptionRefused("An exception needs a reason: say why the rule should not apply.")
+    return text
+
+
+def active_exemption(finding: Finding, exceptions: Iterable[RuleException], now: datetime) -> str | None:
+    """The active exception that exempts ``finding``, described (id, scope, reason, expiry), or None."""
+    for exception in exceptions:
+        if exception.active(now) and exception.covers(finding):
+            return f"exempted by {exception.describe()}"
+    return None
+
+
+def reminder_due(exception: RuleException, now: datetime, settings: ExceptionSettings) -> bool:
+    """Whether its owner should be told now that it expires soon (once, ``remind_days_before`` ahead)."""
+    expires_at = exception.expires_at
+    if expires_at is None or not exception.active(now) or exception.reminded_at is not None:
+        return False
+    return settings.remind_days_before >= 1 and now >= expires_at - timedelta(days=settings.remind_days_before)
+
+
+def expired(exception: RuleException, now: datetime) -> bool:
+    """Approved, and its time is up: the watch marks it expired and judges the resource again."""
+    expires_at = exception.expires_at
+    return exception.status is ExceptionStatus.APPROVED and expires_at is not None and now >= expires_at
+
+
+def exception_from_dict(data: object) -> RuleException:
+    """An exception as ``iamwarden exception list --format json`` prints it (``iamwarden evaluate --exceptions``).
+
+    ``status`` defaults to approved and ``requested_at`` to ``approved_at``; an approved one needs ``expires_at``.
+    A malformed entry is an ``ExceptionRefused`` that names the field.
+    """
+    if not isinstance(data, dict):
+        raise ExceptionRefused(f"An exception is a JSON object, got {type(data).__name__}.")
+
+    def text(name: str, *, required: bool = False) -> str | None:
+        value = data.get(name)
+        if value is None and not required:
+            return None
+        if not isinstance(value, str) or not value.strip():
+            raise ExceptionRefused(f"Exception field {name!r} must be a non-empty string, got {value!r}.")
+        return value.strip()
+
+    def moment(name: str) -> datetime | None:
+        value = text(name)
+        if value is None:
+            return None
+        try:
+            parsed = datetime.fromisoformat(value)
+        except ValueError:
+            raise ExceptionRefused(f"Exception field {name!r} must be an ISO 8601 time, got {value!r}.") from None
+        return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
+
+    try:
+        status = ExceptionStatus(data.get("status", ExceptionStatus.APPROVED.value))
+    except ValueError:
+        raise ExceptionRefused(
+            f"Exception field 'status' must be one of {', '.join(s.value for s in ExceptionStatus)}, "
+            f"got {data.get('status')!r}."
+        ) from None
+    scope = validate_scope(
+        ExceptionScope(str(text("rule", required=True)), text("resource_pattern"), text("actor_pattern")), RULES
+    )
+    approved_at = moment("approved_at")
+    expires_at = moment("expires_at")
+    requested_at = moment("requested_at") or approved_at or expires_at
+    if status is ExceptionStatus.APPROVED and expires_at is None:
+        raise ExceptionRefused("An approved exception needs 'expires_at'.")
+    days = data.get("days", 1)
+    if isinstance(days, bool) or not isinstance(days, int) or days < 1:
+        raise ExceptionRefused(f"Exception field 'days' must be a whole number of at least 1, got {days!r}.")
+    return RuleException(
+        exception_id=text("exception_id") or "exc-file",
+        scope=scope,
+        reason=text("reason") or "",
+        requester=text("requester") or "",
+        requested_at=requested_at or datetime.fromtimestamp(0, UTC),
+        days=days,
+        status=status,
+        approver=text("approver"),
+        approved_at=approved_at,
+        expires_at=expires_at,
+        source_remediation_id=text("source_remediation_id"),
+    )
+
+
+def exception_summary(exception: RuleException) -> dict[str, Any]:
+    """The exception as plain data (the audit item, ``iamwarden exception list --format json``)."""
+    data: dict[str, Any] = {
+        "exception_id": exception.exception_id,
+        "rule": exception.scope.rule_id,
+        "resource_pattern": exception.scope.resource_pattern,
+        "actor_pattern": exception.scope.actor_pattern,
+        "reason": exception.reason,
+        "requester": exception.requester,
+        "requested_at": exception.requested_at.isoformat(),
+        "days": exception.days,
+        "status": exception.status.value,
+        "approver": exception.approver,
+        "approved_at": exception.approved_at.isoformat() if exception.approved_at else None,
+        "expires_at": exception.expires_at.isoformat() if exception.expires_at else None,
+        "source_remediation_id": exception.source_remediation_id,
+        "ended_by": exception.ended_by,
+        "ended_at": exception.ended_at.isoformat() if exception.ended_at else None,
+    }
+    return {key: value for key, value in data.items() if value is not None}

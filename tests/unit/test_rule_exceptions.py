@@ -1,0 +1,224 @@
+"""Rule exceptions, pure: scope, expiry, what they exempt, their settings, and ``iamwarden evaluate --exceptions``."""
+
+from __future__ import annotations
+
+import io
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from iamwarden.app.cli import main
+from iamwarden.domain.events import parse_event
+from iamwarden.domain.exceptions import ExceptionRefused
+from iamwarden.domain.rule_exceptions import (
+    ExceptionScope,
+    ExceptionStatus,
+    RuleException,
+    active_exemption,
+    exception_days,
+    exception_from_dict,
+    exception_summary,
+    expired,
+    reminder_due,
+)
+from iamwarden.domain.settings import ExceptionSettings, Settings, parse_settings
+from iamwarden.guardrails.engine import judge_event
+from tests.conftest import EVENTS_DIR, load_event
+
+RULE = "s3-bucket-policy-public"
+BUCKET_ARN = "arn:aws:s3:::acme-invoices"
+EVENT_TIME = datetime(2026, 11, 19, 8, 12, 5, tzinfo=UTC)  # bucket-policy-public-read.json
+
+
+def exception(
+    scope: ExceptionScope | None = None,
+    status: ExceptionStatus = ExceptionStatus.APPROVED,
+    expires_at: datetime | None = EVENT_TIME + timedelta(days=1),
+) -> RuleException:
+    return RuleException(
+        exception_id="exc-0123456789ab",
+        scope=scope or ExceptionScope(RULE, resource_pattern=BUCKET_ARN),
+        reason="public website",
+        requester="arn:aws:iam::111122223333:user/secops",
+        requested_at=EVENT_TIME - timedelta(days=1),
+        days=2,
+        status=status,
+        approver="arn:aws:iam::111122223333:user/approver" if status is not ExceptionStatus.REQUESTED else None,
+        approved_at=EVENT_TIME - timedelta(days=1) if expires_at else None,
+        expires_at=expires_at,
+    )
+
+
+def public_policy_finding() -> object:
+    judgement = judge_event(load_event("bucket-policy-public-read.json"), Settings())
+    [finding] = judgement.findings
+    return finding
+
+
+def test_the_engine_exempts_a_covered_finding_like_an_allowlist() -> None:
+    judgement = judge_event(load_event("bucket-policy-public-read.json"), Settings(), exceptions=[exception()])
+    assert judgement.verdict.value == "compliant"
+    assert judgement.reason == (
+        "exempted by exception exc-0123456789ab (rule s3-bucket-policy-public on resources "
+        "arn:aws:s3:::acme-invoices: 'public website', until 2026-11-20T08:12:05+00:00)"
+    )
+
+
+@pytest.mark.parametrize(
+    "held",
+    [
+        exception(status=ExceptionStatus.REQUESTED, expires_at=None),
+        exception(status=ExceptionStatus.REVOKED),
+        exception(status=ExceptionStatus.EXPIRED),
+        exception(expires_at=EVENT_TIME),  # expired at the very moment of the change
+        exception(ExceptionScope("s3-bucket-policy-cross-account", resource_pattern=BUCKET_ARN)),
+        exception(ExceptionScope(RULE, resource_pattern="arn:aws:s3:::acme-invoices-*")),
+        exception(ExceptionScope(RULE, actor_pattern="arn:aws:iam::111122223333:user/bob")),
+    ],
+)
+def test_what_does_not_hold_or_does_not_cover_exempts_nothing(held: RuleException) -> None:
+    judgement = judge_event(load_event("bucket-policy-public-read.json"), Settings(), exceptions=[held])
+    assert judgement.verdict.value == "violation"
+
+
+def test_an_actor_pattern_matches_the_actor_or_its_session_issuer() -> None:
+    by_alice = exception(ExceptionScope(RULE, actor_pattern="arn:aws:iam::111122223333:user/ali*"))
+    assert judge_event(load_event("bucket-policy-public-read.json"), Settings(), exceptions=[by_alice]).findings == ()
+    change = parse_event(load_event("attach-admin-to-role.json"))
+    issuer = change.actor.session_issuer_arn
+    assert issuer is not None
+    by_role = exception(ExceptionScope("managed-policy-attached", actor_pattern=issuer))
+    judgement = judge_event(load_event("attach-admin-to-role.json"), Settings(), exceptions=[by_role], now=EVENT_TIME)
+    assert judgement.verdict.value == "compliant"
+
+
+def test_now_overrides_the_change_time() -> None:
+    later = EVENT_TIME + timedelta(days=2)
+    judgement = judge_event(
+        load_event("bucket-policy-public-read.json"), Settings(), exceptions=[exception()], now=later
+    )
+    assert judgement.verdict.value == "violation"
+    assert active_exemption(public_policy_finding(), [exception()], EVENT_TIME) is not None  # type: ignore[arg-type]
+
+
+def test_days_default_and_bounds() -> None:
+    settings = ExceptionSettings(default_days=7, max_days=30)
+    assert exception_days(None, settings) == 7
+    assert exception_days(30, settings) == 30
+    with pytest.raises(ExceptionRefused, match="at most 30 days"):
+        exception_days(31, settings)
+    with pytest.raises(ExceptionRefused, match="at least 1 day"):
+        exception_days(0, settings)
+
+
+def test_reminder_and_expiry_times() -> None:
+    held = exception(expires_at=EVENT_TIME)
+    settings = ExceptionSettings(remind_days_before=1)
+    assert not reminder_due(held, EVENT_TIME - timedelta(days=1, seconds=1), settings)
+    assert reminder_due(held, EVENT_TIME - timedelta(days=1), settings)
+    assert not reminder_due(held, EVENT_TIME, settings)  # expired, not reminded
+    assert not reminder_due(held, EVENT_TIME - timedelta(hours=1), ExceptionSettings(remind_days_before=0))
+    assert expired(held, EVENT_TIME)
+    assert not expired(held, EVENT_TIME - timedelta(seconds=1))
+    assert not expired(exception(status=ExceptionStatus.REVOKED, expires_at=EVENT_TIME), EVENT_TIME)
+
+
+# --- settings ------------------------------------------------------------------------------------
+
+
+def test_exception_settings_default_and_parse() -> None:
+    assert Settings().exceptions == ExceptionSettings(7, 90, 1)
+    settings, problems = parse_settings(
+        {"exceptions": {"default_days": "3", "max_days": 14, "remind_days_before": "2"}}
+    )
+    assert problems == []
+    assert settings.exceptions == ExceptionSettings(3, 14, 2)
+
+
+@pytest.mark.parametrize(
+    ("values", "key", "message", "expected"),
+    [
+        ({"max_days": "0"}, "exceptions/max_days", "from 1 to 365", ExceptionSettings()),
+        ({"default_days": "ten"}, "exceptions/default_days", "whole number", ExceptionSettings()),
+        ({"remind_days_before": "31"}, "exceptions/remind_days_before", "from 0 to 30", ExceptionSettings()),
+        (
+            {"max_days": "5"},
+            "exceptions/default_days",
+            "7 is more than exceptions/max_days (5); using 5",
+            ExceptionSettings(5, 5, 1),
+        ),
+        ({"forever": "yes"}, "exceptions/forever", "unknown exceptions setting 'forever'", ExceptionSettings()),
+    ],
+)
+def test_bad_exception_settings_are_reported_and_fall_back(
+    values: dict[str, str], key: str, message: str, expected: ExceptionSettings
+) -> None:
+    settings, problems = parse_settings({"exceptions": values})
+    [problem] = problems
+    assert problem.key == key
+    assert message in problem.message
+    assert settings.exceptions == expected
+
+
+# --- iamwarden evaluate --exceptions -------------------------------------------------------------
+
+
+def run(*argv: str) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    code = main(list(argv), stdout=out, stderr=err)
+    return code, out.getvalue(), err.getvalue()
+
+
+def test_evaluate_takes_exceptions_from_a_file(tmp_path: Path) -> None:
+    path = tmp_path / "exceptions.json"
+    path.write_text(json.dumps([exception_summary(exception())]))
+    event = str(EVENTS_DIR / "bucket-policy-public-read.json")
+
+    code, out, err = run("evaluate", "--exceptions", str(path), event)
+
+    assert (code, err) == (0, "")
+    [line] = [json.loads(text) for text in out.splitlines()]
+    assert line["verdict"] == "compliant"
+    assert "exempted by exception exc-0123456789ab" in line["reason"]
+    assert json.loads(run("evaluate", event)[1])["verdict"] == "violation"
+
+
+def test_a_minimal_file_entry_is_an_approved_exception() -> None:
+    read = exception_from_dict({"rule": RULE, "resource_pattern": BUCKET_ARN, "expires_at": "2026-11-20T00:00:00"})
+    assert read.status is ExceptionStatus.APPROVED
+    assert read.expires_at == datetime(2026, 11, 20, tzinfo=UTC)
+    assert exception_from_dict(exception_summary(exception())) == exception()
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("{", "not JSON"),
+        ('{"rule": "x"}', "must be a JSON list"),
+        ('["x"]', "exception [0]: An exception is a JSON object"),
+        (json.dumps([{"rule": RULE, "resource_pattern": BUCKET_ARN}]), "needs 'expires_at'"),
+        (json.dumps([{"rule": RULE, "resource_pattern": "*", "expires_at": "2026-11-20"}]), "matches everything"),
+        (json.dumps([{"rule": "nope", "actor_pattern": "arn:aws:iam::1:user/a", "expires_at": "x"}]), "no rule"),
+        (json.dumps([{"rule": RULE, "resource_pattern": BUCKET_ARN, "expires_at": "soon"}]), "ISO 8601"),
+        (json.dumps([{"rule": RULE, "resource_pattern": BUCKET_ARN, "status": "maybe"}]), "must be one of"),
+        (json.dumps([{"rule": RULE, "resource_pattern": BUCKET_ARN, "expires_at": "2026-11-20", "days": 0}]), "days"),
+    ],
+)
+def test_a_bad_exceptions_file_is_one_line_and_exit_2(tmp_path: Path, content: str, message: str) -> None:
+    path = tmp_path / "exceptions.json"
+    path.write_text(content)
+
+    code, out, err = run("evaluate", "--exceptions", str(path), str(EVENTS_DIR / "bucket-policy-public-read.json"))
+
+    assert (code, out) == (2, "")
+    assert err.startswith(f"iamwarden evaluate: {path}: ")
+    assert err.count("\n") == 1
+    assert message in err
+
+
+def test_a_missing_exceptions_file_is_exit_2(tmp_path: Path) -> None:
+    code, out, err = run("evaluate", "--exceptions", str(tmp_path / "none.json"), "-")
+    assert (code, out) == (2, "")
+    assert "cannot read" in err
