@@ -7,7 +7,7 @@ import logging
 
 import pytest
 
-from demo.deploy import without_outputs_of_removed, unsupported_types
+from demo.deploy import unsupported_types, without_outputs_of_removed
 from demo.run import StepResult, _print_step, summary_table
 from demo.story import Check, Step
 
