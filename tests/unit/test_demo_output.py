@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import logging
+from typing import Any
 
 import pytest
 
@@ -86,7 +87,7 @@ def test_moto_s_unsupported_type_warnings_stay_out_of_the_output(
 
 def test_outputs_that_name_a_resource_left_out_are_dropped_and_the_rest_kept() -> None:
     """moto refuses a stack whose output names a missing resource (the Slack endpoint's function URL)."""
-    template = {
+    template: dict[str, Any] = {
         "Resources": {"Kept": {}},
         "Outputs": {
             "ByGetAtt": {"Value": {"Fn::GetAtt": ["Gone", "FunctionUrl"]}},
