@@ -34,6 +34,7 @@ from iamwarden.adapters.recorded import (
     take_own_role_snapshots,
     take_trail_snapshots,
 )
+from iamwarden.app.deploy_snapshot import DeploySnapshot, SnapshotTaker
 from iamwarden.domain.exceptions import ConfigurationError
 from iamwarden.domain.own import parse_own_roles
 from iamwarden.domain.recorded import Snapshot
@@ -194,8 +195,12 @@ class Heartbeat:
             problems += failures
             refreshed["snapshots"] = stored
         if problems:
-            self.sns.publish(**self.alert(problems))
+            self.alert_problems(problems)
         return {"whole": not problems, "problems": problems, **refreshed}
+
+    def alert_problems(self, problems: list[str]) -> None:
+        """Publish the critical alert listing ``problems`` (the deploy's snapshot reports through it too)."""
+        self.sns.publish(**self.alert(problems))
 
     def alert(self, problems: list[str]) -> dict[str, Any]:
         """The SNS publish request: readable text for e-mail, filterable attributes like every IAM Warden alert."""
@@ -305,3 +310,19 @@ def build_heartbeat(session: Any = None, environ: Mapping[str, str] | None = Non
         session.client("sns", config=retry_config()),
         snapshots=snapshots,
     )
+
+
+def build_deploy_snapshot(session: Any = None, environ: Mapping[str, str] | None = None) -> DeploySnapshot:
+    """The stack's snapshot custom resource, answered by the heartbeat function (``app.deploy_snapshot``).
+
+    The heartbeat is built when a request arrives, inside the answer: a configuration error becomes a reason in
+    the answer to CloudFormation, never an unanswered request.
+    """
+    env = os.environ if environ is None else environ
+
+    def build() -> tuple[SnapshotTaker | None, Heartbeat]:
+        heartbeat = build_heartbeat(session, env)
+        return heartbeat.snapshots, heartbeat
+
+    stack = env.get("IAMWARDEN_STACK_NAME") or "iamwarden"
+    return DeploySnapshot(build, physical_id=f"{stack}-deploy-snapshot")
