@@ -15,7 +15,8 @@ Each run also refreshes the last-known-good snapshots that defense-evasion and p
 every role's and user's boundary; ``iamwarden-tampered``: the trust and inline policies of the stack's own roles),
 into the audit table. Only good trails are snapshotted, so a refresh never
 records an attacker's state as the one to restore. A refresh that fails is one more problem in the alert: until it
-works, restores use the previous snapshot, or only alert when there is none.
+works, restores use the previous snapshot, or only alert when there is none. The deploy takes the first
+snapshots through the same refresh (``app.deploy_snapshot``, the stack's ``DeploySnapshot`` custom resource).
 """
 
 from __future__ import annotations
