@@ -3,9 +3,9 @@
 Restores of trails, boundaries and IAM Warden's own roles read last-known-good snapshots (issue 15 item 3: "a
 snapshot taken at deploy and refreshed by the heartbeat"). Without this, the first snapshot exists only after the
 heartbeat's first run, up to 5 minutes after deploy. The template's ``DeploySnapshot`` resource
-(``Custom::IamWardenSnapshot``) sends a Create (and an Update when its properties change); the heartbeat function
-takes the same snapshots its schedule takes and answers CloudFormation with a PUT to the request's presigned
-``ResponseURL`` (crpg-ref-requests / crpg-ref-responses in the CloudFormation user guide).
+(``AWS::CloudFormation::CustomResource``) sends a Create (and an Update when its properties change); the
+heartbeat function takes the same snapshots its schedule takes and answers CloudFormation with a PUT to the
+request's presigned ``ResponseURL`` (crpg-ref-requests / crpg-ref-responses in the CloudFormation user guide).
 
 What it answers, and why:
 
