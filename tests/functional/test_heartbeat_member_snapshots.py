@@ -192,3 +192,25 @@ def test_without_a_snapshot_role_or_settings_no_member_account_is_snapshotted(ac
     environment = {k: v for k, v in _environment(account).items() if k != missing}
 
     assert build_heartbeat(account.session, environment).member_snapshots is None
+
+
+def test_accounts_not_reached_within_the_time_budget_wait_for_a_later_run_without_an_alert() -> None:
+    ticks = iter([0.0, 0.0, 9.0, 16.0])  # start, before the first, before the second, before the third account
+    taken: list[str] = []
+
+    def clients(member: str) -> tuple[Any, Any]:
+        taken.append(member)
+        raise RuntimeError("unreachable")  # each account taken is a problem; the deferred one is not
+
+    members = MemberSnapshots(
+        _Store(), lambda: ["000000000001", "000000000002", "000000000003"], clients, home_account=HOME_ACCOUNT,
+        region=REGION, budget_seconds=15.0, monotonic=lambda: next(ticks),
+    )  # fmt: skip
+
+    stored, problems = members.refresh()
+    assert stored == 0
+
+    assert taken == ["000000000001", "000000000002"]
+    assert members.deferred == ["000000000003"]
+    assert len(problems) == 2
+    assert not any("000000000003" in problem for problem in problems)

@@ -22,6 +22,7 @@ snapshots through the same refresh (``app.deploy_snapshot``, the stack's ``Deplo
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any, NamedTuple, Protocol
@@ -169,6 +170,9 @@ class SnapshotRefresh:
 #: and the heartbeat has 30 seconds); with more, each run takes the next ones in turn, so every account is
 #: refreshed every ``ceil(accounts / MEMBER_ACCOUNTS_PER_RUN)`` runs.
 MEMBER_ACCOUNTS_PER_RUN = 10
+#: Seconds the member accounts may take a run: the heartbeat's 30-second timeout must leave room for its alert,
+#: so the accounts not reached in time wait for a later run (they are not a problem: nothing is broken).
+MEMBER_SNAPSHOT_BUDGET_SECONDS = 15.0
 
 
 def _turn() -> int:
@@ -194,8 +198,14 @@ class MemberSnapshots:
         per_run: int = MEMBER_ACCOUNTS_PER_RUN,
         turn: Callable[[], int] = _turn,
         clock: Callable[[], str] = _now,
+        budget_seconds: float = MEMBER_SNAPSHOT_BUDGET_SECONDS,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.store = store
+        self.budget_seconds = budget_seconds
+        self.monotonic = monotonic
+        #: The accounts the last refresh left for a later run because its time budget was spent.
+        self.deferred: list[str] = []
         #: The managed accounts (the ``managed_accounts`` setting); the security account is snapshotted apart.
         self.accounts = accounts
         #: ``account -> (cloudtrail, iam)`` clients acting in that account.
@@ -220,7 +230,12 @@ class MemberSnapshots:
         except Exception as exc:
             return 0, [f"the managed accounts cannot be read ({error_code(exc) or exc}): no member account's snapshots"]
         stored, problems = 0, []
-        for account in accounts:
+        started = self.monotonic()
+        self.deferred = []
+        for position, account in enumerate(accounts):
+            if self.monotonic() - started > self.budget_seconds:
+                self.deferred = accounts[position:]
+                break
             try:
                 cloudtrail, iam = self.clients(account)
             except Exception as exc:
