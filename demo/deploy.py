@@ -159,6 +159,31 @@ def _why(kind: str, condition: str | None) -> str:
     return "not created (moto's CloudFormation cannot; the demo does not depend on it)"
 
 
+def _mentions(value: Any, logical_ids: set[str]) -> bool:
+    """Whether a template value refers to one of ``logical_ids`` (``Ref``, ``Fn::GetAtt``, or ``${X}`` in a Sub)."""
+    if isinstance(value, dict):
+        if value.get("Ref") in logical_ids:
+            return True
+        attribute = value.get("Fn::GetAtt")
+        if isinstance(attribute, list) and attribute and attribute[0] in logical_ids:
+            return True
+        if isinstance(attribute, str) and attribute.split(".", 1)[0] in logical_ids:
+            return True
+        return any(_mentions(item, logical_ids) for item in value.values())
+    if isinstance(value, list):
+        return any(_mentions(item, logical_ids) for item in value)
+    if isinstance(value, str):
+        return any(f"${{{logical}}}" in value or f"${{{logical}." in value for logical in logical_ids)
+    return False
+
+
+def without_outputs_of_removed(template: dict[str, Any], removed: set[str]) -> dict[str, Any]:
+    """Drop the outputs that name a resource left out (moto refuses a stack whose output names a missing one)."""
+    outputs = template.get("Outputs", {})
+    kept = {name: output for name, output in outputs.items() if not _mentions(output, removed)}
+    return {**template, "Outputs": kept} if outputs else template
+
+
 def deploy(root: Path, work: Path, session: Any, endpoint: str, log: Path) -> Deployment:
     """Build, package, transform and create the stack; return what the stack created and left out."""
     region = session.region_name
@@ -189,6 +214,7 @@ def deploy(root: Path, work: Path, session: Any, endpoint: str, log: Path) -> De
             left_out.append((logical, kind, f"created directly from its declaration ({arn})"))
         else:
             left_out.append((logical, kind, _why(kind, resource.get("Condition"))))
+    template = without_outputs_of_removed(template, {logical for logical, _, _ in left_out})
     template = _bus_names_by_value(template)
     (work / "translated.json").write_text(json.dumps(template, indent=1))
 

@@ -53,6 +53,7 @@ SAMPLE_OWN = OwnIdentity(
             "iamwarden-heartbeat",
             "iamwarden-prune-schedule",
             "iamwarden-prune-watch",
+            "iamwarden-exception-watch",
             "iamwarden-tampered-stack",
             *(
                 f"iamwarden-central/iamwarden-{name}"
@@ -111,6 +112,7 @@ SAMPLE_OWN = OwnIdentity(
             "iamwarden-prune-worker",
             "iamwarden-prune-watch",
             "iamwarden-heartbeat",
+            "iamwarden-slack-interactions",
             "iamwarden-exception-watch",
         }
     ),
@@ -121,6 +123,7 @@ SAMPLE_OWN = OwnIdentity(
         {"iamwarden-forward-iam", "iamwarden-forward-s3", "iamwarden-forward-guard-a", "iamwarden-forward-guard-b"}
     ),
     stack_name="iamwarden",
+    signed_url_functions=frozenset({"iamwarden-slack-interactions"}),
 )
 
 

@@ -769,13 +769,14 @@ MEMBER_RULES = (
     "iamwarden-forward-guard-b",
 )
 #: The security account's own rules on its default bus (besides the enforcer's generated rules): the forwarder,
-#: the heartbeat's schedule, and the pruner's schedule and watch (fixed names in template.yaml, so that
-#: iamwarden-tampered and the heartbeat know them exactly).
+#: the heartbeat's schedule, the pruner's schedule and watch, and the exception watch's schedule (fixed names in
+#: template.yaml, so that iamwarden-tampered and the heartbeat know them exactly).
 HOME_DEFAULT_BUS_RULES = (
     "iamwarden-forward-own-events",
     "iamwarden-heartbeat",
     "iamwarden-prune-schedule",
     "iamwarden-prune-watch",
+    "iamwarden-exception-watch",
 )
 
 

@@ -120,6 +120,11 @@ def loop(
         else:
             events.put_rule(Name=pruner_rule, EventPattern=json.dumps({"detail-type": ["AWS API Call via CloudTrail"]}))
         events.put_targets(Rule=pruner_rule, Targets=[{"Id": function, "Arn": pruner[function]}])
+    # The exception watch's hourly rule, likewise (a stand-in for its function).
+    url = sqs.create_queue(QueueName="exception-watch-stand-in")["QueueUrl"]
+    exception_watch = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    events.put_rule(Name="iamwarden-exception-watch", ScheduleExpression="rate(1 hour)")
+    events.put_targets(Rule="iamwarden-exception-watch", Targets=[{"Id": "watch", "Arn": exception_watch}])
     lambda_client = create_function(account)
     trust = {
         "Version": "2012-10-17",
@@ -139,6 +144,7 @@ def loop(
         "CentralEventBus.Arn": bus_arn,
         "PrunePlannerFunction.Arn": pruner["planner"],
         "PruneWatchFunction.Arn": pruner["watch"],
+        "ExceptionWatchFunction.Arn": exception_watch,
     }
     env = {name: str(resolve(value, names)) for name, value in environment.items()}
     assert env["IAMWARDEN_ALERT_TOPIC_ARN"] == topic_arn

@@ -151,7 +151,7 @@ def authorised_as(action: str, params: dict[str, Any], account: str, region: str
     service, operation = action.split(":")
     iam = f"arn:aws:iam::{account}"
     if service == "iam":
-        if operation in ("ListRoles", "GetServiceLastAccessedDetails"):
+        if operation in ("ListRoles", "GetServiceLastAccessedDetails", "GetAccountAuthorizationDetails"):
             return Call(action, "*")  # no resource type (a job id names no resource)
         if "Arn" in params:  # Access Advisor names the role by ARN
             return Call(action, str(params["Arn"]))
@@ -162,6 +162,10 @@ def authorised_as(action: str, params: dict[str, Any], account: str, region: str
             return Call(action, str(params["PolicyArn"]))
         if operation == "CreatePolicy":
             return Call(action, f"{iam}:policy{params.get('Path', '/')}{params['PolicyName']}")
+    if service == "cloudtrail":
+        if operation == "DescribeTrails":
+            return Call(action, "*")  # no resource type
+        return Call(action, str(params.get("Name") or params["TrailName"]))  # the heartbeat names trails by ARN
     if action == "sts:AssumeRole":
         owner = str(params["RoleArn"]).split(":")[4]
         return Call(action, str(params["RoleArn"]), {"aws:ResourceAccount": owner})
@@ -485,6 +489,24 @@ def test_the_heartbeat_role_allows_every_call_of_a_whole_and_a_broken_loop_and_g
     recorder: Recorder,
 ) -> None:
     session = loop.account.session
+    # What the snapshots read: a trail, and IAM Warden's two roles with an inline policy each.
+    bucket = "org-trail-logs"
+    session.client("s3", region_name=REGION).create_bucket(Bucket=bucket)
+    session.client("cloudtrail", region_name=REGION).create_trail(Name="org-audit", S3BucketName=bucket)
+    trust = json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
+            ],
+        }
+    )
+    iam = loop.account.iam
+    existing = {role["RoleName"] for role in iam.list_roles()["Roles"]}
+    for role in ("iamwarden-enforcer-us-east-1", "iamwarden-pruner-us-east-1"):
+        if role not in existing:
+            iam.create_role(RoleName=role, AssumeRolePolicyDocument=trust)
+        iam.put_role_policy(RoleName=role, PolicyName="runtime", PolicyDocument=json.dumps(MAIN))
     session.events.register("provide-client-params", recorder.hook(HOME_ACCOUNT))
     heartbeat = build_heartbeat(session, _heartbeat_environment(loop))
     heartbeat.config = loop.heartbeat.config  # the loop's stand-in targets (moto's Lambda cannot be a target)
@@ -495,7 +517,9 @@ def test_the_heartbeat_role_allows_every_call_of_a_whole_and_a_broken_loop_and_g
     recorder.paused = False
     broken = heartbeat.run()
 
-    assert whole == {"whole": True, "problems": []}
+    assert whole["problems"] == []
+    assert whole["whole"] is True
+    assert whole["snapshots"] > 0  # the trail, boundary and own-role snapshots were read and written
     assert broken["whole"] is False
     calls = recorder.take()
     assert "sns:Publish" in {call.action for call in calls}
@@ -507,5 +531,13 @@ def test_the_heartbeat_role_allows_every_call_of_a_whole_and_a_broken_loop_and_g
 def _heartbeat_environment(deployed: Loop) -> dict[str, str]:
     """The heartbeat function's environment from the template, as the loop fixture resolves it."""
     environment = translated_template()["Resources"]["HeartbeatFunction"]["Properties"]["Environment"]["Variables"]
-    names = {"EnforcerFunction.Arn": deployed.heartbeat.config.enforcer_arn, "CentralEventBus.Arn": "central"}
-    return {name: str(resolve(value, names)) for name, value in environment.items()}
+    config = deployed.heartbeat.config
+    names = {
+        "EnforcerFunction.Arn": config.enforcer_arn,
+        "CentralEventBus.Arn": "central",
+        "PrunePlannerFunction.Arn": str(config.prune_planner_arn),
+        "PruneWatchFunction.Arn": str(config.prune_watch_arn),
+        "ExceptionWatchFunction.Arn": str(config.exception_watch_arn),
+    }
+    resolved = {name: str(resolve(value, names)) for name, value in environment.items()}
+    return {**resolved, "AWS_REGION": REGION}  # Lambda's own variable: the heartbeat then refreshes the snapshots

@@ -97,6 +97,7 @@ def test_the_demo_story_runs_headless_and_reports_a_divergence(tmp_path: Path) -
         "AWS::Events::EventBusPolicy",  # only with an OrganizationId (condition false by default)
         "AWS::IAM::RolePolicy",
         "AWS::Lambda::EventInvokeConfig",
+        "AWS::Lambda::Url",  # the Slack endpoint's URL (and its output); the demo plays no Slack clicks
         "AWS::SNS::Subscription",
         "AWS::SNS::TopicPolicy",
         "AWS::SQS::QueuePolicy",

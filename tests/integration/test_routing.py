@@ -98,7 +98,12 @@ def test_every_rule_excludes_failed_calls() -> None:
 
 
 def test_rules_target_the_enforcer_function() -> None:
-    pruner = {"PrunePlannerFunctionPruneSchedule", "PruneWatchFunctionAccessDenied", "HeartbeatFunctionEvery5Minutes"}
+    pruner = {
+        "PrunePlannerFunctionPruneSchedule",
+        "PruneWatchFunctionAccessDenied",
+        "HeartbeatFunctionEvery5Minutes",
+        "ExceptionWatchFunctionHourly",
+    }
     forwarders = {"OwnEventsToCentralBus"}  # to the central bus, where the enforcer's rules are (test_member_template)
     for name, rule in resources_of_type("AWS::Events::Rule").items():
         [target] = rule["Properties"]["Targets"]

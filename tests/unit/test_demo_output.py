@@ -7,7 +7,7 @@ import logging
 
 import pytest
 
-from demo.deploy import unsupported_types
+from demo.deploy import unsupported_types, without_outputs_of_removed
 from demo.run import StepResult, _print_step, summary_table
 from demo.story import Check, Step
 
@@ -82,3 +82,22 @@ def test_moto_s_unsupported_type_warnings_stay_out_of_the_output(
     with caplog.at_level(logging.WARNING):
         other.warning("something else moto says")
     assert "something else moto says" in caplog.text  # only that one message is filtered, and only during the call
+
+
+def test_outputs_that_name_a_resource_left_out_are_dropped_and_the_rest_kept() -> None:
+    """moto refuses a stack whose output names a missing resource (the Slack endpoint's function URL)."""
+    template = {
+        "Resources": {"Kept": {}},
+        "Outputs": {
+            "ByGetAtt": {"Value": {"Fn::GetAtt": ["Gone", "FunctionUrl"]}},
+            "ByDottedGetAtt": {"Value": {"Fn::GetAtt": "Gone.Arn"}},
+            "ByRef": {"Value": {"Ref": "Gone"}},
+            "BySub": {"Value": {"Fn::Sub": "https://${Gone.FunctionUrl}/x"}},
+            "Kept": {"Value": {"Fn::GetAtt": ["Kept", "Arn"]}},
+            "KeptSub": {"Value": {"Fn::Sub": "${Kept}-${GoneToo}"}},
+        },
+    }
+    kept = without_outputs_of_removed(template, {"Gone"})
+    assert set(kept["Outputs"]) == {"Kept", "KeptSub"}
+    assert set(template["Outputs"]) == {"ByGetAtt", "ByDottedGetAtt", "ByRef", "BySub", "Kept", "KeptSub"}
+    assert without_outputs_of_removed({"Resources": {}}, {"Gone"}) == {"Resources": {}}

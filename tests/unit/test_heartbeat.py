@@ -141,3 +141,39 @@ def test_the_template_names_the_pruners_rules_and_tells_the_heartbeat_their_targ
     assert variables["IAMWARDEN_PRUNE_WATCH_ARN"] == {"Fn::GetAtt": ["PruneWatchFunction", "Arn"]}
     own = resources["HeartbeatFunction"]["Properties"]["Environment"]["Variables"]["IAMWARDEN_OWN_RULES"].split(",")
     assert {"iamwarden-prune-schedule", "iamwarden-prune-watch"} <= set(own)
+
+
+def test_the_exception_watchs_rule_is_checked_against_its_own_function() -> None:
+    """An hourly rule that no longer runs the exception watch would let exceptions outlive their expiry."""
+    exception_watch = "arn:aws:lambda:us-east-1:111122223333:function:iamwarden-exception-watch"
+    environment = {
+        **ENVIRONMENT,
+        "IAMWARDEN_OWN_RULES": "iamwarden-exception-watch",
+        "IAMWARDEN_EXCEPTION_WATCH_ARN": exception_watch,
+    }
+    config = HeartbeatConfig.from_environment(environment)
+    for rules, expected in (
+        ({"iamwarden-exception-watch": ("ENABLED", [exception_watch])}, []),
+        (
+            {"iamwarden-exception-watch": ("ENABLED", [PLANNER])},
+            [f"the rule iamwarden-exception-watch no longer targets {exception_watch}"],
+        ),
+        (
+            {"iamwarden-exception-watch": ("DISABLED", [exception_watch])},
+            ["the rule iamwarden-exception-watch is disabled"],
+        ),
+        ({}, ["the rule iamwarden-exception-watch is gone"]),
+    ):
+        heartbeat = Heartbeat(config, _Rules(rules), None, None, _Topic())
+        assert heartbeat._rule_problems("iamwarden-exception-watch") == expected
+
+
+def test_the_template_tells_the_heartbeat_the_exception_watchs_target() -> None:
+    from tests.sam_template import translated_template
+
+    resources = translated_template()["Resources"]
+    environment = resources["HeartbeatFunction"]["Properties"]["Environment"]["Variables"]
+    assert environment["IAMWARDEN_EXCEPTION_WATCH_ARN"] == {"Fn::GetAtt": ["ExceptionWatchFunction", "Arn"]}
+    rule = resources["ExceptionWatchFunctionHourly"]["Properties"]
+    assert rule["Name"] == "iamwarden-exception-watch"
+    assert rule["Targets"][0]["Arn"] == {"Fn::GetAtt": ["ExceptionWatchFunction", "Arn"]}

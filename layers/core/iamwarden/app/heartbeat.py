@@ -47,6 +47,7 @@ FORWARDER = "iamwarden-forward-own-events"
 SCHEDULE = "iamwarden-heartbeat"
 PRUNE_SCHEDULE = "iamwarden-prune-schedule"
 PRUNE_WATCH = "iamwarden-prune-watch"
+EXCEPTION_WATCH = "iamwarden-exception-watch"
 
 
 class HeartbeatConfig(NamedTuple):
@@ -67,6 +68,7 @@ class HeartbeatConfig(NamedTuple):
     #: What the pruner's schedule and watch rules target (its planner and watch functions).
     prune_planner_arn: str | None = None
     prune_watch_arn: str | None = None
+    exception_watch_arn: str | None = None
     #: The names of the stack's own roles (``IAMWARDEN_OWN_ROLE_ARNS``), whose trust and inline policies are
     #: snapshotted for ``iamwarden-tampered``'s restores.
     own_roles: tuple[str, ...] = ()
@@ -104,6 +106,7 @@ class HeartbeatConfig(NamedTuple):
             own_roles=_own_role_names(env.get("IAMWARDEN_OWN_ROLE_ARNS", "")),
             prune_planner_arn=env.get("IAMWARDEN_PRUNE_PLANNER_ARN") or None,
             prune_watch_arn=env.get("IAMWARDEN_PRUNE_WATCH_ARN") or None,
+            exception_watch_arn=env.get("IAMWARDEN_EXCEPTION_WATCH_ARN") or None,
             member_snapshot_role=env.get("IAMWARDEN_SNAPSHOT_ROLE_NAME") or None,
             settings_prefix=env.get("IAMWARDEN_SETTINGS_PREFIX") or None,
         )
@@ -348,7 +351,8 @@ class Heartbeat:
         return problems
 
     def _expected_target(self, name: str, bus: str) -> str | None:
-        """The ARN the rule must target: the central bus (forwarder), a pruner function, else the enforcer."""
+        """The ARN the rule must target: the central bus (forwarder), a pruner function or the exception watch,
+        else the enforcer."""
         if not bus:
             if name == FORWARDER:
                 return self.config.central_bus_arn
@@ -356,6 +360,8 @@ class Heartbeat:
                 return self.config.prune_planner_arn
             if name == PRUNE_WATCH:
                 return self.config.prune_watch_arn
+            if name == EXCEPTION_WATCH:
+                return self.config.exception_watch_arn
         return self.config.enforcer_target_arn or self.config.enforcer_arn
 
     def _enforcer_problems(self) -> list[str]:
