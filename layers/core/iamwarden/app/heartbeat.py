@@ -17,6 +17,8 @@ into the audit table. Only good trails are snapshotted, so a refresh never
 records an attacker's state as the one to restore. A refresh that fails is one more problem in the alert: until it
 works, restores use the previous snapshot, or only alert when there is none. The deploy takes the first
 snapshots through the same refresh (``app.deploy_snapshot``, the stack's ``DeploySnapshot`` custom resource).
+The managed member accounts' trails and boundaries are taken too (``MemberSnapshots``), through each account's
+read-only ``iamwarden-snapshot-reader`` role, a bounded number a run.
 """
 
 from __future__ import annotations
