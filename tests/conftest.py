@@ -42,7 +42,11 @@ SAMPLE_OWN = OwnIdentity(
         "enforcer": f"arn:aws:iam::{SAMPLE_HOME_ACCOUNT}:role/iamwarden-enforcer-us-east-1",
         "pruner": f"arn:aws:iam::{SAMPLE_HOME_ACCOUNT}:role/iamwarden-pruner-us-east-1",
     },
-    {"remediator": "iamwarden-remediator", "pruner-member": "iamwarden-pruner-member"},
+    {
+        "remediator": "iamwarden-remediator",
+        "pruner-member": "iamwarden-pruner-member",
+        "snapshot-reader": "iamwarden-snapshot-reader",
+    },
     rules=frozenset(
         {
             "iamwarden-forward-own-events",

@@ -837,7 +837,8 @@ def render_tampering_routes() -> str:
                 *flow_or_block("eventName", iam, indent=16),
                 *exclusion,
                 "requestParameters:",
-                "  roleName: [!Ref EnforcerRole, !Ref PrunerRole, !Ref MemberRoleName, iamwarden-pruner-member]",
+                "  roleName: [!Ref EnforcerRole, !Ref PrunerRole, !Ref MemberRoleName, iamwarden-pruner-member,"
+                " iamwarden-snapshot-reader]",
             ],
             "iamwarden-tampered: the own roles' changes no other rule routes (the others reach it through theirs).",
         )

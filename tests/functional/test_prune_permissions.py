@@ -122,6 +122,13 @@ UNREACHED: dict[Grant, str] = {
     _grant("pruner-member-accounts", "ActInMemberAccounts", "sts:AssumeRole", f"arn:aws:iam::*:role/{MEMBER_ROLE}"): (
         "the pruner acts in a member account: test_the_member_pruner_role_allows_every_call_the_worker_makes_there"
     ),
+    _grant(
+        "heartbeat", "ReadMemberAccountsForSnapshots", "sts:AssumeRole", "arn:aws:iam::*:role/iamwarden-snapshot-reader"
+    ): (
+        "the heartbeat snapshots member accounts through their snapshot-reader role, and the loop has none "
+        "(no OrganizationId: only this account's roles, where the member stack creates none); "
+        "tests/functional/test_heartbeat_member_snapshots.py takes two member accounts"
+    ),
     **{
         _grant("heartbeat", "WriteOwnLogs", action, LOG_GROUPS["HeartbeatLogGroup.Arn"]): _LOGS
         for action in ("logs:CreateLogStream", "logs:PutLogEvents")
@@ -541,3 +548,57 @@ def _heartbeat_environment(deployed: Loop) -> dict[str, str]:
     }
     resolved = {name: str(resolve(value, names)) for name, value in environment.items()}
     return {**resolved, "AWS_REGION": REGION}  # Lambda's own variable: the heartbeat then refreshes the snapshots
+
+
+def test_the_member_snapshot_reader_role_allows_every_call_the_heartbeat_makes_there_and_grants_nothing_unused(
+    account: Account, recorder: Recorder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """In a member account the heartbeat reads trails and boundaries through iamwarden-snapshot-reader
+    (member/template.yaml): its calls there are checked against that role, and every grant of it is used."""
+    session_with = ClientFactory.session_with
+
+    def recorded(credentials: Any, region: str) -> boto3.Session:
+        session = session_with(credentials, region)
+        session.events.register("provide-client-params", recorder.hook(MEMBER))
+        return session
+
+    monkeypatch.setattr(ClientFactory, "session_with", staticmethod(recorded))
+    recorder.paused = True
+    account.set("managed_accounts", f"{HOME_ACCOUNT},{MEMBER}")
+    member = ClientFactory(HOME_ACCOUNT, "iamwarden-snapshot-reader", session=account.session)
+    member.client("s3", MEMBER, REGION).create_bucket(Bucket="member-trail-logs")
+    cloudtrail = member.client("cloudtrail", MEMBER, REGION)
+    cloudtrail.create_trail(Name="org-audit", S3BucketName="member-trail-logs")
+    cloudtrail.start_logging(Name="org-audit")
+    recorder.take(MEMBER)
+    recorder.paused = False
+    environment = {
+        **{
+            name: str(resolve(value, {}))
+            for name, value in translated_template()["Resources"]["HeartbeatFunction"]["Properties"]["Environment"][
+                "Variables"
+            ].items()
+            if isinstance(value, str) or name in ("IAMWARDEN_SETTINGS_PREFIX", "IAMWARDEN_HOME_ACCOUNT")
+        },
+        "IAMWARDEN_OWN_RULES": "iamwarden-heartbeat",
+        "IAMWARDEN_ENFORCER_ARN": f"arn:aws:lambda:{REGION}:{HOME_ACCOUNT}:function:iamwarden-enforcer",
+        "IAMWARDEN_CENTRAL_BUS_ARN": f"arn:aws:events:{REGION}:{HOME_ACCOUNT}:event-bus/iamwarden-central",
+        "IAMWARDEN_ENFORCER_ROLE_NAME": "iamwarden-enforcer",
+        "IAMWARDEN_ALERT_TOPIC_ARN": f"arn:aws:sns:{REGION}:{HOME_ACCOUNT}:iamwarden-alerts",
+        "IAMWARDEN_AUDIT_TABLE": account.config.audit_table,
+        "AWS_REGION": REGION,
+    }
+    heartbeat = build_heartbeat(account.session, environment)
+    assert heartbeat.member_snapshots is not None
+
+    stored, problems = heartbeat.member_snapshots.refresh()
+
+    assert problems == []
+    assert stored >= 1
+    role = member_template()["Resources"]["SnapshotReaderRole"]["Properties"]
+    policies = {
+        p["PolicyName"]: resolve(p["PolicyDocument"]["Statement"], {"AWS::AccountId": MEMBER}) for p in role["Policies"]
+    }
+    calls = recorder.take(MEMBER)
+    assert {"cloudtrail:GetEventSelectors", "iam:GetAccountAuthorizationDetails"} <= {call.action for call in calls}
+    _assert_holds(calls, policies, {})

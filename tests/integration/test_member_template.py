@@ -190,7 +190,8 @@ def _trust(logical: str) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize(
-    ("logical", "central"), [("RemediationRole", "EnforcerRole"), ("PrunerMemberRole", "PrunerRole")]
+    ("logical", "central"),
+    [("RemediationRole", "EnforcerRole"), ("PrunerMemberRole", "PrunerRole"), ("SnapshotReaderRole", "HeartbeatRole")],
 )
 def test_each_member_role_trusts_one_central_role_from_inside_the_organisation(logical: str, central: str) -> None:
     trust = _trust(logical)
@@ -228,6 +229,33 @@ def test_the_member_role_names_are_the_ones_the_enforcer_and_pruner_assume() -> 
     ]
     assert statement["Action"] == "sts:AssumeRole"
     assert _sub(statement["Resource"]) == "arn:${AWS::Partition}:iam::*:role/iamwarden-pruner-member"
+
+
+def test_the_snapshot_reader_role_only_reads_what_the_heartbeats_snapshots_read() -> None:
+    """The heartbeat's member snapshots (``take_trail_snapshots``, ``take_boundary_snapshots``): reads, no more."""
+    [policy] = _resource("SnapshotReaderRole")["Policies"]
+    actions = {
+        action
+        for statement in policy["PolicyDocument"]["Statement"]
+        for action in (statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]])
+    }
+    assert actions == {
+        "cloudtrail:DescribeTrails",
+        "cloudtrail:GetTrailStatus",
+        "cloudtrail:GetEventSelectors",
+        "cloudtrail:GetInsightSelectors",
+        "iam:GetAccountAuthorizationDetails",
+    }
+    assert _resource("SnapshotReaderRole")["RoleName"] == "iamwarden-snapshot-reader"
+    heartbeat = translated_template()["Resources"]["HeartbeatFunction"]["Properties"]["Environment"]["Variables"]
+    assert heartbeat["IAMWARDEN_SNAPSHOT_ROLE_NAME"] == "iamwarden-snapshot-reader"
+    [heartbeat_policy] = translated_template()["Resources"]["HeartbeatRole"]["Properties"]["Policies"]
+    [assume] = [
+        statement
+        for statement in heartbeat_policy["PolicyDocument"]["Statement"]
+        if isinstance(statement, dict) and statement.get("Action") == "sts:AssumeRole"
+    ]
+    assert _sub(assume["Resource"]) == "arn:${AWS::Partition}:iam::*:role/iamwarden-snapshot-reader"
 
 
 def test_the_pruner_member_role_grants_the_iam_part_of_the_pruners_role() -> None:
@@ -434,7 +462,8 @@ def test_a_standalone_account_deploys_it_without_an_organization_to_forward_anot
         for logical, resource in member_template()["Resources"].items()
         if "OrganizationId" in json.dumps(resource)
     ]
-    assert sorted(uses) == ["PrunerMemberRole", "RemediationRole"]  # both only where an Organization is given
+    # each only where an Organization is given
+    assert sorted(uses) == ["PrunerMemberRole", "RemediationRole", "SnapshotReaderRole"]
     for logical in ("ForwarderRole", "S3ChangesToCentralBus"):
         assert member_template()["Resources"][logical]["Condition"] == "Forwards"
 

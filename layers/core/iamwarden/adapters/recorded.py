@@ -12,8 +12,8 @@
 The heartbeat (issue 15 item 2) refreshes them: per managed account and region, with the member role,
 ``store.put_all(take_trail_snapshots(clients.client("cloudtrail"), account, region, now))`` and, in the IAM
 region, ``store.put_all(take_boundary_snapshots(clients.iam, account, now))``. The deploy takes the first ones
-the same way (``iamwarden snapshot`` is not built yet: until the first heartbeat, restores that need a
-snapshot say so and only alert).
+the same way (``app.deploy_snapshot``: the stack's custom resource, answered by the heartbeat function); until
+a snapshot exists, restores that need one say so and only alert.
 """
 
 from __future__ import annotations

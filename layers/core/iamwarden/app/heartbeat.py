@@ -15,18 +15,22 @@ Each run also refreshes the last-known-good snapshots that defense-evasion and p
 every role's and user's boundary; ``iamwarden-tampered``: the trust and inline policies of the stack's own roles),
 into the audit table. Only good trails are snapshotted, so a refresh never
 records an attacker's state as the one to restore. A refresh that fails is one more problem in the alert: until it
-works, restores use the previous snapshot, or only alert when there is none.
+works, restores use the previous snapshot, or only alert when there is none. The deploy takes the first
+snapshots through the same refresh (``app.deploy_snapshot``, the stack's ``DeploySnapshot`` custom resource).
+The managed member accounts' trails and boundaries are taken too (``MemberSnapshots``), through each account's
+read-only ``iamwarden-snapshot-reader`` role, a bounded number a run.
 """
 
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any, NamedTuple, Protocol
 
 from iamwarden.adapters.audit import AuditLog
-from iamwarden.adapters.clients import aws_session, retry_config
+from iamwarden.adapters.clients import ClientFactory, aws_session, retry_config
 from iamwarden.adapters.errors import error_code, is_gone
 from iamwarden.adapters.recorded import (
     AuditRecorded,
@@ -34,6 +38,8 @@ from iamwarden.adapters.recorded import (
     take_own_role_snapshots,
     take_trail_snapshots,
 )
+from iamwarden.adapters.ssm_settings import SsmSettingsSource, ssm_parameters
+from iamwarden.app.deploy_snapshot import DeploySnapshot, SnapshotTaker
 from iamwarden.domain.exceptions import ConfigurationError
 from iamwarden.domain.own import parse_own_roles
 from iamwarden.domain.recorded import Snapshot
@@ -68,6 +74,10 @@ class HeartbeatConfig(NamedTuple):
     #: The names of the stack's own roles (``IAMWARDEN_OWN_ROLE_ARNS``), whose trust and inline policies are
     #: snapshotted for ``iamwarden-tampered``'s restores.
     own_roles: tuple[str, ...] = ()
+    #: The member accounts' read-only snapshot role (member/template.yaml) and where the managed accounts are
+    #: listed (the settings prefix): both set, the member accounts' trails and boundaries are snapshotted too.
+    member_snapshot_role: str | None = None
+    settings_prefix: str | None = None
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] | None = None) -> HeartbeatConfig:
@@ -99,6 +109,8 @@ class HeartbeatConfig(NamedTuple):
             prune_planner_arn=env.get("IAMWARDEN_PRUNE_PLANNER_ARN") or None,
             prune_watch_arn=env.get("IAMWARDEN_PRUNE_WATCH_ARN") or None,
             exception_watch_arn=env.get("IAMWARDEN_EXCEPTION_WATCH_ARN") or None,
+            member_snapshot_role=env.get("IAMWARDEN_SNAPSHOT_ROLE_NAME") or None,
+            settings_prefix=env.get("IAMWARDEN_SETTINGS_PREFIX") or None,
         )
 
 
@@ -159,6 +171,91 @@ class SnapshotRefresh:
         return stored, problems
 
 
+#: At most this many member accounts are snapshotted per run (each is a role assumption and a handful of reads,
+#: and the heartbeat has 30 seconds); with more, each run takes the next ones in turn, so every account is
+#: refreshed every ``ceil(accounts / MEMBER_ACCOUNTS_PER_RUN)`` runs.
+MEMBER_ACCOUNTS_PER_RUN = 10
+#: Seconds the member accounts may take a run: the heartbeat's 30-second timeout must leave room for its alert,
+#: so the accounts not reached in time wait for a later run (they are not a problem: nothing is broken).
+MEMBER_SNAPSHOT_BUDGET_SECONDS = 15.0
+
+
+def _turn() -> int:
+    """Which turn this run is (one per 5-minute schedule period): picks the member accounts taken this run."""
+    return int(datetime.now(UTC).timestamp() // 300)
+
+
+class MemberSnapshots:
+    """The trail and boundary snapshots of the managed member accounts, through their read-only snapshot role.
+
+    Bounded: at most ``per_run`` accounts a run, taken in turn. An account that cannot be reached or read is one
+    problem naming it in the heartbeat's alert; the other accounts are still taken and the run never fails.
+    """
+
+    def __init__(
+        self,
+        store: SnapshotStore,
+        accounts: Callable[[], Iterable[str]],
+        clients: Callable[[str], tuple[Any, Any]],
+        *,
+        home_account: str,
+        region: str,
+        per_run: int = MEMBER_ACCOUNTS_PER_RUN,
+        turn: Callable[[], int] = _turn,
+        clock: Callable[[], str] = _now,
+        budget_seconds: float = MEMBER_SNAPSHOT_BUDGET_SECONDS,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.store = store
+        self.budget_seconds = budget_seconds
+        self.monotonic = monotonic
+        #: The accounts the last refresh left for a later run because its time budget was spent.
+        self.deferred: list[str] = []
+        #: The managed accounts (the ``managed_accounts`` setting); the security account is snapshotted apart.
+        self.accounts = accounts
+        #: ``account -> (cloudtrail, iam)`` clients acting in that account.
+        self.clients = clients
+        self.home_account = home_account
+        self.region = region
+        self.per_run = per_run
+        self.turn = turn
+        self.clock = clock
+
+    def chosen(self, accounts: Iterable[str]) -> list[str]:
+        """The accounts this run takes: all when they fit, else ``per_run`` of them starting where the turn says."""
+        every = sorted(set(accounts) - {self.home_account})
+        if len(every) <= self.per_run:
+            return every
+        start = (self.turn() * self.per_run) % len(every)
+        return [every[(start + n) % len(every)] for n in range(self.per_run)]
+
+    def refresh(self) -> tuple[int, list[str]]:
+        try:
+            accounts = self.chosen(self.accounts())
+        except Exception as exc:
+            return 0, [f"the managed accounts cannot be read ({error_code(exc) or exc}): no member account's snapshots"]
+        stored, problems = 0, []
+        started = self.monotonic()
+        self.deferred = []
+        for position, account in enumerate(accounts):
+            if self.monotonic() - started > self.budget_seconds:
+                self.deferred = accounts[position:]
+                break
+            try:
+                cloudtrail, iam = self.clients(account)
+            except Exception as exc:
+                problems.append(
+                    f"the snapshots of account {account} cannot be refreshed: its snapshot role cannot be used "
+                    f"({error_code(exc) or exc})"
+                )
+                continue
+            refresh = SnapshotRefresh(self.store, cloudtrail, iam, account, region=self.region, clock=self.clock)
+            count, failures = refresh.refresh()
+            stored += count
+            problems += failures
+        return stored, problems
+
+
 class Heartbeat:
     """Checks the loop with read-only calls and publishes one alert listing what is missing."""
 
@@ -171,6 +268,7 @@ class Heartbeat:
         sns: Any,
         *,
         snapshots: SnapshotRefresh | None = None,
+        member_snapshots: MemberSnapshots | None = None,
     ) -> None:
         self.config = config
         self.events = events
@@ -179,6 +277,8 @@ class Heartbeat:
         self.sns = sns
         #: Refreshes the evasion snapshots on each run; None when the template gives no audit table.
         self.snapshots = snapshots
+        #: Refreshes the managed member accounts' snapshots; None when the template names no snapshot role.
+        self.member_snapshots = member_snapshots
 
     def problems(self) -> list[str]:
         """Every part of the loop that is missing or switched off, in plain words; empty when it is whole."""
@@ -192,13 +292,18 @@ class Heartbeat:
         """Check, refresh the snapshots, alert if anything is missing, and say what was found (the handler's answer)."""
         problems = self.problems()
         refreshed: dict[str, int] = {}
-        if self.snapshots is not None:
-            stored, failures = self.snapshots.refresh()
-            problems += failures
-            refreshed["snapshots"] = stored
+        for refresh in (self.snapshots, self.member_snapshots):
+            if refresh is not None:
+                stored, failures = refresh.refresh()
+                problems += failures
+                refreshed["snapshots"] = refreshed.get("snapshots", 0) + stored
         if problems:
-            self.sns.publish(**self.alert(problems))
+            self.alert_problems(problems)
         return {"whole": not problems, "problems": problems, **refreshed}
+
+    def alert_problems(self, problems: list[str]) -> None:
+        """Publish the critical alert listing ``problems`` (the deploy's snapshot reports through it too)."""
+        self.sns.publish(**self.alert(problems))
 
     def alert(self, problems: list[str]) -> dict[str, Any]:
         """The SNS publish request: readable text for e-mail, filterable attributes like every IAM Warden alert."""
@@ -303,6 +408,9 @@ def build_heartbeat(session: Any = None, environ: Mapping[str, str] | None = Non
             region=config.region,
             own_roles=config.own_roles,
         )
+    member_snapshots = None
+    if snapshots is not None and config.member_snapshot_role and config.settings_prefix:
+        member_snapshots = _member_snapshots(session, config, snapshots.store)
     return Heartbeat(
         config,
         session.client("events", config=retry_config()),
@@ -310,4 +418,38 @@ def build_heartbeat(session: Any = None, environ: Mapping[str, str] | None = Non
         iam,
         session.client("sns", config=retry_config()),
         snapshots=snapshots,
+        member_snapshots=member_snapshots,
     )
+
+
+def _member_snapshots(session: Any, config: HeartbeatConfig, store: SnapshotStore) -> MemberSnapshots:
+    """The member accounts' snapshots: the ``managed_accounts`` setting, clients through the snapshot role."""
+    home_account, region = config.account or "", config.region or ""
+    factory = ClientFactory(
+        home_account, config.member_snapshot_role or "", session=session, session_name="iamwarden-heartbeat"
+    )
+    settings = SsmSettingsSource(config.settings_prefix or "", ssm_parameters(factory.home_client("ssm", region)))
+
+    def accounts() -> frozenset[str]:
+        return settings.current().settings.managed_accounts
+
+    def clients(account: str) -> tuple[Any, Any]:
+        return factory.client("cloudtrail", account, region), factory.client("iam", account, region)
+
+    return MemberSnapshots(store, accounts, clients, home_account=home_account, region=region)
+
+
+def build_deploy_snapshot(session: Any = None, environ: Mapping[str, str] | None = None) -> DeploySnapshot:
+    """The stack's snapshot custom resource, answered by the heartbeat function (``app.deploy_snapshot``).
+
+    The heartbeat is built when a request arrives, inside the answer: a configuration error becomes a reason in
+    the answer to CloudFormation, never an unanswered request.
+    """
+    env = os.environ if environ is None else environ
+
+    def build() -> tuple[SnapshotTaker | None, Heartbeat]:
+        heartbeat = build_heartbeat(session, env)
+        return heartbeat.snapshots, heartbeat
+
+    stack = env.get("IAMWARDEN_STACK_NAME") or "iamwarden"
+    return DeploySnapshot(build, physical_id=f"{stack}-deploy-snapshot")

@@ -46,6 +46,8 @@ DOCUMENTED_ESCALATIONS: Mapping[str, frozenset[str]] = MappingProxyType(
         "pruner": _PRUNER,
         "pruner-member": _PRUNER,
         "heartbeat": frozenset(),
+        # The member stack's read-only role the heartbeat snapshots trails and boundaries through.
+        "snapshot-reader": frozenset(),
     }
 )
 

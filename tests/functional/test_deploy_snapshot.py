@@ -1,0 +1,313 @@
+"""The snapshot at deploy: the template's custom resource, answered by the heartbeat function.
+
+moto plays AWS.
+
+CloudFormation sends the request (shapes from the user guide's "Custom resource request types") and waits for a PUT
+of the answer ("Custom resource response objects") to the request's presigned S3 URL; a local HTTP server on
+127.0.0.1, started and stopped here, plays that URL and keeps what it was sent.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, NamedTuple
+
+import pytest
+
+from iamwarden.adapters.recorded import AuditRecorded
+from iamwarden.app.deploy_snapshot import MAX_BODY, DeploySnapshot, is_custom_resource_request
+from iamwarden.app.heartbeat import build_deploy_snapshot
+from iamwarden.domain.recorded import BOUNDARY, TRAIL
+from tests.aws_fixtures import HOME_ACCOUNT
+from tests.aws_fixtures import REGION as HOME_REGION
+from tests.functional.conftest import Account
+from tests.functional.test_enforcer_handler import FakeLambdaContext
+from tests.functional.test_heartbeat_snapshots import REGION, ROLE_ARN, TRAIL_ARN, _boundary, _environment, _trail
+from tests.functional.test_prune_handlers import load
+from tests.sam_template import translated_template
+
+STACK_ID = f"arn:aws:cloudformation:{REGION}:{HOME_ACCOUNT}:stack/iamwarden/5b918d10-cd98-11ea-90d5-0a9cd3354c10"
+
+
+class Received(NamedTuple):
+    method: str
+    path: str
+    content_type: str | None
+    body: dict[str, Any]
+
+
+class PresignedUrl:
+    """A stand-in for CloudFormation's presigned S3 URL: keeps each PUT; answers ``status``."""
+
+    def __init__(self) -> None:
+        self.received: list[Received] = []
+        self.status = 200
+        owner = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_PUT(self) -> None:
+                length = int(self.headers.get("Content-Length", "0"))
+                body = json.loads(self.rfile.read(length))
+                owner.received.append(Received("PUT", self.path, self.headers.get("Content-Type"), body))
+                self.send_response(owner.status)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *_: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        host, port = self.server.server_address[:2]
+        return f"http://{host!s}:{port}/cloudformation-custom-resource-response?X-Amz-Signature=abc"
+
+    def only(self) -> dict[str, Any]:
+        [received] = self.received
+        assert received.method == "PUT"
+        assert received.path.startswith("/cloudformation-custom-resource-response?")
+        assert not received.content_type, "the presigned URL is signed without a content type"
+        return received.body
+
+
+@pytest.fixture
+def presigned() -> Iterator[PresignedUrl]:
+    url = PresignedUrl()
+    url.thread.start()
+    try:
+        yield url
+    finally:
+        url.server.shutdown()
+        url.server.server_close()
+        url.thread.join()
+
+
+def _request(kind: str, url: str, **extra: Any) -> dict[str, Any]:
+    """A request as CloudFormation sends it (the user guide's request fields)."""
+    return {
+        "RequestType": kind,
+        "RequestId": f"unique id for this {kind.lower()} request",
+        "ResponseURL": url,
+        "ResourceType": "AWS::CloudFormation::CustomResource",
+        "LogicalResourceId": "DeploySnapshot",
+        "StackId": STACK_ID,
+        "ResourceProperties": {"ServiceToken": f"arn:aws:lambda:{REGION}:{HOME_ACCOUNT}:function:iamwarden-heartbeat"},
+        **extra,
+    }
+
+
+def test_the_template_declares_the_custom_resource_on_the_heartbeat_function() -> None:
+    resource = translated_template()["Resources"]["DeploySnapshot"]
+    assert resource["Type"] == "AWS::CloudFormation::CustomResource"  # moto (the demo) leaves it out
+    assert resource["Properties"]["ServiceToken"] == {"Fn::GetAtt": ["HeartbeatFunction", "Arn"]}
+    assert 0 < int(resource["Properties"]["ServiceTimeout"]) < 3600, "never CloudFormation's default hour"
+
+
+def test_create_takes_the_snapshots_and_answers_success(account: Account, presigned: PresignedUrl) -> None:
+    _trail(account, logging=True)
+    boundary = _boundary(account)
+
+    answer = build_deploy_snapshot(account.session, _environment(account)).handle(_request("Create", presigned.url))
+
+    assert answer["answered"] is True
+    body = presigned.only()
+    assert body["Status"] == "SUCCESS"
+    assert body["StackId"] == STACK_ID
+    assert body["RequestId"] == "unique id for this create request"
+    assert body["LogicalResourceId"] == "DeploySnapshot"
+    assert body["PhysicalResourceId"] == "iamwarden-deploy-snapshot"
+    assert body["Data"]["Problems"] == "0"
+    assert int(body["Data"]["Snapshots"]) >= 2
+    recorded = AuditRecorded(account.audit(), account.dynamodb)
+    trail = recorded.snapshot(TRAIL, TRAIL_ARN)
+    assert trail is not None
+    assert trail.data["logging"] is True
+    role = recorded.snapshot(BOUNDARY, ROLE_ARN)
+    assert role is not None
+    assert role.data == {"boundary_arn": boundary}
+
+
+def test_update_snapshots_again_and_keeps_the_physical_id(account: Account, presigned: PresignedUrl) -> None:
+    _boundary(account)
+    request = _request("Update", presigned.url, PhysicalResourceId="id-from-create", OldResourceProperties={})
+
+    build_deploy_snapshot(account.session, _environment(account)).handle(request)
+
+    body = presigned.only()
+    assert (body["Status"], body["PhysicalResourceId"]) == ("SUCCESS", "id-from-create")
+    assert AuditRecorded(account.audit(), account.dynamodb).snapshot(BOUNDARY, ROLE_ARN) is not None
+
+
+class _Recording:
+    """Stands in for the heartbeat: counts builds, returns ``problems`` from a refresh, keeps the alerts."""
+
+    def __init__(self, problems: list[str] | None = None, fail: Exception | None = None) -> None:
+        self.builds = 0
+        self.problems = problems or []
+        self.fail = fail
+        self.alerts: list[list[str]] = []
+
+    def build(self) -> tuple[_Recording, _Recording]:
+        self.builds += 1
+        return self, self
+
+    def refresh(self) -> tuple[int, list[str]]:
+        if self.fail is not None:
+            raise self.fail
+        return 3, list(self.problems)
+
+    def alert_problems(self, problems: list[str]) -> None:
+        self.alerts.append(problems)
+
+
+def test_delete_answers_success_without_any_call(presigned: PresignedUrl) -> None:
+    heartbeat = _Recording()
+    request = _request("Delete", presigned.url, PhysicalResourceId="id-from-create")
+
+    DeploySnapshot(heartbeat.build, physical_id="unused").handle(request)
+
+    body = presigned.only()
+    assert (body["Status"], body["PhysicalResourceId"]) == ("SUCCESS", "id-from-create")
+    assert (body["RequestId"], body["LogicalResourceId"]) == ("unique id for this delete request", "DeploySnapshot")
+    assert heartbeat.builds == 0, "a delete touches nothing"
+
+
+def test_delete_through_the_real_builder_writes_no_snapshot(account: Account, presigned: PresignedUrl) -> None:
+    _boundary(account)
+
+    build_deploy_snapshot(account.session, _environment(account)).handle(
+        _request("Delete", presigned.url, PhysicalResourceId="iamwarden-deploy-snapshot")
+    )
+
+    assert presigned.only()["Status"] == "SUCCESS"
+    assert AuditRecorded(account.audit(), account.dynamodb).snapshot(BOUNDARY, ROLE_ARN) is None
+
+
+def test_a_failed_snapshot_still_answers_success_with_the_problem_and_alerts(presigned: PresignedUrl) -> None:
+    problem = "the snapshots of the trails of 111122223333 in eu-west-1 cannot be refreshed (AccessDeniedException)"
+    heartbeat = _Recording(problems=[problem])
+
+    DeploySnapshot(heartbeat.build, physical_id="p").handle(_request("Create", presigned.url))
+
+    body = presigned.only()
+    assert body["Status"] == "SUCCESS", "a failed snapshot never rolls back the guard"
+    assert problem in body["Reason"]
+    assert body["Data"] == {"Snapshots": "3", "Problems": "1"}
+    assert heartbeat.alerts == [[problem]]
+
+
+def test_a_snapshot_that_raises_is_answered_and_alerted(presigned: PresignedUrl) -> None:
+    heartbeat = _Recording(fail=RuntimeError("the table is gone"))
+
+    DeploySnapshot(heartbeat.build, physical_id="p").handle(_request("Create", presigned.url))
+
+    body = presigned.only()
+    assert body["Status"] == "SUCCESS"
+    assert "the table is gone" in body["Reason"]
+    [alert] = heartbeat.alerts
+    assert "the table is gone" in alert[0]
+
+
+def test_a_snapshot_that_cannot_write_to_the_audit_table_is_alerted_through_sns(
+    account: Account, presigned: PresignedUrl
+) -> None:
+    _boundary(account)
+    sns = account.session.client("sns")  # the session's region, where the heartbeat's own clients are
+    sqs = account.session.client("sqs")
+    topic = sns.create_topic(Name="iamwarden-alerts")["TopicArn"]
+    queue = sqs.create_queue(QueueName="alerts-inbox")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn)
+    environment = {
+        **_environment(account),
+        "IAMWARDEN_AUDIT_TABLE": "no-such-table",
+        "IAMWARDEN_ALERT_TOPIC_ARN": topic,
+    }
+
+    build_deploy_snapshot(account.session, environment).handle(_request("Create", presigned.url))
+
+    body = presigned.only()
+    assert body["Status"] == "SUCCESS"
+    assert "permissions boundaries" in body["Reason"]
+    assert body["Data"]["Problems"] != "0"
+    messages = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10)["Messages"]
+    assert any("permissions boundaries" in json.loads(m["Body"])["Message"] for m in messages)
+
+
+def test_a_heartbeat_that_cannot_be_built_is_still_answered(presigned: PresignedUrl) -> None:
+    deploy = build_deploy_snapshot(environ={"AWS_REGION": REGION})  # no IAMWARDEN_* variables at all
+
+    deploy.handle(_request("Create", presigned.url))
+
+    body = presigned.only()
+    assert body["Status"] == "SUCCESS"
+    assert "cannot be built" in body["Reason"]
+    assert "IAMWARDEN_ENFORCER_ARN" in body["Reason"]
+
+
+def test_an_unknown_request_type_is_answered_failed_with_the_reason(presigned: PresignedUrl) -> None:
+    heartbeat = _Recording()
+    request = _request("Create", presigned.url)
+    del request["RequestType"], request["StackId"]
+
+    answer = DeploySnapshot(heartbeat.build, physical_id="p").handle(request)
+
+    body = presigned.only()
+    assert body["Status"] == "FAILED"
+    assert "None" in body["Reason"]
+    assert body["StackId"] == ""
+    assert body["PhysicalResourceId"] == "p"
+    assert answer["answered"] is True
+    assert heartbeat.builds == 0
+
+
+def test_a_request_without_a_response_url_is_not_answered_and_touches_nothing(presigned: PresignedUrl) -> None:
+    heartbeat = _Recording()
+    request = _request("Delete", "")
+
+    answer = DeploySnapshot(heartbeat.build, physical_id="p").handle(request)
+
+    assert answer["answered"] is False
+    assert presigned.received == []
+
+
+def test_a_refused_put_raises_so_lambda_retries_the_invocation(presigned: PresignedUrl) -> None:
+    presigned.status = 403
+
+    with pytest.raises(OSError, match="403"):
+        DeploySnapshot(_Recording().build, physical_id="p").handle(_request("Delete", presigned.url))
+
+
+def test_a_long_reason_is_cut_to_cloudformations_size_limit(presigned: PresignedUrl) -> None:
+    problems = [f"problem {n}: " + "é" * 300 for n in range(40)]
+
+    DeploySnapshot(_Recording(problems=problems).build, physical_id="p").handle(_request("Create", presigned.url))
+
+    [received] = presigned.received
+    assert len(json.dumps(received.body).encode()) <= MAX_BODY
+    assert received.body["Reason"].endswith("(cut)")
+    assert received.body["Status"] == "SUCCESS"
+
+
+def test_the_handler_dispatches_a_custom_resource_request_to_the_deploy_snapshot(
+    account: Account, presigned: PresignedUrl, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name, value in _environment(account).items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("AWS_DEFAULT_REGION", HOME_REGION)  # Lambda's default session: the audit table's region
+    _boundary(account)
+    module = load("heartbeat")
+    request = _request("Create", presigned.url)
+    assert is_custom_resource_request(request)
+    assert not is_custom_resource_request({"source": "aws.events", "detail-type": "Scheduled Event", "detail": {}})
+
+    answer = module.lambda_handler(request, FakeLambdaContext())
+
+    assert answer["Status"] == "SUCCESS"
+    assert presigned.only()["RequestId"] == "unique id for this create request"
+    assert AuditRecorded(account.audit(), account.dynamodb).snapshot(BOUNDARY, ROLE_ARN) is not None

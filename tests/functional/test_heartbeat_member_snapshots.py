@@ -1,0 +1,216 @@
+"""The heartbeat snapshots the managed member accounts' trails and boundaries too (moto, two member accounts).
+
+Restores in a member account read the snapshot keyed by that account's ARN; the heartbeat takes it through the
+member stack's read-only snapshot role, for the accounts the ``managed_accounts`` setting lists, at most
+``MEMBER_ACCOUNTS_PER_RUN`` a run, and an account it cannot reach is one problem in its alert, never a failed run.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import boto3
+import pytest
+
+from iamwarden.adapters.recorded import AuditRecorded
+from iamwarden.app.heartbeat import Heartbeat, MemberSnapshots, build_heartbeat
+from iamwarden.domain.recorded import BOUNDARY, TRAIL
+from tests.aws_fixtures import HOME_ACCOUNT, REGION
+from tests.functional.conftest import Account
+
+MEMBER_A = "444455556666"
+MEMBER_B = "777788889999"
+SNAPSHOT_ROLE = "iamwarden-snapshot-reader"
+TRUST = json.dumps({"Version": "2012-10-17", "Statement": []})
+
+
+def _environment(account: Account) -> dict[str, str]:
+    return {
+        "IAMWARDEN_OWN_RULES": "iamwarden-heartbeat",
+        "IAMWARDEN_ENFORCER_ARN": f"arn:aws:lambda:{REGION}:{HOME_ACCOUNT}:function:iamwarden-enforcer",
+        "IAMWARDEN_CENTRAL_BUS_ARN": f"arn:aws:events:{REGION}:{HOME_ACCOUNT}:event-bus/iamwarden-central",
+        "IAMWARDEN_ENFORCER_ROLE_NAME": "iamwarden-enforcer",
+        "IAMWARDEN_ALERT_TOPIC_ARN": f"arn:aws:sns:{REGION}:{HOME_ACCOUNT}:iamwarden-alerts",
+        "IAMWARDEN_AUDIT_TABLE": account.config.audit_table,
+        "IAMWARDEN_HOME_ACCOUNT": HOME_ACCOUNT,
+        "AWS_REGION": REGION,
+        "IAMWARDEN_SNAPSHOT_ROLE_NAME": SNAPSHOT_ROLE,
+        "IAMWARDEN_SETTINGS_PREFIX": account.config.settings_prefix,
+    }
+
+
+class _Whole(Heartbeat):
+    """The real heartbeat with its loop checks answered whole: this file is about the snapshots."""
+
+    def problems(self) -> list[str]:
+        return []
+
+
+class _Topic:
+    def __init__(self) -> None:
+        self.published: list[dict[str, Any]] = []
+
+    def publish(self, **request: Any) -> None:
+        self.published.append(request)
+
+
+def _member(account: Account, member: str) -> boto3.Session:
+    """Credentials in ``member``, as moto issues them for a cross-account assumed role."""
+    answer = account.session.client("sts").assume_role(
+        RoleArn=f"arn:aws:iam::{member}:role/{SNAPSHOT_ROLE}", RoleSessionName="setup"
+    )
+    credentials = answer["Credentials"]
+    return boto3.Session(
+        aws_access_key_id=credentials["AccessKeyId"],
+        aws_secret_access_key=credentials["SecretAccessKey"],
+        aws_session_token=credentials["SessionToken"],
+        region_name=REGION,
+    )
+
+
+def _trail_and_boundary(session: boto3.Session, member: str) -> str:
+    """A logging trail and a role with a boundary in ``member``; returns the boundary's ARN."""
+    session.client("s3").create_bucket(Bucket=f"trail-logs-{member}")
+    cloudtrail = session.client("cloudtrail")
+    cloudtrail.create_trail(Name="org-audit", S3BucketName=f"trail-logs-{member}", IsMultiRegionTrail=True)
+    cloudtrail.start_logging(Name="org-audit")
+    iam = session.client("iam")
+    document = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}
+    boundary = str(iam.create_policy(PolicyName="bound", PolicyDocument=json.dumps(document))["Policy"]["Arn"])
+    iam.create_role(RoleName="team-deployer", AssumeRolePolicyDocument=TRUST, PermissionsBoundary=boundary)
+    return boundary
+
+
+def _heartbeat(account: Account, topic: _Topic) -> Heartbeat:
+    built = build_heartbeat(account.session, _environment(account))
+    assert built.member_snapshots is not None, "a snapshot role and a settings prefix: members are snapshotted"
+    return _Whole(
+        built.config, None, None, built.iam, topic, snapshots=built.snapshots, member_snapshots=built.member_snapshots
+    )
+
+
+def test_each_run_snapshots_the_trails_and_boundaries_of_every_managed_member_account(account: Account) -> None:
+    account.set("managed_accounts", f"{HOME_ACCOUNT},{MEMBER_A},{MEMBER_B}")
+    boundaries = {member: _trail_and_boundary(_member(account, member), member) for member in (MEMBER_A, MEMBER_B)}
+    topic = _Topic()
+
+    result = _heartbeat(account, topic).run()
+
+    assert result["whole"] is True, result["problems"]
+    assert topic.published == []
+    recorded = AuditRecorded(account.audit(), account.dynamodb)
+    for member, boundary in boundaries.items():
+        trail = recorded.snapshot(TRAIL, f"arn:aws:cloudtrail:{REGION}:{member}:trail/org-audit")
+        assert trail is not None, member
+        assert trail.data["logging"] is True
+        role = recorded.snapshot(BOUNDARY, f"arn:aws:iam::{member}:role/team-deployer")
+        assert role is not None
+        assert role.data == {"boundary_arn": boundary}
+
+
+def test_an_account_that_cannot_be_reached_is_alerted_and_the_others_are_still_taken(account: Account) -> None:
+    boundary = _trail_and_boundary(_member(account, MEMBER_A), MEMBER_A)
+    store = AuditRecorded(account.audit(), account.dynamodb)
+
+    def clients(member: str) -> tuple[Any, Any]:
+        if member == MEMBER_B:
+            raise RuntimeError("cannot assume arn:aws:iam::777788889999:role/iamwarden-snapshot-reader: AccessDenied")
+        session = _member(account, member)
+        return session.client("cloudtrail"), session.client("iam")
+
+    members = MemberSnapshots(
+        store, lambda: {MEMBER_A, MEMBER_B}, clients, home_account=HOME_ACCOUNT, region=REGION, clock=lambda: "t"
+    )
+    topic = _Topic()
+
+    config = build_heartbeat(account.session, _environment(account)).config
+    result = _Whole(config, None, None, None, topic, member_snapshots=members).run()
+
+    assert result["whole"] is False
+    [problem] = result["problems"]
+    assert MEMBER_B in problem
+    assert "AccessDenied" in problem
+    [alert] = topic.published
+    assert problem in alert["Message"]
+    role = store.snapshot(BOUNDARY, f"arn:aws:iam::{MEMBER_A}:role/team-deployer")
+    assert role is not None
+    assert role.data == {"boundary_arn": boundary}
+
+
+class _Store:
+    def put_all(self, snapshots: Any) -> int:
+        return len(list(snapshots))
+
+
+def test_at_most_the_cap_a_run_and_every_account_in_turn() -> None:
+    accounts = [f"{n:012d}" for n in range(1, 6)] + [HOME_ACCOUNT]
+    turn = [0]
+    members = MemberSnapshots(
+        _Store(), lambda: accounts, lambda _: (None, None), home_account=HOME_ACCOUNT, region=REGION, per_run=2,
+        turn=lambda: turn[0],
+    )  # fmt: skip
+
+    taken = []
+    for turn[0] in range(3):
+        chosen = members.chosen(accounts)
+        assert len(chosen) == 2
+        taken += chosen
+
+    assert set(taken) == set(accounts) - {HOME_ACCOUNT}, "three runs reach all five member accounts"
+
+
+def test_the_security_account_is_not_taken_twice_and_few_accounts_are_all_taken() -> None:
+    members = MemberSnapshots(_Store(), list, lambda _: (None, None), home_account=HOME_ACCOUNT, region=REGION)
+
+    assert members.chosen([HOME_ACCOUNT, MEMBER_B, MEMBER_A]) == [MEMBER_A, MEMBER_B]
+
+
+def test_managed_accounts_that_cannot_be_read_are_one_problem() -> None:
+    def unreadable() -> list[str]:
+        raise RuntimeError("SSM is throttling")
+
+    members = MemberSnapshots(_Store(), unreadable, lambda _: (None, None), home_account=HOME_ACCOUNT, region=REGION)
+
+    assert members.refresh() == (
+        0,
+        ["the managed accounts cannot be read (SSM is throttling): no member account's snapshots"],
+    )
+
+
+def test_no_managed_accounts_setting_takes_no_member_account(account: Account) -> None:
+    topic = _Topic()
+
+    result = _heartbeat(account, topic).run()
+
+    assert result["whole"] is True
+    assert topic.published == []
+
+
+@pytest.mark.parametrize("missing", ["IAMWARDEN_SNAPSHOT_ROLE_NAME", "IAMWARDEN_SETTINGS_PREFIX"])
+def test_without_a_snapshot_role_or_settings_no_member_account_is_snapshotted(account: Account, missing: str) -> None:
+    environment = {k: v for k, v in _environment(account).items() if k != missing}
+
+    assert build_heartbeat(account.session, environment).member_snapshots is None
+
+
+def test_accounts_not_reached_within_the_time_budget_wait_for_a_later_run_without_an_alert() -> None:
+    ticks = iter([0.0, 0.0, 9.0, 16.0])  # start, before the first, before the second, before the third account
+    taken: list[str] = []
+
+    def clients(member: str) -> tuple[Any, Any]:
+        taken.append(member)
+        raise RuntimeError("unreachable")  # each account taken is a problem; the deferred one is not
+
+    members = MemberSnapshots(
+        _Store(), lambda: ["000000000001", "000000000002", "000000000003"], clients, home_account=HOME_ACCOUNT,
+        region=REGION, budget_seconds=15.0, monotonic=lambda: next(ticks),
+    )  # fmt: skip
+
+    stored, problems = members.refresh()
+    assert stored == 0
+
+    assert taken == ["000000000001", "000000000002"]
+    assert members.deferred == ["000000000003"]
+    assert len(problems) == 2
+    assert not any("000000000003" in problem for problem in problems)
