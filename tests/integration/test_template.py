@@ -302,6 +302,23 @@ def test_cloudformation_deploying_one_method_more_than_documented_onto_an_own_ro
     assert "CreateNewPolicyVersion" in {item.get("method") for item in finding.offending}
 
 
+def test_cloudformation_attaching_a_remediation_policy_with_one_method_more_is_judged(
+    example_settings: Settings,
+) -> None:
+    """The attached policy's naming item (its ARN and version) never widens the exemption: methods decide."""
+    template = deployed_template()
+    documents = TemplateDocuments(template)
+    [(_, event)] = [(change, event) for change, event in template_changes(template) if change == REMEDIATIONS_ATTACHED]
+    assert judge_event(event, example_settings, documents).findings == ()
+    [name] = [n for n in documents.documents if n.startswith("iamwarden-enforcer-remediations-1-")]
+    documents.documents[name]["Statement"].append(
+        {"Effect": "Allow", "Action": "iam:AttachUserPolicy", "Resource": f"arn:aws:iam::{HOME_ACCOUNT}:user/*"}
+    )
+    [finding] = judge_event(event, example_settings, documents).findings
+    assert finding.rule_id == "privilege-escalation"
+    assert "AttachUserPolicy" in {item.get("method") for item in finding.offending}
+
+
 def test_the_template_check_would_catch_a_violation(example_settings: Settings) -> None:
     """The same pipeline over a template with an admin role, a public bucket and a user finds all three."""
     template = deployed_template()
