@@ -206,3 +206,11 @@ def test_the_template_tells_the_heartbeat_exactly_the_managed_policies_on_the_en
     separator, refs = variables["IAMWARDEN_ENFORCER_POLICY_ARNS"]["Fn::Join"]
     assert separator == ","
     assert [ref["Ref"] for ref in refs] == sorted(managed_policies_of(template, "EnforcerRole"))
+
+
+def test_the_enforcer_is_created_only_once_its_role_holds_the_remediation_policies() -> None:
+    from tests.sam_template import managed_policies_of, translated_template
+
+    template = translated_template()
+    depends_on = template["Resources"]["EnforcerFunction"]["DependsOn"]
+    assert set(managed_policies_of(template, "EnforcerRole")) <= set(depends_on)
