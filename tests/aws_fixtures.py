@@ -50,6 +50,9 @@ def resolve(value: Any, resources: Mapping[str, Any] | None = None, parameters: 
         if set(value) == {"Fn::Sub"}:
             text = value["Fn::Sub"]
             return re.sub(r"\$\{([^}]+)\}", lambda m: str(names[m.group(1)]), text)
+        if set(value) == {"Fn::Join"}:
+            separator, items = value["Fn::Join"]
+            return separator.join(str(item) for item in resolve(items, resources, parameters))
         if set(value) == {"Fn::GetAtt"}:
             target = value["Fn::GetAtt"]
             name, attribute = target if isinstance(target, list) else target.split(".", 1)
@@ -93,6 +96,11 @@ def _physical_names() -> dict[str, str]:
             role = re.sub(r"\$\{([^}]+)\}", lambda m: parameters[m.group(1)], text)
             names[logical] = role
             names[f"{logical}.Arn"] = f"arn:aws:iam::{HOME_ACCOUNT}:role/{role}"
+        elif kind == "AWS::IAM::ManagedPolicy" and "ManagedPolicyName" in properties:
+            policy_name = properties["ManagedPolicyName"]
+            text = policy_name["Fn::Sub"] if isinstance(policy_name, dict) else policy_name
+            policy = re.sub(r"\$\{([^}]+)\}", lambda m: parameters[m.group(1)], text)
+            names[logical] = f"arn:aws:iam::{HOME_ACCOUNT}:policy/{policy}"  # Ref gives a managed policy's ARN
     return names
 
 

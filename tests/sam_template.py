@@ -130,3 +130,26 @@ def deployed_template(parameters: dict[str, str] | None = None) -> dict[str, Any
     metadata = template.setdefault("Metadata", {})
     metadata["ResolvedConditions"] = {name: condition(name) for name in template.get("Conditions", {})}
     return template
+
+
+def managed_policies_of(template: dict[str, Any], role: str) -> dict[str, dict[str, Any]]:
+    """The ``AWS::IAM::ManagedPolicy`` resources of ``template`` attached to the role ``role`` (logical ID)."""
+    return {
+        name: resource
+        for name, resource in template["Resources"].items()
+        if resource["Type"] == "AWS::IAM::ManagedPolicy"
+        and {"Ref": role} in resource.get("Properties", {}).get("Roles", [])
+    }
+
+
+def remediation_statements(template: dict[str, Any], role: str) -> list[Any]:
+    """The statements of the remediation managed policies on ``role``, in order (tools/generate.py writes them).
+
+    The remediation grants are split over several managed policies (a role's inline policies may hold only
+    10,240 characters in aggregate); what the role is granted is their union.
+    """
+    prefix = {"EnforcerRole": "EnforcerRemediations", "RemediationRole": "RemediationPolicy"}[role]
+    policies = managed_policies_of(template, role)
+    numbered = sorted((name for name in policies if name.startswith(prefix)), key=lambda n: int(n[len(prefix) :]))
+    assert numbered, f"{role} has no generated remediation managed policies ({prefix}1, ...)"
+    return [s for name in numbered for s in policies[name]["Properties"]["PolicyDocument"]["Statement"]]

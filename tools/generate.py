@@ -11,10 +11,14 @@ it is, comments included. The blocks are rendered from ``iamwarden.guardrails.re
 
 * ``template.yaml``: the enforcer's EventBridge rules on the central bus (one per guardrail, from the
   events it judges), the SSM mode and choice-option parameters of every rule, and the enforcer role's
-  ``enforcer-remediations`` statements (the union of ``STEP_PERMISSIONS``);
+  ``enforcer-remediations`` statements (the union of ``STEP_PERMISSIONS``),
+  split into customer-managed policies (``EnforcerRemediations1``, ...) that fit IAM's size limits, and the
+  heartbeat's ``IAMWARDEN_ENFORCER_POLICY_ARNS`` (``enforcer-policy-arns``: the ones the role may hold) and
+  the enforcer function's ``DependsOn`` on them (``enforcer-policy-dependencies``);
 * ``template.yaml`` and ``member/template.yaml``: the forwarders' event patterns (every guarded event source,
   and the guarded data events by name);
-* ``member/template.yaml``: the remediation role's ``enforcer-remediations`` statements (the same union);
+* ``member/template.yaml``: the remediation role's ``enforcer-remediations`` statements (the same union, as
+  managed policies ``RemediationPolicy1``, ...);
 * ``README.md``: the guardrail table and the remediation actions table; the hand-written table of what each
   rule flags is checked to name exactly the registry's rules.
 
@@ -1040,12 +1044,59 @@ def _statement(scope: Scope, actions: Sequence[str]) -> list[str]:
     return lines
 
 
-def render_member_statements() -> str:
-    """The member remediation role's statements: the same, without what acts on the security account's own stack."""
-    return render_statements(central=False)
+#: AWS's limit for one customer-managed policy document, in non-whitespace characters (IAM and AWS STS quotas).
+MANAGED_POLICY_LIMIT = 6144
+#: What one generated managed policy may fill: the limit less a margin for what the estimate cannot know
+#: (a longer partition or parameter value than the ones it renders with).
+MANAGED_POLICY_BUDGET = 5600
+#: Managed policies a role may have attached by default (IAM quota); the remediation grants must leave room.
+MANAGED_POLICIES_PER_ROLE = 10
+#: The most managed policies the remediation grants may take, leaving the rest of the quota to the operator.
+MAX_REMEDIATION_POLICIES = 4
+#: Values the size estimate renders intrinsic functions with: the longest each is likely to be.
+_RENDERED = {
+    "${AWS::Partition}": "aws-us-gov",
+    "${AWS::AccountId}": "123456789012",
+    "${AWS::Region}": "ap-southeast-2",
+}
+_UNKNOWN_PARAMETER = "x" * 64
+_WHITESPACE = re.compile(r"\s")
 
 
-def render_statements(central: bool = True) -> str:
+def _rendered_value(value: str) -> str:
+    """A scope's resource or condition value as IAM would store it: intrinsics replaced by their longest values."""
+    if value == ANY:
+        return "*"
+    if value == "!Ref AWS::AccountId":
+        return _RENDERED["${AWS::AccountId}"]
+    text = value.removeprefix("!Sub ")
+    for placeholder, rendered in _RENDERED.items():
+        text = text.replace(placeholder, rendered)
+    return re.sub(r"\$\{[^}]+\}", _UNKNOWN_PARAMETER, text)
+
+
+def statement_size(scope: Scope, actions: Sequence[str]) -> int:
+    """The statement's size as IAM counts it (non-whitespace characters of its JSON), intrinsics rendered."""
+    statement: dict[str, Any] = {"Sid": scope.sid, "Effect": "Allow", "Action": list(actions)}
+    statement["Resource"] = [_rendered_value(r) for r in scope.resources]
+    if scope.condition is not None:
+        condition = scope.condition
+        statement["Condition"] = {condition.operator: {condition.key: _rendered_value(condition.value)}}
+    return len(_WHITESPACE.sub("", json.dumps(statement)))
+
+
+#: ``{"Version":"2012-10-17","Statement":[]}``: what a document adds around its statements.
+_DOCUMENT_OVERHEAD = len('{"Version":"2012-10-17","Statement":[]}')
+
+
+class Grant(NamedTuple):
+    """One generated statement: its YAML lines (comment and ``!If`` included) and its rendered size."""
+
+    lines: list[str]
+    size: int
+
+
+def remediation_grants(central: bool = True) -> list[Grant]:
     """The remediation statements: each scope with the declared actions it covers; every declared action scoped."""
     declared = declared_permissions()
     scoped = {action for scope in SCOPES for action in scope.actions}
@@ -1054,13 +1105,12 @@ def render_statements(central: bool = True) -> str:
         raise GenerationError(f"no resource scope for {', '.join(unscoped)}: add it to SCOPES in {TOOL}")
     if stray := _conditionally_scoped_elsewhere():
         raise GenerationError(f"{'; '.join(stray)}: give those actions an unconditional scope in {TOOL}")
-    lines: list[str] = []
+    grants: list[Grant] = []
     for scope in SCOPES:
         actions = [action for action in scope.actions if action in declared]
         if not actions or (scope.central_only and not central):
             continue
-        if scope.comment:
-            lines.append(f"# {scope.comment}")
+        lines = [f"# {scope.comment}"] if scope.comment else []
         statement = _statement(scope, actions)
         if scope.template_condition is None:
             lines += statement
@@ -1068,7 +1118,105 @@ def render_statements(central: bool = True) -> str:
             lines += ["- !If", f"  - {scope.template_condition}", *_nested([f"- {statement[0][2:]}"], 2)]
             lines += _nested(statement[1:], 2)
             lines.append("  - !Ref AWS::NoValue")
+        grants.append(Grant(lines, statement_size(scope, actions)))
+    return grants
+
+
+def split_grants(grants: Sequence[Grant], budget: int = MANAGED_POLICY_BUDGET) -> list[list[Grant]]:
+    """The grants in order, cut into as few documents as fit ``budget`` each (next fit: the order is kept)."""
+    documents: list[list[Grant]] = []
+    size = 0
+    for grant in grants:
+        if _DOCUMENT_OVERHEAD + grant.size + 1 > budget:
+            raise GenerationError(f"statement {grant.lines} alone is over {budget} characters: split its scope")
+        if not documents or size + grant.size + 1 > budget:
+            documents.append([])
+            size = _DOCUMENT_OVERHEAD
+        documents[-1].append(grant)
+        size += grant.size + 1  # and the comma
+    if len(documents) > MAX_REMEDIATION_POLICIES:
+        raise GenerationError(
+            f"the remediation grants need {len(documents)} managed policies, over {MAX_REMEDIATION_POLICIES}"
+        )
+    return documents
+
+
+class PolicyHome(NamedTuple):
+    """Where a template's remediation managed policies go: logical-ID prefix, role, name, template condition."""
+
+    logical_prefix: str
+    role: str
+    name: str  # a ``!Sub`` pattern with ``{}`` for the policy's number
+    condition: str | None
+    description: str
+
+
+CENTRAL_HOME = PolicyHome(
+    "EnforcerRemediations",
+    "EnforcerRole",
+    "iamwarden-enforcer-remediations-{}-${{AWS::Region}}",
+    None,
+    "What IAM Warden's remediations call in this account",
+)
+MEMBER_HOME = PolicyHome(
+    "RemediationPolicy",
+    "RemediationRole",
+    "${{MemberRoleName}}-remediations-{}",
+    "CreatesRoles",
+    "What IAM Warden's remediations call in this account",
+)
+
+
+def render_policies(home: PolicyHome, central: bool) -> str:
+    """The remediation grants as customer-managed policies attached to ``home.role``.
+
+    Managed, not inline: IAM caps a role's inline policies at 10,240 characters in aggregate, which the grants
+    alone exceed; a managed policy holds 6,144, and the role may have ten attached.
+    """
+    documents = split_grants(remediation_grants(central))
+    lines: list[str] = []
+    for number, grants in enumerate(documents, start=1):
+        if number > 1:
+            lines.append("")
+        lines += [f"{home.logical_prefix}{number}:", "  Type: AWS::IAM::ManagedPolicy"]
+        if home.condition:
+            lines.append(f"  Condition: {home.condition}")
+        lines += [
+            "  Properties:",
+            f"    ManagedPolicyName: !Sub {home.name.format(number)}",
+            f"    Description: {home.description} ({number} of {len(documents)})",
+            "    Roles:",
+            f"      - !Ref {home.role}",
+            "    PolicyDocument:",
+            '      Version: "2012-10-17"',
+            "      Statement:",
+        ]
+        lines += _nested((line for grant in grants for line in grant.lines), 8)
     return "\n".join(lines) + "\n"
+
+
+def render_statements() -> str:
+    """The security account's remediation managed policies, on the enforcer's role."""
+    return render_policies(CENTRAL_HOME, central=True)
+
+
+def render_enforcer_policy_arns() -> str:
+    """The heartbeat's ``IAMWARDEN_ENFORCER_POLICY_ARNS``: the remediation policies the enforcer's role holds."""
+    count = len(split_grants(remediation_grants(central=True)))
+    refs = [f"    - !Ref {CENTRAL_HOME.logical_prefix}{number}" for number in range(1, count + 1)]
+    refs[0] = "  - " + refs[0][4:]
+    return "\n".join(["IAMWARDEN_ENFORCER_POLICY_ARNS: !Join", '  - ","', *refs]) + "\n"
+
+
+def render_enforcer_policy_dependencies() -> str:
+    """The enforcer function's ``DependsOn``: the remediation policies, so it is created once its role holds them."""
+    count = len(split_grants(remediation_grants(central=True)))
+    return "".join(f"- {CENTRAL_HOME.logical_prefix}{number}\n" for number in range(1, count + 1))
+
+
+def render_member_statements() -> str:
+    """The member remediation role's: the same, without what acts on the security account's own stack."""
+    return render_policies(MEMBER_HOME, central=False)
 
 
 def _cell(text: str) -> str:
@@ -1120,6 +1268,8 @@ class Block(NamedTuple):
 
 BLOCKS: tuple[Block, ...] = (
     Block("template.yaml", "enforcer-remediations", render_statements),
+    Block("template.yaml", "enforcer-policy-arns", render_enforcer_policy_arns),
+    Block("template.yaml", "enforcer-policy-dependencies", render_enforcer_policy_dependencies),
     Block("template.yaml", "enforcer-rules", render_routes),
     Block("template.yaml", "rule-parameters", render_parameters),
     Block("template.yaml", "forwarded-events", render_own_forwarder),

@@ -133,6 +133,12 @@ def loop(
         ],
     }
     account.iam.create_role(RoleName=ENFORCER_ROLE, AssumeRolePolicyDocument=json.dumps(trust))
+    # The remediation grants, as the template attaches them (customer-managed: too large to be inline).
+    for policy in resolved_properties("AWS::IAM::ManagedPolicy").values():
+        if policy["Roles"] == [ENFORCER_ROLE]:
+            document = json.dumps(policy["PolicyDocument"])
+            arn = account.iam.create_policy(PolicyName=policy["ManagedPolicyName"], PolicyDocument=document)
+            account.iam.attach_role_policy(RoleName=ENFORCER_ROLE, PolicyArn=arn["Policy"]["Arn"])
     [topic] = [p["TopicName"] for p in resolved_properties("AWS::SNS::Topic").values()]
     topic_arn = f"arn:aws:sns:{REGION}:{HOME_ACCOUNT}:{topic}"
     alert_queue = sqs.create_queue(QueueName="alert-subscriber")["QueueUrl"]

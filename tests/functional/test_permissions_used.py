@@ -8,7 +8,7 @@ against moto, with ``ClientFactory.call_log`` recording the calls:
 * across the scenarios each declared permission is used, so a declaration
   that nothing calls (and the template grant that mirrors it) is caught too;
 * every call, with its resource and condition keys, is allowed by the
-  template's ``enforcer-remediations`` policy, and every call the enforcer
+  template's ``enforcer-remediations`` grants (its managed policies), and every call the enforcer
   makes for itself (settings, audit, idempotency) by ``enforcer-runtime``.
 
 moto does not check IAM (and moto_server's own enforcement checks most services only
@@ -51,7 +51,7 @@ from tests.conftest import load_event
 from tests.functional import guardrail_cases as cases
 from tests.functional.conftest import Account, RecordingNotifier
 from tests.functional.guardrail_cases import RESOURCE_REGION
-from tests.sam_template import deployed_template
+from tests.sam_template import deployed_template, remediation_statements
 
 BUCKET_REGION = "eu-west-1"
 QUARANTINE = "iamwarden-quarantine"
@@ -117,11 +117,20 @@ _SECRET_ARNS = {
 }
 
 
+#: The remediation grants: the union of the managed policies tools/generate.py writes for the role.
+REMEDIATIONS = "enforcer-remediations"
+
+
 def _role_statements(policy_name: str, role_id: str = "EnforcerRole", **parameters: str) -> list[dict[str, Any]]:
     # The widest deployment (UserRemediation=delete grants deleting users): every scenario runs against it.
     given = {"UserRemediation": "delete", **parameters}
-    role = deployed_template(given)["Resources"][role_id]["Properties"]
-    [document] = [p["PolicyDocument"] for p in role["Policies"] if p["PolicyName"] == policy_name]
+    template = deployed_template(given)
+    if policy_name == REMEDIATIONS:
+        # The generated grants are customer-managed policies on the role (too large for its inline policies).
+        document = {"Statement": remediation_statements(template, role_id)}
+    else:
+        role = template["Resources"][role_id]["Properties"]
+        [document] = [p["PolicyDocument"] for p in role["Policies"] if p["PolicyName"] == policy_name]
     known = {
         "EnforcerLogGroup.Arn": LOG_GROUP_ARN,
         "ExceptionWatchLogGroup.Arn": LOG_GROUP_ARN,

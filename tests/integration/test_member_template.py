@@ -29,8 +29,8 @@ from iamwarden.guardrails.engine import judge_event
 from iamwarden.guardrails.registry import GRANTED_APART, STEP_PERMISSIONS
 from tests.aws_fixtures import enforcer_rules, event_patterns, resolve
 from tests.conftest import ROOT, SAMPLE_OWN, load_event
-from tests.integration.test_template import template_changes
-from tests.sam_template import deployed_template, translated_template
+from tests.integration.test_template import TemplateDocuments, template_changes
+from tests.sam_template import deployed_template, managed_policies_of, remediation_statements, translated_template
 
 MEMBER_TEMPLATE = ROOT / "member" / "template.yaml"
 CENTRAL_BUS = "arn:${AWS::Partition}:events:${CentralRegion}:${CentralAccountId}:event-bus/iamwarden-central"
@@ -70,6 +70,9 @@ def _with_parameter_defaults(template: dict[str, Any], **given: str) -> dict[str
                 return _NO_VALUE
             if set(value) == {"Ref"} and value["Ref"] in defaults:
                 return defaults[value["Ref"]]
+            if set(value) == {"Fn::Sub"} and isinstance(value["Fn::Sub"], str):
+                text = re.sub(r"\$\{([A-Za-z]+)\}", lambda m: str(defaults.get(m[1], m[0])), value["Fn::Sub"])
+                return text if "${" not in text else {"Fn::Sub": text}
             if set(value) == {"Fn::If"} and value["Fn::If"][0] in conditions:
                 name, then, otherwise = value["Fn::If"]
                 return substitute(then if conditions[name] else otherwise)
@@ -122,9 +125,9 @@ def _actions(statements: list[dict[str, Any]], effect: str = "Allow") -> set[str
 
 
 def _remediation_statements(user_remediation: str) -> list[dict[str, Any]]:
-    """The member role's enforcer-remediations as deployed with ``UserRemediation=user_remediation``."""
+    """The member role's remediation grants (its managed policies) as deployed with ``UserRemediation``."""
     deployed = _with_parameter_defaults(member_template(), UserRemediation=user_remediation)
-    return _statements(deployed["Resources"]["RemediationRole"]["Properties"], "enforcer-remediations")
+    return remediation_statements(deployed, "RemediationRole")
 
 
 #: What acts only on IAM Warden's own stack in the security account (its functions and settings), never in a member.
@@ -132,14 +135,7 @@ CENTRAL_ONLY = {"RestoreOwnFunctionConcurrency", "RestoreOwnSettings"}
 
 
 def _home_remediations(user_remediation: str = "quarantine") -> list[dict[str, Any]]:
-    [home] = [
-        policy["PolicyDocument"]["Statement"]
-        for policy in deployed_template({"UserRemediation": user_remediation})["Resources"]["EnforcerRole"][
-            "Properties"
-        ]["Policies"]
-        if policy["PolicyName"] == "enforcer-remediations"
-    ]
-    return list(home)
+    return remediation_statements(deployed_template({"UserRemediation": user_remediation}), "EnforcerRole")
 
 
 def test_the_remediation_role_grants_exactly_the_declared_union() -> None:
@@ -153,12 +149,12 @@ def test_the_remediation_role_grants_exactly_the_declared_union() -> None:
 
 def test_the_remediation_role_has_nothing_else_that_writes() -> None:
     role = _resource("RemediationRole")
-    assert sorted(p["PolicyName"] for p in role["Policies"]) == [
-        "enforcer-alert-context",
-        "enforcer-judging-context",
-        "enforcer-remediations",
-    ]
+    assert sorted(p["PolicyName"] for p in role["Policies"]) == ["enforcer-alert-context", "enforcer-judging-context"]
     assert "ManagedPolicyArns" not in role
+    attached = managed_policies_of(member_template(), "RemediationRole")
+    assert attached
+    assert all(re.fullmatch(r"RemediationPolicy[0-9]+", name) for name in attached), sorted(attached)
+    assert all(policy["Condition"] == "CreatesRoles" for policy in attached.values()), "created with the role only"
     for name in ("enforcer-alert-context", "enforcer-judging-context"):
         for statement in _statements(role, name):
             for action in _listed(statement["Action"]):
@@ -176,7 +172,7 @@ def test_the_remediation_role_may_read_what_the_live_role_directory_reads() -> N
 
 @pytest.mark.parametrize("user_remediation", ["quarantine", "delete"])
 def test_the_remediation_statements_are_those_of_the_enforcer_at_home(user_remediation: str) -> None:
-    """Same actions, resources and conditions as enforcer-remediations in template.yaml: one scoping to review."""
+    """Same actions, resources and conditions as the enforcer's at home in template.yaml: one scoping to review."""
     member = _remediation_statements(user_remediation)
     home = [statement for statement in _home_remediations(user_remediation) if statement["Sid"] not in CENTRAL_ONLY]
     assert json.loads(json.dumps(member)) == json.loads(json.dumps(home))
@@ -481,13 +477,18 @@ def test_the_member_template_lints_clean() -> None:
 @pytest.mark.parametrize("settings", [Settings(own=SAMPLE_OWN)], ids=["defaults"])
 def test_the_member_templates_own_policies_pass_the_guardrails(settings: Settings, example_settings: Settings) -> None:
     """Deployed by the StackSet into a member account: the member roles' documented methods are exempt there."""
+    deployed = _with_parameter_defaults(member_template())
+    documents = TemplateDocuments(deployed)
     changes = [
-        (change, json.loads(json.dumps(event).replace(HOME, MEMBER)))
-        for change, event in template_changes(_with_parameter_defaults(member_template()))
+        (change, json.loads(json.dumps(event).replace(HOME, MEMBER))) for change, event in template_changes(deployed)
     ]
-    assert {event["detail"]["eventName"] for _, event in changes} >= {"PutRolePolicy"}
+    assert {event["detail"]["eventName"] for _, event in changes} >= {
+        "PutRolePolicy",
+        "CreatePolicy",
+        "AttachRolePolicy",
+    }
     for each in (settings, example_settings):
         for change, event in changes:
-            judgement = judge_event(event, each)
+            judgement = judge_event(event, each, documents)
             assert judgement.verdict is not Verdict.INVALID, (change, judgement.reason)
             assert judgement.findings == (), (change, [f.reason for f in judgement.findings])

@@ -26,6 +26,7 @@ from iamwarden.adapters.audit import BY_EVENT_INDEX, BY_RESOURCE_INDEX
 from iamwarden.app.config import own_identity_from_environment
 from iamwarden.domain.catalog import Mode
 from iamwarden.domain.findings import Verdict
+from iamwarden.domain.managed_documents import PolicyVersion
 from iamwarden.domain.settings import Settings, parse_settings
 from iamwarden.guardrails.engine import judge_event
 from iamwarden.guardrails.registry import RULES
@@ -89,10 +90,49 @@ def _put_policy(logical: str, principal: str, name: str, policy_name: str, docum
     return f"{logical} {event_name} {name}/{policy_name}", event
 
 
+def _policy_arn(name: str) -> str:
+    return f"arn:aws:iam::{HOME_ACCOUNT}:policy/{name}"
+
+
+class TemplateDocuments:
+    """The customer-managed policies ``template`` creates, as IAM holds them once deployed (version v1).
+
+    An ``Attach*Policy`` event names a policy, not its document: the enforcer reads it live, and this reads
+    it from the template. Looked up by name, so the same reader serves a member account's ARNs.
+    """
+
+    def __init__(self, template: dict[str, Any]) -> None:
+        self.documents: dict[str, dict[str, Any]] = {}
+        for logical, resource in template["Resources"].items():
+            if resource["Type"] == "AWS::IAM::ManagedPolicy":
+                properties = _resolved(resource["Properties"])
+                name = _name(properties, "ManagedPolicyName", logical)
+                self.documents[name] = json.loads(json.dumps(properties["PolicyDocument"]))
+
+    def default_version(self, account: str, policy_arn: str) -> PolicyVersion | None:
+        document = self.documents.get(policy_arn.rsplit("/", 1)[-1])
+        return PolicyVersion("v1", document) if document is not None else None
+
+    def version(self, account: str, policy_arn: str, version_id: str) -> PolicyVersion | None:
+        return self.default_version(account, policy_arn) if version_id == "v1" else None
+
+
 def template_changes(template: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
-    """The CloudTrail events a deploy of ``template`` causes, for the permissions it creates."""
+    """The CloudTrail events a deploy of ``template`` causes, for the permissions it creates.
+
+    A customer-managed policy is a ``CreatePolicy`` and an ``Attach*Policy`` per principal it names; judge those
+    with ``TemplateDocuments(template)``, which reads what the attached policy grants.
+    """
     iam_sample = "create-user-backdoor-cli.json"
     principals = {"AWS::IAM::Role": "role", "AWS::IAM::User": "user", "AWS::IAM::Group": "group"}
+    #: What ``!Ref`` of a role, user or group gives: its name.
+    names = {
+        logical: _name(
+            _resolved(resource.get("Properties", {})), f"{principals[resource['Type']].capitalize()}Name", logical
+        )
+        for logical, resource in template["Resources"].items()
+        if resource["Type"] in principals
+    }
     for logical, resource in template["Resources"].items():
         kind = resource["Type"]
         properties = _resolved(resource.get("Properties", {}))
@@ -108,6 +148,22 @@ def template_changes(template: dict[str, Any]) -> Iterator[tuple[str, dict[str, 
                 yield f"{logical} {event_name} {arn}", _event(iam_sample, event_name, parameters, f"{logical}/{arn}")
             for policy in properties.get("Policies", []):
                 yield _put_policy(logical, principal, name, policy["PolicyName"], policy["PolicyDocument"])
+        elif kind == "AWS::IAM::ManagedPolicy":
+            policy_name = _name(properties, "ManagedPolicyName", logical)
+            parameters = {
+                "policyName": policy_name,
+                "path": properties.get("Path", "/"),
+                "policyDocument": json.dumps(properties["PolicyDocument"]),
+            }
+            yield f"{logical} CreatePolicy {policy_name}", _event(iam_sample, "CreatePolicy", parameters, logical)
+            for principal, key in (("role", "Roles"), ("user", "Users"), ("group", "Groups")):
+                for held_by in resource["Properties"].get(key, []):
+                    name = names.get(held_by.get("Ref"), "") if isinstance(held_by, dict) else ""
+                    name = name or str(_resolved(held_by))
+                    event_name = f"Attach{principal.capitalize()}Policy"
+                    parameters = {f"{principal}Name": name, "policyArn": _policy_arn(policy_name)}
+                    event = _event(iam_sample, event_name, parameters, f"{logical}/{name}")
+                    yield f"{logical} {event_name} {name}/{policy_name}", event
         elif kind == "AWS::IAM::RolePolicy":
             yield _put_policy(
                 logical, "role", properties["RoleName"], properties["PolicyName"], properties["PolicyDocument"]
@@ -143,8 +199,13 @@ def _settings(example_settings: Settings) -> dict[str, Settings]:
 #: remediation rewrites trust policies. Judged without knowing which role holds them, a role-wide grant may
 #: be on the holder itself (pathfinding.cloud's self-escalation paths). Deployed by CloudFormation they are exempt
 #: (engine.py); written by anyone else they are findings, and nothing else in the template may be one.
+#: The enforcer's remediation grants are customer-managed policies (IAM caps a role's inline policies at 10,240
+#: characters in aggregate); the first of them holds every method, the others none.
+REMEDIATIONS_ATTACHED = (
+    "EnforcerRemediations1 AttachRolePolicy iamwarden-enforcer-us-east-1/iamwarden-enforcer-remediations-1-us-east-1"
+)
 OWN_ESCALATIONS = {
-    "EnforcerRole PutRolePolicy iamwarden-enforcer-us-east-1/enforcer-remediations": {
+    REMEDIATIONS_ATTACHED: {
         "SetExistingDefaultPolicyVersion",
         "CreateNewPolicyVersion",
         "CreatePolicyVersionThenUpdateAssumeRolePolicy",
@@ -163,12 +224,17 @@ OWN_ESCALATIONS = {
 
 
 def test_the_templates_own_policies_pass_its_guardrails(example_settings: Settings) -> None:
-    changes = list(template_changes(deployed_template()))
+    template = deployed_template()
+    documents = TemplateDocuments(template)
+    changes = list(template_changes(template))
     names = {event["detail"]["eventName"] for _, event in changes}
-    assert "PutRolePolicy" in names, "the enforcer role's own policies were not turned into events"
+    assert {"PutRolePolicy", "CreatePolicy", "AttachRolePolicy"} <= names, (
+        "the own policies were not turned into events"
+    )
+    assert REMEDIATIONS_ATTACHED in {change for change, _ in changes}
     for name, settings in _settings(example_settings).items():
         for change, event in changes:
-            judgement = judge_event(event, settings)
+            judgement = judge_event(event, settings, documents)
             assert judgement.verdict is not Verdict.INVALID, (name, change, judgement.reason)
             assert "own role" not in judgement.reason or "deployed by CloudFormation" in judgement.reason
             assert judgement.findings == (), (name, change, [f.reason for f in judgement.findings])
@@ -178,12 +244,14 @@ def test_the_own_roles_escalations_are_findings_when_not_deployed_by_cloudformat
     example_settings: Settings,
 ) -> None:
     """The exemption is narrow: the same policies written by a person directly are judged like any other."""
-    changes = list(template_changes(deployed_template()))
+    template = deployed_template()
+    documents = TemplateDocuments(template)
+    changes = list(template_changes(template))
     for name, settings in _settings(example_settings).items():
         escalations: dict[str, set[str]] = {}
         for change, event in changes:
             event["detail"]["userIdentity"].pop("invokedBy", None)
-            findings = judge_event(event, settings).findings
+            findings = judge_event(event, settings, documents).findings
             own_role = event["detail"]["requestParameters"].get("roleName") in (ENFORCER_ROLE, PRUNER_ROLE)
             # Anyone but CloudFormation writing the own roles' policies is tampering with IAM Warden too.
             assert ("iamwarden-tampered" in {f.rule_id for f in findings}) is own_role, (name, change)
@@ -191,7 +259,7 @@ def test_the_own_roles_escalations_are_findings_when_not_deployed_by_cloudformat
                 if finding.rule_id == "iamwarden-tampered":
                     continue
                 assert finding.rule_id == "privilege-escalation", (name, change, finding.reason)
-                escalations[change] = {item["method"] for item in finding.offending}
+                escalations[change] = {item["method"] for item in finding.offending if "method" in item}
         assert escalations == OWN_ESCALATIONS, name
 
 
@@ -207,13 +275,12 @@ def test_cloudformation_deploying_the_own_policies_onto_a_look_alike_role_is_jud
     role_name: str, example_settings: Settings
 ) -> None:
     """The exemption is for the stack's own roles by exact ARN: another stack's iamwarden-* role is judged."""
+    template = deployed_template()
     [(change, event)] = [
-        (change, event)
-        for change, event in template_changes(deployed_template())
-        if change.startswith("EnforcerRole PutRolePolicy") and "enforcer-remediations" in change
+        (change, event) for change, event in template_changes(template) if change == REMEDIATIONS_ATTACHED
     ]
     event["detail"]["requestParameters"]["roleName"] = role_name
-    findings = judge_event(event, example_settings).findings
+    findings = judge_event(event, example_settings, TemplateDocuments(template)).findings
     assert [finding.rule_id for finding in findings] == ["privilege-escalation"], change
 
 
@@ -233,6 +300,23 @@ def test_cloudformation_deploying_one_method_more_than_documented_onto_an_own_ro
     [finding] = judge_event(event, example_settings).findings
     assert finding.rule_id == "privilege-escalation"
     assert "CreateNewPolicyVersion" in {item.get("method") for item in finding.offending}
+
+
+def test_cloudformation_attaching_a_remediation_policy_with_one_method_more_is_judged(
+    example_settings: Settings,
+) -> None:
+    """The attached policy's naming item (its ARN and version) never widens the exemption: methods decide."""
+    template = deployed_template()
+    documents = TemplateDocuments(template)
+    [(_, event)] = [(change, event) for change, event in template_changes(template) if change == REMEDIATIONS_ATTACHED]
+    assert judge_event(event, example_settings, documents).findings == ()
+    [name] = [n for n in documents.documents if n.startswith("iamwarden-enforcer-remediations-1-")]
+    documents.documents[name]["Statement"].append(
+        {"Effect": "Allow", "Action": "iam:AttachUserPolicy", "Resource": f"arn:aws:iam::{HOME_ACCOUNT}:user/*"}
+    )
+    [finding] = judge_event(event, example_settings, documents).findings
+    assert finding.rule_id == "privilege-escalation"
+    assert "AttachUserPolicy" in {item.get("method") for item in finding.offending}
 
 
 def test_the_template_check_would_catch_a_violation(example_settings: Settings) -> None:

@@ -17,6 +17,7 @@ from samtranslator.yaml_helper import yaml_parse
 from iamwarden.domain.catalog import COMMON_OPTIONS, Mode
 from iamwarden.guardrails import registry
 from tests.conftest import ROOT
+from tests.sam_template import remediation_statements
 
 TOOL = ROOT / "tools" / "generate.py"
 FILES = ("template.yaml", "member/template.yaml", "README.md")
@@ -411,12 +412,8 @@ def test_a_permission_no_step_declares_any_more_is_no_longer_granted(
     assert tool.main([], root=copy) == 0
 
     member = yaml_parse((copy / "member" / "template.yaml").read_text())
-    [policy] = [
-        p
-        for p in member["Resources"]["RemediationRole"]["Properties"]["Policies"]
-        if p["PolicyName"] == "enforcer-remediations"
-    ]
-    [trust] = [s for s in policy["PolicyDocument"]["Statement"] if s.get("Sid") == "RestoreTrustPolicies"]
+    statements = remediation_statements(member, "RemediationRole")
+    [trust] = [s for s in statements if s.get("Sid") == "RestoreTrustPolicies"]
     assert trust["Action"] == "iam:GetRole"
 
 
@@ -445,3 +442,47 @@ def test_a_permission_no_step_declares_any_more_is_no_longer_granted(
 def test_a_scalar_reads_back_as_the_same_string(tool: ModuleType, text: str) -> None:
     assert yaml.safe_load(f"key: {tool.scalar(text)}") == {"key": text}
     assert yaml_parse(f"key: {tool.scalar(text)}") == {"key": text}
+
+
+# --- the remediation grants, split into managed policies ---------------------------------------------------
+
+
+def _grant(tool: ModuleType, size: int, sid: str) -> Any:
+    return tool.Grant([f"- Sid: {sid}"], size)
+
+
+def test_the_grants_are_split_in_order_into_as_few_policies_as_fit(tool: ModuleType) -> None:
+    grants = [_grant(tool, size, sid) for size, sid in ((2000, "A"), (2000, "B"), (2000, "C"), (100, "D"))]
+    documents = tool.split_grants(grants, budget=4100)
+    assert [[g.lines[0] for g in document] for document in documents] == [
+        ["- Sid: A", "- Sid: B"],
+        ["- Sid: C", "- Sid: D"],
+    ]
+
+
+def test_a_statement_too_large_for_any_policy_fails_generation(tool: ModuleType) -> None:
+    with pytest.raises(tool.GenerationError, match="alone is over 1000 characters"):
+        tool.split_grants([_grant(tool, 990, "Huge")], budget=1000)
+
+
+def test_more_remediation_policies_than_allowed_fails_generation(tool: ModuleType) -> None:
+    grants = [_grant(tool, 900, str(n)) for n in range(tool.MAX_REMEDIATION_POLICIES + 1)]
+    with pytest.raises(tool.GenerationError, match="managed policies, over"):
+        tool.split_grants(grants, budget=1000)
+
+
+def test_the_budget_leaves_a_margin_under_the_managed_policy_limit(tool: ModuleType) -> None:
+    assert tool.MANAGED_POLICY_BUDGET < tool.MANAGED_POLICY_LIMIT == 6144
+    assert tool.MAX_REMEDIATION_POLICIES < tool.MANAGED_POLICIES_PER_ROLE == 10
+
+
+def test_a_conditional_statement_keeps_its_condition_in_whichever_policy_it_lands(tool: ModuleType) -> None:
+    template = yaml_parse((ROOT / "template.yaml").read_text())
+    conditional = [
+        statement
+        for statement in remediation_statements(template, "EnforcerRole")
+        if isinstance(statement, dict) and set(statement) == {"Fn::If"}
+    ]
+    assert conditional, "the user-deletion grants are granted under AllowsUserDeletion"
+    assert {statement["Fn::If"][0] for statement in conditional} == {tool.USER_DELETION}
+    assert all(statement["Fn::If"][2] == {"Ref": "AWS::NoValue"} for statement in conditional)

@@ -177,3 +177,76 @@ def test_the_template_tells_the_heartbeat_the_exception_watchs_target() -> None:
     rule = resources["ExceptionWatchFunctionHourly"]["Properties"]
     assert rule["Name"] == "iamwarden-exception-watch"
     assert rule["Targets"][0]["Arn"] == {"Fn::GetAtt": ["ExceptionWatchFunction", "Arn"]}
+
+
+DECLARED = (
+    "arn:aws:iam::111122223333:policy/iamwarden-enforcer-remediations-1-us-east-1",
+    "arn:aws:iam::111122223333:policy/iamwarden-enforcer-remediations-2-us-east-1",
+)
+
+
+class _Concurrency:
+    def get_function_concurrency(self, FunctionName: str) -> dict[str, Any]:
+        return {}
+
+
+class _AttachedPolicies:
+    """IAM's answer for the enforcer's role: these managed policies are attached."""
+
+    def __init__(self, attached: list[str]) -> None:
+        self.attached = attached
+
+    def get_paginator(self, name: str) -> Any:
+        assert name == "list_attached_role_policies"
+        attached = self.attached
+
+        class _Pages:
+            def paginate(self, RoleName: str) -> list[dict[str, Any]]:
+                assert RoleName == ENVIRONMENT["IAMWARDEN_ENFORCER_ROLE_NAME"]
+                return [{"AttachedPolicies": [{"PolicyArn": arn} for arn in attached]}]
+
+        return _Pages()
+
+
+def _enforcer_problems(attached: list[str]) -> list[str]:
+    environment = {**ENVIRONMENT, "IAMWARDEN_ENFORCER_POLICY_ARNS": ", ".join(DECLARED)}
+    config = HeartbeatConfig.from_environment(environment)
+    assert config.enforcer_policy_arns == DECLARED
+    heartbeat = Heartbeat(config, None, _Concurrency(), _AttachedPolicies(attached), _Topic())
+    return heartbeat._enforcer_problems()
+
+
+def test_the_remediation_policies_the_template_attaches_are_no_problem() -> None:
+    assert _enforcer_problems(list(DECLARED)) == []
+
+
+def test_a_policy_attached_beyond_the_templates_is_a_problem() -> None:
+    [problem] = _enforcer_problems([*DECLARED, "arn:aws:iam::aws:policy/ReadOnlyAccess"])
+    assert problem.endswith(
+        "has policies attached that its template does not: ['arn:aws:iam::aws:policy/ReadOnlyAccess']"
+    )
+
+
+def test_a_remediation_policy_detached_from_the_enforcers_role_is_a_problem() -> None:
+    [problem] = _enforcer_problems([DECLARED[0]])
+    assert "lacks the policies its template attaches" in problem
+    assert DECLARED[1] in problem
+    assert DECLARED[0] not in problem
+
+
+def test_the_template_tells_the_heartbeat_exactly_the_managed_policies_on_the_enforcers_role() -> None:
+    from tests.sam_template import managed_policies_of, translated_template
+
+    template = translated_template()
+    variables = template["Resources"]["HeartbeatFunction"]["Properties"]["Environment"]["Variables"]
+    separator, refs = variables["IAMWARDEN_ENFORCER_POLICY_ARNS"]["Fn::Join"]
+    assert separator == ","
+    assert [ref["Ref"] for ref in refs] == sorted(managed_policies_of(template, "EnforcerRole"))
+
+
+def test_the_enforcer_is_created_only_once_its_role_holds_the_remediation_policies() -> None:
+    from tests.sam_template import managed_policies_of, translated_template
+
+    template = translated_template()
+    depends_on = template["Resources"]["EnforcerFunction"]["DependsOn"]
+    assert set(managed_policies_of(template, "EnforcerRole")) <= set(depends_on)

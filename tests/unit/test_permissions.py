@@ -3,7 +3,8 @@
 Three guarantees, each checked against the deployed (SAM-translated) template:
 
 * every remediation action exists and declares the IAM actions it calls;
-* the ``enforcer-remediations`` policy grants exactly the union of those
+* the ``enforcer-remediations`` grants (the managed policies ``EnforcerRemediations1``, ``2``, ...
+  tools/generate.py splits them into, read together) grant exactly the union of those
   declarations, scoped to this account, and nothing else in the role can write
   to IAM or S3;
 * the ``enforcer-runtime`` policy grants exactly what the wiring uses, each on
@@ -26,10 +27,12 @@ from iamwarden.adapters.origin_access_identities import READ_PERMISSIONS as OAI_
 from iamwarden.adapters.principals import READ_PERMISSIONS
 from iamwarden.domain.findings import StepAction
 from iamwarden.guardrails.registry import ACTIONS, GRANTED_APART, RULES, STEP_PERMISSIONS
-from tests.sam_template import deployed_template, translated_template
+from tests.sam_template import deployed_template, remediation_statements, translated_template
 
 RUNTIME = "enforcer-runtime"
 REMEDIATIONS = "enforcer-remediations"
+#: The logical IDs of the managed policies the remediation grants are split into: ``EnforcerRemediations<n>``.
+REMEDIATION_POLICY = re.compile(r"^EnforcerRemediations[0-9]+$")
 _ACTION = re.compile(r"^[a-z0-9-]+:[A-Z][A-Za-z0-9]+$")
 #: The only actions that may be granted on Resource "*": they have no resource-level permissions
 #: (the Service Authorization Reference lists no resource type for them).
@@ -81,13 +84,19 @@ def _role() -> dict[str, Any]:
 
 
 def _attached_policies() -> dict[str, list[dict[str, Any]]]:
-    """Policies declared as their own resources (AWS::IAM::RolePolicy, AWS::IAM::Policy) that name the role."""
+    """Policies declared as their own resources (AWS::IAM::RolePolicy, AWS::IAM::Policy) that name the role.
+
+    The generated remediation managed policies count as one, ``enforcer-remediations``: their union.
+    """
     me = {"Ref": "EnforcerRole"}
     attached: dict[str, list[dict[str, Any]]] = {}
     for name, resource in deployed_template(WIDEST)["Resources"].items():
         properties = resource.get("Properties", {})
         if resource["Type"] == "AWS::IAM::RolePolicy" and properties["RoleName"] == me:
             attached[properties["PolicyName"]] = properties["PolicyDocument"]["Statement"]
+        elif resource["Type"] == "AWS::IAM::ManagedPolicy" and REMEDIATION_POLICY.match(name):
+            assert properties["Roles"] == [me], f"{name} is attached to more than the enforcer's role"
+            attached.setdefault(REMEDIATIONS, []).extend(properties["PolicyDocument"]["Statement"])
         elif resource["Type"] in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy") and me in properties.get("Roles", []):
             attached[properties.get("PolicyName", name)] = properties["PolicyDocument"]["Statement"]
     return attached
@@ -200,7 +209,8 @@ def test_undo_permissions_are_declared_exactly_when_undoable(step_action: StepAc
 def test_the_role_has_no_policy_the_tests_cannot_read() -> None:
     role = _role()
     inline = [policy["PolicyName"] for policy in role["Policies"]]
-    assert sorted(inline) == sorted([RUNTIME, REMEDIATIONS])
+    assert inline == [RUNTIME], "the remediation grants are managed policies (the inline aggregate is too small)"
+    assert REMEDIATIONS in _attached_policies()
     assert "ManagedPolicyArns" not in role, "an AWS-managed policy would grant what no test reads"
 
 
@@ -420,10 +430,9 @@ def test_a_quarantine_deployment_holds_no_permission_to_delete_users() -> None:
     one group in every deployment. It is granted in a statement of its own, on groups only, beside nothing that
     deletes a user or what a user holds.
     """
-    role = deployed_template()["Resources"]["EnforcerRole"]["Properties"]
-    [policy] = [p for p in role["Policies"] if p["PolicyName"] == REMEDIATIONS]
+    statements = remediation_statements(deployed_template(), "EnforcerRole")
     granted: dict[str, set[str]] = {}
-    for statement in policy["PolicyDocument"]["Statement"]:
+    for statement in statements:
         for action in _actions(statement):
             granted.setdefault(action, set()).update(_resources(statement))
     only_deletion = set(ACTIONS[StepAction("delete_user")].permissions) - {
@@ -437,12 +446,11 @@ def test_a_quarantine_deployment_holds_no_permission_to_delete_users() -> None:
     assert "iam:DeleteUser" not in granted
     assert not any(r.endswith(":group/*") for a, rs in granted.items() if a.endswith("User") for r in rs)
     assert set(granted) == _declared_union() - only_deletion
-    [membership] = [s for s in policy["PolicyDocument"]["Statement"] if "iam:RemoveUserFromGroup" in _actions(s)]
+    [membership] = [s for s in statements if "iam:RemoveUserFromGroup" in _actions(s)]
     assert _actions(membership) == {"iam:RemoveUserFromGroup"}
     assert {r.rsplit(":", 1)[-1] for r in _resources(membership)} == {"group/*"}
-    written = translated_template()["Resources"]["EnforcerRole"]["Properties"]["Policies"]
-    [unresolved] = [p for p in written if p["PolicyName"] == REMEDIATIONS]
-    sids = {statement.get("Sid") for statement in unresolved["PolicyDocument"]["Statement"]}
+    written = remediation_statements(translated_template(), "EnforcerRole")
+    sids = {statement.get("Sid") for statement in written}
     assert membership["Sid"] in sids, "granted whatever UserRemediation says, not under a template condition"
 
 

@@ -4,9 +4,10 @@ An intruder who disables the rule that would route the alert about disabling it 
 concurrency to 0, so nothing it is handed ever runs) silences ``iamwarden-tampered``. The heartbeat is a
 separate function with its own read-only role: it checks that each of the stack's EventBridge rules exists,
 is enabled and targets what it should (the enforcer, the central bus for the forwarder, the pruner's planner and
-watch functions for its schedule and watch rules), that the enforcer
-may run (its reserved concurrency is not 0) and that nothing is attached to the enforcer's role (the template
-attaches no managed policy). Anything missing is one critical alert to the security topic. Its own schedule is
+watch functions for its schedule and watch rules), that the enforcer may run (its reserved concurrency is not 0)
+and that the enforcer's role has exactly the managed policies its template attaches (the remediation grants,
+``IAMWARDEN_ENFORCER_POLICY_ARNS``): nothing more, nothing detached. Anything missing is one critical alert to the
+security topic. Its own schedule is
 watched by ``iamwarden-tampered`` (``DisableRule`` on ``iamwarden-heartbeat``) and by a CloudWatch alarm on its
 invocations.
 
@@ -78,6 +79,9 @@ class HeartbeatConfig(NamedTuple):
     #: listed (the settings prefix): both set, the member accounts' trails and boundaries are snapshotted too.
     member_snapshot_role: str | None = None
     settings_prefix: str | None = None
+    #: The managed policies the template attaches to the enforcer's role (``IAMWARDEN_ENFORCER_POLICY_ARNS``):
+    #: its remediation grants, too large for the role's inline policies.
+    enforcer_policy_arns: tuple[str, ...] = ()
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] | None = None) -> HeartbeatConfig:
@@ -106,6 +110,9 @@ class HeartbeatConfig(NamedTuple):
             account=env.get("IAMWARDEN_HOME_ACCOUNT") or None,
             region=env.get("AWS_REGION") or None,
             own_roles=_own_role_names(env.get("IAMWARDEN_OWN_ROLE_ARNS", "")),
+            enforcer_policy_arns=tuple(
+                arn.strip() for arn in env.get("IAMWARDEN_ENFORCER_POLICY_ARNS", "").split(",") if arn.strip()
+            ),
             prune_planner_arn=env.get("IAMWARDEN_PRUNE_PLANNER_ARN") or None,
             prune_watch_arn=env.get("IAMWARDEN_PRUNE_WATCH_ARN") or None,
             exception_watch_arn=env.get("IAMWARDEN_EXCEPTION_WATCH_ARN") or None,
@@ -383,8 +390,14 @@ class Heartbeat:
             for page in self.iam.get_paginator("list_attached_role_policies").paginate(RoleName=role)
             for policy in page.get("AttachedPolicies", [])
         ]
-        if attached:
-            problems.append(f"the enforcer's role {role} has policies attached that its template does not: {attached}")
+        declared = self.config.enforcer_policy_arns
+        if extra := [arn for arn in attached if arn not in declared]:
+            problems.append(f"the enforcer's role {role} has policies attached that its template does not: {extra}")
+        if missing := [arn for arn in declared if arn not in attached]:
+            problems.append(
+                f"the enforcer's role {role} lacks the policies its template attaches (its remediation grants): "
+                f"{missing}"
+            )
         return problems
 
 

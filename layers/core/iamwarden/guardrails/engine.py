@@ -40,6 +40,8 @@ from iamwarden.guardrails.base import LiveClients
 from iamwarden.guardrails.registry import GUARDRAILS_BY_EVENT, RuleContext
 
 SERVICE_LINKED_ROLE_PATH = "/aws-service-role/"
+#: The keys of the offending item that says which attached policy (and version) a finding is about.
+_NAMES_THE_POLICY = frozenset({"policy_arn", "version_id"})
 
 
 def judge_event(
@@ -246,7 +248,9 @@ def _exemption(finding: Finding, settings: Settings) -> str | None:
     included), or with one method more, is judged as usual.
     """
     documented = settings.own.documented_escalations(finding.resource_arn, finding.account)
-    methods = {str(item.get("method")) for item in finding.offending}
+    # An attached customer-managed policy's finding names the policy first (its ARN and version); the stack's
+    # own remediation grants are such policies. Anything else that is no method keeps the finding.
+    methods = {str(item.get("method")) for item in finding.offending if set(item) - _NAMES_THE_POLICY}
     if (
         finding.actor.invoked_by == CLOUDFORMATION
         and finding.rule_id == PRIVILEGE_ESCALATION
