@@ -153,6 +153,28 @@ def condition_holds(template: Mapping[str, Any], name: str) -> bool:
     return holds(template["Conditions"][name])
 
 
+_NO_VALUE = {"Ref": "AWS::NoValue"}
+
+
+def with_conditions_chosen(template: Mapping[str, Any], node: Any) -> Any:
+    """``node`` with every ``Fn::If`` replaced by the branch the default parameters choose, as CloudFormation does.
+
+    moto's CloudFormation hands a managed policy's document to IAM without choosing, and IAM refuses a statement
+    that is still an ``Fn::If``; a branch of ``AWS::NoValue`` leaves nothing, in a list or a mapping.
+    """
+    if isinstance(node, list):
+        chosen = [with_conditions_chosen(template, item) for item in node]
+        return [item for item in chosen if item != _NO_VALUE]
+    if isinstance(node, dict):
+        if set(node) == {"Fn::If"}:
+            condition, when_true, when_false = node["Fn::If"]
+            branch = when_true if condition_holds(template, condition) else when_false
+            return with_conditions_chosen(template, branch)
+        chosen_items = {key: with_conditions_chosen(template, value) for key, value in node.items()}
+        return {key: value for key, value in chosen_items.items() if value != _NO_VALUE}
+    return node
+
+
 def _why(kind: str, condition: str | None) -> str:
     if condition:
         return f"not created (moto cannot; condition {condition} is false with the default parameters anyway)"
@@ -215,6 +237,10 @@ def deploy(root: Path, work: Path, session: Any, endpoint: str, log: Path) -> De
         else:
             left_out.append((logical, kind, _why(kind, resource.get("Condition"))))
     template = without_outputs_of_removed(template, {logical for logical, _, _ in left_out})
+    for resource in template["Resources"].values():
+        if resource["Type"] == "AWS::IAM::ManagedPolicy":
+            properties = resource["Properties"]
+            properties["PolicyDocument"] = with_conditions_chosen(template, properties["PolicyDocument"])
     template = _bus_names_by_value(template)
     (work / "translated.json").write_text(json.dumps(template, indent=1))
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from demo.deploy import unsupported_types, without_outputs_of_removed
+from demo.deploy import unsupported_types, with_conditions_chosen, without_outputs_of_removed
 from demo.run import StepResult, _print_step, summary_table
 from demo.story import Check, Step
 
@@ -102,3 +102,22 @@ def test_outputs_that_name_a_resource_left_out_are_dropped_and_the_rest_kept() -
     assert set(kept["Outputs"]) == {"Kept", "KeptSub"}
     assert set(template["Outputs"]) == {"ByGetAtt", "ByDottedGetAtt", "ByRef", "BySub", "Kept", "KeptSub"}
     assert without_outputs_of_removed({"Resources": {}}, {"Gone"}) == {"Resources": {}}
+
+
+def test_a_managed_policys_conditional_statements_are_chosen_as_cloudformation_would() -> None:
+    template: dict[str, Any] = {
+        "Parameters": {"UserRemediation": {"Default": "quarantine"}},
+        "Conditions": {"AllowsUserDeletion": {"Fn::Equals": [{"Ref": "UserRemediation"}, "delete"]}},
+    }
+    document = {
+        "Statement": [
+            {"Sid": "Always", "Effect": "Allow", "Action": "iam:GetUser", "Resource": "*"},
+            {"Fn::If": ["AllowsUserDeletion", {"Sid": "Delete", "Action": "iam:DeleteUser"}, {"Ref": "AWS::NoValue"}]},
+            {"Fn::If": ["AllowsUserDeletion", {"Sid": "No"}, {"Sid": "Otherwise"}]},
+        ]
+    }
+    chosen = with_conditions_chosen(template, document)
+    assert [statement["Sid"] for statement in chosen["Statement"]] == ["Always", "Otherwise"]
+    template["Parameters"]["UserRemediation"]["Default"] = "delete"
+    chosen = with_conditions_chosen(template, document)
+    assert [statement["Sid"] for statement in chosen["Statement"]] == ["Always", "Delete", "No"]
