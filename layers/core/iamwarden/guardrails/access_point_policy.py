@@ -100,8 +100,11 @@ def access_point_arn(partition: str, region: str, account: str, name: str) -> st
     return f"arn:{partition}:s3:{region}:{account}:accesspoint/{name}"
 
 
-def _account_and_name(arn: str) -> tuple[str, str]:
-    """``arn:aws:s3:eu-west-1:111122223333:accesspoint/finance-ap`` -> (111122223333, finance-ap)."""
+def access_point_account_and_name(arn: str) -> tuple[str, str]:
+    """``arn:aws:s3:eu-west-1:111122223333:accesspoint/finance-ap`` -> (111122223333, finance-ap).
+
+    The same for Object Lambda access points (``arn:aws:s3-object-lambda:...:accesspoint/NAME``).
+    """
     fields = arn.split(":", 5)
     return fields[4], fields[5].removeprefix("accesspoint/")
 
@@ -182,15 +185,15 @@ class AccessPointPolicyEndpoint:
     no_resource_codes: ClassVar[frozenset[str]] = frozenset({"NoSuchAccessPoint"})
 
     def get(self, aws: AccountClients, name: str) -> str:
-        account, access_point = _account_and_name(name)
+        account, access_point = access_point_account_and_name(name)
         return str(aws.s3control.get_access_point_policy(AccountId=account, Name=access_point)["Policy"])
 
     def put(self, aws: AccountClients, name: str, policy: str) -> None:
-        account, access_point = _account_and_name(name)
+        account, access_point = access_point_account_and_name(name)
         aws.s3control.put_access_point_policy(AccountId=account, Name=access_point, Policy=policy)
 
     def delete(self, aws: AccountClients, name: str) -> None:
-        account, access_point = _account_and_name(name)
+        account, access_point = access_point_account_and_name(name)
         aws.s3control.delete_access_point_policy(AccountId=account, Name=access_point)
 
 

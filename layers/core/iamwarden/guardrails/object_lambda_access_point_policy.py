@@ -24,7 +24,12 @@ from typing import ClassVar
 
 from iamwarden.domain.catalog import RuleSpec
 from iamwarden.domain.documents import PolicyKind
-from iamwarden.guardrails.access_point_policy import s3control_account, s3control_body_field, s3control_name
+from iamwarden.guardrails.access_point_policy import (
+    access_point_account_and_name,
+    s3control_account,
+    s3control_body_field,
+    s3control_name,
+)
 from iamwarden.guardrails.base import Evaluation, RuleContext
 from iamwarden.guardrails.remediation import AccountClients
 from iamwarden.guardrails.resource_policy import PolicyResource, RemovePolicyStatements, ResourcePolicyRule
@@ -91,12 +96,6 @@ def object_lambda_access_point_arn(partition: str, region: str, account: str, na
     return f"arn:{partition}:s3-object-lambda:{region}:{account}:accesspoint/{name}"
 
 
-def _account_and_name(arn: str) -> tuple[str, str]:
-    """``arn:aws:s3-object-lambda:eu-west-1:111122223333:accesspoint/reports`` -> (111122223333, reports)."""
-    fields = arn.split(":", 5)
-    return fields[4], fields[5].removeprefix("accesspoint/")
-
-
 class ObjectLambdaAccessPointPolicyRule(ResourcePolicyRule):
     """Reads the Object Lambda access point's policy and name out of the S3 Control record."""
 
@@ -117,7 +116,7 @@ class ObjectLambdaAccessPointPolicyRule(ResourcePolicyRule):
         return super().evaluate(context._replace(change=change._replace(request_parameters=flat)))
 
     def display_name(self, name: str) -> str:
-        return _account_and_name(name)[1]
+        return access_point_account_and_name(name)[1]
 
 
 class ObjectLambdaAccessPointPolicyEndpoint:
@@ -130,16 +129,16 @@ class ObjectLambdaAccessPointPolicyEndpoint:
     no_resource_codes: ClassVar[frozenset[str]] = frozenset({"NoSuchAccessPoint"})
 
     def get(self, aws: AccountClients, name: str) -> str | None:
-        account, access_point = _account_and_name(name)
+        account, access_point = access_point_account_and_name(name)
         policy = aws.s3control.get_access_point_policy_for_object_lambda(AccountId=account, Name=access_point)
         return str(policy["Policy"]) if policy.get("Policy") else None
 
     def put(self, aws: AccountClients, name: str, policy: str) -> None:
-        account, access_point = _account_and_name(name)
+        account, access_point = access_point_account_and_name(name)
         aws.s3control.put_access_point_policy_for_object_lambda(AccountId=account, Name=access_point, Policy=policy)
 
     def delete(self, aws: AccountClients, name: str) -> None:
-        account, access_point = _account_and_name(name)
+        account, access_point = access_point_account_and_name(name)
         aws.s3control.delete_access_point_policy_for_object_lambda(AccountId=account, Name=access_point)
 
 
