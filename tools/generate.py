@@ -661,6 +661,19 @@ def _event_keys(guardrail: Any) -> set[tuple[str, str]]:
     return set(keys)
 
 
+def _routed_keys(guardrail: Any) -> set[tuple[str, str]]:
+    """The pairs a guardrail's own EventBridge rule matches: those it judges, less those another rule routes."""
+    return _event_keys(guardrail) - set(getattr(guardrail, "routed_by_others", ()))
+
+
+def _refuse_unrouted(guardrails: Sequence[Any]) -> None:
+    """A pair a guardrail leaves to another rule's routing must be routed by one, or it never arrives."""
+    routed = {key for guardrail in guardrails for key in _routed_keys(guardrail)}
+    for guardrail in guardrails:
+        for source, name in sorted(set(getattr(guardrail, "routed_by_others", ())) - routed):
+            raise GenerationError(f"{guardrail.specs[0].id} leaves {source} {name} to a rule that does not route it")
+
+
 class EnforcerRule(NamedTuple):
     """One rule as generated: its route, the event source it matches and the event names."""
 
@@ -681,7 +694,7 @@ def routes() -> list[EnforcerRule]:
             continue
         route = ROUTES.get(first) or Route(camel(first))
         by_source: dict[str, set[str]] = {}
-        for source, name in _event_keys(guardrail):
+        for source, name in _routed_keys(guardrail):
             by_source.setdefault(source, set()).add(name)
         for source, names in sorted(by_source.items()):
             named = route if len(by_source) == 1 else route._replace(name=route.name + camel(source.split(".")[0]))
@@ -693,6 +706,7 @@ def routes() -> list[EnforcerRule]:
                 raise GenerationError(f"{named.name} is shared by guardrails of different sources or filters ({first})")
             existing.names.update(names)
     _refuse_double_routing(list(built.values()))
+    _refuse_unrouted(registry.GUARDRAILS)
     return list(built.values())
 
 

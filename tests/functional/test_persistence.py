@@ -86,6 +86,69 @@ def test_a_deleted_quarantine_policy_is_put_back(account: Account, enforcer: Enf
     assert _policies(account) == ["iamwarden-quarantine"]
 
 
+HARMLESS = json.dumps(
+    {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:ListAllMyBuckets", "Resource": "*"}]}
+)
+DENY_ALL = json.dumps(
+    {
+        "Version": "2012-10-17",
+        "Statement": [{"Sid": "IamWardenQuarantine", "Effect": "Deny", "Action": "*", "Resource": "*"}],
+    }
+)
+
+
+def _overwrite(event_id: str, document: str) -> dict[str, Any]:
+    """A PutUserPolicy of the quarantine policy (a real PutUserPolicy record's shape, the policy replaced)."""
+    return _event(
+        "put-user-policy-own-access-keys.json",
+        event_id,
+        userName="backdoor-admin",
+        policyName="iamwarden-quarantine",
+        policyDocument=document,
+    )
+
+
+def test_an_overwritten_quarantine_policy_is_put_back(
+    account: Account, enforcer: EnforcerService, notifier: RecordingNotifier
+) -> None:
+    _quarantined(account, enforcer)
+    account.iam.put_user_policy(UserName="backdoor-admin", PolicyName="iamwarden-quarantine", PolicyDocument=HARMLESS)
+
+    result = enforcer.handle(_overwrite("00000000-0000-4000-8000-00000000be06", HARMLESS))
+
+    finding = _reversal(result)
+    assert finding["outcome"] == Outcome.REMEDIATED
+    [alert] = [n for n in notifier.sent if n.finding is not None and n.finding.rule_id == "remediation-reversed"]
+    assert alert.finding is not None
+    assert "overwrote the quarantine policy iamwarden-quarantine" in alert.finding.reason
+    document = account.iam.get_user_policy(UserName="backdoor-admin", PolicyName="iamwarden-quarantine")
+    assert document["PolicyDocument"]["Statement"] == [
+        {"Sid": "IamWardenQuarantine", "Effect": "Deny", "Action": "*", "Resource": "*"}
+    ]
+
+
+def test_the_quarantine_policy_put_back_unchanged_is_no_reversal(account: Account, enforcer: EnforcerService) -> None:
+    _quarantined(account, enforcer)
+
+    result = enforcer.handle(_overwrite("00000000-0000-4000-8000-00000000be07", DENY_ALL))
+
+    assert [f for f in result["findings"] if f["rule"] == "remediation-reversed"] == []
+
+
+def test_another_inline_policy_of_a_quarantined_user_is_left_to_the_identity_policy_rules(
+    account: Account, enforcer: EnforcerService
+) -> None:
+    _quarantined(account, enforcer)
+
+    result = enforcer.handle(
+        _event(
+            "put-user-policy-own-access-keys.json", "00000000-0000-4000-8000-00000000be08", userName="backdoor-admin"
+        )
+    )
+
+    assert [f for f in result["findings"] if f["rule"] == "remediation-reversed"] == []
+
+
 def test_a_new_key_for_a_quarantined_user_is_deactivated(account: Account, enforcer: EnforcerService) -> None:
     old, _ = _quarantined(account, enforcer)
     account.iam.delete_access_key(UserName="backdoor-admin", AccessKeyId=old)

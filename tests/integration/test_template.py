@@ -567,7 +567,10 @@ def test_the_default_parameters_are_valid_settings_with_every_rule_in_alert() ->
         mode = RULES[rule_id].default_mode
         assert values.get(f"rules/{rule_id}/mode") == mode.value, f"{rule_id} has no explicit {mode}-mode parameter"
         assert settings.rule(rule_id).mode is mode
-    assert {rule_id for rule_id in RULES if RULES[rule_id].default_mode is not Mode.ALERT} <= {"iamwarden-tampered"}
+    assert {rule_id for rule_id in RULES if RULES[rule_id].default_mode is not Mode.ALERT} <= {
+        "iamwarden-tampered",
+        "remediation-reversed",
+    }
 
 
 def test_the_enforcer_knows_its_own_roles_from_the_template_environment() -> None:

@@ -345,6 +345,27 @@ def test_an_event_two_guardrails_would_route_is_an_error(
     assert "CreateUser would be routed by both IamUserCreated and SdbDomainPolicyPublic" in err
 
 
+def test_an_event_a_guardrail_leaves_to_another_rule_is_not_routed_twice(tool: ModuleType) -> None:
+    """remediation-reversed judges PutUserPolicy (quarantine policy overwritten) that the inline-policy rule routes."""
+    routes = {build.route.name: build for build in tool.routes()}
+
+    assert "PutUserPolicy" in routes["InlinePolicyPut"].names
+    assert "PutUserPolicy" not in routes["CredentialsCreated"].names
+    assert ("iam.amazonaws.com", "PutUserPolicy") in tool.guarded_events()
+
+
+def test_an_event_left_to_a_rule_that_does_not_route_it_is_an_error(
+    tool: ModuleType, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    keys = frozenset({("sdb.amazonaws.com", "PutAttributes"), ("sdb.amazonaws.com", "DeleteDomain")})
+    added = _guardrail(_spec(**SDB_POLICY_PUBLIC), event_keys=keys)
+    added.routed_by_others = frozenset({("sdb.amazonaws.com", "DeleteDomain")})
+    _add(monkeypatch, added)
+
+    with pytest.raises(tool.GenerationError, match=r"leaves sdb\.amazonaws\.com DeleteDomain to a rule that does not"):
+        tool.routes()
+
+
 def test_the_rules_route_exactly_the_events_the_engine_dispatches(tool: ModuleType) -> None:
     """The generator reads each guardrail's events as the registry indexes them for judge_event."""
     routed = {(build.source, name) for build in tool.routes() for name in build.names}

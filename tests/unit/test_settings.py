@@ -23,8 +23,13 @@ from iamwarden.guardrails.registry import RULES
 def test_defaults_alert_on_every_rule_and_trust_nobody_else() -> None:
     settings = load_settings({})
     assert settings == Settings()
-    # Every rule alerts, but tampering with IAM Warden itself, which nothing legitimate does outside its stack.
-    expected = {**dict.fromkeys(RULES, Mode.ALERT), "iamwarden-tampered": Mode.REMEDIATE}
+    # Every rule alerts, but tampering with IAM Warden itself, which nothing legitimate does outside its stack, and
+    # reversing a remediation IAM Warden made (which only a rule in remediate makes) without iamwarden undo.
+    expected = {
+        **dict.fromkeys(RULES, Mode.ALERT),
+        "iamwarden-tampered": Mode.REMEDIATE,
+        "remediation-reversed": Mode.REMEDIATE,
+    }
     assert {rule_id: settings.rule(rule_id).mode for rule_id in RULES} == expected
     assert settings.for_account("444455556666").rule("iamwarden-tampered").mode is Mode.REMEDIATE
     overridden = load_settings({"accounts": {"444455556666": {"rules": {"iam-user-created": {"mode": "off"}}}}})

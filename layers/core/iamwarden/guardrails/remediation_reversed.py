@@ -1,9 +1,12 @@
 """``remediation-reversed``: a remediation IAM Warden made, undone by anyone but ``iamwarden undo``.
 
 An intruder whose backdoor was quarantined simply turns it back on: sets the deactivated key Active
-again (``UpdateAccessKey``), deletes the deny-all quarantine policy (``DeleteUserPolicy``), or deletes the
-dead key and creates a fresh one (``CreateAccessKey`` for a user whose key IAM Warden deactivated). Each is a critical
-finding, and the remediation is applied again with the same action it used the first time.
+again (``UpdateAccessKey``), deletes the deny-all quarantine policy (``DeleteUserPolicy``) or overwrites it with
+a harmless-looking one (``PutUserPolicy`` of ``iamwarden-quarantine``, which IAM routes to the identity-policy
+rules and this rule judges too), or deletes the dead key and creates a fresh one (``CreateAccessKey`` for a user
+whose key IAM Warden deactivated). Each is a critical finding, and the remediation is applied again with the same
+action it used the first time. Nothing legitimate reverses a remediation by hand, so the rule starts in
+``remediate``; it acts only where IAM Warden remediated, which a rule does only in ``remediate``.
 
 Whether IAM Warden remediated the user is read from the audit table (``RuleContext.recorded``): a
 remediation counts while it is ``remediated``; ``iamwarden undo`` marks it ``undone``, so an operator's
@@ -20,12 +23,16 @@ from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
 from iamwarden.domain.arns import iam_arn
-from iamwarden.domain.catalog import RuleSpec, Severity
+from iamwarden.domain.catalog import Mode, RuleSpec, Severity
+from iamwarden.domain.documents import PolicyKind, decode_policy_document
+from iamwarden.domain.exceptions import InvalidEventError
 from iamwarden.domain.findings import RemediationStep
 from iamwarden.domain.recorded import PastRemediation
 from iamwarden.guardrails.base import Evaluation, RuleContext
 from iamwarden.guardrails.credentials import DeactivateAccessKey
-from iamwarden.guardrails.iam_user import QUARANTINE_POLICY_NAME, QuarantineUser
+from iamwarden.guardrails.iam_user import DENY_ALL_POLICY, QUARANTINE_POLICY_NAME, QuarantineUser
+
+IAM = "iam.amazonaws.com"
 
 REMEDIATION_REVERSED = RuleSpec(
     id="remediation-reversed",
@@ -40,6 +47,7 @@ REMEDIATION_REVERSED = RuleSpec(
         "IAM Warden had shut this door (a key deactivated, a user quarantined) and someone opened it again without "
         "going through iamwarden undo, which is what an intruder does to get a backdoor back."
     ),
+    default_mode=Mode.REMEDIATE,
 )
 
 
@@ -61,10 +69,19 @@ class RemediationReversedRule:
     """A key IAM Warden deactivated set Active, its quarantine policy deleted, a new key for a quarantined user."""
 
     specs: ClassVar[tuple[RuleSpec, ...]] = (REMEDIATION_REVERSED,)
+    #: Also ``PutUserPolicy``, which the identity-policy rules' EventBridge rule routes: one that overwrites the
+    #: quarantine policy lifts the quarantine as surely as deleting it.
+    event_keys: ClassVar[frozenset[tuple[str, str]]] = frozenset(
+        (IAM, name) for name in (*REMEDIATION_REVERSED.event_names, "PutUserPolicy")
+    )
+    #: The judged events another guardrail's EventBridge rule already routes (``tools/generate.py`` reads it).
+    routed_by_others: ClassVar[frozenset[tuple[str, str]]] = frozenset({(IAM, "PutUserPolicy")})
 
     def evaluate(self, context: RuleContext) -> Evaluation:
         change = context.change
         request = change.request_parameters
+        if change.event_name == "PutUserPolicy" and request.get("policyName") != QUARANTINE_POLICY_NAME:
+            return Evaluation()  # any other inline policy is the identity-policy rules' to judge
         # A user acting on itself may leave userName out (the API defaults to the caller); CreateAccessKey's
         # response names the user too.
         user = next(
@@ -94,6 +111,9 @@ class RemediationReversedRule:
         if change.event_name == "DeleteUserPolicy" and request.get("policyName") != QUARANTINE_POLICY_NAME:
             evaluation.compliant.append(f"the deleted policy of user {user} is not IAM Warden's quarantine policy")
             return evaluation
+        if change.event_name == "PutUserPolicy" and _still_denies_all(request.get("policyDocument")):
+            evaluation.compliant.append(f"the quarantine policy of user {user} still denies everything")
+            return evaluation
         if context.recorded is None:
             evaluation.unjudged.append(f"whether IAM Warden remediated user {user} is in its audit table")
             return evaluation
@@ -107,12 +127,13 @@ class RemediationReversedRule:
                 return evaluation
             did = f"{actor} set access key {key} of user {user} Active again"
             step = _deactivate(arn, user, key)
-        elif change.event_name == "DeleteUserPolicy":
+        elif change.event_name in ("DeleteUserPolicy", "PutUserPolicy"):
             by = _quarantines(remediations)
             if not by:
                 evaluation.compliant.append(f"user {user} is not quarantined by IAM Warden")
                 return evaluation
-            did = f"{actor} deleted the quarantine policy {QUARANTINE_POLICY_NAME} of user {user}"
+            how = "deleted" if change.event_name == "DeleteUserPolicy" else "overwrote"
+            did = f"{actor} {how} the quarantine policy {QUARANTINE_POLICY_NAME} of user {user}"
             step = RemediationStep(
                 QuarantineUser.action,
                 arn,
@@ -156,6 +177,14 @@ def _deactivate(arn: str, user: str, key: str) -> RemediationStep:
         {"user_name": user, "access_key_id": key},
         f"deactivate access key {key} of user {user} again",
     )
+
+
+def _still_denies_all(document: object) -> bool:
+    """Whether a ``PutUserPolicy`` of the quarantine policy put back exactly IAM Warden's deny-all document."""
+    try:
+        return decode_policy_document(document, PolicyKind.INLINE_USER, field="policyDocument") == DENY_ALL_POLICY
+    except InvalidEventError:
+        return False  # not a document IAM Warden wrote: the quarantine is not what it was
 
 
 def _field(response: Any, key: str, name: str) -> Any:
