@@ -65,6 +65,16 @@ def test_what_cannot_be_put_back_by_an_api_is_alerted_with_the_redeploy_command(
         assert "aws cloudformation detect-stack-drift --stack-name iamwarden" in finding.reason, name
 
 
+def test_a_member_accounts_rule_is_put_back_by_its_stack_set_instance_not_the_central_stack() -> None:
+    event = sample("tamper-remove-targets.json", rule="iamwarden-forward-iam", ids=["central-bus"])
+    del event["detail"]["requestParameters"]["eventBusName"]
+    [finding] = [f for f in judge(in_member_account(event)).findings if f.rule_id == RULE]
+    assert finding.plan == ()
+    stack_set = "update-stack-instances --stack-set-name <the member StackSet, iamwarden-member in the README>"
+    assert f"{stack_set} --accounts {MEMBER} --regions us-east-1" in finding.reason
+    assert "sam deploy" not in finding.reason
+
+
 def test_the_enforcers_concurrency_goes_back_to_what_the_template_declares() -> None:
     [finding] = judge(load_event("tamper-enforcer-concurrency-zero.json")).findings
     assert finding.plan[0].parameters == {"function_name": "iamwarden-enforcer", "declared": None}

@@ -148,8 +148,19 @@ class OwnIdentity(NamedTuple):
             return self.rules
         return self.member_rules if self.home_account is not None else frozenset()
 
-    def redeploy_command(self) -> str:
-        """The command that puts every resource of the stack back as the template declares it."""
+    def redeploy_command(self, account: str | None = None, region: str | None = None) -> str:
+        """The command that puts every resource of the stack in ``account`` back as its template declares it.
+
+        A member account's resources belong to the member StackSet's instance there, not to this stack.
+        """
+        if account is not None and self.home_account is not None and account != self.home_account:
+            regions = f" --regions {region}" if region else " --regions <the region>"
+            return (
+                "aws cloudformation update-stack-instances --stack-set-name <the member StackSet, iamwarden-member "
+                f"in the README> --accounts {account}{regions}, run where the StackSet is administered (the member "
+                f"stack in account {account} puts its resources back; a deleted one comes back with a changed "
+                "template or a new instance)"
+            )
         stack = self.stack_name or "iamwarden"
         return (
             f"aws cloudformation detect-stack-drift --stack-name {stack} (what differs), then "

@@ -171,7 +171,8 @@ class TamperingRule:
         if plan:
             done = "it will be put back"
         elif needs:
-            done = f"it cannot be put back without {'; '.join(needs)}: {own.redeploy_command()}"
+            redeploy = own.redeploy_command(change.account, change.region)
+            done = f"it cannot be put back without {'; '.join(needs)}: {redeploy}"
         elif change.event_source == SSM:
             name = arn.split(":parameter", 1)[-1]
             done = (
@@ -180,7 +181,7 @@ class TamperingRule:
                 "to restore)"
             )
         else:
-            done = f"put it back: {own.redeploy_command()}"
+            done = f"put it back: {own.redeploy_command(change.account, change.region)}"
         evaluation.findings.append(
             context.finding(
                 IAMWARDEN_TAMPERED,
