@@ -276,3 +276,63 @@ def test_a_group_that_escalates_without_admin_is_a_finding(account: Account, enf
 
     assert finding["outcome"] == Outcome.REMEDIATED
     assert account.iam.list_groups_for_user(UserName="build-bot")["Groups"] == []
+
+
+def _allow(*actions: str) -> str:
+    return json.dumps(
+        {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": list(actions), "Resource": "*"}]}
+    )
+
+
+def _lambda_devs_and_an_admin_function_role(account: Account) -> None:
+    """Group lambda-devs may create and invoke functions; role admin-fn (Lambda may assume it) is an administrator."""
+    account.iam.create_group(GroupName="platform-admins")  # the sample's group name
+    account.iam.put_group_policy(
+        GroupName="platform-admins",
+        PolicyName="lambda",
+        PolicyDocument=_allow("lambda:CreateFunction", "lambda:InvokeFunction"),
+    )
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
+        ],
+    }
+    account.iam.create_role(RoleName="admin-fn", AssumeRolePolicyDocument=json.dumps(trust))
+    account.iam.attach_role_policy(RoleName="admin-fn", PolicyArn="arn:aws:iam::aws:policy/AdministratorAccess")
+    account.iam.create_user(UserName="build-bot")
+    account.set("rules/group-membership-escalation/mode", "remediate")
+
+
+def test_a_group_that_completes_what_the_user_already_holds_is_a_finding_naming_the_older_grant(
+    account: Account, enforcer: EnforcerService, notifier: RecordingNotifier
+) -> None:
+    """The group alone escalates nobody; with the user's own iam:PassRole it creates an admin function."""
+    _lambda_devs_and_an_admin_function_role(account)
+    account.iam.put_user_policy(UserName="build-bot", PolicyName="pass", PolicyDocument=_allow("iam:PassRole"))
+    account.iam.add_user_to_group(GroupName="platform-admins", UserName="build-bot")
+
+    [finding] = enforcer.handle(load_event("add-user-to-admin-group.json"))["findings"]
+
+    assert finding["outcome"] == Outcome.REMEDIATED
+    assert account.iam.list_groups_for_user(UserName="build-bot")["Groups"] == []
+    [alert] = notifier.sent
+    assert alert.finding is not None
+    assert "with what the user already held (iam:PassRole (inline build-bot/pass))" in alert.finding.reason
+    assert _policies_of(account, "build-bot") == ["pass"], "the user's own policy is not the membership's to remove"
+
+
+def test_a_group_that_completes_nothing_for_this_user_is_compliant(account: Account, enforcer: EnforcerService) -> None:
+    _lambda_devs_and_an_admin_function_role(account)  # the user may pass no role
+    account.iam.add_user_to_group(GroupName="platform-admins", UserName="build-bot")
+
+    result = enforcer.handle(load_event("add-user-to-admin-group.json"))
+
+    assert result["findings"] == []
+    assert [g["GroupName"] for g in account.iam.list_groups_for_user(UserName="build-bot")["Groups"]] == [
+        "platform-admins"
+    ]
+
+
+def _policies_of(account: Account, user: str) -> list[str]:
+    return list(account.iam.list_user_policies(UserName=user)["PolicyNames"])

@@ -6,6 +6,11 @@ event does not carry. The group's whole policy set (inline and attached) is read
 with ``escalation.assess_principal``. Without a directory, or when it cannot read the group, the finding says
 so (``needs_context``) and is only alerted: a membership is never removed on a guess.
 
+A group that escalates nobody alone may complete a path with what the user already holds (the user may pass
+roles, the group may create functions). So the user is judged too, with its whole power after the change (its
+own policies, its other groups' and its boundary, read from the directory) against the same without this
+group: a path the membership opens is a finding naming the user's older grants that complete it.
+
 The remediation removes exactly that user from exactly that group; undo adds it back.
 """
 
@@ -17,11 +22,13 @@ from typing import Any, ClassVar
 from iamwarden.adapters.errors import ignoring, is_gone
 from iamwarden.domain.arns import iam_arn
 from iamwarden.domain.catalog import RuleSpec, Severity
-from iamwarden.domain.escalation import PolicyRisk, assess_principal
+from iamwarden.domain.directory import group_source
+from iamwarden.domain.escalation import EscalationPath, PolicyRisk, assess_principal
 from iamwarden.domain.exceptions import UndoError
 from iamwarden.domain.findings import RemediationStep, StepAction
+from iamwarden.domain.principals import NamedPolicy, PrincipalPolicies
 from iamwarden.guardrails.base import Evaluation, RuleContext
-from iamwarden.guardrails.identity_policy import decisive
+from iamwarden.guardrails.identity_policy import decisive, escalations_opened
 from iamwarden.guardrails.remediation import AccountClients, Permissions, StepRun, pages
 
 GROUP_MEMBERSHIP_ESCALATION = RuleSpec(
@@ -85,21 +92,65 @@ class GroupMembershipRule:
             # Then as they apply to the member: a method such as AttachUserPolicy escalates a user (attach admin
             # to itself), which the whole-power reading only sees when the principal is that user.
             risk = decisive(assess_principal(policies._replace(principal_arn=user_arn), context.directory))
+        completed: tuple[str, ...] = ()
         if not risk.risky:
-            evaluation.compliant.append(f"group {group} grants nothing admin-equivalent or escalating")
+            user_now = context.directory.principal(user_arn) if context.directory is not None else None
+            if user_now is None:
+                evaluation.compliant.append(
+                    f"group {group} grants nothing admin-equivalent or escalating (what user {user} holds besides "
+                    "could not be read)"
+                )
+                return evaluation
+            risk, completed = _opened_for_member(user_now, group, policies, context)
+        if not risk.risky:
+            evaluation.compliant.append(
+                f"group {group} grants nothing admin-equivalent or escalating, alone or with what user {user} holds"
+            )
             return evaluation
+        with_older = f"; with what the user already held ({', '.join(completed)})" if completed else ""
         evaluation.findings.append(
             context.finding(
                 GROUP_MEMBERSHIP_ESCALATION,
                 severity=Severity.CRITICAL if risk.critical else Severity.HIGH,
                 resource_arn=user_arn,
-                reason=f"{added}, whose policies grant {_risk_words(risk)}.",
+                reason=f"{added}, whose policies grant {_risk_words(risk)}{with_older}.",
                 plan=[step],
                 offending=[{"group": group, "policies": [named.source for named in policies.policies]}],
                 needs_context=risk.unknown,
             )
         )
         return evaluation
+
+
+def _opened_for_member(
+    user_now: PrincipalPolicies, group: str, policies: PrincipalPolicies, context: RuleContext
+) -> tuple[PolicyRisk, tuple[str, ...]]:
+    """The escalation paths the membership opens for the user, and the user's older grants that complete them.
+
+    The directory may read the user after the change (live: the group is among its groups) or before it (an
+    authorization-details file): either way BEFORE is the user without this group, AFTER the same with it.
+    """
+    through = group_source(group, "")
+    before = user_now._replace(policies=tuple(n for n in user_now.policies if not n.source.startswith(through)))
+    added = tuple(NamedPolicy(group_source(group, named.source), named.policy) for named in policies.policies)
+    after = before._replace(policies=before.policies + added)
+    opened = escalations_opened(before, after, context.directory)
+    risk = decisive(PolicyRisk((), opened, tuple(dict.fromkeys(f for p in opened for f in p.unknown))))
+    return risk, _older_grants(risk.escalations, through)
+
+
+def _older_grants(paths: tuple[EscalationPath, ...], through: str) -> tuple[str, ...]:
+    """Each action a path needs that the user held before the membership, with the policies that grant it."""
+    older: list[str] = []
+    for path in paths:
+        for grant in path.grants:
+            sources = [by.split(" of ", 1)[-1] for by in grant.granted_by]
+            if any(source.startswith(through) for source in sources):
+                continue
+            entry = f"{grant.action} ({', '.join(dict.fromkeys(sources))})"
+            if entry not in older:
+                older.append(entry)
+    return tuple(older)
 
 
 class RemoveUserFromGroup:

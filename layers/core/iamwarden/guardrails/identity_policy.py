@@ -66,7 +66,7 @@ from iamwarden.domain.escalation_methods import catalogue
 from iamwarden.domain.exceptions import InvalidEventError, RemediationError, UndoError
 from iamwarden.domain.findings import Finding, RemediationStep, StepAction
 from iamwarden.domain.policy import Policy, Statement, action_matches, parse_policy
-from iamwarden.domain.principals import NamedPolicy, PrincipalPolicies
+from iamwarden.domain.principals import NamedPolicy, PrincipalPolicies, RoleDirectory
 from iamwarden.guardrails.base import Evaluation, RuleContext
 from iamwarden.guardrails.managed_policy import ATTACH_PRINCIPAL, AWS_MANAGED_POLICY_ARN, detach_step
 from iamwarden.guardrails.remediation import (
@@ -310,6 +310,17 @@ def judge_principal_change(
             if name not in leads:
                 leads.append(name)
     return PrincipalChange(risk, tuple(completed), tuple(leads), risk.unknown, whole=True)
+
+
+def escalations_opened(
+    before: PrincipalPolicies, after: PrincipalPolicies, directory: RoleDirectory | None
+) -> tuple[EscalationPath, ...]:
+    """The escalation paths AFTER reaches that BEFORE did not (none when BEFORE was a full administrator)."""
+    risk_after = assess_principal(after, directory)
+    if not risk_after.escalations:
+        return ()
+    risk_before = assess_principal(before, directory)
+    return () if _full_admin(risk_before) else tuple(p for p in risk_after.escalations if _new(p, risk_before))
 
 
 def _new(path: EscalationPath, before: PolicyRisk) -> bool:
