@@ -178,3 +178,134 @@ def test_a_detached_admin_policy_is_provisioned_to_the_accounts(account: Account
         f"detached {admin} from permission set {request['permissionSetArn']}",
         f"provisioned permission set {request['permissionSetArn']} to its accounts",
     ]
+
+
+# --- an assignment judged by what the permission set grants, read live (no admin_permission_sets) --------------
+
+SET_ARN = "arn:aws:sso:::permissionSet/ssoins-7223a1b2c3d4e5f6/ps-0a1b2c3d4e5f6a7b"
+SET_IDS = {"InstanceArn": INSTANCE, "PermissionSetArn": SET_ARN}
+ADMIN = "arn:aws:iam::aws:policy/AdministratorAccess"
+ASSIGNMENT = {
+    "InstanceArn": INSTANCE,
+    "PermissionSetArn": SET_ARN,
+    "TargetId": "444455556666",
+    "TargetType": "AWS_ACCOUNT",
+    "PrincipalType": "USER",
+    "PrincipalId": "94482488-3041-7026-18f3-0ecc0f8e1f4f",
+}
+
+
+def _set_reads(
+    stubber: Stubber, managed: list[str], inline: str = "", references: int = 0, boundary: bool = False
+) -> None:
+    """The reads that judge what the set grants, in order (the boundary is read only when something is admin: here
+    when AdministratorAccess is among the managed policies)."""
+    stubber.add_response(
+        "list_managed_policies_in_permission_set",
+        {"AttachedManagedPolicies": [{"Name": arn.rsplit("/", 1)[-1], "Arn": arn} for arn in managed]},
+        SET_IDS,
+    )
+    stubber.add_response("get_inline_policy_for_permission_set", {"InlinePolicy": inline} if inline else {}, SET_IDS)
+    stubber.add_response(
+        "list_customer_managed_policy_references_in_permission_set",
+        {"CustomerManagedPolicyReferences": [{"Name": f"team-{n}", "Path": "/"} for n in range(references)]},
+        SET_IDS,
+    )
+    admin = any(arn.endswith("/AdministratorAccess") for arn in managed)
+    if admin and boundary:
+        stubber.add_response(
+            "get_permissions_boundary_for_permission_set",
+            {"PermissionsBoundary": {"ManagedPolicyArn": "arn:aws:iam::aws:policy/ReadOnlyAccess"}},
+            SET_IDS,
+        )
+    elif admin:
+        stubber.add_client_error(
+            "get_permissions_boundary_for_permission_set", "ResourceNotFoundException", expected_params=SET_IDS
+        )
+
+
+def _assigned(stubber: Stubber, assigned: bool) -> None:
+    found = [{k: ASSIGNMENT[k] for k in ("PrincipalType", "PrincipalId", "PermissionSetArn")}] if assigned else []
+    stubber.add_response(
+        "list_account_assignments",
+        {"AccountAssignments": [{**a, "AccountId": "444455556666"} for a in found]},
+        {"InstanceArn": INSTANCE, "AccountId": "444455556666", "PermissionSetArn": SET_ARN},
+    )
+
+
+def test_an_assignment_of_a_set_holding_administrator_access_is_deleted_without_any_pattern(
+    account: Account, enforcer: EnforcerService, notifier: RecordingNotifier
+) -> None:
+    account.set("rules/permission-set-admin/mode", "remediate")
+    client = enforcer.executor.clients.client("sso-admin", HOME_ACCOUNT, REGION)
+    with Stubber(client) as stubber:
+        _set_reads(stubber, [ADMIN, "arn:aws:iam::aws:policy/ReadOnlyAccess"])
+        _assigned(stubber, True)
+        stubber.add_response(
+            "delete_account_assignment", {"AccountAssignmentDeletionStatus": {"Status": "IN_PROGRESS"}}, ASSIGNMENT
+        )
+        finding = _only(enforcer.handle(load_event("sso-assign-admin-permission-set.json")))
+        stubber.assert_no_pending_responses()
+
+    assert finding["outcome"] == Outcome.REMEDIATED
+    [alert] = notifier.sent
+    assert alert.finding is not None
+    assert f"assigned permission set {SET_ARN}, which grants AdministratorAccess" in alert.finding.reason
+    assert alert.finding.needs_context == ()
+
+
+def test_a_set_with_a_boundary_or_customer_managed_policies_is_alerted_with_what_is_unknown(
+    account: Account, enforcer: EnforcerService, notifier: RecordingNotifier
+) -> None:
+    account.set("rules/permission-set-admin/mode", "remediate")
+    client = enforcer.executor.clients.client("sso-admin", HOME_ACCOUNT, REGION)
+    with Stubber(client) as stubber:
+        _set_reads(stubber, [ADMIN], references=1, boundary=True)
+        finding = _only(enforcer.handle(load_event("sso-assign-admin-permission-set.json")))
+        stubber.assert_no_pending_responses()
+
+    assert finding["outcome"] == Outcome.ALERTED, "never removed on a guess"
+    [alert] = notifier.sent
+    assert alert.finding is not None
+    assert alert.finding.needs_context == (
+        f"what the customer-managed policies team-0 of permission set {SET_ARN} grant (each account holds its own "
+        "policy of that name)",
+        f"how far the permissions boundary of permission set {SET_ARN} narrows it",
+    )
+
+
+def test_an_assignment_of_a_read_only_set_is_compliant(account: Account, enforcer: EnforcerService) -> None:
+    account.set("rules/permission-set-admin/mode", "remediate")
+    client = enforcer.executor.clients.client("sso-admin", HOME_ACCOUNT, REGION)
+    read = json.dumps(
+        {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:Get*", "Resource": "*"}]}
+    )
+    with Stubber(client) as stubber:
+        _set_reads(stubber, ["arn:aws:iam::aws:policy/ReadOnlyAccess"], inline=read)
+        result = enforcer.handle(load_event("sso-assign-admin-permission-set.json"))
+        stubber.assert_no_pending_responses()
+
+    assert result["findings"] == []
+    assert result["verdict"] == "compliant"
+
+
+def test_an_unreadable_set_is_no_verdict_and_nothing_is_removed(
+    account: Account, enforcer: EnforcerService, notifier: RecordingNotifier
+) -> None:
+    account.set("rules/permission-set-admin/mode", "remediate")
+    client = enforcer.executor.clients.client("sso-admin", HOME_ACCOUNT, REGION)
+    with Stubber(client) as stubber:
+        stubber.add_client_error(
+            "list_managed_policies_in_permission_set", "AccessDeniedException", expected_params=SET_IDS
+        )
+        result = enforcer.handle(load_event("sso-assign-admin-permission-set.json"))
+        stubber.assert_no_pending_responses()
+
+    [finding] = result["findings"]
+    assert finding["outcome"] == Outcome.NOTEWORTHY
+    assert finding["done"] == []
+    [alert] = notifier.sent
+    assert alert.finding is not None
+    assert alert.finding.plan == ()
+    assert "could not read" in alert.finding.reason
+    assert "AccessDeniedException" in alert.finding.reason

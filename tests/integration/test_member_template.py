@@ -167,6 +167,9 @@ def test_the_remediation_role_may_read_what_the_live_role_directory_reads() -> N
         "ec2:DescribeVpcEndpoints",
         "ec2:DescribeVpcs",
         "cloudfront:ListCloudFrontOriginAccessIdentities",
+        # what an assigned permission set grants (identity_center.ASSIGNMENT_READS beyond the remediation grants)
+        "sso:ListCustomerManagedPolicyReferencesInPermissionSet",
+        "sso:GetPermissionsBoundaryForPermissionSet",
     }
 
 

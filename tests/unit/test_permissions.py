@@ -26,6 +26,7 @@ import pytest
 from iamwarden.adapters.origin_access_identities import READ_PERMISSIONS as OAI_READ_PERMISSIONS
 from iamwarden.adapters.principals import READ_PERMISSIONS
 from iamwarden.domain.findings import StepAction
+from iamwarden.guardrails.identity_center import ASSIGNMENT_READS
 from iamwarden.guardrails.registry import ACTIONS, GRANTED_APART, RULES, STEP_PERMISSIONS
 from tests.sam_template import deployed_template, remediation_statements, translated_template
 
@@ -382,6 +383,14 @@ RUNTIME_GRANTS: dict[str, set[str]] = {
     "ec2:DescribeVpcs": {"*"},
     # They ask CloudFront which canonical users bucket policies name are origin access identities.
     "cloudfront:ListCloudFrontOriginAccessIdentities": {"*"},
+    # permission-set-admin reads what an assigned permission set grants (the other reads are remediation grants).
+    **{
+        action: {"arn:${AWS::Partition}:sso:::instance/*", "arn:${AWS::Partition}:sso:::permissionSet/*"}
+        for action in (
+            "sso:ListCustomerManagedPolicyReferencesInPermissionSet",
+            "sso:GetPermissionsBoundaryForPermissionSet",
+        )
+    },
 }
 
 
@@ -391,6 +400,13 @@ def test_the_runtime_policy_grants_every_read_of_the_live_role_directory() -> No
 
 def test_the_runtime_policy_grants_the_origin_access_identity_lookup() -> None:
     assert set(OAI_READ_PERMISSIONS) <= set(RUNTIME_GRANTS)
+
+
+def test_every_read_that_judges_an_assignment_is_granted() -> None:
+    """Two are the permission-set remediations' own reads (the generated grants), two the runtime policy's."""
+    remediation = {permission for permissions in STEP_PERMISSIONS.values() for permission in permissions}
+    assert set(ASSIGNMENT_READS) <= set(RUNTIME_GRANTS) | remediation
+    assert set(ASSIGNMENT_READS) - remediation <= set(RUNTIME_GRANTS)
 
 
 def test_runtime_policy_grants_exactly_what_the_wiring_uses() -> None:

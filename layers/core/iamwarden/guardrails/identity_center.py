@@ -6,8 +6,12 @@ permission set, in the Identity Center instance's region (``sso.amazonaws.com``)
 
 * ``AttachManagedPolicyToPermissionSet`` of an admin-equivalent AWS-managed policy -> detach exactly it;
 * ``PutInlinePolicyToPermissionSet`` of an admin-equivalent or escalating inline policy -> delete it;
-* ``CreateAccountAssignment`` of a permission set named in ``admin_permission_sets`` (the organisation's
-  administrator sets, by ARN pattern) -> delete exactly that assignment.
+* ``CreateAccountAssignment`` of an administrator permission set -> delete exactly that assignment. A set
+  is an administrator set when ``admin_permission_sets`` (ARN patterns) names it, or when the enforcer reads
+  it live (``ASSIGNMENT_READS``) and it holds an admin-equivalent AWS-managed policy or an admin-equivalent or
+  escalating inline policy. What the read cannot settle is said (``needs_context``: a permissions boundary
+  that may narrow the set; customer-managed policies, which live in each account), and never remediated;
+  offline, a set no pattern names cannot be judged.
 
 Each remediation provisions the permission set again (``ProvisionPermissionSet`` to every account it is
 provisioned to), as Identity Center needs for a changed set to reach the accounts' roles; undo does the same.
@@ -20,7 +24,7 @@ import json
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from iamwarden.adapters.errors import error_code, ignoring
+from iamwarden.adapters.errors import classify, error_code, ignoring, is_aws_error
 from iamwarden.domain.catalog import OptionSpec, RuleSpec, Severity
 from iamwarden.domain.escalation import assess
 from iamwarden.domain.exceptions import InvalidEventError, UndoError
@@ -56,6 +60,13 @@ PERMISSION_SET_ADMIN = RuleSpec(
 )
 
 _GONE = frozenset({"ResourceNotFoundException", "ConflictException"})
+#: What judging an assignment reads about the permission set (granted apart from the remediation grants).
+ASSIGNMENT_READS = (
+    "sso:ListManagedPoliciesInPermissionSet",
+    "sso:GetInlinePolicyForPermissionSet",
+    "sso:ListCustomerManagedPolicyReferencesInPermissionSet",
+    "sso:GetPermissionsBoundaryForPermissionSet",
+)
 
 
 def _provision(client: Any, instance: str, permission_set: str) -> bool:
@@ -118,9 +129,25 @@ class PermissionSetRule:
         else:
             patterns = context.rule(PERMISSION_SET_ADMIN.id).patterns("admin_permission_sets")
             pattern = next((p for p in patterns if arn_match(p, permission_set)), None)
-            if pattern is None:
-                evaluation.compliant.append(f"permission set {permission_set} is not named in admin_permission_sets")
+            unknown: tuple[str, ...] = ()
+            if pattern is not None:
+                why = f"the administrator permission set {permission_set} ({pattern!r} in admin_permission_sets)"
+            elif context.live_clients is None:
+                evaluation.unjudged.append(
+                    f"what permission set {permission_set} grants (the enforcer reads it live; offline, name the "
+                    "organisation's administrator sets in admin_permission_sets)"
+                )
                 return evaluation
+            else:
+                client = context.live_clients(change.account, change.region).client("sso-admin")
+                grants, unknown = _what_the_set_grants(client, instance, permission_set)
+                if not grants:
+                    if unknown:
+                        evaluation.unjudged.extend(unknown)
+                    else:
+                        evaluation.compliant.append(f"permission set {permission_set} grants nothing admin")
+                    return evaluation
+                why = f"permission set {permission_set}, which grants {'; '.join(grants)},"
             assignment = {
                 "target_id": context.request_text("targetId"),
                 "target_type": context.request_text("targetType"),
@@ -128,8 +155,7 @@ class PermissionSetRule:
                 "principal_id": context.request_text("principalId"),
             }
             reason = (
-                f"{actor} assigned the administrator permission set {permission_set} ({pattern!r} in "
-                f"admin_permission_sets) to {assignment['principal_type'].lower()} {assignment['principal_id']} "
+                f"{actor} assigned {why} to {assignment['principal_type'].lower()} {assignment['principal_id']} "
                 f"in account {assignment['target_id']}"
             )
             step = RemediationStep(
@@ -147,9 +173,63 @@ class PermissionSetRule:
                 resource_arn=permission_set,
                 reason=reason + ".",
                 plan=[step],
+                needs_context=unknown if change.event_name == "CreateAccountAssignment" else (),
             )
         )
         return evaluation
+
+
+def _what_the_set_grants(client: Any, instance: str, permission_set: str) -> tuple[list[str], tuple[str, ...]]:
+    """What makes a permission set an administrator set, read live, and what the read cannot settle."""
+    ids = {"InstanceArn": instance, "PermissionSetArn": permission_set}
+    grants: list[str] = []
+    unknown: list[str] = []
+    try:
+        for page in client.get_paginator("list_managed_policies_in_permission_set").paginate(**ids):
+            for attached in page.get("AttachedManagedPolicies", ()):
+                arn = str(attached.get("Arn", ""))
+                name = arn.rsplit("/", 1)[-1]
+                if ":iam::aws:policy/" in arn and name in ADMIN_EQUIVALENT:
+                    grants.append(f"{name} (it {ADMIN_EQUIVALENT[name]})")
+        inline = client.get_inline_policy_for_permission_set(**ids).get("InlinePolicy") or ""
+        if inline:
+            try:
+                risk = assess(parse_policy(json.loads(inline), field="the permission set's inline policy"))
+            except (json.JSONDecodeError, InvalidEventError):
+                unknown.append(f"what the inline policy of permission set {permission_set} grants (it does not parse)")
+            else:
+                grants += [f"inline: {g.why}" for g in risk.admin]
+                grants += [f"inline: escalation {p.describe()}" for p in risk.escalations]
+        references = client.list_customer_managed_policy_references_in_permission_set(**ids).get(
+            "CustomerManagedPolicyReferences", ()
+        )
+        if references:
+            names = ", ".join(str(r.get("Name")) for r in references)
+            unknown.append(
+                f"what the customer-managed policies {names} of permission set {permission_set} grant (each account "
+                "holds its own policy of that name)"
+            )
+    except Exception as exc:
+        if error_code(exc) == "ResourceNotFoundException":
+            return [], (f"what permission set {permission_set} grants (it no longer exists)",)
+        if not is_aws_error(exc):
+            raise
+        raise classify(exc, "read the permission set", resource=permission_set) from exc
+    if grants and _has_boundary(client, ids, permission_set):
+        unknown.append(f"how far the permissions boundary of permission set {permission_set} narrows it")
+    return grants, tuple(unknown)
+
+
+def _has_boundary(client: Any, ids: Mapping[str, str], permission_set: str) -> bool:
+    """Whether the set has a permissions boundary (Identity Center answers ResourceNotFound when it has none)."""
+    try:
+        return bool(client.get_permissions_boundary_for_permission_set(**ids).get("PermissionsBoundary"))
+    except Exception as exc:
+        if error_code(exc) == "ResourceNotFoundException":
+            return False
+        if not is_aws_error(exc):
+            raise
+        raise classify(exc, "GetPermissionsBoundaryForPermissionSet", resource=permission_set) from exc
 
 
 class DetachPermissionSetPolicy:
