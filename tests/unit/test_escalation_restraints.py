@@ -468,3 +468,45 @@ def test_the_trust_policy_is_read_from_the_details() -> None:
     assert isinstance(found.trust, Policy)
     assert found.trust.statements[0].principal is not None
     assert found.trust.statements[0].principal.service == ("ec2.amazonaws.com",)
+
+
+def test_trust_policies_are_read_for_at_most_a_bounded_number_of_roles() -> None:
+    """Live, each trust policy is a read: past MAX_TRUSTS roles the rest stay unknown, never assumed away."""
+    from iamwarden.domain.escalation import MAX_TRUSTS
+
+    roles = tuple(_role(f"r{number:02}") for number in range(MAX_TRUSTS + 1))
+    user = _user("alice")
+    directory = authorization_details_directory(_details(users=(user,), roles=roles))
+    alice = PrincipalPolicies(
+        _arn("user", "alice"), (NamedPolicy("inline alice/p", parse_policy(_doc(_allow("iam:PutRolePolicy")))),)
+    )
+    [path] = assess_principal(alice, directory).escalations
+    assert path.method.name == "PutRolePolicy"
+    assert not path.certain
+    assert path.unknown == ("whether one of 1 more roles * names trusts user alice",)
+    few = authorization_details_directory(_details(users=(user,), roles=roles[:MAX_TRUSTS]))
+    assert assess_principal(alice, few).escalations == ()
+
+
+@pytest.mark.parametrize(
+    ("document", "trusted"),
+    [
+        (_doc(EC2_ONLY), ("ec2.amazonaws.com",)),
+        (json.dumps(_doc(EC2_ONLY)).replace('"', "%22").replace(" ", "%20"), ("ec2.amazonaws.com",)),
+        ("%7Bnot json", None),
+        ({"Statement": "nothing"}, None),
+        (None, None),
+    ],
+    ids=["decoded", "url-encoded", "not-json", "not-a-policy", "absent"],
+)
+def test_the_live_reader_keeps_the_trust_policy_get_role_returns(document: Any, trusted: Any) -> None:
+    from iamwarden.adapters.principals import _trust_of
+
+    described = {"RoleName": "other"} if document is None else {"AssumeRolePolicyDocument": document}
+    trust = _trust_of(described)
+    if trusted is None:
+        assert trust is None
+    else:
+        assert trust is not None
+        assert trust.statements[0].principal is not None
+        assert trust.statements[0].principal.service == trusted

@@ -51,6 +51,8 @@ _SELF_PATTERN = re.compile(re.escape(_SELF), re.IGNORECASE)
 MAX_DEPTH = 4
 #: How many roles a path names as where it leads (or as unknown) before "and N more".
 MAX_LEADS = 3
+#: How many roles' trust policies one path reads before the rest stay unknown (live, each is a read).
+MAX_TRUSTS = 25
 #: How many restraints (Deny-holding policies, the boundary) one holder is followed removing in a row.
 MAX_LIFTS = 4
 #: The source name of a document judged on its own (``assess``).
@@ -594,7 +596,9 @@ class _Judge:
         if not arns:
             return "" if permitted else unknown  # no such role yet: as before, the grant decides
         facts: list[str] = []
-        for arn in arns:
+        if len(arns) > MAX_TRUSTS:
+            facts.append(f"whether one of {len(arns) - MAX_TRUSTS} more roles {named} names trusts {_short(holder)}")
+        for arn in arns[:MAX_TRUSTS]:
             found_role = self._policies_of(arn)
             trust = found_role.trust if found_role is not None else None
             if trust is None:
