@@ -510,3 +510,15 @@ def test_the_live_reader_keeps_the_trust_policy_get_role_returns(document: Any, 
         assert trust is not None
         assert trust.statements[0].principal is not None
         assert trust.statements[0].principal.service == trusted
+
+
+def test_the_role_assumed_must_be_the_role_modified(tmp_path: Path) -> None:
+    """AttachRolePolicy on role/other and sts:AssumeRole on every role: only other's trust decides."""
+    root = {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}, "Action": "sts:AssumeRole"}
+    document = _doc(_allow("iam:AttachRolePolicy", _arn("role", "other")), _allow("sts:AssumeRole"))
+    others_open = (_role("other"), _role("open", trust=root), _role("app2"))
+    verdict = _judge(tmp_path, _details(roles=others_open), _put("role", "app2", document))
+    assert "AttachRolePolicyThenAssumeRole" not in _methods(verdict)
+    it_open = (_role("other", trust=root), _role("app2"))
+    verdict = _judge(tmp_path, _details(roles=it_open), _put("role", "app2", document))
+    assert "AttachRolePolicyThenAssumeRole" in _methods(verdict)

@@ -492,7 +492,9 @@ class _Judge:
         leads: tuple[LeadsTo, ...] = ()
         unknown: tuple[str, ...] = ()
         if method.reach == "modifies-other" and (assume := _assume_action(method)) is not None:
-            trusted = self._trusted(reached[assume].patterns, permitted=True)
+            # With a same-resource method the role assumed is the one modified: it must be named by both.
+            also = tuple(reached[action].patterns for action in method.same_resource if action != assume)
+            trusted = self._trusted(reached[assume].patterns, permitted=True, also=also)
             if trusted is None:
                 return None
             unknown = (trusted,) if trusted else ()
@@ -573,12 +575,15 @@ class _Judge:
 
     # trust policies: whether the holder can become another role
 
-    def _trusted(self, patterns: tuple[str, ...], *, permitted: bool) -> str | None:
+    def _trusted(
+        self, patterns: tuple[str, ...], *, permitted: bool, also: tuple[tuple[str, ...], ...] = ()
+    ) -> str | None:
         """Whether a role ``patterns`` name lets the holder in, by the roles' trust policies.
 
         ``""``: one does; ``None``: every one read does not; other text: the fact that would tell.
         ``permitted``: the holder is allowed ``sts:AssumeRole`` on them (else only its own allowance counts,
         looked up per role): then a trust in its account (``:root``) lets it in too, not only one naming it.
+        ``also``: other resource patterns each role must be named by too (the role a method modifies).
         """
         if self.principal is None:
             return ""  # the holder is unknown: the grant decides, as it always has
@@ -593,6 +598,7 @@ class _Judge:
             if found is None:
                 return unknown
             arns.extend(arn for arn in found if arn != holder and arn not in arns)
+        arns = [arn for arn in arns if all(any(_names(p, arn) for p in others) for others in also)]
         if not arns:
             return "" if permitted else unknown  # no such role yet: as before, the grant decides
         facts: list[str] = []
