@@ -9,7 +9,8 @@ The catalogue is data with provenance. Its sources:
   (what kind of reach it needs) and the paths cloudsplaining does not package yet;
 * NCC Group's PMapper edges (``principalmapper/graphing/*_edges.py``), transcribed below because
   they are code, not data: the edges neither of the others lists;
-* IAM Warden's own additions (issue 13): creating a role and writing its permissions.
+* IAM Warden's own additions (issue 13): creating a role and writing its permissions, and a role
+  removing its own Deny or permissions boundary (pathfinding.cloud publishes the user variants).
 
 Run it when a newer upstream file is at hand (a checkout, or the files alone)::
 
@@ -39,7 +40,7 @@ ROOT = Path(__file__).resolve().parents[1]
 OUTPUT = ROOT / "layers" / "core" / "iamwarden" / "domain" / "data" / "escalation_methods.json"
 
 #: How each reach is judged (the loader in iamwarden.domain.catalogue knows exactly these).
-REACHES = ("self", "modifies-other", "becomes-other", "passes-role", "existing-resource")
+REACHES = ("self", "modifies-other", "becomes-other", "passes-role", "existing-resource", "lifts-restraint")
 
 #: Per action: the resource it must reach, as "<service>:<resource-type prefix>" ("" = any resource).
 RESOURCE_KINDS: dict[str, str] = {
@@ -60,6 +61,15 @@ RESOURCE_KINDS: dict[str, str] = {
     "iam:addusertogroup": "iam:group/",
     "iam:createpolicyversion": "iam:policy/",
     "iam:setdefaultpolicyversion": "iam:policy/",
+    # Removing what holds a principal back: a Deny in a policy, or its permissions boundary.
+    "iam:deleteuserpermissionsboundary": "iam:user/",
+    "iam:deleterolepermissionsboundary": "iam:role/",
+    "iam:putuserpermissionsboundary": "iam:user/",
+    "iam:putrolepermissionsboundary": "iam:role/",
+    "iam:detachuserpolicy": "iam:user/",
+    "iam:detachrolepolicy": "iam:role/",
+    "iam:deleteuserpolicy": "iam:user/",
+    "iam:deleterolepolicy": "iam:role/",
     # The existing resources whose role a method takes over.
     "lambda:updatefunctioncode": "lambda:function:",
     "glue:updatedevendpoint": "glue:devEndpoint/",
@@ -89,6 +99,18 @@ _TAKES_OVER = (
     "iam:addusertogroup",
 )
 
+#: Actions that remove or replace what holds a principal back (a Deny-holding policy, a permissions boundary).
+_LIFTS = (
+    "iam:deleteuserpermissionsboundary",
+    "iam:deleterolepermissionsboundary",
+    "iam:putuserpermissionsboundary",
+    "iam:putrolepermissionsboundary",
+    "iam:detachuserpolicy",
+    "iam:detachrolepolicy",
+    "iam:deleteuserpolicy",
+    "iam:deleterolepolicy",
+)
+
 #: Names for the pathfinding.cloud paths cloudsplaining does not package (in its naming style).
 PATH_NAMES = {
     "apprunner-002": "UpdateExistingAppRunnerService",
@@ -97,6 +119,11 @@ PATH_NAMES = {
     "codebuild-003": "StartBuildBatchOnExistingCodeBuildProject",
     "iam-014": "AttachRolePolicyThenAssumeRole",
     "iam-017": "PutRolePolicyThenAssumeRole",
+    "iam-022": "DeleteUserPermissionsBoundary",
+    "iam-023": "DeleteRolePermissionsBoundaryThenAssumeRole",
+    "iam-024": "PutUserPermissionsBoundary",
+    "iam-025": "DetachUserPolicy",
+    "iam-026": "DeleteUserPolicy",
     "ssm-001": "StartSessionOnExistingEC2Instance",
     "ssm-002": "SendCommandToExistingEC2Instance",
 }
@@ -240,6 +267,35 @@ IAMWARDEN_METHODS: tuple[tuple[str, tuple[str, ...], tuple[str, ...], str, str],
         "modifies-other",
         "create a role that trusts itself, write it an inline policy granting anything and assume it",
     ),
+    # pathfinding.cloud's iam-022, iam-024, iam-025 and iam-026 for a role removing its own restraint.
+    (
+        "DeleteRolePermissionsBoundaryOfItself",
+        ("iam:deleterolepermissionsboundary",),
+        (),
+        "lifts-restraint",
+        "delete its own role's permissions boundary and use everything its policies grant",
+    ),
+    (
+        "PutRolePermissionsBoundaryOfItself",
+        ("iam:putrolepermissionsboundary",),
+        (),
+        "lifts-restraint",
+        "replace its own role's permissions boundary with a weaker one and use all its policies grant",
+    ),
+    (
+        "DetachRolePolicyFromItself",
+        ("iam:detachrolepolicy",),
+        (),
+        "lifts-restraint",
+        "detach the managed policy holding a Deny from its own role and use what the Deny held back",
+    ),
+    (
+        "DeleteRolePolicyOfItself",
+        ("iam:deleterolepolicy",),
+        (),
+        "lifts-restraint",
+        "delete the inline policy holding a Deny from its own role and use what the Deny held back",
+    ),
 )
 
 #: What the classic methods let an attacker do, in words (the others get a sentence from their reach).
@@ -260,6 +316,11 @@ DESCRIPTIONS = {
     "UpdateRolePolicyToAssumeIt": "rewrite a role's trust policy to let itself in, then assume the role",
     "UpdateExistingGlueDevEndpoint": "put its own SSH key on a Glue development endpoint and use the endpoint's role",
     "EditExistingLambdaFunctionWithRole": "replace the code of an existing Lambda function and run it as its role",
+    "DeleteUserPermissionsBoundary": "delete its own permissions boundary and use everything its policies grant",
+    "PutUserPermissionsBoundary": "replace its own permissions boundary with a weaker one and use all it is granted",
+    "DetachUserPolicy": "detach the managed policy holding a Deny from itself and use what the Deny held back",
+    "DeleteUserPolicy": "delete the inline policy holding a Deny from itself and use what the Deny held back",
+    "DeleteRolePermissionsBoundaryThenAssumeRole": "delete another role's permissions boundary, then assume the role",
 }
 
 _TEMPLATES = {
@@ -268,6 +329,7 @@ _TEMPLATES = {
     "becomes-other": "take over another {noun}",
     "passes-role": "give an existing role to {noun} it creates or changes, and run code as that role",
     "existing-resource": "run code of its own as the role of an existing {noun}",
+    "lifts-restraint": "remove what holds its own {noun} back (a Deny or its permissions boundary)",
 }
 
 #: What the resource a method reaches is called, by resource kind or by service.
@@ -358,6 +420,14 @@ SPELLINGS = (
     "iam:SetDefaultPolicyVersion",
     "cloudformation:CreateChangeSet",
     "cloudformation:ExecuteChangeSet",
+    "iam:DeleteUserPermissionsBoundary",
+    "iam:DeleteRolePermissionsBoundary",
+    "iam:PutUserPermissionsBoundary",
+    "iam:PutRolePermissionsBoundary",
+    "iam:DetachUserPolicy",
+    "iam:DetachRolePolicy",
+    "iam:DeleteUserPolicy",
+    "iam:DeleteRolePolicy",
 )
 
 
@@ -426,9 +496,10 @@ def _reach(category: str, actions: list[str]) -> str:
     if "iam:passrole" in actions:
         return "passes-role"
     if category == "self-escalation":
-        return "self"
+        return "lifts-restraint" if all(a in _LIFTS for a in actions) else "self"
     if category == "principal-access":
-        return "modifies-other" if any(a.startswith(_WRITES) for a in actions) else "becomes-other"
+        modifies = any(a.startswith(_WRITES) or a in _LIFTS for a in actions)
+        return "modifies-other" if modifies else "becomes-other"
     if category in ("existing-passrole", "new-passrole"):
         return "existing-resource"
     raise SystemExit(f"cannot tell the reach of a method in category {category!r} with {actions}")
@@ -441,7 +512,9 @@ def _target(reach: str, actions: list[str]) -> str | None:
     if reach == "passes-role":
         return "iam:passrole"
     if reach == "modifies-other":
-        return next(a for a in actions if a.startswith(_WRITES))
+        return next(a for a in actions if a.startswith(_WRITES) or a in _LIFTS)
+    if reach == "lifts-restraint":
+        return next(a for a in actions if a in _LIFTS)
     if reach == "becomes-other":
         return next(a for a in actions if a in _TAKES_OVER or a == "sts:assumerole")
     for action in actions:

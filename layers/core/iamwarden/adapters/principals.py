@@ -30,6 +30,7 @@ from typing import Any, Protocol
 
 from iamwarden.adapters.errors import TransientAwsError, classify, is_aws_error, is_gone
 from iamwarden.domain.directory import PrincipalKey, group_source, inline_source
+from iamwarden.domain.exceptions import IamWardenError
 from iamwarden.domain.managed_documents import decoded
 from iamwarden.domain.policy import Policy, parse_policy
 from iamwarden.domain.principals import NamedPolicy, PrincipalPolicies
@@ -252,6 +253,7 @@ class LiveRoleDirectory:
     def _read_principal(self, key: PrincipalKey, arn: str) -> PrincipalPolicies:
         iam = self._iam(key.account)
         boundary: Policy | None = None
+        trust: Policy | None = None
         if key.kind in ("role", "user"):
             entity = self._call(iam, f"get_{key.kind}", **{f"{key.kind.capitalize()}Name": key.name})
             described = entity["Role" if key.kind == "role" else "User"]
@@ -259,6 +261,7 @@ class LiveRoleDirectory:
             limit = described.get("PermissionsBoundary")
             if isinstance(limit, Mapping) and limit.get("PermissionsBoundaryArn"):
                 boundary = self._managed(key.account, limit["PermissionsBoundaryArn"])
+            trust = _trust_of(described)
         policies = self._own_policies(iam, key)
         if key.kind == "user":
             for group in self._pages(iam, "list_groups_for_user", "Groups", UserName=key.name):
@@ -267,7 +270,7 @@ class LiveRoleDirectory:
                     NamedPolicy(group_source(group_key.name, named.source), named.policy)
                     for named in self._own_policies(iam, group_key)
                 )
-        return PrincipalPolicies(arn, tuple(policies), boundary)
+        return PrincipalPolicies(arn, tuple(policies), boundary, trust)
 
     def _own_policies(self, iam: Any, key: PrincipalKey) -> list[NamedPolicy]:
         list_inline, get_inline, list_attached, parameter = _INLINE_CALLS[key.kind]
@@ -394,6 +397,17 @@ class LiveRoleDirectory:
             return parse_policy(decoded(document), field=what)
         except Exception as exc:
             raise _Unknown(f"{what} does not parse") from exc
+
+
+def _trust_of(described: Mapping[str, Any]) -> Policy | None:
+    """The trust policy GetRole returns with the role (``None`` for a user, or one that does not parse: unknown)."""
+    document = described.get("AssumeRolePolicyDocument")
+    if document is None:
+        return None
+    try:
+        return parse_policy(decoded(document), field="AssumeRolePolicyDocument")
+    except (ValueError, TypeError, IamWardenError):  # unreadable: an unknown fact, not a failed read
+        return None
 
 
 def _translated(exc: Exception, operation: str) -> Exception:

@@ -5,7 +5,8 @@ role and managed policy of an account: ``UserDetailList`` (``UserPolicyList``,
 ``GroupList``, ``AttachedManagedPolicies``, ``PermissionsBoundary``),
 ``GroupDetailList`` (``GroupPolicyList``, ``AttachedManagedPolicies``),
 ``RoleDetailList`` (``RolePolicyList``, ``AttachedManagedPolicies``,
-``PermissionsBoundary``, ``InstanceProfileList``) and ``Policies`` (each with its
+``PermissionsBoundary``, ``InstanceProfileList``, ``AssumeRolePolicyDocument``: the
+trust policy) and ``Policies`` (each with its
 ``PolicyVersionList``, one ``IsDefaultVersion``). The shape is the AWS CLI's
 (awscli ``examples/iam/get-account-authorization-details.rst``); documents may be
 objects (the CLI decodes them) or URL-encoded strings (the raw API). Pages
@@ -97,7 +98,8 @@ class _Reader:
                 raise AuthorizationDetailsError(f"{where}.InstanceProfileList must be a list")
             for number, profile in enumerate(profiles):
                 behind.setdefault(_text(profile, "Arn", f"{where}.InstanceProfileList[{number}]"), []).append(arn)
-            principals[key] = self._principal(item, arn, key, "RolePolicyList", where)
+            role = self._principal(item, arn, key, "RolePolicyList", where)
+            principals[key] = None if role is None else role._replace(trust=_trust(item, where))
         for index, item in enumerate(self.lists["UserDetailList"]):
             where = f"UserDetailList[{index}]"
             arn, key = self._key(item, where)
@@ -201,6 +203,13 @@ class _Reader:
             raise AuthorizationDetailsError(f"{where} must have exactly one version with IsDefaultVersion true")
         self.versions[arn] = (default_id, documents)
         return default
+
+
+def _trust(item: Mapping[str, Any], where: str) -> Policy | None:
+    """A role's trust policy (``AssumeRolePolicyDocument``); ``None`` when the file leaves it out."""
+    if item.get("AssumeRolePolicyDocument") is None:
+        return None
+    return _document(item, "AssumeRolePolicyDocument", where)
 
 
 def _text(item: Any, key: str, where: str) -> str:

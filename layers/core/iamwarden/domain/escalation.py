@@ -51,6 +51,10 @@ _SELF_PATTERN = re.compile(re.escape(_SELF), re.IGNORECASE)
 MAX_DEPTH = 4
 #: How many roles a path names as where it leads (or as unknown) before "and N more".
 MAX_LEADS = 3
+#: How many roles' trust policies one path reads before the rest stay unknown (live, each is a read).
+MAX_TRUSTS = 25
+#: How many restraints (Deny-holding policies, the boundary) one holder is followed removing in a row.
+MAX_LIFTS = 4
 #: The source name of a document judged on its own (``assess``).
 THE_POLICY = "the policy"
 
@@ -302,8 +306,10 @@ class _Judge:
         roles: RoleDirectory | None,
         visiting: frozenset[str] = frozenset(),
         shared: _Shared | None = None,
+        lifting: bool = True,
     ) -> None:
         self.policies = policies
+        self.lifting = lifting
         self.boundary = boundary
         self.principal = principal
         self.roles = roles
@@ -466,8 +472,10 @@ class _Judge:
         paths = [
             path
             for method, needed in _methods_by_actions()
-            if needed <= possible and (path := self.path(method)) is not None
+            if method.reach != "lifts-restraint" and needed <= possible and (path := self.path(method)) is not None
         ]
+        if self.lifting and (lifted := self._lifted()) is not None:
+            paths.extend(self._unlocked(admin, paths, *lifted))
         unknown = tuple(dict.fromkeys(fact for path in paths for fact in path.unknown))
         return PolicyRisk(admin, tuple(paths), unknown)
 
@@ -483,6 +491,13 @@ class _Judge:
         target = reached[method.target] if method.target is not None else None
         leads: tuple[LeadsTo, ...] = ()
         unknown: tuple[str, ...] = ()
+        if method.reach == "modifies-other" and (assume := _assume_action(method)) is not None:
+            # With a same-resource method the role assumed is the one modified: it must be named by both.
+            also = tuple(reached[action].patterns for action in method.same_resource if action != assume)
+            trusted = self._trusted(reached[assume].patterns, permitted=True, also=also)
+            if trusted is None:
+                return None
+            unknown = (trusted,) if trusted else ()
         if method.reach == "self" and target is not None:
             itself = self._names_itself(method, target.patterns)
             if itself is None:
@@ -547,8 +562,7 @@ class _Judge:
         if kind == "iam:role/":
             # Another role's permissions help only if the holder can become it: a trust policy naming the
             # holder itself lets it in without sts:AssumeRole, and only the role's trust policy tells.
-            named = " or ".join(patterns)
-            return f"whether a role {named} names trusts {_short(holder)} directly (its trust policy decides)"
+            return self._trusted(patterns, permitted=False)
         return None
 
     def _rewrites_own_trust(self, method: EscalationMethod, patterns: tuple[str, ...]) -> bool:
@@ -558,6 +572,153 @@ class _Judge:
         if (method.target or "").lower() != "iam:updateassumerolepolicy":
             return False
         return any(_names(pattern, self.principal.principal_arn) for pattern in patterns)
+
+    # trust policies: whether the holder can become another role
+
+    def _trusted(
+        self, patterns: tuple[str, ...], *, permitted: bool, also: tuple[tuple[str, ...], ...] = ()
+    ) -> str | None:
+        """Whether a role ``patterns`` name lets the holder in, by the roles' trust policies.
+
+        ``""``: one does; ``None``: every one read does not; other text: the fact that would tell.
+        ``permitted``: the holder is allowed ``sts:AssumeRole`` on them (else only its own allowance counts,
+        looked up per role): then a trust in its account (``:root``) lets it in too, not only one naming it.
+        ``also``: other resource patterns each role must be named by too (the role a method modifies).
+        """
+        if self.principal is None:
+            return ""  # the holder is unknown: the grant decides, as it always has
+        holder = self.principal.principal_arn
+        named = " or ".join(patterns)
+        unknown = f"whether a role {named} names trusts {_short(holder)} directly (its trust policy decides)"
+        if self.roles is None:
+            return "" if permitted else unknown  # no authorization details: the grant decides, as before
+        arns: list[str] = []
+        for pattern in patterns:
+            found = self._roles_matching(self._typed(pattern, "iam:role/"))
+            if found is None:
+                return unknown
+            arns.extend(arn for arn in found if arn != holder and arn not in arns)
+        arns = [arn for arn in arns if all(any(_names(p, arn) for p in others) for others in also)]
+        if not arns:
+            return "" if permitted else unknown  # no such role yet: as before, the grant decides
+        facts: list[str] = []
+        if len(arns) > MAX_TRUSTS:
+            facts.append(f"whether one of {len(arns) - MAX_TRUSTS} more roles {named} names trusts {_short(holder)}")
+        for arn in arns[:MAX_TRUSTS]:
+            found_role = self._policies_of(arn)
+            trust = found_role.trust if found_role is not None else None
+            if trust is None:
+                facts.append(f"whether {_short(arn)} trusts {_short(holder)} (its trust policy could not be read)")
+                continue
+            allowed = permitted or any(_names(p, arn) for p in self.reach("sts:AssumeRole", "iam:role/").patterns)
+            if _trust_lets_in(trust, holder, self.partition, self.account, permitted=allowed):
+                return ""
+        return "; ".join(facts[:MAX_LEADS]) if facts else None
+
+    # restraints the holder can remove itself (a Deny-holding policy, its permissions boundary)
+
+    def _on_itself(self, action: str) -> Grant | None:
+        """The holder's effective grant of ``action`` on its own ARN (``${aws:username}`` for a user), or None."""
+        if self.principal is None:
+            return None
+        holder = self.principal.principal_arn
+        name = holder.rsplit("/", 1)[-1]
+        found = self.reach(action, f"iam:{self.principal.kind}/")
+        if not any(_names(_SELF_PATTERN.sub(name, pattern), holder) for pattern in found.patterns):
+            return None
+        return Grant(action, found.shown, found.granted_by)
+
+    def _without(self, *, source: str | None = None, boundary: bool = False) -> _Judge:
+        return _Judge(
+            policies=tuple((named, policy) for named, policy in self.policies if named != source),
+            boundary=None if boundary else self.boundary,
+            principal=self.principal,
+            roles=self.roles,
+            visiting=self.visiting,
+            shared=self.shared,
+            lifting=False,
+        )
+
+    def _lifted(self) -> tuple[_Judge, tuple[tuple[EscalationMethod, Grant, str], ...]] | None:
+        """The holder with every restraint it can remove from itself removed, and how (method, grant, what).
+
+        A Deny counts as binding only where the holder cannot delete or detach the policy holding it, a
+        permissions boundary only where it cannot delete or replace it (pathfinding.cloud iam-022, iam-024,
+        iam-025, iam-026): each removal is judged with what is still in force, so one can open the next.
+        """
+        if self.principal is None or self.principal.kind not in ("user", "role"):
+            return None
+        kind = self.principal.kind.capitalize()
+        name = self.principal.principal_arn.rsplit("/", 1)[-1]
+        methods = _lift_methods()
+        judge: _Judge = self
+        steps: list[tuple[EscalationMethod, Grant, str]] = []
+        for _ in range(MAX_LIFTS):
+            lift: tuple[str, str | None, str] | None = None
+            if judge.boundary is not None:
+                for action in (f"iam:Delete{kind}PermissionsBoundary", f"iam:Put{kind}PermissionsBoundary"):
+                    if judge._on_itself(action) is not None:
+                        verb = "deletes" if "Delete" in action else "replaces"
+                        lift = (action, None, f"{verb} its permissions boundary")
+                        break
+            for source, policy in () if lift is not None else judge.policies:
+                if not any(s.effect == "Deny" and not s.conditions for s in policy.statements):
+                    continue
+                if source.startswith("arn:") and ":policy/" in source:
+                    action, what = f"iam:Detach{kind}Policy", f"detaches managed policy {source}, which holds a Deny"
+                elif source.startswith(f"inline {name}/"):
+                    action, what = f"iam:Delete{kind}Policy", f"deletes {source} policy, which holds a Deny"
+                else:
+                    continue  # through a group, or another principal's: not removed from the holder itself
+                if judge._on_itself(action) is not None:
+                    lift = (action, source, what)
+                    break
+            if lift is None:
+                break
+            removing, removed, what = lift
+            grant = judge._on_itself(removing)
+            method = methods.get(removing.lower())
+            if grant is None or method is None:
+                break
+            steps.append((method, grant, what))
+            judge = judge._without(source=removed, boundary=removed is None)
+        return (judge, tuple(steps)) if steps else None
+
+    def _unlocked(
+        self,
+        admin: tuple[AdminGrant, ...],
+        paths: list[EscalationPath],
+        judge: _Judge,
+        steps: tuple[tuple[EscalationMethod, Grant, str], ...],
+    ) -> list[EscalationPath]:
+        """The removal as a path, when the holder without its removable restraints can do more than with them."""
+        held = {(grant.source, grant.statement.position) for grant in admin}
+        removes = " and ".join(what for _, _, what in steps)
+        lift_grants = tuple(grant for _, grant, _ in steps)
+        holder = judge.principal.principal_arn if judge.principal is not None else ""
+        for grant in judge.admin():
+            if grant.critical and (grant.source, grant.statement.position) not in held:
+                why = f"is admin-equivalent once it {removes} ({grant.statement.label} of {grant.source} {grant.why})"
+                return [EscalationPath(steps[0][0], lift_grants, (LeadsTo(holder, why),))]
+        had = {path.method.name: path for path in paths}
+        new = [
+            path
+            for path in judge.risk().escalations
+            if path.method.name not in had or (path.certain and not had[path.method.name].certain)
+        ]
+        if not new:
+            return []
+        best = next((path for path in new if path.certain), new[0])
+        why = f"can then {best.method.description} ({best.method.name}) once it {removes}"
+        return [EscalationPath(steps[0][0], lift_grants + best.grants, (LeadsTo(holder, why),), best.unknown)]
+
+    def _still_reachable(self, method: EscalationMethod, candidates: list[str]) -> list[str]:
+        """The roles a Deny or the boundary leaves the target action on (a Deny on ``role/admin-*`` of a PassRole
+        on ``*`` keeps the passed role from being an admin one)."""
+        target = method.target
+        if target is None or method.reach not in ("passes-role", "becomes-other"):
+            return candidates
+        return [arn for arn in candidates if not self._denied(target, arn) and self._within_boundary(target, arn)]
 
     def _others(self, method: EscalationMethod, target: _Reached) -> _Reached:
         """A takeover's resources without those naming only the holder (``${aws:username}``, its own ARN)."""
@@ -605,6 +766,7 @@ class _Judge:
                 unknown.append(what.format(resources=pattern) + " (could not be read)")
             else:
                 candidates.extend(arn for arn in arns if arn not in candidates and arn not in self.visiting)
+        candidates = self._still_reachable(method, candidates)
         # One admin-equivalent role settles it (and is cheap to tell); only then ask who escalates further.
         leads = [LeadsTo(arn, why) for arn in candidates if (why := self._admin_equivalent(arn))]
         if not leads:
@@ -681,6 +843,45 @@ class _Judge:
         if risk.escalations:
             return f"?whether {_short(arn)} can escalate further: {'; '.join(risk.unknown)}"
         return None
+
+
+def _assume_action(method: EscalationMethod) -> str | None:
+    """The method's ``sts:AssumeRole`` (how it becomes the role it modified), as the catalogue spells it."""
+    return next((action for action in method.actions if action.lower() == "sts:assumerole"), None)
+
+
+def _trust_lets_in(trust: Policy, holder: str, partition: str, account: str, *, permitted: bool) -> bool:
+    """Whether a role's trust policy lets ``holder`` assume it.
+
+    A statement naming the holder's ARN lets it in on its own; one naming the holder's account (``:root``
+    or the account id) or everyone does so only with the holder's own ``sts:AssumeRole`` (``permitted``).
+    Conditions are not evaluated (they may hold): conservative, as for identity policies. Services,
+    federated principals and other accounts do not let the holder in.
+    """
+    for statement in trust.statements:
+        if not statement.allows or not statement.grants_action("sts:AssumeRole"):
+            continue
+        if statement.not_principal is not None:
+            return True  # everyone but the principals it names: conservative
+        principal = statement.principal
+        if principal is None:
+            continue
+        if principal.everyone and permitted:
+            return True
+        for entry in principal.aws:
+            if entry == holder:
+                return True
+            if permitted and entry in (account, f"arn:{partition}:iam::{account}:root"):
+                return True
+    return False
+
+
+@cache
+def _lift_methods() -> dict[str, EscalationMethod]:
+    """The catalogue's methods that remove a restraint, by the (lower-case) action that removes it."""
+    return {
+        (method.target or "").lower(): method for method in catalogue().methods if method.reach == "lifts-restraint"
+    }
 
 
 _TARGETS = {

@@ -21,7 +21,10 @@ and how it turns into power (its *reach*):
 ``passes-role``
     it hands an existing role to something it creates or changes (``iam:PassRole``);
 ``existing-resource``
-    it runs code as the role of an existing resource (a function, an instance).
+    it runs code as the role of an existing resource (a function, an instance);
+``lifts-restraint``
+    it removes what holds the holder back (deletes or detaches its policy holding a Deny,
+    deletes or replaces its permissions boundary): a path only when that unlocks more.
 """
 
 from __future__ import annotations
@@ -34,7 +37,7 @@ from types import MappingProxyType
 from typing import Any, NamedTuple
 
 DATA = Path(__file__).with_name("data") / "escalation_methods.json"
-REACHES = frozenset({"self", "modifies-other", "becomes-other", "passes-role", "existing-resource"})
+REACHES = frozenset({"self", "modifies-other", "becomes-other", "passes-role", "existing-resource", "lifts-restraint"})
 _SOURCE_FIELDS = ("repo", "path", "commit", "date", "version")
 
 

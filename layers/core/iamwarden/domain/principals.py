@@ -34,6 +34,8 @@ class PrincipalPolicies(NamedTuple):
     principal_arn: str  # the role/user/group ARN (never a session ARN)
     policies: tuple[NamedPolicy, ...]
     boundary: Policy | None = None  # the permissions boundary, if any
+    #: A role's trust policy (who may assume it), when the reader had it; ``None``: unknown, or not a role.
+    trust: Policy | None = None
 
     @property
     def kind(self) -> str:

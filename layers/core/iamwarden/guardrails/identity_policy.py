@@ -306,6 +306,8 @@ def judge_principal_change(
             if entry not in completed:
                 completed.append(entry)
         for lead in path.leads_to:
+            if lead.arn == principal_arn:
+                continue  # a restraint it removes from itself: the path says so, it leads to no other role
             name = lead.arn.rsplit("/", 1)[-1]
             if name not in leads:
                 leads.append(name)
