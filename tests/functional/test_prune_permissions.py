@@ -47,6 +47,7 @@ from tests.sam_template import deployed_template, translated_template
 
 MEMBER = "444455556666"
 MEMBER_ROLE = "iamwarden-pruner-member"
+MEMBER_STACK_ROLES = ("iamwarden-remediator", "iamwarden-pruner-member", "iamwarden-snapshot-reader")
 LAMBDA_BASIC = "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
 TEAM_TOPIC = f"arn:aws:sns:{REGION}:{HOME_ACCOUNT}:iamwarden-team-orders"
 LOG_GROUPS = {
@@ -570,6 +571,10 @@ def test_the_member_snapshot_reader_role_allows_every_call_the_heartbeat_makes_t
     cloudtrail = member.client("cloudtrail", MEMBER, REGION)
     cloudtrail.create_trail(Name="org-audit", S3BucketName="member-trail-logs")
     cloudtrail.start_logging(Name="org-audit")
+    member_iam = member.client("iam", MEMBER, REGION)
+    for role in MEMBER_STACK_ROLES:
+        member_iam.create_role(RoleName=role, AssumeRolePolicyDocument=json.dumps(MAIN))
+        member_iam.put_role_policy(RoleName=role, PolicyName="context", PolicyDocument=json.dumps(MAIN))
     recorder.take(MEMBER)
     recorder.paused = False
     environment = {
@@ -578,7 +583,8 @@ def test_the_member_snapshot_reader_role_allows_every_call_the_heartbeat_makes_t
             for name, value in translated_template()["Resources"]["HeartbeatFunction"]["Properties"]["Environment"][
                 "Variables"
             ].items()
-            if isinstance(value, str) or name in ("IAMWARDEN_SETTINGS_PREFIX", "IAMWARDEN_HOME_ACCOUNT")
+            if isinstance(value, str)
+            or name in ("IAMWARDEN_SETTINGS_PREFIX", "IAMWARDEN_HOME_ACCOUNT", "IAMWARDEN_MEMBER_ROLE_NAMES")
         },
         "IAMWARDEN_OWN_RULES": "iamwarden-heartbeat",
         "IAMWARDEN_ENFORCER_ARN": f"arn:aws:lambda:{REGION}:{HOME_ACCOUNT}:function:iamwarden-enforcer",
@@ -595,10 +601,21 @@ def test_the_member_snapshot_reader_role_allows_every_call_the_heartbeat_makes_t
 
     assert problems == []
     assert stored >= 1
-    role = member_template()["Resources"]["SnapshotReaderRole"]["Properties"]
-    policies = {
-        p["PolicyName"]: resolve(p["PolicyDocument"]["Statement"], {"AWS::AccountId": MEMBER}) for p in role["Policies"]
+    template = member_template()
+    role = template["Resources"]["SnapshotReaderRole"]["Properties"]
+    names = {
+        "AWS::AccountId": MEMBER,
+        **{name: parameter["Default"] for name, parameter in template["Parameters"].items() if "Default" in parameter},
     }
+    policies = {p["PolicyName"]: resolve(p["PolicyDocument"]["Statement"], names) for p in role["Policies"]}
     calls = recorder.take(MEMBER)
-    assert {"cloudtrail:GetEventSelectors", "iam:GetAccountAuthorizationDetails"} <= {call.action for call in calls}
+    assert {
+        "cloudtrail:GetEventSelectors",
+        "iam:GetAccountAuthorizationDetails",
+        "iam:GetRole",
+        "iam:ListRolePolicies",
+        "iam:GetRolePolicy",
+    } <= {call.action for call in calls}
+    read = {call.resource for call in calls if call.action == "iam:GetRolePolicy"}
+    assert read == {f"arn:aws:iam::{MEMBER}:role/{role}" for role in MEMBER_STACK_ROLES}, "the member stack's roles"
     _assert_holds(calls, policies, {})

@@ -132,8 +132,10 @@ def take_boundary_snapshots(iam: Any, account: str, now: str) -> list[Snapshot]:
 def take_own_role_snapshots(iam: Any, role_names: Sequence[str], account: str, now: str) -> list[Snapshot]:
     """The trust policy and inline policies of each of IAM Warden's own roles in ``account`` (by exact name).
 
-    Keyed like the rule names them (``arn:<partition>:iam::<account>:role/<name>``); a role that is not there is
-    skipped (its deletion is alerted, and nothing could be restored into it).
+    Keyed like the rule names them (``arn:<partition>:iam::<account>:role/<name>``: the account's own ARN, so
+    one account's snapshot is never found for another's role); a role that is not there is skipped (its deletion
+    is alerted, and nothing could be restored into it), and so is a role of that name at another path: the
+    templates create theirs at ``/``, so it is a look-alike whose policies must never become the ones restored.
     """
     snapshots = []
     for name in role_names:
@@ -143,13 +145,15 @@ def take_own_role_snapshots(iam: Any, role_names: Sequence[str], account: str, n
             if is_gone(exc):
                 continue
             raise
+        partition = str(role.get("Arn", "arn:aws:")).split(":")[1]
+        arn = iam_arn(partition, account, "role", name)
+        if role.get("Arn") != arn:
+            continue
         inline = {
             policy: iam.get_role_policy(RoleName=name, PolicyName=policy)["PolicyDocument"]
             for page in iam.get_paginator("list_role_policies").paginate(RoleName=name)
             for policy in page.get("PolicyNames", [])
         }
-        partition = str(role.get("Arn", "arn:aws:")).split(":")[1]
-        arn = iam_arn(partition, account, "role", name)
         snapshots.append(
             Snapshot(OWN_ROLE, arn, now, {"trust_policy": role["AssumeRolePolicyDocument"], "inline": inline})
         )

@@ -18,8 +18,9 @@ into the audit table. Only good trails are snapshotted, so a refresh never
 records an attacker's state as the one to restore. A refresh that fails is one more problem in the alert: until it
 works, restores use the previous snapshot, or only alert when there is none. The deploy takes the first
 snapshots through the same refresh (``app.deploy_snapshot``, the stack's ``DeploySnapshot`` custom resource).
-The managed member accounts' trails and boundaries are taken too (``MemberSnapshots``), through each account's
-read-only ``iamwarden-snapshot-reader`` role, a bounded number a run.
+The managed member accounts' trails, boundaries and the member stack's own roles (``IAMWARDEN_MEMBER_ROLE_NAMES``)
+are taken too (``MemberSnapshots``), through each account's read-only ``iamwarden-snapshot-reader`` role, a bounded
+number a run, each keyed by that account's ARN.
 """
 
 from __future__ import annotations
@@ -79,6 +80,9 @@ class HeartbeatConfig(NamedTuple):
     #: listed (the settings prefix): both set, the member accounts' trails and boundaries are snapshotted too.
     member_snapshot_role: str | None = None
     settings_prefix: str | None = None
+    #: The names of the member stack's roles (``IAMWARDEN_MEMBER_ROLE_NAMES``), whose trust and inline policies are
+    #: snapshotted in each member account through its snapshot role, for the restores there.
+    member_roles: tuple[str, ...] = ()
     #: The managed policies the template attaches to the enforcer's role (``IAMWARDEN_ENFORCER_POLICY_ARNS``):
     #: its remediation grants, too large for the role's inline policies.
     enforcer_policy_arns: tuple[str, ...] = ()
@@ -110,6 +114,7 @@ class HeartbeatConfig(NamedTuple):
             account=env.get("IAMWARDEN_HOME_ACCOUNT") or None,
             region=env.get("AWS_REGION") or None,
             own_roles=_own_role_names(env.get("IAMWARDEN_OWN_ROLE_ARNS", "")),
+            member_roles=_member_role_names(env.get("IAMWARDEN_MEMBER_ROLE_NAMES", "")),
             enforcer_policy_arns=tuple(
                 arn.strip() for arn in env.get("IAMWARDEN_ENFORCER_POLICY_ARNS", "").split(",") if arn.strip()
             ),
@@ -126,6 +131,13 @@ def _own_role_names(text: str) -> tuple[str, ...]:
         return tuple(arn.rsplit("/", 1)[-1] for arn in parse_own_roles(text).values())
     except ValueError as exc:
         raise ConfigurationError(f"IAMWARDEN_OWN_ROLE_ARNS: {exc}") from exc
+
+
+def _member_role_names(text: str) -> tuple[str, ...]:
+    try:
+        return tuple(parse_own_roles(text).values())
+    except ValueError as exc:
+        raise ConfigurationError(f"IAMWARDEN_MEMBER_ROLE_NAMES: {exc}") from exc
 
 
 class SnapshotStore(Protocol):
@@ -193,7 +205,11 @@ def _turn() -> int:
 
 
 class MemberSnapshots:
-    """The trail and boundary snapshots of the managed member accounts, through their read-only snapshot role.
+    """The trail, boundary and own-role snapshots of the managed member accounts, through their snapshot role.
+
+    The member stack's own roles (``own_roles``, at path ``/``) are read there and keyed by that account's ARN of
+    each, so ``iamwarden-tampered`` restores a member role's trust or inline policy from its own account's
+    snapshot only.
 
     Bounded: at most ``per_run`` accounts a run, taken in turn. An account that cannot be reached or read is one
     problem naming it in the heartbeat's alert; the other accounts are still taken and the run never fails.
@@ -212,8 +228,11 @@ class MemberSnapshots:
         clock: Callable[[], str] = _now,
         budget_seconds: float = MEMBER_SNAPSHOT_BUDGET_SECONDS,
         monotonic: Callable[[], float] = time.monotonic,
+        own_roles: tuple[str, ...] = (),
     ) -> None:
         self.store = store
+        #: The member stack's role names: their trust and inline policies are snapshotted in each account.
+        self.own_roles = own_roles
         self.budget_seconds = budget_seconds
         self.monotonic = monotonic
         #: The accounts the last refresh left for a later run because its time budget was spent.
@@ -256,7 +275,9 @@ class MemberSnapshots:
                     f"({error_code(exc) or exc})"
                 )
                 continue
-            refresh = SnapshotRefresh(self.store, cloudtrail, iam, account, region=self.region, clock=self.clock)
+            refresh = SnapshotRefresh(
+                self.store, cloudtrail, iam, account, region=self.region, own_roles=self.own_roles, clock=self.clock
+            )
             count, failures = refresh.refresh()
             stored += count
             problems += failures
@@ -449,7 +470,9 @@ def _member_snapshots(session: Any, config: HeartbeatConfig, store: SnapshotStor
     def clients(account: str) -> tuple[Any, Any]:
         return factory.client("cloudtrail", account, region), factory.client("iam", account, region)
 
-    return MemberSnapshots(store, accounts, clients, home_account=home_account, region=region)
+    return MemberSnapshots(
+        store, accounts, clients, home_account=home_account, region=region, own_roles=config.member_roles
+    )
 
 
 def build_deploy_snapshot(session: Any = None, environ: Mapping[str, str] | None = None) -> DeploySnapshot:
