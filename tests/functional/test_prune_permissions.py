@@ -501,6 +501,10 @@ def test_the_heartbeat_role_allows_every_call_of_a_whole_and_a_broken_loop_and_g
     bucket = "org-trail-logs"
     session.client("s3", region_name=REGION).create_bucket(Bucket=bucket)
     session.client("cloudtrail", region_name=REGION).create_trail(Name="org-audit", S3BucketName=bucket)
+    # A multi-region trail homed in another region: the heartbeat reads it there (its home region).
+    session.client("cloudtrail", region_name="eu-west-1").create_trail(
+        Name="eu-audit", S3BucketName=bucket, IsMultiRegionTrail=True
+    )
     trust = json.dumps(
         {
             "Version": "2012-10-17",
@@ -531,6 +535,9 @@ def test_the_heartbeat_role_allows_every_call_of_a_whole_and_a_broken_loop_and_g
     assert broken["whole"] is False
     calls = recorder.take()
     assert "sns:Publish" in {call.action for call in calls}
+    assert f"arn:aws:cloudtrail:eu-west-1:{HOME_ACCOUNT}:trail/eu-audit" in {
+        call.resource for call in calls if call.action == "cloudtrail:GetEventSelectors"
+    }
     buses = {call.resource.split(":rule/", 1)[1].count("/") for call in calls if call.action == "events:DescribeRule"}
     assert buses == {0, 1}  # rules of the default bus and of the central bus
     _assert_holds(calls, role_policies("HeartbeatRole"), UNREACHED)
@@ -571,6 +578,9 @@ def test_the_member_snapshot_reader_role_allows_every_call_the_heartbeat_makes_t
     cloudtrail = member.client("cloudtrail", MEMBER, REGION)
     cloudtrail.create_trail(Name="org-audit", S3BucketName="member-trail-logs")
     cloudtrail.start_logging(Name="org-audit")
+    elsewhere = member.client("cloudtrail", MEMBER, "eu-west-1")
+    elsewhere.create_trail(Name="eu-audit", S3BucketName="member-trail-logs", IsMultiRegionTrail=True)
+    elsewhere.start_logging(Name="eu-audit")
     member_iam = member.client("iam", MEMBER, REGION)
     for role in MEMBER_STACK_ROLES:
         member_iam.create_role(RoleName=role, AssumeRolePolicyDocument=json.dumps(MAIN))
@@ -616,6 +626,9 @@ def test_the_member_snapshot_reader_role_allows_every_call_the_heartbeat_makes_t
         "iam:ListRolePolicies",
         "iam:GetRolePolicy",
     } <= {call.action for call in calls}
+    assert f"arn:aws:cloudtrail:eu-west-1:{MEMBER}:trail/eu-audit" in {
+        call.resource for call in calls if call.action == "cloudtrail:GetEventSelectors"
+    }, "the trail homed in another region is read there"
     read = {call.resource for call in calls if call.action == "iam:GetRolePolicy"}
     assert read == {f"arn:aws:iam::{MEMBER}:role/{role}" for role in MEMBER_STACK_ROLES}, "the member stack's roles"
     _assert_holds(calls, policies, {})
