@@ -12,10 +12,12 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
 
 from iamwarden.adapters.recorded import AuditRecorded
 from iamwarden.app.heartbeat import Heartbeat, MemberSnapshots, build_heartbeat
-from iamwarden.domain.recorded import BOUNDARY, TRAIL
+from iamwarden.domain.exceptions import ConfigurationError
+from iamwarden.domain.recorded import BOUNDARY, OWN_ROLE, TRAIL
 from tests.aws_fixtures import HOME_ACCOUNT, REGION
 from tests.functional.conftest import Account
 
@@ -214,3 +216,97 @@ def test_accounts_not_reached_within_the_time_budget_wait_for_a_later_run_withou
     assert members.deferred == ["000000000003"]
     assert len(problems) == 2
     assert not any("000000000003" in problem for problem in problems)
+
+
+# --- the member stack's own roles ---------------------------------------------------------------------------
+
+MEMBER_ROLES = ("iamwarden-remediator", "iamwarden-pruner-member", "iamwarden-snapshot-reader")
+CONTEXT = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "iam:ListRoles", "Resource": "*"}]}
+
+
+def _member_stack_roles(session: boto3.Session) -> None:
+    iam = session.client("iam")
+    for role in MEMBER_ROLES:
+        iam.create_role(RoleName=role, AssumeRolePolicyDocument=TRUST)
+        iam.put_role_policy(RoleName=role, PolicyName="context", PolicyDocument=json.dumps(CONTEXT))
+
+
+def test_the_member_stacks_roles_are_snapshotted_in_each_member_keyed_by_its_own_arn(account: Account) -> None:
+    account.set("managed_accounts", f"{MEMBER_A},{MEMBER_B}")
+    for member in (MEMBER_A, MEMBER_B):
+        _member_stack_roles(_member(account, member))
+    names = "remediator=iamwarden-remediator,pruner-member=iamwarden-pruner-member,snapshot-reader=" + MEMBER_ROLES[2]
+    environment = {**_environment(account), "IAMWARDEN_MEMBER_ROLE_NAMES": names}
+    built = build_heartbeat(account.session, environment)
+    assert built.member_snapshots is not None
+    assert built.member_snapshots.own_roles == MEMBER_ROLES
+
+    result = _Whole(built.config, None, None, built.iam, _Topic(), member_snapshots=built.member_snapshots).run()
+
+    assert result["whole"] is True, result["problems"]
+    recorded = AuditRecorded(account.audit(), account.dynamodb)
+    for member in (MEMBER_A, MEMBER_B):
+        for role in MEMBER_ROLES:
+            snapshot = recorded.snapshot(OWN_ROLE, f"arn:aws:iam::{member}:role/{role}")
+            assert snapshot is not None, (member, role)
+            assert snapshot.data == {"trust_policy": json.loads(TRUST), "inline": {"context": CONTEXT}}
+
+
+def test_a_bad_member_role_names_setting_is_a_configuration_error(account: Account) -> None:
+    environment = {**_environment(account), "IAMWARDEN_MEMBER_ROLE_NAMES": "remediator"}
+
+    with pytest.raises(ConfigurationError, match="IAMWARDEN_MEMBER_ROLE_NAMES"):
+        build_heartbeat(account.session, environment)
+
+
+def test_a_failed_own_role_refresh_in_a_member_is_one_problem_and_the_earlier_snapshot_is_kept(
+    account: Account,
+) -> None:
+    session = _member(account, MEMBER_A)
+    _member_stack_roles(session)
+    _trail_and_boundary(session, MEMBER_A)
+    store = AuditRecorded(account.audit(), account.dynamodb)
+    denied = [False]
+
+    def clients(member: str) -> tuple[Any, Any]:
+        iam = _member(account, member).client("iam")
+
+        def refuse(**_: Any) -> None:
+            if denied[0]:
+                raise ClientError({"Error": {"Code": "AccessDenied", "Message": "explicit deny"}}, "GetRolePolicy")
+
+        iam.meta.events.register("before-call.iam.GetRolePolicy", refuse)
+        return _member(account, member).client("cloudtrail"), iam
+
+    times = iter(["t1", "t2"])
+    members = MemberSnapshots(
+        store, lambda: {MEMBER_A}, clients, home_account=HOME_ACCOUNT, region=REGION, own_roles=MEMBER_ROLES,
+        clock=lambda: next(times),
+    )  # fmt: skip
+    config = build_heartbeat(account.session, _environment(account)).config
+    assert _Whole(config, None, None, None, _Topic(), member_snapshots=members).run()["whole"] is True
+    session.client("iam").put_role_policy(
+        RoleName="iamwarden-remediator",
+        PolicyName="context",
+        PolicyDocument=json.dumps(
+            {"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": "*", "Resource": "*"}]}
+        ),
+    )
+    denied[0] = True
+    topic = _Topic()
+
+    result = _Whole(config, None, None, None, topic, member_snapshots=members).run()
+
+    assert result["whole"] is False
+    [problem] = result["problems"]
+    assert f"own roles of {MEMBER_A}" in problem
+    assert "AccessDenied" in problem
+    [alert] = topic.published
+    assert problem in alert["Message"]
+    kept = store.snapshot(OWN_ROLE, f"arn:aws:iam::{MEMBER_A}:role/iamwarden-remediator")
+    assert kept is not None
+    assert kept.taken_at == "t1"
+    assert kept.data["inline"] == {"context": CONTEXT}, "the earlier snapshot, not the changed policy"
+    trail = store.snapshot(TRAIL, f"arn:aws:cloudtrail:{REGION}:{MEMBER_A}:trail/org-audit")
+    assert trail is not None
+    assert trail.taken_at == "t2", "the other kinds are still refreshed"

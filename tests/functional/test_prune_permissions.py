@@ -47,6 +47,7 @@ from tests.sam_template import deployed_template, translated_template
 
 MEMBER = "444455556666"
 MEMBER_ROLE = "iamwarden-pruner-member"
+MEMBER_STACK_ROLES = ("iamwarden-remediator", "iamwarden-pruner-member", "iamwarden-snapshot-reader")
 LAMBDA_BASIC = "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
 TEAM_TOPIC = f"arn:aws:sns:{REGION}:{HOME_ACCOUNT}:iamwarden-team-orders"
 LOG_GROUPS = {
@@ -500,6 +501,10 @@ def test_the_heartbeat_role_allows_every_call_of_a_whole_and_a_broken_loop_and_g
     bucket = "org-trail-logs"
     session.client("s3", region_name=REGION).create_bucket(Bucket=bucket)
     session.client("cloudtrail", region_name=REGION).create_trail(Name="org-audit", S3BucketName=bucket)
+    # A multi-region trail homed in another region: the heartbeat reads it there (its home region).
+    session.client("cloudtrail", region_name="eu-west-1").create_trail(
+        Name="eu-audit", S3BucketName=bucket, IsMultiRegionTrail=True
+    )
     trust = json.dumps(
         {
             "Version": "2012-10-17",
@@ -530,6 +535,9 @@ def test_the_heartbeat_role_allows_every_call_of_a_whole_and_a_broken_loop_and_g
     assert broken["whole"] is False
     calls = recorder.take()
     assert "sns:Publish" in {call.action for call in calls}
+    assert f"arn:aws:cloudtrail:eu-west-1:{HOME_ACCOUNT}:trail/eu-audit" in {
+        call.resource for call in calls if call.action == "cloudtrail:GetEventSelectors"
+    }
     buses = {call.resource.split(":rule/", 1)[1].count("/") for call in calls if call.action == "events:DescribeRule"}
     assert buses == {0, 1}  # rules of the default bus and of the central bus
     _assert_holds(calls, role_policies("HeartbeatRole"), UNREACHED)
@@ -570,6 +578,13 @@ def test_the_member_snapshot_reader_role_allows_every_call_the_heartbeat_makes_t
     cloudtrail = member.client("cloudtrail", MEMBER, REGION)
     cloudtrail.create_trail(Name="org-audit", S3BucketName="member-trail-logs")
     cloudtrail.start_logging(Name="org-audit")
+    elsewhere = member.client("cloudtrail", MEMBER, "eu-west-1")
+    elsewhere.create_trail(Name="eu-audit", S3BucketName="member-trail-logs", IsMultiRegionTrail=True)
+    elsewhere.start_logging(Name="eu-audit")
+    member_iam = member.client("iam", MEMBER, REGION)
+    for role in MEMBER_STACK_ROLES:
+        member_iam.create_role(RoleName=role, AssumeRolePolicyDocument=json.dumps(MAIN))
+        member_iam.put_role_policy(RoleName=role, PolicyName="context", PolicyDocument=json.dumps(MAIN))
     recorder.take(MEMBER)
     recorder.paused = False
     environment = {
@@ -578,7 +593,8 @@ def test_the_member_snapshot_reader_role_allows_every_call_the_heartbeat_makes_t
             for name, value in translated_template()["Resources"]["HeartbeatFunction"]["Properties"]["Environment"][
                 "Variables"
             ].items()
-            if isinstance(value, str) or name in ("IAMWARDEN_SETTINGS_PREFIX", "IAMWARDEN_HOME_ACCOUNT")
+            if isinstance(value, str)
+            or name in ("IAMWARDEN_SETTINGS_PREFIX", "IAMWARDEN_HOME_ACCOUNT", "IAMWARDEN_MEMBER_ROLE_NAMES")
         },
         "IAMWARDEN_OWN_RULES": "iamwarden-heartbeat",
         "IAMWARDEN_ENFORCER_ARN": f"arn:aws:lambda:{REGION}:{HOME_ACCOUNT}:function:iamwarden-enforcer",
@@ -595,10 +611,24 @@ def test_the_member_snapshot_reader_role_allows_every_call_the_heartbeat_makes_t
 
     assert problems == []
     assert stored >= 1
-    role = member_template()["Resources"]["SnapshotReaderRole"]["Properties"]
-    policies = {
-        p["PolicyName"]: resolve(p["PolicyDocument"]["Statement"], {"AWS::AccountId": MEMBER}) for p in role["Policies"]
+    template = member_template()
+    role = template["Resources"]["SnapshotReaderRole"]["Properties"]
+    names = {
+        "AWS::AccountId": MEMBER,
+        **{name: parameter["Default"] for name, parameter in template["Parameters"].items() if "Default" in parameter},
     }
+    policies = {p["PolicyName"]: resolve(p["PolicyDocument"]["Statement"], names) for p in role["Policies"]}
     calls = recorder.take(MEMBER)
-    assert {"cloudtrail:GetEventSelectors", "iam:GetAccountAuthorizationDetails"} <= {call.action for call in calls}
+    assert {
+        "cloudtrail:GetEventSelectors",
+        "iam:GetAccountAuthorizationDetails",
+        "iam:GetRole",
+        "iam:ListRolePolicies",
+        "iam:GetRolePolicy",
+    } <= {call.action for call in calls}
+    assert f"arn:aws:cloudtrail:eu-west-1:{MEMBER}:trail/eu-audit" in {
+        call.resource for call in calls if call.action == "cloudtrail:GetEventSelectors"
+    }, "the trail homed in another region is read there"
+    read = {call.resource for call in calls if call.action == "iam:GetRolePolicy"}
+    assert read == {f"arn:aws:iam::{MEMBER}:role/{role}" for role in MEMBER_STACK_ROLES}, "the member stack's roles"
     _assert_holds(calls, policies, {})

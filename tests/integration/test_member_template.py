@@ -27,9 +27,11 @@ from iamwarden.domain.findings import Verdict
 from iamwarden.domain.settings import Settings
 from iamwarden.guardrails.engine import judge_event
 from iamwarden.guardrails.registry import GRANTED_APART, STEP_PERMISSIONS
+from iamwarden.guardrails.tampering import RestoreOwnRoleDocument
 from tests.aws_fixtures import enforcer_rules, event_patterns, resolve
 from tests.conftest import ROOT, SAMPLE_OWN, load_event
 from tests.integration.test_template import TemplateDocuments, template_changes
+from tests.least_privilege import Call, check
 from tests.sam_template import deployed_template, managed_policies_of, remediation_statements, translated_template
 
 MEMBER_TEMPLATE = ROOT / "member" / "template.yaml"
@@ -231,7 +233,8 @@ def test_the_member_role_names_are_the_ones_the_enforcer_and_pruner_assume() -> 
 
 
 def test_the_snapshot_reader_role_only_reads_what_the_heartbeats_snapshots_read() -> None:
-    """The heartbeat's member snapshots (``take_trail_snapshots``, ``take_boundary_snapshots``): reads, no more."""
+    """The heartbeat's member snapshots (``take_trail_snapshots``, ``take_boundary_snapshots``,
+    ``take_own_role_snapshots``): reads, no more, and the own roles' policies of the member stack's roles only."""
     [policy] = _resource("SnapshotReaderRole")["Policies"]
     actions = {
         action
@@ -244,7 +247,16 @@ def test_the_snapshot_reader_role_only_reads_what_the_heartbeats_snapshots_read(
         "cloudtrail:GetEventSelectors",
         "cloudtrail:GetInsightSelectors",
         "iam:GetAccountAuthorizationDetails",
+        "iam:GetRole",
+        "iam:ListRolePolicies",
+        "iam:GetRolePolicy",
     }
+    [own] = [s for s in policy["PolicyDocument"]["Statement"] if s["Sid"] == "ReadOwnRolesForSnapshots"]
+    assert sorted(_sub(resource) for resource in own["Resource"]) == [
+        "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/${MemberRoleName}",
+        "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/${PrunerMemberRoleName}",
+        "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/iamwarden-snapshot-reader",
+    ]
     assert _resource("SnapshotReaderRole")["RoleName"] == "iamwarden-snapshot-reader"
     heartbeat = translated_template()["Resources"]["HeartbeatFunction"]["Properties"]["Environment"]["Variables"]
     assert heartbeat["IAMWARDEN_SNAPSHOT_ROLE_NAME"] == "iamwarden-snapshot-reader"
@@ -255,6 +267,30 @@ def test_the_snapshot_reader_role_only_reads_what_the_heartbeats_snapshots_read(
         if isinstance(statement, dict) and statement.get("Action") == "sts:AssumeRole"
     ]
     assert _sub(assume["Resource"]) == "arn:${AWS::Partition}:iam::*:role/iamwarden-snapshot-reader"
+
+
+def test_the_remediation_role_may_restore_every_member_stack_role_itself_included_and_nothing_denies_it() -> None:
+    """iamwarden-tampered restores the member stack's roles through the remediation role, the remediation role's own
+    trust and inline policies too: its grants allow each call of the restore and its undo on each of the three
+    roles, and no statement of the member template denies them (README "Tampering with IAM Warden")."""
+    deployed = _with_parameter_defaults(member_template())
+    role = deployed["Resources"]["RemediationRole"]["Properties"]
+    policies = {
+        "remediations": remediation_statements(deployed, "RemediationRole"),
+        **{policy["PolicyName"]: policy["PolicyDocument"]["Statement"] for policy in role["Policies"]},
+    }
+    resolved = {name: resolve(statements, {"AWS::AccountId": MEMBER}) for name, statements in policies.items()}
+    names = ("iamwarden-remediator", "iamwarden-pruner-member", "iamwarden-snapshot-reader")
+    calls = [
+        Call(action, f"arn:aws:iam::{MEMBER}:role/{name}")
+        for name in names
+        for action in {*RestoreOwnRoleDocument.permissions, *RestoreOwnRoleDocument.undo_permissions}
+    ]
+
+    report = check(calls, resolved, {})
+
+    assert not report.denied, "\n".join(str(call) for call in report.denied)
+    assert role["RoleName"] == names[0]
 
 
 def test_the_pruner_member_role_grants_the_iam_part_of_the_pruners_role() -> None:

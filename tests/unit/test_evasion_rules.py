@@ -156,3 +156,29 @@ def test_a_root_access_key_is_no_reversal_of_a_user_quarantine() -> None:
     """CreateAccessKey by the root user names no IAM user (requestParameters null): root-access-key-created's."""
     judgement = judge_event(load_event("create-access-key-root.json"), Settings(), recorded=InMemory())
     assert [finding.rule_id for finding in judgement.findings] == ["root-access-key-created"]
+
+
+def test_a_trail_arn_of_another_region_than_the_event_is_never_restored_there() -> None:
+    """Its snapshot exists, but the enforcer acts in the event's region, not the trail's home: alerted, no plan."""
+    other = "arn:aws:cloudtrail:us-east-1:111122223333:trail/org-audit"
+    recorded = InMemory([Snapshot(TRAIL, other, "2026-11-20T09:00:00Z", GOOD_TRAIL)])
+    for sample in ("cloudtrail-update-trail-bucket.json", "cloudtrail-stop-logging.json"):
+        event = load_event(sample)
+        event["detail"]["requestParameters"]["name"] = other
+
+        [finding] = _judge(event, recorded).findings
+
+        assert finding.plan == (), sample
+        [missing] = finding.needs_context
+        assert f"where trail {other} lives: the change was recorded in eu-west-1" in missing
+
+
+def test_a_trail_arn_of_another_account_than_the_event_is_rejected() -> None:
+    other = "arn:aws:cloudtrail:eu-west-1:999988887777:trail/org-audit"
+    event = load_event("cloudtrail-stop-logging.json")
+    event["detail"]["requestParameters"]["name"] = other
+
+    judgement = _judge(event, InMemory([Snapshot(TRAIL, other, "2026-11-20T09:00:00Z", GOOD_TRAIL)]))
+
+    assert judgement.findings == ()
+    assert "belongs to 999988887777" in judgement.reason

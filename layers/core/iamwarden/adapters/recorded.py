@@ -5,7 +5,9 @@
   keys, like the breaker's ``breaker#`` items), so nothing new is deployed.
 * ``take_trail_snapshots`` reads every trail whose home is this account and region and returns a
   snapshot of each trail that is in a good state (logging, management events read and written); a trail
-  in a bad state is never snapshotted, so a restore can never put a bad state back.
+  in a bad state is never snapshotted, so a restore can never put a bad state back. ``trail_home_regions``
+  names the other regions this account's multi-region trails are homed in, whose trails the heartbeat takes
+  there the same way.
 * ``take_boundary_snapshots`` does the same for the permissions boundaries of an account's roles and users
   (``GetAccountAuthorizationDetails``, which returns them; ``ListRoles`` does not).
 
@@ -117,6 +119,24 @@ def take_trail_snapshots(cloudtrail: Any, account: str, region: str, now: str) -
     return snapshots
 
 
+def trail_home_regions(cloudtrail: Any, account: str, region: str) -> list[str]:
+    """The other regions ``account``'s multi-region trails are homed in, as ``region`` sees them (their shadows).
+
+    A multi-region trail is listed in every region (a shadow trail there), with its ``HomeRegion``: one call in
+    ``region`` finds every region whose trails log this region's events too. A single-region trail of another
+    region is not listed here, and an organization trail of another account (the management account's) is not
+    this account's to snapshot.
+    """
+    listed = cloudtrail.describe_trails(includeShadowTrails=True).get("trailList", [])
+    return sorted(
+        {
+            str(trail["HomeRegion"])
+            for trail in listed
+            if trail.get("HomeRegion") and trail["HomeRegion"] != region and f":{account}:" in trail.get("TrailARN", "")
+        }
+    )
+
+
 def take_boundary_snapshots(iam: Any, account: str, now: str) -> list[Snapshot]:
     """The boundary (or its absence) of every role and user of the account, from the authorization details."""
     snapshots = []
@@ -132,8 +152,10 @@ def take_boundary_snapshots(iam: Any, account: str, now: str) -> list[Snapshot]:
 def take_own_role_snapshots(iam: Any, role_names: Sequence[str], account: str, now: str) -> list[Snapshot]:
     """The trust policy and inline policies of each of IAM Warden's own roles in ``account`` (by exact name).
 
-    Keyed like the rule names them (``arn:<partition>:iam::<account>:role/<name>``); a role that is not there is
-    skipped (its deletion is alerted, and nothing could be restored into it).
+    Keyed like the rule names them (``arn:<partition>:iam::<account>:role/<name>``: the account's own ARN, so
+    one account's snapshot is never found for another's role); a role that is not there is skipped (its deletion
+    is alerted, and nothing could be restored into it), and so is a role of that name at another path: the
+    templates create theirs at ``/``, so it is a look-alike whose policies must never become the ones restored.
     """
     snapshots = []
     for name in role_names:
@@ -143,13 +165,15 @@ def take_own_role_snapshots(iam: Any, role_names: Sequence[str], account: str, n
             if is_gone(exc):
                 continue
             raise
+        partition = str(role.get("Arn", "arn:aws:")).split(":")[1]
+        arn = iam_arn(partition, account, "role", name)
+        if role.get("Arn") != arn:
+            continue
         inline = {
             policy: iam.get_role_policy(RoleName=name, PolicyName=policy)["PolicyDocument"]
             for page in iam.get_paginator("list_role_policies").paginate(RoleName=name)
             for policy in page.get("PolicyNames", [])
         }
-        partition = str(role.get("Arn", "arn:aws:")).split(":")[1]
-        arn = iam_arn(partition, account, "role", name)
         snapshots.append(
             Snapshot(OWN_ROLE, arn, now, {"trust_policy": role["AssumeRolePolicyDocument"], "inline": inline})
         )
@@ -168,4 +192,5 @@ __all__: Sequence[str] = (
     "take_boundary_snapshots",
     "take_own_role_snapshots",
     "take_trail_snapshots",
+    "trail_home_regions",
 )

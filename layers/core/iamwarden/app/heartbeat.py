@@ -12,14 +12,16 @@ watched by ``iamwarden-tampered`` (``DisableRule`` on ``iamwarden-heartbeat``) a
 invocations.
 
 Each run also refreshes the last-known-good snapshots that defense-evasion and persistence restores read
-(``cloudtrail-logging-impaired``: the trails whose home is this account and region; ``permissions-boundary-weakened``:
+(``cloudtrail-logging-impaired``: the trails whose home is this account and region, and those homed in the
+other regions this account's multi-region trails name, each read in its home region; ``permissions-boundary-weakened``:
 every role's and user's boundary; ``iamwarden-tampered``: the trust and inline policies of the stack's own roles),
 into the audit table. Only good trails are snapshotted, so a refresh never
 records an attacker's state as the one to restore. A refresh that fails is one more problem in the alert: until it
 works, restores use the previous snapshot, or only alert when there is none. The deploy takes the first
 snapshots through the same refresh (``app.deploy_snapshot``, the stack's ``DeploySnapshot`` custom resource).
-The managed member accounts' trails and boundaries are taken too (``MemberSnapshots``), through each account's
-read-only ``iamwarden-snapshot-reader`` role, a bounded number a run.
+The managed member accounts' trails, boundaries and the member stack's own roles (``IAMWARDEN_MEMBER_ROLE_NAMES``)
+are taken too (``MemberSnapshots``), through each account's read-only ``iamwarden-snapshot-reader`` role, a bounded
+number a run, each keyed by that account's ARN.
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ from iamwarden.adapters.recorded import (
     take_boundary_snapshots,
     take_own_role_snapshots,
     take_trail_snapshots,
+    trail_home_regions,
 )
 from iamwarden.adapters.ssm_settings import SsmSettingsSource, ssm_parameters
 from iamwarden.app.deploy_snapshot import DeploySnapshot, SnapshotTaker
@@ -79,6 +82,9 @@ class HeartbeatConfig(NamedTuple):
     #: listed (the settings prefix): both set, the member accounts' trails and boundaries are snapshotted too.
     member_snapshot_role: str | None = None
     settings_prefix: str | None = None
+    #: The names of the member stack's roles (``IAMWARDEN_MEMBER_ROLE_NAMES``), whose trust and inline policies are
+    #: snapshotted in each member account through its snapshot role, for the restores there.
+    member_roles: tuple[str, ...] = ()
     #: The managed policies the template attaches to the enforcer's role (``IAMWARDEN_ENFORCER_POLICY_ARNS``):
     #: its remediation grants, too large for the role's inline policies.
     enforcer_policy_arns: tuple[str, ...] = ()
@@ -110,6 +116,7 @@ class HeartbeatConfig(NamedTuple):
             account=env.get("IAMWARDEN_HOME_ACCOUNT") or None,
             region=env.get("AWS_REGION") or None,
             own_roles=_own_role_names(env.get("IAMWARDEN_OWN_ROLE_ARNS", "")),
+            member_roles=_member_role_names(env.get("IAMWARDEN_MEMBER_ROLE_NAMES", "")),
             enforcer_policy_arns=tuple(
                 arn.strip() for arn in env.get("IAMWARDEN_ENFORCER_POLICY_ARNS", "").split(",") if arn.strip()
             ),
@@ -126,6 +133,13 @@ def _own_role_names(text: str) -> tuple[str, ...]:
         return tuple(arn.rsplit("/", 1)[-1] for arn in parse_own_roles(text).values())
     except ValueError as exc:
         raise ConfigurationError(f"IAMWARDEN_OWN_ROLE_ARNS: {exc}") from exc
+
+
+def _member_role_names(text: str) -> tuple[str, ...]:
+    try:
+        return tuple(parse_own_roles(text).values())
+    except ValueError as exc:
+        raise ConfigurationError(f"IAMWARDEN_MEMBER_ROLE_NAMES: {exc}") from exc
 
 
 class SnapshotStore(Protocol):
@@ -149,9 +163,13 @@ class SnapshotRefresh:
         region: str,
         own_roles: tuple[str, ...] = (),
         clock: Callable[[], str] = _now,
+        cloudtrail_in: Callable[[str], Any] | None = None,
     ) -> None:
         self.store = store
         self.own_roles = own_roles
+        #: ``region -> cloudtrail client`` of this account there: the trails homed in other regions are taken
+        #: there too (their changes arrive in their home region, and are restored there); None: this region only.
+        self.cloudtrail_in = cloudtrail_in
         self.cloudtrail = cloudtrail
         self.iam = iam
         self.account = account
@@ -175,6 +193,34 @@ class SnapshotRefresh:
                     f"the snapshots of the {what} of {self.account} in {self.region} cannot be refreshed "
                     f"({error_code(exc) or exc}): a restore falls back to the previous one, or only alerts"
                 )
+        elsewhere, failures = self.refresh_trails_elsewhere(now)
+        return stored + elsewhere, problems + failures
+
+    def refresh_trails_elsewhere(self, now: str) -> tuple[int, list[str]]:
+        """The trails homed in the other regions this account's multi-region trails name, each in its home region.
+
+        Each region is taken on its own: one that cannot be read is one problem, and keeps its earlier snapshots.
+        """
+        if self.cloudtrail_in is None:
+            return 0, []
+        try:
+            regions = trail_home_regions(self.cloudtrail, self.account, self.region)
+        except Exception as exc:
+            return 0, [
+                f"the trails of {self.account} homed in other regions than {self.region} cannot be listed "
+                f"({error_code(exc) or exc}): their restores fall back to the previous snapshots, or only alert"
+            ]
+        stored, problems = 0, []
+        for region in regions:
+            try:
+                stored += self.store.put_all(
+                    take_trail_snapshots(self.cloudtrail_in(region), self.account, region, now)
+                )
+            except Exception as exc:
+                problems.append(
+                    f"the snapshots of the trails of {self.account} in {region} cannot be refreshed "
+                    f"({error_code(exc) or exc}): a restore falls back to the previous one, or only alerts"
+                )
         return stored, problems
 
 
@@ -193,7 +239,11 @@ def _turn() -> int:
 
 
 class MemberSnapshots:
-    """The trail and boundary snapshots of the managed member accounts, through their read-only snapshot role.
+    """The trail, boundary and own-role snapshots of the managed member accounts, through their snapshot role.
+
+    The member stack's own roles (``own_roles``, at path ``/``) are read there and keyed by that account's ARN of
+    each, so ``iamwarden-tampered`` restores a member role's trust or inline policy from its own account's
+    snapshot only.
 
     Bounded: at most ``per_run`` accounts a run, taken in turn. An account that cannot be reached or read is one
     problem naming it in the heartbeat's alert; the other accounts are still taken and the run never fails.
@@ -212,8 +262,14 @@ class MemberSnapshots:
         clock: Callable[[], str] = _now,
         budget_seconds: float = MEMBER_SNAPSHOT_BUDGET_SECONDS,
         monotonic: Callable[[], float] = time.monotonic,
+        own_roles: tuple[str, ...] = (),
+        cloudtrail_in: Callable[[str, str], Any] | None = None,
     ) -> None:
         self.store = store
+        #: ``(account, region) -> cloudtrail client`` there, for the trails homed in other regions; None: none.
+        self.cloudtrail_in = cloudtrail_in
+        #: The member stack's role names: their trust and inline policies are snapshotted in each account.
+        self.own_roles = own_roles
         self.budget_seconds = budget_seconds
         self.monotonic = monotonic
         #: The accounts the last refresh left for a later run because its time budget was spent.
@@ -236,6 +292,12 @@ class MemberSnapshots:
         start = (self.turn() * self.per_run) % len(every)
         return [every[(start + n) % len(every)] for n in range(self.per_run)]
 
+    def _cloudtrail_in(self, account: str) -> Callable[[str], Any] | None:
+        regional = self.cloudtrail_in
+        if regional is None:
+            return None
+        return lambda region: regional(account, region)
+
     def refresh(self) -> tuple[int, list[str]]:
         try:
             accounts = self.chosen(self.accounts())
@@ -256,7 +318,16 @@ class MemberSnapshots:
                     f"({error_code(exc) or exc})"
                 )
                 continue
-            refresh = SnapshotRefresh(self.store, cloudtrail, iam, account, region=self.region, clock=self.clock)
+            refresh = SnapshotRefresh(
+                self.store,
+                cloudtrail,
+                iam,
+                account,
+                region=self.region,
+                own_roles=self.own_roles,
+                clock=self.clock,
+                cloudtrail_in=self._cloudtrail_in(account),
+            )
             count, failures = refresh.refresh()
             stored += count
             problems += failures
@@ -420,6 +491,7 @@ def build_heartbeat(session: Any = None, environ: Mapping[str, str] | None = Non
             config.account,
             region=config.region,
             own_roles=config.own_roles,
+            cloudtrail_in=lambda region: session.client("cloudtrail", region_name=region, config=retry_config()),
         )
     member_snapshots = None
     if snapshots is not None and config.member_snapshot_role and config.settings_prefix:
@@ -449,7 +521,18 @@ def _member_snapshots(session: Any, config: HeartbeatConfig, store: SnapshotStor
     def clients(account: str) -> tuple[Any, Any]:
         return factory.client("cloudtrail", account, region), factory.client("iam", account, region)
 
-    return MemberSnapshots(store, accounts, clients, home_account=home_account, region=region)
+    def cloudtrail_in(account: str, trail_region: str) -> Any:
+        return factory.client("cloudtrail", account, trail_region)
+
+    return MemberSnapshots(
+        store,
+        accounts,
+        clients,
+        home_account=home_account,
+        region=region,
+        own_roles=config.member_roles,
+        cloudtrail_in=cloudtrail_in,
+    )
 
 
 def build_deploy_snapshot(session: Any = None, environ: Mapping[str, str] | None = None) -> DeploySnapshot:

@@ -79,6 +79,7 @@ class CloudTrailRule:
         arn = trail_arn(context, context.request_text(key))
         evaluation = Evaluation(resource_arn=arn)
         name = _trail_name(arn)
+        elsewhere = _homed_elsewhere(context, arn)
         if change.event_name == "StopLogging":
             evaluation.findings.append(
                 context.finding(
@@ -86,7 +87,9 @@ class CloudTrailRule:
                     severity=Severity.CRITICAL,
                     resource_arn=arn,
                     reason=f"{change.actor.display} stopped logging of trail {name}: nothing is recorded any more.",
-                    plan=[
+                    plan=[]
+                    if elsewhere
+                    else [
                         RemediationStep(
                             StartTrailLogging.action,
                             arn,
@@ -94,10 +97,12 @@ class CloudTrailRule:
                             f"start logging of trail {name} again",
                         )
                     ],
+                    needs_context=elsewhere,
                 )
             )
             return evaluation
-        snapshot = context.recorded.snapshot(TRAIL, arn) if context.recorded is not None else None
+        recorded = context.recorded if not elsewhere else None
+        snapshot = recorded.snapshot(TRAIL, arn) if recorded is not None else None
         previous = snapshot.data if snapshot is not None else None
         if change.event_name == "DeleteTrail":
             found = [Impairment("the trail was deleted", True)]
@@ -128,7 +133,9 @@ class CloudTrailRule:
         }[change.event_name]
         needs: tuple[str, ...] = ()
         plan: list[RemediationStep] = []
-        if snapshot is None:
+        if elsewhere:
+            needs = elsewhere
+        elif snapshot is None:
             needs = (
                 f"how trail {name} was configured before (IAM Warden has no snapshot of it: snapshots are taken by the "
                 "heartbeat, of trails in a good state)",
@@ -147,6 +154,23 @@ class CloudTrailRule:
             )
         )
         return evaluation
+
+
+def _homed_elsewhere(context: RuleContext, arn: str) -> tuple[str, ...]:
+    """What is unknown when the request names a trail ARN of another region or account than the event's.
+
+    A trail is changed, and restored, only in its home region (elsewhere the call fails with
+    ``InvalidHomeRegionException``), and the enforcer acts in the event's account and region: a successful change
+    naming another home is no call CloudTrail records, so nothing is put back on its word.
+    """
+    parts = arn.split(":")
+    change = context.change
+    if len(parts) > 4 and (parts[3], parts[4]) == (change.region, change.account):
+        return ()
+    return (
+        f"where trail {arn} lives: the change was recorded in {change.region} of account {change.account}, and a "
+        "trail is changed and restored only in its own home region and account",
+    )
 
 
 def restore_step(arn: str, snapshot: Snapshot) -> RemediationStep:

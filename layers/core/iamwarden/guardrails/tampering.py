@@ -14,6 +14,9 @@ own deployment: no other stack can hold these exact names while this one does. J
   policy or inline policy (put or deleted) is put back (``restore_own_role_document``) from IAM Warden's own
   snapshot of the role (``OWN_ROLE``, taken by the heartbeat), or, for a trust policy of the security
   account's stack without one, from the document the template declares (``OwnIdentity.declared_trust_policy``);
+  in a member account from that account's snapshot of the member stack's role (taken through its
+  ``iamwarden-snapshot-reader`` role), written through the member role like every remediation there, and only
+  into the role the snapshot was taken of (same ARN: path and account);
   with neither the finding says what is missing (``needs_context``) and is only alerted. Deletion is alerted
   with what to do;
 * its EventBridge rules: ``DisableRule`` is re-enabled (``enable_own_rule``); ``DeleteRule``, ``PutRule``
@@ -35,7 +38,7 @@ from typing import Any, ClassVar, NamedTuple
 from iamwarden.adapters.errors import ignoring, is_gone
 from iamwarden.domain.arns import iam_arn
 from iamwarden.domain.catalog import Mode, OptionSpec, RuleSpec, Severity
-from iamwarden.domain.exceptions import UndoError
+from iamwarden.domain.exceptions import RemediationError, UndoError
 from iamwarden.domain.findings import RemediationStep, StepAction
 from iamwarden.domain.recorded import OWN_ROLE
 from iamwarden.domain.wildcards import arn_match
@@ -330,14 +333,14 @@ def _restore_role_document(context: RuleContext, role: str, arn: str) -> tuple[R
         elif declared is not None:
             document, source = declared, "the document its template declares"
         else:
-            return None, (f"{what} before this change ({where}; the member template's trust is not known here)",)
+            return None, (f"{what} before this change ({where}{_member_where(context)})",)
         parameters = {"role_name": role, "document": "trust", "restore_to": document, "source": source}
         return RemediationStep(RestoreOwnRoleDocument.action, arn, parameters, f"put back {what} from {source}"), ()
     policy = context.request_text("policyName")
     what = f"the inline policy {policy} of IAM Warden's role {role}"
     inline = snapshot.data.get("inline") if snapshot is not None else None
     if snapshot is None or not isinstance(inline, Mapping):
-        return None, (f"{what} before this change ({where})",)
+        return None, (f"{what} before this change ({where}{_member_where(context)})",)
     restore_to = inline.get(policy)
     source = f"IAM Warden's snapshot of {snapshot.taken_at}"
     parameters = {
@@ -349,6 +352,14 @@ def _restore_role_document(context: RuleContext, role: str, arn: str) -> tuple[R
     }
     summary = f"put back {what} from {source}" if restore_to is not None else f"delete {what} (not in {source})"
     return RemediationStep(RestoreOwnRoleDocument.action, arn, parameters, summary), ()
+
+
+def _member_where(context: RuleContext) -> str:
+    """Where a member account's own-role snapshot comes from, for the finding that lacks one."""
+    if context.change.account == context.settings.own.home_account or context.recorded is None:
+        return ""
+    account = context.change.account
+    return f", in account {account} through its iamwarden-snapshot-reader role, if managed_accounts lists it"
 
 
 def _text(parameters: Mapping[str, Any], key: str) -> str | None:
@@ -415,6 +426,19 @@ class RemoveOwnRoleBoundary:
         return [f"put the permissions boundary {before['boundary']} back on role {role}"]
 
 
+def _same_role(found: Mapping[str, Any], step: RemediationStep) -> None:
+    """Refuse a role of the own role's name that is not the one the snapshot was taken of (another path, account).
+
+    A role name is unique per account, but a deleted own role can be re-created at another path by anyone: its
+    ARN then differs from the step's target (the role at ``/`` in the event's account), and IAM Warden's snapshot
+    is never written into it.
+    """
+    if found.get("Arn") != step.target:
+        raise RemediationError(
+            f"the role {found.get('Arn')} is not IAM Warden's {step.target}: its snapshot is not restored into it"
+        )
+
+
 def _same(left: Any, right: Any) -> bool:
     return json.dumps(left, sort_keys=True) == json.dumps(right, sort_keys=True)
 
@@ -447,6 +471,7 @@ class RestoreOwnRoleDocument:
             if is_gone(exc):
                 return False, None
             raise
+        _same_role(found, step)
         if step.parameters["document"] == "trust":
             return True, found.get("AssumeRolePolicyDocument")
         try:

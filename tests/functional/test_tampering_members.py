@@ -1,0 +1,273 @@
+"""iamwarden-tampered in member accounts (moto, three accounts): the member stack's own roles restored from their
+own account's snapshot, which the heartbeat takes through the member's ``iamwarden-snapshot-reader`` role.
+
+The enforcer acts in the member account through its member role (``iamwarden-remediator``, assumed by the
+ClientFactory); the snapshot is keyed by that account's ARN of the role, so another account's role of the same
+name, or a role of that name re-created at another path, never receives it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import uuid
+from typing import Any
+
+import boto3
+import pytest
+
+from iamwarden.adapters.audit import AuditStatus
+from iamwarden.adapters.clients import ClientFactory
+from iamwarden.adapters.recorded import AuditRecorded
+from iamwarden.app.heartbeat import MemberSnapshots
+from iamwarden.app.service import EnforcementFailedError, EnforcerService
+from iamwarden.domain.exceptions import AwsAccessError
+from iamwarden.domain.recorded import OWN_ROLE
+from tests.aws_fixtures import HOME_ACCOUNT, REGION
+from tests.conftest import load_event
+from tests.functional.conftest import Account, RecordingNotifier
+
+RULE = "iamwarden-tampered"
+MEMBER = "444455556666"
+OTHER = "777788889999"
+REMEDIATOR = "iamwarden-remediator"
+PRUNER = "iamwarden-pruner-member"
+OPERATOR = f"arn:aws:iam::{HOME_ACCOUNT}:user/secops"
+#: The member template's trust of its remediation role: the central enforcer only (moto does not evaluate it).
+MEMBER_TRUST = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {
+            "Sid": "OnlyTheCentralEnforcer",
+            "Effect": "Allow",
+            "Principal": {"AWS": f"arn:aws:iam::{HOME_ACCOUNT}:root"},
+            "Action": "sts:AssumeRole",
+            "Condition": {
+                "ArnEquals": {"aws:PrincipalArn": f"arn:aws:iam::{HOME_ACCOUNT}:role/iamwarden-enforcer-{REGION}"}
+            },
+        }
+    ],
+}
+INTRUDER_TRUST = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::999988887777:root"}, "Action": "sts:AssumeRole"}
+    ],
+}
+CONTEXT = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "iam:ListRoles", "Resource": "*"}]}
+DENY_ALL = {"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": "*", "Resource": "*"}]}
+
+
+def _session(account: Account, account_id: str) -> boto3.Session:
+    """Credentials acting in ``account_id`` (an administrator's there, as moto issues them)."""
+    answer = account.session.client("sts").assume_role(
+        RoleArn=f"arn:aws:iam::{account_id}:role/OrganizationAccountAccessRole", RoleSessionName="setup"
+    )
+    credentials = answer["Credentials"]
+    return boto3.Session(
+        aws_access_key_id=credentials["AccessKeyId"],
+        aws_secret_access_key=credentials["SecretAccessKey"],
+        aws_session_token=credentials["SessionToken"],
+        region_name=REGION,
+    )
+
+
+def _member_stack(iam: Any, path: str = "/") -> None:
+    """The member stack's remediation and pruner roles as the StackSet creates them, each with an inline policy."""
+    for role in (REMEDIATOR, PRUNER):
+        iam.create_role(RoleName=role, Path=path, AssumeRolePolicyDocument=json.dumps(MEMBER_TRUST))
+        iam.put_role_policy(RoleName=role, PolicyName="enforcer-judging-context", PolicyDocument=json.dumps(CONTEXT))
+
+
+def _heartbeat_snapshots(account: Account, *members: str) -> tuple[int, list[str]]:
+    """One heartbeat refresh of ``members``, through their snapshot role, with the template's member role names."""
+    factory = ClientFactory(HOME_ACCOUNT, "iamwarden-snapshot-reader", session=account.session)
+    names = tuple(item.split("=", 1)[1] for item in os.environ["IAMWARDEN_MEMBER_ROLE_NAMES"].split(","))
+    refresh = MemberSnapshots(
+        AuditRecorded(account.audit(), account.dynamodb),
+        lambda: members,
+        lambda member: (factory.client("cloudtrail", member, REGION), factory.client("iam", member, REGION)),
+        home_account=HOME_ACCOUNT,
+        region=REGION,
+        own_roles=names,
+        clock=lambda: "2026-12-04T20:00:00.000+00:00",
+    )
+    return refresh.refresh()
+
+
+def _event(sample: str, member: str, **request: Any) -> dict[str, Any]:
+    """``sample`` as CloudTrail records it in ``member`` (every account field), with ``request`` parameters."""
+    event: dict[str, Any] = json.loads(json.dumps(load_event(sample)).replace(HOME_ACCOUNT, member))
+    event["detail"]["eventID"] = str(uuid.uuid5(uuid.NAMESPACE_URL, f"{sample}/{member}/{sorted(request.items())}"))
+    event["detail"]["requestParameters"] = {**event["detail"]["requestParameters"], **request}
+    return event
+
+
+def _trust_event(member: str, role: str = REMEDIATOR) -> dict[str, Any]:
+    return _event("trust-update-unknown-account.json", member, roleName=role, policyDocument=json.dumps(INTRUDER_TRUST))
+
+
+def _finding(result: dict[str, Any]) -> dict[str, Any]:
+    [finding] = [finding for finding in result["findings"] if finding["rule"] == RULE]
+    return dict(finding)
+
+
+def _trust(iam: Any, role: str = REMEDIATOR) -> Any:
+    return iam.get_role(RoleName=role)["Role"]["AssumeRolePolicyDocument"]
+
+
+def test_the_heartbeat_snapshots_the_member_stacks_roles_keyed_by_that_accounts_arn(account: Account) -> None:
+    _member_stack(_session(account, MEMBER).client("iam"))
+
+    stored, problems = _heartbeat_snapshots(account, MEMBER)
+
+    assert problems == []
+    recorded = AuditRecorded(account.audit(), account.dynamodb)
+    for role in (REMEDIATOR, PRUNER):
+        snapshot = recorded.snapshot(OWN_ROLE, f"arn:aws:iam::{MEMBER}:role/{role}")
+        assert snapshot is not None, role
+        assert snapshot.data == {"trust_policy": MEMBER_TRUST, "inline": {"enforcer-judging-context": CONTEXT}}
+    assert recorded.snapshot(OWN_ROLE, f"arn:aws:iam::{HOME_ACCOUNT}:role/{REMEDIATOR}") is None
+    assert stored >= 2
+
+
+def test_a_member_roles_trust_rewritten_is_put_back_through_the_member_role_and_undo_restores_the_intruders(
+    account: Account, enforcer: EnforcerService, notifier: RecordingNotifier
+) -> None:
+    iam = _session(account, MEMBER).client("iam")
+    _member_stack(iam)
+    _heartbeat_snapshots(account, MEMBER)
+    iam.update_assume_role_policy(RoleName=REMEDIATOR, PolicyDocument=json.dumps(INTRUDER_TRUST))
+
+    finding = _finding(enforcer.handle(_trust_event(MEMBER)))
+
+    assert finding["outcome"] == "remediated"
+    assert _trust(iam) == MEMBER_TRUST
+    [record] = [r for r in account.audit().history(f"arn:aws:iam::{MEMBER}:role/{REMEDIATOR}") if r.rule == RULE]
+    assert record.account == MEMBER
+    assert {call["account"] for call in record.calls} == {MEMBER}, "acted in the member account only"
+    assert "IAM Warden's snapshot of 2026-12-04T20:00:00.000+00:00" in record.plan[0]["summary"]
+    undo = enforcer.executor.undo(finding["remediation_id"], actor=OPERATOR)
+    assert undo.status == AuditStatus.UNDO
+    assert _trust(iam) == INTRUDER_TRUST
+
+
+@pytest.mark.parametrize("change", ["overwritten", "added"])
+def test_a_member_roles_inline_policy_is_put_back_from_its_snapshot_and_undo_restores_the_change(
+    account: Account, enforcer: EnforcerService, change: str
+) -> None:
+    iam = _session(account, MEMBER).client("iam")
+    _member_stack(iam)
+    _heartbeat_snapshots(account, MEMBER)
+    name = "enforcer-judging-context" if change == "overwritten" else "deny-everything"
+    iam.put_role_policy(RoleName=PRUNER, PolicyName=name, PolicyDocument=json.dumps(DENY_ALL))
+    event = _event(
+        "tamper-enforcer-role-policy.json",
+        MEMBER,
+        roleName=PRUNER,
+        policyName=name,
+        policyDocument=json.dumps(DENY_ALL),
+    )
+
+    finding = _finding(enforcer.handle(event))
+
+    assert finding["outcome"] == "remediated"
+    assert iam.list_role_policies(RoleName=PRUNER)["PolicyNames"] == ["enforcer-judging-context"]
+    assert iam.get_role_policy(RoleName=PRUNER, PolicyName="enforcer-judging-context")["PolicyDocument"] == CONTEXT
+    enforcer.executor.undo(finding["remediation_id"], actor=OPERATOR)
+    assert iam.get_role_policy(RoleName=PRUNER, PolicyName=name)["PolicyDocument"] == DENY_ALL
+
+
+def test_without_a_snapshot_a_member_roles_trust_is_alerted_and_left(
+    account: Account, enforcer: EnforcerService, notifier: RecordingNotifier
+) -> None:
+    iam = _session(account, MEMBER).client("iam")
+    _member_stack(iam)
+    iam.update_assume_role_policy(RoleName=REMEDIATOR, PolicyDocument=json.dumps(INTRUDER_TRUST))
+
+    finding = _finding(enforcer.handle(_trust_event(MEMBER)))
+
+    assert finding["outcome"] == "alerted"
+    assert _trust(iam) == INTRUDER_TRUST
+    [alerted] = [n.finding for n in notifier.sent if n.finding is not None and n.finding.rule_id == RULE]
+    assert alerted is not None
+    [missing] = alerted.needs_context
+    assert f"trust policy of IAM Warden's role {REMEDIATOR}" in missing
+    assert "no snapshot" in missing
+
+
+def test_one_members_snapshot_is_never_applied_to_another_accounts_role_of_the_same_name(
+    account: Account, enforcer: EnforcerService, notifier: RecordingNotifier
+) -> None:
+    """MEMBER was snapshotted; OTHER's role of the same name was not: OTHER's change is alerted, never restored."""
+    member_iam, other_iam = (_session(account, member).client("iam") for member in (MEMBER, OTHER))
+    _member_stack(member_iam)
+    _member_stack(other_iam)
+    _heartbeat_snapshots(account, MEMBER)
+    other_iam.update_assume_role_policy(RoleName=REMEDIATOR, PolicyDocument=json.dumps(INTRUDER_TRUST))
+
+    finding = _finding(enforcer.handle(_trust_event(OTHER)))
+
+    assert finding["outcome"] == "alerted"
+    assert _trust(other_iam) == INTRUDER_TRUST
+    assert _trust(member_iam) == MEMBER_TRUST
+
+
+def test_a_look_alike_at_another_path_is_never_snapshotted(account: Account) -> None:
+    """A role of the member stack's name at another path is someone else's: the heartbeat takes no snapshot of it."""
+    _member_stack(_session(account, MEMBER).client("iam"), path="/lookalike/")
+
+    _heartbeat_snapshots(account, MEMBER)
+
+    recorded = AuditRecorded(account.audit(), account.dynamodb)
+    assert recorded.snapshot(OWN_ROLE, f"arn:aws:iam::{MEMBER}:role/{REMEDIATOR}") is None
+    assert recorded.snapshot(OWN_ROLE, f"arn:aws:iam::{MEMBER}:role/lookalike/{REMEDIATOR}") is None
+
+
+def test_the_snapshot_is_never_written_into_a_look_alike_recreated_at_another_path(
+    account: Account, enforcer: EnforcerService
+) -> None:
+    """The member role, snapshotted, then deleted and re-created at another path by someone else: its trust is
+    rewritten; the remediation refuses to write the member role's snapshot into it and changes nothing."""
+    iam = _session(account, MEMBER).client("iam")
+    _member_stack(iam)
+    _heartbeat_snapshots(account, MEMBER)
+    iam.delete_role_policy(RoleName=PRUNER, PolicyName="enforcer-judging-context")
+    iam.delete_role(RoleName=PRUNER)
+    iam.create_role(RoleName=PRUNER, Path="/lookalike/", AssumeRolePolicyDocument=json.dumps(INTRUDER_TRUST))
+    event = _trust_event(MEMBER, PRUNER)
+
+    with pytest.raises(EnforcementFailedError, match="is not IAM Warden's"):
+        enforcer.handle(event)  # the failure is alerted, and the event fails for its retry
+
+    assert _trust(iam, PRUNER) == INTRUDER_TRUST
+    [record] = [r for r in account.audit().history(f"arn:aws:iam::{MEMBER}:role/{PRUNER}") if r.rule == RULE]
+    assert "is not IAM Warden's" in (record.error or "")
+    assert {call["call"] for call in record.calls} == {"iam:GetRole"}, "it read the role and wrote nothing"
+
+
+def test_when_the_enforcer_is_shut_out_of_the_member_the_restore_fails_and_is_alerted(
+    account: Account, enforcer: EnforcerService, notifier: RecordingNotifier, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The remediator's trust rewritten without the central enforcer: AssumeRole is refused (moto does not evaluate
+    trust policies, so the refusal is the ClientFactory's), the restore fails, and the alert still leaves."""
+    iam = _session(account, MEMBER).client("iam")
+    _member_stack(iam)
+    _heartbeat_snapshots(account, MEMBER)
+    iam.update_assume_role_policy(RoleName=REMEDIATOR, PolicyDocument=json.dumps(INTRUDER_TRUST))
+    assume = ClientFactory._session_for
+
+    def refused(self: ClientFactory, account_id: str, region: str) -> Any:
+        if account_id == MEMBER:
+            raise AwsAccessError(f"cannot assume arn:aws:iam::{MEMBER}:role/{REMEDIATOR}: AccessDenied")
+        return assume(self, account_id, region)
+
+    monkeypatch.setattr(ClientFactory, "_session_for", refused)
+
+    with pytest.raises(EnforcementFailedError, match="AccessDenied"):
+        enforcer.handle(_trust_event(MEMBER))
+
+    assert _trust(iam) == INTRUDER_TRUST
+    alerted = [n for n in notifier.sent if n.finding is not None and n.finding.rule_id == RULE]
+    assert alerted, "the critical alert leaves although nothing could be restored"
+    assert {n.outcome.value for n in alerted} == {"remediation_failed"}
