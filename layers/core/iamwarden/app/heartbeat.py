@@ -41,6 +41,7 @@ from iamwarden.adapters.recorded import (
 )
 from iamwarden.adapters.ssm_settings import SsmSettingsSource, ssm_parameters
 from iamwarden.app.deploy_snapshot import DeploySnapshot, SnapshotTaker
+from iamwarden.app.own_policies import DeployTakers, OwnPolicyWatch
 from iamwarden.domain.exceptions import ConfigurationError
 from iamwarden.domain.own import parse_own_roles
 from iamwarden.domain.recorded import Snapshot
@@ -276,6 +277,7 @@ class Heartbeat:
         *,
         snapshots: SnapshotRefresh | None = None,
         member_snapshots: MemberSnapshots | None = None,
+        own_policies: OwnPolicyWatch | None = None,
     ) -> None:
         self.config = config
         self.events = events
@@ -286,6 +288,8 @@ class Heartbeat:
         self.snapshots = snapshots
         #: Refreshes the managed member accounts' snapshots; None when the template names no snapshot role.
         self.member_snapshots = member_snapshots
+        #: Checks each own managed policy's default version against the deployed one (``app.own_policies``).
+        self.own_policies = own_policies
 
     def problems(self) -> list[str]:
         """Every part of the loop that is missing or switched off, in plain words; empty when it is whole."""
@@ -304,6 +308,10 @@ class Heartbeat:
                 stored, failures = refresh.refresh()
                 problems += failures
                 refreshed["snapshots"] = refreshed.get("snapshots", 0) + stored
+        if self.own_policies is not None:
+            stored, failures = self.own_policies.check()
+            problems += failures
+            refreshed["snapshots"] = refreshed.get("snapshots", 0) + stored
         if problems:
             self.alert_problems(problems)
         return {"whole": not problems, "problems": problems, **refreshed}
@@ -411,10 +419,13 @@ def build_heartbeat(session: Any = None, environ: Mapping[str, str] | None = Non
     config = HeartbeatConfig.from_environment(environ)
     iam = session.client("iam", config=retry_config())
     snapshots = None
+    own_policies = None
     if config.audit_table and config.account and config.region:
         dynamodb = session.client("dynamodb", config=retry_config())
+        recorded = AuditRecorded(AuditLog(config.audit_table, dynamodb), dynamodb)
+        own_policies = OwnPolicyWatch(recorded, iam, config.enforcer_policy_arns)
         snapshots = SnapshotRefresh(
-            AuditRecorded(AuditLog(config.audit_table, dynamodb), dynamodb),
+            recorded,
             session.client("cloudtrail", region_name=config.region, config=retry_config()),
             iam,
             config.account,
@@ -432,6 +443,7 @@ def build_heartbeat(session: Any = None, environ: Mapping[str, str] | None = Non
         session.client("sns", config=retry_config()),
         snapshots=snapshots,
         member_snapshots=member_snapshots,
+        own_policies=own_policies,
     )
 
 
@@ -462,7 +474,9 @@ def build_deploy_snapshot(session: Any = None, environ: Mapping[str, str] | None
 
     def build() -> tuple[SnapshotTaker | None, Heartbeat]:
         heartbeat = build_heartbeat(session, env)
-        return heartbeat.snapshots, heartbeat
+        if heartbeat.snapshots is None:
+            return None, heartbeat
+        return DeployTakers(heartbeat.snapshots, heartbeat.own_policies), heartbeat
 
     stack = env.get("IAMWARDEN_STACK_NAME") or "iamwarden"
     return DeploySnapshot(build, physical_id=f"{stack}-deploy-snapshot")
