@@ -16,6 +16,13 @@ own deployment: no other stack can hold these exact names while this one does. J
   account's stack without one, from the document the template declares (``OwnIdentity.declared_trust_policy``);
   with neither the finding says what is missing (``needs_context``) and is only alerted. Deletion is alerted
   with what to do;
+* its managed policies (the remediation grants: ``OwnIdentity.is_own_policy``, exact ARN at home, the member
+  stack's names at path / elsewhere): a new default version (``CreatePolicyVersion`` as the default,
+  ``SetDefaultPolicyVersion``) is put back to the version the stack deployed (``restore_own_policy_version``, from
+  the ``OWN_POLICY`` record the deploy takes; without one, ``needs_context`` and only alerted: IAM does not say
+  which version was the default before). A version created without being the default, or a non-default version
+  deleted, leaves nothing in force: alerted, high. ``DeletePolicy`` is alerted with the redeploy command.
+  ``policy-version-admin`` and ``privilege-escalation`` leave these policies to this rule;
 * its EventBridge rules: ``DisableRule`` is re-enabled (``enable_own_rule``); ``DeleteRule``, ``PutRule``
   (re-patterned) and ``RemoveTargets`` are alerted with the redeploy command;
 * its functions: ``PutFunctionConcurrency`` / ``DeleteFunctionConcurrency`` are put back to what the
