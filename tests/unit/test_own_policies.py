@@ -111,7 +111,8 @@ def test_the_heartbeat_records_a_policy_without_a_record_and_then_only_compares(
 
     assert watch.check() == (1, [])
     assert watch.check() == (0, [])  # the same default: nothing to say, nothing rewritten
-    iam.create_policy_version(PolicyArn=arn, PolicyDocument=json.dumps(GRANTS), SetAsDefault=True)
+    nothing = {"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": "*", "Resource": "*"}]}
+    iam.create_policy_version(PolicyArn=arn, PolicyDocument=json.dumps(nothing), SetAsDefault=True)
 
     stored, [problem] = watch.check()
 
@@ -121,6 +122,22 @@ def test_the_heartbeat_records_a_policy_without_a_record_and_then_only_compares(
     snapshot = store.snapshot(OWN_POLICY, arn)
     assert snapshot is not None
     assert snapshot.data["default_version"] == "v1", "never records the intruder's"
+
+
+def test_the_deployed_grants_written_again_under_a_new_version_id_are_accepted_and_recorded(iam: Any) -> None:
+    store, arn = Store(), _policy(iam)
+    watch = _watch(store, iam, [arn])
+    watch.record()
+    nothing = {"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": "*", "Resource": "*"}]}
+    iam.create_policy_version(PolicyArn=arn, PolicyDocument=json.dumps(nothing), SetAsDefault=True)
+    iam.delete_policy_version(PolicyArn=arn, VersionId="v1")
+    iam.create_policy_version(PolicyArn=arn, PolicyDocument=json.dumps(GRANTS), SetAsDefault=True)  # the restore
+
+    assert watch.check() == (1, [])
+
+    snapshot = store.snapshot(OWN_POLICY, arn)
+    assert snapshot is not None
+    assert snapshot.data == {"default_version": "v3", "document": GRANTS}
 
 
 def test_a_new_deploy_records_the_new_version_so_the_heartbeat_accepts_it(iam: Any) -> None:

@@ -9,7 +9,8 @@ snapshot refreshed from whatever is live would record an intruder's version as t
   after CloudFormation wrote them, the live default versions are the deployed ones;
 * the heartbeat (``check``) records a policy only when no version is recorded yet (a stack deployed before this
   watch existed), and otherwise compares: a default version other than the recorded one, or a policy gone, is
-  one more problem in its critical alert. It never overwrites the record.
+  one more problem in its critical alert. It never records other grants than the recorded ones (only the same
+  document under a new version id, as a restore writes it when the deployed version was deleted).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from typing import Any, Protocol
 from iamwarden.adapters.errors import error_code
 from iamwarden.adapters.recorded import take_own_policy_snapshots
 from iamwarden.domain.recorded import OWN_POLICY, Snapshot
+from iamwarden.guardrails.remediation import canonical
 
 
 class SnapshotRecord(Protocol):
@@ -72,7 +74,12 @@ class OwnPolicyWatch:
                 live = taken[0] if taken else None
                 if live is None:
                     problems.append(f"IAM Warden's policy {arn} (its remediation grants) is gone")
-                elif recorded is None:
+                elif recorded is None or (
+                    live.data["default_version"] != recorded.data.get("default_version")
+                    and canonical(live.data["document"]) == canonical(recorded.data.get("document"))
+                ):
+                    # No record yet; or the deployed document under a new version id (a restore wrote it again
+                    # after the deployed version was deleted): the same grants, recorded under the id they have now.
                     stored += self.record_store.put_all([live])
                 elif live.data["default_version"] != recorded.data.get("default_version"):
                     deployed = recorded.data.get("default_version")
