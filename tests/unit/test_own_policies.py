@@ -144,7 +144,9 @@ def test_a_new_deploy_records_the_new_version_so_the_heartbeat_accepts_it(iam: A
     store, arn = Store(), _policy(iam)
     watch = _watch(store, iam, [arn])
     watch.record()
-    iam.create_policy_version(PolicyArn=arn, PolicyDocument=json.dumps(GRANTS), SetAsDefault=True)
+    wider = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "iam:Get*", "Resource": "*"}]}
+    iam.create_policy_version(PolicyArn=arn, PolicyDocument=json.dumps(wider), SetAsDefault=True)
+    assert watch.check()[1], "a new grant is a problem until its deploy records it"
 
     assert watch.record() == (1, [])
     assert watch.check() == (0, [])
