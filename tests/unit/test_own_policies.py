@@ -14,7 +14,9 @@ from moto import mock_aws
 from iamwarden.app.own_policies import DeployTakers, OwnPolicyWatch
 from iamwarden.domain.own import OwnIdentity
 from iamwarden.domain.recorded import OWN_POLICY, Snapshot
-from tests.conftest import SAMPLE_HOME_ACCOUNT, SAMPLE_OWN
+from iamwarden.domain.settings import Settings
+from iamwarden.guardrails.engine import judge_event
+from tests.conftest import SAMPLE_HOME_ACCOUNT, SAMPLE_OWN, load_event
 
 HOME = SAMPLE_HOME_ACCOUNT
 MEMBER = "444455556666"
@@ -191,3 +193,75 @@ def test_the_deploy_takes_both_the_evasion_snapshots_and_the_own_policies(iam: A
 
     assert takers.refresh() == (4, ["trail problem"])
     assert DeployTakers(None, None).refresh() == (0, [])
+
+
+# --- the judgement ------------------------------------------------------------------------------------------
+
+OWN_ARN = f"arn:aws:iam::{HOME}:policy/iamwarden-enforcer-remediations-1-us-east-1"
+
+
+class Recorded:
+    """IAM Warden's record with one own-policy snapshot (or none)."""
+
+    def __init__(self, snapshot: Snapshot | None) -> None:
+        self.kept = snapshot
+
+    def remediations(self, resource_arn: str) -> list[Any]:
+        return []
+
+    def snapshot(self, kind: str, resource_arn: str) -> Snapshot | None:
+        if self.kept is not None and (kind, resource_arn) == (self.kept.kind, self.kept.resource_arn):
+            return self.kept
+        return None
+
+
+def _judge(sample: str, recorded: Recorded | None = None, **parameters: Any) -> Any:
+    event = load_event(sample)
+    event["detail"]["requestParameters"].update(parameters)
+    return judge_event(event, Settings(own=SAMPLE_OWN), recorded=recorded)
+
+
+def test_with_the_deploys_record_the_plan_puts_the_deployed_version_back() -> None:
+    deployed = Snapshot(OWN_POLICY, OWN_ARN, "2026-12-01T10:00:00Z", {"default_version": "v1", "document": GRANTS})
+
+    judgement = _judge("tamper-own-policy-version.json", Recorded(deployed))
+
+    [finding] = judgement.findings
+    assert finding.severity.value == "critical"
+    assert finding.needs_context == ()
+    [step] = finding.plan
+    assert step.action.value == "restore_own_policy_version"
+    assert step.parameters == {
+        "policy_arn": OWN_ARN,
+        "changed_to": "v2",
+        "restore_to": "v1",
+        "document": GRANTS,
+        "source": "IAM Warden's snapshot of 2026-12-01T10:00:00Z",
+    }
+
+
+def test_without_a_record_the_alert_says_how_to_put_it_back_by_hand() -> None:
+    [finding] = _judge("tamper-own-policy-default.json", Recorded(None)).findings
+
+    assert finding.plan == ()
+    [missing] = finding.needs_context
+    assert "IAM Warden has no snapshot of it" in missing
+    assert f"aws iam set-default-policy-version --policy-arn {OWN_ARN}" in finding.reason
+    assert "(v3 is the default now)" in finding.reason
+
+
+def test_a_version_created_without_being_the_default_is_alerted_high_with_nothing_to_do() -> None:
+    [finding] = _judge("tamper-own-policy-version.json", setAsDefault=False).findings
+
+    assert finding.rule_id == "iamwarden-tampered"
+    assert finding.severity.value == "high"
+    assert finding.plan == ()
+    assert "grants nothing yet" in finding.reason
+
+
+def test_a_member_stacks_policy_deleted_says_how_the_stack_set_writes_it_again() -> None:
+    [finding] = _judge("tamper-member-policy-deleted.json").findings
+
+    assert "update-stack-instances" in finding.reason
+    assert f"--accounts {MEMBER}" in finding.reason
+    assert "sam deploy" not in finding.reason

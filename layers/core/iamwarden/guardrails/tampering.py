@@ -398,7 +398,19 @@ def _own_policy_target(context: RuleContext) -> Target | None:
     what = f"its managed policy {name} (remediation grants)"
     event = change.event_name
     if event == "DeletePolicy":
-        return Target(what, policy_arn, [])
+        if change.account == own.home_account:
+            return Target(what, policy_arn, [])
+        return Target(
+            what,
+            policy_arn,
+            [],
+            done=(
+                f"put it back: the member StackSet's stack in account {change.account} writes it again when the "
+                f"StackSet is updated for that account (aws cloudformation update-stack-instances --stack-set-name "
+                f"<the member StackSet, iamwarden-member in the README> --accounts {change.account} --regions "
+                f"{change.region}); until then IAM Warden's remediations there lack these grants"
+            ),
+        )
     if event == "DeletePolicyVersion":
         version = _text(change.request_parameters, "versionId") or "?"
         return Target(
@@ -433,7 +445,13 @@ def _own_policy_target(context: RuleContext) -> Target | None:
             if context.recorded is not None
             else "offline there is no audit table to read IAM Warden's snapshots from"
         )
-        return Target(what, policy_arn, [], (f"the default version of {name} its stack deployed ({where})",))
+        needs = (f"the default version of {name} its stack deployed ({where})",)
+        done = (
+            f"it cannot be put back without {needs[0]}: aws iam list-policy-versions --policy-arn {policy_arn} "
+            f"shows the versions; aws iam set-default-policy-version --policy-arn {policy_arn} --version-id "
+            f"<the deployed one> puts it back ({changed_to} is the default now)"
+        )
+        return Target(what, policy_arn, [], needs, done=done)
     if changed_to == deployed:
         return Target(
             what,
