@@ -6,8 +6,8 @@ separate function with its own read-only role: it checks that each of the stack'
 is enabled and targets what it should (the enforcer, the central bus for the forwarder, the pruner's planner and
 watch functions for its schedule and watch rules), that the enforcer may run (its reserved concurrency is not 0)
 and that the enforcer's role has exactly the managed policies its template attaches (the remediation grants,
-``IAMWARDEN_ENFORCER_POLICY_ARNS``): nothing more, nothing detached. Anything missing is one critical alert to the
-security topic. Its own schedule is
+``IAMWARDEN_ENFORCER_POLICY_ARNS``): nothing more, nothing detached, each at the default version its stack deployed
+(``app.own_policies``). Anything missing is one critical alert to the security topic. Its own schedule is
 watched by ``iamwarden-tampered`` (``DisableRule`` on ``iamwarden-heartbeat``) and by a CloudWatch alarm on its
 invocations.
 
