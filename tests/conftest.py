@@ -124,6 +124,10 @@ SAMPLE_OWN = OwnIdentity(
     ),
     stack_name="iamwarden",
     signed_url_functions=frozenset({"iamwarden-slack-interactions"}),
+    home_policies=frozenset(
+        f"arn:aws:iam::{SAMPLE_HOME_ACCOUNT}:policy/iamwarden-enforcer-remediations-{n}-us-east-1" for n in (1, 2, 3)
+    ),
+    member_policies=frozenset(f"iamwarden-remediator-remediations-{n}" for n in (1, 2, 3)),
 )
 
 

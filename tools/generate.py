@@ -32,6 +32,7 @@ route one event twice, stop the generator with an error naming it.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import re
 import sys
@@ -807,6 +808,24 @@ def _tampering_keys() -> dict[str, set[str]]:
     return keys
 
 
+#: The managed-policy events only iamwarden-tampered judges: routed for IAM Warden's own policies only.
+POLICY_EVENTS = frozenset({"DeletePolicy", "DeletePolicyVersion"})
+
+
+def own_policies_routed() -> list[str]:
+    """The own managed policies as a pattern matches ``requestParameters.policyArn``: the stack's by exact ARN,
+    the member stack's by name at path / in any account (``suffix``; the code then requires another account)."""
+    central = len(split_grants(remediation_grants(central=True)))
+    member = len(split_grants(remediation_grants(central=False)))
+    return [
+        *(f"!Ref {CENTRAL_HOME.logical_prefix}{number}" for number in range(1, central + 1)),
+        *(
+            'suffix: !Sub ":policy/' + MEMBER_HOME.name.format(number).replace("{{", "{").replace("}}", "}") + '"'
+            for number in range(1, member + 1)
+        ),
+    ]
+
+
 def rule_name(route_name: str) -> str:
     """The exact EventBridge rule name of a generated rule: ``IamUserCreated`` -> ``iamwarden-iam-user-created``."""
     return "iamwarden-" + re.sub(r"(?<!^)(?=[A-Z])", "-", route_name).lower()
@@ -846,6 +865,21 @@ def render_tampering_routes() -> str:
     lines: list[str] = []
     iam = sorted(name for name in keys.get("iam.amazonaws.com", set()) if ("iam.amazonaws.com", name) not in routed)
     if iam:
+        role_events = sorted(set(iam) - POLICY_EVENTS)
+        policy_events = sorted(set(iam) & POLICY_EVENTS)
+        branches = [
+            f"  - eventName: [{', '.join(role_events)}]",
+            "    requestParameters:",
+            "      roleName: [!Ref EnforcerRole, !Ref PrunerRole, !Ref MemberRoleName, iamwarden-pruner-member,"
+            " iamwarden-snapshot-reader]",
+        ]
+        if policy_events:
+            branches += [
+                f"  - eventName: [{', '.join(policy_events)}]",
+                "    requestParameters:",
+                "      policyArn:",
+                *(f"        - {arn}" for arn in own_policies_routed()),
+            ]
         lines += _rule(
             "TamperedRoles",
             "!Ref CentralEventBus",
@@ -854,11 +888,10 @@ def render_tampering_routes() -> str:
                 "eventSource: [iam.amazonaws.com]",
                 *flow_or_block("eventName", iam, indent=16),
                 *exclusion,
-                "requestParameters:",
-                "  roleName: [!Ref EnforcerRole, !Ref PrunerRole, !Ref MemberRoleName, iamwarden-pruner-member,"
-                " iamwarden-snapshot-reader]",
+                "$or:",
+                *branches,
             ],
-            "iamwarden-tampered: the own roles' changes no other rule routes (the others reach it through theirs).",
+            "iamwarden-tampered: own roles' and managed policies' changes no other rule routes (others via theirs).",
         )
     home_sources = sorted(source for source in keys if source != "iam.amazonaws.com")
     home_names = sorted({name for source in home_sources for name in keys[source]})
@@ -1228,6 +1261,25 @@ def render_enforcer_policy_dependencies() -> str:
     return "".join(f"- {CENTRAL_HOME.logical_prefix}{number}\n" for number in range(1, count + 1))
 
 
+def render_own_policies_environment() -> str:
+    """The enforcer's knowledge of IAM Warden's own managed policies, for ``iamwarden-tampered`` (``domain.own``):
+    the stack's by exact ARN, the member stack's by name (path / in the member accounts)."""
+    count = len(split_grants(remediation_grants(central=False)))
+    names = ",".join(
+        MEMBER_HOME.name.format(number).replace("{{", "{").replace("}}", "}") for number in range(1, count + 1)
+    )
+    return render_enforcer_policy_arns() + f"IAMWARDEN_MEMBER_POLICY_NAMES: !Sub {names}\n"
+
+
+def render_deploy_snapshot_policies() -> str:
+    """The deploy snapshot's properties that name the stack's own managed policies, and a digest of what they
+    grant: a deploy that changes a grant changes the digest, so CloudFormation asks for a new snapshot (an Update)
+    once the policies are updated (the ``!Ref`` makes the snapshot wait for them)."""
+    digest = hashlib.sha256(render_statements().encode()).hexdigest()[:16]
+    arns = render_enforcer_policy_arns().replace("IAMWARDEN_ENFORCER_POLICY_ARNS:", "OwnPolicies:", 1)
+    return arns + f"OwnPolicyDigest: {digest}\n"
+
+
 def render_member_statements() -> str:
     """The member remediation role's: the same, without what acts on the security account's own stack."""
     return render_policies(MEMBER_HOME, central=False)
@@ -1284,6 +1336,8 @@ BLOCKS: tuple[Block, ...] = (
     Block("template.yaml", "enforcer-remediations", render_statements),
     Block("template.yaml", "enforcer-policy-arns", render_enforcer_policy_arns),
     Block("template.yaml", "enforcer-policy-dependencies", render_enforcer_policy_dependencies),
+    Block("template.yaml", "own-policies", render_own_policies_environment),
+    Block("template.yaml", "deploy-snapshot-policies", render_deploy_snapshot_policies),
     Block("template.yaml", "enforcer-rules", render_routes),
     Block("template.yaml", "rule-parameters", render_parameters),
     Block("template.yaml", "forwarded-events", render_own_forwarder),

@@ -19,7 +19,9 @@ from typing import Any, NamedTuple
 
 import pytest
 
+from iamwarden.adapters.recorded import AuditRecorded
 from iamwarden.app.heartbeat import Heartbeat, HeartbeatConfig
+from iamwarden.app.own_policies import OwnPolicyWatch
 from iamwarden.app.service import EnforcerService
 from tests.aws_fixtures import HOME_ACCOUNT, REGION, enforcer_rules, resolve, resolved_properties
 from tests.conftest import load_event
@@ -154,15 +156,17 @@ def loop(
     }
     env = {name: str(resolve(value, names)) for name, value in environment.items()}
     assert env["IAMWARDEN_ALERT_TOPIC_ARN"] == topic_arn
+    config = HeartbeatConfig.from_environment(env)._replace(
+        enforcer_arn=f"arn:aws:lambda:{REGION}:{HOME_ACCOUNT}:function:iamwarden-enforcer",
+        enforcer_target_arn=queue_arn,
+    )
+    # The deploy records the remediation grants' default versions as the stack deployed them (DeploySnapshot).
+    own_policies = OwnPolicyWatch(
+        AuditRecorded(account.audit(), account.dynamodb), account.iam, config.enforcer_policy_arns
+    )
+    assert own_policies.record() == (len(config.enforcer_policy_arns), [])
     heartbeat = Heartbeat(
-        HeartbeatConfig.from_environment(env)._replace(
-            enforcer_arn=f"arn:aws:lambda:{REGION}:{HOME_ACCOUNT}:function:iamwarden-enforcer",
-            enforcer_target_arn=queue_arn,
-        ),
-        events,
-        lambda_client,
-        account.iam,
-        session.client("sns", region_name=REGION),
+        config, events, lambda_client, account.iam, session.client("sns", region_name=REGION), own_policies=own_policies
     )
     built = Loop(account, enforcer, notifier, events, sqs, lambda_client, enforcer_queue, alert_queue, heartbeat)
     assert built.beat() == [], "the loop as deployed is whole"
@@ -212,6 +216,18 @@ def _edit_enforcer_role(loop: Loop) -> dict[str, Any]:
     return _event("tamper-enforcer-role-policy.json", "role")
 
 
+def _rewrite_remediation_grants(loop: Loop) -> dict[str, Any]:
+    """A new default version of a remediation grant that grants nothing: the role is untouched."""
+    arn = f"arn:aws:iam::{HOME_ACCOUNT}:policy/iamwarden-enforcer-remediations-1-{REGION}"
+    nothing = {"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": "*", "Resource": "*"}]}
+    created = loop.account.iam.create_policy_version(
+        PolicyArn=arn, PolicyDocument=json.dumps(nothing), SetAsDefault=True
+    )
+    event = _event("tamper-own-policy-version.json", f"grants-{created['PolicyVersion']['VersionId']}", policyArn=arn)
+    event["detail"]["responseElements"]["policyVersion"]["versionId"] = created["PolicyVersion"]["VersionId"]
+    return event
+
+
 def _disable_the_tampering_rule(loop: Loop) -> dict[str, Any]:
     loop.events.disable_rule(Name="iamwarden-tampered-stack")
     return _event("tamper-disable-forwarder.json", "tampering-rule", name="iamwarden-tampered-stack")
@@ -221,9 +237,11 @@ ATTACK: list[tuple[str, Callable[[Loop], dict[str, Any]]]] = [
     ("disable the forwarding rule", _disable_forwarder),
     ("remove the enforcer target of a rule", _remove_targets),
     ("disable the pruner's watch rule", _disable_prune_watch),
+    ("rewrite the enforcer's remediation grants", _rewrite_remediation_grants),
     ("set the enforcer's concurrency to 0", _concurrency_zero),
     ("change a setting", _change_setting),
     ("edit the enforcer role's policy", _edit_enforcer_role),
+    ("rewrite the remediation grants while the enforcer cannot run", _rewrite_remediation_grants),
 ]
 
 
@@ -258,10 +276,24 @@ def test_every_step_of_an_attack_on_the_loop_is_alerted(loop: Loop) -> None:
     assert any(
         "iamwarden-central/iamwarden-iam-user-created no longer targets" in p for p in seen["change a setting"][1]
     )
+    # A remediation grant rewritten is put back to the deployed version at once: the heartbeat finds it whole.
+    grants = f"arn:aws:iam::{HOME_ACCOUNT}:policy/iamwarden-enforcer-remediations-1-{REGION}"
+    assert seen["rewrite the enforcer's remediation grants"][0] == 1
+    assert not any(grants in p for p in seen["rewrite the enforcer's remediation grants"][1])
     # With the enforcer throttled to nothing, only the heartbeat speaks, and it does every time.
-    for step in ("set the enforcer's concurrency to 0", "change a setting", "edit the enforcer role's policy"):
+    for step in (
+        "set the enforcer's concurrency to 0",
+        "change a setting",
+        "edit the enforcer role's policy",
+        "rewrite the remediation grants while the enforcer cannot run",
+    ):
         assert seen[step][0] == 0, step
         assert any("reserved concurrency of 0" in p for p in seen[step][1]), step
+    # ... and it sees the grant's default version is not the one the stack deployed.
+    assert any(
+        p.startswith(f"the default version of IAM Warden's policy {grants} is v3, not v1")
+        for p in seen["rewrite the remediation grants while the enforcer cannot run"][1]
+    )
 
 
 def test_an_intruder_who_silences_the_tampering_rule_first_is_caught_by_the_heartbeat(loop: Loop) -> None:

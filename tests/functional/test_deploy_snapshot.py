@@ -20,7 +20,7 @@ import pytest
 from iamwarden.adapters.recorded import AuditRecorded
 from iamwarden.app.deploy_snapshot import MAX_BODY, DeploySnapshot, is_custom_resource_request
 from iamwarden.app.heartbeat import build_deploy_snapshot
-from iamwarden.domain.recorded import BOUNDARY, TRAIL
+from iamwarden.domain.recorded import BOUNDARY, OWN_POLICY, TRAIL
 from tests.aws_fixtures import HOME_ACCOUNT
 from tests.aws_fixtures import REGION as HOME_REGION
 from tests.functional.conftest import Account
@@ -311,3 +311,30 @@ def test_the_handler_dispatches_a_custom_resource_request_to_the_deploy_snapshot
     assert answer["Status"] == "SUCCESS"
     assert presigned.only()["RequestId"] == "unique id for this create request"
     assert AuditRecorded(account.audit(), account.dynamodb).snapshot(BOUNDARY, ROLE_ARN) is not None
+
+
+def test_create_records_the_default_version_of_each_own_policy_as_deployed(
+    account: Account, presigned: PresignedUrl
+) -> None:
+    grants = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "iam:GetRole", "Resource": "*"}]}
+    created = account.iam.create_policy(
+        PolicyName="iamwarden-enforcer-remediations-1-us-east-1", PolicyDocument=json.dumps(grants)
+    )
+    arn = created["Policy"]["Arn"]
+    account.iam.create_policy_version(PolicyArn=arn, PolicyDocument=json.dumps(grants), SetAsDefault=True)
+    environment = {**_environment(account), "IAMWARDEN_ENFORCER_POLICY_ARNS": arn}
+
+    build_deploy_snapshot(account.session, environment).handle(_request("Create", presigned.url))
+
+    assert presigned.only()["Data"]["Problems"] == "0"
+    snapshot = AuditRecorded(account.audit(), account.dynamodb).snapshot(OWN_POLICY, arn)
+    assert snapshot is not None
+    assert snapshot.data == {"default_version": "v2", "document": grants}
+
+
+def test_the_deploy_snapshot_waits_for_the_own_policies_and_asks_again_when_a_grant_changes() -> None:
+    """Its properties name the policies (a dependency) and carry a digest of what they grant (a new Update)."""
+    properties = translated_template()["Resources"]["DeploySnapshot"]["Properties"]
+    joined = properties["OwnPolicies"]["Fn::Join"][1]
+    assert {"Ref": "EnforcerRemediations1"} in joined
+    assert len(properties["OwnPolicyDigest"]) == 16

@@ -1066,6 +1066,23 @@ def _rewritten_own_role(document: str) -> Callable[[Account], RemediationStep]:
     return setup
 
 
+def _own_policy_default_changed(deployed_gone: bool) -> Callable[[Account], RemediationStep]:
+    """IAM Warden's own managed policy with an intruder's default version; the deployed one kept or deleted."""
+
+    def setup(account: Account) -> RemediationStep:
+        name = f"iamwarden-enforcer-remediations-{2 if deployed_gone else 1}-us-east-1"
+        good = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "iam:GetRole", "Resource": "*"}]}
+        nothing = {"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": "*", "Resource": "*"}]}
+        arn = account.iam.create_policy(PolicyName=name, PolicyDocument=json.dumps(good))["Policy"]["Arn"]
+        account.iam.create_policy_version(PolicyArn=arn, PolicyDocument=json.dumps(nothing), SetAsDefault=True)
+        if deployed_gone:
+            account.iam.delete_policy_version(PolicyArn=arn, VersionId="v1")
+        parameters = {"policy_arn": arn, "changed_to": "v2", "restore_to": "v1", "document": good, "source": "deploy"}
+        return _step(StepAction("restore_own_policy_version"), arn, **parameters)
+
+    return setup
+
+
 class Scenario(NamedTuple):
     setup: Callable[[Account], RemediationStep]
     region: str = REGION
@@ -1212,6 +1229,8 @@ SCENARIOS: dict[str, Scenario] = {
     "tampered-own-role-inline-policy": Scenario(_rewritten_own_role("inline")),
     "tampered-own-role-added-inline-policy": Scenario(_rewritten_own_role("added")),
     "tampered-own-role-deleted-inline-policy": Scenario(_rewritten_own_role("deleted")),
+    "tampered-own-policy-default-version": Scenario(_own_policy_default_changed(deployed_gone=False)),
+    "tampered-own-policy-deployed-version-deleted": Scenario(_own_policy_default_changed(deployed_gone=True)),
     "tampered-concurrency-declared": Scenario(_throttled_enforcer(20)),
     "tampered-concurrency-unreserved": Scenario(_throttled_enforcer(None)),
     "tampered-concurrency-reservation-removed": Scenario(_throttled_enforcer(20, reserved=None)),

@@ -469,6 +469,11 @@ def test_a_member_change_travels_to_the_enforcers_rules_on_the_central_bus(monke
             ("create-user-by-warden.json", f"arn:aws:iam::{HOME}:role/iamwarden-remediator"): True,
             # The central enforcer's name in a member account is a look-alike: forwarded, routed, judged.
             ("create-user-by-warden.json", None): True,
+            # The member stack's own policy deleted: forwarded, and routed by its name at path / (suffix).
+            ("tamper-member-policy-deleted.json", None): True,
+            ("tamper-lookalike-policy-deleted.json", None): False,  # the same name at another path
+            # The remediator putting an own policy's default version back: never forwarded.
+            ("tamper-own-policy-default.json", remediator): False,
         }.items():
             event = json.loads(json.dumps(load_event(sample)).replace(HOME, MEMBER))
             if issuer is not None:

@@ -64,8 +64,10 @@ def test_a_permanent_failure_that_is_no_denial_does_not_blame_permissions() -> N
 
 
 def test_a_rule_that_is_off_is_never_asked() -> None:
+    # iamwarden-tampered judges SetDefaultPolicyVersion too (IAM Warden's own policies): off as well, no rule is on.
+    off = {"mode": "off"}
     settings = load_settings(
-        {"rules": {"policy-version-admin": {"mode": "off"}, "privilege-escalation": {"mode": "off"}}}
+        {"rules": {"policy-version-admin": off, "privilege-escalation": off, "iamwarden-tampered": off}}
     )
 
     judgement = judge_event(load_event("set-default-policy-version.json"), settings, FailingDocuments(_denied()))

@@ -23,6 +23,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
+from urllib.parse import unquote
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -30,7 +31,7 @@ from iamwarden.adapters.audit import AuditLog, AuditStatus
 from iamwarden.adapters.errors import describe, is_gone
 from iamwarden.domain.arns import iam_arn
 from iamwarden.domain.exceptions import AuditError
-from iamwarden.domain.recorded import BOUNDARY, OWN_ROLE, TRAIL, PastRemediation, Snapshot
+from iamwarden.domain.recorded import BOUNDARY, OWN_POLICY, OWN_ROLE, TRAIL, PastRemediation, Snapshot
 from iamwarden.domain.trails import trail_is_good, trail_snapshot_data
 
 SNAPSHOT_PREFIX = "snapshot#"
@@ -180,6 +181,28 @@ def take_own_role_snapshots(iam: Any, role_names: Sequence[str], account: str, n
     return snapshots
 
 
+def take_own_policy_snapshots(iam: Any, policy_arns: Sequence[str], now: str) -> list[Snapshot]:
+    """The default version and its document of each of IAM Warden's own managed policies (by exact ARN).
+
+    Read as they are: only the deploy (``app.own_policies``) records them as the ones the stack deployed, and the
+    heartbeat only where none is recorded yet. A policy that is not there is skipped (its deletion is alerted).
+    """
+    snapshots = []
+    for arn in policy_arns:
+        try:
+            default = iam.get_policy(PolicyArn=arn)["Policy"]["DefaultVersionId"]
+            version = iam.get_policy_version(PolicyArn=arn, VersionId=default)["PolicyVersion"]
+        except ClientError as exc:
+            if is_gone(exc):
+                continue
+            raise
+        document = version["Document"]
+        if isinstance(document, str):  # IAM's URL-encoded JSON, when botocore does not decode it
+            document = json.loads(unquote(document))
+        snapshots.append(Snapshot(OWN_POLICY, arn, now, {"default_version": default, "document": document}))
+    return snapshots
+
+
 def _authorization_details(iam: Any) -> Iterator[dict[str, Any]]:
     paginator = iam.get_paginator("get_account_authorization_details")
     for page in paginator.paginate(Filter=["User", "Role"]):
@@ -190,6 +213,7 @@ def _authorization_details(iam: Any) -> Iterator[dict[str, Any]]:
 __all__: Sequence[str] = (
     "AuditRecorded",
     "take_boundary_snapshots",
+    "take_own_policy_snapshots",
     "take_own_role_snapshots",
     "take_trail_snapshots",
     "trail_home_regions",

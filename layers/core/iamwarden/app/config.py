@@ -91,6 +91,8 @@ def own_identity_from_environment(environ: Mapping[str, str] | None = None) -> O
 
     ``IAMWARDEN_OWN_ROLE_ARNS``: ``kind=arn`` of the security account's roles (``!GetAtt Role.Arn``);
     ``IAMWARDEN_MEMBER_ROLE_NAMES``: ``kind=name`` of the member stack's roles (path /, other accounts).
+    ``IAMWARDEN_ENFORCER_POLICY_ARNS`` / ``IAMWARDEN_MEMBER_POLICY_NAMES``: the stack's managed policies by ARN,
+    the member stack's by name (path /, other accounts).
     Offline (``iamwarden evaluate`` without them) nothing is IAM Warden's own, so its roles are judged too.
     """
     env = os.environ if environ is None else environ
@@ -128,6 +130,8 @@ def own_identity_from_environment(environ: Mapping[str, str] | None = None) -> O
         reserved_concurrency=MappingProxyType(reserved),
         stack_name=env.get("IAMWARDEN_STACK_NAME") or None,
         signed_url_functions=_names(env, "IAMWARDEN_OWN_SIGNED_URL_FUNCTIONS"),
+        home_policies=_names(env, "IAMWARDEN_ENFORCER_POLICY_ARNS"),
+        member_policies=_names(env, "IAMWARDEN_MEMBER_POLICY_NAMES"),
     )
 
 

@@ -6,8 +6,8 @@ separate function with its own read-only role: it checks that each of the stack'
 is enabled and targets what it should (the enforcer, the central bus for the forwarder, the pruner's planner and
 watch functions for its schedule and watch rules), that the enforcer may run (its reserved concurrency is not 0)
 and that the enforcer's role has exactly the managed policies its template attaches (the remediation grants,
-``IAMWARDEN_ENFORCER_POLICY_ARNS``): nothing more, nothing detached. Anything missing is one critical alert to the
-security topic. Its own schedule is
+``IAMWARDEN_ENFORCER_POLICY_ARNS``): nothing more, nothing detached, each at the default version its stack deployed
+(``app.own_policies``). Anything missing is one critical alert to the security topic. Its own schedule is
 watched by ``iamwarden-tampered`` (``DisableRule`` on ``iamwarden-heartbeat``) and by a CloudWatch alarm on its
 invocations.
 
@@ -44,6 +44,7 @@ from iamwarden.adapters.recorded import (
 )
 from iamwarden.adapters.ssm_settings import SsmSettingsSource, ssm_parameters
 from iamwarden.app.deploy_snapshot import DeploySnapshot, SnapshotTaker
+from iamwarden.app.own_policies import DeployTakers, OwnPolicyWatch
 from iamwarden.domain.exceptions import ConfigurationError
 from iamwarden.domain.own import parse_own_roles
 from iamwarden.domain.recorded import Snapshot
@@ -347,6 +348,7 @@ class Heartbeat:
         *,
         snapshots: SnapshotRefresh | None = None,
         member_snapshots: MemberSnapshots | None = None,
+        own_policies: OwnPolicyWatch | None = None,
     ) -> None:
         self.config = config
         self.events = events
@@ -357,6 +359,8 @@ class Heartbeat:
         self.snapshots = snapshots
         #: Refreshes the managed member accounts' snapshots; None when the template names no snapshot role.
         self.member_snapshots = member_snapshots
+        #: Checks each own managed policy's default version against the deployed one (``app.own_policies``).
+        self.own_policies = own_policies
 
     def problems(self) -> list[str]:
         """Every part of the loop that is missing or switched off, in plain words; empty when it is whole."""
@@ -375,6 +379,10 @@ class Heartbeat:
                 stored, failures = refresh.refresh()
                 problems += failures
                 refreshed["snapshots"] = refreshed.get("snapshots", 0) + stored
+        if self.own_policies is not None:
+            stored, failures = self.own_policies.check()
+            problems += failures
+            refreshed["snapshots"] = refreshed.get("snapshots", 0) + stored
         if problems:
             self.alert_problems(problems)
         return {"whole": not problems, "problems": problems, **refreshed}
@@ -482,10 +490,13 @@ def build_heartbeat(session: Any = None, environ: Mapping[str, str] | None = Non
     config = HeartbeatConfig.from_environment(environ)
     iam = session.client("iam", config=retry_config())
     snapshots = None
+    own_policies = None
     if config.audit_table and config.account and config.region:
         dynamodb = session.client("dynamodb", config=retry_config())
+        recorded = AuditRecorded(AuditLog(config.audit_table, dynamodb), dynamodb)
+        own_policies = OwnPolicyWatch(recorded, iam, config.enforcer_policy_arns)
         snapshots = SnapshotRefresh(
-            AuditRecorded(AuditLog(config.audit_table, dynamodb), dynamodb),
+            recorded,
             session.client("cloudtrail", region_name=config.region, config=retry_config()),
             iam,
             config.account,
@@ -504,6 +515,7 @@ def build_heartbeat(session: Any = None, environ: Mapping[str, str] | None = Non
         session.client("sns", config=retry_config()),
         snapshots=snapshots,
         member_snapshots=member_snapshots,
+        own_policies=own_policies,
     )
 
 
@@ -545,7 +557,9 @@ def build_deploy_snapshot(session: Any = None, environ: Mapping[str, str] | None
 
     def build() -> tuple[SnapshotTaker | None, Heartbeat]:
         heartbeat = build_heartbeat(session, env)
-        return heartbeat.snapshots, heartbeat
+        if heartbeat.snapshots is None:
+            return None, heartbeat
+        return DeployTakers(heartbeat.snapshots, heartbeat.own_policies), heartbeat
 
     stack = env.get("IAMWARDEN_STACK_NAME") or "iamwarden"
     return DeploySnapshot(build, physical_id=f"{stack}-deploy-snapshot")

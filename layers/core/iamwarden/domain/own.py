@@ -85,6 +85,11 @@ class OwnIdentity(NamedTuple):
     #: Own functions whose URL is public by design because the function authenticates each request itself
     #: (the Slack interaction endpoint checks Slack's signature): auth type NONE on their URL is no finding.
     signed_url_functions: frozenset[str] = frozenset()
+    #: The stack's customer-managed policies (the enforcer's remediation grants) by exact ARN.
+    home_policies: frozenset[str] = frozenset()
+    #: The member stack's customer-managed policies (the remediation role's grants) by name, at path / in
+    #: accounts other than ``home_account``, as its roles are known.
+    member_policies: frozenset[str] = frozenset()
 
     def role_kind(self, arn: str | None, account: str) -> str | None:
         """The kind of own role ``arn`` is when the change happened in ``account``, or None for any other role."""
@@ -141,6 +146,26 @@ class OwnIdentity(NamedTuple):
                 }
             ],
         }
+
+    def is_own_policy(self, arn: str | None, account: str) -> bool:
+        """Whether ``arn`` is one of IAM Warden's own managed policies when changed in ``account``.
+
+        Exact: the stack's policy ARNs at home; in another account, a member stack's policy name at path /
+        of that very account. The same name at another path, in another account or at home is someone else's.
+        """
+        if not arn:
+            return False
+        if arn in self.home_policies:
+            return account == self.home_account
+        fields = arn.split(":", 5)
+        if len(fields) != 6 or fields[0] != "arn" or fields[2] != "iam" or not fields[5].startswith("policy/"):
+            return False
+        return (
+            self.home_account is not None
+            and fields[4] == account != self.home_account
+            and "/" not in fields[5].removeprefix("policy/")
+            and fields[5].removeprefix("policy/") in self.member_policies
+        )
 
     def rules_in(self, account: str) -> frozenset[str]:
         """IAM Warden's EventBridge rules in ``account``: the stack's at home, the member stack's elsewhere."""

@@ -18,10 +18,12 @@ from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple, Protocol
 
 #: Snapshot kinds: one trail's settings, selectors and logging state; one principal's permissions boundary;
-#: one of IAM Warden's own roles (``{"trust_policy": document, "inline": {name: document}}``).
+#: one of IAM Warden's own roles (``{"trust_policy": document, "inline": {name: document}}``); one of its own
+#: managed policies as its stack deployed it (``{"default_version": "v3", "document": document}``).
 TRAIL = "cloudtrail-trail"
 BOUNDARY = "permissions-boundary"
 OWN_ROLE = "own-role"
+OWN_POLICY = "own-policy"
 
 
 class PastRemediation(NamedTuple):
@@ -51,7 +53,7 @@ class PastRemediation(NamedTuple):
 class Snapshot(NamedTuple):
     """The last known good configuration of one resource, read by IAM Warden itself."""
 
-    kind: str  # TRAIL, BOUNDARY or OWN_ROLE
+    kind: str  # TRAIL, BOUNDARY, OWN_ROLE or OWN_POLICY
     resource_arn: str
     taken_at: str
     data: Mapping[str, Any]

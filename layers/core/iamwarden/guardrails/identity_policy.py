@@ -473,6 +473,11 @@ class PolicyVersionRule:
         policy_arn = context.request_text("policyArn")
         evaluation = Evaluation(resource_arn=policy_arn)
         name = policy_arn.rsplit("/", 1)[-1]
+        if context.settings.own.is_own_policy(policy_arn, change.account):
+            # IAM Warden's own remediation grants hold escalation methods by design: iamwarden-tampered judges
+            # their versions (its stack's deploys are fine, anyone else's are put back), never this rule.
+            evaluation.compliant.append(f"{name} is IAM Warden's own policy: iamwarden-tampered judges its versions")
+            return evaluation
         if change.event_name == "CreatePolicyVersion":
             if change.request_parameters.get("setAsDefault") not in (True, "true"):
                 evaluation.compliant.append(

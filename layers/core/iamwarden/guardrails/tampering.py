@@ -19,6 +19,13 @@ own deployment: no other stack can hold these exact names while this one does. J
   into the role the snapshot was taken of (same ARN: path and account);
   with neither the finding says what is missing (``needs_context``) and is only alerted. Deletion is alerted
   with what to do;
+* its managed policies (the remediation grants: ``OwnIdentity.is_own_policy``, exact ARN at home, the member
+  stack's names at path / elsewhere): a new default version (``CreatePolicyVersion`` as the default,
+  ``SetDefaultPolicyVersion``) is put back to the version the stack deployed (``restore_own_policy_version``, from
+  the ``OWN_POLICY`` record the deploy takes; without one, ``needs_context`` and only alerted: IAM does not say
+  which version was the default before). A version created without being the default, or a non-default version
+  deleted, leaves nothing in force: alerted, high. ``DeletePolicy`` is alerted with the redeploy command.
+  ``policy-version-admin`` and ``privilege-escalation`` leave these policies to this rule;
 * its EventBridge rules: ``DisableRule`` is re-enabled (``enable_own_rule``); ``DeleteRule``, ``PutRule``
   (re-patterned) and ``RemoveTargets`` are alerted with the redeploy command;
 * its functions: ``PutFunctionConcurrency`` / ``DeleteFunctionConcurrency`` are put back to what the
@@ -38,13 +45,13 @@ from typing import Any, ClassVar, NamedTuple
 from iamwarden.adapters.errors import ignoring, is_gone
 from iamwarden.domain.arns import iam_arn
 from iamwarden.domain.catalog import Mode, OptionSpec, RuleSpec, Severity
-from iamwarden.domain.exceptions import RemediationError, UndoError
+from iamwarden.domain.exceptions import InvalidEventError, RemediationError, UndoError
 from iamwarden.domain.findings import RemediationStep, StepAction
-from iamwarden.domain.recorded import OWN_ROLE
+from iamwarden.domain.recorded import OWN_POLICY, OWN_ROLE
 from iamwarden.domain.wildcards import arn_match
 from iamwarden.guardrails.base import Evaluation, RuleContext
 from iamwarden.guardrails.managed_policy import DetachManagedPolicy
-from iamwarden.guardrails.remediation import AccountClients, Permissions, StepRun
+from iamwarden.guardrails.remediation import AccountClients, Permissions, StepRun, canonical, pages, policy_document
 
 IAM = "iam.amazonaws.com"
 EVENTS = "events.amazonaws.com"
@@ -67,6 +74,10 @@ ROLE_EVENTS = frozenset(
         "DeleteRole",
     }
 )
+#: The own managed policies' changes (the remediation grants): a new default version, a version or the policy
+#: deleted. ``CreatePolicyVersion`` and ``SetDefaultPolicyVersion`` are judged by ``policy-version-admin`` too,
+#: which leaves IAM Warden's own policies to this rule.
+POLICY_EVENTS = frozenset({"CreatePolicyVersion", "SetDefaultPolicyVersion", "DeletePolicyVersion", "DeletePolicy"})
 RULE_EVENTS = frozenset({"DisableRule", "DeleteRule", "PutRule", "RemoveTargets"})
 #: Lambda's CloudTrail event names carry API version suffixes (the Lambda developer guide lists them).
 FUNCTION_EVENTS = frozenset(
@@ -91,7 +102,13 @@ IAMWARDEN_TAMPERED = RuleSpec(
     id="iamwarden-tampered",
     title="IAM Warden itself changed",
     event_source=IAM,
-    event_names=ROLE_EVENTS | RULE_EVENTS | FUNCTION_EVENTS | QUEUE_EVENTS | TABLE_EVENTS | SETTING_EVENTS,
+    event_names=ROLE_EVENTS
+    | POLICY_EVENTS
+    | RULE_EVENTS
+    | FUNCTION_EVENTS
+    | QUEUE_EVENTS
+    | TABLE_EVENTS
+    | SETTING_EVENTS,
     risk=(
         "Whoever disables IAM Warden's rules, functions, roles or settings can then change anything unseen: "
         "an intruder blinds the guard first."
@@ -117,7 +134,7 @@ IAMWARDEN_TAMPERED = RuleSpec(
 
 #: Every (event source, event name) this rule judges: the spec names one source, the rule spans six.
 EVENT_KEYS = frozenset(
-    {(IAM, name) for name in ROLE_EVENTS}
+    {(IAM, name) for name in ROLE_EVENTS | POLICY_EVENTS}
     | {(EVENTS, name) for name in RULE_EVENTS}
     | {(LAMBDA, name) for name in FUNCTION_EVENTS}
     | {(SQS, name) for name in QUEUE_EVENTS}
@@ -133,6 +150,12 @@ class Target(NamedTuple):
     arn: str
     plan: list[RemediationStep]
     needs: tuple[str, ...] = ()
+    #: Below critical: the change left nothing in force to put back (a version that grants nothing yet).
+    severity: Severity = Severity.CRITICAL
+    #: What the alert says is done about it, when the plan or the redeploy command does not say it.
+    done: str | None = None
+    #: Why the change is fine after all (it puts back what the stack deployed): compliant, no finding.
+    fine: str | None = None
 
 
 class TamperingRule:
@@ -150,10 +173,13 @@ class TamperingRule:
             if change.event_source != IAM:  # IAM events are judged by other rules too: they say what they found
                 evaluation.compliant.append(f"{change.event_name} does not touch IAM Warden's own resources")
             return evaluation
-        what, arn, plan, needs = target
+        what, arn, plan, needs = target.what, target.arn, target.plan, target.needs
         evaluation = Evaluation(resource_arn=arn)
         if change.actor.invoked_by == CLOUDFORMATION:
             evaluation.compliant.append(f"CloudFormation deploying IAM Warden's own stack changed {what}")
+            return evaluation
+        if target.fine is not None:
+            evaluation.compliant.append(target.fine)
             return evaluation
         if change.event_source == SSM:
             rule = context.rule(IAMWARDEN_TAMPERED.id)
@@ -173,6 +199,8 @@ class TamperingRule:
                 plan = []
         if plan:
             done = "it will be put back"
+        elif target.done is not None:
+            done = target.done
         elif needs:
             redeploy = own.redeploy_command(change.account, change.region)
             done = f"it cannot be put back without {'; '.join(needs)}: {redeploy}"
@@ -188,7 +216,7 @@ class TamperingRule:
         evaluation.findings.append(
             context.finding(
                 IAMWARDEN_TAMPERED,
-                severity=Severity.CRITICAL,
+                severity=target.severity,
                 resource_arn=arn,
                 reason=(
                     f"{change.actor.display} changed IAM Warden itself ({change.event_name} on {what}), outside its "
@@ -207,6 +235,8 @@ class TamperingRule:
         account, region, partition = change.account, change.region, context.partition
         parameters = change.request_parameters
         source, name = change.event_source, change.event_name
+        if source == IAM and name in POLICY_EVENTS:
+            return _own_policy_target(context)
         if source == IAM:
             role = context.request_text("roleName")
             if role not in own.role_names_in(account):
@@ -360,6 +390,108 @@ def _member_where(context: RuleContext) -> str:
         return ""
     account = context.change.account
     return f", in account {account} through its iamwarden-snapshot-reader role, if managed_accounts lists it"
+
+
+def _own_policy_target(context: RuleContext) -> Target | None:
+    """A change to one of IAM Warden's own managed policies (its remediation grants), or None for any other policy.
+
+    A new default version is put back to the version the stack deployed (``OWN_POLICY`` snapshot: recorded by the
+    deploy, checked by the heartbeat); without one the finding says so and is only alerted: IAM does not say which
+    version was the default before, and "the version before" may be the intruder's own. A non-default version
+    created or deleted leaves nothing in force (IAM refuses to delete the default): alerted, high. A deleted policy
+    is alerted with the redeploy command.
+    """
+    change = context.change
+    own = context.settings.own
+    policy_arn = context.request_text("policyArn")
+    if not own.is_own_policy(policy_arn, change.account):
+        return None
+    name = policy_arn.rsplit("/", 1)[-1]
+    what = f"its managed policy {name} (remediation grants)"
+    event = change.event_name
+    if event == "DeletePolicy":
+        if change.account == own.home_account:
+            return Target(what, policy_arn, [])
+        return Target(
+            what,
+            policy_arn,
+            [],
+            done=(
+                f"put it back: the member StackSet's stack in account {change.account} writes it again when the "
+                f"StackSet is updated for that account (aws cloudformation update-stack-instances --stack-set-name "
+                f"<the member StackSet, iamwarden-member in the README> --accounts {change.account} --regions "
+                f"{change.region}); until then IAM Warden's remediations there lack these grants"
+            ),
+        )
+    if event == "DeletePolicyVersion":
+        version = _text(change.request_parameters, "versionId") or "?"
+        return Target(
+            what,
+            policy_arn,
+            [],
+            severity=Severity.HIGH,
+            done=(
+                f"version {version} was not the default (IAM refuses to delete that one), so nothing it grants "
+                "changed and nothing is put back; an intruder may be clearing room for versions of its own"
+            ),
+        )
+    if event == "CreatePolicyVersion" and change.request_parameters.get("setAsDefault") not in (True, "true"):
+        return Target(
+            what,
+            policy_arn,
+            [],
+            severity=Severity.HIGH,
+            done=(
+                "the new version is not the default, so it grants nothing yet and nothing is put back; making it "
+                "the default is put back then"
+            ),
+        )
+    changed_to = _new_default(context)
+    snapshot = context.recorded.snapshot(OWN_POLICY, policy_arn) if context.recorded is not None else None
+    deployed = snapshot.data.get("default_version") if snapshot is not None else None
+    document = snapshot.data.get("document") if snapshot is not None else None
+    if snapshot is None or not isinstance(deployed, str) or not isinstance(document, Mapping):
+        where = (
+            "IAM Warden has no snapshot of it: the deploy records the version the stack deployed, the heartbeat "
+            "the first one it sees; the member stack's policies have none"
+            if context.recorded is not None
+            else "offline there is no audit table to read IAM Warden's snapshots from"
+        )
+        needs = (f"the default version of {name} its stack deployed ({where})",)
+        done = (
+            f"it cannot be put back without {needs[0]}: aws iam list-policy-versions --policy-arn {policy_arn} "
+            f"shows the versions; aws iam set-default-policy-version --policy-arn {policy_arn} --version-id "
+            f"<the deployed one> puts it back ({changed_to} is the default now)"
+        )
+        return Target(what, policy_arn, [], needs, done=done)
+    if changed_to == deployed:
+        return Target(
+            what,
+            policy_arn,
+            [],
+            fine=f"{event} made version {deployed} of {name} the default: the version its stack deployed",
+        )
+    source = f"IAM Warden's snapshot of {snapshot.taken_at}"
+    parameters = {
+        "policy_arn": policy_arn,
+        "changed_to": changed_to,
+        "restore_to": deployed,
+        "document": dict(document),
+        "source": source,
+    }
+    summary = f"make version {deployed} of {name} the default again (the stack's, from {source}), not {changed_to}"
+    return Target(what, policy_arn, [RemediationStep(RestoreOwnPolicyVersion.action, policy_arn, parameters, summary)])
+
+
+def _new_default(context: RuleContext) -> str:
+    """The version a ``SetDefaultPolicyVersion`` or ``CreatePolicyVersion`` (as the default) made the default."""
+    if context.change.event_name == "SetDefaultPolicyVersion":
+        return context.request_text("versionId")
+    created = (context.change.response_elements or {}).get("policyVersion")
+    version = created.get("versionId") if isinstance(created, Mapping) else None
+    if not isinstance(version, str) or not version:
+        raise InvalidEventError("detail.responseElements.policyVersion.versionId must be a non-empty string")
+    return version
 
 
 def _text(parameters: Mapping[str, Any], key: str) -> str | None:
@@ -518,6 +650,105 @@ class RestoreOwnRoleDocument:
             raise UndoError(f"the {step.parameters['document']} policy of role {role} changed since; undo by hand")
         self._write(aws, step, before["document"])
         return [f"put the {step.parameters['document']} policy of role {role} back as the change left it"]
+
+
+class RestoreOwnPolicyVersion:
+    """Make the version of an IAM Warden managed policy its stack deployed the default again. Undoable.
+
+    Acts only while the intruder's version (``changed_to``) is still the default: a later change is judged by its
+    own event. When the deployed version is gone (or no longer holds the recorded document), a new default version
+    is written from the snapshot's document. Undo makes the intruder's version the default again, exactly, and
+    deletes a version the restore wrote.
+    """
+
+    permissions: ClassVar[Permissions] = (
+        "iam:GetPolicy",
+        "iam:ListPolicyVersions",
+        "iam:GetPolicyVersion",
+        "iam:SetDefaultPolicyVersion",
+        "iam:CreatePolicyVersion",
+    )
+    action: ClassVar[StepAction] = StepAction("restore_own_policy_version", permissions)
+    undo_permissions: ClassVar[Permissions] = (
+        "iam:GetPolicy",
+        "iam:GetPolicyVersion",
+        "iam:SetDefaultPolicyVersion",
+        "iam:DeletePolicyVersion",
+    )
+    undoable: ClassVar[bool] = True
+
+    @staticmethod
+    def _default(aws: AccountClients, arn: str) -> str | None:
+        """The default version of policy ``arn``, None when the policy is gone."""
+        try:
+            return str(aws.iam.get_policy(PolicyArn=arn)["Policy"]["DefaultVersionId"])
+        except Exception as exc:
+            if is_gone(exc):
+                return None
+            raise
+
+    @staticmethod
+    def _document(aws: AccountClients, arn: str, version: str) -> Any:
+        return policy_document(
+            aws.iam.get_policy_version(PolicyArn=arn, VersionId=version)["PolicyVersion"]["Document"]
+        )
+
+    def capture(self, aws: AccountClients, step: RemediationStep) -> dict[str, Any]:
+        arn = step.parameters["policy_arn"]
+        default = self._default(aws, arn)
+        if default is None:
+            return {"exists": False}
+        versions = [
+            version["VersionId"] for version in pages(aws.iam, "list_policy_versions", "Versions", PolicyArn=arn)
+        ]
+        return {"exists": True, "default": default, "versions": versions}
+
+    def apply(self, run: StepRun, step: RemediationStep, before: Mapping[str, Any], done: list[str]) -> None:
+        arn, changed_to = step.parameters["policy_arn"], step.parameters["changed_to"]
+        if not before["exists"] or before["default"] != changed_to:
+            return  # deleted (alerted by its own event), or the default changed again since (judged by its own)
+        restore_to, document, source = (step.parameters[key] for key in ("restore_to", "document", "source"))
+        if restore_to in before["versions"] and canonical(self._document(run.aws, arn, restore_to)) == canonical(
+            document
+        ):
+            run.aws.iam.set_default_policy_version(PolicyArn=arn, VersionId=restore_to)
+            done.append(f"made version {restore_to} of {arn} the default again (was {changed_to}), from {source}")
+            return
+        created = run.aws.iam.create_policy_version(
+            PolicyArn=arn, PolicyDocument=json.dumps(document), SetAsDefault=True
+        )
+        done.append(
+            f"wrote version {restore_to} of {arn} again from {source} as {created['PolicyVersion']['VersionId']}, the "
+            f"default (was {changed_to}; {restore_to} is gone)"
+        )
+
+    def undo(self, aws: AccountClients, step: RemediationStep, before: Mapping[str, Any]) -> list[str]:
+        arn, changed_to = step.parameters["policy_arn"], step.parameters["changed_to"]
+        if not before["exists"] or before["default"] != changed_to:
+            return []
+        current = self._default(aws, arn)
+        if current is None:
+            raise UndoError(f"policy {arn} no longer exists")
+        if current == changed_to:
+            return []
+        if canonical(self._document(aws, arn, current)) != canonical(step.parameters["document"]):
+            raise UndoError(
+                f"the default version of {arn} is now {current}, not the one IAM Warden restored; undo by hand"
+            )
+        try:
+            aws.iam.set_default_policy_version(PolicyArn=arn, VersionId=changed_to)
+        except Exception as exc:
+            if is_gone(exc):
+                raise UndoError(
+                    f"version {changed_to} of {arn} no longer exists; it cannot be the default again"
+                ) from exc
+            raise
+        undone = [f"made version {changed_to} of {arn} the default again, as the change left it"]
+        if current not in before["versions"]:
+            with ignoring():
+                aws.iam.delete_policy_version(PolicyArn=arn, VersionId=current)
+                undone.append(f"deleted version {current} of {arn}, which IAM Warden had written")
+        return undone
 
 
 class EnableOwnRule:
@@ -686,4 +917,5 @@ ACTIONS = (
     RestoreSetting(),
     RemoveOwnRoleBoundary(),
     RestoreOwnRoleDocument(),
+    RestoreOwnPolicyVersion(),
 )

@@ -1,0 +1,115 @@
+"""IAM Warden's own managed policies (its remediation grants): the version its stack deployed, and a watch on it.
+
+``iamwarden-tampered`` puts a policy's default version back to the one its stack deployed, so that version must
+be known as a fact, never guessed: IAM does not say which version was the default before a change, and a
+snapshot refreshed from whatever is live would record an intruder's version as the good one. So:
+
+* the deploy records it (``record``, through the stack's ``DeploySnapshot`` custom resource, which depends on the
+  policies and carries a digest of what they grant, so CloudFormation asks again whenever a grant changes): right
+  after CloudFormation wrote them, the live default versions are the deployed ones;
+* the heartbeat (``check``) records a policy only when no version is recorded yet (a stack deployed before this
+  watch existed), and otherwise compares: a default version other than the recorded one, or a policy gone, is
+  one more problem in its critical alert. It never records other grants than the recorded ones (only the same
+  document under a new version id, as a restore writes it when the deployed version was deleted).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from iamwarden.adapters.errors import error_code
+from iamwarden.adapters.recorded import take_own_policy_snapshots
+from iamwarden.domain.recorded import OWN_POLICY, Snapshot
+from iamwarden.guardrails.remediation import canonical
+
+
+class SnapshotRecord(Protocol):
+    """The audit table's snapshots (``adapters.recorded.AuditRecorded``)."""
+
+    def snapshot(self, kind: str, resource_arn: str) -> Snapshot | None: ...
+
+    def put_all(self, snapshots: Iterable[Snapshot]) -> int: ...
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
+class OwnPolicyWatch:
+    """Records the deployed default version of each own managed policy, and checks the live one against it."""
+
+    def __init__(
+        self,
+        record: SnapshotRecord,
+        iam: Any,
+        policy_arns: Sequence[str],
+        *,
+        clock: Callable[[], str] = _now,
+    ) -> None:
+        self.record_store = record
+        self.iam = iam
+        self.policy_arns = tuple(policy_arns)
+        self.clock = clock
+
+    def record(self) -> tuple[int, list[str]]:
+        """At deploy: the live default versions are the stack's; how many were recorded, and what could not be."""
+        try:
+            taken = take_own_policy_snapshots(self.iam, self.policy_arns, self.clock())
+            stored = self.record_store.put_all(taken)
+        except Exception as exc:
+            return 0, [self._unreadable(exc)]
+        missing = sorted(set(self.policy_arns) - {snapshot.resource_arn for snapshot in taken})
+        return stored, [f"IAM Warden's policy {arn} is gone: nothing to record" for arn in missing]
+
+    def check(self) -> tuple[int, list[str]]:
+        """Each run: the first record of a policy that has none; a problem for each default version not deployed."""
+        stored, problems = 0, []
+        now = self.clock()
+        for arn in self.policy_arns:
+            try:
+                recorded = self.record_store.snapshot(OWN_POLICY, arn)
+                taken = take_own_policy_snapshots(self.iam, [arn], now)
+                live = taken[0] if taken else None
+                if live is None:
+                    problems.append(f"IAM Warden's policy {arn} (its remediation grants) is gone")
+                elif recorded is None or (
+                    live.data["default_version"] != recorded.data.get("default_version")
+                    and canonical(live.data["document"]) == canonical(recorded.data.get("document"))
+                ):
+                    # No record yet; or the deployed document under a new version id (a restore wrote it again
+                    # after the deployed version was deleted): the same grants, recorded under the id they have now.
+                    stored += self.record_store.put_all([live])
+                elif live.data["default_version"] != recorded.data.get("default_version"):
+                    deployed = recorded.data.get("default_version")
+                    problems.append(
+                        f"the default version of IAM Warden's policy {arn} is {live.data['default_version']}, not "
+                        f"{deployed} as its stack deployed it (recorded {recorded.taken_at}): aws iam "
+                        f"set-default-policy-version --policy-arn {arn} --version-id {deployed}"
+                    )
+            except Exception as exc:
+                problems.append(self._unreadable(exc))
+        return stored, problems
+
+    @staticmethod
+    def _unreadable(exc: Exception) -> str:
+        return (
+            f"IAM Warden's own managed policies cannot be read or recorded ({error_code(exc) or exc}): a restore of "
+            "their default version only alerts until they are"
+        )
+
+
+class DeployTakers:
+    """What the deploy's snapshot takes: the evasion snapshots, and the own policies' deployed versions."""
+
+    def __init__(self, snapshots: Any, own_policies: OwnPolicyWatch | None) -> None:
+        self.snapshots = snapshots
+        self.own_policies = own_policies
+
+    def refresh(self) -> tuple[int, list[str]]:
+        stored, problems = self.snapshots.refresh() if self.snapshots is not None else (0, [])
+        if self.own_policies is not None:
+            recorded, failures = self.own_policies.record()
+            stored, problems = stored + recorded, [*problems, *failures]
+        return stored, problems
