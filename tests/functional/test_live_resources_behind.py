@@ -158,3 +158,40 @@ def test_star_with_regions_left_unread_and_no_stronger_role_is_alerted_only(
     assert alert.finding is not None
     assert not alert.finding.certain
     assert any("functions in regions other than us-east-1" in fact for fact in alert.finding.needs_context)
+
+
+def test_a_new_default_version_is_seen_by_the_next_judgement_of_a_role_holding_it(
+    account: Account, notifier: RecordingNotifier, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The cached role embeds its managed policy's document: SetDefaultPolicyVersion must drop it (gap 9)."""
+    account.set("rules/privilege-escalation/mode", "alert")
+    enforcer: EnforcerService = _enforcer(account, notifier, monkeypatch, "us-east-1")
+    _role(account, "deploy-admin", EC2_TRUST, admin=True)
+    harmless = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]}
+    passes = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "iam:PassRole", "Resource": "*"}]}
+    policy = account.iam.create_policy(PolicyName="app-deploy", PolicyDocument=json.dumps(harmless))["Policy"]["Arn"]
+    first = _grant(account, "s3:ListBucket")  # role app, judged once: cached with app-deploy v1
+    account.iam.attach_role_policy(RoleName="app", PolicyArn=policy)
+    assert enforcer.handle(first)["verdict"] == "compliant"
+    account.iam.create_policy_version(PolicyArn=policy, PolicyDocument=json.dumps(passes), SetAsDefault=True)
+    new_default = copy.deepcopy(load_event("set-default-policy-version.json"))
+    new_default["detail"]["requestParameters"] = {"policyArn": policy, "versionId": "v2"}
+    enforcer.handle(new_default)  # PassRole alone: nothing new, but the cached role is stale without gap 9
+    document = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "ec2:RunInstances", "Resource": "*"}],
+    }
+    account.iam.put_role_policy(RoleName="app", PolicyName="run", PolicyDocument=json.dumps(document))
+    second = copy.deepcopy(first)
+    second["id"] = "0b7c5a52-5f0e-4d5e-9a51-2a4c3a0e9d11"  # another event (the first is remembered as handled)
+    second["detail"]["eventID"] = second["id"]
+    second["detail"]["requestParameters"] = {
+        "roleName": "app",
+        "policyName": "run",
+        "policyDocument": json.dumps(document),
+    }
+
+    [finding] = enforcer.handle(second)["findings"]
+
+    assert (finding["rule"], finding["outcome"]) == ("privilege-escalation", "alerted")
+    assert any("iam:PassRole (arn:aws:iam::" in alert.finding.reason for alert in notifier.sent if alert.finding)

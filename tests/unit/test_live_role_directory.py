@@ -508,3 +508,70 @@ def test_star_for_an_existing_instance_is_resolved_live_to_the_stronger_role_beh
     assert path.method.name == "SendCommandToExistingEC2Instance"
     assert path.certain  # the role behind us-east-1's instance is an administrator: other regions cannot change it
     assert [lead.arn for lead in path.leads_to] == [ROLE]
+
+
+@pytest.mark.parametrize(
+    "change", ["SetDefaultPolicyVersion", "CreatePolicyVersion", "DeletePolicyVersion", "DeletePolicy"]
+)
+def test_a_policy_version_change_drops_the_principals_embedding_that_policy(
+    fake: FakeAccount, directory: LiveRoleDirectory, change: str
+) -> None:
+    """A cached principal embeds its managed policies' parsed documents: a new default must drop it."""
+    fake.attached["alice"] = [POLICY]
+    fake.attached["devs"] = []
+    directory.principal(ROLE)
+    directory.principal(USER)
+    fake.default[POLICY] = "v2"
+
+    directory.observe(_event(change, policyArn=POLICY, versionId="v2"))
+    role = directory.principal(ROLE)
+    directory.principal(USER)
+
+    assert role is not None
+    assert role.policies[1].policy.raw == _doc("iam:CreateAccessKey")
+    assert fake.calls["get_role"] == 2
+    assert fake.calls["get_user"] == 2
+
+
+def test_a_policy_change_keeps_principals_that_do_not_hold_it(fake: FakeAccount, directory: LiveRoleDirectory) -> None:
+    directory.principal(USER)  # holds only its group's inline policy
+
+    directory.observe(_event("SetDefaultPolicyVersion", policyArn=POLICY, versionId="v2"))
+    directory.principal(USER)
+
+    assert fake.calls["get_user"] == 1
+
+
+def test_a_boundary_policy_change_drops_the_principal_it_bounds(
+    fake: FakeAccount, directory: LiveRoleDirectory
+) -> None:
+    other = f"arn:aws:iam::{ACCOUNT}:policy/limit"
+    fake.default[other] = "v1"
+    fake.versions[(other, "v1")] = _doc("s3:*")
+    fake.boundary["alice"] = other
+    directory.principal(USER)
+
+    directory.observe(_event("SetDefaultPolicyVersion", policyArn=other, versionId="v1"))
+    directory.principal(USER)
+
+    assert fake.calls["get_user"] == 2
+
+
+def test_forgetting_a_policy_drops_its_pointer_holders_and_holding_principals(
+    fake: FakeAccount, directory: LiveRoleDirectory
+) -> None:
+    """After the enforcer restores a default version (its own call never comes back as an event)."""
+    directory.principal(ROLE)
+    directory.attached_to(POLICY)
+    fake.default[POLICY] = "v2"
+
+    directory.forget(POLICY)
+    role = directory.principal(ROLE)
+    directory.attached_to(POLICY)
+
+    assert role is not None
+    assert role.policies[1].policy.raw == _doc("iam:CreateAccessKey")
+    assert fake.calls["get_policy"] == 2
+    assert fake.calls["list_entities_for_policy"] == 2
+    directory.forget(f"arn:aws:iam::{ACCOUNT}:policy/never-read")  # nothing cached: nothing to drop
+    directory.forget("arn:aws:iam::444455556666:policy/other-account")

@@ -22,7 +22,8 @@ Cache: per account, for the life of the container. A policy version is
 immutable and kept; everything else is dropped by the IAM events the enforcer
 itself sees (``observe``: a change to a principal's policies, groups or boundary
 drops that principal, and for a group every cached user; a role created or deleted
-drops the role list; a new default version drops that policy's pointer) and by
+drops the role list; a new, deleted or default policy version drops that policy's pointer
+and every cached principal whose answer embeds that policy) and by
 the enforcer's own remediations (``forget``). Changes the enforcer is not routed
 (a detach, a group membership, a function's new role) age out after ``max_age``
 seconds, so a stale answer is never older than that.
@@ -116,7 +117,7 @@ _PRINCIPAL_CHANGES: Mapping[str, tuple[str, str]] = {
     "DeleteGroup": ("group", "groupName"),
 }
 _ROLE_LIST_CHANGES = frozenset({"CreateRole", "DeleteRole"})
-_POLICY_CHANGES = frozenset({"CreatePolicyVersion", "SetDefaultPolicyVersion", "DeletePolicy"})
+_POLICY_CHANGES = frozenset({"CreatePolicyVersion", "SetDefaultPolicyVersion", "DeletePolicyVersion", "DeletePolicy"})
 _PROFILE_CHANGES = frozenset({"AddRoleToInstanceProfile", "RemoveRoleFromInstanceProfile", "DeleteInstanceProfile"})
 #: ListEntitiesForPolicy: (principal kind, the list in the answer, the name key).
 _ENTITY_LISTS = (
@@ -152,6 +153,8 @@ class _Account:
 
     def __init__(self) -> None:
         self.principals: dict[PrincipalKey, tuple[float, PrincipalPolicies | None]] = {}
+        #: The managed policies (and boundary) each cached principal's answer embeds, by ARN.
+        self.managed: dict[PrincipalKey, frozenset[str]] = {}
         self.defaults: dict[str, tuple[float, str]] = {}
         self.roles: tuple[float, tuple[str, ...] | None] | None = None
         self.behind: dict[str, tuple[float, RolesRead | None]] = {}
@@ -182,6 +185,8 @@ class LiveRoleDirectory:
         self._accounts: dict[str, _Account] = {}
         #: (policy ARN, version id) -> document: versions never change
         self._versions: dict[tuple[str, str], Policy] = {}
+        #: The managed policy ARNs the principal being read embeds (see ``_drop_holders``).
+        self._reading_managed: frozenset[str] = frozenset()
 
     # --- RoleDirectory ------------------------------------------------------------------------------
 
@@ -198,6 +203,7 @@ class LiveRoleDirectory:
         except _Unknown:
             found = None
         cache[key] = (self._clock(), found)
+        self._account(key.account).managed[key] = self._reading_managed
         return found
 
     def roles_matching(self, account: str, pattern: str) -> tuple[str, ...] | None:
@@ -289,13 +295,26 @@ class LiveRoleDirectory:
             cache.roles = None
         if name in _POLICY_CHANGES and isinstance(request.get("policyArn"), str):
             cache.defaults.pop(request["policyArn"], None)
+            _drop_holders(cache, request["policyArn"])
         if name.startswith(("Attach", "Detach")) and isinstance(request.get("policyArn"), str):
             cache.attachments.pop(request["policyArn"], None)
         if name in _PROFILE_CHANGES:
             cache.behind.clear()
 
     def forget(self, principal_arn: str) -> None:
-        """Drop a principal the enforcer itself just changed (its own calls never come back as events)."""
+        """Drop a principal the enforcer itself just changed (its own calls never come back as events).
+
+        A managed policy's ARN (a version restored) drops its default-version pointer, who holds it, and
+        every cached principal whose answer embeds its document.
+        """
+        fields = principal_arn.split(":", 5)
+        if len(fields) == 6 and fields[2] == "iam" and fields[5].startswith("policy/"):
+            if fields[4] in self._accounts:
+                cache = self._accounts[fields[4]]
+                cache.defaults.pop(principal_arn, None)
+                cache.attachments.pop(principal_arn, None)
+                _drop_holders(cache, principal_arn)
+            return
         key = PrincipalKey.of(principal_arn)
         if key is not None and key.account in self._accounts:
             self._accounts[key.account].principals.pop(key, None)
@@ -305,6 +324,7 @@ class LiveRoleDirectory:
     # --- reading ------------------------------------------------------------------------------------
 
     def _read_principal(self, key: PrincipalKey, arn: str) -> PrincipalPolicies:
+        self._reading_managed = frozenset()
         iam = self._iam(key.account)
         boundary: Policy | None = None
         if key.kind in ("role", "user"):
@@ -336,6 +356,7 @@ class LiveRoleDirectory:
 
     def _managed(self, account: str, policy_arn: str) -> Policy:
         """The default version of a managed policy (its pointer cached, its document kept for good)."""
+        self._reading_managed |= {policy_arn}
         cache = self._account(account).defaults
         hit = cache.get(policy_arn)
         iam = self._iam(account)
@@ -599,6 +620,13 @@ class LiveRoleDirectory:
             return parse_policy(decoded(document), field=what)
         except Exception as exc:
             raise _Unknown(f"{what} does not parse") from exc
+
+
+def _drop_holders(cache: _Account, policy_arn: str) -> None:
+    """Drop the cached principals that hold ``policy_arn`` (attached, through a group, or as boundary)."""
+    for key in [key for key, managed in cache.managed.items() if policy_arn in managed]:
+        cache.principals.pop(key, None)
+        del cache.managed[key]
 
 
 def _sorted(arns: Iterable[str | None]) -> tuple[str, ...]:
