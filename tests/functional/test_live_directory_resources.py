@@ -172,3 +172,20 @@ def test_an_app_runner_services_instance_role() -> None:
 
     assert read is not None
     assert read.roles == (role,)
+
+
+def test_a_new_autoscaling_group_reaches_every_launch_configurations_role(session: boto3.Session) -> None:
+    """PMapper's edge: CreateAutoScalingGroup with an existing launch configuration launches as its profile's role."""
+    role = _role(session, "fleet")
+    iam = session.client("iam")
+    iam.create_instance_profile(InstanceProfileName="fleet")
+    iam.add_role_to_instance_profile(InstanceProfileName="fleet", RoleName="fleet")
+    autoscaling = session.client("autoscaling")
+    autoscaling.create_launch_configuration(
+        LaunchConfigurationName="web", ImageId="ami-12c6146b", InstanceType="t3.micro", IamInstanceProfile="fleet"
+    )
+    autoscaling.create_launch_configuration(
+        LaunchConfigurationName="bare", ImageId="ami-12c6146b", InstanceType="t3.micro"
+    )
+
+    assert _directory(session).roles_behind(_every("autoscaling", "autoScalingGroup:*")) == (role,)

@@ -57,6 +57,7 @@ WITHOUT_RESOURCE_TYPES = {
     "ecs:ListTasks",
     "ecs:DescribeTaskDefinition",
     "apprunner:ListServices",
+    "autoscaling:DescribeLaunchConfigurations",
     "s3:GetAccountPublicAccessBlock",
     "s3:PutAccountPublicAccessBlock",
     "ec2:DescribeVpcEndpoints",
@@ -411,6 +412,7 @@ RUNTIME_GRANTS: dict[str, set[str]] = {
             "ecs:ListTasks",
             "ecs:DescribeTaskDefinition",
             "apprunner:ListServices",
+            "autoscaling:DescribeLaunchConfigurations",
         )
     },
 }

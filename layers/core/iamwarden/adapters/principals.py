@@ -7,7 +7,7 @@ roles a ``Resource`` pattern reaches (``ListRoles``); and the roles behind a
 resource: a Lambda function's execution role, an EC2 instance's (or an instance
 profile's) roles, a launch template's, a CloudFormation stack's, a CodeBuild
 project's, a Glue dev endpoint's, a SageMaker notebook's, a running ECS task's
-and an App Runner service's. A pattern naming every region (``*`` becomes
+an App Runner service's, and for a new AutoScaling group every launch configuration's. A pattern naming every region (``*`` becomes
 ``arn:aws:lambda:*:1:function:*``) is read in the enforcer's region and the
 accounts' regions it was given, each listing capped at ``MAX_RESOURCES``; what
 was not read (other regions, a refused region, a cap) is said
@@ -57,6 +57,7 @@ EXISTING_RESOURCE_READS = (
     "ecs:DescribeTaskDefinition",
     "apprunner:ListServices",
     "apprunner:DescribeService",
+    "autoscaling:DescribeLaunchConfigurations",
 )
 #: Everything the live directory calls (granted by template.yaml's enforcer-runtime and the member role).
 READ_PERMISSIONS = (
@@ -97,6 +98,7 @@ _KINDS_READ = {
     "sagemaker": "notebook instances",
     "ecs": "tasks",
     "apprunner": "services",
+    "autoscaling": "launch configurations",
 }
 
 #: IAM events that change what one principal holds -> (its kind, the request parameter naming it).
@@ -414,6 +416,7 @@ class LiveRoleDirectory:
             ("sagemaker", "notebook-instance/"): self._notebook_roles,
             ("ecs", "task/"): self._task_roles,
             ("apprunner", "service/"): self._app_runner_roles,
+            ("autoscaling", "autoScalingGroup:"): self._launch_configuration_roles,
         }
         return next(
             (read for (kind, prefix), read in resolvers.items() if kind == service and resource.startswith(prefix)),
@@ -473,6 +476,20 @@ class LiveRoleDirectory:
                 version.get("LaunchTemplateData", {}).get("IamInstanceProfile") or {} for version in versions
             )
         return self._profiles_roles(account, profiles)
+
+    def _launch_configuration_roles(self, account: str, region: str, fields: list[str]) -> tuple[str, ...]:
+        """A new AutoScaling group can launch from any existing launch configuration: their profiles' roles."""
+        client = self._clients.client("autoscaling", account, region)
+        configurations = self._bounded(
+            self._pages(client, "describe_launch_configurations", "LaunchConfigurations"),
+            "launch configurations",
+            region,
+        )
+        profiles = [configuration.get("IamInstanceProfile") for configuration in configurations]
+        return self._profiles_roles(
+            account,
+            ({"Arn": profile} if profile.startswith("arn:") else {"Name": profile} for profile in profiles if profile),
+        )
 
     def _project_roles(self, account: str, region: str, fields: list[str]) -> tuple[str, ...]:
         """CodeBuild projects' service roles: a build runs as its project's role."""
