@@ -87,6 +87,14 @@ RESOURCE_KINDS: dict[str, str] = {
     "sagemaker:updatenotebookinstance": "sagemaker:notebook-instance/",
     "apprunner:updateservice": "apprunner:service/",
     "bedrock-agentcore:startcodeinterpretersession": "bedrock-agentcore:code-interpreter",
+    # pathfinding.cloud 2026: a job definition's role, an AgentCore runtime's or browser's, a deployment
+    # group's instances' roles (a prefix without "/" where the ARN spelling varies: browser, browser-custom).
+    "batch:submitjob": "batch:job-definition/",
+    "bedrock-agentcore:invokeagentruntimecommand": "bedrock-agentcore:runtime/",
+    "bedrock-agentcore:startbrowsersession": "bedrock-agentcore:browser",
+    "codedeploy:createdeployment": "codedeploy:deploymentgroup:",
+    # PMapper: a new AutoScaling group launches from an existing launch configuration, as its instance profile.
+    "autoscaling:createautoscalinggroup": "autoscaling:autoScalingGroup:",
 }
 
 #: The action whose resource is what the method turns into power, per reach.
@@ -126,6 +134,30 @@ PATH_NAMES = {
     "iam-026": "DeleteUserPolicy",
     "ssm-001": "StartSessionOnExistingEC2Instance",
     "ssm-002": "SendCommandToExistingEC2Instance",
+    # pathfinding.cloud 2026 (iam-022..026 are named with the boundary and Deny handling of domain/escalation.py)
+    "ssm-003": "PassRoleToNewSSMAutomationDocument",
+    "ec2-005": "ModifyExistingEC2LaunchTemplate",
+    "ecs-007": "PassRoleToECSStartTaskOnRegisteredInstance",
+    "ecs-008": "PassRoleToECSRunTaskOverride",
+    "ecs-009": "PassRoleToECSStartTaskOverride",
+    "glue-007": "PassRoleToNewGlueInteractiveSession",
+    "batch-001": "PassRoleToNewBatchJobDefinition",
+    "batch-002": "SubmitJobToExistingBatchJobDefinition",
+    "batch-003": "PassRoleToNewBatchPipeline",
+    "bedrock-003": "PassRoleToNewAgentCoreRuntime",
+    "bedrock-004": "InvokeCommandOnExistingAgentCoreRuntime",
+    "bedrock-005": "PassRoleToNewAgentCoreHarness",
+    "bedrock-006": "PassRoleToNewAgentCoreBrowser",
+    "bedrock-007": "DriveExistingAgentCoreBrowser",
+    "braket-001": "PassRoleToNewBraketJob",
+    "codedeploy-001": "DeployToExistingCodeDeployGroup",
+    "cognitoidentity-001": "PassRoleToCognitoIdentityPool",
+    "emr-001": "PassRoleToNewEMRCluster",
+    "emrserverless-001": "PassRoleToNewEMRServerlessJobRun",
+    "gamelift-001": "PassRoleToNewGameLiftFleet",
+    "imagebuilder-001": "PassRoleToNewImageBuilderBuild",
+    "kinesisanalytics-001": "PassRoleToNewFlinkApplication",
+    "omics-001": "PassRoleToNewHealthOmicsRun",
 }
 
 #: Methods in cloudsplaining with no pathfinding.cloud page: their category, as pathfinding would say.
@@ -213,6 +245,13 @@ PMAPPER_EDGES: tuple[tuple[str, str, tuple[str, ...], str, str], ...] = (
         ("iam:passrole", "autoscaling:createlaunchconfiguration", "autoscaling:createautoscalinggroup"),
         "passes-role",
         "launch instances with an existing role through an AutoScaling launch configuration",
+    ),
+    (
+        "CreateAutoScalingGroupWithExistingLaunchConfiguration",
+        "autoscaling_edges.py",
+        ("autoscaling:createautoscalinggroup",),
+        "existing-resource",
+        "launch instances from an existing launch configuration in a new AutoScaling group and take its role",
     ),
     # The same actions as a cloudsplaining/pathfinding.cloud method: recorded as a further source of it.
     *(
@@ -321,6 +360,17 @@ DESCRIPTIONS = {
     "DetachUserPolicy": "detach the managed policy holding a Deny from itself and use what the Deny held back",
     "DeleteUserPolicy": "delete the inline policy holding a Deny from itself and use what the Deny held back",
     "DeleteRolePermissionsBoundaryThenAssumeRole": "delete another role's permissions boundary, then assume the role",
+    "PassRoleToCognitoIdentityPool": (
+        "bind an existing role to a Cognito identity pool's unauthenticated identities and take its credentials"
+    ),
+    "PassRoleToNewAgentCoreRuntime": "create a Bedrock AgentCore runtime with an existing role and run commands as it",
+    "PassRoleToNewAgentCoreHarness": "create a Bedrock AgentCore harness with an existing role and run commands as it",
+    "PassRoleToNewAgentCoreBrowser": "create a Bedrock AgentCore browser with an existing role, read its credentials",
+    "PassRoleToNewSSMAutomationDocument": "create an SSM Automation document and run it as an existing role",
+    "PassRoleToNewGlueInteractiveSession": "start a Glue interactive session with an existing role and run code as it",
+    "DeployToExistingCodeDeployGroup": (
+        "deploy code of its own to the EC2 instances of a CodeDeploy group and run it as their role"
+    ),
 }
 
 _TEMPLATES = {
@@ -359,6 +409,21 @@ NOUNS = {
     "bedrock-agentcore": "Bedrock code interpreter",
     "datapipeline": "Data Pipeline",
     "autoscaling": "AutoScaling group",
+    "batch:job-definition/": "Batch job definition",
+    "bedrock-agentcore:runtime/": "Bedrock AgentCore runtime",
+    "bedrock-agentcore:browser": "Bedrock AgentCore browser",
+    "codedeploy:deploymentgroup:": "CodeDeploy deployment group",
+    "autoscaling:autoScalingGroup:": "AutoScaling group",
+    "batch": "Batch job",
+    "braket": "Braket job",
+    "cognito-identity": "Cognito identity pool",
+    "elasticmapreduce": "EMR cluster",
+    "emr-serverless": "EMR Serverless job run",
+    "gamelift": "GameLift fleet",
+    "imagebuilder": "Image Builder build",
+    "kinesisanalytics": "Managed Apache Flink application",
+    "omics": "HealthOmics workflow run",
+    "ssm": "SSM Automation document",
 }
 
 
@@ -616,10 +681,10 @@ def build(args: argparse.Namespace) -> dict[str, Any]:
             },
             "pathfinding.cloud": {
                 "repo": "DataDog/pathfinding.cloud",
-                "path": "data/paths/<service>/<id>.yaml" if paths else "as linked by cloudsplaining",
+                "path": "data/paths/[aws/]<service>/<id>.yaml" if paths else "as linked by cloudsplaining",
                 "commit": args.pathfinding_commit if paths else "",
                 "date": args.pathfinding_date if paths else args.cloudsplaining_date,
-                "version": "",
+                "version": args.pathfinding_version if paths else "",
             },
             "pmapper": PMAPPER,
             "iamwarden": IAMWARDEN,
@@ -649,6 +714,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pathfinding", help="pathfinding.cloud's data/paths directory")
     parser.add_argument("--pathfinding-commit", default="")
     parser.add_argument("--pathfinding-date", default="")
+    parser.add_argument("--pathfinding-version", default="", help="what was read, when no one commit holds it all")
     parser.add_argument("--output", default=str(OUTPUT))
     args = parser.parse_args(argv)
     catalogue = build(args)

@@ -71,6 +71,7 @@ def test_every_cloudsplaining_method_is_in_the_catalogue() -> None:
         ["iam:PassRole", "ec2:RequestSpotInstances"],
         ["iam:PassRole", "autoscaling:CreateLaunchConfiguration", "autoscaling:CreateAutoScalingGroup"],
         ["iam:PassRole", "lambda:CreateFunction", "lambda:AddPermission"],
+        ["autoscaling:CreateAutoScalingGroup"],  # PMapper: an existing launch configuration's role
     ],
 )
 def test_the_pmapper_and_pathfinding_families_are_found(actions: list[str]) -> None:

@@ -7,7 +7,7 @@ from typing import Any
 
 from iamwarden.domain.escalation import EscalationPath, assess, assess_principal
 from iamwarden.domain.policy import Policy, parse_policy
-from iamwarden.domain.principals import NamedPolicy, PrincipalPolicies
+from iamwarden.domain.principals import NamedPolicy, PrincipalPolicies, RolesRead
 from iamwarden.domain.wildcards import arn_match
 
 ACCOUNT = "111122223333"
@@ -338,11 +338,39 @@ def test_acting_as_an_existing_functions_role_asks_what_is_behind_it() -> None:
 
 
 def test_star_on_an_existing_resource_asks_for_that_resource_type() -> None:
+    """``*`` is asked as the typed, every-region ARN (the live directory reads it over the regions it knows:
+    tests/unit/test_live_role_directory.py and tests/functional/test_live_resources_behind.py)."""
     editor = _principal(ROLE, ("inline app/ssm", _policy(_allow("ssm:SendCommand"))))
     typed = f"arn:aws:ec2:*:{ACCOUNT}:instance/*"
     [path] = assess_principal(editor, Directory({ADMIN_ROLE: ADMIN}, behind={typed: (ADMIN_ROLE,)})).escalations
     assert path.method.name == "SendCommandToExistingEC2Instance"
     assert path.leads_to[0].arn == ADMIN_ROLE
+
+
+class PartlyRead(Directory):
+    """A directory that reads part of what a pattern reaches and says what it left unread."""
+
+    def __init__(self, principals: dict[str, PrincipalPolicies], roles: tuple[str, ...], unread: tuple[str, ...]):
+        super().__init__(principals)
+        self.read = RolesRead(roles, unread)
+
+    def roles_behind_read(self, resource_arn: str) -> RolesRead | None:
+        return self.read
+
+
+def test_a_stronger_role_among_what_was_read_is_certain_whatever_was_left_unread() -> None:
+    editor = _principal(ROLE, ("inline app/edit", _policy(_allow("lambda:UpdateFunctionCode"))))
+    unread = ("functions in regions other than us-east-1 (not read)",)
+
+    [path] = assess_principal(editor, PartlyRead({ADMIN_ROLE: ADMIN}, (ADMIN_ROLE,), unread)).escalations
+    assert path.certain
+    assert [lead.arn for lead in path.leads_to] == [ADMIN_ROLE]
+
+    [path] = assess_principal(editor, PartlyRead({WEAK_ROLE: WEAK}, (WEAK_ROLE,), unread)).escalations
+    assert path.unknown == (
+        "which roles * act as, and what they may do (functions in regions other than us-east-1 (not read))",
+    )
+    assert assess_principal(editor, PartlyRead({WEAK_ROLE: WEAK}, (WEAK_ROLE,), ())).escalations == ()
 
 
 def test_a_takeover_of_a_weaker_role_is_not_an_escalation_with_a_directory() -> None:

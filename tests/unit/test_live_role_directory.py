@@ -53,8 +53,12 @@ class FakeAccount:
         self.default = {POLICY: "v1"}
         self.versions = {(POLICY, "v1"): _doc("logs:PutLogEvents"), (POLICY, "v2"): _doc("iam:CreateAccessKey")}
         self.roles = [ROLE, f"arn:aws:iam::{ACCOUNT}:role/deploy-app", f"arn:aws:iam::{ACCOUNT}:role/other"]
+        self.region = "us-east-1"
+        self.fail_in: dict[str, str] = {}  # region -> error code of every call there
+        self.functions = [("app-api", ROLE), ("app-worker", ROLE), ("ops", f"arn:aws:iam::{ACCOUNT}:role/other")]
 
     def client(self, service: str, account: str, region: str, *, logged: bool = True) -> FakeAccount:
+        self.region = region
         return self
 
     def get_paginator(self, operation: str) -> _Paginator:
@@ -69,6 +73,8 @@ class FakeAccount:
         self.calls[operation] += 1
         if operation in self.fail:
             raise _error(self.fail[operation], operation)
+        if self.region in self.fail_in:
+            raise _error(self.fail_in[self.region], operation)
         name = str(p.get("RoleName") or p.get("UserName") or p.get("GroupName"))
         answers: dict[str, Any] = {
             "get_role": lambda: {"Role": {"Arn": ROLE, **self._limit(name)}},
@@ -96,13 +102,8 @@ class FakeAccount:
             "list_roles": lambda: {"Roles": [{"Arn": arn} for arn in self.roles]},
             "get_instance_profile": lambda: {"InstanceProfile": {"Roles": [{"Arn": ROLE}]}},
             "get_function_configuration": lambda: {"Role": f"arn:aws:iam::{ACCOUNT}:role/fn-{p['FunctionName']}"},
-            "list_functions": lambda: {
-                "Functions": [
-                    {"FunctionName": "app-api", "Role": ROLE},
-                    {"FunctionName": "app-worker", "Role": ROLE},
-                    {"FunctionName": "ops", "Role": f"arn:aws:iam::{ACCOUNT}:role/other"},
-                ]
-            },
+            "list_functions": lambda: {"Functions": [{"FunctionName": n, "Role": r} for n, r in self.functions]},
+            **self._resources(p),
             "list_entities_for_policy": lambda: {
                 "PolicyRoles": [{"RoleName": "app"}],
                 "PolicyUsers": [{"UserName": "bot", "Path": "/ci/"}],
@@ -115,6 +116,60 @@ class FakeAccount:
             },
         }
         return [answers[operation]()]
+
+    def _resources(self, p: dict[str, Any]) -> dict[str, Any]:
+        """The other kinds of resources that act as a role: one of each, in every region."""
+        region = self.region
+        return {
+            "describe_launch_templates": lambda: {"LaunchTemplates": [{"LaunchTemplateId": "lt-0abc"}]},
+            "describe_launch_template_versions": lambda: {
+                "LaunchTemplateVersions": [
+                    {"LaunchTemplateData": {"IamInstanceProfile": {"Name": "web"}}},
+                    {"LaunchTemplateData": {}},
+                ]
+            },
+            "list_projects": lambda: {"projects": ["build", "deploy"]},
+            "batch_get_projects": lambda: {
+                "projects": [{"name": n, "serviceRole": f"arn:aws:iam::{ACCOUNT}:role/cb-{n}"} for n in p["names"]]
+            },
+            "get_dev_endpoints": lambda: {
+                "DevEndpoints": [{"EndpointName": "dev", "RoleArn": f"arn:aws:iam::{ACCOUNT}:role/glue-dev"}]
+            },
+            "list_notebook_instances": lambda: {
+                "NotebookInstances": [
+                    {
+                        "NotebookInstanceName": "lab",
+                        "NotebookInstanceArn": f"arn:aws:sagemaker:{region}:{ACCOUNT}:notebook-instance/lab",
+                    }
+                ]
+            },
+            "describe_notebook_instance": lambda: {"RoleArn": f"arn:aws:iam::{ACCOUNT}:role/sm-lab"},
+            "list_clusters": lambda: {"clusterArns": [f"arn:aws:ecs:{region}:{ACCOUNT}:cluster/main"]},
+            "list_tasks": lambda: {
+                "taskArns": [
+                    f"arn:aws:ecs:{region}:{ACCOUNT}:task/main/t1",
+                    f"arn:aws:ecs:{region}:{ACCOUNT}:task/main/t2",
+                ]
+            },
+            "describe_tasks": lambda: {
+                "tasks": [
+                    {"taskDefinitionArn": "td:1"},
+                    {
+                        "taskDefinitionArn": "td:1",
+                        "overrides": {"taskRoleArn": f"arn:aws:iam::{ACCOUNT}:role/ecs-override"},
+                    },
+                ]
+            },
+            "describe_task_definition": lambda: {
+                "taskDefinition": {"taskRoleArn": f"arn:aws:iam::{ACCOUNT}:role/ecs-task"}
+            },
+            "list_services": lambda: {
+                "ServiceSummaryList": [{"ServiceArn": f"arn:aws:apprunner:{region}:{ACCOUNT}:service/api/1"}]
+            },
+            "describe_service": lambda: {
+                "Service": {"InstanceConfiguration": {"InstanceRoleArn": f"arn:aws:iam::{ACCOUNT}:role/apprunner-api"}}
+            },
+        }
 
     def _limit(self, name: str) -> dict[str, Any]:
         arn = self.boundary.get(name)
@@ -312,8 +367,9 @@ def test_the_roles_behind_functions_instances_and_instance_profiles(
     assert directory.roles_behind(f"arn:aws:iam::{ACCOUNT}:instance-profile/web") == (ROLE,)
     assert directory.roles_behind(f"arn:aws:lambda:*:{ACCOUNT}:function:billing") is None  # every region
     assert directory.roles_behind(f"arn:aws:s3:::{ACCOUNT}-bucket") is None
+    calls = fake.calls["get_function_configuration"]
     directory.roles_behind(function)
-    assert fake.calls["get_function_configuration"] == 1
+    assert fake.calls["get_function_configuration"] == calls  # cached
 
 
 def test_who_holds_a_policy_is_listed_once_and_dropped_by_an_attachment(
@@ -335,3 +391,187 @@ def test_who_holds_a_policy_is_listed_once_and_dropped_by_an_attachment(
     fake.fail["list_entities_for_policy"] = "AccessDenied"
     directory.forget(ROLE)
     assert directory.attached_to(f"arn:aws:iam::{ACCOUNT}:policy/other") is None
+
+
+def _every(service: str, resource: str) -> str:
+    return f"arn:aws:{service}:*:{ACCOUNT}:{resource}"
+
+
+@pytest.mark.parametrize(
+    ("pattern", "roles"),
+    [
+        (_every("lambda", "function:*"), (ROLE, f"arn:aws:iam::{ACCOUNT}:role/other")),
+        (_every("lambda", "function:app-*"), (ROLE,)),
+        (_every("ec2", "instance/*"), (ROLE,)),
+        (_every("ec2", "launch-template/*"), (ROLE,)),  # its default version's instance profile "web"
+        (_every("ec2", "launch-template/lt-other"), ()),
+        (_every("codebuild", "project/*"), tuple(f"arn:aws:iam::{ACCOUNT}:role/cb-{n}" for n in ("build", "deploy"))),
+        (_every("codebuild", "project/dep*"), (f"arn:aws:iam::{ACCOUNT}:role/cb-deploy",)),
+        (_every("glue", "devEndpoint/*"), (f"arn:aws:iam::{ACCOUNT}:role/glue-dev",)),
+        (_every("sagemaker", "notebook-instance/*"), (f"arn:aws:iam::{ACCOUNT}:role/sm-lab",)),
+        (_every("ecs", "task/*"), tuple(f"arn:aws:iam::{ACCOUNT}:role/ecs-{n}" for n in ("override", "task"))),
+        (_every("apprunner", "service/*"), (f"arn:aws:iam::{ACCOUNT}:role/apprunner-api",)),
+        (_every("apprunner", "service/web/*"), ()),
+    ],
+)
+def test_every_region_is_read_for_each_kind_of_resource_that_acts_as_a_role(
+    fake: FakeAccount, clock: Clock, pattern: str, roles: tuple[str, ...]
+) -> None:
+    directory = LiveRoleDirectory(fake, regions=("us-east-1", "eu-west-1"), max_age=300, clock=clock)
+
+    read = directory.roles_behind_read(pattern)
+
+    assert read is not None
+    assert (read.roles, read.unread) == (tuple(sorted(roles)), ())
+    assert directory.roles_behind(pattern) == read.roles
+
+
+def test_without_the_accounts_regions_the_others_are_named_as_unread(directory: LiveRoleDirectory) -> None:
+    read = directory.roles_behind_read(_every("lambda", "function:*"))
+
+    assert read is not None
+    assert read.roles == (ROLE, f"arn:aws:iam::{ACCOUNT}:role/other")  # us-east-1, the enforcer's own
+    assert read.unread == ("functions in regions other than us-east-1 (not read: regions not configured)",)
+    assert directory.roles_behind(_every("lambda", "function:*")) is None
+
+
+def test_a_region_pattern_reads_only_the_regions_it_names(fake: FakeAccount, clock: Clock) -> None:
+    directory = LiveRoleDirectory(fake, regions=("eu-west-1",), max_age=300, clock=clock)
+    fake.fail_in["us-east-1"] = "AccessDenied"
+
+    read = directory.roles_behind_read(f"arn:aws:lambda:eu-*:{ACCOUNT}:function:*")
+
+    assert read is not None
+    assert read.unread == ()
+    assert fake.calls["list_functions"] == 1
+
+
+def test_a_region_that_cannot_be_read_is_unread_and_the_others_still_count(fake: FakeAccount, clock: Clock) -> None:
+    directory = LiveRoleDirectory(fake, regions=("eu-west-1",), max_age=300, clock=clock)
+    fake.fail_in["eu-west-1"] = "UnrecognizedClientException"
+
+    read = directory.roles_behind_read(_every("codebuild", "project/*"))
+
+    assert read is not None
+    assert read.roles == tuple(f"arn:aws:iam::{ACCOUNT}:role/cb-{n}" for n in ("build", "deploy"))
+    [fact] = read.unread
+    assert fact.startswith("projects in eu-west-1 (")
+
+
+def test_a_named_function_missing_from_a_region_is_nothing_there(fake: FakeAccount, clock: Clock) -> None:
+    directory = LiveRoleDirectory(fake, regions=("eu-west-1",), max_age=300, clock=clock)
+    fake.fail_in["eu-west-1"] = "ResourceNotFoundException"
+
+    read = directory.roles_behind_read(_every("lambda", "function:billing"))
+
+    assert read is not None
+    assert (read.roles, read.unread) == ((f"arn:aws:iam::{ACCOUNT}:role/fn-billing",), ())
+
+
+def test_more_resources_than_the_cap_are_not_all_read(fake: FakeAccount, directory: LiveRoleDirectory) -> None:
+    from iamwarden.adapters.principals import MAX_RESOURCES
+
+    fake.functions = [(f"f{n}", ROLE) for n in range(MAX_RESOURCES + 1)]
+
+    assert directory.roles_behind(f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:*") is None
+    read = directory.roles_behind_read(_every("lambda", "function:*"))
+    assert read is not None
+    assert read.roles == ()
+    assert read.unread[0] == f"functions in us-east-1 (more than {MAX_RESOURCES} functions (not all read))"
+
+
+def test_a_transient_error_in_one_region_is_raised_for_a_retry(fake: FakeAccount, clock: Clock) -> None:
+    directory = LiveRoleDirectory(fake, regions=("eu-west-1",), max_age=300, clock=clock)
+    fake.fail_in["eu-west-1"] = "Throttling"
+
+    with pytest.raises(TransientAwsError):
+        directory.roles_behind_read(_every("ecs", "task/*"))
+
+
+def test_a_kind_with_no_reader_is_unknown(directory: LiveRoleDirectory) -> None:
+    assert directory.roles_behind_read(_every("bedrock-agentcore", "code-interpreter/*")) is None
+
+
+def test_star_for_an_existing_instance_is_resolved_live_to_the_stronger_role_behind_it(fake: FakeAccount) -> None:
+    """The live reader answers the typed ``arn:aws:ec2:*:…:instance/*`` the judgement asks for ``*``."""
+    from iamwarden.domain.escalation import assess_principal
+    from iamwarden.domain.policy import parse_policy
+    from iamwarden.domain.principals import NamedPolicy, PrincipalPolicies
+
+    fake.inline["app"] = {"admin": {"Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}}
+    directory = LiveRoleDirectory(fake, max_age=300, clock=Clock())
+    grant = parse_policy({"Statement": [{"Effect": "Allow", "Action": "ssm:SendCommand", "Resource": "*"}]})
+    holder = PrincipalPolicies(f"arn:aws:iam::{ACCOUNT}:role/ops", (NamedPolicy("inline ops/ssm", grant),))
+
+    [path] = assess_principal(holder, directory).escalations
+
+    assert path.method.name == "SendCommandToExistingEC2Instance"
+    assert path.certain  # the role behind us-east-1's instance is an administrator: other regions cannot change it
+    assert [lead.arn for lead in path.leads_to] == [ROLE]
+
+
+@pytest.mark.parametrize(
+    "change", ["SetDefaultPolicyVersion", "CreatePolicyVersion", "DeletePolicyVersion", "DeletePolicy"]
+)
+def test_a_policy_version_change_drops_the_principals_embedding_that_policy(
+    fake: FakeAccount, directory: LiveRoleDirectory, change: str
+) -> None:
+    """A cached principal embeds its managed policies' parsed documents: a new default must drop it."""
+    fake.attached["alice"] = [POLICY]
+    fake.attached["devs"] = []
+    directory.principal(ROLE)
+    directory.principal(USER)
+    fake.default[POLICY] = "v2"
+
+    directory.observe(_event(change, policyArn=POLICY, versionId="v2"))
+    role = directory.principal(ROLE)
+    directory.principal(USER)
+
+    assert role is not None
+    assert role.policies[1].policy.raw == _doc("iam:CreateAccessKey")
+    assert fake.calls["get_role"] == 2
+    assert fake.calls["get_user"] == 2
+
+
+def test_a_policy_change_keeps_principals_that_do_not_hold_it(fake: FakeAccount, directory: LiveRoleDirectory) -> None:
+    directory.principal(USER)  # holds only its group's inline policy
+
+    directory.observe(_event("SetDefaultPolicyVersion", policyArn=POLICY, versionId="v2"))
+    directory.principal(USER)
+
+    assert fake.calls["get_user"] == 1
+
+
+def test_a_boundary_policy_change_drops_the_principal_it_bounds(
+    fake: FakeAccount, directory: LiveRoleDirectory
+) -> None:
+    other = f"arn:aws:iam::{ACCOUNT}:policy/limit"
+    fake.default[other] = "v1"
+    fake.versions[(other, "v1")] = _doc("s3:*")
+    fake.boundary["alice"] = other
+    directory.principal(USER)
+
+    directory.observe(_event("SetDefaultPolicyVersion", policyArn=other, versionId="v1"))
+    directory.principal(USER)
+
+    assert fake.calls["get_user"] == 2
+
+
+def test_forgetting_a_policy_drops_its_pointer_holders_and_holding_principals(
+    fake: FakeAccount, directory: LiveRoleDirectory
+) -> None:
+    """After the enforcer restores a default version (its own call never comes back as an event)."""
+    directory.principal(ROLE)
+    directory.attached_to(POLICY)
+    fake.default[POLICY] = "v2"
+
+    directory.forget(POLICY)
+    role = directory.principal(ROLE)
+    directory.attached_to(POLICY)
+
+    assert role is not None
+    assert role.policies[1].policy.raw == _doc("iam:CreateAccessKey")
+    assert fake.calls["get_policy"] == 2
+    assert fake.calls["list_entities_for_policy"] == 2
+    directory.forget(f"arn:aws:iam::{ACCOUNT}:policy/never-read")  # nothing cached: nothing to drop
+    directory.forget("arn:aws:iam::444455556666:policy/other-account")

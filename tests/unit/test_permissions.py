@@ -47,6 +47,18 @@ WITHOUT_RESOURCE_TYPES = {
     # DescribeStacks has the stack type, but without a stack name (every stack of a region) it needs "*".
     "cloudformation:DescribeStacks",
     "cloudformation:ListStacks",
+    # The live directory lists the resources whose roles a grant on "*" reaches, every one of a region:
+    # launch templates and their versions, projects, dev endpoints, notebooks, clusters, tasks, services.
+    "ec2:DescribeLaunchTemplates",
+    "ec2:DescribeLaunchTemplateVersions",
+    "codebuild:ListProjects",
+    "glue:GetDevEndpoints",
+    "sagemaker:ListNotebookInstances",
+    "ecs:ListClusters",
+    "ecs:ListTasks",
+    "ecs:DescribeTaskDefinition",
+    "apprunner:ListServices",
+    "autoscaling:DescribeLaunchConfigurations",
     "s3:GetAccountPublicAccessBlock",
     "s3:PutAccountPublicAccessBlock",
     "ec2:DescribeVpcEndpoints",
@@ -389,6 +401,27 @@ RUNTIME_GRANTS: dict[str, set[str]] = {
         for action in (
             "sso:ListCustomerManagedPolicyReferencesInPermissionSet",
             "sso:GetPermissionsBoundaryForPermissionSet",
+        )
+    },
+    # The roles behind existing resources a grant reaches (projects, notebooks, tasks, services; the list
+    # calls of every resource of a region are on "*").
+    "codebuild:BatchGetProjects": {"arn:${AWS::Partition}:codebuild:*:${AWS::AccountId}:project/*"},
+    "sagemaker:DescribeNotebookInstance": {"arn:${AWS::Partition}:sagemaker:*:${AWS::AccountId}:notebook-instance/*"},
+    "ecs:DescribeTasks": {"arn:${AWS::Partition}:ecs:*:${AWS::AccountId}:task/*"},
+    "apprunner:DescribeService": {"arn:${AWS::Partition}:apprunner:*:${AWS::AccountId}:service/*"},
+    **{
+        action: {"*"}
+        for action in (
+            "ec2:DescribeLaunchTemplates",
+            "ec2:DescribeLaunchTemplateVersions",
+            "codebuild:ListProjects",
+            "glue:GetDevEndpoints",
+            "sagemaker:ListNotebookInstances",
+            "ecs:ListClusters",
+            "ecs:ListTasks",
+            "ecs:DescribeTaskDefinition",
+            "apprunner:ListServices",
+            "autoscaling:DescribeLaunchConfigurations",
         )
     },
 }

@@ -5,7 +5,14 @@ it reads the principal's inline policies, attached managed policies (default
 version), a user's groups and their policies, and the permissions boundary; the
 roles a ``Resource`` pattern reaches (``ListRoles``); and the roles behind a
 resource: a Lambda function's execution role, an EC2 instance's (or an instance
-profile's) roles.
+profile's) roles, a launch template's, a CloudFormation stack's, a CodeBuild
+project's, a Glue dev endpoint's, a SageMaker notebook's, a running ECS task's,
+an App Runner service's, and for a new AutoScaling group every launch
+configuration's. A pattern naming every region (``*`` becomes
+``arn:aws:lambda:*:1:function:*``) is read in the enforcer's region and the
+accounts' regions it was given, each listing capped at ``MAX_RESOURCES``; what
+was not read (other regions, a refused region, a cap) is said
+(``roles_behind_read``), so a verdict that needs it is never a guess.
 
 Errors: "not there" (``NoSuchEntity``) and anything permanent (``AccessDenied``)
 mean the answer is unknown (``None``), so the finding names what it lacked and
@@ -16,7 +23,8 @@ Cache: per account, for the life of the container. A policy version is
 immutable and kept; everything else is dropped by the IAM events the enforcer
 itself sees (``observe``: a change to a principal's policies, groups or boundary
 drops that principal, and for a group every cached user; a role created or deleted
-drops the role list; a new default version drops that policy's pointer) and by
+drops the role list; a new, deleted or default policy version drops that policy's pointer
+and every cached principal whose answer embeds that policy) and by
 the enforcer's own remediations (``forget``). Changes the enforcer is not routed
 (a detach, a group membership, a function's new role) age out after ``max_age``
 seconds, so a stale answer is never older than that.
@@ -25,7 +33,7 @@ seconds, so a stale answer is never older than that.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any, Protocol
 
 from iamwarden.adapters.errors import TransientAwsError, classify, is_aws_error, is_gone
@@ -33,9 +41,26 @@ from iamwarden.domain.directory import PrincipalKey, group_source, inline_source
 from iamwarden.domain.exceptions import IamWardenError
 from iamwarden.domain.managed_documents import decoded
 from iamwarden.domain.policy import Policy, parse_policy
-from iamwarden.domain.principals import NamedPolicy, PrincipalPolicies
-from iamwarden.domain.wildcards import arn_match
+from iamwarden.domain.principals import NamedPolicy, PrincipalPolicies, RolesRead
+from iamwarden.domain.wildcards import arn_match, wildcard_match
 
+#: What the roles behind existing resources are read with, beyond functions, instances and stacks.
+EXISTING_RESOURCE_READS = (
+    "ec2:DescribeLaunchTemplates",
+    "ec2:DescribeLaunchTemplateVersions",
+    "codebuild:ListProjects",
+    "codebuild:BatchGetProjects",
+    "glue:GetDevEndpoints",
+    "sagemaker:ListNotebookInstances",
+    "sagemaker:DescribeNotebookInstance",
+    "ecs:ListClusters",
+    "ecs:ListTasks",
+    "ecs:DescribeTasks",
+    "ecs:DescribeTaskDefinition",
+    "apprunner:ListServices",
+    "apprunner:DescribeService",
+    "autoscaling:DescribeLaunchConfigurations",
+)
 #: Everything the live directory calls (granted by template.yaml's enforcer-runtime and the member role).
 READ_PERMISSIONS = (
     "iam:GetRole",
@@ -60,8 +85,23 @@ READ_PERMISSIONS = (
     "ec2:DescribeInstances",
     "cloudformation:DescribeStacks",
     "cloudformation:ListStacks",
+    *EXISTING_RESOURCE_READS,
 )
 DEFAULT_MAX_AGE = 300.0
+#: How many resources of one kind one region's listing reads before the answer is "not all read".
+MAX_RESOURCES = 500
+#: What the roles behind each service's resources are, in words a finding can show.
+_KINDS_READ = {
+    "lambda": "functions",
+    "ec2": "instances and launch templates",
+    "cloudformation": "stacks",
+    "codebuild": "projects",
+    "glue": "dev endpoints",
+    "sagemaker": "notebook instances",
+    "ecs": "tasks",
+    "apprunner": "services",
+    "autoscaling": "launch configurations",
+}
 
 #: IAM events that change what one principal holds -> (its kind, the request parameter naming it).
 _PRINCIPAL_CHANGES: Mapping[str, tuple[str, str]] = {
@@ -81,7 +121,7 @@ _PRINCIPAL_CHANGES: Mapping[str, tuple[str, str]] = {
     "DeleteGroup": ("group", "groupName"),
 }
 _ROLE_LIST_CHANGES = frozenset({"CreateRole", "DeleteRole"})
-_POLICY_CHANGES = frozenset({"CreatePolicyVersion", "SetDefaultPolicyVersion", "DeletePolicy"})
+_POLICY_CHANGES = frozenset({"CreatePolicyVersion", "SetDefaultPolicyVersion", "DeletePolicyVersion", "DeletePolicy"})
 _PROFILE_CHANGES = frozenset({"AddRoleToInstanceProfile", "RemoveRoleFromInstanceProfile", "DeleteInstanceProfile"})
 #: ListEntitiesForPolicy: (principal kind, the list in the answer, the name key).
 _ENTITY_LISTS = (
@@ -96,6 +136,10 @@ _INLINE_CALLS = {
 }
 
 
+#: Reads the roles behind one kind of resource in one region: (account, region, the ARN pattern's fields).
+_Resolver = Callable[[str, str, list[str]], tuple[str, ...]]
+
+
 class ClientSource(Protocol):
     def client(self, service: str, account: str, region: str, *, logged: bool = True) -> Any: ...
 
@@ -104,14 +148,20 @@ class _Unknown(Exception):
     """A read that will not succeed by retrying: the answer is unknown."""
 
 
+class _Gone(_Unknown):
+    """The resource is not there: unknown for a name asked for, nothing there when reading every region."""
+
+
 class _Account:
     """What is cached for one account: entries are (time read, value)."""
 
     def __init__(self) -> None:
         self.principals: dict[PrincipalKey, tuple[float, PrincipalPolicies | None]] = {}
+        #: The managed policies (and boundary) each cached principal's answer embeds, by ARN.
+        self.managed: dict[PrincipalKey, frozenset[str]] = {}
         self.defaults: dict[str, tuple[float, str]] = {}
         self.roles: tuple[float, tuple[str, ...] | None] | None = None
-        self.behind: dict[str, tuple[float, tuple[str, ...] | None]] = {}
+        self.behind: dict[str, tuple[float, RolesRead | None]] = {}
         self.attachments: dict[str, tuple[float, tuple[str, ...] | None]] = {}
 
 
@@ -123,16 +173,24 @@ class LiveRoleDirectory:
         clients: ClientSource,
         region: str = "us-east-1",
         *,
+        regions: Sequence[str] = (),
         max_age: float = DEFAULT_MAX_AGE,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        """``regions``: the accounts' regions (from the deployment); when given, a pattern naming every region
+        is read in those and in ``region``, and is then complete; when not, only ``region`` is read and the
+        rest stays unread (a finding that needs it is alerted, never remediated)."""
         self._clients = clients
         self._region = region
+        self._regions = tuple(dict.fromkeys((region, *regions)))
+        self._all_regions = bool(regions)
         self._max_age = max_age
         self._clock = clock
         self._accounts: dict[str, _Account] = {}
         #: (policy ARN, version id) -> document: versions never change
         self._versions: dict[tuple[str, str], Policy] = {}
+        #: The managed policy ARNs the principal being read embeds (see ``_drop_holders``).
+        self._reading_managed: frozenset[str] = frozenset()
 
     # --- RoleDirectory ------------------------------------------------------------------------------
 
@@ -149,6 +207,7 @@ class LiveRoleDirectory:
         except _Unknown:
             found = None
         cache[key] = (self._clock(), found)
+        self._account(key.account).managed[key] = self._reading_managed
         return found
 
     def roles_matching(self, account: str, pattern: str) -> tuple[str, ...] | None:
@@ -167,6 +226,11 @@ class LiveRoleDirectory:
         return tuple(arn for arn in listed if pattern == "*" or arn_match(pattern, arn))
 
     def roles_behind(self, resource_arn: str) -> tuple[str, ...] | None:
+        read = self.roles_behind_read(resource_arn)
+        return None if read is None or read.unread else read.roles
+
+    def roles_behind_read(self, resource_arn: str) -> RolesRead | None:
+        """The roles behind what ``resource_arn`` reaches, and what was not read (``ReadsRolesBehind``)."""
         fields = resource_arn.split(":", 6)
         if len(fields) < 6 or fields[0] != "arn":
             return None
@@ -235,13 +299,26 @@ class LiveRoleDirectory:
             cache.roles = None
         if name in _POLICY_CHANGES and isinstance(request.get("policyArn"), str):
             cache.defaults.pop(request["policyArn"], None)
+            _drop_holders(cache, request["policyArn"])
         if name.startswith(("Attach", "Detach")) and isinstance(request.get("policyArn"), str):
             cache.attachments.pop(request["policyArn"], None)
         if name in _PROFILE_CHANGES:
             cache.behind.clear()
 
     def forget(self, principal_arn: str) -> None:
-        """Drop a principal the enforcer itself just changed (its own calls never come back as events)."""
+        """Drop a principal the enforcer itself just changed (its own calls never come back as events).
+
+        A managed policy's ARN (a version restored) drops its default-version pointer, who holds it, and
+        every cached principal whose answer embeds its document.
+        """
+        fields = principal_arn.split(":", 5)
+        if len(fields) == 6 and fields[2] == "iam" and fields[5].startswith("policy/"):
+            if fields[4] in self._accounts:
+                cache = self._accounts[fields[4]]
+                cache.defaults.pop(principal_arn, None)
+                cache.attachments.pop(principal_arn, None)
+                _drop_holders(cache, principal_arn)
+            return
         key = PrincipalKey.of(principal_arn)
         if key is not None and key.account in self._accounts:
             self._accounts[key.account].principals.pop(key, None)
@@ -251,6 +328,7 @@ class LiveRoleDirectory:
     # --- reading ------------------------------------------------------------------------------------
 
     def _read_principal(self, key: PrincipalKey, arn: str) -> PrincipalPolicies:
+        self._reading_managed = frozenset()
         iam = self._iam(key.account)
         boundary: Policy | None = None
         trust: Policy | None = None
@@ -284,6 +362,7 @@ class LiveRoleDirectory:
 
     def _managed(self, account: str, policy_arn: str) -> Policy:
         """The default version of a managed policy (its pointer cached, its document kept for good)."""
+        self._reading_managed |= {policy_arn}
         cache = self._account(account).defaults
         hit = cache.get(policy_arn)
         iam = self._iam(account)
@@ -296,62 +375,227 @@ class LiveRoleDirectory:
             self._versions[key] = self._parse(document["PolicyVersion"]["Document"], f"{policy_arn} {hit[1]}")
         return self._versions[key]
 
-    def _read_behind(self, fields: list[str]) -> tuple[str, ...] | None:
+    def _read_behind(self, fields: list[str]) -> RolesRead | None:
         service, region, account, resource = fields[2], fields[3], fields[4], ":".join(fields[5:])
         if service == "iam" and resource.startswith("instance-profile/"):
-            return self._profile_roles(account, resource.rsplit("/", 1)[-1])
-        if not region or any(ch in region for ch in "*?"):
-            return None  # every region: not enumerated
-        if service == "lambda" and resource.startswith("function:"):
-            return self._function_roles(account, region, resource)
-        if service == "ec2" and resource.startswith("instance/"):
-            return self._instance_roles(account, region, resource[len("instance/") :])
-        if service == "cloudformation" and resource.startswith("stack/"):
-            return self._stack_roles(account, region, ":".join(fields))
-        return None
+            return RolesRead(self._profile_roles(account, resource.rsplit("/", 1)[-1]))
+        resolver = self._resolver(service, resource)
+        if resolver is None:
+            return None
+        if region and not any(ch in region for ch in "*?"):
+            return RolesRead(resolver(account, region, fields))
+        return self._every_region(resolver, fields)
 
-    def _stack_roles(self, account: str, region: str, pattern: str) -> tuple[str, ...]:
-        """The service roles of the stacks ``pattern`` names; a stack without one acts as its caller (nothing)."""
-        client = self._clients.client("cloudformation", account, region)
-        return tuple(
-            sorted(
-                {
-                    stack["RoleARN"]
-                    for stack in self._pages(client, "describe_stacks", "Stacks")
-                    if stack.get("RoleARN") and arn_match(pattern, stack["StackId"])
-                }
-            )
+    def _every_region(self, resolver: _Resolver, fields: list[str]) -> RolesRead:
+        """A pattern naming every region (``arn:aws:lambda:*:1:function:*``): read the regions the enforcer knows.
+
+        Those are its own and the ones ``regions`` lists; unless ``regions`` was given (the account's regions,
+        from the deployment), the others stay unread, and so does a region whose read failed or was capped.
+        """
+        pattern, what = fields[3] or "*", _KINDS_READ.get(fields[2], f"{fields[2]} resources")
+        roles: set[str] = set()
+        unread: list[str] = []
+        for region in self._regions:
+            if not wildcard_match(pattern, region):
+                continue
+            try:
+                roles.update(resolver(fields[4], region, [*fields[:3], region, *fields[4:]]))
+            except _Gone:
+                continue  # not in this region: nothing behind it here
+            except _Unknown as exc:
+                unread.append(f"{what} in {region} ({exc})")
+        if not self._all_regions:
+            unread.append(f"{what} in regions other than {', '.join(self._regions)} (not read: regions not configured)")
+        return RolesRead(tuple(sorted(roles)), tuple(unread))
+
+    def _resolver(self, service: str, resource: str) -> _Resolver | None:
+        """How to read the roles behind one kind of resource in one region, or None (not a kind known here)."""
+        resolvers: dict[tuple[str, str], _Resolver] = {
+            ("lambda", "function:"): self._function_roles,
+            ("ec2", "instance/"): self._instance_roles,
+            ("ec2", "launch-template/"): self._launch_template_roles,
+            ("cloudformation", "stack/"): self._stack_roles,
+            ("codebuild", "project/"): self._project_roles,
+            ("glue", "devEndpoint/"): self._dev_endpoint_roles,
+            ("sagemaker", "notebook-instance/"): self._notebook_roles,
+            ("ecs", "task/"): self._task_roles,
+            ("apprunner", "service/"): self._app_runner_roles,
+            ("autoscaling", "autoScalingGroup:"): self._launch_configuration_roles,
+        }
+        return next(
+            (read for (kind, prefix), read in resolvers.items() if kind == service and resource.startswith(prefix)),
+            None,
         )
 
-    def _function_roles(self, account: str, region: str, resource: str) -> tuple[str, ...]:
+    def _stack_roles(self, account: str, region: str, fields: list[str]) -> tuple[str, ...]:
+        """The service roles of the stacks the pattern names; a stack without one acts as its caller (nothing)."""
+        client = self._clients.client("cloudformation", account, region)
+        pattern = ":".join(fields)
+        stacks = self._bounded(self._pages(client, "describe_stacks", "Stacks"), "stacks", region)
+        return _sorted(stack.get("RoleARN") for stack in stacks if arn_match(pattern, stack["StackId"]))
+
+    def _function_roles(self, account: str, region: str, fields: list[str]) -> tuple[str, ...]:
         client = self._clients.client("lambda", account, region)
+        resource = ":".join(fields[5:])
         name = resource.split(":")[1] if ":" in resource else ""
         if not any(ch in name for ch in "*?"):
             return (str(self._call(client, "get_function_configuration", FunctionName=name)["Role"]),)
-        return tuple(
-            sorted(
-                {
-                    function["Role"]
-                    for function in self._pages(client, "list_functions", "Functions")
-                    if arn_match(name, function["FunctionName"])
-                }
-            )
-        )
+        functions = self._bounded(self._pages(client, "list_functions", "Functions"), "functions", region)
+        return _sorted(function["Role"] for function in functions if arn_match(name, function["FunctionName"]))
 
-    def _instance_roles(self, account: str, region: str, instance: str) -> tuple[str, ...]:
+    def _instance_roles(self, account: str, region: str, fields: list[str]) -> tuple[str, ...]:
         ec2 = self._clients.client("ec2", account, region)
+        instance = ":".join(fields[5:])[len("instance/") :]
         filters: dict[str, Any] = {}
         if any(ch in instance for ch in "*?") and instance != "*":
             filters = {"Filters": [{"Name": "instance-id", "Values": [instance]}]}
         elif instance not in ("*", ""):
             filters = {"InstanceIds": [instance]}
-        profiles: set[str] = set()
-        for reservation in self._pages(ec2, "describe_instances", "Reservations", **filters):
-            for described in reservation.get("Instances", []):
-                profile = described.get("IamInstanceProfile") or {}
-                if profile.get("Arn"):
-                    profiles.add(profile["Arn"].rsplit("/", 1)[-1])
-        return tuple(sorted({role for name in profiles for role in self._profile_roles(account, name)}))
+        reservations = self._pages(ec2, "describe_instances", "Reservations", **filters)
+        instances = self._bounded(
+            (described for reservation in reservations for described in reservation.get("Instances", [])),
+            "instances",
+            region,
+        )
+        return self._profiles_roles(account, ((described.get("IamInstanceProfile") or {}) for described in instances))
+
+    def _launch_template_roles(self, account: str, region: str, fields: list[str]) -> tuple[str, ...]:
+        """The instance profiles' roles of the templates' default and latest versions (what a new version keeps)."""
+        ec2 = self._clients.client("ec2", account, region)
+        pattern = ":".join(fields)
+        templates = self._bounded(
+            self._pages(ec2, "describe_launch_templates", "LaunchTemplates"), "launch templates", region
+        )
+        profiles: list[Mapping[str, Any]] = []
+        for template in templates:
+            if not arn_match(pattern, ":".join([*fields[:5], f"launch-template/{template['LaunchTemplateId']}"])):
+                continue
+            versions = self._call(
+                ec2,
+                "describe_launch_template_versions",
+                LaunchTemplateId=template["LaunchTemplateId"],
+                Versions=["$Default", "$Latest"],
+            )["LaunchTemplateVersions"]
+            profiles.extend(
+                version.get("LaunchTemplateData", {}).get("IamInstanceProfile") or {} for version in versions
+            )
+        return self._profiles_roles(account, profiles)
+
+    def _launch_configuration_roles(self, account: str, region: str, fields: list[str]) -> tuple[str, ...]:
+        """A new AutoScaling group can launch from any existing launch configuration: their profiles' roles."""
+        client = self._clients.client("autoscaling", account, region)
+        configurations = self._bounded(
+            self._pages(client, "describe_launch_configurations", "LaunchConfigurations"),
+            "launch configurations",
+            region,
+        )
+        profiles = [configuration.get("IamInstanceProfile") for configuration in configurations]
+        return self._profiles_roles(
+            account,
+            ({"Arn": profile} if profile.startswith("arn:") else {"Name": profile} for profile in profiles if profile),
+        )
+
+    def _project_roles(self, account: str, region: str, fields: list[str]) -> tuple[str, ...]:
+        """CodeBuild projects' service roles: a build runs as its project's role."""
+        client = self._clients.client("codebuild", account, region)
+        pattern = ":".join(fields)
+        prefix = ":".join([*fields[:5], "project/"])
+        names = [
+            name
+            for name in self._bounded(self._pages(client, "list_projects", "projects"), "projects", region)
+            if arn_match(pattern, prefix + name)
+        ]
+        roles: list[str | None] = []
+        for start in range(0, len(names), 100):
+            answer = self._call(client, "batch_get_projects", names=names[start : start + 100])
+            roles.extend(project.get("serviceRole") for project in answer.get("projects", []))
+        return _sorted(roles)
+
+    def _dev_endpoint_roles(self, account: str, region: str, fields: list[str]) -> tuple[str, ...]:
+        client = self._clients.client("glue", account, region)
+        pattern = ":".join(fields)
+        prefix = ":".join([*fields[:5], "devEndpoint/"])
+        endpoints = self._bounded(self._pages(client, "get_dev_endpoints", "DevEndpoints"), "dev endpoints", region)
+        return _sorted(
+            endpoint.get("RoleArn") for endpoint in endpoints if arn_match(pattern, prefix + endpoint["EndpointName"])
+        )
+
+    def _notebook_roles(self, account: str, region: str, fields: list[str]) -> tuple[str, ...]:
+        client = self._clients.client("sagemaker", account, region)
+        pattern = ":".join(fields)
+        notebooks = self._bounded(
+            self._pages(client, "list_notebook_instances", "NotebookInstances"), "notebook instances", region
+        )
+        return _sorted(
+            self._call(client, "describe_notebook_instance", NotebookInstanceName=notebook["NotebookInstanceName"]).get(
+                "RoleArn"
+            )
+            for notebook in notebooks
+            if arn_match(pattern, notebook["NotebookInstanceArn"])
+        )
+
+    def _task_roles(self, account: str, region: str, fields: list[str]) -> tuple[str, ...]:
+        """Running ECS tasks' task roles (an override, else the task definition's)."""
+        client = self._clients.client("ecs", account, region)
+        pattern = ":".join(fields)
+        definitions: dict[str, str | None] = {}
+        roles: list[str | None] = []
+        clusters = self._bounded(self._pages(client, "list_clusters", "clusterArns"), "clusters", region)
+        for cluster in clusters:
+            arns = [
+                arn
+                for arn in self._bounded(
+                    self._pages(client, "list_tasks", "taskArns", cluster=cluster), "tasks", region
+                )
+                if arn_match(pattern, arn)
+            ]
+            for start in range(0, len(arns), 100):
+                answer = self._call(client, "describe_tasks", cluster=cluster, tasks=arns[start : start + 100])
+                for task in answer.get("tasks", []):
+                    override = (task.get("overrides") or {}).get("taskRoleArn")
+                    definition = task.get("taskDefinitionArn")
+                    if override or not definition:
+                        roles.append(override)
+                        continue
+                    if definition not in definitions:
+                        described = self._call(client, "describe_task_definition", taskDefinition=definition)
+                        definitions[definition] = described["taskDefinition"].get("taskRoleArn")
+                    roles.append(definitions[definition])
+        return _sorted(roles)
+
+    def _app_runner_roles(self, account: str, region: str, fields: list[str]) -> tuple[str, ...]:
+        """App Runner services' instance roles (what the service's code runs as)."""
+        client = self._clients.client("apprunner", account, region)
+        pattern = ":".join(fields)
+        services: list[str] = []
+        token: str | None = None
+        while True:
+            page = self._call(client, "list_services", **({"NextToken": token} if token else {}))
+            services.extend(summary["ServiceArn"] for summary in page.get("ServiceSummaryList", []))
+            if len(services) > MAX_RESOURCES:
+                raise _Unknown(f"more than {MAX_RESOURCES} services (not all read)")
+            token = page.get("NextToken")
+            if not token:
+                break
+        return _sorted(
+            self._call(client, "describe_service", ServiceArn=arn)["Service"]
+            .get("InstanceConfiguration", {})
+            .get("InstanceRoleArn")
+            for arn in services
+            if arn_match(pattern, arn)
+        )
+
+    def _profiles_roles(self, account: str, profiles: Iterable[Mapping[str, Any]]) -> tuple[str, ...]:
+        """The roles of instance profiles named by ``{"Arn": ...}`` or ``{"Name": ...}``, each read once."""
+        names = {str(profile.get("Arn") or "").rsplit("/", 1)[-1] or profile.get("Name") for profile in profiles}
+        return _sorted(role for name in names if name for role in self._profile_roles(account, str(name)))
+
+    def _bounded(self, items: Iterable[Any], what: str, region: str) -> Iterator[Any]:
+        """``items``, failing as unknown past ``MAX_RESOURCES``: a verdict never rests on a list read in part."""
+        for count, item in enumerate(items):
+            if count >= MAX_RESOURCES:
+                raise _Unknown(f"more than {MAX_RESOURCES} {what} (not all read)")
+            yield item
 
     def _profile_roles(self, account: str, name: str) -> tuple[str, ...]:
         profile = self._call(self._iam(account), "get_instance_profile", InstanceProfileName=name)
@@ -410,12 +654,23 @@ def _trust_of(described: Mapping[str, Any]) -> Policy | None:
         return None
 
 
+def _drop_holders(cache: _Account, policy_arn: str) -> None:
+    """Drop the cached principals that hold ``policy_arn`` (attached, through a group, or as boundary)."""
+    for key in [key for key, managed in cache.managed.items() if policy_arn in managed]:
+        cache.principals.pop(key, None)
+        del cache.managed[key]
+
+
+def _sorted(arns: Iterable[str | None]) -> tuple[str, ...]:
+    return tuple(sorted({arn for arn in arns if arn}))
+
+
 def _translated(exc: Exception, operation: str) -> Exception:
     """Transient errors are raised (the event is retried); gone or permanent ones make the answer unknown."""
     if isinstance(exc, _Unknown) or not is_aws_error(exc):
         return exc
     if is_gone(exc):
-        return _Unknown(operation)
+        return _Gone(operation)
     classified = classify(exc, operation)
     if isinstance(classified, TransientAwsError):
         return classified

@@ -113,7 +113,7 @@ def build_exception_watch(
         home_account=clients.home_account,
         region=region,
         documents=LiveManagedPolicyDocuments(clients, region),
-        directory=LiveRoleDirectory(clients, region),
+        directory=LiveRoleDirectory(clients, region, regions=account_regions()),
         settings_prefix=config.settings_prefix,
     )
 
@@ -192,7 +192,7 @@ def build_enforcer_service(
         before_remediation=before_remediation,
         breaker=build_breaker(config, clients),
         documents=LiveManagedPolicyDocuments(clients, region),
-        directory=LiveRoleDirectory(clients, region),
+        directory=LiveRoleDirectory(clients, region, regions=account_regions()),
         networks=LiveNetworkOwners(clients),
         origin_access_identities=LiveOriginAccessIdentities(clients),
         live_clients=lambda account, region: AccountClients(clients, account, region),
@@ -200,3 +200,13 @@ def build_enforcer_service(
         recorded=AuditRecorded(executor.audit, clients.home_client("dynamodb")),
         exceptions=CachedActiveExceptions(build_exception_store(config, clients), config.settings_max_age),
     )
+
+
+def account_regions() -> tuple[str, ...]:
+    """The regions where the guarded accounts keep resources (``IAMWARDEN_REGIONS``, comma-separated).
+
+    The live directory reads them for a grant on every region (``lambda:UpdateFunctionCode`` on ``*``);
+    unset, it reads its own region only and says the others were not read.
+    """
+    listed = os.environ.get("IAMWARDEN_REGIONS", "")
+    return tuple(region.strip() for region in listed.split(",") if region.strip())

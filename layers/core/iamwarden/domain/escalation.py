@@ -42,7 +42,7 @@ from typing import Any, NamedTuple
 
 from iamwarden.domain.escalation_methods import EscalationMethod, catalogue
 from iamwarden.domain.policy import Policy, Statement, action_matches
-from iamwarden.domain.principals import PrincipalPolicies, RoleDirectory
+from iamwarden.domain.principals import PrincipalPolicies, ReadsRolesBehind, RoleDirectory
 from iamwarden.domain.wildcards import arn_match, wildcard_match
 
 _SELF = "${aws:username}"
@@ -274,6 +274,8 @@ class _Shared:
         self.principals: dict[str, PrincipalPolicies | None] = {}
         self.admin: dict[str, str | None] = {}
         self.lookups: dict[tuple[str, str], tuple[str, ...] | None] = {}
+        #: Resource pattern -> what the directory could not read behind it (regions, a cap): unknown.
+        self.unread: dict[str, tuple[str, ...]] = {}
 
 
 def _judge_principal(
@@ -743,7 +745,7 @@ class _Judge:
     def _roles_behind(self, pattern: str) -> tuple[str, ...] | None:
         key = ("behind", pattern)
         if key not in self.shared.lookups:
-            self.shared.lookups[key] = None if self.roles is None else self.roles.roles_behind(pattern)
+            self.shared.lookups[key], self.shared.unread[pattern] = _read_behind(self.roles, pattern)
         return self.shared.lookups[key]
 
     def _where_roles_lead(
@@ -761,7 +763,9 @@ class _Judge:
         candidates: list[str] = []
         kind = method.actions[method.target or ""]
         for pattern in patterns:
-            arns = find(self._typed(pattern, kind))
+            typed = self._typed(pattern, kind)
+            arns = find(typed)
+            unknown.extend(f"{what.format(resources=pattern)} ({gap})" for gap in self.shared.unread.get(typed, ()))
             if arns is None:
                 unknown.append(what.format(resources=pattern) + " (could not be read)")
             else:
@@ -882,6 +886,16 @@ def _lift_methods() -> dict[str, EscalationMethod]:
     return {
         (method.target or "").lower(): method for method in catalogue().methods if method.reach == "lifts-restraint"
     }
+
+
+def _read_behind(roles: RoleDirectory | None, pattern: str) -> tuple[tuple[str, ...] | None, tuple[str, ...]]:
+    """The roles behind ``pattern`` and what was left unread (a directory that reads partly says which)."""
+    if roles is None:
+        return None, ()
+    if isinstance(roles, ReadsRolesBehind):
+        read = roles.roles_behind_read(pattern)
+        return (None, ()) if read is None else (read.roles, read.unread)
+    return roles.roles_behind(pattern), ()
 
 
 _TARGETS = {

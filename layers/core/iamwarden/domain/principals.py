@@ -12,7 +12,7 @@ know, and the finding then names what it lacked.
 
 from __future__ import annotations
 
-from typing import NamedTuple, Protocol
+from typing import NamedTuple, Protocol, runtime_checkable
 
 from iamwarden.domain.policy import Policy
 
@@ -67,4 +67,25 @@ class RoleDirectory(Protocol):
 
     def roles_behind(self, resource_arn: str) -> tuple[str, ...] | None:
         """The role ARNs a resource acts as: a Lambda function's execution role, an instance's profile roles."""
+        ...
+
+
+class RolesRead(NamedTuple):
+    """The roles behind the resources a pattern reaches, and what could not be read (so is unknown).
+
+    ``unread`` names what the answer leaves out (``"functions in eu-west-1 (AccessDenied)"``, ``"more than
+    500 instances in us-east-1"``): a stronger role among ``roles`` still settles a verdict; finding none
+    does not, since one may be among what was not read.
+    """
+
+    roles: tuple[str, ...]
+    unread: tuple[str, ...] = ()
+
+
+@runtime_checkable
+class ReadsRolesBehind(Protocol):
+    """A directory that can say which roles it found behind a pattern even when it could not read it all."""
+
+    def roles_behind_read(self, resource_arn: str) -> RolesRead | None:
+        """``roles_behind`` with what was left unread; ``None`` when nothing could be read."""
         ...
