@@ -18,6 +18,7 @@ from hypothesis import settings as hypothesis_settings
 from iamwarden.app.settings_file import load_settings_file
 from iamwarden.domain.own import OwnIdentity
 from iamwarden.domain.settings import Settings
+from iamwarden.guardrails import registry
 
 # CI explores the same examples every run, so a landing never depends on luck; locally, new ones each time.
 hypothesis_settings.register_profile("ci", derandomize=True, print_blob=True)
@@ -25,6 +26,11 @@ if os.environ.get("CI"):
     hypothesis_settings.load_profile("ci")
 
 ROOT = Path(__file__).resolve().parents[1]
+
+# The enforcer imports a guardrail module when an event needs it (guardrails/registry.py); the tests name
+# actions through the enum view (StepAction.DETACH_MANAGED_POLICY) in any order, so they see every module.
+# tests/unit/test_lazy_registry.py checks the lazy loading itself, in fresh interpreters.
+registry.load_all()
 EVENTS_DIR = ROOT / "events"
 EXAMPLE_SETTINGS = EVENTS_DIR / "settings.yaml"
 _ROW = re.compile(

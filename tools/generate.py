@@ -20,7 +20,10 @@ it is, comments included. The blocks are rendered from ``iamwarden.guardrails.re
 * ``member/template.yaml``: the remediation role's ``enforcer-remediations`` statements (the same union, as
   managed policies ``RemediationPolicy1``, ...);
 * ``README.md``: the guardrail table and the remediation actions table; the hand-written table of what each
-  rule flags is checked to name exactly the registry's rules.
+  rule flags is checked to name exactly the registry's rules;
+* ``layers/core/iamwarden/guardrails/index.py``: what the registry needs before it imports a guardrail module
+  (every spec, the modules judging each event, each action's module), so a cold enforcer imports only the
+  modules of the event it judges.
 
 What the registry does not say lives in the tables below, keyed by rule id, IAM action or event: where each
 IAM action may act (``SCOPES``: resources and conditions), the historical names and request filters of the
@@ -37,13 +40,19 @@ import json
 import re
 import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from enum import Enum
 from pathlib import Path
 from typing import Any, NamedTuple
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "layers" / "core"))
 
+from iamwarden.domain.catalog import OptionSpec, RuleSpec  # noqa: E402
 from iamwarden.guardrails import registry  # noqa: E402
+
+# Every module, imported without checking it against the generated index: the generator is what rewrites a
+# stale index, so it reads the modules themselves (registry.GUARDRAILS, .MODULES, ... then come from them).
+registry.load_all(check=False)
 
 TOOL = "tools/generate.py"
 LINE_LENGTH = 120
@@ -1034,7 +1043,7 @@ def _parameter(logical: str, name: str, value: str, choices: Sequence[str], desc
 def render_parameters() -> str:
     """Per rule: its mode parameter, then one parameter per choice option (pattern options start empty)."""
     lines: list[str] = []
-    for rule_id, spec in registry.RULES.items():
+    for rule_id, spec in rules().items():
         lines += _parameter(
             f"{camel(rule_id)}ModeParameter",
             f"rules/{rule_id}/mode",
@@ -1294,7 +1303,7 @@ def render_guardrail_table() -> str:
         "| rule id | title | events | settings besides `mode` | why it matters |",
         "| --- | --- | --- | --- | --- |",
     ]
-    for rule_id, spec in registry.RULES.items():
+    for rule_id, spec in rules().items():
         events = ", ".join(f"`{name}`" for name in sorted(spec.event_names))
         settings = []
         for option, option_spec in spec.options.items():
@@ -1314,12 +1323,62 @@ def render_action_table() -> str:
         "| remediation action | the enforcer needs | undo | `iamwarden undo` needs |",
         "| --- | --- | --- | --- |",
     ]
+    actions = {action.action: action for module in registry.MODULES for action in module.ACTIONS}
     for step_action, permissions in registry.STEP_PERMISSIONS.items():
-        action = registry.ACTIONS[step_action]
+        action = actions[step_action]
         undo = registry.UNDO_PERMISSIONS.get(step_action, ())
         needs = ", ".join(f"`{p}`" for p in permissions)
         undo_needs = ", ".join(f"`{p}`" for p in undo) or "-"
         lines.append(f"| `{step_action}` | {needs} | {'yes' if action.undoable else '**no**'} | {undo_needs} |")
+    return "\n".join(lines) + "\n"
+
+
+def rules() -> dict[str, RuleSpec]:
+    """Every rule id to its spec, from the guardrail modules themselves (``registry.RULES`` is the index's copy)."""
+    return registry.rules_of(registry.GUARDRAILS)
+
+
+def _literal(value: Any) -> str:
+    """``value`` as Python source that builds an equal value (the plain data a spec is made of)."""
+    if isinstance(value, Enum):
+        return f"{type(value).__name__}.{value.name}"
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, bool | int):
+        return repr(value)
+    if isinstance(value, RuleSpec | OptionSpec):
+        fields = ", ".join(f"{field}={_literal(getattr(value, field))}" for field in value._fields)
+        return f"{type(value).__name__}({fields})"
+    if isinstance(value, tuple):
+        items = [_literal(item) for item in value]
+        return f"({items[0]},)" if len(items) == 1 else f"({', '.join(items)})"
+    if isinstance(value, frozenset):
+        return f"frozenset({{{', '.join(sorted(_literal(item) for item in value))}}})" if value else "frozenset()"
+    if isinstance(value, Mapping):
+        pairs = ", ".join(f"{_literal(key)}: {_literal(item)}" for key, item in value.items())
+        return f"MappingProxyType({{{pairs}}})"
+    raise GenerationError(f"cannot write {value!r} ({type(value).__name__}) into the guardrail index")
+
+
+def render_guardrail_index() -> str:
+    """The registry's index: every spec, the modules judging each event in order, each action's module."""
+    routes: dict[tuple[str, str], list[tuple[str, int]]] = {}
+    action_modules: dict[str, str] = {}
+    for name, module in zip(registry.MODULE_NAMES, registry.MODULES, strict=True):
+        for position, guardrail in enumerate(module.GUARDRAILS):
+            for key in sorted(_event_keys(guardrail)):
+                routes.setdefault(key, []).append((name, position))
+        for action in module.ACTIONS:
+            if action_modules.setdefault(str(action.action), name) != name:
+                raise GenerationError(f"two remediation actions are named {action.action}")
+    module_rules = registry.rules_of(guardrail for module in registry.MODULES for guardrail in module.GUARDRAILS)
+    lines = ["RULES: tuple[RuleSpec, ...] = ("]
+    lines += [f"    {_literal(spec)}," for spec in module_rules.values()]
+    lines += [")", "ROUTES: Mapping[tuple[str, str], tuple[tuple[str, int], ...]] = {"]
+    lines += [f"    {_literal(key)}: {_literal(tuple(found))}," for key, found in sorted(routes.items())]
+    lines += ["}", "ACTION_MODULES: Mapping[str, str] = {"]
+    lines += [f"    {_literal(action)}: {_literal(name)}," for action, name in action_modules.items()]
+    lines += ["}"]
     return "\n".join(lines) + "\n"
 
 
@@ -1347,6 +1406,7 @@ BLOCKS: tuple[Block, ...] = (
     Block("member/template.yaml", "forwarded-regional-events", render_member_regional_forwarder),
     Block("README.md", "guardrail-table", render_guardrail_table),
     Block("README.md", "remediation-actions", render_action_table),
+    Block("layers/core/iamwarden/guardrails/index.py", "guardrail-index", render_guardrail_index),
 )
 
 
@@ -1392,8 +1452,8 @@ def hand_written_problems(root: Path) -> list[str]:
         if not line.startswith("|"):
             break
         rows.append(line.split("|")[1].strip().strip("`"))
-    missing = [rule_id for rule_id in registry.RULES if rule_id not in rows]
-    unknown = [rule_id for rule_id in rows if rule_id not in registry.RULES]
+    missing = [rule_id for rule_id in rules() if rule_id not in rows]
+    unknown = [rule_id for rule_id in rows if rule_id not in rules()]
     return [
         *(f"README.md: the hand-written guardrail table has no row for {rule_id}; write it" for rule_id in missing),
         *(f"README.md: the hand-written guardrail table lists {rule_id}, which is no rule" for rule_id in unknown),

@@ -20,7 +20,7 @@ from tests.conftest import ROOT
 from tests.sam_template import remediation_statements
 
 TOOL = ROOT / "tools" / "generate.py"
-FILES = ("template.yaml", "member/template.yaml", "README.md")
+FILES = ("template.yaml", "member/template.yaml", "README.md", "layers/core/iamwarden/guardrails/index.py")
 
 
 @pytest.fixture(scope="module")

@@ -15,6 +15,9 @@ import in it is checked: at module level, inside functions, and under ``if TYPE_
 * **No lazy imports.** An import inside a function hides a dependency from this test's reader and
   from the module's; each one left is in ``LAZY_IMPORTS`` with the reason it pays its way (measured
   with ``python -X importtime``), or is an optional dependency of the ``iamwarden`` CLI.
+* **One computed import.** The guardrail registry imports the guardrail modules by the names of its
+  generated index (``INDEXED_IMPORTS``): ``tests/unit/test_lazy_registry.py`` checks those names are
+  exactly the modules of ``iamwarden.guardrails`` it lists, so the direction holds there too.
 
 A broken rule fails with ``path:line``, the module, what it imports and the rule it breaks.
 """
@@ -133,8 +136,21 @@ LAZY_IMPORTS: Mapping[tuple[str, str], str] = {
     ),
 }
 
+#: Modules whose one computed ``importlib.import_module`` loads modules of their own package named by a
+#: generated index (their reader finds the names there), and why that is worth a dynamic import.
+INDEXED_IMPORTS: Mapping[str, str] = {
+    "iamwarden.guardrails.registry": (
+        "an event is judged by one to three of some thirty-five guardrail modules: a cold enforcer imports "
+        "only those (guardrails/index.py names them; bench/bench.py measures the cold start)"
+    ),
+}
+
 #: Modules let off the contract while they are being moved (none now); an unused entry fails the test.
 TEMPORARILY_EXEMPT: Mapping[str, str] = {}
+
+
+#: What a dynamic import whose module name is computed imports, as far as reading the source tells.
+COMPUTED = "<computed>"
 
 
 class Import(NamedTuple):
@@ -164,6 +180,7 @@ class Rules(NamedTuple):
     third_party_exceptions: Mapping[tuple[str, str], str] = THIRD_PARTY_EXCEPTIONS
     lazy_imports: Mapping[tuple[str, str], str] = LAZY_IMPORTS
     exempt: Mapping[str, str] = TEMPORARILY_EXEMPT
+    indexed_imports: Mapping[str, str] = INDEXED_IMPORTS
 
 
 # --- the checker ---------------------------------------------------------------------------------
@@ -219,7 +236,7 @@ def imports_of(name: str, path: Path, modules: Mapping[str, Path]) -> Iterator[I
                 yield Import(path, node.lineno, name, target if target in modules else source, lazy, type_only)
         elif isinstance(node, ast.Call) and _is_dynamic_import(node.func):  # counts as lazy: hidden from readers
             first = node.args[0] if node.args else None
-            target = first.value if isinstance(first, ast.Constant) and isinstance(first.value, str) else "<computed>"
+            target = first.value if isinstance(first, ast.Constant) and isinstance(first.value, str) else COMPUTED
             yield Import(path, node.lineno, name, target, True, type_only)
             for child in ast.iter_child_nodes(node):
                 yield from visit(child, lazy, type_only)
@@ -356,8 +373,12 @@ def check_tree(root: Path, package: str = PACKAGE, rules: Rules | None = None) -
     edges: dict[str, set[str]] = {}
     used_lazy: set[tuple[str, str]] = set()
     used_exempt: set[str] = set()
+    used_indexed: set[str] = set()
     for found in imports:
         shown = found.path.relative_to(ROOT) if found.path.is_relative_to(ROOT) else found.path
+        if found.imported == COMPUTED and found.importer in rules.indexed_imports:
+            used_indexed.add(found.importer)  # modules of its own package, named by its generated index
+            continue
         direction = check_direction(found, rules, package)
         for rule in (direction, check_lazy(found, rules)):
             if rule is None:
@@ -376,6 +397,11 @@ def check_tree(root: Path, package: str = PACKAGE, rules: Rules | None = None) -
         if source and target and source != target and not (direction and found.importer in rules.exempt):
             edges.setdefault(source, set()).add(target)
     unused = [f"LAZY_IMPORTS {key}: no such lazy import any more" for key in rules.lazy_imports if key not in used_lazy]
+    unused += [
+        f"INDEXED_IMPORTS {name!r}: no computed import any more, delete the entry"
+        for name in rules.indexed_imports
+        if name not in used_indexed
+    ]
     unused += [
         f"TEMPORARILY_EXEMPT {name!r}: it breaks no rule any more, delete the entry"
         for name in rules.exempt
@@ -420,7 +446,8 @@ def test_every_allowance_is_still_needed(report: Report) -> None:
 
 
 def test_every_allowance_says_why() -> None:
-    for reason in [*LAZY_IMPORTS.values(), *THIRD_PARTY_EXCEPTIONS.values(), *TEMPORARILY_EXEMPT.values()]:
+    reasons = [*LAZY_IMPORTS.values(), *THIRD_PARTY_EXCEPTIONS.values(), *TEMPORARILY_EXEMPT.values()]
+    for reason in [*reasons, *INDEXED_IMPORTS.values()]:
         assert len(reason.split()) >= 5, reason
 
 
@@ -485,7 +512,7 @@ _CLEAN = {
     "iamwarden/prune/adapters/__init__.py": "",
     "iamwarden/prune/app/__init__.py": "",
 }
-_NO_ALLOWANCES = Rules(lazy_imports={}, exempt={}, third_party_exceptions={})
+_NO_ALLOWANCES = Rules(lazy_imports={}, exempt={}, third_party_exceptions={}, indexed_imports={})
 
 
 def test_a_tree_that_keeps_the_contract_passes(tmp_path: Path) -> None:
@@ -592,4 +619,24 @@ def test_an_allowed_lazy_import_passes_and_a_stale_allowance_is_reported(tmp_pat
     assert result.unused_allowances == [
         "LAZY_IMPORTS ('iamwarden.app.cli', 'slack_sdk'): no such lazy import any more",
         "TEMPORARILY_EXEMPT 'iamwarden.domain.model': it breaks no rule any more, delete the entry",
+    ]
+
+
+_COMPUTED_IMPORT = (
+    "import importlib\n\ndef load(name):\n    return importlib.import_module(f'iamwarden.guardrails.{name}')\n"
+)
+
+
+def test_a_computed_import_passes_only_in_a_module_with_a_generated_index(tmp_path: Path) -> None:
+    _write(tmp_path, {**_CLEAN, "iamwarden/guardrails/registry.py": _COMPUTED_IMPORT, "iamwarden/domain/x.py": ""})
+    _write(tmp_path, {"iamwarden/guardrails/other.py": _COMPUTED_IMPORT})
+    rules = _NO_ALLOWANCES._replace(indexed_imports={"iamwarden.guardrails.registry": "why", "iamwarden.app.x": "gone"})
+
+    result = check_tree(tmp_path, rules=rules)
+
+    assert {(v.importer, v.imported, v.line) for v in result.violations} == {
+        ("iamwarden.guardrails.other", COMPUTED, 4)
+    }
+    assert result.unused_allowances == [
+        "INDEXED_IMPORTS 'iamwarden.app.x': no computed import any more, delete the entry"
     ]
