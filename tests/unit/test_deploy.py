@@ -109,7 +109,9 @@ def test_a_deploy_creates_every_rules_mode_parameter_in_alert() -> None:
     ]
     assert modes
     assert set(modes) == {"alert", "remediate"}
-    assert modes.count("remediate") == 1  # iamwarden-tampered: nothing legitimate changes IAM Warden outside its stack
+    # iamwarden-tampered (nothing legitimate changes IAM Warden outside its stack) and remediation-reversed (it puts
+    # back only what IAM Warden remediated and someone undid without iamwarden undo).
+    assert modes.count("remediate") == 2
 
 
 def test_the_template_can_be_published_to_the_serverless_application_repository() -> None:
