@@ -17,10 +17,11 @@ bucket and trust policies of the sample events, exactly as CloudTrail delivers t
   document seen before, as a warm enforcer container sees it: the same documents in new events, so each
   pass judges fresh equal copies (parsed from JSON again) and nothing is found by an object's identity.
 
-Rounds alternate the order of the sides; the table gives the median policies per second of each
-and the ratio. Then ``assess_principal`` on the escalation corpus's principals (iam-vulnerable,
-every principal with its policies, PassRole resolved through a RoleDirectory over them): principals
-and policies judged per second.
+Fifteen rounds (BENCH_ROUNDS) alternate the order of the sides, each side running BENCH_SECONDS in all;
+the table gives the median policies per second of each and the ratio (Custodian's side reads the same
+fresh copies). Then ``assess_principal`` on the escalation corpus's principals (iam-vulnerable, every
+principal with its policies, PassRole resolved through a RoleDirectory over them): principals and
+policies judged per second.
 """
 
 from __future__ import annotations
@@ -57,7 +58,7 @@ from iamwarden.guardrails.trust_policy import (  # noqa: E402
 )
 
 COPIES = 64
-ROUNDS = int(os.environ.get("BENCH_ROUNDS", "9"))
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "15"))
 SECONDS = float(os.environ.get("BENCH_SECONDS", "2"))
 _PARAMETERS = {
     "PutBucketPolicy": ("bucketPolicy", PolicyKind.BUCKET),
@@ -109,8 +110,13 @@ def main() -> None:
         }
     )
 
+    # A warm container sees the same documents again in new events: equal content, never the same objects.
+    # Each pass of either side judges another of these copies, so nothing can be found by an object's identity.
+    copies = [[(json.loads(json.dumps(value)), kind) for value, kind in policies] for _ in range(COPIES)]
+    passes = iter(range(1 << 62))
+
     def custodian() -> int:
-        for value, _ in policies:
+        for value, _ in copies[next(passes) % COPIES]:
             checker.check(value)
         return len(policies)
 
@@ -128,11 +134,6 @@ def main() -> None:
             policy_problems(
                 load_policy(value, PolicyKind.TRUST, field=field), boundary, vendors, circumstances, federation
             )
-
-    # A warm container sees the same documents again in new events: equal content, never the same objects.
-    # Each pass judges another of these copies, so nothing can be found by an object's identity.
-    copies = [[(json.loads(json.dumps(value)), kind) for value, kind in policies] for _ in range(COPIES)]
-    passes = iter(range(1 << 62))
 
     def warden_warm() -> int:
         for value, kind in copies[next(passes) % COPIES]:
