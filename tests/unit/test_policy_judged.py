@@ -384,3 +384,38 @@ def test_json_round_trip_of_the_samples_gives_the_same_documents() -> None:
     first = load_policy(document, PolicyKind.BUCKET, field="f")
     assert load_policy(json.loads(json.dumps(document)), PolicyKind.BUCKET, field="f") is first
     assert isinstance(AT.at, datetime)
+
+
+@pytest.mark.parametrize(
+    ("statement", "expected"),
+    [
+        ({"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject"}, (False, False, False)),
+        (
+            {
+                "Effect": "Allow",
+                "Principal": "*",
+                "Action": "s3:GetObject",
+                "Condition": {"NumericLessThan": {"aws:EpochTime": "1700000000"}},
+            },
+            (True, False, False),
+        ),
+        (
+            {
+                "Effect": "Allow",
+                "Principal": "*",
+                "Action": "s3:GetObject",
+                "Condition": {"StringEquals": {"aws:SourceVpc": "vpc-1", "aws:CurrentTime": "x"}},
+            },
+            (True, True, False),
+        ),
+        (
+            {"Effect": "Allow", "NotPrincipal": {"CanonicalUser": "ab" * 32}, "Action": "s3:GetObject"},
+            (False, False, True),
+        ),
+    ],
+)
+def test_traits_name_what_makes_a_verdict_depend_on_more_than_the_document(
+    statement: dict[str, Any], expected: tuple[bool, bool, bool]
+) -> None:
+    plain = {"Effect": "Deny", "Principal": {"AWS": "444455556666"}, "Action": "s3:*"}
+    assert tuple(traits(parse_policy({"Statement": [plain, statement]}))) == expected

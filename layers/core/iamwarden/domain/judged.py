@@ -41,10 +41,17 @@ def traits(policy: Policy) -> Traits:
     dated = networked = canonical = False
     for statement in policy.statements:
         for condition in statement.conditions:
-            dated = dated or condition.key in _DATE_KEYS
-            networked = networked or condition.key in _NETWORK_KEYS
-        for principal in (statement.principal, statement.not_principal):
-            canonical = canonical or (principal is not None and bool(principal.canonical_user))
+            key = condition.key
+            if key in _DATE_KEYS:
+                dated = True
+            elif key in _NETWORK_KEYS:
+                networked = True
+        principal = statement.principal
+        if principal is not None and principal.canonical_user:
+            canonical = True
+        principal = statement.not_principal
+        if principal is not None and principal.canonical_user:
+            canonical = True
     return Traits(dated, networked, canonical)
 
 
