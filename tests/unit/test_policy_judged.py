@@ -419,3 +419,15 @@ def test_traits_name_what_makes_a_verdict_depend_on_more_than_the_document(
 ) -> None:
     plain = {"Effect": "Deny", "Principal": {"AWS": "444455556666"}, "Action": "s3:*"}
     assert tuple(traits(parse_policy({"Statement": [plain, statement]}))) == expected
+
+
+def test_the_kept_policy_is_not_changed_by_changing_the_object_it_came_from() -> None:
+    document = _bucket_document("arn:aws:s3:::b/*")
+    original = copy.deepcopy(document)
+    first = load_policy(document, PolicyKind.BUCKET, field="f")
+    document["Statement"][0]["Resource"] = "arn:aws:s3:::other/*"  # the caller changes its object afterwards
+    document["Statement"].append({"Effect": "Deny", "Principal": "*", "Action": "*"})
+    again = load_policy(copy.deepcopy(original), PolicyKind.BUCKET, field="f")
+    assert again is first
+    assert again.raw == original  # what a plan would name is still the document as it was judged
+    assert again.statements[0].raw == original["Statement"][0]

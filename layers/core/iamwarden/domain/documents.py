@@ -130,8 +130,9 @@ def load_policy(value: object, kind: PolicyKind, *, field: str) -> Policy:
     object (S3's ``bucketPolicy``), its ``marshal`` serialisation: C, about twice as fast as the JSON encoder
     and exact (it keeps types apart, ``1``/``1.0``/``True``, and reads back to the very same content, so two
     different documents never share a key). An object changed after it was judged therefore has another key
-    and is judged afresh. Only a document not seen before is serialised to compact JSON, for the size check
-    (and to reject what JSON cannot hold). A document that failed raises every time (failures are not cached).
+    and is judged afresh, and the policy kept for it reads a private copy, never the caller's object. Only a
+    document not seen before is serialised to compact JSON, for the size check (and to reject what JSON
+    cannot hold). A document that failed raises every time (failures are not cached).
     """
     value_type = type(value)
     key: str | bytes
@@ -150,8 +151,13 @@ def load_policy(value: object, kind: PolicyKind, *, field: str) -> Policy:
         return cached
     if value_type is str:
         document = decode_policy_document(value, kind, field=field)
+    elif type(key) is bytes:
+        _check_size(_compact_or_invalid(value, field), kind, field)
+        # A private deep copy, read back from the key: the kept policy's raw statements (what a plan removes)
+        # cannot change when the caller's object is changed later.
+        document = marshal.loads(key)  # noqa: S302 - bytes this process just wrote from the event's own data
     else:
-        _check_size(key if type(key) is str else _compact_or_invalid(value, field), kind, field)
+        _check_size(cast(str, key), kind, field)
         document = dict(cast(Mapping[str, Any], value))
     policy = parse_policy(document, field=field)
     if len(_PARSED) >= POLICY_CACHE_SIZE:
