@@ -127,11 +127,20 @@ def _parse_statement(index: int, raw: object, field: str) -> Statement:
     sid = get("Sid")
     if sid is not None and not isinstance(sid, str):
         raise InvalidEventError(f"{field}.Statement[{index}].Sid must be a string, got {json_type_name(sid)}")
-    # The Not- elements are rare: test for them here rather than in a call each.
-    actions = _strings(raw, "Action", index, field)
+    # The Not- elements are rare: test for them here rather than in a call each. The usual spellings (one
+    # action, one resource, "*" as the principal) are read inline; any other goes through the checking reader.
+    action = get("Action", _ABSENT)
+    actions: tuple[str, ...] | None
+    if type(action) is str:
+        actions = (action.lower(),)
+    else:
+        listed = _strings(raw, "Action", index, field)
+        actions = tuple([action.lower() for action in listed]) if listed is not None else None
     not_actions = _strings(raw, "NotAction", index, field) if "NotAction" in raw else None
     if (actions is None) == (not_actions is None):
         raise InvalidEventError(f"{field}.Statement[{index}] must have exactly one of Action and NotAction")
+    resource = get("Resource", _ABSENT)
+    principal = get("Principal", _ABSENT)
     condition = get("Condition")
     return _new(
         Statement,
@@ -139,11 +148,15 @@ def _parse_statement(index: int, raw: object, field: str) -> Statement:
             index,
             sid or None,
             effect,
-            tuple([action.lower() for action in actions]) if actions is not None else None,
+            actions,
             tuple([action.lower() for action in not_actions]) if not_actions is not None else None,
-            _strings(raw, "Resource", index, field),
+            (resource,) if type(resource) is str else _strings(raw, "Resource", index, field),
             _strings(raw, "NotResource", index, field) if "NotResource" in raw else None,
-            _principal(raw, "Principal", index, field),
+            None
+            if principal is _ABSENT
+            else _EVERYONE
+            if type(principal) is str and principal == "*"
+            else _principal(raw, "Principal", index, field),
             _principal(raw, "NotPrincipal", index, field) if "NotPrincipal" in raw else None,
             () if condition is None else _conditions(condition, f"{field}.Statement[{index}]"),
             raw,
