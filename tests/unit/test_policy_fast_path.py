@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from iamwarden.domain import documents, exposure, policy
+from iamwarden.domain import documents, exposure, judged, policy
 from iamwarden.domain.documents import PolicyKind, _compact, decode_policy_document, load_policy
 from iamwarden.domain.exceptions import InvalidEventError
 from iamwarden.domain.exposure import (
@@ -33,7 +33,8 @@ from iamwarden.domain.exposure import (
     instant,
 )
 from iamwarden.domain.policy import Condition, Principal, Statement, parse_policy
-from iamwarden.guardrails.trust_policy import FederationBoundary, statement_problems
+from iamwarden.guardrails.bucket_policy import BUCKET_POLICY_RULE
+from iamwarden.guardrails.trust_policy import FederationBoundary, policy_problems, statement_problems
 
 ROOT = Path(__file__).resolve().parents[2]
 BOUNDARY = TrustBoundary("111122223333", frozenset({"444455556666"}), "o-a1b2c3d4e5", frozenset({"vpce-0a1b2c3d"}))
@@ -146,6 +147,7 @@ def _forget() -> None:
     exposure._EXPOSURES.clear()
     exposure._BY_POLICY.clear()
     policy._OPERATORS.clear()
+    judged.forget()
 
 
 def test_the_corpus_is_the_sample_events_and_the_escalation_corpora() -> None:
@@ -183,6 +185,19 @@ def test_every_statement_is_judged_the_same_on_first_sight_and_from_the_caches(d
         )
         if nothing_to_judge or found.void is not None:
             assert problems == []  # the trust rule's early return answers what its full reading would
+
+
+@pytest.mark.parametrize("document", CORPUS, ids=lambda d: json.dumps(d)[:60])
+def test_every_document_is_judged_whole_as_its_statements_are(document: Mapping[str, Any]) -> None:
+    _forget()
+    parsed = parse_policy(document)
+    vendors, federation = ("777766665555",), FederationBoundary()
+    exposures = tuple(exposure_of(statement, BOUNDARY, AT) for statement in parsed.statements)
+    problems = tuple(p for s in parsed.statements for p in statement_problems(s, BOUNDARY, vendors, AT, federation))
+    _forget()
+    for _ in range(2):  # on first sight, then kept
+        assert BUCKET_POLICY_RULE.exposures(parsed, BOUNDARY, AT) == exposures
+        assert policy_problems(parsed, BOUNDARY, vendors, AT, federation) == problems
 
 
 @pytest.mark.parametrize(

@@ -10,9 +10,10 @@ work linear in its length, which the EventBridge event limit already bounds.
 from __future__ import annotations
 
 import json
+import marshal
 from collections.abc import Mapping
 from enum import Enum
-from typing import Any
+from typing import Any, cast
 from urllib.parse import unquote
 
 from iamwarden.domain.events import MAX_EVENT_BYTES, json_type_name
@@ -114,37 +115,50 @@ def decode_policy_document(value: object, kind: PolicyKind, *, field: str) -> di
     return document
 
 
-#: How many parsed documents ``load_policy`` keeps, by their text.
+#: How many parsed documents ``load_policy`` keeps, by their content.
 POLICY_CACHE_SIZE = 1024
-#: Keyed by (text, kind label): a str hashes once and keeps it, an Enum member hashes in Python every time.
-_PARSED: dict[tuple[str, str], Policy] = {}
+#: Keyed by (content, kind label): a str hashes once and keeps it, an Enum member hashes in Python every time.
+_PARSED: dict[tuple[str | bytes, str], Policy] = {}
+#: marshal's format 2: no back-references (format 3 on makes equal objects spell differently when shared).
+_MARSHAL_FORMAT = 2
 
 
 def load_policy(value: object, kind: PolicyKind, *, field: str) -> Policy:
     """``parse_policy(decode_policy_document(value, kind, field=field), field=field)``, parsed once per document.
 
-    The key is the text the size check reads anyway: the string as CloudTrail gives it, or the compact
-    JSON of an object (S3's ``bucketPolicy``), serialised once for the size check and not again. A
-    document that failed raises every time (failures are not cached).
+    Kept by the document's content, never by the object: the string as CloudTrail gives it, or, for an
+    object (S3's ``bucketPolicy``), its ``marshal`` serialisation: C, about twice as fast as the JSON encoder
+    and exact (it keeps types apart, ``1``/``1.0``/``True``, and reads back to the very same content, so two
+    different documents never share a key). An object changed after it was judged therefore has another key
+    and is judged afresh, and the policy kept for it reads a private copy, never the caller's object. Only a
+    document not seen before is serialised to compact JSON, for the size check (and to reject what JSON
+    cannot hold). A document that failed raises every time (failures are not cached).
     """
-    if isinstance(value, str):
-        key = value
-    elif isinstance(value, Mapping):
+    value_type = type(value)
+    key: str | bytes
+    if value_type is str:
+        key = cast(str, value)
+    elif value_type is dict or isinstance(value, Mapping):
         try:
-            key = _compact(value)
-        except (TypeError, ValueError, RecursionError) as exc:
-            raise InvalidEventError(f"{field} is not a JSON policy document: {exc}") from exc
+            key = marshal.dumps(cast(Any, value), _MARSHAL_FORMAT)
+        except ValueError:  # not marshal's types (a Mapping class, objects): keyed by its compact JSON
+            key = _compact_or_invalid(value, field)
     else:  # neither text nor an object: decode says so
         return parse_policy(decode_policy_document(value, kind, field=field), field=field)
     cache_key = (key, kind.label)
     cached = _PARSED.get(cache_key)
     if cached is not None:
         return cached
-    if isinstance(value, str):
+    if value_type is str:
         document = decode_policy_document(value, kind, field=field)
+    elif type(key) is bytes:
+        _check_size(_compact_or_invalid(value, field), kind, field)
+        # A private deep copy, read back from the key: the kept policy's raw statements (what a plan removes)
+        # cannot change when the caller's object is changed later.
+        document = marshal.loads(key)  # noqa: S302 - bytes this process just wrote from the event's own data
     else:
-        _check_size(key, kind, field)
-        document = dict(value)
+        _check_size(cast(str, key), kind, field)
+        document = dict(cast(Mapping[str, Any], value))
     policy = parse_policy(document, field=field)
     if len(_PARSED) >= POLICY_CACHE_SIZE:
         del _PARSED[next(iter(_PARSED))]
@@ -152,14 +166,37 @@ def load_policy(value: object, kind: PolicyKind, *, field: str) -> Policy:
     return policy
 
 
-def _check_size(text: str, kind: PolicyKind, field: str) -> None:
+def _compact_or_invalid(value: object, field: str) -> str:
+    try:
+        return _compact(value)
+    except (TypeError, ValueError, RecursionError) as exc:
+        raise InvalidEventError(f"{field} is not a JSON policy document: {exc}") from exc
+
+
+#: The most UTF-8 bytes one character takes (a lone surrogate, passed through, takes 3).
+_MAX_UTF8_BYTES = 4
+
+
+def document_size(text: str, kind: PolicyKind) -> int:
+    """The size AWS's limit for ``kind`` counts in ``text``: UTF-8 bytes, or characters other than whitespace."""
     if kind.counts_whitespace:
-        size = len(text.encode("utf-8", "surrogatepass"))  # JSON "\ud800" decodes to a lone surrogate
-        unit = "bytes"
-    else:
-        size = len(text) - sum(text.count(ch) for ch in _WHITESPACE)
-        unit = "non-whitespace characters"
+        return len(text) if text.isascii() else len(text.encode("utf-8", "surrogatepass"))
+    return len(text) - sum(text.count(ch) for ch in _WHITESPACE)
+
+
+def _check_size(text: str, kind: PolicyKind, field: str) -> None:
+    """Raise when ``text`` is over ``kind``'s limit; the exact count is taken only when a cheap bound cannot
+    clear it (characters other than whitespace are at most the length; UTF-8 bytes at most four per character,
+    and exactly one per character of ASCII text, which ``isascii`` tells without reading it)."""
+    length = len(text)
+    if kind.counts_whitespace:
+        if (length if text.isascii() else length * _MAX_UTF8_BYTES) <= kind.limit:
+            return
+    elif length <= kind.limit:
+        return
+    size = document_size(text, kind)
     if size > kind.limit:
+        unit = "bytes" if kind.counts_whitespace else "non-whitespace characters"
         raise InvalidEventError(
             f"{field} is {size} {unit}, over AWS's {kind.limit} limit for a {kind.label}: it cannot be genuine"
         )

@@ -10,7 +10,7 @@ insensitive and may use ``*`` and ``?`` wildcards on either side.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Protocol, cast
 
 from iamwarden.domain.events import json_type_name
 from iamwarden.domain.exceptions import InvalidEventError
@@ -107,7 +107,16 @@ def parse_policy(document: Mapping[str, Any], *, field: str = "policy") -> Polic
 
 
 # The hot path of every rule reading a resource or trust policy: positional construction, no generator
-# expressions, and the error location spelled out only when there is an error to report.
+# expressions, and the error location spelled out only when there is an error to report. ``_new`` builds a
+# NamedTuple from its fields in C, without the Python-level ``__new__`` a NamedTuple class generates (every
+# field is given, so its defaults are never needed).
+class _TupleNew(Protocol):
+    def __call__[T](self, cls: type[T], fields: tuple[object, ...], /) -> T: ...
+
+
+_new = cast(_TupleNew, tuple.__new__)
+
+
 def _parse_statement(index: int, raw: object, field: str) -> Statement:
     if not isinstance(raw, dict):
         raise InvalidEventError(f"{field}.Statement[{index}] must be an object, got {json_type_name(raw)}")
@@ -118,24 +127,40 @@ def _parse_statement(index: int, raw: object, field: str) -> Statement:
     sid = get("Sid")
     if sid is not None and not isinstance(sid, str):
         raise InvalidEventError(f"{field}.Statement[{index}].Sid must be a string, got {json_type_name(sid)}")
-    # The Not- elements are rare: test for them here rather than in a call each.
-    actions = _strings(raw, "Action", index, field)
+    # The Not- elements are rare: test for them here rather than in a call each. The usual spellings (one
+    # action, one resource, "*" as the principal) are read inline; any other goes through the checking reader.
+    action = get("Action", _ABSENT)
+    actions: tuple[str, ...] | None
+    if type(action) is str:
+        actions = (action.lower(),)
+    else:
+        listed = _strings(raw, "Action", index, field)
+        actions = tuple([action.lower() for action in listed]) if listed is not None else None
     not_actions = _strings(raw, "NotAction", index, field) if "NotAction" in raw else None
     if (actions is None) == (not_actions is None):
         raise InvalidEventError(f"{field}.Statement[{index}] must have exactly one of Action and NotAction")
+    resource = get("Resource", _ABSENT)
+    principal = get("Principal", _ABSENT)
     condition = get("Condition")
-    return Statement(
-        index,
-        sid or None,
-        effect,
-        tuple([action.lower() for action in actions]) if actions is not None else None,
-        tuple([action.lower() for action in not_actions]) if not_actions is not None else None,
-        _strings(raw, "Resource", index, field),
-        _strings(raw, "NotResource", index, field) if "NotResource" in raw else None,
-        _principal(raw, "Principal", index, field),
-        _principal(raw, "NotPrincipal", index, field) if "NotPrincipal" in raw else None,
-        () if condition is None else _conditions(condition, f"{field}.Statement[{index}]"),
-        raw,
+    return _new(
+        Statement,
+        (
+            index,
+            sid or None,
+            effect,
+            actions,
+            tuple([action.lower() for action in not_actions]) if not_actions is not None else None,
+            (resource,) if type(resource) is str else _strings(raw, "Resource", index, field),
+            _strings(raw, "NotResource", index, field) if "NotResource" in raw else None,
+            None
+            if principal is _ABSENT
+            else _EVERYONE
+            if type(principal) is str and principal == "*"
+            else _principal(raw, "Principal", index, field),
+            _principal(raw, "NotPrincipal", index, field) if "NotPrincipal" in raw else None,
+            () if condition is None else _conditions(condition, f"{field}.Statement[{index}]"),
+            raw,
+        ),
     )
 
 
@@ -189,7 +214,7 @@ def _principal(raw: Mapping[str, Any], key: str, index: int, field: str) -> Prin
             federated = names
         else:
             canonical_user = names
-    return Principal("*" in aws, aws, service, federated, canonical_user)
+    return _new(Principal, ("*" in aws, aws, service, federated, canonical_user))
 
 
 def _conditions(raw: object, where: str) -> tuple[Condition, ...]:
@@ -214,7 +239,7 @@ def _conditions(raw: object, where: str) -> tuple[Condition, ...]:
                     if not isinstance(item, _SCALARS):
                         raise InvalidEventError(f"{where}.Condition.{operator_name}.{key} values must be scalars")
                 checked = tuple([item if type(item) is str else _condition_value(item) for item in items])
-            conditions.append(Condition(operator, qualifier, if_exists, str(key).lower(), checked))
+            conditions.append(_new(Condition, (operator, qualifier, if_exists, str(key).lower(), checked)))
     return tuple(conditions)
 
 

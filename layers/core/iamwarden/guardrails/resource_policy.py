@@ -45,6 +45,7 @@ from iamwarden.domain.documents import PolicyKind, load_policy
 from iamwarden.domain.exceptions import UndoError
 from iamwarden.domain.exposure import ACCOUNT_ID, Circumstances, Exposure, TrustBoundary, exposure_of
 from iamwarden.domain.findings import Finding, RemediationStep, StepAction
+from iamwarden.domain.judged import judged_once
 from iamwarden.domain.policy import Policy, Statement
 from iamwarden.guardrails.base import Evaluation, RuleContext
 from iamwarden.guardrails.remediation import (
@@ -243,8 +244,7 @@ class ResourcePolicyRule:
         public: list[tuple[Statement, Exposure]] = []
         shared: list[tuple[Statement, Exposure]] = []
         void: list[str] = []
-        for statement in policy.statements:
-            exposure = self.exposure(statement, boundary, circumstances)
+        for statement, exposure in zip(policy.statements, self.exposures(policy, boundary, circumstances), strict=True):
             if exposure.void is not None:
                 void.append(f"{statement.label} grants nothing: {exposure.void}")
             elif exposure.public:
@@ -350,6 +350,19 @@ class ResourcePolicyRule:
     ) -> Exposure:
         """Who ``statement`` lets in (``exposure_of``; a service with its own account keys may translate them)."""
         return exposure_of(statement, boundary, circumstances)
+
+    def exposures(
+        self, policy: Policy, boundary: TrustBoundary, circumstances: Circumstances | None = None
+    ) -> tuple[Exposure, ...]:
+        """``exposure`` of every statement of ``policy``, judged once per document, rule and boundary
+        (``judged_once``): a document seen before is one look-up."""
+        exposure = self.exposure
+        return judged_once(
+            policy,
+            (self, boundary),
+            circumstances,
+            lambda: tuple([exposure(statement, boundary, circumstances) for statement in policy.statements]),
+        )
 
     def display_name(self, name: str) -> str:
         """The resource as people name it in a finding (a queue's name rather than its URL)."""

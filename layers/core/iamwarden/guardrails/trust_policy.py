@@ -53,7 +53,8 @@ from iamwarden.domain.documents import PolicyKind, load_policy
 from iamwarden.domain.exceptions import UndoError
 from iamwarden.domain.exposure import ACCOUNT_ID, Circumstances, TrustBoundary, exposure_of
 from iamwarden.domain.findings import RemediationStep, StepAction
-from iamwarden.domain.policy import Condition, Statement
+from iamwarden.domain.judged import judged_once
+from iamwarden.domain.policy import Condition, Policy, Statement
 from iamwarden.domain.wildcards import wildcard_match
 from iamwarden.guardrails.base import Evaluation, RuleContext
 from iamwarden.guardrails.remediation import (
@@ -139,9 +140,7 @@ class TrustPolicyRule:
         circumstances = context.circumstances()
         federation = FederationBoundary(context.settings.github_owners, context.settings.cognito_identity_pools)
 
-        problems = [
-            p for s in policy.statements for p in statement_problems(s, boundary, vendors, circumstances, federation)
-        ]
+        problems = list(policy_problems(policy, boundary, vendors, circumstances, federation))
         if not problems:
             evaluation.compliant.append(
                 f"the trust policy of role {role} lets in only trusted accounts, AWS services, vendors with an "
@@ -246,6 +245,25 @@ def _cut_label(cut: Mapping[str, Any]) -> str:
     if not principals:
         return label
     return f"principal {', '.join(e for entries in principals.values() for e in entries)} of {label}"
+
+
+def policy_problems(
+    policy: Policy,
+    boundary: TrustBoundary,
+    vendors: tuple[str, ...],
+    circumstances: Circumstances | None = None,
+    federation: FederationBoundary = UNSTATED,
+) -> tuple[Problem, ...]:
+    """``statement_problems`` of every statement of ``policy``, judged once per document and settings
+    (``judged_once``): a trust policy seen before is one look-up."""
+    return judged_once(
+        policy,
+        (statement_problems, boundary, vendors, federation),
+        circumstances,
+        lambda: tuple(
+            [p for s in policy.statements for p in statement_problems(s, boundary, vendors, circumstances, federation)]
+        ),
+    )
 
 
 def statement_problems(

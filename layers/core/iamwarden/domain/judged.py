@@ -1,0 +1,96 @@
+"""A policy document's whole verdict, judged once per judging context: one look-up for a document seen before.
+
+``documents.load_policy`` hands out one ``Policy`` object per document content, so the rules' verdict on a
+policy (every statement's exposure, every trust problem) can be kept with that object: the next event
+carrying the same document costs one look-up, not one per statement.
+
+The kept verdict is keyed by what the judgement reads besides the document: the rule's own settings (the
+caller's ``context``: boundary, vendors, ...), the Region, and the event time only when a statement tests a
+date (a ``DateLessThan`` window closes: the answer then depends on when). A judgement that would ask a live
+lookup (a network owner, a CloudFront origin access identity) is never kept, since a denied lookup may
+succeed later.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable
+from typing import NamedTuple, cast
+
+from iamwarden.domain.exposure import Circumstances
+from iamwarden.domain.policy import Policy
+
+#: How many policies' verdicts are kept (each for at most ``CONTEXTS_PER_POLICY`` judging contexts).
+JUDGED_CACHE_SIZE = 1024
+CONTEXTS_PER_POLICY = 8
+_DATE_KEYS = frozenset({"aws:currenttime", "aws:epochtime"})
+_NETWORK_KEYS = frozenset({"aws:sourcevpce", "aws:sourcevpc"})
+
+
+class Traits(NamedTuple):
+    """What about a policy makes its verdict depend on more than its content and the rule's settings."""
+
+    #: A statement tests the date (``aws:CurrentTime``/``aws:EpochTime``): the verdict depends on the event time.
+    dated: bool
+    #: A statement has a network condition: judged with a live network-owner lookup, it is asked afresh.
+    networked: bool
+    #: A statement names a canonical user: judged with a live origin-access-identity lookup, it is asked afresh.
+    canonical_users: bool
+
+
+def traits(policy: Policy) -> Traits:
+    dated = networked = canonical = False
+    for statement in policy.statements:
+        for condition in statement.conditions:
+            key = condition.key
+            if key in _DATE_KEYS:
+                dated = True
+            elif key in _NETWORK_KEYS:
+                networked = True
+        principal = statement.principal
+        if principal is not None and principal.canonical_user:
+            canonical = True
+        principal = statement.not_principal
+        if principal is not None and principal.canonical_user:
+            canonical = True
+    return Traits(dated, networked, canonical)
+
+
+#: id(policy) -> (the policy, its traits, {judging context: verdict}). The entry holds the policy itself,
+#: so its id cannot be reused while the entry lives.
+_JUDGED: dict[int, tuple[Policy, Traits, dict[Hashable, object]]] = {}
+_NOTHING_KNOWN = Circumstances()
+
+
+def judged_once[T](policy: Policy, context: Hashable, circumstances: Circumstances | None, judge: Callable[[], T]) -> T:
+    """``judge()``, kept for ``policy`` and ``context`` (plus the Region, and the event time when it matters).
+
+    ``context`` must hold every other input ``judge`` reads (the rule's judging function, its boundary and
+    settings). Not kept when the judgement would ask a live lookup.
+    """
+    entry = _JUDGED.get(id(policy))
+    if entry is None or entry[0] is not policy:
+        if len(_JUDGED) >= JUDGED_CACHE_SIZE:
+            del _JUDGED[next(iter(_JUDGED))]
+        entry = _JUDGED[id(policy)] = (policy, traits(policy), {})
+    _, found_traits, verdicts = entry
+    known = circumstances or _NOTHING_KNOWN
+    if (known.networks is not None and found_traits.networked) or (
+        known.origin_access_identities is not None and found_traits.canonical_users
+    ):
+        return judge()
+    key = (context, known.region, known.at if found_traits.dated else None)
+    found = verdicts.get(key, _MISSING)
+    if found is _MISSING:
+        found = judge()
+        if len(verdicts) >= CONTEXTS_PER_POLICY:
+            verdicts.clear()
+        verdicts[key] = found
+    return cast(T, found)
+
+
+_MISSING = object()
+
+
+def forget() -> None:
+    """Drop every kept verdict (tests, and the benchmark's first sight)."""
+    _JUDGED.clear()
