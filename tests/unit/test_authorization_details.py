@@ -191,7 +191,12 @@ def test_evaluate_judges_a_split_escalation_with_the_details_and_not_without() -
     code, with_details, err = _evaluate("--authorization-details", str(DETAILS), event)
 
     assert (code, err) == (0, "")
-    assert [line["verdict"] for line in _lines(without)] == ["compliant"]
+    [unknown] = _lines(without)  # without the details: it cannot tell, so alert-only (needs_context)
+    assert (unknown["verdict"], unknown["certain"]) == ("violation", False)
+    assert unknown["needs_context"] == [
+        "the other policies, groups and permissions boundary of role build-runner "
+        "(not known without authorization details)"
+    ]
     [finding] = _lines(with_details)
     assert (finding["verdict"], finding["rule"]) == ("violation", "privilege-escalation")
     assert finding["needs_context"] == []

@@ -14,11 +14,13 @@ from typing import Any
 import pytest
 
 from iamwarden.domain.directory import PrincipalKey, StaticDirectory, inline_source
+from iamwarden.domain.escalation import assess_principal
 from iamwarden.domain.findings import Judgement, Verdict
 from iamwarden.domain.policy import parse_policy
 from iamwarden.domain.principals import NamedPolicy, PrincipalPolicies
 from iamwarden.domain.settings import Settings
 from iamwarden.guardrails.engine import judge_event
+from iamwarden.guardrails.remediation import statement_list, without_offending
 from tests.conftest import load_event
 
 ACCOUNT = "111122223333"
@@ -190,11 +192,39 @@ def test_without_a_directory_a_document_that_grants_admin_itself_is_certain() ->
     assert finding.certain
 
 
-def test_without_a_directory_part_of_a_method_is_compliant_as_before() -> None:
+def test_without_a_directory_part_of_a_method_cannot_be_told_as_live() -> None:
+    """Offline without authorization details, part of a split method is what live is with an unread principal."""
     judgement = _judge(_put_role_policy("build-runner", "deploy-functions", LAMBDA), None)
 
-    assert judgement.verdict is Verdict.COMPLIANT
-    assert "opens no known privilege-escalation method" in judgement.reason
+    assert judgement.verdict is Verdict.VIOLATION
+    [finding] = judgement.findings
+    assert finding.needs_context == (
+        "the other policies, groups and permissions boundary of role build-runner "
+        "(not known without authorization details)",
+    )
+    assert not finding.certain
+    assert "cannot tell whether together they open one" in finding.reason
+
+
+def test_without_a_directory_a_harmless_document_stays_compliant() -> None:
+    harmless = _doc(_allow("s3:GetObject", "arn:aws:s3:::acme/*"))
+
+    assert _judge(_put_role_policy("build-runner", "read", harmless), None).verdict is Verdict.COMPLIANT
+
+
+def test_without_a_directory_the_rest_of_a_method_that_is_a_method_by_itself_is_not_part_of_one() -> None:
+    """CreateAccessKey on one's own user completes AttachUserPolicyThenCreateAccessKey only with an
+    iam:AttachUserPolicy that escalates by itself: the document adds nothing, so it stays compliant."""
+    own_keys = _doc(_allow("iam:CreateAccessKey", f"arn:aws:iam::{ACCOUNT}:user/${{aws:username}}"))
+    event = _put_role_policy("build-runner", "keys", own_keys)
+    event["detail"]["eventName"] = "PutUserPolicy"
+    event["detail"]["requestParameters"] = {
+        "userName": "svc-smtp",
+        "policyName": "keys",
+        "policyDocument": json.dumps(own_keys),
+    }
+
+    assert _judge(event, None).verdict is Verdict.COMPLIANT
 
 
 def test_a_principal_the_directory_cannot_answer_makes_part_of_a_method_an_uncertain_finding() -> None:
@@ -320,3 +350,132 @@ def test_a_harmless_version_of_a_policy_attached_to_nothing_is_compliant() -> No
 
     assert judgement.verdict is Verdict.COMPLIANT
     assert "is attached to nothing" in judgement.reason
+
+
+# --- issue 13 item 7: the plan closes the path, judged on the whole principal -------------------------
+
+PASS_AND_RUN = _doc({**_allow(["iam:PassRole", "ec2:RunInstances"]), "Sid": "Both"}, _allow("s3:GetObject"))
+
+
+def _remaining(step_parameters: dict[str, Any]) -> list[Any]:
+    """What the plan's rewrite leaves of the event's document."""
+    return without_offending(statement_list(step_parameters["document"]), step_parameters["statements"])
+
+
+def test_the_plan_cuts_what_only_the_new_policy_grants_when_an_older_one_grants_the_same_action() -> None:
+    directory = _directory(_principal(RUNNER, **{"old": PASS_ANY}), _deploy_admin())
+
+    [finding] = _judge(_put_role_policy("build-runner", "new", PASS_AND_RUN), directory).findings
+
+    assert "CreateEC2WithExistingIP" in finding.reason
+    [step] = finding.plan
+    assert [cut["actions"] for cut in step.parameters["statements"]] == [["ec2:RunInstances"]]
+    assert "iam:PassRole (inline build-runner/old)" in finding.reason  # the older grant that completes it
+
+
+def test_the_plan_leaves_no_path_on_the_whole_principal() -> None:
+    directory = _directory(_principal(RUNNER, **{"old": PASS_ANY}), _deploy_admin())
+    [finding] = _judge(_put_role_policy("build-runner", "new", PASS_AND_RUN), directory).findings
+    left = {"Version": "2012-10-17", "Statement": _remaining(finding.plan[0].parameters)}
+
+    after = _principal(RUNNER, **{"old": PASS_ANY, "new": left})
+
+    assert not assess_principal(after, directory).escalations
+
+
+def test_without_an_older_grant_the_plan_cuts_the_method_s_first_action() -> None:
+    directory = _directory(_principal(RUNNER), _deploy_admin())
+
+    [finding] = _judge(_put_role_policy("build-runner", "new", PASS_AND_RUN), directory).findings
+
+    assert [cut["actions"] for cut in finding.plan[0].parameters["statements"]] == [["iam:PassRole"]]
+    assert "already held" not in finding.reason
+
+
+def test_when_every_action_of_the_path_is_also_held_elsewhere_the_new_policy_is_deleted() -> None:
+    """The older policies grant both actions on the account's weak roles only; the new one widens iam:PassRole
+    to every role and adds nothing else: its only grant goes (the policy is deleted), and the alert names the
+    older grants that complete the path."""
+    older = _doc(_allow("ec2:RunInstances"), _allow("iam:PassRole", f"arn:aws:iam::{ACCOUNT}:role/weak-*"))
+    widened = _doc(_allow("iam:PassRole"))
+    directory = _directory(_principal(RUNNER, **{"old": older}), _deploy_admin())
+
+    [finding] = _judge(_put_role_policy("build-runner", "wide", widened), directory).findings
+
+    [step] = finding.plan
+    assert step.summary.startswith("delete inline policy wide from role build-runner")
+    assert "ec2:RunInstances (inline build-runner/old)" in finding.reason
+    assert "iam:PassRole (inline build-runner/old)" in finding.reason
+
+
+# --- issue 13 item 5: offline, the holder named in the event decides what "itself" is ---------------
+
+
+def _put(kind: str, name: str, document: dict[str, Any]) -> dict[str, Any]:
+    event = _put_role_policy("x", "p", document)
+    event["detail"]["eventName"] = {"role": "PutRolePolicy", "user": "PutUserPolicy", "group": "PutGroupPolicy"}[kind]
+    event["detail"]["requestParameters"] = {
+        f"{kind}Name": name,
+        "policyName": "p",
+        "policyDocument": json.dumps(document),
+    }
+    return event
+
+
+def test_offline_writing_its_own_role_s_policy_is_certain() -> None:
+    own = _doc(_allow("iam:PutRolePolicy", RUNNER))
+
+    [finding] = _judge(_put("role", "build-runner", own), None).findings
+
+    assert finding.certain
+    assert "PutRolePolicy" in finding.reason
+
+
+def test_offline_writing_another_role_s_policy_is_possible_never_certain() -> None:
+    other = _doc(_allow("iam:PutRolePolicy", f"arn:aws:iam::{ACCOUNT}:role/other"))
+
+    [finding] = _judge(_put("role", "build-runner", other), None).findings
+
+    assert not finding.certain
+    assert finding.needs_context == (
+        f"whether a role arn:aws:iam::{ACCOUNT}:role/other names trusts role build-runner directly "
+        "(its trust policy decides)",
+    )
+
+
+def test_offline_a_user_is_never_the_role_a_pattern_names() -> None:
+    """iam:PutRolePolicy on every role, for a user: possible (a role that trusts it), not self-escalation."""
+    [finding] = _judge(_put("user", "bob", _doc(_allow("iam:PutRolePolicy"))), None).findings
+
+    assert not finding.certain
+    assert "trusts user bob directly" in finding.needs_context[0]
+
+
+def test_offline_a_group_the_user_may_be_in_is_possible() -> None:
+    group = _doc(_allow("iam:PutGroupPolicy", f"arn:aws:iam::{ACCOUNT}:group/devs"))
+
+    [finding] = _judge(_put("user", "bob", group), None).findings
+
+    assert not finding.certain
+    assert finding.needs_context == (
+        f"whether user bob is in a group arn:aws:iam::{ACCOUNT}:group/devs names (what it holds is not known)",
+    )
+
+
+def test_with_details_a_group_the_user_is_not_in_is_no_path() -> None:
+    group = _doc(_allow("iam:PutGroupPolicy", f"arn:aws:iam::{ACCOUNT}:group/devs"))
+    bob = _principal(f"arn:aws:iam::{ACCOUNT}:user/bob", read=_doc(_allow("s3:GetObject")))
+
+    judgement = _judge(_put("user", "bob", group), _directory(bob))
+
+    assert judgement.verdict is Verdict.COMPLIANT
+
+
+def test_offline_a_role_creating_and_attaching_to_new_roles_is_certain_through_the_created_role() -> None:
+    create = _doc(_allow(["iam:CreateRole", "iam:AttachRolePolicy"], f"arn:aws:iam::{ACCOUNT}:role/new-*"))
+
+    [finding] = _judge(_put("role", "build-runner", create), None).findings
+
+    assert finding.certain
+    assert "CreateRoleThenAttachRolePolicy" in finding.reason
+    assert "(AttachRolePolicy)" not in finding.reason  # new-* does not name build-runner itself
