@@ -254,7 +254,7 @@ def test_a_harmless_looking_version_that_completes_a_holders_method_is_rolled_ba
     assert account.iam.get_policy(PolicyArn=arn)["Policy"]["DefaultVersionId"] == "v1"
     [alert] = notifier.sent
     assert alert.finding is not None
-    assert "For role build-runner: it opens the privilege-escalation methods" in alert.finding.reason
+    assert "For role build-runner: it opens 2 privilege-escalation methods" in alert.finding.reason
 
 
 def test_updating_a_stack_whose_service_role_is_an_administrator_is_an_escalation(
@@ -278,4 +278,4 @@ def test_updating_a_stack_whose_service_role_is_an_administrator_is_an_escalatio
     assert alert.finding is not None
     assert alert.finding.certain
     assert "UpdateExistingCloudFormationStack" in alert.finding.reason
-    assert "It leads to role deploy-admin." in alert.finding.reason
+    assert "That leads to role deploy-admin, which is admin-equivalent" in alert.finding.reason

@@ -211,7 +211,7 @@ def test_evaluate_names_the_role_a_passrole_grant_leads_to() -> None:
     code, out, _ = _evaluate("--format", "text", "--authorization-details", str(DETAILS), event)
 
     assert code == 0
-    assert "It leads to role cfn-deploy-admin." in out
+    assert "That leads to role cfn-deploy-admin, which is admin-equivalent" in out
 
 
 @pytest.mark.parametrize(

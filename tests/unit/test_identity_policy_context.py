@@ -168,7 +168,7 @@ def test_a_passrole_grant_names_the_roles_it_leads_to() -> None:
         _put_role_policy("build-runner", "pass", _doc(_allow("iam:PassRole", ADMIN_ROLE))), directory
     ).findings
 
-    assert "It leads to role deploy-admin." in finding.reason
+    assert "That leads to role deploy-admin, which is admin-equivalent" in finding.reason
     assert {"leads_to": ["deploy-admin"]} in finding.offending
 
 
@@ -268,7 +268,7 @@ def test_updating_a_functions_code_names_the_role_behind_the_function() -> None:
     ).findings
 
     assert "EditExistingLambdaFunctionWithRole" in finding.reason
-    assert "It leads to role deploy-admin." in finding.reason
+    assert "That leads to role deploy-admin, which is admin-equivalent" in finding.reason
 
 
 # --- a new default version, judged for every principal that holds the policy ------------------------
@@ -301,9 +301,8 @@ def test_a_harmless_version_that_completes_a_method_for_a_holder_is_found_and_ro
     [finding] = judgement.findings
     assert finding.rule_id == "privilege-escalation"
     assert finding.certain
-    assert "For role build-runner: it opens the privilege-escalation methods PassExistingRoleToNewLambdaThenInvoke" in (
-        finding.reason
-    )
+    assert "For role build-runner: it opens 2 privilege-escalation methods. It can " in finding.reason
+    assert "(PassExistingRoleToNewLambdaThenInvoke), because it is allowed iam:PassRole on *" in finding.reason
     assert "Role build-runner already held the rest of it: iam:PassRole (inline build-runner/pass-any-role)." in (
         finding.reason
     )
@@ -479,3 +478,34 @@ def test_offline_a_role_creating_and_attaching_to_new_roles_is_certain_through_t
     assert finding.certain
     assert "CreateRoleThenAttachRolePolicy" in finding.reason
     assert "(AttachRolePolicy)" not in finding.reason  # new-* does not name build-runner itself
+
+
+# --- issue 13 item 6: each finding explains itself -----------------------------------------------------
+
+
+def test_the_reason_explains_the_method_the_statements_and_where_it_leads() -> None:
+    directory = _directory(_principal(RUNNER, **{"pass-any-role": PASS_ANY}), _deploy_admin())
+
+    [finding] = _judge(_put_role_policy("build-runner", "deploy-functions", LAMBDA), directory).findings
+
+    assert "It can " in finding.reason
+    assert "iam:PassRole on * (statement 0 of inline build-runner/pass-any-role)" in finding.reason
+    assert "lambda:CreateFunction on * (statement 0 of inline build-runner/deploy-functions)" in finding.reason
+    assert "That leads to role deploy-admin, which is admin-equivalent" in finding.reason
+    [path] = [item for item in finding.offending if item.get("method") == "PassExistingRoleToNewLambdaThenInvoke"]
+    assert path["granted_by"]["iam:PassRole"] == ["statement 0 of inline build-runner/pass-any-role"]
+    assert path["granted_by"]["lambda:CreateFunction"] == ["statement 0 of inline build-runner/deploy-functions"]
+    assert [lead["arn"] for lead in path["leads_to"]] == [ADMIN_ROLE]
+    assert path["explanation"].startswith("It can ")
+    assert "unknown" not in path
+
+
+def test_a_possible_path_explains_what_is_not_known() -> None:
+    other = _doc(_allow("iam:PutRolePolicy", f"arn:aws:iam::{ACCOUNT}:role/other"))
+
+    [finding] = _judge(_put("role", "build-runner", other), None).findings
+
+    assert "Whether that reaches more than it has already is not known: whether a role" in finding.reason
+    [path] = [item for item in finding.offending if "method" in item]
+    assert path["leads_to"] == []
+    assert path["unknown"] == list(finding.needs_context)

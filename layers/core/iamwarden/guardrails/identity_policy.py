@@ -174,14 +174,21 @@ def _rule_for(context: RuleContext, risk: PolicyRisk, own: RuleSpec) -> RuleSpec
 
 
 def _what(risk: PolicyRisk, spec: RuleSpec) -> str:
-    """What the document grants, in words: the admin grants, or the escalation methods."""
+    """What the document grants, in words: the admin grants, or the escalation methods, each explained
+    (``EscalationPath.explain``: the method, each action with the statement and policy that grant it, the
+    resources, and the role it leads to)."""
     admin = "; ".join(f"{grant.statement.label} {grant.why}" for grant in risk.admin)
     if admin and spec is not PRIVILEGE_ESCALATION and not risk.escalations:
         return admin
-    named = [path.describe() for path in risk.escalations[:_NAMED_METHODS]]
-    more = len(risk.escalations) - len(named)
-    methods = "; ".join(named) + (f"; and {more} more" if more > 0 else "")
-    opens = f"it opens the privilege-escalation method{'s' if len(risk.escalations) > 1 else ''} {methods}"
+    shown = risk.escalations[:_NAMED_METHODS]
+    more = len(risk.escalations) - len(shown)
+    count = len(risk.escalations)
+    explained = " ".join(path.explain() for path in shown).removesuffix(".")
+    if more > 0:
+        explained += f". The other {more} are listed in the finding"
+    opens = (
+        f"it opens {'a' if count == 1 else count} privilege-escalation method{'s' if count > 1 else ''}. {explained}"
+    )
     return f"{admin}; {opens}" if admin and spec is not PRIVILEGE_ESCALATION else opens
 
 
@@ -203,6 +210,10 @@ def offending_of(risk: PolicyRisk) -> list[dict[str, Any]]:
             "description": path.method.description,
             "actions": list(path.actions),
             "resources": {grant.action: list(grant.resources) for grant in path.grants},
+            "granted_by": {grant.action: list(grant.granted_by) for grant in path.grants},
+            "leads_to": [{"arn": lead.arn, "why": lead.why} for lead in path.leads_to],
+            **({"unknown": list(path.unknown)} if path.unknown else {}),
+            "explanation": path.explain(),
         }
         for path in risk.escalations
     )
@@ -459,10 +470,12 @@ def _context_note(judged: PrincipalChange, kind: str, principal: str) -> str:
             else f" Older grants of {kind} {principal} complete it as well (removing only the new grant of an "
             f"action they also allow would leave it open): {older}."
         )
-    if judged.leads_to:
-        named = judged.leads_to[:_NAMED_ROLES]
-        more = len(judged.leads_to) - len(named)
-        note += f" It leads to role{'s' if len(judged.leads_to) > 1 else ''} {', '.join(named)}" + (
+    explained = {lead.arn.rsplit("/", 1)[-1] for p in judged.risk.escalations[:_NAMED_METHODS] for lead in p.leads_to}
+    unexplained = tuple(name for name in judged.leads_to if name not in explained)
+    if unexplained:  # the roles the explained paths lead to are named in their explanation
+        named = unexplained[:_NAMED_ROLES]
+        more = len(unexplained) - len(named)
+        note += f" It also leads to role{'s' if len(unexplained) > 1 else ''} {', '.join(named)}" + (
             f" and {more} more." if more > 0 else "."
         )
     return note
