@@ -332,6 +332,7 @@ PRINCIPAL_READS = (
     "iam:ListGroupPolicies",
     "iam:GetGroupPolicy",
     "iam:ListAttachedGroupPolicies",
+    "iam:GetGroup",
 )
 KILL_SWITCH = "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter${SettingsPrefix}/enforcement"
 RUNTIME_GRANTS: dict[str, set[str]] = {

@@ -52,7 +52,7 @@ from typing import Any, ClassVar, NamedTuple
 from iamwarden.adapters.errors import ignoring, is_gone
 from iamwarden.domain.arns import iam_arn
 from iamwarden.domain.catalog import Mode, OptionSpec, RuleSpec, Severity
-from iamwarden.domain.directory import PolicyAttachments, PrincipalKey, inline_source
+from iamwarden.domain.directory import GroupMembers, PolicyAttachments, PrincipalKey, group_source, inline_source
 from iamwarden.domain.documents import PolicyKind, decode_policy_document
 from iamwarden.domain.escalation import (
     THE_POLICY,
@@ -250,6 +250,8 @@ class PrincipalChange(NamedTuple):
     after: PrincipalPolicies | None = None
     #: What the principal could do BEFORE the change (nothing, when that is not known).
     before: PolicyRisk = PolicyRisk((), (), ())
+    #: A group's change: the member users it opens a method for, each judged on its whole power.
+    members: tuple[tuple[str, PrincipalChange], ...] = ()
 
 
 def decisive(risk: PolicyRisk, *, alone: bool = False) -> PolicyRisk:
@@ -349,8 +351,56 @@ def _judge_holder_alone(
     if own.risky or not _grants_part_of_a_method(policy):
         return base
     why = "not known without authorization details" if offline else "they could not be read"
-    what = f"the other policies, groups and permissions boundary of {label} ({why})"
+    what = (
+        f"the members of {label} and what else they hold ({why})"
+        if holder.kind == "group"
+        else f"the other policies, groups and permissions boundary of {label} ({why})"
+    )
     return base._replace(needs_context=(*own.unknown, what), cannot_tell=True)
+
+
+def judge_holder_change(
+    context: RuleContext, principal_arn: str, label: str, source: str, policy: Policy
+) -> PrincipalChange:
+    """``judge_principal_change``, and for a group whose document opens nothing for the group itself, what
+    it opens for each member user, on the user's whole power (its own policies, its other groups', its
+    boundary). Unknown membership is named in ``needs_context`` when the document grants part of a method."""
+    judged = judge_principal_change(context, principal_arn, label, source, policy)
+    key = PrincipalKey.of(principal_arn)
+    directory = context.directory
+    if key is None or key.kind != "group" or judged.risk.risky or directory is None:
+        return judged
+    members = directory.members_of(principal_arn) if isinstance(directory, GroupMembers) else None
+    if members is None:
+        if not _grants_part_of_a_method(policy):
+            return judged
+        what = f"the members of {label} and what else they hold (they could not be read)"
+        return judged._replace(needs_context=(*judged.needs_context, what), cannot_tell=True)
+    held_as = group_source(key.name, source)
+    found: list[tuple[str, PrincipalChange]] = []
+    unknown: list[str] = []
+    for user_arn in members[:_JUDGED_HOLDERS]:
+        user = f"user {user_arn.rsplit('/', 1)[-1]}"
+        member = judge_principal_change(context, user_arn, user, held_as, policy)
+        if member.risk.escalations:
+            found.append((user, member))
+        unknown.extend(fact for fact in member.needs_context if fact not in unknown)
+    if len(members) > _JUDGED_HOLDERS and _grants_part_of_a_method(policy):
+        unknown.append(f"what the other {len(members) - _JUDGED_HOLDERS} members of {label} hold")
+    if not found:
+        return judged._replace(needs_context=tuple(unknown), cannot_tell=bool(unknown) and not judged.cannot_tell)
+    # One member with a certain path decides (``decisive``): what is unknown of the others cannot change it.
+    certain = [(user, member) for user, member in found if not member.needs_context]
+    if certain:
+        found = certain
+    paths = tuple(path for _, member in found for path in member.risk.escalations)
+    return PrincipalChange(
+        PolicyRisk((), paths, () if certain else tuple(unknown)),
+        needs_context=() if certain else tuple(unknown),
+        whole=True,
+        source=held_as,
+        members=tuple(found),
+    )
 
 
 #: Self methods whose resource names the holder only through what it holds: its groups, its managed policies.
@@ -431,7 +481,8 @@ def _grants_part_of_a_method(policy: Policy) -> bool:
     A method counts when the document grants some but not all of its actions, and the rest is not a
     method by itself (``iam:CreateAccessKey`` of AttachUserPolicyThenCreateAccessKey adds nothing to an
     ``iam:AttachUserPolicy`` that already escalates alone). A grant on ``user/${aws:username}`` is no part
-    of a method that takes over another user. A method it grants every action of is judged on the
+    of a method that takes over another user, and a read that only finds the target (``ec2:DescribeInstances``)
+    is no part of any. A method it grants every action of is judged on the
     document itself.
     """
     granted = {action for action in _method_actions() if _allows(policy, action, own_user=True)}
@@ -440,13 +491,18 @@ def _grants_part_of_a_method(policy: Policy) -> bool:
     methods = [frozenset(method.actions) for method in catalogue().methods]
     for method in catalogue().methods:
         needed = frozenset(method.actions)
-        mine = needed & granted
+        mine = {action for action in needed & granted if not _discovers(action)}
         if method.reach == "becomes-other":
             mine = {action for action in mine if _allows(policy, action, own_user=False)}
         rest = needed - mine
         if mine and rest and not any(other <= rest for other in methods):
             return True
     return False
+
+
+def _discovers(action: str) -> bool:
+    """A read a method uses to find its target (``ec2:DescribeInstances``): no part of its power by itself."""
+    return action.split(":", 1)[-1].startswith(("Get", "List", "Describe"))
 
 
 def _allows(policy: Policy, action: str, *, own_user: bool) -> bool:
@@ -489,6 +545,23 @@ def _also_granted_here(judged: PrincipalChange) -> bool:
         for path in judged.risk.escalations
         for grant in path.grants
     )
+
+
+def _opens(judged: PrincipalChange, spec: RuleSpec, kind: str, principal: str) -> str:
+    """What the change opens, in sentences: for the principal, or for each member of a group."""
+    if judged.members:
+        return " ".join(
+            f"For {label}: {_what(member.risk, spec)}.{_context_note(member, *label.split(' ', 1))}"
+            for label, member in judged.members
+        )
+    return f"{_what(judged.risk, spec)}.{_context_note(judged, kind, principal)}"
+
+
+def _offending_of_change(judged: PrincipalChange) -> list[dict[str, Any]]:
+    """``_offending``, per member user for a group's change."""
+    if judged.members:
+        return [{"holder": label, "items": _offending(member)} for label, member in judged.members]
+    return _offending(judged)
 
 
 def _offending(judged: PrincipalChange) -> list[dict[str, Any]]:
@@ -546,7 +619,7 @@ class InlinePolicyRule:
         document = decode_policy_document(change.request_parameters.get("policyDocument"), policy_kind, field=field)
         policy = parse_policy(document, field=field)
         source = inline_source(principal, policy_name)
-        judged = judge_principal_change(context, arn, f"{kind} {principal}", source, policy)
+        judged = judge_holder_change(context, arn, f"{kind} {principal}", source, policy)
         risk = judged.risk
         step = inline_policy_step(
             arn,
@@ -582,10 +655,10 @@ class InlinePolicyRule:
                 resource_arn=arn,
                 reason=(
                     f"Inline policy {policy_name} was put on {kind} {principal} by {change.actor.display}: "
-                    f"{_what(risk, spec)}.{_context_note(judged, kind, principal)}"
+                    f"{_opens(judged, spec, kind, principal)}"
                 ),
                 plan=[step],
-                offending=_offending(judged),
+                offending=_offending_of_change(judged),
                 needs_context=judged.needs_context,
             )
         )
@@ -718,8 +791,10 @@ def _judge_holders(
         if key is None:
             continue
         label = f"{key.kind} {key.name}"
-        judged = judge_principal_change(context, arn, label, policy_arn, policy)
-        if judged.risk.escalations:
+        judged = judge_holder_change(context, arn, label, policy_arn, policy)
+        if judged.members:
+            found.extend((f"{member} (in {label})", held) for member, held in judged.members)
+        elif judged.risk.escalations:
             found.append((label, judged))
         unknown.extend(fact for fact in judged.needs_context if fact not in unknown)
     if len(holders) > _JUDGED_HOLDERS and _grants_part_of_a_method(policy):
@@ -762,7 +837,7 @@ class CustomerPolicyAttachedRule:
             evaluation.compliant.append(f"the customer-managed policy {name} no longer exists")
             return evaluation
         policy = parse_policy(dict(version.document), field=f"version {version.version_id} of {policy_arn}")
-        judged = judge_principal_change(context, arn, f"{kind} {principal}", policy_arn, policy)
+        judged = judge_holder_change(context, arn, f"{kind} {principal}", policy_arn, policy)
         risk = judged.risk
         plan = [detach_step(arn, kind, principal, policy_arn)]
         if not risk.escalations and judged.needs_context:
@@ -786,11 +861,14 @@ class CustomerPolicyAttachedRule:
                 resource_arn=arn,
                 reason=(
                     f"The customer-managed policy {name} (default version {version.version_id}) was attached to "
-                    f"{kind} {principal} by {change.actor.display}: {_what(risk, PRIVILEGE_ESCALATION)}."
-                    f"{_context_note(judged, kind, principal)}"
+                    f"{kind} {principal} by {change.actor.display}: "
+                    f"{_opens(judged, PRIVILEGE_ESCALATION, kind, principal)}"
                 ),
                 plan=plan,
-                offending=[{"policy_arn": policy_arn, "version_id": version.version_id}, *_offending(judged)],
+                offending=[
+                    {"policy_arn": policy_arn, "version_id": version.version_id},
+                    *_offending_of_change(judged),
+                ],
                 needs_context=judged.needs_context,
             )
         )
@@ -888,6 +966,8 @@ def _still_opens(judged: PrincipalChange, directory: RoleDirectory | None) -> Ca
     whole principal (``judged.after``), so an older grant that completes a path with what is left counts."""
 
     def still_open(rest: Policy) -> bool:
+        if judged.members:
+            return any(_still_opens(member, directory)(rest) for _, member in judged.members)
         if judged.after is None:
             return assess(rest).risky
         risk = assess_principal(judged.after.replaced(judged.source, rest), directory)
