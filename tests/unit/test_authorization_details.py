@@ -280,3 +280,27 @@ def test_a_policy_the_details_lack_cannot_be_judged_and_is_never_called_gone(tmp
         "version v1 of arn:aws:iam::111122223333:policy/app-deploy is not in the authorization details"
         in (line["reason"])
     )
+
+
+def test_a_groups_members_are_the_users_whose_group_list_names_it() -> None:
+    group = {
+        "GroupName": "devs",
+        "Arn": "arn:aws:iam::111122223333:group/devs",
+        "GroupPolicyList": [],
+        "AttachedManagedPolicies": [],
+    }
+    empty = {**group, "GroupName": "ops", "Arn": "arn:aws:iam::111122223333:group/ops"}
+    bob = {
+        "UserName": "bob",
+        "Arn": "arn:aws:iam::111122223333:user/bob",
+        "GroupList": ["devs"],
+        "UserPolicyList": [],
+        "AttachedManagedPolicies": [],
+    }
+    directory = authorization_details_directory(
+        {"UserDetailList": [bob], "GroupDetailList": [group, empty], "RoleDetailList": [], "Policies": []}
+    )
+
+    assert directory.members_of("arn:aws:iam::111122223333:group/devs") == ("arn:aws:iam::111122223333:user/bob",)
+    assert directory.members_of("arn:aws:iam::111122223333:group/ops") == ()
+    assert directory.members_of("arn:aws:iam::111122223333:group/other") is None  # not in the file: unknown

@@ -509,3 +509,92 @@ def test_a_possible_path_explains_what_is_not_known() -> None:
     [path] = [item for item in finding.offending if "method" in item]
     assert path["leads_to"] == []
     assert path["unknown"] == list(finding.needs_context)
+
+
+# --- issue 13 item 3: a group's change is judged on each member user's whole power --------------------
+
+DEVS = f"arn:aws:iam::{ACCOUNT}:group/devs"
+BOB = f"arn:aws:iam::{ACCOUNT}:user/bob"
+RUN = _doc(_allow("ec2:RunInstances"))
+
+
+def _group_directory(bob: PrincipalPolicies, *, members: tuple[str, ...] | None = (BOB,)) -> StaticDirectory:
+    principals = {PrincipalKey.of(p.principal_arn): p for p in (bob, _principal(DEVS), _deploy_admin())}
+    return StaticDirectory(
+        {key: value for key, value in principals.items() if key is not None},
+        roles={ACCOUNT: (ADMIN_ROLE,)},
+        members=None if members is None else {PrincipalKey((ACCOUNT, "group", "devs")): members},
+    )
+
+
+def test_a_group_policy_that_completes_a_member_s_method_is_found_for_that_member() -> None:
+    bob = _principal(BOB, pass_role=PASS_ANY)
+
+    [finding] = _judge(_put("group", "devs", RUN), _group_directory(bob)).findings
+
+    assert finding.rule_id == "privilege-escalation"
+    assert finding.certain
+    assert "For user bob: it opens a privilege-escalation method. It can " in finding.reason
+    assert "ec2:RunInstances on * (statement 0 of group devs: inline devs/p)" in finding.reason
+    assert "User bob already held the rest of it: iam:PassRole (inline bob/pass_role)." in finding.reason
+    [holder] = finding.offending
+    assert holder["holder"] == "user bob"
+    [step] = finding.plan
+    assert step.summary.startswith("delete inline policy p from group devs")  # only what the event added
+
+
+def test_a_group_policy_whose_members_gain_nothing_is_compliant() -> None:
+    bob = _principal(BOB, read=_doc(_allow("s3:GetObject")))
+
+    assert _judge(_put("group", "devs", RUN), _group_directory(bob)).verdict is Verdict.COMPLIANT
+
+
+def test_a_group_with_no_members_gains_nobody_anything() -> None:
+    bob = _principal(BOB, pass_role=PASS_ANY)
+
+    assert _judge(_put("group", "devs", RUN), _group_directory(bob, members=())).verdict is Verdict.COMPLIANT
+
+
+def test_a_group_whose_members_are_unknown_cannot_be_told() -> None:
+    bob = _principal(BOB, pass_role=PASS_ANY)
+
+    [finding] = _judge(_put("group", "devs", RUN), _group_directory(bob, members=None)).findings
+
+    assert not finding.certain
+    assert finding.needs_context == ("the members of group devs and what else they hold (they could not be read)",)
+
+
+def test_offline_a_group_policy_that_grants_part_of_a_method_cannot_be_told() -> None:
+    [finding] = _judge(_put("group", "devs", RUN), None).findings
+
+    assert finding.needs_context == (
+        "the members of group devs and what else they hold (not known without authorization details)",
+    )
+
+
+def test_a_group_policy_that_escalates_by_itself_is_judged_on_the_document() -> None:
+    own = _doc(_allow("iam:PutUserPolicy", f"arn:aws:iam::{ACCOUNT}:user/${{aws:username}}"))
+
+    [finding] = _judge(_put("group", "devs", own), None).findings
+
+    assert finding.certain
+    assert "PutUserPolicy" in finding.reason
+    assert "For user" not in finding.reason
+
+
+def test_a_new_default_version_held_by_a_group_is_judged_for_its_members() -> None:
+    bob = _principal(BOB, pass_role=PASS_ANY)
+    policy = APP_DEPLOY
+    devs = PrincipalPolicies(DEVS, (NamedPolicy(policy, parse_policy(_doc(_allow("s3:GetObject")))),))
+    principals = {PrincipalKey.of(p.principal_arn): p for p in (bob, devs, _deploy_admin())}
+    directory = StaticDirectory(
+        {key: value for key, value in principals.items() if key is not None},
+        roles={ACCOUNT: (ADMIN_ROLE,)},
+        attachments={policy: (DEVS,)},
+        members={PrincipalKey((ACCOUNT, "group", "devs")): (BOB,)},
+    )
+
+    [finding] = _judge(_new_version(RUN), directory).findings
+
+    assert finding.certain
+    assert "For user bob (in group devs): it opens a privilege-escalation method" in finding.reason
