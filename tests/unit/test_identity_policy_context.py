@@ -598,3 +598,17 @@ def test_a_new_default_version_held_by_a_group_is_judged_for_its_members() -> No
 
     assert finding.certain
     assert "For user bob (in group devs): it opens a privilege-escalation method" in finding.reason
+
+
+def test_offline_a_harmless_looking_version_that_grants_part_of_a_method_cannot_be_told() -> None:
+    [finding] = _judge(_new_version(LAMBDA), None).findings
+
+    assert not finding.certain
+    assert finding.needs_context == (
+        "the roles, users and groups app-deploy is attached to, and what else they hold "
+        "(not known without authorization details)",
+    )
+
+
+def test_offline_a_harmless_version_stays_compliant() -> None:
+    assert _judge(_new_version(_doc(_allow("s3:GetObject"))), None).verdict is Verdict.COMPLIANT

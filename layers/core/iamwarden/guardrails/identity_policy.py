@@ -776,14 +776,13 @@ def _judge_holders(
     """What a new default version adds to each principal it is attached to: the holders it opens a method
     for, what could not be known, and how many holders were judged (None when they are not known)."""
     directory = context.directory
-    if directory is None:
-        return (), (), None
     name = policy_arn.rsplit("/", 1)[-1]
     holders = directory.attached_to(policy_arn) if isinstance(directory, PolicyAttachments) else None
     if holders is None:
         if not _grants_part_of_a_method(policy):
             return (), (), None
-        return (), (f"the roles, users and groups {name} is attached to, and what else they hold",), None
+        why = " (not known without authorization details)" if directory is None else ""
+        return (), (f"the roles, users and groups {name} is attached to, and what else they hold{why}",), None
     found: list[tuple[str, PrincipalChange]] = []
     unknown: list[str] = []
     for arn in holders[:_JUDGED_HOLDERS]:
