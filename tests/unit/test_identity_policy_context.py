@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import json
+from collections.abc import Mapping
 from typing import Any
 
 import pytest
@@ -356,7 +357,7 @@ def test_a_harmless_version_of_a_policy_attached_to_nothing_is_compliant() -> No
 PASS_AND_RUN = _doc({**_allow(["iam:PassRole", "ec2:RunInstances"]), "Sid": "Both"}, _allow("s3:GetObject"))
 
 
-def _remaining(step_parameters: dict[str, Any]) -> list[Any]:
+def _remaining(step_parameters: Mapping[str, Any]) -> list[Any]:
     """What the plan's rewrite leaves of the event's document."""
     return without_offending(statement_list(step_parameters["document"]), step_parameters["statements"])
 
