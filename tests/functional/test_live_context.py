@@ -15,8 +15,12 @@ from typing import Any
 import boto3
 from botocore.exceptions import ClientError
 
+from iamwarden.adapters.clients import ClientFactory
+from iamwarden.adapters.principals import LiveRoleDirectory
 from iamwarden.app.service import EnforcerService
+from iamwarden.domain.escalation import assess_principal
 from iamwarden.domain.findings import Outcome
+from tests.aws_fixtures import HOME_ACCOUNT
 from tests.conftest import load_event
 from tests.functional.conftest import Account, RecordingNotifier
 
@@ -114,10 +118,71 @@ def test_passing_an_admin_role_is_remediated_and_the_alert_names_the_role(
     [finding] = enforcer.handle(event)["findings"]
 
     assert (finding["rule"], finding["outcome"]) == ("privilege-escalation", "remediated")
-    assert _inline(account, "ci-pipeline") == []
+    # Proportional: only the PassRole statement goes; the stack grants stay (no stack runs as a stronger role).
+    left = account.iam.get_role_policy(RoleName="ci-pipeline", PolicyName="deploy-app-stacks")["PolicyDocument"]
+    assert [statement["Sid"] for statement in left["Statement"]] == ["DeployStacks"]
+    assert _escalations_now(account, "ci-pipeline") == []
     [alert] = notifier.sent
     assert alert.finding is not None
-    assert "It leads to role cfn-deploy-admin." in alert.finding.reason
+    assert "That leads to role cfn-deploy-admin, which is admin-equivalent" in alert.finding.reason
+
+
+def _escalations_now(account: Account, role: str) -> list[str]:
+    """The escalation methods the role holds now, judged afresh on the live account (no cache)."""
+    directory = LiveRoleDirectory(ClientFactory(HOME_ACCOUNT, account.config.member_role_name, session=account.session))
+    principal = directory.principal(f"arn:aws:iam::{HOME_ACCOUNT}:role/{role}")
+    assert principal is not None
+    return [path.method.name for path in assess_principal(principal, directory).escalations]
+
+
+OLD_PASS_ANY_ROLE = {
+    "Version": "2012-10-17",
+    "Statement": [{"Sid": "Pass", "Effect": "Allow", "Action": "iam:PassRole", "Resource": "*"}],
+}
+#: The event's one statement grants both halves of CreateEC2WithExistingIP; the role already held iam:PassRole.
+PASS_AND_RUN = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {"Sid": "Both", "Effect": "Allow", "Action": ["iam:PassRole", "ec2:RunInstances"], "Resource": "*"},
+        {"Sid": "Keep", "Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"},
+    ],
+}
+
+
+def _put(account: Account, role: str, name: str, document: dict[str, Any]) -> dict[str, Any]:
+    """Put ``document`` live and return the PutRolePolicy event that says so."""
+    event = copy.deepcopy(load_event("put-role-policy-split-escalation.json"))
+    event["detail"]["requestParameters"] = {
+        "roleName": role,
+        "policyName": name,
+        "policyDocument": json.dumps(document),
+    }
+    account.iam.put_role_policy(RoleName=role, PolicyName=name, PolicyDocument=json.dumps(document))
+    return event
+
+
+def test_the_cut_closes_the_path_when_an_older_policy_grants_the_same_action(
+    account: Account, enforcer: EnforcerService, notifier: RecordingNotifier
+) -> None:
+    """Cutting iam:PassRole from the new statement would leave the older iam:PassRole and the path open: the
+    cut is ec2:RunInstances, which only the new policy grants, and the role no longer escalates."""
+    account.set("rules/privilege-escalation/mode", "remediate")
+    _admin_role(account)
+    account.iam.create_role(RoleName="app", AssumeRolePolicyDocument=TRUST)
+    account.iam.put_role_policy(RoleName="app", PolicyName="old", PolicyDocument=json.dumps(OLD_PASS_ANY_ROLE))
+    event = _put(account, "app", "new", PASS_AND_RUN)
+    assert "CreateEC2WithExistingIP" in _escalations_now(account, "app")
+
+    [finding] = enforcer.handle(event)["findings"]
+
+    assert (finding["rule"], finding["outcome"]) == ("privilege-escalation", "remediated")
+    assert _escalations_now(account, "app") == []
+    left = account.iam.get_role_policy(RoleName="app", PolicyName="new")["PolicyDocument"]
+    assert [statement["Action"] for statement in left["Statement"]] == ["iam:PassRole", "s3:GetObject"]
+    assert _inline(account, "app") == ["new", "old"]  # the older grant is not this event's to remove
+    [alert] = notifier.sent
+    assert alert.finding is not None
+    assert "iam:PassRole (inline app/old)" in alert.finding.reason
 
 
 def _deny(operation: str) -> Any:
@@ -189,7 +254,7 @@ def test_a_harmless_looking_version_that_completes_a_holders_method_is_rolled_ba
     assert account.iam.get_policy(PolicyArn=arn)["Policy"]["DefaultVersionId"] == "v1"
     [alert] = notifier.sent
     assert alert.finding is not None
-    assert "For role build-runner: it opens the privilege-escalation methods" in alert.finding.reason
+    assert "For role build-runner: it opens 2 privilege-escalation methods" in alert.finding.reason
 
 
 def test_updating_a_stack_whose_service_role_is_an_administrator_is_an_escalation(
@@ -213,4 +278,4 @@ def test_updating_a_stack_whose_service_role_is_an_administrator_is_an_escalatio
     assert alert.finding is not None
     assert alert.finding.certain
     assert "UpdateExistingCloudFormationStack" in alert.finding.reason
-    assert "It leads to role deploy-admin." in alert.finding.reason
+    assert "That leads to role deploy-admin, which is admin-equivalent" in alert.finding.reason

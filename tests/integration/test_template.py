@@ -209,17 +209,15 @@ OWN_ESCALATIONS = {
         "SetExistingDefaultPolicyVersion",
         "CreateNewPolicyVersion",
         "CreatePolicyVersionThenUpdateAssumeRolePolicy",
-        "PutUserPolicy",
-        "PutGroupPolicy",
+        # A role is no user and in no group: its iam:PutUserPolicy/PutGroupPolicy grants are not self-escalation.
         "PutRolePolicy",
         "PutRolePolicyThenUpdateAssumeRolePolicy",
         "UpdateRolePolicyToAssumeIt",
     },
     "PrunerRole PutRolePolicy iamwarden-pruner-us-east-1/pruner-runtime": {
         "AttachRolePolicy",
-        "CreateNewPolicyVersion",
         "PutRolePolicy",
-    },
+    },  # CreateNewPolicyVersion only possible (whether it holds those policies): the certain paths decide
 }
 
 
@@ -294,12 +292,12 @@ def test_cloudformation_deploying_one_method_more_than_documented_onto_an_own_ro
     ]
     document = json.loads(event["detail"]["requestParameters"]["policyDocument"])
     document["Statement"].append(
-        {"Effect": "Allow", "Action": "iam:AttachUserPolicy", "Resource": f"arn:aws:iam::{HOME_ACCOUNT}:user/*"}
+        {"Effect": "Allow", "Action": "iam:UpdateAssumeRolePolicy", "Resource": f"arn:aws:iam::{HOME_ACCOUNT}:role/*"}
     )
     event["detail"]["requestParameters"]["policyDocument"] = json.dumps(document)
     [finding] = judge_event(event, example_settings).findings
     assert finding.rule_id == "privilege-escalation"
-    assert "CreateNewPolicyVersion" in {item.get("method") for item in finding.offending}
+    assert "UpdateRolePolicyToAssumeIt" in {item.get("method") for item in finding.offending}
 
 
 def test_cloudformation_attaching_a_remediation_policy_with_one_method_more_is_judged(
@@ -312,11 +310,11 @@ def test_cloudformation_attaching_a_remediation_policy_with_one_method_more_is_j
     assert judge_event(event, example_settings, documents).findings == ()
     [name] = [n for n in documents.documents if n.startswith("iamwarden-enforcer-remediations-1-")]
     documents.documents[name]["Statement"].append(
-        {"Effect": "Allow", "Action": "iam:AttachUserPolicy", "Resource": f"arn:aws:iam::{HOME_ACCOUNT}:user/*"}
+        {"Effect": "Allow", "Action": "iam:AttachRolePolicy", "Resource": f"arn:aws:iam::{HOME_ACCOUNT}:role/*"}
     )
     [finding] = judge_event(event, example_settings, documents).findings
     assert finding.rule_id == "privilege-escalation"
-    assert "AttachUserPolicy" in {item.get("method") for item in finding.offending}
+    assert "AttachRolePolicy" in {item.get("method") for item in finding.offending}
 
 
 def test_the_template_check_would_catch_a_violation(example_settings: Settings) -> None:

@@ -191,7 +191,12 @@ def test_evaluate_judges_a_split_escalation_with_the_details_and_not_without() -
     code, with_details, err = _evaluate("--authorization-details", str(DETAILS), event)
 
     assert (code, err) == (0, "")
-    assert [line["verdict"] for line in _lines(without)] == ["compliant"]
+    [unknown] = _lines(without)  # without the details: it cannot tell, so alert-only (needs_context)
+    assert (unknown["verdict"], unknown["certain"]) == ("violation", False)
+    assert unknown["needs_context"] == [
+        "the other policies, groups and permissions boundary of role build-runner "
+        "(not known without authorization details)"
+    ]
     [finding] = _lines(with_details)
     assert (finding["verdict"], finding["rule"]) == ("violation", "privilege-escalation")
     assert finding["needs_context"] == []
@@ -206,7 +211,7 @@ def test_evaluate_names_the_role_a_passrole_grant_leads_to() -> None:
     code, out, _ = _evaluate("--format", "text", "--authorization-details", str(DETAILS), event)
 
     assert code == 0
-    assert "It leads to role cfn-deploy-admin." in out
+    assert "That leads to role cfn-deploy-admin, which is admin-equivalent" in out
 
 
 @pytest.mark.parametrize(
@@ -275,3 +280,27 @@ def test_a_policy_the_details_lack_cannot_be_judged_and_is_never_called_gone(tmp
         "version v1 of arn:aws:iam::111122223333:policy/app-deploy is not in the authorization details"
         in (line["reason"])
     )
+
+
+def test_a_groups_members_are_the_users_whose_group_list_names_it() -> None:
+    group = {
+        "GroupName": "devs",
+        "Arn": "arn:aws:iam::111122223333:group/devs",
+        "GroupPolicyList": [],
+        "AttachedManagedPolicies": [],
+    }
+    empty = {**group, "GroupName": "ops", "Arn": "arn:aws:iam::111122223333:group/ops"}
+    bob = {
+        "UserName": "bob",
+        "Arn": "arn:aws:iam::111122223333:user/bob",
+        "GroupList": ["devs"],
+        "UserPolicyList": [],
+        "AttachedManagedPolicies": [],
+    }
+    directory = authorization_details_directory(
+        {"UserDetailList": [bob], "GroupDetailList": [group, empty], "RoleDetailList": [], "Policies": []}
+    )
+
+    assert directory.members_of("arn:aws:iam::111122223333:group/devs") == ("arn:aws:iam::111122223333:user/bob",)
+    assert directory.members_of("arn:aws:iam::111122223333:group/ops") == ()
+    assert directory.members_of("arn:aws:iam::111122223333:group/other") is None  # not in the file: unknown

@@ -9,16 +9,19 @@ from __future__ import annotations
 
 import copy
 import json
+from collections.abc import Mapping
 from typing import Any
 
 import pytest
 
 from iamwarden.domain.directory import PrincipalKey, StaticDirectory, inline_source
+from iamwarden.domain.escalation import assess_principal
 from iamwarden.domain.findings import Judgement, Verdict
 from iamwarden.domain.policy import parse_policy
 from iamwarden.domain.principals import NamedPolicy, PrincipalPolicies
 from iamwarden.domain.settings import Settings
 from iamwarden.guardrails.engine import judge_event
+from iamwarden.guardrails.remediation import statement_list, without_offending
 from tests.conftest import load_event
 
 ACCOUNT = "111122223333"
@@ -166,7 +169,7 @@ def test_a_passrole_grant_names_the_roles_it_leads_to() -> None:
         _put_role_policy("build-runner", "pass", _doc(_allow("iam:PassRole", ADMIN_ROLE))), directory
     ).findings
 
-    assert "It leads to role deploy-admin." in finding.reason
+    assert "That leads to role deploy-admin, which is admin-equivalent" in finding.reason
     assert {"leads_to": ["deploy-admin"]} in finding.offending
 
 
@@ -190,11 +193,39 @@ def test_without_a_directory_a_document_that_grants_admin_itself_is_certain() ->
     assert finding.certain
 
 
-def test_without_a_directory_part_of_a_method_is_compliant_as_before() -> None:
+def test_without_a_directory_part_of_a_method_cannot_be_told_as_live() -> None:
+    """Offline without authorization details, part of a split method is what live is with an unread principal."""
     judgement = _judge(_put_role_policy("build-runner", "deploy-functions", LAMBDA), None)
 
-    assert judgement.verdict is Verdict.COMPLIANT
-    assert "opens no known privilege-escalation method" in judgement.reason
+    assert judgement.verdict is Verdict.VIOLATION
+    [finding] = judgement.findings
+    assert finding.needs_context == (
+        "the other policies, groups and permissions boundary of role build-runner "
+        "(not known without authorization details)",
+    )
+    assert not finding.certain
+    assert "cannot tell whether together they open one" in finding.reason
+
+
+def test_without_a_directory_a_harmless_document_stays_compliant() -> None:
+    harmless = _doc(_allow("s3:GetObject", "arn:aws:s3:::acme/*"))
+
+    assert _judge(_put_role_policy("build-runner", "read", harmless), None).verdict is Verdict.COMPLIANT
+
+
+def test_without_a_directory_the_rest_of_a_method_that_is_a_method_by_itself_is_not_part_of_one() -> None:
+    """CreateAccessKey on one's own user completes AttachUserPolicyThenCreateAccessKey only with an
+    iam:AttachUserPolicy that escalates by itself: the document adds nothing, so it stays compliant."""
+    own_keys = _doc(_allow("iam:CreateAccessKey", f"arn:aws:iam::{ACCOUNT}:user/${{aws:username}}"))
+    event = _put_role_policy("build-runner", "keys", own_keys)
+    event["detail"]["eventName"] = "PutUserPolicy"
+    event["detail"]["requestParameters"] = {
+        "userName": "svc-smtp",
+        "policyName": "keys",
+        "policyDocument": json.dumps(own_keys),
+    }
+
+    assert _judge(event, None).verdict is Verdict.COMPLIANT
 
 
 def test_a_principal_the_directory_cannot_answer_makes_part_of_a_method_an_uncertain_finding() -> None:
@@ -238,7 +269,7 @@ def test_updating_a_functions_code_names_the_role_behind_the_function() -> None:
     ).findings
 
     assert "EditExistingLambdaFunctionWithRole" in finding.reason
-    assert "It leads to role deploy-admin." in finding.reason
+    assert "That leads to role deploy-admin, which is admin-equivalent" in finding.reason
 
 
 # --- a new default version, judged for every principal that holds the policy ------------------------
@@ -271,9 +302,8 @@ def test_a_harmless_version_that_completes_a_method_for_a_holder_is_found_and_ro
     [finding] = judgement.findings
     assert finding.rule_id == "privilege-escalation"
     assert finding.certain
-    assert "For role build-runner: it opens the privilege-escalation methods PassExistingRoleToNewLambdaThenInvoke" in (
-        finding.reason
-    )
+    assert "For role build-runner: it opens 2 privilege-escalation methods. It can " in finding.reason
+    assert "(PassExistingRoleToNewLambdaThenInvoke), because it is allowed iam:PassRole on *" in finding.reason
     assert "Role build-runner already held the rest of it: iam:PassRole (inline build-runner/pass-any-role)." in (
         finding.reason
     )
@@ -320,3 +350,266 @@ def test_a_harmless_version_of_a_policy_attached_to_nothing_is_compliant() -> No
 
     assert judgement.verdict is Verdict.COMPLIANT
     assert "is attached to nothing" in judgement.reason
+
+
+# --- issue 13 item 7: the plan closes the path, judged on the whole principal -------------------------
+
+PASS_AND_RUN = _doc({**_allow(["iam:PassRole", "ec2:RunInstances"]), "Sid": "Both"}, _allow("s3:GetObject"))
+
+
+def _remaining(step_parameters: Mapping[str, Any]) -> list[Any]:
+    """What the plan's rewrite leaves of the event's document."""
+    return without_offending(statement_list(step_parameters["document"]), step_parameters["statements"])
+
+
+def test_the_plan_cuts_what_only_the_new_policy_grants_when_an_older_one_grants_the_same_action() -> None:
+    directory = _directory(_principal(RUNNER, **{"old": PASS_ANY}), _deploy_admin())
+
+    [finding] = _judge(_put_role_policy("build-runner", "new", PASS_AND_RUN), directory).findings
+
+    assert "CreateEC2WithExistingIP" in finding.reason
+    [step] = finding.plan
+    assert [cut["actions"] for cut in step.parameters["statements"]] == [["ec2:RunInstances"]]
+    assert "iam:PassRole (inline build-runner/old)" in finding.reason  # the older grant that completes it
+
+
+def test_the_plan_leaves_no_path_on_the_whole_principal() -> None:
+    directory = _directory(_principal(RUNNER, **{"old": PASS_ANY}), _deploy_admin())
+    [finding] = _judge(_put_role_policy("build-runner", "new", PASS_AND_RUN), directory).findings
+    left = {"Version": "2012-10-17", "Statement": _remaining(finding.plan[0].parameters)}
+
+    after = _principal(RUNNER, **{"old": PASS_ANY, "new": left})
+
+    assert not assess_principal(after, directory).escalations
+
+
+def test_without_an_older_grant_the_plan_cuts_the_method_s_first_action() -> None:
+    directory = _directory(_principal(RUNNER), _deploy_admin())
+
+    [finding] = _judge(_put_role_policy("build-runner", "new", PASS_AND_RUN), directory).findings
+
+    assert [cut["actions"] for cut in finding.plan[0].parameters["statements"]] == [["iam:PassRole"]]
+    assert "already held" not in finding.reason
+
+
+def test_when_every_action_of_the_path_is_also_held_elsewhere_the_new_policy_is_deleted() -> None:
+    """The older policies grant both actions on the account's weak roles only; the new one widens iam:PassRole
+    to every role and adds nothing else: its only grant goes (the policy is deleted), and the alert names the
+    older grants that complete the path."""
+    older = _doc(_allow("ec2:RunInstances"), _allow("iam:PassRole", f"arn:aws:iam::{ACCOUNT}:role/weak-*"))
+    widened = _doc(_allow("iam:PassRole"))
+    directory = _directory(_principal(RUNNER, **{"old": older}), _deploy_admin())
+
+    [finding] = _judge(_put_role_policy("build-runner", "wide", widened), directory).findings
+
+    [step] = finding.plan
+    assert step.summary.startswith("delete inline policy wide from role build-runner")
+    assert "ec2:RunInstances (inline build-runner/old)" in finding.reason
+    assert "iam:PassRole (inline build-runner/old)" in finding.reason
+
+
+# --- issue 13 item 5: offline, the holder named in the event decides what "itself" is ---------------
+
+
+def _put(kind: str, name: str, document: dict[str, Any]) -> dict[str, Any]:
+    event = _put_role_policy("x", "p", document)
+    event["detail"]["eventName"] = {"role": "PutRolePolicy", "user": "PutUserPolicy", "group": "PutGroupPolicy"}[kind]
+    event["detail"]["requestParameters"] = {
+        f"{kind}Name": name,
+        "policyName": "p",
+        "policyDocument": json.dumps(document),
+    }
+    return event
+
+
+def test_offline_writing_its_own_role_s_policy_is_certain() -> None:
+    own = _doc(_allow("iam:PutRolePolicy", RUNNER))
+
+    [finding] = _judge(_put("role", "build-runner", own), None).findings
+
+    assert finding.certain
+    assert "PutRolePolicy" in finding.reason
+
+
+def test_offline_writing_another_role_s_policy_is_possible_never_certain() -> None:
+    other = _doc(_allow("iam:PutRolePolicy", f"arn:aws:iam::{ACCOUNT}:role/other"))
+
+    [finding] = _judge(_put("role", "build-runner", other), None).findings
+
+    assert not finding.certain
+    assert finding.needs_context == (
+        f"whether a role arn:aws:iam::{ACCOUNT}:role/other names trusts role build-runner directly "
+        "(its trust policy decides)",
+    )
+
+
+def test_offline_a_user_is_never_the_role_a_pattern_names() -> None:
+    """iam:PutRolePolicy on every role, for a user: possible (a role that trusts it), not self-escalation."""
+    [finding] = _judge(_put("user", "bob", _doc(_allow("iam:PutRolePolicy"))), None).findings
+
+    assert not finding.certain
+    assert "trusts user bob directly" in finding.needs_context[0]
+
+
+def test_offline_a_group_the_user_may_be_in_is_possible() -> None:
+    group = _doc(_allow("iam:PutGroupPolicy", f"arn:aws:iam::{ACCOUNT}:group/devs"))
+
+    [finding] = _judge(_put("user", "bob", group), None).findings
+
+    assert not finding.certain
+    assert finding.needs_context == (
+        f"whether user bob is in a group arn:aws:iam::{ACCOUNT}:group/devs names (what it holds is not known)",
+    )
+
+
+def test_with_details_a_group_the_user_is_not_in_is_no_path() -> None:
+    group = _doc(_allow("iam:PutGroupPolicy", f"arn:aws:iam::{ACCOUNT}:group/devs"))
+    bob = _principal(f"arn:aws:iam::{ACCOUNT}:user/bob", read=_doc(_allow("s3:GetObject")))
+
+    judgement = _judge(_put("user", "bob", group), _directory(bob))
+
+    assert judgement.verdict is Verdict.COMPLIANT
+
+
+def test_offline_a_role_creating_and_attaching_to_new_roles_is_certain_through_the_created_role() -> None:
+    create = _doc(_allow(["iam:CreateRole", "iam:AttachRolePolicy"], f"arn:aws:iam::{ACCOUNT}:role/new-*"))
+
+    [finding] = _judge(_put("role", "build-runner", create), None).findings
+
+    assert finding.certain
+    assert "CreateRoleThenAttachRolePolicy" in finding.reason
+    assert "(AttachRolePolicy)" not in finding.reason  # new-* does not name build-runner itself
+
+
+# --- issue 13 item 6: each finding explains itself -----------------------------------------------------
+
+
+def test_the_reason_explains_the_method_the_statements_and_where_it_leads() -> None:
+    directory = _directory(_principal(RUNNER, **{"pass-any-role": PASS_ANY}), _deploy_admin())
+
+    [finding] = _judge(_put_role_policy("build-runner", "deploy-functions", LAMBDA), directory).findings
+
+    assert "It can " in finding.reason
+    assert "iam:PassRole on * (statement 0 of inline build-runner/pass-any-role)" in finding.reason
+    assert "lambda:CreateFunction on * (statement 0 of inline build-runner/deploy-functions)" in finding.reason
+    assert "That leads to role deploy-admin, which is admin-equivalent" in finding.reason
+    [path] = [item for item in finding.offending if item.get("method") == "PassExistingRoleToNewLambdaThenInvoke"]
+    assert path["granted_by"]["iam:PassRole"] == ["statement 0 of inline build-runner/pass-any-role"]
+    assert path["granted_by"]["lambda:CreateFunction"] == ["statement 0 of inline build-runner/deploy-functions"]
+    assert [lead["arn"] for lead in path["leads_to"]] == [ADMIN_ROLE]
+    assert path["explanation"].startswith("It can ")
+    assert "unknown" not in path
+
+
+def test_a_possible_path_explains_what_is_not_known() -> None:
+    other = _doc(_allow("iam:PutRolePolicy", f"arn:aws:iam::{ACCOUNT}:role/other"))
+
+    [finding] = _judge(_put("role", "build-runner", other), None).findings
+
+    assert "Whether that reaches more than it has already is not known: whether a role" in finding.reason
+    [path] = [item for item in finding.offending if "method" in item]
+    assert path["leads_to"] == []
+    assert path["unknown"] == list(finding.needs_context)
+
+
+# --- issue 13 item 3: a group's change is judged on each member user's whole power --------------------
+
+DEVS = f"arn:aws:iam::{ACCOUNT}:group/devs"
+BOB = f"arn:aws:iam::{ACCOUNT}:user/bob"
+RUN = _doc(_allow("ec2:RunInstances"))
+
+
+def _group_directory(bob: PrincipalPolicies, *, members: tuple[str, ...] | None = (BOB,)) -> StaticDirectory:
+    principals = {PrincipalKey.of(p.principal_arn): p for p in (bob, _principal(DEVS), _deploy_admin())}
+    return StaticDirectory(
+        {key: value for key, value in principals.items() if key is not None},
+        roles={ACCOUNT: (ADMIN_ROLE,)},
+        members=None if members is None else {PrincipalKey((ACCOUNT, "group", "devs")): members},
+    )
+
+
+def test_a_group_policy_that_completes_a_member_s_method_is_found_for_that_member() -> None:
+    bob = _principal(BOB, pass_role=PASS_ANY)
+
+    [finding] = _judge(_put("group", "devs", RUN), _group_directory(bob)).findings
+
+    assert finding.rule_id == "privilege-escalation"
+    assert finding.certain
+    assert "For user bob: it opens a privilege-escalation method. It can " in finding.reason
+    assert "ec2:RunInstances on * (statement 0 of group devs: inline devs/p)" in finding.reason
+    assert "User bob already held the rest of it: iam:PassRole (inline bob/pass_role)." in finding.reason
+    [holder] = finding.offending
+    assert holder["holder"] == "user bob"
+    [step] = finding.plan
+    assert step.summary.startswith("delete inline policy p from group devs")  # only what the event added
+
+
+def test_a_group_policy_whose_members_gain_nothing_is_compliant() -> None:
+    bob = _principal(BOB, read=_doc(_allow("s3:GetObject")))
+
+    assert _judge(_put("group", "devs", RUN), _group_directory(bob)).verdict is Verdict.COMPLIANT
+
+
+def test_a_group_with_no_members_gains_nobody_anything() -> None:
+    bob = _principal(BOB, pass_role=PASS_ANY)
+
+    assert _judge(_put("group", "devs", RUN), _group_directory(bob, members=())).verdict is Verdict.COMPLIANT
+
+
+def test_a_group_whose_members_are_unknown_cannot_be_told() -> None:
+    bob = _principal(BOB, pass_role=PASS_ANY)
+
+    [finding] = _judge(_put("group", "devs", RUN), _group_directory(bob, members=None)).findings
+
+    assert not finding.certain
+    assert finding.needs_context == ("the members of group devs and what else they hold (they could not be read)",)
+
+
+def test_offline_a_group_policy_that_grants_part_of_a_method_cannot_be_told() -> None:
+    [finding] = _judge(_put("group", "devs", RUN), None).findings
+
+    assert finding.needs_context == (
+        "the members of group devs and what else they hold (not known without authorization details)",
+    )
+
+
+def test_a_group_policy_that_escalates_by_itself_is_judged_on_the_document() -> None:
+    own = _doc(_allow("iam:PutUserPolicy", f"arn:aws:iam::{ACCOUNT}:user/${{aws:username}}"))
+
+    [finding] = _judge(_put("group", "devs", own), None).findings
+
+    assert finding.certain
+    assert "PutUserPolicy" in finding.reason
+    assert "For user" not in finding.reason
+
+
+def test_a_new_default_version_held_by_a_group_is_judged_for_its_members() -> None:
+    bob = _principal(BOB, pass_role=PASS_ANY)
+    policy = APP_DEPLOY
+    devs = PrincipalPolicies(DEVS, (NamedPolicy(policy, parse_policy(_doc(_allow("s3:GetObject")))),))
+    principals = {PrincipalKey.of(p.principal_arn): p for p in (bob, devs, _deploy_admin())}
+    directory = StaticDirectory(
+        {key: value for key, value in principals.items() if key is not None},
+        roles={ACCOUNT: (ADMIN_ROLE,)},
+        attachments={policy: (DEVS,)},
+        members={PrincipalKey((ACCOUNT, "group", "devs")): (BOB,)},
+    )
+
+    [finding] = _judge(_new_version(RUN), directory).findings
+
+    assert finding.certain
+    assert "For user bob (in group devs): it opens a privilege-escalation method" in finding.reason
+
+
+def test_offline_a_harmless_looking_version_that_grants_part_of_a_method_cannot_be_told() -> None:
+    [finding] = _judge(_new_version(LAMBDA), None).findings
+
+    assert not finding.certain
+    assert finding.needs_context == (
+        "the roles, users and groups app-deploy is attached to, and what else they hold "
+        "(not known without authorization details)",
+    )
+
+
+def test_offline_a_harmless_version_stays_compliant() -> None:
+    assert _judge(_new_version(_doc(_allow("s3:GetObject"))), None).verdict is Verdict.COMPLIANT

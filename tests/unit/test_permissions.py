@@ -345,6 +345,7 @@ PRINCIPAL_READS = (
     "iam:ListGroupPolicies",
     "iam:GetGroupPolicy",
     "iam:ListAttachedGroupPolicies",
+    "iam:GetGroup",
 )
 KILL_SWITCH = "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter${SettingsPrefix}/enforcement"
 RUNTIME_GRANTS: dict[str, set[str]] = {

@@ -97,3 +97,52 @@ def test_a_risk_that_names_nothing_of_the_document_deletes_it_whole() -> None:
     cuts, remaining = proportional_cut(document, assess(parse_policy(other)))
 
     assert (cuts, remaining) == ([{"index": 0, "sid": "Read", "statement": READ}], None)
+
+
+# --- issue 13 item 7: the cut judged with the principal's other policies -------------------------------
+
+PASS_AND_RUN = {"Sid": "Both", "Effect": "Allow", "Action": ["iam:PassRole", "ec2:RunInstances"], "Resource": "*"}
+
+
+def test_the_cut_prefers_an_action_only_this_document_grants() -> None:
+    """With ``source``, a path's grant named only by this document is cut before one an older policy holds too."""
+    document = {"Version": "2012-10-17", "Statement": [PASS_AND_RUN, READ]}
+    policy = parse_policy(document)
+    [path] = [p for p in assess(policy).escalations if p.method.name == "CreateEC2WithExistingIP"]
+    older = tuple(
+        grant._replace(granted_by=(*grant.granted_by, "statement 0 (Pass) of inline app/old"))
+        if grant.action == "iam:PassRole"
+        else grant
+        for grant in path.grants
+    )
+    risk = assess(policy)._replace(escalations=(path._replace(grants=older),))
+
+    cuts, remaining = proportional_cut(document, risk, opens=lambda rest: False)
+
+    assert [cut["actions"] for cut in cuts] == [["ec2:RunInstances"]]
+    assert remaining is not None
+    assert remaining["Statement"] == [{**PASS_AND_RUN, "Action": "iam:PassRole"}, READ]
+
+
+def test_without_an_older_grant_the_method_s_first_action_is_cut_as_before() -> None:
+    document = {"Version": "2012-10-17", "Statement": [PASS_AND_RUN, READ]}
+
+    cuts, _ = proportional_cut(document, assess(parse_policy(document)), opens=lambda rest: False)
+
+    assert [cut["actions"] for cut in cuts] == [["iam:PassRole"]]
+
+
+def test_when_no_cut_closes_what_the_change_opened_the_whole_document_goes() -> None:
+    """``opens`` says the principal still has the path with any part of the document left: delete the policy."""
+    document = {"Version": "2012-10-17", "Statement": [PASS_AND_RUN, READ]}
+    seen: list[int] = []
+
+    def still_open(rest: Any) -> bool:
+        seen.append(len(rest.statements))
+        return True
+
+    cuts, remaining = proportional_cut(document, assess(parse_policy(document)), opens=still_open)
+
+    assert remaining is None
+    assert [cut["index"] for cut in cuts] == [0, 1]
+    assert seen == [2, 1]  # the fine cut, then the whole statement, each judged before giving up

@@ -75,6 +75,7 @@ READ_PERMISSIONS = (
     "iam:ListGroupPolicies",
     "iam:GetGroupPolicy",
     "iam:ListAttachedGroupPolicies",
+    "iam:GetGroup",
     "iam:GetPolicy",
     "iam:GetPolicyVersion",
     "iam:ListRoles",
@@ -191,6 +192,8 @@ class LiveRoleDirectory:
         self._versions: dict[tuple[str, str], Policy] = {}
         #: The managed policy ARNs the principal being read embeds (see ``_drop_holders``).
         self._reading_managed: frozenset[str] = frozenset()
+        #: group key -> (time read, its member user ARNs or None)
+        self._members: dict[PrincipalKey, tuple[float, tuple[str, ...] | None]] = {}
 
     # --- RoleDirectory ------------------------------------------------------------------------------
 
@@ -272,6 +275,30 @@ class LiveRoleDirectory:
         cache[policy_arn] = (self._clock(), found)
         return found
 
+    def members_of(self, group_arn: str) -> tuple[str, ...] | None:
+        """The user ARNs in a group (``iam:GetGroup``), cached like a principal; None when unknown."""
+        key = PrincipalKey.of(group_arn)
+        if key is None or key.kind != "group":
+            return None
+        hit = self._members.get(key)
+        if hit is not None and self._fresh(hit[0]):
+            return hit[1]
+        try:
+            found: tuple[str, ...] | None = tuple(
+                user["Arn"] for user in self._pages(self._iam(key.account), "get_group", "Users", GroupName=key.name)
+            )
+        except _Unknown:
+            found = None
+        self._members[key] = (self._clock(), found)
+        return found
+
+    def _observe_membership(self, account: str, name: str, request: Mapping[str, Any]) -> None:
+        """Drop a group's cached members when an event adds, removes or deletes them."""
+        if name in ("AddUserToGroup", "RemoveUserFromGroup", "DeleteGroup") and isinstance(
+            request.get("groupName"), str
+        ):
+            self._members.pop(PrincipalKey((account, "group", request["groupName"])), None)
+
     # --- invalidation -------------------------------------------------------------------------------
 
     def observe(self, event: Mapping[str, Any]) -> None:
@@ -284,6 +311,7 @@ class LiveRoleDirectory:
         request = detail.get("requestParameters")
         if not isinstance(name, str) or not isinstance(account, str) or not isinstance(request, Mapping):
             return
+        self._observe_membership(account, name, request)
         cache = self._accounts.get(account)
         if cache is None:
             return

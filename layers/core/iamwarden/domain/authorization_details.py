@@ -12,7 +12,8 @@ trust policy) and ``Policies`` (each with its
 objects (the CLI decodes them) or URL-encoded strings (the raw API). Pages
 concatenated as a JSON list are merged.
 
-``iamwarden evaluate --authorization-details FILE`` judges events with it. Pure:
+``iamwarden evaluate --authorization-details FILE`` judges events with it. A group's members are the
+users whose ``GroupList`` names it (the file lists every user of the account). Pure:
 a malformed file is one ``AuthorizationDetailsError`` naming the bad field.
 A principal that references a managed policy or group the file lacks is known
 to exist but its policy set is unknown (None), never guessed without it.
@@ -100,12 +101,17 @@ class _Reader:
                 behind.setdefault(_text(profile, "Arn", f"{where}.InstanceProfileList[{number}]"), []).append(arn)
             role = self._principal(item, arn, key, "RolePolicyList", where)
             principals[key] = None if role is None else role._replace(trust=_trust(item, where))
+        members: dict[PrincipalKey, list[str]] = {
+            PrincipalKey((account, "group", name)): [] for account, name in groups
+        }
         for index, item in enumerate(self.lists["UserDetailList"]):
             where = f"UserDetailList[{index}]"
             arn, key = self._key(item, where)
             names = item.get("GroupList", [])
             if not isinstance(names, list) or not all(isinstance(name, str) for name in names):
                 raise AuthorizationDetailsError(f"{where}.GroupList must be a list of group names")
+            for group in names:
+                members.setdefault(PrincipalKey((key.account, "group", group)), []).append(arn)
             through: list[NamedPolicy] | None = []
             for group in names:
                 held = groups.get((key.account, group))
@@ -126,7 +132,14 @@ class _Reader:
                 for number, entry in enumerate(attached):
                     where = f"{name}[{index}].AttachedManagedPolicies[{number}]"
                     attachments.setdefault(_text(entry, "PolicyArn", where), []).append(item["Arn"])
-        return StaticDirectory(principals, roles=roles, behind=behind, attachments=attachments, versions=self.versions)
+        return StaticDirectory(
+            principals,
+            roles=roles,
+            behind=behind,
+            attachments=attachments,
+            versions=self.versions,
+            members=members,
+        )
 
     def _principal(
         self,

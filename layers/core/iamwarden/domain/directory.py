@@ -37,6 +37,15 @@ class PolicyAttachments(Protocol):
         ...
 
 
+@runtime_checkable
+class GroupMembers(Protocol):
+    """Who is in a group: a group's policy change gives each member user its power (a directory may answer)."""
+
+    def members_of(self, group_arn: str) -> tuple[str, ...] | None:
+        """The user ARNs of the group's members; None when that cannot be known."""
+        ...
+
+
 class PrincipalKey(tuple[str, str, str]):
     """(account, kind, name) of an IAM principal: its ARN without the path, which events do not carry."""
 
@@ -74,7 +83,8 @@ class StaticDirectory:
     ``roles`` lists every role ARN per account whose role list is complete; ``behind`` maps resource
     ARNs (instance profiles, functions, instances) to the roles they act as; ``attachments`` maps
     managed policy ARNs to the principals they are attached to, and ``versions`` holds their versions
-    (policy ARN -> default version id and every version).
+    (policy ARN -> default version id and every version); ``members`` maps group keys to their member
+    user ARNs, for the groups whose membership is known.
     """
 
     def __init__(
@@ -85,12 +95,14 @@ class StaticDirectory:
         behind: Mapping[str, Iterable[str]] | None = None,
         attachments: Mapping[str, Iterable[str]] | None = None,
         versions: Mapping[str, tuple[str, Mapping[str, PolicyVersion]]] | None = None,
+        members: Mapping[PrincipalKey, Iterable[str]] | None = None,
     ) -> None:
         self._principals = MappingProxyType(dict(principals or {}))
         self._roles = {account: tuple(arns) for account, arns in (roles or {}).items()}
         self._behind = {arn: tuple(arns) for arn, arns in (behind or {}).items()}
         self._attachments = {arn: tuple(arns) for arn, arns in (attachments or {}).items()}
         self._versions = dict(versions or {})
+        self._members = {key: tuple(arns) for key, arns in (members or {}).items()}
 
     def principal(self, principal_arn: str) -> PrincipalPolicies | None:
         key = PrincipalKey.of(principal_arn)
@@ -112,6 +124,11 @@ class StaticDirectory:
         fields = policy_arn.split(":", 5)
         owner = fields[4] if len(fields) == 6 else ""
         return () if owner in self.accounts or (owner == "aws" and self.accounts) else None
+
+    def members_of(self, group_arn: str) -> tuple[str, ...] | None:
+        """The member users of a group the input describes; None for any other group."""
+        key = PrincipalKey.of(group_arn)
+        return None if key is None else self._members.get(key)
 
     def policy_version(self, policy_arn: str, version_id: str | None = None) -> PolicyVersion | None:
         """A managed policy's version (its default one for ``None``), or None when it is not known."""

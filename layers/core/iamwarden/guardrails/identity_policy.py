@@ -45,17 +45,19 @@ as such rather than called compliant.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from functools import cache
 from typing import Any, ClassVar, NamedTuple
 
 from iamwarden.adapters.errors import ignoring, is_gone
 from iamwarden.domain.arns import iam_arn
 from iamwarden.domain.catalog import Mode, OptionSpec, RuleSpec, Severity
-from iamwarden.domain.directory import PolicyAttachments, PrincipalKey, inline_source
+from iamwarden.domain.directory import GroupMembers, PolicyAttachments, PrincipalKey, group_source, inline_source
 from iamwarden.domain.documents import PolicyKind, decode_policy_document
 from iamwarden.domain.escalation import (
+    THE_POLICY,
     EscalationPath,
+    Grant,
     PolicyRisk,
     admin_grants,
     assess,
@@ -172,14 +174,21 @@ def _rule_for(context: RuleContext, risk: PolicyRisk, own: RuleSpec) -> RuleSpec
 
 
 def _what(risk: PolicyRisk, spec: RuleSpec) -> str:
-    """What the document grants, in words: the admin grants, or the escalation methods."""
+    """What the document grants, in words: the admin grants, or the escalation methods, each explained
+    (``EscalationPath.explain``: the method, each action with the statement and policy that grant it, the
+    resources, and the role it leads to)."""
     admin = "; ".join(f"{grant.statement.label} {grant.why}" for grant in risk.admin)
     if admin and spec is not PRIVILEGE_ESCALATION and not risk.escalations:
         return admin
-    named = [path.describe() for path in risk.escalations[:_NAMED_METHODS]]
-    more = len(risk.escalations) - len(named)
-    methods = "; ".join(named) + (f"; and {more} more" if more > 0 else "")
-    opens = f"it opens the privilege-escalation method{'s' if len(risk.escalations) > 1 else ''} {methods}"
+    shown = risk.escalations[:_NAMED_METHODS]
+    more = len(risk.escalations) - len(shown)
+    count = len(risk.escalations)
+    explained = " ".join(path.explain() for path in shown).removesuffix(".")
+    if more > 0:
+        explained += f". The other {more} are listed in the finding"
+    opens = (
+        f"it opens {'a' if count == 1 else count} privilege-escalation method{'s' if count > 1 else ''}. {explained}"
+    )
     return f"{admin}; {opens}" if admin and spec is not PRIVILEGE_ESCALATION else opens
 
 
@@ -201,6 +210,10 @@ def offending_of(risk: PolicyRisk) -> list[dict[str, Any]]:
             "description": path.method.description,
             "actions": list(path.actions),
             "resources": {grant.action: list(grant.resources) for grant in path.grants},
+            "granted_by": {grant.action: list(grant.granted_by) for grant in path.grants},
+            "leads_to": [{"arn": lead.arn, "why": lead.why} for lead in path.leads_to],
+            **({"unknown": list(path.unknown)} if path.unknown else {}),
+            "explanation": path.explain(),
         }
         for path in risk.escalations
     )
@@ -230,6 +243,15 @@ class PrincipalChange(NamedTuple):
     cannot_tell: bool = False
     #: The principal's other policies were read (the verdict is on its whole power).
     whole: bool = False
+    #: What the event's document is called among the principal's policies (``inline app/deploy``).
+    source: str = THE_POLICY
+    #: The principal AFTER the change (only the event's document when nothing else is known); None: the
+    #: holder is unknown (a group's members), and the document is judged alone.
+    after: PrincipalPolicies | None = None
+    #: What the principal could do BEFORE the change (nothing, when that is not known).
+    before: PolicyRisk = PolicyRisk((), (), ())
+    #: A group's change: the member users it opens a method for, each judged on its whole power.
+    members: tuple[tuple[str, PrincipalChange], ...] = ()
 
 
 def decisive(risk: PolicyRisk, *, alone: bool = False) -> PolicyRisk:
@@ -250,6 +272,8 @@ def decisive(risk: PolicyRisk, *, alone: bool = False) -> PolicyRisk:
 
 def _reaches_any(path: EscalationPath) -> EscalationPath:
     """``path`` made certain when its target action reaches every resource of its kind (see ``decisive``)."""
+    if path.method.reach == "self":
+        return path  # what it lacks is whether the resources name the holder (a trust policy): not the strongest
     target = (path.method.target or "").lower()
     kind = next((k for action, k in path.method.actions.items() if action.lower() == target), "")
     for grant in path.grants:
@@ -273,16 +297,8 @@ def judge_principal_change(
     """Judge the principal AFTER the change against BEFORE it (see the module docstring)."""
     directory = context.directory
     current = directory.principal(principal_arn) if directory is not None else None
-    if directory is None:
-        own = decisive(assess(policy), alone=True)
-        return PrincipalChange(own, needs_context=own.unknown)
     if current is None:
-        # The principal's other policies are unknown; the roles its grants reach are still read.
-        own = decisive(assess_principal(PrincipalPolicies(principal_arn, (NamedPolicy(source, policy),)), directory))
-        if not own.risky and _grants_part_of_a_method(policy):
-            what = f"the other policies, groups and permissions boundary of {label} (they could not be read)"
-            return PrincipalChange(own, needs_context=(*own.unknown, what), cannot_tell=True)
-        return PrincipalChange(own, needs_context=own.unknown)
+        return _judge_holder_alone(directory, principal_arn, label, source, policy)
     after = current.replaced(source, policy)
     risk_after = assess_principal(after, directory)
     # BEFORE matters only for what AFTER reaches: the analysis is the costly part of judging a principal.
@@ -295,23 +311,152 @@ def judge_principal_change(
     admin = tuple(grant for grant in risk_after.admin if grant.source == source)
     new = () if _full_admin(risk_before) else tuple(p for p in risk_after.escalations if _new(p, risk_before))
     risk = decisive(PolicyRisk(admin, new, tuple(dict.fromkeys(f for p in new for f in p.unknown))))
+    return PrincipalChange(
+        risk,
+        _older_grants(risk, source),
+        _leads(risk, principal_arn),
+        risk.unknown,
+        whole=True,
+        source=source,
+        after=after,
+        before=risk_before,
+    )
+
+
+def _judge_holder_alone(
+    directory: RoleDirectory | None, principal_arn: str, label: str, source: str, policy: Policy
+) -> PrincipalChange:
+    """The event's document as the holder's only known policy: offline without authorization details, or
+    live when the holder's other policies could not be read.
+
+    The holder named in the event decides what "itself" means: ``iam:PutRolePolicy`` on its own role is
+    certain, on another role only possible (that role's trust policy decides), and a user is never the
+    role a pattern names. What only the holder's unknown groups or attached policies would tell (a user's
+    ``iam:PutGroupPolicy`` on a group it may be in) stays possible, never dropped. A group's document is
+    judged for whichever user holds it (its members are not known here). A document that grants part of
+    a method cannot be called compliant: the rest may be in what is not known.
+    """
+    offline = directory is None
+    holder = PrincipalPolicies(principal_arn, (NamedPolicy(source, policy),))
+    if holder.kind == "group":
+        alone = assess(policy)
+        after: PrincipalPolicies | None = None
+        named = THE_POLICY
+    else:
+        alone = assess_principal(holder, directory)
+        alone = alone._replace(escalations=alone.escalations + _unknown_membership(policy, holder, alone))
+        after, named = holder, source
+    own = decisive(alone, alone=offline)
+    base = PrincipalChange(own, (), _leads(own, principal_arn), own.unknown, source=named, after=after)
+    if own.risky or not _grants_part_of_a_method(policy):
+        return base
+    why = "not known without authorization details" if offline else "they could not be read"
+    what = (
+        f"the members of {label} and what else they hold ({why})"
+        if holder.kind == "group"
+        else f"the other policies, groups and permissions boundary of {label} ({why})"
+    )
+    return base._replace(needs_context=(*own.unknown, what), cannot_tell=True)
+
+
+def judge_holder_change(
+    context: RuleContext, principal_arn: str, label: str, source: str, policy: Policy
+) -> PrincipalChange:
+    """``judge_principal_change``, and for a group whose document opens nothing for the group itself, what
+    it opens for each member user, on the user's whole power (its own policies, its other groups', its
+    boundary). Unknown membership is named in ``needs_context`` when the document grants part of a method."""
+    judged = judge_principal_change(context, principal_arn, label, source, policy)
+    key = PrincipalKey.of(principal_arn)
+    directory = context.directory
+    if key is None or key.kind != "group" or judged.risk.risky or directory is None:
+        return judged
+    members = directory.members_of(principal_arn) if isinstance(directory, GroupMembers) else None
+    if members is None:
+        if not _grants_part_of_a_method(policy):
+            return judged
+        what = f"the members of {label} and what else they hold (they could not be read)"
+        return judged._replace(needs_context=(*judged.needs_context, what), cannot_tell=True)
+    held_as = group_source(key.name, source)
+    found: list[tuple[str, PrincipalChange]] = []
+    unknown: list[str] = []
+    for user_arn in members[:_JUDGED_HOLDERS]:
+        user = f"user {user_arn.rsplit('/', 1)[-1]}"
+        member = judge_principal_change(context, user_arn, user, held_as, policy)
+        if member.risk.escalations:
+            found.append((user, member))
+        unknown.extend(fact for fact in member.needs_context if fact not in unknown)
+    if len(members) > _JUDGED_HOLDERS and _grants_part_of_a_method(policy):
+        unknown.append(f"what the other {len(members) - _JUDGED_HOLDERS} members of {label} hold")
+    if not found:
+        return judged._replace(needs_context=tuple(unknown), cannot_tell=bool(unknown) and not judged.cannot_tell)
+    # One member with a certain path decides (``decisive``): what is unknown of the others cannot change it.
+    certain = [(user, member) for user, member in found if not member.needs_context]
+    if certain:
+        found = certain
+    paths = tuple(path for _, member in found for path in member.risk.escalations)
+    return PrincipalChange(
+        PolicyRisk((), paths, () if certain else tuple(unknown)),
+        needs_context=() if certain else tuple(unknown),
+        whole=True,
+        source=held_as,
+        members=tuple(found),
+    )
+
+
+#: Self methods whose resource names the holder only through what it holds: its groups, its managed policies.
+_HELD_KINDS = {
+    "iam:group/": "whether {holder} is in a group {resources} names",
+    "iam:policy/": "whether {holder} holds a managed policy {resources} names",
+}
+
+
+def _unknown_membership(policy: Policy, holder: PrincipalPolicies, judged: PolicyRisk) -> tuple[EscalationPath, ...]:
+    """Self methods the document grants on a group or managed policy the holder may hold: possible, not dropped.
+
+    Judged with only the event's document, the holder seems to be in no group and hold no managed policy;
+    the methods that rewrite one of those are then unknown, not absent.
+    """
+    found = {path.method.name for path in judged.escalations}
+    possible: list[EscalationPath] = []
+    for path in assess(policy).escalations:
+        method = path.method
+        kind = method.actions.get(method.target or "", "")
+        if method.reach != "self" or method.name in found or kind not in _HELD_KINDS:
+            continue
+        if kind == "iam:group/" and holder.kind != "user":
+            continue  # only users are in groups
+        resources = " or ".join(r for grant in path.grants if grant.action == method.target for r in grant.resources)
+        who = f"{holder.kind} {holder.principal_arn.rsplit('/', 1)[-1]}"
+        fact = _HELD_KINDS[kind].format(holder=who, resources=resources)
+        possible.append(path._replace(unknown=(f"{fact} (what it holds is not known)",)))
+    return tuple(possible)
+
+
+def _older_grants(risk: PolicyRisk, source: str) -> tuple[str, ...]:
+    """The principal's older grants on a new path: ``iam:PassRole (inline app/old)``, also where the event's
+    document grants the same action (removing it then leaves the older grant: it completed the path too)."""
     completed: list[str] = []
-    leads: list[str] = []
     for path in risk.escalations:
         for grant in path.grants:
             sources = [by.split(" of ", 1)[-1] for by in grant.granted_by]
-            if source in sources:
-                continue
-            entry = f"{grant.action} ({', '.join(dict.fromkeys(sources))})"
-            if entry not in completed:
+            older = [named for named in dict.fromkeys(sources) if named != source]
+            entry = f"{grant.action} ({', '.join(older)})"
+            if older and entry not in completed:
                 completed.append(entry)
-        for lead in path.leads_to:
-            if lead.arn == principal_arn:
-                continue  # a restraint it removes from itself: the path says so, it leads to no other role
-            name = lead.arn.rsplit("/", 1)[-1]
-            if name not in leads:
-                leads.append(name)
-    return PrincipalChange(risk, tuple(completed), tuple(leads), risk.unknown, whole=True)
+    return tuple(completed)
+
+
+def _leads(risk: PolicyRisk, principal_arn: str) -> tuple[str, ...]:
+    """The names of the stronger roles the paths lead to (not the principal itself: a restraint it removes from
+    itself is said by the path, which leads to no other role)."""
+    return tuple(
+        dict.fromkeys(
+            lead.arn.rsplit("/", 1)[-1]
+            for path in risk.escalations
+            for lead in path.leads_to
+            if lead.arn != principal_arn
+        )
+    )
 
 
 def escalations_opened(
@@ -350,22 +495,92 @@ def _method_actions() -> frozenset[str]:
 
 
 def _grants_part_of_a_method(policy: Policy) -> bool:
-    """Whether the document allows any action some escalation method needs (another policy may hold the rest)."""
-    return any(s.allows and s.grants_action(action) for s in policy.statements for action in _method_actions())
+    """Whether the document allows part of an escalation method whose rest another policy may hold.
+
+    A method counts when the document grants some but not all of its actions, and the rest is not a
+    method by itself (``iam:CreateAccessKey`` of AttachUserPolicyThenCreateAccessKey adds nothing to an
+    ``iam:AttachUserPolicy`` that already escalates alone). A grant on ``user/${aws:username}`` is no part
+    of a method that takes over another user, and a read that only finds the target (``ec2:DescribeInstances``)
+    is no part of any. A method it grants every action of is judged on the
+    document itself.
+    """
+    granted = {action for action in _method_actions() if _allows(policy, action, own_user=True)}
+    if not granted:
+        return False
+    methods = [frozenset(method.actions) for method in catalogue().methods]
+    for method in catalogue().methods:
+        needed = frozenset(method.actions)
+        mine = {action for action in needed & granted if not _discovers(action)}
+        if method.reach == "becomes-other":
+            mine = {action for action in mine if _allows(policy, action, own_user=False)}
+        rest = needed - mine
+        if mine and rest and not any(other <= rest for other in methods):
+            return True
+    return False
+
+
+def _discovers(action: str) -> bool:
+    """A read a method uses to find its target (``ec2:DescribeInstances``): no part of its power by itself."""
+    return action.split(":", 1)[-1].startswith(("Get", "List", "Describe"))
+
+
+def _allows(policy: Policy, action: str, *, own_user: bool) -> bool:
+    """Whether an Allow grants ``action``; ``own_user`` False: on more than the caller's own user."""
+    return any(
+        s.allows
+        and s.grants_action(action)
+        and (own_user or s.resources is None or any("${aws:username}" not in r.lower() for r in s.resources))
+        for s in policy.statements
+    )
 
 
 def _context_note(judged: PrincipalChange, kind: str, principal: str) -> str:
     """What the reason adds about older grants that complete a path, and the roles a path leads to."""
     note = ""
     if judged.completed_by:
-        note += f" {kind.capitalize()} {principal} already held the rest of it: {', '.join(judged.completed_by)}."
-    if judged.leads_to:
-        named = judged.leads_to[:_NAMED_ROLES]
-        more = len(judged.leads_to) - len(named)
-        note += f" It leads to role{'s' if len(judged.leads_to) > 1 else ''} {', '.join(named)}" + (
+        older = ", ".join(judged.completed_by)
+        note += (
+            f" {kind.capitalize()} {principal} already held the rest of it: {older}."
+            if not _also_granted_here(judged)
+            else f" Older grants of {kind} {principal} complete it as well (removing only the new grant of an "
+            f"action they also allow would leave it open): {older}."
+        )
+    explained = {lead.arn.rsplit("/", 1)[-1] for p in judged.risk.escalations[:_NAMED_METHODS] for lead in p.leads_to}
+    unexplained = tuple(name for name in judged.leads_to if name not in explained)
+    if unexplained:  # the roles the explained paths lead to are named in their explanation
+        named = unexplained[:_NAMED_ROLES]
+        more = len(unexplained) - len(named)
+        note += f" It also leads to role{'s' if len(unexplained) > 1 else ''} {', '.join(named)}" + (
             f" and {more} more." if more > 0 else "."
         )
     return note
+
+
+def _also_granted_here(judged: PrincipalChange) -> bool:
+    """Whether an action of a new path is granted both by the event's document and by an older grant."""
+    return any(
+        len({by.split(" of ", 1)[-1] for by in grant.granted_by} | {judged.source}) > 1
+        and any(by.split(" of ", 1)[-1] == judged.source for by in grant.granted_by)
+        for path in judged.risk.escalations
+        for grant in path.grants
+    )
+
+
+def _opens(judged: PrincipalChange, spec: RuleSpec, kind: str, principal: str) -> str:
+    """What the change opens, in sentences: for the principal, or for each member of a group."""
+    if judged.members:
+        return " ".join(
+            f"For {label}: {_what(member.risk, spec)}.{_context_note(member, *label.split(' ', 1))}"
+            for label, member in judged.members
+        )
+    return f"{_what(judged.risk, spec)}.{_context_note(judged, kind, principal)}"
+
+
+def _offending_of_change(judged: PrincipalChange) -> list[dict[str, Any]]:
+    """``_offending``, per member user for a group's change."""
+    if judged.members:
+        return [{"holder": label, "items": _offending(member)} for label, member in judged.members]
+    return _offending(judged)
 
 
 def _offending(judged: PrincipalChange) -> list[dict[str, Any]]:
@@ -423,9 +638,18 @@ class InlinePolicyRule:
         document = decode_policy_document(change.request_parameters.get("policyDocument"), policy_kind, field=field)
         policy = parse_policy(document, field=field)
         source = inline_source(principal, policy_name)
-        judged = judge_principal_change(context, arn, f"{kind} {principal}", source, policy)
+        judged = judge_holder_change(context, arn, f"{kind} {principal}", source, policy)
         risk = judged.risk
-        step = inline_policy_step(arn, kind, principal, policy_name, document=document, risk=risk)
+        step = inline_policy_step(
+            arn,
+            kind,
+            principal,
+            policy_name,
+            document=document,
+            risk=risk,
+            source=judged.source,
+            opens=_still_opens(judged, context.directory),
+        )
         spec = _rule_for(context, risk, INLINE_POLICY_ADMIN)
         if spec is None and judged.needs_context:
             what = f"Inline policy {policy_name} was put on {kind} {principal}"
@@ -450,10 +674,10 @@ class InlinePolicyRule:
                 resource_arn=arn,
                 reason=(
                     f"Inline policy {policy_name} was put on {kind} {principal} by {change.actor.display}: "
-                    f"{_what(risk, spec)}.{_context_note(judged, kind, principal)}"
+                    f"{_opens(judged, spec, kind, principal)}"
                 ),
                 plan=[step],
-                offending=_offending(judged),
+                offending=_offending_of_change(judged),
                 needs_context=judged.needs_context,
             )
         )
@@ -576,14 +800,13 @@ def _judge_holders(
     """What a new default version adds to each principal it is attached to: the holders it opens a method
     for, what could not be known, and how many holders were judged (None when they are not known)."""
     directory = context.directory
-    if directory is None:
-        return (), (), None
     name = policy_arn.rsplit("/", 1)[-1]
     holders = directory.attached_to(policy_arn) if isinstance(directory, PolicyAttachments) else None
     if holders is None:
         if not _grants_part_of_a_method(policy):
             return (), (), None
-        return (), (f"the roles, users and groups {name} is attached to, and what else they hold",), None
+        why = " (not known without authorization details)" if directory is None else ""
+        return (), (f"the roles, users and groups {name} is attached to, and what else they hold{why}",), None
     found: list[tuple[str, PrincipalChange]] = []
     unknown: list[str] = []
     for arn in holders[:_JUDGED_HOLDERS]:
@@ -591,8 +814,10 @@ def _judge_holders(
         if key is None:
             continue
         label = f"{key.kind} {key.name}"
-        judged = judge_principal_change(context, arn, label, policy_arn, policy)
-        if judged.risk.escalations:
+        judged = judge_holder_change(context, arn, label, policy_arn, policy)
+        if judged.members:
+            found.extend((f"{member} (in {label})", held) for member, held in judged.members)
+        elif judged.risk.escalations:
             found.append((label, judged))
         unknown.extend(fact for fact in judged.needs_context if fact not in unknown)
     if len(holders) > _JUDGED_HOLDERS and _grants_part_of_a_method(policy):
@@ -635,7 +860,7 @@ class CustomerPolicyAttachedRule:
             evaluation.compliant.append(f"the customer-managed policy {name} no longer exists")
             return evaluation
         policy = parse_policy(dict(version.document), field=f"version {version.version_id} of {policy_arn}")
-        judged = judge_principal_change(context, arn, f"{kind} {principal}", policy_arn, policy)
+        judged = judge_holder_change(context, arn, f"{kind} {principal}", policy_arn, policy)
         risk = judged.risk
         plan = [detach_step(arn, kind, principal, policy_arn)]
         if not risk.escalations and judged.needs_context:
@@ -659,11 +884,14 @@ class CustomerPolicyAttachedRule:
                 resource_arn=arn,
                 reason=(
                     f"The customer-managed policy {name} (default version {version.version_id}) was attached to "
-                    f"{kind} {principal} by {change.actor.display}: {_what(risk, PRIVILEGE_ESCALATION)}."
-                    f"{_context_note(judged, kind, principal)}"
+                    f"{kind} {principal} by {change.actor.display}: "
+                    f"{_opens(judged, PRIVILEGE_ESCALATION, kind, principal)}"
                 ),
                 plan=plan,
-                offending=[{"policy_arn": policy_arn, "version_id": version.version_id}, *_offending(judged)],
+                offending=[
+                    {"policy_arn": policy_arn, "version_id": version.version_id},
+                    *_offending_of_change(judged),
+                ],
                 needs_context=judged.needs_context,
             )
         )
@@ -674,20 +902,28 @@ class CustomerPolicyAttachedRule:
 
 
 def proportional_cut(
-    document: Mapping[str, Any], risk: PolicyRisk
+    document: Mapping[str, Any],
+    risk: PolicyRisk,
+    *,
+    source: str = THE_POLICY,
+    opens: Callable[[Policy], bool] | None = None,
 ) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
     """What to take out of ``document`` so that it grants none of ``risk``, and the document that is left.
 
     The finest cut first: the admin-equivalent entries of an Action list (``iam:*`` of
-    ``["s3:GetObject", "iam:*"]``), and for each escalation path the one action that gives the power
-    (the method's first: the IAM write or ``iam:PassRole``), where this document grants it; a statement
-    with NotAction, or left with no action, goes whole. The rest is judged again (``assess``): when it
-    is still risky, the offending statements go whole; when nothing is left, the answer is ``None``
-    (delete the policy). ``risk`` may come from the principal's whole power: only statements of this
-    document are cut.
+    ``["s3:GetObject", "iam:*"]``), and for each escalation path one action that gives it: an action only
+    this document grants (``source``: what the path's ``granted_by`` calls it) before one the principal
+    also holds elsewhere (cutting that would leave the older grant, and the path, in place); among them
+    the method's first (the IAM write or ``iam:PassRole``). A statement with NotAction, or left with no
+    action, goes whole. The rest is judged again with ``opens`` (whether the principal, holding what is
+    left in place of the document, still has what the change added; default: the rest judged alone is
+    risky): when it still opens something, the offending statements go whole; when that is not enough
+    either, or nothing is left, the answer is ``None`` (delete the policy, the whole grant this change
+    added). ``risk`` may come from the principal's whole power: only statements of this document are cut.
     """
     policy = parse_policy(document)
-    fine = _cuts(policy, risk)
+    still_open = opens if opens is not None else (lambda rest: assess(rest).risky)
+    fine = _cuts(policy, risk, source)
     if not fine:  # the risk names nothing of this document: what the change added is the whole document
         return [statement_cut(s) for s in policy.statements], None
     for cuts in (fine, [statement_cut(s) for s in _statements_of(fine, policy)]):
@@ -695,12 +931,12 @@ def proportional_cut(
         if not rest:
             return cuts, None
         remaining = {**document, "Statement": rest}
-        if not assess(parse_policy(remaining)).risky:
+        if not still_open(parse_policy(remaining)):
             return cuts, remaining
     return [statement_cut(s) for s in policy.statements], None
 
 
-def _cuts(policy: Policy, risk: PolicyRisk) -> list[dict[str, Any]]:
+def _cuts(policy: Policy, risk: PolicyRisk, source: str = THE_POLICY) -> list[dict[str, Any]]:
     """Per statement of ``policy``: the entries of its Action list that make ``risk``, or ``None`` for all of it."""
     mine = {canonical(dict(s.raw)): s for s in policy.statements}
     taken: dict[int, set[str] | None] = {}
@@ -722,7 +958,8 @@ def _cuts(policy: Policy, risk: PolicyRisk) -> list[dict[str, Any]]:
             [e for e in _entries(statement) if admin_grants(Policy(None, (statement._replace(actions=(e,)),), {}))],
         )
     for path in risk.escalations:
-        for grant in path.grants:  # the method's first action, else the first this document grants
+        # An action only this document grants first, then the method's order (its first action first).
+        for grant in sorted(path.grants, key=lambda grant: not _only_from(grant, source)):
             granting = [
                 s
                 for s in policy.statements
@@ -739,6 +976,29 @@ def _cuts(policy: Policy, risk: PolicyRisk) -> list[dict[str, Any]]:
         statement_cut(by_position[position], sorted(entries or ()))
         for position, entries in sorted(taken.items(), key=lambda item: item[0])
     ]
+
+
+def _only_from(grant: Grant, source: str) -> bool:
+    """Whether every statement granting ``grant`` is of the document called ``source`` (no older grant)."""
+    return bool(grant.granted_by) and all(by.split(" of ", 1)[-1] == source for by in grant.granted_by)
+
+
+def _still_opens(judged: PrincipalChange, directory: RoleDirectory | None) -> Callable[[Policy], bool]:
+    """Whether the principal, holding ``rest`` in place of the event's document, still has what the change
+    added: an admin grant of that document, or an escalation method it did not have BEFORE. Judged on the
+    whole principal (``judged.after``), so an older grant that completes a path with what is left counts."""
+
+    def still_open(rest: Policy) -> bool:
+        if judged.members:
+            return any(_still_opens(member, directory)(rest) for _, member in judged.members)
+        if judged.after is None:
+            return assess(rest).risky
+        risk = assess_principal(judged.after.replaced(judged.source, rest), directory)
+        if any(grant.source == judged.source for grant in risk.admin):
+            return True
+        return not _full_admin(judged.before) and any(_new(path, judged.before) for path in risk.escalations)
+
+    return still_open
 
 
 def _entries(statement: Statement) -> list[str]:
@@ -763,10 +1023,19 @@ def _cut_text(cuts: list[dict[str, Any]]) -> str:
 
 
 def inline_policy_step(
-    arn: str, kind: str, principal: str, policy_name: str, *, document: Mapping[str, Any], risk: PolicyRisk
+    arn: str,
+    kind: str,
+    principal: str,
+    policy_name: str,
+    *,
+    document: Mapping[str, Any],
+    risk: PolicyRisk,
+    source: str = THE_POLICY,
+    opens: Callable[[Policy], bool] | None = None,
 ) -> RemediationStep:
-    """The plan for a risky inline policy: rewrite it without the offending grants, or delete it when none is left."""
-    cuts, remaining = proportional_cut(document, risk)
+    """The plan for a risky inline policy: rewrite it without the offending grants, or delete it when none is
+    left or no cut of it closes what the change opened (``proportional_cut``)."""
+    cuts, remaining = proportional_cut(document, risk, source=source, opens=opens)
     parameters = {
         "principal_type": kind,
         "principal_name": principal,
