@@ -19,6 +19,7 @@ from typing import Any, NamedTuple
 
 import pytest
 
+from iamwarden.adapters.ssm_settings import SsmSettingsSource, ssm_parameters
 from iamwarden.app.heartbeat import Heartbeat, HeartbeatConfig
 from iamwarden.app.service import EnforcerService
 from tests.aws_fixtures import HOME_ACCOUNT, REGION, enforcer_rules, resolve, resolved_properties
@@ -163,6 +164,7 @@ def loop(
         lambda_client,
         account.iam,
         session.client("sns", region_name=REGION),
+        settings=lambda: SsmSettingsSource("/iamwarden", ssm_parameters(account.ssm), max_age=0).current().settings,
     )
     built = Loop(account, enforcer, notifier, events, sqs, lambda_client, enforcer_queue, alert_queue, heartbeat)
     assert built.beat() == [], "the loop as deployed is whole"
@@ -204,6 +206,24 @@ def _change_setting(loop: Loop) -> dict[str, Any]:
     return event
 
 
+def _switch_the_tampering_rule_off(loop: Loop) -> dict[str, Any]:
+    """One settings write that would switch off the judgement of that very write (and of every later change)."""
+    name = f"/iamwarden/rules/{RULE}/mode"
+    version = loop.account.ssm.put_parameter(Name=name, Value="off", Type="String", Overwrite=True)["Version"]
+    event = _event("tamper-setting-changed.json", "tampering-off", name=name)
+    event["detail"]["responseElements"]["version"] = version
+    return event
+
+
+def _make_oneself_operator(loop: Loop) -> dict[str, Any]:
+    name = f"/iamwarden/rules/{RULE}/operators"
+    developer = f"arn:aws:iam::{HOME_ACCOUNT}:role/developer"
+    version = loop.account.ssm.put_parameter(Name=name, Value=developer, Type="String", Overwrite=True)["Version"]
+    event = _event("tamper-setting-changed.json", "operator", name=name)
+    event["detail"]["responseElements"]["version"] = version
+    return event
+
+
 def _edit_enforcer_role(loop: Loop) -> dict[str, Any]:
     deny = {"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": "*", "Resource": "*"}]}
     loop.account.iam.put_role_policy(
@@ -221,6 +241,8 @@ ATTACK: list[tuple[str, Callable[[Loop], dict[str, Any]]]] = [
     ("disable the forwarding rule", _disable_forwarder),
     ("remove the enforcer target of a rule", _remove_targets),
     ("disable the pruner's watch rule", _disable_prune_watch),
+    ("make oneself an operator", _make_oneself_operator),
+    ("switch iamwarden-tampered off in the settings", _switch_the_tampering_rule_off),
     ("set the enforcer's concurrency to 0", _concurrency_zero),
     ("change a setting", _change_setting),
     ("edit the enforcer role's policy", _edit_enforcer_role),
@@ -253,6 +275,13 @@ def test_every_step_of_an_attack_on_the_loop_is_alerted(loop: Loop) -> None:
     assert seen["disable the pruner's watch rule"][0] == 1
     assert loop.events.describe_rule(Name="iamwarden-prune-watch")["State"] == "ENABLED"
     assert not any("iamwarden-prune-watch" in p for p in seen["disable the pruner's watch rule"][1])
+    # A settings write is judged by the settings before it: neither approves itself, and what would switch the
+    # guard off or exempt from it is put back at once (the heartbeat finds the rule on again).
+    assert seen["make oneself an operator"][0] == 1
+    assert seen["switch iamwarden-tampered off in the settings"][0] == 1
+    assert not any(f"the rule {RULE} is off" in p for p in seen["switch iamwarden-tampered off in the settings"][1])
+    mode = loop.account.ssm.get_parameter(Name=f"/iamwarden/rules/{RULE}/mode")["Parameter"]["Value"]
+    assert mode != "off"
     # A removed target cannot be put back by an API call: the enforcer alerts it, and the heartbeat keeps saying so.
     assert seen["remove the enforcer target of a rule"][0] == 1
     assert any(
@@ -262,6 +291,13 @@ def test_every_step_of_an_attack_on_the_loop_is_alerted(loop: Loop) -> None:
     for step in ("set the enforcer's concurrency to 0", "change a setting", "edit the enforcer role's policy"):
         assert seen[step][0] == 0, step
         assert any("reserved concurrency of 0" in p for p in seen[step][1]), step
+
+
+def test_a_tampering_rule_left_off_in_the_settings_is_seen_by_the_heartbeat(loop: Loop) -> None:
+    loop.account.set(f"rules/{RULE}/mode", "off")  # as IAM Warden's own role would leave it: no event judged
+    assert any(f"the rule {RULE} is off" in p for p in loop.beat())
+    loop.account.set(f"rules/{RULE}/mode", "alert")
+    assert loop.beat() == []
 
 
 def test_an_intruder_who_silences_the_tampering_rule_first_is_caught_by_the_heartbeat(loop: Loop) -> None:

@@ -41,9 +41,11 @@ from iamwarden.adapters.recorded import (
 )
 from iamwarden.adapters.ssm_settings import SsmSettingsSource, ssm_parameters
 from iamwarden.app.deploy_snapshot import DeploySnapshot, SnapshotTaker
+from iamwarden.domain.catalog import Mode
 from iamwarden.domain.exceptions import ConfigurationError
 from iamwarden.domain.own import parse_own_roles
 from iamwarden.domain.recorded import Snapshot
+from iamwarden.domain.settings import Settings
 
 #: The stack's default-bus rules whose target is not the enforcer.
 FORWARDER = "iamwarden-forward-own-events"
@@ -51,6 +53,8 @@ SCHEDULE = "iamwarden-heartbeat"
 PRUNE_SCHEDULE = "iamwarden-prune-schedule"
 PRUNE_WATCH = "iamwarden-prune-watch"
 EXCEPTION_WATCH = "iamwarden-exception-watch"
+#: The rule that must never be off (``Heartbeat.guard_settings_problems``).
+TAMPERED = "iamwarden-tampered"
 
 
 class HeartbeatConfig(NamedTuple):
@@ -276,8 +280,11 @@ class Heartbeat:
         *,
         snapshots: SnapshotRefresh | None = None,
         member_snapshots: MemberSnapshots | None = None,
+        settings: Callable[[], Settings] | None = None,
     ) -> None:
         self.config = config
+        #: Reads IAM Warden's live settings (``guard_settings_problems``); None: not checked.
+        self.settings = settings
         self.events = events
         self.lambda_client = lambda_client
         self.iam = iam
@@ -293,7 +300,31 @@ class Heartbeat:
         for key in self.config.rules:
             found.extend(self._rule_problems(key))
         found.extend(self._enforcer_problems())
+        found.extend(self.guard_settings_problems())
         return found
+
+    def guard_settings_problems(self) -> list[str]:
+        """``iamwarden-tampered`` switched off in the settings (globally or for the security account).
+
+        A settings write cannot switch off the judgement of that very write (``tampering.guarding_a_settings_write``),
+        but once off, every later change to IAM Warden's roles, rules and functions goes unseen: say so each run.
+        """
+        if self.settings is None:
+            return []
+        try:
+            settings = self.settings()
+        except Exception as exc:
+            return [f"IAM Warden's settings cannot be read ({error_code(exc) or exc})"]
+        home = self.config.account
+        mode = (settings.for_account(home) if home else settings).rule(TAMPERED).mode
+        if mode is Mode.OFF:
+            prefix = self.config.settings_prefix or ""
+            return [
+                f"the rule {TAMPERED} is off ({prefix}/rules/{TAMPERED}/mode"
+                + (f" or {prefix}/accounts/{home}/mode" if home else "")
+                + "): changes to IAM Warden itself go unseen; it must be remediate (or alert)"
+            ]
+        return []
 
     def run(self) -> dict[str, Any]:
         """Check, refresh the snapshots, alert if anything is missing, and say what was found (the handler's answer)."""
@@ -424,6 +455,13 @@ def build_heartbeat(session: Any = None, environ: Mapping[str, str] | None = Non
     member_snapshots = None
     if snapshots is not None and config.member_snapshot_role and config.settings_prefix:
         member_snapshots = _member_snapshots(session, config, snapshots.store)
+    settings = None
+    if config.settings_prefix:
+        source = SsmSettingsSource(config.settings_prefix, ssm_parameters(session.client("ssm", config=retry_config())))
+
+        def settings() -> Settings:
+            return source.current().settings
+
     return Heartbeat(
         config,
         session.client("events", config=retry_config()),
@@ -432,6 +470,7 @@ def build_heartbeat(session: Any = None, environ: Mapping[str, str] | None = Non
         session.client("sns", config=retry_config()),
         snapshots=snapshots,
         member_snapshots=member_snapshots,
+        settings=settings,
     )
 
 
