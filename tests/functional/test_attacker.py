@@ -31,6 +31,7 @@ from tests.sam_template import translated_template
 RULE = "iamwarden-tampered"
 CENTRAL = "iamwarden-central"
 ENFORCER_ROLE = "iamwarden-enforcer-us-east-1"
+FORWARDER_ROLE = f"arn:aws:iam::{HOME_ACCOUNT}:role/iamwarden-event-forwarder-{REGION}"
 
 
 class Loop(NamedTuple):
@@ -109,7 +110,9 @@ def loop(
         events.put_targets(Rule=properties["Name"], Targets=[{"Id": "enforcer", "Arn": queue_arn}], EventBusName=bus)
     forwarder = translated_template()["Resources"]["OwnEventsToCentralBus"]["Properties"]
     events.put_rule(Name=forwarder["Name"], EventPattern=json.dumps(resolve(forwarder["EventPattern"])))
-    events.put_targets(Rule=forwarder["Name"], Targets=[{"Id": "central-bus", "Arn": bus_arn}])
+    events.put_targets(
+        Rule=forwarder["Name"], Targets=[{"Id": "central-bus", "Arn": bus_arn, "RoleArn": FORWARDER_ROLE}]
+    )
     events.put_rule(Name="iamwarden-heartbeat", ScheduleExpression="rate(5 minutes)")
     # The pruner's two rules, with the names and targets the template gives them (stand-ins for its functions).
     pruner: dict[str, str] = {}
@@ -152,6 +155,7 @@ def loop(
         "PrunePlannerFunction.Arn": pruner["planner"],
         "PruneWatchFunction.Arn": pruner["watch"],
         "ExceptionWatchFunction.Arn": exception_watch,
+        "OwnEventsForwarderRole.Arn": FORWARDER_ROLE,
     }
     env = {name: str(resolve(value, names)) for name, value in environment.items()}
     assert env["IAMWARDEN_ALERT_TOPIC_ARN"] == topic_arn
@@ -237,6 +241,19 @@ def _disable_the_tampering_rule(loop: Loop) -> dict[str, Any]:
     return _event("tamper-disable-forwarder.json", "tampering-rule", name="iamwarden-tampered-stack")
 
 
+def _override_the_tampering_rules_input(loop: Loop) -> dict[str, Any]:
+    """PutTargets: the same target id and ARN, a constant input: enabled, targeted, and routing nothing real."""
+    [target] = loop.events.list_targets_by_rule(Rule="iamwarden-tampered-stack")["Targets"]
+    constant_event = load_event("tamper-disable-other-rule.json")
+    constant_event.pop("time")  # moto reads a template's "time" as a number
+    constant = json.dumps(constant_event)
+    loop.events.put_targets(
+        Rule="iamwarden-tampered-stack",
+        Targets=[{**target, "InputTransformer": {"InputPathsMap": {}, "InputTemplate": constant}}],
+    )
+    return _event("tamper-put-targets.json", "put-targets")
+
+
 ATTACK: list[tuple[str, Callable[[Loop], dict[str, Any]]]] = [
     ("disable the forwarding rule", _disable_forwarder),
     ("remove the enforcer target of a rule", _remove_targets),
@@ -246,6 +263,7 @@ ATTACK: list[tuple[str, Callable[[Loop], dict[str, Any]]]] = [
     ("set the enforcer's concurrency to 0", _concurrency_zero),
     ("change a setting", _change_setting),
     ("edit the enforcer role's policy", _edit_enforcer_role),
+    ("override the input of the tampering rule's target", _override_the_tampering_rules_input),
 ]
 
 
@@ -310,6 +328,46 @@ def test_an_intruder_who_silences_the_tampering_rule_first_is_caught_by_the_hear
     assert loop.deliver() == 0
     problems = loop.beat()
     assert "the rule iamwarden-forward-own-events is disabled" in problems
+
+
+def test_a_target_whose_input_is_overridden_is_seen_by_the_heartbeat_and_what_follows_too(loop: Loop) -> None:
+    """The event about the override passes through the overridden target: only the heartbeat can tell."""
+    loop.put(_override_the_tampering_rules_input(loop))
+    assert loop.deliver() == 0  # the enforcer judged the constant, not the PutTargets
+    [problem] = loop.beat()
+    assert "iamwarden-tampered-stack passes InputTransformer" in problem
+    loop.put(_event("tamper-enforcer-code.json", "code-after-override"))
+    assert loop.deliver() == 0
+    assert any("passes InputTransformer" in p for p in loop.beat())
+
+
+def test_put_targets_on_another_own_rule_reaches_the_enforcer_and_the_heartbeat(loop: Loop) -> None:
+    queue = loop.sqs.get_queue_attributes(QueueUrl=loop.enforcer_queue, AttributeNames=["QueueArn"])
+    sink = loop.sqs.create_queue(QueueName="attacker-sink")["QueueUrl"]
+    sink_arn = loop.sqs.get_queue_attributes(QueueUrl=sink, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    loop.events.put_targets(
+        Rule="iamwarden-iam-user-created", EventBusName=CENTRAL, Targets=[{"Id": "sink", "Arn": sink_arn}]
+    )
+    event = _event(
+        "tamper-put-targets.json",
+        "put-targets-central",
+        rule="iamwarden-iam-user-created",
+        eventBusName=CENTRAL,
+        targets=[{"id": "sink", "arn": sink_arn}],
+    )
+    loop.put(event)
+    assert loop.deliver() == 1
+    [problem] = loop.beat()
+    assert f"iamwarden-central/iamwarden-iam-user-created also targets {sink_arn}" in problem
+    assert queue["Attributes"]["QueueArn"] not in problem
+
+
+def test_the_forwarder_through_another_role_is_seen_by_the_heartbeat(loop: Loop) -> None:
+    [target] = loop.events.list_targets_by_rule(Rule="iamwarden-forward-own-events")["Targets"]
+    other = f"arn:aws:iam::{HOME_ACCOUNT}:role/attacker-relay"
+    loop.events.put_targets(Rule="iamwarden-forward-own-events", Targets=[{**target, "RoleArn": other}])
+    [problem] = loop.beat()
+    assert f"forwards through {other}, not the template's {FORWARDER_ROLE}" in problem
 
 
 def test_a_role_policy_edit_reaches_the_enforcer_through_the_forwarder_when_it_can_run(loop: Loop) -> None:

@@ -243,3 +243,37 @@ def test_a_look_alike_roles_trust_policy_is_judged_like_any_others(role: str, ac
         event = in_member_account(event)
     rules = {f.rule_id for f in judge_recorded(event, Snapshots(_own_role_snapshot())).findings}
     assert rules == {"trust-policy-untrusted"}
+
+
+def test_put_targets_on_an_own_rule_is_tampering_alerted_with_the_redeploy_command() -> None:
+    """Same target id and ARN, input overridden: the rule stays enabled and routes a constant (audit 15, gap 2)."""
+    [finding] = judge(load_event("tamper-put-targets.json")).findings
+    assert finding.rule_id == RULE
+    assert finding.resource_arn == "arn:aws:events:us-east-1:111122223333:rule/iamwarden-tampered-stack"
+    assert finding.plan == ()
+    assert "inputTransformer replacing the event" in finding.reason
+    assert "aws cloudformation detect-stack-drift --stack-name iamwarden" in finding.reason
+
+
+def test_put_targets_pointing_an_own_rule_elsewhere_or_on_a_look_alike_rule() -> None:
+    elsewhere = sample(
+        "tamper-put-targets.json",
+        targets=[{"id": "iamwarden-tampered-stack", "arn": "arn:aws:sqs:us-east-1:999988887777:sink"}],
+    )
+    [finding] = judge(elsewhere).findings
+    assert "arn:aws:sqs:us-east-1:999988887777:sink" in finding.reason
+    assert "replacing the event" not in finding.reason
+    look_alike = sample("tamper-put-targets.json", rule="iamwarden-tampered-stack-copy")
+    assert judge(look_alike).verdict is Verdict.COMPLIANT
+
+
+def test_put_targets_on_a_member_forwarding_rule_is_tampering() -> None:
+    event = sample(
+        "tamper-put-targets.json",
+        rule="iamwarden-forward-iam",
+        targets=[{"id": "central-bus", "arn": "arn:aws:events:us-east-1:222222222222:event-bus/default"}],
+    )
+    event["account"] = event["detail"]["recipientAccountId"] = "222222222222"
+    event["detail"]["userIdentity"]["accountId"] = "222222222222"
+    [finding] = judge(event).findings
+    assert finding.resource_arn == "arn:aws:events:us-east-1:222222222222:rule/iamwarden-forward-iam"

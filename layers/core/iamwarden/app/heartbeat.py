@@ -86,6 +86,8 @@ class HeartbeatConfig(NamedTuple):
     #: The managed policies the template attaches to the enforcer's role (``IAMWARDEN_ENFORCER_POLICY_ARNS``):
     #: its remediation grants, too large for the role's inline policies.
     enforcer_policy_arns: tuple[str, ...] = ()
+    #: The role the forwarder's target uses (``IAMWARDEN_FORWARDER_ROLE_ARN``); None: not compared.
+    forwarder_role_arn: str | None = None
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] | None = None) -> HeartbeatConfig:
@@ -122,6 +124,7 @@ class HeartbeatConfig(NamedTuple):
             exception_watch_arn=env.get("IAMWARDEN_EXCEPTION_WATCH_ARN") or None,
             member_snapshot_role=env.get("IAMWARDEN_SNAPSHOT_ROLE_NAME") or None,
             settings_prefix=env.get("IAMWARDEN_SETTINGS_PREFIX") or None,
+            forwarder_role_arn=env.get("IAMWARDEN_FORWARDER_ROLE_ARN") or None,
         )
 
 
@@ -385,9 +388,35 @@ class Heartbeat:
         expected = self._expected_target(name, bus)
         if expected is None:
             return problems  # a pruner rule whose function the environment does not name: state checked only
-        targets = [target.get("Arn") for target in self.events.list_targets_by_rule(Rule=name, **_bus(bus))["Targets"]]
-        if expected not in targets:
+        targets = self.events.list_targets_by_rule(Rule=name, **_bus(bus))["Targets"]
+        if expected not in [target.get("Arn") for target in targets]:
             problems.append(f"the rule {key} no longer targets {expected}")
+        problems.extend(self._declared_target_problems(key, name, bus, expected, targets))
+        return problems
+
+    def _declared_target_problems(
+        self, key: str, name: str, bus: str, expected: str, targets: list[dict[str, Any]]
+    ) -> list[str]:
+        """Each whole target against the template's declaration: the one ARN it declares, the event passed on
+        unchanged (no ``Input``/``InputPath``/``InputTransformer``: a constant input silences the rule while it
+        stays enabled), and the forwarder's role."""
+        problems = []
+        for target in targets:
+            arn, target_id = target.get("Arn"), target.get("Id")
+            named = f" (target {target_id})" if target_id else ""
+            if arn != expected:
+                problems.append(f"the rule {key} also targets {arn}{named}, which its template does not")
+                continue
+            if overridden := [field for field in ("Input", "InputPath", "InputTransformer") if target.get(field)]:
+                problems.append(
+                    f"the rule {key} passes {'/'.join(overridden)} to {arn} instead of the event{named}: what it "
+                    "routes never reaches IAM Warden as it happened"
+                )
+            role = self.config.forwarder_role_arn
+            if not bus and name == FORWARDER and role and target.get("RoleArn") != role:
+                problems.append(
+                    f"the rule {key} forwards through {target.get('RoleArn') or 'no role'}, not the template's {role}"
+                )
         return problems
 
     def _expected_target(self, name: str, bus: str) -> str | None:

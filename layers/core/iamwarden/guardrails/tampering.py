@@ -17,7 +17,8 @@ own deployment: no other stack can hold these exact names while this one does. J
   with neither the finding says what is missing (``needs_context``) and is only alerted. Deletion is alerted
   with what to do;
 * its EventBridge rules: ``DisableRule`` is re-enabled (``enable_own_rule``); ``DeleteRule``, ``PutRule``
-  (re-patterned) and ``RemoveTargets`` are alerted with the redeploy command;
+  (re-patterned), ``RemoveTargets`` and ``PutTargets`` (a target's input overridden or pointed elsewhere) are
+  alerted with the redeploy command;
 * its functions: ``PutFunctionConcurrency`` / ``DeleteFunctionConcurrency`` are put back to what the
   template declares (``restore_function_concurrency``); code, configuration, event invoke config,
   permissions and deletion are alerted;
@@ -68,7 +69,9 @@ ROLE_EVENTS = frozenset(
         "DeleteRole",
     }
 )
-RULE_EVENTS = frozenset({"DisableRule", "DeleteRule", "PutRule", "RemoveTargets"})
+#: ``PutTargets`` too: the same target id with its input overridden (``Input``/``InputPath``/``InputTransformer``:
+#: the enforcer then judges a constant, harmless event) or another ARN silences a rule while it stays enabled.
+RULE_EVENTS = frozenset({"DisableRule", "DeleteRule", "PutRule", "RemoveTargets", "PutTargets"})
 #: Lambda's CloudTrail event names carry API version suffixes (the Lambda developer guide lists them).
 FUNCTION_EVENTS = frozenset(
     {
@@ -241,7 +244,7 @@ class TamperingRule:
                 return Target(f"its role {role}", arn, [step] if step else [], needs)
             return Target(f"its role {role}", arn, plan)
         if source == EVENTS:
-            rule_name = _text(parameters, "rule" if name == "RemoveTargets" else "name")
+            rule_name = _text(parameters, "rule" if name in ("RemoveTargets", "PutTargets") else "name")
             bus = _bus_name(parameters.get("eventBusName"))
             key = rule_name if bus == "default" else f"{bus}/{rule_name}"
             if rule_name is None or key not in own.rules_in(account):
@@ -257,7 +260,9 @@ class TamperingRule:
                         f"enable IAM Warden's rule {key} again",
                     )
                 )
-            return Target(f"its EventBridge rule {key}", arn, plan)
+            return Target(
+                f"its EventBridge rule {key}{_targets_put(parameters) if name == 'PutTargets' else ''}", arn, plan
+            )
         if account != own.home_account:
             return None  # IAM Warden's functions, queues, tables and settings live in the security account only
         if source == LAMBDA:
@@ -405,6 +410,21 @@ def guarding_a_settings_write(settings: Settings, change: CloudTrailChange) -> S
         break_glass_principals=(),
         accounts=MappingProxyType({}),
     )
+
+
+def _targets_put(parameters: Mapping[str, Any]) -> str:
+    """What a ``PutTargets`` set, in words: each target's id and ARN, and whether it overrides the event."""
+    targets = parameters.get("targets")
+    described = []
+    for target in targets if isinstance(targets, list) else []:
+        if not isinstance(target, Mapping):
+            continue
+        overrides = [key for key in ("input", "inputPath", "inputTransformer") if target.get(key) is not None]
+        described.append(
+            f"{target.get('id')} -> {target.get('arn') or 'an unnamed ARN'}"
+            + (f" with {'/'.join(overrides)} replacing the event" if overrides else "")
+        )
+    return f": targets set to {'; '.join(described)}" if described else ""
 
 
 def _text(parameters: Mapping[str, Any], key: str) -> str | None:
