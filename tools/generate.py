@@ -841,8 +841,9 @@ def render_tampering_routes() -> str:
                 *flow_or_block("eventName", iam, indent=16),
                 *exclusion,
                 "requestParameters:",
-                "  roleName: [!Ref EnforcerRole, !Ref PrunerRole, !Ref MemberRoleName, iamwarden-pruner-member,"
-                " iamwarden-snapshot-reader]",
+                "  roleName: [!Ref EnforcerRole, !Ref PrunerRole, !Ref HeartbeatRole, !Ref ExceptionWatchRole,"
+                " !Ref SlackInteractionsRole, !Ref OwnEventsForwarderRole, !Ref MemberRoleName,"
+                " iamwarden-pruner-member, iamwarden-snapshot-reader, { prefix: iamwarden-member-forwarder- }]",
             ],
             "iamwarden-tampered: the own roles' changes no other rule routes (the others reach it through theirs).",
         )

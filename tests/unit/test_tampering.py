@@ -277,3 +277,86 @@ def test_put_targets_on_a_member_forwarding_rule_is_tampering() -> None:
     event["detail"]["userIdentity"]["accountId"] = "222222222222"
     [finding] = judge(event).findings
     assert finding.resource_arn == "arn:aws:events:us-east-1:222222222222:rule/iamwarden-forward-iam"
+
+
+DENY_ALL = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": "*", "Resource": "*"}]})
+HOME_ROLES = (
+    "iamwarden-heartbeat-us-east-1",
+    "iamwarden-exception-watch-us-east-1",
+    "iamwarden-slack-interactions-us-east-1",
+    "iamwarden-event-forwarder-us-east-1",
+)
+
+
+@pytest.mark.parametrize("role", HOME_ROLES)
+def test_a_deny_on_any_of_the_stacks_roles_is_tampering_and_deleted_from_the_snapshot(role: str) -> None:
+    """A Deny on the heartbeat's, the exception watch's, the Slack endpoint's or the forwarder's role silences part
+    of the loop: every role of the stack is an own role (audit 15, gap 3)."""
+    arn = f"arn:aws:iam::111122223333:role/{role}"
+    event = sample("tamper-enforcer-role-policy.json", roleName=role, policyName="x", policyDocument=DENY_ALL)
+
+    finding = _tampered(judge_recorded(event, Snapshots(_own_role_snapshot(arn))))
+
+    assert finding.severity is Severity.CRITICAL
+    [step] = finding.plan
+    assert (step.action, step.target, step.parameters["restore_to"]) == ("restore_own_role_document", arn, None)
+    offline = _tampered(judge_recorded(event, None))  # offline: alerted, saying what a restore lacks
+    assert offline.plan == ()
+    assert offline.needs_context
+
+
+def test_the_event_forwarders_declared_trust_is_eventbridges() -> None:
+    event = sample("trust-update-unknown-account.json", roleName="iamwarden-event-forwarder-us-east-1")
+    [step] = _tampered(judge_recorded(event, None)).plan
+    [statement] = step.parameters["restore_to"]["Statement"]
+    assert statement["Principal"] == {"Service": "events.amazonaws.com"}
+
+
+@pytest.mark.parametrize("region", ["us-east-1", "eu-west-1", "ap-southeast-2", "us-gov-west-1"])
+def test_a_deny_on_a_member_forwarder_of_any_region_is_tampering(region: str) -> None:
+    role = f"iamwarden-member-forwarder-{region}"
+    event = in_member_account(
+        sample("tamper-enforcer-role-policy.json", roleName=role, policyName="x", policyDocument=DENY_ALL)
+    )
+
+    finding = _tampered(judge_recorded(event, Snapshots()))
+
+    assert finding.resource_arn == f"arn:aws:iam::{MEMBER}:role/{role}"
+    assert finding.plan == ()
+    assert finding.needs_context
+
+
+@pytest.mark.parametrize(
+    ("role", "member"),
+    [
+        ("iamwarden-member-forwarder-not-a-region", True),
+        ("iamwarden-member-forwarder-us-east-1-copy", True),
+        ("iamwarden-member-forwarder-us-east-1", False),  # the security account has no member forwarder
+        ("iamwarden-heartbeat-eu-west-1", False),  # another region's name: no role of this stack
+    ],
+)
+def test_look_alikes_of_the_new_own_roles_are_no_tampering(role: str, member: bool) -> None:
+    event = sample("tamper-enforcer-role-policy.json", roleName=role, policyName="x", policyDocument=DENY_ALL)
+    event = in_member_account(event) if member else event
+    assert RULE not in {f.rule_id for f in judge_recorded(event, Snapshots()).findings}
+
+
+def test_a_member_forwarder_name_never_exempts_what_its_role_does() -> None:
+    """The region-named member roles guard changes to them; a role taking such a name is judged like any other."""
+    event = in_member_account(load_event("create-user-backdoor-cli.json"))
+    identity = event["detail"]["userIdentity"]
+    identity.update(
+        {
+            "type": "AssumedRole",
+            "arn": f"arn:aws:sts::{MEMBER}:assumed-role/iamwarden-member-forwarder-us-west-2/x",
+            "sessionContext": {
+                "sessionIssuer": {
+                    "type": "Role",
+                    "arn": f"arn:aws:iam::{MEMBER}:role/iamwarden-member-forwarder-us-west-2",
+                    "accountId": MEMBER,
+                    "userName": "iamwarden-member-forwarder-us-west-2",
+                }
+            },
+        }
+    )
+    assert judge_recorded(event, None).verdict is Verdict.VIOLATION

@@ -214,7 +214,7 @@ class TamperingRule:
         source, name = change.event_source, change.event_name
         if source == IAM:
             role = context.request_text("roleName")
-            if role not in own.role_names_in(account):
+            if role is None or not own.guards_role(role, account):
                 return None
             arn = iam_arn(partition, account, "role", role)
             plan: list[RemediationStep] = []
