@@ -360,3 +360,88 @@ def test_a_member_forwarder_name_never_exempts_what_its_role_does() -> None:
         }
     )
     assert judge_recorded(event, None).verdict is Verdict.VIOLATION
+
+
+# --- CloudFormation is IAM Warden's own stack only for what its templates declare (audit 15, gap 4) ---------
+
+
+def by_cloudformation(event: dict[str, Any]) -> dict[str, Any]:
+    """The change as another stack's deployment makes it: the deployer's session, invoked by CloudFormation."""
+    event["detail"]["userIdentity"]["invokedBy"] = "cloudformation.amazonaws.com"
+    return event
+
+
+def _tampering(judgement: Any) -> list[Any]:
+    return [f for f in judgement.findings if f.rule_id == RULE]
+
+
+def test_another_stacks_inline_policy_on_the_enforcers_role_is_tampering() -> None:
+    """The reviewer's probe: a stack declaring AWS::IAM::RolePolicy attacker-stack-deny (Deny *) on the enforcer."""
+    event = by_cloudformation(
+        sample("tamper-enforcer-role-policy.json", policyName="attacker-stack-deny", policyDocument=DENY_ALL)
+    )
+
+    [finding] = _tampering(judge_recorded(event, Snapshots(_own_role_snapshot())))
+
+    assert "through CloudFormation, but the inline policy 'attacker-stack-deny'" in finding.reason
+    assert "which IAM Warden's stack does not declare" in finding.reason
+    assert finding.plan[0].parameters["restore_to"] is None  # deleted: not in the snapshot
+
+
+def test_the_stacks_own_inline_policy_written_by_cloudformation_is_its_deployment() -> None:
+    event = by_cloudformation(sample("tamper-enforcer-role-policy.json", policyName="enforcer-runtime"))
+    assert _tampering(judge_recorded(event, Snapshots(_own_role_snapshot()))) == []
+
+
+@pytest.mark.parametrize(
+    ("policy", "declared"),
+    [
+        ("arn:aws:iam::111122223333:policy/iamwarden-enforcer-remediations-2-us-east-1", True),
+        ("arn:aws:iam::111122223333:policy/attacker-stack-policy", False),
+        ("arn:aws:iam::111122223333:policy/iamwarden-enforcer-remediations-2-not-a-region", False),
+    ],
+)
+def test_a_managed_policy_attached_by_cloudformation_must_be_declared(policy: str, declared: bool) -> None:
+    event = by_cloudformation(sample("tamper-attach-to-enforcer-role.json", policyArn=policy))
+    assert bool(_tampering(judge_recorded(event, Snapshots()))) is not declared
+
+
+@pytest.mark.parametrize(
+    ("statement", "declared"),
+    [
+        ("iamwarden-EnforcerFunctionIamUserCreatedPermission-1A2B3C4D5E6F", True),
+        ("attacker-stack-EnforcerFunctionIamUserCreatedPermission-1A2B3C4D5E6F", False),
+        ("iamwarden-AttackerPermission-1A2B3C4D5E6F", False),
+    ],
+)
+def test_a_lambda_permission_by_cloudformation_must_be_one_the_stack_declares(statement: str, declared: bool) -> None:
+    event = by_cloudformation(sample("tamper-enforcer-code.json"))
+    event["detail"]["eventName"] = "AddPermission20150331v2"
+    event["detail"]["requestParameters"] = {
+        "functionName": "iamwarden-enforcer",
+        "statementId": statement,
+        "action": "lambda:InvokeFunction",
+        "principal": "events.amazonaws.com",
+    }
+    assert bool(_tampering(judge_recorded(event, None))) is not declared
+
+
+@pytest.mark.parametrize(
+    ("relative", "declared"),
+    [
+        ("rules/iam-user-created/mode", True),
+        ("rules/iamwarden-tampered/operators", False),
+        ("managed_accounts", False),
+    ],
+)
+def test_a_setting_created_by_cloudformation_must_be_one_the_stack_declares(relative: str, declared: bool) -> None:
+    event = by_cloudformation(load_event("tamper-setting-changed.json"))
+    event["detail"]["requestParameters"]["name"] = f"/iamwarden/{relative}"
+    assert bool(_tampering(judge_recorded(event, None))) is not declared
+
+
+def test_an_event_invoke_config_by_another_stack_is_tampering() -> None:
+    event = by_cloudformation(sample("tamper-enforcer-code.json"))
+    event["detail"]["eventName"] = "PutFunctionEventInvokeConfig"
+    event["detail"]["requestParameters"] = {"functionName": "iamwarden-heartbeat", "maximumRetryAttempts": 0}
+    assert _tampering(judge_recorded(event, None))

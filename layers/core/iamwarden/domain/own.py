@@ -67,6 +67,15 @@ _TRUSTED_SERVICE: Mapping[str, str] = MappingProxyType({"event-forwarder": "even
 _REGION = re.compile(r"[a-z]{2}(?:-[a-z]+)+-\d+")
 
 
+def names_match(declared: str, name: str) -> bool:
+    """Whether ``name`` is ``declared``, with a region's name where it has ``REGION_PLACEHOLDER``."""
+    prefix, placeholder, suffix = declared.partition(REGION_PLACEHOLDER)
+    if not placeholder:
+        return declared == name
+    middle = name[len(prefix) : len(name) - len(suffix)] if len(name) > len(prefix) + len(suffix) else ""
+    return name.startswith(prefix) and name.endswith(suffix) and _REGION.fullmatch(middle) is not None
+
+
 class OwnRole(NamedTuple):
     """One of IAM Warden's roles: what kind it is (``DOCUMENTED_ESCALATIONS``) and its exact ARN or name."""
 
@@ -135,20 +144,18 @@ class OwnIdentity(NamedTuple):
 
         Exact names, and the member stack's region-named roles (``REGION_PLACEHOLDER``) with any region's name.
         """
-        if role_name in self.role_names_in(account):
-            return True
-        if account == self.home_account or self.home_account is None:
-            return False
-        for name in self.member_roles.values():
-            prefix, placeholder, suffix = name.partition(REGION_PLACEHOLDER)
-            if (
-                placeholder
-                and role_name.startswith(prefix)
-                and role_name.endswith(suffix)
-                and _REGION.fullmatch(role_name[len(prefix) : len(role_name) - len(suffix)])
-            ):
-                return True
-        return False
+        return self.kind_of_role_named(role_name, account) is not None
+
+    def kind_of_role_named(self, role_name: str, account: str) -> str | None:
+        """The kind of IAM Warden's role named ``role_name`` in ``account`` (``guards_role``), or None."""
+        if self.home_account is None:
+            return None
+        if account == self.home_account:
+            return next((k for k, arn in self.home_roles.items() if arn.rsplit("/", 1)[-1] == role_name), None)
+        for kind, name in self.member_roles.items():
+            if name == role_name or names_match(name, role_name):
+                return kind
+        return None
 
     def role_names_in(self, account: str) -> tuple[str, ...]:
         """The names of IAM Warden's roles in ``account`` (the security account's or the member stack's)."""

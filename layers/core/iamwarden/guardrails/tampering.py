@@ -35,12 +35,13 @@ from types import MappingProxyType
 from typing import Any, ClassVar, NamedTuple
 
 from iamwarden.adapters.errors import ignoring, is_gone
+from iamwarden.domain import declared
 from iamwarden.domain.arns import iam_arn
 from iamwarden.domain.catalog import Mode, OptionSpec, RuleSpec, Severity
 from iamwarden.domain.events import CloudTrailChange
 from iamwarden.domain.exceptions import UndoError
 from iamwarden.domain.findings import RemediationStep, StepAction
-from iamwarden.domain.own import OwnIdentity
+from iamwarden.domain.own import OwnIdentity, names_match
 from iamwarden.domain.recorded import OWN_ROLE
 from iamwarden.domain.settings import Settings
 from iamwarden.domain.wildcards import arn_match
@@ -156,9 +157,13 @@ class TamperingRule:
             return evaluation
         what, arn, plan, needs = target
         evaluation = Evaluation(resource_arn=arn)
+        stack_change = ""
         if change.actor.invoked_by == CLOUDFORMATION:
-            evaluation.compliant.append(f"CloudFormation deploying IAM Warden's own stack changed {what}")
-            return evaluation
+            undeclared = undeclared_by_the_stack(context)
+            if undeclared is None:
+                evaluation.compliant.append(f"CloudFormation deploying IAM Warden's own stack changed {what}")
+                return evaluation
+            stack_change = f" through CloudFormation, but {undeclared}, which IAM Warden's stack does not declare"
         if change.event_source == SSM:
             rule = context.rule(IAMWARDEN_TAMPERED.id)
             operator = next(
@@ -197,7 +202,7 @@ class TamperingRule:
                 resource_arn=arn,
                 reason=(
                     f"{change.actor.display} changed IAM Warden itself ({change.event_name} on {what}), outside its "
-                    f"own stack; {done}."
+                    f"own stack{stack_change}; {done}."
                 ),
                 plan=plan,
                 needs_context=needs,
@@ -372,6 +377,52 @@ def settings_written(change: CloudTrailChange, own: OwnIdentity) -> dict[str, in
         for name in (names if isinstance(names, list) else [])
         if isinstance(name, str) and prefix and (name == prefix or name.startswith(prefix + "/"))
     }
+
+
+def undeclared_by_the_stack(context: RuleContext) -> str | None:
+    """What a CloudFormation change to IAM Warden names that its own stacks do not declare, or None.
+
+    Any stack can declare a policy on the enforcer's role, a permission on one of its functions or a parameter
+    under its prefix, so CloudFormation is IAM Warden's own stack only when the change names what its templates
+    declare (``domain.declared``, generated from them). Changes only the owning stack can make (a rule, a
+    function's code, a queue, a table, a role's trust) name nothing another stack could add.
+    """
+    change = context.change
+    own = context.settings.own
+    name = change.event_name
+    if change.event_source == IAM:
+        role = context.request_text("roleName") or ""
+        kind = own.kind_of_role_named(role, change.account) or ""
+        if name in ("PutRolePolicy", "DeleteRolePolicy"):
+            policy = context.request_text("policyName") or ""
+            if not any(names_match(d.replace("{role}", role), policy) for d in declared.INLINE_POLICIES.get(kind, ())):
+                return f"the inline policy {policy!r} on its role {role}"
+        if name in ("AttachRolePolicy", "DetachRolePolicy"):
+            policy = (context.request_text("policyArn") or "").rsplit("/", 1)[-1]
+            if not any(
+                names_match(d.replace("{role}", role), policy) or f"-{d}-" in policy
+                for d in declared.MANAGED_POLICIES.get(kind, ())
+            ):
+                return f"the managed policy {policy!r} on its role {role}"
+        if name in ("PutRolePermissionsBoundary", "DeleteRolePermissionsBoundary"):
+            return f"a permissions boundary on its role {role}"
+        return None
+    parameters = change.request_parameters
+    if change.event_source == LAMBDA and name in ("AddPermission20150331v2", "RemovePermission20150331v2"):
+        statement = _text(parameters, "statementId") or ""
+        stack = own.stack_name or "iamwarden"
+        if not any(statement.startswith(f"{stack}-{logical}") for logical in declared.PERMISSIONS):
+            return f"the permission {statement!r}"
+    if change.event_source == LAMBDA and name.endswith("FunctionEventInvokeConfig"):
+        function = _function_name(_text(parameters, "functionName")) or ""
+        if function not in declared.INVOKE_CONFIGS:
+            return f"an event invoke configuration on {function}"
+    if change.event_source == SSM:
+        prefix = (own.settings_prefix or "").rstrip("/") + "/"
+        undeclared = [n for n in settings_written(change, own) if n.removeprefix(prefix) not in declared.SETTINGS]
+        if undeclared:
+            return f"the setting{'s' if len(undeclared) > 1 else ''} {', '.join(undeclared)}"
+    return None
 
 
 def _guards_the_guard(own: OwnIdentity, names: list[str]) -> bool:
