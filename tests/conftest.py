@@ -47,11 +47,16 @@ SAMPLE_OWN = OwnIdentity(
     {
         "enforcer": f"arn:aws:iam::{SAMPLE_HOME_ACCOUNT}:role/iamwarden-enforcer-us-east-1",
         "pruner": f"arn:aws:iam::{SAMPLE_HOME_ACCOUNT}:role/iamwarden-pruner-us-east-1",
+        "heartbeat": f"arn:aws:iam::{SAMPLE_HOME_ACCOUNT}:role/iamwarden-heartbeat-us-east-1",
+        "exception-watch": f"arn:aws:iam::{SAMPLE_HOME_ACCOUNT}:role/iamwarden-exception-watch-us-east-1",
+        "slack-interactions": f"arn:aws:iam::{SAMPLE_HOME_ACCOUNT}:role/iamwarden-slack-interactions-us-east-1",
+        "event-forwarder": f"arn:aws:iam::{SAMPLE_HOME_ACCOUNT}:role/iamwarden-event-forwarder-us-east-1",
     },
     {
         "remediator": "iamwarden-remediator",
         "pruner-member": "iamwarden-pruner-member",
         "snapshot-reader": "iamwarden-snapshot-reader",
+        "member-forwarder": "iamwarden-member-forwarder-{region}",
     },
     rules=frozenset(
         {

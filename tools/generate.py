@@ -47,6 +47,8 @@ from typing import Any, NamedTuple
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "layers" / "core"))
 
+from samtranslator.yaml_helper import yaml_parse  # noqa: E402
+
 from iamwarden.domain.catalog import OptionSpec, RuleSpec  # noqa: E402
 from iamwarden.guardrails import registry  # noqa: E402
 
@@ -879,8 +881,9 @@ def render_tampering_routes() -> str:
         branches = [
             f"  - eventName: [{', '.join(role_events)}]",
             "    requestParameters:",
-            "      roleName: [!Ref EnforcerRole, !Ref PrunerRole, !Ref MemberRoleName, iamwarden-pruner-member,"
-            " iamwarden-snapshot-reader]",
+            "      roleName: [!Ref EnforcerRole, !Ref PrunerRole, !Ref HeartbeatRole, !Ref ExceptionWatchRole,"
+            " !Ref SlackInteractionsRole, !Ref OwnEventsForwarderRole, !Ref MemberRoleName,"
+            " iamwarden-pruner-member, iamwarden-snapshot-reader, { prefix: iamwarden-member-forwarder- }]",
         ]
         if policy_events:
             branches += [
@@ -1382,6 +1385,154 @@ def render_guardrail_index() -> str:
     return "\n".join(lines) + "\n"
 
 
+# --- what the own stacks declare (domain/declared.py) ------------------------------------------------------
+
+#: The own roles of each template by logical id, as their kinds (``domain.own.DOCUMENTED_ESCALATIONS``).
+ROLE_KINDS: Mapping[str, Mapping[str, str]] = {
+    "template.yaml": {
+        "EnforcerRole": "enforcer",
+        "PrunerRole": "pruner",
+        "HeartbeatRole": "heartbeat",
+        "ExceptionWatchRole": "exception-watch",
+        "SlackInteractionsRole": "slack-interactions",
+        "OwnEventsForwarderRole": "event-forwarder",
+    },
+    "member/template.yaml": {
+        "RemediationRole": "remediator",
+        "PrunerMemberRole": "pruner-member",
+        "SnapshotReaderRole": "snapshot-reader",
+        "ForwarderRole": "member-forwarder",
+    },
+}
+
+
+def _cfn_name(value: Any) -> str | None:
+    """A name as the template writes it: plain, or ``!Sub`` with ``${AWS::Region}`` as ``{region}`` and the member
+    roles' name parameters as ``{role}``."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, Mapping) and isinstance(value.get("Fn::Sub"), str):
+        text = value["Fn::Sub"].replace("${AWS::Region}", "{region}")
+        # The member roles' names are parameters: a policy named after its role says so with {role}.
+        text = text.replace("${MemberRoleName}", "{role}").replace("${PrunerMemberRoleName}", "{role}")
+        return None if "${" in text.replace("${SettingsPrefix}", "") else text
+    return None
+
+
+def _refs(value: Any) -> set[str]:
+    """The logical ids ``value`` names with ``!Ref`` or ``!GetAtt``, anywhere inside."""
+    found: set[str] = set()
+    if isinstance(value, Mapping):
+        for key, inner in value.items():
+            if key == "Ref" and isinstance(inner, str):
+                found.add(inner)
+            elif key == "Fn::GetAtt":
+                found.add(inner.split(".")[0] if isinstance(inner, str) else str(inner[0]))
+            else:
+                found |= _refs(inner)
+    elif isinstance(value, list):
+        for inner in value:
+            found |= _refs(inner)
+    return found
+
+
+def _policy_names(value: Any) -> set[str]:
+    """Every ``PolicyName`` inside ``value`` (a role's ``Policies``, conditional ones included)."""
+    found: set[str] = set()
+    if isinstance(value, Mapping):
+        name = _cfn_name(value.get("PolicyName"))
+        if name:
+            found.add(name)
+        for inner in value.values():
+            found |= _policy_names(inner)
+    elif isinstance(value, list):
+        for inner in value:
+            found |= _policy_names(inner)
+    return found
+
+
+def declared_own() -> dict[str, Any]:
+    """What the two templates declare on IAM Warden's own roles, settings and functions (``domain.declared``)."""
+    inline: dict[str, set[str]] = {}
+    managed: dict[str, set[str]] = {}
+    settings: set[str] = set()
+    permissions: set[str] = set()
+    invoke_configs: set[str] = set()
+    for path, kinds in ROLE_KINDS.items():
+        resources: Mapping[str, Any] = yaml_parse((ROOT / path).read_text(encoding="utf-8"))["Resources"]
+        for logical, kind in kinds.items():
+            properties = resources[logical]["Properties"]
+            inline.setdefault(kind, set()).update(_policy_names(properties.get("Policies", [])))
+            for arn in properties.get("ManagedPolicyArns", []) or []:
+                name = _cfn_name(arn)
+                if name:
+                    managed.setdefault(kind, set()).add(name.rsplit("/", 1)[-1])
+        for logical, resource in resources.items():
+            kind_of = {
+                logical_id: kinds[logical_id]
+                for logical_id in _refs(resource.get("Properties", {}))
+                if logical_id in kinds
+            }
+            properties = resource.get("Properties", {})
+            if resource["Type"] in ("AWS::IAM::RolePolicy", "AWS::IAM::Policy"):
+                for kind in kind_of.values():
+                    inline.setdefault(kind, set()).add(str(_cfn_name(properties.get("PolicyName"))))
+            elif resource["Type"] == "AWS::IAM::ManagedPolicy":
+                name = _cfn_name(properties.get("ManagedPolicyName")) or logical
+                for role in _refs(properties.get("Roles", [])):
+                    if role in kinds:
+                        managed.setdefault(kinds[role], set()).add(name)
+            elif resource["Type"] == "AWS::SSM::Parameter" and path == "template.yaml":
+                name = _cfn_name(properties.get("Name"))
+                if name and name.startswith("${SettingsPrefix}/"):
+                    settings.add(name.removeprefix("${SettingsPrefix}/"))
+            elif resource["Type"] == "AWS::Lambda::Permission" and path == "template.yaml":
+                permissions.add(logical)
+            elif resource["Type"] == "AWS::Serverless::Function" and path == "template.yaml":
+                # SAM names the permission of each event source <Function><Event>Permission.
+                for event in properties.get("Events", {}) or {}:
+                    permissions.add(f"{logical}{event}Permission")
+                if properties.get("EventInvokeConfig") and isinstance(properties.get("FunctionName"), str):
+                    invoke_configs.add(properties["FunctionName"])
+    return {
+        "inline": inline,
+        "managed": managed,
+        "settings": settings,
+        "permissions": permissions,
+        "invoke_configs": invoke_configs,
+    }
+
+
+def render_declared_own() -> str:
+    declared = declared_own()
+
+    def by_kind(name: str, values: Mapping[str, set[str]], doc: str) -> list[str]:
+        lines = [f"#: {doc}", f"{name}: Mapping[str, frozenset[str]] = MappingProxyType(", "    {"]
+        for kind in sorted(values):
+            items = [f"                {json.dumps(item)}," for item in sorted(values[kind])]
+            lines += [f"        {json.dumps(kind)}: frozenset(", "            {", *items, "            }", "        ),"]
+        return [*lines, "    }", ")"]
+
+    def flat(name: str, values: set[str], doc: str) -> list[str]:
+        return [
+            f"#: {doc}",
+            f"{name}: frozenset[str] = frozenset(",
+            "    {",
+            *(f"        {json.dumps(item)}," for item in sorted(values)),
+            "    }",
+            ")",
+        ]
+
+    lines = [
+        *by_kind("INLINE_POLICIES", declared["inline"], "Inline policy names of each own role, by kind."),
+        *by_kind("MANAGED_POLICIES", declared["managed"], "Managed policy names attached to each own role, by kind."),
+        *flat("SETTINGS", declared["settings"], "The settings parameters the stack creates, relative to the prefix."),
+        *flat("PERMISSIONS", declared["permissions"], "Logical ids of the Lambda permissions the stack declares."),
+        *flat("INVOKE_CONFIGS", declared["invoke_configs"], "Functions whose event invoke config the stack declares."),
+    ]
+    return "\n".join(lines) + "\n"
+
+
 # --- the blocks and their markers --------------------------------------------------------------------------
 
 
@@ -1407,6 +1558,7 @@ BLOCKS: tuple[Block, ...] = (
     Block("README.md", "guardrail-table", render_guardrail_table),
     Block("README.md", "remediation-actions", render_action_table),
     Block("layers/core/iamwarden/guardrails/index.py", "guardrail-index", render_guardrail_index),
+    Block("layers/core/iamwarden/domain/declared.py", "declared-own", render_declared_own),
 )
 
 

@@ -20,6 +20,7 @@ from typing import Any, NamedTuple
 import pytest
 
 from iamwarden.adapters.recorded import AuditRecorded
+from iamwarden.adapters.ssm_settings import SsmSettingsSource, ssm_parameters
 from iamwarden.app.heartbeat import Heartbeat, HeartbeatConfig
 from iamwarden.app.own_policies import OwnPolicyWatch
 from iamwarden.app.service import EnforcerService
@@ -32,6 +33,7 @@ from tests.sam_template import translated_template
 RULE = "iamwarden-tampered"
 CENTRAL = "iamwarden-central"
 ENFORCER_ROLE = "iamwarden-enforcer-us-east-1"
+FORWARDER_ROLE = f"arn:aws:iam::{HOME_ACCOUNT}:role/iamwarden-event-forwarder-{REGION}"
 
 
 class Loop(NamedTuple):
@@ -110,7 +112,9 @@ def loop(
         events.put_targets(Rule=properties["Name"], Targets=[{"Id": "enforcer", "Arn": queue_arn}], EventBusName=bus)
     forwarder = translated_template()["Resources"]["OwnEventsToCentralBus"]["Properties"]
     events.put_rule(Name=forwarder["Name"], EventPattern=json.dumps(resolve(forwarder["EventPattern"])))
-    events.put_targets(Rule=forwarder["Name"], Targets=[{"Id": "central-bus", "Arn": bus_arn}])
+    events.put_targets(
+        Rule=forwarder["Name"], Targets=[{"Id": "central-bus", "Arn": bus_arn, "RoleArn": FORWARDER_ROLE}]
+    )
     events.put_rule(Name="iamwarden-heartbeat", ScheduleExpression="rate(5 minutes)")
     # The pruner's two rules, with the names and targets the template gives them (stand-ins for its functions).
     pruner: dict[str, str] = {}
@@ -153,6 +157,7 @@ def loop(
         "PrunePlannerFunction.Arn": pruner["planner"],
         "PruneWatchFunction.Arn": pruner["watch"],
         "ExceptionWatchFunction.Arn": exception_watch,
+        "OwnEventsForwarderRole.Arn": FORWARDER_ROLE,
     }
     env = {name: str(resolve(value, names)) for name, value in environment.items()}
     assert env["IAMWARDEN_ALERT_TOPIC_ARN"] == topic_arn
@@ -166,7 +171,13 @@ def loop(
     )
     assert own_policies.record() == (len(config.enforcer_policy_arns), [])
     heartbeat = Heartbeat(
-        config, events, lambda_client, account.iam, session.client("sns", region_name=REGION), own_policies=own_policies
+        config,
+        events,
+        lambda_client,
+        account.iam,
+        session.client("sns", region_name=REGION),
+        own_policies=own_policies,
+        settings=lambda: SsmSettingsSource("/iamwarden", ssm_parameters(account.ssm), max_age=0).current().settings,
     )
     built = Loop(account, enforcer, notifier, events, sqs, lambda_client, enforcer_queue, alert_queue, heartbeat)
     assert built.beat() == [], "the loop as deployed is whole"
@@ -208,6 +219,24 @@ def _change_setting(loop: Loop) -> dict[str, Any]:
     return event
 
 
+def _switch_the_tampering_rule_off(loop: Loop) -> dict[str, Any]:
+    """One settings write that would switch off the judgement of that very write (and of every later change)."""
+    name = f"/iamwarden/rules/{RULE}/mode"
+    version = loop.account.ssm.put_parameter(Name=name, Value="off", Type="String", Overwrite=True)["Version"]
+    event = _event("tamper-setting-changed.json", "tampering-off", name=name)
+    event["detail"]["responseElements"]["version"] = version
+    return event
+
+
+def _make_oneself_operator(loop: Loop) -> dict[str, Any]:
+    name = f"/iamwarden/rules/{RULE}/operators"
+    developer = f"arn:aws:iam::{HOME_ACCOUNT}:role/developer"
+    version = loop.account.ssm.put_parameter(Name=name, Value=developer, Type="String", Overwrite=True)["Version"]
+    event = _event("tamper-setting-changed.json", "operator", name=name)
+    event["detail"]["responseElements"]["version"] = version
+    return event
+
+
 def _edit_enforcer_role(loop: Loop) -> dict[str, Any]:
     deny = {"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": "*", "Resource": "*"}]}
     loop.account.iam.put_role_policy(
@@ -233,15 +262,31 @@ def _disable_the_tampering_rule(loop: Loop) -> dict[str, Any]:
     return _event("tamper-disable-forwarder.json", "tampering-rule", name="iamwarden-tampered-stack")
 
 
+def _override_the_tampering_rules_input(loop: Loop) -> dict[str, Any]:
+    """PutTargets: the same target id and ARN, a constant input: enabled, targeted, and routing nothing real."""
+    [target] = loop.events.list_targets_by_rule(Rule="iamwarden-tampered-stack")["Targets"]
+    constant_event = load_event("tamper-disable-other-rule.json")
+    constant_event.pop("time")  # moto reads a template's "time" as a number
+    constant = json.dumps(constant_event)
+    loop.events.put_targets(
+        Rule="iamwarden-tampered-stack",
+        Targets=[{**target, "InputTransformer": {"InputPathsMap": {}, "InputTemplate": constant}}],
+    )
+    return _event("tamper-put-targets.json", "put-targets")
+
+
 ATTACK: list[tuple[str, Callable[[Loop], dict[str, Any]]]] = [
     ("disable the forwarding rule", _disable_forwarder),
     ("remove the enforcer target of a rule", _remove_targets),
     ("disable the pruner's watch rule", _disable_prune_watch),
     ("rewrite the enforcer's remediation grants", _rewrite_remediation_grants),
+    ("make oneself an operator", _make_oneself_operator),
+    ("switch iamwarden-tampered off in the settings", _switch_the_tampering_rule_off),
     ("set the enforcer's concurrency to 0", _concurrency_zero),
     ("change a setting", _change_setting),
     ("edit the enforcer role's policy", _edit_enforcer_role),
     ("rewrite the remediation grants while the enforcer cannot run", _rewrite_remediation_grants),
+    ("override the input of the tampering rule's target", _override_the_tampering_rules_input),
 ]
 
 
@@ -271,6 +316,13 @@ def test_every_step_of_an_attack_on_the_loop_is_alerted(loop: Loop) -> None:
     assert seen["disable the pruner's watch rule"][0] == 1
     assert loop.events.describe_rule(Name="iamwarden-prune-watch")["State"] == "ENABLED"
     assert not any("iamwarden-prune-watch" in p for p in seen["disable the pruner's watch rule"][1])
+    # A settings write is judged by the settings before it: neither approves itself, and what would switch the
+    # guard off or exempt from it is put back at once (the heartbeat finds the rule on again).
+    assert seen["make oneself an operator"][0] == 1
+    assert seen["switch iamwarden-tampered off in the settings"][0] == 1
+    assert not any(f"the rule {RULE} is off" in p for p in seen["switch iamwarden-tampered off in the settings"][1])
+    mode = loop.account.ssm.get_parameter(Name=f"/iamwarden/rules/{RULE}/mode")["Parameter"]["Value"]
+    assert mode != "off"
     # A removed target cannot be put back by an API call: the enforcer alerts it, and the heartbeat keeps saying so.
     assert seen["remove the enforcer target of a rule"][0] == 1
     assert any(
@@ -296,6 +348,13 @@ def test_every_step_of_an_attack_on_the_loop_is_alerted(loop: Loop) -> None:
     )
 
 
+def test_a_tampering_rule_left_off_in_the_settings_is_seen_by_the_heartbeat(loop: Loop) -> None:
+    loop.account.set(f"rules/{RULE}/mode", "off")  # as IAM Warden's own role would leave it: no event judged
+    assert any(f"the rule {RULE} is off" in p for p in loop.beat())
+    loop.account.set(f"rules/{RULE}/mode", "alert")
+    assert loop.beat() == []
+
+
 def test_an_intruder_who_silences_the_tampering_rule_first_is_caught_by_the_heartbeat(loop: Loop) -> None:
     loop.put(_disable_the_tampering_rule(loop))
     assert loop.deliver() == 0  # the event that would report it went through the rule it disabled
@@ -306,6 +365,46 @@ def test_an_intruder_who_silences_the_tampering_rule_first_is_caught_by_the_hear
     assert loop.deliver() == 0
     problems = loop.beat()
     assert "the rule iamwarden-forward-own-events is disabled" in problems
+
+
+def test_a_target_whose_input_is_overridden_is_seen_by_the_heartbeat_and_what_follows_too(loop: Loop) -> None:
+    """The event about the override passes through the overridden target: only the heartbeat can tell."""
+    loop.put(_override_the_tampering_rules_input(loop))
+    assert loop.deliver() == 0  # the enforcer judged the constant, not the PutTargets
+    [problem] = loop.beat()
+    assert "iamwarden-tampered-stack passes InputTransformer" in problem
+    loop.put(_event("tamper-enforcer-code.json", "code-after-override"))
+    assert loop.deliver() == 0
+    assert any("passes InputTransformer" in p for p in loop.beat())
+
+
+def test_put_targets_on_another_own_rule_reaches_the_enforcer_and_the_heartbeat(loop: Loop) -> None:
+    queue = loop.sqs.get_queue_attributes(QueueUrl=loop.enforcer_queue, AttributeNames=["QueueArn"])
+    sink = loop.sqs.create_queue(QueueName="attacker-sink")["QueueUrl"]
+    sink_arn = loop.sqs.get_queue_attributes(QueueUrl=sink, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    loop.events.put_targets(
+        Rule="iamwarden-iam-user-created", EventBusName=CENTRAL, Targets=[{"Id": "sink", "Arn": sink_arn}]
+    )
+    event = _event(
+        "tamper-put-targets.json",
+        "put-targets-central",
+        rule="iamwarden-iam-user-created",
+        eventBusName=CENTRAL,
+        targets=[{"id": "sink", "arn": sink_arn}],
+    )
+    loop.put(event)
+    assert loop.deliver() == 1
+    [problem] = loop.beat()
+    assert f"iamwarden-central/iamwarden-iam-user-created also targets {sink_arn}" in problem
+    assert queue["Attributes"]["QueueArn"] not in problem
+
+
+def test_the_forwarder_through_another_role_is_seen_by_the_heartbeat(loop: Loop) -> None:
+    [target] = loop.events.list_targets_by_rule(Rule="iamwarden-forward-own-events")["Targets"]
+    other = f"arn:aws:iam::{HOME_ACCOUNT}:role/attacker-relay"
+    loop.events.put_targets(Rule="iamwarden-forward-own-events", Targets=[{**target, "RoleArn": other}])
+    [problem] = loop.beat()
+    assert f"forwards through {other}, not the template's {FORWARDER_ROLE}" in problem
 
 
 def test_a_role_policy_edit_reaches_the_enforcer_through_the_forwarder_when_it_can_run(loop: Loop) -> None:

@@ -221,6 +221,117 @@ def test_an_operators_change_is_accepted(
     assert _alerts(notifier) == []
 
 
+# --- a settings write never approves itself (the settings before it judge it) ---------------------------
+
+DEVELOPER = f"arn:aws:iam::{HOME_ACCOUNT}:role/developer"
+
+
+def _write(account: Account, relative: str, value: str) -> dict[str, Any]:
+    """The intruder (role/developer, as in the sample) writes one of IAM Warden's own settings."""
+    name = f"/iamwarden/{relative}"
+    version = account.ssm.put_parameter(Name=name, Value=value, Type="String", Overwrite=True)["Version"]
+    event = copy.deepcopy(load_event("tamper-setting-changed.json"))
+    event["detail"]["requestParameters"]["name"] = name
+    event["detail"]["responseElements"]["version"] = version
+    event["detail"]["eventID"] = f"self-approval-{relative}-{version}"
+    return event
+
+
+@pytest.mark.parametrize(
+    ("relative", "value"),
+    [
+        (f"rules/{RULE}/mode", "off"),
+        (f"rules/{RULE}/operators", DEVELOPER),
+        (f"rules/{RULE}/allow_actors", DEVELOPER),
+        (f"rules/{RULE}/allow_resources", "arn:aws:ssm:*"),
+        ("managed_accounts", "999999999999"),
+        ("break_glass_principals", DEVELOPER),
+        (f"accounts/{HOME_ACCOUNT}/mode", "off"),
+    ],
+)
+def test_a_settings_write_that_would_exempt_itself_is_judged_by_the_settings_before_it(
+    account: Account, enforcer: EnforcerService, notifier: RecordingNotifier, relative: str, value: str
+) -> None:
+    account.set(f"rules/{RULE}/settings_guard", "restore")
+    before = _value(account, relative)
+    event = _write(account, relative, value)
+
+    result = enforcer.handle(event)
+
+    assert result["verdict"] == "violation", result["reason"]
+    assert _finding(result)["outcome"] == "remediated"
+    [alert] = _alerts(notifier)
+    assert alert.finding.severity.value == "critical"
+    assert _value(account, relative) == before  # put back (deleted when it did not exist before)
+
+
+def _value(account: Account, relative: str) -> str | None:
+    try:
+        return str(account.ssm.get_parameter(Name=f"/iamwarden/{relative}")["Parameter"]["Value"])
+    except account.ssm.exceptions.ParameterNotFound:
+        return None
+
+
+def test_a_write_by_an_operator_as_of_before_is_accepted_even_when_it_changes_the_operators(
+    account: Account, enforcer: EnforcerService, notifier: RecordingNotifier
+) -> None:
+    account.set(f"rules/{RULE}/settings_guard", "restore")
+    account.set(f"rules/{RULE}/operators", DEVELOPER)
+    event = _write(account, f"rules/{RULE}/operators", f"{DEVELOPER},{OPERATOR}")
+
+    result = enforcer.handle(event)
+
+    assert result["verdict"] == "compliant", result["reason"]
+    assert "is an operator" in result["reason"]
+    assert _alerts(notifier) == []
+
+
+def test_an_operator_who_removes_themself_is_still_judged_an_operator_of_before(
+    account: Account, enforcer: EnforcerService, notifier: RecordingNotifier
+) -> None:
+    account.set(f"rules/{RULE}/operators", DEVELOPER)
+    event = _write(account, f"rules/{RULE}/operators", OPERATOR)
+
+    assert enforcer.handle(event)["verdict"] == "compliant"
+
+
+def test_a_former_operator_removed_before_the_write_is_no_operator(
+    account: Account, enforcer: EnforcerService, notifier: RecordingNotifier
+) -> None:
+    account.set(f"rules/{RULE}/operators", DEVELOPER)
+    account.set(f"rules/{RULE}/operators", OPERATOR)  # the operators as they now are: not the developer
+    event = _write(account, "rules/iam-user-created/mode", "off")
+
+    assert enforcer.handle(event)["verdict"] == "violation"
+    assert len(_alerts(notifier)) == 1
+
+
+def test_a_tampering_rule_already_off_before_still_judges_a_settings_write(
+    account: Account, enforcer: EnforcerService, notifier: RecordingNotifier
+) -> None:
+    account.set(f"rules/{RULE}/mode", "off")
+    event = _write(account, "rules/iam-user-created/mode", "off")
+
+    result = enforcer.handle(event)
+
+    assert result["verdict"] == "violation"
+    assert _finding(result)["outcome"] == "alerted"  # off is judged in alert: reported, nothing put back
+
+
+def test_a_deleted_operators_setting_is_judged_without_operators(
+    account: Account, enforcer: EnforcerService, notifier: RecordingNotifier
+) -> None:
+    """A deletion's previous value is gone with the parameter's history: the default (no operators) judges it."""
+    account.set(f"rules/{RULE}/operators", DEVELOPER)
+    account.ssm.delete_parameter(Name=f"/iamwarden/rules/{RULE}/operators")
+    event = copy.deepcopy(load_event("tamper-setting-changed.json"))
+    event["detail"]["eventName"] = "DeleteParameter"
+    event["detail"]["requestParameters"] = {"name": f"/iamwarden/rules/{RULE}/operators"}
+    event["detail"]["responseElements"] = None
+
+    assert enforcer.handle(event)["verdict"] == "violation"
+
+
 # --- its roles ------------------------------------------------------------------------------------------
 
 

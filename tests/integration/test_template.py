@@ -250,7 +250,9 @@ def test_the_own_roles_escalations_are_findings_when_not_deployed_by_cloudformat
         for change, event in changes:
             event["detail"]["userIdentity"].pop("invokedBy", None)
             findings = judge_event(event, settings, documents).findings
-            own_role = event["detail"]["requestParameters"].get("roleName") in (ENFORCER_ROLE, PRUNER_ROLE)
+            own_role = event["detail"]["requestParameters"].get("roleName") in settings.own.role_names_in(
+                event["account"]
+            )
             # Anyone but CloudFormation writing the own roles' policies is tampering with IAM Warden too.
             assert ("iamwarden-tampered" in {f.rule_id for f in findings}) is own_role, (name, change)
             for finding in findings:

@@ -20,7 +20,13 @@ from tests.conftest import ROOT
 from tests.sam_template import remediation_statements
 
 TOOL = ROOT / "tools" / "generate.py"
-FILES = ("template.yaml", "member/template.yaml", "README.md", "layers/core/iamwarden/guardrails/index.py")
+FILES = (
+    "template.yaml",
+    "member/template.yaml",
+    "README.md",
+    "layers/core/iamwarden/guardrails/index.py",
+    "layers/core/iamwarden/domain/declared.py",
+)
 
 
 @pytest.fixture(scope="module")
@@ -507,3 +513,20 @@ def test_a_conditional_statement_keeps_its_condition_in_whichever_policy_it_land
     assert conditional, "the user-deletion grants are granted under AllowsUserDeletion"
     assert {statement["Fn::If"][0] for statement in conditional} == {tool.USER_DELETION}
     assert all(statement["Fn::If"][2] == {"Ref": "AWS::NoValue"} for statement in conditional)
+
+
+def test_what_the_stacks_declare_is_generated_and_an_edit_is_caught(
+    tool: ModuleType, copy: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """iamwarden-tampered's CloudFormation exemption reads domain/declared.py: it must say what the templates do."""
+    from iamwarden.domain import declared
+
+    assert "enforcer-runtime" in declared.INLINE_POLICIES["enforcer"]
+    assert "iamwarden-enforcer-remediations-1-{region}" in declared.MANAGED_POLICIES["enforcer"]
+    assert "rules/iamwarden-tampered/mode" in declared.SETTINGS
+    assert "rules/iamwarden-tampered/operators" not in declared.SETTINGS
+    path = copy / "layers/core/iamwarden/domain/declared.py"
+    path.write_text(path.read_text().replace('"enforcer-runtime",', '"enforcer-runtime",\n"attacker-stack-deny",'))
+    code, err = _stale(tool, copy, capsys)
+    assert code == 1
+    assert "declared-own" in err

@@ -156,7 +156,10 @@ def test_the_exception_watchs_rule_is_checked_against_its_own_function() -> None
         ({"iamwarden-exception-watch": ("ENABLED", [exception_watch])}, []),
         (
             {"iamwarden-exception-watch": ("ENABLED", [PLANNER])},
-            [f"the rule iamwarden-exception-watch no longer targets {exception_watch}"],
+            [
+                f"the rule iamwarden-exception-watch no longer targets {exception_watch}",
+                f"the rule iamwarden-exception-watch also targets {PLANNER}, which its template does not",
+            ],
         ),
         (
             {"iamwarden-exception-watch": ("DISABLED", [exception_watch])},

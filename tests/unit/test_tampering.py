@@ -253,3 +253,205 @@ def test_a_look_alike_roles_trust_policy_is_judged_like_any_others(role: str, ac
         event = in_member_account(event)
     rules = {f.rule_id for f in judge_recorded(event, Snapshots(_own_role_snapshot())).findings}
     assert rules == {"trust-policy-untrusted"}
+
+
+def test_put_targets_on_an_own_rule_is_tampering_alerted_with_the_redeploy_command() -> None:
+    """Same target id and ARN, input overridden: the rule stays enabled and routes a constant (audit 15, gap 2)."""
+    [finding] = judge(load_event("tamper-put-targets.json")).findings
+    assert finding.rule_id == RULE
+    assert finding.resource_arn == "arn:aws:events:us-east-1:111122223333:rule/iamwarden-tampered-stack"
+    assert finding.plan == ()
+    assert "inputTransformer replacing the event" in finding.reason
+    assert "aws cloudformation detect-stack-drift --stack-name iamwarden" in finding.reason
+
+
+def test_put_targets_pointing_an_own_rule_elsewhere_or_on_a_look_alike_rule() -> None:
+    elsewhere = sample(
+        "tamper-put-targets.json",
+        targets=[{"id": "iamwarden-tampered-stack", "arn": "arn:aws:sqs:us-east-1:999988887777:sink"}],
+    )
+    [finding] = judge(elsewhere).findings
+    assert "arn:aws:sqs:us-east-1:999988887777:sink" in finding.reason
+    assert "replacing the event" not in finding.reason
+    look_alike = sample("tamper-put-targets.json", rule="iamwarden-tampered-stack-copy")
+    assert judge(look_alike).verdict is Verdict.COMPLIANT
+
+
+def test_put_targets_on_a_member_forwarding_rule_is_tampering() -> None:
+    event = sample(
+        "tamper-put-targets.json",
+        rule="iamwarden-forward-iam",
+        targets=[{"id": "central-bus", "arn": "arn:aws:events:us-east-1:222222222222:event-bus/default"}],
+    )
+    event["account"] = event["detail"]["recipientAccountId"] = "222222222222"
+    event["detail"]["userIdentity"]["accountId"] = "222222222222"
+    [finding] = judge(event).findings
+    assert finding.resource_arn == "arn:aws:events:us-east-1:222222222222:rule/iamwarden-forward-iam"
+
+
+DENY_ALL = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": "*", "Resource": "*"}]})
+HOME_ROLES = (
+    "iamwarden-heartbeat-us-east-1",
+    "iamwarden-exception-watch-us-east-1",
+    "iamwarden-slack-interactions-us-east-1",
+    "iamwarden-event-forwarder-us-east-1",
+)
+
+
+@pytest.mark.parametrize("role", HOME_ROLES)
+def test_a_deny_on_any_of_the_stacks_roles_is_tampering_and_deleted_from_the_snapshot(role: str) -> None:
+    """A Deny on the heartbeat's, the exception watch's, the Slack endpoint's or the forwarder's role silences part
+    of the loop: every role of the stack is an own role (audit 15, gap 3)."""
+    arn = f"arn:aws:iam::111122223333:role/{role}"
+    event = sample("tamper-enforcer-role-policy.json", roleName=role, policyName="x", policyDocument=DENY_ALL)
+
+    finding = _tampered(judge_recorded(event, Snapshots(_own_role_snapshot(arn))))
+
+    assert finding.severity is Severity.CRITICAL
+    [step] = finding.plan
+    assert (step.action, step.target, step.parameters["restore_to"]) == ("restore_own_role_document", arn, None)
+    offline = _tampered(judge_recorded(event, None))  # offline: alerted, saying what a restore lacks
+    assert offline.plan == ()
+    assert offline.needs_context
+
+
+def test_the_event_forwarders_declared_trust_is_eventbridges() -> None:
+    event = sample("trust-update-unknown-account.json", roleName="iamwarden-event-forwarder-us-east-1")
+    [step] = _tampered(judge_recorded(event, None)).plan
+    [statement] = step.parameters["restore_to"]["Statement"]
+    assert statement["Principal"] == {"Service": "events.amazonaws.com"}
+
+
+@pytest.mark.parametrize("region", ["us-east-1", "eu-west-1", "ap-southeast-2", "us-gov-west-1"])
+def test_a_deny_on_a_member_forwarder_of_any_region_is_tampering(region: str) -> None:
+    role = f"iamwarden-member-forwarder-{region}"
+    event = in_member_account(
+        sample("tamper-enforcer-role-policy.json", roleName=role, policyName="x", policyDocument=DENY_ALL)
+    )
+
+    finding = _tampered(judge_recorded(event, Snapshots()))
+
+    assert finding.resource_arn == f"arn:aws:iam::{MEMBER}:role/{role}"
+    assert finding.plan == ()
+    assert finding.needs_context
+
+
+@pytest.mark.parametrize(
+    ("role", "member"),
+    [
+        ("iamwarden-member-forwarder-not-a-region", True),
+        ("iamwarden-member-forwarder-us-east-1-copy", True),
+        ("iamwarden-member-forwarder-us-east-1", False),  # the security account has no member forwarder
+        ("iamwarden-heartbeat-eu-west-1", False),  # another region's name: no role of this stack
+    ],
+)
+def test_look_alikes_of_the_new_own_roles_are_no_tampering(role: str, member: bool) -> None:
+    event = sample("tamper-enforcer-role-policy.json", roleName=role, policyName="x", policyDocument=DENY_ALL)
+    event = in_member_account(event) if member else event
+    assert RULE not in {f.rule_id for f in judge_recorded(event, Snapshots()).findings}
+
+
+def test_a_member_forwarder_name_never_exempts_what_its_role_does() -> None:
+    """The region-named member roles guard changes to them; a role taking such a name is judged like any other."""
+    event = in_member_account(load_event("create-user-backdoor-cli.json"))
+    identity = event["detail"]["userIdentity"]
+    identity.update(
+        {
+            "type": "AssumedRole",
+            "arn": f"arn:aws:sts::{MEMBER}:assumed-role/iamwarden-member-forwarder-us-west-2/x",
+            "sessionContext": {
+                "sessionIssuer": {
+                    "type": "Role",
+                    "arn": f"arn:aws:iam::{MEMBER}:role/iamwarden-member-forwarder-us-west-2",
+                    "accountId": MEMBER,
+                    "userName": "iamwarden-member-forwarder-us-west-2",
+                }
+            },
+        }
+    )
+    assert judge_recorded(event, None).verdict is Verdict.VIOLATION
+
+
+# --- CloudFormation is IAM Warden's own stack only for what its templates declare (audit 15, gap 4) ---------
+
+
+def by_cloudformation(event: dict[str, Any]) -> dict[str, Any]:
+    """The change as another stack's deployment makes it: the deployer's session, invoked by CloudFormation."""
+    event["detail"]["userIdentity"]["invokedBy"] = "cloudformation.amazonaws.com"
+    return event
+
+
+def _tampering(judgement: Any) -> list[Any]:
+    return [f for f in judgement.findings if f.rule_id == RULE]
+
+
+def test_another_stacks_inline_policy_on_the_enforcers_role_is_tampering() -> None:
+    """The reviewer's probe: a stack declaring AWS::IAM::RolePolicy attacker-stack-deny (Deny *) on the enforcer."""
+    event = by_cloudformation(
+        sample("tamper-enforcer-role-policy.json", policyName="attacker-stack-deny", policyDocument=DENY_ALL)
+    )
+
+    [finding] = _tampering(judge_recorded(event, Snapshots(_own_role_snapshot())))
+
+    assert "through CloudFormation, but the inline policy 'attacker-stack-deny'" in finding.reason
+    assert "which IAM Warden's stack does not declare" in finding.reason
+    assert finding.plan[0].parameters["restore_to"] is None  # deleted: not in the snapshot
+
+
+def test_the_stacks_own_inline_policy_written_by_cloudformation_is_its_deployment() -> None:
+    event = by_cloudformation(sample("tamper-enforcer-role-policy.json", policyName="enforcer-runtime"))
+    assert _tampering(judge_recorded(event, Snapshots(_own_role_snapshot()))) == []
+
+
+@pytest.mark.parametrize(
+    ("policy", "declared"),
+    [
+        ("arn:aws:iam::111122223333:policy/iamwarden-enforcer-remediations-2-us-east-1", True),
+        ("arn:aws:iam::111122223333:policy/attacker-stack-policy", False),
+        ("arn:aws:iam::111122223333:policy/iamwarden-enforcer-remediations-2-not-a-region", False),
+    ],
+)
+def test_a_managed_policy_attached_by_cloudformation_must_be_declared(policy: str, declared: bool) -> None:
+    event = by_cloudformation(sample("tamper-attach-to-enforcer-role.json", policyArn=policy))
+    assert bool(_tampering(judge_recorded(event, Snapshots()))) is not declared
+
+
+@pytest.mark.parametrize(
+    ("statement", "declared"),
+    [
+        ("iamwarden-EnforcerFunctionIamUserCreatedPermission-1A2B3C4D5E6F", True),
+        ("attacker-stack-EnforcerFunctionIamUserCreatedPermission-1A2B3C4D5E6F", False),
+        ("iamwarden-AttackerPermission-1A2B3C4D5E6F", False),
+    ],
+)
+def test_a_lambda_permission_by_cloudformation_must_be_one_the_stack_declares(statement: str, declared: bool) -> None:
+    event = by_cloudformation(sample("tamper-enforcer-code.json"))
+    event["detail"]["eventName"] = "AddPermission20150331v2"
+    event["detail"]["requestParameters"] = {
+        "functionName": "iamwarden-enforcer",
+        "statementId": statement,
+        "action": "lambda:InvokeFunction",
+        "principal": "events.amazonaws.com",
+    }
+    assert bool(_tampering(judge_recorded(event, None))) is not declared
+
+
+@pytest.mark.parametrize(
+    ("relative", "declared"),
+    [
+        ("rules/iam-user-created/mode", True),
+        ("rules/iamwarden-tampered/operators", False),
+        ("managed_accounts", False),
+    ],
+)
+def test_a_setting_created_by_cloudformation_must_be_one_the_stack_declares(relative: str, declared: bool) -> None:
+    event = by_cloudformation(load_event("tamper-setting-changed.json"))
+    event["detail"]["requestParameters"]["name"] = f"/iamwarden/{relative}"
+    assert bool(_tampering(judge_recorded(event, None))) is not declared
+
+
+def test_an_event_invoke_config_by_another_stack_is_tampering() -> None:
+    event = by_cloudformation(sample("tamper-enforcer-code.json"))
+    event["detail"]["eventName"] = "PutFunctionEventInvokeConfig"
+    event["detail"]["requestParameters"] = {"functionName": "iamwarden-heartbeat", "maximumRetryAttempts": 0}
+    assert _tampering(judge_recorded(event, None))

@@ -11,7 +11,7 @@ retried (and dead-lettered): acting on guessed settings is never an option.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple
 
 from aws_lambda_powertools.utilities.parameters import SSMProvider
@@ -59,3 +59,47 @@ class SsmSettingsSource:
             raise SettingsUnavailableError(f"cannot read settings under {self.prefix} from SSM: {exc}") from exc
         settings, problems = parse_settings(dict(values), refused=self.refused)
         return LiveSettings(settings, tuple(problems), dict(values))
+
+    def before(self, written: Mapping[str, int | None]) -> LiveSettings:
+        """The settings as they were before a write of ``written`` (full name -> the version it made, None: deleted).
+
+        A settings write is judged by these, so it cannot approve itself (``tampering.guarding_a_settings_write``):
+        each written parameter takes the value of the version before it (``GetParameterHistory``), or its default
+        when it had none, was deleted (a deleted parameter's history is gone) or its history cannot be read. A
+        default is never more lenient than an intruder's value: no operators, every account managed.
+        """
+        live = self.current()
+        values = dict(live.values)
+        for name, version in written.items():
+            relative = name[len(self.prefix) :].strip("/")
+            if not relative:
+                continue
+            previous = self._previous_value(name, version)
+            if previous is None:
+                values.pop(relative, None)
+            else:
+                values[relative] = previous
+        settings, problems = parse_settings(dict(values), refused=self.refused)
+        return LiveSettings(settings, tuple(problems), values)
+
+    def _previous_value(self, name: str, version: int | None) -> str | None:
+        """The value of ``name`` before ``version``, or None (no such version, deleted, or unreadable history)."""
+        if version is None:
+            return None
+        client = getattr(self.provider, "client", None)
+        if client is None:
+            return None
+        earlier: dict[int, str] = {}
+        token: str | None = None
+        try:
+            while True:
+                page = client.get_parameter_history(Name=name, **({"NextToken": token} if token else {}))
+                for entry in page.get("Parameters", []):
+                    if isinstance(entry.get("Version"), int) and entry["Version"] < version:
+                        earlier[entry["Version"]] = str(entry.get("Value", ""))
+                token = page.get("NextToken")
+                if not token:
+                    break
+        except Exception:  # unreadable history: the default, which is never more lenient than the write
+            return None
+        return earlier[max(earlier)] if earlier else None

@@ -45,9 +45,11 @@ from iamwarden.adapters.recorded import (
 from iamwarden.adapters.ssm_settings import SsmSettingsSource, ssm_parameters
 from iamwarden.app.deploy_snapshot import DeploySnapshot, SnapshotTaker
 from iamwarden.app.own_policies import DeployTakers, OwnPolicyWatch
+from iamwarden.domain.catalog import Mode
 from iamwarden.domain.exceptions import ConfigurationError
 from iamwarden.domain.own import parse_own_roles
 from iamwarden.domain.recorded import Snapshot
+from iamwarden.domain.settings import Settings
 
 #: The stack's default-bus rules whose target is not the enforcer.
 FORWARDER = "iamwarden-forward-own-events"
@@ -55,6 +57,8 @@ SCHEDULE = "iamwarden-heartbeat"
 PRUNE_SCHEDULE = "iamwarden-prune-schedule"
 PRUNE_WATCH = "iamwarden-prune-watch"
 EXCEPTION_WATCH = "iamwarden-exception-watch"
+#: The rule that must never be off (``Heartbeat.guard_settings_problems``).
+TAMPERED = "iamwarden-tampered"
 
 
 class HeartbeatConfig(NamedTuple):
@@ -89,6 +93,8 @@ class HeartbeatConfig(NamedTuple):
     #: The managed policies the template attaches to the enforcer's role (``IAMWARDEN_ENFORCER_POLICY_ARNS``):
     #: its remediation grants, too large for the role's inline policies.
     enforcer_policy_arns: tuple[str, ...] = ()
+    #: The role the forwarder's target uses (``IAMWARDEN_FORWARDER_ROLE_ARN``); None: not compared.
+    forwarder_role_arn: str | None = None
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] | None = None) -> HeartbeatConfig:
@@ -126,6 +132,7 @@ class HeartbeatConfig(NamedTuple):
             exception_watch_arn=env.get("IAMWARDEN_EXCEPTION_WATCH_ARN") or None,
             member_snapshot_role=env.get("IAMWARDEN_SNAPSHOT_ROLE_NAME") or None,
             settings_prefix=env.get("IAMWARDEN_SETTINGS_PREFIX") or None,
+            forwarder_role_arn=env.get("IAMWARDEN_FORWARDER_ROLE_ARN") or None,
         )
 
 
@@ -349,8 +356,11 @@ class Heartbeat:
         snapshots: SnapshotRefresh | None = None,
         member_snapshots: MemberSnapshots | None = None,
         own_policies: OwnPolicyWatch | None = None,
+        settings: Callable[[], Settings] | None = None,
     ) -> None:
         self.config = config
+        #: Reads IAM Warden's live settings (``guard_settings_problems``); None: not checked.
+        self.settings = settings
         self.events = events
         self.lambda_client = lambda_client
         self.iam = iam
@@ -368,7 +378,31 @@ class Heartbeat:
         for key in self.config.rules:
             found.extend(self._rule_problems(key))
         found.extend(self._enforcer_problems())
+        found.extend(self.guard_settings_problems())
         return found
+
+    def guard_settings_problems(self) -> list[str]:
+        """``iamwarden-tampered`` switched off in the settings (globally or for the security account).
+
+        A settings write cannot switch off the judgement of that very write (``tampering.guarding_a_settings_write``),
+        but once off, every later change to IAM Warden's roles, rules and functions goes unseen: say so each run.
+        """
+        if self.settings is None:
+            return []
+        try:
+            settings = self.settings()
+        except Exception as exc:
+            return [f"IAM Warden's settings cannot be read ({error_code(exc) or exc})"]
+        home = self.config.account
+        mode = (settings.for_account(home) if home else settings).rule(TAMPERED).mode
+        if mode is Mode.OFF:
+            prefix = self.config.settings_prefix or ""
+            return [
+                f"the rule {TAMPERED} is off ({prefix}/rules/{TAMPERED}/mode"
+                + (f" or {prefix}/accounts/{home}/mode" if home else "")
+                + "): changes to IAM Warden itself go unseen; it must be remediate (or alert)"
+            ]
+        return []
 
     def run(self) -> dict[str, Any]:
         """Check, refresh the snapshots, alert if anything is missing, and say what was found (the handler's answer)."""
@@ -433,9 +467,35 @@ class Heartbeat:
         expected = self._expected_target(name, bus)
         if expected is None:
             return problems  # a pruner rule whose function the environment does not name: state checked only
-        targets = [target.get("Arn") for target in self.events.list_targets_by_rule(Rule=name, **_bus(bus))["Targets"]]
-        if expected not in targets:
+        targets = self.events.list_targets_by_rule(Rule=name, **_bus(bus))["Targets"]
+        if expected not in [target.get("Arn") for target in targets]:
             problems.append(f"the rule {key} no longer targets {expected}")
+        problems.extend(self._declared_target_problems(key, name, bus, expected, targets))
+        return problems
+
+    def _declared_target_problems(
+        self, key: str, name: str, bus: str, expected: str, targets: list[dict[str, Any]]
+    ) -> list[str]:
+        """Each whole target against the template's declaration: the one ARN it declares, the event passed on
+        unchanged (no ``Input``/``InputPath``/``InputTransformer``: a constant input silences the rule while it
+        stays enabled), and the forwarder's role."""
+        problems = []
+        for target in targets:
+            arn, target_id = target.get("Arn"), target.get("Id")
+            named = f" (target {target_id})" if target_id else ""
+            if arn != expected:
+                problems.append(f"the rule {key} also targets {arn}{named}, which its template does not")
+                continue
+            if overridden := [field for field in ("Input", "InputPath", "InputTransformer") if target.get(field)]:
+                problems.append(
+                    f"the rule {key} passes {'/'.join(overridden)} to {arn} instead of the event{named}: what it "
+                    "routes never reaches IAM Warden as it happened"
+                )
+            role = self.config.forwarder_role_arn
+            if not bus and name == FORWARDER and role and target.get("RoleArn") != role:
+                problems.append(
+                    f"the rule {key} forwards through {target.get('RoleArn') or 'no role'}, not the template's {role}"
+                )
         return problems
 
     def _expected_target(self, name: str, bus: str) -> str | None:
@@ -507,6 +567,13 @@ def build_heartbeat(session: Any = None, environ: Mapping[str, str] | None = Non
     member_snapshots = None
     if snapshots is not None and config.member_snapshot_role and config.settings_prefix:
         member_snapshots = _member_snapshots(session, config, snapshots.store)
+    settings = None
+    if config.settings_prefix:
+        source = SsmSettingsSource(config.settings_prefix, ssm_parameters(session.client("ssm", config=retry_config())))
+
+        def settings() -> Settings:
+            return source.current().settings
+
     return Heartbeat(
         config,
         session.client("events", config=retry_config()),
@@ -516,6 +583,7 @@ def build_heartbeat(session: Any = None, environ: Mapping[str, str] | None = Non
         snapshots=snapshots,
         member_snapshots=member_snapshots,
         own_policies=own_policies,
+        settings=settings,
     )
 
 

@@ -35,8 +35,8 @@ from iamwarden.app.executor import RemediationExecutor, RemediationFailedError, 
 from iamwarden.domain.breaker import BreakerDecision, BreakerSettings, kill_switch_name
 from iamwarden.domain.catalog import Mode
 from iamwarden.domain.delivery import Delivery, DeliveryReport
-from iamwarden.domain.events import CloudTrailChange
-from iamwarden.domain.exceptions import RemediationError, SettingsProblem
+from iamwarden.domain.events import CloudTrailChange, parse_event
+from iamwarden.domain.exceptions import InvalidEventError, RemediationError, SettingsProblem
 from iamwarden.domain.exposure import NetworkOwners, OriginAccessIdentities
 from iamwarden.domain.findings import Finding, Judgement, Outcome, Verdict
 from iamwarden.domain.managed_documents import ManagedPolicyDocuments
@@ -47,6 +47,7 @@ from iamwarden.domain.rule_exceptions import RuleException
 from iamwarden.domain.settings import Settings
 from iamwarden.guardrails.base import LiveClients
 from iamwarden.guardrails.engine import judge_event
+from iamwarden.guardrails.tampering import settings_written
 
 
 class Telemetry(Protocol):
@@ -72,6 +73,8 @@ class SettingsSource(Protocol):
     prefix: str
 
     def current(self) -> LiveSettings: ...
+
+    def before(self, written: Mapping[str, int | None]) -> LiveSettings: ...
 
 
 class ActiveExceptions(Protocol):
@@ -181,11 +184,12 @@ class EnforcerService:
         if self.directory is not None:
             self.directory.observe(event)
         exceptions = self.exceptions.current() if self.exceptions is not None else ()
-        judgement = self._judge(event, live.settings, exceptions)
+        settings = self._judged_by(event, live.settings)
+        judgement = self._judge(event, settings, exceptions)
         if judgement.findings and self.exceptions is not None:
             fresh = self.exceptions.current(fresh=True)  # an exception approved a moment ago holds already
             if tuple(fresh) != tuple(exceptions):
-                judgement = self._judge(event, live.settings, fresh)
+                judgement = self._judge(event, settings, fresh)
         self.telemetry.bind(
             event_id=judgement.change.event_id if judgement.change else None,
             rule=",".join(judgement.rule_ids) or None,
@@ -218,6 +222,15 @@ class EnforcerService:
             "rules": list(judgement.rule_ids),
             "findings": [result.to_dict() for result in results],
         }
+
+    def _judged_by(self, event: Mapping[str, Any], settings: Settings) -> Settings:
+        """The settings ``event`` is judged by: for a write to IAM Warden's own settings, those from before it."""
+        try:
+            change = parse_event(event)
+        except InvalidEventError:
+            return settings  # judged (invalid) as it is
+        written = settings_written(change, self.own)
+        return self.settings_source.before(written).settings if written else settings
 
     def _judge(self, event: Mapping[str, Any], settings: Settings, exceptions: Sequence[RuleException]) -> Judgement:
         return judge_event(

@@ -12,6 +12,7 @@ Pure: the app reads the environment (``iamwarden.app.config``) and hands an ``Ow
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any, NamedTuple
@@ -48,8 +49,31 @@ DOCUMENTED_ESCALATIONS: Mapping[str, frozenset[str]] = MappingProxyType(
         "heartbeat": frozenset(),
         # The member stack's read-only role the heartbeat snapshots trails and boundaries through.
         "snapshot-reader": frozenset(),
+        # The security account's other function roles and EventBridge's forwarding roles: none needs an escalation
+        # method, and a Deny on any of them silences part of the loop (the heartbeat, expiry, Slack, forwarding).
+        "exception-watch": frozenset(),
+        "slack-interactions": frozenset(),
+        "event-forwarder": frozenset(),
+        # The member stack's forwarding role; its name carries the region of each stack instance (REGION_PLACEHOLDER).
+        "member-forwarder": frozenset(),
     }
 )
+#: In a member role's name, the region of the member stack instance that creates it (one role per region). Such a
+#: name guards changes *to* those roles, never exempts changes *by* one: an intruder could create the same name
+#: with a region no stack instance has.
+REGION_PLACEHOLDER = "{region}"
+#: The service trusted by a security-account role that is no Lambda execution role (template.yaml).
+_TRUSTED_SERVICE: Mapping[str, str] = MappingProxyType({"event-forwarder": "events.amazonaws.com"})
+_REGION = re.compile(r"[a-z]{2}(?:-[a-z]+)+-\d+")
+
+
+def names_match(declared: str, name: str) -> bool:
+    """Whether ``name`` is ``declared``, with a region's name where it has ``REGION_PLACEHOLDER``."""
+    prefix, placeholder, suffix = declared.partition(REGION_PLACEHOLDER)
+    if not placeholder:
+        return declared == name
+    middle = name[len(prefix) : len(name) - len(suffix)] if len(name) > len(prefix) + len(suffix) else ""
+    return name.startswith(prefix) and name.endswith(suffix) and _REGION.fullmatch(middle) is not None
 
 
 class OwnRole(NamedTuple):
@@ -120,6 +144,24 @@ class OwnIdentity(NamedTuple):
         kind = self.role_kind(arn, account)
         return DOCUMENTED_ESCALATIONS.get(kind, frozenset()) if kind else frozenset()
 
+    def guards_role(self, role_name: str, account: str) -> bool:
+        """Whether ``role_name`` in ``account`` is one of IAM Warden's roles (changes to it are tampering).
+
+        Exact names, and the member stack's region-named roles (``REGION_PLACEHOLDER``) with any region's name.
+        """
+        return self.kind_of_role_named(role_name, account) is not None
+
+    def kind_of_role_named(self, role_name: str, account: str) -> str | None:
+        """The kind of IAM Warden's role named ``role_name`` in ``account`` (``guards_role``), or None."""
+        if self.home_account is None:
+            return None
+        if account == self.home_account:
+            return next((k for k, arn in self.home_roles.items() if arn.rsplit("/", 1)[-1] == role_name), None)
+        for kind, name in self.member_roles.items():
+            if name == role_name or names_match(name, role_name):
+                return kind
+        return None
+
     def role_names_in(self, account: str) -> tuple[str, ...]:
         """The names of IAM Warden's roles in ``account`` (the security account's or the member stack's)."""
         if account == self.home_account:
@@ -129,18 +171,21 @@ class OwnIdentity(NamedTuple):
     def declared_trust_policy(self, role_name: str, account: str) -> dict[str, Any] | None:
         """The trust policy the template declares for a role of the security account's stack, None for others.
 
-        Every role of ``template.yaml`` is a Lambda execution role trusted by ``lambda.amazonaws.com`` for this
-        account only (``aws:SourceAccount``); the member stack's trust the security account with conditions
+        Every role of ``template.yaml`` is trusted by one service for this account only (``aws:SourceAccount``):
+        ``lambda.amazonaws.com`` for the function roles, ``events.amazonaws.com`` for the event forwarder's; the
+        member stack's trust the security account with conditions
         the code does not know, so they have none here.
         """
         if account != self.home_account or role_name not in self.role_names_in(account):
             return None
+        kind = next((k for k, arn in self.home_roles.items() if arn.rsplit("/", 1)[-1] == role_name), None)
+        service = _TRUSTED_SERVICE.get(kind or "", "lambda.amazonaws.com")
         return {
             "Version": "2012-10-17",
             "Statement": [
                 {
                     "Effect": "Allow",
-                    "Principal": {"Service": "lambda.amazonaws.com"},
+                    "Principal": {"Service": service},
                     "Action": "sts:AssumeRole",
                     "Condition": {"StringEquals": {"aws:SourceAccount": account}},
                 }

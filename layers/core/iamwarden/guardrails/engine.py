@@ -38,6 +38,7 @@ from iamwarden.domain.settings import Settings
 from iamwarden.domain.wildcards import arn_match
 from iamwarden.guardrails.base import LiveClients
 from iamwarden.guardrails.registry import GUARDRAILS_BY_EVENT, RuleContext
+from iamwarden.guardrails.tampering import guarding_a_settings_write
 
 SERVICE_LINKED_ROLE_PATH = "/aws-service-role/"
 #: The keys of the offending item that says which attached policy (and version) a finding is about.
@@ -110,7 +111,8 @@ def judge_change(
     elsewhere = foreign_account_claim(change)
     if elsewhere:
         return _rejected(change, elsewhere)
-    settings = settings.for_account(change.account)
+    # A write to IAM Warden's own settings is judged by the settings before it, never exempted by itself.
+    settings = guarding_a_settings_write(settings, change) or settings.for_account(change.account)
     if change.failed:
         return _ignored(change, f"failed call ({change.error_code}): it changed nothing")
     if change.read_only:

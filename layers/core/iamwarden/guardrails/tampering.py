@@ -27,7 +27,8 @@ own deployment: no other stack can hold these exact names while this one does. J
   deleted, leaves nothing in force: alerted, high. ``DeletePolicy`` is alerted with the redeploy command.
   ``policy-version-admin`` and ``privilege-escalation`` leave these policies to this rule;
 * its EventBridge rules: ``DisableRule`` is re-enabled (``enable_own_rule``); ``DeleteRule``, ``PutRule``
-  (re-patterned) and ``RemoveTargets`` are alerted with the redeploy command;
+  (re-patterned), ``RemoveTargets`` and ``PutTargets`` (a target's input overridden or pointed elsewhere) are
+  alerted with the redeploy command;
 * its functions: ``PutFunctionConcurrency`` / ``DeleteFunctionConcurrency`` are put back to what the
   template declares (``restore_function_concurrency``); code, configuration, event invoke config,
   permissions and deletion are alerted;
@@ -40,14 +41,19 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Any, ClassVar, NamedTuple
 
 from iamwarden.adapters.errors import ignoring, is_gone
+from iamwarden.domain import declared
 from iamwarden.domain.arns import iam_arn
 from iamwarden.domain.catalog import Mode, OptionSpec, RuleSpec, Severity
+from iamwarden.domain.events import CloudTrailChange
 from iamwarden.domain.exceptions import InvalidEventError, RemediationError, UndoError
 from iamwarden.domain.findings import RemediationStep, StepAction
+from iamwarden.domain.own import OwnIdentity, names_match
 from iamwarden.domain.recorded import OWN_POLICY, OWN_ROLE
+from iamwarden.domain.settings import Settings
 from iamwarden.domain.wildcards import arn_match
 from iamwarden.guardrails.base import Evaluation, RuleContext
 from iamwarden.guardrails.managed_policy import DetachManagedPolicy
@@ -78,7 +84,9 @@ ROLE_EVENTS = frozenset(
 #: deleted. ``CreatePolicyVersion`` and ``SetDefaultPolicyVersion`` are judged by ``policy-version-admin`` too,
 #: which leaves IAM Warden's own policies to this rule.
 POLICY_EVENTS = frozenset({"CreatePolicyVersion", "SetDefaultPolicyVersion", "DeletePolicyVersion", "DeletePolicy"})
-RULE_EVENTS = frozenset({"DisableRule", "DeleteRule", "PutRule", "RemoveTargets"})
+#: ``PutTargets`` too: the same target id with its input overridden (``Input``/``InputPath``/``InputTransformer``:
+#: the enforcer then judges a constant, harmless event) or another ARN silences a rule while it stays enabled.
+RULE_EVENTS = frozenset({"DisableRule", "DeleteRule", "PutRule", "RemoveTargets", "PutTargets"})
 #: Lambda's CloudTrail event names carry API version suffixes (the Lambda developer guide lists them).
 FUNCTION_EVENTS = frozenset(
     {
@@ -175,9 +183,13 @@ class TamperingRule:
             return evaluation
         what, arn, plan, needs = target.what, target.arn, target.plan, target.needs
         evaluation = Evaluation(resource_arn=arn)
+        stack_change = ""
         if change.actor.invoked_by == CLOUDFORMATION:
-            evaluation.compliant.append(f"CloudFormation deploying IAM Warden's own stack changed {what}")
-            return evaluation
+            undeclared = undeclared_by_the_stack(context)
+            if undeclared is None:
+                evaluation.compliant.append(f"CloudFormation deploying IAM Warden's own stack changed {what}")
+                return evaluation
+            stack_change = f" through CloudFormation, but {undeclared}, which IAM Warden's stack does not declare"
         if target.fine is not None:
             evaluation.compliant.append(target.fine)
             return evaluation
@@ -195,7 +207,9 @@ class TamperingRule:
             if operator is not None:
                 evaluation.compliant.append(f"{change.actor.display} is an operator ({operator!r}) and changed {what}")
                 return evaluation
-            if rule.choice("settings_guard") != "restore":
+            if rule.choice("settings_guard") != "restore" and not _guards_the_guard(
+                own, list(settings_written(change, own))
+            ):
                 plan = []
         if plan:
             done = "it will be put back"
@@ -220,7 +234,7 @@ class TamperingRule:
                 resource_arn=arn,
                 reason=(
                     f"{change.actor.display} changed IAM Warden itself ({change.event_name} on {what}), outside its "
-                    f"own stack; {done}."
+                    f"own stack{stack_change}; {done}."
                 ),
                 plan=plan,
                 needs_context=needs,
@@ -239,7 +253,7 @@ class TamperingRule:
             return _own_policy_target(context)
         if source == IAM:
             role = context.request_text("roleName")
-            if role not in own.role_names_in(account):
+            if role is None or not own.guards_role(role, account):
                 return None
             arn = iam_arn(partition, account, "role", role)
             plan: list[RemediationStep] = []
@@ -269,7 +283,7 @@ class TamperingRule:
                 return Target(f"its role {role}", arn, [step] if step else [], needs)
             return Target(f"its role {role}", arn, plan)
         if source == EVENTS:
-            rule_name = _text(parameters, "rule" if name == "RemoveTargets" else "name")
+            rule_name = _text(parameters, "rule" if name in ("RemoveTargets", "PutTargets") else "name")
             bus = _bus_name(parameters.get("eventBusName"))
             key = rule_name if bus == "default" else f"{bus}/{rule_name}"
             if rule_name is None or key not in own.rules_in(account):
@@ -285,7 +299,9 @@ class TamperingRule:
                         f"enable IAM Warden's rule {key} again",
                     )
                 )
-            return Target(f"its EventBridge rule {key}", arn, plan)
+            return Target(
+                f"its EventBridge rule {key}{_targets_put(parameters) if name == 'PutTargets' else ''}", arn, plan
+            )
         if account != own.home_account:
             return None  # IAM Warden's functions, queues, tables and settings live in the security account only
         if source == LAMBDA:
@@ -320,13 +336,7 @@ class TamperingRule:
                 return None
             return Target(f"its table {table}", f"arn:{partition}:dynamodb:{region}:{account}:table/{table}", [])
         if source == SSM:
-            names = parameters.get("names") if name == "DeleteParameters" else [parameters.get("name")]
-            prefix = (own.settings_prefix or "").rstrip("/")
-            mine = [
-                n
-                for n in (names if isinstance(names, list) else [])
-                if isinstance(n, str) and prefix and (n == prefix or n.startswith(prefix + "/"))
-            ]
+            mine = list(settings_written(change, own))
             if not mine:
                 return None
             arn = f"arn:{partition}:ssm:{region}:{account}:parameter{mine[0]}"
@@ -492,6 +502,124 @@ def _new_default(context: RuleContext) -> str:
     if not isinstance(version, str) or not version:
         raise InvalidEventError("detail.responseElements.policyVersion.versionId must be a non-empty string")
     return version
+
+
+def settings_written(change: CloudTrailChange, own: OwnIdentity) -> dict[str, int | None]:
+    """IAM Warden's own settings (parameter names under its prefix) that ``change`` wrote or deleted.
+
+    Each name maps to the parameter version the write made (``PutParameter``'s response), or None for a deletion.
+    Empty for anything else, and for the settings of an account other than the security account.
+    """
+    if change.event_source != SSM or change.event_name not in SETTING_EVENTS or change.account != own.home_account:
+        return {}
+    parameters = change.request_parameters
+    names = parameters.get("names") if change.event_name == "DeleteParameters" else [parameters.get("name")]
+    prefix = (own.settings_prefix or "").rstrip("/")
+    version = (change.response_elements or {}).get("version") if change.event_name == "PutParameter" else None
+    return {
+        name: version if isinstance(version, int) else None
+        for name in (names if isinstance(names, list) else [])
+        if isinstance(name, str) and prefix and (name == prefix or name.startswith(prefix + "/"))
+    }
+
+
+def undeclared_by_the_stack(context: RuleContext) -> str | None:
+    """What a CloudFormation change to IAM Warden names that its own stacks do not declare, or None.
+
+    Any stack can declare a policy on the enforcer's role, a permission on one of its functions or a parameter
+    under its prefix, so CloudFormation is IAM Warden's own stack only when the change names what its templates
+    declare (``domain.declared``, generated from them). Changes only the owning stack can make (a rule, a
+    function's code, a queue, a table, a role's trust) name nothing another stack could add.
+    """
+    change = context.change
+    own = context.settings.own
+    name = change.event_name
+    if change.event_source == IAM:
+        role = context.request_text("roleName") or ""
+        kind = own.kind_of_role_named(role, change.account) or ""
+        if name in ("PutRolePolicy", "DeleteRolePolicy"):
+            policy = context.request_text("policyName") or ""
+            if not any(names_match(d.replace("{role}", role), policy) for d in declared.INLINE_POLICIES.get(kind, ())):
+                return f"the inline policy {policy!r} on its role {role}"
+        if name in ("AttachRolePolicy", "DetachRolePolicy"):
+            policy = (context.request_text("policyArn") or "").rsplit("/", 1)[-1]
+            if not any(
+                names_match(d.replace("{role}", role), policy) or f"-{d}-" in policy
+                for d in declared.MANAGED_POLICIES.get(kind, ())
+            ):
+                return f"the managed policy {policy!r} on its role {role}"
+        if name in ("PutRolePermissionsBoundary", "DeleteRolePermissionsBoundary"):
+            return f"a permissions boundary on its role {role}"
+        return None
+    parameters = change.request_parameters
+    if change.event_source == LAMBDA and name in ("AddPermission20150331v2", "RemovePermission20150331v2"):
+        statement = _text(parameters, "statementId") or ""
+        stack = own.stack_name or "iamwarden"
+        if not any(statement.startswith(f"{stack}-{logical}") for logical in declared.PERMISSIONS):
+            return f"the permission {statement!r}"
+    if change.event_source == LAMBDA and name.endswith("FunctionEventInvokeConfig"):
+        function = _function_name(_text(parameters, "functionName")) or ""
+        if function not in declared.INVOKE_CONFIGS:
+            return f"an event invoke configuration on {function}"
+    if change.event_source == SSM:
+        prefix = (own.settings_prefix or "").rstrip("/") + "/"
+        undeclared = [n for n in settings_written(change, own) if n.removeprefix(prefix) not in declared.SETTINGS]
+        if undeclared:
+            return f"the setting{'s' if len(undeclared) > 1 else ''} {', '.join(undeclared)}"
+    return None
+
+
+def _guards_the_guard(own: OwnIdentity, names: list[str]) -> bool:
+    """Whether a write touches what switches the guard off or exempts from it: put back whatever
+    ``settings_guard`` says, or an intruder's ``operators`` entry would approve the next write."""
+    prefix = (own.settings_prefix or "").rstrip("/") + "/"
+    for name in names:
+        relative = name[len(prefix) :] if name.startswith(prefix) else ""
+        parts = relative.split("/")
+        if (
+            relative in ("break_glass_principals", "managed_accounts")
+            or relative.startswith(f"rules/{IAMWARDEN_TAMPERED.id}/")
+            or (parts[0] == "accounts" and (parts[2:] == ["mode"] or parts[2:4] == ["rules", IAMWARDEN_TAMPERED.id]))
+        ):
+            return True
+    return False
+
+
+def guarding_a_settings_write(settings: Settings, change: CloudTrailChange) -> Settings | None:
+    """The settings a write to IAM Warden's own settings is judged by, or None when ``change`` is no such write.
+
+    A settings write must never approve itself: the settings the caller hands in are those from *before* the
+    write (the enforcer reads the changed parameters' previous versions, ``SsmSettingsSource.before``; offline the
+    file given is "before"), and even so nothing but ``operators`` exempts it. ``iamwarden-tampered`` is never off
+    for it (``off`` judges it in ``alert``), and its ``allow_actors``/``allow_resources``, ``managed_accounts``,
+    break-glass principals and the per-account overrides are not honoured: one write could otherwise switch the
+    judgement of that very write off (the heartbeat alerts a rule left ``off``).
+    """
+    if not settings_written(change, settings.own):
+        return None
+    rule = settings.rule(IAMWARDEN_TAMPERED.id)
+    strict = rule._replace(mode=Mode.ALERT if rule.mode is Mode.OFF else rule.mode, allow_actors=(), allow_resources=())
+    return settings._replace(
+        rules=MappingProxyType({**settings.rules, IAMWARDEN_TAMPERED.id: strict}),
+        managed_accounts=frozenset(),
+        break_glass_principals=(),
+        accounts=MappingProxyType({}),
+    )
+
+
+def _targets_put(parameters: Mapping[str, Any]) -> str:
+    """What a ``PutTargets`` set, in words: each target's id and ARN, and whether it overrides the event."""
+    targets = parameters.get("targets")
+    described = []
+    for target in targets if isinstance(targets, list) else []:
+        if not isinstance(target, Mapping):
+            continue
+        overrides = [key for key in ("input", "inputPath", "inputTransformer") if target.get(key) is not None]
+        described.append(
+            f"{target.get('id')} -> {target.get('arn') or 'an unnamed ARN'}"
+            + (f" with {'/'.join(overrides)} replacing the event" if overrides else "")
+        )
+    return f": targets set to {'; '.join(described)}" if described else ""
 
 
 def _text(parameters: Mapping[str, Any], key: str) -> str | None:
