@@ -108,7 +108,13 @@ def test_a_stale_index_block_fails_the_generators_check(tmp_path: Path, capsys: 
     assert spec.loader is not None
     tool = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(tool)
-    for name in ("template.yaml", "member/template.yaml", "README.md", "layers/core/iamwarden/guardrails/index.py"):
+    for name in (
+        "template.yaml",
+        "member/template.yaml",
+        "README.md",
+        "layers/core/iamwarden/guardrails/index.py",
+        "layers/core/iamwarden/domain/declared.py",
+    ):
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_text((ROOT / name).read_text(encoding="utf-8"), encoding="utf-8")
     path = tmp_path / "layers/core/iamwarden/guardrails/index.py"

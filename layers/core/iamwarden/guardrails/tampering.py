@@ -535,6 +535,8 @@ def undeclared_by_the_stack(context: RuleContext) -> str | None:
     own = context.settings.own
     name = change.event_name
     if change.event_source == IAM:
+        if name in POLICY_EVENTS:
+            return None  # only the stack that owns a managed policy resource writes its versions through CloudFormation
         role = context.request_text("roleName") or ""
         kind = own.kind_of_role_named(role, change.account) or ""
         if name in ("PutRolePolicy", "DeleteRolePolicy"):
