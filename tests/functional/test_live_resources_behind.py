@@ -122,7 +122,7 @@ def test_star_reaching_a_resource_whose_role_is_an_administrator_is_remediated(
     assert alert.finding is not None
     assert alert.finding.certain
     assert method in alert.finding.reason
-    assert f"It leads to role {role}." in alert.finding.reason
+    assert f"That leads to role {role}, which" in alert.finding.reason
 
 
 @pytest.mark.parametrize(

@@ -497,7 +497,7 @@ def test_the_heartbeat_role_allows_every_call_of_a_whole_and_a_broken_loop_and_g
     recorder: Recorder,
 ) -> None:
     session = loop.account.session
-    # What the snapshots read: a trail, and IAM Warden's two roles with an inline policy each.
+    # What the snapshots read: a trail, and IAM Warden's roles with an inline policy each.
     bucket = "org-trail-logs"
     session.client("s3", region_name=REGION).create_bucket(Bucket=bucket)
     session.client("cloudtrail", region_name=REGION).create_trail(Name="org-audit", S3BucketName=bucket)
@@ -515,7 +515,15 @@ def test_the_heartbeat_role_allows_every_call_of_a_whole_and_a_broken_loop_and_g
     )
     iam = loop.account.iam
     existing = {role["RoleName"] for role in iam.list_roles()["Roles"]}
-    for role in ("iamwarden-enforcer-us-east-1", "iamwarden-pruner-us-east-1"):
+    own_roles = (
+        "iamwarden-enforcer-us-east-1",
+        "iamwarden-pruner-us-east-1",
+        "iamwarden-heartbeat-us-east-1",
+        "iamwarden-exception-watch-us-east-1",
+        "iamwarden-slack-interactions-us-east-1",
+        "iamwarden-event-forwarder-us-east-1",
+    )
+    for role in own_roles:
         if role not in existing:
             iam.create_role(RoleName=role, AssumeRolePolicyDocument=trust)
         iam.put_role_policy(RoleName=role, PolicyName="runtime", PolicyDocument=json.dumps(MAIN))

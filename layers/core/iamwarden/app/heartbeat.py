@@ -47,7 +47,7 @@ from iamwarden.app.deploy_snapshot import DeploySnapshot, SnapshotTaker
 from iamwarden.app.own_policies import DeployTakers, OwnPolicyWatch
 from iamwarden.domain.catalog import Mode
 from iamwarden.domain.exceptions import ConfigurationError
-from iamwarden.domain.own import parse_own_roles
+from iamwarden.domain.own import REGION_PLACEHOLDER, parse_own_roles
 from iamwarden.domain.recorded import Snapshot
 from iamwarden.domain.settings import Settings
 
@@ -144,10 +144,13 @@ def _own_role_names(text: str) -> tuple[str, ...]:
 
 
 def _member_role_names(text: str) -> tuple[str, ...]:
+    """The member stack's roles to snapshot: the exact names (a region-named role, the member forwarder, has one
+    per stack instance and no snapshot: its changes are alerted with what is missing)."""
     try:
-        return tuple(parse_own_roles(text).values())
+        names = parse_own_roles(text).values()
     except ValueError as exc:
         raise ConfigurationError(f"IAMWARDEN_MEMBER_ROLE_NAMES: {exc}") from exc
+    return tuple(name for name in names if REGION_PLACEHOLDER not in name)
 
 
 class SnapshotStore(Protocol):
