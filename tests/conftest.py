@@ -124,6 +124,7 @@ SAMPLE_OWN = OwnIdentity(
     ),
     stack_name="iamwarden",
     signed_url_functions=frozenset({"iamwarden-slack-interactions"}),
+    central_bus="iamwarden-central",
 )
 
 

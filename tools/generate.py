@@ -43,6 +43,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "layers" / "core"))
 
 from iamwarden.guardrails import registry  # noqa: E402
+from iamwarden.guardrails.tampering import RULE_EVENTS  # noqa: E402
 
 TOOL = "tools/generate.py"
 LINE_LENGTH = 120
@@ -321,6 +322,13 @@ SCOPES: tuple[Scope, ...] = (
             "!Sub arn:${AWS::Partition}:events:*:${AWS::AccountId}:rule/iamwarden-central/iamwarden-*",
         ),
         comment="iamwarden-tampered: IAM Warden's own rules only (the code acts on their exact names).",
+    ),
+    Scope(
+        "RestoreCentralBusStatement",
+        ("events:DescribeEventBus", "events:PutPermission"),
+        ("!Sub arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:event-bus/iamwarden-central",),
+        central_only=True,
+        comment="iamwarden-tampered: the central bus's statement admitting the organisation, put back as declared.",
     ),
     Scope(
         "RestoreOwnFunctionConcurrency",
@@ -860,7 +868,7 @@ def render_tampering_routes() -> str:
         "iamwarden-tampered: the stack's rules, functions, queues, tables and settings, on this account's default "
         "bus (not through the forwarder an intruder could disable first).",
     )
-    events = sorted(keys.get("events.amazonaws.com", set()))
+    events = sorted(keys.get("events.amazonaws.com", set()) & RULE_EVENTS)  # the member stack has no bus
     lines += _rule(
         "TamperedMemberRules",
         "!Ref CentralEventBus",

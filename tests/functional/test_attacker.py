@@ -191,6 +191,27 @@ def _disable_prune_watch(loop: Loop) -> dict[str, Any]:
     return _event("tamper-disable-forwarder.json", "prune-watch", name="iamwarden-prune-watch")
 
 
+BUS_STATEMENT = "OrganizationAccountsPutEvents"
+ORGANIZATION = "o-a1b2c3d4e5"
+
+
+def _admit_the_organisation(loop: Loop) -> None:
+    """The central bus's policy as the template declares it with an organisation."""
+    loop.events.put_permission(
+        EventBusName=CENTRAL,
+        Action="events:PutEvents",
+        Principal="*",
+        StatementId=BUS_STATEMENT,
+        Condition={"Type": "StringEquals", "Key": "aws:PrincipalOrgID", "Value": ORGANIZATION},
+    )
+
+
+def _remove_bus_statement(loop: Loop) -> dict[str, Any]:
+    _admit_the_organisation(loop)  # as deployed, then cut every member account off
+    loop.events.remove_permission(EventBusName=CENTRAL, StatementId=BUS_STATEMENT)
+    return _event("tamper-remove-bus-permission.json", "bus-statement")
+
+
 def _concurrency_zero(loop: Loop) -> dict[str, Any]:
     loop.lambda_client.put_function_concurrency(FunctionName="iamwarden-enforcer", ReservedConcurrentExecutions=0)
     return _event("tamper-enforcer-concurrency-zero.json", "concurrency")
@@ -221,6 +242,7 @@ ATTACK: list[tuple[str, Callable[[Loop], dict[str, Any]]]] = [
     ("disable the forwarding rule", _disable_forwarder),
     ("remove the enforcer target of a rule", _remove_targets),
     ("disable the pruner's watch rule", _disable_prune_watch),
+    ("cut the member accounts off the central bus", _remove_bus_statement),
     ("set the enforcer's concurrency to 0", _concurrency_zero),
     ("change a setting", _change_setting),
     ("edit the enforcer role's policy", _edit_enforcer_role),
@@ -253,6 +275,8 @@ def test_every_step_of_an_attack_on_the_loop_is_alerted(loop: Loop) -> None:
     assert seen["disable the pruner's watch rule"][0] == 1
     assert loop.events.describe_rule(Name="iamwarden-prune-watch")["State"] == "ENABLED"
     assert not any("iamwarden-prune-watch" in p for p in seen["disable the pruner's watch rule"][1])
+    # The central bus's statement removed: the default-bus tampering rule routes it, the enforcer alerts it.
+    assert seen["cut the member accounts off the central bus"][0] == 1
     # A removed target cannot be put back by an API call: the enforcer alerts it, and the heartbeat keeps saying so.
     assert seen["remove the enforcer target of a rule"][0] == 1
     assert any(
@@ -274,6 +298,24 @@ def test_an_intruder_who_silences_the_tampering_rule_first_is_caught_by_the_hear
     assert loop.deliver() == 0
     problems = loop.beat()
     assert "the rule iamwarden-forward-own-events is disabled" in problems
+
+
+def test_the_central_bus_statement_removed_is_seen_by_the_heartbeat_and_put_back_by_the_enforcer(
+    loop: Loop,
+) -> None:
+    loop.enforcer.own = loop.enforcer.own._replace(organization_id=ORGANIZATION)
+    loop.heartbeat.config = loop.heartbeat.config._replace(organization_id=ORGANIZATION)
+    assert loop.beat() == [
+        f"the central bus {CENTRAL} no longer has the policy statement {BUS_STATEMENT} its template declares (the "
+        f"organisation {ORGANIZATION} may put events): every member account's events are refused"
+    ]
+    _admit_the_organisation(loop)
+    assert loop.beat() == []
+
+    loop.put(_remove_bus_statement(loop))
+    assert len(loop.beat()) == 1  # before the enforcer runs, the heartbeat already says so
+    assert loop.deliver() == 1
+    assert loop.beat() == []  # put back as declared
 
 
 def test_a_role_policy_edit_reaches_the_enforcer_through_the_forwarder_when_it_can_run(loop: Loop) -> None:

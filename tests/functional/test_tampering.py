@@ -150,6 +150,88 @@ def test_a_deleted_rule_is_alerted_with_what_to_run(
     assert "detect-stack-drift --stack-name iamwarden" in alert.finding.reason
 
 
+# --- its central bus's policy -----------------------------------------------------------------------------
+
+ORGANIZATION = "o-a1b2c3d4e5"
+BUS_STATEMENT = "OrganizationAccountsPutEvents"
+
+
+def _central_bus(account: Account, enforcer: EnforcerService) -> Any:
+    """The central bus with the statement the template declares, and an enforcer that knows the organisation."""
+    events = account.session.client("events", region_name=REGION)
+    events.create_event_bus(Name="iamwarden-central")
+    events.put_permission(
+        EventBusName="iamwarden-central",
+        Action="events:PutEvents",
+        Principal="*",
+        StatementId=BUS_STATEMENT,
+        Condition={"Type": "StringEquals", "Key": "aws:PrincipalOrgID", "Value": ORGANIZATION},
+    )
+    enforcer.own = enforcer.own._replace(organization_id=ORGANIZATION)
+    return events
+
+
+def _bus_statements(events: Any) -> list[dict[str, Any]]:
+    policy = events.describe_event_bus(Name="iamwarden-central").get("Policy")
+    return list(json.loads(policy)["Statement"]) if policy else []
+
+
+def test_a_removed_central_bus_statement_is_put_back_and_undo_removes_it_again(
+    account: Account, enforcer: EnforcerService, notifier: RecordingNotifier
+) -> None:
+    events = _central_bus(account, enforcer)
+    [declared] = _bus_statements(events)
+    events.remove_permission(EventBusName="iamwarden-central", StatementId=BUS_STATEMENT)
+
+    finding = _finding(enforcer.handle(load_event("tamper-remove-bus-permission.json")))
+
+    assert finding["outcome"] == "remediated"
+    assert _bus_statements(events) == [declared]
+    [alert] = _alerts(notifier)
+    assert alert.finding.severity.value == "critical"
+    enforcer.executor.undo(finding["remediation_id"], actor=OPERATOR)
+    assert _bus_statements(events) == []
+
+
+def test_a_rewritten_central_bus_statement_is_put_back_and_undo_rewrites_it(
+    account: Account, enforcer: EnforcerService, notifier: RecordingNotifier
+) -> None:
+    events = _central_bus(account, enforcer)
+    [declared] = _bus_statements(events)
+    events.put_permission(
+        EventBusName="iamwarden-central", Action="events:PutEvents", Principal="999988887777", StatementId=BUS_STATEMENT
+    )
+    [rewritten] = _bus_statements(events)
+    event = copy.deepcopy(load_event("tamper-remove-bus-permission.json"))
+    event["detail"]["eventName"] = "PutPermission"
+    event["detail"]["requestParameters"].update(action="events:PutEvents", principal="999988887777")
+
+    finding = _finding(enforcer.handle(event))
+
+    assert _bus_statements(events) == [declared]
+    enforcer.executor.undo(finding["remediation_id"], actor=OPERATOR)
+    assert _bus_statements(events) == [rewritten]
+
+
+def test_a_central_bus_statement_already_put_back_is_left_alone_and_a_deleted_bus_alerted(
+    account: Account, enforcer: EnforcerService, notifier: RecordingNotifier
+) -> None:
+    events = _central_bus(account, enforcer)
+    [declared] = _bus_statements(events)
+
+    finding = _finding(enforcer.handle(load_event("tamper-remove-bus-permission.json")))
+
+    record = account.audit().get(finding["remediation_id"])
+    assert record is not None
+    assert record.done == []
+    assert _bus_statements(events) == [declared]
+    events.delete_event_bus(Name="iamwarden-central")
+    finding = _finding(enforcer.handle(load_event("tamper-delete-central-bus.json")))
+    alert = _alerts(notifier)[-1]
+    assert alert.finding.plan == ()
+    assert "sam deploy --stack-name iamwarden" in alert.finding.reason
+
+
 # --- its settings ---------------------------------------------------------------------------------------
 
 

@@ -243,3 +243,63 @@ def test_a_look_alike_roles_trust_policy_is_judged_like_any_others(role: str, ac
         event = in_member_account(event)
     rules = {f.rule_id for f in judge_recorded(event, Snapshots(_own_role_snapshot())).findings}
     assert rules == {"trust-policy-untrusted"}
+
+
+ORGANIZATION = "o-a1b2c3d4e5"
+CENTRAL_BUS = "arn:aws:events:us-east-1:111122223333:event-bus/iamwarden-central"
+
+
+def judge_with_organization(event: dict[str, Any]) -> Any:
+    return judge_event(event, Settings(own=SAMPLE_OWN._replace(organization_id=ORGANIZATION)))
+
+
+def test_removing_the_central_bus_statement_puts_the_declared_statement_back() -> None:
+    [finding] = judge_with_organization(load_event("tamper-remove-bus-permission.json")).findings
+    assert (finding.rule_id, finding.severity, finding.resource_arn) == (RULE, Severity.CRITICAL, CENTRAL_BUS)
+    [step] = finding.plan
+    assert step.action == "restore_central_bus_statement"
+    assert step.parameters == {
+        "event_bus_name": "iamwarden-central",
+        "statement": {
+            "Sid": "OrganizationAccountsPutEvents",
+            "Effect": "Allow",
+            "Principal": "*",
+            "Action": "events:PutEvents",
+            "Resource": CENTRAL_BUS,
+            "Condition": {"StringEquals": {"aws:PrincipalOrgID": ORGANIZATION}},
+        },
+    }
+    # Removing all statements, rewriting this one or the whole policy: the same restore.
+    for parameters in (
+        {"statementId": None, "removeAllPermissions": True},
+        {"statementId": "OrganizationAccountsPutEvents", "action": "events:PutEvents", "principal": "999988887777"},
+        {"statementId": None, "policy": '{"Version":"2012-10-17","Statement":[]}'},
+    ):
+        event = sample("tamper-remove-bus-permission.json", **parameters)
+        if "action" in parameters or "policy" in parameters:
+            event["detail"]["eventName"] = "PutPermission"
+        [finding] = [f for f in judge_with_organization(event).findings if f.rule_id == RULE]
+        assert [step.action for step in finding.plan] == ["restore_central_bus_statement"], parameters
+
+
+def test_a_central_bus_change_that_cannot_be_put_back_exactly_is_alerted_with_the_redeploy_command() -> None:
+    # No organisation: the template declares no statement, so there is nothing exact to put back.
+    [finding] = judge(load_event("tamper-remove-bus-permission.json")).findings
+    assert finding.plan == ()
+    assert "iamwarden-central" in finding.reason
+    assert "sam deploy --stack-name iamwarden" in finding.reason
+    # A statement added beside the declared one, and a deleted bus: alerted.
+    added = sample("tamper-remove-bus-permission.json", statementId="let-me-in", principal="999988887777")
+    added["detail"]["eventName"] = "PutPermission"
+    [finding] = [f for f in judge_with_organization(added).findings if f.rule_id == RULE]
+    assert finding.plan == ()
+    [finding] = judge_with_organization(load_event("tamper-delete-central-bus.json")).findings
+    assert (finding.rule_id, finding.plan, finding.resource_arn) == (RULE, (), CENTRAL_BUS)
+
+
+def test_a_bus_that_is_not_the_central_bus_is_not_iam_wardens() -> None:
+    assert judge(load_event("tamper-remove-other-bus-permission.json")).verdict is Verdict.COMPLIANT
+    # The default bus (no bus named), and the central bus's name in a member account.
+    assert judge(sample("tamper-remove-bus-permission.json", eventBusName=None)).verdict is Verdict.COMPLIANT
+    moved = in_member_account(load_event("tamper-remove-bus-permission.json"))
+    assert judge_with_organization(moved).verdict is Verdict.COMPLIANT

@@ -128,6 +128,8 @@ def own_identity_from_environment(environ: Mapping[str, str] | None = None) -> O
         reserved_concurrency=MappingProxyType(reserved),
         stack_name=env.get("IAMWARDEN_STACK_NAME") or None,
         signed_url_functions=_names(env, "IAMWARDEN_OWN_SIGNED_URL_FUNCTIONS"),
+        central_bus=env.get("IAMWARDEN_CENTRAL_BUS_NAME") or None,
+        organization_id=env.get("IAMWARDEN_ORGANIZATION_ID") or None,
     )
 
 

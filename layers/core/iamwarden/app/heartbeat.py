@@ -4,7 +4,8 @@ An intruder who disables the rule that would route the alert about disabling it 
 concurrency to 0, so nothing it is handed ever runs) silences ``iamwarden-tampered``. The heartbeat is a
 separate function with its own read-only role: it checks that each of the stack's EventBridge rules exists,
 is enabled and targets what it should (the enforcer, the central bus for the forwarder, the pruner's planner and
-watch functions for its schedule and watch rules), that the enforcer may run (its reserved concurrency is not 0)
+watch functions for its schedule and watch rules), that the central bus's policy still admits the organisation's
+accounts (the statement the template declares), that the enforcer may run (its reserved concurrency is not 0)
 and that the enforcer's role has exactly the managed policies its template attaches (the remediation grants,
 ``IAMWARDEN_ENFORCER_POLICY_ARNS``): nothing more, nothing detached. Anything missing is one critical alert to the
 security topic. Its own schedule is
@@ -24,6 +25,7 @@ read-only ``iamwarden-snapshot-reader`` role, a bounded number a run.
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -42,8 +44,9 @@ from iamwarden.adapters.recorded import (
 from iamwarden.adapters.ssm_settings import SsmSettingsSource, ssm_parameters
 from iamwarden.app.deploy_snapshot import DeploySnapshot, SnapshotTaker
 from iamwarden.domain.exceptions import ConfigurationError
-from iamwarden.domain.own import parse_own_roles
+from iamwarden.domain.own import CENTRAL_BUS_STATEMENT_ID, OwnIdentity, parse_own_roles
 from iamwarden.domain.recorded import Snapshot
+from iamwarden.guardrails.tampering import policy_statement, same_statement
 
 #: The stack's default-bus rules whose target is not the enforcer.
 FORWARDER = "iamwarden-forward-own-events"
@@ -82,6 +85,8 @@ class HeartbeatConfig(NamedTuple):
     #: The managed policies the template attaches to the enforcer's role (``IAMWARDEN_ENFORCER_POLICY_ARNS``):
     #: its remediation grants, too large for the role's inline policies.
     enforcer_policy_arns: tuple[str, ...] = ()
+    #: The organisation the central bus's policy admits (``IAMWARDEN_ORGANIZATION_ID``); None: no bus policy.
+    organization_id: str | None = None
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] | None = None) -> HeartbeatConfig:
@@ -118,6 +123,7 @@ class HeartbeatConfig(NamedTuple):
             exception_watch_arn=env.get("IAMWARDEN_EXCEPTION_WATCH_ARN") or None,
             member_snapshot_role=env.get("IAMWARDEN_SNAPSHOT_ROLE_NAME") or None,
             settings_prefix=env.get("IAMWARDEN_SETTINGS_PREFIX") or None,
+            organization_id=env.get("IAMWARDEN_ORGANIZATION_ID") or None,
         )
 
 
@@ -293,6 +299,7 @@ class Heartbeat:
         for key in self.config.rules:
             found.extend(self._rule_problems(key))
         found.extend(self._enforcer_problems())
+        found.extend(self._bus_policy_problems())
         return found
 
     def run(self) -> dict[str, Any]:
@@ -399,6 +406,28 @@ class Heartbeat:
                 f"{missing}"
             )
         return problems
+
+    def _bus_policy_problems(self) -> list[str]:
+        """The central bus's policy must hold the statement admitting the organisation, exactly as declared."""
+        arn = self.config.central_bus_arn
+        parts = arn.split(":", 5)
+        if self.config.organization_id is None or len(parts) < 6:
+            return []  # no organisation: the template declares no bus policy
+        bus = parts[5].rsplit("/", 1)[-1]
+        own = OwnIdentity(home_account=parts[4], central_bus=bus, organization_id=self.config.organization_id)
+        declared = own.declared_bus_statement(parts[1], parts[3])
+        try:
+            found = self.events.describe_event_bus(Name=bus)
+        except Exception as exc:
+            return [f"the central bus {bus} " + ("is gone" if is_gone(exc) else f"cannot be read ({exc})")]
+        policy = json.loads(found["Policy"]) if found.get("Policy") else None
+        if declared is not None and not same_statement(policy_statement(policy, CENTRAL_BUS_STATEMENT_ID), declared):
+            return [
+                f"the central bus {bus} no longer has the policy statement {CENTRAL_BUS_STATEMENT_ID} its template "
+                f"declares (the organisation {self.config.organization_id} may put events): every member account's "
+                "events are refused"
+            ]
+        return []
 
 
 def _bus(bus: str) -> dict[str, str]:

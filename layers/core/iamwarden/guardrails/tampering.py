@@ -37,6 +37,7 @@ from iamwarden.domain.arns import iam_arn
 from iamwarden.domain.catalog import Mode, OptionSpec, RuleSpec, Severity
 from iamwarden.domain.exceptions import UndoError
 from iamwarden.domain.findings import RemediationStep, StepAction
+from iamwarden.domain.own import CENTRAL_BUS_STATEMENT_ID
 from iamwarden.domain.recorded import OWN_ROLE
 from iamwarden.domain.wildcards import arn_match
 from iamwarden.guardrails.base import Evaluation, RuleContext
@@ -65,6 +66,9 @@ ROLE_EVENTS = frozenset(
     }
 )
 RULE_EVENTS = frozenset({"DisableRule", "DeleteRule", "PutRule", "RemoveTargets"})
+#: The central bus's policy and the bus itself: without the statement admitting the organisation, or without the
+#: bus, every member account's events are refused and nothing says so.
+BUS_EVENTS = frozenset({"RemovePermission", "PutPermission", "DeleteEventBus"})
 #: Lambda's CloudTrail event names carry API version suffixes (the Lambda developer guide lists them).
 FUNCTION_EVENTS = frozenset(
     {
@@ -88,7 +92,7 @@ IAMWARDEN_TAMPERED = RuleSpec(
     id="iamwarden-tampered",
     title="IAM Warden itself changed",
     event_source=IAM,
-    event_names=ROLE_EVENTS | RULE_EVENTS | FUNCTION_EVENTS | QUEUE_EVENTS | TABLE_EVENTS | SETTING_EVENTS,
+    event_names=ROLE_EVENTS | RULE_EVENTS | BUS_EVENTS | FUNCTION_EVENTS | QUEUE_EVENTS | TABLE_EVENTS | SETTING_EVENTS,
     risk=(
         "Whoever disables IAM Warden's rules, functions, roles or settings can then change anything unseen: "
         "an intruder blinds the guard first."
@@ -115,7 +119,7 @@ IAMWARDEN_TAMPERED = RuleSpec(
 #: Every (event source, event name) this rule judges: the spec names one source, the rule spans six.
 EVENT_KEYS = frozenset(
     {(IAM, name) for name in ROLE_EVENTS}
-    | {(EVENTS, name) for name in RULE_EVENTS}
+    | {(EVENTS, name) for name in RULE_EVENTS | BUS_EVENTS}
     | {(LAMBDA, name) for name in FUNCTION_EVENTS}
     | {(SQS, name) for name in QUEUE_EVENTS}
     | {(DYNAMODB, name) for name in TABLE_EVENTS}
@@ -234,6 +238,8 @@ class TamperingRule:
                 step, needs = _restore_role_document(context, role, arn)
                 return Target(f"its role {role}", arn, [step] if step else [], needs)
             return Target(f"its role {role}", arn, plan)
+        if source == EVENTS and name in BUS_EVENTS:
+            return _central_bus_target(context)
         if source == EVENTS:
             rule_name = _text(parameters, "rule" if name == "RemoveTargets" else "name")
             bus = _bus_name(parameters.get("eventBusName"))
@@ -309,6 +315,46 @@ class TamperingRule:
                 )
             return Target(f"its setting{'s' if len(mine) > 1 else ''} {', '.join(mine)}", arn, plan)
         return None
+
+
+def _central_bus_target(context: RuleContext) -> Target | None:
+    """A change to the central bus's policy or the bus itself; the declared statement put back when it may be gone.
+
+    ``RemovePermission`` of the declared statement (or of all) and ``PutPermission`` rewriting it or the whole
+    policy are undone by putting the declared statement back (``restore_central_bus_statement``: it does nothing
+    if the statement is still as declared). A statement added beside it and a deleted bus are alerted.
+    """
+    change = context.change
+    own = context.settings.own
+    parameters = change.request_parameters
+    if change.account != own.home_account or not own.central_bus:
+        return None
+    name = change.event_name
+    bus = _text(parameters, "name") if name == "DeleteEventBus" else _bus_name(parameters.get("eventBusName"))
+    if bus is None or _bus_name(bus) != own.central_bus:
+        return None
+    arn = f"arn:{context.partition}:events:{change.region}:{change.account}:event-bus/{own.central_bus}"
+    if name == "DeleteEventBus":
+        return Target(f"its central event bus {own.central_bus}", arn, [])
+    declared = own.declared_bus_statement(context.partition, change.region)
+    what = f"the policy of its central event bus {own.central_bus}"
+    if declared is None:
+        return Target(what, arn, [])
+    touches_declared = (
+        parameters.get("removeAllPermissions") is True
+        or _text(parameters, "statementId") == CENTRAL_BUS_STATEMENT_ID
+        or (name == "PutPermission" and _text(parameters, "policy") is not None)
+    )
+    if not touches_declared:
+        return Target(what, arn, [])
+    step = RemediationStep(
+        RestoreCentralBusStatement.action,
+        arn,
+        {"event_bus_name": own.central_bus, "statement": declared},
+        f"put the statement {CENTRAL_BUS_STATEMENT_ID} (the organisation {own.organization_id} may put events) back "
+        f"on IAM Warden's central bus {own.central_bus}, as the template declares it",
+    )
+    return Target(what, arn, [step])
 
 
 def _restore_role_document(context: RuleContext, role: str, arn: str) -> tuple[RemediationStep | None, tuple[str, ...]]:
@@ -525,6 +571,119 @@ class EnableOwnRule:
         return [f"disabled rule {step.parameters['rule_name']} again, as it was"]
 
 
+class RestoreCentralBusStatement:
+    """Put the central bus's declared policy statement back. Undo puts back what the change left in its place.
+
+    The before-state is the live statement of that id (None: removed). ``PutPermission`` with the statement's
+    own id and condition replaces only that statement, so the rest of the policy is left as it is.
+    """
+
+    permissions: ClassVar[Permissions] = ("events:DescribeEventBus", "events:PutPermission")
+    action: ClassVar[StepAction] = StepAction("restore_central_bus_statement", permissions)
+    undo_permissions: ClassVar[Permissions] = (
+        "events:DescribeEventBus",
+        "events:PutPermission",
+        "events:RemovePermission",
+    )
+    undoable: ClassVar[bool] = True
+
+    @staticmethod
+    def _live(aws: AccountClients, bus: str) -> tuple[bool, dict[str, Any] | None, dict[str, Any] | None]:
+        """Whether the bus exists, its live policy and the statement of the declared id in it."""
+        try:
+            found = aws.client("events").describe_event_bus(Name=bus)
+        except Exception as exc:
+            if is_gone(exc):
+                return False, None, None
+            raise
+        policy = json.loads(found["Policy"]) if found.get("Policy") else None
+        return True, policy, policy_statement(policy, CENTRAL_BUS_STATEMENT_ID)
+
+    def capture(self, aws: AccountClients, step: RemediationStep) -> dict[str, Any]:
+        exists, _, statement = self._live(aws, step.parameters["event_bus_name"])
+        return {"exists": exists, "statement": statement}
+
+    def apply(self, run: StepRun, step: RemediationStep, before: Mapping[str, Any], done: list[str]) -> None:
+        declared = step.parameters["statement"]
+        if not before["exists"] or same_statement(before["statement"], declared):
+            return  # the bus is gone (alerted), or the statement is as declared
+        _put_statement(run.aws, step.parameters["event_bus_name"], declared)
+        done.append(step.summary)
+
+    def undo(self, aws: AccountClients, step: RemediationStep, before: Mapping[str, Any]) -> list[str]:
+        declared = step.parameters["statement"]
+        if not before["exists"] or same_statement(before["statement"], declared):
+            return []
+        bus = step.parameters["event_bus_name"]
+        exists, _, live = self._live(aws, bus)
+        if not exists:
+            raise UndoError(f"the event bus {bus} no longer exists")
+        if not same_statement(live, declared):
+            raise UndoError(f"the statement {CENTRAL_BUS_STATEMENT_ID} of bus {bus} changed since; undo by hand")
+        if before["statement"] is None:
+            aws.client("events").remove_permission(EventBusName=bus, StatementId=CENTRAL_BUS_STATEMENT_ID)
+            return [f"removed the statement {CENTRAL_BUS_STATEMENT_ID} from bus {bus} again, as the change left it"]
+        _put_statement(aws, bus, before["statement"])
+        return [f"put the statement {CENTRAL_BUS_STATEMENT_ID} of bus {bus} back as the change left it"]
+
+
+def policy_statement(policy: Mapping[str, Any] | None, sid: str) -> dict[str, Any] | None:
+    statements = (policy or {}).get("Statement", [])
+    if isinstance(statements, dict):
+        statements = [statements]
+    return next((dict(s) for s in statements if isinstance(s, dict) and s.get("Sid") == sid), None)
+
+
+def same_statement(live: Mapping[str, Any] | None, declared: Mapping[str, Any]) -> bool:
+    """Whether the live statement grants what the declared one does (EventBridge may write a one-item list)."""
+    if live is None:
+        return False
+    keys = ("Sid", "Effect", "Principal", "Action", "Resource", "Condition")
+
+    def normal(statement: Mapping[str, Any]) -> dict[str, Any]:
+        values = {key: statement.get(key) for key in keys}
+        values["Principal"] = _anyone_as_star(values["Principal"])
+        return {
+            key: value[0] if isinstance(value, list) and len(value) == 1 else value for key, value in values.items()
+        }
+
+    return _same(normal(live), normal(declared))
+
+
+def _anyone_as_star(principal: Any) -> Any:
+    """``"*"`` for every way a policy may write "anyone" (``{"AWS": "*"}``, every account's root)."""
+    aws = principal.get("AWS") if isinstance(principal, dict) and list(principal) == ["AWS"] else None
+    if aws == "*" or (isinstance(aws, str) and aws.startswith("arn:") and aws.endswith(":iam::*:root")):
+        return "*"
+    return principal
+
+
+def _put_statement(aws: AccountClients, bus: str, statement: Mapping[str, Any]) -> None:
+    """``PutPermission`` of one statement: the declared shape by its parts, any other by the whole policy."""
+    client = aws.client("events")
+    condition = statement.get("Condition") or {}
+    equals = condition.get("StringEquals") or {}
+    if (
+        statement.get("Principal") == "*"
+        and statement.get("Action") == "events:PutEvents"
+        and list(condition) == ["StringEquals"]
+        and list(equals) == ["aws:PrincipalOrgID"]
+    ):
+        client.put_permission(
+            EventBusName=bus,
+            Action="events:PutEvents",
+            Principal="*",
+            StatementId=statement["Sid"],
+            Condition={"Type": "StringEquals", "Key": "aws:PrincipalOrgID", "Value": equals["aws:PrincipalOrgID"]},
+        )
+        return
+    found = client.describe_event_bus(Name=bus)
+    policy = json.loads(found["Policy"]) if found.get("Policy") else {"Version": "2012-10-17", "Statement": []}
+    statements = policy.get("Statement", [])
+    others = [s for s in statements if isinstance(s, dict) and s.get("Sid") != statement.get("Sid")]
+    client.put_permission(EventBusName=bus, Policy=json.dumps({**policy, "Statement": [*others, dict(statement)]}))
+
+
 def _rule_arguments(step: RemediationStep) -> dict[str, str]:
     arguments = {"Name": step.parameters["rule_name"]}
     if step.parameters.get("event_bus_name", "default") != "default":
@@ -656,6 +815,7 @@ def _entry(entry: Mapping[str, Any]) -> dict[str, Any]:
 GUARDRAILS = (TamperingRule(),)
 ACTIONS = (
     EnableOwnRule(),
+    RestoreCentralBusStatement(),
     RestoreFunctionConcurrency(),
     RestoreSetting(),
     RemoveOwnRoleBoundary(),
