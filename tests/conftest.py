@@ -125,6 +125,11 @@ SAMPLE_OWN = OwnIdentity(
     stack_name="iamwarden",
     signed_url_functions=frozenset({"iamwarden-slack-interactions"}),
     central_bus="iamwarden-central",
+    alert_topic="arn:aws:sns:us-east-1:111122223333:iamwarden-alerts",
+    alert_key="arn:aws:kms:us-east-1:111122223333:key/mrk-iamwarden-alerts",
+    alarms=frozenset(
+        {"iamwarden-enforcer-dead-letters", "iamwarden-alert-delivery-failed", "iamwarden-heartbeat-missing"}
+    ),
 )
 
 

@@ -331,6 +331,27 @@ SCOPES: tuple[Scope, ...] = (
         comment="iamwarden-tampered: the central bus's statement admitting the organisation, put back as declared.",
     ),
     Scope(
+        "RestoreOwnAlertKey",
+        ("kms:DescribeKey", "kms:CancelKeyDeletion", "kms:EnableKey"),
+        ("!GetAtt AlertKey.Arn",),
+        central_only=True,
+        comment="iamwarden-tampered: the alert topic's key enabled again, its deletion cancelled.",
+    ),
+    Scope(
+        "EnableOwnAlarmActions",
+        ("cloudwatch:EnableAlarmActions",),
+        ("!Sub arn:${AWS::Partition}:cloudwatch:${AWS::Region}:${AWS::AccountId}:alarm:iamwarden-*",),
+        central_only=True,
+        comment="iamwarden-tampered: the actions of IAM Warden's alarms enabled again.",
+    ),
+    Scope(
+        "ReadAlarms",
+        ("cloudwatch:DescribeAlarms",),
+        (ANY,),
+        central_only=True,
+        comment="Which of IAM Warden's alarms have their actions disabled (read-only).",
+    ),
+    Scope(
         "RestoreOwnFunctionConcurrency",
         ("lambda:GetFunctionConcurrency", "lambda:PutFunctionConcurrency", "lambda:DeleteFunctionConcurrency"),
         ("!Sub arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:function:iamwarden-*",),
@@ -720,6 +741,8 @@ def _refuse_double_routing(built: list[EnforcerRule]) -> None:
 
 def event_bridge_source(event_source: str) -> str:
     """CloudTrail's ``iam.amazonaws.com`` arrives on EventBridge as source ``aws.iam``."""
+    if event_source == "monitoring.amazonaws.com":
+        return "aws.cloudwatch"  # CloudWatch's API calls arrive as aws.cloudwatch
     return "aws." + event_source.split(".", 1)[0]
 
 

@@ -318,6 +318,24 @@ def test_the_central_bus_statement_removed_is_seen_by_the_heartbeat_and_put_back
     assert loop.beat() == []  # put back as declared
 
 
+def test_an_alert_channel_without_subscribers_is_seen_by_the_heartbeat_and_the_unsubscribe_alerted(
+    loop: Loop,
+) -> None:
+    sns = loop.account.session.client("sns", region_name=REGION)
+    topic = loop.heartbeat.config.topic_arn
+    for subscription in sns.list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"]:
+        sns.unsubscribe(SubscriptionArn=subscription["SubscriptionArn"])
+    event = _event("tamper-unsubscribe-alerts.json", "unsubscribe", subscriptionArn=f"{topic}:c3019def")
+
+    loop.put(event)
+
+    assert loop.deliver() == 1
+    assert loop.heartbeat.problems() == [
+        f"the alert topic {topic} has no confirmed subscription: alerts reach no one (this one is only in the "
+        "heartbeat's log)"
+    ]
+
+
 def test_a_role_policy_edit_reaches_the_enforcer_through_the_forwarder_when_it_can_run(loop: Loop) -> None:
     loop.put(_edit_enforcer_role(loop))
     assert loop.deliver() == 1

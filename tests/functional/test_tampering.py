@@ -232,6 +232,95 @@ def test_a_central_bus_statement_already_put_back_is_left_alone_and_a_deleted_bu
     assert "sam deploy --stack-name iamwarden" in alert.finding.reason
 
 
+# --- its alert path ------------------------------------------------------------------------------------
+
+
+def _alert_key(account: Account, enforcer: EnforcerService) -> tuple[Any, str]:
+    kms = account.session.client("kms", region_name=REGION)
+    key = kms.create_key(Description="IAM Warden alert topic encryption")["KeyMetadata"]
+    enforcer.own = enforcer.own._replace(alert_key=key["Arn"])
+    return kms, key["KeyId"]
+
+
+def _key_event(key_id: str, name: str = "DisableKey", **parameters: Any) -> dict[str, Any]:
+    event = copy.deepcopy(load_event("tamper-disable-alert-key.json"))
+    event["detail"]["eventName"] = name
+    event["detail"]["requestParameters"] = {"keyId": key_id, **parameters}
+    return event
+
+
+def _key_state(kms: Any, key_id: str) -> str:
+    state: str = kms.describe_key(KeyId=key_id)["KeyMetadata"]["KeyState"]
+    return state
+
+
+def test_a_disabled_alert_key_is_enabled_again_and_undo_disables_it(
+    account: Account, enforcer: EnforcerService, notifier: RecordingNotifier
+) -> None:
+    kms, key_id = _alert_key(account, enforcer)
+    kms.disable_key(KeyId=key_id)
+
+    finding = _finding(enforcer.handle(_key_event(key_id)))
+
+    assert finding["outcome"] == "remediated"
+    assert _key_state(kms, key_id) == "Enabled"
+    enforcer.executor.undo(finding["remediation_id"], actor=OPERATOR)
+    assert _key_state(kms, key_id) == "Disabled"
+
+
+def test_an_alert_key_scheduled_for_deletion_is_kept_and_undo_schedules_it_again(
+    account: Account, enforcer: EnforcerService, notifier: RecordingNotifier
+) -> None:
+    kms, key_id = _alert_key(account, enforcer)
+    kms.schedule_key_deletion(KeyId=key_id, PendingWindowInDays=7)
+
+    finding = _finding(enforcer.handle(_key_event(key_id, "ScheduleKeyDeletion", pendingWindowInDays=7)))
+
+    assert _key_state(kms, key_id) == "Enabled"
+    enforcer.executor.undo(finding["remediation_id"], actor=OPERATOR)
+    assert _key_state(kms, key_id) == "PendingDeletion"
+
+
+def test_an_alert_key_enabled_again_already_is_left_alone(
+    account: Account, enforcer: EnforcerService, notifier: RecordingNotifier
+) -> None:
+    _, key_id = _alert_key(account, enforcer)
+
+    finding = _finding(enforcer.handle(_key_event(key_id)))
+
+    record = account.audit().get(finding["remediation_id"])
+    assert record is not None
+    assert record.done == []
+    assert len(_alerts(notifier)) == 1
+
+
+def test_disabled_alarm_actions_are_enabled_again_and_undo_disables_them(
+    account: Account, enforcer: EnforcerService, notifier: RecordingNotifier
+) -> None:
+    cloudwatch = account.session.client("cloudwatch", region_name=REGION)
+    cloudwatch.put_metric_alarm(
+        AlarmName="iamwarden-heartbeat-missing",
+        Namespace="AWS/Lambda",
+        MetricName="Invocations",
+        Statistic="Sum",
+        Period=300,
+        EvaluationPeriods=3,
+        Threshold=1,
+        ComparisonOperator="LessThanThreshold",
+    )
+    cloudwatch.disable_alarm_actions(AlarmNames=["iamwarden-heartbeat-missing"])
+
+    def enabled() -> bool:
+        [alarm] = cloudwatch.describe_alarms(AlarmNames=["iamwarden-heartbeat-missing"])["MetricAlarms"]
+        return bool(alarm["ActionsEnabled"])
+
+    finding = _finding(enforcer.handle(load_event("tamper-disable-alarm-actions.json")))
+
+    assert enabled()
+    enforcer.executor.undo(finding["remediation_id"], actor=OPERATOR)
+    assert not enabled()
+
+
 # --- its settings ---------------------------------------------------------------------------------------
 
 

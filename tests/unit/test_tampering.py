@@ -303,3 +303,41 @@ def test_a_bus_that_is_not_the_central_bus_is_not_iam_wardens() -> None:
     assert judge(sample("tamper-remove-bus-permission.json", eventBusName=None)).verdict is Verdict.COMPLIANT
     moved = in_member_account(load_event("tamper-remove-bus-permission.json"))
     assert judge_with_organization(moved).verdict is Verdict.COMPLIANT
+
+
+def test_the_alert_path_changed_is_tampering_and_what_an_api_puts_back_exactly_is_planned() -> None:
+    [finding] = judge(load_event("tamper-unsubscribe-alerts.json")).findings
+    assert (finding.rule_id, finding.plan) == (RULE, ())  # an e-mail endpoint must confirm again: alerted
+    assert "sam deploy --stack-name iamwarden" in finding.reason
+    [finding] = judge(load_event("tamper-disable-alert-key.json")).findings
+    [step] = finding.plan
+    assert (step.action, step.parameters) == ("restore_own_key", {"key_id": SAMPLE_OWN.alert_key})
+    scheduled = sample("tamper-disable-alert-key.json", keyId=SAMPLE_OWN.alert_key, pendingWindowInDays=7)
+    scheduled["detail"]["eventName"] = "ScheduleKeyDeletion"
+    assert "cancel its deletion" in judge(scheduled).findings[0].plan[0].summary
+    [finding] = judge(load_event("tamper-disable-alarm-actions.json")).findings
+    [step] = finding.plan
+    assert (step.action, step.parameters) == (
+        "enable_own_alarm_actions",
+        {"alarm_names": ["iamwarden-heartbeat-missing"]},
+    )
+    deleted = load_event("tamper-disable-alarm-actions.json")
+    deleted["detail"]["eventName"] = "DeleteAlarms"
+    assert judge(deleted).findings[0].plan == ()
+    for name in ("DeleteTopic", "SetTopicAttributes"):
+        event = sample("tamper-unsubscribe-alerts.json", subscriptionArn=None, topicArn=SAMPLE_OWN.alert_topic)
+        event["detail"]["eventName"] = name
+        assert judge(event).findings[0].rule_id == RULE, name
+
+
+def test_another_topic_key_or_alarm_is_not_iam_wardens() -> None:
+    other_topic = "arn:aws:sns:us-east-1:111122223333:iamwarden-alerts-copy:c3019def"
+    assert judge(sample("tamper-unsubscribe-alerts.json", subscriptionArn=other_topic)).verdict is Verdict.COMPLIANT
+    assert judge(sample("tamper-disable-alert-key.json", keyId="1234abcd-12ab")).verdict is Verdict.COMPLIANT
+    event = sample("tamper-disable-alarm-actions.json", alarmNames=["iamwarden-heartbeat-missing-copy"])
+    assert judge(event).verdict is Verdict.COMPLIANT
+    # Without the key in the environment (the stack has none), no key is IAM Warden's.
+    unkeyed = judge_event(
+        load_event("tamper-disable-alert-key.json"), Settings(own=SAMPLE_OWN._replace(alert_key=None))
+    )
+    assert unkeyed.verdict is Verdict.COMPLIANT

@@ -130,6 +130,9 @@ def own_identity_from_environment(environ: Mapping[str, str] | None = None) -> O
         signed_url_functions=_names(env, "IAMWARDEN_OWN_SIGNED_URL_FUNCTIONS"),
         central_bus=env.get("IAMWARDEN_CENTRAL_BUS_NAME") or None,
         organization_id=env.get("IAMWARDEN_ORGANIZATION_ID") or None,
+        alert_topic=env.get("IAMWARDEN_ALERT_TOPIC_ARN") or None,
+        alert_key=env.get("IAMWARDEN_ALERT_KEY_ARN") or None,
+        alarms=_names(env, "IAMWARDEN_OWN_ALARMS"),
     )
 
 

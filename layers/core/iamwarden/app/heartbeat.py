@@ -5,7 +5,8 @@ concurrency to 0, so nothing it is handed ever runs) silences ``iamwarden-tamper
 separate function with its own read-only role: it checks that each of the stack's EventBridge rules exists,
 is enabled and targets what it should (the enforcer, the central bus for the forwarder, the pruner's planner and
 watch functions for its schedule and watch rules), that the central bus's policy still admits the organisation's
-accounts (the statement the template declares), that the enforcer may run (its reserved concurrency is not 0)
+accounts (the statement the template declares), that the alert topic has a confirmed subscription, that the
+enforcer may run (its reserved concurrency is not 0)
 and that the enforcer's role has exactly the managed policies its template attaches (the remediation grants,
 ``IAMWARDEN_ENFORCER_POLICY_ARNS``): nothing more, nothing detached. Anything missing is one critical alert to the
 security topic. Its own schedule is
@@ -300,6 +301,7 @@ class Heartbeat:
             found.extend(self._rule_problems(key))
         found.extend(self._enforcer_problems())
         found.extend(self._bus_policy_problems())
+        found.extend(self._subscription_problems())
         return found
 
     def run(self) -> dict[str, Any]:
@@ -426,6 +428,24 @@ class Heartbeat:
                 f"the central bus {bus} no longer has the policy statement {CENTRAL_BUS_STATEMENT_ID} its template "
                 f"declares (the organisation {self.config.organization_id} may put events): every member account's "
                 "events are refused"
+            ]
+        return []
+
+    def _subscription_problems(self) -> list[str]:
+        """The alert topic must have a confirmed subscription: without one every alert reaches no one."""
+        topic = self.config.topic_arn
+        try:
+            subscriptions = [
+                subscription
+                for page in self.sns.get_paginator("list_subscriptions_by_topic").paginate(TopicArn=topic)
+                for subscription in page.get("Subscriptions", [])
+            ]
+        except Exception as exc:
+            return [f"the alert topic {topic} " + ("is gone" if is_gone(exc) else f"cannot be read ({exc})")]
+        if not any(s.get("SubscriptionArn", "").startswith("arn:") for s in subscriptions):
+            return [
+                f"the alert topic {topic} has no confirmed subscription: alerts reach no one (this one is only "
+                "in the heartbeat's log)"
             ]
         return []
 

@@ -95,6 +95,10 @@ class OwnIdentity(NamedTuple):
     #: The organisation the central bus admits (its policy statement ``CENTRAL_BUS_STATEMENT_ID``); None: no
     #: organisation, so the template declares no bus policy.
     organization_id: str | None = None
+    #: The alert path: the security topic's ARN, its key's ARN (None: the stack has none), the stack's alarms.
+    alert_topic: str | None = None
+    alert_key: str | None = None
+    alarms: frozenset[str] = frozenset()
 
     def declared_bus_statement(self, partition: str, region: str) -> dict[str, Any] | None:
         """The central bus's policy statement as the template declares it, or None where it declares none."""

@@ -51,6 +51,9 @@ SSM = "ssm.amazonaws.com"
 SQS = "sqs.amazonaws.com"
 DYNAMODB = "dynamodb.amazonaws.com"
 CLOUDFORMATION = "cloudformation.amazonaws.com"
+SNS = "sns.amazonaws.com"
+KMS = "kms.amazonaws.com"
+CLOUDWATCH = "monitoring.amazonaws.com"
 
 #: The role changes judged here (the own roles' policies, boundary, trust policy and existence).
 ROLE_EVENTS = frozenset(
@@ -87,12 +90,25 @@ FUNCTION_EVENTS = frozenset(
 QUEUE_EVENTS = frozenset({"DeleteQueue", "SetQueueAttributes", "PurgeQueue"})
 TABLE_EVENTS = frozenset({"DeleteTable", "UpdateTable", "UpdateContinuousBackups", "UpdateTimeToLive"})
 SETTING_EVENTS = frozenset({"PutParameter", "DeleteParameter", "DeleteParameters"})
+#: The alert path: the alert topic and its subscriptions, the key it is encrypted with, the stack's alarms.
+TOPIC_EVENTS = frozenset({"Unsubscribe", "SetSubscriptionAttributes", "DeleteTopic", "SetTopicAttributes"})
+KEY_EVENTS = frozenset({"DisableKey", "ScheduleKeyDeletion"})
+ALARM_EVENTS = frozenset({"DeleteAlarms", "DisableAlarmActions"})
 
 IAMWARDEN_TAMPERED = RuleSpec(
     id="iamwarden-tampered",
     title="IAM Warden itself changed",
     event_source=IAM,
-    event_names=ROLE_EVENTS | RULE_EVENTS | BUS_EVENTS | FUNCTION_EVENTS | QUEUE_EVENTS | TABLE_EVENTS | SETTING_EVENTS,
+    event_names=ROLE_EVENTS
+    | RULE_EVENTS
+    | BUS_EVENTS
+    | TOPIC_EVENTS
+    | KEY_EVENTS
+    | ALARM_EVENTS
+    | FUNCTION_EVENTS
+    | QUEUE_EVENTS
+    | TABLE_EVENTS
+    | SETTING_EVENTS,
     risk=(
         "Whoever disables IAM Warden's rules, functions, roles or settings can then change anything unseen: "
         "an intruder blinds the guard first."
@@ -124,6 +140,9 @@ EVENT_KEYS = frozenset(
     | {(SQS, name) for name in QUEUE_EVENTS}
     | {(DYNAMODB, name) for name in TABLE_EVENTS}
     | {(SSM, name) for name in SETTING_EVENTS}
+    | {(SNS, name) for name in TOPIC_EVENTS}
+    | {(KMS, name) for name in KEY_EVENTS}
+    | {(CLOUDWATCH, name) for name in ALARM_EVENTS}
 )
 
 
@@ -260,6 +279,8 @@ class TamperingRule:
             return Target(f"its EventBridge rule {key}", arn, plan)
         if account != own.home_account:
             return None  # IAM Warden's functions, queues, tables and settings live in the security account only
+        if source in (SNS, KMS, CLOUDWATCH):
+            return _alert_path_target(context)
         if source == LAMBDA:
             function = _function_name(_text(parameters, "functionName"))
             if function is None or function not in own.functions:
@@ -355,6 +376,58 @@ def _central_bus_target(context: RuleContext) -> Target | None:
         f"on IAM Warden's central bus {own.central_bus}, as the template declares it",
     )
     return Target(what, arn, [step])
+
+
+def _alert_path_target(context: RuleContext) -> Target | None:
+    """A change to the alert topic or its subscriptions, the alert key, or the stack's alarms; None if not theirs.
+
+    A disabled key is enabled again and a key scheduled for deletion is kept (``restore_own_key``), disabled alarm
+    actions are enabled again (``enable_own_alarm_actions``): each API puts back exactly what the call took away.
+    An unsubscribed endpoint (an e-mail must confirm again), a changed filter policy or topic attribute (the
+    previous value is not in the event), a deleted topic or alarm are alerted with the way back.
+    """
+    change = context.change
+    own = context.settings.own
+    parameters = change.request_parameters
+    name = change.event_name
+    if change.event_source == SNS:
+        topic = own.alert_topic
+        arn = _text(parameters, "topicArn") or _text(parameters, "subscriptionArn") or ""
+        if not topic or not (arn == topic or arn.startswith(topic + ":")):
+            return None
+        what = f"its alert topic {topic}" if arn == topic else f"the subscription {arn} of its alert topic"
+        return Target(what, arn, [])
+    if change.event_source == KMS:
+        key = own.alert_key
+        given = _text(parameters, "keyId")
+        if not key or given is None or given not in (key, key.rsplit("/", 1)[-1]):
+            return None
+        step = RemediationStep(
+            RestoreOwnKey.action,
+            key,
+            {"key_id": key},
+            f"enable IAM Warden's alert key {key} again"
+            + (" and cancel its deletion" if name == "ScheduleKeyDeletion" else ""),
+        )
+        return Target(f"its alert key {key}", key, [step])
+    names = parameters.get("alarmNames")
+    mine = sorted(n for n in (names if isinstance(names, list) else []) if isinstance(n, str) and n in own.alarms)
+    if not mine:
+        return None
+    arn = f"arn:{context.partition}:cloudwatch:{change.region}:{change.account}:alarm:{mine[0]}"
+    plan = (
+        [
+            RemediationStep(
+                EnableOwnAlarmActions.action,
+                arn,
+                {"alarm_names": mine},
+                f"enable the actions of IAM Warden's alarms {', '.join(mine)} again",
+            )
+        ]
+        if name == "DisableAlarmActions"
+        else []
+    )
+    return Target(f"its alarm{'s' if len(mine) > 1 else ''} {', '.join(mine)}", arn, plan)
 
 
 def _restore_role_document(context: RuleContext, role: str, arn: str) -> tuple[RemediationStep | None, tuple[str, ...]]:
@@ -684,6 +757,81 @@ def _put_statement(aws: AccountClients, bus: str, statement: Mapping[str, Any]) 
     client.put_permission(EventBusName=bus, Policy=json.dumps({**policy, "Statement": [*others, dict(statement)]}))
 
 
+class RestoreOwnKey:
+    """Enable IAM Warden's alert key again, cancelling a scheduled deletion first. Undo puts the key state back."""
+
+    permissions: ClassVar[Permissions] = ("kms:DescribeKey", "kms:CancelKeyDeletion", "kms:EnableKey")
+    action: ClassVar[StepAction] = StepAction("restore_own_key", permissions)
+    undo_permissions: ClassVar[Permissions] = ("kms:DescribeKey", "kms:DisableKey", "kms:ScheduleKeyDeletion")
+    undoable: ClassVar[bool] = True
+
+    @staticmethod
+    def _state(aws: AccountClients, key: str) -> dict[str, Any]:
+        try:
+            found = aws.client("kms").describe_key(KeyId=key)["KeyMetadata"]
+        except Exception as exc:
+            if is_gone(exc):
+                return {"exists": False}
+            raise
+        return {
+            "exists": True,
+            "key_id": found.get("KeyId", key),
+            "state": found.get("KeyState"),
+            "window": found.get("PendingDeletionWindowInDays"),
+        }
+
+    def capture(self, aws: AccountClients, step: RemediationStep) -> dict[str, Any]:
+        return self._state(aws, step.parameters["key_id"])
+
+    def apply(self, run: StepRun, step: RemediationStep, before: Mapping[str, Any], done: list[str]) -> None:
+        if not before["exists"] or before["state"] not in ("Disabled", "PendingDeletion"):
+            return  # gone, enabled again already, or in a state no API call here puts right (alerted)
+        key, client = before["key_id"], run.aws.client("kms")
+        if before["state"] == "PendingDeletion":
+            client.cancel_key_deletion(KeyId=key)  # leaves the key disabled
+            done.append(f"cancelled the deletion of IAM Warden's alert key {key}")
+        client.enable_key(KeyId=key)
+        done.append(f"enabled IAM Warden's alert key {key} again")
+
+    def undo(self, aws: AccountClients, step: RemediationStep, before: Mapping[str, Any]) -> list[str]:
+        if not before["exists"] or before["state"] not in ("Disabled", "PendingDeletion"):
+            return []
+        key, client = before["key_id"], aws.client("kms")
+        if self._state(aws, key).get("state") != "Enabled":
+            raise UndoError(f"the key {key} changed since; undo by hand")
+        if before["state"] == "PendingDeletion":
+            client.schedule_key_deletion(KeyId=key, PendingWindowInDays=before["window"] or 30)
+            return [f"scheduled the deletion of key {key} again ({before['window'] or 30} days)"]
+        client.disable_key(KeyId=key)
+        return [f"disabled key {key} again, as it was"]
+
+
+class EnableOwnAlarmActions:
+    """Enable the actions of IAM Warden's alarms that someone disabled. Undo disables them again."""
+
+    permissions: ClassVar[Permissions] = ("cloudwatch:DescribeAlarms", "cloudwatch:EnableAlarmActions")
+    action: ClassVar[StepAction] = StepAction("enable_own_alarm_actions", permissions)
+    undo_permissions: ClassVar[Permissions] = ("cloudwatch:DisableAlarmActions",)
+    undoable: ClassVar[bool] = True
+
+    def capture(self, aws: AccountClients, step: RemediationStep) -> dict[str, Any]:
+        found = aws.client("cloudwatch").describe_alarms(AlarmNames=step.parameters["alarm_names"])
+        disabled = sorted(a["AlarmName"] for a in found.get("MetricAlarms", []) if not a.get("ActionsEnabled", True))
+        return {"disabled": disabled}
+
+    def apply(self, run: StepRun, step: RemediationStep, before: Mapping[str, Any], done: list[str]) -> None:
+        if not before["disabled"]:
+            return  # deleted since (alerted), or enabled again already
+        run.aws.client("cloudwatch").enable_alarm_actions(AlarmNames=before["disabled"])
+        done.append(f"enabled the actions of IAM Warden's alarms {', '.join(before['disabled'])} again")
+
+    def undo(self, aws: AccountClients, step: RemediationStep, before: Mapping[str, Any]) -> list[str]:
+        if not before["disabled"]:
+            return []
+        aws.client("cloudwatch").disable_alarm_actions(AlarmNames=before["disabled"])
+        return [f"disabled the actions of alarms {', '.join(before['disabled'])} again, as they were"]
+
+
 def _rule_arguments(step: RemediationStep) -> dict[str, str]:
     arguments = {"Name": step.parameters["rule_name"]}
     if step.parameters.get("event_bus_name", "default") != "default":
@@ -816,6 +964,8 @@ GUARDRAILS = (TamperingRule(),)
 ACTIONS = (
     EnableOwnRule(),
     RestoreCentralBusStatement(),
+    RestoreOwnKey(),
+    EnableOwnAlarmActions(),
     RestoreFunctionConcurrency(),
     RestoreSetting(),
     RemoveOwnRoleBoundary(),
