@@ -235,11 +235,29 @@ def test_a_central_bus_statement_already_put_back_is_left_alone_and_a_deleted_bu
 # --- its alert path ------------------------------------------------------------------------------------
 
 
-def _alert_key(account: Account, enforcer: EnforcerService) -> tuple[Any, str]:
+#: The alert key as the template resolves in the tests (tests/aws_fixtures.py: ``AlertKey``).
+ALERT_KEY_ID = "mrk-iamwarden-alerts"
+
+
+def create_alert_key(account: Account) -> str:
+    """The alert key in moto under the id the template's grants name (moto picks a random one); its ARN."""
+    from moto.kms.models import kms_backends
+
+    backend = kms_backends[HOME_ACCOUNT][REGION]
+    if ALERT_KEY_ID in backend.keys:
+        return str(backend.keys[ALERT_KEY_ID].arn)
     kms = account.session.client("kms", region_name=REGION)
-    key = kms.create_key(Description="IAM Warden alert topic encryption")["KeyMetadata"]
-    enforcer.own = enforcer.own._replace(alert_key=key["Arn"])
-    return kms, key["KeyId"]
+    key_id = kms.create_key(Description="IAM Warden alert topic encryption")["KeyMetadata"]["KeyId"]
+    key = backend.keys.pop(key_id)
+    key.id, key.arn = ALERT_KEY_ID, f"arn:aws:kms:{REGION}:{HOME_ACCOUNT}:key/{ALERT_KEY_ID}"
+    backend.keys[ALERT_KEY_ID] = key
+    return str(key.arn)
+
+
+def _alert_key(account: Account, enforcer: EnforcerService) -> tuple[Any, str]:
+    arn = create_alert_key(account)
+    enforcer.own = enforcer.own._replace(alert_key=arn)
+    return account.session.client("kms", region_name=REGION), arn
 
 
 def _key_event(key_id: str, name: str = "DisableKey", **parameters: Any) -> dict[str, Any]:

@@ -775,7 +775,6 @@ class RestoreOwnKey:
             raise
         return {
             "exists": True,
-            "key_id": found.get("KeyId", key),
             "state": found.get("KeyState"),
             "window": found.get("PendingDeletionWindowInDays"),
         }
@@ -786,7 +785,7 @@ class RestoreOwnKey:
     def apply(self, run: StepRun, step: RemediationStep, before: Mapping[str, Any], done: list[str]) -> None:
         if not before["exists"] or before["state"] not in ("Disabled", "PendingDeletion"):
             return  # gone, enabled again already, or in a state no API call here puts right (alerted)
-        key, client = before["key_id"], run.aws.client("kms")
+        key, client = step.parameters["key_id"], run.aws.client("kms")
         if before["state"] == "PendingDeletion":
             client.cancel_key_deletion(KeyId=key)  # leaves the key disabled
             done.append(f"cancelled the deletion of IAM Warden's alert key {key}")
@@ -796,7 +795,7 @@ class RestoreOwnKey:
     def undo(self, aws: AccountClients, step: RemediationStep, before: Mapping[str, Any]) -> list[str]:
         if not before["exists"] or before["state"] not in ("Disabled", "PendingDeletion"):
             return []
-        key, client = before["key_id"], aws.client("kms")
+        key, client = step.parameters["key_id"], aws.client("kms")
         if self._state(aws, key).get("state") != "Enabled":
             raise UndoError(f"the key {key} changed since; undo by hand")
         if before["state"] == "PendingDeletion":
