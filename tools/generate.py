@@ -333,23 +333,16 @@ SCOPES: tuple[Scope, ...] = (
     Scope(
         "RestoreOwnAlertKey",
         ("kms:DescribeKey", "kms:CancelKeyDeletion", "kms:EnableKey"),
-        ("!GetAtt AlertKey.Arn",),
+        ("!Sub arn:${AWS::Partition}:kms:${AWS::Region}:${AWS::AccountId}:key/${AlertKey}",),
         central_only=True,
         comment="iamwarden-tampered: the alert topic's key enabled again, its deletion cancelled.",
     ),
     Scope(
         "EnableOwnAlarmActions",
-        ("cloudwatch:EnableAlarmActions",),
+        ("cloudwatch:DescribeAlarms", "cloudwatch:EnableAlarmActions"),
         ("!Sub arn:${AWS::Partition}:cloudwatch:${AWS::Region}:${AWS::AccountId}:alarm:iamwarden-*",),
         central_only=True,
         comment="iamwarden-tampered: the actions of IAM Warden's alarms enabled again.",
-    ),
-    Scope(
-        "ReadAlarms",
-        ("cloudwatch:DescribeAlarms",),
-        (ANY,),
-        central_only=True,
-        comment="Which of IAM Warden's alarms have their actions disabled (read-only).",
     ),
     Scope(
         "RestoreOwnFunctionConcurrency",

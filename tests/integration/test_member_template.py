@@ -138,7 +138,6 @@ CENTRAL_ONLY = {
     "RestoreCentralBusStatement",
     "RestoreOwnAlertKey",
     "EnableOwnAlarmActions",
-    "ReadAlarms",
 }
 
 
