@@ -96,6 +96,9 @@ def _physical_names() -> dict[str, str]:
             role = re.sub(r"\$\{([^}]+)\}", lambda m: parameters[m.group(1)], text)
             names[logical] = role
             names[f"{logical}.Arn"] = f"arn:aws:iam::{HOME_ACCOUNT}:role/{role}"
+        elif kind == "AWS::Events::EventBus":
+            names[logical] = properties["Name"]  # Ref gives an event bus's name
+            names[f"{logical}.Arn"] = f"arn:aws:events:{REGION}:{HOME_ACCOUNT}:event-bus/{properties['Name']}"
         elif kind == "AWS::IAM::ManagedPolicy" and "ManagedPolicyName" in properties:
             policy_name = properties["ManagedPolicyName"]
             text = policy_name["Fn::Sub"] if isinstance(policy_name, dict) else policy_name

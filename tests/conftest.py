@@ -139,6 +139,12 @@ SAMPLE_OWN = OwnIdentity(
         f"arn:aws:iam::{SAMPLE_HOME_ACCOUNT}:policy/iamwarden-enforcer-remediations-{n}-us-east-1" for n in (1, 2, 3)
     ),
     member_policies=frozenset(f"iamwarden-remediator-remediations-{n}" for n in (1, 2, 3)),
+    central_bus="iamwarden-central",
+    alert_topic="arn:aws:sns:us-east-1:111122223333:iamwarden-alerts",
+    alert_key="arn:aws:kms:us-east-1:111122223333:key/mrk-iamwarden-alerts",
+    alarms=frozenset(
+        {"iamwarden-enforcer-dead-letters", "iamwarden-alert-delivery-failed", "iamwarden-heartbeat-missing"}
+    ),
 )
 
 

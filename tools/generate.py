@@ -51,6 +51,7 @@ from samtranslator.yaml_helper import yaml_parse  # noqa: E402
 
 from iamwarden.domain.catalog import OptionSpec, RuleSpec  # noqa: E402
 from iamwarden.guardrails import registry  # noqa: E402
+from iamwarden.guardrails.tampering import RULE_EVENTS  # noqa: E402
 
 # Every module, imported without checking it against the generated index: the generator is what rewrites a
 # stale index, so it reads the modules themselves (registry.GUARDRAILS, .MODULES, ... then come from them).
@@ -333,6 +334,27 @@ SCOPES: tuple[Scope, ...] = (
             "!Sub arn:${AWS::Partition}:events:*:${AWS::AccountId}:rule/iamwarden-central/iamwarden-*",
         ),
         comment="iamwarden-tampered: IAM Warden's own rules only (the code acts on their exact names).",
+    ),
+    Scope(
+        "RestoreCentralBusStatement",
+        ("events:DescribeEventBus", "events:PutPermission"),
+        ("!Sub arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:event-bus/iamwarden-central",),
+        central_only=True,
+        comment="iamwarden-tampered: the central bus's statement admitting the organisation, put back as declared.",
+    ),
+    Scope(
+        "RestoreOwnAlertKey",
+        ("kms:DescribeKey", "kms:CancelKeyDeletion", "kms:EnableKey"),
+        ("!Sub arn:${AWS::Partition}:kms:${AWS::Region}:${AWS::AccountId}:key/${AlertKey}",),
+        central_only=True,
+        comment="iamwarden-tampered: the alert topic's key enabled again, its deletion cancelled.",
+    ),
+    Scope(
+        "EnableOwnAlarmActions",
+        ("cloudwatch:DescribeAlarms", "cloudwatch:EnableAlarmActions"),
+        ("!Sub arn:${AWS::Partition}:cloudwatch:${AWS::Region}:${AWS::AccountId}:alarm:iamwarden-*",),
+        central_only=True,
+        comment="iamwarden-tampered: the actions of IAM Warden's alarms enabled again.",
     ),
     Scope(
         "RestoreOwnFunctionConcurrency",
@@ -738,6 +760,8 @@ def _refuse_double_routing(built: list[EnforcerRule]) -> None:
 
 def event_bridge_source(event_source: str) -> str:
     """CloudTrail's ``iam.amazonaws.com`` arrives on EventBridge as source ``aws.iam``."""
+    if event_source == "monitoring.amazonaws.com":
+        return "aws.cloudwatch"  # CloudWatch's API calls arrive as aws.cloudwatch
     return "aws." + event_source.split(".", 1)[0]
 
 
@@ -919,7 +943,7 @@ def render_tampering_routes() -> str:
         "iamwarden-tampered: the stack's rules, functions, queues, tables and settings, on this account's default "
         "bus (not through the forwarder an intruder could disable first).",
     )
-    events = sorted(keys.get("events.amazonaws.com", set()))
+    events = sorted(keys.get("events.amazonaws.com", set()) & RULE_EVENTS)  # the member stack has no bus
     lines += _rule(
         "TamperedMemberRules",
         "!Ref CentralEventBus",

@@ -97,6 +97,20 @@ def account_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("moto.iam.models.aws_managed_policies_data", _managed_policies_subset())
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
     monkeypatch.delenv("AWS_PROFILE", raising=False)
+    _kms_key_state_calls_take_arns(monkeypatch)
+
+
+def _kms_key_state_calls_take_arns(monkeypatch: pytest.MonkeyPatch) -> None:
+    """moto's Enable/DisableKey and Cancel/ScheduleKeyDeletion take a bare key id only; AWS takes the ARN too."""
+    from moto.kms.models import KmsBackend
+
+    for name in ("enable_key", "disable_key", "cancel_key_deletion", "schedule_key_deletion"):
+        method = getattr(KmsBackend, name)
+
+        def by_arn(self: Any, key_id: str, *args: Any, _method: Any = method) -> Any:
+            return _method(self, KmsBackend.get_key_id(key_id), *args)
+
+        monkeypatch.setattr(KmsBackend, name, by_arn)
 
 
 @contextlib.contextmanager

@@ -206,6 +206,27 @@ def _disable_prune_watch(loop: Loop) -> dict[str, Any]:
     return _event("tamper-disable-forwarder.json", "prune-watch", name="iamwarden-prune-watch")
 
 
+BUS_STATEMENT = "OrganizationAccountsPutEvents"
+ORGANIZATION = "o-a1b2c3d4e5"
+
+
+def _admit_the_organisation(loop: Loop) -> None:
+    """The central bus's policy as the template declares it with an organisation."""
+    loop.events.put_permission(
+        EventBusName=CENTRAL,
+        Action="events:PutEvents",
+        Principal="*",
+        StatementId=BUS_STATEMENT,
+        Condition={"Type": "StringEquals", "Key": "aws:PrincipalOrgID", "Value": ORGANIZATION},
+    )
+
+
+def _remove_bus_statement(loop: Loop) -> dict[str, Any]:
+    _admit_the_organisation(loop)  # as deployed, then cut every member account off
+    loop.events.remove_permission(EventBusName=CENTRAL, StatementId=BUS_STATEMENT)
+    return _event("tamper-remove-bus-permission.json", "bus-statement")
+
+
 def _concurrency_zero(loop: Loop) -> dict[str, Any]:
     loop.lambda_client.put_function_concurrency(FunctionName="iamwarden-enforcer", ReservedConcurrentExecutions=0)
     return _event("tamper-enforcer-concurrency-zero.json", "concurrency")
@@ -282,6 +303,7 @@ ATTACK: list[tuple[str, Callable[[Loop], dict[str, Any]]]] = [
     ("rewrite the enforcer's remediation grants", _rewrite_remediation_grants),
     ("make oneself an operator", _make_oneself_operator),
     ("switch iamwarden-tampered off in the settings", _switch_the_tampering_rule_off),
+    ("cut the member accounts off the central bus", _remove_bus_statement),
     ("set the enforcer's concurrency to 0", _concurrency_zero),
     ("change a setting", _change_setting),
     ("edit the enforcer role's policy", _edit_enforcer_role),
@@ -323,6 +345,8 @@ def test_every_step_of_an_attack_on_the_loop_is_alerted(loop: Loop) -> None:
     assert not any(f"the rule {RULE} is off" in p for p in seen["switch iamwarden-tampered off in the settings"][1])
     mode = loop.account.ssm.get_parameter(Name=f"/iamwarden/rules/{RULE}/mode")["Parameter"]["Value"]
     assert mode != "off"
+    # The central bus's statement removed: the default-bus tampering rule routes it, the enforcer alerts it.
+    assert seen["cut the member accounts off the central bus"][0] == 1
     # A removed target cannot be put back by an API call: the enforcer alerts it, and the heartbeat keeps saying so.
     assert seen["remove the enforcer target of a rule"][0] == 1
     assert any(
@@ -405,6 +429,42 @@ def test_the_forwarder_through_another_role_is_seen_by_the_heartbeat(loop: Loop)
     loop.events.put_targets(Rule="iamwarden-forward-own-events", Targets=[{**target, "RoleArn": other}])
     [problem] = loop.beat()
     assert f"forwards through {other}, not the template's {FORWARDER_ROLE}" in problem
+
+
+def test_the_central_bus_statement_removed_is_seen_by_the_heartbeat_and_put_back_by_the_enforcer(
+    loop: Loop,
+) -> None:
+    loop.enforcer.own = loop.enforcer.own._replace(organization_id=ORGANIZATION)
+    loop.heartbeat.config = loop.heartbeat.config._replace(organization_id=ORGANIZATION)
+    assert loop.beat() == [
+        f"the central bus {CENTRAL} no longer has the policy statement {BUS_STATEMENT} its template declares (the "
+        f"organisation {ORGANIZATION} may put events): every member account's events are refused"
+    ]
+    _admit_the_organisation(loop)
+    assert loop.beat() == []
+
+    loop.put(_remove_bus_statement(loop))
+    assert len(loop.beat()) == 1  # before the enforcer runs, the heartbeat already says so
+    assert loop.deliver() == 1
+    assert loop.beat() == []  # put back as declared
+
+
+def test_an_alert_channel_without_subscribers_is_seen_by_the_heartbeat_and_the_unsubscribe_alerted(
+    loop: Loop,
+) -> None:
+    sns = loop.account.session.client("sns", region_name=REGION)
+    topic = loop.heartbeat.config.topic_arn
+    for subscription in sns.list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"]:
+        sns.unsubscribe(SubscriptionArn=subscription["SubscriptionArn"])
+    event = _event("tamper-unsubscribe-alerts.json", "unsubscribe", subscriptionArn=f"{topic}:c3019def")
+
+    loop.put(event)
+
+    assert loop.deliver() == 1
+    assert loop.heartbeat.problems() == [
+        f"the alert topic {topic} has no confirmed subscription: alerts reach no one (this one is only in the "
+        "heartbeat's log)"
+    ]
 
 
 def test_a_role_policy_edit_reaches_the_enforcer_through_the_forwarder_when_it_can_run(loop: Loop) -> None:

@@ -281,6 +281,9 @@ def _authorised_as(request: Request) -> tuple[str, dict[str, str]]:
         return f"arn:aws:events:{request.region}:{HOME_ACCOUNT}:event-bus/{bus}", context
     if service == "kms":
         return str(params["KeyId"]), context  # the plans name keys by ARN
+    if service == "cloudwatch":
+        [alarm] = params["AlarmNames"]  # the plans act on one alarm at a time here
+        return f"arn:aws:cloudwatch:{request.region}:{HOME_ACCOUNT}:alarm:{alarm}", context
     if service == "lambda" and "LayerName" in params:
         return f"{params['LayerName']}:{params['VersionNumber']}", context
     if service == "lambda":
@@ -983,6 +986,73 @@ def _disabled_own_rule(account: Account) -> RemediationStep:
     )
 
 
+def _central_bus_statement(*, rewritten: bool) -> Callable[[Account], RemediationStep]:
+    def setup(account: Account) -> RemediationStep:
+        step = _removed_bus_statement(account)
+        if rewritten:  # the statement of that id now admits one unknown account (undo puts it back)
+            account.session.client("events", region_name=REGION).put_permission(
+                EventBusName="iamwarden-central",
+                Action="events:PutEvents",
+                Principal="999988887777",
+                StatementId="OrganizationAccountsPutEvents",
+            )
+        return step
+
+    return setup
+
+
+def _removed_bus_statement(account: Account) -> RemediationStep:
+    events = account.session.client("events", region_name=REGION)
+    if "iamwarden-central" not in {bus["Name"] for bus in events.list_event_buses()["EventBuses"]}:
+        events.create_event_bus(Name="iamwarden-central")  # one account runs every scenario in turn
+    own = Settings().own._replace(
+        home_account=HOME_ACCOUNT, central_bus="iamwarden-central", organization_id="o-a1b2c3d4e5"
+    )
+    statement = own.declared_bus_statement("aws", REGION)
+    return _step(
+        StepAction.RESTORE_CENTRAL_BUS_STATEMENT,
+        f"arn:aws:events:{REGION}:{HOME_ACCOUNT}:event-bus/iamwarden-central",
+        event_bus_name="iamwarden-central",
+        statement=statement,
+    )
+
+
+def _alert_key(*, scheduled: bool) -> Callable[[Account], RemediationStep]:
+    def setup(account: Account) -> RemediationStep:
+        from tests.functional.test_tampering import create_alert_key
+
+        arn = create_alert_key(account)
+        kms = account.session.client("kms", region_name=REGION)
+        kms.enable_key(KeyId=arn)  # as deployed (one account runs every scenario in turn), then taken away
+        if scheduled:
+            kms.schedule_key_deletion(KeyId=arn, PendingWindowInDays=7)
+        else:
+            kms.disable_key(KeyId=arn)
+        return _step(StepAction.RESTORE_OWN_KEY, arn, key_id=arn)
+
+    return setup
+
+
+def _disabled_alarm_actions(account: Account) -> RemediationStep:
+    cloudwatch = account.session.client("cloudwatch", region_name=REGION)
+    cloudwatch.put_metric_alarm(
+        AlarmName="iamwarden-heartbeat-missing",
+        Namespace="AWS/Lambda",
+        MetricName="Invocations",
+        Statistic="Sum",
+        Period=300,
+        EvaluationPeriods=3,
+        Threshold=1,
+        ComparisonOperator="LessThanThreshold",
+        ActionsEnabled=False,
+    )
+    return _step(
+        StepAction.ENABLE_OWN_ALARM_ACTIONS,
+        f"arn:aws:cloudwatch:{REGION}:{HOME_ACCOUNT}:alarm:iamwarden-heartbeat-missing",
+        alarm_names=["iamwarden-heartbeat-missing"],
+    )
+
+
 def _throttled_enforcer(declared: int | None, reserved: int | None = 0) -> Callable[[Account], RemediationStep]:
     def setup(account: Account) -> RemediationStep:
         from tests.functional.test_tampering import create_function
@@ -1224,6 +1294,11 @@ SCENARIOS: dict[str, Scenario] = {
     ),
     "log-destination-only-offending": Scenario(_log_destination_only_offending, RESOURCE_REGION),
     "tampered-enable-own-rule": Scenario(_disabled_own_rule),
+    "tampered-central-bus-statement-removed": Scenario(_central_bus_statement(rewritten=False)),
+    "tampered-central-bus-statement-rewritten": Scenario(_central_bus_statement(rewritten=True)),
+    "tampered-alert-key-disabled": Scenario(_alert_key(scheduled=False)),
+    "tampered-alert-key-scheduled-for-deletion": Scenario(_alert_key(scheduled=True)),
+    "tampered-alarm-actions": Scenario(_disabled_alarm_actions),
     "tampered-boundary-on-own-role": Scenario(_bounded_own_role),
     "tampered-own-role-trust-policy": Scenario(_rewritten_own_role("trust")),
     "tampered-own-role-inline-policy": Scenario(_rewritten_own_role("inline")),

@@ -188,6 +188,8 @@ def authorised_as(action: str, params: dict[str, Any], account: str, region: str
         return Call(action, str(params["TopicArn"]))
     if service == "secretsmanager":
         return Call(action, f"arn:aws:secretsmanager:{region}:{account}:secret:{params['SecretId']}")
+    if service == "events" and action == "events:DescribeEventBus":
+        return Call(action, f"arn:aws:events:{region}:{account}:event-bus/{params.get('Name') or 'default'}")
     if service == "events":
         bus = params.get("EventBusName") or "default"
         name = params.get("Name") or params["Rule"]
@@ -527,9 +529,19 @@ def test_the_heartbeat_role_allows_every_call_of_a_whole_and_a_broken_loop_and_g
         if role not in existing:
             iam.create_role(RoleName=role, AssumeRolePolicyDocument=trust)
         iam.put_role_policy(RoleName=role, PolicyName="runtime", PolicyDocument=json.dumps(MAIN))
+    # The central bus's policy as the template declares it with an organisation (the heartbeat reads it).
+    organization = "o-a1b2c3d4e5"
+    loop.events.put_permission(
+        EventBusName="iamwarden-central",
+        Action="events:PutEvents",
+        Principal="*",
+        StatementId="OrganizationAccountsPutEvents",
+        Condition={"Type": "StringEquals", "Key": "aws:PrincipalOrgID", "Value": organization},
+    )
     session.events.register("provide-client-params", recorder.hook(HOME_ACCOUNT))
     heartbeat = build_heartbeat(session, _heartbeat_environment(loop))
-    heartbeat.config = loop.heartbeat.config  # the loop's stand-in targets (moto's Lambda cannot be a target)
+    # The loop's stand-in targets (moto's Lambda cannot be a target), with an organisation.
+    heartbeat.config = loop.heartbeat.config._replace(organization_id=organization)
 
     whole = heartbeat.run()
     recorder.paused = True

@@ -150,6 +150,195 @@ def test_a_deleted_rule_is_alerted_with_what_to_run(
     assert "detect-stack-drift --stack-name iamwarden" in alert.finding.reason
 
 
+# --- its central bus's policy -----------------------------------------------------------------------------
+
+ORGANIZATION = "o-a1b2c3d4e5"
+BUS_STATEMENT = "OrganizationAccountsPutEvents"
+
+
+def _central_bus(account: Account, enforcer: EnforcerService) -> Any:
+    """The central bus with the statement the template declares, and an enforcer that knows the organisation."""
+    events = account.session.client("events", region_name=REGION)
+    events.create_event_bus(Name="iamwarden-central")
+    events.put_permission(
+        EventBusName="iamwarden-central",
+        Action="events:PutEvents",
+        Principal="*",
+        StatementId=BUS_STATEMENT,
+        Condition={"Type": "StringEquals", "Key": "aws:PrincipalOrgID", "Value": ORGANIZATION},
+    )
+    enforcer.own = enforcer.own._replace(organization_id=ORGANIZATION)
+    return events
+
+
+def _bus_statements(events: Any) -> list[dict[str, Any]]:
+    policy = events.describe_event_bus(Name="iamwarden-central").get("Policy")
+    return list(json.loads(policy)["Statement"]) if policy else []
+
+
+def test_a_removed_central_bus_statement_is_put_back_and_undo_removes_it_again(
+    account: Account, enforcer: EnforcerService, notifier: RecordingNotifier
+) -> None:
+    events = _central_bus(account, enforcer)
+    [declared] = _bus_statements(events)
+    events.remove_permission(EventBusName="iamwarden-central", StatementId=BUS_STATEMENT)
+
+    finding = _finding(enforcer.handle(load_event("tamper-remove-bus-permission.json")))
+
+    assert finding["outcome"] == "remediated"
+    assert _bus_statements(events) == [declared]
+    [alert] = _alerts(notifier)
+    assert alert.finding.severity.value == "critical"
+    enforcer.executor.undo(finding["remediation_id"], actor=OPERATOR)
+    assert _bus_statements(events) == []
+
+
+def test_a_rewritten_central_bus_statement_is_put_back_and_undo_rewrites_it(
+    account: Account, enforcer: EnforcerService, notifier: RecordingNotifier
+) -> None:
+    events = _central_bus(account, enforcer)
+    [declared] = _bus_statements(events)
+    events.put_permission(
+        EventBusName="iamwarden-central", Action="events:PutEvents", Principal="999988887777", StatementId=BUS_STATEMENT
+    )
+    [rewritten] = _bus_statements(events)
+    event = copy.deepcopy(load_event("tamper-remove-bus-permission.json"))
+    event["detail"]["eventName"] = "PutPermission"
+    event["detail"]["requestParameters"].update(action="events:PutEvents", principal="999988887777")
+
+    finding = _finding(enforcer.handle(event))
+
+    assert _bus_statements(events) == [declared]
+    enforcer.executor.undo(finding["remediation_id"], actor=OPERATOR)
+    assert _bus_statements(events) == [rewritten]
+
+
+def test_a_central_bus_statement_already_put_back_is_left_alone_and_a_deleted_bus_alerted(
+    account: Account, enforcer: EnforcerService, notifier: RecordingNotifier
+) -> None:
+    events = _central_bus(account, enforcer)
+    [declared] = _bus_statements(events)
+
+    finding = _finding(enforcer.handle(load_event("tamper-remove-bus-permission.json")))
+
+    record = account.audit().get(finding["remediation_id"])
+    assert record is not None
+    assert record.done == []
+    assert _bus_statements(events) == [declared]
+    events.delete_event_bus(Name="iamwarden-central")
+    finding = _finding(enforcer.handle(load_event("tamper-delete-central-bus.json")))
+    alert = _alerts(notifier)[-1]
+    assert alert.finding.plan == ()
+    assert "sam deploy --stack-name iamwarden" in alert.finding.reason
+
+
+# --- its alert path ------------------------------------------------------------------------------------
+
+
+#: The alert key as the template resolves in the tests (tests/aws_fixtures.py: ``AlertKey``).
+ALERT_KEY_ID = "mrk-iamwarden-alerts"
+
+
+def create_alert_key(account: Account) -> str:
+    """The alert key in moto under the id the template's grants name (moto picks a random one); its ARN."""
+    from moto.kms.models import kms_backends
+
+    backend = kms_backends[HOME_ACCOUNT][REGION]
+    if ALERT_KEY_ID in backend.keys:
+        return str(backend.keys[ALERT_KEY_ID].arn)
+    kms = account.session.client("kms", region_name=REGION)
+    key_id = kms.create_key(Description="IAM Warden alert topic encryption")["KeyMetadata"]["KeyId"]
+    key = backend.keys.pop(key_id)
+    key.id, key.arn = ALERT_KEY_ID, f"arn:aws:kms:{REGION}:{HOME_ACCOUNT}:key/{ALERT_KEY_ID}"
+    backend.keys[ALERT_KEY_ID] = key
+    return str(key.arn)
+
+
+def _alert_key(account: Account, enforcer: EnforcerService) -> tuple[Any, str]:
+    arn = create_alert_key(account)
+    enforcer.own = enforcer.own._replace(alert_key=arn)
+    return account.session.client("kms", region_name=REGION), arn
+
+
+def _key_event(key_id: str, name: str = "DisableKey", **parameters: Any) -> dict[str, Any]:
+    event = copy.deepcopy(load_event("tamper-disable-alert-key.json"))
+    event["detail"]["eventName"] = name
+    event["detail"]["requestParameters"] = {"keyId": key_id, **parameters}
+    return event
+
+
+def _key_state(kms: Any, key_id: str) -> str:
+    state: str = kms.describe_key(KeyId=key_id)["KeyMetadata"]["KeyState"]
+    return state
+
+
+def test_a_disabled_alert_key_is_enabled_again_and_undo_disables_it(
+    account: Account, enforcer: EnforcerService, notifier: RecordingNotifier
+) -> None:
+    kms, key_id = _alert_key(account, enforcer)
+    kms.disable_key(KeyId=key_id)
+
+    finding = _finding(enforcer.handle(_key_event(key_id)))
+
+    assert finding["outcome"] == "remediated"
+    assert _key_state(kms, key_id) == "Enabled"
+    enforcer.executor.undo(finding["remediation_id"], actor=OPERATOR)
+    assert _key_state(kms, key_id) == "Disabled"
+
+
+def test_an_alert_key_scheduled_for_deletion_is_kept_and_undo_schedules_it_again(
+    account: Account, enforcer: EnforcerService, notifier: RecordingNotifier
+) -> None:
+    kms, key_id = _alert_key(account, enforcer)
+    kms.schedule_key_deletion(KeyId=key_id, PendingWindowInDays=7)
+
+    finding = _finding(enforcer.handle(_key_event(key_id, "ScheduleKeyDeletion", pendingWindowInDays=7)))
+
+    assert _key_state(kms, key_id) == "Enabled"
+    enforcer.executor.undo(finding["remediation_id"], actor=OPERATOR)
+    assert _key_state(kms, key_id) == "PendingDeletion"
+
+
+def test_an_alert_key_enabled_again_already_is_left_alone(
+    account: Account, enforcer: EnforcerService, notifier: RecordingNotifier
+) -> None:
+    _, key_id = _alert_key(account, enforcer)
+
+    finding = _finding(enforcer.handle(_key_event(key_id)))
+
+    record = account.audit().get(finding["remediation_id"])
+    assert record is not None
+    assert record.done == []
+    assert len(_alerts(notifier)) == 1
+
+
+def test_disabled_alarm_actions_are_enabled_again_and_undo_disables_them(
+    account: Account, enforcer: EnforcerService, notifier: RecordingNotifier
+) -> None:
+    cloudwatch = account.session.client("cloudwatch", region_name=REGION)
+    cloudwatch.put_metric_alarm(
+        AlarmName="iamwarden-heartbeat-missing",
+        Namespace="AWS/Lambda",
+        MetricName="Invocations",
+        Statistic="Sum",
+        Period=300,
+        EvaluationPeriods=3,
+        Threshold=1,
+        ComparisonOperator="LessThanThreshold",
+    )
+    cloudwatch.disable_alarm_actions(AlarmNames=["iamwarden-heartbeat-missing"])
+
+    def enabled() -> bool:
+        [alarm] = cloudwatch.describe_alarms(AlarmNames=["iamwarden-heartbeat-missing"])["MetricAlarms"]
+        return bool(alarm["ActionsEnabled"])
+
+    finding = _finding(enforcer.handle(load_event("tamper-disable-alarm-actions.json")))
+
+    assert enabled()
+    enforcer.executor.undo(finding["remediation_id"], actor=OPERATOR)
+    assert not enabled()
+
+
 # --- its settings ---------------------------------------------------------------------------------------
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -253,3 +254,54 @@ def test_the_enforcer_is_created_only_once_its_role_holds_the_remediation_polici
     template = translated_template()
     depends_on = template["Resources"]["EnforcerFunction"]["DependsOn"]
     assert set(managed_policies_of(template, "EnforcerRole")) <= set(depends_on)
+
+
+class _Bus:
+    """EventBridge's DescribeEventBus for the central bus: a policy, or an error code."""
+
+    def __init__(self, policy: dict[str, Any] | None = None, error: str | None = None) -> None:
+        self.policy, self.error, self.calls = policy, error, 0
+
+    def describe_event_bus(self, Name: str) -> dict[str, Any]:
+        self.calls += 1
+        if self.error:
+            from botocore.exceptions import ClientError
+
+            raise ClientError({"Error": {"Code": self.error, "Message": "no"}}, "DescribeEventBus")
+        return {"Name": Name, **({"Policy": json.dumps(self.policy)} if self.policy else {})}
+
+
+def _bus_problems(bus: _Bus, organization: str | None = "o-a1b2c3d4e5") -> list[str]:
+    config = HeartbeatConfig.from_environment(ENVIRONMENT)._replace(organization_id=organization)
+    return Heartbeat(config, bus, None, None, _Topic())._bus_policy_problems()
+
+
+DECLARED_BUS_STATEMENT = {
+    "Sid": "OrganizationAccountsPutEvents",
+    "Effect": "Allow",
+    "Principal": "*",
+    "Action": "events:PutEvents",
+    "Resource": ENVIRONMENT["IAMWARDEN_CENTRAL_BUS_ARN"],
+    "Condition": {"StringEquals": {"aws:PrincipalOrgID": "o-a1b2c3d4e5"}},
+}
+
+
+def test_the_central_bus_policy_must_hold_the_declared_statement() -> None:
+    whole = {"Version": "2012-10-17", "Statement": [DECLARED_BUS_STATEMENT]}
+    assert _bus_problems(_Bus(whole)) == []
+    other_organization = {
+        **DECLARED_BUS_STATEMENT,
+        "Condition": {"StringEquals": {"aws:PrincipalOrgID": "o-other1234"}},
+    }
+    for policy in (None, {"Version": "2012-10-17", "Statement": [other_organization]}):
+        [problem] = _bus_problems(_Bus(policy))
+        assert "no longer has the policy statement OrganizationAccountsPutEvents" in problem
+
+
+def test_a_central_bus_gone_or_unreadable_is_a_problem_and_without_an_organisation_nothing_is_read() -> None:
+    assert _bus_problems(_Bus(error="ResourceNotFoundException")) == ["the central bus iamwarden-central is gone"]
+    [problem] = _bus_problems(_Bus(error="AccessDeniedException"))
+    assert problem.startswith("the central bus iamwarden-central cannot be read")
+    bus = _Bus(error="AccessDeniedException")
+    assert _bus_problems(bus, organization=None) == []
+    assert bus.calls == 0

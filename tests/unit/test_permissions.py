@@ -195,11 +195,13 @@ def test_every_action_declares_its_permissions(step_action: StepAction) -> None:
     for permission in permissions:
         assert _ACTION.match(permission), f"{step_action}: {permission!r} is not one exact IAM action"
         service = permission.split(":")[0]
-        own_stack = service in ("events", "lambda", "ssm") and step_action in (
+        own_stack = service in ("events", "lambda", "ssm", "cloudwatch") and step_action in (
             "enable_own_rule",
             "restore_function_concurrency",
             "restore_setting",
-        )  # iamwarden-tampered's restorations of IAM Warden's own rules, functions and settings
+            "restore_central_bus_statement",
+            "enable_own_alarm_actions",
+        )  # iamwarden-tampered's restorations of IAM Warden's own rules, functions, settings, bus and alarms
         assert service in _GUARDED_SERVICES or permission in GRANTED_APART or own_stack, (
             f"{step_action}: {permission} is not of a service IAM Warden guards"
         )

@@ -455,3 +455,101 @@ def test_an_event_invoke_config_by_another_stack_is_tampering() -> None:
     event["detail"]["eventName"] = "PutFunctionEventInvokeConfig"
     event["detail"]["requestParameters"] = {"functionName": "iamwarden-heartbeat", "maximumRetryAttempts": 0}
     assert _tampering(judge_recorded(event, None))
+
+
+ORGANIZATION = "o-a1b2c3d4e5"
+CENTRAL_BUS = "arn:aws:events:us-east-1:111122223333:event-bus/iamwarden-central"
+
+
+def judge_with_organization(event: dict[str, Any]) -> Any:
+    return judge_event(event, Settings(own=SAMPLE_OWN._replace(organization_id=ORGANIZATION)))
+
+
+def test_removing_the_central_bus_statement_puts_the_declared_statement_back() -> None:
+    [finding] = judge_with_organization(load_event("tamper-remove-bus-permission.json")).findings
+    assert (finding.rule_id, finding.severity, finding.resource_arn) == (RULE, Severity.CRITICAL, CENTRAL_BUS)
+    [step] = finding.plan
+    assert step.action == "restore_central_bus_statement"
+    assert step.parameters == {
+        "event_bus_name": "iamwarden-central",
+        "statement": {
+            "Sid": "OrganizationAccountsPutEvents",
+            "Effect": "Allow",
+            "Principal": "*",
+            "Action": "events:PutEvents",
+            "Resource": CENTRAL_BUS,
+            "Condition": {"StringEquals": {"aws:PrincipalOrgID": ORGANIZATION}},
+        },
+    }
+    # Removing all statements, rewriting this one or the whole policy: the same restore.
+    for parameters in (
+        {"statementId": None, "removeAllPermissions": True},
+        {"statementId": "OrganizationAccountsPutEvents", "action": "events:PutEvents", "principal": "999988887777"},
+        {"statementId": None, "policy": '{"Version":"2012-10-17","Statement":[]}'},
+    ):
+        event = sample("tamper-remove-bus-permission.json", **parameters)
+        if "action" in parameters or "policy" in parameters:
+            event["detail"]["eventName"] = "PutPermission"
+        [finding] = [f for f in judge_with_organization(event).findings if f.rule_id == RULE]
+        assert [step.action for step in finding.plan] == ["restore_central_bus_statement"], parameters
+
+
+def test_a_central_bus_change_that_cannot_be_put_back_exactly_is_alerted_with_the_redeploy_command() -> None:
+    # No organisation: the template declares no statement, so there is nothing exact to put back.
+    [finding] = judge(load_event("tamper-remove-bus-permission.json")).findings
+    assert finding.plan == ()
+    assert "iamwarden-central" in finding.reason
+    assert "sam deploy --stack-name iamwarden" in finding.reason
+    # A statement added beside the declared one, and a deleted bus: alerted.
+    added = sample("tamper-remove-bus-permission.json", statementId="let-me-in", principal="999988887777")
+    added["detail"]["eventName"] = "PutPermission"
+    [finding] = [f for f in judge_with_organization(added).findings if f.rule_id == RULE]
+    assert finding.plan == ()
+    [finding] = judge_with_organization(load_event("tamper-delete-central-bus.json")).findings
+    assert (finding.rule_id, finding.plan, finding.resource_arn) == (RULE, (), CENTRAL_BUS)
+
+
+def test_a_bus_that_is_not_the_central_bus_is_not_iam_wardens() -> None:
+    assert judge(load_event("tamper-remove-other-bus-permission.json")).verdict is Verdict.COMPLIANT
+    # The default bus (no bus named), and the central bus's name in a member account.
+    assert judge(sample("tamper-remove-bus-permission.json", eventBusName=None)).verdict is Verdict.COMPLIANT
+    moved = in_member_account(load_event("tamper-remove-bus-permission.json"))
+    assert judge_with_organization(moved).verdict is Verdict.COMPLIANT
+
+
+def test_the_alert_path_changed_is_tampering_and_what_an_api_puts_back_exactly_is_planned() -> None:
+    [finding] = judge(load_event("tamper-unsubscribe-alerts.json")).findings
+    assert (finding.rule_id, finding.plan) == (RULE, ())  # an e-mail endpoint must confirm again: alerted
+    assert "sam deploy --stack-name iamwarden" in finding.reason
+    [finding] = judge(load_event("tamper-disable-alert-key.json")).findings
+    [step] = finding.plan
+    assert (step.action, step.parameters) == ("restore_own_key", {"key_id": SAMPLE_OWN.alert_key})
+    scheduled = sample("tamper-disable-alert-key.json", keyId=SAMPLE_OWN.alert_key, pendingWindowInDays=7)
+    scheduled["detail"]["eventName"] = "ScheduleKeyDeletion"
+    assert "cancel its deletion" in judge(scheduled).findings[0].plan[0].summary
+    [finding] = judge(load_event("tamper-disable-alarm-actions.json")).findings
+    [step] = finding.plan
+    assert (step.action, step.parameters) == (
+        "enable_own_alarm_actions",
+        {"alarm_names": ["iamwarden-heartbeat-missing"]},
+    )
+    deleted = load_event("tamper-disable-alarm-actions.json")
+    deleted["detail"]["eventName"] = "DeleteAlarms"
+    assert judge(deleted).findings[0].plan == ()
+    for name in ("DeleteTopic", "SetTopicAttributes"):
+        event = sample("tamper-unsubscribe-alerts.json", subscriptionArn=None, topicArn=SAMPLE_OWN.alert_topic)
+        event["detail"]["eventName"] = name
+        assert judge(event).findings[0].rule_id == RULE, name
+
+
+def test_another_topic_key_or_alarm_is_not_iam_wardens() -> None:
+    other_topic = "arn:aws:sns:us-east-1:111122223333:iamwarden-alerts-copy:c3019def"
+    assert judge(sample("tamper-unsubscribe-alerts.json", subscriptionArn=other_topic)).verdict is Verdict.COMPLIANT
+    assert judge(sample("tamper-disable-alert-key.json", keyId="1234abcd-12ab")).verdict is Verdict.COMPLIANT
+    event = sample("tamper-disable-alarm-actions.json", alarmNames=["iamwarden-heartbeat-missing-copy"])
+    assert judge(event).verdict is Verdict.COMPLIANT
+    # Without the key in the environment (the stack has none), no key is IAM Warden's.
+    unkeyed = judge_event(
+        load_event("tamper-disable-alert-key.json"), Settings(own=SAMPLE_OWN._replace(alert_key=None))
+    )
+    assert unkeyed.verdict is Verdict.COMPLIANT

@@ -64,10 +64,15 @@ _IAM_ACTIONS_BY_OPERATION = {
 }
 
 
+#: Services whose SigV4 signing name is not their IAM action prefix (CloudWatch signs as "monitoring").
+_IAM_PREFIX_BY_SIGNING_NAME = {"monitoring": "cloudwatch"}
+
+
 def iam_action_of(service_model: Any, operation: str) -> str:
     """The IAM action that authorises ``operation`` of a botocore service model (``s3:PutBucketAcl``)."""
-    # The SigV4 signing name is the IAM action prefix for every service IAM Warden calls.
+    # The SigV4 signing name is the IAM action prefix for every service IAM Warden calls, but CloudWatch's.
     prefix = service_model.signing_name or service_model.service_name
+    prefix = _IAM_PREFIX_BY_SIGNING_NAME.get(prefix, prefix)
     return _IAM_ACTIONS_BY_OPERATION.get((service_model.service_name, operation), f"{prefix}:{operation}")
 
 

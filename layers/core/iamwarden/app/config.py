@@ -132,6 +132,11 @@ def own_identity_from_environment(environ: Mapping[str, str] | None = None) -> O
         signed_url_functions=_names(env, "IAMWARDEN_OWN_SIGNED_URL_FUNCTIONS"),
         home_policies=_names(env, "IAMWARDEN_ENFORCER_POLICY_ARNS"),
         member_policies=_names(env, "IAMWARDEN_MEMBER_POLICY_NAMES"),
+        central_bus=env.get("IAMWARDEN_CENTRAL_BUS_NAME") or None,
+        organization_id=env.get("IAMWARDEN_ORGANIZATION_ID") or None,
+        alert_topic=env.get("IAMWARDEN_ALERT_TOPIC_ARN") or None,
+        alert_key=env.get("IAMWARDEN_ALERT_KEY_ARN") or None,
+        alarms=_names(env, "IAMWARDEN_OWN_ALARMS"),
     )
 
 

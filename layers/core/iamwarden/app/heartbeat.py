@@ -4,7 +4,9 @@ An intruder who disables the rule that would route the alert about disabling it 
 concurrency to 0, so nothing it is handed ever runs) silences ``iamwarden-tampered``. The heartbeat is a
 separate function with its own read-only role: it checks that each of the stack's EventBridge rules exists,
 is enabled and targets what it should (the enforcer, the central bus for the forwarder, the pruner's planner and
-watch functions for its schedule and watch rules), that the enforcer may run (its reserved concurrency is not 0)
+watch functions for its schedule and watch rules), that the central bus's policy still admits the organisation's
+accounts (the statement the template declares), that the alert topic has a confirmed subscription, that the
+enforcer may run (its reserved concurrency is not 0)
 and that the enforcer's role has exactly the managed policies its template attaches (the remediation grants,
 ``IAMWARDEN_ENFORCER_POLICY_ARNS``): nothing more, nothing detached, each at the default version its stack deployed
 (``app.own_policies``). Anything missing is one critical alert to the security topic. Its own schedule is
@@ -26,6 +28,7 @@ number a run, each keyed by that account's ARN.
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -47,9 +50,10 @@ from iamwarden.app.deploy_snapshot import DeploySnapshot, SnapshotTaker
 from iamwarden.app.own_policies import DeployTakers, OwnPolicyWatch
 from iamwarden.domain.catalog import Mode
 from iamwarden.domain.exceptions import ConfigurationError
-from iamwarden.domain.own import REGION_PLACEHOLDER, parse_own_roles
+from iamwarden.domain.own import CENTRAL_BUS_STATEMENT_ID, REGION_PLACEHOLDER, OwnIdentity, parse_own_roles
 from iamwarden.domain.recorded import Snapshot
 from iamwarden.domain.settings import Settings
+from iamwarden.guardrails.tampering import policy_statement, same_statement
 
 #: The stack's default-bus rules whose target is not the enforcer.
 FORWARDER = "iamwarden-forward-own-events"
@@ -95,6 +99,8 @@ class HeartbeatConfig(NamedTuple):
     enforcer_policy_arns: tuple[str, ...] = ()
     #: The role the forwarder's target uses (``IAMWARDEN_FORWARDER_ROLE_ARN``); None: not compared.
     forwarder_role_arn: str | None = None
+    #: The organisation the central bus's policy admits (``IAMWARDEN_ORGANIZATION_ID``); None: no bus policy.
+    organization_id: str | None = None
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] | None = None) -> HeartbeatConfig:
@@ -133,6 +139,7 @@ class HeartbeatConfig(NamedTuple):
             member_snapshot_role=env.get("IAMWARDEN_SNAPSHOT_ROLE_NAME") or None,
             settings_prefix=env.get("IAMWARDEN_SETTINGS_PREFIX") or None,
             forwarder_role_arn=env.get("IAMWARDEN_FORWARDER_ROLE_ARN") or None,
+            organization_id=env.get("IAMWARDEN_ORGANIZATION_ID") or None,
         )
 
 
@@ -382,6 +389,8 @@ class Heartbeat:
             found.extend(self._rule_problems(key))
         found.extend(self._enforcer_problems())
         found.extend(self.guard_settings_problems())
+        found.extend(self._bus_policy_problems())
+        found.extend(self._subscription_problems())
         return found
 
     def guard_settings_problems(self) -> list[str]:
@@ -541,6 +550,46 @@ class Heartbeat:
                 f"{missing}"
             )
         return problems
+
+    def _bus_policy_problems(self) -> list[str]:
+        """The central bus's policy must hold the statement admitting the organisation, exactly as declared."""
+        arn = self.config.central_bus_arn
+        parts = arn.split(":", 5)
+        if self.config.organization_id is None or len(parts) < 6:
+            return []  # no organisation: the template declares no bus policy
+        bus = parts[5].rsplit("/", 1)[-1]
+        own = OwnIdentity(home_account=parts[4], central_bus=bus, organization_id=self.config.organization_id)
+        declared = own.declared_bus_statement(parts[1], parts[3])
+        try:
+            found = self.events.describe_event_bus(Name=bus)
+        except Exception as exc:
+            return [f"the central bus {bus} " + ("is gone" if is_gone(exc) else f"cannot be read ({exc})")]
+        policy = json.loads(found["Policy"]) if found.get("Policy") else None
+        if declared is not None and not same_statement(policy_statement(policy, CENTRAL_BUS_STATEMENT_ID), declared):
+            return [
+                f"the central bus {bus} no longer has the policy statement {CENTRAL_BUS_STATEMENT_ID} its template "
+                f"declares (the organisation {self.config.organization_id} may put events): every member account's "
+                "events are refused"
+            ]
+        return []
+
+    def _subscription_problems(self) -> list[str]:
+        """The alert topic must have a confirmed subscription: without one every alert reaches no one."""
+        topic = self.config.topic_arn
+        try:
+            subscriptions = [
+                subscription
+                for page in self.sns.get_paginator("list_subscriptions_by_topic").paginate(TopicArn=topic)
+                for subscription in page.get("Subscriptions", [])
+            ]
+        except Exception as exc:
+            return [f"the alert topic {topic} " + ("is gone" if is_gone(exc) else f"cannot be read ({exc})")]
+        if not any(s.get("SubscriptionArn", "").startswith("arn:") for s in subscriptions):
+            return [
+                f"the alert topic {topic} has no confirmed subscription: alerts reach no one (this one is only "
+                "in the heartbeat's log)"
+            ]
+        return []
 
 
 def _bus(bus: str) -> dict[str, str]:

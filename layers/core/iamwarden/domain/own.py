@@ -76,6 +76,11 @@ def names_match(declared: str, name: str) -> bool:
     return name.startswith(prefix) and name.endswith(suffix) and _REGION.fullmatch(middle) is not None
 
 
+#: The statement id of the central bus's policy that admits the organisation's accounts (template.yaml
+#: ``CentralEventBusOrganizationPolicy``): without it every member account's events are refused, silently.
+CENTRAL_BUS_STATEMENT_ID = "OrganizationAccountsPutEvents"
+
+
 class OwnRole(NamedTuple):
     """One of IAM Warden's roles: what kind it is (``DOCUMENTED_ESCALATIONS``) and its exact ARN or name."""
 
@@ -114,6 +119,28 @@ class OwnIdentity(NamedTuple):
     #: The member stack's customer-managed policies (the remediation role's grants) by name, at path / in
     #: accounts other than ``home_account``, as its roles are known.
     member_policies: frozenset[str] = frozenset()
+    #: The central event bus every account's events reach the enforcer on (the security account's), by name.
+    central_bus: str | None = None
+    #: The organisation the central bus admits (its policy statement ``CENTRAL_BUS_STATEMENT_ID``); None: no
+    #: organisation, so the template declares no bus policy.
+    organization_id: str | None = None
+    #: The alert path: the security topic's ARN, its key's ARN (None: the stack has none), the stack's alarms.
+    alert_topic: str | None = None
+    alert_key: str | None = None
+    alarms: frozenset[str] = frozenset()
+
+    def declared_bus_statement(self, partition: str, region: str) -> dict[str, Any] | None:
+        """The central bus's policy statement as the template declares it, or None where it declares none."""
+        if not (self.central_bus and self.organization_id and self.home_account):
+            return None
+        return {
+            "Sid": CENTRAL_BUS_STATEMENT_ID,
+            "Effect": "Allow",
+            "Principal": "*",
+            "Action": "events:PutEvents",
+            "Resource": f"arn:{partition}:events:{region}:{self.home_account}:event-bus/{self.central_bus}",
+            "Condition": {"StringEquals": {"aws:PrincipalOrgID": self.organization_id}},
+        }
 
     def role_kind(self, arn: str | None, account: str) -> str | None:
         """The kind of own role ``arn`` is when the change happened in ``account``, or None for any other role."""

@@ -68,8 +68,11 @@ class RolesAnywhereRule:
         if not isinstance(resource_id, str) or not resource_id:
             resource_id = context.request_text(id_key)
         kind = "trust-anchor" if anchor else "profile"
-        arn = _response_field(change.response_elements, outer, f"{outer}Arn") or (
-            f"arn:{context.partition}:rolesanywhere:{change.region}:{change.account}:{kind}/{resource_id}"
+        answered = _response_field(change.response_elements, outer, f"{outer}Arn")
+        arn = (
+            answered
+            if isinstance(answered, str) and answered
+            else f"arn:{context.partition}:rolesanywhere:{change.region}:{change.account}:{kind}/{resource_id}"
         )
         evaluation = Evaluation(resource_arn=arn)
         actor = change.actor.display

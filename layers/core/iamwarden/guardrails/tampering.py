@@ -51,7 +51,7 @@ from iamwarden.domain.catalog import Mode, OptionSpec, RuleSpec, Severity
 from iamwarden.domain.events import CloudTrailChange
 from iamwarden.domain.exceptions import InvalidEventError, RemediationError, UndoError
 from iamwarden.domain.findings import RemediationStep, StepAction
-from iamwarden.domain.own import OwnIdentity, names_match
+from iamwarden.domain.own import CENTRAL_BUS_STATEMENT_ID, OwnIdentity, names_match
 from iamwarden.domain.recorded import OWN_POLICY, OWN_ROLE
 from iamwarden.domain.settings import Settings
 from iamwarden.domain.wildcards import arn_match
@@ -66,6 +66,9 @@ SSM = "ssm.amazonaws.com"
 SQS = "sqs.amazonaws.com"
 DYNAMODB = "dynamodb.amazonaws.com"
 CLOUDFORMATION = "cloudformation.amazonaws.com"
+SNS = "sns.amazonaws.com"
+KMS = "kms.amazonaws.com"
+CLOUDWATCH = "monitoring.amazonaws.com"
 
 #: The role changes judged here (the own roles' policies, boundary, trust policy and existence).
 ROLE_EVENTS = frozenset(
@@ -87,6 +90,9 @@ POLICY_EVENTS = frozenset({"CreatePolicyVersion", "SetDefaultPolicyVersion", "De
 #: ``PutTargets`` too: the same target id with its input overridden (``Input``/``InputPath``/``InputTransformer``:
 #: the enforcer then judges a constant, harmless event) or another ARN silences a rule while it stays enabled.
 RULE_EVENTS = frozenset({"DisableRule", "DeleteRule", "PutRule", "RemoveTargets", "PutTargets"})
+#: The central bus's policy and the bus itself: without the statement admitting the organisation, or without the
+#: bus, every member account's events are refused and nothing says so.
+BUS_EVENTS = frozenset({"RemovePermission", "PutPermission", "DeleteEventBus"})
 #: Lambda's CloudTrail event names carry API version suffixes (the Lambda developer guide lists them).
 FUNCTION_EVENTS = frozenset(
     {
@@ -105,6 +111,10 @@ FUNCTION_EVENTS = frozenset(
 QUEUE_EVENTS = frozenset({"DeleteQueue", "SetQueueAttributes", "PurgeQueue"})
 TABLE_EVENTS = frozenset({"DeleteTable", "UpdateTable", "UpdateContinuousBackups", "UpdateTimeToLive"})
 SETTING_EVENTS = frozenset({"PutParameter", "DeleteParameter", "DeleteParameters"})
+#: The alert path: the alert topic and its subscriptions, the key it is encrypted with, the stack's alarms.
+TOPIC_EVENTS = frozenset({"Unsubscribe", "SetSubscriptionAttributes", "DeleteTopic", "SetTopicAttributes"})
+KEY_EVENTS = frozenset({"DisableKey", "ScheduleKeyDeletion"})
+ALARM_EVENTS = frozenset({"DeleteAlarms", "DisableAlarmActions"})
 
 IAMWARDEN_TAMPERED = RuleSpec(
     id="iamwarden-tampered",
@@ -113,6 +123,10 @@ IAMWARDEN_TAMPERED = RuleSpec(
     event_names=ROLE_EVENTS
     | POLICY_EVENTS
     | RULE_EVENTS
+    | BUS_EVENTS
+    | TOPIC_EVENTS
+    | KEY_EVENTS
+    | ALARM_EVENTS
     | FUNCTION_EVENTS
     | QUEUE_EVENTS
     | TABLE_EVENTS
@@ -143,11 +157,14 @@ IAMWARDEN_TAMPERED = RuleSpec(
 #: Every (event source, event name) this rule judges: the spec names one source, the rule spans six.
 EVENT_KEYS = frozenset(
     {(IAM, name) for name in ROLE_EVENTS | POLICY_EVENTS}
-    | {(EVENTS, name) for name in RULE_EVENTS}
+    | {(EVENTS, name) for name in RULE_EVENTS | BUS_EVENTS}
     | {(LAMBDA, name) for name in FUNCTION_EVENTS}
     | {(SQS, name) for name in QUEUE_EVENTS}
     | {(DYNAMODB, name) for name in TABLE_EVENTS}
     | {(SSM, name) for name in SETTING_EVENTS}
+    | {(SNS, name) for name in TOPIC_EVENTS}
+    | {(KMS, name) for name in KEY_EVENTS}
+    | {(CLOUDWATCH, name) for name in ALARM_EVENTS}
 )
 
 
@@ -282,6 +299,8 @@ class TamperingRule:
                 step, needs = _restore_role_document(context, role, arn)
                 return Target(f"its role {role}", arn, [step] if step else [], needs)
             return Target(f"its role {role}", arn, plan)
+        if source == EVENTS and name in BUS_EVENTS:
+            return _central_bus_target(context)
         if source == EVENTS:
             rule_name = _text(parameters, "rule" if name in ("RemoveTargets", "PutTargets") else "name")
             bus = _bus_name(parameters.get("eventBusName"))
@@ -304,6 +323,8 @@ class TamperingRule:
             )
         if account != own.home_account:
             return None  # IAM Warden's functions, queues, tables and settings live in the security account only
+        if source in (SNS, KMS, CLOUDWATCH):
+            return _alert_path_target(context)
         if source == LAMBDA:
             function = _function_name(_text(parameters, "functionName"))
             if function is None or function not in own.functions:
@@ -353,6 +374,98 @@ class TamperingRule:
                 )
             return Target(f"its setting{'s' if len(mine) > 1 else ''} {', '.join(mine)}", arn, plan)
         return None
+
+
+def _central_bus_target(context: RuleContext) -> Target | None:
+    """A change to the central bus's policy or the bus itself; the declared statement put back when it may be gone.
+
+    ``RemovePermission`` of the declared statement (or of all) and ``PutPermission`` rewriting it or the whole
+    policy are undone by putting the declared statement back (``restore_central_bus_statement``: it does nothing
+    if the statement is still as declared). A statement added beside it and a deleted bus are alerted.
+    """
+    change = context.change
+    own = context.settings.own
+    parameters = change.request_parameters
+    if change.account != own.home_account or not own.central_bus:
+        return None
+    name = change.event_name
+    bus = _text(parameters, "name") if name == "DeleteEventBus" else _bus_name(parameters.get("eventBusName"))
+    if bus is None or _bus_name(bus) != own.central_bus:
+        return None
+    arn = f"arn:{context.partition}:events:{change.region}:{change.account}:event-bus/{own.central_bus}"
+    if name == "DeleteEventBus":
+        return Target(f"its central event bus {own.central_bus}", arn, [])
+    declared = own.declared_bus_statement(context.partition, change.region)
+    what = f"the policy of its central event bus {own.central_bus}"
+    if declared is None:
+        return Target(what, arn, [])
+    touches_declared = (
+        parameters.get("removeAllPermissions") is True
+        or _text(parameters, "statementId") == CENTRAL_BUS_STATEMENT_ID
+        or (name == "PutPermission" and _text(parameters, "policy") is not None)
+    )
+    if not touches_declared:
+        return Target(what, arn, [])
+    step = RemediationStep(
+        RestoreCentralBusStatement.action,
+        arn,
+        {"event_bus_name": own.central_bus, "statement": declared},
+        f"put the statement {CENTRAL_BUS_STATEMENT_ID} (the organisation {own.organization_id} may put events) back "
+        f"on IAM Warden's central bus {own.central_bus}, as the template declares it",
+    )
+    return Target(what, arn, [step])
+
+
+def _alert_path_target(context: RuleContext) -> Target | None:
+    """A change to the alert topic or its subscriptions, the alert key, or the stack's alarms; None if not theirs.
+
+    A disabled key is enabled again and a key scheduled for deletion is kept (``restore_own_key``), disabled alarm
+    actions are enabled again (``enable_own_alarm_actions``): each API puts back exactly what the call took away.
+    An unsubscribed endpoint (an e-mail must confirm again), a changed filter policy or topic attribute (the
+    previous value is not in the event), a deleted topic or alarm are alerted with the way back.
+    """
+    change = context.change
+    own = context.settings.own
+    parameters = change.request_parameters
+    name = change.event_name
+    if change.event_source == SNS:
+        topic = own.alert_topic
+        arn = _text(parameters, "topicArn") or _text(parameters, "subscriptionArn") or ""
+        if not topic or not (arn == topic or arn.startswith(topic + ":")):
+            return None
+        what = f"its alert topic {topic}" if arn == topic else f"the subscription {arn} of its alert topic"
+        return Target(what, arn, [])
+    if change.event_source == KMS:
+        key = own.alert_key
+        given = _text(parameters, "keyId")
+        if not key or given is None or given not in (key, key.rsplit("/", 1)[-1]):
+            return None
+        step = RemediationStep(
+            RestoreOwnKey.action,
+            key,
+            {"key_id": key},
+            f"enable IAM Warden's alert key {key} again"
+            + (" and cancel its deletion" if name == "ScheduleKeyDeletion" else ""),
+        )
+        return Target(f"its alert key {key}", key, [step])
+    names = parameters.get("alarmNames")
+    mine = sorted(n for n in (names if isinstance(names, list) else []) if isinstance(n, str) and n in own.alarms)
+    if not mine:
+        return None
+    arn = f"arn:{context.partition}:cloudwatch:{change.region}:{change.account}:alarm:{mine[0]}"
+    plan = (
+        [
+            RemediationStep(
+                EnableOwnAlarmActions.action,
+                arn,
+                {"alarm_names": mine},
+                f"enable the actions of IAM Warden's alarms {', '.join(mine)} again",
+            )
+        ]
+        if name == "DisableAlarmActions"
+        else []
+    )
+    return Target(f"its alarm{'s' if len(mine) > 1 else ''} {', '.join(mine)}", arn, plan)
 
 
 def _restore_role_document(context: RuleContext, role: str, arn: str) -> tuple[RemediationStep | None, tuple[str, ...]]:
@@ -912,6 +1025,193 @@ class EnableOwnRule:
         return [f"disabled rule {step.parameters['rule_name']} again, as it was"]
 
 
+class RestoreCentralBusStatement:
+    """Put the central bus's declared policy statement back. Undo puts back what the change left in its place.
+
+    The before-state is the live statement of that id (None: removed). ``PutPermission`` with the statement's
+    own id and condition replaces only that statement, so the rest of the policy is left as it is.
+    """
+
+    permissions: ClassVar[Permissions] = ("events:DescribeEventBus", "events:PutPermission")
+    action: ClassVar[StepAction] = StepAction("restore_central_bus_statement", permissions)
+    undo_permissions: ClassVar[Permissions] = (
+        "events:DescribeEventBus",
+        "events:PutPermission",
+        "events:RemovePermission",
+    )
+    undoable: ClassVar[bool] = True
+
+    @staticmethod
+    def _live(aws: AccountClients, bus: str) -> tuple[bool, dict[str, Any] | None, dict[str, Any] | None]:
+        """Whether the bus exists, its live policy and the statement of the declared id in it."""
+        try:
+            found = aws.client("events").describe_event_bus(Name=bus)
+        except Exception as exc:
+            if is_gone(exc):
+                return False, None, None
+            raise
+        policy = json.loads(found["Policy"]) if found.get("Policy") else None
+        return True, policy, policy_statement(policy, CENTRAL_BUS_STATEMENT_ID)
+
+    def capture(self, aws: AccountClients, step: RemediationStep) -> dict[str, Any]:
+        exists, _, statement = self._live(aws, step.parameters["event_bus_name"])
+        return {"exists": exists, "statement": statement}
+
+    def apply(self, run: StepRun, step: RemediationStep, before: Mapping[str, Any], done: list[str]) -> None:
+        declared = step.parameters["statement"]
+        if not before["exists"] or same_statement(before["statement"], declared):
+            return  # the bus is gone (alerted), or the statement is as declared
+        _put_statement(run.aws, step.parameters["event_bus_name"], declared)
+        done.append(step.summary)
+
+    def undo(self, aws: AccountClients, step: RemediationStep, before: Mapping[str, Any]) -> list[str]:
+        declared = step.parameters["statement"]
+        if not before["exists"] or same_statement(before["statement"], declared):
+            return []
+        bus = step.parameters["event_bus_name"]
+        exists, _, live = self._live(aws, bus)
+        if not exists:
+            raise UndoError(f"the event bus {bus} no longer exists")
+        if not same_statement(live, declared):
+            raise UndoError(f"the statement {CENTRAL_BUS_STATEMENT_ID} of bus {bus} changed since; undo by hand")
+        if before["statement"] is None:
+            aws.client("events").remove_permission(EventBusName=bus, StatementId=CENTRAL_BUS_STATEMENT_ID)
+            return [f"removed the statement {CENTRAL_BUS_STATEMENT_ID} from bus {bus} again, as the change left it"]
+        _put_statement(aws, bus, before["statement"])
+        return [f"put the statement {CENTRAL_BUS_STATEMENT_ID} of bus {bus} back as the change left it"]
+
+
+def policy_statement(policy: Mapping[str, Any] | None, sid: str) -> dict[str, Any] | None:
+    statements = (policy or {}).get("Statement", [])
+    if isinstance(statements, dict):
+        statements = [statements]
+    return next((dict(s) for s in statements if isinstance(s, dict) and s.get("Sid") == sid), None)
+
+
+def same_statement(live: Mapping[str, Any] | None, declared: Mapping[str, Any]) -> bool:
+    """Whether the live statement grants what the declared one does (EventBridge may write a one-item list)."""
+    if live is None:
+        return False
+    keys = ("Sid", "Effect", "Principal", "Action", "Resource", "Condition")
+
+    def normal(statement: Mapping[str, Any]) -> dict[str, Any]:
+        values = {key: statement.get(key) for key in keys}
+        values["Principal"] = _anyone_as_star(values["Principal"])
+        return {
+            key: value[0] if isinstance(value, list) and len(value) == 1 else value for key, value in values.items()
+        }
+
+    return _same(normal(live), normal(declared))
+
+
+def _anyone_as_star(principal: Any) -> Any:
+    """``"*"`` for every way a policy may write "anyone" (``{"AWS": "*"}``, every account's root)."""
+    aws = principal.get("AWS") if isinstance(principal, dict) and list(principal) == ["AWS"] else None
+    if aws == "*" or (isinstance(aws, str) and aws.startswith("arn:") and aws.endswith(":iam::*:root")):
+        return "*"
+    return principal
+
+
+def _put_statement(aws: AccountClients, bus: str, statement: Mapping[str, Any]) -> None:
+    """``PutPermission`` of one statement: the declared shape by its parts, any other by the whole policy."""
+    client = aws.client("events")
+    condition = statement.get("Condition") or {}
+    equals = condition.get("StringEquals") or {}
+    if (
+        statement.get("Principal") == "*"
+        and statement.get("Action") == "events:PutEvents"
+        and list(condition) == ["StringEquals"]
+        and list(equals) == ["aws:PrincipalOrgID"]
+    ):
+        client.put_permission(
+            EventBusName=bus,
+            Action="events:PutEvents",
+            Principal="*",
+            StatementId=statement["Sid"],
+            Condition={"Type": "StringEquals", "Key": "aws:PrincipalOrgID", "Value": equals["aws:PrincipalOrgID"]},
+        )
+        return
+    found = client.describe_event_bus(Name=bus)
+    policy = json.loads(found["Policy"]) if found.get("Policy") else {"Version": "2012-10-17", "Statement": []}
+    statements = policy.get("Statement", [])
+    others = [s for s in statements if isinstance(s, dict) and s.get("Sid") != statement.get("Sid")]
+    client.put_permission(EventBusName=bus, Policy=json.dumps({**policy, "Statement": [*others, dict(statement)]}))
+
+
+class RestoreOwnKey:
+    """Enable IAM Warden's alert key again, cancelling a scheduled deletion first. Undo puts the key state back."""
+
+    permissions: ClassVar[Permissions] = ("kms:DescribeKey", "kms:CancelKeyDeletion", "kms:EnableKey")
+    action: ClassVar[StepAction] = StepAction("restore_own_key", permissions)
+    undo_permissions: ClassVar[Permissions] = ("kms:DescribeKey", "kms:DisableKey", "kms:ScheduleKeyDeletion")
+    undoable: ClassVar[bool] = True
+
+    @staticmethod
+    def _state(aws: AccountClients, key: str) -> dict[str, Any]:
+        try:
+            found = aws.client("kms").describe_key(KeyId=key)["KeyMetadata"]
+        except Exception as exc:
+            if is_gone(exc):
+                return {"exists": False}
+            raise
+        return {
+            "exists": True,
+            "state": found.get("KeyState"),
+            "window": found.get("PendingDeletionWindowInDays"),
+        }
+
+    def capture(self, aws: AccountClients, step: RemediationStep) -> dict[str, Any]:
+        return self._state(aws, step.parameters["key_id"])
+
+    def apply(self, run: StepRun, step: RemediationStep, before: Mapping[str, Any], done: list[str]) -> None:
+        if not before["exists"] or before["state"] not in ("Disabled", "PendingDeletion"):
+            return  # gone, enabled again already, or in a state no API call here puts right (alerted)
+        key, client = step.parameters["key_id"], run.aws.client("kms")
+        if before["state"] == "PendingDeletion":
+            client.cancel_key_deletion(KeyId=key)  # leaves the key disabled
+            done.append(f"cancelled the deletion of IAM Warden's alert key {key}")
+        client.enable_key(KeyId=key)
+        done.append(f"enabled IAM Warden's alert key {key} again")
+
+    def undo(self, aws: AccountClients, step: RemediationStep, before: Mapping[str, Any]) -> list[str]:
+        if not before["exists"] or before["state"] not in ("Disabled", "PendingDeletion"):
+            return []
+        key, client = step.parameters["key_id"], aws.client("kms")
+        if self._state(aws, key).get("state") != "Enabled":
+            raise UndoError(f"the key {key} changed since; undo by hand")
+        if before["state"] == "PendingDeletion":
+            client.schedule_key_deletion(KeyId=key, PendingWindowInDays=before["window"] or 30)
+            return [f"scheduled the deletion of key {key} again ({before['window'] or 30} days)"]
+        client.disable_key(KeyId=key)
+        return [f"disabled key {key} again, as it was"]
+
+
+class EnableOwnAlarmActions:
+    """Enable the actions of IAM Warden's alarms that someone disabled. Undo disables them again."""
+
+    permissions: ClassVar[Permissions] = ("cloudwatch:DescribeAlarms", "cloudwatch:EnableAlarmActions")
+    action: ClassVar[StepAction] = StepAction("enable_own_alarm_actions", permissions)
+    undo_permissions: ClassVar[Permissions] = ("cloudwatch:DisableAlarmActions",)
+    undoable: ClassVar[bool] = True
+
+    def capture(self, aws: AccountClients, step: RemediationStep) -> dict[str, Any]:
+        found = aws.client("cloudwatch").describe_alarms(AlarmNames=step.parameters["alarm_names"])
+        disabled = sorted(a["AlarmName"] for a in found.get("MetricAlarms", []) if not a.get("ActionsEnabled", True))
+        return {"disabled": disabled}
+
+    def apply(self, run: StepRun, step: RemediationStep, before: Mapping[str, Any], done: list[str]) -> None:
+        if not before["disabled"]:
+            return  # deleted since (alerted), or enabled again already
+        run.aws.client("cloudwatch").enable_alarm_actions(AlarmNames=before["disabled"])
+        done.append(f"enabled the actions of IAM Warden's alarms {', '.join(before['disabled'])} again")
+
+    def undo(self, aws: AccountClients, step: RemediationStep, before: Mapping[str, Any]) -> list[str]:
+        if not before["disabled"]:
+            return []
+        aws.client("cloudwatch").disable_alarm_actions(AlarmNames=before["disabled"])
+        return [f"disabled the actions of alarms {', '.join(before['disabled'])} again, as they were"]
+
+
 def _rule_arguments(step: RemediationStep) -> dict[str, str]:
     arguments = {"Name": step.parameters["rule_name"]}
     if step.parameters.get("event_bus_name", "default") != "default":
@@ -1043,6 +1343,9 @@ def _entry(entry: Mapping[str, Any]) -> dict[str, Any]:
 GUARDRAILS = (TamperingRule(),)
 ACTIONS = (
     EnableOwnRule(),
+    RestoreCentralBusStatement(),
+    RestoreOwnKey(),
+    EnableOwnAlarmActions(),
     RestoreFunctionConcurrency(),
     RestoreSetting(),
     RemoveOwnRoleBoundary(),
