@@ -122,7 +122,8 @@ def test_set_topic_attributes_of_another_attribute_sets_no_policy() -> None:
     assert (judgement.verdict, judgement.reason) == (
         Verdict.COMPLIANT,
         # iamwarden-tampered judges SetTopicAttributes too (its own alert topic), as it does SetQueueAttributes.
-        "the change sets no policy on topic price-updates; SetTopicAttributes does not touch IAM Warden's own resources",
+        "the change sets no policy on topic price-updates; "
+        "SetTopicAttributes does not touch IAM Warden's own resources",
     )
 
 
