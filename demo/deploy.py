@@ -272,17 +272,15 @@ def _create_secret(session: Any, properties: Mapping[str, Any]) -> str:
 
 
 def _bus_names_by_value(template: dict[str, Any]) -> dict[str, Any]:
-    """moto's CloudFormation resolves ``Ref`` of an ``AWS::Events::EventBus`` inside a rule to the bus object
-    rather than its name (and fails with a 500); give the rules the bus's declared name, as AWS's Ref does."""
+    """moto's CloudFormation resolves ``Ref`` of an ``AWS::Events::EventBus`` to the bus object rather than its name
+    (a rule then fails with a 500, and a function's environment cannot be read back); give every ``Ref`` the bus's
+    declared name, as AWS's Ref does."""
     buses = {
         logical: resource["Properties"]["Name"]
         for logical, resource in template["Resources"].items()
-        if resource["Type"] == "AWS::Events::EventBus"
+        if resource["Type"] == "AWS::Events::EventBus" and isinstance(resource["Properties"].get("Name"), str)
     }
-    for resource in template["Resources"].values():
-        properties = resource.get("Properties", {})
-        if resource["Type"] == "AWS::Events::Rule" and isinstance(properties.get("EventBusName"), dict):
-            ref = properties["EventBusName"].get("Ref")
-            if ref in buses:
-                properties["EventBusName"] = buses[ref]
-    return template
+    resources = template["Resources"]
+    for logical, name in buses.items():
+        resources = _replace_ref(resources, logical, name)
+    return {**template, "Resources": resources}
