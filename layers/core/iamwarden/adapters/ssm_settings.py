@@ -63,7 +63,7 @@ class SsmSettingsSource:
     def before(self, written: Mapping[str, int | None]) -> LiveSettings:
         """The settings as they were before a write of ``written`` (full name -> the version it made, None: deleted).
 
-        A settings write is judged by these, so it cannot approve itself (``tampering.guarding_a_settings_write``):
+        A settings write is judged by these, so it cannot approve itself (``settings_guard.guarding_a_settings_write``):
         each written parameter takes the value of the version before it (``GetParameterHistory``), or its default
         when it had none, was deleted (a deleted parameter's history is gone) or its history cannot be read. A
         default is never more lenient than an intruder's value: no operators, every account managed.

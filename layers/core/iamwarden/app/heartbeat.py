@@ -396,8 +396,9 @@ class Heartbeat:
     def guard_settings_problems(self) -> list[str]:
         """``iamwarden-tampered`` switched off in the settings (globally or for the security account).
 
-        A settings write cannot switch off the judgement of that very write (``tampering.guarding_a_settings_write``),
-        but once off, every later change to IAM Warden's roles, rules and functions goes unseen: say so each run.
+        A settings write cannot switch off the judgement of that very write
+        (``settings_guard.guarding_a_settings_write``), but once off, every later change to IAM Warden's roles,
+        rules and functions goes unseen: say so each run.
         """
         if self.settings is None:
             return []

@@ -45,9 +45,9 @@ from iamwarden.domain.principals import RoleDirectory
 from iamwarden.domain.recorded import Recorded
 from iamwarden.domain.rule_exceptions import RuleException
 from iamwarden.domain.settings import Settings
+from iamwarden.domain.settings_guard import settings_written
 from iamwarden.guardrails.base import LiveClients
 from iamwarden.guardrails.engine import judge_event
-from iamwarden.guardrails.tampering import settings_written
 
 
 class Telemetry(Protocol):

@@ -35,10 +35,10 @@ from iamwarden.domain.principals import RoleDirectory
 from iamwarden.domain.recorded import Recorded
 from iamwarden.domain.rule_exceptions import RuleException, active_exemption
 from iamwarden.domain.settings import Settings
+from iamwarden.domain.settings_guard import guarding_a_settings_write
 from iamwarden.domain.wildcards import arn_match
 from iamwarden.guardrails.base import LiveClients
 from iamwarden.guardrails.registry import GUARDRAILS_BY_EVENT, RuleContext
-from iamwarden.guardrails.tampering import guarding_a_settings_write
 
 SERVICE_LINKED_ROLE_PATH = "/aws-service-role/"
 #: The keys of the offending item that says which attached policy (and version) a finding is about.

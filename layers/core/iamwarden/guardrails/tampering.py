@@ -41,19 +41,17 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from types import MappingProxyType
 from typing import Any, ClassVar, NamedTuple
 
 from iamwarden.adapters.errors import ignoring, is_gone
 from iamwarden.domain import declared
 from iamwarden.domain.arns import iam_arn
 from iamwarden.domain.catalog import Mode, OptionSpec, RuleSpec, Severity
-from iamwarden.domain.events import CloudTrailChange
 from iamwarden.domain.exceptions import InvalidEventError, RemediationError, UndoError
 from iamwarden.domain.findings import RemediationStep, StepAction
-from iamwarden.domain.own import CENTRAL_BUS_STATEMENT_ID, OwnIdentity, names_match
+from iamwarden.domain.own import CENTRAL_BUS_STATEMENT_ID, names_match
 from iamwarden.domain.recorded import OWN_POLICY, OWN_ROLE
-from iamwarden.domain.settings import Settings
+from iamwarden.domain.settings_guard import SETTING_EVENTS, TAMPERED_RULE_ID, guards_the_guard, settings_written
 from iamwarden.domain.wildcards import arn_match
 from iamwarden.guardrails.base import Evaluation, RuleContext
 from iamwarden.guardrails.managed_policy import DetachManagedPolicy
@@ -110,14 +108,13 @@ FUNCTION_EVENTS = frozenset(
 )
 QUEUE_EVENTS = frozenset({"DeleteQueue", "SetQueueAttributes", "PurgeQueue"})
 TABLE_EVENTS = frozenset({"DeleteTable", "UpdateTable", "UpdateContinuousBackups", "UpdateTimeToLive"})
-SETTING_EVENTS = frozenset({"PutParameter", "DeleteParameter", "DeleteParameters"})
 #: The alert path: the alert topic and its subscriptions, the key it is encrypted with, the stack's alarms.
 TOPIC_EVENTS = frozenset({"Unsubscribe", "SetSubscriptionAttributes", "DeleteTopic", "SetTopicAttributes"})
 KEY_EVENTS = frozenset({"DisableKey", "ScheduleKeyDeletion"})
 ALARM_EVENTS = frozenset({"DeleteAlarms", "DisableAlarmActions"})
 
 IAMWARDEN_TAMPERED = RuleSpec(
-    id="iamwarden-tampered",
+    id=TAMPERED_RULE_ID,
     title="IAM Warden itself changed",
     event_source=IAM,
     event_names=ROLE_EVENTS
@@ -224,7 +221,7 @@ class TamperingRule:
             if operator is not None:
                 evaluation.compliant.append(f"{change.actor.display} is an operator ({operator!r}) and changed {what}")
                 return evaluation
-            if rule.choice("settings_guard") != "restore" and not _guards_the_guard(
+            if rule.choice("settings_guard") != "restore" and not guards_the_guard(
                 own, list(settings_written(change, own))
             ):
                 plan = []
@@ -617,25 +614,6 @@ def _new_default(context: RuleContext) -> str:
     return version
 
 
-def settings_written(change: CloudTrailChange, own: OwnIdentity) -> dict[str, int | None]:
-    """IAM Warden's own settings (parameter names under its prefix) that ``change`` wrote or deleted.
-
-    Each name maps to the parameter version the write made (``PutParameter``'s response), or None for a deletion.
-    Empty for anything else, and for the settings of an account other than the security account.
-    """
-    if change.event_source != SSM or change.event_name not in SETTING_EVENTS or change.account != own.home_account:
-        return {}
-    parameters = change.request_parameters
-    names = parameters.get("names") if change.event_name == "DeleteParameters" else [parameters.get("name")]
-    prefix = (own.settings_prefix or "").rstrip("/")
-    version = (change.response_elements or {}).get("version") if change.event_name == "PutParameter" else None
-    return {
-        name: version if isinstance(version, int) else None
-        for name in (names if isinstance(names, list) else [])
-        if isinstance(name, str) and prefix and (name == prefix or name.startswith(prefix + "/"))
-    }
-
-
 def undeclared_by_the_stack(context: RuleContext) -> str | None:
     """What a CloudFormation change to IAM Warden names that its own stacks do not declare, or None.
 
@@ -682,44 +660,6 @@ def undeclared_by_the_stack(context: RuleContext) -> str | None:
         if undeclared:
             return f"the setting{'s' if len(undeclared) > 1 else ''} {', '.join(undeclared)}"
     return None
-
-
-def _guards_the_guard(own: OwnIdentity, names: list[str]) -> bool:
-    """Whether a write touches what switches the guard off or exempts from it: put back whatever
-    ``settings_guard`` says, or an intruder's ``operators`` entry would approve the next write."""
-    prefix = (own.settings_prefix or "").rstrip("/") + "/"
-    for name in names:
-        relative = name[len(prefix) :] if name.startswith(prefix) else ""
-        parts = relative.split("/")
-        if (
-            relative in ("break_glass_principals", "managed_accounts")
-            or relative.startswith(f"rules/{IAMWARDEN_TAMPERED.id}/")
-            or (parts[0] == "accounts" and (parts[2:] == ["mode"] or parts[2:4] == ["rules", IAMWARDEN_TAMPERED.id]))
-        ):
-            return True
-    return False
-
-
-def guarding_a_settings_write(settings: Settings, change: CloudTrailChange) -> Settings | None:
-    """The settings a write to IAM Warden's own settings is judged by, or None when ``change`` is no such write.
-
-    A settings write must never approve itself: the settings the caller hands in are those from *before* the
-    write (the enforcer reads the changed parameters' previous versions, ``SsmSettingsSource.before``; offline the
-    file given is "before"), and even so nothing but ``operators`` exempts it. ``iamwarden-tampered`` is never off
-    for it (``off`` judges it in ``alert``), and its ``allow_actors``/``allow_resources``, ``managed_accounts``,
-    break-glass principals and the per-account overrides are not honoured: one write could otherwise switch the
-    judgement of that very write off (the heartbeat alerts a rule left ``off``).
-    """
-    if not settings_written(change, settings.own):
-        return None
-    rule = settings.rule(IAMWARDEN_TAMPERED.id)
-    strict = rule._replace(mode=Mode.ALERT if rule.mode is Mode.OFF else rule.mode, allow_actors=(), allow_resources=())
-    return settings._replace(
-        rules=MappingProxyType({**settings.rules, IAMWARDEN_TAMPERED.id: strict}),
-        managed_accounts=frozenset(),
-        break_glass_principals=(),
-        accounts=MappingProxyType({}),
-    )
 
 
 def _targets_put(parameters: Mapping[str, Any]) -> str:
