@@ -13,8 +13,8 @@ it is, comments included. The blocks are rendered from ``iamwarden.guardrails.re
   events it judges), the SSM mode and choice-option parameters of every rule, and the enforcer role's
   ``enforcer-remediations`` statements (the union of ``STEP_PERMISSIONS``),
   split into customer-managed policies (``EnforcerRemediations1``, ...) that fit IAM's size limits, and the
-  heartbeat's ``IAMWARDEN_ENFORCER_POLICY_ARNS`` (``enforcer-policy-arns``: the ones the role may hold) and
-  the enforcer function's ``DependsOn`` on them (``enforcer-policy-dependencies``);
+  heartbeat's ``IAMWARDEN_ENFORCER_POLICY_ARNS`` (``enforcer-policy-arns``: the ones the role may hold; the
+  enforcer's own copy, ``own-policies``, also makes the function depend on them);
 * ``template.yaml`` and ``member/template.yaml``: the forwarders' event patterns (every guarded event source,
   and the guarded data events by name);
 * ``member/template.yaml``: the remediation role's ``enforcer-remediations`` statements (the same union, as
@@ -1291,12 +1291,6 @@ def render_enforcer_policy_arns() -> str:
     return "\n".join(["IAMWARDEN_ENFORCER_POLICY_ARNS: !Join", '  - ","', *refs]) + "\n"
 
 
-def render_enforcer_policy_dependencies() -> str:
-    """The enforcer function's ``DependsOn``: the remediation policies, so it is created once its role holds them."""
-    count = len(split_grants(remediation_grants(central=True)))
-    return "".join(f"- {CENTRAL_HOME.logical_prefix}{number}\n" for number in range(1, count + 1))
-
-
 def render_own_policies_environment() -> str:
     """The enforcer's knowledge of IAM Warden's own managed policies, for ``iamwarden-tampered`` (``domain.own``):
     the stack's by exact ARN, the member stack's by name (path / in the member accounts)."""
@@ -1569,7 +1563,6 @@ class Block(NamedTuple):
 BLOCKS: tuple[Block, ...] = (
     Block("template.yaml", "enforcer-remediations", render_statements),
     Block("template.yaml", "enforcer-policy-arns", render_enforcer_policy_arns),
-    Block("template.yaml", "enforcer-policy-dependencies", render_enforcer_policy_dependencies),
     Block("template.yaml", "own-policies", render_own_policies_environment),
     Block("template.yaml", "deploy-snapshot-policies", render_deploy_snapshot_policies),
     Block("template.yaml", "enforcer-rules", render_routes),
