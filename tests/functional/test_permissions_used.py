@@ -1034,18 +1034,9 @@ def _alert_key(*, scheduled: bool) -> Callable[[Account], RemediationStep]:
 
 
 def _disabled_alarm_actions(account: Account) -> RemediationStep:
-    cloudwatch = account.session.client("cloudwatch", region_name=REGION)
-    cloudwatch.put_metric_alarm(
-        AlarmName="iamwarden-heartbeat-missing",
-        Namespace="AWS/Lambda",
-        MetricName="Invocations",
-        Statistic="Sum",
-        Period=300,
-        EvaluationPeriods=3,
-        Threshold=1,
-        ComparisonOperator="LessThanThreshold",
-        ActionsEnabled=False,
-    )
+    from tests.functional.test_tampering import create_heartbeat_alarm
+
+    create_heartbeat_alarm(account, actions_enabled=False)
     return _step(
         StepAction.ENABLE_OWN_ALARM_ACTIONS,
         f"arn:aws:cloudwatch:{REGION}:{HOME_ACCOUNT}:alarm:iamwarden-heartbeat-missing",

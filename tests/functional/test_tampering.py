@@ -239,6 +239,23 @@ def test_a_central_bus_statement_already_put_back_is_left_alone_and_a_deleted_bu
 ALERT_KEY_ID = "mrk-iamwarden-alerts"
 
 
+def create_heartbeat_alarm(account: Account, *, actions_enabled: bool = True) -> Any:
+    """The stack's alarm iamwarden-heartbeat-missing, as the template declares it; the CloudWatch client."""
+    cloudwatch = account.session.client("cloudwatch", region_name=REGION)
+    cloudwatch.put_metric_alarm(
+        AlarmName="iamwarden-heartbeat-missing",
+        Namespace="AWS/Lambda",
+        MetricName="Invocations",
+        Statistic="Sum",
+        Period=300,
+        EvaluationPeriods=3,
+        Threshold=1,
+        ComparisonOperator="LessThanThreshold",
+        ActionsEnabled=actions_enabled,
+    )
+    return cloudwatch
+
+
 def create_alert_key(account: Account) -> str:
     """The alert key in moto under the id the template's grants name (moto picks a random one); its ARN."""
     from moto.kms.models import kms_backends
@@ -315,17 +332,7 @@ def test_an_alert_key_enabled_again_already_is_left_alone(
 def test_disabled_alarm_actions_are_enabled_again_and_undo_disables_them(
     account: Account, enforcer: EnforcerService, notifier: RecordingNotifier
 ) -> None:
-    cloudwatch = account.session.client("cloudwatch", region_name=REGION)
-    cloudwatch.put_metric_alarm(
-        AlarmName="iamwarden-heartbeat-missing",
-        Namespace="AWS/Lambda",
-        MetricName="Invocations",
-        Statistic="Sum",
-        Period=300,
-        EvaluationPeriods=3,
-        Threshold=1,
-        ComparisonOperator="LessThanThreshold",
-    )
+    cloudwatch = create_heartbeat_alarm(account)
     cloudwatch.disable_alarm_actions(AlarmNames=["iamwarden-heartbeat-missing"])
 
     def enabled() -> bool:
