@@ -343,3 +343,19 @@ def test_a_reader_that_stops_early_ends_the_run_quietly() -> None:
     assert "Traceback" not in errors, errors
     assert "BrokenPipeError" not in errors, errors
     assert code == 141
+
+
+def test_a_for_any_value_organisation_condition_narrows_a_bucket_policy_as_the_plain_operator_does() -> None:
+    """``ForAnyValue:StringEquals aws:PrincipalOrgID`` is false when the key is absent (IAM User Guide), so it is private."""
+    code, out, _ = run(
+        "evaluate",
+        "--format",
+        "json",
+        "--config",
+        str(EXAMPLE_SETTINGS),
+        str(EVENTS_DIR / "bucket-policy-org-foranyvalue.json"),
+    )
+    assert code == 0
+    (line,) = [json.loads(text) for text in out.splitlines()]
+    assert line["verdict"] == "compliant", line
+    assert "only the trusted accounts, organisation" in line["reason"]

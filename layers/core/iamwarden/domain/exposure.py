@@ -12,9 +12,13 @@ not call a public grant private on a guess:
   (``StringNotEquals``) still lets in everyone it does not name.
 * ``...IfExists`` and ``ForAllValues:`` match when the key is absent from the
   request, and anonymous requests carry no ``aws:PrincipalOrgID``, so neither
-  narrows. ``ForAnyValue:`` is documented only for multivalued keys; on a
-  single-valued key its behaviour is a known trap, so it narrows only on
-  ``aws:PrincipalOrgPaths`` (multivalued).
+  narrows. ``ForAnyValue:`` with a positive operator is false when the key is
+  absent ("for no matching context key or a null dataset, the condition returns
+  false", IAM User Guide, single- vs multi-valued context keys) and, on a key
+  with one value, matches as the plain operator does: in an Allow it narrows
+  exactly like the plain operator, on every restricting key (AWS advises
+  against the spelling on single-valued keys because of ``ForAllValues``, which
+  fails open, and negated operators, which never narrow here anyway).
 * A value whose account or organisation part holds a wildcard (``o-*``,
   ``arn:aws:iam::*:role/x``) bounds nothing, so it does not narrow.
 * ``Null`` only tests presence, never who, so it does not narrow.
@@ -585,8 +589,6 @@ def _audiences(condition: Condition) -> frozenset[str] | None:
     if key not in RESTRICTING_KEYS or condition.operator.lower() not in _POSITIVE_OPERATORS:
         return None
     if condition.if_exists or condition.qualifier == "ForAllValues":
-        return None
-    if condition.qualifier == "ForAnyValue" and key != "aws:principalorgpaths":
         return None
     labels: set[str] = set()
     for value in condition.values:
