@@ -346,7 +346,7 @@ def test_a_reader_that_stops_early_ends_the_run_quietly() -> None:
 
 
 def test_a_for_any_value_organisation_condition_narrows_a_bucket_policy_as_the_plain_operator_does() -> None:
-    """``ForAnyValue:StringEquals aws:PrincipalOrgID`` is false when the key is absent (IAM User Guide), so it is private."""
+    """``ForAnyValue:StringEquals aws:PrincipalOrgID`` is false when the key is absent (IAM User Guide): private."""
     code, out, _ = run(
         "evaluate",
         "--format",

@@ -553,3 +553,63 @@ def test_another_topic_key_or_alarm_is_not_iam_wardens() -> None:
         load_event("tamper-disable-alert-key.json"), Settings(own=SAMPLE_OWN._replace(alert_key=None))
     )
     assert unkeyed.verdict is Verdict.COMPLIANT
+
+
+# --- batch calls report failed entries in their response, not in errorCode --------------------------------------
+
+
+def with_response(file: str, response: dict[str, Any]) -> dict[str, Any]:
+    event = copy.deepcopy(load_event(file))
+    event["detail"]["responseElements"] = response
+    return event
+
+
+FAILED_TARGET = {"targetId": "iamwarden-tampered-stack", "errorCode": "AccessDeniedException", "errorMessage": "no"}
+
+
+@pytest.mark.parametrize(
+    ("file", "response"),
+    [
+        ("tamper-put-targets.json", {"failedEntryCount": 1, "failedEntries": [FAILED_TARGET]}),
+        ("tamper-remove-targets.json", {"failedEntryCount": 1, "failedEntries": [FAILED_TARGET]}),
+        (
+            "tamper-delete-settings.json",
+            {
+                "deletedParameters": [],
+                "invalidParameters": [
+                    "/iamwarden/rules/iamwarden-tampered/mode",
+                    "/iamwarden/rules/iam-user-created/mode",
+                ],
+            },
+        ),
+    ],
+)
+def test_a_batch_call_whose_every_entry_failed_changed_nothing_and_is_ignored(
+    file: str, response: dict[str, Any]
+) -> None:
+    assert judge(load_event(file)).verdict is Verdict.VIOLATION  # the sample as it succeeded
+    judgement = judge(with_response(file, response))
+    assert judgement.verdict is Verdict.IGNORED
+    assert "failed call (every entry of the batch failed" in judgement.reason
+    assert judgement.findings == ()
+
+
+def test_a_batch_call_with_some_entries_failed_is_judged_on_what_it_did() -> None:
+    put = sample(
+        "tamper-put-targets.json",
+        targets=[
+            load_event("tamper-put-targets.json")["detail"]["requestParameters"]["targets"][0],
+            {"id": "extra", "arn": "arn:aws:sqs:us-east-1:111122223333:elsewhere"},
+        ],
+    )
+    failed = [{**FAILED_TARGET, "targetId": "extra"}]
+    put["detail"]["responseElements"] = {"failedEntryCount": 1, "failedEntries": failed}
+    assert judge(put).verdict is Verdict.VIOLATION
+    # DeleteParameters: only the names it deleted count; an invalid name under the prefix is no write of the guard's.
+    partly = with_response(
+        "tamper-delete-settings.json",
+        {"deletedParameters": ["/iamwarden/rules/iam-user-created/mode"], "invalidParameters": ["/iamwarden/nope"]},
+    )
+    [finding] = judge(partly).findings
+    assert "iam-user-created/mode" in finding.reason
+    assert "iamwarden-tampered/mode" not in finding.reason

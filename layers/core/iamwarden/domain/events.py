@@ -88,8 +88,45 @@ class CloudTrailChange(NamedTuple):
 
     @property
     def failed(self) -> bool:
-        """A call with an errorCode changed nothing and must never be remediated."""
-        return self.error_code is not None
+        """A call that changed nothing must never be remediated: an errorCode, or a batch whose every entry failed.
+
+        Batch calls (``events:PutTargets``/``RemoveTargets``, ``ssm:DeleteParameters``) report the entries
+        that failed in their response, not in ``errorCode``.
+        """
+        return self.error_code is not None or self.every_entry_failed
+
+    @property
+    def every_entry_failed(self) -> bool:
+        """True when a batch call's response says none of its entries took effect."""
+        response = self.response_elements
+        if not response:
+            return False
+        if self.event_name in _FAILED_ENTRY_BATCHES:
+            requested = self.request_parameters.get(_FAILED_ENTRY_BATCHES[self.event_name])
+            count = response.get("failedEntryCount")
+            return (
+                isinstance(requested, list)
+                and isinstance(count, int)
+                and not isinstance(count, bool)
+                and count >= len(requested) > 0
+            )
+        if self.event_name == "DeleteParameters":
+            deleted = response.get("deletedParameters")
+            return isinstance(deleted, list) and not deleted
+        return False
+
+    def succeeded_entries(self, field: str) -> tuple[Any, ...] | None:
+        """The names a batch call acted on, as its response reports them; None if it reports nothing.
+
+        ``ssm:DeleteParameters`` lists ``deletedParameters`` (``invalidParameters`` were not deleted).
+        """
+        response = self.response_elements or {}
+        value = response.get(field)
+        return tuple(value) if isinstance(value, list) else None
+
+
+#: Batch calls whose response counts failed entries (``failedEntryCount``), and the request list they count.
+_FAILED_ENTRY_BATCHES = {"PutTargets": "targets", "RemoveTargets": "ids"}
 
 
 def parse_event(raw: str | bytes | Mapping[str, Any]) -> CloudTrailChange:

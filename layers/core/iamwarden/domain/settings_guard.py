@@ -10,6 +10,7 @@ Pure: the enforcer and the rule share it without importing the guardrail module 
 from __future__ import annotations
 
 from types import MappingProxyType
+from typing import Any
 
 from iamwarden.domain.catalog import Mode
 from iamwarden.domain.events import CloudTrailChange
@@ -32,7 +33,10 @@ def settings_written(change: CloudTrailChange, own: OwnIdentity) -> dict[str, in
     if change.event_source != SSM or change.event_name not in SETTING_EVENTS or change.account != own.home_account:
         return {}
     parameters = change.request_parameters
-    names = parameters.get("names") if change.event_name == "DeleteParameters" else [parameters.get("name")]
+    names: Any = [parameters.get("name")]
+    if change.event_name == "DeleteParameters":  # the names it deleted, when the response says (not the invalid ones)
+        deleted = change.succeeded_entries("deletedParameters")
+        names = list(deleted) if deleted is not None else parameters.get("names")
     prefix = (own.settings_prefix or "").rstrip("/")
     version = (change.response_elements or {}).get("version") if change.event_name == "PutParameter" else None
     return {

@@ -114,7 +114,8 @@ def judge_change(
     # A write to IAM Warden's own settings is judged by the settings before it, never exempted by itself.
     settings = guarding_a_settings_write(settings, change) or settings.for_account(change.account)
     if change.failed:
-        return _ignored(change, f"failed call ({change.error_code}): it changed nothing")
+        why = change.error_code or "every entry of the batch failed, as its response reports"
+        return _ignored(change, f"failed call ({why}): it changed nothing")
     if change.read_only:
         return _ignored(change, "read-only call: it changed nothing")
     actor = change.actor
