@@ -175,3 +175,40 @@ def test_a_revoked_or_pending_exception_is_left_alone(
 
     assert watch.run() == ((), ())
     assert notifier.sent == []
+
+
+def test_an_approved_item_written_into_the_table_is_revoked_and_alerted_and_never_honoured(
+    account: Account, watch: ExceptionWatch, notifier: RecordingNotifier, clock: Clock
+) -> None:
+    """The audit's forgery: an "approved" ten-year exception put straight into the table (a data event no rule sees)."""
+    from datetime import UTC, datetime
+
+    from iamwarden.adapters.exception_store import to_item
+    from iamwarden.domain.catalog import Severity
+    from iamwarden.domain.rule_exceptions import RuleException
+
+    forged = RuleException(
+        exception_id="forged-1",
+        scope=ExceptionScope(RULE, resource_pattern=BUCKET_ARN),
+        reason="x",
+        requester="nobody",
+        requested_at=datetime(2026, 1, 1, tzinfo=UTC),
+        days=3650,
+        status=ExceptionStatus.APPROVED,
+        approver="nobody",
+        approved_at=datetime(2026, 1, 1, tzinfo=UTC),
+        expires_at=datetime(2036, 1, 1, tzinfo=UTC),
+    )
+    account.dynamodb.put_item(TableName=account.config.exceptions_table, Item=to_item(forged))
+    report = watch.run()
+    assert report.expired == ("forged-1",)
+    [alert] = notifier.sent
+    assert alert.outcome is Outcome.ALERTED
+    assert alert.finding is not None
+    assert alert.finding.severity is Severity.CRITICAL
+    assert "could not have approved it: it lasts 3650 days" in alert.finding.reason
+    stored = watch.desk.store.get("forged-1")
+    assert stored is not None
+    assert stored.status is ExceptionStatus.REVOKED
+    watch.run()
+    assert len(notifier.sent) == 1  # revoked once, alerted once

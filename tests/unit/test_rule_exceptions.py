@@ -100,7 +100,8 @@ def test_now_overrides_the_change_time() -> None:
         load_event("bucket-policy-public-read.json"), Settings(), exceptions=[exception()], now=later
     )
     assert judgement.verdict.value == "violation"
-    assert active_exemption(public_policy_finding(), [exception()], EVENT_TIME) is not None  # type: ignore[arg-type]
+    finding = public_policy_finding()
+    assert active_exemption(finding, [exception()], EVENT_TIME, ExceptionSettings()) is not None  # type: ignore[arg-type]
 
 
 def test_days_default_and_bounds() -> None:
@@ -222,3 +223,50 @@ def test_a_missing_exceptions_file_is_exit_2(tmp_path: Path) -> None:
     code, out, err = run("evaluate", "--exceptions", str(tmp_path / "none.json"), "-")
     assert (code, out) == (2, "")
     assert "cannot read" in err
+
+
+# --- an item in the table is data: only what the desk could have approved is honoured ---------------------------
+
+ONE_DAY = timedelta(days=1)
+
+
+def forged(**changes: object) -> RuleException:
+    from dataclasses import replace
+
+    return replace(exception(), **changes)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("item", "flaw"),
+    [
+        (
+            forged(scope=ExceptionScope("iamwarden-tampered", actor_pattern="arn:aws:iam::111122223333:role/dev")),
+            "takes no exceptions",
+        ),
+        (forged(scope=ExceptionScope("no-such-rule", resource_pattern=BUCKET_ARN)), "There is no rule"),
+        (forged(scope=ExceptionScope(RULE, resource_pattern="*")), "matches everything"),
+        (forged(scope=ExceptionScope(RULE)), "exactly one pattern"),
+        (forged(days=3650, expires_at=EVENT_TIME - ONE_DAY + timedelta(days=3650)), "outside 1..90"),
+        (forged(approver=None), "no approver"),
+        (forged(approver="  "), "no approver"),
+        (forged(approved_at=EVENT_TIME - 3 * ONE_DAY), "approved before it was requested"),
+        (forged(expires_at=EVENT_TIME + timedelta(days=3650)), "not at its approval plus its 2 days"),
+        (forged(reason=" "), "gives no reason"),
+    ],
+)
+def test_an_approved_item_the_desk_could_not_have_approved_exempts_nothing(item: RuleException, flaw: str) -> None:
+    from iamwarden.domain.rule_exceptions import approval_flaw
+
+    assert flaw in (approval_flaw(item, ExceptionSettings()) or "")
+    assert approval_flaw(exception(), ExceptionSettings()) is None  # the well-formed one
+    judgement = judge_event(load_event("bucket-policy-public-read.json"), Settings(), exceptions=[item])
+    if item.scope.rule_id == RULE and item.scope.resource_pattern == BUCKET_ARN:
+        assert judgement.verdict.value == "violation", judgement.reason
+
+
+def test_the_tampering_rule_takes_no_exception_from_the_desk() -> None:
+    from iamwarden.domain.catalog import RULES
+    from iamwarden.domain.rule_exceptions import validate_scope
+
+    with pytest.raises(ExceptionRefused, match="takes no exceptions"):
+        validate_scope(ExceptionScope("iamwarden-tampered", actor_pattern="arn:aws:iam::111122223333:role/dev"), RULES)

@@ -613,3 +613,29 @@ def test_a_batch_call_with_some_entries_failed_is_judged_on_what_it_did() -> Non
     [finding] = judge(partly).findings
     assert "iam-user-created/mode" in finding.reason
     assert "iamwarden-tampered/mode" not in finding.reason
+
+
+def test_an_exception_item_written_into_the_table_never_exempts_tampering() -> None:
+    """The audit's forgery: an approved, ten-year exception for iamwarden-tampered written straight into the table."""
+    from datetime import UTC, datetime
+
+    from iamwarden.domain.rule_exceptions import ExceptionScope, ExceptionStatus, RuleException
+
+    event = load_event("tamper-enforcer-code.json")
+    actor = event["detail"]["userIdentity"].get("arn")
+    forged = RuleException(
+        exception_id="forged-1",
+        scope=ExceptionScope(RULE, actor_pattern=actor),
+        reason="x",
+        requester=actor,
+        requested_at=datetime(2026, 1, 1, tzinfo=UTC),
+        days=3650,
+        status=ExceptionStatus.APPROVED,
+        approver="nobody",
+        approved_at=datetime(2026, 1, 1, tzinfo=UTC),
+        expires_at=datetime(2036, 1, 1, tzinfo=UTC),
+    )
+    settings = load_settings({})._replace(own=SAMPLE_OWN)
+    judgement = judge_event(event, settings, exceptions=[forged])
+    assert judgement.verdict is Verdict.VIOLATION
+    assert [f.rule_id for f in judgement.findings] == [RULE]

@@ -20,6 +20,7 @@ from iamwarden.app.executor import RemediationExecutor
 from iamwarden.domain.catalog import RULES
 from iamwarden.domain.exceptions import ExceptionConflict, ExceptionRefused
 from iamwarden.domain.rule_exceptions import (
+    UNEXEMPTABLE_RULES,
     ExceptionScope,
     ExceptionStatus,
     RuleException,
@@ -113,6 +114,16 @@ class ExceptionDesk:
                 f"Exception {exception_id} is {_state(self.get(exception_id))} now; nothing to revoke."
             ) from None
         self._record(revoked, "revoked", by)
+        return revoked
+
+    def revoke_unapproved(self, exception: RuleException) -> RuleException | None:
+        """Revoke an item marked approved that the desk could not have approved (any id); None if it changed."""
+        revoked = _ended(exception, ExceptionStatus.REVOKED, IAM_WARDEN, self.clock())
+        try:
+            self.store.replace(exception, revoked)
+        except ConcurrentChange:
+            return None
+        self._record(revoked, "revoked", IAM_WARDEN)
         return revoked
 
     def expire(self, exception: RuleException) -> RuleException | None:
@@ -209,7 +220,8 @@ def undo_with_exception(
         and record.status not in (AuditStatus.UNDONE, AuditStatus.ALERTED)
         and bool(record.before)
     )
-    if record is None or not undoable:
+    if record is None or not undoable or record.rule in UNEXEMPTABLE_RULES:
+        # The tampering rule takes no exception: its undo is judged by whether the operator may change IAM Warden.
         return executor.undo(remediation_id, actor=actor), None
     requested = desk.request(
         ExceptionScope(record.rule, resource_pattern=record.resource_arn),

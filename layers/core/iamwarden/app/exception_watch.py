@@ -1,5 +1,7 @@
 """The exceptions' clock (``ExceptionWatch``, hourly): remind owners before an exception expires, and at expiry
 mark it expired and judge the resource's current state again, alerting what is found. Never silently kept.
+An approved item the desk could not have approved (``approval_flaw``: written into the table some other way) is
+revoked at once and alerted as critical; the enforcer never honoured it.
 
 "Judging again" needs the current state, which no event carries. For the rules whose resource can be re-read
 here, the watch reads it and builds the CloudTrail records that would have put it there (a bucket's policy as
@@ -25,7 +27,7 @@ from iamwarden.domain.events import Actor
 from iamwarden.domain.findings import Finding, Outcome, Verdict
 from iamwarden.domain.managed_documents import ManagedPolicyDocuments
 from iamwarden.domain.principals import RoleDirectory
-from iamwarden.domain.rule_exceptions import ExceptionStatus, RuleException, expired, reminder_due
+from iamwarden.domain.rule_exceptions import ExceptionStatus, RuleException, approval_flaw, expired, reminder_due
 from iamwarden.domain.settings import Settings
 from iamwarden.guardrails.base import LiveClients
 from iamwarden.guardrails.engine import judge_event
@@ -95,7 +97,12 @@ class ExceptionWatch:
         reminded: list[str] = []
         ended: list[str] = []
         for exception in approved:
-            if expired(exception, now):
+            flaw = approval_flaw(exception, settings.exceptions)
+            if flaw is not None:
+                if self.desk.revoke_unapproved(exception) is not None:  # another run revoked it first: it alerted
+                    ended.append(exception.exception_id)
+                    self._alert_forged(exception, flaw)
+            elif expired(exception, now):
                 done = self.desk.expire(exception)
                 if done is not None:  # another run expired it first: it alerted already
                     ended.append(done.exception_id)
@@ -105,6 +112,17 @@ class ExceptionWatch:
                 reminded.append(exception.exception_id)
                 self._remind(exception)
         return WatchReport(tuple(reminded), tuple(ended))
+
+    def _alert_forged(self, exception: RuleException, flaw: str) -> None:
+        """Alert, as critical, an approved item the desk could not have approved (now revoked)."""
+        reason = (
+            f"{exception.describe()} is marked approved in the exceptions table, but IAM Warden could not have "
+            f"approved it: {flaw}. It was written into the table some other way, so IAM Warden never honoured it "
+            "and has revoked it. Find who wrote it (the table's writers, CloudTrail data events) and review what "
+            f"its scope names."
+        )
+        finding = self._finding(exception, f"{exception.exception_id}-forged", reason)
+        self._notify(Outcome.ALERTED, finding._replace(severity=Severity.CRITICAL))
 
     def _remind(self, exception: RuleException) -> None:
         expires = exception.expires_at.isoformat() if exception.expires_at else "?"

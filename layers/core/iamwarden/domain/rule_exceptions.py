@@ -119,11 +119,22 @@ def expiry(approved_at: datetime, days: int) -> datetime:
     return approved_at + timedelta(days=days)
 
 
+#: Rules no exception exempts. Who may change IAM Warden itself is the tampering rule's ``operators`` setting,
+#: guarded by the settings before the write; an exception is one table item away from anyone who may write the
+#: table, so it must never switch the guard's own watch off.
+UNEXEMPTABLE_RULES = frozenset({"iamwarden-tampered"})
+
+
 def validate_scope(scope: ExceptionScope, known_rules: Iterable[str]) -> ExceptionScope:
     """``scope`` if it names a known rule and exactly one pattern that names someone in particular."""
     known = set(known_rules)
     if scope.rule_id not in known:
         raise ExceptionRefused(f"There is no rule {scope.rule_id!r}; the rules are listed in the README.")
+    if scope.rule_id in UNEXEMPTABLE_RULES:
+        raise ExceptionRefused(
+            f"Rule {scope.rule_id} takes no exceptions: who may change IAM Warden itself is its operators setting "
+            f"(rules/{scope.rule_id}/operators)."
+        )
     patterns = [p for p in (scope.resource_pattern, scope.actor_pattern) if p is not None]
     if len(patterns) != 1:
         raise ExceptionRefused("An exception names exactly one pattern: a resource pattern or an actor pattern.")
@@ -158,11 +169,41 @@ def validate_reason(reason: str) -> str:
     return text
 
 
-def active_exemption(finding: Finding, exceptions: Iterable[RuleException], now: datetime) -> str | None:
-    """The active exception that exempts ``finding``, described (id, scope, reason, expiry), or None."""
+def active_exemption(
+    finding: Finding, exceptions: Iterable[RuleException], now: datetime, settings: ExceptionSettings
+) -> str | None:
+    """The active exception that exempts ``finding``, described (id, scope, reason, expiry), or None.
+
+    Only an exception the desk could have approved counts (``approval_flaw``): the table is data anyone with
+    write access to it can forge, so each item is checked again where it is honoured.
+    """
     for exception in exceptions:
-        if exception.active(now) and exception.covers(finding):
+        if exception.active(now) and exception.covers(finding) and approval_flaw(exception, settings) is None:
             return f"exempted by {exception.describe()}"
+    return None
+
+
+def approval_flaw(exception: RuleException, settings: ExceptionSettings) -> str | None:
+    """Why an approved exception is not one the desk could have approved, or None if it could.
+
+    The desk validates the scope, the reason and the days, and sets the approver, the approval time and the
+    expiry (approval + days); an item that breaks any of that was written some other way.
+    """
+    try:
+        validate_scope(exception.scope, RULES)
+    except ExceptionRefused as refused:
+        return str(refused)
+    if not exception.reason.strip():
+        return "it gives no reason"
+    days = exception.days
+    if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= settings.max_days:
+        return f"it lasts {days!r} days, outside 1..{settings.max_days} (exceptions/max_days)"
+    if not (exception.approver or "").strip() or exception.approved_at is None:
+        return "it names no approver or approval time"
+    if exception.approved_at < exception.requested_at:
+        return "it was approved before it was requested"
+    if exception.expires_at != expiry(exception.approved_at, days):
+        return f"it ends at {exception.expires_at}, not at its approval plus its {days} days"
     return None
 
 

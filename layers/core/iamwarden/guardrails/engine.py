@@ -170,7 +170,7 @@ def judge_change(
             for finding in evaluation.findings:
                 if finding.rule_id not in active:
                     continue
-                exemption = _exemption(finding, settings) or _excepted(finding, exceptions, now, change)
+                exemption = _exemption(finding, settings) or _excepted(finding, exceptions, now, change, settings)
                 if exemption:
                     compliant.append(exemption)
                 else:
@@ -275,13 +275,17 @@ def _exemption(finding: Finding, settings: Settings) -> str | None:
 
 
 def _excepted(
-    finding: Finding, exceptions: Sequence[RuleException], now: datetime | None, change: CloudTrailChange
+    finding: Finding,
+    exceptions: Sequence[RuleException],
+    now: datetime | None,
+    change: CloudTrailChange,
+    settings: Settings,
 ) -> str | None:
     """The active exception that exempts ``finding`` at ``now`` (the change's time when not given), or None."""
     if not exceptions:
         return None
     at = now or instant(change.time)
-    return active_exemption(finding, exceptions, at) if at is not None else None
+    return active_exemption(finding, exceptions, at, settings.exceptions) if at is not None else None
 
 
 def foreign_account_claim(change: CloudTrailChange) -> str | None:
