@@ -639,3 +639,67 @@ def test_an_exception_item_written_into_the_table_never_exempts_tampering() -> N
     judgement = judge_event(event, settings, exceptions=[forged])
     assert judgement.verdict is Verdict.VIOLATION
     assert [f.rule_id for f in judgement.findings] == [RULE]
+
+
+# --- the stack itself: only operators deploy IAM Warden -----------------------------------------------------------
+
+DEVELOPER = "arn:aws:iam::111122223333:role/developer"
+
+
+def test_deleting_iam_wardens_stack_is_critical_and_says_how_to_get_it_back() -> None:
+    [finding] = judge(load_event("tamper-delete-stack.json")).findings
+    assert finding.rule_id == RULE
+    assert finding.severity is Severity.CRITICAL
+    assert finding.plan == ()
+    assert "DeleteStack on its stack iamwarden" in finding.reason
+    assert "sam deploy --stack-name iamwarden" in finding.reason
+    assert finding.resource_arn == "arn:aws:cloudformation:us-east-1:111122223333:stack/iamwarden"
+
+
+def test_an_update_of_the_stack_by_anyone_but_an_operator_is_alerted_high_and_by_an_operator_accepted() -> None:
+    event = load_event("tamper-update-stack.json")
+    [finding] = judge(event).findings
+    assert finding.severity is Severity.HIGH
+    assert f"rules/{RULE}/operators" in finding.reason
+    deploy = judge(event, rules={RULE: {"operators": [DEVELOPER]}})
+    assert deploy.verdict is Verdict.COMPLIANT
+    assert "is an operator" in deploy.reason
+
+
+@pytest.mark.parametrize(
+    "stack",
+    ["iamwarden", "arn:aws:cloudformation:us-east-1:111122223333:stack/iamwarden/5f0c3b10-c1a2-11f0-9a4c-0e1b2c3d4e5f"],
+)
+def test_the_stack_is_known_by_its_name_or_its_stack_id(stack: str) -> None:
+    assert judge(sample("tamper-update-stack.json", stackName=stack)).verdict is Verdict.VIOLATION
+
+
+@pytest.mark.parametrize("stack", ["iamwarden-dev", "orders", "arn:aws:cloudformation:us-east-1:1:stack/orders/x"])
+def test_another_stack_is_not_iam_wardens(stack: str) -> None:
+    judgement = judge(sample("tamper-update-stack.json", stackName=stack))
+    assert judgement.verdict is Verdict.COMPLIANT
+    assert judgement.findings == ()
+
+
+def test_termination_protection_switched_off_is_critical_and_switched_on_is_fine() -> None:
+    off = sample("tamper-update-stack.json", enableTerminationProtection=False)
+    off["detail"]["eventName"] = "UpdateTerminationProtection"
+    [finding] = judge(off).findings
+    assert finding.severity is Severity.CRITICAL
+    assert "--enable-termination-protection" in finding.reason
+    on = copy.deepcopy(off)
+    on["detail"]["requestParameters"]["enableTerminationProtection"] = True
+    assert judge(on).verdict is Verdict.COMPLIANT
+
+
+def test_a_change_set_executed_by_its_arn_alone_names_no_stack_and_its_creation_is_what_is_judged() -> None:
+    execute = load_event("tamper-update-stack.json")
+    execute["detail"]["eventName"] = "ExecuteChangeSet"
+    execute["detail"]["requestParameters"] = {
+        "changeSetName": "arn:aws:cloudformation:us-east-1:111122223333:changeSet/evil/0a1b2c3d"
+    }
+    assert judge(execute).findings == ()
+    create = sample("tamper-update-stack.json", changeSetName="evil", changeSetType="UPDATE")
+    create["detail"]["eventName"] = "CreateChangeSet"
+    [finding] = judge(create).findings
+    assert "CreateChangeSet on its stack iamwarden" in finding.reason

@@ -34,7 +34,10 @@ own deployment: no other stack can hold these exact names while this one does. J
   permissions and deletion are alerted;
 * its queues and tables, changed or deleted: alerted;
 * its SSM settings, changed by anyone not in ``operators``: alerted, and with ``settings_guard: restore``
-  the previous value is put back from the parameter's history (``restore_setting``).
+  the previous value is put back from the parameter's history (``restore_setting``);
+* its stack itself (``UpdateStack``, change sets, stack policy, ``DeleteStack``, termination protection off) by
+  anyone not in ``operators``: an update with another template makes every later change look like the stack's own
+  deployment, so only operators deploy IAM Warden; alerted.
 """
 
 from __future__ import annotations
@@ -112,6 +115,18 @@ TABLE_EVENTS = frozenset({"DeleteTable", "UpdateTable", "UpdateContinuousBackups
 TOPIC_EVENTS = frozenset({"Unsubscribe", "SetSubscriptionAttributes", "DeleteTopic", "SetTopicAttributes"})
 KEY_EVENTS = frozenset({"DisableKey", "ScheduleKeyDeletion"})
 ALARM_EVENTS = frozenset({"DeleteAlarms", "DisableAlarmActions"})
+#: The stack itself: an update with another template re-patterns every rule and rewrites every role, and each
+#: change CloudFormation then makes looks like the stack's own deployment; a deletion takes the whole guard.
+STACK_EVENTS = frozenset(
+    {
+        "UpdateStack",
+        "DeleteStack",
+        "CreateChangeSet",
+        "ExecuteChangeSet",
+        "SetStackPolicy",
+        "UpdateTerminationProtection",
+    }
+)
 
 IAMWARDEN_TAMPERED = RuleSpec(
     id=TAMPERED_RULE_ID,
@@ -124,6 +139,7 @@ IAMWARDEN_TAMPERED = RuleSpec(
     | TOPIC_EVENTS
     | KEY_EVENTS
     | ALARM_EVENTS
+    | STACK_EVENTS
     | FUNCTION_EVENTS
     | QUEUE_EVENTS
     | TABLE_EVENTS
@@ -162,6 +178,7 @@ EVENT_KEYS = frozenset(
     | {(SNS, name) for name in TOPIC_EVENTS}
     | {(KMS, name) for name in KEY_EVENTS}
     | {(CLOUDWATCH, name) for name in ALARM_EVENTS}
+    | {(CLOUDFORMATION, name) for name in STACK_EVENTS}
 )
 
 
@@ -207,7 +224,7 @@ class TamperingRule:
         if target.fine is not None:
             evaluation.compliant.append(target.fine)
             return evaluation
-        if change.event_source == SSM:
+        if change.event_source in (SSM, CLOUDFORMATION):
             rule = context.rule(IAMWARDEN_TAMPERED.id)
             operator = next(
                 (
@@ -221,8 +238,10 @@ class TamperingRule:
             if operator is not None:
                 evaluation.compliant.append(f"{change.actor.display} is an operator ({operator!r}) and changed {what}")
                 return evaluation
-            if rule.choice("settings_guard") != "restore" and not guards_the_guard(
-                own, list(settings_written(change, own))
+            if (
+                change.event_source == SSM
+                and rule.choice("settings_guard") != "restore"
+                and not guards_the_guard(own, list(settings_written(change, own)))
             ):
                 plan = []
         if plan:
@@ -322,6 +341,8 @@ class TamperingRule:
             return None  # IAM Warden's functions, queues, tables and settings live in the security account only
         if source in (SNS, KMS, CLOUDWATCH):
             return _alert_path_target(context)
+        if source == CLOUDFORMATION:
+            return _own_stack_target(context)
         if source == LAMBDA:
             function = _function_name(_text(parameters, "functionName"))
             if function is None or function not in own.functions:
@@ -411,6 +432,50 @@ def _central_bus_target(context: RuleContext) -> Target | None:
         f"on IAM Warden's central bus {own.central_bus}, as the template declares it",
     )
     return Target(what, arn, [step])
+
+
+def _own_stack_target(context: RuleContext) -> Target | None:
+    """An operation on IAM Warden's own stack (by name or stack ARN) in the security account; None if another.
+
+    Only ``operators`` deploy IAM Warden (checked by the caller): anyone else's update, change set or stack policy
+    is alerted (high: it may be a deploy by someone not yet listed), a deletion or termination protection switched
+    off is critical. Nothing is put back: the stack's own history says what changed.
+    """
+    change = context.change
+    own = context.settings.own
+    stack = own.stack_name
+    given = _text(change.request_parameters, "stackName") or ""  # ExecuteChangeSet may name only the change set
+    name = given.split(":stack/", 1)[1].split("/", 1)[0] if ":stack/" in given else given
+    if not stack or name != stack:
+        return None
+    arn = f"arn:{context.partition}:cloudformation:{change.region}:{change.account}:stack/{stack}"
+    if change.event_name == "UpdateTerminationProtection":
+        if change.request_parameters.get("enableTerminationProtection") is True:
+            return Target(f"its stack {stack}", arn, [], fine=f"termination protection of its stack {stack} is on")
+        return Target(
+            f"its stack {stack} (termination protection off)",
+            arn,
+            [],
+            done=f"switch it on again: aws cloudformation update-termination-protection --stack-name {stack} "
+            "--enable-termination-protection",
+        )
+    if change.event_name == "DeleteStack":
+        return Target(
+            f"its stack {stack}",
+            arn,
+            [],
+            done=f"the whole guard goes with it; deploy it again (sam deploy --stack-name {stack}) and switch "
+            "termination protection on",
+        )
+    return Target(
+        f"its stack {stack}",
+        arn,
+        [],
+        severity=Severity.HIGH,
+        done=f"if it was not your deploy, see what it changed (aws cloudformation describe-stack-events --stack-name "
+        f"{stack}) and deploy IAM Warden's template again; if it was, add the deployer to "
+        f"rules/{IAMWARDEN_TAMPERED.id}/operators so its next deploy is known",
+    )
 
 
 def _alert_path_target(context: RuleContext) -> Target | None:
