@@ -296,6 +296,11 @@ def _override_the_tampering_rules_input(loop: Loop) -> dict[str, Any]:
     return _event("tamper-put-targets.json", "put-targets")
 
 
+def _update_the_stack(loop: Loop) -> dict[str, Any]:
+    """An UpdateStack with the intruder's template: every change CloudFormation then makes looks like a deploy."""
+    return _event("tamper-update-stack.json", "update-stack")
+
+
 ATTACK: list[tuple[str, Callable[[Loop], dict[str, Any]]]] = [
     ("disable the forwarding rule", _disable_forwarder),
     ("remove the enforcer target of a rule", _remove_targets),
@@ -304,6 +309,7 @@ ATTACK: list[tuple[str, Callable[[Loop], dict[str, Any]]]] = [
     ("make oneself an operator", _make_oneself_operator),
     ("switch iamwarden-tampered off in the settings", _switch_the_tampering_rule_off),
     ("cut the member accounts off the central bus", _remove_bus_statement),
+    ("update IAM Warden's stack with a template of one's own", _update_the_stack),
     ("set the enforcer's concurrency to 0", _concurrency_zero),
     ("change a setting", _change_setting),
     ("edit the enforcer role's policy", _edit_enforcer_role),
@@ -347,6 +353,8 @@ def test_every_step_of_an_attack_on_the_loop_is_alerted(loop: Loop) -> None:
     assert mode != "off"
     # The central bus's statement removed: the default-bus tampering rule routes it, the enforcer alerts it.
     assert seen["cut the member accounts off the central bus"][0] == 1
+    # Only operators deploy IAM Warden: an update of its stack by anyone else is alerted.
+    assert seen["update IAM Warden's stack with a template of one's own"][0] == 1
     # A removed target cannot be put back by an API call: the enforcer alerts it, and the heartbeat keeps saying so.
     assert seen["remove the enforcer target of a rule"][0] == 1
     assert any(
