@@ -399,7 +399,9 @@ def test_another_stacks_inline_policy_on_the_enforcers_role_is_tampering() -> No
 
 
 def test_the_stacks_own_inline_policy_written_by_cloudformation_is_its_deployment() -> None:
-    event = by_cloudformation(sample("tamper-enforcer-role-policy.json", policyName="enforcer-runtime"))
+    event = by_cloudformation(
+        sample("tamper-enforcer-role-policy.json", policyName="enforcer-runtime", policyDocument=json.dumps(RUNTIME))
+    )
     assert _tampering(judge_recorded(event, Snapshots(_own_role_snapshot()))) == []
 
 
@@ -703,3 +705,34 @@ def test_a_change_set_executed_by_its_arn_alone_names_no_stack_and_its_creation_
     create["detail"]["eventName"] = "CreateChangeSet"
     [finding] = judge(create).findings
     assert "CreateChangeSet on its stack iamwarden" in finding.reason
+
+
+def _cloudformation_put_role_policy(document: dict[str, Any]) -> dict[str, Any]:
+    """A PutRolePolicy CloudFormation makes (invokedBy, as the sample of the stack's own policy version shows)."""
+    event = sample("tamper-own-policy-by-cloudformation.json")
+    event["source"] = "aws.iam"
+    event["detail"]["eventName"] = "PutRolePolicy"
+    event["detail"]["requestParameters"] = {
+        "roleName": ENFORCER_ROLE,
+        "policyName": "enforcer-runtime",
+        "policyDocument": json.dumps(document),
+    }
+    return event
+
+
+def test_a_declared_role_policy_written_by_cloudformation_as_deployed_is_the_stacks_own() -> None:
+    judgement = judge_recorded(_cloudformation_put_role_policy(RUNTIME), Snapshots(_own_role_snapshot()))
+    assert [f for f in judgement.findings if f.rule_id == RULE] == []
+
+
+def test_a_declared_role_policy_written_by_cloudformation_unlike_the_snapshot_is_alerted_never_put_back() -> None:
+    """The audit's other stack declaring AWS::IAM::RolePolicy enforcer-runtime = Deny * on the enforcer's role."""
+    deny = {"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": "*", "Resource": "*"}]}
+    finding = _tampered(judge_recorded(_cloudformation_put_role_policy(deny), Snapshots(_own_role_snapshot())))
+    assert finding.severity is Severity.HIGH
+    assert finding.plan == ()
+    assert finding.needs_context
+    assert "differs from IAM Warden's snapshot of 2026-11-13T09:00:00Z" in finding.reason
+    # Without a snapshot there is nothing to compare with: the declared name is the stack's deployment, as before.
+    without = judge_recorded(_cloudformation_put_role_policy(deny), Snapshots())
+    assert [f for f in without.findings if f.rule_id == RULE] == []

@@ -51,7 +51,7 @@ from iamwarden.domain import declared
 from iamwarden.domain.arns import iam_arn
 from iamwarden.domain.catalog import Mode, OptionSpec, RuleSpec, Severity
 from iamwarden.domain.exceptions import InvalidEventError, RemediationError, UndoError
-from iamwarden.domain.findings import RemediationStep, StepAction
+from iamwarden.domain.findings import Finding, RemediationStep, StepAction
 from iamwarden.domain.own import CENTRAL_BUS_STATEMENT_ID, names_match
 from iamwarden.domain.recorded import OWN_POLICY, OWN_ROLE
 from iamwarden.domain.settings_guard import SETTING_EVENTS, TAMPERED_RULE_ID, guards_the_guard, settings_written
@@ -218,6 +218,10 @@ class TamperingRule:
         if change.actor.invoked_by == CLOUDFORMATION:
             undeclared = undeclared_by_the_stack(context)
             if undeclared is None:
+                unlike = _unlike_the_snapshot(context)
+                if unlike is not None:  # a declared name, another document: maybe a deploy, maybe another stack
+                    evaluation.findings.append(_unlike_finding(context, what, arn, unlike))
+                    return evaluation
                 evaluation.compliant.append(f"CloudFormation deploying IAM Warden's own stack changed {what}")
                 return evaluation
             stack_change = f" through CloudFormation, but {undeclared}, which IAM Warden's stack does not declare"
@@ -567,6 +571,54 @@ def _restore_role_document(context: RuleContext, role: str, arn: str) -> tuple[R
     }
     summary = f"put back {what} from {source}" if restore_to is not None else f"delete {what} (not in {source})"
     return RemediationStep(RestoreOwnRoleDocument.action, arn, parameters, summary), ()
+
+
+def _unlike_finding(context: RuleContext, what: str, arn: str, unlike: str) -> Finding:
+    """High and alert-only: CloudFormation wrote a declared policy with a document unlike the deployed one."""
+    change = context.change
+    redeploy = context.settings.own.redeploy_command(change.account, change.region)
+    return context.finding(
+        IAMWARDEN_TAMPERED,
+        severity=Severity.HIGH,
+        resource_arn=arn,
+        reason=(
+            f"CloudFormation changed IAM Warden itself ({change.event_name} on {what}) with {unlike}. Any stack "
+            "can declare a policy of that name on the role: if this was not a deploy of IAM Warden's stack by an "
+            f"operator, {redeploy}."
+        ),
+        needs_context=(
+            f"whether IAM Warden's own stack made this change: {unlike}, and a CloudTrail record does not name "
+            "the stack that made it",
+        ),
+        plan=(),
+    )
+
+
+def _unlike_the_snapshot(context: RuleContext) -> str | None:
+    """How a CloudFormation ``PutRolePolicy`` on an own role differs from IAM Warden's snapshot, or None.
+
+    The policy's name is one the stack declares, but any stack can declare an ``AWS::IAM::RolePolicy`` of that
+    name on the role and overwrite it. The document the snapshot recorded is what was deployed; one that differs
+    is either a new deploy or another stack, which a record cannot tell apart: alerted, never put back.
+    """
+    change = context.change
+    if change.event_source != IAM or change.event_name != "PutRolePolicy" or context.recorded is None:
+        return None
+    role = _text(change.request_parameters, "roleName") or ""
+    policy = _text(change.request_parameters, "policyName") or ""
+    arn = iam_arn(context.partition, change.account, "role", role)
+    snapshot = context.recorded.snapshot(OWN_ROLE, arn)
+    inline = snapshot.data.get("inline") if snapshot is not None else None
+    if snapshot is None or not isinstance(inline, Mapping) or policy not in inline:
+        return None
+    written = change.request_parameters.get("policyDocument")
+    try:
+        document = json.loads(written) if isinstance(written, str) else written
+    except ValueError:
+        return f"a document that is not JSON for its inline policy {policy}"
+    if canonical(document) == canonical(inline[policy]):
+        return None
+    return f"a document for its inline policy {policy} that differs from IAM Warden's snapshot of {snapshot.taken_at}"
 
 
 def _member_where(context: RuleContext) -> str:
