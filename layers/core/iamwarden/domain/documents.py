@@ -132,7 +132,8 @@ def load_policy(value: object, kind: PolicyKind, *, field: str) -> Policy:
     different documents never share a key). An object changed after it was judged therefore has another key
     and is judged afresh, and the policy kept for it reads a private copy, never the caller's object. Only a
     document not seen before is serialised to compact JSON, for the size check (and to reject what JSON
-    cannot hold). A document that failed raises every time (failures are not cached).
+    cannot hold), unless nothing in it can matter to that check (``_parse_object``). A document that failed
+    raises every time (failures are not cached).
     """
     value_type = type(value)
     key: str | bytes
@@ -150,20 +151,76 @@ def load_policy(value: object, kind: PolicyKind, *, field: str) -> Policy:
     if cached is not None:
         return cached
     if value_type is str:
-        document = decode_policy_document(value, kind, field=field)
+        policy = parse_policy(decode_policy_document(value, kind, field=field), field=field)
     elif type(key) is bytes:
-        _check_size(_compact_or_invalid(value, field), kind, field)
         # A private deep copy, read back from the key: the kept policy's raw statements (what a plan removes)
         # cannot change when the caller's object is changed later.
         document = marshal.loads(key)  # noqa: S302 - bytes this process just wrote from the event's own data
+        policy = _parse_object(document, key, value, kind, field)
     else:
         _check_size(cast(str, key), kind, field)
-        document = dict(cast(Mapping[str, Any], value))
-    policy = parse_policy(document, field=field)
+        policy = parse_policy(dict(cast(Mapping[str, Any], value)), field=field)
     if len(_PARSED) >= POLICY_CACHE_SIZE:
         del _PARSED[next(iter(_PARSED))]
     _PARSED[cache_key] = policy
     return policy
+
+
+#: The most bytes of compact JSON one byte of a format-2 ``marshal`` serialisation stands for, in a document of
+#: objects with string keys, lists, strings and scalars: a string is 5 bytes of header plus its UTF-8 in marshal,
+#: and at most 6 bytes a byte in JSON (a control character escaped ``\\u0000``) plus its quotes and a separator;
+#: ``false,`` is 6 bytes for marshal's 1; an int (5 bytes, or 2 for every 15 bits) or a float (9 bytes) spells in
+#: fewer than 6 characters a byte; an object's or a list's header (2 or 5 bytes) outweighs its brackets and
+#: separator, and a key's ``:`` is paid for by its 5 header bytes.
+_JSON_BYTES_PER_MARSHAL_BYTE = 6
+_PARSED_KEYS = frozenset({"Statement", "Version"})
+_STATEMENT_KEYS = frozenset(
+    {"Sid", "Effect", "Principal", "NotPrincipal", "Action", "NotAction", "Resource", "NotResource", "Condition"}
+)
+
+
+def _parse_object(document: dict[str, Any], key: bytes, value: object, kind: PolicyKind, field: str) -> Policy:
+    """Parse an object seen for the first time (``document``: the private copy of ``value``; ``key``: its
+    marshal bytes), refusing exactly what the compact-JSON size check before the parse refused, without
+    writing that JSON when it cannot change the answer.
+
+    ``parse_policy`` checks the type of every element it reads: when it succeeds on a document whose other
+    elements are strings (``_only_parsed_elements``), the document holds nothing JSON cannot spell, and its
+    compact JSON is at most ``_JSON_BYTES_PER_MARSHAL_BYTE * len(key)`` bytes: within the limit, the check
+    could only have passed. Otherwise, and whenever the parse fails, the exact check runs first, as it always
+    did, so its refusal (not JSON, too large) still comes before the parse's.
+    """
+    if _JSON_BYTES_PER_MARSHAL_BYTE * len(key) <= kind.limit and _only_parsed_elements(document):
+        try:
+            return parse_policy(document, field=field)
+        except Exception:
+            _check_size(_compact_or_invalid(value, field), kind, field)
+            raise
+    _check_size(_compact_or_invalid(value, field), kind, field)
+    return parse_policy(document, field=field)
+
+
+def _only_parsed_elements(document: dict[str, Any]) -> bool:
+    """Whether every element of ``document`` is one ``parse_policy`` reads (and so checks), or a string: string
+    keys, no statement keys but IAM's, condition keys that are strings."""
+    for name, element in document.items():
+        if type(name) is not str or (name not in _PARSED_KEYS and type(element) is not str):
+            return False
+    statements = document.get("Statement")
+    for statement in statements if type(statements) is list else (statements,):
+        if type(statement) is not dict:
+            return True  # the parse refuses it (after the exact check)
+        for name in statement:
+            if name not in _STATEMENT_KEYS:
+                return False
+        condition = statement.get("Condition")
+        if type(condition) is dict:
+            for tests in condition.values():
+                if type(tests) is dict:
+                    for condition_key in tests:
+                        if type(condition_key) is not str:
+                            return False
+    return True
 
 
 def _compact_or_invalid(value: object, field: str) -> str:

@@ -235,6 +235,26 @@ def exposure_of(statement: Statement, boundary: TrustBoundary, circumstances: Ci
     return found
 
 
+def fresh_exposure(
+    statement: Statement, boundary: TrustBoundary, circumstances: Circumstances | None = None
+) -> Exposure:
+    """``exposure_of``, judged now and not kept per statement.
+
+    For callers that keep the whole document's verdict (``judged.judged_once``): a document seen before is
+    one look-up there, so keeping each statement's answer as well only costs a key and a store on every
+    first sight (and a statement recurs in another document only with that document's resources, part of
+    the key). The answer is the one ``exposure_of`` gives, which keeps what this computes.
+    """
+    if statement.effect != "Allow" or statement.actions == ():  # an empty Action list grants nothing
+        return _NO_EXPOSURE
+    known = circumstances or _NOTHING_KNOWN
+    if statement.conditions:
+        void = never_holds(statement.conditions, known.at)
+        if void is not None:
+            return Exposure(void=void)
+    return _exposure(statement, boundary, known)
+
+
 _BY_POLICY: dict[int, tuple[Policy, TrustBoundary, tuple[Exposure, ...]]] = {}
 
 

@@ -26,7 +26,7 @@ from iamwarden.adapters.errors import error_code, ignoring
 from iamwarden.domain.catalog import RuleSpec, Severity
 from iamwarden.domain.documents import PolicyKind
 from iamwarden.domain.exceptions import InvalidEventError, UndoError
-from iamwarden.domain.exposure import ACCOUNT_ID, Circumstances, Exposure, TrustBoundary, exposure_of
+from iamwarden.domain.exposure import ACCOUNT_ID, Circumstances, Exposure, TrustBoundary, fresh_exposure
 from iamwarden.domain.findings import RemediationStep, StepAction
 from iamwarden.domain.policy import Statement
 from iamwarden.guardrails.base import Evaluation, RuleContext
@@ -187,7 +187,7 @@ class KmsKeyPolicyRule(ResourcePolicyRule):
         conditions = tuple(
             c._replace(key="aws:principalaccount") if c.key == "kms:calleraccount" else c for c in statement.conditions
         )
-        return exposure_of(statement._replace(conditions=conditions), boundary, circumstances)
+        return fresh_exposure(statement._replace(conditions=conditions), boundary, circumstances)
 
 
 class GrantRule:

@@ -43,7 +43,7 @@ from iamwarden.adapters.errors import error_code
 from iamwarden.domain.catalog import RuleSpec, Severity
 from iamwarden.domain.documents import PolicyKind, load_policy
 from iamwarden.domain.exceptions import UndoError
-from iamwarden.domain.exposure import ACCOUNT_ID, Circumstances, Exposure, TrustBoundary, exposure_of
+from iamwarden.domain.exposure import ACCOUNT_ID, Circumstances, Exposure, TrustBoundary, fresh_exposure
 from iamwarden.domain.findings import Finding, RemediationStep, StepAction
 from iamwarden.domain.judged import judged_once
 from iamwarden.domain.policy import Policy, Statement
@@ -348,8 +348,9 @@ class ResourcePolicyRule:
     def exposure(
         self, statement: Statement, boundary: TrustBoundary, circumstances: Circumstances | None = None
     ) -> Exposure:
-        """Who ``statement`` lets in (``exposure_of``; a service with its own account keys may translate them)."""
-        return exposure_of(statement, boundary, circumstances)
+        """Who ``statement`` lets in (``exposure_of``, not kept per statement: ``exposures`` keeps the whole
+        document's verdict; a service with its own account keys may translate them)."""
+        return fresh_exposure(statement, boundary, circumstances)
 
     def exposures(
         self, policy: Policy, boundary: TrustBoundary, circumstances: Circumstances | None = None

@@ -51,7 +51,7 @@ from iamwarden.domain.arns import iam_arn
 from iamwarden.domain.catalog import OptionSpec, RuleSpec, Severity
 from iamwarden.domain.documents import PolicyKind, load_policy
 from iamwarden.domain.exceptions import UndoError
-from iamwarden.domain.exposure import ACCOUNT_ID, Circumstances, TrustBoundary, exposure_of
+from iamwarden.domain.exposure import ACCOUNT_ID, Circumstances, TrustBoundary, fresh_exposure
 from iamwarden.domain.findings import RemediationStep, StepAction
 from iamwarden.domain.judged import judged_once
 from iamwarden.domain.policy import Condition, Policy, Statement
@@ -280,7 +280,7 @@ def statement_problems(
     """
     if not statement.allows or statement.actions == ():
         return []
-    exposure = exposure_of(statement, boundary, circumstances)
+    exposure = fresh_exposure(statement, boundary, circumstances)  # policy_problems keeps the document's verdict
     if exposure.void is not None:
         return []
     principal = statement.principal
