@@ -37,7 +37,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any, NamedTuple
 
 from iamwarden.domain.escalation_methods import EscalationMethod, catalogue
@@ -338,33 +338,12 @@ class _Judge:
     # effective grants
 
     def _granting(self) -> dict[str, list[tuple[str, Statement]]]:
-        """The catalogue's actions (lower case) each Allow statement grants, matched once per statement."""
+        """The catalogue's actions (lower case) each Allow statement grants (``catalogue_actions_covered``)."""
         if self._index is not None:
             return self._index
-        every = _catalogue_actions()
-        by_service = _actions_of_service()
         index: dict[str, list[tuple[str, Statement]]] = {}
         for source, statement in self.allows:
-            granted: set[str] = set()
-            if statement.actions is None:
-                spared = statement.not_actions or ()
-                granted.update(a for a in every if not any(wildcard_match(p, a) for p in spared))
-            for pattern in statement.actions or ():
-                if "*" not in pattern and "?" not in pattern:
-                    if pattern in every:
-                        granted.add(pattern)
-                    continue
-                if pattern == "*":
-                    granted = set(every)
-                    break
-                service, _, operation = pattern.partition(":")
-                if operation == "*" and service in by_service:
-                    granted.update(by_service[service])
-                    continue
-                wild = "*" in service or "?" in service
-                candidates: Iterable[str] = every if wild else by_service.get(service, ())
-                granted.update(action for action in candidates if wildcard_match(pattern, action))
-            for action in granted:
+            for action in catalogue_actions_covered(statement.actions, statement.not_actions):
                 index.setdefault(action, []).append((source, statement))
         self._index = index
         return index
@@ -914,6 +893,38 @@ def _methods_by_actions() -> tuple[tuple[EscalationMethod, frozenset[str]], ...]
 @cache
 def _catalogue_actions() -> frozenset[str]:
     return frozenset(action for _, needed in _methods_by_actions() for action in needed)
+
+
+@lru_cache(maxsize=4096)
+def catalogue_actions_covered(actions: tuple[str, ...] | None, not_actions: tuple[str, ...] | None) -> frozenset[str]:
+    """The catalogue's actions (lower case) that an Allow with this Action list (or, when it has none, this
+    NotAction list) covers; the patterns as ``parse_policy`` keeps them (lower case).
+
+    Matched once per distinct list and kept by its content: the same lists (``iam:PassRole``, ``s3:*``,
+    ``*``) recur across statements, policies and principals, and every judgement of a principal asks this
+    for each of its Allow statements. Bounded, since the lists come from the documents events carry.
+    """
+    every = _catalogue_actions()
+    if actions is None:
+        spared = not_actions or ()
+        return frozenset(a for a in every if not any(wildcard_match(p, a) for p in spared))
+    by_service = _actions_of_service()
+    granted: set[str] = set()
+    for pattern in actions:
+        if "*" not in pattern and "?" not in pattern:
+            if pattern in every:
+                granted.add(pattern)
+            continue
+        if pattern == "*":
+            return every
+        service, _, operation = pattern.partition(":")
+        if operation == "*" and service in by_service:
+            granted.update(by_service[service])
+            continue
+        wild = "*" in service or "?" in service
+        candidates: Iterable[str] = every if wild else by_service.get(service, ())
+        granted.update(action for action in candidates if wildcard_match(pattern, action))
+    return frozenset(granted)
 
 
 @cache

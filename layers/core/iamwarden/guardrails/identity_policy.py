@@ -62,6 +62,7 @@ from iamwarden.domain.escalation import (
     admin_grants,
     assess,
     assess_principal,
+    catalogue_actions_covered,
     is_risky_document,
 )
 from iamwarden.domain.escalation_methods import catalogue
@@ -489,9 +490,21 @@ def _full_admin(before: PolicyRisk) -> bool:
 
 
 @cache
-def _method_actions() -> frozenset[str]:
-    """Every action some escalation method needs (read from the catalogue on first use, not at import)."""
-    return frozenset(action for method in catalogue().methods for action in method.actions)
+def _method_parts() -> tuple[dict[str, str], tuple[tuple[frozenset[str], frozenset[str], bool], ...]]:
+    """The catalogue, read once for ``_grants_part_of_a_method``: each action some method needs, by its lower
+    case; and per method, the actions it needs, those that are more than a read (``_discovers``), and
+    whether it takes over another principal."""
+    methods = catalogue().methods
+    spelled = {action.lower(): action for method in methods for action in method.actions}
+    parts = tuple(
+        (
+            frozenset(method.actions),
+            frozenset(action for action in method.actions if not _discovers(action)),
+            method.reach == "becomes-other",
+        )
+        for method in methods
+    )
+    return spelled, parts
 
 
 def _grants_part_of_a_method(policy: Policy) -> bool:
@@ -504,17 +517,22 @@ def _grants_part_of_a_method(policy: Policy) -> bool:
     is no part of any. A method it grants every action of is judged on the
     document itself.
     """
-    granted = {action for action in _method_actions() if _allows(policy, action, own_user=True)}
+    spelled, parts = _method_parts()
+    granted: set[str] = set()  # the actions an Allow grants, as the catalogue spells them
+    beyond_own_user: set[str] = set()  # ... on more than the caller's own user
+    for statement in policy.statements:
+        if not statement.allows or (statement.actions is None and statement.not_actions is None):
+            continue
+        covered = [spelled[action] for action in catalogue_actions_covered(statement.actions, statement.not_actions)]
+        granted.update(covered)
+        if statement.resources is None or any("${aws:username}" not in r.lower() for r in statement.resources):
+            beyond_own_user.update(covered)
     if not granted:
         return False
-    methods = [frozenset(method.actions) for method in catalogue().methods]
-    for method in catalogue().methods:
-        needed = frozenset(method.actions)
-        mine = {action for action in needed & granted if not _discovers(action)}
-        if method.reach == "becomes-other":
-            mine = {action for action in mine if _allows(policy, action, own_user=False)}
+    for needed, powers, takes_over in parts:
+        mine = powers & (beyond_own_user if takes_over else granted)
         rest = needed - mine
-        if mine and rest and not any(other <= rest for other in methods):
+        if mine and rest and not any(other <= rest for other, _, _ in parts):
             return True
     return False
 
@@ -522,16 +540,6 @@ def _grants_part_of_a_method(policy: Policy) -> bool:
 def _discovers(action: str) -> bool:
     """A read a method uses to find its target (``ec2:DescribeInstances``): no part of its power by itself."""
     return action.split(":", 1)[-1].startswith(("Get", "List", "Describe"))
-
-
-def _allows(policy: Policy, action: str, *, own_user: bool) -> bool:
-    """Whether an Allow grants ``action``; ``own_user`` False: on more than the caller's own user."""
-    return any(
-        s.allows
-        and s.grants_action(action)
-        and (own_user or s.resources is None or any("${aws:username}" not in r.lower() for r in s.resources))
-        for s in policy.statements
-    )
 
 
 def _context_note(judged: PrincipalChange, kind: str, principal: str) -> str:
@@ -937,8 +945,12 @@ def proportional_cut(
 
 
 def _cuts(policy: Policy, risk: PolicyRisk, source: str = THE_POLICY) -> list[dict[str, Any]]:
-    """Per statement of ``policy``: the entries of its Action list that make ``risk``, or ``None`` for all of it."""
-    mine = {canonical(dict(s.raw)): s for s in policy.statements}
+    """Per statement of ``policy``: the entries of its Action list that make ``risk``, or ``None`` for all of it.
+
+    Many paths share their actions (``iam:PassRole`` is in dozens of methods): which statements grant an action
+    on a grant's resources, and which Action entries match it, are found once per call; once every statement
+    goes whole, no further path can change the cut.
+    """
     taken: dict[int, set[str] | None] = {}
 
     def take(statement: Statement, entries: list[str]) -> None:
@@ -949,26 +961,44 @@ def _cuts(policy: Policy, risk: PolicyRisk, source: str = THE_POLICY) -> list[di
         else:
             taken[statement.position] = current | set(entries)
 
-    for admin in risk.admin:
-        statement = mine.get(canonical(dict(admin.statement.raw)))
-        if statement is None:
-            continue  # another policy of the principal: not cut here
-        take(
-            statement,
-            [e for e in _entries(statement) if admin_grants(Policy(None, (statement._replace(actions=(e,)),), {}))],
-        )
+    if risk.admin:
+        mine = {canonical(dict(s.raw)): s for s in policy.statements}
+        for admin in risk.admin:
+            statement = mine.get(canonical(dict(admin.statement.raw)))
+            if statement is None:
+                continue  # another policy of the principal: not cut here
+            take(
+                statement,
+                [e for e in _entries(statement) if admin_grants(Policy(None, (statement._replace(actions=(e,)),), {}))],
+            )
+    granting_of: dict[tuple[str, tuple[str, ...]], list[Statement]] = {}
+    entries_of: dict[tuple[int, str], list[str]] = {}
+    only_from: dict[tuple[str, ...], bool] = {}
+    count = len(policy.statements)
     for path in risk.escalations:
+        if len(taken) == count and all(entries is None for entries in taken.values()):
+            break  # every statement goes whole already
         # An action only this document grants first, then the method's order (its first action first).
-        for grant in sorted(path.grants, key=lambda grant: not _only_from(grant, source)):
-            granting = [
-                s
-                for s in policy.statements
-                if s.allows
-                and s.grants_action(grant.action)
-                and (s.not_resources is not None or any(r in grant.resources for r in s.resources or ()))
-            ]
+        for grant in sorted(path.grants, key=lambda grant: not _only_from_memo(only_from, grant, source)):
+            key = (grant.action, grant.resources)
+            granting = granting_of.get(key)
+            if granting is None:
+                granting = granting_of[key] = [
+                    s
+                    for s in policy.statements
+                    if s.allows
+                    and s.grants_action(grant.action)
+                    and (s.not_resources is not None or any(r in grant.resources for r in s.resources or ()))
+                ]
             for statement in granting:
-                take(statement, [a for a in _entries(statement) if action_matches(a, grant.action)])
+                if statement.position in taken and taken[statement.position] is None:
+                    continue  # it goes whole already
+                matched = entries_of.get((statement.position, grant.action))
+                if matched is None:
+                    matched = entries_of[(statement.position, grant.action)] = [
+                        a for a in _entries(statement) if action_matches(a, grant.action)
+                    ]
+                take(statement, matched)
             if granting:
                 break
     by_position = {s.position: s for s in policy.statements}
@@ -976,6 +1006,14 @@ def _cuts(policy: Policy, risk: PolicyRisk, source: str = THE_POLICY) -> list[di
         statement_cut(by_position[position], sorted(entries or ()))
         for position, entries in sorted(taken.items(), key=lambda item: item[0])
     ]
+
+
+def _only_from_memo(memo: dict[tuple[str, ...], bool], grant: Grant, source: str) -> bool:
+    """``_only_from``, once per ``granted_by`` within one ``_cuts`` call (``source`` is fixed there)."""
+    found = memo.get(grant.granted_by)
+    if found is None:
+        found = memo[grant.granted_by] = _only_from(grant, source)
+    return found
 
 
 def _only_from(grant: Grant, source: str) -> bool:
