@@ -249,19 +249,14 @@ def _exemption(finding: Finding, settings: Settings) -> str | None:
     documented to hold. The same policy written by anyone else, onto any other role (a look-alike name
     included), or with one method more, is judged as usual.
     """
-    documented = settings.own.documented_escalations(finding.resource_arn, finding.account)
-    # An attached customer-managed policy's finding names the policy first (its ARN and version); the stack's
-    # own remediation grants are such policies. Anything else that is no method keeps the finding.
-    methods = {str(item.get("method")) for item in finding.offending if set(item) - _NAMES_THE_POLICY}
-    if (
-        finding.actor.invoked_by == CLOUDFORMATION
-        and finding.rule_id == PRIVILEGE_ESCALATION
-        and documented
-        and methods
-        and methods <= documented
-    ):
-        listed = ", ".join(sorted(methods))
-        return f"IAM Warden's own role {finding.resource_arn}, deployed by CloudFormation ({listed})"
+    if finding.actor.invoked_by == CLOUDFORMATION and finding.rule_id == PRIVILEGE_ESCALATION:
+        documented = settings.own.documented_escalations(finding.resource_arn, finding.account)
+        # An attached customer-managed policy's finding names the policy first (its ARN and version); the stack's
+        # own remediation grants are such policies. Anything else that is no method keeps the finding.
+        methods = {str(item.get("method")) for item in finding.offending if set(item) - _NAMES_THE_POLICY}
+        if documented and methods and methods <= documented:
+            listed = ", ".join(sorted(methods))
+            return f"IAM Warden's own role {finding.resource_arn}, deployed by CloudFormation ({listed})"
     rule = settings.rule(finding.rule_id)
     for arn in (finding.actor.arn, finding.actor.session_issuer_arn):
         pattern = next((p for p in rule.allow_actors if arn and arn_match(p, arn)), None)
