@@ -89,7 +89,7 @@ class EscalationPath(NamedTuple):
 
     @property
     def actions(self) -> tuple[str, ...]:
-        return tuple(grant.action for grant in self.grants)
+        return tuple([grant.action for grant in self.grants])
 
     @property
     def certain(self) -> bool:
@@ -97,15 +97,15 @@ class EscalationPath(NamedTuple):
 
     def describe(self) -> str:
         """``CreateAccessKey (iam:CreateAccessKey on *)``: the method, then each action on its resources."""
-        parts = ", ".join(f"{grant.action} on {' and '.join(grant.resources)}" for grant in self.grants)
+        parts = ", ".join([f"{grant.action} on {' and '.join(grant.resources)}" for grant in self.grants])
         return f"{self.method.name} ({parts})"
 
     def explain(self) -> str:
         """One plain sentence for a developer: what the holder can do, which grants allow it, where it leads."""
-        grants = "; ".join(grant.describe() for grant in self.grants)
+        grants = "; ".join([grant.describe() for grant in self.grants])
         sentence = f"It can {self.method.description} ({self.method.name}), because it is allowed {grants}"
         if self.leads_to:
-            roles = "; ".join(f"{_short(lead.arn)}, which {lead.why}" for lead in self.leads_to)
+            roles = "; ".join([f"{_short(lead.arn)}, which {lead.why}" for lead in self.leads_to])
             sentence += f". That leads to {roles}"
         if self.unknown:
             sentence += f". Whether that reaches more than it has already is not known: {'; '.join(self.unknown)}"
@@ -331,6 +331,10 @@ class _Judge:
         ]
         self._reach_cache: dict[tuple[str, str], _Reached] = {}
         self._index: dict[str, list[tuple[str, Statement]]] | None = None
+        #: Per action, the numbers (in ``allows``) of the statements granting it; set with ``_index``.
+        self._granted_by: dict[str, tuple[int, ...]] = {}
+        self._alike_cache: dict[tuple[tuple[int, ...], str, str], _Reached] = {}
+        self._grants: dict[tuple[str, str], tuple[_Reached, Grant]] = {}
         fields = principal.principal_arn.split(":", 5) if principal is not None else []
         self.partition = fields[1] if len(fields) == 6 else "aws"
         self.account = fields[4] if len(fields) == 6 else "*"
@@ -342,10 +346,13 @@ class _Judge:
         if self._index is not None:
             return self._index
         index: dict[str, list[tuple[str, Statement]]] = {}
-        for source, statement in self.allows:
+        numbers: dict[str, list[int]] = {}
+        for number, (source, statement) in enumerate(self.allows):
             for action in catalogue_actions_covered(statement.actions, statement.not_actions):
                 index.setdefault(action, []).append((source, statement))
+                numbers.setdefault(action, []).append(number)
         self._index = index
+        self._granted_by = {action: tuple(granting) for action, granting in numbers.items()}
         return index
 
     def reach(self, action: str, kind: str) -> _Reached:
@@ -353,10 +360,22 @@ class _Judge:
         key = (action.lower(), kind)
         if (cached := self._reach_cache.get(key)) is not None:
             return cached
+        granting = self._granting().get(key[0], ())
+        # Without a Deny or a boundary, the answer depends only on which statements grant the action and on
+        # the resource kind (for an action of any resource, its service): ``iam:PassRole`` and
+        # ``iam:CreateAccessKey`` granted by one ``*`` share it.
+        alike = (
+            (self._granted_by.get(key[0], ()), kind, "" if kind else key[0].partition(":")[0])
+            if not self.denies and self.boundary is None
+            else None
+        )
+        if alike is not None and (same := self._alike_cache.get(alike)) is not None:
+            self._reach_cache[key] = same
+            return same
         shown: list[str] = []
         patterns: list[str] = []
         by: list[str] = []
-        for source, statement in self._granting().get(key[0], ()):
+        for source, statement in granting:
             granted = False
             if statement.not_resources is not None:
                 candidates = [("NotResource " + " and ".join(statement.not_resources), "*")]
@@ -379,6 +398,8 @@ class _Judge:
                     by.append(label)
         found = _Reached(tuple(shown), tuple(patterns), tuple(by))
         self._reach_cache[key] = found
+        if alike is not None:
+            self._alike_cache[alike] = found
         return found
 
     def _denied(self, action: str, pattern: str) -> bool:
@@ -462,16 +483,23 @@ class _Judge:
 
     def path(self, method: EscalationMethod) -> EscalationPath | None:
         reached: dict[str, _Reached] = {}
+        granted: list[Grant] = []
         for action, kind in method.actions.items():
-            found = self.reach(action, kind)
-            if not found.patterns:
+            # Many methods share their actions: each (action, kind) is reached, and made a grant, once per judge.
+            known = self._grants.get((action, kind))
+            if known is None:
+                found = self.reach(action, kind)
+                known = self._grants[(action, kind)] = (found, Grant(action, found.shown, found.granted_by))
+            if not known[0].patterns:
                 return None
-            reached[action] = found
+            reached[action] = known[0]
+            granted.append(known[1])
         if method.same_resource and not _overlap(*(reached[action].patterns for action in method.same_resource)):
             return None
         target = reached[method.target] if method.target is not None else None
         leads: tuple[LeadsTo, ...] = ()
         unknown: tuple[str, ...] = ()
+        narrowed: str | None = None  # the target action, when its resources were narrowed to others'
         if method.reach == "modifies-other" and (assume := _assume_action(method)) is not None:
             # With a same-resource method the role assumed is the one modified: it must be named by both.
             also = tuple(reached[action].patterns for action in method.same_resource if action != assume)
@@ -491,6 +519,7 @@ class _Judge:
                 if not others.patterns:
                     return None
                 reached[method.target or ""] = others
+                narrowed = method.target
                 if self.roles is not None and method.actions[method.target or ""] == "iam:role/":
                     outcome = self._where_roles_lead(method, others.patterns, self._roles_matching)
                     if outcome is None:
@@ -502,8 +531,12 @@ class _Judge:
             if outcome is None:
                 return None
             leads, unknown = outcome
-        grants = tuple(Grant(action, reached[action].shown, reached[action].granted_by) for action in method.actions)
-        return EscalationPath(method, grants, leads, unknown)
+        if narrowed is not None:
+            granted = [
+                Grant(action, reached[action].shown, reached[action].granted_by) if action == narrowed else grant
+                for action, grant in zip(method.actions, granted, strict=True)
+            ]
+        return EscalationPath(method, tuple(granted), leads, unknown)
 
     # where a method leads
 

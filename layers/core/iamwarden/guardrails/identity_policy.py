@@ -205,19 +205,20 @@ def offending_of(risk: PolicyRisk) -> list[dict[str, Any]]:
         {"index": g.statement.position, "sid": g.statement.sid, "why": g.why, "statement": dict(g.statement.raw)}
         for g in risk.admin
     ]
-    items.extend(
-        {
+    for path in risk.escalations:
+        grants = path.grants
+        item: dict[str, Any] = {
             "method": path.method.name,
             "description": path.method.description,
-            "actions": list(path.actions),
-            "resources": {grant.action: list(grant.resources) for grant in path.grants},
-            "granted_by": {grant.action: list(grant.granted_by) for grant in path.grants},
+            "actions": [grant.action for grant in grants],
+            "resources": {grant.action: list(grant.resources) for grant in grants},
+            "granted_by": {grant.action: list(grant.granted_by) for grant in grants},
             "leads_to": [{"arn": lead.arn, "why": lead.why} for lead in path.leads_to],
-            **({"unknown": list(path.unknown)} if path.unknown else {}),
-            "explanation": path.explain(),
         }
-        for path in risk.escalations
-    )
+        if path.unknown:
+            item["unknown"] = list(path.unknown)
+        item["explanation"] = path.explain()
+        items.append(item)
     return items
 
 
@@ -273,13 +274,15 @@ def decisive(risk: PolicyRisk, *, alone: bool = False) -> PolicyRisk:
 
 def _reaches_any(path: EscalationPath) -> EscalationPath:
     """``path`` made certain when its target action reaches every resource of its kind (see ``decisive``)."""
-    if path.method.reach == "self":
-        return path  # what it lacks is whether the resources name the holder (a trust policy): not the strongest
+    if not path.unknown or path.method.reach == "self":
+        # Certain already; or what it lacks is whether the resources name the holder (a trust policy): not the
+        # strongest.
+        return path
     target = (path.method.target or "").lower()
     kind = next((k for action, k in path.method.actions.items() if action.lower() == target), "")
     for grant in path.grants:
         if grant.action.lower() == target and any(_every_one(resource, kind) for resource in grant.resources):
-            return path._replace(unknown=())
+            return EscalationPath(path.method, path.grants, path.leads_to, ())
     return path
 
 
