@@ -330,9 +330,7 @@ class _Judge:
             if statement.allows and not _expired(statement)
         ]
         self._reach_cache: dict[tuple[str, str], _Reached] = {}
-        self._index: dict[str, list[tuple[str, Statement]]] | None = None
-        #: Per action, the numbers (in ``allows``) of the statements granting it; set with ``_index``.
-        self._granted_by: dict[str, tuple[int, ...]] = {}
+        self._index: dict[str, tuple[int, ...]] | None = None
         self._alike_cache: dict[tuple[tuple[int, ...], str, str], _Reached] = {}
         self._grants: dict[tuple[str, str], tuple[_Reached, Grant]] = {}
         fields = principal.principal_arn.split(":", 5) if principal is not None else []
@@ -341,18 +339,22 @@ class _Judge:
 
     # effective grants
 
-    def _granting(self) -> dict[str, list[tuple[str, Statement]]]:
-        """The catalogue's actions (lower case) each Allow statement grants (``catalogue_actions_covered``)."""
+    def _granting(self) -> dict[str, tuple[int, ...]]:
+        """The catalogue's actions (lower case) the Allow statements grant, each with the numbers (in
+        ``allows``) of the statements granting it (``catalogue_actions_covered``, matched once per Action list)."""
         if self._index is not None:
             return self._index
-        index: dict[str, list[tuple[str, Statement]]] = {}
-        numbers: dict[str, list[int]] = {}
-        for number, (source, statement) in enumerate(self.allows):
-            for action in catalogue_actions_covered(statement.actions, statement.not_actions):
-                index.setdefault(action, []).append((source, statement))
-                numbers.setdefault(action, []).append(number)
+        index: dict[str, tuple[int, ...]] = {}
+        for number, (_, statement) in enumerate(self.allows):
+            covered = catalogue_actions_covered(statement.actions, statement.not_actions)
+            alone = (number,)
+            if not index:
+                index = dict.fromkeys(covered, alone)
+                continue
+            for action in covered:
+                found = index.get(action)
+                index[action] = alone if found is None else found + alone
         self._index = index
-        self._granted_by = {action: tuple(granting) for action, granting in numbers.items()}
         return index
 
     def reach(self, action: str, kind: str) -> _Reached:
@@ -365,7 +367,7 @@ class _Judge:
         # the resource kind (for an action of any resource, its service): ``iam:PassRole`` and
         # ``iam:CreateAccessKey`` granted by one ``*`` share it.
         alike = (
-            (self._granted_by.get(key[0], ()), kind, "" if kind else key[0].partition(":")[0])
+            (granting, kind, "" if kind else key[0].partition(":")[0])
             if not self.denies and self.boundary is None
             else None
         )
@@ -375,7 +377,9 @@ class _Judge:
         shown: list[str] = []
         patterns: list[str] = []
         by: list[str] = []
-        for source, statement in granting:
+        allows = self.allows
+        for number in granting:
+            source, statement = allows[number]
             granted = False
             if statement.not_resources is not None:
                 candidates = [("NotResource " + " and ".join(statement.not_resources), "*")]

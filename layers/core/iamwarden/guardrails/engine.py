@@ -152,8 +152,10 @@ def judge_change(
     resource_arn: str | None = None
     try:
         for guardrail in guardrails:
-            active = [spec.id for spec in guardrail.specs if settings.rule(spec.id).mode is not Mode.OFF]
-            switched_off.extend(spec.id for spec in guardrail.specs if spec.id not in active)
+            specs = guardrail.specs
+            active = [spec.id for spec in specs if settings.rule(spec.id).mode is not Mode.OFF]
+            if len(active) < len(specs):
+                switched_off.extend(spec.id for spec in specs if spec.id not in active)
             if not active:
                 continue
             rule_ids.extend(active)

@@ -206,13 +206,19 @@ def offending_of(risk: PolicyRisk) -> list[dict[str, Any]]:
         for g in risk.admin
     ]
     for path in risk.escalations:
-        grants = path.grants
+        actions: list[str] = []
+        resources: dict[str, list[str]] = {}
+        granted_by: dict[str, list[str]] = {}
+        for grant in path.grants:
+            actions.append(grant.action)
+            resources[grant.action] = list(grant.resources)
+            granted_by[grant.action] = list(grant.granted_by)
         item: dict[str, Any] = {
             "method": path.method.name,
             "description": path.method.description,
-            "actions": [grant.action for grant in grants],
-            "resources": {grant.action: list(grant.resources) for grant in grants},
-            "granted_by": {grant.action: list(grant.granted_by) for grant in grants},
+            "actions": actions,
+            "resources": resources,
+            "granted_by": granted_by,
             "leads_to": [{"arn": lead.arn, "why": lead.why} for lead in path.leads_to],
         }
         if path.unknown:
