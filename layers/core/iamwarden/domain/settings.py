@@ -248,7 +248,10 @@ class Settings(NamedTuple):
             return None
         if type(patterns) is not tuple:  # built by hand with a list: the cache needs a hashable key
             patterns = tuple(patterns)
-        return next((arn for arn in arns if arn and _any_pattern_matches(patterns, arn)), None)
+        for arn in arns:
+            if arn and _any_pattern_matches(patterns, arn):
+                return arn
+        return None
 
 
 @lru_cache(maxsize=1024)

@@ -666,6 +666,7 @@ class InlinePolicyRule:
             risk=risk,
             source=judged.source,
             opens=_still_opens(judged, context.directory),
+            parsed=policy,
         )
         spec = _rule_for(context, risk, INLINE_POLICY_ADMIN)
         if spec is None and judged.needs_context:
@@ -772,7 +773,7 @@ class PolicyVersionRule:
             )
             return evaluation
         delete = context.rule(spec.id).choice("delete_version") == "delete"
-        step = policy_version_step(policy_arn, version_id, delete, document, risk)
+        step = policy_version_step(policy_arn, version_id, delete, document, risk, parsed=policy)
         what = f"Version {version_id} of the customer-managed policy {name} was {verb}"
         if not risk.risky and not holders:
             judged = PrincipalChange(risk, needs_context=unknown, cannot_tell=True)
@@ -924,6 +925,7 @@ def proportional_cut(
     *,
     source: str = THE_POLICY,
     opens: Callable[[Policy], bool] | None = None,
+    parsed: Policy | None = None,
 ) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
     """What to take out of ``document`` so that it grants none of ``risk``, and the document that is left.
 
@@ -937,8 +939,9 @@ def proportional_cut(
     risky): when it still opens something, the offending statements go whole; when that is not enough
     either, or nothing is left, the answer is ``None`` (delete the policy, the whole grant this change
     added). ``risk`` may come from the principal's whole power: only statements of this document are cut.
+    ``parsed``: ``document`` as the caller already parsed it (parsed again otherwise).
     """
-    policy = parse_policy(document)
+    policy = parsed if parsed is not None else parse_policy(document)
     still_open = opens if opens is not None else (lambda rest: assess(rest).risky)
     fine = _cuts(policy, risk, source)
     if not fine:  # the risk names nothing of this document: what the change added is the whole document
@@ -1079,10 +1082,11 @@ def inline_policy_step(
     risk: PolicyRisk,
     source: str = THE_POLICY,
     opens: Callable[[Policy], bool] | None = None,
+    parsed: Policy | None = None,
 ) -> RemediationStep:
     """The plan for a risky inline policy: rewrite it without the offending grants, or delete it when none is
     left or no cut of it closes what the change opened (``proportional_cut``)."""
-    cuts, remaining = proportional_cut(document, risk, source=source, opens=opens)
+    cuts, remaining = proportional_cut(document, risk, source=source, opens=opens, parsed=parsed)
     parameters = {
         "principal_type": kind,
         "principal_name": principal,
@@ -1101,11 +1105,17 @@ def inline_policy_step(
 
 
 def policy_version_step(
-    policy_arn: str, version_id: str, delete: bool, document: Mapping[str, Any], risk: PolicyRisk
+    policy_arn: str,
+    version_id: str,
+    delete: bool,
+    document: Mapping[str, Any],
+    risk: PolicyRisk,
+    *,
+    parsed: Policy | None = None,
 ) -> RemediationStep:
     """The plan for a risky default version: the newest safe earlier version, else a new one without the grant."""
     name = policy_arn.rsplit("/", 1)[-1]
-    cuts, remaining = proportional_cut(document, risk)
+    cuts, remaining = proportional_cut(document, risk, parsed=parsed)
     fallback = (
         f"; if there is none, a new default version without {_cut_text(cuts)}"
         if remaining is not None
