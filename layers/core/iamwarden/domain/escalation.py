@@ -333,6 +333,7 @@ class _Judge:
         self._index: dict[str, tuple[int, ...]] | None = None
         self._alike_cache: dict[tuple[tuple[int, ...], str, str], _Reached] = {}
         self._grants: dict[tuple[str, str], tuple[_Reached, Grant]] = {}
+        self._offline: dict[tuple[str, tuple[str, ...]], tuple[tuple[LeadsTo, ...], tuple[str, ...]]] = {}
         fields = principal.principal_arn.split(":", 5) if principal is not None else []
         self.partition = fields[1] if len(fields) == 6 else "aws"
         self.account = fields[4] if len(fields) == 6 else "*"
@@ -771,10 +772,17 @@ class _Judge:
         find: Callable[[str], tuple[str, ...] | None],
     ) -> tuple[tuple[LeadsTo, ...], tuple[str, ...]] | None:
         """The stronger roles the target resources lead to, and what could not be known; None: none stronger."""
+        if self.roles is None:  # the same answer for every method of this reach on these resources
+            said = self._offline.get((method.reach, patterns))
+            if said is None:
+                what = _TARGETS.get(method.reach, "what the roles behind {resources} may do")
+                resources = ", ".join(patterns)
+                said = self._offline[(method.reach, patterns)] = (
+                    (),
+                    (what.format(resources=resources) + " (no authorization details)",),
+                )
+            return said
         what = _TARGETS.get(method.reach, "what the roles behind {resources} may do")
-        if self.roles is None:
-            resources = ", ".join(patterns)
-            return (), (what.format(resources=resources) + " (no authorization details)",)
         unknown: list[str] = []
         candidates: list[str] = []
         kind = method.actions[method.target or ""]
