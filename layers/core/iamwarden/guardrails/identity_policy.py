@@ -53,7 +53,7 @@ from iamwarden.adapters.errors import ignoring, is_gone
 from iamwarden.domain.arns import iam_arn
 from iamwarden.domain.catalog import Mode, OptionSpec, RuleSpec, Severity
 from iamwarden.domain.directory import GroupMembers, PolicyAttachments, PrincipalKey, group_source, inline_source
-from iamwarden.domain.documents import PolicyKind, decode_policy_document
+from iamwarden.domain.documents import PolicyKind, load_policy
 from iamwarden.domain.escalation import (
     THE_POLICY,
     EscalationPath,
@@ -652,8 +652,9 @@ class InlinePolicyRule:
         arn = iam_arn(context.partition, change.account, kind, principal)
         evaluation = Evaluation(resource_arn=arn)
         field = "detail.requestParameters.policyDocument"
-        document = decode_policy_document(change.request_parameters.get("policyDocument"), policy_kind, field=field)
-        policy = parse_policy(document, field=field)
+        # Parsed once per document text (``load_policy``): the same inline policy is put again and again.
+        policy = load_policy(change.request_parameters.get("policyDocument"), policy_kind, field=field)
+        document = dict(policy.raw)
         source = inline_source(principal, policy_name)
         judged = judge_holder_change(context, arn, f"{kind} {principal}", source, policy)
         risk = judged.risk
@@ -729,9 +730,8 @@ class PolicyVersionRule:
                 return evaluation
             version_id = _created_version(change.response_elements)
             field = "detail.requestParameters.policyDocument"
-            document = decode_policy_document(
-                change.request_parameters.get("policyDocument"), PolicyKind.MANAGED, field=field
-            )
+            policy = load_policy(change.request_parameters.get("policyDocument"), PolicyKind.MANAGED, field=field)
+            document = dict(policy.raw)
         else:
             version_id = context.request_text("versionId")
             field = f"version {version_id} of {policy_arn}"
@@ -746,7 +746,7 @@ class PolicyVersionRule:
                 evaluation.compliant.append(f"version {version_id} of {name} no longer exists")
                 return evaluation
             document = dict(version.document)
-        policy = parse_policy(document, field=field)
+            policy = parse_policy(document, field=field)
         risk = decisive(assess(policy), alone=True)
         spec = _rule_for(context, risk, POLICY_VERSION_ADMIN)
         verb = "made the default" if change.event_name == "SetDefaultPolicyVersion" else "created as the default"
