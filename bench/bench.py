@@ -1,7 +1,8 @@
 """IAM Warden benchmarks: a table, never a pass/fail test.
 
 1. Events judged per second by the pure core on the sample events in events/,
-   single-threaded (one core): from the dicts Lambda hands over, and from raw JSON.
+   single-threaded (one core): from the dicts Lambda hands over, and from raw JSON; per wall-clock second
+   and per CPU second of this process, with the load average the machine had.
 2. Cold import of the enforcer handler module in a fresh interpreter, as a ratio
    to ``import boto3`` measured in the same run, interleaved, median of N runs.
    "handler + boto3 / boto3" is the cost the handler adds on top of the SDK
@@ -41,19 +42,27 @@ IMPORT_RUNS = int(os.environ.get("BENCH_IMPORT_RUNS", "21"))
 SECONDS = float(os.environ.get("BENCH_SECONDS", "2"))
 
 
-def judged_per_second(inputs: Sequence[bytes | dict[str, Any]], settings: Settings, rounds: int = 5) -> float:
-    """Best of ``rounds`` timed rounds, as timeit reports: noise from other processes only slows a round."""
-    best = 0.0
+def judged_per_second(
+    inputs: Sequence[bytes | dict[str, Any]], settings: Settings, rounds: int = 5
+) -> tuple[float, float]:
+    """Events per wall-clock second and per CPU second (``time.process_time``), each the best of ``rounds``
+    timed rounds, as timeit reports: noise from other processes only slows a round. Every round judges every
+    sample, again and again, as a warm container judges each event it is sent. On a shared, loaded machine
+    the wall clock mostly measures waiting for a core (as for the import rows): the CPU figure says what
+    judging itself costs."""
+    best = best_cpu = 0.0
     for _ in range(rounds):
         count = 0
         start = time.perf_counter()
+        start_cpu = time.process_time()
         deadline = start + SECONDS / rounds
         while time.perf_counter() < deadline:
             for raw in inputs:
                 judge_event(raw, settings)
             count += len(inputs)
         best = max(best, count / (time.perf_counter() - start))
-    return best
+        best_cpu = max(best_cpu, count / (time.process_time() - start_cpu))
+    return best, best_cpu
 
 
 BUILD = ROOT / ".aws-sam" / "build"
@@ -105,8 +114,9 @@ def main() -> None:
         except ValueError:
             dicts.append(data)  # the not-JSON sample stays raw
     settings = load_settings_file(ROOT / "events" / "settings.yaml")
-    per_second_dicts = judged_per_second(dicts, settings)
-    per_second_raw = judged_per_second(raw_files, settings)
+    load = os.getloadavg()[0]
+    per_second_dicts, per_cpu_second_dicts = judged_per_second(dicts, settings)
+    per_second_raw, per_cpu_second_raw = judged_per_second(raw_files, settings)
 
     if not (BUILD / "CoreLayer" / "python" / "iamwarden").is_dir():
         raise SystemExit("run `sam build` first (make bench does)")
@@ -138,6 +148,12 @@ def main() -> None:
             "target >= 20,000",
         ),
         ("events judged per second (raw JSON bytes)", f"{per_second_raw:,.0f}", ""),
+        (
+            "events judged per CPU second (dicts as Lambda delivers)",
+            f"{per_cpu_second_dicts:,.0f}",
+            f"1-minute load average {load:.1f} on {os.cpu_count()} cores",
+        ),
+        ("events judged per CPU second (raw JSON bytes)", f"{per_cpu_second_raw:,.0f}", ""),
         ("import boto3 (median, ms)", f"{boto3_median:.1f}", f"{IMPORT_RUNS} runs"),
         ("import handler module (median, ms)", f"{median_ms(handler_only):.1f}", ""),
         ("import boto3 + handler (median, ms)", f"{median_ms(handler_with_boto3):.1f}", ""),

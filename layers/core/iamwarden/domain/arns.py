@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import NamedTuple
 
 
@@ -52,8 +53,12 @@ def bucket_of_arn(arn: str) -> str | None:
     return name if name and "/" not in name else None
 
 
+@lru_cache(maxsize=1024)
 def parse_role_arn(arn: str) -> RoleArn | None:
-    """Read ``arn:partition:iam::account:role/path/name``; None if it is not a role ARN."""
+    """Read ``arn:partition:iam::account:role/path/name``; None if it is not a role ARN.
+
+    Every event asks it for its actor's session issuer, often twice (own roles, service-linked roles): kept
+    by the ARN's text, bounded (ARNs come from events), and the answer is an immutable tuple."""
     fields = arn.split(":", 5)
     if len(fields) != 6 or fields[0] != "arn" or fields[2] != "iam" or not fields[5].startswith("role/"):
         return None

@@ -37,7 +37,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any, NamedTuple
 
 from iamwarden.domain.escalation_methods import EscalationMethod, catalogue
@@ -89,7 +89,7 @@ class EscalationPath(NamedTuple):
 
     @property
     def actions(self) -> tuple[str, ...]:
-        return tuple(grant.action for grant in self.grants)
+        return tuple([grant.action for grant in self.grants])
 
     @property
     def certain(self) -> bool:
@@ -97,15 +97,15 @@ class EscalationPath(NamedTuple):
 
     def describe(self) -> str:
         """``CreateAccessKey (iam:CreateAccessKey on *)``: the method, then each action on its resources."""
-        parts = ", ".join(f"{grant.action} on {' and '.join(grant.resources)}" for grant in self.grants)
+        parts = ", ".join([f"{grant.action} on {' and '.join(grant.resources)}" for grant in self.grants])
         return f"{self.method.name} ({parts})"
 
     def explain(self) -> str:
         """One plain sentence for a developer: what the holder can do, which grants allow it, where it leads."""
-        grants = "; ".join(grant.describe() for grant in self.grants)
+        grants = "; ".join([grant.describe() for grant in self.grants])
         sentence = f"It can {self.method.description} ({self.method.name}), because it is allowed {grants}"
         if self.leads_to:
-            roles = "; ".join(f"{_short(lead.arn)}, which {lead.why}" for lead in self.leads_to)
+            roles = "; ".join([f"{_short(lead.arn)}, which {lead.why}" for lead in self.leads_to])
             sentence += f". That leads to {roles}"
         if self.unknown:
             sentence += f". Whether that reaches more than it has already is not known: {'; '.join(self.unknown)}"
@@ -330,42 +330,31 @@ class _Judge:
             if statement.allows and not _expired(statement)
         ]
         self._reach_cache: dict[tuple[str, str], _Reached] = {}
-        self._index: dict[str, list[tuple[str, Statement]]] | None = None
+        self._index: dict[str, tuple[int, ...]] | None = None
+        self._alike_cache: dict[tuple[tuple[int, ...], str, str], _Reached] = {}
+        self._grants: dict[tuple[str, str], tuple[_Reached, Grant]] = {}
+        self._offline: dict[tuple[str, tuple[str, ...]], tuple[tuple[LeadsTo, ...], tuple[str, ...]]] = {}
         fields = principal.principal_arn.split(":", 5) if principal is not None else []
         self.partition = fields[1] if len(fields) == 6 else "aws"
         self.account = fields[4] if len(fields) == 6 else "*"
 
     # effective grants
 
-    def _granting(self) -> dict[str, list[tuple[str, Statement]]]:
-        """The catalogue's actions (lower case) each Allow statement grants, matched once per statement."""
+    def _granting(self) -> dict[str, tuple[int, ...]]:
+        """The catalogue's actions (lower case) the Allow statements grant, each with the numbers (in
+        ``allows``) of the statements granting it (``catalogue_actions_covered``, matched once per Action list)."""
         if self._index is not None:
             return self._index
-        every = _catalogue_actions()
-        by_service = _actions_of_service()
-        index: dict[str, list[tuple[str, Statement]]] = {}
-        for source, statement in self.allows:
-            granted: set[str] = set()
-            if statement.actions is None:
-                spared = statement.not_actions or ()
-                granted.update(a for a in every if not any(wildcard_match(p, a) for p in spared))
-            for pattern in statement.actions or ():
-                if "*" not in pattern and "?" not in pattern:
-                    if pattern in every:
-                        granted.add(pattern)
-                    continue
-                if pattern == "*":
-                    granted = set(every)
-                    break
-                service, _, operation = pattern.partition(":")
-                if operation == "*" and service in by_service:
-                    granted.update(by_service[service])
-                    continue
-                wild = "*" in service or "?" in service
-                candidates: Iterable[str] = every if wild else by_service.get(service, ())
-                granted.update(action for action in candidates if wildcard_match(pattern, action))
-            for action in granted:
-                index.setdefault(action, []).append((source, statement))
+        index: dict[str, tuple[int, ...]] = {}
+        for number, (_, statement) in enumerate(self.allows):
+            covered = catalogue_actions_covered(statement.actions, statement.not_actions)
+            alone = (number,)
+            if not index:
+                index = dict.fromkeys(covered, alone)
+                continue
+            for action in covered:
+                found = index.get(action)
+                index[action] = alone if found is None else found + alone
         self._index = index
         return index
 
@@ -374,10 +363,24 @@ class _Judge:
         key = (action.lower(), kind)
         if (cached := self._reach_cache.get(key)) is not None:
             return cached
+        granting = self._granting().get(key[0], ())
+        # Without a Deny or a boundary, the answer depends only on which statements grant the action and on
+        # the resource kind (for an action of any resource, its service): ``iam:PassRole`` and
+        # ``iam:CreateAccessKey`` granted by one ``*`` share it.
+        alike = (
+            (granting, kind, "" if kind else key[0].partition(":")[0])
+            if not self.denies and self.boundary is None
+            else None
+        )
+        if alike is not None and (same := self._alike_cache.get(alike)) is not None:
+            self._reach_cache[key] = same
+            return same
         shown: list[str] = []
         patterns: list[str] = []
         by: list[str] = []
-        for source, statement in self._granting().get(key[0], ()):
+        allows = self.allows
+        for number in granting:
+            source, statement = allows[number]
             granted = False
             if statement.not_resources is not None:
                 candidates = [("NotResource " + " and ".join(statement.not_resources), "*")]
@@ -400,6 +403,8 @@ class _Judge:
                     by.append(label)
         found = _Reached(tuple(shown), tuple(patterns), tuple(by))
         self._reach_cache[key] = found
+        if alike is not None:
+            self._alike_cache[alike] = found
         return found
 
     def _denied(self, action: str, pattern: str) -> bool:
@@ -483,16 +488,23 @@ class _Judge:
 
     def path(self, method: EscalationMethod) -> EscalationPath | None:
         reached: dict[str, _Reached] = {}
+        granted: list[Grant] = []
         for action, kind in method.actions.items():
-            found = self.reach(action, kind)
-            if not found.patterns:
+            # Many methods share their actions: each (action, kind) is reached, and made a grant, once per judge.
+            known = self._grants.get((action, kind))
+            if known is None:
+                found = self.reach(action, kind)
+                known = self._grants[(action, kind)] = (found, Grant(action, found.shown, found.granted_by))
+            if not known[0].patterns:
                 return None
-            reached[action] = found
+            reached[action] = known[0]
+            granted.append(known[1])
         if method.same_resource and not _overlap(*(reached[action].patterns for action in method.same_resource)):
             return None
         target = reached[method.target] if method.target is not None else None
         leads: tuple[LeadsTo, ...] = ()
         unknown: tuple[str, ...] = ()
+        narrowed: str | None = None  # the target action, when its resources were narrowed to others'
         if method.reach == "modifies-other" and (assume := _assume_action(method)) is not None:
             # With a same-resource method the role assumed is the one modified: it must be named by both.
             also = tuple(reached[action].patterns for action in method.same_resource if action != assume)
@@ -512,6 +524,7 @@ class _Judge:
                 if not others.patterns:
                     return None
                 reached[method.target or ""] = others
+                narrowed = method.target
                 if self.roles is not None and method.actions[method.target or ""] == "iam:role/":
                     outcome = self._where_roles_lead(method, others.patterns, self._roles_matching)
                     if outcome is None:
@@ -523,8 +536,12 @@ class _Judge:
             if outcome is None:
                 return None
             leads, unknown = outcome
-        grants = tuple(Grant(action, reached[action].shown, reached[action].granted_by) for action in method.actions)
-        return EscalationPath(method, grants, leads, unknown)
+        if narrowed is not None:
+            granted = [
+                Grant(action, reached[action].shown, reached[action].granted_by) if action == narrowed else grant
+                for action, grant in zip(method.actions, granted, strict=True)
+            ]
+        return EscalationPath(method, tuple(granted), leads, unknown)
 
     # where a method leads
 
@@ -755,10 +772,17 @@ class _Judge:
         find: Callable[[str], tuple[str, ...] | None],
     ) -> tuple[tuple[LeadsTo, ...], tuple[str, ...]] | None:
         """The stronger roles the target resources lead to, and what could not be known; None: none stronger."""
+        if self.roles is None:  # the same answer for every method of this reach on these resources
+            said = self._offline.get((method.reach, patterns))
+            if said is None:
+                what = _TARGETS.get(method.reach, "what the roles behind {resources} may do")
+                resources = ", ".join(patterns)
+                said = self._offline[(method.reach, patterns)] = (
+                    (),
+                    (what.format(resources=resources) + " (no authorization details)",),
+                )
+            return said
         what = _TARGETS.get(method.reach, "what the roles behind {resources} may do")
-        if self.roles is None:
-            resources = ", ".join(patterns)
-            return (), (what.format(resources=resources) + " (no authorization details)",)
         unknown: list[str] = []
         candidates: list[str] = []
         kind = method.actions[method.target or ""]
@@ -914,6 +938,38 @@ def _methods_by_actions() -> tuple[tuple[EscalationMethod, frozenset[str]], ...]
 @cache
 def _catalogue_actions() -> frozenset[str]:
     return frozenset(action for _, needed in _methods_by_actions() for action in needed)
+
+
+@lru_cache(maxsize=4096)
+def catalogue_actions_covered(actions: tuple[str, ...] | None, not_actions: tuple[str, ...] | None) -> frozenset[str]:
+    """The catalogue's actions (lower case) that an Allow with this Action list (or, when it has none, this
+    NotAction list) covers; the patterns as ``parse_policy`` keeps them (lower case).
+
+    Matched once per distinct list and kept by its content: the same lists (``iam:PassRole``, ``s3:*``,
+    ``*``) recur across statements, policies and principals, and every judgement of a principal asks this
+    for each of its Allow statements. Bounded, since the lists come from the documents events carry.
+    """
+    every = _catalogue_actions()
+    if actions is None:
+        spared = not_actions or ()
+        return frozenset(a for a in every if not any(wildcard_match(p, a) for p in spared))
+    by_service = _actions_of_service()
+    granted: set[str] = set()
+    for pattern in actions:
+        if "*" not in pattern and "?" not in pattern:
+            if pattern in every:
+                granted.add(pattern)
+            continue
+        if pattern == "*":
+            return every
+        service, _, operation = pattern.partition(":")
+        if operation == "*" and service in by_service:
+            granted.update(by_service[service])
+            continue
+        wild = "*" in service or "?" in service
+        candidates: Iterable[str] = every if wild else by_service.get(service, ())
+        granted.update(action for action in candidates if wildcard_match(pattern, action))
+    return frozenset(granted)
 
 
 @cache

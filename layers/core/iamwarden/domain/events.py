@@ -134,7 +134,9 @@ def parse_event(raw: str | bytes | Mapping[str, Any]) -> CloudTrailChange:
 
     ``raw`` is the JSON text of the event or the dict Lambda passes to a handler.
     """
-    envelope = _load_json(raw)
+    # The hot path of every event: each field is read inline when it has the usual shape (a non-empty string),
+    # and through the checking readers (``_text`` and friends, which raise the precise error) otherwise.
+    envelope = raw if type(raw) is dict else _load_json(raw)
     detail_type = envelope.get("detail-type")
     if "detail" not in envelope:
         raise InvalidEventError("event has no 'detail': it is not an EventBridge event carrying a CloudTrail record")
@@ -145,85 +147,157 @@ def parse_event(raw: str | bytes | Mapping[str, Any]) -> CloudTrailChange:
     detail = envelope["detail"]
     if not isinstance(detail, dict):
         raise InvalidEventError(f"event 'detail' must be a JSON object, got {json_type_name(detail)}")
+    get = detail.get
 
-    event_name = _required_text(detail, "eventName", "detail")
-    event_source = _required_text(detail, "eventSource", "detail")
-    event_id = _required_text(detail, "eventID", "detail")
-    account = _text(envelope, "account", "event") or _text(detail, "recipientAccountId", "detail")
+    value = get("eventName")
+    event_name = value if type(value) is str and value else _required_text(detail, "eventName", "detail")
+    value = get("eventSource")
+    event_source = value if type(value) is str and value else _required_text(detail, "eventSource", "detail")
+    value = get("eventID")
+    event_id = value if type(value) is str and value else _required_text(detail, "eventID", "detail")
+    value = envelope.get("account")
+    account = (
+        value
+        if type(value) is str and value
+        else _text(envelope, "account", "event") or _text(detail, "recipientAccountId", "detail")
+    )
     if not account:
         account = _text(_mapping(detail, "userIdentity", "detail"), "accountId", "detail.userIdentity")
     if not account:
         raise InvalidEventError("event names no account: neither 'account' nor detail.recipientAccountId is set")
-    region = _text(envelope, "region", "event") or _text(detail, "awsRegion", "detail")
+    value = envelope.get("region")
+    region = (
+        value
+        if type(value) is str and value
+        else _text(envelope, "region", "event") or _text(detail, "awsRegion", "detail")
+    )
     if not region:
         raise InvalidEventError("event names no region: neither 'region' nor detail.awsRegion is set")
 
-    identity = detail.get("userIdentity")
+    identity = get("userIdentity")
     if not isinstance(identity, dict):
         raise InvalidEventError(f"detail.userIdentity must be a JSON object, got {json_type_name(identity)}")
 
-    request = detail.get("requestParameters")
+    request = get("requestParameters")
     if request is not None and not isinstance(request, dict):
         raise InvalidEventError(
             f"detail.requestParameters must be a JSON object or null, got {json_type_name(request)}"
         )
-    response = detail.get("responseElements")
+    response = get("responseElements")
     if response is not None and not isinstance(response, dict):
         raise InvalidEventError(
             f"detail.responseElements must be a JSON object or null, got {json_type_name(response)}"
         )
-    resources = detail.get("resources") or []
+    resources = get("resources") or []
     if not isinstance(resources, list) or not all(isinstance(item, dict) for item in resources):
         raise InvalidEventError("detail.resources must be a list of JSON objects")
 
-    read_only = detail.get("readOnly", False)
+    read_only = get("readOnly", False)
     if isinstance(read_only, str):
         read_only = read_only.lower() == "true"
     elif not isinstance(read_only, bool):
         raise InvalidEventError(f"detail.readOnly must be true or false, got {json_type_name(read_only)}")
 
+    value = envelope.get("id")
+    envelope_id = value if type(value) is str and value else _text(envelope, "id", "event")
+    value = get("eventTime")
+    time = (
+        value
+        if type(value) is str and value
+        else _text(detail, "eventTime", "detail") or _text(envelope, "time", "event") or ""
+    )
+    actor = _parse_actor(identity, detail)
+    value = get("errorCode")
+    error_code = None if value is None else _text(detail, "errorCode", "detail")
+    value = get("errorMessage")
+    error_message = None if value is None else _text(detail, "errorMessage", "detail")
+    value = get("recipientAccountId")
+    recipient = value if type(value) is str and value else _text(detail, "recipientAccountId", "detail")
     return CloudTrailChange(
-        event_id=event_id,
-        envelope_id=_text(envelope, "id", "event"),
-        time=_text(detail, "eventTime", "detail") or _text(envelope, "time", "event") or "",
-        account=account,
-        region=region,
-        event_source=event_source,
-        event_name=event_name,
-        actor=_parse_actor(identity, detail),
-        request_parameters=request or {},
-        response_elements=response,
-        error_code=_text(detail, "errorCode", "detail"),
-        error_message=_text(detail, "errorMessage", "detail"),
-        read_only=read_only,
-        recipient_account_id=_text(detail, "recipientAccountId", "detail"),
-        resources=tuple(resources),
+        event_id,
+        envelope_id,
+        time,
+        account,
+        region,
+        event_source,
+        event_name,
+        actor,
+        request or {},
+        response,
+        error_code,
+        error_message,
+        read_only,
+        recipient,
+        tuple(resources),
     )
 
 
 def _parse_actor(identity: dict[str, Any], detail: dict[str, Any]) -> Actor:
     where = "detail.userIdentity"
-    session = _mapping(identity, "sessionContext", where)
-    issuer = _mapping(session, "sessionIssuer", f"{where}.sessionContext")
-    attributes = _mapping(session, "attributes", f"{where}.sessionContext")
+    session = identity.get("sessionContext")
+    session = session if type(session) is dict else _mapping(identity, "sessionContext", where)
+    issuer = session.get("sessionIssuer")
+    issuer = issuer if type(issuer) is dict else _mapping(session, "sessionIssuer", f"{where}.sessionContext")
+    attributes = session.get("attributes")
+    attributes = attributes if type(attributes) is dict else _mapping(session, "attributes", f"{where}.sessionContext")
     mfa = attributes.get("mfaAuthenticated", False)
     user_agent = _text(detail, "userAgent", "detail")
     from_console = detail.get("sessionCredentialFromConsole")
     console = from_console is True or (isinstance(from_console, str) and from_console.lower() == "true")
     console = console or (user_agent or "").lower() in _CONSOLE_AGENTS
+    get = identity.get
+    kind = get("type")
+    arn = get("arn")
+    account_id = get("accountId")
+    principal_id = get("principalId")
+    user_name = get("userName")
+    invoked_by = get("invokedBy")
+    issuer_arn = issuer.get("arn")
+    issuer_type = issuer.get("type")
+    source_ip = detail.get("sourceIPAddress")
+    issuer_where = f"{where}.sessionContext.sessionIssuer"
+    # Each read inline when it is a non-empty string or absent, through ``_text`` (which raises) otherwise.
     return Actor(
-        type=_text(identity, "type", where) or "Unknown",
-        arn=_text(identity, "arn", where),
-        account_id=_text(identity, "accountId", where),
-        principal_id=_text(identity, "principalId", where),
-        user_name=_text(identity, "userName", where),
-        session_issuer_arn=_text(issuer, "arn", f"{where}.sessionContext.sessionIssuer"),
-        session_issuer_type=_text(issuer, "type", f"{where}.sessionContext.sessionIssuer"),
-        invoked_by=_text(identity, "invokedBy", where),
-        mfa_authenticated=mfa is True or (isinstance(mfa, str) and mfa.lower() == "true"),
-        source_ip=_text(detail, "sourceIPAddress", "detail"),
-        user_agent=user_agent,
-        console=console,
+        (kind if type(kind) is str and kind else None if kind is None else _text(identity, "type", where)) or "Unknown",
+        arn if type(arn) is str and arn else None if arn is None else _text(identity, "arn", where),
+        account_id
+        if type(account_id) is str and account_id
+        else None
+        if account_id is None
+        else _text(identity, "accountId", where),
+        principal_id
+        if type(principal_id) is str and principal_id
+        else None
+        if principal_id is None
+        else _text(identity, "principalId", where),
+        user_name
+        if type(user_name) is str and user_name
+        else None
+        if user_name is None
+        else _text(identity, "userName", where),
+        issuer_arn
+        if type(issuer_arn) is str and issuer_arn
+        else None
+        if issuer_arn is None
+        else _text(issuer, "arn", issuer_where),
+        issuer_type
+        if type(issuer_type) is str and issuer_type
+        else None
+        if issuer_type is None
+        else _text(issuer, "type", issuer_where),
+        invoked_by
+        if type(invoked_by) is str and invoked_by
+        else None
+        if invoked_by is None
+        else _text(identity, "invokedBy", where),
+        mfa is True or (isinstance(mfa, str) and mfa.lower() == "true"),
+        source_ip
+        if type(source_ip) is str and source_ip
+        else None
+        if source_ip is None
+        else _text(detail, "sourceIPAddress", "detail"),
+        user_agent,
+        console,
     )
 
 

@@ -10,6 +10,7 @@ insensitive and may use ``*`` and ``?`` wildcards on either side.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import Any, NamedTuple, Protocol, cast
 
 from iamwarden.domain.events import json_type_name
@@ -71,9 +72,9 @@ class Statement(NamedTuple):
     def grants_action(self, action: str) -> bool:
         """Whether this statement's Action/NotAction covers ``action`` (ignoring Effect)."""
         if self.actions is not None:
-            return any(action_matches(pattern, action) for pattern in self.actions)
+            return _any_matches(self.actions, action)
         if self.not_actions is not None:
-            return not any(action_matches(pattern, action) for pattern in self.not_actions)
+            return not _any_matches(self.not_actions, action)
         return False
 
 
@@ -267,6 +268,14 @@ def _condition_value(item: str | bool | int | float) -> str:
     if isinstance(item, bool):
         return "true" if item else "false"
     return str(item)
+
+
+@lru_cache(maxsize=8192)
+def _any_matches(patterns: tuple[str, ...], action: str) -> bool:
+    """Whether one of ``patterns`` covers ``action`` (``action_matches``), kept by the patterns' and the action's
+    text: every rule asks it of each statement, for the same few actions (``s3:GetObject``, ``sts:AssumeRole``),
+    of Action lists that recur across documents. Bounded: the patterns come from the documents events carry."""
+    return any(action_matches(pattern, action) for pattern in patterns)
 
 
 def action_matches(pattern: str, action: str) -> bool:

@@ -21,6 +21,7 @@ import difflib
 import json
 import re
 from collections.abc import Iterator, Mapping, Sequence
+from functools import lru_cache
 from types import MappingProxyType
 from typing import Any, NamedTuple
 
@@ -242,7 +243,22 @@ class Settings(NamedTuple):
 
     def is_break_glass(self, *arns: str | None) -> str | None:
         """The first of ``arns`` that a break-glass pattern matches."""
-        return next((arn for arn in arns if arn and matches_any(arn, self.break_glass_principals)), None)
+        patterns = self.break_glass_principals
+        if not patterns:
+            return None
+        if type(patterns) is not tuple:  # built by hand with a list: the cache needs a hashable key
+            patterns = tuple(patterns)
+        for arn in arns:
+            if arn and _any_pattern_matches(patterns, arn):
+                return arn
+        return None
+
+
+@lru_cache(maxsize=1024)
+def _any_pattern_matches(patterns: tuple[str, ...], arn: str) -> bool:
+    """``matches_any``, kept by the patterns and the whole ARN (its account included): every event asks it for
+    its actor, and the same few actors (pipelines, operators) make most changes. Bounded: ARNs come from events."""
+    return matches_any(arn, patterns)
 
 
 class RefusedValue(NamedTuple):

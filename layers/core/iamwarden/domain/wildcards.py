@@ -12,12 +12,47 @@ crosses the ``:`` between partition, service, region, account and resource
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import lru_cache
 
 
 def wildcard_match(pattern: str, text: str) -> bool:
-    """Whether ``pattern`` (``*`` and ``?`` wildcards) matches all of ``text``; case-sensitive."""
-    if "*" not in pattern and "?" not in pattern:
-        return pattern == text
+    """Whether ``pattern`` (``*`` and ``?`` wildcards) matches all of ``text``; case-sensitive.
+
+    The hot path of every judgement: a pattern without ``?`` (nearly all of them) is split once at its stars
+    (``_segments``, cached by the pattern's text) and matched with ``startswith``/``endswith``/``find``, the
+    leftmost place of each middle segment being the right one; a pattern with ``?`` takes the two-pointer walk.
+    Both are linear in the text for a given pattern.
+    """
+    if "*" not in pattern:
+        return pattern == text if "?" not in pattern else _walk(pattern, text)
+    if pattern == "*":
+        return True
+    if "?" in pattern:
+        return _walk(pattern, text)
+    head, middle, tail, least = _segments(pattern)
+    if len(text) < least or not text.startswith(head) or not text.endswith(tail):
+        return False
+    at = len(head)
+    end = len(text) - len(tail)
+    for segment in middle:
+        found = text.find(segment, at, end)
+        if found < 0:
+            return False
+        at = found + len(segment)
+    return True
+
+
+@lru_cache(maxsize=4096)
+def _segments(pattern: str) -> tuple[str, tuple[str, ...], str, int]:
+    """A ``*`` pattern as (text before the first star, the non-empty texts between stars, text after the last
+    star, the shortest text it can match); bounded: patterns come from attacker-controlled documents."""
+    head, *middle, tail = pattern.split("*")
+    between = tuple(segment for segment in middle if segment)
+    return head, between, tail, len(head) + sum(len(segment) for segment in between) + len(tail)
+
+
+def _walk(pattern: str, text: str) -> bool:
+    """The classic two-pointer glob match: O(len(pattern) * len(text)) at worst, for patterns with ``?``."""
     p = t = 0
     star = -1
     resume = 0

@@ -153,8 +153,10 @@ def judge_change(
     resource_arn: str | None = None
     try:
         for guardrail in guardrails:
-            active = [spec.id for spec in guardrail.specs if settings.rule(spec.id).mode is not Mode.OFF]
-            switched_off.extend(spec.id for spec in guardrail.specs if spec.id not in active)
+            specs = guardrail.specs
+            active = [spec.id for spec in specs if settings.rule(spec.id).mode is not Mode.OFF]
+            if len(active) < len(specs):
+                switched_off.extend(spec.id for spec in specs if spec.id not in active)
             if not active:
                 continue
             rule_ids.extend(active)
@@ -250,19 +252,14 @@ def _exemption(finding: Finding, settings: Settings) -> str | None:
     documented to hold. The same policy written by anyone else, onto any other role (a look-alike name
     included), or with one method more, is judged as usual.
     """
-    documented = settings.own.documented_escalations(finding.resource_arn, finding.account)
-    # An attached customer-managed policy's finding names the policy first (its ARN and version); the stack's
-    # own remediation grants are such policies. Anything else that is no method keeps the finding.
-    methods = {str(item.get("method")) for item in finding.offending if set(item) - _NAMES_THE_POLICY}
-    if (
-        finding.actor.invoked_by == CLOUDFORMATION
-        and finding.rule_id == PRIVILEGE_ESCALATION
-        and documented
-        and methods
-        and methods <= documented
-    ):
-        listed = ", ".join(sorted(methods))
-        return f"IAM Warden's own role {finding.resource_arn}, deployed by CloudFormation ({listed})"
+    if finding.actor.invoked_by == CLOUDFORMATION and finding.rule_id == PRIVILEGE_ESCALATION:
+        documented = settings.own.documented_escalations(finding.resource_arn, finding.account)
+        # An attached customer-managed policy's finding names the policy first (its ARN and version); the stack's
+        # own remediation grants are such policies. Anything else that is no method keeps the finding.
+        methods = {str(item.get("method")) for item in finding.offending if set(item) - _NAMES_THE_POLICY}
+        if documented and methods and methods <= documented:
+            listed = ", ".join(sorted(methods))
+            return f"IAM Warden's own role {finding.resource_arn}, deployed by CloudFormation ({listed})"
     rule = settings.rule(finding.rule_id)
     for arn in (finding.actor.arn, finding.actor.session_issuer_arn):
         pattern = next((p for p in rule.allow_actors if arn and arn_match(p, arn)), None)

@@ -53,7 +53,7 @@ from iamwarden.adapters.errors import ignoring, is_gone
 from iamwarden.domain.arns import iam_arn
 from iamwarden.domain.catalog import Mode, OptionSpec, RuleSpec, Severity
 from iamwarden.domain.directory import GroupMembers, PolicyAttachments, PrincipalKey, group_source, inline_source
-from iamwarden.domain.documents import PolicyKind, decode_policy_document
+from iamwarden.domain.documents import PolicyKind, load_policy
 from iamwarden.domain.escalation import (
     THE_POLICY,
     EscalationPath,
@@ -62,6 +62,7 @@ from iamwarden.domain.escalation import (
     admin_grants,
     assess,
     assess_principal,
+    catalogue_actions_covered,
     is_risky_document,
 )
 from iamwarden.domain.escalation_methods import catalogue
@@ -204,19 +205,26 @@ def offending_of(risk: PolicyRisk) -> list[dict[str, Any]]:
         {"index": g.statement.position, "sid": g.statement.sid, "why": g.why, "statement": dict(g.statement.raw)}
         for g in risk.admin
     ]
-    items.extend(
-        {
+    for path in risk.escalations:
+        actions: list[str] = []
+        resources: dict[str, list[str]] = {}
+        granted_by: dict[str, list[str]] = {}
+        for grant in path.grants:
+            actions.append(grant.action)
+            resources[grant.action] = list(grant.resources)
+            granted_by[grant.action] = list(grant.granted_by)
+        item: dict[str, Any] = {
             "method": path.method.name,
             "description": path.method.description,
-            "actions": list(path.actions),
-            "resources": {grant.action: list(grant.resources) for grant in path.grants},
-            "granted_by": {grant.action: list(grant.granted_by) for grant in path.grants},
+            "actions": actions,
+            "resources": resources,
+            "granted_by": granted_by,
             "leads_to": [{"arn": lead.arn, "why": lead.why} for lead in path.leads_to],
-            **({"unknown": list(path.unknown)} if path.unknown else {}),
-            "explanation": path.explain(),
         }
-        for path in risk.escalations
-    )
+        if path.unknown:
+            item["unknown"] = list(path.unknown)
+        item["explanation"] = path.explain()
+        items.append(item)
     return items
 
 
@@ -272,13 +280,15 @@ def decisive(risk: PolicyRisk, *, alone: bool = False) -> PolicyRisk:
 
 def _reaches_any(path: EscalationPath) -> EscalationPath:
     """``path`` made certain when its target action reaches every resource of its kind (see ``decisive``)."""
-    if path.method.reach == "self":
-        return path  # what it lacks is whether the resources name the holder (a trust policy): not the strongest
+    if not path.unknown or path.method.reach == "self":
+        # Certain already; or what it lacks is whether the resources name the holder (a trust policy): not the
+        # strongest.
+        return path
     target = (path.method.target or "").lower()
     kind = next((k for action, k in path.method.actions.items() if action.lower() == target), "")
     for grant in path.grants:
         if grant.action.lower() == target and any(_every_one(resource, kind) for resource in grant.resources):
-            return path._replace(unknown=())
+            return EscalationPath(path.method, path.grants, path.leads_to, ())
     return path
 
 
@@ -489,9 +499,21 @@ def _full_admin(before: PolicyRisk) -> bool:
 
 
 @cache
-def _method_actions() -> frozenset[str]:
-    """Every action some escalation method needs (read from the catalogue on first use, not at import)."""
-    return frozenset(action for method in catalogue().methods for action in method.actions)
+def _method_parts() -> tuple[dict[str, str], tuple[tuple[frozenset[str], frozenset[str], bool], ...]]:
+    """The catalogue, read once for ``_grants_part_of_a_method``: each action some method needs, by its lower
+    case; and per method, the actions it needs, those that are more than a read (``_discovers``), and
+    whether it takes over another principal."""
+    methods = catalogue().methods
+    spelled = {action.lower(): action for method in methods for action in method.actions}
+    parts = tuple(
+        (
+            frozenset(method.actions),
+            frozenset(action for action in method.actions if not _discovers(action)),
+            method.reach == "becomes-other",
+        )
+        for method in methods
+    )
+    return spelled, parts
 
 
 def _grants_part_of_a_method(policy: Policy) -> bool:
@@ -504,17 +526,22 @@ def _grants_part_of_a_method(policy: Policy) -> bool:
     is no part of any. A method it grants every action of is judged on the
     document itself.
     """
-    granted = {action for action in _method_actions() if _allows(policy, action, own_user=True)}
+    spelled, parts = _method_parts()
+    granted: set[str] = set()  # the actions an Allow grants, as the catalogue spells them
+    beyond_own_user: set[str] = set()  # ... on more than the caller's own user
+    for statement in policy.statements:
+        if not statement.allows or (statement.actions is None and statement.not_actions is None):
+            continue
+        covered = [spelled[action] for action in catalogue_actions_covered(statement.actions, statement.not_actions)]
+        granted.update(covered)
+        if statement.resources is None or any("${aws:username}" not in r.lower() for r in statement.resources):
+            beyond_own_user.update(covered)
     if not granted:
         return False
-    methods = [frozenset(method.actions) for method in catalogue().methods]
-    for method in catalogue().methods:
-        needed = frozenset(method.actions)
-        mine = {action for action in needed & granted if not _discovers(action)}
-        if method.reach == "becomes-other":
-            mine = {action for action in mine if _allows(policy, action, own_user=False)}
+    for needed, powers, takes_over in parts:
+        mine = powers & (beyond_own_user if takes_over else granted)
         rest = needed - mine
-        if mine and rest and not any(other <= rest for other in methods):
+        if mine and rest and not any(other <= rest for other, _, _ in parts):
             return True
     return False
 
@@ -522,16 +549,6 @@ def _grants_part_of_a_method(policy: Policy) -> bool:
 def _discovers(action: str) -> bool:
     """A read a method uses to find its target (``ec2:DescribeInstances``): no part of its power by itself."""
     return action.split(":", 1)[-1].startswith(("Get", "List", "Describe"))
-
-
-def _allows(policy: Policy, action: str, *, own_user: bool) -> bool:
-    """Whether an Allow grants ``action``; ``own_user`` False: on more than the caller's own user."""
-    return any(
-        s.allows
-        and s.grants_action(action)
-        and (own_user or s.resources is None or any("${aws:username}" not in r.lower() for r in s.resources))
-        for s in policy.statements
-    )
 
 
 def _context_note(judged: PrincipalChange, kind: str, principal: str) -> str:
@@ -635,8 +652,9 @@ class InlinePolicyRule:
         arn = iam_arn(context.partition, change.account, kind, principal)
         evaluation = Evaluation(resource_arn=arn)
         field = "detail.requestParameters.policyDocument"
-        document = decode_policy_document(change.request_parameters.get("policyDocument"), policy_kind, field=field)
-        policy = parse_policy(document, field=field)
+        # Parsed once per document text (``load_policy``): the same inline policy is put again and again.
+        policy = load_policy(change.request_parameters.get("policyDocument"), policy_kind, field=field)
+        document = dict(policy.raw)
         source = inline_source(principal, policy_name)
         judged = judge_holder_change(context, arn, f"{kind} {principal}", source, policy)
         risk = judged.risk
@@ -649,6 +667,7 @@ class InlinePolicyRule:
             risk=risk,
             source=judged.source,
             opens=_still_opens(judged, context.directory),
+            parsed=policy,
         )
         spec = _rule_for(context, risk, INLINE_POLICY_ADMIN)
         if spec is None and judged.needs_context:
@@ -711,9 +730,8 @@ class PolicyVersionRule:
                 return evaluation
             version_id = _created_version(change.response_elements)
             field = "detail.requestParameters.policyDocument"
-            document = decode_policy_document(
-                change.request_parameters.get("policyDocument"), PolicyKind.MANAGED, field=field
-            )
+            policy = load_policy(change.request_parameters.get("policyDocument"), PolicyKind.MANAGED, field=field)
+            document = dict(policy.raw)
         else:
             version_id = context.request_text("versionId")
             field = f"version {version_id} of {policy_arn}"
@@ -728,7 +746,7 @@ class PolicyVersionRule:
                 evaluation.compliant.append(f"version {version_id} of {name} no longer exists")
                 return evaluation
             document = dict(version.document)
-        policy = parse_policy(document, field=field)
+            policy = parse_policy(document, field=field)
         risk = decisive(assess(policy), alone=True)
         spec = _rule_for(context, risk, POLICY_VERSION_ADMIN)
         verb = "made the default" if change.event_name == "SetDefaultPolicyVersion" else "created as the default"
@@ -755,7 +773,7 @@ class PolicyVersionRule:
             )
             return evaluation
         delete = context.rule(spec.id).choice("delete_version") == "delete"
-        step = policy_version_step(policy_arn, version_id, delete, document, risk)
+        step = policy_version_step(policy_arn, version_id, delete, document, risk, parsed=policy)
         what = f"Version {version_id} of the customer-managed policy {name} was {verb}"
         if not risk.risky and not holders:
             judged = PrincipalChange(risk, needs_context=unknown, cannot_tell=True)
@@ -907,6 +925,7 @@ def proportional_cut(
     *,
     source: str = THE_POLICY,
     opens: Callable[[Policy], bool] | None = None,
+    parsed: Policy | None = None,
 ) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
     """What to take out of ``document`` so that it grants none of ``risk``, and the document that is left.
 
@@ -920,8 +939,9 @@ def proportional_cut(
     risky): when it still opens something, the offending statements go whole; when that is not enough
     either, or nothing is left, the answer is ``None`` (delete the policy, the whole grant this change
     added). ``risk`` may come from the principal's whole power: only statements of this document are cut.
+    ``parsed``: ``document`` as the caller already parsed it (parsed again otherwise).
     """
-    policy = parse_policy(document)
+    policy = parsed if parsed is not None else parse_policy(document)
     still_open = opens if opens is not None else (lambda rest: assess(rest).risky)
     fine = _cuts(policy, risk, source)
     if not fine:  # the risk names nothing of this document: what the change added is the whole document
@@ -937,8 +957,12 @@ def proportional_cut(
 
 
 def _cuts(policy: Policy, risk: PolicyRisk, source: str = THE_POLICY) -> list[dict[str, Any]]:
-    """Per statement of ``policy``: the entries of its Action list that make ``risk``, or ``None`` for all of it."""
-    mine = {canonical(dict(s.raw)): s for s in policy.statements}
+    """Per statement of ``policy``: the entries of its Action list that make ``risk``, or ``None`` for all of it.
+
+    Many paths share their actions (``iam:PassRole`` is in dozens of methods): which statements grant an action
+    on a grant's resources, and which Action entries match it, are found once per call; once every statement
+    goes whole, no further path can change the cut.
+    """
     taken: dict[int, set[str] | None] = {}
 
     def take(statement: Statement, entries: list[str]) -> None:
@@ -949,26 +973,44 @@ def _cuts(policy: Policy, risk: PolicyRisk, source: str = THE_POLICY) -> list[di
         else:
             taken[statement.position] = current | set(entries)
 
-    for admin in risk.admin:
-        statement = mine.get(canonical(dict(admin.statement.raw)))
-        if statement is None:
-            continue  # another policy of the principal: not cut here
-        take(
-            statement,
-            [e for e in _entries(statement) if admin_grants(Policy(None, (statement._replace(actions=(e,)),), {}))],
-        )
+    if risk.admin:
+        mine = {canonical(dict(s.raw)): s for s in policy.statements}
+        for admin in risk.admin:
+            statement = mine.get(canonical(dict(admin.statement.raw)))
+            if statement is None:
+                continue  # another policy of the principal: not cut here
+            take(
+                statement,
+                [e for e in _entries(statement) if admin_grants(Policy(None, (statement._replace(actions=(e,)),), {}))],
+            )
+    granting_of: dict[tuple[str, tuple[str, ...]], list[Statement]] = {}
+    entries_of: dict[tuple[int, str], list[str]] = {}
+    only_from: dict[tuple[str, ...], bool] = {}
+    count = len(policy.statements)
     for path in risk.escalations:
+        if len(taken) == count and all(entries is None for entries in taken.values()):
+            break  # every statement goes whole already
         # An action only this document grants first, then the method's order (its first action first).
-        for grant in sorted(path.grants, key=lambda grant: not _only_from(grant, source)):
-            granting = [
-                s
-                for s in policy.statements
-                if s.allows
-                and s.grants_action(grant.action)
-                and (s.not_resources is not None or any(r in grant.resources for r in s.resources or ()))
-            ]
+        for grant in sorted(path.grants, key=lambda grant: not _only_from_memo(only_from, grant, source)):
+            key = (grant.action, grant.resources)
+            granting = granting_of.get(key)
+            if granting is None:
+                granting = granting_of[key] = [
+                    s
+                    for s in policy.statements
+                    if s.allows
+                    and s.grants_action(grant.action)
+                    and (s.not_resources is not None or any(r in grant.resources for r in s.resources or ()))
+                ]
             for statement in granting:
-                take(statement, [a for a in _entries(statement) if action_matches(a, grant.action)])
+                if statement.position in taken and taken[statement.position] is None:
+                    continue  # it goes whole already
+                matched = entries_of.get((statement.position, grant.action))
+                if matched is None:
+                    matched = entries_of[(statement.position, grant.action)] = [
+                        a for a in _entries(statement) if action_matches(a, grant.action)
+                    ]
+                take(statement, matched)
             if granting:
                 break
     by_position = {s.position: s for s in policy.statements}
@@ -976,6 +1018,14 @@ def _cuts(policy: Policy, risk: PolicyRisk, source: str = THE_POLICY) -> list[di
         statement_cut(by_position[position], sorted(entries or ()))
         for position, entries in sorted(taken.items(), key=lambda item: item[0])
     ]
+
+
+def _only_from_memo(memo: dict[tuple[str, ...], bool], grant: Grant, source: str) -> bool:
+    """``_only_from``, once per ``granted_by`` within one ``_cuts`` call (``source`` is fixed there)."""
+    found = memo.get(grant.granted_by)
+    if found is None:
+        found = memo[grant.granted_by] = _only_from(grant, source)
+    return found
 
 
 def _only_from(grant: Grant, source: str) -> bool:
@@ -1032,10 +1082,11 @@ def inline_policy_step(
     risk: PolicyRisk,
     source: str = THE_POLICY,
     opens: Callable[[Policy], bool] | None = None,
+    parsed: Policy | None = None,
 ) -> RemediationStep:
     """The plan for a risky inline policy: rewrite it without the offending grants, or delete it when none is
     left or no cut of it closes what the change opened (``proportional_cut``)."""
-    cuts, remaining = proportional_cut(document, risk, source=source, opens=opens)
+    cuts, remaining = proportional_cut(document, risk, source=source, opens=opens, parsed=parsed)
     parameters = {
         "principal_type": kind,
         "principal_name": principal,
@@ -1054,11 +1105,17 @@ def inline_policy_step(
 
 
 def policy_version_step(
-    policy_arn: str, version_id: str, delete: bool, document: Mapping[str, Any], risk: PolicyRisk
+    policy_arn: str,
+    version_id: str,
+    delete: bool,
+    document: Mapping[str, Any],
+    risk: PolicyRisk,
+    *,
+    parsed: Policy | None = None,
 ) -> RemediationStep:
     """The plan for a risky default version: the newest safe earlier version, else a new one without the grant."""
     name = policy_arn.rsplit("/", 1)[-1]
-    cuts, remaining = proportional_cut(document, risk)
+    cuts, remaining = proportional_cut(document, risk, parsed=parsed)
     fallback = (
         f"; if there is none, a new default version without {_cut_text(cuts)}"
         if remaining is not None

@@ -138,6 +138,13 @@ class _GuardrailsByEvent(Mapping[tuple[str, str], tuple[Guardrail, ...]]):
             self._found[key] = found
         return found
 
+    def get(self, key: tuple[str, str], default: Any = None) -> Any:
+        """``Mapping.get`` without its exception: every event asks it, and most events are guarded."""
+        found = self._found.get(key)
+        if found is not None:
+            return found
+        return self[key] if key in index.ROUTES else default
+
     def __iter__(self) -> Iterator[tuple[str, str]]:
         return iter(index.ROUTES)
 
