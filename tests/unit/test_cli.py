@@ -343,3 +343,21 @@ def test_a_reader_that_stops_early_ends_the_run_quietly() -> None:
     assert "Traceback" not in errors, errors
     assert "BrokenPipeError" not in errors, errors
     assert code == 141
+
+
+def test_evaluate_judges_the_management_accounts_departure_record() -> None:
+    """organization-left from an AWS service event (AccountDepartedOrganization), as the enforcer judges it."""
+    code, out, _ = run(
+        "evaluate", "--config", str(EXAMPLE_SETTINGS), str(EVENTS_DIR / "organizations-account-departed.json")
+    )
+    assert code == 0
+    [line] = [json.loads(text) for text in out.splitlines()]
+    assert (line["verdict"], line["rule"], line["severity"], line["plan"]) == (
+        "violation",
+        "organization-left",
+        "critical",
+        [],
+    )
+    assert line["event_name"] == "AccountDepartedOrganization"
+    assert line["resource"] == "arn:aws:organizations::111122223333:account/o-a1b2c3d4e5/444455556666"
+    assert "account 444455556666 left the organisation" in line["reason"]
