@@ -50,6 +50,7 @@ sys.path.insert(0, str(ROOT / "layers" / "core"))
 from samtranslator.yaml_helper import yaml_parse  # noqa: E402
 
 from iamwarden.domain.catalog import OptionSpec, RuleSpec  # noqa: E402
+from iamwarden.domain.events import CLOUDTRAIL_API_CALL, CLOUDTRAIL_SERVICE_EVENT  # noqa: E402
 from iamwarden.guardrails import registry  # noqa: E402
 from iamwarden.guardrails.tampering import RULE_EVENTS  # noqa: E402
 
@@ -765,6 +766,24 @@ def event_bridge_source(event_source: str) -> str:
     return "aws." + event_source.split(".", 1)[0]
 
 
+def service_events() -> set[tuple[str, str]]:
+    """Every (event source, event name) a rule judges as an AWS service event (``RuleSpec.service_events``)."""
+    return {
+        (spec.event_source, name)
+        for guardrail in registry.GUARDRAILS
+        for spec in guardrail.specs
+        for name in spec.service_events
+    }
+
+
+def detail_types(keys: Iterable[tuple[str, str]]) -> list[str]:
+    """The EventBridge detail-types that carry ``keys``: API calls, AWS service events, or both."""
+    service = service_events()
+    kinds = {key in service for key in keys}
+    both = ((CLOUDTRAIL_API_CALL, False), (CLOUDTRAIL_SERVICE_EVENT, True))
+    return [kind for kind, wanted in both if wanted in kinds]
+
+
 def render_routes() -> str:
     lines: list[str] = []
     for build in routes():
@@ -795,7 +814,7 @@ def render_routes() -> str:
             "      MaximumEventAgeInSeconds: 86400",
             "    Pattern:",
             f"      source: [{event_bridge_source(build.source)}]",
-            "      detail-type: [AWS API Call via CloudTrail]",
+            f"      detail-type: [{', '.join(detail_types((build.source, name) for name in build.names))}]",
             "      detail:",
             *_nested(detail, 8),
         ]
@@ -880,7 +899,7 @@ def _rule(name: str, bus: str | None, source: Sequence[str], detail: list[str], 
         "      MaximumEventAgeInSeconds: 86400",
         "    Pattern:",
         f"      source: [{', '.join(source)}]",
-        "      detail-type: [AWS API Call via CloudTrail]",
+        f"      detail-type: [{CLOUDTRAIL_API_CALL}]",  # iamwarden-tampered judges API calls only
         "      detail:",
         *_nested(detail, 8),
     ]
@@ -997,9 +1016,12 @@ def _forwarded_pattern(sources: Sequence[str], own_roles: Sequence[str]) -> str:
         if data_events
         else ["eventCategory: [Management]"]
     )
+    # AWS service events too, for a source some rule judges one of (Organizations' AccountDepartedOrganization).
+    with_service_events = any(source in sources for source, _ in service_events())
+    kinds = [CLOUDTRAIL_API_CALL, *([CLOUDTRAIL_SERVICE_EVENT] if with_service_events else [])]
     lines = [
         f"source: [{', '.join(event_bridge_source(source) for source in sources)}]",
-        "detail-type: [AWS API Call via CloudTrail]",
+        f"detail-type: [{', '.join(kinds)}]",
         "detail:",
         f"  eventSource: [{', '.join(sources)}]",
         *_nested(category, 2),

@@ -499,3 +499,21 @@ def test_a_pruner_rule_deleted_or_untargeted_is_seen_by_the_heartbeat(loop: Loop
     problems = loop.beat()
     assert "the rule iamwarden-prune-schedule is gone" in problems
     assert any(p.startswith("the rule iamwarden-prune-watch no longer targets") for p in problems)
+
+
+def test_an_account_that_leaves_the_organisation_is_alerted_from_the_management_accounts_record(loop: Loop) -> None:
+    """The member's own LeaveOrganization may never reach the central bus (the bus admits the organisation, which
+    the account has just left), so nothing of the member is put here. The management account (this account, the
+    central stack's) records AccountDepartedOrganization, an AWS service event: its forwarder carries it to the
+    central bus, and the enforcer alerts the critical organization-left finding naming the account that left."""
+    departed = copy.deepcopy(load_event("organizations-account-departed.json"))
+    departed["detail"]["eventID"] = str(uuid.uuid5(uuid.NAMESPACE_URL, "attack/leave-organization"))
+    assert departed["detail-type"] == "AWS Service Event via CloudTrail"
+    before = len(loop.notifier.sent)
+    loop.put(departed)
+    loop.deliver()
+    [alert] = [n for n in loop.notifier.sent[before:] if n.finding and n.finding.rule_id == "organization-left"]
+    assert alert.finding is not None
+    assert alert.finding.severity == "critical"
+    assert alert.finding.event_name == "AccountDepartedOrganization"
+    assert "account 444455556666 left the organisation" in alert.finding.reason

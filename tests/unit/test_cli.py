@@ -359,3 +359,21 @@ def test_a_for_any_value_organisation_condition_narrows_a_bucket_policy_as_the_p
     (line,) = [json.loads(text) for text in out.splitlines()]
     assert line["verdict"] == "compliant", line
     assert "only the trusted accounts, organisation" in line["reason"]
+
+
+def test_evaluate_judges_the_management_accounts_departure_record() -> None:
+    """organization-left from an AWS service event (AccountDepartedOrganization), as the enforcer judges it."""
+    code, out, _ = run(
+        "evaluate", "--config", str(EXAMPLE_SETTINGS), str(EVENTS_DIR / "organizations-account-departed.json")
+    )
+    assert code == 0
+    [line] = [json.loads(text) for text in out.splitlines()]
+    assert (line["verdict"], line["rule"], line["severity"], line["plan"]) == (
+        "violation",
+        "organization-left",
+        "critical",
+        [],
+    )
+    assert line["event_name"] == "AccountDepartedOrganization"
+    assert line["resource"] == "arn:aws:organizations::111122223333:account/o-a1b2c3d4e5/444455556666"
+    assert "account 444455556666 left the organisation" in line["reason"]

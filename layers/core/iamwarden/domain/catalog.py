@@ -56,6 +56,10 @@ class RuleSpec(NamedTuple):
     resource_types: frozenset[str] = frozenset()
     #: The mode the rule starts in. ``alert`` for every rule but those nothing legitimate ever trips.
     default_mode: Mode = Mode.ALERT
+    #: The names of ``event_names`` that CloudTrail records as AWS service events ("AWS Service Event via
+    #: CloudTrail", ``eventType`` ``AwsServiceEvent``), not API calls. An event of one kind never reaches a rule
+    #: that expects the other: the engine checks it, and the generated patterns route each kind by its detail-type.
+    service_events: frozenset[str] = frozenset()
 
 
 COMMON_OPTIONS: Mapping[str, OptionSpec] = {

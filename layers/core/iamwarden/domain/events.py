@@ -1,21 +1,32 @@
-"""A typed view of one CloudTrail API call delivered by EventBridge.
+"""A typed view of one CloudTrail management event delivered by EventBridge.
 
-EventBridge wraps the CloudTrail record in an envelope whose ``detail-type`` is
-"AWS API Call via CloudTrail" and whose ``detail`` is the record itself (see
-the CloudTrail record contents reference). ``parse_event`` turns either the
-raw JSON text or the dict Lambda hands over into a ``CloudTrailChange``, and
-raises ``InvalidEventError`` (never KeyError/TypeError/JSON traces) otherwise.
+EventBridge wraps the CloudTrail record in an envelope whose ``detail`` is the
+record itself (see the CloudTrail record contents reference) and whose
+``detail-type`` says what it records: "AWS API Call via CloudTrail" for an API
+call (``eventType`` ``AwsApiCall``), "AWS Service Event via CloudTrail" for an
+event a service records without a public API call (``eventType``
+``AwsServiceEvent``: Organizations' ``AccountDepartedOrganization`` in the
+management account). A service event is judged only by a rule whose spec names
+it in ``RuleSpec.service_events``. ``parse_event`` turns either the raw JSON
+text or the dict Lambda hands over into a ``CloudTrailChange``, and raises
+``InvalidEventError`` (never KeyError/TypeError/JSON traces) otherwise.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Any, NamedTuple
 
 from iamwarden.domain.exceptions import InvalidEventError
 
 CLOUDTRAIL_API_CALL = "AWS API Call via CloudTrail"
+CLOUDTRAIL_SERVICE_EVENT = "AWS Service Event via CloudTrail"
+#: Every detail-type ``parse_event`` accepts.
+CLOUDTRAIL_DETAIL_TYPES = (CLOUDTRAIL_API_CALL, CLOUDTRAIL_SERVICE_EVENT)
+#: The record's ``eventType`` a service event must carry (its envelope and its record must agree).
+AWS_SERVICE_EVENT = "AwsServiceEvent"
 #: EventBridge rejects entries over 256 KB, so a larger "event" cannot be genuine.
 MAX_EVENT_BYTES = 256 * 1024
 
@@ -64,11 +75,13 @@ class Actor(NamedTuple):
         """The best human identifier available for this actor."""
         if self.type == "AWSService":
             return self.invoked_by or "an AWS service"
+        if self.arn is None and self.principal_id is None and self.invoked_by:
+            return self.invoked_by  # a service event's identity: the account and the service, no principal
         return self.arn or self.principal_id or self.type
 
 
 class CloudTrailChange(NamedTuple):
-    """One CloudTrail API call: what was asked, by whom, where, and how it ended."""
+    """One CloudTrail API call or service event: what was asked (or happened), by whom, where, how it ended."""
 
     event_id: str
     envelope_id: str | None
@@ -85,6 +98,10 @@ class CloudTrailChange(NamedTuple):
     read_only: bool
     recipient_account_id: str | None
     resources: tuple[Mapping[str, Any], ...]
+    #: An AWS service event ("AWS Service Event via CloudTrail"), not an API call: no request, and no caller but
+    #: the service (``actor.invoked_by``); what happened is in ``service_event_details``.
+    service_event: bool = False
+    service_event_details: Mapping[str, Any] = MappingProxyType({})
 
     @property
     def failed(self) -> bool:
@@ -130,9 +147,10 @@ _FAILED_ENTRY_BATCHES = {"PutTargets": "targets", "RemoveTargets": "ids"}
 
 
 def parse_event(raw: str | bytes | Mapping[str, Any]) -> CloudTrailChange:
-    """Parse an EventBridge "AWS API Call via CloudTrail" event.
+    """Parse an EventBridge "AWS API Call via CloudTrail" or "AWS Service Event via CloudTrail" event.
 
-    ``raw`` is the JSON text of the event or the dict Lambda passes to a handler.
+    ``raw`` is the JSON text of the event or the dict Lambda passes to a handler. A service event's record must
+    say so too (``eventType`` ``AwsServiceEvent``), so an API call cannot pass for one by its envelope alone.
     """
     # The hot path of every event: each field is read inline when it has the usual shape (a non-empty string),
     # and through the checking readers (``_text`` and friends, which raise the precise error) otherwise.
@@ -140,14 +158,28 @@ def parse_event(raw: str | bytes | Mapping[str, Any]) -> CloudTrailChange:
     detail_type = envelope.get("detail-type")
     if "detail" not in envelope:
         raise InvalidEventError("event has no 'detail': it is not an EventBridge event carrying a CloudTrail record")
-    if detail_type != CLOUDTRAIL_API_CALL:
+    if detail_type not in CLOUDTRAIL_DETAIL_TYPES:
         raise InvalidEventError(
             f"event detail-type is {detail_type!r}, not {CLOUDTRAIL_API_CALL!r}: not a CloudTrail API-call event"
+            f" (nor {CLOUDTRAIL_SERVICE_EVENT!r})"
         )
     detail = envelope["detail"]
     if not isinstance(detail, dict):
         raise InvalidEventError(f"event 'detail' must be a JSON object, got {json_type_name(detail)}")
     get = detail.get
+    service_event = detail_type == CLOUDTRAIL_SERVICE_EVENT
+    event_type = _text(detail, "eventType", "detail")
+    if service_event and event_type != AWS_SERVICE_EVENT:
+        raise InvalidEventError(
+            f"event detail-type is {CLOUDTRAIL_SERVICE_EVENT!r} but detail.eventType is {event_type!r}, "
+            f"not {AWS_SERVICE_EVENT!r}"
+        )
+    if not service_event and event_type == AWS_SERVICE_EVENT:
+        raise InvalidEventError(
+            f"detail.eventType is {AWS_SERVICE_EVENT!r} but the event's detail-type is {detail_type!r}, "
+            f"not {CLOUDTRAIL_SERVICE_EVENT!r}"
+        )
+    details = _mapping(detail, "serviceEventDetails", "detail") if service_event else {}
 
     value = get("eventName")
     event_name = value if type(value) is str and value else _required_text(detail, "eventName", "detail")
@@ -229,6 +261,8 @@ def parse_event(raw: str | bytes | Mapping[str, Any]) -> CloudTrailChange:
         read_only,
         recipient,
         tuple(resources),
+        service_event,
+        MappingProxyType(dict(details)),
     )
 
 

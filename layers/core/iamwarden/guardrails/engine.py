@@ -105,9 +105,14 @@ def judge_change(
     now: datetime | None = None,
 ) -> Judgement:
     """Judge a parsed change; ``exceptions`` and ``now`` as in ``judge_event``."""
-    guardrails = GUARDRAILS_BY_EVENT.get((change.event_source, change.event_name), ())
+    guardrails = tuple(
+        guardrail
+        for guardrail in GUARDRAILS_BY_EVENT.get((change.event_source, change.event_name), ())
+        if _expects_kind(guardrail.specs, change)
+    )
     if not guardrails:
-        return _ignored(change, f"not guarded: no rule covers {change.event_source} {change.event_name}")
+        kind = " as an AWS service event" if change.service_event else ""
+        return _ignored(change, f"not guarded: no rule covers {change.event_source} {change.event_name}{kind}")
     elsewhere = foreign_account_claim(change)
     if elsewhere:
         return _rejected(change, elsewhere)
@@ -125,7 +130,9 @@ def judge_change(
     # account. A look-alike (role/dev/iamwarden-x, another account, another stack's iamwarden-*) is judged.
     if role and settings.own.is_own_role(issuer, change.account):
         return _ignored(change, f"made by IAM Warden's own role {issuer}")
-    if actor.type == "AWSService":
+    # A service event is always the service's own record (that is what it is), so "an AWS service made it" says
+    # nothing there; only rules that name the event in ``service_events`` see one (``_expects_kind``).
+    if actor.type == "AWSService" and not change.service_event:
         return _ignored(change, f"made by the AWS service {actor.invoked_by or 'unknown'}")
     if role and role.path.startswith(SERVICE_LINKED_ROLE_PATH):
         return _ignored(change, f"made by the service-linked role {role.name}")
@@ -283,6 +290,15 @@ def _excepted(
         return None
     at = now or instant(change.time)
     return active_exemption(finding, exceptions, at, settings.exceptions) if at is not None else None
+
+
+def _expects_kind(specs: Sequence[RuleSpec], change: CloudTrailChange) -> bool:
+    """Whether a guardrail with ``specs`` judges ``change`` as the kind of record it is (API call or service event).
+
+    An API call is never judged by a rule that expects a service event of that name, nor the other way round.
+    """
+    expects_service_event = any(change.event_name in spec.service_events for spec in specs)
+    return expects_service_event == change.service_event
 
 
 def foreign_account_claim(change: CloudTrailChange) -> str | None:

@@ -27,6 +27,7 @@ from typing import Any, ClassVar
 from iamwarden.adapters.errors import classify, error_code, ignoring, is_aws_error
 from iamwarden.domain.catalog import OptionSpec, RuleSpec, Severity
 from iamwarden.domain.escalation import assess
+from iamwarden.domain.events import json_type_name
 from iamwarden.domain.exceptions import InvalidEventError, UndoError
 from iamwarden.domain.findings import RemediationStep, StepAction
 from iamwarden.domain.policy import parse_policy
@@ -111,9 +112,14 @@ class PermissionSetRule:
         elif change.event_name == "PutInlinePolicyToPermissionSet":
             document = context.request_text("inlinePolicy")
             try:
-                risk = assess(parse_policy(json.loads(document), field="inlinePolicy"))
+                decoded = json.loads(document)
             except json.JSONDecodeError as exc:
                 raise InvalidEventError(f"detail.requestParameters.inlinePolicy is not JSON: {exc}") from exc
+            if not isinstance(decoded, dict):  # a JSON string of the document, or a list: not a policy
+                raise InvalidEventError(
+                    f"detail.requestParameters.inlinePolicy must be a JSON object, got {json_type_name(decoded)}"
+                )
+            risk = assess(parse_policy(decoded, field="inlinePolicy"))
             if not risk.risky:
                 evaluation.compliant.append(f"the inline policy of permission set {permission_set} is not admin")
                 return evaluation

@@ -14,6 +14,15 @@ After CloudTrail (``guardrails.cloudtrail``), an intruder switches off what woul
 * Organizations ``LeaveOrganization``: the account is out of the organisation's service control policies
   and organisation trail. Only the management account can invite it back: alerted only. A service control
   policy denying ``organizations:LeaveOrganization`` is the control that prevents it.
+* Organizations ``AccountDepartedOrganization``: the same departure as the management account records it (an
+  AWS service event, "AWS Service Event via CloudTrail", in the management account's us-east-1 only). The
+  member's own ``LeaveOrganization`` may never reach the central bus (its forwarder's role is outside the
+  organisation the bus admits by ``aws:PrincipalOrgID`` from that moment), so this is the record that names
+  the account that left for sure. Its ``serviceEventDetails`` carry how it departed: ``LEFT`` (it left itself,
+  or its organisation was deleted), ``REMOVED`` (the management account removed it) or ``CLEANED`` (closed, and
+  gone after the 90-day grace period). The API reference spells the fields ``departureMethod``/``departureTime``
+  (botocore 1.43's Organizations model: LeaveOrganization, RemoveAccountFromOrganization, CloseAccount) and,
+  in earlier versions, ``departedMethod:Left``/``departedTime``: both spellings are read.
 
 All four services record these calls in the region they were made in, except Organizations, whose events
 arrive in us-east-1.
@@ -27,9 +36,13 @@ from typing import Any, ClassVar
 from iamwarden.adapters.errors import error_code, ignoring
 from iamwarden.domain.catalog import RuleSpec, Severity
 from iamwarden.domain.exceptions import UndoError
+from iamwarden.domain.exposure import ACCOUNT_ID
 from iamwarden.domain.findings import RemediationStep, StepAction
 from iamwarden.guardrails.base import Evaluation, RuleContext
 from iamwarden.guardrails.remediation import AccountClients, Permissions, StepRun
+
+#: The service event Organizations records in the management account when an account departs (any way).
+ACCOUNT_DEPARTED = "AccountDepartedOrganization"
 
 GUARDDUTY_DISABLED = RuleSpec(
     id="guardduty-disabled",
@@ -71,7 +84,7 @@ ORGANIZATION_LEFT = RuleSpec(
     id="organization-left",
     title="Account left the organisation",
     event_source="organizations.amazonaws.com",
-    event_names=frozenset({"LeaveOrganization"}),
+    event_names=frozenset({"LeaveOrganization", ACCOUNT_DEPARTED}),
     risk=(
         "An account that leaves the organisation escapes its service control policies, its organisation trail "
         "and its central security services at once."
@@ -80,6 +93,7 @@ ORGANIZATION_LEFT = RuleSpec(
         "This account has left the organisation: the organisation's guardrails (service control policies), its "
         "trail and its security services no longer apply to it, and only the management account can take it back."
     ),
+    service_events=frozenset({ACCOUNT_DEPARTED}),
 )
 
 _DETECTOR_GONE = frozenset({"BadRequestException", "ResourceNotFoundException"})
@@ -218,12 +232,18 @@ class SecurityHubRule:
 
 
 class OrganizationLeftRule:
-    """LeaveOrganization: alerted, never remediable (only the management account can invite the account back)."""
+    """An account out of the organisation: alerted, never remediable (only the management account can invite it back).
+
+    Judged twice when both records arrive: the member's ``LeaveOrganization`` (in the member account) and the
+    management account's ``AccountDepartedOrganization``, which names the account that left.
+    """
 
     specs: ClassVar[tuple[RuleSpec, ...]] = (ORGANIZATION_LEFT,)
 
     def evaluate(self, context: RuleContext) -> Evaluation:
         change = context.change
+        if change.service_event:
+            return _departed(context)
         arn = f"arn:{context.partition}:iam::{change.account}:root"
         evaluation = Evaluation(resource_arn=arn)
         evaluation.findings.append(
@@ -241,6 +261,76 @@ class OrganizationLeftRule:
             )
         )
         return evaluation
+
+
+#: ``departureMethod`` (and its earlier spelling ``departedMethod``) values, upper-cased, in words.
+_DEPARTURES = {
+    "LEFT": "left the organisation (LeaveOrganization, or its organisation was deleted)",
+    "REMOVED": "was removed from the organisation by the management account (RemoveAccountFromOrganization)",
+    "CLEANED": "was closed and, after the 90-day grace period, is gone from the organisation",
+}
+
+
+def _departed(context: RuleContext) -> Evaluation:
+    """``AccountDepartedOrganization`` in the management account: a critical finding naming the account that left.
+
+    The finding's resource is the departed account as the organisation names it, an ARN in the management
+    account (``arn:aws:organizations::<management>:account/<organization>/<account>``), so the event stays in
+    the account it arrived from. A closed account (``CLEANED``) escapes nothing: compliant.
+    """
+    change = context.change
+    details = change.service_event_details
+    departed = _departed_account(details)
+    method_value = details.get("departureMethod", details.get("departedMethod"))
+    method = method_value.upper() if isinstance(method_value, str) and method_value else None
+    when = details.get("departureTime", details.get("departedTime"))
+    organization = context.settings.organization_id
+    arn = f"arn:{context.partition}:organizations::{change.account}:account/" + (
+        f"{organization}/{departed}" if organization else departed or "unknown"
+    )
+    evaluation = Evaluation(resource_arn=arn)
+    who = f"account {departed}" if departed else "an account the record does not name"
+    if method == "CLEANED":
+        evaluation.compliant.append(f"{who} was closed, not taken out of the organisation's control")
+        return evaluation
+    if departed and not context.settings.manages(departed):
+        evaluation.compliant.append(f"{who} is not managed by IAM Warden")
+        return evaluation
+    unknown: list[str] = []
+    if not departed:
+        unknown.append("which account departed: serviceEventDetails names no accountId")
+    if method not in _DEPARTURES:
+        unknown.append(f"how it departed: serviceEventDetails.departureMethod is {method_value!r}")
+    how = _DEPARTURES.get(method or "", "departed from the organisation")
+    at = f" at {when}" if isinstance(when, str) and when else ""
+    evaluation.findings.append(
+        context.finding(
+            ORGANIZATION_LEFT,
+            severity=Severity.CRITICAL,
+            resource_arn=arn,
+            reason=(
+                f"Management account {change.account} recorded that {who} {how}{at}: service control policies, "
+                "the organisation trail and the delegated security services no longer cover it, and its own "
+                "alerts may no longer reach IAM Warden's central bus. Only the management account can invite it "
+                "back; find out who did it (its LeaveOrganization in its own trail, or RemoveAccountFromOrganization "
+                "here), and deny organizations:LeaveOrganization with a service control policy."
+            ),
+            plan=(),
+            needs_context=unknown,
+        )
+    )
+    return evaluation
+
+
+def _departed_account(details: Mapping[str, Any]) -> str | None:
+    """The departed account's id: ``accountId`` of the details, or of one object in them (as other Organizations
+    service events nest it: ``createAccountStatus.accountId``); None when no well-formed id is there."""
+    candidates = [details.get("accountId")]
+    candidates += [value.get("accountId") for value in details.values() if isinstance(value, Mapping)]
+    for candidate in candidates:
+        if isinstance(candidate, str) and ACCOUNT_ID.fullmatch(candidate):
+            return candidate
+    return None
 
 
 class EnableGuardDutyDetector:

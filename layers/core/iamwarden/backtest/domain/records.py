@@ -27,7 +27,7 @@ from collections.abc import Iterator, Mapping
 from datetime import date
 from typing import Any, NamedTuple
 
-from iamwarden.domain.events import CLOUDTRAIL_API_CALL, json_type_name
+from iamwarden.domain.events import AWS_SERVICE_EVENT, CLOUDTRAIL_API_CALL, CLOUDTRAIL_SERVICE_EVENT, json_type_name
 from iamwarden.guardrails.registry import GUARDRAILS_BY_EVENT
 
 #: (eventSource, eventName) of every call some guardrail judges.
@@ -104,7 +104,8 @@ def new_scan() -> Scan:
 
 
 def envelope(record: Mapping[str, Any]) -> dict[str, Any]:
-    """The EventBridge event EventBridge makes of a CloudTrail record (detail-type "AWS API Call via CloudTrail").
+    """The EventBridge event EventBridge makes of a CloudTrail record (detail-type "AWS API Call via CloudTrail",
+    or "AWS Service Event via CloudTrail" for a record whose ``eventType`` is ``AwsServiceEvent``).
 
     ``source`` is ``aws.`` plus the service of ``eventSource`` (``iam.amazonaws.com`` -> ``aws.iam``),
     ``account`` the account that recorded the call, ``region`` and ``time`` the record's, and ``detail``
@@ -117,10 +118,11 @@ def envelope(record: Mapping[str, Any]) -> dict[str, Any]:
     if not account and isinstance(identity, Mapping):
         account = identity.get("accountId")
     event_id = record.get("eventID")
+    service_event = record.get("eventType") == AWS_SERVICE_EVENT
     return {
         "version": "0",
         "id": str(uuid.uuid5(_ENVELOPE_NAMESPACE, event_id)) if isinstance(event_id, str) else str(uuid.uuid4()),
-        "detail-type": CLOUDTRAIL_API_CALL,
+        "detail-type": CLOUDTRAIL_SERVICE_EVENT if service_event else CLOUDTRAIL_API_CALL,
         "source": f"aws.{service}",
         "account": account,
         "time": record.get("eventTime"),
