@@ -12,8 +12,9 @@ from __future__ import annotations
 import copy
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import pytest
@@ -25,7 +26,10 @@ from iamwarden.domain.escalation import catalogue_actions_covered
 from iamwarden.domain.escalation_methods import catalogue
 from iamwarden.domain.events import (
     _CONSOLE_AGENTS,
+    AWS_SERVICE_EVENT,
     CLOUDTRAIL_API_CALL,
+    CLOUDTRAIL_DETAIL_TYPES,
+    CLOUDTRAIL_SERVICE_EVENT,
     Actor,
     CloudTrailChange,
     _load_json,
@@ -48,22 +52,37 @@ EVENTS = Path(__file__).parents[2] / "events"
 # The parse as it was before the inline reads: one checking reader per field.
 
 
-def reference_parse_event(raw: Any) -> CloudTrailChange:
-    """Parse an EventBridge "AWS API Call via CloudTrail" event.
+def reference_parse_event(raw: str | bytes | Mapping[str, Any]) -> CloudTrailChange:
+    """Parse an EventBridge "AWS API Call via CloudTrail" or "AWS Service Event via CloudTrail" event.
 
-    ``raw`` is the JSON text of the event or the dict Lambda passes to a handler.
+    ``raw`` is the JSON text of the event or the dict Lambda passes to a handler. A service event's record must
+    say so too (``eventType`` ``AwsServiceEvent``), so an API call cannot pass for one by its envelope alone.
     """
     envelope = _load_json(raw)
     detail_type = envelope.get("detail-type")
     if "detail" not in envelope:
         raise InvalidEventError("event has no 'detail': it is not an EventBridge event carrying a CloudTrail record")
-    if detail_type != CLOUDTRAIL_API_CALL:
+    if detail_type not in CLOUDTRAIL_DETAIL_TYPES:
         raise InvalidEventError(
             f"event detail-type is {detail_type!r}, not {CLOUDTRAIL_API_CALL!r}: not a CloudTrail API-call event"
+            f" (nor {CLOUDTRAIL_SERVICE_EVENT!r})"
         )
     detail = envelope["detail"]
     if not isinstance(detail, dict):
         raise InvalidEventError(f"event 'detail' must be a JSON object, got {json_type_name(detail)}")
+    service_event = detail_type == CLOUDTRAIL_SERVICE_EVENT
+    event_type = _text(detail, "eventType", "detail")
+    if service_event and event_type != AWS_SERVICE_EVENT:
+        raise InvalidEventError(
+            f"event detail-type is {CLOUDTRAIL_SERVICE_EVENT!r} but detail.eventType is {event_type!r}, "
+            f"not {AWS_SERVICE_EVENT!r}"
+        )
+    if not service_event and event_type == AWS_SERVICE_EVENT:
+        raise InvalidEventError(
+            f"detail.eventType is {AWS_SERVICE_EVENT!r} but the event's detail-type is {detail_type!r}, "
+            f"not {CLOUDTRAIL_SERVICE_EVENT!r}"
+        )
+    details = _mapping(detail, "serviceEventDetails", "detail") if service_event else {}
 
     event_name = _required_text(detail, "eventName", "detail")
     event_source = _required_text(detail, "eventSource", "detail")
@@ -117,6 +136,8 @@ def reference_parse_event(raw: Any) -> CloudTrailChange:
         read_only=read_only,
         recipient_account_id=_text(detail, "recipientAccountId", "detail"),
         resources=tuple(resources),
+        service_event=service_event,
+        service_event_details=MappingProxyType(dict(details)),
     )
 
 
