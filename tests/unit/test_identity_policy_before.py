@@ -112,7 +112,8 @@ def test_an_inline_edit_that_adds_a_method_is_found_and_the_plan_keeps_the_older
     assert "CreateEC2WithExistingIP" not in json.dumps(finding.offending)  # the older method is not what it added
     [step] = finding.plan
     remaining = without_offending(statement_list(step.parameters["document"]), step.parameters["statements"])
-    assert DEPLOY_STATEMENT in remaining and LOGS_STATEMENT in remaining
+    assert DEPLOY_STATEMENT in remaining
+    assert LOGS_STATEMENT in remaining
     assert KEYS_STATEMENT not in remaining
 
 

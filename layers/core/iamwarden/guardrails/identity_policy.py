@@ -30,7 +30,10 @@ What the change adds to the principal (``judge_principal_change``): an inline
 policy or a customer-managed attachment is judged on the principal's whole policy
 set from the context's ``directory`` (live in the enforcer, from
 ``--authorization-details`` offline): AFTER the change (the event's document in
-place of the stored one) against BEFORE (without it). An escalation method is
+place of the stored one) against BEFORE: the principal with what the changed source held before
+(``Previous``: nothing for a new inline name or an attachment; the details' stored document for an
+inline overwrite; the previous default version, or each other version when which one is not recorded;
+unknown for a live inline put, whose new methods are then alerted only). An escalation method is
 reported only when it is new, also when its actions are split across several
 policies, and the finding names which older grants completed it; an admin grant
 cancelled by an unconditional Deny elsewhere is not admin. The plan removes only
@@ -853,7 +856,8 @@ class PolicyVersionRule:
             document,
             risk,
             previous_id=previous_id,
-            added_methods=None if risk.admin else added,
+            # Without a listing there is no earlier version to weigh: a restore needs one that is safe outright.
+            added_methods=None if risk.admin or previous is ABSENT else added,
         )
         what = f"Version {version_id} of the customer-managed policy {name} was {verb}"
         if not risk.risky and not holders:
