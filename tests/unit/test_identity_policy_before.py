@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import copy
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from iamwarden.app.cli import DetailsDocuments
@@ -167,7 +168,7 @@ def test_a_new_default_version_that_adds_a_method_restores_the_previous_default_
     assert step.parameters["previous_version"] == "v1"
     assert step.parameters["added_methods"] == ["CreateAccessKey"]
     # v1 holds an escalation method of its own, but not the one the change added: it is safe to restore
-    versions = [
+    versions: list[Mapping[str, Any]] = [
         {"version_id": "v1", "created": "1", "document": OLD},
         {"version_id": "v2", "created": "2", "document": NEW_WITH_KEYS},
     ]
