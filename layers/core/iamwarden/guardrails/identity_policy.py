@@ -336,7 +336,7 @@ def decisive(risk: PolicyRisk, *, alone: bool = False) -> PolicyRisk:
 
 def _reaches_any(path: EscalationPath) -> EscalationPath:
     """``path`` made certain when its target action reaches every resource of its kind (see ``decisive``)."""
-    if path.method.reach == "self":
+    if path.method.reach in ("self", "assumes-role"):
         return path  # what it lacks is whether the resources name the holder (a trust policy): not the strongest
     target = (path.method.target or "").lower()
     kind = next((k for action, k in path.method.actions.items() if action.lower() == target), "")
@@ -594,7 +594,9 @@ def _grants_part_of_a_method(policy: Policy) -> bool:
     granted = {action for action in _method_actions() if _allows(policy, action, own_user=True)}
     if not granted:
         return False
-    methods = [frozenset(method.actions) for method in catalogue().methods]
+    # Assuming a stronger role is a method by itself only where a trust lets the holder in: it does not make
+    # the sts:AssumeRole of a method that first rewrites a role's permissions "the rest is a method already".
+    methods = [frozenset(method.actions) for method in catalogue().methods if method.reach != "assumes-role"]
     for method in catalogue().methods:
         needed = frozenset(method.actions)
         mine = {action for action in needed & granted if not _discovers(action)}
