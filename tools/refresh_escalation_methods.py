@@ -40,7 +40,15 @@ ROOT = Path(__file__).resolve().parents[1]
 OUTPUT = ROOT / "layers" / "core" / "iamwarden" / "domain" / "data" / "escalation_methods.json"
 
 #: How each reach is judged (the loader in iamwarden.domain.catalogue knows exactly these).
-REACHES = ("self", "modifies-other", "becomes-other", "passes-role", "existing-resource", "lifts-restraint")
+REACHES = (
+    "self",
+    "modifies-other",
+    "becomes-other",
+    "passes-role",
+    "existing-resource",
+    "lifts-restraint",
+    "assumes-role",
+)
 
 #: Per action: the resource it must reach, as "<service>:<resource-type prefix>" ("" = any resource).
 RESOURCE_KINDS: dict[str, str] = {
@@ -176,6 +184,13 @@ PMAPPER = {
 
 #: PMapper edges the other sources lack: (name, file, actions, reach, what it lets an attacker do).
 PMAPPER_EDGES: tuple[tuple[str, str, tuple[str, ...], str, str], ...] = (
+    (
+        "AssumeStrongerRole",
+        "sts_edges.py",
+        ("sts:assumerole",),
+        "assumes-role",
+        "assume an existing role whose trust policy lets it in, and act as that role",
+    ),
     (
         "PassRoleToNewLambdaFunction",
         "lambda_edges.py",
@@ -380,6 +395,7 @@ _TEMPLATES = {
     "passes-role": "give an existing role to {noun} it creates or changes, and run code as that role",
     "existing-resource": "run code of its own as the role of an existing {noun}",
     "lifts-restraint": "remove what holds its own {noun} back (a Deny or its permissions boundary)",
+    "assumes-role": "assume an existing {noun} whose trust policy lets it in, and act as that role",
 }
 
 #: What the resource a method reaches is called, by resource kind or by service.
@@ -582,6 +598,8 @@ def _target(reach: str, actions: list[str]) -> str | None:
         return next(a for a in actions if a in _LIFTS)
     if reach == "becomes-other":
         return next(a for a in actions if a in _TAKES_OVER or a == "sts:assumerole")
+    if reach == "assumes-role":
+        return "sts:assumerole"
     for action in actions:
         if RESOURCE_KINDS.get(action, "") and not action.startswith("iam:"):
             return action

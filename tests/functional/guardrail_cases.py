@@ -1569,6 +1569,7 @@ def _log_destination_with_sample_policy(sample: str) -> Callable[[Account], dict
 _PUBLIC_AND_VENDOR = _request("bucket-policy-public-and-vendor.json")["bucketPolicy"]
 _UNKNOWN_ACCOUNT = _request("bucket-policy-unknown-account.json")["bucketPolicy"]
 _ADMIN_VERSION = _document("create-policy-version-admin.json")
+_ESCALATION_VERSION = _document("create-policy-version-escalation.json")
 _PUBLIC_QUEUE = json.loads(_request("sqs-policy-public.json")["attributes"]["Policy"])
 _OWN_QUEUE_STATEMENT = _PUBLIC_QUEUE["Statement"][0]
 _OWN_QUEUE = {"Version": "2012-10-17", "Statement": [_OWN_QUEUE_STATEMENT]}
@@ -1634,7 +1635,6 @@ _GLACIER_GAPS = {
 _LOGS_PUBLIC = json.loads(_request("logs-destination-policy-public.json")["accessPolicy"])
 _LOGS_VENDOR = json.loads(_request("logs-destination-policy-unknown-account.json")["accessPolicy"])
 _DELETE_VERSION = {"rules/policy-version-admin/delete_version": "delete"}
-_PASSROLE_LAMBDA_DEPLOY_ONLY = _without_statement(_document("put-user-policy-passrole-lambda.json"), 1)
 
 CASES: Mapping[str, GuardrailCase] = {
     case.rule: case
@@ -1725,23 +1725,39 @@ CASES: Mapping[str, GuardrailCase] = {
         ),
         GuardrailCase(
             rule="privilege-escalation",
-            # PutUserPolicy is judged by inline-policy-admin too: PassRole with Lambda is escalation, not admin.
+            # A new default version that opens a method v1..v4 did not grant (live, IAM records no previous
+            # default, so every other version is weighed; audit gap 5). A live inline put is alert-only: what it
+            # replaced is unknown (tests/functional/test_escalation_before.py), so it is not this contract case.
             violation=Scenario(
-                _with_an_admin_role(_user_with_sample_inline_policy("put-user-policy-passrole-lambda.json")),
-                user_state("alice"),
+                _with_an_admin_role(
+                    _policy_with_versions(
+                        "create-policy-version-escalation.json",
+                        SAFE,
+                        SAFE_READ_WRITE,
+                        SAFE,
+                        SAFE_READ_WRITE,
+                        _ESCALATION_VERSION,
+                        default="v5",
+                    )
+                ),
+                policy_versions("app-deploy"),
             ),
             findings=frozenset({"privilege-escalation"}),
-            # Proportional: only the PassAnyRole statement goes; the Lambda deployment rights stay.
+            # The newest version that grants none of what v5 added is the default again.
             remediated={
-                "inline_policies": {"lambda-deploy": _PASSROLE_LAMBDA_DEPLOY_ONLY},
-                "access_keys": [],
-                "console_password": False,
-                "tags": {},
+                "default": "v4",
+                "versions": {
+                    "v1": SAFE,
+                    "v2": SAFE_READ_WRITE,
+                    "v3": SAFE,
+                    "v4": SAFE_READ_WRITE,
+                    "v5": _ESCALATION_VERSION,
+                },
             },
             compliant=Scenario(
                 _user_with_sample_inline_policy("put-user-policy-own-access-keys.json"), user_state("svc-smtp")
             ),
-            partial_failure=PartialFailure("iam", "PutUserPolicy", done_before=0),
+            partial_failure=PartialFailure("iam", "SetDefaultPolicyVersion", done_before=0),
         ),
         GuardrailCase(
             rule="policy-version-admin",

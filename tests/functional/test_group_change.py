@@ -90,7 +90,7 @@ def test_members_of_a_missing_group_or_a_non_group_is_unknown(account: Account) 
     assert directory.members_of(f"arn:aws:iam::{HOME_ACCOUNT}:user/bob") is None
 
 
-def test_a_group_policy_that_completes_a_members_method_is_removed_and_the_member_no_longer_escalates(
+def test_a_group_policy_that_completes_a_members_method_is_alerted_with_a_plan_removing_it(
     account: Account, enforcer: EnforcerService, notifier: RecordingNotifier
 ) -> None:
     account.set("rules/privilege-escalation/mode", "remediate")
@@ -100,12 +100,16 @@ def test_a_group_policy_that_completes_a_members_method_is_removed_and_the_membe
 
     [finding] = enforcer.handle(event)["findings"]
 
-    assert (finding["rule"], finding["outcome"]) == ("privilege-escalation", "remediated")
-    assert account.iam.list_group_policies(GroupName="devs")["PolicyNames"] == []
-    assert _escalations_now(account, "bob") == []
+    # Live, what the put replaced is unknown (IAM keeps no history of inline policies; audit gap 5): alerted with
+    # that said, never remediated; the plan still names the proportional cut.
+    assert (finding["rule"], finding["outcome"]) == ("privilege-escalation", "alerted")
+    assert account.iam.list_group_policies(GroupName="devs")["PolicyNames"] == ["run"]
     assert account.iam.list_user_policies(UserName="bob")["PolicyNames"] == ["pass"]  # the older grant stays
     [alert] = notifier.sent
     assert alert.finding is not None
+    [step] = alert.finding.plan
+    assert step.summary.startswith("delete inline policy run from group devs")
+    assert alert.finding.needs_context[-1].startswith("the previous document of")
     assert "For user bob: it opens a privilege-escalation method" in alert.finding.reason
     assert "User bob already held the rest of it: iam:PassRole (inline bob/pass)." in alert.finding.reason
 

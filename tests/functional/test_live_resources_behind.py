@@ -105,7 +105,7 @@ def _inline(account: Account) -> list[str]:
         ("ssm:SendCommand", _instance, "SendCommandToExistingEC2Instance", "web-host"),
     ],
 )
-def test_star_reaching_a_resource_whose_role_is_an_administrator_is_remediated(
+def test_star_reaching_a_resource_whose_role_is_an_administrator_is_alerted(
     account: Account, notifier: RecordingNotifier, monkeypatch: pytest.MonkeyPatch, case: tuple[str, Any, str, str]
 ) -> None:
     action, resource, method, role = case
@@ -116,11 +116,13 @@ def test_star_reaching_a_resource_whose_role_is_an_administrator_is_remediated(
 
     [finding] = enforcer.handle(event)["findings"]
 
-    assert (finding["rule"], finding["outcome"]) == ("privilege-escalation", "remediated")
-    assert _inline(account) == []
+    # Live, what the put replaced is unknown (IAM keeps no history of inline policies; audit gap 5): the path is
+    # certain, but whether the put added it is not, so it is alerted, never remediated.
+    assert (finding["rule"], finding["outcome"]) == ("privilege-escalation", "alerted")
+    assert _inline(account) == ["ops"]
     [alert] = notifier.sent
     assert alert.finding is not None
-    assert alert.finding.certain
+    assert [fact[:40] for fact in alert.finding.needs_context] == ["the previous document of inline policy o"]
     assert method in alert.finding.reason
     assert f"That leads to role {role}, which" in alert.finding.reason
 

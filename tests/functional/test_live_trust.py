@@ -82,7 +82,7 @@ def test_a_role_that_trusts_only_a_service_cannot_be_assumed(account: Account, e
     assert account.iam.list_role_policies(RoleName="app2")["PolicyNames"] == ["p"]
 
 
-def test_a_role_that_trusts_the_account_is_certain_and_remediated(account: Account, enforcer: EnforcerService) -> None:
+def test_a_role_that_trusts_the_account_is_found_and_alerted(account: Account, enforcer: EnforcerService) -> None:
     account.set("rules/privilege-escalation/mode", "remediate")
     arn = _other(account, EC2_TRUST)
     number = arn.split(":")[4]
@@ -94,4 +94,5 @@ def test_a_role_that_trusts_the_account_is_certain_and_remediated(account: Accou
 
     [finding] = enforcer.handle(event)["findings"]
 
-    assert (finding["rule"], finding["outcome"]) == ("privilege-escalation", "remediated")
+    # Live, what the put replaced is unknown (audit gap 5): found, alerted, never remediated.
+    assert (finding["rule"], finding["outcome"]) == ("privilege-escalation", "alerted")

@@ -304,7 +304,7 @@ def _reference_grants_part(document_policy: Policy) -> bool:
     granted = {action for action in every if allows(action, own_user=True)}
     if not granted:
         return False
-    sets = [frozenset(method.actions) for method in methods]
+    sets = [frozenset(method.actions) for method in methods if method.reach != "assumes-role"]
     for method in methods:
         needed = frozenset(method.actions)
         mine = {action for action in needed & granted if not _discovers(action)}

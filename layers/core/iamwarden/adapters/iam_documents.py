@@ -1,6 +1,7 @@
 """The live reader of customer-managed policy documents that CloudTrail does not carry.
 
-Calls only ``iam:GetPolicy`` and ``iam:GetPolicyVersion`` in the event's account, through the shared
+Calls only ``iam:GetPolicy``, ``iam:GetPolicyVersion`` and ``iam:ListPolicyVersions`` (the versions a new
+default replaced one of; granted with the remediation of policy versions) in the event's account, through the shared
 client factory. A policy (or version) that is gone is ``None``; any other AWS error is raised
 classified, ``TransientAwsError`` (the event fails and Lambda retries it) or ``PermanentAwsError``
 (the rule cannot judge the change: the enforcer records and alerts that, and changes nothing).
@@ -11,7 +12,7 @@ from __future__ import annotations
 from typing import Any, Protocol
 
 from iamwarden.adapters.errors import classify, is_aws_error, is_gone
-from iamwarden.domain.managed_documents import PolicyVersion, decoded
+from iamwarden.domain.managed_documents import PolicyVersion, PolicyVersions, decoded
 
 
 class ClientSource(Protocol):
@@ -19,7 +20,7 @@ class ClientSource(Protocol):
 
 
 #: The IAM actions the live reader calls (granted to the enforcer by template.yaml's enforcer-runtime).
-READ_PERMISSIONS = ("iam:GetPolicy", "iam:GetPolicyVersion")
+READ_PERMISSIONS = ("iam:GetPolicy", "iam:GetPolicyVersion", "iam:ListPolicyVersions")
 
 
 class LiveManagedPolicyDocuments:
@@ -28,6 +29,8 @@ class LiveManagedPolicyDocuments:
     def __init__(self, clients: ClientSource, region: str = "us-east-1") -> None:
         self._clients = clients
         self._region = region
+        #: (policy ARN, version id) -> document: a version never changes
+        self._versions: dict[tuple[str, str], PolicyVersion] = {}
 
     def default_version(self, account: str, policy_arn: str) -> PolicyVersion | None:
         iam = self._clients.client("iam", account, self._region)
@@ -52,3 +55,26 @@ class LiveManagedPolicyDocuments:
                 return None
             raise classify(exc, "GetPolicyVersion", resource=policy_arn) from exc
         return PolicyVersion(version_id, decoded(document))
+
+    def policy_versions(self, account: str, policy_arn: str) -> PolicyVersions | None:
+        """Every version of the policy and its default (``ListsPolicyVersions``); None when it is gone."""
+        iam = self._clients.client("iam", account, self._region)
+        try:
+            listed = iam.list_policy_versions(PolicyArn=policy_arn)["Versions"]  # IAM keeps at most five
+        except Exception as exc:
+            if not is_aws_error(exc):
+                raise
+            if is_gone(exc):
+                return None
+            raise classify(exc, "ListPolicyVersions", resource=policy_arn) from exc
+        default = next((str(v["VersionId"]) for v in listed if v.get("IsDefaultVersion")), "")
+        versions: list[PolicyVersion] = []
+        for entry in listed:
+            key = (policy_arn, str(entry["VersionId"]))
+            if key not in self._versions:
+                version = self.version(account, policy_arn, key[1])
+                if version is None:
+                    continue  # deleted between the listing and the read
+                self._versions[key] = version
+            versions.append(self._versions[key])
+        return PolicyVersions(default, tuple(versions))

@@ -45,7 +45,7 @@ from iamwarden.domain.catalog import Mode
 from iamwarden.domain.directory import StaticDirectory
 from iamwarden.domain.exceptions import ConfigurationError, ExceptionRefused, SettingsError
 from iamwarden.domain.findings import Judgement, Verdict
-from iamwarden.domain.managed_documents import PolicyVersion
+from iamwarden.domain.managed_documents import PolicyVersion, PolicyVersions
 from iamwarden.domain.rule_exceptions import RuleException
 from iamwarden.domain.settings import Settings
 from iamwarden.guardrails.engine import judge_event
@@ -286,6 +286,11 @@ class DetailsDocuments:
 
     def version(self, account: str, policy_arn: str, version_id: str) -> PolicyVersion | None:
         return self._known(policy_arn, version_id)
+
+    def policy_versions(self, account: str, policy_arn: str) -> PolicyVersions | None:
+        """The versions the file lists, and its default: the one before the change, when the file predates it.
+        None for a policy the file lacks (the rule then judges the event's document as it would without it)."""
+        return self._directory.policy_versions(policy_arn)
 
     def _known(self, policy_arn: str, version_id: str | None) -> PolicyVersion:
         found = self._directory.policy_version(policy_arn, version_id)

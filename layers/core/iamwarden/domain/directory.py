@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from types import MappingProxyType
 from typing import Protocol, runtime_checkable
 
-from iamwarden.domain.managed_documents import PolicyVersion
+from iamwarden.domain.managed_documents import PolicyVersion, PolicyVersions
 from iamwarden.domain.principals import PrincipalPolicies
 from iamwarden.domain.wildcards import arn_match
 
@@ -136,6 +136,13 @@ class StaticDirectory:
         if entry is None:
             return None
         return entry[1].get(entry[0] if version_id is None else version_id)
+
+    def policy_versions(self, policy_arn: str) -> PolicyVersions | None:
+        """Every version of a managed policy the input describes, and which was the default then."""
+        entry = self._versions.get(policy_arn)
+        if entry is None:
+            return None
+        return PolicyVersions(entry[0], tuple(entry[1].values()))
 
     @property
     def accounts(self) -> frozenset[str]:

@@ -530,6 +530,12 @@ class _Judge:
                     if outcome is None:
                         return None
                     leads, unknown = outcome
+        elif method.reach == "assumes-role" and target is not None:
+            # PMapper's STS edge: a role the holder may assume whose trust lets it in, and that can do more.
+            outcome = self._where_roles_lead(method, target.patterns, self._roles_admitting)
+            if outcome is None:
+                return None
+            leads, unknown = outcome
         elif method.reach in ("passes-role", "existing-resource") and target is not None:
             finder = self._roles_matching if method.reach == "passes-role" else self._roles_behind
             outcome = self._where_roles_lead(method, target.patterns, finder)
@@ -735,7 +741,7 @@ class _Judge:
         """The roles a Deny or the boundary leaves the target action on (a Deny on ``role/admin-*`` of a PassRole
         on ``*`` keeps the passed role from being an admin one)."""
         target = method.target
-        if target is None or method.reach not in ("passes-role", "becomes-other"):
+        if target is None or method.reach not in ("passes-role", "becomes-other", "assumes-role"):
             return candidates
         return [arn for arn in candidates if not self._denied(target, arn) and self._within_boundary(target, arn)]
 
@@ -758,6 +764,28 @@ class _Judge:
             found = None if self.roles is None else self.roles.roles_matching(self.account, pattern)
             self.shared.lookups[key] = found
         return self.shared.lookups[key]
+
+    def _roles_admitting(self, pattern: str) -> tuple[str, ...] | None:
+        """The roles ``pattern`` names whose trust policy lets the holder assume them, given its own
+        ``sts:AssumeRole`` (so a trust naming its account lets it in too); a role whose trust policy could not
+        be read is left unread (``shared.unread``), never counted either way."""
+        found = self._roles_matching(pattern)
+        if found is None or self.principal is None:
+            return found
+        holder = self.principal.principal_arn
+        admitting: list[str] = []
+        unread: list[str] = []
+        for arn in found:
+            if arn == holder:
+                continue
+            role = self._policies_of(arn)
+            trust = role.trust if role is not None else None
+            if trust is None:
+                unread.append(f"whether {_short(arn)} trusts {_short(holder)}: its trust policy could not be read")
+            elif _trust_lets_in(trust, holder, self.partition, self.account, permitted=True):
+                admitting.append(arn)
+        self.shared.unread[pattern] = tuple(unread[:MAX_LEADS])
+        return tuple(admitting)
 
     def _roles_behind(self, pattern: str) -> tuple[str, ...] | None:
         key = ("behind", pattern)
@@ -926,6 +954,7 @@ _TARGETS = {
     "passes-role": "what the roles iam:PassRole reaches ({resources}) may do",
     "existing-resource": "which roles {resources} act as, and what they may do",
     "becomes-other": "what the roles {resources} may do",
+    "assumes-role": "which roles {resources} trust it, and what they may do",
 }
 
 

@@ -22,6 +22,9 @@ and how it turns into power (its *reach*):
     it hands an existing role to something it creates or changes (``iam:PassRole``);
 ``existing-resource``
     it runs code as the role of an existing resource (a function, an instance);
+``assumes-role``
+    it assumes an existing role whose trust policy lets it in (PMapper's STS edge): a path when that
+    role can do more than the holder;
 ``lifts-restraint``
     it removes what holds the holder back (deletes or detaches its policy holding a Deny,
     deletes or replaces its permissions boundary): a path only when that unlocks more.
@@ -37,7 +40,9 @@ from types import MappingProxyType
 from typing import Any, NamedTuple
 
 DATA = Path(__file__).with_name("data") / "escalation_methods.json"
-REACHES = frozenset({"self", "modifies-other", "becomes-other", "passes-role", "existing-resource", "lifts-restraint"})
+REACHES = frozenset(
+    {"self", "modifies-other", "becomes-other", "passes-role", "existing-resource", "lifts-restraint", "assumes-role"}
+)
 _SOURCE_FIELDS = ("repo", "path", "commit", "date", "version")
 
 

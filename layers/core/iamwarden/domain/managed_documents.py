@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from typing import Any, NamedTuple, Protocol
+from typing import Any, NamedTuple, Protocol, runtime_checkable
 from urllib.parse import unquote
 
 
@@ -35,6 +35,26 @@ class ManagedPolicyDocuments(Protocol):
         A reader that cannot read it raises; the live reader raises ``PermanentAwsError`` when retrying
         will not help (the rule is then unjudged, recorded and alerted) and ``TransientAwsError`` otherwise.
         """
+
+
+class PolicyVersions(NamedTuple):
+    """Every version of a managed policy as read, and which one is the default."""
+
+    default_id: str
+    versions: tuple[PolicyVersion, ...]
+
+
+@runtime_checkable
+class ListsPolicyVersions(Protocol):
+    """A reader that can also list a policy's versions: what a new default replaced is one of them.
+
+    IAM does not record which version was the default before a change (nor does CloudTrail); the
+    versions that are left, and a snapshot's default, are what the judgement of BEFORE rests on.
+    """
+
+    def policy_versions(self, account: str, policy_arn: str) -> PolicyVersions | None:
+        """The policy's versions and default; None when the policy does not exist (any more)."""
+        ...
 
 
 def decoded(document: Any) -> Mapping[str, Any]:

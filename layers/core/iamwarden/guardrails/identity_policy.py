@@ -30,7 +30,10 @@ What the change adds to the principal (``judge_principal_change``): an inline
 policy or a customer-managed attachment is judged on the principal's whole policy
 set from the context's ``directory`` (live in the enforcer, from
 ``--authorization-details`` offline): AFTER the change (the event's document in
-place of the stored one) against BEFORE (without it). An escalation method is
+place of the stored one) against BEFORE: the principal with what the changed source held before
+(``Previous``: nothing for a new inline name or an attachment; the details' stored document for an
+inline overwrite; the previous default version, or each other version when which one is not recorded;
+unknown for a live inline put, whose new methods are then alerted only). An escalation method is
 reported only when it is new, also when its actions are split across several
 policies, and the finding names which older grants completed it; an admin grant
 cancelled by an unconditional Deny elsewhere is not admin. The plan removes only
@@ -45,7 +48,7 @@ as such rather than called compliant.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from functools import cache
 from typing import Any, ClassVar, NamedTuple
 
@@ -68,6 +71,7 @@ from iamwarden.domain.escalation import (
 from iamwarden.domain.escalation_methods import catalogue
 from iamwarden.domain.exceptions import InvalidEventError, RemediationError, UndoError
 from iamwarden.domain.findings import Finding, RemediationStep, StepAction
+from iamwarden.domain.managed_documents import ListsPolicyVersions
 from iamwarden.domain.policy import Policy, Statement, action_matches, parse_policy
 from iamwarden.domain.principals import NamedPolicy, PrincipalPolicies, RoleDirectory
 from iamwarden.guardrails.base import Evaluation, RuleContext
@@ -256,10 +260,70 @@ class PrincipalChange(NamedTuple):
     #: The principal AFTER the change (only the event's document when nothing else is known); None: the
     #: holder is unknown (a group's members), and the document is judged alone.
     after: PrincipalPolicies | None = None
-    #: What the principal could do BEFORE the change (nothing, when that is not known).
-    before: PolicyRisk = PolicyRisk((), (), ())
+    #: What the principal could do BEFORE the change, once per document the changed source may have held
+    #: (see ``Previous``); empty when that was not judged.
+    befores: tuple[PolicyRisk, ...] = ()
     #: A group's change: the member users it opens a method for, each judged on its whole power.
     members: tuple[tuple[str, PrincipalChange], ...] = ()
+
+
+class Previous(NamedTuple):
+    """What the changed source (an inline policy name, a managed policy) held BEFORE the change.
+
+    ``documents``: one document when it is known (the authorization details taken before an inline
+    overwrite, a snapshot's default version); several when it was one of them and which is not known (IAM
+    does not record which version was the default before a new one: any other version may have been);
+    none when the source was not there (a new inline name, an attachment). ``None``: not known at all (a
+    live inline put: IAM keeps no history of inline policies, and what is read already holds the change).
+    ``fact`` is what ``needs_context`` says when a verdict depends on it.
+    """
+
+    documents: tuple[Policy, ...] | None = ()
+    fact: str = ""
+
+
+#: The source was not there before the change.
+ABSENT = Previous()
+#: BEFORE is whatever the directory holds under the changed source (see ``inline_previous``).
+STORED = Previous((), "stored")
+
+
+def inline_previous(current: PrincipalPolicies, source: str, policy: Policy, what: str) -> Previous:
+    """What an inline policy name held before a put, from what the directory holds under that name.
+
+    Nothing: a new name. A different document: the one the put replaced (the authorization details were
+    taken before it). The event's own document: read after the change, so what it replaced is unknown.
+    """
+    stored = next((named.policy for named in current.policies if named.source == source), None)
+    if stored is None:
+        return ABSENT
+    if canonical(dict(stored.raw)) != canonical(dict(policy.raw)):
+        return Previous((stored,))
+    return Previous(
+        None,
+        f"the previous document of {what} is unknown (IAM keeps no history of inline policies, and what could "
+        "be read already holds this change): if it already granted this, the change added nothing",
+    )
+
+
+def opened_since(
+    paths: tuple[EscalationPath, ...], befores: tuple[PolicyRisk, ...], previous: Previous
+) -> tuple[EscalationPath, ...]:
+    """The paths new since BEFORE: new against every document the source may have held. New against some
+    only, or against a BEFORE that is not known at all, the path stays with ``previous.fact`` as an unknown
+    (alerted, never remediated); held under every one, it is not what this change added."""
+    if all(_full_admin(before) for before in befores):
+        return ()
+    found: list[EscalationPath] = []
+    for path in paths:
+        new_against = sum(1 for before in befores if not _full_admin(before) and _new(path, before))
+        if new_against == 0:
+            continue
+        if previous.documents is None or new_against < len(befores):
+            found.append(path._replace(unknown=(*path.unknown, previous.fact)))
+        else:
+            found.append(path)
+    return tuple(found)
 
 
 def decisive(risk: PolicyRisk, *, alone: bool = False) -> PolicyRisk:
@@ -280,7 +344,7 @@ def decisive(risk: PolicyRisk, *, alone: bool = False) -> PolicyRisk:
 
 def _reaches_any(path: EscalationPath) -> EscalationPath:
     """``path`` made certain when its target action reaches every resource of its kind (see ``decisive``)."""
-    if not path.unknown or path.method.reach == "self":
+    if not path.unknown or path.method.reach in ("self", "assumes-role"):
         # Certain already; or what it lacks is whether the resources name the holder (a trust policy): not the
         # strongest.
         return path
@@ -302,24 +366,34 @@ def _every_one(resource: str, kind: str) -> bool:
 
 
 def judge_principal_change(
-    context: RuleContext, principal_arn: str, label: str, source: str, policy: Policy
+    context: RuleContext,
+    principal_arn: str,
+    label: str,
+    source: str,
+    policy: Policy,
+    *,
+    previous: Previous = ABSENT,
 ) -> PrincipalChange:
-    """Judge the principal AFTER the change against BEFORE it (see the module docstring)."""
+    """Judge the principal AFTER the change against BEFORE it: the principal with what ``source`` held before
+    (``previous``; see the module docstring)."""
     directory = context.directory
     current = directory.principal(principal_arn) if directory is not None else None
     if current is None:
         return _judge_holder_alone(directory, principal_arn, label, source, policy)
+    if previous is STORED:
+        previous = inline_previous(current, source, policy, _inline_what(source, label))
     after = current.replaced(source, policy)
     risk_after = assess_principal(after, directory)
     # BEFORE matters only for what AFTER reaches: the analysis is the costly part of judging a principal.
-    risk_before = (
-        assess_principal(current.replaced(source, None), directory)
+    befores = (
+        tuple(assess_principal(current.replaced(source, held), directory) for held in previous.documents or (None,))
         if risk_after.escalations
-        else PolicyRisk((), (), ())
+        else ()
     )
-    # The catalogue has applied every Deny and the boundary: an admin grant it keeps is effective.
+    # The catalogue has applied every Deny and the boundary: an admin grant it keeps is effective. An
+    # admin-equivalent grant is judged on the document, whatever it replaced: the rule never accepts one.
     admin = tuple(grant for grant in risk_after.admin if grant.source == source)
-    new = () if _full_admin(risk_before) else tuple(p for p in risk_after.escalations if _new(p, risk_before))
+    new = opened_since(risk_after.escalations, befores, previous) if befores else ()
     risk = decisive(PolicyRisk(admin, new, tuple(dict.fromkeys(f for p in new for f in p.unknown))))
     return PrincipalChange(
         risk,
@@ -329,8 +403,15 @@ def judge_principal_change(
         whole=True,
         source=source,
         after=after,
-        before=risk_before,
+        befores=befores,
     )
+
+
+def _inline_what(source: str, label: str) -> str:
+    """``inline policy deploy of role app`` for ``inline app/deploy``; the source itself otherwise."""
+    if source.startswith("inline ") and "/" in source:
+        return f"inline policy {source.rsplit('/', 1)[-1]} of {label}"
+    return source
 
 
 def _judge_holder_alone(
@@ -370,12 +451,18 @@ def _judge_holder_alone(
 
 
 def judge_holder_change(
-    context: RuleContext, principal_arn: str, label: str, source: str, policy: Policy
+    context: RuleContext,
+    principal_arn: str,
+    label: str,
+    source: str,
+    policy: Policy,
+    *,
+    previous: Previous = ABSENT,
 ) -> PrincipalChange:
     """``judge_principal_change``, and for a group whose document opens nothing for the group itself, what
     it opens for each member user, on the user's whole power (its own policies, its other groups', its
     boundary). Unknown membership is named in ``needs_context`` when the document grants part of a method."""
-    judged = judge_principal_change(context, principal_arn, label, source, policy)
+    judged = judge_principal_change(context, principal_arn, label, source, policy, previous=previous)
     key = PrincipalKey.of(principal_arn)
     directory = context.directory
     if key is None or key.kind != "group" or judged.risk.risky or directory is None:
@@ -391,7 +478,7 @@ def judge_holder_change(
     unknown: list[str] = []
     for user_arn in members[:_JUDGED_HOLDERS]:
         user = f"user {user_arn.rsplit('/', 1)[-1]}"
-        member = judge_principal_change(context, user_arn, user, held_as, policy)
+        member = judge_principal_change(context, user_arn, user, held_as, policy, previous=previous)
         if member.risk.escalations:
             found.append((user, member))
         unknown.extend(fact for fact in member.needs_context if fact not in unknown)
@@ -499,10 +586,14 @@ def _full_admin(before: PolicyRisk) -> bool:
 
 
 @cache
-def _method_parts() -> tuple[dict[str, str], tuple[tuple[frozenset[str], frozenset[str], bool], ...]]:
+def _method_parts() -> tuple[
+    dict[str, str], tuple[tuple[frozenset[str], frozenset[str], bool], ...], tuple[frozenset[str], ...]
+]:
     """The catalogue, read once for ``_grants_part_of_a_method``: each action some method needs, by its lower
-    case; and per method, the actions it needs, those that are more than a read (``_discovers``), and
-    whether it takes over another principal."""
+    case; per method, the actions it needs, those that are more than a read (``_discovers``), and whether it
+    takes over another principal; and the methods a rest may be "a method by itself" of. Assuming a stronger
+    role is one only where a trust lets the holder in: it does not make the sts:AssumeRole of a method that
+    first rewrites a role's permissions "the rest is a method already"."""
     methods = catalogue().methods
     spelled = {action.lower(): action for method in methods for action in method.actions}
     parts = tuple(
@@ -513,7 +604,8 @@ def _method_parts() -> tuple[dict[str, str], tuple[tuple[frozenset[str], frozens
         )
         for method in methods
     )
-    return spelled, parts
+    others = tuple(frozenset(method.actions) for method in methods if method.reach != "assumes-role")
+    return spelled, parts, others
 
 
 def _grants_part_of_a_method(policy: Policy) -> bool:
@@ -526,7 +618,7 @@ def _grants_part_of_a_method(policy: Policy) -> bool:
     is no part of any. A method it grants every action of is judged on the
     document itself.
     """
-    spelled, parts = _method_parts()
+    spelled, parts, others = _method_parts()
     granted: set[str] = set()  # the actions an Allow grants, as the catalogue spells them
     beyond_own_user: set[str] = set()  # ... on more than the caller's own user
     for statement in policy.statements:
@@ -541,7 +633,7 @@ def _grants_part_of_a_method(policy: Policy) -> bool:
     for needed, powers, takes_over in parts:
         mine = powers & (beyond_own_user if takes_over else granted)
         rest = needed - mine
-        if mine and rest and not any(other <= rest for other, _, _ in parts):
+        if mine and rest and not any(other <= rest for other in others):
             return True
     return False
 
@@ -656,7 +748,7 @@ class InlinePolicyRule:
         policy = load_policy(change.request_parameters.get("policyDocument"), policy_kind, field=field)
         document = dict(policy.raw)
         source = inline_source(principal, policy_name)
-        judged = judge_holder_change(context, arn, f"{kind} {principal}", source, policy)
+        judged = judge_holder_change(context, arn, f"{kind} {principal}", source, policy, previous=STORED)
         risk = judged.risk
         step = inline_policy_step(
             arn,
@@ -746,15 +838,16 @@ class PolicyVersionRule:
                 evaluation.compliant.append(f"version {version_id} of {name} no longer exists")
                 return evaluation
             document = dict(version.document)
-            policy = parse_policy(document, field=field)
-        risk = decisive(assess(policy), alone=True)
+        policy = parse_policy(document, field=field)
+        previous, previous_id = _previous_default(context, policy_arn, version_id)
+        risk = _opened_by_version(policy, previous)
         spec = _rule_for(context, risk, POLICY_VERSION_ADMIN)
         verb = "made the default" if change.event_name == "SetDefaultPolicyVersion" else "created as the default"
         holders: tuple[tuple[str, PrincipalChange], ...] = ()
         unknown: tuple[str, ...] = ()
         judged_holders: int | None = None
         if spec is None and not risk.risky:
-            holders, unknown, judged_holders = _judge_holders(context, policy_arn, policy)
+            holders, unknown, judged_holders = _judge_holders(context, policy_arn, policy, previous)
             if holders or unknown:
                 spec = PRIVILEGE_ESCALATION if _active(context, PRIVILEGE_ESCALATION) else POLICY_VERSION_ADMIN
         if spec is None:
@@ -773,7 +866,23 @@ class PolicyVersionRule:
             )
             return evaluation
         delete = context.rule(spec.id).choice("delete_version") == "delete"
-        step = policy_version_step(policy_arn, version_id, delete, document, risk, parsed=policy)
+        added = tuple(
+            dict.fromkeys(
+                path.method.name
+                for path in (*risk.escalations, *(p for _, held in holders for p in held.risk.escalations))
+            )
+        )
+        step = policy_version_step(
+            policy_arn,
+            version_id,
+            delete,
+            document,
+            risk,
+            parsed=policy,
+            previous_id=previous_id,
+            # Without a listing there is no earlier version to weigh: a restore needs one that is safe outright.
+            added_methods=None if risk.admin or previous is ABSENT else added,
+        )
         what = f"Version {version_id} of the customer-managed policy {name} was {verb}"
         if not risk.risky and not holders:
             judged = PrincipalChange(risk, needs_context=unknown, cannot_tell=True)
@@ -812,8 +921,62 @@ class PolicyVersionRule:
 _JUDGED_HOLDERS = 25
 
 
+def _previous_default(context: RuleContext, policy_arn: str, version_id: str) -> tuple[Previous, str | None]:
+    """What the policy's default version was before ``version_id`` became it, and its id when known exactly.
+
+    A reader that lists versions (``ListsPolicyVersions``: live, or the authorization details) tells it: a
+    default other than ``version_id`` is the previous one (a snapshot taken before the change); otherwise
+    it was one of the other versions, and IAM does not record which, so each is a candidate. Without a
+    listing, the event's document is judged as if the policy granted nothing before (as without context).
+    """
+    documents = context.documents
+    if not isinstance(documents, ListsPolicyVersions):
+        return ABSENT, None
+    listed = documents.policy_versions(context.change.account, policy_arn)
+    if listed is None:
+        return ABSENT, None
+    name = policy_arn.rsplit("/", 1)[-1]
+    parsed: dict[str, Policy] = {}
+    for version in listed.versions:
+        try:
+            parsed[version.version_id] = parse_policy(dict(version.document), field=f"version {version.version_id}")
+        except InvalidEventError:
+            continue  # a version that does not parse grants nothing IAM Warden can judge
+    if listed.default_id != version_id and listed.default_id in parsed:
+        return Previous((parsed[listed.default_id],)), listed.default_id
+    others = {vid: doc for vid, doc in parsed.items() if vid != version_id}
+    if not others:
+        return (
+            Previous(None, f"the previous default version of {name} is unknown: no other version of it is left"),
+            None,
+        )
+    fact = (
+        f"which version of {name} was the default before {version_id} (IAM keeps no record of it): "
+        f"{' or '.join(sorted(others, key=_number))}, and they differ in this"
+    )
+    return Previous(tuple(others.values()), fact), (next(iter(others)) if len(others) == 1 else None)
+
+
+def _opened_by_version(policy: Policy, previous: Previous) -> PolicyRisk:
+    """The version's document judged alone (``decisive``), keeping only the escalation methods it opens that
+    the previous default (judged alone too) did not grant; admin-equivalent grants are judged on the document."""
+    risk = assess(policy)
+    if not risk.escalations or previous.documents == ():
+        return decisive(risk, alone=True)
+    reaching = tuple(_reaches_any(path) for path in risk.escalations)
+    held = previous.documents if previous.documents is not None else (None,)
+    befores = tuple(_alone(assess(document)) if document is not None else PolicyRisk((), (), ()) for document in held)
+    new = opened_since(reaching, befores, previous)
+    return decisive(PolicyRisk(risk.admin, new, ()))
+
+
+def _alone(risk: PolicyRisk) -> PolicyRisk:
+    """``risk`` of a document judged without the account's roles, as ``decisive(..., alone=True)`` reads it."""
+    return risk._replace(escalations=tuple(_reaches_any(path) for path in risk.escalations))
+
+
 def _judge_holders(
-    context: RuleContext, policy_arn: str, policy: Policy
+    context: RuleContext, policy_arn: str, policy: Policy, previous: Previous = ABSENT
 ) -> tuple[tuple[tuple[str, PrincipalChange], ...], tuple[str, ...], int | None]:
     """What a new default version adds to each principal it is attached to: the holders it opens a method
     for, what could not be known, and how many holders were judged (None when they are not known)."""
@@ -832,7 +995,7 @@ def _judge_holders(
         if key is None:
             continue
         label = f"{key.kind} {key.name}"
-        judged = judge_holder_change(context, arn, label, policy_arn, policy)
+        judged = judge_holder_change(context, arn, label, policy_arn, policy, previous=previous)
         if judged.members:
             found.extend((f"{member} (in {label})", held) for member, held in judged.members)
         elif judged.risk.escalations:
@@ -1046,7 +1209,10 @@ def _still_opens(judged: PrincipalChange, directory: RoleDirectory | None) -> Ca
         risk = assess_principal(judged.after.replaced(judged.source, rest), directory)
         if any(grant.source == judged.source for grant in risk.admin):
             return True
-        return not _full_admin(judged.before) and any(_new(path, judged.before) for path in risk.escalations)
+        befores = judged.befores or (PolicyRisk((), (), ()),)
+        return any(
+            all(not _full_admin(before) and _new(path, before) for before in befores) for path in risk.escalations
+        )
 
     return still_open
 
@@ -1112,8 +1278,16 @@ def policy_version_step(
     risk: PolicyRisk,
     *,
     parsed: Policy | None = None,
+    previous_id: str | None = None,
+    added_methods: tuple[str, ...] | None = None,
 ) -> RemediationStep:
-    """The plan for a risky default version: the newest safe earlier version, else a new one without the grant."""
+    """The plan for a risky default version: the previous default, else the newest safe earlier version, else
+    a new one without the grant.
+
+    ``added_methods``: the change opened only these escalation methods (no admin grant), so "safe" means
+    granting none of them (and nothing admin-equivalent): an older grant the previous default held stays.
+    ``previous_id``: the version that was the default before, when known.
+    """
     name = policy_arn.rsplit("/", 1)[-1]
     cuts, remaining = proportional_cut(document, risk, parsed=parsed)
     fallback = (
@@ -1121,11 +1295,28 @@ def policy_version_step(
         if remaining is not None
         else f"; if there is none, change nothing (no grant of version {version_id} may stay)"
     )
+    parameters: dict[str, Any] = {
+        "policy_arn": policy_arn,
+        "version_id": version_id,
+        "delete_version": delete,
+        "statements": cuts,
+    }
+    if previous_id is not None:
+        parameters["previous_version"] = previous_id
+    if added_methods is not None:
+        parameters["added_methods"] = list(added_methods)
+    which = (
+        f"version {previous_id} of {name} (the previous default) the default again, if it is still safe, else the "
+        "newest safe earlier version"
+        if previous_id is not None
+        else f"the newest safe earlier version of {name} the default again"
+    )
+    safe = f" (safe: granting none of {', '.join(added_methods)})" if added_methods else ""
     return RemediationStep(
         RestoreDefaultPolicyVersion.action,
         policy_arn,
-        {"policy_arn": policy_arn, "version_id": version_id, "delete_version": delete, "statements": cuts},
-        f"make the newest safe earlier version of {name} the default again{fallback}"
+        parameters,
+        f"make {which}{safe}{fallback}"
         + (f"; delete version {version_id}" if delete else f" (version {version_id} is kept)"),
     )
 
@@ -1299,7 +1490,7 @@ class RestoreDefaultPolicyVersion:
         if not before["exists"] or before["default"] != offending:
             return  # the policy is gone, or another version is the default since (this step's own, too)
         arn = step.parameters["policy_arn"]
-        target = safe_version(before["versions"], offending)
+        target = _target(step, before)
         if target is not None:
             run.aws.iam.set_default_policy_version(PolicyArn=arn, VersionId=target)
             done.append(f"made version {target} of {arn} the default again (was {offending})")
@@ -1316,7 +1507,7 @@ class RestoreDefaultPolicyVersion:
         arn, offending = step.parameters["policy_arn"], step.parameters["version_id"]
         document = _version_document(before, offending)
         remaining = _rewritten(document, step)
-        if remaining is None or is_risky_document(parse_policy(remaining)):
+        if remaining is None or _unsafe(parse_policy(remaining), step.parameters.get("added_methods")):
             raise RemediationError(
                 f"no other version of {arn} is safe to make the default, and no grant of version {offending} "
                 "may stay; nothing was changed: write a safe version or detach the policy by hand"
@@ -1341,7 +1532,7 @@ class RestoreDefaultPolicyVersion:
         if not before["exists"] or before["default"] != offending:
             return []
         arn = step.parameters["policy_arn"]
-        target = safe_version(before["versions"], offending)
+        target = _target(step, before)
         try:
             current = aws.iam.get_policy(PolicyArn=arn)["Policy"]["DefaultVersionId"]
         except Exception as exc:
@@ -1422,18 +1613,42 @@ def _version_to_drop(versions: list[Mapping[str, Any]], default: str) -> str | N
     return str(others[-1]["version_id"]) if others else None
 
 
-def safe_version(versions: list[Mapping[str, Any]], offending: str) -> str | None:
-    """The newest version other than ``offending`` that is neither admin-equivalent nor escalating."""
-    for version in _newest_first(versions):
+def safe_version(
+    versions: list[Mapping[str, Any]], offending: str, added: Sequence[str] | None = None, previous: str | None = None
+) -> str | None:
+    """The version to make the default instead of ``offending``: ``previous`` (the default before the change)
+    when it is safe, else the newest safe other version. Safe: neither admin-equivalent nor escalating; with
+    ``added`` (the methods the change opened), admin-equivalent or granting one of those (``_unsafe``)."""
+    ordered = _newest_first(versions)
+    ordered.sort(key=lambda version: version["version_id"] != previous)  # stable: the previous default first
+    for version in ordered:
         if version["version_id"] == offending:
             continue
         try:
-            risky = is_risky_document(parse_policy(version["document"]))
+            risky = _unsafe(parse_policy(version["document"]), added)
         except InvalidEventError:
             continue
         if not risky:
             return str(version["version_id"])
     return None
+
+
+def _unsafe(policy: Policy, added: Sequence[str] | None) -> bool:
+    """Whether a version may not be the default: risky at all, or (``added``) admin or one of those methods."""
+    if added is None:
+        return is_risky_document(policy)
+    risk = assess(policy)
+    return bool(risk.admin) or any(path.method.name in added for path in risk.escalations)
+
+
+def _target(step: RemediationStep, before: Mapping[str, Any]) -> str | None:
+    """The version a step makes the default (``safe_version`` with the step's plan)."""
+    return safe_version(
+        before["versions"],
+        step.parameters["version_id"],
+        step.parameters.get("added_methods"),
+        step.parameters.get("previous_version"),
+    )
 
 
 def _number(version_id: str) -> int:
