@@ -148,6 +148,14 @@ class Scope(NamedTuple):
 USER_DELETION = "AllowsUserDeletion"
 
 
+SECRETS_SOURCE = "secretsmanager.amazonaws.com"
+#: IAM Warden's Slack credentials (template.yaml): logical id and the exact name the template gives each.
+OWN_SECRETS = (
+    ("SecuritySlackWebhookSecret", "iamwarden/slack/security"),
+    ("SlackBotTokenSecret", "iamwarden/slack/bot"),
+)
+
+
 SCOPES: tuple[Scope, ...] = (
     Scope(
         "QuarantineUsers",
@@ -368,6 +376,17 @@ SCOPES: tuple[Scope, ...] = (
         ("!Sub arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter${SettingsPrefix}/*",),
         central_only=True,
         comment="iamwarden-tampered with settings_guard restore: the previous value from the parameter's history.",
+    ),
+    Scope(
+        "RestoreOwnSlackSecrets",
+        ("secretsmanager:DescribeSecret", "secretsmanager:RestoreSecret", "secretsmanager:UpdateSecretVersionStage"),
+        tuple(
+            f"!Sub arn:${{AWS::Partition}}:secretsmanager:${{AWS::Region}}:${{AWS::AccountId}}:secret:{name}-??????"
+            for _, name in OWN_SECRETS
+        ),
+        central_only=True,
+        comment="iamwarden-tampered: its Slack secrets restored, their current version put back (exact names, "
+        "and Secrets Manager's six-character suffix).",
     ),
     Scope(
         "RestoreAccountPublicAccessBlock",
@@ -931,17 +950,37 @@ def render_tampering_routes() -> str:
         )
     home_sources = sorted(source for source in keys if source != "iam.amazonaws.com")
     home_names = sorted({name for source in home_sources for name in keys[source]})
+    by_name = sorted(source for source in home_sources if source != SECRETS_SOURCE)
+    secret_names = sorted(keys.get(SECRETS_SOURCE, set()))
+    secret_branch = (
+        [
+            "$or:",
+            f"  - eventSource: [{', '.join(by_name)}]",
+            *_nested(flow_or_block("eventName", sorted({n for s in by_name for n in keys[s]}), indent=18), 4),
+            f"  - eventSource: [{SECRETS_SOURCE}]",
+            *_nested(flow_or_block("eventName", secret_names, indent=18), 4),
+            "    requestParameters:",
+            "      secretId:",
+            *(f"        - {identifier}" for identifier in own_secret_identifiers()),
+        ]
+        if secret_names
+        else []
+    )
     lines += _rule(
         "TamperedStack",
         None,
         [event_bridge_source(source) for source in home_sources],
         [
-            f"eventSource: [{', '.join(home_sources)}]",
-            *flow_or_block("eventName", home_names, indent=16),
+            *(
+                []
+                if secret_branch
+                else [f"eventSource: [{', '.join(home_sources)}]", *flow_or_block("eventName", home_names, indent=16)]
+            ),
             *exclusion,
+            *secret_branch,
         ],
-        "iamwarden-tampered: the stack's rules, functions, queues, tables and settings, on this account's default "
-        "bus (not through the forwarder an intruder could disable first).",
+        "iamwarden-tampered: the stack's rules, functions, queues, tables, settings and Slack secrets (by exact ARN "
+        "or name), on this account's default bus (not through the forwarder an intruder could disable first).",
     )
     events = sorted(keys.get("events.amazonaws.com", set()) & RULE_EVENTS)  # the member stack has no bus
     lines += _rule(
@@ -959,6 +998,20 @@ def render_tampering_routes() -> str:
         "iamwarden-tampered: the member stack's forwarding rules, as its guard rules forward their changes.",
     )
     return "\n".join(lines) + "\n"
+
+
+def own_secret_identifiers() -> list[str]:
+    """Every way a call names one of IAM Warden's secrets exactly: its full ARN (``!Ref``), its name, and its ARN
+    without Secrets Manager's random suffix in this account and region; never a name prefix."""
+    return [
+        identifier
+        for logical, name in OWN_SECRETS
+        for identifier in (
+            f"!Ref {logical}",
+            name,
+            f'!Sub "arn:${{AWS::Partition}}:secretsmanager:${{AWS::Region}}:${{AWS::AccountId}}:secret:{name}"',
+        )
+    ]
 
 
 def own_rule_names() -> list[str]:

@@ -1033,6 +1033,29 @@ def _alert_key(*, scheduled: bool) -> Callable[[Account], RemediationStep]:
     return setup
 
 
+def _own_secret(change: str) -> Callable[[Account], RemediationStep]:
+    """One of IAM Warden's Slack secrets (the template's, created by the fixture) changed by an intruder."""
+
+    def setup(account: Account) -> RemediationStep:
+        client = account.session.client("secretsmanager", region_name=REGION)
+        # By full ARN, as the template's !Ref gives IAM Warden its secrets (the grant names them with the suffix).
+        if change == "deleted":  # the bot secret: the other scenarios keep using the webhook's
+            secret = client.describe_secret(SecretId="iamwarden/slack/bot")["ARN"]
+            client.delete_secret(SecretId=secret, RecoveryWindowInDays=7)
+            return _step(StepAction("restore_own_secret"), secret, secret_id=secret, recovery_window=7)
+        secret = client.describe_secret(SecretId="iamwarden/slack/security")["ARN"]
+        if change == "policy":
+            deny = {"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Principal": "*", "Action": "*"}]}
+            client.put_resource_policy(SecretId=secret, ResourcePolicy=json.dumps(deny))
+            return _step(StepAction("remove_own_secret_policy"), secret, secret_id=secret)
+        version = client.put_secret_value(SecretId=secret, SecretString="https://hooks.slack.com/services/X")
+        return _step(
+            StepAction("restore_own_secret_version"), secret, secret_id=secret, changed_to=version["VersionId"]
+        )
+
+    return setup
+
+
 def _disabled_alarm_actions(account: Account) -> RemediationStep:
     from tests.functional.test_tampering import create_heartbeat_alarm
 
@@ -1290,6 +1313,9 @@ SCENARIOS: dict[str, Scenario] = {
     "tampered-alert-key-disabled": Scenario(_alert_key(scheduled=False)),
     "tampered-alert-key-scheduled-for-deletion": Scenario(_alert_key(scheduled=True)),
     "tampered-alarm-actions": Scenario(_disabled_alarm_actions),
+    "tampered-slack-secret-value": Scenario(_own_secret("value")),
+    "tampered-slack-secret-deleted": Scenario(_own_secret("deleted")),
+    "tampered-slack-secret-policy": Scenario(_own_secret("policy")),
     "tampered-boundary-on-own-role": Scenario(_bounded_own_role),
     "tampered-own-role-trust-policy": Scenario(_rewritten_own_role("trust")),
     "tampered-own-role-inline-policy": Scenario(_rewritten_own_role("inline")),

@@ -140,6 +140,7 @@ CENTRAL_ONLY = {
     "RestoreCentralBusStatement",
     "RestoreOwnAlertKey",
     "EnableOwnAlarmActions",
+    "RestoreOwnSlackSecrets",
 }
 
 

@@ -33,6 +33,10 @@ own deployment: no other stack can hold these exact names while this one does. J
   template declares (``restore_function_concurrency``); code, configuration, event invoke config,
   permissions and deletion are alerted;
 * its queues and tables, changed or deleted: alerted;
+* its Slack secrets (webhook, bot token; exact ARN or name), changed by anyone not in ``operators``: a deleted
+  secret restored (``restore_own_secret``), a new current version replaced by the one before
+  (``restore_own_secret_version``), a resource policy put on one deleted (``remove_own_secret_policy``); another
+  key or a rotation alerted with the way back;
 * its SSM settings, changed by anyone not in ``operators``: alerted, and with ``settings_guard: restore``
   the previous value is put back from the parameter's history (``restore_setting``).
 """
@@ -67,6 +71,7 @@ CLOUDFORMATION = "cloudformation.amazonaws.com"
 SNS = "sns.amazonaws.com"
 KMS = "kms.amazonaws.com"
 CLOUDWATCH = "monitoring.amazonaws.com"
+SECRETSMANAGER = "secretsmanager.amazonaws.com"
 
 #: The role changes judged here (the own roles' policies, boundary, trust policy and existence).
 ROLE_EVENTS = frozenset(
@@ -112,6 +117,21 @@ TABLE_EVENTS = frozenset({"DeleteTable", "UpdateTable", "UpdateContinuousBackups
 TOPIC_EVENTS = frozenset({"Unsubscribe", "SetSubscriptionAttributes", "DeleteTopic", "SetTopicAttributes"})
 KEY_EVENTS = frozenset({"DisableKey", "ScheduleKeyDeletion"})
 ALARM_EVENTS = frozenset({"DeleteAlarms", "DisableAlarmActions"})
+#: The Slack credentials the alerts go out with: a new value (or another version made current) redirects or
+#: silences Slack, a deleted secret, another key, a resource policy or a rotation to someone's function as well.
+SECRET_EVENTS = frozenset(
+    {
+        "PutSecretValue",
+        "UpdateSecret",
+        "UpdateSecretVersionStage",
+        "DeleteSecret",
+        "PutResourcePolicy",
+        "DeleteResourcePolicy",
+        "RotateSecret",
+    }
+)
+#: The staging label of the version Secrets Manager hands out (``GetSecretValue`` without a version).
+CURRENT = "AWSCURRENT"
 
 IAMWARDEN_TAMPERED = RuleSpec(
     id=TAMPERED_RULE_ID,
@@ -124,6 +144,7 @@ IAMWARDEN_TAMPERED = RuleSpec(
     | TOPIC_EVENTS
     | KEY_EVENTS
     | ALARM_EVENTS
+    | SECRET_EVENTS
     | FUNCTION_EVENTS
     | QUEUE_EVENTS
     | TABLE_EVENTS
@@ -134,7 +155,9 @@ IAMWARDEN_TAMPERED = RuleSpec(
     ),
     options={
         "operators": OptionSpec(
-            "patterns", (), "ARN patterns of the people and roles who may change IAM Warden's settings in SSM"
+            "patterns",
+            (),
+            "ARN patterns of the people and roles who may change IAM Warden's settings in SSM and its Slack secrets",
         ),
         "settings_guard": OptionSpec(
             "choice",
@@ -162,6 +185,7 @@ EVENT_KEYS = frozenset(
     | {(SNS, name) for name in TOPIC_EVENTS}
     | {(KMS, name) for name in KEY_EVENTS}
     | {(CLOUDWATCH, name) for name in ALARM_EVENTS}
+    | {(SECRETSMANAGER, name) for name in SECRET_EVENTS}
 )
 
 
@@ -207,7 +231,7 @@ class TamperingRule:
         if target.fine is not None:
             evaluation.compliant.append(target.fine)
             return evaluation
-        if change.event_source == SSM:
+        if change.event_source in (SSM, SECRETSMANAGER):
             rule = context.rule(IAMWARDEN_TAMPERED.id)
             operator = next(
                 (
@@ -221,8 +245,10 @@ class TamperingRule:
             if operator is not None:
                 evaluation.compliant.append(f"{change.actor.display} is an operator ({operator!r}) and changed {what}")
                 return evaluation
-            if rule.choice("settings_guard") != "restore" and not guards_the_guard(
-                own, list(settings_written(change, own))
+            if (
+                change.event_source == SSM
+                and rule.choice("settings_guard") != "restore"
+                and not guards_the_guard(own, list(settings_written(change, own)))
             ):
                 plan = []
         if plan:
@@ -322,6 +348,8 @@ class TamperingRule:
             return None  # IAM Warden's functions, queues, tables and settings live in the security account only
         if source in (SNS, KMS, CLOUDWATCH):
             return _alert_path_target(context)
+        if source == SECRETSMANAGER:
+            return _own_secret_target(context)
         if source == LAMBDA:
             function = _function_name(_text(parameters, "functionName"))
             if function is None or function not in own.functions:
@@ -463,6 +491,133 @@ def _alert_path_target(context: RuleContext) -> Target | None:
         else []
     )
     return Target(f"its alarm{'s' if len(mine) > 1 else ''} {', '.join(mine)}", arn, plan)
+
+
+def _own_secret_target(context: RuleContext) -> Target | None:
+    """A change to one of IAM Warden's Slack secrets (the webhook, the bot token), or None for any other secret.
+
+    Put back where the secret itself still holds the good state: a deleted secret is restored (``RestoreSecret``,
+    within its recovery window), a new current version (``PutSecretValue``, ``UpdateSecretVersionStage`` of
+    ``AWSCURRENT``) gives ``AWSCURRENT`` back to the version it was taken from (``AWSPREVIOUS``), a resource
+    policy put on it is deleted (the template declares none). Another key, a rotation or a version staged without
+    being current are alerted with the way back.
+    """
+    change = context.change
+    own = context.settings.own
+    parameters = change.request_parameters
+    secret = own.own_secret(_text(parameters, "secretId"), change.account, change.region)
+    if secret is None:
+        return None
+    name = change.event_name
+    what = f"its Slack secret {secret}"
+    fix = own.redeploy_command(change.account, change.region)
+    if name == "DeleteSecret":
+        if parameters.get("forceDeleteWithoutRecovery") in (True, "true"):
+            return Target(
+                what,
+                secret,
+                [],
+                done=(
+                    "it was deleted without a recovery window, so it cannot be restored: "
+                    f"{fix}; then put the Slack credential back (aws secretsmanager put-secret-value --secret-id "
+                    f"{secret} --secret-string ...)"
+                ),
+            )
+        window = parameters.get("recoveryWindowInDays")
+        step = RemediationStep(
+            RestoreOwnSecret.action,
+            secret,
+            {"secret_id": secret, "recovery_window": window if isinstance(window, int) else None},
+            f"restore IAM Warden's Slack secret {secret} (cancel its scheduled deletion)",
+        )
+        return Target(what, secret, [step])
+    if name in ("PutSecretValue", "UpdateSecretVersionStage"):
+        return _secret_version_target(context, secret, what)
+    if name == "PutResourcePolicy":
+        step = RemediationStep(
+            RemoveOwnSecretPolicy.action,
+            secret,
+            {"secret_id": secret},
+            f"delete the resource policy put on IAM Warden's Slack secret {secret} (its template declares none)",
+        )
+        return Target(what, secret, [step])
+    if name == "DeleteResourcePolicy":
+        return Target(
+            what,
+            secret,
+            [],
+            severity=Severity.HIGH,
+            done="its template declares no resource policy on it, so nothing IAM Warden relies on was taken away",
+        )
+    if name == "RotateSecret":
+        function = _text(parameters, "rotationLambdaARN") or "a rotation function"
+        return Target(
+            f"{what} (rotation by {function})",
+            secret,
+            [],
+            done=(
+                f"a rotation writes new versions of it: stop it (aws secretsmanager cancel-rotate-secret --secret-id "
+                f"{secret}) and make the good version current again (aws secretsmanager update-secret-version-stage "
+                f"--secret-id {secret} --version-stage {CURRENT} --move-to-version-id <the good version> "
+                f"--remove-from-version-id <the rotated one>); {fix}"
+            ),
+        )
+    key = _text(parameters, "kmsKeyId")
+    return Target(
+        f"{what}{f' (now encrypted with {key})' if key else ''}",
+        secret,
+        [],
+        done=(
+            "put it back: "
+            + (
+                f"aws secretsmanager update-secret --secret-id {secret} --kms-key-id <the key the template names, "
+                "or aws/secretsmanager>; "
+                if key
+                else ""
+            )
+            + fix
+        ),
+    )
+
+
+def _secret_version_target(context: RuleContext, secret: str, what: str) -> Target:
+    """A new ``AWSCURRENT`` version of an own secret: the label goes back to the version it was taken from."""
+    change = context.change
+    parameters = change.request_parameters
+    if change.event_name == "UpdateSecretVersionStage":
+        stage, changed_to = _text(parameters, "versionStage"), _text(parameters, "moveToVersionId")
+        if stage != CURRENT:
+            return Target(
+                what,
+                secret,
+                [],
+                severity=Severity.HIGH,
+                done=f"the label {stage} moved, not {CURRENT}: IAM Warden still reads the same version",
+            )
+    else:
+        stages = parameters.get("versionStages")
+        if isinstance(stages, list) and CURRENT not in stages:
+            return Target(
+                what,
+                secret,
+                [],
+                severity=Severity.HIGH,
+                done=f"the new version is not {CURRENT}, so IAM Warden does not read it yet; making it current is "
+                "put back then",
+            )
+        response = change.response_elements or {}
+        changed_to = _text(response, "versionId") or _text(parameters, "clientRequestToken")
+    if changed_to is None:
+        needs = (f"which version of {secret} the change made {CURRENT} (the event names none)",)
+        return Target(what, secret, [], needs)
+    step = RemediationStep(
+        RestoreOwnSecretVersion.action,
+        secret,
+        {"secret_id": secret, "changed_to": changed_to},
+        f"make the version {changed_to} replaced the current one of IAM Warden's Slack secret {secret} again "
+        f"(move {CURRENT} back to the version labelled AWSPREVIOUS)",
+    )
+    return Target(what, secret, [step])
 
 
 def _restore_role_document(context: RuleContext, role: str, arn: str) -> tuple[RemediationStep | None, tuple[str, ...]]:
@@ -645,6 +800,10 @@ def undeclared_by_the_stack(context: RuleContext) -> str | None:
             return f"a permissions boundary on its role {role}"
         return None
     parameters = change.request_parameters
+    if change.event_source == SECRETSMANAGER and name in ("PutResourcePolicy", "DeleteResourcePolicy", "RotateSecret"):
+        # The template declares neither a resource policy nor a rotation on its secrets: another stack's
+        # AWS::SecretsManager::ResourcePolicy or RotationSchedule on them is tampering like anyone's call.
+        return f"a {'rotation' if name == 'RotateSecret' else 'resource policy'} on {_text(parameters, 'secretId')}"
     if change.event_source == LAMBDA and name in ("AddPermission20150331v2", "RemovePermission20150331v2"):
         statement = _text(parameters, "statementId") or ""
         stack = own.stack_name or "iamwarden"
@@ -1280,6 +1439,150 @@ def _entry(entry: Mapping[str, Any]) -> dict[str, Any]:
     return {"version": entry["Version"], "value": entry["Value"], "type": entry.get("Type", "String")}
 
 
+class RestoreOwnSecret:
+    """Restore a deleted IAM Warden secret within its recovery window. Undo schedules its deletion again."""
+
+    permissions: ClassVar[Permissions] = ("secretsmanager:DescribeSecret", "secretsmanager:RestoreSecret")
+    action: ClassVar[StepAction] = StepAction("restore_own_secret", permissions)
+    undo_permissions: ClassVar[Permissions] = ("secretsmanager:DescribeSecret", "secretsmanager:DeleteSecret")
+    undoable: ClassVar[bool] = True
+
+    @staticmethod
+    def _state(aws: AccountClients, secret: str) -> dict[str, Any]:
+        try:
+            found = aws.client("secretsmanager").describe_secret(SecretId=secret)
+        except Exception as exc:
+            if is_gone(exc):
+                return {"exists": False, "deleted": False}
+            raise
+        return {"exists": True, "deleted": found.get("DeletedDate") is not None}
+
+    def capture(self, aws: AccountClients, step: RemediationStep) -> dict[str, Any]:
+        return self._state(aws, step.parameters["secret_id"])
+
+    def apply(self, run: StepRun, step: RemediationStep, before: Mapping[str, Any], done: list[str]) -> None:
+        if not before["exists"] or not before["deleted"]:
+            return  # gone for good (alerted), or restored already
+        run.aws.client("secretsmanager").restore_secret(SecretId=step.parameters["secret_id"])
+        done.append(step.summary)
+
+    def undo(self, aws: AccountClients, step: RemediationStep, before: Mapping[str, Any]) -> list[str]:
+        if not before["exists"] or not before["deleted"]:
+            return []
+        secret = step.parameters["secret_id"]
+        now = self._state(aws, secret)
+        if not now["exists"]:
+            raise UndoError(f"the secret {secret} no longer exists")
+        if now["deleted"]:
+            return []
+        window = step.parameters.get("recovery_window") or 30
+        aws.client("secretsmanager").delete_secret(SecretId=secret, RecoveryWindowInDays=window)
+        return [f"scheduled the deletion of secret {secret} again ({window} days)"]
+
+
+def _stages(aws: AccountClients, secret: str) -> dict[str, Any]:
+    """Whether the secret exists, and the versions labelled ``AWSCURRENT`` and ``AWSPREVIOUS``."""
+    try:
+        found = aws.client("secretsmanager").describe_secret(SecretId=secret)
+    except Exception as exc:
+        if is_gone(exc):
+            return {"exists": False, "current": None, "previous": None}
+        raise
+    labels = found.get("VersionIdsToStages") or {}
+
+    def labelled(stage: str) -> str | None:
+        return next((version for version, stages in labels.items() if stage in stages), None)
+
+    return {"exists": True, "current": labelled(CURRENT), "previous": labelled("AWSPREVIOUS")}
+
+
+class RestoreOwnSecretVersion:
+    """Give ``AWSCURRENT`` of an IAM Warden secret back to the version a change took it from. Undoable.
+
+    Acts only while the changed-to version is still current (a later change is judged by its own event). Secrets
+    Manager moves ``AWSPREVIOUS`` to the version ``AWSCURRENT`` leaves, so undo moving the label forward again
+    leaves both labels as the change left them.
+    """
+
+    permissions: ClassVar[Permissions] = ("secretsmanager:DescribeSecret", "secretsmanager:UpdateSecretVersionStage")
+    action: ClassVar[StepAction] = StepAction("restore_own_secret_version", permissions)
+    undo_permissions: ClassVar[Permissions] = permissions
+    undoable: ClassVar[bool] = True
+
+    def capture(self, aws: AccountClients, step: RemediationStep) -> dict[str, Any]:
+        return _stages(aws, step.parameters["secret_id"])
+
+    def apply(self, run: StepRun, step: RemediationStep, before: Mapping[str, Any], done: list[str]) -> None:
+        changed_to = step.parameters["changed_to"]
+        if not before["exists"] or before["current"] != changed_to:
+            return  # gone (alerted), put back already, or changed again since (judged by its own event)
+        previous, secret = before["previous"], step.parameters["secret_id"]
+        if previous is None:
+            raise RemediationError(f"the secret {secret} has no AWSPREVIOUS version to make {CURRENT} again")
+        run.aws.client("secretsmanager").update_secret_version_stage(
+            SecretId=secret, VersionStage=CURRENT, MoveToVersionId=previous, RemoveFromVersionId=changed_to
+        )
+        done.append(f"made version {previous} of IAM Warden's Slack secret {secret} {CURRENT} again (not {changed_to})")
+
+    def undo(self, aws: AccountClients, step: RemediationStep, before: Mapping[str, Any]) -> list[str]:
+        changed_to = step.parameters["changed_to"]
+        if not before["exists"] or before["current"] != changed_to or before["previous"] is None:
+            return []
+        secret = step.parameters["secret_id"]
+        now = _stages(aws, secret)
+        if now["current"] == changed_to:
+            return []
+        if now["current"] != before["previous"]:
+            raise UndoError(f"the current version of secret {secret} changed since; undo by hand")
+        aws.client("secretsmanager").update_secret_version_stage(
+            SecretId=secret, VersionStage=CURRENT, MoveToVersionId=changed_to, RemoveFromVersionId=before["previous"]
+        )
+        return [f"made version {changed_to} of secret {secret} {CURRENT} again, as the change left it"]
+
+
+class RemoveOwnSecretPolicy:
+    """Delete a resource policy put on an IAM Warden secret (its template declares none). Undo puts it back."""
+
+    permissions: ClassVar[Permissions] = ("secretsmanager:GetResourcePolicy", "secretsmanager:DeleteResourcePolicy")
+    action: ClassVar[StepAction] = StepAction("remove_own_secret_policy", permissions)
+    undo_permissions: ClassVar[Permissions] = ("secretsmanager:GetResourcePolicy", "secretsmanager:PutResourcePolicy")
+    undoable: ClassVar[bool] = True
+
+    @staticmethod
+    def _policy(aws: AccountClients, secret: str) -> tuple[bool, str | None]:
+        try:
+            found = aws.client("secretsmanager").get_resource_policy(SecretId=secret)
+        except Exception as exc:
+            if is_gone(exc):
+                return False, None
+            raise
+        policy = found.get("ResourcePolicy")
+        return True, policy if isinstance(policy, str) and policy else None
+
+    def capture(self, aws: AccountClients, step: RemediationStep) -> dict[str, Any]:
+        exists, policy = self._policy(aws, step.parameters["secret_id"])
+        return {"exists": exists, "policy": policy}
+
+    def apply(self, run: StepRun, step: RemediationStep, before: Mapping[str, Any], done: list[str]) -> None:
+        if not before["exists"] or before["policy"] is None:
+            return  # gone (alerted), or deleted already
+        with ignoring():
+            run.aws.client("secretsmanager").delete_resource_policy(SecretId=step.parameters["secret_id"])
+            done.append(step.summary)
+
+    def undo(self, aws: AccountClients, step: RemediationStep, before: Mapping[str, Any]) -> list[str]:
+        if not before["exists"] or before["policy"] is None:
+            return []
+        secret = step.parameters["secret_id"]
+        exists, live = self._policy(aws, secret)
+        if not exists:
+            raise UndoError(f"the secret {secret} no longer exists")
+        if live is not None:
+            raise UndoError(f"the secret {secret} has a resource policy again; undo by hand")
+        aws.client("secretsmanager").put_resource_policy(SecretId=secret, ResourcePolicy=before["policy"])
+        return [f"put the resource policy back on secret {secret}, as the change left it"]
+
+
 GUARDRAILS = (TamperingRule(),)
 ACTIONS = (
     EnableOwnRule(),
@@ -1291,4 +1594,7 @@ ACTIONS = (
     RemoveOwnRoleBoundary(),
     RestoreOwnRoleDocument(),
     RestoreOwnPolicyVersion(),
+    RestoreOwnSecret(),
+    RestoreOwnSecretVersion(),
+    RemoveOwnSecretPolicy(),
 )
