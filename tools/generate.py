@@ -389,6 +389,14 @@ SCOPES: tuple[Scope, ...] = (
         "and Secrets Manager's six-character suffix).",
     ),
     Scope(
+        "RestoreAlertSubscriptions",
+        ("sns:GetSubscriptionAttributes", "sns:SetSubscriptionAttributes"),
+        (ANY,),
+        central_only=True,
+        comment="iamwarden-tampered: the alert topic's subscriptions put back; IAM knows no subscription resource "
+        "type for these calls, the code acts on the alert topic's subscriptions only.",
+    ),
+    Scope(
         "RestoreAccountPublicAccessBlock",
         ("s3:GetAccountPublicAccessBlock", "s3:PutAccountPublicAccessBlock"),
         (ANY,),

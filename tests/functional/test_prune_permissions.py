@@ -185,7 +185,8 @@ def authorised_as(action: str, params: dict[str, Any], account: str, region: str
         owner, name = str(params["QueueUrl"]).split("/")[-2:]
         return Call(action, f"arn:aws:sqs:{region}:{owner}:{name}")
     if service == "sns":
-        return Call(action, str(params["TopicArn"]))
+        # Subscription calls name the subscription (no resource type IAM knows: granted on "*").
+        return Call(action, str(params.get("TopicArn") or params["SubscriptionArn"]))
     if service == "secretsmanager":
         return Call(action, f"arn:aws:secretsmanager:{region}:{account}:secret:{params['SecretId']}")
     if service == "events" and action == "events:DescribeEventBus":

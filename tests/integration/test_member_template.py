@@ -141,6 +141,7 @@ CENTRAL_ONLY = {
     "RestoreOwnAlertKey",
     "EnableOwnAlarmActions",
     "RestoreOwnSlackSecrets",
+    "RestoreAlertSubscriptions",
 }
 
 

@@ -10,7 +10,7 @@ import pytest
 
 from iamwarden.domain.catalog import Mode, Severity
 from iamwarden.domain.findings import Verdict
-from iamwarden.domain.recorded import OWN_ROLE, Snapshot
+from iamwarden.domain.recorded import OWN_ROLE, OWN_SUBSCRIPTION, Snapshot
 from iamwarden.domain.settings import Settings, load_settings
 from iamwarden.guardrails.engine import judge_event
 from tests.conftest import SAMPLE_OWN, load_event
@@ -637,3 +637,42 @@ def test_cloudformation_may_update_the_secret_but_declares_no_policy_or_rotation
     assert _tampering(judge(by_cloudformation(load_event("tamper-slack-secret-value.json")))) == []
     [finding] = _tampering(judge(by_cloudformation(load_event("tamper-slack-secret-policy.json"))))
     assert "through CloudFormation, but a resource policy on iamwarden/slack/security" in finding.reason
+
+
+# --- the alert topic's subscriptions ----------------------------------------------------------------------------
+
+SUBSCRIPTION = "arn:aws:sns:us-east-1:111122223333:iamwarden-alerts:c3019def-3714-403e-ba29-eb14079d5c69"
+
+
+def _subscription_snapshot(**attributes: str) -> Snapshot:
+    data = {"topic": "arn:aws:sns:us-east-1:111122223333:iamwarden-alerts", "attributes": attributes}
+    return Snapshot(OWN_SUBSCRIPTION, SUBSCRIPTION, "2026-11-13T09:00:00Z", data)
+
+
+def test_a_filter_policy_on_an_alert_subscription_is_removed_when_the_snapshot_had_none() -> None:
+    event = load_event("tamper-subscription-filter-policy.json")
+    [finding] = _tampering(judge_recorded(event, Snapshots(_subscription_snapshot(RawMessageDelivery="false"))))
+    assert (finding.severity, finding.mode) == (Severity.CRITICAL, Mode.REMEDIATE)
+    [step] = finding.plan
+    assert step.action == "restore_own_subscription_attribute"
+    assert step.parameters["restore_to"] == "{}"
+    assert step.parameters["changed_to"] == '{"severity":["none"]}'
+
+
+def test_a_subscription_attribute_the_snapshot_held_is_put_back_and_one_it_lacks_is_only_alerted() -> None:
+    held = Snapshots(_subscription_snapshot(FilterPolicy='{"severity":["critical"]}'))
+    [finding] = _tampering(judge_recorded(load_event("tamper-subscription-filter-policy.json"), held))
+    assert finding.plan[0].parameters["restore_to"] == '{"severity":["critical"]}'
+
+    redrive = sample("tamper-subscription-filter-policy.json", attributeName="RedrivePolicy", attributeValue="{}")
+    [finding] = _tampering(judge_recorded(redrive, held))
+    assert finding.plan == ()
+    assert "holds none" in finding.needs_context[0]
+
+
+def test_without_a_snapshot_a_subscription_change_is_alerted_saying_what_is_missing() -> None:
+    [finding] = _tampering(judge_recorded(load_event("tamper-subscription-filter-policy.json"), Snapshots()))
+    assert finding.plan == ()
+    assert "the heartbeat takes one of each confirmed subscription" in finding.needs_context[0]
+    [offline] = _tampering(judge(load_event("tamper-subscription-filter-policy.json")))
+    assert "offline" in offline.needs_context[0]

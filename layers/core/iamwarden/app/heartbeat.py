@@ -16,7 +16,8 @@ invocations.
 Each run also refreshes the last-known-good snapshots that defense-evasion and persistence restores read
 (``cloudtrail-logging-impaired``: the trails whose home is this account and region, and those homed in the
 other regions this account's multi-region trails name, each read in its home region; ``permissions-boundary-weakened``:
-every role's and user's boundary; ``iamwarden-tampered``: the trust and inline policies of the stack's own roles),
+every role's and user's boundary; ``iamwarden-tampered``: the trust and inline policies of the stack's own roles, and
+the delivery attributes of each confirmed subscription of the alert topic),
 into the audit table. Only good trails are snapshotted, so a refresh never
 records an attacker's state as the one to restore. A refresh that fails is one more problem in the alert: until it
 works, restores use the previous snapshot, or only alert when there is none. The deploy takes the first
@@ -42,6 +43,7 @@ from iamwarden.adapters.recorded import (
     AuditRecorded,
     take_boundary_snapshots,
     take_own_role_snapshots,
+    take_subscription_snapshots,
     take_trail_snapshots,
     trail_home_regions,
 )
@@ -182,9 +184,15 @@ class SnapshotRefresh:
         own_roles: tuple[str, ...] = (),
         clock: Callable[[], str] = _now,
         cloudtrail_in: Callable[[str], Any] | None = None,
+        sns: Any = None,
+        topic_arn: str | None = None,
     ) -> None:
         self.store = store
         self.own_roles = own_roles
+        #: The alert topic and an SNS client: its subscriptions' delivery attributes are snapshotted (security
+        #: account only; None: not taken).
+        self.sns = sns
+        self.topic_arn = topic_arn
         #: ``region -> cloudtrail client`` of this account there: the trails homed in other regions are taken
         #: there too (their changes arrive in their home region, and are restored there); None: this region only.
         self.cloudtrail_in = cloudtrail_in
@@ -203,6 +211,9 @@ class SnapshotRefresh:
             ("permissions boundaries", lambda: take_boundary_snapshots(self.iam, self.account, now)),
             ("own roles", lambda: take_own_role_snapshots(self.iam, self.own_roles, self.account, now)),
         )
+        if self.sns is not None and self.topic_arn:
+            sns, topic = self.sns, self.topic_arn
+            takers += (("alert topic's subscriptions", lambda: take_subscription_snapshots(sns, topic, now)),)
         for what, take in takers:
             try:
                 stored += self.store.put_all(take())
@@ -593,6 +604,11 @@ class Heartbeat:
         return []
 
 
+def _region_of(arn: str, default: str | None) -> str | None:
+    parts = arn.split(":")
+    return parts[3] if len(parts) > 3 and parts[3] else default
+
+
 def _bus(bus: str) -> dict[str, str]:
     return {"EventBusName": bus} if bus else {}
 
@@ -602,6 +618,7 @@ def build_heartbeat(session: Any = None, environ: Mapping[str, str] | None = Non
     session = session or aws_session()
     config = HeartbeatConfig.from_environment(environ)
     iam = session.client("iam", config=retry_config())
+    sns = session.client("sns", config=retry_config())
     snapshots = None
     own_policies = None
     if config.audit_table and config.account and config.region:
@@ -616,6 +633,9 @@ def build_heartbeat(session: Any = None, environ: Mapping[str, str] | None = Non
             region=config.region,
             own_roles=config.own_roles,
             cloudtrail_in=lambda region: session.client("cloudtrail", region_name=region, config=retry_config()),
+            # The topic's own region (the stack's): its subscriptions are read where it is.
+            sns=session.client("sns", region_name=_region_of(config.topic_arn, config.region), config=retry_config()),
+            topic_arn=config.topic_arn,
         )
     member_snapshots = None
     if snapshots is not None and config.member_snapshot_role and config.settings_prefix:
@@ -632,7 +652,7 @@ def build_heartbeat(session: Any = None, environ: Mapping[str, str] | None = Non
         session.client("events", config=retry_config()),
         session.client("lambda", config=retry_config()),
         iam,
-        session.client("sns", config=retry_config()),
+        sns,
         snapshots=snapshots,
         member_snapshots=member_snapshots,
         own_policies=own_policies,

@@ -258,6 +258,7 @@ ACTION_MODULES: Mapping[str, str] = {
     "restore_own_secret": "tampering",
     "restore_own_secret_version": "tampering",
     "remove_own_secret_policy": "tampering",
+    "restore_own_subscription_attribute": "tampering",
     "start_trail_logging": "cloudtrail",
     "restore_trail": "cloudtrail",
     "enable_guardduty_detector": "security_services",

@@ -45,6 +45,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Any, ClassVar, NamedTuple
 
 from iamwarden.adapters.errors import ignoring, is_gone
@@ -54,7 +55,7 @@ from iamwarden.domain.catalog import Mode, OptionSpec, RuleSpec, Severity
 from iamwarden.domain.exceptions import InvalidEventError, RemediationError, UndoError
 from iamwarden.domain.findings import RemediationStep, StepAction
 from iamwarden.domain.own import CENTRAL_BUS_STATEMENT_ID, names_match
-from iamwarden.domain.recorded import OWN_POLICY, OWN_ROLE
+from iamwarden.domain.recorded import OWN_POLICY, OWN_ROLE, OWN_SUBSCRIPTION, SUBSCRIPTION_ATTRIBUTES
 from iamwarden.domain.settings_guard import SETTING_EVENTS, TAMPERED_RULE_ID, guards_the_guard, settings_written
 from iamwarden.domain.wildcards import arn_match
 from iamwarden.guardrails.base import Evaluation, RuleContext
@@ -446,8 +447,9 @@ def _alert_path_target(context: RuleContext) -> Target | None:
 
     A disabled key is enabled again and a key scheduled for deletion is kept (``restore_own_key``), disabled alarm
     actions are enabled again (``enable_own_alarm_actions``): each API puts back exactly what the call took away.
-    An unsubscribed endpoint (an e-mail must confirm again), a changed filter policy or topic attribute (the
-    previous value is not in the event), a deleted topic or alarm are alerted with the way back.
+    A subscription's delivery attribute (a filter policy that drops every alert) is put back from the heartbeat's
+    snapshot (``restore_own_subscription_attribute``). An unsubscribed endpoint (an e-mail must confirm again), a
+    topic attribute (the previous value is not in the event), a deleted topic or alarm are alerted with the way back.
     """
     change = context.change
     own = context.settings.own
@@ -459,6 +461,8 @@ def _alert_path_target(context: RuleContext) -> Target | None:
         if not topic or not (arn == topic or arn.startswith(topic + ":")):
             return None
         what = f"its alert topic {topic}" if arn == topic else f"the subscription {arn} of its alert topic"
+        if name == "SetSubscriptionAttributes" and arn != topic:
+            return _subscription_target(context, arn, what)
         return Target(what, arn, [])
     if change.event_source == KMS:
         key = own.alert_key
@@ -618,6 +622,76 @@ def _secret_version_target(context: RuleContext, secret: str, what: str) -> Targ
         f"(move {CURRENT} back to the version labelled AWSPREVIOUS)",
     )
     return Target(what, secret, [step])
+
+
+#: What an attribute is when a subscription has none set: the filter policy is removed with ``{}`` (the SNS
+#: developer guide's SetSubscriptionAttributes example), the others have SNS's defaults.
+_SUBSCRIPTION_DEFAULTS = MappingProxyType(
+    {"FilterPolicy": "{}", "FilterPolicyScope": "MessageAttributes", "RawMessageDelivery": "false"}
+)
+
+
+def _subscription_target(context: RuleContext, arn: str, what: str) -> Target:
+    """A delivery attribute of one of the alert topic's subscriptions changed: put back as the heartbeat last saw it.
+
+    From the ``OWN_SUBSCRIPTION`` snapshot: its value, or, when the snapshot had none (no filter policy, SNS's
+    default scope or delivery), the filter policy removed and the default put back. A delivery or redrive policy
+    the snapshot did not hold, or no snapshot at all, is alerted saying what is missing.
+    """
+    parameters = context.change.request_parameters
+    attribute = _text(parameters, "attributeName")
+    if attribute not in SUBSCRIPTION_ATTRIBUTES:
+        return Target(what, arn, [])
+    snapshot = context.recorded.snapshot(OWN_SUBSCRIPTION, arn) if context.recorded is not None else None
+    held = snapshot.data.get("attributes") if snapshot is not None else None
+    if snapshot is None or not isinstance(held, Mapping):
+        where = (
+            "IAM Warden has no snapshot of it: the heartbeat takes one of each confirmed subscription"
+            if context.recorded is not None
+            else "offline there is no audit table to read IAM Warden's snapshots from"
+        )
+        return Target(f"{what} ({attribute})", arn, [], (f"its {attribute} before this change ({where})",))
+    restore_to = held.get(attribute, _SUBSCRIPTION_DEFAULTS.get(attribute))
+    if not isinstance(restore_to, str):
+        needs = (f"its {attribute} before this change (IAM Warden's snapshot of {snapshot.taken_at} holds none)",)
+        return Target(f"{what} ({attribute})", arn, [], needs)
+    changed_to = parameters.get("attributeValue")
+    source = f"IAM Warden's snapshot of {snapshot.taken_at}"
+    step = RemediationStep(
+        RestoreOwnSubscriptionAttribute.action,
+        arn,
+        {
+            "subscription_arn": arn,
+            "attribute": attribute,
+            "changed_to": changed_to if isinstance(changed_to, str) else "",
+            "restore_to": restore_to,
+            "source": source,
+        },
+        f"put the {attribute} of the alert topic's subscription {arn} back "
+        + ("(removed: " if attribute == "FilterPolicy" and _no_filter(restore_to) else "(")
+        + f"from {source})",
+    )
+    return Target(f"{what} ({attribute})", arn, [step])
+
+
+def _no_filter(value: Any) -> bool:
+    """Whether a FilterPolicy value filters nothing (absent, empty, or ``{}``)."""
+    return value in (None, "", "{}") or _json(value) == {}
+
+
+def _json(value: Any) -> Any:
+    try:
+        return json.loads(value) if isinstance(value, str) else value
+    except ValueError:
+        return value
+
+
+def _same_attribute(attribute: str, left: Any, right: Any) -> bool:
+    if attribute == "FilterPolicy" and _no_filter(left) and _no_filter(right):
+        return True
+    if left is None or right is None:
+        return left is right
+    return _same(_json(left), _json(right))
 
 
 def _restore_role_document(context: RuleContext, role: str, arn: str) -> tuple[RemediationStep | None, tuple[str, ...]]:
@@ -1583,6 +1657,64 @@ class RemoveOwnSecretPolicy:
         return [f"put the resource policy back on secret {secret}, as the change left it"]
 
 
+class RestoreOwnSubscriptionAttribute:
+    """Put one delivery attribute of an alert-topic subscription back from IAM Warden's snapshot. Undoable.
+
+    Acts only while the subscription still has the changed value (a later change is judged by its own event);
+    undo writes the changed value again.
+    """
+
+    permissions: ClassVar[Permissions] = ("sns:GetSubscriptionAttributes", "sns:SetSubscriptionAttributes")
+    action: ClassVar[StepAction] = StepAction("restore_own_subscription_attribute", permissions)
+    undo_permissions: ClassVar[Permissions] = permissions
+    undoable: ClassVar[bool] = True
+
+    @staticmethod
+    def _live(aws: AccountClients, step: RemediationStep) -> tuple[bool, str | None]:
+        try:
+            found = aws.client("sns").get_subscription_attributes(SubscriptionArn=step.parameters["subscription_arn"])
+        except Exception as exc:
+            if is_gone(exc):
+                return False, None
+            raise
+        value = found.get("Attributes", {}).get(step.parameters["attribute"])
+        return True, value if isinstance(value, str) else None
+
+    def capture(self, aws: AccountClients, step: RemediationStep) -> dict[str, Any]:
+        exists, value = self._live(aws, step)
+        return {"exists": exists, "value": value}
+
+    def apply(self, run: StepRun, step: RemediationStep, before: Mapping[str, Any], done: list[str]) -> None:
+        attribute, restore_to = step.parameters["attribute"], step.parameters["restore_to"]
+        if not before["exists"] or _same_attribute(attribute, before["value"], restore_to):
+            return  # unsubscribed since (alerted), or put back already
+        if not _same_attribute(attribute, before["value"], step.parameters["changed_to"]):
+            return  # changed again since: judged by its own event
+        run.aws.client("sns").set_subscription_attributes(
+            SubscriptionArn=step.parameters["subscription_arn"], AttributeName=attribute, AttributeValue=restore_to
+        )
+        done.append(step.summary)
+
+    def undo(self, aws: AccountClients, step: RemediationStep, before: Mapping[str, Any]) -> list[str]:
+        attribute, restore_to = step.parameters["attribute"], step.parameters["restore_to"]
+        if (
+            not before["exists"]
+            or _same_attribute(attribute, before["value"], restore_to)
+            or not _same_attribute(attribute, before["value"], step.parameters["changed_to"])
+        ):
+            return []
+        subscription = step.parameters["subscription_arn"]
+        exists, live = self._live(aws, step)
+        if not exists:
+            raise UndoError(f"the subscription {subscription} no longer exists")
+        if not _same_attribute(attribute, live, restore_to):
+            raise UndoError(f"the {attribute} of subscription {subscription} changed since; undo by hand")
+        aws.client("sns").set_subscription_attributes(
+            SubscriptionArn=subscription, AttributeName=attribute, AttributeValue=before["value"] or ""
+        )
+        return [f"set the {attribute} of subscription {subscription} back as the change left it"]
+
+
 GUARDRAILS = (TamperingRule(),)
 ACTIONS = (
     EnableOwnRule(),
@@ -1597,4 +1729,5 @@ ACTIONS = (
     RestoreOwnSecret(),
     RestoreOwnSecretVersion(),
     RemoveOwnSecretPolicy(),
+    RestoreOwnSubscriptionAttribute(),
 )
