@@ -1579,7 +1579,36 @@ def declared_own() -> dict[str, Any]:
         "settings": settings,
         "permissions": permissions,
         "invoke_configs": invoke_configs,
+        "member_rules": member_rule_patterns(),
     }
+
+
+def _with_placeholders(value: Any) -> Any:
+    """A template value with each ``!Sub`` as its text (``${...}`` left for the reader to fill in)."""
+    if isinstance(value, Mapping):
+        if list(value) == ["Fn::Sub"] and isinstance(value["Fn::Sub"], str):
+            return value["Fn::Sub"]
+        return {key: _with_placeholders(inner) for key, inner in value.items()}
+    if isinstance(value, list):
+        return [_with_placeholders(inner) for inner in value]
+    return value
+
+
+def member_rule_patterns() -> dict[str, str]:
+    """The member stack's forwarding rules by name: each EventPattern as JSON, ``${...}`` where the stack fills in."""
+    resources = yaml_parse((ROOT / "member/template.yaml").read_text(encoding="utf-8"))["Resources"]
+    return {
+        resource["Properties"]["Name"]: json.dumps(_with_placeholders(resource["Properties"]["EventPattern"]))
+        for resource in resources.values()
+        if resource["Type"] == "AWS::Events::Rule" and resource["Properties"]["Name"] in MEMBER_RULES
+    }
+
+
+def _single_quoted(text: str) -> str:
+    """``text`` as the inside of a single-quoted Python literal (the formatter's choice for JSON with quotes)."""
+    if "'" in text or "\\" in text:
+        raise GenerationError(f"a member rule's pattern holds a quote or backslash: {text[:80]}")
+    return text
 
 
 def render_declared_own() -> str:
@@ -1608,6 +1637,16 @@ def render_declared_own() -> str:
         *flat("SETTINGS", declared["settings"], "The settings parameters the stack creates, relative to the prefix."),
         *flat("PERMISSIONS", declared["permissions"], "Logical ids of the Lambda permissions the stack declares."),
         *flat("INVOKE_CONFIGS", declared["invoke_configs"], "Functions whose event invoke config the stack declares."),
+        "#: The member stack's forwarding rules: each EventPattern as JSON, with the ``${...}`` the stack fills in",
+        "#: (``${AWS::Partition}``, ``${AWS::AccountId}``, ``${MemberRoleName}``, ``${PrunerMemberRoleName}``).",
+        "MEMBER_RULE_PATTERNS: Mapping[str, str] = MappingProxyType(",
+        "    {",
+        *(
+            f"        {json.dumps(name)}: '{_single_quoted(pattern)}',  # noqa: E501"
+            for name, pattern in sorted(declared["member_rules"].items())
+        ),
+        "    }",
+        ")",
     ]
     return "\n".join(lines) + "\n"
 

@@ -606,6 +606,9 @@ def test_the_member_snapshot_reader_role_allows_every_call_the_heartbeat_makes_t
     for role in MEMBER_STACK_ROLES:
         member_iam.create_role(RoleName=role, AssumeRolePolicyDocument=json.dumps(MAIN))
         member_iam.put_role_policy(RoleName=role, PolicyName="context", PolicyDocument=json.dumps(MAIN))
+    from tests.functional.test_heartbeat_member_snapshots import create_member_forwarding
+
+    create_member_forwarding(member.client("events", MEMBER, REGION), MEMBER)
     recorder.take(MEMBER)
     recorder.paused = False
     environment = {
