@@ -676,3 +676,15 @@ def test_without_a_snapshot_a_subscription_change_is_alerted_saying_what_is_miss
     assert "the heartbeat takes one of each confirmed subscription" in finding.needs_context[0]
     [offline] = _tampering(judge(load_event("tamper-subscription-filter-policy.json")))
     assert "offline" in offline.needs_context[0]
+
+
+def test_update_secret_with_a_new_value_gives_awscurrent_back_and_without_one_is_alerted() -> None:
+    event = sample("tamper-slack-secret-value.json", kmsKeyId="arn:aws:kms:us-east-1:999988887777:key/k")
+    event["detail"]["eventName"] = "UpdateSecret"
+    [finding] = _tampering(judge(event))
+    assert finding.plan[0].parameters["changed_to"] == "6f1d9a2e-3b7c-4e58-9d0a-1c2b3d4e5f60"
+
+    event["detail"]["responseElements"] = {"arn": SECRET_ARN, "name": "iamwarden/slack/security"}
+    [finding] = _tampering(judge(event))
+    assert finding.plan == ()
+    assert "update-secret --secret-id iamwarden/slack/security --kms-key-id" in finding.reason

@@ -567,6 +567,8 @@ def _own_secret_target(context: RuleContext) -> Target | None:
             ),
         )
     key = _text(parameters, "kmsKeyId")
+    if _text(change.response_elements or {}, "versionId"):  # UpdateSecret with a new value: a new current version
+        return _secret_version_target(context, secret, f"{what}{f' (now encrypted with {key})' if key else ''}")
     return Target(
         f"{what}{f' (now encrypted with {key})' if key else ''}",
         secret,
@@ -610,7 +612,9 @@ def _secret_version_target(context: RuleContext, secret: str, what: str) -> Targ
                 "put back then",
             )
         response = change.response_elements or {}
-        changed_to = _text(response, "versionId") or _text(parameters, "clientRequestToken")
+        # UpdateSecret's clientRequestToken is filled in by the SDKs even when no value changes: its answer says.
+        token = _text(parameters, "clientRequestToken") if change.event_name == "PutSecretValue" else None
+        changed_to = _text(response, "versionId") or token
     if changed_to is None:
         needs = (f"which version of {secret} the change made {CURRENT} (the event names none)",)
         return Target(what, secret, [], needs)
