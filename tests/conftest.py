@@ -145,6 +145,8 @@ SAMPLE_OWN = OwnIdentity(
     alarms=frozenset(
         {"iamwarden-enforcer-dead-letters", "iamwarden-alert-delivery-failed", "iamwarden-heartbeat-missing"}
     ),
+    # The Slack secrets' !Ref is their ARN when deployed; the tests resolve it to the name the template gives.
+    secrets=frozenset({"iamwarden/slack/security", "iamwarden/slack/bot"}),
 )
 
 

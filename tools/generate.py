@@ -149,6 +149,14 @@ class Scope(NamedTuple):
 USER_DELETION = "AllowsUserDeletion"
 
 
+SECRETS_SOURCE = "secretsmanager.amazonaws.com"
+#: IAM Warden's Slack credentials (template.yaml): logical id and the exact name the template gives each.
+OWN_SECRETS = (
+    ("SecuritySlackWebhookSecret", "iamwarden/slack/security"),
+    ("SlackBotTokenSecret", "iamwarden/slack/bot"),
+)
+
+
 SCOPES: tuple[Scope, ...] = (
     Scope(
         "QuarantineUsers",
@@ -369,6 +377,25 @@ SCOPES: tuple[Scope, ...] = (
         ("!Sub arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter${SettingsPrefix}/*",),
         central_only=True,
         comment="iamwarden-tampered with settings_guard restore: the previous value from the parameter's history.",
+    ),
+    Scope(
+        "RestoreOwnSlackSecrets",
+        ("secretsmanager:DescribeSecret", "secretsmanager:RestoreSecret", "secretsmanager:UpdateSecretVersionStage"),
+        tuple(
+            f"!Sub arn:${{AWS::Partition}}:secretsmanager:${{AWS::Region}}:${{AWS::AccountId}}:secret:{name}-??????"
+            for _, name in OWN_SECRETS
+        ),
+        central_only=True,
+        comment="iamwarden-tampered: its Slack secrets restored, their current version put back (exact names, "
+        "and Secrets Manager's six-character suffix).",
+    ),
+    Scope(
+        "RestoreAlertSubscriptions",
+        ("sns:GetSubscriptionAttributes", "sns:SetSubscriptionAttributes"),
+        (ANY,),
+        central_only=True,
+        comment="iamwarden-tampered: the alert topic's subscriptions put back; IAM knows no subscription resource "
+        "type for these calls, the code acts on the alert topic's subscriptions only.",
     ),
     Scope(
         "RestoreAccountPublicAccessBlock",
@@ -950,17 +977,37 @@ def render_tampering_routes() -> str:
         )
     home_sources = sorted(source for source in keys if source != "iam.amazonaws.com")
     home_names = sorted({name for source in home_sources for name in keys[source]})
+    by_name = sorted(source for source in home_sources if source != SECRETS_SOURCE)
+    secret_names = sorted(keys.get(SECRETS_SOURCE, set()))
+    secret_branch = (
+        [
+            "$or:",
+            f"  - eventSource: [{', '.join(by_name)}]",
+            *_nested(flow_or_block("eventName", sorted({n for s in by_name for n in keys[s]}), indent=18), 4),
+            f"  - eventSource: [{SECRETS_SOURCE}]",
+            *_nested(flow_or_block("eventName", secret_names, indent=18), 4),
+            "    requestParameters:",
+            "      secretId:",
+            *(f"        - {identifier}" for identifier in own_secret_identifiers()),
+        ]
+        if secret_names
+        else []
+    )
     lines += _rule(
         "TamperedStack",
         None,
         [event_bridge_source(source) for source in home_sources],
         [
-            f"eventSource: [{', '.join(home_sources)}]",
-            *flow_or_block("eventName", home_names, indent=16),
+            *(
+                []
+                if secret_branch
+                else [f"eventSource: [{', '.join(home_sources)}]", *flow_or_block("eventName", home_names, indent=16)]
+            ),
             *exclusion,
+            *secret_branch,
         ],
-        "iamwarden-tampered: the stack's rules, functions, queues, tables and settings, on this account's default "
-        "bus (not through the forwarder an intruder could disable first).",
+        "iamwarden-tampered: the stack's rules, functions, queues, tables, settings and Slack secrets (by exact ARN "
+        "or name), on this account's default bus (not through the forwarder an intruder could disable first).",
     )
     events = sorted(keys.get("events.amazonaws.com", set()) & RULE_EVENTS)  # the member stack has no bus
     lines += _rule(
@@ -978,6 +1025,20 @@ def render_tampering_routes() -> str:
         "iamwarden-tampered: the member stack's forwarding rules, as its guard rules forward their changes.",
     )
     return "\n".join(lines) + "\n"
+
+
+def own_secret_identifiers() -> list[str]:
+    """Every way a call names one of IAM Warden's secrets exactly: its full ARN (``!Ref``), its name, and its ARN
+    without Secrets Manager's random suffix in this account and region; never a name prefix."""
+    return [
+        identifier
+        for logical, name in OWN_SECRETS
+        for identifier in (
+            f"!Ref {logical}",
+            name,
+            f'!Sub "arn:${{AWS::Partition}}:secretsmanager:${{AWS::Region}}:${{AWS::AccountId}}:secret:{name}"',
+        )
+    ]
 
 
 def own_rule_names() -> list[str]:
@@ -1540,7 +1601,36 @@ def declared_own() -> dict[str, Any]:
         "settings": settings,
         "permissions": permissions,
         "invoke_configs": invoke_configs,
+        "member_rules": member_rule_patterns(),
     }
+
+
+def _with_placeholders(value: Any) -> Any:
+    """A template value with each ``!Sub`` as its text (``${...}`` left for the reader to fill in)."""
+    if isinstance(value, Mapping):
+        if list(value) == ["Fn::Sub"] and isinstance(value["Fn::Sub"], str):
+            return value["Fn::Sub"]
+        return {key: _with_placeholders(inner) for key, inner in value.items()}
+    if isinstance(value, list):
+        return [_with_placeholders(inner) for inner in value]
+    return value
+
+
+def member_rule_patterns() -> dict[str, str]:
+    """The member stack's forwarding rules by name: each EventPattern as JSON, ``${...}`` where the stack fills in."""
+    resources = yaml_parse((ROOT / "member/template.yaml").read_text(encoding="utf-8"))["Resources"]
+    return {
+        resource["Properties"]["Name"]: json.dumps(_with_placeholders(resource["Properties"]["EventPattern"]))
+        for resource in resources.values()
+        if resource["Type"] == "AWS::Events::Rule" and resource["Properties"]["Name"] in MEMBER_RULES
+    }
+
+
+def _single_quoted(text: str) -> str:
+    """``text`` as the inside of a single-quoted Python literal (the formatter's choice for JSON with quotes)."""
+    if "'" in text or "\\" in text:
+        raise GenerationError(f"a member rule's pattern holds a quote or backslash: {text[:80]}")
+    return text
 
 
 def render_declared_own() -> str:
@@ -1569,6 +1659,16 @@ def render_declared_own() -> str:
         *flat("SETTINGS", declared["settings"], "The settings parameters the stack creates, relative to the prefix."),
         *flat("PERMISSIONS", declared["permissions"], "Logical ids of the Lambda permissions the stack declares."),
         *flat("INVOKE_CONFIGS", declared["invoke_configs"], "Functions whose event invoke config the stack declares."),
+        "#: The member stack's forwarding rules: each EventPattern as JSON, with the ``${...}`` the stack fills in",
+        "#: (``${AWS::Partition}``, ``${AWS::AccountId}``, ``${MemberRoleName}``, ``${PrunerMemberRoleName}``).",
+        "MEMBER_RULE_PATTERNS: Mapping[str, str] = MappingProxyType(",
+        "    {",
+        *(
+            f"        {json.dumps(name)}: '{_single_quoted(pattern)}',  # noqa: E501"
+            for name, pattern in sorted(declared["member_rules"].items())
+        ),
+        "    }",
+        ")",
     ]
     return "\n".join(lines) + "\n"
 

@@ -17,16 +17,18 @@ import uuid
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
+import boto3
 import pytest
 
-from iamwarden.adapters.recorded import AuditRecorded
+from iamwarden.adapters.recorded import AuditRecorded, take_subscription_snapshots
 from iamwarden.adapters.ssm_settings import SsmSettingsSource, ssm_parameters
-from iamwarden.app.heartbeat import Heartbeat, HeartbeatConfig
+from iamwarden.app.heartbeat import Heartbeat, HeartbeatConfig, MemberForwarding, MemberSnapshots
 from iamwarden.app.own_policies import OwnPolicyWatch
 from iamwarden.app.service import EnforcerService
 from tests.aws_fixtures import HOME_ACCOUNT, REGION, enforcer_rules, resolve, resolved_properties
 from tests.conftest import load_event
 from tests.functional.conftest import Account, RecordingNotifier
+from tests.functional.test_heartbeat_member_snapshots import FORWARDING_ROLES, create_member_forwarding
 from tests.functional.test_tampering import create_function
 from tests.sam_template import translated_template
 
@@ -34,6 +36,21 @@ RULE = "iamwarden-tampered"
 CENTRAL = "iamwarden-central"
 ENFORCER_ROLE = "iamwarden-enforcer-us-east-1"
 FORWARDER_ROLE = f"arn:aws:iam::{HOME_ACCOUNT}:role/iamwarden-event-forwarder-{REGION}"
+#: A managed member account, reached through its iamwarden-snapshot-reader role as the heartbeat reaches it.
+MEMBER = "444455556666"
+
+
+def _member_session(account: Account) -> boto3.Session:
+    """Credentials in ``MEMBER``, as moto issues them for the heartbeat's cross-account assumed role."""
+    answer = account.session.client("sts").assume_role(
+        RoleArn=f"arn:aws:iam::{MEMBER}:role/iamwarden-snapshot-reader", RoleSessionName="iamwarden-heartbeat"
+    )["Credentials"]
+    return boto3.Session(
+        aws_access_key_id=answer["AccessKeyId"],
+        aws_secret_access_key=answer["SecretAccessKey"],
+        aws_session_token=answer["SessionToken"],
+        region_name=REGION,
+    )
 
 
 class Loop(NamedTuple):
@@ -150,6 +167,13 @@ def loop(
     alert_queue = sqs.create_queue(QueueName="alert-subscriber")["QueueUrl"]
     alert_arn = sqs.get_queue_attributes(QueueUrl=alert_queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     session.client("sns", region_name=REGION).subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=alert_arn)
+    # The heartbeat's snapshot of the alert topic's subscriptions (the deploy takes the first one).
+    recorded = AuditRecorded(account.audit(), account.dynamodb)
+    recorded.put_all(take_subscription_snapshots(session.client("sns", region_name=REGION), topic_arn, "deploy"))
+    # A managed member account whose member stack forwards to the central bus, checked by the heartbeat.
+    account.set("managed_accounts", f"{HOME_ACCOUNT},{MEMBER}")
+    member = _member_session(account)
+    create_member_forwarding(member.client("events"), MEMBER)
     environment = translated_template()["Resources"]["HeartbeatFunction"]["Properties"]["Environment"]["Variables"]
     names = {
         "EnforcerFunction.Arn": queue_arn,
@@ -178,6 +202,15 @@ def loop(
         session.client("sns", region_name=REGION),
         own_policies=own_policies,
         settings=lambda: SsmSettingsSource("/iamwarden", ssm_parameters(account.ssm), max_age=0).current().settings,
+        member_snapshots=MemberSnapshots(
+            recorded,
+            lambda: {MEMBER},
+            lambda _: (member.client("cloudtrail"), member.client("iam")),
+            home_account=HOME_ACCOUNT,
+            region=REGION,
+            forwarding=MemberForwarding(config.central_bus_arn, REGION, HOME_ACCOUNT, FORWARDING_ROLES),
+            events_in=lambda _: member.client("events"),
+        ),
     )
     built = Loop(account, enforcer, notifier, events, sqs, lambda_client, enforcer_queue, alert_queue, heartbeat)
     assert built.beat() == [], "the loop as deployed is whole"
@@ -301,6 +334,41 @@ def _update_the_stack(loop: Loop) -> dict[str, Any]:
     return _event("tamper-update-stack.json", "update-stack")
 
 
+def _redirect_slack(loop: Loop) -> dict[str, Any]:
+    """A new value in the Slack webhook secret: Slack alerts would go to the intruder's channel."""
+    version = str(uuid.uuid4())
+    loop.account.session.client("secretsmanager", region_name=REGION).put_secret_value(
+        SecretId="iamwarden/slack/security",
+        SecretString="https://hooks.slack.com/services/INTRUDER",
+        ClientRequestToken=version,
+    )
+    event = _event("tamper-slack-secret-value.json", f"slack-{version}", clientRequestToken=version)
+    event["detail"]["responseElements"]["versionId"] = version
+    return event
+
+
+def _filter_every_alert_out(loop: Loop) -> dict[str, Any]:
+    """A filter policy on the alert topic's subscription that no alert matches: the alerts stop, silently."""
+    sns = loop.account.session.client("sns", region_name=REGION)
+    [subscription] = sns.list_subscriptions_by_topic(TopicArn=loop.heartbeat.config.topic_arn)["Subscriptions"]
+    arn = subscription["SubscriptionArn"]
+    drop = '{"severity":["none"]}'
+    sns.set_subscription_attributes(SubscriptionArn=arn, AttributeName="FilterPolicy", AttributeValue=drop)
+    return _event("tamper-subscription-filter-policy.json", "filter", subscriptionArn=arn, attributeValue=drop)
+
+
+def _disable_member_forwarding(loop: Loop) -> dict[str, Any]:
+    """In a member account, the guard rules and the S3 forwarder disabled: its changes stop reaching IAM Warden.
+
+    The events about it never reach this central bus (they went through the rules being disabled, and moto does
+    not forward across accounts): the heartbeat, reading the member account, is what alerts.
+    """
+    events = _member_session(loop.account).client("events")
+    for rule in ("iamwarden-forward-guard-a", "iamwarden-forward-guard-b", "iamwarden-forward-s3"):
+        events.disable_rule(Name=rule)
+    return _event("tamper-disable-other-rule.json", "member-forwarding")
+
+
 ATTACK: list[tuple[str, Callable[[Loop], dict[str, Any]]]] = [
     ("disable the forwarding rule", _disable_forwarder),
     ("remove the enforcer target of a rule", _remove_targets),
@@ -310,6 +378,9 @@ ATTACK: list[tuple[str, Callable[[Loop], dict[str, Any]]]] = [
     ("switch iamwarden-tampered off in the settings", _switch_the_tampering_rule_off),
     ("cut the member accounts off the central bus", _remove_bus_statement),
     ("update IAM Warden's stack with a template of one's own", _update_the_stack),
+    ("redirect the Slack alerts to another webhook", _redirect_slack),
+    ("filter every alert out of the topic's subscription", _filter_every_alert_out),
+    ("disable a member account's forwarding", _disable_member_forwarding),
     ("set the enforcer's concurrency to 0", _concurrency_zero),
     ("change a setting", _change_setting),
     ("edit the enforcer role's policy", _edit_enforcer_role),
@@ -351,6 +422,21 @@ def test_every_step_of_an_attack_on_the_loop_is_alerted(loop: Loop) -> None:
     assert not any(f"the rule {RULE} is off" in p for p in seen["switch iamwarden-tampered off in the settings"][1])
     mode = loop.account.ssm.get_parameter(Name=f"/iamwarden/rules/{RULE}/mode")["Parameter"]["Value"]
     assert mode != "off"
+    # The Slack webhook's new value and the subscription's filter policy are put back at once by the enforcer.
+    assert seen["redirect the Slack alerts to another webhook"][0] == 1
+    secrets = loop.account.session.client("secretsmanager", region_name=REGION)
+    stages = secrets.describe_secret(SecretId="iamwarden/slack/security")["VersionIdsToStages"]
+    [current] = [version for version, labels in stages.items() if "AWSCURRENT" in labels]
+    value = secrets.get_secret_value(SecretId="iamwarden/slack/security", VersionId=current)["SecretString"]
+    assert "INTRUDER" not in value
+    assert seen["filter every alert out of the topic's subscription"][0] == 1
+    # A member account's forwarding disabled: only the heartbeat can tell, naming the way back.
+    member_problems = seen["disable a member account's forwarding"][1]
+    assert any(
+        f"in member account {MEMBER}, the forwarding rule iamwarden-forward-s3 is disabled" in p
+        for p in member_problems
+    )
+    assert all("update-stack-instances" in p for p in member_problems if MEMBER in p)
     # The central bus's statement removed: the default-bus tampering rule routes it, the enforcer alerts it.
     assert seen["cut the member accounts off the central bus"][0] == 1
     # Only operators deploy IAM Warden: an update of its stack by anyone else is alerted.

@@ -15,7 +15,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from iamwarden.adapters.recorded import AuditRecorded
-from iamwarden.app.heartbeat import Heartbeat, MemberSnapshots, build_heartbeat
+from iamwarden.app.heartbeat import Heartbeat, MemberForwarding, MemberSnapshots, build_heartbeat
 from iamwarden.domain.exceptions import ConfigurationError
 from iamwarden.domain.recorded import BOUNDARY, OWN_ROLE, TRAIL
 from tests.aws_fixtures import HOME_ACCOUNT, REGION
@@ -84,6 +84,22 @@ def _trail_and_boundary(session: boto3.Session, member: str) -> str:
     return boundary
 
 
+CENTRAL_BUS = f"arn:aws:events:{REGION}:{HOME_ACCOUNT}:event-bus/iamwarden-central"
+FORWARDING_ROLES = {"remediator": "iamwarden-remediator", "pruner-member": "iamwarden-pruner-member"}
+
+
+def create_member_forwarding(events: Any, member: str) -> Any:
+    """The member stack's four forwarding rules in ``member`` (``events`` acts there), as the member template
+    declares them; the client."""
+    forwarding = MemberForwarding(CENTRAL_BUS, REGION, HOME_ACCOUNT, FORWARDING_ROLES)
+    for rule in forwarding.rules():
+        pattern = forwarding.declared_pattern(rule, member, "aws")
+        events.put_rule(Name=rule, EventPattern=json.dumps(pattern), State="ENABLED")
+        role = f"arn:aws:iam::{member}:role/iamwarden-member-forwarder-{REGION}"
+        events.put_targets(Rule=rule, Targets=[{"Id": "central-bus", "Arn": CENTRAL_BUS, "RoleArn": role}])
+    return events
+
+
 def _heartbeat(account: Account, topic: _Topic) -> Heartbeat:
     built = build_heartbeat(account.session, _environment(account))
     assert built.member_snapshots is not None, "a snapshot role and a settings prefix: members are snapshotted"
@@ -95,6 +111,8 @@ def _heartbeat(account: Account, topic: _Topic) -> Heartbeat:
 def test_each_run_snapshots_the_trails_and_boundaries_of_every_managed_member_account(account: Account) -> None:
     account.set("managed_accounts", f"{HOME_ACCOUNT},{MEMBER_A},{MEMBER_B}")
     boundaries = {member: _trail_and_boundary(_member(account, member), member) for member in (MEMBER_A, MEMBER_B)}
+    for member in (MEMBER_A, MEMBER_B):
+        create_member_forwarding(_member(account, member).client("events"), member)
     topic = _Topic()
 
     result = _heartbeat(account, topic).run()
@@ -235,6 +253,7 @@ def test_the_member_stacks_roles_are_snapshotted_in_each_member_keyed_by_its_own
     account.set("managed_accounts", f"{MEMBER_A},{MEMBER_B}")
     for member in (MEMBER_A, MEMBER_B):
         _member_stack_roles(_member(account, member))
+        create_member_forwarding(_member(account, member).client("events"), member)
     names = "remediator=iamwarden-remediator,pruner-member=iamwarden-pruner-member,snapshot-reader=" + MEMBER_ROLES[2]
     environment = {**_environment(account), "IAMWARDEN_MEMBER_ROLE_NAMES": names}
     built = build_heartbeat(account.session, environment)
@@ -310,3 +329,105 @@ def test_a_failed_own_role_refresh_in_a_member_is_one_problem_and_the_earlier_sn
     trail = store.snapshot(TRAIL, f"arn:aws:cloudtrail:{REGION}:{MEMBER_A}:trail/org-audit")
     assert trail is not None
     assert trail.taken_at == "t2", "the other kinds are still refreshed"
+
+
+# --- the member accounts' forwarding rules ----------------------------------------------------------------------
+
+
+def _forwarding_problems(account: Account) -> list[str]:
+    """The whole heartbeat, as built from the environment, with MEMBER_A managed: its problems."""
+    account.set("managed_accounts", f"{HOME_ACCOUNT},{MEMBER_A}")
+    result = _heartbeat(account, _Topic()).run()
+    problems: list[str] = result["problems"]
+    return problems
+
+
+def test_member_forwarding_as_declared_is_whole(account: Account) -> None:
+    create_member_forwarding(_member(account, MEMBER_A).client("events"), MEMBER_A)
+
+    assert _forwarding_problems(account) == []
+
+
+def test_each_member_forwarding_problem_is_alerted_with_the_stack_set_command(account: Account) -> None:
+    events = create_member_forwarding(_member(account, MEMBER_A).client("events"), MEMBER_A)
+    events.disable_rule(Name="iamwarden-forward-guard-a")
+    events.put_rule(Name="iamwarden-forward-s3", EventPattern=json.dumps({"source": ["aws.nothing"]}), State="ENABLED")
+    role = f"arn:aws:iam::{MEMBER_A}:role/iamwarden-member-forwarder-{REGION}"
+    events.put_targets(
+        Rule="iamwarden-forward-guard-b",
+        Targets=[{"Id": "central-bus", "Arn": CENTRAL_BUS, "RoleArn": role, "Input": '{"quiet": true}'}],
+    )
+    events.remove_targets(Rule="iamwarden-forward-iam", Ids=["central-bus"])
+    events.put_targets(
+        Rule="iamwarden-forward-iam",
+        Targets=[
+            {"Id": "elsewhere", "Arn": f"arn:aws:events:{REGION}:999988887777:event-bus/default", "RoleArn": role}
+        ],
+    )
+
+    problems = _forwarding_problems(account)
+
+    expected = [
+        "iamwarden-forward-guard-a is disabled",
+        "iamwarden-forward-s3 has another pattern than the member template declares",
+        "iamwarden-forward-guard-b passes Input instead of the event",
+        "iamwarden-forward-iam no longer targets the central bus",
+        "iamwarden-forward-iam also targets arn:aws:events:us-east-1:999988887777:event-bus/default",
+    ]
+    for text in expected:
+        [problem] = [p for p in problems if text in p]
+        assert f"in member account {MEMBER_A}" in problem
+        assert "update-stack-instances --stack-set-name" in problem
+        assert f"--accounts {MEMBER_A} --regions {REGION}" in problem
+    assert len(problems) == len(expected)
+
+
+def test_a_deleted_forwarding_rule_or_another_role_is_a_problem(account: Account) -> None:
+    events = create_member_forwarding(_member(account, MEMBER_A).client("events"), MEMBER_A)
+    events.remove_targets(Rule="iamwarden-forward-guard-b", Ids=["central-bus"])
+    events.delete_rule(Name="iamwarden-forward-guard-b")
+    events.put_targets(
+        Rule="iamwarden-forward-s3",
+        Targets=[{"Id": "central-bus", "Arn": CENTRAL_BUS, "RoleArn": f"arn:aws:iam::{MEMBER_A}:role/intruder"}],
+    )
+
+    problems = _forwarding_problems(account)
+
+    assert [p for p in problems if "iamwarden-forward-guard-b is gone" in p]
+    assert [p for p in problems if f"forwards through arn:aws:iam::{MEMBER_A}:role/intruder" in p]
+    assert len(problems) == 2
+
+
+def test_forwarding_that_cannot_be_read_is_one_problem_and_the_snapshots_are_still_taken(account: Account) -> None:
+    boundary = _trail_and_boundary(_member(account, MEMBER_A), MEMBER_A)
+    store = AuditRecorded(account.audit(), account.dynamodb)
+
+    def clients(member: str) -> tuple[Any, Any]:
+        session = _member(account, member)
+        return session.client("cloudtrail"), session.client("iam")
+
+    def events_in(member: str) -> Any:
+        raise RuntimeError("AccessDenied: events:DescribeRule")
+
+    members = MemberSnapshots(
+        store,
+        lambda: {MEMBER_A},
+        clients,
+        home_account=HOME_ACCOUNT,
+        region=REGION,
+        forwarding=MemberForwarding(CENTRAL_BUS, REGION, HOME_ACCOUNT, FORWARDING_ROLES),
+        events_in=events_in,
+    )
+
+    _, problems = members.refresh()
+
+    [problem] = problems
+    assert "forwarding rules of member account 444455556666 cannot be checked" in problem
+    assert "AccessDenied" in problem
+    assert store.snapshot(BOUNDARY, f"arn:aws:iam::{MEMBER_A}:role/team-deployer") is not None
+    assert boundary
+
+
+def test_the_iam_forwarder_is_expected_only_where_iams_events_arrive() -> None:
+    assert "iamwarden-forward-iam" in MemberForwarding(CENTRAL_BUS, "us-east-1", HOME_ACCOUNT, {}).rules()
+    assert "iamwarden-forward-iam" not in MemberForwarding(CENTRAL_BUS, "eu-west-1", HOME_ACCOUNT, {}).rules()

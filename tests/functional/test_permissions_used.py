@@ -262,7 +262,8 @@ def _authorised_as(request: Request) -> tuple[str, dict[str, str]]:
         account, name = str(params["QueueUrl"]).split("/")[-2:]
         return f"arn:aws:sqs:{request.region}:{account}:{name}", context
     if service == "sns":
-        return str(params["TopicArn"]), context
+        # Subscription calls name the subscription (no resource type IAM knows: granted on "*").
+        return str(params.get("TopicArn") or params["SubscriptionArn"]), context
     if service == "secretsmanager" and str(params["SecretId"]).startswith("arn:"):
         return str(params["SecretId"]), context
     if service == "secretsmanager":
@@ -1033,6 +1034,49 @@ def _alert_key(*, scheduled: bool) -> Callable[[Account], RemediationStep]:
     return setup
 
 
+def _own_secret(change: str) -> Callable[[Account], RemediationStep]:
+    """One of IAM Warden's Slack secrets (the template's, created by the fixture) changed by an intruder."""
+
+    def setup(account: Account) -> RemediationStep:
+        client = account.session.client("secretsmanager", region_name=REGION)
+        # By full ARN, as the template's !Ref gives IAM Warden its secrets (the grant names them with the suffix).
+        if change == "deleted":  # the bot secret: the other scenarios keep using the webhook's
+            secret = client.describe_secret(SecretId="iamwarden/slack/bot")["ARN"]
+            client.delete_secret(SecretId=secret, RecoveryWindowInDays=7)
+            return _step(StepAction("restore_own_secret"), secret, secret_id=secret, recovery_window=7)
+        secret = client.describe_secret(SecretId="iamwarden/slack/security")["ARN"]
+        if change == "policy":
+            deny = {"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Principal": "*", "Action": "*"}]}
+            client.put_resource_policy(SecretId=secret, ResourcePolicy=json.dumps(deny))
+            return _step(StepAction("remove_own_secret_policy"), secret, secret_id=secret)
+        version = client.put_secret_value(SecretId=secret, SecretString="https://hooks.slack.com/services/X")
+        return _step(
+            StepAction("restore_own_secret_version"), secret, secret_id=secret, changed_to=version["VersionId"]
+        )
+
+    return setup
+
+
+def _filtered_alert_subscription(account: Account) -> RemediationStep:
+    """A subscription of the alert topic given a filter policy that drops every alert (its snapshot had none)."""
+    sns = account.session.client("sns", region_name=REGION)
+    topic = f"arn:aws:sns:{REGION}:{HOME_ACCOUNT}:iamwarden-alerts"
+    subscription = sns.subscribe(
+        TopicArn=topic, Protocol="email", Endpoint="security@example.com", ReturnSubscriptionArn=True
+    )["SubscriptionArn"]
+    drop = '{"severity":["none"]}'
+    sns.set_subscription_attributes(SubscriptionArn=subscription, AttributeName="FilterPolicy", AttributeValue=drop)
+    return _step(
+        StepAction("restore_own_subscription_attribute"),
+        subscription,
+        subscription_arn=subscription,
+        attribute="FilterPolicy",
+        changed_to=drop,
+        restore_to="{}",
+        source="IAM Warden's snapshot",
+    )
+
+
 def _disabled_alarm_actions(account: Account) -> RemediationStep:
     from tests.functional.test_tampering import create_heartbeat_alarm
 
@@ -1290,6 +1334,10 @@ SCENARIOS: dict[str, Scenario] = {
     "tampered-alert-key-disabled": Scenario(_alert_key(scheduled=False)),
     "tampered-alert-key-scheduled-for-deletion": Scenario(_alert_key(scheduled=True)),
     "tampered-alarm-actions": Scenario(_disabled_alarm_actions),
+    "tampered-slack-secret-value": Scenario(_own_secret("value")),
+    "tampered-slack-secret-deleted": Scenario(_own_secret("deleted")),
+    "tampered-slack-secret-policy": Scenario(_own_secret("policy")),
+    "tampered-alert-subscription-filter-policy": Scenario(_filtered_alert_subscription),
     "tampered-boundary-on-own-role": Scenario(_bounded_own_role),
     "tampered-own-role-trust-policy": Scenario(_rewritten_own_role("trust")),
     "tampered-own-role-inline-policy": Scenario(_rewritten_own_role("inline")),

@@ -185,7 +185,8 @@ def authorised_as(action: str, params: dict[str, Any], account: str, region: str
         owner, name = str(params["QueueUrl"]).split("/")[-2:]
         return Call(action, f"arn:aws:sqs:{region}:{owner}:{name}")
     if service == "sns":
-        return Call(action, str(params["TopicArn"]))
+        # Subscription calls name the subscription (no resource type IAM knows: granted on "*").
+        return Call(action, str(params.get("TopicArn") or params["SubscriptionArn"]))
     if service == "secretsmanager":
         return Call(action, f"arn:aws:secretsmanager:{region}:{account}:secret:{params['SecretId']}")
     if service == "events" and action == "events:DescribeEventBus":
@@ -605,6 +606,9 @@ def test_the_member_snapshot_reader_role_allows_every_call_the_heartbeat_makes_t
     for role in MEMBER_STACK_ROLES:
         member_iam.create_role(RoleName=role, AssumeRolePolicyDocument=json.dumps(MAIN))
         member_iam.put_role_policy(RoleName=role, PolicyName="context", PolicyDocument=json.dumps(MAIN))
+    from tests.functional.test_heartbeat_member_snapshots import create_member_forwarding
+
+    create_member_forwarding(member.client("events", MEMBER, REGION), MEMBER)
     recorder.take(MEMBER)
     recorder.paused = False
     environment = {

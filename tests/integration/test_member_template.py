@@ -23,6 +23,7 @@ from mypy_boto3_events.type_defs import PutEventsRequestEntryTypeDef
 from samtranslator.yaml_helper import yaml_parse
 
 from iamwarden.adapters.principals import READ_PERMISSIONS
+from iamwarden.domain import declared
 from iamwarden.domain.findings import Verdict
 from iamwarden.domain.settings import Settings
 from iamwarden.guardrails.engine import judge_event
@@ -140,6 +141,8 @@ CENTRAL_ONLY = {
     "RestoreCentralBusStatement",
     "RestoreOwnAlertKey",
     "EnableOwnAlarmActions",
+    "RestoreOwnSlackSecrets",
+    "RestoreAlertSubscriptions",
 }
 
 
@@ -262,7 +265,14 @@ def test_the_snapshot_reader_role_only_reads_what_the_heartbeats_snapshots_read(
         "iam:GetRole",
         "iam:ListRolePolicies",
         "iam:GetRolePolicy",
+        # MemberForwarding: the member stack's forwarding rules, checked each run.
+        "events:DescribeRule",
+        "events:ListTargetsByRule",
     }
+    [rules] = [s for s in policy["PolicyDocument"]["Statement"] if s["Sid"] == "ReadForwardingRules"]
+    assert sorted(_sub(resource) for resource in rules["Resource"]) == sorted(
+        f"arn:${{AWS::Partition}}:events:*:${{AWS::AccountId}}:rule/{name}" for name in declared.MEMBER_RULE_PATTERNS
+    )
     [own] = [s for s in policy["PolicyDocument"]["Statement"] if s["Sid"] == "ReadOwnRolesForSnapshots"]
     assert sorted(_sub(resource) for resource in own["Resource"]) == [
         "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/${MemberRoleName}",

@@ -39,6 +39,10 @@ _ACTION = re.compile(r"^[a-z0-9-]+:[A-Z][A-Za-z0-9]+$")
 #: (the Service Authorization Reference lists no resource type for them).
 WITHOUT_RESOURCE_TYPES = {
     "xray:PutTraceSegments",
+    # A subscription is no resource type IAM knows: these are granted on "*" (the code reads and restores the
+    # alert topic's subscriptions only).
+    "sns:GetSubscriptionAttributes",
+    "sns:SetSubscriptionAttributes",
     "xray:PutTelemetryRecords",
     "iam:ListAccountAliases",
     "iam:ListRoles",

@@ -10,7 +10,7 @@ import pytest
 
 from iamwarden.domain.catalog import Mode, Severity
 from iamwarden.domain.findings import Verdict
-from iamwarden.domain.recorded import OWN_ROLE, Snapshot
+from iamwarden.domain.recorded import OWN_ROLE, OWN_SUBSCRIPTION, Snapshot
 from iamwarden.domain.settings import Settings, load_settings
 from iamwarden.guardrails.engine import judge_event
 from tests.conftest import SAMPLE_OWN, load_event
@@ -736,3 +736,138 @@ def test_a_declared_role_policy_written_by_cloudformation_unlike_the_snapshot_is
     # Without a snapshot there is nothing to compare with: the declared name is the stack's deployment, as before.
     without = judge_recorded(_cloudformation_put_role_policy(deny), Snapshots())
     assert [f for f in without.findings if f.rule_id == RULE] == []
+
+
+# --- its Slack secrets ----------------------------------------------------------------------------------------
+
+SECRET_ARN = "arn:aws:secretsmanager:us-east-1:111122223333:secret:iamwarden/slack/security-Xq3bZ9"  # noqa: S105
+
+
+@pytest.mark.parametrize(
+    ("secret_id", "own"),
+    [
+        ("iamwarden/slack/security", True),
+        (SECRET_ARN, True),
+        ("arn:aws:secretsmanager:us-east-1:111122223333:secret:iamwarden/slack/security", True),
+        ("iamwarden/slack/bot", True),
+        ("iamwarden/slack/security-old", False),
+        ("arn:aws:secretsmanager:us-east-1:111122223333:secret:iamwarden/slack/security-old-P0q9Lm", False),
+        ("arn:aws:secretsmanager:eu-west-1:111122223333:secret:iamwarden/slack/security-Xq3bZ9", False),
+        ("arn:aws:secretsmanager:us-east-1:999988887777:secret:iamwarden/slack/security-Xq3bZ9", False),
+        ("iamwarden/slack/signing", False),
+    ],
+)
+def test_the_slack_secrets_are_known_by_exact_arn_or_name_never_by_prefix(secret_id: str, own: bool) -> None:
+    findings = _tampering(judge(sample("tamper-slack-secret-value.json", secretId=secret_id)))
+    assert bool(findings) is own
+
+
+def test_a_deployed_secrets_full_arn_is_matched_exactly() -> None:
+    """Deployed, ``!Ref`` gives the full ARN: its name and its suffix-less ARN name it too, another suffix not."""
+    own = SAMPLE_OWN._replace(secrets=frozenset({SECRET_ARN}))
+    assert own.own_secret(SECRET_ARN, "111122223333", "us-east-1") == SECRET_ARN
+    assert own.own_secret("iamwarden/slack/security", "111122223333", "us-east-1") == SECRET_ARN
+    assert own.own_secret(SECRET_ARN[:-7], "111122223333", "us-east-1") == SECRET_ARN
+    assert own.own_secret(SECRET_ARN[:-6] + "Zz9999", "111122223333", "us-east-1") is None  # re-created by anyone
+    assert own.own_secret("iamwarden/slack/security", "111122223333", "eu-west-1") is None
+    assert own.own_secret("iamwarden/slack/security", MEMBER, "us-east-1") is None
+
+
+def test_a_new_secret_value_gives_awscurrent_back_and_a_staged_one_is_only_alerted() -> None:
+    [finding] = _tampering(judge(load_event("tamper-slack-secret-value.json")))
+    assert (finding.severity, finding.mode) == (Severity.CRITICAL, Mode.REMEDIATE)
+    [step] = finding.plan
+    assert step.action == "restore_own_secret_version"
+    assert step.parameters == {
+        "secret_id": "iamwarden/slack/security",
+        "changed_to": "6f1d9a2e-3b7c-4e58-9d0a-1c2b3d4e5f60",
+    }
+
+    staged = sample("tamper-slack-secret-value.json", versionStages=["NEXT"])
+    [finding] = _tampering(judge(staged))
+    assert (finding.severity, finding.plan) == (Severity.HIGH, ())
+
+    moved = sample("tamper-slack-secret-value.json", versionStage="AWSCURRENT", moveToVersionId="v-intruder")
+    moved["detail"]["eventName"] = "UpdateSecretVersionStage"
+    [finding] = _tampering(judge(moved))
+    assert finding.plan[0].parameters["changed_to"] == "v-intruder"
+
+    other_label = sample("tamper-slack-secret-value.json", versionStage="AWSPENDING", moveToVersionId="v-intruder")
+    other_label["detail"]["eventName"] = "UpdateSecretVersionStage"
+    [finding] = _tampering(judge(other_label))
+    assert (finding.severity, finding.plan) == (Severity.HIGH, ())
+
+
+def test_a_new_value_without_a_version_id_is_alerted_saying_what_is_missing() -> None:
+    event = sample("tamper-slack-secret-value.json")
+    del event["detail"]["requestParameters"]["clientRequestToken"]
+    event["detail"]["responseElements"] = None
+    [finding] = _tampering(judge(event))
+    assert finding.plan == ()
+    assert finding.needs_context
+    assert "AWSCURRENT" in finding.needs_context[0]
+
+
+def test_a_deleted_secret_is_restored_and_a_policy_put_on_it_deleted() -> None:
+    [deleted] = _tampering(judge(load_event("tamper-slack-secret-deleted.json")))
+    assert [step.action for step in deleted.plan] == ["restore_own_secret"]
+    assert deleted.plan[0].parameters["recovery_window"] == 7
+    [policy] = _tampering(judge(load_event("tamper-slack-secret-policy.json")))
+    assert [step.action for step in policy.plan] == ["remove_own_secret_policy"]
+
+
+def test_cloudformation_may_update_the_secret_but_declares_no_policy_or_rotation_on_it() -> None:
+    assert _tampering(judge(by_cloudformation(load_event("tamper-slack-secret-value.json")))) == []
+    [finding] = _tampering(judge(by_cloudformation(load_event("tamper-slack-secret-policy.json"))))
+    assert "through CloudFormation, but a resource policy on iamwarden/slack/security" in finding.reason
+
+
+# --- the alert topic's subscriptions ----------------------------------------------------------------------------
+
+SUBSCRIPTION = "arn:aws:sns:us-east-1:111122223333:iamwarden-alerts:c3019def-3714-403e-ba29-eb14079d5c69"
+
+
+def _subscription_snapshot(**attributes: str) -> Snapshot:
+    data = {"topic": "arn:aws:sns:us-east-1:111122223333:iamwarden-alerts", "attributes": attributes}
+    return Snapshot(OWN_SUBSCRIPTION, SUBSCRIPTION, "2026-11-13T09:00:00Z", data)
+
+
+def test_a_filter_policy_on_an_alert_subscription_is_removed_when_the_snapshot_had_none() -> None:
+    event = load_event("tamper-subscription-filter-policy.json")
+    [finding] = _tampering(judge_recorded(event, Snapshots(_subscription_snapshot(RawMessageDelivery="false"))))
+    assert (finding.severity, finding.mode) == (Severity.CRITICAL, Mode.REMEDIATE)
+    [step] = finding.plan
+    assert step.action == "restore_own_subscription_attribute"
+    assert step.parameters["restore_to"] == "{}"
+    assert step.parameters["changed_to"] == '{"severity":["none"]}'
+
+
+def test_a_subscription_attribute_the_snapshot_held_is_put_back_and_one_it_lacks_is_only_alerted() -> None:
+    held = Snapshots(_subscription_snapshot(FilterPolicy='{"severity":["critical"]}'))
+    [finding] = _tampering(judge_recorded(load_event("tamper-subscription-filter-policy.json"), held))
+    assert finding.plan[0].parameters["restore_to"] == '{"severity":["critical"]}'
+
+    redrive = sample("tamper-subscription-filter-policy.json", attributeName="RedrivePolicy", attributeValue="{}")
+    [finding] = _tampering(judge_recorded(redrive, held))
+    assert finding.plan == ()
+    assert "holds none" in finding.needs_context[0]
+
+
+def test_without_a_snapshot_a_subscription_change_is_alerted_saying_what_is_missing() -> None:
+    [finding] = _tampering(judge_recorded(load_event("tamper-subscription-filter-policy.json"), Snapshots()))
+    assert finding.plan == ()
+    assert "the heartbeat takes one of each confirmed subscription" in finding.needs_context[0]
+    [offline] = _tampering(judge(load_event("tamper-subscription-filter-policy.json")))
+    assert "offline" in offline.needs_context[0]
+
+
+def test_update_secret_with_a_new_value_gives_awscurrent_back_and_without_one_is_alerted() -> None:
+    event = sample("tamper-slack-secret-value.json", kmsKeyId="arn:aws:kms:us-east-1:999988887777:key/k")
+    event["detail"]["eventName"] = "UpdateSecret"
+    [finding] = _tampering(judge(event))
+    assert finding.plan[0].parameters["changed_to"] == "6f1d9a2e-3b7c-4e58-9d0a-1c2b3d4e5f60"
+
+    event["detail"]["responseElements"] = {"arn": SECRET_ARN, "name": "iamwarden/slack/security"}
+    [finding] = _tampering(judge(event))
+    assert finding.plan == ()
+    assert "update-secret --secret-id iamwarden/slack/security --kms-key-id" in finding.reason

@@ -31,7 +31,16 @@ from iamwarden.adapters.audit import AuditLog, AuditStatus
 from iamwarden.adapters.errors import describe, is_gone
 from iamwarden.domain.arns import iam_arn
 from iamwarden.domain.exceptions import AuditError
-from iamwarden.domain.recorded import BOUNDARY, OWN_POLICY, OWN_ROLE, TRAIL, PastRemediation, Snapshot
+from iamwarden.domain.recorded import (
+    BOUNDARY,
+    OWN_POLICY,
+    OWN_ROLE,
+    OWN_SUBSCRIPTION,
+    SUBSCRIPTION_ATTRIBUTES,
+    TRAIL,
+    PastRemediation,
+    Snapshot,
+)
 from iamwarden.domain.trails import trail_is_good, trail_snapshot_data
 
 SNAPSHOT_PREFIX = "snapshot#"
@@ -200,6 +209,38 @@ def take_own_policy_snapshots(iam: Any, policy_arns: Sequence[str], now: str) ->
         if isinstance(document, str):  # IAM's URL-encoded JSON, when botocore does not decode it
             document = json.loads(unquote(document))
         snapshots.append(Snapshot(OWN_POLICY, arn, now, {"default_version": default, "document": document}))
+    return snapshots
+
+
+def take_subscription_snapshots(sns: Any, topic_arn: str, now: str) -> list[Snapshot]:
+    """The delivery attributes (``SUBSCRIPTION_ATTRIBUTES``) of each confirmed subscription of the alert topic.
+
+    Keyed by the subscription's ARN, so ``iamwarden-tampered`` puts back exactly what one had; a pending one has no
+    ARN yet and is skipped, and so is one gone between the listing and the read (its removal is alerted).
+    """
+    snapshots = []
+    try:
+        subscriptions = [
+            subscription
+            for page in sns.get_paginator("list_subscriptions_by_topic").paginate(TopicArn=topic_arn)
+            for subscription in page.get("Subscriptions", [])
+        ]
+    except ClientError as exc:
+        if is_gone(exc):
+            return []  # the topic is gone: the heartbeat's check says so, there is nothing to snapshot
+        raise
+    for subscription in subscriptions:
+        arn = subscription.get("SubscriptionArn", "")
+        if not arn.startswith("arn:"):
+            continue
+        try:
+            attributes = sns.get_subscription_attributes(SubscriptionArn=arn)["Attributes"]
+        except ClientError as exc:
+            if is_gone(exc):
+                continue
+            raise
+        kept = {name: attributes[name] for name in SUBSCRIPTION_ATTRIBUTES if name in attributes}
+        snapshots.append(Snapshot(OWN_SUBSCRIPTION, arn, now, {"topic": topic_arn, "attributes": kept}))
     return snapshots
 
 

@@ -137,6 +137,11 @@ def own_identity_from_environment(environ: Mapping[str, str] | None = None) -> O
         alert_topic=env.get("IAMWARDEN_ALERT_TOPIC_ARN") or None,
         alert_key=env.get("IAMWARDEN_ALERT_KEY_ARN") or None,
         alarms=_names(env, "IAMWARDEN_OWN_ALARMS"),
+        secrets=frozenset(
+            secret
+            for secret in (env.get("IAMWARDEN_SLACK_WEBHOOK_SECRET"), env.get("IAMWARDEN_SLACK_BOT_SECRET"))
+            if secret
+        ),
     )
 
 

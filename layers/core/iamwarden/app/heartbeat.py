@@ -16,7 +16,8 @@ invocations.
 Each run also refreshes the last-known-good snapshots that defense-evasion and persistence restores read
 (``cloudtrail-logging-impaired``: the trails whose home is this account and region, and those homed in the
 other regions this account's multi-region trails name, each read in its home region; ``permissions-boundary-weakened``:
-every role's and user's boundary; ``iamwarden-tampered``: the trust and inline policies of the stack's own roles),
+every role's and user's boundary; ``iamwarden-tampered``: the trust and inline policies of the stack's own roles, and
+the delivery attributes of each confirmed subscription of the alert topic),
 into the audit table. Only good trails are snapshotted, so a refresh never
 records an attacker's state as the one to restore. A refresh that fails is one more problem in the alert: until it
 works, restores use the previous snapshot, or only alert when there is none. The deploy takes the first
@@ -42,12 +43,14 @@ from iamwarden.adapters.recorded import (
     AuditRecorded,
     take_boundary_snapshots,
     take_own_role_snapshots,
+    take_subscription_snapshots,
     take_trail_snapshots,
     trail_home_regions,
 )
 from iamwarden.adapters.ssm_settings import SsmSettingsSource, ssm_parameters
 from iamwarden.app.deploy_snapshot import DeploySnapshot, SnapshotTaker
 from iamwarden.app.own_policies import DeployTakers, OwnPolicyWatch
+from iamwarden.domain import declared
 from iamwarden.domain.catalog import Mode
 from iamwarden.domain.exceptions import ConfigurationError
 from iamwarden.domain.own import CENTRAL_BUS_STATEMENT_ID, REGION_PLACEHOLDER, OwnIdentity, parse_own_roles
@@ -94,6 +97,9 @@ class HeartbeatConfig(NamedTuple):
     #: The names of the member stack's roles (``IAMWARDEN_MEMBER_ROLE_NAMES``), whose trust and inline policies are
     #: snapshotted in each member account through its snapshot role, for the restores there.
     member_roles: tuple[str, ...] = ()
+    #: kind -> name of the member stack's roles (``IAMWARDEN_MEMBER_ROLE_NAMES``), which the member forwarding
+    #: rules' patterns name.
+    member_role_kinds: tuple[tuple[str, str], ...] = ()
     #: The managed policies the template attaches to the enforcer's role (``IAMWARDEN_ENFORCER_POLICY_ARNS``):
     #: its remediation grants, too large for the role's inline policies.
     enforcer_policy_arns: tuple[str, ...] = ()
@@ -130,6 +136,7 @@ class HeartbeatConfig(NamedTuple):
             region=env.get("AWS_REGION") or None,
             own_roles=_own_role_names(env.get("IAMWARDEN_OWN_ROLE_ARNS", "")),
             member_roles=_member_role_names(env.get("IAMWARDEN_MEMBER_ROLE_NAMES", "")),
+            member_role_kinds=_member_role_kinds(env.get("IAMWARDEN_MEMBER_ROLE_NAMES", "")),
             enforcer_policy_arns=tuple(
                 arn.strip() for arn in env.get("IAMWARDEN_ENFORCER_POLICY_ARNS", "").split(",") if arn.strip()
             ),
@@ -160,6 +167,13 @@ def _member_role_names(text: str) -> tuple[str, ...]:
     return tuple(name for name in names if REGION_PLACEHOLDER not in name)
 
 
+def _member_role_kinds(text: str) -> tuple[tuple[str, str], ...]:
+    try:
+        return tuple(parse_own_roles(text).items())
+    except ValueError as exc:
+        raise ConfigurationError(f"IAMWARDEN_MEMBER_ROLE_NAMES: {exc}") from exc
+
+
 class SnapshotStore(Protocol):
     def put_all(self, snapshots: Iterable[Snapshot]) -> int: ...
 
@@ -182,9 +196,15 @@ class SnapshotRefresh:
         own_roles: tuple[str, ...] = (),
         clock: Callable[[], str] = _now,
         cloudtrail_in: Callable[[str], Any] | None = None,
+        sns: Any = None,
+        topic_arn: str | None = None,
     ) -> None:
         self.store = store
         self.own_roles = own_roles
+        #: The alert topic and an SNS client: its subscriptions' delivery attributes are snapshotted (security
+        #: account only; None: not taken).
+        self.sns = sns
+        self.topic_arn = topic_arn
         #: ``region -> cloudtrail client`` of this account there: the trails homed in other regions are taken
         #: there too (their changes arrive in their home region, and are restored there); None: this region only.
         self.cloudtrail_in = cloudtrail_in
@@ -203,6 +223,9 @@ class SnapshotRefresh:
             ("permissions boundaries", lambda: take_boundary_snapshots(self.iam, self.account, now)),
             ("own roles", lambda: take_own_role_snapshots(self.iam, self.own_roles, self.account, now)),
         )
+        if self.sns is not None and self.topic_arn:
+            sns, topic = self.sns, self.topic_arn
+            takers += (("alert topic's subscriptions", lambda: take_subscription_snapshots(sns, topic, now)),)
         for what, take in takers:
             try:
                 stored += self.store.put_all(take())
@@ -240,6 +263,95 @@ class SnapshotRefresh:
                     f"({error_code(exc) or exc}): a restore falls back to the previous one, or only alerts"
                 )
         return stored, problems
+
+
+#: Where IAM's (and Organizations') events arrive: the member stack forwards them from this region only
+#: (``iamwarden-forward-iam``, its condition ``InIamRegion``; ``IamRegion`` defaults to it).
+IAM_REGION = "us-east-1"
+#: The target id the member template gives each forwarding rule's one target.
+MEMBER_TARGET_ID = "central-bus"
+
+
+class MemberForwarding:
+    """Checks a member account's forwarding rules against the member template: each exists, is enabled, has the
+    declared pattern, and has exactly the declared target (the central bus, through the member forwarder role of
+    that account and region, the event passed on unchanged).
+
+    Read through the account's ``iamwarden-snapshot-reader`` role (``events:DescribeRule`` and
+    ``events:ListTargetsByRule`` on the four rules). Each problem names the StackSet command that puts it back.
+    """
+
+    def __init__(self, central_bus_arn: str, region: str, home_account: str, member_roles: Mapping[str, str]) -> None:
+        self.central_bus_arn = central_bus_arn
+        self.region = region
+        self.own = OwnIdentity(home_account=home_account)
+        #: kind -> name of the member stack's roles (``IAMWARDEN_MEMBER_ROLE_NAMES``): the patterns name two.
+        self.member_roles = member_roles
+
+    def rules(self) -> list[str]:
+        """The member stack's rules in the heartbeat's region (the IAM forwarder only where IAM's events arrive)."""
+        names = sorted(declared.MEMBER_RULE_PATTERNS)
+        return names if self.region == IAM_REGION else [n for n in names if n != "iamwarden-forward-iam"]
+
+    def declared_pattern(self, rule: str, account: str, partition: str) -> Any:
+        text = declared.MEMBER_RULE_PATTERNS[rule]
+        for placeholder, value in (
+            ("${AWS::Partition}", partition),
+            ("${AWS::AccountId}", account),
+            ("${AWS::Region}", self.region),
+            ("${MemberRoleName}", self.member_roles.get("remediator", "iamwarden-remediator")),
+            ("${PrunerMemberRoleName}", self.member_roles.get("pruner-member", "iamwarden-pruner-member")),
+        ):
+            text = text.replace(placeholder, value)
+        return json.loads(text)
+
+    def problems(self, account: str, events: Any) -> list[str]:
+        """What is missing or changed in ``account``'s forwarding, each with the way back; empty when whole."""
+        partition = self.central_bus_arn.split(":")[1] if self.central_bus_arn.startswith("arn:") else "aws"
+        fix = self.own.redeploy_command(account, self.region)
+        problems: list[str] = []
+        for rule in self.rules():
+            found = [f"{what} ({fix})" for what in self._rule_problems(account, events, rule, partition)]
+            problems.extend(f"in member account {account}, {problem}" for problem in found)
+        return problems
+
+    def _rule_problems(self, account: str, events: Any, rule: str, partition: str) -> list[str]:
+        try:
+            found = events.describe_rule(Name=rule)
+        except Exception as exc:
+            if is_gone(exc):
+                return [f"the forwarding rule {rule} is gone: that account's changes no longer reach IAM Warden"]
+            return [f"the forwarding rule {rule} cannot be read ({error_code(exc) or exc})"]
+        problems = []
+        if found.get("State") != "ENABLED":
+            problems.append(f"the forwarding rule {rule} is {str(found.get('State', 'not enabled')).lower()}")
+        try:
+            pattern = json.loads(found.get("EventPattern") or "null")
+        except ValueError:
+            pattern = None
+        if pattern != self.declared_pattern(rule, account, partition):
+            problems.append(f"the forwarding rule {rule} has another pattern than the member template declares")
+        targets = events.list_targets_by_rule(Rule=rule).get("Targets", [])
+        role = f"arn:{partition}:iam::{account}:role/iamwarden-member-forwarder-{self.region}"
+        wanted = [t for t in targets if t.get("Arn") == self.central_bus_arn]
+        if not wanted:
+            problems.append(f"the forwarding rule {rule} no longer targets the central bus {self.central_bus_arn}")
+        for target in targets:
+            named = f" (target {target.get('Id')})"
+            if target.get("Arn") != self.central_bus_arn:
+                problems.append(f"the forwarding rule {rule} also targets {target.get('Arn')}{named}")
+                continue
+            if overridden := [field for field in ("Input", "InputPath", "InputTransformer") if target.get(field)]:
+                problems.append(
+                    f"the forwarding rule {rule} passes {'/'.join(overridden)} instead of the event{named}: what it "
+                    "forwards never reaches IAM Warden as it happened"
+                )
+            if target.get("RoleArn") != role:
+                problems.append(
+                    f"the forwarding rule {rule} forwards through {target.get('RoleArn') or 'no role'}, not the "
+                    f"member template's {role}{named}"
+                )
+        return problems
 
 
 #: At most this many member accounts are snapshotted per run (each is a role assumption and a handful of reads,
@@ -282,8 +394,13 @@ class MemberSnapshots:
         monotonic: Callable[[], float] = time.monotonic,
         own_roles: tuple[str, ...] = (),
         cloudtrail_in: Callable[[str, str], Any] | None = None,
+        forwarding: MemberForwarding | None = None,
+        events_in: Callable[[str], Any] | None = None,
     ) -> None:
         self.store = store
+        #: Checks each member account's forwarding rules (through ``events_in(account)``); None: not checked.
+        self.forwarding = forwarding
+        self.events_in = events_in
         #: ``(account, region) -> cloudtrail client`` there, for the trails homed in other regions; None: none.
         self.cloudtrail_in = cloudtrail_in
         #: The member stack's role names: their trust and inline policies are snapshotted in each account.
@@ -349,7 +466,21 @@ class MemberSnapshots:
             count, failures = refresh.refresh()
             stored += count
             problems += failures
+            problems += self.forwarding_problems(account)
         return stored, problems
+
+    def forwarding_problems(self, account: str) -> list[str]:
+        """The account's forwarding rules against the member template (``MemberForwarding``); one problem when
+        they cannot be read at all."""
+        if self.forwarding is None or self.events_in is None:
+            return []
+        try:
+            return self.forwarding.problems(account, self.events_in(account))
+        except Exception as exc:
+            return [
+                f"the forwarding rules of member account {account} cannot be checked ({error_code(exc) or exc}): "
+                f"{self.forwarding.own.redeploy_command(account, self.region)}"
+            ]
 
 
 class Heartbeat:
@@ -593,6 +724,11 @@ class Heartbeat:
         return []
 
 
+def _region_of(arn: str, default: str | None) -> str | None:
+    parts = arn.split(":")
+    return parts[3] if len(parts) > 3 and parts[3] else default
+
+
 def _bus(bus: str) -> dict[str, str]:
     return {"EventBusName": bus} if bus else {}
 
@@ -602,6 +738,7 @@ def build_heartbeat(session: Any = None, environ: Mapping[str, str] | None = Non
     session = session or aws_session()
     config = HeartbeatConfig.from_environment(environ)
     iam = session.client("iam", config=retry_config())
+    sns = session.client("sns", config=retry_config())
     snapshots = None
     own_policies = None
     if config.audit_table and config.account and config.region:
@@ -616,6 +753,9 @@ def build_heartbeat(session: Any = None, environ: Mapping[str, str] | None = Non
             region=config.region,
             own_roles=config.own_roles,
             cloudtrail_in=lambda region: session.client("cloudtrail", region_name=region, config=retry_config()),
+            # The topic's own region (the stack's): its subscriptions are read where it is.
+            sns=session.client("sns", region_name=_region_of(config.topic_arn, config.region), config=retry_config()),
+            topic_arn=config.topic_arn,
         )
     member_snapshots = None
     if snapshots is not None and config.member_snapshot_role and config.settings_prefix:
@@ -632,7 +772,7 @@ def build_heartbeat(session: Any = None, environ: Mapping[str, str] | None = Non
         session.client("events", config=retry_config()),
         session.client("lambda", config=retry_config()),
         iam,
-        session.client("sns", config=retry_config()),
+        sns,
         snapshots=snapshots,
         member_snapshots=member_snapshots,
         own_policies=own_policies,
@@ -665,6 +805,8 @@ def _member_snapshots(session: Any, config: HeartbeatConfig, store: SnapshotStor
         region=region,
         own_roles=config.member_roles,
         cloudtrail_in=cloudtrail_in,
+        forwarding=MemberForwarding(config.central_bus_arn, region, home_account, dict(config.member_role_kinds)),
+        events_in=lambda account: factory.client("events", account, region),
     )
 
 

@@ -128,6 +128,32 @@ class OwnIdentity(NamedTuple):
     alert_topic: str | None = None
     alert_key: str | None = None
     alarms: frozenset[str] = frozenset()
+    #: The Slack credentials the alerts go out with (the webhook and the bot token secrets), as the template's
+    #: ``!Ref`` gives them: each secret's full ARN (or, where only its name is known, the name).
+    secrets: frozenset[str] = frozenset()
+
+    def own_secret(self, secret_id: str | None, account: str, region: str) -> str | None:
+        """Which of IAM Warden's secrets ``secret_id`` names (its ARN, name or ARN without the random suffix) when
+        changed in ``account`` and ``region``, or None for any other secret.
+
+        Exact: a secret of another name, account or region is someone else's, and so is another secret whose name
+        merely begins with IAM Warden's (Secrets Manager's suffix is ``-`` and six characters).
+        """
+        if not secret_id or account != self.home_account:
+            return None
+        for own in sorted(self.secrets):
+            name, own_region = _secret_name(own), _secret_region(own)
+            if own_region is not None and own_region != region:
+                continue
+            if secret_id in (own, name):
+                return own
+            fields = secret_id.split(":", 6)
+            if len(fields) == 7 and fields[2] == "secretsmanager" and fields[3] == region and fields[4] == account:
+                resource = fields[6]
+                suffixed = len(resource) == len(name) + 7 and resource.startswith(name + "-")
+                if resource == name or (suffixed and not own.startswith("arn:")):
+                    return own
+        return None
 
     def declared_bus_statement(self, partition: str, region: str) -> dict[str, Any] | None:
         """The central bus's policy statement as the template declares it, or None where it declares none."""
@@ -264,6 +290,15 @@ class OwnIdentity(NamedTuple):
             f"sam deploy --stack-name {stack} (CloudFormation re-applies only what the template changes, so a "
             "deleted resource comes back with a changed template or a new stack)"
         )
+
+
+def _secret_name(secret: str) -> str:
+    """A secret's name from its full ARN (``...:secret:NAME-AbCdEf``, as ``!Ref`` gives it), or the name itself."""
+    return secret.split(":", 6)[-1][:-7] if secret.startswith("arn:") else secret
+
+
+def _secret_region(secret: str) -> str | None:
+    return secret.split(":")[3] if secret.startswith("arn:") and secret.count(":") >= 6 else None
 
 
 def parse_own_roles(text: str) -> dict[str, str]:

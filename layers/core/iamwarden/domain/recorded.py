@@ -19,11 +19,18 @@ from typing import Any, NamedTuple, Protocol
 
 #: Snapshot kinds: one trail's settings, selectors and logging state; one principal's permissions boundary;
 #: one of IAM Warden's own roles (``{"trust_policy": document, "inline": {name: document}}``); one of its own
-#: managed policies as its stack deployed it (``{"default_version": "v3", "document": document}``).
+#: managed policies as its stack deployed it (``{"default_version": "v3", "document": document}``); one
+#: subscription of its alert topic (``{"topic": arn, "attributes": {name: value}}``, the ``SUBSCRIPTION_ATTRIBUTES``
+#: it has).
 TRAIL = "cloudtrail-trail"
 BOUNDARY = "permissions-boundary"
 OWN_ROLE = "own-role"
 OWN_POLICY = "own-policy"
+OWN_SUBSCRIPTION = "own-subscription"
+#: The subscription attributes that decide what of the alert topic reaches an endpoint (and how): a filter policy
+#: that matches nothing, or its scope moved to a body no alert has, drops every alert; raw delivery, a delivery
+#: or redrive policy change what arrives or where failures go.
+SUBSCRIPTION_ATTRIBUTES = ("FilterPolicy", "FilterPolicyScope", "RawMessageDelivery", "DeliveryPolicy", "RedrivePolicy")
 
 
 class PastRemediation(NamedTuple):
@@ -53,7 +60,7 @@ class PastRemediation(NamedTuple):
 class Snapshot(NamedTuple):
     """The last known good configuration of one resource, read by IAM Warden itself."""
 
-    kind: str  # TRAIL, BOUNDARY, OWN_ROLE or OWN_POLICY
+    kind: str  # TRAIL, BOUNDARY, OWN_ROLE, OWN_POLICY or OWN_SUBSCRIPTION
     resource_arn: str
     taken_at: str
     data: Mapping[str, Any]

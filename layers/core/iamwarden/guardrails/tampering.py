@@ -33,6 +33,10 @@ own deployment: no other stack can hold these exact names while this one does. J
   template declares (``restore_function_concurrency``); code, configuration, event invoke config,
   permissions and deletion are alerted;
 * its queues and tables, changed or deleted: alerted;
+* its Slack secrets (webhook, bot token; exact ARN or name), changed by anyone not in ``operators``: a deleted
+  secret restored (``restore_own_secret``), a new current version replaced by the one before
+  (``restore_own_secret_version``), a resource policy put on one deleted (``remove_own_secret_policy``); another
+  key or a rotation alerted with the way back;
 * its SSM settings, changed by anyone not in ``operators``: alerted, and with ``settings_guard: restore``
   the previous value is put back from the parameter's history (``restore_setting``);
 * its stack itself (``UpdateStack``, change sets, stack policy, ``DeleteStack``, termination protection off) by
@@ -44,6 +48,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Any, ClassVar, NamedTuple
 
 from iamwarden.adapters.errors import ignoring, is_gone
@@ -53,7 +58,7 @@ from iamwarden.domain.catalog import Mode, OptionSpec, RuleSpec, Severity
 from iamwarden.domain.exceptions import InvalidEventError, RemediationError, UndoError
 from iamwarden.domain.findings import Finding, RemediationStep, StepAction
 from iamwarden.domain.own import CENTRAL_BUS_STATEMENT_ID, names_match
-from iamwarden.domain.recorded import OWN_POLICY, OWN_ROLE
+from iamwarden.domain.recorded import OWN_POLICY, OWN_ROLE, OWN_SUBSCRIPTION, SUBSCRIPTION_ATTRIBUTES
 from iamwarden.domain.settings_guard import SETTING_EVENTS, TAMPERED_RULE_ID, guards_the_guard, settings_written
 from iamwarden.domain.wildcards import arn_match
 from iamwarden.guardrails.base import Evaluation, RuleContext
@@ -70,6 +75,7 @@ CLOUDFORMATION = "cloudformation.amazonaws.com"
 SNS = "sns.amazonaws.com"
 KMS = "kms.amazonaws.com"
 CLOUDWATCH = "monitoring.amazonaws.com"
+SECRETSMANAGER = "secretsmanager.amazonaws.com"
 
 #: The role changes judged here (the own roles' policies, boundary, trust policy and existence).
 ROLE_EVENTS = frozenset(
@@ -127,6 +133,21 @@ STACK_EVENTS = frozenset(
         "UpdateTerminationProtection",
     }
 )
+#: The Slack credentials the alerts go out with: a new value (or another version made current) redirects or
+#: silences Slack, a deleted secret, another key, a resource policy or a rotation to someone's function as well.
+SECRET_EVENTS = frozenset(
+    {
+        "PutSecretValue",
+        "UpdateSecret",
+        "UpdateSecretVersionStage",
+        "DeleteSecret",
+        "PutResourcePolicy",
+        "DeleteResourcePolicy",
+        "RotateSecret",
+    }
+)
+#: The staging label of the version Secrets Manager hands out (``GetSecretValue`` without a version).
+CURRENT = "AWSCURRENT"
 
 IAMWARDEN_TAMPERED = RuleSpec(
     id=TAMPERED_RULE_ID,
@@ -140,6 +161,7 @@ IAMWARDEN_TAMPERED = RuleSpec(
     | KEY_EVENTS
     | ALARM_EVENTS
     | STACK_EVENTS
+    | SECRET_EVENTS
     | FUNCTION_EVENTS
     | QUEUE_EVENTS
     | TABLE_EVENTS
@@ -150,7 +172,9 @@ IAMWARDEN_TAMPERED = RuleSpec(
     ),
     options={
         "operators": OptionSpec(
-            "patterns", (), "ARN patterns of the people and roles who may change IAM Warden's settings in SSM"
+            "patterns",
+            (),
+            "ARN patterns of the people and roles who may change IAM Warden's settings in SSM and its Slack secrets",
         ),
         "settings_guard": OptionSpec(
             "choice",
@@ -179,6 +203,7 @@ EVENT_KEYS = frozenset(
     | {(KMS, name) for name in KEY_EVENTS}
     | {(CLOUDWATCH, name) for name in ALARM_EVENTS}
     | {(CLOUDFORMATION, name) for name in STACK_EVENTS}
+    | {(SECRETSMANAGER, name) for name in SECRET_EVENTS}
 )
 
 
@@ -228,7 +253,7 @@ class TamperingRule:
         if target.fine is not None:
             evaluation.compliant.append(target.fine)
             return evaluation
-        if change.event_source in (SSM, CLOUDFORMATION):
+        if change.event_source in (SSM, CLOUDFORMATION, SECRETSMANAGER):
             rule = context.rule(IAMWARDEN_TAMPERED.id)
             operator = next(
                 (
@@ -347,6 +372,8 @@ class TamperingRule:
             return _alert_path_target(context)
         if source == CLOUDFORMATION:
             return _own_stack_target(context)
+        if source == SECRETSMANAGER:
+            return _own_secret_target(context)
         if source == LAMBDA:
             function = _function_name(_text(parameters, "functionName"))
             if function is None or function not in own.functions:
@@ -487,8 +514,9 @@ def _alert_path_target(context: RuleContext) -> Target | None:
 
     A disabled key is enabled again and a key scheduled for deletion is kept (``restore_own_key``), disabled alarm
     actions are enabled again (``enable_own_alarm_actions``): each API puts back exactly what the call took away.
-    An unsubscribed endpoint (an e-mail must confirm again), a changed filter policy or topic attribute (the
-    previous value is not in the event), a deleted topic or alarm are alerted with the way back.
+    A subscription's delivery attribute (a filter policy that drops every alert) is put back from the heartbeat's
+    snapshot (``restore_own_subscription_attribute``). An unsubscribed endpoint (an e-mail must confirm again), a
+    topic attribute (the previous value is not in the event), a deleted topic or alarm are alerted with the way back.
     """
     change = context.change
     own = context.settings.own
@@ -500,6 +528,8 @@ def _alert_path_target(context: RuleContext) -> Target | None:
         if not topic or not (arn == topic or arn.startswith(topic + ":")):
             return None
         what = f"its alert topic {topic}" if arn == topic else f"the subscription {arn} of its alert topic"
+        if name == "SetSubscriptionAttributes" and arn != topic:
+            return _subscription_target(context, arn, what)
         return Target(what, arn, [])
     if change.event_source == KMS:
         key = own.alert_key
@@ -532,6 +562,207 @@ def _alert_path_target(context: RuleContext) -> Target | None:
         else []
     )
     return Target(f"its alarm{'s' if len(mine) > 1 else ''} {', '.join(mine)}", arn, plan)
+
+
+def _own_secret_target(context: RuleContext) -> Target | None:
+    """A change to one of IAM Warden's Slack secrets (the webhook, the bot token), or None for any other secret.
+
+    Put back where the secret itself still holds the good state: a deleted secret is restored (``RestoreSecret``,
+    within its recovery window), a new current version (``PutSecretValue``, ``UpdateSecretVersionStage`` of
+    ``AWSCURRENT``) gives ``AWSCURRENT`` back to the version it was taken from (``AWSPREVIOUS``), a resource
+    policy put on it is deleted (the template declares none). Another key, a rotation or a version staged without
+    being current are alerted with the way back.
+    """
+    change = context.change
+    own = context.settings.own
+    parameters = change.request_parameters
+    secret = own.own_secret(_text(parameters, "secretId"), change.account, change.region)
+    if secret is None:
+        return None
+    name = change.event_name
+    what = f"its Slack secret {secret}"
+    fix = own.redeploy_command(change.account, change.region)
+    if name == "DeleteSecret":
+        if parameters.get("forceDeleteWithoutRecovery") in (True, "true"):
+            return Target(
+                what,
+                secret,
+                [],
+                done=(
+                    "it was deleted without a recovery window, so it cannot be restored: "
+                    f"{fix}; then put the Slack credential back (aws secretsmanager put-secret-value --secret-id "
+                    f"{secret} --secret-string ...)"
+                ),
+            )
+        window = parameters.get("recoveryWindowInDays")
+        step = RemediationStep(
+            RestoreOwnSecret.action,
+            secret,
+            {"secret_id": secret, "recovery_window": window if isinstance(window, int) else None},
+            f"restore IAM Warden's Slack secret {secret} (cancel its scheduled deletion)",
+        )
+        return Target(what, secret, [step])
+    if name in ("PutSecretValue", "UpdateSecretVersionStage"):
+        return _secret_version_target(context, secret, what)
+    if name == "PutResourcePolicy":
+        step = RemediationStep(
+            RemoveOwnSecretPolicy.action,
+            secret,
+            {"secret_id": secret},
+            f"delete the resource policy put on IAM Warden's Slack secret {secret} (its template declares none)",
+        )
+        return Target(what, secret, [step])
+    if name == "DeleteResourcePolicy":
+        return Target(
+            what,
+            secret,
+            [],
+            severity=Severity.HIGH,
+            done="its template declares no resource policy on it, so nothing IAM Warden relies on was taken away",
+        )
+    if name == "RotateSecret":
+        function = _text(parameters, "rotationLambdaARN") or "a rotation function"
+        return Target(
+            f"{what} (rotation by {function})",
+            secret,
+            [],
+            done=(
+                f"a rotation writes new versions of it: stop it (aws secretsmanager cancel-rotate-secret --secret-id "
+                f"{secret}) and make the good version current again (aws secretsmanager update-secret-version-stage "
+                f"--secret-id {secret} --version-stage {CURRENT} --move-to-version-id <the good version> "
+                f"--remove-from-version-id <the rotated one>); {fix}"
+            ),
+        )
+    key = _text(parameters, "kmsKeyId")
+    if _text(change.response_elements or {}, "versionId"):  # UpdateSecret with a new value: a new current version
+        return _secret_version_target(context, secret, f"{what}{f' (now encrypted with {key})' if key else ''}")
+    return Target(
+        f"{what}{f' (now encrypted with {key})' if key else ''}",
+        secret,
+        [],
+        done=(
+            "put it back: "
+            + (
+                f"aws secretsmanager update-secret --secret-id {secret} --kms-key-id <the key the template names, "
+                "or aws/secretsmanager>; "
+                if key
+                else ""
+            )
+            + fix
+        ),
+    )
+
+
+def _secret_version_target(context: RuleContext, secret: str, what: str) -> Target:
+    """A new ``AWSCURRENT`` version of an own secret: the label goes back to the version it was taken from."""
+    change = context.change
+    parameters = change.request_parameters
+    if change.event_name == "UpdateSecretVersionStage":
+        stage, changed_to = _text(parameters, "versionStage"), _text(parameters, "moveToVersionId")
+        if stage != CURRENT:
+            return Target(
+                what,
+                secret,
+                [],
+                severity=Severity.HIGH,
+                done=f"the label {stage} moved, not {CURRENT}: IAM Warden still reads the same version",
+            )
+    else:
+        stages = parameters.get("versionStages")
+        if isinstance(stages, list) and CURRENT not in stages:
+            return Target(
+                what,
+                secret,
+                [],
+                severity=Severity.HIGH,
+                done=f"the new version is not {CURRENT}, so IAM Warden does not read it yet; making it current is "
+                "put back then",
+            )
+        response = change.response_elements or {}
+        # UpdateSecret's clientRequestToken is filled in by the SDKs even when no value changes: its answer says.
+        token = _text(parameters, "clientRequestToken") if change.event_name == "PutSecretValue" else None
+        changed_to = _text(response, "versionId") or token
+    if changed_to is None:
+        needs = (f"which version of {secret} the change made {CURRENT} (the event names none)",)
+        return Target(what, secret, [], needs)
+    step = RemediationStep(
+        RestoreOwnSecretVersion.action,
+        secret,
+        {"secret_id": secret, "changed_to": changed_to},
+        f"make the version {changed_to} replaced the current one of IAM Warden's Slack secret {secret} again "
+        f"(move {CURRENT} back to the version labelled AWSPREVIOUS)",
+    )
+    return Target(what, secret, [step])
+
+
+#: What an attribute is when a subscription has none set: the filter policy is removed with ``{}`` (the SNS
+#: developer guide's SetSubscriptionAttributes example), the others have SNS's defaults.
+_SUBSCRIPTION_DEFAULTS = MappingProxyType(
+    {"FilterPolicy": "{}", "FilterPolicyScope": "MessageAttributes", "RawMessageDelivery": "false"}
+)
+
+
+def _subscription_target(context: RuleContext, arn: str, what: str) -> Target:
+    """A delivery attribute of one of the alert topic's subscriptions changed: put back as the heartbeat last saw it.
+
+    From the ``OWN_SUBSCRIPTION`` snapshot: its value, or, when the snapshot had none (no filter policy, SNS's
+    default scope or delivery), the filter policy removed and the default put back. A delivery or redrive policy
+    the snapshot did not hold, or no snapshot at all, is alerted saying what is missing.
+    """
+    parameters = context.change.request_parameters
+    attribute = _text(parameters, "attributeName")
+    if attribute not in SUBSCRIPTION_ATTRIBUTES:
+        return Target(what, arn, [])
+    snapshot = context.recorded.snapshot(OWN_SUBSCRIPTION, arn) if context.recorded is not None else None
+    held = snapshot.data.get("attributes") if snapshot is not None else None
+    if snapshot is None or not isinstance(held, Mapping):
+        where = (
+            "IAM Warden has no snapshot of it: the heartbeat takes one of each confirmed subscription"
+            if context.recorded is not None
+            else "offline there is no audit table to read IAM Warden's snapshots from"
+        )
+        return Target(f"{what} ({attribute})", arn, [], (f"its {attribute} before this change ({where})",))
+    restore_to = held.get(attribute, _SUBSCRIPTION_DEFAULTS.get(attribute))
+    if not isinstance(restore_to, str):
+        needs = (f"its {attribute} before this change (IAM Warden's snapshot of {snapshot.taken_at} holds none)",)
+        return Target(f"{what} ({attribute})", arn, [], needs)
+    changed_to = parameters.get("attributeValue")
+    source = f"IAM Warden's snapshot of {snapshot.taken_at}"
+    step = RemediationStep(
+        RestoreOwnSubscriptionAttribute.action,
+        arn,
+        {
+            "subscription_arn": arn,
+            "attribute": attribute,
+            "changed_to": changed_to if isinstance(changed_to, str) else "",
+            "restore_to": restore_to,
+            "source": source,
+        },
+        f"put the {attribute} of the alert topic's subscription {arn} back "
+        + ("(removed: " if attribute == "FilterPolicy" and _no_filter(restore_to) else "(")
+        + f"from {source})",
+    )
+    return Target(f"{what} ({attribute})", arn, [step])
+
+
+def _no_filter(value: Any) -> bool:
+    """Whether a FilterPolicy value filters nothing (absent, empty, or ``{}``)."""
+    return value in (None, "", "{}") or _json(value) == {}
+
+
+def _json(value: Any) -> Any:
+    try:
+        return json.loads(value) if isinstance(value, str) else value
+    except ValueError:
+        return value
+
+
+def _same_attribute(attribute: str, left: Any, right: Any) -> bool:
+    if attribute == "FilterPolicy" and _no_filter(left) and _no_filter(right):
+        return True
+    if left is None or right is None:
+        return left is right
+    return _same(_json(left), _json(right))
 
 
 def _restore_role_document(context: RuleContext, role: str, arn: str) -> tuple[RemediationStep | None, tuple[str, ...]]:
@@ -762,6 +993,10 @@ def undeclared_by_the_stack(context: RuleContext) -> str | None:
             return f"a permissions boundary on its role {role}"
         return None
     parameters = change.request_parameters
+    if change.event_source == SECRETSMANAGER and name in ("PutResourcePolicy", "DeleteResourcePolicy", "RotateSecret"):
+        # The template declares neither a resource policy nor a rotation on its secrets: another stack's
+        # AWS::SecretsManager::ResourcePolicy or RotationSchedule on them is tampering like anyone's call.
+        return f"a {'rotation' if name == 'RotateSecret' else 'resource policy'} on {_text(parameters, 'secretId')}"
     if change.event_source == LAMBDA and name in ("AddPermission20150331v2", "RemovePermission20150331v2"):
         statement = _text(parameters, "statementId") or ""
         stack = own.stack_name or "iamwarden"
@@ -1397,6 +1632,208 @@ def _entry(entry: Mapping[str, Any]) -> dict[str, Any]:
     return {"version": entry["Version"], "value": entry["Value"], "type": entry.get("Type", "String")}
 
 
+class RestoreOwnSecret:
+    """Restore a deleted IAM Warden secret within its recovery window. Undo schedules its deletion again."""
+
+    permissions: ClassVar[Permissions] = ("secretsmanager:DescribeSecret", "secretsmanager:RestoreSecret")
+    action: ClassVar[StepAction] = StepAction("restore_own_secret", permissions)
+    undo_permissions: ClassVar[Permissions] = ("secretsmanager:DescribeSecret", "secretsmanager:DeleteSecret")
+    undoable: ClassVar[bool] = True
+
+    @staticmethod
+    def _state(aws: AccountClients, secret: str) -> dict[str, Any]:
+        try:
+            found = aws.client("secretsmanager").describe_secret(SecretId=secret)
+        except Exception as exc:
+            if is_gone(exc):
+                return {"exists": False, "deleted": False}
+            raise
+        return {"exists": True, "deleted": found.get("DeletedDate") is not None}
+
+    def capture(self, aws: AccountClients, step: RemediationStep) -> dict[str, Any]:
+        return self._state(aws, step.parameters["secret_id"])
+
+    def apply(self, run: StepRun, step: RemediationStep, before: Mapping[str, Any], done: list[str]) -> None:
+        if not before["exists"] or not before["deleted"]:
+            return  # gone for good (alerted), or restored already
+        run.aws.client("secretsmanager").restore_secret(SecretId=step.parameters["secret_id"])
+        done.append(step.summary)
+
+    def undo(self, aws: AccountClients, step: RemediationStep, before: Mapping[str, Any]) -> list[str]:
+        if not before["exists"] or not before["deleted"]:
+            return []
+        secret = step.parameters["secret_id"]
+        now = self._state(aws, secret)
+        if not now["exists"]:
+            raise UndoError(f"the secret {secret} no longer exists")
+        if now["deleted"]:
+            return []
+        window = step.parameters.get("recovery_window") or 30
+        aws.client("secretsmanager").delete_secret(SecretId=secret, RecoveryWindowInDays=window)
+        return [f"scheduled the deletion of secret {secret} again ({window} days)"]
+
+
+def _stages(aws: AccountClients, secret: str) -> dict[str, Any]:
+    """Whether the secret exists, and the versions labelled ``AWSCURRENT`` and ``AWSPREVIOUS``."""
+    try:
+        found = aws.client("secretsmanager").describe_secret(SecretId=secret)
+    except Exception as exc:
+        if is_gone(exc):
+            return {"exists": False, "current": None, "previous": None}
+        raise
+    labels = found.get("VersionIdsToStages") or {}
+
+    def labelled(stage: str) -> str | None:
+        return next((version for version, stages in labels.items() if stage in stages), None)
+
+    return {"exists": True, "current": labelled(CURRENT), "previous": labelled("AWSPREVIOUS")}
+
+
+class RestoreOwnSecretVersion:
+    """Give ``AWSCURRENT`` of an IAM Warden secret back to the version a change took it from. Undoable.
+
+    Acts only while the changed-to version is still current (a later change is judged by its own event). Secrets
+    Manager moves ``AWSPREVIOUS`` to the version ``AWSCURRENT`` leaves, so undo moving the label forward again
+    leaves both labels as the change left them.
+    """
+
+    permissions: ClassVar[Permissions] = ("secretsmanager:DescribeSecret", "secretsmanager:UpdateSecretVersionStage")
+    action: ClassVar[StepAction] = StepAction("restore_own_secret_version", permissions)
+    undo_permissions: ClassVar[Permissions] = permissions
+    undoable: ClassVar[bool] = True
+
+    def capture(self, aws: AccountClients, step: RemediationStep) -> dict[str, Any]:
+        return _stages(aws, step.parameters["secret_id"])
+
+    def apply(self, run: StepRun, step: RemediationStep, before: Mapping[str, Any], done: list[str]) -> None:
+        changed_to = step.parameters["changed_to"]
+        if not before["exists"] or before["current"] != changed_to:
+            return  # gone (alerted), put back already, or changed again since (judged by its own event)
+        previous, secret = before["previous"], step.parameters["secret_id"]
+        if previous is None:
+            raise RemediationError(f"the secret {secret} has no AWSPREVIOUS version to make {CURRENT} again")
+        run.aws.client("secretsmanager").update_secret_version_stage(
+            SecretId=secret, VersionStage=CURRENT, MoveToVersionId=previous, RemoveFromVersionId=changed_to
+        )
+        done.append(f"made version {previous} of IAM Warden's Slack secret {secret} {CURRENT} again (not {changed_to})")
+
+    def undo(self, aws: AccountClients, step: RemediationStep, before: Mapping[str, Any]) -> list[str]:
+        changed_to = step.parameters["changed_to"]
+        if not before["exists"] or before["current"] != changed_to or before["previous"] is None:
+            return []
+        secret = step.parameters["secret_id"]
+        now = _stages(aws, secret)
+        if now["current"] == changed_to:
+            return []
+        if now["current"] != before["previous"]:
+            raise UndoError(f"the current version of secret {secret} changed since; undo by hand")
+        aws.client("secretsmanager").update_secret_version_stage(
+            SecretId=secret, VersionStage=CURRENT, MoveToVersionId=changed_to, RemoveFromVersionId=before["previous"]
+        )
+        return [f"made version {changed_to} of secret {secret} {CURRENT} again, as the change left it"]
+
+
+class RemoveOwnSecretPolicy:
+    """Delete a resource policy put on an IAM Warden secret (its template declares none). Undo puts it back."""
+
+    permissions: ClassVar[Permissions] = ("secretsmanager:GetResourcePolicy", "secretsmanager:DeleteResourcePolicy")
+    action: ClassVar[StepAction] = StepAction("remove_own_secret_policy", permissions)
+    undo_permissions: ClassVar[Permissions] = ("secretsmanager:GetResourcePolicy", "secretsmanager:PutResourcePolicy")
+    undoable: ClassVar[bool] = True
+
+    @staticmethod
+    def _policy(aws: AccountClients, secret: str) -> tuple[bool, str | None]:
+        try:
+            found = aws.client("secretsmanager").get_resource_policy(SecretId=secret)
+        except Exception as exc:
+            if is_gone(exc):
+                return False, None
+            raise
+        policy = found.get("ResourcePolicy")
+        return True, policy if isinstance(policy, str) and policy else None
+
+    def capture(self, aws: AccountClients, step: RemediationStep) -> dict[str, Any]:
+        exists, policy = self._policy(aws, step.parameters["secret_id"])
+        return {"exists": exists, "policy": policy}
+
+    def apply(self, run: StepRun, step: RemediationStep, before: Mapping[str, Any], done: list[str]) -> None:
+        if not before["exists"] or before["policy"] is None:
+            return  # gone (alerted), or deleted already
+        with ignoring():
+            run.aws.client("secretsmanager").delete_resource_policy(SecretId=step.parameters["secret_id"])
+            done.append(step.summary)
+
+    def undo(self, aws: AccountClients, step: RemediationStep, before: Mapping[str, Any]) -> list[str]:
+        if not before["exists"] or before["policy"] is None:
+            return []
+        secret = step.parameters["secret_id"]
+        exists, live = self._policy(aws, secret)
+        if not exists:
+            raise UndoError(f"the secret {secret} no longer exists")
+        if live is not None:
+            raise UndoError(f"the secret {secret} has a resource policy again; undo by hand")
+        aws.client("secretsmanager").put_resource_policy(SecretId=secret, ResourcePolicy=before["policy"])
+        return [f"put the resource policy back on secret {secret}, as the change left it"]
+
+
+class RestoreOwnSubscriptionAttribute:
+    """Put one delivery attribute of an alert-topic subscription back from IAM Warden's snapshot. Undoable.
+
+    Acts only while the subscription still has the changed value (a later change is judged by its own event);
+    undo writes the changed value again.
+    """
+
+    permissions: ClassVar[Permissions] = ("sns:GetSubscriptionAttributes", "sns:SetSubscriptionAttributes")
+    action: ClassVar[StepAction] = StepAction("restore_own_subscription_attribute", permissions)
+    undo_permissions: ClassVar[Permissions] = permissions
+    undoable: ClassVar[bool] = True
+
+    @staticmethod
+    def _live(aws: AccountClients, step: RemediationStep) -> tuple[bool, str | None]:
+        try:
+            found = aws.client("sns").get_subscription_attributes(SubscriptionArn=step.parameters["subscription_arn"])
+        except Exception as exc:
+            if is_gone(exc):
+                return False, None
+            raise
+        value = found.get("Attributes", {}).get(step.parameters["attribute"])
+        return True, value if isinstance(value, str) else None
+
+    def capture(self, aws: AccountClients, step: RemediationStep) -> dict[str, Any]:
+        exists, value = self._live(aws, step)
+        return {"exists": exists, "value": value}
+
+    def apply(self, run: StepRun, step: RemediationStep, before: Mapping[str, Any], done: list[str]) -> None:
+        attribute, restore_to = step.parameters["attribute"], step.parameters["restore_to"]
+        if not before["exists"] or _same_attribute(attribute, before["value"], restore_to):
+            return  # unsubscribed since (alerted), or put back already
+        if not _same_attribute(attribute, before["value"], step.parameters["changed_to"]):
+            return  # changed again since: judged by its own event
+        run.aws.client("sns").set_subscription_attributes(
+            SubscriptionArn=step.parameters["subscription_arn"], AttributeName=attribute, AttributeValue=restore_to
+        )
+        done.append(step.summary)
+
+    def undo(self, aws: AccountClients, step: RemediationStep, before: Mapping[str, Any]) -> list[str]:
+        attribute, restore_to = step.parameters["attribute"], step.parameters["restore_to"]
+        if (
+            not before["exists"]
+            or _same_attribute(attribute, before["value"], restore_to)
+            or not _same_attribute(attribute, before["value"], step.parameters["changed_to"])
+        ):
+            return []
+        subscription = step.parameters["subscription_arn"]
+        exists, live = self._live(aws, step)
+        if not exists:
+            raise UndoError(f"the subscription {subscription} no longer exists")
+        if not _same_attribute(attribute, live, restore_to):
+            raise UndoError(f"the {attribute} of subscription {subscription} changed since; undo by hand")
+        aws.client("sns").set_subscription_attributes(
+            SubscriptionArn=subscription, AttributeName=attribute, AttributeValue=before["value"] or ""
+        )
+        return [f"set the {attribute} of subscription {subscription} back as the change left it"]
+
+
 GUARDRAILS = (TamperingRule(),)
 ACTIONS = (
     EnableOwnRule(),
@@ -1408,4 +1845,8 @@ ACTIONS = (
     RemoveOwnRoleBoundary(),
     RestoreOwnRoleDocument(),
     RestoreOwnPolicyVersion(),
+    RestoreOwnSecret(),
+    RestoreOwnSecretVersion(),
+    RemoveOwnSecretPolicy(),
+    RestoreOwnSubscriptionAttribute(),
 )
