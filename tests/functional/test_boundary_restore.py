@@ -24,7 +24,8 @@ def _policy(account: Account, name: str, *actions: str) -> str:
 
 def _boundary(account: Account) -> str | None:
     role = account.iam.get_role(RoleName="team-deployer")["Role"]
-    return role.get("PermissionsBoundary", {}).get("PermissionsBoundaryArn")
+    boundary = role.get("PermissionsBoundary", {}).get("PermissionsBoundaryArn")
+    return None if boundary is None else str(boundary)
 
 
 def _widened(account: Account) -> tuple[str, str]:
