@@ -172,6 +172,8 @@ ROUTES: Mapping[tuple[str, str], tuple[tuple[str, int], ...]] = {
     ("rds.amazonaws.com", "ModifyDBSnapshotAttribute"): (("snapshot_sharing", 2),),
     ("rolesanywhere.amazonaws.com", "CreateProfile"): (("roles_anywhere", 0),),
     ("rolesanywhere.amazonaws.com", "CreateTrustAnchor"): (("roles_anywhere", 0),),
+    ("rolesanywhere.amazonaws.com", "EnableProfile"): (("remediation_reversed", 0),),
+    ("rolesanywhere.amazonaws.com", "EnableTrustAnchor"): (("remediation_reversed", 0),),
     ("rolesanywhere.amazonaws.com", "UpdateProfile"): (("roles_anywhere", 0),),
     ("rolesanywhere.amazonaws.com", "UpdateTrustAnchor"): (("roles_anywhere", 0),),
     ("s3.amazonaws.com", "DeleteAccountPublicAccessBlock"): (("public_access_block", 0),),
