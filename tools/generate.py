@@ -280,9 +280,11 @@ SCOPES: tuple[Scope, ...] = (
             "iam:RemoveClientIDFromOpenIDConnectProvider",
             "iam:GetSAMLProvider",
             "iam:DeleteSAMLProvider",
+            "iam:UpdateOpenIDConnectProviderThumbprint",
+            "iam:UpdateSAMLProvider",
         ),
         (OIDC_PROVIDERS, SAML_PROVIDERS),
-        comment="identity-provider-unknown deletes a provider the event created, or the client id it added.",
+        comment="identity-provider-unknown deletes a new provider or client id, or puts back snapshotted settings.",
     ),
     Scope(
         "RestorePermissionsBoundaries",

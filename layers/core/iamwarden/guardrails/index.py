@@ -261,6 +261,8 @@ ACTION_MODULES: Mapping[str, str] = {
     "delete_oidc_provider": "identity_providers",
     "remove_oidc_client_id": "identity_providers",
     "delete_saml_provider": "identity_providers",
+    "restore_oidc_thumbprints": "identity_providers",
+    "restore_saml_metadata": "identity_providers",
     "disable_roles_anywhere": "roles_anywhere",
     "detach_permission_set_policy": "identity_center",
     "delete_permission_set_inline_policy": "identity_center",

@@ -31,7 +31,6 @@ from iamwarden.domain.boundaries import widened
 from iamwarden.domain.catalog import RuleSpec, Severity
 from iamwarden.domain.escalation import assess
 from iamwarden.domain.exceptions import UndoError
-from iamwarden.domain.exposure import instant
 from iamwarden.domain.findings import RemediationStep, StepAction
 from iamwarden.domain.policy import Policy, parse_policy
 from iamwarden.domain.recorded import BOUNDARY
@@ -238,18 +237,13 @@ def _previous_boundary(context: RuleContext, principal_arn: str, new: str) -> _P
         if snapshot is None:
             return _Previous(False, None, "", "IAM Warden has no snapshot of it")
         previous = snapshot.data.get("boundary_arn")
-        if previous == new and not _taken_before(snapshot.taken_at, context.change.time):
+        if previous == new and not snapshot.taken_before(context.change.time):
             return _Previous(False, None, "", f"the last snapshot, {snapshot.taken_at}, was taken after the change")
         return _Previous(True, previous, f"when last seen by IAM Warden, {snapshot.taken_at}")
     principal = context.directory.principal(principal_arn) if context.directory is not None else None
     if principal is None:
         return _Previous(False, None, "", "no snapshot or authorization details name it")
     return _Previous(True, principal.boundary_arn, "in the authorization details")
-
-
-def _taken_before(taken_at: str, event_time: str) -> bool:
-    taken, happened = instant(taken_at), instant(event_time)
-    return taken is not None and happened is not None and taken < happened
 
 
 def _document(context: RuleContext, boundary_arn: str) -> Policy | None:
