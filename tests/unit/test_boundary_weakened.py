@@ -10,6 +10,7 @@ import copy
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from iamwarden.adapters.errors import PermanentAwsError
 from iamwarden.domain.authorization_details import authorization_details_directory
 from iamwarden.domain.findings import Judgement, Verdict
 from iamwarden.domain.managed_documents import PolicyVersion
@@ -207,3 +208,19 @@ def test_offline_without_authorization_details_the_previous_boundary_is_unknown(
     assert finding.needs_context == (
         "which boundary role team-deployer had before (no snapshot or authorization details name it)",
     )
+
+
+class Unreadable(Documents):
+    """The previous boundary's read is refused (AccessDenied): permanent, not worth a retry."""
+
+    def default_version(self, account: str, policy_arn: str) -> PolicyVersion | None:
+        if policy_arn == PREVIOUS:
+            raise PermanentAwsError("denied", code="AccessDenied", operation="GetPolicy", resource=policy_arn)
+        return super().default_version(account, policy_arn)
+
+
+def test_a_previous_boundary_whose_read_is_refused_is_named_as_unknown() -> None:
+    judgement = judge_event(_event(), Settings(), Unreadable(DOCUMENTS), recorded=_snapshot(PREVIOUS))
+
+    [finding] = judgement.findings
+    assert finding.needs_context == (f"the document of boundary {PREVIOUS} (it cannot be read here)",)
