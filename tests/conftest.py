@@ -109,6 +109,7 @@ SAMPLE_OWN = OwnIdentity(
                     "organization-left",
                     "group-membership-escalation",
                     "permissions-boundary-weakened",
+                    "remediation-reversed-rolesanywhere",
                     "identity-provider-unknown",
                     "roles-anywhere-trust-anchor",
                     "permission-set-admin",

@@ -289,9 +289,11 @@ SCOPES: tuple[Scope, ...] = (
             "iam:RemoveClientIDFromOpenIDConnectProvider",
             "iam:GetSAMLProvider",
             "iam:DeleteSAMLProvider",
+            "iam:UpdateOpenIDConnectProviderThumbprint",
+            "iam:UpdateSAMLProvider",
         ),
         (OIDC_PROVIDERS, SAML_PROVIDERS),
-        comment="identity-provider-unknown deletes a provider the event created, or the client id it added.",
+        comment="identity-provider-unknown deletes a new provider or client id, or puts back snapshotted settings.",
     ),
     Scope(
         "RestorePermissionsBoundaries",
@@ -747,7 +749,9 @@ class EnforcerRule(NamedTuple):
 def routes() -> list[EnforcerRule]:
     """One rule per guardrail and event source (or per shared ``ROUTES`` name), in registry order.
 
-    A guardrail judging events of several sources gets one rule per source, its name suffixed with the service.
+    A guardrail judging events of several sources gets one rule per source: the rule of its spec's own source keeps
+    the guardrail's route (so adding a source never renames a deployed rule), each other source's rule is named
+    after the guardrail and the service (``RemediationReversedRolesanywhere``).
     """
     built: dict[str, EnforcerRule] = {}
     for guardrail in registry.GUARDRAILS:
@@ -759,7 +763,11 @@ def routes() -> list[EnforcerRule]:
         for source, name in _routed_keys(guardrail):
             by_source.setdefault(source, set()).add(name)
         for source, names in sorted(by_source.items()):
-            named = route if len(by_source) == 1 else route._replace(name=route.name + camel(source.split(".")[0]))
+            named = (
+                route
+                if len(by_source) == 1 or source == guardrail.specs[0].event_source
+                else Route(camel(first) + camel(source.split(".")[0]), request_filter=route.request_filter)
+            )
             existing = built.get(named.name)
             if existing is None:
                 built[named.name] = EnforcerRule(named, source, set(names))

@@ -958,8 +958,16 @@ def _boundary_removed(account: Account) -> dict[str, Any]:
 
 
 def _readonly_boundary(account: Account) -> dict[str, Any]:
+    """svc-reporting had no boundary when IAM Warden last looked (its snapshot): ReadOnlyAccess caps it more."""
+    from iamwarden.adapters.recorded import AuditRecorded
+    from iamwarden.domain.recorded import BOUNDARY, Snapshot
+
     # moto has no PutUserPermissionsBoundary: the user is created with the boundary the sample puts.
     account.iam.create_user(UserName="svc-reporting", PermissionsBoundary="arn:aws:iam::aws:policy/ReadOnlyAccess")
+    user_arn = account.iam.get_user(UserName="svc-reporting")["User"]["Arn"]
+    AuditRecorded(account.audit(), account.dynamodb).put(
+        Snapshot(BOUNDARY, user_arn, "2026-11-20T09:00:00Z", {"boundary_arn": None})
+    )
     return load_event("put-user-permissions-boundary-readonly.json")
 
 

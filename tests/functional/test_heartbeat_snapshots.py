@@ -15,8 +15,9 @@ import pytest
 
 from iamwarden.adapters.recorded import AuditRecorded
 from iamwarden.app.heartbeat import Heartbeat, SnapshotRefresh, build_heartbeat
-from iamwarden.domain.recorded import BOUNDARY, OWN_ROLE, TRAIL
+from iamwarden.domain.recorded import BOUNDARY, IDENTITY_PROVIDER, OWN_ROLE, TRAIL
 from tests.aws_fixtures import HOME_ACCOUNT
+from tests.conftest import load_event
 from tests.functional.conftest import Account
 from tests.sam_template import translated_template
 
@@ -190,3 +191,28 @@ def test_each_run_snapshots_the_trust_and_inline_policies_of_iam_wardens_own_rol
     )
     assert snapshot is not None
     assert snapshot.data == {"trust_policy": trust, "inline": {"enforcer-runtime": runtime}}
+
+
+def test_each_run_snapshots_every_identity_provider(account: Account) -> None:
+    """identity-provider-unknown restores an update from these: the thumbprints and client ids, the metadata."""
+    oidc = account.iam.create_open_id_connect_provider(
+        Url="https://oidc.ci-runner.example.net", ClientIDList=["sts.amazonaws.com"], ThumbprintList=["a" * 40]
+    )["OpenIDConnectProviderArn"]
+    metadata = load_event("create-saml-provider-unknown.json")["detail"]["requestParameters"]["sAMLMetadataDocument"]
+    saml = account.iam.create_saml_provider(Name="corp-sso", SAMLMetadataDocument=metadata)["SAMLProviderArn"]
+
+    result = _heartbeat(account).run()
+
+    assert result["whole"] is True
+    recorded = AuditRecorded(account.audit(), account.dynamodb)
+    taken = recorded.snapshot(IDENTITY_PROVIDER, oidc)
+    assert taken is not None
+    assert (taken.data["client_ids"], taken.data["thumbprints"]) == (["sts.amazonaws.com"], ["a" * 40])
+    saml_taken = recorded.snapshot(IDENTITY_PROVIDER, saml)
+    assert saml_taken is not None
+    assert saml_taken.data == {"type": "saml", "metadata": metadata}
+    account.iam.update_open_id_connect_provider_thumbprint(OpenIDConnectProviderArn=oidc, ThumbprintList=["b" * 40])
+    _heartbeat(account).run()
+    later = recorded.snapshot(IDENTITY_PROVIDER, oidc)
+    assert later is not None
+    assert later.data["thumbprints"] == ["b" * 40]

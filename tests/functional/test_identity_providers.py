@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 from botocore.stub import Stubber
 
+from iamwarden.adapters.recorded import AuditRecorded, take_identity_provider_snapshots
 from iamwarden.app.service import EnforcerService
 from iamwarden.domain.exceptions import SettingsError
 from iamwarden.domain.findings import Outcome
@@ -52,7 +53,7 @@ def test_a_known_saml_issuer_is_left_alone(account: Account, enforcer: EnforcerS
     assert "allow_saml_issuers" in result["reason"]
 
 
-def test_a_changed_thumbprint_of_an_unknown_provider_is_alerted_only(
+def test_a_changed_thumbprint_of_an_unknown_provider_with_no_snapshot_is_alerted_only(
     account: Account, enforcer: EnforcerService, notifier: RecordingNotifier
 ) -> None:
     account.iam.create_open_id_connect_provider(
@@ -72,7 +73,14 @@ def test_a_changed_thumbprint_of_an_unknown_provider_is_alerted_only(
 def test_an_added_client_id_is_removed_exactly_and_undo_adds_it_back(
     account: Account, enforcer: EnforcerService
 ) -> None:
-    """moto has no Add/RemoveClientID: the enforcer's IAM client answers from a Stubber, and the calls are checked."""
+    """moto has no Add/RemoveClientID: the enforcer's IAM client answers from a Stubber, and the calls are checked.
+
+    The heartbeat's snapshot (taken from moto before the change) says the provider did not have the client id."""
+    account.iam.create_open_id_connect_provider(
+        Url="https://oidc.ci-runner.example.net", ClientIDList=["sts.amazonaws.com"], ThumbprintList=["0" * 40]
+    )
+    snapshots = take_identity_provider_snapshots(account.iam, HOME_ACCOUNT, "2026-11-20T09:00:00Z")
+    AuditRecorded(account.audit(), account.dynamodb).put_all(snapshots)
     account.set("rules/identity-provider-unknown/mode", "remediate")
     iam = enforcer.executor.clients.client("iam", HOME_ACCOUNT, "us-east-1")
     provider = {"Url": "oidc.ci-runner.example.net", "ThumbprintList": ["0" * 40]}

@@ -1542,6 +1542,24 @@ def _unknown_saml(account: Account) -> RemediationStep:
     return _step(StepAction.DELETE_SAML_PROVIDER, arn, provider_arn=arn)
 
 
+def _changed_thumbprints(account: Account) -> RemediationStep:
+    """An unknown OIDC provider whose thumbprints changed from the snapshot's."""
+    arn = account.iam.create_open_id_connect_provider(
+        Url="https://oidc.restored.example.net", ClientIDList=["sts.amazonaws.com"], ThumbprintList=["1" * 40]
+    )["OpenIDConnectProviderArn"]
+    return _step(
+        StepAction.RESTORE_OIDC_THUMBPRINTS, arn, provider_arn=arn, thumbprints=["a" * 40], replaces=["1" * 40]
+    )
+
+
+def _changed_saml_metadata(account: Account) -> RemediationStep:
+    """An unknown SAML provider whose metadata changed from the snapshot's."""
+    previous = load_event("create-saml-provider-unknown.json")["detail"]["requestParameters"]["sAMLMetadataDocument"]
+    new = load_event("update-saml-provider-okta.json")["detail"]["requestParameters"]["sAMLMetadataDocument"]
+    arn = account.iam.create_saml_provider(Name="okta-restored", SAMLMetadataDocument=new)["SAMLProviderArn"]
+    return _step(StepAction.RESTORE_SAML_METADATA, arn, provider_arn=arn, metadata=previous, replaces=new)
+
+
 ANCHOR_ID = "2b2a7e1c-5d3f-4a8e-9c61-0d7f3e5b1a90"
 
 
@@ -1667,6 +1685,8 @@ SCENARIOS.update(
         "delete-unknown-oidc-provider": Scenario(_unknown_oidc),
         "remove-oidc-client-id": Scenario(_added_client_id, REGION, _client_id_answers),
         "delete-unknown-saml-provider": Scenario(_unknown_saml),
+        "restore-oidc-thumbprints": Scenario(_changed_thumbprints),
+        "restore-saml-metadata": Scenario(_changed_saml_metadata),
         "disable-trust-anchor": Scenario(
             _roles_anywhere("trust-anchor"), BUCKET_REGION, _roles_anywhere_answers("trust-anchor")
         ),

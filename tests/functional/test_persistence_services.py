@@ -9,9 +9,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
 from botocore.stub import Stubber
 
 from iamwarden.app.service import EnforcerService
+from iamwarden.domain.exceptions import UndoError
 from iamwarden.domain.findings import Outcome
 from tests.aws_fixtures import HOME_ACCOUNT
 from tests.conftest import load_event
@@ -309,3 +311,126 @@ def test_an_unreadable_set_is_no_verdict_and_nothing_is_removed(
     assert alert.finding.plan == ()
     assert "could not read" in alert.finding.reason
     assert "AccessDeniedException" in alert.finding.reason
+
+
+def _profile(enabled: bool) -> dict[str, Any]:
+    arn = f"arn:aws:rolesanywhere:{REGION}:{HOME_ACCOUNT}:profile/{PROFILE}"
+    return {"profile": {"profileId": PROFILE, "profileArn": arn, "name": "ci-admin", "enabled": enabled}}
+
+
+def _disabled_profile(stubber: Stubber, enforcer: EnforcerService) -> dict[str, Any]:
+    """roles-anywhere-trust-anchor disables the new profile ci-admin (its remediation, in force)."""
+    ident = {"profileId": PROFILE}
+    stubber.add_response("get_profile", _profile(enabled=True), ident)
+    stubber.add_response("disable_profile", _profile(enabled=False), ident)
+    finding = _only(enforcer.handle(load_event("rolesanywhere-create-profile.json")))
+    stubber.assert_no_pending_responses()
+    assert finding["done"] == [f"disabled Roles Anywhere profile {PROFILE}"]
+    return finding
+
+
+def test_a_disabled_profile_is_enabled_again_by_undo(account: Account, enforcer: EnforcerService) -> None:
+    account.set("rules/roles-anywhere-trust-anchor/mode", "remediate")
+    client = enforcer.executor.clients.client("rolesanywhere", HOME_ACCOUNT, REGION)
+    ident = {"profileId": PROFILE}
+    with Stubber(client) as stubber:
+        finding = _disabled_profile(stubber, enforcer)
+        stubber.add_response("get_profile", _profile(enabled=False), ident)
+        stubber.add_response("enable_profile", _profile(enabled=True), ident)
+        undo = enforcer.executor.undo(finding["remediation_id"], actor=OPERATOR)
+        stubber.assert_no_pending_responses()
+
+    assert list(undo.restored) == [f"enabled Roles Anywhere profile {PROFILE} again"]
+
+
+def test_undo_of_a_profile_enabled_meanwhile_changes_nothing(account: Account, enforcer: EnforcerService) -> None:
+    account.set("rules/roles-anywhere-trust-anchor/mode", "remediate")
+    client = enforcer.executor.clients.client("rolesanywhere", HOME_ACCOUNT, REGION)
+    with Stubber(client) as stubber:
+        finding = _disabled_profile(stubber, enforcer)
+        stubber.add_response("get_profile", _profile(enabled=True), {"profileId": PROFILE})
+        undo = enforcer.executor.undo(finding["remediation_id"], actor=OPERATOR)
+        stubber.assert_no_pending_responses()  # read, and no EnableProfile
+
+    assert list(undo.restored) == []
+
+
+def test_undo_of_a_profile_deleted_meanwhile_says_so(account: Account, enforcer: EnforcerService) -> None:
+    account.set("rules/roles-anywhere-trust-anchor/mode", "remediate")
+    client = enforcer.executor.clients.client("rolesanywhere", HOME_ACCOUNT, REGION)
+    with Stubber(client) as stubber:
+        finding = _disabled_profile(stubber, enforcer)
+        stubber.add_client_error("get_profile", "ResourceNotFoundException", http_status_code=404)
+        with pytest.raises(UndoError, match=f"Roles Anywhere profile {PROFILE} no longer exists"):
+            enforcer.executor.undo(finding["remediation_id"], actor=OPERATOR)
+
+
+def test_a_profile_enabled_again_by_hand_is_disabled_again_and_reported_critical(
+    account: Account, enforcer: EnforcerService, notifier: RecordingNotifier
+) -> None:
+    account.set("rules/roles-anywhere-trust-anchor/mode", "remediate")
+    client = enforcer.executor.clients.client("rolesanywhere", HOME_ACCOUNT, REGION)
+    ident = {"profileId": PROFILE}
+    with Stubber(client) as stubber:
+        first = _disabled_profile(stubber, enforcer)
+        stubber.add_response("get_profile", _profile(enabled=True), ident)
+        stubber.add_response("disable_profile", _profile(enabled=False), ident)
+        reversal = _only(enforcer.handle(load_event("rolesanywhere-enable-profile.json")))
+        stubber.assert_no_pending_responses()
+        stubber.add_response("get_profile", _profile(enabled=False), ident)
+        stubber.add_response("enable_profile", _profile(enabled=True), ident)
+        undo = enforcer.executor.undo(reversal["remediation_id"], actor=OPERATOR)
+        stubber.assert_no_pending_responses()
+
+    assert reversal["rule"] == "remediation-reversed"
+    assert reversal["outcome"] == Outcome.REMEDIATED
+    assert reversal["done"] == [f"disabled Roles Anywhere profile {PROFILE}"]
+    alert = notifier.sent[-1]
+    assert alert.finding is not None
+    assert alert.finding.severity.value == "critical"
+    assert first["remediation_id"] in alert.finding.reason
+    assert list(undo.restored) == [f"enabled Roles Anywhere profile {PROFILE} again"]
+
+
+def test_a_trust_anchor_enabled_again_after_an_operators_undo_is_no_reversal(
+    account: Account, enforcer: EnforcerService
+) -> None:
+    account.set("rules/roles-anywhere-trust-anchor/mode", "remediate")
+    client = enforcer.executor.clients.client("rolesanywhere", HOME_ACCOUNT, REGION)
+    ident = {"trustAnchorId": TRUST_ANCHOR}
+    with Stubber(client) as stubber:
+        stubber.add_response("get_trust_anchor", _anchor(enabled=True), ident)
+        stubber.add_response("disable_trust_anchor", _anchor(enabled=False), ident)
+        finding = _only(enforcer.handle(load_event("rolesanywhere-trust-anchor-bundle.json")))
+        stubber.add_response("get_trust_anchor", _anchor(enabled=False), ident)
+        stubber.add_response("enable_trust_anchor", _anchor(enabled=True), ident)
+        enforcer.executor.undo(finding["remediation_id"], actor=OPERATOR)
+        result = enforcer.handle(load_event("rolesanywhere-enable-trust-anchor.json"))
+        stubber.assert_no_pending_responses()
+
+    assert (result["verdict"], result["findings"]) == ("compliant", [])
+
+
+def test_a_trust_anchor_enabled_again_by_hand_is_disabled_again(account: Account, enforcer: EnforcerService) -> None:
+    account.set("rules/roles-anywhere-trust-anchor/mode", "remediate")
+    client = enforcer.executor.clients.client("rolesanywhere", HOME_ACCOUNT, REGION)
+    ident = {"trustAnchorId": TRUST_ANCHOR}
+    with Stubber(client) as stubber:
+        stubber.add_response("get_trust_anchor", _anchor(enabled=True), ident)
+        stubber.add_response("disable_trust_anchor", _anchor(enabled=False), ident)
+        enforcer.handle(load_event("rolesanywhere-trust-anchor-bundle.json"))
+        stubber.add_response("get_trust_anchor", _anchor(enabled=True), ident)
+        stubber.add_response("disable_trust_anchor", _anchor(enabled=False), ident)
+        reversal = _only(enforcer.handle(load_event("rolesanywhere-enable-trust-anchor.json")))
+        stubber.assert_no_pending_responses()
+
+    assert (reversal["rule"], reversal["done"]) == (
+        "remediation-reversed",
+        [f"disabled Roles Anywhere trust-anchor {TRUST_ANCHOR}"],
+    )
+
+
+def test_a_trust_anchor_iam_warden_never_disabled_is_no_reversal(account: Account, enforcer: EnforcerService) -> None:
+    result = enforcer.handle(load_event("rolesanywhere-enable-trust-anchor.json"))
+
+    assert (result["verdict"], result["findings"]) == ("compliant", [])

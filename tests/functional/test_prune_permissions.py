@@ -35,6 +35,7 @@ from iamwarden.prune.app.runtime import PruneRuntime
 from iamwarden.prune.app.wiring import build_prune_runtime
 from iamwarden.prune.domain.decide import updated_ledger
 from tests.aws_fixtures import HOME_ACCOUNT, REGION, function_environment, resolve
+from tests.conftest import load_event
 from tests.functional.conftest import Account
 from tests.functional.prune_support import AccessAdvisorStub, Clock, allow, create_role, document, service
 from tests.functional.test_attacker import Loop, loop  # noqa: F401 - the heartbeat checks the attacker test's loop
@@ -159,8 +160,17 @@ def authorised_as(action: str, params: dict[str, Any], account: str, region: str
     service, operation = action.split(":")
     iam = f"arn:aws:iam::{account}"
     if service == "iam":
-        if operation in ("ListRoles", "GetServiceLastAccessedDetails", "GetAccountAuthorizationDetails"):
+        if operation in (
+            "ListRoles",
+            "GetServiceLastAccessedDetails",
+            "GetAccountAuthorizationDetails",
+            "ListOpenIDConnectProviders",
+            "ListSAMLProviders",
+        ):
             return Call(action, "*")  # no resource type (a job id names no resource)
+        for provider in ("OpenIDConnectProviderArn", "SAMLProviderArn"):  # the heartbeat's provider snapshots
+            if provider in params:
+                return Call(action, str(params[provider]))
         if "Arn" in params:  # Access Advisor names the role by ARN
             return Call(action, str(params["Arn"]))
         if "RoleName" in params:
@@ -517,6 +527,7 @@ def test_the_heartbeat_role_allows_every_call_of_a_whole_and_a_broken_loop_and_g
         }
     )
     iam = loop.account.iam
+    _identity_providers(iam)
     existing = {role["RoleName"] for role in iam.list_roles()["Roles"]}
     own_roles = (
         "iamwarden-enforcer-us-east-1",
@@ -564,6 +575,15 @@ def test_the_heartbeat_role_allows_every_call_of_a_whole_and_a_broken_loop_and_g
     _assert_holds(calls, role_policies("HeartbeatRole"), UNREACHED)
 
 
+def _identity_providers(iam: Any) -> None:
+    """An OIDC and a SAML provider, whose thumbprints and metadata the heartbeat snapshots."""
+    iam.create_open_id_connect_provider(
+        Url="https://oidc.ci-runner.example.net", ClientIDList=["sts.amazonaws.com"], ThumbprintList=["0" * 40]
+    )
+    metadata = load_event("create-saml-provider-unknown.json")["detail"]["requestParameters"]["sAMLMetadataDocument"]
+    iam.create_saml_provider(Name="corp-sso", SAMLMetadataDocument=metadata)
+
+
 def _heartbeat_environment(deployed: Loop) -> dict[str, str]:
     """The heartbeat function's environment from the template, as the loop fixture resolves it."""
     environment = translated_template()["Resources"]["HeartbeatFunction"]["Properties"]["Environment"]["Variables"]
@@ -603,6 +623,7 @@ def test_the_member_snapshot_reader_role_allows_every_call_the_heartbeat_makes_t
     elsewhere.create_trail(Name="eu-audit", S3BucketName="member-trail-logs", IsMultiRegionTrail=True)
     elsewhere.start_logging(Name="eu-audit")
     member_iam = member.client("iam", MEMBER, REGION)
+    _identity_providers(member_iam)
     for role in MEMBER_STACK_ROLES:
         member_iam.create_role(RoleName=role, AssumeRolePolicyDocument=json.dumps(MAIN))
         member_iam.put_role_policy(RoleName=role, PolicyName="context", PolicyDocument=json.dumps(MAIN))
@@ -646,6 +667,8 @@ def test_the_member_snapshot_reader_role_allows_every_call_the_heartbeat_makes_t
     assert {
         "cloudtrail:GetEventSelectors",
         "iam:GetAccountAuthorizationDetails",
+        "iam:GetOpenIDConnectProvider",
+        "iam:GetSAMLProvider",
         "iam:GetRole",
         "iam:ListRolePolicies",
         "iam:GetRolePolicy",

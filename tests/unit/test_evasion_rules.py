@@ -85,7 +85,7 @@ def test_insights_dropped_are_named_from_the_snapshot() -> None:
     assert _judge(keep_all, _trail_snapshot()).verdict is Verdict.COMPLIANT
 
 
-def test_a_replaced_boundary_that_still_bounds_is_accepted_and_an_admin_one_restored() -> None:
+def test_an_admin_boundary_is_restored_and_one_that_still_bounds_is_compared_with_the_previous_one() -> None:
     role = "arn:aws:iam::111122223333:role/team-deployer"
     previous = "arn:aws:iam::111122223333:policy/deployer-boundary"
     recorded = InMemory([Snapshot(BOUNDARY, role, "2026-11-20T09:00:00Z", {"boundary_arn": previous})])
@@ -95,7 +95,8 @@ def test_a_replaced_boundary_that_still_bounds_is_accepted_and_an_admin_one_rest
     assert [step.parameters["boundary_arn"] for step in finding.plan] == [previous]
     read_only = copy.deepcopy(admin)
     read_only["detail"]["requestParameters"]["permissionsBoundary"] = "arn:aws:iam::aws:policy/ReadOnlyAccess"
-    assert _judge(read_only, recorded).verdict is Verdict.COMPLIANT
+    [compared] = _judge(read_only, recorded).findings  # no documents here: test_boundary_weakened compares them
+    assert compared.needs_context == (f"the document of boundary {previous} (it cannot be read here)",)
 
 
 def test_an_admin_boundary_on_a_role_that_had_none_is_no_weakening() -> None:

@@ -336,7 +336,20 @@ def test_a_guardrail_over_two_sources_gets_one_rule_per_source(
 
     assert routes["SdbDomainPolicyPublicSwf"].source == "swf.amazonaws.com"
     assert routes["SdbDomainPolicyPublicSwf"].names == {"RegisterDomain"}
-    assert routes["SdbDomainPolicyPublicSdb"].names == {"PutAttributes"}
+    # The spec's own source keeps the guardrail's name: adding a source never renames a deployed rule.
+    assert routes["SdbDomainPolicyPublic"].names == {"PutAttributes"}
+    assert "SdbDomainPolicyPublicSdb" not in routes
+
+
+def test_remediation_reversed_keeps_its_shared_iam_rule_and_gets_one_for_roles_anywhere(tool: ModuleType) -> None:
+    routes = {build.route.name: build for build in tool.routes()}
+
+    assert {"UpdateAccessKey", "DeleteUserPolicy", "CreateAccessKey"} <= routes["CredentialsCreated"].names
+    rolesanywhere = routes["RemediationReversedRolesanywhere"]
+    assert (rolesanywhere.source, rolesanywhere.names) == (
+        "rolesanywhere.amazonaws.com",
+        {"EnableTrustAnchor", "EnableProfile"},
+    )
 
 
 def test_an_event_two_guardrails_would_route_is_an_error(

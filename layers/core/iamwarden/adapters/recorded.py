@@ -10,6 +10,8 @@
   there the same way.
 * ``take_boundary_snapshots`` does the same for the permissions boundaries of an account's roles and users
   (``GetAccountAuthorizationDetails``, which returns them; ``ListRoles`` does not).
+* ``take_identity_provider_snapshots``: every OIDC provider's client ids and thumbprints and every SAML provider's
+  metadata document, which an update's event never shows as they were.
 
 The heartbeat (issue 15 item 2) refreshes them: per managed account and region, with the member role,
 ``store.put_all(take_trail_snapshots(clients.client("cloudtrail"), account, region, now))`` and, in the IAM
@@ -33,6 +35,7 @@ from iamwarden.domain.arns import iam_arn
 from iamwarden.domain.exceptions import AuditError
 from iamwarden.domain.recorded import (
     BOUNDARY,
+    IDENTITY_PROVIDER,
     OWN_POLICY,
     OWN_ROLE,
     OWN_SUBSCRIPTION,
@@ -159,6 +162,42 @@ def take_boundary_snapshots(iam: Any, account: str, now: str) -> list[Snapshot]:
     return snapshots
 
 
+def take_identity_provider_snapshots(iam: Any, account: str, now: str) -> list[Snapshot]:
+    """Every OIDC provider's URL, client ids and thumbprints, and every SAML provider's metadata document, of
+    ``account`` (for ``identity-provider-unknown``'s restores: an update's event says what a provider became, never
+    what it was). A provider deleted between the listing and its read is skipped."""
+    snapshots = []
+    for listed in iam.list_open_id_connect_providers().get("OpenIDConnectProviderList", []):
+        arn = str(listed.get("Arn", ""))
+        if f":{account}:" not in arn:
+            continue
+        try:
+            provider = iam.get_open_id_connect_provider(OpenIDConnectProviderArn=arn)
+        except ClientError as exc:
+            if is_gone(exc):
+                continue
+            raise
+        data = {
+            "type": "oidc",
+            "url": provider.get("Url"),
+            "client_ids": list(provider.get("ClientIDList", [])),
+            "thumbprints": list(provider.get("ThumbprintList", [])),
+        }
+        snapshots.append(Snapshot(IDENTITY_PROVIDER, arn, now, data))
+    for listed in iam.list_saml_providers().get("SAMLProviderList", []):
+        arn = str(listed.get("Arn", ""))
+        if f":{account}:" not in arn:
+            continue
+        try:
+            metadata = iam.get_saml_provider(SAMLProviderArn=arn)["SAMLMetadataDocument"]
+        except ClientError as exc:
+            if is_gone(exc):
+                continue
+            raise
+        snapshots.append(Snapshot(IDENTITY_PROVIDER, arn, now, {"type": "saml", "metadata": str(metadata)}))
+    return snapshots
+
+
 def take_own_role_snapshots(iam: Any, role_names: Sequence[str], account: str, now: str) -> list[Snapshot]:
     """The trust policy and inline policies of each of IAM Warden's own roles in ``account`` (by exact name).
 
@@ -254,6 +293,7 @@ def _authorization_details(iam: Any) -> Iterator[dict[str, Any]]:
 __all__: Sequence[str] = (
     "AuditRecorded",
     "take_boundary_snapshots",
+    "take_identity_provider_snapshots",
     "take_own_policy_snapshots",
     "take_own_role_snapshots",
     "take_trail_snapshots",

@@ -16,7 +16,8 @@ invocations.
 Each run also refreshes the last-known-good snapshots that defense-evasion and persistence restores read
 (``cloudtrail-logging-impaired``: the trails whose home is this account and region, and those homed in the
 other regions this account's multi-region trails name, each read in its home region; ``permissions-boundary-weakened``:
-every role's and user's boundary; ``iamwarden-tampered``: the trust and inline policies of the stack's own roles, and
+every role's and user's boundary; ``identity-provider-unknown``: every OIDC provider's client ids and thumbprints and
+every SAML provider's metadata; ``iamwarden-tampered``: the trust and inline policies of the stack's own roles, and
 the delivery attributes of each confirmed subscription of the alert topic),
 into the audit table. Only good trails are snapshotted, so a refresh never
 records an attacker's state as the one to restore. A refresh that fails is one more problem in the alert: until it
@@ -42,6 +43,7 @@ from iamwarden.adapters.errors import error_code, is_gone
 from iamwarden.adapters.recorded import (
     AuditRecorded,
     take_boundary_snapshots,
+    take_identity_provider_snapshots,
     take_own_role_snapshots,
     take_subscription_snapshots,
     take_trail_snapshots,
@@ -221,6 +223,7 @@ class SnapshotRefresh:
         takers: tuple[tuple[str, Callable[[], list[Snapshot]]], ...] = (
             ("trails", lambda: take_trail_snapshots(self.cloudtrail, self.account, self.region, now)),
             ("permissions boundaries", lambda: take_boundary_snapshots(self.iam, self.account, now)),
+            ("identity providers", lambda: take_identity_provider_snapshots(self.iam, self.account, now)),
             ("own roles", lambda: take_own_role_snapshots(self.iam, self.own_roles, self.account, now)),
         )
         if self.sns is not None and self.topic_arn:

@@ -155,13 +155,14 @@ class _Reader:
         if policies is None:
             return None
         boundary: Policy | None = None
+        boundary_arn: str | None = None
         limit = item.get("PermissionsBoundary")
         if limit is not None:
             boundary_arn = _text(limit, "PermissionsBoundaryArn", f"{where}.PermissionsBoundary")
             boundary = self.managed.get(boundary_arn)
             if boundary is None:
                 return None
-        return PrincipalPolicies(arn, policies + through_groups, boundary)
+        return PrincipalPolicies(arn, policies + through_groups, boundary, boundary_arn=boundary_arn)
 
     def _policies(
         self, item: Mapping[str, Any], principal: str, inline_list: str, where: str

@@ -217,6 +217,7 @@ PERMISSIONS: frozenset[str] = frozenset(
         "EnforcerFunctionPolicyVersionChangedPermission",
         "EnforcerFunctionPublicAccessBlockChangedPermission",
         "EnforcerFunctionRdsSnapshotSharedPermission",
+        "EnforcerFunctionRemediationReversedRolesanywherePermission",
         "EnforcerFunctionRolesAnywhereTrustAnchorPermission",
         "EnforcerFunctionS3AccessPointPolicyPublicPermission",
         "EnforcerFunctionS3MultiRegionAccessPointPolicyPublicPermission",

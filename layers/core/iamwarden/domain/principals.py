@@ -36,6 +36,8 @@ class PrincipalPolicies(NamedTuple):
     boundary: Policy | None = None  # the permissions boundary, if any
     #: A role's trust policy (who may assume it), when the reader had it; ``None``: unknown, or not a role.
     trust: Policy | None = None
+    #: The permissions boundary's policy ARN, when the reader had it (the offline authorization details).
+    boundary_arn: str | None = None
 
     @property
     def kind(self) -> str:

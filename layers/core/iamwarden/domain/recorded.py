@@ -15,13 +15,15 @@ Two questions CloudTrail cannot answer decide some verdicts:
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
 from typing import Any, NamedTuple, Protocol
 
 #: Snapshot kinds: one trail's settings, selectors and logging state; one principal's permissions boundary;
 #: one of IAM Warden's own roles (``{"trust_policy": document, "inline": {name: document}}``); one of its own
 #: managed policies as its stack deployed it (``{"default_version": "v3", "document": document}``); one
 #: subscription of its alert topic (``{"topic": arn, "attributes": {name: value}}``, the ``SUBSCRIPTION_ATTRIBUTES``
-#: it has).
+#: it has); one IAM identity provider (OIDC: ``{"type": "oidc", "url", "client_ids", "thumbprints"}``; SAML:
+#: ``{"type": "saml", "metadata"}``).
 TRAIL = "cloudtrail-trail"
 BOUNDARY = "permissions-boundary"
 OWN_ROLE = "own-role"
@@ -31,6 +33,7 @@ OWN_SUBSCRIPTION = "own-subscription"
 #: that matches nothing, or its scope moved to a body no alert has, drops every alert; raw delivery, a delivery
 #: or redrive policy change what arrives or where failures go.
 SUBSCRIPTION_ATTRIBUTES = ("FilterPolicy", "FilterPolicyScope", "RawMessageDelivery", "DeliveryPolicy", "RedrivePolicy")
+IDENTITY_PROVIDER = "identity-provider"
 
 
 class PastRemediation(NamedTuple):
@@ -60,10 +63,16 @@ class PastRemediation(NamedTuple):
 class Snapshot(NamedTuple):
     """The last known good configuration of one resource, read by IAM Warden itself."""
 
-    kind: str  # TRAIL, BOUNDARY, OWN_ROLE, OWN_POLICY or OWN_SUBSCRIPTION
+    kind: str  # TRAIL, BOUNDARY, OWN_ROLE, OWN_POLICY, OWN_SUBSCRIPTION or IDENTITY_PROVIDER
     resource_arn: str
     taken_at: str
     data: Mapping[str, Any]
+
+    def taken_before(self, event_time: str) -> bool:
+        """Whether the snapshot was taken before ``event_time`` (an event's ISO 8601 time): a snapshot taken after a
+        change may already show it, so it does not say what was there before; unreadable times: not before."""
+        taken, happened = _instant(self.taken_at), _instant(event_time)
+        return taken is not None and happened is not None and taken < happened
 
 
 class Recorded(Protocol):
@@ -81,3 +90,11 @@ class Recorded(Protocol):
 def in_force(remediations: Sequence[PastRemediation], rule: str, action: str) -> list[Mapping[str, Any]]:
     """The parameters of every ``action`` step of ``rule``'s remediations that are still in force, newest last."""
     return [step for past in remediations if past.rule == rule and past.in_force for step in past.steps(action)]
+
+
+def _instant(value: str) -> datetime | None:
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)

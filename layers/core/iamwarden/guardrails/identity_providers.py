@@ -10,22 +10,29 @@ pattern that matches everything is refused. Anything else is a finding:
 
 * ``CreateOpenIDConnectProvider`` / ``CreateSAMLProvider`` of an unknown provider: delete exactly the new
   provider (undo creates it again from the captured URL, client ids and thumbprints, or metadata);
-* ``AddClientIDToOpenIDConnectProvider`` on an unknown provider: remove exactly that client id;
-* ``UpdateOpenIDConnectProviderThumbprint`` / ``UpdateSAMLProvider`` of an unknown provider: the previous
-  thumbprints or metadata are not in the event and IAM Warden keeps no copy of them, so the finding says so
-  and is alerted only.
+* ``AddClientIDToOpenIDConnectProvider`` on an unknown provider: remove exactly that client id, when IAM
+  Warden's snapshot shows the provider did not have it (adding an id it had changes nothing: compliant);
+* ``UpdateOpenIDConnectProviderThumbprint`` / ``UpdateSAMLProvider`` of an unknown provider: put back the
+  thumbprints or the metadata document the snapshot holds (undo puts the event's back).
+
+An update's event says what a provider became, never what it was: the previous client ids, thumbprints and
+metadata come from IAM Warden's own snapshot of each provider (``domain.recorded.IDENTITY_PROVIDER``, taken by the
+deploy and refreshed by the heartbeat). Without one (offline, a provider created since the last snapshot), or with
+one taken after the change that already shows it, the finding says what is unknown (``needs_context``) and is only
+alerted. A restore writes only while the provider still holds what the event set: a later change is kept.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
-from typing import Any, ClassVar
+from collections.abc import Callable, Mapping
+from typing import Any, ClassVar, NamedTuple
 
 from iamwarden.adapters.errors import ignoring, is_gone
 from iamwarden.domain.catalog import OptionSpec, RuleSpec, Severity
 from iamwarden.domain.exceptions import UndoError
 from iamwarden.domain.findings import RemediationStep, StepAction
+from iamwarden.domain.recorded import IDENTITY_PROVIDER, Snapshot
 from iamwarden.domain.wildcards import wildcard_match
 from iamwarden.guardrails.base import Evaluation, RuleContext
 from iamwarden.guardrails.remediation import AccountClients, Permissions, StepRun
@@ -122,6 +129,10 @@ class IdentityProviderRule:
             ]
         elif change.event_name == "AddClientIDToOpenIDConnectProvider":
             client = context.request_text("clientID")
+            known = _before(context, arn, "oidc", lambda data: client in data.get("client_ids", ()))
+            if known.snapshot is not None and client in known.snapshot.data.get("client_ids", ()):
+                evaluation.compliant.append(f"OIDC provider {url} already allowed client id {client} {known.when}")
+                return evaluation
             did = f"{actor} let client id {client} use the unknown OIDC provider {url}"
             plan = [
                 RemediationStep(
@@ -131,11 +142,30 @@ class IdentityProviderRule:
                     f"remove client id {client} from OIDC provider {url}",
                 )
             ]
+            if known.snapshot is None:
+                needs = (f"whether OIDC provider {url} allowed client id {client} before ({known.unknown_why})",)
         else:
             thumbprints = request.get("thumbprintList")
-            listed = ", ".join(map(str, thumbprints)) if isinstance(thumbprints, list) else "?"
+            new = [str(t) for t in thumbprints] if isinstance(thumbprints, list) else None
+            listed = ", ".join(new) if new is not None else "?"
+            known = _before(context, arn, "oidc", lambda data: new is not None and _same(data.get("thumbprints"), new))
+            if known.snapshot is not None and new is not None and _same(known.snapshot.data.get("thumbprints"), new):
+                evaluation.compliant.append(f"the thumbprints of OIDC provider {url} are those it had {known.when}")
+                return evaluation
             did = f"{actor} changed the certificate thumbprints of the unknown OIDC provider {url} to {listed}"
-            needs = (f"the thumbprints OIDC provider {url} had before (not in the event; IAM Warden keeps no copy)",)
+            if known.snapshot is None:
+                needs = (f"the thumbprints OIDC provider {url} had before ({known.unknown_why})",)
+            else:
+                previous = [str(t) for t in known.snapshot.data.get("thumbprints", ())]
+                plan = [
+                    RemediationStep(
+                        RestoreOidcThumbprints.action,
+                        arn,
+                        {"provider_arn": arn, "thumbprints": previous, "replaces": new},
+                        f"put back the thumbprints of OIDC provider {url} ({', '.join(previous) or 'none'}, "
+                        f"{known.when})",
+                    )
+                ]
         evaluation.findings.append(
             context.finding(
                 IDENTITY_PROVIDER_UNKNOWN,
@@ -183,8 +213,31 @@ class IdentityProviderRule:
                 )
             ]
         else:
+            new = metadata if isinstance(metadata, str) else None
+            known = _before(
+                context, arn, "saml", lambda data: new is not None and _same_metadata(data.get("metadata"), new)
+            )
+            if (
+                known.snapshot is not None
+                and new is not None
+                and _same_metadata(known.snapshot.data.get("metadata"), new)
+            ):
+                evaluation.compliant.append(f"SAML provider {name} has the metadata it had {known.when}")
+                return evaluation
             did = f"{actor} pointed SAML identity provider {name} at {who}, which is not among the known issuers"
-            needs.append(f"the metadata SAML provider {name} had before (not in the event; IAM Warden keeps no copy)")
+            if known.snapshot is None:
+                needs.append(f"the metadata SAML provider {name} had before ({known.unknown_why})")
+            else:
+                previous = str(known.snapshot.data.get("metadata", ""))
+                plan = [
+                    RemediationStep(
+                        RestoreSamlMetadata.action,
+                        arn,
+                        {"provider_arn": arn, "metadata": previous, "replaces": new},
+                        f"put back the metadata of SAML provider {name} (issuer {saml_issuer(previous) or '?'}, "
+                        f"{known.when})",
+                    )
+                ]
         evaluation.findings.append(
             context.finding(
                 IDENTITY_PROVIDER_UNKNOWN,
@@ -197,6 +250,49 @@ class IdentityProviderRule:
             )
         )
         return evaluation
+
+
+class _Before(NamedTuple):
+    """A provider's snapshot, when it says what the provider was before the change; else why not."""
+
+    snapshot: Snapshot | None
+    unknown_why: str = ""
+
+    @property
+    def when(self) -> str:
+        return f"when last seen by IAM Warden, {self.snapshot.taken_at}" if self.snapshot is not None else ""
+
+
+def _before(context: RuleContext, arn: str, kind: str, shows_change: Callable[[Mapping[str, Any]], bool]) -> _Before:
+    """IAM Warden's snapshot of provider ``arn`` as it was before the event.
+
+    A snapshot taken after the event that already shows what the event set (``shows_change``) shows the change
+    itself, not the state before it.
+    """
+    if context.recorded is None:
+        return _Before(None, "not in the event, and offline there is no snapshot")
+    snapshot = context.recorded.snapshot(IDENTITY_PROVIDER, arn)
+    if snapshot is None or snapshot.data.get("type") != kind:
+        return _Before(None, "not in the event, and IAM Warden has no snapshot of the provider")
+    if not snapshot.taken_before(context.change.time) and shows_change(snapshot.data):
+        return _Before(None, f"the last snapshot, {snapshot.taken_at}, was taken after the change")
+    return _Before(snapshot)
+
+
+def _same(one: Any, other: Any) -> bool:
+    """Two thumbprint lists alike (hex, any case, any order)."""
+    if not isinstance(one, list | tuple) or not isinstance(other, list | tuple):
+        return False
+    return sorted(str(t).lower() for t in one) == sorted(str(t).lower() for t in other)
+
+
+def _same_metadata(one: Any, other: Any) -> bool:
+    """Two SAML metadata documents alike but for whitespace (IAM may store a document reformatted)."""
+    return isinstance(one, str) and isinstance(other, str) and _squeezed(one) == _squeezed(other)
+
+
+def _squeezed(metadata: str) -> list[str]:
+    return re.sub(r">\s+<", "><", metadata).split()
 
 
 def _response_arn(response: Any, key: str) -> str | None:
@@ -334,5 +430,101 @@ class DeleteSamlProvider:
         return [f"created SAML provider {name} again"]
 
 
+class RestoreOidcThumbprints:
+    """Put an OIDC provider's snapshotted thumbprints back, while it holds the ones the event set; undo puts those
+    back, while it holds the snapshot's."""
+
+    permissions: ClassVar[Permissions] = (
+        "iam:GetOpenIDConnectProvider",
+        "iam:UpdateOpenIDConnectProviderThumbprint",
+    )
+    action: ClassVar[StepAction] = StepAction("restore_oidc_thumbprints", permissions)
+    undo_permissions: ClassVar[Permissions] = permissions
+    undoable: ClassVar[bool] = True
+
+    @staticmethod
+    def _thumbprints(aws: AccountClients, arn: str) -> list[str] | None:
+        try:
+            provider = aws.iam.get_open_id_connect_provider(OpenIDConnectProviderArn=arn)
+        except Exception as exc:
+            if is_gone(exc):
+                return None
+            raise
+        return [str(t) for t in provider.get("ThumbprintList", [])]
+
+    def capture(self, aws: AccountClients, step: RemediationStep) -> dict[str, Any]:
+        return {"thumbprints": self._thumbprints(aws, step.parameters["provider_arn"])}
+
+    def apply(self, run: StepRun, step: RemediationStep, before: Mapping[str, Any], done: list[str]) -> None:
+        now, wanted = before["thumbprints"], step.parameters["thumbprints"]
+        replaces = step.parameters.get("replaces")
+        if now is None or _same(now, wanted) or (replaces is not None and not _same(now, replaces)):
+            return  # gone, put back already, or changed again since the event (someone else's, kept)
+        arn = step.parameters["provider_arn"]
+        run.aws.iam.update_open_id_connect_provider_thumbprint(OpenIDConnectProviderArn=arn, ThumbprintList=wanted)
+        done.append(f"put back thumbprints {', '.join(wanted) or 'none'} on OIDC provider {arn}")
+
+    def undo(self, aws: AccountClients, step: RemediationStep, before: Mapping[str, Any]) -> list[str]:
+        previous, restored = before["thumbprints"], step.parameters["thumbprints"]
+        if previous is None or _same(previous, restored):
+            return []
+        arn = step.parameters["provider_arn"]
+        now = self._thumbprints(aws, arn)
+        if now is None:
+            raise UndoError(f"OIDC provider {arn} no longer exists")
+        if _same(now, previous):
+            return []
+        if not _same(now, restored):
+            raise UndoError(
+                f"the thumbprints of OIDC provider {arn} changed since; set them by hand from the audit record"
+            )
+        aws.iam.update_open_id_connect_provider_thumbprint(OpenIDConnectProviderArn=arn, ThumbprintList=previous)
+        return [f"set thumbprints {', '.join(previous)} on OIDC provider {arn} again, as before"]
+
+
+class RestoreSamlMetadata:
+    """Put a SAML provider's snapshotted metadata document back, while it holds the one the event set; undo puts
+    that back, while it holds the snapshot's."""
+
+    permissions: ClassVar[Permissions] = ("iam:GetSAMLProvider", "iam:UpdateSAMLProvider")
+    action: ClassVar[StepAction] = StepAction("restore_saml_metadata", permissions)
+    undo_permissions: ClassVar[Permissions] = permissions
+    undoable: ClassVar[bool] = True
+
+    def capture(self, aws: AccountClients, step: RemediationStep) -> dict[str, Any]:
+        return {"metadata": DeleteSamlProvider._metadata(aws, step.parameters["provider_arn"])}
+
+    def apply(self, run: StepRun, step: RemediationStep, before: Mapping[str, Any], done: list[str]) -> None:
+        now, wanted = before["metadata"], step.parameters["metadata"]
+        replaces = step.parameters.get("replaces")
+        if now is None or _same_metadata(now, wanted) or (replaces is not None and not _same_metadata(now, replaces)):
+            return  # gone, put back already, or changed again since the event (someone else's, kept)
+        arn = step.parameters["provider_arn"]
+        run.aws.iam.update_saml_provider(SAMLProviderArn=arn, SAMLMetadataDocument=wanted)
+        done.append(f"put back the metadata of SAML provider {arn.rsplit('/', 1)[-1]} (issuer {saml_issuer(wanted)})")
+
+    def undo(self, aws: AccountClients, step: RemediationStep, before: Mapping[str, Any]) -> list[str]:
+        previous, restored = before["metadata"], step.parameters["metadata"]
+        if previous is None or _same_metadata(previous, restored):
+            return []
+        arn = step.parameters["provider_arn"]
+        name = arn.rsplit("/", 1)[-1]
+        now = DeleteSamlProvider._metadata(aws, arn)
+        if now is None:
+            raise UndoError(f"SAML provider {name} no longer exists")
+        if _same_metadata(now, previous):
+            return []
+        if not _same_metadata(now, restored):
+            raise UndoError(f"the metadata of SAML provider {name} changed since; set it by hand from the audit record")
+        aws.iam.update_saml_provider(SAMLProviderArn=arn, SAMLMetadataDocument=previous)
+        return [f"set the metadata of SAML provider {name} again, as before (issuer {saml_issuer(previous)})"]
+
+
 GUARDRAILS = (IdentityProviderRule(),)
-ACTIONS = (DeleteOidcProvider(), RemoveOidcClientId(), DeleteSamlProvider())
+ACTIONS = (
+    DeleteOidcProvider(),
+    RemoveOidcClientId(),
+    DeleteSamlProvider(),
+    RestoreOidcThumbprints(),
+    RestoreSamlMetadata(),
+)

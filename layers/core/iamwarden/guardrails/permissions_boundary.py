@@ -1,39 +1,46 @@
-"""``permissions-boundary-weakened``: a permissions boundary removed, or replaced by one that bounds nothing.
+"""``permissions-boundary-weakened``: a permissions boundary removed, or replaced by one that bounds less.
 
 A permissions boundary caps what a principal's own policies can grant; delegated administrators are
-usually given one so that they cannot make themselves administrators. Removing it, or replacing it with
-an admin-equivalent or escalating policy, lifts the cap.
+usually given one so that they cannot make themselves administrators. Removing it, replacing it with
+an admin-equivalent or escalating policy, or with one that allows more than the one before, loosens the cap.
 
-What was the boundary before? The event never says. IAM Warden knows it only from its own snapshot of
-the principal (``domain.recorded``: the heartbeat reads every role's and user's boundary), and puts exactly
-that boundary back. Without a snapshot, or when the snapshot shows no boundary (so the one removed was set
-after it), the finding says what is unknown (``needs_context``) and is only alerted.
+What was the boundary before? The event never says, and the live principal already holds the new one. IAM
+Warden knows it from its own snapshot of the principal (``domain.recorded``: the heartbeat reads every role's
+and user's boundary), offline from ``--authorization-details``, and puts exactly that boundary back. Without
+either, or when the snapshot shows no boundary (so the one removed was set after it), or was taken after the
+change and already shows the new boundary, the finding says what is unknown (``needs_context``) and is only
+alerted.
 
 A new boundary is judged on its document: an AWS-managed admin-equivalent policy by name, a customer-managed
-one read live (``RuleContext.documents``; offline it cannot be judged). A new boundary that still bounds
-(neither admin-equivalent nor escalating) is accepted: which of two real boundaries is "weaker" is a human's call.
+one read live (``RuleContext.documents``; offline from the authorization details). One that still bounds is
+compared with the previous boundary's document (``domain.boundaries.widened``): anything it allows that the
+previous one did not (an action, a resource, a Deny dropped) is a finding, and the previous boundary goes
+back. A previous boundary whose document cannot be read is named as unknown. The remediation puts the previous
+boundary back only while the principal still holds the boundary the event set (a later change is someone
+else's, and kept); undo puts the event's boundary back.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NamedTuple
 
-from iamwarden.adapters.errors import is_gone
+from iamwarden.adapters.errors import PermanentAwsError, is_gone
 from iamwarden.domain.arns import iam_arn
+from iamwarden.domain.boundaries import widened
 from iamwarden.domain.catalog import RuleSpec, Severity
 from iamwarden.domain.escalation import assess
 from iamwarden.domain.exceptions import UndoError
 from iamwarden.domain.findings import RemediationStep, StepAction
-from iamwarden.domain.policy import parse_policy
+from iamwarden.domain.policy import Policy, parse_policy
 from iamwarden.domain.recorded import BOUNDARY
 from iamwarden.guardrails.base import Evaluation, RuleContext
-from iamwarden.guardrails.managed_policy import ADMIN_EQUIVALENT
+from iamwarden.guardrails.managed_policy import ADMIN_EQUIVALENT, DENY_ONLY
 from iamwarden.guardrails.remediation import AccountClients, Permissions, StepRun
 
 PERMISSIONS_BOUNDARY_WEAKENED = RuleSpec(
     id="permissions-boundary-weakened",
-    title="Permissions boundary removed or made ineffective",
+    title="Permissions boundary removed or weakened",
     event_source="iam.amazonaws.com",
     event_names=frozenset(
         {
@@ -45,11 +52,11 @@ PERMISSIONS_BOUNDARY_WEAKENED = RuleSpec(
     ),
     risk=(
         "A permissions boundary is the cap that keeps a delegated principal from making itself an administrator; "
-        "removed or replaced by one that allows everything, the cap is gone."
+        "removed, or replaced by one that allows everything or more than before, the cap is gone or looser."
     ),
     alert_risk=(
         "The permissions boundary capped what this identity could ever do; without it (or with one that allows "
-        "everything) its own policies, or policies it writes itself, decide alone."
+        "everything, or more than before) its own policies, or policies it writes itself, decide more of it alone."
     ),
 )
 
@@ -57,7 +64,7 @@ _AWS_MANAGED = ":iam::aws:policy/"
 
 
 class PermissionsBoundaryRule:
-    """Delete*PermissionsBoundary, and Put*PermissionsBoundary of a boundary that bounds nothing."""
+    """Delete*PermissionsBoundary, and Put*PermissionsBoundary of a boundary that bounds nothing or allows more."""
 
     specs: ClassVar[tuple[RuleSpec, ...]] = (PERMISSIONS_BOUNDARY_WEAKENED,)
 
@@ -68,26 +75,32 @@ class PermissionsBoundaryRule:
         arn = iam_arn(context.partition, change.account, kind, name)
         evaluation = Evaluation(resource_arn=arn)
         new = context.request_text("permissionsBoundary") if change.event_name.startswith("Put") else None
-        if new is not None:
-            bounds = self._still_bounds(context, new, evaluation)
-            if bounds is None:
-                return evaluation  # unjudged: the new boundary's document cannot be read here
-            if bounds:
-                evaluation.compliant.append(f"the new boundary {new} of {kind} {name} still bounds it")
-                return evaluation
-        snapshot = context.recorded.snapshot(BOUNDARY, arn) if context.recorded is not None else None
-        previous = snapshot.data.get("boundary_arn") if snapshot is not None else None
-        if new is not None and snapshot is not None and previous is None:
-            evaluation.compliant.append(f"{kind} {name} had no boundary when last seen: {new} bounds no less than none")
+        if new is None:
+            return self._removed(context, evaluation, kind, name)
+        if (allows_nothing := _allows_nothing(context, new)) is not None:
+            evaluation.compliant.append(f"the new boundary {new} of {kind} {name} {allows_nothing}: it allows nothing")
             return evaluation
-        if new is not None and previous == new:
+        bounds = self._still_bounds(context, new, evaluation)
+        if bounds is None:
+            return evaluation  # unjudged: the new boundary's document cannot be read here
+        previous = _previous_boundary(context, arn, new)
+        if previous.known and previous.arn is None:
+            evaluation.compliant.append(
+                f"{kind} {name} had no boundary {previous.source}: {new} bounds no less than none"
+            )
+            return evaluation
+        if previous.known and previous.arn == new:
             evaluation.compliant.append(f"{kind} {name} keeps boundary {new}")
             return evaluation
-        did = (
-            f"removed the permissions boundary of {kind} {name}"
-            if new is None
-            else (f"replaced the permissions boundary of {kind} {name} with {new}, which bounds nothing")
-        )
+        if not bounds:
+            return self._bounds_nothing(context, evaluation, kind=kind, name=name, new=new, previous=previous)
+        return self._compared(context, evaluation, kind=kind, name=name, new=new, previous=previous)
+
+    def _removed(self, context: RuleContext, evaluation: Evaluation, kind: str, name: str) -> Evaluation:
+        """A boundary deleted: the previous one goes back where the snapshot names it."""
+        arn = evaluation.resource_arn or ""
+        snapshot = context.recorded.snapshot(BOUNDARY, arn) if context.recorded is not None else None
+        previous = snapshot.data.get("boundary_arn") if snapshot is not None else None
         needs: tuple[str, ...] = ()
         plan: list[RemediationStep] = []
         if snapshot is None or previous is None:
@@ -95,25 +108,94 @@ class PermissionsBoundaryRule:
             needs = (f"which boundary {kind} {name} had before ({why})",)
         else:
             plan = [
-                RemediationStep(
-                    PutPermissionsBoundary.action,
+                _put_back(
                     arn,
-                    {"kind": kind, "name": name, "boundary_arn": previous},
-                    f"put boundary {previous} back on {kind} {name} (as IAM Warden last saw it, {snapshot.taken_at})",
+                    kind,
+                    name,
+                    boundary=previous,
+                    replaces=None,
+                    source=f"when last seen by IAM Warden, {snapshot.taken_at}",
                 )
             ]
-        evaluation.findings.append(
-            context.finding(
-                PERMISSIONS_BOUNDARY_WEAKENED,
-                severity=Severity.HIGH,
-                resource_arn=arn,
-                reason=f"{change.actor.display} {did}: its own policies are no longer capped.",
-                plan=plan,
-                offending=[{"removed": previous, "now": new}],
-                needs_context=needs,
-            )
+        return _found(
+            context,
+            evaluation,
+            severity=Severity.HIGH,
+            did=f"removed the permissions boundary of {kind} {name}: its own policies are no longer capped",
+            plan=plan,
+            offending={"removed": previous, "now": None},
+            needs=needs,
         )
-        return evaluation
+
+    def _bounds_nothing(
+        self, context: RuleContext, evaluation: Evaluation, *, kind: str, name: str, new: str, previous: _Previous
+    ) -> Evaluation:
+        arn = evaluation.resource_arn or ""
+        plan = (
+            []
+            if previous.arn is None
+            else [_put_back(arn, kind, name, boundary=previous.arn, replaces=new, source=previous.source)]
+        )
+        needs = () if previous.known else (f"which boundary {kind} {name} had before ({previous.unknown_why})",)
+        return _found(
+            context,
+            evaluation,
+            severity=Severity.HIGH,
+            did=f"replaced the permissions boundary of {kind} {name} with {new}, which bounds nothing: its own "
+            "policies are no longer capped",
+            plan=plan,
+            offending={"removed": previous.arn, "now": new},
+            needs=needs,
+        )
+
+    def _compared(
+        self, context: RuleContext, evaluation: Evaluation, *, kind: str, name: str, new: str, previous: _Previous
+    ) -> Evaluation:
+        """A new boundary that still bounds, against the previous one: wider is a finding, no wider is fine."""
+        arn = evaluation.resource_arn or ""
+        if previous.arn is None:
+            return _found(
+                context,
+                evaluation,
+                severity=Severity.MEDIUM,
+                did=f"replaced the permissions boundary of {kind} {name} with {new}; whether it allows more than the "
+                "one before is unknown",
+                plan=[],
+                offending={"removed": None, "now": new},
+                needs=(f"which boundary {kind} {name} had before ({previous.unknown_why})",),
+            )
+        step = _put_back(arn, kind, name, boundary=previous.arn, replaces=new, source=previous.source)
+        documents = (_document(context, previous.arn), _document(context, new))
+        if documents[0] is None or documents[1] is None:
+            unread = previous.arn if documents[0] is None else new
+            return _found(
+                context,
+                evaluation,
+                severity=Severity.MEDIUM,
+                did=f"replaced the permissions boundary {previous.arn} of {kind} {name} with {new}; whether it allows "
+                "more is unknown",
+                plan=[step],
+                offending={"removed": previous.arn, "now": new},
+                needs=(f"the document of boundary {unread} (it cannot be read here)",),
+            )
+        wider = widened(documents[0], documents[1])
+        if not wider:
+            evaluation.compliant.append(
+                f"the new boundary {new} of {kind} {name} allows nothing its previous boundary {previous.arn} did not"
+            )
+            return evaluation
+        return _found(
+            context,
+            evaluation,
+            severity=Severity.MEDIUM,
+            did=f"replaced the permissions boundary {previous.arn} of {kind} {name} with {new}, which "
+            + "; ".join(widening.text for widening in wider[:_NAMED])
+            + (f" (and {len(wider) - _NAMED} more)" if len(wider) > _NAMED else "")
+            + ": the cap on its own policies is looser",
+            plan=[step],
+            offending={"removed": previous.arn, "now": new, "wider": [widening.text for widening in wider]},
+            needs=(),
+        )
 
     @staticmethod
     def _still_bounds(context: RuleContext, boundary_arn: str, evaluation: Evaluation) -> bool | None:
@@ -128,6 +210,94 @@ class PermissionsBoundaryRule:
             evaluation.unjudged.append(f"boundary {boundary_arn} does not exist")
             return None
         return not assess(parse_policy(version.document)).risky
+
+
+#: How many widenings a reason names (the offending list has them all).
+_NAMED = 3
+
+
+class _Previous(NamedTuple):
+    """The boundary a principal had before the change, as far as IAM Warden knows it."""
+
+    known: bool
+    arn: str | None
+    source: str  # where it was learnt ("when last seen by IAM Warden, <time>")
+    unknown_why: str = ""
+
+
+def _previous_boundary(context: RuleContext, principal_arn: str, new: str) -> _Previous:
+    """The boundary before a ``Put*PermissionsBoundary``: the heartbeat's snapshot in the enforcer, the
+    authorization details offline.
+
+    The live principal cannot say: the event arrives after the change, so it shows the new boundary. A snapshot
+    taken after the change that shows the new boundary shows the change itself, not what was before it.
+    """
+    if context.recorded is not None:
+        snapshot = context.recorded.snapshot(BOUNDARY, principal_arn)
+        if snapshot is None:
+            return _Previous(False, None, "", "IAM Warden has no snapshot of it")
+        previous = snapshot.data.get("boundary_arn")
+        if previous == new and not snapshot.taken_before(context.change.time):
+            return _Previous(False, None, "", f"the last snapshot, {snapshot.taken_at}, was taken after the change")
+        return _Previous(True, previous, f"when last seen by IAM Warden, {snapshot.taken_at}")
+    principal = context.directory.principal(principal_arn) if context.directory is not None else None
+    if principal is None:
+        return _Previous(False, None, "", "no snapshot or authorization details name it")
+    return _Previous(True, principal.boundary_arn, "in the authorization details")
+
+
+def _document(context: RuleContext, boundary_arn: str) -> Policy | None:
+    """A boundary's document (its default version), or None when it cannot be read here."""
+    if context.documents is None:
+        return None
+    try:
+        version = context.documents.default_version(context.change.account, boundary_arn)
+    except PermanentAwsError:
+        return None
+    return None if version is None else parse_policy(version.document, field=boundary_arn)
+
+
+def _allows_nothing(context: RuleContext, boundary_arn: str) -> str | None:
+    """How a boundary that only denies says so (it can never be weaker than any other), or None."""
+    if _AWS_MANAGED in boundary_arn:
+        path_name = boundary_arn.split(_AWS_MANAGED, 1)[1]
+        return f"only denies ({DENY_ONLY[path_name]})" if path_name in DENY_ONLY else None
+    document = _document(context, boundary_arn)
+    return "only denies" if document is not None and document.only_denies else None
+
+
+def _put_back(arn: str, kind: str, name: str, *, boundary: str, replaces: str | None, source: str) -> RemediationStep:
+    return RemediationStep(
+        PutPermissionsBoundary.action,
+        arn,
+        {"kind": kind, "name": name, "boundary_arn": boundary, "replaces": replaces},
+        f"put boundary {boundary} back on {kind} {name} ({source})",
+    )
+
+
+def _found(
+    context: RuleContext,
+    evaluation: Evaluation,
+    *,
+    severity: Severity,
+    did: str,
+    plan: list[RemediationStep],
+    offending: dict[str, Any],
+    needs: tuple[str, ...],
+) -> Evaluation:
+    arn = evaluation.resource_arn or ""
+    evaluation.findings.append(
+        context.finding(
+            PERMISSIONS_BOUNDARY_WEAKENED,
+            severity=severity,
+            resource_arn=arn,
+            reason=f"{context.change.actor.display} {did}.",
+            plan=plan,
+            offending=[offending],
+            needs_context=needs,
+        )
+    )
+    return evaluation
 
 
 class PutPermissionsBoundary:
@@ -181,6 +351,8 @@ class PutPermissionsBoundary:
         wanted = step.parameters["boundary_arn"]
         if not before["exists"] or before["boundary_arn"] == wanted:
             return
+        if "replaces" in step.parameters and before["boundary_arn"] != step.parameters["replaces"]:
+            return  # changed again since the event: that boundary is someone else's, and kept
         kind, name = step.parameters["kind"], step.parameters["name"]
         self._put(run.aws, kind, name, wanted)
         done.append(f"put permissions boundary {wanted} back on {kind} {name}")

@@ -15,6 +15,10 @@ undo never looks like a reversal. Offline there is no audit table: the rule cann
 IAM's events name users without their path, so a user is looked up at path ``/`` (as the access-key
 rule records it); a quarantined user at another path is found only through ``iam-user-created``'s records,
 which carry the full ARN from the CreateUser response.
+
+IAM Roles Anywhere: ``EnableTrustAnchor`` / ``EnableProfile`` of a trust anchor or profile that
+``roles-anywhere-trust-anchor`` disabled (a remediation in force, recorded under the resource's ARN) is a reversal
+too: it is disabled again. Those events arrive in the region of the trust anchor, like the rule's own.
 """
 
 from __future__ import annotations
@@ -31,8 +35,15 @@ from iamwarden.domain.recorded import PastRemediation
 from iamwarden.guardrails.base import Evaluation, RuleContext
 from iamwarden.guardrails.credentials import DeactivateAccessKey
 from iamwarden.guardrails.iam_user import DENY_ALL_POLICY, QUARANTINE_POLICY_NAME, QuarantineUser
+from iamwarden.guardrails.roles_anywhere import DisableRolesAnywhere, roles_anywhere_arn
 
 IAM = "iam.amazonaws.com"
+ROLES_ANYWHERE = "rolesanywhere.amazonaws.com"
+#: The Roles Anywhere events that undo a ``disable_roles_anywhere`` remediation: kind, and the id's request field.
+_ENABLES: Mapping[str, tuple[str, str]] = {
+    "EnableTrustAnchor": ("trust-anchor", "trustAnchorId"),
+    "EnableProfile": ("profile", "profileId"),
+}
 
 REMEDIATION_REVERSED = RuleSpec(
     id="remediation-reversed",
@@ -72,7 +83,8 @@ class RemediationReversedRule:
     #: Also ``PutUserPolicy``, which the identity-policy rules' EventBridge rule routes: one that overwrites the
     #: quarantine policy lifts the quarantine as surely as deleting it.
     event_keys: ClassVar[frozenset[tuple[str, str]]] = frozenset(
-        (IAM, name) for name in (*REMEDIATION_REVERSED.event_names, "PutUserPolicy")
+        {(IAM, name) for name in (*REMEDIATION_REVERSED.event_names, "PutUserPolicy")}
+        | {(ROLES_ANYWHERE, name) for name in _ENABLES}
     )
     #: The judged events another guardrail's EventBridge rule already routes (``tools/generate.py`` reads it).
     routed_by_others: ClassVar[frozenset[tuple[str, str]]] = frozenset({(IAM, "PutUserPolicy")})
@@ -80,6 +92,8 @@ class RemediationReversedRule:
     def evaluate(self, context: RuleContext) -> Evaluation:
         change = context.change
         request = change.request_parameters
+        if change.event_source == ROLES_ANYWHERE:
+            return self._roles_anywhere(context)
         if change.event_name == "PutUserPolicy" and request.get("policyName") != QUARANTINE_POLICY_NAME:
             return Evaluation()  # any other inline policy is the identity-policy rules' to judge
         # A user acting on itself may leave userName out (the API defaults to the caller); CreateAccessKey's
@@ -164,6 +178,53 @@ class RemediationReversedRule:
                     f"({by[-1].rule}) had shut; only iamwarden undo lifts a remediation."
                 ),
                 plan=[step],
+                offending=[{"remediation_id": past.remediation_id} for past in by],
+            )
+        )
+        return evaluation
+
+    @staticmethod
+    def _roles_anywhere(context: RuleContext) -> Evaluation:
+        """A trust anchor or profile enabled again after ``roles-anywhere-trust-anchor`` disabled it."""
+        change = context.change
+        kind, id_key = _ENABLES[change.event_name]
+        identifier = context.request_text(id_key)
+        arn = roles_anywhere_arn(context, kind, identifier)
+        evaluation = Evaluation(resource_arn=arn)
+        what = f"Roles Anywhere {kind} {identifier}"
+        if context.recorded is None:
+            evaluation.unjudged.append(f"whether IAM Warden disabled {what} is in its audit table")
+            return evaluation
+        by = [
+            past
+            for past in context.recorded.remediations(arn)
+            if past.in_force
+            and any(
+                step.get("kind") == kind and step.get("id") == identifier
+                for step in past.steps(DisableRolesAnywhere.action)
+            )
+        ]
+        if not by:
+            evaluation.compliant.append(f"IAM Warden never disabled {what}")
+            return evaluation
+        evaluation.findings.append(
+            context.finding(
+                REMEDIATION_REVERSED,
+                severity=Severity.CRITICAL,
+                resource_arn=arn,
+                reason=(
+                    f"Remediation reversed: {change.actor.display} enabled {what} again, which IAM Warden's "
+                    f"remediation {by[-1].remediation_id} ({by[-1].rule}) had disabled; only iamwarden undo lifts a "
+                    "remediation."
+                ),
+                plan=[
+                    RemediationStep(
+                        DisableRolesAnywhere.action,
+                        arn,
+                        {"kind": kind, "id": identifier},
+                        f"disable {what} again (kept; undo enables it)",
+                    )
+                ],
                 offending=[{"remediation_id": past.remediation_id} for past in by],
             )
         )

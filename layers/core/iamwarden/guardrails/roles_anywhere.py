@@ -54,6 +54,17 @@ def _response_field(response: Any, outer: str, name: str) -> Any:
     return inner.get(name) if isinstance(inner, Mapping) else None
 
 
+def roles_anywhere_arn(context: RuleContext, kind: str, resource_id: str) -> str:
+    """A trust anchor's or profile's ARN: as the answer names it, else built from the event's region and account
+    (the key its remediations are recorded under, which ``remediation-reversed`` looks up)."""
+    change = context.change
+    outer = "trustAnchor" if kind == "trust-anchor" else "profile"
+    answered = _response_field(change.response_elements, outer, f"{outer}Arn")
+    if isinstance(answered, str) and answered:
+        return answered
+    return f"arn:{context.partition}:rolesanywhere:{change.region}:{change.account}:{kind}/{resource_id}"
+
+
 class RolesAnywhereRule:
     """Trust anchors whose CA is not a known AWS Private CA, and new or changed profiles."""
 
@@ -68,12 +79,7 @@ class RolesAnywhereRule:
         if not isinstance(resource_id, str) or not resource_id:
             resource_id = context.request_text(id_key)
         kind = "trust-anchor" if anchor else "profile"
-        answered = _response_field(change.response_elements, outer, f"{outer}Arn")
-        arn = (
-            answered
-            if isinstance(answered, str) and answered
-            else f"arn:{context.partition}:rolesanywhere:{change.region}:{change.account}:{kind}/{resource_id}"
-        )
+        arn = roles_anywhere_arn(context, kind, resource_id)
         evaluation = Evaluation(resource_arn=arn)
         actor = change.actor.display
         if anchor:
