@@ -145,6 +145,15 @@ SAMPLE_OWN = OwnIdentity(
     alarms=frozenset(
         {"iamwarden-enforcer-dead-letters", "iamwarden-alert-delivery-failed", "iamwarden-heartbeat-missing"}
     ),
+    function_roles={
+        "iamwarden-enforcer": "enforcer",
+        "iamwarden-prune-planner": "pruner",
+        "iamwarden-prune-worker": "pruner",
+        "iamwarden-prune-watch": "pruner",
+        "iamwarden-heartbeat": "heartbeat",
+        "iamwarden-slack-interactions": "slack-interactions",
+        "iamwarden-exception-watch": "exception-watch",
+    },
 )
 
 

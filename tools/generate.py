@@ -363,6 +363,13 @@ SCOPES: tuple[Scope, ...] = (
         central_only=True,
     ),
     Scope(
+        "StopFunctionsGivenOwnRoles",
+        ("lambda:GetFunctionConcurrency", "lambda:PutFunctionConcurrency"),
+        ("!Sub arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:function:*",),
+        central_only=True,
+        comment="iamwarden-tampered: a function of this account given one of IAM Warden's roles, stopped.",
+    ),
+    Scope(
         "RestoreOwnSettings",
         ("ssm:GetParameterHistory", "ssm:PutParameter", "ssm:DeleteParameter"),
         ("!Sub arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter${SettingsPrefix}/*",),
@@ -931,6 +938,7 @@ def render_tampering_routes() -> str:
         )
     home_sources = sorted(source for source in keys if source != "iam.amazonaws.com")
     home_names = sorted({name for source in home_sources for name in keys[source]})
+    given_a_role = [name for name in home_names if name in ROLE_GIVING_ONLY]
     lines += _rule(
         "TamperedStack",
         None,
@@ -939,6 +947,7 @@ def render_tampering_routes() -> str:
             f"eventSource: [{', '.join(home_sources)}]",
             *flow_or_block("eventName", home_names, indent=16),
             *exclusion,
+            *(own_roles_given() if given_a_role else []),
         ],
         "iamwarden-tampered: the stack's rules, functions, queues, tables and settings, on this account's default "
         "bus (not through the forwarder an intruder could disable first).",
@@ -959,6 +968,27 @@ def render_tampering_routes() -> str:
         "iamwarden-tampered: the member stack's forwarding rules, as its guard rules forward their changes.",
     )
     return "\n".join(lines) + "\n"
+
+
+#: Events judged only when they give a function one of IAM Warden's roles (any function of the security account).
+ROLE_GIVING_ONLY = frozenset({"CreateFunction20150331"})
+#: The security account's Lambda execution roles, by their logical ids (``Ref`` gives the role's name).
+OWN_FUNCTION_ROLES = ("EnforcerRole", "PrunerRole", "HeartbeatRole", "ExceptionWatchRole", "SlackInteractionsRole")
+
+
+def own_roles_given() -> list[str]:
+    """The pattern lines that route ``ROLE_GIVING_ONLY`` events only when the role given is one of IAM Warden's.
+
+    By the role's name at the end of its ARN, in any case: IAM role names are unique per account whatever the
+    path and the case, so this is that role (the code checks the account too).
+    """
+    return [
+        "$or:",
+        f"  - eventName: [{{ anything-but: [{', '.join(sorted(ROLE_GIVING_ONLY))}] }}]",
+        "  - requestParameters:",
+        "      role:",
+        *(f'        - suffix: {{ equals-ignore-case: !Sub "/${{{role}}}" }}' for role in OWN_FUNCTION_ROLES),
+    ]
 
 
 def own_rule_names() -> list[str]:

@@ -94,6 +94,9 @@ BUS_EVENTS = frozenset({"RemovePermission", "PutPermission", "DeleteEventBus"})
 #: Lambda's CloudTrail event names carry API version suffixes (the Lambda developer guide lists them).
 FUNCTION_EVENTS = frozenset(
     {
+        # Any function given one of IAM Warden's roles runs as IAM Warden (the role trusts Lambda, not a function):
+        # judged for every function of the security account, not only the stack's (``_borrowed_role_target``).
+        "CreateFunction20150331",
         "PutFunctionConcurrency20171031",
         "DeleteFunctionConcurrency20171031",
         "UpdateFunctionCode20150331v2",
@@ -225,10 +228,10 @@ class TamperingRule:
                 own, list(settings_written(change, own))
             ):
                 plan = []
-        if plan:
-            done = "it will be put back"
-        elif target.done is not None:
+        if target.done is not None:
             done = target.done
+        elif plan:
+            done = "it will be put back"
         elif needs:
             redeploy = own.redeploy_command(change.account, change.region)
             done = f"it cannot be put back without {'; '.join(needs)}: {redeploy}"
@@ -324,6 +327,8 @@ class TamperingRule:
             return _alert_path_target(context)
         if source == LAMBDA:
             function = _function_name(_text(parameters, "functionName"))
+            if name in ROLE_GIVING_EVENTS and function not in own.functions:
+                return _borrowed_role_target(context, function)
             if function is None or function not in own.functions:
                 return None
             arn = f"arn:{partition}:lambda:{region}:{account}:function:{function}"
@@ -371,6 +376,44 @@ class TamperingRule:
                 )
             return Target(f"its setting{'s' if len(mine) > 1 else ''} {', '.join(mine)}", arn, plan)
         return None
+
+
+#: The Lambda calls that give a function its execution role.
+ROLE_GIVING_EVENTS = frozenset({"CreateFunction20150331", "UpdateFunctionConfiguration20150331v2"})
+
+
+def _borrowed_role_target(context: RuleContext, function: str | None) -> Target | None:
+    """A function that is not IAM Warden's given one of IAM Warden's roles, or None for any other role.
+
+    The stack's roles trust ``lambda.amazonaws.com`` for this account, so any function given one runs as IAM
+    Warden: as the enforcer it could write IAM and reach every member account. The function is stopped, its
+    reserved concurrency set to 0 (``stop_function``: no invocation runs, the function and its code stay for the
+    investigation); undo puts its concurrency back. The role's session is named after the function, so nothing it
+    did meanwhile was taken for IAM Warden's own (``OwnIdentity.own_session``).
+    """
+    change = context.change
+    own = context.settings.own
+    role = _text(change.request_parameters, "role")
+    kind = own.passed_role_kind(role, change.account)
+    if kind is None or function is None:
+        return None
+    role_name = (role or "").rsplit("/", 1)[-1]
+    arn = f"arn:{context.partition}:lambda:{change.region}:{change.account}:function:{function}"
+    step = RemediationStep(
+        StopFunction.action,
+        arn,
+        {"function_name": function, "role": role},
+        f"set the reserved concurrency of function {function} to 0, so that it cannot run as IAM Warden's role "
+        f"{role_name}",
+    )
+    done = (
+        f"its role {role_name} lets whoever controls function {function} act as IAM Warden ({kind}), so the "
+        f"function is stopped (reserved concurrency 0; undo puts it back); give it a role of its own: aws lambda "
+        f"update-function-configuration --function-name {function} --role <its own role>"
+    )
+    return Target(
+        f"its role {role_name}, given to function {function}, which is not IAM Warden's", arn, [step], done=done
+    )
 
 
 def _central_bus_target(context: RuleContext) -> Target | None:
@@ -645,6 +688,10 @@ def undeclared_by_the_stack(context: RuleContext) -> str | None:
             return f"a permissions boundary on its role {role}"
         return None
     parameters = change.request_parameters
+    if change.event_source == LAMBDA and name in ROLE_GIVING_EVENTS:
+        function = _function_name(_text(parameters, "functionName")) or ""
+        if function not in own.functions:  # the templates give IAM Warden's roles to IAM Warden's functions only
+            return f"the function {function}, given one of its roles"
     if change.event_source == LAMBDA and name in ("AddPermission20150331v2", "RemovePermission20150331v2"):
         statement = _text(parameters, "statementId") or ""
         stack = own.stack_name or "iamwarden"
@@ -1200,6 +1247,49 @@ class RestoreFunctionConcurrency:
         return [f"set the reserved concurrency of {function} back to {before['reserved']}"]
 
 
+class StopFunction:
+    """Stop a function that is not IAM Warden's but runs as one of its roles: reserved concurrency 0. Undoable.
+
+    Nothing is deleted: the function, its code and its configuration stay for whoever investigates. A function
+    already at 0 (or gone) is left as it is.
+    """
+
+    permissions: ClassVar[Permissions] = ("lambda:GetFunctionConcurrency", "lambda:PutFunctionConcurrency")
+    action: ClassVar[StepAction] = StepAction("stop_function", permissions)
+    undo_permissions: ClassVar[Permissions] = ("lambda:PutFunctionConcurrency", "lambda:DeleteFunctionConcurrency")
+    undoable: ClassVar[bool] = True
+
+    def capture(self, aws: AccountClients, step: RemediationStep) -> dict[str, Any]:
+        try:
+            answer = aws.client("lambda").get_function_concurrency(FunctionName=step.parameters["function_name"])
+        except Exception as exc:
+            if is_gone(exc):
+                return {"exists": False}
+            raise
+        return {"exists": True, "reserved": answer.get("ReservedConcurrentExecutions")}
+
+    def apply(self, run: StepRun, step: RemediationStep, before: Mapping[str, Any], done: list[str]) -> None:
+        if not before["exists"] or before["reserved"] == 0:
+            return  # deleted since, or stopped already
+        function = step.parameters["function_name"]
+        _set_concurrency(run.aws, function, 0)
+        done.append(
+            f"stopped function {function} (reserved concurrency 0, it was "
+            + (str(before["reserved"]) if before["reserved"] is not None else "unreserved")
+            + f"): it runs as IAM Warden's role {step.parameters['role']}"
+        )
+
+    def undo(self, aws: AccountClients, step: RemediationStep, before: Mapping[str, Any]) -> list[str]:
+        if not before["exists"] or before["reserved"] == 0:
+            return []
+        function = step.parameters["function_name"]
+        _set_concurrency(aws, function, before["reserved"])
+        return [
+            f"set the reserved concurrency of {function} back to "
+            + (str(before["reserved"]) if before["reserved"] is not None else "none (unreserved)")
+        ]
+
+
 def _set_concurrency(aws: AccountClients, function: str, reserved: int | None) -> None:
     client = aws.client("lambda")
     if reserved is None:
@@ -1287,6 +1377,7 @@ ACTIONS = (
     RestoreOwnKey(),
     EnableOwnAlarmActions(),
     RestoreFunctionConcurrency(),
+    StopFunction(),
     RestoreSetting(),
     RemoveOwnRoleBoundary(),
     RestoreOwnRoleDocument(),
