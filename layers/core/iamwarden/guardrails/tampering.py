@@ -71,6 +71,9 @@ CLOUDWATCH = "monitoring.amazonaws.com"
 #: The role changes judged here (the own roles' policies, boundary, trust policy and existence).
 ROLE_EVENTS = frozenset(
     {
+        # A role created under an own role's name (deleted first, or in an account the member stack never reached)
+        # is not IAM Warden's: it would take the member stack's place (``own_created_role_target``).
+        "CreateRole",
         "PutRolePolicy",
         "DeleteRolePolicy",
         "AttachRolePolicy",
@@ -273,6 +276,8 @@ class TamperingRule:
             if role is None or not own.guards_role(role, account):
                 return None
             arn = iam_arn(partition, account, "role", role)
+            if name == "CreateRole":
+                return _created_own_role_target(context, role, arn)
             plan: list[RemediationStep] = []
             if name == "AttachRolePolicy":
                 policy_arn = context.request_text("policyArn")
@@ -297,6 +302,8 @@ class TamperingRule:
                 )
             if name in ("UpdateAssumeRolePolicy", "PutRolePolicy", "DeleteRolePolicy"):
                 step, needs = _restore_role_document(context, role, arn)
+                if step is None and name == "UpdateAssumeRolePolicy":
+                    return _quarantined_role_target(context, role, arn, needs)
                 return Target(f"its role {role}", arn, [step] if step else [], needs)
             return Target(f"its role {role}", arn, plan)
         if source == EVENTS and name in BUS_EVENTS:
@@ -376,6 +383,92 @@ class TamperingRule:
                 )
             return Target(f"its setting{'s' if len(mine) > 1 else ''} {', '.join(mine)}", arn, plan)
         return None
+
+
+#: The inline policy that takes every permission from a role of an own role's name that is not IAM Warden's.
+QUARANTINE_POLICY = "iamwarden-quarantine"
+DENY_ALL: Mapping[str, Any] = {
+    "Version": "2012-10-17",
+    "Statement": [{"Sid": "IamWardenQuarantine", "Effect": "Deny", "Action": "*", "Resource": "*"}],
+}
+
+
+def _quarantine_step(role: str, arn: str, why: str) -> RemediationStep:
+    return RemediationStep(
+        QuarantineRole.action,
+        arn,
+        {"role_name": role, "policy_name": QUARANTINE_POLICY},
+        f"put the deny-all inline policy {QUARANTINE_POLICY} on role {role} ({why})",
+    )
+
+
+def _created_own_role_target(context: RuleContext, role: str, arn: str) -> Target:
+    """A role created under one of IAM Warden's role names, by anyone but its stack: it is not IAM Warden's.
+
+    IAM Warden's stacks create their roles once; a ``CreateRole`` of the name means the stack's role was deleted
+    first, or the account never had the member stack (a new account, a failed StackSet instance). Until the
+    heartbeat has read a member role's ``RoleId`` no session of it is IAM Warden's (``OwnIdentity.own_session``),
+    and a role created again has another; still, whatever it may do is taken away (a deny-all inline policy,
+    undone by deleting it), because it stands where IAM Warden's remediations and restores expect their own role.
+    """
+    change = context.change
+    own = context.settings.own
+    step = _quarantine_step(role, arn, "a role of IAM Warden's name that its stack did not create")
+    done = (
+        f"a role of that name is not IAM Warden's unless its stack creates it, so it gets the deny-all inline policy "
+        f"{QUARANTINE_POLICY} (undo deletes it); put IAM Warden's back: "
+        f"{own.redeploy_command(change.account, change.region)}"
+    )
+    return Target(f"its role name {role}, for a role its stack did not create", arn, [step], done=done)
+
+
+def _quarantined_role_target(context: RuleContext, role: str, arn: str, needs: tuple[str, ...]) -> Target:
+    """An own role's trust policy rewritten, with no good copy to put back: the role is quarantined instead.
+
+    Whoever the new trust lets in would act as IAM Warden (a member role's session is its own once the heartbeat
+    knows its RoleId). Without a snapshot nothing may be restored, so nothing is guessed: the role gets a deny-all
+    inline policy (undo deletes it), which also stops IAM Warden there until it is redeployed, and says so.
+    """
+    change = context.change
+    own = context.settings.own
+    step = _quarantine_step(role, arn, "its trust policy was rewritten and no good copy is known to put back")
+    done = (
+        f"no good copy of its trust policy is known ({'; '.join(needs)}), so the role gets the deny-all inline "
+        f"policy {QUARANTINE_POLICY} (undo deletes it) and IAM Warden cannot act through it until it is put back: "
+        f"{own.redeploy_command(change.account, change.region)}"
+    )
+    return Target(f"its role {role}", arn, [step], done=done)
+
+
+def _admits_only_the_stack(document: Any, home_account: str | None) -> bool:
+    """Whether a trust policy lets in only what IAM Warden's templates let in: the security account (its root or
+    its roles, as the member roles' trust does) and, for the security account's roles, Lambda or EventBridge."""
+    if isinstance(document, str):
+        try:
+            document = json.loads(document)
+        except ValueError:
+            return False
+    statements = document.get("Statement") if isinstance(document, Mapping) else None
+    if isinstance(statements, Mapping):
+        statements = [statements]
+    if not isinstance(statements, list) or home_account is None:
+        return False
+    services = {"lambda.amazonaws.com", "events.amazonaws.com"}
+    for statement in statements:
+        if not isinstance(statement, Mapping) or statement.get("Effect") != "Allow":
+            continue
+        principal = statement.get("Principal")
+        if not isinstance(principal, Mapping) or set(principal) - {"AWS", "Service"}:
+            return False
+        aws = principal.get("AWS", [])
+        service = principal.get("Service", [])
+        aws_list = aws if isinstance(aws, list) else [aws]
+        service_list = service if isinstance(service, list) else [service]
+        if any(not isinstance(a, str) or a.split(":")[4:5] != [home_account] for a in aws_list):
+            return False
+        if any(s not in services for s in service_list):
+            return False
+    return True
 
 
 #: The Lambda calls that give a function its execution role.
@@ -673,6 +766,10 @@ def undeclared_by_the_stack(context: RuleContext) -> str | None:
             return None  # only the stack that owns a managed policy resource writes its versions through CloudFormation
         role = context.request_text("roleName") or ""
         kind = own.kind_of_role_named(role, change.account) or ""
+        if name == "CreateRole" and not _admits_only_the_stack(
+            change.request_parameters.get("assumeRolePolicyDocument"), own.home_account
+        ):
+            return f"a trust policy for role {role} that lets in more than IAM Warden's security account"
         if name in ("PutRolePolicy", "DeleteRolePolicy"):
             policy = context.request_text("policyName") or ""
             if not any(names_match(d.replace("{role}", role), policy) for d in declared.INLINE_POLICIES.get(kind, ())):
@@ -786,6 +883,50 @@ class RemoveOwnRoleBoundary:
             raise UndoError(f"role {role} has the boundary {current} now; put {before['boundary']} back by hand")
         aws.iam.put_role_permissions_boundary(RoleName=role, PermissionsBoundary=before["boundary"])
         return [f"put the permissions boundary {before['boundary']} back on role {role}"]
+
+
+class QuarantineRole:
+    """Put a deny-all inline policy on a role that took one of IAM Warden's role names. Undo deletes it again
+    (or puts back the inline policy of that name the role had before)."""
+
+    permissions: ClassVar[Permissions] = ("iam:GetRole", "iam:GetRolePolicy", "iam:PutRolePolicy")
+    action: ClassVar[StepAction] = StepAction("quarantine_role", permissions)
+    undo_permissions: ClassVar[Permissions] = ("iam:PutRolePolicy", "iam:DeleteRolePolicy")
+    undoable: ClassVar[bool] = True
+
+    def capture(self, aws: AccountClients, step: RemediationStep) -> dict[str, Any]:
+        role, policy = step.parameters["role_name"], step.parameters["policy_name"]
+        try:
+            aws.iam.get_role(RoleName=role)
+        except Exception as exc:
+            if is_gone(exc):
+                return {"exists": False}
+            raise
+        try:
+            document = policy_document(aws.iam.get_role_policy(RoleName=role, PolicyName=policy)["PolicyDocument"])
+        except Exception as exc:
+            if is_gone(exc):
+                return {"exists": True, "policy": None}
+            raise
+        return {"exists": True, "policy": document}
+
+    def apply(self, run: StepRun, step: RemediationStep, before: Mapping[str, Any], done: list[str]) -> None:
+        if not before["exists"] or canonical(before["policy"]) == canonical(DENY_ALL):
+            return  # deleted since, or quarantined already
+        role, policy = step.parameters["role_name"], step.parameters["policy_name"]
+        run.aws.iam.put_role_policy(RoleName=role, PolicyName=policy, PolicyDocument=json.dumps(DENY_ALL))
+        done.append(f"put the deny-all inline policy {policy} on role {role}")
+
+    def undo(self, aws: AccountClients, step: RemediationStep, before: Mapping[str, Any]) -> list[str]:
+        if not before["exists"] or canonical(before["policy"]) == canonical(DENY_ALL):
+            return []
+        role, policy = step.parameters["role_name"], step.parameters["policy_name"]
+        if before["policy"] is not None:
+            aws.iam.put_role_policy(RoleName=role, PolicyName=policy, PolicyDocument=json.dumps(before["policy"]))
+            return [f"put the inline policy {policy} of role {role} back as it was"]
+        with ignoring():
+            aws.iam.delete_role_policy(RoleName=role, PolicyName=policy)
+        return [f"deleted the deny-all inline policy {policy} from role {role}"]
 
 
 def _same_role(found: Mapping[str, Any], step: RemediationStep) -> None:
@@ -1378,6 +1519,7 @@ ACTIONS = (
     EnableOwnAlarmActions(),
     RestoreFunctionConcurrency(),
     StopFunction(),
+    QuarantineRole(),
     RestoreSetting(),
     RemoveOwnRoleBoundary(),
     RestoreOwnRoleDocument(),
