@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from tests.aws_fixtures import HOME_ACCOUNT, REGION, resolve
+from tests.aws_fixtures import HOME_ACCOUNT, REGION, function_environment, resolve
 from tests.sam_template import translated_template
 
 POLICY = "only-its-own-function"
@@ -70,8 +70,6 @@ def test_every_function_role_of_the_stack_has_it() -> None:
 
 def test_the_environment_names_each_function_with_its_role() -> None:
     """IAMWARDEN_OWN_FUNCTION_ROLES (how the code knows an own session) agrees with the functions' roles."""
-    from tests.aws_fixtures import function_environment
-
     environment = function_environment("EnforcerFunction")
     kinds = dict(item.split("=") for item in environment["IAMWARDEN_OWN_FUNCTION_ROLES"].split(","))
     arns = dict(item.split("=") for item in environment["IAMWARDEN_OWN_ROLE_ARNS"].split(","))
