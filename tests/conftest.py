@@ -148,6 +148,15 @@ SAMPLE_OWN = OwnIdentity(
     ),
     # The Slack secrets' !Ref is their ARN when deployed; the tests resolve it to the name the template gives.
     secrets=frozenset({"iamwarden/slack/security", "iamwarden/slack/bot"}),
+    function_roles={
+        "iamwarden-enforcer": "enforcer",
+        "iamwarden-prune-planner": "pruner",
+        "iamwarden-prune-worker": "pruner",
+        "iamwarden-prune-watch": "pruner",
+        "iamwarden-heartbeat": "heartbeat",
+        "iamwarden-slack-interactions": "slack-interactions",
+        "iamwarden-exception-watch": "exception-watch",
+    },
 )
 
 

@@ -374,6 +374,13 @@ SCOPES: tuple[Scope, ...] = (
         central_only=True,
     ),
     Scope(
+        "StopFunctionsGivenOwnRoles",
+        ("lambda:GetFunctionConcurrency", "lambda:PutFunctionConcurrency"),
+        ("!Sub arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:function:*",),
+        central_only=True,
+        comment="iamwarden-tampered: a function of this account given one of IAM Warden's roles, stopped.",
+    ),
+    Scope(
         "RestoreOwnSettings",
         ("ssm:GetParameterHistory", "ssm:PutParameter", "ssm:DeleteParameter"),
         ("!Sub arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter${SettingsPrefix}/*",),
@@ -987,20 +994,29 @@ def render_tampering_routes() -> str:
     home_names = sorted({name for source in home_sources for name in keys[source]})
     by_name = sorted(source for source in home_sources if source != SECRETS_SOURCE)
     secret_names = sorted(keys.get(SECRETS_SOURCE, set()))
-    secret_branch = (
-        [
+    given_a_role = sorted(name for name in home_names if name in ROLE_GIVING_ONLY)
+    named = sorted({n for s in by_name for n in keys[s]} - ROLE_GIVING_ONLY)
+    secret_branch: list[str] = []
+    if secret_names or given_a_role:  # each branch names its events: by name, by the role given, by the secret
+        secret_branch = [
             "$or:",
             f"  - eventSource: [{', '.join(by_name)}]",
-            *_nested(flow_or_block("eventName", sorted({n for s in by_name for n in keys[s]}), indent=18), 4),
-            f"  - eventSource: [{SECRETS_SOURCE}]",
-            *_nested(flow_or_block("eventName", secret_names, indent=18), 4),
-            "    requestParameters:",
-            "      secretId:",
-            *(f"        - {identifier}" for identifier in own_secret_identifiers()),
+            *_nested(flow_or_block("eventName", named, indent=18), 4),
         ]
-        if secret_names
-        else []
-    )
+        if given_a_role:
+            secret_branch += [
+                "  - eventSource: [lambda.amazonaws.com]",
+                *_nested(flow_or_block("eventName", given_a_role, indent=18), 4),
+                *own_roles_given(),
+            ]
+        if secret_names:
+            secret_branch += [
+                f"  - eventSource: [{SECRETS_SOURCE}]",
+                *_nested(flow_or_block("eventName", secret_names, indent=18), 4),
+                "    requestParameters:",
+                "      secretId:",
+                *(f"        - {identifier}" for identifier in own_secret_identifiers()),
+            ]
     lines += _rule(
         "TamperedStack",
         None,
@@ -1046,6 +1062,25 @@ def own_secret_identifiers() -> list[str]:
             name,
             f'!Sub "arn:${{AWS::Partition}}:secretsmanager:${{AWS::Region}}:${{AWS::AccountId}}:secret:{name}"',
         )
+    ]
+
+
+#: Events judged only when they give a function one of IAM Warden's roles (any function of the security account).
+ROLE_GIVING_ONLY = frozenset({"CreateFunction20150331"})
+#: The security account's Lambda execution roles, by their logical ids (``Ref`` gives the role's name).
+OWN_FUNCTION_ROLES = ("EnforcerRole", "PrunerRole", "HeartbeatRole", "ExceptionWatchRole", "SlackInteractionsRole")
+
+
+def own_roles_given() -> list[str]:
+    """The ``$or`` branch's lines that route ``ROLE_GIVING_ONLY`` events only when the role given is IAM Warden's.
+
+    By the role's name at the end of its ARN, in any case: IAM role names are unique per account whatever the
+    path and the case, so this is that role (the code checks the account too).
+    """
+    return [
+        "    requestParameters:",
+        "      role:",
+        *(f'        - suffix: {{ equals-ignore-case: !Sub "/${{{role}}}" }}' for role in OWN_FUNCTION_ROLES),
     ]
 
 

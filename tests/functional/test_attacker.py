@@ -239,6 +239,15 @@ def _disable_prune_watch(loop: Loop) -> dict[str, Any]:
     return _event("tamper-disable-forwarder.json", "prune-watch", name="iamwarden-prune-watch")
 
 
+def _borrow_the_enforcers_role(loop: Loop) -> dict[str, Any]:
+    """A function of one's own that runs as the enforcer (audit 15 gap 1): its calls would look like IAM Warden's."""
+    role = f"arn:aws:iam::{HOME_ACCOUNT}:role/{ENFORCER_ROLE}"
+    code = create_function(loop.account, "ops-helper").get_function(FunctionName="ops-helper")
+    assert code["Configuration"]["FunctionName"] == "ops-helper"
+    loop.lambda_client.update_function_configuration(FunctionName="ops-helper", Role=role)
+    return _event("tamper-function-role-changed-to-enforcer.json", "borrow", functionName="ops-helper")
+
+
 BUS_STATEMENT = "OrganizationAccountsPutEvents"
 ORGANIZATION = "o-a1b2c3d4e5"
 
@@ -373,6 +382,7 @@ ATTACK: list[tuple[str, Callable[[Loop], dict[str, Any]]]] = [
     ("disable the forwarding rule", _disable_forwarder),
     ("remove the enforcer target of a rule", _remove_targets),
     ("disable the pruner's watch rule", _disable_prune_watch),
+    ("give the enforcer's role to a function of one's own", _borrow_the_enforcers_role),
     ("rewrite the enforcer's remediation grants", _rewrite_remediation_grants),
     ("make oneself an operator", _make_oneself_operator),
     ("switch iamwarden-tampered off in the settings", _switch_the_tampering_rule_off),
@@ -415,6 +425,10 @@ def test_every_step_of_an_attack_on_the_loop_is_alerted(loop: Loop) -> None:
     assert seen["disable the pruner's watch rule"][0] == 1
     assert loop.events.describe_rule(Name="iamwarden-prune-watch")["State"] == "ENABLED"
     assert not any("iamwarden-prune-watch" in p for p in seen["disable the pruner's watch rule"][1])
+    # A function given the enforcer's role is routed by the role it was given, and stopped at once.
+    assert seen["give the enforcer's role to a function of one's own"][0] == 1
+    stopped = loop.lambda_client.get_function_concurrency(FunctionName="ops-helper")
+    assert stopped.get("ReservedConcurrentExecutions") == 0
     # A settings write is judged by the settings before it: neither approves itself, and what would switch the
     # guard off or exempt from it is put back at once (the heartbeat finds the rule on again).
     assert seen["make oneself an operator"][0] == 1

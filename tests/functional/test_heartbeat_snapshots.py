@@ -190,7 +190,8 @@ def test_each_run_snapshots_the_trust_and_inline_policies_of_iam_wardens_own_rol
         OWN_ROLE, f"arn:aws:iam::{HOME_ACCOUNT}:role/{role}"
     )
     assert snapshot is not None
-    assert snapshot.data == {"trust_policy": trust, "inline": {"enforcer-runtime": runtime}}
+    role_id = account.iam.get_role(RoleName=role)["Role"]["RoleId"]
+    assert snapshot.data == {"trust_policy": trust, "inline": {"enforcer-runtime": runtime}, "role_id": role_id}
 
 
 def test_each_run_snapshots_every_identity_provider(account: Account) -> None:

@@ -14,8 +14,10 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
+from iamwarden.adapters.recorded import AuditRecorded
 from iamwarden.app.service import EnforcerService
 from iamwarden.domain.findings import Outcome
+from iamwarden.domain.recorded import OWN_ROLE, Snapshot
 from tests.aws_fixtures import HOME_ACCOUNT, REGION
 from tests.conftest import ROOT, load_event
 from tests.functional.conftest import Account, RecordingNotifier
@@ -214,6 +216,13 @@ def test_the_enforcers_own_session_in_a_member_account_is_ignored(
     identity["sessionContext"]["sessionIssuer"]["arn"] = f"arn:aws:iam::{MEMBER}:role/iamwarden-remediator"
     identity["sessionContext"]["sessionIssuer"]["userName"] = "iamwarden-remediator"
     event["detail"]["requestParameters"]["userName"] = USER
+    # The member role is known by the RoleId the heartbeat read of it (domain.own.OwnIdentity.own_session).
+    role_id = identity["sessionContext"]["sessionIssuer"]["principalId"]
+    assert identity["principalId"].startswith(f"{role_id}:")
+    remediator = f"arn:aws:iam::{MEMBER}:role/iamwarden-remediator"
+    AuditRecorded(account.audit(), account.dynamodb).put(
+        Snapshot(OWN_ROLE, remediator, "2026-12-01T00:00:00Z", {"trust_policy": {}, "inline": {}, "role_id": role_id})
+    )
 
     result = enforcer.handle(event)
 

@@ -1105,6 +1105,50 @@ def _throttled_enforcer(declared: int | None, reserved: int | None = 0) -> Calla
     return setup
 
 
+def _function_given_own_role(reserved: int | None) -> Callable[[Account], RemediationStep]:
+    """A function of the account given the enforcer's role (audit 15 gap 1): stopped, undo gives back ``reserved``."""
+
+    def setup(account: Account) -> RemediationStep:
+        from tests.functional.test_tampering import create_function
+
+        client = create_function(account, "ops-helper")
+        if reserved is not None:
+            client.put_function_concurrency(FunctionName="ops-helper", ReservedConcurrentExecutions=reserved)
+        return _step(
+            StepAction("stop_function"),
+            f"arn:aws:lambda:{REGION}:{HOME_ACCOUNT}:function:ops-helper",
+            function_name="ops-helper",
+            role=f"arn:aws:iam::{HOME_ACCOUNT}:role/iamwarden-enforcer-{REGION}",
+        )
+
+    return setup
+
+
+def _own_role_name_taken(had_policy: bool) -> Callable[[Account], RemediationStep]:
+    """A role created under an own role's name (audit 15 gap 4): a deny-all inline policy, undo takes it back."""
+
+    def setup(account: Account) -> RemediationStep:
+        role = "iamwarden-pruner-member" if had_policy else "iamwarden-remediator"  # one account runs both
+        trust = {"Version": "2012-10-17", "Statement": []}
+        account.iam.create_role(RoleName=role, AssumeRolePolicyDocument=json.dumps(trust))
+        if had_policy:
+            allow = {
+                "Version": "2012-10-17",
+                "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}],
+            }
+            account.iam.put_role_policy(
+                RoleName=role, PolicyName="iamwarden-quarantine", PolicyDocument=json.dumps(allow)
+            )
+        return _step(
+            StepAction("quarantine_role"),
+            f"arn:aws:iam::{HOME_ACCOUNT}:role/{role}",
+            role_name=role,
+            policy_name="iamwarden-quarantine",
+        )
+
+    return setup
+
+
 def _changed_setting(existed: bool) -> Callable[[Account], RemediationStep]:
     def setup(account: Account) -> RemediationStep:
         name = "/iamwarden/rules/iam-user-created/mode" if existed else "/iamwarden/own_roles"
@@ -1348,6 +1392,10 @@ SCENARIOS: dict[str, Scenario] = {
     "tampered-concurrency-declared": Scenario(_throttled_enforcer(20)),
     "tampered-concurrency-unreserved": Scenario(_throttled_enforcer(None)),
     "tampered-concurrency-reservation-removed": Scenario(_throttled_enforcer(20, reserved=None)),
+    "tampered-function-given-own-role-reserved": Scenario(_function_given_own_role(5)),
+    "tampered-function-given-own-role-unreserved": Scenario(_function_given_own_role(None)),
+    "tampered-own-role-name-taken": Scenario(_own_role_name_taken(had_policy=False)),
+    "tampered-own-role-name-taken-with-policy": Scenario(_own_role_name_taken(had_policy=True)),
     "tampered-setting-changed": Scenario(_changed_setting(existed=True)),
     "tampered-setting-created": Scenario(_changed_setting(existed=False)),
 }

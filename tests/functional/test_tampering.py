@@ -727,3 +727,74 @@ def test_a_look_alike_roles_trust_policy_is_judged_as_an_ordinary_role(
 
     assert {finding["rule"] for finding in result["findings"]} == {"trust-policy-untrusted"}
     assert _trust(account) == LAMBDA_TRUST, "the own role is untouched"
+
+
+# --- a function given an own role (audit 15 gap 1), a role created under an own name (gap 4) -------------------
+
+
+@pytest.mark.parametrize("reserved", [None, 5])
+def test_a_function_given_the_enforcers_role_is_stopped_and_undo_gives_its_concurrency_back(
+    account: Account, enforcer: EnforcerService, notifier: RecordingNotifier, reserved: int | None
+) -> None:
+    client = create_function(account, "ops-helper")
+    if reserved is not None:
+        client.put_function_concurrency(FunctionName="ops-helper", ReservedConcurrentExecutions=reserved)
+
+    finding = _finding(enforcer.handle(load_event("tamper-function-given-enforcer-role.json")))
+
+    assert finding["outcome"] == "remediated"
+    assert _reserved(client, "ops-helper") == 0
+    [alert] = _alerts(notifier)
+    assert alert.finding.severity.value == "critical"
+    record = account.audit().get(finding["remediation_id"])
+    assert record is not None
+    was = "unreserved" if reserved is None else str(reserved)
+    assert record.done == [
+        f"stopped function ops-helper (reserved concurrency 0, it was {was}): it runs as IAM Warden's role "
+        f"arn:aws:iam::{HOME_ACCOUNT}:role/iamwarden-enforcer-us-east-1"
+    ]
+    undo = enforcer.executor.undo(finding["remediation_id"], actor=OPERATOR)
+    assert undo.status == AuditStatus.UNDO
+    assert _reserved(client, "ops-helper") == reserved
+
+
+def test_a_function_stopped_already_or_gone_is_left_as_it_is(
+    account: Account, enforcer: EnforcerService, notifier: RecordingNotifier
+) -> None:
+    client = create_function(account, "ops-helper")
+    client.put_function_concurrency(FunctionName="ops-helper", ReservedConcurrentExecutions=0)
+    stopped = _finding(enforcer.handle(load_event("tamper-function-given-enforcer-role.json")))
+    gone = _finding(enforcer.handle(load_event("tamper-function-role-changed-to-enforcer.json")))  # no such function
+
+    for finding in (stopped, gone):
+        record = account.audit().get(finding["remediation_id"])
+        assert record is not None
+        assert record.done == []
+    assert _reserved(client, "ops-helper") == 0
+    assert len(_alerts(notifier)) == 2
+    enforcer.executor.undo(stopped["remediation_id"], actor=OPERATOR)
+    assert _reserved(client, "ops-helper") == 0  # it was 0 before IAM Warden: undo leaves it
+
+
+def test_a_role_created_under_the_remediators_name_is_quarantined_and_undo_deletes_the_deny(
+    account: Account, enforcer: EnforcerService, notifier: RecordingNotifier
+) -> None:
+    """Probe p9a of the audit, in the security account's moto (the same IAM calls as in a member account)."""
+    from iamwarden.guardrails.tampering import DENY_ALL
+
+    event = load_event("trust-lambda-service.json")
+    event["detail"]["requestParameters"]["roleName"] = "iamwarden-heartbeat-us-east-1"
+    trust = event["detail"]["requestParameters"]["assumeRolePolicyDocument"]
+    account.iam.create_role(RoleName="iamwarden-heartbeat-us-east-1", AssumeRolePolicyDocument=trust)
+
+    finding = _finding(enforcer.handle(event))
+
+    assert finding["outcome"] == "remediated"
+    document = account.iam.get_role_policy(RoleName="iamwarden-heartbeat-us-east-1", PolicyName="iamwarden-quarantine")
+    assert document["PolicyDocument"] == DENY_ALL
+    again = _finding(enforcer.handle({**event, "id": "again"} | {"detail": {**event["detail"], "eventID": "again"}}))
+    record = account.audit().get(again["remediation_id"])
+    assert record is not None
+    assert record.done == []  # quarantined already: idempotent
+    enforcer.executor.undo(finding["remediation_id"], actor=OPERATOR)
+    assert account.iam.list_role_policies(RoleName="iamwarden-heartbeat-us-east-1")["PolicyNames"] == []

@@ -23,6 +23,7 @@ from iamwarden.app.heartbeat import MemberSnapshots
 from iamwarden.app.service import EnforcementFailedError, EnforcerService
 from iamwarden.domain.exceptions import AwsAccessError
 from iamwarden.domain.recorded import OWN_ROLE
+from iamwarden.guardrails.tampering import DENY_ALL as QUARANTINE
 from tests.aws_fixtures import HOME_ACCOUNT, REGION
 from tests.conftest import load_event
 from tests.functional.conftest import Account, RecordingNotifier
@@ -126,7 +127,9 @@ def test_the_heartbeat_snapshots_the_member_stacks_roles_keyed_by_that_accounts_
     for role in (REMEDIATOR, PRUNER):
         snapshot = recorded.snapshot(OWN_ROLE, f"arn:aws:iam::{MEMBER}:role/{role}")
         assert snapshot is not None, role
-        assert snapshot.data == {"trust_policy": MEMBER_TRUST, "inline": {"enforcer-judging-context": CONTEXT}}
+        data = dict(snapshot.data)
+        assert data.pop("role_id").startswith("AROA"), role  # how the engine knows the role (domain.own)
+        assert data == {"trust_policy": MEMBER_TRUST, "inline": {"enforcer-judging-context": CONTEXT}}
     assert recorded.snapshot(OWN_ROLE, f"arn:aws:iam::{HOME_ACCOUNT}:role/{REMEDIATOR}") is None
     assert stored >= 2
 
@@ -178,22 +181,26 @@ def test_a_member_roles_inline_policy_is_put_back_from_its_snapshot_and_undo_res
     assert iam.get_role_policy(RoleName=PRUNER, PolicyName=name)["PolicyDocument"] == DENY_ALL
 
 
-def test_without_a_snapshot_a_member_roles_trust_is_alerted_and_left(
+def test_without_a_snapshot_a_member_roles_rewritten_trust_is_quarantined_and_undo_lifts_it(
     account: Account, enforcer: EnforcerService, notifier: RecordingNotifier
 ) -> None:
+    """Nothing good to put back: whoever the new trust lets in gets nothing (a deny-all inline policy)."""
     iam = _session(account, MEMBER).client("iam")
     _member_stack(iam)
     iam.update_assume_role_policy(RoleName=REMEDIATOR, PolicyDocument=json.dumps(INTRUDER_TRUST))
 
     finding = _finding(enforcer.handle(_trust_event(MEMBER)))
 
-    assert finding["outcome"] == "alerted"
-    assert _trust(iam) == INTRUDER_TRUST
+    assert finding["outcome"] == "remediated"
+    assert _trust(iam) == INTRUDER_TRUST  # nothing is guessed
+    quarantine = iam.get_role_policy(RoleName=REMEDIATOR, PolicyName="iamwarden-quarantine")["PolicyDocument"]
+    assert quarantine == QUARANTINE
     [alerted] = [n.finding for n in notifier.sent if n.finding is not None and n.finding.rule_id == RULE]
     assert alerted is not None
-    [missing] = alerted.needs_context
-    assert f"trust policy of IAM Warden's role {REMEDIATOR}" in missing
-    assert "no snapshot" in missing
+    assert f"trust policy of IAM Warden's role {REMEDIATOR}" in alerted.reason
+    assert "no snapshot" in alerted.reason
+    enforcer.executor.undo(finding["remediation_id"], actor=OPERATOR)
+    assert "iamwarden-quarantine" not in iam.list_role_policies(RoleName=REMEDIATOR)["PolicyNames"]
 
 
 def test_one_members_snapshot_is_never_applied_to_another_accounts_role_of_the_same_name(
@@ -208,9 +215,11 @@ def test_one_members_snapshot_is_never_applied_to_another_accounts_role_of_the_s
 
     finding = _finding(enforcer.handle(_trust_event(OTHER)))
 
-    assert finding["outcome"] == "alerted"
+    assert finding["outcome"] == "remediated"  # quarantined in OTHER (no snapshot there), never restored from MEMBER's
     assert _trust(other_iam) == INTRUDER_TRUST
+    assert "iamwarden-quarantine" in other_iam.list_role_policies(RoleName=REMEDIATOR)["PolicyNames"]
     assert _trust(member_iam) == MEMBER_TRUST
+    assert "iamwarden-quarantine" not in member_iam.list_role_policies(RoleName=REMEDIATOR)["PolicyNames"]
 
 
 def test_a_look_alike_at_another_path_is_never_snapshotted(account: Account) -> None:

@@ -96,7 +96,8 @@ def test_console_script_is_installed_in_the_virtual_environment() -> None:
     script = Path(sys.executable).parent / "iamwarden"
     own = "enforcer=arn:aws:iam::111122223333:role/iamwarden-enforcer-us-east-1"
     verdicts = {}
-    for name, environment in {"deployed": {"IAMWARDEN_OWN_ROLE_ARNS": own}, "offline": {}}.items():
+    deployed = {"IAMWARDEN_OWN_ROLE_ARNS": own, "IAMWARDEN_OWN_FUNCTION_ROLES": "iamwarden-enforcer=enforcer"}
+    for name, environment in {"deployed": deployed, "offline": {}}.items():
         env = {key: value for key, value in os.environ.items() if not key.startswith("IAMWARDEN_")}
         result = subprocess.run(
             [str(script), "evaluate", str(EVENTS_DIR / "create-user-by-warden.json")],

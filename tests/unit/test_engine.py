@@ -11,6 +11,7 @@ import pytest
 from iamwarden.domain.catalog import Mode, Severity
 from iamwarden.domain.exceptions import SettingsError
 from iamwarden.domain.findings import Judgement, StepAction, Verdict
+from iamwarden.domain.recorded import OWN_ROLE, PastRemediation, Snapshot
 from iamwarden.domain.settings import Settings, load_settings
 from iamwarden.guardrails.engine import judge_event
 from tests.conftest import SAMPLE_OWN, load_event
@@ -349,13 +350,110 @@ def test_a_look_alike_of_the_tools_role_is_judged(role_arn: str) -> None:
     assert judge(raw).verdict is Verdict.VIOLATION
 
 
+class RoleIds:
+    """The heartbeat's own-role snapshots, as far as the engine reads them: each role's RoleId by its ARN."""
+
+    def __init__(self, role_ids: dict[str, str]) -> None:
+        self.role_ids = role_ids
+        self.read: list[str] = []
+
+    def remediations(self, resource_arn: str) -> tuple[PastRemediation, ...]:
+        return ()
+
+    def snapshot(self, kind: str, resource_arn: str) -> Snapshot | None:
+        self.read.append(resource_arn)
+        role_id = self.role_ids.get(resource_arn) if kind == OWN_ROLE else None
+        return Snapshot(kind, resource_arn, "2026-12-01T00:00:00Z", {"role_id": role_id}) if role_id else None
+
+
+MEMBER = "444455556666"
+#: The member stack's roles as the heartbeat read them in MEMBER (their RoleId).
+MEMBER_ROLE_IDS = {
+    f"arn:aws:iam::{MEMBER}:role/iamwarden-remediator": "AROA42L6CDBZQKVCZGQD4",
+    f"arn:aws:iam::{MEMBER}:role/iamwarden-pruner-member": "AROA42L6CDBZQKVCZGQD4",
+}
+
+
+def _in_member(role_arn: str, role_id: str = "AROA42L6CDBZQKVCZGQD4") -> dict[str, Any]:
+    raw = json.loads(json.dumps(load_event("create-user-by-warden.json")).replace("111122223333", MEMBER))
+    raw = _as_role(raw, role_arn)
+    identity = raw["detail"]["userIdentity"]
+    identity["principalId"] = f"{role_id}:iamwarden"
+    identity["sessionContext"]["sessionIssuer"]["principalId"] = role_id
+    return raw
+
+
+def _judged_with(raw: dict[str, Any], recorded: RoleIds | None) -> Judgement:
+    return judge_event(raw, load_settings({})._replace(own=SAMPLE_OWN), recorded=recorded)
+
+
 def test_the_member_stacks_roles_are_own_only_in_member_accounts_at_path_root() -> None:
-    member = "444455556666"
-    raw = json.loads(json.dumps(load_event("create-user-by-warden.json")).replace("111122223333", member))
-    assert judge(_as_role(raw, f"arn:aws:iam::{member}:role/iamwarden-remediator")).verdict is Verdict.IGNORED
-    assert judge(_as_role(raw, f"arn:aws:iam::{member}:role/iamwarden-pruner-member")).verdict is Verdict.IGNORED
-    assert judge(_as_role(raw, f"arn:aws:iam::{member}:role/x/iamwarden-remediator")).verdict is Verdict.VIOLATION
-    assert judge(_as_role(raw, f"arn:aws:iam::{member}:role/iamwarden-enforcer-us-east-1")).verdict is Verdict.VIOLATION
+    recorded = RoleIds(MEMBER_ROLE_IDS)
+    for role in ("iamwarden-remediator", "iamwarden-pruner-member"):
+        assert _judged_with(_in_member(f"arn:aws:iam::{MEMBER}:role/{role}"), recorded).verdict is Verdict.IGNORED
+    for arn in (
+        f"arn:aws:iam::{MEMBER}:role/x/iamwarden-remediator",
+        f"arn:aws:iam::{MEMBER}:role/iamwarden-enforcer-us-east-1",
+    ):
+        assert _judged_with(_in_member(arn), recorded).verdict is Verdict.VIOLATION
+
+
+def test_a_member_role_created_again_under_its_name_is_judged() -> None:
+    """Known by the RoleId the heartbeat read: a role deleted and created again (or never the stack's) has another."""
+    recorded = RoleIds(MEMBER_ROLE_IDS)
+    remediator = f"arn:aws:iam::{MEMBER}:role/iamwarden-remediator"
+
+    again = _judged_with(_in_member(remediator, role_id="AROAATTACKERROLE0001"), recorded)
+
+    assert again.verdict is Verdict.VIOLATION
+    assert recorded.read == [remediator]
+
+
+def test_a_member_role_is_not_own_until_the_heartbeat_read_its_role_id() -> None:
+    remediator = f"arn:aws:iam::{MEMBER}:role/iamwarden-remediator"
+    assert _judged_with(_in_member(remediator), RoleIds({})).verdict is Verdict.VIOLATION
+    assert _judged_with(_in_member(remediator), None).verdict is Verdict.VIOLATION  # offline: nothing is known
+
+
+def test_a_role_id_is_read_only_for_a_member_roles_name() -> None:
+    """The cost per event: no audit read for any other caller, nor for the security account's own roles."""
+    recorded = RoleIds(MEMBER_ROLE_IDS)
+    _judged_with(load_event("create-user-by-warden.json"), recorded)
+    _judged_with(load_event("attach-admin-to-role.json"), recorded)
+    assert recorded.read == []
+
+
+def _by_session(raw: dict[str, Any], session: str) -> dict[str, Any]:
+    raw = copy.deepcopy(raw)
+    identity = raw["detail"]["userIdentity"]
+    role = identity["sessionContext"]["sessionIssuer"]["userName"]
+    identity["arn"] = f"arn:aws:sts::111122223333:assumed-role/{role}/{session}"
+    identity["principalId"] = f"{identity['sessionContext']['sessionIssuer']['principalId']}:{session}"
+    return raw
+
+
+@pytest.mark.parametrize(
+    "session",
+    [
+        "ops-helper",  # another function given the enforcer's role: Lambda names the session after it
+        "iamwarden-prune-worker",  # IAM Warden's, but a function that runs as another of its roles
+        "iamwarden",  # no function of that name
+        "IAMWARDEN-ENFORCER",
+    ],
+)
+def test_an_own_role_session_not_named_after_its_own_function_is_judged(session: str) -> None:
+    """Audit 15 gap 1: a function given the enforcer's role runs as the enforcer, under its own name."""
+    assert judge(_by_session(load_event("create-user-by-warden.json"), session)).verdict is Verdict.VIOLATION
+
+
+def test_each_own_function_is_own_under_its_own_role_only() -> None:
+    raw = load_event("create-user-by-warden.json")
+    assert judge(_by_session(raw, "iamwarden-enforcer")).verdict is Verdict.IGNORED
+    pruner = _as_role(raw, "arn:aws:iam::111122223333:role/iamwarden-pruner-us-east-1")
+    pruner["detail"]["userIdentity"]["sessionContext"]["sessionIssuer"]["userName"] = "iamwarden-pruner-us-east-1"
+    for function in ("iamwarden-prune-planner", "iamwarden-prune-worker", "iamwarden-prune-watch"):
+        assert judge(_by_session(pruner, function)).verdict is Verdict.IGNORED
+    assert judge(_by_session(pruner, "iamwarden-enforcer")).verdict is Verdict.VIOLATION
 
 
 def test_a_role_whose_path_mimics_a_service_linked_role_is_judged() -> None:

@@ -136,6 +136,7 @@ def test_every_asynchronously_invoked_function_keeps_what_fails(function: str) -
     sends = [
         s
         for s in _role_statements(found, role).values()
-        if "sqs:SendMessage" in (s["Action"] if isinstance(s["Action"], list) else [s["Action"]])
+        if s["Effect"] == "Allow"
+        and "sqs:SendMessage" in (s["Action"] if isinstance(s["Action"], list) else [s["Action"]])
     ]
     assert any(s["Resource"] == destination for s in sends), f"{role} cannot send to {queue}"

@@ -8,8 +8,9 @@ from typing import Any
 
 import pytest
 
-from iamwarden.app.heartbeat import Heartbeat, HeartbeatConfig
+from iamwarden.app.heartbeat import Heartbeat, HeartbeatConfig, SnapshotRefresh
 from iamwarden.domain.exceptions import ConfigurationError
+from iamwarden.domain.recorded import OWN_ROLE, Snapshot
 
 ENVIRONMENT = {
     "IAMWARDEN_OWN_RULES": "iamwarden-forward-own-events, iamwarden-central/iamwarden-acl-changed,",
@@ -308,3 +309,38 @@ def test_a_central_bus_gone_or_unreadable_is_a_problem_and_without_an_organisati
     bus = _Bus(error="AccessDeniedException")
     assert _bus_problems(bus, organization=None) == []
     assert bus.calls == 0
+
+
+# --- the RoleId of an own role is the one first read (audit 15 gap 4) -------------------------------------------
+
+
+class _RoleSnapshots:
+    """An audit table holding own-role snapshots (what ``SnapshotRefresh.same_roles`` reads)."""
+
+    def __init__(self, *snapshots: Any) -> None:
+        self.items = {(s.kind, s.resource_arn): s for s in snapshots}
+
+    def put_all(self, snapshots: Any) -> int:
+        return 0
+
+    def snapshot(self, kind: str, resource_arn: str) -> Any:
+        return self.items.get((kind, resource_arn))
+
+
+def test_a_role_created_again_under_an_own_name_keeps_the_first_snapshot_and_is_reported() -> None:
+    arn = "arn:aws:iam::444455556666:role/iamwarden-remediator"
+    first = Snapshot(OWN_ROLE, arn, "2026-12-01T00:00:00Z", {"trust_policy": {}, "inline": {}, "role_id": "AROAFIRST"})
+    other = "arn:aws:iam::444455556666:role/iamwarden-pruner-member"
+    refresh = SnapshotRefresh(_RoleSnapshots(first), None, None, "444455556666", region="us-east-1")
+    again = first._replace(taken_at="2026-12-05T00:00:00Z", data={**first.data, "role_id": "AROAATTACKER"})
+    same = first._replace(taken_at="2026-12-05T00:00:00Z")
+    new = Snapshot(OWN_ROLE, other, "2026-12-05T00:00:00Z", {"trust_policy": {}, "inline": {}, "role_id": "AROANEW"})
+    refresh.replaced_roles = []
+
+    assert refresh.same_roles([again, new]) == [new]  # never a snapshot of the role created again
+    [problem] = refresh.replaced_roles
+    assert f"role {arn} is not the one IAM Warden knows (RoleId AROAATTACKER, not AROAFIRST)" in problem
+    assert f"snapshot#{OWN_ROLE}#{arn}" in problem
+    refresh.replaced_roles = []
+    assert refresh.same_roles([same]) == [same]
+    assert refresh.replaced_roles == []

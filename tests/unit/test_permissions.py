@@ -31,6 +31,8 @@ from iamwarden.guardrails.registry import ACTIONS, GRANTED_APART, RULES, STEP_PE
 from tests.sam_template import deployed_template, remediation_statements, translated_template
 
 RUNTIME = "enforcer-runtime"
+#: The Deny that keeps every function but the enforcer from acting as its role (tests/unit/test_own_function_only.py).
+OWN_FUNCTION_ONLY = "only-its-own-function"
 REMEDIATIONS = "enforcer-remediations"
 #: The logical IDs of the managed policies the remediation grants are split into: ``EnforcerRemediations<n>``.
 REMEDIATION_POLICY = re.compile(r"^EnforcerRemediations[0-9]+$")
@@ -121,7 +123,11 @@ def _attached_policies() -> dict[str, list[dict[str, Any]]]:
 
 def _policies() -> dict[str, list[dict[str, Any]]]:
     """Every policy the enforcer's role has: its inline policies and those attached from outside it."""
-    inline = {policy["PolicyName"]: policy["PolicyDocument"]["Statement"] for policy in _role()["Policies"]}
+    inline = {
+        policy["PolicyName"]: policy["PolicyDocument"]["Statement"]
+        for policy in _role()["Policies"]
+        if policy["PolicyName"] != OWN_FUNCTION_ONLY  # grants nothing: a Deny, tested on its own
+    }
     attached = _attached_policies()
     assert not set(inline) & set(attached), "two policies of the role share a name"
     return {**inline, **attached}
@@ -228,7 +234,7 @@ def test_undo_permissions_are_declared_exactly_when_undoable(step_action: StepAc
 def test_the_role_has_no_policy_the_tests_cannot_read() -> None:
     role = _role()
     inline = [policy["PolicyName"] for policy in role["Policies"]]
-    assert inline == [RUNTIME], "the remediation grants are managed policies (the inline aggregate is too small)"
+    assert inline == [OWN_FUNCTION_ONLY, RUNTIME], "the remediation grants are managed policies (too large inline)"
     assert REMEDIATIONS in _attached_policies()
     assert "ManagedPolicyArns" not in role, "an AWS-managed policy would grant what no test reads"
 

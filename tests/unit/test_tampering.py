@@ -212,13 +212,16 @@ def test_without_a_snapshot_the_trust_policy_the_template_declares_is_put_back()
         assert "template declares" in step.summary
 
 
-def test_a_member_roles_trust_policy_without_a_snapshot_is_alerted_with_what_is_missing() -> None:
+def test_a_member_roles_trust_policy_without_a_snapshot_is_quarantined_saying_what_is_missing() -> None:
+    """Nothing to put back, and whoever the new trust lets in would stand in IAM Warden's place: deny it all."""
     event = in_member_account(sample("trust-update-unknown-account.json", roleName="iamwarden-remediator"))
     finding = _tampered(judge_recorded(event, Snapshots()))
-    assert finding.plan == ()
-    [missing] = finding.needs_context
-    assert "trust policy of IAM Warden's role iamwarden-remediator" in missing
-    assert "no snapshot" in missing
+    [step] = finding.plan
+    assert step.action == "quarantine_role"
+    assert finding.needs_context == ()
+    assert "trust policy of IAM Warden's role iamwarden-remediator" in finding.reason
+    assert "no snapshot" in finding.reason
+    assert "IAM Warden cannot act through it until it is put back" in finding.reason
 
 
 def test_an_overwritten_inline_policy_is_put_back_and_an_added_one_deleted_from_the_snapshot() -> None:
@@ -683,6 +686,58 @@ def test_another_stack_is_not_iam_wardens(stack: str) -> None:
     assert judgement.findings == ()
 
 
+# --- an own role given to another function (audit 15 gap 1), an own role name taken (gap 4) ---------------------
+
+
+ENFORCER_ROLE_ARN = "arn:aws:iam::111122223333:role/iamwarden-enforcer-us-east-1"
+
+
+@pytest.mark.parametrize(
+    "file", ["tamper-function-given-enforcer-role.json", "tamper-function-role-changed-to-enforcer.json"]
+)
+def test_a_function_given_an_own_role_is_stopped(file: str) -> None:
+    event = load_event(file)
+    function = event["detail"]["requestParameters"]["functionName"]
+    [finding] = judge(event).findings
+    assert (finding.rule_id, finding.severity, finding.mode) == (RULE, Severity.CRITICAL, Mode.REMEDIATE)
+    assert finding.resource_arn == f"arn:aws:lambda:us-east-1:111122223333:function:{function}"
+    [step] = finding.plan
+    assert step.action == "stop_function"
+    assert step.parameters == {"function_name": function, "role": ENFORCER_ROLE_ARN}
+    assert f"lets whoever controls function {function} act as IAM Warden (enforcer)" in finding.reason
+    assert finding.needs_context == ()
+
+
+@pytest.mark.parametrize(
+    "role",
+    [
+        "arn:aws:iam::111122223333:role/IAMWARDEN-ENFORCER-US-EAST-1",  # IAM role names are case-insensitive
+        "arn:aws:iam::111122223333:role/any/path/iamwarden-enforcer-us-east-1",  # ... and unique whatever the path
+        "arn:aws:iam::111122223333:role/iamwarden-pruner-us-east-1",
+        "arn:aws:iam::111122223333:role/iamwarden-heartbeat-us-east-1",
+    ],
+)
+def test_every_spelling_of_an_own_role_in_the_security_account_is_that_role(role: str) -> None:
+    event = sample("tamper-function-given-enforcer-role.json", role=role)
+    [finding] = judge(event).findings
+    assert finding.plan[0].action == "stop_function"
+
+
+@pytest.mark.parametrize(
+    "role",
+    [
+        "arn:aws:iam::111122223333:role/orders-worker",  # a role of its own
+        "arn:aws:iam::999988887777:role/iamwarden-enforcer-us-east-1",  # the name in another account: not IAM Warden's
+        "arn:aws:iam::111122223333:role/iamwarden-enforcer-eu-west-1",  # a name no stack of this deployment has
+    ],
+)
+def test_a_function_given_any_other_role_is_no_tampering(role: str) -> None:
+    event = sample("tamper-function-given-enforcer-role.json", role=role)
+    judgement = judge(event)
+    assert judgement.verdict is Verdict.COMPLIANT
+    assert judgement.findings == ()
+
+
 def test_termination_protection_switched_off_is_critical_and_switched_on_is_fine() -> None:
     off = sample("tamper-update-stack.json", enableTerminationProtection=False)
     off["detail"]["eventName"] = "UpdateTerminationProtection"
@@ -871,3 +926,108 @@ def test_update_secret_with_a_new_value_gives_awscurrent_back_and_without_one_is
     [finding] = _tampering(judge(event))
     assert finding.plan == ()
     assert "update-secret --secret-id iamwarden/slack/security --kms-key-id" in finding.reason
+
+
+def test_a_function_created_in_a_member_account_is_no_tampering() -> None:
+    """Only the security account's functions may run as its roles (their trust names its account)."""
+    event = in_member_account(load_event("tamper-function-given-enforcer-role.json"))
+    event["detail"]["requestParameters"]["role"] = ENFORCER_ROLE_ARN
+    assert judge(event).verdict is Verdict.COMPLIANT
+
+
+def test_an_own_function_given_its_own_role_is_not_stopped_and_given_another_is_alerted() -> None:
+    """IAM Warden's own function is never stopped: a change of its role is alerted as a change of the function."""
+    mine = sample("tamper-function-role-changed-to-enforcer.json", functionName="iamwarden-enforcer")
+    [finding] = judge(mine).findings
+    assert finding.plan == ()
+    assert "its function iamwarden-enforcer" in finding.reason
+    other = sample(
+        "tamper-function-role-changed-to-enforcer.json",
+        functionName="iamwarden-prune-worker",
+        role="arn:aws:iam::111122223333:role/iamwarden-enforcer-us-east-1",
+    )
+    [finding] = judge(other).findings
+    assert finding.plan == ()
+    assert "its function iamwarden-prune-worker" in finding.reason
+
+
+def test_cloudformation_giving_an_own_role_to_another_function_is_not_the_stack() -> None:
+    event = load_event("tamper-function-given-enforcer-role.json")
+    event["detail"]["userIdentity"] = copy.deepcopy(
+        load_event("tamper-setting-by-cloudformation.json")["detail"]["userIdentity"]
+    )
+    [finding] = judge(event).findings
+    assert "through CloudFormation, but the function ops-helper, given one of its roles" in finding.reason
+    assert finding.plan[0].action == "stop_function"
+
+
+def test_a_function_with_a_role_of_its_own_is_compliant() -> None:
+    judgement = judge(load_event("create-function-own-role.json"))
+    assert judgement.verdict is Verdict.COMPLIANT
+
+
+def _create_role(name: str, trust: dict[str, Any]) -> dict[str, Any]:
+    """A CreateRole in the member account MEMBER, with exactly ``trust``."""
+    event = in_member_account(sample("trust-lambda-service.json", roleName=name))
+    event["detail"]["requestParameters"]["assumeRolePolicyDocument"] = json.dumps(trust)
+    return event
+
+
+ATTACKER_TRUST = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{MEMBER}:role/developer"}, "Action": "sts:AssumeRole"}
+    ],
+}
+#: The member remediator's trust as member/template.yaml declares it: the security account, its enforcer only.
+DECLARED_MEMBER_TRUST = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {
+            "Sid": "OnlyTheCentralEnforcer",
+            "Effect": "Allow",
+            "Principal": {"AWS": "arn:aws:iam::111122223333:root"},
+            "Action": "sts:AssumeRole",
+            "Condition": {"ArnEquals": {"aws:PrincipalArn": ENFORCER_ROLE_ARN}},
+        }
+    ],
+}
+
+
+@pytest.mark.parametrize("name", ["iamwarden-remediator", "iamwarden-pruner-member", "iamwarden-snapshot-reader"])
+def test_a_role_created_under_an_own_role_name_is_quarantined(name: str) -> None:
+    """Audit 15 gap 4 (probe p9a): a look-alike created in a member account would stand where IAM Warden's role is."""
+    [finding] = [f for f in judge(_create_role(name, ATTACKER_TRUST)).findings if f.rule_id == RULE]
+    assert finding.severity is Severity.CRITICAL
+    [step] = finding.plan
+    assert step.action == "quarantine_role"
+    assert step.parameters == {"role_name": name, "policy_name": "iamwarden-quarantine"}
+    assert step.target == f"arn:aws:iam::{MEMBER}:role/{name}"
+    assert "update-stack-instances" in finding.reason
+
+
+def test_a_role_created_under_an_own_name_with_the_declared_trust_is_still_not_the_stacks_unless_cloudformation() -> (
+    None
+):
+    by_hand = _create_role("iamwarden-remediator", DECLARED_MEMBER_TRUST)
+    assert [f.plan[0].action for f in judge(by_hand).findings if f.rule_id == RULE] == ["quarantine_role"]
+    by_stack = copy.deepcopy(by_hand)
+    identity = load_event("tamper-setting-by-cloudformation.json")["detail"]["userIdentity"]
+    by_stack["detail"]["userIdentity"] = json.loads(json.dumps(identity).replace("111122223333", MEMBER))
+    # The trust names the security account (in_member_account moved every account id of the event).
+    by_stack["detail"]["requestParameters"]["assumeRolePolicyDocument"] = json.dumps(DECLARED_MEMBER_TRUST)
+    assert not [f for f in judge(by_stack).findings if f.rule_id == RULE]
+
+
+def test_cloudformation_creating_an_own_role_name_that_trusts_others_is_not_the_stack() -> None:
+    event = _create_role("iamwarden-remediator", ATTACKER_TRUST)
+    identity = load_event("tamper-setting-by-cloudformation.json")["detail"]["userIdentity"]
+    event["detail"]["userIdentity"] = json.loads(json.dumps(identity).replace("111122223333", MEMBER))
+    [finding] = [f for f in judge(event).findings if f.rule_id == RULE]
+    assert "lets in more than IAM Warden's security account" in finding.reason
+    assert finding.plan[0].action == "quarantine_role"
+
+
+def test_a_role_of_any_other_name_is_left_to_the_trust_policy_rule() -> None:
+    judgement = judge(_create_role("iamwarden-remediator-copy", ATTACKER_TRUST))
+    assert not [f for f in judgement.findings if f.rule_id == RULE]

@@ -224,7 +224,13 @@ def take_own_role_snapshots(iam: Any, role_names: Sequence[str], account: str, n
             for policy in page.get("PolicyNames", [])
         }
         snapshots.append(
-            Snapshot(OWN_ROLE, arn, now, {"trust_policy": role["AssumeRolePolicyDocument"], "inline": inline})
+            Snapshot(
+                OWN_ROLE,
+                arn,
+                now,
+                # RoleId: a role deleted and created again under this name has another (domain.own.own_session).
+                {"trust_policy": role["AssumeRolePolicyDocument"], "inline": inline, "role_id": role.get("RoleId")},
+            )
         )
     return snapshots
 

@@ -142,7 +142,23 @@ def own_identity_from_environment(environ: Mapping[str, str] | None = None) -> O
             for secret in (env.get("IAMWARDEN_SLACK_WEBHOOK_SECRET"), env.get("IAMWARDEN_SLACK_BOT_SECRET"))
             if secret
         ),
+        function_roles=MappingProxyType(_function_roles(env.get("IAMWARDEN_OWN_FUNCTION_ROLES", ""), home_roles)),
     )
+
+
+def _function_roles(text: str, home_roles: Mapping[str, str]) -> dict[str, str]:
+    """``function=kind,...`` (``IAMWARDEN_OWN_FUNCTION_ROLES``): each own function and the kind of role it runs as."""
+    found: dict[str, str] = {}
+    for item in (part.strip() for part in text.split(",")):
+        if not item:
+            continue
+        function, sep, kind = (value.strip() for value in item.partition("="))
+        if not sep or not function or kind not in home_roles:
+            raise ConfigurationError(
+                f"IAMWARDEN_OWN_FUNCTION_ROLES: {item!r} is not function=kind of a role in IAMWARDEN_OWN_ROLE_ARNS"
+            )
+        found[function] = kind
+    return found
 
 
 def _names(env: Mapping[str, str], variable: str) -> frozenset[str]:

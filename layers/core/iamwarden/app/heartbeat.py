@@ -42,6 +42,7 @@ from iamwarden.adapters.clients import ClientFactory, aws_session, retry_config
 from iamwarden.adapters.errors import error_code, is_gone
 from iamwarden.adapters.recorded import (
     AuditRecorded,
+    snapshot_key,
     take_boundary_snapshots,
     take_identity_provider_snapshots,
     take_own_role_snapshots,
@@ -56,7 +57,7 @@ from iamwarden.domain import declared
 from iamwarden.domain.catalog import Mode
 from iamwarden.domain.exceptions import ConfigurationError
 from iamwarden.domain.own import CENTRAL_BUS_STATEMENT_ID, REGION_PLACEHOLDER, OwnIdentity, parse_own_roles
-from iamwarden.domain.recorded import Snapshot
+from iamwarden.domain.recorded import OWN_ROLE, Snapshot
 from iamwarden.domain.settings import Settings
 from iamwarden.guardrails.tampering import policy_statement, same_statement
 
@@ -207,6 +208,8 @@ class SnapshotRefresh:
         #: account only; None: not taken).
         self.sns = sns
         self.topic_arn = topic_arn
+        #: The own roles found replaced (another RoleId than first read) in the last refresh.
+        self.replaced_roles: list[str] = []
         #: ``region -> cloudtrail client`` of this account there: the trails homed in other regions are taken
         #: there too (their changes arrive in their home region, and are restored there); None: this region only.
         self.cloudtrail_in = cloudtrail_in
@@ -224,11 +227,15 @@ class SnapshotRefresh:
             ("trails", lambda: take_trail_snapshots(self.cloudtrail, self.account, self.region, now)),
             ("permissions boundaries", lambda: take_boundary_snapshots(self.iam, self.account, now)),
             ("identity providers", lambda: take_identity_provider_snapshots(self.iam, self.account, now)),
-            ("own roles", lambda: take_own_role_snapshots(self.iam, self.own_roles, self.account, now)),
+            (
+                "own roles",
+                lambda: self.same_roles(take_own_role_snapshots(self.iam, self.own_roles, self.account, now)),
+            ),
         )
         if self.sns is not None and self.topic_arn:
             sns, topic = self.sns, self.topic_arn
             takers += (("alert topic's subscriptions", lambda: take_subscription_snapshots(sns, topic, now)),)
+        self.replaced_roles = []
         for what, take in takers:
             try:
                 stored += self.store.put_all(take())
@@ -238,7 +245,34 @@ class SnapshotRefresh:
                     f"({error_code(exc) or exc}): a restore falls back to the previous one, or only alerts"
                 )
         elsewhere, failures = self.refresh_trails_elsewhere(now)
-        return stored + elsewhere, problems + failures
+        return stored + elsewhere, problems + self.replaced_roles + failures
+
+    def same_roles(self, snapshots: list[Snapshot]) -> list[Snapshot]:
+        """The own roles' snapshots but those of a role that is no longer the one first read (another RoleId).
+
+        A role's ``RoleId`` is how a member role is known (``OwnIdentity.own_session``): a role deleted and created
+        again under its name has another, and taking its snapshot would make it IAM Warden's. Its snapshot stays
+        the first one, and the heartbeat says so, until an operator deletes that snapshot (after a redeploy that
+        replaced the role).
+        """
+        read = getattr(self.store, "snapshot", None)
+        if read is None:
+            return snapshots
+        kept = []
+        for snapshot in snapshots:
+            before = read(OWN_ROLE, snapshot.resource_arn)
+            known = before.data.get("role_id") if before is not None else None
+            now = snapshot.data.get("role_id")
+            if isinstance(known, str) and known and now != known:
+                self.replaced_roles.append(
+                    f"role {snapshot.resource_arn} is not the one IAM Warden knows (RoleId {now}, not {known}): it was "
+                    "deleted and created again, so IAM Warden judges its calls like anyone's and keeps its snapshot "
+                    "of the old one; if its stack replaced it, delete the audit table's item remediation_id "
+                    f"{snapshot_key(OWN_ROLE, snapshot.resource_arn)}"
+                )
+                continue
+            kept.append(snapshot)
+        return kept
 
     def refresh_trails_elsewhere(self, now: str) -> tuple[int, list[str]]:
         """The trails homed in the other regions this account's multi-region trails name, each in its home region.

@@ -26,6 +26,7 @@ INLINE_POLICIES: Mapping[str, frozenset[str]] = MappingProxyType(
                 "enforcer-alerts",
                 "enforcer-root-credentials",
                 "enforcer-runtime",
+                "only-its-own-function",
             }
         ),
         "event-forwarder": frozenset(
@@ -36,11 +37,13 @@ INLINE_POLICIES: Mapping[str, frozenset[str]] = MappingProxyType(
         "exception-watch": frozenset(
             {
                 "exception-watch",
+                "only-its-own-function",
             }
         ),
         "heartbeat": frozenset(
             {
                 "heartbeat",
+                "only-its-own-function",
             }
         ),
         "member-forwarder": frozenset(
@@ -50,6 +53,7 @@ INLINE_POLICIES: Mapping[str, frozenset[str]] = MappingProxyType(
         ),
         "pruner": frozenset(
             {
+                "only-its-own-function",
                 "pruner-alerts",
                 "pruner-member-accounts",
                 "pruner-runtime",
@@ -68,6 +72,7 @@ INLINE_POLICIES: Mapping[str, frozenset[str]] = MappingProxyType(
         ),
         "slack-interactions": frozenset(
             {
+                "only-its-own-function",
                 "slack-interactions",
             }
         ),

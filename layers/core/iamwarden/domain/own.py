@@ -13,7 +13,7 @@ Pure: the app reads the environment (``iamwarden.app.config``) and hands an ``Ow
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from types import MappingProxyType
 from typing import Any, NamedTuple
 
@@ -64,6 +64,9 @@ DOCUMENTED_ESCALATIONS: Mapping[str, frozenset[str]] = MappingProxyType(
 REGION_PLACEHOLDER = "{region}"
 #: The service trusted by a security-account role that is no Lambda execution role (template.yaml).
 _TRUSTED_SERVICE: Mapping[str, str] = MappingProxyType({"event-forwarder": "events.amazonaws.com"})
+#: What IAM Warden last read of a member stack role's ``RoleId`` (the heartbeat's snapshot), by the role's ARN in
+#: that account; None when it never read one.
+RoleId = Callable[[str], str | None]
 _REGION = re.compile(r"[a-z]{2}(?:-[a-z]+)+-\d+")
 
 
@@ -155,6 +158,11 @@ class OwnIdentity(NamedTuple):
                     return own
         return None
 
+    #: function name -> the kind of the stack's role it runs as (``IAMWARDEN_OWN_FUNCTION_ROLES``). Lambda names
+    #: a function's role session after the function, so a session of an own role is IAM Warden's only under one
+    #: of these names: another function given the same role (``iam:PassRole``) runs under its own name.
+    function_roles: Mapping[str, str] = MappingProxyType({})
+
     def declared_bus_statement(self, partition: str, region: str) -> dict[str, Any] | None:
         """The central bus's policy statement as the template declares it, or None where it declares none."""
         if not (self.central_bus and self.organization_id and self.home_account):
@@ -191,6 +199,43 @@ class OwnIdentity(NamedTuple):
 
     def is_own_role(self, arn: str | None, account: str) -> bool:
         return self.role_kind(arn, account) is not None
+
+    def functions_of(self, kind: str) -> frozenset[str]:
+        """The stack's functions that run as its role of ``kind`` (none for a role no function uses)."""
+        return frozenset(function for function, of in self.function_roles.items() if of == kind)
+
+    def own_session(
+        self, issuer_arn: str | None, principal_id: str | None, account: str, role_id: RoleId
+    ) -> str | None:
+        """The kind of own role whose *session* made a call, or None: then the call is judged like anyone's.
+
+        The issuer's ARN is not enough. A role of the security account's stack is assumed by Lambda for its
+        functions, and any function that is given the role (``iam:PassRole``) gets the same issuer: IAM Warden's
+        session is the one Lambda names after IAM Warden's own function (``principalId`` ``AROA...:<function>``).
+        A member stack's role is known by name only until the heartbeat has read its ``RoleId`` (``role_id``
+        answers it, None when no snapshot exists): a role deleted and created again under the same name, or
+        created in an account the member stack never reached, has another id, and is judged.
+        """
+        kind = self.role_kind(issuer_arn, account)
+        if kind is None:
+            return None
+        unique_id, _, session = (principal_id or "").partition(":")
+        if issuer_arn in self.home_roles.values():
+            return kind if session and session in self.functions_of(kind) else None
+        known = role_id(issuer_arn or "")
+        return kind if known is not None and unique_id == known else None
+
+    def passed_role_kind(self, role_arn: str | None, account: str) -> str | None:
+        """The kind of the stack's role a function in the security account is given (``CreateFunction``'s role).
+
+        IAM role names are unique in an account whatever their path and case, so in the security account a role
+        ARN with an own role's name, at any path and in any case, is that role (or none at all).
+        """
+        role = parse_role_arn(role_arn or "")
+        if role is None or self.home_account is None or account != self.home_account or role.account != account:
+            return None
+        name = role.name.lower()
+        return next((k for k, arn in self.home_roles.items() if arn.rsplit("/", 1)[-1].lower() == name), None)
 
     def documented_escalations(self, arn: str | None, account: str) -> frozenset[str]:
         """The escalation methods own role ``arn`` is documented to hold (empty for any other role)."""

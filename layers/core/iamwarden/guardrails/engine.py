@@ -19,7 +19,7 @@ on, so one member account can never steer IAM Warden into another.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -32,7 +32,7 @@ from iamwarden.domain.exposure import NetworkOwners, OriginAccessIdentities, ins
 from iamwarden.domain.findings import Finding, Judgement, Verdict
 from iamwarden.domain.managed_documents import ManagedPolicyDocuments
 from iamwarden.domain.principals import RoleDirectory
-from iamwarden.domain.recorded import Recorded
+from iamwarden.domain.recorded import OWN_ROLE, Recorded
 from iamwarden.domain.rule_exceptions import RuleException, active_exemption
 from iamwarden.domain.settings import Settings
 from iamwarden.domain.settings_guard import guarding_a_settings_write
@@ -126,9 +126,11 @@ def judge_change(
     actor = change.actor
     issuer = actor.session_issuer_arn or ""
     role = parse_role_arn(issuer) if actor.session_issuer_type in (None, "Role") else None
-    # Own roles by exact identity (domain.own): the stack's role ARNs, or the member stack's roles in a member
-    # account. A look-alike (role/dev/iamwarden-x, another account, another stack's iamwarden-*) is judged.
-    if role and settings.own.is_own_role(issuer, change.account):
+    # Own sessions by exact identity (domain.own.OwnIdentity.own_session): the stack's role ARNs under the session
+    # Lambda names after the role's own function, or a member stack's role whose RoleId the heartbeat read. A
+    # look-alike (role/dev/iamwarden-x, another account, another stack's iamwarden-*, a role created again under
+    # the same name) and another function given an own role are judged.
+    if role and settings.own.own_session(issuer, actor.principal_id, change.account, _role_id_reader(recorded)):
         return _ignored(change, f"made by IAM Warden's own role {issuer}")
     # A service event is always the service's own record (that is what it is), so "an AWS service made it" says
     # nothing there; only rules that name the event in ``service_events`` see one (``_expects_kind``).
@@ -224,6 +226,22 @@ def judge_change(
             unjudged=tuple(unreadable),
         )
     return Judgement(Verdict.COMPLIANT, "; ".join(compliant) or "compliant", change, (), tuple(rule_ids), resource_arn)
+
+
+def _role_id_reader(recorded: Recorded | None) -> Callable[[str], str | None]:
+    """The ``RoleId`` the heartbeat last read of a member stack role (``OWN_ROLE`` snapshot), by its ARN.
+
+    Read only for a call whose issuer has a member stack role's name at path / in a member account: the member
+    forwarders drop those calls by that ARN already, so this is almost never read (one item, no cache needed).
+    Offline (no audit table) nothing is known, and such a role is judged like any other.
+    """
+
+    def role_id(arn: str) -> str | None:
+        snapshot = recorded.snapshot(OWN_ROLE, arn) if recorded is not None else None
+        found = snapshot.data.get("role_id") if snapshot is not None else None
+        return found if isinstance(found, str) and found else None
+
+    return role_id
 
 
 def _unreadable(context: RuleContext, spec: RuleSpec, exc: PermanentAwsError) -> Finding:

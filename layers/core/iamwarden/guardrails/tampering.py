@@ -80,6 +80,9 @@ SECRETSMANAGER = "secretsmanager.amazonaws.com"
 #: The role changes judged here (the own roles' policies, boundary, trust policy and existence).
 ROLE_EVENTS = frozenset(
     {
+        # A role created under an own role's name (deleted first, or in an account the member stack never reached)
+        # is not IAM Warden's: it would take the member stack's place (``own_created_role_target``).
+        "CreateRole",
         "PutRolePolicy",
         "DeleteRolePolicy",
         "AttachRolePolicy",
@@ -103,6 +106,9 @@ BUS_EVENTS = frozenset({"RemovePermission", "PutPermission", "DeleteEventBus"})
 #: Lambda's CloudTrail event names carry API version suffixes (the Lambda developer guide lists them).
 FUNCTION_EVENTS = frozenset(
     {
+        # Any function given one of IAM Warden's roles runs as IAM Warden (the role trusts Lambda, not a function):
+        # judged for every function of the security account, not only the stack's (``_borrowed_role_target``).
+        "CreateFunction20150331",
         "PutFunctionConcurrency20171031",
         "DeleteFunctionConcurrency20171031",
         "UpdateFunctionCode20150331v2",
@@ -273,10 +279,10 @@ class TamperingRule:
                 and not guards_the_guard(own, list(settings_written(change, own)))
             ):
                 plan = []
-        if plan:
-            done = "it will be put back"
-        elif target.done is not None:
+        if target.done is not None:
             done = target.done
+        elif plan:
+            done = "it will be put back"
         elif needs:
             redeploy = own.redeploy_command(change.account, change.region)
             done = f"it cannot be put back without {'; '.join(needs)}: {redeploy}"
@@ -318,6 +324,8 @@ class TamperingRule:
             if role is None or not own.guards_role(role, account):
                 return None
             arn = iam_arn(partition, account, "role", role)
+            if name == "CreateRole":
+                return _created_own_role_target(context, role, arn)
             plan: list[RemediationStep] = []
             if name == "AttachRolePolicy":
                 policy_arn = context.request_text("policyArn")
@@ -342,6 +350,8 @@ class TamperingRule:
                 )
             if name in ("UpdateAssumeRolePolicy", "PutRolePolicy", "DeleteRolePolicy"):
                 step, needs = _restore_role_document(context, role, arn)
+                if step is None and name == "UpdateAssumeRolePolicy":
+                    return _quarantined_role_target(context, role, arn, needs)
                 return Target(f"its role {role}", arn, [step] if step else [], needs)
             return Target(f"its role {role}", arn, plan)
         if source == EVENTS and name in BUS_EVENTS:
@@ -376,6 +386,8 @@ class TamperingRule:
             return _own_secret_target(context)
         if source == LAMBDA:
             function = _function_name(_text(parameters, "functionName"))
+            if name in ROLE_GIVING_EVENTS and function not in own.functions:
+                return _borrowed_role_target(context, function)
             if function is None or function not in own.functions:
                 return None
             arn = f"arn:{partition}:lambda:{region}:{account}:function:{function}"
@@ -423,6 +435,130 @@ class TamperingRule:
                 )
             return Target(f"its setting{'s' if len(mine) > 1 else ''} {', '.join(mine)}", arn, plan)
         return None
+
+
+#: The inline policy that takes every permission from a role of an own role's name that is not IAM Warden's.
+QUARANTINE_POLICY = "iamwarden-quarantine"
+DENY_ALL: Mapping[str, Any] = {
+    "Version": "2012-10-17",
+    "Statement": [{"Sid": "IamWardenQuarantine", "Effect": "Deny", "Action": "*", "Resource": "*"}],
+}
+
+
+def _quarantine_step(role: str, arn: str, why: str) -> RemediationStep:
+    return RemediationStep(
+        QuarantineRole.action,
+        arn,
+        {"role_name": role, "policy_name": QUARANTINE_POLICY},
+        f"put the deny-all inline policy {QUARANTINE_POLICY} on role {role} ({why})",
+    )
+
+
+def _created_own_role_target(context: RuleContext, role: str, arn: str) -> Target:
+    """A role created under one of IAM Warden's role names, by anyone but its stack: it is not IAM Warden's.
+
+    IAM Warden's stacks create their roles once; a ``CreateRole`` of the name means the stack's role was deleted
+    first, or the account never had the member stack (a new account, a failed StackSet instance). Until the
+    heartbeat has read a member role's ``RoleId`` no session of it is IAM Warden's (``OwnIdentity.own_session``),
+    and a role created again has another; still, whatever it may do is taken away (a deny-all inline policy,
+    undone by deleting it), because it stands where IAM Warden's remediations and restores expect their own role.
+    """
+    change = context.change
+    own = context.settings.own
+    step = _quarantine_step(role, arn, "a role of IAM Warden's name that its stack did not create")
+    done = (
+        f"a role of that name is not IAM Warden's unless its stack creates it, so it gets the deny-all inline policy "
+        f"{QUARANTINE_POLICY} (undo deletes it); put IAM Warden's back: "
+        f"{own.redeploy_command(change.account, change.region)}"
+    )
+    return Target(f"its role name {role}, for a role its stack did not create", arn, [step], done=done)
+
+
+def _quarantined_role_target(context: RuleContext, role: str, arn: str, needs: tuple[str, ...]) -> Target:
+    """An own role's trust policy rewritten, with no good copy to put back: the role is quarantined instead.
+
+    Whoever the new trust lets in would act as IAM Warden (a member role's session is its own once the heartbeat
+    knows its RoleId). Without a snapshot nothing may be restored, so nothing is guessed: the role gets a deny-all
+    inline policy (undo deletes it), which also stops IAM Warden there until it is redeployed, and says so.
+    """
+    change = context.change
+    own = context.settings.own
+    step = _quarantine_step(role, arn, "its trust policy was rewritten and no good copy is known to put back")
+    done = (
+        f"no good copy of its trust policy is known ({'; '.join(needs)}), so the role gets the deny-all inline "
+        f"policy {QUARANTINE_POLICY} (undo deletes it) and IAM Warden cannot act through it until it is put back: "
+        f"{own.redeploy_command(change.account, change.region)}"
+    )
+    return Target(f"its role {role}", arn, [step], done=done)
+
+
+def _admits_only_the_stack(document: Any, home_account: str | None) -> bool:
+    """Whether a trust policy lets in only what IAM Warden's templates let in: the security account (its root or
+    its roles, as the member roles' trust does) and, for the security account's roles, Lambda or EventBridge."""
+    if isinstance(document, str):
+        try:
+            document = json.loads(document)
+        except ValueError:
+            return False
+    statements = document.get("Statement") if isinstance(document, Mapping) else None
+    if isinstance(statements, Mapping):
+        statements = [statements]
+    if not isinstance(statements, list) or home_account is None:
+        return False
+    services = {"lambda.amazonaws.com", "events.amazonaws.com"}
+    for statement in statements:
+        if not isinstance(statement, Mapping) or statement.get("Effect") != "Allow":
+            continue
+        principal = statement.get("Principal")
+        if not isinstance(principal, Mapping) or set(principal) - {"AWS", "Service"}:
+            return False
+        aws = principal.get("AWS", [])
+        service = principal.get("Service", [])
+        aws_list = aws if isinstance(aws, list) else [aws]
+        service_list = service if isinstance(service, list) else [service]
+        if any(not isinstance(a, str) or a.split(":")[4:5] != [home_account] for a in aws_list):
+            return False
+        if any(s not in services for s in service_list):
+            return False
+    return True
+
+
+#: The Lambda calls that give a function its execution role.
+ROLE_GIVING_EVENTS = frozenset({"CreateFunction20150331", "UpdateFunctionConfiguration20150331v2"})
+
+
+def _borrowed_role_target(context: RuleContext, function: str | None) -> Target | None:
+    """A function that is not IAM Warden's given one of IAM Warden's roles, or None for any other role.
+
+    The stack's roles trust ``lambda.amazonaws.com`` for this account, so any function given one runs as IAM
+    Warden: as the enforcer it could write IAM and reach every member account. The function is stopped, its
+    reserved concurrency set to 0 (``stop_function``: no invocation runs, the function and its code stay for the
+    investigation); undo puts its concurrency back. The role's session is named after the function, so nothing it
+    did meanwhile was taken for IAM Warden's own (``OwnIdentity.own_session``).
+    """
+    change = context.change
+    own = context.settings.own
+    role = _text(change.request_parameters, "role")
+    kind = own.passed_role_kind(role, change.account)
+    if kind is None or function is None:
+        return None
+    role_name = (role or "").rsplit("/", 1)[-1]
+    arn = f"arn:{context.partition}:lambda:{change.region}:{change.account}:function:{function}"
+    step = RemediationStep(
+        StopFunction.action,
+        arn,
+        {"function_name": function, "role": role},
+        f"set the reserved concurrency of function {function} to 0, so that it cannot run as IAM Warden's role "
+        f"{role_name}",
+    )
+    done = (
+        f"its role {role_name} lets whoever controls function {function} act as IAM Warden ({kind}), so the "
+        f"function is stopped (reserved concurrency 0; undo puts it back); give it a role of its own: aws lambda "
+        f"update-function-configuration --function-name {function} --role <its own role>"
+    )
+    return Target(
+        f"its role {role_name}, given to function {function}, which is not IAM Warden's", arn, [step], done=done
+    )
 
 
 def _central_bus_target(context: RuleContext) -> Target | None:
@@ -978,6 +1114,10 @@ def undeclared_by_the_stack(context: RuleContext) -> str | None:
             return None  # only the stack that owns a managed policy resource writes its versions through CloudFormation
         role = context.request_text("roleName") or ""
         kind = own.kind_of_role_named(role, change.account) or ""
+        if name == "CreateRole" and not _admits_only_the_stack(
+            change.request_parameters.get("assumeRolePolicyDocument"), own.home_account
+        ):
+            return f"a trust policy for role {role} that lets in more than IAM Warden's security account"
         if name in ("PutRolePolicy", "DeleteRolePolicy"):
             policy = context.request_text("policyName") or ""
             if not any(names_match(d.replace("{role}", role), policy) for d in declared.INLINE_POLICIES.get(kind, ())):
@@ -997,6 +1137,10 @@ def undeclared_by_the_stack(context: RuleContext) -> str | None:
         # The template declares neither a resource policy nor a rotation on its secrets: another stack's
         # AWS::SecretsManager::ResourcePolicy or RotationSchedule on them is tampering like anyone's call.
         return f"a {'rotation' if name == 'RotateSecret' else 'resource policy'} on {_text(parameters, 'secretId')}"
+    if change.event_source == LAMBDA and name in ROLE_GIVING_EVENTS:
+        function = _function_name(_text(parameters, "functionName")) or ""
+        if function not in own.functions:  # the templates give IAM Warden's roles to IAM Warden's functions only
+            return f"the function {function}, given one of its roles"
     if change.event_source == LAMBDA and name in ("AddPermission20150331v2", "RemovePermission20150331v2"):
         statement = _text(parameters, "statementId") or ""
         stack = own.stack_name or "iamwarden"
@@ -1091,6 +1235,50 @@ class RemoveOwnRoleBoundary:
             raise UndoError(f"role {role} has the boundary {current} now; put {before['boundary']} back by hand")
         aws.iam.put_role_permissions_boundary(RoleName=role, PermissionsBoundary=before["boundary"])
         return [f"put the permissions boundary {before['boundary']} back on role {role}"]
+
+
+class QuarantineRole:
+    """Put a deny-all inline policy on a role that took one of IAM Warden's role names. Undo deletes it again
+    (or puts back the inline policy of that name the role had before)."""
+
+    permissions: ClassVar[Permissions] = ("iam:GetRole", "iam:GetRolePolicy", "iam:PutRolePolicy")
+    action: ClassVar[StepAction] = StepAction("quarantine_role", permissions)
+    undo_permissions: ClassVar[Permissions] = ("iam:PutRolePolicy", "iam:DeleteRolePolicy")
+    undoable: ClassVar[bool] = True
+
+    def capture(self, aws: AccountClients, step: RemediationStep) -> dict[str, Any]:
+        role, policy = step.parameters["role_name"], step.parameters["policy_name"]
+        try:
+            aws.iam.get_role(RoleName=role)
+        except Exception as exc:
+            if is_gone(exc):
+                return {"exists": False}
+            raise
+        try:
+            document = policy_document(aws.iam.get_role_policy(RoleName=role, PolicyName=policy)["PolicyDocument"])
+        except Exception as exc:
+            if is_gone(exc):
+                return {"exists": True, "policy": None}
+            raise
+        return {"exists": True, "policy": document}
+
+    def apply(self, run: StepRun, step: RemediationStep, before: Mapping[str, Any], done: list[str]) -> None:
+        if not before["exists"] or canonical(before["policy"]) == canonical(DENY_ALL):
+            return  # deleted since, or quarantined already
+        role, policy = step.parameters["role_name"], step.parameters["policy_name"]
+        run.aws.iam.put_role_policy(RoleName=role, PolicyName=policy, PolicyDocument=json.dumps(DENY_ALL))
+        done.append(f"put the deny-all inline policy {policy} on role {role}")
+
+    def undo(self, aws: AccountClients, step: RemediationStep, before: Mapping[str, Any]) -> list[str]:
+        if not before["exists"] or canonical(before["policy"]) == canonical(DENY_ALL):
+            return []
+        role, policy = step.parameters["role_name"], step.parameters["policy_name"]
+        if before["policy"] is not None:
+            aws.iam.put_role_policy(RoleName=role, PolicyName=policy, PolicyDocument=json.dumps(before["policy"]))
+            return [f"put the inline policy {policy} of role {role} back as it was"]
+        with ignoring():
+            aws.iam.delete_role_policy(RoleName=role, PolicyName=policy)
+        return [f"deleted the deny-all inline policy {policy} from role {role}"]
 
 
 def _same_role(found: Mapping[str, Any], step: RemediationStep) -> None:
@@ -1552,6 +1740,49 @@ class RestoreFunctionConcurrency:
         return [f"set the reserved concurrency of {function} back to {before['reserved']}"]
 
 
+class StopFunction:
+    """Stop a function that is not IAM Warden's but runs as one of its roles: reserved concurrency 0. Undoable.
+
+    Nothing is deleted: the function, its code and its configuration stay for whoever investigates. A function
+    already at 0 (or gone) is left as it is.
+    """
+
+    permissions: ClassVar[Permissions] = ("lambda:GetFunctionConcurrency", "lambda:PutFunctionConcurrency")
+    action: ClassVar[StepAction] = StepAction("stop_function", permissions)
+    undo_permissions: ClassVar[Permissions] = ("lambda:PutFunctionConcurrency", "lambda:DeleteFunctionConcurrency")
+    undoable: ClassVar[bool] = True
+
+    def capture(self, aws: AccountClients, step: RemediationStep) -> dict[str, Any]:
+        try:
+            answer = aws.client("lambda").get_function_concurrency(FunctionName=step.parameters["function_name"])
+        except Exception as exc:
+            if is_gone(exc):
+                return {"exists": False}
+            raise
+        return {"exists": True, "reserved": answer.get("ReservedConcurrentExecutions")}
+
+    def apply(self, run: StepRun, step: RemediationStep, before: Mapping[str, Any], done: list[str]) -> None:
+        if not before["exists"] or before["reserved"] == 0:
+            return  # deleted since, or stopped already
+        function = step.parameters["function_name"]
+        _set_concurrency(run.aws, function, 0)
+        done.append(
+            f"stopped function {function} (reserved concurrency 0, it was "
+            + (str(before["reserved"]) if before["reserved"] is not None else "unreserved")
+            + f"): it runs as IAM Warden's role {step.parameters['role']}"
+        )
+
+    def undo(self, aws: AccountClients, step: RemediationStep, before: Mapping[str, Any]) -> list[str]:
+        if not before["exists"] or before["reserved"] == 0:
+            return []
+        function = step.parameters["function_name"]
+        _set_concurrency(aws, function, before["reserved"])
+        return [
+            f"set the reserved concurrency of {function} back to "
+            + (str(before["reserved"]) if before["reserved"] is not None else "none (unreserved)")
+        ]
+
+
 def _set_concurrency(aws: AccountClients, function: str, reserved: int | None) -> None:
     client = aws.client("lambda")
     if reserved is None:
@@ -1841,6 +2072,8 @@ ACTIONS = (
     RestoreOwnKey(),
     EnableOwnAlarmActions(),
     RestoreFunctionConcurrency(),
+    StopFunction(),
+    QuarantineRole(),
     RestoreSetting(),
     RemoveOwnRoleBoundary(),
     RestoreOwnRoleDocument(),
