@@ -9,8 +9,6 @@ by ``parse_settings``. If SSM itself cannot be read, the event fails and is
 retried (and dead-lettered): acting on guessed settings is never an option.
 """
 
-from __future__ import annotations
-
 from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple
 

@@ -22,8 +22,6 @@ them as configuration errors) and left out; the rest is used as given. A
 problem never echoes a value that looks like a webhook URL.
 """
 
-from __future__ import annotations
-
 import difflib
 import json
 import os

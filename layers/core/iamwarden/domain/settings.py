@@ -15,8 +15,6 @@ events of that account only, and ``accounts/<id>/mode`` caps every rule there
 silences it). ``Settings.for_account`` gives the settings an event is judged by.
 """
 
-from __future__ import annotations
-
 import difflib
 import json
 import re
@@ -216,7 +214,7 @@ class Settings(NamedTuple):
     def rule(self, rule_id: str) -> RuleSettings:
         return self.rules.get(rule_id) or RuleSettings(rule_id, default_mode(rule_id))
 
-    def for_account(self, account: str) -> Settings:
+    def for_account(self, account: str) -> "Settings":
         """The settings events of ``account`` are judged by: its rule overrides, every mode capped by its mode."""
         override = self.accounts.get(account)
         if override is None:

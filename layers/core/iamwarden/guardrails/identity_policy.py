@@ -42,8 +42,6 @@ part of an escalation method on a principal IAM Warden could not read is alerted
 as such rather than called compliant.
 """
 
-from __future__ import annotations
-
 import json
 from collections.abc import Callable, Mapping
 from functools import cache
@@ -251,7 +249,7 @@ class PrincipalChange(NamedTuple):
     #: What the principal could do BEFORE the change (nothing, when that is not known).
     before: PolicyRisk = PolicyRisk((), (), ())
     #: A group's change: the member users it opens a method for, each judged on its whole power.
-    members: tuple[tuple[str, PrincipalChange], ...] = ()
+    members: tuple[tuple[str, "PrincipalChange"], ...] = ()
 
 
 def decisive(risk: PolicyRisk, *, alone: bool = False) -> PolicyRisk:

@@ -37,8 +37,6 @@ own deployment: no other stack can hold these exact names while this one does. J
   the previous value is put back from the parameter's history (``restore_setting``).
 """
 
-from __future__ import annotations
-
 import json
 from collections.abc import Mapping
 from typing import Any, ClassVar, NamedTuple
