@@ -18,12 +18,13 @@ from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from iamwarden.adapters.slack_response import respond
 from iamwarden.app.config import EnforcerConfig
 from iamwarden.app.service import EnforcerService
-from iamwarden.app.slack_undo import is_slack_undo, run_slack_undo
 from iamwarden.app.tracing import tracer_from_environment
 from iamwarden.app.wiring import build_clients, build_enforcer_service, build_executor
+
+#: ``alerts.interactions.UNDO_COMMAND``, which a unit test keeps equal: the undo's modules load only for it.
+SLACK_UNDO_COMMAND = "iamwarden.slack-undo"
 
 logger = Logger()
 metrics = Metrics()
@@ -58,7 +59,12 @@ def enforcer() -> EnforcerService:
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    if is_slack_undo(event):  # from the Slack interaction function, which verified and authorised the click
+    if event.get("command") == SLACK_UNDO_COMMAND:  # from the Slack interaction function, which verified the click
+        # Imported on this path only: the Slack interaction model and response poster are ~5 M instructions
+        # of every cold start otherwise (README, Benchmarks); tests/unit/test_cold_import.py keeps them out.
+        from iamwarden.adapters.slack_response import respond  # noqa: PLC0415
+        from iamwarden.app.slack_undo import run_slack_undo  # noqa: PLC0415
+
         config = EnforcerConfig.from_environment()
         return run_slack_undo(event, build_executor(config, build_clients(config)), respond)
     result = enforcer().handle(event, context)

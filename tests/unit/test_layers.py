@@ -120,12 +120,18 @@ _CLI_OPTIONAL = (
     "runs without boto3 or Powertools; the AWS commands import their wiring when they run"
 )
 _SLACK = "slack_sdk costs ~55 ms to import (-X importtime): paid on the first Slack message, not at cold start"
+_DIFFLIB = (
+    "difflib (72 KB of bytecode, ~2 M instructions at the enforcer's cold import) only suggests the setting "
+    "a misspelt key meant: loaded on that error path, not at every cold start"
+)
 
 #: (importing module, imported module or its prefix) -> why the import is inside a function.
 LAZY_IMPORTS: Mapping[tuple[str, str], str] = {
     ("iamwarden.app.cli", "iamwarden.app.commands"): _CLI_OPTIONAL,
     ("iamwarden.prune.app.cli", "iamwarden.prune.app.wiring"): _CLI_OPTIONAL,
     ("iamwarden.app.backtest_cli", "iamwarden.backtest.adapters.aws"): _CLI_OPTIONAL,
+    ("iamwarden.domain.settings", "difflib"): _DIFFLIB,
+    ("iamwarden.alerts.settings", "difflib"): _DIFFLIB,
     ("iamwarden.app.dispatcher", "iamwarden.adapters.slack"): _SLACK,
     ("iamwarden.app.dispatcher", "iamwarden.adapters.slack_app"): _SLACK,
     ("iamwarden.prune.adapters.alert_notices", "iamwarden.adapters.slack"): _SLACK,

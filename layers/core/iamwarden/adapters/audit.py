@@ -13,8 +13,6 @@ the item reads back exactly as written, with no DynamoDB number or empty-value
 conversions in between.
 """
 
-from __future__ import annotations
-
 import json
 import zlib
 from collections.abc import Iterator, Mapping, Sequence
@@ -86,7 +84,7 @@ class AuditRecord(NamedTuple):
         return item
 
     @classmethod
-    def from_item(cls, item: Mapping[str, Any]) -> AuditRecord:
+    def from_item(cls, item: Mapping[str, Any]) -> "AuditRecord":
         values: dict[str, Any] = {}
         for field in cls._fields:
             attribute = item.get(field)

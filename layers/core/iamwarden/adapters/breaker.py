@@ -8,8 +8,6 @@
   ``LastModifiedDate``, so ``aws ssm put-parameter ... --value on`` takes effect at once.
 """
 
-from __future__ import annotations
-
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, NamedTuple

@@ -10,8 +10,6 @@ and assumed-role sessions are refreshed before their credentials expire.
 call actually made (and a benchmark can count them) without wrapping clients.
 """
 
-from __future__ import annotations
-
 import os
 import threading
 import time

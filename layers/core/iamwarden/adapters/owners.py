@@ -18,8 +18,6 @@ The account alias (``ListAccountAliases``) is looked up the same way, and
 cached per account for the life of the process.
 """
 
-from __future__ import annotations
-
 import logging
 import threading
 from collections.abc import Iterable, Mapping
@@ -94,7 +92,7 @@ def team_from_tags(tags: Iterable[Mapping[str, Any]], keys: Iterable[str]) -> tu
 class OwnerResolver:
     """Resolves owners and account aliases with the clients of a ``ClientFactory``; never raises."""
 
-    def __init__(self, factory: ClientFactory) -> None:
+    def __init__(self, factory: "ClientFactory") -> None:
         self._factory = factory
         self._aliases: dict[str, str | None] = {}
         self._lock = threading.Lock()

@@ -1,7 +1,7 @@
-"""Live settings from SSM Parameter Store, through Powertools Parameters.
+"""Live settings from SSM Parameter Store.
 
 Every parameter under the prefix is fetched in one GetParametersByPath walk
-and cached for ``max_age`` seconds, so an operator's change takes effect
+and cached for ``max_age`` seconds (``SsmParameters``), so an operator's change takes effect
 within that time without a redeploy, and a busy enforcer makes one SSM call
 a minute rather than one per event. Missing parameters take their documented
 defaults; invalid ones are reported (and their rule falls back to ``alert``)
@@ -9,12 +9,9 @@ by ``parse_settings``. If SSM itself cannot be read, the event fails and is
 retried (and dead-lettered): acting on guessed settings is never an option.
 """
 
-from __future__ import annotations
-
+import time
 from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple
-
-from aws_lambda_powertools.utilities.parameters import SSMProvider
 
 from iamwarden.domain.exceptions import IamWardenError, SettingsProblem
 from iamwarden.domain.settings import SETTINGS_MAX_AGE_SECONDS, RefusedValue, Settings, parse_settings
@@ -31,9 +28,42 @@ class LiveSettings(NamedTuple):
     values: dict[str, str]
 
 
-def ssm_parameters(ssm_client: Any) -> SSMProvider:
-    """Powertools' SSM provider over one of IAM Warden's clients (parameter providers are adapters: they call AWS)."""
-    return SSMProvider(boto3_client=ssm_client)
+class SsmParameters:
+    """Every parameter under a path, as Powertools' ``SSMProvider.get_multiple`` reads them, cached ``max_age`` seconds.
+
+    The one call the enforcer and the pruner make of Powertools Parameters, without importing it: that package
+    loads its AppConfig, DynamoDB and Secrets Manager providers too, some 15 M instructions of the enforcer's
+    cold import (README, Benchmarks). Same reading: one ``GetParametersByPath`` walk (values as stored, never
+    decrypted), names relative to ``path``; ``max_age`` 0 reads afresh every time.
+    """
+
+    def __init__(self, client: Any, clock: Any = time.monotonic) -> None:
+        self.client = client
+        self._clock = clock
+        self._cache: dict[str, tuple[float, dict[str, str]]] = {}
+
+    def get_multiple(self, path: str, *, max_age: int, recursive: bool = False) -> dict[str, str]:
+        cached = self._cache.get(path)
+        if cached is not None and self._clock() < cached[0]:
+            return cached[1]
+        values: dict[str, str] = {}
+        pages = self.client.get_paginator("get_parameters_by_path").paginate(
+            Path=path, WithDecryption=False, Recursive=recursive
+        )
+        for page in pages:
+            for parameter in page.get("Parameters", []):
+                name = parameter["Name"]
+                if name.startswith(path):
+                    name = name[len(path) :]
+                values[name.lstrip("/")] = parameter["Value"]
+        if max_age > 0:
+            self._cache[path] = (self._clock() + max_age, values)
+        return values
+
+
+def ssm_parameters(ssm_client: Any) -> SsmParameters:
+    """The SSM parameter reader over one of IAM Warden's clients (parameter readers are adapters: they call AWS)."""
+    return SsmParameters(ssm_client)
 
 
 class SsmSettingsSource:
@@ -55,7 +85,7 @@ class SsmSettingsSource:
     def current(self) -> LiveSettings:
         try:
             values = self.provider.get_multiple(self.prefix, recursive=True, max_age=self.max_age)
-        except Exception as exc:  # Powertools wraps every SSM failure in GetParameterError
+        except Exception as exc:  # any SSM or SDK failure: the event is retried, never judged on guessed settings
             raise SettingsUnavailableError(f"cannot read settings under {self.prefix} from SSM: {exc}") from exc
         settings, problems = parse_settings(dict(values), refused=self.refused)
         return LiveSettings(settings, tuple(problems), dict(values))

@@ -8,8 +8,6 @@ form body and its JSON payload), then ``Permissions.may``. Everything that does
 not fit raises ``Rejected`` with the HTTP status and the reason to log.
 """
 
-from __future__ import annotations
-
 import base64
 import binascii
 import hashlib

@@ -18,8 +18,6 @@ backtick-quoted span is code. Values that come from an event are quoted with
 for their channel (Slack's ``&``, ``<``, ``>``).
 """
 
-from __future__ import annotations
-
 import json
 from collections.abc import Mapping
 from typing import Any, NamedTuple

@@ -6,8 +6,6 @@ remediation: a notifier reports failures in its ``DeliveryReport`` instead of
 raising, and the enforcer records them on the audit item for replay.
 """
 
-from __future__ import annotations
-
 from typing import NamedTuple, Protocol
 
 from iamwarden.domain.delivery import DeliveryReport

@@ -22,9 +22,6 @@ them as configuration errors) and left out; the rest is used as given. A
 problem never echoes a value that looks like a webhook URL.
 """
 
-from __future__ import annotations
-
-import difflib
 import json
 import os
 import re
@@ -246,6 +243,8 @@ def _nesting_hint(path: str) -> str:
 
 
 def _unknown(name: str, known: Mapping[str, Any], what: str) -> str:
+    import difflib  # noqa: PLC0415 - only a misspelt setting needs it (tests/unit/test_layers.py, LAZY_IMPORTS)
+
     close = difflib.get_close_matches(name, list(known), n=1)
     hint = f"; did you mean {close[0]!r}?" if close else f"; known: {', '.join(sorted(known))}"
     return f"unknown {what} {name!r}{hint}"

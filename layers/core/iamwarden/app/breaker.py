@@ -12,8 +12,6 @@ failure (throttled, a 5xx, a timeout) is raised instead, so Lambda retries the
 event and a hiccup does not turn a remediation into an alert.
 """
 
-from __future__ import annotations
-
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import NamedTuple

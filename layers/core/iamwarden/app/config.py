@@ -4,8 +4,6 @@ Pure (no AWS, no Powertools), so the CLI's parser can show the defaults and ``ia
 runs where only PyYAML is installed; ``iamwarden.app.wiring`` builds the clients and the service from it.
 """
 
-from __future__ import annotations
-
 import os
 from collections.abc import Mapping
 from types import MappingProxyType
@@ -48,7 +46,7 @@ class EnforcerConfig(NamedTuple):
     exceptions_table: str = DEFAULTS["IAMWARDEN_EXCEPTIONS_TABLE"]
 
     @classmethod
-    def from_environment(cls, environ: Mapping[str, str] | None = None) -> EnforcerConfig:
+    def from_environment(cls, environ: Mapping[str, str] | None = None) -> "EnforcerConfig":
         env = os.environ if environ is None else environ
 
         def value(name: str) -> str:

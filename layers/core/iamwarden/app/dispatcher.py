@@ -19,8 +19,6 @@ the ``AlertDeliveryFailed`` metric. The enforcer records failed deliveries on
 the audit item; ``notify(notification, only=channels)`` replays exactly those.
 """
 
-from __future__ import annotations
-
 import functools
 import logging
 import os
@@ -332,7 +330,7 @@ def build_alert_dispatcher(
     metrics: MetricsSink | None = None,
     remaining_seconds: Callable[[], float] | None = None,
     secret_max_age: int = 300,
-    retry: RetryPolicy | None = None,
+    retry: "RetryPolicy | None" = None,
     environ: Mapping[str, str] | None = None,
 ) -> AlertDispatcher:
     """The dispatcher the enforcer uses, wired to AWS through ``factory``.

@@ -12,8 +12,6 @@ the resource needs a review, with ``needs_context`` saying why: never a guess. T
 enforcer remediates the next change, as it does any change.
 """
 
-from __future__ import annotations
-
 import json
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime

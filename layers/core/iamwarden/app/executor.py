@@ -7,8 +7,6 @@ whether the plan succeeded or failed part way. ``undo`` puts the before-state
 back into the current state and records that as well.
 """
 
-from __future__ import annotations
-
 from collections.abc import Callable, Mapping
 from contextlib import suppress
 from datetime import UTC, datetime

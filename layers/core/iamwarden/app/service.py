@@ -20,8 +20,6 @@ answer, and each alert is claimed on the audit item before it is sent, so a
 retry after a partial failure never repeats an action or an alert.
 """
 
-from __future__ import annotations
-
 import hashlib
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime

@@ -1,7 +1,5 @@
 """Build and read the ARNs of the resources the guardrails judge."""
 
-from __future__ import annotations
-
 from functools import lru_cache
 from typing import NamedTuple
 

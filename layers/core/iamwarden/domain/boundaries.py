@@ -18,8 +18,6 @@ What only the union of several previous statements covers (``s3:*`` against ``s3
 Pure: no AWS.
 """
 
-from __future__ import annotations
-
 from collections.abc import Callable, Sequence
 from typing import NamedTuple
 

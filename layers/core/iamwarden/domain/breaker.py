@@ -13,8 +13,6 @@ starts from zero instead of tripping again on the burst that tripped it.
 This module decides; ``iamwarden.adapters.breaker`` keeps the ledger and the switch.
 """
 
-from __future__ import annotations
-
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import NamedTuple
@@ -51,7 +49,7 @@ class LedgerEntry(NamedTuple):
         return f"{self.at.isoformat()}|{self.remediation_id}"
 
     @classmethod
-    def decode(cls, text: str) -> LedgerEntry | None:
+    def decode(cls, text: str) -> "LedgerEntry | None":
         """None for an entry that does not parse (never trusted, never fatal)."""
         at, _, remediation_id = text.partition("|")
         try:

@@ -8,8 +8,6 @@ Rule ids are stable: they name SSM parameters (``/<prefix>/rules/<id>/...``),
 metrics and alerts.
 """
 
-from __future__ import annotations
-
 from collections.abc import Iterable, Mapping
 from enum import StrEnum
 from types import MappingProxyType

@@ -4,8 +4,6 @@ Shared by the enforcer's alerts and the pruner's notices, so both report deliver
 and the enforcer can record the failed ones for replay.
 """
 
-from __future__ import annotations
-
 from typing import NamedTuple
 
 

@@ -32,8 +32,6 @@ the credential methods (CreateAccessKey and the like), which need another user.
 Everything here is pure: it judges parsed policies and asks ``RoleDirectory``, never AWS.
 """
 
-from __future__ import annotations
-
 import re
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
@@ -653,7 +651,7 @@ class _Judge:
             return None
         return Grant(action, found.shown, found.granted_by)
 
-    def _without(self, *, source: str | None = None, boundary: bool = False) -> _Judge:
+    def _without(self, *, source: str | None = None, boundary: bool = False) -> "_Judge":
         return _Judge(
             policies=tuple((named, policy) for named, policy in self.policies if named != source),
             boundary=None if boundary else self.boundary,
@@ -664,7 +662,7 @@ class _Judge:
             lifting=False,
         )
 
-    def _lifted(self) -> tuple[_Judge, tuple[tuple[EscalationMethod, Grant, str], ...]] | None:
+    def _lifted(self) -> tuple["_Judge", tuple[tuple[EscalationMethod, Grant, str], ...]] | None:
         """The holder with every restraint it can remove from itself removed, and how (method, grant, what).
 
         A Deny counts as binding only where the holder cannot delete or detach the policy holding it, a
@@ -713,7 +711,7 @@ class _Judge:
         self,
         admin: tuple[AdminGrant, ...],
         paths: list[EscalationPath],
-        judge: _Judge,
+        judge: "_Judge",
         steps: tuple[tuple[EscalationMethod, Grant, str], ...],
     ) -> list[EscalationPath]:
         """The removal as a path, when the holder without its removable restraints can do more than with them."""

@@ -30,8 +30,6 @@ and how it turns into power (its *reach*):
     deletes or replaces its permissions boundary): a path only when that unlocks more.
 """
 
-from __future__ import annotations
-
 import json
 from collections.abc import Mapping
 from functools import cache

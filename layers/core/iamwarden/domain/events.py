@@ -12,8 +12,6 @@ text or the dict Lambda hands over into a ``CloudTrailChange``, and raises
 ``InvalidEventError`` (never KeyError/TypeError/JSON traces) otherwise.
 """
 
-from __future__ import annotations
-
 import json
 from collections.abc import Mapping
 from types import MappingProxyType

@@ -4,8 +4,6 @@ Every error a caller can act on is an ``IamWardenError``; parsing never lets a
 KeyError, TypeError or JSON decoder trace escape.
 """
 
-from __future__ import annotations
-
 from typing import NamedTuple
 
 
@@ -23,7 +21,7 @@ class InvalidEventError(IamWardenError):
 class SettingsError(IamWardenError):
     """One or more settings are invalid; each problem names the bad key."""
 
-    def __init__(self, problems: list[SettingsProblem]) -> None:
+    def __init__(self, problems: list["SettingsProblem"]) -> None:
         self.problems = problems
         super().__init__("; ".join(str(problem) for problem in problems))
 

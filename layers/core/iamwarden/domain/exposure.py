@@ -57,8 +57,6 @@ not call a public grant private on a guess:
 Deny statements never widen access, so they have no exposure.
 """
 
-from __future__ import annotations
-
 import re
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime

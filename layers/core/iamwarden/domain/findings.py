@@ -6,8 +6,6 @@ each action's name carries the IAM permissions it needs so the enforcer's own
 role can be checked to grant exactly their union.
 """
 
-from __future__ import annotations
-
 import hashlib
 from collections.abc import Iterable, Iterator, Mapping
 from enum import StrEnum
@@ -40,15 +38,15 @@ class Outcome(StrEnum):
 class _Listing(type):
     """The enum-like class view of ``StepAction``: ``StepAction.DETACH_MANAGED_POLICY``, ``list(StepAction)``."""
 
-    _listed: dict[str, StepAction]
+    _listed: dict[str, "StepAction"]
 
-    def __iter__(cls) -> Iterator[StepAction]:
+    def __iter__(cls) -> Iterator["StepAction"]:
         return iter(cls._listed.values())
 
     def __len__(cls) -> int:
         return len(cls._listed)
 
-    def __getattr__(cls, name: str) -> StepAction:
+    def __getattr__(cls, name: str) -> "StepAction":
         member = cls._listed.get(name.lower()) if name.isupper() else None
         if member is None:
             raise AttributeError(f"no remediation action is listed as StepAction.{name}")
@@ -66,10 +64,10 @@ class StepAction(str, metaclass=_Listing):
     """
 
     __slots__ = ("permissions",)
-    _listed: ClassVar[dict[str, StepAction]] = {}
+    _listed: ClassVar[dict[str, "StepAction"]] = {}
     permissions: tuple[str, ...]
 
-    def __new__(cls, value: str, permissions: Iterable[str] | None = None) -> StepAction:
+    def __new__(cls, value: str, permissions: Iterable[str] | None = None) -> "StepAction":
         if permissions is None:
             listed = cls._listed.get(value)
             if listed is not None:
@@ -87,7 +85,7 @@ class StepAction(str, metaclass=_Listing):
         return self.upper()
 
     @classmethod
-    def list_actions(cls, actions: Iterable[StepAction]) -> None:
+    def list_actions(cls, actions: Iterable["StepAction"]) -> None:
         """List ``actions`` as the class's members (the guardrail registry does, once)."""
         for action in actions:
             known = cls._listed.setdefault(str(action), action)
@@ -104,7 +102,7 @@ class RemediationStep(NamedTuple):
     summary: str = ""
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> RemediationStep:
+    def from_dict(cls, data: Mapping[str, Any]) -> "RemediationStep":
         """Read back ``to_dict`` (from the audit trail)."""
         return cls(StepAction(data["action"]), data["target"], dict(data["parameters"]), data.get("summary", ""))
 
@@ -148,7 +146,7 @@ class Finding(NamedTuple):
         return hashlib.sha256(f"{self.event_id}/{self.rule_id}".encode()).hexdigest()[:20]
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any], actor: Actor) -> Finding:
+    def from_dict(cls, data: Mapping[str, Any], actor: Actor) -> "Finding":
         """Read back ``to_dict`` (from the audit trail); the actor comes from the event, which has it whole."""
         return cls(
             rule_id=data["rule"],

@@ -11,8 +11,6 @@ lookup (a network owner, a CloudFront origin access identity) is never kept, sin
 succeed later.
 """
 
-from __future__ import annotations
-
 from collections.abc import Callable, Hashable
 from typing import NamedTuple, cast
 

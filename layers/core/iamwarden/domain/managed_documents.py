@@ -12,8 +12,6 @@ document the event made default. An attachment is judged on the policy's
 default version at judging time: what the principal holds now.
 """
 
-from __future__ import annotations
-
 import json
 from collections.abc import Mapping
 from typing import Any, NamedTuple, Protocol, runtime_checkable

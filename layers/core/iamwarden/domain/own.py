@@ -10,8 +10,6 @@ settings, which an intruder with ``ssm:PutParameter`` could rewrite.
 Pure: the app reads the environment (``iamwarden.app.config``) and hands an ``OwnIdentity`` to the judgement.
 """
 
-from __future__ import annotations
-
 import re
 from collections.abc import Callable, Mapping
 from types import MappingProxyType

@@ -7,8 +7,6 @@ one ``Policy`` so the rules never branch on spelling. Action names are case
 insensitive and may use ``*`` and ``?`` wildcards on either side.
 """
 
-from __future__ import annotations
-
 from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any, NamedTuple, Protocol, cast

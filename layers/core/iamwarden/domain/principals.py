@@ -10,8 +10,6 @@ function's role or an instance's role may do); it says ``None`` when it cannot
 know, and the finding then names what it lacked.
 """
 
-from __future__ import annotations
-
 from typing import NamedTuple, Protocol, runtime_checkable
 
 from iamwarden.domain.policy import Policy
@@ -45,7 +43,7 @@ class PrincipalPolicies(NamedTuple):
         resource = self.principal_arn.split(":", 5)[-1]
         return resource.split("/", 1)[0]
 
-    def replaced(self, source: str, policy: Policy | None) -> PrincipalPolicies:
+    def replaced(self, source: str, policy: Policy | None) -> "PrincipalPolicies":
         """The same principal with the policy from ``source`` replaced (or removed, for ``None``, or added)."""
         kept = tuple(named for named in self.policies if named.source != source)
         added = () if policy is None else (NamedPolicy(source, policy),)

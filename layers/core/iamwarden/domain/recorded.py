@@ -12,8 +12,6 @@ Two questions CloudTrail cannot answer decide some verdicts:
 ``Recorded`` is None offline (``iamwarden evaluate``, the backtest): a verdict that needs it says so.
 """
 
-from __future__ import annotations
-
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, NamedTuple, Protocol

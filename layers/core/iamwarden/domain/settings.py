@@ -15,9 +15,6 @@ events of that account only, and ``accounts/<id>/mode`` caps every rule there
 silences it). ``Settings.for_account`` gives the settings an event is judged by.
 """
 
-from __future__ import annotations
-
-import difflib
 import json
 import re
 from collections.abc import Iterator, Mapping, Sequence
@@ -217,7 +214,7 @@ class Settings(NamedTuple):
     def rule(self, rule_id: str) -> RuleSettings:
         return self.rules.get(rule_id) or RuleSettings(rule_id, default_mode(rule_id))
 
-    def for_account(self, account: str) -> Settings:
+    def for_account(self, account: str) -> "Settings":
         """The settings events of ``account`` are judged by: its rule overrides, every mode capped by its mode."""
         override = self.accounts.get(account)
         if override is None:
@@ -607,6 +604,8 @@ def _string_list(raw: Any) -> list[str]:
 
 
 def _unknown(name: str, known: Mapping[str, Any], what: str) -> str:
+    import difflib  # noqa: PLC0415 - only a misspelt setting needs it (tests/unit/test_layers.py, LAZY_IMPORTS)
+
     close = difflib.get_close_matches(name, list(known), n=1)
     hint = f"; did you mean {close[0]!r}?" if close else f"; known: {', '.join(sorted(known))}"
     return f"unknown {what} {name!r}{hint}"

@@ -11,8 +11,6 @@ logging state, and its selectors as ``GetEventSelectors``/``GetInsightSelectors`
 restore passes them back unchanged.
 """
 
-from __future__ import annotations
-
 from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple
 

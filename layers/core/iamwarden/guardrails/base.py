@@ -1,7 +1,5 @@
 """What every guardrail shares: the context it judges in and the shape of its answer."""
 
-from __future__ import annotations
-
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, NamedTuple, Protocol
 

@@ -45,8 +45,6 @@ part of an escalation method on a principal IAM Warden could not read is alerted
 as such rather than called compliant.
 """
 
-from __future__ import annotations
-
 import json
 from collections.abc import Callable, Mapping, Sequence
 from functools import cache
@@ -264,7 +262,7 @@ class PrincipalChange(NamedTuple):
     #: (see ``Previous``); empty when that was not judged.
     befores: tuple[PolicyRisk, ...] = ()
     #: A group's change: the member users it opens a method for, each judged on its whole power.
-    members: tuple[tuple[str, PrincipalChange], ...] = ()
+    members: tuple[tuple[str, "PrincipalChange"], ...] = ()
 
 
 class Previous(NamedTuple):

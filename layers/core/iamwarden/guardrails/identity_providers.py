@@ -22,8 +22,6 @@ one taken after the change that already shows it, the finding says what is unkno
 alerted. A restore writes only while the provider still holds what the event set: a later change is kept.
 """
 
-from __future__ import annotations
-
 import re
 from collections.abc import Callable, Mapping
 from typing import Any, ClassVar, NamedTuple

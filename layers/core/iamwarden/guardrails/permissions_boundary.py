@@ -20,8 +20,6 @@ boundary back only while the principal still holds the boundary the event set (a
 else's, and kept); undo puts the event's boundary back.
 """
 
-from __future__ import annotations
-
 from collections.abc import Mapping
 from typing import Any, ClassVar, NamedTuple
 
@@ -128,7 +126,7 @@ class PermissionsBoundaryRule:
         )
 
     def _bounds_nothing(
-        self, context: RuleContext, evaluation: Evaluation, *, kind: str, name: str, new: str, previous: _Previous
+        self, context: RuleContext, evaluation: Evaluation, *, kind: str, name: str, new: str, previous: "_Previous"
     ) -> Evaluation:
         arn = evaluation.resource_arn or ""
         plan = (
@@ -149,7 +147,7 @@ class PermissionsBoundaryRule:
         )
 
     def _compared(
-        self, context: RuleContext, evaluation: Evaluation, *, kind: str, name: str, new: str, previous: _Previous
+        self, context: RuleContext, evaluation: Evaluation, *, kind: str, name: str, new: str, previous: "_Previous"
     ) -> Evaluation:
         """A new boundary that still bounds, against the previous one: wider is a finding, no wider is fine."""
         arn = evaluation.resource_arn or ""

@@ -33,8 +33,6 @@ pieces is matched by its Sid (``match: sid`` in the plan), because AWS chooses
 its exact spelling; a policy's Sids are unique, so that is still exact.
 """
 
-from __future__ import annotations
-
 import json
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, NamedTuple, Protocol

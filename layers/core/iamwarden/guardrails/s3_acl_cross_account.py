@@ -13,8 +13,6 @@ e-mail grantee always, the finding says what it could not know (``needs_context`
 remediated.
 """
 
-from __future__ import annotations
-
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from types import MappingProxyType

@@ -23,8 +23,6 @@ The remediation removes exactly the offending entries that are still on the live
 someone removed since is not touched) and keeps every other entry; undo adds back exactly what it removed.
 """
 
-from __future__ import annotations
-
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, ClassVar, NamedTuple

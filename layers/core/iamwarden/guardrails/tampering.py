@@ -44,8 +44,6 @@ own deployment: no other stack can hold these exact names while this one does. J
   deployment, so only operators deploy IAM Warden; alerted.
 """
 
-from __future__ import annotations
-
 import json
 from collections.abc import Mapping
 from types import MappingProxyType

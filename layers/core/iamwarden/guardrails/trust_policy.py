@@ -39,8 +39,6 @@ A condition bounds only with a positive operator (``StringEquals``,
 ``ForAllValues`` (both match when the key is absent).
 """
 
-from __future__ import annotations
-
 import json
 import re
 from collections.abc import Iterable, Mapping, Sequence

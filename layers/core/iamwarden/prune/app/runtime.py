@@ -37,7 +37,7 @@ def settings_from_values(values: Mapping[str, Any]) -> tuple[PruneSettings, list
 def read_settings(
     provider: Any, prefix: str, max_age: int = SETTINGS_MAX_AGE_SECONDS
 ) -> tuple[PruneSettings, list[SettingsProblem]]:
-    """Read with Powertools' SSMProvider (``get_multiple``, recursive, cached ``max_age`` seconds)."""
+    """Read with ``adapters.ssm_settings.SsmParameters`` (``get_multiple``, recursive, cached ``max_age`` seconds)."""
     values: Mapping[str, Any] = provider.get_multiple(prefix.rstrip("/"), recursive=True, max_age=max_age)
     return settings_from_values(values)
 

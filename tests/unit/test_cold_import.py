@@ -1,0 +1,88 @@
+"""What keeps the enforcer's cold import cheap (issue 12 item 6; the figures are in the README's Benchmarks).
+
+What only some paths need is not imported at cold start: Powertools Parameters (settings are read by
+``adapters.ssm_settings.SsmParameters``), difflib (a misspelt setting's hint), the Slack undo's modules.
+
+A ``typing.NamedTuple`` whose field annotations are strings (``from __future__ import annotations``)
+compiles a ``ForwardRef`` for every field when the class is created: about 350 small ``compile`` calls
+over the modules the enforcer imports, some 37 M of the handler's ~250 M instructions (valgrind). So the
+modules the handler and its guardrails import that define NamedTuples evaluate their annotations (no
+``from __future__ import annotations``); a forward reference is quoted where it is needed, e.g.
+``-> "Finding"`` on a class method.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from functools import cache
+from typing import Any
+
+from tests.aws_fixtures import function_environment
+from tests.conftest import ROOT
+
+_PROBE = """
+import json, sys, typing
+import app
+cold = sorted(sys.modules)
+from iamwarden.guardrails import registry
+registry.load_all()
+
+forward = []
+for name, module in sorted(sys.modules.items()):
+    if not name.startswith("iamwarden"):
+        continue
+    for value in vars(module).values():
+        if isinstance(value, type) and value.__module__ == name and hasattr(value, "_fields"):
+            fields = getattr(value, "__annotations__", {})
+            forward += [f"{name}.{value.__name__}.{f}" for f, t in fields.items() if isinstance(t, typing.ForwardRef)]
+from iamwarden.alerts.interactions import UNDO_COMMAND
+print(json.dumps({"forward": forward, "cold": cold, "all": sorted(sys.modules),
+                  "undo_command": [app.SLACK_UNDO_COMMAND, UNDO_COMMAND]}))
+"""
+
+#: Modules only some paths need, and what each would cost every cold start.
+NOT_AT_COLD_START = (
+    "aws_lambda_powertools.utilities.parameters",
+    "difflib",
+    "iamwarden.alerts.interactions",
+    "iamwarden.app.slack_undo",
+    "iamwarden.adapters.slack_response",
+    "slack_sdk",
+    "aws_xray_sdk",
+)
+
+
+@cache
+def _probe() -> dict[str, Any]:
+    """Import the enforcer handler in a fresh interpreter (template environment), then every guardrail module."""
+    env = {
+        **function_environment("EnforcerFunction"),
+        "PATH": os.environ.get("PATH", ""),
+        "PYTHONPATH": os.pathsep.join([str(ROOT / "functions" / "enforcer"), str(ROOT / "layers" / "core")]),
+    }
+    out = subprocess.run([sys.executable, "-c", _PROBE], env=env, capture_output=True, text=True, check=True).stdout
+    result: dict[str, Any] = json.loads(out.strip().splitlines()[-1])
+    return result
+
+
+def test_no_namedtuple_the_enforcer_imports_has_string_field_annotations() -> None:
+    result = _probe()
+
+    assert "iamwarden.domain.findings" in result["cold"]  # the probe saw the handler's imports
+    assert "iamwarden.guardrails.identity_policy" in result["all"]  # and the guardrails'
+    assert result["forward"] == [], "remove `from __future__ import annotations` there (see this test's docstring)"
+
+
+def test_modules_only_some_paths_need_are_not_imported_at_cold_start() -> None:
+    result = _probe()
+
+    assert "iamwarden.app.service" in result["cold"]
+    assert [name for name in NOT_AT_COLD_START if name in result["cold"]] == []
+
+
+def test_the_handler_recognises_the_slack_undo_command_the_interaction_endpoint_sends() -> None:
+    handler_command, interactions_command = _probe()["undo_command"]
+    assert handler_command == interactions_command
