@@ -1095,9 +1095,10 @@ def render_own_rules_environment() -> str:
     return (
         "\n".join(
             [
-                "# Every EventBridge rule of this stack by exact name (bus/name; bare on the default bus):",
-                "# iamwarden-tampered judges changes to them; the heartbeat checks each is there, enabled, targeted.",
-                f"IAMWARDEN_OWN_RULES: {','.join(own_rule_names())}",
+                "# Every EventBridge rule of this stack by exact name is iamwarden.domain.declared.OWN_RULES",
+                "# (generated with this template; as a variable it alone took over half of Lambda's 4 KB for all of",
+                "# a function's variables). iamwarden-tampered judges changes to them; the heartbeat checks each is",
+                "# there, enabled, targeted. The member stack's forwarding rules:",
                 f"IAMWARDEN_MEMBER_RULES: {','.join(MEMBER_RULES)}",
             ]
         )
@@ -1702,6 +1703,11 @@ def render_declared_own() -> str:
         *flat("SETTINGS", declared["settings"], "The settings parameters the stack creates, relative to the prefix."),
         *flat("PERMISSIONS", declared["permissions"], "Logical ids of the Lambda permissions the stack declares."),
         *flat("INVOKE_CONFIGS", declared["invoke_configs"], "Functions whose event invoke config the stack declares."),
+        *flat(
+            "OWN_RULES",
+            set(own_rule_names()),
+            "Every EventBridge rule of the security account's stack by exact name (bus/name; bare on the default bus).",
+        ),
         "#: The member stack's forwarding rules: each EventPattern as JSON, with the ``${...}`` the stack fills in",
         "#: (``${AWS::Partition}``, ``${AWS::AccountId}``, ``${MemberRoleName}``, ``${PrunerMemberRoleName}``).",
         "MEMBER_RULE_PATTERNS: Mapping[str, str] = MappingProxyType(",

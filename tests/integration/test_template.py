@@ -218,6 +218,11 @@ OWN_ESCALATIONS = {
         "AttachRolePolicy",
         "PutRolePolicy",
     },  # CreateNewPolicyVersion only possible (whether it holds those policies): the certain paths decide
+    # Assuming the member stack's roles (PMapper's STS edge): possible, since offline nobody knows what they may do.
+    "EnforcerRole PutRolePolicy iamwarden-enforcer-us-east-1/enforcer-runtime": {"AssumeStrongerRole"},
+    "ExceptionWatchRole PutRolePolicy iamwarden-exception-watch-us-east-1/exception-watch": {"AssumeStrongerRole"},
+    "HeartbeatRole PutRolePolicy iamwarden-heartbeat-us-east-1/heartbeat": {"AssumeStrongerRole"},
+    "PrunerMemberAccessPolicy PutRolePolicy iamwarden-pruner-us-east-1/pruner-member-accounts": {"AssumeStrongerRole"},
 }
 
 
@@ -611,3 +616,42 @@ def test_the_enforcer_knows_its_own_roles_from_the_template_environment() -> Non
             SAMPLE_OWN.home_roles,
             SAMPLE_OWN.member_roles,
         ), function
+
+
+def test_every_functions_environment_fits_lambdas_4_kb() -> None:
+    """Lambda refuses a function whose variables exceed 4 KB in all (keys and values): the deploy would fail.
+
+    Every ``Fn::GetAtt`` resolved as a function ARN of the longest kind this stack has, every ``Ref`` as its
+    parameter default or physical name (``tests.aws_fixtures.resolve``).
+    """
+    long_arn = "arn:aws:lambda:ap-southeast-2:111122223333:function:iamwarden-slack-interactions-ap-southeast-2"
+    for name, resource in translated_template()["Resources"].items():
+        if resource["Type"] != "AWS::Lambda::Function":
+            continue
+        variables = resource["Properties"].get("Environment", {}).get("Variables", {})
+        attributes = {
+            f"{target[0] if isinstance(target, list) else target.split('.')[0]}.Arn": long_arn
+            for target in _get_atts(variables)
+        }
+        resolved = {key: _resolved(value, attributes, long_arn) for key, value in variables.items()}
+        size = sum(len(key.encode()) + len(value.encode()) for key, value in resolved.items())
+        assert 0 < size <= 4096, (name, size, sorted(resolved, key=lambda k: -len(resolved[k]))[:3])
+
+
+def _resolved(value: Any, attributes: dict[str, str], long_arn: str) -> str:
+    """``value`` resolved; a ``Ref`` to a resource without a physical name here (a function) as a long name."""
+    while True:
+        try:
+            return str(resolve(value, attributes))
+        except KeyError as missing:
+            attributes[str(missing.args[0])] = long_arn.rsplit(":", 1)[1]
+
+
+def _get_atts(value: Any) -> list[Any]:
+    if isinstance(value, dict):
+        if set(value) == {"Fn::GetAtt"}:
+            return [value["Fn::GetAtt"]]
+        return [found for item in value.values() for found in _get_atts(item)]
+    if isinstance(value, list):
+        return [found for item in value for found in _get_atts(item)]
+    return []

@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import NamedTuple
 
+from iamwarden.domain import declared
 from iamwarden.domain.exceptions import ConfigurationError
 from iamwarden.domain.own import OwnIdentity, parse_own_roles
 from iamwarden.domain.settings import SETTINGS_MAX_AGE_SECONDS
@@ -119,7 +120,9 @@ def own_identity_from_environment(environ: Mapping[str, str] | None = None) -> O
         home,
         MappingProxyType(home_roles),
         MappingProxyType(member_roles),
-        rules=_names(env, "IAMWARDEN_OWN_RULES"),
+        # The stack's rules are generated with the code (declared.OWN_RULES), not passed in the environment: the
+        # list alone took over half of Lambda's 4 KB for a function's variables. Deployed only (a home account).
+        rules=_names(env, "IAMWARDEN_OWN_RULES") or (declared.OWN_RULES if home is not None else frozenset()),
         functions=_names(env, "IAMWARDEN_OWN_FUNCTIONS"),
         queues=_names(env, "IAMWARDEN_OWN_QUEUES"),
         tables=_names(env, "IAMWARDEN_OWN_TABLES"),

@@ -117,7 +117,6 @@ class HeartbeatConfig(NamedTuple):
         missing = [
             name
             for name in (
-                "IAMWARDEN_OWN_RULES",
                 "IAMWARDEN_ENFORCER_ARN",
                 "IAMWARDEN_CENTRAL_BUS_ARN",
                 "IAMWARDEN_ENFORCER_ROLE_NAME",
@@ -128,7 +127,9 @@ class HeartbeatConfig(NamedTuple):
         if missing:
             raise ConfigurationError(f"the heartbeat needs {', '.join(missing)}")
         return cls(
-            rules=tuple(name.strip() for name in env["IAMWARDEN_OWN_RULES"].split(",") if name.strip()),
+            # The stack's rules: generated with the code (declared.OWN_RULES); a test or a demo may name others.
+            rules=tuple(name.strip() for name in env.get("IAMWARDEN_OWN_RULES", "").split(",") if name.strip())
+            or tuple(sorted(declared.OWN_RULES)),
             enforcer_arn=env["IAMWARDEN_ENFORCER_ARN"],
             central_bus_arn=env["IAMWARDEN_CENTRAL_BUS_ARN"],
             enforcer_role_name=env["IAMWARDEN_ENFORCER_ROLE_NAME"],

@@ -33,23 +33,26 @@ _REMEDIATOR = frozenset(
     }
 )
 #: What the pruner needs: it writes narrower policy versions and inline policies, and attaches them.
-_PRUNER = frozenset({"AttachRolePolicy", "CreateNewPolicyVersion", "PutRolePolicy"})
+_PRUNER = frozenset({"AttachRolePolicy", "CreateNewPolicyVersion", "PutRolePolicy", "AssumeStrongerRole"})
+#: Assuming the member stack's roles (remediator, pruner-member, snapshot-reader) in each managed account is how
+#: the security account's roles work there: PMapper's STS edge, documented.
+_ASSUMES_MEMBER_ROLES = frozenset({"AssumeStrongerRole"})
 
 #: The privilege-escalation methods each of IAM Warden's roles needs for its job, by the role's kind (README
 #: "Own roles"); the enforcer and the member remediator it acts through share theirs, as do both pruner roles.
 #: CloudFormation deploying exactly these onto exactly these roles is not a finding.
 DOCUMENTED_ESCALATIONS: Mapping[str, frozenset[str]] = MappingProxyType(
     {
-        "enforcer": _REMEDIATOR,
+        "enforcer": _REMEDIATOR | _ASSUMES_MEMBER_ROLES,
         "remediator": _REMEDIATOR,
         "pruner": _PRUNER,
         "pruner-member": _PRUNER,
-        "heartbeat": frozenset(),
+        "heartbeat": _ASSUMES_MEMBER_ROLES,
         # The member stack's read-only role the heartbeat snapshots trails and boundaries through.
         "snapshot-reader": frozenset(),
         # The security account's other function roles and EventBridge's forwarding roles: none needs an escalation
         # method, and a Deny on any of them silences part of the loop (the heartbeat, expiry, Slack, forwarding).
-        "exception-watch": frozenset(),
+        "exception-watch": _ASSUMES_MEMBER_ROLES,
         "slack-interactions": frozenset(),
         "event-forwarder": frozenset(),
         # The member stack's forwarding role; its name carries the region of each stack instance (REGION_PLACEHOLDER).
