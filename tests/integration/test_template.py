@@ -633,12 +633,12 @@ def test_every_functions_environment_fits_lambdas_4_kb() -> None:
             f"{target[0] if isinstance(target, list) else target.split('.')[0]}.Arn": long_arn
             for target in _get_atts(variables)
         }
-        resolved = {key: _resolved(value, attributes, long_arn) for key, value in variables.items()}
+        resolved = {key: _variable(value, attributes, long_arn) for key, value in variables.items()}
         size = sum(len(key.encode()) + len(value.encode()) for key, value in resolved.items())
         assert 0 < size <= 4096, (name, size, sorted(resolved, key=lambda k: -len(resolved[k]))[:3])
 
 
-def _resolved(value: Any, attributes: dict[str, str], long_arn: str) -> str:
+def _variable(value: Any, attributes: dict[str, str], long_arn: str) -> str:
     """``value`` resolved; a ``Ref`` to a resource without a physical name here (a function) as a long name."""
     while True:
         try:

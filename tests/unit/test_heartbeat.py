@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from iamwarden.app.heartbeat import Heartbeat, HeartbeatConfig, SnapshotRefresh
+from iamwarden.domain import declared
 from iamwarden.domain.exceptions import ConfigurationError
 from iamwarden.domain.recorded import OWN_ROLE, Snapshot
 
@@ -28,7 +29,7 @@ def test_the_configuration_comes_from_the_template_environment() -> None:
     assert config.stack_name == "security-iamwarden"
 
 
-@pytest.mark.parametrize("missing", sorted(set(ENVIRONMENT) - {"IAMWARDEN_STACK_NAME"}))
+@pytest.mark.parametrize("missing", sorted(set(ENVIRONMENT) - {"IAMWARDEN_STACK_NAME", "IAMWARDEN_OWN_RULES"}))
 def test_a_heartbeat_that_would_check_nothing_refuses_to_start(missing: str) -> None:
     with pytest.raises(ConfigurationError, match=missing):
         HeartbeatConfig.from_environment({k: v for k, v in ENVIRONMENT.items() if k != missing})
@@ -142,8 +143,10 @@ def test_the_template_names_the_pruners_rules_and_tells_the_heartbeat_their_targ
     variables = resources["HeartbeatFunction"]["Properties"]["Environment"]["Variables"]
     assert variables["IAMWARDEN_PRUNE_PLANNER_ARN"] == {"Fn::GetAtt": ["PrunePlannerFunction", "Arn"]}
     assert variables["IAMWARDEN_PRUNE_WATCH_ARN"] == {"Fn::GetAtt": ["PruneWatchFunction", "Arn"]}
-    own = resources["HeartbeatFunction"]["Properties"]["Environment"]["Variables"]["IAMWARDEN_OWN_RULES"].split(",")
-    assert {"iamwarden-prune-schedule", "iamwarden-prune-watch"} <= set(own)
+    assert "IAMWARDEN_OWN_RULES" not in variables  # generated with the code: the 4 KB of variables is too little
+    checked = set(HeartbeatConfig.from_environment({**ENVIRONMENT, "IAMWARDEN_OWN_RULES": ""}).rules)
+    assert checked == declared.OWN_RULES
+    assert {"iamwarden-prune-schedule", "iamwarden-prune-watch"} <= checked
 
 
 def test_the_exception_watchs_rule_is_checked_against_its_own_function() -> None:
