@@ -8,8 +8,6 @@ time, and with live lookups that answer and that are denied.
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +28,7 @@ from iamwarden.domain.exposure import (
 )
 from iamwarden.domain.policy import Statement, parse_policy
 from iamwarden.guardrails.bucket_policy import BUCKET_POLICY_RULE
+from tests.policy_corpus import corpus_documents
 
 ROOT = Path(__file__).resolve().parents[2]
 BOUNDARY = TrustBoundary(
@@ -58,34 +57,13 @@ CIRCUMSTANCES = (
 )
 
 
-def _documents_in(value: Any) -> Iterator[dict[str, Any]]:
-    if isinstance(value, str) and value.lstrip().startswith("{") and "Statement" in value:
-        try:
-            value = json.loads(value)
-        except ValueError:
-            return
-    if isinstance(value, dict):
-        if "Statement" in value:
-            yield value
-        for item in value.values():
-            yield from _documents_in(item)
-    elif isinstance(value, list):
-        for item in value:
-            yield from _documents_in(item)
-
-
 def _statements() -> list[Statement]:
     found: list[Statement] = []
-    for path in [*sorted((ROOT / "events").glob("*.json")), *sorted((ROOT / "tests" / "corpora").rglob("*.json"))]:
+    for document in corpus_documents():
         try:
-            documents = list(_documents_in(json.loads(path.read_bytes())))
-        except ValueError:
-            continue  # the deliberately malformed sample
-        for document in documents:
-            try:
-                found.extend(parse_policy(document).statements)
-            except InvalidEventError:
-                continue
+            found.extend(parse_policy(document).statements)
+        except InvalidEventError:
+            continue
     return found
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -35,38 +35,16 @@ from iamwarden.domain.exposure import (
 from iamwarden.domain.policy import Condition, Principal, Statement, parse_policy
 from iamwarden.guardrails.bucket_policy import BUCKET_POLICY_RULE
 from iamwarden.guardrails.trust_policy import FederationBoundary, policy_problems, statement_problems
+from tests.policy_corpus import corpus_documents
 
 ROOT = Path(__file__).resolve().parents[2]
 BOUNDARY = TrustBoundary("111122223333", frozenset({"444455556666"}), "o-a1b2c3d4e5", frozenset({"vpce-0a1b2c3d"}))
 AT = Circumstances("us-east-1", instant("2026-03-02T10:00:00Z"))
 
 
-def _documents_in(value: Any) -> Iterator[Mapping[str, Any]]:
-    """Every policy document (an object with a Statement, possibly as JSON text) anywhere inside ``value``."""
-    if isinstance(value, str) and value.lstrip().startswith("{") and "Statement" in value:
-        try:
-            value = json.loads(value)
-        except ValueError:
-            return
-    if isinstance(value, dict):
-        if "Statement" in value:
-            yield value
-        for item in value.values():
-            yield from _documents_in(item)
-    elif isinstance(value, list):
-        for item in value:
-            yield from _documents_in(item)
-
-
 def _corpus() -> list[Mapping[str, Any]]:
-    found: list[Mapping[str, Any]] = []
-    for path in [*sorted((ROOT / "events").glob("*.json")), *sorted((ROOT / "tests" / "corpora").rglob("*.json"))]:
-        try:
-            found.extend(_documents_in(json.loads(path.read_bytes())))
-        except ValueError:
-            continue  # the deliberately malformed sample
-    valid = []
-    for document in found:
+    valid: list[Mapping[str, Any]] = []
+    for document in corpus_documents():
         try:
             parse_policy(document)
         except InvalidEventError:

@@ -11,9 +11,8 @@ the same typed policy or the same refusal, word for word.
 
 from __future__ import annotations
 
-import json
 import marshal
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, cast
 
@@ -32,6 +31,7 @@ from iamwarden.domain.documents import (
 )
 from iamwarden.domain.exceptions import InvalidEventError
 from iamwarden.domain.policy import Policy, parse_policy
+from tests.policy_corpus import corpus_documents
 
 ROOT = Path(__file__).resolve().parents[2]
 KINDS = (PolicyKind.BUCKET, PolicyKind.QUEUE, PolicyKind.LOGS_DESTINATION, PolicyKind.TRUST)
@@ -64,33 +64,7 @@ def _assert_same(value: Mapping[str, Any], kind: PolicyKind) -> None:
     assert _outcome(_current, value, kind) == _outcome(_reference, value, kind)
 
 
-def _documents_in(value: Any) -> Iterator[dict[str, Any]]:
-    if isinstance(value, str) and value.lstrip().startswith("{") and "Statement" in value:
-        try:
-            value = json.loads(value)
-        except ValueError:
-            return
-    if isinstance(value, dict):
-        if "Statement" in value:
-            yield value
-        for item in value.values():
-            yield from _documents_in(item)
-    elif isinstance(value, list):
-        for item in value:
-            yield from _documents_in(item)
-
-
-def _corpus() -> list[dict[str, Any]]:
-    found: list[dict[str, Any]] = []
-    for path in [*sorted((ROOT / "events").glob("*.json")), *sorted((ROOT / "tests" / "corpora").rglob("*.json"))]:
-        try:
-            found.extend(_documents_in(json.loads(path.read_bytes())))
-        except ValueError:
-            continue  # the deliberately malformed sample
-    return found
-
-
-CORPUS = _corpus()
+CORPUS = corpus_documents()
 
 
 def test_the_corpus_holds_the_samples_and_the_escalation_corpora() -> None:

@@ -1697,6 +1697,17 @@ def _rule_arguments(step: RemediationStep) -> dict[str, str]:
     return arguments
 
 
+def _concurrency_of(aws: AccountClients, function: str) -> dict[str, Any]:
+    """A function's reserved concurrency as a before-state: ``exists`` False when the function is gone."""
+    try:
+        answer = aws.client("lambda").get_function_concurrency(FunctionName=function)
+    except Exception as exc:
+        if is_gone(exc):
+            return {"exists": False}
+        raise
+    return {"exists": True, "reserved": answer.get("ReservedConcurrentExecutions")}
+
+
 class RestoreFunctionConcurrency:
     """Put an IAM Warden function's reserved concurrency back to what the template declares. Undoable."""
 
@@ -1710,13 +1721,7 @@ class RestoreFunctionConcurrency:
     undoable: ClassVar[bool] = True
 
     def capture(self, aws: AccountClients, step: RemediationStep) -> dict[str, Any]:
-        try:
-            answer = aws.client("lambda").get_function_concurrency(FunctionName=step.parameters["function_name"])
-        except Exception as exc:
-            if is_gone(exc):
-                return {"exists": False}
-            raise
-        return {"exists": True, "reserved": answer.get("ReservedConcurrentExecutions")}
+        return _concurrency_of(aws, step.parameters["function_name"])
 
     def apply(self, run: StepRun, step: RemediationStep, before: Mapping[str, Any], done: list[str]) -> None:
         declared = step.parameters["declared"]
@@ -1751,13 +1756,7 @@ class StopFunction:
     undoable: ClassVar[bool] = True
 
     def capture(self, aws: AccountClients, step: RemediationStep) -> dict[str, Any]:
-        try:
-            answer = aws.client("lambda").get_function_concurrency(FunctionName=step.parameters["function_name"])
-        except Exception as exc:
-            if is_gone(exc):
-                return {"exists": False}
-            raise
-        return {"exists": True, "reserved": answer.get("ReservedConcurrentExecutions")}
+        return _concurrency_of(aws, step.parameters["function_name"])
 
     def apply(self, run: StepRun, step: RemediationStep, before: Mapping[str, Any], done: list[str]) -> None:
         if not before["exists"] or before["reserved"] == 0:
