@@ -295,7 +295,7 @@ def _exposure(statement: Statement, boundary: TrustBoundary, known: Circumstance
     unknown = bound.unknown + tuple(
         f"whether its condition {_spelled(c)} limits who can use it (IAM Warden does not evaluate that key)"
         for c in statement.conditions
-        if base.public and c.key in _CALLER_KEYS and not c.if_exists and c.qualifier != "ForAllValues"
+        if base.public and c.key in _CALLER_KEYS and not c.holds_when_absent
     )
     return bound._replace(unevaluated=unevaluated, unknown=unknown)
 
@@ -316,7 +316,7 @@ def never_holds(conditions: Iterable[Condition], at: datetime | None) -> str | N
     with ``IfExists`` or ``ForAllValues`` holds when the key is absent, so it never counts.
     """
     for condition in conditions:
-        if condition.if_exists or condition.qualifier == "ForAllValues" or not condition.values:
+        if condition.holds_when_absent or not condition.values:
             continue
         operator = condition.operator.lower()
         if condition.key in _ORGANIZATION_VALUED or condition.key in _ACCOUNT_VALUED:
@@ -606,7 +606,7 @@ def _audiences(condition: Condition) -> frozenset[str] | None:
     key = condition.key
     if key not in RESTRICTING_KEYS or condition.operator.lower() not in _POSITIVE_OPERATORS:
         return None
-    if condition.if_exists or condition.qualifier == "ForAllValues":
+    if condition.holds_when_absent:
         return None
     labels: set[str] = set()
     for value in condition.values:

@@ -42,6 +42,13 @@ class Condition(NamedTuple):
     key: str
     values: tuple[str, ...]
 
+    @property
+    def holds_when_absent(self) -> bool:
+        """Whether the test holds for a request without the key (``...IfExists``, ``ForAllValues:``): then it
+        bounds nothing, since an anonymous or outside caller's request need not carry the key. ``ForAnyValue:``
+        is false when the key is absent (IAM User Guide), as the plain operator is."""
+        return self.if_exists or self.qualifier == "ForAllValues"
+
 
 class Statement(NamedTuple):
     """One statement, normalised; ``index`` and ``raw`` let a remediation remove exactly it."""

@@ -430,10 +430,7 @@ def has_external_id(conditions: Iterable[Condition]) -> bool:
 
 def _bounds(condition: Condition) -> bool:
     return (
-        condition.operator.lower() in _BOUNDING_OPERATORS
-        and not condition.if_exists
-        and condition.qualifier != "ForAllValues"
-        and bool(condition.values)
+        condition.operator.lower() in _BOUNDING_OPERATORS and not condition.holds_when_absent and bool(condition.values)
     )
 
 
