@@ -53,6 +53,7 @@ from iamwarden.adapters.errors import ignoring, is_gone
 from iamwarden.domain import declared
 from iamwarden.domain.arns import iam_arn
 from iamwarden.domain.catalog import Mode, OptionSpec, RuleSpec, Severity
+from iamwarden.domain.documents import PolicyKind, decode_policy_document
 from iamwarden.domain.exceptions import InvalidEventError, RemediationError, UndoError
 from iamwarden.domain.findings import Finding, RemediationStep, StepAction
 from iamwarden.domain.own import CENTRAL_BUS_STATEMENT_ID, names_match
@@ -976,11 +977,13 @@ def _unlike_the_snapshot(context: RuleContext) -> str | None:
     inline = snapshot.data.get("inline") if snapshot is not None else None
     if snapshot is None or not isinstance(inline, Mapping) or policy not in inline:
         return None
-    written = change.request_parameters.get("policyDocument")
-    try:
-        document = json.loads(written) if isinstance(written, str) else written
-    except ValueError:
-        return f"a document that is not JSON for its inline policy {policy}"
+    field = "detail.requestParameters.policyDocument"
+    try:  # the one decoder of an event's document (domain.documents), as the inline-policy rule reads it
+        document = decode_policy_document(
+            change.request_parameters.get("policyDocument"), PolicyKind.INLINE_ROLE, field=field
+        )
+    except InvalidEventError:
+        return f"a document that is not a policy document for its inline policy {policy}"
     if canonical(document) == canonical(inline[policy]):
         return None
     return f"a document for its inline policy {policy} that differs from IAM Warden's snapshot of {snapshot.taken_at}"
