@@ -996,21 +996,21 @@ def render_tampering_routes() -> str:
     secret_names = sorted(keys.get(SECRETS_SOURCE, set()))
     given_a_role = sorted(name for name in home_names if name in ROLE_GIVING_ONLY)
     named = sorted({n for s in by_name for n in keys[s]} - ROLE_GIVING_ONLY)
-    secret_branch: list[str] = []
+    stack_branches: list[str] = []
     if secret_names or given_a_role:  # each branch names its events: by name, by the role given, by the secret
-        secret_branch = [
+        stack_branches = [
             "$or:",
             f"  - eventSource: [{', '.join(by_name)}]",
             *_nested(flow_or_block("eventName", named, indent=18), 4),
         ]
         if given_a_role:
-            secret_branch += [
+            stack_branches += [
                 "  - eventSource: [lambda.amazonaws.com]",
                 *_nested(flow_or_block("eventName", given_a_role, indent=18), 4),
                 *own_roles_given(),
             ]
         if secret_names:
-            secret_branch += [
+            stack_branches += [
                 f"  - eventSource: [{SECRETS_SOURCE}]",
                 *_nested(flow_or_block("eventName", secret_names, indent=18), 4),
                 "    requestParameters:",
@@ -1024,11 +1024,11 @@ def render_tampering_routes() -> str:
         [
             *(
                 []
-                if secret_branch
+                if stack_branches
                 else [f"eventSource: [{', '.join(home_sources)}]", *flow_or_block("eventName", home_names, indent=16)]
             ),
             *exclusion,
-            *secret_branch,
+            *stack_branches,
         ],
         "iamwarden-tampered: the stack's rules, functions, queues, tables, settings and Slack secrets (by exact ARN "
         "or name), on this account's default bus (not through the forwarder an intruder could disable first).",
