@@ -42,6 +42,10 @@ class PreconditionFailedError(PruneError):
     """The role's policies changed since the plan was frozen (or applied); nothing was changed."""
 
 
+class PlanTamperedError(PruneError):
+    """The stored plan is not what the pruner would write for the role: someone changed the item; nothing was done."""
+
+
 class ExecutionError(PruneError):
     """Applying or rolling back a plan failed part-way; the plan records the steps that were done."""
 

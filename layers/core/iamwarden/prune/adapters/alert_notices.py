@@ -27,6 +27,7 @@ NOTICE_SEVERITY = {
     NoticeKind.APPLIED: "medium",
     NoticeKind.FAILED: "high",
     NoticeKind.ACCESS_DENIED: "high",
+    NoticeKind.TAMPERED: "critical",
 }
 _TITLES = {
     NoticeKind.PLANNED: "Unused permissions will be removed",
@@ -34,6 +35,7 @@ _TITLES = {
     NoticeKind.APPLIED: "Unused permissions removed",
     NoticeKind.FAILED: "Permission removal failed",
     NoticeKind.ACCESS_DENIED: "A pruned role was denied access",
+    NoticeKind.TAMPERED: "A stored prune plan was altered",
 }
 #: Slack's limit for a section's text is 3,000 characters; a diff longer than this is cut with a pointer.
 _SECTION_LIMIT = 2_900

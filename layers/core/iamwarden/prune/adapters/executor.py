@@ -23,9 +23,17 @@ from iamwarden.adapters.errors import describe
 from iamwarden.prune.adapters.iam_reader import IamReader
 from iamwarden.prune.adapters.store import PruneStore
 from iamwarden.prune.domain.catalogue import ActionCatalogue
-from iamwarden.prune.domain.model import PolicySource, policies_hash
-from iamwarden.prune.domain.plan import Method, PlanStatus, PolicyChange, PrunePlan, rewrite_change
-from iamwarden.prune.exceptions import ExecutionError, PlanStateError, PreconditionFailedError
+from iamwarden.prune.domain.model import PolicySource, RolePolicy, policies_hash
+from iamwarden.prune.domain.plan import (
+    Method,
+    PlanStatus,
+    PolicyChange,
+    PrunePlan,
+    plan_discrepancies,
+    rewrite_change,
+    rewrite_discrepancies,
+)
+from iamwarden.prune.exceptions import ExecutionError, PlanStateError, PlanTamperedError, PreconditionFailedError
 
 COPY_PATH = "/iamwarden-pruned/"
 _MAX_VERSIONS = 5
@@ -52,7 +60,13 @@ class Executor:
     def apply(self, plan: PrunePlan) -> PrunePlan:
         if plan.status is not PlanStatus.ANNOUNCED:
             raise PlanStateError(f"plan {plan.plan_id} is {plan.status.value}; only an announced plan is applied")
-        self._require_hash(plan, plan.policies_hash, "the plan was announced")
+        live = self._live_policies(plan.role_name)
+        if policies_hash(live) != plan.policies_hash:
+            raise PreconditionFailedError(
+                f"the policies of role {plan.role_name} changed since the plan was announced; "
+                f"plan {plan.plan_id} left as it was"
+            )
+        self._require_untampered(plan, plan_discrepancies(plan, live, self._catalogue, self._sid_prefix))
         plan = plan.with_event(PlanStatus.APPLYING, self._clock(), "before-state recorded; applying")
         self._store.save_plan(plan, self._clock())
         steps = _Steps(self._iam, plan)
@@ -97,6 +111,7 @@ class Executor:
                 f"plan {plan.plan_id} removed nothing from {', '.join(sorted(unknown))}; "
                 f"it can give back: {', '.join(sorted(touched)) or 'nothing'}"
             )
+        self._require_untampered(plan, rewrite_discrepancies(plan, self._catalogue, self._sid_prefix))
         if not interrupted:  # an interrupted apply has no after-state to compare: restore every before-state
             self._require_hash(plan, plan.current_hash or "", "the plan was applied")
         already = set(plan.rolled_back_services)
@@ -134,7 +149,19 @@ class Executor:
         return done, came_back
 
     def _hash(self, role_name: str) -> str:
-        return policies_hash(self._reader.policies(role_name))
+        return policies_hash(self._live_policies(role_name))
+
+    def _live_policies(self, role_name: str) -> tuple[RolePolicy, ...]:
+        return self._reader.policies(role_name)
+
+    @staticmethod
+    def _require_untampered(plan: PrunePlan, problems: list[str]) -> None:
+        if problems:
+            raise PlanTamperedError(
+                f"plan {plan.plan_id} in the state table is not what the pruner would do for role "
+                f"{plan.role_name}: {'; '.join(problems)}. Someone changed the stored plan (or the pruner's "
+                "settings changed since it was announced); nothing was done"
+            )
 
     def _require_hash(self, plan: PrunePlan, expected: str, since: str) -> None:
         if self._hash(plan.role_name) != expected:

@@ -43,6 +43,7 @@ from iamwarden.prune.exceptions import (
     AccessAdvisorError,
     ExecutionError,
     PlanStateError,
+    PlanTamperedError,
     PreconditionFailedError,
     RoleReadError,
     StoreError,
@@ -189,6 +190,12 @@ class Pruner:
         )
         try:
             applied = executor.apply(plan)
+        except PlanTamperedError as exc:  # a critical notice to everyone who gets the pruner's notices
+            refused = plan.with_event(PlanStatus.SUPERSEDED, now, str(exc))
+            store.save_plan(refused, now)
+            self._save(store, cleared._replace(last_outcome="tampered"), now)
+            self._notify(NoticeKind.TAMPERED, refused, str(exc))
+            return RoleOutcome(plan.role_arn, "tampered", str(exc), plan.plan_id)
         except PreconditionFailedError as exc:
             superseded = plan.with_event(PlanStatus.SUPERSEDED, now, str(exc))
             store.save_plan(superseded, now)

@@ -23,6 +23,7 @@ class NoticeKind(StrEnum):
     NOT_APPLIED = "not_applied"  # superseded by a change to the role, or the date passed outside enforce
     FAILED = "failed"
     ACCESS_DENIED = "access_denied"  # a pruned role was denied something it lost
+    TAMPERED = "tampered"  # the stored plan is not what the pruner would do: someone changed it; not applied
 
 
 class PruneNotice(NamedTuple):

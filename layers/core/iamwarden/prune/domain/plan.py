@@ -17,6 +17,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, NamedTuple
 
+from iamwarden.domain.arns import parse_role_arn
 from iamwarden.prune.domain.catalogue import ActionCatalogue
 from iamwarden.prune.domain.decide import RemovalRule
 from iamwarden.prune.domain.model import (
@@ -26,6 +27,7 @@ from iamwarden.prune.domain.model import (
     PolicySource,
     RoleFacts,
     RolePolicy,
+    canonical_json,
     iam_size,
 )
 from iamwarden.prune.domain.rewrite import Rewrite, rewrite_policy
@@ -292,6 +294,85 @@ def rewrite_change(
     return rewrite_policy(
         change.before, rule, catalogue, recent=frozenset(change.recent), exempt_sid_prefix=exempt_sid_prefix
     ).document
+
+
+def plan_discrepancies(
+    plan: PrunePlan, live: tuple[RolePolicy, ...], catalogue: ActionCatalogue, exempt_sid_prefix: str
+) -> list[str]:
+    """Where a stored plan differs from what the pruner itself would write for the role as it is now.
+
+    The plan sits in a DynamoDB table between its announcement and its date, and a write to that
+    table is no event any rule sees. So before acting the pruner does not trust the item: the id
+    must be the one its role and time give, every change must name a policy the role holds now with
+    exactly the stored before-document, and every after-document, removal list and method must be
+    what the plan's rule makes of that before-document. A rewrite only removes, so a plan that
+    passes can take away but never grant.
+    """
+    problems: list[str] = []
+    role = parse_role_arn(plan.role_arn)
+    if role is None or role.name != plan.role_name or role.account != plan.account:
+        problems.append(f"role {plan.role_name} in account {plan.account} is not the plan's role {plan.role_arn}")
+    try:
+        created = datetime.fromisoformat(plan.created_at)
+    except ValueError:
+        problems.append(f"its creation time {plan.created_at!r} is not a time")
+    else:
+        if plan_id_for(plan.role_arn, created) != plan.plan_id:
+            problems.append(f"its id is not the one role {plan.role_arn} and time {plan.created_at} give")
+    held = {policy.key: policy for policy in live}
+    keys = [change.key for change in plan.changes]
+    if len(set(keys)) != len(keys):
+        problems.append("it changes one policy twice")
+    for change in plan.changes:
+        policy = held.get(change.key)
+        if policy is None or (policy.source, policy.name, policy.arn) != (change.source, change.name, change.arn):
+            problems.append(f"{change.key} is not a policy of role {plan.role_name}")
+            continue
+        if canonical_json(policy.document) != canonical_json(change.before):
+            problems.append(f"the before-document of {change.key} is not the role's")
+            continue
+        problems.extend(_rewrite_discrepancies(change, plan.rule, catalogue, exempt_sid_prefix, policy))
+    return problems
+
+
+def rewrite_discrepancies(plan: PrunePlan, catalogue: ActionCatalogue, exempt_sid_prefix: str) -> list[str]:
+    """Where a plan's after-documents are not what its rule makes of its before-documents (for a rollback).
+
+    After an apply the before-documents are no longer live, so a rollback can only hold the item
+    to its own arithmetic: the id its role and time give, and every after the rule's rewrite of its before.
+    """
+    problems: list[str] = []
+    try:
+        created = datetime.fromisoformat(plan.created_at)
+    except ValueError:
+        created = None
+    if created is None or plan_id_for(plan.role_arn, created) != plan.plan_id:
+        problems.append(f"its id is not the one role {plan.role_arn} and time {plan.created_at} give")
+    for change in plan.changes:
+        problems.extend(_rewrite_discrepancies(change, plan.rule, catalogue, exempt_sid_prefix, None))
+    return problems
+
+
+def _rewrite_discrepancies(
+    change: PolicyChange,
+    rule: RemovalRule,
+    catalogue: ActionCatalogue,
+    exempt_sid_prefix: str,
+    policy: RolePolicy | None,
+) -> list[str]:
+    rewrite = rewrite_policy(
+        change.before, rule, catalogue, recent=frozenset(change.recent), exempt_sid_prefix=exempt_sid_prefix
+    )
+    after = None if rewrite.document is None else canonical_json(rewrite.document)
+    stored = None if change.after is None else canonical_json(change.after)
+    problems = []
+    if after != stored:
+        problems.append(f"the after-document of {change.key} is not what removing the plan's rule from it gives")
+    elif tuple(rewrite.removed) != tuple(change.removed):
+        problems.append(f"what the plan says it removes from {change.key} is not what its rule removes")
+    if policy is not None and _method(policy, rewrite) is not change.method:
+        problems.append(f"{change.key} would be changed by {_method(policy, rewrite).value}, not {change.method.value}")
+    return problems
 
 
 def _overgrown(policy: RolePolicy, rewrite: Rewrite, max_growth: int) -> dict[str, str]:
