@@ -798,3 +798,37 @@ def test_a_role_created_under_the_remediators_name_is_quarantined_and_undo_delet
     assert record.done == []  # quarantined already: idempotent
     enforcer.executor.undo(finding["remediation_id"], actor=OPERATOR)
     assert account.iam.list_role_policies(RoleName="iamwarden-heartbeat-us-east-1")["PolicyNames"] == []
+
+
+# --- an own role's maximum session (audit s6 gap 3) --------------------------------------------------------
+
+
+def test_a_longer_maximum_session_of_the_enforcers_role_is_put_back_once_and_undo_restores_it(
+    account: Account, enforcer: EnforcerService, notifier: RecordingNotifier
+) -> None:
+    account.iam.create_role(RoleName=ENFORCER_ROLE, AssumeRolePolicyDocument=json.dumps(LAMBDA_TRUST))
+    account.iam.update_role(RoleName=ENFORCER_ROLE, MaxSessionDuration=43200)
+    event = load_event("tamper-update-role-max-session-enforcer.json")
+
+    finding = _finding(enforcer.handle(event))
+
+    assert finding["outcome"] == "remediated"
+    assert account.iam.get_role(RoleName=ENFORCER_ROLE)["Role"]["MaxSessionDuration"] == 3600
+    assert len(_alerts(notifier)) == 1
+    again = enforcer.handle(event)  # the same delivery again: done once
+    assert account.iam.get_role(RoleName=ENFORCER_ROLE)["Role"]["MaxSessionDuration"] == 3600
+    assert len(_alerts(notifier)) == 1, again
+    enforcer.executor.undo(finding["remediation_id"], actor=OPERATOR)
+    assert account.iam.get_role(RoleName=ENFORCER_ROLE)["Role"]["MaxSessionDuration"] == 43200
+
+
+def test_a_maximum_session_changed_again_since_the_event_is_left_to_its_own_event(
+    account: Account, enforcer: EnforcerService
+) -> None:
+    account.iam.create_role(RoleName=ENFORCER_ROLE, AssumeRolePolicyDocument=json.dumps(LAMBDA_TRUST))
+    account.iam.update_role(RoleName=ENFORCER_ROLE, MaxSessionDuration=7200)  # not what the event set (43200)
+
+    finding = _finding(enforcer.handle(load_event("tamper-update-role-max-session-enforcer.json")))
+
+    assert finding["outcome"] != "failed"
+    assert account.iam.get_role(RoleName=ENFORCER_ROLE)["Role"]["MaxSessionDuration"] == 7200

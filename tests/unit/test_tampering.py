@@ -738,6 +738,59 @@ def test_a_function_given_any_other_role_is_no_tampering(role: str) -> None:
     assert judgement.findings == ()
 
 
+def test_a_namesake_of_an_own_function_in_another_region_given_an_own_role_is_stopped() -> None:
+    """Audit s6 gap 2: the function's name is IAM Warden's, its region is not, and it runs as the enforcer."""
+    event = load_event("tamper-enforcer-namesake-in-another-region.json")
+    assert event["detail"]["awsRegion"] != SAMPLE_OWN.home_region
+    [finding] = judge(event).findings
+    assert (finding.rule_id, finding.severity, finding.mode) == (RULE, Severity.CRITICAL, Mode.REMEDIATE)
+    [step] = finding.plan
+    assert step.action == "stop_function"
+    assert step.target == "arn:aws:lambda:eu-west-1:111122223333:function:iamwarden-enforcer"
+    # In the stack's own region the same event is a change of IAM Warden's own function: alerted, never stopped.
+    home = json.loads(json.dumps(event).replace("eu-west-1", "us-east-1"))
+    [own] = judge(home).findings
+    assert own.plan == ()
+    assert "its function iamwarden-enforcer" in own.reason
+    # Where the stack's region is not known (offline), the name alone decides, as before.
+    unknown = judge_event(event, load_settings({})._replace(own=SAMPLE_OWN._replace(home_region=None)))
+    assert [f.plan for f in unknown.findings] == [()]
+
+
+@pytest.mark.parametrize(
+    ("file", "role"),
+    [
+        ("tamper-update-role-max-session-enforcer.json", "iamwarden-enforcer-us-east-1"),
+        ("tamper-update-role-max-session-remediator.json", "iamwarden-remediator"),
+    ],
+)
+def test_a_longer_maximum_session_of_an_own_role_is_put_back(file: str, role: str) -> None:
+    """Audit s6 gap 3: a 12-hour session outlives the restore of a rewritten trust policy."""
+    event = load_event(file)
+    [finding] = judge(event).findings
+    assert (finding.rule_id, finding.severity, finding.mode) == (RULE, Severity.CRITICAL, Mode.REMEDIATE)
+    [step] = finding.plan
+    assert step.action == "restore_own_role_session_duration"
+    assert step.parameters == {"role_name": role, "duration": 43200}
+    assert "maximum session set to 43200 seconds" in finding.reason
+
+
+@pytest.mark.parametrize("parameters", [{"maxSessionDuration": 900}, {"maxSessionDuration": 7200}])
+def test_any_maximum_session_but_the_declared_one_is_tampering(parameters: dict[str, Any]) -> None:
+    event = sample("tamper-update-role-max-session-enforcer.json", **parameters)
+    [finding] = judge(event).findings
+    assert finding.plan[0].parameters["duration"] == parameters["maxSessionDuration"]
+
+
+def test_a_description_or_the_declared_maximum_is_no_tampering_and_another_role_is_not_judged() -> None:
+    described = load_event("tamper-update-role-max-session-enforcer.json")
+    described["detail"]["requestParameters"] = {"roleName": "iamwarden-enforcer-us-east-1", "description": "x"}
+    assert judge(described).findings == ()
+    assert judge(sample("tamper-update-role-max-session-enforcer.json", maxSessionDuration=3600)).findings == ()
+    other = sample("tamper-update-role-max-session-enforcer.json", roleName="orders-worker")
+    assert judge(other).findings == ()
+
+
 def test_termination_protection_switched_off_is_critical_and_switched_on_is_fine() -> None:
     off = sample("tamper-update-stack.json", enableTerminationProtection=False)
     off["detail"]["eventName"] = "UpdateTerminationProtection"
