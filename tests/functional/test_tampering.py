@@ -832,3 +832,37 @@ def test_a_maximum_session_changed_again_since_the_event_is_left_to_its_own_even
 
     assert finding["outcome"] != "failed"
     assert account.iam.get_role(RoleName=ENFORCER_ROLE)["Role"]["MaxSessionDuration"] == 7200
+
+
+# --- a stopped function started again (audit s6 gap 8) -----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("sample", "restart"),
+    [
+        ("reversed-stopped-function-concurrency-deleted.json", None),
+        ("reversed-stopped-function-concurrency-raised.json", 5),
+    ],
+)
+def test_a_stopped_function_started_again_by_hand_is_stopped_again_and_undo_restarts_it(
+    account: Account, enforcer: EnforcerService, notifier: RecordingNotifier, sample: str, restart: int | None
+) -> None:
+    client = create_function(account, "ops-helper")
+    enforcer.handle(load_event("tamper-function-given-enforcer-role.json"))
+    assert _reserved(client, "ops-helper") == 0
+    if restart is None:
+        client.delete_function_concurrency(FunctionName="ops-helper")
+    else:
+        client.put_function_concurrency(FunctionName="ops-helper", ReservedConcurrentExecutions=restart)
+
+    result = enforcer.handle(load_event(sample))
+
+    [finding] = [f for f in result["findings"] if f["rule"] == "remediation-reversed"]
+    assert finding["outcome"] == "remediated"
+    assert _reserved(client, "ops-helper") == 0
+    reversed_alerts = [
+        n for n in notifier.sent if n.finding is not None and n.finding.rule_id == "remediation-reversed"
+    ]
+    assert [alert.finding.severity.value for alert in reversed_alerts] == ["critical"]
+    enforcer.executor.undo(finding["remediation_id"], actor=OPERATOR)
+    assert _reserved(client, "ops-helper") == restart

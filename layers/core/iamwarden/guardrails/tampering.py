@@ -391,7 +391,7 @@ class TamperingRule:
         if source == SECRETSMANAGER:
             return _own_secret_target(context)
         if source == LAMBDA:
-            function = _function_name(_text(parameters, "functionName"))
+            function = function_name(_text(parameters, "functionName"))
             # A function is IAM Warden's only where its stack runs: a namesake in another region given one of its
             # roles runs as IAM Warden all the same, so it is stopped like any other (audit s6 gap 2).
             own_function = function in own.functions and own.home_region in (None, region)
@@ -1163,7 +1163,7 @@ def undeclared_by_the_stack(context: RuleContext) -> str | None:
         # AWS::SecretsManager::ResourcePolicy or RotationSchedule on them is tampering like anyone's call.
         return f"a {'rotation' if name == 'RotateSecret' else 'resource policy'} on {_text(parameters, 'secretId')}"
     if change.event_source == LAMBDA and name in ROLE_GIVING_EVENTS:
-        function = _function_name(_text(parameters, "functionName")) or ""
+        function = function_name(_text(parameters, "functionName")) or ""
         if function not in own.functions:  # the templates give IAM Warden's roles to IAM Warden's functions only
             return f"the function {function}, given one of its roles"
     if change.event_source == LAMBDA and name in ("AddPermission20150331v2", "RemovePermission20150331v2"):
@@ -1172,7 +1172,7 @@ def undeclared_by_the_stack(context: RuleContext) -> str | None:
         if not any(statement.startswith(f"{stack}-{logical}") for logical in declared.PERMISSIONS):
             return f"the permission {statement!r}"
     if change.event_source == LAMBDA and name.endswith("FunctionEventInvokeConfig"):
-        function = _function_name(_text(parameters, "functionName")) or ""
+        function = function_name(_text(parameters, "functionName")) or ""
         if function not in declared.INVOKE_CONFIGS:
             return f"an event invoke configuration on {function}"
     if change.event_source == SSM:
@@ -1210,7 +1210,7 @@ def _bus_name(value: Any) -> str:
     return value.rsplit("/", 1)[-1] if value.startswith("arn:") else value
 
 
-def _function_name(value: str | None) -> str | None:
+def function_name(value: str | None) -> str | None:
     """A function named by name, ARN or partial ARN (``123456789012:function:NAME[:qualifier]``)."""
     if value is None:
         return None
