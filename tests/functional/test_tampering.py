@@ -860,9 +860,7 @@ def test_a_stopped_function_started_again_by_hand_is_stopped_again_and_undo_rest
     [finding] = [f for f in result["findings"] if f["rule"] == "remediation-reversed"]
     assert finding["outcome"] == "remediated"
     assert _reserved(client, "ops-helper") == 0
-    reversed_alerts = [
-        n for n in notifier.sent if n.finding is not None and n.finding.rule_id == "remediation-reversed"
-    ]
-    assert [alert.finding.severity.value for alert in reversed_alerts] == ["critical"]
+    alerts = [n.finding for n in notifier.sent]
+    assert [a.severity.value for a in alerts if a is not None and a.rule_id == "remediation-reversed"] == ["critical"]
     enforcer.executor.undo(finding["remediation_id"], actor=OPERATOR)
     assert _reserved(client, "ops-helper") == restart
