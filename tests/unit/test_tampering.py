@@ -1084,3 +1084,48 @@ def test_cloudformation_creating_an_own_role_name_that_trusts_others_is_not_the_
 def test_a_role_of_any_other_name_is_left_to_the_trust_policy_rule() -> None:
     judgement = judge(_create_role("iamwarden-remediator-copy", ATTACKER_TRUST))
     assert not [f for f in judgement.findings if f.rule_id == RULE]
+
+
+BREAK_GLASS = {"break_glass_principals": ["arn:aws:iam::*:role/BreakGlassAdmin"]}
+
+
+_ADMIN = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]})
+_TRUST = json.dumps(
+    {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{MEMBER}:root"}, "Action": "sts:AssumeRole"}
+        ],
+    }
+)
+_BREAK_GLASS_CHANGES = {
+    "CreateRole": None,
+    "UpdateAssumeRolePolicy": {"roleName": "BreakGlassAdmin", "policyDocument": _TRUST},
+    "PutRolePolicy": {"roleName": "BreakGlassAdmin", "policyName": "more", "policyDocument": _ADMIN},
+    "AttachRolePolicy": {"roleName": "BreakGlassAdmin", "policyArn": "arn:aws:iam::aws:policy/AdministratorAccess"},
+}
+
+
+@pytest.mark.parametrize("name", list(_BREAK_GLASS_CHANGES))
+def test_a_role_a_break_glass_pattern_names_created_or_widened_by_anyone_is_alerted_never_undone(name: str) -> None:
+    """Audit s6 gap 12: break-glass is known by ARN pattern; a role of that name made in any account is it."""
+    event = copy.deepcopy(load_event("tamper-create-break-glass-role-in-member.json"))
+    event["detail"]["eventName"] = name
+    if _BREAK_GLASS_CHANGES[name] is not None:
+        event["detail"]["requestParameters"] = _BREAK_GLASS_CHANGES[name]
+    [finding] = [f for f in judge(event, **BREAK_GLASS).findings if f.rule_id == RULE]
+    assert finding.severity is Severity.CRITICAL
+    assert finding.plan == ()
+    assert finding.resource_arn == f"arn:aws:iam::{MEMBER}:role/BreakGlassAdmin"
+    assert "its break-glass exemption, role BreakGlassAdmin" in finding.reason
+    assert "alerted only" in finding.reason
+
+
+def test_without_break_glass_patterns_or_for_another_role_or_a_read_nothing_is_found() -> None:
+    event = load_event("tamper-create-break-glass-role-in-member.json")
+    assert [f for f in judge(event).findings if f.rule_id == RULE] == []
+    other = sample("tamper-create-break-glass-role-in-member.json", roleName="BreakGlassAdminTwo")
+    assert [f for f in judge(other, **BREAK_GLASS).findings if f.rule_id == RULE] == []
+    detached = copy.deepcopy(event)
+    detached["detail"]["eventName"] = "DetachRolePolicy"  # narrows the role: nothing to see
+    assert [f for f in judge(detached, **BREAK_GLASS).findings if f.rule_id == RULE] == []

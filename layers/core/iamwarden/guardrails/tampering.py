@@ -325,8 +325,10 @@ class TamperingRule:
             return _own_policy_target(context)
         if source == IAM:
             role = context.request_text("roleName")
-            if role is None or not own.guards_role(role, account):
+            if role is None:
                 return None
+            if not own.guards_role(role, account):
+                return _break_glass_target(context, role)
             arn = iam_arn(partition, account, "role", role)
             if name == "CreateRole":
                 return _created_own_role_target(context, role, arn)
@@ -444,6 +446,37 @@ class TamperingRule:
                 )
             return Target(f"its setting{'s' if len(mine) > 1 else ''} {', '.join(mine)}", arn, plan)
         return None
+
+
+#: The changes that make a role a break-glass role someone else holds: its creation, its trust, its permissions.
+BREAK_GLASS_EVENTS = frozenset(
+    {"CreateRole", "UpdateAssumeRolePolicy", "PutRolePolicy", "AttachRolePolicy", "DeleteRolePermissionsBoundary"}
+)
+
+
+def _break_glass_target(context: RuleContext, role: str) -> Target | None:
+    """A change to a role ``break_glass_principals`` names: whoever holds it acts with remediation off (alerted only).
+
+    Break-glass is known by ARN pattern, and IAM events name a role without its path, so a role of that name in
+    any account the pattern covers is the exemption: created or re-trusted there by someone else, it would let them
+    act unremediated (audit s6 gap 12). Nothing is undone: the break-glass role is the operators' own.
+    """
+    change = context.change
+    if change.event_name not in BREAK_GLASS_EVENTS:
+        return None
+    arn = iam_arn(context.partition, change.account, "role", role)
+    if context.settings.is_break_glass(arn) is None:
+        return None
+    return Target(
+        f"its break-glass exemption, role {role} (break_glass_principals)",
+        arn,
+        [],
+        done=(
+            "alerted only, as the break-glass role is the operators' own: whoever can create, re-trust or widen it "
+            "acts with remediation off, so make sure this change was theirs (an SCP that denies iam:CreateRole, "
+            "iam:UpdateAssumeRolePolicy, iam:PutRolePolicy and iam:AttachRolePolicy on it to all but them keeps it so)"
+        ),
+    )
 
 
 def _session_duration_target(context: RuleContext, role: str, arn: str) -> Target | None:
