@@ -157,6 +157,7 @@ SAMPLE_OWN = OwnIdentity(
         "iamwarden-slack-interactions": "slack-interactions",
         "iamwarden-exception-watch": "exception-watch",
     },
+    home_region="us-east-1",
 )
 
 

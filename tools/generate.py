@@ -320,6 +320,13 @@ SCOPES: tuple[Scope, ...] = (
         OWNED_BY_THIS_ACCOUNT,
     ),
     Scope(
+        "RestoreOwnRoleSessionDurations",
+        ("iam:UpdateRole",),
+        (_ACCOUNT_ARN.format("role/iamwarden-*"),),
+        comment="iamwarden-tampered: IAM Warden's roles keep the default maximum session (the code acts on their exact "
+        "names).",
+    ),
+    Scope(
         "RemoveBoundariesFromOwnRoles",
         ("iam:GetRole", "iam:DeleteRolePermissionsBoundary"),
         (_ACCOUNT_ARN.format("role/iamwarden-*"),),

@@ -798,3 +798,69 @@ def test_a_role_created_under_the_remediators_name_is_quarantined_and_undo_delet
     assert record.done == []  # quarantined already: idempotent
     enforcer.executor.undo(finding["remediation_id"], actor=OPERATOR)
     assert account.iam.list_role_policies(RoleName="iamwarden-heartbeat-us-east-1")["PolicyNames"] == []
+
+
+# --- an own role's maximum session (audit s6 gap 3) --------------------------------------------------------
+
+
+def test_a_longer_maximum_session_of_the_enforcers_role_is_put_back_once_and_undo_restores_it(
+    account: Account, enforcer: EnforcerService, notifier: RecordingNotifier
+) -> None:
+    account.iam.create_role(RoleName=ENFORCER_ROLE, AssumeRolePolicyDocument=json.dumps(LAMBDA_TRUST))
+    account.iam.update_role(RoleName=ENFORCER_ROLE, MaxSessionDuration=43200)
+    event = load_event("tamper-update-role-max-session-enforcer.json")
+
+    finding = _finding(enforcer.handle(event))
+
+    assert finding["outcome"] == "remediated"
+    assert account.iam.get_role(RoleName=ENFORCER_ROLE)["Role"]["MaxSessionDuration"] == 3600
+    assert len(_alerts(notifier)) == 1
+    again = enforcer.handle(event)  # the same delivery again: done once
+    assert account.iam.get_role(RoleName=ENFORCER_ROLE)["Role"]["MaxSessionDuration"] == 3600
+    assert len(_alerts(notifier)) == 1, again
+    enforcer.executor.undo(finding["remediation_id"], actor=OPERATOR)
+    assert account.iam.get_role(RoleName=ENFORCER_ROLE)["Role"]["MaxSessionDuration"] == 43200
+
+
+def test_a_maximum_session_changed_again_since_the_event_is_left_to_its_own_event(
+    account: Account, enforcer: EnforcerService
+) -> None:
+    account.iam.create_role(RoleName=ENFORCER_ROLE, AssumeRolePolicyDocument=json.dumps(LAMBDA_TRUST))
+    account.iam.update_role(RoleName=ENFORCER_ROLE, MaxSessionDuration=7200)  # not what the event set (43200)
+
+    finding = _finding(enforcer.handle(load_event("tamper-update-role-max-session-enforcer.json")))
+
+    assert finding["outcome"] != "failed"
+    assert account.iam.get_role(RoleName=ENFORCER_ROLE)["Role"]["MaxSessionDuration"] == 7200
+
+
+# --- a stopped function started again (audit s6 gap 8) -----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("sample", "restart"),
+    [
+        ("reversed-stopped-function-concurrency-deleted.json", None),
+        ("reversed-stopped-function-concurrency-raised.json", 5),
+    ],
+)
+def test_a_stopped_function_started_again_by_hand_is_stopped_again_and_undo_restarts_it(
+    account: Account, enforcer: EnforcerService, notifier: RecordingNotifier, sample: str, restart: int | None
+) -> None:
+    client = create_function(account, "ops-helper")
+    enforcer.handle(load_event("tamper-function-given-enforcer-role.json"))
+    assert _reserved(client, "ops-helper") == 0
+    if restart is None:
+        client.delete_function_concurrency(FunctionName="ops-helper")
+    else:
+        client.put_function_concurrency(FunctionName="ops-helper", ReservedConcurrentExecutions=restart)
+
+    result = enforcer.handle(load_event(sample))
+
+    [finding] = [f for f in result["findings"] if f["rule"] == "remediation-reversed"]
+    assert finding["outcome"] == "remediated"
+    assert _reserved(client, "ops-helper") == 0
+    alerts = [n.finding for n in notifier.sent]
+    assert [a.severity.value for a in alerts if a is not None and a.rule_id == "remediation-reversed"] == ["critical"]
+    enforcer.executor.undo(finding["remediation_id"], actor=OPERATOR)
+    assert _reserved(client, "ops-helper") == restart

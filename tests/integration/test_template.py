@@ -608,7 +608,9 @@ def test_the_default_parameters_are_valid_settings_with_every_rule_in_alert() ->
 
 def test_the_enforcer_knows_its_own_roles_from_the_template_environment() -> None:
     """The identity the code exempts is the template's: exact ARNs home, the member stack's names elsewhere."""
-    assert own_identity_from_environment(function_environment("EnforcerFunction")) == SAMPLE_OWN
+    # Lambda's runtime sets AWS_REGION (the region the stack runs in); the template does not.
+    deployed = {**function_environment("EnforcerFunction"), "AWS_REGION": REGION}
+    assert own_identity_from_environment(deployed) == SAMPLE_OWN
     for function in ("PrunePlannerFunction", "PruneWorkerFunction", "PruneWatchFunction"):
         own = own_identity_from_environment(function_environment(function))
         assert (own.home_account, own.home_roles, own.member_roles) == (

@@ -5,8 +5,9 @@ runs as it. Lambda puts the calling function's ARN into every call from the exec
 (``lambda:SourceFunctionArn``; Lambda developer guide, "Using source function ARN to control function access
 behavior"), so a Deny with ``ArnNotEquals`` on every other function's calls leaves IAM Warden's own untouched.
 Lambda's own calls with the role that carry no such ARN (KMS for the environment variables, SQS for event
-sources and on-failure destinations) are left out of the Deny; CloudWatch Logs and X-Ray carry it, and are left
-out too, so that a misconfiguration never costs the logs.
+sources and on-failure destinations) are left out of the Deny, and only those actions: a borrower keeps no
+``kms:PutKeyPolicy`` or ``sqs:SetQueueAttributes`` (audit s6 gap 2). CloudWatch Logs and X-Ray carry it, and are
+left out too, so that a misconfiguration never costs the logs.
 """
 
 from __future__ import annotations
@@ -15,12 +16,35 @@ from typing import Any
 
 import pytest
 
+from iamwarden.domain.policy import action_matches
 from tests.aws_fixtures import HOME_ACCOUNT, REGION, function_environment, resolve
 from tests.sam_template import translated_template
 
 POLICY = "only-its-own-function"
 #: The calls Lambda makes with a function's role on its behalf, some without the source function ARN.
-LEFT_OUT = ["logs:*", "xray:*", "kms:*", "sqs:*"]
+LEFT_OUT = [
+    "logs:*",
+    "xray:*",
+    "kms:Decrypt",
+    "kms:GenerateDataKey*",
+    "kms:DescribeKey",
+    "sqs:ReceiveMessage",
+    "sqs:DeleteMessage",
+    "sqs:GetQueueAttributes",
+    "sqs:ChangeMessageVisibility",
+    "sqs:SendMessage",
+]
+#: What the stack's roles hold that a function given one of them must not: each is denied by the statement.
+NEVER_LEFT_OUT = [
+    "kms:PutKeyPolicy",
+    "kms:ScheduleKeyDeletion",
+    "kms:DisableKey",
+    "sqs:SetQueueAttributes",
+    "sqs:DeleteQueue",
+    "sqs:PurgeQueue",
+    "iam:PutRolePolicy",
+    "lambda:UpdateFunctionCode",
+]
 ROLES = ("EnforcerRole", "PrunerRole", "HeartbeatRole", "ExceptionWatchRole", "SlackInteractionsRole")
 
 
@@ -48,6 +72,12 @@ def test_every_call_of_another_function_is_denied_but_what_lambda_makes_for_it(r
     assert statement["NotAction"] == LEFT_OUT
     assert statement["Resource"] == "*"
     assert list(statement["Condition"]) == ["ArnNotEquals"], "not ...IfExists: a call without the key is denied too"
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("action", NEVER_LEFT_OUT)
+def test_a_borrower_keeps_no_write_of_keys_queues_or_anything_else(role: str, action: str) -> None:
+    assert not any(action_matches(pattern, action) for pattern in _deny(role)["NotAction"])
 
 
 @pytest.mark.parametrize("role", ROLES)

@@ -738,6 +738,59 @@ def test_a_function_given_any_other_role_is_no_tampering(role: str) -> None:
     assert judgement.findings == ()
 
 
+def test_a_namesake_of_an_own_function_in_another_region_given_an_own_role_is_stopped() -> None:
+    """Audit s6 gap 2: the function's name is IAM Warden's, its region is not, and it runs as the enforcer."""
+    event = load_event("tamper-enforcer-namesake-in-another-region.json")
+    assert event["detail"]["awsRegion"] != SAMPLE_OWN.home_region
+    [finding] = judge(event).findings
+    assert (finding.rule_id, finding.severity, finding.mode) == (RULE, Severity.CRITICAL, Mode.REMEDIATE)
+    [step] = finding.plan
+    assert step.action == "stop_function"
+    assert step.target == "arn:aws:lambda:eu-west-1:111122223333:function:iamwarden-enforcer"
+    # In the stack's own region the same event is a change of IAM Warden's own function: alerted, never stopped.
+    home = json.loads(json.dumps(event).replace("eu-west-1", "us-east-1"))
+    [own] = judge(home).findings
+    assert own.plan == ()
+    assert "its function iamwarden-enforcer" in own.reason
+    # Where the stack's region is not known (offline), the name alone decides, as before.
+    unknown = judge_event(event, load_settings({})._replace(own=SAMPLE_OWN._replace(home_region=None)))
+    assert [f.plan for f in unknown.findings] == [()]
+
+
+@pytest.mark.parametrize(
+    ("file", "role"),
+    [
+        ("tamper-update-role-max-session-enforcer.json", "iamwarden-enforcer-us-east-1"),
+        ("tamper-update-role-max-session-remediator.json", "iamwarden-remediator"),
+    ],
+)
+def test_a_longer_maximum_session_of_an_own_role_is_put_back(file: str, role: str) -> None:
+    """Audit s6 gap 3: a 12-hour session outlives the restore of a rewritten trust policy."""
+    event = load_event(file)
+    [finding] = judge(event).findings
+    assert (finding.rule_id, finding.severity, finding.mode) == (RULE, Severity.CRITICAL, Mode.REMEDIATE)
+    [step] = finding.plan
+    assert step.action == "restore_own_role_session_duration"
+    assert step.parameters == {"role_name": role, "duration": 43200}
+    assert "maximum session set to 43200 seconds" in finding.reason
+
+
+@pytest.mark.parametrize("parameters", [{"maxSessionDuration": 900}, {"maxSessionDuration": 7200}])
+def test_any_maximum_session_but_the_declared_one_is_tampering(parameters: dict[str, Any]) -> None:
+    event = sample("tamper-update-role-max-session-enforcer.json", **parameters)
+    [finding] = judge(event).findings
+    assert finding.plan[0].parameters["duration"] == parameters["maxSessionDuration"]
+
+
+def test_a_description_or_the_declared_maximum_is_no_tampering_and_another_role_is_not_judged() -> None:
+    described = load_event("tamper-update-role-max-session-enforcer.json")
+    described["detail"]["requestParameters"] = {"roleName": "iamwarden-enforcer-us-east-1", "description": "x"}
+    assert judge(described).findings == ()
+    assert judge(sample("tamper-update-role-max-session-enforcer.json", maxSessionDuration=3600)).findings == ()
+    other = sample("tamper-update-role-max-session-enforcer.json", roleName="orders-worker")
+    assert judge(other).findings == ()
+
+
 def test_termination_protection_switched_off_is_critical_and_switched_on_is_fine() -> None:
     off = sample("tamper-update-stack.json", enableTerminationProtection=False)
     off["detail"]["eventName"] = "UpdateTerminationProtection"
@@ -1031,3 +1084,48 @@ def test_cloudformation_creating_an_own_role_name_that_trusts_others_is_not_the_
 def test_a_role_of_any_other_name_is_left_to_the_trust_policy_rule() -> None:
     judgement = judge(_create_role("iamwarden-remediator-copy", ATTACKER_TRUST))
     assert not [f for f in judgement.findings if f.rule_id == RULE]
+
+
+BREAK_GLASS = {"break_glass_principals": ["arn:aws:iam::*:role/BreakGlassAdmin"]}
+
+
+_ADMIN = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]})
+_TRUST = json.dumps(
+    {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{MEMBER}:root"}, "Action": "sts:AssumeRole"}
+        ],
+    }
+)
+_BREAK_GLASS_CHANGES = {
+    "CreateRole": None,
+    "UpdateAssumeRolePolicy": {"roleName": "BreakGlassAdmin", "policyDocument": _TRUST},
+    "PutRolePolicy": {"roleName": "BreakGlassAdmin", "policyName": "more", "policyDocument": _ADMIN},
+    "AttachRolePolicy": {"roleName": "BreakGlassAdmin", "policyArn": "arn:aws:iam::aws:policy/AdministratorAccess"},
+}
+
+
+@pytest.mark.parametrize("name", list(_BREAK_GLASS_CHANGES))
+def test_a_role_a_break_glass_pattern_names_created_or_widened_by_anyone_is_alerted_never_undone(name: str) -> None:
+    """Audit s6 gap 12: break-glass is known by ARN pattern; a role of that name made in any account is it."""
+    event = copy.deepcopy(load_event("tamper-create-break-glass-role-in-member.json"))
+    event["detail"]["eventName"] = name
+    if _BREAK_GLASS_CHANGES[name] is not None:
+        event["detail"]["requestParameters"] = _BREAK_GLASS_CHANGES[name]
+    [finding] = [f for f in judge(event, **BREAK_GLASS).findings if f.rule_id == RULE]
+    assert finding.severity is Severity.CRITICAL
+    assert finding.plan == ()
+    assert finding.resource_arn == f"arn:aws:iam::{MEMBER}:role/BreakGlassAdmin"
+    assert "its break-glass exemption, role BreakGlassAdmin" in finding.reason
+    assert "alerted only" in finding.reason
+
+
+def test_without_break_glass_patterns_or_for_another_role_or_a_read_nothing_is_found() -> None:
+    event = load_event("tamper-create-break-glass-role-in-member.json")
+    assert [f for f in judge(event).findings if f.rule_id == RULE] == []
+    other = sample("tamper-create-break-glass-role-in-member.json", roleName="BreakGlassAdminTwo")
+    assert [f for f in judge(other, **BREAK_GLASS).findings if f.rule_id == RULE] == []
+    detached = copy.deepcopy(event)
+    detached["detail"]["eventName"] = "DetachRolePolicy"  # narrows the role: nothing to see
+    assert [f for f in judge(detached, **BREAK_GLASS).findings if f.rule_id == RULE] == []

@@ -144,6 +144,8 @@ def own_identity_from_environment(environ: Mapping[str, str] | None = None) -> O
             if secret
         ),
         function_roles=MappingProxyType(_function_roles(env.get("IAMWARDEN_OWN_FUNCTION_ROLES", ""), home_roles)),
+        # Lambda sets AWS_REGION: the functions run where the stack is. Deployed only (a home account).
+        home_region=(env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or None) if home is not None else None,
     )
 
 

@@ -135,6 +135,8 @@ class OwnIdentity(NamedTuple):
     #: The Slack credentials the alerts go out with (the webhook and the bot token secrets), as the template's
     #: ``!Ref`` gives them: each secret's full ARN (or, where only its name is known, the name).
     secrets: frozenset[str] = frozenset()
+    #: The region the stack (its functions, queues, tables, settings) runs in; None: not known, any region.
+    home_region: str | None = None
 
     def own_secret(self, secret_id: str | None, account: str, region: str) -> str | None:
         """Which of IAM Warden's secrets ``secret_id`` names (its ARN, name or ARN without the random suffix) when

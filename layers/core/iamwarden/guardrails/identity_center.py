@@ -6,6 +6,13 @@ permission set, in the Identity Center instance's region (``sso.amazonaws.com``)
 
 * ``AttachManagedPolicyToPermissionSet`` of an admin-equivalent AWS-managed policy -> detach exactly it;
 * ``PutInlinePolicyToPermissionSet`` of an admin-equivalent or escalating inline policy -> delete it;
+* ``AttachCustomerManagedPolicyReferenceToPermissionSet``: the set now takes in, in each account it is provisioned
+  to, that account's own customer-managed policy of that name and path, which IAM Warden does not read there. Alerted
+  (high) with what is unknown and the command that takes the reference off, never remediated on a guess: the same
+  grant as an admin policy attached, by a third API (audit s6 gap 4);
+* ``DeletePermissionsBoundaryFromPermissionSet``: the cap on what the set's policies grant is gone: alerted (medium);
+  ``PutPermissionsBoundaryToPermissionSet`` of an admin-equivalent AWS-managed policy bounds nothing: alerted (medium);
+  any other boundary only narrows the set;
 * ``CreateAccountAssignment`` of an administrator permission set -> delete exactly that assignment. A set
   is an administrator set when ``admin_permission_sets`` (ARN patterns) names it, or when the enforcer reads
   it live (``ASSIGNMENT_READS``) and it holds an admin-equivalent AWS-managed policy or an admin-equivalent or
@@ -41,7 +48,14 @@ PERMISSION_SET_ADMIN = RuleSpec(
     title="Identity Center permission set made admin, or an admin set assigned",
     event_source="sso.amazonaws.com",
     event_names=frozenset(
-        {"AttachManagedPolicyToPermissionSet", "PutInlinePolicyToPermissionSet", "CreateAccountAssignment"}
+        {
+            "AttachManagedPolicyToPermissionSet",
+            "PutInlinePolicyToPermissionSet",
+            "CreateAccountAssignment",
+            "AttachCustomerManagedPolicyReferenceToPermissionSet",
+            "PutPermissionsBoundaryToPermissionSet",
+            "DeletePermissionsBoundaryFromPermissionSet",
+        }
     ),
     risk=(
         "A permission set becomes a role in every account it is assigned to; made admin, or assigned to someone new, "
@@ -95,6 +109,8 @@ class PermissionSetRule:
         evaluation = Evaluation(resource_arn=permission_set)
         actor = change.actor.display
         base = {"instance_arn": instance, "permission_set_arn": permission_set}
+        if change.event_name in _UNREAD_GRANTS:
+            return _unread_grant(context, evaluation, permission_set)
         if change.event_name == "AttachManagedPolicyToPermissionSet":
             policy = context.request_text("managedPolicyArn")
             name = policy.rsplit("/", 1)[-1]
@@ -183,6 +199,86 @@ class PermissionSetRule:
             )
         )
         return evaluation
+
+
+#: The permission-set changes whose grant lives in each account the set reaches, where IAM Warden does not read it.
+_UNREAD_GRANTS = frozenset(
+    {
+        "AttachCustomerManagedPolicyReferenceToPermissionSet",
+        "PutPermissionsBoundaryToPermissionSet",
+        "DeletePermissionsBoundaryFromPermissionSet",
+    }
+)
+
+
+def _policy_reference(value: Any) -> str | None:
+    """``/path/name`` of a ``CustomerManagedPolicyReference`` (path ``/`` when absent), or None."""
+    if not isinstance(value, Mapping) or not isinstance(value.get("name"), str) or not value["name"]:
+        return None
+    path = value.get("path") if isinstance(value.get("path"), str) and value.get("path") else "/"
+    return f"{path}{value['name']}"
+
+
+def _unread_grant(context: RuleContext, evaluation: Evaluation, permission_set: str) -> Evaluation:
+    """A customer-managed policy reference, or a boundary put or taken off: alerted with what is unknown."""
+    change = context.change
+    actor = change.actor.display
+    request = change.request_parameters
+    instance = context.request_text("instanceArn")
+    ids = f"--instance-arn {instance} --permission-set-arn {permission_set}"
+    if change.event_name == "AttachCustomerManagedPolicyReferenceToPermissionSet":
+        policy = _policy_reference(request.get("customerManagedPolicyReference"))
+        if policy is None:
+            raise InvalidEventError("detail.requestParameters.customerManagedPolicyReference names no policy")
+        name = policy.rsplit("/", 1)[-1]
+        path = policy[: -len(name)]
+        severity = Severity.HIGH
+        reason = (
+            f"{actor} attached the customer-managed policy {policy} to permission set {permission_set}: in every "
+            f"account the set is provisioned to, that account's own policy {policy} becomes part of the set's role, "
+            "so whoever can write a policy of that name there decides what the set grants. Take the reference off "
+            "if it was not meant: aws sso-admin detach-customer-managed-policy-reference-from-permission-set "
+            f"{ids} --customer-managed-policy-reference Name={name},Path={path}"
+        )
+        unknown = (
+            f"what the customer-managed policy {policy} grants in each account permission set {permission_set} is "
+            "provisioned to (each account holds its own policy of that name; IAM Warden does not read them)",
+        )
+    elif change.event_name == "DeletePermissionsBoundaryFromPermissionSet":
+        severity = Severity.MEDIUM
+        reason = (
+            f"{actor} took the permissions boundary off permission set {permission_set}: the cap on what its "
+            "policies grant in every account it is provisioned to is gone"
+        )
+        unknown = (f"what the policies of permission set {permission_set} grant without the boundary",)
+    else:
+        boundary = request.get("permissionsBoundary")
+        arn = boundary.get("managedPolicyArn") if isinstance(boundary, Mapping) else None
+        name = arn.rsplit("/", 1)[-1] if isinstance(arn, str) else ""
+        if not (isinstance(arn, str) and ":iam::aws:policy/" in arn and name in ADMIN_EQUIVALENT):
+            evaluation.compliant.append(
+                f"a permissions boundary only narrows what permission set {permission_set} grants"
+            )
+            return evaluation
+        severity = Severity.MEDIUM
+        reason = (
+            f"{actor} made {name} the permissions boundary of permission set {permission_set}: it "
+            f"{ADMIN_EQUIVALENT[name]}, so it bounds nothing"
+        )
+        unknown = (
+            f"what the boundary it replaced allowed, and what the policies of permission set {permission_set} grant",
+        )
+    evaluation.findings.append(
+        context.finding(
+            PERMISSION_SET_ADMIN,
+            severity=severity,
+            resource_arn=permission_set,
+            reason=reason + ".",
+            plan=[],
+            needs_context=unknown,
+        )
+    )
+    return evaluation
 
 
 def _what_the_set_grants(client: Any, instance: str, permission_set: str) -> tuple[list[str], tuple[str, ...]]:

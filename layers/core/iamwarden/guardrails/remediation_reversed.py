@@ -16,6 +16,11 @@ IAM's events name users without their path, so a user is looked up at path ``/``
 rule records it); a quarantined user at another path is found only through ``iam-user-created``'s records,
 which carry the full ARN from the CreateUser response.
 
+A function ``iamwarden-tampered`` stopped (reserved concurrency 0: it was given one of IAM Warden's roles) whose
+concurrency is raised again or deleted (``PutFunctionConcurrency`` above 0, ``DeleteFunctionConcurrency``) is
+running as IAM Warden again: it is stopped again (audit s6 gap 8). The events are routed by the stack's own rule
+(``iamwarden-tampered-stack``, the security account's Lambda events), where the stopped functions live.
+
 IAM Roles Anywhere: ``EnableTrustAnchor`` / ``EnableProfile`` of a trust anchor or profile that
 ``roles-anywhere-trust-anchor`` disabled (a remediation in force, recorded under the resource's ARN) is a reversal
 too: it is disabled again. Those events arrive in the region of the trust anchor, like the rule's own.
@@ -36,9 +41,13 @@ from iamwarden.guardrails.base import Evaluation, RuleContext
 from iamwarden.guardrails.credentials import DeactivateAccessKey
 from iamwarden.guardrails.iam_user import DENY_ALL_POLICY, QUARANTINE_POLICY_NAME, QuarantineUser
 from iamwarden.guardrails.roles_anywhere import DisableRolesAnywhere, roles_anywhere_arn
+from iamwarden.guardrails.tampering import StopFunction, function_name
 
 IAM = "iam.amazonaws.com"
 ROLES_ANYWHERE = "rolesanywhere.amazonaws.com"
+LAMBDA = "lambda.amazonaws.com"
+#: The Lambda events that start a function ``stop_function`` stopped (reserved concurrency 0) again.
+_RESTARTS = frozenset({"PutFunctionConcurrency20171031", "DeleteFunctionConcurrency20171031"})
 #: The Roles Anywhere events that undo a ``disable_roles_anywhere`` remediation: kind, and the id's request field.
 _ENABLES: Mapping[str, tuple[str, str]] = {
     "EnableTrustAnchor": ("trust-anchor", "trustAnchorId"),
@@ -85,15 +94,20 @@ class RemediationReversedRule:
     event_keys: ClassVar[frozenset[tuple[str, str]]] = frozenset(
         {(IAM, name) for name in (*REMEDIATION_REVERSED.event_names, "PutUserPolicy")}
         | {(ROLES_ANYWHERE, name) for name in _ENABLES}
+        | {(LAMBDA, name) for name in _RESTARTS}
     )
     #: The judged events another guardrail's EventBridge rule already routes (``tools/generate.py`` reads it).
-    routed_by_others: ClassVar[frozenset[tuple[str, str]]] = frozenset({(IAM, "PutUserPolicy")})
+    routed_by_others: ClassVar[frozenset[tuple[str, str]]] = frozenset(
+        {(IAM, "PutUserPolicy")} | {(LAMBDA, name) for name in _RESTARTS}
+    )
 
     def evaluate(self, context: RuleContext) -> Evaluation:
         change = context.change
         request = change.request_parameters
         if change.event_source == ROLES_ANYWHERE:
             return self._roles_anywhere(context)
+        if change.event_source == LAMBDA:
+            return self._stopped_function(context)
         if change.event_name == "PutUserPolicy" and request.get("policyName") != QUARANTINE_POLICY_NAME:
             return Evaluation()  # any other inline policy is the identity-policy rules' to judge
         # A user acting on itself may leave userName out (the API defaults to the caller); CreateAccessKey's
@@ -178,6 +192,53 @@ class RemediationReversedRule:
                     f"({by[-1].rule}) had shut; only iamwarden undo lifts a remediation."
                 ),
                 plan=[step],
+                offending=[{"remediation_id": past.remediation_id} for past in by],
+            )
+        )
+        return evaluation
+
+    @staticmethod
+    def _stopped_function(context: RuleContext) -> Evaluation:
+        """A function ``stop_function`` stopped, given concurrency again (or none reserved: unlimited)."""
+        change = context.change
+        function = function_name(context.request_text("functionName"))
+        arn = f"arn:{context.partition}:lambda:{change.region}:{change.account}:function:{function}"
+        evaluation = Evaluation(resource_arn=arn)
+        raised = change.request_parameters.get("reservedConcurrentExecutions")
+        if change.event_name == "PutFunctionConcurrency20171031" and raised == 0:
+            evaluation.compliant.append(f"function {function} was stopped (reserved concurrency 0), not started")
+            return evaluation
+        if context.recorded is None:
+            evaluation.unjudged.append(f"whether IAM Warden stopped function {function} is in its audit table")
+            return evaluation
+        by = [
+            past
+            for past in context.recorded.remediations(arn)
+            if past.in_force and any(step.get("function_name") == function for step in past.steps(StopFunction.action))
+        ]
+        if not by:
+            evaluation.compliant.append(f"IAM Warden never stopped function {function}")
+            return evaluation
+        role = str(by[-1].steps(StopFunction.action)[-1].get("role"))
+        how = "deleted its reserved concurrency" if raised is None else f"set its reserved concurrency to {raised}"
+        evaluation.findings.append(
+            context.finding(
+                REMEDIATION_REVERSED,
+                severity=Severity.CRITICAL,
+                resource_arn=arn,
+                reason=(
+                    f"Remediation reversed: {change.actor.display} {how} of function {function}, which IAM "
+                    f"Warden's remediation {by[-1].remediation_id} ({by[-1].rule}) had stopped because it runs as "
+                    f"IAM Warden's role {role}; only iamwarden undo lifts a remediation."
+                ),
+                plan=[
+                    RemediationStep(
+                        StopFunction.action,
+                        arn,
+                        {"function_name": function, "role": role},
+                        f"stop function {function} again (reserved concurrency 0; undo puts back what was set)",
+                    )
+                ],
                 offending=[{"remediation_id": past.remediation_id} for past in by],
             )
         )

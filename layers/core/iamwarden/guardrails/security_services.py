@@ -24,6 +24,19 @@ After CloudTrail (``guardrails.cloudtrail``), an intruder switches off what woul
   (botocore 1.43's Organizations model: LeaveOrganization, RemoveAccountFromOrganization, CloseAccount) and,
   in earlier versions, ``departedMethod:Left``/``departedTime``: both spellings are read.
 
+The same effect by the well-known other calls (stratus-red-team's and the GuardDuty guide's), alerted with the way
+back, never undone by IAM Warden (audit s6 gap 11):
+
+* GuardDuty ``CreateFilter``/``UpdateFilter`` with action ``ARCHIVE`` (findings archived as they arrive; critical when
+  the criterion matches every finding), ``CreateIPSet``/``UpdateIPSet`` activated (a trusted IP list: no finding
+  for those addresses), ``DisassociateFromAdministratorAccount`` (and its older name) leaving the administrator,
+  ``DisassociateMembers``/``DeleteMembers`` dropping members from it;
+* AWS Config ``PutConfigurationRecorder`` recording a chosen list of types, or excluding some (medium: it may be
+  meant, to save cost; leaving out only the global types is AWS's advice for all regions but one, so no finding), and
+  ``DeleteDeliveryChannel`` (nothing recorded is delivered);
+* Security Hub ``BatchDisableStandards`` and ``DisableImportFindingsForProduct`` (GuardDuty's findings no longer
+  imported, for one).
+
 All four services record these calls in the region they were made in, except Organizations, whose events
 arrive in us-east-1.
 """
@@ -48,7 +61,20 @@ GUARDDUTY_DISABLED = RuleSpec(
     id="guardduty-disabled",
     title="GuardDuty suspended or deleted",
     event_source="guardduty.amazonaws.com",
-    event_names=frozenset({"UpdateDetector", "DeleteDetector"}),
+    event_names=frozenset(
+        {
+            "UpdateDetector",
+            "DeleteDetector",
+            "CreateFilter",
+            "UpdateFilter",
+            "CreateIPSet",
+            "UpdateIPSet",
+            "DisassociateFromAdministratorAccount",
+            "DisassociateFromMasterAccount",
+            "DisassociateMembers",
+            "DeleteMembers",
+        }
+    ),
     risk="GuardDuty is the threat detector of the region; suspended or deleted, an intrusion raises no finding.",
     alert_risk=(
         "GuardDuty watches this region for intrusions (stolen credentials, crypto-mining, data theft); "
@@ -60,7 +86,14 @@ CONFIG_RECORDING_STOPPED = RuleSpec(
     id="config-recording-stopped",
     title="AWS Config recording stopped or deleted",
     event_source="config.amazonaws.com",
-    event_names=frozenset({"StopConfigurationRecorder", "DeleteConfigurationRecorder"}),
+    event_names=frozenset(
+        {
+            "StopConfigurationRecorder",
+            "DeleteConfigurationRecorder",
+            "PutConfigurationRecorder",
+            "DeleteDeliveryChannel",
+        }
+    ),
     risk="AWS Config records how every resource was configured; stopped, changes leave no history to audit.",
     alert_risk=(
         "AWS Config keeps the history of how every resource was configured; with it stopped, the changes made "
@@ -72,7 +105,7 @@ SECURITY_HUB_DISABLED = RuleSpec(
     id="securityhub-disabled",
     title="Security Hub disabled",
     event_source="securityhub.amazonaws.com",
-    event_names=frozenset({"DisableSecurityHub"}),
+    event_names=frozenset({"DisableSecurityHub", "BatchDisableStandards", "DisableImportFindingsForProduct"}),
     risk="Security Hub gathers every security finding of the account; disabled, none reaches the security team.",
     alert_risk=(
         "Security Hub gathers the findings of GuardDuty, Config and the security standards for the security team; "
@@ -117,6 +150,8 @@ class GuardDutyRule:
         arn = _arn(context, "guardduty", f"detector/{detector}")
         evaluation = Evaluation(resource_arn=arn)
         where = f"GuardDuty detector {detector} in {change.region}"
+        if change.event_name in _GUARDDUTY_BLINDING:
+            return _guardduty_blinded(context, evaluation, arn, where)
         if change.event_name == "DeleteDetector":
             evaluation.findings.append(
                 context.finding(
@@ -162,6 +197,8 @@ class ConfigRecorderRule:
 
     def evaluate(self, context: RuleContext) -> Evaluation:
         change = context.change
+        if change.event_name in ("PutConfigurationRecorder", "DeleteDeliveryChannel"):
+            return _config_narrowed(context)
         name = context.request_text("configurationRecorderName")
         arn = _arn(context, "config", f"configuration-recorder/{name}")
         evaluation = Evaluation(resource_arn=arn)
@@ -208,6 +245,8 @@ class SecurityHubRule:
         change = context.change
         arn = _arn(context, "securityhub", "hub/default")
         evaluation = Evaluation(resource_arn=arn)
+        if change.event_name != "DisableSecurityHub":
+            return _security_hub_narrowed(context, evaluation, arn)
         evaluation.findings.append(
             context.finding(
                 SECURITY_HUB_DISABLED,
@@ -229,6 +268,175 @@ class SecurityHubRule:
             )
         )
         return evaluation
+
+
+#: GuardDuty calls that leave the detector on but stop its findings reaching anyone.
+_GUARDDUTY_BLINDING = frozenset(
+    {
+        "CreateFilter",
+        "UpdateFilter",
+        "CreateIPSet",
+        "UpdateIPSet",
+        "DisassociateFromAdministratorAccount",
+        "DisassociateFromMasterAccount",
+        "DisassociateMembers",
+        "DeleteMembers",
+    }
+)
+
+
+def _guardduty_blinded(context: RuleContext, evaluation: Evaluation, arn: str, where: str) -> Evaluation:
+    """A filter that archives findings, a trusted IP list, or the detector out of its administrator's view."""
+    change = context.change
+    request = change.request_parameters
+    name = change.event_name
+    actor = change.actor.display
+    if name in ("CreateFilter", "UpdateFilter"):
+        filter_name = request.get("filterName") or request.get("name")
+        if request.get("action") != "ARCHIVE":
+            evaluation.compliant.append(f"filter {filter_name} of {where} does not archive findings")
+            return evaluation
+        criterion = (
+            request.get("findingCriteria", {}).get("criterion")
+            if isinstance(request.get("findingCriteria"), dict)
+            else None
+        )
+        everything = not criterion or _matches_every_finding(criterion)
+        severity = Severity.CRITICAL if everything else Severity.HIGH
+        reason = (
+            f"{actor} made filter {filter_name} of {where} archive "
+            + ("every finding" if everything else "the findings it matches")
+            + " as they arrive: GuardDuty stays on, but nobody sees them. Take it off if it was not meant: "
+            f"aws guardduty delete-filter --detector-id {context.request_text('detectorId')} "
+            f"--filter-name {filter_name}"
+        )
+    elif name in ("CreateIPSet", "UpdateIPSet"):
+        if request.get("activate") is not True:
+            evaluation.compliant.append(f"the trusted IP list of {where} is not activated")
+            return evaluation
+        ip_set = request.get("ipSetId") or request.get("name")
+        severity = Severity.HIGH
+        reason = (
+            f"{actor} activated the trusted IP list {ip_set} of {where}"
+            + (f" (from {request['location']})" if isinstance(request.get("location"), str) else "")
+            + ": GuardDuty raises no finding for activity from those addresses. Switch it off if it was not meant: "
+            f"aws guardduty update-ip-set --detector-id {context.request_text('detectorId')} --ip-set-id <its id> "
+            "--no-activate"
+        )
+    elif name in ("DisassociateMembers", "DeleteMembers"):
+        accounts = request.get("accountIds")
+        listed = ", ".join(str(a) for a in accounts) if isinstance(accounts, list) else "its member accounts"
+        severity = Severity.CRITICAL
+        reason = (
+            f"{actor} took {listed} out of {where} as GuardDuty administrator: their findings no longer reach the "
+            "security account. Invite them back (aws guardduty create-members, then accept in each account)"
+        )
+    else:
+        severity = Severity.CRITICAL
+        reason = (
+            f"{actor} took {where} away from its GuardDuty administrator: its findings no longer reach the security "
+            "account. Only the administrator (or the organisation's auto-enable) can take it back"
+        )
+    evaluation.findings.append(
+        context.finding(GUARDDUTY_DISABLED, severity=severity, resource_arn=arn, reason=reason + ".", plan=())
+    )
+    return evaluation
+
+
+def _matches_every_finding(criterion: Any) -> bool:
+    """Whether a filter criterion is no narrower than "every severity" (``severity >= 0`` or ``> 0``, nothing else)."""
+    if not isinstance(criterion, dict):
+        return False
+    if set(criterion) != {"severity"} or not isinstance(criterion["severity"], dict):
+        return False
+    bounds = criterion["severity"]
+    lower = bounds.get("gte", bounds.get("greaterThanOrEqual"))
+    if lower is None:
+        lower = bounds.get("gt", bounds.get("greaterThan"))
+    others = set(bounds) - {"gte", "greaterThanOrEqual", "gt", "greaterThan"}
+    return not others and isinstance(lower, int | float) and not isinstance(lower, bool) and lower <= 0
+
+
+def _config_narrowed(context: RuleContext) -> Evaluation:
+    """A recorder that records less than everything (IAM included), or the delivery channel deleted."""
+    change = context.change
+    actor = change.actor.display
+    if change.event_name == "DeleteDeliveryChannel":
+        channel = context.request_text("deliveryChannelName")
+        arn = _arn(context, "config", f"delivery-channel/{channel}")
+        evaluation = Evaluation(resource_arn=arn)
+        evaluation.findings.append(
+            context.finding(
+                CONFIG_RECORDING_STOPPED,
+                severity=Severity.CRITICAL,
+                resource_arn=arn,
+                reason=(
+                    f"{actor} deleted the AWS Config delivery channel {channel} in {change.region}: what the recorder "
+                    "records is no longer delivered (no snapshots, no history in S3). Put it back with aws "
+                    "configservice put-delivery-channel."
+                ),
+                plan=(),
+            )
+        )
+        return evaluation
+    recorder = change.request_parameters.get("configurationRecorder")
+    recorder = recorder if isinstance(recorder, dict) else {}
+    name = recorder.get("name")
+    arn = _arn(context, "config", f"configuration-recorder/{name}")
+    evaluation = Evaluation(resource_arn=arn)
+    group = recorder.get("recordingGroup")
+    if not isinstance(group, dict):
+        evaluation.compliant.append(f"AWS Config recorder {name} keeps its recording group")
+        return evaluation
+    excluded = group.get("exclusionByResourceTypes")
+    excluded_types = excluded.get("resourceTypes") if isinstance(excluded, dict) else None
+    if group.get("allSupported") is True and not excluded_types:
+        # Global types (IAM) left out: AWS recommends recording them in one region only, so this is no narrowing.
+        evaluation.compliant.append(f"AWS Config recorder {name} records every supported type")
+        return evaluation
+    if excluded_types:
+        what = "every supported type but " + ", ".join(str(t) for t in excluded_types)
+    else:
+        types = ", ".join(str(t) for t in group.get("resourceTypes") or [])
+        what = f"only {types}" if types else "no resource type"
+    evaluation.findings.append(
+        context.finding(
+            CONFIG_RECORDING_STOPPED,
+            severity=Severity.MEDIUM,
+            resource_arn=arn,
+            reason=(
+                f"{actor} set AWS Config recorder {name} in {change.region} to record {what}: changes to the rest "
+                "leave no history. If it was not meant, record everything again: aws configservice "
+                "put-configuration-recorder with recordingGroup allSupported=true,includeGlobalResourceTypes=true."
+            ),
+            plan=(),
+        )
+    )
+    return evaluation
+
+
+def _security_hub_narrowed(context: RuleContext, evaluation: Evaluation, arn: str) -> Evaluation:
+    """Security standards unsubscribed, or a product's findings no longer imported."""
+    change = context.change
+    request = change.request_parameters
+    if change.event_name == "BatchDisableStandards":
+        arns = request.get("standardsSubscriptionArns", request.get("StandardsSubscriptionArns"))
+        what = ", ".join(str(a).split("subscription/", 1)[-1] for a in arns) if isinstance(arns, list) else "standards"
+        reason = (
+            f"{change.actor.display} disabled the Security Hub standards {what} in {change.region}: their controls "
+            "no longer check the account. Enable them again: aws securityhub batch-enable-standards"
+        )
+    else:
+        product = request.get("productSubscriptionArn", request.get("ProductSubscriptionArn"))
+        reason = (
+            f"{change.actor.display} stopped Security Hub in {change.region} importing the findings of {product}: "
+            "they no longer reach the security team. Import them again: aws securityhub "
+            "enable-import-findings-for-product"
+        )
+    evaluation.findings.append(
+        context.finding(SECURITY_HUB_DISABLED, severity=Severity.HIGH, resource_arn=arn, reason=reason + ".", plan=())
+    )
+    return evaluation
 
 
 class OrganizationLeftRule:

@@ -90,8 +90,13 @@ ROLE_EVENTS = frozenset(
         "PutRolePermissionsBoundary",
         "DeleteRolePermissionsBoundary",
         "DeleteRole",
+        # A longer maximum session outlives a restored trust policy: whoever assumed the role meanwhile keeps a
+        # session for up to 12 hours (audit s6 gap 3). A shorter one than the enforcer asks for stops it.
+        "UpdateRole",
     }
 )
+#: Every role of IAM Warden's stacks keeps IAM's default maximum session (the member template declares it).
+DECLARED_MAX_SESSION_DURATION = 3600
 #: The own managed policies' changes (the remediation grants): a new default version, a version or the policy
 #: deleted. ``CreatePolicyVersion`` and ``SetDefaultPolicyVersion`` are judged by ``policy-version-admin`` too,
 #: which leaves IAM Warden's own policies to this rule.
@@ -320,8 +325,10 @@ class TamperingRule:
             return _own_policy_target(context)
         if source == IAM:
             role = context.request_text("roleName")
-            if role is None or not own.guards_role(role, account):
+            if role is None:
                 return None
+            if not own.guards_role(role, account):
+                return _break_glass_target(context, role)
             arn = iam_arn(partition, account, "role", role)
             if name == "CreateRole":
                 return _created_own_role_target(context, role, arn)
@@ -347,6 +354,8 @@ class TamperingRule:
                         "declares none)",
                     )
                 )
+            if name == "UpdateRole":
+                return _session_duration_target(context, role, arn)
             if name in ("UpdateAssumeRolePolicy", "PutRolePolicy", "DeleteRolePolicy"):
                 step, needs = _restore_role_document(context, role, arn)
                 if step is None and name == "UpdateAssumeRolePolicy":
@@ -384,10 +393,13 @@ class TamperingRule:
         if source == SECRETSMANAGER:
             return _own_secret_target(context)
         if source == LAMBDA:
-            function = _function_name(_text(parameters, "functionName"))
-            if name in ROLE_GIVING_EVENTS and function not in own.functions:
+            function = function_name(_text(parameters, "functionName"))
+            # A function is IAM Warden's only where its stack runs: a namesake in another region given one of its
+            # roles runs as IAM Warden all the same, so it is stopped like any other (audit s6 gap 2).
+            own_function = function in own.functions and own.home_region in (None, region)
+            if name in ROLE_GIVING_EVENTS and not own_function:
                 return _borrowed_role_target(context, function)
-            if function is None or function not in own.functions:
+            if function is None or not own_function:
                 return None
             arn = f"arn:{partition}:lambda:{region}:{account}:function:{function}"
             plan = []
@@ -434,6 +446,51 @@ class TamperingRule:
                 )
             return Target(f"its setting{'s' if len(mine) > 1 else ''} {', '.join(mine)}", arn, plan)
         return None
+
+
+#: The changes that make a role a break-glass role someone else holds: its creation, its trust, its permissions.
+BREAK_GLASS_EVENTS = frozenset(
+    {"CreateRole", "UpdateAssumeRolePolicy", "PutRolePolicy", "AttachRolePolicy", "DeleteRolePermissionsBoundary"}
+)
+
+
+def _break_glass_target(context: RuleContext, role: str) -> Target | None:
+    """A change to a role ``break_glass_principals`` names: whoever holds it acts with remediation off (alerted only).
+
+    Break-glass is known by ARN pattern, and IAM events name a role without its path, so a role of that name in
+    any account the pattern covers is the exemption: created or re-trusted there by someone else, it would let them
+    act unremediated (audit s6 gap 12). Nothing is undone: the break-glass role is the operators' own.
+    """
+    change = context.change
+    if change.event_name not in BREAK_GLASS_EVENTS:
+        return None
+    arn = iam_arn(context.partition, change.account, "role", role)
+    if context.settings.is_break_glass(arn) is None:
+        return None
+    return Target(
+        f"its break-glass exemption, role {role} (break_glass_principals)",
+        arn,
+        [],
+        done=(
+            "alerted only, as the break-glass role is the operators' own: whoever can create, re-trust or widen it "
+            "acts with remediation off, so make sure this change was theirs (an SCP that denies iam:CreateRole, "
+            "iam:UpdateAssumeRolePolicy, iam:PutRolePolicy and iam:AttachRolePolicy on it to all but them keeps it so)"
+        ),
+    )
+
+
+def _session_duration_target(context: RuleContext, role: str, arn: str) -> Target | None:
+    """``UpdateRole`` of an own role: a maximum session other than the declared one is put back; else nothing."""
+    duration = context.change.request_parameters.get("maxSessionDuration")
+    if not isinstance(duration, int) or isinstance(duration, bool) or duration == DECLARED_MAX_SESSION_DURATION:
+        return None  # a description, or the declared maximum again: nothing IAM Warden relies on changed
+    step = RemediationStep(
+        RestoreOwnRoleSessionDuration.action,
+        arn,
+        {"role_name": role, "duration": duration},
+        f"put the maximum session of IAM Warden's role {role} back to {DECLARED_MAX_SESSION_DURATION} seconds",
+    )
+    return Target(f"its role {role} (maximum session set to {duration} seconds)", arn, [step])
 
 
 #: The inline policy that takes every permission from a role of an own role's name that is not IAM Warden's.
@@ -1139,7 +1196,7 @@ def undeclared_by_the_stack(context: RuleContext) -> str | None:
         # AWS::SecretsManager::ResourcePolicy or RotationSchedule on them is tampering like anyone's call.
         return f"a {'rotation' if name == 'RotateSecret' else 'resource policy'} on {_text(parameters, 'secretId')}"
     if change.event_source == LAMBDA and name in ROLE_GIVING_EVENTS:
-        function = _function_name(_text(parameters, "functionName")) or ""
+        function = function_name(_text(parameters, "functionName")) or ""
         if function not in own.functions:  # the templates give IAM Warden's roles to IAM Warden's functions only
             return f"the function {function}, given one of its roles"
     if change.event_source == LAMBDA and name in ("AddPermission20150331v2", "RemovePermission20150331v2"):
@@ -1148,7 +1205,7 @@ def undeclared_by_the_stack(context: RuleContext) -> str | None:
         if not any(statement.startswith(f"{stack}-{logical}") for logical in declared.PERMISSIONS):
             return f"the permission {statement!r}"
     if change.event_source == LAMBDA and name.endswith("FunctionEventInvokeConfig"):
-        function = _function_name(_text(parameters, "functionName")) or ""
+        function = function_name(_text(parameters, "functionName")) or ""
         if function not in declared.INVOKE_CONFIGS:
             return f"an event invoke configuration on {function}"
     if change.event_source == SSM:
@@ -1186,7 +1243,7 @@ def _bus_name(value: Any) -> str:
     return value.rsplit("/", 1)[-1] if value.startswith("arn:") else value
 
 
-def _function_name(value: str | None) -> str | None:
+def function_name(value: str | None) -> str | None:
     """A function named by name, ARN or partial ARN (``123456789012:function:NAME[:qualifier]``)."""
     if value is None:
         return None
@@ -1236,6 +1293,51 @@ class RemoveOwnRoleBoundary:
             raise UndoError(f"role {role} has the boundary {current} now; put {before['boundary']} back by hand")
         aws.iam.put_role_permissions_boundary(RoleName=role, PermissionsBoundary=before["boundary"])
         return [f"put the permissions boundary {before['boundary']} back on role {role}"]
+
+
+class RestoreOwnRoleSessionDuration:
+    """Put an own role's maximum session back to the declared one, while it is still what the event set. Undoable."""
+
+    permissions: ClassVar[Permissions] = ("iam:GetRole", "iam:UpdateRole")
+    action: ClassVar[StepAction] = StepAction("restore_own_role_session_duration", permissions)
+    undo_permissions: ClassVar[Permissions] = ("iam:GetRole", "iam:UpdateRole")
+    undoable: ClassVar[bool] = True
+
+    @staticmethod
+    def _duration(aws: AccountClients, role: str) -> int | None:
+        try:
+            found = aws.iam.get_role(RoleName=role)["Role"]
+        except Exception as exc:
+            if is_gone(exc):
+                return None
+            raise
+        return int(found.get("MaxSessionDuration", DECLARED_MAX_SESSION_DURATION))
+
+    def capture(self, aws: AccountClients, step: RemediationStep) -> dict[str, Any]:
+        return {"duration": self._duration(aws, step.parameters["role_name"])}
+
+    def apply(self, run: StepRun, step: RemediationStep, before: Mapping[str, Any], done: list[str]) -> None:
+        if before["duration"] != step.parameters["duration"]:
+            return  # gone, or changed again since (judged by its own event)
+        role = step.parameters["role_name"]
+        with ignoring():
+            run.aws.iam.update_role(RoleName=role, MaxSessionDuration=DECLARED_MAX_SESSION_DURATION)
+            done.append(
+                f"put the maximum session of IAM Warden's role {role} back from {before['duration']} to "
+                f"{DECLARED_MAX_SESSION_DURATION} seconds"
+            )
+
+    def undo(self, aws: AccountClients, step: RemediationStep, before: Mapping[str, Any]) -> list[str]:
+        if before["duration"] != step.parameters["duration"]:
+            return []
+        role = step.parameters["role_name"]
+        current = self._duration(aws, role)
+        if current is None:
+            raise UndoError(f"role {role} no longer exists")
+        if current != DECLARED_MAX_SESSION_DURATION:
+            raise UndoError(f"role {role} has a maximum session of {current} seconds now; nothing was changed")
+        aws.iam.update_role(RoleName=role, MaxSessionDuration=before["duration"])
+        return [f"put the maximum session of role {role} back to {before['duration']} seconds"]
 
 
 class QuarantineRole:
@@ -2076,6 +2178,7 @@ ACTIONS = (
     QuarantineRole(),
     RestoreSetting(),
     RemoveOwnRoleBoundary(),
+    RestoreOwnRoleSessionDuration(),
     RestoreOwnRoleDocument(),
     RestoreOwnPolicyVersion(),
     RestoreOwnSecret(),
