@@ -30,7 +30,18 @@ ROLES_ANYWHERE_TRUST_ANCHOR = RuleSpec(
     id="roles-anywhere-trust-anchor",
     title="Roles Anywhere trust anchor or profile not known",
     event_source="rolesanywhere.amazonaws.com",
-    event_names=frozenset({"CreateTrustAnchor", "UpdateTrustAnchor", "CreateProfile", "UpdateProfile"}),
+    event_names=frozenset(
+        {
+            "CreateTrustAnchor",
+            "UpdateTrustAnchor",
+            "CreateProfile",
+            "UpdateProfile",
+            "DeleteCrl",
+            "DisableCrl",
+            "PutAttributeMapping",
+            "DeleteAttributeMapping",
+        }
+    ),
     risk=(
         "A Roles Anywhere trust anchor turns every certificate of its authority into AWS credentials; one whose "
         "authority the organisation does not run is a way in that no access key rotation closes."
@@ -73,6 +84,8 @@ class RolesAnywhereRule:
     def evaluate(self, context: RuleContext) -> Evaluation:
         change = context.change
         request = change.request_parameters
+        if change.event_name in _REVOCATION_OR_MAPPING:
+            return _revocation_or_mapping(context)
         anchor = change.event_name.endswith("TrustAnchor")
         outer, id_key = ("trustAnchor", "trustAnchorId") if anchor else ("profile", "profileId")
         resource_id = request.get(id_key) or _response_field(change.response_elements, outer, id_key)
@@ -127,6 +140,47 @@ class RolesAnywhereRule:
             )
         )
         return evaluation
+
+
+#: Calls that leave the trust anchor as it was but change which certificates work or what their sessions carry.
+_REVOCATION_OR_MAPPING = frozenset({"DeleteCrl", "DisableCrl", "PutAttributeMapping", "DeleteAttributeMapping"})
+
+
+def _revocation_or_mapping(context: RuleContext) -> Evaluation:
+    """A certificate revocation list deleted or disabled (revoked certificates work again: high), or a profile's
+    attribute mapping changed (the session tags trust conditions read: medium). Alerted with the way back (audit s6
+    gap 14); ``ImportCrl``/``EnableCrl`` and the mapping calls are the operators' to choose."""
+    change = context.change
+    actor = change.actor.display
+    if change.event_name in ("DeleteCrl", "DisableCrl"):
+        crl = context.request_text("crlId")
+        arn = f"arn:{context.partition}:rolesanywhere:{change.region}:{change.account}:crl/{crl}"
+        deleted = change.event_name == "DeleteCrl"
+        severity = Severity.HIGH
+        reason = (
+            f"{actor} {'deleted' if deleted else 'disabled'} the Roles Anywhere certificate revocation list {crl} in "
+            f"{change.region}: the certificates it revoked get AWS credentials again. "
+            + (
+                "Import it again: aws rolesanywhere import-crl"
+                if deleted
+                else f"Enable it again: aws rolesanywhere enable-crl --crl-id {crl}"
+            )
+        )
+    else:
+        profile = context.request_text("profileId")
+        arn = roles_anywhere_arn(context, "profile", profile)
+        field = change.request_parameters.get("certificateField")
+        severity = Severity.MEDIUM
+        reason = (
+            f"{actor} {'changed' if change.event_name == 'PutAttributeMapping' else 'deleted'} how Roles Anywhere "
+            f"profile {profile} maps the certificate's {field or 'fields'} to session tags: trust policies that test "
+            "those tags (aws:PrincipalTag) may now let other certificates in"
+        )
+    evaluation = Evaluation(resource_arn=arn)
+    evaluation.findings.append(
+        context.finding(ROLES_ANYWHERE_TRUST_ANCHOR, severity=severity, resource_arn=arn, reason=reason + ".", plan=())
+    )
+    return evaluation
 
 
 class DisableRolesAnywhere:
