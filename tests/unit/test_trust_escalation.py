@@ -380,16 +380,23 @@ def test_services_and_other_accounts_keep_their_judgement() -> None:
     assert [f.rule_id for f in judgement.findings] == ["trust-policy-untrusted"]
 
 
-def test_an_outsider_and_a_weaker_insider_give_two_findings_and_one_plan() -> None:
+@pytest.mark.parametrize(("untrusted_mode", "escalation_plans"), [("remediate", False), ("alert", True)])
+def test_an_outsider_and_a_weaker_insider_give_two_findings_and_one_acting_plan(
+    untrusted_mode: str, escalation_plans: bool
+) -> None:
     directory = _details(_role("ops-admin", EC2, admin=True), _role("app", inline={"assume": ASSUME_ANY}))
+    settings, problems = parse_settings({"rules": {"trust-policy-untrusted": {"mode": untrusted_mode}}})
+    assert problems == []
+    event = _update(_trust("arn:aws:iam::999988887777:root", f"arn:aws:iam::{ACCOUNT}:root"))
 
-    judgement = _judge(_trust("arn:aws:iam::999988887777:root", f"arn:aws:iam::{ACCOUNT}:root"), directory)
+    judgement = judge_event(event, settings, directory=directory)
 
     untrusted, escalation = judgement.findings
     assert (untrusted.rule_id, escalation.rule_id) == ("trust-policy-untrusted", "privilege-escalation")
     assert untrusted.plan
-    assert not escalation.plan
-    assert "The trust-policy-untrusted remediation acts on this trust policy" in escalation.reason
+    assert bool(escalation.plan) is escalation_plans
+    acts_elsewhere = "The trust-policy-untrusted remediation acts on this trust policy" in escalation.reason
+    assert acts_elsewhere is not escalation_plans
 
 
 def test_the_rule_switched_off_judges_nothing() -> None:
@@ -400,6 +407,18 @@ def test_the_rule_switched_off_judges_nothing() -> None:
     judgement = judge_event(_update(_trust(_arn("role", "app-deployer"))), settings, directory=directory)
 
     assert judgement.verdict is Verdict.COMPLIANT
+
+
+def test_with_the_trust_rule_off_the_escalation_is_still_judged_and_keeps_its_plan() -> None:
+    directory = _details(_role("ops-admin", EC2, admin=True), _role("app", inline={"assume": ASSUME_ANY}))
+    settings, problems = parse_settings({"rules": {"trust-policy-untrusted": {"mode": "off"}}})
+    assert problems == []
+    event = _update(_trust("arn:aws:iam::999988887777:root", f"arn:aws:iam::{ACCOUNT}:root"))
+
+    [finding] = judge_event(event, settings, directory=directory).findings
+
+    assert finding.rule_id == "privilege-escalation"
+    assert finding.plan
 
 
 def test_same_account_entries_leave_other_accounts_services_and_the_role_itself_out() -> None:

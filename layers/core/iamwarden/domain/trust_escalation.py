@@ -100,16 +100,18 @@ def judge_trust_change(
     named, account_wide = same_account_entries(after, role_arn)
     if not named and not account_wide:
         return None
-    who = ", ".join([*(_short(arn) for arn in named), *(["the principals of its account"] if account_wide else [])])
+    who = ", ".join(
+        [*(principal_label(arn) for arn in named), *(["the principals of its account"] if account_wide else [])]
+    )
     if directory is None:
         return TrustEscalation(
             "",
             (),
-            (f"what {_short(role_arn)} may do and what {who} may do (no authorization details)",),
+            (f"what {principal_label(role_arn)} may do and what {who} may do (no authorization details)",),
         )
     role = directory.principal(role_arn)
     if role is None:
-        return TrustEscalation("", (), (f"what {_short(role_arn)} may do (its policies could not be read)",))
+        return TrustEscalation("", (), (f"what {principal_label(role_arn)} may do (its policies could not be read)",))
     reaches, unknown = _reaches(assess_principal(role, directory), role_arn)
     if not reaches:
         return TrustEscalation("", (), unknown) if unknown else None
@@ -132,7 +134,7 @@ def judge_trust_change(
     for arn in candidates:
         principal = directory.principal(arn)
         if principal is None:
-            facts.append(f"what {_short(arn)} may do (its policies could not be read)")
+            facts.append(f"what {principal_label(arn)} may do (its policies could not be read)")
             continue
         how = _newly_admitted(principal, role_arn, after, before, arn in named)
         if how is None:
@@ -157,7 +159,7 @@ def _reaches(risk: PolicyRisk, role_arn: str) -> tuple[str, tuple[str, ...]]:
     if certain:
         return f"can escalate further ({certain[0].method.name}: {certain[0].describe()})", ()
     if risk.escalations:
-        return "", (f"whether role {_short(role_arn)} can escalate further: {'; '.join(risk.unknown)}",)
+        return "", (f"whether {principal_label(role_arn)} can escalate further: {'; '.join(risk.unknown)}",)
     return "", ()
 
 
@@ -190,8 +192,8 @@ def _already_strong(principal: PrincipalPolicies, role_arn: str, directory: Role
     )
 
 
-def _short(arn: str) -> str:
-    """``role app`` for a role ARN, ``user alice`` for a user's."""
+def principal_label(arn: str) -> str:
+    """``role app`` for a role ARN, ``user alice`` for a user's (a path left out)."""
     resource = arn.split(":", 5)[-1]
     kind, _, rest = resource.partition("/")
     return f"{kind} {rest.rsplit('/', 1)[-1]}" if rest else arn

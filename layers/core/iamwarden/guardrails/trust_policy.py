@@ -54,7 +54,12 @@ from iamwarden.domain.findings import RemediationStep, StepAction
 from iamwarden.domain.judged import judged_once
 from iamwarden.domain.policy import Condition, Policy, Statement, parse_policy
 from iamwarden.domain.recorded import ROLE_TRUST
-from iamwarden.domain.trust_escalation import TrustEscalation, judge_trust_change
+from iamwarden.domain.trust_escalation import (
+    TrustEscalation,
+    judge_trust_change,
+    principal_label,
+    same_account_entries,
+)
 from iamwarden.domain.wildcards import wildcard_match
 from iamwarden.guardrails.base import Evaluation, RuleContext
 from iamwarden.guardrails.identity_policy import IAM, PRIVILEGE_ESCALATION
@@ -139,7 +144,8 @@ class TrustPolicyRule:
         if policy.only_denies:
             evaluation.compliant.append(f"the trust policy of role {role} only denies: nobody may assume it")
             return evaluation
-        self._outsiders(context, evaluation, role, arn, policy)
+        if context.rule(TRUST_POLICY_UNTRUSTED.id).mode is not Mode.OFF:
+            self._outsiders(context, evaluation, role, arn, policy)
         # CreateRole makes a role with no permission policies: letting anyone into it lets them do nothing more
         # (a policy put on it later is judged by the identity rules).
         if change.event_name == "UpdateAssumeRolePolicy" and context.rule(PRIVILEGE_ESCALATION.id).mode is not Mode.OFF:
@@ -246,6 +252,9 @@ def previous_trust(context: RuleContext, role: str, arn: str, policy: Policy) ->
 def weaker_admitted(context: RuleContext, evaluation: Evaluation, role: str, arn: str, policy: Policy) -> None:
     """A ``privilege-escalation`` finding when the new trust lets a weaker principal of the account into a
     stronger role (``domain.trust_escalation``); its plan puts back the trust policy it replaced, when known."""
+    named, account_wide = same_account_entries(policy, arn)
+    if not named and not account_wide:
+        return  # the common case: services, identity providers, other accounts (nothing to read)
     previous = previous_trust(context, role, arn, policy)
     before = (
         parse_policy(previous.document, field="the previous trust policy") if previous.document is not None else None
@@ -274,7 +283,8 @@ def weaker_admitted(context: RuleContext, evaluation: Evaluation, role: str, arn
             )
         )
         return
-    outsiders = bool(evaluation.findings)
+    # One plan per trust policy: when trust-policy-untrusted remediates this one, its plan is the one that acts.
+    outsiders = bool(evaluation.findings) and context.rule(TRUST_POLICY_UNTRUSTED.id).mode is Mode.REMEDIATE
     plan = (
         [restore_previous_step(role, arn, dict(policy.raw), previous)]
         if previous.document is not None and not outsiders
@@ -303,7 +313,9 @@ _NAMED_ADMITTED = 5
 def _escalation_text(role: str, judged: TrustEscalation, previous: PreviousTrust, *, outsiders: bool) -> str:
     shown = judged.admitted[:_NAMED_ADMITTED]
     more = len(judged.admitted) - len(shown)
-    names = "; ".join(f"{_short(a.principal_arn)} ({a.how})" for a in shown) + (f"; and {more} more" if more else "")
+    names = "; ".join(f"{principal_label(a.principal_arn)} ({a.how})" for a in shown) + (
+        f"; and {more} more" if more else ""
+    )
     one = len(judged.admitted) == 1
     text = (
         f"lets in {'a principal' if one else 'principals'} of its own account weaker than the role: {names}. "
@@ -325,12 +337,6 @@ def restore_previous_step(role: str, arn: str, document: Mapping[str, Any], prev
         {"role_name": role, "policy": dict(document), "restore_to": dict(previous.document or {})},
         f"put back the trust policy role {role} had before the change ({previous.source})",
     )
-
-
-def _short(arn: str) -> str:
-    resource = arn.split(":", 5)[-1]
-    kind, _, rest = resource.partition("/")
-    return f"{kind} {rest.rsplit('/', 1)[-1]}" if rest else arn
 
 
 class FederationBoundary(NamedTuple):
