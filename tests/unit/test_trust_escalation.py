@@ -273,6 +273,37 @@ def test_a_principal_without_its_own_grant_is_not_let_in_by_the_account() -> Non
     assert _judge(ROOT, directory).verdict is Verdict.COMPLIANT
 
 
+def test_an_account_the_previous_trust_let_in_already_reads_nobody() -> None:
+    """Live the users are not listed: were the account judged again, that would be "cannot tell"."""
+    directory = _DirectoryWithoutUsers(
+        _role("ops-admin", ROOT, admin=True), _role("app", inline={"assume": ASSUME_ANY})
+    )
+
+    assert judge_trust_change(ROLE, parse_policy(ROOT), parse_policy(ROOT), directory) is None
+    judged = judge_trust_change(ROLE, parse_policy(ROOT), parse_policy(EC2), directory)
+    assert judged is not None
+    assert [a.principal_arn for a in judged.admitted] == [_arn("role", "app")]
+    assert judged.unknown == (
+        f"which users of account {ACCOUNT} hold sts:AssumeRole on it (the users are not listed here)",
+    )
+
+
+class _DirectoryWithoutUsers:
+    """The authorization details without their user list (as the live reader, which lists roles only)."""
+
+    def __init__(self, *principals: dict[str, Any]) -> None:
+        self._details = _details(*principals)
+
+    def principal(self, principal_arn: str) -> Any:
+        return self._details.principal(principal_arn)
+
+    def roles_matching(self, account: str, pattern: str) -> tuple[str, ...] | None:
+        return self._details.roles_matching(account, pattern)
+
+    def roles_behind(self, resource_arn: str) -> tuple[str, ...] | None:
+        return None
+
+
 def test_more_principals_than_the_bound_leave_the_rest_unknown() -> None:
     roles = [_role(f"app-{number:03}", inline={"assume": ASSUME_ANY}) for number in range(MAX_ADMITTED + 5)]
     directory = _details(_role("ops-admin", EC2, admin=True), *roles)

@@ -88,16 +88,19 @@ def judge_trust_change(
     after: Policy,
     before: Policy | None,
     directory: RoleDirectory | None,
-    *,
-    before_unknown: str = "",
 ) -> TrustEscalation | None:
     """The weaker principals of the role's own account that ``after`` newly lets into a stronger role.
 
-    ``before``: the trust policy the change replaced (None with ``before_unknown`` saying why it is not known:
-    then every principal let in counts as new). None: nothing to report (no principal of the account is let in,
-    the role reaches no more than anyone, or every principal let in was let in before or is as strong).
+    ``before``: the trust policy the change replaced (None when it is not known: then every principal let in
+    counts as new, and the caller says so). None: nothing to report (no principal of the account is newly let
+    in, the role reaches no more than anyone, or every principal let in was let in before or is as strong).
     """
     named, account_wide = same_account_entries(after, role_arn)
+    if before is not None:
+        # What the previous trust named, or its account, it let in already: nothing to read for those.
+        before_named, before_wide = same_account_entries(before, role_arn)
+        named = tuple(arn for arn in named if arn not in before_named)
+        account_wide = account_wide and not before_wide
     if not named and not account_wide:
         return None
     who = ", ".join(
@@ -143,8 +146,6 @@ def judge_trust_change(
             found.append(Admitted(arn, how))
     if not found and not facts:
         return None
-    if before is None and before_unknown:
-        facts.append(before_unknown)
     return TrustEscalation(reaches, tuple(found), tuple(dict.fromkeys(facts)))
 
 
