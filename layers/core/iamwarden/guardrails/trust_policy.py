@@ -54,6 +54,7 @@ from iamwarden.domain.findings import RemediationStep, StepAction
 from iamwarden.domain.judged import judged_once
 from iamwarden.domain.policy import Condition, Policy, Statement, parse_policy
 from iamwarden.domain.recorded import ROLE_TRUST
+from iamwarden.domain.settings import RuleSettings
 from iamwarden.domain.trust_escalation import (
     TrustEscalation,
     judge_trust_change,
@@ -144,19 +145,24 @@ class TrustPolicyRule:
         if policy.only_denies:
             evaluation.compliant.append(f"the trust policy of role {role} only denies: nobody may assume it")
             return evaluation
-        if context.rule(TRUST_POLICY_UNTRUSTED.id).mode is not Mode.OFF:
-            self._outsiders(context, evaluation, role, arn, policy)
+        untrusted = context.rule(TRUST_POLICY_UNTRUSTED.id)
+        if untrusted.mode is not Mode.OFF:
+            self._outsiders(context, evaluation, role, arn, policy, untrusted=untrusted)
         # CreateRole makes a role with no permission policies: letting anyone into it lets them do nothing more
         # (a policy put on it later is judged by the identity rules).
-        if change.event_name == "UpdateAssumeRolePolicy" and context.rule(PRIVILEGE_ESCALATION.id).mode is not Mode.OFF:
-            weaker_admitted(context, evaluation, role, arn, policy)
+        if change.event_name == "UpdateAssumeRolePolicy":
+            # One plan per trust policy: when trust-policy-untrusted remediates this one, its plan is the one that acts.
+            outsiders_act = bool(evaluation.findings) and untrusted.mode is Mode.REMEDIATE
+            weaker_admitted(context, evaluation, role, arn, policy, outsiders_act=outsiders_act)
         return evaluation
 
     @staticmethod
-    def _outsiders(context: RuleContext, evaluation: Evaluation, role: str, arn: str, policy: Policy) -> None:
+    def _outsiders(
+        context: RuleContext, evaluation: Evaluation, role: str, arn: str, policy: Policy, *, untrusted: RuleSettings
+    ) -> None:
         change = context.change
         boundary = context.settings.boundary(change.account)
-        vendors = context.rule(TRUST_POLICY_UNTRUSTED.id).patterns("third_party_accounts")
+        vendors = untrusted.patterns("third_party_accounts")
         circumstances = context.circumstances()
         federation = FederationBoundary(context.settings.github_owners, context.settings.cognito_identity_pools)
 
@@ -249,12 +255,16 @@ def previous_trust(context: RuleContext, role: str, arn: str, policy: Policy) ->
     return PreviousTrust(dict(found.trust.raw), "as the authorization details have it")
 
 
-def weaker_admitted(context: RuleContext, evaluation: Evaluation, role: str, arn: str, policy: Policy) -> None:
+def weaker_admitted(
+    context: RuleContext, evaluation: Evaluation, role: str, arn: str, policy: Policy, *, outsiders_act: bool
+) -> None:
     """A ``privilege-escalation`` finding when the new trust lets a weaker principal of the account into a
     stronger role (``domain.trust_escalation``); its plan puts back the trust policy it replaced, when known."""
     named, account_wide = same_account_entries(policy, arn)
     if not named and not account_wide:
         return  # the common case: services, identity providers, other accounts (nothing to read)
+    if context.rule(PRIVILEGE_ESCALATION.id).mode is Mode.OFF:
+        return
     previous = previous_trust(context, role, arn, policy)
     before = (
         parse_policy(previous.document, field="the previous trust policy") if previous.document is not None else None
@@ -283,11 +293,9 @@ def weaker_admitted(context: RuleContext, evaluation: Evaluation, role: str, arn
             )
         )
         return
-    # One plan per trust policy: when trust-policy-untrusted remediates this one, its plan is the one that acts.
-    outsiders = bool(evaluation.findings) and context.rule(TRUST_POLICY_UNTRUSTED.id).mode is Mode.REMEDIATE
     plan = (
         [restore_previous_step(role, arn, dict(policy.raw), previous)]
-        if previous.document is not None and not outsiders
+        if previous.document is not None and not outsiders_act
         else []
     )
     evaluation.findings.append(
@@ -295,7 +303,7 @@ def weaker_admitted(context: RuleContext, evaluation: Evaluation, role: str, arn
             PRIVILEGE_ESCALATION,
             severity=Severity.CRITICAL,
             resource_arn=arn,
-            reason=f"{set_by} {_escalation_text(role, judged, previous, outsiders=outsiders)}",
+            reason=f"{set_by} {_escalation_text(role, judged, previous, outsiders=outsiders_act)}",
             plan=plan,
             offending=[
                 {"edge": "AssumeStrongerRole", "role": arn, "role_reaches": judged.role_reaches},
