@@ -37,6 +37,12 @@ condition on the key admits an outsider.
 A condition bounds only with a positive operator (``StringEquals``,
 ``StringLike``, ``StringEqualsIgnoreCase``), without ``IfExists`` or
 ``ForAllValues`` (both match when the key is absent).
+
+The same rule class also carries ``privilege-escalation`` for an ``UpdateAssumeRolePolicy`` that newly lets a
+weaker principal of the role's own account into a stronger role (``domain.trust_escalation``: PMapper's STS
+edge from the role's end). What the trust was before comes from the heartbeat's snapshot live and the
+authorization details offline (``previous_trust``); ``RestorePreviousTrustPolicy`` puts it back while the role
+still holds the event's document. Unknown, the finding is alert-only.
 """
 
 import json
