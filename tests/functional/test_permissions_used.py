@@ -584,6 +584,21 @@ def _untrusted_trust(account: Account) -> RemediationStep:
     )
 
 
+def _weaker_admitted_trust(account: Account) -> RemediationStep:
+    """A role whose trust was set to name a weaker role: the previous trust (EC2's) goes back."""
+    ec2 = {"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}
+    app = {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{HOME_ACCOUNT}:role/app"}, "Action": "sts:AssumeRole"}
+    now = {"Version": "2012-10-17", "Statement": [app]}
+    account.iam.create_role(RoleName="ops-admin", AssumeRolePolicyDocument=json.dumps(now))
+    return _step(
+        StepAction.RESTORE_PREVIOUS_TRUST_POLICY,
+        f"arn:aws:iam::{HOME_ACCOUNT}:role/ops-admin",
+        role_name="ops-admin",
+        policy=now,
+        restore_to={"Version": "2012-10-17", "Statement": [ec2]},
+    )
+
+
 ALL_USERS_READ = {"Grantee": {"Type": "Group", "URI": "http://acs.amazonaws.com/groups/global/AllUsers"}}
 
 
@@ -1261,6 +1276,7 @@ SCENARIOS: dict[str, Scenario] = {
     "delete-login-profile": Scenario(_login_profile),
     "detach-customer-managed-from-role": Scenario(_customer_attached),
     "trust-remove-outsider": Scenario(_untrusted_trust),
+    "trust-restore-previous": Scenario(_weaker_admitted_trust),
     "acl-bucket-public-read": Scenario(_public_acl(None), BUCKET_REGION),
     "acl-object-public-read": Scenario(_public_acl("2026/11/invoice-1042.pdf"), BUCKET_REGION),
     "public-access-block-bucket": Scenario(_public_access_block_off("bucket"), BUCKET_REGION),

@@ -117,6 +117,8 @@ _PRINCIPAL_CHANGES: Mapping[str, tuple[str, str]] = {
     "RemoveUserFromGroup": ("user", "userName"),
     "CreateRole": ("role", "roleName"),
     "DeleteRole": ("role", "roleName"),
+    # The cached role carries its trust policy: who may assume it decides where sts:AssumeRole leads.
+    "UpdateAssumeRolePolicy": ("role", "roleName"),
     "CreateUser": ("user", "userName"),
     "DeleteUser": ("user", "userName"),
     "DeleteGroup": ("group", "groupName"),

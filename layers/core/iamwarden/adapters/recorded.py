@@ -10,6 +10,8 @@
   there the same way.
 * ``take_boundary_snapshots`` does the same for the permissions boundaries of an account's roles and users
   (``GetAccountAuthorizationDetails``, which returns them; ``ListRoles`` does not).
+* ``take_trust_snapshots``: every role's trust policy (the authorization details again), which an
+  ``UpdateAssumeRolePolicy`` event never shows as it was (``privilege-escalation`` restores it from there).
 * ``take_identity_provider_snapshots``: every OIDC provider's client ids and thumbprints and every SAML provider's
   metadata document, which an update's event never shows as they were.
 
@@ -39,6 +41,7 @@ from iamwarden.domain.recorded import (
     OWN_POLICY,
     OWN_ROLE,
     OWN_SUBSCRIPTION,
+    ROLE_TRUST,
     SUBSCRIPTION_ATTRIBUTES,
     TRAIL,
     PastRemediation,
@@ -159,6 +162,21 @@ def take_boundary_snapshots(iam: Any, account: str, now: str) -> list[Snapshot]:
         if f":{account}:" not in arn:
             continue
         snapshots.append(Snapshot(BOUNDARY, arn, now, {"boundary_arn": boundary.get("PermissionsBoundaryArn")}))
+    return snapshots
+
+
+def take_trust_snapshots(iam: Any, account: str, now: str) -> list[Snapshot]:
+    """The trust policy of every role of the account, from the authorization details (one paginated read)."""
+    snapshots = []
+    paginator = iam.get_paginator("get_account_authorization_details")
+    for page in paginator.paginate(Filter=["Role"]):
+        for detail in page.get("RoleDetailList", []):
+            arn = detail.get("Arn", "")
+            document = detail.get("AssumeRolePolicyDocument")
+            if f":{account}:" not in arn or document is None:
+                continue
+            trust = json.loads(unquote(document)) if isinstance(document, str) else document
+            snapshots.append(Snapshot(ROLE_TRUST, arn, now, {"trust_policy": trust}))
     return snapshots
 
 
@@ -303,5 +321,6 @@ __all__: Sequence[str] = (
     "take_own_policy_snapshots",
     "take_own_role_snapshots",
     "take_trail_snapshots",
+    "take_trust_snapshots",
     "trail_home_regions",
 )

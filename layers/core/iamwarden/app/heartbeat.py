@@ -48,6 +48,7 @@ from iamwarden.adapters.recorded import (
     take_own_role_snapshots,
     take_subscription_snapshots,
     take_trail_snapshots,
+    take_trust_snapshots,
     trail_home_regions,
 )
 from iamwarden.adapters.ssm_settings import SsmSettingsSource, ssm_parameters
@@ -227,6 +228,7 @@ class SnapshotRefresh:
         takers: tuple[tuple[str, Callable[[], list[Snapshot]]], ...] = (
             ("trails", lambda: take_trail_snapshots(self.cloudtrail, self.account, self.region, now)),
             ("permissions boundaries", lambda: take_boundary_snapshots(self.iam, self.account, now)),
+            ("role trust policies", lambda: take_trust_snapshots(self.iam, self.account, now)),
             ("identity providers", lambda: take_identity_provider_snapshots(self.iam, self.account, now)),
             (
                 "own roles",

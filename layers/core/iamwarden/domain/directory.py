@@ -117,6 +117,17 @@ class StaticDirectory:
     def roles_behind(self, resource_arn: str) -> tuple[str, ...] | None:
         return self._behind.get(resource_arn)
 
+    def users_of(self, account: str) -> tuple[str, ...] | None:
+        """Every user ARN of an account whose role list is complete (the authorization details list both)."""
+        if account not in self._roles:
+            return None
+        return tuple(
+            arn
+            for key, found in self._principals.items()
+            if key.account == account and key.kind == "user"
+            for arn in ((found.principal_arn,) if found is not None else ())
+        )
+
     def attached_to(self, policy_arn: str) -> tuple[str, ...] | None:
         """Known for this account's policies, and for AWS-managed ones, once any principal is known."""
         if policy_arn in self._attachments:

@@ -193,6 +193,40 @@ def assess_principal(principal: PrincipalPolicies, roles: RoleDirectory | None =
     return _judge_principal(principal, roles, frozenset(), _Shared())
 
 
+class AssumeAllowance(NamedTuple):
+    """What a principal's own policies say about its ``sts:AssumeRole`` on one role."""
+
+    #: An effective Allow names the role (unconditional Deny statements and the permissions boundary applied).
+    allowed: bool
+    #: An unconditional Deny covers the role: no trust policy lets the principal in then.
+    denied: bool
+    #: The statements granting it (``statement 0 (Assume) of inline app/assume``), when allowed.
+    granted_by: tuple[str, ...] = ()
+
+
+def assume_allowance(principal: PrincipalPolicies, role_arn: str) -> AssumeAllowance:
+    """Whether ``principal`` may call ``sts:AssumeRole`` on ``role_arn`` by its own policies (a trust policy
+    naming only its account lets it in only then; one naming its ARN does unless a Deny covers the role)."""
+    judge = _Judge(
+        policies=tuple((named.source, named.policy) for named in principal.policies),
+        boundary=principal.boundary,
+        principal=principal,
+        roles=None,
+        lifting=False,
+    )
+    reached = judge.reach("sts:AssumeRole", "iam:role/")
+    allowed = any(_names(pattern, role_arn) for pattern in reached.patterns)
+    return AssumeAllowance(allowed, judge._denied("sts:AssumeRole", role_arn), reached.granted_by if allowed else ())
+
+
+def trust_admits(trust: Policy, holder: str, role_arn: str, *, permitted: bool) -> bool:
+    """Whether the trust policy of ``role_arn`` lets ``holder`` (of the same account) assume it; ``permitted``:
+    the holder's own ``sts:AssumeRole`` on the role (see ``_trust_lets_in``)."""
+    fields = role_arn.split(":", 5)
+    partition, account = (fields[1], fields[4]) if len(fields) == 6 else ("aws", "*")
+    return _trust_lets_in(trust, holder, partition, account, permitted=permitted)
+
+
 def is_risky_document(policy: Policy) -> bool:
     """Whether a policy version may not be restored as the default: admin-equivalent or escalating."""
     return assess(policy).risky
@@ -1108,6 +1142,7 @@ def _short(arn: str) -> str:
 __all__ = [
     "ESCALATION_METHODS",  # noqa: F822 - provided by the module's __getattr__, read on first use
     "AdminGrant",
+    "AssumeAllowance",
     "EscalationMethod",
     "EscalationPath",
     "Grant",
@@ -1116,6 +1151,8 @@ __all__ = [
     "admin_grants",
     "assess",
     "assess_principal",
+    "assume_allowance",
     "escalation_paths",
     "is_risky_document",
+    "trust_admits",
 ]

@@ -21,7 +21,7 @@ from typing import Any, NamedTuple, Protocol
 #: managed policies as its stack deployed it (``{"default_version": "v3", "document": document}``); one
 #: subscription of its alert topic (``{"topic": arn, "attributes": {name: value}}``, the ``SUBSCRIPTION_ATTRIBUTES``
 #: it has); one IAM identity provider (OIDC: ``{"type": "oidc", "url", "client_ids", "thumbprints"}``; SAML:
-#: ``{"type": "saml", "metadata"}``).
+#: ``{"type": "saml", "metadata"}``); one role's trust policy (``{"trust_policy": document}``).
 TRAIL = "cloudtrail-trail"
 BOUNDARY = "permissions-boundary"
 OWN_ROLE = "own-role"
@@ -32,6 +32,7 @@ OWN_SUBSCRIPTION = "own-subscription"
 #: or redrive policy change what arrives or where failures go.
 SUBSCRIPTION_ATTRIBUTES = ("FilterPolicy", "FilterPolicyScope", "RawMessageDelivery", "DeliveryPolicy", "RedrivePolicy")
 IDENTITY_PROVIDER = "identity-provider"
+ROLE_TRUST = "role-trust-policy"
 
 
 class PastRemediation(NamedTuple):
@@ -61,7 +62,7 @@ class PastRemediation(NamedTuple):
 class Snapshot(NamedTuple):
     """The last known good configuration of one resource, read by IAM Warden itself."""
 
-    kind: str  # TRAIL, BOUNDARY, OWN_ROLE, OWN_POLICY, OWN_SUBSCRIPTION or IDENTITY_PROVIDER
+    kind: str  # TRAIL, BOUNDARY, OWN_ROLE, OWN_POLICY, OWN_SUBSCRIPTION, IDENTITY_PROVIDER or ROLE_TRUST
     resource_arn: str
     taken_at: str
     data: Mapping[str, Any]

@@ -140,6 +140,8 @@ PRIVILEGE_ESCALATION = RuleSpec(
             "AttachRolePolicy",
             "AttachUserPolicy",
             "AttachGroupPolicy",
+            # A trust change letting a weaker principal into a stronger role (guardrails.trust_policy).
+            "UpdateAssumeRolePolicy",
         }
     ),
     risk=(

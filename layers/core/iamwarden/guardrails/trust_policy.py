@@ -37,6 +37,12 @@ condition on the key admits an outsider.
 A condition bounds only with a positive operator (``StringEquals``,
 ``StringLike``, ``StringEqualsIgnoreCase``), without ``IfExists`` or
 ``ForAllValues`` (both match when the key is absent).
+
+The same rule class also carries ``privilege-escalation`` for an ``UpdateAssumeRolePolicy`` that newly lets a
+weaker principal of the role's own account into a stronger role (``domain.trust_escalation``: PMapper's STS
+edge from the role's end). What the trust was before comes from the heartbeat's snapshot live and the
+authorization details offline (``previous_trust``); ``RestorePreviousTrustPolicy`` puts it back while the role
+still holds the event's document. Unknown, the finding is alert-only.
 """
 
 import json
@@ -46,15 +52,24 @@ from typing import Any, ClassVar, NamedTuple
 
 from iamwarden.adapters.errors import ignoring, is_gone
 from iamwarden.domain.arns import iam_arn
-from iamwarden.domain.catalog import OptionSpec, RuleSpec, Severity
+from iamwarden.domain.catalog import Mode, OptionSpec, RuleSpec, Severity
 from iamwarden.domain.documents import PolicyKind, load_policy
 from iamwarden.domain.exceptions import UndoError
 from iamwarden.domain.exposure import ACCOUNT_ID, Circumstances, TrustBoundary, fresh_exposure
 from iamwarden.domain.findings import RemediationStep, StepAction
 from iamwarden.domain.judged import judged_once
-from iamwarden.domain.policy import Condition, Policy, Statement
+from iamwarden.domain.policy import Condition, Policy, Statement, parse_policy
+from iamwarden.domain.recorded import ROLE_TRUST
+from iamwarden.domain.settings import RuleSettings
+from iamwarden.domain.trust_escalation import (
+    TrustEscalation,
+    judge_trust_change,
+    principal_label,
+    same_account_entries,
+)
 from iamwarden.domain.wildcards import wildcard_match
 from iamwarden.guardrails.base import Evaluation, RuleContext
+from iamwarden.guardrails.identity_policy import IAM, PRIVILEGE_ESCALATION
 from iamwarden.guardrails.remediation import (
     AccountClients,
     AuditEntry,
@@ -118,9 +133,12 @@ class Problem(NamedTuple):
 
 
 class TrustPolicyRule:
-    """CreateRole and UpdateAssumeRolePolicy letting in principals outside the trusted set."""
+    """CreateRole and UpdateAssumeRolePolicy letting in principals outside the trusted set
+    (``trust-policy-untrusted``), or a weaker principal of the account into a stronger role
+    (``privilege-escalation``, see ``domain.trust_escalation``)."""
 
-    specs: ClassVar[tuple[RuleSpec, ...]] = (TRUST_POLICY_UNTRUSTED,)
+    specs: ClassVar[tuple[RuleSpec, ...]] = (TRUST_POLICY_UNTRUSTED, PRIVILEGE_ESCALATION)
+    event_keys: ClassVar[frozenset[tuple[str, str]]] = frozenset((IAM, name) for name in _DOCUMENT_PARAMETER)
 
     def evaluate(self, context: RuleContext) -> Evaluation:
         change = context.change
@@ -133,8 +151,24 @@ class TrustPolicyRule:
         if policy.only_denies:
             evaluation.compliant.append(f"the trust policy of role {role} only denies: nobody may assume it")
             return evaluation
+        untrusted = context.rule(TRUST_POLICY_UNTRUSTED.id)
+        if untrusted.mode is not Mode.OFF:
+            self._outsiders(context, evaluation, role, arn, policy, untrusted=untrusted)
+        # CreateRole makes a role with no permission policies: letting anyone into it lets them do nothing more
+        # (a policy put on it later is judged by the identity rules).
+        if change.event_name == "UpdateAssumeRolePolicy":
+            # One plan per trust policy: when trust-policy-untrusted remediates this one, its plan is the one that acts.
+            outsiders_act = bool(evaluation.findings) and untrusted.mode is Mode.REMEDIATE
+            weaker_admitted(context, evaluation, role, arn, policy, outsiders_act=outsiders_act)
+        return evaluation
+
+    @staticmethod
+    def _outsiders(
+        context: RuleContext, evaluation: Evaluation, role: str, arn: str, policy: Policy, *, untrusted: RuleSettings
+    ) -> None:
+        change = context.change
         boundary = context.settings.boundary(change.account)
-        vendors = context.rule(TRUST_POLICY_UNTRUSTED.id).patterns("third_party_accounts")
+        vendors = untrusted.patterns("third_party_accounts")
         circumstances = context.circumstances()
         federation = FederationBoundary(context.settings.github_owners, context.settings.cognito_identity_pools)
 
@@ -144,7 +178,7 @@ class TrustPolicyRule:
                 f"the trust policy of role {role} lets in only trusted accounts, AWS services, vendors with an "
                 "external id and identity providers bound to a subject"
             )
-            return evaluation
+            return
         offending = _unique(problem.statement for problem in problems)
         cuts = [trust_cut(statement, [p for p in problems if p.statement is statement]) for statement in offending]
         labels = ", ".join(_cut_label(cut) for cut in cuts)
@@ -189,7 +223,134 @@ class TrustPolicyRule:
                 needs_context=list(dict.fromkeys(fact for problem in problems for fact in problem.facts)),
             )
         )
-        return evaluation
+
+
+class PreviousTrust(NamedTuple):
+    """The trust policy an ``UpdateAssumeRolePolicy`` replaced: the document and where it is known from, or why
+    it is not known (``document`` None)."""
+
+    document: Mapping[str, Any] | None
+    source: str = ""
+    unknown: str = ""
+
+
+def previous_trust(context: RuleContext, role: str, arn: str, policy: Policy) -> PreviousTrust:
+    """What the role's trust was before the change: the heartbeat's snapshot in the enforcer (taken before the
+    change), the authorization details offline (when they differ from the event's: taken before it).
+
+    The live role cannot say (the event arrives after the change), and a snapshot or details that already hold
+    the event's document show the change itself, not what it replaced.
+    """
+    what = f"what trust policy role {role} had before"
+    event_document = canonical(dict(policy.raw))
+    if context.recorded is not None:
+        snapshot = context.recorded.snapshot(ROLE_TRUST, arn)
+        document = snapshot.data.get("trust_policy") if snapshot is not None else None
+        if snapshot is None or not isinstance(document, Mapping):
+            return PreviousTrust(None, unknown=f"{what} (IAM Warden has no snapshot of it)")
+        if not snapshot.taken_before(context.change.time):
+            return PreviousTrust(
+                None, unknown=f"{what} (the last snapshot, {snapshot.taken_at}, is newer than the change)"
+            )
+        return PreviousTrust(dict(document), f"as IAM Warden last saw it, {snapshot.taken_at}")
+    found = context.directory.principal(arn) if context.directory is not None else None
+    if found is None or found.trust is None:
+        return PreviousTrust(None, unknown=f"{what} (no snapshot or authorization details name it)")
+    if canonical(dict(found.trust.raw)) == event_document:
+        return PreviousTrust(None, unknown=f"{what} (the authorization details already hold this change)")
+    return PreviousTrust(dict(found.trust.raw), "as the authorization details have it")
+
+
+def weaker_admitted(
+    context: RuleContext, evaluation: Evaluation, role: str, arn: str, policy: Policy, *, outsiders_act: bool
+) -> None:
+    """A ``privilege-escalation`` finding when the new trust lets a weaker principal of the account into a
+    stronger role (``domain.trust_escalation``); its plan puts back the trust policy it replaced, when known."""
+    named, account_wide = same_account_entries(policy, arn)
+    if not named and not account_wide:
+        return  # the common case: services, identity providers, other accounts (nothing to read)
+    if context.rule(PRIVILEGE_ESCALATION.id).mode is Mode.OFF:
+        return
+    previous = previous_trust(context, role, arn, policy)
+    before = (
+        parse_policy(previous.document, field="the previous trust policy") if previous.document is not None else None
+    )
+    judged = judge_trust_change(arn, policy, before, context.directory)
+    if judged is None:
+        return
+    change = context.change
+    set_by = f"The trust policy set on role {role} by {change.actor.display}"
+    needs = [*judged.unknown] if not judged.admitted else []
+    if previous.document is None:
+        needs.append(previous.unknown)
+    if not judged.admitted:
+        evaluation.findings.append(
+            context.finding(
+                PRIVILEGE_ESCALATION,
+                severity=Severity.HIGH,
+                resource_arn=arn,
+                reason=(
+                    f"{set_by} lets principals of its own account assume it: whether that lets one of them do more "
+                    "than it could (the role admin-equivalent or escalating further, the principal not) depends "
+                    "on what IAM Warden could not know. Check it by hand."
+                ),
+                plan=[],
+                needs_context=list(dict.fromkeys(needs)),
+            )
+        )
+        return
+    plan = (
+        [restore_previous_step(role, arn, dict(policy.raw), previous)]
+        if previous.document is not None and not outsiders_act
+        else []
+    )
+    evaluation.findings.append(
+        context.finding(
+            PRIVILEGE_ESCALATION,
+            severity=Severity.CRITICAL,
+            resource_arn=arn,
+            reason=f"{set_by} {_escalation_text(role, judged, previous, outsiders=outsiders_act)}",
+            plan=plan,
+            offending=[
+                {"edge": "AssumeStrongerRole", "role": arn, "role_reaches": judged.role_reaches},
+                *({"admitted": admitted.principal_arn, "how": admitted.how} for admitted in judged.admitted),
+            ],
+            needs_context=list(dict.fromkeys(needs)),
+        )
+    )
+
+
+#: How many newly let-in principals a reason names before "and N more" (the finding's ``offending`` has all).
+_NAMED_ADMITTED = 5
+
+
+def _escalation_text(role: str, judged: TrustEscalation, previous: PreviousTrust, *, outsiders: bool) -> str:
+    shown = judged.admitted[:_NAMED_ADMITTED]
+    more = len(judged.admitted) - len(shown)
+    names = "; ".join(f"{principal_label(a.principal_arn)} ({a.how})" for a in shown) + (
+        f"; and {more} more" if more else ""
+    )
+    one = len(judged.admitted) == 1
+    text = (
+        f"lets in {'a principal' if one else 'principals'} of its own account weaker than the role: {names}. "
+        f"Role {role} {judged.role_reaches}, and {'it is' if one else 'they are'} neither admin-equivalent nor "
+        f"able to escalate on {'its' if one else 'their'} own, so assuming the role is a privilege escalation "
+        "(AssumeStrongerRole)."
+    )
+    if previous.document is None:
+        text += f" Whether {'it was' if one else 'they were'} let in before is not known: {previous.unknown}."
+    elif outsiders:
+        text += f" The {TRUST_POLICY_UNTRUSTED.id} remediation acts on this trust policy; this one is alerted only."
+    return text
+
+
+def restore_previous_step(role: str, arn: str, document: Mapping[str, Any], previous: PreviousTrust) -> RemediationStep:
+    return RemediationStep(
+        RestorePreviousTrustPolicy.action,
+        arn,
+        {"role_name": role, "policy": dict(document), "restore_to": dict(previous.document or {})},
+        f"put back the trust policy role {role} had before the change ({previous.source})",
+    )
 
 
 class FederationBoundary(NamedTuple):
@@ -561,5 +722,50 @@ def _last_known_good(records: Sequence[AuditEntry]) -> tuple[str, Mapping[str, A
     return newest.remediation_id, document
 
 
+class RestorePreviousTrustPolicy:
+    """Put back the trust policy an ``UpdateAssumeRolePolicy`` replaced, known exactly (a snapshot taken before
+    it, or the authorization details), while the role still holds the event's document. Undo puts that back.
+
+    A role changed again since holds a trust nobody judged here: it is left alone (nothing is done).
+    """
+
+    permissions: ClassVar[Permissions] = ("iam:GetRole", "iam:UpdateAssumeRolePolicy")
+    action: ClassVar[StepAction] = StepAction("restore_previous_trust_policy", permissions)
+    undo_permissions: ClassVar[Permissions] = ("iam:GetRole", "iam:UpdateAssumeRolePolicy")
+    undoable: ClassVar[bool] = True
+
+    def capture(self, aws: AccountClients, step: RemediationStep) -> dict[str, Any]:
+        live = RestoreTrustPolicy._live(aws, step.parameters["role_name"])
+        if live is None:
+            return {"exists": False}
+        if canonical(live) == canonical(step.parameters["restore_to"]):
+            return {"exists": True, "policy": live, "restore_to": None, "why": "already restored"}
+        if canonical(live) != canonical(step.parameters["policy"]):
+            return {"exists": True, "policy": live, "restore_to": None, "why": "changed again since the event"}
+        return {"exists": True, "policy": live, "restore_to": step.parameters["restore_to"]}
+
+    def apply(self, run: StepRun, step: RemediationStep, before: Mapping[str, Any], done: list[str]) -> None:
+        if not before["exists"] or before["restore_to"] is None:
+            return
+        role = step.parameters["role_name"]
+        with ignoring():
+            run.aws.iam.update_assume_role_policy(RoleName=role, PolicyDocument=json.dumps(before["restore_to"]))
+            done.append(f"put back the trust policy of role {role} as it was before the change")
+
+    def undo(self, aws: AccountClients, step: RemediationStep, before: Mapping[str, Any]) -> list[str]:
+        if not before["exists"] or before["restore_to"] is None:
+            return []
+        role = step.parameters["role_name"]
+        current = RestoreTrustPolicy._live(aws, role)
+        if current is None:
+            raise UndoError(f"role {role} no longer exists; its trust policy cannot be restored")
+        if canonical(current) == canonical(before["policy"]):
+            return []  # undone already
+        if canonical(current) != canonical(before["restore_to"]):
+            raise UndoError(f"the trust policy of role {role} changed since the remediation; it is left as it is")
+        aws.iam.update_assume_role_policy(RoleName=role, PolicyDocument=json.dumps(before["policy"]))
+        return [f"put the trust policy of role {role} back as the event set it"]
+
+
 GUARDRAILS = (TrustPolicyRule(),)
-ACTIONS = (RestoreTrustPolicy(),)
+ACTIONS = (RestoreTrustPolicy(), RestorePreviousTrustPolicy())

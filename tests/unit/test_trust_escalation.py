@@ -1,0 +1,550 @@
+"""The trust-policy side of PMapper's STS edge (audit gap 6, issue 13 items 3, 4, 5 and 7).
+
+An ``UpdateAssumeRolePolicy`` that newly lets a principal of the role's own account into a role that reaches more
+than it (admin-equivalent, or escalating further) is a ``privilege-escalation`` finding: a principal the trust
+names is let in by the trust alone (unless a Deny of its own covers the role); the account root lets in each
+principal whose own policies allow ``sts:AssumeRole`` on the role (Deny and boundary applied). The previous trust
+comes from the authorization details offline and the heartbeat's snapshot live; the plan puts it back when it is
+known exactly, else the finding is alert-only. The corpus cases are transcribed from PMapper's tests (the
+playground graph of tests/build_test_graphs.py at dd57e9a, used by tests/test_edge_identification.py, and
+tests/test_permissions_boundaries.py at 1760e40), as ``tests/corpora/escalation/pmapper.json`` cites.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Sequence
+from typing import Any
+
+import pytest
+
+from iamwarden.domain.authorization_details import authorization_details_directory
+from iamwarden.domain.directory import StaticDirectory
+from iamwarden.domain.findings import Judgement, Verdict
+from iamwarden.domain.policy import parse_policy
+from iamwarden.domain.recorded import ROLE_TRUST, PastRemediation, Snapshot
+from iamwarden.domain.settings import Settings, parse_settings
+from iamwarden.domain.trust_escalation import MAX_ADMITTED, judge_trust_change, same_account_entries
+from iamwarden.guardrails.engine import judge_event
+from tests.conftest import load_event
+
+ACCOUNT = "111122223333"
+ADMIN = "arn:aws:iam::aws:policy/AdministratorAccess"
+SAMPLE = "update-assume-role-policy-names-weaker-role.json"
+ROLE = f"arn:aws:iam::{ACCOUNT}:role/ops-admin"
+
+
+def _doc(*statements: dict[str, Any]) -> dict[str, Any]:
+    return {"Version": "2012-10-17", "Statement": list(statements)}
+
+
+def _trust(*principals: str) -> dict[str, Any]:
+    entries: str | list[str] = principals[0] if len(principals) == 1 else list(principals)
+    return _doc({"Effect": "Allow", "Principal": {"AWS": entries}, "Action": "sts:AssumeRole"})
+
+
+EC2 = _doc({"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"})
+ROOT = _trust(f"arn:aws:iam::{ACCOUNT}:root")
+ASSUME_ANY = _doc({"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "*"})
+READ = _doc({"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"})
+
+
+def _arn(kind: str, name: str, account: str = ACCOUNT) -> str:
+    return f"arn:aws:iam::{account}:{kind}/{name}"
+
+
+def _role(
+    name: str,
+    trust: dict[str, Any] = EC2,
+    *,
+    admin: bool = False,
+    inline: dict[str, Any] | None = None,
+    boundary: str | None = None,
+    account: str = ACCOUNT,
+) -> dict[str, Any]:
+    return {
+        "Path": "/",
+        "RoleName": name.rsplit("/", 1)[-1],
+        "RoleId": f"AROA{name.upper()}",
+        "Arn": _arn("role", name, account),
+        "AssumeRolePolicyDocument": trust,
+        "RolePolicyList": [{"PolicyName": k, "PolicyDocument": v} for k, v in (inline or {}).items()],
+        "AttachedManagedPolicies": [{"PolicyName": "AdministratorAccess", "PolicyArn": ADMIN}] if admin else [],
+        "InstanceProfileList": [],
+        **({"PermissionsBoundary": {"PermissionsBoundaryArn": boundary}} if boundary else {}),
+    }
+
+
+def _user(
+    name: str,
+    *,
+    admin: bool = False,
+    inline: dict[str, Any] | None = None,
+    boundary: str | None = None,
+    account: str = ACCOUNT,
+) -> dict[str, Any]:
+    return {
+        "Path": "/",
+        "UserName": name.rsplit("/", 1)[-1],
+        "UserId": f"AIDA{name.upper()}",
+        "Arn": _arn("user", name, account),
+        "UserPolicyList": [{"PolicyName": k, "PolicyDocument": v} for k, v in (inline or {}).items()],
+        "AttachedManagedPolicies": [{"PolicyName": "AdministratorAccess", "PolicyArn": ADMIN}] if admin else [],
+        "GroupList": [],
+        **({"PermissionsBoundary": {"PermissionsBoundaryArn": boundary}} if boundary else {}),
+    }
+
+
+def _managed(arn: str, document: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "PolicyName": arn.rsplit("/", 1)[-1],
+        "Arn": arn,
+        "DefaultVersionId": "v1",
+        "PolicyVersionList": [{"VersionId": "v1", "IsDefaultVersion": True, "Document": document}],
+    }
+
+
+def _details(*principals: dict[str, Any], policies: Sequence[dict[str, Any]] = ()) -> StaticDirectory:
+    return authorization_details_directory(
+        {
+            "UserDetailList": [p for p in principals if "UserName" in p],
+            "GroupDetailList": [],
+            "RoleDetailList": [p for p in principals if "RoleName" in p],
+            "Policies": [_managed(ADMIN, _doc({"Effect": "Allow", "Action": "*", "Resource": "*"})), *policies],
+        }
+    )
+
+
+def _update(trust: dict[str, Any], role: str = "ops-admin", event_name: str = "UpdateAssumeRolePolicy") -> Any:
+    event = copy.deepcopy(load_event(SAMPLE))
+    parameters: dict[str, Any] = {"roleName": role}
+    if event_name == "CreateRole":
+        parameters["assumeRolePolicyDocument"] = json.dumps(trust)
+        event["detail"]["responseElements"] = {"role": {"arn": _arn("role", role), "roleName": role}}
+    else:
+        parameters["policyDocument"] = json.dumps(trust)
+    event["detail"].update(eventName=event_name, requestParameters=parameters)
+    return event
+
+
+def _judge(trust: dict[str, Any], directory: StaticDirectory | None, **kwargs: Any) -> Judgement:
+    return judge_event(_update(trust), Settings(), directory=directory, **kwargs)
+
+
+def _escalation(judgement: Judgement) -> Any:
+    [finding] = [f for f in judgement.findings if f.rule_id == "privilege-escalation"]
+    return finding
+
+
+def _no_escalation(judgement: Judgement) -> None:
+    assert not [f for f in judgement.findings if f.rule_id == "privilege-escalation"], judgement.reason
+
+
+# --- named principals -----------------------------------------------------------------------------
+
+
+def test_a_named_weaker_role_let_into_an_admin_role_is_a_critical_finding_that_puts_the_old_trust_back() -> None:
+    directory = _details(_role("ops-admin", EC2, admin=True), _role("app-deployer", inline={"read": READ}))
+
+    finding = _escalation(_judge(_trust(_arn("role", "app-deployer")), directory))
+
+    assert (finding.severity.value, finding.certain) == ("critical", True)
+    assert "role app-deployer (named in the trust policy)" in finding.reason
+    assert "Role ops-admin is admin-equivalent" in finding.reason
+    assert "(AssumeStrongerRole)" in finding.reason
+    [step] = finding.plan
+    assert step.action == "restore_previous_trust_policy"
+    assert step.parameters["restore_to"] == EC2
+    assert step.parameters["policy"] == _trust(_arn("role", "app-deployer"))
+    assert {"admitted": _arn("role", "app-deployer"), "how": "named in the trust policy"} in finding.offending
+
+
+def test_a_named_principal_as_strong_as_the_role_is_no_finding() -> None:
+    directory = _details(_role("ops-admin", EC2, admin=True), _role("break-glass", admin=True))
+
+    judgement = _judge(_trust(_arn("role", "break-glass")), directory)
+
+    assert judgement.verdict is Verdict.COMPLIANT, judgement.reason
+
+
+def test_a_named_principal_that_already_escalates_on_its_own_is_no_finding() -> None:
+    self_writer = _doc({"Effect": "Allow", "Action": "iam:PutRolePolicy", "Resource": _arn("role", "ci")})
+    directory = _details(_role("ops-admin", EC2, admin=True), _role("ci", inline={"self": self_writer}))
+
+    _no_escalation(_judge(_trust(_arn("role", "ci")), directory))
+
+
+def test_a_role_that_reaches_no_more_lets_anyone_in() -> None:
+    directory = _details(_role("ops-admin", EC2, inline={"read": READ}), _role("app-deployer"))
+
+    assert _judge(_trust(_arn("role", "app-deployer")), directory).verdict is Verdict.COMPLIANT
+
+
+def test_a_role_that_escalates_further_is_stronger_too() -> None:
+    passer = _doc(
+        {
+            "Effect": "Allow",
+            "Action": ["iam:PassRole", "lambda:CreateFunction", "lambda:InvokeFunction"],
+            "Resource": "*",
+        }
+    )
+    directory = _details(
+        _role("ops-admin", EC2, inline={"deploy": passer}), _role("lambda-admin", admin=True), _user("alice")
+    )
+
+    finding = _escalation(_judge(_trust(_arn("user", "alice")), directory))
+
+    assert "Role ops-admin can escalate further" in finding.reason
+    assert "user alice (named in the trust policy)" in finding.reason
+
+
+def test_a_deny_of_its_own_keeps_a_named_principal_out() -> None:
+    deny = _doc({"Effect": "Deny", "Action": "sts:AssumeRole", "Resource": _arn("role", "ops-*")})
+    directory = _details(_role("ops-admin", EC2, admin=True), _role("app-deployer", inline={"deny": deny}))
+
+    _no_escalation(_judge(_trust(_arn("role", "app-deployer")), directory))
+
+
+def test_a_principal_the_previous_trust_let_in_already_is_not_new() -> None:
+    before = _trust(_arn("role", "app-deployer"))
+    directory = _details(_role("ops-admin", before, admin=True), _role("app-deployer"), _role("ci"))
+
+    judgement = _judge(_trust(_arn("role", "app-deployer"), _arn("role", "ci")), directory)
+
+    finding = _escalation(judgement)
+    assert "role ci (named in the trust policy)" in finding.reason
+    assert "app-deployer" not in finding.reason
+
+
+# --- the account root -----------------------------------------------------------------------------
+
+
+def test_the_account_root_lets_in_a_weak_role_holding_assume_role_on_every_role() -> None:
+    directory = _details(
+        _role("ops-admin", EC2, admin=True),
+        _role("app", inline={"assume": ASSUME_ANY}),
+        _role("reader", inline={"read": READ}),
+        _role("break-glass", admin=True),
+    )
+
+    finding = _escalation(_judge(ROOT, directory))
+
+    assert finding.certain
+    assert "role app (through its account, holding sts:AssumeRole on it (statement 0 of inline app/assume))" in (
+        finding.reason
+    )
+    assert "reader" not in finding.reason  # no sts:AssumeRole: the account's trust does not let it in
+    assert "break-glass" not in finding.reason  # as strong as the role
+    [step] = finding.plan
+    assert step.parameters["restore_to"] == EC2
+
+
+def test_the_bare_account_id_is_the_account_too() -> None:
+    directory = _details(_role("ops-admin", EC2, admin=True), _role("app", inline={"assume": ASSUME_ANY}))
+
+    assert "role app (through its account" in _escalation(_judge(_trust(ACCOUNT), directory)).reason
+
+
+def test_a_deny_on_the_role_cancels_the_grant() -> None:
+    deny = {"Effect": "Deny", "Action": "sts:AssumeRole", "Resource": _arn("role", "ops-admin")}
+    directory = _details(
+        _role("ops-admin", EC2, admin=True),
+        _role("app", inline={"assume": _doc({"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "*"}, deny)}),
+    )
+
+    assert _judge(ROOT, directory).verdict is Verdict.COMPLIANT
+
+
+def test_a_boundary_without_assume_role_cancels_the_grant() -> None:
+    boundary = "arn:aws:iam::111122223333:policy/read-only-boundary"
+    directory = _details(
+        _role("ops-admin", EC2, admin=True),
+        _role("app", inline={"assume": ASSUME_ANY}, boundary=boundary),
+        policies=[_managed(boundary, READ)],
+    )
+
+    assert _judge(ROOT, directory).verdict is Verdict.COMPLIANT
+
+
+def test_a_principal_without_its_own_grant_is_not_let_in_by_the_account() -> None:
+    directory = _details(_role("ops-admin", EC2, admin=True), _role("app", inline={"read": READ}), _user("bob"))
+
+    assert _judge(ROOT, directory).verdict is Verdict.COMPLIANT
+
+
+def test_an_account_the_previous_trust_let_in_already_reads_nobody() -> None:
+    """Live the users are not listed: were the account judged again, that would be "cannot tell"."""
+    directory = _DirectoryWithoutUsers(
+        _role("ops-admin", ROOT, admin=True), _role("app", inline={"assume": ASSUME_ANY})
+    )
+
+    assert judge_trust_change(ROLE, parse_policy(ROOT), parse_policy(ROOT), directory) is None
+    judged = judge_trust_change(ROLE, parse_policy(ROOT), parse_policy(EC2), directory)
+    assert judged is not None
+    assert [a.principal_arn for a in judged.admitted] == [_arn("role", "app")]
+    assert judged.unknown == (
+        f"which users of account {ACCOUNT} hold sts:AssumeRole on it (the users are not listed here)",
+    )
+
+
+class _DirectoryWithoutUsers:
+    """The authorization details without their user list (as the live reader, which lists roles only)."""
+
+    def __init__(self, *principals: dict[str, Any]) -> None:
+        self._details = _details(*principals)
+
+    def principal(self, principal_arn: str) -> Any:
+        return self._details.principal(principal_arn)
+
+    def roles_matching(self, account: str, pattern: str) -> tuple[str, ...] | None:
+        return self._details.roles_matching(account, pattern)
+
+    def roles_behind(self, resource_arn: str) -> tuple[str, ...] | None:
+        return None
+
+
+def test_more_principals_than_the_bound_leave_the_rest_unknown() -> None:
+    roles = [_role(f"app-{number:03}", inline={"assume": ASSUME_ANY}) for number in range(MAX_ADMITTED + 5)]
+    directory = _details(_role("ops-admin", EC2, admin=True), *roles)
+
+    judged = judge_trust_change(ROLE, parse_policy(ROOT), parse_policy(EC2), directory)
+
+    assert judged is not None
+    assert len(judged.admitted) == MAX_ADMITTED
+    assert any("the other 5 principals" in fact for fact in judged.unknown)
+
+
+# --- what is not known ----------------------------------------------------------------------------
+
+
+def test_without_authorization_details_the_finding_is_alert_only() -> None:
+    finding = _escalation(judge_event(_update(_trust(_arn("role", "app-deployer"))), Settings()))
+
+    assert (finding.severity.value, finding.certain, finding.plan) == ("high", False, ())
+    assert any("no authorization details" in fact for fact in finding.needs_context)
+    assert any("what trust policy role ops-admin had before" in fact for fact in finding.needs_context)
+
+
+def test_details_that_already_hold_the_change_do_not_say_what_it_replaced() -> None:
+    trust = _trust(_arn("role", "app-deployer"))
+    directory = _details(_role("ops-admin", trust, admin=True), _role("app-deployer"))
+
+    finding = _escalation(_judge(trust, directory))
+
+    assert "role app-deployer (named in the trust policy)" in finding.reason
+    assert finding.plan == ()
+    assert not finding.certain
+    assert finding.needs_context == (
+        "what trust policy role ops-admin had before (the authorization details already hold this change)",
+    )
+    assert "Whether it was let in before is not known" in finding.reason
+
+
+def test_a_role_the_details_do_not_know_is_alert_only() -> None:
+    directory = _details(_role("app-deployer"))
+
+    finding = _escalation(_judge(_trust(_arn("role", "app-deployer")), directory))
+
+    assert not finding.certain
+    assert "what role ops-admin may do (its policies could not be read)" in finding.needs_context
+
+
+class _Recorded:
+    def __init__(self, snapshot: Snapshot | None) -> None:
+        self._snapshot = snapshot
+
+    def remediations(self, resource_arn: str) -> Sequence[PastRemediation]:
+        return ()
+
+    def snapshot(self, kind: str, resource_arn: str) -> Snapshot | None:
+        return self._snapshot if kind == ROLE_TRUST and resource_arn == ROLE else None
+
+
+@pytest.mark.parametrize(
+    ("snapshot", "restores", "unknown"),
+    [
+        (Snapshot(ROLE_TRUST, ROLE, "2026-11-22T09:00:00Z", {"trust_policy": EC2}), True, None),
+        (
+            Snapshot(ROLE_TRUST, ROLE, "2026-11-22T11:00:00Z", {"trust_policy": EC2}),
+            False,
+            "the last snapshot, 2026-11-22T11:00:00Z, is newer than the change",
+        ),
+        (None, False, "IAM Warden has no snapshot of it"),
+    ],
+    ids=["snapshot-before", "snapshot-after", "no-snapshot"],
+)
+def test_live_the_previous_trust_is_the_snapshot_taken_before_the_change(
+    snapshot: Snapshot | None, restores: bool, unknown: str | None
+) -> None:
+    trust = _trust(_arn("role", "app-deployer"))
+    # Read live, the role already holds the new trust.
+    directory = _details(_role("ops-admin", trust, admin=True), _role("app-deployer"))
+
+    finding = _escalation(_judge(trust, directory, recorded=_Recorded(snapshot)))
+
+    assert bool(finding.plan) is restores
+    if unknown is None:
+        assert finding.certain
+        assert "as IAM Warden last saw it, 2026-11-22T09:00:00Z" in finding.plan[0].summary
+    else:
+        assert finding.needs_context == (f"what trust policy role ops-admin had before ({unknown})",)
+
+
+# --- what stays the trust-policy rule's, or nobody's ----------------------------------------------
+
+
+def test_create_role_makes_a_role_with_no_permissions_so_it_is_no_escalation() -> None:
+    directory = _details(_role("app-deployer"))
+    event = _update(_trust(_arn("role", "app-deployer")), event_name="CreateRole")
+
+    judgement = judge_event(event, Settings(), directory=directory)
+
+    assert judgement.verdict is Verdict.COMPLIANT, judgement.reason
+
+
+def test_services_and_other_accounts_keep_their_judgement() -> None:
+    directory = _details(_role("ops-admin", EC2, admin=True), _role("app", inline={"assume": ASSUME_ANY}))
+
+    assert _judge(_doc(*EC2["Statement"]), directory).verdict is Verdict.COMPLIANT
+    judgement = _judge(_trust("arn:aws:iam::999988887777:root"), directory)
+    assert [f.rule_id for f in judgement.findings] == ["trust-policy-untrusted"]
+
+
+@pytest.mark.parametrize(("untrusted_mode", "escalation_plans"), [("remediate", False), ("alert", True)])
+def test_an_outsider_and_a_weaker_insider_give_two_findings_and_one_acting_plan(
+    untrusted_mode: str, escalation_plans: bool
+) -> None:
+    directory = _details(_role("ops-admin", EC2, admin=True), _role("app", inline={"assume": ASSUME_ANY}))
+    settings, problems = parse_settings({"rules": {"trust-policy-untrusted": {"mode": untrusted_mode}}})
+    assert problems == []
+    event = _update(_trust("arn:aws:iam::999988887777:root", f"arn:aws:iam::{ACCOUNT}:root"))
+
+    judgement = judge_event(event, settings, directory=directory)
+
+    untrusted, escalation = judgement.findings
+    assert (untrusted.rule_id, escalation.rule_id) == ("trust-policy-untrusted", "privilege-escalation")
+    assert untrusted.plan
+    assert bool(escalation.plan) is escalation_plans
+    acts_elsewhere = "The trust-policy-untrusted remediation acts on this trust policy" in escalation.reason
+    assert acts_elsewhere is not escalation_plans
+
+
+def test_the_rule_switched_off_judges_nothing() -> None:
+    directory = _details(_role("ops-admin", EC2, admin=True), _role("app-deployer"))
+    settings, problems = parse_settings({"rules": {"privilege-escalation": {"mode": "off"}}})
+    assert problems == []
+
+    judgement = judge_event(_update(_trust(_arn("role", "app-deployer"))), settings, directory=directory)
+
+    assert judgement.verdict is Verdict.COMPLIANT
+
+
+def test_with_the_trust_rule_off_the_escalation_is_still_judged_and_keeps_its_plan() -> None:
+    directory = _details(_role("ops-admin", EC2, admin=True), _role("app", inline={"assume": ASSUME_ANY}))
+    settings, problems = parse_settings({"rules": {"trust-policy-untrusted": {"mode": "off"}}})
+    assert problems == []
+    event = _update(_trust("arn:aws:iam::999988887777:root", f"arn:aws:iam::{ACCOUNT}:root"))
+
+    [finding] = judge_event(event, settings, directory=directory).findings
+
+    assert finding.rule_id == "privilege-escalation"
+    assert finding.plan
+
+
+def test_same_account_entries_leave_other_accounts_services_and_the_role_itself_out() -> None:
+    trust = parse_policy(
+        _doc(
+            {
+                "Effect": "Allow",
+                "Principal": {
+                    "AWS": [ROLE, _arn("role", "app"), _arn("user", "alice"), "arn:aws:iam::999988887777:role/x"],
+                    "Service": "ec2.amazonaws.com",
+                },
+                "Action": "sts:AssumeRole",
+            },
+            {"Effect": "Deny", "Principal": {"AWS": _arn("role", "denied")}, "Action": "sts:AssumeRole"},
+        )
+    )
+
+    assert same_account_entries(trust, ROLE) == ((_arn("role", "app"), _arn("user", "alice")), False)
+
+
+# --- PMapper's cases ------------------------------------------------------------------------------
+
+PMAPPER = "000000000000"
+JUMP_POLICY = ASSUME_ANY  # build_test_graphs._get_jump_policy
+S3_FULL = _doc({"Effect": "Allow", "Action": "s3:*", "Resource": "*"})
+
+
+def _playground(target_trust: dict[str, Any]) -> Judgement:
+    """PMapper's playground graph, with the trust of an admin role (so it is stronger) set to ``target_trust``."""
+    directory = _details(
+        _user("admin", admin=True, account=PMAPPER),
+        _role("ec2_ssm_role", account=PMAPPER),
+        _role("s3_access_role", inline={"s3": S3_FULL}, account=PMAPPER),
+        _user("jumpuser", inline={"jump": JUMP_POLICY}, account=PMAPPER),
+        _user("somepath/some_other_jumpuser", inline={"jump": JUMP_POLICY}, account=PMAPPER),
+        _role("somepath/somerole", inline={"s3": S3_FULL}, account=PMAPPER),
+        _role("ops-admin", EC2, admin=True, account=PMAPPER),
+    )
+    event = _update(target_trust)
+    event["account"] = event["detail"]["recipientAccountId"] = PMAPPER
+    event["detail"]["userIdentity"]["accountId"] = PMAPPER
+    return judge_event(event, Settings(), directory=directory)
+
+
+@pytest.mark.parametrize(
+    "trust",
+    [_trust(f"arn:aws:iam::{PMAPPER}:root"), _trust(PMAPPER)],
+    ids=["root_trusted_policy_doc", "alt_root_trusted_policy_doc"],
+)
+def test_pmapper_playground_jump_users_are_let_in_through_the_account(trust: dict[str, Any]) -> None:
+    """test_edge_identification.test_playground_assume_role: jumpuser reaches the root-trusted roles."""
+    finding = _escalation(_playground(trust))
+
+    assert "user jumpuser (through its account" in finding.reason
+    assert "user some_other_jumpuser (through its account" in finding.reason  # a path in the user's ARN
+    for strong_or_without_grant in ("user admin", "s3_access_role", "somerole", "ec2_ssm_role"):
+        assert strong_or_without_grant not in finding.reason
+
+
+def test_pmapper_playground_another_account_is_not_this_edge() -> None:
+    """test_playground_assume_role: external_s3_access_role (other_acct_trusted_policy_doc) is not reached."""
+    judgement = _playground(_trust("999999999999"))
+
+    assert [f.rule_id for f in judgement.findings] == ["trust-policy-untrusted"]
+
+
+def test_pmapper_a_trust_naming_a_user_lets_it_in_whatever_its_boundary_says() -> None:
+    """test_permissions_boundaries.test_permissions_boundary_with_resource_policy: asdf2 (no policies, an empty
+    boundary) is named by the trust; asdf1 (``*`` bounded to sts:AssumeRole on JumpRole) comes in through the
+    account. The test does not say what JumpRole may do: here it is admin-equivalent, so both are weaker."""
+    jump_boundary = f"arn:aws:iam::{PMAPPER}:policy/AssumeJumpRole"
+    empty = f"arn:aws:iam::{PMAPPER}:policy/EmptyPolicy"
+    directory = _details(
+        _role("JumpRole", EC2, admin=True, account=PMAPPER),
+        _user(
+            "asdf1",
+            inline={"admin_policy": _doc({"Effect": "Allow", "Action": "*", "Resource": "*"})},
+            boundary=jump_boundary,
+            account=PMAPPER,
+        ),
+        _user("asdf2", boundary=empty, account=PMAPPER),
+        policies=[
+            _managed(
+                jump_boundary,
+                _doc(
+                    {"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": f"arn:aws:iam::{PMAPPER}:role/JumpRole"}
+                ),
+            ),
+            _managed(empty, _doc()),
+        ],
+    )
+    event = _update(_trust(f"arn:aws:iam::{PMAPPER}:user/asdf2", f"arn:aws:iam::{PMAPPER}:root"), role="JumpRole")
+    event["account"] = event["detail"]["recipientAccountId"] = PMAPPER
+
+    finding = _escalation(judge_event(event, Settings(), directory=directory))
+
+    assert "user asdf2 (named in the trust policy)" in finding.reason
+    assert "user asdf1 (through its account, holding sts:AssumeRole on it" in finding.reason
