@@ -21,8 +21,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from iamwarden.domain import arns, escalation, policy, settings, wildcards
-from iamwarden.domain.escalation import catalogue_actions_covered
+from iamwarden.app.cli import judgement_lines
+from iamwarden.app.settings_file import load_settings_file
+from iamwarden.domain import arns, documents, escalation, policy, settings, wildcards
+from iamwarden.domain.escalation import assess, catalogue_actions_covered, clock_bound, content_key
 from iamwarden.domain.escalation_methods import catalogue
 from iamwarden.domain.events import (
     _CONSOLE_AGENTS,
@@ -43,6 +45,8 @@ from iamwarden.domain.exceptions import InvalidEventError
 from iamwarden.domain.policy import Policy, action_matches, parse_policy
 from iamwarden.domain.settings import Settings
 from iamwarden.domain.wildcards import matches_any, wildcard_match
+from iamwarden.guardrails import identity_policy
+from iamwarden.guardrails.engine import judge_event
 from iamwarden.guardrails.identity_policy import _discovers, _grants_part_of_a_method
 
 EVENTS = Path(__file__).parents[2] / "events"
@@ -375,6 +379,172 @@ def test_is_break_glass_answers_as_matches_any_for_each_arn_and_account(patterns
     assert Settings().is_break_glass(arns_asked[0]) is None
 
 
+# --- verdicts kept per document content ----------------------------------------------------------------------
+# ``assess``, ``_judge_holder_alone`` (offline) and ``_decided_alone`` keep what they judged by the document's content:
+# a document judged again, or in another spelling (whose statements' ``raw`` is what a plan removes), must read
+# exactly as if judged afresh.
+
+#: Every cache that keeps a verdict per document, emptied for a judgement "afresh".
+VERDICT_CACHES = (
+    (documents, "_PARSED"),
+    (escalation, "_ASSESSED"),
+    (identity_policy, "_HELD_ALONE"),
+    (identity_policy, "_DECIDED_ALONE"),
+)
+SETTINGS = load_settings_file(EVENTS / "settings.yaml")
+
+
+#: The fields whose value may be one string or a list of strings.
+LISTABLE = frozenset({"Action", "NotAction", "Resource", "NotResource", "AWS", "Service", "Federated"})
+
+
+def _respelled(value: Any, key: str = "") -> Any:
+    """The same content in other words: every object's keys in reverse order, and where a string or a list may
+    stand (Action, Resource, principals), a one-item list for a string and the string for a one-item list."""
+    if isinstance(value, dict):
+        return {name: _respelled(value[name], name) for name in reversed(list(value))}
+    if key in LISTABLE and isinstance(value, str):
+        return [value]
+    if key in LISTABLE and isinstance(value, list) and len(value) == 1:
+        return value[0]
+    if isinstance(value, list):
+        return [_respelled(item) for item in value]
+    return value
+
+
+def _with_document(event: dict[str, Any], text: str) -> dict[str, Any]:
+    detail = event["detail"]
+    return {**event, "detail": {**detail, "requestParameters": {**detail["requestParameters"], "policyDocument": text}}}
+
+
+IDENTITY_DOCUMENT_EVENTS = frozenset({"PutRolePolicy", "PutUserPolicy", "PutGroupPolicy", "CreatePolicyVersion"})
+
+
+def _documented_samples() -> Iterator[tuple[str, dict[str, Any], dict[str, Any]]]:
+    """Each sample whose request carries an identity policy document, and the same event with it respelled."""
+    for name, raw in SAMPLES.items():
+        detail = raw.get("detail") if isinstance(raw, dict) else None
+        if not isinstance(detail, dict) or detail.get("eventName") not in IDENTITY_DOCUMENT_EVENTS:
+            continue
+        request = detail.get("requestParameters")
+        text = request.get("policyDocument") if isinstance(request, dict) else None
+        if not isinstance(text, str):
+            continue
+        try:
+            document = json.loads(text)
+        except ValueError:
+            continue
+        if isinstance(document, dict) and _respelled(document) != document:
+            yield name, raw, _with_document(raw, json.dumps(_respelled(document), indent=2))
+
+
+DOCUMENTED = list(_documented_samples())
+
+
+def _lines(event: dict[str, Any]) -> list[dict[str, Any]]:
+    return list(judgement_lines("event", judge_event(event, SETTINGS)))
+
+
+def test_the_identity_samples_with_documents_are_there_to_judge() -> None:
+    names = {name for name, _, _ in DOCUMENTED}
+    assert {"put-role-policy-admin-star.json", "create-policy-version-admin.json"} <= names
+    assert len(names) >= 15
+
+
+@pytest.mark.parametrize(("name", "raw", "respelled"), DOCUMENTED, ids=[name for name, _, _ in DOCUMENTED])
+def test_a_document_judged_again_or_in_another_spelling_reads_as_judged_afresh(
+    name: str, raw: dict[str, Any], respelled: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def afresh(event: dict[str, Any]) -> list[dict[str, Any]]:
+        for module, cache in VERDICT_CACHES:
+            monkeypatch.setattr(module, cache, {})
+        return _lines(event)
+
+    original, other = afresh(raw), afresh(respelled)
+    # The caches now hold the other spelling's verdicts: the original judged from them, and each again.
+    assert _lines(raw) == original
+    assert _lines(respelled) == other
+    assert _lines(raw) == original
+    assert _lines(respelled) == other
+
+
+def _holders() -> Iterator[tuple[str, str, str]]:
+    yield "arn:aws:iam::111122223333:role/app", "role app", "inline app/deploy"
+    yield "arn:aws:iam::111122223333:user/dev", "user dev", "inline dev/extra"
+    yield "arn:aws:iam::111122223333:group/devs", "group devs", "inline devs/extra"
+
+
+@pytest.mark.parametrize(("name", "raw", "respelled"), DOCUMENTED, ids=[name for name, _, _ in DOCUMENTED])
+def test_kept_verdicts_are_the_readings_they_replace(
+    name: str, raw: dict[str, Any], respelled: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``_judge_holder_alone`` offline is ``_judged_alone``, and ``_decided_alone`` is ``decisive(assess(...),
+    alone=True)``, for a document first judged in the other spelling (the kept verdict names the caller's own
+    statements and document)."""
+    monkeypatch.setattr(identity_policy, "_HELD_ALONE", {})
+    monkeypatch.setattr(identity_policy, "_DECIDED_ALONE", {})
+    try:
+        first, second = (
+            parse_policy(json.loads(event["detail"]["requestParameters"]["policyDocument"]))
+            for event in (respelled, raw)
+        )
+    except InvalidEventError:
+        pytest.skip("not a policy document")
+    for arn, label, source in _holders():
+        identity_policy._judge_holder_alone(None, arn, label, source, first)
+        kept = identity_policy._judge_holder_alone(None, arn, label, source, second)
+        assert kept == identity_policy._judged_alone(None, arn, label, source, second)
+    identity_policy._decided_alone(first)
+    assert identity_policy._decided_alone(second) == identity_policy.decisive(assess(second), alone=True)
+    assert len(identity_policy._HELD_ALONE) == 3
+    assert len(identity_policy._DECIDED_ALONE) == 1
+
+
+def test_a_document_whose_verdict_changes_with_the_clock_is_never_kept(monkeypatch: pytest.MonkeyPatch) -> None:
+    for module, cache in VERDICT_CACHES[1:]:
+        monkeypatch.setattr(module, cache, {})
+    until = parse_policy(
+        {
+            "Statement": {
+                "Effect": "Allow",
+                "Action": "*",
+                "Resource": "*",
+                "Condition": {"DateLessThan": {"aws:CurrentTime": "2999-01-01T00:00:00Z"}},
+            }
+        }
+    )
+    assert clock_bound(until)
+    assert assess(until).admin
+    identity_policy._judge_holder_alone(None, "arn:aws:iam::111122223333:role/app", "role app", "inline app/x", until)
+    assert identity_policy._decided_alone(until).admin
+    assert not escalation._ASSESSED
+    assert not identity_policy._HELD_ALONE
+    assert not identity_policy._DECIDED_ALONE
+    assert not clock_bound(parse_policy({"Statement": {"Effect": "Allow", "Action": "*", "Resource": "*"}}))
+
+
+def test_a_live_judgement_of_a_holder_alone_is_never_kept(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With a directory (live, or authorization details) the holder's policies could not be read this time: the
+    next read may tell more, so nothing is kept."""
+
+    class Unreadable:
+        def principal(self, principal_arn: str) -> None:
+            return None
+
+        def roles_matching(self, account: str, pattern: str) -> None:
+            return None
+
+        def roles_behind(self, resource_arn: str) -> None:
+            return None
+
+    monkeypatch.setattr(identity_policy, "_HELD_ALONE", {})
+    star = parse_policy({"Statement": {"Effect": "Allow", "Action": "iam:PassRole", "Resource": "*"}})
+    arn, label, source = next(_holders())
+    judged = identity_policy._judge_holder_alone(Unreadable(), arn, label, source, star)
+    assert judged == identity_policy._judged_alone(Unreadable(), arn, label, source, star)
+    assert not identity_policy._HELD_ALONE
+
+
 # --- the caches are bounded -------------------------------------------------------------------------------------
 
 
@@ -392,3 +562,25 @@ def test_every_cache_the_hot_path_keeps_is_bounded(cached: Any) -> None:
     maxsize = cached.cache_info().maxsize
     assert maxsize is not None
     assert maxsize <= 8192
+
+
+@pytest.mark.parametrize(
+    ("size", "cache"), [("HELD_ALONE_CACHE_SIZE", "_HELD_ALONE"), ("DECIDED_ALONE_CACHE_SIZE", "_DECIDED_ALONE")]
+)
+def test_the_verdicts_kept_per_document_are_bounded_oldest_first(
+    size: str, cache: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(identity_policy, size, 2)
+    monkeypatch.setattr(identity_policy, cache, {})
+    policies = [
+        parse_policy({"Statement": {"Effect": "Allow", "Action": action, "Resource": "*"}})
+        for action in ("iam:PassRole", "iam:CreateAccessKey", "iam:PutRolePolicy")
+    ]
+    for judged in policies:
+        if cache == "_HELD_ALONE":
+            identity_policy._judge_holder_alone(None, "arn:aws:iam::1:role/a", "role a", "inline a/p", judged)
+        else:
+            identity_policy._decided_alone(judged)
+    kept = getattr(identity_policy, cache)
+    assert len(kept) == 2
+    assert not any(content_key(policies[0]) in key for key in kept)  # the oldest went first

@@ -150,18 +150,46 @@ def assess(policy: Policy) -> PolicyRisk:
     """What one identity policy grants, its holder unknown: any principal the resources name may be it.
 
     Judged once per document: the same policy (an attached managed policy, a version restored) comes
-    back often, so the verdict is cached by the statements' content.
+    back often, so the verdict is cached by the statements' content (not one whose verdict changes with the
+    clock: ``clock_bound``).
     """
-    key = tuple(_content(statement) for statement in policy.statements)
+    key = content_key(policy)
     risk = _ASSESSED.get(key)
     if risk is None:
         risk = _Judge(policies=((THE_POLICY, policy),), boundary=None, principal=None, roles=None).risk()
+        if clock_bound(policy):
+            return risk
         if len(_ASSESSED) >= ASSESS_CACHE_SIZE:
             del _ASSESSED[next(iter(_ASSESSED))]  # the oldest entry
         _ASSESSED[key] = risk
-    # The admin grants name this document's own statements (same content, perhaps other spelling).
-    admin = tuple(grant._replace(statement=policy.statements[grant.statement.position]) for grant in risk.admin)
-    return risk._replace(admin=admin)
+    return admin_named_in(risk, policy)
+
+
+def admin_named_in(risk: PolicyRisk, policy: Policy) -> PolicyRisk:
+    """``risk`` (a verdict on ``policy`` alone, or kept for a document of the same content) with its admin
+    grants naming ``policy``'s own statements: same content, perhaps another spelling (a plan removes ``raw``)."""
+    if not risk.admin:
+        return risk
+    statements = policy.statements
+    return risk._replace(
+        admin=tuple(grant._replace(statement=statements[grant.statement.position]) for grant in risk.admin)
+    )
+
+
+def content_key(policy: Policy) -> tuple[tuple[Any, ...], ...]:
+    """What a document means, statement by statement, hashable: the same for the same content whatever its
+    spelling or the object that holds it (the key of every verdict kept per document)."""
+    return tuple([_content(statement) for statement in policy.statements])
+
+
+def clock_bound(policy: Policy) -> bool:
+    """Whether an Allow of ``policy`` holds only before a moment (``_expired``): its verdict may change with
+    the clock, so it is not kept beyond the judgement at hand."""
+    return any(
+        condition.operator in ("DateLessThan", "DateLessThanEquals") and condition.key in _CLOCKS
+        for statement in policy.statements
+        for condition in statement.conditions
+    )
 
 
 #: How many documents' verdicts ``assess`` keeps.

@@ -61,9 +61,12 @@ from iamwarden.domain.escalation import (
     Grant,
     PolicyRisk,
     admin_grants,
+    admin_named_in,
     assess,
     assess_principal,
     catalogue_actions_covered,
+    clock_bound,
+    content_key,
     is_risky_document,
 )
 from iamwarden.domain.escalation_methods import catalogue
@@ -413,6 +416,34 @@ def _inline_what(source: str, label: str) -> str:
 
 
 def _judge_holder_alone(
+    directory: RoleDirectory | None, principal_arn: str, label: str, source: str, policy: Policy
+) -> PrincipalChange:
+    """``_judged_alone``; offline (no directory: nothing but the document decides) kept per holder and document
+    content, since the same document comes back again and again (a pipeline putting its inline policy)."""
+    if directory is not None or clock_bound(policy):
+        return _judged_alone(directory, principal_arn, label, source, policy)
+    key = (principal_arn, label, source, content_key(policy))
+    judged = _HELD_ALONE.get(key)
+    if judged is None:
+        judged = _judged_alone(None, principal_arn, label, source, policy)
+        if len(_HELD_ALONE) >= HELD_ALONE_CACHE_SIZE:
+            del _HELD_ALONE[next(iter(_HELD_ALONE))]  # the oldest entry
+        _HELD_ALONE[key] = judged
+        return judged
+    # Kept for a document of the same content: its statements and the holder are this document's own.
+    after = judged.after
+    return judged._replace(
+        risk=admin_named_in(judged.risk, policy),
+        after=after._replace(policies=(NamedPolicy(after.policies[0].source, policy),)) if after is not None else None,
+    )
+
+
+#: How many offline judgements of a document on its holder ``_judge_holder_alone`` keeps.
+HELD_ALONE_CACHE_SIZE = 1024
+_HELD_ALONE: dict[tuple[Any, ...], PrincipalChange] = {}
+
+
+def _judged_alone(
     directory: RoleDirectory | None, principal_arn: str, label: str, source: str, policy: Policy
 ) -> PrincipalChange:
     """The event's document as the holder's only known policy: offline without authorization details, or
@@ -958,14 +989,36 @@ def _previous_default(context: RuleContext, policy_arn: str, version_id: str) ->
 def _opened_by_version(policy: Policy, previous: Previous) -> PolicyRisk:
     """The version's document judged alone (``decisive``), keeping only the escalation methods it opens that
     the previous default (judged alone too) did not grant; admin-equivalent grants are judged on the document."""
+    if previous.documents == ():
+        return _decided_alone(policy)
     risk = assess(policy)
-    if not risk.escalations or previous.documents == ():
+    if not risk.escalations:
         return decisive(risk, alone=True)
     reaching = tuple(_reaches_any(path) for path in risk.escalations)
     held = previous.documents if previous.documents is not None else (None,)
     befores = tuple(_alone(assess(document)) if document is not None else PolicyRisk((), (), ()) for document in held)
     new = opened_since(reaching, befores, previous)
     return decisive(PolicyRisk(risk.admin, new, ()))
+
+
+def _decided_alone(policy: Policy) -> PolicyRisk:
+    """``decisive(assess(policy), alone=True)``, kept by the document's content as ``assess`` keeps its verdict."""
+    key = content_key(policy)
+    decided = _DECIDED_ALONE.get(key)
+    if decided is None:
+        decided = decisive(assess(policy), alone=True)
+        if clock_bound(policy):
+            return decided
+        if len(_DECIDED_ALONE) >= DECIDED_ALONE_CACHE_SIZE:
+            del _DECIDED_ALONE[next(iter(_DECIDED_ALONE))]  # the oldest entry
+        _DECIDED_ALONE[key] = decided
+        return decided
+    return admin_named_in(decided, policy)
+
+
+#: How many documents' ``_decided_alone`` verdicts are kept.
+DECIDED_ALONE_CACHE_SIZE = 1024
+_DECIDED_ALONE: dict[tuple[tuple[Any, ...], ...], PolicyRisk] = {}
 
 
 def _alone(risk: PolicyRisk) -> PolicyRisk:
