@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 from iamwarden.app.cli import judgement_lines
 from iamwarden.app.settings_file import load_settings_file
 from iamwarden.domain import arns, documents, escalation, policy, settings, wildcards
-from iamwarden.domain.escalation import assess, catalogue_actions_covered, clock_bound, content_key
+from iamwarden.domain.escalation import assess, assess_principal, catalogue_actions_covered, clock_bound, content_key
 from iamwarden.domain.escalation_methods import catalogue
 from iamwarden.domain.events import (
     _CONSOLE_AGENTS,
@@ -43,6 +43,7 @@ from iamwarden.domain.events import (
 )
 from iamwarden.domain.exceptions import InvalidEventError
 from iamwarden.domain.policy import Policy, action_matches, parse_policy
+from iamwarden.domain.principals import NamedPolicy, PrincipalPolicies
 from iamwarden.domain.settings import Settings
 from iamwarden.domain.wildcards import matches_any, wildcard_match
 from iamwarden.guardrails import identity_policy
@@ -388,6 +389,7 @@ def test_is_break_glass_answers_as_matches_any_for_each_arn_and_account(patterns
 VERDICT_CACHES = (
     (documents, "_PARSED"),
     (escalation, "_ASSESSED"),
+    (escalation, "_ASSESSED_PRINCIPALS"),
     (identity_policy, "_HELD_ALONE"),
     (identity_policy, "_DECIDED_ALONE"),
 )
@@ -500,6 +502,84 @@ def test_kept_verdicts_are_the_readings_they_replace(
     assert len(identity_policy._DECIDED_ALONE) == 1
 
 
+def _principal_cases() -> Iterator[tuple[PrincipalPolicies, PrincipalPolicies]]:
+    """Principals judged without a directory, each with its documents in two spellings: one policy per identity
+    sample, every sample's document together on one user, and with a boundary."""
+    pairs = [
+        (parse_policy(json.loads(event["detail"]["requestParameters"]["policyDocument"])) for event in (other, raw))
+        for _, raw, other in DOCUMENTED
+    ]
+    documents_pairs: list[tuple[Policy, Policy]] = []
+    for pair in pairs:
+        try:
+            documents_pairs.append((next(pair), next(pair)))
+        except InvalidEventError:
+            continue
+    boundary = parse_policy({"Statement": {"Effect": "Allow", "Action": ["iam:*", "s3:*"], "Resource": "*"}})
+    for number, (first, second) in enumerate(documents_pairs):
+        arn = "arn:aws:iam::111122223333:role/app"
+        yield (
+            PrincipalPolicies(arn, (NamedPolicy(f"inline app/p{number}", first),)),
+            PrincipalPolicies(arn, (NamedPolicy(f"inline app/p{number}", second),)),
+        )
+    user = "arn:aws:iam::111122223333:user/dev"
+    every_first = tuple(NamedPolicy(f"inline dev/p{n}", first) for n, (first, _) in enumerate(documents_pairs))
+    every_second = tuple(NamedPolicy(f"inline dev/p{n}", second) for n, (_, second) in enumerate(documents_pairs))
+    yield PrincipalPolicies(user, every_first), PrincipalPolicies(user, every_second)
+    yield PrincipalPolicies(user, every_first, boundary), PrincipalPolicies(user, every_second, boundary)
+
+
+PRINCIPAL_CASES = list(_principal_cases())
+
+
+@pytest.mark.parametrize(("first", "second"), PRINCIPAL_CASES)
+def test_assess_principal_without_a_directory_kept_by_content_is_the_judgement_afresh(
+    first: PrincipalPolicies, second: PrincipalPolicies, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(escalation, "_ASSESSED_PRINCIPALS", {})
+    afresh = escalation._judge_principal(second, None, frozenset(), escalation._Shared())
+    assess_principal(first)
+    kept = assess_principal(second)
+    assert len(escalation._ASSESSED_PRINCIPALS) == 1
+    assert kept == afresh  # the admin grants name the second spelling's own statements
+    assert assess_principal(second) == afresh
+
+
+def test_assess_principal_keeps_nothing_with_a_directory_or_two_policies_of_one_source(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(escalation, "_ASSESSED_PRINCIPALS", {})
+    star = parse_policy({"Statement": {"Effect": "Allow", "Action": "*", "Resource": "*"}})
+    other = parse_policy({"Statement": {"Effect": "Allow", "Action": "iam:PassRole", "Resource": "*"}})
+    arn = "arn:aws:iam::111122223333:role/app"
+    twice = PrincipalPolicies(arn, (NamedPolicy("inline app/a", other), NamedPolicy("inline app/a", star)))
+    judged = assess_principal(twice)
+    assert judged == escalation._judge_principal(twice, None, frozenset(), escalation._Shared())
+    assert judged.admin[0].statement is star.statements[0]
+
+    class Directory:
+        def principal(self, principal_arn: str) -> None:
+            return None
+
+        def roles_matching(self, account: str, pattern: str) -> tuple[str, ...]:
+            return ()
+
+        def roles_behind(self, resource_arn: str) -> tuple[str, ...]:
+            return ()
+
+    assess_principal(PrincipalPolicies(arn, (NamedPolicy("inline app/a", star),)), Directory())
+    assert not escalation._ASSESSED_PRINCIPALS
+
+
+def test_assess_principal_without_a_directory_is_bounded_oldest_first(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(escalation, "ASSESS_CACHE_SIZE", 2)
+    monkeypatch.setattr(escalation, "_ASSESSED_PRINCIPALS", {})
+    for name in ("a", "b", "c"):
+        policy_of = parse_policy({"Statement": {"Effect": "Allow", "Action": "iam:PassRole", "Resource": "*"}})
+        assess_principal(PrincipalPolicies(f"arn:aws:iam::1:role/{name}", (NamedPolicy("inline x/y", policy_of),)))
+    assert [key[0] for key in escalation._ASSESSED_PRINCIPALS] == ["arn:aws:iam::1:role/b", "arn:aws:iam::1:role/c"]
+
+
 def test_a_document_whose_verdict_changes_with_the_clock_is_never_kept(monkeypatch: pytest.MonkeyPatch) -> None:
     for module, cache in VERDICT_CACHES[1:]:
         monkeypatch.setattr(module, cache, {})
@@ -518,6 +598,7 @@ def test_a_document_whose_verdict_changes_with_the_clock_is_never_kept(monkeypat
     identity_policy._judge_holder_alone(None, "arn:aws:iam::111122223333:role/app", "role app", "inline app/x", until)
     assert identity_policy._decided_alone(until).admin
     assert not escalation._ASSESSED
+    assert not escalation._ASSESSED_PRINCIPALS
     assert not identity_policy._HELD_ALONE
     assert not identity_policy._DECIDED_ALONE
     assert not clock_bound(parse_policy({"Statement": {"Effect": "Allow", "Action": "*", "Resource": "*"}}))

@@ -216,9 +216,44 @@ def assess_principal(principal: PrincipalPolicies, roles: RoleDirectory | None =
     """What a principal's whole policy set grants, Deny statements and the permissions boundary applied.
 
     ``roles`` answers where passed roles and existing resources lead; without it those paths are
-    reported with what could not be known.
+    reported with what could not be known. Without it nothing but the principal's documents decides, so that
+    verdict is kept by their content (as ``assess`` keeps a document's): the same principal comes back with the
+    same documents (a plan's rest judged in place of the event's document, an inline policy put again).
     """
-    return _judge_principal(principal, roles, frozenset(), _Shared())
+    if roles is not None:
+        return _judge_principal(principal, roles, frozenset(), _Shared())
+    policies = principal.policies
+    boundary = principal.boundary
+    sources = {named.source: named.policy for named in policies}
+    if (
+        len(sources) < len(policies)
+        or any(clock_bound(named.policy) for named in policies)
+        or (boundary is not None and clock_bound(boundary))
+    ):
+        return _judge_principal(principal, None, frozenset(), _Shared())
+    key = (
+        principal.principal_arn,
+        tuple([(named.source, content_key(named.policy)) for named in policies]),
+        None if boundary is None else content_key(boundary),
+    )
+    risk = _ASSESSED_PRINCIPALS.get(key)
+    if risk is None:
+        risk = _judge_principal(principal, None, frozenset(), _Shared())
+        if len(_ASSESSED_PRINCIPALS) >= ASSESS_CACHE_SIZE:
+            del _ASSESSED_PRINCIPALS[next(iter(_ASSESSED_PRINCIPALS))]  # the oldest entry
+        _ASSESSED_PRINCIPALS[key] = risk
+        return risk
+    if not risk.admin:
+        return risk
+    # The admin grants name the caller's own statements (same content, perhaps other spelling), by source.
+    admin = tuple(
+        grant._replace(statement=sources[grant.source].statements[grant.statement.position]) for grant in risk.admin
+    )
+    return risk._replace(admin=admin)
+
+
+#: ``assess_principal``'s verdicts without a directory, by principal and content (``ASSESS_CACHE_SIZE`` of them).
+_ASSESSED_PRINCIPALS: dict[tuple[Any, ...], PolicyRisk] = {}
 
 
 def is_risky_document(policy: Policy) -> bool:

@@ -959,7 +959,7 @@ def _previous_default(context: RuleContext, policy_arn: str, version_id: str) ->
     listing, the event's document is judged as if the policy granted nothing before (as without context).
     """
     documents = context.documents
-    if not isinstance(documents, ListsPolicyVersions):
+    if documents is None or not isinstance(documents, ListsPolicyVersions):  # ``is None`` first: see _judge_holders
         return ABSENT, None
     listed = documents.policy_versions(context.change.account, policy_arn)
     if listed is None:
@@ -1033,7 +1033,12 @@ def _judge_holders(
     for, what could not be known, and how many holders were judged (None when they are not known)."""
     directory = context.directory
     name = policy_arn.rsplit("/", 1)[-1]
-    holders = directory.attached_to(policy_arn) if isinstance(directory, PolicyAttachments) else None
+    # ``is None`` first: a runtime-checkable Protocol's isinstance costs about 10 µs even for None.
+    holders = (
+        directory.attached_to(policy_arn)
+        if directory is not None and isinstance(directory, PolicyAttachments)
+        else None
+    )
     if holders is None:
         if not _grants_part_of_a_method(policy):
             return (), (), None
