@@ -4,7 +4,11 @@ Each shortcut is checked against the reading it replaced, spelled out here the s
 field reads against the reader-per-field parse (same change, same error, on every sample event and on each
 field of it made missing, empty or of the wrong type); ``wildcard_match``'s split-at-stars match against a
 regex; ``catalogue_actions_covered`` against ``action_matches`` per catalogue action; ``_grants_part_of_a_method``
-against its per-action reading; ``is_break_glass``'s cache against ``matches_any``. The caches are bounded.
+against its per-action reading; ``is_break_glass``'s cache against ``matches_any``; the verdicts kept per document
+content (``assess``, ``assess_principal`` and ``_judge_holder_alone`` without a directory, ``_decided_alone``) and
+``explanation`` against judging afresh, also for a document first judged in another spelling; the engine's guardrails
+kept per event name and kind against reading the registry afresh, and its ``RuleContext`` built by position. The
+caches are bounded.
 """
 
 from __future__ import annotations
@@ -24,7 +28,14 @@ from hypothesis import strategies as st
 from iamwarden.app.cli import judgement_lines
 from iamwarden.app.settings_file import load_settings_file
 from iamwarden.domain import arns, documents, escalation, policy, settings, wildcards
-from iamwarden.domain.escalation import assess, assess_principal, catalogue_actions_covered, clock_bound, content_key
+from iamwarden.domain.escalation import (
+    assess,
+    assess_principal,
+    catalogue_actions_covered,
+    clock_bound,
+    content_key,
+    explanation,
+)
 from iamwarden.domain.escalation_methods import catalogue
 from iamwarden.domain.events import (
     _CONSOLE_AGENTS,
@@ -46,9 +57,11 @@ from iamwarden.domain.policy import Policy, action_matches, parse_policy
 from iamwarden.domain.principals import NamedPolicy, PrincipalPolicies
 from iamwarden.domain.settings import Settings
 from iamwarden.domain.wildcards import matches_any, wildcard_match
-from iamwarden.guardrails import identity_policy
-from iamwarden.guardrails.engine import judge_event
-from iamwarden.guardrails.identity_policy import _discovers, _grants_part_of_a_method
+from iamwarden.guardrails import engine, identity_policy
+from iamwarden.guardrails.base import Evaluation, RuleContext
+from iamwarden.guardrails.engine import judge_change, judge_event
+from iamwarden.guardrails.identity_policy import INLINE_POLICY_ADMIN, _discovers, _grants_part_of_a_method
+from iamwarden.guardrails.registry import GUARDRAILS_BY_EVENT
 
 EVENTS = Path(__file__).parents[2] / "events"
 
@@ -390,6 +403,7 @@ VERDICT_CACHES = (
     (documents, "_PARSED"),
     (escalation, "_ASSESSED"),
     (escalation, "_ASSESSED_PRINCIPALS"),
+    (escalation, "_EXPLAINED"),
     (identity_policy, "_HELD_ALONE"),
     (identity_policy, "_DECIDED_ALONE"),
 )
@@ -624,6 +638,108 @@ def test_a_live_judgement_of_a_holder_alone_is_never_kept(monkeypatch: pytest.Mo
     judged = identity_policy._judge_holder_alone(Unreadable(), arn, label, source, star)
     assert judged == identity_policy._judged_alone(Unreadable(), arn, label, source, star)
     assert not identity_policy._HELD_ALONE
+
+
+def test_a_path_explained_once_reads_as_explained_afresh(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``explanation`` keeps ``EscalationPath.explain`` per path content: the same for every path of every sample
+    document and principal, and another method, grant, lead or unknown is another explanation."""
+    monkeypatch.setattr(escalation, "_EXPLAINED", {})
+    paths = [
+        path
+        for first, second in PRINCIPAL_CASES
+        for held in (first, second)
+        for path in assess_principal(held).escalations
+    ]
+    assert len(paths) > 200
+    for _ in range(2):
+        for path in paths:
+            assert explanation(path) == path.explain()
+    star = next(path for path in paths if path.grants and path.grants[0].resources == ("*",))
+    changed = [
+        star._replace(method=star.method._replace(description="do something else")),
+        star._replace(grants=(star.grants[0]._replace(resources=("arn:aws:iam::1:role/x",)), *star.grants[1:])),
+        star._replace(leads_to=(escalation.LeadsTo("arn:aws:iam::1:role/admin", "is admin-equivalent"),)),
+        star._replace(unknown=("what role x may do",)),
+    ]
+    for other in changed:
+        assert explanation(other) == other.explain() != star.explain()
+
+
+def test_the_explanations_kept_are_bounded_oldest_first(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(escalation, "EXPLAINED_CACHE_SIZE", 2)
+    monkeypatch.setattr(escalation, "_EXPLAINED", {})
+    path = next(
+        iter(assess(parse_policy({"Statement": {"Effect": "Allow", "Action": "*", "Resource": "*"}})).escalations)
+    )
+    for unknown in ("a", "b", "c"):
+        explanation(path._replace(unknown=(unknown,)))
+    assert [key[-1] for key in escalation._EXPLAINED] == [("b",), ("c",)]
+
+
+# --- the engine's dispatch ----------------------------------------------------------------------------------------
+
+
+def _reference_judging(change: CloudTrailChange) -> tuple[Any, ...]:
+    """The guardrails for a change as ``judge_change`` read them on every event before ``_judging`` kept them."""
+    return tuple(
+        guardrail
+        for guardrail in GUARDRAILS_BY_EVENT.get((change.event_source, change.event_name), ())
+        if engine._expects_kind(guardrail.specs, change)
+    )
+
+
+@pytest.mark.parametrize("name", sorted(SAMPLES))
+def test_the_guardrails_kept_per_event_name_and_kind_are_those_read_afresh(
+    name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    try:
+        change = parse_event(SAMPLES[name])
+    except InvalidEventError:
+        pytest.skip("not a CloudTrail event")
+    monkeypatch.setattr(engine, "_JUDGING", {})
+    for kind in (change, change._replace(service_event=not change.service_event)):
+        expected = _reference_judging(kind)
+        assert engine._judging(kind) == expected
+        assert engine._judging(kind) == expected  # kept
+    guarded = (change.event_source, change.event_name) in GUARDRAILS_BY_EVENT
+    assert len(engine._JUDGING) == (2 if guarded else 0)  # an event name no rule covers is not kept
+
+
+def test_the_rule_context_carries_each_reader_in_its_own_field(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``judge_change`` builds its ``RuleContext`` by position: each argument lands in the field of its name."""
+    seen: list[RuleContext] = []
+
+    class Recording:
+        specs = (INLINE_POLICY_ADMIN,)
+
+        def evaluate(self, context: RuleContext) -> Evaluation:
+            seen.append(context)
+            return Evaluation()
+
+    class Recorded:
+        def snapshot(self, kind: str, key: str) -> None:
+            return None
+
+    fields = ("documents", "directory", "networks", "origin_access_identities", "live_clients")
+    readers: dict[str, Any] = {field: object() for field in fields} | {"recorded": Recorded()}
+    monkeypatch.setattr(engine, "_judging", lambda change: (Recording(),))
+    change = parse_event(SAMPLES["put-role-policy-admin-star.json"])
+    judge_change(
+        change,
+        SETTINGS,
+        readers["documents"],
+        readers["directory"],
+        networks=readers["networks"],
+        origin_access_identities=readers["origin_access_identities"],
+        live_clients=readers["live_clients"],
+        recorded=readers["recorded"],
+    )
+    (context,) = seen
+    assert context.change is change
+    assert context.alert_only is False
+    assert context.settings == SETTINGS.for_account(change.account)
+    for field, reader in readers.items():
+        assert getattr(context, field) is reader, field
 
 
 # --- the caches are bounded -------------------------------------------------------------------------------------

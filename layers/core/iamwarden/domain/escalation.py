@@ -110,6 +110,25 @@ class EscalationPath(NamedTuple):
         return sentence + "."
 
 
+def explanation(path: EscalationPath) -> str:
+    """``path.explain()``, made once per path content: the same paths come back in every finding on an
+    admin-star document (ninety-odd of them, each explained in the finding), and kept verdicts return them."""
+    method = path.method
+    key = (method.name, method.description, path.grants, path.leads_to, path.unknown)
+    said = _EXPLAINED.get(key)
+    if said is None:
+        said = path.explain()
+        if len(_EXPLAINED) >= EXPLAINED_CACHE_SIZE:
+            del _EXPLAINED[next(iter(_EXPLAINED))]  # the oldest entry
+        _EXPLAINED[key] = said
+    return said
+
+
+#: How many paths' explanations ``explanation`` keeps.
+EXPLAINED_CACHE_SIZE = 4096
+_EXPLAINED: dict[tuple[Any, ...], str] = {}
+
+
 class AdminGrant(NamedTuple):
     """An Allow statement that is admin-equivalent (critical) or gives a whole service everywhere (not critical)."""
 

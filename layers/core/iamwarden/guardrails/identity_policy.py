@@ -67,6 +67,7 @@ from iamwarden.domain.escalation import (
     catalogue_actions_covered,
     clock_bound,
     content_key,
+    explanation,
     is_risky_document,
 )
 from iamwarden.domain.escalation_methods import catalogue
@@ -189,7 +190,7 @@ def _what(risk: PolicyRisk, spec: RuleSpec) -> str:
     shown = risk.escalations[:_NAMED_METHODS]
     more = len(risk.escalations) - len(shown)
     count = len(risk.escalations)
-    explained = " ".join(path.explain() for path in shown).removesuffix(".")
+    explained = " ".join([explanation(path) for path in shown]).removesuffix(".")
     if more > 0:
         explained += f". The other {more} are listed in the finding"
     opens = (
@@ -211,24 +212,18 @@ def offending_of(risk: PolicyRisk) -> list[dict[str, Any]]:
         for g in risk.admin
     ]
     for path in risk.escalations:
-        actions: list[str] = []
-        resources: dict[str, list[str]] = {}
-        granted_by: dict[str, list[str]] = {}
-        for grant in path.grants:
-            actions.append(grant.action)
-            resources[grant.action] = list(grant.resources)
-            granted_by[grant.action] = list(grant.granted_by)
+        grants = path.grants
         item: dict[str, Any] = {
             "method": path.method.name,
             "description": path.method.description,
-            "actions": actions,
-            "resources": resources,
-            "granted_by": granted_by,
+            "actions": [grant.action for grant in grants],
+            "resources": {grant.action: list(grant.resources) for grant in grants},
+            "granted_by": {grant.action: list(grant.granted_by) for grant in grants},
             "leads_to": [{"arn": lead.arn, "why": lead.why} for lead in path.leads_to],
         }
         if path.unknown:
             item["unknown"] = list(path.unknown)
-        item["explanation"] = path.explain()
+        item["explanation"] = explanation(path)
         items.append(item)
     return items
 
