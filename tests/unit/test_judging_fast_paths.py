@@ -4,7 +4,11 @@ Each shortcut is checked against the reading it replaced, spelled out here the s
 field reads against the reader-per-field parse (same change, same error, on every sample event and on each
 field of it made missing, empty or of the wrong type); ``wildcard_match``'s split-at-stars match against a
 regex; ``catalogue_actions_covered`` against ``action_matches`` per catalogue action; ``_grants_part_of_a_method``
-against its per-action reading; ``is_break_glass``'s cache against ``matches_any``. The caches are bounded.
+against its per-action reading; ``is_break_glass``'s cache against ``matches_any``; the verdicts kept per document
+content (``assess``, ``assess_principal`` and ``_judge_holder_alone`` without a directory, ``_decided_alone``) and
+``explanation`` against judging afresh, also for a document first judged in another spelling; the engine's guardrails
+kept per event name and kind against reading the registry afresh, and its ``RuleContext`` built by position. The
+caches are bounded.
 """
 
 from __future__ import annotations
@@ -21,8 +25,17 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from iamwarden.domain import arns, escalation, policy, settings, wildcards
-from iamwarden.domain.escalation import catalogue_actions_covered
+from iamwarden.app.cli import judgement_lines
+from iamwarden.app.settings_file import load_settings_file
+from iamwarden.domain import arns, documents, escalation, policy, settings, wildcards
+from iamwarden.domain.escalation import (
+    assess,
+    assess_principal,
+    catalogue_actions_covered,
+    clock_bound,
+    content_key,
+    explanation,
+)
 from iamwarden.domain.escalation_methods import catalogue
 from iamwarden.domain.events import (
     _CONSOLE_AGENTS,
@@ -41,9 +54,14 @@ from iamwarden.domain.events import (
 )
 from iamwarden.domain.exceptions import InvalidEventError
 from iamwarden.domain.policy import Policy, action_matches, parse_policy
+from iamwarden.domain.principals import NamedPolicy, PrincipalPolicies
 from iamwarden.domain.settings import Settings
 from iamwarden.domain.wildcards import matches_any, wildcard_match
-from iamwarden.guardrails.identity_policy import _discovers, _grants_part_of_a_method
+from iamwarden.guardrails import engine, identity_policy
+from iamwarden.guardrails.base import Evaluation, RuleContext
+from iamwarden.guardrails.engine import judge_change, judge_event
+from iamwarden.guardrails.identity_policy import INLINE_POLICY_ADMIN, _discovers, _grants_part_of_a_method
+from iamwarden.guardrails.registry import GUARDRAILS_BY_EVENT
 
 EVENTS = Path(__file__).parents[2] / "events"
 
@@ -375,6 +393,355 @@ def test_is_break_glass_answers_as_matches_any_for_each_arn_and_account(patterns
     assert Settings().is_break_glass(arns_asked[0]) is None
 
 
+# --- verdicts kept per document content ----------------------------------------------------------------------
+# ``assess``, ``_judge_holder_alone`` (offline) and ``_decided_alone`` keep what they judged by the document's content:
+# a document judged again, or in another spelling (whose statements' ``raw`` is what a plan removes), must read
+# exactly as if judged afresh.
+
+#: Every cache that keeps a verdict per document, emptied for a judgement "afresh".
+VERDICT_CACHES = (
+    (documents, "_PARSED"),
+    (escalation, "_ASSESSED"),
+    (escalation, "_ASSESSED_PRINCIPALS"),
+    (escalation, "_EXPLAINED"),
+    (identity_policy, "_HELD_ALONE"),
+    (identity_policy, "_DECIDED_ALONE"),
+)
+SETTINGS = load_settings_file(EVENTS / "settings.yaml")
+
+
+#: The fields whose value may be one string or a list of strings.
+LISTABLE = frozenset({"Action", "NotAction", "Resource", "NotResource", "AWS", "Service", "Federated"})
+
+
+def _respelled(value: Any, key: str = "") -> Any:
+    """The same content in other words: every object's keys in reverse order, and where a string or a list may
+    stand (Action, Resource, principals), a one-item list for a string and the string for a one-item list."""
+    if isinstance(value, dict):
+        return {name: _respelled(value[name], name) for name in reversed(list(value))}
+    if key in LISTABLE and isinstance(value, str):
+        return [value]
+    if key in LISTABLE and isinstance(value, list) and len(value) == 1:
+        return value[0]
+    if isinstance(value, list):
+        return [_respelled(item) for item in value]
+    return value
+
+
+def _with_document(event: dict[str, Any], text: str) -> dict[str, Any]:
+    detail = event["detail"]
+    return {**event, "detail": {**detail, "requestParameters": {**detail["requestParameters"], "policyDocument": text}}}
+
+
+IDENTITY_DOCUMENT_EVENTS = frozenset({"PutRolePolicy", "PutUserPolicy", "PutGroupPolicy", "CreatePolicyVersion"})
+
+
+def _documented_samples() -> Iterator[tuple[str, dict[str, Any], dict[str, Any]]]:
+    """Each sample whose request carries an identity policy document, and the same event with it respelled."""
+    for name, raw in SAMPLES.items():
+        detail = raw.get("detail") if isinstance(raw, dict) else None
+        if not isinstance(detail, dict) or detail.get("eventName") not in IDENTITY_DOCUMENT_EVENTS:
+            continue
+        request = detail.get("requestParameters")
+        text = request.get("policyDocument") if isinstance(request, dict) else None
+        if not isinstance(text, str):
+            continue
+        try:
+            document = json.loads(text)
+        except ValueError:
+            continue
+        if isinstance(document, dict) and _respelled(document) != document:
+            yield name, raw, _with_document(raw, json.dumps(_respelled(document), indent=2))
+
+
+DOCUMENTED = list(_documented_samples())
+
+
+def _lines(event: dict[str, Any]) -> list[dict[str, Any]]:
+    return list(judgement_lines("event", judge_event(event, SETTINGS)))
+
+
+def test_the_identity_samples_with_documents_are_there_to_judge() -> None:
+    names = {name for name, _, _ in DOCUMENTED}
+    assert {"put-role-policy-admin-star.json", "create-policy-version-admin.json"} <= names
+    assert len(names) >= 15
+
+
+@pytest.mark.parametrize(("name", "raw", "respelled"), DOCUMENTED, ids=[name for name, _, _ in DOCUMENTED])
+def test_a_document_judged_again_or_in_another_spelling_reads_as_judged_afresh(
+    name: str, raw: dict[str, Any], respelled: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def afresh(event: dict[str, Any]) -> list[dict[str, Any]]:
+        for module, cache in VERDICT_CACHES:
+            monkeypatch.setattr(module, cache, {})
+        return _lines(event)
+
+    original, other = afresh(raw), afresh(respelled)
+    # The caches now hold the other spelling's verdicts: the original judged from them, and each again.
+    assert _lines(raw) == original
+    assert _lines(respelled) == other
+    assert _lines(raw) == original
+    assert _lines(respelled) == other
+
+
+def _holders() -> Iterator[tuple[str, str, str]]:
+    yield "arn:aws:iam::111122223333:role/app", "role app", "inline app/deploy"
+    yield "arn:aws:iam::111122223333:user/dev", "user dev", "inline dev/extra"
+    yield "arn:aws:iam::111122223333:group/devs", "group devs", "inline devs/extra"
+
+
+@pytest.mark.parametrize(("name", "raw", "respelled"), DOCUMENTED, ids=[name for name, _, _ in DOCUMENTED])
+def test_kept_verdicts_are_the_readings_they_replace(
+    name: str, raw: dict[str, Any], respelled: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``_judge_holder_alone`` offline is ``_judged_alone``, and ``_decided_alone`` is ``decisive(assess(...),
+    alone=True)``, for a document first judged in the other spelling (the kept verdict names the caller's own
+    statements and document)."""
+    monkeypatch.setattr(identity_policy, "_HELD_ALONE", {})
+    monkeypatch.setattr(identity_policy, "_DECIDED_ALONE", {})
+    try:
+        first, second = (
+            parse_policy(json.loads(event["detail"]["requestParameters"]["policyDocument"]))
+            for event in (respelled, raw)
+        )
+    except InvalidEventError:
+        pytest.skip("not a policy document")
+    for arn, label, source in _holders():
+        identity_policy._judge_holder_alone(None, arn, label, source, first)
+        kept = identity_policy._judge_holder_alone(None, arn, label, source, second)
+        assert kept == identity_policy._judged_alone(None, arn, label, source, second)
+    identity_policy._decided_alone(first)
+    assert identity_policy._decided_alone(second) == identity_policy.decisive(assess(second), alone=True)
+    assert len(identity_policy._HELD_ALONE) == 3
+    assert len(identity_policy._DECIDED_ALONE) == 1
+
+
+def _principal_cases() -> Iterator[tuple[PrincipalPolicies, PrincipalPolicies]]:
+    """Principals judged without a directory, each with its documents in two spellings: one policy per identity
+    sample, every sample's document together on one user, and with a boundary."""
+    pairs = [
+        (parse_policy(json.loads(event["detail"]["requestParameters"]["policyDocument"])) for event in (other, raw))
+        for _, raw, other in DOCUMENTED
+    ]
+    documents_pairs: list[tuple[Policy, Policy]] = []
+    for pair in pairs:
+        try:
+            documents_pairs.append((next(pair), next(pair)))
+        except InvalidEventError:
+            continue
+    boundary = parse_policy({"Statement": {"Effect": "Allow", "Action": ["iam:*", "s3:*"], "Resource": "*"}})
+    for number, (first, second) in enumerate(documents_pairs):
+        arn = "arn:aws:iam::111122223333:role/app"
+        yield (
+            PrincipalPolicies(arn, (NamedPolicy(f"inline app/p{number}", first),)),
+            PrincipalPolicies(arn, (NamedPolicy(f"inline app/p{number}", second),)),
+        )
+    user = "arn:aws:iam::111122223333:user/dev"
+    every_first = tuple(NamedPolicy(f"inline dev/p{n}", first) for n, (first, _) in enumerate(documents_pairs))
+    every_second = tuple(NamedPolicy(f"inline dev/p{n}", second) for n, (_, second) in enumerate(documents_pairs))
+    yield PrincipalPolicies(user, every_first), PrincipalPolicies(user, every_second)
+    yield PrincipalPolicies(user, every_first, boundary), PrincipalPolicies(user, every_second, boundary)
+
+
+PRINCIPAL_CASES = list(_principal_cases())
+
+
+@pytest.mark.parametrize(("first", "second"), PRINCIPAL_CASES)
+def test_assess_principal_without_a_directory_kept_by_content_is_the_judgement_afresh(
+    first: PrincipalPolicies, second: PrincipalPolicies, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(escalation, "_ASSESSED_PRINCIPALS", {})
+    afresh = escalation._judge_principal(second, None, frozenset(), escalation._Shared())
+    assess_principal(first)
+    kept = assess_principal(second)
+    assert len(escalation._ASSESSED_PRINCIPALS) == 1
+    assert kept == afresh  # the admin grants name the second spelling's own statements
+    assert assess_principal(second) == afresh
+
+
+def test_assess_principal_keeps_nothing_with_a_directory_or_two_policies_of_one_source(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(escalation, "_ASSESSED_PRINCIPALS", {})
+    star = parse_policy({"Statement": {"Effect": "Allow", "Action": "*", "Resource": "*"}})
+    other = parse_policy({"Statement": {"Effect": "Allow", "Action": "iam:PassRole", "Resource": "*"}})
+    arn = "arn:aws:iam::111122223333:role/app"
+    twice = PrincipalPolicies(arn, (NamedPolicy("inline app/a", other), NamedPolicy("inline app/a", star)))
+    judged = assess_principal(twice)
+    assert judged == escalation._judge_principal(twice, None, frozenset(), escalation._Shared())
+    assert judged.admin[0].statement is star.statements[0]
+
+    class Directory:
+        def principal(self, principal_arn: str) -> None:
+            return None
+
+        def roles_matching(self, account: str, pattern: str) -> tuple[str, ...]:
+            return ()
+
+        def roles_behind(self, resource_arn: str) -> tuple[str, ...]:
+            return ()
+
+    assess_principal(PrincipalPolicies(arn, (NamedPolicy("inline app/a", star),)), Directory())
+    assert not escalation._ASSESSED_PRINCIPALS
+
+
+def test_assess_principal_without_a_directory_is_bounded_oldest_first(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(escalation, "ASSESS_CACHE_SIZE", 2)
+    monkeypatch.setattr(escalation, "_ASSESSED_PRINCIPALS", {})
+    for name in ("a", "b", "c"):
+        policy_of = parse_policy({"Statement": {"Effect": "Allow", "Action": "iam:PassRole", "Resource": "*"}})
+        assess_principal(PrincipalPolicies(f"arn:aws:iam::1:role/{name}", (NamedPolicy("inline x/y", policy_of),)))
+    assert [key[0] for key in escalation._ASSESSED_PRINCIPALS] == ["arn:aws:iam::1:role/b", "arn:aws:iam::1:role/c"]
+
+
+def test_a_document_whose_verdict_changes_with_the_clock_is_never_kept(monkeypatch: pytest.MonkeyPatch) -> None:
+    for module, cache in VERDICT_CACHES[1:]:
+        monkeypatch.setattr(module, cache, {})
+    until = parse_policy(
+        {
+            "Statement": {
+                "Effect": "Allow",
+                "Action": "*",
+                "Resource": "*",
+                "Condition": {"DateLessThan": {"aws:CurrentTime": "2999-01-01T00:00:00Z"}},
+            }
+        }
+    )
+    assert clock_bound(until)
+    assert assess(until).admin
+    identity_policy._judge_holder_alone(None, "arn:aws:iam::111122223333:role/app", "role app", "inline app/x", until)
+    assert identity_policy._decided_alone(until).admin
+    assert not escalation._ASSESSED
+    assert not escalation._ASSESSED_PRINCIPALS
+    assert not identity_policy._HELD_ALONE
+    assert not identity_policy._DECIDED_ALONE
+    assert not clock_bound(parse_policy({"Statement": {"Effect": "Allow", "Action": "*", "Resource": "*"}}))
+
+
+def test_a_live_judgement_of_a_holder_alone_is_never_kept(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With a directory (live, or authorization details) the holder's policies could not be read this time: the
+    next read may tell more, so nothing is kept."""
+
+    class Unreadable:
+        def principal(self, principal_arn: str) -> None:
+            return None
+
+        def roles_matching(self, account: str, pattern: str) -> None:
+            return None
+
+        def roles_behind(self, resource_arn: str) -> None:
+            return None
+
+    monkeypatch.setattr(identity_policy, "_HELD_ALONE", {})
+    star = parse_policy({"Statement": {"Effect": "Allow", "Action": "iam:PassRole", "Resource": "*"}})
+    arn, label, source = next(_holders())
+    judged = identity_policy._judge_holder_alone(Unreadable(), arn, label, source, star)
+    assert judged == identity_policy._judged_alone(Unreadable(), arn, label, source, star)
+    assert not identity_policy._HELD_ALONE
+
+
+def test_a_path_explained_once_reads_as_explained_afresh(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``explanation`` keeps ``EscalationPath.explain`` per path content: the same for every path of every sample
+    document and principal, and another method, grant, lead or unknown is another explanation."""
+    monkeypatch.setattr(escalation, "_EXPLAINED", {})
+    paths = [
+        path
+        for first, second in PRINCIPAL_CASES
+        for held in (first, second)
+        for path in assess_principal(held).escalations
+    ]
+    assert len(paths) > 200
+    for _ in range(2):
+        for path in paths:
+            assert explanation(path) == path.explain()
+    star = next(path for path in paths if path.grants and path.grants[0].resources == ("*",))
+    changed = [
+        star._replace(method=star.method._replace(description="do something else")),
+        star._replace(grants=(star.grants[0]._replace(resources=("arn:aws:iam::1:role/x",)), *star.grants[1:])),
+        star._replace(leads_to=(escalation.LeadsTo("arn:aws:iam::1:role/admin", "is admin-equivalent"),)),
+        star._replace(unknown=("what role x may do",)),
+    ]
+    for other in changed:
+        assert explanation(other) == other.explain() != star.explain()
+
+
+def test_the_explanations_kept_are_bounded_oldest_first(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(escalation, "EXPLAINED_CACHE_SIZE", 2)
+    monkeypatch.setattr(escalation, "_EXPLAINED", {})
+    path = next(
+        iter(assess(parse_policy({"Statement": {"Effect": "Allow", "Action": "*", "Resource": "*"}})).escalations)
+    )
+    for unknown in ("a", "b", "c"):
+        explanation(path._replace(unknown=(unknown,)))
+    assert [key[-1] for key in escalation._EXPLAINED] == [("b",), ("c",)]
+
+
+# --- the engine's dispatch ----------------------------------------------------------------------------------------
+
+
+def _reference_judging(change: CloudTrailChange) -> tuple[Any, ...]:
+    """The guardrails for a change as ``judge_change`` read them on every event before ``_judging`` kept them."""
+    return tuple(
+        guardrail
+        for guardrail in GUARDRAILS_BY_EVENT.get((change.event_source, change.event_name), ())
+        if engine._expects_kind(guardrail.specs, change)
+    )
+
+
+@pytest.mark.parametrize("name", sorted(SAMPLES))
+def test_the_guardrails_kept_per_event_name_and_kind_are_those_read_afresh(
+    name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    try:
+        change = parse_event(SAMPLES[name])
+    except InvalidEventError:
+        pytest.skip("not a CloudTrail event")
+    monkeypatch.setattr(engine, "_JUDGING", {})
+    for kind in (change, change._replace(service_event=not change.service_event)):
+        expected = _reference_judging(kind)
+        assert engine._judging(kind) == expected
+        assert engine._judging(kind) == expected  # kept
+    guarded = (change.event_source, change.event_name) in GUARDRAILS_BY_EVENT
+    assert len(engine._JUDGING) == (2 if guarded else 0)  # an event name no rule covers is not kept
+
+
+def test_the_rule_context_carries_each_reader_in_its_own_field(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``judge_change`` builds its ``RuleContext`` by position: each argument lands in the field of its name."""
+    seen: list[RuleContext] = []
+
+    class Recording:
+        specs = (INLINE_POLICY_ADMIN,)
+
+        def evaluate(self, context: RuleContext) -> Evaluation:
+            seen.append(context)
+            return Evaluation()
+
+    class Recorded:
+        def snapshot(self, kind: str, key: str) -> None:
+            return None
+
+    fields = ("documents", "directory", "networks", "origin_access_identities", "live_clients")
+    readers: dict[str, Any] = {field: object() for field in fields} | {"recorded": Recorded()}
+    monkeypatch.setattr(engine, "_judging", lambda change: (Recording(),))
+    change = parse_event(SAMPLES["put-role-policy-admin-star.json"])
+    judge_change(
+        change,
+        SETTINGS,
+        readers["documents"],
+        readers["directory"],
+        networks=readers["networks"],
+        origin_access_identities=readers["origin_access_identities"],
+        live_clients=readers["live_clients"],
+        recorded=readers["recorded"],
+    )
+    (context,) = seen
+    assert context.change is change
+    assert context.alert_only is False
+    assert context.settings == SETTINGS.for_account(change.account)
+    for field, reader in readers.items():
+        assert getattr(context, field) is reader, field
+
+
 # --- the caches are bounded -------------------------------------------------------------------------------------
 
 
@@ -392,3 +759,25 @@ def test_every_cache_the_hot_path_keeps_is_bounded(cached: Any) -> None:
     maxsize = cached.cache_info().maxsize
     assert maxsize is not None
     assert maxsize <= 8192
+
+
+@pytest.mark.parametrize(
+    ("size", "cache"), [("HELD_ALONE_CACHE_SIZE", "_HELD_ALONE"), ("DECIDED_ALONE_CACHE_SIZE", "_DECIDED_ALONE")]
+)
+def test_the_verdicts_kept_per_document_are_bounded_oldest_first(
+    size: str, cache: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(identity_policy, size, 2)
+    monkeypatch.setattr(identity_policy, cache, {})
+    policies = [
+        parse_policy({"Statement": {"Effect": "Allow", "Action": action, "Resource": "*"}})
+        for action in ("iam:PassRole", "iam:CreateAccessKey", "iam:PutRolePolicy")
+    ]
+    for judged in policies:
+        if cache == "_HELD_ALONE":
+            identity_policy._judge_holder_alone(None, "arn:aws:iam::1:role/a", "role a", "inline a/p", judged)
+        else:
+            identity_policy._decided_alone(judged)
+    kept = getattr(identity_policy, cache)
+    assert len(kept) == 2
+    assert not any(content_key(policies[0]) in key for key in kept)  # the oldest went first

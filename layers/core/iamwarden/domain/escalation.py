@@ -110,6 +110,25 @@ class EscalationPath(NamedTuple):
         return sentence + "."
 
 
+def explanation(path: EscalationPath) -> str:
+    """``path.explain()``, made once per path content: the same paths come back in every finding on an
+    admin-star document (ninety-odd of them, each explained in the finding), and kept verdicts return them."""
+    method = path.method
+    key = (method.name, method.description, path.grants, path.leads_to, path.unknown)
+    said = _EXPLAINED.get(key)
+    if said is None:
+        said = path.explain()
+        if len(_EXPLAINED) >= EXPLAINED_CACHE_SIZE:
+            del _EXPLAINED[next(iter(_EXPLAINED))]  # the oldest entry
+        _EXPLAINED[key] = said
+    return said
+
+
+#: How many paths' explanations ``explanation`` keeps.
+EXPLAINED_CACHE_SIZE = 4096
+_EXPLAINED: dict[tuple[Any, ...], str] = {}
+
+
 class AdminGrant(NamedTuple):
     """An Allow statement that is admin-equivalent (critical) or gives a whole service everywhere (not critical)."""
 
@@ -150,18 +169,46 @@ def assess(policy: Policy) -> PolicyRisk:
     """What one identity policy grants, its holder unknown: any principal the resources name may be it.
 
     Judged once per document: the same policy (an attached managed policy, a version restored) comes
-    back often, so the verdict is cached by the statements' content.
+    back often, so the verdict is cached by the statements' content (not one whose verdict changes with the
+    clock: ``clock_bound``).
     """
-    key = tuple(_content(statement) for statement in policy.statements)
+    key = content_key(policy)
     risk = _ASSESSED.get(key)
     if risk is None:
         risk = _Judge(policies=((THE_POLICY, policy),), boundary=None, principal=None, roles=None).risk()
+        if clock_bound(policy):
+            return risk
         if len(_ASSESSED) >= ASSESS_CACHE_SIZE:
             del _ASSESSED[next(iter(_ASSESSED))]  # the oldest entry
         _ASSESSED[key] = risk
-    # The admin grants name this document's own statements (same content, perhaps other spelling).
-    admin = tuple(grant._replace(statement=policy.statements[grant.statement.position]) for grant in risk.admin)
-    return risk._replace(admin=admin)
+    return admin_named_in(risk, policy)
+
+
+def admin_named_in(risk: PolicyRisk, policy: Policy) -> PolicyRisk:
+    """``risk`` (a verdict on ``policy`` alone, or kept for a document of the same content) with its admin
+    grants naming ``policy``'s own statements: same content, perhaps another spelling (a plan removes ``raw``)."""
+    if not risk.admin:
+        return risk
+    statements = policy.statements
+    return risk._replace(
+        admin=tuple(grant._replace(statement=statements[grant.statement.position]) for grant in risk.admin)
+    )
+
+
+def content_key(policy: Policy) -> tuple[tuple[Any, ...], ...]:
+    """What a document means, statement by statement, hashable: the same for the same content whatever its
+    spelling or the object that holds it (the key of every verdict kept per document)."""
+    return tuple([_content(statement) for statement in policy.statements])
+
+
+def clock_bound(policy: Policy) -> bool:
+    """Whether an Allow of ``policy`` holds only before a moment (``_expired``): its verdict may change with
+    the clock, so it is not kept beyond the judgement at hand."""
+    return any(
+        condition.operator in ("DateLessThan", "DateLessThanEquals") and condition.key in _CLOCKS
+        for statement in policy.statements
+        for condition in statement.conditions
+    )
 
 
 #: How many documents' verdicts ``assess`` keeps.
@@ -188,9 +235,44 @@ def assess_principal(principal: PrincipalPolicies, roles: RoleDirectory | None =
     """What a principal's whole policy set grants, Deny statements and the permissions boundary applied.
 
     ``roles`` answers where passed roles and existing resources lead; without it those paths are
-    reported with what could not be known.
+    reported with what could not be known. Without it nothing but the principal's documents decides, so that
+    verdict is kept by their content (as ``assess`` keeps a document's): the same principal comes back with the
+    same documents (a plan's rest judged in place of the event's document, an inline policy put again).
     """
-    return _judge_principal(principal, roles, frozenset(), _Shared())
+    if roles is not None:
+        return _judge_principal(principal, roles, frozenset(), _Shared())
+    policies = principal.policies
+    boundary = principal.boundary
+    sources = {named.source: named.policy for named in policies}
+    if (
+        len(sources) < len(policies)
+        or any(clock_bound(named.policy) for named in policies)
+        or (boundary is not None and clock_bound(boundary))
+    ):
+        return _judge_principal(principal, None, frozenset(), _Shared())
+    key = (
+        principal.principal_arn,
+        tuple([(named.source, content_key(named.policy)) for named in policies]),
+        None if boundary is None else content_key(boundary),
+    )
+    risk = _ASSESSED_PRINCIPALS.get(key)
+    if risk is None:
+        risk = _judge_principal(principal, None, frozenset(), _Shared())
+        if len(_ASSESSED_PRINCIPALS) >= ASSESS_CACHE_SIZE:
+            del _ASSESSED_PRINCIPALS[next(iter(_ASSESSED_PRINCIPALS))]  # the oldest entry
+        _ASSESSED_PRINCIPALS[key] = risk
+        return risk
+    if not risk.admin:
+        return risk
+    # The admin grants name the caller's own statements (same content, perhaps other spelling), by source.
+    admin = tuple(
+        grant._replace(statement=sources[grant.source].statements[grant.statement.position]) for grant in risk.admin
+    )
+    return risk._replace(admin=admin)
+
+
+#: ``assess_principal``'s verdicts without a directory, by principal and content (``ASSESS_CACHE_SIZE`` of them).
+_ASSESSED_PRINCIPALS: dict[tuple[Any, ...], PolicyRisk] = {}
 
 
 class AssumeAllowance(NamedTuple):

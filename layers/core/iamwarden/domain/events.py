@@ -166,7 +166,8 @@ def parse_event(raw: str | bytes | Mapping[str, Any]) -> CloudTrailChange:
         raise InvalidEventError(f"event 'detail' must be a JSON object, got {json_type_name(detail)}")
     get = detail.get
     service_event = detail_type == CLOUDTRAIL_SERVICE_EVENT
-    event_type = _text(detail, "eventType", "detail")
+    value = get("eventType")
+    event_type = value if type(value) is str and value else _text(detail, "eventType", "detail")
     if service_event and event_type != AWS_SERVICE_EVENT:
         raise InvalidEventError(
             f"event detail-type is {CLOUDTRAIL_SERVICE_EVENT!r} but detail.eventType is {event_type!r}, "
@@ -177,7 +178,7 @@ def parse_event(raw: str | bytes | Mapping[str, Any]) -> CloudTrailChange:
             f"detail.eventType is {AWS_SERVICE_EVENT!r} but the event's detail-type is {detail_type!r}, "
             f"not {CLOUDTRAIL_SERVICE_EVENT!r}"
         )
-    details = _mapping(detail, "serviceEventDetails", "detail") if service_event else {}
+    details = _mapping(detail, "serviceEventDetails", "detail") if service_event else None
 
     value = get("eventName")
     event_name = value if type(value) is str and value else _required_text(detail, "eventName", "detail")
@@ -260,8 +261,12 @@ def parse_event(raw: str | bytes | Mapping[str, Any]) -> CloudTrailChange:
         recipient,
         tuple(resources),
         service_event,
-        MappingProxyType(dict(details)),
+        _NO_DETAILS if details is None else MappingProxyType(dict(details)),
     )
+
+
+#: An API call's (empty) ``service_event_details``: one read-only mapping for them all.
+_NO_DETAILS: Mapping[str, Any] = MappingProxyType({})
 
 
 def _parse_actor(identity: dict[str, Any], detail: dict[str, Any]) -> Actor:
@@ -273,7 +278,8 @@ def _parse_actor(identity: dict[str, Any], detail: dict[str, Any]) -> Actor:
     attributes = session.get("attributes")
     attributes = attributes if type(attributes) is dict else _mapping(session, "attributes", f"{where}.sessionContext")
     mfa = attributes.get("mfaAuthenticated", False)
-    user_agent = _text(detail, "userAgent", "detail")
+    user_agent = detail.get("userAgent")
+    user_agent = user_agent if type(user_agent) is str and user_agent else _text(detail, "userAgent", "detail")
     from_console = detail.get("sessionCredentialFromConsole")
     console = from_console is True or (isinstance(from_console, str) and from_console.lower() == "true")
     console = console or (user_agent or "").lower() in _CONSOLE_AGENTS
@@ -287,7 +293,7 @@ def _parse_actor(identity: dict[str, Any], detail: dict[str, Any]) -> Actor:
     issuer_arn = issuer.get("arn")
     issuer_type = issuer.get("type")
     source_ip = detail.get("sourceIPAddress")
-    issuer_where = f"{where}.sessionContext.sessionIssuer"
+    issuer_where = "detail.userIdentity.sessionContext.sessionIssuer"
     # Each read inline when it is a non-empty string or absent, through ``_text`` (which raises) otherwise.
     return Actor(
         (kind if type(kind) is str and kind else None if kind is None else _text(identity, "type", where)) or "Unknown",

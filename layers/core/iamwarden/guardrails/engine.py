@@ -37,7 +37,7 @@ from iamwarden.domain.rule_exceptions import RuleException, active_exemption
 from iamwarden.domain.settings import Settings
 from iamwarden.domain.settings_guard import guarding_a_settings_write
 from iamwarden.domain.wildcards import arn_match
-from iamwarden.guardrails.base import LiveClients
+from iamwarden.guardrails.base import Guardrail, LiveClients
 from iamwarden.guardrails.registry import GUARDRAILS_BY_EVENT, RuleContext
 
 SERVICE_LINKED_ROLE_PATH = "/aws-service-role/"
@@ -105,11 +105,7 @@ def judge_change(
     now: datetime | None = None,
 ) -> Judgement:
     """Judge a parsed change; ``exceptions`` and ``now`` as in ``judge_event``."""
-    guardrails = tuple(
-        guardrail
-        for guardrail in GUARDRAILS_BY_EVENT.get((change.event_source, change.event_name), ())
-        if _expects_kind(guardrail.specs, change)
-    )
+    guardrails = _judging(change)
     if not guardrails:
         kind = " as an AWS service event" if change.service_event else ""
         return _ignored(change, f"not guarded: no rule covers {change.event_source} {change.event_name}{kind}")
@@ -142,16 +138,17 @@ def judge_change(
         return _ignored(change, f"account {change.account} is not managed by IAM Warden")
     break_glass = settings.is_break_glass(actor.arn, issuer)
 
+    # By position (RuleContext's field order): keywords cost a NamedTuple about twice as much, on every event.
     context = RuleContext(
         change,
         settings,
-        alert_only=break_glass is not None,
-        documents=documents,
-        directory=directory,
-        networks=networks,
-        origin_access_identities=origin_access_identities,
-        live_clients=live_clients,
-        recorded=recorded,
+        break_glass is not None,
+        documents,
+        directory,
+        networks,
+        origin_access_identities,
+        live_clients,
+        recorded,
     )
     rule_ids: list[str] = []
     findings: list[Finding] = []
@@ -308,6 +305,27 @@ def _excepted(
         return None
     at = now or instant(change.time)
     return active_exemption(finding, exceptions, at, settings.exceptions) if at is not None else None
+
+
+def _judging(change: CloudTrailChange) -> tuple[Guardrail, ...]:
+    """The guardrails that judge ``change`` as the kind of record it is (``_expects_kind``), in judging order.
+
+    A fixed answer of the registry per event source, name and kind, so it is kept per those: bounded by the
+    registry's routes (an event name no rule covers is not kept).
+    """
+    key = (change.event_source, change.event_name, change.service_event)
+    found = _JUDGING.get(key)
+    if found is None:
+        named = (change.event_source, change.event_name)
+        found = tuple(
+            guardrail for guardrail in GUARDRAILS_BY_EVENT.get(named, ()) if _expects_kind(guardrail.specs, change)
+        )
+        if named in GUARDRAILS_BY_EVENT:
+            _JUDGING[key] = found
+    return found
+
+
+_JUDGING: dict[tuple[str, str, bool], tuple[Guardrail, ...]] = {}
 
 
 def _expects_kind(specs: Sequence[RuleSpec], change: CloudTrailChange) -> bool:

@@ -61,9 +61,13 @@ from iamwarden.domain.escalation import (
     Grant,
     PolicyRisk,
     admin_grants,
+    admin_named_in,
     assess,
     assess_principal,
     catalogue_actions_covered,
+    clock_bound,
+    content_key,
+    explanation,
     is_risky_document,
 )
 from iamwarden.domain.escalation_methods import catalogue
@@ -188,7 +192,7 @@ def _what(risk: PolicyRisk, spec: RuleSpec) -> str:
     shown = risk.escalations[:_NAMED_METHODS]
     more = len(risk.escalations) - len(shown)
     count = len(risk.escalations)
-    explained = " ".join(path.explain() for path in shown).removesuffix(".")
+    explained = " ".join([explanation(path) for path in shown]).removesuffix(".")
     if more > 0:
         explained += f". The other {more} are listed in the finding"
     opens = (
@@ -210,24 +214,18 @@ def offending_of(risk: PolicyRisk) -> list[dict[str, Any]]:
         for g in risk.admin
     ]
     for path in risk.escalations:
-        actions: list[str] = []
-        resources: dict[str, list[str]] = {}
-        granted_by: dict[str, list[str]] = {}
-        for grant in path.grants:
-            actions.append(grant.action)
-            resources[grant.action] = list(grant.resources)
-            granted_by[grant.action] = list(grant.granted_by)
+        grants = path.grants
         item: dict[str, Any] = {
             "method": path.method.name,
             "description": path.method.description,
-            "actions": actions,
-            "resources": resources,
-            "granted_by": granted_by,
+            "actions": [grant.action for grant in grants],
+            "resources": {grant.action: list(grant.resources) for grant in grants},
+            "granted_by": {grant.action: list(grant.granted_by) for grant in grants},
             "leads_to": [{"arn": lead.arn, "why": lead.why} for lead in path.leads_to],
         }
         if path.unknown:
             item["unknown"] = list(path.unknown)
-        item["explanation"] = path.explain()
+        item["explanation"] = explanation(path)
         items.append(item)
     return items
 
@@ -415,6 +413,34 @@ def _inline_what(source: str, label: str) -> str:
 
 
 def _judge_holder_alone(
+    directory: RoleDirectory | None, principal_arn: str, label: str, source: str, policy: Policy
+) -> PrincipalChange:
+    """``_judged_alone``; offline (no directory: nothing but the document decides) kept per holder and document
+    content, since the same document comes back again and again (a pipeline putting its inline policy)."""
+    if directory is not None or clock_bound(policy):
+        return _judged_alone(directory, principal_arn, label, source, policy)
+    key = (principal_arn, label, source, content_key(policy))
+    judged = _HELD_ALONE.get(key)
+    if judged is None:
+        judged = _judged_alone(None, principal_arn, label, source, policy)
+        if len(_HELD_ALONE) >= HELD_ALONE_CACHE_SIZE:
+            del _HELD_ALONE[next(iter(_HELD_ALONE))]  # the oldest entry
+        _HELD_ALONE[key] = judged
+        return judged
+    # Kept for a document of the same content: its statements and the holder are this document's own.
+    after = judged.after
+    return judged._replace(
+        risk=admin_named_in(judged.risk, policy),
+        after=after._replace(policies=(NamedPolicy(after.policies[0].source, policy),)) if after is not None else None,
+    )
+
+
+#: How many offline judgements of a document on its holder ``_judge_holder_alone`` keeps.
+HELD_ALONE_CACHE_SIZE = 1024
+_HELD_ALONE: dict[tuple[Any, ...], PrincipalChange] = {}
+
+
+def _judged_alone(
     directory: RoleDirectory | None, principal_arn: str, label: str, source: str, policy: Policy
 ) -> PrincipalChange:
     """The event's document as the holder's only known policy: offline without authorization details, or
@@ -930,7 +956,7 @@ def _previous_default(context: RuleContext, policy_arn: str, version_id: str) ->
     listing, the event's document is judged as if the policy granted nothing before (as without context).
     """
     documents = context.documents
-    if not isinstance(documents, ListsPolicyVersions):
+    if documents is None or not isinstance(documents, ListsPolicyVersions):  # ``is None`` first: see _judge_holders
         return ABSENT, None
     listed = documents.policy_versions(context.change.account, policy_arn)
     if listed is None:
@@ -960,14 +986,36 @@ def _previous_default(context: RuleContext, policy_arn: str, version_id: str) ->
 def _opened_by_version(policy: Policy, previous: Previous) -> PolicyRisk:
     """The version's document judged alone (``decisive``), keeping only the escalation methods it opens that
     the previous default (judged alone too) did not grant; admin-equivalent grants are judged on the document."""
+    if previous.documents == ():
+        return _decided_alone(policy)
     risk = assess(policy)
-    if not risk.escalations or previous.documents == ():
+    if not risk.escalations:
         return decisive(risk, alone=True)
     reaching = tuple(_reaches_any(path) for path in risk.escalations)
     held = previous.documents if previous.documents is not None else (None,)
     befores = tuple(_alone(assess(document)) if document is not None else PolicyRisk((), (), ()) for document in held)
     new = opened_since(reaching, befores, previous)
     return decisive(PolicyRisk(risk.admin, new, ()))
+
+
+def _decided_alone(policy: Policy) -> PolicyRisk:
+    """``decisive(assess(policy), alone=True)``, kept by the document's content as ``assess`` keeps its verdict."""
+    key = content_key(policy)
+    decided = _DECIDED_ALONE.get(key)
+    if decided is None:
+        decided = decisive(assess(policy), alone=True)
+        if clock_bound(policy):
+            return decided
+        if len(_DECIDED_ALONE) >= DECIDED_ALONE_CACHE_SIZE:
+            del _DECIDED_ALONE[next(iter(_DECIDED_ALONE))]  # the oldest entry
+        _DECIDED_ALONE[key] = decided
+        return decided
+    return admin_named_in(decided, policy)
+
+
+#: How many documents' ``_decided_alone`` verdicts are kept.
+DECIDED_ALONE_CACHE_SIZE = 1024
+_DECIDED_ALONE: dict[tuple[tuple[Any, ...], ...], PolicyRisk] = {}
 
 
 def _alone(risk: PolicyRisk) -> PolicyRisk:
@@ -982,7 +1030,12 @@ def _judge_holders(
     for, what could not be known, and how many holders were judged (None when they are not known)."""
     directory = context.directory
     name = policy_arn.rsplit("/", 1)[-1]
-    holders = directory.attached_to(policy_arn) if isinstance(directory, PolicyAttachments) else None
+    # ``is None`` first: a runtime-checkable Protocol's isinstance costs about 10 µs even for None.
+    holders = (
+        directory.attached_to(policy_arn)
+        if directory is not None and isinstance(directory, PolicyAttachments)
+        else None
+    )
     if holders is None:
         if not _grants_part_of_a_method(policy):
             return (), (), None
