@@ -151,10 +151,13 @@ USER_DELETION = "AllowsUserDeletion"
 
 
 SECRETS_SOURCE = "secretsmanager.amazonaws.com"
-#: IAM Warden's Slack credentials (template.yaml): logical id and the exact name the template gives each.
+#: IAM Warden's Slack credentials (template.yaml): logical id and the exact name the template gives each. The
+#: signing secret authenticates the Slack interaction endpoint (undo and exception buttons): a new value of it
+#: lets anyone forge a click.
 OWN_SECRETS = (
     ("SecuritySlackWebhookSecret", "iamwarden/slack/security"),
     ("SlackBotTokenSecret", "iamwarden/slack/bot"),
+    ("SlackSigningSecret", "iamwarden/slack/signing"),
 )
 
 

@@ -142,8 +142,9 @@ class OwnIdentity(NamedTuple):
     alert_topic: str | None = None
     alert_key: str | None = None
     alarms: frozenset[str] = frozenset()
-    #: The Slack credentials the alerts go out with (the webhook and the bot token secrets), as the template's
-    #: ``!Ref`` gives them: each secret's full ARN (or, where only its name is known, the name).
+    #: The Slack credentials (the webhook and the bot token secrets the alerts go out with, and the signing secret
+    #: the interaction endpoint authenticates Slack's requests by), as the template's ``!Ref`` gives them: each
+    #: secret's full ARN (or, where only its name is known, the name).
     secrets: frozenset[str] = frozenset()
 
     def own_secret(self, secret_id: str | None, account: str, region: str) -> str | None:

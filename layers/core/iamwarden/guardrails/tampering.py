@@ -33,8 +33,8 @@ own deployment: no other stack can hold these exact names while this one does. J
   template declares (``restore_function_concurrency``); code, configuration, event invoke config,
   permissions and deletion are alerted;
 * its queues and tables, changed or deleted: alerted;
-* its Slack secrets (webhook, bot token; exact ARN or name), changed by anyone not in ``operators``: a deleted
-  secret restored (``restore_own_secret``), a new current version replaced by the one before
+* its Slack secrets (webhook, bot token, signing secret; exact ARN or name), changed by anyone not in
+  ``operators``: a deleted secret restored (``restore_own_secret``), a new current version replaced by the one before
   (``restore_own_secret_version``), a resource policy put on one deleted (``remove_own_secret_policy``); another
   key or a rotation alerted with the way back;
 * its SSM settings, changed by anyone not in ``operators``: alerted, and with ``settings_guard: restore``
@@ -715,7 +715,7 @@ def _alert_path_target(context: RuleContext) -> Target | None:
 
 
 def _own_secret_target(context: RuleContext) -> Target | None:
-    """A change to one of IAM Warden's Slack secrets (the webhook, the bot token), or None for any other secret.
+    """A change to one of IAM Warden's Slack secrets (the webhook, the bot token, the signing secret), or None.
 
     Put back where the secret itself still holds the good state: a deleted secret is restored (``RestoreSecret``,
     within its recovery window), a new current version (``PutSecretValue``, ``UpdateSecretVersionStage`` of
