@@ -147,7 +147,7 @@ SAMPLE_OWN = OwnIdentity(
         {"iamwarden-enforcer-dead-letters", "iamwarden-alert-delivery-failed", "iamwarden-heartbeat-missing"}
     ),
     # The Slack secrets' !Ref is their ARN when deployed; the tests resolve it to the name the template gives.
-    secrets=frozenset({"iamwarden/slack/security", "iamwarden/slack/bot"}),
+    secrets=frozenset({"iamwarden/slack/security", "iamwarden/slack/bot", "iamwarden/slack/signing"}),
     function_roles={
         "iamwarden-enforcer": "enforcer",
         "iamwarden-prune-planner": "pruner",

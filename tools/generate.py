@@ -49,6 +49,7 @@ sys.path.insert(0, str(ROOT / "layers" / "core"))
 
 from samtranslator.yaml_helper import yaml_parse  # noqa: E402
 
+from iamwarden.domain import own  # noqa: E402
 from iamwarden.domain.catalog import OptionSpec, RuleSpec  # noqa: E402
 from iamwarden.domain.events import CLOUDTRAIL_API_CALL, CLOUDTRAIL_SERVICE_EVENT  # noqa: E402
 from iamwarden.guardrails import registry  # noqa: E402
@@ -150,10 +151,13 @@ USER_DELETION = "AllowsUserDeletion"
 
 
 SECRETS_SOURCE = "secretsmanager.amazonaws.com"
-#: IAM Warden's Slack credentials (template.yaml): logical id and the exact name the template gives each.
+#: IAM Warden's Slack credentials (template.yaml): logical id and the exact name the template gives each. The
+#: signing secret authenticates the Slack interaction endpoint (undo and exception buttons): a new value of it
+#: lets anyone forge a click.
 OWN_SECRETS = (
     ("SecuritySlackWebhookSecret", "iamwarden/slack/security"),
     ("SlackBotTokenSecret", "iamwarden/slack/bot"),
+    ("SlackSigningSecret", "iamwarden/slack/signing"),
 )
 
 
@@ -844,9 +848,9 @@ def render_routes() -> str:
             # The template's Events are indented 8, their detail 16.
             *flow_or_block("eventName", sorted(build.names), indent=16),
             "errorCode: [{ exists: false }]",
-            "# Never loop: calls made by IAM Warden's own roles (by exact ARN: path, account and name) are not",
-            "# routed, and are ignored in code. Member roles' calls stop at their account's forwarder.",
-            *own_roles_excluded(CENTRAL_OWN_ROLES),
+            "# Never loop: IAM Warden's own sessions (exact ARN: account, role, its function's session name)",
+            "# are not routed, and are ignored in code. Member roles' stop at their account's forwarder.",
+            *own_sessions_excluded(CENTRAL_OWN_SESSIONS),
             *route.request_filter,
         ]
         lines += [
@@ -963,7 +967,7 @@ def render_tampering_routes() -> str:
     routed = {(build.source, name) for build in routes() for name in build.names}
     exclusion = [
         "errorCode: [{ exists: false }]",
-        *own_roles_excluded(CENTRAL_OWN_ROLES),
+        *own_sessions_excluded(CENTRAL_OWN_SESSIONS),
     ]
     lines: list[str] = []
     iam = sorted(name for name in keys.get("iam.amazonaws.com", set()) if ("iam.amazonaws.com", name) not in routed)
@@ -1113,7 +1117,7 @@ def render_own_rules_environment() -> str:
     )
 
 
-def _forwarded_pattern(sources: Sequence[str], own_roles: Sequence[str]) -> str:
+def _forwarded_pattern(sources: Sequence[str], sessions: Sequence[tuple[str, str]]) -> str:
     """A forwarder's EventPattern: every mutating management call of ``sources``, and the guarded data events."""
     if not sources:
         raise GenerationError("a forwarder would forward no event source")
@@ -1138,34 +1142,49 @@ def _forwarded_pattern(sources: Sequence[str], own_roles: Sequence[str]) -> str:
         f"  eventSource: [{', '.join(sources)}]",
         *_nested(category, 2),
         "  errorCode: [{ exists: false }]",
-        *_nested(own_roles_excluded(own_roles), 2),
+        *_nested(own_sessions_excluded(sessions), 2),
     ]
     return "\n".join(lines) + "\n"
 
 
-#: IAM Warden's own roles as the security account's template names them: their exact ARNs.
-CENTRAL_OWN_ROLES = ("!GetAtt EnforcerRole.Arn", "!GetAtt PrunerRole.Arn")
-#: The member stack's own roles: their exact ARNs in the account the stack is deployed to (path /).
-MEMBER_OWN_ROLES = (
-    "!Sub arn:${AWS::Partition}:iam::${AWS::AccountId}:role/${MemberRoleName}",
-    "!Sub arn:${AWS::Partition}:iam::${AWS::AccountId}:role/${PrunerMemberRoleName}",
+#: IAM Warden's own sessions in the security account: each role whose calls are never routed, with every function
+#: that runs as it (template.yaml's FunctionName). Lambda names a function's role session after the function.
+CENTRAL_OWN_SESSIONS = (
+    ("EnforcerRole", "iamwarden-enforcer"),
+    ("PrunerRole", "iamwarden-prune-planner"),
+    ("PrunerRole", "iamwarden-prune-worker"),
+    ("PrunerRole", "iamwarden-prune-watch"),
+)
+#: The member stack's roles the central functions act through, in the account the stack is deployed to, with the
+#: session name those functions give them (``iamwarden.domain.own.MEMBER_SESSIONS``).
+MEMBER_OWN_SESSIONS = (
+    ("MemberRoleName", own.MEMBER_SESSIONS["remediator"]),
+    ("PrunerMemberRoleName", own.MEMBER_SESSIONS["pruner-member"]),
 )
 
 
-def own_roles_excluded(own_roles: Sequence[str]) -> list[str]:
-    """The pattern lines that let through every caller but ``own_roles`` (exact session-issuer ARNs).
+def own_sessions(sessions: Sequence[tuple[str, str]]) -> list[str]:
+    """The exact assumed-role ARNs of ``sessions`` (a role's logical id or parameter, and the session name)."""
+    return [
+        f"!Sub arn:${{AWS::Partition}}:sts::${{AWS::AccountId}}:assumed-role/${{{role}}}/{session}"
+        for role, session in sessions
+    ]
 
-    Never the issuer's ``userName``: a role of the same name at another path, in another account or made by
-    another stack is someone else, and its changes are judged.
+
+def own_sessions_excluded(sessions: Sequence[tuple[str, str]]) -> list[str]:
+    """The pattern lines that let through every caller but IAM Warden's own ``sessions``, by exact session ARN.
+
+    Not the session issuer's ARN: any Lambda function given an own role (``iam:PassRole``), and anyone a widened
+    trust lets assume it, gets the same issuer under another session name, and is routed and judged. Never the
+    issuer's ``userName`` either. Identities without ``arn`` (an AWS service, another account, SAML and web
+    identity users; CloudTrail User Guide, "userIdentity element") are no own session and match ``exists: false``.
     """
     return [
         "userIdentity:",
-        "  sessionContext:",
-        "    sessionIssuer:",
-        "      arn:",
-        "        - anything-but:",
-        *(f"            - {role}" for role in own_roles),
-        "        - exists: false",
+        "  arn:",
+        "    - anything-but:",
+        *(f"        - {arn}" for arn in own_sessions(sessions)),
+        "    - exists: false",
     ]
 
 
@@ -1175,17 +1194,17 @@ def _sources() -> list[str]:
 
 def render_own_forwarder() -> str:
     """The security account's own events, from its default bus to the central bus: every guarded source."""
-    return _forwarded_pattern(_sources(), CENTRAL_OWN_ROLES)
+    return _forwarded_pattern(_sources(), CENTRAL_OWN_SESSIONS)
 
 
 def render_member_global_forwarder() -> str:
     """A member account's events of global services (IAM), forwarded from its IAM region only."""
-    return _forwarded_pattern([source for source in _sources() if source in GLOBAL_SOURCES], MEMBER_OWN_ROLES)
+    return _forwarded_pattern([source for source in _sources() if source in GLOBAL_SOURCES], MEMBER_OWN_SESSIONS)
 
 
 def render_member_regional_forwarder() -> str:
     """A member account's events of regional services (S3, ...), forwarded from every region."""
-    return _forwarded_pattern([source for source in _sources() if source not in GLOBAL_SOURCES], MEMBER_OWN_ROLES)
+    return _forwarded_pattern([source for source in _sources() if source not in GLOBAL_SOURCES], MEMBER_OWN_SESSIONS)
 
 
 def _parameter(logical: str, name: str, value: str, choices: Sequence[str], description: str) -> list[str]:

@@ -17,6 +17,7 @@ from botocore.exceptions import ClientError
 from iamwarden.adapters.recorded import AuditRecorded
 from iamwarden.app.service import EnforcerService
 from iamwarden.domain.findings import Outcome
+from iamwarden.domain.own import MEMBER_SESSION
 from iamwarden.domain.recorded import OWN_ROLE, Snapshot
 from tests.aws_fixtures import HOME_ACCOUNT, REGION
 from tests.conftest import ROOT, load_event
@@ -204,25 +205,31 @@ def test_a_per_account_rule_override_remediates_in_that_account_only(
     assert _quarantined(users[OTHER][0])
 
 
+def _remediator_session(account: Account, session: str) -> dict[str, Any]:
+    """create-user-by-warden in the member account, by a session named ``session`` of the member stack's
+    remediator role, whose RoleId the heartbeat has read (domain.own.OwnIdentity.own_session)."""
+    event = _in("create-user-by-warden.json", MEMBER)
+    identity = event["detail"]["userIdentity"]
+    role_id = identity["sessionContext"]["sessionIssuer"]["principalId"]
+    identity["arn"] = f"arn:aws:sts::{MEMBER}:assumed-role/iamwarden-remediator/{session}"
+    identity["principalId"] = f"{role_id}:{session}"
+    identity["sessionContext"]["sessionIssuer"]["arn"] = f"arn:aws:iam::{MEMBER}:role/iamwarden-remediator"
+    identity["sessionContext"]["sessionIssuer"]["userName"] = "iamwarden-remediator"
+    event["detail"]["requestParameters"]["userName"] = USER
+    remediator = f"arn:aws:iam::{MEMBER}:role/iamwarden-remediator"
+    AuditRecorded(account.audit(), account.dynamodb).put(
+        Snapshot(OWN_ROLE, remediator, "2026-12-01T00:00:00Z", {"trust_policy": {}, "inline": {}, "role_id": role_id})
+    )
+    return event
+
+
 def test_the_enforcers_own_session_in_a_member_account_is_ignored(
     account: Account, enforcer: EnforcerService, notifier: RecordingNotifier
 ) -> None:
     """Loop protection across accounts: the member role's own changes in its account are never acted on."""
     account.set("rules/iam-user-created/mode", "remediate")
     users = _user_everywhere(account)
-    event = _in("create-user-by-warden.json", MEMBER)
-    identity = event["detail"]["userIdentity"]
-    identity["arn"] = f"arn:aws:sts::{MEMBER}:assumed-role/iamwarden-remediator/iamwarden"
-    identity["sessionContext"]["sessionIssuer"]["arn"] = f"arn:aws:iam::{MEMBER}:role/iamwarden-remediator"
-    identity["sessionContext"]["sessionIssuer"]["userName"] = "iamwarden-remediator"
-    event["detail"]["requestParameters"]["userName"] = USER
-    # The member role is known by the RoleId the heartbeat read of it (domain.own.OwnIdentity.own_session).
-    role_id = identity["sessionContext"]["sessionIssuer"]["principalId"]
-    assert identity["principalId"].startswith(f"{role_id}:")
-    remediator = f"arn:aws:iam::{MEMBER}:role/iamwarden-remediator"
-    AuditRecorded(account.audit(), account.dynamodb).put(
-        Snapshot(OWN_ROLE, remediator, "2026-12-01T00:00:00Z", {"trust_policy": {}, "inline": {}, "role_id": role_id})
-    )
+    event = _remediator_session(account, MEMBER_SESSION)
 
     result = enforcer.handle(event)
 
@@ -230,6 +237,24 @@ def test_the_enforcers_own_session_in_a_member_account_is_ignored(
     assert f"own role arn:aws:iam::{MEMBER}:role/iamwarden-remediator" in result["reason"]
     assert notifier.sent == []
     assert _untouched(*users[MEMBER])
+
+
+def test_another_session_of_the_member_role_is_judged_and_remediated(
+    account: Account, enforcer: EnforcerService, notifier: RecordingNotifier
+) -> None:
+    """The right role (its RoleId known) under a session name IAM Warden never gives it is someone else:
+    anyone the role's trust lets in, once widened. Its change is judged like anyone's."""
+    account.set("rules/iam-user-created/mode", "remediate")
+    users = _user_everywhere(account)
+    event = _remediator_session(account, "attacker")
+
+    result = enforcer.handle(event)
+
+    assert result["verdict"] == "violation"
+    [finding] = result["findings"]
+    assert finding["outcome"] == "remediated"
+    assert _quarantined(users[MEMBER][0])
+    assert [alert.outcome for alert in notifier.sent] == [Outcome.REMEDIATED]
 
 
 def test_an_undelivered_rejection_alert_is_sent_again_as_it_was(

@@ -280,3 +280,83 @@ def test_when_the_enforcer_is_shut_out_of_the_member_the_restore_fails_and_is_al
     alerted = [n for n in notifier.sent if n.finding is not None and n.finding.rule_id == RULE]
     assert alerted, "the critical alert leaves although nothing could be restored"
     assert {n.outcome.value for n in alerted} == {"remediation_failed"}
+
+
+REVERSED = "remediation-reversed"
+HARMLESS = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "iam:ListRoles", "Resource": "*"}]}
+
+
+def _quarantined_remediator(account: Account, enforcer: EnforcerService) -> tuple[Any, str]:
+    """The member remediator role, quarantined by IAM Warden (its trust rewritten, no snapshot to restore): its IAM
+    client there, and the quarantine's remediation id."""
+    iam = _session(account, MEMBER).client("iam")
+    _member_stack(iam)
+    iam.update_assume_role_policy(RoleName=REMEDIATOR, PolicyDocument=json.dumps(INTRUDER_TRUST))
+    quarantine = _finding(enforcer.handle(_trust_event(MEMBER)))
+    assert quarantine["outcome"] == "remediated"
+    return iam, str(quarantine["remediation_id"])
+
+
+def _quarantine_of(iam: Any) -> Any:
+    if "iamwarden-quarantine" not in iam.list_role_policies(RoleName=REMEDIATOR)["PolicyNames"]:
+        return None
+    return iam.get_role_policy(RoleName=REMEDIATOR, PolicyName="iamwarden-quarantine")["PolicyDocument"]
+
+
+def test_a_deleted_role_quarantine_is_a_remediation_reversed_put_back_and_undone_by_deleting_it(
+    account: Account, enforcer: EnforcerService, notifier: RecordingNotifier
+) -> None:
+    iam, _ = _quarantined_remediator(account, enforcer)
+    iam.delete_role_policy(RoleName=REMEDIATOR, PolicyName="iamwarden-quarantine")
+    event = _event("remediation-reversed-role-quarantine-deleted.json", MEMBER, roleName=REMEDIATOR)
+
+    result = enforcer.handle(event)
+
+    [finding] = result["findings"]  # iamwarden-tampered leaves IAM Warden's own quarantine to remediation-reversed
+    assert finding["rule"] == REVERSED
+    assert finding["outcome"] == "remediated"
+    assert _quarantine_of(iam) == QUARANTINE
+    [alert] = [n.finding for n in notifier.sent if n.finding is not None and n.finding.rule_id == REVERSED]
+    assert alert is not None
+    assert alert.severity.value == "critical"
+    assert f"deleted the quarantine policy iamwarden-quarantine of role {REMEDIATOR}" in alert.reason
+    enforcer.executor.undo(finding["remediation_id"], actor=OPERATOR)
+    assert _quarantine_of(iam) is None
+
+
+def test_an_overwritten_role_quarantine_is_put_back_and_undo_restores_the_overwrite(
+    account: Account, enforcer: EnforcerService
+) -> None:
+    iam, _ = _quarantined_remediator(account, enforcer)
+    iam.put_role_policy(RoleName=REMEDIATOR, PolicyName="iamwarden-quarantine", PolicyDocument=json.dumps(HARMLESS))
+    event = _event(
+        "tamper-enforcer-role-policy.json",
+        MEMBER,
+        roleName=REMEDIATOR,
+        policyName="iamwarden-quarantine",
+        policyDocument=json.dumps(HARMLESS),
+    )
+
+    result = enforcer.handle(event)
+
+    [finding] = [f for f in result["findings"] if f["rule"] == REVERSED]
+    assert finding["outcome"] == "remediated"
+    assert RULE not in {f["rule"] for f in result["findings"]}
+    assert _quarantine_of(iam) == QUARANTINE
+    enforcer.executor.undo(finding["remediation_id"], actor=OPERATOR)
+    assert _quarantine_of(iam) == HARMLESS
+
+
+def test_a_role_quarantine_lifted_by_iamwarden_undo_is_no_reversal_and_its_deletion_is_tampering_again(
+    account: Account, enforcer: EnforcerService
+) -> None:
+    """Only a quarantine in force is reversed; after an operator's undo the role is an own role like any."""
+    iam, quarantine = _quarantined_remediator(account, enforcer)
+    enforcer.executor.undo(quarantine, actor=OPERATOR)
+    assert _quarantine_of(iam) is None
+    event = _event("remediation-reversed-role-quarantine-deleted.json", MEMBER, roleName=REMEDIATOR)
+
+    result = enforcer.handle(event)
+
+    assert REVERSED not in {f["rule"] for f in result["findings"]}
+    assert RULE in {f["rule"] for f in result["findings"]}

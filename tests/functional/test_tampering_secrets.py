@@ -180,3 +180,67 @@ def test_a_look_alike_secret_is_not_iamwardens(
 
     assert [f for f in result["findings"] if f["rule"] == RULE] == []
     assert _alerts(notifier) == []
+
+
+# --- the Slack signing secret: how the interaction endpoint (undo and exception buttons) knows a click is Slack's
+
+SIGNING = "iamwarden/slack/signing"
+SIGNING_PLACEHOLDER = "REPLACE-ME: put the Slack signing secret here (aws secretsmanager put-secret-value)"
+SIGNING_TOKEN = "a2c4e6f8-1b3d-4f5a-8c7e-9d0b2a4c6e81"  # noqa: S105 - the sample's version id, no credential
+
+
+def _signing_value(account: Account) -> str:
+    client = _secrets(account)
+    stages = client.describe_secret(SecretId=SIGNING)["VersionIdsToStages"]
+    [current] = [version for version, labels in stages.items() if "AWSCURRENT" in labels]
+    value: str = client.get_secret_value(SecretId=SIGNING, VersionId=current)["SecretString"]
+    return value
+
+
+def test_a_new_signing_secret_value_is_replaced_by_the_one_before_and_undo_makes_it_current_again(
+    account: Account, enforcer: EnforcerService, notifier: RecordingNotifier
+) -> None:
+    """A value the intruder knows would let them sign a forged click (an undo of any remediation)."""
+    _secrets(account).put_secret_value(SecretId=SIGNING, SecretString="intruder", ClientRequestToken=SIGNING_TOKEN)
+
+    finding = _finding(enforcer.handle(copy.deepcopy(load_event("tamper-slack-signing-secret-value.json"))))
+
+    assert finding["outcome"] == "remediated"
+    assert _signing_value(account) == SIGNING_PLACEHOLDER
+    [alert] = _alerts(notifier)
+    assert alert.finding.severity.value == "critical"
+    assert f"its Slack secret {SIGNING}" in alert.finding.reason
+    enforcer.executor.undo(finding["remediation_id"], actor=OPERATOR)
+    assert _signing_value(account) == "intruder"
+
+
+def test_a_deleted_signing_secret_named_by_its_arn_is_restored_and_undo_schedules_its_deletion_again(
+    account: Account, enforcer: EnforcerService
+) -> None:
+    arn = _secrets(account).describe_secret(SecretId=SIGNING)["ARN"]
+    event = copy.deepcopy(load_event("tamper-slack-secret-deleted.json"))
+    event["detail"]["requestParameters"] = {"secretId": arn, "recoveryWindowInDays": 7}
+    _secrets(account).delete_secret(SecretId=SIGNING, RecoveryWindowInDays=7)
+
+    finding = _finding(enforcer.handle(event))
+
+    assert finding["outcome"] == "remediated"
+    assert "DeletedDate" not in _secrets(account).describe_secret(SecretId=SIGNING)
+    enforcer.executor.undo(finding["remediation_id"], actor=OPERATOR)
+    assert "DeletedDate" in _secrets(account).describe_secret(SecretId=SIGNING)
+
+
+def test_a_resource_policy_put_on_the_signing_secret_is_deleted_and_undo_puts_it_back(
+    account: Account, enforcer: EnforcerService
+) -> None:
+    event = copy.deepcopy(load_event("tamper-slack-secret-policy.json"))
+    event["detail"]["requestParameters"]["secretId"] = SIGNING
+    policy = event["detail"]["requestParameters"]["resourcePolicy"]
+    _secrets(account).put_resource_policy(SecretId=SIGNING, ResourcePolicy=policy)
+
+    finding = _finding(enforcer.handle(event))
+
+    assert finding["outcome"] == "remediated"
+    assert "ResourcePolicy" not in _secrets(account).get_resource_policy(SecretId=SIGNING)
+    enforcer.executor.undo(finding["remediation_id"], actor=OPERATOR)
+    assert _secrets(account).get_resource_policy(SecretId=SIGNING)["ResourcePolicy"] == policy

@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 import re
 import uuid
@@ -22,9 +23,11 @@ from moto import mock_aws
 from mypy_boto3_events.type_defs import PutEventsRequestEntryTypeDef
 from samtranslator.yaml_helper import yaml_parse
 
+from iamwarden.adapters.clients import ClientFactory
 from iamwarden.adapters.principals import READ_PERMISSIONS
 from iamwarden.domain import declared
 from iamwarden.domain.findings import Verdict
+from iamwarden.domain.own import MEMBER_SESSION, MEMBER_SESSIONS
 from iamwarden.domain.settings import Settings
 from iamwarden.guardrails.engine import judge_event
 from iamwarden.guardrails.registry import GRANTED_APART, STEP_PERMISSIONS
@@ -398,20 +401,28 @@ def test_the_member_guard_rules_forward_every_change_to_the_member_rules_they_wa
 
 
 def test_the_forwarders_never_forward_iam_wardens_own_sessions() -> None:
-    """By exact ARN in the account the stack is deployed to, never by the issuer's userName."""
+    """By the exact session ARN in the account the stack is deployed to: the member role and the session name the
+    central functions give it, never the role alone (another session of it is someone else's) nor its name."""
     for name, rule in _forwarders().items():
         if name in GUARD_RULES:
             continue  # they forward only changes to the member rules, whoever makes them
-        issuer = rule["EventPattern"]["detail"]["userIdentity"]["sessionContext"]["sessionIssuer"]
-        assert set(issuer) == {"arn"}, name
-        matchers = issuer["arn"]
+        identity = rule["EventPattern"]["detail"]["userIdentity"]
+        assert set(identity) == {"arn"}, name
+        matchers = identity["arn"]
         assert len(matchers) == 2, name
         [excluded] = [m["anything-but"] for m in matchers if "anything-but" in m]
         assert [_sub(arn) for arn in excluded] == [
-            "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/${MemberRoleName}",
-            "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/${PrunerMemberRoleName}",
+            f"arn:${{AWS::Partition}}:sts::${{AWS::AccountId}}:assumed-role/${{MemberRoleName}}/{MEMBER_SESSION}",
+            f"arn:${{AWS::Partition}}:sts::${{AWS::AccountId}}:assumed-role/${{PrunerMemberRoleName}}/{MEMBER_SESSION}",
         ], name
         assert {"exists": False} in matchers, name
+
+
+def test_the_central_functions_assume_the_member_roles_under_the_excluded_session_name() -> None:
+    """The enforcer's and the pruner's ClientFactory (neither wiring names a session) is the one excluded."""
+    assert inspect.signature(ClientFactory).parameters["session_name"].default == MEMBER_SESSION
+    assert MEMBER_SESSIONS["remediator"] == MEMBER_SESSION
+    assert MEMBER_SESSIONS["pruner-member"] == MEMBER_SESSION
 
 
 def test_the_forwarders_target_the_central_bus_through_their_role() -> None:
@@ -489,28 +500,37 @@ def test_a_member_change_travels_to_the_enforcers_rules_on_the_central_bus(monke
 
         sent: dict[str, bool] = {}
         remediator = f"arn:aws:iam::{MEMBER}:role/iamwarden-remediator"
-        for (sample, issuer), routed in {
-            ("create-user-backdoor-cli.json", None): True,
-            ("attach-admin-to-role.json", None): True,
-            ("delete-user-not-guarded.json", None): False,  # forwarded, but no enforcer rule takes it
-            ("create-user-by-warden.json", remediator): False,  # the member stack's role: never forwarded
-            ("create-user-by-warden.json", f"arn:aws:iam::{MEMBER}:role/ops/iamwarden-remediator"): True,
-            ("create-user-by-warden.json", f"arn:aws:iam::{HOME}:role/iamwarden-remediator"): True,
+        pruner = f"arn:aws:iam::{MEMBER}:role/iamwarden-pruner-member"
+        for (sample, issuer, session), routed in {
+            ("create-user-backdoor-cli.json", None, None): True,
+            ("attach-admin-to-role.json", None, None): True,
+            ("delete-user-not-guarded.json", None, None): False,  # forwarded, but no enforcer rule takes it
+            # The member stack's roles in the sessions the central functions give them: never forwarded.
+            ("create-user-by-warden.json", remediator, MEMBER_SESSION): False,
+            ("create-user-by-warden.json", pruner, MEMBER_SESSION): False,
+            # Another session of the same role (anyone its trust lets in, under another name): forwarded, judged.
+            ("create-user-by-warden.json", remediator, "attacker"): True,
+            ("create-user-by-warden.json", pruner, "iamwarden-enforcer"): True,
+            ("create-user-by-warden.json", f"arn:aws:iam::{HOME}:role/iamwarden-remediator", MEMBER_SESSION): True,
             # The central enforcer's name in a member account is a look-alike: forwarded, routed, judged.
-            ("create-user-by-warden.json", None): True,
+            ("create-user-by-warden.json", None, None): True,
             # The member stack's own policy deleted: forwarded, and routed by its name at path / (suffix).
-            ("tamper-member-policy-deleted.json", None): True,
-            ("tamper-lookalike-policy-deleted.json", None): False,  # the same name at another path
+            ("tamper-member-policy-deleted.json", None, None): True,
+            ("tamper-lookalike-policy-deleted.json", None, None): False,  # the same name at another path
             # The remediator putting an own policy's default version back: never forwarded.
-            ("tamper-own-policy-default.json", remediator): False,
+            ("tamper-own-policy-default.json", remediator, MEMBER_SESSION): False,
             # The management account's own record of a departure (an AWS service event, from its IAM region's
             # forwarder): the member's LeaveOrganization may never leave it, this one does.
-            ("organizations-account-departed.json", None): True,
+            ("organizations-account-departed.json", None, None): True,
         }.items():
             event = json.loads(json.dumps(load_event(sample)).replace(HOME, MEMBER))
             if issuer is not None:
-                event["detail"]["userIdentity"]["sessionContext"]["sessionIssuer"]["arn"] = issuer
-            event["detail"]["eventID"] = str(uuid.uuid5(uuid.NAMESPACE_URL, f"member/{sample}/{issuer}"))
+                identity = event["detail"]["userIdentity"]
+                identity["sessionContext"]["sessionIssuer"]["arn"] = issuer
+                role_account, role_name = issuer.split(":")[4], issuer.rsplit("/", 1)[-1]
+                identity["arn"] = f"arn:aws:sts::{role_account}:assumed-role/{role_name}/{session}"
+                identity["principalId"] = f"AROAEXAMPLEROLEID0001:{session}"
+            event["detail"]["eventID"] = str(uuid.uuid5(uuid.NAMESPACE_URL, f"member/{sample}/{issuer}/{session}"))
             sent[event["detail"]["eventID"]] = routed
             assert member.put_events(Entries=[_entry(event, "default")])["FailedEntryCount"] == 0
         received = {

@@ -381,50 +381,89 @@ def test_the_role_arns_are_the_ones_the_rules_exclude() -> None:
     assert resolve({"Fn::GetAtt": ["PrunerRole", "Arn"]}) == PRUNER_ARN
 
 
-def test_every_rule_excludes_the_tools_own_roles_by_exact_arn_never_by_name() -> None:
+#: IAM Warden's own sessions in the security account: each excluded role and the functions that run as it.
+OWN_SESSIONS = {
+    f"arn:aws:sts::{HOME_ACCOUNT}:assumed-role/{ENFORCER_ROLE}/iamwarden-enforcer",
+    f"arn:aws:sts::{HOME_ACCOUNT}:assumed-role/{PRUNER_ROLE}/iamwarden-prune-planner",
+    f"arn:aws:sts::{HOME_ACCOUNT}:assumed-role/{PRUNER_ROLE}/iamwarden-prune-worker",
+    f"arn:aws:sts::{HOME_ACCOUNT}:assumed-role/{PRUNER_ROLE}/iamwarden-prune-watch",
+}
+
+
+def test_every_rule_excludes_the_tools_own_sessions_by_exact_arn_never_by_role_or_name() -> None:
     patterns = event_patterns()
     assert patterns
     for name, pattern in patterns.items():
-        issuer = pattern["detail"]["userIdentity"]["sessionContext"]["sessionIssuer"]
-        assert set(issuer) == {"arn"}, f"{name}: the own roles are excluded by ARN only, never by userName"
-        matchers = issuer["arn"]
-        assert len(matchers) == 2, f"{name}: any other alternative could let the own roles through: {matchers}"
+        identity = pattern["detail"]["userIdentity"]
+        assert set(identity) == {"arn"}, f"{name}: own calls are excluded by session ARN only, never by issuer"
+        matchers = identity["arn"]
+        assert len(matchers) == 2, f"{name}: any other alternative could let the own sessions through: {matchers}"
         [excluded] = [set(m["anything-but"]) for m in matchers if "anything-but" in m]
-        assert excluded == {ENFORCER_ARN, PRUNER_ARN}, name
-        assert {"exists": False} in matchers, f"{name}: IAM users and root have no session issuer and must match"
+        assert excluded == OWN_SESSIONS, name
+        assert {"exists": False} in matchers, f"{name}: an AWS service or another account has no arn and must match"
 
 
-def _identity(kind: str) -> dict[str, Any]:
-    """The identity of a caller: ``iam-user``, ``root``, or a role session (``name``, ``path/name`` or an ARN)."""
-    if kind == "iam-user":
+def test_the_excluded_sessions_are_exactly_the_functions_running_as_the_excluded_roles() -> None:
+    """A function added to (or renamed in) the template changes its session: the exclusion follows it."""
+    sessions = set()
+    for resource in translated_template()["Resources"].values():
+        properties = resource.get("Properties", {})
+        role = properties.get("Role")
+        if resource["Type"] == "AWS::Lambda::Function" and role in (
+            {"Fn::GetAtt": ["EnforcerRole", "Arn"]},
+            {"Fn::GetAtt": ["PrunerRole", "Arn"]},
+        ):
+            role_name = ENFORCER_ROLE if role["Fn::GetAtt"][0] == "EnforcerRole" else PRUNER_ROLE
+            sessions.add(f"arn:aws:sts::{HOME_ACCOUNT}:assumed-role/{role_name}/{properties['FunctionName']}")
+    assert sessions == OWN_SESSIONS
+
+
+def _identity(caller: str | tuple[str, str]) -> dict[str, Any]:
+    """The identity of a caller: ``iam-user``, ``root``, ``aws-service``, or a role session: (the role's name,
+    ``path/name`` or ARN; the session's name)."""
+    if caller == "iam-user":
         identity: dict[str, Any] = load_event("create-user-backdoor-cli.json")["detail"]["userIdentity"]
         return identity
-    if kind == "root":
+    if caller == "root":
         arn = f"arn:aws:iam::{HOME_ACCOUNT}:root"
         return {"type": "Root", "principalId": HOME_ACCOUNT, "arn": arn, "accountId": HOME_ACCOUNT}
+    if caller == "aws-service":  # no arn (CloudTrail User Guide, "userIdentity element")
+        return {"type": "AWSService", "invokedBy": "cloudformation.amazonaws.com"}
+    assert isinstance(caller, tuple)
+    role, session = caller
     identity = copy.deepcopy(load_event("create-user-by-warden.json")["detail"]["userIdentity"])
-    arn = kind if kind.startswith("arn:") else f"arn:aws:iam::{HOME_ACCOUNT}:role/{kind}"
+    arn = role if role.startswith("arn:") else f"arn:aws:iam::{HOME_ACCOUNT}:role/{role}"
     name = arn.rsplit("/", 1)[-1]
-    identity["arn"] = f"arn:aws:sts::{arn.split(':')[4]}:assumed-role/{name}/iamwarden"
+    identity["arn"] = f"arn:aws:sts::{arn.split(':')[4]}:assumed-role/{name}/{session}"
+    identity["principalId"] = f"AROAEXAMPLEROLEID0001:{session}"
     identity["sessionContext"]["sessionIssuer"]["arn"] = arn
     identity["sessionContext"]["sessionIssuer"]["userName"] = name
     return identity
 
 
 ROUTED_SAMPLES = ("create-user-backdoor-cli.json", "attach-admin-to-role.json", "bucket-policy-public-read.json")
-CALLERS = {
-    ENFORCER_ROLE: False,
-    PRUNER_ROLE: False,
+#: Each caller, and whether its calls are routed.
+CALLERS: dict[str | tuple[str, str], bool] = {
+    # IAM Warden's own sessions: each role's own functions.
+    (ENFORCER_ROLE, "iamwarden-enforcer"): False,
+    (PRUNER_ROLE, "iamwarden-prune-planner"): False,
+    (PRUNER_ROLE, "iamwarden-prune-worker"): False,
+    (PRUNER_ROLE, "iamwarden-prune-watch"): False,
+    # A borrowed session of an own role: another function given it, or anyone a widened trust lets in.
+    (ENFORCER_ROLE, "attacker"): True,
+    (ENFORCER_ROLE, "iamwarden"): True,
+    (ENFORCER_ROLE, "iamwarden-prune-worker"): True,  # another own function's name, on the wrong role
+    (PRUNER_ROLE, "iamwarden-enforcer"): True,
     # A member role's calls stop at its own account's forwarder (test_member_template); here it is a look-alike.
-    MEMBER_ROLE: True,
-    "developer": True,
+    (MEMBER_ROLE, "iamwarden"): True,
+    ("developer", "iamwarden-enforcer"): True,
     "iam-user": True,
     "root": True,
-    # Look-alikes of the own roles are routed and judged: another path, another account, another stack's prefix.
-    f"dev/{ENFORCER_ROLE}": True,
-    f"arn:aws:iam::999988887777:role/{ENFORCER_ROLE}": True,
-    "iamwarden-enforcer": True,
-    "iamwarden-enforcer-eu-west-1": True,
+    "aws-service": True,
+    # Look-alikes of the own roles are routed and judged: another account, another stack's prefix.
+    (f"arn:aws:iam::999988887777:role/{ENFORCER_ROLE}", "iamwarden-enforcer"): True,
+    ("iamwarden-enforcer", "iamwarden-enforcer"): True,
+    ("iamwarden-enforcer-eu-west-1", "iamwarden-enforcer"): True,
 }
 
 
@@ -467,6 +506,23 @@ def _routed_by_caller(samples: tuple[str, ...]) -> tuple[list[str], list[str]]:
 def test_events_of_the_own_roles_are_not_routed() -> None:
     expected, received = _routed_by_caller(ROUTED_SAMPLES)
     assert sorted(received) == sorted(expected)
+
+
+@pytest.mark.parametrize(
+    ("caller", "verdict"),
+    [
+        ((ENFORCER_ROLE, "attacker"), Verdict.VIOLATION),
+        ((ENFORCER_ROLE, "iamwarden-prune-worker"), Verdict.VIOLATION),
+        ((ENFORCER_ROLE, "iamwarden-enforcer"), Verdict.IGNORED),
+    ],
+)
+def test_a_routed_session_of_an_own_role_is_judged_and_only_the_own_one_ignored(
+    caller: tuple[str, str], verdict: Verdict, example_settings: Settings
+) -> None:
+    """What the routing lets through, the code judges: the same session identity decides in both."""
+    event = load_event("attach-admin-to-role.json")
+    event["detail"]["userIdentity"] = _identity(caller)
+    assert judge_event(event, example_settings).verdict is verdict
 
 
 #: The tampering samples, one per kind of IAM Warden's resource: a look-alike caller is routed like anyone else.

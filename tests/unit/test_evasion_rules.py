@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -10,7 +11,7 @@ from iamwarden.domain.findings import Judgement, Verdict
 from iamwarden.domain.recorded import BOUNDARY, TRAIL, PastRemediation, Snapshot
 from iamwarden.domain.settings import Settings
 from iamwarden.guardrails.engine import judge_event
-from tests.conftest import load_event
+from tests.conftest import SAMPLE_OWN, load_event
 
 TRAIL_ARN = "arn:aws:cloudtrail:eu-west-1:111122223333:trail/org-audit"
 GOOD_TRAIL = {
@@ -183,3 +184,84 @@ def test_a_trail_arn_of_another_account_than_the_event_is_rejected() -> None:
 
     assert judgement.findings == ()
     assert "belongs to 999988887777" in judgement.reason
+
+
+# --- a role's quarantine (iamwarden-tampered's deny-all inline policy) lifted by hand ---------------------------
+
+QUARANTINED_ROLE = "iamwarden-heartbeat-us-east-1"
+ROLE_DENY_ALL = json.dumps(
+    {
+        "Version": "2012-10-17",
+        "Statement": [{"Sid": "IamWardenQuarantine", "Effect": "Deny", "Action": "*", "Resource": "*"}],
+    }
+)
+
+
+def _role_quarantine(status: str) -> PastRemediation:
+    step = {
+        "action": "quarantine_role",
+        "target": f"arn:aws:iam::111122223333:role/{QUARANTINED_ROLE}",
+        "parameters": {"role_name": QUARANTINED_ROLE, "policy_name": "iamwarden-quarantine"},
+        "summary": "quarantine",
+    }
+    return PastRemediation("rem-q", "iamwarden-tampered", status, "2026-12-04T20:00:00Z", (step,), ("put",))
+
+
+SAMPLE_OWN_SETTINGS = Settings(own=SAMPLE_OWN)
+
+
+def _reversals(event: dict[str, Any], recorded: InMemory | None) -> list[Any]:
+    judgement = judge_event(event, SAMPLE_OWN_SETTINGS, recorded=recorded)
+    return [finding for finding in judgement.findings if finding.rule_id == "remediation-reversed"]
+
+
+def _role_overwrite(document: str) -> dict[str, Any]:
+    event = load_event("tamper-enforcer-role-policy.json")
+    event["detail"]["requestParameters"] = {
+        "roleName": QUARANTINED_ROLE,
+        "policyName": "iamwarden-quarantine",
+        "policyDocument": document,
+    }
+    return event
+
+
+def test_a_deleted_role_quarantine_in_force_is_a_critical_reversal_quarantining_it_again() -> None:
+    event = load_event("remediation-reversed-role-quarantine-deleted.json")
+
+    [finding] = _reversals(event, InMemory(remediations=[_role_quarantine("remediated")]))
+
+    assert finding.severity.value == "critical"
+    assert finding.needs_context == ()
+    [step] = finding.plan
+    assert step.action == "quarantine_role"
+    assert step.parameters == {"role_name": QUARANTINED_ROLE, "policy_name": "iamwarden-quarantine"}
+    assert "rem-q" in finding.reason
+
+
+def test_a_role_quarantine_no_longer_in_force_or_never_made_is_no_reversal() -> None:
+    event = load_event("remediation-reversed-role-quarantine-deleted.json")
+    assert _reversals(event, InMemory(remediations=[_role_quarantine("undone")])) == []
+    assert _reversals(event, InMemory()) == []
+
+
+def test_offline_a_deleted_role_quarantine_cannot_be_judged() -> None:
+    judgement = judge_event(load_event("remediation-reversed-role-quarantine-deleted.json"), Settings())
+    assert judgement.verdict is Verdict.IGNORED
+    assert f"whether IAM Warden quarantined role {QUARANTINED_ROLE} is in its audit table" in judgement.reason
+
+
+def test_a_role_quarantine_overwritten_with_another_document_is_a_reversal_and_with_its_own_is_not() -> None:
+    recorded = InMemory(remediations=[_role_quarantine("remediated")])
+    harmless = json.dumps(
+        {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "iam:ListRoles", "Resource": "*"}]}
+    )
+
+    [finding] = _reversals(_role_overwrite(harmless), recorded)
+    assert "overwrote the quarantine policy iamwarden-quarantine" in finding.reason
+    assert _reversals(_role_overwrite(ROLE_DENY_ALL), recorded) == []
+
+
+def test_another_inline_policy_of_a_quarantined_role_is_no_reversal() -> None:
+    event = load_event("remediation-reversed-role-quarantine-deleted.json")
+    event["detail"]["requestParameters"]["policyName"] = "heartbeat-runtime"
+    assert _reversals(event, InMemory(remediations=[_role_quarantine("remediated")])) == []

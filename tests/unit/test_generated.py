@@ -253,9 +253,18 @@ def test_a_new_guardrail_is_routed_and_has_an_alert_mode_parameter(
     assert pattern["detail"]["eventSource"] == ["sdb.amazonaws.com"]
     assert pattern["detail"]["eventName"] == ["CreateDomain", "PutAttributes"]
     assert pattern["detail"]["errorCode"] == [{"exists": False}]
-    own = pattern["detail"]["userIdentity"]["sessionContext"]["sessionIssuer"]["arn"]
+    own = pattern["detail"]["userIdentity"]["arn"]
+    sessions = "arn:${AWS::Partition}:sts::${AWS::AccountId}:assumed-role/"
     assert own == [
-        {"anything-but": [{"Fn::GetAtt": ["EnforcerRole", "Arn"]}, {"Fn::GetAtt": ["PrunerRole", "Arn"]}]},
+        {
+            "anything-but": [
+                {"Fn::Sub": sessions + "${EnforcerRole}/iamwarden-enforcer"},
+                *(
+                    {"Fn::Sub": sessions + f"${{PrunerRole}}/iamwarden-prune-{job}"}
+                    for job in ("planner", "worker", "watch")
+                ),
+            ]
+        },
         {"exists": False},
     ]
     template = yaml_parse((copy / "template.yaml").read_text())

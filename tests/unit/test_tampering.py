@@ -862,7 +862,11 @@ SECRET_ARN = "arn:aws:secretsmanager:us-east-1:111122223333:secret:iamwarden/sla
         ("arn:aws:secretsmanager:us-east-1:111122223333:secret:iamwarden/slack/security-old-P0q9Lm", False),
         ("arn:aws:secretsmanager:eu-west-1:111122223333:secret:iamwarden/slack/security-Xq3bZ9", False),
         ("arn:aws:secretsmanager:us-east-1:999988887777:secret:iamwarden/slack/security-Xq3bZ9", False),
-        ("iamwarden/slack/signing", False),
+        # The signing secret: a value the intruder knows lets them forge a button click (undo, exception).
+        ("iamwarden/slack/signing", True),
+        ("arn:aws:secretsmanager:us-east-1:111122223333:secret:iamwarden/slack/signing", True),
+        ("iamwarden/slack/signing-old", False),
+        ("iamwarden/slack/sign", False),
     ],
 )
 def test_the_slack_secrets_are_known_by_exact_arn_or_name_never_by_prefix(secret_id: str, own: bool) -> None:

@@ -24,6 +24,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from iamwarden.adapters.errors import NO_REGION, classify, response_error_code
 from iamwarden.domain.arns import partition_of
 from iamwarden.domain.exceptions import AwsAccessError, ConfigurationError
+from iamwarden.domain.own import MEMBER_SESSION
 
 #: What a botocore call raises (an error answer, or no answer at all). The app layers catch these
 #: through this name: only the adapters import the SDK.
@@ -171,7 +172,7 @@ class ClientFactory:
         *,
         session: boto3.Session | None = None,
         call_log: CallLog | None = None,
-        session_name: str = "iamwarden",
+        session_name: str = MEMBER_SESSION,
     ) -> None:
         self._home_account = home_account
         self.member_role_name = member_role_name

@@ -140,7 +140,11 @@ def own_identity_from_environment(environ: Mapping[str, str] | None = None) -> O
         alarms=_names(env, "IAMWARDEN_OWN_ALARMS"),
         secrets=frozenset(
             secret
-            for secret in (env.get("IAMWARDEN_SLACK_WEBHOOK_SECRET"), env.get("IAMWARDEN_SLACK_BOT_SECRET"))
+            for secret in (
+                env.get("IAMWARDEN_SLACK_WEBHOOK_SECRET"),
+                env.get("IAMWARDEN_SLACK_BOT_SECRET"),
+                env.get("IAMWARDEN_SLACK_SIGNING_SECRET"),
+            )
             if secret
         ),
         function_roles=MappingProxyType(_function_roles(env.get("IAMWARDEN_OWN_FUNCTION_ROLES", ""), home_roles)),

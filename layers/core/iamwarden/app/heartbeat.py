@@ -57,7 +57,13 @@ from iamwarden.app.own_policies import DeployTakers, OwnPolicyWatch
 from iamwarden.domain import declared
 from iamwarden.domain.catalog import Mode
 from iamwarden.domain.exceptions import ConfigurationError
-from iamwarden.domain.own import CENTRAL_BUS_STATEMENT_ID, REGION_PLACEHOLDER, OwnIdentity, parse_own_roles
+from iamwarden.domain.own import (
+    CENTRAL_BUS_STATEMENT_ID,
+    REGION_PLACEHOLDER,
+    SNAPSHOT_SESSION,
+    OwnIdentity,
+    parse_own_roles,
+)
 from iamwarden.domain.recorded import OWN_ROLE, Snapshot
 from iamwarden.domain.settings import Settings
 from iamwarden.guardrails.tampering import policy_statement, same_statement
@@ -824,7 +830,7 @@ def _member_snapshots(session: Any, config: HeartbeatConfig, store: SnapshotStor
     """The member accounts' snapshots: the ``managed_accounts`` setting, clients through the snapshot role."""
     home_account, region = config.account or "", config.region or ""
     factory = ClientFactory(
-        home_account, config.member_snapshot_role or "", session=session, session_name="iamwarden-heartbeat"
+        home_account, config.member_snapshot_role or "", session=session, session_name=SNAPSHOT_SESSION
     )
     settings = SsmSettingsSource(config.settings_prefix or "", ssm_parameters(factory.home_client("ssm", region)))
 

@@ -65,6 +65,16 @@ DOCUMENTED_ESCALATIONS: Mapping[str, frozenset[str]] = MappingProxyType(
 REGION_PLACEHOLDER = "{region}"
 #: The service trusted by a security-account role that is no Lambda execution role (template.yaml).
 _TRUSTED_SERVICE: Mapping[str, str] = MappingProxyType({"event-forwarder": "events.amazonaws.com"})
+#: The session name IAM Warden's functions give each member stack role they assume in a managed account
+#: (``ClientFactory``): with the role's name and the account, the exact identity of their calls there
+#: (``arn:<partition>:sts::<account>:assumed-role/<role>/<session>``), which the member stack's forwarding rules
+#: leave out and ``own_session`` knows. A session of such a role under any other name is someone else's.
+MEMBER_SESSION = "iamwarden"
+#: The heartbeat's session of the member stack's read-only snapshot role.
+SNAPSHOT_SESSION = "iamwarden-heartbeat"
+MEMBER_SESSIONS: Mapping[str, str] = MappingProxyType(
+    {"remediator": MEMBER_SESSION, "pruner-member": MEMBER_SESSION, "snapshot-reader": SNAPSHOT_SESSION}
+)
 #: What IAM Warden last read of a member stack role's ``RoleId`` (the heartbeat's snapshot), by the role's ARN in
 #: that account; None when it never read one.
 RoleId = Callable[[str], str | None]
@@ -132,8 +142,9 @@ class OwnIdentity(NamedTuple):
     alert_topic: str | None = None
     alert_key: str | None = None
     alarms: frozenset[str] = frozenset()
-    #: The Slack credentials the alerts go out with (the webhook and the bot token secrets), as the template's
-    #: ``!Ref`` gives them: each secret's full ARN (or, where only its name is known, the name).
+    #: The Slack credentials (the webhook and the bot token secrets the alerts go out with, and the signing secret
+    #: the interaction endpoint authenticates Slack's requests by), as the template's ``!Ref`` gives them: each
+    #: secret's full ARN (or, where only its name is known, the name).
     secrets: frozenset[str] = frozenset()
     #: The region the stack (its functions, queues, tables, settings) runs in; None: not known, any region.
     home_region: str | None = None
@@ -217,7 +228,8 @@ class OwnIdentity(NamedTuple):
         session is the one Lambda names after IAM Warden's own function (``principalId`` ``AROA...:<function>``).
         A member stack's role is known by name only until the heartbeat has read its ``RoleId`` (``role_id``
         answers it, None when no snapshot exists): a role deleted and created again under the same name, or
-        created in an account the member stack never reached, has another id, and is judged.
+        created in an account the member stack never reached, has another id, and is judged. Its session is IAM
+        Warden's only under the name IAM Warden's functions give it (``MEMBER_SESSIONS``).
         """
         kind = self.role_kind(issuer_arn, account)
         if kind is None:
@@ -225,6 +237,8 @@ class OwnIdentity(NamedTuple):
         unique_id, _, session = (principal_id or "").partition(":")
         if issuer_arn in self.home_roles.values():
             return kind if session and session in self.functions_of(kind) else None
+        if session != MEMBER_SESSIONS.get(kind):
+            return None
         known = role_id(issuer_arn or "")
         return kind if known is not None and unique_id == known else None
 

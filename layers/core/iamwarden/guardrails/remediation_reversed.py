@@ -16,6 +16,13 @@ IAM's events name users without their path, so a user is looked up at path ``/``
 rule records it); a quarantined user at another path is found only through ``iam-user-created``'s records,
 which carry the full ARN from the CreateUser response.
 
+A role IAM Warden quarantined (``iamwarden-tampered`` puts its deny-all inline policy ``iamwarden-quarantine`` on
+a role that took one of its role names, or whose trust was rewritten with no good copy to put back) is freed the
+same ways: ``DeleteRolePolicy`` of the quarantine policy, or ``PutRolePolicy`` overwriting it with another
+document. Quarantined roles carry IAM Warden's role names only, and ``iamwarden-tampered``'s rule routes those
+roles' ``DeleteRolePolicy`` (the inline-policy rule routes every ``PutRolePolicy``); that rule leaves a quarantine
+in force to this one, which quarantines the role again.
+
 A function ``iamwarden-tampered`` stopped (reserved concurrency 0: it was given one of IAM Warden's roles) whose
 concurrency is raised again or deleted (``PutFunctionConcurrency`` above 0, ``DeleteFunctionConcurrency``) is
 running as IAM Warden again: it is stopped again (audit s6 gap 8). The events are routed by the stack's own rule
@@ -41,7 +48,13 @@ from iamwarden.guardrails.base import Evaluation, RuleContext
 from iamwarden.guardrails.credentials import DeactivateAccessKey
 from iamwarden.guardrails.iam_user import DENY_ALL_POLICY, QUARANTINE_POLICY_NAME, QuarantineUser
 from iamwarden.guardrails.roles_anywhere import DisableRolesAnywhere, roles_anywhere_arn
-from iamwarden.guardrails.tampering import StopFunction, function_name
+from iamwarden.guardrails.tampering import (
+    QUARANTINE_POLICY,
+    StopFunction,
+    function_name,
+    quarantine_step,
+    quarantines_in_force,
+)
 
 IAM = "iam.amazonaws.com"
 ROLES_ANYWHERE = "rolesanywhere.amazonaws.com"
@@ -53,6 +66,11 @@ _ENABLES: Mapping[str, tuple[str, str]] = {
     "EnableTrustAnchor": ("trust-anchor", "trustAnchorId"),
     "EnableProfile": ("profile", "profileId"),
 }
+
+#: Judged here, routed by other guardrails' rules: ``PutUserPolicy`` and ``PutRolePolicy`` by the inline-policy
+#: rule, ``DeleteRolePolicy`` of IAM Warden's role names (the only roles it quarantines) by iamwarden-tampered's.
+_OTHERS_ROUTE = ("PutUserPolicy", "PutRolePolicy", "DeleteRolePolicy")
+_ROLE_POLICY_EVENTS = frozenset({"PutRolePolicy", "DeleteRolePolicy"})
 
 REMEDIATION_REVERSED = RuleSpec(
     id="remediation-reversed",
@@ -86,19 +104,19 @@ def _quarantines(remediations: Sequence[PastRemediation]) -> list[PastRemediatio
 
 
 class RemediationReversedRule:
-    """A key IAM Warden deactivated set Active, its quarantine policy deleted, a new key for a quarantined user."""
+    """A key IAM Warden deactivated set Active, a user or role quarantine lifted, a new key for a quarantined user."""
 
     specs: ClassVar[tuple[RuleSpec, ...]] = (REMEDIATION_REVERSED,)
     #: Also ``PutUserPolicy``, which the identity-policy rules' EventBridge rule routes: one that overwrites the
     #: quarantine policy lifts the quarantine as surely as deleting it.
     event_keys: ClassVar[frozenset[tuple[str, str]]] = frozenset(
-        {(IAM, name) for name in (*REMEDIATION_REVERSED.event_names, "PutUserPolicy")}
+        {(IAM, name) for name in (*REMEDIATION_REVERSED.event_names, *_OTHERS_ROUTE)}
         | {(ROLES_ANYWHERE, name) for name in _ENABLES}
         | {(LAMBDA, name) for name in _RESTARTS}
     )
     #: The judged events another guardrail's EventBridge rule already routes (``tools/generate.py`` reads it).
     routed_by_others: ClassVar[frozenset[tuple[str, str]]] = frozenset(
-        {(IAM, "PutUserPolicy")} | {(LAMBDA, name) for name in _RESTARTS}
+        {(IAM, name) for name in _OTHERS_ROUTE} | {(LAMBDA, name) for name in _RESTARTS}
     )
 
     def evaluate(self, context: RuleContext) -> Evaluation:
@@ -108,6 +126,8 @@ class RemediationReversedRule:
             return self._roles_anywhere(context)
         if change.event_source == LAMBDA:
             return self._stopped_function(context)
+        if change.event_name in _ROLE_POLICY_EVENTS:
+            return self._role_quarantine(context)
         if change.event_name == "PutUserPolicy" and request.get("policyName") != QUARANTINE_POLICY_NAME:
             return Evaluation()  # any other inline policy is the identity-policy rules' to judge
         # A user acting on itself may leave userName out (the API defaults to the caller); CreateAccessKey's
@@ -139,7 +159,9 @@ class RemediationReversedRule:
         if change.event_name == "DeleteUserPolicy" and request.get("policyName") != QUARANTINE_POLICY_NAME:
             evaluation.compliant.append(f"the deleted policy of user {user} is not IAM Warden's quarantine policy")
             return evaluation
-        if change.event_name == "PutUserPolicy" and _still_denies_all(request.get("policyDocument")):
+        if change.event_name == "PutUserPolicy" and _still_denies_all(
+            request.get("policyDocument"), PolicyKind.INLINE_USER
+        ):
             evaluation.compliant.append(f"the quarantine policy of user {user} still denies everything")
             return evaluation
         if context.recorded is None:
@@ -192,6 +214,44 @@ class RemediationReversedRule:
                     f"({by[-1].rule}) had shut; only iamwarden undo lifts a remediation."
                 ),
                 plan=[step],
+                offending=[{"remediation_id": past.remediation_id} for past in by],
+            )
+        )
+        return evaluation
+
+    @staticmethod
+    def _role_quarantine(context: RuleContext) -> Evaluation:
+        """The quarantine policy of a role IAM Warden quarantined, deleted or overwritten with another document."""
+        change = context.change
+        if change.request_parameters.get("policyName") != QUARANTINE_POLICY:
+            return Evaluation()  # any other inline policy is the identity-policy and tampering rules' to judge
+        role = context.request_text("roleName")
+        arn = iam_arn(context.partition, change.account, "role", role)
+        evaluation = Evaluation(resource_arn=arn)
+        if change.event_name == "PutRolePolicy" and _still_denies_all(
+            change.request_parameters.get("policyDocument"), PolicyKind.INLINE_ROLE
+        ):
+            evaluation.compliant.append(f"the quarantine policy of role {role} still denies everything")
+            return evaluation
+        if context.recorded is None:
+            evaluation.unjudged.append(f"whether IAM Warden quarantined role {role} is in its audit table")
+            return evaluation
+        by = quarantines_in_force(context, arn)
+        if not by:
+            evaluation.compliant.append(f"role {role} is not quarantined by IAM Warden")
+            return evaluation
+        how = "deleted" if change.event_name == "DeleteRolePolicy" else "overwrote"
+        evaluation.findings.append(
+            context.finding(
+                REMEDIATION_REVERSED,
+                severity=Severity.CRITICAL,
+                resource_arn=arn,
+                reason=(
+                    f"Remediation reversed: {change.actor.display} {how} the quarantine policy {QUARANTINE_POLICY} "
+                    f"of role {role}, which IAM Warden's remediation {by[-1].remediation_id} ({by[-1].rule}) had "
+                    "put on it; only iamwarden undo lifts a remediation."
+                ),
+                plan=[quarantine_step(role, arn, "quarantined again: its quarantine was lifted by hand")],
                 offending=[{"remediation_id": past.remediation_id} for past in by],
             )
         )
@@ -301,10 +361,10 @@ def _deactivate(arn: str, user: str, key: str) -> RemediationStep:
     )
 
 
-def _still_denies_all(document: object) -> bool:
-    """Whether a ``PutUserPolicy`` of the quarantine policy put back exactly IAM Warden's deny-all document."""
+def _still_denies_all(document: object, kind: PolicyKind) -> bool:
+    """Whether a ``Put{User,Role}Policy`` of the quarantine policy put back exactly IAM Warden's deny-all document."""
     try:
-        return decode_policy_document(document, PolicyKind.INLINE_USER, field="policyDocument") == DENY_ALL_POLICY
+        return decode_policy_document(document, kind, field="policyDocument") == DENY_ALL_POLICY
     except InvalidEventError:
         return False  # not a document IAM Warden wrote: the quarantine is not what it was
 

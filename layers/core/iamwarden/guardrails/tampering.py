@@ -33,8 +33,8 @@ own deployment: no other stack can hold these exact names while this one does. J
   template declares (``restore_function_concurrency``); code, configuration, event invoke config,
   permissions and deletion are alerted;
 * its queues and tables, changed or deleted: alerted;
-* its Slack secrets (webhook, bot token; exact ARN or name), changed by anyone not in ``operators``: a deleted
-  secret restored (``restore_own_secret``), a new current version replaced by the one before
+* its Slack secrets (webhook, bot token, signing secret; exact ARN or name), changed by anyone not in
+  ``operators``: a deleted secret restored (``restore_own_secret``), a new current version replaced by the one before
   (``restore_own_secret_version``), a resource policy put on one deleted (``remove_own_secret_policy``); another
   key or a rotation alerted with the way back;
 * its SSM settings, changed by anyone not in ``operators``: alerted, and with ``settings_guard: restore``
@@ -57,7 +57,7 @@ from iamwarden.domain.documents import PolicyKind, decode_policy_document
 from iamwarden.domain.exceptions import InvalidEventError, RemediationError, UndoError
 from iamwarden.domain.findings import Finding, RemediationStep, StepAction
 from iamwarden.domain.own import CENTRAL_BUS_STATEMENT_ID, names_match
-from iamwarden.domain.recorded import OWN_POLICY, OWN_ROLE, OWN_SUBSCRIPTION, SUBSCRIPTION_ATTRIBUTES
+from iamwarden.domain.recorded import OWN_POLICY, OWN_ROLE, OWN_SUBSCRIPTION, SUBSCRIPTION_ATTRIBUTES, PastRemediation
 from iamwarden.domain.settings_guard import SETTING_EVENTS, TAMPERED_RULE_ID, guards_the_guard, settings_written
 from iamwarden.domain.wildcards import arn_match
 from iamwarden.guardrails.base import Evaluation, RuleContext
@@ -356,6 +356,8 @@ class TamperingRule:
                 )
             if name == "UpdateRole":
                 return _session_duration_target(context, role, arn)
+            if name in ("PutRolePolicy", "DeleteRolePolicy") and quarantined(context, role, arn):
+                return None  # IAM Warden's quarantine, not its stack's policy: remediation-reversed puts it back
             if name in ("UpdateAssumeRolePolicy", "PutRolePolicy", "DeleteRolePolicy"):
                 step, needs = _restore_role_document(context, role, arn)
                 if step is None and name == "UpdateAssumeRolePolicy":
@@ -501,13 +503,26 @@ DENY_ALL: Mapping[str, Any] = {
 }
 
 
-def _quarantine_step(role: str, arn: str, why: str) -> RemediationStep:
+def quarantine_step(role: str, arn: str, why: str) -> RemediationStep:
+    """Quarantine ``role``: IAM Warden's deny-all inline policy ``QUARANTINE_POLICY`` (``QuarantineRole``)."""
     return RemediationStep(
         QuarantineRole.action,
         arn,
         {"role_name": role, "policy_name": QUARANTINE_POLICY},
         f"put the deny-all inline policy {QUARANTINE_POLICY} on role {role} ({why})",
     )
+
+
+def quarantines_in_force(context: RuleContext, arn: str) -> list[PastRemediation]:
+    """IAM Warden's quarantines of role ``arn`` still in force (the audit table's; none offline)."""
+    if context.recorded is None:
+        return []
+    return [past for past in context.recorded.remediations(arn) if past.in_force and past.steps(QuarantineRole.action)]
+
+
+def quarantined(context: RuleContext, role: str, arn: str) -> bool:
+    """Whether a change names the quarantine policy of a role IAM Warden quarantined (a quarantine in force)."""
+    return context.request_text("policyName") == QUARANTINE_POLICY and bool(quarantines_in_force(context, arn))
 
 
 def _created_own_role_target(context: RuleContext, role: str, arn: str) -> Target:
@@ -521,7 +536,7 @@ def _created_own_role_target(context: RuleContext, role: str, arn: str) -> Targe
     """
     change = context.change
     own = context.settings.own
-    step = _quarantine_step(role, arn, "a role of IAM Warden's name that its stack did not create")
+    step = quarantine_step(role, arn, "a role of IAM Warden's name that its stack did not create")
     done = (
         f"a role of that name is not IAM Warden's unless its stack creates it, so it gets the deny-all inline policy "
         f"{QUARANTINE_POLICY} (undo deletes it); put IAM Warden's back: "
@@ -539,7 +554,7 @@ def _quarantined_role_target(context: RuleContext, role: str, arn: str, needs: t
     """
     change = context.change
     own = context.settings.own
-    step = _quarantine_step(role, arn, "its trust policy was rewritten and no good copy is known to put back")
+    step = quarantine_step(role, arn, "its trust policy was rewritten and no good copy is known to put back")
     done = (
         f"no good copy of its trust policy is known ({'; '.join(needs)}), so the role gets the deny-all inline "
         f"policy {QUARANTINE_POLICY} (undo deletes it) and IAM Warden cannot act through it until it is put back: "
@@ -757,7 +772,7 @@ def _alert_path_target(context: RuleContext) -> Target | None:
 
 
 def _own_secret_target(context: RuleContext) -> Target | None:
-    """A change to one of IAM Warden's Slack secrets (the webhook, the bot token), or None for any other secret.
+    """A change to one of IAM Warden's Slack secrets (the webhook, the bot token, the signing secret), or None.
 
     Put back where the secret itself still holds the good state: a deleted secret is restored (``RestoreSecret``,
     within its recovery window), a new current version (``PutSecretValue``, ``UpdateSecretVersionStage`` of
