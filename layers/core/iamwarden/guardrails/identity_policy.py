@@ -63,6 +63,7 @@ from iamwarden.domain.escalation import (
     admin_grants,
     assess,
     assess_principal,
+    cancelled_actions,
     catalogue_actions_covered,
     is_risky_document,
 )
@@ -619,10 +620,15 @@ def _grants_part_of_a_method(policy: Policy) -> bool:
     spelled, parts, others = _method_parts()
     granted: set[str] = set()  # the actions an Allow grants, as the catalogue spells them
     beyond_own_user: set[str] = set()  # ... on more than the caller's own user
+    cancelled = cancelled_actions(policy)  # by the document's own unconditional Deny: granted nowhere
     for statement in policy.statements:
         if not statement.allows or (statement.actions is None and statement.not_actions is None):
             continue
-        covered = [spelled[action] for action in catalogue_actions_covered(statement.actions, statement.not_actions)]
+        covered = [
+            spelled[action]
+            for action in catalogue_actions_covered(statement.actions, statement.not_actions)
+            if action not in cancelled
+        ]
         granted.update(covered)
         if statement.resources is None or any("${aws:username}" not in r.lower() for r in statement.resources):
             beyond_own_user.update(covered)
