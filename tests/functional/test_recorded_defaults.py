@@ -60,21 +60,23 @@ def _deploy_policy(account: Account) -> str:
     return arn
 
 
-def _version_event(arn: str, version_id: str, *, default: bool, at: str) -> dict[str, Any]:
+def _version_event(
+    arn: str, version_id: str, *, default: bool, at: str, document: dict[str, Any] = ESCALATION
+) -> dict[str, Any]:
     sample = "create-policy-version-admin.json" if default else "create-policy-version-not-default.json"
     event = copy.deepcopy(load_event(sample))
     detail = event["detail"]
     detail["eventID"] = f"00000000-0000-4000-8000-00000000{version_id[1:].zfill(4)}"
     detail["eventTime"] = event["time"] = at
-    detail["requestParameters"].update(policyArn=arn, policyDocument=json.dumps(ESCALATION), setAsDefault=default)
+    detail["requestParameters"].update(policyArn=arn, policyDocument=json.dumps(document), setAsDefault=default)
     detail["responseElements"]["policyVersion"]["versionId"] = version_id
     return event
 
 
-def _stage(account: Account, enforcer: EnforcerService, arn: str) -> dict[str, Any]:
-    """v2 (the escalation) created as a non-default version, and its event judged."""
-    account.iam.create_policy_version(PolicyArn=arn, PolicyDocument=json.dumps(ESCALATION), SetAsDefault=False)
-    return enforcer.handle(_version_event(arn, "v2", default=False, at="2026-12-05T04:00:00Z"))
+def _stage(account: Account, enforcer: EnforcerService, arn: str, document: dict[str, Any] = ESCALATION) -> Any:
+    """v2 created as a non-default version, and its event judged."""
+    account.iam.create_policy_version(PolicyArn=arn, PolicyDocument=json.dumps(document), SetAsDefault=False)
+    return enforcer.handle(_version_event(arn, "v2", default=False, at="2026-12-05T04:00:00Z", document=document))
 
 
 def _default(account: Account, arn: str) -> str:
@@ -90,7 +92,10 @@ def test_a_staged_escalation_made_the_default_later_is_remediated_back_to_the_re
 ) -> None:
     arn = _deploy_policy(account)
     staged = _stage(account, enforcer, arn)
-    assert (staged["verdict"], staged["findings"]) == ("compliant", [])
+    # Staged, not in force: alerted (medium: it opens a method), nothing changed.
+    [alert_staged] = staged["findings"]
+    assert alert_staged["outcome"] == Outcome.ALERTED
+    assert _default(account, arn) == "v1"
     recorded = _snapshot(account, POLICY_DEFAULT, arn)
     assert recorded is not None
     assert dict(recorded.data) == {"default_version": "v1", "versions": ["v1", "v2"]}
@@ -101,7 +106,10 @@ def test_a_staged_escalation_made_the_default_later_is_remediated_back_to_the_re
     [finding] = result["findings"]
     assert finding["outcome"] == Outcome.REMEDIATED, notifier.sent[-1].finding
     assert _default(account, arn) == "v1"
-    [alert] = notifier.sent
+    [staged_alert, alert] = notifier.sent
+    assert staged_alert.finding is not None
+    assert staged_alert.finding.severity.value == "medium"
+    assert "It is staged, not in force" in staged_alert.finding.reason
     assert alert.finding is not None
     assert alert.finding.needs_context == ()
     # Remediated: v1 is the default again, as recorded; the record is not overwritten with v3.
@@ -278,7 +286,7 @@ def test_a_compliant_event_whose_snapshot_cannot_be_kept_fails_to_be_retried(
     enforcer.recorded = _Unkept(enforcer.recorded)
 
     with pytest.raises(AuditError, match="cannot write snapshot policy-default"):
-        _stage(account, enforcer, arn)
+        _stage(account, enforcer, arn, SAFE)
 
 
 def test_an_alerted_event_whose_snapshot_cannot_be_kept_is_counted_not_failed(

@@ -823,11 +823,7 @@ class PolicyVersionRule:
                 # A version staged now can be made the default later: what the default is now settles that
                 # change's "before" (IAM keeps no record of it), so the enforcer keeps it.
                 _observe_default(context, evaluation, policy_arn, _listing(context, policy_arn))
-                evaluation.compliant.append(
-                    f"the new version of {name} was not made the default, so it grants nothing yet "
-                    "(making it the default is judged then)"
-                )
-                return evaluation
+                return self._staged(context, evaluation, policy_arn, name)
             version_id = _created_version(change.response_elements)
             field = "detail.requestParameters.policyDocument"
             policy = load_policy(change.request_parameters.get("policyDocument"), PolicyKind.MANAGED, field=field)
@@ -922,6 +918,40 @@ class PolicyVersionRule:
                 plan=[step],
                 offending=[{"version_id": version_id}, *offending],
                 needs_context=(*risk.unknown, *unknown),
+            )
+        )
+        return evaluation
+
+
+    @staticmethod
+    def _staged(context: RuleContext, evaluation: Evaluation, policy_arn: str, name: str) -> Evaluation:
+        """A version created, not as the default: nothing holds it yet (making it the default is judged then).
+        One that is admin-equivalent or opens a method on its own is staged for that: alerted (medium when
+        critical, else low), with nothing to remediate, since nothing is in force."""
+        change = context.change
+        field = "detail.requestParameters.policyDocument"
+        policy = load_policy(change.request_parameters.get("policyDocument"), PolicyKind.MANAGED, field=field)
+        risk = decisive(assess(policy), alone=True)
+        spec = _rule_for(context, risk, POLICY_VERSION_ADMIN)
+        if spec is None:
+            evaluation.compliant.append(
+                f"the new version of {name} was not made the default, so it grants nothing yet "
+                "(making it the default is judged then)"
+            )
+            return evaluation
+        version_id = _created_version(change.response_elements)
+        evaluation.findings.append(
+            context.finding(
+                spec,
+                severity=Severity.MEDIUM if risk.critical else Severity.LOW,
+                resource_arn=policy_arn,
+                reason=f"Version {version_id} of the customer-managed policy {name} was created by "
+                f"{change.actor.display}, not as the default: {_what(risk, spec)}. It is staged, not in force: "
+                "nothing holds it until it is made the default (judged then), so nothing is changed; check why "
+                "it was created.",
+                plan=[],
+                offending=[{"version_id": version_id, "staged": True}, *offending_of(risk)],
+                needs_context=risk.unknown,
             )
         )
         return evaluation
