@@ -922,7 +922,6 @@ class PolicyVersionRule:
         )
         return evaluation
 
-
     @staticmethod
     def _staged(context: RuleContext, evaluation: Evaluation, policy_arn: str, name: str) -> Evaluation:
         """A version created, not as the default: nothing holds it yet (making it the default is judged then).
