@@ -529,6 +529,18 @@ def _policy_with_versions(
     return prepare
 
 
+def _staged_safe_version(*documents: Mapping[str, Any], default: str) -> Callable[[Account], dict[str, Any]]:
+    """``_policy_with_versions`` for the non-default sample, its staged document the last of ``documents``."""
+    prepare = _policy_with_versions("create-policy-version-not-default.json", *documents, default=default)
+
+    def staged(account: Account) -> dict[str, Any]:
+        event = prepare(account)
+        event["detail"]["requestParameters"]["policyDocument"] = json.dumps(documents[-1])
+        return event
+
+    return staged
+
+
 def _new_access_key(account: Account) -> dict[str, Any]:
     """svc-legacy with an older key and the key the sample created (moto chooses key ids, so the event follows)."""
     account.iam.create_user(UserName="svc-legacy")
@@ -1776,10 +1788,9 @@ CASES: Mapping[str, GuardrailCase] = {
                 policy_versions("app-deploy"),
             ),
             remediated={"default": "v2", "versions": {"v1": SAFE, "v2": SAFE_READ_WRITE, "v3": _ADMIN_VERSION}},
+            # A safe version staged as non-default (the sample stages an admin one: alerted, "staged, not in force").
             compliant=Scenario(
-                _policy_with_versions(
-                    "create-policy-version-not-default.json", SAFE, SAFE_READ_WRITE, SAFE, _ADMIN_VERSION, default="v3"
-                ),
+                _staged_safe_version(SAFE, SAFE_READ_WRITE, SAFE, SAFE_READ_WRITE, default="v3"),
                 policy_versions("app-deploy"),
             ),
             # With delete_version=delete: the safe default is set back, the offending version is not deleted.

@@ -31,6 +31,7 @@ from iamwarden.domain import arns, documents, escalation, policy, settings, wild
 from iamwarden.domain.escalation import (
     assess,
     assess_principal,
+    cancelled_actions,
     catalogue_actions_covered,
     clock_bound,
     content_key,
@@ -307,10 +308,12 @@ def test_catalogue_actions_covered_is_action_matches_per_catalogue_action(patter
 
 
 def _reference_grants_part(document_policy: Policy) -> bool:
-    """``_grants_part_of_a_method`` as it read before: every catalogue action asked of every statement."""
+    """``_grants_part_of_a_method`` as it read before: every catalogue action asked of every statement (less the
+    actions the document's own unconditional Deny cancels, ``cancelled_actions``, tested on its own elsewhere)."""
+    cancelled = cancelled_actions(document_policy)
 
     def allows(action: str, *, own_user: bool) -> bool:
-        return any(
+        return action.lower() not in cancelled and any(
             s.allows
             and s.grants_action(action)
             and (own_user or s.resources is None or any("${aws:username}" not in r.lower() for r in s.resources))

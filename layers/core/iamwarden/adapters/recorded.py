@@ -32,7 +32,7 @@ from urllib.parse import unquote
 from botocore.exceptions import BotoCoreError, ClientError
 
 from iamwarden.adapters.audit import AuditLog, AuditStatus
-from iamwarden.adapters.errors import describe, is_gone
+from iamwarden.adapters.errors import describe, error_code, is_gone
 from iamwarden.domain.arns import iam_arn
 from iamwarden.domain.exceptions import AuditError
 from iamwarden.domain.recorded import (
@@ -94,19 +94,28 @@ class AuditRecorded:
     def put(self, snapshot: Snapshot) -> None:
         key = snapshot_key(snapshot.kind, snapshot.resource_arn)
         try:
-            self._dynamodb.put_item(
-                TableName=self._audit.table_name,
-                Item={
-                    "remediation_id": {"S": key},
-                    "kind": {"S": "snapshot"},
-                    "snapshot_kind": {"S": snapshot.kind},
-                    "snapshot_of": {"S": snapshot.resource_arn},
-                    "taken_at": {"S": snapshot.taken_at},
-                    "data": {"S": json.dumps(snapshot.data, sort_keys=True, default=str)},
-                },
-            )
+            self._dynamodb.put_item(TableName=self._audit.table_name, Item=_snapshot_item(key, snapshot))
         except (BotoCoreError, ClientError) as exc:
             raise AuditError(f"cannot write snapshot {key}: {describe(exc)}") from exc
+
+    def keep(self, snapshot: Snapshot) -> bool:
+        """``put``, unless a snapshot taken later is stored already (a conditional write: the heartbeat's live read,
+        or a later event's, is never overwritten by an older event judged late)."""
+        key = snapshot_key(snapshot.kind, snapshot.resource_arn)
+        try:
+            self._dynamodb.put_item(
+                TableName=self._audit.table_name,
+                Item=_snapshot_item(key, snapshot),
+                ConditionExpression="attribute_not_exists(remediation_id) OR taken_at < :taken",
+                ExpressionAttributeValues={":taken": {"S": snapshot.taken_at}},
+            )
+        except ClientError as exc:
+            if error_code(exc) == "ConditionalCheckFailedException":
+                return False
+            raise AuditError(f"cannot write snapshot {key}: {describe(exc)}") from exc
+        except BotoCoreError as exc:
+            raise AuditError(f"cannot write snapshot {key}: {describe(exc)}") from exc
+        return True
 
     def put_all(self, snapshots: Iterable[Snapshot]) -> int:
         count = 0
@@ -114,6 +123,17 @@ class AuditRecorded:
             self.put(snapshot)
             count += 1
         return count
+
+
+def _snapshot_item(key: str, snapshot: Snapshot) -> dict[str, Any]:
+    return {
+        "remediation_id": {"S": key},
+        "kind": {"S": "snapshot"},
+        "snapshot_kind": {"S": snapshot.kind},
+        "snapshot_of": {"S": snapshot.resource_arn},
+        "taken_at": {"S": snapshot.taken_at},
+        "data": {"S": json.dumps(snapshot.data, sort_keys=True, default=str)},
+    }
 
 
 def take_trail_snapshots(cloudtrail: Any, account: str, region: str, now: str) -> list[Snapshot]:

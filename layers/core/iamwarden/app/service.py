@@ -34,13 +34,13 @@ from iamwarden.domain.breaker import BreakerDecision, BreakerSettings, kill_swit
 from iamwarden.domain.catalog import Mode
 from iamwarden.domain.delivery import Delivery, DeliveryReport
 from iamwarden.domain.events import CloudTrailChange, parse_event
-from iamwarden.domain.exceptions import InvalidEventError, RemediationError, SettingsProblem
+from iamwarden.domain.exceptions import AuditError, InvalidEventError, RemediationError, SettingsProblem
 from iamwarden.domain.exposure import NetworkOwners, OriginAccessIdentities
 from iamwarden.domain.findings import Finding, Judgement, Outcome, Verdict
 from iamwarden.domain.managed_documents import ManagedPolicyDocuments
 from iamwarden.domain.own import OwnIdentity
 from iamwarden.domain.principals import RoleDirectory
-from iamwarden.domain.recorded import Recorded
+from iamwarden.domain.recorded import KeepsSnapshots, Recorded
 from iamwarden.domain.rule_exceptions import RuleException
 from iamwarden.domain.settings import Settings
 from iamwarden.domain.settings_guard import settings_written
@@ -213,6 +213,7 @@ class EnforcerService:
                 )
         if failures:
             raise EnforcementFailedError(failures)
+        self._keep_observed(judgement, results)
         return {
             "verdict": judgement.verdict.value,
             "reason": judgement.reason,
@@ -220,6 +221,23 @@ class EnforcerService:
             "rules": list(judgement.rule_ids),
             "findings": [result.to_dict() for result in results],
         }
+
+    def _keep_observed(self, judgement: Judgement, results: Sequence[FindingResult]) -> None:
+        """Keep in the audit table what the change set (a policy's default version, a principal's boundary), so the
+        next change is judged against it rather than an older snapshot. Not after a remediation: what was there
+        before is in force again. A write that fails fails a compliant event (retried, nothing was sent); after
+        alerts went out it is counted instead, and the heartbeat's next snapshot reads the live state anyway."""
+        if not judgement.observed or not isinstance(self.recorded, KeepsSnapshots):
+            return
+        if any(result.outcome is Outcome.REMEDIATED for result in results):
+            return
+        try:
+            for snapshot in judgement.observed:
+                self.recorded.keep(snapshot)
+        except AuditError:
+            if not results:
+                raise
+            self.telemetry.count("SnapshotsNotKept")
 
     def _judged_by(self, event: Mapping[str, Any], settings: Settings) -> Settings:
         """The settings ``event`` is judged by: for a write to IAM Warden's own settings, those from before it."""

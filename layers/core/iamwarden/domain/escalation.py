@@ -309,6 +309,20 @@ def trust_admits(trust: Policy, holder: str, role_arn: str, *, permitted: bool) 
     return _trust_lets_in(trust, holder, partition, account, permitted=permitted)
 
 
+def cancelled_actions(policy: Policy) -> frozenset[str]:
+    """The catalogue's actions (lower case) an Allow of ``policy`` grants that its own unconditional Deny
+    statements cancel on every resource the catalogue's methods need them on (``Deny * *``: all of them)."""
+    if not any(statement.effect == "Deny" and not statement.conditions for statement in policy.statements):
+        return frozenset()
+    judge = _Judge(policies=((THE_POLICY, policy),), boundary=None, principal=None, roles=None, lifting=False)
+    kinds = _kinds_of_actions()
+    return frozenset(
+        action
+        for action in judge._granting()
+        if not any(judge.reach(action, kind).patterns for kind in kinds.get(action, ("",)))
+    )
+
+
 def is_risky_document(policy: Policy) -> bool:
     """Whether a policy version may not be restored as the default: admin-equivalent or escalating."""
     return assess(policy).risky
@@ -501,7 +515,7 @@ class _Judge:
             else:
                 candidates = [(resource, resource) for resource in statement.resources or ()]
             for text, pattern in candidates:
-                if not _could_name(pattern, kind, action) or self._denied(action, pattern):
+                if not _could_name(pattern, kind, action) or self._denied(action, pattern, kind):
                     continue
                 effective = self._within_boundary(action, pattern)
                 if effective is None or not _could_name(effective, kind, action):
@@ -521,18 +535,23 @@ class _Judge:
             self._alike_cache[alike] = found
         return found
 
-    def _denied(self, action: str, pattern: str) -> bool:
-        """Whether an unconditional Deny covers ``action`` on every resource ``pattern`` can name."""
+    def _denied(self, action: str, pattern: str, kind: str = "") -> bool:
+        """Whether an unconditional Deny covers ``action`` on every resource ``pattern`` can name.
+
+        Against a NotResource, ``*`` is only the resources ``action`` can act on (of ``kind``, else of its
+        service): ``Deny * NotResource arn:aws:s3:::logs/*`` spares no IAM resource.
+        """
         for statement in self.denies:
             if not statement.grants_action(action):
                 continue
             if statement.resources is not None:
                 if any(deny == "*" or _covers(deny, pattern) for deny in statement.resources):
                     return True
-            elif statement.not_resources is not None and not any(
-                _covers(spared, pattern) or _covers(pattern, spared) for spared in statement.not_resources
-            ):
-                return True
+            elif statement.not_resources is not None:
+                acted_on = _service_space(action, kind) if pattern == "*" else pattern
+                spared = statement.not_resources
+                if not any(_covers(kept, acted_on) or _covers(acted_on, kept) for kept in spared):
+                    return True
         return False
 
     def _within_boundary(self, action: str, pattern: str) -> str | None:
@@ -560,21 +579,35 @@ class _Judge:
         kept: list[AdminGrant] = []
         for source, policy in self.policies:
             for grant in _admin_statements(source, policy):
-                if self._admin_survives(grant.statement):
+                if self._admin_survives(grant.statement, critical=grant.critical):
                     kept.append(grant)
         return tuple(kept)
 
-    def _admin_survives(self, statement: Statement) -> bool:
+    def _admin_survives(self, statement: Statement, *, critical: bool) -> bool:
+        """Whether what the unconditional Deny statements leave of ``statement``'s actions is still admin-equivalent
+        and, with a boundary, allowed by it on every resource.
+
+        A Deny on every resource removes the actions it names; one with NotAction keeps only those it spares
+        (``Allow *`` less ``Deny NotAction s3:GetObject`` grants ``s3:GetObject``, no admin); one with a NotResource
+        that spares no "every resource" leaves the grant on the spared resources alone, no admin either.
+        """
         granted = statement.actions if statement.actions is not None else ("*",)
-        for action in granted:
-            if any(
-                deny.actions is not None
-                and any(action_matches(denied, action) for denied in deny.actions)
-                and deny.resources is not None
-                and any(_is_everything(resource) for resource in deny.resources)
-                for deny in self.denies
-            ):
+        left = list(granted)
+        for deny in self.denies:
+            if deny.resources is not None:
+                if not any(_is_everything(resource) for resource in deny.resources):
+                    continue
+            elif deny.not_resources is None or any(_is_everything(spared) for spared in deny.not_resources):
                 continue
+            if deny.actions is not None:
+                left = [action for action in left if not any(action_matches(d, action) for d in deny.actions)]
+            elif deny.not_actions is not None:
+                left = _spared_actions(left, deny.not_actions)
+        if left != list(granted) and not any(
+            grant.critical or not critical for grant in _admin_statements(THE_POLICY, _allowing(statement, tuple(left)))
+        ):
+            return False
+        for action in left:
             if self.boundary is None or any(
                 boundary.allows
                 and boundary.actions is not None
@@ -1079,6 +1112,18 @@ def _methods_by_actions() -> tuple[tuple[EscalationMethod, frozenset[str]], ...]
 
 
 @cache
+def _kinds_of_actions() -> dict[str, tuple[str, ...]]:
+    """Each catalogue action (lower case) with the resource kinds its methods need it on."""
+    kinds: dict[str, list[str]] = {}
+    for method in catalogue().methods:
+        for action, kind in method.actions.items():
+            listed = kinds.setdefault(action.lower(), [])
+            if kind not in listed:
+                listed.append(kind)
+    return {action: tuple(listed) for action, listed in kinds.items()}
+
+
+@cache
 def _catalogue_actions() -> frozenset[str]:
     return frozenset(action for _, needed in _methods_by_actions() for action in needed)
 
@@ -1154,6 +1199,24 @@ def _moment(value: str) -> datetime | None:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
+def _spared_actions(actions: list[str], spared: tuple[str, ...]) -> list[str]:
+    """What of ``actions`` a Deny with NotAction ``spared`` leaves: each spared pattern within a granted one, and
+    each granted pattern within a spared one."""
+    left: list[str] = []
+    for action in actions:
+        for keep in spared:
+            found = keep if action_matches(action, keep) else action if action_matches(keep, action) else None
+            if found is not None and found not in left:
+                left.append(found)
+    return left
+
+
+def _allowing(statement: Statement, actions: tuple[str, ...]) -> Policy:
+    """A policy of ``statement`` granting only ``actions`` (what the Deny statements left of it)."""
+    narrowed = statement._replace(actions=actions, not_actions=None)
+    return Policy(None, (narrowed,), {})
+
+
 # --- resource patterns ----------------------------------------------------------------------------
 
 
@@ -1184,6 +1247,16 @@ def _could_start_with(pattern: str, prefix: str) -> bool:
         if pattern[index] != "?" and pattern[index] != char:
             return False
     return True
+
+
+def _service_space(action: str, kind: str) -> str:
+    """Every resource ``action`` can act on, as an ARN pattern: of ``kind`` (``iam:role/``), else of its service.
+
+    ``sts:AssumeRole`` acts on IAM roles (its kind says so); for an action of any kind the service prefix is
+    the ARN's (an approximation: a few services act on others' resources, which the Deny then covers too).
+    """
+    service, _, prefix = (kind or action.lower()).partition(":")
+    return f"arn:*:{service}:*:*:{prefix if kind else ''}*"
 
 
 def _has_wildcard(pattern: str) -> bool:
@@ -1234,6 +1307,7 @@ __all__ = [
     "assess",
     "assess_principal",
     "assume_allowance",
+    "cancelled_actions",
     "escalation_paths",
     "is_risky_document",
     "trust_admits",

@@ -14,6 +14,7 @@ from typing import Any, ClassVar, NamedTuple
 
 from iamwarden.domain.catalog import Mode, Severity
 from iamwarden.domain.events import Actor, CloudTrailChange
+from iamwarden.domain.recorded import Snapshot
 
 
 class Verdict(StrEnum):
@@ -200,3 +201,5 @@ class Judgement(NamedTuple):
     #: Rules that could not judge the change because what they need could not be read live (a permanent
     #: AWS error such as AccessDenied): each says what and why, has no plan, and is alerted, never acted on.
     unjudged: tuple[Finding, ...] = ()
+    #: What the change set, as snapshots for the audit table (``Evaluation.observed``).
+    observed: tuple[Snapshot, ...] = ()

@@ -14,7 +14,7 @@ Two questions CloudTrail cannot answer decide some verdicts:
 
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any, NamedTuple, Protocol
+from typing import Any, NamedTuple, Protocol, runtime_checkable
 
 #: Snapshot kinds: one trail's settings, selectors and logging state; one principal's permissions boundary;
 #: one of IAM Warden's own roles (``{"trust_policy": document, "inline": {name: document}}``); one of its own
@@ -33,6 +33,10 @@ OWN_SUBSCRIPTION = "own-subscription"
 SUBSCRIPTION_ATTRIBUTES = ("FilterPolicy", "FilterPolicyScope", "RawMessageDelivery", "DeliveryPolicy", "RedrivePolicy")
 IDENTITY_PROVIDER = "identity-provider"
 ROLE_TRUST = "role-trust-policy"
+#: A customer-managed policy's default version and the versions it had (``{"default_version": "v1", "versions":
+#: ["v1", "v2"]}``), as the enforcer read it judging a version event: IAM keeps no record of which version was the
+#: default before a new one, so staging an escalation as a non-default version first would otherwise leave it unknown.
+POLICY_DEFAULT = "policy-default"
 
 
 class PastRemediation(NamedTuple):
@@ -62,7 +66,9 @@ class PastRemediation(NamedTuple):
 class Snapshot(NamedTuple):
     """The last known good configuration of one resource, read by IAM Warden itself."""
 
-    kind: str  # TRAIL, BOUNDARY, OWN_ROLE, OWN_POLICY, OWN_SUBSCRIPTION, IDENTITY_PROVIDER or ROLE_TRUST
+    kind: (
+        str  # TRAIL, BOUNDARY, OWN_ROLE, OWN_POLICY, OWN_SUBSCRIPTION, IDENTITY_PROVIDER, ROLE_TRUST or POLICY_DEFAULT
+    )
     resource_arn: str
     taken_at: str
     data: Mapping[str, Any]
@@ -74,6 +80,13 @@ class Snapshot(NamedTuple):
         return taken is not None and happened is not None and taken < happened
 
 
+def observed_at(event_time: str) -> str:
+    """An event's time as snapshots record theirs (ISO 8601, UTC, milliseconds), so the newest compares greatest;
+    an unreadable time is kept as it is."""
+    moment = _instant(event_time)
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds") if moment is not None else event_time
+
+
 class Recorded(Protocol):
     """What the audit table holds (live in the enforcer; None offline)."""
 
@@ -83,6 +96,15 @@ class Recorded(Protocol):
 
     def snapshot(self, kind: str, resource_arn: str) -> Snapshot | None:
         """The last known good ``kind`` of ``resource_arn``, or None when none was ever taken."""
+        ...
+
+
+@runtime_checkable
+class KeepsSnapshots(Protocol):
+    """A record that also keeps what the enforcer saw an event set (the audit table, live)."""
+
+    def keep(self, snapshot: Snapshot) -> bool:
+        """Store ``snapshot`` unless one taken later is stored already; whether it was stored."""
         ...
 
 

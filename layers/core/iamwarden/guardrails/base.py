@@ -11,7 +11,7 @@ from iamwarden.domain.exposure import Circumstances, NetworkOwners, OriginAccess
 from iamwarden.domain.findings import Finding, RemediationStep
 from iamwarden.domain.managed_documents import ManagedPolicyDocuments
 from iamwarden.domain.principals import RoleDirectory
-from iamwarden.domain.recorded import Recorded
+from iamwarden.domain.recorded import Recorded, Snapshot
 from iamwarden.domain.settings import RuleSettings, Settings
 from iamwarden.guardrails.remediation import AccountClients
 
@@ -105,7 +105,7 @@ class RuleContext(NamedTuple):
 class Evaluation:
     """A guardrail's answer: findings, or the reasons the change is fine (built up by the rule)."""
 
-    __slots__ = ("compliant", "findings", "resource_arn", "unjudged")
+    __slots__ = ("compliant", "findings", "observed", "resource_arn", "unjudged")
 
     def __init__(self, resource_arn: str | None = None) -> None:
         self.resource_arn = resource_arn
@@ -113,6 +113,9 @@ class Evaluation:
         self.compliant: list[str] = []
         #: Why the rule could not judge (the data it needs is not in the event and no reader was given).
         self.unjudged: list[str] = []
+        #: What the change set (or what the rule read while judging it), for the audit table's snapshots: the enforcer
+        #: keeps them once it has acted, unless it remediated (then what was there before is in force again).
+        self.observed: list[Snapshot] = []
 
 
 class Guardrail(Protocol):

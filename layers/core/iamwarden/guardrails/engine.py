@@ -32,7 +32,7 @@ from iamwarden.domain.exposure import NetworkOwners, OriginAccessIdentities, ins
 from iamwarden.domain.findings import Finding, Judgement, Verdict
 from iamwarden.domain.managed_documents import ManagedPolicyDocuments
 from iamwarden.domain.principals import RoleDirectory
-from iamwarden.domain.recorded import OWN_ROLE, Recorded
+from iamwarden.domain.recorded import OWN_ROLE, Recorded, Snapshot
 from iamwarden.domain.rule_exceptions import RuleException, active_exemption
 from iamwarden.domain.settings import Settings
 from iamwarden.domain.settings_guard import guarding_a_settings_write
@@ -155,6 +155,7 @@ def judge_change(
     compliant: list[str] = []
     unjudged: list[str] = []
     unreadable: list[Finding] = []
+    observed: list[Snapshot] = []
     switched_off: list[str] = []
     resource_arn: str | None = None
     try:
@@ -175,6 +176,7 @@ def judge_change(
             resource_arn = resource_arn or evaluation.resource_arn
             compliant.extend(evaluation.compliant)
             unjudged.extend(evaluation.unjudged)
+            observed.extend(evaluation.observed)
             for finding in evaluation.findings:
                 if finding.rule_id not in active:
                     continue
@@ -200,6 +202,7 @@ def judge_change(
             tuple(rule_ids),
             resource_arn,
             unjudged=tuple(unreadable),
+            observed=tuple(observed),
         )
     if not findings and unjudged:
         return Judgement(
@@ -210,6 +213,7 @@ def judge_change(
             tuple(rule_ids),
             resource_arn,
             unjudged=tuple(unreadable),
+            observed=tuple(observed),
         )
     if findings:
         reason = " ".join(finding.reason for finding in findings)
@@ -221,8 +225,17 @@ def judge_change(
             tuple(rule_ids),
             resource_arn,
             unjudged=tuple(unreadable),
+            observed=tuple(observed),
         )
-    return Judgement(Verdict.COMPLIANT, "; ".join(compliant) or "compliant", change, (), tuple(rule_ids), resource_arn)
+    return Judgement(
+        Verdict.COMPLIANT,
+        "; ".join(compliant) or "compliant",
+        change,
+        (),
+        tuple(rule_ids),
+        resource_arn,
+        observed=tuple(observed),
+    )
 
 
 def _role_id_reader(recorded: Recorded | None) -> Callable[[str], str | None]:

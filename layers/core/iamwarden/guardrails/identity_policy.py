@@ -64,6 +64,7 @@ from iamwarden.domain.escalation import (
     admin_named_in,
     assess,
     assess_principal,
+    cancelled_actions,
     catalogue_actions_covered,
     clock_bound,
     content_key,
@@ -73,9 +74,10 @@ from iamwarden.domain.escalation import (
 from iamwarden.domain.escalation_methods import catalogue
 from iamwarden.domain.exceptions import InvalidEventError, RemediationError, UndoError
 from iamwarden.domain.findings import Finding, RemediationStep, StepAction
-from iamwarden.domain.managed_documents import ListsPolicyVersions
+from iamwarden.domain.managed_documents import ListsPolicyVersions, PolicyVersions
 from iamwarden.domain.policy import Policy, Statement, action_matches, parse_policy
 from iamwarden.domain.principals import NamedPolicy, PrincipalPolicies, RoleDirectory
+from iamwarden.domain.recorded import POLICY_DEFAULT, Snapshot, observed_at
 from iamwarden.guardrails.base import Evaluation, RuleContext
 from iamwarden.guardrails.managed_policy import ATTACH_PRINCIPAL, AWS_MANAGED_POLICY_ARN, detach_step
 from iamwarden.guardrails.remediation import (
@@ -647,10 +649,15 @@ def _grants_part_of_a_method(policy: Policy) -> bool:
     spelled, parts, others = _method_parts()
     granted: set[str] = set()  # the actions an Allow grants, as the catalogue spells them
     beyond_own_user: set[str] = set()  # ... on more than the caller's own user
+    cancelled = cancelled_actions(policy)  # by the document's own unconditional Deny: granted nowhere
     for statement in policy.statements:
         if not statement.allows or (statement.actions is None and statement.not_actions is None):
             continue
-        covered = [spelled[action] for action in catalogue_actions_covered(statement.actions, statement.not_actions)]
+        covered = [
+            spelled[action]
+            for action in catalogue_actions_covered(statement.actions, statement.not_actions)
+            if action not in cancelled
+        ]
         granted.update(covered)
         if statement.resources is None or any("${aws:username}" not in r.lower() for r in statement.resources):
             beyond_own_user.update(covered)
@@ -841,11 +848,10 @@ class PolicyVersionRule:
             return evaluation
         if change.event_name == "CreatePolicyVersion":
             if change.request_parameters.get("setAsDefault") not in (True, "true"):
-                evaluation.compliant.append(
-                    f"the new version of {name} was not made the default, so it grants nothing yet "
-                    "(making it the default is judged then)"
-                )
-                return evaluation
+                # A version staged now can be made the default later: what the default is now settles that
+                # change's "before" (IAM keeps no record of it), so the enforcer keeps it.
+                _observe_default(context, evaluation, policy_arn, _listing(context, policy_arn))
+                return self._staged(context, evaluation, policy_arn, name)
             version_id = _created_version(change.response_elements)
             field = "detail.requestParameters.policyDocument"
             policy = load_policy(change.request_parameters.get("policyDocument"), PolicyKind.MANAGED, field=field)
@@ -865,7 +871,9 @@ class PolicyVersionRule:
                 return evaluation
             document = dict(version.document)
         policy = parse_policy(document, field=field)
-        previous, previous_id = _previous_default(context, policy_arn, version_id)
+        listed = _listing(context, policy_arn)
+        _observe_default(context, evaluation, policy_arn, listed)
+        previous, previous_id = _previous_default(context, policy_arn, version_id, listed)
         risk = _opened_by_version(policy, previous)
         spec = _rule_for(context, risk, POLICY_VERSION_ADMIN)
         verb = "made the default" if change.event_name == "SetDefaultPolicyVersion" else "created as the default"
@@ -942,23 +950,76 @@ class PolicyVersionRule:
         )
         return evaluation
 
+    @staticmethod
+    def _staged(context: RuleContext, evaluation: Evaluation, policy_arn: str, name: str) -> Evaluation:
+        """A version created, not as the default: nothing holds it yet (making it the default is judged then).
+        One that is admin-equivalent or opens a method on its own is staged for that: alerted (medium when
+        critical, else low), with nothing to remediate, since nothing is in force."""
+        change = context.change
+        field = "detail.requestParameters.policyDocument"
+        policy = load_policy(change.request_parameters.get("policyDocument"), PolicyKind.MANAGED, field=field)
+        risk = decisive(assess(policy), alone=True)
+        spec = _rule_for(context, risk, POLICY_VERSION_ADMIN)
+        if spec is None:
+            evaluation.compliant.append(
+                f"the new version of {name} was not made the default, so it grants nothing yet "
+                "(making it the default is judged then)"
+            )
+            return evaluation
+        version_id = _created_version(change.response_elements)
+        evaluation.findings.append(
+            context.finding(
+                spec,
+                severity=Severity.MEDIUM if risk.critical else Severity.LOW,
+                resource_arn=policy_arn,
+                reason=f"Version {version_id} of the customer-managed policy {name} was created by "
+                f"{change.actor.display}, not as the default: {_what(risk, spec)}. It is staged, not in force: "
+                "nothing holds it until it is made the default (judged then), so nothing is changed; check why "
+                "it was created.",
+                plan=[],
+                offending=[{"version_id": version_id, "staged": True}, *offending_of(risk)],
+                needs_context=risk.unknown,
+            )
+        )
+        return evaluation
+
 
 #: How many holders of a customer-managed policy a new default version is judged for, per event.
 _JUDGED_HOLDERS = 25
 
 
-def _previous_default(context: RuleContext, policy_arn: str, version_id: str) -> tuple[Previous, str | None]:
+def _listing(context: RuleContext, policy_arn: str) -> PolicyVersions | None:
+    """The policy's versions and default, from a reader that lists them (live, or the authorization details)."""
+    documents = context.documents
+    if documents is None or not isinstance(documents, ListsPolicyVersions):  # ``is None`` first: see _judge_holders
+        return None
+    return documents.policy_versions(context.change.account, policy_arn)
+
+
+def _observe_default(
+    context: RuleContext, evaluation: Evaluation, policy_arn: str, listed: PolicyVersions | None
+) -> None:
+    """The default version and the versions read judging this event, for the audit table (``POLICY_DEFAULT``),
+    dated by the event: the next version event's "previous default" (in the enforcer only: offline none is kept)."""
+    if context.recorded is None or listed is None or not listed.default_id:
+        return
+    versions = sorted((version.version_id for version in listed.versions), key=_number)
+    data = {"default_version": listed.default_id, "versions": versions}
+    evaluation.observed.append(Snapshot(POLICY_DEFAULT, policy_arn, observed_at(context.change.time), data))
+
+
+def _previous_default(
+    context: RuleContext, policy_arn: str, version_id: str, listed: PolicyVersions | None
+) -> tuple[Previous, str | None]:
     """What the policy's default version was before ``version_id`` became it, and its id when known exactly.
 
     A reader that lists versions (``ListsPolicyVersions``: live, or the authorization details) tells it: a
-    default other than ``version_id`` is the previous one (a snapshot taken before the change); otherwise
-    it was one of the other versions, and IAM does not record which, so each is a candidate. Without a
-    listing, the event's document is judged as if the policy granted nothing before (as without context).
+    default other than ``version_id`` is the previous one (a snapshot taken before the change). Otherwise the
+    enforcer's record of the default, kept judging an earlier version event (``POLICY_DEFAULT``), tells it, with
+    any version created since that record as another candidate (it may have been made the default unseen).
+    Without a record it was one of the other versions, and IAM does not record which, so each is a candidate.
+    Without a listing, the event's document is judged as if the policy granted nothing before (as without context).
     """
-    documents = context.documents
-    if documents is None or not isinstance(documents, ListsPolicyVersions):  # ``is None`` first: see _judge_holders
-        return ABSENT, None
-    listed = documents.policy_versions(context.change.account, policy_arn)
     if listed is None:
         return ABSENT, None
     name = policy_arn.rsplit("/", 1)[-1]
@@ -976,11 +1037,34 @@ def _previous_default(context: RuleContext, policy_arn: str, version_id: str) ->
             Previous(None, f"the previous default version of {name} is unknown: no other version of it is left"),
             None,
         )
+    recorded = _recorded_candidates(context, policy_arn, version_id, others)
+    if recorded is not None:
+        others = {vid: others[vid] for vid in recorded}
+        if len(others) == 1:
+            return Previous(tuple(others.values())), recorded[0]
     fact = (
         f"which version of {name} was the default before {version_id} (IAM keeps no record of it): "
         f"{' or '.join(sorted(others, key=_number))}, and they differ in this"
     )
     return Previous(tuple(others.values()), fact), (next(iter(others)) if len(others) == 1 else None)
+
+
+def _recorded_candidates(
+    context: RuleContext, policy_arn: str, version_id: str, others: Mapping[str, Policy]
+) -> list[str] | None:
+    """The versions that may have been the default before ``version_id``, by the enforcer's record: the recorded
+    default, and each version it did not list (created since). None: no record that helps (none, taken after this
+    change, or naming ``version_id`` itself or a version no longer there)."""
+    if context.recorded is None:
+        return None
+    snapshot = context.recorded.snapshot(POLICY_DEFAULT, policy_arn)
+    if snapshot is None or not snapshot.taken_before(context.change.time):
+        return None
+    default = snapshot.data.get("default_version")
+    known = snapshot.data.get("versions")
+    if not isinstance(default, str) or default not in others or not isinstance(known, list):
+        return None
+    return [default, *(vid for vid in others if vid != default and vid not in known)]
 
 
 def _opened_by_version(policy: Policy, previous: Previous) -> PolicyRisk:

@@ -9,7 +9,9 @@ Warden knows it from its own snapshot of the principal (``domain.recorded``: the
 and user's boundary), offline from ``--authorization-details``, and puts exactly that boundary back. Without
 either, or when the snapshot shows no boundary (so the one removed was set after it), or was taken after the
 change and already shows the new boundary, the finding says what is unknown (``needs_context``) and is only
-alerted.
+alerted. Each boundary event the enforcer judges updates that snapshot with the boundary it set (dated by the
+event, kept only if newer, and not when the enforcer put the previous one back), so a change judged since the
+heartbeat's last read is the "before" of the next one, never the older boundary.
 
 A new boundary is judged on its document: an AWS-managed admin-equivalent policy by name, a customer-managed
 one read live (``RuleContext.documents``; offline from the authorization details). One that still bounds is
@@ -31,7 +33,7 @@ from iamwarden.domain.escalation import assess
 from iamwarden.domain.exceptions import UndoError
 from iamwarden.domain.findings import RemediationStep, StepAction
 from iamwarden.domain.policy import Policy, parse_policy
-from iamwarden.domain.recorded import BOUNDARY
+from iamwarden.domain.recorded import BOUNDARY, Snapshot, observed_at
 from iamwarden.guardrails.base import Evaluation, RuleContext
 from iamwarden.guardrails.managed_policy import ADMIN_EQUIVALENT, DENY_ONLY
 from iamwarden.guardrails.remediation import AccountClients, Permissions, StepRun
@@ -73,6 +75,11 @@ class PermissionsBoundaryRule:
         arn = iam_arn(context.partition, change.account, kind, name)
         evaluation = Evaluation(resource_arn=arn)
         new = context.request_text("permissionsBoundary") if change.event_name.startswith("Put") else None
+        if context.recorded is not None:
+            # What the principal holds from now on: the next change's "before", newer than the heartbeat's
+            # snapshot (kept by the enforcer once it has acted, and not when it put the previous one back).
+            taken = observed_at(change.time)
+            evaluation.observed.append(Snapshot(BOUNDARY, arn, taken, {"boundary_arn": new}))
         if new is None:
             return self._removed(context, evaluation, kind, name)
         if (allows_nothing := _allows_nothing(context, new)) is not None:
