@@ -67,6 +67,7 @@ NOT_AT_COLD_START = (
     "iamwarden.app.exception_desk",
     "iamwarden.app.exception_watch",
     "iamwarden.guardrails.iam_user",
+    "aws_lambda_powertools.utilities.idempotency",
 )
 
 
