@@ -16,7 +16,7 @@ from typing import Any, NamedTuple, TextIO
 from iamwarden.adapters.clients import ClientFactory
 from iamwarden.alerts.notifications import Notification
 from iamwarden.app.config import EnforcerConfig
-from iamwarden.app.wiring import build_exception_watch
+from iamwarden.app.exception_wiring import build_exception_watch
 from iamwarden.domain.delivery import Delivery, DeliveryReport
 from iamwarden.domain.findings import Outcome
 from iamwarden.domain.rule_exceptions import ExceptionStatus

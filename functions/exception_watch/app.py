@@ -10,7 +10,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from iamwarden.app.config import EnforcerConfig
 from iamwarden.app.exception_watch import ExceptionWatch
-from iamwarden.app.wiring import build_exception_watch
+from iamwarden.app.exception_wiring import build_exception_watch
 
 logger = Logger()
 _watch: ExceptionWatch | None = None

@@ -13,8 +13,9 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from iamwarden.app.config import EnforcerConfig
+from iamwarden.app.exception_wiring import build_exception_desk
 from iamwarden.app.slack_interactions import InteractionEndpoint, build_interaction_endpoint
-from iamwarden.app.wiring import build_clients, build_exception_desk
+from iamwarden.app.wiring import build_clients
 from iamwarden.domain.rule_exceptions import ExceptionScope
 
 logger = Logger()

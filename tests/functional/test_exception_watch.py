@@ -9,7 +9,7 @@ import pytest
 
 from iamwarden.adapters.clients import ClientFactory
 from iamwarden.app.exception_watch import ExceptionWatch
-from iamwarden.app.wiring import build_exception_watch
+from iamwarden.app.exception_wiring import build_exception_watch
 from iamwarden.domain.catalog import Mode
 from iamwarden.domain.findings import Outcome
 from iamwarden.domain.rule_exceptions import ExceptionScope, ExceptionStatus

@@ -35,9 +35,10 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.oid import NameOID
 
 from iamwarden.adapters.clients import ApiCall, ClientFactory, iam_action_of
+from iamwarden.app.exception_wiring import build_exception_watch
 from iamwarden.app.executor import AccountClients, StepRun
 from iamwarden.app.service import EnforcerService
-from iamwarden.app.wiring import build_enforcer_service, build_exception_watch
+from iamwarden.app.wiring import build_enforcer_service
 from iamwarden.domain.findings import RemediationStep, StepAction
 from iamwarden.domain.policy import Condition, parse_policy
 from iamwarden.domain.rule_exceptions import ExceptionScope

@@ -12,6 +12,7 @@ from typing import Any
 
 import boto3
 import pytest
+from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyAlreadyInProgressError
 from botocore.exceptions import ClientError
 
 from iamwarden.adapters.audit import AuditStatus
@@ -358,6 +359,71 @@ def test_a_duplicate_event_acts_and_alerts_once(
     [record] = account.audit().for_event(event["detail"]["eventID"])
     writes = [call for call in record.calls if call["call"] in ("iam:PutUserPolicy", "iam:UpdateAccessKey")]
     assert len(writes) == 2
+
+
+def _idempotency_records(account: Account) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = account.dynamodb.scan(TableName=account.config.idempotency_table)["Items"]
+    return items
+
+
+def test_an_event_with_nothing_to_record_is_answered_without_an_idempotency_record(
+    account: Account, enforcer: EnforcerService, notifier: RecordingNotifier
+) -> None:
+    """Judging changes nothing, so a compliant event (most events) skips Idempotency; delivered again, it is
+    judged again, with the same answer, and still nothing is recorded, written or sent."""
+    event = load_event("put-role-policy-scoped-s3.json")
+
+    first = enforcer.handle(event)
+    second = enforcer.handle(event)
+
+    assert first["verdict"] == "compliant"
+    assert second == first
+    assert _idempotency_records(account) == []
+    assert account.audit().for_event(event["detail"]["eventID"]) == []
+    assert notifier.sent == []
+
+
+def test_an_event_with_a_finding_keeps_its_first_answer_in_the_idempotency_table(
+    account: Account, enforcer: EnforcerService, notifier: RecordingNotifier
+) -> None:
+    """The key is the one records were written under before compliant events skipped Idempotency, so a record
+    written by the earlier code still answers a redelivery (Powertools: function.module.qualname#hash)."""
+    account.set("rules/iam-user-created/mode", "remediate")
+    _user_with_credentials(account)
+    event = load_event("create-user-backdoor-cli.json")
+
+    first = enforcer.handle(event)
+
+    [record] = _idempotency_records(account)
+    assert record["status"]["S"] == "COMPLETED"
+    assert record["id"]["S"].startswith("test-func.iamwarden.app.service.EnforcerService._process_event#")
+    assert json.loads(record["data"]["S"]) == first
+
+
+def test_a_finding_delivered_again_while_the_first_delivery_runs_is_retried_not_acted_on(
+    account: Account, enforcer: EnforcerService, notifier: RecordingNotifier
+) -> None:
+    """A delivery that finds the first still in progress fails (Lambda retries it) and changes nothing."""
+    account.set("rules/iam-user-created/mode", "remediate")
+    _user_with_credentials(account)
+    event = load_event("create-user-backdoor-cli.json")
+    enforcer.handle(event)
+    [record] = _idempotency_records(account)
+    account.dynamodb.update_item(
+        TableName=account.config.idempotency_table,
+        Key={"id": record["id"]},
+        UpdateExpression="SET #status = :progress",
+        ExpressionAttributeNames={"#status": "status"},
+        ExpressionAttributeValues={":progress": {"S": "INPROGRESS"}},
+    )
+    audit = account.audit().for_event(event["detail"]["eventID"])
+    sent = list(notifier.sent)
+
+    with pytest.raises(IdempotencyAlreadyInProgressError):
+        enforcer.handle(event)
+
+    assert account.audit().for_event(event["detail"]["eventID"]) == audit
+    assert notifier.sent == sent
 
 
 def test_concurrent_bucket_events_converge(account: Account, enforcer: EnforcerService) -> None:

@@ -36,10 +36,11 @@ from iamwarden.alerts.interactions import (
     EXCEPTION_VIEW,
     UNDO_COMMAND,
 )
+from iamwarden.app.exception_wiring import build_exception_desk
 from iamwarden.app.service import EnforcerService
 from iamwarden.app.slack_interactions import InteractionEndpoint, build_interaction_endpoint
 from iamwarden.app.slack_undo import run_slack_undo
-from iamwarden.app.wiring import build_clients, build_exception_desk, build_executor
+from iamwarden.app.wiring import build_clients, build_executor
 from iamwarden.domain.exceptions import IamWardenError
 from iamwarden.domain.rule_exceptions import ExceptionScope, ExceptionStatus
 from tests.aws_fixtures import HOME_ACCOUNT

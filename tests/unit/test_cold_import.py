@@ -1,7 +1,13 @@
 """What keeps the enforcer's cold import cheap (issue 12 item 6; the figures are in the README's Benchmarks).
 
 What only some paths need is not imported at cold start: Powertools Parameters (settings are read by
-``adapters.ssm_settings.SsmParameters``), difflib (a misspelt setting's hint), the Slack undo's modules.
+``adapters.ssm_settings.SsmParameters``), difflib (a misspelt setting's hint), the Slack undo's modules, and what
+only an alert needs: the alert dispatcher and its message model, renderers, SNS and owner adapters (built with the
+first alert by ``wiring.FirstAlertDispatcher``); nor the exceptions' desk and watch (``app.exception_wiring``), nor
+the iam_user guardrail (the withheld user deletion is named in ``app.config``).
+
+The two exception records are NamedTuples, not frozen dataclasses: creating those two dataclasses cost ~12 M
+instructions of every cold start.
 
 A ``typing.NamedTuple`` whose field annotations are strings (``from __future__ import annotations``)
 compiles a ``ForwardRef`` for every field when the class is created: about 350 small ``compile`` calls
@@ -52,6 +58,16 @@ NOT_AT_COLD_START = (
     "iamwarden.adapters.slack_response",
     "slack_sdk",
     "aws_xray_sdk",
+    "iamwarden.app.dispatcher",
+    "iamwarden.alerts.message",
+    "iamwarden.alerts.render",
+    "iamwarden.adapters.sns",
+    "iamwarden.adapters.owners",
+    "iamwarden.app.exception_wiring",
+    "iamwarden.app.exception_desk",
+    "iamwarden.app.exception_watch",
+    "iamwarden.guardrails.iam_user",
+    "aws_lambda_powertools.utilities.idempotency",
 )
 
 
@@ -86,3 +102,34 @@ def test_modules_only_some_paths_need_are_not_imported_at_cold_start() -> None:
 def test_the_handler_recognises_the_slack_undo_command_the_interaction_endpoint_sends() -> None:
     handler_command, interactions_command = _probe()["undo_command"]
     assert handler_command == interactions_command
+
+
+def test_the_alert_dispatcher_is_built_with_the_first_alert_with_the_latest_settings_and_deadline() -> None:
+    """Settings parsed and a deadline set before the first alert reach the dispatcher it builds, and later ones too."""
+    from iamwarden.adapters.clients import ClientFactory
+    from iamwarden.alerts.notifications import Notification
+    from iamwarden.app.wiring import FirstAlertDispatcher
+    from iamwarden.domain.findings import Outcome
+
+    class Context:
+        def get_remaining_time_in_millis(self) -> int:
+            return 42_000
+
+    alerts = FirstAlertDispatcher(ClientFactory("111122223333"))
+    problems = alerts.configure({"alerts/owner_tag_keys": "team"})
+    alerts.set_deadline(Context())
+    assert problems == []
+    assert alerts._dispatcher is None  # nothing built by settings or a deadline
+
+    dispatcher = alerts.dispatcher()
+    assert dispatcher.settings.owner_tag_keys == ("team",)
+    assert dispatcher.remaining_seconds is not None
+    assert dispatcher.remaining_seconds() == 42.0
+    assert alerts.dispatcher() is dispatcher  # built once
+
+    invalid = alerts.configure({"alerts/owner_tag_keys": "bad\ttab"})
+    assert [problem.key for problem in invalid] == ["alerts/owner_tag_keys"]
+    assert alerts.dispatcher().settings == alerts.settings  # the latest settings, whatever they are
+
+    report = alerts.notify(Notification(Outcome.CONFIGURATION_ERROR, settings_prefix="/iamwarden"))
+    assert [delivery.channel for delivery in report.failed] == ["none"]  # the dispatcher's answer: no channel here

@@ -132,6 +132,14 @@ LAZY_IMPORTS: Mapping[tuple[str, str], str] = {
     ("iamwarden.app.backtest_cli", "iamwarden.backtest.adapters.aws"): _CLI_OPTIONAL,
     ("iamwarden.domain.settings", "difflib"): _DIFFLIB,
     ("iamwarden.alerts.settings", "difflib"): _DIFFLIB,
+    ("iamwarden.app.wiring", "aws_lambda_powertools.utilities.idempotency"): (
+        "Powertools Idempotency (~12 M instructions) is imported with the first event that has something to record: "
+        "an event judged with nothing to record is answered without it (README, Benchmarks)"
+    ),
+    ("iamwarden.app.wiring", "iamwarden.app.dispatcher"): (
+        "the alert dispatcher (alert model, renderers, SNS and owner adapters, ~20 M instructions) is built with "
+        "the enforcer's first alert: most events alert nothing (README, Benchmarks)"
+    ),
     ("iamwarden.app.dispatcher", "iamwarden.adapters.slack"): _SLACK,
     ("iamwarden.app.dispatcher", "iamwarden.adapters.slack_app"): _SLACK,
     ("iamwarden.prune.adapters.alert_notices", "iamwarden.adapters.slack"): _SLACK,

@@ -184,5 +184,5 @@ def test_the_enforcer_handler_imports_one_small_guardrail_module_before_an_event
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, env={**env, "PATH": ""}
     )
 
-    # The wiring reads iam_user's refusal of UserRemediation=delete (USER_DELETION_WITHHELD); no other module.
-    assert result.stdout.strip() == "['iam_user']"
+    # None: the refusal of UserRemediation=delete is named in app/config.py (USER_DELETION_WITHHELD).
+    assert result.stdout.strip() == "[]"

@@ -220,9 +220,19 @@ def test_a_yaml_value_error_is_reported_as_yaml(tmp_path: Path) -> None:
         load_settings_file(path)
 
 
+def test_the_withheld_user_deletion_names_the_iam_user_rules_option_and_its_choices() -> None:
+    """``app.config`` names the refusal itself (the wiring must not import ``guardrails.iam_user`` at cold start)."""
+    from iamwarden.app.config import USER_DELETION_WITHHELD
+    from iamwarden.guardrails.iam_user import IAM_USER_CREATED
+
+    option = IAM_USER_CREATED.options[USER_DELETION_WITHHELD.option]
+    assert USER_DELETION_WITHHELD.rule_id == IAM_USER_CREATED.id
+    assert {USER_DELETION_WITHHELD.value, USER_DELETION_WITHHELD.fallback} <= set(option.choices)
+
+
 def test_a_refused_value_falls_back_and_is_reported_globally_and_per_account() -> None:
+    from iamwarden.app.config import USER_DELETION_WITHHELD
     from iamwarden.domain.settings import parse_settings
-    from iamwarden.guardrails.iam_user import USER_DELETION_WITHHELD
 
     values = {
         "rules/iam-user-created/remediation": "delete",

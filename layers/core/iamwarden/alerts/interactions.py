@@ -14,6 +14,7 @@ import hashlib
 import hmac
 import json
 import logging
+import re
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple, Protocol
@@ -274,7 +275,7 @@ class Permissions:
     def is_approver(self, user_id: str) -> bool:
         if user_id in self.slack.approvers:
             return True
-        for group in sorted(item for item in self.slack.approvers if SLACK_GROUP_ID.fullmatch(item)):
+        for group in sorted(item for item in self.slack.approvers if re.fullmatch(SLACK_GROUP_ID, item)):
             if self.api is None:
                 continue
             try:

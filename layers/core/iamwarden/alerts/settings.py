@@ -62,14 +62,17 @@ ALERT_KEYS: Mapping[str, str] = MappingProxyType(
     }
 )
 
-TEAM_NAME = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
+# The value patterns are compiled on first use (``re.fullmatch`` keeps them in re's cache): only a configured
+# team, destination, user list or tag key is checked, and compiling all seven cost every cold start ~3 M
+# instructions (README, Benchmarks).
+TEAM_NAME = r"[a-z0-9][a-z0-9._-]{0,63}"
 # A tag key: 1-128 letters, digits, spaces and _ . : / = + - @ (IAM and S3 accept the same set).
-TAG_KEY = re.compile(r"[\w .:/=+\-@]{1,128}")
-SECRET_NAME = re.compile(r"[A-Za-z0-9/_+=.@-]{1,512}")
-SECRET_ARN = re.compile(r"arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]{1,512}")
-SLACK_CHANNEL = re.compile(r"[CG][A-Z0-9]{2,20}")
-SLACK_USER = re.compile(r"[UW][A-Z0-9]{2,20}")
-TOPIC_ARN = re.compile(r"arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?")
+TAG_KEY = r"[\w .:/=+\-@]{1,128}"
+SECRET_NAME = r"[A-Za-z0-9/_+=.@-]{1,512}"  # noqa: S105 - a pattern of secret names, not a secret
+SECRET_ARN = r"arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]{1,512}"  # noqa: S105
+SLACK_CHANNEL = r"[CG][A-Z0-9]{2,20}"
+SLACK_USER = r"[UW][A-Z0-9]{2,20}"
+TOPIC_ARN = r"arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?"
 
 
 class Destination(NamedTuple):
@@ -159,7 +162,7 @@ def alert_settings_from_parameters(
 
 
 def _team_problem(team: str, name: str, raw: Any) -> str | None:
-    if not TEAM_NAME.fullmatch(team.lower()):
+    if not re.fullmatch(TEAM_NAME, team.lower()):
         return f"team name {team!r} must be 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit"
     if name not in TEAM_KEYS:
         return _unknown(name, TEAM_KEYS, f"setting of team {team}")
@@ -175,13 +178,13 @@ def _team_problem(team: str, name: str, raw: Any) -> str | None:
                 "must name the Secrets Manager secret that holds the webhook URL, not the URL itself "
                 "(the URL is a credential: store it in Secrets Manager, then delete this parameter's history)"
             )
-        if not (SECRET_NAME.fullmatch(value) or SECRET_ARN.fullmatch(value)):
+        if not (re.fullmatch(SECRET_NAME, value) or re.fullmatch(SECRET_ARN, value)):
             return f"must be a Secrets Manager secret name or ARN, got {value!r}"
     elif name == "slack_channel":
-        if not SLACK_CHANNEL.fullmatch(value):
+        if not re.fullmatch(SLACK_CHANNEL, value):
             return f"must be a Slack channel id like C0123456789 (not its #name), got {value!r}"
     elif name == "sns_topic_arn":
-        if not TOPIC_ARN.fullmatch(value):
+        if not re.fullmatch(TOPIC_ARN, value):
             return f"must be an SNS topic ARN like arn:aws:sns:us-east-1:111122223333:team-alerts, got {value!r}"
         if value.endswith(".fifo"):
             return f"FIFO topics are not supported (alerts carry no message group), got {value!r}"
@@ -190,7 +193,7 @@ def _team_problem(team: str, name: str, raw: Any) -> str | None:
 
 def _slack_users(raw: Any) -> list[str]:
     users = _string_list(raw)
-    bad = [user for user in users if not SLACK_USER.fullmatch(user)]
+    bad = [user for user in users if not re.fullmatch(SLACK_USER, user)]
     if bad:
         raise ValueError(f"must be Slack user ids (U…, W…), got {', '.join(map(repr, bad))}")
     return users
@@ -200,7 +203,7 @@ def _tag_keys(raw: Any) -> tuple[str, ...]:
     items = _string_list(raw)
     if not items:
         raise ValueError("must name at least one tag key, e.g. owner,team")
-    bad = [item for item in items if not TAG_KEY.fullmatch(item)]
+    bad = [item for item in items if not re.fullmatch(TAG_KEY, item)]
     if bad:
         raise ValueError(
             f"tag keys are 1-128 letters, digits, spaces and _ . : / = + - @, got {', '.join(map(repr, bad))}"

@@ -32,8 +32,9 @@ from iamwarden.app.config import EnforcerConfig
 from iamwarden.app.dispatcher import build_alert_dispatcher
 from iamwarden.app.exception_cli import run_exception
 from iamwarden.app.exception_desk import undo_with_exception
+from iamwarden.app.exception_wiring import build_exception_desk
 from iamwarden.app.redeliver import redeliver
-from iamwarden.app.wiring import build_breaker, build_clients, build_exception_desk, build_executor
+from iamwarden.app.wiring import build_breaker, build_clients, build_executor
 from iamwarden.domain.breaker import BreakerSettings
 from iamwarden.domain.exceptions import AuditError, IamWardenError
 from iamwarden.domain.settings import settings_from_parameters

@@ -12,7 +12,7 @@ from typing import NamedTuple
 from iamwarden.domain import declared
 from iamwarden.domain.exceptions import ConfigurationError
 from iamwarden.domain.own import OwnIdentity, parse_own_roles
-from iamwarden.domain.settings import SETTINGS_MAX_AGE_SECONDS
+from iamwarden.domain.settings import SETTINGS_MAX_AGE_SECONDS, RefusedValue
 
 #: The names template.yaml gives its resources; the environment overrides each.
 DEFAULTS: Mapping[str, str] = {
@@ -27,6 +27,19 @@ DEFAULTS: Mapping[str, str] = {
     #: Seconds an event's idempotency record is kept (EventBridge and Lambda retry for at most a day).
     "IAMWARDEN_IDEMPOTENCY_SECONDS": str(2 * 24 * 3600),
 }
+
+#: Deleting users needs permissions the template grants only with UserRemediation=delete; without them the
+#: setting is refused (a configuration alert) and users are quarantined, never left alone on an AccessDenied.
+#: The iam-user-created rule's option, named here rather than in ``guardrails.iam_user`` so that the wiring
+#: does not import that guardrail at every cold start (tests/unit/test_config.py keeps them in step).
+USER_DELETION_WITHHELD = RefusedValue(
+    "iam-user-created",
+    "remediation",
+    "delete",
+    "quarantine",
+    "the stack was deployed with UserRemediation=quarantine, so its roles hold no permission to delete users "
+    "(redeploy with UserRemediation=delete to allow it)",
+)
 
 
 class EnforcerConfig(NamedTuple):

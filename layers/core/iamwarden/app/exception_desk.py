@@ -8,7 +8,6 @@ Who may approve is checked by the caller (IAM permissions on the CLI, ``slack.ap
 
 from __future__ import annotations
 
-import dataclasses
 import secrets
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -200,7 +199,7 @@ def _ended(exception: RuleException, status: ExceptionStatus, by: str, at: datet
 
 
 def _replace(exception: RuleException, **changes: Any) -> RuleException:
-    return dataclasses.replace(exception, **changes)
+    return exception._replace(**changes)
 
 
 def undo_with_exception(

@@ -14,10 +14,14 @@
   noteworthy with what and why, never remediated. A transient error fails the
   event instead, so Lambda retries it.
 
-Each CloudTrail event is processed once in effect: Powertools Idempotency
-(keyed on ``detail.eventID``) answers a redelivered event from the first
-answer, and each alert is claimed on the audit item before it is sent, so a
-retry after a partial failure never repeats an action or an alert.
+Each CloudTrail event is processed once in effect: an event with something to
+record (a finding, an unjudged rule, a rejection) goes through Powertools
+Idempotency (keyed on ``detail.eventID``), which answers a redelivered event
+from the first answer, and each alert is claimed on the audit item before it is
+sent, so a retry after a partial failure never repeats an action or an alert.
+An event with nothing to record is judged and answered without it: judging
+changes nothing, so judging it again is harmless, and most events are such
+(no idempotency record written, and no Idempotency import at cold start).
 """
 
 import hashlib
@@ -136,6 +140,7 @@ class EnforcerService:
         self.audit = executor.audit
         self.notifier = notifier
         self.telemetry = telemetry or NoTelemetry()
+        #: What an event with something to record goes through (``_process_event``, under Idempotency).
         self._process = idempotent(self._process_event) if idempotent else self._process_event
         self._register_context = register_context
         #: Hands the ``alerts/`` settings to the alert channels; returns their problems.
@@ -168,10 +173,16 @@ class EnforcerService:
         """Process one EventBridge event exactly once in effect; raise if a remediation failed."""
         if context is not None and self._register_context is not None:
             self._register_context(context)
-        result: dict[str, Any] = self._process(event=event)
+        judgement = self._judged(event)
+        if not (judgement.findings or judgement.unjudged or judgement.rejected):
+            self.telemetry.count(judgement.verdict.value.capitalize())
+            self._keep_observed(judgement, [])  # idempotent itself: a conditional put of what the change set
+            return _result(judgement, [])
+        result: dict[str, Any] = self._process(event=event, judgement=judgement)
         return result
 
-    def _process_event(self, event: Mapping[str, Any]) -> dict[str, Any]:
+    def _judged(self, event: Mapping[str, Any]) -> Judgement:
+        """The event judged with the live settings and exceptions (reporting invalid settings once)."""
         live = self.settings_source.current()
         problems = live.problems
         if self._configure_alerts is not None:
@@ -192,6 +203,14 @@ class EnforcerService:
             event_id=judgement.change.event_id if judgement.change else None,
             rule=",".join(judgement.rule_ids) or None,
         )
+        return judgement
+
+    def _process_event(self, event: Mapping[str, Any], judgement: Judgement) -> dict[str, Any]:
+        """Record, act on and alert what ``judgement`` found; once per event in effect (Idempotency).
+
+        Its module and name are part of the idempotency key (Powertools: ``<function>.<module>.<qualname>``),
+        so records written before it judged outside Idempotency still answer a redelivered event.
+        """
         self.telemetry.count(judgement.verdict.value.capitalize())
         if judgement.rejected:
             self._report_rejection(judgement, event)
@@ -214,13 +233,7 @@ class EnforcerService:
         if failures:
             raise EnforcementFailedError(failures)
         self._keep_observed(judgement, results)
-        return {
-            "verdict": judgement.verdict.value,
-            "reason": judgement.reason,
-            "event_id": judgement.change.event_id if judgement.change else None,
-            "rules": list(judgement.rule_ids),
-            "findings": [result.to_dict() for result in results],
-        }
+        return _result(judgement, results)
 
     def _keep_observed(self, judgement: Judgement, results: Sequence[FindingResult]) -> None:
         """Keep in the audit table what the change set (a policy's default version, a principal's boundary), so the
@@ -474,6 +487,17 @@ class EnforcerService:
                 settings_prefix=self.settings_source.prefix,
             ),
         )
+
+
+def _result(judgement: Judgement, results: Sequence[FindingResult]) -> dict[str, Any]:
+    """What ``handle`` answers (and Idempotency keeps for a redelivered event)."""
+    return {
+        "verdict": judgement.verdict.value,
+        "reason": judgement.reason,
+        "event_id": judgement.change.event_id if judgement.change else None,
+        "rules": list(judgement.rule_ids),
+        "findings": [result.to_dict() for result in results],
+    }
 
 
 def _safe_notify(notifier: Notifier, notification: Notification) -> DeliveryReport:

@@ -7,14 +7,8 @@ Lambda and what an operator runs (``iamwarden undo``) share one configuration.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
-from typing import Any
-
-from aws_lambda_powertools.utilities.idempotency import (
-    DynamoDBPersistenceLayer,
-    IdempotencyConfig,
-    idempotent_function,
-)
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
 
 from iamwarden.adapters.audit import AuditLog
 from iamwarden.adapters.breaker import KillSwitch, RemediationLedger
@@ -26,18 +20,20 @@ from iamwarden.adapters.origin_access_identities import LiveOriginAccessIdentiti
 from iamwarden.adapters.principals import LiveRoleDirectory
 from iamwarden.adapters.recorded import AuditRecorded
 from iamwarden.adapters.ssm_settings import SsmSettingsSource, ssm_parameters
-from iamwarden.alerts.notifications import Notifier
-from iamwarden.alerts.settings import parse_alert_settings
+from iamwarden.alerts.notifications import Notification, Notifier
+from iamwarden.alerts.settings import AlertSettings, parse_alert_settings
 from iamwarden.app.breaker import CircuitBreaker
-from iamwarden.app.config import EnforcerConfig
-from iamwarden.app.dispatcher import build_alert_dispatcher
-from iamwarden.app.exception_desk import ExceptionDesk
-from iamwarden.app.exception_watch import ExceptionWatch
+from iamwarden.app.config import USER_DELETION_WITHHELD, EnforcerConfig
 from iamwarden.app.executor import AccountClients, RemediationExecutor
 from iamwarden.app.service import EnforcerService, Telemetry
 from iamwarden.domain.breaker import kill_switch_name
-from iamwarden.domain.settings import ExceptionSettings, Settings, settings_from_parameters
-from iamwarden.guardrails.iam_user import USER_DELETION_WITHHELD
+from iamwarden.domain.delivery import DeliveryReport
+from iamwarden.domain.exceptions import SettingsProblem
+from iamwarden.domain.findings import Finding
+
+if TYPE_CHECKING:
+    from iamwarden.alerts.message import Owner
+    from iamwarden.app.dispatcher import AlertDispatcher
 
 
 def build_clients(config: EnforcerConfig, session: Any = None) -> ClientFactory:
@@ -57,65 +53,6 @@ def build_breaker(config: EnforcerConfig, clients: ClientFactory) -> CircuitBrea
 
 def build_exception_store(config: EnforcerConfig, clients: ClientFactory) -> ExceptionStore:
     return ExceptionStore(config.exceptions_table, clients.home_client("dynamodb"))
-
-
-def exception_settings(config: EnforcerConfig, clients: ClientFactory) -> ExceptionSettings:
-    """``<prefix>/exceptions/...`` as the enforcer reads them; an invalid value takes its default (the enforcer
-    alerts it as a configuration problem)."""
-    root = config.settings_prefix.rstrip("/")
-    ssm = clients.home_client("ssm")
-    values: dict[str, str] = {}
-    for page in ssm.get_paginator("get_parameters_by_path").paginate(Path=f"{root}/exceptions"):
-        values.update({item["Name"]: item["Value"] for item in page.get("Parameters", [])})
-    settings, _ = settings_from_parameters(values, root)
-    return settings.exceptions
-
-
-def build_exception_desk(config: EnforcerConfig, clients: ClientFactory) -> ExceptionDesk:
-    """The one desk every exception goes through (the CLI, the undo, Slack, the watch)."""
-    return ExceptionDesk(
-        build_exception_store(config, clients),
-        AuditLog(config.audit_table, clients.home_client("dynamodb")),
-        lambda: exception_settings(config, clients),
-    )
-
-
-def build_exception_watch(
-    config: EnforcerConfig, clients: ClientFactory | None = None, *, notifier: Notifier | None = None
-) -> ExceptionWatch:
-    """The hourly exception watch: the desk, the live settings, the enforcer's readers and alert channels."""
-    clients = clients or build_clients(config)
-    settings_source = SsmSettingsSource(
-        config.settings_prefix, ssm_parameters(clients.home_client("ssm")), max_age=config.settings_max_age
-    )
-    dispatcher = None
-    if notifier is None:
-        dispatcher = build_alert_dispatcher(clients)
-        notifier = dispatcher
-
-    def settings() -> Settings:
-        live = settings_source.current()
-        if dispatcher is not None:
-            dispatcher.settings, _ = parse_alert_settings(live.values)
-        return live.settings._replace(own=config.own)
-
-    region = os.environ.get("AWS_REGION") or "us-east-1"
-    desk = ExceptionDesk(
-        build_exception_store(config, clients),
-        AuditLog(config.audit_table, clients.home_client("dynamodb")),
-        lambda: settings().exceptions,
-    )
-    return ExceptionWatch(
-        desk,
-        notifier,
-        settings,
-        lambda account, region: AccountClients(clients, account, region),
-        home_account=clients.home_account,
-        region=region,
-        documents=LiveManagedPolicyDocuments(clients, region),
-        directory=LiveRoleDirectory(clients, region, regions=account_regions()),
-        settings_prefix=config.settings_prefix,
-    )
 
 
 def build_enforcer_service(
@@ -141,38 +78,17 @@ def build_enforcer_service(
     configure_alerts = before_remediation = None
     set_deadline: Any = None
     if notifier is None:
-        dispatcher = build_alert_dispatcher(clients, metrics=metrics)
-
-        def configure(values: Mapping[str, str]) -> list[Any]:
-            dispatcher.settings, problems = parse_alert_settings(values)
-            return problems
-
-        def deadline(context: Any) -> None:
-            dispatcher.remaining_seconds = lambda: context.get_remaining_time_in_millis() / 1000
-
+        dispatcher = FirstAlertDispatcher(clients, metrics)
         notifier, configure_alerts, before_remediation, set_deadline = (
             dispatcher,
-            configure,
+            dispatcher.configure,
             dispatcher.owner_of,
-            deadline,
+            dispatcher.set_deadline,
         )
     idempotent = register = None
     if idempotency:
-        store = DynamoDBPersistenceLayer(
-            table_name=config.idempotency_table, boto3_client=clients.home_client("dynamodb")
-        )
-        idempotency_config = IdempotencyConfig(
-            event_key_jmespath="detail.eventID",
-            expires_after_seconds=config.idempotency_seconds,
-            raise_on_no_idempotency_key=False,  # an event without an id is invalid and judged as such
-        )
-
-        def idempotent(function: Any) -> Any:
-            return idempotent_function(
-                data_keyword_argument="event", config=idempotency_config, persistence_store=store
-            )(function)
-
-        register = idempotency_config.register_lambda_context
+        first_finding = FirstFindingIdempotency(config, clients)
+        idempotent, register = first_finding, first_finding.register_lambda_context
 
     def register_context(context: Any) -> None:
         if register is not None:
@@ -200,6 +116,109 @@ def build_enforcer_service(
         recorded=AuditRecorded(executor.audit, clients.home_client("dynamodb")),
         exceptions=CachedActiveExceptions(build_exception_store(config, clients), config.settings_max_age),
     )
+
+
+class FirstFindingIdempotency:
+    """Powertools Idempotency (keyed on ``detail.eventID``), imported and configured with the first event that has
+    something to record.
+
+    ``EnforcerService`` puts only those events through it; an event it judges with nothing to record is
+    answered without it. Most events are such, and Idempotency is ~12 M instructions of a cold start (README,
+    Benchmarks). The invocation's Lambda context is registered whenever the enforcer is invoked, as before.
+    """
+
+    def __init__(self, config: EnforcerConfig, clients: ClientFactory) -> None:
+        self._config = config
+        self._clients = clients
+        self._context: Any = None
+        self._idempotency_config: Any = None
+        self._decorate: Callable[[Callable[..., Any]], Callable[..., Any]] | None = None
+
+    def register_lambda_context(self, context: Any) -> None:
+        self._context = context
+        if self._idempotency_config is not None:
+            self._idempotency_config.register_lambda_context(context)
+
+    def __call__(self, function: Callable[..., Any]) -> Callable[..., Any]:
+        """``function`` made idempotent on its ``event`` argument, the first time it is called."""
+        made: list[Callable[..., Any]] = []
+
+        def once_in_effect(**arguments: Any) -> Any:
+            if not made:
+                made.append(self.decorator()(function))
+            return made[0](**arguments)
+
+        return once_in_effect
+
+    def decorator(self) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+        if self._decorate is None:
+            # Imported here, with the first event that has something to record (tests/unit/test_layers.py).
+            from aws_lambda_powertools.utilities.idempotency import (  # noqa: PLC0415
+                DynamoDBPersistenceLayer,
+                IdempotencyConfig,
+                idempotent_function,
+            )
+
+            store = DynamoDBPersistenceLayer(
+                table_name=self._config.idempotency_table, boto3_client=self._clients.home_client("dynamodb")
+            )
+            idempotency_config = IdempotencyConfig(
+                event_key_jmespath="detail.eventID",
+                expires_after_seconds=self._config.idempotency_seconds,
+                raise_on_no_idempotency_key=False,  # an event without an id is invalid and judged as such
+            )
+            if self._context is not None:
+                idempotency_config.register_lambda_context(self._context)
+            self._idempotency_config = idempotency_config
+
+            def decorate(function: Callable[..., Any]) -> Callable[..., Any]:
+                made: Callable[..., Any] = idempotent_function(
+                    data_keyword_argument="event", config=idempotency_config, persistence_store=store
+                )(function)
+                return made
+
+            self._decorate = decorate
+        return self._decorate
+
+
+class FirstAlertDispatcher:
+    """The enforcer's alert dispatcher (``app.dispatcher``), imported and built with the first alert.
+
+    Most events alert nothing, and the dispatcher brings the alert model, its renderers and the SNS and
+    owner adapters: some 20 M instructions of every cold start (README, Benchmarks). The ``alerts/...``
+    settings are still parsed with every event, so their problems are reported as before; the dispatcher
+    gets the latest settings and the invocation's deadline whenever it is used.
+    """
+
+    def __init__(self, clients: ClientFactory, metrics: Any = None) -> None:
+        self._clients = clients
+        self._metrics = metrics
+        self._dispatcher: AlertDispatcher | None = None
+        self.settings = AlertSettings()
+        self.remaining_seconds: Any = None
+
+    def configure(self, values: Mapping[str, str]) -> list[SettingsProblem]:
+        self.settings, problems = parse_alert_settings(values)
+        return problems
+
+    def set_deadline(self, context: Any) -> None:
+        self.remaining_seconds = lambda: context.get_remaining_time_in_millis() / 1000
+
+    def notify(self, notification: Notification) -> DeliveryReport:
+        return self.dispatcher().notify(notification)
+
+    def owner_of(self, finding: Finding) -> Owner | None:
+        return self.dispatcher().owner_of(finding)
+
+    def dispatcher(self) -> AlertDispatcher:
+        if self._dispatcher is None:
+            # Imported here, with the first alert (tests/unit/test_layers.py, LAZY_IMPORTS).
+            from iamwarden.app.dispatcher import build_alert_dispatcher  # noqa: PLC0415
+
+            self._dispatcher = build_alert_dispatcher(self._clients, metrics=self._metrics)
+        self._dispatcher.settings = self.settings
+        self._dispatcher.remaining_seconds = self.remaining_seconds
+        return self._dispatcher
 
 
 def account_regions() -> tuple[str, ...]:

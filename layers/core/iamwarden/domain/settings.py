@@ -36,12 +36,14 @@ DEFAULT_OWN_ROLES = ("iamwarden-*",)
 SETTINGS_MAX_AGE_SECONDS = 60
 #: Subtrees of the settings prefix that other parts of IAM Warden read and validate themselves.
 DELEGATED_SETTINGS = ("alerts", "prune", "slack")
-_NETWORK_ID = re.compile(r"vpce?-[0-9a-f]{8,17}")
-_CANONICAL_ID = re.compile(r"[0-9a-fA-F]{64}")
+# The identifier shapes are compiled on first use (``re.fullmatch`` keeps them in re's cache): only a setting of
+# that kind is checked, and compiling them all cost every cold start of the enforcer (README, Benchmarks).
+_NETWORK_ID = r"vpce?-[0-9a-f]{8,17}"
+_CANONICAL_ID = r"[0-9a-fA-F]{64}"
 #: A GitHub user or organisation name: letters, digits and single hyphens, at most 39 characters.
-GITHUB_OWNER = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}")
+GITHUB_OWNER = r"[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}"
 #: A Cognito identity pool id, as the Cognito API's ``IdentityPoolId`` pattern spells it (``us-east-1:…``).
-IDENTITY_POOL_ID = re.compile(r"[\w-]+:[0-9a-f-]+")
+IDENTITY_POOL_ID = r"[\w-]+:[0-9a-f-]+"
 
 #: Top-level settings: path -> (kind, documentation). Defaults live on ``Settings``.
 GLOBAL_KEYS: Mapping[str, tuple[str, str]] = {
@@ -565,9 +567,9 @@ def _accounts(raw: Any) -> tuple[str, ...]:
     return _identifiers(raw, ACCOUNT_ID, "12-digit account ids")
 
 
-def _identifiers(raw: Any, shape: re.Pattern[str], what: str) -> tuple[str, ...]:
+def _identifiers(raw: Any, shape: str | re.Pattern[str], what: str) -> tuple[str, ...]:
     items = _string_list(raw)
-    bad = [item for item in items if not shape.fullmatch(item)]
+    bad = [item for item in items if not re.fullmatch(shape, item)]
     if bad:
         raise ValueError(f"must be {what}, got {', '.join(map(repr, bad))}")
     return tuple(items)
@@ -619,8 +621,8 @@ SLACK_KEYS: Mapping[str, str] = {
     "owners_may_undo": "on lets the owner team's Slack users (alerts/teams/<team>/slack_users) undo remediations "
     "of their own resources; off (the default) leaves undo to the approvers",
 }
-SLACK_USER_ID = re.compile(r"[UW][A-Z0-9]{2,20}")
-SLACK_GROUP_ID = re.compile(r"S[A-Z0-9]{2,20}")
+SLACK_USER_ID = r"[UW][A-Z0-9]{2,20}"
+SLACK_GROUP_ID = r"S[A-Z0-9]{2,20}"
 
 
 class SlackSettings(NamedTuple):
@@ -644,7 +646,9 @@ def parse_slack_settings(values: Mapping[str, Any]) -> tuple[SlackSettings, list
             except ValueError as exc:
                 problems.append(SettingsProblem(path, str(exc)))
                 continue
-            bad = [item for item in items if not (SLACK_USER_ID.fullmatch(item) or SLACK_GROUP_ID.fullmatch(item))]
+            bad = [
+                item for item in items if not (re.fullmatch(SLACK_USER_ID, item) or re.fullmatch(SLACK_GROUP_ID, item))
+            ]
             if bad:
                 problems.append(
                     SettingsProblem(

@@ -16,7 +16,6 @@ from iamwarden.domain.arns import iam_arn
 from iamwarden.domain.catalog import OptionSpec, RuleSpec, Severity
 from iamwarden.domain.exceptions import UndoError
 from iamwarden.domain.findings import RemediationStep, StepAction
-from iamwarden.domain.settings import RefusedValue
 from iamwarden.domain.wildcards import wildcard_match
 from iamwarden.guardrails.base import Evaluation, RuleContext
 from iamwarden.guardrails.remediation import AccountClients, Permissions, StepRun, pages, policy_document
@@ -44,17 +43,6 @@ IAM_USER_CREATED = RuleSpec(
         "An IAM user has a password and access keys that never expire, so a leaked key keeps working until "
         "someone notices; people and workloads here sign in through roles and single sign-on instead."
     ),
-)
-
-#: Deleting users needs permissions the template grants only with UserRemediation=delete; without them the
-#: setting is refused (a configuration alert) and users are quarantined, never left alone on an AccessDenied.
-USER_DELETION_WITHHELD = RefusedValue(
-    IAM_USER_CREATED.id,
-    "remediation",
-    "delete",
-    "quarantine",
-    "the stack was deployed with UserRemediation=quarantine, so its roles hold no permission to delete users "
-    "(redeploy with UserRemediation=delete to allow it)",
 )
 
 QUARANTINE_POLICY_NAME = "iamwarden-quarantine"
