@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import copy
 import json
-from typing import Any
+from typing import Any, cast
 
 import pytest
 
@@ -20,6 +20,7 @@ from iamwarden.domain.declared_content import declared_rule, fill
 from iamwarden.domain.findings import Verdict
 from iamwarden.domain.settings import Settings, load_settings
 from iamwarden.guardrails.engine import judge_event
+from iamwarden.guardrails.remediation import AccountClients
 from tests.conftest import SAMPLE_OWN, load_event
 
 RULE = "iamwarden-tampered"
@@ -78,7 +79,7 @@ def test_the_declared_pattern_matches_whatever_the_order_of_keys_and_values() ->
     rule = declared_rule("iamwarden-central/iamwarden-iam-user-created", OWN, "aws", "us-east-1", HOME)
     assert rule is not None
     pattern = dict(reversed(list(rule.pattern.items())))
-    pattern["source"] = list(reversed(pattern["source"])) + []
+    pattern["source"] = list(reversed(pattern["source"]))
     event = put_rule("iamwarden-central/iamwarden-iam-user-created", eventPattern=json.dumps(pattern))
     assert tampering(judge(event)) == []
 
@@ -241,7 +242,7 @@ def setting(entries: list[dict[str, Any]] | Exception, **values: Any) -> Any:
     return judge_event(
         event,
         load_settings(values)._replace(own=OWN),
-        live_clients=lambda account, region: Clients(History(entries)),
+        live_clients=lambda account, region: cast("AccountClients", Clients(History(entries))),
     )
 
 
@@ -270,7 +271,8 @@ def test_cloudformation_writing_another_value_is_high_and_put_back_with_restore(
 
 def test_a_setting_whose_written_value_cannot_be_read_is_alert_only() -> None:
     [finding] = tampering(setting(RuntimeError("throttled")))
-    assert finding.needs_context and "its history: throttled" in finding.needs_context[0]
+    assert finding.needs_context
+    assert "its history: throttled" in finding.needs_context[0]
     [finding] = tampering(setting([entry(1, "alert")]))
     assert "version 3 is not in its history" in finding.needs_context[0]
     assert finding.plan == ()
