@@ -11,8 +11,6 @@ fill makes the declared content unknown (None): the change is then judged on a f
 Pure: no AWS call.
 """
 
-from __future__ import annotations
-
 import json
 import re
 from collections.abc import Mapping
