@@ -8,6 +8,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import botocore.loaders
@@ -135,6 +136,9 @@ SAMPLE_OWN = OwnIdentity(
         {"iamwarden-forward-iam", "iamwarden-forward-s3", "iamwarden-forward-guard-a", "iamwarden-forward-guard-b"}
     ),
     stack_name="iamwarden",
+    stack_set_name="iamwarden-member",
+    # The template's number for the Slack endpoint (declared.RESERVED_CONCURRENCY); the enforcer's: none.
+    reserved_concurrency=MappingProxyType({"iamwarden-slack-interactions": 5}),
     signed_url_functions=frozenset({"iamwarden-slack-interactions"}),
     home_policies=frozenset(
         f"arn:aws:iam::{SAMPLE_HOME_ACCOUNT}:policy/iamwarden-enforcer-remediations-{n}-us-east-1" for n in (1, 2, 3)

@@ -1696,6 +1696,176 @@ def member_rule_patterns() -> dict[str, str]:
     }
 
 
+#: The security account's own roles as the generated content names them (``${role:KIND}``, ``${role-arn:KIND}``).
+_HOME_ROLE_KINDS = ROLE_KINDS["template.yaml"]
+#: The stack parameters whose deployed value the enforcer knows from its environment (the member roles' names).
+_KNOWN_PARAMETERS = {"MemberRoleName": "${member-role:remediator}"}
+_SUB_TOKEN = re.compile(r"\$\{([A-Za-z0-9]+)(\.Arn)?\}")
+
+
+class _Resolver:
+    """A template value as text with the ``${...}`` the enforcer fills in (``domain.declared_content``).
+
+    ``${AWS::Partition}``, ``${AWS::Region}``, ``${AWS::AccountId}``: the event's; ``${role:KIND}`` and
+    ``${role-arn:KIND}``: an own role's name and ARN; ``${member-role:KIND}``: a member role's name; ``${secret:NAME}``:
+    a secret's ARN as ``!Ref`` gives it. Every other reference is resolved here: a resource's name or ARN, a stack
+    parameter's default (a deploy with another value is judged against the default, and says so).
+    """
+
+    def __init__(self, template: Mapping[str, Any]) -> None:
+        self.resources: Mapping[str, Any] = template["Resources"]
+        self.parameters: Mapping[str, Any] = template.get("Parameters", {})
+
+    def ref(self, logical: str, attribute: str | None = None) -> str:
+        if logical.startswith("AWS::"):
+            if attribute is None and logical in ("AWS::Partition", "AWS::Region", "AWS::AccountId"):
+                return "${" + logical + "}"
+            raise GenerationError(f"an own rule names {logical}, which the enforcer cannot fill in")
+        if logical in _HOME_ROLE_KINDS:
+            kind = _HOME_ROLE_KINDS[logical]
+            return "${role-arn:" + kind + "}" if attribute == "Arn" else "${role:" + kind + "}"
+        if logical in _KNOWN_PARAMETERS and attribute is None:
+            return _KNOWN_PARAMETERS[logical]
+        if logical in self.parameters and attribute is None:
+            default = self.parameters[logical].get("Default")
+            if default is None:
+                raise GenerationError(f"an own rule names the parameter {logical}, which has no default")
+            return str(default)
+        resource = self.resources.get(logical)
+        if resource is None:
+            raise GenerationError(f"an own rule names {logical}, which the template does not declare")
+        kind, properties = resource["Type"], resource.get("Properties", {})
+        account = "${AWS::Partition}:%s:${AWS::Region}:${AWS::AccountId}"
+        if kind == "AWS::Events::EventBus":
+            name = str(properties["Name"])
+            return f"arn:{account % 'events'}:event-bus/{name}" if attribute == "Arn" else name
+        if kind in ("AWS::Serverless::Function", "AWS::Lambda::Function"):
+            name = str(properties["FunctionName"])
+            return f"arn:{account % 'lambda'}:function:{name}" if attribute == "Arn" else name
+        if kind == "AWS::IAM::ManagedPolicy" and attribute is None:
+            return "arn:${AWS::Partition}:iam::${AWS::AccountId}:policy/" + str(
+                self.value(properties["ManagedPolicyName"])
+            )
+        if kind == "AWS::SecretsManager::Secret" and attribute is None:
+            return "${secret:" + str(properties["Name"]) + "}"
+        raise GenerationError(f"an own rule names {logical} ({kind}), which the enforcer cannot fill in")
+
+    def text(self, sub: str) -> str:
+        def one(match: re.Match[str]) -> str:
+            return self.ref(match.group(1), "Arn" if match.group(2) else None)
+
+        return _SUB_TOKEN.sub(one, sub)  # ${AWS::...} (no match: a colon) stays for the enforcer
+
+    def value(self, value: Any) -> Any:
+        if isinstance(value, Mapping):
+            if list(value) == ["Ref"]:
+                return self.ref(str(value["Ref"]))
+            if list(value) == ["Fn::GetAtt"]:
+                target = value["Fn::GetAtt"]
+                logical, attribute = target.split(".", 1) if isinstance(target, str) else (target[0], target[1])
+                return self.ref(str(logical), str(attribute))
+            if list(value) == ["Fn::Sub"] and isinstance(value["Fn::Sub"], str):
+                return self.text(value["Fn::Sub"])
+            if any(key.startswith("Fn::") for key in value):
+                raise GenerationError(f"an own rule holds {sorted(value)}, which the enforcer cannot fill in")
+            return {key: self.value(inner) for key, inner in value.items()}
+        if isinstance(value, list):
+            return [self.value(inner) for inner in value]
+        return value
+
+
+def _template_as_generated() -> str:
+    """template.yaml with its generated blocks as this run writes them (the rules' patterns are among them)."""
+    text = (ROOT / "template.yaml").read_text(encoding="utf-8")
+    for block in BLOCKS:
+        if block.path == "template.yaml":
+            text = splice(text, block.path, block.name, block.render())
+    return text
+
+
+def own_rule_content() -> dict[str, dict[str, Any]]:
+    """Each rule of the security account's stack (``OWN_RULES``' keys) as the template declares it: its pattern or
+    schedule, its state and the ARN of its one target (``${...}`` for the enforcer to fill in)."""
+    template = yaml_parse(_template_as_generated())
+    resolve = _Resolver(template)
+    content: dict[str, dict[str, Any]] = {}
+
+    def add(name: Any, bus: Any, pattern: Any, schedule: Any, *, state: Any, target: Any) -> None:
+        bus_name = "default" if bus in (None, "default") else resolve.value(bus)
+        key = str(name) if bus_name == "default" else f"{bus_name}/{name}"
+        content[key] = {
+            "pattern": resolve.value(pattern) if pattern is not None else None,
+            "schedule": resolve.value(schedule) if schedule is not None else None,
+            "state": str(state) if state is not None else "ENABLED",
+            "target": resolve.value(target),
+        }
+
+    for logical, resource in template["Resources"].items():
+        properties = resource.get("Properties", {})
+        if resource["Type"] == "AWS::Events::Rule":
+            targets = properties.get("Targets", [])
+            if len(targets) != 1 or any(key in targets[0] for key in ("Input", "InputPath", "InputTransformer")):
+                raise GenerationError(f"rule {logical} declares other than one target passing the event on")
+            add(
+                properties["Name"],
+                properties.get("EventBusName"),
+                properties.get("EventPattern"),
+                properties.get("ScheduleExpression"),
+                state=properties.get("State"),
+                target=targets[0]["Arn"],
+            )
+        elif resource["Type"] == "AWS::Serverless::Function":
+            for event in (properties.get("Events") or {}).values():
+                spec = event.get("Properties", {})
+                if event["Type"] not in ("EventBridgeRule", "Schedule"):
+                    continue
+                if any(key in spec for key in ("Input", "InputPath", "InputTransformer", "Enabled")):
+                    raise GenerationError(f"an event of {logical} declares what the content check does not read")
+                add(
+                    spec.get("RuleName") or spec.get("Name"),
+                    spec.get("EventBusName"),
+                    spec.get("Pattern"),
+                    spec.get("Schedule"),
+                    state=spec.get("State"),
+                    target={"Fn::GetAtt": f"{logical}.Arn"},
+                )
+    missing = sorted(set(own_rule_names()) - set(content))
+    if missing:
+        raise GenerationError(f"the own rules {missing} are not found in template.yaml")
+    return {key: content[key] for key in sorted(own_rule_names())}
+
+
+def declared_concurrency() -> dict[str, int]:
+    """Each function of the stack whose reserved concurrency the template declares as a number (the enforcer's is a
+    parameter: its environment says, ``IAMWARDEN_ENFORCER_RESERVED_CONCURRENCY``)."""
+    template = yaml_parse((ROOT / "template.yaml").read_text(encoding="utf-8"))
+    return {
+        str(resource["Properties"]["FunctionName"]): int(resource["Properties"]["ReservedConcurrentExecutions"])
+        for resource in template["Resources"].values()
+        if resource["Type"] == "AWS::Serverless::Function"
+        and isinstance(resource.get("Properties", {}).get("ReservedConcurrentExecutions"), int)
+    }
+
+
+def setting_defaults() -> dict[str, str]:
+    """The value each settings parameter of the stack has when deployed with the template's defaults (relative to
+    the prefix); a value the template computes otherwise (``!If``, ``!Join``) is left out."""
+    template = yaml_parse((ROOT / "template.yaml").read_text(encoding="utf-8"))
+    parameters = template.get("Parameters", {})
+    defaults: dict[str, str] = {}
+    for resource in template["Resources"].values():
+        properties = resource.get("Properties", {})
+        name = _cfn_name(properties.get("Name")) if resource["Type"] == "AWS::SSM::Parameter" else None
+        if not name or not name.startswith("${SettingsPrefix}/"):
+            continue
+        value = properties.get("Value")
+        if isinstance(value, Mapping) and list(value) == ["Ref"] and value["Ref"] in parameters:
+            value = parameters[value["Ref"]].get("Default")
+        if isinstance(value, (str, int, float)) and not isinstance(value, bool):
+            defaults[name.removeprefix("${SettingsPrefix}/")] = str(value)
+    return defaults
+
+
 def _single_quoted(text: str) -> str:
     """``text`` as the inside of a single-quoted Python literal (the formatter's choice for JSON with quotes)."""
     if "'" in text or "\\" in text:
@@ -1734,6 +1904,29 @@ def render_declared_own() -> str:
             set(own_rule_names()),
             "Every EventBridge rule of the security account's stack by exact name (bus/name; bare on the default bus).",
         ),
+        "#: Each rule of the security account's stack as its template declares it (``domain.declared_content``):",
+        "#: JSON of its EventPattern or schedule, its state and its one target's ARN, the event passed on unchanged.",
+        "OWN_RULE_CONTENT: Mapping[str, str] = MappingProxyType(",
+        "    {",
+        *(
+            f"        {json.dumps(name)}: '{_single_quoted(json.dumps(rule, sort_keys=True))}',  # noqa: E501"
+            for name, rule in own_rule_content().items()
+        ),
+        "    }",
+        ")",
+        "#: The reserved concurrency the template declares as a number, by function (the enforcer's is a parameter).",
+        "RESERVED_CONCURRENCY: Mapping[str, int] = MappingProxyType(",
+        "    {",
+        *(f"        {json.dumps(name)}: {value}," for name, value in sorted(declared_concurrency().items())),
+        "    }",
+        ")",
+        "#: The value of each settings parameter the stack creates, with the template's defaults (relative to the",
+        "#: prefix); a value the template computes otherwise is not here.",
+        "SETTING_DEFAULTS: Mapping[str, str] = MappingProxyType(",
+        "    {",
+        *(f"        {json.dumps(name)}: {json.dumps(value)}," for name, value in sorted(setting_defaults().items())),
+        "    }",
+        ")",
         "#: The member stack's forwarding rules: each EventPattern as JSON, with the ``${...}`` the stack fills in",
         "#: (``${AWS::Partition}``, ``${AWS::AccountId}``, ``${MemberRoleName}``, ``${PrunerMemberRoleName}``).",
         "MEMBER_RULE_PATTERNS: Mapping[str, str] = MappingProxyType(",

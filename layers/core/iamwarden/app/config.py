@@ -118,7 +118,8 @@ def own_identity_from_environment(environ: Mapping[str, str] | None = None) -> O
         foreign = [arn for arn in home_roles.values() if arn.split(":")[4:5] != [home]]
         if foreign:
             raise ConfigurationError(f"IAMWARDEN_OWN_ROLE_ARNS names roles outside account {home}: {foreign}")
-    reserved: dict[str, int] = {}
+    # The template's numbers (the Slack endpoint's 5), and the enforcer's from its parameter; deployed only.
+    reserved: dict[str, int] = dict(declared.RESERVED_CONCURRENCY) if home is not None else {}
     concurrency = env.get("IAMWARDEN_ENFORCER_RESERVED_CONCURRENCY", "").strip()
     if concurrency:
         if not concurrency.isdigit():
@@ -143,6 +144,7 @@ def own_identity_from_environment(environ: Mapping[str, str] | None = None) -> O
         member_rules=_names(env, "IAMWARDEN_MEMBER_RULES"),
         reserved_concurrency=MappingProxyType(reserved),
         stack_name=env.get("IAMWARDEN_STACK_NAME") or None,
+        stack_set_name=env.get("IAMWARDEN_MEMBER_STACK_SET") or None,
         signed_url_functions=_names(env, "IAMWARDEN_OWN_SIGNED_URL_FUNCTIONS"),
         home_policies=_names(env, "IAMWARDEN_ENFORCER_POLICY_ARNS"),
         member_policies=_names(env, "IAMWARDEN_MEMBER_POLICY_NAMES"),

@@ -125,6 +125,9 @@ class OwnIdentity(NamedTuple):
     reserved_concurrency: Mapping[str, int] = MappingProxyType({})
     #: The stack's name, for the exact redeploy command an alert gives.
     stack_name: str | None = None
+    #: The member StackSet's name (``MemberStackSetName``): its operations are judged where it is administered
+    #: from the security account.
+    stack_set_name: str | None = None
     #: Own functions whose URL is public by design because the function authenticates each request itself
     #: (the Slack interaction endpoint checks Slack's signature): auth type NONE on their URL is no finding.
     signed_url_functions: frozenset[str] = frozenset()

@@ -49,10 +49,11 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any, ClassVar, NamedTuple
 
-from iamwarden.adapters.errors import ignoring, is_gone
+from iamwarden.adapters.errors import error_code, ignoring, is_gone
 from iamwarden.domain import declared
 from iamwarden.domain.arns import iam_arn
 from iamwarden.domain.catalog import Mode, OptionSpec, RuleSpec, Severity
+from iamwarden.domain.declared_content import DeclaredRule, declared_rule, rule_differences, target_differences
 from iamwarden.domain.documents import PolicyKind, decode_policy_document
 from iamwarden.domain.exceptions import InvalidEventError, RemediationError, UndoError
 from iamwarden.domain.findings import Finding, RemediationStep, StepAction
@@ -143,6 +144,17 @@ STACK_EVENTS = frozenset(
         "UpdateTerminationProtection",
     }
 )
+#: The member StackSet (administered from the security account as its delegated administrator): an update with
+#: another template, or its instances deleted, takes IAM Warden out of every member account at once.
+STACK_SET_EVENTS = frozenset(
+    {
+        "UpdateStackSet",
+        "DeleteStackSet",
+        "CreateStackInstances",
+        "UpdateStackInstances",
+        "DeleteStackInstances",
+    }
+)
 #: The Slack credentials the alerts go out with: a new value (or another version made current) redirects or
 #: silences Slack, a deleted secret, another key, a resource policy or a rotation to someone's function as well.
 SECRET_EVENTS = frozenset(
@@ -171,6 +183,7 @@ IAMWARDEN_TAMPERED = RuleSpec(
     | KEY_EVENTS
     | ALARM_EVENTS
     | STACK_EVENTS
+    | STACK_SET_EVENTS
     | SECRET_EVENTS
     | FUNCTION_EVENTS
     | QUEUE_EVENTS
@@ -212,7 +225,7 @@ EVENT_KEYS = frozenset(
     | {(SNS, name) for name in TOPIC_EVENTS}
     | {(KMS, name) for name in KEY_EVENTS}
     | {(CLOUDWATCH, name) for name in ALARM_EVENTS}
-    | {(CLOUDFORMATION, name) for name in STACK_EVENTS}
+    | {(CLOUDFORMATION, name) for name in STACK_EVENTS | STACK_SET_EVENTS}
     | {(SECRETSMANAGER, name) for name in SECRET_EVENTS}
 )
 
@@ -257,9 +270,21 @@ class TamperingRule:
                 if unlike is not None:  # a declared name, another document: maybe a deploy, maybe another stack
                     evaluation.findings.append(_unlike_finding(context, what, arn, unlike))
                     return evaluation
-                evaluation.compliant.append(f"CloudFormation deploying IAM Warden's own stack changed {what}")
-                return evaluation
-            stack_change = f" through CloudFormation, but {undeclared}, which IAM Warden's stack does not declare"
+                content = unlike_the_template(context)
+                if content.unknown:
+                    evaluation.findings.append(_unknown_content_finding(context, target, content.unknown))
+                    return evaluation
+                if content.difference is None:
+                    declares = ", as its template declares" if content.compared else ""
+                    evaluation.compliant.append(
+                        f"CloudFormation deploying IAM Warden's own stack changed {what}{declares}"
+                    )
+                    return evaluation
+                stack_change = f" through CloudFormation, but with {content.difference}"
+                if change.event_source == SSM:  # a stack parameter may change a setting: high, not critical
+                    target = target._replace(severity=Severity.HIGH)
+            else:
+                stack_change = f" through CloudFormation, but {undeclared}, which IAM Warden's stack does not declare"
         if target.fine is not None:
             evaluation.compliant.append(target.fine)
             return evaluation
@@ -374,7 +399,7 @@ class TamperingRule:
                 return None
             arn = f"arn:{partition}:events:{region}:{account}:rule/{key}"
             plan = []
-            if name == "DisableRule":
+            if name == "DisableRule" or (name == "PutRule" and parameters.get("state") == "DISABLED"):
                 plan.append(
                     RemediationStep(
                         EnableOwnRule.action,
@@ -675,12 +700,16 @@ def _central_bus_target(context: RuleContext) -> Target | None:
 def _own_stack_target(context: RuleContext) -> Target | None:
     """An operation on IAM Warden's own stack (by name or stack ARN) in the security account; None if another.
 
+    The member StackSet's operations are ``_own_stack_set_target``'s.
+
     Only ``operators`` deploy IAM Warden (checked by the caller): anyone else's update, change set or stack policy
     is alerted (high: it may be a deploy by someone not yet listed), a deletion or termination protection switched
     off is critical. Nothing is put back: the stack's own history says what changed.
     """
     change = context.change
     own = context.settings.own
+    if change.event_name in STACK_SET_EVENTS:
+        return _own_stack_set_target(context)
     stack = own.stack_name
     given = _text(change.request_parameters, "stackName") or ""  # ExecuteChangeSet may name only the change set
     name = given.split(":stack/", 1)[1].split("/", 1)[0] if ":stack/" in given else given
@@ -714,6 +743,98 @@ def _own_stack_target(context: RuleContext) -> Target | None:
         f"{stack}) and deploy IAM Warden's template again; if it was, add the deployer to "
         f"rules/{IAMWARDEN_TAMPERED.id}/operators so its next deploy is known",
     )
+
+
+def _own_stack_set_target(context: RuleContext) -> Target | None:
+    """An operation on the member StackSet (``MemberStackSetName``, by name, id or ARN), or None for another.
+
+    Administered from the security account (its delegated administrator), the StackSet deploys IAM Warden to every
+    member account: an update with another template or parameters rewrites the member roles' trust and the
+    forwarding rules everywhere at once, and deleted instances take IAM Warden out of those accounts. Only
+    ``operators`` run it (checked by the caller); anyone else's operation is critical (new instances: high), and
+    alert-only: no API puts a deleted instance or an earlier template back as it was, so the alert gives the
+    command that does.
+    """
+    change = context.change
+    own = context.settings.own
+    parameters = change.request_parameters
+    stack_set = own.stack_set_name
+    given = _text(parameters, "stackSetName") or ""
+    name = given.split(":stackset/", 1)[-1].split(":", 1)[0]  # a name, an id (name:uuid) or an ARN
+    if not stack_set or name != stack_set:
+        return None
+    arn = f"arn:{context.partition}:cloudformation:{change.region}:{change.account}:stackset/{stack_set}"
+    event = change.event_name
+    call_as = " --call-as DELEGATED_ADMIN" if parameters.get("callAs") == "DELEGATED_ADMIN" else ""
+    where = _stack_instances(parameters)
+    update = (
+        f"aws cloudformation update-stack-set --stack-set-name {stack_set}{call_as} --template-body "
+        "file://member/template.yaml --capabilities CAPABILITY_NAMED_IAM --parameters "
+        f"ParameterKey=CentralAccountId,ParameterValue={own.home_account or '<the security account>'} "
+        f"ParameterKey=OrganizationId,ParameterValue={own.organization_id or '<your organisation>'}"
+    )
+    if event == "DeleteStackInstances":
+        done = (
+            f"IAM Warden neither sees nor acts in {where} until its member stack is back, and no API restores a "
+            f"deleted instance as it was: aws cloudformation create-stack-instances --stack-set-name {stack_set}"
+            f"{call_as} {_instances_arguments(parameters)}"
+        )
+        return Target(f"its member StackSet {stack_set} (instances deleted in {where})", arn, [], done=done)
+    if event == "DeleteStackSet":
+        done = (
+            "its instances were deleted first, so no member account is guarded: create it again as the README "
+            f"(AWS Organizations) says, aws cloudformation create-stack-set --stack-set-name {stack_set}{call_as} "
+            "--template-body file://member/template.yaml --permission-model SERVICE_MANAGED --auto-deployment "
+            "Enabled=true,RetainStacksOnAccountRemoval=false --capabilities CAPABILITY_NAMED_IAM, then "
+            "create-stack-instances for your organisation's accounts and regions"
+        )
+        return Target(f"its member StackSet {stack_set} (deleted)", arn, [], done=done)
+    if event == "CreateStackInstances":
+        done = (
+            f"new member stacks in {where}; if it was not your deploy, see that they hold IAM Warden's template and "
+            f"parameters (aws cloudformation list-stack-instances --stack-set-name {stack_set}{call_as}); if it was, "
+            f"add the deployer to rules/{IAMWARDEN_TAMPERED.id}/operators"
+        )
+        return Target(f"its member StackSet {stack_set}", arn, [], severity=Severity.HIGH, done=done)
+    overrides = " with parameter overrides" if parameters.get("parameterOverrides") else ""
+    done = (
+        "an update with another template or parameters rewrites the member roles and forwarding rules of every "
+        f"account it reaches; if it was not your deploy, put IAM Warden's member template back: {update}; if it was, "
+        f"add the deployer to rules/{IAMWARDEN_TAMPERED.id}/operators"
+    )
+    return Target(f"its member StackSet {stack_set} ({event} in {where}{overrides})", arn, [], done=done)
+
+
+def _stack_instances(parameters: Mapping[str, Any]) -> str:
+    """The accounts (or organisational units) and regions a StackSet operation names, in words."""
+    targets = parameters.get("deploymentTargets")
+    accounts = parameters.get("accounts") or (targets.get("accounts") if isinstance(targets, Mapping) else None)
+    units = targets.get("organizationalUnitIds") if isinstance(targets, Mapping) else None
+    regions = parameters.get("regions")
+    named = (
+        f"accounts {', '.join(map(str, accounts))}"
+        if isinstance(accounts, list) and accounts
+        else f"organisational units {', '.join(map(str, units))}"
+        if isinstance(units, list) and units
+        else "every account it reaches"
+    )
+    return named + (f" (regions {', '.join(map(str, regions))})" if isinstance(regions, list) and regions else "")
+
+
+def _instances_arguments(parameters: Mapping[str, Any]) -> str:
+    """The ``create-stack-instances`` arguments that put back the instances a ``DeleteStackInstances`` named."""
+    targets = parameters.get("deploymentTargets")
+    accounts = parameters.get("accounts") or (targets.get("accounts") if isinstance(targets, Mapping) else None)
+    units = targets.get("organizationalUnitIds") if isinstance(targets, Mapping) else None
+    regions = parameters.get("regions")
+    where = (
+        f"--accounts {' '.join(map(str, accounts))}"
+        if isinstance(accounts, list) and accounts
+        else f"--deployment-targets OrganizationalUnitIds={','.join(map(str, units))}"
+        if isinstance(units, list) and units
+        else "--deployment-targets OrganizationalUnitIds=<the organisational units>"
+    )
+    return where + f" --regions {' '.join(map(str, regions)) if isinstance(regions, list) and regions else '<regions>'}"
 
 
 def _alert_path_target(context: RuleContext) -> Target | None:
@@ -1229,6 +1350,162 @@ def undeclared_by_the_stack(context: RuleContext) -> str | None:
         if undeclared:
             return f"the setting{'s' if len(undeclared) > 1 else ''} {', '.join(undeclared)}"
     return None
+
+
+class ContentCheck(NamedTuple):
+    """How a CloudFormation change differs from what the template declares (None: it writes what is declared), or
+    what IAM Warden could not know to tell (then the finding is alert-only)."""
+
+    difference: str | None = None
+    unknown: tuple[str, ...] = ()
+    #: Whether the content was compared at all (a change this check does not read is judged by its name only).
+    compared: bool = False
+
+
+def unlike_the_template(context: RuleContext) -> ContentCheck:
+    """Whether a CloudFormation change to an own rule, function or setting writes what the template declares.
+
+    The names are declared (``undeclared_by_the_stack``), but a name is no identity: another stack, or an update
+    of IAM Warden's own with another template, can put a declared rule with a pattern that matches nothing, a
+    target with a constant input, a reserved concurrency of 0 or another value in a setting. So the content is
+    compared: a rule's pattern or schedule, state and target with ``declared.OWN_RULE_CONTENT`` (the member
+    stack's forwarding rules with ``MEMBER_RULE_PATTERNS``), a function's reserved concurrency and role with what
+    the stack deploys, a setting's new value (read from its history: CloudTrail does not record it) with the
+    template's default or the value before it (a stack parameter may set it).
+    """
+    change = context.change
+    own = context.settings.own
+    parameters = change.request_parameters
+    source, name = change.event_source, change.event_name
+    if source == EVENTS and name in ("PutRule", "PutTargets"):
+        rule_name = _text(parameters, "rule" if name == "PutTargets" else "name") or ""
+        if change.account != own.home_account:
+            return _member_rule_content(context, rule_name)
+        bus = _bus_name(parameters.get("eventBusName"))
+        key = rule_name if bus == "default" else f"{bus}/{rule_name}"
+        rule = declared_rule(key, own, context.partition, change.region, change.account)
+        if rule is None:
+            return ContentCheck(
+                unknown=(
+                    f"what the template declares for rule {key}: it names something IAM Warden's environment does not",
+                )
+            )
+        differences = rule_differences(parameters, rule) if name == "PutRule" else target_differences(parameters, rule)
+        return ContentCheck("; ".join(differences) or None, compared=True)
+    if source == LAMBDA and change.account == own.home_account:
+        function = function_name(_text(parameters, "functionName")) or ""
+        declared_reserved = own.reserved_concurrency.get(function)
+        as_declared = f"{declared_reserved}" if declared_reserved is not None else "none (unreserved)"
+        if name == "PutFunctionConcurrency20171031":
+            value = parameters.get("reservedConcurrentExecutions")
+            if value != declared_reserved:
+                return ContentCheck(
+                    f"a reserved concurrency of {value} for {function}, not the template's {as_declared}"
+                )
+        if name == "DeleteFunctionConcurrency20171031" and declared_reserved is not None:
+            return ContentCheck(f"no reserved concurrency for {function}, not the template's {as_declared}")
+        if name == "UpdateFunctionConfiguration20150331v2":
+            role, kind = _text(parameters, "role"), own.function_roles.get(function)
+            expected = own.home_roles.get(kind) if kind else None
+            if role is not None and expected is not None and role != expected:
+                return ContentCheck(f"the role {role} for {function}, not its own {expected}")
+        compared = name in ("PutFunctionConcurrency20171031", "DeleteFunctionConcurrency20171031") or (
+            name == "UpdateFunctionConfiguration20150331v2" and _text(parameters, "role") is not None
+        )
+        return ContentCheck(compared=compared)
+    if source == SSM and name == "PutParameter":
+        return _setting_content(context)
+    return ContentCheck()
+
+
+def _member_rule_content(context: RuleContext, rule_name: str) -> ContentCheck:
+    """A member stack's forwarding rule put through CloudFormation, against the member template's declaration."""
+    change = context.change
+    own = context.settings.own
+    parameters = change.request_parameters
+    if change.event_name == "PutTargets":
+        differences = []
+        targets = parameters.get("targets")
+        for target in targets if isinstance(targets, list) else []:
+            arn = target.get("arn") if isinstance(target, Mapping) else None
+            fields = str(arn).split(":")
+            if not (
+                len(fields) == 6
+                and fields[2] == "events"
+                and fields[4] == own.home_account
+                and fields[5] == f"event-bus/{own.central_bus}"
+            ):
+                differences.append(f"target {arn}, not the central bus {own.central_bus} of {own.home_account}")
+            elif any(
+                isinstance(target, Mapping) and target.get(k) is not None
+                for k in ("input", "inputPath", "inputTransformer")
+            ):
+                differences.append(f"target {arn} with its input replacing the event")
+        return ContentCheck("; ".join(differences) or None, compared=True)
+    raw = declared.MEMBER_RULE_PATTERNS.get(rule_name)
+    remediator, pruner = own.member_roles.get("remediator"), own.member_roles.get("pruner-member")
+    if raw is None or remediator is None or pruner is None:
+        return ContentCheck(unknown=(f"what the member template declares for rule {rule_name}",))
+    text = (
+        raw.replace("${AWS::Partition}", context.partition)
+        .replace("${AWS::AccountId}", change.account)
+        .replace("${MemberRoleName}", remediator)
+        .replace("${PrunerMemberRoleName}", pruner)
+    )
+    rule = DeclaredRule(json.loads(text), None, "ENABLED", "")
+    return ContentCheck("; ".join(rule_differences(parameters, rule)) or None, compared=True)
+
+
+def _setting_content(context: RuleContext) -> ContentCheck:
+    """A setting CloudFormation wrote, against the template's default and the value before it (its history)."""
+    change = context.change
+    own = context.settings.own
+    prefix = (own.settings_prefix or "").rstrip("/") + "/"
+    for name, version in settings_written(change, own).items():
+        why = "CloudTrail does not record a parameter's value; the enforcer reads it from the parameter's history"
+        if context.live_clients is None or version is None:
+            return ContentCheck(unknown=(f"the value CloudFormation wrote to {name} ({why})",))
+        try:
+            history = list(_history(context.live_clients(change.account, change.region), name))
+        except Exception as exc:
+            return ContentCheck(
+                unknown=(f"the value CloudFormation wrote to {name} (its history: {error_code(exc) or exc})",)
+            )
+        written = next((entry for entry in history if entry.get("Version") == version), None)
+        earlier = [entry for entry in history if isinstance(entry.get("Version"), int) and entry["Version"] < version]
+        before = max(earlier, key=lambda entry: entry["Version"]) if earlier else None
+        if written is None:
+            return ContentCheck(
+                unknown=(f"the value CloudFormation wrote to {name} (version {version} is not in its history)",)
+            )
+        value = written.get("Value")
+        default = declared.SETTING_DEFAULTS.get(name.removeprefix(prefix))
+        if value == default or (before is not None and value == before.get("Value")):
+            continue
+        return ContentCheck(
+            f"the value {value!r} in {name}, neither the template's default"
+            + (f" ({default!r})" if default is not None else " (it declares none)")
+            + (f" nor the value before ({before.get('Value')!r})" if before is not None else "")
+        )
+    return ContentCheck(compared=True)
+
+
+def _unknown_content_finding(context: RuleContext, target: Target, unknown: tuple[str, ...]) -> Finding:
+    """Alert-only: CloudFormation changed a declared resource, and what it wrote cannot be compared."""
+    change = context.change
+    redeploy = context.settings.own.redeploy_command(change.account, change.region)
+    return context.finding(
+        IAMWARDEN_TAMPERED,
+        severity=Severity.HIGH if change.event_source == SSM else target.severity,
+        resource_arn=target.arn,
+        reason=(
+            f"CloudFormation changed IAM Warden itself ({change.event_name} on {target.what}), and whether it wrote "
+            f"what the template declares is not known ({'; '.join(unknown)}). Any stack can write a declared name: "
+            f"if this was not a deploy of IAM Warden's stack by an operator, {redeploy}."
+        ),
+        needs_context=unknown,
+        plan=(),
+    )
 
 
 def _targets_put(parameters: Mapping[str, Any]) -> str:
