@@ -1034,6 +1034,24 @@ def _alert_key(*, scheduled: bool) -> Callable[[Account], RemediationStep]:
     return setup
 
 
+def _alert_key_policy(account: Account) -> RemediationStep:
+    """The alert key's policy rewritten to keep the account's statement but drop SNS's use of the key."""
+    from tests.functional.test_tampering import create_alert_key, declared_alert_key_policy
+
+    arn = create_alert_key(account)
+    changed = {"Version": "2012-10-17", "Statement": [declared_alert_key_policy()["Statement"][0]]}
+    account.session.client("kms", region_name=REGION).put_key_policy(
+        KeyId=arn, PolicyName="default", Policy=json.dumps(changed)
+    )
+    return _step(
+        StepAction("restore_own_key_policy"),
+        arn,
+        key_id=arn,
+        changed_to=changed,
+        restore_to=declared_alert_key_policy(),
+    )
+
+
 def _own_secret(change: str) -> Callable[[Account], RemediationStep]:
     """One of IAM Warden's Slack secrets (the template's, created by the fixture) changed by an intruder."""
 
@@ -1378,6 +1396,7 @@ SCENARIOS: dict[str, Scenario] = {
     "tampered-alert-key-disabled": Scenario(_alert_key(scheduled=False)),
     "tampered-alert-key-scheduled-for-deletion": Scenario(_alert_key(scheduled=True)),
     "tampered-alarm-actions": Scenario(_disabled_alarm_actions),
+    "tampered-alert-key-policy": Scenario(_alert_key_policy),
     "tampered-slack-secret-value": Scenario(_own_secret("value")),
     "tampered-slack-secret-deleted": Scenario(_own_secret("deleted")),
     "tampered-slack-secret-policy": Scenario(_own_secret("policy")),
@@ -1767,6 +1786,7 @@ def answer_service_specific_credentials(iam: Any) -> None:
 #: Actions moto cannot run, and the test that checks their calls against their declarations instead.
 NOT_IN_MOTO = {
     StepAction.DELETE_ROOT_ACCESS_KEY: "tests/functional/test_root_access_key.py (sts:AssumeRoot through Stubber)",
+    StepAction("remove_own_topic_data_protection"): "tests/functional/test_tampering.py (SNS data protection: Stubber)",
 }
 
 
