@@ -425,7 +425,10 @@ def test_a_data_protection_policy_on_the_alert_topic_is_a_problem() -> None:
 
 
 def test_the_central_bus_with_a_key_or_dead_letter_queue_is_a_problem() -> None:
-    bus = {"Name": "iamwarden-central", "KmsKeyIdentifier": "arn:aws:kms:us-east-1:111122223333:key/other"}
+    bus: dict[str, Any] = {
+        "Name": "iamwarden-central",
+        "KmsKeyIdentifier": "arn:aws:kms:us-east-1:111122223333:key/other",
+    }
     [problem] = _alert_path({"Policy": json.dumps(_declared_policy())}, bus=bus)
     assert "has the KMS key arn:aws:kms:us-east-1:111122223333:key/other" in problem
     bus = {"Name": "iamwarden-central", "DeadLetterConfig": {"Arn": "arn:aws:sqs:us-east-1:111122223333:q"}}
