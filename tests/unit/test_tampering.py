@@ -1117,9 +1117,16 @@ def test_the_restore_is_planned_only_while_the_new_policy_lets_the_account_or_en
     assert bool(finding.plan) is restorable
 
 
-def test_a_deny_on_put_key_policy_means_no_restore_is_planned() -> None:
+@pytest.mark.parametrize(
+    "deny",
+    [
+        {"Effect": "Deny", "Principal": "*", "Action": "kms:PutKeyPolicy"},
+        {"Effect": "Deny", "Principal": "*", "Action": "kms:Put*"},
+        {"Effect": "Deny", "Principal": "*", "NotAction": "kms:Decrypt"},
+    ],
+)
+def test_a_deny_that_may_cover_put_key_policy_means_no_restore_is_planned(deny: dict[str, Any]) -> None:
     allow = {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:root"}, "Action": "kms:*"}
-    deny = {"Effect": "Deny", "Principal": "*", "Action": "kms:PutKeyPolicy"}
     assert _silencing(sample("tamper-alert-key-policy-locked.json", policy=_key_policy(allow, deny))).plan == ()
 
 

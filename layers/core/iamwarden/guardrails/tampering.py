@@ -2142,7 +2142,11 @@ def _alert_key_policy_target(context: RuleContext) -> Target | None:
     put_back = (
         f"aws kms put-key-policy --key-id {key} --policy-name default --policy '{json.dumps(declared, sort_keys=True)}'"
     )
-    if not isinstance(changed_to, Mapping) or not _lets_in(changed_to, change.account, own.home_roles.get("enforcer")):
+    enforcer = own.home_roles.get("enforcer")
+    admitted = frozenset(
+        {change.account, f"arn:{context.partition}:iam::{change.account}:root", *((enforcer,) if enforcer else ())}
+    )
+    if not isinstance(changed_to, Mapping) or not _lets_in(changed_to, admitted):
         return Target(
             what,
             key,
@@ -2166,31 +2170,28 @@ def _alert_key_policy_target(context: RuleContext) -> Target | None:
 _PUT_KEY_POLICY = "kms:putkeypolicy"
 
 
-def _lets_in(policy: Mapping[str, Any], account: str, enforcer: str | None) -> bool:
-    """Whether a key policy lets ``account`` (its root: the IAM grants apply) or the enforcer put a key policy.
+def _lets_in(policy: Mapping[str, Any], admitted: frozenset[str]) -> bool:
+    """Whether a key policy lets one of ``admitted`` (the account, its root, the enforcer) put a key policy.
 
-    Conservative: only an unconditioned Allow naming the account or the enforcer counts, and any Deny that could
-    match ``kms:PutKeyPolicy`` makes it no.
+    Conservative: only an unconditioned Allow of ``kms:PutKeyPolicy`` naming one of them counts, and any Deny that
+    could match it (its action, a wildcard of it, or a ``NotAction``) makes it no.
     """
     statements = policy.get("Statement")
     listed = [statements] if isinstance(statements, Mapping) else statements if isinstance(statements, list) else []
-    admitted = {account, f"arn:aws:iam::{account}:root", f"arn:aws-cn:iam::{account}:root"}
-    admitted |= {f"arn:aws-us-gov:iam::{account}:root"} | ({enforcer} if enforcer else set())
     allowed = False
     for statement in listed:
         if not isinstance(statement, Mapping):
             return False
         actions = statement.get("Action", [])
         names = [a.lower() for a in (actions if isinstance(actions, list) else [actions]) if isinstance(a, str)]
-        matches = any(wildcard_match(a, _PUT_KEY_POLICY) for a in names) or "NotAction" in statement
+        matches = any(wildcard_match(a, _PUT_KEY_POLICY) for a in names)
         if statement.get("Effect") == "Deny" and (matches or "NotAction" in statement):
             return False
-        if statement.get("Effect") != "Allow" or not matches or "NotAction" in statement or statement.get("Condition"):
+        if statement.get("Effect") != "Allow" or not matches or statement.get("Condition"):
             continue
         principal = statement.get("Principal")
         aws = principal.get("AWS") if isinstance(principal, Mapping) else None
-        principals = aws if isinstance(aws, list) else [aws]
-        allowed = allowed or any(p in admitted for p in principals)
+        allowed = allowed or any(p in admitted for p in (aws if isinstance(aws, list) else [aws]))
     return allowed
 
 
