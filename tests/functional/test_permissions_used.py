@@ -135,6 +135,7 @@ def _role_statements(policy_name: str, role_id: str = "EnforcerRole", **paramete
         "EnforcerLogGroup.Arn": LOG_GROUP_ARN,
         "ExceptionWatchLogGroup.Arn": LOG_GROUP_ARN,
         "SlackInteractionsLogGroup.Arn": LOG_GROUP_ARN.replace("iamwarden-enforcer", "iamwarden-slack-interactions"),
+        "HeartbeatLogGroup.Arn": LOG_GROUP_ARN.replace("iamwarden-enforcer", "iamwarden-heartbeat"),
         "EnforcerFunction.Arn": f"arn:aws:lambda:{REGION}:{HOME_ACCOUNT}:function:iamwarden-enforcer",
         **_SECRET_ARNS,
     }
@@ -263,7 +264,7 @@ def _authorised_as(request: Request) -> tuple[str, dict[str, str]]:
         return f"arn:aws:sqs:{request.region}:{account}:{name}", context
     if service == "sns":
         # Subscription calls name the subscription (no resource type IAM knows: granted on "*").
-        return str(params.get("TopicArn") or params["SubscriptionArn"]), context
+        return str(params.get("TopicArn") or params.get("ResourceArn") or params["SubscriptionArn"]), context
     if service == "secretsmanager" and str(params["SecretId"]).startswith("arn:"):
         return str(params["SecretId"]), context
     if service == "secretsmanager":
@@ -2109,3 +2110,42 @@ def test_everything_the_exception_watch_calls_is_allowed_by_its_role(
         "iam:ListAttachedRolePolicies",
     }
     assert_role_allows(made, "exception-watch", role_id="ExceptionWatchRole")
+
+
+def test_the_heartbeats_alert_path_check_calls_only_what_its_role_allows(account: Account, requests: Requests) -> None:
+    """The alert key's policy, the topic's data protection and the central bus, read against ``heartbeat``."""
+    from iamwarden.app.heartbeat import AlertPathCheck, HeartbeatConfig
+    from tests.functional.test_attacker import _emulate_topic_data_protection
+    from tests.functional.test_tampering import ALERT_KEY_ARN, create_alert_key, declared_alert_key_policy
+
+    _emulate_topic_data_protection(account)
+    create_alert_key(account)
+    kms = account.session.client("kms", region_name=REGION)
+    kms.put_key_policy(KeyId=ALERT_KEY_ARN, PolicyName="default", Policy=json.dumps(declared_alert_key_policy()))
+    events = account.session.client("events", region_name=REGION)
+    bus = events.create_event_bus(Name="iamwarden-central")["EventBusArn"]
+    roles = ",".join(
+        f"{kind}=arn:aws:iam::{HOME_ACCOUNT}:role/iamwarden-{kind}-{REGION}" for kind in ("enforcer", "pruner")
+    )
+    config = HeartbeatConfig.from_environment(
+        {
+            "IAMWARDEN_ENFORCER_ARN": f"arn:aws:lambda:{REGION}:{HOME_ACCOUNT}:function:iamwarden-enforcer",
+            "IAMWARDEN_CENTRAL_BUS_ARN": bus,
+            "IAMWARDEN_ENFORCER_ROLE_NAME": f"iamwarden-enforcer-{REGION}",
+            "IAMWARDEN_ALERT_TOPIC_ARN": f"arn:aws:sns:{REGION}:{HOME_ACCOUNT}:iamwarden-alerts",
+            "IAMWARDEN_ALERT_KEY_ARN": ALERT_KEY_ARN,
+            "IAMWARDEN_OWN_ROLE_ARNS": roles,
+        }
+    )
+    requests.take()
+
+    problems = AlertPathCheck(config, kms, account.session.client("sns", region_name=REGION), events).problems()
+
+    assert problems == []
+    made = requests.take()
+    assert {request.action for request in made} == {
+        "kms:GetKeyPolicy",
+        "sns:GetDataProtectionPolicy",
+        "events:DescribeEventBus",
+    }
+    assert_role_allows(made, "heartbeat", "HeartbeatRole")
