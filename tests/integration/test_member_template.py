@@ -140,6 +140,8 @@ CENTRAL_ONLY = {
     "RestoreOwnSettings",
     "RestoreCentralBusStatement",
     "RestoreOwnAlertKey",
+    "RestoreOwnAlertKeyPolicy",
+    "RemoveOwnTopicDataProtection",
     "EnableOwnAlarmActions",
     "RestoreOwnSlackSecrets",
     "RestoreAlertSubscriptions",
