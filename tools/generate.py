@@ -372,6 +372,20 @@ SCOPES: tuple[Scope, ...] = (
         comment="iamwarden-tampered: the alert topic's key enabled again, its deletion cancelled.",
     ),
     Scope(
+        "RestoreOwnAlertKeyPolicy",
+        ("kms:GetKeyPolicy", "kms:PutKeyPolicy"),
+        ("!Sub arn:${AWS::Partition}:kms:${AWS::Region}:${AWS::AccountId}:key/${AlertKey}",),
+        central_only=True,
+        comment="iamwarden-tampered: the alert key's policy put back as the template declares it.",
+    ),
+    Scope(
+        "RemoveOwnTopicDataProtection",
+        ("sns:GetDataProtectionPolicy", "sns:PutDataProtectionPolicy"),
+        ("!Sub arn:${AWS::Partition}:sns:${AWS::Region}:${AWS::AccountId}:iamwarden-alerts",),
+        central_only=True,
+        comment="iamwarden-tampered: a data-protection policy on the alert topic removed (the template declares none).",
+    ),
+    Scope(
         "EnableOwnAlarmActions",
         ("cloudwatch:DescribeAlarms", "cloudwatch:EnableAlarmActions"),
         ("!Sub arn:${AWS::Partition}:cloudwatch:${AWS::Region}:${AWS::AccountId}:alarm:iamwarden-*",),
@@ -1866,6 +1880,32 @@ def setting_defaults() -> dict[str, str]:
     return defaults
 
 
+def _declared_value(value: Any, kinds: Mapping[str, str]) -> Any:
+    """A template value with ``!Ref``/``!GetAtt``/``!Sub`` as ``${...}`` text, an own role's ARN as ``${role:KIND}``."""
+    if isinstance(value, Mapping):
+        if list(value) == ["Fn::Sub"] and isinstance(value["Fn::Sub"], str):
+            return value["Fn::Sub"]
+        if list(value) == ["Ref"] and isinstance(value["Ref"], str):
+            return "${" + value["Ref"] + "}"
+        if list(value) == ["Fn::GetAtt"]:
+            inner = value["Fn::GetAtt"]
+            logical, attribute = inner.split(".", 1) if isinstance(inner, str) else (str(inner[0]), str(inner[1]))
+            if attribute == "Arn" and logical in kinds:
+                return "${role:" + kinds[logical] + "}"
+            return "${" + logical + "." + attribute + "}"
+        return {key: _declared_value(inner, kinds) for key, inner in value.items()}
+    if isinstance(value, list):
+        return [_declared_value(inner, kinds) for inner in value]
+    return value
+
+
+def alert_key_policy() -> str:
+    """The alert key's policy as template.yaml declares it (JSON), for ``iamwarden-tampered``'s restore."""
+    resources = yaml_parse((ROOT / "template.yaml").read_text(encoding="utf-8"))["Resources"]
+    policy = _declared_value(resources["AlertKey"]["Properties"]["KeyPolicy"], ROLE_KINDS["template.yaml"])
+    return json.dumps(policy, sort_keys=True)
+
+
 def _single_quoted(text: str) -> str:
     """``text`` as the inside of a single-quoted Python literal (the formatter's choice for JSON with quotes)."""
     if "'" in text or "\\" in text:
@@ -1937,6 +1977,9 @@ def render_declared_own() -> str:
         ),
         "    }",
         ")",
+        "#: The alert key's policy as template.yaml declares it (``AlertKey``), as JSON: ``${AWS::Partition}`` and",
+        "#: ``${AWS::AccountId}`` where the stack fills them in, ``${role:KIND}`` for an own role's ARN.",
+        f"ALERT_KEY_POLICY = '{_single_quoted(alert_key_policy())}'  # noqa: E501",
     ]
     return "\n".join(lines) + "\n"
 

@@ -136,6 +136,7 @@ def _role_statements(policy_name: str, role_id: str = "EnforcerRole", **paramete
         "EnforcerLogGroup.Arn": LOG_GROUP_ARN,
         "ExceptionWatchLogGroup.Arn": LOG_GROUP_ARN,
         "SlackInteractionsLogGroup.Arn": LOG_GROUP_ARN.replace("iamwarden-enforcer", "iamwarden-slack-interactions"),
+        "HeartbeatLogGroup.Arn": LOG_GROUP_ARN.replace("iamwarden-enforcer", "iamwarden-heartbeat"),
         "EnforcerFunction.Arn": f"arn:aws:lambda:{REGION}:{HOME_ACCOUNT}:function:iamwarden-enforcer",
         **_SECRET_ARNS,
     }
@@ -264,7 +265,7 @@ def _authorised_as(request: Request) -> tuple[str, dict[str, str]]:
         return f"arn:aws:sqs:{request.region}:{account}:{name}", context
     if service == "sns":
         # Subscription calls name the subscription (no resource type IAM knows: granted on "*").
-        return str(params.get("TopicArn") or params["SubscriptionArn"]), context
+        return str(params.get("TopicArn") or params.get("ResourceArn") or params["SubscriptionArn"]), context
     if service == "secretsmanager" and str(params["SecretId"]).startswith("arn:"):
         return str(params["SecretId"]), context
     if service == "secretsmanager":
@@ -1050,6 +1051,24 @@ def _alert_key(*, scheduled: bool) -> Callable[[Account], RemediationStep]:
     return setup
 
 
+def _alert_key_policy(account: Account) -> RemediationStep:
+    """The alert key's policy rewritten to keep the account's statement but drop SNS's use of the key."""
+    from tests.functional.test_tampering import create_alert_key, declared_alert_key_policy
+
+    arn = create_alert_key(account)
+    changed = {"Version": "2012-10-17", "Statement": [declared_alert_key_policy()["Statement"][0]]}
+    account.session.client("kms", region_name=REGION).put_key_policy(
+        KeyId=arn, PolicyName="default", Policy=json.dumps(changed)
+    )
+    return _step(
+        StepAction("restore_own_key_policy"),
+        arn,
+        key_id=arn,
+        changed_to=changed,
+        restore_to=declared_alert_key_policy(),
+    )
+
+
 def _own_secret(change: str) -> Callable[[Account], RemediationStep]:
     """One of IAM Warden's Slack secrets (the template's, created by the fixture) changed by an intruder."""
 
@@ -1395,6 +1414,7 @@ SCENARIOS: dict[str, Scenario] = {
     "tampered-alert-key-disabled": Scenario(_alert_key(scheduled=False)),
     "tampered-alert-key-scheduled-for-deletion": Scenario(_alert_key(scheduled=True)),
     "tampered-alarm-actions": Scenario(_disabled_alarm_actions),
+    "tampered-alert-key-policy": Scenario(_alert_key_policy),
     "tampered-slack-secret-value": Scenario(_own_secret("value")),
     "tampered-slack-secret-deleted": Scenario(_own_secret("deleted")),
     "tampered-slack-secret-policy": Scenario(_own_secret("policy")),
@@ -1784,6 +1804,7 @@ def answer_service_specific_credentials(iam: Any) -> None:
 #: Actions moto cannot run, and the test that checks their calls against their declarations instead.
 NOT_IN_MOTO = {
     StepAction.DELETE_ROOT_ACCESS_KEY: "tests/functional/test_root_access_key.py (sts:AssumeRoot through Stubber)",
+    StepAction("remove_own_topic_data_protection"): "tests/functional/test_tampering.py (SNS data protection: Stubber)",
 }
 
 
@@ -2106,3 +2127,42 @@ def test_everything_the_exception_watch_calls_is_allowed_by_its_role(
         "iam:ListAttachedRolePolicies",
     }
     assert_role_allows(made, "exception-watch", role_id="ExceptionWatchRole")
+
+
+def test_the_heartbeats_alert_path_check_calls_only_what_its_role_allows(account: Account, requests: Requests) -> None:
+    """The alert key's policy, the topic's data protection and the central bus, read against ``heartbeat``."""
+    from iamwarden.app.heartbeat import AlertPathCheck, HeartbeatConfig
+    from tests.functional.test_attacker import _emulate_topic_data_protection
+    from tests.functional.test_tampering import ALERT_KEY_ARN, create_alert_key, declared_alert_key_policy
+
+    _emulate_topic_data_protection(account)
+    create_alert_key(account)
+    kms = account.session.client("kms", region_name=REGION)
+    kms.put_key_policy(KeyId=ALERT_KEY_ARN, PolicyName="default", Policy=json.dumps(declared_alert_key_policy()))
+    events = account.session.client("events", region_name=REGION)
+    bus = events.create_event_bus(Name="iamwarden-central")["EventBusArn"]
+    roles = ",".join(
+        f"{kind}=arn:aws:iam::{HOME_ACCOUNT}:role/iamwarden-{kind}-{REGION}" for kind in ("enforcer", "pruner")
+    )
+    config = HeartbeatConfig.from_environment(
+        {
+            "IAMWARDEN_ENFORCER_ARN": f"arn:aws:lambda:{REGION}:{HOME_ACCOUNT}:function:iamwarden-enforcer",
+            "IAMWARDEN_CENTRAL_BUS_ARN": bus,
+            "IAMWARDEN_ENFORCER_ROLE_NAME": f"iamwarden-enforcer-{REGION}",
+            "IAMWARDEN_ALERT_TOPIC_ARN": f"arn:aws:sns:{REGION}:{HOME_ACCOUNT}:iamwarden-alerts",
+            "IAMWARDEN_ALERT_KEY_ARN": ALERT_KEY_ARN,
+            "IAMWARDEN_OWN_ROLE_ARNS": roles,
+        }
+    )
+    requests.take()
+
+    problems = AlertPathCheck(config, kms, account.session.client("sns", region_name=REGION), events).problems()
+
+    assert problems == []
+    made = requests.take()
+    assert {request.action for request in made} == {
+        "kms:GetKeyPolicy",
+        "sns:GetDataProtectionPolicy",
+        "events:DescribeEventBus",
+    }
+    assert_role_allows(made, "heartbeat", "HeartbeatRole")

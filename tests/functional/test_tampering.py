@@ -15,7 +15,7 @@ from iamwarden.adapters.audit import AuditStatus
 from iamwarden.adapters.recorded import AuditRecorded, take_own_role_snapshots
 from iamwarden.app.service import EnforcerService
 from tests.aws_fixtures import HOME_ACCOUNT, REGION
-from tests.conftest import load_event
+from tests.conftest import SAMPLE_OWN, load_event
 from tests.functional.conftest import Account, RecordingNotifier
 
 RULE = "iamwarden-tampered"
@@ -237,6 +237,7 @@ def test_a_central_bus_statement_already_put_back_is_left_alone_and_a_deleted_bu
 
 #: The alert key as the template resolves in the tests (tests/aws_fixtures.py: ``AlertKey``).
 ALERT_KEY_ID = "mrk-iamwarden-alerts"
+ALERT_KEY_ARN = f"arn:aws:kms:{REGION}:{HOME_ACCOUNT}:key/{ALERT_KEY_ID}"
 
 
 def create_heartbeat_alarm(account: Account, *, actions_enabled: bool = True) -> Any:
@@ -269,6 +270,15 @@ def create_alert_key(account: Account) -> str:
     key.id, key.arn = ALERT_KEY_ID, f"arn:aws:kms:{REGION}:{HOME_ACCOUNT}:key/{ALERT_KEY_ID}"
     backend.keys[ALERT_KEY_ID] = key
     return str(key.arn)
+
+
+def declared_alert_key_policy() -> dict[str, Any]:
+    """The alert key's policy as template.yaml declares it, in the tests' deployment."""
+    policy = SAMPLE_OWN._replace(
+        home_account=HOME_ACCOUNT, alert_key=f"arn:aws:kms:{REGION}:{HOME_ACCOUNT}:key/{ALERT_KEY_ID}"
+    ).declared_alert_key_policy("aws")
+    assert policy is not None
+    return policy
 
 
 def _alert_key(account: Account, enforcer: EnforcerService) -> tuple[Any, str]:
@@ -314,6 +324,129 @@ def test_an_alert_key_scheduled_for_deletion_is_kept_and_undo_schedules_it_again
     assert _key_state(kms, key_id) == "Enabled"
     enforcer.executor.undo(finding["remediation_id"], actor=OPERATOR)
     assert _key_state(kms, key_id) == "PendingDeletion"
+
+
+def _key_policy_event(policy: dict[str, Any], key_id: str = ALERT_KEY_ARN) -> dict[str, Any]:
+    event = copy.deepcopy(load_event("tamper-alert-key-policy-services-dropped.json"))
+    event["detail"]["requestParameters"].update(keyId=key_id, policy=json.dumps(policy))
+    return event
+
+
+def _live_key_policy(kms: Any) -> Any:
+    return json.loads(kms.get_key_policy(KeyId=ALERT_KEY_ARN, PolicyName="default")["Policy"])
+
+
+def test_an_alert_key_policy_without_sns_is_put_back_as_declared_and_undo_puts_the_change_back(
+    account: Account, enforcer: EnforcerService, notifier: RecordingNotifier
+) -> None:
+    kms, _ = _alert_key(account, enforcer)
+    declared = declared_alert_key_policy()
+    changed = {"Version": "2012-10-17", "Statement": [declared["Statement"][0]]}
+    kms.put_key_policy(KeyId=ALERT_KEY_ARN, PolicyName="default", Policy=json.dumps(changed))
+
+    finding = _finding(enforcer.handle(_key_policy_event(changed)))
+
+    assert finding["outcome"] == "remediated"
+    assert _live_key_policy(kms) == declared
+    [alert] = _alerts(notifier)
+    assert alert.finding.severity.value == "critical"
+    enforcer.executor.undo(finding["remediation_id"], actor=OPERATOR)
+    assert _live_key_policy(kms) == changed
+
+
+def test_an_alert_key_policy_changed_again_since_is_left_to_its_own_event(
+    account: Account, enforcer: EnforcerService
+) -> None:
+    kms, _ = _alert_key(account, enforcer)
+    declared = declared_alert_key_policy()
+    changed = {"Version": "2012-10-17", "Statement": [declared["Statement"][0]]}
+    later = {"Version": "2012-10-17", "Statement": [{**declared["Statement"][0], "Sid": "Later"}]}
+    kms.put_key_policy(KeyId=ALERT_KEY_ARN, PolicyName="default", Policy=json.dumps(later))
+
+    finding = _finding(enforcer.handle(_key_policy_event(changed)))
+
+    assert account.audit().get(finding["remediation_id"]).done == []  # type: ignore[union-attr]
+    assert _live_key_policy(kms) == later
+
+
+def test_an_alert_key_policy_that_locks_iam_warden_out_is_alerted_and_nothing_is_tried(
+    account: Account, enforcer: EnforcerService, notifier: RecordingNotifier
+) -> None:
+    kms, _ = _alert_key(account, enforcer)
+    locked = json.loads(load_event("tamper-alert-key-policy-locked.json")["detail"]["requestParameters"]["policy"])
+    kms.put_key_policy(KeyId=ALERT_KEY_ARN, PolicyName="default", Policy=json.dumps(locked))
+
+    finding = _finding(enforcer.handle(_key_policy_event(locked)))
+
+    assert finding["outcome"] != "remediated"
+    assert _live_key_policy(kms) == locked
+    [alert] = _alerts(notifier)
+    assert "IAM Warden cannot put it back" in alert.finding.reason
+
+
+TOPIC = f"arn:aws:sns:{REGION}:{HOME_ACCOUNT}:iamwarden-alerts"
+
+
+def _data_protection_event() -> dict[str, Any]:
+    event = copy.deepcopy(load_event("tamper-alert-topic-data-protection.json"))
+    event["detail"]["requestParameters"]["resourceArn"] = TOPIC
+    return event
+
+
+def test_a_data_protection_policy_on_the_alert_topic_is_removed_and_undo_puts_it_back(
+    account: Account, enforcer: EnforcerService, notifier: RecordingNotifier
+) -> None:
+    """moto has no SNS data protection: the calls and their parameters are checked, in order, with a Stubber."""
+    from botocore.stub import Stubber
+
+    enforcer.own = enforcer.own._replace(alert_topic=TOPIC)
+    event = _data_protection_event()
+    policy = event["detail"]["requestParameters"]["dataProtectionPolicy"]
+    client = enforcer.executor.clients.client("sns", HOME_ACCOUNT, REGION)
+    with Stubber(client) as stubber:
+        stubber.add_response("get_data_protection_policy", {"DataProtectionPolicy": policy}, {"ResourceArn": TOPIC})
+        stubber.add_response("put_data_protection_policy", {}, {"ResourceArn": TOPIC, "DataProtectionPolicy": ""})
+        finding = _finding(enforcer.handle(event))
+        stubber.assert_no_pending_responses()
+        stubber.add_response("get_data_protection_policy", {"DataProtectionPolicy": ""}, {"ResourceArn": TOPIC})
+        stubber.add_response("put_data_protection_policy", {}, {"ResourceArn": TOPIC, "DataProtectionPolicy": policy})
+        undo = enforcer.executor.undo(finding["remediation_id"], actor=OPERATOR)
+        stubber.assert_no_pending_responses()
+
+    assert finding["outcome"] == "remediated"
+    assert finding["done"] == [
+        f"remove the data-protection policy put on IAM Warden's alert topic {TOPIC} (its template declares none)"
+    ]
+    assert list(undo.restored) == [f"put the data-protection policy of topic {TOPIC} back as the change left it"]
+    assert len(_alerts(notifier)) == 1
+
+
+def test_a_data_protection_policy_removed_meanwhile_is_left_alone_and_undo_refuses_a_new_one(
+    account: Account, enforcer: EnforcerService
+) -> None:
+    from botocore.stub import Stubber
+
+    from iamwarden.app.executor import AccountClients
+    from iamwarden.domain.exceptions import UndoError
+    from iamwarden.domain.findings import RemediationStep
+    from iamwarden.guardrails.tampering import RemoveOwnTopicDataProtection
+
+    enforcer.own = enforcer.own._replace(alert_topic=TOPIC)
+    client = enforcer.executor.clients.client("sns", HOME_ACCOUNT, REGION)
+    with Stubber(client) as stubber:
+        stubber.add_response("get_data_protection_policy", {"DataProtectionPolicy": ""}, {"ResourceArn": TOPIC})
+        finding = _finding(enforcer.handle(_data_protection_event()))
+        stubber.assert_no_pending_responses()
+    assert finding["done"] == []
+
+    action = RemoveOwnTopicDataProtection()
+    policy = _data_protection_event()["detail"]["requestParameters"]["dataProtectionPolicy"]
+    step = RemediationStep(action.action, TOPIC, {"topic_arn": TOPIC, "changed_to": policy}, "remove it")
+    aws = AccountClients(enforcer.executor.clients, HOME_ACCOUNT, REGION)
+    with Stubber(client) as stubber:
+        stubber.add_response("get_data_protection_policy", {"DataProtectionPolicy": '{"x":1}'}, {"ResourceArn": TOPIC})
+        with pytest.raises(UndoError, match="has a data-protection policy again"):
+            action.undo(aws, step, {"exists": True, "policy": step.parameters["changed_to"]})
 
 
 def test_an_alert_key_enabled_again_already_is_left_alone(

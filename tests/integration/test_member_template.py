@@ -143,6 +143,8 @@ CENTRAL_ONLY = {
     "RestoreOwnSettings",
     "RestoreCentralBusStatement",
     "RestoreOwnAlertKey",
+    "RestoreOwnAlertKeyPolicy",
+    "RemoveOwnTopicDataProtection",
     "EnableOwnAlarmActions",
     "RestoreOwnSlackSecrets",
     "RestoreAlertSubscriptions",

@@ -347,3 +347,90 @@ def test_a_role_created_again_under_an_own_name_keeps_the_first_snapshot_and_is_
     refresh.replaced_roles = []
     assert refresh.same_roles([same]) == [same]
     assert refresh.replaced_roles == []
+
+
+# --- the alert path as declared (AlertPathCheck: audit s6 gaps 1 and 7) ------------------------------------------
+
+KEY = "arn:aws:kms:us-east-1:111122223333:key/mrk-iamwarden-alerts"
+ROLES = (
+    "enforcer=arn:aws:iam::111122223333:role/iamwarden-enforcer-us-east-1,"
+    "pruner=arn:aws:iam::111122223333:role/iamwarden-pruner-us-east-1"
+)
+
+
+class _Answers:
+    """One fake client per service: each method answers from ``answers`` or raises what it holds."""
+
+    def __init__(self, **answers: Any) -> None:
+        self.answers = answers
+
+    def __getattr__(self, name: str) -> Any:
+        def call(**_: Any) -> Any:
+            answer = self.answers[name]
+            if isinstance(answer, Exception):
+                raise answer
+            return answer
+
+        return call
+
+
+def _alert_path(key_policy: Any, data_protection: str = "", bus: dict[str, Any] | None = None) -> list[str]:
+    from iamwarden.app.heartbeat import AlertPathCheck
+
+    config = HeartbeatConfig.from_environment(
+        {**ENVIRONMENT, "IAMWARDEN_ALERT_KEY_ARN": KEY, "IAMWARDEN_OWN_ROLE_ARNS": ROLES}
+    )
+    kms = _Answers(get_key_policy=key_policy)
+    sns = _Answers(get_data_protection_policy={"DataProtectionPolicy": data_protection})
+    events = _Answers(describe_event_bus=bus or {"Name": "iamwarden-central"})
+    return AlertPathCheck(config, kms, sns, events).problems()
+
+
+def _declared_policy() -> dict[str, Any]:
+    from iamwarden.app.heartbeat import AlertPathCheck
+
+    config = HeartbeatConfig.from_environment(
+        {**ENVIRONMENT, "IAMWARDEN_ALERT_KEY_ARN": KEY, "IAMWARDEN_OWN_ROLE_ARNS": ROLES}
+    )
+    policy = AlertPathCheck(config, None, None, None).declared_key_policy()
+    assert policy is not None
+    return policy
+
+
+def test_the_alert_path_as_declared_has_no_problem_whatever_the_one_item_lists() -> None:
+    declared_policy = _declared_policy()
+    listed = json.loads(json.dumps(declared_policy))
+    listed["Statement"][0]["Action"] = ["kms:*"]  # KMS may give back a one-item list for a string
+    assert _alert_path({"Policy": json.dumps(listed)}) == []
+
+
+def test_an_alert_key_policy_unlike_the_declared_one_is_a_problem() -> None:
+    declared_policy = _declared_policy()
+    without_sns = {**declared_policy, "Statement": declared_policy["Statement"][:1]}
+    [problem] = _alert_path({"Policy": json.dumps(without_sns)})
+    assert problem.startswith(f"the policy of the alert key {KEY} is not the one its template declares")
+
+
+def test_an_alert_key_policy_that_cannot_be_read_is_a_problem() -> None:
+    from botocore.exceptions import ClientError
+
+    denied = ClientError({"Error": {"Code": "AccessDeniedException", "Message": "no"}}, "GetKeyPolicy")
+    [problem] = _alert_path(denied)
+    assert "cannot be read (AccessDeniedException)" in problem
+
+
+def test_a_data_protection_policy_on_the_alert_topic_is_a_problem() -> None:
+    [problem] = _alert_path({"Policy": json.dumps(_declared_policy())}, data_protection='{"Statement": []}')
+    assert "has a data-protection policy, which its template does not declare" in problem
+
+
+def test_the_central_bus_with_a_key_or_dead_letter_queue_is_a_problem() -> None:
+    bus: dict[str, Any] = {
+        "Name": "iamwarden-central",
+        "KmsKeyIdentifier": "arn:aws:kms:us-east-1:111122223333:key/other",
+    }
+    [problem] = _alert_path({"Policy": json.dumps(_declared_policy())}, bus=bus)
+    assert "has the KMS key arn:aws:kms:us-east-1:111122223333:key/other" in problem
+    bus = {"Name": "iamwarden-central", "DeadLetterConfig": {"Arn": "arn:aws:sqs:us-east-1:111122223333:q"}}
+    [problem] = _alert_path({"Policy": json.dumps(_declared_policy())}, bus=bus)
+    assert "the dead-letter queue arn:aws:sqs:us-east-1:111122223333:q" in problem

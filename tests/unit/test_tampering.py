@@ -1141,3 +1141,162 @@ def test_without_break_glass_patterns_or_for_another_role_or_a_read_nothing_is_f
     detached = copy.deepcopy(event)
     detached["detail"]["eventName"] = "DetachRolePolicy"  # narrows the role: nothing to see
     assert [f for f in judge(detached, **BREAK_GLASS).findings if f.rule_id == RULE] == []
+
+
+# --- the alert path silenced quietly (audit s6 gaps 1 and 7) ----------------------------------------------------
+
+ALERT_KEY = "arn:aws:kms:us-east-1:111122223333:key/mrk-iamwarden-alerts"
+
+
+def _silencing(event: dict[str, Any]) -> Any:
+    [finding] = [f for f in judge(event).findings if f.rule_id == RULE]
+    return finding
+
+
+def _key_policy(*statements: dict[str, Any]) -> str:
+    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
+
+
+def _declared_key_policy() -> dict[str, Any]:
+    declared = SAMPLE_OWN.declared_alert_key_policy("aws")
+    assert declared is not None
+    return declared
+
+
+def test_the_declared_alert_key_policy_is_the_templates_with_this_stacks_account_and_roles() -> None:
+    declared = _declared_key_policy()
+    sids = [statement["Sid"] for statement in declared["Statement"]]
+    assert sids == ["AccountAdministers", "SnsAndAlarmsUseTheKey", "EnforcerPublishes"]
+    assert declared["Statement"][0]["Principal"] == {"AWS": "arn:aws:iam::111122223333:root"}
+    assert declared["Statement"][2]["Principal"]["AWS"] == [
+        SAMPLE_OWN.home_roles["enforcer"],
+        SAMPLE_OWN.home_roles["pruner"],
+    ]
+    assert "${" not in json.dumps(declared)
+    # Without the stack's roles nothing is guessed.
+    assert SAMPLE_OWN._replace(home_roles={}).declared_alert_key_policy("aws") is None
+
+
+def test_a_key_policy_that_drops_sns_from_the_alert_key_is_put_back_as_declared() -> None:
+    finding = _silencing(load_event("tamper-alert-key-policy-services-dropped.json"))
+    assert finding.severity is Severity.CRITICAL
+    assert finding.needs_context == ()
+    [step] = finding.plan
+    assert step.action == "restore_own_key_policy"
+    assert step.target == ALERT_KEY
+    assert step.parameters["restore_to"] == _declared_key_policy()
+    assert [s["Sid"] for s in step.parameters["changed_to"]["Statement"]] == ["AccountAdministers"]
+
+
+def test_a_key_policy_that_locks_iam_warden_out_is_alerted_naming_who_must_put_it_back() -> None:
+    finding = _silencing(load_event("tamper-alert-key-policy-locked.json"))
+    assert finding.severity is Severity.CRITICAL
+    assert finding.plan == ()
+    assert "IAM Warden cannot put it back" in finding.reason
+    assert "leaves only through Slack" in finding.reason
+    assert f"aws kms put-key-policy --key-id {ALERT_KEY} --policy-name default" in finding.reason
+
+
+@pytest.mark.parametrize(
+    ("statement", "restorable"),
+    [
+        ({"Effect": "Allow", "Principal": {"AWS": "111122223333"}, "Action": "kms:*", "Resource": "*"}, True),
+        (
+            {"Effect": "Allow", "Principal": {"AWS": SAMPLE_OWN.home_roles["enforcer"]}, "Action": "KMS:Put*"},
+            True,
+        ),
+        # A condition the enforcer may not meet, or the action not granted: no restore is attempted.
+        (
+            {
+                "Effect": "Allow",
+                "Principal": {"AWS": "arn:aws:iam::111122223333:root"},
+                "Action": "kms:*",
+                "Condition": {"Bool": {"aws:MultiFactorAuthPresent": "true"}},
+            },
+            False,
+        ),
+        ({"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:root"}, "Action": "kms:Decrypt"}, False),
+        ({"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::999988887777:root"}, "Action": "kms:*"}, False),
+    ],
+)
+def test_the_restore_is_planned_only_while_the_new_policy_lets_the_account_or_enforcer_put_it(
+    statement: dict[str, Any], restorable: bool
+) -> None:
+    event = sample("tamper-alert-key-policy-locked.json", policy=_key_policy(statement))
+    finding = _silencing(event)
+    assert bool(finding.plan) is restorable
+
+
+@pytest.mark.parametrize(
+    "deny",
+    [
+        {"Effect": "Deny", "Principal": "*", "Action": "kms:PutKeyPolicy"},
+        {"Effect": "Deny", "Principal": "*", "Action": "kms:Put*"},
+        {"Effect": "Deny", "Principal": "*", "NotAction": "kms:Decrypt"},
+    ],
+)
+def test_a_deny_that_may_cover_put_key_policy_means_no_restore_is_planned(deny: dict[str, Any]) -> None:
+    allow = {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:root"}, "Action": "kms:*"}
+    assert _silencing(sample("tamper-alert-key-policy-locked.json", policy=_key_policy(allow, deny))).plan == ()
+
+
+def test_the_declared_key_policy_put_on_the_alert_key_is_compliant() -> None:
+    event = sample("tamper-alert-key-policy-locked.json", policy=json.dumps(_declared_key_policy()))
+    assert [f for f in judge(event).findings if f.rule_id == RULE] == []
+
+
+def test_the_alert_key_is_known_by_its_id_only_in_its_own_region_and_account() -> None:
+    locked = load_event("tamper-alert-key-policy-locked.json")
+    by_id = sample("tamper-alert-key-policy-locked.json", keyId="mrk-iamwarden-alerts")
+    assert _silencing(by_id).resource_arn == ALERT_KEY
+    # A key of the same id elsewhere (a multi-region replica, another account) is judged as any key.
+    assert [f.rule_id for f in judge(load_event("tamper-lookalike-alert-key-policy-other-region.json")).findings] == []
+    elsewhere = in_member_account(locked)
+    assert all(f.rule_id != RULE for f in judge(elsewhere).findings)
+
+
+def test_a_data_protection_policy_on_the_alert_topic_is_removed() -> None:
+    finding = _silencing(load_event("tamper-alert-topic-data-protection.json"))
+    assert finding.severity is Severity.CRITICAL
+    [step] = finding.plan
+    assert step.action == "remove_own_topic_data_protection"
+    assert step.parameters["topic_arn"] == SAMPLE_OWN.alert_topic
+    assert '"Deny"' in step.parameters["changed_to"]
+
+
+def test_removing_the_topics_data_protection_policy_or_another_topics_is_no_tampering() -> None:
+    removed = sample("tamper-alert-topic-data-protection.json", dataProtectionPolicy="")
+    assert [f for f in judge(removed).findings if f.rule_id == RULE] == []
+    other = sample(
+        "tamper-alert-topic-data-protection.json", resourceArn="arn:aws:sns:us-east-1:111122223333:iamwarden-alerts-x"
+    )
+    assert judge(other).verdict is not Verdict.VIOLATION
+    elsewhere = sample(
+        "tamper-alert-topic-data-protection.json", resourceArn="arn:aws:sns:eu-west-1:111122223333:iamwarden-alerts"
+    )
+    assert judge(elsewhere).verdict is not Verdict.VIOLATION
+
+
+def test_an_own_alarm_redefined_is_alerted_and_another_alarm_is_not() -> None:
+    finding = _silencing(load_event("tamper-heartbeat-alarm-overwritten.json"))
+    assert (finding.severity, finding.plan) == (Severity.CRITICAL, ())
+    assert "iamwarden-heartbeat-missing" in finding.resource_arn
+    assert "sam deploy --stack-name iamwarden" in finding.reason
+    other = sample("tamper-heartbeat-alarm-overwritten.json", alarmName="iamwarden-heartbeat-missing-2")
+    assert judge(other).verdict is not Verdict.VIOLATION
+    assert judge(in_member_account(load_event("tamper-heartbeat-alarm-overwritten.json"))).verdict is not (
+        Verdict.VIOLATION
+    )
+
+
+def test_the_central_bus_given_another_key_or_a_dead_letter_queue_is_critical() -> None:
+    finding = _silencing(load_event("tamper-central-bus-kms-key.json"))
+    assert finding.severity is Severity.CRITICAL
+    assert "the KMS key arn:aws:kms:us-east-1:111122223333:key/0a1b2c3d-attacker" in finding.reason
+    dead = sample("tamper-central-bus-kms-key.json", kmsKeyIdentifier=None, deadLetterConfig={"arn": "arn:aws:sqs:x"})
+    assert "dead-letter config" in _silencing(dead).reason
+    described = sample("tamper-central-bus-kms-key.json", kmsKeyIdentifier=None, description="bus")
+    assert _silencing(described).severity is Severity.HIGH
+    other = sample("tamper-central-bus-kms-key.json", name="iamwarden-central-2")
+    assert judge(other).verdict is not Verdict.VIOLATION
+    assert judge(in_member_account(load_event("tamper-central-bus-kms-key.json"))).verdict is not Verdict.VIOLATION

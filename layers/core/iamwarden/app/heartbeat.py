@@ -5,7 +5,8 @@ concurrency to 0, so nothing it is handed ever runs) silences ``iamwarden-tamper
 separate function with its own read-only role: it checks that each of the stack's EventBridge rules exists,
 is enabled and targets what it should (the enforcer, the central bus for the forwarder, the pruner's planner and
 watch functions for its schedule and watch rules), that the central bus's policy still admits the organisation's
-accounts (the statement the template declares), that the alert topic has a confirmed subscription, that the
+accounts (the statement the template declares), that the alert topic has a confirmed subscription, that the alert
+key's policy, the topic's data protection and the central bus's key are as declared (``AlertPathCheck``), that the
 enforcer may run (its reserved concurrency is not 0)
 and that the enforcer's role has exactly the managed policies its template attaches (the remediation grants,
 ``IAMWARDEN_ENFORCER_POLICY_ARNS``): nothing more, nothing detached, each at the default version its stack deployed
@@ -117,6 +118,10 @@ class HeartbeatConfig(NamedTuple):
     forwarder_role_arn: str | None = None
     #: The organisation the central bus's policy admits (``IAMWARDEN_ORGANIZATION_ID``); None: no bus policy.
     organization_id: str | None = None
+    #: The alert topic's key (``IAMWARDEN_ALERT_KEY_ARN``) and the stack's roles by kind (``IAMWARDEN_OWN_ROLE_ARNS``),
+    #: which its declared key policy names: the key policy is checked against the template's (``AlertPathCheck``).
+    alert_key_arn: str | None = None
+    own_role_arns: tuple[tuple[str, str], ...] = ()
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] | None = None) -> HeartbeatConfig:
@@ -158,7 +163,16 @@ class HeartbeatConfig(NamedTuple):
             settings_prefix=env.get("IAMWARDEN_SETTINGS_PREFIX") or None,
             forwarder_role_arn=env.get("IAMWARDEN_FORWARDER_ROLE_ARN") or None,
             organization_id=env.get("IAMWARDEN_ORGANIZATION_ID") or None,
+            alert_key_arn=env.get("IAMWARDEN_ALERT_KEY_ARN") or None,
+            own_role_arns=_own_role_arns(env.get("IAMWARDEN_OWN_ROLE_ARNS", "")),
         )
+
+
+def _own_role_arns(text: str) -> tuple[tuple[str, str], ...]:
+    try:
+        return tuple(sorted(parse_own_roles(text).items()))
+    except ValueError as exc:
+        raise ConfigurationError(f"IAMWARDEN_OWN_ROLE_ARNS: {exc}") from exc
 
 
 def _own_role_names(text: str) -> tuple[str, ...]:
@@ -544,8 +558,11 @@ class Heartbeat:
         member_snapshots: MemberSnapshots | None = None,
         own_policies: OwnPolicyWatch | None = None,
         settings: Callable[[], Settings] | None = None,
+        alert_path: AlertPathCheck | None = None,
     ) -> None:
         self.config = config
+        #: Checks the alert key's policy, the topic's data protection and the central bus's key; None: not checked.
+        self.alert_path = alert_path
         #: Reads IAM Warden's live settings (``guard_settings_problems``); None: not checked.
         self.settings = settings
         self.events = events
@@ -568,6 +585,8 @@ class Heartbeat:
         found.extend(self.guard_settings_problems())
         found.extend(self._bus_policy_problems())
         found.extend(self._subscription_problems())
+        if self.alert_path is not None:
+            found.extend(self.alert_path.problems())
         return found
 
     def guard_settings_problems(self) -> list[str]:
@@ -770,6 +789,104 @@ class Heartbeat:
         return []
 
 
+class AlertPathCheck:
+    """The alert path's quieter switches, each against what the template declares (audit s6 gaps 1 and 7).
+
+    * the alert key's policy (``kms:GetKeyPolicy``): the declared one (``OwnIdentity.declared_alert_key_policy``); a
+      policy without SNS and CloudWatch stops every alert the topic carries, the heartbeat's and the alarms' too,
+      so this one is for the log and Slack until the key is put back;
+    * the topic's data-protection policy (``sns:GetDataProtectionPolicy``): the template declares none, and an
+      inbound Deny refuses every publish;
+    * the central bus (``events:DescribeEventBus``): the template gives it no customer key and no dead-letter queue;
+      another key its owner disables turns every member account's events away.
+    """
+
+    def __init__(self, config: HeartbeatConfig, kms: Any, sns: Any, events: Any) -> None:
+        self.config = config
+        self.kms = kms
+        self.sns = sns
+        self.events = events
+
+    def problems(self) -> list[str]:
+        return [*self._key_policy_problems(), *self._data_protection_problems(), *self._bus_problems()]
+
+    def declared_key_policy(self) -> dict[str, Any] | None:
+        key = self.config.alert_key_arn
+        parts = (key or "").split(":")
+        if key is None or len(parts) < 6:
+            return None
+        own = OwnIdentity(home_account=parts[4], home_roles=dict(self.config.own_role_arns), alert_key=key)
+        return own.declared_alert_key_policy(parts[1])
+
+    def _key_policy_problems(self) -> list[str]:
+        key, declared_policy = self.config.alert_key_arn, self.declared_key_policy()
+        if key is None or declared_policy is None:
+            return []
+        try:
+            found = self.kms.get_key_policy(KeyId=key, PolicyName="default")
+        except Exception as exc:
+            return [
+                f"the policy of the alert key {key} "
+                + ("is gone" if is_gone(exc) else f"cannot be read ({error_code(exc) or exc})")
+                + ": if IAM Warden is locked out of it, SNS may no longer encrypt alerts"
+            ]
+        live = json.loads(found.get("Policy") or "{}")
+        if _unlisted(live) != _unlisted(declared_policy):
+            return [
+                f"the policy of the alert key {key} is not the one its template declares: if SNS or CloudWatch may no "
+                "longer use the key, no alert or alarm reaches the topic's subscribers (put it back: aws kms "
+                f"put-key-policy --key-id {key} --policy-name default --policy <the template's AlertKey KeyPolicy>)"
+            ]
+        return []
+
+    def _data_protection_problems(self) -> list[str]:
+        topic = self.config.topic_arn
+        try:
+            found = self.sns.get_data_protection_policy(ResourceArn=topic)
+        except Exception as exc:
+            if is_gone(exc):
+                return []  # the topic itself: _subscription_problems says so
+            return [f"the data-protection policy of the alert topic {topic} cannot be read ({error_code(exc) or exc})"]
+        if (found.get("DataProtectionPolicy") or "").strip():
+            return [
+                f"the alert topic {topic} has a data-protection policy, which its template does not declare: one that "
+                f"denies inbound messages refuses every alert (remove it: aws sns put-data-protection-policy "
+                f'--resource-arn {topic} --data-protection-policy "")'
+            ]
+        return []
+
+    def _bus_problems(self) -> list[str]:
+        arn = self.config.central_bus_arn
+        bus = arn.rsplit("/", 1)[-1]
+        try:
+            found = self.events.describe_event_bus(Name=bus)
+        except Exception as exc:
+            return [] if is_gone(exc) else [f"the central bus {bus} cannot be read ({error_code(exc) or exc})"]
+        given = [
+            *([f"the KMS key {found['KmsKeyIdentifier']}"] if found.get("KmsKeyIdentifier") else []),
+            *(
+                [f"the dead-letter queue {found['DeadLetterConfig'].get('Arn')}"]
+                if found.get("DeadLetterConfig")
+                else []
+            ),
+        ]
+        if given:
+            return [
+                f"the central bus {bus} has {' and '.join(given)}, which its template does not declare: if that key is "
+                "disabled, every member account's events are refused"
+            ]
+        return []
+
+
+def _unlisted(value: Any) -> Any:
+    """A policy with each one-item list as its item (KMS and IAM may write either), for comparing."""
+    if isinstance(value, Mapping):
+        return {key: _unlisted(inner) for key, inner in value.items()}
+    if isinstance(value, list):
+        return _unlisted(value[0]) if len(value) == 1 else [_unlisted(inner) for inner in value]
+    return value
+
+
 def _region_of(arn: str, default: str | None) -> str | None:
     parts = arn.split(":")
     return parts[3] if len(parts) > 3 and parts[3] else default
@@ -813,9 +930,10 @@ def build_heartbeat(session: Any = None, environ: Mapping[str, str] | None = Non
         def settings() -> Settings:
             return source.current().settings
 
+    events = session.client("events", config=retry_config())
     return Heartbeat(
         config,
-        session.client("events", config=retry_config()),
+        events,
         session.client("lambda", config=retry_config()),
         iam,
         sns,
@@ -823,6 +941,7 @@ def build_heartbeat(session: Any = None, environ: Mapping[str, str] | None = Non
         member_snapshots=member_snapshots,
         own_policies=own_policies,
         settings=settings,
+        alert_path=AlertPathCheck(config, session.client("kms", config=retry_config()), sns, events),
     )
 
 

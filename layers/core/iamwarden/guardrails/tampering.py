@@ -60,7 +60,7 @@ from iamwarden.domain.findings import Finding, RemediationStep, StepAction
 from iamwarden.domain.own import CENTRAL_BUS_STATEMENT_ID, names_match
 from iamwarden.domain.recorded import OWN_POLICY, OWN_ROLE, OWN_SUBSCRIPTION, SUBSCRIPTION_ATTRIBUTES, PastRemediation
 from iamwarden.domain.settings_guard import SETTING_EVENTS, TAMPERED_RULE_ID, guards_the_guard, settings_written
-from iamwarden.domain.wildcards import arn_match
+from iamwarden.domain.wildcards import arn_match, wildcard_match
 from iamwarden.guardrails.base import Evaluation, RuleContext
 from iamwarden.guardrails.managed_policy import DetachManagedPolicy
 from iamwarden.guardrails.remediation import AccountClients, Permissions, StepRun, canonical, pages, policy_document
@@ -132,6 +132,17 @@ TABLE_EVENTS = frozenset({"DeleteTable", "UpdateTable", "UpdateContinuousBackups
 TOPIC_EVENTS = frozenset({"Unsubscribe", "SetSubscriptionAttributes", "DeleteTopic", "SetTopicAttributes"})
 KEY_EVENTS = frozenset({"DisableKey", "ScheduleKeyDeletion"})
 ALARM_EVENTS = frozenset({"DeleteAlarms", "DisableAlarmActions"})
+#: Quieter ways to silence the alert path (``_silenced_alert_path_target``): a key policy that locks IAM Warden and
+#: SNS out of the alert key, a data-protection policy that denies every publish, an alarm overwritten, and the
+#: central bus given another key or a dead-letter queue.
+SILENCING_EVENTS: Mapping[str, frozenset[str]] = MappingProxyType(
+    {
+        KMS: frozenset({"PutKeyPolicy"}),
+        SNS: frozenset({"PutDataProtectionPolicy"}),
+        CLOUDWATCH: frozenset({"PutMetricAlarm"}),
+        EVENTS: frozenset({"UpdateEventBus"}),
+    }
+)
 #: The stack itself: an update with another template re-patterns every rule and rewrites every role, and each
 #: change CloudFormation then makes looks like the stack's own deployment; a deletion takes the whole guard.
 STACK_EVENTS = frozenset(
@@ -188,7 +199,8 @@ IAMWARDEN_TAMPERED = RuleSpec(
     | FUNCTION_EVENTS
     | QUEUE_EVENTS
     | TABLE_EVENTS
-    | SETTING_EVENTS,
+    | SETTING_EVENTS
+    | frozenset().union(*SILENCING_EVENTS.values()),
     risk=(
         "Whoever disables IAM Warden's rules, functions, roles or settings can then change anything unseen: "
         "an intruder blinds the guard first."
@@ -227,6 +239,7 @@ EVENT_KEYS = frozenset(
     | {(CLOUDWATCH, name) for name in ALARM_EVENTS}
     | {(CLOUDFORMATION, name) for name in STACK_EVENTS | STACK_SET_EVENTS}
     | {(SECRETSMANAGER, name) for name in SECRET_EVENTS}
+    | {(source, name) for source, names in SILENCING_EVENTS.items() for name in names}
 )
 
 
@@ -389,6 +402,8 @@ class TamperingRule:
                     return _quarantined_role_target(context, role, arn, needs)
                 return Target(f"its role {role}", arn, [step] if step else [], needs)
             return Target(f"its role {role}", arn, plan)
+        if name in SILENCING_EVENTS.get(source, ()):
+            return _silenced_alert_path_target(context)
         if source == EVENTS and name in BUS_EVENTS:
             return _central_bus_target(context)
         if source == EVENTS:
@@ -2459,6 +2474,302 @@ class RestoreOwnSubscriptionAttribute:
         return [f"set the {attribute} of subscription {subscription} back as the change left it"]
 
 
+# --- the alert path silenced quietly: key policy, data protection, alarm definitions, the bus's key ------------------
+
+
+def _silenced_alert_path_target(context: RuleContext) -> Target | None:
+    """A quieter way to silence the alert path (``SILENCING_EVENTS``) on IAM Warden's own key, topic, alarm or bus.
+
+    Each is exact: the alert key by ARN (or its id in the key's own region: a multi-region key's replica elsewhere
+    shares the id), the topic by ARN, an alarm and the bus by name, all in the security account.
+    """
+    change = context.change
+    if change.account != context.settings.own.home_account:
+        return None
+    name = change.event_name
+    if name == "PutKeyPolicy":
+        return _alert_key_policy_target(context)
+    if name == "PutDataProtectionPolicy":
+        return _topic_data_protection_target(context)
+    if name == "PutMetricAlarm":
+        return _overwritten_alarm_target(context)
+    return _central_bus_settings_target(context)
+
+
+def _own_alert_key(context: RuleContext) -> str | None:
+    """IAM Warden's alert key ARN when the event's ``keyId`` names it (ARN, or bare id in its region), else None."""
+    key = context.settings.own.alert_key
+    given = _text(context.change.request_parameters, "keyId")
+    if not key or given is None:
+        return None
+    if given == key:
+        return key
+    parts = key.split(":")
+    in_its_region = len(parts) > 3 and parts[3] == context.change.region
+    return key if in_its_region and given == key.rsplit("/", 1)[-1] else None
+
+
+def _alert_key_policy_target(context: RuleContext) -> Target | None:
+    """``PutKeyPolicy`` on the alert key: its policy put back as the template declares it (``restore_own_key_policy``).
+
+    A policy that no longer lets in SNS and CloudWatch stops every alert the topic carries (this one too: it leaves
+    only through Slack). The restore can act only while the new policy still lets this account (its IAM grants)
+    or the enforcer put a key policy; KMS refuses anyone else, CloudFormation included, so otherwise the finding
+    names who must put it back.
+    """
+    change = context.change
+    own = context.settings.own
+    key = _own_alert_key(context)
+    if key is None:
+        return None
+    what = f"the policy of its alert key {key}"
+    declared = own.declared_alert_key_policy(context.partition)
+    if declared is None:
+        needs = (
+            "the alert key's policy as its template declares it (IAM Warden's enforcer and pruner roles are not "
+            "configured here)",
+        )
+        return Target(what, key, [], needs)
+    changed_to = _json(change.request_parameters.get("policy"))
+    if isinstance(changed_to, Mapping) and _same(changed_to, declared):
+        return Target(what, key, [], fine=f"the policy put on its alert key {key} is the one its template declares")
+    put_back = (
+        f"aws kms put-key-policy --key-id {key} --policy-name default --policy '{json.dumps(declared, sort_keys=True)}'"
+    )
+    enforcer = own.home_roles.get("enforcer")
+    admitted = frozenset(
+        {change.account, f"arn:{context.partition}:iam::{change.account}:root", *((enforcer,) if enforcer else ())}
+    )
+    if not isinstance(changed_to, Mapping) or not _lets_in(changed_to, admitted):
+        return Target(
+            what,
+            key,
+            [],
+            done=(
+                f"the new policy lets neither account {change.account} nor IAM Warden's enforcer put a key policy, so "
+                "IAM Warden cannot put it back and SNS may no longer encrypt its alerts (this one leaves only through "
+                f"Slack); whoever the new policy lets in must put the declared one back: {put_back}"
+            ),
+        )
+    step = RemediationStep(
+        RestoreOwnKeyPolicy.action,
+        key,
+        {"key_id": key, "changed_to": dict(changed_to), "restore_to": declared},
+        f"put the policy of IAM Warden's alert key {key} back as its template declares it",
+    )
+    return Target(what, key, [step])
+
+
+#: The KMS actions that let a principal put a key policy (``kms:*``, ``*`` and the action itself, any case).
+_PUT_KEY_POLICY = "kms:putkeypolicy"
+
+
+def _lets_in(policy: Mapping[str, Any], admitted: frozenset[str]) -> bool:
+    """Whether a key policy lets one of ``admitted`` (the account, its root, the enforcer) put a key policy.
+
+    Conservative: only an unconditioned Allow of ``kms:PutKeyPolicy`` naming one of them counts, and any Deny that
+    could match it (its action, a wildcard of it, or a ``NotAction``) makes it no.
+    """
+    statements = policy.get("Statement")
+    listed = [statements] if isinstance(statements, Mapping) else statements if isinstance(statements, list) else []
+    allowed = False
+    for statement in listed:
+        if not isinstance(statement, Mapping):
+            return False
+        actions = statement.get("Action", [])
+        names = [a.lower() for a in (actions if isinstance(actions, list) else [actions]) if isinstance(a, str)]
+        matches = any(wildcard_match(a, _PUT_KEY_POLICY) for a in names)
+        if statement.get("Effect") == "Deny" and (matches or "NotAction" in statement):
+            return False
+        if statement.get("Effect") != "Allow" or not matches or statement.get("Condition"):
+            continue
+        principal = statement.get("Principal")
+        aws = principal.get("AWS") if isinstance(principal, Mapping) else None
+        allowed = allowed or any(p in admitted for p in (aws if isinstance(aws, list) else [aws]))
+    return allowed
+
+
+def _topic_data_protection_target(context: RuleContext) -> Target | None:
+    """``PutDataProtectionPolicy`` on the alert topic: an inbound Deny every alert matches stops every publish.
+
+    The template declares none on the topic, so one put on it is removed (``remove_own_topic_data_protection``,
+    SNS deletes it with an empty policy); removing one is the topic as deployed.
+    """
+    topic = context.settings.own.alert_topic
+    parameters = context.change.request_parameters
+    if not topic or _text(parameters, "resourceArn") != topic:
+        return None
+    what = f"the data-protection policy of its alert topic {topic}"
+    changed_to = parameters.get("dataProtectionPolicy")
+    if not isinstance(changed_to, str) or not changed_to.strip():
+        return Target(what, topic, [], fine=f"its alert topic {topic} has no data-protection policy, as deployed")
+    step = RemediationStep(
+        RemoveOwnTopicDataProtection.action,
+        topic,
+        {"topic_arn": topic, "changed_to": changed_to},
+        f"remove the data-protection policy put on IAM Warden's alert topic {topic} (its template declares none)",
+    )
+    return Target(what, topic, [step])
+
+
+def _overwritten_alarm_target(context: RuleContext) -> Target | None:
+    """``PutMetricAlarm`` of one of the stack's alarms: a threshold, missing-data treatment or actions changed so that
+    it never fires (a stopped heartbeat then goes unseen). The event does not say what the alarm was, so it is
+    alerted with the redeploy command, which writes the declared definition back."""
+    change = context.change
+    own = context.settings.own
+    alarm = _text(change.request_parameters, "alarmName")
+    if alarm is None or alarm not in own.alarms:
+        return None
+    arn = f"arn:{context.partition}:cloudwatch:{change.region}:{change.account}:alarm:{alarm}"
+    return Target(
+        f"its alarm {alarm} (redefined)",
+        arn,
+        [],
+        done=(
+            "its definition (threshold, missing data, actions) may now never fire; put it back as the template "
+            f"declares it: {own.redeploy_command(change.account, change.region)}"
+        ),
+    )
+
+
+def _central_bus_settings_target(context: RuleContext) -> Target | None:
+    """``UpdateEventBus`` of the central bus: another KMS key (which its owner can then disable) or a dead-letter
+    queue turns every member account's events away while the bus's policy still looks right. The event does not
+    hold what the bus had before, and the template declares neither: alerted with the way back."""
+    change = context.change
+    own = context.settings.own
+    parameters = change.request_parameters
+    bus = _text(parameters, "name")
+    if bus is None or not own.central_bus or _bus_name(bus) != own.central_bus:
+        return None
+    arn = f"arn:{context.partition}:events:{change.region}:{change.account}:event-bus/{own.central_bus}"
+    key, dead_letter = _text(parameters, "kmsKeyIdentifier"), parameters.get("deadLetterConfig")
+    changed = [
+        *([f"the KMS key {key}"] if key else []),
+        *([f"the dead-letter config {json.dumps(dead_letter, sort_keys=True)}"] if dead_letter else []),
+    ]
+    if not changed:
+        return Target(
+            f"its central event bus {own.central_bus}",
+            arn,
+            [],
+            severity=Severity.HIGH,
+            done="neither its key nor its dead-letter config was set, so routing is unchanged",
+        )
+    return Target(
+        f"its central event bus {own.central_bus} (given {' and '.join(changed)})",
+        arn,
+        [],
+        done=(
+            "its template declares neither (events encrypted with an AWS owned key, no dead-letter queue): put it "
+            f"back with aws events update-event-bus --name {own.central_bus} and no key or dead-letter config, or "
+            f"{own.redeploy_command(change.account, change.region)}"
+        ),
+    )
+
+
+class RestoreOwnKeyPolicy:
+    """Put the alert key's policy back as the template declares it. Undo puts back the policy the change left.
+
+    Acts only while the key still holds the changed policy (a later change is judged by its own event).
+    """
+
+    permissions: ClassVar[Permissions] = ("kms:GetKeyPolicy", "kms:PutKeyPolicy")
+    action: ClassVar[StepAction] = StepAction("restore_own_key_policy", permissions)
+    undo_permissions: ClassVar[Permissions] = permissions
+    undoable: ClassVar[bool] = True
+
+    @staticmethod
+    def _live(aws: AccountClients, key: str) -> tuple[bool, Any]:
+        try:
+            found = aws.client("kms").get_key_policy(KeyId=key, PolicyName="default")
+        except Exception as exc:
+            if is_gone(exc):
+                return False, None
+            raise
+        return True, _json(found.get("Policy"))
+
+    def capture(self, aws: AccountClients, step: RemediationStep) -> dict[str, Any]:
+        exists, policy = self._live(aws, step.parameters["key_id"])
+        return {"exists": exists, "policy": policy}
+
+    def apply(self, run: StepRun, step: RemediationStep, before: Mapping[str, Any], done: list[str]) -> None:
+        if not before["exists"] or _same(before["policy"], step.parameters["restore_to"]):
+            return  # gone (alerted), or put back already
+        if not _same(before["policy"], step.parameters["changed_to"]):
+            return  # changed again since: judged by its own event
+        key = step.parameters["key_id"]
+        run.aws.client("kms").put_key_policy(
+            KeyId=key, PolicyName="default", Policy=json.dumps(step.parameters["restore_to"])
+        )
+        done.append(step.summary)
+
+    def undo(self, aws: AccountClients, step: RemediationStep, before: Mapping[str, Any]) -> list[str]:
+        restore_to = step.parameters["restore_to"]
+        if not before["exists"] or _same(before["policy"], restore_to):
+            return []
+        if not _same(before["policy"], step.parameters["changed_to"]):
+            return []
+        key = step.parameters["key_id"]
+        exists, live = self._live(aws, key)
+        if not exists:
+            raise UndoError(f"the key {key} no longer exists")
+        if not _same(live, restore_to):
+            raise UndoError(f"the policy of key {key} changed since; undo by hand")
+        aws.client("kms").put_key_policy(KeyId=key, PolicyName="default", Policy=json.dumps(before["policy"]))
+        return [f"put the policy of key {key} back as the change left it"]
+
+
+class RemoveOwnTopicDataProtection:
+    """Remove a data-protection policy put on the alert topic (an empty policy deletes it, SNS developer guide).
+    Undo puts the removed one back. Acts only while the topic still holds the changed policy."""
+
+    permissions: ClassVar[Permissions] = ("sns:GetDataProtectionPolicy", "sns:PutDataProtectionPolicy")
+    action: ClassVar[StepAction] = StepAction("remove_own_topic_data_protection", permissions)
+    undo_permissions: ClassVar[Permissions] = permissions
+    undoable: ClassVar[bool] = True
+
+    @staticmethod
+    def _live(aws: AccountClients, topic: str) -> tuple[bool, str | None]:
+        try:
+            found = aws.client("sns").get_data_protection_policy(ResourceArn=topic)
+        except Exception as exc:
+            if is_gone(exc):
+                return False, None
+            raise
+        policy = found.get("DataProtectionPolicy")
+        return True, policy if isinstance(policy, str) and policy.strip() else None
+
+    def capture(self, aws: AccountClients, step: RemediationStep) -> dict[str, Any]:
+        exists, policy = self._live(aws, step.parameters["topic_arn"])
+        return {"exists": exists, "policy": policy}
+
+    def apply(self, run: StepRun, step: RemediationStep, before: Mapping[str, Any], done: list[str]) -> None:
+        if not before["exists"] or before["policy"] is None:
+            return  # the topic is gone (alerted), or the policy removed already
+        if not _same(_json(before["policy"]), _json(step.parameters["changed_to"])):
+            return  # changed again since: judged by its own event
+        run.aws.client("sns").put_data_protection_policy(
+            ResourceArn=step.parameters["topic_arn"], DataProtectionPolicy=""
+        )
+        done.append(step.summary)
+
+    def undo(self, aws: AccountClients, step: RemediationStep, before: Mapping[str, Any]) -> list[str]:
+        if not before["exists"] or before["policy"] is None:
+            return []
+        if not _same(_json(before["policy"]), _json(step.parameters["changed_to"])):
+            return []
+        topic = step.parameters["topic_arn"]
+        exists, live = self._live(aws, topic)
+        if not exists:
+            raise UndoError(f"the topic {topic} no longer exists")
+        if live is not None:
+            raise UndoError(f"the topic {topic} has a data-protection policy again; undo by hand")
+        aws.client("sns").put_data_protection_policy(ResourceArn=topic, DataProtectionPolicy=before["policy"])
+        return [f"put the data-protection policy of topic {topic} back as the change left it"]
+
+
 GUARDRAILS = (TamperingRule(),)
 ACTIONS = (
     EnableOwnRule(),
@@ -2477,4 +2788,6 @@ ACTIONS = (
     RestoreOwnSecretVersion(),
     RemoveOwnSecretPolicy(),
     RestoreOwnSubscriptionAttribute(),
+    RestoreOwnKeyPolicy(),
+    RemoveOwnTopicDataProtection(),
 )
