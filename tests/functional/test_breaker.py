@@ -14,6 +14,7 @@ from iamwarden.adapters.audit import AuditStatus
 from iamwarden.adapters.errors import TransientAwsError
 from iamwarden.app.cli import main
 from iamwarden.app.service import EnforcementFailedError, EnforcerService
+from iamwarden.app.wiring import FirstRemediationBreaker
 from iamwarden.domain.breaker import BreakerSettings
 from iamwarden.domain.findings import Outcome
 from tests.aws_fixtures import HOME_ACCOUNT
@@ -170,7 +171,7 @@ def test_a_breaker_that_cannot_read_its_switch_does_not_remediate(
     remediating: Account, enforcer: EnforcerService, notifier: RecordingNotifier
 ) -> None:
     account = remediating
-    assert enforcer.breaker is not None
+    assert isinstance(enforcer.breaker, FirstRemediationBreaker)
     heal = _refuse(enforcer.breaker.switch._ssm, "GetParameter")
     event = attach_admin(account, "app-x", "00000000-0000-4000-8000-0000000000c1")
     with pytest.raises(EnforcementFailedError, match="could not be read or written"):
@@ -194,7 +195,7 @@ def test_a_throttled_switch_fails_the_event_so_lambda_retries_it_instead_of_hold
     remediating: Account, enforcer: EnforcerService, notifier: RecordingNotifier
 ) -> None:
     account = remediating
-    assert enforcer.breaker is not None
+    assert isinstance(enforcer.breaker, FirstRemediationBreaker)
     heal = _refuse(enforcer.breaker.switch._ssm, "GetParameter", "ThrottlingException", 400)
     event = attach_admin(account, "app-t", "00000000-0000-4000-8000-0000000000c2")
     with pytest.raises(TransientAwsError, match="kill switch"):

@@ -68,6 +68,9 @@ NOT_AT_COLD_START = (
     "iamwarden.app.exception_watch",
     "iamwarden.guardrails.iam_user",
     "aws_lambda_powertools.utilities.idempotency",
+    "iamwarden.app.breaker",
+    "iamwarden.adapters.breaker",
+    "iamwarden.domain.trails",
 )
 
 

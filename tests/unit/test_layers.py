@@ -136,6 +136,17 @@ LAZY_IMPORTS: Mapping[tuple[str, str], str] = {
         "Powertools Idempotency (~12 M instructions) is imported with the first event that has something to record: "
         "an event judged with nothing to record is answered without it (README, Benchmarks)"
     ),
+    ("iamwarden.adapters.recorded", "iamwarden.domain.trails"): (
+        "the trail reading (~1.3 M instructions) is for the heartbeat's trail snapshots only; the enforcer imports "
+        "the audit reads of the same module at every cold start"
+    ),
+    ("iamwarden.app.wiring", "iamwarden.app.breaker"): (
+        "the circuit breaker is asked only before a remediation: its ledger and kill-switch adapters (~3 M "
+        "instructions) are built with the first one (FirstRemediationBreaker), not at every cold start"
+    ),
+    ("iamwarden.app.wiring", "iamwarden.adapters.breaker"): (
+        "the circuit breaker's ledger and kill switch, built with the first remediation (FirstRemediationBreaker)"
+    ),
     ("iamwarden.app.wiring", "iamwarden.app.dispatcher"): (
         "the alert dispatcher (alert model, renderers, SNS and owner adapters, ~20 M instructions) is built with "
         "the enforcer's first alert: most events alert nothing (README, Benchmarks)"

@@ -47,7 +47,6 @@ from iamwarden.domain.recorded import (
     PastRemediation,
     Snapshot,
 )
-from iamwarden.domain.trails import trail_is_good, trail_snapshot_data
 
 SNAPSHOT_PREFIX = "snapshot#"
 
@@ -138,6 +137,10 @@ def _snapshot_item(key: str, snapshot: Snapshot) -> dict[str, Any]:
 
 def take_trail_snapshots(cloudtrail: Any, account: str, region: str, now: str) -> list[Snapshot]:
     """A snapshot of each good trail whose home is ``account`` and ``region`` (shadow trails are skipped)."""
+    # Imported here: only the heartbeat takes trail snapshots, and the enforcer imports this module for its audit
+    # reads at every cold start (tests/unit/test_layers.py, LAZY_IMPORTS).
+    from iamwarden.domain.trails import trail_is_good, trail_snapshot_data  # noqa: PLC0415
+
     snapshots = []
     for trail in cloudtrail.describe_trails(includeShadowTrails=False).get("trailList", []):
         arn = trail.get("TrailARN", "")

@@ -32,7 +32,6 @@ from typing import Any, NamedTuple, Protocol
 from iamwarden.adapters.audit import AuditRecord, AuditStatus
 from iamwarden.adapters.ssm_settings import LiveSettings
 from iamwarden.alerts.notifications import Notification, Notifier, finding_notification
-from iamwarden.app.breaker import CircuitBreaker
 from iamwarden.app.executor import RemediationExecutor, RemediationFailedError, remediation_id_of
 from iamwarden.domain.breaker import BreakerDecision, BreakerSettings, kill_switch_name
 from iamwarden.domain.catalog import Mode
@@ -112,6 +111,13 @@ class FindingResult(NamedTuple):
         return {**self._asdict(), "outcome": self.outcome.value, "done": list(self.done)}
 
 
+class RemediationGate(Protocol):
+    """What the enforcer asks before each remediation: the circuit breaker (``app.breaker.CircuitBreaker``), or
+    the wiring's stand-in that builds it with the first remediation."""
+
+    def permit(self, account: str, remediation_id: str, settings: BreakerSettings) -> BreakerDecision: ...
+
+
 class EnforcerService:
     def __init__(
         self,
@@ -125,7 +131,7 @@ class EnforcerService:
         configure_alerts: Callable[[Mapping[str, str]], Sequence[SettingsProblem]] | None = None,
         before_remediation: Callable[[Finding], object] | None = None,
         documents: ManagedPolicyDocuments | None = None,
-        breaker: CircuitBreaker | None = None,
+        breaker: RemediationGate | None = None,
         networks: NetworkOwners | None = None,
         origin_access_identities: OriginAccessIdentities | None = None,
         live_clients: LiveClients | None = None,

@@ -11,7 +11,6 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from iamwarden.adapters.audit import AuditLog
-from iamwarden.adapters.breaker import KillSwitch, RemediationLedger
 from iamwarden.adapters.clients import ClientFactory
 from iamwarden.adapters.exception_store import CachedActiveExceptions, ExceptionStore
 from iamwarden.adapters.iam_documents import LiveManagedPolicyDocuments
@@ -22,17 +21,18 @@ from iamwarden.adapters.recorded import AuditRecorded
 from iamwarden.adapters.ssm_settings import SsmSettingsSource, ssm_parameters
 from iamwarden.alerts.notifications import Notification, Notifier
 from iamwarden.alerts.settings import AlertSettings, parse_alert_settings
-from iamwarden.app.breaker import CircuitBreaker
 from iamwarden.app.config import USER_DELETION_WITHHELD, EnforcerConfig
 from iamwarden.app.executor import AccountClients, RemediationExecutor
 from iamwarden.app.service import EnforcerService, Telemetry
-from iamwarden.domain.breaker import kill_switch_name
+from iamwarden.domain.breaker import BreakerDecision, BreakerSettings, kill_switch_name
 from iamwarden.domain.delivery import DeliveryReport
 from iamwarden.domain.exceptions import SettingsProblem
 from iamwarden.domain.findings import Finding
 
 if TYPE_CHECKING:
+    from iamwarden.adapters.breaker import KillSwitch
     from iamwarden.alerts.message import Owner
+    from iamwarden.app.breaker import CircuitBreaker
     from iamwarden.app.dispatcher import AlertDispatcher
 
 
@@ -45,10 +45,42 @@ def build_executor(config: EnforcerConfig, clients: ClientFactory) -> Remediatio
 
 
 def build_breaker(config: EnforcerConfig, clients: ClientFactory) -> CircuitBreaker:
+    # Imported here: the enforcer asks the breaker only before a remediation (FirstRemediationBreaker), so a cold
+    # start pays for neither its ledger nor its switch (tests/unit/test_layers.py, LAZY_IMPORTS).
+    from iamwarden.adapters.breaker import KillSwitch, RemediationLedger  # noqa: PLC0415
+    from iamwarden.app.breaker import CircuitBreaker  # noqa: PLC0415
+
     return CircuitBreaker(
         RemediationLedger(config.audit_table, clients.home_client("dynamodb")),
         KillSwitch(kill_switch_name(config.settings_prefix), clients.home_client("ssm")),
     )
+
+
+class FirstRemediationBreaker:
+    """The enforcer's circuit breaker (``app.breaker``), imported and built before the first remediation.
+
+    Most events remediate nothing, and the breaker brings its ledger and kill-switch adapters (about 3 M
+    instructions of every cold start, README "Benchmarks"); the kill switch is still read fresh before every
+    remediation, as before.
+    """
+
+    def __init__(self, config: EnforcerConfig, clients: ClientFactory) -> None:
+        self._config = config
+        self._clients = clients
+        self._breaker: CircuitBreaker | None = None
+
+    @property
+    def built(self) -> CircuitBreaker:
+        if self._breaker is None:
+            self._breaker = build_breaker(self._config, self._clients)
+        return self._breaker
+
+    @property
+    def switch(self) -> KillSwitch:
+        return self.built.switch
+
+    def permit(self, account: str, remediation_id: str, settings: BreakerSettings) -> BreakerDecision:
+        return self.built.permit(account, remediation_id, settings)
 
 
 def build_exception_store(config: EnforcerConfig, clients: ClientFactory) -> ExceptionStore:
@@ -106,7 +138,7 @@ def build_enforcer_service(
         register_context=register_context,
         configure_alerts=configure_alerts,
         before_remediation=before_remediation,
-        breaker=build_breaker(config, clients),
+        breaker=FirstRemediationBreaker(config, clients),
         documents=LiveManagedPolicyDocuments(clients, region),
         directory=LiveRoleDirectory(clients, region, regions=account_regions()),
         networks=LiveNetworkOwners(clients),
