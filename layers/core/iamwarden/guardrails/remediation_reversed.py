@@ -42,7 +42,7 @@ from iamwarden.domain.arns import iam_arn
 from iamwarden.domain.catalog import Mode, RuleSpec, Severity
 from iamwarden.domain.documents import PolicyKind, decode_policy_document
 from iamwarden.domain.exceptions import InvalidEventError
-from iamwarden.domain.findings import RemediationStep
+from iamwarden.domain.findings import Finding, RemediationStep
 from iamwarden.domain.recorded import PastRemediation
 from iamwarden.guardrails.base import Evaluation, RuleContext
 from iamwarden.guardrails.credentials import DeactivateAccessKey
@@ -205,16 +205,13 @@ class RemediationReversedRule:
             did = f"{actor} created access key {new_key} for user {user}, whose key IAM Warden had deactivated"
             step = _deactivate(arn, user, new_key)
         evaluation.findings.append(
-            context.finding(
-                REMEDIATION_REVERSED,
-                severity=Severity.CRITICAL,
-                resource_arn=arn,
-                reason=(
-                    f"Remediation reversed: {did}, which IAM Warden's remediation {by[-1].remediation_id} "
-                    f"({by[-1].rule}) had shut; only iamwarden undo lifts a remediation."
-                ),
+            _reversed(
+                context,
+                arn,
+                did,
+                "shut",
+                by=by,
                 plan=[step],
-                offending=[{"remediation_id": past.remediation_id} for past in by],
             )
         )
         return evaluation
@@ -242,17 +239,13 @@ class RemediationReversedRule:
             return evaluation
         how = "deleted" if change.event_name == "DeleteRolePolicy" else "overwrote"
         evaluation.findings.append(
-            context.finding(
-                REMEDIATION_REVERSED,
-                severity=Severity.CRITICAL,
-                resource_arn=arn,
-                reason=(
-                    f"Remediation reversed: {change.actor.display} {how} the quarantine policy {QUARANTINE_POLICY} "
-                    f"of role {role}, which IAM Warden's remediation {by[-1].remediation_id} ({by[-1].rule}) had "
-                    "put on it; only iamwarden undo lifts a remediation."
-                ),
+            _reversed(
+                context,
+                arn,
+                f"{change.actor.display} {how} the quarantine policy {QUARANTINE_POLICY} of role {role}",
+                "put on it",
+                by=by,
                 plan=[quarantine_step(role, arn, "quarantined again: its quarantine was lifted by hand")],
-                offending=[{"remediation_id": past.remediation_id} for past in by],
             )
         )
         return evaluation
@@ -282,15 +275,12 @@ class RemediationReversedRule:
         role = str(by[-1].steps(StopFunction.action)[-1].get("role"))
         how = "deleted its reserved concurrency" if raised is None else f"set its reserved concurrency to {raised}"
         evaluation.findings.append(
-            context.finding(
-                REMEDIATION_REVERSED,
-                severity=Severity.CRITICAL,
-                resource_arn=arn,
-                reason=(
-                    f"Remediation reversed: {change.actor.display} {how} of function {function}, which IAM "
-                    f"Warden's remediation {by[-1].remediation_id} ({by[-1].rule}) had stopped because it runs as "
-                    f"IAM Warden's role {role}; only iamwarden undo lifts a remediation."
-                ),
+            _reversed(
+                context,
+                arn,
+                f"{change.actor.display} {how} of function {function}",
+                f"stopped because it runs as IAM Warden's role {role}",
+                by=by,
                 plan=[
                     RemediationStep(
                         StopFunction.action,
@@ -299,7 +289,6 @@ class RemediationReversedRule:
                         f"stop function {function} again (reserved concurrency 0; undo puts back what was set)",
                     )
                 ],
-                offending=[{"remediation_id": past.remediation_id} for past in by],
             )
         )
         return evaluation
@@ -329,15 +318,12 @@ class RemediationReversedRule:
             evaluation.compliant.append(f"IAM Warden never disabled {what}")
             return evaluation
         evaluation.findings.append(
-            context.finding(
-                REMEDIATION_REVERSED,
-                severity=Severity.CRITICAL,
-                resource_arn=arn,
-                reason=(
-                    f"Remediation reversed: {change.actor.display} enabled {what} again, which IAM Warden's "
-                    f"remediation {by[-1].remediation_id} ({by[-1].rule}) had disabled; only iamwarden undo lifts a "
-                    "remediation."
-                ),
+            _reversed(
+                context,
+                arn,
+                f"{change.actor.display} enabled {what} again",
+                "disabled",
+                by=by,
                 plan=[
                     RemediationStep(
                         DisableRolesAnywhere.action,
@@ -346,10 +332,27 @@ class RemediationReversedRule:
                         f"disable {what} again (kept; undo enables it)",
                     )
                 ],
-                offending=[{"remediation_id": past.remediation_id} for past in by],
             )
         )
         return evaluation
+
+
+def _reversed(
+    context: RuleContext, arn: str, did: str, had: str, *, by: Sequence[PastRemediation], plan: list[RemediationStep]
+) -> Finding:
+    """The critical finding of a remediation turned back by hand: what was done, which remediation it undid (``by``,
+    the last named), and the plan that applies it again."""
+    return context.finding(
+        REMEDIATION_REVERSED,
+        severity=Severity.CRITICAL,
+        resource_arn=arn,
+        reason=(
+            f"Remediation reversed: {did}, which IAM Warden's remediation {by[-1].remediation_id} ({by[-1].rule}) had "
+            f"{had}; only iamwarden undo lifts a remediation."
+        ),
+        plan=plan,
+        offending=[{"remediation_id": past.remediation_id} for past in by],
+    )
 
 
 def _deactivate(arn: str, user: str, key: str) -> RemediationStep:
