@@ -1209,6 +1209,20 @@ def _bounded_own_role(account: Account) -> RemediationStep:
     )
 
 
+def _own_role_with_long_sessions(account: Account) -> RemediationStep:
+    role = "iamwarden-session-us-east-1"  # one role per scenario: every scenario runs in one account
+    account.iam.create_role(
+        RoleName=role, AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": []})
+    )
+    account.iam.update_role(RoleName=role, MaxSessionDuration=43200)
+    return _step(
+        StepAction("restore_own_role_session_duration"),
+        f"arn:aws:iam::{HOME_ACCOUNT}:role/{role}",
+        role_name=role,
+        duration=43200,
+    )
+
+
 def _rewritten_own_role(document: str) -> Callable[[Account], RemediationStep]:
     """IAM Warden's role with an intruder's trust policy or inline policy, to be put back."""
 
@@ -1420,6 +1434,7 @@ SCENARIOS: dict[str, Scenario] = {
     "tampered-slack-secret-policy": Scenario(_own_secret("policy")),
     "tampered-alert-subscription-filter-policy": Scenario(_filtered_alert_subscription),
     "tampered-boundary-on-own-role": Scenario(_bounded_own_role),
+    "tampered-session-duration-of-own-role": Scenario(_own_role_with_long_sessions),
     "tampered-own-role-trust-policy": Scenario(_rewritten_own_role("trust")),
     "tampered-own-role-inline-policy": Scenario(_rewritten_own_role("inline")),
     "tampered-own-role-added-inline-policy": Scenario(_rewritten_own_role("added")),
