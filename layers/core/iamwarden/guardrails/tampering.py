@@ -820,36 +820,44 @@ def _own_stack_set_target(context: RuleContext) -> Target | None:
     return Target(f"its member StackSet {stack_set} ({event} in {where}{overrides})", arn, [], done=done)
 
 
+def _stack_targets(parameters: Mapping[str, Any]) -> tuple[list[Any], list[Any], list[Any]]:
+    """The accounts, organisational units and regions a StackSet operation names (each empty when it names none)."""
+    targets = parameters.get("deploymentTargets")
+    targets = targets if isinstance(targets, Mapping) else {}
+    accounts = parameters.get("accounts") or targets.get("accounts")
+    units = targets.get("organizationalUnitIds")
+    regions = parameters.get("regions")
+
+    def listed(value: Any) -> list[Any]:
+        return value if isinstance(value, list) else []
+
+    return listed(accounts), listed(units), listed(regions)
+
+
 def _stack_instances(parameters: Mapping[str, Any]) -> str:
     """The accounts (or organisational units) and regions a StackSet operation names, in words."""
-    targets = parameters.get("deploymentTargets")
-    accounts = parameters.get("accounts") or (targets.get("accounts") if isinstance(targets, Mapping) else None)
-    units = targets.get("organizationalUnitIds") if isinstance(targets, Mapping) else None
-    regions = parameters.get("regions")
+    accounts, units, regions = _stack_targets(parameters)
     named = (
         f"accounts {', '.join(map(str, accounts))}"
-        if isinstance(accounts, list) and accounts
+        if accounts
         else f"organisational units {', '.join(map(str, units))}"
-        if isinstance(units, list) and units
+        if units
         else "every account it reaches"
     )
-    return named + (f" (regions {', '.join(map(str, regions))})" if isinstance(regions, list) and regions else "")
+    return named + (f" (regions {', '.join(map(str, regions))})" if regions else "")
 
 
 def _instances_arguments(parameters: Mapping[str, Any]) -> str:
     """The ``create-stack-instances`` arguments that put back the instances a ``DeleteStackInstances`` named."""
-    targets = parameters.get("deploymentTargets")
-    accounts = parameters.get("accounts") or (targets.get("accounts") if isinstance(targets, Mapping) else None)
-    units = targets.get("organizationalUnitIds") if isinstance(targets, Mapping) else None
-    regions = parameters.get("regions")
+    accounts, units, regions = _stack_targets(parameters)
     where = (
         f"--accounts {' '.join(map(str, accounts))}"
-        if isinstance(accounts, list) and accounts
+        if accounts
         else f"--deployment-targets OrganizationalUnitIds={','.join(map(str, units))}"
-        if isinstance(units, list) and units
+        if units
         else "--deployment-targets OrganizationalUnitIds=<the organisational units>"
     )
-    return where + f" --regions {' '.join(map(str, regions)) if isinstance(regions, list) and regions else '<regions>'}"
+    return where + f" --regions {' '.join(map(str, regions)) if regions else '<regions>'}"
 
 
 def _alert_path_target(context: RuleContext) -> Target | None:
