@@ -31,7 +31,7 @@ from iamwarden.domain.own import MEMBER_SESSION, MEMBER_SESSIONS
 from iamwarden.domain.settings import Settings
 from iamwarden.guardrails.engine import judge_event
 from iamwarden.guardrails.registry import GRANTED_APART, STEP_PERMISSIONS
-from iamwarden.guardrails.tampering import RestoreOwnRoleDocument
+from iamwarden.guardrails.tampering import DECLARED_MAX_SESSION_DURATION, RestoreOwnRoleDocument
 from tests.aws_fixtures import enforcer_rules, event_patterns, resolve
 from tests.conftest import ROOT, SAMPLE_OWN, load_event
 from tests.integration.test_template import TemplateDocuments, template_changes
@@ -590,3 +590,16 @@ def test_the_member_templates_own_policies_pass_the_guardrails(settings: Setting
             judgement = judge_event(event, each, documents)
             assert judgement.verdict is not Verdict.INVALID, (change, judgement.reason)
             assert judgement.findings == (), (change, [f.reason for f in judgement.findings])
+
+
+def test_every_own_role_keeps_the_maximum_session_iamwarden_tampered_puts_back() -> None:
+    """``restore_own_role_session_duration`` puts an own role's maximum session back to 3,600 seconds: that must be
+    what both templates declare (or leave to IAM's default, which is 3,600), or the restore would change the stack."""
+    roles = {
+        f"{where}/{name}": resource["Properties"].get("MaxSessionDuration", 3600)
+        for where, template in (("template.yaml", translated_template()), ("member", member_template()))
+        for name, resource in template["Resources"].items()
+        if resource["Type"] == "AWS::IAM::Role"
+    }
+    assert roles
+    assert {name: value for name, value in roles.items() if value != DECLARED_MAX_SESSION_DURATION} == {}
