@@ -173,3 +173,37 @@ def test_the_heartbeat_snapshot_holds_every_role_s_trust(account: Account) -> No
     ]
 
     assert (snapshot.kind, snapshot.data) == (ROLE_TRUST, {"trust_policy": EC2})
+
+
+def test_a_second_change_within_one_heartbeat_window_is_judged_against_the_first_not_the_older_snapshot(
+    account: Account, enforcer: EnforcerService
+) -> None:
+    """Review finding: the heartbeat's snapshot predates both changes; the first change, alerted and left in force
+    (privilege-escalation in alert mode), is what the second replaced. The enforcer keeps what each judged change
+    set, so a restore of the second puts back the first change's trust, never the older snapshot's."""
+    first = {**EC2, "Statement": [EC2_STATEMENT, {"Sid": "First", **EC2_STATEMENT}]}
+    account.iam.create_role(RoleName="ops-admin", AssumeRolePolicyDocument=json.dumps(EC2))
+    account.iam.put_role_policy(RoleName="ops-admin", PolicyName="admin", PolicyDocument=json.dumps(ADMIN))
+    account.iam.create_role(RoleName="app-deployer", AssumeRolePolicyDocument=json.dumps(EC2))
+    account.iam.put_role_policy(RoleName="app-deployer", PolicyName="read", PolicyDocument=json.dumps(READ))
+    AuditRecorded(account.audit(), account.dynamodb).put_all(
+        take_trust_snapshots(account.iam, HOME_ACCOUNT, "2026-11-22T10:00:00Z")
+    )
+    earlier = load_event(SAMPLE)
+    earlier["detail"]["eventID"] = "00000000-0000-4000-8000-0000000c0010"
+    earlier["detail"]["eventTime"] = "2026-11-22T10:05:00Z"
+    earlier["detail"]["requestParameters"]["policyDocument"] = json.dumps(first)
+    account.iam.update_assume_role_policy(RoleName="ops-admin", PolicyDocument=json.dumps(first))
+    assert enforcer.handle(earlier)["findings"] == []  # EC2 twice: nothing weaker let in; kept as the "before"
+    recorded = AuditRecorded(account.audit(), account.dynamodb).snapshot(
+        ROLE_TRUST, f"arn:aws:iam::{HOME_ACCOUNT}:role/ops-admin"
+    )
+    assert recorded is not None
+    assert recorded.data["trust_policy"] == first
+
+    account.iam.update_assume_role_policy(RoleName="ops-admin", PolicyDocument=json.dumps(_event_trust()))
+    account.set("rules/privilege-escalation/mode", "remediate")
+    [finding] = enforcer.handle(load_event(SAMPLE))["findings"]
+
+    assert finding["outcome"] == Outcome.REMEDIATED
+    assert _trust(account) == first  # the first change's trust, not the heartbeat's EC2-only snapshot

@@ -59,7 +59,7 @@ from iamwarden.domain.exposure import ACCOUNT_ID, Circumstances, TrustBoundary, 
 from iamwarden.domain.findings import RemediationStep, StepAction
 from iamwarden.domain.judged import judged_once
 from iamwarden.domain.policy import Condition, Policy, Statement, parse_policy
-from iamwarden.domain.recorded import ROLE_TRUST
+from iamwarden.domain.recorded import ROLE_TRUST, Snapshot, observed_at
 from iamwarden.domain.settings import RuleSettings
 from iamwarden.domain.trust_escalation import (
     TrustEscalation,
@@ -148,6 +148,12 @@ class TrustPolicyRule:
         parameter = _DOCUMENT_PARAMETER[change.event_name]
         field = f"detail.requestParameters.{parameter}"
         policy = load_policy(change.request_parameters.get(parameter), PolicyKind.TRUST, field=field)
+        if context.recorded is not None:
+            # What this change set is the next trust change's "before" (``previous_trust``), not the heartbeat's
+            # older snapshot: two changes within one heartbeat window would otherwise restore a trust never judged.
+            evaluation.observed.append(
+                Snapshot(ROLE_TRUST, arn, observed_at(change.time), {"trust_policy": dict(policy.raw)})
+            )
         if policy.only_denies:
             evaluation.compliant.append(f"the trust policy of role {role} only denies: nobody may assume it")
             return evaluation
