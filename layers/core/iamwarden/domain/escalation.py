@@ -103,7 +103,7 @@ class EscalationPath(NamedTuple):
         grants = "; ".join([grant.describe() for grant in self.grants])
         sentence = f"It can {self.method.description} ({self.method.name}), because it is allowed {grants}"
         if self.leads_to:
-            roles = "; ".join([f"{_short(lead.arn)}, which {lead.why}" for lead in self.leads_to])
+            roles = "; ".join([f"{principal_label(lead.arn)}, which {lead.why}" for lead in self.leads_to])
             sentence += f". That leads to {roles}"
         if self.unknown:
             sentence += f". Whether that reaches more than it has already is not known: {'; '.join(self.unknown)}"
@@ -726,7 +726,7 @@ class _Judge:
                 return ""
             if any(_has_wildcard(pattern) for pattern in patterns):
                 named = " or ".join(patterns)
-                return f"whether {_short(holder)} is in a group {named} names (none of its policies says)"
+                return f"whether {principal_label(holder)} is in a group {named} names (none of its policies says)"
             return None
         name = holder.rsplit("/", 1)[-1]
         if kind == f"iam:{holder_kind}/" and any(_names(_SELF_PATTERN.sub(name, p), holder) for p in patterns):
@@ -761,7 +761,7 @@ class _Judge:
             return ""  # the holder is unknown: the grant decides, as it always has
         holder = self.principal.principal_arn
         named = " or ".join(patterns)
-        unknown = f"whether a role {named} names trusts {_short(holder)} directly (its trust policy decides)"
+        unknown = f"whether a role {named} names trusts {principal_label(holder)} directly (its trust policy decides)"
         if self.roles is None:
             return "" if permitted else unknown  # no authorization details: the grant decides, as before
         arns: list[str] = []
@@ -775,12 +775,17 @@ class _Judge:
             return "" if permitted else unknown  # no such role yet: as before, the grant decides
         facts: list[str] = []
         if len(arns) > MAX_TRUSTS:
-            facts.append(f"whether one of {len(arns) - MAX_TRUSTS} more roles {named} names trusts {_short(holder)}")
+            facts.append(
+                f"whether one of {len(arns) - MAX_TRUSTS} more roles {named} names trusts {principal_label(holder)}"
+            )
         for arn in arns[:MAX_TRUSTS]:
             found_role = self._policies_of(arn)
             trust = found_role.trust if found_role is not None else None
             if trust is None:
-                facts.append(f"whether {_short(arn)} trusts {_short(holder)} (its trust policy could not be read)")
+                facts.append(
+                    f"whether {principal_label(arn)} trusts {principal_label(holder)} "
+                    "(its trust policy could not be read)"
+                )
                 continue
             allowed = permitted or any(_names(p, arn) for p in self.reach("sts:AssumeRole", "iam:role/").patterns)
             if _trust_lets_in(trust, holder, self.partition, self.account, permitted=allowed):
@@ -928,7 +933,10 @@ class _Judge:
             role = self._policies_of(arn)
             trust = role.trust if role is not None else None
             if trust is None:
-                unread.append(f"whether {_short(arn)} trusts {_short(holder)}: its trust policy could not be read")
+                unread.append(
+                    f"whether {principal_label(arn)} trusts {principal_label(holder)}: "
+                    "its trust policy could not be read"
+                )
             elif _trust_lets_in(trust, holder, self.partition, self.account, permitted=True):
                 admitting.append(arn)
         self.shared.unread[pattern] = tuple(unread[:MAX_LEADS])
@@ -1030,7 +1038,7 @@ class _Judge:
         if arn in self.visiting:
             return None  # the holder itself, or a role already on this chain: a cycle adds nothing
         if len(self.visiting) > MAX_DEPTH:
-            return f"?what {_short(arn)} may do (more than {MAX_DEPTH} roles deep)"
+            return f"?what {principal_label(arn)} may do (more than {MAX_DEPTH} roles deep)"
         if arn not in self.shared.risks:
             found = self._policies_of(arn)
             self.shared.risks[arn] = (
@@ -1038,13 +1046,13 @@ class _Judge:
             )
         risk = self.shared.risks[arn]
         if risk is None:
-            return f"?what {_short(arn)} may do (its policies could not be read)"
+            return f"?what {principal_label(arn)} may do (its policies could not be read)"
         if critical := [grant for grant in risk.admin if grant.critical]:
             return f"is admin-equivalent ({critical[0].statement.label} of {critical[0].source} {critical[0].why})"
         if certain := [path for path in risk.escalations if path.certain]:
             return f"can escalate further ({certain[0].method.name})"
         if risk.escalations:
-            return f"?whether {_short(arn)} can escalate further: {'; '.join(risk.unknown)}"
+            return f"?whether {principal_label(arn)} can escalate further: {'; '.join(risk.unknown)}"
         return None
 
 
@@ -1287,7 +1295,7 @@ def _overlap(*pattern_sets: tuple[str, ...]) -> bool:
     )
 
 
-def _short(arn: str) -> str:
+def principal_label(arn: str) -> str:
     """``role app-deployer`` for a role ARN; the text itself otherwise."""
     resource = arn.split(":", 5)[-1]
     kind, _, rest = resource.partition("/")

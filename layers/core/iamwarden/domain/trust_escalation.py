@@ -21,7 +21,7 @@ Pure: it judges parsed policies and asks ``RoleDirectory``, never AWS.
 
 from typing import NamedTuple, Protocol, runtime_checkable
 
-from iamwarden.domain.escalation import PolicyRisk, assess_principal, assume_allowance, trust_admits
+from iamwarden.domain.escalation import PolicyRisk, assess_principal, assume_allowance, principal_label, trust_admits
 from iamwarden.domain.policy import Policy
 from iamwarden.domain.principals import PrincipalPolicies, RoleDirectory
 
@@ -191,10 +191,3 @@ def _already_strong(principal: PrincipalPolicies, role_arn: str, directory: Role
         and not (path.method.reach == "assumes-role" and all(lead.arn == role_arn for lead in path.leads_to))
         for path in risk.escalations
     )
-
-
-def principal_label(arn: str) -> str:
-    """``role app`` for a role ARN, ``user alice`` for a user's (a path left out)."""
-    resource = arn.split(":", 5)[-1]
-    kind, _, rest = resource.partition("/")
-    return f"{kind} {rest.rsplit('/', 1)[-1]}" if rest else arn

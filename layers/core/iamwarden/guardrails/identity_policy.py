@@ -855,7 +855,6 @@ class PolicyVersionRule:
             version_id = _created_version(change.response_elements)
             field = "detail.requestParameters.policyDocument"
             policy = load_policy(change.request_parameters.get("policyDocument"), PolicyKind.MANAGED, field=field)
-            document = dict(policy.raw)
         else:
             version_id = context.request_text("versionId")
             field = f"version {version_id} of {policy_arn}"
@@ -869,8 +868,7 @@ class PolicyVersionRule:
             if version is None:
                 evaluation.compliant.append(f"version {version_id} of {name} no longer exists")
                 return evaluation
-            document = dict(version.document)
-        policy = parse_policy(document, field=field)
+            policy = parse_policy(dict(version.document), field=field)  # a new version's is parsed by load_policy
         listed = _listing(context, policy_arn)
         _observe_default(context, evaluation, policy_arn, listed)
         previous, previous_id = _previous_default(context, policy_arn, version_id, listed)
@@ -910,7 +908,7 @@ class PolicyVersionRule:
             policy_arn,
             version_id,
             delete,
-            document,
+            dict(policy.raw),
             risk,
             parsed=policy,
             previous_id=previous_id,

@@ -62,6 +62,7 @@ from iamwarden.domain.recorded import OWN_POLICY, OWN_ROLE, OWN_SUBSCRIPTION, SU
 from iamwarden.domain.settings_guard import SETTING_EVENTS, TAMPERED_RULE_ID, guards_the_guard, settings_written
 from iamwarden.domain.wildcards import arn_match, wildcard_match
 from iamwarden.guardrails.base import Evaluation, RuleContext
+from iamwarden.guardrails.iam_user import DENY_ALL_POLICY, QUARANTINE_POLICY_NAME
 from iamwarden.guardrails.managed_policy import DetachManagedPolicy
 from iamwarden.guardrails.remediation import AccountClients, Permissions, StepRun, canonical, pages, policy_document
 
@@ -535,12 +536,10 @@ def _session_duration_target(context: RuleContext, role: str, arn: str) -> Targe
     return Target(f"its role {role} (maximum session set to {duration} seconds)", arn, [step])
 
 
-#: The inline policy that takes every permission from a role of an own role's name that is not IAM Warden's.
-QUARANTINE_POLICY = "iamwarden-quarantine"
-DENY_ALL: Mapping[str, Any] = {
-    "Version": "2012-10-17",
-    "Statement": [{"Sid": "IamWardenQuarantine", "Effect": "Deny", "Action": "*", "Resource": "*"}],
-}
+#: The inline policy that takes every permission from a role of an own role's name that is not IAM Warden's: the
+#: user quarantine's name and deny-all document (``remediation-reversed`` checks both kinds against the one pair).
+QUARANTINE_POLICY = QUARANTINE_POLICY_NAME
+DENY_ALL = DENY_ALL_POLICY
 
 
 def quarantine_step(role: str, arn: str, why: str) -> RemediationStep:
@@ -1073,6 +1072,9 @@ def _subscription_target(context: RuleContext, arn: str, what: str) -> Target:
             else "offline there is no audit table to read IAM Warden's snapshots from"
         )
         return Target(f"{what} ({attribute})", arn, [], (f"its {attribute} before this change ({where})",))
+    if not snapshot.taken_before(context.change.time):  # read after the change: it may hold the change itself
+        needs = (f"its {attribute} before this change (IAM Warden's last snapshot, {snapshot.taken_at}, is newer)",)
+        return Target(f"{what} ({attribute})", arn, [], needs)
     restore_to = held.get(attribute, _SUBSCRIPTION_DEFAULTS.get(attribute))
     if not isinstance(restore_to, str):
         needs = (f"its {attribute} before this change (IAM Warden's snapshot of {snapshot.taken_at} holds none)",)

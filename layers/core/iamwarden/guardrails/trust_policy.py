@@ -54,6 +54,7 @@ from iamwarden.adapters.errors import ignoring, is_gone
 from iamwarden.domain.arns import iam_arn
 from iamwarden.domain.catalog import Mode, OptionSpec, RuleSpec, Severity
 from iamwarden.domain.documents import PolicyKind, load_policy
+from iamwarden.domain.escalation import principal_label
 from iamwarden.domain.exceptions import UndoError
 from iamwarden.domain.exposure import ACCOUNT_ID, Circumstances, TrustBoundary, fresh_exposure
 from iamwarden.domain.findings import RemediationStep, StepAction
@@ -61,12 +62,7 @@ from iamwarden.domain.judged import judged_once
 from iamwarden.domain.policy import Condition, Policy, Statement, parse_policy
 from iamwarden.domain.recorded import ROLE_TRUST, Snapshot, observed_at
 from iamwarden.domain.settings import RuleSettings
-from iamwarden.domain.trust_escalation import (
-    TrustEscalation,
-    judge_trust_change,
-    principal_label,
-    same_account_entries,
-)
+from iamwarden.domain.trust_escalation import TrustEscalation, judge_trust_change, same_account_entries
 from iamwarden.domain.wildcards import wildcard_match
 from iamwarden.guardrails.base import Evaluation, RuleContext
 from iamwarden.guardrails.identity_policy import IAM, PRIVILEGE_ESCALATION
