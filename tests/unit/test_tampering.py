@@ -973,16 +973,6 @@ def test_a_subscription_attribute_the_snapshot_held_is_put_back_and_one_it_lacks
     assert "holds none" in finding.needs_context[0]
 
 
-def test_a_subscription_snapshot_newer_than_the_change_is_not_put_back_it_may_hold_the_change() -> None:
-    event = load_event("tamper-subscription-filter-policy.json")
-    newer = _subscription_snapshot(FilterPolicy='{"severity":["none"]}')._replace(
-        taken_at="2099-01-01T00:00:00.000+00:00"
-    )
-    [finding] = _tampering(judge_recorded(event, Snapshots(newer)))
-    assert finding.plan == ()
-    assert "is newer" in finding.needs_context[0]
-
-
 def test_without_a_snapshot_a_subscription_change_is_alerted_saying_what_is_missing() -> None:
     [finding] = _tampering(judge_recorded(load_event("tamper-subscription-filter-policy.json"), Snapshots()))
     assert finding.plan == ()

@@ -1072,9 +1072,6 @@ def _subscription_target(context: RuleContext, arn: str, what: str) -> Target:
             else "offline there is no audit table to read IAM Warden's snapshots from"
         )
         return Target(f"{what} ({attribute})", arn, [], (f"its {attribute} before this change ({where})",))
-    if not snapshot.taken_before(context.change.time):  # read after the change: it may hold the change itself
-        needs = (f"its {attribute} before this change (IAM Warden's last snapshot, {snapshot.taken_at}, is newer)",)
-        return Target(f"{what} ({attribute})", arn, [], needs)
     restore_to = held.get(attribute, _SUBSCRIPTION_DEFAULTS.get(attribute))
     if not isinstance(restore_to, str):
         needs = (f"its {attribute} before this change (IAM Warden's snapshot of {snapshot.taken_at} holds none)",)
