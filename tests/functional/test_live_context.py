@@ -291,3 +291,67 @@ def test_updating_a_stack_whose_service_role_is_an_administrator_is_an_escalatio
     assert [fact[:40] for fact in alert.finding.needs_context] == ["the previous document of inline policy d"]
     assert "UpdateExistingCloudFormationStack" in alert.finding.reason
     assert "That leads to role deploy-admin, which is admin-equivalent" in alert.finding.reason
+
+
+class _CountingClients:
+    """The account's clients, each IAM call counted (what a PassRole on ``*`` costs to judge)."""
+
+    def __init__(self, account: Account) -> None:
+        self.calls: list[str] = []
+        self.iam = account.session.client("iam")
+        self.iam.meta.events.register("before-call.iam", self._count)
+
+    def _count(self, model: Any, **_: Any) -> None:
+        self.calls.append(model.name)
+
+    def client(self, service: str, account: str, region: str, *, logged: bool = True) -> Any:
+        assert service == "iam"
+        return self.iam
+
+
+def test_every_role_a_pattern_reaches_is_read_in_one_listing_and_holds_what_it_holds_read_alone(
+    account: Account,
+) -> None:
+    """``GetAccountAuthorizationDetails`` answers each role as ``GetRole`` and its policy lists would (moto's
+    shapes), so a PassRole on ``*`` costs a listing and each managed policy once, not four calls a role."""
+    _admin_role(account)
+    account.iam.create_policy(PolicyName="limit", PolicyDocument=json.dumps(WEAK))
+    for index in range(12):
+        name = f"app-{index:02}"
+        account.iam.create_role(
+            RoleName=name,
+            AssumeRolePolicyDocument=json.dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Effect": "Allow",
+                            "Principal": {"Service": "lambda.amazonaws.com"},
+                            "Action": "sts:AssumeRole",
+                        }
+                    ],
+                }
+            ),
+            **({"PermissionsBoundary": f"arn:aws:iam::{HOME_ACCOUNT}:policy/limit"} if index % 3 == 0 else {}),
+        )
+        account.iam.put_role_policy(RoleName=name, PolicyName="assets", PolicyDocument=json.dumps(WEAK))
+        account.iam.attach_role_policy(RoleName=name, PolicyArn="arn:aws:iam::aws:policy/ReadOnlyAccess")
+    listed = _CountingClients(account)
+    directory = LiveRoleDirectory(listed)
+
+    roles = directory.roles_matching(HOME_ACCOUNT, "*") or ()
+    held = {arn: directory.principal(arn) for arn in roles}
+
+    assert len(roles) == 13
+    assert listed.calls.count("GetAccountAuthorizationDetails") == 1
+    assert {"GetRole", "ListRolePolicies", "GetRolePolicy", "ListAttachedRolePolicies", "ListRoles"}.isdisjoint(
+        listed.calls
+    )
+    assert listed.calls.count("GetPolicyVersion") == 3  # ReadOnlyAccess, AdministratorAccess, limit: once each
+    for arn in roles:
+        alone = LiveRoleDirectory(_CountingClients(account)).principal(arn)
+        assert held[arn] == alone, arn
+        assert alone is not None
+        assert alone.trust is not None
+    boundaries = [arn for arn, role in held.items() if role is not None and role.boundary is not None]
+    assert len(boundaries) == 4

@@ -100,6 +100,7 @@ class FakeAccount:
                 "PolicyVersion": {"Document": self.versions[(p["PolicyArn"], p["VersionId"])]}
             },
             "list_roles": lambda: {"Roles": [{"Arn": arn} for arn in self.roles]},
+            "get_account_authorization_details": lambda: {"RoleDetailList": [self._detail(arn) for arn in self.roles]},
             "get_instance_profile": lambda: {"InstanceProfile": {"Roles": [{"Arn": ROLE}]}},
             "get_function_configuration": lambda: {"Role": f"arn:aws:iam::{ACCOUNT}:role/fn-{p['FunctionName']}"},
             "list_functions": lambda: {"Functions": [{"FunctionName": n, "Role": r} for n, r in self.functions]},
@@ -169,6 +170,17 @@ class FakeAccount:
             "describe_service": lambda: {
                 "Service": {"InstanceConfiguration": {"InstanceRoleArn": f"arn:aws:iam::{ACCOUNT}:role/apprunner-api"}}
             },
+        }
+
+    def _detail(self, arn: str) -> dict[str, Any]:
+        """A role as GetAccountAuthorizationDetails gives it: the same answers as the per-role reads."""
+        name = arn.rsplit("/", 1)[-1]
+        return {
+            "Arn": arn,
+            "RoleName": name,
+            "RolePolicyList": [{"PolicyName": n, "PolicyDocument": d} for n, d in self.inline.get(name, {}).items()],
+            "AttachedManagedPolicies": [{"PolicyArn": a} for a in self.attached.get(name, [])],
+            **self._limit(name),
         }
 
     def _limit(self, name: str) -> dict[str, Any]:
@@ -286,13 +298,73 @@ def test_role_listing_is_cached_until_a_role_is_created_or_deleted(
         f"arn:aws:iam::{ACCOUNT}:role/deploy-app",
     )
     assert len(directory.roles_matching(ACCOUNT, "*") or ()) == 3
-    assert fake.calls["list_roles"] == 1
+    assert fake.calls["get_account_authorization_details"] == 1
     fake.roles.append(f"arn:aws:iam::{ACCOUNT}:role/deploy-new")
 
     directory.observe(_event("CreateRole", roleName="deploy-new"))
 
     assert len(directory.roles_matching(ACCOUNT, f"arn:aws:iam::{ACCOUNT}:role/deploy-*") or ()) == 2
-    assert fake.calls["list_roles"] == 2
+    assert fake.calls["get_account_authorization_details"] == 2
+    assert fake.calls["list_roles"] == 0
+
+
+def test_a_listed_role_is_answered_from_the_listing_as_its_own_reads_would(
+    fake: FakeAccount, clock: Clock, directory: LiveRoleDirectory
+) -> None:
+    fake.boundary["app"] = POLICY
+    read_alone = LiveRoleDirectory(fake, max_age=300, clock=clock).principal(ROLE)
+    fake.calls.clear()
+
+    directory.roles_matching(ACCOUNT, "*")
+    listed = directory.principal(ROLE)
+
+    assert listed == read_alone
+    assert fake.calls["get_role"] == fake.calls["list_role_policies"] == fake.calls["get_role_policy"] == 0
+    assert fake.calls["get_account_authorization_details"] == 1
+
+
+def test_a_change_to_a_listed_role_is_read_again_alone(fake: FakeAccount, directory: LiveRoleDirectory) -> None:
+    directory.roles_matching(ACCOUNT, "*")
+    fake.inline["app"]["new"] = _doc("iam:PassRole")
+
+    directory.observe(_event("PutRolePolicy", roleName="app", policyName="new"))
+    role = directory.principal(ROLE)
+
+    assert role is not None
+    assert [named.source for named in role.policies] == ["inline app/own", "inline app/new", POLICY]
+    assert fake.calls["get_role"] == 1
+
+
+def test_a_role_the_enforcer_changed_is_read_again_alone(fake: FakeAccount, directory: LiveRoleDirectory) -> None:
+    directory.roles_matching(ACCOUNT, "*")
+    directory.forget(ROLE)
+    directory.principal(ROLE)
+
+    assert fake.calls["get_role"] == 1
+
+
+def test_a_listing_past_its_age_answers_no_role(
+    fake: FakeAccount, clock: Clock, directory: LiveRoleDirectory
+) -> None:
+    directory.roles_matching(ACCOUNT, "*")
+    clock.now = 301
+    directory.principal(ROLE)
+
+    assert fake.calls["get_role"] == 1
+
+
+@pytest.mark.parametrize("code", ["AccessDenied", "NoSuchEntity"])
+def test_without_the_details_the_roles_are_listed_and_read_one_by_one(
+    fake: FakeAccount, directory: LiveRoleDirectory, code: str
+) -> None:
+    """A member stack deployed before iam:GetAccountAuthorizationDetails was granted still answers."""
+    fake.fail["get_account_authorization_details"] = code
+
+    assert len(directory.roles_matching(ACCOUNT, "*") or ()) == 3
+    directory.principal(ROLE)
+
+    assert fake.calls["list_roles"] == 1
+    assert fake.calls["get_role"] == 1
 
 
 def test_entries_age_out_for_changes_the_enforcer_never_sees(
@@ -337,6 +409,7 @@ def test_a_permanent_error_or_a_missing_principal_is_unknown(
 ) -> None:
     fake.fail["list_role_policies"] = code
     fake.fail["list_roles"] = code
+    fake.fail["get_account_authorization_details"] = code
     fake.fail["get_function_configuration"] = code
 
     assert directory.principal(ROLE) is None

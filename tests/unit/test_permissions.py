@@ -48,6 +48,7 @@ WITHOUT_RESOURCE_TYPES = {
     "xray:PutTelemetryRecords",
     "iam:ListAccountAliases",
     "iam:ListRoles",
+    "iam:GetAccountAuthorizationDetails",
     "lambda:ListFunctions",
     "ec2:DescribeInstances",
     # DescribeStacks has the stack type, but without a stack name (every stack of a region) it needs "*".
@@ -399,6 +400,7 @@ RUNTIME_GRANTS: dict[str, set[str]] = {
     "iam:ListEntitiesForPolicy": {"arn:${AWS::Partition}:iam::${AWS::AccountId}:policy/*"},
     "lambda:GetFunctionConfiguration": {"arn:${AWS::Partition}:lambda:*:${AWS::AccountId}:function:*"},
     "iam:ListRoles": {"*"},
+    "iam:GetAccountAuthorizationDetails": {"*"},
     "lambda:ListFunctions": {"*"},
     "ec2:DescribeInstances": {"*"},
     "cloudformation:DescribeStacks": {"*"},

@@ -3,7 +3,10 @@
 The enforcer judges an identity-policy change on the principal's whole power, so
 it reads the principal's inline policies, attached managed policies (default
 version), a user's groups and their policies, and the permissions boundary; the
-roles a ``Resource`` pattern reaches (``ListRoles``); and the roles behind a
+roles a ``Resource`` pattern reaches (``GetAccountAuthorizationDetails`` for roles: every role with its
+inline policies, attached policy ARNs, boundary and trust in a few pages, so judging a ``PassRole`` on
+``*`` reads each managed policy once rather than four calls per role; ``ListRoles`` where that is
+refused, e.g. a member stack deployed before it was granted); and the roles behind a
 resource: a Lambda function's execution role, an EC2 instance's (or an instance
 profile's) roles, a launch template's, a CloudFormation stack's, a CodeBuild
 project's, a Glue dev endpoint's, a SageMaker notebook's, a running ECS task's,
@@ -79,6 +82,7 @@ READ_PERMISSIONS = (
     "iam:GetPolicy",
     "iam:GetPolicyVersion",
     "iam:ListRoles",
+    "iam:GetAccountAuthorizationDetails",
     "iam:GetInstanceProfile",
     "iam:ListEntitiesForPolicy",
     "lambda:GetFunctionConfiguration",
@@ -164,6 +168,9 @@ class _Account:
         self.managed: dict[PrincipalKey, frozenset[str]] = {}
         self.defaults: dict[str, tuple[float, str]] = {}
         self.roles: tuple[float, tuple[str, ...] | None] | None = None
+        #: Role name -> its ``RoleDetailList`` entry, read with ``roles`` (and as fresh): what a role holds,
+        #: without reading it again. A role an event changes is dropped from it (``observe``).
+        self.details: dict[str, Mapping[str, Any]] = {}
         self.behind: dict[str, tuple[float, RolesRead | None]] = {}
         self.attachments: dict[str, tuple[float, tuple[str, ...] | None]] = {}
 
@@ -218,17 +225,26 @@ class LiveRoleDirectory:
     def roles_matching(self, account: str, pattern: str) -> tuple[str, ...] | None:
         cache = self._account(account)
         if cache.roles is None or not self._fresh(cache.roles[0]):
-            try:
-                roles: tuple[str, ...] | None = tuple(
-                    role["Arn"] for role in self._pages(self._iam(account), "list_roles", "Roles")
-                )
-            except _Unknown:
-                roles = None
+            cache.details, roles = self._read_roles(account)
             cache.roles = (self._clock(), roles)
         listed = cache.roles[1]
         if listed is None:
             return None
         return tuple(arn for arn in listed if pattern == "*" or arn_match(pattern, arn))
+
+    def _read_roles(self, account: str) -> tuple[dict[str, Mapping[str, Any]], tuple[str, ...] | None]:
+        """Every role of the account with what it holds (``GetAccountAuthorizationDetails``), or only the role
+        list (``ListRoles``) where that is refused; ``None`` when neither can be read."""
+        iam = self._iam(account)
+        try:
+            details = list(self._pages(iam, "get_account_authorization_details", "RoleDetailList", Filter=["Role"]))
+            return {detail["RoleName"]: detail for detail in details}, tuple(detail["Arn"] for detail in details)
+        except _Unknown:
+            pass
+        try:
+            return {}, tuple(role["Arn"] for role in self._pages(iam, "list_roles", "Roles"))
+        except _Unknown:
+            return {}, None
 
     def roles_behind(self, resource_arn: str) -> tuple[str, ...] | None:
         read = self.roles_behind_read(resource_arn)
@@ -322,6 +338,8 @@ class LiveRoleDirectory:
             principal = request.get(parameter)
             if isinstance(principal, str):
                 cache.principals.pop(PrincipalKey((account, kind, principal)), None)
+                if kind == "role":
+                    cache.details.pop(principal, None)
             if kind == "group" or name in ("AddUserToGroup", "RemoveUserFromGroup"):
                 for key in [key for key in cache.principals if key.kind == "user"]:
                     del cache.principals[key]  # a user holds its groups' policies
@@ -352,6 +370,8 @@ class LiveRoleDirectory:
         key = PrincipalKey.of(principal_arn)
         if key is not None and key.account in self._accounts:
             self._accounts[key.account].principals.pop(key, None)
+            if key.kind == "role":
+                self._accounts[key.account].details.pop(key.name, None)
             if key.kind == "group":
                 self._accounts[key.account].principals.clear()
 
@@ -359,6 +379,11 @@ class LiveRoleDirectory:
 
     def _read_principal(self, key: PrincipalKey, arn: str) -> PrincipalPolicies:
         self._reading_managed = frozenset()
+        if key.kind == "role":
+            listed = self._account(key.account)
+            detail = listed.details.get(key.name)
+            if detail is not None and listed.roles is not None and self._fresh(listed.roles[0]):
+                return self._role_from_details(key, detail)
         iam = self._iam(key.account)
         boundary: Policy | None = None
         trust: Policy | None = None
@@ -379,6 +404,28 @@ class LiveRoleDirectory:
                     for named in self._own_policies(iam, group_key)
                 )
         return PrincipalPolicies(arn, tuple(policies), boundary, trust)
+
+    def _role_from_details(self, key: PrincipalKey, detail: Mapping[str, Any]) -> PrincipalPolicies:
+        """A role as ``GetAccountAuthorizationDetails`` gave it: the same policies ``GetRole`` and the role's
+        policy lists would give, read together (managed documents through ``_managed``, as for any role)."""
+        limit = detail.get("PermissionsBoundary")
+        boundary = (
+            self._managed(key.account, limit["PermissionsBoundaryArn"])
+            if isinstance(limit, Mapping) and limit.get("PermissionsBoundaryArn")
+            else None
+        )
+        policies = [
+            NamedPolicy(
+                inline_source(key.name, inline["PolicyName"]),
+                self._parse(inline["PolicyDocument"], f"inline policy {inline['PolicyName']}"),
+            )
+            for inline in detail.get("RolePolicyList") or ()
+        ]
+        policies.extend(
+            NamedPolicy(attached["PolicyArn"], self._managed(key.account, attached["PolicyArn"]))
+            for attached in detail.get("AttachedManagedPolicies") or ()
+        )
+        return PrincipalPolicies(detail["Arn"], tuple(policies), boundary, _trust_of(detail))
 
     def _own_policies(self, iam: Any, key: PrincipalKey) -> list[NamedPolicy]:
         list_inline, get_inline, list_attached, parameter = _INLINE_CALLS[key.kind]
