@@ -234,9 +234,10 @@ def test_a_widening_back_to_the_older_snapshot_boundary_is_found(account: Accoun
     assert _role_boundary(account) == narrow
 
 
-def test_an_alerted_deletion_is_kept_as_the_boundary_now(account: Account, enforcer: EnforcerService) -> None:
-    """In alert mode the deletion stays: the principal has no boundary from then on, and the snapshot says so."""
-    _narrowed(account, enforcer)
+def test_an_alerted_deletion_is_not_kept_as_the_boundary_now(account: Account, enforcer: EnforcerService) -> None:
+    """What a violating change set is no known good state (audit s7 gap 8): in alert mode the deletion stays, but
+    the snapshot keeps the last compliant boundary, so a later change is judged against that."""
+    _, narrow = _narrowed(account, enforcer)
     account.set("rules/permissions-boundary-weakened/mode", "alert")
     account.iam.delete_role_permissions_boundary(RoleName="team-deployer")
 
@@ -245,7 +246,28 @@ def test_an_alerted_deletion_is_kept_as_the_boundary_now(account: Account, enfor
     assert finding["outcome"] == Outcome.ALERTED
     kept = _snapshot(account, BOUNDARY, f"arn:aws:iam::{HOME_ACCOUNT}:role/team-deployer")
     assert kept is not None
-    assert dict(kept.data) == {"boundary_arn": None}
+    assert dict(kept.data) == {"boundary_arn": narrow}
+
+
+def test_a_wider_boundary_only_alerted_is_not_what_a_later_deletion_puts_back(
+    account: Account, enforcer: EnforcerService
+) -> None:
+    """The audit's case: a boundary widened (alerted, not put back), then deleted. The deletion's restore puts back
+    the last compliant boundary, never the intruder's wider one."""
+    wide, narrow = _narrowed(account, enforcer)
+    account.set("rules/permissions-boundary-weakened/mode", "alert")
+    account.iam.put_role_permissions_boundary(RoleName="team-deployer", PermissionsBoundary=wide)
+    [widened] = enforcer.handle(load_event("put-role-permissions-boundary-wider.json"))["findings"]  # 09:25:12
+    assert widened["outcome"] == Outcome.ALERTED
+    account.set("rules/permissions-boundary-weakened/mode", "remediate")
+    account.iam.delete_role_permissions_boundary(RoleName="team-deployer")
+    event = copy.deepcopy(load_event("delete-role-permissions-boundary.json"))
+    event["detail"]["eventTime"] = event["time"] = "2026-11-20T09:26:00Z"
+
+    [finding] = enforcer.handle(event)["findings"]
+
+    assert finding["outcome"] == Outcome.REMEDIATED
+    assert _role_boundary(account) == narrow
 
 
 # --- a snapshot that cannot be kept ------------------------------------------------------------------------------
@@ -292,13 +314,13 @@ def test_a_compliant_event_whose_snapshot_cannot_be_kept_fails_to_be_retried(
 def test_an_alerted_event_whose_snapshot_cannot_be_kept_is_counted_not_failed(
     account: Account, enforcer: EnforcerService, notifier: RecordingNotifier
 ) -> None:
-    _narrowed(account, enforcer)
-    account.set("rules/permissions-boundary-weakened/mode", "alert")
-    account.iam.delete_role_permissions_boundary(RoleName="team-deployer")
+    """The staged version is alerted, and the default it left (v1, not set by the event) is kept whatever the
+    verdict; a failed write after the alert went out is counted, not raised."""
+    arn = _deploy_policy(account)
     enforcer.recorded = _Unkept(enforcer.recorded)
     enforcer.telemetry = telemetry = _Counted()
 
-    [finding] = enforcer.handle(load_event("delete-role-permissions-boundary.json"))["findings"]
+    [finding] = _stage(account, enforcer, arn)["findings"]
 
     assert finding["outcome"] == Outcome.ALERTED
     assert len(notifier.sent) == 1

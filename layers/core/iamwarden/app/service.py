@@ -182,7 +182,7 @@ class EnforcerService:
         judgement = self._judged(event)
         if not (judgement.findings or judgement.unjudged or judgement.rejected):
             self.telemetry.count(judgement.verdict.value.capitalize())
-            self._keep_observed(judgement, [])  # idempotent itself: a conditional put of what the change set
+            self._keep_observed(judgement)  # idempotent itself: a conditional put of what the change set
             return _result(judgement, [])
         result: dict[str, Any] = self._process(event=event, judgement=judgement)
         return result
@@ -238,25 +238,28 @@ class EnforcerService:
                 )
         if failures:
             raise EnforcementFailedError(failures)
-        self._keep_observed(judgement, results)
+        self._keep_observed(judgement)
         return _result(judgement, results)
 
-    def _keep_observed(self, judgement: Judgement, results: Sequence[FindingResult]) -> None:
-        """Keep in the audit table what the change set (a policy's default version, a principal's boundary), so the
-        next change is judged against it rather than an older snapshot. Not after a remediation: what was there
-        before is in force again. A write that fails fails a compliant event (retried, nothing was sent); after
-        alerts went out it is counted instead, and the heartbeat's next snapshot reads the live state anyway."""
-        if not judgement.observed or not isinstance(self.recorded, KeepsSnapshots):
-            return
-        if any(result.outcome is Outcome.REMEDIATED for result in results):
+    def _keep_observed(self, judgement: Judgement) -> None:
+        """Keep in the audit table what a compliant change set (a policy's default version, a principal's boundary,
+        a role's trust), so the next change is judged against it rather than an older snapshot.
+
+        Only a change with no finding: what a violating change set is no known good state, whether it was put back,
+        only alerted (uncertain, alert mode, held by the breaker) or excused later; the next change is then judged
+        against the last compliant state, or alerted when that is unknown (audit s7 gap 8); a state the event did
+        not set (``unchanged_by_the_event``: the default a staged version left) is kept either way. A write that
+        fails fails a compliant event (retried, nothing was sent); after alerts went out it is counted instead."""
+        if not isinstance(self.recorded, KeepsSnapshots):
             return
         try:
             for snapshot in judgement.observed:
-                self.recorded.keep(snapshot)
+                if snapshot.unchanged_by_the_event or not judgement.findings:
+                    self.recorded.keep(snapshot)
         except AuditError:
-            if not results:
+            if not judgement.findings:
                 raise
-            self.telemetry.count("SnapshotsNotKept")
+            self.telemetry.count("SnapshotsNotKept")  # after alerts went out: the heartbeat reads live state anyway
 
     def _judged_by(self, event: Mapping[str, Any], settings: Settings) -> Settings:
         """The settings ``event`` is judged by: for a write to IAM Warden's own settings, those from before it."""

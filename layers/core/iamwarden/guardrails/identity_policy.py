@@ -1003,7 +1003,13 @@ def _observe_default(
         return
     versions = sorted((version.version_id for version in listed.versions), key=_number)
     data = {"default_version": listed.default_id, "versions": versions}
-    evaluation.observed.append(Snapshot(POLICY_DEFAULT, policy_arn, observed_at(context.change.time), data))
+    change = context.change
+    sets_default = change.event_name == "SetDefaultPolicyVersion" or (
+        change.event_name == "CreatePolicyVersion" and change.request_parameters.get("setAsDefault") is True
+    )
+    evaluation.observed.append(
+        Snapshot(POLICY_DEFAULT, policy_arn, observed_at(change.time), data, unchanged_by_the_event=not sets_default)
+    )
 
 
 def _previous_default(
