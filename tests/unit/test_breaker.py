@@ -112,6 +112,13 @@ def test_the_kill_switch_setting_is_on_or_off_and_unreadable_means_off() -> None
         ("/service-accounts/", False),
         ("AWSLambdaBasicExecutionRole", False),
         ("???", False),
+        # Every session of one role names that role (audit s7 gap 15); every session of every role does not.
+        ("arn:aws:sts::111122223333:assumed-role/AWSReservedSSO_SecurityOps_0a1b2c3d4e5f6a7b/*", False),
+        ("arn:aws:sts::*:assumed-role/BreakGlassAdmin/*", False),
+        ("arn:aws:sts::111122223333:assumed-role/*/*", True),
+        ("arn:aws:sts::111122223333:assumed-role/*", True),
+        # A session name is the caller's choice: every role's session "alice" is anyone who says so.
+        ("arn:aws:sts::111122223333:assumed-role/*/alice", True),
     ],
 )
 def test_what_matches_everything(pattern: str, everything: bool) -> None:

@@ -492,11 +492,14 @@ def matches_everything(pattern: str) -> bool:
     """Whether a pattern matches every name of its kind: ``*``, ``/``, ``arn:aws:iam::*:role/*``, ``service-role/*``.
 
     The last segment (after the last ``:`` or ``/``, a trailing ``/`` ignored) decides: if it is empty or
-    only wildcards with a ``*``, the pattern names no one in particular.
+    only wildcards with a ``*``, the pattern names no one in particular. In a session pattern
+    (``arn:aws:sts::1:assumed-role/<role>/*``, every session of one role: the usual way to name an SSO role's
+    people) the role decides, not the session name.
     """
     text = pattern.strip()
     trimmed = text.rstrip("/")
-    last = re.split(r"[:/]", trimmed)[-1] if trimmed else ""
+    segments = re.split(r"[:/]", trimmed) if trimmed else [""]
+    last = segments[-2] if len(segments) >= 3 and segments[-3] == "assumed-role" else segments[-1]
     return not last or (set(last) <= {"*", "?"} and "*" in last)
 
 
