@@ -547,6 +547,31 @@ def test_tampering_by_the_own_roles_is_not_routed_and_by_their_look_alikes_is() 
     assert set(received) == set(expected)
 
 
+#: Issue 15's items 3 and 4, one sample per rule: defense evasion (trail, GuardDuty, Config, Security Hub,
+#: Organizations) and persistence (group membership, boundary, reversal, identity providers, Roles Anywhere,
+#: Identity Center). The own roles' sessions are left out of these too; any look-alike is routed.
+EVASION_AND_PERSISTENCE_SAMPLES = (
+    "cloudtrail-stop-logging.json",
+    "guardduty-detector-deleted.json",
+    "config-recorder-stopped.json",
+    "securityhub-disabled.json",
+    "organizations-leave.json",
+    "add-user-to-admin-group.json",
+    "delete-role-permissions-boundary.json",
+    "delete-quarantine-policy.json",
+    "create-oidc-provider-unknown.json",
+    "create-saml-provider-unknown.json",
+    "rolesanywhere-update-trust-anchor.json",
+    "sso-attach-admin-to-permission-set.json",
+)
+
+
+def test_evasion_and_persistence_by_the_own_roles_is_not_routed_and_by_their_look_alikes_is() -> None:
+    expected, received = _routed_by_caller(EVASION_AND_PERSISTENCE_SAMPLES)
+    assert set(received) == set(expected)
+    assert len(set(expected)) == len(EVASION_AND_PERSISTENCE_SAMPLES) * sum(CALLERS.values())
+
+
 # --- dead-lettering --------------------------------------------------------------------------------
 
 

@@ -343,9 +343,7 @@ def test_a_role_the_enforcer_changed_is_read_again_alone(fake: FakeAccount, dire
     assert fake.calls["get_role"] == 1
 
 
-def test_a_listing_past_its_age_answers_no_role(
-    fake: FakeAccount, clock: Clock, directory: LiveRoleDirectory
-) -> None:
+def test_a_listing_past_its_age_answers_no_role(fake: FakeAccount, clock: Clock, directory: LiveRoleDirectory) -> None:
     directory.roles_matching(ACCOUNT, "*")
     clock.now = 301
     directory.principal(ROLE)
