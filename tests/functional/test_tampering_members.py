@@ -19,11 +19,14 @@ import pytest
 from iamwarden.adapters.audit import AuditStatus
 from iamwarden.adapters.clients import ClientFactory
 from iamwarden.adapters.recorded import AuditRecorded
+from iamwarden.app.executor import AccountClients, StepRun
 from iamwarden.app.heartbeat import MemberSnapshots
 from iamwarden.app.service import EnforcementFailedError, EnforcerService
 from iamwarden.domain.exceptions import AwsAccessError
+from iamwarden.domain.findings import RemediationStep
 from iamwarden.domain.recorded import OWN_ROLE
 from iamwarden.guardrails.tampering import DENY_ALL as QUARANTINE
+from iamwarden.guardrails.tampering import REVOKED_SESSIONS_POLICY, RevokeOwnRoleSessions
 from tests.aws_fixtures import HOME_ACCOUNT, REGION
 from tests.conftest import load_event
 from tests.functional.conftest import Account, RecordingNotifier
@@ -153,6 +156,79 @@ def test_a_member_roles_trust_rewritten_is_put_back_through_the_member_role_and_
     undo = enforcer.executor.undo(finding["remediation_id"], actor=OPERATOR)
     assert undo.status == AuditStatus.UNDO
     assert _trust(iam) == INTRUDER_TRUST
+
+
+def _revokes(iam: Any) -> list[Any]:
+    """The statements of the member role's session revoke."""
+    document: Any = iam.get_role_policy(RoleName=REMEDIATOR, PolicyName=REVOKED_SESSIONS_POLICY)["PolicyDocument"]
+    return list(document["Statement"])
+
+
+def _assumed(account: Account) -> list[str]:
+    """The member roles IAM Warden's clients assume from now on, in order (botocore's hook on the shared session)."""
+    assumed: list[str] = []
+    account.session.events.register(
+        "provide-client-params.sts.AssumeRole", lambda params, **_: assumed.append(params["RoleArn"])
+    )
+    return assumed
+
+
+def test_a_member_roles_trust_put_back_also_denies_the_sessions_issued_while_it_was_open(
+    account: Account, enforcer: EnforcerService
+) -> None:
+    """Audit s7 gap 9: a session the intruder's trust let in outlives the restore (and a session named as IAM
+    Warden's is never forwarded), so the restore also denies every session issued from the change until then;
+    IAM Warden's own session, issued inside that window, is renewed. Undo lifts the revoke with the trust."""
+    iam = _session(account, MEMBER).client("iam")
+    _member_stack(iam)
+    _heartbeat_snapshots(account, MEMBER)  # 20:00
+    iam.update_assume_role_policy(RoleName=REMEDIATOR, PolicyDocument=json.dumps(INTRUDER_TRUST))
+    event = _trust_event(MEMBER)
+    event["detail"]["eventTime"] = event["time"] = "2026-12-04T20:05:00Z"
+    assumed = _assumed(account)
+
+    finding = _finding(enforcer.handle(event))
+
+    assert finding["outcome"] == "remediated"
+    assert _trust(iam) == MEMBER_TRUST
+    [revoke] = _revokes(iam)
+    assert (revoke["Effect"], revoke["Action"], revoke["Resource"]) == ("Deny", "*", "*")
+    opened = revoke["Condition"]["DateGreaterThanEquals"]["aws:TokenIssueTime"]
+    closed = revoke["Condition"]["DateLessThan"]["aws:TokenIssueTime"]
+    assert opened == "2026-12-04T20:05:00.000+00:00"
+    assert closed > opened
+    remediator = f"arn:aws:iam::{MEMBER}:role/{REMEDIATOR}"
+    calls = assumed.count(remediator)
+    enforcer.executor.clients.client("iam", MEMBER, REGION).get_role(RoleName=REMEDIATOR)
+    assert assumed.count(remediator) == calls + 1, "the revoked session is not used again"
+
+    enforcer.executor.undo(finding["remediation_id"], actor=OPERATOR)
+
+    assert REVOKED_SESSIONS_POLICY not in iam.list_role_policies(RoleName=REMEDIATOR)["PolicyNames"]
+    assert _trust(iam) == INTRUDER_TRUST
+
+
+def test_a_second_window_adds_its_own_statement_and_a_retry_adds_none(account: Account) -> None:
+    """One Deny per window; applying the same window twice changes nothing."""
+    iam = _session(account, MEMBER).client("iam")
+    _member_stack(iam)
+    factory = ClientFactory(HOME_ACCOUNT, REMEDIATOR, session=account.session)
+    aws = AccountClients(factory, MEMBER, REGION)
+    action = RevokeOwnRoleSessions()
+    arn = f"arn:aws:iam::{MEMBER}:role/{REMEDIATOR}"
+    for since, now in (
+        ("2026-12-04T20:05:00.000+00:00", "2026-12-04T20:06:00.000+00:00"),
+        ("2026-12-04T20:05:00.000+00:00", "2026-12-04T20:07:00.000+00:00"),
+        ("2026-12-04T21:00:00.000+00:00", "2026-12-04T21:01:00.000+00:00"),
+    ):
+        step = RemediationStep(RevokeOwnRoleSessions.action, arn, {"role_name": REMEDIATOR, "since": since}, "")
+        action.apply(StepRun(aws, "f", now), step, action.capture(aws, step), [])
+
+    statements = _revokes(iam)
+    assert [s["Condition"]["DateLessThan"]["aws:TokenIssueTime"] for s in statements] == [
+        "2026-12-04T20:06:00.000+00:00",
+        "2026-12-04T21:01:00.000+00:00",
+    ]
 
 
 @pytest.mark.parametrize("change", ["overwritten", "added"])

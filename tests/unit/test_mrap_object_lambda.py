@@ -67,6 +67,9 @@ class StubbedClients:
     def root_task_client(self, service: str, task_policy_arn: str) -> Any:
         raise AssertionError("not used")
 
+    def renew_session(self) -> None:
+        return None
+
     def history(self, resource_arn: str) -> Sequence[AuditEntry]:
         return ()
 

@@ -99,6 +99,9 @@ class NoClients:
     def root_task_client(self, service: str, task_policy_arn: str) -> Any:
         return None
 
+    def renew_session(self) -> None:
+        return None
+
     def history(self, resource_arn: str) -> Sequence[AuditEntry]:
         return ()
 

@@ -215,6 +215,12 @@ class ClientFactory:
             self._clients[key] = (session, client)
             return client
 
+    def renew_session(self, account: str) -> None:
+        """Drop ``account``'s member-role session, so the next client assumes the role afresh (its clients follow the
+        session); nothing for the home account, whose credentials are the function's own."""
+        with self._lock:
+            self._sessions.pop(account, None)
+
     def home_client(self, service: str, region: str | None = None) -> Any:
         """A client for IAM Warden's own resources (audit table, queues, topics, parameters).
 

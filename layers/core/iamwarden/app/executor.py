@@ -59,6 +59,10 @@ class AccountClients:
         """A client as this account's root user, limited to ``task_policy_arn`` (``sts:AssumeRoot``)."""
         return self._factory.root_task_client(service, self.account, self.region, task_policy_arn)
 
+    def renew_session(self) -> None:
+        """The next call assumes the member role afresh (a session revoke IAM Warden put on it denies the old one)."""
+        self._factory.renew_session(self.account)
+
     def history(self, resource_arn: str) -> list[AuditRecord]:
         """The audit table's records of ``resource_arn``, oldest first (none without an audit log)."""
         return self._audit.history(resource_arn) if self._audit is not None else []

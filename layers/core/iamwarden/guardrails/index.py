@@ -296,6 +296,7 @@ ACTION_MODULES: Mapping[str, str] = {
     "remove_own_role_boundary": "tampering",
     "restore_own_role_session_duration": "tampering",
     "restore_own_role_document": "tampering",
+    "revoke_own_role_sessions": "tampering",
     "restore_own_policy_version": "tampering",
     "restore_own_secret": "tampering",
     "restore_own_secret_version": "tampering",

@@ -96,6 +96,10 @@ class AccountClients(Protocol):
         """What the audit table holds for ``resource_arn``, oldest first (a last known good copy)."""
         ...
 
+    def renew_session(self) -> None:
+        """Act through a new session of the member role from now on (the old one was just revoked)."""
+        ...
+
 
 class StepRun(Protocol):
     """What a step is run with: its clients, the finding id and the time."""

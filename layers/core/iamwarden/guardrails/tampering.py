@@ -58,7 +58,14 @@ from iamwarden.domain.documents import PolicyKind, decode_policy_document
 from iamwarden.domain.exceptions import InvalidEventError, RemediationError, UndoError
 from iamwarden.domain.findings import Finding, RemediationStep, StepAction
 from iamwarden.domain.own import CENTRAL_BUS_STATEMENT_ID, names_match
-from iamwarden.domain.recorded import OWN_POLICY, OWN_ROLE, OWN_SUBSCRIPTION, SUBSCRIPTION_ATTRIBUTES, PastRemediation
+from iamwarden.domain.recorded import (
+    OWN_POLICY,
+    OWN_ROLE,
+    OWN_SUBSCRIPTION,
+    SUBSCRIPTION_ATTRIBUTES,
+    PastRemediation,
+    observed_at,
+)
 from iamwarden.domain.settings_guard import SETTING_EVENTS, TAMPERED_RULE_ID, guards_the_guard, settings_written
 from iamwarden.domain.wildcards import arn_match, wildcard_match
 from iamwarden.guardrails.base import Evaluation, RuleContext
@@ -401,7 +408,10 @@ class TamperingRule:
                 step, needs = _restore_role_document(context, role, arn)
                 if step is None and name == "UpdateAssumeRolePolicy":
                     return _quarantined_role_target(context, role, arn, needs)
-                return Target(f"its role {role}", arn, [step] if step else [], needs)
+                steps = [step] if step else []
+                if step is not None and name == "UpdateAssumeRolePolicy" and own.home_account not in (None, account):
+                    steps.append(_revoke_sessions_step(context, role, arn))
+                return Target(f"its role {role}", arn, steps, needs)
             return Target(f"its role {role}", arn, plan)
         if name in SILENCING_EVENTS.get(source, ()):
             return _silenced_alert_path_target(context)
@@ -1154,6 +1164,24 @@ def _restore_role_document(context: RuleContext, role: str, arn: str) -> tuple[R
     return RemediationStep(RestoreOwnRoleDocument.action, arn, parameters, summary), ()
 
 
+def _revoke_sessions_step(context: RuleContext, role: str, arn: str) -> RemediationStep:
+    """After a member role's trust is put back: deny the sessions issued while the changed trust let others in.
+
+    A session outlives the trust that let it in (up to the role's maximum session), and a member role's session
+    named as IAM Warden's is not forwarded: without this, whoever the changed trust admitted keeps the remediation
+    role for up to an hour after the restore (audit s7 gap 9). Not in the security account: there the only
+    sessions are Lambda's, and a borrowed one can do nothing (``only-its-own-function``).
+    """
+    since = observed_at(context.change.time)
+    return RemediationStep(
+        RevokeOwnRoleSessions.action,
+        arn,
+        {"role_name": role, "since": since},
+        f"deny every session of IAM Warden's role {role} issued from {since} (the change) until the trust was put "
+        f"back (inline policy {REVOKED_SESSIONS_POLICY})",
+    )
+
+
 def _unlike_finding(context: RuleContext, what: str, arn: str, unlike: str) -> Finding:
     """High and alert-only: CloudFormation wrote a declared policy with a document unlike the deployed one."""
     change = context.change
@@ -1652,6 +1680,81 @@ class RestoreOwnRoleSessionDuration:
             raise UndoError(f"role {role} has a maximum session of {current} seconds now; nothing was changed")
         aws.iam.update_role(RoleName=role, MaxSessionDuration=before["duration"])
         return [f"put the maximum session of role {role} back to {before['duration']} seconds"]
+
+
+#: The inline policy a member role's trust restore adds: one Deny per window in which a changed trust let others in.
+REVOKED_SESSIONS_POLICY = "iamwarden-revoked-sessions"
+
+
+class RevokeOwnRoleSessions:
+    """Deny every session of an IAM Warden role issued from a trust change until now (after the restore). Undoable.
+
+    The IAM console's "Revoke active sessions" (``aws:TokenIssueTime``), bounded on both sides: sessions issued
+    before the change (IAM Warden's own, cached) and after the restore keep working; one statement per window
+    (``Sid`` from its start), so a second restore adds its own and a retry adds nothing. IAM Warden's own session
+    of the role, if it was issued inside the window, is renewed at once (``renew_session``). Undo puts back the
+    policy as it was (deleted when there was none).
+    """
+
+    permissions: ClassVar[Permissions] = ("iam:GetRolePolicy", "iam:PutRolePolicy")
+    action: ClassVar[StepAction] = StepAction("revoke_own_role_sessions", permissions)
+    undo_permissions: ClassVar[Permissions] = ("iam:GetRolePolicy", "iam:PutRolePolicy", "iam:DeleteRolePolicy")
+    undoable: ClassVar[bool] = True
+
+    @staticmethod
+    def _policy(aws: AccountClients, role: str) -> Any:
+        try:
+            return policy_document(
+                aws.iam.get_role_policy(RoleName=role, PolicyName=REVOKED_SESSIONS_POLICY)["PolicyDocument"]
+            )
+        except Exception as exc:
+            if is_gone(exc):
+                return None
+            raise
+
+    @staticmethod
+    def sid(since: str) -> str:
+        return "IssuedFrom" + "".join(ch for ch in since if ch.isdigit())
+
+    def capture(self, aws: AccountClients, step: RemediationStep) -> dict[str, Any]:
+        return {"policy": self._policy(aws, step.parameters["role_name"])}
+
+    def apply(self, run: StepRun, step: RemediationStep, before: Mapping[str, Any], done: list[str]) -> None:
+        role, since = step.parameters["role_name"], step.parameters["since"]
+        existing = before["policy"] if isinstance(before["policy"], Mapping) else {}
+        statements = list(existing.get("Statement") or []) if isinstance(existing.get("Statement"), list) else []
+        sid = self.sid(since)
+        if any(isinstance(statement, Mapping) and statement.get("Sid") == sid for statement in statements):
+            return  # revoked already (a retry)
+        statements.append(
+            {
+                "Sid": sid,
+                "Effect": "Deny",
+                "Action": "*",
+                "Resource": "*",
+                "Condition": {
+                    "DateGreaterThanEquals": {"aws:TokenIssueTime": since},
+                    "DateLessThan": {"aws:TokenIssueTime": run.now},
+                },
+            }
+        )
+        document = {"Version": "2012-10-17", "Statement": statements}
+        run.aws.iam.put_role_policy(
+            RoleName=role, PolicyName=REVOKED_SESSIONS_POLICY, PolicyDocument=json.dumps(document)
+        )
+        run.aws.renew_session()
+        done.append(f"denied every session of IAM Warden's role {role} issued from {since} until {run.now}")
+
+    def undo(self, aws: AccountClients, step: RemediationStep, before: Mapping[str, Any]) -> list[str]:
+        role = step.parameters["role_name"]
+        if before["policy"] is None:
+            with ignoring():
+                aws.iam.delete_role_policy(RoleName=role, PolicyName=REVOKED_SESSIONS_POLICY)
+        else:
+            aws.iam.put_role_policy(
+                RoleName=role, PolicyName=REVOKED_SESSIONS_POLICY, PolicyDocument=json.dumps(before["policy"])
+            )
+        return [f"lifted the session revoke on role {role} ({REVOKED_SESSIONS_POLICY} as it was before)"]
 
 
 class QuarantineRole:
@@ -2790,6 +2893,7 @@ ACTIONS = (
     RemoveOwnRoleBoundary(),
     RestoreOwnRoleSessionDuration(),
     RestoreOwnRoleDocument(),
+    RevokeOwnRoleSessions(),
     RestoreOwnPolicyVersion(),
     RestoreOwnSecret(),
     RestoreOwnSecretVersion(),
