@@ -1223,6 +1223,29 @@ def _own_role_with_long_sessions(account: Account) -> RemediationStep:
     )
 
 
+def _own_role_sessions_to_revoke(earlier: bool) -> Callable[[Account], RemediationStep]:
+    """IAM Warden's role whose trust was just put back: the sessions issued while it was changed are revoked (with
+    ``earlier``, on top of an earlier window's revoke, which undo puts back)."""
+
+    def setup(account: Account) -> RemediationStep:
+        role = f"iamwarden-revoke-{int(earlier)}-us-east-1"  # one role per scenario: they share one account
+        account.iam.create_role(
+            RoleName=role, AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": []})
+        )
+        if earlier:
+            window = {"DateGreaterThanEquals": {"aws:TokenIssueTime": "2026-12-01T00:00:00Z"}}
+            deny = {"Sid": "IssuedFrom20261201", "Effect": "Deny", "Action": "*", "Resource": "*", "Condition": window}
+            document = {"Version": "2012-10-17", "Statement": [deny]}
+            account.iam.put_role_policy(
+                RoleName=role, PolicyName="iamwarden-revoked-sessions", PolicyDocument=json.dumps(document)
+            )
+        arn = f"arn:aws:iam::{HOME_ACCOUNT}:role/{role}"
+        since = "2026-12-04T20:05:00.000+00:00"
+        return _step(StepAction("revoke_own_role_sessions"), arn, role_name=role, since=since)
+
+    return setup
+
+
 def _rewritten_own_role(document: str) -> Callable[[Account], RemediationStep]:
     """IAM Warden's role with an intruder's trust policy or inline policy, to be put back."""
 
@@ -1435,6 +1458,8 @@ SCENARIOS: dict[str, Scenario] = {
     "tampered-alert-subscription-filter-policy": Scenario(_filtered_alert_subscription),
     "tampered-boundary-on-own-role": Scenario(_bounded_own_role),
     "tampered-session-duration-of-own-role": Scenario(_own_role_with_long_sessions),
+    "revoke-own-role-sessions": Scenario(_own_role_sessions_to_revoke(earlier=False)),
+    "revoke-own-role-sessions-again": Scenario(_own_role_sessions_to_revoke(earlier=True)),
     "tampered-own-role-trust-policy": Scenario(_rewritten_own_role("trust")),
     "tampered-own-role-inline-policy": Scenario(_rewritten_own_role("inline")),
     "tampered-own-role-added-inline-policy": Scenario(_rewritten_own_role("added")),

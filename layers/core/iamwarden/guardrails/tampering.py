@@ -1703,6 +1703,7 @@ class RevokeOwnRoleSessions:
 
     @staticmethod
     def _policy(aws: AccountClients, role: str) -> Any:
+        """The role's revoke policy, or None when it has none (or the role is gone)."""
         try:
             return policy_document(
                 aws.iam.get_role_policy(RoleName=role, PolicyName=REVOKED_SESSIONS_POLICY)["PolicyDocument"]
@@ -1747,6 +1748,13 @@ class RevokeOwnRoleSessions:
 
     def undo(self, aws: AccountClients, step: RemediationStep, before: Mapping[str, Any]) -> list[str]:
         role = step.parameters["role_name"]
+        live = self._policy(aws, role)
+        statements = live.get("Statement") if isinstance(live, Mapping) else None
+        sid = self.sid(step.parameters["since"])
+        if not isinstance(statements, list) or not any(
+            isinstance(statement, Mapping) and statement.get("Sid") == sid for statement in statements
+        ):
+            return []  # lifted already
         if before["policy"] is None:
             with ignoring():
                 aws.iam.delete_role_policy(RoleName=role, PolicyName=REVOKED_SESSIONS_POLICY)
