@@ -36,6 +36,7 @@ import os
 import time
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
+from types import MappingProxyType
 from typing import Any, NamedTuple, Protocol
 
 from iamwarden.adapters.audit import AuditLog
@@ -57,6 +58,7 @@ from iamwarden.app.deploy_snapshot import DeploySnapshot, SnapshotTaker
 from iamwarden.app.own_policies import DeployTakers, OwnPolicyWatch
 from iamwarden.domain import declared
 from iamwarden.domain.catalog import Mode
+from iamwarden.domain.declared_content import declared_alert_key_policy, fill
 from iamwarden.domain.exceptions import ConfigurationError
 from iamwarden.domain.own import (
     CENTRAL_BUS_STATEMENT_ID,
@@ -328,6 +330,11 @@ class SnapshotRefresh:
 #: Where IAM's (and Organizations') events arrive: the member stack forwards them from this region only
 #: (``iamwarden-forward-iam``, its condition ``InIamRegion``; ``IamRegion`` defaults to it).
 IAM_REGION = "us-east-1"
+#: The member stack's role names the forwarding patterns are checked with where ``IAMWARDEN_MEMBER_ROLE_NAMES`` does
+#: not name them (the member template's defaults of ``MemberRoleName`` and ``PrunerMemberRoleName``).
+MEMBER_ROLE_DEFAULTS: Mapping[str, str] = MappingProxyType(
+    {"remediator": "iamwarden-remediator", "pruner-member": "iamwarden-pruner-member"}
+)
 #: The target id the member template gives each forwarding rule's one target.
 MEMBER_TARGET_ID = "central-bus"
 
@@ -354,16 +361,11 @@ class MemberForwarding:
         return names if self.region == IAM_REGION else [n for n in names if n != "iamwarden-forward-iam"]
 
     def declared_pattern(self, rule: str, account: str, partition: str) -> Any:
-        text = declared.MEMBER_RULE_PATTERNS[rule]
-        for placeholder, value in (
-            ("${AWS::Partition}", partition),
-            ("${AWS::AccountId}", account),
-            ("${AWS::Region}", self.region),
-            ("${MemberRoleName}", self.member_roles.get("remediator", "iamwarden-remediator")),
-            ("${PrunerMemberRoleName}", self.member_roles.get("pruner-member", "iamwarden-pruner-member")),
-        ):
-            text = text.replace(placeholder, value)
-        return json.loads(text)
+        """Rule ``rule``'s pattern as the member template declares it for ``account``, or None where it names
+        something not known (then it differs from whatever the rule has)."""
+        own = self.own._replace(member_roles={**MEMBER_ROLE_DEFAULTS, **self.member_roles})
+        text = fill(declared.MEMBER_RULE_PATTERNS[rule], own, partition, self.region, account)
+        return json.loads(text) if text is not None else None
 
     def problems(self, account: str, events: Any) -> list[str]:
         """What is missing or changed in ``account``'s forwarding, each with the way back; empty when whole."""
@@ -389,7 +391,8 @@ class MemberForwarding:
             pattern = json.loads(found.get("EventPattern") or "null")
         except ValueError:
             pattern = None
-        if pattern != self.declared_pattern(rule, account, partition):
+        expected = self.declared_pattern(rule, account, partition)
+        if expected is None or pattern != expected:
             problems.append(f"the forwarding rule {rule} has another pattern than the member template declares")
         targets = events.list_targets_by_rule(Rule=rule).get("Targets", [])
         role = f"arn:{partition}:iam::{account}:role/iamwarden-member-forwarder-{self.region}"
@@ -792,7 +795,7 @@ class Heartbeat:
 class AlertPathCheck:
     """The alert path's quieter switches, each against what the template declares (audit s6 gaps 1 and 7).
 
-    * the alert key's policy (``kms:GetKeyPolicy``): the declared one (``OwnIdentity.declared_alert_key_policy``); a
+    * the alert key's policy (``kms:GetKeyPolicy``): the declared one (``declared_alert_key_policy``); a
       policy without SNS and CloudWatch stops every alert the topic carries, the heartbeat's and the alarms' too,
       so this one is for the log and Slack until the key is put back;
     * the topic's data-protection policy (``sns:GetDataProtectionPolicy``): the template declares none, and an
@@ -816,7 +819,7 @@ class AlertPathCheck:
         if key is None or len(parts) < 6:
             return None
         own = OwnIdentity(home_account=parts[4], home_roles=dict(self.config.own_role_arns), alert_key=key)
-        return own.declared_alert_key_policy(parts[1])
+        return declared_alert_key_policy(own, parts[1])
 
     def _key_policy_problems(self) -> list[str]:
         key, declared_policy = self.config.alert_key_arn, self.declared_key_policy()
