@@ -327,6 +327,72 @@ class SnapshotRefresh:
         return stored, problems
 
 
+class DeclaredRoute(NamedTuple):
+    """An EventBridge rule as its template declares it, and how ``route_problems`` names each difference."""
+
+    #: The rule as a problem names it ("the rule iamwarden-central/...", "the forwarding rule ...").
+    what: str
+    #: The template that declares it ("the template", "the member template").
+    template: str
+    #: The ARN of its one target; None: only its state (and pattern) are checked.
+    target: str | None = None
+    #: How "no longer targets" names the target (None: by its ARN).
+    target_named: str | None = None
+    #: The role the target must use; None: not compared.
+    role: str | None = None
+    #: Whether the pattern is compared, and the declared one (None: not known, so whatever the rule has differs).
+    pattern_compared: bool = False
+    pattern: Any = None
+    #: What a deleted rule means, after "is gone".
+    gone: str = ""
+
+
+def route_problems(events: Any, name: str, bus: str, declared_route: DeclaredRoute) -> list[str]:
+    """What differs between rule ``name`` (on ``bus``, "" for the default) and its declaration: gone, not enabled,
+    another pattern, its target missing, another target, the event not passed on unchanged (an
+    ``Input``/``InputPath``/``InputTransformer`` silences the rule while it stays enabled), another role."""
+    what, template = declared_route.what, declared_route.template
+    try:
+        rule = events.describe_rule(Name=name, **_bus(bus))
+    except Exception as exc:
+        if is_gone(exc):
+            return [f"{what} is gone{declared_route.gone}"]
+        return [f"{what} cannot be read ({error_code(exc) or exc})"]
+    problems = []
+    if rule.get("State") != "ENABLED":
+        problems.append(f"{what} is {str(rule.get('State', 'not enabled')).lower()}")
+    if declared_route.pattern_compared:
+        try:
+            pattern = json.loads(rule.get("EventPattern") or "null")
+        except ValueError:
+            pattern = None
+        if declared_route.pattern is None or pattern != declared_route.pattern:
+            problems.append(f"{what} has another pattern than {template} declares")
+    expected = declared_route.target
+    if expected is None:
+        return problems
+    targets = events.list_targets_by_rule(Rule=name, **_bus(bus)).get("Targets", [])
+    if expected not in [target.get("Arn") for target in targets]:
+        problems.append(f"{what} no longer targets {declared_route.target_named or expected}")
+    for target in targets:
+        arn, target_id = target.get("Arn"), target.get("Id")
+        named = f" (target {target_id})" if target_id else ""
+        if arn != expected:
+            problems.append(f"{what} also targets {arn}{named}, which its template does not")
+            continue
+        if overridden := [field for field in ("Input", "InputPath", "InputTransformer") if target.get(field)]:
+            problems.append(
+                f"{what} passes {'/'.join(overridden)} instead of the event{named}: what it routes never reaches "
+                "IAM Warden as it happened"
+            )
+        role = declared_route.role
+        if role is not None and target.get("RoleArn") != role:
+            problems.append(
+                f"{what} forwards through {target.get('RoleArn') or 'no role'}, not {template}'s {role}{named}"
+            )
+    return problems
+
+
 #: Where IAM's (and Organizations') events arrive: the member stack forwards them from this region only
 #: (``iamwarden-forward-iam``, its condition ``InIamRegion``; ``IamRegion`` defaults to it).
 IAM_REGION = "us-east-1"
@@ -378,43 +444,17 @@ class MemberForwarding:
         return problems
 
     def _rule_problems(self, account: str, events: Any, rule: str, partition: str) -> list[str]:
-        try:
-            found = events.describe_rule(Name=rule)
-        except Exception as exc:
-            if is_gone(exc):
-                return [f"the forwarding rule {rule} is gone: that account's changes no longer reach IAM Warden"]
-            return [f"the forwarding rule {rule} cannot be read ({error_code(exc) or exc})"]
-        problems = []
-        if found.get("State") != "ENABLED":
-            problems.append(f"the forwarding rule {rule} is {str(found.get('State', 'not enabled')).lower()}")
-        try:
-            pattern = json.loads(found.get("EventPattern") or "null")
-        except ValueError:
-            pattern = None
-        expected = self.declared_pattern(rule, account, partition)
-        if expected is None or pattern != expected:
-            problems.append(f"the forwarding rule {rule} has another pattern than the member template declares")
-        targets = events.list_targets_by_rule(Rule=rule).get("Targets", [])
-        role = f"arn:{partition}:iam::{account}:role/iamwarden-member-forwarder-{self.region}"
-        wanted = [t for t in targets if t.get("Arn") == self.central_bus_arn]
-        if not wanted:
-            problems.append(f"the forwarding rule {rule} no longer targets the central bus {self.central_bus_arn}")
-        for target in targets:
-            named = f" (target {target.get('Id')})"
-            if target.get("Arn") != self.central_bus_arn:
-                problems.append(f"the forwarding rule {rule} also targets {target.get('Arn')}{named}")
-                continue
-            if overridden := [field for field in ("Input", "InputPath", "InputTransformer") if target.get(field)]:
-                problems.append(
-                    f"the forwarding rule {rule} passes {'/'.join(overridden)} instead of the event{named}: what it "
-                    "forwards never reaches IAM Warden as it happened"
-                )
-            if target.get("RoleArn") != role:
-                problems.append(
-                    f"the forwarding rule {rule} forwards through {target.get('RoleArn') or 'no role'}, not the "
-                    f"member template's {role}{named}"
-                )
-        return problems
+        declared_route = DeclaredRoute(
+            what=f"the forwarding rule {rule}",
+            template="the member template",
+            target=self.central_bus_arn,
+            target_named=f"the central bus {self.central_bus_arn}",
+            role=f"arn:{partition}:iam::{account}:role/iamwarden-member-forwarder-{self.region}",
+            pattern_compared=True,
+            pattern=self.declared_pattern(rule, account, partition),
+            gone=": that account's changes no longer reach IAM Warden",
+        )
+        return route_problems(events, rule, "", declared_route)
 
 
 #: At most this many member accounts are snapshotted per run (each is a role assumption and a handful of reads,
@@ -664,51 +704,12 @@ class Heartbeat:
 
     def _rule_problems(self, key: str) -> list[str]:
         bus, _, name = key.rpartition("/")
-        arguments = {"Name": name, **({"EventBusName": bus} if bus else {})}
-        try:
-            rule = self.events.describe_rule(**arguments)
-        except Exception as exc:
-            if is_gone(exc):
-                return [f"the rule {key} is gone"]
-            return [f"the rule {key} cannot be read ({error_code(exc) or exc})"]
-        problems = []
-        if rule.get("State") != "ENABLED":
-            problems.append(f"the rule {key} is {str(rule.get('State', 'not enabled')).lower()}")
-        if name == SCHEDULE and not bus:
-            return problems  # it runs this check: its target is the heartbeat itself
-        expected = self._expected_target(name, bus)
-        if expected is None:
-            return problems  # a pruner rule whose function the environment does not name: state checked only
-        targets = self.events.list_targets_by_rule(Rule=name, **_bus(bus))["Targets"]
-        if expected not in [target.get("Arn") for target in targets]:
-            problems.append(f"the rule {key} no longer targets {expected}")
-        problems.extend(self._declared_target_problems(key, name, bus, expected, targets))
-        return problems
-
-    def _declared_target_problems(
-        self, key: str, name: str, bus: str, expected: str, targets: list[dict[str, Any]]
-    ) -> list[str]:
-        """Each whole target against the template's declaration: the one ARN it declares, the event passed on
-        unchanged (no ``Input``/``InputPath``/``InputTransformer``: a constant input silences the rule while it
-        stays enabled), and the forwarder's role."""
-        problems = []
-        for target in targets:
-            arn, target_id = target.get("Arn"), target.get("Id")
-            named = f" (target {target_id})" if target_id else ""
-            if arn != expected:
-                problems.append(f"the rule {key} also targets {arn}{named}, which its template does not")
-                continue
-            if overridden := [field for field in ("Input", "InputPath", "InputTransformer") if target.get(field)]:
-                problems.append(
-                    f"the rule {key} passes {'/'.join(overridden)} to {arn} instead of the event{named}: what it "
-                    "routes never reaches IAM Warden as it happened"
-                )
-            role = self.config.forwarder_role_arn
-            if not bus and name == FORWARDER and role and target.get("RoleArn") != role:
-                problems.append(
-                    f"the rule {key} forwards through {target.get('RoleArn') or 'no role'}, not the template's {role}"
-                )
-        return problems
+        role = self.config.forwarder_role_arn if not bus and name == FORWARDER else None
+        # The heartbeat's own schedule runs this check, so its target is the heartbeat itself; a pruner rule whose
+        # function the environment does not name has no target to compare: their state is checked only.
+        target = None if name == SCHEDULE and not bus else self._expected_target(name, bus)
+        declared_route = DeclaredRoute(what=f"the rule {key}", template="the template", target=target, role=role)
+        return route_problems(self.events, name, bus, declared_route)
 
     def _expected_target(self, name: str, bus: str) -> str | None:
         """The ARN the rule must target: the central bus (forwarder), a pruner function or the exception watch,
