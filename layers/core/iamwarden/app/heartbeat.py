@@ -44,6 +44,8 @@ from iamwarden.adapters.clients import ClientFactory, aws_session, retry_config
 from iamwarden.adapters.errors import error_code, is_gone
 from iamwarden.adapters.recorded import (
     AuditRecorded,
+    list_topic_subscriptions,
+    read_authorization_details,
     snapshot_key,
     take_boundary_snapshots,
     take_identity_provider_snapshots,
@@ -209,6 +211,50 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
+def once[T](read: Callable[[], T]) -> Callable[[], T]:
+    """``read`` done at most once: each call gets its answer, or raises the error it raised (so each user of a
+    shared read says in its own words that it failed, as when each read for itself)."""
+    done: list[tuple[T | None, Exception | None]] = []
+
+    def answer() -> T:
+        if not done:
+            try:
+                done.append((read(), None))
+            except Exception as exc:
+                done.append((None, exc))
+        value, error = done[0]
+        if error is not None:
+            raise error
+        return value  # type: ignore[return-value]
+
+    return answer
+
+
+class RunReads:
+    """What one heartbeat run reads once and hands to every check that needs it: the central bus's description
+    (its policy and its key) and the alert topic's subscriptions (confirmed ones, and their snapshots). The first
+    user reads with its client; the others get that answer (or its error)."""
+
+    def __init__(self) -> None:
+        self._reads: dict[tuple[str, str], Callable[[], Any]] = {}
+
+    def central_bus(self, events: Any, name: str) -> Any:
+        """``DescribeEventBus`` of ``name``, read once this run."""
+        return self._once(("bus", name), lambda: events.describe_event_bus(Name=name))
+
+    def subscriptions(self, sns: Any, topic_arn: str) -> list[dict[str, Any]]:
+        """Every subscription of ``topic_arn`` (``list_topic_subscriptions``), read once this run."""
+        listed: list[dict[str, Any]] = self._once(
+            ("subscriptions", topic_arn), lambda: list_topic_subscriptions(sns, topic_arn)
+        )
+        return listed
+
+    def _once(self, key: tuple[str, str], read: Callable[[], Any]) -> Any:
+        if key not in self._reads:
+            self._reads[key] = once(read)
+        return self._reads[key]()
+
+
 class SnapshotRefresh:
     """Takes the trail and boundary snapshots of one account and region and stores them (each kind on its own)."""
 
@@ -243,14 +289,21 @@ class SnapshotRefresh:
         self.region = region
         self.clock = clock
 
-    def refresh(self) -> tuple[int, list[str]]:
-        """How many snapshots were stored, and what could not be refreshed (one failure does not stop the other)."""
+    def refresh(
+        self, *, listed_subscriptions: Callable[[Any, str], list[dict[str, Any]]] | None = None
+    ) -> tuple[int, list[str]]:
+        """How many snapshots were stored, and what could not be refreshed (one failure does not stop the other).
+
+        The account's authorization details are paged through once, for the boundaries and the trusts both;
+        ``listed_subscriptions`` answers the alert topic's listing where the run has read it already
+        (``RunReads``)."""
         now = self.clock()
         stored, problems = 0, []
+        details = once(lambda: read_authorization_details(self.iam))
         takers: tuple[tuple[str, Callable[[], list[Snapshot]]], ...] = (
             ("trails", lambda: take_trail_snapshots(self.cloudtrail, self.account, self.region, now)),
-            ("permissions boundaries", lambda: take_boundary_snapshots(self.iam, self.account, now)),
-            ("role trust policies", lambda: take_trust_snapshots(self.iam, self.account, now)),
+            ("permissions boundaries", lambda: take_boundary_snapshots(self.iam, self.account, now, pages=details())),
+            ("role trust policies", lambda: take_trust_snapshots(self.iam, self.account, now, pages=details())),
             ("identity providers", lambda: take_identity_provider_snapshots(self.iam, self.account, now)),
             (
                 "own roles",
@@ -259,7 +312,12 @@ class SnapshotRefresh:
         )
         if self.sns is not None and self.topic_arn:
             sns, topic = self.sns, self.topic_arn
-            takers += (("alert topic's subscriptions", lambda: take_subscription_snapshots(sns, topic, now)),)
+            takers += (
+                (
+                    "alert topic's subscriptions",
+                    lambda: take_subscription_snapshots(sns, topic, now, listed=listed_subscriptions),
+                ),
+            )
         self.replaced_roles = []
         for what, take in takers:
             try:
@@ -618,18 +676,25 @@ class Heartbeat:
         self.member_snapshots = member_snapshots
         #: Checks each own managed policy's default version against the deployed one (``app.own_policies``).
         self.own_policies = own_policies
+        #: The reads of the run under way (``run``), shared by its checks and its refresh; None between runs.
+        self.run_reads: RunReads | None = None
+
+    def reads(self) -> RunReads:
+        """The run's shared reads (a check called outside ``run`` reads for itself)."""
+        return self.run_reads or RunReads()
 
     def problems(self) -> list[str]:
         """Every part of the loop that is missing or switched off, in plain words; empty when it is whole."""
+        reads = self.reads()
         found: list[str] = []
         for key in self.config.rules:
             found.extend(self._rule_problems(key))
         found.extend(self._enforcer_problems())
         found.extend(self.guard_settings_problems())
-        found.extend(self._bus_policy_problems())
-        found.extend(self._subscription_problems())
+        found.extend(self._bus_policy_problems(reads))
+        found.extend(self._subscription_problems(reads))
         if self.alert_path is not None:
-            found.extend(self.alert_path.problems())
+            found.extend(self.alert_path.problems(reads))
         return found
 
     def guard_settings_problems(self) -> list[str]:
@@ -657,14 +722,24 @@ class Heartbeat:
         return []
 
     def run(self) -> dict[str, Any]:
-        """Check, refresh the snapshots, alert if anything is missing, and say what was found (the handler's answer)."""
-        problems = self.problems()
-        refreshed: dict[str, int] = {}
-        for refresh in (self.snapshots, self.member_snapshots):
-            if refresh is not None:
-                stored, failures = refresh.refresh()
+        """Check, refresh the snapshots, alert if anything is missing, and say what was found (the handler's answer).
+
+        What both the checks and the refresh need (the central bus, the alert topic's subscriptions) is read once
+        (``RunReads``)."""
+        self.run_reads = reads = RunReads()
+        try:
+            problems = self.problems()
+            refreshed: dict[str, int] = {}
+            if self.snapshots is not None:
+                stored, failures = self.snapshots.refresh(listed_subscriptions=reads.subscriptions)
+                problems += failures
+                refreshed["snapshots"] = stored
+            if self.member_snapshots is not None:
+                stored, failures = self.member_snapshots.refresh()
                 problems += failures
                 refreshed["snapshots"] = refreshed.get("snapshots", 0) + stored
+        finally:
+            self.run_reads = None
         if self.own_policies is not None:
             stored, failures = self.own_policies.check()
             problems += failures
@@ -752,8 +827,9 @@ class Heartbeat:
             )
         return problems
 
-    def _bus_policy_problems(self) -> list[str]:
+    def _bus_policy_problems(self, reads: RunReads | None = None) -> list[str]:
         """The central bus's policy must hold the statement admitting the organisation, exactly as declared."""
+        reads = reads or self.reads()
         arn = self.config.central_bus_arn
         parts = arn.split(":", 5)
         if self.config.organization_id is None or len(parts) < 6:
@@ -762,7 +838,7 @@ class Heartbeat:
         own = OwnIdentity(home_account=parts[4], central_bus=bus, organization_id=self.config.organization_id)
         declared = own.declared_bus_statement(parts[1], parts[3])
         try:
-            found = self.events.describe_event_bus(Name=bus)
+            found = reads.central_bus(self.events, bus)
         except Exception as exc:
             return [f"the central bus {bus} " + ("is gone" if is_gone(exc) else f"cannot be read ({exc})")]
         policy = json.loads(found["Policy"]) if found.get("Policy") else None
@@ -774,15 +850,12 @@ class Heartbeat:
             ]
         return []
 
-    def _subscription_problems(self) -> list[str]:
+    def _subscription_problems(self, reads: RunReads | None = None) -> list[str]:
         """The alert topic must have a confirmed subscription: without one every alert reaches no one."""
+        reads = reads or self.reads()
         topic = self.config.topic_arn
         try:
-            subscriptions = [
-                subscription
-                for page in self.sns.get_paginator("list_subscriptions_by_topic").paginate(TopicArn=topic)
-                for subscription in page.get("Subscriptions", [])
-            ]
+            subscriptions = reads.subscriptions(self.sns, topic)
         except Exception as exc:
             return [f"the alert topic {topic} " + ("is gone" if is_gone(exc) else f"cannot be read ({exc})")]
         if not any(s.get("SubscriptionArn", "").startswith("arn:") for s in subscriptions):
@@ -811,8 +884,10 @@ class AlertPathCheck:
         self.sns = sns
         self.events = events
 
-    def problems(self) -> list[str]:
-        return [*self._key_policy_problems(), *self._data_protection_problems(), *self._bus_problems()]
+    def problems(self, reads: RunReads | None = None) -> list[str]:
+        """What differs from the template; ``reads``: the heartbeat run's shared reads (the central bus)."""
+        reads = reads or RunReads()
+        return [*self._key_policy_problems(), *self._data_protection_problems(), *self._bus_problems(reads)]
 
     def declared_key_policy(self) -> dict[str, Any] | None:
         key = self.config.alert_key_arn
@@ -859,11 +934,11 @@ class AlertPathCheck:
             ]
         return []
 
-    def _bus_problems(self) -> list[str]:
+    def _bus_problems(self, reads: RunReads) -> list[str]:
         arn = self.config.central_bus_arn
         bus = arn.rsplit("/", 1)[-1]
         try:
-            found = self.events.describe_event_bus(Name=bus)
+            found = reads.central_bus(self.events, bus)
         except Exception as exc:
             return [] if is_gone(exc) else [f"the central bus {bus} cannot be read ({error_code(exc) or exc})"]
         given = [
@@ -905,7 +980,8 @@ def build_heartbeat(session: Any = None, environ: Mapping[str, str] | None = Non
     session = session or aws_session()
     config = HeartbeatConfig.from_environment(environ)
     iam = session.client("iam", config=retry_config())
-    sns = session.client("sns", config=retry_config())
+    # The topic's own region (the stack's): it is published to, checked and its subscriptions read where it is.
+    sns = session.client("sns", region_name=_region_of(config.topic_arn, config.region), config=retry_config())
     snapshots = None
     own_policies = None
     if config.audit_table and config.account and config.region:
@@ -920,8 +996,7 @@ def build_heartbeat(session: Any = None, environ: Mapping[str, str] | None = Non
             region=config.region,
             own_roles=config.own_roles,
             cloudtrail_in=lambda region: session.client("cloudtrail", region_name=region, config=retry_config()),
-            # The topic's own region (the stack's): its subscriptions are read where it is.
-            sns=session.client("sns", region_name=_region_of(config.topic_arn, config.region), config=retry_config()),
+            sns=sns,
             topic_arn=config.topic_arn,
         )
     member_snapshots = None
