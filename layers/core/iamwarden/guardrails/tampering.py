@@ -65,7 +65,14 @@ from iamwarden.domain.documents import PolicyKind, decode_policy_document
 from iamwarden.domain.exceptions import InvalidEventError, RemediationError, UndoError
 from iamwarden.domain.findings import Finding, RemediationStep, StepAction
 from iamwarden.domain.own import CENTRAL_BUS_STATEMENT_ID, names_match
-from iamwarden.domain.recorded import OWN_POLICY, OWN_ROLE, OWN_SUBSCRIPTION, SUBSCRIPTION_ATTRIBUTES, PastRemediation
+from iamwarden.domain.recorded import (
+    OWN_POLICY,
+    OWN_ROLE,
+    OWN_SUBSCRIPTION,
+    SUBSCRIPTION_ATTRIBUTES,
+    PastRemediation,
+    in_force,
+)
 from iamwarden.domain.settings_guard import SETTING_EVENTS, TAMPERED_RULE_ID, guards_the_guard, settings_written
 from iamwarden.domain.wildcards import arn_match, wildcard_match
 from iamwarden.guardrails.base import Evaluation, RuleContext
@@ -563,7 +570,7 @@ def quarantines_in_force(context: RuleContext, arn: str) -> list[PastRemediation
     """IAM Warden's quarantines of role ``arn`` still in force (the audit table's; none offline)."""
     if context.recorded is None:
         return []
-    return [past for past in context.recorded.remediations(arn) if past.in_force and past.steps(QuarantineRole.action)]
+    return in_force(context.recorded.remediations(arn), QuarantineRole.action)
 
 
 def quarantined(context: RuleContext, role: str, arn: str) -> bool:
