@@ -51,6 +51,7 @@ from samtranslator.yaml_helper import yaml_parse  # noqa: E402
 
 from iamwarden.domain import own  # noqa: E402
 from iamwarden.domain.catalog import OptionSpec, RuleSpec  # noqa: E402
+from iamwarden.domain.declared_content import MEMBER_TEMPLATE_PARAMETERS  # noqa: E402
 from iamwarden.domain.events import CLOUDTRAIL_API_CALL, CLOUDTRAIL_SERVICE_EVENT  # noqa: E402
 from iamwarden.guardrails import registry  # noqa: E402
 from iamwarden.guardrails.tampering import RULE_EVENTS  # noqa: E402
@@ -1712,13 +1713,14 @@ def member_rule_patterns() -> dict[str, str]:
 
 #: The security account's own roles as the generated content names them (``${role:KIND}``, ``${role-arn:KIND}``).
 _HOME_ROLE_KINDS = ROLE_KINDS["template.yaml"]
-#: The stack parameters whose deployed value the enforcer knows from its environment (the member roles' names).
-_KNOWN_PARAMETERS = {"MemberRoleName": "${member-role:remediator}"}
+#: The stack parameters whose deployed value the enforcer knows from its environment (the member roles' names), in
+#: the vocabulary ``declared_content.fill`` reads.
+_KNOWN_PARAMETERS = {parameter: "${member-role:" + kind + "}" for parameter, kind in MEMBER_TEMPLATE_PARAMETERS.items()}
 _SUB_TOKEN = re.compile(r"\$\{([A-Za-z0-9]+)(\.Arn)?\}")
 
 
 class _Resolver:
-    """A template value as text with the ``${...}`` the enforcer fills in (``domain.declared_content``).
+    """A template value as text with the ``${...}`` the enforcer fills in (``domain.declared_content.fill``).
 
     ``${AWS::Partition}``, ``${AWS::Region}``, ``${AWS::AccountId}``: the event's; ``${role:KIND}`` and
     ``${role-arn:KIND}``: an own role's name and ARN; ``${member-role:KIND}``: a member role's name; ``${secret:NAME}``:
@@ -1880,29 +1882,10 @@ def setting_defaults() -> dict[str, str]:
     return defaults
 
 
-def _declared_value(value: Any, kinds: Mapping[str, str]) -> Any:
-    """A template value with ``!Ref``/``!GetAtt``/``!Sub`` as ``${...}`` text, an own role's ARN as ``${role:KIND}``."""
-    if isinstance(value, Mapping):
-        if list(value) == ["Fn::Sub"] and isinstance(value["Fn::Sub"], str):
-            return value["Fn::Sub"]
-        if list(value) == ["Ref"] and isinstance(value["Ref"], str):
-            return "${" + value["Ref"] + "}"
-        if list(value) == ["Fn::GetAtt"]:
-            inner = value["Fn::GetAtt"]
-            logical, attribute = inner.split(".", 1) if isinstance(inner, str) else (str(inner[0]), str(inner[1]))
-            if attribute == "Arn" and logical in kinds:
-                return "${role:" + kinds[logical] + "}"
-            return "${" + logical + "." + attribute + "}"
-        return {key: _declared_value(inner, kinds) for key, inner in value.items()}
-    if isinstance(value, list):
-        return [_declared_value(inner, kinds) for inner in value]
-    return value
-
-
 def alert_key_policy() -> str:
     """The alert key's policy as template.yaml declares it (JSON), for ``iamwarden-tampered``'s restore."""
-    resources = yaml_parse((ROOT / "template.yaml").read_text(encoding="utf-8"))["Resources"]
-    policy = _declared_value(resources["AlertKey"]["Properties"]["KeyPolicy"], ROLE_KINDS["template.yaml"])
+    template = yaml_parse((ROOT / "template.yaml").read_text(encoding="utf-8"))
+    policy = _Resolver(template).value(template["Resources"]["AlertKey"]["Properties"]["KeyPolicy"])
     return json.dumps(policy, sort_keys=True)
 
 
@@ -1978,7 +1961,8 @@ def render_declared_own() -> str:
         "    }",
         ")",
         "#: The alert key's policy as template.yaml declares it (``AlertKey``), as JSON: ``${AWS::Partition}`` and",
-        "#: ``${AWS::AccountId}`` where the stack fills them in, ``${role:KIND}`` for an own role's ARN.",
+        "#: ``${AWS::AccountId}`` where the stack fills them in, ``${role-arn:KIND}`` for an own role's ARN",
+        "#: (``declared_content.fill`` fills them all).",
         f"ALERT_KEY_POLICY = '{_single_quoted(alert_key_policy())}'  # noqa: E501",
     ]
     return "\n".join(lines) + "\n"

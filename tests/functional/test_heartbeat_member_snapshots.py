@@ -433,3 +433,15 @@ def test_forwarding_that_cannot_be_read_is_one_problem_and_the_snapshots_are_sti
 def test_the_iam_forwarder_is_expected_only_where_iams_events_arrive() -> None:
     assert "iamwarden-forward-iam" in MemberForwarding(CENTRAL_BUS, "us-east-1", HOME_ACCOUNT, {}).rules()
     assert "iamwarden-forward-iam" not in MemberForwarding(CENTRAL_BUS, "eu-west-1", HOME_ACCOUNT, {}).rules()
+
+
+def test_the_member_patterns_name_the_configured_roles_or_the_member_templates_defaults() -> None:
+    configured = MemberForwarding(CENTRAL_BUS, "us-east-1", HOME_ACCOUNT, {"remediator": "team-remediator"})
+    text = json.dumps(configured.declared_pattern("iamwarden-forward-iam", MEMBER_A, "aws-us-gov"))
+    assert f"arn:aws-us-gov:sts::{MEMBER_A}:assumed-role/team-remediator/iamwarden" in text
+    # The pruner's member role is not configured: the member template's default name.
+    assert f"arn:aws-us-gov:sts::{MEMBER_A}:assumed-role/iamwarden-pruner-member/iamwarden" in text
+    unconfigured = MemberForwarding(CENTRAL_BUS, "us-east-1", HOME_ACCOUNT, {})
+    text = json.dumps(unconfigured.declared_pattern("iamwarden-forward-iam", MEMBER_A, "aws"))
+    assert "assumed-role/iamwarden-remediator/iamwarden" in text
+    assert "${" not in text

@@ -14,6 +14,7 @@ import pytest
 from iamwarden.adapters.audit import AuditStatus
 from iamwarden.adapters.recorded import AuditRecorded, take_own_role_snapshots
 from iamwarden.app.service import EnforcerService
+from iamwarden.domain import declared_content
 from tests.aws_fixtures import HOME_ACCOUNT, REGION
 from tests.conftest import SAMPLE_OWN, load_event
 from tests.functional.conftest import Account, RecordingNotifier
@@ -274,9 +275,10 @@ def create_alert_key(account: Account) -> str:
 
 def declared_alert_key_policy() -> dict[str, Any]:
     """The alert key's policy as template.yaml declares it, in the tests' deployment."""
-    policy = SAMPLE_OWN._replace(
+    own = SAMPLE_OWN._replace(
         home_account=HOME_ACCOUNT, alert_key=f"arn:aws:kms:{REGION}:{HOME_ACCOUNT}:key/{ALERT_KEY_ID}"
-    ).declared_alert_key_policy("aws")
+    )
+    policy = declared_content.declared_alert_key_policy(own, "aws")
     assert policy is not None
     return policy
 

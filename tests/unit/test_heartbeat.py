@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from iamwarden.app.heartbeat import Heartbeat, HeartbeatConfig, SnapshotRefresh
+from iamwarden.app.heartbeat import DeclaredRoute, Heartbeat, HeartbeatConfig, SnapshotRefresh, route_problems
 from iamwarden.domain import declared
 from iamwarden.domain.exceptions import ConfigurationError
 from iamwarden.domain.recorded import OWN_ROLE, Snapshot
@@ -86,6 +86,53 @@ class _Rules:
 
     def list_targets_by_rule(self, Rule: str, **_: Any) -> dict[str, Any]:
         return {"Targets": [{"Arn": arn} for arn in self.rules[Rule][1]]}
+
+
+class _OneRule:
+    """EventBridge's answers for one rule: what DescribeRule returns (or raises) and its targets."""
+
+    def __init__(self, rule: dict[str, Any] | Exception, targets: list[dict[str, Any]] | None = None) -> None:
+        self.rule, self.targets = rule, targets or []
+
+    def describe_rule(self, Name: str, **_: Any) -> dict[str, Any]:
+        if isinstance(self.rule, Exception):
+            raise self.rule
+        return self.rule
+
+    def list_targets_by_rule(self, Rule: str, **_: Any) -> dict[str, Any]:
+        return {"Targets": self.targets}
+
+
+BUS = "arn:aws:events:us-east-1:111122223333:event-bus/iamwarden-central"
+ROUTE = DeclaredRoute(what="the rule r", template="the template", target=BUS, role="arn:aws:iam::1:role/forwarder")
+
+
+def test_a_rule_that_cannot_be_read_is_one_problem_saying_why() -> None:
+    from botocore.exceptions import ClientError
+
+    denied = ClientError({"Error": {"Code": "AccessDeniedException", "Message": "no"}}, "DescribeRule")
+    assert route_problems(_OneRule(denied), "r", "", ROUTE) == ["the rule r cannot be read (AccessDeniedException)"]
+
+
+def test_a_declared_pattern_not_known_differs_from_whatever_the_rule_has() -> None:
+    """Never taken as a match: the member patterns name roles; unknown, the rule is said to differ."""
+    rule = {"State": "ENABLED", "EventPattern": json.dumps({"source": ["aws.iam"]})}
+    unknown = ROUTE._replace(target=None, pattern_compared=True, pattern=None)
+    assert route_problems(_OneRule(rule), "r", "", unknown) == [
+        "the rule r has another pattern than the template declares"
+    ]
+    known = unknown._replace(pattern={"source": ["aws.iam"]})
+    assert route_problems(_OneRule(rule), "r", "", known) == []
+
+
+def test_a_target_without_its_role_and_with_a_constant_input_is_named() -> None:
+    target = {"Id": "t", "Arn": BUS, "Input": "{}"}
+    assert route_problems(_OneRule({"State": "DISABLED"}, [target]), "r", "", ROUTE) == [
+        "the rule r is disabled",
+        "the rule r passes Input instead of the event (target t): what it routes never reaches IAM Warden as it "
+        "happened",
+        "the rule r forwards through no role, not the template's arn:aws:iam::1:role/forwarder (target t)",
+    ]
 
 
 def _pruner_heartbeat(rules: dict[str, tuple[str, list[str]]]) -> Heartbeat:

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from iamwarden.domain.catalog import Mode, Severity
+from iamwarden.domain.declared_content import declared_alert_key_policy
 from iamwarden.domain.findings import Verdict
 from iamwarden.domain.recorded import OWN_ROLE, OWN_SUBSCRIPTION, Snapshot
 from iamwarden.domain.settings import Settings, load_settings
@@ -1158,7 +1159,7 @@ def _key_policy(*statements: dict[str, Any]) -> str:
 
 
 def _declared_key_policy() -> dict[str, Any]:
-    declared = SAMPLE_OWN.declared_alert_key_policy("aws")
+    declared = declared_alert_key_policy(SAMPLE_OWN, "aws")
     assert declared is not None
     return declared
 
@@ -1174,7 +1175,7 @@ def test_the_declared_alert_key_policy_is_the_templates_with_this_stacks_account
     ]
     assert "${" not in json.dumps(declared)
     # Without the stack's roles nothing is guessed.
-    assert SAMPLE_OWN._replace(home_roles={}).declared_alert_key_policy("aws") is None
+    assert declared_alert_key_policy(SAMPLE_OWN._replace(home_roles={}), "aws") is None
 
 
 def test_a_key_policy_that_drops_sns_from_the_alert_key_is_put_back_as_declared() -> None:

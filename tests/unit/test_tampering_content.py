@@ -99,6 +99,17 @@ def test_the_filled_in_pattern_names_the_deployed_roles_and_secrets() -> None:
     )
 
 
+def test_fill_knows_the_member_templates_role_parameters_and_leaves_nothing_to_a_guess() -> None:
+    text = "${AWS::Partition}:${AWS::AccountId}:${MemberRoleName}/${PrunerMemberRoleName}"
+    assert fill(text, OWN, "aws", "us-east-1", MEMBER) == f"aws:{MEMBER}:iamwarden-remediator/iamwarden-pruner-member"
+    assert fill(text, OWN._replace(member_roles={"remediator": "r"}), "aws", "us-east-1", MEMBER) is None
+    # A region not known fills neither the region nor a secret (its ARN is per region); an unknown token, nothing.
+    assert fill("${AWS::Region}", OWN, "aws", None, HOME) is None
+    assert fill("${secret:iamwarden/slack/bot}", OWN, "aws", None, HOME) is None
+    assert fill("${SomeParameter}", OWN, "aws", "us-east-1", HOME) is None
+    assert fill("no placeholder", OWN._replace(member_roles={}), "aws", None, HOME) == "no placeholder"
+
+
 def test_a_lookalike_pattern_under_a_declared_name_is_critical_tampering() -> None:
     """The audit's probe p6b: same rule name, a pattern that matches nothing."""
     [finding] = tampering(judge(load_event("tamper-put-rule-by-cloudformation.json")))
@@ -305,6 +316,14 @@ def test_a_member_forwarding_rule_put_by_cloudformation_is_judged_by_the_member_
     [finding] = tampering(judge(member_put_rule("iamwarden-forward-s3", pattern, state="ENABLED")))
     assert "another event pattern than the template declares" in finding.reason
     assert "update-stack-instances" in finding.reason  # a member account's rule: the StackSet puts it back
+
+
+def test_a_member_forwarding_rule_whose_role_names_are_not_known_is_alert_only() -> None:
+    """The pattern leaves out the member roles' sessions by name: without the names it is not known, never guessed."""
+    event = member_put_rule("iamwarden-forward-iam", declared_member_pattern("iamwarden-forward-iam"), state="ENABLED")
+    [finding] = tampering(judge(event, own=OWN._replace(member_roles={"remediator": "iamwarden-remediator"})))
+    assert finding.plan == ()
+    assert finding.needs_context == ("what the member template declares for rule iamwarden-forward-iam",)
 
 
 def test_a_member_forwarding_target_must_be_the_central_bus() -> None:

@@ -10,7 +10,8 @@
   there the same way.
 * ``take_boundary_snapshots`` does the same for the permissions boundaries of an account's roles and users
   (``GetAccountAuthorizationDetails``, which returns them; ``ListRoles`` does not).
-* ``take_trust_snapshots``: every role's trust policy (the authorization details again), which an
+* ``take_trust_snapshots``: every role's trust policy (the same authorization details: the heartbeat reads them
+  once, ``read_authorization_details``, and hands them to both), which an
   ``UpdateAssumeRolePolicy`` event never shows as it was (``privilege-escalation`` restores it from there).
 * ``take_identity_provider_snapshots``: every OIDC provider's client ids and thumbprints and every SAML provider's
   metadata document, which an update's event never shows as they were.
@@ -25,7 +26,7 @@ a snapshot exists, restores that need one say so and only alert.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 from urllib.parse import unquote
 
@@ -176,23 +177,36 @@ def trail_home_regions(cloudtrail: Any, account: str, region: str) -> list[str]:
     )
 
 
-def take_boundary_snapshots(iam: Any, account: str, now: str) -> list[Snapshot]:
-    """The boundary (or its absence) of every role and user of the account, from the authorization details."""
+def read_authorization_details(iam: Any) -> list[dict[str, Any]]:
+    """Every page of the account's users and roles (``GetAccountAuthorizationDetails``), read once: the boundary
+    and the trust snapshots are both taken from it (``ListRoles`` gives neither boundaries nor all trusts)."""
+    paginator = iam.get_paginator("get_account_authorization_details")
+    return list(paginator.paginate(Filter=["User", "Role"]))
+
+
+def take_boundary_snapshots(
+    iam: Any, account: str, now: str, *, pages: Sequence[Mapping[str, Any]] | None = None
+) -> list[Snapshot]:
+    """The boundary (or its absence) of every role and user of the account, from the authorization details
+    (``pages``, as ``read_authorization_details`` read them; None: read here)."""
     snapshots = []
-    for detail in _authorization_details(iam):
-        boundary = detail.get("PermissionsBoundary") or {}
-        arn = detail.get("Arn", "")
-        if f":{account}:" not in arn:
-            continue
-        snapshots.append(Snapshot(BOUNDARY, arn, now, {"boundary_arn": boundary.get("PermissionsBoundaryArn")}))
+    for page in read_authorization_details(iam) if pages is None else pages:
+        for detail in [*page.get("UserDetailList", []), *page.get("RoleDetailList", [])]:
+            boundary = detail.get("PermissionsBoundary") or {}
+            arn = detail.get("Arn", "")
+            if f":{account}:" not in arn:
+                continue
+            snapshots.append(Snapshot(BOUNDARY, arn, now, {"boundary_arn": boundary.get("PermissionsBoundaryArn")}))
     return snapshots
 
 
-def take_trust_snapshots(iam: Any, account: str, now: str) -> list[Snapshot]:
-    """The trust policy of every role of the account, from the authorization details (one paginated read)."""
+def take_trust_snapshots(
+    iam: Any, account: str, now: str, *, pages: Sequence[Mapping[str, Any]] | None = None
+) -> list[Snapshot]:
+    """The trust policy of every role of the account, from the authorization details (``pages``, as
+    ``read_authorization_details`` read them; None: read here)."""
     snapshots = []
-    paginator = iam.get_paginator("get_account_authorization_details")
-    for page in paginator.paginate(Filter=["Role"]):
+    for page in read_authorization_details(iam) if pages is None else pages:
         for detail in page.get("RoleDetailList", []):
             arn = detail.get("Arn", "")
             document = detail.get("AssumeRolePolicyDocument")
@@ -298,19 +312,27 @@ def take_own_policy_snapshots(iam: Any, policy_arns: Sequence[str], now: str) ->
     return snapshots
 
 
-def take_subscription_snapshots(sns: Any, topic_arn: str, now: str) -> list[Snapshot]:
+def list_topic_subscriptions(sns: Any, topic_arn: str) -> list[dict[str, Any]]:
+    """Every subscription of ``topic_arn``, confirmed or pending (``ListSubscriptionsByTopic``, every page)."""
+    return [
+        subscription
+        for page in sns.get_paginator("list_subscriptions_by_topic").paginate(TopicArn=topic_arn)
+        for subscription in page.get("Subscriptions", [])
+    ]
+
+
+def take_subscription_snapshots(
+    sns: Any, topic_arn: str, now: str, *, listed: Callable[[Any, str], list[dict[str, Any]]] | None = None
+) -> list[Snapshot]:
     """The delivery attributes (``SUBSCRIPTION_ATTRIBUTES``) of each confirmed subscription of the alert topic.
 
     Keyed by the subscription's ARN, so ``iamwarden-tampered`` puts back exactly what one had; a pending one has no
     ARN yet and is skipped, and so is one gone between the listing and the read (its removal is alerted).
+    ``listed`` lists them instead of ``list_topic_subscriptions`` (the heartbeat's run: read once for all).
     """
     snapshots = []
     try:
-        subscriptions = [
-            subscription
-            for page in sns.get_paginator("list_subscriptions_by_topic").paginate(TopicArn=topic_arn)
-            for subscription in page.get("Subscriptions", [])
-        ]
+        subscriptions = (listed or list_topic_subscriptions)(sns, topic_arn)
     except ClientError as exc:
         if is_gone(exc):
             return []  # the topic is gone: the heartbeat's check says so, there is nothing to snapshot
@@ -330,15 +352,10 @@ def take_subscription_snapshots(sns: Any, topic_arn: str, now: str) -> list[Snap
     return snapshots
 
 
-def _authorization_details(iam: Any) -> Iterator[dict[str, Any]]:
-    paginator = iam.get_paginator("get_account_authorization_details")
-    for page in paginator.paginate(Filter=["User", "Role"]):
-        yield from page.get("UserDetailList", [])
-        yield from page.get("RoleDetailList", [])
-
-
 __all__: Sequence[str] = (
     "AuditRecorded",
+    "list_topic_subscriptions",
+    "read_authorization_details",
     "take_boundary_snapshots",
     "take_identity_provider_snapshots",
     "take_own_policy_snapshots",

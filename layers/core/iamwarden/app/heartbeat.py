@@ -36,6 +36,7 @@ import os
 import time
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
+from types import MappingProxyType
 from typing import Any, NamedTuple, Protocol
 
 from iamwarden.adapters.audit import AuditLog
@@ -43,6 +44,8 @@ from iamwarden.adapters.clients import ClientFactory, aws_session, retry_config
 from iamwarden.adapters.errors import error_code, is_gone
 from iamwarden.adapters.recorded import (
     AuditRecorded,
+    list_topic_subscriptions,
+    read_authorization_details,
     snapshot_key,
     take_boundary_snapshots,
     take_identity_provider_snapshots,
@@ -57,6 +60,7 @@ from iamwarden.app.deploy_snapshot import DeploySnapshot, SnapshotTaker
 from iamwarden.app.own_policies import DeployTakers, OwnPolicyWatch
 from iamwarden.domain import declared
 from iamwarden.domain.catalog import Mode
+from iamwarden.domain.declared_content import declared_alert_key_policy, fill
 from iamwarden.domain.exceptions import ConfigurationError
 from iamwarden.domain.own import (
     CENTRAL_BUS_STATEMENT_ID,
@@ -207,6 +211,50 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
+def once[T](read: Callable[[], T]) -> Callable[[], T]:
+    """``read`` done at most once: each call gets its answer, or raises the error it raised (so each user of a
+    shared read says in its own words that it failed, as when each read for itself)."""
+    done: list[tuple[T | None, Exception | None]] = []
+
+    def answer() -> T:
+        if not done:
+            try:
+                done.append((read(), None))
+            except Exception as exc:
+                done.append((None, exc))
+        value, error = done[0]
+        if error is not None:
+            raise error
+        return value  # type: ignore[return-value]
+
+    return answer
+
+
+class RunReads:
+    """What one heartbeat run reads once and hands to every check that needs it: the central bus's description
+    (its policy and its key) and the alert topic's subscriptions (confirmed ones, and their snapshots). The first
+    user reads with its client; the others get that answer (or its error)."""
+
+    def __init__(self) -> None:
+        self._reads: dict[tuple[str, str], Callable[[], Any]] = {}
+
+    def central_bus(self, events: Any, name: str) -> Any:
+        """``DescribeEventBus`` of ``name``, read once this run."""
+        return self._once(("bus", name), lambda: events.describe_event_bus(Name=name))
+
+    def subscriptions(self, sns: Any, topic_arn: str) -> list[dict[str, Any]]:
+        """Every subscription of ``topic_arn`` (``list_topic_subscriptions``), read once this run."""
+        listed: list[dict[str, Any]] = self._once(
+            ("subscriptions", topic_arn), lambda: list_topic_subscriptions(sns, topic_arn)
+        )
+        return listed
+
+    def _once(self, key: tuple[str, str], read: Callable[[], Any]) -> Any:
+        if key not in self._reads:
+            self._reads[key] = once(read)
+        return self._reads[key]()
+
+
 class SnapshotRefresh:
     """Takes the trail and boundary snapshots of one account and region and stores them (each kind on its own)."""
 
@@ -241,14 +289,21 @@ class SnapshotRefresh:
         self.region = region
         self.clock = clock
 
-    def refresh(self) -> tuple[int, list[str]]:
-        """How many snapshots were stored, and what could not be refreshed (one failure does not stop the other)."""
+    def refresh(
+        self, *, listed_subscriptions: Callable[[Any, str], list[dict[str, Any]]] | None = None
+    ) -> tuple[int, list[str]]:
+        """How many snapshots were stored, and what could not be refreshed (one failure does not stop the other).
+
+        The account's authorization details are paged through once, for the boundaries and the trusts both;
+        ``listed_subscriptions`` answers the alert topic's listing where the run has read it already
+        (``RunReads``)."""
         now = self.clock()
         stored, problems = 0, []
+        details = once(lambda: read_authorization_details(self.iam))
         takers: tuple[tuple[str, Callable[[], list[Snapshot]]], ...] = (
             ("trails", lambda: take_trail_snapshots(self.cloudtrail, self.account, self.region, now)),
-            ("permissions boundaries", lambda: take_boundary_snapshots(self.iam, self.account, now)),
-            ("role trust policies", lambda: take_trust_snapshots(self.iam, self.account, now)),
+            ("permissions boundaries", lambda: take_boundary_snapshots(self.iam, self.account, now, pages=details())),
+            ("role trust policies", lambda: take_trust_snapshots(self.iam, self.account, now, pages=details())),
             ("identity providers", lambda: take_identity_provider_snapshots(self.iam, self.account, now)),
             (
                 "own roles",
@@ -257,7 +312,12 @@ class SnapshotRefresh:
         )
         if self.sns is not None and self.topic_arn:
             sns, topic = self.sns, self.topic_arn
-            takers += (("alert topic's subscriptions", lambda: take_subscription_snapshots(sns, topic, now)),)
+            takers += (
+                (
+                    "alert topic's subscriptions",
+                    lambda: take_subscription_snapshots(sns, topic, now, listed=listed_subscriptions),
+                ),
+            )
         self.replaced_roles = []
         for what, take in takers:
             try:
@@ -325,9 +385,80 @@ class SnapshotRefresh:
         return stored, problems
 
 
+class DeclaredRoute(NamedTuple):
+    """An EventBridge rule as its template declares it, and how ``route_problems`` names each difference."""
+
+    #: The rule as a problem names it ("the rule iamwarden-central/...", "the forwarding rule ...").
+    what: str
+    #: The template that declares it ("the template", "the member template").
+    template: str
+    #: The ARN of its one target; None: only its state (and pattern) are checked.
+    target: str | None = None
+    #: How "no longer targets" names the target (None: by its ARN).
+    target_named: str | None = None
+    #: The role the target must use; None: not compared.
+    role: str | None = None
+    #: Whether the pattern is compared, and the declared one (None: not known, so whatever the rule has differs).
+    pattern_compared: bool = False
+    pattern: Any = None
+    #: What a deleted rule means, after "is gone".
+    gone: str = ""
+
+
+def route_problems(events: Any, name: str, bus: str, declared_route: DeclaredRoute) -> list[str]:
+    """What differs between rule ``name`` (on ``bus``, "" for the default) and its declaration: gone, not enabled,
+    another pattern, its target missing, another target, the event not passed on unchanged (an
+    ``Input``/``InputPath``/``InputTransformer`` silences the rule while it stays enabled), another role."""
+    what, template = declared_route.what, declared_route.template
+    try:
+        rule = events.describe_rule(Name=name, **_bus(bus))
+    except Exception as exc:
+        if is_gone(exc):
+            return [f"{what} is gone{declared_route.gone}"]
+        return [f"{what} cannot be read ({error_code(exc) or exc})"]
+    problems = []
+    if rule.get("State") != "ENABLED":
+        problems.append(f"{what} is {str(rule.get('State', 'not enabled')).lower()}")
+    if declared_route.pattern_compared:
+        try:
+            pattern = json.loads(rule.get("EventPattern") or "null")
+        except ValueError:
+            pattern = None
+        if declared_route.pattern is None or pattern != declared_route.pattern:
+            problems.append(f"{what} has another pattern than {template} declares")
+    expected = declared_route.target
+    if expected is None:
+        return problems
+    targets = events.list_targets_by_rule(Rule=name, **_bus(bus)).get("Targets", [])
+    if expected not in [target.get("Arn") for target in targets]:
+        problems.append(f"{what} no longer targets {declared_route.target_named or expected}")
+    for target in targets:
+        arn, target_id = target.get("Arn"), target.get("Id")
+        named = f" (target {target_id})" if target_id else ""
+        if arn != expected:
+            problems.append(f"{what} also targets {arn}{named}, which its template does not")
+            continue
+        if overridden := [field for field in ("Input", "InputPath", "InputTransformer") if target.get(field)]:
+            problems.append(
+                f"{what} passes {'/'.join(overridden)} instead of the event{named}: what it routes never reaches "
+                "IAM Warden as it happened"
+            )
+        role = declared_route.role
+        if role is not None and target.get("RoleArn") != role:
+            problems.append(
+                f"{what} forwards through {target.get('RoleArn') or 'no role'}, not {template}'s {role}{named}"
+            )
+    return problems
+
+
 #: Where IAM's (and Organizations') events arrive: the member stack forwards them from this region only
 #: (``iamwarden-forward-iam``, its condition ``InIamRegion``; ``IamRegion`` defaults to it).
 IAM_REGION = "us-east-1"
+#: The member stack's role names the forwarding patterns are checked with where ``IAMWARDEN_MEMBER_ROLE_NAMES`` does
+#: not name them (the member template's defaults of ``MemberRoleName`` and ``PrunerMemberRoleName``).
+MEMBER_ROLE_DEFAULTS: Mapping[str, str] = MappingProxyType(
+    {"remediator": "iamwarden-remediator", "pruner-member": "iamwarden-pruner-member"}
+)
 #: The target id the member template gives each forwarding rule's one target.
 MEMBER_TARGET_ID = "central-bus"
 
@@ -354,16 +485,11 @@ class MemberForwarding:
         return names if self.region == IAM_REGION else [n for n in names if n != "iamwarden-forward-iam"]
 
     def declared_pattern(self, rule: str, account: str, partition: str) -> Any:
-        text = declared.MEMBER_RULE_PATTERNS[rule]
-        for placeholder, value in (
-            ("${AWS::Partition}", partition),
-            ("${AWS::AccountId}", account),
-            ("${AWS::Region}", self.region),
-            ("${MemberRoleName}", self.member_roles.get("remediator", "iamwarden-remediator")),
-            ("${PrunerMemberRoleName}", self.member_roles.get("pruner-member", "iamwarden-pruner-member")),
-        ):
-            text = text.replace(placeholder, value)
-        return json.loads(text)
+        """Rule ``rule``'s pattern as the member template declares it for ``account``, or None where it names
+        something not known (then it differs from whatever the rule has)."""
+        own = self.own._replace(member_roles={**MEMBER_ROLE_DEFAULTS, **self.member_roles})
+        text = fill(declared.MEMBER_RULE_PATTERNS[rule], own, partition, self.region, account)
+        return json.loads(text) if text is not None else None
 
     def problems(self, account: str, events: Any) -> list[str]:
         """What is missing or changed in ``account``'s forwarding, each with the way back; empty when whole."""
@@ -376,42 +502,17 @@ class MemberForwarding:
         return problems
 
     def _rule_problems(self, account: str, events: Any, rule: str, partition: str) -> list[str]:
-        try:
-            found = events.describe_rule(Name=rule)
-        except Exception as exc:
-            if is_gone(exc):
-                return [f"the forwarding rule {rule} is gone: that account's changes no longer reach IAM Warden"]
-            return [f"the forwarding rule {rule} cannot be read ({error_code(exc) or exc})"]
-        problems = []
-        if found.get("State") != "ENABLED":
-            problems.append(f"the forwarding rule {rule} is {str(found.get('State', 'not enabled')).lower()}")
-        try:
-            pattern = json.loads(found.get("EventPattern") or "null")
-        except ValueError:
-            pattern = None
-        if pattern != self.declared_pattern(rule, account, partition):
-            problems.append(f"the forwarding rule {rule} has another pattern than the member template declares")
-        targets = events.list_targets_by_rule(Rule=rule).get("Targets", [])
-        role = f"arn:{partition}:iam::{account}:role/iamwarden-member-forwarder-{self.region}"
-        wanted = [t for t in targets if t.get("Arn") == self.central_bus_arn]
-        if not wanted:
-            problems.append(f"the forwarding rule {rule} no longer targets the central bus {self.central_bus_arn}")
-        for target in targets:
-            named = f" (target {target.get('Id')})"
-            if target.get("Arn") != self.central_bus_arn:
-                problems.append(f"the forwarding rule {rule} also targets {target.get('Arn')}{named}")
-                continue
-            if overridden := [field for field in ("Input", "InputPath", "InputTransformer") if target.get(field)]:
-                problems.append(
-                    f"the forwarding rule {rule} passes {'/'.join(overridden)} instead of the event{named}: what it "
-                    "forwards never reaches IAM Warden as it happened"
-                )
-            if target.get("RoleArn") != role:
-                problems.append(
-                    f"the forwarding rule {rule} forwards through {target.get('RoleArn') or 'no role'}, not the "
-                    f"member template's {role}{named}"
-                )
-        return problems
+        declared_route = DeclaredRoute(
+            what=f"the forwarding rule {rule}",
+            template="the member template",
+            target=self.central_bus_arn,
+            target_named=f"the central bus {self.central_bus_arn}",
+            role=f"arn:{partition}:iam::{account}:role/iamwarden-member-forwarder-{self.region}",
+            pattern_compared=True,
+            pattern=self.declared_pattern(rule, account, partition),
+            gone=": that account's changes no longer reach IAM Warden",
+        )
+        return route_problems(events, rule, "", declared_route)
 
 
 #: At most this many member accounts are snapshotted per run (each is a role assumption and a handful of reads,
@@ -575,18 +676,25 @@ class Heartbeat:
         self.member_snapshots = member_snapshots
         #: Checks each own managed policy's default version against the deployed one (``app.own_policies``).
         self.own_policies = own_policies
+        #: The reads of the run under way (``run``), shared by its checks and its refresh; None between runs.
+        self.run_reads: RunReads | None = None
+
+    def reads(self) -> RunReads:
+        """The run's shared reads (a check called outside ``run`` reads for itself)."""
+        return self.run_reads or RunReads()
 
     def problems(self) -> list[str]:
         """Every part of the loop that is missing or switched off, in plain words; empty when it is whole."""
+        reads = self.reads()
         found: list[str] = []
         for key in self.config.rules:
             found.extend(self._rule_problems(key))
         found.extend(self._enforcer_problems())
         found.extend(self.guard_settings_problems())
-        found.extend(self._bus_policy_problems())
-        found.extend(self._subscription_problems())
+        found.extend(self._bus_policy_problems(reads))
+        found.extend(self._subscription_problems(reads))
         if self.alert_path is not None:
-            found.extend(self.alert_path.problems())
+            found.extend(self.alert_path.problems(reads))
         return found
 
     def guard_settings_problems(self) -> list[str]:
@@ -614,14 +722,24 @@ class Heartbeat:
         return []
 
     def run(self) -> dict[str, Any]:
-        """Check, refresh the snapshots, alert if anything is missing, and say what was found (the handler's answer)."""
-        problems = self.problems()
-        refreshed: dict[str, int] = {}
-        for refresh in (self.snapshots, self.member_snapshots):
-            if refresh is not None:
-                stored, failures = refresh.refresh()
+        """Check, refresh the snapshots, alert if anything is missing, and say what was found (the handler's answer).
+
+        What both the checks and the refresh need (the central bus, the alert topic's subscriptions) is read once
+        (``RunReads``)."""
+        self.run_reads = reads = RunReads()
+        try:
+            problems = self.problems()
+            refreshed: dict[str, int] = {}
+            if self.snapshots is not None:
+                stored, failures = self.snapshots.refresh(listed_subscriptions=reads.subscriptions)
+                problems += failures
+                refreshed["snapshots"] = stored
+            if self.member_snapshots is not None:
+                stored, failures = self.member_snapshots.refresh()
                 problems += failures
                 refreshed["snapshots"] = refreshed.get("snapshots", 0) + stored
+        finally:
+            self.run_reads = None
         if self.own_policies is not None:
             stored, failures = self.own_policies.check()
             problems += failures
@@ -661,51 +779,12 @@ class Heartbeat:
 
     def _rule_problems(self, key: str) -> list[str]:
         bus, _, name = key.rpartition("/")
-        arguments = {"Name": name, **({"EventBusName": bus} if bus else {})}
-        try:
-            rule = self.events.describe_rule(**arguments)
-        except Exception as exc:
-            if is_gone(exc):
-                return [f"the rule {key} is gone"]
-            return [f"the rule {key} cannot be read ({error_code(exc) or exc})"]
-        problems = []
-        if rule.get("State") != "ENABLED":
-            problems.append(f"the rule {key} is {str(rule.get('State', 'not enabled')).lower()}")
-        if name == SCHEDULE and not bus:
-            return problems  # it runs this check: its target is the heartbeat itself
-        expected = self._expected_target(name, bus)
-        if expected is None:
-            return problems  # a pruner rule whose function the environment does not name: state checked only
-        targets = self.events.list_targets_by_rule(Rule=name, **_bus(bus))["Targets"]
-        if expected not in [target.get("Arn") for target in targets]:
-            problems.append(f"the rule {key} no longer targets {expected}")
-        problems.extend(self._declared_target_problems(key, name, bus, expected, targets))
-        return problems
-
-    def _declared_target_problems(
-        self, key: str, name: str, bus: str, expected: str, targets: list[dict[str, Any]]
-    ) -> list[str]:
-        """Each whole target against the template's declaration: the one ARN it declares, the event passed on
-        unchanged (no ``Input``/``InputPath``/``InputTransformer``: a constant input silences the rule while it
-        stays enabled), and the forwarder's role."""
-        problems = []
-        for target in targets:
-            arn, target_id = target.get("Arn"), target.get("Id")
-            named = f" (target {target_id})" if target_id else ""
-            if arn != expected:
-                problems.append(f"the rule {key} also targets {arn}{named}, which its template does not")
-                continue
-            if overridden := [field for field in ("Input", "InputPath", "InputTransformer") if target.get(field)]:
-                problems.append(
-                    f"the rule {key} passes {'/'.join(overridden)} to {arn} instead of the event{named}: what it "
-                    "routes never reaches IAM Warden as it happened"
-                )
-            role = self.config.forwarder_role_arn
-            if not bus and name == FORWARDER and role and target.get("RoleArn") != role:
-                problems.append(
-                    f"the rule {key} forwards through {target.get('RoleArn') or 'no role'}, not the template's {role}"
-                )
-        return problems
+        role = self.config.forwarder_role_arn if not bus and name == FORWARDER else None
+        # The heartbeat's own schedule runs this check, so its target is the heartbeat itself; a pruner rule whose
+        # function the environment does not name has no target to compare: their state is checked only.
+        target = None if name == SCHEDULE and not bus else self._expected_target(name, bus)
+        declared_route = DeclaredRoute(what=f"the rule {key}", template="the template", target=target, role=role)
+        return route_problems(self.events, name, bus, declared_route)
 
     def _expected_target(self, name: str, bus: str) -> str | None:
         """The ARN the rule must target: the central bus (forwarder), a pruner function or the exception watch,
@@ -748,8 +827,9 @@ class Heartbeat:
             )
         return problems
 
-    def _bus_policy_problems(self) -> list[str]:
+    def _bus_policy_problems(self, reads: RunReads | None = None) -> list[str]:
         """The central bus's policy must hold the statement admitting the organisation, exactly as declared."""
+        reads = reads or self.reads()
         arn = self.config.central_bus_arn
         parts = arn.split(":", 5)
         if self.config.organization_id is None or len(parts) < 6:
@@ -758,7 +838,7 @@ class Heartbeat:
         own = OwnIdentity(home_account=parts[4], central_bus=bus, organization_id=self.config.organization_id)
         declared = own.declared_bus_statement(parts[1], parts[3])
         try:
-            found = self.events.describe_event_bus(Name=bus)
+            found = reads.central_bus(self.events, bus)
         except Exception as exc:
             return [f"the central bus {bus} " + ("is gone" if is_gone(exc) else f"cannot be read ({exc})")]
         policy = json.loads(found["Policy"]) if found.get("Policy") else None
@@ -770,15 +850,12 @@ class Heartbeat:
             ]
         return []
 
-    def _subscription_problems(self) -> list[str]:
+    def _subscription_problems(self, reads: RunReads | None = None) -> list[str]:
         """The alert topic must have a confirmed subscription: without one every alert reaches no one."""
+        reads = reads or self.reads()
         topic = self.config.topic_arn
         try:
-            subscriptions = [
-                subscription
-                for page in self.sns.get_paginator("list_subscriptions_by_topic").paginate(TopicArn=topic)
-                for subscription in page.get("Subscriptions", [])
-            ]
+            subscriptions = reads.subscriptions(self.sns, topic)
         except Exception as exc:
             return [f"the alert topic {topic} " + ("is gone" if is_gone(exc) else f"cannot be read ({exc})")]
         if not any(s.get("SubscriptionArn", "").startswith("arn:") for s in subscriptions):
@@ -792,7 +869,7 @@ class Heartbeat:
 class AlertPathCheck:
     """The alert path's quieter switches, each against what the template declares (audit s6 gaps 1 and 7).
 
-    * the alert key's policy (``kms:GetKeyPolicy``): the declared one (``OwnIdentity.declared_alert_key_policy``); a
+    * the alert key's policy (``kms:GetKeyPolicy``): the declared one (``declared_alert_key_policy``); a
       policy without SNS and CloudWatch stops every alert the topic carries, the heartbeat's and the alarms' too,
       so this one is for the log and Slack until the key is put back;
     * the topic's data-protection policy (``sns:GetDataProtectionPolicy``): the template declares none, and an
@@ -807,8 +884,10 @@ class AlertPathCheck:
         self.sns = sns
         self.events = events
 
-    def problems(self) -> list[str]:
-        return [*self._key_policy_problems(), *self._data_protection_problems(), *self._bus_problems()]
+    def problems(self, reads: RunReads | None = None) -> list[str]:
+        """What differs from the template; ``reads``: the heartbeat run's shared reads (the central bus)."""
+        reads = reads or RunReads()
+        return [*self._key_policy_problems(), *self._data_protection_problems(), *self._bus_problems(reads)]
 
     def declared_key_policy(self) -> dict[str, Any] | None:
         key = self.config.alert_key_arn
@@ -816,7 +895,7 @@ class AlertPathCheck:
         if key is None or len(parts) < 6:
             return None
         own = OwnIdentity(home_account=parts[4], home_roles=dict(self.config.own_role_arns), alert_key=key)
-        return own.declared_alert_key_policy(parts[1])
+        return declared_alert_key_policy(own, parts[1])
 
     def _key_policy_problems(self) -> list[str]:
         key, declared_policy = self.config.alert_key_arn, self.declared_key_policy()
@@ -855,11 +934,11 @@ class AlertPathCheck:
             ]
         return []
 
-    def _bus_problems(self) -> list[str]:
+    def _bus_problems(self, reads: RunReads) -> list[str]:
         arn = self.config.central_bus_arn
         bus = arn.rsplit("/", 1)[-1]
         try:
-            found = self.events.describe_event_bus(Name=bus)
+            found = reads.central_bus(self.events, bus)
         except Exception as exc:
             return [] if is_gone(exc) else [f"the central bus {bus} cannot be read ({error_code(exc) or exc})"]
         given = [
@@ -901,7 +980,8 @@ def build_heartbeat(session: Any = None, environ: Mapping[str, str] | None = Non
     session = session or aws_session()
     config = HeartbeatConfig.from_environment(environ)
     iam = session.client("iam", config=retry_config())
-    sns = session.client("sns", config=retry_config())
+    # The topic's own region (the stack's): it is published to, checked and its subscriptions read where it is.
+    sns = session.client("sns", region_name=_region_of(config.topic_arn, config.region), config=retry_config())
     snapshots = None
     own_policies = None
     if config.audit_table and config.account and config.region:
@@ -916,8 +996,7 @@ def build_heartbeat(session: Any = None, environ: Mapping[str, str] | None = Non
             region=config.region,
             own_roles=config.own_roles,
             cloudtrail_in=lambda region: session.client("cloudtrail", region_name=region, config=retry_config()),
-            # The topic's own region (the stack's): its subscriptions are read where it is.
-            sns=session.client("sns", region_name=_region_of(config.topic_arn, config.region), config=retry_config()),
+            sns=sns,
             topic_arn=config.topic_arn,
         )
     member_snapshots = None

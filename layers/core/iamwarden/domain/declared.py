@@ -464,6 +464,7 @@ MEMBER_RULE_PATTERNS: Mapping[str, str] = MappingProxyType(
     }
 )
 #: The alert key's policy as template.yaml declares it (``AlertKey``), as JSON: ``${AWS::Partition}`` and
-#: ``${AWS::AccountId}`` where the stack fills them in, ``${role:KIND}`` for an own role's ARN.
-ALERT_KEY_POLICY = '{"Statement": [{"Action": "kms:*", "Effect": "Allow", "Principal": {"AWS": "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"}, "Resource": "*", "Sid": "AccountAdministers"}, {"Action": ["kms:GenerateDataKey*", "kms:Decrypt"], "Condition": {"StringEquals": {"aws:SourceAccount": "${AWS::AccountId}"}}, "Effect": "Allow", "Principal": {"Service": ["sns.amazonaws.com", "cloudwatch.amazonaws.com", "events.amazonaws.com"]}, "Resource": "*", "Sid": "SnsAndAlarmsUseTheKey"}, {"Action": ["kms:GenerateDataKey*", "kms:Decrypt"], "Effect": "Allow", "Principal": {"AWS": ["${role:enforcer}", "${role:pruner}"]}, "Resource": "*", "Sid": "EnforcerPublishes"}], "Version": "2012-10-17"}'  # noqa: E501
+#: ``${AWS::AccountId}`` where the stack fills them in, ``${role-arn:KIND}`` for an own role's ARN
+#: (``declared_content.fill`` fills them all).
+ALERT_KEY_POLICY = '{"Statement": [{"Action": "kms:*", "Effect": "Allow", "Principal": {"AWS": "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"}, "Resource": "*", "Sid": "AccountAdministers"}, {"Action": ["kms:GenerateDataKey*", "kms:Decrypt"], "Condition": {"StringEquals": {"aws:SourceAccount": "${AWS::AccountId}"}}, "Effect": "Allow", "Principal": {"Service": ["sns.amazonaws.com", "cloudwatch.amazonaws.com", "events.amazonaws.com"]}, "Resource": "*", "Sid": "SnsAndAlarmsUseTheKey"}, {"Action": ["kms:GenerateDataKey*", "kms:Decrypt"], "Effect": "Allow", "Principal": {"AWS": ["${role-arn:enforcer}", "${role-arn:pruner}"]}, "Resource": "*", "Sid": "EnforcerPublishes"}], "Version": "2012-10-17"}'  # noqa: E501
 # END GENERATED: declared-own

@@ -14,6 +14,7 @@ Pure: no AWS call.
 import json
 import re
 from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Any, NamedTuple
 
 from iamwarden.domain import declared
@@ -33,8 +34,20 @@ class DeclaredRule(NamedTuple):
     target: str
 
 
-def fill(text: str, own: OwnIdentity, partition: str, region: str, account: str) -> str | None:
-    """``text`` with each ``${...}`` the generator left filled in, or None when one cannot be."""
+#: The member template's parameters that name its roles (``MEMBER_RULE_PATTERNS`` leaves them as ``${...}``), by
+#: the kind of member role each names (``OwnIdentity.member_roles``).
+MEMBER_TEMPLATE_PARAMETERS: Mapping[str, str] = MappingProxyType(
+    {"MemberRoleName": "remediator", "PrunerMemberRoleName": "pruner-member"}
+)
+
+
+def fill(text: str, own: OwnIdentity, partition: str, region: str | None, account: str) -> str | None:
+    """``text`` with each ``${...}`` the generator left filled in, or None when one cannot be.
+
+    The one filler of declared content: the AWS pseudo-parameters (the region None: not known), ``role:KIND`` and
+    ``role-arn:KIND`` (an own role's name and ARN), ``member-role:KIND`` and the member template's role-name
+    parameters (``MEMBER_TEMPLATE_PARAMETERS``), ``secret:NAME`` (a secret as ``!Ref`` gives it).
+    """
     values: dict[str, str | None] = {
         "AWS::Partition": partition,
         "AWS::Region": region,
@@ -54,7 +67,9 @@ def fill(text: str, own: OwnIdentity, partition: str, region: str, account: str)
     return None if missing else filled
 
 
-def _own_value(token: str, own: OwnIdentity, region: str, account: str) -> str | None:
+def _own_value(token: str, own: OwnIdentity, region: str | None, account: str) -> str | None:
+    if token in MEMBER_TEMPLATE_PARAMETERS:
+        return own.member_roles.get(MEMBER_TEMPLATE_PARAMETERS[token])
     kind, _, name = token.partition(":")
     if kind == "role-arn":
         return own.home_roles.get(name)
@@ -63,7 +78,7 @@ def _own_value(token: str, own: OwnIdentity, region: str, account: str) -> str |
         return arn.rsplit("/", 1)[-1] if arn else None
     if kind == "member-role":
         return own.member_roles.get(name)
-    if kind == "secret":  # as !Ref gives it: the full ARN the environment holds (or the name, where only it is)
+    if kind == "secret" and region is not None:  # as !Ref gives it: the full ARN the environment holds (or its name)
         return own.own_secret(name, account, region)
     return None
 
@@ -79,6 +94,18 @@ def declared_rule(key: str, own: OwnIdentity, partition: str, region: str, accou
         return None
     content: Mapping[str, Any] = json.loads(filled)
     return DeclaredRule(content["pattern"], content["schedule"], content["state"], content["target"])
+
+
+def declared_alert_key_policy(own: OwnIdentity, partition: str) -> dict[str, Any] | None:
+    """The alert key's policy as the template declares it (``declared.ALERT_KEY_POLICY``) with this stack's
+    account and roles filled in, or None where a name it needs is not known (then nothing is put back)."""
+    if not (own.alert_key and own.home_account):
+        return None
+    filled = fill(declared.ALERT_KEY_POLICY, own, partition, own.home_region, own.home_account)
+    if filled is None:
+        return None
+    policy: dict[str, Any] = json.loads(filled)
+    return policy
 
 
 def canonical_pattern(pattern: Any) -> str:

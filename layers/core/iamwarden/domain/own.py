@@ -10,13 +10,11 @@ settings, which an intruder with ``ssm:PutParameter`` could rewrite.
 Pure: the app reads the environment (``iamwarden.app.config``) and hands an ``OwnIdentity`` to the judgement.
 """
 
-import json
 import re
 from collections.abc import Callable, Mapping
 from types import MappingProxyType
 from typing import Any, NamedTuple
 
-from iamwarden.domain import declared
 from iamwarden.domain.arns import RoleArn, parse_role_arn
 
 #: What the enforcer's remediations need: the quarantine writes a deny-all inline user policy, inline role, user
@@ -194,19 +192,6 @@ class OwnIdentity(NamedTuple):
             "Resource": f"arn:{partition}:events:{region}:{self.home_account}:event-bus/{self.central_bus}",
             "Condition": {"StringEquals": {"aws:PrincipalOrgID": self.organization_id}},
         }
-
-    def declared_alert_key_policy(self, partition: str) -> dict[str, Any] | None:
-        """The alert key's policy as the template declares it (``declared.ALERT_KEY_POLICY``) with this stack's
-        account and roles filled in, or None where a name it needs is not known (then nothing is put back)."""
-        if not (self.alert_key and self.home_account):
-            return None
-        names = {"AWS::Partition": partition, "AWS::AccountId": self.home_account}
-        names.update({f"role:{kind}": arn for kind, arn in self.home_roles.items()})
-        text = re.sub(r"\$\{([^}]+)\}", lambda m: names.get(m.group(1), m.group(0)), declared.ALERT_KEY_POLICY)
-        if "${" in text:
-            return None
-        policy: dict[str, Any] = json.loads(text)
-        return policy
 
     def role_kind(self, arn: str | None, account: str) -> str | None:
         """The kind of own role ``arn`` is when the change happened in ``account``, or None for any other role."""

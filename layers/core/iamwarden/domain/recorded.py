@@ -12,7 +12,7 @@ Two questions CloudTrail cannot answer decide some verdicts:
 ``Recorded`` is None offline (``iamwarden evaluate``, the backtest): a verdict that needs it says so.
 """
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, NamedTuple, Protocol, runtime_checkable
 
@@ -111,9 +111,18 @@ class KeepsSnapshots(Protocol):
         ...
 
 
-def in_force(remediations: Sequence[PastRemediation], rule: str, action: str) -> list[Mapping[str, Any]]:
-    """The parameters of every ``action`` step of ``rule``'s remediations that are still in force, newest last."""
-    return [step for past in remediations if past.rule == rule and past.in_force for step in past.steps(action)]
+def in_force(
+    remediations: Iterable[PastRemediation],
+    action: str | None = None,
+    where: Callable[[Mapping[str, Any]], bool] | None = None,
+) -> list[PastRemediation]:
+    """IAM Warden's remediations still in force (``PastRemediation.in_force``), in their order; with ``action``,
+    only those with a step of it (whose parameters ``where`` accepts, when given)."""
+    return [
+        past
+        for past in remediations
+        if past.in_force and (action is None or any(where is None or where(step) for step in past.steps(action)))
+    ]
 
 
 def _instant(value: str) -> datetime | None:

@@ -587,12 +587,12 @@ def _leads(risk: PolicyRisk, principal_arn: str) -> tuple[str, ...]:
 def escalations_opened(
     before: PrincipalPolicies, after: PrincipalPolicies, directory: RoleDirectory | None
 ) -> tuple[EscalationPath, ...]:
-    """The escalation paths AFTER reaches that BEFORE did not (none when BEFORE was a full administrator)."""
+    """The escalation paths AFTER reaches that BEFORE did not (none when BEFORE was a full administrator):
+    ``opened_since`` with the one BEFORE, known exactly (the same principal without the change)."""
     risk_after = assess_principal(after, directory)
     if not risk_after.escalations:
         return ()
-    risk_before = assess_principal(before, directory)
-    return () if _full_admin(risk_before) else tuple(p for p in risk_after.escalations if _new(p, risk_before))
+    return opened_since(risk_after.escalations, (assess_principal(before, directory),), Previous())
 
 
 def _new(path: EscalationPath, before: PolicyRisk) -> bool:

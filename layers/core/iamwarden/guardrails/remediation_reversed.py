@@ -43,7 +43,7 @@ from iamwarden.domain.catalog import Mode, RuleSpec, Severity
 from iamwarden.domain.documents import PolicyKind, decode_policy_document
 from iamwarden.domain.exceptions import InvalidEventError
 from iamwarden.domain.findings import Finding, RemediationStep
-from iamwarden.domain.recorded import PastRemediation
+from iamwarden.domain.recorded import PastRemediation, in_force
 from iamwarden.guardrails.base import Evaluation, RuleContext
 from iamwarden.guardrails.credentials import DeactivateAccessKey
 from iamwarden.guardrails.iam_user import DENY_ALL_POLICY, QUARANTINE_POLICY_NAME, QuarantineUser
@@ -100,7 +100,7 @@ def _deactivated_keys(past: PastRemediation) -> set[str]:
 
 
 def _quarantines(remediations: Sequence[PastRemediation]) -> list[PastRemediation]:
-    return [past for past in remediations if past.in_force and past.steps(QuarantineUser.action)]
+    return in_force(remediations, QuarantineUser.action)
 
 
 class RemediationReversedRule:
@@ -167,7 +167,7 @@ class RemediationReversedRule:
         if context.recorded is None:
             evaluation.unjudged.append(f"whether IAM Warden remediated user {user} is in its audit table")
             return evaluation
-        remediations = [past for past in context.recorded.remediations(arn) if past.in_force]
+        remediations = in_force(context.recorded.remediations(arn))
         actor = change.actor.display
         if change.event_name == "UpdateAccessKey":
             key = context.request_text("accessKeyId")
@@ -264,11 +264,9 @@ class RemediationReversedRule:
         if context.recorded is None:
             evaluation.unjudged.append(f"whether IAM Warden stopped function {function} is in its audit table")
             return evaluation
-        by = [
-            past
-            for past in context.recorded.remediations(arn)
-            if past.in_force and any(step.get("function_name") == function for step in past.steps(StopFunction.action))
-        ]
+        by = in_force(
+            context.recorded.remediations(arn), StopFunction.action, lambda step: step.get("function_name") == function
+        )
         if not by:
             evaluation.compliant.append(f"IAM Warden never stopped function {function}")
             return evaluation
@@ -305,15 +303,11 @@ class RemediationReversedRule:
         if context.recorded is None:
             evaluation.unjudged.append(f"whether IAM Warden disabled {what} is in its audit table")
             return evaluation
-        by = [
-            past
-            for past in context.recorded.remediations(arn)
-            if past.in_force
-            and any(
-                step.get("kind") == kind and step.get("id") == identifier
-                for step in past.steps(DisableRolesAnywhere.action)
-            )
-        ]
+        by = in_force(
+            context.recorded.remediations(arn),
+            DisableRolesAnywhere.action,
+            lambda step: step.get("kind") == kind and step.get("id") == identifier,
+        )
         if not by:
             evaluation.compliant.append(f"IAM Warden never disabled {what}")
             return evaluation

@@ -53,7 +53,14 @@ from iamwarden.adapters.errors import error_code, ignoring, is_gone
 from iamwarden.domain import declared
 from iamwarden.domain.arns import iam_arn
 from iamwarden.domain.catalog import Mode, OptionSpec, RuleSpec, Severity
-from iamwarden.domain.declared_content import DeclaredRule, declared_rule, rule_differences, target_differences
+from iamwarden.domain.declared_content import (
+    DeclaredRule,
+    declared_alert_key_policy,
+    declared_rule,
+    fill,
+    rule_differences,
+    target_differences,
+)
 from iamwarden.domain.documents import PolicyKind, decode_policy_document
 from iamwarden.domain.exceptions import InvalidEventError, RemediationError, UndoError
 from iamwarden.domain.findings import Finding, RemediationStep, StepAction
@@ -64,6 +71,7 @@ from iamwarden.domain.recorded import (
     OWN_SUBSCRIPTION,
     SUBSCRIPTION_ATTRIBUTES,
     PastRemediation,
+    in_force,
     observed_at,
 )
 from iamwarden.domain.settings_guard import SETTING_EVENTS, TAMPERED_RULE_ID, guards_the_guard, settings_written
@@ -566,7 +574,7 @@ def quarantines_in_force(context: RuleContext, arn: str) -> list[PastRemediation
     """IAM Warden's quarantines of role ``arn`` still in force (the audit table's; none offline)."""
     if context.recorded is None:
         return []
-    return [past for past in context.recorded.remediations(arn) if past.in_force and past.steps(QuarantineRole.action)]
+    return in_force(context.recorded.remediations(arn), QuarantineRole.action)
 
 
 def quarantined(context: RuleContext, role: str, arn: str) -> bool:
@@ -1493,15 +1501,9 @@ def _member_rule_content(context: RuleContext, rule_name: str) -> ContentCheck:
                 differences.append(f"target {arn} with its input replacing the event")
         return ContentCheck("; ".join(differences) or None, compared=True)
     raw = declared.MEMBER_RULE_PATTERNS.get(rule_name)
-    remediator, pruner = own.member_roles.get("remediator"), own.member_roles.get("pruner-member")
-    if raw is None or remediator is None or pruner is None:
+    text = fill(raw, own, context.partition, change.region, change.account) if raw is not None else None
+    if text is None:
         return ContentCheck(unknown=(f"what the member template declares for rule {rule_name}",))
-    text = (
-        raw.replace("${AWS::Partition}", context.partition)
-        .replace("${AWS::AccountId}", change.account)
-        .replace("${MemberRoleName}", remediator)
-        .replace("${PrunerMemberRoleName}", pruner)
-    )
     rule = DeclaredRule(json.loads(text), None, "ENABLED", "")
     return ContentCheck("; ".join(rule_differences(parameters, rule)) or None, compared=True)
 
@@ -2641,7 +2643,7 @@ def _alert_key_policy_target(context: RuleContext) -> Target | None:
     if key is None:
         return None
     what = f"the policy of its alert key {key}"
-    declared = own.declared_alert_key_policy(context.partition)
+    declared = declared_alert_key_policy(own, context.partition)
     if declared is None:
         needs = (
             "the alert key's policy as its template declares it (IAM Warden's enforcer and pruner roles are not "
