@@ -199,7 +199,9 @@ def loop(
         if function == "planner":
             events.put_rule(Name=pruner_rule, ScheduleExpression="rate(7 days)")
         else:
-            events.put_rule(Name=pruner_rule, EventPattern=json.dumps({"detail-type": ["AWS API Call via CloudTrail"]}))
+            # The pattern the template declares: the heartbeat compares each own rule's with it.
+            watch = translated_template()["Resources"]["PruneWatchFunctionAccessDenied"]["Properties"]
+            events.put_rule(Name=pruner_rule, EventPattern=json.dumps(resolve(watch["EventPattern"])))
         events.put_targets(Rule=pruner_rule, Targets=[{"Id": function, "Arn": pruner[function]}])
     # The exception watch's hourly rule, likewise (a stand-in for its function).
     url = sqs.create_queue(QueueName="exception-watch-stand-in")["QueueUrl"]
@@ -415,6 +417,15 @@ def _override_the_tampering_rules_input(loop: Loop) -> dict[str, Any]:
     return _event("tamper-put-targets.json", "put-targets")
 
 
+def _repattern_the_tampering_rule(loop: Loop) -> dict[str, Any]:
+    """PutRule of the tampering rule with a pattern that matches nothing: still enabled, still targeted, routing
+    nothing, not even its own change (audit s7 gap 18)."""
+    loop.events.put_rule(
+        Name="iamwarden-tampered-stack", EventPattern=json.dumps({"source": ["never.matches"]}), State="ENABLED"
+    )
+    return _event("tamper-put-rule.json", "repattern", name="iamwarden-tampered-stack")
+
+
 def _update_the_stack(loop: Loop) -> dict[str, Any]:
     """An UpdateStack with the intruder's template: every change CloudFormation then makes looks like a deploy."""
     return _event("tamper-update-stack.json", "update-stack")
@@ -585,6 +596,7 @@ ATTACK: list[tuple[str, Callable[[Loop], dict[str, Any]]]] = [
     ("edit the enforcer role's policy", _edit_enforcer_role),
     ("rewrite the remediation grants while the enforcer cannot run", _rewrite_remediation_grants),
     ("override the input of the tampering rule's target", _override_the_tampering_rules_input),
+    ("re-pattern the tampering rule so that it matches nothing", _repattern_the_tampering_rule),
 ]
 
 
@@ -716,6 +728,47 @@ def test_an_intruder_who_silences_the_tampering_rule_first_is_caught_by_the_hear
     assert loop.deliver() == 0
     problems = loop.beat()
     assert "the rule iamwarden-forward-own-events is disabled" in problems
+
+
+def test_a_tampering_rule_re_patterned_to_match_nothing_is_seen_by_the_heartbeat_and_what_follows_too(
+    loop: Loop,
+) -> None:
+    """Its own event no longer matches: only the heartbeat's comparison with the template can tell."""
+    loop.put(_repattern_the_tampering_rule(loop))
+    assert loop.deliver() == 0
+    [problem] = loop.beat()
+    assert problem.startswith("the rule iamwarden-tampered-stack has another pattern than its template declares")
+    assert "sam deploy --stack-name" in problem
+    loop.put(_event("tamper-enforcer-code.json", "code-after-repattern"))
+    assert loop.deliver() == 0  # every later change to IAM Warden goes unrouted ...
+    assert loop.beat() == [problem]  # ... and the heartbeat keeps saying so
+
+
+def test_a_rule_on_the_central_bus_re_patterned_or_a_schedule_changed_is_seen_by_the_heartbeat(loop: Loop) -> None:
+    rule = loop.events.describe_rule(Name="iamwarden-iam-user-created", EventBusName=CENTRAL)
+    pattern = json.loads(rule["EventPattern"])
+    # The same pattern, its keys and lists in another order, is the same pattern.
+    loop.events.put_rule(
+        Name="iamwarden-iam-user-created",
+        EventBusName=CENTRAL,
+        EventPattern=json.dumps(dict(reversed(list(pattern.items())))),
+    )
+    assert loop.beat() == []
+    pattern["detail"]["eventName"] = ["CreateUserNever"]
+    loop.events.put_rule(Name="iamwarden-iam-user-created", EventBusName=CENTRAL, EventPattern=json.dumps(pattern))
+    loop.events.put_rule(Name="iamwarden-heartbeat", ScheduleExpression="rate(1 day)")
+    repatterned, rescheduled = loop.beat()
+    assert repatterned.startswith(
+        "the rule iamwarden-central/iamwarden-iam-user-created has another pattern than its template declares"
+    )
+    assert rescheduled.startswith(
+        "the rule iamwarden-heartbeat has the schedule 'rate(1 day)', not its template's 'rate(5 minutes)'"
+    )
+
+
+def test_the_pruners_schedule_a_stack_parameter_is_not_compared(loop: Loop) -> None:
+    loop.events.put_rule(Name="iamwarden-prune-schedule", ScheduleExpression="rate(1 day)")
+    assert loop.beat() == []
 
 
 def test_a_target_whose_input_is_overridden_is_seen_by_the_heartbeat_and_what_follows_too(loop: Loop) -> None:

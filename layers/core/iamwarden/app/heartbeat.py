@@ -53,10 +53,12 @@ from iamwarden.adapters.recorded import (
     trail_home_regions,
 )
 from iamwarden.adapters.ssm_settings import SsmSettingsSource, ssm_parameters
+from iamwarden.app.config import own_identity_from_environment
 from iamwarden.app.deploy_snapshot import DeploySnapshot, SnapshotTaker
 from iamwarden.app.own_policies import DeployTakers, OwnPolicyWatch
 from iamwarden.domain import declared
 from iamwarden.domain.catalog import Mode
+from iamwarden.domain.declared_content import canonical_pattern, declared_rule
 from iamwarden.domain.exceptions import ConfigurationError
 from iamwarden.domain.own import (
     CENTRAL_BUS_STATEMENT_ID,
@@ -122,6 +124,9 @@ class HeartbeatConfig(NamedTuple):
     #: which its declared key policy names: the key policy is checked against the template's (``AlertPathCheck``).
     alert_key_arn: str | None = None
     own_role_arns: tuple[tuple[str, str], ...] = ()
+    #: IAM Warden's own identity as the functions' environment declares it (roles, secrets, stack): what the
+    #: declared rule content is filled in with (``declared_content``); None: the rules' patterns are not compared.
+    own: OwnIdentity | None = None
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] | None = None) -> HeartbeatConfig:
@@ -165,6 +170,7 @@ class HeartbeatConfig(NamedTuple):
             organization_id=env.get("IAMWARDEN_ORGANIZATION_ID") or None,
             alert_key_arn=env.get("IAMWARDEN_ALERT_KEY_ARN") or None,
             own_role_arns=_own_role_arns(env.get("IAMWARDEN_OWN_ROLE_ARNS", "")),
+            own=own_identity_from_environment(env) if env.get("IAMWARDEN_HOME_ACCOUNT") else None,
         )
 
 
@@ -671,6 +677,7 @@ class Heartbeat:
         problems = []
         if rule.get("State") != "ENABLED":
             problems.append(f"the rule {key} is {str(rule.get('State', 'not enabled')).lower()}")
+        problems.extend(self.declared_rule_problems(key, rule))
         if name == SCHEDULE and not bus:
             return problems  # it runs this check: its target is the heartbeat itself
         expected = self._expected_target(name, bus)
@@ -680,6 +687,50 @@ class Heartbeat:
         if expected not in [target.get("Arn") for target in targets]:
             problems.append(f"the rule {key} no longer targets {expected}")
         problems.extend(self._declared_target_problems(key, name, bus, expected, targets))
+        return problems
+
+    def declared_rule_problems(self, key: str, rule: Mapping[str, Any]) -> list[str]:
+        """The rule's pattern and schedule against the template's (audit s7 gap 18).
+
+        A rule re-patterned to match nothing (``PutRule``, still enabled, same target) routes nothing, not even the
+        event of its own change: only this comparison sees it. The declared content is the one the enforcer
+        exempts CloudFormation's changes by (``declared_content.declared_rule``), filled in from this stack's
+        environment. The pruner's schedule is a stack parameter (``PruneSchedule``): its pattern-less schedule is
+        not compared, as a deploy with another value is no tampering.
+        """
+        own = self.config.own
+        if own is None or key not in declared.OWN_RULE_CONTENT:
+            return []
+        parts = self.config.enforcer_arn.split(":")
+        if len(parts) < 5:
+            return []
+        fix = own.redeploy_command()
+        found = declared_rule(key, own, parts[1], parts[3], parts[4])
+        if found is None:
+            return [
+                f"the rule {key} cannot be compared with its template: the heartbeat's environment lacks what its "
+                "declared content names (an own role's ARN or a Slack secret)"
+            ]
+        problems = []
+        live = rule.get("EventPattern")
+        if found.pattern is not None:
+            try:
+                pattern = json.loads(live) if isinstance(live, str) else None
+            except ValueError:
+                pattern = None
+            if pattern is None or canonical_pattern(pattern) != canonical_pattern(found.pattern):
+                problems.append(
+                    f"the rule {key} has another pattern than its template declares: what it should route (its own "
+                    f"change too) may never reach IAM Warden (put it back: {fix})"
+                )
+        elif live:
+            problems.append(f"the rule {key} has an event pattern where its template declares a schedule ({fix})")
+        schedule = rule.get("ScheduleExpression")
+        if key != PRUNE_SCHEDULE and (found.schedule or None) != (schedule or None):
+            problems.append(
+                f"the rule {key} has the schedule {schedule!r}, not its template's {found.schedule!r} (put it back: "
+                f"{fix})"
+            )
         return problems
 
     def _declared_target_problems(
