@@ -11,9 +11,12 @@ would, with its own read-only checks, and publishes to the alert topic, which a 
 
 from __future__ import annotations
 
+import contextlib
 import copy
+import io
 import json
 import uuid
+import zipfile
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
@@ -24,14 +27,27 @@ from iamwarden.adapters.recorded import AuditRecorded, take_subscription_snapsho
 from iamwarden.adapters.ssm_settings import SsmSettingsSource, ssm_parameters
 from iamwarden.alerts.notifications import Notification
 from iamwarden.app.dispatcher import build_alert_dispatcher
-from iamwarden.app.heartbeat import AlertPathCheck, Heartbeat, HeartbeatConfig, MemberForwarding, MemberSnapshots
+from iamwarden.app.heartbeat import (
+    AlertPathCheck,
+    Heartbeat,
+    HeartbeatConfig,
+    MemberForwarding,
+    MemberSnapshots,
+    OwnFunctionCheck,
+)
 from iamwarden.app.own_policies import OwnPolicyWatch
 from iamwarden.app.service import EnforcerService
 from tests.aws_fixtures import HOME_ACCOUNT, REGION, enforcer_rules, resolve, resolved_properties
 from tests.conftest import load_event
 from tests.functional.conftest import Account, RecordingNotifier
 from tests.functional.test_heartbeat_member_snapshots import FORWARDING_ROLES, create_member_forwarding
-from tests.functional.test_tampering import ALERT_KEY_ARN, create_alert_key, create_function, create_heartbeat_alarm
+from tests.functional.test_tampering import (
+    ALERT_KEY_ARN,
+    _zip,
+    create_alert_key,
+    create_function,
+    create_heartbeat_alarm,
+)
 from tests.sam_template import translated_template
 
 RULE = "iamwarden-tampered"
@@ -259,6 +275,7 @@ def loop(
         "ExceptionWatchFunction.Arn": exception_watch,
         "OwnEventsForwarderRole.Arn": FORWARDER_ROLE,
     }
+    deploy_own_functions(account, names)
     env = {name: str(resolve(value, names)) for name, value in environment.items()}
     assert env["IAMWARDEN_ALERT_TOPIC_ARN"] == topic_arn
     config = HeartbeatConfig.from_environment(env)._replace(
@@ -279,6 +296,7 @@ def loop(
         own_policies=own_policies,
         settings=lambda: SsmSettingsSource("/iamwarden", ssm_parameters(account.ssm), max_age=0).current().settings,
         alert_path=AlertPathCheck(config, kms, session.client("sns", region_name=REGION), events),
+        functions=OwnFunctionCheck(config, lambda_client),
         member_snapshots=MemberSnapshots(
             recorded,
             lambda: {MEMBER},
@@ -294,6 +312,40 @@ def loop(
     )
     assert built.beat() == [], "the loop as deployed is whole"
     return built
+
+
+def deploy_own_functions(account: Account, names: dict[str, str]) -> None:
+    """Every function of template.yaml as its stack deploys it (role, handler, runtime, environment, the core
+    layer), over the stand-ins, so the heartbeat's comparison with the template has the real thing to read."""
+    lambda_client = account.session.client("lambda", region_name=REGION)
+    layer = lambda_client.publish_layer_version(LayerName="iamwarden-core", Content={"ZipFile": _zip()})
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
+        ],
+    }
+    resources = translated_template()["Resources"]
+    functions = {logical: r for logical, r in resources.items() if r["Type"] == "AWS::Lambda::Function"}
+    # A function named by another's environment (!Ref): its name.
+    names = {**{logical: r["Properties"]["FunctionName"] for logical, r in functions.items()}, **names}
+    for resource in functions.values():
+        properties = resource["Properties"]
+        role = str(resolve(properties["Role"], names))
+        with contextlib.suppress(account.iam.exceptions.EntityAlreadyExistsException):
+            account.iam.create_role(RoleName=role.rsplit("/", 1)[-1], AssumeRolePolicyDocument=json.dumps(trust))
+        with contextlib.suppress(lambda_client.exceptions.ResourceNotFoundException):
+            lambda_client.delete_function(FunctionName=properties["FunctionName"])
+        variables = {name: str(value) for name, value in resolve(properties["Environment"]["Variables"], names).items()}
+        lambda_client.create_function(
+            FunctionName=properties["FunctionName"],
+            Runtime=properties["Runtime"],
+            Role=role,
+            Handler=properties["Handler"],
+            Code={"ZipFile": _zip()},
+            Environment={"Variables": variables},
+            Layers=[layer["LayerVersionArn"]],
+        )
 
 
 def _event(sample: str, key: str, **parameters: Any) -> dict[str, Any]:
@@ -327,6 +379,10 @@ def _borrow_the_enforcers_role(loop: Loop) -> dict[str, Any]:
     return _event("tamper-function-role-changed-to-enforcer.json", "borrow", functionName="ops-helper")
 
 
+_LAMBDA_TRUST = {
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}],
+}
 BUS_STATEMENT = "OrganizationAccountsPutEvents"
 ORGANIZATION = "o-a1b2c3d4e5"
 
@@ -424,6 +480,20 @@ def _repattern_the_tampering_rule(loop: Loop) -> dict[str, Any]:
         Name="iamwarden-tampered-stack", EventPattern=json.dumps({"source": ["never.matches"]}), State="ENABLED"
     )
     return _event("tamper-put-rule.json", "repattern", name="iamwarden-tampered-stack")
+
+
+def _replace_the_enforcers_code_and_environment(loop: Loop) -> dict[str, Any]:
+    """A no-op handler and an environment that makes the intruder's role IAM Warden's own: on AWS the event of the
+    change is judged by the changed function (audit s7 gap 0); here the enforcer runs in-process, unchanged."""
+    noop = io.BytesIO()
+    with zipfile.ZipFile(noop, "w") as archive:
+        archive.writestr("app.py", "def lambda_handler(event, context):\n    return {'verdict': 'compliant'}\n")
+    loop.lambda_client.update_function_code(FunctionName="iamwarden-enforcer", ZipFile=noop.getvalue())
+    loop.lambda_client.update_function_configuration(
+        FunctionName="iamwarden-enforcer",
+        Environment={"Variables": {"IAMWARDEN_OWN_ROLE_ARNS": f"enforcer=arn:aws:iam::{HOME_ACCOUNT}:role/developer"}},
+    )
+    return _event("tamper-enforcer-code.json", "enforcer-code")
 
 
 def _update_the_stack(loop: Loop) -> dict[str, Any]:
@@ -596,6 +666,7 @@ ATTACK: list[tuple[str, Callable[[Loop], dict[str, Any]]]] = [
     ("edit the enforcer role's policy", _edit_enforcer_role),
     ("rewrite the remediation grants while the enforcer cannot run", _rewrite_remediation_grants),
     ("override the input of the tampering rule's target", _override_the_tampering_rules_input),
+    ("replace the enforcer's code and environment", _replace_the_enforcers_code_and_environment),
     ("re-pattern the tampering rule so that it matches nothing", _repattern_the_tampering_rule),
 ]
 
@@ -704,6 +775,14 @@ def test_every_step_of_an_attack_on_the_loop_is_alerted(loop: Loop) -> None:
         for p in seen["lock IAM Warden out of its alert key"][1]
     )
     assert "role/developer" in kms.get_key_policy(KeyId=ALERT_KEY_ARN, PolicyName="default")["Policy"]
+    # The enforcer's code and environment replaced: on AWS the replaced function judges that very event, so only the
+    # heartbeat can tell, comparing the configuration with the template.
+    assert any(
+        p.startswith("IAM Warden's function iamwarden-enforcer is not as its template declares it")
+        and "it lacks the environment variables" in p
+        and "IAMWARDEN_OWN_ROLE_ARNS differ from every other own function's" in p
+        for p in seen["replace the enforcer's code and environment"][1]
+    )
     # ... and it sees the grant's default version is not the one the stack deployed.
     assert any(
         p.startswith(f"the default version of IAM Warden's policy {grants} is v3, not v1")
@@ -769,6 +848,38 @@ def test_a_rule_on_the_central_bus_re_patterned_or_a_schedule_changed_is_seen_by
 def test_the_pruners_schedule_a_stack_parameter_is_not_compared(loop: Loop) -> None:
     loop.events.put_rule(Name="iamwarden-prune-schedule", ScheduleExpression="rate(1 day)")
     assert loop.beat() == []
+
+
+def test_an_own_functions_role_variables_or_layers_changed_are_seen_by_the_heartbeat(loop: Loop) -> None:
+    developer = f"arn:aws:iam::{HOME_ACCOUNT}:role/developer"
+    loop.account.iam.create_role(RoleName="developer", AssumeRolePolicyDocument=json.dumps(_LAMBDA_TRUST))
+    loop.lambda_client.update_function_configuration(FunctionName="iamwarden-prune-worker", Role=developer)
+    variables = loop.lambda_client.get_function_configuration(FunctionName="iamwarden-slack-interactions")[
+        "Environment"
+    ]["Variables"]
+    loop.lambda_client.update_function_configuration(
+        FunctionName="iamwarden-slack-interactions",
+        Environment={"Variables": {**variables, "AWS_LAMBDA_EXEC_WRAPPER": "/opt/wrap"}},
+    )
+    loop.lambda_client.update_function_configuration(FunctionName="iamwarden-exception-watch", Layers=[])
+
+    problems = loop.beat()
+
+    assert len(problems) == 3
+    [role] = [p for p in problems if "iamwarden-prune-worker" in p]
+    assert f"it runs as {developer}, not arn:aws:iam::{HOME_ACCOUNT}:role/iamwarden-pruner-" in role
+    [wrapper] = [p for p in problems if "iamwarden-slack-interactions" in p]
+    assert "it has environment variables its template does not declare: AWS_LAMBDA_EXEC_WRAPPER" in wrapper
+    [layers] = [p for p in problems if "iamwarden-exception-watch" in p]
+    assert "its layers [] are not the heartbeat's" in layers
+    assert all("sam deploy --stack-name" in p for p in problems)
+
+
+def test_an_own_function_deleted_is_seen_by_the_heartbeat(loop: Loop) -> None:
+    loop.lambda_client.delete_function(FunctionName="iamwarden-prune-planner")
+    assert [p for p in loop.beat() if "function" in p] == [
+        f"IAM Warden's function iamwarden-prune-planner is gone ({loop.enforcer.own.redeploy_command()})"
+    ]
 
 
 def test_a_target_whose_input_is_overridden_is_seen_by_the_heartbeat_and_what_follows_too(loop: Loop) -> None:

@@ -127,6 +127,9 @@ class HeartbeatConfig(NamedTuple):
     #: IAM Warden's own identity as the functions' environment declares it (roles, secrets, stack): what the
     #: declared rule content is filled in with (``declared_content``); None: the rules' patterns are not compared.
     own: OwnIdentity | None = None
+    #: The heartbeat's own values of the variables the template's Globals give every function
+    #: (``declared.SHARED_ENVIRONMENT``): each own function must have the same (``OwnFunctionCheck``).
+    shared_environment: tuple[tuple[str, str], ...] = ()
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] | None = None) -> HeartbeatConfig:
@@ -171,6 +174,9 @@ class HeartbeatConfig(NamedTuple):
             alert_key_arn=env.get("IAMWARDEN_ALERT_KEY_ARN") or None,
             own_role_arns=_own_role_arns(env.get("IAMWARDEN_OWN_ROLE_ARNS", "")),
             own=own_identity_from_environment(env) if env.get("IAMWARDEN_HOME_ACCOUNT") else None,
+            shared_environment=tuple(
+                sorted((name, env[name]) for name in declared.SHARED_ENVIRONMENT if env.get(name) is not None)
+            ),
         )
 
 
@@ -565,8 +571,11 @@ class Heartbeat:
         own_policies: OwnPolicyWatch | None = None,
         settings: Callable[[], Settings] | None = None,
         alert_path: AlertPathCheck | None = None,
+        functions: OwnFunctionCheck | None = None,
     ) -> None:
         self.config = config
+        #: Checks each own function's configuration against its template; None: not checked.
+        self.functions = functions
         #: Checks the alert key's policy, the topic's data protection and the central bus's key; None: not checked.
         self.alert_path = alert_path
         #: Reads IAM Warden's live settings (``guard_settings_problems``); None: not checked.
@@ -593,6 +602,8 @@ class Heartbeat:
         found.extend(self._subscription_problems())
         if self.alert_path is not None:
             found.extend(self.alert_path.problems())
+        if self.functions is not None:
+            found.extend(self.functions.problems())
         return found
 
     def guard_settings_problems(self) -> list[str]:
@@ -840,6 +851,82 @@ class Heartbeat:
         return []
 
 
+class OwnFunctionCheck:
+    """Each own function's configuration against its template (audit s7 gap 0).
+
+    ``UpdateFunctionCode``/``UpdateFunctionConfiguration`` of the enforcer is judged by the enforcer as changed: a
+    no-op handler, or ``IAMWARDEN_OWN_ROLE_ARNS`` naming the intruder's role, makes that event and every later one
+    vanish. So the heartbeat, another function with another role, reads each function of the stack
+    (``declared.OWN_FUNCTIONS``, ``lambda:GetFunctionConfiguration``) and wants: the role the template gives it
+    (``IAMWARDEN_OWN_FUNCTION_ROLES``, by exact ARN), its handler and runtime, exactly the environment variables the
+    template declares (no other: ``AWS_LAMBDA_EXEC_WRAPPER`` or ``PYTHONPATH`` run other code), each variable the
+    Globals give every function with the heartbeat's own value, and the heartbeat's own layers. Not compared: the
+    code itself (``CodeSha256``), which the template does not hold and no deploy records where an intruder cannot.
+    """
+
+    def __init__(self, config: HeartbeatConfig, lambda_client: Any) -> None:
+        self.config = config
+        self.lambda_client = lambda_client
+
+    def problems(self) -> list[str]:
+        own = self.config.own
+        if own is None:
+            return []
+        fix = own.redeploy_command()
+        found: dict[str, dict[str, Any]] = {}
+        problems: list[str] = []
+        for name in sorted(declared.OWN_FUNCTIONS):
+            try:
+                found[name] = self.lambda_client.get_function_configuration(FunctionName=name)
+            except Exception as exc:
+                gone = is_gone(exc)
+                problems.append(
+                    f"IAM Warden's function {name} "
+                    + ("is gone" if gone else f"cannot be read ({error_code(exc) or exc})")
+                    + (f" ({fix})" if gone else "")
+                )
+        layers = _layers(found[SCHEDULE]) if SCHEDULE in found else None
+        for name, live in found.items():
+            differences = self.differences(name, live, layers)
+            if differences:
+                problems.append(
+                    f"IAM Warden's function {name} is not as its template declares it ({'; '.join(differences)}): "
+                    f"what it runs may not be IAM Warden (put it back: {fix})"
+                )
+        return problems
+
+    def differences(self, name: str, live: Mapping[str, Any], layers: tuple[str, ...] | None) -> list[str]:
+        """How ``live`` differs from function ``name`` as declared, in words (empty: as declared)."""
+        own = self.config.own
+        content = json.loads(declared.OWN_FUNCTIONS[name])
+        differences = []
+        kind = own.function_roles.get(name) if own is not None else None
+        role = own.home_roles.get(kind) if own is not None and kind else None
+        if role is not None and live.get("Role") != role:
+            differences.append(f"it runs as {live.get('Role')}, not {role}")
+        for field, key in (("Handler", "handler"), ("Runtime", "runtime")):
+            if live.get(field) != content[key]:
+                differences.append(f"its {field.lower()} is {live.get(field)!r}, not {content[key]!r}")
+        variables: Mapping[str, str] = (live.get("Environment") or {}).get("Variables") or {}
+        if extra := sorted(set(variables) - set(content["environment"])):
+            differences.append(f"it has environment variables its template does not declare: {', '.join(extra)}")
+        if missing := sorted(set(content["environment"]) - set(variables)):
+            differences.append(f"it lacks the environment variables {', '.join(missing)}")
+        if changed := sorted(
+            variable
+            for variable, value in self.config.shared_environment
+            if variable in variables and variables[variable] != value
+        ):
+            differences.append(f"its {', '.join(changed)} differ from every other own function's")
+        if layers is not None and _layers(live) != layers:
+            differences.append(f"its layers {list(_layers(live))} are not the heartbeat's {list(layers)}")
+        return differences
+
+
+def _layers(configuration: Mapping[str, Any]) -> tuple[str, ...]:
+    return tuple(str(layer.get("Arn")) for layer in configuration.get("Layers") or [])
+
+
 class AlertPathCheck:
     """The alert path's quieter switches, each against what the template declares (audit s6 gaps 1 and 7).
 
@@ -993,6 +1080,7 @@ def build_heartbeat(session: Any = None, environ: Mapping[str, str] | None = Non
         own_policies=own_policies,
         settings=settings,
         alert_path=AlertPathCheck(config, session.client("kms", config=retry_config()), sns, events),
+        functions=OwnFunctionCheck(config, session.client("lambda", config=retry_config())),
     )
 
 
