@@ -1129,4 +1129,43 @@ def build_deploy_snapshot(session: Any = None, environ: Mapping[str, str] | None
         return DeployTakers(heartbeat.snapshots, heartbeat.own_policies), heartbeat
 
     stack = env.get("IAMWARDEN_STACK_NAME") or "iamwarden"
-    return DeploySnapshot(build, physical_id=f"{stack}-deploy-snapshot")
+    account, region = env.get("IAMWARDEN_HOME_ACCOUNT") or None, env.get("AWS_REGION") or None
+
+    def refuse(request: Mapping[str, Any]) -> str | None:
+        cloudformation = (session or aws_session()).client("cloudformation", region_name=region, config=retry_config())
+        return own_stack_refusal(request, cloudformation, stack, account, region)
+
+    return DeploySnapshot(build, physical_id=f"{stack}-deploy-snapshot", refuse=refuse)
+
+
+def own_stack_refusal(
+    request: Mapping[str, Any], cloudformation: Any, stack: str, account: str | None, region: str | None
+) -> str | None:
+    """Why ``request`` is not CloudFormation's for the own stack being deployed, or None when it is.
+
+    Its ``StackId`` must be the own stack's (name, account, region, and the live stack's id), and the stack must be
+    in an operation (``*_IN_PROGRESS``, ``cloudformation:DescribeStacks``): a payload can be forged by anyone who may
+    invoke the heartbeat, the stack's status cannot.
+    """
+    stack_id = str(request.get("StackId") or "")
+    parts = stack_id.split(":", 5)
+    resource = parts[5].split("/") if len(parts) == 6 else []
+    if (
+        parts[2:3] != ["cloudformation"]
+        or len(resource) < 3
+        or resource[:2] != ["stack", stack]
+        or (account is not None and parts[4] != account)
+        or (region is not None and parts[3] != region)
+    ):
+        return f"the request names the stack {stack_id or '(none)'}, not IAM Warden's own {stack}"
+    try:
+        stacks = cloudformation.describe_stacks(StackName=stack).get("Stacks", [])
+    except Exception as exc:
+        return f"the stack {stack} cannot be read ({error_code(exc) or exc}): the request is not known to be its own"
+    live = next((found for found in stacks if found.get("StackId") == stack_id), None)
+    if live is None:
+        return f"the request names {stack_id}, which is not the live stack {stack}"
+    status = str(live.get("StackStatus", ""))
+    if not status.endswith("_IN_PROGRESS"):
+        return f"the stack {stack} is {status or 'in no operation'}, not being deployed: CloudFormation sent no request"
+    return None
