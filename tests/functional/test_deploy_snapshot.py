@@ -201,9 +201,7 @@ def test_delete_through_the_real_builder_writes_no_snapshot(account: Account, pr
     _boundary(account)
 
     build_deploy_snapshot(account.session, _environment(account)).handle(
-        _request(
-            "Delete", presigned.url, PhysicalResourceId="iamwarden-deploy-snapshot", StackId=_deploying(account)
-        )
+        _request("Delete", presigned.url, PhysicalResourceId="iamwarden-deploy-snapshot", StackId=_deploying(account))
     )
 
     assert presigned.only()["Status"] == "SUCCESS"
