@@ -297,6 +297,7 @@ def loop(
         settings=lambda: SsmSettingsSource("/iamwarden", ssm_parameters(account.ssm), max_age=0).current().settings,
         alert_path=AlertPathCheck(config, kms, session.client("sns", region_name=REGION), events),
         functions=OwnFunctionCheck(config, lambda_client),
+        ssm=account.ssm,
         member_snapshots=MemberSnapshots(
             recorded,
             lambda: {MEMBER},
@@ -496,6 +497,30 @@ def _replace_the_enforcers_code_and_environment(loop: Loop) -> dict[str, Any]:
     return _event("tamper-enforcer-code.json", "enforcer-code")
 
 
+def written_by(loop: Loop, writer: str) -> None:
+    """moto records no caller (``LastModifiedUser`` "N/A"): each version of a parameter reads as ``writer``'s, as
+    SSM would record the caller's ARN."""
+
+    def named(parsed: dict[str, Any], **_: Any) -> None:
+        for version in parsed.get("Parameters", []):
+            version["LastModifiedUser"] = writer
+
+    loop.account.ssm.meta.events.register("after-call.ssm.GetParameterHistory", named, unique_id="writer")
+
+
+INTRUDER_SESSION = f"arn:aws:sts::{HOME_ACCOUNT}:assumed-role/developer/dev@example.com"
+
+
+def _switch_enforcement_off(loop: Loop) -> dict[str, Any]:
+    """The kill switch off: every rule only alerts, and the restore is held by the switch it restores (gap 5)."""
+    name = "/iamwarden/enforcement"
+    version = loop.account.ssm.put_parameter(Name=name, Value="off", Type="String", Overwrite=True)["Version"]
+    written_by(loop, INTRUDER_SESSION)
+    event = _event("tamper-setting-changed.json", "enforcement-off", name=name)
+    event["detail"]["responseElements"]["version"] = version
+    return event
+
+
 def _update_the_stack(loop: Loop) -> dict[str, Any]:
     """An UpdateStack with the intruder's template: every change CloudFormation then makes looks like a deploy."""
     return _event("tamper-update-stack.json", "update-stack")
@@ -668,6 +693,7 @@ ATTACK: list[tuple[str, Callable[[Loop], dict[str, Any]]]] = [
     ("override the input of the tampering rule's target", _override_the_tampering_rules_input),
     ("replace the enforcer's code and environment", _replace_the_enforcers_code_and_environment),
     ("re-pattern the tampering rule so that it matches nothing", _repattern_the_tampering_rule),
+    ("switch enforcement off", _switch_enforcement_off),
 ]
 
 
@@ -783,6 +809,11 @@ def test_every_step_of_an_attack_on_the_loop_is_alerted(loop: Loop) -> None:
         and "IAMWARDEN_OWN_ROLE_ARNS differ from every other own function's" in p
         for p in seen["replace the enforcer's code and environment"][1]
     )
+    # The kill switch off, by someone who is no operator: every rule alerts only, and the heartbeat says so.
+    assert any(
+        p.startswith(f"the kill switch /iamwarden/enforcement is off, set by {INTRUDER_SESSION}, neither an operator")
+        for p in seen["switch enforcement off"][1]
+    )
     # ... and it sees the grant's default version is not the one the stack deployed.
     assert any(
         p.startswith(f"the default version of IAM Warden's policy {grants} is v3, not v1")
@@ -880,6 +911,38 @@ def test_an_own_function_deleted_is_seen_by_the_heartbeat(loop: Loop) -> None:
     assert [p for p in loop.beat() if "function" in p] == [
         f"IAM Warden's function iamwarden-prune-planner is gone ({loop.enforcer.own.redeploy_command()})"
     ]
+
+
+def test_the_kill_switch_set_off_by_anyone_but_an_operator_or_the_breaker_is_seen_by_the_heartbeat(
+    loop: Loop,
+) -> None:
+    loop.account.set("enforcement", "off")
+    written_by(loop, INTRUDER_SESSION)
+    [problem] = loop.beat()
+    assert problem == (
+        f"the kill switch /iamwarden/enforcement is off, set by {INTRUDER_SESSION}, neither an operator of {RULE} nor "
+        "IAM Warden's circuit breaker: every rule only alerts until it is on again (aws ssm put-parameter "
+        "--overwrite --name /iamwarden/enforcement --value on)"
+    )
+    # A session of the enforcer's role under another name than its function's is not the breaker.
+    written_by(loop, f"arn:aws:sts::{HOME_ACCOUNT}:assumed-role/{ENFORCER_ROLE}/attacker")
+    assert len(loop.beat()) == 1
+    loop.account.set("enforcement", "on")
+    assert loop.beat() == []
+
+
+@pytest.mark.parametrize(
+    "writer",
+    [
+        f"arn:aws:sts::{HOME_ACCOUNT}:assumed-role/{ENFORCER_ROLE}/iamwarden-enforcer",  # the breaker tripped
+        f"arn:aws:sts::{HOME_ACCOUNT}:assumed-role/secops/alice",  # an operator's session
+    ],
+)
+def test_the_kill_switch_set_off_by_the_breaker_or_an_operator_is_no_problem(loop: Loop, writer: str) -> None:
+    loop.account.set(f"rules/{RULE}/operators", f"arn:aws:iam::{HOME_ACCOUNT}:role/secops")
+    loop.account.set("enforcement", "off")
+    written_by(loop, writer)
+    assert loop.beat() == []
 
 
 def test_a_target_whose_input_is_overridden_is_seen_by_the_heartbeat_and_what_follows_too(loop: Loop) -> None:

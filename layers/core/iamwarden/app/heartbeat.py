@@ -57,6 +57,7 @@ from iamwarden.app.config import own_identity_from_environment
 from iamwarden.app.deploy_snapshot import DeploySnapshot, SnapshotTaker
 from iamwarden.app.own_policies import DeployTakers, OwnPolicyWatch
 from iamwarden.domain import declared
+from iamwarden.domain.breaker import kill_switch_name
 from iamwarden.domain.catalog import Mode
 from iamwarden.domain.declared_content import canonical_pattern, declared_rule
 from iamwarden.domain.exceptions import ConfigurationError
@@ -69,6 +70,7 @@ from iamwarden.domain.own import (
 )
 from iamwarden.domain.recorded import OWN_ROLE, Snapshot
 from iamwarden.domain.settings import Settings
+from iamwarden.domain.wildcards import arn_match
 from iamwarden.guardrails.tampering import policy_statement, same_statement
 
 #: The stack's default-bus rules whose target is not the enforcer.
@@ -572,7 +574,10 @@ class Heartbeat:
         settings: Callable[[], Settings] | None = None,
         alert_path: AlertPathCheck | None = None,
         functions: OwnFunctionCheck | None = None,
+        ssm: Any = None,
     ) -> None:
+        #: Reads who last wrote the kill switch (``kill_switch_problems``); None: not checked.
+        self.ssm = ssm
         self.config = config
         #: Checks each own function's configuration against its template; None: not checked.
         self.functions = functions
@@ -604,7 +609,62 @@ class Heartbeat:
             found.extend(self.alert_path.problems())
         if self.functions is not None:
             found.extend(self.functions.problems())
+        found.extend(self.kill_switch_problems())
         return found
+
+    def kill_switch_problems(self) -> list[str]:
+        """The kill switch (``<prefix>/enforcement``) off, last written by anyone but an operator of
+        ``iamwarden-tampered`` or IAM Warden's own circuit breaker (audit s7 gap 5).
+
+        One ``PutParameter`` makes every rule alert-only, for good: the restore ``iamwarden-tampered`` plans is held
+        by the very switch it would put back. So say so each run, naming who wrote it (``ssm:GetParameterHistory``:
+        ``LastModifiedUser`` of its newest version).
+        """
+        prefix = self.config.settings_prefix
+        if self.settings is None or self.ssm is None or not prefix:
+            return []
+        try:
+            settings = self.settings()
+        except Exception:
+            return []  # guard_settings_problems says so
+        if settings.enforcement:
+            return []
+        name = kill_switch_name(prefix)
+        fix = f"aws ssm put-parameter --overwrite --name {name} --value on"
+        try:
+            history = [
+                version
+                for page in self.ssm.get_paginator("get_parameter_history").paginate(Name=name)
+                for version in page.get("Parameters", [])
+            ]
+        except Exception as exc:
+            return [
+                f"the kill switch {name} is off, and who set it cannot be read ({error_code(exc) or exc}): every rule "
+                f"only alerts until it is on ({fix})"
+            ]
+        writer = str(history[-1].get("LastModifiedUser") or "") if history else ""
+        if writer and self._operator_or_breaker(writer, settings):
+            return []
+        return [
+            f"the kill switch {name} is off, set by {writer or 'an unknown caller'}, neither an operator of {TAMPERED} "
+            f"nor IAM Warden's circuit breaker: every rule only alerts until it is on again ({fix})"
+        ]
+
+    def _operator_or_breaker(self, writer: str, settings: Settings) -> bool:
+        """Whether ``writer`` (an IAM or STS ARN, as SSM records it) is an operator, or an own function's session."""
+        candidates = [writer]
+        parts = writer.split(":", 5)
+        if len(parts) == 6 and parts[2] == "sts" and parts[5].startswith("assumed-role/"):
+            _, role, *session = parts[5].split("/")
+            candidates.append(f"arn:{parts[1]}:iam::{parts[4]}:role/{role}")
+            own = self.config.own
+            if own is not None and session:
+                for kind, arn in own.home_roles.items():
+                    same_role = arn.rsplit("/", 1)[-1] == role and arn.split(":")[4] == parts[4]
+                    if same_role and session[0] in own.functions_of(kind):
+                        return True
+        operators = settings.rule(TAMPERED).patterns("operators")
+        return any(arn_match(pattern, candidate) for pattern in operators for candidate in candidates if pattern)
 
     def guard_settings_problems(self) -> list[str]:
         """``iamwarden-tampered`` switched off in the settings (globally or for the security account).
@@ -1081,6 +1141,7 @@ def build_heartbeat(session: Any = None, environ: Mapping[str, str] | None = Non
         settings=settings,
         alert_path=AlertPathCheck(config, session.client("kms", config=retry_config()), sns, events),
         functions=OwnFunctionCheck(config, session.client("lambda", config=retry_config())),
+        ssm=session.client("ssm", config=retry_config()),
     )
 
 
