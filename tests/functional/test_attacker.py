@@ -276,6 +276,22 @@ def loop(
         "OwnEventsForwarderRole.Arn": FORWARDER_ROLE,
     }
     deploy_own_functions(account, names)
+    # EventBridge's permission to invoke the enforcer for each rule that targets it (SAM's <Function><Rule>Permission)
+    # and the dead-letter queue's policy, as the template declares them.
+    for rule in enforcer_rules().values():
+        properties = rule["Properties"]
+        bus = CENTRAL if "EventBusName" in properties else "default"
+        rule_arn = events.describe_rule(Name=properties["Name"], EventBusName=bus)["Arn"]
+        lambda_client.add_permission(
+            FunctionName="iamwarden-enforcer",
+            StatementId=f"{bus}-{properties['Name']}",
+            Action="lambda:InvokeFunction",
+            Principal="events.amazonaws.com",
+            SourceArn=rule_arn,
+        )
+    for queue_policy in resolved_properties("AWS::SQS::QueuePolicy").values():
+        for url in queue_policy["Queues"]:
+            sqs.set_queue_attributes(QueueUrl=url, Attributes={"Policy": json.dumps(queue_policy["PolicyDocument"])})
     env = {name: str(resolve(value, names)) for name, value in environment.items()}
     assert env["IAMWARDEN_ALERT_TOPIC_ARN"] == topic_arn
     config = HeartbeatConfig.from_environment(env)._replace(
@@ -298,6 +314,7 @@ def loop(
         alert_path=AlertPathCheck(config, kms, session.client("sns", region_name=REGION), events),
         functions=OwnFunctionCheck(config, lambda_client),
         ssm=account.ssm,
+        sqs=sqs,
         member_snapshots=MemberSnapshots(
             recorded,
             lambda: {MEMBER},
@@ -497,6 +514,21 @@ def _replace_the_enforcers_code_and_environment(loop: Loop) -> dict[str, Any]:
     return _event("tamper-enforcer-code.json", "enforcer-code")
 
 
+def _make_the_enforcer_uninvocable(loop: Loop) -> dict[str, Any]:
+    """The dead-letter queue refuses EventBridge, then EventBridge's permission to invoke the enforcer is removed:
+    every later event is dropped, dead-lettered nowhere (audit s7 gap 16)."""
+    url = loop.sqs.get_queue_url(QueueName="iamwarden-enforcer-dlq")["QueueUrl"]
+    refuse = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Deny", "Principal": "*", "Action": "sqs:SendMessage", "Resource": "*"}],
+    }
+    loop.sqs.set_queue_attributes(QueueUrl=url, Attributes={"Policy": json.dumps(refuse)})
+    policy = json.loads(loop.lambda_client.get_policy(FunctionName="iamwarden-enforcer")["Policy"])
+    for statement in policy["Statement"]:
+        loop.lambda_client.remove_permission(FunctionName="iamwarden-enforcer", StatementId=statement["Sid"])
+    return _event("tamper-disable-other-rule.json", "uninvocable")
+
+
 def written_by(loop: Loop, writer: str) -> None:
     """moto records no caller (``LastModifiedUser`` "N/A"): each version of a parameter reads as ``writer``'s, as
     SSM would record the caller's ARN."""
@@ -694,6 +726,7 @@ ATTACK: list[tuple[str, Callable[[Loop], dict[str, Any]]]] = [
     ("replace the enforcer's code and environment", _replace_the_enforcers_code_and_environment),
     ("re-pattern the tampering rule so that it matches nothing", _repattern_the_tampering_rule),
     ("switch enforcement off", _switch_enforcement_off),
+    ("make the enforcer uninvocable", _make_the_enforcer_uninvocable),
 ]
 
 
@@ -814,6 +847,10 @@ def test_every_step_of_an_attack_on_the_loop_is_alerted(loop: Loop) -> None:
         p.startswith(f"the kill switch /iamwarden/enforcement is off, set by {INTRUDER_SESSION}, neither an operator")
         for p in seen["switch enforcement off"][1]
     )
+    # The enforcer made uninvocable, its dead-letter queue closed first: only the heartbeat can tell.
+    uninvocable = seen["make the enforcer uninvocable"][1]
+    assert any(p.startswith("EventBridge may no longer invoke the enforcer for the rules ") for p in uninvocable)
+    assert any(p.startswith("the policy of the enforcer's dead-letter queue") for p in uninvocable)
     # ... and it sees the grant's default version is not the one the stack deployed.
     assert any(
         p.startswith(f"the default version of IAM Warden's policy {grants} is v3, not v1")
@@ -943,6 +980,26 @@ def test_the_kill_switch_set_off_by_the_breaker_or_an_operator_is_no_problem(loo
     loop.account.set("enforcement", "off")
     written_by(loop, writer)
     assert loop.beat() == []
+
+
+def test_the_enforcers_invoke_permission_removed_is_seen_by_the_heartbeat(loop: Loop) -> None:
+    statement = "iamwarden-central-iamwarden-iam-user-created"
+    loop.lambda_client.remove_permission(FunctionName="iamwarden-enforcer", StatementId=statement)
+    assert loop.beat() == [
+        "EventBridge may no longer invoke the enforcer for the rule iamwarden-central/iamwarden-iam-user-created (its "
+        "function policy lacks the permission its template declares): every event it routes is dropped, not even "
+        f"dead-lettered (put it back: {loop.enforcer.own.redeploy_command()})"
+    ]
+
+
+def test_a_deny_added_to_the_dead_letter_queues_policy_is_seen_by_the_heartbeat(loop: Loop) -> None:
+    url = loop.sqs.get_queue_url(QueueName="iamwarden-enforcer-dlq")["QueueUrl"]
+    policy = json.loads(loop.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["Policy"])["Attributes"]["Policy"])
+    deny = {"Effect": "Deny", "Principal": "*", "Action": "sqs:SendMessage", "Resource": "*"}
+    policy["Statement"].append(deny)
+    loop.sqs.set_queue_attributes(QueueUrl=url, Attributes={"Policy": json.dumps(policy)})
+    [problem] = loop.beat()
+    assert problem.startswith("the policy of the enforcer's dead-letter queue arn:aws:sqs:")
 
 
 def test_a_target_whose_input_is_overridden_is_seen_by_the_heartbeat_and_what_follows_too(loop: Loop) -> None:

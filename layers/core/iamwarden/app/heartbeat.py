@@ -132,6 +132,10 @@ class HeartbeatConfig(NamedTuple):
     #: The heartbeat's own values of the variables the template's Globals give every function
     #: (``declared.SHARED_ENVIRONMENT``): each own function must have the same (``OwnFunctionCheck``).
     shared_environment: tuple[tuple[str, str], ...] = ()
+    #: The enforcer's dead-letter queue (``IAMWARDEN_DEAD_LETTER_QUEUE_URL``/``_ARN``): its policy must let
+    #: EventBridge deliver there as the template declares; None: not checked.
+    dead_letter_queue_url: str | None = None
+    dead_letter_queue_arn: str | None = None
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] | None = None) -> HeartbeatConfig:
@@ -176,6 +180,8 @@ class HeartbeatConfig(NamedTuple):
             alert_key_arn=env.get("IAMWARDEN_ALERT_KEY_ARN") or None,
             own_role_arns=_own_role_arns(env.get("IAMWARDEN_OWN_ROLE_ARNS", "")),
             own=own_identity_from_environment(env) if env.get("IAMWARDEN_HOME_ACCOUNT") else None,
+            dead_letter_queue_url=env.get("IAMWARDEN_DEAD_LETTER_QUEUE_URL") or None,
+            dead_letter_queue_arn=env.get("IAMWARDEN_DEAD_LETTER_QUEUE_ARN") or None,
             shared_environment=tuple(
                 sorted((name, env[name]) for name in declared.SHARED_ENVIRONMENT if env.get(name) is not None)
             ),
@@ -575,7 +581,10 @@ class Heartbeat:
         alert_path: AlertPathCheck | None = None,
         functions: OwnFunctionCheck | None = None,
         ssm: Any = None,
+        sqs: Any = None,
     ) -> None:
+        #: Reads the enforcer's dead-letter queue's policy (``dead_letter_policy_problems``); None: not checked.
+        self.sqs = sqs
         #: Reads who last wrote the kill switch (``kill_switch_problems``); None: not checked.
         self.ssm = ssm
         self.config = config
@@ -610,7 +619,87 @@ class Heartbeat:
         if self.functions is not None:
             found.extend(self.functions.problems())
         found.extend(self.kill_switch_problems())
+        found.extend(self.invoke_permission_problems())
+        found.extend(self.dead_letter_policy_problems())
         return found
+
+    def invoke_permission_problems(self) -> list[str]:
+        """The enforcer's function policy must let EventBridge invoke it for each rule that targets it, as the
+        template declares (SAM's ``<Function><Rule>Permission``, audit s7 gap 16).
+
+        Without it EventBridge can neither invoke the enforcer nor, for a rule, dead-letter the event: the event of
+        the ``RemovePermission`` itself and every later one are dropped, and the rules still look whole.
+        """
+        function = self.config.enforcer_arn
+        parts = function.split(":")
+        if self.config.own is None or len(parts) < 7:
+            return []
+        try:
+            policy = json.loads(self.lambda_client.get_policy(FunctionName=function).get("Policy") or "{}")
+        except Exception as exc:
+            if not is_gone(exc):
+                return [f"the enforcer's function policy cannot be read ({error_code(exc) or exc})"]
+            policy = {}  # no policy at all: nothing may invoke it
+        statements = policy.get("Statement", [])
+        allowed = {
+            str(source)
+            for statement in (statements if isinstance(statements, list) else [statements])
+            if isinstance(statement, Mapping)
+            and statement.get("Effect") == "Allow"
+            and _principal_service(statement.get("Principal")) == "events.amazonaws.com"
+            and statement.get("Action") in ("lambda:InvokeFunction", ["lambda:InvokeFunction"])
+            for source in _source_arns(statement.get("Condition"))
+        }
+        partition, region, account = parts[1], parts[3], parts[4]
+        others = {FORWARDER, SCHEDULE, PRUNE_SCHEDULE, PRUNE_WATCH, EXCEPTION_WATCH}  # the default bus's own
+        missing = [
+            key
+            for key in self.config.rules
+            if ("/" in key or key not in others)
+            and f"arn:{partition}:events:{region}:{account}:rule/{key}" not in allowed
+        ]
+        if not missing:
+            return []
+        return [
+            f"EventBridge may no longer invoke the enforcer for the rule{'s' if len(missing) > 1 else ''} "
+            f"{', '.join(missing)} (its function policy lacks the permission its template declares): every event "
+            f"{'they route' if len(missing) > 1 else 'it routes'} is dropped, not even dead-lettered (put it back: "
+            f"{self.config.own.redeploy_command()})"
+        ]
+
+    def dead_letter_policy_problems(self) -> list[str]:
+        """The enforcer's dead-letter queue's policy must be the one its template declares: EventBridge may send
+        to it from this account, and nothing else (a Deny added, or the statement gone, drops what fails)."""
+        url, arn = self.config.dead_letter_queue_url, self.config.dead_letter_queue_arn
+        if self.sqs is None or url is None or arn is None or len(arn.split(":")) < 6:
+            return []
+        declared_statement = {
+            "Sid": "EventBridgeDeliveryFailures",
+            "Effect": "Allow",
+            "Principal": {"Service": "events.amazonaws.com"},
+            "Action": "sqs:SendMessage",
+            "Resource": arn,
+            "Condition": {"StringEquals": {"aws:SourceAccount": arn.split(":")[4]}},
+        }
+        try:
+            found = self.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["Policy"]).get("Attributes", {})
+        except Exception as exc:
+            return [
+                f"the enforcer's dead-letter queue {arn} "
+                + ("is gone" if is_gone(exc) else f"cannot be read ({error_code(exc) or exc})")
+            ]
+        policy = json.loads(found.get("Policy") or "{}")
+        statements = policy.get("Statement", [])
+        statements = statements if isinstance(statements, list) else [statements]
+        if len(statements) == 1 and same_statement(
+            policy_statement(policy, "EventBridgeDeliveryFailures"), declared_statement
+        ):
+            return []
+        return [
+            f"the policy of the enforcer's dead-letter queue {arn} is not the one its template declares: events "
+            "EventBridge fails to deliver may be lost instead of dead-lettered and alarmed (put it back: "
+            f"{self.config.own.redeploy_command() if self.config.own else 'sam deploy'})"
+        ]
 
     def kill_switch_problems(self) -> list[str]:
         """The kill switch (``<prefix>/enforcement``) off, last written by anyone but an operator of
@@ -983,6 +1072,21 @@ class OwnFunctionCheck:
         return differences
 
 
+def _principal_service(principal: Any) -> Any:
+    service = principal.get("Service") if isinstance(principal, Mapping) else None
+    return service[0] if isinstance(service, list) and len(service) == 1 else service
+
+
+def _source_arns(condition: Any) -> list[str]:
+    """The ``AWS:SourceArn`` values a Lambda permission's condition names (``ArnLike``, as Lambda writes it)."""
+    found: list[str] = []
+    for operator in (condition or {}).values() if isinstance(condition, Mapping) else []:
+        for key, value in (operator or {}).items() if isinstance(operator, Mapping) else []:
+            if key.lower() == "aws:sourcearn":
+                found.extend(value if isinstance(value, list) else [value])
+    return [str(value) for value in found]
+
+
 def _layers(configuration: Mapping[str, Any]) -> tuple[str, ...]:
     return tuple(str(layer.get("Arn")) for layer in configuration.get("Layers") or [])
 
@@ -1142,6 +1246,7 @@ def build_heartbeat(session: Any = None, environ: Mapping[str, str] | None = Non
         alert_path=AlertPathCheck(config, session.client("kms", config=retry_config()), sns, events),
         functions=OwnFunctionCheck(config, session.client("lambda", config=retry_config())),
         ssm=session.client("ssm", config=retry_config()),
+        sqs=session.client("sqs", config=retry_config()),
     )
 
 
