@@ -1882,6 +1882,28 @@ def setting_defaults() -> dict[str, str]:
     return defaults
 
 
+def own_functions() -> tuple[dict[str, dict[str, Any]], set[str]]:
+    """Each function of template.yaml as the heartbeat compares it (handler, runtime, the names of its environment
+    variables, Globals' included), and the names the Globals give every function (the same value in each)."""
+    template = yaml_parse((ROOT / "template.yaml").read_text(encoding="utf-8"))
+    shared = template.get("Globals", {}).get("Function", {})
+    shared_names = set((shared.get("Environment") or {}).get("Variables") or {})
+    functions: dict[str, dict[str, Any]] = {}
+    for resource in template["Resources"].values():
+        if resource["Type"] != "AWS::Serverless::Function":
+            continue
+        properties = resource["Properties"]
+        names = shared_names | set((properties.get("Environment") or {}).get("Variables") or {})
+        if "AWS::NoValue" in json.dumps(properties.get("Environment")) + json.dumps(shared.get("Environment")):
+            raise GenerationError("a function's variable may be absent (AWS::NoValue): the heartbeat wants each one")
+        functions[str(properties["FunctionName"])] = {
+            "handler": properties.get("Handler", shared.get("Handler")),
+            "runtime": properties.get("Runtime", shared.get("Runtime")),
+            "environment": sorted(names),
+        }
+    return dict(sorted(functions.items())), shared_names
+
+
 def alert_key_policy() -> str:
     """The alert key's policy as template.yaml declares it (JSON), for ``iamwarden-tampered``'s restore."""
     template = yaml_parse((ROOT / "template.yaml").read_text(encoding="utf-8"))
@@ -1960,6 +1982,21 @@ def render_declared_own() -> str:
         ),
         "    }",
         ")",
+        "#: Each function of the security account's stack as the heartbeat compares it: its handler, runtime and the",
+        "#: names of its environment variables (JSON).",
+        "OWN_FUNCTIONS: Mapping[str, str] = MappingProxyType(",
+        "    {",
+        *(
+            f"        {json.dumps(name)}: '{_single_quoted(json.dumps(function, sort_keys=True))}',  # noqa: E501"
+            for name, function in own_functions()[0].items()
+        ),
+        "    }",
+        ")",
+        *flat(
+            "SHARED_ENVIRONMENT",
+            own_functions()[1],
+            "The environment variables the template's Globals give every function, the same value in each.",
+        ),
         "#: The alert key's policy as template.yaml declares it (``AlertKey``), as JSON: ``${AWS::Partition}`` and",
         "#: ``${AWS::AccountId}`` where the stack fills them in, ``${role-arn:KIND}`` for an own role's ARN",
         "#: (``declared_content.fill`` fills them all).",

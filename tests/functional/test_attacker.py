@@ -11,9 +11,12 @@ would, with its own read-only checks, and publishes to the alert topic, which a 
 
 from __future__ import annotations
 
+import contextlib
 import copy
+import io
 import json
 import uuid
+import zipfile
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
@@ -24,14 +27,27 @@ from iamwarden.adapters.recorded import AuditRecorded, take_subscription_snapsho
 from iamwarden.adapters.ssm_settings import SsmSettingsSource, ssm_parameters
 from iamwarden.alerts.notifications import Notification
 from iamwarden.app.dispatcher import build_alert_dispatcher
-from iamwarden.app.heartbeat import AlertPathCheck, Heartbeat, HeartbeatConfig, MemberForwarding, MemberSnapshots
+from iamwarden.app.heartbeat import (
+    AlertPathCheck,
+    Heartbeat,
+    HeartbeatConfig,
+    MemberForwarding,
+    MemberSnapshots,
+    OwnFunctionCheck,
+)
 from iamwarden.app.own_policies import OwnPolicyWatch
 from iamwarden.app.service import EnforcerService
 from tests.aws_fixtures import HOME_ACCOUNT, REGION, enforcer_rules, resolve, resolved_properties
 from tests.conftest import load_event
 from tests.functional.conftest import Account, RecordingNotifier
 from tests.functional.test_heartbeat_member_snapshots import FORWARDING_ROLES, create_member_forwarding
-from tests.functional.test_tampering import ALERT_KEY_ARN, create_alert_key, create_function, create_heartbeat_alarm
+from tests.functional.test_tampering import (
+    ALERT_KEY_ARN,
+    _zip,
+    create_alert_key,
+    create_function,
+    create_heartbeat_alarm,
+)
 from tests.sam_template import translated_template
 
 RULE = "iamwarden-tampered"
@@ -199,7 +215,9 @@ def loop(
         if function == "planner":
             events.put_rule(Name=pruner_rule, ScheduleExpression="rate(7 days)")
         else:
-            events.put_rule(Name=pruner_rule, EventPattern=json.dumps({"detail-type": ["AWS API Call via CloudTrail"]}))
+            # The pattern the template declares: the heartbeat compares each own rule's with it.
+            watch = translated_template()["Resources"]["PruneWatchFunctionAccessDenied"]["Properties"]
+            events.put_rule(Name=pruner_rule, EventPattern=json.dumps(resolve(watch["EventPattern"])))
         events.put_targets(Rule=pruner_rule, Targets=[{"Id": function, "Arn": pruner[function]}])
     # The exception watch's hourly rule, likewise (a stand-in for its function).
     url = sqs.create_queue(QueueName="exception-watch-stand-in")["QueueUrl"]
@@ -257,6 +275,23 @@ def loop(
         "ExceptionWatchFunction.Arn": exception_watch,
         "OwnEventsForwarderRole.Arn": FORWARDER_ROLE,
     }
+    deploy_own_functions(account, names)
+    # EventBridge's permission to invoke the enforcer for each rule that targets it (SAM's <Function><Rule>Permission)
+    # and the dead-letter queue's policy, as the template declares them.
+    for rule in enforcer_rules().values():
+        properties = rule["Properties"]
+        bus = CENTRAL if "EventBusName" in properties else "default"
+        rule_arn = events.describe_rule(Name=properties["Name"], EventBusName=bus)["Arn"]
+        lambda_client.add_permission(
+            FunctionName="iamwarden-enforcer",
+            StatementId=f"{bus}-{properties['Name']}",
+            Action="lambda:InvokeFunction",
+            Principal="events.amazonaws.com",
+            SourceArn=rule_arn,
+        )
+    for queue_policy in resolved_properties("AWS::SQS::QueuePolicy").values():
+        for url in queue_policy["Queues"]:
+            sqs.set_queue_attributes(QueueUrl=url, Attributes={"Policy": json.dumps(queue_policy["PolicyDocument"])})
     env = {name: str(resolve(value, names)) for name, value in environment.items()}
     assert env["IAMWARDEN_ALERT_TOPIC_ARN"] == topic_arn
     config = HeartbeatConfig.from_environment(env)._replace(
@@ -277,6 +312,9 @@ def loop(
         own_policies=own_policies,
         settings=lambda: SsmSettingsSource("/iamwarden", ssm_parameters(account.ssm), max_age=0).current().settings,
         alert_path=AlertPathCheck(config, kms, session.client("sns", region_name=REGION), events),
+        functions=OwnFunctionCheck(config, lambda_client),
+        ssm=account.ssm,
+        sqs=sqs,
         member_snapshots=MemberSnapshots(
             recorded,
             lambda: {MEMBER},
@@ -292,6 +330,40 @@ def loop(
     )
     assert built.beat() == [], "the loop as deployed is whole"
     return built
+
+
+def deploy_own_functions(account: Account, names: dict[str, str]) -> None:
+    """Every function of template.yaml as its stack deploys it (role, handler, runtime, environment, the core
+    layer), over the stand-ins, so the heartbeat's comparison with the template has the real thing to read."""
+    lambda_client = account.session.client("lambda", region_name=REGION)
+    layer = lambda_client.publish_layer_version(LayerName="iamwarden-core", Content={"ZipFile": _zip()})
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
+        ],
+    }
+    resources = translated_template()["Resources"]
+    functions = {logical: r for logical, r in resources.items() if r["Type"] == "AWS::Lambda::Function"}
+    # A function named by another's environment (!Ref): its name.
+    names = {**{logical: r["Properties"]["FunctionName"] for logical, r in functions.items()}, **names}
+    for resource in functions.values():
+        properties = resource["Properties"]
+        role = str(resolve(properties["Role"], names))
+        with contextlib.suppress(account.iam.exceptions.EntityAlreadyExistsException):
+            account.iam.create_role(RoleName=role.rsplit("/", 1)[-1], AssumeRolePolicyDocument=json.dumps(trust))
+        with contextlib.suppress(lambda_client.exceptions.ResourceNotFoundException):
+            lambda_client.delete_function(FunctionName=properties["FunctionName"])
+        variables = {name: str(value) for name, value in resolve(properties["Environment"]["Variables"], names).items()}
+        lambda_client.create_function(
+            FunctionName=properties["FunctionName"],
+            Runtime=properties["Runtime"],
+            Role=role,
+            Handler=properties["Handler"],
+            Code={"ZipFile": _zip()},
+            Environment={"Variables": variables},
+            Layers=[layer["LayerVersionArn"]],
+        )
 
 
 def _event(sample: str, key: str, **parameters: Any) -> dict[str, Any]:
@@ -325,6 +397,10 @@ def _borrow_the_enforcers_role(loop: Loop) -> dict[str, Any]:
     return _event("tamper-function-role-changed-to-enforcer.json", "borrow", functionName="ops-helper")
 
 
+_LAMBDA_TRUST = {
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}],
+}
 BUS_STATEMENT = "OrganizationAccountsPutEvents"
 ORGANIZATION = "o-a1b2c3d4e5"
 
@@ -413,6 +489,68 @@ def _override_the_tampering_rules_input(loop: Loop) -> dict[str, Any]:
         Targets=[{**target, "InputTransformer": {"InputPathsMap": {}, "InputTemplate": constant}}],
     )
     return _event("tamper-put-targets.json", "put-targets")
+
+
+def _repattern_the_tampering_rule(loop: Loop) -> dict[str, Any]:
+    """PutRule of the tampering rule with a pattern that matches nothing: still enabled, still targeted, routing
+    nothing, not even its own change (audit s7 gap 18)."""
+    loop.events.put_rule(
+        Name="iamwarden-tampered-stack", EventPattern=json.dumps({"source": ["never.matches"]}), State="ENABLED"
+    )
+    return _event("tamper-put-rule.json", "repattern", name="iamwarden-tampered-stack")
+
+
+def _replace_the_enforcers_code_and_environment(loop: Loop) -> dict[str, Any]:
+    """A no-op handler and an environment that makes the intruder's role IAM Warden's own: on AWS the event of the
+    change is judged by the changed function (audit s7 gap 0); here the enforcer runs in-process, unchanged."""
+    noop = io.BytesIO()
+    with zipfile.ZipFile(noop, "w") as archive:
+        archive.writestr("app.py", "def lambda_handler(event, context):\n    return {'verdict': 'compliant'}\n")
+    loop.lambda_client.update_function_code(FunctionName="iamwarden-enforcer", ZipFile=noop.getvalue())
+    loop.lambda_client.update_function_configuration(
+        FunctionName="iamwarden-enforcer",
+        Environment={"Variables": {"IAMWARDEN_OWN_ROLE_ARNS": f"enforcer=arn:aws:iam::{HOME_ACCOUNT}:role/developer"}},
+    )
+    return _event("tamper-enforcer-code.json", "enforcer-code")
+
+
+def _make_the_enforcer_uninvocable(loop: Loop) -> dict[str, Any]:
+    """The dead-letter queue refuses EventBridge, then EventBridge's permission to invoke the enforcer is removed:
+    every later event is dropped, dead-lettered nowhere (audit s7 gap 16)."""
+    url = loop.sqs.get_queue_url(QueueName="iamwarden-enforcer-dlq")["QueueUrl"]
+    refuse = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Deny", "Principal": "*", "Action": "sqs:SendMessage", "Resource": "*"}],
+    }
+    loop.sqs.set_queue_attributes(QueueUrl=url, Attributes={"Policy": json.dumps(refuse)})
+    policy = json.loads(loop.lambda_client.get_policy(FunctionName="iamwarden-enforcer")["Policy"])
+    for statement in policy["Statement"]:
+        loop.lambda_client.remove_permission(FunctionName="iamwarden-enforcer", StatementId=statement["Sid"])
+    return _event("tamper-disable-other-rule.json", "uninvocable")
+
+
+def written_by(loop: Loop, writer: str) -> None:
+    """moto records no caller (``LastModifiedUser`` "N/A"): each version of a parameter reads as ``writer``'s, as
+    SSM would record the caller's ARN."""
+
+    def named(parsed: dict[str, Any], **_: Any) -> None:
+        for version in parsed.get("Parameters", []):
+            version["LastModifiedUser"] = writer
+
+    loop.account.ssm.meta.events.register("after-call.ssm.GetParameterHistory", named, unique_id="writer")
+
+
+INTRUDER_SESSION = f"arn:aws:sts::{HOME_ACCOUNT}:assumed-role/developer/dev@example.com"
+
+
+def _switch_enforcement_off(loop: Loop) -> dict[str, Any]:
+    """The kill switch off: every rule only alerts, and the restore is held by the switch it restores (gap 5)."""
+    name = "/iamwarden/enforcement"
+    version = loop.account.ssm.put_parameter(Name=name, Value="off", Type="String", Overwrite=True)["Version"]
+    written_by(loop, INTRUDER_SESSION)
+    event = _event("tamper-setting-changed.json", "enforcement-off", name=name)
+    event["detail"]["responseElements"]["version"] = version
+    return event
 
 
 def _update_the_stack(loop: Loop) -> dict[str, Any]:
@@ -585,6 +723,10 @@ ATTACK: list[tuple[str, Callable[[Loop], dict[str, Any]]]] = [
     ("edit the enforcer role's policy", _edit_enforcer_role),
     ("rewrite the remediation grants while the enforcer cannot run", _rewrite_remediation_grants),
     ("override the input of the tampering rule's target", _override_the_tampering_rules_input),
+    ("replace the enforcer's code and environment", _replace_the_enforcers_code_and_environment),
+    ("re-pattern the tampering rule so that it matches nothing", _repattern_the_tampering_rule),
+    ("switch enforcement off", _switch_enforcement_off),
+    ("make the enforcer uninvocable", _make_the_enforcer_uninvocable),
 ]
 
 
@@ -692,6 +834,23 @@ def test_every_step_of_an_attack_on_the_loop_is_alerted(loop: Loop) -> None:
         for p in seen["lock IAM Warden out of its alert key"][1]
     )
     assert "role/developer" in kms.get_key_policy(KeyId=ALERT_KEY_ARN, PolicyName="default")["Policy"]
+    # The enforcer's code and environment replaced: on AWS the replaced function judges that very event, so only the
+    # heartbeat can tell, comparing the configuration with the template.
+    assert any(
+        p.startswith("IAM Warden's function iamwarden-enforcer is not as its template declares it")
+        and "it lacks the environment variables" in p
+        and "IAMWARDEN_OWN_ROLE_ARNS differ from every other own function's" in p
+        for p in seen["replace the enforcer's code and environment"][1]
+    )
+    # The kill switch off, by someone who is no operator: every rule alerts only, and the heartbeat says so.
+    assert any(
+        p.startswith(f"the kill switch /iamwarden/enforcement is off, set by {INTRUDER_SESSION}, neither an operator")
+        for p in seen["switch enforcement off"][1]
+    )
+    # The enforcer made uninvocable, its dead-letter queue closed first: only the heartbeat can tell.
+    uninvocable = seen["make the enforcer uninvocable"][1]
+    assert any(p.startswith("EventBridge may no longer invoke the enforcer for the rules ") for p in uninvocable)
+    assert any(p.startswith("the policy of the enforcer's dead-letter queue") for p in uninvocable)
     # ... and it sees the grant's default version is not the one the stack deployed.
     assert any(
         p.startswith(f"the default version of IAM Warden's policy {grants} is v3, not v1")
@@ -716,6 +875,131 @@ def test_an_intruder_who_silences_the_tampering_rule_first_is_caught_by_the_hear
     assert loop.deliver() == 0
     problems = loop.beat()
     assert "the rule iamwarden-forward-own-events is disabled" in problems
+
+
+def test_a_tampering_rule_re_patterned_to_match_nothing_is_seen_by_the_heartbeat_and_what_follows_too(
+    loop: Loop,
+) -> None:
+    """Its own event no longer matches: only the heartbeat's comparison with the template can tell."""
+    loop.put(_repattern_the_tampering_rule(loop))
+    assert loop.deliver() == 0
+    [problem] = loop.beat()
+    assert problem.startswith("the rule iamwarden-tampered-stack has another pattern than its template declares")
+    assert "sam deploy --stack-name" in problem
+    loop.put(_event("tamper-enforcer-code.json", "code-after-repattern"))
+    assert loop.deliver() == 0  # every later change to IAM Warden goes unrouted ...
+    assert loop.beat() == [problem]  # ... and the heartbeat keeps saying so
+
+
+def test_a_rule_on_the_central_bus_re_patterned_or_a_schedule_changed_is_seen_by_the_heartbeat(loop: Loop) -> None:
+    rule = loop.events.describe_rule(Name="iamwarden-iam-user-created", EventBusName=CENTRAL)
+    pattern = json.loads(rule["EventPattern"])
+    # The same pattern, its keys and lists in another order, is the same pattern.
+    loop.events.put_rule(
+        Name="iamwarden-iam-user-created",
+        EventBusName=CENTRAL,
+        EventPattern=json.dumps(dict(reversed(list(pattern.items())))),
+    )
+    assert loop.beat() == []
+    pattern["detail"]["eventName"] = ["CreateUserNever"]
+    loop.events.put_rule(Name="iamwarden-iam-user-created", EventBusName=CENTRAL, EventPattern=json.dumps(pattern))
+    loop.events.put_rule(Name="iamwarden-heartbeat", ScheduleExpression="rate(1 day)")
+    repatterned, rescheduled = loop.beat()
+    assert repatterned.startswith(
+        "the rule iamwarden-central/iamwarden-iam-user-created has another pattern than its template declares"
+    )
+    assert rescheduled.startswith(
+        "the rule iamwarden-heartbeat has the schedule 'rate(1 day)', not its template's 'rate(5 minutes)'"
+    )
+
+
+def test_the_pruners_schedule_a_stack_parameter_is_not_compared(loop: Loop) -> None:
+    loop.events.put_rule(Name="iamwarden-prune-schedule", ScheduleExpression="rate(1 day)")
+    assert loop.beat() == []
+
+
+def test_an_own_functions_role_variables_or_layers_changed_are_seen_by_the_heartbeat(loop: Loop) -> None:
+    developer = f"arn:aws:iam::{HOME_ACCOUNT}:role/developer"
+    loop.account.iam.create_role(RoleName="developer", AssumeRolePolicyDocument=json.dumps(_LAMBDA_TRUST))
+    loop.lambda_client.update_function_configuration(FunctionName="iamwarden-prune-worker", Role=developer)
+    variables = loop.lambda_client.get_function_configuration(FunctionName="iamwarden-slack-interactions")[
+        "Environment"
+    ]["Variables"]
+    loop.lambda_client.update_function_configuration(
+        FunctionName="iamwarden-slack-interactions",
+        Environment={"Variables": {**variables, "AWS_LAMBDA_EXEC_WRAPPER": "/opt/wrap"}},
+    )
+    loop.lambda_client.update_function_configuration(FunctionName="iamwarden-exception-watch", Layers=[])
+
+    problems = loop.beat()
+
+    assert len(problems) == 3
+    [role] = [p for p in problems if "iamwarden-prune-worker" in p]
+    assert f"it runs as {developer}, not arn:aws:iam::{HOME_ACCOUNT}:role/iamwarden-pruner-" in role
+    [wrapper] = [p for p in problems if "iamwarden-slack-interactions" in p]
+    assert "it has environment variables its template does not declare: AWS_LAMBDA_EXEC_WRAPPER" in wrapper
+    [layers] = [p for p in problems if "iamwarden-exception-watch" in p]
+    assert "its layers [] are not the heartbeat's" in layers
+    assert all("sam deploy --stack-name" in p for p in problems)
+
+
+def test_an_own_function_deleted_is_seen_by_the_heartbeat(loop: Loop) -> None:
+    loop.lambda_client.delete_function(FunctionName="iamwarden-prune-planner")
+    assert [p for p in loop.beat() if "function" in p] == [
+        f"IAM Warden's function iamwarden-prune-planner is gone ({loop.enforcer.own.redeploy_command()})"
+    ]
+
+
+def test_the_kill_switch_set_off_by_anyone_but_an_operator_or_the_breaker_is_seen_by_the_heartbeat(
+    loop: Loop,
+) -> None:
+    loop.account.set("enforcement", "off")
+    written_by(loop, INTRUDER_SESSION)
+    [problem] = loop.beat()
+    assert problem == (
+        f"the kill switch /iamwarden/enforcement is off, set by {INTRUDER_SESSION}, neither an operator of {RULE} nor "
+        "IAM Warden's circuit breaker: every rule only alerts until it is on again (aws ssm put-parameter "
+        "--overwrite --name /iamwarden/enforcement --value on)"
+    )
+    # A session of the enforcer's role under another name than its function's is not the breaker.
+    written_by(loop, f"arn:aws:sts::{HOME_ACCOUNT}:assumed-role/{ENFORCER_ROLE}/attacker")
+    assert len(loop.beat()) == 1
+    loop.account.set("enforcement", "on")
+    assert loop.beat() == []
+
+
+@pytest.mark.parametrize(
+    "writer",
+    [
+        f"arn:aws:sts::{HOME_ACCOUNT}:assumed-role/{ENFORCER_ROLE}/iamwarden-enforcer",  # the breaker tripped
+        f"arn:aws:sts::{HOME_ACCOUNT}:assumed-role/secops/alice",  # an operator's session
+    ],
+)
+def test_the_kill_switch_set_off_by_the_breaker_or_an_operator_is_no_problem(loop: Loop, writer: str) -> None:
+    loop.account.set(f"rules/{RULE}/operators", f"arn:aws:iam::{HOME_ACCOUNT}:role/secops")
+    loop.account.set("enforcement", "off")
+    written_by(loop, writer)
+    assert loop.beat() == []
+
+
+def test_the_enforcers_invoke_permission_removed_is_seen_by_the_heartbeat(loop: Loop) -> None:
+    statement = "iamwarden-central-iamwarden-iam-user-created"
+    loop.lambda_client.remove_permission(FunctionName="iamwarden-enforcer", StatementId=statement)
+    assert loop.beat() == [
+        "EventBridge may no longer invoke the enforcer for the rule iamwarden-central/iamwarden-iam-user-created (its "
+        "function policy lacks the permission its template declares): every event it routes is dropped, not even "
+        f"dead-lettered (put it back: {loop.enforcer.own.redeploy_command()})"
+    ]
+
+
+def test_a_deny_added_to_the_dead_letter_queues_policy_is_seen_by_the_heartbeat(loop: Loop) -> None:
+    url = loop.sqs.get_queue_url(QueueName="iamwarden-enforcer-dlq")["QueueUrl"]
+    policy = json.loads(loop.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["Policy"])["Attributes"]["Policy"])
+    deny = {"Effect": "Deny", "Principal": "*", "Action": "sqs:SendMessage", "Resource": "*"}
+    policy["Statement"].append(deny)
+    loop.sqs.set_queue_attributes(QueueUrl=url, Attributes={"Policy": json.dumps(policy)})
+    [problem] = loop.beat()
+    assert problem.startswith("the policy of the enforcer's dead-letter queue arn:aws:sqs:")
 
 
 def test_a_target_whose_input_is_overridden_is_seen_by_the_heartbeat_and_what_follows_too(loop: Loop) -> None:

@@ -20,6 +20,7 @@ import pytest
 from iamwarden.adapters.recorded import AuditRecorded
 from iamwarden.app.deploy_snapshot import MAX_BODY, DeploySnapshot, is_custom_resource_request
 from iamwarden.app.heartbeat import build_deploy_snapshot
+from iamwarden.app.own_policies import OwnPolicyWatch
 from iamwarden.domain.recorded import BOUNDARY, OWN_POLICY, TRAIL
 from tests.aws_fixtures import HOME_ACCOUNT
 from tests.aws_fixtures import REGION as HOME_REGION
@@ -101,6 +102,18 @@ def _request(kind: str, url: str, **extra: Any) -> dict[str, Any]:
     }
 
 
+def _deploying(account: Account, status: str = "UPDATE_IN_PROGRESS", name: str = "iamwarden") -> str:
+    """The own stack in moto, in the middle of a deploy as CloudFormation shows it while it waits for the custom
+    resource (moto finishes every operation at once, so its status is set here); its StackId."""
+    from moto.cloudformation.models import cloudformation_backends
+
+    cloudformation = account.session.client("cloudformation", region_name=REGION)
+    template = {"Resources": {"Queue": {"Type": "AWS::SQS::Queue"}}}
+    stack_id: str = cloudformation.create_stack(StackName=name, TemplateBody=json.dumps(template))["StackId"]
+    cloudformation_backends[HOME_ACCOUNT][REGION].stacks[stack_id].status = status
+    return stack_id
+
+
 def test_the_template_declares_the_custom_resource_on_the_heartbeat_function() -> None:
     resource = translated_template()["Resources"]["DeploySnapshot"]
     assert resource["Type"] == "AWS::CloudFormation::CustomResource"  # moto (the demo) leaves it out
@@ -112,12 +125,13 @@ def test_create_takes_the_snapshots_and_answers_success(account: Account, presig
     _trail(account, logging=True)
     boundary = _boundary(account)
 
-    answer = build_deploy_snapshot(account.session, _environment(account)).handle(_request("Create", presigned.url))
+    request = _request("Create", presigned.url, StackId=_deploying(account))
+    answer = build_deploy_snapshot(account.session, _environment(account)).handle(request)
 
     assert answer["answered"] is True
     body = presigned.only()
     assert body["Status"] == "SUCCESS"
-    assert body["StackId"] == STACK_ID
+    assert body["StackId"] == request["StackId"]
     assert body["RequestId"] == "unique id for this create request"
     assert body["LogicalResourceId"] == "DeploySnapshot"
     assert body["PhysicalResourceId"] == "iamwarden-deploy-snapshot"
@@ -134,7 +148,13 @@ def test_create_takes_the_snapshots_and_answers_success(account: Account, presig
 
 def test_update_snapshots_again_and_keeps_the_physical_id(account: Account, presigned: PresignedUrl) -> None:
     _boundary(account)
-    request = _request("Update", presigned.url, PhysicalResourceId="id-from-create", OldResourceProperties={})
+    request = _request(
+        "Update",
+        presigned.url,
+        PhysicalResourceId="id-from-create",
+        OldResourceProperties={},
+        StackId=_deploying(account),
+    )
 
     build_deploy_snapshot(account.session, _environment(account)).handle(request)
 
@@ -181,7 +201,7 @@ def test_delete_through_the_real_builder_writes_no_snapshot(account: Account, pr
     _boundary(account)
 
     build_deploy_snapshot(account.session, _environment(account)).handle(
-        _request("Delete", presigned.url, PhysicalResourceId="iamwarden-deploy-snapshot")
+        _request("Delete", presigned.url, PhysicalResourceId="iamwarden-deploy-snapshot", StackId=_deploying(account))
     )
 
     assert presigned.only()["Status"] == "SUCCESS"
@@ -229,7 +249,9 @@ def test_a_snapshot_that_cannot_write_to_the_audit_table_is_alerted_through_sns(
         "IAMWARDEN_ALERT_TOPIC_ARN": topic,
     }
 
-    build_deploy_snapshot(account.session, environment).handle(_request("Create", presigned.url))
+    build_deploy_snapshot(account.session, environment).handle(
+        _request("Create", presigned.url, StackId=_deploying(account))
+    )
 
     body = presigned.only()
     assert body["Status"] == "SUCCESS"
@@ -239,10 +261,10 @@ def test_a_snapshot_that_cannot_write_to_the_audit_table_is_alerted_through_sns(
     assert any("permissions boundaries" in json.loads(m["Body"])["Message"] for m in messages)
 
 
-def test_a_heartbeat_that_cannot_be_built_is_still_answered(presigned: PresignedUrl) -> None:
-    deploy = build_deploy_snapshot(environ={"AWS_REGION": REGION})  # no IAMWARDEN_* variables at all
+def test_a_heartbeat_that_cannot_be_built_is_still_answered(account: Account, presigned: PresignedUrl) -> None:
+    deploy = build_deploy_snapshot(account.session, environ={"AWS_REGION": REGION})  # no IAMWARDEN_* variables
 
-    deploy.handle(_request("Create", presigned.url))
+    deploy.handle(_request("Create", presigned.url, StackId=_deploying(account)))
 
     body = presigned.only()
     assert body["Status"] == "SUCCESS"
@@ -302,7 +324,7 @@ def test_the_handler_dispatches_a_custom_resource_request_to_the_deploy_snapshot
     monkeypatch.setenv("AWS_DEFAULT_REGION", HOME_REGION)  # Lambda's default session: the audit table's region
     _boundary(account)
     module = load("heartbeat")
-    request = _request("Create", presigned.url)
+    request = _request("Create", presigned.url, StackId=_deploying(account))
     assert is_custom_resource_request(request)
     assert not is_custom_resource_request({"source": "aws.events", "detail-type": "Scheduled Event", "detail": {}})
 
@@ -324,7 +346,9 @@ def test_create_records_the_default_version_of_each_own_policy_as_deployed(
     account.iam.create_policy_version(PolicyArn=arn, PolicyDocument=json.dumps(grants), SetAsDefault=True)
     environment = {**_environment(account), "IAMWARDEN_ENFORCER_POLICY_ARNS": arn}
 
-    build_deploy_snapshot(account.session, environment).handle(_request("Create", presigned.url))
+    build_deploy_snapshot(account.session, environment).handle(
+        _request("Create", presigned.url, StackId=_deploying(account))
+    )
 
     assert presigned.only()["Data"]["Problems"] == "0"
     snapshot = AuditRecorded(account.audit(), account.dynamodb).snapshot(OWN_POLICY, arn)
@@ -338,3 +362,59 @@ def test_the_deploy_snapshot_waits_for_the_own_policies_and_asks_again_when_a_gr
     joined = properties["OwnPolicies"]["Fn::Join"][1]
     assert {"Ref": "EnforcerRemediations1"} in joined
     assert len(properties["OwnPolicyDigest"]) == 16
+
+
+def _forged_after_a_new_default_version(account: Account) -> tuple[str, dict[str, Any]]:
+    """The deploy recorded v1 of a grant; an intruder made v2 (it denies everything) the default."""
+    grants = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "iam:GetRole", "Resource": "*"}]}
+    arn = account.iam.create_policy(
+        PolicyName="iamwarden-enforcer-remediations-1-us-east-1", PolicyDocument=json.dumps(grants)
+    )["Policy"]["Arn"]
+    recorded = AuditRecorded(account.audit(), account.dynamodb)
+    OwnPolicyWatch(recorded, account.iam, [arn]).record()
+    nothing = {"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": "*", "Resource": "*"}]}
+    account.iam.create_policy_version(PolicyArn=arn, PolicyDocument=json.dumps(nothing), SetAsDefault=True)
+    return arn, {**_environment(account), "IAMWARDEN_ENFORCER_POLICY_ARNS": arn}
+
+
+@pytest.mark.parametrize(
+    ("stack", "why"),
+    [
+        (None, "cannot be read (ValidationError)"),  # the sample StackId: no such stack
+        ("other", "not IAM Warden's own iamwarden"),
+        ("complete", "is UPDATE_COMPLETE, not being deployed"),
+    ],
+)
+def test_a_request_cloudformation_did_not_send_takes_nothing_and_is_not_answered(
+    account: Account, presigned: PresignedUrl, stack: str | None, why: str
+) -> None:
+    """Audit s7 gap 2: invoking the heartbeat with {"RequestType": "Create"} recorded the intruder's version."""
+    arn, environment = _forged_after_a_new_default_version(account)
+    stack_id = STACK_ID
+    if stack == "other":
+        stack_id = _deploying(account, name="someone-elses")
+    elif stack == "complete":
+        stack_id = _deploying(account, status="UPDATE_COMPLETE")
+
+    answer = build_deploy_snapshot(account.session, environment).handle(
+        _request("Create", presigned.url, StackId=stack_id)
+    )
+
+    assert (answer["Status"], answer["answered"]) == ("REFUSED", False)
+    assert why in answer["Reason"]
+    assert presigned.received == [], "nothing is PUT to a URL CloudFormation did not give"
+    snapshot = AuditRecorded(account.audit(), account.dynamodb).snapshot(OWN_POLICY, arn)
+    assert snapshot is not None
+    assert snapshot.data["default_version"] == "v1", "the deployed version stays the recorded one"
+
+
+def test_a_stack_that_cannot_be_read_refuses_the_request(account: Account, presigned: PresignedUrl) -> None:
+    from iamwarden.app.heartbeat import own_stack_refusal
+
+    class Unreadable:
+        def describe_stacks(self, **_: Any) -> dict[str, Any]:
+            raise RuntimeError("AccessDenied")
+
+    reason = own_stack_refusal({"StackId": STACK_ID}, Unreadable(), "iamwarden", HOME_ACCOUNT, REGION)
+    assert reason is not None
+    assert "cannot be read (AccessDenied)" in reason

@@ -116,6 +116,51 @@ def test_a_concurrency_already_put_back_is_left_alone(
     assert len(_alerts(notifier)) == 1
 
 
+def test_an_own_functions_code_replaced_stops_it_and_undo_starts_it_again(
+    account: Account, enforcer: EnforcerService, notifier: RecordingNotifier
+) -> None:
+    """A pruner function's code replaced (audit s7 gap 0): its role writes IAM in every member account, unrouted."""
+    client = create_function(account, "iamwarden-prune-worker")
+
+    finding = _finding(enforcer.handle(load_event("tamper-prune-worker-code.json")))
+
+    assert finding["outcome"] == "remediated"
+    assert _reserved(client, "iamwarden-prune-worker") == 0
+    [alert] = _alerts(notifier)
+    assert alert.finding.severity.value == "critical"
+    assert "it is stopped (reserved concurrency 0" in alert.finding.reason
+    undo = enforcer.executor.undo(finding["remediation_id"], actor=OPERATOR)
+    assert undo.status == AuditStatus.UNDO
+    assert _reserved(client, "iamwarden-prune-worker") is None
+
+
+def test_an_own_functions_configuration_changed_stops_it(
+    account: Account, enforcer: EnforcerService, notifier: RecordingNotifier
+) -> None:
+    client = create_function(account, "iamwarden-prune-worker")
+    event = load_event("tamper-prune-worker-code.json")
+    event["detail"]["eventName"] = "UpdateFunctionConfiguration20150331v2"
+    event["detail"]["requestParameters"]["environment"] = {"variables": {"AWS_LAMBDA_EXEC_WRAPPER": "/opt/wrap"}}
+
+    finding = _finding(enforcer.handle(event))
+
+    assert finding["outcome"] == "remediated"
+    assert _reserved(client, "iamwarden-prune-worker") == 0
+
+
+def test_the_enforcers_code_replaced_is_alerted_never_stopped(
+    account: Account, enforcer: EnforcerService, notifier: RecordingNotifier
+) -> None:
+    """Stopping the enforcer would stop every remediation: it is alerted, and the heartbeat compares it each run."""
+    client = create_function(account)
+
+    finding = _finding(enforcer.handle(load_event("tamper-enforcer-code.json")))
+
+    assert finding["outcome"] == "alerted"
+    assert _reserved(client) is None
+    assert len(_alerts(notifier)) == 1
+
+
 # --- its rules ------------------------------------------------------------------------------------------
 
 

@@ -534,6 +534,7 @@ TAMPERING_SAMPLES = (
     "tamper-disable-alert-key.json",
     "tamper-disable-alarm-actions.json",
     "tamper-enforcer-code.json",
+    "tamper-prune-worker-code.json",
     "tamper-dead-letter-queue-retention.json",
     "tamper-delete-audit-table.json",
     "tamper-delete-setting.json",

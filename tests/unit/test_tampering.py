@@ -1001,8 +1001,9 @@ def test_a_function_created_in_a_member_account_is_no_tampering() -> None:
     assert judge(event).verdict is Verdict.COMPLIANT
 
 
-def test_an_own_function_given_its_own_role_is_not_stopped_and_given_another_is_alerted() -> None:
-    """IAM Warden's own function is never stopped: a change of its role is alerted as a change of the function."""
+def test_the_enforcer_is_never_stopped_and_another_own_function_given_another_role_is() -> None:
+    """The enforcer is never stopped: a change of its role is alerted as a change of the function. Another own
+    function whose configuration changed outside its stack is stopped (audit s7 gap 0)."""
     mine = sample("tamper-function-role-changed-to-enforcer.json", functionName="iamwarden-enforcer")
     [finding] = judge(mine).findings
     assert finding.plan == ()
@@ -1013,7 +1014,7 @@ def test_an_own_function_given_its_own_role_is_not_stopped_and_given_another_is_
         role="arn:aws:iam::111122223333:role/iamwarden-enforcer-us-east-1",
     )
     [finding] = judge(other).findings
-    assert finding.plan == ()
+    assert [step.action for step in finding.plan] == ["stop_function"]
     assert "its function iamwarden-prune-worker" in finding.reason
 
 

@@ -16,7 +16,10 @@ What it answers, and why:
 * Delete: SUCCESS without any call (the snapshots are audit items; the audit table's own lifecycle keeps them).
 * A request with no known ``RequestType``: FAILED with the reason (CloudFormation never sends one; answering at all
   keeps a stack from waiting for ``ServiceTimeout``). A request with no ``ResponseURL`` cannot be answered: it is
-  logged and returned as not answered.
+  logged, nothing is taken.
+* A request CloudFormation did not send for the own stack (``refuse``: another ``StackId``, or the stack not
+  being deployed, ``*_IN_PROGRESS``): logged, nothing taken, nothing answered. Anyone allowed to invoke the
+  heartbeat could otherwise make it record their version of the own policies as the deployed one (audit s7 gap 2).
 
 The answer body stays under CloudFormation's 4096-byte limit (the reason is cut to fit).
 """
@@ -69,7 +72,10 @@ class DeploySnapshot:
         *,
         physical_id: str,
         put: Callable[[str, bytes], None] = put_response,
+        refuse: Callable[[Mapping[str, Any]], str | None] | None = None,
     ) -> None:
+        #: Why a request is not CloudFormation's for the own stack (None: it is); None: every request is taken.
+        self.refuse = refuse
         #: Builds the snapshot taker and the alerter lazily, so a broken configuration is an answer, not a hang.
         self.build = build
         self.physical_id = physical_id
@@ -78,10 +84,16 @@ class DeploySnapshot:
     def handle(self, request: Mapping[str, Any]) -> dict[str, Any]:
         """Act on the request and PUT the answer; returns the answer (``answered`` False when there was no URL)."""
         url = request.get("ResponseURL")
-        answer = self.answer(request)
+        refused = self.refuse(request) if self.refuse is not None else None
+        if refused is not None:
+            # Anyone who may invoke the heartbeat can send this shape: taking snapshots for it would record their
+            # state as the deployed one (audit s7 gap 2), and answering would PUT to their URL. Nothing is done.
+            logger.error("refused a custom-resource request CloudFormation did not send: %s", refused)
+            return {"Status": "REFUSED", "Reason": refused, "answered": False}
         if not isinstance(url, str) or not url:
-            logger.error("a custom-resource request without a ResponseURL cannot be answered: %s", answer)
-            return {**answer, "answered": False}
+            logger.error("a custom-resource request without a ResponseURL cannot be answered: nothing taken")
+            return {"Status": "REFUSED", "Reason": "no ResponseURL: nothing taken", "answered": False}
+        answer = self.answer(request)
         self.put(url, _body(answer))  # a failed PUT raises: Lambda retries the asynchronous invocation
         return {**answer, "answered": True}
 

@@ -56,11 +56,13 @@ from iamwarden.adapters.recorded import (
     trail_home_regions,
 )
 from iamwarden.adapters.ssm_settings import SsmSettingsSource, ssm_parameters
+from iamwarden.app.config import own_identity_from_environment
 from iamwarden.app.deploy_snapshot import DeploySnapshot, SnapshotTaker
 from iamwarden.app.own_policies import DeployTakers, OwnPolicyWatch
 from iamwarden.domain import declared
+from iamwarden.domain.breaker import kill_switch_name
 from iamwarden.domain.catalog import Mode
-from iamwarden.domain.declared_content import declared_alert_key_policy, fill
+from iamwarden.domain.declared_content import canonical_pattern, declared_alert_key_policy, declared_rule, fill
 from iamwarden.domain.exceptions import ConfigurationError
 from iamwarden.domain.own import (
     CENTRAL_BUS_STATEMENT_ID,
@@ -71,6 +73,7 @@ from iamwarden.domain.own import (
 )
 from iamwarden.domain.recorded import OWN_ROLE, Snapshot
 from iamwarden.domain.settings import Settings
+from iamwarden.domain.wildcards import arn_match
 from iamwarden.guardrails.tampering import policy_statement, same_statement
 
 #: The stack's default-bus rules whose target is not the enforcer.
@@ -126,6 +129,16 @@ class HeartbeatConfig(NamedTuple):
     #: which its declared key policy names: the key policy is checked against the template's (``AlertPathCheck``).
     alert_key_arn: str | None = None
     own_role_arns: tuple[tuple[str, str], ...] = ()
+    #: IAM Warden's own identity as the functions' environment declares it (roles, secrets, stack): what the
+    #: declared rule content is filled in with (``declared_content``); None: the rules' patterns are not compared.
+    own: OwnIdentity | None = None
+    #: The heartbeat's own values of the variables the template's Globals give every function
+    #: (``declared.SHARED_ENVIRONMENT``): each own function must have the same (``OwnFunctionCheck``).
+    shared_environment: tuple[tuple[str, str], ...] = ()
+    #: The enforcer's dead-letter queue (``IAMWARDEN_DEAD_LETTER_QUEUE_URL``/``_ARN``): its policy must let
+    #: EventBridge deliver there as the template declares; None: not checked.
+    dead_letter_queue_url: str | None = None
+    dead_letter_queue_arn: str | None = None
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] | None = None) -> HeartbeatConfig:
@@ -169,6 +182,12 @@ class HeartbeatConfig(NamedTuple):
             organization_id=env.get("IAMWARDEN_ORGANIZATION_ID") or None,
             alert_key_arn=env.get("IAMWARDEN_ALERT_KEY_ARN") or None,
             own_role_arns=_own_role_arns(env.get("IAMWARDEN_OWN_ROLE_ARNS", "")),
+            own=own_identity_from_environment(env) if env.get("IAMWARDEN_HOME_ACCOUNT") else None,
+            dead_letter_queue_url=env.get("IAMWARDEN_DEAD_LETTER_QUEUE_URL") or None,
+            dead_letter_queue_arn=env.get("IAMWARDEN_DEAD_LETTER_QUEUE_ARN") or None,
+            shared_environment=tuple(
+                sorted((name, env[name]) for name in declared.SHARED_ENVIRONMENT if env.get(name) is not None)
+            ),
         )
 
 
@@ -403,6 +422,8 @@ class DeclaredRoute(NamedTuple):
     pattern: Any = None
     #: What a deleted rule means, after "is gone".
     gone: str = ""
+    #: More checks of the rule as described (the own rules' pattern and schedule against the template's).
+    content_problems: Callable[[Mapping[str, Any]], list[str]] | None = None
 
 
 def route_problems(events: Any, name: str, bus: str, declared_route: DeclaredRoute) -> list[str]:
@@ -426,6 +447,8 @@ def route_problems(events: Any, name: str, bus: str, declared_route: DeclaredRou
             pattern = None
         if declared_route.pattern is None or pattern != declared_route.pattern:
             problems.append(f"{what} has another pattern than {template} declares")
+    if declared_route.content_problems is not None:
+        problems.extend(declared_route.content_problems(rule))
     expected = declared_route.target
     if expected is None:
         return problems
@@ -660,8 +683,17 @@ class Heartbeat:
         own_policies: OwnPolicyWatch | None = None,
         settings: Callable[[], Settings] | None = None,
         alert_path: AlertPathCheck | None = None,
+        functions: OwnFunctionCheck | None = None,
+        ssm: Any = None,
+        sqs: Any = None,
     ) -> None:
+        #: Reads the enforcer's dead-letter queue's policy (``dead_letter_policy_problems``); None: not checked.
+        self.sqs = sqs
+        #: Reads who last wrote the kill switch (``kill_switch_problems``); None: not checked.
+        self.ssm = ssm
         self.config = config
+        #: Checks each own function's configuration against its template; None: not checked.
+        self.functions = functions
         #: Checks the alert key's policy, the topic's data protection and the central bus's key; None: not checked.
         self.alert_path = alert_path
         #: Reads IAM Warden's live settings (``guard_settings_problems``); None: not checked.
@@ -695,7 +727,144 @@ class Heartbeat:
         found.extend(self._subscription_problems(reads))
         if self.alert_path is not None:
             found.extend(self.alert_path.problems(reads))
+        if self.functions is not None:
+            found.extend(self.functions.problems())
+        found.extend(self.kill_switch_problems())
+        found.extend(self.invoke_permission_problems())
+        found.extend(self.dead_letter_policy_problems())
         return found
+
+    def invoke_permission_problems(self) -> list[str]:
+        """The enforcer's function policy must let EventBridge invoke it for each rule that targets it, as the
+        template declares (SAM's ``<Function><Rule>Permission``, audit s7 gap 16).
+
+        Without it EventBridge can neither invoke the enforcer nor, for a rule, dead-letter the event: the event of
+        the ``RemovePermission`` itself and every later one are dropped, and the rules still look whole.
+        """
+        function = self.config.enforcer_arn
+        parts = function.split(":")
+        if self.config.own is None or len(parts) < 7:
+            return []
+        try:
+            policy = json.loads(self.lambda_client.get_policy(FunctionName=function).get("Policy") or "{}")
+        except Exception as exc:
+            if not is_gone(exc):
+                return [f"the enforcer's function policy cannot be read ({error_code(exc) or exc})"]
+            policy = {}  # no policy at all: nothing may invoke it
+        statements = policy.get("Statement", [])
+        allowed = {
+            str(source)
+            for statement in (statements if isinstance(statements, list) else [statements])
+            if isinstance(statement, Mapping)
+            and statement.get("Effect") == "Allow"
+            and _principal_service(statement.get("Principal")) == "events.amazonaws.com"
+            and statement.get("Action") in ("lambda:InvokeFunction", ["lambda:InvokeFunction"])
+            for source in _source_arns(statement.get("Condition"))
+        }
+        partition, region, account = parts[1], parts[3], parts[4]
+        others = {FORWARDER, SCHEDULE, PRUNE_SCHEDULE, PRUNE_WATCH, EXCEPTION_WATCH}  # the default bus's own
+        missing = [
+            key
+            for key in self.config.rules
+            if ("/" in key or key not in others)
+            and f"arn:{partition}:events:{region}:{account}:rule/{key}" not in allowed
+        ]
+        if not missing:
+            return []
+        return [
+            f"EventBridge may no longer invoke the enforcer for the rule{'s' if len(missing) > 1 else ''} "
+            f"{', '.join(missing)} (its function policy lacks the permission its template declares): every event "
+            f"{'they route' if len(missing) > 1 else 'it routes'} is dropped, not even dead-lettered (put it back: "
+            f"{self.config.own.redeploy_command()})"
+        ]
+
+    def dead_letter_policy_problems(self) -> list[str]:
+        """The enforcer's dead-letter queue's policy must be the one its template declares: EventBridge may send
+        to it from this account, and nothing else (a Deny added, or the statement gone, drops what fails)."""
+        url, arn = self.config.dead_letter_queue_url, self.config.dead_letter_queue_arn
+        if self.sqs is None or url is None or arn is None or len(arn.split(":")) < 6:
+            return []
+        declared_statement = {
+            "Sid": "EventBridgeDeliveryFailures",
+            "Effect": "Allow",
+            "Principal": {"Service": "events.amazonaws.com"},
+            "Action": "sqs:SendMessage",
+            "Resource": arn,
+            "Condition": {"StringEquals": {"aws:SourceAccount": arn.split(":")[4]}},
+        }
+        try:
+            found = self.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["Policy"]).get("Attributes", {})
+        except Exception as exc:
+            return [
+                f"the enforcer's dead-letter queue {arn} "
+                + ("is gone" if is_gone(exc) else f"cannot be read ({error_code(exc) or exc})")
+            ]
+        policy = json.loads(found.get("Policy") or "{}")
+        statements = policy.get("Statement", [])
+        statements = statements if isinstance(statements, list) else [statements]
+        if len(statements) == 1 and same_statement(
+            policy_statement(policy, "EventBridgeDeliveryFailures"), declared_statement
+        ):
+            return []
+        return [
+            f"the policy of the enforcer's dead-letter queue {arn} is not the one its template declares: events "
+            "EventBridge fails to deliver may be lost instead of dead-lettered and alarmed (put it back: "
+            f"{self.config.own.redeploy_command() if self.config.own else 'sam deploy'})"
+        ]
+
+    def kill_switch_problems(self) -> list[str]:
+        """The kill switch (``<prefix>/enforcement``) off, last written by anyone but an operator of
+        ``iamwarden-tampered`` or IAM Warden's own circuit breaker (audit s7 gap 5).
+
+        One ``PutParameter`` makes every rule alert-only, for good: the restore ``iamwarden-tampered`` plans is held
+        by the very switch it would put back. So say so each run, naming who wrote it (``ssm:GetParameterHistory``:
+        ``LastModifiedUser`` of its newest version).
+        """
+        prefix = self.config.settings_prefix
+        if self.settings is None or self.ssm is None or not prefix:
+            return []
+        try:
+            settings = self.settings()
+        except Exception:
+            return []  # guard_settings_problems says so
+        if settings.enforcement:
+            return []
+        name = kill_switch_name(prefix)
+        fix = f"aws ssm put-parameter --overwrite --name {name} --value on"
+        try:
+            history = [
+                version
+                for page in self.ssm.get_paginator("get_parameter_history").paginate(Name=name)
+                for version in page.get("Parameters", [])
+            ]
+        except Exception as exc:
+            return [
+                f"the kill switch {name} is off, and who set it cannot be read ({error_code(exc) or exc}): every rule "
+                f"only alerts until it is on ({fix})"
+            ]
+        writer = str(history[-1].get("LastModifiedUser") or "") if history else ""
+        if writer and self._operator_or_breaker(writer, settings):
+            return []
+        return [
+            f"the kill switch {name} is off, set by {writer or 'an unknown caller'}, neither an operator of {TAMPERED} "
+            f"nor IAM Warden's circuit breaker: every rule only alerts until it is on again ({fix})"
+        ]
+
+    def _operator_or_breaker(self, writer: str, settings: Settings) -> bool:
+        """Whether ``writer`` (an IAM or STS ARN, as SSM records it) is an operator, or an own function's session."""
+        candidates = [writer]
+        parts = writer.split(":", 5)
+        if len(parts) == 6 and parts[2] == "sts" and parts[5].startswith("assumed-role/"):
+            _, role, *session = parts[5].split("/")
+            candidates.append(f"arn:{parts[1]}:iam::{parts[4]}:role/{role}")
+            own = self.config.own
+            if own is not None and session:
+                for kind, arn in own.home_roles.items():
+                    same_role = arn.rsplit("/", 1)[-1] == role and arn.split(":")[4] == parts[4]
+                    if same_role and session[0] in own.functions_of(kind):
+                        return True
+        operators = settings.rule(TAMPERED).patterns("operators")
+        return any(arn_match(pattern, candidate) for pattern in operators for candidate in candidates if pattern)
 
     def guard_settings_problems(self) -> list[str]:
         """``iamwarden-tampered`` switched off in the settings (globally or for the security account).
@@ -783,8 +952,58 @@ class Heartbeat:
         # The heartbeat's own schedule runs this check, so its target is the heartbeat itself; a pruner rule whose
         # function the environment does not name has no target to compare: their state is checked only.
         target = None if name == SCHEDULE and not bus else self._expected_target(name, bus)
-        declared_route = DeclaredRoute(what=f"the rule {key}", template="the template", target=target, role=role)
+        declared_route = DeclaredRoute(
+            what=f"the rule {key}",
+            template="the template",
+            target=target,
+            role=role,
+            content_problems=lambda rule: self.declared_rule_problems(key, rule),
+        )
         return route_problems(self.events, name, bus, declared_route)
+
+    def declared_rule_problems(self, key: str, rule: Mapping[str, Any]) -> list[str]:
+        """The rule's pattern and schedule against the template's (audit s7 gap 18).
+
+        A rule re-patterned to match nothing (``PutRule``, still enabled, same target) routes nothing, not even the
+        event of its own change: only this comparison sees it. The declared content is the one the enforcer
+        exempts CloudFormation's changes by (``declared_content.declared_rule``), filled in from this stack's
+        environment. The pruner's schedule is a stack parameter (``PruneSchedule``): its pattern-less schedule is
+        not compared, as a deploy with another value is no tampering.
+        """
+        own = self.config.own
+        if own is None or key not in declared.OWN_RULE_CONTENT:
+            return []
+        parts = self.config.enforcer_arn.split(":")
+        if len(parts) < 5:
+            return []
+        fix = own.redeploy_command()
+        found = declared_rule(key, own, parts[1], parts[3], parts[4])
+        if found is None:
+            return [
+                f"the rule {key} cannot be compared with its template: the heartbeat's environment lacks what its "
+                "declared content names (an own role's ARN or a Slack secret)"
+            ]
+        problems = []
+        live = rule.get("EventPattern")
+        if found.pattern is not None:
+            try:
+                pattern = json.loads(live) if isinstance(live, str) else None
+            except ValueError:
+                pattern = None
+            if pattern is None or canonical_pattern(pattern) != canonical_pattern(found.pattern):
+                problems.append(
+                    f"the rule {key} has another pattern than its template declares: what it should route (its own "
+                    f"change too) may never reach IAM Warden (put it back: {fix})"
+                )
+        elif live:
+            problems.append(f"the rule {key} has an event pattern where its template declares a schedule ({fix})")
+        schedule = rule.get("ScheduleExpression")
+        if key != PRUNE_SCHEDULE and (found.schedule or None) != (schedule or None):
+            problems.append(
+                f"the rule {key} has the schedule {schedule!r}, not its template's {found.schedule!r} (put it back: "
+                f"{fix})"
+            )
+        return problems
 
     def _expected_target(self, name: str, bus: str) -> str | None:
         """The ARN the rule must target: the central bus (forwarder), a pruner function or the exception watch,
@@ -864,6 +1083,97 @@ class Heartbeat:
                 "in the heartbeat's log)"
             ]
         return []
+
+
+class OwnFunctionCheck:
+    """Each own function's configuration against its template (audit s7 gap 0).
+
+    ``UpdateFunctionCode``/``UpdateFunctionConfiguration`` of the enforcer is judged by the enforcer as changed: a
+    no-op handler, or ``IAMWARDEN_OWN_ROLE_ARNS`` naming the intruder's role, makes that event and every later one
+    vanish. So the heartbeat, another function with another role, reads each function of the stack
+    (``declared.OWN_FUNCTIONS``, ``lambda:GetFunctionConfiguration``) and wants: the role the template gives it
+    (``IAMWARDEN_OWN_FUNCTION_ROLES``, by exact ARN), its handler and runtime, exactly the environment variables the
+    template declares (no other: ``AWS_LAMBDA_EXEC_WRAPPER`` or ``PYTHONPATH`` run other code), each variable the
+    Globals give every function with the heartbeat's own value, and the heartbeat's own layers. Not compared: the
+    code itself (``CodeSha256``), which the template does not hold and no deploy records where an intruder cannot.
+    """
+
+    def __init__(self, config: HeartbeatConfig, lambda_client: Any) -> None:
+        self.config = config
+        self.lambda_client = lambda_client
+
+    def problems(self) -> list[str]:
+        own = self.config.own
+        if own is None:
+            return []
+        fix = own.redeploy_command()
+        found: dict[str, dict[str, Any]] = {}
+        problems: list[str] = []
+        for name in sorted(declared.OWN_FUNCTIONS):
+            try:
+                found[name] = self.lambda_client.get_function_configuration(FunctionName=name)
+            except Exception as exc:
+                gone = is_gone(exc)
+                problems.append(
+                    f"IAM Warden's function {name} "
+                    + ("is gone" if gone else f"cannot be read ({error_code(exc) or exc})")
+                    + (f" ({fix})" if gone else "")
+                )
+        layers = _layers(found[SCHEDULE]) if SCHEDULE in found else None
+        for name, live in found.items():
+            differences = self.differences(name, live, layers)
+            if differences:
+                problems.append(
+                    f"IAM Warden's function {name} is not as its template declares it ({'; '.join(differences)}): "
+                    f"what it runs may not be IAM Warden (put it back: {fix})"
+                )
+        return problems
+
+    def differences(self, name: str, live: Mapping[str, Any], layers: tuple[str, ...] | None) -> list[str]:
+        """How ``live`` differs from function ``name`` as declared, in words (empty: as declared)."""
+        own = self.config.own
+        content = json.loads(declared.OWN_FUNCTIONS[name])
+        differences = []
+        kind = own.function_roles.get(name) if own is not None else None
+        role = own.home_roles.get(kind) if own is not None and kind else None
+        if role is not None and live.get("Role") != role:
+            differences.append(f"it runs as {live.get('Role')}, not {role}")
+        for field, key in (("Handler", "handler"), ("Runtime", "runtime")):
+            if live.get(field) != content[key]:
+                differences.append(f"its {field.lower()} is {live.get(field)!r}, not {content[key]!r}")
+        variables: Mapping[str, str] = (live.get("Environment") or {}).get("Variables") or {}
+        if extra := sorted(set(variables) - set(content["environment"])):
+            differences.append(f"it has environment variables its template does not declare: {', '.join(extra)}")
+        if missing := sorted(set(content["environment"]) - set(variables)):
+            differences.append(f"it lacks the environment variables {', '.join(missing)}")
+        if changed := sorted(
+            variable
+            for variable, value in self.config.shared_environment
+            if variable in variables and variables[variable] != value
+        ):
+            differences.append(f"its {', '.join(changed)} differ from every other own function's")
+        if layers is not None and _layers(live) != layers:
+            differences.append(f"its layers {list(_layers(live))} are not the heartbeat's {list(layers)}")
+        return differences
+
+
+def _principal_service(principal: Any) -> Any:
+    service = principal.get("Service") if isinstance(principal, Mapping) else None
+    return service[0] if isinstance(service, list) and len(service) == 1 else service
+
+
+def _source_arns(condition: Any) -> list[str]:
+    """The ``AWS:SourceArn`` values a Lambda permission's condition names (``ArnLike``, as Lambda writes it)."""
+    found: list[str] = []
+    for operator in (condition or {}).values() if isinstance(condition, Mapping) else []:
+        for key, value in (operator or {}).items() if isinstance(operator, Mapping) else []:
+            if key.lower() == "aws:sourcearn":
+                found.extend(value if isinstance(value, list) else [value])
+    return [str(value) for value in found]
+
+
+def _layers(configuration: Mapping[str, Any]) -> tuple[str, ...]:
+    return tuple(str(layer.get("Arn")) for layer in configuration.get("Layers") or [])
 
 
 class AlertPathCheck:
@@ -1021,6 +1331,9 @@ def build_heartbeat(session: Any = None, environ: Mapping[str, str] | None = Non
         own_policies=own_policies,
         settings=settings,
         alert_path=AlertPathCheck(config, session.client("kms", config=retry_config()), sns, events),
+        functions=OwnFunctionCheck(config, session.client("lambda", config=retry_config())),
+        ssm=session.client("ssm", config=retry_config()),
+        sqs=session.client("sqs", config=retry_config()),
     )
 
 
@@ -1069,4 +1382,43 @@ def build_deploy_snapshot(session: Any = None, environ: Mapping[str, str] | None
         return DeployTakers(heartbeat.snapshots, heartbeat.own_policies), heartbeat
 
     stack = env.get("IAMWARDEN_STACK_NAME") or "iamwarden"
-    return DeploySnapshot(build, physical_id=f"{stack}-deploy-snapshot")
+    account, region = env.get("IAMWARDEN_HOME_ACCOUNT") or None, env.get("AWS_REGION") or None
+
+    def refuse(request: Mapping[str, Any]) -> str | None:
+        cloudformation = (session or aws_session()).client("cloudformation", region_name=region, config=retry_config())
+        return own_stack_refusal(request, cloudformation, stack, account, region)
+
+    return DeploySnapshot(build, physical_id=f"{stack}-deploy-snapshot", refuse=refuse)
+
+
+def own_stack_refusal(
+    request: Mapping[str, Any], cloudformation: Any, stack: str, account: str | None, region: str | None
+) -> str | None:
+    """Why ``request`` is not CloudFormation's for the own stack being deployed, or None when it is.
+
+    Its ``StackId`` must be the own stack's (name, account, region, and the live stack's id), and the stack must be
+    in an operation (``*_IN_PROGRESS``, ``cloudformation:DescribeStacks``): a payload can be forged by anyone who may
+    invoke the heartbeat, the stack's status cannot.
+    """
+    stack_id = str(request.get("StackId") or "")
+    parts = stack_id.split(":", 5)
+    resource = parts[5].split("/") if len(parts) == 6 else []
+    if (
+        parts[2:3] != ["cloudformation"]
+        or len(resource) < 3
+        or resource[:2] != ["stack", stack]
+        or (account is not None and parts[4] != account)
+        or (region is not None and parts[3] != region)
+    ):
+        return f"the request names the stack {stack_id or '(none)'}, not IAM Warden's own {stack}"
+    try:
+        stacks = cloudformation.describe_stacks(StackName=stack).get("Stacks", [])
+    except Exception as exc:
+        return f"the stack {stack} cannot be read ({error_code(exc) or exc}): the request is not known to be its own"
+    live = next((found for found in stacks if found.get("StackId") == stack_id), None)
+    if live is None:
+        return f"the request names {stack_id}, which is not the live stack {stack}"
+    status = str(live.get("StackStatus", ""))
+    if not status.endswith("_IN_PROGRESS"):
+        return f"the stack {stack} is {status or 'in no operation'}, not being deployed: CloudFormation sent no request"
+    return None

@@ -478,6 +478,8 @@ class TamperingRule:
                             ),
                         )
                     )
+            if name in CODE_CHANGING_EVENTS:
+                return _changed_own_function_target(context, function, arn)
             return Target(f"its function {function}", arn, plan)
         if source == SQS:
             queue = (_text(parameters, "queueUrl") or "").rstrip("/").rsplit("/", 1)[-1]
@@ -653,6 +655,38 @@ def _admits_only_the_stack(document: Any, home_account: str | None) -> bool:
 
 #: The Lambda calls that give a function its execution role.
 ROLE_GIVING_EVENTS = frozenset({"CreateFunction20150331", "UpdateFunctionConfiguration20150331v2"})
+
+
+#: The Lambda calls that change what a function runs: its code, or its configuration (role, environment, layers).
+CODE_CHANGING_EVENTS = frozenset({"UpdateFunctionCode20150331v2", "UpdateFunctionConfiguration20150331v2"})
+
+
+def _changed_own_function_target(context: RuleContext, function: str, arn: str) -> Target:
+    """An own function's code or configuration changed outside its stack: stopped, unless it is the enforcer.
+
+    What it runs now may be anyone's, with its role: a pruner function writes IAM in every member account, and the
+    pruner role's own calls are never routed (audit s7 gap 0). So it is stopped (``stop_function``, reserved
+    concurrency 0, undoable; the code stays for the investigation) until the stack puts it back. The enforcer is
+    not: it is the one judging, and stopping it stops every remediation; its change is alerted, and the heartbeat
+    compares its configuration with the template each run.
+    """
+    own = context.settings.own
+    kind = own.function_roles.get(function)
+    role = own.home_roles.get(kind, "") if kind else ""
+    redeploy = own.redeploy_command(context.change.account, context.change.region)
+    if kind == "enforcer" or not role:
+        return Target(f"its function {function}", arn, [])
+    step = RemediationStep(
+        StopFunction.action,
+        arn,
+        {"function_name": function, "role": role.rsplit("/", 1)[-1]},
+        f"set the reserved concurrency of IAM Warden's function {function} to 0: what it runs now is not its stack's",
+    )
+    done = (
+        f"what it runs may be anyone's, as IAM Warden's role {role.rsplit('/', 1)[-1]}, so it is stopped (reserved "
+        f"concurrency 0; undo puts it back) until its stack puts it back: {redeploy}"
+    )
+    return Target(f"its function {function}", arn, [step], done=done)
 
 
 def _borrowed_role_target(context: RuleContext, function: str | None) -> Target | None:
