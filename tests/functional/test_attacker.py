@@ -40,6 +40,8 @@ ENFORCER_ROLE = "iamwarden-enforcer-us-east-1"
 FORWARDER_ROLE = f"arn:aws:iam::{HOME_ACCOUNT}:role/iamwarden-event-forwarder-{REGION}"
 #: A managed member account, reached through its iamwarden-snapshot-reader role as the heartbeat reaches it.
 MEMBER = "444455556666"
+#: When the stack was deployed (its first snapshots): before the attack, whose events are the samples of 09:22:18.
+DEPLOYED_AT = "2026-11-13T09:00:00.000+00:00"
 
 
 def _member_session(account: Account) -> boto3.Session:
@@ -236,9 +238,11 @@ def loop(
     kms.put_key_policy(KeyId=ALERT_KEY_ARN, PolicyName="default", Policy=json.dumps(key_policy))
     create_heartbeat_alarm(account)
     enforcer.own = enforcer.own._replace(alert_key=ALERT_KEY_ARN, alert_topic=topic_arn)
-    # The heartbeat's snapshot of the alert topic's subscriptions (the deploy takes the first one).
+    # The heartbeat's snapshot of the alert topic's subscriptions (the deploy takes the first one), taken before the
+    # attack: its events are the samples' (eventTime 2026-11-13T09:22:18Z), and a restore rests only on a snapshot
+    # taken before the change.
     recorded = AuditRecorded(account.audit(), account.dynamodb)
-    recorded.put_all(take_subscription_snapshots(session.client("sns", region_name=REGION), topic_arn, "deploy"))
+    recorded.put_all(take_subscription_snapshots(session.client("sns", region_name=REGION), topic_arn, DEPLOYED_AT))
     # A managed member account whose member stack forwards to the central bus, checked by the heartbeat.
     account.set("managed_accounts", f"{HOME_ACCOUNT},{MEMBER}")
     # Every step is one attack in one account within minutes: more restores than the circuit breaker's default

@@ -973,6 +973,25 @@ def test_a_subscription_attribute_the_snapshot_held_is_put_back_and_one_it_lacks
     assert "holds none" in finding.needs_context[0]
 
 
+def test_a_subscription_snapshot_newer_than_the_change_is_not_put_back_it_may_hold_the_change() -> None:
+    """A heartbeat that ran between the change and its judgement (or a redelivered event) read the intruder's value:
+    putting it "back" would rest on a guess, so the finding is alert-only and says which snapshot is too new."""
+    event = load_event("tamper-subscription-filter-policy.json")  # eventTime 2026-11-13T09:22:18Z
+    newer = _subscription_snapshot(FilterPolicy='{"severity":["none"]}')._replace(taken_at="2026-11-13T09:25:00.000Z")
+    [finding] = _tampering(judge_recorded(event, Snapshots(newer)))
+    assert finding.plan == ()
+    assert finding.needs_context == (
+        "its FilterPolicy before this change (IAM Warden's snapshot of 2026-11-13T09:25:00.000Z is newer than the "
+        "change of 2026-11-13T09:22:18Z, so it may already hold the change)",
+    )
+    same_second = newer._replace(taken_at="2026-11-13T09:22:18.000Z")  # not before: it may hold the change too
+    [finding] = _tampering(judge_recorded(event, Snapshots(same_second)))
+    assert finding.plan == ()
+    older = newer._replace(taken_at="2026-11-13T09:22:17.999Z")
+    [finding] = _tampering(judge_recorded(event, Snapshots(older)))
+    assert [step.action for step in finding.plan] == ["restore_own_subscription_attribute"]
+
+
 def test_without_a_snapshot_a_subscription_change_is_alerted_saying_what_is_missing() -> None:
     [finding] = _tampering(judge_recorded(load_event("tamper-subscription-filter-policy.json"), Snapshots()))
     assert finding.plan == ()

@@ -1057,7 +1057,9 @@ def _subscription_target(context: RuleContext, arn: str, what: str) -> Target:
 
     From the ``OWN_SUBSCRIPTION`` snapshot: its value, or, when the snapshot had none (no filter policy, SNS's
     default scope or delivery), the filter policy removed and the default put back. A delivery or redrive policy
-    the snapshot did not hold, or no snapshot at all, is alerted saying what is missing.
+    the snapshot did not hold, no snapshot at all, or one taken after the change (a heartbeat that ran between the
+    change and its judgement, a redelivered event: it may hold the intruder's value) is alerted saying what is
+    missing.
     """
     parameters = context.change.request_parameters
     attribute = _text(parameters, "attributeName")
@@ -1072,6 +1074,12 @@ def _subscription_target(context: RuleContext, arn: str, what: str) -> Target:
             else "offline there is no audit table to read IAM Warden's snapshots from"
         )
         return Target(f"{what} ({attribute})", arn, [], (f"its {attribute} before this change ({where})",))
+    if not snapshot.taken_before(context.change.time):  # read after the change: it may hold the change itself
+        needs = (
+            f"its {attribute} before this change (IAM Warden's snapshot of {snapshot.taken_at} is newer than the "
+            f"change of {context.change.time}, so it may already hold the change)",
+        )
+        return Target(f"{what} ({attribute})", arn, [], needs)
     restore_to = held.get(attribute, _SUBSCRIPTION_DEFAULTS.get(attribute))
     if not isinstance(restore_to, str):
         needs = (f"its {attribute} before this change (IAM Warden's snapshot of {snapshot.taken_at} holds none)",)
