@@ -32,6 +32,7 @@ from tests.conftest import load_event
 from tests.functional.conftest import Account, RecordingNotifier
 from tests.functional.test_heartbeat_member_snapshots import FORWARDING_ROLES, create_member_forwarding
 from tests.functional.test_tampering import ALERT_KEY_ARN, create_alert_key, create_function, create_heartbeat_alarm
+from tests.functional.test_tampering_secrets import operator_puts
 from tests.sam_template import translated_template
 
 RULE = "iamwarden-tampered"
@@ -250,6 +251,11 @@ def loop(
     account.set("breaker/max_remediations", "50")
     # A deployment that lets the trail rule restore (its default is alert): StopLogging is put right at once.
     account.set("rules/cloudtrail-logging-impaired/mode", "remediate")
+    # An operator wrote the webhook secret before the attack (README "Connect Slack"): the enforcer keeps that version
+    # as the one known good, which a restore of the intruder's value puts back. The operator's value is the
+    # template's placeholder, so Slack stays "not set up" here and no alert leaves for hooks.slack.com.
+    placeholder = resolved_properties("AWS::SecretsManager::Secret")["SecuritySlackWebhookSecret"]["SecretString"]
+    operator_puts(account, enforcer, value=placeholder, at="2026-11-13T09:05:00Z")
     member = _member_session(account)
     create_member_forwarding(member.client("events"), MEMBER)
     environment = translated_template()["Resources"]["HeartbeatFunction"]["Properties"]["Environment"]["Variables"]
