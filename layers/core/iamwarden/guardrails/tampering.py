@@ -35,8 +35,9 @@ own deployment: no other stack can hold these exact names while this one does. J
 * its queues and tables, changed or deleted: alerted;
 * its Slack secrets (webhook, bot token, signing secret; exact ARN or name), changed by anyone not in
   ``operators``: a deleted secret restored (``restore_own_secret``), a new current version replaced by the one before
-  (``restore_own_secret_version``), a resource policy put on one deleted (``remove_own_secret_policy``); another
-  key or a rotation alerted with the way back;
+  when IAM Warden knows that one good (``restore_own_secret_version``, from the ``OWN_SECRET`` record the enforcer
+  keeps of each judged change: ``_secret_version_target``), a resource policy put on one deleted
+  (``remove_own_secret_policy``); another key or a rotation alerted with the way back;
 * its SSM settings, changed by anyone not in ``operators``: alerted, and with ``settings_guard: restore``
   the previous value is put back from the parameter's history (``restore_setting``);
 * its stack itself (``UpdateStack``, change sets, stack policy, ``DeleteStack``, termination protection off) by
