@@ -251,6 +251,31 @@ def test_an_inline_policy_without_a_snapshot_is_alerted_only_saying_so() -> None
         assert "aws cloudformation detect-stack-drift" in finding.reason
 
 
+def test_an_own_role_snapshot_newer_than_the_change_is_never_put_back_it_may_hold_the_change() -> None:
+    """A heartbeat that ran between the intruder's call and its judgement read the intruder's document: the trust
+    goes back to what the template declares (a fact), a member role's is quarantined, an inline policy is alerted."""
+    newer = _own_role_snapshot()._replace(taken_at="2026-11-25T00:00:00Z")
+    trust = sample("trust-update-unknown-account.json", roleName=ENFORCER_ROLE)  # eventTime 2026-11-22T10:01:49Z
+    [step] = _tampered(judge_recorded(trust, Snapshots(newer))).plan
+    assert "template declares" in step.summary
+    assert step.parameters["restore_to"] != SNAPSHOT_TRUST
+
+    member = in_member_account(sample("trust-update-unknown-account.json", roleName="iamwarden-remediator"))
+    member_arn = f"arn:aws:iam::{MEMBER}:role/iamwarden-remediator"
+    quarantined = _tampered(
+        judge_recorded(member, Snapshots(_own_role_snapshot(member_arn)._replace(taken_at="2026-11-25T00:00:00Z")))
+    )
+    assert [step.action for step in quarantined.plan] == ["quarantine_role"]
+    assert "IAM Warden's snapshot of 2026-11-25T00:00:00Z is newer than the change" in quarantined.reason
+
+    inline = _tampered(judge_recorded(load_event("tamper-enforcer-role-policy.json"), Snapshots(newer)))
+    assert inline.plan == ()
+    assert inline.needs_context == (
+        f"the inline policy enforcer-runtime of IAM Warden's role {ENFORCER_ROLE} before this change (IAM Warden's "
+        "snapshot of 2026-11-25T00:00:00Z is newer than the change of 2026-11-13T09:22:18Z)",
+    )
+
+
 @pytest.mark.parametrize(
     ("role", "account"),
     [("iamwarden-enforcer-eu-west-1", "111122223333"), (ENFORCER_ROLE, MEMBER)],
@@ -852,6 +877,26 @@ def test_a_declared_role_policy_written_by_cloudformation_unlike_the_snapshot_is
     # Without a snapshot there is nothing to compare with: the declared name is the stack's deployment, as before.
     without = judge_recorded(_cloudformation_put_role_policy(deny), Snapshots())
     assert [f for f in without.findings if f.rule_id == RULE] == []
+
+
+def test_a_cloudformation_role_policy_against_a_snapshot_newer_than_it_is_never_put_back() -> None:
+    """Issue 15, second reading: a snapshot read after the change may hold the change itself. Judged here: the
+    comparison only ever alerts (high, alert-only, no plan) or defers to the declared name, so a newer snapshot
+    neither restores anything nor exempts what a missing snapshot would not exempt too (the deploy's own snapshot
+    follows the roles, so requiring an older one would alert on every deploy)."""
+    deny = {"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": "*", "Resource": "*"}]}
+    after = "2026-11-25T00:00:00Z"  # the change: 2026-11-24T10:15:00Z
+    holds_the_change = Snapshot(
+        OWN_ROLE, ENFORCER_ARN, after, {"trust_policy": SNAPSHOT_TRUST, "inline": {"enforcer-runtime": deny}}
+    )
+    equal = judge_recorded(_cloudformation_put_role_policy(deny), Snapshots(holds_the_change))
+    without = judge_recorded(_cloudformation_put_role_policy(deny), Snapshots())
+    assert [f for f in equal.findings if f.rule_id == RULE] == [f for f in without.findings if f.rule_id == RULE] == []
+
+    later_state = Snapshots(_own_role_snapshot()._replace(taken_at=after))
+    finding = _tampered(judge_recorded(_cloudformation_put_role_policy(deny), later_state))
+    assert (finding.severity, finding.plan) == (Severity.HIGH, ())
+    assert finding.needs_context
 
 
 # --- its Slack secrets ----------------------------------------------------------------------------------------

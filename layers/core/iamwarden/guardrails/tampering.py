@@ -1228,7 +1228,12 @@ def _same_attribute(attribute: str, left: Any, right: Any) -> bool:
 
 
 def _restore_role_document(context: RuleContext, role: str, arn: str) -> tuple[RemediationStep | None, tuple[str, ...]]:
-    """The step putting back the trust or inline policy an own-role event changed, or what the restore lacks."""
+    """The step putting back the trust or inline policy an own-role event changed, or what the restore lacks.
+
+    Only from a snapshot taken before the change: one read after it (a heartbeat that ran before the event was
+    judged, a redelivered event) may hold the intruder's document, so it counts as none (a trust policy then goes
+    back to what the template declares, where it declares one).
+    """
     change = context.change
     snapshot = context.recorded.snapshot(OWN_ROLE, arn) if context.recorded is not None else None
     where = (
@@ -1236,6 +1241,10 @@ def _restore_role_document(context: RuleContext, role: str, arn: str) -> tuple[R
         if context.recorded is not None
         else "offline there is no audit table to read IAM Warden's snapshots from"
     )
+    if snapshot is not None and not snapshot.taken_before(change.time):
+        # Read after the change: it may hold the change itself (or an intruder's change before it was judged).
+        where = f"IAM Warden's snapshot of {snapshot.taken_at} is newer than the change of {change.time}"
+        snapshot = None
     if change.event_name == "UpdateAssumeRolePolicy":
         what = f"the trust policy of IAM Warden's role {role}"
         declared = context.settings.own.declared_trust_policy(role, change.account)
