@@ -1102,50 +1102,37 @@ def _good_version_before(
     """The version of ``secret`` current before the change, known good: (version, its source, "") or (None, "",
     what is unknown). ``replaced``: the version the event says it took ``AWSCURRENT`` from, if it says."""
     change = context.change
-    unknown = (
-        f"version {replaced} of {secret} (the one the change took {CURRENT} from) known good"
-        if replaced
-        else f"the version of {secret} current before it, known good"
-    )
+    record = context.recorded.snapshot(OWN_SECRET, secret) if context.recorded is not None else None
+    version = record.data.get("current_version") if record is not None else None
+    why: str | None = None
     if context.recorded is None:
-        return None, "", f"{unknown} (offline there is no audit table to read IAM Warden's record of it from)"
-    record = context.recorded.snapshot(OWN_SECRET, secret)
-    if record is None:
-        return (
-            None,
-            "",
-            (
-                f"{unknown} (IAM Warden has no record of its current version: it keeps one of each change an operator "
-                "or the stack makes)"
-            ),
+        why = "offline there is no audit table to read IAM Warden's record of it from"
+    elif record is None:
+        why = (
+            "IAM Warden has no record of its current version: it keeps one of each change an operator or the stack "
+            "makes"
         )
-    version = record.data.get("current_version")
-    if not record.taken_before(change.time):
-        return (
-            None,
-            "",
-            (
-                f"{unknown} (IAM Warden's record of {record.taken_at} is newer than the change of {change.time}, so it "
-                "may be the change itself)"
-            ),
+    elif not record.taken_before(change.time):
+        why = (
+            f"IAM Warden's record of {record.taken_at} is newer than the change of {change.time}, so it may be the "
+            "change itself"
         )
-    if not isinstance(version, str) or version == changed_to:
-        return None, "", f"{unknown} (IAM Warden's record of {record.taken_at} names no other version)"
-    if record.data.get("tampered") is not False:
-        return (
-            None,
-            "",
-            (
-                f"{unknown} (version {version}, current before it, was made current by a change judged as tampering, "
-                f"{record.data.get('event_id')}: never a version to put back)"
-            ),
+    elif not isinstance(version, str) or version == changed_to:
+        why = f"IAM Warden's record of {record.taken_at} names no other version"
+    elif record.data.get("tampered") is not False:
+        why = (
+            f"version {version}, current before it, was made current by a change judged as tampering, "
+            f"{record.data.get('event_id')}: never a version to put back"
         )
-    if replaced is not None and replaced != version:
-        return (
-            None,
-            "",
-            (f"{unknown} (IAM Warden's record of {record.taken_at} knows version {version} current, not {replaced})"),
+    elif replaced is not None and replaced != version:
+        why = f"IAM Warden's record of {record.taken_at} knows version {version} current, not {replaced}"
+    if why is not None or record is None or not isinstance(version, str):
+        unknown = (
+            f"version {replaced} of {secret} (the one the change took {CURRENT} from) known good"
+            if replaced
+            else f"the version of {secret} current before it, known good"
         )
+        return None, "", f"{unknown} ({why})"
     return version, f"current since IAM Warden's record of {record.taken_at}", ""
 
 
