@@ -48,6 +48,7 @@ from tests.functional.test_tampering import (
     create_function,
     create_heartbeat_alarm,
 )
+from tests.functional.test_tampering_secrets import operator_puts
 from tests.sam_template import translated_template
 
 RULE = "iamwarden-tampered"
@@ -56,6 +57,8 @@ ENFORCER_ROLE = "iamwarden-enforcer-us-east-1"
 FORWARDER_ROLE = f"arn:aws:iam::{HOME_ACCOUNT}:role/iamwarden-event-forwarder-{REGION}"
 #: A managed member account, reached through its iamwarden-snapshot-reader role as the heartbeat reaches it.
 MEMBER = "444455556666"
+#: When the stack was deployed (its first snapshots): before the attack, whose events are the samples of 09:22:18.
+DEPLOYED_AT = "2026-11-13T09:00:00.000+00:00"
 
 
 def _member_session(account: Account) -> boto3.Session:
@@ -254,9 +257,11 @@ def loop(
     kms.put_key_policy(KeyId=ALERT_KEY_ARN, PolicyName="default", Policy=json.dumps(key_policy))
     create_heartbeat_alarm(account)
     enforcer.own = enforcer.own._replace(alert_key=ALERT_KEY_ARN, alert_topic=topic_arn)
-    # The heartbeat's snapshot of the alert topic's subscriptions (the deploy takes the first one).
+    # The heartbeat's snapshot of the alert topic's subscriptions (the deploy takes the first one), taken before the
+    # attack: its events are the samples' (eventTime 2026-11-13T09:22:18Z), and a restore rests only on a snapshot
+    # taken before the change.
     recorded = AuditRecorded(account.audit(), account.dynamodb)
-    recorded.put_all(take_subscription_snapshots(session.client("sns", region_name=REGION), topic_arn, "deploy"))
+    recorded.put_all(take_subscription_snapshots(session.client("sns", region_name=REGION), topic_arn, DEPLOYED_AT))
     # A managed member account whose member stack forwards to the central bus, checked by the heartbeat.
     account.set("managed_accounts", f"{HOME_ACCOUNT},{MEMBER}")
     # Every step is one attack in one account within minutes: more restores than the circuit breaker's default
@@ -264,6 +269,11 @@ def loop(
     account.set("breaker/max_remediations", "50")
     # A deployment that lets the trail rule restore (its default is alert): StopLogging is put right at once.
     account.set("rules/cloudtrail-logging-impaired/mode", "remediate")
+    # An operator wrote the webhook secret before the attack (README "Connect Slack"): the enforcer keeps that version
+    # as the one known good, which a restore of the intruder's value puts back. The operator's value is the
+    # template's placeholder, so Slack stays "not set up" here and no alert leaves for hooks.slack.com.
+    placeholder = resolved_properties("AWS::SecretsManager::Secret")["SecuritySlackWebhookSecret"]["SecretString"]
+    operator_puts(account, enforcer, value=placeholder, at="2026-11-13T09:05:00Z")
     member = _member_session(account)
     create_member_forwarding(member.client("events"), MEMBER)
     environment = translated_template()["Resources"]["HeartbeatFunction"]["Properties"]["Environment"]["Variables"]

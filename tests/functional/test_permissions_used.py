@@ -1084,9 +1084,15 @@ def _own_secret(change: str) -> Callable[[Account], RemediationStep]:
             deny = {"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Principal": "*", "Action": "*"}]}
             client.put_resource_policy(SecretId=secret, ResourcePolicy=json.dumps(deny))
             return _step(StepAction("remove_own_secret_policy"), secret, secret_id=secret)
+        [good] = [v for v, stages in client.describe_secret(SecretId=secret)["VersionIdsToStages"].items() if stages]
         version = client.put_secret_value(SecretId=secret, SecretString="https://hooks.slack.com/services/X")
         return _step(
-            StepAction("restore_own_secret_version"), secret, secret_id=secret, changed_to=version["VersionId"]
+            StepAction("restore_own_secret_version"),
+            secret,
+            secret_id=secret,
+            changed_to=version["VersionId"],
+            restore_to=good,  # the version known good (judged: an operator's), which the change replaced
+            source="current since IAM Warden's record of 2026-11-13T09:10:00.000+00:00",
         )
 
     return setup

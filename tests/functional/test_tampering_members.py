@@ -83,6 +83,12 @@ def _member_stack(iam: Any, path: str = "/") -> None:
         iam.put_role_policy(RoleName=role, PolicyName="enforcer-judging-context", PolicyDocument=json.dumps(CONTEXT))
 
 
+#: When the heartbeat ran in these tests: before the intruder's calls, whose events are the samples' (the earliest,
+#: tamper-enforcer-role-policy.json, at 2026-11-13T09:22:18Z). A restore rests only on a snapshot older than the
+#: change.
+HEARTBEAT_RAN = "2026-11-13T09:00:00.000+00:00"
+
+
 def _heartbeat_snapshots(account: Account, *members: str) -> tuple[int, list[str]]:
     """One heartbeat refresh of ``members``, through their snapshot role, with the template's member role names."""
     factory = ClientFactory(HOME_ACCOUNT, "iamwarden-snapshot-reader", session=account.session)
@@ -94,7 +100,7 @@ def _heartbeat_snapshots(account: Account, *members: str) -> tuple[int, list[str
         home_account=HOME_ACCOUNT,
         region=REGION,
         own_roles=names,
-        clock=lambda: "2026-12-04T20:00:00.000+00:00",
+        clock=lambda: HEARTBEAT_RAN,
     )
     return refresh.refresh()
 
@@ -152,7 +158,7 @@ def test_a_member_roles_trust_rewritten_is_put_back_through_the_member_role_and_
     [record] = [r for r in account.audit().history(f"arn:aws:iam::{MEMBER}:role/{REMEDIATOR}") if r.rule == RULE]
     assert record.account == MEMBER
     assert {call["account"] for call in record.calls} == {MEMBER}, "acted in the member account only"
-    assert "IAM Warden's snapshot of 2026-12-04T20:00:00.000+00:00" in record.plan[0]["summary"]
+    assert f"IAM Warden's snapshot of {HEARTBEAT_RAN}" in record.plan[0]["summary"]
     undo = enforcer.executor.undo(finding["remediation_id"], actor=OPERATOR)
     assert undo.status == AuditStatus.UNDO
     assert _trust(iam) == INTRUDER_TRUST

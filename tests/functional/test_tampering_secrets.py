@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import copy
+import uuid
 from typing import Any
 
 import pytest
 
-from iamwarden.app.service import EnforcerService
+from iamwarden.adapters.recorded import AuditRecorded
+from iamwarden.app.service import EnforcementFailedError, EnforcerService
+from iamwarden.domain.recorded import OWN_SECRET
 from tests.aws_fixtures import HOME_ACCOUNT, REGION
 from tests.conftest import load_event
 from tests.functional.conftest import Account, RecordingNotifier
@@ -45,23 +48,96 @@ def _current_value(account: Account) -> str:
     return value
 
 
-def _put_value(account: Account) -> dict[str, Any]:
-    """The intruder's PutSecretValue, made in moto, and its event (the sample's shape)."""
-    _secrets(account).put_secret_value(
-        SecretId=WEBHOOK, SecretString="https://hooks.slack.com/services/INTRUDER", ClientRequestToken=INTRUDER_TOKEN
+def _put_value(
+    account: Account,
+    token: str = INTRUDER_TOKEN,
+    *,
+    secret: str = WEBHOOK,
+    value: str = "https://hooks.slack.com/services/INTRUDER",
+    at: str | None = None,
+) -> dict[str, Any]:
+    """The intruder's PutSecretValue, made in moto, and its event (the sample's shape; ``at``: its eventTime, the
+    sample's 2026-11-13T09:22:18Z by default)."""
+    _secrets(account).put_secret_value(SecretId=secret, SecretString=value, ClientRequestToken=token)
+    event = copy.deepcopy(load_event("tamper-slack-secret-value.json"))
+    detail = event["detail"]
+    detail["requestParameters"].update(secretId=secret, clientRequestToken=token)
+    detail["responseElements"].update(name=secret, versionId=token)
+    if at is not None:
+        detail["eventTime"] = at
+    if token != INTRUDER_TOKEN or secret != WEBHOOK:
+        detail["eventID"] = str(uuid.uuid5(uuid.NAMESPACE_URL, f"put/{secret}/{token}"))
+    return event
+
+
+def _moved_event(account: Account, moved_to: str, removed_from: str, *, at: str | None = None) -> dict[str, Any]:
+    """The event of an ``UpdateSecretVersionStage`` moving AWSCURRENT (made in moto by the caller): the sample's
+    record with the API's request parameters (botocore's shape, camel-cased as CloudTrail records them)."""
+    event = copy.deepcopy(load_event("tamper-slack-secret-value.json"))
+    detail = event["detail"]
+    detail["eventName"] = "UpdateSecretVersionStage"
+    detail["requestParameters"] = {
+        "secretId": WEBHOOK,
+        "versionStage": "AWSCURRENT",
+        "moveToVersionId": moved_to,
+        "removeFromVersionId": removed_from,
+    }
+    detail["responseElements"] = {"arn": _secrets(account).describe_secret(SecretId=WEBHOOK)["ARN"], "name": WEBHOOK}
+    detail["eventID"] = str(uuid.uuid5(uuid.NAMESPACE_URL, f"move/{moved_to}/{removed_from}"))
+    if at is not None:
+        detail["eventTime"] = at
+    return event
+
+
+#: When the operator put the Slack credential in (README "Connect Slack"): before the intruder's calls.
+OPERATOR_AT = "2026-11-13T09:10:00Z"
+GOOD = "https://hooks.slack.com/services/T000/B000/GOOD"
+
+
+def operator_puts(
+    account: Account, enforcer: EnforcerService, *, secret: str = WEBHOOK, value: str = GOOD, at: str = OPERATOR_AT
+) -> str:
+    """An operator (in ``operators``) puts the Slack credential in, as the README says to; the enforcer judges it
+    compliant and keeps its version as the one known good. Returns that version's id."""
+    account.set(f"rules/{RULE}/operators", OPERATOR)
+    token = str(uuid.uuid5(uuid.NAMESPACE_URL, f"operator/{secret}/{at}"))
+    event = _put_value(account, token, secret=secret, value=value, at=at)
+    event["detail"]["userIdentity"] = {
+        "type": "IAMUser",
+        "principalId": "AIDA2KPU3GRUGI7A2PSEC",
+        "arn": OPERATOR,
+        "accountId": HOME_ACCOUNT,
+        "accessKeyId": "AKIAKIEZ4IB7HMEHDSEC",
+        "userName": "secops",
+    }
+    assert enforcer.handle(event)["verdict"] == "compliant"
+    return token
+
+
+def test_an_operators_new_value_is_kept_as_the_version_known_good(account: Account, enforcer: EnforcerService) -> None:
+    version = operator_puts(account, enforcer)
+
+    record = AuditRecorded(account.audit(), account.dynamodb).snapshot(OWN_SECRET, WEBHOOK)
+
+    assert record is not None
+    assert (record.taken_at, record.data["current_version"], record.data["tampered"]) == (
+        "2026-11-13T09:10:00.000+00:00",
+        version,
+        False,
     )
-    return copy.deepcopy(load_event("tamper-slack-secret-value.json"))
 
 
-def test_a_new_webhook_value_is_replaced_by_the_one_before_and_undo_makes_it_current_again(
+def test_a_new_webhook_value_is_replaced_by_the_version_known_good_and_undo_makes_it_current_again(
     account: Account, enforcer: EnforcerService, notifier: RecordingNotifier
 ) -> None:
+    good = operator_puts(account, enforcer)
     event = _put_value(account)
 
     finding = _finding(enforcer.handle(event))
 
     assert finding["outcome"] == "remediated"
-    assert _current_value(account) == PLACEHOLDER
+    assert _current_value(account) == GOOD
+    assert _stages(account)[good] == ["AWSCURRENT"]
     assert "AWSPREVIOUS" in _stages(account)[INTRUDER_TOKEN]
     [alert] = _alerts(notifier)
     assert alert.finding.severity.value == "critical"
@@ -73,6 +149,7 @@ def test_a_new_webhook_value_is_replaced_by_the_one_before_and_undo_makes_it_cur
 def test_a_value_put_back_already_is_left_alone(
     account: Account, enforcer: EnforcerService, notifier: RecordingNotifier
 ) -> None:
+    operator_puts(account, enforcer)
     event = _put_value(account)
     enforcer.handle(event)
 
@@ -83,6 +160,98 @@ def test_a_value_put_back_already_is_left_alone(
     record = account.audit().get(finding["remediation_id"])
     assert record is not None
     assert record.done == []
+    assert _current_value(account) == GOOD
+
+
+def test_without_a_version_known_good_a_new_value_is_alerted_and_left(
+    account: Account, enforcer: EnforcerService, notifier: RecordingNotifier
+) -> None:
+    """The placeholder the stack created was never judged (no operator put a value in while IAM Warden watched):
+    nothing says which version is good, so nothing is guessed."""
+    event = _put_value(account)
+
+    finding = _finding(enforcer.handle(event))
+
+    assert finding["outcome"] != "remediated"
+    [alert] = _alerts(notifier)
+    assert alert.finding.plan == ()
+    assert "IAM Warden has no record of its current version" in alert.finding.needs_context[0]
+    assert _current_value(account) == "https://hooks.slack.com/services/INTRUDER"
+    # Kept as the intruder's: the next change's "before" is never put back.
+    record = AuditRecorded(account.audit(), account.dynamodb).snapshot(OWN_SECRET, WEBHOOK)
+    assert record is not None
+    assert (record.data["current_version"], record.data["tampered"]) == (INTRUDER_TOKEN, True)
+
+
+SECOND_TOKEN = "7a2e0b3f-4c8d-4f69-8e1b-2d3c4e5f6a71"  # noqa: S105 - a version id, no credential
+SECOND_AT = "2026-11-13T09:23:18Z"
+
+
+@pytest.mark.parametrize("order", ["in-order", "reversed"])
+def test_two_intruder_values_judged_late_in_either_order_never_make_the_first_current(
+    account: Account, enforcer: EnforcerService, notifier: RecordingNotifier, order: str
+) -> None:
+    """v1 (the operator's) -> v2 -> v3 (the intruder's), both made before either is judged. The second replaced
+    v2, the intruder's, so it is put back neither to v2 (the old guess: AWSPREVIOUS) nor to v1 (not what it
+    replaced: AWSPREVIOUS says v2); the first is no longer current. Nothing is changed and the failure says why:
+    the intruder's latest value stays, alerted, never the first intruder's."""
+    operator_puts(account, enforcer)
+    first = _put_value(account, value="https://hooks.slack.com/services/INTRUDER-1")
+    second = _put_value(account, SECOND_TOKEN, value="https://hooks.slack.com/services/INTRUDER-2", at=SECOND_AT)
+    events = [first, second] if order == "in-order" else [second, first]
+
+    failures = []
+    for event in events:
+        try:
+            enforcer.handle(event)
+        except EnforcementFailedError as failed:
+            failures.append(str(failed))
+
+    assert _current_value(account) == "https://hooks.slack.com/services/INTRUDER-2"
+    assert _stages(account)[INTRUDER_TOKEN] == ["AWSPREVIOUS"]
+    [failure] = failures
+    assert f"in place of version {INTRUDER_TOKEN} (AWSPREVIOUS)" in failure
+    assert "not judged yet, so nothing was changed" in failure
+    assert len(_alerts(notifier)) == 2
+
+
+def test_two_intruder_changes_each_judged_in_time_both_go_back_to_the_operators(
+    account: Account, enforcer: EnforcerService
+) -> None:
+    """The first is put back (so not kept: the operator's version is current again, and stays the record); the
+    second, made after that, replaced the operator's version and is put back to it too. The second is a stage move
+    (moto's put-secret-value after an update-secret-version-stage leaves two versions labelled AWSCURRENT, which
+    Secrets Manager never does)."""
+    good = operator_puts(account, enforcer)
+    assert _finding(enforcer.handle(_put_value(account)))["outcome"] == "remediated"
+    assert _current_value(account) == GOOD
+    _secrets(account).update_secret_version_stage(
+        SecretId=WEBHOOK, VersionStage="AWSCURRENT", MoveToVersionId=INTRUDER_TOKEN, RemoveFromVersionId=good
+    )
+    second = _moved_event(account, INTRUDER_TOKEN, good, at=SECOND_AT)
+
+    assert _finding(enforcer.handle(second))["outcome"] == "remediated"
+
+    assert _current_value(account) == GOOD
+
+
+def test_awscurrent_moved_to_another_version_goes_back_to_the_one_the_event_names(
+    account: Account, enforcer: EnforcerService
+) -> None:
+    """``UpdateSecretVersionStage`` names the version it took AWSCURRENT from: put back when that is the version
+    IAM Warden knows good (here the operator's; the intruder made the old placeholder current again)."""
+    good = operator_puts(account, enforcer)
+    [placeholder] = [version for version, stages in _stages(account).items() if "AWSPREVIOUS" in stages]
+    _secrets(account).update_secret_version_stage(
+        SecretId=WEBHOOK, VersionStage="AWSCURRENT", MoveToVersionId=placeholder, RemoveFromVersionId=good
+    )
+    event = _moved_event(account, placeholder, good)
+
+    finding = _finding(enforcer.handle(event))
+
+    assert finding["outcome"] == "remediated"
+    assert _current_value(account) == GOOD
+    enforcer.executor.undo(finding["remediation_id"], actor=OPERATOR)
     assert _current_value(account) == PLACEHOLDER
 
 
@@ -185,7 +354,6 @@ def test_a_look_alike_secret_is_not_iamwardens(
 # --- the Slack signing secret: how the interaction endpoint (undo and exception buttons) knows a click is Slack's
 
 SIGNING = "iamwarden/slack/signing"
-SIGNING_PLACEHOLDER = "REPLACE-ME: put the Slack signing secret here (aws secretsmanager put-secret-value)"
 SIGNING_TOKEN = "a2c4e6f8-1b3d-4f5a-8c7e-9d0b2a4c6e81"  # noqa: S105 - the sample's version id, no credential
 
 
@@ -201,12 +369,13 @@ def test_a_new_signing_secret_value_is_replaced_by_the_one_before_and_undo_makes
     account: Account, enforcer: EnforcerService, notifier: RecordingNotifier
 ) -> None:
     """A value the intruder knows would let them sign a forged click (an undo of any remediation)."""
+    operator_puts(account, enforcer, secret=SIGNING, value="the app's signing secret")
     _secrets(account).put_secret_value(SecretId=SIGNING, SecretString="intruder", ClientRequestToken=SIGNING_TOKEN)
 
     finding = _finding(enforcer.handle(copy.deepcopy(load_event("tamper-slack-signing-secret-value.json"))))
 
     assert finding["outcome"] == "remediated"
-    assert _signing_value(account) == SIGNING_PLACEHOLDER
+    assert _signing_value(account) == "the app's signing secret"
     [alert] = _alerts(notifier)
     assert alert.finding.severity.value == "critical"
     assert f"its Slack secret {SIGNING}" in alert.finding.reason

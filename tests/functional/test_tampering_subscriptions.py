@@ -39,8 +39,13 @@ def subscribe(account: Account, **attributes: str) -> str:
     return arn
 
 
-def snapshot_subscriptions(account: Account) -> int:
-    """The heartbeat's refresh of the alert topic's subscriptions (its own taker, its own store)."""
+#: When the heartbeat ran in these tests: before the intruder's call, whose event is the sample's (eventTime
+#: 2026-11-13T09:22:18Z). A restore rests only on a snapshot taken before the change.
+HEARTBEAT_RAN = "2026-11-13T09:20:00.000+00:00"
+
+
+def snapshot_subscriptions(account: Account, *, at: str = HEARTBEAT_RAN) -> int:
+    """The heartbeat's refresh of the alert topic's subscriptions (its own taker, its own store), run ``at``."""
     refresh = SnapshotRefresh(
         AuditRecorded(account.audit(), account.dynamodb),
         account.session.client("cloudtrail", region_name=REGION),
@@ -49,6 +54,7 @@ def snapshot_subscriptions(account: Account) -> int:
         region=REGION,
         sns=_sns(account),
         topic_arn=TOPIC,
+        clock=lambda: at,
     )
     stored, problems = refresh.refresh()
     assert problems == []
@@ -154,6 +160,24 @@ def test_a_subscription_changed_again_since_is_left_to_its_own_event(
     assert record is not None
     assert record.done == []
     assert _attribute(account, subscription, "FilterPolicy") == later
+
+
+def test_a_snapshot_taken_after_the_change_is_not_put_back_it_holds_the_intruders_value(
+    account: Account, enforcer: EnforcerService, notifier: RecordingNotifier
+) -> None:
+    """The heartbeat ran between the intruder's call (09:22:18) and its judgement: its snapshot holds the intruder's
+    filter, so it says nothing of what was there before; alerted saying so, the value left as it is."""
+    subscription = subscribe(account)
+    event = set_attribute(account, subscription, "FilterPolicy", DROP_EVERYTHING)
+    snapshot_subscriptions(account, at="2026-11-13T09:25:00.000+00:00")
+
+    finding = _finding(enforcer.handle(event))
+
+    assert finding["outcome"] != "remediated"
+    [alert] = _alerts(notifier)
+    assert alert.finding.plan == ()
+    assert "snapshot of 2026-11-13T09:25:00.000+00:00 is newer than the change" in alert.finding.needs_context[0]
+    assert _attribute(account, subscription, "FilterPolicy") == DROP_EVERYTHING
 
 
 def test_without_a_snapshot_the_change_is_alerted_saying_what_is_missing(

@@ -11,7 +11,7 @@ import pytest
 from iamwarden.domain.catalog import Mode, Severity
 from iamwarden.domain.declared_content import declared_alert_key_policy
 from iamwarden.domain.findings import Verdict
-from iamwarden.domain.recorded import OWN_ROLE, OWN_SUBSCRIPTION, Snapshot
+from iamwarden.domain.recorded import OWN_ROLE, OWN_SECRET, OWN_SUBSCRIPTION, Snapshot
 from iamwarden.domain.settings import Settings, load_settings
 from iamwarden.guardrails.engine import judge_event
 from tests.conftest import SAMPLE_OWN, load_event
@@ -250,6 +250,31 @@ def test_an_inline_policy_without_a_snapshot_is_alerted_only_saying_so() -> None
         [missing] = finding.needs_context
         assert why in missing
         assert "aws cloudformation detect-stack-drift" in finding.reason
+
+
+def test_an_own_role_snapshot_newer_than_the_change_is_never_put_back_it_may_hold_the_change() -> None:
+    """A heartbeat that ran between the intruder's call and its judgement read the intruder's document: the trust
+    goes back to what the template declares (a fact), a member role's is quarantined, an inline policy is alerted."""
+    newer = _own_role_snapshot()._replace(taken_at="2026-11-25T00:00:00Z")
+    trust = sample("trust-update-unknown-account.json", roleName=ENFORCER_ROLE)  # eventTime 2026-11-22T10:01:49Z
+    [step] = _tampered(judge_recorded(trust, Snapshots(newer))).plan
+    assert "template declares" in step.summary
+    assert step.parameters["restore_to"] != SNAPSHOT_TRUST
+
+    member = in_member_account(sample("trust-update-unknown-account.json", roleName="iamwarden-remediator"))
+    member_arn = f"arn:aws:iam::{MEMBER}:role/iamwarden-remediator"
+    quarantined = _tampered(
+        judge_recorded(member, Snapshots(_own_role_snapshot(member_arn)._replace(taken_at="2026-11-25T00:00:00Z")))
+    )
+    assert [step.action for step in quarantined.plan] == ["quarantine_role"]
+    assert "IAM Warden's snapshot of 2026-11-25T00:00:00Z is newer than the change" in quarantined.reason
+
+    inline = _tampered(judge_recorded(load_event("tamper-enforcer-role-policy.json"), Snapshots(newer)))
+    assert inline.plan == ()
+    assert inline.needs_context == (
+        f"the inline policy enforcer-runtime of IAM Warden's role {ENFORCER_ROLE} before this change (IAM Warden's "
+        "snapshot of 2026-11-25T00:00:00Z is newer than the change of 2026-11-13T09:22:18Z)",
+    )
 
 
 @pytest.mark.parametrize(
@@ -855,6 +880,26 @@ def test_a_declared_role_policy_written_by_cloudformation_unlike_the_snapshot_is
     assert [f for f in without.findings if f.rule_id == RULE] == []
 
 
+def test_a_cloudformation_role_policy_against_a_snapshot_newer_than_it_is_never_put_back() -> None:
+    """Issue 15, second reading: a snapshot read after the change may hold the change itself. Judged here: the
+    comparison only ever alerts (high, alert-only, no plan) or defers to the declared name, so a newer snapshot
+    neither restores anything nor exempts what a missing snapshot would not exempt too (the deploy's own snapshot
+    follows the roles, so requiring an older one would alert on every deploy)."""
+    deny = {"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": "*", "Resource": "*"}]}
+    after = "2026-11-25T00:00:00Z"  # the change: 2026-11-24T10:15:00Z
+    holds_the_change = Snapshot(
+        OWN_ROLE, ENFORCER_ARN, after, {"trust_policy": SNAPSHOT_TRUST, "inline": {"enforcer-runtime": deny}}
+    )
+    equal = judge_recorded(_cloudformation_put_role_policy(deny), Snapshots(holds_the_change))
+    without = judge_recorded(_cloudformation_put_role_policy(deny), Snapshots())
+    assert [f for f in equal.findings if f.rule_id == RULE] == [f for f in without.findings if f.rule_id == RULE] == []
+
+    later_state = Snapshots(_own_role_snapshot()._replace(taken_at=after))
+    finding = _tampered(judge_recorded(_cloudformation_put_role_policy(deny), later_state))
+    assert (finding.severity, finding.plan) == (Severity.HIGH, ())
+    assert finding.needs_context
+
+
 # --- its Slack secrets ----------------------------------------------------------------------------------------
 
 SECRET_ARN = "arn:aws:secretsmanager:us-east-1:111122223333:secret:iamwarden/slack/security-Xq3bZ9"  # noqa: S105
@@ -894,29 +939,186 @@ def test_a_deployed_secrets_full_arn_is_matched_exactly() -> None:
     assert own.own_secret("iamwarden/slack/security", MEMBER, "us-east-1") is None
 
 
-def test_a_new_secret_value_gives_awscurrent_back_and_a_staged_one_is_only_alerted() -> None:
-    [finding] = _tampering(judge(load_event("tamper-slack-secret-value.json")))
-    assert (finding.severity, finding.mode) == (Severity.CRITICAL, Mode.REMEDIATE)
+SECRET = "iamwarden/slack/security"  # noqa: S105 - the secret's name, no credential
+#: The sample's new version (its clientRequestToken and answer's versionId).
+INTRUDER_VERSION = "6f1d9a2e-3b7c-4e58-9d0a-1c2b3d4e5f60"
+
+
+def _secret_record(
+    version: str = "v-good", *, tampered: bool = False, at: str = "2026-11-13T09:00:00.000+00:00"
+) -> Snapshot:
+    """What the enforcer keeps of a judged change to the webhook secret (an operator's, unless ``tampered``)."""
+    data = {"current_version": version, "tampered": tampered, "event_id": "e-before"}
+    return Snapshot(OWN_SECRET, SECRET, at, data)
+
+
+def _moved(version: str = "v-intruder", stage: str = "AWSCURRENT", **parameters: Any) -> dict[str, Any]:
+    """``UpdateSecretVersionStage`` moving ``AWSCURRENT`` to ``version`` (botocore's request shape, camel-cased as
+    CloudTrail records request parameters; the API reference: the version the label is removed from is named)."""
+    event = sample("tamper-slack-secret-value.json", versionStage=stage, moveToVersionId=version, **parameters)
+    event["detail"]["eventName"] = "UpdateSecretVersionStage"
+    del event["detail"]["requestParameters"]["clientRequestToken"]
+    event["detail"]["responseElements"] = {"arn": SECRET_ARN, "name": SECRET}
+    return event
+
+
+def test_a_new_secret_value_gives_awscurrent_back_to_the_version_known_good_and_a_staged_one_is_only_alerted() -> None:
+    judgement = judge_recorded(load_event("tamper-slack-secret-value.json"), Snapshots(_secret_record()))
+    [finding] = _tampering(judgement)
+    assert (finding.severity, finding.mode, finding.needs_context) == (Severity.CRITICAL, Mode.REMEDIATE, ())
     [step] = finding.plan
     assert step.action == "restore_own_secret_version"
     assert step.parameters == {
-        "secret_id": "iamwarden/slack/security",
-        "changed_to": "6f1d9a2e-3b7c-4e58-9d0a-1c2b3d4e5f60",
+        "secret_id": SECRET,
+        "changed_to": INTRUDER_VERSION,
+        "restore_to": "v-good",
+        "source": "current since IAM Warden's record of 2026-11-13T09:00:00.000+00:00",
     }
+    # Kept as the next change's "before" (unless this one is put back): the intruder's version, marked as such.
+    [kept] = judgement.observed
+    assert kept == Snapshot(
+        OWN_SECRET,
+        SECRET,
+        "2026-11-13T09:22:18.000+00:00",
+        {"current_version": INTRUDER_VERSION, "tampered": True, "event_id": "00000000-0000-0000-0000-00003ae66c1"},
+    )
 
     staged = sample("tamper-slack-secret-value.json", versionStages=["NEXT"])
-    [finding] = _tampering(judge(staged))
+    [finding] = _tampering(judge_recorded(staged, Snapshots(_secret_record())))
     assert (finding.severity, finding.plan) == (Severity.HIGH, ())
 
-    moved = sample("tamper-slack-secret-value.json", versionStage="AWSCURRENT", moveToVersionId="v-intruder")
-    moved["detail"]["eventName"] = "UpdateSecretVersionStage"
-    [finding] = _tampering(judge(moved))
-    assert finding.plan[0].parameters["changed_to"] == "v-intruder"
-
-    other_label = sample("tamper-slack-secret-value.json", versionStage="AWSPENDING", moveToVersionId="v-intruder")
-    other_label["detail"]["eventName"] = "UpdateSecretVersionStage"
-    [finding] = _tampering(judge(other_label))
+    other_label = _moved(stage="AWSPENDING", removeFromVersionId="v-good")
+    [finding] = _tampering(judge_recorded(other_label, Snapshots(_secret_record())))
     assert (finding.severity, finding.plan) == (Severity.HIGH, ())
+
+
+def test_a_moved_awscurrent_goes_back_to_the_version_the_event_names_only_when_known_good() -> None:
+    [finding] = _tampering(judge_recorded(_moved(removeFromVersionId="v-good"), Snapshots(_secret_record())))
+    assert (finding.plan[0].parameters["changed_to"], finding.plan[0].parameters["restore_to"]) == (
+        "v-intruder",
+        "v-good",
+    )
+
+    [unnamed] = _tampering(judge_recorded(_moved(), Snapshots(_secret_record())))
+    assert unnamed.plan == ()
+    assert unnamed.needs_context == (
+        f"which version of {SECRET} the change took AWSCURRENT from (the event names no removeFromVersionId)",
+    )
+
+    [other] = _tampering(judge_recorded(_moved(removeFromVersionId="v-unknown"), Snapshots(_secret_record())))
+    assert other.plan == ()
+    assert other.needs_context == (
+        f"version v-unknown of {SECRET} (the one the change took AWSCURRENT from) known good "
+        "(IAM Warden's record of 2026-11-13T09:00:00.000+00:00 knows version v-good current, not v-unknown)",
+    )
+
+
+@pytest.mark.parametrize(
+    ("recorded", "unknown"),
+    [
+        (None, "offline there is no audit table to read IAM Warden's record of it from"),
+        (
+            Snapshots(),
+            "IAM Warden has no record of its current version: it keeps one of each change an operator or the stack "
+            "makes",
+        ),
+        (
+            Snapshots(_secret_record(at="2026-11-13T09:25:00.000+00:00")),
+            "IAM Warden's record of 2026-11-13T09:25:00.000+00:00 is newer than the change of 2026-11-13T09:22:18Z, "
+            "so it may be the change itself",
+        ),
+        (
+            Snapshots(_secret_record(at="2026-11-13T09:22:18.000+00:00")),
+            "IAM Warden's record of 2026-11-13T09:22:18.000+00:00 is newer than the change of 2026-11-13T09:22:18Z, "
+            "so it may be the change itself",
+        ),
+        (
+            Snapshots(_secret_record("v-first-intruder", tampered=True)),
+            "version v-first-intruder, current before it, was made current by a change judged as tampering, "
+            "e-before: never a version to put back",
+        ),
+        (
+            Snapshots(_secret_record(INTRUDER_VERSION)),
+            "IAM Warden's record of 2026-11-13T09:00:00.000+00:00 names no other version",
+        ),
+    ],
+    ids=["offline", "no-record", "newer-record", "same-second-record", "tampered-record", "record-of-the-change"],
+)
+def test_a_new_secret_value_without_a_version_known_good_before_it_is_alert_only(
+    recorded: Snapshots | None, unknown: str
+) -> None:
+    [finding] = _tampering(judge_recorded(load_event("tamper-slack-secret-value.json"), recorded))
+    assert finding.plan == ()
+    assert finding.needs_context == (f"the version of {SECRET} current before it, known good ({unknown})",)
+    assert f"it cannot be put back without the version of {SECRET} current before it, known good" in finding.reason
+
+
+def test_an_operators_or_the_stacks_new_value_is_kept_as_a_version_known_good() -> None:
+    operator = judge_event(
+        load_event("tamper-slack-secret-value.json"),
+        load_settings({"rules": {RULE: {"operators": ["arn:aws:iam::111122223333:role/developer"]}}})._replace(
+            own=SAMPLE_OWN
+        ),
+        recorded=Snapshots(),
+    )
+    assert operator.verdict is Verdict.COMPLIANT
+    [kept] = operator.observed
+    assert (kept.kind, kept.resource_arn, kept.data["current_version"], kept.data["tampered"]) == (
+        OWN_SECRET,
+        SECRET,
+        INTRUDER_VERSION,
+        False,
+    )
+    stack = judge_recorded(by_cloudformation(load_event("tamper-slack-secret-value.json")), Snapshots())
+    assert _tampering(stack) == []
+    assert [snapshot.data["tampered"] for snapshot in stack.observed] == [False]
+    # Offline nothing is kept (no audit table), and a change that makes nothing current keeps nothing.
+    assert judge(load_event("tamper-slack-secret-value.json")).observed == ()
+    staged = sample("tamper-slack-secret-value.json", versionStages=["NEXT"])
+    assert judge_recorded(staged, Snapshots()).observed == ()
+
+
+class _KeptRecords(Snapshots):
+    """The audit table's snapshots as the enforcer keeps them: a record is replaced only by a later one."""
+
+    def keep(self, snapshot: Snapshot) -> None:
+        held = self.snapshot(snapshot.kind, snapshot.resource_arn)
+        if held is None or held.taken_before(snapshot.taken_at):
+            self._snapshots[(snapshot.kind, snapshot.resource_arn)] = snapshot
+
+
+def _put_value(version: str, at: str) -> dict[str, Any]:
+    event = sample("tamper-slack-secret-value.json", clientRequestToken=version)
+    event["detail"]["eventTime"] = at
+    event["detail"]["eventID"] = f"e-{version}"
+    event["detail"]["responseElements"]["versionId"] = version
+    return event
+
+
+@pytest.mark.parametrize("order", ["in-order", "reversed"])
+@pytest.mark.parametrize("first_put_back", [True, False], ids=["first-put-back", "first-left"])
+def test_two_intruder_versions_in_a_row_never_restore_the_first_intruders_version(
+    order: str, first_put_back: bool
+) -> None:
+    """v1 (an operator's) -> v2 -> v3 (the intruder's, both made before either is judged): whatever the order they
+    are judged in, and whether the first judged is put back (then not kept) or left (alert mode: kept), a restore
+    targets only v1, never v2; the restore then acts only if v1 is what the change replaced (AWSPREVIOUS, checked
+    at apply: the functional test)."""
+    records = _KeptRecords(_secret_record("v1"))
+    events = [_put_value("v2", "2026-11-13T09:22:18Z"), _put_value("v3", "2026-11-13T09:23:18Z")]
+    if order == "reversed":
+        events.reverse()
+    targets: list[str] = []
+    for index, event in enumerate(events):
+        judgement = judge_recorded(event, records)
+        [finding] = _tampering(judgement)
+        targets.extend(step.parameters["restore_to"] for step in finding.plan)
+        if not (index == 0 and first_put_back):
+            for snapshot in judgement.observed:
+                records.keep(snapshot)
+    assert "v2" not in targets
+    assert set(targets) <= {"v1"}
+    assert targets  # the first one judged restores v1 (taken before both); the second is v1 or alert-only
 
 
 def test_a_new_value_without_a_version_id_is_alerted_saying_what_is_missing() -> None:
@@ -974,6 +1176,25 @@ def test_a_subscription_attribute_the_snapshot_held_is_put_back_and_one_it_lacks
     assert "holds none" in finding.needs_context[0]
 
 
+def test_a_subscription_snapshot_newer_than_the_change_is_not_put_back_it_may_hold_the_change() -> None:
+    """A heartbeat that ran between the change and its judgement (or a redelivered event) read the intruder's value:
+    putting it "back" would rest on a guess, so the finding is alert-only and says which snapshot is too new."""
+    event = load_event("tamper-subscription-filter-policy.json")  # eventTime 2026-11-13T09:22:18Z
+    newer = _subscription_snapshot(FilterPolicy='{"severity":["none"]}')._replace(taken_at="2026-11-13T09:25:00.000Z")
+    [finding] = _tampering(judge_recorded(event, Snapshots(newer)))
+    assert finding.plan == ()
+    assert finding.needs_context == (
+        "its FilterPolicy before this change (IAM Warden's snapshot of 2026-11-13T09:25:00.000Z is newer than the "
+        "change of 2026-11-13T09:22:18Z, so it may already hold the change)",
+    )
+    same_second = newer._replace(taken_at="2026-11-13T09:22:18.000Z")  # not before: it may hold the change too
+    [finding] = _tampering(judge_recorded(event, Snapshots(same_second)))
+    assert finding.plan == ()
+    older = newer._replace(taken_at="2026-11-13T09:22:17.999Z")
+    [finding] = _tampering(judge_recorded(event, Snapshots(older)))
+    assert [step.action for step in finding.plan] == ["restore_own_subscription_attribute"]
+
+
 def test_without_a_snapshot_a_subscription_change_is_alerted_saying_what_is_missing() -> None:
     [finding] = _tampering(judge_recorded(load_event("tamper-subscription-filter-policy.json"), Snapshots()))
     assert finding.plan == ()
@@ -985,8 +1206,9 @@ def test_without_a_snapshot_a_subscription_change_is_alerted_saying_what_is_miss
 def test_update_secret_with_a_new_value_gives_awscurrent_back_and_without_one_is_alerted() -> None:
     event = sample("tamper-slack-secret-value.json", kmsKeyId="arn:aws:kms:us-east-1:999988887777:key/k")
     event["detail"]["eventName"] = "UpdateSecret"
-    [finding] = _tampering(judge(event))
+    [finding] = _tampering(judge_recorded(event, Snapshots(_secret_record())))
     assert finding.plan[0].parameters["changed_to"] == "6f1d9a2e-3b7c-4e58-9d0a-1c2b3d4e5f60"
+    assert finding.plan[0].parameters["restore_to"] == "v-good"
 
     event["detail"]["responseElements"] = {"arn": SECRET_ARN, "name": "iamwarden/slack/security"}
     [finding] = _tampering(judge(event))

@@ -33,6 +33,12 @@ OWN_SUBSCRIPTION = "own-subscription"
 SUBSCRIPTION_ATTRIBUTES = ("FilterPolicy", "FilterPolicyScope", "RawMessageDelivery", "DeliveryPolicy", "RedrivePolicy")
 IDENTITY_PROVIDER = "identity-provider"
 ROLE_TRUST = "role-trust-policy"
+#: The version of one of IAM Warden's Slack secrets that a change the enforcer judged made ``AWSCURRENT``
+#: (``{"current_version": id, "tampered": bool, "event_id": id}``): an operator's (or the stack's) change is a version
+#: known good; a change judged as tampering marks its version as the intruder's. Kept by the enforcer only (never read
+#: live: a read cannot tell whose version it sees), it is the next change's "before": ``PutSecretValue`` does not say
+#: which version it replaced.
+OWN_SECRET = "own-secret"  # noqa: S105 - a snapshot kind, no credential
 #: A customer-managed policy's default version and the versions it had (``{"default_version": "v1", "versions":
 #: ["v1", "v2"]}``), as the enforcer read it judging a version event: IAM keeps no record of which version was the
 #: default before a new one, so staging an escalation as a non-default version first would otherwise leave it unknown.
@@ -66,9 +72,9 @@ class PastRemediation(NamedTuple):
 class Snapshot(NamedTuple):
     """The last known good configuration of one resource, read by IAM Warden itself."""
 
-    kind: (
-        str  # TRAIL, BOUNDARY, OWN_ROLE, OWN_POLICY, OWN_SUBSCRIPTION, IDENTITY_PROVIDER, ROLE_TRUST or POLICY_DEFAULT
-    )
+    #: TRAIL, BOUNDARY, OWN_ROLE, OWN_POLICY, OWN_SUBSCRIPTION, OWN_SECRET, IDENTITY_PROVIDER, ROLE_TRUST or
+    #: POLICY_DEFAULT.
+    kind: str
     resource_arn: str
     taken_at: str
     data: Mapping[str, Any]

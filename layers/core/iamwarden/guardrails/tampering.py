@@ -35,8 +35,9 @@ own deployment: no other stack can hold these exact names while this one does. J
 * its queues and tables, changed or deleted: alerted;
 * its Slack secrets (webhook, bot token, signing secret; exact ARN or name), changed by anyone not in
   ``operators``: a deleted secret restored (``restore_own_secret``), a new current version replaced by the one before
-  (``restore_own_secret_version``), a resource policy put on one deleted (``remove_own_secret_policy``); another
-  key or a rotation alerted with the way back;
+  when IAM Warden knows that one good (``restore_own_secret_version``, from the ``OWN_SECRET`` record the enforcer
+  keeps of each judged change: ``_secret_version_target``), a resource policy put on one deleted
+  (``remove_own_secret_policy``); another key or a rotation alerted with the way back;
 * its SSM settings, changed by anyone not in ``operators``: alerted, and with ``settings_guard: restore``
   the previous value is put back from the parameter's history (``restore_setting``);
 * its stack itself (``UpdateStack``, change sets, stack policy, ``DeleteStack``, termination protection off) by
@@ -68,9 +69,11 @@ from iamwarden.domain.own import CENTRAL_BUS_STATEMENT_ID, names_match
 from iamwarden.domain.recorded import (
     OWN_POLICY,
     OWN_ROLE,
+    OWN_SECRET,
     OWN_SUBSCRIPTION,
     SUBSCRIPTION_ATTRIBUTES,
     PastRemediation,
+    Snapshot,
     in_force,
     observed_at,
 )
@@ -272,6 +275,8 @@ class Target(NamedTuple):
     done: str | None = None
     #: Why the change is fine after all (it puts back what the stack deployed): compliant, no finding.
     fine: str | None = None
+    #: The version of an own Slack secret the change made ``AWSCURRENT``: kept as the next change's "before".
+    made_current: str | None = None
 
 
 class TamperingRule:
@@ -282,13 +287,28 @@ class TamperingRule:
 
     def evaluate(self, context: RuleContext) -> Evaluation:
         change = context.change
-        own = context.settings.own
         target = self._target(context)
         if target is None:
             evaluation = Evaluation()
             if change.event_source != IAM:  # IAM events are judged by other rules too: they say what they found
                 evaluation.compliant.append(f"{change.event_name} does not touch IAM Warden's own resources")
             return evaluation
+        evaluation = self._judged(context, target)
+        if target.made_current is not None and context.recorded is not None:
+            # The next change's "before" (``_secret_version_target``): PutSecretValue never says which version it
+            # replaced. Not kept after a restore (the service's rule): the version before is current again.
+            data = {
+                "current_version": target.made_current,
+                "tampered": bool(evaluation.findings),
+                "event_id": change.event_id,
+            }
+            evaluation.observed.append(Snapshot(OWN_SECRET, target.arn, observed_at(change.time), data))
+        return evaluation
+
+    def _judged(self, context: RuleContext, target: Target) -> Evaluation:
+        """The verdict on a change to ``target``: the stack's or an operator's (compliant), else tampering."""
+        change = context.change
+        own = context.settings.own
         what, arn, plan, needs = target.what, target.arn, target.plan, target.needs
         evaluation = Evaluation(resource_arn=arn)
         stack_change = ""
@@ -1056,9 +1076,24 @@ def _own_secret_target(context: RuleContext) -> Target | None:
 
 
 def _secret_version_target(context: RuleContext, secret: str, what: str) -> Target:
-    """A new ``AWSCURRENT`` version of an own secret: the label goes back to the version it was taken from."""
+    """A new ``AWSCURRENT`` version of an own secret: the label goes back to the version the change took it from, and
+    only when IAM Warden knows that version good.
+
+    Why this way: with two changes in a row (v1 good, v2 and v3 the intruder's) the version labelled
+    ``AWSPREVIOUS`` when a restore runs may be the intruder's first one, so it is no restore target by itself. What
+    is known: ``UpdateSecretVersionStage`` names the version it took ``AWSCURRENT`` from (``removeFromVersionId``);
+    ``PutSecretValue`` and ``UpdateSecret`` name none, but Secrets Manager labels it ``AWSPREVIOUS``. And the enforcer
+    keeps, per judged change, the version it made current and whether it was tampering (``OWN_SECRET``): a record
+    taken before this change, of an operator's or the stack's change, says which version was current and that it is
+    good. The restore target is that version, when the change took ``AWSCURRENT`` from it (the event's
+    ``removeFromVersionId``; for a new value, ``AWSPREVIOUS`` as the restore finds it, checked then). A version a
+    change judged as tampering made current is never a target, and neither is one IAM Warden has no record of, or
+    a record newer than the change (it may be the change itself): alert-only, saying what is unknown. A heartbeat
+    read is not used: it cannot tell whose version it sees, and the deploy's is the stack's placeholder.
+    """
     change = context.change
     parameters = change.request_parameters
+    replaced: str | None = None
     if change.event_name == "UpdateSecretVersionStage":
         stage, changed_to = _text(parameters, "versionStage"), _text(parameters, "moveToVersionId")
         if stage != CURRENT:
@@ -1069,6 +1104,12 @@ def _secret_version_target(context: RuleContext, secret: str, what: str) -> Targ
                 severity=Severity.HIGH,
                 done=f"the label {stage} moved, not {CURRENT}: IAM Warden still reads the same version",
             )
+        replaced = _text(parameters, "removeFromVersionId")
+        if replaced is None:
+            needs = (
+                f"which version of {secret} the change took {CURRENT} from (the event names no removeFromVersionId)",
+            )
+            return Target(what, secret, [], needs, made_current=changed_to)
     else:
         stages = parameters.get("versionStages")
         if isinstance(stages, list) and CURRENT not in stages:
@@ -1087,14 +1128,57 @@ def _secret_version_target(context: RuleContext, secret: str, what: str) -> Targ
     if changed_to is None:
         needs = (f"which version of {secret} the change made {CURRENT} (the event names none)",)
         return Target(what, secret, [], needs)
+    restore_to, source, unknown = _good_version_before(context, secret, changed_to, replaced)
+    if restore_to is None:
+        return Target(what, secret, [], (unknown,), made_current=changed_to)
     step = RemediationStep(
         RestoreOwnSecretVersion.action,
         secret,
-        {"secret_id": secret, "changed_to": changed_to},
-        f"make the version {changed_to} replaced the current one of IAM Warden's Slack secret {secret} again "
-        f"(move {CURRENT} back to the version labelled AWSPREVIOUS)",
+        {"secret_id": secret, "changed_to": changed_to, "restore_to": restore_to, "source": source},
+        f"make version {restore_to} of IAM Warden's Slack secret {secret} {CURRENT} again, the version the change "
+        f"took it from (known good: {source}), instead of {changed_to}",
     )
-    return Target(what, secret, [step])
+    return Target(what, secret, [step], made_current=changed_to)
+
+
+def _good_version_before(
+    context: RuleContext, secret: str, changed_to: str, replaced: str | None
+) -> tuple[str | None, str, str]:
+    """The version of ``secret`` current before the change, known good: (version, its source, "") or (None, "",
+    what is unknown). ``replaced``: the version the event says it took ``AWSCURRENT`` from, if it says."""
+    change = context.change
+    record = context.recorded.snapshot(OWN_SECRET, secret) if context.recorded is not None else None
+    version = record.data.get("current_version") if record is not None else None
+    why: str | None = None
+    if context.recorded is None:
+        why = "offline there is no audit table to read IAM Warden's record of it from"
+    elif record is None:
+        why = (
+            "IAM Warden has no record of its current version: it keeps one of each change an operator or the stack "
+            "makes"
+        )
+    elif not record.taken_before(change.time):
+        why = (
+            f"IAM Warden's record of {record.taken_at} is newer than the change of {change.time}, so it may be the "
+            "change itself"
+        )
+    elif not isinstance(version, str) or version == changed_to:
+        why = f"IAM Warden's record of {record.taken_at} names no other version"
+    elif record.data.get("tampered") is not False:
+        why = (
+            f"version {version}, current before it, was made current by a change judged as tampering, "
+            f"{record.data.get('event_id')}: never a version to put back"
+        )
+    elif replaced is not None and replaced != version:
+        why = f"IAM Warden's record of {record.taken_at} knows version {version} current, not {replaced}"
+    if why is not None or record is None or not isinstance(version, str):
+        unknown = (
+            f"version {replaced} of {secret} (the one the change took {CURRENT} from) known good"
+            if replaced
+            else f"the version of {secret} current before it, known good"
+        )
+        return None, "", f"{unknown} ({why})"
+    return version, f"current since IAM Warden's record of {record.taken_at}", ""
 
 
 #: What an attribute is when a subscription has none set: the filter policy is removed with ``{}`` (the SNS
@@ -1109,7 +1193,9 @@ def _subscription_target(context: RuleContext, arn: str, what: str) -> Target:
 
     From the ``OWN_SUBSCRIPTION`` snapshot: its value, or, when the snapshot had none (no filter policy, SNS's
     default scope or delivery), the filter policy removed and the default put back. A delivery or redrive policy
-    the snapshot did not hold, or no snapshot at all, is alerted saying what is missing.
+    the snapshot did not hold, no snapshot at all, or one taken after the change (a heartbeat that ran between the
+    change and its judgement, a redelivered event: it may hold the intruder's value) is alerted saying what is
+    missing.
     """
     parameters = context.change.request_parameters
     attribute = _text(parameters, "attributeName")
@@ -1124,6 +1210,12 @@ def _subscription_target(context: RuleContext, arn: str, what: str) -> Target:
             else "offline there is no audit table to read IAM Warden's snapshots from"
         )
         return Target(f"{what} ({attribute})", arn, [], (f"its {attribute} before this change ({where})",))
+    if not snapshot.taken_before(context.change.time):  # read after the change: it may hold the change itself
+        needs = (
+            f"its {attribute} before this change (IAM Warden's snapshot of {snapshot.taken_at} is newer than the "
+            f"change of {context.change.time}, so it may already hold the change)",
+        )
+        return Target(f"{what} ({attribute})", arn, [], needs)
     restore_to = held.get(attribute, _SUBSCRIPTION_DEFAULTS.get(attribute))
     if not isinstance(restore_to, str):
         needs = (f"its {attribute} before this change (IAM Warden's snapshot of {snapshot.taken_at} holds none)",)
@@ -1168,7 +1260,12 @@ def _same_attribute(attribute: str, left: Any, right: Any) -> bool:
 
 
 def _restore_role_document(context: RuleContext, role: str, arn: str) -> tuple[RemediationStep | None, tuple[str, ...]]:
-    """The step putting back the trust or inline policy an own-role event changed, or what the restore lacks."""
+    """The step putting back the trust or inline policy an own-role event changed, or what the restore lacks.
+
+    Only from a snapshot taken before the change: one read after it (a heartbeat that ran before the event was
+    judged, a redelivered event) may hold the intruder's document, so it counts as none (a trust policy then goes
+    back to what the template declares, where it declares one).
+    """
     change = context.change
     snapshot = context.recorded.snapshot(OWN_ROLE, arn) if context.recorded is not None else None
     where = (
@@ -1176,6 +1273,10 @@ def _restore_role_document(context: RuleContext, role: str, arn: str) -> tuple[R
         if context.recorded is not None
         else "offline there is no audit table to read IAM Warden's snapshots from"
     )
+    if snapshot is not None and not snapshot.taken_before(change.time):
+        # Read after the change: it may hold the change itself (or an intruder's change before it was judged).
+        where = f"IAM Warden's snapshot of {snapshot.taken_at} is newer than the change of {change.time}"
+        snapshot = None
     if change.event_name == "UpdateAssumeRolePolicy":
         what = f"the trust policy of IAM Warden's role {role}"
         declared = context.settings.own.declared_trust_policy(role, change.account)
@@ -2484,11 +2585,13 @@ def _stages(aws: AccountClients, secret: str) -> dict[str, Any]:
 
 
 class RestoreOwnSecretVersion:
-    """Give ``AWSCURRENT`` of an IAM Warden secret back to the version a change took it from. Undoable.
+    """Give ``AWSCURRENT`` of an IAM Warden secret back to the version a change took it from, known good. Undoable.
 
-    Acts only while the changed-to version is still current (a later change is judged by its own event). Secrets
-    Manager moves ``AWSPREVIOUS`` to the version ``AWSCURRENT`` leaves, so undo moving the label forward again
-    leaves both labels as the change left them.
+    Acts only while the state is what the plan rests on: the changed-to version still current (a later change is
+    judged by its own event), and the known-good version labelled ``AWSPREVIOUS``, which Secrets Manager moves to
+    the version ``AWSCURRENT`` leaves: so it is the version this change replaced, not an older one (a change in
+    between that IAM Warden has not judged yet). Otherwise nothing is changed and the failure says why. Undo
+    moves the label forward again, leaving both labels as the change left them.
     """
 
     permissions: ClassVar[Permissions] = ("secretsmanager:DescribeSecret", "secretsmanager:UpdateSecretVersionStage")
@@ -2500,16 +2603,24 @@ class RestoreOwnSecretVersion:
         return _stages(aws, step.parameters["secret_id"])
 
     def apply(self, run: StepRun, step: RemediationStep, before: Mapping[str, Any], done: list[str]) -> None:
-        changed_to = step.parameters["changed_to"]
+        changed_to, restore_to = step.parameters["changed_to"], step.parameters["restore_to"]
         if not before["exists"] or before["current"] != changed_to:
             return  # gone (alerted), put back already, or changed again since (judged by its own event)
-        previous, secret = before["previous"], step.parameters["secret_id"]
-        if previous is None:
-            raise RemediationError(f"the secret {secret} has no AWSPREVIOUS version to make {CURRENT} again")
+        secret, previous = step.parameters["secret_id"], before["previous"]
+        if previous != restore_to:
+            raise RemediationError(
+                f"the change made version {changed_to} of {secret} {CURRENT} in place of version {previous} "
+                f"(AWSPREVIOUS), not {restore_to}, the one IAM Warden knows good ({step.parameters['source']}): a "
+                "change in between is not judged yet, so nothing was changed; make the good version current by hand "
+                f"(aws secretsmanager update-secret-version-stage --secret-id {secret} --version-stage {CURRENT} "
+                f"--move-to-version-id <the good version> --remove-from-version-id {changed_to})"
+            )
         run.aws.client("secretsmanager").update_secret_version_stage(
-            SecretId=secret, VersionStage=CURRENT, MoveToVersionId=previous, RemoveFromVersionId=changed_to
+            SecretId=secret, VersionStage=CURRENT, MoveToVersionId=restore_to, RemoveFromVersionId=changed_to
         )
-        done.append(f"made version {previous} of IAM Warden's Slack secret {secret} {CURRENT} again (not {changed_to})")
+        done.append(
+            f"made version {restore_to} of IAM Warden's Slack secret {secret} {CURRENT} again (not {changed_to})"
+        )
 
     def undo(self, aws: AccountClients, step: RemediationStep, before: Mapping[str, Any]) -> list[str]:
         changed_to = step.parameters["changed_to"]
