@@ -848,6 +848,97 @@ def test_without_a_snapshot_an_overwritten_inline_policy_is_alerted_and_left(
     assert "inline policy enforcer-runtime of IAM Warden's role" in missing
 
 
+INTRUDER_TRUST_2 = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::444455556666:root"}, "Action": "sts:AssumeRole"}
+    ],
+}
+
+
+def _heartbeat_reads_own_roles(account: Account, at: str) -> None:
+    """What the heartbeat's refresh stores when it runs at ``at`` (every 5 minutes, or whenever anyone invokes it)."""
+    taken = take_own_role_snapshots(account.iam, [ENFORCER_ROLE], HOME_ACCOUNT, at)
+    AuditRecorded(account.audit(), account.dynamodb).put_all(taken)
+
+
+def test_a_rewritten_trust_read_by_the_heartbeat_after_the_change_is_still_put_back_as_declared(
+    account: Account, enforcer: EnforcerService
+) -> None:
+    """Audit s7 gap 1, P1: the heartbeat read the intruder's trust after the change (10:01:49) and before its
+    judgement; the template's document is put back, never that read."""
+    _enforcer_role(account, snapshot=True)
+    account.iam.update_assume_role_policy(RoleName=ENFORCER_ROLE, PolicyDocument=json.dumps(INTRUDER_TRUST))
+    _heartbeat_reads_own_roles(account, "2026-11-22T10:02:30Z")
+
+    finding = _finding(enforcer.handle(_trust_event()))
+
+    assert finding["outcome"] == "remediated"
+    assert finding["done"] == [
+        f"put back the trust policy of IAM Warden's role {ENFORCER_ROLE} from the document its template declares"
+    ]
+    assert _trust(account) == LAMBDA_TRUST
+
+
+def test_two_trust_rewrites_around_a_heartbeat_end_with_the_declared_trust_never_the_first_intruders(
+    account: Account, enforcer: EnforcerService
+) -> None:
+    """Audit s7 gap 1, P2: T1, a heartbeat read of T1, T2. T1's event finds T2 live (changed again since: nothing
+    done); T2's puts the declared trust back, not the snapshot of T1."""
+    _enforcer_role(account, snapshot=True)
+    account.iam.update_assume_role_policy(RoleName=ENFORCER_ROLE, PolicyDocument=json.dumps(INTRUDER_TRUST))
+    _heartbeat_reads_own_roles(account, "2026-11-22T10:01:55Z")
+    account.iam.update_assume_role_policy(RoleName=ENFORCER_ROLE, PolicyDocument=json.dumps(INTRUDER_TRUST_2))
+    second = _trust_event()
+    second["detail"].update(eventID="t2", eventTime="2026-11-22T10:02:10Z")
+    second["detail"]["requestParameters"]["policyDocument"] = json.dumps(INTRUDER_TRUST_2)
+
+    first = _finding(enforcer.handle(_trust_event()))
+    assert first["done"] == []
+    assert _trust(account) == INTRUDER_TRUST_2, "changed again since: left to its own event"
+    then = _finding(enforcer.handle(second))
+
+    assert then["outcome"] == "remediated"
+    assert _trust(account) == LAMBDA_TRUST
+
+
+def test_an_inline_policy_read_by_the_heartbeat_after_the_change_is_alerted_and_left(
+    account: Account, enforcer: EnforcerService, notifier: RecordingNotifier
+) -> None:
+    """The heartbeat read the intruder's inline policy after the change (09:22:18): that read is no "before"."""
+    _enforcer_role(account, snapshot=True)
+    account.iam.put_role_policy(
+        RoleName=ENFORCER_ROLE, PolicyName="enforcer-runtime", PolicyDocument=json.dumps(DENY_ALL)
+    )
+    _heartbeat_reads_own_roles(account, "2026-11-13T09:25:00Z")
+
+    finding = _finding(enforcer.handle(load_event("tamper-enforcer-role-policy.json")))
+
+    assert finding["outcome"] == "alerted"
+    assert _inline(account, "enforcer-runtime") == DENY_ALL
+    [alert] = _alerts(notifier)
+    [missing] = alert.finding.needs_context
+    assert "taken at 2026-11-13T09:25:00Z, not before the change at 2026-11-13T09:22:18Z" in missing
+
+
+def test_an_inline_policy_changed_again_since_the_event_is_left_to_its_own_event(
+    account: Account, enforcer: EnforcerService
+) -> None:
+    """A redeploy (or any later write) between the change and its judgement is never overwritten by the snapshot
+    (audit s7 gap 15): the step acts only while the event's document is still live."""
+    _enforcer_role(account, snapshot=True)
+    later = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sqs:*", "Resource": "*"}]}
+    account.iam.put_role_policy(RoleName=ENFORCER_ROLE, PolicyName="enforcer-runtime", PolicyDocument=json.dumps(later))
+
+    finding = _finding(enforcer.handle(load_event("tamper-enforcer-role-policy.json")))
+
+    assert finding["outcome"] == "remediated"
+    assert finding["done"] == []
+    assert _inline(account, "enforcer-runtime") == later
+    assert enforcer.executor.undo(finding["remediation_id"], actor=OPERATOR).status == AuditStatus.UNDO
+    assert _inline(account, "enforcer-runtime") == later, "undo of nothing done changes nothing"
+
+
 @pytest.mark.parametrize("role", ["iamwarden-enforcer-eu-west-1", "iamwarden-enforcer"])
 def test_a_look_alike_roles_trust_policy_is_judged_as_an_ordinary_role(
     account: Account, enforcer: EnforcerService, role: str

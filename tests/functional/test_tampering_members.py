@@ -80,7 +80,9 @@ def _member_stack(iam: Any, path: str = "/") -> None:
         iam.put_role_policy(RoleName=role, PolicyName="enforcer-judging-context", PolicyDocument=json.dumps(CONTEXT))
 
 
-def _heartbeat_snapshots(account: Account, *members: str) -> tuple[int, list[str]]:
+def _heartbeat_snapshots(
+    account: Account, *members: str, at: str = "2026-11-01T00:00:00.000+00:00"
+) -> tuple[int, list[str]]:
     """One heartbeat refresh of ``members``, through their snapshot role, with the template's member role names."""
     factory = ClientFactory(HOME_ACCOUNT, "iamwarden-snapshot-reader", session=account.session)
     names = tuple(item.split("=", 1)[1] for item in os.environ["IAMWARDEN_MEMBER_ROLE_NAMES"].split(","))
@@ -91,7 +93,8 @@ def _heartbeat_snapshots(account: Account, *members: str) -> tuple[int, list[str
         home_account=HOME_ACCOUNT,
         region=REGION,
         own_roles=names,
-        clock=lambda: "2026-12-04T20:00:00.000+00:00",
+        # Before the sample events by default: a snapshot taken after a change may hold it, so it is no "before".
+        clock=lambda: at,
     )
     return refresh.refresh()
 
@@ -149,7 +152,7 @@ def test_a_member_roles_trust_rewritten_is_put_back_through_the_member_role_and_
     [record] = [r for r in account.audit().history(f"arn:aws:iam::{MEMBER}:role/{REMEDIATOR}") if r.rule == RULE]
     assert record.account == MEMBER
     assert {call["account"] for call in record.calls} == {MEMBER}, "acted in the member account only"
-    assert "IAM Warden's snapshot of 2026-12-04T20:00:00.000+00:00" in record.plan[0]["summary"]
+    assert "IAM Warden's snapshot of 2026-11-01T00:00:00.000+00:00" in record.plan[0]["summary"]
     undo = enforcer.executor.undo(finding["remediation_id"], actor=OPERATOR)
     assert undo.status == AuditStatus.UNDO
     assert _trust(iam) == INTRUDER_TRUST
@@ -201,6 +204,26 @@ def test_without_a_snapshot_a_member_roles_rewritten_trust_is_quarantined_and_un
     assert "no snapshot" in alerted.reason
     enforcer.executor.undo(finding["remediation_id"], actor=OPERATOR)
     assert "iamwarden-quarantine" not in iam.list_role_policies(RoleName=REMEDIATOR)["PolicyNames"]
+
+
+def test_a_member_snapshot_taken_after_the_trust_rewrite_is_never_put_back_the_role_is_quarantined(
+    account: Account, enforcer: EnforcerService, notifier: RecordingNotifier
+) -> None:
+    """Audit s7 gap 1: the heartbeat read the intruder's trust after the change (10:01:49) and before its judgement.
+    The member role has no declared trust in code, so nothing good is known: quarantined, never "restored"."""
+    iam = _session(account, MEMBER).client("iam")
+    _member_stack(iam)
+    iam.update_assume_role_policy(RoleName=REMEDIATOR, PolicyDocument=json.dumps(INTRUDER_TRUST))
+    _heartbeat_snapshots(account, MEMBER, at="2026-11-22T10:02:30.000+00:00")
+
+    finding = _finding(enforcer.handle(_trust_event(MEMBER)))
+
+    assert finding["outcome"] == "remediated"
+    assert _trust(iam) == INTRUDER_TRUST
+    assert "iamwarden-quarantine" in iam.list_role_policies(RoleName=REMEDIATOR)["PolicyNames"]
+    [alerted] = [n.finding for n in notifier.sent if n.finding is not None and n.finding.rule_id == RULE]
+    assert alerted is not None
+    assert "taken at 2026-11-22T10:02:30.000+00:00, not before the change" in alerted.reason
 
 
 def test_one_members_snapshot_is_never_applied_to_another_accounts_role_of_the_same_name(

@@ -1116,31 +1116,52 @@ def _same_attribute(attribute: str, left: Any, right: Any) -> bool:
 
 
 def _restore_role_document(context: RuleContext, role: str, arn: str) -> tuple[RemediationStep | None, tuple[str, ...]]:
-    """The step putting back the trust or inline policy an own-role event changed, or what the restore lacks."""
+    """The step putting back the trust or inline policy an own-role event changed, or what the restore lacks.
+
+    Only a known good document is put back: the trust policy the template declares (a fact, home account), else
+    IAM Warden's snapshot taken strictly before the change. A snapshot taken after it may already hold it (the
+    heartbeat reads whatever is live, and anyone allowed to invoke it chooses when: audit s7 gap 1), so it is not
+    used and the finding says so. The step carries the event's document (``changed_to``; the engine refuses an event
+    without a readable one): it acts only while that is still live.
+    """
     change = context.change
     snapshot = context.recorded.snapshot(OWN_ROLE, arn) if context.recorded is not None else None
-    where = (
-        "IAM Warden has no snapshot of it: the heartbeat takes one of each of its roles"
-        if context.recorded is not None
-        else "offline there is no audit table to read IAM Warden's snapshots from"
-    )
+    if snapshot is None:
+        where = (
+            "IAM Warden has no snapshot of it: the heartbeat takes one of each of its roles"
+            if context.recorded is not None
+            else "offline there is no audit table to read IAM Warden's snapshots from"
+        )
+    elif not snapshot.taken_before(change.time):
+        where = (
+            f"IAM Warden's snapshot of it was taken at {snapshot.taken_at}, not before the change at {change.time}, "
+            "so it may already hold the change"
+        )
+        snapshot = None
     if change.event_name == "UpdateAssumeRolePolicy":
         what = f"the trust policy of IAM Warden's role {role}"
         declared = context.settings.own.declared_trust_policy(role, change.account)
-        if snapshot is not None and isinstance(snapshot.data.get("trust_policy"), Mapping):
-            document: Any = snapshot.data["trust_policy"]
-            source = f"IAM Warden's snapshot of {snapshot.taken_at}"
-        elif declared is not None:
+        if declared is not None:
             document, source = declared, "the document its template declares"
+        elif snapshot is not None and isinstance(snapshot.data.get("trust_policy"), Mapping):
+            document = snapshot.data["trust_policy"]
+            source = f"IAM Warden's snapshot of {snapshot.taken_at}"
         else:
             return None, (f"{what} before this change ({where}{_member_where(context)})",)
-        parameters = {"role_name": role, "document": "trust", "restore_to": document, "source": source}
+        parameters = {
+            "role_name": role,
+            "document": "trust",
+            "restore_to": document,
+            "changed_to": _json(change.request_parameters.get("policyDocument")),
+            "source": source,
+        }
         return RemediationStep(RestoreOwnRoleDocument.action, arn, parameters, f"put back {what} from {source}"), ()
     policy = context.request_text("policyName")
     what = f"the inline policy {policy} of IAM Warden's role {role}"
     inline = snapshot.data.get("inline") if snapshot is not None else None
     if snapshot is None or not isinstance(inline, Mapping):
         return None, (f"{what} before this change ({where}{_member_where(context)})",)
+    written = _json(change.request_parameters.get("policyDocument")) if change.event_name == "PutRolePolicy" else None
     restore_to = inline.get(policy)
     source = f"IAM Warden's snapshot of {snapshot.taken_at}"
     parameters = {
@@ -1148,6 +1169,7 @@ def _restore_role_document(context: RuleContext, role: str, arn: str) -> tuple[R
         "document": "inline",
         "policy_name": policy,
         "restore_to": restore_to,
+        "changed_to": written,
         "source": source,
     }
     summary = f"put back {what} from {source}" if restore_to is not None else f"delete {what} (not in {source})"
@@ -1719,7 +1741,9 @@ class RestoreOwnRoleDocument:
     """Put back the trust policy or one inline policy of an IAM Warden role. Undo puts the changed one back.
 
     ``restore_to`` is the document to put back (an inline policy's None: it was not there, so it is deleted).
-    The before-state is the live document the change left, which undo writes again (the intruder's version).
+    ``changed_to`` is the event's document (an inline policy's None: deleted): the step acts only while it is still
+    live, so a later change (a redeploy between the change and its judgement) is left to its own event. The
+    before-state is the live document the change left, which undo writes again (the intruder's version).
     """
 
     permissions: ClassVar[Permissions] = (
@@ -1772,15 +1796,27 @@ class RestoreOwnRoleDocument:
         exists, live = self._live(aws, step)
         return {"exists": exists, "document": live}
 
-    def apply(self, run: StepRun, step: RemediationStep, before: Mapping[str, Any], done: list[str]) -> None:
+    @staticmethod
+    def _acts(step: RemediationStep, before: Mapping[str, Any]) -> bool:
+        """Whether the role still holds what the event wrote (and not already the good document)."""
         if not before["exists"] or _same(before["document"], step.parameters["restore_to"]):
-            return  # the role is gone (alerted), or the document is already the good one
+            return False  # the role is gone (alerted), or the document is already the good one
+        if "changed_to" not in step.parameters:  # a plan recorded before the step carried the event's document
+            return True
+        changed_to = step.parameters["changed_to"]
+        if changed_to is None or before["document"] is None:
+            return changed_to is None and before["document"] is None
+        return canonical(before["document"]) == canonical(changed_to)  # else changed again since: its own event
+
+    def apply(self, run: StepRun, step: RemediationStep, before: Mapping[str, Any], done: list[str]) -> None:
+        if not self._acts(step, before):
+            return
         with ignoring():
             self._write(run.aws, step, step.parameters["restore_to"])
             done.append(step.summary)
 
     def undo(self, aws: AccountClients, step: RemediationStep, before: Mapping[str, Any]) -> list[str]:
-        if not before["exists"] or _same(before["document"], step.parameters["restore_to"]):
+        if not self._acts(step, before):
             return []
         role = step.parameters["role_name"]
         exists, live = self._live(aws, step)
