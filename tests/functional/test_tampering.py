@@ -16,7 +16,7 @@ from iamwarden.adapters.recorded import AuditRecorded, take_own_role_snapshots
 from iamwarden.app.service import EnforcerService
 from tests.aws_fixtures import HOME_ACCOUNT, REGION
 from tests.conftest import SAMPLE_OWN, load_event
-from tests.functional.conftest import Account, RecordingNotifier
+from tests.functional.conftest import SSM_WRITERS, Account, RecordingNotifier
 
 RULE = "iamwarden-tampered"
 OPERATOR = f"arn:aws:iam::{HOME_ACCOUNT}:user/secops"
@@ -601,11 +601,15 @@ def _value(account: Account, relative: str) -> str | None:
         return None
 
 
+#: IAM Warden's enforcer (its restore): a version it wrote is known good (``settings_guard.known_good_version``).
+ENFORCER_SESSION = f"arn:aws:sts::{HOME_ACCOUNT}:assumed-role/iamwarden-enforcer-us-east-1/iamwarden-enforcer"
+
+
 def test_a_write_by_an_operator_as_of_before_is_accepted_even_when_it_changes_the_operators(
     account: Account, enforcer: EnforcerService, notifier: RecordingNotifier
 ) -> None:
     account.set(f"rules/{RULE}/settings_guard", "restore")
-    account.set(f"rules/{RULE}/operators", DEVELOPER)
+    account.set(f"rules/{RULE}/operators", DEVELOPER, writer=ENFORCER_SESSION)
     event = _write(account, f"rules/{RULE}/operators", f"{DEVELOPER},{OPERATOR}")
 
     result = enforcer.handle(event)
@@ -618,7 +622,7 @@ def test_a_write_by_an_operator_as_of_before_is_accepted_even_when_it_changes_th
 def test_an_operator_who_removes_themself_is_still_judged_an_operator_of_before(
     account: Account, enforcer: EnforcerService, notifier: RecordingNotifier
 ) -> None:
-    account.set(f"rules/{RULE}/operators", DEVELOPER)
+    account.set(f"rules/{RULE}/operators", DEVELOPER, writer=ENFORCER_SESSION)
     event = _write(account, f"rules/{RULE}/operators", OPERATOR)
 
     assert enforcer.handle(event)["verdict"] == "compliant"
@@ -659,6 +663,93 @@ def test_a_deleted_operators_setting_is_judged_without_operators(
     event["detail"]["responseElements"] = None
 
     assert enforcer.handle(event)["verdict"] == "violation"
+
+
+# --- a settings restore puts back only a known good version (audit s7 gap 3) -----------------------------
+
+SECOPS_SESSION = f"arn:aws:sts::{HOME_ACCOUNT}:assumed-role/SecOps/alice"
+INTRUDER_SESSION = f"arn:aws:sts::{HOME_ACCOUNT}:assumed-role/developer/dev@example.com"
+
+
+def _written_by_intruder(account: Account, relative: str, value: str, time: str) -> dict[str, Any]:
+    """The intruder (role/developer) writes a setting; the event carries its version and ``time``."""
+    event = _write(account, relative, value)
+    version = event["detail"]["responseElements"]["version"]
+    SSM_WRITERS[(f"/iamwarden/{relative}", version)] = INTRUDER_SESSION
+    event["detail"]["eventTime"] = time
+    return event
+
+
+def test_two_quick_writes_end_with_the_operators_value_never_the_intruders_first(
+    account: Account, enforcer: EnforcerService
+) -> None:
+    """P6: v1 an operator's; the intruder writes v2 (themself as break-glass), then v3. v2's event finds v3 current
+    (changed again since); v3's puts back v1, the newest version an operator wrote, never v2."""
+    account.set(f"rules/{RULE}/operators", f"arn:aws:iam::{HOME_ACCOUNT}:role/SecOps", writer=ENFORCER_SESSION)
+    account.set("break_glass_principals", "arn:aws:iam::*:role/BreakGlassAdmin", writer=SECOPS_SESSION)
+    v2 = _written_by_intruder(account, "break_glass_principals", DEVELOPER, "2026-11-13T09:22:18Z")
+    v3 = _written_by_intruder(account, "break_glass_principals", "arn:aws:iam::*:role/Other", "2026-11-13T09:22:20Z")
+
+    first = _finding(enforcer.handle(v2))
+    then = _finding(enforcer.handle(v3))
+
+    assert first["done"] == []
+    assert then["outcome"] == "remediated"
+    assert _value(account, "break_glass_principals") == "arn:aws:iam::*:role/BreakGlassAdmin"
+    record = account.audit().get(then["remediation_id"])
+    assert record is not None
+    assert "written by the operator" in record.plan[0]["summary"]
+
+
+def test_a_guard_setting_whose_earlier_versions_are_all_unknown_goes_back_to_its_default(
+    account: Account, enforcer: EnforcerService
+) -> None:
+    """Version 1 by someone unknown (not an operator, not IAM Warden, not the template's value) is no known good
+    value; the history starts at it, so the parameter did not exist before: deleted, its default (no break-glass)
+    applies. (With the first versions aged out of the history nothing is known: alert-only, the unit tests'.)"""
+    account.set("break_glass_principals", "arn:aws:iam::*:role/Someone")  # LastModifiedUser "N/A"
+    event = _written_by_intruder(account, "break_glass_principals", DEVELOPER, "2026-11-13T09:22:18Z")
+
+    finding = _finding(enforcer.handle(event))
+
+    assert finding["outcome"] == "remediated"
+    assert _value(account, "break_glass_principals") is None
+
+
+def test_operators_written_twice_by_the_intruder_are_judged_by_the_settings_before_both(
+    account: Account, enforcer: EnforcerService, notifier: RecordingNotifier
+) -> None:
+    """P7: v1 and v2 of operators by the intruder naming themself. v2 is judged by the settings before v1 (no
+    operators), never by v1, so the intruder is no operator: critical, and the parameter is deleted (it did not
+    exist before v1)."""
+    relative = f"rules/{RULE}/operators"
+    v1 = _written_by_intruder(account, relative, DEVELOPER, "2026-11-13T09:22:18Z")
+    v2 = _written_by_intruder(account, relative, DEVELOPER, "2026-11-13T09:22:19Z")
+
+    enforcer.handle(v1)
+    result = enforcer.handle(v2)
+
+    assert result["verdict"] == "violation", result["reason"]
+    assert _finding(result)["outcome"] == "remediated"
+    assert _value(account, relative) is None
+
+
+def test_an_invalid_operators_value_written_twice_never_drops_the_guard_to_alert(
+    account: Account, enforcer: EnforcerService
+) -> None:
+    """P8: an operators value validation refuses ("matches everything"), written twice. The tampering rule keeps
+    remediating: a later DisableRule of an own rule is still put back."""
+    relative = f"rules/{RULE}/operators"
+    bad = f"arn:aws:sts::{HOME_ACCOUNT}:assumed-role/developer/*"
+    for second, event in enumerate(
+        [_written_by_intruder(account, relative, bad, f"2026-11-13T09:22:1{n}Z") for n in (8, 9)]
+    ):
+        finding = _finding(enforcer.handle(event))
+        assert finding["outcome"] == "remediated", second
+
+    result = enforcer.handle(load_event("tamper-disable-forwarder.json"))
+
+    assert [(f["rule"], f["outcome"]) for f in result["findings"]] == [(RULE, "remediated")]
 
 
 # --- its roles ------------------------------------------------------------------------------------------

@@ -97,7 +97,8 @@ def test_a_settings_change_by_an_operator_is_accepted_and_by_anyone_else_alerted
     [finding] = judge(event).findings
     assert finding.plan == ()  # settings_guard: alert (the default)
     [finding] = judge(event, rules={RULE: {"settings_guard": "restore"}}).findings
-    assert finding.plan[0].parameters == {"name": "/iamwarden/rules/iam-user-created/mode", "version": 2}
+    assert finding.plan == ()  # offline the history, which says which earlier version is known good, is not read
+    assert "a known good version of /iamwarden/rules/iam-user-created/mode before version 2" in finding.needs_context[0]
     operator = judge(event, rules={RULE: {"operators": ["arn:aws:iam::111122223333:role/developer"]}})
     assert operator.verdict is Verdict.COMPLIANT
     assert "is an operator" in operator.reason
@@ -115,7 +116,7 @@ def test_operators_that_match_everyone_are_refused() -> None:
     settings, problems = parse_settings({"rules": {RULE: {"operators": ["arn:aws:iam::*:role/*"]}}})
     assert [problem.key for problem in problems] == [f"rules/{RULE}/operators"]
     assert settings.rule(RULE).patterns("operators") == ()
-    assert settings.rule(RULE).mode is Mode.ALERT  # a broken rule alerts until the setting is fixed
+    assert settings.rule(RULE).mode is Mode.REMEDIATE  # the guard itself never drops to alert (audit s7 gap 3)
 
 
 def test_a_parameter_outside_the_settings_prefix_is_not_iam_wardens() -> None:
@@ -490,9 +491,12 @@ def test_a_setting_created_by_cloudformation_must_be_one_the_stack_declares(rela
     event = by_cloudformation(load_event("tamper-setting-changed.json"))
     event["detail"]["requestParameters"]["name"] = f"/iamwarden/{relative}"
     findings = _tampering(judge_recorded(event, None))
-    # A declared setting's value is then compared (offline unknown: alert-only); an undeclared one is tampering.
+    # A declared setting's value is then compared (offline unknown: alert-only); an undeclared one is tampering
+    # (critical; offline what to put back is unknown, which it says).
     assert findings
-    assert all(bool(finding.needs_context) is declared for finding in findings)
+    for finding in findings:
+        assert ("CloudTrail does not record a parameter's value" in " ".join(finding.needs_context)) is declared
+        assert (finding.severity is Severity.CRITICAL) is not declared
 
 
 def test_an_event_invoke_config_by_another_stack_is_tampering() -> None:

@@ -59,7 +59,13 @@ from iamwarden.domain.exceptions import InvalidEventError, RemediationError, Und
 from iamwarden.domain.findings import Finding, RemediationStep, StepAction
 from iamwarden.domain.own import CENTRAL_BUS_STATEMENT_ID, names_match
 from iamwarden.domain.recorded import OWN_POLICY, OWN_ROLE, OWN_SUBSCRIPTION, SUBSCRIPTION_ATTRIBUTES, PastRemediation
-from iamwarden.domain.settings_guard import SETTING_EVENTS, TAMPERED_RULE_ID, guards_the_guard, settings_written
+from iamwarden.domain.settings_guard import (
+    SETTING_EVENTS,
+    TAMPERED_RULE_ID,
+    guards_the_guard,
+    known_good_version,
+    settings_written,
+)
 from iamwarden.domain.wildcards import arn_match, wildcard_match
 from iamwarden.guardrails.base import Evaluation, RuleContext
 from iamwarden.guardrails.iam_user import DENY_ALL_POLICY, QUARANTINE_POLICY_NAME
@@ -215,8 +221,8 @@ IAMWARDEN_TAMPERED = RuleSpec(
         "settings_guard": OptionSpec(
             "choice",
             "alert",
-            "alert (a settings change by anyone not in operators is alerted) or restore (also put the previous "
-            "value back from the parameter's history)",
+            "alert (a settings change by anyone not in operators is alerted) or restore (also put the newest known "
+            "good earlier value back from the parameter's history)",
             ("alert", "restore"),
         ),
     },
@@ -316,26 +322,21 @@ class TamperingRule:
             if operator is not None:
                 evaluation.compliant.append(f"{change.actor.display} is an operator ({operator!r}) and changed {what}")
                 return evaluation
-            if (
-                change.event_source == SSM
-                and rule.choice("settings_guard") != "restore"
-                and not guards_the_guard(own, list(settings_written(change, own)))
-            ):
-                plan = []
         if target.done is not None:
             done = target.done
         elif plan:
             done = "it will be put back"
+        elif change.event_source == SSM:
+            name = arn.split(":parameter", 1)[-1]
+            unknown = f"it is not put back without {'; '.join(needs)}; " if needs else ""
+            done = (
+                f"{unknown}put it back: aws ssm get-parameter-history --name {name}, then aws ssm put-parameter "
+                f"--overwrite --name {name} --value <the last good value>"
+                + ("" if needs else f" (or set rules/{IAMWARDEN_TAMPERED.id}/settings_guard to restore)")
+            )
         elif needs:
             redeploy = own.redeploy_command(change.account, change.region)
             done = f"it cannot be put back without {'; '.join(needs)}: {redeploy}"
-        elif change.event_source == SSM:
-            name = arn.split(":parameter", 1)[-1]
-            done = (
-                f"put it back: aws ssm get-parameter-history --name {name}, then aws ssm put-parameter --overwrite "
-                f"--name {name} --value <the previous value> (or set rules/{IAMWARDEN_TAMPERED.id}/settings_guard "
-                "to restore)"
-            )
         else:
             done = f"put it back: {own.redeploy_command(change.account, change.region)}"
         evaluation.findings.append(
@@ -476,19 +477,47 @@ class TamperingRule:
             if not mine:
                 return None
             arn = f"arn:{partition}:ssm:{region}:{account}:parameter{mine[0]}"
-            plan = []
+            what = f"its setting{'s' if len(mine) > 1 else ''} {', '.join(mine)}"
             version = (change.response_elements or {}).get("version")
-            if name == "PutParameter" and isinstance(version, int):
-                plan.append(
-                    RemediationStep(
-                        RestoreSetting.action,
-                        arn,
-                        {"name": mine[0], "version": version},
-                        f"put setting {mine[0]} back to the value it had before version {version}",
-                    )
-                )
-            return Target(f"its setting{'s' if len(mine) > 1 else ''} {', '.join(mine)}", arn, plan)
+            rule = context.rule(IAMWARDEN_TAMPERED.id)
+            restores = rule.choice("settings_guard") == "restore" or guards_the_guard(own, mine)
+            if name == "PutParameter" and isinstance(version, int) and restores:
+                step, needs = _restore_setting_step(context, mine[0], version, arn)
+                return Target(what, arn, [step] if step else [], needs)
+            return Target(what, arn, [])
         return None
+
+
+def _restore_setting_step(
+    context: RuleContext, name: str, version: int, arn: str
+) -> tuple[RemediationStep | None, tuple[str, ...]]:
+    """The step putting setting ``name`` back to its newest known good version before ``version``, or what is missing.
+
+    The version just before the write may be the intruder's own earlier write (two quick writes: audit s7 gap 3), so
+    only a version an operator or IAM Warden wrote, or holding the template's value, is put back
+    (``settings_guard.known_good_version``, from the parameter's history); without one, alert-only. A parameter
+    whose history holds no known good version but starts at version 1 did not exist before: it is deleted (its
+    default applies).
+    """
+    change = context.change
+    why = "which earlier version of it is known good is read from its history (GetParameterHistory)"
+    if context.live_clients is None:
+        return None, (f"a known good version of {name} before version {version} (offline: {why})",)
+    try:
+        history = list(_history(context.live_clients(change.account, change.region), name))
+    except Exception as exc:
+        return None, (f"a known good version of {name} before version {version} ({why}: {error_code(exc) or exc})",)
+    known = known_good_version(history, name, version, context.settings)
+    if not known.known:
+        return None, (known.why,)
+    if known.entry is None:
+        parameters: dict[str, Any] = {"name": name, "version": version, "restore_version": None}
+        summary = f"delete setting {name} ({known.why}: its default applies)"
+        return RemediationStep(RestoreSetting.action, arn, parameters, summary), ()
+    good = known.entry["Version"]
+    parameters = {"name": name, "version": version, "restore_version": good}
+    summary = f"put setting {name} back to its value of version {good} ({known.why})"
+    return RemediationStep(RestoreSetting.action, arn, parameters, summary), ()
 
 
 #: The changes that make a role a break-glass role someone else holds: its creation, its trust, its permissions.
@@ -2245,7 +2274,11 @@ def _set_concurrency(aws: AccountClients, function: str, reserved: int | None) -
 
 
 class RestoreSetting:
-    """Put an IAM Warden setting back to the value before the change (``GetParameterHistory``). Undoable."""
+    """Put an IAM Warden setting back to the known good version the plan names (``restore_version``; None: delete it,
+    it did not exist before), read from ``GetParameterHistory``. Undoable.
+
+    Acts only while the event's version is still the current one: a later write is judged by its own event.
+    """
 
     permissions: ClassVar[Permissions] = (
         "ssm:GetParameterHistory",
@@ -2267,18 +2300,27 @@ class RestoreSetting:
         current = max(history, key=lambda entry: entry["Version"])
         if current["Version"] != version:
             return {"exists": True, "current": _entry(current), "restore_to": None, "why": "changed again since"}
-        earlier = [entry for entry in history if entry["Version"] < version]
-        previous = max(earlier, key=lambda entry: entry["Version"]) if earlier else None
-        return {
-            "exists": True,
-            "current": _entry(current),
-            "restore_to": _entry(previous) if previous else None,
-            "why": None if previous else "the setting did not exist before: it is deleted",
-        }
+        wanted = step.parameters["restore_version"]
+        if wanted is None:
+            return {
+                "exists": True,
+                "current": _entry(current),
+                "restore_to": None,
+                "why": _DELETED,
+            }
+        good = next((entry for entry in history if entry["Version"] == wanted), None)
+        if good is None:
+            return {
+                "exists": True,
+                "current": _entry(current),
+                "restore_to": None,
+                "why": f"version {wanted} is no longer in its history",
+            }
+        return {"exists": True, "current": _entry(current), "restore_to": _entry(good), "why": None}
 
     def apply(self, run: StepRun, step: RemediationStep, before: Mapping[str, Any], done: list[str]) -> None:
-        if not before["exists"] or before["why"] == "changed again since":
-            return  # a later change is judged by its own event
+        if not self._acts(before):
+            return  # a later change is judged by its own event; a version gone from the history is not guessed
         name = step.parameters["name"]
         client = run.aws.client("ssm")
         previous = before["restore_to"]
@@ -2291,11 +2333,18 @@ class RestoreSetting:
         done.append(f"put setting {name} back to its value of version {previous['version']}")
 
     def undo(self, aws: AccountClients, step: RemediationStep, before: Mapping[str, Any]) -> list[str]:
-        if not before["exists"] or before["why"] == "changed again since":
+        if not self._acts(before):
             return []
         name, current = step.parameters["name"], before["current"]
         aws.client("ssm").put_parameter(Name=name, Value=current["value"], Type=current["type"], Overwrite=True)
         return [f"set {name} back to the changed value"]
+
+    @staticmethod
+    def _acts(before: Mapping[str, Any]) -> bool:
+        return bool(before["exists"]) and (before["restore_to"] is not None or before["why"] == _DELETED)
+
+
+_DELETED = "the setting did not exist before: it is deleted"
 
 
 def _history(aws: AccountClients, name: str) -> Any:
