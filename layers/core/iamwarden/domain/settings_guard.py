@@ -7,8 +7,6 @@ handed are those from before the write), and ``iamwarden-tampered`` puts back wh
 Pure: the enforcer and the rule share it without importing the guardrail module on every event.
 """
 
-from __future__ import annotations
-
 from collections.abc import Iterable, Mapping
 from types import MappingProxyType
 from typing import Any, NamedTuple
