@@ -57,7 +57,7 @@ from iamwarden.domain.declared_content import DeclaredRule, declared_rule, rule_
 from iamwarden.domain.documents import PolicyKind, decode_policy_document
 from iamwarden.domain.exceptions import InvalidEventError, RemediationError, UndoError
 from iamwarden.domain.findings import Finding, RemediationStep, StepAction
-from iamwarden.domain.own import CENTRAL_BUS_STATEMENT_ID, names_match
+from iamwarden.domain.own import CENTRAL_BUS_STATEMENT_ID, admits_only_the_stack, names_match
 from iamwarden.domain.recorded import OWN_POLICY, OWN_ROLE, OWN_SUBSCRIPTION, SUBSCRIPTION_ATTRIBUTES, PastRemediation
 from iamwarden.domain.settings_guard import (
     SETTING_EVENTS,
@@ -629,37 +629,6 @@ def _quarantined_role_target(context: RuleContext, role: str, arn: str, needs: t
         f"{own.redeploy_command(change.account, change.region)}"
     )
     return Target(f"its role {role}", arn, [step], done=done)
-
-
-def _admits_only_the_stack(document: Any, home_account: str | None) -> bool:
-    """Whether a trust policy lets in only what IAM Warden's templates let in: the security account (its root or
-    its roles, as the member roles' trust does) and, for the security account's roles, Lambda or EventBridge."""
-    if isinstance(document, str):
-        try:
-            document = json.loads(document)
-        except ValueError:
-            return False
-    statements = document.get("Statement") if isinstance(document, Mapping) else None
-    if isinstance(statements, Mapping):
-        statements = [statements]
-    if not isinstance(statements, list) or home_account is None:
-        return False
-    services = {"lambda.amazonaws.com", "events.amazonaws.com"}
-    for statement in statements:
-        if not isinstance(statement, Mapping) or statement.get("Effect") != "Allow":
-            continue
-        principal = statement.get("Principal")
-        if not isinstance(principal, Mapping) or set(principal) - {"AWS", "Service"}:
-            return False
-        aws = principal.get("AWS", [])
-        service = principal.get("Service", [])
-        aws_list = aws if isinstance(aws, list) else [aws]
-        service_list = service if isinstance(service, list) else [service]
-        if any(not isinstance(a, str) or a.split(":")[4:5] != [home_account] for a in aws_list):
-            return False
-        if any(s not in services for s in service_list):
-            return False
-    return True
 
 
 #: The Lambda calls that give a function its execution role.
@@ -1381,7 +1350,7 @@ def undeclared_by_the_stack(context: RuleContext) -> str | None:
             return None  # only the stack that owns a managed policy resource writes its versions through CloudFormation
         role = context.request_text("roleName") or ""
         kind = own.kind_of_role_named(role, change.account) or ""
-        if name == "CreateRole" and not _admits_only_the_stack(
+        if name == "CreateRole" and not admits_only_the_stack(
             change.request_parameters.get("assumeRolePolicyDocument"), own.home_account
         ):
             return f"a trust policy for role {role} that lets in more than IAM Warden's security account"
