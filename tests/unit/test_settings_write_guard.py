@@ -14,7 +14,7 @@ import pytest
 
 from iamwarden.adapters.ssm_settings import SsmSettingsSource
 from iamwarden.domain.catalog import Mode
-from iamwarden.domain.findings import Verdict
+from iamwarden.domain.findings import RemediationStep, Verdict
 from iamwarden.domain.own import OwnIdentity
 from iamwarden.domain.settings import load_settings, parse_settings
 from iamwarden.guardrails.engine import judge_event
@@ -268,3 +268,23 @@ def test_a_broken_setting_of_the_tampering_rule_never_drops_it_to_alert(broken: 
     ]
     assert settings.rule("iamwarden-tampered").mode is Mode.REMEDIATE
     assert settings.rule("iam-user-created").mode is Mode.ALERT
+
+
+@pytest.mark.parametrize(
+    ("parameters", "why"),
+    [
+        ({}, "no known good version"),  # a plan recorded before steps named one: nothing is guessed
+        ({"restore_version": 1}, "version 1 is no longer in its history"),
+    ],
+)
+def test_a_restore_without_a_known_good_version_to_read_does_nothing(parameters: dict[str, Any], why: str) -> None:
+    step = RemediationStep(RestoreSetting.action, WRITTEN, {"name": "/iamwarden/x", "version": 3, **parameters}, "")
+    history = _History({2: "a", 3: "b"})
+
+    before = RestoreSetting().capture(_Clients(history), step)  # type: ignore[arg-type]
+
+    assert (before["restore_to"], before["why"]) == (None, why)
+    done: list[str] = []
+    RestoreSetting().apply(None, step, before, done)  # type: ignore[arg-type]
+    assert done == []
+    assert RestoreSetting().undo(None, step, before) == []  # type: ignore[arg-type]

@@ -2269,6 +2269,8 @@ class RestoreSetting:
         current = max(history, key=lambda entry: entry["Version"])
         if current["Version"] != version:
             return {"exists": True, "current": _entry(current), "restore_to": None, "why": "changed again since"}
+        if "restore_version" not in step.parameters:  # a plan from before known good versions: nothing is guessed
+            return {"exists": True, "current": _entry(current), "restore_to": None, "why": "no known good version"}
         wanted = step.parameters["restore_version"]
         if wanted is None:
             return {
