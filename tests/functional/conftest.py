@@ -52,9 +52,14 @@ class Account(NamedTuple):
     queues: dict[str, str]
     config: EnforcerConfig
 
-    def set(self, name: str, value: str) -> None:
-        """Set a setting parameter under the prefix (rules/iam-user-created/mode …)."""
-        self.ssm.put_parameter(Name=f"{self.config.settings_prefix}/{name}", Value=value, Type="String", Overwrite=True)
+    def set(self, name: str, value: str, *, writer: str | None = None) -> int:
+        """Set a setting parameter under the prefix (rules/iam-user-created/mode …), as ``writer`` when given (what
+        its history's ``LastModifiedUser`` then says, ``SSM_WRITERS``); the version it made."""
+        full = f"{self.config.settings_prefix}/{name}"
+        version = int(self.ssm.put_parameter(Name=full, Value=value, Type="String", Overwrite=True)["Version"])
+        if writer is not None:
+            SSM_WRITERS[(full, version)] = writer
+        return version
 
     def audit(self) -> AuditLog:
         return AuditLog(self.config.audit_table, self.dynamodb)
@@ -79,6 +84,25 @@ def _managed_policies_subset() -> str:
     return json.dumps({name: every[name] for name in AWS_MANAGED_POLICIES})
 
 
+#: Who wrote each SSM parameter version (``(name, version) -> ARN``), as ``GetParameterHistory``'s
+#: ``LastModifiedUser`` answers; moto answers "N/A" (someone unknown) for the rest. Emptied for each account.
+SSM_WRITERS: dict[tuple[str, int], str] = {}
+
+
+def _ssm_history_names_its_writers(monkeypatch: pytest.MonkeyPatch) -> None:
+    from moto.ssm.models import Parameter
+
+    SSM_WRITERS.clear()
+    described = Parameter.describe_response_object
+
+    def with_writer(self: Any, decrypt: bool = False, include_labels: bool = False) -> dict[str, Any]:
+        answer: dict[str, Any] = described(self, decrypt, include_labels)
+        answer["LastModifiedUser"] = SSM_WRITERS.get((self.name, self.version), answer.get("LastModifiedUser"))
+        return answer
+
+    monkeypatch.setattr(Parameter, "describe_response_object", with_writer)
+
+
 def account_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     """The enforcer's environment from the template, with moto's test credentials."""
     for name, value in {
@@ -98,6 +122,7 @@ def account_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
     monkeypatch.delenv("AWS_PROFILE", raising=False)
     _kms_key_state_calls_take_arns(monkeypatch)
+    _ssm_history_names_its_writers(monkeypatch)
 
 
 def _kms_key_state_calls_take_arns(monkeypatch: pytest.MonkeyPatch) -> None:

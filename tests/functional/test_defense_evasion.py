@@ -34,11 +34,13 @@ EVERY_MANAGEMENT_EVENT = [
         "ExcludeManagementEventSources": [],
     }
 ]
+#: What the sample ``cloudtrail-event-selectors-no-management.json`` sets, as the API takes it (the restore acts only
+#: while the trail still holds the event's selectors).
 NO_MANAGEMENT_EVENT = [
     {
         "ReadWriteType": "ReadOnly",
         "IncludeManagementEvents": False,
-        "DataResources": [],
+        "DataResources": [{"Type": "AWS::S3::Object", "Values": []}, {"Type": "AWS::Lambda::Function", "Values": []}],
         "ExcludeManagementEventSources": [],
     }
 ]
@@ -127,6 +129,65 @@ def test_a_narrowed_trail_is_put_back_from_the_snapshot_and_undo_is_exact(
     assert undo.restored
     after_undo = _state(account)
     assert after_undo == (attacked if attack is not _delete else {"exists": False})
+
+
+def test_a_redirected_trail_read_by_the_heartbeat_after_the_change_is_still_critical_and_never_compliant(
+    account: Account, enforcer: EnforcerService, notifier: RecordingNotifier
+) -> None:
+    """Audit s7 gap 4, P4: the heartbeat snapshotted the trail after the bucket redirect (09:04:00, event 09:03:41).
+    That snapshot is no "before": the change is judged without it (critical, alert-only), never "still logs"."""
+    _good_trail(account)
+    _snapshot(account)
+    account.set("rules/cloudtrail-logging-impaired/mode", "remediate")
+    event = _point_elsewhere(account)
+    recorded = AuditRecorded(account.audit(), account.dynamodb)
+    recorded.put_all(take_trail_snapshots(_cloudtrail(account), HOME_ACCOUNT, REGION, "2026-11-20T09:04:00Z"))
+
+    finding = _handle(enforcer, event)
+
+    assert finding["outcome"] == Outcome.ALERTED
+    assert _state(account)["bucket"] == "exfil-logs-9f2c"
+    [alert] = notifier.sent
+    assert alert.finding is not None
+    assert alert.finding.severity.value == "critical"
+    assert "not before the change" in alert.finding.needs_context[0]
+
+
+def test_a_selector_restore_leaves_a_later_setting_change_alone(account: Account, enforcer: EnforcerService) -> None:
+    """Audit s7 gap 4, P5: after the intruder's selectors an operator turns log file validation on; the restore
+    puts back the selectors only (what the event changed), not the snapshot's validation setting."""
+    _good_trail(account)
+    _snapshot(account)
+    account.set("rules/cloudtrail-logging-impaired/mode", "remediate")
+    event = _drop_management_events(account)
+    _cloudtrail(account).update_trail(Name="org-audit", EnableLogFileValidation=True)
+
+    finding = _handle(enforcer, event)
+
+    assert finding["outcome"] == Outcome.REMEDIATED
+    assert finding["done"] == ["put the event selectors of trail org-audit back"]
+    trail = _cloudtrail(account).describe_trails(trailNameList=["org-audit"])["trailList"][0]
+    assert trail["LogFileValidationEnabled"] is True
+
+
+def test_selectors_changed_again_since_the_event_are_left_to_their_own_event(
+    account: Account, enforcer: EnforcerService
+) -> None:
+    """The trail no longer holds what the event set: nothing is put back (the later change is judged by its own)."""
+    _good_trail(account)
+    _snapshot(account)
+    account.set("rules/cloudtrail-logging-impaired/mode", "remediate")
+    event = _drop_management_events(account)
+    later = [{"ReadWriteType": "WriteOnly", "IncludeManagementEvents": True}]
+    _cloudtrail(account).put_event_selectors(TrailName="org-audit", EventSelectors=later)
+
+    finding = _handle(enforcer, event)
+
+    assert finding["done"] == []
+    [selector] = _state(account)["selectors"]
+    assert selector["ReadWriteType"] == "WriteOnly"
+    assert enforcer.executor.undo(finding["remediation_id"], actor=OPERATOR).status == AuditStatus.UNDO
+    assert _state(account)["selectors"][0]["ReadWriteType"] == "WriteOnly", "undo of nothing done changes nothing"
 
 
 def test_without_a_snapshot_the_finding_is_alerted_and_the_trail_left_alone(

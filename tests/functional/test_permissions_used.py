@@ -1199,6 +1199,8 @@ def _changed_setting(existed: bool) -> Callable[[Account], RemediationStep]:
             f"arn:aws:ssm:{REGION}:{HOME_ACCOUNT}:parameter{name}",
             name=name,
             version=version,
+            # the version before (the template's value) is known good; a new parameter had none: deleted
+            restore_version=version - 1 if existed else None,
         )
 
     return setup

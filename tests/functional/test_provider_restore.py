@@ -4,6 +4,7 @@ changes nothing, and a provider changed again since the event is kept."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -13,6 +14,7 @@ from iamwarden.app.service import EnforcerService
 from iamwarden.domain.exceptions import UndoError
 from iamwarden.domain.findings import Outcome
 from iamwarden.domain.recorded import IDENTITY_PROVIDER
+from iamwarden.guardrails.identity_providers import saml_issuer
 from tests.aws_fixtures import HOME_ACCOUNT
 from tests.conftest import load_event
 from tests.functional.conftest import Account, RecordingNotifier
@@ -141,6 +143,8 @@ def test_changed_saml_metadata_is_put_back_and_undo_sets_the_new_one_again(
     _snapshot(account)
     account.iam.update_saml_provider(SAMLProviderArn=SAML, SAMLMetadataDocument=new)
     account.set("rules/identity-provider-unknown/mode", "remediate")
+    # only metadata of a known issuer is a known good state to put back (audit s7 gap 7)
+    account.set("rules/identity-provider-unknown/allow_saml_issuers", str(saml_issuer(previous)))
 
     finding = _only(enforcer.handle(load_event("update-saml-provider-okta.json")))
 
@@ -153,6 +157,38 @@ def test_changed_saml_metadata_is_put_back_and_undo_sets_the_new_one_again(
     assert second["done"] != []  # undone by the operator, then the event judged anew: restored again
     third = _only(enforcer.handle(_again("update-saml-provider-okta.json", "00000000-0000-4000-8000-0000000a0005")))
     assert third["done"] == []
+
+
+def test_two_saml_updates_around_a_heartbeat_never_put_back_the_first_intruders_idp(
+    account: Account, enforcer: EnforcerService, notifier: RecordingNotifier
+) -> None:
+    """Audit s7 gap 7, S1: the known issuer; the intruder points the provider at A (09:30); the heartbeat reads A
+    (09:32); the intruder points it at B (09:35:41). A's event: the only snapshot before it is the known one, but
+    B is live (changed again since). B's: the snapshot before it holds A, no allow-listed issuer: alert-only."""
+    intruder_a = _metadata("create-saml-provider-unknown.json")
+    known = re.sub(r'entityID="[^"]+"', 'entityID="https://sso.acme.example/known"', intruder_a, count=1)
+    intruder_b = _metadata("update-saml-provider-okta.json")
+    account.set("rules/identity-provider-unknown/mode", "remediate")
+    account.set("rules/identity-provider-unknown/allow_saml_issuers", "https://sso.acme.example/known")
+    account.iam.create_saml_provider(Name="okta", SAMLMetadataDocument=known)
+    recorded = AuditRecorded(account.audit(), account.dynamodb)
+    recorded.put_all(take_identity_provider_snapshots(account.iam, HOME_ACCOUNT, SNAPSHOT_TIME))
+    account.iam.update_saml_provider(SAMLProviderArn=SAML, SAMLMetadataDocument=intruder_a)
+    recorded.put_all(take_identity_provider_snapshots(account.iam, HOME_ACCOUNT, "2026-11-20T09:32:00Z"))
+    account.iam.update_saml_provider(SAMLProviderArn=SAML, SAMLMetadataDocument=intruder_b)
+    first = _again("update-saml-provider-okta.json", "00000000-0000-4000-8000-0000000a0101")
+    first["detail"]["eventTime"] = "2026-11-20T09:30:00Z"
+    first["detail"]["requestParameters"]["sAMLMetadataDocument"] = intruder_a
+
+    enforcer.handle(first)
+    second = _only(enforcer.handle(load_event("update-saml-provider-okta.json")))
+
+    assert second["outcome"] == Outcome.ALERTED
+    now = account.iam.get_saml_provider(SAMLProviderArn=SAML)["SAMLMetadataDocument"]
+    assert saml_issuer(now) == saml_issuer(intruder_b), "nothing put back: not A, the intruder's first IdP"
+    alert = notifier.sent[-1].finding
+    assert alert is not None
+    assert any("not in allow_saml_issuers" in missing for missing in alert.needs_context)
 
 
 def test_a_provider_deleted_before_the_restore_counts_as_done(account: Account, enforcer: EnforcerService) -> None:

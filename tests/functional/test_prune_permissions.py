@@ -633,8 +633,14 @@ def test_the_member_snapshot_reader_role_allows_every_call_the_heartbeat_makes_t
     elsewhere.start_logging(Name="eu-audit")
     member_iam = member.client("iam", MEMBER, REGION)
     _identity_providers(member_iam)
+    trust = {  # as the member template declares it: the security account only (else never snapshotted)
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{HOME_ACCOUNT}:root"}, "Action": "sts:AssumeRole"}
+        ],
+    }
     for role in MEMBER_STACK_ROLES:
-        member_iam.create_role(RoleName=role, AssumeRolePolicyDocument=json.dumps(MAIN))
+        member_iam.create_role(RoleName=role, AssumeRolePolicyDocument=json.dumps(trust))
         member_iam.put_role_policy(RoleName=role, PolicyName="context", PolicyDocument=json.dumps(MAIN))
     from tests.functional.test_heartbeat_member_snapshots import create_member_forwarding
 

@@ -17,7 +17,7 @@ from iamwarden.app.service import EnforcerService
 from iamwarden.domain import declared_content
 from tests.aws_fixtures import HOME_ACCOUNT, REGION
 from tests.conftest import SAMPLE_OWN, load_event
-from tests.functional.conftest import Account, RecordingNotifier
+from tests.functional.conftest import SSM_WRITERS, Account, RecordingNotifier
 
 RULE = "iamwarden-tampered"
 OPERATOR = f"arn:aws:iam::{HOME_ACCOUNT}:user/secops"
@@ -648,11 +648,15 @@ def _value(account: Account, relative: str) -> str | None:
         return None
 
 
+#: IAM Warden's enforcer (its restore): a version it wrote is known good (``settings_guard.known_good_version``).
+ENFORCER_SESSION = f"arn:aws:sts::{HOME_ACCOUNT}:assumed-role/iamwarden-enforcer-us-east-1/iamwarden-enforcer"
+
+
 def test_a_write_by_an_operator_as_of_before_is_accepted_even_when_it_changes_the_operators(
     account: Account, enforcer: EnforcerService, notifier: RecordingNotifier
 ) -> None:
     account.set(f"rules/{RULE}/settings_guard", "restore")
-    account.set(f"rules/{RULE}/operators", DEVELOPER)
+    account.set(f"rules/{RULE}/operators", DEVELOPER, writer=ENFORCER_SESSION)
     event = _write(account, f"rules/{RULE}/operators", f"{DEVELOPER},{OPERATOR}")
 
     result = enforcer.handle(event)
@@ -665,7 +669,7 @@ def test_a_write_by_an_operator_as_of_before_is_accepted_even_when_it_changes_th
 def test_an_operator_who_removes_themself_is_still_judged_an_operator_of_before(
     account: Account, enforcer: EnforcerService, notifier: RecordingNotifier
 ) -> None:
-    account.set(f"rules/{RULE}/operators", DEVELOPER)
+    account.set(f"rules/{RULE}/operators", DEVELOPER, writer=ENFORCER_SESSION)
     event = _write(account, f"rules/{RULE}/operators", OPERATOR)
 
     assert enforcer.handle(event)["verdict"] == "compliant"
@@ -706,6 +710,93 @@ def test_a_deleted_operators_setting_is_judged_without_operators(
     event["detail"]["responseElements"] = None
 
     assert enforcer.handle(event)["verdict"] == "violation"
+
+
+# --- a settings restore puts back only a known good version (audit s7 gap 3) -----------------------------
+
+SECOPS_SESSION = f"arn:aws:sts::{HOME_ACCOUNT}:assumed-role/SecOps/alice"
+INTRUDER_SESSION = f"arn:aws:sts::{HOME_ACCOUNT}:assumed-role/developer/dev@example.com"
+
+
+def _written_by_intruder(account: Account, relative: str, value: str, time: str) -> dict[str, Any]:
+    """The intruder (role/developer) writes a setting; the event carries its version and ``time``."""
+    event = _write(account, relative, value)
+    version = event["detail"]["responseElements"]["version"]
+    SSM_WRITERS[(f"/iamwarden/{relative}", version)] = INTRUDER_SESSION
+    event["detail"]["eventTime"] = time
+    return event
+
+
+def test_two_quick_writes_end_with_the_operators_value_never_the_intruders_first(
+    account: Account, enforcer: EnforcerService
+) -> None:
+    """P6: v1 an operator's; the intruder writes v2 (themself as break-glass), then v3. v2's event finds v3 current
+    (changed again since); v3's puts back v1, the newest version an operator wrote, never v2."""
+    account.set(f"rules/{RULE}/operators", f"arn:aws:iam::{HOME_ACCOUNT}:role/SecOps", writer=ENFORCER_SESSION)
+    account.set("break_glass_principals", "arn:aws:iam::*:role/BreakGlassAdmin", writer=SECOPS_SESSION)
+    v2 = _written_by_intruder(account, "break_glass_principals", DEVELOPER, "2026-11-13T09:22:18Z")
+    v3 = _written_by_intruder(account, "break_glass_principals", "arn:aws:iam::*:role/Other", "2026-11-13T09:22:20Z")
+
+    first = _finding(enforcer.handle(v2))
+    then = _finding(enforcer.handle(v3))
+
+    assert first["done"] == []
+    assert then["outcome"] == "remediated"
+    assert _value(account, "break_glass_principals") == "arn:aws:iam::*:role/BreakGlassAdmin"
+    record = account.audit().get(then["remediation_id"])
+    assert record is not None
+    assert "written by the operator" in record.plan[0]["summary"]
+
+
+def test_a_guard_setting_whose_earlier_versions_are_all_unknown_goes_back_to_its_default(
+    account: Account, enforcer: EnforcerService
+) -> None:
+    """Version 1 by someone unknown (not an operator, not IAM Warden, not the template's value) is no known good
+    value; the history starts at it, so the parameter did not exist before: deleted, its default (no break-glass)
+    applies. (With the first versions aged out of the history nothing is known: alert-only, the unit tests'.)"""
+    account.set("break_glass_principals", "arn:aws:iam::*:role/Someone")  # LastModifiedUser "N/A"
+    event = _written_by_intruder(account, "break_glass_principals", DEVELOPER, "2026-11-13T09:22:18Z")
+
+    finding = _finding(enforcer.handle(event))
+
+    assert finding["outcome"] == "remediated"
+    assert _value(account, "break_glass_principals") is None
+
+
+def test_operators_written_twice_by_the_intruder_are_judged_by_the_settings_before_both(
+    account: Account, enforcer: EnforcerService, notifier: RecordingNotifier
+) -> None:
+    """P7: v1 and v2 of operators by the intruder naming themself. v2 is judged by the settings before v1 (no
+    operators), never by v1, so the intruder is no operator: critical, and the parameter is deleted (it did not
+    exist before v1)."""
+    relative = f"rules/{RULE}/operators"
+    v1 = _written_by_intruder(account, relative, DEVELOPER, "2026-11-13T09:22:18Z")
+    v2 = _written_by_intruder(account, relative, DEVELOPER, "2026-11-13T09:22:19Z")
+
+    enforcer.handle(v1)
+    result = enforcer.handle(v2)
+
+    assert result["verdict"] == "violation", result["reason"]
+    assert _finding(result)["outcome"] == "remediated"
+    assert _value(account, relative) is None
+
+
+def test_an_invalid_operators_value_written_twice_never_drops_the_guard_to_alert(
+    account: Account, enforcer: EnforcerService
+) -> None:
+    """P8: an operators value validation refuses ("matches everything"), written twice. The tampering rule keeps
+    remediating: a later DisableRule of an own rule is still put back."""
+    relative = f"rules/{RULE}/operators"
+    bad = f"arn:aws:sts::{HOME_ACCOUNT}:assumed-role/developer/*"
+    for second, event in enumerate(
+        [_written_by_intruder(account, relative, bad, f"2026-11-13T09:22:1{n}Z") for n in (8, 9)]
+    ):
+        finding = _finding(enforcer.handle(event))
+        assert finding["outcome"] == "remediated", second
+
+    result = enforcer.handle(load_event("tamper-disable-forwarder.json"))
+
+    assert [(f["rule"], f["outcome"]) for f in result["findings"]] == [(RULE, "remediated")]
 
 
 # --- its roles ------------------------------------------------------------------------------------------
@@ -893,6 +984,97 @@ def test_without_a_snapshot_an_overwritten_inline_policy_is_alerted_and_left(
     [alert] = _alerts(notifier)
     [missing] = alert.finding.needs_context
     assert "inline policy enforcer-runtime of IAM Warden's role" in missing
+
+
+INTRUDER_TRUST_2 = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::444455556666:root"}, "Action": "sts:AssumeRole"}
+    ],
+}
+
+
+def _heartbeat_reads_own_roles(account: Account, at: str) -> None:
+    """What the heartbeat's refresh stores when it runs at ``at`` (every 5 minutes, or whenever anyone invokes it)."""
+    taken = take_own_role_snapshots(account.iam, [ENFORCER_ROLE], HOME_ACCOUNT, at)
+    AuditRecorded(account.audit(), account.dynamodb).put_all(taken)
+
+
+def test_a_rewritten_trust_read_by_the_heartbeat_after_the_change_is_still_put_back_as_declared(
+    account: Account, enforcer: EnforcerService
+) -> None:
+    """Audit s7 gap 1, P1: the heartbeat read the intruder's trust after the change (10:01:49) and before its
+    judgement; the template's document is put back, never that read."""
+    _enforcer_role(account, snapshot=True)
+    account.iam.update_assume_role_policy(RoleName=ENFORCER_ROLE, PolicyDocument=json.dumps(INTRUDER_TRUST))
+    _heartbeat_reads_own_roles(account, "2026-11-22T10:02:30Z")
+
+    finding = _finding(enforcer.handle(_trust_event()))
+
+    assert finding["outcome"] == "remediated"
+    assert finding["done"] == [
+        f"put back the trust policy of IAM Warden's role {ENFORCER_ROLE} from the document its template declares"
+    ]
+    assert _trust(account) == LAMBDA_TRUST
+
+
+def test_two_trust_rewrites_around_a_heartbeat_end_with_the_declared_trust_never_the_first_intruders(
+    account: Account, enforcer: EnforcerService
+) -> None:
+    """Audit s7 gap 1, P2: T1, a heartbeat read of T1, T2. T1's event finds T2 live (changed again since: nothing
+    done); T2's puts the declared trust back, not the snapshot of T1."""
+    _enforcer_role(account, snapshot=True)
+    account.iam.update_assume_role_policy(RoleName=ENFORCER_ROLE, PolicyDocument=json.dumps(INTRUDER_TRUST))
+    _heartbeat_reads_own_roles(account, "2026-11-22T10:01:55Z")
+    account.iam.update_assume_role_policy(RoleName=ENFORCER_ROLE, PolicyDocument=json.dumps(INTRUDER_TRUST_2))
+    second = _trust_event()
+    second["detail"].update(eventID="t2", eventTime="2026-11-22T10:02:10Z")
+    second["detail"]["requestParameters"]["policyDocument"] = json.dumps(INTRUDER_TRUST_2)
+
+    first = _finding(enforcer.handle(_trust_event()))
+    assert first["done"] == []
+    assert _trust(account) == INTRUDER_TRUST_2, "changed again since: left to its own event"
+    then = _finding(enforcer.handle(second))
+
+    assert then["outcome"] == "remediated"
+    assert _trust(account) == LAMBDA_TRUST
+
+
+def test_an_inline_policy_read_by_the_heartbeat_after_the_change_is_alerted_and_left(
+    account: Account, enforcer: EnforcerService, notifier: RecordingNotifier
+) -> None:
+    """The heartbeat read the intruder's inline policy after the change (09:22:18): that read is no "before"."""
+    _enforcer_role(account, snapshot=True)
+    account.iam.put_role_policy(
+        RoleName=ENFORCER_ROLE, PolicyName="enforcer-runtime", PolicyDocument=json.dumps(DENY_ALL)
+    )
+    _heartbeat_reads_own_roles(account, "2026-11-13T09:25:00Z")
+
+    finding = _finding(enforcer.handle(load_event("tamper-enforcer-role-policy.json")))
+
+    assert finding["outcome"] == "alerted"
+    assert _inline(account, "enforcer-runtime") == DENY_ALL
+    [alert] = _alerts(notifier)
+    [missing] = alert.finding.needs_context
+    assert "taken at 2026-11-13T09:25:00Z, not before the change at 2026-11-13T09:22:18Z" in missing
+
+
+def test_an_inline_policy_changed_again_since_the_event_is_left_to_its_own_event(
+    account: Account, enforcer: EnforcerService
+) -> None:
+    """A redeploy (or any later write) between the change and its judgement is never overwritten by the snapshot
+    (audit s7 gap 15): the step acts only while the event's document is still live."""
+    _enforcer_role(account, snapshot=True)
+    later = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sqs:*", "Resource": "*"}]}
+    account.iam.put_role_policy(RoleName=ENFORCER_ROLE, PolicyName="enforcer-runtime", PolicyDocument=json.dumps(later))
+
+    finding = _finding(enforcer.handle(load_event("tamper-enforcer-role-policy.json")))
+
+    assert finding["outcome"] == "remediated"
+    assert finding["done"] == []
+    assert _inline(account, "enforcer-runtime") == later
+    assert enforcer.executor.undo(finding["remediation_id"], actor=OPERATOR).status == AuditStatus.UNDO
+    assert _inline(account, "enforcer-runtime") == later, "undo of nothing done changes nothing"
 
 
 @pytest.mark.parametrize("role", ["iamwarden-enforcer-eu-west-1", "iamwarden-enforcer"])

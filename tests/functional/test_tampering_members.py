@@ -86,10 +86,10 @@ def _member_stack(iam: Any, path: str = "/") -> None:
 #: When the heartbeat ran in these tests: before the intruder's calls, whose events are the samples' (the earliest,
 #: tamper-enforcer-role-policy.json, at 2026-11-13T09:22:18Z). A restore rests only on a snapshot older than the
 #: change.
-HEARTBEAT_RAN = "2026-11-13T09:00:00.000+00:00"
+HEARTBEAT_RAN = "2026-11-01T00:00:00.000+00:00"
 
 
-def _heartbeat_snapshots(account: Account, *members: str) -> tuple[int, list[str]]:
+def _heartbeat_snapshots(account: Account, *members: str, at: str = HEARTBEAT_RAN) -> tuple[int, list[str]]:
     """One heartbeat refresh of ``members``, through their snapshot role, with the template's member role names."""
     factory = ClientFactory(HOME_ACCOUNT, "iamwarden-snapshot-reader", session=account.session)
     names = tuple(item.split("=", 1)[1] for item in os.environ["IAMWARDEN_MEMBER_ROLE_NAMES"].split(","))
@@ -100,7 +100,8 @@ def _heartbeat_snapshots(account: Account, *members: str) -> tuple[int, list[str
         home_account=HOME_ACCOUNT,
         region=REGION,
         own_roles=names,
-        clock=lambda: HEARTBEAT_RAN,
+        # Before the sample events by default: a snapshot taken after a change may hold it, so it is no "before".
+        clock=lambda: at,
     )
     return refresh.refresh()
 
@@ -283,6 +284,50 @@ def test_without_a_snapshot_a_member_roles_rewritten_trust_is_quarantined_and_un
     assert "no snapshot" in alerted.reason
     enforcer.executor.undo(finding["remediation_id"], actor=OPERATOR)
     assert "iamwarden-quarantine" not in iam.list_role_policies(RoleName=REMEDIATOR)["PolicyNames"]
+
+
+def test_a_member_roles_rewritten_trust_read_by_the_heartbeat_is_never_snapshotted_the_role_is_quarantined(
+    account: Account, enforcer: EnforcerService, notifier: RecordingNotifier
+) -> None:
+    """Audit s7 gap 1: the heartbeat reads the intruder's trust after the change and before its judgement. It keeps
+    no snapshot of it (it lets in another account) and says so; the member role has no declared trust in code, so
+    nothing good is known: quarantined, never "restored" to the intruder's trust."""
+    iam = _session(account, MEMBER).client("iam")
+    _member_stack(iam)
+    iam.update_assume_role_policy(RoleName=REMEDIATOR, PolicyDocument=json.dumps(INTRUDER_TRUST))
+    _, problems = _heartbeat_snapshots(account, MEMBER, at="2026-11-22T10:02:30.000+00:00")
+
+    finding = _finding(enforcer.handle(_trust_event(MEMBER)))
+
+    assert any("lets in more than IAM Warden's security account" in problem for problem in problems)
+    assert finding["outcome"] == "remediated"
+    assert _trust(iam) == INTRUDER_TRUST
+    assert "iamwarden-quarantine" in iam.list_role_policies(RoleName=REMEDIATOR)["PolicyNames"]
+
+
+def test_a_member_snapshot_taken_after_an_inline_change_is_never_put_back(
+    account: Account, enforcer: EnforcerService, notifier: RecordingNotifier
+) -> None:
+    """The heartbeat read the intruder's inline policy after the change (09:22:18): alert-only, saying so."""
+    iam = _session(account, MEMBER).client("iam")
+    _member_stack(iam)
+    iam.put_role_policy(RoleName=PRUNER, PolicyName="enforcer-judging-context", PolicyDocument=json.dumps(DENY_ALL))
+    _heartbeat_snapshots(account, MEMBER, at="2026-11-13T09:25:00.000+00:00")
+    event = _event(
+        "tamper-enforcer-role-policy.json",
+        MEMBER,
+        roleName=PRUNER,
+        policyName="enforcer-judging-context",
+        policyDocument=json.dumps(DENY_ALL),
+    )
+
+    finding = _finding(enforcer.handle(event))
+
+    assert finding["outcome"] == "alerted"
+    assert iam.get_role_policy(RoleName=PRUNER, PolicyName="enforcer-judging-context")["PolicyDocument"] == DENY_ALL
+    [alerted] = [n.finding for n in notifier.sent if n.finding is not None and n.finding.rule_id == RULE]
+    assert alerted is not None
+    assert "taken at 2026-11-13T09:25:00.000+00:00, not before the change" in alerted.needs_context[0]
 
 
 def test_one_members_snapshot_is_never_applied_to_another_accounts_role_of_the_same_name(

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import json
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import boto3
@@ -34,11 +35,12 @@ OPERATOR = f"arn:aws:iam::{HOME_ACCOUNT}:user/secops"
 EVERY_MANAGEMENT_EVENT = [
     {"ReadWriteType": "All", "IncludeManagementEvents": True, "DataResources": [], "ExcludeManagementEventSources": []}
 ]
+#: What the sample ``cloudtrail-event-selectors-no-management.json`` sets (a restore acts only while it is live).
 NO_MANAGEMENT_EVENT = [
     {
         "ReadWriteType": "ReadOnly",
         "IncludeManagementEvents": False,
-        "DataResources": [],
+        "DataResources": [{"Type": "AWS::S3::Object", "Values": []}, {"Type": "AWS::Lambda::Function", "Values": []}],
         "ExcludeManagementEventSources": [],
     }
 ]
@@ -167,6 +169,14 @@ def test_the_home_regions_that_cannot_be_listed_are_one_problem(account: Account
     assert "ThrottlingException" in problem
 
 
+def _after_the_heartbeat(event: dict[str, Any]) -> dict[str, Any]:
+    """``event`` as recorded now, after the heartbeat's snapshot (taken at the real time): a snapshot taken after a
+    change may already hold it, so it is put back only from one taken before."""
+    later = copy.deepcopy(event)
+    later["detail"]["eventTime"] = (datetime.now(UTC) + timedelta(seconds=1)).isoformat(timespec="seconds")
+    return later
+
+
 @pytest.mark.parametrize("sample", ["cloudtrail-event-selectors-no-management.json", "cloudtrail-stop-logging.json"])
 def test_a_trail_homed_elsewhere_is_restored_in_its_home_region_from_the_heartbeats_snapshot_and_undone(
     account: Account, enforcer: EnforcerService, notifier: RecordingNotifier, sample: str
@@ -182,7 +192,7 @@ def test_a_trail_homed_elsewhere_is_restored_in_its_home_region_from_the_heartbe
     else:
         cloudtrail.put_event_selectors(TrailName="org-audit", EventSelectors=NO_MANAGEMENT_EVENT)
 
-    [finding] = enforcer.handle(copy.deepcopy(load_event(sample)))["findings"]
+    [finding] = enforcer.handle(_after_the_heartbeat(load_event(sample)))["findings"]
 
     assert finding["outcome"] == Outcome.REMEDIATED, finding
     assert cloudtrail.get_event_selectors(TrailName="org-audit")["EventSelectors"] == EVERY_MANAGEMENT_EVENT
@@ -239,6 +249,7 @@ def test_a_members_trail_homed_elsewhere_is_snapshotted_through_its_snapshot_rol
         home_account=HOME_ACCOUNT,
         region=REGION,
         cloudtrail_in=lambda account_id, region: factory.client("cloudtrail", account_id, region),
+        clock=lambda: "2026-11-20T09:00:00.000+00:00",  # before the sample's change: a later one is no "before"
     )
     member.client("iam").create_role(RoleName="iamwarden-remediator", AssumeRolePolicyDocument="{}")
 

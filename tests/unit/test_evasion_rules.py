@@ -70,6 +70,37 @@ def test_a_changed_bucket_is_restored_from_the_snapshot() -> None:
     assert step.parameters["taken_at"] == "2026-11-20T09:00:00Z"
 
 
+def test_a_restore_names_only_what_the_event_changed_and_what_it_set() -> None:
+    """The step carries the event's settings (the restore acts only while the trail still holds them)."""
+    [finding] = _judge(load_event("cloudtrail-update-trail-bucket.json"), _trail_snapshot()).findings
+
+    [step] = finding.plan
+    assert step.parameters["event"] == "UpdateTrail"
+    assert step.parameters["changed_to"] == {
+        "settings": {"S3BucketName": "exfil-logs-9f2c", "IsMultiRegionTrail": False}
+    }
+    assert step.summary.startswith("put back the settings the change set of trail org-audit")
+
+
+def test_a_snapshot_taken_after_the_change_is_no_before() -> None:
+    """Audit s7 gap 4, P4: the heartbeat read the redirected trail after the change (09:03:41): judged against it,
+    the bucket change would look compliant. It is no "before": the change is critical and alert-only."""
+    late = InMemory(
+        [
+            Snapshot(
+                TRAIL, TRAIL_ARN, "2026-11-20T09:04:00Z", GOOD_TRAIL | {"settings": {"S3BucketName": "exfil-logs-9f2c"}}
+            )
+        ]
+    )
+
+    [finding] = _judge(load_event("cloudtrail-update-trail-bucket.json"), late).findings
+
+    assert finding.plan == ()
+    [missing] = finding.needs_context
+    assert "taken at 2026-11-20T09:04:00Z, not before the change at 2026-11-20T09:03:41Z" in missing
+    assert finding.severity.value == "critical"
+
+
 def test_insights_dropped_are_named_from_the_snapshot() -> None:
     event = load_event("cloudtrail-event-selectors-no-management.json")
     detail = event["detail"]

@@ -377,14 +377,30 @@ class _RoleSnapshots:
         return self.items.get((kind, resource_arn))
 
 
+#: A member role's trust as the member template declares it: the security account only.
+STACK_TRUST = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:root"}, "Action": "sts:AssumeRole"}
+    ],
+}
+
+
+def _member_refresh(*snapshots: Any) -> SnapshotRefresh:
+    return SnapshotRefresh(
+        _RoleSnapshots(*snapshots), None, None, "444455556666", region="us-east-1", home_account="111122223333"
+    )
+
+
 def test_a_role_created_again_under_an_own_name_keeps_the_first_snapshot_and_is_reported() -> None:
     arn = "arn:aws:iam::444455556666:role/iamwarden-remediator"
-    first = Snapshot(OWN_ROLE, arn, "2026-12-01T00:00:00Z", {"trust_policy": {}, "inline": {}, "role_id": "AROAFIRST"})
+    data = {"trust_policy": STACK_TRUST, "inline": {}}
+    first = Snapshot(OWN_ROLE, arn, "2026-12-01T00:00:00Z", {**data, "role_id": "AROAFIRST"})
     other = "arn:aws:iam::444455556666:role/iamwarden-pruner-member"
-    refresh = SnapshotRefresh(_RoleSnapshots(first), None, None, "444455556666", region="us-east-1")
+    refresh = _member_refresh(first)
     again = first._replace(taken_at="2026-12-05T00:00:00Z", data={**first.data, "role_id": "AROAATTACKER"})
     same = first._replace(taken_at="2026-12-05T00:00:00Z")
-    new = Snapshot(OWN_ROLE, other, "2026-12-05T00:00:00Z", {"trust_policy": {}, "inline": {}, "role_id": "AROANEW"})
+    new = Snapshot(OWN_ROLE, other, "2026-12-05T00:00:00Z", {**data, "role_id": "AROANEW"})
     refresh.replaced_roles = []
 
     assert refresh.same_roles([again, new]) == [new]  # never a snapshot of the role created again
@@ -394,6 +410,28 @@ def test_a_role_created_again_under_an_own_name_keeps_the_first_snapshot_and_is_
     refresh.replaced_roles = []
     assert refresh.same_roles([same]) == [same]
     assert refresh.replaced_roles == []
+
+
+def test_an_own_role_whose_trust_lets_in_more_than_the_stack_is_never_snapshotted_and_is_reported() -> None:
+    """Audit s7 gap 1: a snapshot is a restore's known good state; a trust that lets in another account (the
+    intruder's, read right after their change) never becomes one. The earlier snapshot stays; the heartbeat says so."""
+    arn = "arn:aws:iam::444455556666:role/iamwarden-remediator"
+    first = Snapshot(OWN_ROLE, arn, "2026-12-01T00:00:00Z", {"trust_policy": STACK_TRUST, "inline": {}})
+    intruder = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::999988887777:root"}, "Action": "*"}],
+    }
+    read = first._replace(taken_at="2026-12-05T00:00:00Z", data={"trust_policy": intruder, "inline": {}})
+
+    for refresh, kept in (
+        (_member_refresh(first), "its snapshot of 2026-12-01T00:00:00Z is kept"),
+        (_member_refresh(), "no snapshot is taken"),
+    ):
+        refresh.replaced_roles = []
+        assert refresh.same_roles([read]) == []
+        [problem] = refresh.replaced_roles
+        assert f"role {arn} has a trust policy that lets in more than IAM Warden's security account" in problem
+        assert kept in problem
 
 
 # --- the alert path as declared (AlertPathCheck: audit s6 gaps 1 and 7) ------------------------------------------

@@ -12,7 +12,7 @@ from typing import Any
 
 from iamwarden.domain.findings import Finding, Judgement, Verdict
 from iamwarden.domain.recorded import IDENTITY_PROVIDER, PastRemediation, Snapshot
-from iamwarden.domain.settings import Settings
+from iamwarden.domain.settings import Settings, load_settings
 from iamwarden.guardrails.engine import judge_event
 from iamwarden.guardrails.identity_providers import saml_issuer
 from tests.conftest import load_event
@@ -26,18 +26,19 @@ NEW_THUMBPRINT = "0000000000000000000000000000000000000000"
 
 
 class Snapshots:
-    def __init__(self, *snapshots: Snapshot) -> None:
+    def __init__(self, *snapshots: Snapshot, remediations: Sequence[PastRemediation] = ()) -> None:
         self._snapshots = {(s.kind, s.resource_arn): s for s in snapshots}
+        self._remediations = tuple(remediations)
 
     def remediations(self, resource_arn: str) -> Sequence[PastRemediation]:
         del resource_arn
-        return ()
+        return self._remediations
 
     def snapshot(self, kind: str, resource_arn: str) -> Snapshot | None:
         return self._snapshots.get((kind, resource_arn))
 
 
-def _oidc(taken_at: str = BEFORE, **data: Any) -> Snapshots:
+def _oidc(taken_at: str = BEFORE, remediations: Sequence[PastRemediation] = (), **data: Any) -> Snapshots:
     known: Mapping[str, Any] = {
         "type": "oidc",
         "url": "oidc.ci-runner.example.net",
@@ -45,7 +46,7 @@ def _oidc(taken_at: str = BEFORE, **data: Any) -> Snapshots:
         "thumbprints": [OLD_THUMBPRINT],
         **data,
     }
-    return Snapshots(Snapshot(IDENTITY_PROVIDER, OIDC, taken_at, known))
+    return Snapshots(Snapshot(IDENTITY_PROVIDER, OIDC, taken_at, known), remediations=remediations)
 
 
 def _saml_metadata() -> str:
@@ -56,8 +57,14 @@ def _saml(metadata: str, taken_at: str = BEFORE) -> Snapshots:
     return Snapshots(Snapshot(IDENTITY_PROVIDER, SAML, taken_at, {"type": "saml", "metadata": metadata}))
 
 
-def _judge(sample: str, recorded: Snapshots | None) -> Judgement:
-    return judge_event(load_event(sample), Settings(), recorded=recorded)
+def _judge(sample: str, recorded: Snapshots | None, settings: Settings | None = None) -> Judgement:
+    return judge_event(load_event(sample), settings or Settings(), recorded=recorded)
+
+
+def _knowing(metadata: str) -> Settings:
+    """Settings whose ``allow_saml_issuers`` names the issuer of ``metadata``: a known good state to put back."""
+    issuer = saml_issuer(metadata)
+    return load_settings({"rules": {"identity-provider-unknown": {"allow_saml_issuers": [issuer]}}})
 
 
 def _only(judgement: Judgement) -> Finding:
@@ -107,9 +114,35 @@ def test_a_snapshot_taken_after_the_change_that_shows_it_says_nothing_of_before(
         "the thumbprints OIDC provider oidc.ci-runner.example.net had before (the last snapshot, "
         f"{AFTER}, was taken after the change)",
     )
-    # Taken after, but showing other thumbprints (changed again since): still not the state before the event.
+    # Taken after, even showing other thumbprints (changed again since, or an earlier change read after it): no
+    # state before the event, so nothing is put back (audit s7 gap 7).
     later = _only(_judge("update-oidc-thumbprint-unknown.json", _oidc(taken_at=AFTER)))
-    assert [dict(step.parameters)["thumbprints"] for step in later.plan] == [[OLD_THUMBPRINT]]
+    assert later.plan == ()
+    assert "was taken after the change" in later.needs_context[0]
+
+
+def test_thumbprints_are_not_put_back_from_a_snapshot_that_may_hold_an_earlier_change_left_in_place() -> None:
+    """Audit s7 gap 7: an earlier thumbprint change to this provider was found and only alerted; the snapshot taken
+    before this change may hold it, so it is no known good state: alert-only."""
+    earlier = PastRemediation("rem-earlier", "identity-provider-unknown", "alerted", "2026-11-20T08:30:00Z", ())
+
+    finding = _only(_judge("update-oidc-thumbprint-unknown.json", _oidc(remediations=[earlier])))
+
+    assert finding.plan == ()
+    [missing] = finding.needs_context
+    assert "rem-earlier of 2026-11-20T08:30:00Z, alerted" in missing
+    put_back = PastRemediation("rem-put-back", "identity-provider-unknown", "remediated", "2026-11-20T08:30:00Z", ())
+    put_back_only = _oidc(remediations=[put_back])
+    assert _only(_judge("update-oidc-thumbprint-unknown.json", put_back_only)).plan, "a change put back is no doubt"
+
+
+def test_saml_metadata_whose_issuer_is_not_allow_listed_is_never_put_back() -> None:
+    """Audit s7 gap 7 (S1): the snapshot, taken between two intruder updates, holds the first intruder's IdP; only
+    an allow-listed issuer is a known good state: alert-only, saying so."""
+    finding = _only(_judge("update-saml-provider-okta.json", _saml(_saml_metadata())))
+
+    assert finding.plan == ()
+    assert any("which is not in allow_saml_issuers" in missing for missing in finding.needs_context)
 
 
 def test_a_snapshot_of_a_saml_provider_under_that_arn_is_not_an_oidc_one() -> None:
@@ -141,7 +174,7 @@ def test_a_client_id_without_a_snapshot_might_have_been_there_before() -> None:
 def test_changed_saml_metadata_is_put_back_from_the_snapshot() -> None:
     previous = _saml_metadata()
 
-    finding = _only(_judge("update-saml-provider-okta.json", _saml(previous)))
+    finding = _only(_judge("update-saml-provider-okta.json", _saml(previous), _knowing(previous)))
 
     assert finding.certain
     [step] = finding.plan
@@ -178,7 +211,7 @@ def test_an_update_without_metadata_in_the_event_is_alerted_with_what_is_unknown
     event = copy.deepcopy(load_event("update-saml-provider-okta.json"))
     del event["detail"]["requestParameters"]["sAMLMetadataDocument"]
 
-    [finding] = judge_event(event, Settings(), recorded=_saml(_saml_metadata())).findings
+    [finding] = judge_event(event, _knowing(_saml_metadata()), recorded=_saml(_saml_metadata())).findings
 
     assert finding.needs_context == ("which issuer SAML provider okta trusts (no metadata in the event)",)
     assert finding.plan[0].parameters["replaces"] is None

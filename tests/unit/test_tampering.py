@@ -98,7 +98,8 @@ def test_a_settings_change_by_an_operator_is_accepted_and_by_anyone_else_alerted
     [finding] = judge(event).findings
     assert finding.plan == ()  # settings_guard: alert (the default)
     [finding] = judge(event, rules={RULE: {"settings_guard": "restore"}}).findings
-    assert finding.plan[0].parameters == {"name": "/iamwarden/rules/iam-user-created/mode", "version": 2}
+    assert finding.plan == ()  # offline the history, which says which earlier version is known good, is not read
+    assert "a known good version of /iamwarden/rules/iam-user-created/mode before version 2" in finding.needs_context[0]
     operator = judge(event, rules={RULE: {"operators": ["arn:aws:iam::111122223333:role/developer"]}})
     assert operator.verdict is Verdict.COMPLIANT
     assert "is an operator" in operator.reason
@@ -116,7 +117,7 @@ def test_operators_that_match_everyone_are_refused() -> None:
     settings, problems = parse_settings({"rules": {RULE: {"operators": ["arn:aws:iam::*:role/*"]}}})
     assert [problem.key for problem in problems] == [f"rules/{RULE}/operators"]
     assert settings.rule(RULE).patterns("operators") == ()
-    assert settings.rule(RULE).mode is Mode.ALERT  # a broken rule alerts until the setting is fixed
+    assert settings.rule(RULE).mode is Mode.REMEDIATE  # the guard itself never drops to alert (audit s7 gap 3)
 
 
 def test_a_parameter_outside_the_settings_prefix_is_not_iam_wardens() -> None:
@@ -197,25 +198,57 @@ def _tampered(judgement: Any) -> Any:
     return finding
 
 
-def test_a_rewritten_trust_policy_of_an_own_role_is_put_back_from_the_snapshot() -> None:
-    event = sample("trust-update-unknown-account.json", roleName=ENFORCER_ROLE)
-    finding = _tampered(judge_recorded(event, Snapshots(_own_role_snapshot())))
+def test_a_member_roles_rewritten_trust_policy_is_put_back_from_a_snapshot_taken_before_the_change() -> None:
+    event = in_member_account(sample("trust-update-unknown-account.json", roleName="iamwarden-remediator"))
+    snapshot = _own_role_snapshot(f"arn:aws:iam::{MEMBER}:role/iamwarden-remediator")
+    finding = _tampered(judge_recorded(event, Snapshots(snapshot)))
     [step] = finding.plan
     assert step.action == "restore_own_role_document"
     assert step.parameters["restore_to"] == SNAPSHOT_TRUST
     assert step.parameters["document"] == "trust"
+    assert step.parameters["changed_to"] == json.loads(event["detail"]["requestParameters"]["policyDocument"])
     assert finding.needs_context == ()
     assert finding.severity is Severity.CRITICAL
 
 
-def test_without_a_snapshot_the_trust_policy_the_template_declares_is_put_back() -> None:
+def test_the_trust_policy_the_template_declares_is_put_back_before_any_snapshot() -> None:
+    """The template's document is a fact; a snapshot is only what the heartbeat last read (audit s7 gap 1)."""
     event = sample("trust-update-unknown-account.json", roleName=ENFORCER_ROLE)
-    for recorded in (Snapshots(), None):  # no snapshot yet, or offline
+    for recorded in (Snapshots(_own_role_snapshot()), Snapshots(), None):  # a snapshot, none yet, or offline
         [step] = _tampered(judge_recorded(event, recorded)).plan
         [statement] = step.parameters["restore_to"]["Statement"]
         assert statement["Principal"] == {"Service": "lambda.amazonaws.com"}
         assert statement["Condition"] == {"StringEquals": {"aws:SourceAccount": "111122223333"}}
         assert "template declares" in step.summary
+
+
+def _late_snapshot(arn: str = ENFORCER_ARN) -> Snapshot:
+    """A snapshot taken after the samples' changes (trust 2026-11-22T10:01:49Z, inline 2026-11-13T09:22:18Z)."""
+    return _own_role_snapshot(arn)._replace(taken_at="2026-11-22T10:02:30Z")
+
+
+def test_a_snapshot_taken_after_the_change_is_never_put_back() -> None:
+    """It may hold the change itself (the heartbeat reads what is live, whenever it is invoked): the inline policy
+    is alert-only saying so, a member role's trust is quarantined saying so (audit s7 gap 1)."""
+    inline = _tampered(judge_recorded(load_event("tamper-enforcer-role-policy.json"), Snapshots(_late_snapshot())))
+    assert inline.plan == ()
+    [missing] = inline.needs_context
+    assert "snapshot of it was taken at 2026-11-22T10:02:30Z, not before the change at 2026-11-13T09:22:18Z" in missing
+    remediator = f"arn:aws:iam::{MEMBER}:role/iamwarden-remediator"
+    event = in_member_account(sample("trust-update-unknown-account.json", roleName="iamwarden-remediator"))
+    trust = _tampered(judge_recorded(event, Snapshots(_late_snapshot(remediator))))
+    [step] = trust.plan
+    assert step.action == "quarantine_role"
+    assert "not before the change" in trust.reason
+
+
+@pytest.mark.parametrize("document", ["{not json", None])
+def test_an_event_without_a_readable_document_is_refused_before_any_restore(document: str | None) -> None:
+    """The restore acts only while the event's document is live (``changed_to``): that document is always known."""
+    event = sample("tamper-enforcer-role-policy.json", policyDocument=document)
+    judgement = judge_recorded(event, Snapshots(_own_role_snapshot()))
+    assert judgement.verdict is Verdict.INVALID
+    assert judgement.findings == ()
 
 
 def test_a_member_roles_trust_policy_without_a_snapshot_is_quarantined_saying_what_is_missing() -> None:
@@ -484,9 +517,12 @@ def test_a_setting_created_by_cloudformation_must_be_one_the_stack_declares(rela
     event = by_cloudformation(load_event("tamper-setting-changed.json"))
     event["detail"]["requestParameters"]["name"] = f"/iamwarden/{relative}"
     findings = _tampering(judge_recorded(event, None))
-    # A declared setting's value is then compared (offline unknown: alert-only); an undeclared one is tampering.
+    # A declared setting's value is then compared (offline unknown: alert-only); an undeclared one is tampering
+    # (critical; offline what to put back is unknown, which it says).
     assert findings
-    assert all(bool(finding.needs_context) is declared for finding in findings)
+    for finding in findings:
+        assert ("CloudTrail does not record a parameter's value" in " ".join(finding.needs_context)) is declared
+        assert (finding.severity is Severity.CRITICAL) is not declared
 
 
 def test_an_event_invoke_config_by_another_stack_is_tampering() -> None:

@@ -14,7 +14,9 @@ from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple
 
 from iamwarden.domain.exceptions import IamWardenError, SettingsProblem
+from iamwarden.domain.own import OwnIdentity
 from iamwarden.domain.settings import SETTINGS_MAX_AGE_SECONDS, RefusedValue, Settings, parse_settings
+from iamwarden.domain.settings_guard import known_good_version
 
 
 class SettingsUnavailableError(IamWardenError):
@@ -90,21 +92,30 @@ class SsmSettingsSource:
         settings, problems = parse_settings(dict(values), refused=self.refused)
         return LiveSettings(settings, tuple(problems), dict(values))
 
-    def before(self, written: Mapping[str, int | None]) -> LiveSettings:
+    def before(self, written: Mapping[str, int | None], own: OwnIdentity | None = None) -> LiveSettings:
         """The settings as they were before a write of ``written`` (full name -> the version it made, None: deleted).
 
         A settings write is judged by these, so it cannot approve itself (``settings_guard.guarding_a_settings_write``):
-        each written parameter takes the value of the version before it (``GetParameterHistory``), or its default
-        when it had none, was deleted (a deleted parameter's history is gone) or its history cannot be read. A
-        default is never more lenient than an intruder's value: no operators, every account managed.
+        each written parameter takes the value of its newest known good version before the write
+        (``settings_guard.known_good_version``: written by an operator, by IAM Warden itself (``own``), or holding the
+        template's value), never simply the version before it, which may be the intruder's own earlier write (audit
+        s7 gap 3). Who is an operator is read from the settings without the written parameters, so a write to
+        ``operators`` cannot vouch for itself. A parameter with none known good, deleted (a deleted parameter's
+        history is gone) or whose history cannot be read takes its default: never more lenient than an intruder's
+        value (no operators, every account managed).
         """
         live = self.current()
         values = dict(live.values)
+        relatives = {name: name[len(self.prefix) :].strip("/") for name in written}
+        unwritten = {key: value for key, value in values.items() if key not in relatives.values()}
+        vouching = parse_settings(unwritten, refused=self.refused)[0]
+        if own is not None:
+            vouching = vouching._replace(own=own)
         for name, version in written.items():
-            relative = name[len(self.prefix) :].strip("/")
+            relative = relatives[name]
             if not relative:
                 continue
-            previous = self._previous_value(name, version)
+            previous = self._known_good_value(name, version, vouching)
             if previous is None:
                 values.pop(relative, None)
             else:
@@ -112,24 +123,24 @@ class SsmSettingsSource:
         settings, problems = parse_settings(dict(values), refused=self.refused)
         return LiveSettings(settings, tuple(problems), values)
 
-    def _previous_value(self, name: str, version: int | None) -> str | None:
-        """The value of ``name`` before ``version``, or None (no such version, deleted, or unreadable history)."""
+    def _known_good_value(self, name: str, version: int | None, vouching: Settings) -> str | None:
+        """The value of ``name``'s newest known good version before ``version``, or None (none, deleted, or an
+        unreadable history)."""
         if version is None:
             return None
         client = getattr(self.provider, "client", None)
         if client is None:
             return None
-        earlier: dict[int, str] = {}
+        history: list[Mapping[str, Any]] = []
         token: str | None = None
         try:
             while True:
                 page = client.get_parameter_history(Name=name, **({"NextToken": token} if token else {}))
-                for entry in page.get("Parameters", []):
-                    if isinstance(entry.get("Version"), int) and entry["Version"] < version:
-                        earlier[entry["Version"]] = str(entry.get("Value", ""))
+                history.extend(page.get("Parameters", []))
                 token = page.get("NextToken")
                 if not token:
                     break
         except Exception:  # unreadable history: the default, which is never more lenient than the write
             return None
-        return earlier[max(earlier)] if earlier else None
+        known = known_good_version(history, name, version, vouching)
+        return str(known.entry.get("Value", "")) if known.entry is not None else None

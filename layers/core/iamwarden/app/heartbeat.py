@@ -69,6 +69,7 @@ from iamwarden.domain.own import (
     REGION_PLACEHOLDER,
     SNAPSHOT_SESSION,
     OwnIdentity,
+    admits_only_the_stack,
     parse_own_roles,
 )
 from iamwarden.domain.recorded import OWN_ROLE, Snapshot
@@ -290,9 +291,12 @@ class SnapshotRefresh:
         cloudtrail_in: Callable[[str], Any] | None = None,
         sns: Any = None,
         topic_arn: str | None = None,
+        home_account: str | None = None,
     ) -> None:
         self.store = store
         self.own_roles = own_roles
+        #: The security account: the only one an own role's trust may let in (``admits_only_the_stack``).
+        self.home_account = home_account or account
         #: The alert topic and an SNS client: its subscriptions' delivery attributes are snapshotted (security
         #: account only; None: not taken).
         self.sns = sns
@@ -355,14 +359,13 @@ class SnapshotRefresh:
         A role's ``RoleId`` is how a member role is known (``OwnIdentity.own_session``): a role deleted and created
         again under its name has another, and taking its snapshot would make it IAM Warden's. Its snapshot stays
         the first one, and the heartbeat says so, until an operator deletes that snapshot (after a redeploy that
-        replaced the role).
+        replaced the role). Nor is a role whose trust lets in more than the stack's does (``admits_only_the_stack``):
+        a snapshot is a restore's known good state, and that trust may be an intruder's (audit s7 gap 1).
         """
         read = getattr(self.store, "snapshot", None)
-        if read is None:
-            return snapshots
         kept = []
         for snapshot in snapshots:
-            before = read(OWN_ROLE, snapshot.resource_arn)
+            before = read(OWN_ROLE, snapshot.resource_arn) if read is not None else None
             known = before.data.get("role_id") if before is not None else None
             now = snapshot.data.get("role_id")
             if isinstance(known, str) and known and now != known:
@@ -371,6 +374,14 @@ class SnapshotRefresh:
                     "deleted and created again, so IAM Warden judges its calls like anyone's and keeps its snapshot "
                     "of the old one; if its stack replaced it, delete the audit table's item remediation_id "
                     f"{snapshot_key(OWN_ROLE, snapshot.resource_arn)}"
+                )
+                continue
+            if not admits_only_the_stack(snapshot.data.get("trust_policy"), self.home_account):
+                kept_at = f"its snapshot of {before.taken_at} is kept" if before is not None else "no snapshot is taken"
+                self.replaced_roles.append(
+                    f"role {snapshot.resource_arn} has a trust policy that lets in more than IAM Warden's security "
+                    f"account {self.home_account}: it is not snapshotted as a good state ({kept_at}), so a restore "
+                    "never puts that trust back; put the role's trust back by redeploying its stack"
                 )
                 continue
             kept.append(snapshot)
@@ -646,6 +657,7 @@ class MemberSnapshots:
                 own_roles=self.own_roles,
                 clock=self.clock,
                 cloudtrail_in=self._cloudtrail_in(account),
+                home_account=self.home_account,
             )
             count, failures = refresh.refresh()
             stored += count

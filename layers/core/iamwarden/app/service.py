@@ -75,7 +75,7 @@ class SettingsSource(Protocol):
 
     def current(self) -> LiveSettings: ...
 
-    def before(self, written: Mapping[str, int | None]) -> LiveSettings: ...
+    def before(self, written: Mapping[str, int | None], own: OwnIdentity | None = None) -> LiveSettings: ...
 
 
 class ActiveExceptions(Protocol):
@@ -268,7 +268,7 @@ class EnforcerService:
         except InvalidEventError:
             return settings  # judged (invalid) as it is
         written = settings_written(change, self.own)
-        return self.settings_source.before(written).settings if written else settings
+        return self.settings_source.before(written, self.own).settings if written else settings
 
     def _judge(self, event: Mapping[str, Any], settings: Settings, exceptions: Sequence[RuleException]) -> Judgement:
         return judge_event(

@@ -10,6 +10,7 @@ settings, which an intruder with ``ssm:PutParameter`` could rewrite.
 Pure: the app reads the environment (``iamwarden.app.config``) and hands an ``OwnIdentity`` to the judgement.
 """
 
+import json
 import re
 from collections.abc import Callable, Mapping
 from types import MappingProxyType
@@ -377,3 +378,37 @@ def parse_own_roles(text: str) -> dict[str, str]:
             raise ValueError(f"{item!r} is not kind=role (kinds: {', '.join(DOCUMENTED_ESCALATIONS)})")
         roles[kind.strip()] = value.strip()
     return roles
+
+
+def admits_only_the_stack(document: Any, home_account: str | None) -> bool:
+    """Whether a trust policy lets in only what IAM Warden's templates let in: the security account (its root or
+    its roles, as the member roles' trust does) and, for the security account's roles, Lambda or EventBridge.
+
+    A CloudFormation ``CreateRole`` of an own name must pass it (``guardrails.tampering``), and the heartbeat keeps
+    no snapshot of an own role whose trust fails it (a restore would put that trust back as "known good")."""
+    if isinstance(document, str):
+        try:
+            document = json.loads(document)
+        except ValueError:
+            return False
+    statements = document.get("Statement") if isinstance(document, Mapping) else None
+    if isinstance(statements, Mapping):
+        statements = [statements]
+    if not isinstance(statements, list) or home_account is None:
+        return False
+    services = {"lambda.amazonaws.com", "events.amazonaws.com"}
+    for statement in statements:
+        if not isinstance(statement, Mapping) or statement.get("Effect") != "Allow":
+            continue
+        principal = statement.get("Principal")
+        if not isinstance(principal, Mapping) or set(principal) - {"AWS", "Service"}:
+            return False
+        aws = principal.get("AWS", [])
+        service = principal.get("Service", [])
+        aws_list = aws if isinstance(aws, list) else [aws]
+        service_list = service if isinstance(service, list) else [service]
+        if any(not isinstance(a, str) or a.split(":")[4:5] != [home_account] for a in aws_list):
+            return False
+        if any(s not in services for s in service_list):
+            return False
+    return True

@@ -7,15 +7,16 @@ handed are those from before the write), and ``iamwarden-tampered`` puts back wh
 Pure: the enforcer and the rule share it without importing the guardrail module on every event.
 """
 
-from __future__ import annotations
-
+from collections.abc import Iterable, Mapping
 from types import MappingProxyType
-from typing import Any
+from typing import Any, NamedTuple
 
+from iamwarden.domain import declared
 from iamwarden.domain.catalog import Mode
 from iamwarden.domain.events import CloudTrailChange
 from iamwarden.domain.own import OwnIdentity
 from iamwarden.domain.settings import Settings
+from iamwarden.domain.wildcards import arn_match
 
 #: The rule that judges changes to IAM Warden itself (``guardrails.tampering``).
 TAMPERED_RULE_ID = "iamwarden-tampered"
@@ -82,3 +83,79 @@ def guarding_a_settings_write(settings: Settings, change: CloudTrailChange) -> S
         break_glass_principals=(),
         accounts=MappingProxyType({}),
     )
+
+
+class KnownGood(NamedTuple):
+    """What a setting was, known good, before a write: a version's history entry, or nothing (``absent``: the
+    parameter did not exist, so its default applies); neither when nothing before is known good. ``why`` says which,
+    in words."""
+
+    entry: Mapping[str, Any] | None
+    absent: bool
+    why: str
+
+    @property
+    def known(self) -> bool:
+        return self.entry is not None or self.absent
+
+
+def known_good_version(history: Iterable[Mapping[str, Any]], name: str, before: int, settings: Settings) -> KnownGood:
+    """The newest state of setting ``name`` before its version ``before`` that is known good (audit s7 gap 3).
+
+    A version is known good when an operator wrote it (``settings``' ``operators``, matched against
+    ``GetParameterHistory``'s ``LastModifiedUser``), IAM Warden's enforcer wrote it (its own restore), or it holds
+    the value the template declares. The version just before a write may be the intruder's own earlier write (two
+    quick writes), so it is never taken on trust. When no version is, but the history starts at version 1, the
+    parameter did not exist before it (``absent``: its default, which is never more lenient than a written value);
+    otherwise nothing is known and ``why`` says what was found.
+    """
+    operators = settings.rule(TAMPERED_RULE_ID).patterns("operators")
+    prefix = (settings.own.settings_prefix or "").rstrip("/") + "/"
+    default = declared.SETTING_DEFAULTS.get(name.removeprefix(prefix))
+    earlier = sorted(
+        (entry for entry in history if isinstance(entry.get("Version"), int) and entry["Version"] < before),
+        key=lambda entry: entry["Version"],
+        reverse=True,
+    )
+    for entry in earlier:
+        writer = str(entry.get("LastModifiedUser") or "")
+        operator = next((p for p in operators if any(arn_match(p, arn) for arn in _writer_arns(writer))), None)
+        if operator is not None:
+            return KnownGood(entry, False, f"written by the operator {writer} ({operator!r})")
+        if _written_by_iam_warden(settings.own, writer):
+            return KnownGood(entry, False, f"written by IAM Warden itself ({writer})")
+        if default is not None and entry.get("Value") == default:
+            return KnownGood(entry, False, "the value its template declares")
+    if not earlier or earlier[-1]["Version"] == 1:
+        return KnownGood(
+            None, True, f"{name} did not exist before version {earlier[-1]['Version'] if earlier else before}"
+        )
+    written = ", ".join(f"version {e['Version']} by {e.get('LastModifiedUser') or 'someone unknown'}" for e in earlier)
+    return KnownGood(
+        None,
+        False,
+        f"a version of {name} before version {before} known good (written by an operator, by IAM Warden itself, or "
+        f"holding the template's value): none is ({written}), and its older versions are no longer in its history",
+    )
+
+
+def _writer_arns(writer: str) -> tuple[str, ...]:
+    """A writer's ARN, and for a role session also its role's (``assumed-role/<role>/<session>``: path unknown)."""
+    parts = writer.split(":", 5)
+    if len(parts) == 6 and parts[2] == "sts" and parts[5].startswith("assumed-role/"):
+        role = parts[5].split("/")[1]
+        return writer, f"arn:{parts[1]}:iam::{parts[4]}:role/{role}"
+    return (writer,)
+
+
+def _written_by_iam_warden(own: OwnIdentity, writer: str) -> bool:
+    """Whether ``writer`` is a session of one of IAM Warden's own roles of the security account, named after one
+    of its own functions that run as that role (as Lambda names them): its enforcer's restore."""
+    parts = writer.split(":", 5)
+    if own.home_account is None or len(parts) != 6 or parts[2] != "sts" or parts[4] != own.home_account:
+        return False
+    path = parts[5].split("/")
+    if len(path) != 3 or path[0] != "assumed-role":
+        return False
+    kind = own.kind_of_role_named(path[1], own.home_account)
+    return kind is not None and path[2] in own.functions_of(kind)

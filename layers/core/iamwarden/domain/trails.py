@@ -174,3 +174,29 @@ def trail_is_good(data: Mapping[str, Any]) -> bool:
     """A snapshot worth restoring: the trail logs, and logs every management event."""
     impaired = selector_impairments(data.get("event_selectors"), data.get("advanced_event_selectors"))
     return bool(data.get("logging")) and not impaired
+
+
+def api_spelling(value: Any) -> Any:
+    """``value`` with every key in the API's spelling (``readWriteType`` -> ``ReadWriteType``), empty lists and
+    None left out: a CloudTrail record's selectors and ``GetEventSelectors``' answer compare equal when they say
+    the same."""
+    if isinstance(value, Mapping):
+        return {
+            str(key)[:1].upper() + str(key)[1:]: api_spelling(item)
+            for key, item in value.items()
+            if item is not None and item != []
+        }
+    if isinstance(value, list):
+        return [api_spelling(item) for item in value]
+    return value
+
+
+def same_setting(name: str, live: Any, written: Any) -> bool:
+    """Whether a trail's live setting still holds what an ``UpdateTrail`` wrote: a topic or key named by name,
+    alias or id in the request is answered as an ARN, so an ARN ending in the written name is the same."""
+    if name in _FLAGS:
+        return _truthy(live, False) == _truthy(written, False)
+    if (live or None) == (written or None):
+        return True
+    text, given = str(live or ""), str(written or "")
+    return bool(given) and (text.endswith(":" + given) or text.endswith("/" + given.removeprefix("alias/")))

@@ -28,7 +28,9 @@ from iamwarden.domain.findings import RemediationStep, StepAction
 from iamwarden.domain.recorded import TRAIL, Snapshot
 from iamwarden.domain.trails import (
     Impairment,
+    api_spelling,
     request_settings,
+    same_setting,
     selector_impairments,
     setting_impairments,
     trail_snapshot_data,
@@ -103,6 +105,9 @@ class CloudTrailRule:
             return evaluation
         recorded = context.recorded if not elsewhere else None
         snapshot = recorded.snapshot(TRAIL, arn) if recorded is not None else None
+        late_at = snapshot.taken_at if snapshot is not None and not snapshot.taken_before(change.time) else None
+        if late_at is not None:  # taken after the change (the heartbeat reads what is live): it may hold the change
+            snapshot = None
         previous = snapshot.data if snapshot is not None else None
         if change.event_name == "DeleteTrail":
             found = [Impairment("the trail was deleted", True)]
@@ -136,12 +141,15 @@ class CloudTrailRule:
         if elsewhere:
             needs = elsewhere
         elif snapshot is None:
-            needs = (
-                f"how trail {name} was configured before (IAM Warden has no snapshot of it: snapshots are taken by the "
-                "heartbeat, of trails in a good state)",
+            why = (
+                f"IAM Warden's snapshot of it was taken at {late_at}, not before the change at {change.time}, so it "
+                "may already hold the change"
+                if late_at is not None
+                else "IAM Warden has no snapshot of it: snapshots are taken by the heartbeat, of trails in a good state"
             )
+            needs = (f"how trail {name} was configured before ({why})",)
         else:
-            plan = [restore_step(arn, snapshot)]
+            plan = [restore_step(arn, snapshot, change.event_name, _changed_to(change.event_name, request))]
         evaluation.findings.append(
             context.finding(
                 CLOUDTRAIL_LOGGING_IMPAIRED,
@@ -173,14 +181,47 @@ def _homed_elsewhere(context: RuleContext, arn: str) -> tuple[str, ...]:
     )
 
 
-def restore_step(arn: str, snapshot: Snapshot) -> RemediationStep:
+#: What each event changes of a trail, in words: a restore puts back that, and nothing else.
+_PARTS = {
+    "DeleteTrail": "the trail itself, its settings, event selectors and Insights selectors, logging on",
+    "UpdateTrail": "the settings the change set",
+    "PutEventSelectors": "its event selectors",
+    "PutInsightSelectors": "its Insights selectors",
+}
+
+
+def restore_step(
+    arn: str, snapshot: Snapshot, event: str = "DeleteTrail", changed_to: Mapping[str, Any] | None = None
+) -> RemediationStep:
+    """Put back, from ``snapshot``, only what ``event`` changed; ``changed_to`` is what it set (the step acts only
+    while the trail still holds it, so a later change by anyone is left to its own event)."""
     return RemediationStep(
         RestoreTrail.action,
         arn,
-        {"trail_arn": arn, "snapshot": dict(snapshot.data), "taken_at": snapshot.taken_at},
-        f"put trail {_trail_name(arn)} back as IAM Warden last saw it in a good state ({snapshot.taken_at}): "
-        "its settings, event selectors and Insights selectors, logging on",
+        {
+            "trail_arn": arn,
+            "snapshot": dict(snapshot.data),
+            "taken_at": snapshot.taken_at,
+            "event": event,
+            "changed_to": dict(changed_to or {}),
+        },
+        f"put back {_PARTS.get(event, _PARTS['DeleteTrail'])} of trail {_trail_name(arn)} as IAM Warden saw it in a "
+        f"good state before the change ({snapshot.taken_at})",
     )
+
+
+def _changed_to(event: str, request: Mapping[str, Any]) -> dict[str, Any]:
+    """What ``event`` set on the trail, in the API's spelling: the settings, the selectors or the Insights types."""
+    if event == "UpdateTrail":
+        return {"settings": request_settings(request)}
+    if event == "PutEventSelectors":
+        return {
+            "event_selectors": api_spelling(request.get("eventSelectors")),
+            "advanced_event_selectors": api_spelling(request.get("advancedEventSelectors")),
+        }
+    if event == "PutInsightSelectors":
+        return {"insight_types": sorted(_insight_types(request.get("insightSelectors")))}
+    return {}
 
 
 def _list(request: Mapping[str, Any], key: str) -> list[Mapping[str, Any]] | None:
@@ -256,11 +297,14 @@ class StartTrailLogging:
 
 
 class RestoreTrail:
-    """Put a trail back as its snapshot has it: re-created if deleted, its settings, selectors and logging.
+    """Put back, from a snapshot taken before the change, only what the change changed (audit s7 gap 4): a deleted
+    trail re-created with its settings, selectors and logging; the settings an ``UpdateTrail`` set; the selectors
+    of a ``PutEventSelectors``; the Insights selectors of a ``PutInsightSelectors``.
 
-    Only what differs is written. Undo puts back the state captured before (deleting a trail that did not
-    exist, the settings and selectors it had, logging stopped if it was): it never starts logging, because
-    the remediation never stopped it.
+    Acts only while the trail still holds what the event set (still deleted; the settings, selectors or Insights
+    types it wrote): a later change, by an operator or anyone, is left to its own event. Only what differs is
+    written. Undo puts back the same parts as captured before (deleting a trail that did not exist): it never
+    starts logging, because the remediation never stopped it.
     """
 
     permissions: ClassVar[Permissions] = (
@@ -309,16 +353,18 @@ class RestoreTrail:
         return {"trail": self.read(aws.client("cloudtrail"), step.parameters["trail_arn"])}
 
     def apply(self, run: StepRun, step: RemediationStep, before: Mapping[str, Any], done: list[str]) -> None:
-        snapshot = step.parameters["snapshot"]
-        _put(
-            run.aws.client("cloudtrail"), step.parameters["trail_arn"], before["trail"], snapshot, done, may_stop=False
-        )
+        if not _still_as_the_event_left_it(step, before["trail"]):
+            return  # changed again since: judged by its own event
+        wanted = _part(step, step.parameters["snapshot"])
+        _put(run.aws.client("cloudtrail"), step.parameters["trail_arn"], before["trail"], wanted, done, may_stop=False)
 
     def undo(self, aws: AccountClients, step: RemediationStep, before: Mapping[str, Any]) -> list[str]:
+        if not _still_as_the_event_left_it(step, before["trail"]):
+            return []  # nothing was done
         client = aws.client("cloudtrail")
         arn = step.parameters["trail_arn"]
         current = self.read(client, arn)
-        previous = before["trail"]
+        previous = _part(step, before["trail"]) if before["trail"] is not None else None
         if previous is None:
             if current is None:
                 return []
@@ -329,6 +375,45 @@ class RestoreTrail:
         restored: list[str] = []
         _put(client, arn, current, previous, restored, may_stop=True)
         return restored
+
+
+def _still_as_the_event_left_it(step: RemediationStep, live: Mapping[str, Any] | None) -> bool:
+    """Whether the trail still holds what the step's event set (a plan recorded before steps named their event:
+    yes, as it was then)."""
+    event, changed_to = step.parameters.get("event"), step.parameters.get("changed_to") or {}
+    if event is None:
+        return True
+    if event == "DeleteTrail":
+        return live is None
+    if live is None:
+        return False
+    if event == "UpdateTrail":
+        settings = live.get("settings") or {}
+        return all(same_setting(k, settings.get(k), v) for k, v in (changed_to.get("settings") or {}).items())
+    if event == "PutEventSelectors":
+        advanced = changed_to.get("advanced_event_selectors")
+        if advanced:
+            return bool(api_spelling(live.get("advanced_event_selectors")) == advanced)
+        return bool(api_spelling(live.get("event_selectors")) == changed_to.get("event_selectors"))
+    return sorted(_insight_types(live.get("insight_selectors"))) == changed_to.get("insight_types")
+
+
+def _part(step: RemediationStep, data: Mapping[str, Any]) -> dict[str, Any]:
+    """Of a trail's state (snapshot shape), only the part the step's event changed."""
+    event = step.parameters.get("event")
+    if event is None or event == "DeleteTrail":
+        return dict(data)
+    if event == "UpdateTrail":
+        written = (step.parameters.get("changed_to") or {}).get("settings") or {}
+        settings = data.get("settings") or {}
+        return {"settings": {key: settings[key] for key in written if settings.get(key) is not None}}
+    if event == "PutEventSelectors":
+        return {
+            "settings": {},
+            "event_selectors": data.get("event_selectors"),
+            "advanced_event_selectors": data.get("advanced_event_selectors"),
+        }
+    return {"settings": {}, "insight_selectors": data.get("insight_selectors") or []}
 
 
 def _put(
@@ -364,7 +449,7 @@ def _put(
     if not may_stop and wanted.get("logging") and not live.get("logging"):
         client.start_logging(Name=arn)
         done.append(f"started logging of trail {name}")
-    elif may_stop and not wanted.get("logging") and live.get("logging"):
+    elif may_stop and "logging" in wanted and not wanted["logging"] and live.get("logging"):
         client.stop_logging(Name=arn)
         done.append(f"stopped logging of trail {name}, as before")
 

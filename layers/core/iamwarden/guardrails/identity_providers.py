@@ -23,7 +23,7 @@ alerted. A restore writes only while the provider still holds what the event set
 """
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any, ClassVar, NamedTuple
 
 from iamwarden.adapters.errors import ignoring, is_gone
@@ -127,7 +127,7 @@ class IdentityProviderRule:
             ]
         elif change.event_name == "AddClientIDToOpenIDConnectProvider":
             client = context.request_text("clientID")
-            known = _before(context, arn, "oidc", lambda data: client in data.get("client_ids", ()))
+            known = _before(context, arn, "oidc")
             if known.snapshot is not None and client in known.snapshot.data.get("client_ids", ()):
                 evaluation.compliant.append(f"OIDC provider {url} already allowed client id {client} {known.when}")
                 return evaluation
@@ -146,13 +146,19 @@ class IdentityProviderRule:
             thumbprints = request.get("thumbprintList")
             new = [str(t) for t in thumbprints] if isinstance(thumbprints, list) else None
             listed = ", ".join(new) if new is not None else "?"
-            known = _before(context, arn, "oidc", lambda data: new is not None and _same(data.get("thumbprints"), new))
+            known = _before(context, arn, "oidc")
             if known.snapshot is not None and new is not None and _same(known.snapshot.data.get("thumbprints"), new):
                 evaluation.compliant.append(f"the thumbprints of OIDC provider {url} are those it had {known.when}")
                 return evaluation
             did = f"{actor} changed the certificate thumbprints of the unknown OIDC provider {url} to {listed}"
+            left = _left_in_place(context, arn) if known.snapshot is not None else None
             if known.snapshot is None:
                 needs = (f"the thumbprints OIDC provider {url} had before ({known.unknown_why})",)
+            elif left is not None:
+                needs = (
+                    f"thumbprints of OIDC provider {url} known good: an earlier change to it was found and not put "
+                    f"back ({left}), so IAM Warden's snapshot of {known.snapshot.taken_at} may hold that change",
+                )
             else:
                 previous = [str(t) for t in known.snapshot.data.get("thumbprints", ())]
                 plan = [
@@ -212,9 +218,7 @@ class IdentityProviderRule:
             ]
         else:
             new = metadata if isinstance(metadata, str) else None
-            known = _before(
-                context, arn, "saml", lambda data: new is not None and _same_metadata(data.get("metadata"), new)
-            )
+            known = _before(context, arn, "saml")
             if (
                 known.snapshot is not None
                 and new is not None
@@ -223,10 +227,17 @@ class IdentityProviderRule:
                 evaluation.compliant.append(f"SAML provider {name} has the metadata it had {known.when}")
                 return evaluation
             did = f"{actor} pointed SAML identity provider {name} at {who}, which is not among the known issuers"
+            previous = str(known.snapshot.data.get("metadata", "")) if known.snapshot is not None else ""
+            previous_issuer = saml_issuer(previous) if previous else None
             if known.snapshot is None:
                 needs.append(f"the metadata SAML provider {name} had before ({known.unknown_why})")
+            elif previous_issuer is None or _known(settings.patterns("allow_saml_issuers"), previous_issuer) is None:
+                # Only a known issuer is a known good state: the snapshot may hold an earlier intruder's IdP.
+                needs.append(
+                    f"metadata of SAML provider {name} known good: IAM Warden's snapshot of {known.snapshot.taken_at} "
+                    f"trusts issuer {previous_issuer or '?'}, which is not in allow_saml_issuers"
+                )
             else:
-                previous = str(known.snapshot.data.get("metadata", ""))
                 plan = [
                     RemediationStep(
                         RestoreSamlMetadata.action,
@@ -261,20 +272,31 @@ class _Before(NamedTuple):
         return f"when last seen by IAM Warden, {self.snapshot.taken_at}" if self.snapshot is not None else ""
 
 
-def _before(context: RuleContext, arn: str, kind: str, shows_change: Callable[[Mapping[str, Any]], bool]) -> _Before:
-    """IAM Warden's snapshot of provider ``arn`` as it was before the event.
+def _before(context: RuleContext, arn: str, kind: str) -> _Before:
+    """IAM Warden's snapshot of provider ``arn`` as it was before the event: only one taken strictly before it.
 
-    A snapshot taken after the event that already shows what the event set (``shows_change``) shows the change
-    itself, not the state before it.
+    A snapshot taken after the event may hold the change itself (the heartbeat reads what is live, whenever it is
+    invoked: audit s7 gap 7), or a later one, so it says nothing of what was there before.
     """
     if context.recorded is None:
         return _Before(None, "not in the event, and offline there is no snapshot")
     snapshot = context.recorded.snapshot(IDENTITY_PROVIDER, arn)
     if snapshot is None or snapshot.data.get("type") != kind:
         return _Before(None, "not in the event, and IAM Warden has no snapshot of the provider")
-    if not snapshot.taken_before(context.change.time) and shows_change(snapshot.data):
+    if not snapshot.taken_before(context.change.time):
         return _Before(None, f"the last snapshot, {snapshot.taken_at}, was taken after the change")
     return _Before(snapshot)
+
+
+def _left_in_place(context: RuleContext, arn: str) -> str | None:
+    """An earlier change to provider ``arn`` that this rule found and did not put back (alerted, or failed), or
+    None. The snapshot may hold what it set, so the snapshot is no known good state (audit s7 gap 7)."""
+    if context.recorded is None:
+        return None
+    for past in reversed(context.recorded.remediations(arn)):
+        if past.rule == IDENTITY_PROVIDER_UNKNOWN.id and past.status in ("alerted", "failed"):
+            return f"{past.remediation_id} of {past.created_at}, {past.status}"
+    return None
 
 
 def _same(one: Any, other: Any) -> bool:

@@ -65,7 +65,7 @@ from iamwarden.domain.declared_content import (
 from iamwarden.domain.documents import PolicyKind, decode_policy_document
 from iamwarden.domain.exceptions import InvalidEventError, RemediationError, UndoError
 from iamwarden.domain.findings import Finding, RemediationStep, StepAction
-from iamwarden.domain.own import CENTRAL_BUS_STATEMENT_ID, names_match
+from iamwarden.domain.own import CENTRAL_BUS_STATEMENT_ID, admits_only_the_stack, names_match
 from iamwarden.domain.recorded import (
     OWN_POLICY,
     OWN_ROLE,
@@ -77,7 +77,13 @@ from iamwarden.domain.recorded import (
     in_force,
     observed_at,
 )
-from iamwarden.domain.settings_guard import SETTING_EVENTS, TAMPERED_RULE_ID, guards_the_guard, settings_written
+from iamwarden.domain.settings_guard import (
+    SETTING_EVENTS,
+    TAMPERED_RULE_ID,
+    guards_the_guard,
+    known_good_version,
+    settings_written,
+)
 from iamwarden.domain.wildcards import arn_match, wildcard_match
 from iamwarden.guardrails.base import Evaluation, RuleContext
 from iamwarden.guardrails.iam_user import DENY_ALL_POLICY, QUARANTINE_POLICY_NAME
@@ -233,8 +239,8 @@ IAMWARDEN_TAMPERED = RuleSpec(
         "settings_guard": OptionSpec(
             "choice",
             "alert",
-            "alert (a settings change by anyone not in operators is alerted) or restore (also put the previous "
-            "value back from the parameter's history)",
+            "alert (a settings change by anyone not in operators is alerted) or restore (also put the newest known "
+            "good earlier value back from the parameter's history)",
             ("alert", "restore"),
         ),
     },
@@ -351,26 +357,21 @@ class TamperingRule:
             if operator is not None:
                 evaluation.compliant.append(f"{change.actor.display} is an operator ({operator!r}) and changed {what}")
                 return evaluation
-            if (
-                change.event_source == SSM
-                and rule.choice("settings_guard") != "restore"
-                and not guards_the_guard(own, list(settings_written(change, own)))
-            ):
-                plan = []
         if target.done is not None:
             done = target.done
         elif plan:
             done = "it will be put back"
+        elif change.event_source == SSM:
+            name = arn.split(":parameter", 1)[-1]
+            unknown = f"it is not put back without {'; '.join(needs)}; " if needs else ""
+            done = (
+                f"{unknown}put it back: aws ssm get-parameter-history --name {name}, then aws ssm put-parameter "
+                f"--overwrite --name {name} --value <the last good value>"
+                + ("" if needs else f" (or set rules/{IAMWARDEN_TAMPERED.id}/settings_guard to restore)")
+            )
         elif needs:
             redeploy = own.redeploy_command(change.account, change.region)
             done = f"it cannot be put back without {'; '.join(needs)}: {redeploy}"
-        elif change.event_source == SSM:
-            name = arn.split(":parameter", 1)[-1]
-            done = (
-                f"put it back: aws ssm get-parameter-history --name {name}, then aws ssm put-parameter --overwrite "
-                f"--name {name} --value <the previous value> (or set rules/{IAMWARDEN_TAMPERED.id}/settings_guard "
-                "to restore)"
-            )
         else:
             done = f"put it back: {own.redeploy_command(change.account, change.region)}"
         evaluation.findings.append(
@@ -516,19 +517,47 @@ class TamperingRule:
             if not mine:
                 return None
             arn = f"arn:{partition}:ssm:{region}:{account}:parameter{mine[0]}"
-            plan = []
+            what = f"its setting{'s' if len(mine) > 1 else ''} {', '.join(mine)}"
             version = (change.response_elements or {}).get("version")
-            if name == "PutParameter" and isinstance(version, int):
-                plan.append(
-                    RemediationStep(
-                        RestoreSetting.action,
-                        arn,
-                        {"name": mine[0], "version": version},
-                        f"put setting {mine[0]} back to the value it had before version {version}",
-                    )
-                )
-            return Target(f"its setting{'s' if len(mine) > 1 else ''} {', '.join(mine)}", arn, plan)
+            rule = context.rule(IAMWARDEN_TAMPERED.id)
+            restores = rule.choice("settings_guard") == "restore" or guards_the_guard(own, mine)
+            if name == "PutParameter" and isinstance(version, int) and restores:
+                step, needs = _restore_setting_step(context, mine[0], version, arn)
+                return Target(what, arn, [step] if step else [], needs)
+            return Target(what, arn, [])
         return None
+
+
+def _restore_setting_step(
+    context: RuleContext, name: str, version: int, arn: str
+) -> tuple[RemediationStep | None, tuple[str, ...]]:
+    """The step putting setting ``name`` back to its newest known good version before ``version``, or what is missing.
+
+    The version just before the write may be the intruder's own earlier write (two quick writes: audit s7 gap 3), so
+    only a version an operator or IAM Warden wrote, or holding the template's value, is put back
+    (``settings_guard.known_good_version``, from the parameter's history); without one, alert-only. A parameter
+    whose history holds no known good version but starts at version 1 did not exist before: it is deleted (its
+    default applies).
+    """
+    change = context.change
+    why = "which earlier version of it is known good is read from its history (GetParameterHistory)"
+    if context.live_clients is None:
+        return None, (f"a known good version of {name} before version {version} (offline: {why})",)
+    try:
+        history = list(_history(context.live_clients(change.account, change.region), name))
+    except Exception as exc:
+        return None, (f"a known good version of {name} before version {version} ({why}: {error_code(exc) or exc})",)
+    known = known_good_version(history, name, version, context.settings)
+    if not known.known:
+        return None, (known.why,)
+    if known.entry is None:
+        parameters: dict[str, Any] = {"name": name, "version": version, "restore_version": None}
+        summary = f"delete setting {name} ({known.why}: its default applies)"
+        return RemediationStep(RestoreSetting.action, arn, parameters, summary), ()
+    good = known.entry["Version"]
+    parameters = {"name": name, "version": version, "restore_version": good}
+    summary = f"put setting {name} back to its value of version {good} ({known.why})"
+    return RemediationStep(RestoreSetting.action, arn, parameters, summary), ()
 
 
 #: The changes that make a role a break-glass role someone else holds: its creation, its trust, its permissions.
@@ -640,37 +669,6 @@ def _quarantined_role_target(context: RuleContext, role: str, arn: str, needs: t
         f"{own.redeploy_command(change.account, change.region)}"
     )
     return Target(f"its role {role}", arn, [step], done=done)
-
-
-def _admits_only_the_stack(document: Any, home_account: str | None) -> bool:
-    """Whether a trust policy lets in only what IAM Warden's templates let in: the security account (its root or
-    its roles, as the member roles' trust does) and, for the security account's roles, Lambda or EventBridge."""
-    if isinstance(document, str):
-        try:
-            document = json.loads(document)
-        except ValueError:
-            return False
-    statements = document.get("Statement") if isinstance(document, Mapping) else None
-    if isinstance(statements, Mapping):
-        statements = [statements]
-    if not isinstance(statements, list) or home_account is None:
-        return False
-    services = {"lambda.amazonaws.com", "events.amazonaws.com"}
-    for statement in statements:
-        if not isinstance(statement, Mapping) or statement.get("Effect") != "Allow":
-            continue
-        principal = statement.get("Principal")
-        if not isinstance(principal, Mapping) or set(principal) - {"AWS", "Service"}:
-            return False
-        aws = principal.get("AWS", [])
-        service = principal.get("Service", [])
-        aws_list = aws if isinstance(aws, list) else [aws]
-        service_list = service if isinstance(service, list) else [service]
-        if any(not isinstance(a, str) or a.split(":")[4:5] != [home_account] for a in aws_list):
-            return False
-        if any(s not in services for s in service_list):
-            return False
-    return True
 
 
 #: The Lambda calls that give a function its execution role.
@@ -1262,38 +1260,50 @@ def _same_attribute(attribute: str, left: Any, right: Any) -> bool:
 def _restore_role_document(context: RuleContext, role: str, arn: str) -> tuple[RemediationStep | None, tuple[str, ...]]:
     """The step putting back the trust or inline policy an own-role event changed, or what the restore lacks.
 
-    Only from a snapshot taken before the change: one read after it (a heartbeat that ran before the event was
-    judged, a redelivered event) may hold the intruder's document, so it counts as none (a trust policy then goes
-    back to what the template declares, where it declares one).
+    Only a known good document is put back: the trust policy the template declares (a fact, home account), else
+    IAM Warden's snapshot taken strictly before the change. A snapshot taken after it may already hold it (the
+    heartbeat reads whatever is live, and anyone allowed to invoke it chooses when: audit s7 gap 1), so it is not
+    used and the finding says so. The step carries the event's document (``changed_to``; the engine refuses an event
+    without a readable one): it acts only while that is still live.
     """
     change = context.change
     snapshot = context.recorded.snapshot(OWN_ROLE, arn) if context.recorded is not None else None
-    where = (
-        "IAM Warden has no snapshot of it: the heartbeat takes one of each of its roles"
-        if context.recorded is not None
-        else "offline there is no audit table to read IAM Warden's snapshots from"
-    )
-    if snapshot is not None and not snapshot.taken_before(change.time):
-        # Read after the change: it may hold the change itself (or an intruder's change before it was judged).
-        where = f"IAM Warden's snapshot of {snapshot.taken_at} is newer than the change of {change.time}"
+    if snapshot is None:
+        where = (
+            "IAM Warden has no snapshot of it: the heartbeat takes one of each of its roles"
+            if context.recorded is not None
+            else "offline there is no audit table to read IAM Warden's snapshots from"
+        )
+    elif not snapshot.taken_before(change.time):
+        where = (
+            f"IAM Warden's snapshot of it was taken at {snapshot.taken_at}, not before the change at {change.time}, "
+            "so it may already hold the change"
+        )
         snapshot = None
     if change.event_name == "UpdateAssumeRolePolicy":
         what = f"the trust policy of IAM Warden's role {role}"
         declared = context.settings.own.declared_trust_policy(role, change.account)
-        if snapshot is not None and isinstance(snapshot.data.get("trust_policy"), Mapping):
-            document: Any = snapshot.data["trust_policy"]
-            source = f"IAM Warden's snapshot of {snapshot.taken_at}"
-        elif declared is not None:
+        if declared is not None:
             document, source = declared, "the document its template declares"
+        elif snapshot is not None and isinstance(snapshot.data.get("trust_policy"), Mapping):
+            document = snapshot.data["trust_policy"]
+            source = f"IAM Warden's snapshot of {snapshot.taken_at}"
         else:
             return None, (f"{what} before this change ({where}{_member_where(context)})",)
-        parameters = {"role_name": role, "document": "trust", "restore_to": document, "source": source}
+        parameters = {
+            "role_name": role,
+            "document": "trust",
+            "restore_to": document,
+            "changed_to": _json(change.request_parameters.get("policyDocument")),
+            "source": source,
+        }
         return RemediationStep(RestoreOwnRoleDocument.action, arn, parameters, f"put back {what} from {source}"), ()
     policy = context.request_text("policyName")
     what = f"the inline policy {policy} of IAM Warden's role {role}"
     inline = snapshot.data.get("inline") if snapshot is not None else None
     if snapshot is None or not isinstance(inline, Mapping):
         return None, (f"{what} before this change ({where}{_member_where(context)})",)
+    written = _json(change.request_parameters.get("policyDocument")) if change.event_name == "PutRolePolicy" else None
     restore_to = inline.get(policy)
     source = f"IAM Warden's snapshot of {snapshot.taken_at}"
     parameters = {
@@ -1301,6 +1311,7 @@ def _restore_role_document(context: RuleContext, role: str, arn: str) -> tuple[R
         "document": "inline",
         "policy_name": policy,
         "restore_to": restore_to,
+        "changed_to": written,
         "source": source,
     }
     summary = f"put back {what} from {source}" if restore_to is not None else f"delete {what} (not in {source})"
@@ -1501,7 +1512,7 @@ def undeclared_by_the_stack(context: RuleContext) -> str | None:
             return None  # only the stack that owns a managed policy resource writes its versions through CloudFormation
         role = context.request_text("roleName") or ""
         kind = own.kind_of_role_named(role, change.account) or ""
-        if name == "CreateRole" and not _admits_only_the_stack(
+        if name == "CreateRole" and not admits_only_the_stack(
             change.request_parameters.get("assumeRolePolicyDocument"), own.home_account
         ):
             return f"a trust policy for role {role} that lets in more than IAM Warden's security account"
@@ -1967,7 +1978,9 @@ class RestoreOwnRoleDocument:
     """Put back the trust policy or one inline policy of an IAM Warden role. Undo puts the changed one back.
 
     ``restore_to`` is the document to put back (an inline policy's None: it was not there, so it is deleted).
-    The before-state is the live document the change left, which undo writes again (the intruder's version).
+    ``changed_to`` is the event's document (an inline policy's None: deleted): the step acts only while it is still
+    live, so a later change (a redeploy between the change and its judgement) is left to its own event. The
+    before-state is the live document the change left, which undo writes again (the intruder's version).
     """
 
     permissions: ClassVar[Permissions] = (
@@ -2020,15 +2033,27 @@ class RestoreOwnRoleDocument:
         exists, live = self._live(aws, step)
         return {"exists": exists, "document": live}
 
-    def apply(self, run: StepRun, step: RemediationStep, before: Mapping[str, Any], done: list[str]) -> None:
+    @staticmethod
+    def _acts(step: RemediationStep, before: Mapping[str, Any]) -> bool:
+        """Whether the role still holds what the event wrote (and not already the good document)."""
         if not before["exists"] or _same(before["document"], step.parameters["restore_to"]):
-            return  # the role is gone (alerted), or the document is already the good one
+            return False  # the role is gone (alerted), or the document is already the good one
+        if "changed_to" not in step.parameters:  # a plan recorded before the step carried the event's document
+            return True
+        changed_to = step.parameters["changed_to"]
+        if changed_to is None or before["document"] is None:
+            return changed_to is None and before["document"] is None
+        return canonical(before["document"]) == canonical(changed_to)  # else changed again since: its own event
+
+    def apply(self, run: StepRun, step: RemediationStep, before: Mapping[str, Any], done: list[str]) -> None:
+        if not self._acts(step, before):
+            return
         with ignoring():
             self._write(run.aws, step, step.parameters["restore_to"])
             done.append(step.summary)
 
     def undo(self, aws: AccountClients, step: RemediationStep, before: Mapping[str, Any]) -> list[str]:
-        if not before["exists"] or _same(before["document"], step.parameters["restore_to"]):
+        if not self._acts(step, before):
             return []
         role = step.parameters["role_name"]
         exists, live = self._live(aws, step)
@@ -2457,7 +2482,11 @@ def _set_concurrency(aws: AccountClients, function: str, reserved: int | None) -
 
 
 class RestoreSetting:
-    """Put an IAM Warden setting back to the value before the change (``GetParameterHistory``). Undoable."""
+    """Put an IAM Warden setting back to the known good version the plan names (``restore_version``; None: delete it,
+    it did not exist before), read from ``GetParameterHistory``. Undoable.
+
+    Acts only while the event's version is still the current one: a later write is judged by its own event.
+    """
 
     permissions: ClassVar[Permissions] = (
         "ssm:GetParameterHistory",
@@ -2479,18 +2508,29 @@ class RestoreSetting:
         current = max(history, key=lambda entry: entry["Version"])
         if current["Version"] != version:
             return {"exists": True, "current": _entry(current), "restore_to": None, "why": "changed again since"}
-        earlier = [entry for entry in history if entry["Version"] < version]
-        previous = max(earlier, key=lambda entry: entry["Version"]) if earlier else None
-        return {
-            "exists": True,
-            "current": _entry(current),
-            "restore_to": _entry(previous) if previous else None,
-            "why": None if previous else "the setting did not exist before: it is deleted",
-        }
+        if "restore_version" not in step.parameters:  # a plan from before known good versions: nothing is guessed
+            return {"exists": True, "current": _entry(current), "restore_to": None, "why": "no known good version"}
+        wanted = step.parameters["restore_version"]
+        if wanted is None:
+            return {
+                "exists": True,
+                "current": _entry(current),
+                "restore_to": None,
+                "why": _DELETED,
+            }
+        good = next((entry for entry in history if entry["Version"] == wanted), None)
+        if good is None:
+            return {
+                "exists": True,
+                "current": _entry(current),
+                "restore_to": None,
+                "why": f"version {wanted} is no longer in its history",
+            }
+        return {"exists": True, "current": _entry(current), "restore_to": _entry(good), "why": None}
 
     def apply(self, run: StepRun, step: RemediationStep, before: Mapping[str, Any], done: list[str]) -> None:
-        if not before["exists"] or before["why"] == "changed again since":
-            return  # a later change is judged by its own event
+        if not self._acts(before):
+            return  # a later change is judged by its own event; a version gone from the history is not guessed
         name = step.parameters["name"]
         client = run.aws.client("ssm")
         previous = before["restore_to"]
@@ -2503,11 +2543,18 @@ class RestoreSetting:
         done.append(f"put setting {name} back to its value of version {previous['version']}")
 
     def undo(self, aws: AccountClients, step: RemediationStep, before: Mapping[str, Any]) -> list[str]:
-        if not before["exists"] or before["why"] == "changed again since":
+        if not self._acts(before):
             return []
         name, current = step.parameters["name"], before["current"]
         aws.client("ssm").put_parameter(Name=name, Value=current["value"], Type=current["type"], Overwrite=True)
         return [f"set {name} back to the changed value"]
+
+    @staticmethod
+    def _acts(before: Mapping[str, Any]) -> bool:
+        return bool(before["exists"]) and (before["restore_to"] is not None or before["why"] == _DELETED)
+
+
+_DELETED = "the setting did not exist before: it is deleted"
 
 
 def _history(aws: AccountClients, name: str) -> Any:
