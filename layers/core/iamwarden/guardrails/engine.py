@@ -317,7 +317,10 @@ def _excepted(
     if not exceptions:
         return None
     at = now or instant(change.time)
-    return active_exemption(finding, exceptions, at, settings.exceptions) if at is not None else None
+    if at is None:
+        return None
+    operators = settings.rule("iamwarden-tampered").patterns("operators")
+    return active_exemption(finding, exceptions, at, settings.exceptions, operators)
 
 
 def _judging(change: CloudTrailChange) -> tuple[Guardrail, ...]:
