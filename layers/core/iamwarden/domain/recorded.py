@@ -52,6 +52,9 @@ class PastRemediation(NamedTuple):
     done: tuple[str, ...] = ()
     #: The before-state of each step, as captured (which keys were active when a user was quarantined).
     before: tuple[Mapping[str, Any], ...] = ()
+    #: The undo that marked it undone (``undo-…``), and who ran that undo as its undo record says (None: no record).
+    undone_by: str | None = None
+    undo_actor: str | None = None
 
     @property
     def in_force(self) -> bool:

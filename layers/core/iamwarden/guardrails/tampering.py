@@ -59,6 +59,7 @@ from iamwarden.domain.exceptions import InvalidEventError, RemediationError, Und
 from iamwarden.domain.findings import Finding, RemediationStep, StepAction
 from iamwarden.domain.own import CENTRAL_BUS_STATEMENT_ID, names_match
 from iamwarden.domain.recorded import OWN_POLICY, OWN_ROLE, OWN_SUBSCRIPTION, SUBSCRIPTION_ATTRIBUTES, PastRemediation
+from iamwarden.domain.rule_exceptions import operator_pattern
 from iamwarden.domain.settings_guard import SETTING_EVENTS, TAMPERED_RULE_ID, guards_the_guard, settings_written
 from iamwarden.domain.wildcards import arn_match, wildcard_match
 from iamwarden.guardrails.base import Evaluation, RuleContext
@@ -556,7 +557,41 @@ def quarantines_in_force(context: RuleContext, arn: str) -> list[PastRemediation
     """IAM Warden's quarantines of role ``arn`` still in force (the audit table's; none offline)."""
     if context.recorded is None:
         return []
-    return [past for past in context.recorded.remediations(arn) if past.in_force and past.steps(QuarantineRole.action)]
+    return [
+        past
+        for past in context.recorded.remediations(arn)
+        if holds(context, past) and past.steps(QuarantineRole.action)
+    ]
+
+
+def holds(context: RuleContext, past: PastRemediation) -> bool:
+    """Whether ``past`` still counts for judging a reversal of it: in force, or marked undone without an excuse.
+
+    The audit table is data (audit s7 gap 6): an item marked ``undone`` by an ``UpdateItem``, or an
+    ``iamwarden undo`` run by anyone IAM lets, would otherwise make the reversal of a quarantine "never
+    remediated". So an undo excuses the change only as ``unexcused_undo`` says.
+    """
+    if past.in_force:
+        return True
+    return past.status == "undone" and bool(past.done) and unexcused_undo(context, past) is not None
+
+
+def unexcused_undo(context: RuleContext, past: PastRemediation) -> str | None:
+    """Why the undo of ``past`` does not excuse this change, or None when it does.
+
+    It does only when the undo's own record names who ran ``iamwarden undo`` and that is an operator
+    (``rules/iamwarden-tampered/operators``), and this change's actor (CloudTrail's fact, not the table's) is an
+    operator too: the undo makes its changes with the operator's own credentials.
+    """
+    operators = context.rule(IAMWARDEN_TAMPERED.id).patterns("operators")
+    if past.undo_actor is None:
+        return f"no undo record says who undid it{f' ({past.undone_by})' if past.undone_by else ''}"
+    if operator_pattern(past.undo_actor, operators) is None:
+        return f"its undo {past.undone_by} was run by {past.undo_actor}, who is not an operator"
+    actor = context.change.actor
+    if not any(arn and operator_pattern(arn, operators) for arn in (actor.arn, actor.session_issuer_arn)):
+        return f"this change was made by {actor.display}, who is not an operator"
+    return None
 
 
 def quarantined(context: RuleContext, role: str, arn: str) -> bool:
