@@ -56,7 +56,7 @@ def desk(account: Account, notifier: object, operators: tuple[str, ...] = (OPERA
 def backdoor_user(account: Account, enforcer: EnforcerService) -> dict[str, object]:
     account.set("rules/iam-user-created/mode", "remediate")
     account.iam.create_user(UserName="backdoor-admin")
-    enforcer.clock = lambda: START + timedelta(hours=1)
+    enforcer.clock = lambda: START + timedelta(days=3)  # after the sample's eventTime (2026-11-21)
     result: dict[str, object] = enforcer.handle(load_event("create-user-backdoor-cli.json"))
     return result
 

@@ -263,11 +263,11 @@ def test_an_exception_approved_a_moment_ago_holds_despite_the_cache(
     policy = public_bucket(account)
     assert enforcer.exceptions is not None
     enforcer.exceptions._max_age = 3600  # type: ignore[attr-defined]  # read once, kept for an hour
-    enforcer.clock = lambda: START
+    enforcer.clock = lambda: START + timedelta(minutes=15)  # after the sample's 08:12:05 (a later time is rejected)
     enforcer.handle(load_event("attach-lambda-basic-execution.json"))  # fills the cache: no exceptions
     approved(desk_of(account, Clock()))
 
-    result = enforce_public_policy(account, enforcer, START + timedelta(minutes=1))
+    result = enforce_public_policy(account, enforcer, START + timedelta(minutes=16))
 
     assert result["verdict"] == "compliant"
     assert bucket_policy(account) == policy
@@ -376,7 +376,7 @@ def test_undo_with_an_exception_keeps_the_enforcer_from_reverting_it(
     account: Account, enforcer: EnforcerService
 ) -> None:
     policy = public_bucket(account)
-    [finding] = enforce_public_policy(account, enforcer, START)["findings"]
+    [finding] = enforce_public_policy(account, enforcer, START + timedelta(minutes=15))["findings"]
     assert finding["outcome"] == "remediated"
     assert bucket_policy(account) is None
 
@@ -400,7 +400,7 @@ def test_undo_with_an_exception_keeps_the_enforcer_from_reverting_it(
 
 def test_an_undo_that_cannot_be_done_leaves_no_exception(account: Account, enforcer: EnforcerService) -> None:
     public_bucket(account)
-    [finding] = enforce_public_policy(account, enforcer, START)["findings"]
+    [finding] = enforce_public_policy(account, enforcer, START + timedelta(minutes=15))["findings"]
     account.s3.delete_bucket(Bucket=BUCKET)  # the undo cannot put the policy back
 
     code, out, err = cli("undo", finding["remediation_id"], "--with-exception-days", "2")

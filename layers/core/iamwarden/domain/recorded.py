@@ -90,6 +90,15 @@ def observed_at(event_time: str) -> str:
     return moment.astimezone(UTC).isoformat(timespec="milliseconds") if moment is not None else event_time
 
 
+def no_later_than(snapshot: Snapshot, now: datetime) -> Snapshot:
+    """``snapshot`` dated no later than ``now``: a kept state is never newer than the moment it was kept, so a
+    record dated ahead (a skewed clock within the allowed few minutes) cannot outlast the next real one."""
+    taken = _instant(snapshot.taken_at)
+    if taken is None or taken <= now:
+        return snapshot
+    return snapshot._replace(taken_at=observed_at(now.isoformat()))
+
+
 class Recorded(Protocol):
     """What the audit table holds (live in the enforcer; None offline)."""
 
