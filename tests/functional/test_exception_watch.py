@@ -15,7 +15,7 @@ from iamwarden.domain.findings import Outcome
 from iamwarden.domain.rule_exceptions import ExceptionScope, ExceptionStatus
 from tests.aws_fixtures import HOME_ACCOUNT
 from tests.functional.conftest import Account, RecordingNotifier
-from tests.functional.test_exceptions import BUCKET, BUCKET_ARN, OPERATOR, RULE, START, Clock, public_bucket
+from tests.functional.test_exceptions import APPROVER, BUCKET, BUCKET_ARN, OPERATOR, RULE, START, Clock, public_bucket
 
 ROLE = "app-backend"
 ROLE_ARN = f"arn:aws:iam::{HOME_ACCOUNT}:role/{ROLE}"
@@ -36,8 +36,14 @@ def watch(account: Account, notifier: RecordingNotifier, clock: Clock) -> Except
 
 
 def approve(watch: ExceptionWatch, scope: ExceptionScope, days: int = 2) -> str:
+    """Requested and approved (by a second person); the approval's notice is checked and taken off the channel."""
     desk = watch.desk
-    return desk.approve(desk.request(scope, "launch week", OPERATOR, days).exception_id, OPERATOR).exception_id
+    exception_id = desk.approve(desk.request(scope, "launch week", OPERATOR, days).exception_id, APPROVER).exception_id
+    sent = watch.notifier.sent  # type: ignore[attr-defined]
+    notice = sent.pop()
+    assert notice.finding.event_name == "ExceptionApproved"
+    assert f"Exception {exception_id} approved" in notice.finding.reason
+    return str(exception_id)
 
 
 def test_the_owner_is_reminded_once_before_expiry(

@@ -24,6 +24,7 @@ RULE = "s3-bucket-policy-public"
 BUCKET = "acme-invoices"
 BUCKET_ARN = f"arn:aws:s3:::{BUCKET}"
 OPERATOR = "arn:aws:iam::111122223333:user/secops"
+APPROVER = "arn:aws:iam::111122223333:user/approver"
 START = datetime(2026, 11, 19, 8, 0, tzinfo=UTC)
 
 
@@ -114,7 +115,7 @@ def test_an_approval_that_loses_a_race_is_refused(account: Account) -> None:
     reads = iter([requested])  # the desk's first read still sees the request
     desk.store.get = lambda exception_id: next(reads, None) or real_get(exception_id)  # type: ignore[method-assign]
     with pytest.raises(ExceptionConflict, match=r"is approved \(by arn:other .*only a requested one can be approved"):
-        desk.approve(requested.exception_id, OPERATOR)
+        desk.approve(requested.exception_id, APPROVER)
     assert real_get(requested.exception_id).approver == "arn:other"  # type: ignore[union-attr]
 
 
@@ -237,7 +238,7 @@ def test_an_exception_for_another_rule_or_resource_exempts_nothing(account: Acco
         ExceptionScope("s3-bucket-policy-cross-account", resource_pattern=BUCKET_ARN),
         ExceptionScope(RULE, resource_pattern="arn:aws:s3:::acme-other"),
     ):
-        desk.approve(desk.request(scope, "why", OPERATOR).exception_id, OPERATOR)
+        desk.approve(desk.request(scope, "why", OPERATOR).exception_id, APPROVER)
 
     result = enforce_public_policy(account, enforcer, START + timedelta(hours=1))
 
@@ -248,7 +249,7 @@ def test_an_actor_exception_exempts_that_actors_changes(account: Account, enforc
     policy = public_bucket(account)
     desk = desk_of(account, Clock())
     scope = ExceptionScope(RULE, actor_pattern="arn:aws:iam::111122223333:user/alice")
-    desk.approve(desk.request(scope, "the web team's deploy user", OPERATOR).exception_id, OPERATOR)
+    desk.approve(desk.request(scope, "the web team's deploy user", OPERATOR).exception_id, APPROVER)
 
     result = enforce_public_policy(account, enforcer, START + timedelta(hours=1))
 
@@ -262,11 +263,11 @@ def test_an_exception_approved_a_moment_ago_holds_despite_the_cache(
     policy = public_bucket(account)
     assert enforcer.exceptions is not None
     enforcer.exceptions._max_age = 3600  # type: ignore[attr-defined]  # read once, kept for an hour
-    enforcer.clock = lambda: START
+    enforcer.clock = lambda: START + timedelta(minutes=15)  # after the sample's 08:12:05 (a later time is rejected)
     enforcer.handle(load_event("attach-lambda-basic-execution.json"))  # fills the cache: no exceptions
     approved(desk_of(account, Clock()))
 
-    result = enforce_public_policy(account, enforcer, START + timedelta(minutes=1))
+    result = enforce_public_policy(account, enforcer, START + timedelta(minutes=16))
 
     assert result["verdict"] == "compliant"
     assert bucket_policy(account) == policy
@@ -289,7 +290,7 @@ def one_line_error(result: tuple[int, str, str], exit_code: int, fragment: str) 
     assert fragment in err
 
 
-def test_cli_request_approve_list_revoke(account: Account) -> None:
+def test_cli_request_approve_list_revoke(account: Account, monkeypatch: pytest.MonkeyPatch) -> None:
     code, out, err = cli(
         "exception", "request", "--rule", RULE, "--resource", BUCKET_ARN, "--reason", "public website", "--days", "3"
     )
@@ -298,15 +299,22 @@ def test_cli_request_approve_list_revoke(account: Account) -> None:
     assert exception_id.startswith("exc-")
     assert f"iamwarden exception approve {exception_id}" in out
 
+    # Four eyes: the requester (the caller, from STS) cannot approve it; exit 1 with the reason, nothing changes.
+    one_line_error(cli("exception", "approve", exception_id), 1, "is its requester")
+    assert json.loads(cli("exception", "list", "--format", "json")[1])[0]["status"] == "requested"
+
+    monkeypatch.setattr("iamwarden.app.commands.caller_arn", lambda clients: APPROVER)
     code, out, err = cli("exception", "approve", exception_id)
     assert (code, err) == (0, "")
     assert out.startswith(f"Approved exception {exception_id} (rule {RULE} on resources {BUCKET_ARN}")
+    # The notice went to the security channel (the stack's alert topic, found by name: the CLI has no variable).
+    assert "WARNING" not in out
 
     code, out, _ = cli("exception", "list", "--format", "json")
     [listed] = json.loads(out)
     assert (listed["exception_id"], listed["status"], listed["days"]) == (exception_id, "approved", 3)
-    assert listed["requester"] == listed["approver"]  # the caller, from STS
     assert listed["requester"].startswith("arn:aws:")
+    assert listed["approver"] == APPROVER
 
     code, out, err = cli("exception", "revoke", exception_id)
     assert (code, err) == (0, "")
@@ -368,7 +376,7 @@ def test_undo_with_an_exception_keeps_the_enforcer_from_reverting_it(
     account: Account, enforcer: EnforcerService
 ) -> None:
     policy = public_bucket(account)
-    [finding] = enforce_public_policy(account, enforcer, START)["findings"]
+    [finding] = enforce_public_policy(account, enforcer, START + timedelta(minutes=15))["findings"]
     assert finding["outcome"] == "remediated"
     assert bucket_policy(account) is None
 
@@ -392,7 +400,7 @@ def test_undo_with_an_exception_keeps_the_enforcer_from_reverting_it(
 
 def test_an_undo_that_cannot_be_done_leaves_no_exception(account: Account, enforcer: EnforcerService) -> None:
     public_bucket(account)
-    [finding] = enforce_public_policy(account, enforcer, START)["findings"]
+    [finding] = enforce_public_policy(account, enforcer, START + timedelta(minutes=15))["findings"]
     account.s3.delete_bucket(Bucket=BUCKET)  # the undo cannot put the policy back
 
     code, out, err = cli("undo", finding["remediation_id"], "--with-exception-days", "2")

@@ -2148,6 +2148,7 @@ def test_everything_the_exception_watch_calls_is_allowed_by_its_role(
     current state it judges again: a bucket policy and a role's identity policies."""
     clients = ClientFactory(HOME_ACCOUNT, account.config.member_role_name, session=account.session)
     watch = build_exception_watch(account.config, clients, notifier=notifier)
+    account.set("rules/iamwarden-tampered/operators", "arn:aws:iam::111122223333:role/SecOps")
     start = datetime.datetime(2026, 11, 19, tzinfo=datetime.UTC)
     watch.desk.clock = lambda: start
     _bucket("acme-invoices", keep=False)(account)
@@ -2157,7 +2158,8 @@ def test_everything_the_exception_watch_calls_is_allowed_by_its_role(
         ExceptionScope("managed-policy-attached", resource_pattern=f"arn:aws:iam::{HOME_ACCOUNT}:role/app-role"),
         ExceptionScope("privilege-escalation", resource_pattern=f"arn:aws:iam::{HOME_ACCOUNT}:role/app-role"),
     ):
-        watch.desk.approve(watch.desk.request(scope, "launch", "arn:aws:iam::111122223333:user/a", 2).exception_id, "b")
+        requested = watch.desk.request(scope, "launch", "arn:aws:iam::111122223333:user/a", 2)
+        watch.desk.approve(requested.exception_id, "arn:aws:sts::111122223333:assumed-role/SecOps/b")
     requests.take()
 
     watch.desk.clock = lambda: start + datetime.timedelta(days=1, hours=1)

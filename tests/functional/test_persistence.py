@@ -11,6 +11,8 @@ import copy
 import json
 from typing import Any
 
+import pytest
+
 from iamwarden.adapters.audit import AuditStatus
 from iamwarden.adapters.recorded import AuditRecorded, take_boundary_snapshots
 from iamwarden.app.service import EnforcerService
@@ -165,18 +167,69 @@ def test_a_new_key_for_a_quarantined_user_is_deactivated(account: Account, enfor
     assert _keys(account) == {new: "Inactive"}
 
 
+def _by(event: dict[str, Any], arn: str) -> dict[str, Any]:
+    """The event as made by the IAM user ``arn`` (an undo's calls are made with the undoer's own credentials)."""
+    event["detail"]["userIdentity"].update(arn=arn, userName=arn.rpartition("/")[2])
+    return event
+
+
 def test_an_operators_undo_is_no_reversal(account: Account, enforcer: EnforcerService) -> None:
     key, quarantine = _quarantined(account, enforcer)
+    account.set("rules/iamwarden-tampered/operators", OPERATOR)
     enforcer.executor.undo(quarantine, actor=OPERATOR)
     assert _keys(account) == {key: "Active"}
 
-    result = enforcer.handle(
-        _event("update-access-key-reactivated.json", "00000000-0000-4000-8000-00000000be04", accessKeyId=key)
-    )
+    event = _event("update-access-key-reactivated.json", "00000000-0000-4000-8000-00000000be04", accessKeyId=key)
+    result = enforcer.handle(_by(event, OPERATOR))
 
     assert result["verdict"] == "compliant", result["reason"]
     assert "never deactivated" in result["reason"]
     assert _keys(account) == {key: "Active"}
+
+
+INTRUDER = f"arn:aws:iam::{HOME_ACCOUNT}:user/alice"  # the sample's actor
+
+
+@pytest.mark.parametrize(
+    ("how", "why"),
+    [
+        # A1 of the s7 audit: an UpdateItem marks the quarantine undone; nobody ran iamwarden undo.
+        ("table write", "no undo record says who undid it"),
+        # A3: the intruder runs iamwarden undo with their own admin credentials.
+        ("undo by a non-operator", f"was run by {INTRUDER}, who is not an operator"),
+        # An operator's undo, but the key is set Active again by someone else.
+        ("change by a non-operator", f"this change was made by {INTRUDER}, who is not an operator"),
+    ],
+)
+def test_a_quarantine_marked_undone_without_an_operators_undo_is_reversed_again(
+    account: Account, enforcer: EnforcerService, notifier: RecordingNotifier, how: str, why: str
+) -> None:
+    key, quarantine = _quarantined(account, enforcer)
+    account.set("rules/iamwarden-tampered/operators", OPERATOR)
+    if how == "table write":
+        account.dynamodb.update_item(
+            TableName=account.config.audit_table,
+            Key={"remediation_id": {"S": quarantine}},
+            UpdateExpression="SET #s = :undone",
+            ExpressionAttributeNames={"#s": "status"},
+            ExpressionAttributeValues={":undone": {"S": "undone"}},
+        )
+        account.iam.update_access_key(UserName="backdoor-admin", AccessKeyId=key, Status="Active")
+    else:
+        enforcer.executor.undo(quarantine, actor=INTRUDER if how == "undo by a non-operator" else OPERATOR)
+    assert _keys(account) == {key: "Active"}
+    notifier.sent.clear()
+
+    event = _event("update-access-key-reactivated.json", "00000000-0000-4000-8000-00000000be14", accessKeyId=key)
+    finding = _reversal(enforcer.handle(event))
+
+    assert finding["outcome"] == Outcome.REMEDIATED
+    assert _keys(account) == {key: "Inactive"}
+    [alert] = notifier.sent
+    assert alert.finding is not None
+    assert (alert.outcome, alert.finding.severity.value) == (Outcome.REMEDIATED, "critical")
+    assert f"{quarantine} is marked undone, but" in alert.finding.reason
+    assert why in alert.finding.reason
 
 
 def test_a_key_iam_warden_never_touched_is_no_reversal(account: Account, enforcer: EnforcerService) -> None:

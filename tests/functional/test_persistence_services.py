@@ -396,6 +396,8 @@ def test_a_trust_anchor_enabled_again_after_an_operators_undo_is_no_reversal(
     account: Account, enforcer: EnforcerService
 ) -> None:
     account.set("rules/roles-anywhere-trust-anchor/mode", "remediate")
+    # The operator's undo, and its EnableTrustAnchor made with the operator's role (the sample's developer).
+    account.set("rules/iamwarden-tampered/operators", f"{OPERATOR},arn:aws:iam::{HOME_ACCOUNT}:role/developer")
     client = enforcer.executor.clients.client("rolesanywhere", HOME_ACCOUNT, REGION)
     ident = {"trustAnchorId": TRUST_ANCHOR}
     with Stubber(client) as stubber:

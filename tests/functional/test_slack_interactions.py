@@ -835,15 +835,20 @@ def test_with_the_real_desk_an_exception_requested_and_approved_in_slack_is_stor
     desk = build_exception_desk(account.config, clients)
     assert desk.get(exception_id).status is ExceptionStatus.REQUESTED
 
+    # iam-user-created is a persistence rule: only an operator (an ARN in rules/iamwarden-tampered/operators) may
+    # approve its exceptions, and a Slack user is never one. Refused with the desk's own sentence; still requested.
     harness.send(approve_click(APPROVER, exception_id, slack))
+    assert desk.get(exception_id).status is ExceptionStatus.REQUESTED
+    assert "may be approved only by an operator" in slack.responses[-1]["text"]
 
-    approved = desk.get(exception_id)
+    operator = "arn:aws:sts::111122223333:assumed-role/SecOps/carol"
+    account.set("rules/iamwarden-tampered/operators", "arn:aws:iam::111122223333:role/SecOps")
+    approved = desk.approve(exception_id, operator)  # the CLI's path, with the operators read from SSM
     assert approved.status is ExceptionStatus.APPROVED
-    assert approved.approver == f"slack:{TEAM}/{APPROVER}"
     assert approved.requester == f"slack:{TEAM}/{OWNER}"
     assert approved.scope == ExceptionScope("iam-user-created", resource_pattern=USER_ARN)
     assert approved.days == 2
     # A second approval of the same exception is refused with the desk's own sentence.
     harness.send(approve_click(APPROVER, exception_id, slack))
-    assert desk.get(exception_id).approver == f"slack:{TEAM}/{APPROVER}"
+    assert desk.get(exception_id).approver == operator
     assert "approved" in slack.responses[-1]["text"]

@@ -479,6 +479,8 @@ def test_a_role_quarantine_lifted_by_iamwarden_undo_is_no_reversal_and_its_delet
 ) -> None:
     """Only a quarantine in force is reversed; after an operator's undo the role is an own role like any."""
     iam, quarantine = _quarantined_remediator(account, enforcer)
+    # The undo and the change it makes are an operator's (the sample's developer role, in any account).
+    account.set("rules/iamwarden-tampered/operators", f"{OPERATOR},arn:aws:iam::*:role/developer")
     enforcer.executor.undo(quarantine, actor=OPERATOR)
     assert _quarantine_of(iam) is None
     event = _event("remediation-reversed-role-quarantine-deleted.json", MEMBER, roleName=REMEDIATOR)

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from iamwarden.domain.findings import Judgement, Verdict
 from iamwarden.domain.recorded import PastRemediation, Snapshot
-from iamwarden.domain.settings import Settings
+from iamwarden.domain.settings import Settings, parse_settings
 from iamwarden.guardrails.engine import judge_event
 from tests.conftest import load_event
 
@@ -37,8 +37,24 @@ def _disabled(kind: str, identifier: str, status: str = "remediated", rem: str =
     )
 
 
-def _judge(sample: str, audit: Audit | None) -> Judgement:
-    return judge_event(load_event(sample), Settings(), recorded=audit)
+#: The samples' actor (``assumed-role/developer/...``) taken as an operator, for an operator's undo.
+OPERATOR_ROLE = "arn:aws:iam::111122223333:role/developer"
+OPERATOR_SESSION = "arn:aws:sts::111122223333:assumed-role/developer/dev@example.com"
+
+
+def operators_settings() -> Settings:
+    settings, problems = parse_settings({"rules": {"iamwarden-tampered": {"operators": [OPERATOR_ROLE]}}})
+    assert problems == []
+    return settings
+
+
+def undone_by_operator(past: PastRemediation) -> PastRemediation:
+    """Marked undone by ``iamwarden undo``, whose undo record names an operator."""
+    return past._replace(status="undone", undone_by=f"undo-{past.remediation_id}-1", undo_actor=OPERATOR_SESSION)
+
+
+def _judge(sample: str, audit: Audit | None, settings: Settings | None = None) -> Judgement:
+    return judge_event(load_event(sample), settings or Settings(), recorded=audit)
 
 
 def test_a_trust_anchor_iam_warden_disabled_is_disabled_again() -> None:
@@ -68,12 +84,13 @@ def test_a_profile_iam_warden_disabled_is_disabled_again() -> None:
 
 def test_an_undone_or_failed_remediation_or_another_resource_is_no_reversal() -> None:
     for past in (
-        _disabled("trust-anchor", ANCHOR, status="undone"),
+        undone_by_operator(_disabled("trust-anchor", ANCHOR)),
         _disabled("trust-anchor", ANCHOR, status="failed"),
         _disabled("trust-anchor", "0f0f0f0f-0000-4000-8000-000000000000"),
         _disabled("profile", ANCHOR),
     ):
-        judgement = _judge("rolesanywhere-enable-trust-anchor.json", Audit({ANCHOR_ARN: [past]}))
+        audit = Audit({ANCHOR_ARN: [past]})
+        judgement = _judge("rolesanywhere-enable-trust-anchor.json", audit, operators_settings())
         assert judgement.verdict is Verdict.COMPLIANT, past
         assert "IAM Warden never disabled Roles Anywhere trust-anchor" in judgement.reason
 
@@ -84,3 +101,52 @@ def test_offline_there_is_no_audit_table_and_no_verdict() -> None:
     assert judgement.findings == ()
     assert judgement.verdict is Verdict.IGNORED
     assert "whether IAM Warden disabled Roles Anywhere profile" in judgement.reason
+
+
+# --- an undo excuses a reversal only when an operator ran iamwarden undo and made the change (audit s7 gap 6) -----
+
+
+MALLORY = "arn:aws:iam::111122223333:user/mallory"
+
+
+def test_a_remediation_marked_undone_without_an_operators_undo_is_still_a_reversal() -> None:
+    disabled = _disabled("trust-anchor", ANCHOR)
+    by_mallory = undone_by_operator(disabled)._replace(undo_actor=MALLORY)
+    cases = {
+        # An UpdateItem of the status: no undo record says who undid it.
+        "no undo record says who undid it (undo-rem-1-1)": disabled._replace(status="undone", undone_by="undo-rem-1-1"),
+        "no undo record says who undid it": disabled._replace(status="undone"),
+        # iamwarden undo run by an admin who is no operator.
+        f"its undo undo-rem-1-1 was run by {MALLORY}, who is not an operator": by_mallory,
+    }
+    for why, past in cases.items():
+        [finding] = _judge(
+            "rolesanywhere-enable-trust-anchor.json", Audit({ANCHOR_ARN: [past]}), operators_settings()
+        ).findings
+        assert finding.rule_id == "remediation-reversed"
+        assert f"rem-1 is marked undone, but {why}" in finding.reason, finding.reason
+        assert "only when an operator (rules/iamwarden-tampered/operators) ran iamwarden undo" in finding.reason
+        assert [step.action for step in finding.plan] == ["disable_roles_anywhere"]
+
+
+def test_an_operators_undo_excuses_only_an_operators_change() -> None:
+    audit = Audit({ANCHOR_ARN: [undone_by_operator(_disabled("trust-anchor", ANCHOR))]})
+    # With no operators set, neither the undo nor the change is an operator's.
+    [finding] = _judge("rolesanywhere-enable-trust-anchor.json", audit).findings
+    assert "who is not an operator" in finding.reason
+    # The undo was an operator's, but this change is someone else's.
+    settings, _ = parse_settings(
+        {"rules": {"iamwarden-tampered": {"operators": ["arn:aws:iam::111122223333:role/SecOps"]}}}
+    )
+    audit = Audit(
+        {
+            ANCHOR_ARN: [
+                undone_by_operator(_disabled("trust-anchor", ANCHOR))._replace(
+                    undo_actor="arn:aws:sts::111122223333:assumed-role/SecOps/carol"
+                )
+            ]
+        }
+    )
+    [finding] = _judge("rolesanywhere-enable-trust-anchor.json", audit, settings).findings
+    assert "this change was made by" in finding.reason
+    assert "who is not an operator" in finding.reason

@@ -16,7 +16,7 @@ from iamwarden.domain.recorded import PastRemediation
 from iamwarden.domain.settings import Settings
 from iamwarden.guardrails.engine import judge_event
 from tests.conftest import load_event
-from tests.unit.test_reversed_roles_anywhere import Audit
+from tests.unit.test_reversed_roles_anywhere import Audit, operators_settings, undone_by_operator
 
 FUNCTION_ARN = "arn:aws:lambda:us-east-1:111122223333:function:ops-helper"
 ROLE = "arn:aws:iam::111122223333:role/iamwarden-enforcer-us-east-1"
@@ -63,11 +63,11 @@ def test_a_function_named_by_its_arn_is_the_same_function() -> None:
 
 @pytest.mark.parametrize(
     "past",
-    [_stopped(status="undone"), _stopped(status="failed"), _stopped(function="other-function")],
-    ids=["undone by iamwarden undo", "never done", "another function"],
+    [undone_by_operator(_stopped()), _stopped(status="failed"), _stopped(function="other-function")],
+    ids=["undone by an operator's iamwarden undo", "never done", "another function"],
 )
 def test_an_undone_or_failed_stop_or_another_function_is_no_reversal(past: PastRemediation) -> None:
-    judgement = _judge(load_event(SAMPLES[0]), Audit({FUNCTION_ARN: [past]}))
+    judgement = judge_event(load_event(SAMPLES[0]), operators_settings(), recorded=Audit({FUNCTION_ARN: [past]}))
     assert judgement.verdict is Verdict.COMPLIANT
     assert "IAM Warden never stopped function ops-helper" in judgement.reason
 

@@ -250,6 +250,12 @@ def forged(**changes: object) -> RuleException:
         (forged(approved_at=EVENT_TIME - 3 * ONE_DAY), "approved before it was requested"),
         (forged(expires_at=EVENT_TIME + timedelta(days=3650)), "not at its approval plus its 2 days"),
         (forged(reason=" "), "gives no reason"),
+        (forged(approver="arn:aws:iam::111122223333:user/secops"), "is its requester"),  # four eyes
+        (forged(approver="arn:aws:iam::111122223333:user/SecOps"), "is its requester"),  # IAM names ignore case
+        (
+            forged(scope=ExceptionScope("iam-user-created", actor_pattern="arn:aws:iam::111122223333:user/alice")),
+            "may be approved only by an operator",
+        ),
     ],
 )
 def test_an_approved_item_the_desk_could_not_have_approved_exempts_nothing(item: RuleException, flaw: str) -> None:
@@ -268,3 +274,82 @@ def test_the_tampering_rule_takes_no_exception_from_the_desk() -> None:
 
     with pytest.raises(ExceptionRefused, match="takes no exceptions"):
         validate_scope(ExceptionScope("iamwarden-tampered", actor_pattern="arn:aws:iam::111122223333:role/dev"), RULES)
+
+
+# --- four eyes, and operators for the persistence rules (audit s7 gap 11) ----------------------------------------
+
+ACCOUNT = "111122223333"
+
+
+@pytest.mark.parametrize(
+    ("one", "other", "same"),
+    [
+        (f"arn:aws:iam::{ACCOUNT}:user/alice", f"arn:aws:iam::{ACCOUNT}:user/alice", True),
+        (f"arn:aws:iam::{ACCOUNT}:user/alice", f"arn:aws:iam::{ACCOUNT}:user/bob", False),
+        (f"arn:aws:iam::{ACCOUNT}:user/alice", f"arn:aws:iam::{ACCOUNT}:user/ops/Alice", True),  # path, case
+        # A session name is the assumer's choice: two sessions of one role are one person, and the role itself too.
+        (f"arn:aws:sts::{ACCOUNT}:assumed-role/Admin/alice", f"arn:aws:sts::{ACCOUNT}:assumed-role/Admin/bob", True),
+        (f"arn:aws:sts::{ACCOUNT}:assumed-role/Admin/alice", f"arn:aws:iam::{ACCOUNT}:role/team/Admin", True),
+        (f"arn:aws:sts::{ACCOUNT}:assumed-role/Admin/a", f"arn:aws:sts::{ACCOUNT}:assumed-role/SecOps/a", False),
+        (f"arn:aws:sts::{ACCOUNT}:assumed-role/Admin/x", "arn:aws:sts::444455556666:assumed-role/Admin/x", False),
+        (f"arn:aws:iam::{ACCOUNT}:role/Admin", f"arn:aws:iam::{ACCOUNT}:user/Admin", False),  # a role is no user
+        ("slack:T0TEAM/U1", "slack:T0TEAM/U1", True),
+        ("slack:T0TEAM/U1", "slack:T0TEAM/U2", False),
+    ],
+)
+def test_who_counts_as_the_same_person(one: str, other: str, same: bool) -> None:
+    from iamwarden.domain.rule_exceptions import same_person
+
+    assert same_person(one, other) is same
+    assert same_person(other, one) is same
+
+
+def test_an_operator_is_matched_by_their_arn_or_their_sessions_role() -> None:
+    from iamwarden.domain.rule_exceptions import operator_pattern
+
+    role = f"arn:aws:iam::{ACCOUNT}:role/SecOps"
+    assert operator_pattern(f"arn:aws:sts::{ACCOUNT}:assumed-role/SecOps/carol", (role,)) == role
+    assert operator_pattern(role, (role,)) == role
+    assert operator_pattern(f"arn:aws:sts::{ACCOUNT}:assumed-role/Admin/carol", (role,)) is None
+    assert operator_pattern("slack:T0TEAM/U1", (role,)) is None
+    assert operator_pattern(f"arn:aws:sts::{ACCOUNT}:assumed-role/SecOps/carol", ()) is None
+
+
+def test_persistence_rules_need_an_operator_to_approve_and_the_engine_honours_only_those() -> None:
+    from iamwarden.domain.rule_exceptions import OPERATOR_APPROVED_RULES, approval_flaw
+
+    assert {"iam-user-created", "access-key-created", "privilege-escalation", "remediation-reversed"} <= (
+        OPERATOR_APPROVED_RULES
+    )
+    operators = (f"arn:aws:iam::{ACCOUNT}:role/SecOps",)
+    scope = ExceptionScope("iam-user-created", actor_pattern=f"arn:aws:iam::{ACCOUNT}:user/alice")
+    by_operator = forged(scope=scope, approver=f"arn:aws:sts::{ACCOUNT}:assumed-role/SecOps/carol")
+    by_admin = forged(scope=scope, approver=f"arn:aws:sts::{ACCOUNT}:assumed-role/Admin/bob")
+    assert approval_flaw(by_operator, ExceptionSettings(), operators) is None
+    assert "only by an operator (rules/iamwarden-tampered/operators)" in (
+        approval_flaw(by_admin, ExceptionSettings(), operators) or ""
+    )
+    # The engine passes the operators setting: the same item exempts with it, and not without it.
+    event = load_event("create-user-backdoor-cli.json")
+    settings, problems = parse_settings({"rules": {"iamwarden-tampered": {"operators": list(operators)}}})
+    assert problems == []
+    at = datetime.fromisoformat(event["detail"]["eventTime"].replace("Z", "+00:00"))
+    honoured = by_operator._replace(requested_at=at - ONE_DAY, approved_at=at - ONE_DAY, expires_at=at + ONE_DAY)
+    assert judge_event(event, settings, exceptions=[honoured]).verdict.value == "compliant"
+    assert judge_event(event, Settings(), exceptions=[honoured]).verdict.value == "violation"
+
+
+def test_the_undos_own_exception_is_approved_by_its_undoer() -> None:
+    """``iamwarden undo --with-exception-days``: the undoer asks and approves at once, for that resource only."""
+    from iamwarden.domain.rule_exceptions import approval_flaw
+
+    undoer = "arn:aws:iam::111122223333:user/secops"
+    undo = forged(approver=undoer, source_remediation_id="rem-0123456789abcdef0123")
+    assert approval_flaw(undo, ExceptionSettings()) is None
+    # Not for an actor pattern, and not without the remediation it was made for.
+    by_actor = undo._replace(scope=ExceptionScope(RULE, actor_pattern="arn:aws:iam::111122223333:user/alice"))
+    assert "is its requester" in (approval_flaw(by_actor, ExceptionSettings()) or "")
+    assert "is its requester" in (approval_flaw(undo._replace(source_remediation_id=None), ExceptionSettings()) or "")
+    # A persistence rule's undo exception still needs an operator.
+    persistence = undo._replace(scope=ExceptionScope("iam-user-created", resource_pattern="arn:aws:iam::1:user/x"))
+    assert "only by an operator" in (approval_flaw(persistence, ExceptionSettings()) or "")

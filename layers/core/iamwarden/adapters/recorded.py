@@ -64,6 +64,13 @@ class AuditRecorded:
         self._dynamodb = dynamodb
 
     def remediations(self, resource_arn: str) -> list[PastRemediation]:
+        history = self._audit.history(resource_arn)
+        # Who ran each undo, from the undo's own record (``iamwarden undo`` writes it with the caller's ARN).
+        undoers = {
+            record.remediation_id: record.actor
+            for record in history
+            if record.kind == "undo" and record.status == AuditStatus.UNDO
+        }
         return [
             PastRemediation(
                 record.remediation_id,
@@ -73,8 +80,10 @@ class AuditRecorded:
                 tuple(record.plan),
                 tuple(record.done),
                 tuple(record.before),
+                record.undone_by,
+                undoers.get(record.undone_by or ""),
             )
-            for record in self._audit.history(resource_arn)
+            for record in history
             if record.kind == "remediation" and record.status != AuditStatus.ALERTED
         ]
 

@@ -63,6 +63,8 @@ BREAKER_SEVERITY = Severity.CRITICAL
 BREAKER_RULE = "circuit-breaker"
 #: An event that names another account may be an attempt to steer IAM Warden across accounts.
 REJECTION_SEVERITY = Severity.HIGH
+#: What the engine's reason says of an event dated after its clock (``guardrails.engine._rejected_time``).
+FROM_THE_FUTURE = "a CloudTrail record cannot come from the future"
 #: The ``rule`` message attribute of rejected events (no rule judged them).
 REJECTION_RULE = "security"
 
@@ -522,22 +524,31 @@ def _configuration_message(notification: Notification, account: str | None) -> A
 
 
 def _rejection_message(notification: Notification, change: CloudTrailChange) -> AlertMessage:
-    """A security alert: an event named an account other than its own, so nothing was done."""
-    title = f"Event rejected: {change.event_name} claims account {change.account} about another account"
-    summary = (
-        f"IAM Warden rejected CloudTrail event {code(change.event_id)} ({code(change.event_name)}) and changed "
-        "nothing: the account it came from and the account of what it would act on disagree."
-    )
+    """A security alert: an event named an account other than its own, or a time to come, so nothing was done."""
+    if FROM_THE_FUTURE in (notification.error or ""):
+        title = f"Event rejected: {change.event_name} is dated {change.time}, in the future"
+        summary = (
+            f"IAM Warden rejected CloudTrail event {code(change.event_id)} ({code(change.event_name)}) and changed "
+            "nothing: its time is after IAM Warden's clock, which no CloudTrail record can be."
+        )
+        check = (
+            "Who invoked the enforcer directly (CloudTrail Lambda data events, lambda:InvokeFunction) or can put "
+            'events on IAM Warden\'s event bus: a forged event is how someone would plant a false "last seen" state.'
+        )
+    else:
+        title = f"Event rejected: {change.event_name} claims account {change.account} about another account"
+        summary = (
+            f"IAM Warden rejected CloudTrail event {code(change.event_id)} ({code(change.event_name)}) and changed "
+            "nothing: the account it came from and the account of what it would act on disagree."
+        )
+        check = (
+            f"Who can put events on IAM Warden's event bus or invoke the enforcer, and whether account "
+            f"{code(change.account)} forwards events it did not produce. A genuine CloudTrail event always "
+            "names one account throughout."
+        )
     sections = (
         Section("Why", (notification.error or "the event names another account than its own",)),
-        Section(
-            "What to check",
-            (
-                f"Who can put events on IAM Warden's event bus or invoke the enforcer, and whether account "
-                f"{code(change.account)} forwards events it did not produce. A genuine CloudTrail event always "
-                "names one account throughout.",
-            ),
-        ),
+        Section("What to check", (check,)),
     )
     audit = (Fact("CloudTrail event", change.event_id),) + (
         (Fact("Record", notification.remediation_id),) if notification.remediation_id else ()

@@ -28,6 +28,7 @@ from iamwarden.domain.arns import parse_role_arn
 from iamwarden.domain.exceptions import (
     ConfigurationError,
     ExceptionConflict,
+    ExceptionNotAllowed,
     ExceptionRefused,
     IamWardenError,
     SettingsError,
@@ -238,7 +239,7 @@ def usage_problem(exc: BaseException, table: TableHint | None) -> str | None:
     """Why the command could not run as given (credentials, region, profile, table), or None."""
     if isinstance(exc, ConfigurationError | SettingsError):
         return one_line(str(exc))
-    if isinstance(exc, ExceptionRefused) and not isinstance(exc, ExceptionConflict):
+    if isinstance(exc, ExceptionRefused) and not isinstance(exc, ExceptionConflict | ExceptionNotAllowed):
         return one_line(str(exc))  # bad input to `iamwarden exception`: unknown rule or id, too many days
     for cause in _causes(exc):
         names = {cls.__name__ for cls in type(cause).__mro__}

@@ -2,7 +2,8 @@
 
 The parser and the offline file reader (``iamwarden evaluate --exceptions``) need no AWS SDK; the commands run
 through ``iamwarden.app.commands`` (boto3) and the one ``ExceptionDesk``. Who you are comes from STS
-GetCallerIdentity, as for ``iamwarden undo``; who may approve is whoever IAM lets write the table.
+GetCallerIdentity, as for ``iamwarden undo``; who may approve is whoever IAM lets write the table, except the
+requester (four eyes) and, for the persistence and evasion rules, anyone not in the operators setting.
 """
 
 from __future__ import annotations
@@ -26,8 +27,11 @@ def add_exception_parser(commands: Any) -> None:
         help="request, approve, list or revoke a time-boxed exception to a rule",
         description="A rule exception exempts one rule's findings on resources (or by actors) that one ARN "
         "pattern names, from its approval until it expires (exceptions/default_days, at most "
-        "exceptions/max_days). Every step is recorded in the audit table with your identity. Exit 0 done, "
-        "1 when the exception's state does not allow it (approved already, revoked) or AWS refused, 2 on bad input.",
+        "exceptions/max_days). Every step is recorded in the audit table with your identity, and every approval is "
+        "announced to the security channel. Nobody approves their own request (sessions of one role are one "
+        "person), and exceptions to the persistence and evasion rules need an approver in "
+        "rules/iamwarden-tampered/operators. Exit 0 done, 1 when the exception's state does not allow it "
+        "(approved already, revoked), you may not approve it, or AWS refused, 2 on bad input.",
     )
     actions = exception.add_subparsers(
         dest="exception_action", metavar="ACTION", required=True, help="request, approve, revoke or list"
@@ -66,6 +70,11 @@ def run_exception(desk: ExceptionDesk, args: argparse.Namespace, who: str, out: 
     elif action == "approve":
         approved = desk.approve(args.exception_id, who)
         out.write(f"Approved {approved.describe()}.\n")
+        for failed in desk.notice_failures:
+            out.write(
+                f"  WARNING: the approval notice did not reach {failed.channel} ({failed.error}); "
+                "tell the security team yourself.\n"
+            )
     elif action == "revoke":
         revoked = desk.revoke(args.exception_id, who)
         out.write(f"Revoked {revoked.exception_id} ({revoked.scope.describe()}); it exempts nothing from now on.\n")

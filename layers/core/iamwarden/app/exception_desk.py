@@ -3,32 +3,43 @@
 The CLI (``iamwarden exception ...``), the undo (``iamwarden undo --with-exception-days``), Slack's buttons and
 the scheduled ``ExceptionWatch`` all go through this one desk, so every path checks the same rules and leaves
 the same audit trail: an item per request, approval, revocation and expiry, with who did it.
-Who may approve is checked by the caller (IAM permissions on the CLI, ``slack.approvers`` in Slack).
+Who may approve is checked here too: never the requester (four eyes; sessions of one role are one person), and
+for the persistence and evasion rules only an operator (``approver_flaw``). Every approval sends a notice to the
+security channel naming who asked, who approved, the scope and the expiry; the callers check the rest (IAM
+permissions on the CLI, ``slack.approvers`` in Slack).
 """
 
 from __future__ import annotations
 
+import logging
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 from iamwarden.adapters.audit import AuditLog, AuditRecord, AuditStatus
 from iamwarden.adapters.exception_store import ConcurrentChange, ExceptionStore
+from iamwarden.alerts.notifications import Notification, Notifier
 from iamwarden.app.executor import RemediationExecutor
-from iamwarden.domain.catalog import RULES
-from iamwarden.domain.exceptions import ExceptionConflict, ExceptionRefused
+from iamwarden.domain.catalog import RULES, Severity, default_mode
+from iamwarden.domain.delivery import Delivery
+from iamwarden.domain.events import Actor
+from iamwarden.domain.exceptions import ExceptionConflict, ExceptionNotAllowed, ExceptionRefused
+from iamwarden.domain.findings import Finding, Outcome
 from iamwarden.domain.rule_exceptions import (
     UNEXEMPTABLE_RULES,
     ExceptionScope,
     ExceptionStatus,
     RuleException,
+    approver_flaw,
     exception_days,
     exception_summary,
     validate_reason,
     validate_scope,
 )
 from iamwarden.domain.settings import ExceptionSettings
+
+logger = logging.getLogger(__name__)
 
 #: Who ends an exception when its time is up.
 IAM_WARDEN = "IAM Warden (expiry)"
@@ -52,12 +63,20 @@ class ExceptionDesk:
         *,
         clock: Callable[[], datetime] = utc_now,
         new_id: Callable[[], str] = new_exception_id,
+        operators: Callable[[], Sequence[str]] = tuple,
+        notifier: Notifier | None = None,
+        settings_prefix: str = "/iamwarden",
     ) -> None:
         self.store = store
         self.audit = audit
         self._settings = settings
         self.clock = clock
         self._new_id = new_id
+        self._operators = operators
+        self.notifier = notifier
+        self.settings_prefix = settings_prefix
+        #: The channels the last approval's notice could not reach (empty: delivered, or no notifier).
+        self.notice_failures: tuple[Delivery, ...] = ()
 
     @property
     def settings(self) -> ExceptionSettings:
@@ -92,13 +111,36 @@ class ExceptionDesk:
         current = self.get(exception_id)
         if current.status is not ExceptionStatus.REQUESTED:
             raise ExceptionConflict(_not_pending(current))
+        flaw = approver_flaw(current, approver, self._operators())
+        if flaw is not None:
+            raise ExceptionNotAllowed(f"You may not approve {exception_id}: {flaw}.")
         approved = current.approved(approver, self.clock())
         try:
             self.store.replace(current, approved)
         except ConcurrentChange:
             raise ExceptionConflict(_not_pending(self.get(exception_id))) from None
-        self._record(approved, "approved", approver)
+        self.notice_failures = self._announce(approved)
+        self._record(approved, "approved", approver, self.notice_failures)
         return approved
+
+    def _announce(self, approved: RuleException) -> tuple[Delivery, ...]:
+        """The approval's notice to the security channel (high): who asked, who approved, the scope, the expiry.
+
+        Four eyes stop one person; an admin can act as two, so the security channel hears of every approval.
+        """
+        if self.notifier is None:
+            return ()
+        notice = Notification(Outcome.NOTEWORTHY, approval_finding(approved), settings_prefix=self.settings_prefix)
+        try:
+            failed = self.notifier.notify(notice).failed
+        except Exception as exc:  # a notifier never raises; if one does, the approval stands and says so
+            failed = (Delivery("notice", ok=False, error=f"{type(exc).__name__}: {exc}"),)
+        if failed:
+            logger.error(
+                "the approval notice was not delivered",
+                extra={"exception_id": approved.exception_id, "failed": [d.channel for d in failed]},
+            )
+        return tuple(failed)
 
     def revoke(self, exception_id: str, by: str) -> RuleException:
         """End a requested or approved exception now; it exempts nothing from then on."""
@@ -160,7 +202,7 @@ class ExceptionDesk:
             raise ExceptionRefused(f"There is no exception {exception_id}.")
         return found
 
-    def _record(self, exception: RuleException, action: str, by: str) -> None:
+    def _record(self, exception: RuleException, action: str, by: str, failures: Sequence[Delivery] = ()) -> None:
         """One audit item per lifecycle step, found by ``iamwarden history PATTERN`` like any other record."""
         at = self.clock().isoformat()
         self.audit.put(
@@ -176,8 +218,49 @@ class ExceptionDesk:
                 region="",
                 finding=exception_summary(exception),
                 actor=by,
+                delivery_failures=[delivery._asdict() for delivery in failures],
             )
         )
+
+
+def approval_finding(approved: RuleException) -> Finding:
+    """The approval notice as a finding (high, never acted on): the scope, the reason, who asked and approved."""
+    scope = approved.scope
+    fields = scope.pattern.split(":", 5)
+    expires = approved.expires_at.isoformat() if approved.expires_at else "?"
+    undo = f" It was made for the undo of {approved.source_remediation_id}." if approved.source_remediation_id else ""
+    reason = (
+        f"Exception {approved.exception_id} approved: {scope.describe()} is exempt until {expires} "
+        f"({approved.days} days). Requested by {approved.requester}, approved by {approved.approver}; "
+        f"reason: {approved.reason!r}.{undo} If nobody here expected it, revoke it now: "
+        f"iamwarden exception revoke {approved.exception_id}"
+    )
+    approver = approved.approver or ""
+    return Finding(
+        rule_id=scope.rule_id,
+        severity=Severity.HIGH,
+        resource_arn=scope.pattern,
+        account=fields[4] if len(fields) == 6 else "",
+        region=fields[3] if len(fields) == 6 else "",
+        actor=Actor(
+            type="IAMWardenExceptionDesk",
+            arn=approver if approver.startswith("arn:") else None,
+            account_id=None,
+            principal_id=approver,
+            user_name=None,
+            session_issuer_arn=None,
+            session_issuer_type=None,
+            invoked_by=None,
+            mfa_authenticated=False,
+            source_ip=None,
+            user_agent=None,
+            console=False,
+        ),
+        event_id=f"{approved.exception_id}-approved",
+        event_name="ExceptionApproved",
+        reason=reason,
+        mode=default_mode(scope.rule_id),
+    )
 
 
 def _state(exception: RuleException) -> str:

@@ -94,8 +94,9 @@ class ExceptionWatch:
         approved = self.desk.store.with_status(ExceptionStatus.APPROVED)
         reminded: list[str] = []
         ended: list[str] = []
+        operators = settings.rule("iamwarden-tampered").patterns("operators")
         for exception in approved:
-            flaw = approval_flaw(exception, settings.exceptions)
+            flaw = approval_flaw(exception, settings.exceptions, operators)
             if flaw is not None:
                 if self.desk.revoke_unapproved(exception) is not None:  # another run revoked it first: it alerted
                     ended.append(exception.exception_id)

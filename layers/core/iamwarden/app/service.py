@@ -43,7 +43,7 @@ from iamwarden.domain.findings import Finding, Judgement, Outcome, Verdict
 from iamwarden.domain.managed_documents import ManagedPolicyDocuments
 from iamwarden.domain.own import OwnIdentity
 from iamwarden.domain.principals import RoleDirectory
-from iamwarden.domain.recorded import KeepsSnapshots, Recorded
+from iamwarden.domain.recorded import KeepsSnapshots, Recorded, no_later_than
 from iamwarden.domain.rule_exceptions import RuleException
 from iamwarden.domain.settings import Settings
 from iamwarden.domain.settings_guard import settings_written
@@ -252,10 +252,11 @@ class EnforcerService:
         fails fails a compliant event (retried, nothing was sent); after alerts went out it is counted instead."""
         if not isinstance(self.recorded, KeepsSnapshots):
             return
+        now = self.clock()
         try:
             for snapshot in judgement.observed:
                 if snapshot.unchanged_by_the_event or not judgement.findings:
-                    self.recorded.keep(snapshot)
+                    self.recorded.keep(no_later_than(snapshot, now))
         except AuditError:
             if not judgement.findings:
                 raise

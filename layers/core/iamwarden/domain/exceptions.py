@@ -75,5 +75,9 @@ class ExceptionConflict(ExceptionRefused):
     """The exception is not in a state that allows what was asked (approved already, revoked, expired)."""
 
 
+class ExceptionNotAllowed(ExceptionRefused):
+    """The caller may not do this to the exception: approve their own request, or one only an operator may."""
+
+
 class ExceptionStoreError(IamWardenError):
     """The exceptions table could not be read or written."""

@@ -58,6 +58,9 @@ class PastRemediation(NamedTuple):
     done: tuple[str, ...] = ()
     #: The before-state of each step, as captured (which keys were active when a user was quarantined).
     before: tuple[Mapping[str, Any], ...] = ()
+    #: The undo that marked it undone (``undo-…``), and who ran that undo as its undo record says (None: no record).
+    undone_by: str | None = None
+    undo_actor: str | None = None
 
     @property
     def in_force(self) -> bool:
@@ -96,6 +99,15 @@ def observed_at(event_time: str) -> str:
     return moment.astimezone(UTC).isoformat(timespec="milliseconds") if moment is not None else event_time
 
 
+def no_later_than(snapshot: Snapshot, now: datetime) -> Snapshot:
+    """``snapshot`` dated no later than ``now``: a kept state is never newer than the moment it was kept, so a
+    record dated ahead (a skewed clock within the allowed few minutes) cannot outlast the next real one."""
+    taken = _instant(snapshot.taken_at)
+    if taken is None or taken <= now:
+        return snapshot
+    return snapshot._replace(taken_at=observed_at(now.isoformat()))
+
+
 class Recorded(Protocol):
     """What the audit table holds (live in the enforcer; None offline)."""
 
@@ -121,13 +133,17 @@ def in_force(
     remediations: Iterable[PastRemediation],
     action: str | None = None,
     where: Callable[[Mapping[str, Any]], bool] | None = None,
+    *,
+    counts: Callable[[PastRemediation], bool] | None = None,
 ) -> list[PastRemediation]:
-    """IAM Warden's remediations still in force (``PastRemediation.in_force``), in their order; with ``action``,
-    only those with a step of it (whose parameters ``where`` accepts, when given)."""
+    """IAM Warden's remediations still in force (``PastRemediation.in_force``, or what ``counts`` says counts as in
+    force: one marked undone without an excuse, for judging a reversal), in their order; with ``action``, only those
+    with a step of it (whose parameters ``where`` accepts, when given)."""
+    holds = counts or (lambda past: past.in_force)
     return [
         past
         for past in remediations
-        if past.in_force and (action is None or any(where is None or where(step) for step in past.steps(action)))
+        if holds(past) and (action is None or any(where is None or where(step) for step in past.steps(action)))
     ]
 
 

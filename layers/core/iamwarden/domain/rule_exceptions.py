@@ -11,7 +11,8 @@ creating the two dataclasses cost some 12 M instructions there, the two NamedTup
 Benchmarks; ``tests/unit/test_cold_import.py``). Their annotations are evaluated, as that test asks.
 """
 
-from collections.abc import Iterable
+import re
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any, NamedTuple
@@ -123,6 +124,97 @@ def expiry(approved_at: datetime, days: int) -> datetime:
 UNEXEMPTABLE_RULES = frozenset({"iamwarden-tampered"})
 
 
+#: Rules whose exceptions only an operator (``rules/iamwarden-tampered/operators``) may approve: the persistence
+#: and defense-evasion rules, where an exception is exactly what an intruder with admin wants (audit s7 gap 11: a
+#: self-approved exception to these silenced a backdoor user, with no alert at all).
+OPERATOR_APPROVED_RULES = frozenset(
+    {
+        "iam-user-created",
+        "access-key-created",
+        "login-profile-created",
+        "root-access-key-created",
+        "privilege-escalation",
+        "remediation-reversed",
+        "group-membership-escalation",
+        "permissions-boundary-weakened",
+        "identity-provider-unknown",
+        "roles-anywhere-trust-anchor",
+        "permission-set-admin",
+        "cloudtrail-logging-impaired",
+        "guardduty-disabled",
+        "config-recording-stopped",
+        "securityhub-disabled",
+        "organization-left",
+    }
+)
+#: Where the operators are named (the tampering rule's setting).
+OPERATORS_SETTING = "rules/iamwarden-tampered/operators"
+
+_SESSION = re.compile(r"arn:([^:]+):sts::(\d*):assumed-role/([^/]+)/.+")
+_IAM_NAME = re.compile(r"arn:([^:]+):iam::(\d*):(role|user)/(?:.*/)?([^/]+)")
+
+
+def person(identity: str) -> str:
+    """Who ``identity`` is, for four eyes: a role and every session of it are one person.
+
+    A session name is chosen by whoever assumes the role, so it names no one: ``assumed-role/Admin/alice`` and
+    ``assumed-role/Admin/bob`` are one person, and so is ``role/Admin`` (any path). IAM names are unique
+    regardless of case, so they are compared case-folded. Anything else (a user ARN aside, ``slack:<team>/<user>``)
+    is compared exactly, as the desk records it.
+    """
+    text = identity.strip()
+    session = _SESSION.fullmatch(text)
+    if session is not None:
+        partition, account, name = session.groups()
+        return f"arn:{partition}:iam::{account}:role/{name.casefold()}"
+    named = _IAM_NAME.fullmatch(text)
+    if named is not None:
+        partition, account, kind, name = named.groups()
+        return f"arn:{partition}:iam::{account}:{kind}/{name.casefold()}"
+    return text
+
+
+def same_person(one: str, other: str) -> bool:
+    return person(one) == person(other)
+
+
+def operator_pattern(identity: str, operators: Sequence[str]) -> str | None:
+    """The ``operators`` pattern ``identity`` matches: its own ARN, or for a session, its role's (path-less) ARN."""
+    text = identity.strip()
+    session = _SESSION.fullmatch(text)
+    names = [text]
+    if session is not None:
+        partition, account, name = session.groups()
+        names.append(f"arn:{partition}:iam::{account}:role/{name}")
+    return next((pattern for pattern in operators for name in names if arn_match(pattern, name)), None)
+
+
+def is_undo_exception(exception: "RuleException") -> bool:
+    """The undo's own short exception: made for one remediation, on its resource (``undo_with_exception``)."""
+    return bool(exception.source_remediation_id) and exception.scope.resource_pattern is not None
+
+
+def approver_flaw(exception: "RuleException", approver: str, operators: Sequence[str]) -> str | None:
+    """Why ``approver`` may not approve ``exception``, or None if they may.
+
+    Four eyes: the requester may not approve their own request (the same person: ``person``), except the undo's
+    own exception, which its undoer requests and approves at once. And an exception to a persistence or evasion
+    rule (``OPERATOR_APPROVED_RULES``) needs an approver in the operators setting.
+    """
+    if same_person(exception.requester, approver) and not is_undo_exception(exception):
+        return (
+            f"its approver ({approver}) is its requester ({exception.requester}); an exception needs a second "
+            "person to approve it (four eyes; sessions of one role count as one person)"
+        )
+    rule = exception.scope.rule_id
+    if rule in OPERATOR_APPROVED_RULES and operator_pattern(approver, operators) is None:
+        return (
+            f"exceptions to rule {rule} may be approved only by an operator ({OPERATORS_SETTING}), "
+            f"and {approver} is not one"
+        )
+    return None
+
+
 def validate_scope(scope: ExceptionScope, known_rules: Iterable[str]) -> ExceptionScope:
     """``scope`` if it names a known rule and exactly one pattern that names someone in particular."""
     known = set(known_rules)
@@ -168,7 +260,11 @@ def validate_reason(reason: str) -> str:
 
 
 def active_exemption(
-    finding: Finding, exceptions: Iterable[RuleException], now: datetime, settings: ExceptionSettings
+    finding: Finding,
+    exceptions: Iterable[RuleException],
+    now: datetime,
+    settings: ExceptionSettings,
+    operators: Sequence[str] = (),
 ) -> str | None:
     """The active exception that exempts ``finding``, described (id, scope, reason, expiry), or None.
 
@@ -176,16 +272,21 @@ def active_exemption(
     write access to it can forge, so each item is checked again where it is honoured.
     """
     for exception in exceptions:
-        if exception.active(now) and exception.covers(finding) and approval_flaw(exception, settings) is None:
+        if (
+            exception.active(now)
+            and exception.covers(finding)
+            and approval_flaw(exception, settings, operators) is None
+        ):
             return f"exempted by {exception.describe()}"
     return None
 
 
-def approval_flaw(exception: RuleException, settings: ExceptionSettings) -> str | None:
+def approval_flaw(exception: RuleException, settings: ExceptionSettings, operators: Sequence[str] = ()) -> str | None:
     """Why an approved exception is not one the desk could have approved, or None if it could.
 
-    The desk validates the scope, the reason and the days, and sets the approver, the approval time and the
-    expiry (approval + days); an item that breaks any of that was written some other way.
+    The desk validates the scope, the reason and the days, checks the approver (``approver_flaw``: four eyes,
+    operators for the persistence rules), and sets the approver, the approval time and the expiry (approval +
+    days); an item that breaks any of that was written some other way.
     """
     try:
         validate_scope(exception.scope, RULES)
@@ -200,6 +301,9 @@ def approval_flaw(exception: RuleException, settings: ExceptionSettings) -> str 
         return "it names no approver or approval time"
     if exception.approved_at < exception.requested_at:
         return "it was approved before it was requested"
+    flaw = approver_flaw(exception, exception.approver or "", operators)
+    if flaw is not None:
+        return flaw
     if exception.expires_at != expiry(exception.approved_at, days):
         return f"it ends at {exception.expires_at}, not at its approval plus its {days} days"
     return None

@@ -9,8 +9,10 @@ action it used the first time. Nothing legitimate reverses a remediation by hand
 ``remediate``; it acts only where IAM Warden remediated, which a rule does only in ``remediate``.
 
 Whether IAM Warden remediated the user is read from the audit table (``RuleContext.recorded``): a
-remediation counts while it is ``remediated``; ``iamwarden undo`` marks it ``undone``, so an operator's
-undo never looks like a reversal. Offline there is no audit table: the rule cannot judge and says so.
+remediation counts while it is ``remediated``; ``iamwarden undo`` marks it ``undone``, and an undo excuses the
+change only when its undo record says an operator ran it and the change itself is an operator's (``holds``; audit
+s7 gap 6: the table is writable, and so is ``iamwarden undo`` by any admin). A remediation marked undone without
+that still counts, and the finding says why. Offline there is no audit table: the rule cannot judge and says so.
 
 IAM's events name users without their path, so a user is looked up at path ``/`` (as the access-key
 rule records it); a quarantined user at another path is found only through ``iam-user-created``'s records,
@@ -52,8 +54,10 @@ from iamwarden.guardrails.tampering import (
     QUARANTINE_POLICY,
     StopFunction,
     function_name,
+    holds,
     quarantine_step,
     quarantines_in_force,
+    unexcused_undo,
 )
 
 IAM = "iam.amazonaws.com"
@@ -100,7 +104,7 @@ def _deactivated_keys(past: PastRemediation) -> set[str]:
 
 
 def _quarantines(remediations: Sequence[PastRemediation]) -> list[PastRemediation]:
-    return in_force(remediations, QuarantineUser.action)
+    return [past for past in remediations if past.steps(QuarantineUser.action)]
 
 
 class RemediationReversedRule:
@@ -167,7 +171,7 @@ class RemediationReversedRule:
         if context.recorded is None:
             evaluation.unjudged.append(f"whether IAM Warden remediated user {user} is in its audit table")
             return evaluation
-        remediations = in_force(context.recorded.remediations(arn))
+        remediations = in_force(context.recorded.remediations(arn), counts=lambda past: holds(context, past))
         actor = change.actor.display
         if change.event_name == "UpdateAccessKey":
             key = context.request_text("accessKeyId")
@@ -265,7 +269,10 @@ class RemediationReversedRule:
             evaluation.unjudged.append(f"whether IAM Warden stopped function {function} is in its audit table")
             return evaluation
         by = in_force(
-            context.recorded.remediations(arn), StopFunction.action, lambda step: step.get("function_name") == function
+            context.recorded.remediations(arn),
+            StopFunction.action,
+            lambda step: step.get("function_name") == function,
+            counts=lambda past: holds(context, past),
         )
         if not by:
             evaluation.compliant.append(f"IAM Warden never stopped function {function}")
@@ -307,6 +314,7 @@ class RemediationReversedRule:
             context.recorded.remediations(arn),
             DisableRolesAnywhere.action,
             lambda step: step.get("kind") == kind and step.get("id") == identifier,
+            counts=lambda past: holds(context, past),
         )
         if not by:
             evaluation.compliant.append(f"IAM Warden never disabled {what}")
@@ -336,13 +344,24 @@ def _reversed(
 ) -> Finding:
     """The critical finding of a remediation turned back by hand: what was done, which remediation it undid (``by``,
     the last named), and the plan that applies it again."""
+    unexcused = [
+        f"{past.remediation_id} is marked undone, but {why}"
+        for past in by
+        if not past.in_force and (why := unexcused_undo(context, past)) is not None
+    ]
+    excuse = (
+        f" {'; '.join(unexcused)}: an undo excuses this only when an operator (rules/iamwarden-tampered/operators) "
+        "ran iamwarden undo and made the change."
+        if unexcused
+        else ""
+    )
     return context.finding(
         REMEDIATION_REVERSED,
         severity=Severity.CRITICAL,
         resource_arn=arn,
         reason=(
             f"Remediation reversed: {did}, which IAM Warden's remediation {by[-1].remediation_id} ({by[-1].rule}) had "
-            f"{had}; only iamwarden undo lifts a remediation."
+            f"{had}; only iamwarden undo lifts a remediation.{excuse}"
         ),
         plan=plan,
         offending=[{"remediation_id": past.remediation_id} for past in by],

@@ -77,6 +77,7 @@ from iamwarden.domain.recorded import (
     in_force,
     observed_at,
 )
+from iamwarden.domain.rule_exceptions import operator_pattern
 from iamwarden.domain.settings_guard import (
     SETTING_EVENTS,
     TAMPERED_RULE_ID,
@@ -625,7 +626,37 @@ def quarantines_in_force(context: RuleContext, arn: str) -> list[PastRemediation
     """IAM Warden's quarantines of role ``arn`` still in force (the audit table's; none offline)."""
     if context.recorded is None:
         return []
-    return in_force(context.recorded.remediations(arn), QuarantineRole.action)
+    return in_force(context.recorded.remediations(arn), QuarantineRole.action, counts=lambda past: holds(context, past))
+
+
+def holds(context: RuleContext, past: PastRemediation) -> bool:
+    """Whether ``past`` still counts for judging a reversal of it: in force, or marked undone without an excuse.
+
+    The audit table is data (audit s7 gap 6): an item marked ``undone`` by an ``UpdateItem``, or an
+    ``iamwarden undo`` run by anyone IAM lets, would otherwise make the reversal of a quarantine "never
+    remediated". So an undo excuses the change only as ``unexcused_undo`` says.
+    """
+    if past.in_force:
+        return True
+    return past.status == "undone" and bool(past.done) and unexcused_undo(context, past) is not None
+
+
+def unexcused_undo(context: RuleContext, past: PastRemediation) -> str | None:
+    """Why the undo of ``past`` does not excuse this change, or None when it does.
+
+    It does only when the undo's own record names who ran ``iamwarden undo`` and that is an operator
+    (``rules/iamwarden-tampered/operators``), and this change's actor (CloudTrail's fact, not the table's) is an
+    operator too: the undo makes its changes with the operator's own credentials.
+    """
+    operators = context.rule(IAMWARDEN_TAMPERED.id).patterns("operators")
+    if past.undo_actor is None:
+        return f"no undo record says who undid it{f' ({past.undone_by})' if past.undone_by else ''}"
+    if operator_pattern(past.undo_actor, operators) is None:
+        return f"its undo {past.undone_by} was run by {past.undo_actor}, who is not an operator"
+    actor = context.change.actor
+    if not any(arn and operator_pattern(arn, operators) for arn in (actor.arn, actor.session_issuer_arn)):
+        return f"this change was made by {actor.display}, who is not an operator"
+    return None
 
 
 def quarantined(context: RuleContext, role: str, arn: str) -> bool:
