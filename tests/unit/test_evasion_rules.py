@@ -9,7 +9,7 @@ from typing import Any
 
 from iamwarden.domain.findings import Judgement, Verdict
 from iamwarden.domain.recorded import BOUNDARY, TRAIL, PastRemediation, Snapshot
-from iamwarden.domain.settings import Settings
+from iamwarden.domain.settings import Settings, parse_settings
 from iamwarden.guardrails.engine import judge_event
 from tests.conftest import SAMPLE_OWN, load_event
 
@@ -39,6 +39,11 @@ class InMemory:
 
     def snapshot(self, kind: str, resource_arn: str) -> Snapshot | None:
         return self._snapshots.get((kind, resource_arn))
+
+
+ALICE = "arn:aws:iam::111122223333:user/alice"
+DEVELOPER_ROLE = "arn:aws:iam::111122223333:role/developer"
+DEVELOPER = "arn:aws:sts::111122223333:assumed-role/developer/dev@example.com"
 
 
 def _judge(event: dict[str, Any], recorded: InMemory | None) -> Judgement:
@@ -164,7 +169,14 @@ def test_a_reactivation_is_a_reversal_only_while_the_remediation_is_in_force() -
 
     [finding] = _judge(event, InMemory(remediations=[_deactivated(key, "remediated")])).findings
     assert finding.rule_id == "remediation-reversed"
-    assert _judge(event, InMemory(remediations=[_deactivated(key, "undone")])).verdict is Verdict.COMPLIANT
+    # Marked undone with no undo record naming an operator: still a reversal (audit s7 gap 6).
+    [finding] = _judge(event, InMemory(remediations=[_deactivated(key, "undone")])).findings
+    assert "is marked undone, but no undo record says who undid it" in finding.reason
+    # An operator's iamwarden undo, and the change is the operator's (the sample's alice): no reversal.
+    operators, _ = parse_settings({"rules": {"iamwarden-tampered": {"operators": [ALICE]}}})
+    by_operator = _deactivated(key, "undone")._replace(undone_by="undo-1", undo_actor=ALICE)
+    judged = judge_event(event, operators, recorded=InMemory(remediations=[by_operator]))
+    assert judged.verdict is Verdict.COMPLIANT
     assert (
         _judge(event, InMemory(remediations=[_deactivated("AKIAOTHERKEY", "remediated")])).verdict is Verdict.COMPLIANT
     )
@@ -271,7 +283,13 @@ def test_a_deleted_role_quarantine_in_force_is_a_critical_reversal_quarantining_
 
 def test_a_role_quarantine_no_longer_in_force_or_never_made_is_no_reversal() -> None:
     event = load_event("remediation-reversed-role-quarantine-deleted.json")
-    assert _reversals(event, InMemory(remediations=[_role_quarantine("undone")])) == []
+    assert len(_reversals(event, InMemory(remediations=[_role_quarantine("undone")]))) == 1  # no operator's undo
+    by_operator = _role_quarantine("undone")._replace(undone_by="undo-1", undo_actor=DEVELOPER)
+    settings, _ = parse_settings({"rules": {"iamwarden-tampered": {"operators": [DEVELOPER_ROLE]}}})
+    judged = judge_event(
+        event, settings._replace(own=SAMPLE_OWN_SETTINGS.own), recorded=InMemory(remediations=[by_operator])
+    )
+    assert [f for f in judged.findings if f.rule_id == "remediation-reversed"] == []
     assert _reversals(event, InMemory()) == []
 
 
