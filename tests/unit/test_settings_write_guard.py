@@ -255,7 +255,7 @@ def test_a_broken_setting_of_the_tampering_rule_never_drops_it_to_alert(broken: 
     keeps remediating (any other rule with a broken setting drops to alert)."""
     value = {
         "mode": "garbage",
-        "operators": "arn:aws:sts::111122223333:assumed-role/developer/*",
+        "operators": "arn:aws:sts::111122223333:assumed-role/*/*",  # every session of every role
         "settings_guard": "x",
     }
     settings, problems = parse_settings(

@@ -202,7 +202,9 @@ def test_a_member_roles_rewritten_trust_policy_is_put_back_from_a_snapshot_taken
     event = in_member_account(sample("trust-update-unknown-account.json", roleName="iamwarden-remediator"))
     snapshot = _own_role_snapshot(f"arn:aws:iam::{MEMBER}:role/iamwarden-remediator")
     finding = _tampered(judge_recorded(event, Snapshots(snapshot)))
-    [step] = finding.plan
+    [step, revoke] = finding.plan
+    assert revoke.action == "revoke_own_role_sessions"  # then the sessions issued while it was open (gap 9)
+    assert revoke.parameters["since"] == "2026-11-22T10:01:49.000+00:00"
     assert step.action == "restore_own_role_document"
     assert step.parameters["restore_to"] == SNAPSHOT_TRUST
     assert step.parameters["document"] == "trust"
@@ -300,13 +302,17 @@ def test_an_own_role_snapshot_newer_than_the_change_is_never_put_back_it_may_hol
         judge_recorded(member, Snapshots(_own_role_snapshot(member_arn)._replace(taken_at="2026-11-25T00:00:00Z")))
     )
     assert [step.action for step in quarantined.plan] == ["quarantine_role"]
-    assert "IAM Warden's snapshot of 2026-11-25T00:00:00Z is newer than the change" in quarantined.reason
+    assert (
+        "IAM Warden's snapshot of it was taken at 2026-11-25T00:00:00Z, not before the change at "
+        "2026-11-22T10:01:49Z, so it may already hold the change" in quarantined.reason
+    )
 
     inline = _tampered(judge_recorded(load_event("tamper-enforcer-role-policy.json"), Snapshots(newer)))
     assert inline.plan == ()
     assert inline.needs_context == (
         f"the inline policy enforcer-runtime of IAM Warden's role {ENFORCER_ROLE} before this change (IAM Warden's "
-        "snapshot of 2026-11-25T00:00:00Z is newer than the change of 2026-11-13T09:22:18Z)",
+        "snapshot of it was taken at 2026-11-25T00:00:00Z, not before the change at 2026-11-13T09:22:18Z, so it may "
+        "already hold the change)",
     )
 
 
