@@ -62,17 +62,19 @@ def run_exception_demo(
     session: Any,
     *,
     environment: Mapping[str, str],
+    requester_env: Mapping[str, str],
     operator_env: Mapping[str, str],
     cli: Path,
     play: Callable[[], bool],
 ) -> ExceptionDemoResult:
-    """Request, approve, the exempted change (``play``: the story step through the enforcer), remind, expire."""
+    """Request (the payments team's developer), approve (an operator: never the one who asked), the exempted change
+    (``play``: the story step through the enforcer), remind, expire."""
     problems: list[str] = []
-    env = {**os.environ, **operator_env}
+    roles = {"developer": {**os.environ, **requester_env}, "secops": {**os.environ, **operator_env}}
 
-    def iamwarden(*argv: str) -> str:
-        _say(out, f"   $ iamwarden {' '.join(_quoted(arg) for arg in argv)}   (as role secops)")
-        answer = subprocess.run([str(cli), *argv], env=env, capture_output=True, text=True, check=False)
+    def iamwarden(*argv: str, role: str = "secops") -> str:
+        _say(out, f"   $ iamwarden {' '.join(_quoted(arg) for arg in argv)}   (as role {role})")
+        answer = subprocess.run([str(cli), *argv], env=roles[role], capture_output=True, text=True, check=False)
         for line in (answer.stdout + answer.stderr).splitlines():
             _say(out, f"   {line}")
         if answer.returncode != 0:
@@ -90,6 +92,7 @@ def run_exception_demo(
         "the public launch page, until CloudFront serves it",
         "--days",
         str(DAYS),
+        role="developer",
     )
     words = requested.split()
     exception_id = words[1].rstrip(":") if len(words) > 1 and words[1].startswith("exc-") else None

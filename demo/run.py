@@ -189,6 +189,7 @@ def run_demo(
                 out,
                 session,
                 environment=deployment.function_environment,
+                requester_env=_as_role(account, moto.endpoint, "developer", "dev@example.com"),
                 operator_env=_as_secops(account, moto.endpoint),
                 cli=BIN / "iamwarden",
                 play=play_exempted,
@@ -430,7 +431,12 @@ def _undo(out: TextIO, account: Account, results: list[StepResult], endpoint: st
 
 def _as_secops(account: Account, endpoint: str) -> dict[str, str]:
     """The environment of an operator signed in as role secops, for the iamwarden command line."""
-    credentials = account.credentials("secops", "alice@example.com")
+    return _as_role(account, endpoint, "secops", "alice@example.com")
+
+
+def _as_role(account: Account, endpoint: str, role: str, session_name: str) -> dict[str, str]:
+    """The environment of someone signed in as ``role``, for the iamwarden command line."""
+    credentials = account.credentials(role, session_name)
     return {
         "AWS_ENDPOINT_URL": endpoint,
         "AWS_ACCESS_KEY_ID": credentials["AccessKeyId"],

@@ -95,6 +95,7 @@ _DLQ = "Lambda's on-failure destination of the asynchronously invoked planner an
 _SNS_KMS = "SNS encrypts what is published to the topic (SSE with AlertKey) with the publisher's permissions"
 
 #: Grants no call of the run can use, and why (each still needed, by the step or service named).
+_OWN_STACK = f"arn:aws:cloudformation:{REGION}:{HOME_ACCOUNT}:stack/iamwarden/*"
 UNREACHED: dict[Grant, str] = {
     **{
         _grant("pruner-runtime", "WriteOwnLogs", action, LOG_GROUPS[f"{group}.Arn"]): _LOGS
@@ -562,13 +563,17 @@ def test_the_heartbeat_role_allows_every_call_of_a_whole_and_a_broken_loop_and_g
     whole = heartbeat.run()
     recorder.paused = True
     loop.events.disable_rule(Name="iamwarden-forward-own-events")
+    loop.account.set("enforcement", "off")  # by the test's caller, no operator: who wrote it is read
     recorder.paused = False
+    heartbeat = build_heartbeat(session, _heartbeat_environment(loop))  # its settings read afresh
+    heartbeat.config = loop.heartbeat.config._replace(organization_id=organization)
     broken = heartbeat.run()
 
     assert whole["problems"] == []
     assert whole["whole"] is True
     assert whole["snapshots"] > 0  # the trail, boundary and own-role snapshots were read and written
     assert broken["whole"] is False
+    assert any("kill switch" in problem for problem in broken["problems"])
     calls = recorder.take()
     assert "sns:Publish" in {call.action for call in calls}
     assert f"arn:aws:cloudtrail:eu-west-1:{HOME_ACCOUNT}:trail/eu-audit" in {
@@ -581,6 +586,9 @@ def test_the_heartbeat_role_allows_every_call_of_a_whole_and_a_broken_loop_and_g
     calls = [call._replace(context={**call.context, "aws:ResourceOrgID": organization}) for call in calls]
     # The loop manages a member account too (test_attacker's), so its member reads are reached here.
     reached = {grant: why for grant, why in UNREACHED.items() if grant.sid != "ReadMemberAccountsForSnapshots"}
+    reached[_grant("heartbeat", "ReadOwnStackStatus", "cloudformation:DescribeStacks", _OWN_STACK)] = (
+        "only for CloudFormation's deploy request: tests/functional/test_deploy_snapshot.py"
+    )
     _assert_holds(calls, role_policies("HeartbeatRole", {"OrganizationId": organization}), reached)
 
 
@@ -653,7 +661,7 @@ def test_the_member_snapshot_reader_role_allows_every_call_the_heartbeat_makes_t
             for name, value in translated_template()["Resources"]["HeartbeatFunction"]["Properties"]["Environment"][
                 "Variables"
             ].items()
-            if isinstance(value, str)
+            if (isinstance(value, str) and name != "IAMWARDEN_OWN_FUNCTION_ROLES")  # the role ARNs are not resolved
             or name in ("IAMWARDEN_SETTINGS_PREFIX", "IAMWARDEN_HOME_ACCOUNT", "IAMWARDEN_MEMBER_ROLE_NAMES")
         },
         "IAMWARDEN_OWN_RULES": "iamwarden-heartbeat",

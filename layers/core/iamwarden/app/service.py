@@ -238,24 +238,28 @@ class EnforcerService:
                 )
         if failures:
             raise EnforcementFailedError(failures)
-        self._keep_observed(judgement)
+        self._keep_observed(judgement, results)
         return _result(judgement, results)
 
-    def _keep_observed(self, judgement: Judgement) -> None:
+    def _keep_observed(self, judgement: Judgement, results: Sequence[FindingResult] = ()) -> None:
         """Keep in the audit table what a compliant change set (a policy's default version, a principal's boundary,
         a role's trust), so the next change is judged against it rather than an older snapshot.
 
-        Only a change with no finding: what a violating change set is no known good state, whether it was put back,
-        only alerted (uncertain, alert mode, held by the breaker) or excused later; the next change is then judged
-        against the last compliant state, or alerted when that is unknown (audit s7 gap 8); a state the event did
-        not set (``unchanged_by_the_event``: the default a staged version left) is kept either way. A write that
-        fails fails a compliant event (retried, nothing was sent); after alerts went out it is counted instead."""
+        Only a change with no finding: what a violating change set is no known good state, whether it was only
+        alerted (uncertain, alert mode, held by the breaker) or excused later; the next change is then judged
+        against the last compliant state, or alerted when that is unknown (audit s7 gap 8). A record that is kept
+        ``whatever_the_verdict`` (the default a staged version left; an own secret's version marked tampered) is
+        kept from an alerted violation too, but not after a remediation: what was there before is in force again. A
+        write that fails fails a compliant event (retried, nothing was sent); after alerts went out it is counted
+        instead."""
         if not isinstance(self.recorded, KeepsSnapshots):
+            return
+        if any(result.outcome is Outcome.REMEDIATED for result in results):
             return
         now = self.clock()
         try:
             for snapshot in judgement.observed:
-                if snapshot.unchanged_by_the_event or not judgement.findings:
+                if snapshot.whatever_the_verdict or not judgement.findings:
                     self.recorded.keep(no_later_than(snapshot, now))
         except AuditError:
             if not judgement.findings:

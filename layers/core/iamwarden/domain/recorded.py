@@ -81,9 +81,10 @@ class Snapshot(NamedTuple):
     resource_arn: str
     taken_at: str
     data: Mapping[str, Any]
-    #: An observed state the judged event did not set (a staged, non-default version leaves the default as it
-    #: was): kept whatever the event's verdict. Any other observed state is kept only from a compliant event.
-    unchanged_by_the_event: bool = False
+    #: Kept whatever the judged event's verdict: a state the event did not set (a staged, non-default version leaves
+    #: the default as it was), or a record that says itself whether it is good (an own secret's version, marked
+    #: ``tampered``). Any other observed state is what the change set, kept only from a compliant event.
+    whatever_the_verdict: bool = False
 
     def taken_before(self, event_time: str) -> bool:
         """Whether the snapshot was taken before ``event_time`` (an event's ISO 8601 time): a snapshot taken after a

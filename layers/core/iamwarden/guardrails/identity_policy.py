@@ -1008,7 +1008,7 @@ def _observe_default(
         change.event_name == "CreatePolicyVersion" and change.request_parameters.get("setAsDefault") is True
     )
     evaluation.observed.append(
-        Snapshot(POLICY_DEFAULT, policy_arn, observed_at(change.time), data, unchanged_by_the_event=not sets_default)
+        Snapshot(POLICY_DEFAULT, policy_arn, observed_at(change.time), data, whatever_the_verdict=not sets_default)
     )
 
 

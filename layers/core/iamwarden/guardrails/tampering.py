@@ -309,7 +309,9 @@ class TamperingRule:
                 "tampered": bool(evaluation.findings),
                 "event_id": change.event_id,
             }
-            evaluation.observed.append(Snapshot(OWN_SECRET, target.arn, observed_at(change.time), data))
+            taken = observed_at(change.time)
+            # Kept from a violation too: it names the change as tampering, so it is never a version to put back.
+            evaluation.observed.append(Snapshot(OWN_SECRET, target.arn, taken, data, whatever_the_verdict=True))
         return evaluation
 
     def _judged(self, context: RuleContext, target: Target) -> Evaluation:
