@@ -27,13 +27,17 @@ from tests.functional.conftest import Account, RecordingNotifier
 ROOT_KEY = "AKIAIOSFODNN7ROOTKEY"
 OLD_KEY = "AKIAIOSFODNN7ROOTOLD"
 TASK = "arn:aws:iam::aws:policy/root-task/IAMDeleteRootUserCredentials"
-EXPIRES = datetime.datetime.now(datetime.UTC) + datetime.timedelta(minutes=15)
-ROOT_CREDENTIALS = {
-    "AccessKeyId": "ASIAIOSFODNN7EXAMPLE",
-    "SecretAccessKey": "wJalrXUtnFEMI/K7MDENG/bPxRfiCYzEXAMPLEKEY",
-    "SessionToken": "AQoDYXdzEPT//////////wEXAMPLEtc764bNrC9SAPBSM22wDOk4x4HIZ8j4FZTwdQW",
-    "Expiration": EXPIRES,
-}
+
+
+def _root_credentials() -> dict[str, Any]:
+    """A root session as AssumeRoot answers it, valid 15 minutes from now: dated when the test runs, not when the
+    module was collected (a slow suite would otherwise hand out a session past its refresh margin, asked again)."""
+    return {
+        "AccessKeyId": "ASIAIOSFODNN7EXAMPLE",
+        "SecretAccessKey": "wJalrXUtnFEMI/K7MDENG/bPxRfiCYzEXAMPLEKEY",
+        "SessionToken": "AQoDYXdzEPT//////////wEXAMPLEtc764bNrC9SAPBSM22wDOk4x4HIZ8j4FZTwdQW",
+        "Expiration": datetime.datetime.now(datetime.UTC) + datetime.timedelta(minutes=15),
+    }
 
 
 class RootSession:
@@ -45,6 +49,7 @@ class RootSession:
         self.iam: Stubber | None = None
         self.iam_answers: list[tuple[str, dict[str, Any], dict[str, Any] | None]] = []
         self.sessions: list[dict[str, Any]] = []
+        self.credentials = _root_credentials()
         monkeypatch.setattr(ClientFactory, "session_with", staticmethod(self._session_with))
 
     def _session_with(self, credentials: Any, region: str) -> boto3.Session:
@@ -71,13 +76,14 @@ class RootSession:
     def assume_root(self) -> None:
         self.sts.add_response(
             "assume_root",
-            {"Credentials": ROOT_CREDENTIALS},
+            {"Credentials": self.credentials},
             {"TargetPrincipal": HOME_ACCOUNT, "TaskPolicyArn": {"arn": TASK}, "DurationSeconds": 900},
         )
         self.sts.activate()
 
     def root_keys(self, *keys: str) -> None:
-        metadata = [{"AccessKeyId": key, "Status": "Active", "CreateDate": EXPIRES} for key in keys]
+        created = datetime.datetime.now(datetime.UTC)
+        metadata = [{"AccessKeyId": key, "Status": "Active", "CreateDate": created} for key in keys]
         self.iam_answers.append(("list_access_keys", {"AccessKeyMetadata": metadata, "IsTruncated": False}, {}))
 
     def deleted(self, key: str) -> None:
@@ -114,7 +120,7 @@ def test_the_new_root_key_is_deleted_through_assume_root_and_undo_says_it_cannot
     assert (finding["rule"], finding["outcome"]) == ("root-access-key-created", "remediated")
     assert finding["done"] == [f"deleted root access key {ROOT_KEY} of account {HOME_ACCOUNT} (through sts:AssumeRoot)"]
     root.assert_all_answered()  # one AssumeRoot for capture and apply; only the new key deleted, the old one kept
-    assert root.sessions == [ROOT_CREDENTIALS]
+    assert root.sessions == [root.credentials]
     record = account.audit().get(finding["remediation_id"])
     assert record is not None
     assert list(record.before) == [{"status": "Active", "root_keys": sorted([OLD_KEY, ROOT_KEY])}]
