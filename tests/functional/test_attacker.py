@@ -894,7 +894,7 @@ def test_a_tampering_rule_re_patterned_to_match_nothing_is_seen_by_the_heartbeat
     loop.put(_repattern_the_tampering_rule(loop))
     assert loop.deliver() == 0
     [problem] = loop.beat()
-    assert problem.startswith("the rule iamwarden-tampered-stack has another pattern than its template declares")
+    assert problem.startswith("the rule iamwarden-tampered-stack has another event pattern than the template declares")
     assert "sam deploy --stack-name" in problem
     loop.put(_event("tamper-enforcer-code.json", "code-after-repattern"))
     assert loop.deliver() == 0  # every later change to IAM Warden goes unrouted ...
@@ -916,10 +916,10 @@ def test_a_rule_on_the_central_bus_re_patterned_or_a_schedule_changed_is_seen_by
     loop.events.put_rule(Name="iamwarden-heartbeat", ScheduleExpression="rate(1 day)")
     repatterned, rescheduled = loop.beat()
     assert repatterned.startswith(
-        "the rule iamwarden-central/iamwarden-iam-user-created has another pattern than its template declares"
+        "the rule iamwarden-central/iamwarden-iam-user-created has another event pattern than the template declares"
     )
     assert rescheduled.startswith(
-        "the rule iamwarden-heartbeat has the schedule 'rate(1 day)', not its template's 'rate(5 minutes)'"
+        "the rule iamwarden-heartbeat has the schedule 'rate(1 day)', not the template's 'rate(5 minutes)'"
     )
 
 

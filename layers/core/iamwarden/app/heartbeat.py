@@ -62,7 +62,7 @@ from iamwarden.app.own_policies import DeployTakers, OwnPolicyWatch
 from iamwarden.domain import declared
 from iamwarden.domain.breaker import kill_switch_name
 from iamwarden.domain.catalog import Mode
-from iamwarden.domain.declared_content import canonical_pattern, declared_alert_key_policy, declared_rule, fill
+from iamwarden.domain.declared_content import declared_alert_key_policy, declared_rule, fill, rule_differences
 from iamwarden.domain.exceptions import ConfigurationError
 from iamwarden.domain.own import (
     CENTRAL_BUS_STATEMENT_ID,
@@ -995,27 +995,17 @@ class Heartbeat:
                 f"the rule {key} cannot be compared with its template: the heartbeat's environment lacks what its "
                 "declared content names (an own role's ARN or a Slack secret)"
             ]
-        problems = []
-        live = rule.get("EventPattern")
-        if found.pattern is not None:
-            try:
-                pattern = json.loads(live) if isinstance(live, str) else None
-            except ValueError:
-                pattern = None
-            if pattern is None or canonical_pattern(pattern) != canonical_pattern(found.pattern):
-                problems.append(
-                    f"the rule {key} has another pattern than its template declares: what it should route (its own "
-                    f"change too) may never reach IAM Warden (put it back: {fix})"
-                )
-        elif live:
-            problems.append(f"the rule {key} has an event pattern where its template declares a schedule ({fix})")
-        schedule = rule.get("ScheduleExpression")
-        if key != PRUNE_SCHEDULE and (found.schedule or None) != (schedule or None):
-            problems.append(
-                f"the rule {key} has the schedule {schedule!r}, not its template's {found.schedule!r} (put it back: "
-                f"{fix})"
-            )
-        return problems
+        described = {
+            "eventPattern": rule.get("EventPattern"),
+            # The pruner's schedule is a stack parameter: a deploy with another value is no tampering.
+            "scheduleExpression": found.schedule if key == PRUNE_SCHEDULE else rule.get("ScheduleExpression"),
+            "state": found.state,  # its state is route_problems' to say
+        }
+        return [
+            f"the rule {key} has {difference}: what it should route (its own change too) may never reach IAM Warden "
+            f"(put it back: {fix})"
+            for difference in rule_differences(described, found)
+        ]
 
     def _expected_target(self, name: str, bus: str) -> str | None:
         """The ARN the rule must target: the central bus (forwarder), a pruner function or the exception watch,
