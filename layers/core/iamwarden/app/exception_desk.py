@@ -242,19 +242,8 @@ def approval_finding(approved: RuleException) -> Finding:
         resource_arn=scope.pattern,
         account=fields[4] if len(fields) == 6 else "",
         region=fields[3] if len(fields) == 6 else "",
-        actor=Actor(
-            type="IAMWardenExceptionDesk",
-            arn=approver if approver.startswith("arn:") else None,
-            account_id=None,
-            principal_id=approver,
-            user_name=None,
-            session_issuer_arn=None,
-            session_issuer_type=None,
-            invoked_by=None,
-            mfa_authenticated=False,
-            source_ip=None,
-            user_agent=None,
-            console=False,
+        actor=Actor.of_iamwarden(
+            "IAMWardenExceptionDesk", approver, arn=approver if approver.startswith("arn:") else None
         ),
         event_id=f"{approved.exception_id}-approved",
         event_name="ExceptionApproved",

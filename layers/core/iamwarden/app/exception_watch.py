@@ -32,20 +32,7 @@ from iamwarden.guardrails.engine import judge_event
 from iamwarden.guardrails.remediation import AccountClients
 
 #: Who "made" the re-read state, as the alerts show it.
-WATCH_ACTOR = Actor(
-    type="IAMWardenExceptionWatch",
-    arn=None,
-    account_id=None,
-    principal_id="iamwarden-exception-watch",
-    user_name=None,
-    session_issuer_arn=None,
-    session_issuer_type=None,
-    invoked_by=None,
-    mfa_authenticated=False,
-    source_ip=None,
-    user_agent=None,
-    console=False,
-)
+WATCH_ACTOR = Actor.of_iamwarden("IAMWardenExceptionWatch", "iamwarden-exception-watch")
 BUCKET_RULES = frozenset({"s3-bucket-policy-public", "s3-bucket-policy-cross-account"})
 IDENTITY_RULES = frozenset({"inline-policy-admin", "privilege-escalation", "managed-policy-attached"})
 _PRINCIPALS = {"role": "Role", "user": "User", "group": "Group"}

@@ -47,6 +47,11 @@ class Actor(NamedTuple):
     user_agent: str | None
     console: bool
 
+    @classmethod
+    def of_iamwarden(cls, kind: str, principal_id: str, arn: str | None = None) -> "Actor":
+        """IAM Warden itself as the actor of a finding it makes without a CloudTrail record (a watch, a notice)."""
+        return cls(kind, arn, None, principal_id, None, None, None, None, False, None, None, False)
+
     @property
     def principal_arn(self) -> str | None:
         """The ARN that identifies the principal for allowlists: the role behind a session."""
