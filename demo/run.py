@@ -179,6 +179,10 @@ def run_demo(
             _say(out, "\n== 7b. A time-boxed exception: requested, approved, the change left alone, then expired")
 
             def play_exempted() -> bool:
+                # The approval was announced to the security channel (SNS) by the CLI: say so, apart from the step.
+                notices = _drain(session.client("sqs"), mailbox)
+                subjects = [str(notice.get("Subject") or "a notice") for notice in notices]
+                _say(out, f"   announced to SNS topic iamwarden-alerts: {subjects or 'nothing'}")
                 played = _play(
                     launch_page_step(account), session, inbox=inbox, mailbox=mailbox, container=container, slack=slack
                 )
