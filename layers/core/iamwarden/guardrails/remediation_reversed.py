@@ -45,7 +45,7 @@ from iamwarden.domain.catalog import Mode, RuleSpec, Severity
 from iamwarden.domain.documents import PolicyKind, decode_policy_document
 from iamwarden.domain.exceptions import InvalidEventError
 from iamwarden.domain.findings import Finding, RemediationStep
-from iamwarden.domain.recorded import PastRemediation, in_force
+from iamwarden.domain.recorded import PastRemediation
 from iamwarden.guardrails.base import Evaluation, RuleContext
 from iamwarden.guardrails.credentials import DeactivateAccessKey
 from iamwarden.guardrails.iam_user import DENY_ALL_POLICY, QUARANTINE_POLICY_NAME, QuarantineUser
@@ -54,7 +54,7 @@ from iamwarden.guardrails.tampering import (
     QUARANTINE_POLICY,
     StopFunction,
     function_name,
-    holds,
+    holding,
     quarantine_step,
     quarantines_in_force,
     unexcused_undo,
@@ -171,7 +171,7 @@ class RemediationReversedRule:
         if context.recorded is None:
             evaluation.unjudged.append(f"whether IAM Warden remediated user {user} is in its audit table")
             return evaluation
-        remediations = in_force(context.recorded.remediations(arn), counts=lambda past: holds(context, past))
+        remediations = holding(context, arn)
         actor = change.actor.display
         if change.event_name == "UpdateAccessKey":
             key = context.request_text("accessKeyId")
@@ -268,12 +268,7 @@ class RemediationReversedRule:
         if context.recorded is None:
             evaluation.unjudged.append(f"whether IAM Warden stopped function {function} is in its audit table")
             return evaluation
-        by = in_force(
-            context.recorded.remediations(arn),
-            StopFunction.action,
-            lambda step: step.get("function_name") == function,
-            counts=lambda past: holds(context, past),
-        )
+        by = holding(context, arn, StopFunction.action, lambda step: step.get("function_name") == function)
         if not by:
             evaluation.compliant.append(f"IAM Warden never stopped function {function}")
             return evaluation
@@ -310,11 +305,11 @@ class RemediationReversedRule:
         if context.recorded is None:
             evaluation.unjudged.append(f"whether IAM Warden disabled {what} is in its audit table")
             return evaluation
-        by = in_force(
-            context.recorded.remediations(arn),
+        by = holding(
+            context,
+            arn,
             DisableRolesAnywhere.action,
             lambda step: step.get("kind") == kind and step.get("id") == identifier,
-            counts=lambda past: holds(context, past),
         )
         if not by:
             evaluation.compliant.append(f"IAM Warden never disabled {what}")

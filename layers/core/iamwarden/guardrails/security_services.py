@@ -57,24 +57,25 @@ from iamwarden.guardrails.remediation import AccountClients, Permissions, StepRu
 #: The service event Organizations records in the management account when an account departs (any way).
 ACCOUNT_DEPARTED = "AccountDepartedOrganization"
 
+#: GuardDuty calls that leave the detector on but stop its findings reaching anyone.
+_GUARDDUTY_BLINDING = frozenset(
+    {
+        "CreateFilter",
+        "UpdateFilter",
+        "CreateIPSet",
+        "UpdateIPSet",
+        "DisassociateFromAdministratorAccount",
+        "DisassociateFromMasterAccount",
+        "DisassociateMembers",
+        "DeleteMembers",
+    }
+)
+
 GUARDDUTY_DISABLED = RuleSpec(
     id="guardduty-disabled",
     title="GuardDuty suspended or deleted",
     event_source="guardduty.amazonaws.com",
-    event_names=frozenset(
-        {
-            "UpdateDetector",
-            "DeleteDetector",
-            "CreateFilter",
-            "UpdateFilter",
-            "CreateIPSet",
-            "UpdateIPSet",
-            "DisassociateFromAdministratorAccount",
-            "DisassociateFromMasterAccount",
-            "DisassociateMembers",
-            "DeleteMembers",
-        }
-    ),
+    event_names=frozenset({"UpdateDetector", "DeleteDetector"}) | _GUARDDUTY_BLINDING,
     risk="GuardDuty is the threat detector of the region; suspended or deleted, an intrusion raises no finding.",
     alert_risk=(
         "GuardDuty watches this region for intrusions (stolen credentials, crypto-mining, data theft); "
@@ -268,21 +269,6 @@ class SecurityHubRule:
             )
         )
         return evaluation
-
-
-#: GuardDuty calls that leave the detector on but stop its findings reaching anyone.
-_GUARDDUTY_BLINDING = frozenset(
-    {
-        "CreateFilter",
-        "UpdateFilter",
-        "CreateIPSet",
-        "UpdateIPSet",
-        "DisassociateFromAdministratorAccount",
-        "DisassociateFromMasterAccount",
-        "DisassociateMembers",
-        "DeleteMembers",
-    }
-)
 
 
 def _guardduty_blinded(context: RuleContext, evaluation: Evaluation, arn: str, where: str) -> Evaluation:

@@ -46,7 +46,7 @@ own deployment: no other stack can hold these exact names while this one does. J
 """
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from types import MappingProxyType
 from typing import Any, ClassVar, NamedTuple
 
@@ -624,11 +624,22 @@ def quarantine_step(role: str, arn: str, why: str) -> RemediationStep:
     )
 
 
-def quarantines_in_force(context: RuleContext, arn: str) -> list[PastRemediation]:
-    """IAM Warden's quarantines of role ``arn`` still in force (the audit table's; none offline)."""
+def holding(
+    context: RuleContext,
+    arn: str,
+    action: str | None = None,
+    where: Callable[[Mapping[str, Any]], bool] | None = None,
+) -> list[PastRemediation]:
+    """IAM Warden's remediations of ``arn`` that still count when judging a reversal of them (``holds``), with a
+    step of ``action`` whose parameters ``where`` accepts, when given; none offline."""
     if context.recorded is None:
         return []
-    return in_force(context.recorded.remediations(arn), QuarantineRole.action, counts=lambda past: holds(context, past))
+    return in_force(context.recorded.remediations(arn), action, where, counts=lambda past: holds(context, past))
+
+
+def quarantines_in_force(context: RuleContext, arn: str) -> list[PastRemediation]:
+    """IAM Warden's quarantines of role ``arn`` still in force (the audit table's; none offline)."""
+    return holding(context, arn, QuarantineRole.action)
 
 
 def holds(context: RuleContext, past: PastRemediation) -> bool:
