@@ -106,3 +106,15 @@ def test_the_alert_of_an_unjudged_rule_says_nothing_was_changed() -> None:
     assert message.record["actions"] == []
     did = {section.heading: section.lines for section in message.sections}["What IAM Warden did"]
     assert did == ("Nothing. This change is reported for your information.",)
+
+
+def test_a_remediation_that_found_nothing_left_does_not_call_the_resource_compliant() -> None:
+    """Every step found the change gone: put right already, or changed again since (never touched)."""
+    judgement = judge_event(load_event("attach-admin-to-role.json"), Settings())
+    [finding] = judgement.findings
+
+    notice = finding_notification(Outcome.REMEDIATED, finding, judgement.change, "rem-x", settings_prefix="/iamwarden")
+
+    [line] = notice.actions
+    assert "no longer in place" in line and "changed again since" in line
+    assert "compliant" not in line

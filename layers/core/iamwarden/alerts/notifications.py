@@ -14,8 +14,9 @@ from iamwarden.domain.exceptions import SettingsProblem
 from iamwarden.domain.findings import Finding, Outcome
 from iamwarden.guardrails.registry import ACTIONS
 
-#: What a remediation that found the resource already compliant reports as done.
-ALREADY_COMPLIANT = "nothing: the resource was already compliant"
+#: What a remediation reports as done when every step found nothing left to undo: the change
+#: was put right already, or the resource changed again since (and a later change is never touched).
+ALREADY_COMPLIANT = "nothing: what the change did was no longer in place (put right already, or changed again since)"
 
 
 class Notification(NamedTuple):
