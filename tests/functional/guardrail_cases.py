@@ -948,6 +948,21 @@ def _user_in_group(group: str, sample: str, *, admin: bool) -> Callable[[Account
     return prepare
 
 
+def _guard_detached(*, denies: bool) -> Callable[[Account], dict[str, Any]]:
+    """app-backend holds Allow * inline; deny-iam-guard (Deny *, or only grants) was detached from it."""
+
+    def prepare(account: Account) -> dict[str, Any]:
+        iam = account.iam
+        iam.create_role(RoleName="app-backend", AssumeRolePolicyDocument=EMPTY_TRUST)
+        allow_all = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
+        iam.put_role_policy(RoleName="app-backend", PolicyName="everything", PolicyDocument=json.dumps(allow_all))
+        guard = {"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": "*", "Resource": "*"}]}
+        iam.create_policy(PolicyName="deny-iam-guard", PolicyDocument=json.dumps(guard if denies else SAFE))
+        return load_event("detach-deny-guard-from-role.json")
+
+    return prepare
+
+
 DEPLOYER_BOUNDARY = f"arn:aws:iam::{HOME_ACCOUNT}:policy/deployer-boundary"
 
 
@@ -2377,6 +2392,14 @@ CASES: Mapping[str, GuardrailCase] = {
                 _user_in_group("auditors", "add-user-to-readers-group.json", admin=False), user_groups("build-bot")
             ),
             partial_failure=PartialFailure("iam", "RemoveUserFromGroup", done_before=0),
+        ),
+        GuardrailCase(
+            rule="restraint-removed",
+            violation=Scenario(_guard_detached(denies=True), attached_policies("role", "app-backend")),
+            remediated=None,
+            compliant=Scenario(_guard_detached(denies=False), attached_policies("role", "app-backend")),
+            partial_failure=None,
+            alert_only="putting a Deny back would take iam:AttachRolePolicy on any role: IAM Warden never holds it",
         ),
         GuardrailCase(
             rule="permissions-boundary-weakened",

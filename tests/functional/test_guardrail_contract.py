@@ -365,7 +365,8 @@ def test_a_rule_with_nothing_to_put_back_alerts_in_every_mode(
     outcomes = _outcomes(result)
     assert set(outcomes) == case.expected_findings
     assert outcomes[rule]["outcome"] == Outcome.ALERTED, "nothing to carry out: alerted, never 'remediated'"
-    assert calls == []
+    writes = [call for call in calls if not call.operation.startswith(("Get", "List", "Describe"))]
+    assert writes == [], "the judgement may read live state (restraint-removed reads the principal), never write"
     record = _record(account, event, rule)
     assert (record.status, list(record.plan), list(record.done)) == (AuditStatus.ALERTED, [], [])
     [alert] = _alerts(notifier, rule)

@@ -116,5 +116,6 @@ def test_a_remediation_that_found_nothing_left_does_not_call_the_resource_compli
     notice = finding_notification(Outcome.REMEDIATED, finding, judgement.change, "rem-x", settings_prefix="/iamwarden")
 
     [line] = notice.actions
-    assert "no longer in place" in line and "changed again since" in line
+    assert "no longer in place" in line
+    assert "changed again since" in line
     assert "compliant" not in line

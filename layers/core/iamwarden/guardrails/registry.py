@@ -48,6 +48,7 @@ MODULE_NAMES: tuple[str, ...] = (
     "managed_policy",
     "bucket_policy",
     "identity_policy",
+    "restraint_removed",
     "credentials",
     "trust_policy",
     "s3_acl",
