@@ -46,6 +46,22 @@ def test_json_lines_one_per_finding_or_event() -> None:
     assert "not JSON" in lines[-1]["reason"]
 
 
+def test_json_says_whether_remediate_mode_would_carry_out_the_plan() -> None:
+    """``remediable``: a plan on known facts by a principal not in break-glass; ``alert_only`` is break-glass only."""
+    files = [
+        str(EVENTS_DIR / name)
+        for name in ("attach-admin-to-role.json", "add-user-to-admin-group.json", "create-user-break-glass.json")
+    ]
+    _, out, _ = run("evaluate", "--config", str(EXAMPLE_SETTINGS), *files)
+    lines = {Path(line["event"]).name: line for line in map(json.loads, out.splitlines())}
+
+    certain, unknown, break_glass = (lines[Path(name).name] for name in files)
+    assert (certain["certain"], certain["alert_only"], certain["remediable"]) == (True, False, True)
+    assert unknown["needs_context"], "offline, what the group grants is not known"
+    assert (unknown["certain"], unknown["alert_only"], unknown["remediable"]) == (False, False, False)
+    assert (break_glass["alert_only"], break_glass["remediable"]) == (True, False)
+
+
 def test_text_format_reads_as_a_report_with_a_summary() -> None:
     code, out, _ = run(
         "evaluate",

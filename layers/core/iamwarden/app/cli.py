@@ -333,6 +333,8 @@ def judgement_lines(event: str, judgement: Judgement) -> Iterator[dict[str, Any]
             "finding_id": finding.finding_id,
             "alert_only": finding.alert_only,
             "certain": finding.certain,
+            # What the enforcer in remediate mode would carry out: a plan, on known facts, not a break-glass change.
+            "remediable": bool(finding.plan) and finding.certain and not finding.alert_only,
             "needs_context": list(finding.needs_context),
             "offending": [dict(item) for item in finding.offending],
         }
