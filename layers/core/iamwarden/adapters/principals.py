@@ -6,7 +6,8 @@ version), a user's groups and their policies, and the permissions boundary; the
 roles a ``Resource`` pattern reaches (``GetAccountAuthorizationDetails`` for roles: every role with its
 inline policies, attached policy ARNs, boundary and trust in a few pages, so judging a ``PassRole`` on
 ``*`` reads each managed policy once rather than four calls per role; ``ListRoles`` where that is
-refused, e.g. a member stack deployed before it was granted); and the roles behind a
+refused, e.g. a member stack deployed before it was granted); the account's users (the same listing for
+users: who a trust policy naming the account may let in); and the roles behind a
 resource: a Lambda function's execution role, an EC2 instance's (or an instance
 profile's) roles, a launch template's, a CloudFormation stack's, a CodeBuild
 project's, a Glue dev endpoint's, a SageMaker notebook's, a running ECS task's,
@@ -26,8 +27,9 @@ Cache: per account, for the life of the container. A policy version is
 immutable and kept; everything else is dropped by the IAM events the enforcer
 itself sees (``observe``: a change to a principal's policies, groups or boundary
 drops that principal, and for a group every cached user; a role created or deleted
-drops the role list; a new, deleted or default policy version drops that policy's pointer
-and every cached principal whose answer embeds that policy) and by
+drops the role list, a user created or deleted the user list; a new, deleted or default
+policy version drops that policy's pointer and every cached principal whose answer embeds
+that policy) and by
 the enforcer's own remediations (``forget``). Changes the enforcer is not routed
 (a detach, a group membership, a function's new role) age out after ``max_age``
 seconds, so a stale answer is never older than that.
@@ -128,6 +130,7 @@ _PRINCIPAL_CHANGES: Mapping[str, tuple[str, str]] = {
     "DeleteGroup": ("group", "groupName"),
 }
 _ROLE_LIST_CHANGES = frozenset({"CreateRole", "DeleteRole"})
+_USER_LIST_CHANGES = frozenset({"CreateUser", "DeleteUser"})
 _POLICY_CHANGES = frozenset({"CreatePolicyVersion", "SetDefaultPolicyVersion", "DeletePolicyVersion", "DeletePolicy"})
 _PROFILE_CHANGES = frozenset({"AddRoleToInstanceProfile", "RemoveRoleFromInstanceProfile", "DeleteInstanceProfile"})
 #: ListEntitiesForPolicy: (principal kind, the list in the answer, the name key).
@@ -168,6 +171,7 @@ class _Account:
         self.managed: dict[PrincipalKey, frozenset[str]] = {}
         self.defaults: dict[str, tuple[float, str]] = {}
         self.roles: tuple[float, tuple[str, ...] | None] | None = None
+        self.users: tuple[float, tuple[str, ...] | None] | None = None
         #: Role name -> its ``RoleDetailList`` entry, read with ``roles`` (and as fresh): what a role holds,
         #: without reading it again. A role an event changes is dropped from it (``observe``).
         self.details: dict[str, Mapping[str, Any]] = {}
@@ -245,6 +249,23 @@ class LiveRoleDirectory:
             return {}, tuple(role["Arn"] for role in self._pages(iam, "list_roles", "Roles"))
         except _Unknown:
             return {}, None
+
+    def users_of(self, account: str) -> tuple[str, ...] | None:
+        """Every user ARN of the account (``ListsUsers``: who a trust naming the account may let in), listed with
+        ``GetAccountAuthorizationDetails`` for users; None when that is refused."""
+        cache = self._account(account)
+        if cache.users is None or not self._fresh(cache.users[0]):
+            try:
+                listed: tuple[str, ...] | None = tuple(
+                    detail["Arn"]
+                    for detail in self._pages(
+                        self._iam(account), "get_account_authorization_details", "UserDetailList", Filter=["User"]
+                    )
+                )
+            except _Unknown:
+                listed = None
+            cache.users = (self._clock(), listed)
+        return cache.users[1]
 
     def roles_behind(self, resource_arn: str) -> tuple[str, ...] | None:
         read = self.roles_behind_read(resource_arn)
@@ -345,6 +366,8 @@ class LiveRoleDirectory:
                     del cache.principals[key]  # a user holds its groups' policies
         if name in _ROLE_LIST_CHANGES:
             cache.roles = None
+        if name in _USER_LIST_CHANGES:
+            cache.users = None
         if name in _POLICY_CHANGES and isinstance(request.get("policyArn"), str):
             cache.defaults.pop(request["policyArn"], None)
             _drop_holders(cache, request["policyArn"])
@@ -396,14 +419,20 @@ class LiveRoleDirectory:
                 boundary = self._managed(key.account, limit["PermissionsBoundaryArn"])
             trust = _trust_of(described)
         policies = self._own_policies(iam, key)
+        groups: list[str] | None = None
         if key.kind == "user":
+            groups = []
             for group in self._pages(iam, "list_groups_for_user", "Groups", UserName=key.name):
                 group_key = PrincipalKey((key.account, "group", group["GroupName"]))
+                partition = arn.split(":", 2)[1] if arn.startswith("arn:") else "aws"
+                groups.append(group.get("Arn") or f"arn:{partition}:iam::{key.account}:group/{group_key.name}")
                 policies.extend(
                     NamedPolicy(group_source(group_key.name, named.source), named.policy)
                     for named in self._own_policies(iam, group_key)
                 )
-        return PrincipalPolicies(arn, tuple(policies), boundary, trust)
+        return PrincipalPolicies(
+            arn, tuple(policies), boundary, trust, groups=None if groups is None else tuple(groups)
+        )
 
     def _role_from_details(self, key: PrincipalKey, detail: Mapping[str, Any]) -> PrincipalPolicies:
         """A role as ``GetAccountAuthorizationDetails`` gave it: the same policies ``GetRole`` and the role's
