@@ -258,16 +258,28 @@ def test_a_user_holding_the_grant_is_judged_by_the_self_method_only() -> None:
 # --- through the guardrail, with the authorization details the audit's probe used --------------------------------
 
 
-def _details(trust: dict[str, Any], *, alice: dict[str, Any] | None = None) -> StaticDirectory:
+def _details(trust: dict[str, Any], *, groups: tuple[str, ...] = ()) -> StaticDirectory:
+    """The audit's probe (d_assumer.json): alice may assume app-backend, whose trust is ``trust``; she is in
+    ``groups`` (each without policies)."""
     users = [
         {
             "Path": "/",
             "UserName": "alice",
             "Arn": ALICE,
-            "UserPolicyList": [{"PolicyName": "assume-app", "PolicyDocument": alice or _doc(ASSUME_APP)}],
-            "GroupList": [],
+            "UserPolicyList": [{"PolicyName": "assume-app", "PolicyDocument": _doc(ASSUME_APP)}],
+            "GroupList": list(groups),
             "AttachedManagedPolicies": [],
         }
+    ]
+    group_list = [
+        {
+            "Path": "/teams/",
+            "GroupName": name,
+            "Arn": f"arn:aws:iam::{ACCOUNT}:group/teams/{name}",
+            "GroupPolicyList": [],
+            "AttachedManagedPolicies": [],
+        }
+        for name in groups
     ]
     role = {
         "Path": "/",
@@ -287,7 +299,7 @@ def _details(trust: dict[str, Any], *, alice: dict[str, Any] | None = None) -> S
         ],
     }
     return authorization_details_directory(
-        {"UserDetailList": users, "GroupDetailList": [], "RoleDetailList": [role], "Policies": [writes]}
+        {"UserDetailList": users, "GroupDetailList": group_list, "RoleDetailList": [role], "Policies": [writes]}
     )
 
 
@@ -339,3 +351,16 @@ def test_attaching_the_policy_is_an_escalation_detached_as_any_other() -> None:
     [step] = finding.plan  # the existing plan: the attachment undone, nothing else
     assert (step.action.value, step.target) == ("detach_managed_policy", ROLE)
     assert step.parameters["policy_arn"] == f"arn:aws:iam::{ACCOUNT}:policy/user-admin"
+
+
+def test_a_group_without_policies_from_the_details_is_reached() -> None:
+    """GroupList names alice's groups, also one without policies; its ARN (path and all) is the details' own."""
+    grant = _allow("iam:PutGroupPolicy", f"arn:aws:iam::{ACCOUNT}:group/teams/*")
+
+    in_group = judge_event(_put(_doc(grant)), Settings(), directory=_details(NAMES_ALICE, groups=("devs",)))
+    in_none = judge_event(_put(_doc(grant)), Settings(), directory=_details(NAMES_ALICE))
+
+    [finding] = in_group.findings
+    assert finding.certain
+    assert "through it, write a policy granting anything on its group devs" in finding.reason
+    assert in_none.verdict is Verdict.COMPLIANT, in_none.reason
