@@ -23,6 +23,7 @@ from iamwarden.domain.findings import Verdict
 from iamwarden.domain.policy import Policy, parse_policy
 from iamwarden.domain.principals import NamedPolicy, PrincipalPolicies
 from iamwarden.domain.settings import Settings
+from iamwarden.domain.trust_escalation import judge_trust_change
 from iamwarden.guardrails.engine import judge_event
 from tests.conftest import load_event
 
@@ -364,3 +365,19 @@ def test_a_group_without_policies_from_the_details_is_reached() -> None:
     assert finding.certain
     assert "through it, write a policy granting anything on its group devs" in finding.reason
     assert in_none.verdict is Verdict.COMPLIANT, in_none.reason
+
+
+def test_a_trust_change_letting_a_user_into_a_role_that_writes_users_is_found() -> None:
+    """From the trust's end (``judge_trust_change``): the role is judged with the trust the change leaves, so a user
+    it newly names can write itself anything through it; the directory still holds the trust from before."""
+    writes = _role(_allow("iam:PutUserPolicy"), LAMBDA_ONLY)
+    directory = _directory(writes, _user(ALICE))
+
+    judged = judge_trust_change(ROLE, _policy(NAMES_ALICE), _policy(LAMBDA_ONLY), directory)
+
+    assert judged is not None
+    assert judged.role_reaches.startswith("can escalate further (PutAssumerUserPolicy")
+    assert [(admitted.principal_arn, admitted.how) for admitted in judged.admitted] == [
+        (ALICE, "named in the trust policy")
+    ]
+    assert judge_trust_change(ROLE, _policy(LAMBDA_ONLY), _policy(NAMES_ALICE), directory) is None

@@ -106,7 +106,9 @@ def judge_trust_change(
     role = directory.principal(role_arn)
     if role is None:
         return TrustEscalation("", (), (f"what {principal_label(role_arn)} may do (its policies could not be read)",))
-    reaches, unknown = _reaches(assess_principal(role, directory), role_arn)
+    # The role as the change leaves it: its trust decides what its user and group writes reach (a user it now
+    # lets in can write itself anything through it), and the directory may hold the trust from before.
+    reaches, unknown = _reaches(assess_principal(role._replace(trust=after), directory), role_arn)
     if not reaches:
         return TrustEscalation("", (), unknown) if unknown else None
     facts: list[str] = []
