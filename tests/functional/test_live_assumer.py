@@ -12,10 +12,12 @@ import copy
 import json
 from typing import Any
 
+from iamwarden.adapters.principals import LiveRoleDirectory
 from iamwarden.app.service import EnforcerService
 from tests.aws_fixtures import HOME_ACCOUNT
 from tests.conftest import load_event
 from tests.functional.conftest import Account, RecordingNotifier
+from tests.functional.test_live_context import _CountingClients
 
 WRITES_USERS = {
     "Version": "2012-10-17",
@@ -94,3 +96,54 @@ def test_a_role_only_lambda_may_assume_stays(account: Account, enforcer: Enforce
 
     assert result["verdict"] == "compliant", result
     assert _attached(account) == ["user-admin"]
+
+
+def test_every_user_is_read_in_one_listing_and_holds_what_it_holds_read_alone(account: Account) -> None:
+    """A trust naming the account reads its users: ``GetAccountAuthorizationDetails`` (users and groups) answers
+    each user as ``GetUser``, its policy lists and its groups' would (moto's shapes), not five calls a user."""
+    iam = account.iam
+    weak = json.dumps(
+        {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]}
+    )
+    limit_arn = iam.create_policy(PolicyName="limit", PolicyDocument=weak)["Policy"]["Arn"]
+    iam.create_group(GroupName="devs")
+    iam.put_group_policy(GroupName="devs", PolicyName="read", PolicyDocument=weak)
+    iam.attach_group_policy(GroupName="devs", PolicyArn="arn:aws:iam::aws:policy/ReadOnlyAccess")
+    iam.create_group(GroupName="empty")
+    for index in range(6):
+        name = f"user-{index:02}"
+        iam.create_user(UserName=name, **({"PermissionsBoundary": limit_arn} if index % 3 == 0 else {}))
+        iam.put_user_policy(UserName=name, PolicyName="own", PolicyDocument=weak)
+        if index % 2 == 0:
+            iam.add_user_to_group(UserName=name, GroupName="devs")
+            iam.add_user_to_group(UserName=name, GroupName="empty")
+    listed = _CountingClients(account)
+    directory = LiveRoleDirectory(listed)
+
+    users = directory.users_of(HOME_ACCOUNT) or ()
+    held = {arn: directory.principal(arn) for arn in users}
+
+    assert len(users) == 6
+    assert listed.calls.count("GetAccountAuthorizationDetails") == 1
+    assert {"GetUser", "ListUserPolicies", "ListGroupsForUser", "ListGroupPolicies"}.isdisjoint(listed.calls)
+    for arn in users:
+        alone = LiveRoleDirectory(_CountingClients(account)).principal(arn)
+        assert held[arn] == alone, arn
+    in_groups = [user.groups for user in held.values() if user is not None and user.groups]
+    assert in_groups == [(f"arn:aws:iam::{HOME_ACCOUNT}:group/devs", f"arn:aws:iam::{HOME_ACCOUNT}:group/empty")] * 3
+
+    directory.observe(_user_event("AddUserToGroup", "user-01", groupName="devs"))
+    listed.calls.clear()
+    directory.principal(f"arn:aws:iam::{HOME_ACCOUNT}:user/user-01")
+    assert "GetUser" in listed.calls  # changed since the listing: read alone
+
+
+def _user_event(name: str, user: str, **request: str) -> dict[str, Any]:
+    return {
+        "account": HOME_ACCOUNT,
+        "detail": {
+            "eventSource": "iam.amazonaws.com",
+            "eventName": name,
+            "requestParameters": {"userName": user, **request},
+        },
+    }

@@ -101,8 +101,8 @@ class FakeAccount:
             },
             "list_roles": lambda: {"Roles": [{"Arn": arn} for arn in self.roles]},
             "get_account_authorization_details": lambda: (
-                {"UserDetailList": [{"Arn": USER}]}
-                if p.get("Filter") == ["User"]
+                {"UserDetailList": [{"Arn": USER, "UserName": "alice"}]}
+                if p.get("Filter") == ["User", "Group"]
                 else {"RoleDetailList": [self._detail(arn) for arn in self.roles]}
             ),
             "get_instance_profile": lambda: {"InstanceProfile": {"Roles": [{"Arn": ROLE}]}},

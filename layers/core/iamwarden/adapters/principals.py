@@ -172,6 +172,11 @@ class _Account:
         self.defaults: dict[str, tuple[float, str]] = {}
         self.roles: tuple[float, tuple[str, ...] | None] | None = None
         self.users: tuple[float, tuple[str, ...] | None] | None = None
+        #: User and group name -> its ``UserDetailList``/``GroupDetailList`` entry, read with ``users`` (and as
+        #: fresh): what a user holds, its groups' policies too, without reading it again. A user or group an
+        #: event changes is dropped from them (``observe``).
+        self.user_details: dict[str, Mapping[str, Any]] = {}
+        self.group_details: dict[str, Mapping[str, Any]] = {}
         #: Role name -> its ``RoleDetailList`` entry, read with ``roles`` (and as fresh): what a role holds,
         #: without reading it again. A role an event changes is dropped from it (``observe``).
         self.details: dict[str, Mapping[str, Any]] = {}
@@ -252,18 +257,22 @@ class LiveRoleDirectory:
 
     def users_of(self, account: str) -> tuple[str, ...] | None:
         """Every user ARN of the account (``ListsUsers``: who a trust naming the account may let in), listed with
-        ``GetAccountAuthorizationDetails`` for users; None when that is refused."""
+        ``GetAccountAuthorizationDetails`` for users and groups, whose entries then answer ``principal`` for each
+        user (its policies, groups and their policies, boundary: read together, not five calls a user); None
+        when that is refused."""
         cache = self._account(account)
         if cache.users is None or not self._fresh(cache.users[0]):
             try:
-                listed: tuple[str, ...] | None = tuple(
-                    detail["Arn"]
-                    for detail in self._pages(
-                        self._iam(account), "get_account_authorization_details", "UserDetailList", Filter=["User"]
-                    )
+                pages = list(
+                    self._pages(self._iam(account), "get_account_authorization_details", None, Filter=["User", "Group"])
                 )
+                users = [detail for page in pages for detail in page.get("UserDetailList", [])]
+                groups = [detail for page in pages for detail in page.get("GroupDetailList", [])]
+                cache.user_details = {detail["UserName"]: detail for detail in users}
+                cache.group_details = {detail["GroupName"]: detail for detail in groups}
+                listed: tuple[str, ...] | None = tuple(detail["Arn"] for detail in users)
             except _Unknown:
-                listed = None
+                cache.user_details, cache.group_details, listed = {}, {}, None
             cache.users = (self._clock(), listed)
         return cache.users[1]
 
@@ -361,6 +370,10 @@ class LiveRoleDirectory:
                 cache.principals.pop(PrincipalKey((account, kind, principal)), None)
                 if kind == "role":
                     cache.details.pop(principal, None)
+                if kind == "user":
+                    cache.user_details.pop(principal, None)
+                if kind == "group":
+                    cache.group_details.pop(principal, None)
             if kind == "group" or name in ("AddUserToGroup", "RemoveUserFromGroup"):
                 for key in [key for key in cache.principals if key.kind == "user"]:
                     del cache.principals[key]  # a user holds its groups' policies
@@ -395,7 +408,10 @@ class LiveRoleDirectory:
             self._accounts[key.account].principals.pop(key, None)
             if key.kind == "role":
                 self._accounts[key.account].details.pop(key.name, None)
+            if key.kind == "user":
+                self._accounts[key.account].user_details.pop(key.name, None)
             if key.kind == "group":
+                self._accounts[key.account].group_details.pop(key.name, None)
                 self._accounts[key.account].principals.clear()
 
     # --- reading ------------------------------------------------------------------------------------
@@ -407,6 +423,13 @@ class LiveRoleDirectory:
             detail = listed.details.get(key.name)
             if detail is not None and listed.roles is not None and self._fresh(listed.roles[0]):
                 return self._role_from_details(key, detail)
+        if key.kind == "user":
+            listed = self._account(key.account)
+            detail = listed.user_details.get(key.name)
+            if detail is not None and listed.users is not None and self._fresh(listed.users[0]):
+                found = self._user_from_details(key, detail, listed.group_details)
+                if found is not None:
+                    return found
         iam = self._iam(key.account)
         boundary: Policy | None = None
         trust: Policy | None = None
@@ -443,18 +466,50 @@ class LiveRoleDirectory:
             if isinstance(limit, Mapping) and limit.get("PermissionsBoundaryArn")
             else None
         )
+        policies = self._detail_policies(key, key.name, detail, "RolePolicyList")
+        return PrincipalPolicies(detail["Arn"], tuple(policies), boundary, _trust_of(detail))
+
+    def _user_from_details(
+        self, key: PrincipalKey, detail: Mapping[str, Any], groups: Mapping[str, Mapping[str, Any]]
+    ) -> PrincipalPolicies | None:
+        """A user as ``GetAccountAuthorizationDetails`` gave it, with its groups' entries: the policies ``GetUser``,
+        its lists and its groups' lists would give (None: a group of it is not among the entries, so read it)."""
+        limit = detail.get("PermissionsBoundary")
+        boundary = (
+            self._managed(key.account, limit["PermissionsBoundaryArn"])
+            if isinstance(limit, Mapping) and limit.get("PermissionsBoundaryArn")
+            else None
+        )
+        policies = self._detail_policies(key, key.name, detail, "UserPolicyList")
+        in_groups: list[str] = []
+        for name in detail.get("GroupList") or ():
+            group = groups.get(name)
+            if group is None:
+                return None
+            in_groups.append(group["Arn"])
+            group_key = PrincipalKey((key.account, "group", name))
+            policies.extend(
+                NamedPolicy(group_source(name, named.source), named.policy)
+                for named in self._detail_policies(group_key, name, group, "GroupPolicyList")
+            )
+        return PrincipalPolicies(detail["Arn"], tuple(policies), boundary, None, groups=tuple(in_groups))
+
+    def _detail_policies(
+        self, key: PrincipalKey, name: str, detail: Mapping[str, Any], inline_list: str
+    ) -> list[NamedPolicy]:
+        """The inline and attached policies of one ``GetAccountAuthorizationDetails`` entry."""
         policies = [
             NamedPolicy(
-                inline_source(key.name, inline["PolicyName"]),
+                inline_source(name, inline["PolicyName"]),
                 self._parse(inline["PolicyDocument"], f"inline policy {inline['PolicyName']}"),
             )
-            for inline in detail.get("RolePolicyList") or ()
+            for inline in detail.get(inline_list) or ()
         ]
         policies.extend(
             NamedPolicy(attached["PolicyArn"], self._managed(key.account, attached["PolicyArn"]))
             for attached in detail.get("AttachedManagedPolicies") or ()
         )
-        return PrincipalPolicies(detail["Arn"], tuple(policies), boundary, _trust_of(detail))
+        return policies
 
     def _own_policies(self, iam: Any, key: PrincipalKey) -> list[NamedPolicy]:
         list_inline, get_inline, list_attached, parameter = _INLINE_CALLS[key.kind]
