@@ -381,3 +381,20 @@ def test_a_trust_change_letting_a_user_into_a_role_that_writes_users_is_found() 
         (ALICE, "named in the trust policy")
     ]
     assert judge_trust_change(ROLE, _policy(LAMBDA_ONLY), _policy(NAMES_ALICE), directory) is None
+
+
+def test_a_trust_with_not_principal_lets_in_every_user_it_spares_conservatively() -> None:
+    """``NotPrincipal`` admits everyone it does not name (read as letting the account's users in): alice, allowed
+    sts:AssumeRole on the role, is reached, and not said to be named."""
+    spared = _doc({"Effect": "Allow", "NotPrincipal": {"AWS": BOB}, "Action": "sts:AssumeRole"})
+
+    [lead] = _only(_judge(_allow("iam:PutUserPolicy"), spared, _user(ALICE, _doc(ASSUME_APP)))).leads_to
+
+    assert lead.arn == ALICE
+    assert "its trust policy admits the account" in lead.why
+
+
+def test_adding_to_one_named_group_does_not_claim_an_administrators_group() -> None:
+    path = _only(_judge(_allow("iam:AddUserToGroup", DEVS), NAMES_ALICE, _user(ALICE, _doc(ASSUME_APP))))
+
+    assert path.leads_to[0].why.endswith(f"add itself to any group {DEVS} names")

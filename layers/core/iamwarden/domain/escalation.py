@@ -922,7 +922,7 @@ class _Judge:
                 trust, user_arn, self.partition, self.account, permitted=allowance.allowed
             ):
                 how = None
-            elif _trust_lets_in(trust, user_arn, self.partition, self.account, permitted=False):
+            elif _trust_names(trust, user_arn):
                 how = "its trust policy names it"
             else:
                 granted = "; ".join(allowance.granted_by)
@@ -941,7 +941,10 @@ class _Judge:
                 return "attach itself any managed policy"
             return "write itself a policy granting anything"
         if action == "iam:addusertogroup":
-            return f"add itself to any group {' or '.join(patterns)} names, an administrators group too"
+            wide = any(_has_wildcard(pattern) for pattern in patterns)
+            return f"add itself to any group {' or '.join(patterns)} names" + (
+                ", an administrators group too" if wide else ""
+            )
         verb = (
             "attach any managed policy to"
             if action == "iam:attachgrouppolicy"
@@ -1265,6 +1268,17 @@ def _trust_lets_in(trust: Policy, holder: str, partition: str, account: str, *, 
             if permitted and entry in (account, f"arn:{partition}:iam::{account}:root"):
                 return True
     return False
+
+
+def _trust_names(trust: Policy, arn: str) -> bool:
+    """Whether an Allow of ``sts:AssumeRole`` in the trust policy names ``arn`` itself (not its account, not all)."""
+    return any(
+        statement.allows
+        and statement.principal is not None
+        and statement.grants_action("sts:AssumeRole")
+        and arn in statement.principal.aws
+        for statement in trust.statements
+    )
 
 
 @cache
