@@ -48,6 +48,7 @@ REACHES = (
     "existing-resource",
     "lifts-restraint",
     "assumes-role",
+    "writes-assumer",
 )
 
 #: Per action: the resource it must reach, as "<service>:<resource-type prefix>" ("" = any resource).
@@ -352,6 +353,42 @@ IAMWARDEN_METHODS: tuple[tuple[str, tuple[str, ...], tuple[str, ...], str, str],
     ),
 )
 
+#: A role's user and group writes, turned into power by a user who can assume the role (audit gap 12): the
+#: published way to use iam-vulnerable's privesc7/8/10/11/13 *role* variants. (name, action, the lab's file,
+#: what it lets an attacker do.)
+ASSUMER_METHODS: tuple[tuple[str, str, str, str], ...] = (
+    (
+        "PutAssumerUserPolicy",
+        "iam:putuserpolicy",
+        "privesc10-PutUserPolicy.tf",
+        "write an inline policy granting anything on a user who can assume it, for that user to act with",
+    ),
+    (
+        "AttachAssumerUserPolicy",
+        "iam:attachuserpolicy",
+        "privesc7-AttachUserPolicy.tf",
+        "attach any managed policy (AdministratorAccess too) to a user who can assume it, for that user to act with",
+    ),
+    (
+        "AddAssumerToGroup",
+        "iam:addusertogroup",
+        "privesc13-AddUserToGroup.tf",
+        "add a user who can assume it to any group it reaches, an administrators group too",
+    ),
+    (
+        "PutAssumerGroupPolicy",
+        "iam:putgrouppolicy",
+        "privesc11-PutGroupPolicy.tf",
+        "write an inline policy granting anything on a group whose member can assume it, for that member to act with",
+    ),
+    (
+        "AttachAssumerGroupPolicy",
+        "iam:attachgrouppolicy",
+        "privesc8-AttachGroupPolicy.tf",
+        "attach any managed policy to a group whose member can assume it, for that member to act with",
+    ),
+)
+
 #: What the classic methods let an attacker do, in words (the others get a sentence from their reach).
 DESCRIPTIONS = {
     "CreateNewPolicyVersion": "write a new default version of a managed policy it is attached to",
@@ -396,6 +433,7 @@ _TEMPLATES = {
     "existing-resource": "run code of its own as the role of an existing {noun}",
     "lifts-restraint": "remove what holds its own {noun} back (a Deny or its permissions boundary)",
     "assumes-role": "assume an existing {noun} whose trust policy lets it in, and act as that role",
+    "writes-assumer": "write the permissions of a user who can assume it (or of its group), for that user to act with",
 }
 
 #: What the resource a method reaches is called, by resource kind or by service.
@@ -588,7 +626,7 @@ def _reach(category: str, actions: list[str]) -> str:
 
 def _target(reach: str, actions: list[str]) -> str | None:
     """The action whose resource is what the method reaches (None: it changes the holder itself)."""
-    if reach == "self":
+    if reach in ("self", "writes-assumer"):
         return next(a for a in actions if a.startswith(_WRITES) or a == "iam:addusertogroup")
     if reach == "passes-role":
         return "iam:passrole"
@@ -686,6 +724,9 @@ def build(args: argparse.Namespace) -> dict[str, Any]:
         method = _method(name, list(needed), reach, provenance, description=description)
         method["same_resource"] = [SPELLING.get(a, a) for a in same]
         methods.append(method)
+    for name, action, lab_file, description in ASSUMER_METHODS:
+        cited = [{"source": "iamwarden", "ref": f"issue 13 (the role of iam-vulnerable's {lab_file})"}]
+        methods.append(_method(name, [action], "writes-assumer", cited, description=description))
     _merge_duplicates(methods)
     return {
         "format": 1,
@@ -712,10 +753,11 @@ def build(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _merge_duplicates(methods: list[dict[str, Any]]) -> None:
-    """A method two sources publish with the same actions is one method citing both."""
-    seen: dict[frozenset[str], dict[str, Any]] = {}
+    """A method two sources publish with the same actions, reaching power the same way, is one method citing both
+    (a role's iam:PutUserPolicy on a user who assumes it is not a user's iam:PutUserPolicy on itself)."""
+    seen: dict[tuple[str, frozenset[str]], dict[str, Any]] = {}
     for method in list(methods):
-        key = frozenset(method["actions"])
+        key = (method["reach"], frozenset(method["actions"]))
         if key in seen:
             seen[key]["sources"].extend(s for s in method["sources"] if s not in seen[key]["sources"])
             methods.remove(method)

@@ -24,9 +24,20 @@ SOURCES = {path.stem: json.loads(path.read_text()) for path in sorted(CORPUS.glo
 
 
 def _principal(case: dict[str, Any]) -> PrincipalPolicies:
+    """A case's principal: its policies, boundary, a role's trust policy (when the case gives it), and a user's
+    groups (each listed as a ``group <name>: ...`` source, also one without policies)."""
     policies = tuple(NamedPolicy(item["source"], parse_policy(item["document"])) for item in case["policies"])
     boundary = parse_policy(case["boundary"]) if "boundary" in case else None
-    return PrincipalPolicies(case["principal"], policies, boundary)
+    trust = parse_policy(case["trust"]) if "trust" in case else None
+    arn = case["principal"]
+    groups = None
+    if ":user/" in arn:
+        prefix = arn.split(":user/", 1)[0]
+        names = dict.fromkeys(
+            i["source"][6:].split(":", 1)[0] for i in case["policies"] if i["source"].startswith("group ")
+        )
+        groups = tuple(f"{prefix}:group/{name}" for name in names)
+    return PrincipalPolicies(arn, policies, boundary, trust, groups=groups)
 
 
 class CorpusDirectory:

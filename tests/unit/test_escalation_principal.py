@@ -187,8 +187,13 @@ def test_a_user_with_a_role_grant_escalates_only_through_a_role_that_trusts_it()
 
 
 def test_a_role_cannot_self_escalate_through_a_user_grant() -> None:
+    """A role is not the user or group it writes to: no self method. A user who can assume it may be (its trust
+    policy tells, tests/unit/test_escalation_assumer.py): without a directory that is only possible."""
     for action in ("iam:PutUserPolicy", "iam:AttachUserPolicy", "iam:AddUserToGroup", "iam:PutGroupPolicy"):
-        assert assess_principal(_principal(ROLE, ("inline app/x", _policy(_allow(action))))).escalations == ()
+        [path] = assess_principal(_principal(ROLE, ("inline app/x", _policy(_allow(action))))).escalations
+        assert path.method.reach == "writes-assumer"
+        assert not path.certain
+        assert path.unknown[0].startswith("which users can assume role app")
 
 
 def test_a_group_grant_for_a_user_whose_groups_are_unknown_is_unknown() -> None:

@@ -100,7 +100,11 @@ class FakeAccount:
                 "PolicyVersion": {"Document": self.versions[(p["PolicyArn"], p["VersionId"])]}
             },
             "list_roles": lambda: {"Roles": [{"Arn": arn} for arn in self.roles]},
-            "get_account_authorization_details": lambda: {"RoleDetailList": [self._detail(arn) for arn in self.roles]},
+            "get_account_authorization_details": lambda: (
+                {"UserDetailList": [{"Arn": USER, "UserName": "alice"}]}
+                if p.get("Filter") == ["User", "Group"]
+                else {"RoleDetailList": [self._detail(arn) for arn in self.roles]}
+            ),
             "get_instance_profile": lambda: {"InstanceProfile": {"Roles": [{"Arn": ROLE}]}},
             "get_function_configuration": lambda: {"Role": f"arn:aws:iam::{ACCOUNT}:role/fn-{p['FunctionName']}"},
             "list_functions": lambda: {"Functions": [{"FunctionName": n, "Role": r} for n, r in self.functions]},
@@ -238,6 +242,40 @@ def test_a_user_holds_its_groups_policies(directory: LiveRoleDirectory) -> None:
     assert alice is not None
     assert [named.source for named in alice.policies] == ["group devs: inline devs/dev"]
     assert alice.policies[0].policy.raw == _doc("iam:PassRole")  # a URL-encoded/JSON string document is decoded
+
+
+def test_a_user_carries_its_groups_also_those_without_policies(fake: FakeAccount, directory: LiveRoleDirectory) -> None:
+    """Who a role's group write reaches: every group ListGroupsForUser gives, read with the user (no extra call)."""
+    fake.groups["alice"] = ["devs", "empty"]
+    fake.inline["empty"] = {}
+    fake.attached["empty"] = []
+
+    alice = directory.principal(USER)
+
+    assert alice is not None
+    assert alice.groups == (f"arn:aws:iam::{ACCOUNT}:group/devs", f"arn:aws:iam::{ACCOUNT}:group/empty")
+    role = directory.principal(ROLE)
+    assert role is not None
+    assert role.groups is None  # not a user
+
+
+def test_the_users_of_an_account_are_listed_once_until_a_user_is_created(
+    fake: FakeAccount, directory: LiveRoleDirectory
+) -> None:
+    assert directory.users_of(ACCOUNT) == (USER,)
+    assert directory.users_of(ACCOUNT) == (USER,)
+    assert fake.calls["get_account_authorization_details"] == 1
+
+    directory.observe(_event("CreateUser", userName="bob"))
+
+    assert directory.users_of(ACCOUNT) == (USER,)
+    assert fake.calls["get_account_authorization_details"] == 2
+
+
+def test_users_that_cannot_be_listed_are_unknown(fake: FakeAccount, directory: LiveRoleDirectory) -> None:
+    fake.fail["get_account_authorization_details"] = "AccessDenied"
+
+    assert directory.users_of(ACCOUNT) is None
 
 
 def test_a_second_read_is_answered_from_the_cache(fake: FakeAccount, directory: LiveRoleDirectory) -> None:

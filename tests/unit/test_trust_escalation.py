@@ -274,7 +274,7 @@ def test_a_principal_without_its_own_grant_is_not_let_in_by_the_account() -> Non
 
 
 def test_an_account_the_previous_trust_let_in_already_reads_nobody() -> None:
-    """Live the users are not listed: were the account judged again, that would be "cannot tell"."""
+    """Where the users are not listed: were the account judged again, that would be "cannot tell"."""
     directory = _DirectoryWithoutUsers(
         _role("ops-admin", ROOT, admin=True), _role("app", inline={"assume": ASSUME_ANY})
     )
@@ -289,7 +289,7 @@ def test_an_account_the_previous_trust_let_in_already_reads_nobody() -> None:
 
 
 class _DirectoryWithoutUsers:
-    """The authorization details without their user list (as the live reader, which lists roles only)."""
+    """The authorization details without their user list (as the live reader where listing users is refused)."""
 
     def __init__(self, *principals: dict[str, Any]) -> None:
         self._details = _details(*principals)

@@ -6,7 +6,8 @@ version), a user's groups and their policies, and the permissions boundary; the
 roles a ``Resource`` pattern reaches (``GetAccountAuthorizationDetails`` for roles: every role with its
 inline policies, attached policy ARNs, boundary and trust in a few pages, so judging a ``PassRole`` on
 ``*`` reads each managed policy once rather than four calls per role; ``ListRoles`` where that is
-refused, e.g. a member stack deployed before it was granted); and the roles behind a
+refused, e.g. a member stack deployed before it was granted); the account's users (the same listing for
+users: who a trust policy naming the account may let in); and the roles behind a
 resource: a Lambda function's execution role, an EC2 instance's (or an instance
 profile's) roles, a launch template's, a CloudFormation stack's, a CodeBuild
 project's, a Glue dev endpoint's, a SageMaker notebook's, a running ECS task's,
@@ -26,8 +27,9 @@ Cache: per account, for the life of the container. A policy version is
 immutable and kept; everything else is dropped by the IAM events the enforcer
 itself sees (``observe``: a change to a principal's policies, groups or boundary
 drops that principal, and for a group every cached user; a role created or deleted
-drops the role list; a new, deleted or default policy version drops that policy's pointer
-and every cached principal whose answer embeds that policy) and by
+drops the role list, a user created or deleted the user list; a new, deleted or default
+policy version drops that policy's pointer and every cached principal whose answer embeds
+that policy) and by
 the enforcer's own remediations (``forget``). Changes the enforcer is not routed
 (a detach, a group membership, a function's new role) age out after ``max_age``
 seconds, so a stale answer is never older than that.
@@ -128,6 +130,7 @@ _PRINCIPAL_CHANGES: Mapping[str, tuple[str, str]] = {
     "DeleteGroup": ("group", "groupName"),
 }
 _ROLE_LIST_CHANGES = frozenset({"CreateRole", "DeleteRole"})
+_USER_LIST_CHANGES = frozenset({"CreateUser", "DeleteUser"})
 _POLICY_CHANGES = frozenset({"CreatePolicyVersion", "SetDefaultPolicyVersion", "DeletePolicyVersion", "DeletePolicy"})
 _PROFILE_CHANGES = frozenset({"AddRoleToInstanceProfile", "RemoveRoleFromInstanceProfile", "DeleteInstanceProfile"})
 #: ListEntitiesForPolicy: (principal kind, the list in the answer, the name key).
@@ -168,6 +171,12 @@ class _Account:
         self.managed: dict[PrincipalKey, frozenset[str]] = {}
         self.defaults: dict[str, tuple[float, str]] = {}
         self.roles: tuple[float, tuple[str, ...] | None] | None = None
+        self.users: tuple[float, tuple[str, ...] | None] | None = None
+        #: User and group name -> its ``UserDetailList``/``GroupDetailList`` entry, read with ``users`` (and as
+        #: fresh): what a user holds, its groups' policies too, without reading it again. A user or group an
+        #: event changes is dropped from them (``observe``).
+        self.user_details: dict[str, Mapping[str, Any]] = {}
+        self.group_details: dict[str, Mapping[str, Any]] = {}
         #: Role name -> its ``RoleDetailList`` entry, read with ``roles`` (and as fresh): what a role holds,
         #: without reading it again. A role an event changes is dropped from it (``observe``).
         self.details: dict[str, Mapping[str, Any]] = {}
@@ -245,6 +254,27 @@ class LiveRoleDirectory:
             return {}, tuple(role["Arn"] for role in self._pages(iam, "list_roles", "Roles"))
         except _Unknown:
             return {}, None
+
+    def users_of(self, account: str) -> tuple[str, ...] | None:
+        """Every user ARN of the account (``ListsUsers``: who a trust naming the account may let in), listed with
+        ``GetAccountAuthorizationDetails`` for users and groups, whose entries then answer ``principal`` for each
+        user (its policies, groups and their policies, boundary: read together, not five calls a user); None
+        when that is refused."""
+        cache = self._account(account)
+        if cache.users is None or not self._fresh(cache.users[0]):
+            try:
+                pages = list(
+                    self._pages(self._iam(account), "get_account_authorization_details", None, Filter=["User", "Group"])
+                )
+                users = [detail for page in pages for detail in page.get("UserDetailList", [])]
+                groups = [detail for page in pages for detail in page.get("GroupDetailList", [])]
+                cache.user_details = {detail["UserName"]: detail for detail in users}
+                cache.group_details = {detail["GroupName"]: detail for detail in groups}
+                listed: tuple[str, ...] | None = tuple(detail["Arn"] for detail in users)
+            except _Unknown:
+                cache.user_details, cache.group_details, listed = {}, {}, None
+            cache.users = (self._clock(), listed)
+        return cache.users[1]
 
     def roles_behind(self, resource_arn: str) -> tuple[str, ...] | None:
         read = self.roles_behind_read(resource_arn)
@@ -340,11 +370,17 @@ class LiveRoleDirectory:
                 cache.principals.pop(PrincipalKey((account, kind, principal)), None)
                 if kind == "role":
                     cache.details.pop(principal, None)
+                if kind == "user":
+                    cache.user_details.pop(principal, None)
+                if kind == "group":
+                    cache.group_details.pop(principal, None)
             if kind == "group" or name in ("AddUserToGroup", "RemoveUserFromGroup"):
                 for key in [key for key in cache.principals if key.kind == "user"]:
                     del cache.principals[key]  # a user holds its groups' policies
         if name in _ROLE_LIST_CHANGES:
             cache.roles = None
+        if name in _USER_LIST_CHANGES:
+            cache.users = None
         if name in _POLICY_CHANGES and isinstance(request.get("policyArn"), str):
             cache.defaults.pop(request["policyArn"], None)
             _drop_holders(cache, request["policyArn"])
@@ -372,7 +408,10 @@ class LiveRoleDirectory:
             self._accounts[key.account].principals.pop(key, None)
             if key.kind == "role":
                 self._accounts[key.account].details.pop(key.name, None)
+            if key.kind == "user":
+                self._accounts[key.account].user_details.pop(key.name, None)
             if key.kind == "group":
+                self._accounts[key.account].group_details.pop(key.name, None)
                 self._accounts[key.account].principals.clear()
 
     # --- reading ------------------------------------------------------------------------------------
@@ -384,6 +423,13 @@ class LiveRoleDirectory:
             detail = listed.details.get(key.name)
             if detail is not None and listed.roles is not None and self._fresh(listed.roles[0]):
                 return self._role_from_details(key, detail)
+        if key.kind == "user":
+            listed = self._account(key.account)
+            detail = listed.user_details.get(key.name)
+            if detail is not None and listed.users is not None and self._fresh(listed.users[0]):
+                found = self._user_from_details(key, detail, listed.group_details)
+                if found is not None:
+                    return found
         iam = self._iam(key.account)
         boundary: Policy | None = None
         trust: Policy | None = None
@@ -396,14 +442,20 @@ class LiveRoleDirectory:
                 boundary = self._managed(key.account, limit["PermissionsBoundaryArn"])
             trust = _trust_of(described)
         policies = self._own_policies(iam, key)
+        groups: list[str] | None = None
         if key.kind == "user":
+            groups = []
             for group in self._pages(iam, "list_groups_for_user", "Groups", UserName=key.name):
                 group_key = PrincipalKey((key.account, "group", group["GroupName"]))
+                partition = arn.split(":", 2)[1] if arn.startswith("arn:") else "aws"
+                groups.append(group.get("Arn") or f"arn:{partition}:iam::{key.account}:group/{group_key.name}")
                 policies.extend(
                     NamedPolicy(group_source(group_key.name, named.source), named.policy)
                     for named in self._own_policies(iam, group_key)
                 )
-        return PrincipalPolicies(arn, tuple(policies), boundary, trust)
+        return PrincipalPolicies(
+            arn, tuple(policies), boundary, trust, groups=None if groups is None else tuple(groups)
+        )
 
     def _role_from_details(self, key: PrincipalKey, detail: Mapping[str, Any]) -> PrincipalPolicies:
         """A role as ``GetAccountAuthorizationDetails`` gave it: the same policies ``GetRole`` and the role's
@@ -414,18 +466,50 @@ class LiveRoleDirectory:
             if isinstance(limit, Mapping) and limit.get("PermissionsBoundaryArn")
             else None
         )
+        policies = self._detail_policies(key, key.name, detail, "RolePolicyList")
+        return PrincipalPolicies(detail["Arn"], tuple(policies), boundary, _trust_of(detail))
+
+    def _user_from_details(
+        self, key: PrincipalKey, detail: Mapping[str, Any], groups: Mapping[str, Mapping[str, Any]]
+    ) -> PrincipalPolicies | None:
+        """A user as ``GetAccountAuthorizationDetails`` gave it, with its groups' entries: the policies ``GetUser``,
+        its lists and its groups' lists would give (None: a group of it is not among the entries, so read it)."""
+        limit = detail.get("PermissionsBoundary")
+        boundary = (
+            self._managed(key.account, limit["PermissionsBoundaryArn"])
+            if isinstance(limit, Mapping) and limit.get("PermissionsBoundaryArn")
+            else None
+        )
+        policies = self._detail_policies(key, key.name, detail, "UserPolicyList")
+        in_groups: list[str] = []
+        for name in detail.get("GroupList") or ():
+            group = groups.get(name)
+            if group is None:
+                return None
+            in_groups.append(group["Arn"])
+            group_key = PrincipalKey((key.account, "group", name))
+            policies.extend(
+                NamedPolicy(group_source(name, named.source), named.policy)
+                for named in self._detail_policies(group_key, name, group, "GroupPolicyList")
+            )
+        return PrincipalPolicies(detail["Arn"], tuple(policies), boundary, None, groups=tuple(in_groups))
+
+    def _detail_policies(
+        self, key: PrincipalKey, name: str, detail: Mapping[str, Any], inline_list: str
+    ) -> list[NamedPolicy]:
+        """The inline and attached policies of one ``GetAccountAuthorizationDetails`` entry."""
         policies = [
             NamedPolicy(
-                inline_source(key.name, inline["PolicyName"]),
+                inline_source(name, inline["PolicyName"]),
                 self._parse(inline["PolicyDocument"], f"inline policy {inline['PolicyName']}"),
             )
-            for inline in detail.get("RolePolicyList") or ()
+            for inline in detail.get(inline_list) or ()
         ]
         policies.extend(
             NamedPolicy(attached["PolicyArn"], self._managed(key.account, attached["PolicyArn"]))
             for attached in detail.get("AttachedManagedPolicies") or ()
         )
-        return PrincipalPolicies(detail["Arn"], tuple(policies), boundary, _trust_of(detail))
+        return policies
 
     def _own_policies(self, iam: Any, key: PrincipalKey) -> list[NamedPolicy]:
         list_inline, get_inline, list_attached, parameter = _INLINE_CALLS[key.kind]

@@ -82,11 +82,13 @@ class _Reader:
     def directory(self) -> StaticDirectory:
         principals: dict[PrincipalKey, PrincipalPolicies | None] = {}
         groups: dict[tuple[str, str], tuple[NamedPolicy, ...] | None] = {}
+        group_arns: dict[tuple[str, str], str] = {}
         for index, item in enumerate(self.lists["GroupDetailList"]):
             where = f"GroupDetailList[{index}]"
             arn, key = self._key(item, where)
             policies = self._policies(item, key.name, "GroupPolicyList", where)
             groups[(key.account, key.name)] = policies
+            group_arns[(key.account, key.name)] = arn
             principals[key] = None if policies is None else PrincipalPolicies(arn, policies)
         roles: dict[str, list[str]] = {}
         behind: dict[str, list[str]] = {}
@@ -122,7 +124,14 @@ class _Reader:
             if through is None:
                 principals[key] = None
                 continue
-            principals[key] = self._principal(item, arn, key, "UserPolicyList", where, through_groups=tuple(through))
+            user = self._principal(item, arn, key, "UserPolicyList", where, through_groups=tuple(through))
+            # Its groups by ARN, also those without policies (a group a role may write a policy on).
+            partition = arn.split(":", 2)[1]
+            in_groups = tuple(
+                group_arns.get((key.account, group), f"arn:{partition}:iam::{key.account}:group/{group}")
+                for group in names
+            )
+            principals[key] = None if user is None else user._replace(groups=in_groups)
         attachments: dict[str, list[str]] = {}
         for name in ("GroupDetailList", "RoleDetailList", "UserDetailList"):
             for index, item in enumerate(self.lists[name]):

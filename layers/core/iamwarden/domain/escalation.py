@@ -18,7 +18,10 @@ Where a method leads matters. A principal that can rewrite its *own* permissions
 that passes a role (``iam:PassRole``) or acts as an existing resource's role
 (``lambda:UpdateFunctionCode``, ``ssm:SendCommand``) escalates only when a role
 it reaches can do more than the principal: admin-equivalent, or able to escalate
-further. ``RoleDirectory`` answers which roles those are and what they may do;
+further. A role that writes users' or groups' permissions (``iam:PutUserPolicy`` on
+``*``) escalates when a user who can assume the role is among what it writes: the
+user assumes it and gives itself anything (the role's trust policy says who).
+``RoleDirectory`` answers which roles those are and what they may do;
 when it cannot (offline without authorization details), the path is still
 reported, with the unknown fact named, and never called certain.
 
@@ -38,9 +41,10 @@ from datetime import UTC, datetime
 from functools import cache, lru_cache
 from typing import Any, NamedTuple
 
+from iamwarden.domain.directory import GroupMembers
 from iamwarden.domain.escalation_methods import EscalationMethod, catalogue
 from iamwarden.domain.policy import Policy, Statement, action_matches
-from iamwarden.domain.principals import PrincipalPolicies, ReadsRolesBehind, RoleDirectory
+from iamwarden.domain.principals import ListsUsers, PrincipalPolicies, ReadsRolesBehind, RoleDirectory
 from iamwarden.domain.wildcards import arn_match, wildcard_match
 
 _SELF = "${aws:username}"
@@ -404,6 +408,10 @@ class _Shared:
         self.lookups: dict[tuple[str, str], tuple[str, ...] | None] = {}
         #: Resource pattern -> what the directory could not read behind it (regions, a cap): unknown.
         self.unread: dict[str, tuple[str, ...]] = {}
+        #: Role ARN -> the users its trust policy may let in, and what could not be known of them.
+        self.trusted_users: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {}
+        #: (role ARN, user ARN) -> how the user may assume the role (None: it may not; "?<fact>": unknown).
+        self.assumes: dict[tuple[str, str], str | None] = {}
 
 
 def _judge_principal(
@@ -634,6 +642,8 @@ class _Judge:
         return PolicyRisk(admin, tuple(paths), unknown)
 
     def path(self, method: EscalationMethod) -> EscalationPath | None:
+        if method.reach == "writes-assumer" and (self.principal is None or self.principal.kind != "role"):
+            return None  # only a role is assumed; a document judged alone holds the method on itself already
         reached: dict[str, _Reached] = {}
         granted: list[Grant] = []
         for action, kind in method.actions.items():
@@ -677,6 +687,11 @@ class _Judge:
                     if outcome is None:
                         return None
                     leads, unknown = outcome
+        elif method.reach == "writes-assumer" and target is not None and self.principal is not None:
+            outcome = self._assumers_reached(method, target.patterns, self.principal)
+            if outcome is None:
+                return None
+            leads, unknown = outcome
         elif method.reach == "assumes-role" and target is not None:
             # PMapper's STS edge: a role the holder may assume whose trust lets it in, and that can do more.
             outcome = self._where_roles_lead(method, target.patterns, self._roles_admitting)
@@ -791,6 +806,174 @@ class _Judge:
             if _trust_lets_in(trust, holder, self.partition, self.account, permitted=allowed):
                 return ""
         return "; ".join(facts[:MAX_LEADS]) if facts else None
+
+    # users who can assume the holder (a role), and what it writes of theirs
+
+    def _assumers_reached(
+        self, method: EscalationMethod, patterns: tuple[str, ...], holder: PrincipalPolicies
+    ) -> tuple[tuple[LeadsTo, ...], tuple[str, ...]] | None:
+        """The users who can assume the holder (a role) that ``patterns`` reach, themselves or through a group
+        they are in, each of whom then gives itself anything through the role; what could not be known; None:
+        no such user (a trust that admits only services, a grant on other users only)."""
+        role = holder.principal_arn
+        label = principal_label(role)
+        # A role's session has no aws:username: a pattern built on it names no user.
+        patterns = tuple(pattern for pattern in patterns if _SELF not in pattern.lower())
+        if not patterns:
+            return None
+        named = " or ".join(patterns)
+        kind = method.actions[method.target or ""]
+        if self.roles is None:
+            reaches = (
+                ""
+                if (method.target or "").lower() == "iam:addusertogroup"
+                else f", and whether {named} names one" + (" of their groups" if kind == "iam:group/" else "")
+            )
+            return (), (f"which users can assume {label}{reaches} (no authorization details)",)
+        trust = holder.trust
+        if trust is None:
+            return (), (f"which users can assume {label} (its trust policy could not be read)",)
+        users, facts = self._trusted_users(role, trust)
+        unknown = list(facts)
+        leads: list[LeadsTo] = []
+        read = 0
+        for user_arn in users:
+            if kind == "iam:user/" and not any(_names(pattern, user_arn) for pattern in patterns):
+                continue  # the grant does not reach this user: nothing to read
+            if read == MAX_TRUSTS:
+                unknown.append(f"whether more users who can assume {label} are among {named}")
+                break
+            read += 1
+            how = self._assumes(role, trust, user_arn)
+            if how is None or self._admin_equivalent(user_arn):
+                continue  # it cannot assume the role, or has everything already
+            if how.startswith("?"):
+                unknown.append(how[1:])
+                continue
+            user = self._policies_of(user_arn)
+            gain = self._gain(method, kind, patterns, user) if user is not None else None
+            if gain is None:
+                continue
+            if gain.startswith("?"):
+                unknown.append(gain[1:])
+                continue
+            leads.append(LeadsTo(user_arn, f"can assume {label} ({how}) and, through it, {gain}"))
+            if len(leads) == MAX_LEADS:
+                break
+        if leads:
+            return tuple(leads), ()  # a user gains through the role: certain, whatever else is unknown
+        if not unknown:
+            return None
+        facts_said = list(dict.fromkeys(unknown))
+        if len(facts_said) > MAX_LEADS:
+            facts_said = [*facts_said[:MAX_LEADS], f"and {len(facts_said) - MAX_LEADS} more"]
+        return (), tuple(facts_said)
+
+    def _trusted_users(self, role: str, trust: Policy) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """The users of the role's account its trust policy may let in: those it names, and, when it admits the
+        account (or everyone), every user of the account (``ListsUsers``); what could not be listed."""
+        if role in self.shared.trusted_users:
+            return self.shared.trusted_users[role]
+        root = (self.account, f"arn:{self.partition}:iam::{self.account}:root")
+        prefix = f"arn:{self.partition}:iam::{self.account}:user/"
+        named: list[str] = []
+        account_wide = False
+        for statement in trust.statements:
+            if not statement.allows or not statement.grants_action("sts:AssumeRole"):
+                continue
+            principal = statement.principal
+            if statement.not_principal is not None or (principal is not None and principal.everyone):
+                account_wide = True
+                continue
+            for entry in principal.aws if principal is not None else ():
+                if entry in root:
+                    account_wide = True
+                elif entry.startswith(prefix) and entry not in named:
+                    named.append(entry)
+        facts: tuple[str, ...] = ()
+        if account_wide:
+            listed = self.roles.users_of(self.account) if isinstance(self.roles, ListsUsers) else None
+            if listed is None:
+                facts = (
+                    f"which users of account {self.account} hold sts:AssumeRole on {principal_label(role)} "
+                    "(its trust policy admits the account; its users could not be listed)",
+                )
+            else:
+                named.extend(arn for arn in listed if arn not in named)
+        found = self.shared.trusted_users[role] = (tuple(named), facts)
+        return found
+
+    def _assumes(self, role: str, trust: Policy, user_arn: str) -> str | None:
+        """How the user may assume the role: ``its trust policy names it``, or through its account with its own
+        ``sts:AssumeRole``; None when it may not (an unconditional Deny of its own, no grant); ``"?<fact>"``."""
+        key = (role, user_arn)
+        if key in self.shared.assumes:
+            return self.shared.assumes[key]
+        user = self._policies_of(user_arn)
+        how: str | None
+        if user is None:
+            how = (
+                f"?whether {principal_label(user_arn)} can assume {principal_label(role)} "
+                "(its policies could not be read)"
+            )
+        else:
+            allowance = assume_allowance(user, role)
+            if allowance.denied or not _trust_lets_in(
+                trust, user_arn, self.partition, self.account, permitted=allowance.allowed
+            ):
+                how = None
+            elif _trust_names(trust, user_arn):
+                how = "its trust policy names it"
+            else:
+                granted = "; ".join(allowance.granted_by)
+                how = f"its trust policy admits the account, and it is allowed sts:AssumeRole on it ({granted})"
+        self.shared.assumes[key] = how
+        return how
+
+    def _gain(
+        self, method: EscalationMethod, kind: str, patterns: tuple[str, ...], user: PrincipalPolicies
+    ) -> str | None:
+        """What the user gives itself through the holder's grant on ``patterns``; None: the grant does not reach
+        it; ``"?<fact>"``: whether it does is not known (groups the reader did not list)."""
+        action = (method.target or "").lower()
+        if kind == "iam:user/":
+            if action == "iam:attachuserpolicy":
+                return "attach itself any managed policy"
+            return "write itself a policy granting anything"
+        if action == "iam:addusertogroup":
+            wide = any(_has_wildcard(pattern) for pattern in patterns)
+            return f"add itself to any group {' or '.join(patterns)} names" + (
+                ", an administrators group too" if wide else ""
+            )
+        verb = (
+            "attach any managed policy to"
+            if action == "iam:attachgrouppolicy"
+            else "write a policy granting anything on"
+        )
+        groups = user.groups
+        if groups is None:  # the groups it holds policies through, at least
+            groups = tuple(
+                f"arn:{self.partition}:iam::{self.account}:group/{named.source[6:].split(':', 1)[0]}"
+                for named in user.policies
+                if named.source.startswith("group ")
+            )
+        for group in groups:
+            if any(_names(pattern, group) for pattern in patterns):
+                return f"{verb} its group {group.rsplit('/', 1)[-1]}"
+        if user.groups is not None:
+            return None
+        exact = [pattern for pattern in patterns if not _has_wildcard(pattern)]
+        if exact and isinstance(self.roles, GroupMembers):
+            for pattern in exact:
+                members = self.roles.members_of(pattern)
+                if members is not None and user.principal_arn in members:
+                    return f"{verb} its group {pattern.rsplit('/', 1)[-1]}"
+        if any(_has_wildcard(pattern) for pattern in patterns) or exact:
+            return (
+                f"?whether {principal_label(user.principal_arn)} is in a group {' or '.join(patterns)} names "
+                "(its groups were not listed)"
+            )
+        return None
 
     # restraints the holder can remove itself (a Deny-holding policy, its permissions boundary)
 
@@ -1085,6 +1268,17 @@ def _trust_lets_in(trust: Policy, holder: str, partition: str, account: str, *, 
             if permitted and entry in (account, f"arn:{partition}:iam::{account}:root"):
                 return True
     return False
+
+
+def _trust_names(trust: Policy, arn: str) -> bool:
+    """Whether an Allow of ``sts:AssumeRole`` in the trust policy names ``arn`` itself (not its account, not all)."""
+    return any(
+        statement.allows
+        and statement.principal is not None
+        and statement.grants_action("sts:AssumeRole")
+        and arn in statement.principal.aws
+        for statement in trust.statements
+    )
 
 
 @cache

@@ -25,6 +25,9 @@ and how it turns into power (its *reach*):
 ``assumes-role``
     it assumes an existing role whose trust policy lets it in (PMapper's STS edge): a path when that
     role can do more than the holder;
+``writes-assumer``
+    a role writes the permissions of a user who can assume it (or of that user's group): the user assumes
+    the role and gives itself anything (iam-vulnerable's privesc7/8/10/11/13 role variants);
 ``lifts-restraint``
     it removes what holds the holder back (deletes or detaches its policy holding a Deny,
     deletes or replaces its permissions boundary): a path only when that unlocks more.
@@ -39,7 +42,16 @@ from typing import Any, NamedTuple
 
 DATA = Path(__file__).with_name("data") / "escalation_methods.json"
 REACHES = frozenset(
-    {"self", "modifies-other", "becomes-other", "passes-role", "existing-resource", "lifts-restraint", "assumes-role"}
+    {
+        "self",
+        "modifies-other",
+        "becomes-other",
+        "passes-role",
+        "existing-resource",
+        "lifts-restraint",
+        "assumes-role",
+        "writes-assumer",
+    }
 )
 _SOURCE_FIELDS = ("repo", "path", "commit", "date", "version")
 

@@ -36,6 +36,9 @@ class PrincipalPolicies(NamedTuple):
     trust: Policy | None = None
     #: The permissions boundary's policy ARN, when the reader had it (the offline authorization details).
     boundary_arn: str | None = None
+    #: A user's group ARNs, also of groups without policies (which ``policies`` cannot show), when the reader
+    #: listed them; ``None``: not known, or not a user.
+    groups: tuple[str, ...] | None = None
 
     @property
     def kind(self) -> str:
@@ -88,4 +91,13 @@ class ReadsRolesBehind(Protocol):
 
     def roles_behind_read(self, resource_arn: str) -> RolesRead | None:
         """``roles_behind`` with what was left unread; ``None`` when nothing could be read."""
+        ...
+
+
+@runtime_checkable
+class ListsUsers(Protocol):
+    """A directory that can list an account's users: who a trust policy naming the account lets in."""
+
+    def users_of(self, account: str) -> tuple[str, ...] | None:
+        """Every user ARN of ``account``; None when not known."""
         ...

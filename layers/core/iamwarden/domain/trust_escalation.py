@@ -19,24 +19,15 @@ principal is neither (its own path through this very role aside). Conditions in 
 Pure: it judges parsed policies and asks ``RoleDirectory``, never AWS.
 """
 
-from typing import NamedTuple, Protocol, runtime_checkable
+from typing import NamedTuple
 
 from iamwarden.domain.escalation import PolicyRisk, assess_principal, assume_allowance, principal_label, trust_admits
 from iamwarden.domain.policy import Policy
-from iamwarden.domain.principals import PrincipalPolicies, RoleDirectory
+from iamwarden.domain.principals import ListsUsers, PrincipalPolicies, RoleDirectory
 
 #: How many principals of the account a trust in the account root judges before the rest stay unknown.
 MAX_ADMITTED = 100
 _ASSUME = "sts:AssumeRole"
-
-
-@runtime_checkable
-class ListsUsers(Protocol):
-    """A directory that can list an account's users (the authorization details can; the live reader does not)."""
-
-    def users_of(self, account: str) -> tuple[str, ...] | None:
-        """Every user ARN of ``account``; None when not known."""
-        ...
 
 
 class Admitted(NamedTuple):
@@ -115,7 +106,9 @@ def judge_trust_change(
     role = directory.principal(role_arn)
     if role is None:
         return TrustEscalation("", (), (f"what {principal_label(role_arn)} may do (its policies could not be read)",))
-    reaches, unknown = _reaches(assess_principal(role, directory), role_arn)
+    # The role as the change leaves it: its trust decides what its user and group writes reach (a user it now
+    # lets in can write itself anything through it), and the directory may hold the trust from before.
+    reaches, unknown = _reaches(assess_principal(role._replace(trust=after), directory), role_arn)
     if not reaches:
         return TrustEscalation("", (), unknown) if unknown else None
     facts: list[str] = []

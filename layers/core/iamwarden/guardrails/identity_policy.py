@@ -344,9 +344,9 @@ def decisive(risk: PolicyRisk, *, alone: bool = False) -> PolicyRisk:
 
 def _reaches_any(path: EscalationPath) -> EscalationPath:
     """``path`` made certain when its target action reaches every resource of its kind (see ``decisive``)."""
-    if not path.unknown or path.method.reach in ("self", "assumes-role"):
-        # Certain already; or what it lacks is whether the resources name the holder (a trust policy): not the
-        # strongest.
+    if not path.unknown or path.method.reach in ("self", "assumes-role", "writes-assumer"):
+        # Certain already; or what it lacks is whether the resources name the holder, or a user who can assume it
+        # (a trust policy): not the strongest.
         return path
     target = (path.method.target or "").lower()
     kind = next((k for action, k in path.method.actions.items() if action.lower() == target), "")
