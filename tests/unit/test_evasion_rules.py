@@ -194,7 +194,11 @@ def test_a_deleted_policy_other_than_the_quarantine_is_no_reversal() -> None:
     event = load_event("delete-quarantine-policy.json")
     event["detail"]["requestParameters"]["policyName"] = "app-read"
 
-    assert _judge(event, None).verdict is Verdict.COMPLIANT
+    judgement = _judge(event, None)
+    # No reversal; restraint-removed cannot judge the deletion offline (the deleted document is in no event).
+    assert judgement.findings == ()
+    assert "remediation-reversed" in judgement.rule_ids
+    assert "inline policy app-read" in judgement.reason
 
 
 def test_a_root_access_key_is_no_reversal_of_a_user_quarantine() -> None:
