@@ -241,7 +241,7 @@ def loop(
             document = json.dumps(policy["PolicyDocument"])
             arn = account.iam.create_policy(PolicyName=policy["ManagedPolicyName"], PolicyDocument=document)
             account.iam.attach_role_policy(RoleName=ENFORCER_ROLE, PolicyArn=arn["Policy"]["Arn"])
-    [topic] = [p["TopicName"] for p in resolved_properties("AWS::SNS::Topic").values()]
+    topic = resolved_properties("AWS::SNS::Topic")["AlertTopic"]["TopicName"]
     topic_arn = f"arn:aws:sns:{REGION}:{HOME_ACCOUNT}:{topic}"
     alert_queue = sqs.create_queue(QueueName="alert-subscriber")["QueueUrl"]
     alert_arn = sqs.get_queue_attributes(QueueUrl=alert_queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
