@@ -1181,10 +1181,9 @@ class Heartbeat:
         except Exception as exc:
             return [f"the alert topic {topic} " + ("is gone" if is_gone(exc) else f"cannot be read ({exc})")]
         if not any(s.get("SubscriptionArn", "").startswith("arn:") for s in subscriptions):
-            return [
-                f"the alert topic {topic} has no confirmed subscription: alerts reach no one (this one is only "
-                "in the heartbeat's log)"
-            ]
+            fallback = self.config.fallback_topic_arn
+            where = "leaves through the fallback topic" if fallback else "is only in the heartbeat's log"
+            return [f"the alert topic {topic} has no confirmed subscription: alerts reach no one (this one {where})"]
         return []
 
 
