@@ -1288,3 +1288,32 @@ def test_the_breaker_tripped_by_a_flood_of_tampering_leaves_the_next_restore_und
     assert loop.deliver() == 1  # the alert still leaves through the topic
     assert loop.data_protection[loop.heartbeat.config.topic_arn] != ""  # but the policy stays
     assert any("data-protection policy" in p for p in loop.beat())  # and the heartbeat says so every run
+
+
+def test_the_fallback_topic_closed_or_deleted_is_alerted_through_the_alert_topic_and_its_policy_put_back(
+    loop: Loop,
+) -> None:
+    """The two topics watch one another: the fallback topic's changes are routed by the template's own rules, judged
+    as tampering, alerted through the alert topic; its declared policy is put back, its deletion seen every run."""
+    sns = loop.account.session.client("sns", region_name=REGION)
+    fallback = loop.heartbeat.config.fallback_topic_arn
+    assert fallback is not None
+    declared = sns.get_topic_attributes(TopicArn=fallback)["Attributes"]["Policy"]
+    event = _event("tamper-fallback-topic-policy.json", "fallback-policy", topicArn=fallback)
+    sns.set_topic_attributes(
+        TopicArn=fallback, AttributeName="Policy", AttributeValue=event["detail"]["requestParameters"]["attributeValue"]
+    )
+    assert any("the policy of the fallback alert topic" in p for p in loop.heartbeat.problems())
+
+    loop.put(event)
+
+    assert loop.deliver() == 1
+    assert loop.via_fallback == []  # through the alert topic
+    assert json.loads(sns.get_topic_attributes(TopicArn=fallback)["Attributes"]["Policy"]) == json.loads(declared)
+    assert loop.beat() == []
+
+    sns.delete_topic(TopicArn=fallback)
+    loop.put(_event("tamper-delete-fallback-topic.json", "fallback-deleted", topicArn=fallback))
+    assert loop.deliver() == 1
+    [problem] = loop.beat()
+    assert problem.startswith(f"the fallback alert topic {fallback} is gone")
