@@ -148,6 +148,7 @@ SAMPLE_OWN = OwnIdentity(
     central_bus="iamwarden-central",
     alert_topic="arn:aws:sns:us-east-1:111122223333:iamwarden-alerts",
     alert_key="arn:aws:kms:us-east-1:111122223333:key/mrk-iamwarden-alerts",
+    alert_fallback_topic="arn:aws:sns:us-east-1:111122223333:iamwarden-alerts-fallback",
     alarms=frozenset(
         {"iamwarden-enforcer-dead-letters", "iamwarden-alert-delivery-failed", "iamwarden-heartbeat-missing"}
     ),

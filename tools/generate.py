@@ -1764,6 +1764,8 @@ class _Resolver:
             )
         if kind == "AWS::SecretsManager::Secret" and attribute is None:
             return "${secret:" + str(properties["Name"]) + "}"
+        if kind == "AWS::SNS::Topic" and attribute is None:  # !Ref gives a topic's ARN
+            return f"arn:{account % 'sns'}:" + str(properties["TopicName"])
         raise GenerationError(f"an own rule names {logical} ({kind}), which the enforcer cannot fill in")
 
     def text(self, sub: str) -> str:
@@ -1911,6 +1913,19 @@ def alert_key_policy() -> str:
     return json.dumps(policy, sort_keys=True)
 
 
+def fallback_topic_key() -> str:
+    template = yaml_parse((ROOT / "template.yaml").read_text(encoding="utf-8"))
+    return str(template["Resources"]["AlertFallbackTopic"]["Properties"]["KmsMasterKeyId"])
+
+
+def fallback_topic_policy() -> str:
+    """The fallback topic's policy as template.yaml declares it (JSON), for the heartbeat and ``iamwarden-tampered``."""
+    template = yaml_parse((ROOT / "template.yaml").read_text(encoding="utf-8"))
+    properties = template["Resources"]["AlertFallbackTopicPolicy"]["Properties"]
+    policy = _Resolver(template).value(properties["PolicyDocument"])
+    return json.dumps(policy, sort_keys=True)
+
+
 def _single_quoted(text: str) -> str:
     """``text`` as the inside of a single-quoted Python literal (the formatter's choice for JSON with quotes)."""
     if "'" in text or "\\" in text:
@@ -2001,6 +2016,10 @@ def render_declared_own() -> str:
         "#: ``${AWS::AccountId}`` where the stack fills them in, ``${role-arn:KIND}`` for an own role's ARN",
         "#: (``declared_content.fill`` fills them all).",
         f"ALERT_KEY_POLICY = '{_single_quoted(alert_key_policy())}'  # noqa: E501",
+        "#: The fallback topic's policy as template.yaml declares it (``AlertFallbackTopicPolicy``), filled in alike.",
+        f"ALERT_FALLBACK_TOPIC_POLICY = '{_single_quoted(fallback_topic_policy())}'  # noqa: E501",
+        "#: The key the fallback topic is encrypted with: AWS-managed, so no account admin can change its policy.",
+        f"ALERT_FALLBACK_TOPIC_KEY = {json.dumps(fallback_topic_key())}",
     ]
     return "\n".join(lines) + "\n"
 

@@ -7,6 +7,11 @@ invoke a function, so the enforcer's rules target a queue standing in for it (as
 reaches the queue is handed to the real enforcer service, unless the enforcer's reserved concurrency is 0 (then
 Lambda would throttle every invocation and nothing runs). After each step the heartbeat runs, as its schedule
 would, with its own read-only checks, and publishes to the alert topic, which a queue subscribes to.
+
+The fallback topic (iamwarden-alerts-fallback, under the AWS-managed key) has a queue of its own. moto enforces no key
+or topic policy: from the step that locks IAM Warden out of the alert key (or rewrites the topic's policy), every
+publish to the alert topic is refused as AWS would refuse it (``Refusals``), so what leaves, leaves through the
+fallback topic; the step that deletes the alert topic deletes it in moto.
 """
 
 from __future__ import annotations
@@ -22,6 +27,8 @@ from typing import Any, NamedTuple
 
 import boto3
 import pytest
+from botocore.awsrequest import AWSResponse
+from botocore.compat import HTTPHeaders
 
 from iamwarden.adapters.recorded import AuditRecorded, take_subscription_snapshots
 from iamwarden.adapters.ssm_settings import SsmSettingsSource, ssm_parameters
@@ -88,6 +95,11 @@ class Loop(NamedTuple):
     heartbeat: Heartbeat
     #: The alert topics' data-protection policies (moto has none: ``_emulate_topic_data_protection``).
     data_protection: dict[str, str]
+    #: The fallback topic's subscriber, and the publishes AWS would refuse (``Refusals``).
+    fallback_queue: str
+    refusals: Refusals
+    #: The ``fallback`` member of each enforcer alert of the last ``deliver`` that left through the fallback topic.
+    via_fallback: list[dict[str, Any]]
 
     def put(self, event: dict[str, Any]) -> None:
         entry = {"Source": event["source"], "DetailType": event["detail-type"], "Detail": json.dumps(event["detail"])}
@@ -106,26 +118,61 @@ class Loop(NamedTuple):
                 if throttled != 0:
                     self.enforcer.handle(json.loads(message["Body"]))
                 self.sqs.delete_message(QueueUrl=self.enforcer_queue, ReceiptHandle=message["ReceiptHandle"])
-        return len([m for m in self.left() if _attribute(m, "rule") == rule and _attribute(m, "outcome") != HEARTBEAT])
+        mine = [m for m in self.left() if _attribute(m, "rule") == rule and _attribute(m, "outcome") != HEARTBEAT]
+        fallen = [
+            m
+            for m in self.left(self.fallback_queue)
+            if _attribute(m, "rule") == rule and _attribute(m, "outcome") != HEARTBEAT
+        ]
+        self.via_fallback[:] = [json.loads(m["Message"])["fallback"] for m in fallen]
+        # The same alert through both topics (one about the alert path itself) is one alert.
+        return len({_alert_key(m) for m in mine + fallen})
 
-    def left(self) -> list[dict[str, Any]]:
-        """Every message that left the alert topic since the last read (the SNS envelope of each)."""
+    def left(self, queue: str | None = None) -> list[dict[str, Any]]:
+        """Every message that left the alert topic (or the topic ``queue`` subscribes to) since the last read."""
         left: list[dict[str, Any]] = []
-        while batch := self.sqs.receive_message(QueueUrl=self.alert_queue, MaxNumberOfMessages=10).get("Messages", []):
+        url = queue or self.alert_queue
+        while batch := self.sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", []):
             for message in batch:
                 left.append(json.loads(message["Body"]))
-                self.sqs.delete_message(QueueUrl=self.alert_queue, ReceiptHandle=message["ReceiptHandle"])
+                self.sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
         return left
 
     def beat(self) -> list[str]:
-        """Run the heartbeat as its schedule does; returns the problems of the alert that left the topic, if any."""
+        """Run the heartbeat as its schedule does; returns the problems of the alert that left either topic, if any."""
         self.heartbeat.run()
-        return [
+        lines = [
             line[2:]
-            for message in self.left()
+            for message in self.left() + self.left(self.fallback_queue)
             for line in str(message["Message"]).splitlines()
             if line.startswith("- ")
         ]
+        return list(dict.fromkeys(lines))
+
+
+def _alert_key(message: dict[str, Any]) -> tuple[Any, ...]:
+    record = json.loads(message["Message"])
+    return record["rule"], record["event"]["id"]
+
+
+class Refusals:
+    """The publishes AWS would refuse and moto does not: topic ARN -> (HTTP status, SNS error code).
+
+    Registered on the session before any client is made (a client copies the session's hooks when it is created).
+    """
+
+    def __init__(self, session: boto3.Session) -> None:
+        self.refused: dict[str, tuple[int, str]] = {}
+        session.events.register("before-call.sns.Publish", self._refuse, unique_id="attack-refusals")  # type: ignore[arg-type]
+
+    def _refuse(self, params: dict[str, Any], **_: Any) -> tuple[AWSResponse, dict[str, Any]] | None:
+        topic = params.get("body", {}).get("TopicArn")
+        if topic not in self.refused:
+            return None
+        status, code = self.refused[topic]
+        error = {"Code": code, "Message": f"{code} (as AWS would refuse it)"}
+        response = {"Error": error, "ResponseMetadata": {"HTTPStatusCode": status}}
+        return AWSResponse(f"https://sns.{REGION}.amazonaws.com/", status, HTTPHeaders(), None), response
 
 
 #: The outcome attribute of the heartbeat's alert (``Heartbeat.alert``).
@@ -192,6 +239,7 @@ def loop(
 ) -> Loop:
     _only_enabled_rules_deliver(monkeypatch)
     data_protection = _emulate_topic_data_protection(account)
+    refusals = Refusals(account.session)
     session = account.session
     events = session.client("events", region_name=REGION)
     sqs = account.sqs
@@ -241,14 +289,39 @@ def loop(
             document = json.dumps(policy["PolicyDocument"])
             arn = account.iam.create_policy(PolicyName=policy["ManagedPolicyName"], PolicyDocument=document)
             account.iam.attach_role_policy(RoleName=ENFORCER_ROLE, PolicyArn=arn["Policy"]["Arn"])
-    [topic] = [p["TopicName"] for p in resolved_properties("AWS::SNS::Topic").values()]
+    topic = resolved_properties("AWS::SNS::Topic")["AlertTopic"]["TopicName"]
     topic_arn = f"arn:aws:sns:{REGION}:{HOME_ACCOUNT}:{topic}"
     alert_queue = sqs.create_queue(QueueName="alert-subscriber")["QueueUrl"]
     alert_arn = sqs.get_queue_attributes(QueueUrl=alert_queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     session.client("sns", region_name=REGION).subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=alert_arn)
+    # The fallback topic as the template declares it (its key, its policy), with a subscriber of its own.
+    fallback = resolved_properties("AWS::SNS::Topic")["AlertFallbackTopic"]
+    fallback_arn = f"arn:aws:sns:{REGION}:{HOME_ACCOUNT}:{fallback['TopicName']}"
+    sns = session.client("sns", region_name=REGION)
+    sns.create_topic(Name=fallback["TopicName"])  # the account's fixture may have made it, without a key
+    sns.set_topic_attributes(
+        TopicArn=fallback_arn, AttributeName="KmsMasterKeyId", AttributeValue=str(fallback["KmsMasterKeyId"])
+    )
+    sns.set_topic_attributes(
+        TopicArn=fallback_arn,
+        AttributeName="Policy",
+        AttributeValue=json.dumps(
+            resolved_properties("AWS::SNS::TopicPolicy")["AlertFallbackTopicPolicy"]["PolicyDocument"]
+        ),
+    )
+    fallback_queue = sqs.create_queue(QueueName="fallback-subscriber")["QueueUrl"]
+    fallback_queue_arn = sqs.get_queue_attributes(QueueUrl=fallback_queue, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    sns.subscribe(TopicArn=fallback_arn, Protocol="sqs", Endpoint=fallback_queue_arn)
     # The enforcer's alerts leave through the topic, as the dispatcher Lambda wires publishes them.
     enforcer.notifier = PublishedAndRecorded(
-        notifier, build_alert_dispatcher(enforcer.executor.clients, topic_arn=topic_arn, environ={})
+        notifier,
+        build_alert_dispatcher(
+            enforcer.executor.clients,
+            topic_arn=topic_arn,
+            environ={"IAMWARDEN_ALERT_FALLBACK_TOPIC_ARN": fallback_arn, "IAMWARDEN_ALERT_KEY_ARN": ALERT_KEY_ARN},
+        ),
     )
     # The alert key with the policy the template gives it, and the heartbeat-missing alarm.
     kms = session.client("kms", region_name=REGION)
@@ -256,7 +329,9 @@ def loop(
     key_policy = resolved_properties("AWS::KMS::Key")["AlertKey"]["KeyPolicy"]
     kms.put_key_policy(KeyId=ALERT_KEY_ARN, PolicyName="default", Policy=json.dumps(key_policy))
     create_heartbeat_alarm(account)
-    enforcer.own = enforcer.own._replace(alert_key=ALERT_KEY_ARN, alert_topic=topic_arn)
+    enforcer.own = enforcer.own._replace(
+        alert_key=ALERT_KEY_ARN, alert_topic=topic_arn, alert_fallback_topic=fallback_arn
+    )
     # The heartbeat's snapshot of the alert topic's subscriptions (the deploy takes the first one), taken before the
     # attack: its events are the samples' (eventTime 2026-11-13T09:22:18Z), and a restore rests only on a snapshot
     # taken before the change.
@@ -335,8 +410,21 @@ def loop(
             events_in=lambda _: member.client("events"),
         ),
     )
+    assert config.fallback_topic_arn == fallback_arn
     built = Loop(
-        account, enforcer, notifier, events, sqs, lambda_client, enforcer_queue, alert_queue, heartbeat, data_protection
+        account,
+        enforcer,
+        notifier,
+        events,
+        sqs,
+        lambda_client,
+        enforcer_queue,
+        alert_queue,
+        heartbeat,
+        data_protection,
+        fallback_queue,
+        refusals,
+        [],
     )
     assert built.beat() == [], "the loop as deployed is whole"
     return built
@@ -621,13 +709,35 @@ def _drop_sns_from_the_alert_key(loop: Loop) -> dict[str, Any]:
 
 def _lock_iam_warden_out_of_the_alert_key(loop: Loop) -> dict[str, Any]:
     """A key policy that lets in only the intruder: on AWS neither the enforcer nor CloudFormation may put it back,
-    and SNS can encrypt nothing, so only Slack gets the alert (moto enforces no key policy, so it leaves here)."""
+    and SNS can encrypt nothing for the alert topic from now on (moto enforces no key policy: its refusal is
+    injected), so alerts leave through the fallback topic, whose AWS-managed key no one can lock."""
     event = _event("tamper-alert-key-policy-locked.json", "alert-key-locked", keyId=ALERT_KEY_ARN)
     policy = event["detail"]["requestParameters"]["policy"]
     loop.account.session.client("kms", region_name=REGION).put_key_policy(
         KeyId=ALERT_KEY_ARN, PolicyName="default", Policy=policy
     )
+    loop.refusals.refused[loop.heartbeat.config.topic_arn] = (400, "KMSAccessDenied")
     return event
+
+
+def _close_the_alert_topic_with_its_policy(loop: Loop) -> dict[str, Any]:
+    """SetTopicAttributes Policy: a Deny of every publish (moto enforces no topic policy: its refusal is injected)."""
+    topic = loop.heartbeat.config.topic_arn
+    event = _event("tamper-alert-topic-policy.json", "alert-topic-policy", topicArn=topic)
+    policy = event["detail"]["requestParameters"]["attributeValue"]
+    loop.account.session.client("sns", region_name=REGION).set_topic_attributes(
+        TopicArn=topic, AttributeName="Policy", AttributeValue=policy
+    )
+    loop.refusals.refused[topic] = (403, "AuthorizationError")
+    return event
+
+
+def _delete_the_alert_topic(loop: Loop) -> dict[str, Any]:
+    """DeleteTopic of the alert topic (moto deletes it: every later publish to it is NotFound)."""
+    topic = loop.heartbeat.config.topic_arn
+    loop.refusals.refused.pop(topic, None)  # moto's own answer from now on
+    loop.account.session.client("sns", region_name=REGION).delete_topic(TopicArn=topic)
+    return _event("tamper-delete-alert-topic.json", "alert-topic-deleted", topicArn=topic)
 
 
 def _deny_every_publish(loop: Loop) -> dict[str, Any]:
@@ -727,7 +837,9 @@ ATTACK: list[tuple[str, Callable[[Loop], dict[str, Any]]]] = [
     ("give the central bus a key of one's own", _give_the_central_bus_another_key),
     ("change the audit table", _change_the_audit_table),
     ("stop CloudTrail logging", _stop_cloudtrail),
+    ("close the alert topic with a policy that refuses every publish", _close_the_alert_topic_with_its_policy),
     ("lock IAM Warden out of its alert key", _lock_iam_warden_out_of_the_alert_key),
+    ("delete the alert topic", _delete_the_alert_topic),
     ("set the enforcer's concurrency to 0", _concurrency_zero),
     ("change a setting", _change_setting),
     ("edit the enforcer role's policy", _edit_enforcer_role),
@@ -752,9 +864,11 @@ def test_moto_delivers_nothing_through_a_disabled_rule_here(loop: Loop) -> None:
 
 def test_every_step_of_an_attack_on_the_loop_is_alerted(loop: Loop) -> None:
     seen: dict[str, tuple[int, list[str]]] = {}
+    fallen: dict[str, list[dict[str, Any]]] = {}
     for step, attack in ATTACK:
         loop.put(attack(loop))
         seen[step] = (loop.deliver(OTHER_RULES.get(step, RULE)), loop.beat())
+        fallen[step] = list(loop.via_fallback)
 
     for step, (enforcer_alerts, heartbeat_problems) in seen.items():
         assert enforcer_alerts or heartbeat_problems, f"nothing was alerted when the intruder tried to {step}"
@@ -826,9 +940,27 @@ def test_every_step_of_an_attack_on_the_loop_is_alerted(loop: Loop) -> None:
         "give the central bus a key of one's own",
         "change the audit table",
         "stop CloudTrail logging",
+        "close the alert topic with a policy that refuses every publish",
         "lock IAM Warden out of its alert key",
+        "delete the alert topic",
     ):
         assert seen[step][0] == 1, step
+    # Before the alert topic is closed, nothing needs the fallback topic.
+    assert fallen["stop CloudTrail logging"] == []
+    # Closed, locked out or deleted: the alert about it left through the fallback topic, saying why.
+    for step, refusal in (
+        ("close the alert topic with a policy that refuses every publish", "AuthorizationError"),
+        ("lock IAM Warden out of its alert key", "KMSAccessDenied"),
+        ("delete the alert topic", "NotFound"),
+    ):
+        [why] = fallen[step]
+        assert why["alert_topic"] == loop.heartbeat.config.topic_arn, step
+        assert refusal in why["refused"], step
+    # The alert topic gone, the heartbeat says so every run, through the fallback topic.
+    assert any(
+        p.startswith(f"the alert topic {loop.heartbeat.config.topic_arn} is gone")
+        for p in seen["delete the alert topic"][1]
+    )
     assert not any("alert key" in p for p in seen["disable the alert key"][1])
     assert not any("alert key" in p for p in seen["let SNS and CloudWatch no longer use the alert key"][1])
     assert loop.data_protection[loop.heartbeat.config.topic_arn] == ""
@@ -1082,12 +1214,19 @@ def test_an_alert_channel_without_subscribers_is_seen_by_the_heartbeat_and_the_u
     before = len(loop.notifier.sent)
     loop.put(event)
 
-    assert loop.deliver() == 0  # published, but the topic has no one left to deliver it to
+    # The alert topic has no one left to deliver it to: the alert, about the alert path, reaches the fallback topic's.
+    assert loop.deliver() == 1
+    assert loop.via_fallback == [{"alert_topic": topic, "refused": None}]
     assert [n.finding.rule_id for n in loop.notifier.sent[before:] if n.finding] == [RULE]
     assert loop.heartbeat.problems() == [
-        f"the alert topic {topic} has no confirmed subscription: alerts reach no one (this one is only in the "
-        "heartbeat's log)"
+        f"the alert topic {topic} has no confirmed subscription: alerts reach no one (this one leaves through the "
+        "fallback topic)"
     ]
+    # ... and the heartbeat's alert saying so leaves through the fallback topic.
+    loop.heartbeat.run()
+    assert loop.left() == []
+    [alert] = loop.left(loop.fallback_queue)
+    assert "the alert path itself is broken" in alert["Message"]
 
 
 def test_a_role_policy_edit_reaches_the_enforcer_through_the_forwarder_when_it_can_run(loop: Loop) -> None:
@@ -1149,3 +1288,32 @@ def test_the_breaker_tripped_by_a_flood_of_tampering_leaves_the_next_restore_und
     assert loop.deliver() == 1  # the alert still leaves through the topic
     assert loop.data_protection[loop.heartbeat.config.topic_arn] != ""  # but the policy stays
     assert any("data-protection policy" in p for p in loop.beat())  # and the heartbeat says so every run
+
+
+def test_the_fallback_topic_closed_or_deleted_is_alerted_through_the_alert_topic_and_its_policy_put_back(
+    loop: Loop,
+) -> None:
+    """The two topics watch one another: the fallback topic's changes are routed by the template's own rules, judged
+    as tampering, alerted through the alert topic; its declared policy is put back, its deletion seen every run."""
+    sns = loop.account.session.client("sns", region_name=REGION)
+    fallback = loop.heartbeat.config.fallback_topic_arn
+    assert fallback is not None
+    declared = sns.get_topic_attributes(TopicArn=fallback)["Attributes"]["Policy"]
+    event = _event("tamper-fallback-topic-policy.json", "fallback-policy", topicArn=fallback)
+    sns.set_topic_attributes(
+        TopicArn=fallback, AttributeName="Policy", AttributeValue=event["detail"]["requestParameters"]["attributeValue"]
+    )
+    assert any("the policy of the fallback alert topic" in p for p in loop.heartbeat.problems())
+
+    loop.put(event)
+
+    assert loop.deliver() == 1
+    assert loop.via_fallback == []  # through the alert topic
+    assert json.loads(sns.get_topic_attributes(TopicArn=fallback)["Attributes"]["Policy"]) == json.loads(declared)
+    assert loop.beat() == []
+
+    sns.delete_topic(TopicArn=fallback)
+    loop.put(_event("tamper-delete-fallback-topic.json", "fallback-deleted", topicArn=fallback))
+    assert loop.deliver() == 1
+    [problem] = loop.beat()
+    assert problem.startswith(f"the fallback alert topic {fallback} is gone")

@@ -47,7 +47,7 @@ from iamwarden.domain.wildcards import wildcard_match
 from iamwarden.guardrails.engine import judge_event
 from iamwarden.guardrails.iam_user import DENY_ALL_POLICY, QUARANTINE_TAG_FINDING, QUARANTINE_TAG_TIME
 from iamwarden.guardrails.registry import ACTIONS
-from tests.aws_fixtures import HOME_ACCOUNT, REGION, resolve
+from tests.aws_fixtures import HOME_ACCOUNT, REGION, resolve, resolved_properties
 from tests.conftest import load_event
 from tests.functional import guardrail_cases as cases
 from tests.functional.conftest import Account, RecordingNotifier
@@ -1069,6 +1069,23 @@ def _alert_key_policy(account: Account) -> RemediationStep:
     )
 
 
+def _fallback_topic_policy(account: Account) -> RemediationStep:
+    """The fallback topic's policy rewritten to refuse every publish; its declared one is put back."""
+    sns = account.session.client("sns", region_name=REGION)
+    topic = sns.create_topic(Name="iamwarden-alerts-fallback")["TopicArn"]  # the template's (the fixture made it)
+    declared = resolved_properties("AWS::SNS::TopicPolicy")["AlertFallbackTopicPolicy"]["PolicyDocument"]
+    closed = {"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Principal": "*", "Action": "sns:Publish"}]}
+    sns.set_topic_attributes(TopicArn=topic, AttributeName="Policy", AttributeValue=json.dumps(closed))
+    return _step(
+        StepAction("restore_fallback_topic_attribute"),
+        topic,
+        topic_arn=topic,
+        attribute="Policy",
+        changed_to=closed,
+        restore_to=declared,
+    )
+
+
 def _own_secret(change: str) -> Callable[[Account], RemediationStep]:
     """One of IAM Warden's Slack secrets (the template's, created by the fixture) changed by an intruder."""
 
@@ -1460,6 +1477,7 @@ SCENARIOS: dict[str, Scenario] = {
     "tampered-alert-key-scheduled-for-deletion": Scenario(_alert_key(scheduled=True)),
     "tampered-alarm-actions": Scenario(_disabled_alarm_actions),
     "tampered-alert-key-policy": Scenario(_alert_key_policy),
+    "tampered-fallback-topic-policy": Scenario(_fallback_topic_policy),
     "tampered-slack-secret-value": Scenario(_own_secret("value")),
     "tampered-slack-secret-deleted": Scenario(_own_secret("deleted")),
     "tampered-slack-secret-policy": Scenario(_own_secret("policy")),
@@ -2215,4 +2233,41 @@ def test_the_heartbeats_alert_path_check_calls_only_what_its_role_allows(account
         "sns:GetDataProtectionPolicy",
         "events:DescribeEventBus",
     }
+    assert_role_allows(made, "heartbeat", "HeartbeatRole")
+
+
+def test_the_heartbeats_fallback_topic_check_and_alert_call_only_what_its_role_allows(
+    account: Account, requests: Requests
+) -> None:
+    """The fallback topic read (attributes, subscriptions) and the alert published to both topics, against
+    ``heartbeat``: the alert path is broken (the alert topic has no subscriber), so the alert goes to both."""
+    from iamwarden.app.heartbeat import Heartbeat, HeartbeatConfig
+
+    sns = account.session.client("sns", region_name=REGION)
+    topic = sns.create_topic(Name="iamwarden-alerts")["TopicArn"]
+    fallback = sns.create_topic(Name="iamwarden-alerts-fallback")["TopicArn"]
+    config = HeartbeatConfig(
+        rules=(),
+        enforcer_arn=f"arn:aws:lambda:{REGION}:{HOME_ACCOUNT}:function:iamwarden-enforcer",
+        central_bus_arn=f"arn:aws:events:{REGION}:{HOME_ACCOUNT}:event-bus/iamwarden-central",
+        enforcer_role_name=f"iamwarden-enforcer-{REGION}",
+        topic_arn=topic,
+        stack_name="iamwarden",
+        fallback_topic_arn=fallback,
+    )
+    heartbeat = Heartbeat(config, None, None, None, sns)
+    requests.take()
+
+    problems = heartbeat.fallback_topic_problems() + heartbeat._subscription_problems()
+    heartbeat.alert_path_broken = problems[-1:]
+    heartbeat.alert_problems(problems)
+
+    assert any("has no confirmed subscription" in p for p in problems)
+    made = requests.take()
+    assert {request.action for request in made} == {
+        "sns:GetTopicAttributes",
+        "sns:ListSubscriptionsByTopic",
+        "sns:Publish",
+    }
+    assert {request.params["TopicArn"] for request in made if request.action == "sns:Publish"} == {topic, fallback}
     assert_role_allows(made, "heartbeat", "HeartbeatRole")

@@ -297,3 +297,40 @@ def test_build_alert_dispatcher_reads_the_security_channel_from_the_environment(
     explicit = build_alert_dispatcher(factory, topic_arn=TEAM_TOPIC, environ={})
     assert explicit.security == Destination(sns_topic_arn=TEAM_TOPIC)
     assert build_alert_dispatcher(factory, environ={}).security.empty
+
+
+FALLBACK_TOPIC = "arn:aws:sns:us-east-1:111122223333:iamwarden-alerts-fallback"
+
+
+def test_an_alert_the_security_topic_refuses_goes_to_the_fallback_topic_saying_why(note: Notification) -> None:
+    from iamwarden.alerts.render import render_text
+
+    sns, metrics = FakeSns(fail={SECURITY_TOPIC}), FakeMetrics()
+    report = dispatcher(sns=sns, metrics=metrics, fallback_topic=FALLBACK_TOPIC).notify(note)
+
+    assert [(d.channel, d.ok) for d in report.deliveries] == [
+        (f"sns:{SECURITY_TOPIC}", False),
+        (f"sns:{FALLBACK_TOPIC}", True),
+        ("slack:iamwarden/slack/security", True),
+    ]
+    [(topic, message)] = sns.published
+    assert topic == FALLBACK_TOPIC
+    assert render_text(message).count(f"the alert topic {SECURITY_TOPIC} refused it (SNS topic {SECURITY_TOPIC}") == 1
+    assert message.record["fallback"]["alert_topic"] == SECURITY_TOPIC
+    # The refused publish still counts as failed (its alarm, and the replay).
+    assert ("AlertDeliveryFailed", "Count", 1) in metrics.metrics
+
+
+def test_without_a_fallback_topic_a_refused_alert_is_only_a_failed_delivery(note: Notification) -> None:
+    sns = FakeSns(fail={SECURITY_TOPIC})
+    report = dispatcher(sns=sns).notify(note)
+    assert [d.channel for d in report.failed] == [f"sns:{SECURITY_TOPIC}"]
+    assert sns.published == []
+
+
+def test_a_team_topic_that_refuses_is_not_sent_to_the_fallback(note: Notification) -> None:
+    sns = FakeSns(fail={TEAM_TOPIC})
+    owner = Owner("Payments", "tag team on role app-backend")
+    report = dispatcher(owner, sns=sns, fallback_topic=FALLBACK_TOPIC).notify(note)
+    assert [d.channel for d in report.failed] == [f"sns:{TEAM_TOPIC}"]
+    assert [topic for topic, _ in sns.published] == [SECURITY_TOPIC]

@@ -65,7 +65,7 @@ def test_a_deploy_creates_the_enforcer_rules_the_topic_the_tables_the_queues_and
         if r["Type"] == "AWS::Events::Rule"
     }
     assert names >= {"iamwarden-tampered-stack", "iamwarden-heartbeat", "iamwarden-forward-own-events"}
-    assert _named("AWS::SNS::Topic", "TopicName") == {"iamwarden-alerts"}
+    assert _named("AWS::SNS::Topic", "TopicName") == {"iamwarden-alerts", "iamwarden-alerts-fallback"}
     assert _named("AWS::DynamoDB::Table", "TableName") >= {
         "iamwarden-audit",
         "iamwarden-idempotency",

@@ -519,3 +519,65 @@ def test_the_central_bus_with_a_key_or_dead_letter_queue_is_a_problem() -> None:
     bus = {"Name": "iamwarden-central", "DeadLetterConfig": {"Arn": "arn:aws:sqs:us-east-1:111122223333:q"}}
     [problem] = _alert_path({"Policy": json.dumps(_declared_policy())}, bus=bus)
     assert "the dead-letter queue arn:aws:sqs:us-east-1:111122223333:q" in problem
+
+
+FALLBACK = "arn:aws:sns:us-east-1:111122223333:iamwarden-alerts-fallback"
+OWN_ROLES = (
+    "enforcer=arn:aws:iam::111122223333:role/iamwarden-enforcer-us-east-1,"
+    "pruner=arn:aws:iam::111122223333:role/iamwarden-pruner-us-east-1,"
+    "heartbeat=arn:aws:iam::111122223333:role/iamwarden-heartbeat-us-east-1"
+)
+
+
+class _FallbackTopic:
+    """SNS's answers about the fallback topic: its attributes (or a refusal) and its subscriptions."""
+
+    def __init__(self, attributes: dict[str, str] | None = None, error: Exception | None = None) -> None:
+        self.attributes = attributes or {}
+        self.error = error
+
+    def get_topic_attributes(self, TopicArn: str) -> dict[str, Any]:
+        if self.error is not None:
+            raise self.error
+        return {"Attributes": self.attributes}
+
+    def get_paginator(self, name: str) -> Any:
+        assert name == "list_subscriptions_by_topic"
+        return self
+
+    def paginate(self, TopicArn: str, **_: Any) -> list[dict[str, Any]]:
+        return [{"Subscriptions": [{"SubscriptionArn": f"{TopicArn}:1"}]}]
+
+
+def _fallback_heartbeat(sns: Any) -> Heartbeat:
+    environment = {**ENVIRONMENT, "IAMWARDEN_ALERT_FALLBACK_TOPIC_ARN": FALLBACK, "IAMWARDEN_OWN_ROLE_ARNS": OWN_ROLES}
+    return Heartbeat(HeartbeatConfig.from_environment(environment), None, None, None, sns)
+
+
+def _declared_fallback_policy() -> str:
+    from iamwarden.domain.declared_content import declared_fallback_topic_policy
+    from iamwarden.domain.own import OwnIdentity, parse_own_roles
+
+    own = OwnIdentity(home_roles=parse_own_roles(OWN_ROLES), alert_fallback_topic=FALLBACK)
+    return json.dumps(declared_fallback_topic_policy(own, "aws"))
+
+
+def test_the_fallback_topic_as_declared_is_no_problem_and_another_policy_is() -> None:
+    whole = {"KmsMasterKeyId": "alias/aws/sns", "Policy": _declared_fallback_policy()}
+    assert _fallback_heartbeat(_FallbackTopic(whole)).fallback_topic_problems() == []
+    closed = {**whole, "Policy": json.dumps({"Statement": [{"Effect": "Deny", "Action": "sns:Publish"}]})}
+    [problem] = _fallback_heartbeat(_FallbackTopic(closed)).fallback_topic_problems()
+    assert problem.startswith(f"the policy of the fallback alert topic {FALLBACK} is not the one its template declares")
+
+
+def test_a_fallback_topic_that_cannot_be_read_is_one_problem_saying_why() -> None:
+    class Refused(Exception):
+        response = {"Error": {"Code": "AuthorizationError"}}  # noqa: RUF012 - botocore's shape
+
+    [problem] = _fallback_heartbeat(_FallbackTopic(error=Refused("denied"))).fallback_topic_problems()
+    assert problem == f"the fallback alert topic {FALLBACK} cannot be read (AuthorizationError)"
+
+
+def test_without_a_fallback_topic_nothing_is_checked() -> None:
+    heartbeat = Heartbeat(HeartbeatConfig.from_environment(ENVIRONMENT), None, None, None, _FallbackTopic())
+    assert heartbeat.fallback_topic_problems() == []

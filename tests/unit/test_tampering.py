@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from iamwarden.domain.catalog import Mode, Severity
-from iamwarden.domain.declared_content import declared_alert_key_policy
+from iamwarden.domain.declared_content import declared_alert_key_policy, declared_fallback_topic_policy
 from iamwarden.domain.findings import Verdict
 from iamwarden.domain.recorded import OWN_ROLE, OWN_SECRET, OWN_SUBSCRIPTION, Snapshot
 from iamwarden.domain.settings import Settings, load_settings
@@ -621,6 +621,51 @@ def test_the_alert_path_changed_is_tampering_and_what_an_api_puts_back_exactly_i
         event = sample("tamper-unsubscribe-alerts.json", subscriptionArn=None, topicArn=SAMPLE_OWN.alert_topic)
         event["detail"]["eventName"] = name
         assert judge(event).findings[0].rule_id == RULE, name
+
+
+def test_the_fallback_topic_deleted_or_its_policy_changed_is_tampering_and_its_declared_policy_is_put_back() -> None:
+    fallback = SAMPLE_OWN.alert_fallback_topic
+    [deleted] = judge(load_event("tamper-delete-fallback-topic.json")).findings
+    assert (deleted.rule_id, deleted.severity, deleted.plan) == (RULE, Severity.CRITICAL, ())
+    assert deleted.resource_arn == fallback
+    assert "sam deploy --stack-name iamwarden" in deleted.reason
+    [closed] = judge(load_event("tamper-fallback-topic-policy.json")).findings
+    [step] = closed.plan
+    declared = declared_fallback_topic_policy(SAMPLE_OWN, "aws")
+    assert declared is not None
+    assert step.action == "restore_fallback_topic_attribute"
+    assert step.parameters["restore_to"] == declared
+    assert step.parameters["attribute"] == "Policy"
+    assert declared["Statement"][0]["Principal"]["AWS"] == [
+        SAMPLE_OWN.home_roles["enforcer"],
+        SAMPLE_OWN.home_roles["pruner"],
+        SAMPLE_OWN.home_roles["heartbeat"],
+    ]
+    # The declared policy (the stack's own deploy, or the restore's own event) is no tampering.
+    same = sample("tamper-fallback-topic-policy.json", attributeValue=json.dumps(declared))
+    assert judge(same).verdict is Verdict.COMPLIANT
+    # Another key: put back to the AWS-managed one; another attribute: alerted with the redeploy.
+    rekeyed = sample("tamper-fallback-topic-policy.json", attributeName="KmsMasterKeyId", attributeValue="alias/mine")
+    [step] = judge(rekeyed).findings[0].plan
+    assert (step.parameters["attribute"], step.parameters["restore_to"]) == ("KmsMasterKeyId", "alias/aws/sns")
+    renamed = sample("tamper-fallback-topic-policy.json", attributeName="DisplayName", attributeValue="x")
+    assert judge(renamed).findings[0].plan == ()
+    # Its subscription removed: alerted.
+    gone = sample("tamper-unsubscribe-alerts.json", subscriptionArn=f"{fallback}:c3019def")
+    assert judge(gone).findings[0].rule_id == RULE
+    # Without its roles known, the policy cannot be put back: alerted with what is missing.
+    unknown = judge_event(
+        load_event("tamper-fallback-topic-policy.json"), Settings(own=SAMPLE_OWN._replace(home_roles={}))
+    )
+    [finding] = unknown.findings
+    assert finding.plan == ()
+    assert finding.needs_context
+
+
+def test_the_alert_topic_deleted_or_its_policy_changed_is_tampering() -> None:
+    for sample_file in ("tamper-delete-alert-topic.json", "tamper-alert-topic-policy.json"):
+        [finding] = judge(load_event(sample_file)).findings
+        assert (finding.rule_id, finding.resource_arn) == (RULE, SAMPLE_OWN.alert_topic), sample_file
 
 
 def test_another_topic_key_or_alarm_is_not_iam_wardens() -> None:

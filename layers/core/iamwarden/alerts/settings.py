@@ -35,6 +35,8 @@ ROOT = "alerts"
 DEFAULT_OWNER_TAG_KEYS: tuple[str, ...] = ("owner", "team")
 #: The environment variables that name the security channel (set by template.yaml).
 ENV_TOPIC = "IAMWARDEN_ALERT_TOPIC_ARN"
+#: The last-resort topic (encrypted with the AWS-managed key): what the alert topic refuses goes there.
+ENV_FALLBACK_TOPIC = "IAMWARDEN_ALERT_FALLBACK_TOPIC_ARN"
 ENV_SLACK_SECRET = "IAMWARDEN_SLACK_WEBHOOK_SECRET"  # noqa: S105 - the variable's name, not a secret
 #: The Slack app (issue 17): its bot token's secret, the security channel it posts to, and Slack's API URL (tests).
 ENV_SLACK_BOT_SECRET = "IAMWARDEN_SLACK_BOT_SECRET"  # noqa: S105

@@ -152,6 +152,7 @@ def own_identity_from_environment(environ: Mapping[str, str] | None = None) -> O
         organization_id=env.get("IAMWARDEN_ORGANIZATION_ID") or None,
         alert_topic=env.get("IAMWARDEN_ALERT_TOPIC_ARN") or None,
         alert_key=env.get("IAMWARDEN_ALERT_KEY_ARN") or None,
+        alert_fallback_topic=env.get("IAMWARDEN_ALERT_FALLBACK_TOPIC_ARN") or None,
         alarms=_names(env, "IAMWARDEN_OWN_ALARMS"),
         secrets=frozenset(
             secret

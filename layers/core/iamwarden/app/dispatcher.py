@@ -17,6 +17,13 @@ SNS), becomes a failed ``Delivery`` naming the channel
 (``slack:<secret name>``, ``sns:<topic arn>``), is logged, and is counted in
 the ``AlertDeliveryFailed`` metric. The enforcer records failed deliveries on
 the audit item; ``notify(notification, only=channels)`` replays exactly those.
+
+The last-resort topic (``IAMWARDEN_ALERT_FALLBACK_TOPIC_ARN``, encrypted with the AWS-managed key an intruder cannot
+lock IAM Warden out of) gets the same message whenever a publish to the security topic fails (its key refused, the
+topic deleted, its policy rewritten), saying which topic refused it and why; the failed publish stays a failed
+``Delivery``, kept for replay. It also gets, always, the alerts about the alert path itself (``alert_path``: the
+security topic and its subscriptions, its key): a topic that accepts the publish but has lost its subscribers or its
+key's use would deliver them to no one.
 """
 
 import functools
@@ -33,6 +40,7 @@ from iamwarden.alerts.message import AlertMessage, Owner, build_message
 from iamwarden.alerts.notifications import Notification
 from iamwarden.alerts.settings import (
     DEFAULT_SLACK_BOT_SECRET,
+    ENV_FALLBACK_TOPIC,
     ENV_SLACK_API_URL,
     ENV_SLACK_BOT_SECRET,
     ENV_SLACK_SECRET,
@@ -116,8 +124,15 @@ class AlertDispatcher:
         remaining_seconds: Callable[[], float] | None = None,
         min_seconds_left: float = 10.0,
         home_account: Callable[[], str] | None = None,
+        fallback_topic: str | None = None,
+        alert_path: Collection[str] = (),
     ) -> None:
         self.security = security
+        #: The last-resort topic: what the security topic refuses, and every alert about the alert path itself.
+        self.fallback_topic = fallback_topic
+        #: The ARNs of the alert path (the security topic, its key): a finding on one of them, or on a subscription
+        #: of the topic, goes to the fallback topic too.
+        self.alert_path = tuple(arn for arn in alert_path if arn)
         self.settings = settings or AlertSettings()
         self._sns = sns
         self._slack = slack
@@ -205,6 +220,10 @@ class AlertDispatcher:
                 )
                 continue
             try:
+                if route.kind == "sns" and route.target == self.security.sns_topic_arn and self.fallback_topic:
+                    always = self._about_alert_path(notification)
+                    deliveries.extend(self._publish_or_fall_back(route, message, self.fallback_topic, always=always))
+                    continue
                 if route.kind == "sns":
                     self._sns_channel().publish(route.target, message)
                 elif route.kind == "slack":
@@ -237,6 +256,45 @@ class AlertDispatcher:
         return self._report(deliveries, message)
 
     # ----------------------------------------------------------------- helpers
+
+    def _about_alert_path(self, notification: Notification) -> bool:
+        """The finding is about the alert path itself (the security topic, a subscription of it, its key)."""
+        finding = notification.finding
+        if finding is None:
+            return False
+        arn = finding.resource_arn
+        return any(arn == path or arn.startswith(path + ":") for path in self.alert_path)
+
+    def _publish_or_fall_back(
+        self, route: Route, message: AlertMessage, fallback: str, *, always: bool
+    ) -> list[Delivery]:
+        """Publish to the security topic; on failure (or ``always``) to the fallback topic as well, saying why.
+
+        The security topic's failure stays a failed delivery (replayed later); the fallback's is its own.
+        """
+        deliveries: list[Delivery] = []
+        refused: str | None = None
+        try:
+            self._sns_channel().publish(route.target, message)
+        except Exception as exc:
+            refused = str(exc) or type(exc).__name__
+            deliveries.append(Delivery(route.channel, ok=False, error=refused))
+        else:
+            deliveries.append(Delivery(route.channel, ok=True))
+        if refused is None and not always:
+            return deliveries
+        if refused is not None:
+            logger.warning(
+                "the alert topic refused the alert: sent to the fallback topic",
+                extra={"topic": route.target, "fallback": fallback, "error": refused},
+            )
+        try:
+            self._sns_channel().publish(fallback, _via_fallback(message, route.target, refused))
+        except Exception as exc:
+            deliveries.append(Delivery(f"sns:{fallback}", ok=False, error=str(exc) or type(exc).__name__))
+        else:
+            deliveries.append(Delivery(f"sns:{fallback}", ok=True))
+        return deliveries
 
     def _fallback(self, channel: str, message: AlertMessage, payload: dict[str, Any] | None) -> Delivery:
         from iamwarden.adapters.slack import render_slack  # noqa: PLC0415 - slack_sdk is slow to import
@@ -309,6 +367,17 @@ class AlertDispatcher:
         return self._slack
 
 
+def _via_fallback(message: AlertMessage, topic: str, refused: str | None) -> AlertMessage:
+    """``message`` as the fallback topic carries it: why it came that way, first, and in the record."""
+    why = (
+        f"Sent through IAM Warden's fallback topic: the alert topic {topic} refused it ({refused})."
+        if refused is not None
+        else f"Sent through IAM Warden's fallback topic as well: it is about the alert topic {topic} or its key."
+    )
+    record = {**message.record, "fallback": {"alert_topic": topic, "refused": refused}}
+    return message._replace(summary=f"{why}\n{message.summary}", record=record)
+
+
 def _routes(destination: Destination, audience: str) -> list[Route]:
     routes = []
     if destination.sns_topic_arn:
@@ -332,13 +401,15 @@ def build_alert_dispatcher(
     secret_max_age: int = 300,
     retry: "RetryPolicy | None" = None,
     environ: Mapping[str, str] | None = None,
+    fallback_topic: str | None = None,
 ) -> AlertDispatcher:
     """The dispatcher the enforcer uses, wired to AWS through ``factory``.
 
     The security channel comes from ``topic_arn`` and ``slack_secret``, or
     from the environment variables ``IAMWARDEN_ALERT_TOPIC_ARN`` and
-    ``IAMWARDEN_SLACK_WEBHOOK_SECRET``. Nothing is called until the first
-    alert, and slack_sdk is imported with the first Slack message.
+    ``IAMWARDEN_SLACK_WEBHOOK_SECRET``; the fallback topic from ``fallback_topic`` or
+    ``IAMWARDEN_ALERT_FALLBACK_TOPIC_ARN``, the alert key from ``IAMWARDEN_ALERT_KEY_ARN``.
+    Nothing is called until the first alert, and slack_sdk is imported with the first Slack message.
     """
     from_environment = security_destination(environ)
     security = Destination(
@@ -355,6 +426,7 @@ def build_alert_dispatcher(
         return SlackWebhookSender(SecretWebhookUrls(factory, max_age=secret_max_age), retry)
 
     env: Mapping[str, str] = os.environ if environ is None else environ
+    fallback = fallback_topic or env.get(ENV_FALLBACK_TOPIC) or None
     bot_secret = env.get(ENV_SLACK_BOT_SECRET) or DEFAULT_SLACK_BOT_SECRET
 
     def slack_app_factory() -> SlackChannel:
@@ -374,4 +446,6 @@ def build_alert_dispatcher(
         metrics=metrics,
         remaining_seconds=remaining_seconds,
         home_account=lambda: factory.home_account,
+        fallback_topic=fallback,
+        alert_path=(security.sns_topic_arn or "", env.get("IAMWARDEN_ALERT_KEY_ARN") or ""),
     )

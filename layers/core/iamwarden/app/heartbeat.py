@@ -10,7 +10,10 @@ key's policy, the topic's data protection and the central bus's key are as decla
 enforcer may run (its reserved concurrency is not 0)
 and that the enforcer's role has exactly the managed policies its template attaches (the remediation grants,
 ``IAMWARDEN_ENFORCER_POLICY_ARNS``): nothing more, nothing detached, each at the default version its stack deployed
-(``app.own_policies``). Anything missing is one critical alert to the security topic. Its own schedule is
+(``app.own_policies``), and that the fallback topic is as declared (``FallbackTopicCheck``: there, encrypted with
+``alias/aws/sns``, its policy and a confirmed subscription). Anything missing is one critical alert to the security
+topic; when the alert path itself is broken (the topic gone or without subscribers, its key's policy or data
+protection changed) or the security topic refuses the alert, it goes to the fallback topic as well. Its own schedule is
 watched by ``iamwarden-tampered`` (``DisableRule`` on ``iamwarden-heartbeat``) and by a CloudWatch alarm on its
 invocations.
 
@@ -32,6 +35,7 @@ number a run, each keyed by that account's ARN.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -62,7 +66,13 @@ from iamwarden.app.own_policies import DeployTakers, OwnPolicyWatch
 from iamwarden.domain import declared
 from iamwarden.domain.breaker import kill_switch_name
 from iamwarden.domain.catalog import Mode
-from iamwarden.domain.declared_content import declared_alert_key_policy, declared_rule, fill, rule_differences
+from iamwarden.domain.declared_content import (
+    declared_alert_key_policy,
+    declared_fallback_topic_policy,
+    declared_rule,
+    fill,
+    rule_differences,
+)
 from iamwarden.domain.exceptions import ConfigurationError
 from iamwarden.domain.own import (
     CENTRAL_BUS_STATEMENT_ID,
@@ -85,6 +95,8 @@ PRUNE_WATCH = "iamwarden-prune-watch"
 EXCEPTION_WATCH = "iamwarden-exception-watch"
 #: The rule that must never be off (``Heartbeat.guard_settings_problems``).
 TAMPERED = "iamwarden-tampered"
+
+logger = logging.getLogger(__name__)
 
 
 class HeartbeatConfig(NamedTuple):
@@ -140,6 +152,8 @@ class HeartbeatConfig(NamedTuple):
     #: EventBridge deliver there as the template declares; None: not checked.
     dead_letter_queue_url: str | None = None
     dead_letter_queue_arn: str | None = None
+    #: The last-resort topic (``IAMWARDEN_ALERT_FALLBACK_TOPIC_ARN``): checked, and told when the alert path is broken.
+    fallback_topic_arn: str | None = None
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] | None = None) -> HeartbeatConfig:
@@ -186,6 +200,7 @@ class HeartbeatConfig(NamedTuple):
             own=own_identity_from_environment(env) if env.get("IAMWARDEN_HOME_ACCOUNT") else None,
             dead_letter_queue_url=env.get("IAMWARDEN_DEAD_LETTER_QUEUE_URL") or None,
             dead_letter_queue_arn=env.get("IAMWARDEN_DEAD_LETTER_QUEUE_ARN") or None,
+            fallback_topic_arn=env.get("IAMWARDEN_ALERT_FALLBACK_TOPIC_ARN") or None,
             shared_environment=tuple(
                 sorted((name, env[name]) for name in declared.SHARED_ENVIRONMENT if env.get(name) is not None)
             ),
@@ -722,6 +737,9 @@ class Heartbeat:
         self.own_policies = own_policies
         #: The reads of the run under way (``run``), shared by its checks and its refresh; None between runs.
         self.run_reads: RunReads | None = None
+        #: The problems of the last ``problems`` that break the alert path itself: their alert goes to the fallback
+        #: topic too (the security topic may carry it to no one).
+        self.alert_path_broken: list[str] = []
 
     def reads(self) -> RunReads:
         """The run's shared reads (a check called outside ``run`` reads for itself)."""
@@ -736,9 +754,12 @@ class Heartbeat:
         found.extend(self._enforcer_problems())
         found.extend(self.guard_settings_problems())
         found.extend(self._bus_policy_problems(reads))
-        found.extend(self._subscription_problems(reads))
+        broken = self._subscription_problems(reads)
         if self.alert_path is not None:
-            found.extend(self.alert_path.problems(reads))
+            broken += self.alert_path.problems(reads)
+        self.alert_path_broken = broken
+        found.extend(broken)
+        found.extend(self.fallback_topic_problems(reads))
         if self.functions is not None:
             found.extend(self.functions.problems())
         found.extend(self.kill_switch_problems())
@@ -930,8 +951,88 @@ class Heartbeat:
         return {"whole": not problems, "problems": problems, **refreshed}
 
     def alert_problems(self, problems: list[str]) -> None:
-        """Publish the critical alert listing ``problems`` (the deploy's snapshot reports through it too)."""
-        self.sns.publish(**self.alert(problems))
+        """Publish the critical alert listing ``problems`` (the deploy's snapshot reports through it too).
+
+        It goes to the fallback topic as well when the alert path is broken (``alert_path_broken``) or the security
+        topic refuses it, saying so; the heartbeat fails only when neither topic takes it.
+        """
+        request = self.alert(problems)
+        fallback = self.config.fallback_topic_arn
+        broken = any(problem in self.alert_path_broken for problem in problems)
+        try:
+            self.sns.publish(**request)
+        except Exception as exc:
+            if not fallback:
+                raise
+            logger.error(
+                "the alert topic refused the heartbeat's alert: sent to the fallback topic",
+                extra={"topic": self.config.topic_arn, "error": error_code(exc) or str(exc)},
+            )
+            why = f"the alert topic {self.config.topic_arn} refused it ({error_code(exc) or exc})"
+            self.sns.publish(**self._via_fallback(request, fallback, why))
+            return
+        if broken and fallback:
+            why = f"the alert path itself is broken: the alert topic {self.config.topic_arn} may carry it to no one"
+            self.sns.publish(**self._via_fallback(request, fallback, why))
+
+    @staticmethod
+    def _via_fallback(request: Mapping[str, Any], fallback: str, why: str) -> dict[str, Any]:
+        """The publish request for the fallback topic: the same alert, saying why it came that way."""
+        message = f"Sent through IAM Warden's fallback topic: {why}.\n\n{request['Message']}"
+        return {**request, "TopicArn": fallback, "Message": message}
+
+    def fallback_topic_problems(self, reads: RunReads | None = None) -> list[str]:
+        """The fallback topic must be there, under the AWS-managed key, with its declared policy and a subscriber.
+
+        It carries what the alert topic refuses: lost, re-keyed or closed by its policy, the next lock-out of the
+        alert key silences everything (README "The alert path").
+        """
+        topic = self.config.fallback_topic_arn
+        if not topic:
+            return []
+        reads = reads or self.reads()
+        fix = f"put it back: sam deploy --stack-name {self.config.stack_name}"
+        try:
+            attributes = self.sns.get_topic_attributes(TopicArn=topic).get("Attributes", {})
+        except Exception as exc:
+            return [
+                f"the fallback alert topic {topic} "
+                + (f"is gone: alerts the alert topic refuses reach no one ({fix})" if is_gone(exc) else "")
+                + ("" if is_gone(exc) else f"cannot be read ({error_code(exc) or exc})")
+            ]
+        problems = []
+        key = attributes.get("KmsMasterKeyId")
+        if key != declared.ALERT_FALLBACK_TOPIC_KEY:
+            problems.append(
+                f"the fallback alert topic {topic} is encrypted with {key or 'no key'}, not "
+                f"{declared.ALERT_FALLBACK_TOPIC_KEY}: a key whose policy can be changed can lock IAM Warden out of "
+                f"both topics ({fix})"
+            )
+        declared_policy = self._declared_fallback_policy()
+        live = json.loads(attributes.get("Policy") or "{}")
+        if declared_policy is not None and _unlisted(live) != _unlisted(declared_policy):
+            problems.append(
+                f"the policy of the fallback alert topic {topic} is not the one its template declares: it may refuse "
+                f"IAM Warden's last-resort alerts ({fix})"
+            )
+        try:
+            subscriptions = reads.subscriptions(self.sns, topic)
+        except Exception as exc:
+            return [*problems, f"the subscriptions of the fallback alert topic {topic} cannot be read ({exc})"]
+        if not any(s.get("SubscriptionArn", "").startswith("arn:") for s in subscriptions):
+            problems.append(
+                f"the fallback alert topic {topic} has no confirmed subscription: alerts the alert topic refuses reach "
+                "no one"
+            )
+        return problems
+
+    def _declared_fallback_policy(self) -> dict[str, Any] | None:
+        topic = self.config.fallback_topic_arn or ""
+        parts = topic.split(":")
+        if len(parts) < 6 or not self.config.own_role_arns:
+            return None
+        own = OwnIdentity(home_account=parts[4], home_roles=dict(self.config.own_role_arns), alert_fallback_topic=topic)
+        return declared_fallback_topic_policy(own, parts[1])
 
     def alert(self, problems: list[str]) -> dict[str, Any]:
         """The SNS publish request: readable text for e-mail, filterable attributes like every IAM Warden alert."""
@@ -1080,10 +1181,9 @@ class Heartbeat:
         except Exception as exc:
             return [f"the alert topic {topic} " + ("is gone" if is_gone(exc) else f"cannot be read ({exc})")]
         if not any(s.get("SubscriptionArn", "").startswith("arn:") for s in subscriptions):
-            return [
-                f"the alert topic {topic} has no confirmed subscription: alerts reach no one (this one is only "
-                "in the heartbeat's log)"
-            ]
+            fallback = self.config.fallback_topic_arn
+            where = "leaves through the fallback topic" if fallback else "is only in the heartbeat's log"
+            return [f"the alert topic {topic} has no confirmed subscription: alerts reach no one (this one {where})"]
         return []
 
 

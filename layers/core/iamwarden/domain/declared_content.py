@@ -108,6 +108,19 @@ def declared_alert_key_policy(own: OwnIdentity, partition: str) -> dict[str, Any
     return policy
 
 
+def declared_fallback_topic_policy(own: OwnIdentity, partition: str) -> dict[str, Any] | None:
+    """The fallback topic's policy as the template declares it (``declared.ALERT_FALLBACK_TOPIC_POLICY``), filled in
+    from the topic's own ARN (its region and account) and this stack's roles; None where a name it needs is unknown."""
+    parts = (own.alert_fallback_topic or "").split(":")
+    if len(parts) < 6:
+        return None
+    filled = fill(declared.ALERT_FALLBACK_TOPIC_POLICY, own, partition, parts[3], parts[4])
+    if filled is None:
+        return None
+    policy: dict[str, Any] = json.loads(filled)
+    return policy
+
+
 def canonical_pattern(pattern: Any) -> str:
     """An event pattern as one text, whatever the order of its keys and of its lists' items (EventBridge matches a
     list of values as a set)."""

@@ -145,6 +145,8 @@ class OwnIdentity(NamedTuple):
     #: The alert path: the security topic's ARN, its key's ARN (None: the stack has none), the stack's alarms.
     alert_topic: str | None = None
     alert_key: str | None = None
+    #: The last-resort topic (AWS-managed key): the two topics watch one another.
+    alert_fallback_topic: str | None = None
     alarms: frozenset[str] = frozenset()
     #: The Slack credentials (the webhook and the bot token secrets the alerts go out with, and the signing secret
     #: the interaction endpoint authenticates Slack's requests by), as the template's ``!Ref`` gives them: each

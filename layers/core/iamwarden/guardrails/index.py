@@ -309,6 +309,7 @@ ACTION_MODULES: Mapping[str, str] = {
     "restore_own_subscription_attribute": "tampering",
     "restore_own_key_policy": "tampering",
     "remove_own_topic_data_protection": "tampering",
+    "restore_fallback_topic_attribute": "tampering",
     "start_trail_logging": "cloudtrail",
     "restore_trail": "cloudtrail",
     "enable_guardduty_detector": "security_services",

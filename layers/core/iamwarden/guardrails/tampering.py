@@ -57,6 +57,7 @@ from iamwarden.domain.catalog import Mode, OptionSpec, RuleSpec, Severity
 from iamwarden.domain.declared_content import (
     DeclaredRule,
     declared_alert_key_policy,
+    declared_fallback_topic_policy,
     declared_rule,
     fill,
     rule_differences,
@@ -989,6 +990,9 @@ def _alert_path_target(context: RuleContext) -> Target | None:
     if change.event_source == SNS:
         topic = own.alert_topic
         arn = _text(parameters, "topicArn") or _text(parameters, "subscriptionArn") or ""
+        fallback = own.alert_fallback_topic
+        if fallback and (arn == fallback or arn.startswith(fallback + ":")):
+            return _fallback_topic_target(context, fallback, arn)
         if not topic or not (arn == topic or arn.startswith(topic + ":")):
             return None
         what = f"its alert topic {topic}" if arn == topic else f"the subscription {arn} of its alert topic"
@@ -1026,6 +1030,50 @@ def _alert_path_target(context: RuleContext) -> Target | None:
         else []
     )
     return Target(f"its alarm{'s' if len(mine) > 1 else ''} {', '.join(mine)}", arn, plan)
+
+
+#: The fallback topic's attributes its template declares, which a ``SetTopicAttributes`` restore puts back.
+_FALLBACK_DECLARED_ATTRIBUTES = ("Policy", "KmsMasterKeyId")
+
+
+def _fallback_topic_target(context: RuleContext, topic: str, arn: str) -> Target:
+    """A change to the last-resort topic (``iamwarden-alerts-fallback``) or one of its subscriptions.
+
+    It carries what the alert topic refuses, so its loss is alerted through the alert topic (the two watch one
+    another). Its policy and its key, as the template declares them, are put back (``restore_fallback_topic_attribute``)
+    while the topic still holds the changed value; a deleted topic, an unsubscribed endpoint or another attribute are
+    alerted with the way back (the stack's redeploy).
+    """
+    change = context.change
+    own = context.settings.own
+    parameters = change.request_parameters
+    fix = own.redeploy_command(change.account, change.region)
+    if arn != topic:
+        return Target(f"the subscription {arn} of its fallback alert topic", arn, [], done=f"subscribe it again: {fix}")
+    what = f"its fallback alert topic {topic}"
+    if change.event_name == "DeleteTopic":
+        return Target(what, topic, [], done=f"it is gone, and with it the alerts the alert topic refuses: {fix}")
+    attribute = _text(parameters, "attributeName")
+    if change.event_name != "SetTopicAttributes" or attribute not in _FALLBACK_DECLARED_ATTRIBUTES:
+        return Target(what, topic, [], done=f"put it back as declared: {fix}")
+    declared_value: Any = (
+        declared_fallback_topic_policy(own, context.partition)
+        if attribute == "Policy"
+        else declared.ALERT_FALLBACK_TOPIC_KEY
+    )
+    if declared_value is None:
+        needs = ("the fallback topic's policy as its template declares it (IAM Warden's roles are not known here)",)
+        return Target(what, topic, [], needs)
+    changed_to = _json(parameters.get("attributeValue"))
+    if _same(changed_to, declared_value):
+        return Target(what, topic, [], fine=f"the {attribute} put on its fallback topic {topic} is the declared one")
+    step = RemediationStep(
+        RestoreFallbackTopicAttribute.action,
+        topic,
+        {"topic_arn": topic, "attribute": attribute, "changed_to": changed_to, "restore_to": declared_value},
+        f"put the {attribute} of IAM Warden's fallback alert topic {topic} back as its template declares it",
+    )
+    return Target(what, topic, [step])
 
 
 def _own_secret_target(context: RuleContext) -> Target | None:
@@ -3126,6 +3174,66 @@ class RemoveOwnTopicDataProtection:
         return [f"put the data-protection policy of topic {topic} back as the change left it"]
 
 
+class RestoreFallbackTopicAttribute:
+    """Put the fallback topic's policy or key back as the template declares it. Undo puts back what the change left.
+
+    Acts only while the topic still holds the changed value (a later change is judged by its own event).
+    """
+
+    permissions: ClassVar[Permissions] = ("sns:GetTopicAttributes", "sns:SetTopicAttributes")
+    action: ClassVar[StepAction] = StepAction("restore_fallback_topic_attribute", permissions)
+    undo_permissions: ClassVar[Permissions] = permissions
+    undoable: ClassVar[bool] = True
+
+    @staticmethod
+    def _live(aws: AccountClients, topic: str, attribute: str) -> tuple[bool, Any]:
+        try:
+            found = aws.client("sns").get_topic_attributes(TopicArn=topic)["Attributes"]
+        except Exception as exc:
+            if is_gone(exc):
+                return False, None
+            raise
+        return True, _json(found.get(attribute))
+
+    @staticmethod
+    def _text(value: Any) -> str:
+        return value if isinstance(value, str) else json.dumps(value)
+
+    def capture(self, aws: AccountClients, step: RemediationStep) -> dict[str, Any]:
+        exists, value = self._live(aws, step.parameters["topic_arn"], step.parameters["attribute"])
+        return {"exists": exists, "value": value}
+
+    def apply(self, run: StepRun, step: RemediationStep, before: Mapping[str, Any], done: list[str]) -> None:
+        parameters = step.parameters
+        if not before["exists"] or _same(before["value"], parameters["restore_to"]):
+            return  # gone (alerted), or put back already
+        if not _same(before["value"], parameters["changed_to"]):
+            return  # changed again since: judged by its own event
+        run.aws.client("sns").set_topic_attributes(
+            TopicArn=parameters["topic_arn"],
+            AttributeName=parameters["attribute"],
+            AttributeValue=self._text(parameters["restore_to"]),
+        )
+        done.append(step.summary)
+
+    def undo(self, aws: AccountClients, step: RemediationStep, before: Mapping[str, Any]) -> list[str]:
+        parameters = step.parameters
+        topic, attribute = parameters["topic_arn"], parameters["attribute"]
+        if not before["exists"] or not _same(before["value"], parameters["changed_to"]):
+            return []
+        if _same(before["value"], parameters["restore_to"]):
+            return []
+        exists, live = self._live(aws, topic, attribute)
+        if not exists:
+            raise UndoError(f"the topic {topic} no longer exists")
+        if not _same(live, parameters["restore_to"]):
+            raise UndoError(f"the {attribute} of topic {topic} changed since; undo by hand")
+        aws.client("sns").set_topic_attributes(
+            TopicArn=topic, AttributeName=attribute, AttributeValue=self._text(before["value"])
+        )
+        return [f"put the {attribute} of topic {topic} back as the change left it"]
+
+
 GUARDRAILS = (TamperingRule(),)
 ACTIONS = (
     EnableOwnRule(),
@@ -3147,4 +3255,5 @@ ACTIONS = (
     RestoreOwnSubscriptionAttribute(),
     RestoreOwnKeyPolicy(),
     RemoveOwnTopicDataProtection(),
+    RestoreFallbackTopicAttribute(),
 )
