@@ -11,7 +11,9 @@ roles, the group may create functions). So the user is judged too, with its whol
 own policies, its other groups' and its boundary, read from the directory) against the same without this
 group: a path the membership opens is a finding naming the user's older grants that complete it.
 
-The remediation removes exactly that user from exactly that group; undo adds it back.
+The remediation removes exactly that user from exactly that group; undo adds it back. Only what the event added:
+``AddUserToGroup`` of a member succeeds, so a user who was in the group before the event is not removed, and when
+that is not known the finding is alert-only (``guardrails.attachments``).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from iamwarden.domain.escalation import EscalationPath, PolicyRisk, assess_princ
 from iamwarden.domain.exceptions import UndoError
 from iamwarden.domain.findings import RemediationStep, StepAction
 from iamwarden.domain.principals import NamedPolicy, PrincipalPolicies
+from iamwarden.guardrails.attachments import member_before, only_if_added
 from iamwarden.guardrails.base import Evaluation, RuleContext
 from iamwarden.guardrails.identity_policy import decisive, escalations_opened
 from iamwarden.guardrails.remediation import AccountClients, Permissions, StepRun, pages
@@ -108,15 +111,19 @@ class GroupMembershipRule:
             )
             return evaluation
         with_older = f"; with what the user already held ({', '.join(completed)})" if completed else ""
+        # Adding a member again succeeds: then the event added nothing to take away.
+        joined = only_if_added(
+            member_before(context, user_arn, group), step, f"user {user} was in group {group}", "remove it"
+        )
         evaluation.findings.append(
             context.finding(
                 GROUP_MEMBERSHIP_ESCALATION,
                 severity=Severity.CRITICAL if risk.critical else Severity.HIGH,
                 resource_arn=user_arn,
-                reason=f"{added}, whose policies grant {_risk_words(risk)}{with_older}.",
-                plan=[step],
+                reason=joined.told(f"{added}, whose policies grant {_risk_words(risk)}{with_older}."),
+                plan=joined.plan,
                 offending=[{"group": group, "policies": [named.source for named in policies.policies]}],
-                needs_context=risk.unknown,
+                needs_context=tuple(dict.fromkeys((*risk.unknown, *joined.needs_context))),
             )
         )
         return evaluation
