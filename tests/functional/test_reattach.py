@@ -26,7 +26,9 @@ ROLE_ARN = f"arn:aws:iam::{HOME_ACCOUNT}:role/app-backend"
 LAMBDA_TRUST = json.dumps(
     {
         "Version": "2012-10-17",
-        "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}],
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
+        ],
     }
 )
 #: attach-admin-to-role.json happened at 2026-11-13T09:22:18Z; the heartbeat ran before it.
