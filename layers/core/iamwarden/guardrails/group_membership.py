@@ -74,6 +74,10 @@ class GroupMembershipRule:
             f"remove user {user} from group {group} (only that membership; undo adds it back)",
         )
         added = f"{change.actor.display} added user {user} to group {group}"
+        # Adding a member again succeeds: then the event added nothing to take away.
+        joined = only_if_added(
+            member_before(context, user_arn, group), step, f"user {user} was in group {group}", "remove it"
+        )
         policies = context.directory.principal(group_arn) if context.directory is not None else None
         if policies is None:
             why = "no directory of the account's principals" if context.directory is None else "it could not be read"
@@ -82,9 +86,11 @@ class GroupMembershipRule:
                     GROUP_MEMBERSHIP_ESCALATION,
                     severity=Severity.HIGH,
                     resource_arn=user_arn,
-                    reason=f"{added}; what the group grants is not known, so it is alerted for a person to check.",
-                    plan=[step],
-                    needs_context=(f"what the policies of group {group} grant ({why})",),
+                    reason=joined.told(
+                        f"{added}; what the group grants is not known, so it is alerted for a person to check."
+                    ),
+                    plan=joined.plan,
+                    needs_context=(f"what the policies of group {group} grant ({why})", *joined.needs_context),
                 )
             )
             return evaluation
@@ -111,10 +117,6 @@ class GroupMembershipRule:
             )
             return evaluation
         with_older = f"; with what the user already held ({', '.join(completed)})" if completed else ""
-        # Adding a member again succeeds: then the event added nothing to take away.
-        joined = only_if_added(
-            member_before(context, user_arn, group), step, f"user {user} was in group {group}", "remove it"
-        )
         evaluation.findings.append(
             context.finding(
                 GROUP_MEMBERSHIP_ESCALATION,
