@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
 
 import boto3
@@ -120,7 +120,8 @@ class Account:
         """What every principal holds, read and stored as the heartbeat (and the deploy's first snapshot) does: only a
         record from before an attach says whether the attach added anything (moto runs no custom resource)."""
         dynamodb = self.session.client("dynamodb")
-        taken = datetime.now(UTC).isoformat(timespec="milliseconds")
+        # A second before any event made after it (CloudTrail's times are whole seconds).
+        taken = (datetime.now(UTC).replace(microsecond=0) - timedelta(seconds=1)).isoformat(timespec="milliseconds")
         stored = AuditRecorded(AuditLog(audit_table, dynamodb), dynamodb).put_all(
             take_attachment_snapshots(self.iam, self.account, taken)
         )
