@@ -18,8 +18,6 @@ never removed: the record errs towards leaving a grant, never towards removing a
 ``AddUserToGroup`` is routed, so a record never misses an attachment the enforcer could have seen.
 """
 
-from __future__ import annotations
-
 from collections.abc import Mapping
 from typing import Any, NamedTuple
 
