@@ -67,8 +67,9 @@ def attached_before(context: RuleContext, principal_arn: str, policy_arn: str) -
     if context.recorded is not None:
         data = _recorded_before(context, principal_arn)
         return None if data is None else policy_arn in _listed(data, "policies")
-    if isinstance(context.directory, HeldBefore):
-        return context.directory.attached_before(principal_arn, policy_arn)
+    directory = context.directory  # None checked first: a Protocol's isinstance is slow, and offline is hot
+    if directory is not None and isinstance(directory, HeldBefore):
+        return directory.attached_before(principal_arn, policy_arn)
     return None
 
 
@@ -77,9 +78,9 @@ def member_before(context: RuleContext, user_arn: str, group: str) -> bool | Non
     if context.recorded is not None:
         data = _recorded_before(context, user_arn)
         return None if data is None else group in _listed(data, "groups")
-    if isinstance(context.directory, HeldBefore):
-        group_arn = iam_arn(context.partition, context.change.account, "group", group)
-        return context.directory.member_before(user_arn, group_arn)
+    directory = context.directory
+    if directory is not None and isinstance(directory, HeldBefore):
+        return directory.member_before(user_arn, iam_arn(context.partition, context.change.account, "group", group))
     return None
 
 
