@@ -123,9 +123,27 @@ class Account:
         # A second before any event made after it (CloudTrail's times are whole seconds).
         taken = (datetime.now(UTC).replace(microsecond=0) - timedelta(seconds=1)).isoformat(timespec="milliseconds")
         stored = AuditRecorded(AuditLog(audit_table, dynamodb), dynamodb).put_all(
-            take_attachment_snapshots(self.iam, self.account, taken)
+            take_attachment_snapshots(self.iam, self.account, taken, pages=self._authorization_details())
         )
         return f"the heartbeat's read of what the {stored} roles, users and groups hold, kept in {audit_table}"
+
+    def _authorization_details(self) -> list[dict[str, Any]]:
+        """GetAccountAuthorizationDetails as the heartbeat reads it, its roles assembled from ListRoles and
+        ListAttachedRolePolicies: moto_server answers a 500 for roles its CloudFormation created with inline policies
+        (it URL-quotes their documents as dicts), and the stack's roles are such."""
+        users_and_groups = self.iam.get_account_authorization_details(Filter=["User", "Group"])
+        roles = [
+            {
+                "RoleName": role["RoleName"],
+                "Arn": role["Arn"],
+                "AttachedManagedPolicies": self.iam.list_attached_role_policies(RoleName=role["RoleName"])[
+                    "AttachedPolicies"
+                ],
+            }
+            for page in self.iam.get_paginator("list_roles").paginate()
+            for role in page["Roles"]
+        ]
+        return [users_and_groups, {"RoleDetailList": roles}]
 
     def assume(self, role: str, session_name: str, source_ip: str) -> tuple[Any, Caller]:
         """A boto3 session of ``role`` (sts:AssumeRole), and the Caller CloudTrail would record for it."""
