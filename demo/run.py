@@ -143,6 +143,7 @@ def run_demo(
             secret = deployment.function_environment["IAMWARDEN_SLACK_WEBHOOK_SECRET"]
             for line in account.set_up(slack.url, secret):
                 _say(out, f"   - {line}")
+            _say(out, f"   - {account.heartbeat_read(deployment.function_environment['IAMWARDEN_AUDIT_TABLE'])}")
             inbox, mailbox = _wire_observers(session, deployment)
             _say(
                 out, f"   - the enforcer's EventBridge rules target SQS queue {INBOX} instead of the function, and the"

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
 
 import boto3
@@ -19,6 +20,8 @@ from botocore.exceptions import ClientError
 
 from demo import cloudtrail
 from demo.cloudtrail import Caller
+from iamwarden.adapters.audit import AuditLog
+from iamwarden.adapters.recorded import AuditRecorded, take_attachment_snapshots
 
 REGION = "us-east-1"
 ADMIN = "arn:aws:iam::aws:policy/AdministratorAccess"
@@ -112,6 +115,35 @@ class Account:
         done.append(f"{self.prefix}/rules/<rule>/mode = remediate for {', '.join(REMEDIATED_RULES)}")
         self.developer, self.caller = self.assume("developer", "dev@example.com", "203.0.113.61")
         return done
+
+    def heartbeat_read(self, audit_table: str) -> str:
+        """What every principal holds, read and stored as the heartbeat (and the deploy's first snapshot) does: only a
+        record from before an attach says whether the attach added anything (moto runs no custom resource)."""
+        dynamodb = self.session.client("dynamodb")
+        # A second before any event made after it (CloudTrail's times are whole seconds).
+        taken = (datetime.now(UTC).replace(microsecond=0) - timedelta(seconds=1)).isoformat(timespec="milliseconds")
+        stored = AuditRecorded(AuditLog(audit_table, dynamodb), dynamodb).put_all(
+            take_attachment_snapshots(self.iam, self.account, taken, pages=self._authorization_details())
+        )
+        return f"the heartbeat's read of what the {stored} roles, users and groups hold, kept in {audit_table}"
+
+    def _authorization_details(self) -> list[dict[str, Any]]:
+        """GetAccountAuthorizationDetails as the heartbeat reads it, its roles assembled from ListRoles and
+        ListAttachedRolePolicies: moto_server answers a 500 for roles its CloudFormation created with inline policies
+        (it URL-quotes their documents as dicts), and the stack's roles are such."""
+        users_and_groups = self.iam.get_account_authorization_details(Filter=["User", "Group"])
+        roles = [
+            {
+                "RoleName": role["RoleName"],
+                "Arn": role["Arn"],
+                "AttachedManagedPolicies": self.iam.list_attached_role_policies(RoleName=role["RoleName"])[
+                    "AttachedPolicies"
+                ],
+            }
+            for page in self.iam.get_paginator("list_roles").paginate()
+            for role in page["Roles"]
+        ]
+        return [users_and_groups, {"RoleDetailList": roles}]
 
     def assume(self, role: str, session_name: str, source_ip: str) -> tuple[Any, Caller]:
         """A boto3 session of ``role`` (sts:AssumeRole), and the Caller CloudTrail would record for it."""

@@ -463,13 +463,25 @@ def _user_with_key(name: str, sample: str, *, path: str = "/") -> Callable[[Acco
     return prepare
 
 
+def heartbeat_read_attachments(account: Account, taken_at: str) -> None:
+    """What every principal holds, as the heartbeat's last run before the event read and stored it: whether the event
+    added an attachment or a membership is known only from a record older than it (guardrails.attachments)."""
+    from iamwarden.adapters.recorded import AuditRecorded, take_attachment_snapshots
+
+    AuditRecorded(account.audit(), account.dynamodb).put_all(
+        take_attachment_snapshots(account.iam, HOME_ACCOUNT, taken_at)
+    )
+
+
 def _role_with_attached(role: str, policy_arn: str, sample: str) -> Callable[[Account], dict[str, Any]]:
     def prepare(account: Account) -> dict[str, Any]:
         keep = account.iam.create_policy(PolicyName="app-s3-read", PolicyDocument=json.dumps(SAFE))["Policy"]["Arn"]
         account.iam.create_role(RoleName=role, AssumeRolePolicyDocument=EMPTY_TRUST)
         account.iam.attach_role_policy(RoleName=role, PolicyArn=keep)
+        event = load_event(sample)
+        heartbeat_read_attachments(account, "2026-11-01T00:00:00Z")  # before every sample's attach
         account.iam.attach_role_policy(RoleName=role, PolicyArn=policy_arn)
-        return load_event(sample)
+        return event
 
     return prepare
 
@@ -942,6 +954,7 @@ def _user_in_group(group: str, sample: str, *, admin: bool) -> Callable[[Account
         iam.create_group(GroupName="developers")
         iam.create_user(UserName="build-bot")
         iam.add_user_to_group(GroupName="developers", UserName="build-bot")
+        heartbeat_read_attachments(account, "2026-11-01T00:00:00Z")  # before the sample's AddUserToGroup
         iam.add_user_to_group(GroupName=group, UserName="build-bot")
         return load_event(sample)
 

@@ -20,6 +20,7 @@ from iamwarden.domain.findings import Outcome
 from tests.aws_fixtures import HOME_ACCOUNT
 from tests.conftest import load_event
 from tests.functional.conftest import Account, RecordingNotifier
+from tests.functional.guardrail_cases import heartbeat_read_attachments
 
 ADMIN = "arn:aws:iam::aws:policy/AdministratorAccess"
 SWITCH = "/iamwarden/enforcement"
@@ -28,6 +29,7 @@ SWITCH = "/iamwarden/enforcement"
 def attach_admin(account: Account, role: str, event_id: str) -> dict[str, Any]:
     """Attach AdministratorAccess to a new role for real, and the CloudTrail event that says so."""
     account.iam.create_role(RoleName=role, AssumeRolePolicyDocument='{"Version":"2012-10-17","Statement":[]}')
+    heartbeat_read_attachments(account, "2026-11-01T00:00:00Z")  # the event adds what the read did not see
     account.iam.attach_role_policy(RoleName=role, PolicyArn=ADMIN)
     event = copy.deepcopy(load_event("attach-admin-to-role.json"))
     event["detail"]["requestParameters"]["roleName"] = role

@@ -15,6 +15,7 @@ import pytest
 
 from tests.conftest import ROOT, load_event
 from tests.functional.conftest import Account
+from tests.functional.guardrail_cases import heartbeat_read_attachments
 
 HANDLER = ROOT / "functions" / "enforcer" / "app.py"
 
@@ -120,6 +121,7 @@ def test_remediations_are_counted_per_rule(
 ) -> None:
     account.set("rules/managed-policy-attached/mode", "remediate")
     account.iam.create_role(RoleName="app-backend", AssumeRolePolicyDocument="{}")
+    heartbeat_read_attachments(account, "2026-11-01T00:00:00Z")  # the event adds what the read did not see
     account.iam.attach_role_policy(RoleName="app-backend", PolicyArn="arn:aws:iam::aws:policy/AdministratorAccess")
 
     result = enforcer.lambda_handler(load_event("attach-admin-to-role.json"), FakeLambdaContext())

@@ -20,6 +20,7 @@ from iamwarden.domain.findings import Outcome
 from tests.aws_fixtures import HOME_ACCOUNT, REGION
 from tests.conftest import load_event
 from tests.functional.conftest import Account, RecordingNotifier
+from tests.functional.guardrail_cases import heartbeat_read_attachments
 
 
 def _refuse(client: Any, operation: str, code: str = "AccessDenied") -> Callable[[], None]:
@@ -116,6 +117,7 @@ def test_partial_failure_is_recorded_alerted_retried_dead_lettered_then_replayed
 def test_a_failure_reading_live_state_changes_nothing(account: Account, enforcer: EnforcerService) -> None:
     account.set("rules/managed-policy-attached/mode", "remediate")
     account.iam.create_role(RoleName="app-backend", AssumeRolePolicyDocument="{}")
+    heartbeat_read_attachments(account, "2026-11-01T00:00:00Z")  # the event adds what the read did not see
     account.iam.attach_role_policy(RoleName="app-backend", PolicyArn="arn:aws:iam::aws:policy/AdministratorAccess")
     _refuse(enforcer.executor.clients.client("iam", HOME_ACCOUNT, REGION), "ListAttachedRolePolicies")
 
@@ -198,6 +200,7 @@ def test_an_invalid_setting_alerts_once_and_its_rule_falls_back_to_alert(
     account.set("rules/managed-policy-attached/mode", "remediate")
     account.iam.create_user(UserName="backdoor-admin")
     account.iam.create_role(RoleName="app-backend", AssumeRolePolicyDocument="{}")
+    heartbeat_read_attachments(account, "2026-11-01T00:00:00Z")  # the event adds what the read did not see
     account.iam.attach_role_policy(RoleName="app-backend", PolicyArn="arn:aws:iam::aws:policy/AdministratorAccess")
 
     user = enforcer.handle(load_event("create-user-backdoor-cli.json"))

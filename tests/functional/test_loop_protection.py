@@ -25,6 +25,7 @@ from iamwarden.guardrails.registry import GUARDRAILS_BY_EVENT
 from tests.aws_fixtures import HOME_ACCOUNT
 from tests.conftest import load_event
 from tests.functional.conftest import Account, RecordingNotifier
+from tests.functional.guardrail_cases import heartbeat_read_attachments
 from tests.functional.test_permissions_used import Request, Requests
 
 ENFORCER_ROLE = "iamwarden-enforcer-us-east-1"
@@ -107,6 +108,7 @@ def _remediate_everything(account: Account, enforcer: EnforcerService) -> None:
     account.iam.create_role(
         RoleName="app-backend", AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": []})
     )
+    heartbeat_read_attachments(account, "2026-11-01T00:00:00Z")  # the event adds what the read did not see
     account.iam.attach_role_policy(RoleName="app-backend", PolicyArn="arn:aws:iam::aws:policy/AdministratorAccess")
     samples = ("bucket-policy-public-read.json", "bucket-policy-unknown-account.json")
     for sample in samples:

@@ -51,7 +51,7 @@ from tests.aws_fixtures import HOME_ACCOUNT, REGION, resolve, resolved_propertie
 from tests.conftest import load_event
 from tests.functional import guardrail_cases as cases
 from tests.functional.conftest import Account, RecordingNotifier
-from tests.functional.guardrail_cases import RESOURCE_REGION
+from tests.functional.guardrail_cases import RESOURCE_REGION, heartbeat_read_attachments
 from tests.sam_template import deployed_template, remediation_statements
 
 BUCKET_REGION = "eu-west-1"
@@ -2024,6 +2024,10 @@ def test_everything_the_enforcer_calls_is_allowed_by_its_role(
         account.set(f"rules/{rule}/mode", "remediate")
     _fresh_user(account)
     _attached("role")(account)
+    # The heartbeat read app-role before the event's attach (its record is how the enforcer knows the attach added it).
+    account.iam.detach_role_policy(RoleName="app-role", PolicyArn=ADMIN)
+    heartbeat_read_attachments(account, "2026-11-01T00:00:00Z")
+    account.iam.attach_role_policy(RoleName="app-role", PolicyArn=ADMIN)
     _bucket("acme-invoices", keep=False)(account)
     attach = load_event("attach-admin-to-role.json")
     attach["detail"]["requestParameters"]["roleName"] = "app-role"

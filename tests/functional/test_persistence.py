@@ -21,6 +21,7 @@ from iamwarden.domain.recorded import BOUNDARY
 from tests.aws_fixtures import HOME_ACCOUNT
 from tests.conftest import load_event
 from tests.functional.conftest import Account, RecordingNotifier
+from tests.functional.guardrail_cases import heartbeat_read_attachments
 
 OPERATOR = f"arn:aws:iam::{HOME_ACCOUNT}:user/secops"
 USER_ARN = f"arn:aws:iam::{HOME_ACCOUNT}:user/backdoor-admin"
@@ -322,6 +323,7 @@ def test_a_group_that_escalates_without_admin_is_a_finding(account: Account, enf
     account.iam.create_group(GroupName="platform-admins")
     account.iam.put_group_policy(GroupName="platform-admins", PolicyName="attach", PolicyDocument=json.dumps(document))
     account.iam.create_user(UserName="build-bot")
+    heartbeat_read_attachments(account, "2026-11-01T00:00:00Z")  # the event adds what the read did not see
     account.iam.add_user_to_group(GroupName="platform-admins", UserName="build-bot")
     account.set("rules/group-membership-escalation/mode", "remediate")
 
@@ -363,6 +365,7 @@ def test_a_group_that_completes_what_the_user_already_holds_is_a_finding_naming_
     """The group alone escalates nobody; with the user's own iam:PassRole it creates an admin function."""
     _lambda_devs_and_an_admin_function_role(account)
     account.iam.put_user_policy(UserName="build-bot", PolicyName="pass", PolicyDocument=_allow("iam:PassRole"))
+    heartbeat_read_attachments(account, "2026-11-01T00:00:00Z")  # the event adds what the read did not see
     account.iam.add_user_to_group(GroupName="platform-admins", UserName="build-bot")
 
     [finding] = enforcer.handle(load_event("add-user-to-admin-group.json"))["findings"]

@@ -24,6 +24,7 @@ from iamwarden.guardrails.iam_user import DENY_ALL_POLICY, QUARANTINE_TAG_FINDIN
 from tests.aws_fixtures import HOME_ACCOUNT
 from tests.conftest import load_event
 from tests.functional.conftest import Account, RecordingNotifier, answer_service_specific_credentials
+from tests.functional.guardrail_cases import heartbeat_read_attachments
 
 QUARANTINE = "iamwarden-quarantine"
 
@@ -192,14 +193,19 @@ def _attached(account: Account, kind: str, name: str) -> list[str]:
 
 
 def _principal_with(account: Account, kind: str, name: str, *policy_arns: str) -> None:
+    """The principal with ``policy_arns``; the heartbeat read it before the last (the event's attach)."""
     if kind == "role":
         account.iam.create_role(
             RoleName=name, AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": []})
         )
     else:
         getattr(account.iam, f"create_{kind}")(**{f"{kind.capitalize()}Name": name})
-    for arn in policy_arns:
+    for number, arn in enumerate(policy_arns):
+        if number == len(policy_arns) - 1:
+            heartbeat_read_attachments(account, "2026-11-01T00:00:00Z")
         getattr(account.iam, f"attach_{kind}_policy")(**{f"{kind.capitalize()}Name": name, "PolicyArn": arn})
+    if not policy_arns:
+        heartbeat_read_attachments(account, "2026-11-01T00:00:00Z")
 
 
 def _customer_policy(account: Account) -> str:

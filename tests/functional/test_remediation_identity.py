@@ -21,6 +21,7 @@ from iamwarden.domain.findings import Outcome
 from iamwarden.guardrails.remediation import statement_list, without_offending
 from tests.conftest import load_event
 from tests.functional.conftest import Account, RecordingNotifier
+from tests.functional.guardrail_cases import heartbeat_read_attachments
 
 EMPTY_TRUST = json.dumps({"Version": "2012-10-17", "Statement": []})
 SAFE = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]}
@@ -180,6 +181,7 @@ def test_an_escalating_user_inline_policy_is_alerted_with_the_cut_of_the_escalat
 def _customer_policy(account: Account, document: dict[str, Any]) -> str:
     arn: str = account.iam.create_policy(PolicyName="app-s3-read", PolicyDocument=json.dumps(document))["Policy"]["Arn"]
     account.iam.create_role(RoleName="app-backend", AssumeRolePolicyDocument=EMPTY_TRUST)
+    heartbeat_read_attachments(account, "2026-11-01T00:00:00Z")  # the event adds what the read did not see
     account.iam.attach_role_policy(RoleName="app-backend", PolicyArn=arn)
     return arn
 

@@ -18,6 +18,7 @@ from iamwarden.domain import declared_content
 from tests.aws_fixtures import HOME_ACCOUNT, REGION
 from tests.conftest import SAMPLE_OWN, load_event
 from tests.functional.conftest import SSM_WRITERS, Account, RecordingNotifier
+from tests.functional.guardrail_cases import heartbeat_read_attachments
 
 RULE = "iamwarden-tampered"
 OPERATOR = f"arn:aws:iam::{HOME_ACCOUNT}:user/secops"
@@ -839,6 +840,7 @@ def test_a_look_alike_role_is_judged_like_any_other_and_never_tampering(
         ],
     }
     account.iam.create_role(RoleName=role, AssumeRolePolicyDocument=json.dumps(trust))
+    heartbeat_read_attachments(account, "2026-11-01T00:00:00Z")  # the event adds what the read did not see
     account.iam.attach_role_policy(RoleName=role, PolicyArn="arn:aws:iam::aws:policy/AdministratorAccess")
     event = copy.deepcopy(load_event("attach-admin-to-role.json"))
     event["detail"]["requestParameters"]["roleName"] = role

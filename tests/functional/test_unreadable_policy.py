@@ -24,6 +24,7 @@ from iamwarden.domain.findings import Outcome
 from tests.aws_fixtures import HOME_ACCOUNT, REGION
 from tests.conftest import EVENTS_DIR, load_event
 from tests.functional.conftest import Account, RecordingNotifier
+from tests.functional.guardrail_cases import heartbeat_read_attachments
 
 ESCALATING = {
     "Version": "2012-10-17",
@@ -38,6 +39,7 @@ def _attached_escalating_policy(account: Account) -> str:
         "Arn"
     ]
     account.iam.create_role(RoleName="app-backend", AssumeRolePolicyDocument="{}")
+    heartbeat_read_attachments(account, "2026-11-01T00:00:00Z")  # the event adds what the read did not see
     account.iam.attach_role_policy(RoleName="app-backend", PolicyArn=arn)
     return arn
 

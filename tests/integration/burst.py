@@ -4,7 +4,7 @@
 then writes the EventBridge event CloudTrail would emit for it, in a mix that
 resembles a busy hour (about 2,000 events by default):
 
-* roles given AdministratorAccess (``managed-policy-attached``: detached) and roles
+* roles given AdministratorAccess after the heartbeat read them (``managed-policy-attached``: detached) and roles
   given ReadOnlyAccess (compliant, kept);
 * buckets made public by a policy that also holds a private statement (the public
   statement is removed, the private one kept), and one shared bucket whose policy is
@@ -26,12 +26,15 @@ import copy
 import json
 import random
 from collections.abc import Callable, Iterable
+from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
 
 from botocore.exceptions import ClientError
 from moto.events.models import EventPattern
 
 from demo.cloudtrail import Caller, attach_role_policy, create_user, put_bucket_policy
+from iamwarden.adapters.audit import AuditLog
+from iamwarden.adapters.recorded import AuditRecorded, take_attachment_snapshots
 from tests.aws_fixtures import HOME_ACCOUNT, event_patterns
 from tests.conftest import load_event
 
@@ -90,14 +93,25 @@ class Expectation(NamedTuple):
     expected: Any
 
 
+def heartbeat_read(session: Any, audit_table: str, account: str) -> None:
+    """What every principal holds, kept in the audit table as the heartbeat does, dated a second before any event
+    made after it (CloudTrail's times are whole seconds): only a record older than an attach says it added anything."""
+    dynamodb = session.client("dynamodb")
+    taken = (datetime.now(UTC).replace(microsecond=0) - timedelta(seconds=1)).isoformat(timespec="milliseconds")
+    AuditRecorded(AuditLog(audit_table, dynamodb), dynamodb).put_all(
+        take_attachment_snapshots(session.client("iam"), account, taken)
+    )
+
+
 class Burst(NamedTuple):
     events: list[dict[str, Any]]  # in delivery order, duplicates included
     expectations: list[Expectation]
     violations: set[str]  # eventIDs that must be remediated (once each)
 
     @classmethod
-    def build(cls, session: Any, size: int = 2_000, seed: int = 7) -> Burst:
-        """Make ``size`` changes' worth of events (duplicates count) in the account behind ``session``."""
+    def build(cls, session: Any, size: int = 2_000, seed: int = 7, *, audit_table: str | None = None) -> Burst:
+        """Make ``size`` changes' worth of events (duplicates count) in the account behind ``session``; with
+        ``audit_table``, the heartbeat reads the admin roles before their attaches (so each is known to add it)."""
         iam, s3 = session.client("iam"), session.client("s3", region_name=BUCKET_REGION)
         account = session.client("sts").get_caller_identity()["Account"]
         developer = Caller(*_in_account(list(DEVELOPER), account))
@@ -109,9 +123,12 @@ class Burst(NamedTuple):
         violations: set[str] = set()
         unit = max(1, size // 20)  # the mix below is 20 units; duplicates fill the rest
 
-        for number in range(4 * unit):
-            role = f"burst-admin-{number}"
+        admins = [f"burst-admin-{number}" for number in range(4 * unit)]
+        for role in admins:
             iam.create_role(RoleName=role, AssumeRolePolicyDocument=EMPTY_TRUST)
+        if audit_table is not None:
+            heartbeat_read(session, audit_table, account)
+        for role in admins:
             iam.attach_role_policy(RoleName=role, PolicyArn=ADMIN)
             event = attach_role_policy(developer, REGION, role, ADMIN)
             events.append(event)

@@ -131,7 +131,9 @@ def test_a_burst_of_routed_events_is_judged_once_and_leaves_every_resource_right
     deployed: tuple[boto3.Session, str],
 ) -> None:
     session, alerts_queue = deployed
-    burst = Burst.build(session, BURST_SIZE)
+    burst = Burst.build(
+        session, BURST_SIZE, audit_table=function_environment("EnforcerFunction")["IAMWARDEN_AUDIT_TABLE"]
+    )
     assert len(burst.events) >= BURST_SIZE
     routed = route(burst.events)
     routed_ids = Counter(event["detail"]["eventID"] for event in routed)

@@ -351,7 +351,8 @@ def test_a_look_alike_of_the_tools_role_is_judged(role_arn: str) -> None:
 
 
 class RoleIds:
-    """The heartbeat's own-role snapshots, as far as the engine reads them: each role's RoleId by its ARN."""
+    """The heartbeat's own-role snapshots, as far as the engine reads them: each role's RoleId by its ARN (``read``:
+    the own-role reads; an attach also reads the principal's attachments, ``guardrails.attachments``)."""
 
     def __init__(self, role_ids: dict[str, str]) -> None:
         self.role_ids = role_ids
@@ -361,7 +362,8 @@ class RoleIds:
         return ()
 
     def snapshot(self, kind: str, resource_arn: str) -> Snapshot | None:
-        self.read.append(resource_arn)
+        if kind == OWN_ROLE:
+            self.read.append(resource_arn)
         role_id = self.role_ids.get(resource_arn) if kind == OWN_ROLE else None
         return Snapshot(kind, resource_arn, "2026-12-01T00:00:00Z", {"role_id": role_id}) if role_id else None
 

@@ -24,7 +24,7 @@ from tests.conftest import ROOT
 
 GUARDRAILS_DIR = ROOT / "layers" / "core" / "iamwarden" / "guardrails"
 #: The modules of iamwarden.guardrails that are not guardrails (the machinery and the shared paths).
-NOT_GUARDRAILS = {"__init__", "base", "engine", "index", "registry", "remediation", "resource_policy"}
+NOT_GUARDRAILS = {"__init__", "attachments", "base", "engine", "index", "registry", "remediation", "resource_policy"}
 
 
 def _event_keys(guardrail: Any) -> set[tuple[str, str]]:

@@ -13,6 +13,9 @@
 * ``take_trust_snapshots``: every role's trust policy (the same authorization details: the heartbeat reads them
   once, ``read_authorization_details``, and hands them to both), which an
   ``UpdateAssumeRolePolicy`` event never shows as it was (``privilege-escalation`` restores it from there).
+* ``take_attachment_snapshots``: what every role, user and group holds attached and every user's groups (the same
+  authorization details): an attach or ``AddUserToGroup`` of what is there already succeeds, and only a record from
+  before it says that it added nothing (``guardrails.attachments``).
 * ``take_identity_provider_snapshots``: every OIDC provider's client ids and thumbprints and every SAML provider's
   metadata document, which an update's event never shows as they were.
 
@@ -37,6 +40,7 @@ from iamwarden.adapters.errors import describe, error_code, is_gone
 from iamwarden.domain.arns import iam_arn
 from iamwarden.domain.exceptions import AuditError
 from iamwarden.domain.recorded import (
+    ATTACHMENTS,
     BOUNDARY,
     IDENTITY_PROVIDER,
     OWN_POLICY,
@@ -187,10 +191,36 @@ def trail_home_regions(cloudtrail: Any, account: str, region: str) -> list[str]:
 
 
 def read_authorization_details(iam: Any) -> list[dict[str, Any]]:
-    """Every page of the account's users and roles (``GetAccountAuthorizationDetails``), read once: the boundary
-    and the trust snapshots are both taken from it (``ListRoles`` gives neither boundaries nor all trusts)."""
+    """Every page of the account's users, roles and groups (``GetAccountAuthorizationDetails``), read once: the
+    boundary, trust and attachment snapshots are all taken from it (``ListRoles`` gives neither boundaries nor all
+    trusts)."""
     paginator = iam.get_paginator("get_account_authorization_details")
-    return list(paginator.paginate(Filter=["User", "Role"]))
+    return list(paginator.paginate(Filter=["User", "Role", "Group"]))
+
+
+def take_attachment_snapshots(
+    iam: Any, account: str, now: str, *, pages: Sequence[Mapping[str, Any]] | None = None
+) -> list[Snapshot]:
+    """What every role, user and group of the account holds (``ATTACHMENTS``: its managed policy ARNs, and a user's
+    groups), from the authorization details (``pages``; None: read here), keyed by the ARN without path as an event
+    names the principal. One small item per principal (at most 20 policies and 10 groups): far from DynamoDB's
+    400 KB item limit however large the account."""
+    snapshots = []
+    lists = (("UserDetailList", "user", "UserName"), ("RoleDetailList", "role", "RoleName"))
+    for page in read_authorization_details(iam) if pages is None else pages:
+        for list_name, kind, name_key in (*lists, ("GroupDetailList", "group", "GroupName")):
+            for detail in page.get(list_name, []):
+                arn = str(detail.get("Arn", ""))
+                name = detail.get(name_key)
+                if f":{account}:" not in arn or not isinstance(name, str):
+                    continue
+                data: dict[str, Any] = {
+                    "policies": sorted(str(p.get("PolicyArn")) for p in detail.get("AttachedManagedPolicies", []))
+                }
+                if kind == "user":
+                    data["groups"] = sorted(str(group) for group in detail.get("GroupList", []))
+                snapshots.append(Snapshot(ATTACHMENTS, iam_arn(arn.split(":")[1], account, kind, name), now, data))
+    return snapshots
 
 
 def take_boundary_snapshots(
@@ -365,6 +395,7 @@ __all__: Sequence[str] = (
     "AuditRecorded",
     "list_topic_subscriptions",
     "read_authorization_details",
+    "take_attachment_snapshots",
     "take_boundary_snapshots",
     "take_identity_provider_snapshots",
     "take_own_policy_snapshots",

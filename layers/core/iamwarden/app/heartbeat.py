@@ -22,7 +22,9 @@ Each run also refreshes the last-known-good snapshots that defense-evasion and p
 other regions this account's multi-region trails name, each read in its home region; ``permissions-boundary-weakened``:
 every role's and user's boundary; ``identity-provider-unknown``: every OIDC provider's client ids and thumbprints and
 every SAML provider's metadata; ``iamwarden-tampered``: the trust and inline policies of the stack's own roles, and
-the delivery attributes of each confirmed subscription of the alert topic),
+the delivery attributes of each confirmed subscription of the alert topic; ``managed-policy-attached``,
+``group-membership-escalation`` and ``privilege-escalation``: what every role, user and group holds attached and every
+user's groups, so a re-attach that added nothing is not removed),
 into the audit table. Only good trails are snapshotted, so a refresh never
 records an attacker's state as the one to restore. A refresh that fails is one more problem in the alert: until it
 works, restores use the previous snapshot, or only alert when there is none. The deploy takes the first
@@ -51,6 +53,7 @@ from iamwarden.adapters.recorded import (
     list_topic_subscriptions,
     read_authorization_details,
     snapshot_key,
+    take_attachment_snapshots,
     take_boundary_snapshots,
     take_identity_provider_snapshots,
     take_own_role_snapshots,
@@ -82,7 +85,7 @@ from iamwarden.domain.own import (
     admits_only_the_stack,
     parse_own_roles,
 )
-from iamwarden.domain.recorded import OWN_ROLE, Snapshot
+from iamwarden.domain.recorded import ATTACHMENTS, OWN_ROLE, KeepsSnapshots, Snapshot
 from iamwarden.domain.settings import Settings
 from iamwarden.domain.wildcards import arn_match
 from iamwarden.guardrails.tampering import policy_statement, same_statement
@@ -342,6 +345,10 @@ class SnapshotRefresh:
             ("trails", lambda: take_trail_snapshots(self.cloudtrail, self.account, self.region, now)),
             ("permissions boundaries", lambda: take_boundary_snapshots(self.iam, self.account, now, pages=details())),
             ("role trust policies", lambda: take_trust_snapshots(self.iam, self.account, now, pages=details())),
+            (
+                "attachments and group memberships",
+                lambda: take_attachment_snapshots(self.iam, self.account, now, pages=details()),
+            ),
             ("identity providers", lambda: take_identity_provider_snapshots(self.iam, self.account, now)),
             (
                 "own roles",
@@ -359,7 +366,7 @@ class SnapshotRefresh:
         self.replaced_roles = []
         for what, take in takers:
             try:
-                stored += self.store.put_all(take())
+                stored += self._store(take())
             except Exception as exc:
                 problems.append(
                     f"the snapshots of the {what} of {self.account} in {self.region} cannot be refreshed "
@@ -367,6 +374,16 @@ class SnapshotRefresh:
                 )
         elsewhere, failures = self.refresh_trails_elsewhere(now)
         return stored + elsewhere, problems + self.replaced_roles + failures
+
+    def _store(self, snapshots: list[Snapshot]) -> int:
+        """Store ``snapshots``; an ``ATTACHMENTS`` record only where none taken later is stored (the enforcer keeps
+        one from each attach it judges: this run's read, taken at its start, may be older than that)."""
+        attachments = [s for s in snapshots if s.kind == ATTACHMENTS]
+        if attachments and isinstance(self.store, KeepsSnapshots):
+            return self.store.put_all(s for s in snapshots if s.kind != ATTACHMENTS) + sum(
+                1 for snapshot in attachments if self.store.keep(snapshot)
+            )
+        return self.store.put_all(snapshots)
 
     def same_roles(self, snapshots: list[Snapshot]) -> list[Snapshot]:
         """The own roles' snapshots but those of a role that is no longer the one first read (another RoleId).

@@ -46,6 +46,21 @@ class GroupMembers(Protocol):
         ...
 
 
+@runtime_checkable
+class HeldBefore(Protocol):
+    """What principals held before the events judged with it (the authorization details ``iamwarden evaluate`` is
+    given): a policy it lists attached, or a member it lists, was there before each event, so attaching it again
+    added nothing. The live directory reads after the change and is not one (the audit table's record is)."""
+
+    def attached_before(self, principal_arn: str, policy_arn: str) -> bool | None:
+        """Whether ``policy_arn`` was attached to the principal; None when that cannot be known."""
+        ...
+
+    def member_before(self, user_arn: str, group_arn: str) -> bool | None:
+        """Whether the user was in the group; None when that cannot be known."""
+        ...
+
+
 class PrincipalKey(tuple[str, str, str]):
     """(account, kind, name) of an IAM principal: its ARN without the path, which events do not carry."""
 
@@ -140,6 +155,23 @@ class StaticDirectory:
         """The member users of a group the input describes; None for any other group."""
         key = PrincipalKey.of(group_arn)
         return None if key is None else self._members.get(key)
+
+    def attached_before(self, principal_arn: str, policy_arn: str) -> bool | None:
+        """``HeldBefore``: the input lists every principal a policy is attached to (a principal it does not list
+        did not exist, and held nothing)."""
+        key = PrincipalKey.of(principal_arn)
+        holders = self.attached_to(policy_arn)
+        if key is None or holders is None:
+            return None
+        return any(PrincipalKey.of(holder) == key for holder in holders)
+
+    def member_before(self, user_arn: str, group_arn: str) -> bool | None:
+        """``HeldBefore``: the members of a group the input describes."""
+        key = PrincipalKey.of(user_arn)
+        members = self.members_of(group_arn)
+        if key is None or members is None:
+            return None
+        return any(PrincipalKey.of(member) == key for member in members)
 
     def policy_version(self, policy_arn: str, version_id: str | None = None) -> PolicyVersion | None:
         """A managed policy's version (its default one for ``None``), or None when it is not known."""

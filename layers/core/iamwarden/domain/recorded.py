@@ -43,6 +43,13 @@ OWN_SECRET = "own-secret"  # noqa: S105 - a snapshot kind, no credential
 #: ["v1", "v2"]}``), as the enforcer read it judging a version event: IAM keeps no record of which version was the
 #: default before a new one, so staging an escalation as a non-default version first would otherwise leave it unknown.
 POLICY_DEFAULT = "policy-default"
+#: What one role, user or group held just then (``{"policies": [managed policy ARNs], "groups": [group names]}``;
+#: ``groups`` for users only), keyed by its ARN without path (``iam_arn``, as an event names it): the heartbeat
+#: takes every principal's from the authorization details it reads, and the enforcer keeps the next one from each
+#: attach, membership or creation it judges (``whatever_the_verdict``: it is what is there, not what is good). An
+#: ``AttachRolePolicy`` of a policy already attached, or ``AddUserToGroup`` of a member, succeeds and says nothing:
+#: only a record from before the event says whether it added anything (audit s7 gap 14).
+ATTACHMENTS = "attachments"
 
 
 class PastRemediation(NamedTuple):
@@ -75,8 +82,8 @@ class PastRemediation(NamedTuple):
 class Snapshot(NamedTuple):
     """The last known good configuration of one resource, read by IAM Warden itself."""
 
-    #: TRAIL, BOUNDARY, OWN_ROLE, OWN_POLICY, OWN_SUBSCRIPTION, OWN_SECRET, IDENTITY_PROVIDER, ROLE_TRUST or
-    #: POLICY_DEFAULT.
+    #: TRAIL, BOUNDARY, OWN_ROLE, OWN_POLICY, OWN_SUBSCRIPTION, OWN_SECRET, IDENTITY_PROVIDER, ROLE_TRUST,
+    #: POLICY_DEFAULT or ATTACHMENTS.
     kind: str
     resource_arn: str
     taken_at: str

@@ -32,11 +32,12 @@ from iamwarden.domain.exposure import NetworkOwners, OriginAccessIdentities, ins
 from iamwarden.domain.findings import Finding, Judgement, Verdict
 from iamwarden.domain.managed_documents import ManagedPolicyDocuments
 from iamwarden.domain.principals import RoleDirectory
-from iamwarden.domain.recorded import OWN_ROLE, Recorded, Snapshot
+from iamwarden.domain.recorded import OWN_ROLE, PastRemediation, Recorded, Snapshot
 from iamwarden.domain.rule_exceptions import RuleException, active_exemption
 from iamwarden.domain.settings import Settings
 from iamwarden.domain.settings_guard import guarding_a_settings_write
 from iamwarden.domain.wildcards import arn_match
+from iamwarden.guardrails.attachments import attachment_observations
 from iamwarden.guardrails.base import Guardrail, LiveClients
 from iamwarden.guardrails.registry import GUARDRAILS_BY_EVENT, RuleContext
 
@@ -141,6 +142,8 @@ def judge_change(
         return _ignored(change, f"account {change.account} is not managed by IAM Warden")
     break_glass = settings.is_break_glass(actor.arn, issuer)
 
+    if recorded is not None:
+        recorded = _ReadOnce(recorded)
     # By position (RuleContext's field order): keywords cost a NamedTuple about twice as much, on every event.
     context = RuleContext(
         change,
@@ -196,6 +199,8 @@ def judge_change(
 
     if not rule_ids:
         return _ignored(change, f"rule {', '.join(switched_off)} is off")
+    # What the event leaves attached to its principal, the next event's "before" (guardrails.attachments).
+    observed.extend(attachment_observations(context))
     if findings and break_glass:
         return Judgement(
             Verdict.IGNORED,
@@ -239,6 +244,26 @@ def judge_change(
         resource_arn,
         observed=tuple(observed),
     )
+
+
+class _ReadOnce:
+    """The audit table as one judgement reads it: each snapshot read once (several rules of an event, and the engine's
+    own ``attachment_observations``, ask for the same principal's record: one consistent read, not three)."""
+
+    __slots__ = ("_recorded", "_snapshots")
+
+    def __init__(self, recorded: Recorded) -> None:
+        self._recorded = recorded
+        self._snapshots: dict[tuple[str, str], Snapshot | None] = {}
+
+    def remediations(self, resource_arn: str) -> Sequence[PastRemediation]:
+        return self._recorded.remediations(resource_arn)
+
+    def snapshot(self, kind: str, resource_arn: str) -> Snapshot | None:
+        key = (kind, resource_arn)
+        if key not in self._snapshots:
+            self._snapshots[key] = self._recorded.snapshot(kind, resource_arn)
+        return self._snapshots[key]
 
 
 def _role_id_reader(recorded: Recorded | None) -> Callable[[str], str | None]:

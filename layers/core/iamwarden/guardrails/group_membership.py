@@ -11,7 +11,9 @@ roles, the group may create functions). So the user is judged too, with its whol
 own policies, its other groups' and its boundary, read from the directory) against the same without this
 group: a path the membership opens is a finding naming the user's older grants that complete it.
 
-The remediation removes exactly that user from exactly that group; undo adds it back.
+The remediation removes exactly that user from exactly that group; undo adds it back. Only what the event added:
+``AddUserToGroup`` of a member succeeds, so a user who was in the group before the event is not removed, and when
+that is not known the finding is alert-only (``guardrails.attachments``).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from iamwarden.domain.escalation import EscalationPath, PolicyRisk, assess_princ
 from iamwarden.domain.exceptions import UndoError
 from iamwarden.domain.findings import RemediationStep, StepAction
 from iamwarden.domain.principals import NamedPolicy, PrincipalPolicies
+from iamwarden.guardrails.attachments import member_before, only_if_added
 from iamwarden.guardrails.base import Evaluation, RuleContext
 from iamwarden.guardrails.identity_policy import decisive, escalations_opened
 from iamwarden.guardrails.remediation import AccountClients, Permissions, StepRun, pages
@@ -71,6 +74,10 @@ class GroupMembershipRule:
             f"remove user {user} from group {group} (only that membership; undo adds it back)",
         )
         added = f"{change.actor.display} added user {user} to group {group}"
+        # Adding a member again succeeds: then the event added nothing to take away.
+        joined = only_if_added(
+            member_before(context, user_arn, group), step, f"user {user} was in group {group}", "remove it"
+        )
         policies = context.directory.principal(group_arn) if context.directory is not None else None
         if policies is None:
             why = "no directory of the account's principals" if context.directory is None else "it could not be read"
@@ -79,9 +86,11 @@ class GroupMembershipRule:
                     GROUP_MEMBERSHIP_ESCALATION,
                     severity=Severity.HIGH,
                     resource_arn=user_arn,
-                    reason=f"{added}; what the group grants is not known, so it is alerted for a person to check.",
-                    plan=[step],
-                    needs_context=(f"what the policies of group {group} grant ({why})",),
+                    reason=joined.told(
+                        f"{added}; what the group grants is not known, so it is alerted for a person to check."
+                    ),
+                    plan=joined.plan,
+                    needs_context=(f"what the policies of group {group} grant ({why})", *joined.needs_context),
                 )
             )
             return evaluation
@@ -113,10 +122,10 @@ class GroupMembershipRule:
                 GROUP_MEMBERSHIP_ESCALATION,
                 severity=Severity.CRITICAL if risk.critical else Severity.HIGH,
                 resource_arn=user_arn,
-                reason=f"{added}, whose policies grant {_risk_words(risk)}{with_older}.",
-                plan=[step],
+                reason=joined.told(f"{added}, whose policies grant {_risk_words(risk)}{with_older}."),
+                plan=joined.plan,
                 offending=[{"group": group, "policies": [named.source for named in policies.policies]}],
-                needs_context=risk.unknown,
+                needs_context=tuple(dict.fromkeys((*risk.unknown, *joined.needs_context))),
             )
         )
         return evaluation

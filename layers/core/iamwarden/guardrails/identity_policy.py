@@ -78,8 +78,9 @@ from iamwarden.domain.managed_documents import ListsPolicyVersions, PolicyVersio
 from iamwarden.domain.policy import Policy, Statement, action_matches, parse_policy
 from iamwarden.domain.principals import NamedPolicy, PrincipalPolicies, RoleDirectory
 from iamwarden.domain.recorded import POLICY_DEFAULT, Snapshot, observed_at
+from iamwarden.guardrails.attachments import ATTACH_PRINCIPAL, attached_before, only_if_added
 from iamwarden.guardrails.base import Evaluation, RuleContext
-from iamwarden.guardrails.managed_policy import ATTACH_PRINCIPAL, AWS_MANAGED_POLICY_ARN, detach_step
+from iamwarden.guardrails.managed_policy import AWS_MANAGED_POLICY_ARN, detach_step
 from iamwarden.guardrails.remediation import (
     AccountClients,
     Permissions,
@@ -1199,22 +1200,29 @@ class CustomerPolicyAttachedRule:
                 "privilege-escalation method"
             )
             return evaluation
+        # Attaching a policy that is attached already succeeds: then the event added nothing to take away.
+        added = only_if_added(
+            attached_before(context, arn, policy_arn),
+            plan[0],
+            f"{name} was attached to {kind} {principal}",
+            "detach it",
+        )
         evaluation.findings.append(
             context.finding(
                 PRIVILEGE_ESCALATION,
                 severity=Severity.CRITICAL,
                 resource_arn=arn,
-                reason=(
+                reason=added.told(
                     f"The customer-managed policy {name} (default version {version.version_id}) was attached to "
                     f"{kind} {principal} by {change.actor.display}: "
                     f"{_opens(judged, PRIVILEGE_ESCALATION, kind, principal)}"
                 ),
-                plan=plan,
+                plan=added.plan,
                 offending=[
                     {"policy_arn": policy_arn, "version_id": version.version_id},
                     *_offending_of_change(judged),
                 ],
-                needs_context=judged.needs_context,
+                needs_context=tuple(dict.fromkeys((*judged.needs_context, *added.needs_context))),
             )
         )
         return evaluation

@@ -2,7 +2,9 @@
 
 The remediation detaches exactly the attached policy ARN from exactly that role,
 user or group; ``privilege-escalation`` uses the same step for a customer-managed
-policy that escalates (``detach_step``).
+policy that escalates (``detach_step``). Only what the event added: a policy attached
+before the event (attaching it again succeeds) is not detached, and when that is not
+known the finding is alert-only (``guardrails.attachments``).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from iamwarden.domain.catalog import OptionSpec, RuleSpec, Severity
 from iamwarden.domain.exceptions import InvalidEventError, UndoError
 from iamwarden.domain.findings import RemediationStep, StepAction
 from iamwarden.domain.wildcards import wildcard_match
+from iamwarden.guardrails.attachments import ATTACH_PRINCIPAL, attached_before, only_if_added
 from iamwarden.guardrails.base import Evaluation, RuleContext
 from iamwarden.guardrails.remediation import AccountClients, Permissions, StepRun, pages
 
@@ -60,12 +63,6 @@ MANAGED_POLICY_ATTACHED = RuleSpec(
 
 #: An AWS-managed policy ARN, in any partition.
 AWS_MANAGED_POLICY_ARN = re.compile(r"^arn:aws[a-z-]*:iam::aws:policy/(?P<path_name>.+)$")
-#: Attach{Role,User,Group}Policy -> (principal kind, the request parameter naming it).
-ATTACH_PRINCIPAL = {
-    "AttachRolePolicy": ("role", "roleName"),
-    "AttachUserPolicy": ("user", "userName"),
-    "AttachGroupPolicy": ("group", "groupName"),
-}
 
 #: AWS-managed policies that are admin-equivalent or let the holder make itself so.
 ADMIN_EQUIVALENT: Mapping[str, str] = {
@@ -138,17 +135,25 @@ class ManagedPolicyAttachedRule:
         else:
             severity = Severity.HIGH
             effect = _BROAD.get(name, "grants every action of its services on every resource, not just what is needed")
+        # Attaching a policy that is attached already succeeds: then the event added nothing to take away.
+        added = only_if_added(
+            attached_before(context, arn, policy_arn),
+            detach_step(arn, kind, principal, policy_arn),
+            f"{name} was attached to {kind} {principal}",
+            "detach it",
+        )
         evaluation.findings.append(
             context.finding(
                 MANAGED_POLICY_ATTACHED,
                 severity=severity,
                 resource_arn=arn,
-                reason=(
+                reason=added.told(
                     f"The AWS-managed policy {name} was attached to {kind} {principal} by "
                     f"{change.actor.display}; it {effect}."
                 ),
-                plan=[detach_step(arn, kind, principal, policy_arn)],
+                plan=added.plan,
                 offending=[{"policy_arn": policy_arn}],
+                needs_context=added.needs_context,
             )
         )
         return evaluation
