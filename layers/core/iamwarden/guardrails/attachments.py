@@ -12,10 +12,10 @@ change added, no more). So before a rule plans that removal it asks ``held_befor
   attach, membership or creation of the principal it judged since (``attachment_observations``);
 * otherwise it is not known (None), and the finding is alert-only (``needs_context``).
 
-Not judged, so not recorded: detaches, removals and deletions (no rule routes them, but ``DetachRolePolicy`` of an own
-role). A record may then still list a policy detached since; attaching it again is then alerted without a plan,
-never removed: the record errs towards leaving a grant, never towards removing an older one. Every attach and
-``AddUserToGroup`` is routed, so a record never misses an attachment the enforcer could have seen.
+Detaches and ``RemoveUserFromGroup`` are routed with ``restraint-removed`` and change the record as attaches do.
+One not seen yet (in flight, or lost) may leave a policy listed that was detached since; attaching it again is then
+alerted without a plan, never removed: the record errs towards leaving a grant, never towards removing an older one.
+Every attach and ``AddUserToGroup`` is routed, so a record never misses an attachment the enforcer could have seen.
 """
 
 from collections.abc import Mapping
