@@ -239,3 +239,24 @@ def test_a_membership_without_a_record_from_before_is_alert_only(
     assert "whether user build-bot was already in group platform-admins before this event" in (
         notifier.sent[0].finding.needs_context
     )
+
+
+def test_a_detach_the_enforcer_judged_since_the_heartbeat_makes_the_next_attach_new(
+    account: Account, enforcer: EnforcerService
+) -> None:
+    """The heartbeat saw AdministratorAccess attached; a person detached it (routed with restraint-removed, which
+    keeps the record); attaching it again then adds it, and it is detached."""
+    _remediating(account)
+    account.iam.create_role(RoleName="app-backend", AssumeRolePolicyDocument=LAMBDA_TRUST)
+    account.iam.attach_role_policy(RoleName="app-backend", PolicyArn=ADMIN)
+    _heartbeat(account)
+    account.iam.detach_role_policy(RoleName="app-backend", PolicyArn=ADMIN)
+    detach = copy.deepcopy(load_event("attach-admin-to-role.json"))
+    detach["detail"]["eventName"] = "DetachRolePolicy"
+    enforcer.handle(_at(detach, "2026-11-13T09:20:00Z", "detach-1"))
+    account.iam.attach_role_policy(RoleName="app-backend", PolicyArn=ADMIN)
+
+    [finding] = enforcer.handle(load_event("attach-admin-to-role.json"))["findings"]
+
+    assert finding["outcome"] == Outcome.REMEDIATED
+    assert _attached(account) == []
