@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from iamwarden.domain.documents import canonical
 from iamwarden.domain.escalation import assess
 from iamwarden.domain.policy import parse_policy
 from iamwarden.guardrails.identity_policy import proportional_cut
-from iamwarden.guardrails.remediation import canonical, without_offending
+from iamwarden.guardrails.remediation import without_offending
 
 READ = {"Sid": "Read", "Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}
 ADMIN = {"Sid": "Admin", "Effect": "Allow", "Action": "*", "Resource": "*"}

@@ -8,6 +8,7 @@ The audit s7 gap 14 probe (``d_already.json``): AdministratorAccess already atta
 from __future__ import annotations
 
 import copy
+import json
 from typing import Any
 
 import pytest
@@ -15,6 +16,7 @@ import pytest
 from iamwarden.adapters.recorded import take_attachment_snapshots
 from iamwarden.app.heartbeat import SnapshotRefresh
 from iamwarden.domain.authorization_details import authorization_details_directory
+from iamwarden.domain.documents import document_digest
 from iamwarden.domain.findings import Finding, Judgement, Verdict
 from iamwarden.domain.recorded import ATTACHMENTS, PastRemediation, Snapshot
 from iamwarden.domain.settings import Settings
@@ -242,7 +244,7 @@ def test_a_created_role_starts_with_nothing_attached() -> None:
 
     [kept] = [s for s in judgement.observed if s.kind == ATTACHMENTS]
     assert kept.resource_arn == f"arn:aws:iam::{ACCOUNT}:role/debug-role"
-    assert kept.data == {"policies": []}
+    assert kept.data == {"policies": [], "inline": {}}
     assert kept.whatever_the_verdict, "a fact about what is there, kept from a violating creation too"
 
 
@@ -277,9 +279,9 @@ def test_the_heartbeat_records_each_principal_by_its_arn_without_path() -> None:
     snapshots = take_attachment_snapshots(None, ACCOUNT, BEFORE, pages=[page])
 
     assert {s.resource_arn: s.data for s in snapshots} == {
-        f"arn:aws:iam::{ACCOUNT}:user/ci": {"groups": ["a", "b"], "policies": []},
-        f"arn:aws:iam::{ACCOUNT}:role/app": {"policies": [ADMIN]},
-        f"arn:aws:iam::{ACCOUNT}:group/a": {"policies": []},
+        f"arn:aws:iam::{ACCOUNT}:user/ci": {"groups": ["a", "b"], "policies": [], "inline": {}},
+        f"arn:aws:iam::{ACCOUNT}:role/app": {"policies": [ADMIN], "inline": {}},
+        f"arn:aws:iam::{ACCOUNT}:group/a": {"policies": [], "inline": {}},
     }
     assert {s.kind for s in snapshots} == {ATTACHMENTS}
     assert {s.taken_at for s in snapshots} == {BEFORE}
@@ -319,3 +321,63 @@ def test_the_heartbeat_never_overwrites_a_record_the_enforcer_kept_after_its_rea
     assert stored == 1
     assert store.items[(ATTACHMENTS, ROLE)] == newer
     assert store.items[(ATTACHMENTS, USER)] == other
+
+
+# --- inline policies: each one's fingerprint -----------------------------------------------------------------------
+
+DEPLOY = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": ["iam:PassRole"], "Resource": "*"}]}
+
+
+def test_the_heartbeat_keeps_each_inline_policys_fingerprint_as_an_event_would_carry_it() -> None:
+    """IAM returns the document URL-encoded; the event carries it as put (key order, one-element lists may differ)."""
+    from urllib.parse import quote
+
+    encoded = quote(json.dumps(DEPLOY))
+    page = {
+        "RoleDetailList": [
+            {
+                "RoleName": "app",
+                "Arn": f"arn:aws:iam::{ACCOUNT}:role/app",
+                "RolePolicyList": [
+                    {"PolicyName": "deploy", "PolicyDocument": encoded},
+                    {"PolicyName": "broken", "PolicyDocument": "%7Bnot json"},
+                ],
+            }
+        ]
+    }
+
+    [snapshot] = take_attachment_snapshots(None, ACCOUNT, BEFORE, pages=[page])
+
+    as_put = {"Statement": [{"Resource": "*", "Action": "iam:PassRole", "Effect": "Allow"}], "Version": "2012-10-17"}
+    assert snapshot.data["inline"] == {"deploy": document_digest(as_put), "broken": "unreadable"}
+
+
+def test_an_inline_put_and_delete_change_the_record_before_them() -> None:
+    put = copy.deepcopy(load_event("put-role-policy-split-escalation.json"))
+    role = f"arn:aws:iam::{ACCOUNT}:role/build-runner"
+    recorded = Kept(_attachments(role, BEFORE, policies=[], inline={"old": "x"}))
+
+    [kept] = [s for s in _live(put, recorded).observed if s.kind == ATTACHMENTS]
+
+    document = json.loads(put["detail"]["requestParameters"]["policyDocument"])
+    assert kept.data == {"policies": [], "inline": {"old": "x", "deploy-functions": document_digest(document)}}
+
+    delete = copy.deepcopy(put)
+    delete["detail"]["eventName"] = "DeleteRolePolicy"
+    delete["detail"]["requestParameters"] = {"roleName": "build-runner", "policyName": "old"}
+    [kept] = [
+        s
+        for s in _live(delete, Kept(_attachments(role, BEFORE, policies=[], inline={"old": "x"}))).observed
+        if s.kind == ATTACHMENTS
+    ]
+    assert kept.data == {"policies": [], "inline": {}}
+
+
+def test_a_record_from_before_inline_fingerprints_were_kept_is_not_taken_for_absent() -> None:
+    """A record without ``inline`` says nothing of inline policies: the put stays "not known", nothing is kept."""
+    put = copy.deepcopy(load_event("put-role-policy-split-escalation.json"))
+    role = f"arn:aws:iam::{ACCOUNT}:role/build-runner"
+
+    judgement = _live(put, Kept(_attachments(role, BEFORE, policies=[])))
+
+    assert [s for s in judgement.observed if s.kind == ATTACHMENTS] == []

@@ -38,7 +38,9 @@ from botocore.exceptions import BotoCoreError, ClientError
 from iamwarden.adapters.audit import AuditLog, AuditStatus
 from iamwarden.adapters.errors import describe, error_code, is_gone
 from iamwarden.domain.arns import iam_arn
+from iamwarden.domain.documents import document_digest
 from iamwarden.domain.exceptions import AuditError
+from iamwarden.domain.managed_documents import decoded
 from iamwarden.domain.recorded import (
     ATTACHMENTS,
     BOUNDARY,
@@ -198,6 +200,19 @@ def read_authorization_details(iam: Any) -> list[dict[str, Any]]:
     return list(paginator.paginate(Filter=["User", "Role", "Group"]))
 
 
+def _inline_digest(document: Any) -> str:
+    """``document_digest`` of an inline document as the details give it (URL-encoded text or a dict); an unreadable
+    one gets a digest no event's document has, so a put over it stays "not known"."""
+    try:
+        return document_digest(decoded(document))
+    except (ValueError, TypeError):
+        return "unreadable"
+
+
+#: Where the authorization details list a principal's inline policies, by kind.
+_INLINE_LISTS = {"user": "UserPolicyList", "role": "RolePolicyList", "group": "GroupPolicyList"}
+
+
 def take_attachment_snapshots(
     iam: Any, account: str, now: str, *, pages: Sequence[Mapping[str, Any]] | None = None
 ) -> list[Snapshot]:
@@ -215,7 +230,12 @@ def take_attachment_snapshots(
                 if f":{account}:" not in arn or not isinstance(name, str):
                     continue
                 data: dict[str, Any] = {
-                    "policies": sorted(str(p.get("PolicyArn")) for p in detail.get("AttachedManagedPolicies", []))
+                    "policies": sorted(str(p.get("PolicyArn")) for p in detail.get("AttachedManagedPolicies", [])),
+                    # Each inline policy's fingerprint: an inline put says only what it puts, not what it replaced.
+                    "inline": {
+                        str(inline.get("PolicyName")): _inline_digest(inline.get("PolicyDocument"))
+                        for inline in detail.get(_INLINE_LISTS[kind], [])
+                    },
                 }
                 if kind == "user":
                     data["groups"] = sorted(str(group) for group in detail.get("GroupList", []))

@@ -21,8 +21,8 @@ from typing import Any, Protocol
 
 from iamwarden.adapters.errors import error_code
 from iamwarden.adapters.recorded import take_own_policy_snapshots
+from iamwarden.domain.documents import canonical
 from iamwarden.domain.recorded import OWN_POLICY, Snapshot
-from iamwarden.guardrails.remediation import canonical
 
 
 class SnapshotRecord(Protocol):

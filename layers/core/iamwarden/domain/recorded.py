@@ -43,8 +43,8 @@ OWN_SECRET = "own-secret"  # noqa: S105 - a snapshot kind, no credential
 #: ["v1", "v2"]}``), as the enforcer read it judging a version event: IAM keeps no record of which version was the
 #: default before a new one, so staging an escalation as a non-default version first would otherwise leave it unknown.
 POLICY_DEFAULT = "policy-default"
-#: What one role, user or group held just then (``{"policies": [managed policy ARNs], "groups": [group names]}``;
-#: ``groups`` for users only), keyed by its ARN without path (``iam_arn``, as an event names it): the heartbeat
+#: What one role, user or group held just then (``{"policies": [managed policy ARNs], "groups": [group names],
+#: "inline": {name: document_digest}}``; ``groups`` for users only; ``inline`` absent in records kept before it was), keyed by its ARN without path (``iam_arn``, as an event names it): the heartbeat
 #: takes every principal's from the authorization details it reads, and the enforcer keeps the next one from each
 #: attach, membership or creation it judges (``whatever_the_verdict``: it is what is there, not what is good). An
 #: ``AttachRolePolicy`` of a policy already attached, or ``AddUserToGroup`` of a member, succeeds and says nothing:

@@ -23,7 +23,9 @@ from typing import Any, NamedTuple
 
 from iamwarden.domain.arns import iam_arn
 from iamwarden.domain.directory import HeldBefore
+from iamwarden.domain.documents import document_digest
 from iamwarden.domain.findings import RemediationStep
+from iamwarden.domain.managed_documents import decoded
 from iamwarden.domain.recorded import ATTACHMENTS, Snapshot, observed_at
 from iamwarden.guardrails.base import RuleContext
 
@@ -38,6 +40,12 @@ _CREATED = {
     "CreateRole": ("role", "roleName"),
     "CreateUser": ("user", "userName"),
     "CreateGroup": ("group", "groupName"),
+}
+#: The events that put or delete one inline policy: the record keeps each inline policy's fingerprint.
+_INLINE_PRINCIPAL = {
+    f"{verb}{kind.capitalize()}Policy": (kind, f"{kind}Name")
+    for verb in ("Put", "Delete")
+    for kind in ("role", "user", "group")
 }
 #: The events that take one attachment away (judged only where a rule routes them).
 _DETACH_PRINCIPAL = {
@@ -82,6 +90,24 @@ def member_before(context: RuleContext, user_arn: str, group: str) -> bool | Non
     if directory is not None and isinstance(directory, HeldBefore):
         return directory.member_before(user_arn, iam_arn(context.partition, context.change.account, "group", group))
     return None
+
+
+def inline_before(context: RuleContext, principal_arn: str, policy_name: str) -> str | None:
+    """The fingerprint (``document_digest``) of the principal's inline policy ``policy_name`` just before the event;
+    ``ABSENT_INLINE`` when it had none of that name; None when that is not known (no record older than the event, or
+    one taken before inline policies were recorded)."""
+    if context.recorded is None:
+        return None
+    data = _recorded_before(context, principal_arn)
+    inline = data.get("inline") if data is not None else None
+    if not isinstance(inline, Mapping):
+        return None
+    digest = inline.get(policy_name)
+    return str(digest) if digest is not None else ABSENT_INLINE
+
+
+#: ``inline_before``: the principal had no inline policy of that name.
+ABSENT_INLINE = ""
 
 
 class IfAdded(NamedTuple):
@@ -141,7 +167,8 @@ def attachment_observations(context: RuleContext) -> list[Snapshot]:
         arn = principal(_CREATED[name])
         if arn is None:
             return []
-        return observed(arn, {"policies": [], "groups": []} if _CREATED[name][0] == "user" else {"policies": []})
+        empty: dict[str, Any] = {"policies": [], "inline": {}}
+        return observed(arn, {**empty, "groups": []} if _CREATED[name][0] == "user" else empty)
     if name in ATTACH_PRINCIPAL or name in _DETACH_PRINCIPAL:
         arn = principal(ATTACH_PRINCIPAL.get(name) or _DETACH_PRINCIPAL[name])
         policy_arn = parameters.get("policyArn")
@@ -152,6 +179,22 @@ def attachment_observations(context: RuleContext) -> list[Snapshot]:
         if name in ATTACH_PRINCIPAL:
             policies.append(policy_arn)
         return observed(arn, {**before, "policies": sorted(policies)})
+    if name in _INLINE_PRINCIPAL:
+        arn = principal(_INLINE_PRINCIPAL[name])
+        policy_name = parameters.get("policyName")
+        before = _recorded_before(context, arn) if arn is not None else None
+        if arn is None or before is None or not isinstance(policy_name, str):
+            return []
+        held = before.get("inline")
+        if not isinstance(held, Mapping):
+            return []  # a record from before inline policies were kept: nothing known to change
+        inline = {key: value for key, value in held.items() if key != policy_name}
+        if name.startswith("Put"):
+            document = _put_document(parameters.get("policyDocument"))
+            if document is None:
+                return []
+            inline[policy_name] = document_digest(document)
+        return observed(arn, {**before, "inline": inline})
     if name in ("AddUserToGroup", "RemoveUserFromGroup"):
         arn = principal(("user", "userName"))
         group = parameters.get("groupName")
@@ -163,3 +206,11 @@ def attachment_observations(context: RuleContext) -> list[Snapshot]:
             groups.append(group)
         return observed(arn, {**before, "groups": sorted(groups)})
     return []
+
+
+def _put_document(value: Any) -> Any:
+    """The document an inline put's event carries (a JSON string, or an object), or None when it is not readable."""
+    try:
+        return decoded(value) if value is not None else None
+    except (ValueError, TypeError):
+        return None

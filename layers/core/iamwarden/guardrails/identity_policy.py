@@ -54,7 +54,7 @@ from iamwarden.adapters.errors import ignoring, is_gone
 from iamwarden.domain.arns import iam_arn
 from iamwarden.domain.catalog import Mode, OptionSpec, RuleSpec, Severity
 from iamwarden.domain.directory import GroupMembers, PolicyAttachments, PrincipalKey, group_source, inline_source
-from iamwarden.domain.documents import PolicyKind, load_policy
+from iamwarden.domain.documents import PolicyKind, canonical, document_digest, load_policy
 from iamwarden.domain.escalation import (
     THE_POLICY,
     EscalationPath,
@@ -78,14 +78,19 @@ from iamwarden.domain.managed_documents import ListsPolicyVersions, PolicyVersio
 from iamwarden.domain.policy import Policy, Statement, action_matches, parse_policy
 from iamwarden.domain.principals import NamedPolicy, PrincipalPolicies, RoleDirectory
 from iamwarden.domain.recorded import POLICY_DEFAULT, Snapshot, observed_at
-from iamwarden.guardrails.attachments import ATTACH_PRINCIPAL, attached_before, only_if_added
+from iamwarden.guardrails.attachments import (
+    ABSENT_INLINE,
+    ATTACH_PRINCIPAL,
+    attached_before,
+    inline_before,
+    only_if_added,
+)
 from iamwarden.guardrails.base import Evaluation, RuleContext
 from iamwarden.guardrails.managed_policy import AWS_MANAGED_POLICY_ARN, detach_step
 from iamwarden.guardrails.remediation import (
     AccountClients,
     Permissions,
     StepRun,
-    canonical,
     pages,
     policy_document,
     statement_cut,
@@ -307,6 +312,28 @@ def inline_previous(current: PrincipalPolicies, source: str, policy: Policy, wha
     )
 
 
+def _recorded_previous(context: RuleContext, principal_arn: str, source: str, policy: Policy) -> Previous | None:
+    """What an inline put replaced, from the audit table's record of the holder taken before the event (the
+    heartbeat's read, or the enforcer's last put of it; ``guardrails.attachments``): no policy of that name (the put
+    added it), or the very same document (a re-put: nothing added). A different one, or no record: None (not known,
+    only its fingerprint is kept)."""
+    holder_arn, name = principal_arn, ""
+    if source.startswith("group "):  # a member judged for its group's document: "group g: inline g/name"
+        group, _, held = source[len("group ") :].partition(": ")
+        key = PrincipalKey.of(principal_arn)
+        if key is None or not held.startswith("inline "):
+            return None
+        holder_arn, name = iam_arn(context.partition, key.account, "group", group), held.rsplit("/", 1)[-1]
+    elif source.startswith("inline "):
+        name = source.rsplit("/", 1)[-1]
+    digest = inline_before(context, holder_arn, name) if name else None
+    if digest is None:
+        return None
+    if digest == ABSENT_INLINE:
+        return ABSENT
+    return Previous((policy,)) if digest == document_digest(dict(policy.raw)) else None
+
+
 def opened_since(
     paths: tuple[EscalationPath, ...], befores: tuple[PolicyRisk, ...], previous: Previous
 ) -> tuple[EscalationPath, ...]:
@@ -383,6 +410,8 @@ def judge_principal_change(
         return _judge_holder_alone(directory, principal_arn, label, source, policy)
     if previous is STORED:
         previous = inline_previous(current, source, policy, _inline_what(source, label))
+        if previous.documents is None:
+            previous = _recorded_previous(context, principal_arn, source, policy) or previous
     after = current.replaced(source, policy)
     risk_after = assess_principal(after, directory)
     # BEFORE matters only for what AFTER reaches: the analysis is the costly part of judging a principal.

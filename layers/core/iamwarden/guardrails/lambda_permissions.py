@@ -26,13 +26,13 @@ from typing import Any, ClassVar
 
 from iamwarden.adapters.errors import classify, error_code, ignoring, is_aws_error
 from iamwarden.domain.catalog import RuleSpec, Severity
-from iamwarden.domain.documents import PolicyKind
+from iamwarden.domain.documents import PolicyKind, canonical
 from iamwarden.domain.exceptions import InvalidEventError, UndoError
 from iamwarden.domain.exposure import exposure_of
 from iamwarden.domain.findings import RemediationStep, StepAction
 from iamwarden.domain.policy import parse_policy
 from iamwarden.guardrails.base import Evaluation, RuleContext
-from iamwarden.guardrails.remediation import AccountClients, Permissions, StepRun, canonical
+from iamwarden.guardrails.remediation import AccountClients, Permissions, StepRun
 from iamwarden.guardrails.resource_policy import NewPolicy, PolicyResource, ResourcePolicyRule
 
 ADD_PERMISSION = frozenset({"AddPermission20150331v2", "AddPermission20150331"})

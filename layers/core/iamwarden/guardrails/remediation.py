@@ -35,6 +35,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any, Protocol
 from urllib.parse import unquote
 
+from iamwarden.domain.documents import canonical
 from iamwarden.domain.exceptions import UndoError
 from iamwarden.domain.findings import RemediationStep, StepAction
 from iamwarden.domain.policy import Statement
@@ -147,22 +148,6 @@ def policy_document(value: Any) -> Any:
     if isinstance(value, str):
         return json.loads(unquote(value))
     return value
-
-
-def canonical(value: Any) -> str:
-    """A statement's meaning as a string: key order, list order and one-element lists don't matter."""
-
-    def normal(item: Any) -> Any:
-        if isinstance(item, dict):
-            return {key: normal(item[key]) for key in sorted(item)}
-        if isinstance(item, list):
-            values = [normal(element) for element in item]
-            if len(values) == 1:
-                return values[0]
-            return sorted(values, key=lambda element: json.dumps(element, sort_keys=True))
-        return item
-
-    return json.dumps(normal(value), sort_keys=True)
 
 
 def statement_reference(statement: Statement) -> dict[str, Any]:

@@ -39,7 +39,7 @@ from typing import Any, NamedTuple, Protocol
 
 from iamwarden.adapters.errors import error_code
 from iamwarden.domain.catalog import RuleSpec, Severity
-from iamwarden.domain.documents import PolicyKind, load_policy
+from iamwarden.domain.documents import PolicyKind, canonical, load_policy
 from iamwarden.domain.exceptions import UndoError
 from iamwarden.domain.exposure import ACCOUNT_ID, Circumstances, Exposure, TrustBoundary, fresh_exposure
 from iamwarden.domain.findings import Finding, RemediationStep, StepAction
@@ -51,7 +51,6 @@ from iamwarden.guardrails.remediation import (
     Permissions,
     RemediationAction,
     StepRun,
-    canonical,
     offending_statements,
     restore_statements,
     statement_list,

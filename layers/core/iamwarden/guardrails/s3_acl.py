@@ -16,11 +16,12 @@ from typing import Any, ClassVar
 from iamwarden.adapters.errors import error_code, is_gone
 from iamwarden.domain.arns import bucket_arn
 from iamwarden.domain.catalog import RuleSpec, Severity
+from iamwarden.domain.documents import canonical
 from iamwarden.domain.events import json_type_name
 from iamwarden.domain.exceptions import InvalidEventError, UndoError
 from iamwarden.domain.findings import RemediationStep, StepAction
 from iamwarden.guardrails.base import Evaluation, RuleContext
-from iamwarden.guardrails.remediation import AccountClients, Permissions, StepRun, canonical
+from iamwarden.guardrails.remediation import AccountClients, Permissions, StepRun
 
 S3_ACL_PUBLIC = RuleSpec(
     id="s3-acl-public",

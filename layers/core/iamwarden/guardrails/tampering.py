@@ -63,7 +63,7 @@ from iamwarden.domain.declared_content import (
     rule_differences,
     target_differences,
 )
-from iamwarden.domain.documents import PolicyKind, decode_policy_document
+from iamwarden.domain.documents import PolicyKind, canonical, decode_policy_document
 from iamwarden.domain.exceptions import InvalidEventError, RemediationError, UndoError
 from iamwarden.domain.findings import Finding, RemediationStep, StepAction
 from iamwarden.domain.own import CENTRAL_BUS_STATEMENT_ID, admits_only_the_stack, names_match
@@ -90,7 +90,7 @@ from iamwarden.domain.wildcards import arn_match, wildcard_match
 from iamwarden.guardrails.base import Evaluation, RuleContext
 from iamwarden.guardrails.iam_user import DENY_ALL_POLICY, QUARANTINE_POLICY_NAME
 from iamwarden.guardrails.managed_policy import DetachManagedPolicy
-from iamwarden.guardrails.remediation import AccountClients, Permissions, StepRun, canonical, pages, policy_document
+from iamwarden.guardrails.remediation import AccountClients, Permissions, StepRun, pages, policy_document
 
 IAM = "iam.amazonaws.com"
 EVENTS = "events.amazonaws.com"

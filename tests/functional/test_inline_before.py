@@ -1,0 +1,143 @@
+"""What a live inline put replaced, from the heartbeat's fingerprints of every inline policy (issue 13 item 7).
+
+IAM keeps no history of inline policies and the enforcer reads the principal after the put, so without a record the
+put's previous document is unknown and an escalation it opens is only alerted. The heartbeat's read of the
+authorization details keeps each inline policy's fingerprint (``document_digest``) in the principal's
+``attachments`` record, and the enforcer keeps the next one from each put it judges:
+
+* no policy of that name before the event: the put added the whole document, so what it opens is certain and
+  remediated (only the statements that open it);
+* the very same document before: a re-put added nothing: compliant, nothing removed;
+* a different document: its content is not kept, so it stays unknown and alerted, as without a record.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from typing import Any
+
+from iamwarden.adapters.recorded import AuditRecorded
+from iamwarden.app.heartbeat import SnapshotRefresh
+from iamwarden.app.service import EnforcerService
+from iamwarden.domain.findings import Outcome
+from iamwarden.domain.recorded import ATTACHMENTS
+from tests.aws_fixtures import HOME_ACCOUNT, REGION
+from tests.conftest import load_event
+from tests.functional.conftest import Account, RecordingNotifier
+
+TRUST = json.dumps({"Version": "2012-10-17", "Statement": []})
+PASS_ANY_ROLE = {
+    "Version": "2012-10-17",
+    "Statement": [{"Sid": "PassAnyRole", "Effect": "Allow", "Action": "iam:PassRole", "Resource": "*"}],
+}
+#: put-role-policy-ci-passrole-admin-role.json happened at this time; the heartbeat ran before it.
+HEARTBEAT_BEFORE = "2026-11-01T00:00:00.000+00:00"
+SAMPLE = "put-role-policy-split-escalation.json"
+ROLE = "build-runner"
+ROLE_ARN = f"arn:aws:iam::{HOME_ACCOUNT}:role/{ROLE}"
+
+
+def _heartbeat(account: Account) -> None:
+    store = AuditRecorded(account.audit(), account.dynamodb)
+    cloudtrail = account.session.client("cloudtrail", region_name=REGION)
+    SnapshotRefresh(
+        store, cloudtrail, account.iam, HOME_ACCOUNT, region=REGION, clock=lambda: HEARTBEAT_BEFORE
+    ).refresh()
+
+
+def _split_escalation(account: Account) -> dict[str, Any]:
+    """build-runner may pass any role; an administrator role exists; the sample puts CreateFunction + Invoke."""
+    account.iam.create_role(RoleName=ROLE, AssumeRolePolicyDocument=TRUST)
+    account.iam.put_role_policy(RoleName=ROLE, PolicyName="pass-any-role", PolicyDocument=json.dumps(PASS_ANY_ROLE))
+    account.iam.create_role(RoleName="deploy-admin", AssumeRolePolicyDocument=TRUST)
+    account.iam.attach_role_policy(RoleName="deploy-admin", PolicyArn="arn:aws:iam::aws:policy/AdministratorAccess")
+    account.set("rules/privilege-escalation/mode", "remediate")
+    return copy.deepcopy(load_event(SAMPLE))
+
+
+def _put(account: Account, event: dict[str, Any]) -> None:
+    parameters = event["detail"]["requestParameters"]
+    account.iam.put_role_policy(
+        RoleName=ROLE, PolicyName=parameters["policyName"], PolicyDocument=parameters["policyDocument"]
+    )
+
+
+def _inline(account: Account) -> dict[str, Any]:
+    return {
+        name: account.iam.get_role_policy(RoleName=ROLE, PolicyName=name)["PolicyDocument"]
+        for name in account.iam.list_role_policies(RoleName=ROLE)["PolicyNames"]
+    }
+
+
+def test_a_new_inline_policy_the_heartbeat_saw_absent_is_remediated(
+    account: Account, enforcer: EnforcerService
+) -> None:
+    event = _split_escalation(account)
+    _heartbeat(account)  # build-runner holds only pass-any-role
+    _put(account, event)
+
+    finding = {f["rule"]: f for f in enforcer.handle(event)["findings"]}["privilege-escalation"]
+
+    assert finding["outcome"] == Outcome.REMEDIATED
+    left = _inline(account)["deploy-functions"]["Statement"]
+    assert [statement["Action"] for statement in left] == [["lambda:InvokeFunction", "lambda:GetFunction"]], (
+        "only the event's part of the method goes; the older PassRole stays"
+    )
+    assert "pass-any-role" in _inline(account)
+
+
+def test_the_same_document_put_again_adds_nothing(account: Account, enforcer: EnforcerService) -> None:
+    event = _split_escalation(account)
+    _put(account, event)
+    _heartbeat(account)  # deploy-functions was already there, as the event puts it
+    _put(account, event)  # the re-apply
+
+    result = enforcer.handle(event)
+
+    assert "privilege-escalation" not in {f["rule"] for f in result["findings"]}
+    assert set(_inline(account)) == {"pass-any-role", "deploy-functions"}
+
+
+def test_a_different_document_before_leaves_the_put_alert_only(
+    account: Account, enforcer: EnforcerService, notifier: RecordingNotifier
+) -> None:
+    event = _split_escalation(account)
+    account.iam.put_role_policy(
+        RoleName=ROLE,
+        PolicyName="deploy-functions",
+        PolicyDocument=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [{"Effect": "Allow", "Action": "lambda:GetFunction", "Resource": "*"}],
+            }
+        ),
+    )
+    _heartbeat(account)
+    _put(account, event)
+
+    finding = {f["rule"]: f for f in enforcer.handle(event)["findings"]}["privilege-escalation"]
+
+    assert finding["outcome"] == Outcome.ALERTED
+    [alert] = [sent for sent in notifier.sent if sent.finding is not None]
+    assert alert.finding is not None
+    assert alert.finding.needs_context[-1].startswith("the previous document of inline policy deploy-functions")
+
+
+def test_the_enforcer_keeps_each_judged_put_as_the_next_before(account: Account, enforcer: EnforcerService) -> None:
+    """A compliant put after the heartbeat's read is kept: its fingerprint is the next put's "before"."""
+    event = _split_escalation(account)
+    account.set("rules/privilege-escalation/mode", "alert")
+    _heartbeat(account)
+    harmless = copy.deepcopy(event)
+    harmless["detail"]["requestParameters"]["policyName"] = "read-functions"
+    harmless["detail"]["requestParameters"]["policyDocument"] = json.dumps(
+        {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "lambda:GetFunction", "Resource": "*"}]}
+    )
+    _put(account, harmless)
+
+    enforcer.handle(harmless)
+
+    record = AuditRecorded(account.audit(), account.dynamodb).snapshot(ATTACHMENTS, ROLE_ARN)
+    assert record is not None
+    assert set(record.data["inline"]) == {"pass-any-role", "read-functions"}
