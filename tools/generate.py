@@ -1904,6 +1904,56 @@ def own_functions() -> tuple[dict[str, dict[str, Any]], set[str]]:
     return dict(sorted(functions.items())), shared_names
 
 
+#: The forwarding roles every forwarding rule's target uses, by kind (``ROLE_KINDS``): fully declared by their templates
+#: (trust, inline policies, no managed policy, no boundary), so the heartbeat compares each whole and
+#: ``iamwarden-tampered`` may put a changed document back.
+FORWARDER_ROLES = {"event-forwarder": "template.yaml", "member-forwarder": "member/template.yaml"}
+#: The member template's parameters naming the security account's stack, in the vocabulary ``fill`` reads.
+_CENTRAL_PARAMETERS = {"${CentralAccountId}": "${central:account}", "${CentralRegion}": "${central:region}"}
+
+
+def _central_named(value: Any) -> Any:
+    """A member template value with the security account and region as ``${central:...}`` (not their defaults)."""
+    if isinstance(value, str):
+        for parameter, placeholder in _CENTRAL_PARAMETERS.items():
+            value = value.replace(parameter, placeholder)
+        return value
+    if isinstance(value, Mapping):
+        return {key: _central_named(inner) for key, inner in value.items()}
+    if isinstance(value, list):
+        return [_central_named(inner) for inner in value]
+    return value
+
+
+def forwarder_roles() -> dict[str, dict[str, Any]]:
+    """Each forwarding role as its template declares it: trust, inline policies by name, managed policies, boundary.
+
+    Refused unless the role is declared whole on its resource (no policy of another resource attached to it, no
+    managed policy, no boundary): only then is the declared document the one to compare and to put back.
+    """
+    attached = declared_own()
+    roles: dict[str, dict[str, Any]] = {}
+    for kind, path in FORWARDER_ROLES.items():
+        template = yaml_parse((ROOT / path).read_text(encoding="utf-8"))
+        logical = next(name for name, role_kind in ROLE_KINDS[path].items() if role_kind == kind)
+        properties = _central_named(template["Resources"][logical]["Properties"])
+        resolve = _Resolver(template)
+        inline = {
+            str(policy["PolicyName"]): resolve.value(policy["PolicyDocument"]) for policy in properties["Policies"]
+        }
+        if set(inline) != attached["inline"].get(kind, set()) or attached["managed"].get(kind):
+            raise GenerationError(f"{path} {logical}: a policy of another resource is attached to it")
+        if properties.get("ManagedPolicyArns") or properties.get("PermissionsBoundary"):
+            raise GenerationError(f"{path} {logical}: the heartbeat compares a forwarding role with no managed policy")
+        roles[kind] = {
+            "trust": resolve.value(properties["AssumeRolePolicyDocument"]),
+            "inline": inline,
+            "managed": [],
+            "boundary": None,
+        }
+    return roles
+
+
 def alert_key_policy() -> str:
     """The alert key's policy as template.yaml declares it (JSON), for ``iamwarden-tampered``'s restore."""
     template = yaml_parse((ROOT / "template.yaml").read_text(encoding="utf-8"))
@@ -1997,6 +2047,17 @@ def render_declared_own() -> str:
             own_functions()[1],
             "The environment variables the template's Globals give every function, the same value in each.",
         ),
+        "#: The forwarding roles by kind (``event-forwarder`` in template.yaml, ``member-forwarder`` in the member",
+        "#: template) as JSON: trust, inline policies by name, managed policies, boundary; ``${central:account}`` and",
+        "#: ``${central:region}`` for the security account's stack (``declared_content.declared_forwarder_role``).",
+        "FORWARDER_ROLES: Mapping[str, str] = MappingProxyType(",
+        "    {",
+        *(
+            f"        {json.dumps(kind)}: '{_single_quoted(json.dumps(role, sort_keys=True))}',  # noqa: E501"
+            for kind, role in forwarder_roles().items()
+        ),
+        "    }",
+        ")",
         "#: The alert key's policy as template.yaml declares it (``AlertKey``), as JSON: ``${AWS::Partition}`` and",
         "#: ``${AWS::AccountId}`` where the stack fills them in, ``${role-arn:KIND}`` for an own role's ARN",
         "#: (``declared_content.fill`` fills them all).",

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import datetime
 import io
 import json
 import uuid
@@ -55,6 +56,7 @@ RULE = "iamwarden-tampered"
 CENTRAL = "iamwarden-central"
 ENFORCER_ROLE = "iamwarden-enforcer-us-east-1"
 FORWARDER_ROLE = f"arn:aws:iam::{HOME_ACCOUNT}:role/iamwarden-event-forwarder-{REGION}"
+CENTRAL_BUS_ARN = f"arn:aws:events:{REGION}:{HOME_ACCOUNT}:event-bus/{CENTRAL}"
 #: A managed member account, reached through its iamwarden-snapshot-reader role as the heartbeat reaches it.
 MEMBER = "444455556666"
 #: When the stack was deployed (its first snapshots): before the attack, whose events are the samples of 09:22:18.
@@ -275,7 +277,7 @@ def loop(
     placeholder = resolved_properties("AWS::SecretsManager::Secret")["SecuritySlackWebhookSecret"]["SecretString"]
     operator_puts(account, enforcer, value=placeholder, at="2026-11-13T09:05:00Z")
     member = _member_session(account)
-    create_member_forwarding(member.client("events"), MEMBER)
+    create_member_forwarding(member.client("events"), MEMBER, member.client("iam"))
     environment = translated_template()["Resources"]["HeartbeatFunction"]["Properties"]["Environment"]["Variables"]
     names = {
         "EnforcerFunction.Arn": queue_arn,
@@ -286,6 +288,7 @@ def loop(
         "OwnEventsForwarderRole.Arn": FORWARDER_ROLE,
     }
     deploy_own_functions(account, names)
+    create_own_forwarder_role(account)
     # EventBridge's permission to invoke the enforcer for each rule that targets it (SAM's <Function><Rule>Permission)
     # and the dead-letter queue's policy, as the template declares them.
     for rule in enforcer_rules().values():
@@ -340,6 +343,17 @@ def loop(
     )
     assert built.beat() == [], "the loop as deployed is whole"
     return built
+
+
+def create_own_forwarder_role(account: Account) -> None:
+    """``OwnEventsForwarderRole`` as template.yaml declares it (the heartbeat compares it whole)."""
+    resources = translated_template()["Resources"]
+    properties = resolve(resources["OwnEventsForwarderRole"]["Properties"], {"CentralEventBus.Arn": CENTRAL_BUS_ARN})
+    name = FORWARDER_ROLE.rsplit("/", 1)[-1]
+    account.iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(properties["AssumeRolePolicyDocument"]))
+    for policy in properties["Policies"]:
+        document = json.dumps(policy["PolicyDocument"])
+        account.iam.put_role_policy(RoleName=name, PolicyName=policy["PolicyName"], PolicyDocument=document)
 
 
 def deploy_own_functions(account: Account, names: dict[str, str]) -> None:
@@ -1099,6 +1113,42 @@ def test_a_policy_attached_to_the_enforcers_role_is_seen_by_the_heartbeat(loop: 
     loop.account.iam.attach_role_policy(RoleName=ENFORCER_ROLE, PolicyArn="arn:aws:iam::aws:policy/ReadOnlyAccess")
     [problem] = loop.beat()
     assert "has policies attached that its template does not" in problem
+
+
+def test_a_deny_on_the_own_forwarder_role_is_seen_by_the_heartbeat(loop: Loop) -> None:
+    """The Deny's own event travels the path it cuts (audit s7 gap 17): only the heartbeat's comparison sees it."""
+    deny = {"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": "events:PutEvents", "Resource": "*"}]}
+    role = FORWARDER_ROLE.rsplit("/", 1)[-1]
+    loop.account.iam.put_role_policy(RoleName=role, PolicyName="quiet", PolicyDocument=json.dumps(deny))
+
+    [problem] = loop.beat()
+
+    assert problem.startswith(f"the forwarder role {role} has inline policies its template does not declare (quiet)")
+    assert "sam deploy" in problem
+
+
+def test_failed_invocations_of_the_own_forwarder_are_seen_by_the_heartbeat(loop: Loop) -> None:
+    cloudwatch = loop.account.session.client("cloudwatch", region_name=REGION)
+    loop.heartbeat.cloudwatch = cloudwatch
+    assert loop.beat() == [], "no data: none failed (EventBridge sends the metric only when not 0)"
+    cloudwatch.put_metric_data(
+        Namespace="AWS/Events",
+        MetricData=[
+            {
+                "MetricName": "FailedInvocations",
+                "Dimensions": [{"Name": "RuleName", "Value": "iamwarden-forward-own-events"}],
+                "Timestamp": datetime.datetime.now(datetime.UTC) - datetime.timedelta(minutes=2),
+                "Value": 2,
+            }
+        ],
+    )
+
+    [problem] = loop.beat()
+
+    assert problem.startswith(
+        f"the forwarding rule iamwarden-forward-own-events of account {HOME_ACCOUNT} failed 2 invocation(s) in the "
+        f"last 10 minutes: events from account {HOME_ACCOUNT} are failing to reach the central bus"
+    )
 
 
 def test_a_deleted_rule_is_seen_by_the_heartbeat(loop: Loop) -> None:

@@ -509,6 +509,15 @@ SHARED_ENVIRONMENT: frozenset[str] = frozenset(
         "POWERTOOLS_SERVICE_NAME",
     }
 )
+#: The forwarding roles by kind (``event-forwarder`` in template.yaml, ``member-forwarder`` in the member
+#: template) as JSON: trust, inline policies by name, managed policies, boundary; ``${central:account}`` and
+#: ``${central:region}`` for the security account's stack (``declared_content.declared_forwarder_role``).
+FORWARDER_ROLES: Mapping[str, str] = MappingProxyType(
+    {
+        "event-forwarder": '{"boundary": null, "inline": {"forward-to-central-bus": {"Statement": [{"Action": "events:PutEvents", "Effect": "Allow", "Resource": "arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:event-bus/iamwarden-central", "Sid": "PutOnCentralBus"}], "Version": "2012-10-17"}}, "managed": [], "trust": {"Statement": [{"Action": "sts:AssumeRole", "Condition": {"StringEquals": {"aws:SourceAccount": "${AWS::AccountId}"}}, "Effect": "Allow", "Principal": {"Service": "events.amazonaws.com"}}], "Version": "2012-10-17"}}',  # noqa: E501
+        "member-forwarder": '{"boundary": null, "inline": {"forward-to-central-bus": {"Statement": [{"Action": "events:PutEvents", "Effect": "Allow", "Resource": "arn:${AWS::Partition}:events:${central:region}:${central:account}:event-bus/iamwarden-central", "Sid": "PutOnCentralBus"}], "Version": "2012-10-17"}}, "managed": [], "trust": {"Statement": [{"Action": "sts:AssumeRole", "Condition": {"StringEquals": {"aws:SourceAccount": "${AWS::AccountId}"}}, "Effect": "Allow", "Principal": {"Service": "events.amazonaws.com"}}], "Version": "2012-10-17"}}',  # noqa: E501
+    }
+)
 #: The alert key's policy as template.yaml declares it (``AlertKey``), as JSON: ``${AWS::Partition}`` and
 #: ``${AWS::AccountId}`` where the stack fills them in, ``${role-arn:KIND}`` for an own role's ARN
 #: (``declared_content.fill`` fills them all).
