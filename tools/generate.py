@@ -394,6 +394,15 @@ SCOPES: tuple[Scope, ...] = (
         comment="iamwarden-tampered: the actions of IAM Warden's alarms enabled again.",
     ),
     Scope(
+        "RestoreOwnInvokePermissions",
+        ("lambda:AddPermission",),
+        ("!Sub arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:function:iamwarden-*",),
+        condition=Condition("StringEquals", "lambda:Principal", "events.amazonaws.com"),
+        central_only=True,
+        comment="iamwarden-tampered: EventBridge's permission to invoke an own function for its rules, put back "
+        "(GetPolicy and RemovePermission: RemediateFunctionPermissions).",
+    ),
+    Scope(
         "RestoreOwnFunctionConcurrency",
         ("lambda:GetFunctionConcurrency", "lambda:PutFunctionConcurrency", "lambda:DeleteFunctionConcurrency"),
         ("!Sub arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:function:iamwarden-*",),
@@ -1762,6 +1771,8 @@ class _Resolver:
             return "arn:${AWS::Partition}:iam::${AWS::AccountId}:policy/" + str(
                 self.value(properties["ManagedPolicyName"])
             )
+        if kind == "AWS::SQS::Queue" and attribute == "Arn":
+            return f"arn:{account % 'sqs'}:{properties['QueueName']}"
         if kind == "AWS::SecretsManager::Secret" and attribute is None:
             return "${secret:" + str(properties["Name"]) + "}"
         raise GenerationError(f"an own rule names {logical} ({kind}), which the enforcer cannot fill in")
@@ -1954,6 +1965,24 @@ def forwarder_roles() -> dict[str, dict[str, Any]]:
     return roles
 
 
+def own_queue_policies() -> dict[str, str]:
+    """Each queue policy of template.yaml by the exact name of its queue (JSON), for ``iamwarden-tampered``'s restore
+    and the heartbeat's comparison."""
+    template = yaml_parse((ROOT / "template.yaml").read_text(encoding="utf-8"))
+    resources, resolve = template["Resources"], _Resolver(template)
+    policies: dict[str, str] = {}
+    for logical, resource in resources.items():
+        if resource["Type"] != "AWS::SQS::QueuePolicy":
+            continue
+        properties = resource["Properties"]
+        for queue in properties["Queues"]:
+            if not (isinstance(queue, Mapping) and list(queue) == ["Ref"]):
+                raise GenerationError(f"{logical} names a queue other than by !Ref")
+            name = str(resources[queue["Ref"]]["Properties"]["QueueName"])
+            policies[name] = json.dumps(resolve.value(properties["PolicyDocument"]), sort_keys=True)
+    return dict(sorted(policies.items()))
+
+
 def alert_key_policy() -> str:
     """The alert key's policy as template.yaml declares it (JSON), for ``iamwarden-tampered``'s restore."""
     template = yaml_parse((ROOT / "template.yaml").read_text(encoding="utf-8"))
@@ -2055,6 +2084,15 @@ def render_declared_own() -> str:
         *(
             f"        {json.dumps(kind)}: '{_single_quoted(json.dumps(role, sort_keys=True))}',  # noqa: E501"
             for kind, role in forwarder_roles().items()
+        ),
+        "    }",
+        ")",
+        "#: Each queue policy of template.yaml by its queue's exact name, as JSON (``${AWS::...}`` for the stack).",
+        "OWN_QUEUE_POLICIES: Mapping[str, str] = MappingProxyType(",
+        "    {",
+        *(
+            f"        {json.dumps(queue)}: '{_single_quoted(policy)}',  # noqa: E501"
+            for queue, policy in own_queue_policies().items()
         ),
         "    }",
         ")",

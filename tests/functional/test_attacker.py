@@ -1016,6 +1016,29 @@ def test_the_enforcers_invoke_permission_removed_is_seen_by_the_heartbeat(loop: 
     ]
 
 
+def test_the_invoke_permission_and_queue_policy_are_reported_each_run_until_the_enforcer_puts_them_back(
+    loop: Loop,
+) -> None:
+    """Audit s7 gap 16: the heartbeat keeps saying so while either is missing; the tampering rule, if the event of
+    the change reaches it, puts back what the template declares, and the next run finds the loop whole."""
+    loop.lambda_client.remove_permission(
+        FunctionName="iamwarden-enforcer", StatementId="iamwarden-central-iamwarden-iam-user-created"
+    )
+    sample = load_event("tamper-dead-letter-queue-policy.json")
+    url = loop.sqs.get_queue_url(QueueName="iamwarden-enforcer-dlq")["QueueUrl"]
+    loop.sqs.set_queue_attributes(
+        QueueUrl=url, Attributes={"Policy": sample["detail"]["requestParameters"]["attributes"]["Policy"]}
+    )
+    assert len(loop.beat()) == 2
+    assert len(loop.beat()) == 2, "reported again: nothing alarms once and goes quiet"
+
+    for name in ("tamper-enforcer-invoke-permission-removed.json", "tamper-dead-letter-queue-policy.json"):
+        loop.enforcer.handle(_event(name, name))
+    loop.left()  # the two tampering alerts
+
+    assert loop.beat() == []
+
+
 def test_a_deny_added_to_the_dead_letter_queues_policy_is_seen_by_the_heartbeat(loop: Loop) -> None:
     url = loop.sqs.get_queue_url(QueueName="iamwarden-enforcer-dlq")["QueueUrl"]
     policy = json.loads(loop.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["Policy"])["Attributes"]["Policy"])

@@ -67,6 +67,7 @@ from iamwarden.domain.declared_content import (
     DeclaredRole,
     declared_alert_key_policy,
     declared_forwarder_role,
+    declared_queue_policy,
     declared_rule,
     fill,
     rule_differences,
@@ -982,16 +983,12 @@ class Heartbeat:
         """The enforcer's dead-letter queue's policy must be the one its template declares: EventBridge may send
         to it from this account, and nothing else (a Deny added, or the statement gone, drops what fails)."""
         url, arn = self.config.dead_letter_queue_url, self.config.dead_letter_queue_arn
-        if self.sqs is None or url is None or arn is None or len(arn.split(":")) < 6:
+        parts = (arn or "").split(":")
+        if self.sqs is None or url is None or arn is None or len(parts) < 6:
             return []
-        declared_statement = {
-            "Sid": "EventBridgeDeliveryFailures",
-            "Effect": "Allow",
-            "Principal": {"Service": "events.amazonaws.com"},
-            "Action": "sqs:SendMessage",
-            "Resource": arn,
-            "Condition": {"StringEquals": {"aws:SourceAccount": arn.split(":")[4]}},
-        }
+        declared_policy = declared_queue_policy(parts[5], parts[1], parts[3], parts[4])
+        if declared_policy is None:
+            return []
         try:
             found = self.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["Policy"]).get("Attributes", {})
         except Exception as exc:
@@ -999,12 +996,7 @@ class Heartbeat:
                 f"the enforcer's dead-letter queue {arn} "
                 + ("is gone" if is_gone(exc) else f"cannot be read ({error_code(exc) or exc})")
             ]
-        policy = json.loads(found.get("Policy") or "{}")
-        statements = policy.get("Statement", [])
-        statements = statements if isinstance(statements, list) else [statements]
-        if len(statements) == 1 and same_statement(
-            policy_statement(policy, "EventBridgeDeliveryFailures"), declared_statement
-        ):
+        if canonical(json.loads(found.get("Policy") or "{}")) == canonical(declared_policy):
             return []
         return [
             f"the policy of the enforcer's dead-letter queue {arn} is not the one its template declares: events "

@@ -518,6 +518,12 @@ FORWARDER_ROLES: Mapping[str, str] = MappingProxyType(
         "member-forwarder": '{"boundary": null, "inline": {"forward-to-central-bus": {"Statement": [{"Action": "events:PutEvents", "Effect": "Allow", "Resource": "arn:${AWS::Partition}:events:${central:region}:${central:account}:event-bus/iamwarden-central", "Sid": "PutOnCentralBus"}], "Version": "2012-10-17"}}, "managed": [], "trust": {"Statement": [{"Action": "sts:AssumeRole", "Condition": {"StringEquals": {"aws:SourceAccount": "${AWS::AccountId}"}}, "Effect": "Allow", "Principal": {"Service": "events.amazonaws.com"}}], "Version": "2012-10-17"}}',  # noqa: E501
     }
 )
+#: Each queue policy of template.yaml by its queue's exact name, as JSON (``${AWS::...}`` for the stack).
+OWN_QUEUE_POLICIES: Mapping[str, str] = MappingProxyType(
+    {
+        "iamwarden-enforcer-dlq": '{"Statement": [{"Action": "sqs:SendMessage", "Condition": {"StringEquals": {"aws:SourceAccount": "${AWS::AccountId}"}}, "Effect": "Allow", "Principal": {"Service": "events.amazonaws.com"}, "Resource": "arn:${AWS::Partition}:sqs:${AWS::Region}:${AWS::AccountId}:iamwarden-enforcer-dlq", "Sid": "EventBridgeDeliveryFailures"}], "Version": "2012-10-17"}',  # noqa: E501
+    }
+)
 #: The alert key's policy as template.yaml declares it (``AlertKey``), as JSON: ``${AWS::Partition}`` and
 #: ``${AWS::AccountId}`` where the stack fills them in, ``${role-arn:KIND}`` for an own role's ARN
 #: (``declared_content.fill`` fills them all).

@@ -122,6 +122,26 @@ def declared_forwarder_role(
     return DeclaredRole(content["trust"], content["inline"], tuple(content["managed"]), content["boundary"])
 
 
+def declared_queue_policy(queue: str, partition: str, region: str, account: str) -> dict[str, Any] | None:
+    """The policy the template declares for own queue ``queue`` (``declared.OWN_QUEUE_POLICIES``), or None: none."""
+    raw = declared.OWN_QUEUE_POLICIES.get(queue)
+    filled = fill(raw, OwnIdentity(), partition, region, account) if raw is not None else None
+    if filled is None:
+        return None
+    policy: dict[str, Any] = json.loads(filled)
+    return policy
+
+
+def rules_targeting(function: str) -> list[str]:
+    """The own rules (``bus/name``, bare on the default bus) whose declared one target is own function ``function``:
+    each needs EventBridge's permission to invoke it (SAM's ``<Function><Rule>Permission``)."""
+    return sorted(
+        key
+        for key, raw in declared.OWN_RULE_CONTENT.items()
+        if str(json.loads(raw)["target"]).endswith(f":function:{function}")
+    )
+
+
 def declared_alert_key_policy(own: OwnIdentity, partition: str) -> dict[str, Any] | None:
     """The alert key's policy as the template declares it (``declared.ALERT_KEY_POLICY``) with this stack's
     account and roles filled in, or None where a name it needs is not known (then nothing is put back)."""
