@@ -55,8 +55,10 @@ from iamwarden.domain import declared
 from iamwarden.domain.arns import iam_arn
 from iamwarden.domain.catalog import Mode, OptionSpec, RuleSpec, Severity
 from iamwarden.domain.declared_content import (
+    DeclaredRole,
     DeclaredRule,
     declared_alert_key_policy,
+    declared_forwarder_role,
     declared_queue_policy,
     declared_rule,
     fill,
@@ -443,7 +445,11 @@ class TamperingRule:
                 if step is None and name == "UpdateAssumeRolePolicy":
                     return _quarantined_role_target(context, role, arn, needs)
                 steps = [step] if step else []
-                if step is not None and name == "UpdateAssumeRolePolicy" and own.home_account not in (None, account):
+                # Not for a forwarder role: its sessions are EventBridge's (a Deny would stop forwarding), and one
+                # let in could only put events on the central bus, as any principal of the organisation may.
+                forwarder = own.kind_of_role_named(role, account) in FORWARDER_KINDS
+                revokes = own.home_account not in (None, account) and not forwarder
+                if step is not None and name == "UpdateAssumeRolePolicy" and revokes:
                     steps.append(_revoke_sessions_step(context, role, arn))
                 return Target(f"its role {role}", arn, steps, needs)
             return Target(f"its role {role}", arn, plan)
@@ -1342,11 +1348,30 @@ def _same_attribute(attribute: str, left: Any, right: Any) -> bool:
     return _same(_json(left), _json(right))
 
 
+#: The roles every forwarding rule's target uses: declared whole by their templates (``declared.FORWARDER_ROLES``).
+FORWARDER_KINDS = frozenset({"event-forwarder", "member-forwarder"})
+
+
+def _declared_forwarder(context: RuleContext, role: str) -> DeclaredRole | None:
+    """Forwarding role ``role`` of the event's account as its template declares it, or None: no forwarding role, or
+    a name it needs (the security account's region) is not known. Its region is the one its name carries."""
+    change, own = context.change, context.settings.own
+    kind = own.kind_of_role_named(role, change.account)
+    if kind not in FORWARDER_KINDS:
+        return None
+    region = own.home_region if kind == "event-forwarder" else role.rsplit("-forwarder-", 1)[-1]
+    if region is None:
+        return None
+    return declared_forwarder_role(kind or "", own, context.partition, region, change.account)
+
+
 def _restore_role_document(context: RuleContext, role: str, arn: str) -> tuple[RemediationStep | None, tuple[str, ...]]:
     """The step putting back the trust or inline policy an own-role event changed, or what the restore lacks.
 
-    Only a known good document is put back: the trust policy the template declares (a fact, home account), else
-    IAM Warden's snapshot taken strictly before the change. A snapshot taken after it may already hold it (the
+    Only a known good document is put back: a forwarding role's trust and inline policies as its template declares
+    them whole (a fact, any account: ``declared.FORWARDER_ROLES``; an inline policy it does not declare is deleted),
+    the trust policy the template declares (a fact, home account), else IAM Warden's snapshot taken strictly before
+    the change. A snapshot taken after it may already hold it (the
     heartbeat reads whatever is live, and anyone allowed to invoke it chooses when: audit s7 gap 1), so it is not
     used and the finding says so. The step carries the event's document (``changed_to``; the engine refuses an event
     without a readable one): it acts only while that is still live.
@@ -1365,10 +1390,13 @@ def _restore_role_document(context: RuleContext, role: str, arn: str) -> tuple[R
             "so it may already hold the change"
         )
         snapshot = None
+    forwarder = _declared_forwarder(context, role)
     if change.event_name == "UpdateAssumeRolePolicy":
         what = f"the trust policy of IAM Warden's role {role}"
         declared = context.settings.own.declared_trust_policy(role, change.account)
-        if declared is not None:
+        if forwarder is not None:
+            document, source = forwarder.trust, "the document its template declares"
+        elif declared is not None:
             document, source = declared, "the document its template declares"
         elif snapshot is not None and isinstance(snapshot.data.get("trust_policy"), Mapping):
             document = snapshot.data["trust_policy"]
@@ -1385,12 +1413,15 @@ def _restore_role_document(context: RuleContext, role: str, arn: str) -> tuple[R
         return RemediationStep(RestoreOwnRoleDocument.action, arn, parameters, f"put back {what} from {source}"), ()
     policy = context.request_text("policyName")
     what = f"the inline policy {policy} of IAM Warden's role {role}"
-    inline = snapshot.data.get("inline") if snapshot is not None else None
-    if snapshot is None or not isinstance(inline, Mapping):
-        return None, (f"{what} before this change ({where}{_member_where(context)})",)
     written = _json(change.request_parameters.get("policyDocument")) if change.event_name == "PutRolePolicy" else None
+    inline = snapshot.data.get("inline") if snapshot is not None else None
+    if forwarder is not None:  # declared whole: a policy the template does not declare is deleted
+        inline, source = forwarder.inline, "the documents its template declares"
+    elif snapshot is None or not isinstance(inline, Mapping):
+        return None, (f"{what} before this change ({where}{_member_where(context)})",)
+    else:
+        source = f"IAM Warden's snapshot of {snapshot.taken_at}"
     restore_to = inline.get(policy)
-    source = f"IAM Warden's snapshot of {snapshot.taken_at}"
     parameters = {
         "role_name": role,
         "document": "inline",
