@@ -957,12 +957,18 @@ def own_policies_routed() -> list[str]:
     ]
 
 
+#: How every rule of the security account's stack is named (``TamperedOwnRules`` matches them by it).
+OWN_RULE_PREFIX = "iamwarden-"
+
+
 def rule_name(route_name: str) -> str:
     """The exact EventBridge rule name of a generated rule: ``IamUserCreated`` -> ``iamwarden-iam-user-created``."""
     return "iamwarden-" + re.sub(r"(?<!^)(?=[A-Z])", "-", route_name).lower()
 
 
-def _rule(name: str, bus: str | None, source: Sequence[str], detail: list[str], note: str) -> list[str]:
+def _rule(
+    name: str, bus: str | None, source: Sequence[str], detail: list[str], note: str, *, envelope: Sequence[str] = ()
+) -> list[str]:
     return [
         f"# {note}",
         f"{name}:",
@@ -977,6 +983,7 @@ def _rule(name: str, bus: str | None, source: Sequence[str], detail: list[str], 
         "    Pattern:",
         f"      source: [{', '.join(source)}]",
         f"      detail-type: [{CLOUDTRAIL_API_CALL}]",  # iamwarden-tampered judges API calls only
+        *(f"      {line}" for line in envelope),
         "      detail:",
         *_nested(detail, 8),
     ]
@@ -1083,6 +1090,24 @@ def render_tampering_routes() -> str:
         ],
         "iamwarden-tampered: the member stack's forwarding rules, as its guard rules forward their changes.",
     )
+    if any(not name.rsplit("/", 1)[-1].startswith(OWN_RULE_PREFIX) for name in own_rule_names()):
+        raise GenerationError(f"an own rule's name does not start with {OWN_RULE_PREFIX}: TamperedOwnRules misses it")
+    lines += _rule(
+        "TamperedOwnRules",
+        "!Ref CentralEventBus",
+        ["aws.events"],
+        [
+            "eventSource: [events.amazonaws.com]",
+            *flow_or_block("eventName", events, indent=16),
+            *exclusion,
+            "$or:",
+            f"  - requestParameters: {{ name: [{{ prefix: {OWN_RULE_PREFIX} }}] }}",
+            f"  - requestParameters: {{ rule: [{{ prefix: {OWN_RULE_PREFIX} }}] }}",
+        ],
+        "iamwarden-tampered: the security account's own rules a second time, through the forwarder: a change to "
+        "iamwarden-tampered-stack (which routes them on the default bus) is routed by another rule than itself.",
+        envelope=["account: [!Ref AWS::AccountId]"],
+    )
     return "\n".join(lines) + "\n"
 
 
@@ -1122,7 +1147,9 @@ def own_roles_given() -> list[str]:
 def own_rule_names() -> list[str]:
     """Every EventBridge rule of the security account's stack, as IAMWARDEN_OWN_RULES names them."""
     central = [f"iamwarden-central/{rule_name(build.route.name)}" for build in routes()]
-    central += ["iamwarden-central/" + rule_name(name) for name in ("TamperedRoles", "TamperedMemberRules")]
+    central += [
+        "iamwarden-central/" + rule_name(name) for name in ("TamperedRoles", "TamperedMemberRules", "TamperedOwnRules")
+    ]
     return [*HOME_DEFAULT_BUS_RULES, rule_name("TamperedStack"), *central]
 
 

@@ -149,6 +149,7 @@ CENTRAL_ONLY = {
     "RestoreOwnSlackSecrets",
     "RestoreAlertSubscriptions",
     "StopFunctionsGivenOwnRoles",
+    "RestoreOwnInvokePermissions",
 }
 
 
