@@ -23,6 +23,7 @@ from typing import Any, NamedTuple
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
 
 from iamwarden.adapters.recorded import AuditRecorded, take_subscription_snapshots
 from iamwarden.adapters.ssm_settings import SsmSettingsSource, ssm_parameters
@@ -1181,6 +1182,19 @@ def test_failed_invocations_of_the_own_forwarder_are_seen_by_the_heartbeat(loop:
         f"the forwarding rule iamwarden-forward-own-events of account {HOME_ACCOUNT} failed 2 invocation(s) in the "
         f"last 10 minutes: events from account {HOME_ACCOUNT} are failing to reach the central bus"
     )
+
+
+def test_the_own_forwarders_failures_that_cannot_be_read_are_a_problem_not_silence(loop: Loop) -> None:
+    class Refused:
+        def get_paginator(self, _: str) -> Any:
+            raise ClientError({"Error": {"Code": "AccessDenied", "Message": "no"}}, "GetMetricData")
+
+    loop.heartbeat.cloudwatch = Refused()
+
+    assert loop.beat() == [
+        f"the forwarding failures of account {HOME_ACCOUNT} cannot be read (AccessDenied): whether its events reach "
+        "the central bus is not known"
+    ]
 
 
 def test_a_deleted_rule_is_seen_by_the_heartbeat(loop: Loop) -> None:
