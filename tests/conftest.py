@@ -83,6 +83,7 @@ SAMPLE_OWN = OwnIdentity(
                     "public-access-block-changed",
                     "tampered-roles",
                     "tampered-member-rules",
+                    "tampered-own-rules",
                     "sqs-queue-policy-public",
                     "sns-topic-policy-public",
                     "lambda-permission-public",

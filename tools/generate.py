@@ -394,6 +394,15 @@ SCOPES: tuple[Scope, ...] = (
         comment="iamwarden-tampered: the actions of IAM Warden's alarms enabled again.",
     ),
     Scope(
+        "RestoreOwnInvokePermissions",
+        ("lambda:AddPermission",),
+        ("!Sub arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:function:iamwarden-*",),
+        condition=Condition("StringEquals", "lambda:Principal", "events.amazonaws.com"),
+        central_only=True,
+        comment="iamwarden-tampered: EventBridge's permission to invoke an own function for its rules, put back "
+        "(GetPolicy and RemovePermission: RemediateFunctionPermissions).",
+    ),
+    Scope(
         "RestoreOwnFunctionConcurrency",
         ("lambda:GetFunctionConcurrency", "lambda:PutFunctionConcurrency", "lambda:DeleteFunctionConcurrency"),
         ("!Sub arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:function:iamwarden-*",),
@@ -948,12 +957,18 @@ def own_policies_routed() -> list[str]:
     ]
 
 
+#: How every rule of the security account's stack is named (``TamperedOwnRules`` matches them by it).
+OWN_RULE_PREFIX = "iamwarden-"
+
+
 def rule_name(route_name: str) -> str:
     """The exact EventBridge rule name of a generated rule: ``IamUserCreated`` -> ``iamwarden-iam-user-created``."""
     return "iamwarden-" + re.sub(r"(?<!^)(?=[A-Z])", "-", route_name).lower()
 
 
-def _rule(name: str, bus: str | None, source: Sequence[str], detail: list[str], note: str) -> list[str]:
+def _rule(
+    name: str, bus: str | None, source: Sequence[str], detail: list[str], note: str, *, envelope: Sequence[str] = ()
+) -> list[str]:
     return [
         f"# {note}",
         f"{name}:",
@@ -968,6 +983,7 @@ def _rule(name: str, bus: str | None, source: Sequence[str], detail: list[str], 
         "    Pattern:",
         f"      source: [{', '.join(source)}]",
         f"      detail-type: [{CLOUDTRAIL_API_CALL}]",  # iamwarden-tampered judges API calls only
+        *(f"      {line}" for line in envelope),
         "      detail:",
         *_nested(detail, 8),
     ]
@@ -1074,6 +1090,24 @@ def render_tampering_routes() -> str:
         ],
         "iamwarden-tampered: the member stack's forwarding rules, as its guard rules forward their changes.",
     )
+    if any(not name.rsplit("/", 1)[-1].startswith(OWN_RULE_PREFIX) for name in own_rule_names()):
+        raise GenerationError(f"an own rule's name does not start with {OWN_RULE_PREFIX}: TamperedOwnRules misses it")
+    lines += _rule(
+        "TamperedOwnRules",
+        "!Ref CentralEventBus",
+        ["aws.events"],
+        [
+            "eventSource: [events.amazonaws.com]",
+            *flow_or_block("eventName", events, indent=16),
+            *exclusion,
+            "$or:",
+            f"  - requestParameters: {{ name: [{{ prefix: {OWN_RULE_PREFIX} }}] }}",
+            f"  - requestParameters: {{ rule: [{{ prefix: {OWN_RULE_PREFIX} }}] }}",
+        ],
+        "iamwarden-tampered: the security account's own rules a second time, through the forwarder: a change to "
+        "iamwarden-tampered-stack (which routes them on the default bus) is routed by another rule than itself.",
+        envelope=["account: [!Ref AWS::AccountId]"],
+    )
     return "\n".join(lines) + "\n"
 
 
@@ -1113,7 +1147,9 @@ def own_roles_given() -> list[str]:
 def own_rule_names() -> list[str]:
     """Every EventBridge rule of the security account's stack, as IAMWARDEN_OWN_RULES names them."""
     central = [f"iamwarden-central/{rule_name(build.route.name)}" for build in routes()]
-    central += ["iamwarden-central/" + rule_name(name) for name in ("TamperedRoles", "TamperedMemberRules")]
+    central += [
+        "iamwarden-central/" + rule_name(name) for name in ("TamperedRoles", "TamperedMemberRules", "TamperedOwnRules")
+    ]
     return [*HOME_DEFAULT_BUS_RULES, rule_name("TamperedStack"), *central]
 
 
@@ -1762,6 +1798,8 @@ class _Resolver:
             return "arn:${AWS::Partition}:iam::${AWS::AccountId}:policy/" + str(
                 self.value(properties["ManagedPolicyName"])
             )
+        if kind == "AWS::SQS::Queue" and attribute == "Arn":
+            return f"arn:{account % 'sqs'}:{properties['QueueName']}"
         if kind == "AWS::SecretsManager::Secret" and attribute is None:
             return "${secret:" + str(properties["Name"]) + "}"
         if kind == "AWS::SNS::Topic" and attribute is None:  # !Ref gives a topic's ARN
@@ -1906,6 +1944,74 @@ def own_functions() -> tuple[dict[str, dict[str, Any]], set[str]]:
     return dict(sorted(functions.items())), shared_names
 
 
+#: The forwarding roles every forwarding rule's target uses, by kind (``ROLE_KINDS``): fully declared by their templates
+#: (trust, inline policies, no managed policy, no boundary), so the heartbeat compares each whole and
+#: ``iamwarden-tampered`` may put a changed document back.
+FORWARDER_ROLES = {"event-forwarder": "template.yaml", "member-forwarder": "member/template.yaml"}
+#: The member template's parameters naming the security account's stack, in the vocabulary ``fill`` reads.
+_CENTRAL_PARAMETERS = {"${CentralAccountId}": "${central:account}", "${CentralRegion}": "${central:region}"}
+
+
+def _central_named(value: Any) -> Any:
+    """A member template value with the security account and region as ``${central:...}`` (not their defaults)."""
+    if isinstance(value, str):
+        for parameter, placeholder in _CENTRAL_PARAMETERS.items():
+            value = value.replace(parameter, placeholder)
+        return value
+    if isinstance(value, Mapping):
+        return {key: _central_named(inner) for key, inner in value.items()}
+    if isinstance(value, list):
+        return [_central_named(inner) for inner in value]
+    return value
+
+
+def forwarder_roles() -> dict[str, dict[str, Any]]:
+    """Each forwarding role as its template declares it: trust, inline policies by name, managed policies, boundary.
+
+    Refused unless the role is declared whole on its resource (no policy of another resource attached to it, no
+    managed policy, no boundary): only then is the declared document the one to compare and to put back.
+    """
+    attached = declared_own()
+    roles: dict[str, dict[str, Any]] = {}
+    for kind, path in FORWARDER_ROLES.items():
+        template = yaml_parse((ROOT / path).read_text(encoding="utf-8"))
+        logical = next(name for name, role_kind in ROLE_KINDS[path].items() if role_kind == kind)
+        properties = _central_named(template["Resources"][logical]["Properties"])
+        resolve = _Resolver(template)
+        inline = {
+            str(policy["PolicyName"]): resolve.value(policy["PolicyDocument"]) for policy in properties["Policies"]
+        }
+        if set(inline) != attached["inline"].get(kind, set()) or attached["managed"].get(kind):
+            raise GenerationError(f"{path} {logical}: a policy of another resource is attached to it")
+        if properties.get("ManagedPolicyArns") or properties.get("PermissionsBoundary"):
+            raise GenerationError(f"{path} {logical}: the heartbeat compares a forwarding role with no managed policy")
+        roles[kind] = {
+            "trust": resolve.value(properties["AssumeRolePolicyDocument"]),
+            "inline": inline,
+            "managed": [],
+            "boundary": None,
+        }
+    return roles
+
+
+def own_queue_policies() -> dict[str, str]:
+    """Each queue policy of template.yaml by the exact name of its queue (JSON), for ``iamwarden-tampered``'s restore
+    and the heartbeat's comparison."""
+    template = yaml_parse((ROOT / "template.yaml").read_text(encoding="utf-8"))
+    resources, resolve = template["Resources"], _Resolver(template)
+    policies: dict[str, str] = {}
+    for logical, resource in resources.items():
+        if resource["Type"] != "AWS::SQS::QueuePolicy":
+            continue
+        properties = resource["Properties"]
+        for queue in properties["Queues"]:
+            if not (isinstance(queue, Mapping) and list(queue) == ["Ref"]):
+                raise GenerationError(f"{logical} names a queue other than by !Ref")
+            name = str(resources[queue["Ref"]]["Properties"]["QueueName"])
+            policies[name] = json.dumps(resolve.value(properties["PolicyDocument"]), sort_keys=True)
+    return dict(sorted(policies.items()))
+
+
 def alert_key_policy() -> str:
     """The alert key's policy as template.yaml declares it (JSON), for ``iamwarden-tampered``'s restore."""
     template = yaml_parse((ROOT / "template.yaml").read_text(encoding="utf-8"))
@@ -2012,6 +2118,26 @@ def render_declared_own() -> str:
             own_functions()[1],
             "The environment variables the template's Globals give every function, the same value in each.",
         ),
+        "#: The forwarding roles by kind (``event-forwarder`` in template.yaml, ``member-forwarder`` in the member",
+        "#: template) as JSON: trust, inline policies by name, managed policies, boundary; ``${central:account}`` and",
+        "#: ``${central:region}`` for the security account's stack (``declared_content.declared_forwarder_role``).",
+        "FORWARDER_ROLES: Mapping[str, str] = MappingProxyType(",
+        "    {",
+        *(
+            f"        {json.dumps(kind)}: '{_single_quoted(json.dumps(role, sort_keys=True))}',  # noqa: E501"
+            for kind, role in forwarder_roles().items()
+        ),
+        "    }",
+        ")",
+        "#: Each queue policy of template.yaml by its queue's exact name, as JSON (``${AWS::...}`` for the stack).",
+        "OWN_QUEUE_POLICIES: Mapping[str, str] = MappingProxyType(",
+        "    {",
+        *(
+            f"        {json.dumps(queue)}: '{_single_quoted(policy)}',  # noqa: E501"
+            for queue, policy in own_queue_policies().items()
+        ),
+        "    }",
+        ")",
         "#: The alert key's policy as template.yaml declares it (``AlertKey``), as JSON: ``${AWS::Partition}`` and",
         "#: ``${AWS::AccountId}`` where the stack fills them in, ``${role-arn:KIND}`` for an own role's ARN",
         "#: (``declared_content.fill`` fills them all).",

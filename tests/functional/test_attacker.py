@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import datetime
 import io
 import json
 import uuid
@@ -29,6 +30,7 @@ import boto3
 import pytest
 from botocore.awsrequest import AWSResponse
 from botocore.compat import HTTPHeaders
+from botocore.exceptions import ClientError
 
 from iamwarden.adapters.recorded import AuditRecorded, take_subscription_snapshots
 from iamwarden.adapters.ssm_settings import SsmSettingsSource, ssm_parameters
@@ -62,6 +64,7 @@ RULE = "iamwarden-tampered"
 CENTRAL = "iamwarden-central"
 ENFORCER_ROLE = "iamwarden-enforcer-us-east-1"
 FORWARDER_ROLE = f"arn:aws:iam::{HOME_ACCOUNT}:role/iamwarden-event-forwarder-{REGION}"
+CENTRAL_BUS_ARN = f"arn:aws:events:{REGION}:{HOME_ACCOUNT}:event-bus/{CENTRAL}"
 #: A managed member account, reached through its iamwarden-snapshot-reader role as the heartbeat reaches it.
 MEMBER = "444455556666"
 #: When the stack was deployed (its first snapshots): before the attack, whose events are the samples of 09:22:18.
@@ -350,7 +353,7 @@ def loop(
     placeholder = resolved_properties("AWS::SecretsManager::Secret")["SecuritySlackWebhookSecret"]["SecretString"]
     operator_puts(account, enforcer, value=placeholder, at="2026-11-13T09:05:00Z")
     member = _member_session(account)
-    create_member_forwarding(member.client("events"), MEMBER)
+    create_member_forwarding(member.client("events"), MEMBER, member.client("iam"))
     environment = translated_template()["Resources"]["HeartbeatFunction"]["Properties"]["Environment"]["Variables"]
     names = {
         "EnforcerFunction.Arn": queue_arn,
@@ -361,6 +364,7 @@ def loop(
         "OwnEventsForwarderRole.Arn": FORWARDER_ROLE,
     }
     deploy_own_functions(account, names)
+    create_own_forwarder_role(account)
     # EventBridge's permission to invoke the enforcer for each rule that targets it (SAM's <Function><Rule>Permission)
     # and the dead-letter queue's policy, as the template declares them.
     for rule in enforcer_rules().values():
@@ -428,6 +432,17 @@ def loop(
     )
     assert built.beat() == [], "the loop as deployed is whole"
     return built
+
+
+def create_own_forwarder_role(account: Account) -> None:
+    """``OwnEventsForwarderRole`` as template.yaml declares it (the heartbeat compares it whole)."""
+    resources = translated_template()["Resources"]
+    properties = resolve(resources["OwnEventsForwarderRole"]["Properties"], {"CentralEventBus.Arn": CENTRAL_BUS_ARN})
+    name = FORWARDER_ROLE.rsplit("/", 1)[-1]
+    account.iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(properties["AssumeRolePolicyDocument"]))
+    for policy in properties["Policies"]:
+        document = json.dumps(policy["PolicyDocument"])
+        account.iam.put_role_policy(RoleName=name, PolicyName=policy["PolicyName"], PolicyDocument=document)
 
 
 def deploy_own_functions(account: Account, names: dict[str, str]) -> None:
@@ -1007,29 +1022,38 @@ def test_a_tampering_rule_left_off_in_the_settings_is_seen_by_the_heartbeat(loop
     assert loop.beat() == []
 
 
-def test_an_intruder_who_silences_the_tampering_rule_first_is_caught_by_the_heartbeat(loop: Loop) -> None:
+def test_an_intruder_who_silences_the_tampering_rule_first_is_seen_by_the_other_rule_and_the_heartbeat(
+    loop: Loop,
+) -> None:
+    """The change to iamwarden-tampered-stack travels the forwarder to iamwarden-tampered-own-rules (audit s7 gap
+    18): it is alerted and the rule enabled again. Both disabled before either event is routed leaves the
+    heartbeat."""
     loop.put(_disable_the_tampering_rule(loop))
-    assert loop.deliver() == 0  # the event that would report it went through the rule it disabled
-    problems = loop.beat()
-    assert problems == ["the rule iamwarden-tampered-stack is disabled"]
+    assert loop.deliver() == 1  # through iamwarden-forward-own-events and iamwarden-tampered-own-rules
+    assert loop.events.describe_rule(Name="iamwarden-tampered-stack")["State"] == "ENABLED"
+    assert loop.beat() == []
 
-    loop.put(_disable_forwarder(loop))
+    tampering_rule, forwarder = _disable_the_tampering_rule(loop), _disable_forwarder(loop)
+    loop.put(tampering_rule)
+    loop.put(forwarder)
     assert loop.deliver() == 0
     problems = loop.beat()
+    assert "the rule iamwarden-tampered-stack is disabled" in problems
     assert "the rule iamwarden-forward-own-events is disabled" in problems
 
 
-def test_a_tampering_rule_re_patterned_to_match_nothing_is_seen_by_the_heartbeat_and_what_follows_too(
+def test_a_tampering_rule_re_patterned_to_match_nothing_is_seen_by_the_other_rule_and_the_heartbeat(
     loop: Loop,
 ) -> None:
-    """Its own event no longer matches: only the heartbeat's comparison with the template can tell."""
+    """Its own event no longer matches it, but the second route carries it (audit s7 gap 18); the pattern is not put
+    back (alerted with the redeploy command), so the heartbeat keeps saying so."""
     loop.put(_repattern_the_tampering_rule(loop))
-    assert loop.deliver() == 0
+    assert loop.deliver() == 1
     [problem] = loop.beat()
     assert problem.startswith("the rule iamwarden-tampered-stack has another event pattern than the template declares")
     assert "sam deploy --stack-name" in problem
     loop.put(_event("tamper-enforcer-code.json", "code-after-repattern"))
-    assert loop.deliver() == 0  # every later change to IAM Warden goes unrouted ...
+    assert loop.deliver() == 0  # a later change to a function goes unrouted ...
     assert loop.beat() == [problem]  # ... and the heartbeat keeps saying so
 
 
@@ -1134,6 +1158,29 @@ def test_the_enforcers_invoke_permission_removed_is_seen_by_the_heartbeat(loop: 
     ]
 
 
+def test_the_invoke_permission_and_queue_policy_are_reported_each_run_until_the_enforcer_puts_them_back(
+    loop: Loop,
+) -> None:
+    """Audit s7 gap 16: the heartbeat keeps saying so while either is missing; the tampering rule, if the event of
+    the change reaches it, puts back what the template declares, and the next run finds the loop whole."""
+    loop.lambda_client.remove_permission(
+        FunctionName="iamwarden-enforcer", StatementId="iamwarden-central-iamwarden-iam-user-created"
+    )
+    sample = load_event("tamper-dead-letter-queue-policy.json")
+    url = loop.sqs.get_queue_url(QueueName="iamwarden-enforcer-dlq")["QueueUrl"]
+    loop.sqs.set_queue_attributes(
+        QueueUrl=url, Attributes={"Policy": sample["detail"]["requestParameters"]["attributes"]["Policy"]}
+    )
+    assert len(loop.beat()) == 2
+    assert len(loop.beat()) == 2, "reported again: nothing alarms once and goes quiet"
+
+    for name in ("tamper-enforcer-invoke-permission-removed.json", "tamper-dead-letter-queue-policy.json"):
+        loop.enforcer.handle(_event(name, name))
+    loop.left()  # the two tampering alerts
+
+    assert loop.beat() == []
+
+
 def test_a_deny_added_to_the_dead_letter_queues_policy_is_seen_by_the_heartbeat(loop: Loop) -> None:
     url = loop.sqs.get_queue_url(QueueName="iamwarden-enforcer-dlq")["QueueUrl"]
     policy = json.loads(loop.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["Policy"])["Attributes"]["Policy"])
@@ -1145,9 +1192,9 @@ def test_a_deny_added_to_the_dead_letter_queues_policy_is_seen_by_the_heartbeat(
 
 
 def test_a_target_whose_input_is_overridden_is_seen_by_the_heartbeat_and_what_follows_too(loop: Loop) -> None:
-    """The event about the override passes through the overridden target: only the heartbeat can tell."""
+    """The event about the override passes through the overridden target, and through the second route."""
     loop.put(_override_the_tampering_rules_input(loop))
-    assert loop.deliver() == 0  # the enforcer judged the constant, not the PutTargets
+    assert loop.deliver() == 1  # the constant is compliant; the PutTargets came through iamwarden-tampered-own-rules
     [problem] = loop.beat()
     assert "iamwarden-tampered-stack passes InputTransformer" in problem
     loop.put(_event("tamper-enforcer-code.json", "code-after-override"))
@@ -1238,6 +1285,55 @@ def test_a_policy_attached_to_the_enforcers_role_is_seen_by_the_heartbeat(loop: 
     loop.account.iam.attach_role_policy(RoleName=ENFORCER_ROLE, PolicyArn="arn:aws:iam::aws:policy/ReadOnlyAccess")
     [problem] = loop.beat()
     assert "has policies attached that its template does not" in problem
+
+
+def test_a_deny_on_the_own_forwarder_role_is_seen_by_the_heartbeat(loop: Loop) -> None:
+    """The Deny's own event travels the path it cuts (audit s7 gap 17): only the heartbeat's comparison sees it."""
+    deny = {"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": "events:PutEvents", "Resource": "*"}]}
+    role = FORWARDER_ROLE.rsplit("/", 1)[-1]
+    loop.account.iam.put_role_policy(RoleName=role, PolicyName="quiet", PolicyDocument=json.dumps(deny))
+
+    [problem] = loop.beat()
+
+    assert problem.startswith(f"the forwarder role {role} has inline policies its template does not declare (quiet)")
+    assert "sam deploy" in problem
+
+
+def test_failed_invocations_of_the_own_forwarder_are_seen_by_the_heartbeat(loop: Loop) -> None:
+    cloudwatch = loop.account.session.client("cloudwatch", region_name=REGION)
+    loop.heartbeat.cloudwatch = cloudwatch
+    assert loop.beat() == [], "no data: none failed (EventBridge sends the metric only when not 0)"
+    cloudwatch.put_metric_data(
+        Namespace="AWS/Events",
+        MetricData=[
+            {
+                "MetricName": "FailedInvocations",
+                "Dimensions": [{"Name": "RuleName", "Value": "iamwarden-forward-own-events"}],
+                "Timestamp": datetime.datetime.now(datetime.UTC) - datetime.timedelta(minutes=2),
+                "Value": 2,
+            }
+        ],
+    )
+
+    [problem] = loop.beat()
+
+    assert problem.startswith(
+        f"the forwarding rule iamwarden-forward-own-events of account {HOME_ACCOUNT} failed 2 invocation(s) in the "
+        f"last 10 minutes: events from account {HOME_ACCOUNT} are failing to reach the central bus"
+    )
+
+
+def test_the_own_forwarders_failures_that_cannot_be_read_are_a_problem_not_silence(loop: Loop) -> None:
+    class Refused:
+        def get_paginator(self, _: str) -> Any:
+            raise ClientError({"Error": {"Code": "AccessDenied", "Message": "no"}}, "GetMetricData")
+
+    loop.heartbeat.cloudwatch = Refused()
+
+    assert loop.beat() == [
+        f"the forwarding failures of account {HOME_ACCOUNT} cannot be read (AccessDenied): whether its events reach "
+        "the central bus is not known"
+    ]
 
 
 def test_a_deleted_rule_is_seen_by_the_heartbeat(loop: Loop) -> None:

@@ -8,6 +8,7 @@ member stack's read-only snapshot role, for the accounts the ``managed_accounts`
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import boto3
@@ -16,7 +17,9 @@ from botocore.exceptions import ClientError
 
 from iamwarden.adapters.recorded import AuditRecorded
 from iamwarden.app.heartbeat import Heartbeat, MemberForwarding, MemberSnapshots, build_heartbeat
+from iamwarden.domain.declared_content import declared_forwarder_role
 from iamwarden.domain.exceptions import ConfigurationError
+from iamwarden.domain.own import OwnIdentity
 from iamwarden.domain.recorded import BOUNDARY, OWN_ROLE, TRAIL
 from tests.aws_fixtures import HOME_ACCOUNT, REGION
 from tests.functional.conftest import Account
@@ -88,9 +91,22 @@ CENTRAL_BUS = f"arn:aws:events:{REGION}:{HOME_ACCOUNT}:event-bus/iamwarden-centr
 FORWARDING_ROLES = {"remediator": "iamwarden-remediator", "pruner-member": "iamwarden-pruner-member"}
 
 
-def create_member_forwarding(events: Any, member: str) -> Any:
-    """The member stack's four forwarding rules in ``member`` (``events`` acts there), as the member template
-    declares them; the client."""
+def create_member_forwarder_role(iam: Any, member: str) -> str:
+    """The member forwarder role in ``member`` (``iam`` acts there), as the member template declares it; its name."""
+    own = OwnIdentity(home_account=HOME_ACCOUNT, home_region=REGION)
+    declared_role = declared_forwarder_role("member-forwarder", own, "aws", REGION, member)
+    assert declared_role is not None
+    name = f"iamwarden-member-forwarder-{REGION}"
+    iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(declared_role.trust))
+    for policy, document in declared_role.inline.items():
+        iam.put_role_policy(RoleName=name, PolicyName=policy, PolicyDocument=json.dumps(document))
+    return name
+
+
+def create_member_forwarding(events: Any, member: str, iam: Any) -> Any:
+    """The member stack's four forwarding rules and its forwarder role in ``member`` (``events`` and ``iam`` act
+    there), as the member template declares them; the events client."""
+    create_member_forwarder_role(iam, member)
     forwarding = MemberForwarding(CENTRAL_BUS, REGION, HOME_ACCOUNT, FORWARDING_ROLES)
     for rule in forwarding.rules():
         pattern = forwarding.declared_pattern(rule, member, "aws")
@@ -98,6 +114,12 @@ def create_member_forwarding(events: Any, member: str) -> Any:
         role = f"arn:aws:iam::{member}:role/iamwarden-member-forwarder-{REGION}"
         events.put_targets(Rule=rule, Targets=[{"Id": "central-bus", "Arn": CENTRAL_BUS, "RoleArn": role}])
     return events
+
+
+def _member_forwarding(account: Account, member: str) -> Any:
+    """``create_member_forwarding`` in ``member``, acting there; its events client."""
+    session = _member(account, member)
+    return create_member_forwarding(session.client("events"), member, session.client("iam"))
 
 
 def _heartbeat(account: Account, topic: _Topic) -> Heartbeat:
@@ -112,7 +134,7 @@ def test_each_run_snapshots_the_trails_and_boundaries_of_every_managed_member_ac
     account.set("managed_accounts", f"{HOME_ACCOUNT},{MEMBER_A},{MEMBER_B}")
     boundaries = {member: _trail_and_boundary(_member(account, member), member) for member in (MEMBER_A, MEMBER_B)}
     for member in (MEMBER_A, MEMBER_B):
-        create_member_forwarding(_member(account, member).client("events"), member)
+        _member_forwarding(account, member)
     topic = _Topic()
 
     result = _heartbeat(account, topic).run()
@@ -253,7 +275,7 @@ def test_the_member_stacks_roles_are_snapshotted_in_each_member_keyed_by_its_own
     account.set("managed_accounts", f"{MEMBER_A},{MEMBER_B}")
     for member in (MEMBER_A, MEMBER_B):
         _member_stack_roles(_member(account, member))
-        create_member_forwarding(_member(account, member).client("events"), member)
+        _member_forwarding(account, member)
     names = "remediator=iamwarden-remediator,pruner-member=iamwarden-pruner-member,snapshot-reader=" + MEMBER_ROLES[2]
     environment = {**_environment(account), "IAMWARDEN_MEMBER_ROLE_NAMES": names}
     built = build_heartbeat(account.session, environment)
@@ -345,13 +367,13 @@ def _forwarding_problems(account: Account) -> list[str]:
 
 
 def test_member_forwarding_as_declared_is_whole(account: Account) -> None:
-    create_member_forwarding(_member(account, MEMBER_A).client("events"), MEMBER_A)
+    _member_forwarding(account, MEMBER_A)
 
     assert _forwarding_problems(account) == []
 
 
 def test_each_member_forwarding_problem_is_alerted_with_the_stack_set_command(account: Account) -> None:
-    events = create_member_forwarding(_member(account, MEMBER_A).client("events"), MEMBER_A)
+    events = _member_forwarding(account, MEMBER_A)
     events.disable_rule(Name="iamwarden-forward-guard-a")
     events.put_rule(Name="iamwarden-forward-s3", EventPattern=json.dumps({"source": ["aws.nothing"]}), State="ENABLED")
     role = f"arn:aws:iam::{MEMBER_A}:role/iamwarden-member-forwarder-{REGION}"
@@ -385,7 +407,7 @@ def test_each_member_forwarding_problem_is_alerted_with_the_stack_set_command(ac
 
 
 def test_a_deleted_forwarding_rule_or_another_role_is_a_problem(account: Account) -> None:
-    events = create_member_forwarding(_member(account, MEMBER_A).client("events"), MEMBER_A)
+    events = _member_forwarding(account, MEMBER_A)
     events.remove_targets(Rule="iamwarden-forward-guard-b", Ids=["central-bus"])
     events.delete_rule(Name="iamwarden-forward-guard-b")
     events.put_targets(
@@ -402,6 +424,7 @@ def test_a_deleted_forwarding_rule_or_another_role_is_a_problem(account: Account
 
 def test_forwarding_that_cannot_be_read_is_one_problem_and_the_snapshots_are_still_taken(account: Account) -> None:
     boundary = _trail_and_boundary(_member(account, MEMBER_A), MEMBER_A)
+    create_member_forwarder_role(_member(account, MEMBER_A).client("iam"), MEMBER_A)
     store = AuditRecorded(account.audit(), account.dynamodb)
 
     def clients(member: str) -> tuple[Any, Any]:
@@ -445,3 +468,135 @@ def test_the_member_patterns_name_the_configured_roles_or_the_member_templates_d
     text = json.dumps(unconfigured.declared_pattern("iamwarden-forward-iam", MEMBER_A, "aws"))
     assert "assumed-role/iamwarden-remediator/iamwarden" in text
     assert "${" not in text
+
+
+# --- the member forwarder role and the forwarding failures (audit s7 gap 17) --------------------------------------
+
+FORWARDER = f"iamwarden-member-forwarder-{REGION}"
+DENY_PUT_EVENTS = {
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Deny", "Action": "events:PutEvents", "Resource": "*"}],
+}
+
+
+def _forwarder_problems(problems: list[str]) -> list[str]:
+    return [problem for problem in problems if f"the forwarder role {FORWARDER}" in problem]
+
+
+def test_a_deny_added_to_the_member_forwarder_role_is_a_problem_with_the_stack_set_command(account: Account) -> None:
+    _member_forwarding(account, MEMBER_A)
+    iam = _member(account, MEMBER_A).client("iam")
+    iam.put_role_policy(RoleName=FORWARDER, PolicyName="quiet", PolicyDocument=json.dumps(DENY_PUT_EVENTS))
+
+    [problem] = _forwarding_problems(account)
+
+    assert problem.startswith(f"in member account {MEMBER_A}, the forwarder role {FORWARDER} has inline policies")
+    assert "(quiet)" in problem
+    assert "no longer put events on the central bus" in problem
+    assert f"--accounts {MEMBER_A} --regions {REGION}" in problem
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        ("trust", "another trust policy"),
+        ("inline", "another document in its inline policy forward-to-central-bus"),
+        ("deleted", "no inline policy forward-to-central-bus"),
+        ("attached", "managed policies its template does not attach (arn:aws:iam::aws:policy/ReadOnlyAccess)"),
+        ("boundary", "the permissions boundary arn:aws:iam::aws:policy/ReadOnlyAccess"),
+        ("gone", "is gone: no event reaches the central bus through it"),
+    ],
+)
+def test_each_change_to_the_member_forwarder_role_is_a_problem(account: Account, change: str, expected: str) -> None:
+    _member_forwarding(account, MEMBER_A)
+    iam = _member(account, MEMBER_A).client("iam")
+    policy = "forward-to-central-bus"
+    readonly = "arn:aws:iam::aws:policy/ReadOnlyAccess"
+    if change == "trust":  # EventBridge refused: nothing it puts reaches the central bus
+        statement = {"Effect": "Deny", "Principal": {"Service": "events.amazonaws.com"}, "Action": "sts:AssumeRole"}
+        trust = {"Version": "2012-10-17", "Statement": [statement]}
+        iam.update_assume_role_policy(RoleName=FORWARDER, PolicyDocument=json.dumps(trust))
+    elif change == "inline":
+        iam.put_role_policy(RoleName=FORWARDER, PolicyName=policy, PolicyDocument=json.dumps(DENY_PUT_EVENTS))
+    elif change in ("deleted", "gone"):
+        iam.delete_role_policy(RoleName=FORWARDER, PolicyName=policy)
+        if change == "gone":
+            iam.delete_role(RoleName=FORWARDER)
+    elif change == "attached":
+        iam.attach_role_policy(RoleName=FORWARDER, PolicyArn=readonly)
+    else:
+        iam.put_role_permissions_boundary(RoleName=FORWARDER, PermissionsBoundary=readonly)
+
+    [problem] = _forwarder_problems(_forwarding_problems(account))
+
+    assert expected in problem
+
+
+def test_a_forwarder_role_that_cannot_be_read_is_a_problem_not_silence() -> None:
+    class Refusing:
+        def get_role(self, **_: Any) -> Any:
+            raise ClientError({"Error": {"Code": "AccessDenied", "Message": "no"}}, "GetRole")
+
+    forwarding = MemberForwarding(CENTRAL_BUS, REGION, HOME_ACCOUNT, FORWARDING_ROLES)
+
+    [problem] = forwarding.path_problems(MEMBER_A, Refusing(), None, datetime.now(UTC))
+
+    assert problem == (
+        f"in member account {MEMBER_A}, the forwarder role {FORWARDER} cannot be read (AccessDenied): whether events "
+        "still reach the central bus through it is not known"
+    )
+
+
+def _failed_invocations(session: boto3.Session, rule: str, count: float) -> None:
+    """``count`` failed invocations of ``rule`` a minute ago, as EventBridge reports them (moto stores any
+    namespace's data)."""
+    session.client("cloudwatch").put_metric_data(
+        Namespace="AWS/Events",
+        MetricData=[
+            {
+                "MetricName": "FailedInvocations",
+                "Dimensions": [{"Name": "RuleName", "Value": rule}],
+                "Timestamp": datetime.now(UTC) - timedelta(minutes=1),
+                "Value": count,
+                "Unit": "Count",
+            }
+        ],
+    )
+
+
+def test_failed_invocations_of_a_member_forwarding_rule_are_a_problem(account: Account) -> None:
+    _member_forwarding(account, MEMBER_A)
+    _failed_invocations(_member(account, MEMBER_A), "iamwarden-forward-iam", 3)
+
+    [problem] = _forwarding_problems(account)
+
+    assert problem.startswith(
+        f"the forwarding rule iamwarden-forward-iam of account {MEMBER_A} failed 3 invocation(s) in the last 10 "
+        f"minutes: events from account {MEMBER_A} are failing to reach the central bus"
+    )
+
+
+def test_no_failed_invocations_or_zero_is_no_problem_and_another_accounts_are_not_this_ones(account: Account) -> None:
+    _member_forwarding(account, MEMBER_A)
+    _failed_invocations(_member(account, MEMBER_A), "iamwarden-forward-s3", 0)
+    _failed_invocations(_member(account, MEMBER_B), "iamwarden-forward-s3", 5)  # not managed here
+
+    assert _forwarding_problems(account) == []
+
+
+def test_forwarding_failures_that_cannot_be_read_are_a_problem_not_silence(account: Account) -> None:
+    class Refused:
+        def get_paginator(self, _: str) -> Any:
+            raise ClientError({"Error": {"Code": "AccessDenied", "Message": "no"}}, "GetMetricData")
+
+    forwarding = MemberForwarding(CENTRAL_BUS, REGION, HOME_ACCOUNT, FORWARDING_ROLES)
+    _member_forwarding(account, MEMBER_A)
+
+    problems = forwarding.path_problems(
+        MEMBER_A, _member(account, MEMBER_A).client("iam"), Refused(), datetime.now(UTC)
+    )
+
+    assert problems == [
+        f"the forwarding failures of account {MEMBER_A} cannot be read (AccessDenied): whether its events reach the "
+        "central bus is not known"
+    ]

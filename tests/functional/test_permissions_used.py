@@ -290,6 +290,8 @@ def _authorised_as(request: Request) -> tuple[str, dict[str, str]]:
     if service == "lambda" and "LayerName" in params:
         return f"{params['LayerName']}:{params['VersionNumber']}", context
     if service == "lambda":
+        if operation == "AddPermission":  # the service or account the permission lets invoke (lambda:Principal)
+            context["lambda:Principal"] = str(params["Principal"])
         qualifier = f":{params['Qualifier']}" if "Qualifier" in params else ""
         function = str(params["FunctionName"])
         if not function.startswith("arn:"):
@@ -1163,6 +1165,37 @@ def _throttled_enforcer(declared: int | None, reserved: int | None = 0) -> Calla
     return setup
 
 
+def _removed_invoke_permission(account: Account) -> RemediationStep:
+    """EventBridge's permission to invoke the enforcer for one of its rules removed (audit s7 gap 16)."""
+    from iamwarden.guardrails.tampering import RestoreOwnInvokePermissions
+    from tests.functional.test_tampering import create_function
+
+    create_function(account)
+    return _step(
+        RestoreOwnInvokePermissions.action,
+        f"arn:aws:lambda:{REGION}:{HOME_ACCOUNT}:function:iamwarden-enforcer",
+        function_name="iamwarden-enforcer",
+        source_arns=[f"arn:aws:events:{REGION}:{HOME_ACCOUNT}:rule/iamwarden-central/iamwarden-iam-user-created"],
+    )
+
+
+def _changed_dead_letter_queue_policy(account: Account) -> RemediationStep:
+    """The dead-letter queue's policy replaced by one that refuses EventBridge (audit s7 gap 16)."""
+    from iamwarden.domain.declared_content import declared_queue_policy
+    from iamwarden.guardrails.tampering import RestoreOwnQueuePolicy
+
+    url = account.sqs.get_queue_url(QueueName="iamwarden-enforcer-dlq")["QueueUrl"]
+    changed = {"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Principal": "*", "Action": "sqs:*"}]}
+    account.sqs.set_queue_attributes(QueueUrl=url, Attributes={"Policy": json.dumps(changed)})
+    return _step(
+        RestoreOwnQueuePolicy.action,
+        f"arn:aws:sqs:{REGION}:{HOME_ACCOUNT}:iamwarden-enforcer-dlq",
+        queue_url=url,
+        policy=declared_queue_policy("iamwarden-enforcer-dlq", "aws", REGION, HOME_ACCOUNT),
+        changed_to=changed,
+    )
+
+
 def _function_given_own_role(reserved: int | None) -> Callable[[Account], RemediationStep]:
     """A function of the account given the enforcer's role (audit 15 gap 1): stopped, undo gives back ``reserved``."""
 
@@ -1492,6 +1525,8 @@ SCENARIOS: dict[str, Scenario] = {
     "tampered-own-role-deleted-inline-policy": Scenario(_rewritten_own_role("deleted")),
     "tampered-own-policy-default-version": Scenario(_own_policy_default_changed(deployed_gone=False)),
     "tampered-own-policy-deployed-version-deleted": Scenario(_own_policy_default_changed(deployed_gone=True)),
+    "tampered-invoke-permission-removed": Scenario(_removed_invoke_permission),
+    "tampered-dead-letter-queue-policy-changed": Scenario(_changed_dead_letter_queue_policy),
     "tampered-concurrency-declared": Scenario(_throttled_enforcer(20)),
     "tampered-concurrency-unreserved": Scenario(_throttled_enforcer(None)),
     "tampered-concurrency-reservation-removed": Scenario(_throttled_enforcer(20, reserved=None)),

@@ -204,6 +204,8 @@ def authorised_as(action: str, params: dict[str, Any], account: str, region: str
         return Call(action, key if key.startswith("arn:") else f"arn:aws:kms:{region}:{account}:key/{key}")
     if service == "secretsmanager":
         return Call(action, f"arn:aws:secretsmanager:{region}:{account}:secret:{params['SecretId']}")
+    if action == "cloudwatch:GetMetricData":
+        return Call(action, "*")  # no resource type
     if service == "events" and action == "events:DescribeEventBus":
         return Call(action, f"arn:aws:events:{region}:{account}:event-bus/{params.get('Name') or 'default'}")
     if service == "events":
@@ -545,7 +547,8 @@ def test_the_heartbeat_role_allows_every_call_of_a_whole_and_a_broken_loop_and_g
     for role in own_roles:
         if role not in existing:
             iam.create_role(RoleName=role, AssumeRolePolicyDocument=trust)
-        iam.put_role_policy(RoleName=role, PolicyName="runtime", PolicyDocument=json.dumps(MAIN))
+        if role != "iamwarden-event-forwarder-us-east-1":  # the loop's is as declared (the heartbeat compares it)
+            iam.put_role_policy(RoleName=role, PolicyName="runtime", PolicyDocument=json.dumps(MAIN))
     # The central bus's policy as the template declares it with an organisation (the heartbeat reads it).
     organization = "o-a1b2c3d4e5"
     loop.events.put_permission(
@@ -652,7 +655,7 @@ def test_the_member_snapshot_reader_role_allows_every_call_the_heartbeat_makes_t
         member_iam.put_role_policy(RoleName=role, PolicyName="context", PolicyDocument=json.dumps(MAIN))
     from tests.functional.test_heartbeat_member_snapshots import create_member_forwarding
 
-    create_member_forwarding(member.client("events", MEMBER, REGION), MEMBER)
+    create_member_forwarding(member.client("events", MEMBER, REGION), MEMBER, member.client("iam", MEMBER, REGION))
     recorder.take(MEMBER)
     recorder.paused = False
     environment = {
@@ -700,5 +703,9 @@ def test_the_member_snapshot_reader_role_allows_every_call_the_heartbeat_makes_t
         call.resource for call in calls if call.action == "cloudtrail:GetEventSelectors"
     }, "the trail homed in another region is read there"
     read = {call.resource for call in calls if call.action == "iam:GetRolePolicy"}
-    assert read == {f"arn:aws:iam::{MEMBER}:role/{role}" for role in MEMBER_STACK_ROLES}, "the member stack's roles"
+    forwarder = f"iamwarden-member-forwarder-{REGION}"  # compared whole each run (MemberForwarding.path_problems)
+    assert read == {f"arn:aws:iam::{MEMBER}:role/{role}" for role in (*MEMBER_STACK_ROLES, forwarder)}, (
+        "the member stack's roles"
+    )
+    assert "cloudwatch:GetMetricData" in {call.action for call in calls}
     _assert_holds(calls, policies, {})

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 import boto3
@@ -489,3 +490,54 @@ def test_a_role_quarantine_lifted_by_iamwarden_undo_is_no_reversal_and_its_delet
 
     assert REVERSED not in {f["rule"] for f in result["findings"]}
     assert RULE in {f["rule"] for f in result["findings"]}
+
+
+# --- the member forwarder role, declared whole by the member template (audit s7 gap 17) -------------------------
+
+
+@pytest.mark.parametrize("change", ["policy", "trust"])
+def test_a_member_forwarder_role_changed_is_put_back_as_declared_and_the_heartbeat_finds_it_whole(
+    account: Account, enforcer: EnforcerService, change: str
+) -> None:
+    """No snapshot is needed (the member template declares the role whole), no session revoke is added (its
+    sessions are EventBridge's), and undo puts the change back."""
+    from iamwarden.app.heartbeat import MemberForwarding
+    from tests.functional.test_heartbeat_member_snapshots import (
+        CENTRAL_BUS,
+        FORWARDING_ROLES,
+        create_member_forwarder_role,
+    )
+
+    iam = _session(account, MEMBER).client("iam")
+    _member_stack(iam)
+    role = create_member_forwarder_role(iam, MEMBER)
+    declared_policy = iam.get_role_policy(RoleName=role, PolicyName="forward-to-central-bus")["PolicyDocument"]
+    declared_trust = _trust(iam, role)
+    if change == "policy":
+        iam.put_role_policy(RoleName=role, PolicyName="forward-to-central-bus", PolicyDocument=json.dumps(DENY_ALL))
+        event = _event(
+            "tamper-enforcer-role-policy.json",
+            MEMBER,
+            roleName=role,
+            policyName="forward-to-central-bus",
+            policyDocument=json.dumps(DENY_ALL),
+        )
+    else:
+        iam.update_assume_role_policy(RoleName=role, PolicyDocument=json.dumps(INTRUDER_TRUST))
+        event = _trust_event(MEMBER, role)
+    forwarding = MemberForwarding(CENTRAL_BUS, REGION, HOME_ACCOUNT, FORWARDING_ROLES)
+    assert forwarding.path_problems(MEMBER, iam, None, datetime.now(UTC)), "the heartbeat sees the change"
+
+    finding = _finding(enforcer.handle(event))
+
+    assert finding["outcome"] == "remediated"
+    assert iam.list_role_policies(RoleName=role)["PolicyNames"] == ["forward-to-central-bus"]
+    assert iam.get_role_policy(RoleName=role, PolicyName="forward-to-central-bus")["PolicyDocument"] == declared_policy
+    assert _trust(iam, role) == declared_trust
+    assert forwarding.path_problems(MEMBER, iam, None, datetime.now(UTC)) == []
+    undo = enforcer.executor.undo(finding["remediation_id"], actor=OPERATOR)
+    assert undo.status == AuditStatus.UNDO
+    if change == "policy":
+        assert iam.get_role_policy(RoleName=role, PolicyName="forward-to-central-bus")["PolicyDocument"] == DENY_ALL
+    else:
+        assert _trust(iam, role) == INTRUDER_TRUST

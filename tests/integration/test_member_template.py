@@ -149,6 +149,7 @@ CENTRAL_ONLY = {
     "RestoreOwnSlackSecrets",
     "RestoreAlertSubscriptions",
     "StopFunctionsGivenOwnRoles",
+    "RestoreOwnInvokePermissions",
 }
 
 
@@ -278,6 +279,9 @@ def test_the_snapshot_reader_role_only_reads_what_the_heartbeats_snapshots_read(
         # MemberForwarding: the member stack's forwarding rules, checked each run.
         "events:DescribeRule",
         "events:ListTargetsByRule",
+        # MemberForwarding.path_problems: the forwarder role whole, and the forwarding rules' failures.
+        "iam:ListAttachedRolePolicies",
+        "cloudwatch:GetMetricData",
     }
     [rules] = [s for s in policy["PolicyDocument"]["Statement"] if s["Sid"] == "ReadForwardingRules"]
     assert sorted(_sub(resource) for resource in rules["Resource"]) == sorted(
@@ -289,6 +293,10 @@ def test_the_snapshot_reader_role_only_reads_what_the_heartbeats_snapshots_read(
         "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/${PrunerMemberRoleName}",
         "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/iamwarden-snapshot-reader",
     ]
+    [forwarder] = [s for s in policy["PolicyDocument"]["Statement"] if s["Sid"] == "ReadForwarderRole"]
+    assert _sub(forwarder["Resource"]) == (
+        "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/iamwarden-member-forwarder-${CentralRegion}"
+    )
     assert _resource("SnapshotReaderRole")["RoleName"] == "iamwarden-snapshot-reader"
     heartbeat = translated_template()["Resources"]["HeartbeatFunction"]["Properties"]["Environment"]["Variables"]
     assert heartbeat["IAMWARDEN_SNAPSHOT_ROLE_NAME"] == "iamwarden-snapshot-reader"

@@ -383,8 +383,12 @@ def test_a_deny_on_any_of_the_stacks_roles_is_tampering_and_deleted_from_the_sna
     assert finding.severity is Severity.CRITICAL
     [step] = finding.plan
     assert (step.action, step.target, step.parameters["restore_to"]) == ("restore_own_role_document", arn, None)
-    offline = _tampered(judge_recorded(event, None))  # offline: alerted, saying what a restore lacks
-    assert offline.plan == ()
+    offline = _tampered(judge_recorded(event, None))
+    if role.startswith("iamwarden-event-forwarder-"):  # declared whole by its template: no snapshot needed
+        assert offline.plan == finding.plan
+        assert step.parameters["source"] == "the documents its template declares"
+        return
+    assert offline.plan == ()  # offline: alerted, saying what a restore lacks
     assert offline.needs_context
 
 
@@ -405,8 +409,37 @@ def test_a_deny_on_a_member_forwarder_of_any_region_is_tampering(region: str) ->
     finding = _tampered(judge_recorded(event, Snapshots()))
 
     assert finding.resource_arn == f"arn:aws:iam::{MEMBER}:role/{role}"
-    assert finding.plan == ()
-    assert finding.needs_context
+    [step] = finding.plan  # declared whole by the member template (audit s7 gap 17): the added policy is deleted
+    assert (step.action, step.parameters["policy_name"], step.parameters["restore_to"]) == (
+        "restore_own_role_document",
+        "x",
+        None,
+    )
+    assert not finding.needs_context
+
+
+@pytest.mark.parametrize("region", ["us-east-1", "eu-west-1"])
+def test_a_member_forwarders_policy_and_trust_are_put_back_as_the_member_template_declares(region: str) -> None:
+    """Audit s7 gap 17: the inline policy rewritten with a Deny, or the trust refusing EventBridge, goes back to the
+    declared document (its central bus in the security account's region), with no session revoke: the role's
+    sessions are EventBridge's."""
+    role = f"iamwarden-member-forwarder-{region}"
+    deny = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": "*", "Resource": "*"}]})
+    rewritten = in_member_account(
+        sample(
+            "tamper-enforcer-role-policy.json", roleName=role, policyName="forward-to-central-bus", policyDocument=deny
+        )
+    )
+    [step] = _tampered(judge_recorded(rewritten, Snapshots())).plan
+    [statement] = step.parameters["restore_to"]["Statement"]
+    assert statement["Action"] == "events:PutEvents"
+    assert statement["Resource"] == "arn:aws:events:us-east-1:111122223333:event-bus/iamwarden-central"
+
+    trust = in_member_account(sample("trust-update-unknown-account.json", roleName=role))
+    [step] = _tampered(judge_recorded(trust, Snapshots())).plan
+    [statement] = step.parameters["restore_to"]["Statement"]
+    assert statement["Principal"] == {"Service": "events.amazonaws.com"}
+    assert statement["Condition"] == {"StringEquals": {"aws:SourceAccount": MEMBER}}
 
 
 @pytest.mark.parametrize(

@@ -40,8 +40,9 @@ import json
 import logging
 import os
 import time
-from collections.abc import Callable, Iterable, Mapping
-from datetime import UTC, datetime
+import urllib.parse
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
 from types import MappingProxyType
 from typing import Any, NamedTuple, Protocol
 
@@ -70,12 +71,16 @@ from iamwarden.domain import declared
 from iamwarden.domain.breaker import kill_switch_name
 from iamwarden.domain.catalog import Mode
 from iamwarden.domain.declared_content import (
+    DeclaredRole,
     declared_alert_key_policy,
     declared_fallback_topic_policy,
+    declared_forwarder_role,
+    declared_queue_policy,
     declared_rule,
     fill,
     rule_differences,
 )
+from iamwarden.domain.documents import canonical
 from iamwarden.domain.exceptions import ConfigurationError
 from iamwarden.domain.own import (
     CENTRAL_BUS_STATEMENT_ID,
@@ -517,6 +522,122 @@ def route_problems(events: Any, name: str, bus: str, declared_route: DeclaredRou
     return problems
 
 
+#: How far back the heartbeat reads the forwarding rules' failures: two runs' worth, so each failure is seen twice.
+FAILED_INVOCATIONS_WINDOW = timedelta(minutes=10)
+
+
+def _document(value: Any) -> Any:
+    """A policy document as IAM answers it: parsed already (boto3), or URL-encoded JSON (the raw API)."""
+    if isinstance(value, str):
+        return json.loads(urllib.parse.unquote(value))
+    return value
+
+
+def forwarder_role_problems(iam: Any, role_name: str, declared_role: DeclaredRole, what: str, fix: str) -> list[str]:
+    """What differs between forwarding role ``role_name`` and its declaration (audit s7 gap 17): another trust, an
+    inline policy added (a Deny on ``events:PutEvents``), gone or changed, a managed policy attached, a boundary.
+
+    Every forwarding rule's target puts events on the central bus as this role: a change to it cuts the path the
+    event of that very change travels, so only this comparison sees it. A role that cannot be read is a problem too.
+    """
+    try:
+        role = iam.get_role(RoleName=role_name)["Role"]
+        names = [
+            name
+            for page in iam.get_paginator("list_role_policies").paginate(RoleName=role_name)
+            for name in page.get("PolicyNames", [])
+        ]
+        inline = {
+            name: _document(iam.get_role_policy(RoleName=role_name, PolicyName=name)["PolicyDocument"])
+            for name in names
+        }
+        attached = [
+            policy["PolicyArn"]
+            for page in iam.get_paginator("list_attached_role_policies").paginate(RoleName=role_name)
+            for policy in page.get("AttachedPolicies", [])
+        ]
+    except Exception as exc:
+        if is_gone(exc):
+            return [f"{what} is gone: no event reaches the central bus through it ({fix})"]
+        return [
+            f"{what} cannot be read ({error_code(exc) or exc}): whether events still reach the central bus through "
+            "it is not known"
+        ]
+    differences = []
+    if canonical(_document(role.get("AssumeRolePolicyDocument"))) != canonical(declared_role.trust):
+        differences.append("another trust policy")
+    if extra := sorted(set(inline) - set(declared_role.inline)):
+        differences.append(f"inline policies its template does not declare ({', '.join(extra)})")
+    if missing := sorted(set(declared_role.inline) - set(inline)):
+        differences.append(f"no inline policy {', '.join(missing)}")
+    if changed := sorted(
+        name
+        for name in set(inline) & set(declared_role.inline)
+        if canonical(inline[name]) != canonical(declared_role.inline[name])
+    ):
+        differences.append(f"another document in its inline policy {', '.join(changed)}")
+    if extra_attached := sorted(set(attached) - set(declared_role.managed)):
+        differences.append(f"managed policies its template does not attach ({', '.join(extra_attached)})")
+    boundary = (role.get("PermissionsBoundary") or {}).get("PermissionsBoundaryArn")
+    if boundary != declared_role.boundary:
+        differences.append(f"the permissions boundary {boundary}" if boundary else "no permissions boundary")
+    if not differences:
+        return []
+    return [
+        f"{what} has {'; '.join(differences)}, unlike its template: EventBridge may no longer put events on the "
+        f"central bus through it, and the event of that change travels the same path (put it back: {fix})"
+    ]
+
+
+def failed_invocation_problems(
+    cloudwatch: Any, rules: Sequence[str], account: str, now: datetime, fix: str
+) -> list[str]:
+    """The forwarding rules of ``account`` whose invocations failed for good in the last 10 minutes (``AWS/Events``
+    ``FailedInvocations`` by ``RuleName``: the default bus's rules), one ``GetMetricData`` for them all.
+
+    The one signal that covers every way of breaking the path to the central bus (the role, the bus's policy or
+    key, a quota): anything above 0 is a problem. EventBridge sends the metric only when it is not 0, so no data
+    is none failed. A read that is refused is a problem, never silence.
+    """
+    if not rules:
+        return []
+    queries = [
+        {
+            "Id": f"rule{number}",
+            "MetricStat": {
+                "Metric": {
+                    "Namespace": "AWS/Events",
+                    "MetricName": "FailedInvocations",
+                    "Dimensions": [{"Name": "RuleName", "Value": rule}],
+                },
+                "Period": 60,
+                "Stat": "Sum",
+            },
+        }
+        for number, rule in enumerate(rules)
+    ]
+    failed: dict[str, float] = {}
+    try:
+        for page in cloudwatch.get_paginator("get_metric_data").paginate(
+            MetricDataQueries=queries, StartTime=now - FAILED_INVOCATIONS_WINDOW, EndTime=now
+        ):
+            for result in page.get("MetricDataResults", []):
+                rule = rules[int(str(result["Id"]).removeprefix("rule"))]
+                failed[rule] = failed.get(rule, 0.0) + sum(float(value) for value in result.get("Values", []))
+    except Exception as exc:
+        return [
+            f"the forwarding failures of account {account} cannot be read ({error_code(exc) or exc}): whether its "
+            "events reach the central bus is not known"
+        ]
+    return [
+        f"the forwarding rule {rule} of account {account} failed {count:g} invocation(s) in the last 10 minutes: "
+        f"events from account {account} are failing to reach the central bus (its forwarding role, the bus's policy "
+        f"or key; put them back: {fix})"
+        for rule, count in sorted(failed.items())
+        if count > 0
+    ]
+
+
 #: Where IAM's (and Organizations') events arrive: the member stack forwards them from this region only
 #: (``iamwarden-forward-iam``, its condition ``InIamRegion``; ``IamRegion`` defaults to it).
 IAM_REGION = "us-east-1"
@@ -567,13 +688,31 @@ class MemberForwarding:
             problems.extend(f"in member account {account}, {problem}" for problem in found)
         return problems
 
+    def role_name(self) -> str:
+        """The member forwarder role every forwarding rule in this region targets the central bus through."""
+        return f"iamwarden-member-forwarder-{self.region}"
+
+    def path_problems(self, account: str, iam: Any, cloudwatch: Any | None, now: datetime) -> list[str]:
+        """The member forwarder role against the member template, and the forwarding rules' failures (gap 17)."""
+        partition = self.central_bus_arn.split(":")[1] if self.central_bus_arn.startswith("arn:") else "aws"
+        fix = self.own.redeploy_command(account, self.region)
+        own = self.own._replace(home_region=_region_of(self.central_bus_arn, self.region))
+        declared_role = declared_forwarder_role("member-forwarder", own, partition, self.region, account)
+        problems = []
+        if declared_role is not None:
+            what = f"in member account {account}, the forwarder role {self.role_name()}"
+            problems += forwarder_role_problems(iam, self.role_name(), declared_role, what, fix)
+        if cloudwatch is not None:
+            problems += failed_invocation_problems(cloudwatch, self.rules(), account, now, fix)
+        return problems
+
     def _rule_problems(self, account: str, events: Any, rule: str, partition: str) -> list[str]:
         declared_route = DeclaredRoute(
             what=f"the forwarding rule {rule}",
             template="the member template",
             target=self.central_bus_arn,
             target_named=f"the central bus {self.central_bus_arn}",
-            role=f"arn:{partition}:iam::{account}:role/iamwarden-member-forwarder-{self.region}",
+            role=f"arn:{partition}:iam::{account}:role/{self.role_name()}",
             pattern_compared=True,
             pattern=self.declared_pattern(rule, account, partition),
             gone=": that account's changes no longer reach IAM Warden",
@@ -623,8 +762,13 @@ class MemberSnapshots:
         cloudtrail_in: Callable[[str, str], Any] | None = None,
         forwarding: MemberForwarding | None = None,
         events_in: Callable[[str], Any] | None = None,
+        cloudwatch_in: Callable[[str], Any] | None = None,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.store = store
+        #: ``account -> cloudwatch client`` there: the forwarding rules' failures are read (None: not read).
+        self.cloudwatch_in = cloudwatch_in
+        self.now = now
         #: Checks each member account's forwarding rules (through ``events_in(account)``); None: not checked.
         self.forwarding = forwarding
         self.events_in = events_in
@@ -695,7 +839,18 @@ class MemberSnapshots:
             stored += count
             problems += failures
             problems += self.forwarding_problems(account)
+            problems += self.path_problems(account, iam)
         return stored, problems
+
+    def path_problems(self, account: str, iam: Any) -> list[str]:
+        """The account's forwarder role and forwarding failures (``MemberForwarding.path_problems``)."""
+        if self.forwarding is None:
+            return []
+        try:
+            cloudwatch = self.cloudwatch_in(account) if self.cloudwatch_in is not None else None
+        except Exception as exc:
+            return [f"the forwarding failures of member account {account} cannot be read ({error_code(exc) or exc})"]
+        return self.forwarding.path_problems(account, iam, cloudwatch, self.now())
 
     def forwarding_problems(self, account: str) -> list[str]:
         """The account's forwarding rules against the member template (``MemberForwarding``); one problem when
@@ -730,7 +885,12 @@ class Heartbeat:
         functions: OwnFunctionCheck | None = None,
         ssm: Any = None,
         sqs: Any = None,
+        cloudwatch: Any = None,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
+        #: Reads the own forwarder's failures (``own_forwarding_problems``); None: not read.
+        self.cloudwatch = cloudwatch
+        self.now = now
         #: Reads the enforcer's dead-letter queue's policy (``dead_letter_policy_problems``); None: not checked.
         self.sqs = sqs
         #: Reads who last wrote the kill switch (``kill_switch_problems``); None: not checked.
@@ -782,7 +942,31 @@ class Heartbeat:
         found.extend(self.kill_switch_problems())
         found.extend(self.invoke_permission_problems())
         found.extend(self.dead_letter_policy_problems())
+        found.extend(self.own_forwarding_problems())
         return found
+
+    def own_forwarding_problems(self) -> list[str]:
+        """The security account's forwarder role (``OwnEventsForwarderRole``) against its template, and the
+        forwarder rule's failures (audit s7 gap 17).
+
+        This account's IAM (and S3, KMS ...) events reach the central bus only through that rule and role; the
+        event of a Deny put on the role travels the path it cuts.
+        """
+        role_arn, own = self.config.forwarder_role_arn, self.config.own
+        parts = (role_arn or "").split(":")
+        if role_arn is None or own is None or len(parts) < 6 or own.home_account is None:
+            return []
+        partition, account = parts[1], parts[4]
+        region = _region_of(self.config.central_bus_arn, self.config.region or own.home_region)
+        fix = own.redeploy_command()
+        problems = []
+        declared_role = declared_forwarder_role("event-forwarder", own, partition, region or "", account)
+        if region is not None and declared_role is not None:
+            role = role_arn.rsplit("/", 1)[-1]
+            problems += forwarder_role_problems(self.iam, role, declared_role, f"the forwarder role {role}", fix)
+        if self.cloudwatch is not None:
+            problems += failed_invocation_problems(self.cloudwatch, [FORWARDER], account, self.now(), fix)
+        return problems
 
     def invoke_permission_problems(self) -> list[str]:
         """The enforcer's function policy must let EventBridge invoke it for each rule that targets it, as the
@@ -832,16 +1016,12 @@ class Heartbeat:
         """The enforcer's dead-letter queue's policy must be the one its template declares: EventBridge may send
         to it from this account, and nothing else (a Deny added, or the statement gone, drops what fails)."""
         url, arn = self.config.dead_letter_queue_url, self.config.dead_letter_queue_arn
-        if self.sqs is None or url is None or arn is None or len(arn.split(":")) < 6:
+        parts = (arn or "").split(":")
+        if self.sqs is None or url is None or arn is None or len(parts) < 6:
             return []
-        declared_statement = {
-            "Sid": "EventBridgeDeliveryFailures",
-            "Effect": "Allow",
-            "Principal": {"Service": "events.amazonaws.com"},
-            "Action": "sqs:SendMessage",
-            "Resource": arn,
-            "Condition": {"StringEquals": {"aws:SourceAccount": arn.split(":")[4]}},
-        }
+        declared_policy = declared_queue_policy(parts[5], parts[1], parts[3], parts[4])
+        if declared_policy is None:
+            return []
         try:
             found = self.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["Policy"]).get("Attributes", {})
         except Exception as exc:
@@ -849,12 +1029,7 @@ class Heartbeat:
                 f"the enforcer's dead-letter queue {arn} "
                 + ("is gone" if is_gone(exc) else f"cannot be read ({error_code(exc) or exc})")
             ]
-        policy = json.loads(found.get("Policy") or "{}")
-        statements = policy.get("Statement", [])
-        statements = statements if isinstance(statements, list) else [statements]
-        if len(statements) == 1 and same_statement(
-            policy_statement(policy, "EventBridgeDeliveryFailures"), declared_statement
-        ):
+        if canonical(json.loads(found.get("Policy") or "{}")) == canonical(declared_policy):
             return []
         return [
             f"the policy of the enforcer's dead-letter queue {arn} is not the one its template declares: events "
@@ -1453,6 +1628,7 @@ def build_heartbeat(session: Any = None, environ: Mapping[str, str] | None = Non
         functions=OwnFunctionCheck(config, session.client("lambda", config=retry_config())),
         ssm=session.client("ssm", config=retry_config()),
         sqs=session.client("sqs", config=retry_config()),
+        cloudwatch=session.client("cloudwatch", config=retry_config()),
     )
 
 
@@ -1483,6 +1659,7 @@ def _member_snapshots(session: Any, config: HeartbeatConfig, store: SnapshotStor
         cloudtrail_in=cloudtrail_in,
         forwarding=MemberForwarding(config.central_bus_arn, region, home_account, dict(config.member_role_kinds)),
         events_in=lambda account: factory.client("events", account, region),
+        cloudwatch_in=lambda account: factory.client("cloudwatch", account, region),
     )
 
 

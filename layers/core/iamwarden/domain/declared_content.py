@@ -46,7 +46,8 @@ def fill(text: str, own: OwnIdentity, partition: str, region: str | None, accoun
 
     The one filler of declared content: the AWS pseudo-parameters (the region None: not known), ``role:KIND`` and
     ``role-arn:KIND`` (an own role's name and ARN), ``member-role:KIND`` and the member template's role-name
-    parameters (``MEMBER_TEMPLATE_PARAMETERS``), ``secret:NAME`` (a secret as ``!Ref`` gives it).
+    parameters (``MEMBER_TEMPLATE_PARAMETERS``), ``secret:NAME`` (a secret as ``!Ref`` gives it),
+    ``central:account`` and ``central:region`` (the security account's stack, as the member template names it).
     """
     values: dict[str, str | None] = {
         "AWS::Partition": partition,
@@ -78,6 +79,8 @@ def _own_value(token: str, own: OwnIdentity, region: str | None, account: str) -
         return arn.rsplit("/", 1)[-1] if arn else None
     if kind == "member-role":
         return own.member_roles.get(name)
+    if kind == "central":  # the security account's stack, as the member template names it
+        return {"account": own.home_account, "region": own.home_region}.get(name)
     if kind == "secret" and region is not None:  # as !Ref gives it: the full ARN the environment holds (or its name)
         return own.own_secret(name, account, region)
     return None
@@ -94,6 +97,49 @@ def declared_rule(key: str, own: OwnIdentity, partition: str, region: str, accou
         return None
     content: Mapping[str, Any] = json.loads(filled)
     return DeclaredRule(content["pattern"], content["schedule"], content["state"], content["target"])
+
+
+class DeclaredRole(NamedTuple):
+    """A role as its template declares it whole, placeholders filled in."""
+
+    trust: dict[str, Any]
+    #: policy name -> document.
+    inline: dict[str, Any]
+    managed: tuple[str, ...]
+    boundary: str | None
+
+
+def declared_forwarder_role(
+    kind: str, own: OwnIdentity, partition: str, region: str, account: str
+) -> DeclaredRole | None:
+    """Forwarding role ``kind`` (``event-forwarder``, ``member-forwarder``) in ``account`` and ``region`` as its
+    template declares it (``declared.FORWARDER_ROLES``), or None: no such role, or a name it needs is not known."""
+    raw = declared.FORWARDER_ROLES.get(kind)
+    filled = fill(raw, own, partition, region, account) if raw is not None else None
+    if filled is None:
+        return None
+    content: Mapping[str, Any] = json.loads(filled)
+    return DeclaredRole(content["trust"], content["inline"], tuple(content["managed"]), content["boundary"])
+
+
+def declared_queue_policy(queue: str, partition: str, region: str, account: str) -> dict[str, Any] | None:
+    """The policy the template declares for own queue ``queue`` (``declared.OWN_QUEUE_POLICIES``), or None: none."""
+    raw = declared.OWN_QUEUE_POLICIES.get(queue)
+    filled = fill(raw, OwnIdentity(), partition, region, account) if raw is not None else None
+    if filled is None:
+        return None
+    policy: dict[str, Any] = json.loads(filled)
+    return policy
+
+
+def rules_targeting(function: str) -> list[str]:
+    """The own rules (``bus/name``, bare on the default bus) whose declared one target is own function ``function``:
+    each needs EventBridge's permission to invoke it (SAM's ``<Function><Rule>Permission``)."""
+    return sorted(
+        key
+        for key, raw in declared.OWN_RULE_CONTENT.items()
+        if str(json.loads(raw)["target"]).endswith(f":function:{function}")
+    )
 
 
 def declared_alert_key_policy(own: OwnIdentity, partition: str) -> dict[str, Any] | None:

@@ -44,9 +44,10 @@ OWN_SECRET = "own-secret"  # noqa: S105 - a snapshot kind, no credential
 #: default before a new one, so staging an escalation as a non-default version first would otherwise leave it unknown.
 POLICY_DEFAULT = "policy-default"
 #: What one role, user or group held just then (``{"policies": [managed policy ARNs], "groups": [group names],
-#: "inline": {name: document_digest}}``; ``groups`` for users only; ``inline`` absent in records kept before it was), keyed by its ARN without path (``iam_arn``, as an event names it): the heartbeat
-#: takes every principal's from the authorization details it reads, and the enforcer keeps the next one from each
-#: attach, membership or creation it judges (``whatever_the_verdict``: it is what is there, not what is good). An
+#: "inline": {name: document_digest}}``; ``groups`` for users only; ``inline`` absent in records kept before it was),
+#: keyed by its ARN without path (``iam_arn``, as an event names it): the heartbeat takes every principal's from the
+#: authorization details it reads, and the enforcer keeps the next one from each attach, membership, inline put or
+#: delete, or creation it judges (``whatever_the_verdict``: it is what is there, not what is good). An
 #: ``AttachRolePolicy`` of a policy already attached, or ``AddUserToGroup`` of a member, succeeds and says nothing:
 #: only a record from before the event says whether it added anything (audit s7 gap 14).
 ATTACHMENTS = "attachments"

@@ -310,6 +310,8 @@ ACTION_MODULES: Mapping[str, str] = {
     "restore_own_key_policy": "tampering",
     "remove_own_topic_data_protection": "tampering",
     "restore_fallback_topic_attribute": "tampering",
+    "restore_own_invoke_permissions": "tampering",
+    "restore_own_queue_policy": "tampering",
     "start_trail_logging": "cloudtrail",
     "restore_trail": "cloudtrail",
     "enable_guardduty_detector": "security_services",

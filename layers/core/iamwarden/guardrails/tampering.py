@@ -55,12 +55,16 @@ from iamwarden.domain import declared
 from iamwarden.domain.arns import iam_arn
 from iamwarden.domain.catalog import Mode, OptionSpec, RuleSpec, Severity
 from iamwarden.domain.declared_content import (
+    DeclaredRole,
     DeclaredRule,
     declared_alert_key_policy,
     declared_fallback_topic_policy,
+    declared_forwarder_role,
+    declared_queue_policy,
     declared_rule,
     fill,
     rule_differences,
+    rules_targeting,
     target_differences,
 )
 from iamwarden.domain.documents import PolicyKind, canonical, decode_policy_document
@@ -442,7 +446,11 @@ class TamperingRule:
                 if step is None and name == "UpdateAssumeRolePolicy":
                     return _quarantined_role_target(context, role, arn, needs)
                 steps = [step] if step else []
-                if step is not None and name == "UpdateAssumeRolePolicy" and own.home_account not in (None, account):
+                # Not for a forwarder role: its sessions are EventBridge's (a Deny would stop forwarding), and one
+                # let in could only put events on the central bus, as any principal of the organisation may.
+                forwarder = own.kind_of_role_named(role, account) in FORWARDER_KINDS
+                revokes = own.home_account not in (None, account) and not forwarder
+                if step is not None and name == "UpdateAssumeRolePolicy" and revokes:
                     steps.append(_revoke_sessions_step(context, role, arn))
                 return Target(f"its role {role}", arn, steps, needs)
             return Target(f"its role {role}", arn, plan)
@@ -505,12 +513,28 @@ class TamperingRule:
                     )
             if name in CODE_CHANGING_EVENTS:
                 return _changed_own_function_target(context, function, arn)
+            if name == "RemovePermission20150331v2":
+                plan += _invoke_permissions_steps(context, function, arn)
             return Target(f"its function {function}", arn, plan)
         if source == SQS:
-            queue = (_text(parameters, "queueUrl") or "").rstrip("/").rsplit("/", 1)[-1]
+            url = (_text(parameters, "queueUrl") or "").rstrip("/")
+            queue = url.rsplit("/", 1)[-1]
             if queue not in own.queues:
                 return None
-            return Target(f"its queue {queue}", f"arn:{partition}:sqs:{region}:{account}:{queue}", [])
+            arn = f"arn:{partition}:sqs:{region}:{account}:{queue}"
+            attributes = parameters.get("attributes")
+            policy = declared_queue_policy(queue, partition, region, account)
+            if name != "SetQueueAttributes" or not isinstance(attributes, Mapping) or "Policy" not in attributes:
+                return Target(f"its queue {queue}", arn, [])
+            if policy is None:  # the template declares none: a policy put on is alerted with the redeploy command
+                return Target(f"its queue {queue}", arn, [])
+            step = RemediationStep(
+                RestoreOwnQueuePolicy.action,
+                arn,
+                {"queue_url": url, "policy": policy, "changed_to": _json(attributes.get("Policy"))},
+                f"put the policy of IAM Warden's queue {queue} back as its template declares it",
+            )
+            return Target(f"its queue {queue}", arn, [step])
         if source == DYNAMODB:
             table = _text(parameters, "tableName")
             if table is None or table not in own.tables:
@@ -530,6 +554,29 @@ class TamperingRule:
                 return Target(what, arn, [step] if step else [], needs)
             return Target(what, arn, [])
         return None
+
+
+def _invoke_permissions_steps(context: RuleContext, function: str, arn: str) -> list[RemediationStep]:
+    """The step putting back EventBridge's permission to invoke own function ``function`` for each own rule that
+    targets it (audit s7 gap 16), or none when no rule does (a function URL's or another permission: alerted).
+
+    ``RemovePermission`` names only a statement id, which CloudFormation generated: which rule lost its permission
+    is read at capture (``lambda:GetPolicy``), and only the missing ones are added, each under IAM Warden's own id.
+    """
+    change = context.change
+    rules = [key for key in rules_targeting(function) if key in context.settings.own.rules_in(change.account)]
+    if not rules:
+        return []
+    prefix = f"arn:{context.partition}:events:{change.region}:{change.account}:rule/"
+    return [
+        RemediationStep(
+            RestoreOwnInvokePermissions.action,
+            arn,
+            {"function_name": function, "source_arns": [prefix + key for key in rules]},
+            f"let EventBridge invoke IAM Warden's function {function} again for each of its {len(rules)} rules, as "
+            "its template declares",
+        )
+    ]
 
 
 def _restore_setting_step(
@@ -1349,11 +1396,30 @@ def _same_attribute(attribute: str, left: Any, right: Any) -> bool:
     return _same(_json(left), _json(right))
 
 
+#: The roles every forwarding rule's target uses: declared whole by their templates (``declared.FORWARDER_ROLES``).
+FORWARDER_KINDS = frozenset({"event-forwarder", "member-forwarder"})
+
+
+def _declared_forwarder(context: RuleContext, role: str) -> DeclaredRole | None:
+    """Forwarding role ``role`` of the event's account as its template declares it, or None: no forwarding role, or
+    a name it needs (the security account's region) is not known. Its region is the one its name carries."""
+    change, own = context.change, context.settings.own
+    kind = own.kind_of_role_named(role, change.account)
+    if kind not in FORWARDER_KINDS:
+        return None
+    region = own.home_region if kind == "event-forwarder" else role.rsplit("-forwarder-", 1)[-1]
+    if region is None:
+        return None
+    return declared_forwarder_role(kind or "", own, context.partition, region, change.account)
+
+
 def _restore_role_document(context: RuleContext, role: str, arn: str) -> tuple[RemediationStep | None, tuple[str, ...]]:
     """The step putting back the trust or inline policy an own-role event changed, or what the restore lacks.
 
-    Only a known good document is put back: the trust policy the template declares (a fact, home account), else
-    IAM Warden's snapshot taken strictly before the change. A snapshot taken after it may already hold it (the
+    Only a known good document is put back: a forwarding role's trust and inline policies as its template declares
+    them whole (a fact, any account: ``declared.FORWARDER_ROLES``; an inline policy it does not declare is deleted),
+    the trust policy the template declares (a fact, home account), else IAM Warden's snapshot taken strictly before
+    the change. A snapshot taken after it may already hold it (the
     heartbeat reads whatever is live, and anyone allowed to invoke it chooses when: audit s7 gap 1), so it is not
     used and the finding says so. The step carries the event's document (``changed_to``; the engine refuses an event
     without a readable one): it acts only while that is still live.
@@ -1372,10 +1438,13 @@ def _restore_role_document(context: RuleContext, role: str, arn: str) -> tuple[R
             "so it may already hold the change"
         )
         snapshot = None
+    forwarder = _declared_forwarder(context, role)
     if change.event_name == "UpdateAssumeRolePolicy":
         what = f"the trust policy of IAM Warden's role {role}"
         declared = context.settings.own.declared_trust_policy(role, change.account)
-        if declared is not None:
+        if forwarder is not None:
+            document, source = forwarder.trust, "the document its template declares"
+        elif declared is not None:
             document, source = declared, "the document its template declares"
         elif snapshot is not None and isinstance(snapshot.data.get("trust_policy"), Mapping):
             document = snapshot.data["trust_policy"]
@@ -1392,12 +1461,15 @@ def _restore_role_document(context: RuleContext, role: str, arn: str) -> tuple[R
         return RemediationStep(RestoreOwnRoleDocument.action, arn, parameters, f"put back {what} from {source}"), ()
     policy = context.request_text("policyName")
     what = f"the inline policy {policy} of IAM Warden's role {role}"
-    inline = snapshot.data.get("inline") if snapshot is not None else None
-    if snapshot is None or not isinstance(inline, Mapping):
-        return None, (f"{what} before this change ({where}{_member_where(context)})",)
     written = _json(change.request_parameters.get("policyDocument")) if change.event_name == "PutRolePolicy" else None
+    inline = snapshot.data.get("inline") if snapshot is not None else None
+    if forwarder is not None:  # declared whole: a policy the template does not declare is deleted
+        inline, source = forwarder.inline, "the documents its template declares"
+    elif snapshot is None or not isinstance(inline, Mapping):
+        return None, (f"{what} before this change ({where}{_member_where(context)})",)
+    else:
+        source = f"IAM Warden's snapshot of {snapshot.taken_at}"
     restore_to = inline.get(policy)
-    source = f"IAM Warden's snapshot of {snapshot.taken_at}"
     parameters = {
         "role_name": role,
         "document": "inline",
@@ -2527,6 +2599,153 @@ class RestoreFunctionConcurrency:
         return [f"set the reserved concurrency of {function} back to {before['reserved']}"]
 
 
+#: The statement id IAM Warden gives an invoke permission it puts back: ``<prefix><rule key, / as ->``.
+RESTORED_PERMISSION_PREFIX = "iamwarden-restored-"
+
+
+def _invoking_rules(aws: AccountClients, function: str) -> tuple[bool, list[str]]:
+    """Whether ``function`` exists, and the source ARNs its policy lets EventBridge invoke it for."""
+    try:
+        found = aws.client("lambda").get_policy(FunctionName=function)
+    except Exception as exc:
+        if not is_gone(exc):
+            raise
+        return True, []  # no policy at all (or no function: adding then finds it gone)
+    policy = json.loads(found.get("Policy") or "{}")
+    statements = policy.get("Statement", [])
+    sources: list[str] = []
+    for statement in statements if isinstance(statements, list) else [statements]:
+        principal = statement.get("Principal") if isinstance(statement, Mapping) else None
+        service = principal.get("Service") if isinstance(principal, Mapping) else None
+        if (
+            statement.get("Effect") != "Allow"
+            or service not in ("events.amazonaws.com", ["events.amazonaws.com"])
+            or statement.get("Action") not in ("lambda:InvokeFunction", ["lambda:InvokeFunction"])
+        ):
+            continue
+        for operator in (statement.get("Condition") or {}).values():
+            for key, value in (operator or {}).items():
+                if key.lower() == "aws:sourcearn":
+                    sources.extend(str(item) for item in (value if isinstance(value, list) else [value]))
+    return True, sources
+
+
+def _restored_statement_id(source_arn: str) -> str:
+    return RESTORED_PERMISSION_PREFIX + source_arn.split(":rule/", 1)[-1].replace("/", "-")
+
+
+class RestoreOwnInvokePermissions:
+    """Let EventBridge invoke an own function again for each own rule that targets it (``source_arns``). Undoable.
+
+    Without the permission EventBridge can neither invoke the function nor dead-letter the event: every event the
+    rule routes is dropped (audit s7 gap 16). The before-state is the rules whose permission was missing; only
+    those are added, each under IAM Warden's own statement id, and undo removes exactly those.
+    """
+
+    permissions: ClassVar[Permissions] = ("lambda:GetPolicy", "lambda:AddPermission")
+    action: ClassVar[StepAction] = StepAction("restore_own_invoke_permissions", permissions)
+    undo_permissions: ClassVar[Permissions] = ("lambda:RemovePermission",)
+    undoable: ClassVar[bool] = True
+
+    def capture(self, aws: AccountClients, step: RemediationStep) -> dict[str, Any]:
+        exists, allowed = _invoking_rules(aws, step.parameters["function_name"])
+        return {"exists": exists, "missing": [arn for arn in step.parameters["source_arns"] if arn not in allowed]}
+
+    def apply(self, run: StepRun, step: RemediationStep, before: Mapping[str, Any], done: list[str]) -> None:
+        if not before["exists"] or not before["missing"]:
+            return  # the function is gone (alerted), or every permission is there
+        function = step.parameters["function_name"]
+        client = run.aws.client("lambda")
+        added = []
+        for source_arn in before["missing"]:
+            try:
+                client.add_permission(
+                    FunctionName=function,
+                    StatementId=_restored_statement_id(source_arn),
+                    Action="lambda:InvokeFunction",
+                    Principal="events.amazonaws.com",
+                    SourceArn=source_arn,
+                )
+            except Exception as exc:
+                if is_gone(exc):
+                    return  # the function is gone: the alert says so
+                if error_code(exc) != "ResourceConflictException":  # added already (a retry): idempotent
+                    raise
+            added.append(source_arn.split(":rule/", 1)[-1])
+        done.append(f"let EventBridge invoke IAM Warden's function {function} again for {', '.join(added)}")
+
+    def undo(self, aws: AccountClients, step: RemediationStep, before: Mapping[str, Any]) -> list[str]:
+        if not before["exists"] or not before["missing"]:
+            return []
+        function = step.parameters["function_name"]
+        for source_arn in before["missing"]:
+            with ignoring():
+                aws.client("lambda").remove_permission(
+                    FunctionName=function, StatementId=_restored_statement_id(source_arn)
+                )
+        return [f"removed the {len(before['missing'])} invoke permission(s) IAM Warden put back on {function}"]
+
+
+class RestoreOwnQueuePolicy:
+    """Put an own queue's policy back as its template declares it (the dead-letter queue's lets EventBridge deliver
+    there). Undo puts back what the change left.
+
+    Acts only while the queue's policy is still the event's (``changed_to``): a later change is judged by its own
+    event. The before-state is the live policy (None: none).
+    """
+
+    permissions: ClassVar[Permissions] = ("sqs:GetQueueAttributes", "sqs:SetQueueAttributes")
+    action: ClassVar[StepAction] = StepAction("restore_own_queue_policy", permissions)
+    undo_permissions: ClassVar[Permissions] = permissions
+    undoable: ClassVar[bool] = True
+
+    @staticmethod
+    def _live(aws: AccountClients, url: str) -> tuple[bool, Any]:
+        try:
+            found = aws.client("sqs").get_queue_attributes(QueueUrl=url, AttributeNames=["Policy"])
+        except Exception as exc:
+            if is_gone(exc):
+                return False, None
+            raise
+        text = (found.get("Attributes") or {}).get("Policy")
+        return True, json.loads(text) if text else None
+
+    def capture(self, aws: AccountClients, step: RemediationStep) -> dict[str, Any]:
+        exists, policy = self._live(aws, step.parameters["queue_url"])
+        return {"exists": exists, "policy": policy}
+
+    @staticmethod
+    def _acts(step: RemediationStep, before: Mapping[str, Any]) -> bool:
+        """Whether the queue still holds the event's policy (and not already the declared one)."""
+        live, changed_to = before["policy"], step.parameters.get("changed_to")
+        if not before["exists"] or (live is not None and canonical(live) == canonical(step.parameters["policy"])):
+            return False
+        if changed_to in (None, ""):
+            return live is None
+        return live is not None and canonical(live) == canonical(changed_to)
+
+    def apply(self, run: StepRun, step: RemediationStep, before: Mapping[str, Any], done: list[str]) -> None:
+        if not self._acts(step, before):
+            return
+        run.aws.client("sqs").set_queue_attributes(
+            QueueUrl=step.parameters["queue_url"], Attributes={"Policy": json.dumps(step.parameters["policy"])}
+        )
+        done.append(step.summary)
+
+    def undo(self, aws: AccountClients, step: RemediationStep, before: Mapping[str, Any]) -> list[str]:
+        if not self._acts(step, before):
+            return []
+        url = step.parameters["queue_url"]
+        exists, live = self._live(aws, url)
+        if not exists:
+            raise UndoError(f"the queue {url} no longer exists")
+        if live is None or canonical(live) != canonical(step.parameters["policy"]):
+            raise UndoError(f"the policy of the queue {url} changed since; undo by hand")
+        previous = json.dumps(before["policy"]) if before["policy"] is not None else ""
+        aws.client("sqs").set_queue_attributes(QueueUrl=url, Attributes={"Policy": previous})
+        return [f"put the policy of the queue {url} back as the change left it"]
+
+
 class StopFunction:
     """Stop a function that is not IAM Warden's but runs as one of its roles: reserved concurrency 0. Undoable.
 
@@ -3256,4 +3475,6 @@ ACTIONS = (
     RestoreOwnKeyPolicy(),
     RemoveOwnTopicDataProtection(),
     RestoreFallbackTopicAttribute(),
+    RestoreOwnInvokePermissions(),
+    RestoreOwnQueuePolicy(),
 )
