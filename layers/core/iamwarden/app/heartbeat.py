@@ -62,7 +62,13 @@ from iamwarden.app.own_policies import DeployTakers, OwnPolicyWatch
 from iamwarden.domain import declared
 from iamwarden.domain.breaker import kill_switch_name
 from iamwarden.domain.catalog import Mode
-from iamwarden.domain.declared_content import declared_alert_key_policy, declared_rule, fill, rule_differences
+from iamwarden.domain.declared_content import (
+    declared_alert_key_policy,
+    declared_own_policy,
+    declared_rule,
+    fill,
+    rule_differences,
+)
 from iamwarden.domain.exceptions import ConfigurationError
 from iamwarden.domain.own import (
     CENTRAL_BUS_STATEMENT_ID,
@@ -140,6 +146,9 @@ class HeartbeatConfig(NamedTuple):
     #: EventBridge deliver there as the template declares; None: not checked.
     dead_letter_queue_url: str | None = None
     dead_letter_queue_arn: str | None = None
+    #: The stack's ``UserRemediation`` (``IAMWARDEN_USER_REMEDIATION``): which of the template's documents of the
+    #: enforcer's managed policies was deployed (``declared_content.declared_own_policy``).
+    user_remediation: str = "quarantine"
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] | None = None) -> HeartbeatConfig:
@@ -189,6 +198,7 @@ class HeartbeatConfig(NamedTuple):
             shared_environment=tuple(
                 sorted((name, env[name]) for name in declared.SHARED_ENVIRONMENT if env.get(name) is not None)
             ),
+            user_remediation=env.get("IAMWARDEN_USER_REMEDIATION") or "quarantine",
         )
 
 
@@ -1299,7 +1309,12 @@ def build_heartbeat(session: Any = None, environ: Mapping[str, str] | None = Non
     if config.audit_table and config.account and config.region:
         dynamodb = session.client("dynamodb", config=retry_config())
         recorded = AuditRecorded(AuditLog(config.audit_table, dynamodb), dynamodb)
-        own_policies = OwnPolicyWatch(recorded, iam, config.enforcer_policy_arns)
+        own, user_remediation = config.own, config.user_remediation
+
+        def declared_policy(arn: str) -> dict[str, Any] | None:
+            return declared_own_policy(arn, own, user_remediation) if own is not None else None
+
+        own_policies = OwnPolicyWatch(recorded, iam, config.enforcer_policy_arns, declared=declared_policy)
         snapshots = SnapshotRefresh(
             recorded,
             session.client("cloudtrail", region_name=config.region, config=retry_config()),

@@ -46,7 +46,8 @@ def fill(text: str, own: OwnIdentity, partition: str, region: str | None, accoun
 
     The one filler of declared content: the AWS pseudo-parameters (the region None: not known), ``role:KIND`` and
     ``role-arn:KIND`` (an own role's name and ARN), ``member-role:KIND`` and the member template's role-name
-    parameters (``MEMBER_TEMPLATE_PARAMETERS``), ``secret:NAME`` (a secret as ``!Ref`` gives it).
+    parameters (``MEMBER_TEMPLATE_PARAMETERS``), ``secret:NAME`` (a secret as ``!Ref`` gives it), ``alert-key:id``
+    (the alert key's id) and ``settings-prefix``.
     """
     values: dict[str, str | None] = {
         "AWS::Partition": partition,
@@ -78,6 +79,10 @@ def _own_value(token: str, own: OwnIdentity, region: str | None, account: str) -
         return arn.rsplit("/", 1)[-1] if arn else None
     if kind == "member-role":
         return own.member_roles.get(name)
+    if kind == "alert-key" and name == "id" and own.alert_key:  # the key's id, as !Ref gives it
+        return own.alert_key.rsplit("/", 1)[-1]
+    if kind == "settings-prefix":
+        return own.settings_prefix
     if kind == "secret" and region is not None:  # as !Ref gives it: the full ARN the environment holds (or its name)
         return own.own_secret(name, account, region)
     return None
@@ -106,6 +111,21 @@ def declared_alert_key_policy(own: OwnIdentity, partition: str) -> dict[str, Any
         return None
     policy: dict[str, Any] = json.loads(filled)
     return policy
+
+
+def declared_own_policy(policy_arn: str, own: OwnIdentity, user_remediation: str) -> dict[str, Any] | None:
+    """The document the template declares for one of the enforcer's managed policies (``policy_arn``), filled in
+    for this stack, or None: not one of them, or a name it needs is not known. ``user_remediation`` is the
+    ``UserRemediation`` parameter the stack was deployed with (``IAMWARDEN_USER_REMEDIATION``)."""
+    parts = policy_arn.split(":")
+    if len(parts) != 6 or not parts[5].startswith("policy/") or own.home_region is None:
+        return None
+    partition, account, name = parts[1], parts[4], parts[5].removeprefix("policy/")
+    for template_name, document in declared.OWN_POLICY_DOCUMENTS.get(user_remediation, {}).items():
+        if fill(template_name, own, partition, own.home_region, account) == name:
+            filled = fill(document, own, partition, own.home_region, account)
+            return None if filled is None else dict(json.loads(filled))
+    return None
 
 
 def canonical_pattern(pattern: Any) -> str:
