@@ -838,9 +838,10 @@ class Heartbeat:
         """The kill switch (``<prefix>/enforcement``) off, last written by anyone but an operator of
         ``iamwarden-tampered`` or IAM Warden's own circuit breaker (audit s7 gap 5).
 
-        One ``PutParameter`` makes every rule alert-only, for good: the restore ``iamwarden-tampered`` plans is held
-        by the very switch it would put back. So say so each run, naming who wrote it (``ssm:GetParameterHistory``:
-        ``LastModifiedUser`` of its newest version).
+        One ``PutParameter`` makes every rule alert-only. ``iamwarden-tampered`` puts it back (exempt from the
+        switch) once ``operators`` are named or with ``settings_guard: restore``; otherwise, or when that restore
+        failed, say so each run, naming who wrote it (``ssm:GetParameterHistory``: ``LastModifiedUser`` of its
+        newest version).
         """
         prefix = self.config.settings_prefix
         if self.settings is None or self.ssm is None or not prefix:

@@ -84,6 +84,7 @@ from iamwarden.domain.settings_guard import (
     guards_the_guard,
     known_good_version,
     settings_written,
+    switches_remediation_off,
 )
 from iamwarden.domain.wildcards import arn_match, wildcard_match
 from iamwarden.guardrails.base import Evaluation, RuleContext
@@ -523,7 +524,14 @@ class TamperingRule:
             what = f"its setting{'s' if len(mine) > 1 else ''} {', '.join(mine)}"
             version = (change.response_elements or {}).get("version")
             rule = context.rule(IAMWARDEN_TAMPERED.id)
-            restores = rule.choice("settings_guard") == "restore" or guards_the_guard(own, mine)
+            # The kill switch and the breaker's limits are put back whatever settings_guard says once operators are
+            # named (an intruder sets settings_guard to alert in the same breath); with none named, nobody could
+            # use the switch, so they follow settings_guard.
+            restores = (
+                rule.choice("settings_guard") == "restore"
+                or guards_the_guard(own, mine)
+                or (bool(rule.patterns("operators")) and switches_remediation_off(own, mine))
+            )
             if name == "PutParameter" and isinstance(version, int) and restores:
                 step, needs = _restore_setting_step(context, mine[0], version, arn)
                 return Target(what, arn, [step] if step else [], needs)
