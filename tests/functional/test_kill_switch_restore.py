@@ -91,8 +91,8 @@ def test_the_switch_set_off_by_an_intruder_is_switched_back_on_and_alerted_criti
 
     assert finding["outcome"] == "remediated"
     assert _switch(account) == "on"
-    [alert] = [n for n in notifier.sent if n.finding is not None and n.finding.rule_id == RULE]
-    assert alert.finding.severity.value == "critical"
+    [alerted] = [n.finding for n in notifier.sent if n.finding is not None and n.finding.rule_id == RULE]
+    assert alerted.severity.value == "critical"
     assert _next_violation_outcome(account, enforcer) == "remediated", "remediation goes on"
 
 
