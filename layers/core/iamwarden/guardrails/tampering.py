@@ -154,7 +154,9 @@ FUNCTION_EVENTS = frozenset(
     }
 )
 QUEUE_EVENTS = frozenset({"DeleteQueue", "SetQueueAttributes", "PurgeQueue"})
-TABLE_EVENTS = frozenset({"DeleteTable", "UpdateTable", "UpdateContinuousBackups", "UpdateTimeToLive"})
+TABLE_EVENTS = frozenset({"DeleteTable", "UpdateTable", "UpdateContinuousBackups", "UpdateTimeToLive"}) | frozenset(
+    {"PutResourcePolicy", "DeleteResourcePolicy"}  # the policy that keeps item writes to IAM Warden (audit s7 gap 6)
+)
 #: The alert path: the alert topic and its subscriptions, the key it is encrypted with, the stack's alarms.
 TOPIC_EVENTS = frozenset({"Unsubscribe", "SetSubscriptionAttributes", "DeleteTopic", "SetTopicAttributes"})
 KEY_EVENTS = frozenset({"DisableKey", "ScheduleKeyDeletion"})
@@ -512,10 +514,13 @@ class TamperingRule:
                 return None
             return Target(f"its queue {queue}", f"arn:{partition}:sqs:{region}:{account}:{queue}", [])
         if source == DYNAMODB:
-            table = _text(parameters, "tableName")
+            table = _text(parameters, "tableName") or _own_table_of(_text(parameters, "resourceArn"), region, account)
             if table is None or table not in own.tables:
                 return None
-            return Target(f"its table {table}", f"arn:{partition}:dynamodb:{region}:{account}:table/{table}", [])
+            arn = f"arn:{partition}:dynamodb:{region}:{account}:table/{table}"
+            if name in ("PutResourcePolicy", "DeleteResourcePolicy"):
+                return Target(f"the resource policy of its table {table}", arn, [], done=_table_policy_fix(arn))
+            return Target(f"its table {table}", arn, [])
         if source == SSM:
             mine = list(settings_written(change, own))
             if not mine:
@@ -537,6 +542,27 @@ class TamperingRule:
                 return Target(what, arn, [step] if step else [], needs)
             return Target(what, arn, [])
         return None
+
+
+def _own_table_of(resource_arn: str | None, region: str, account: str) -> str | None:
+    """The table a ``PutResourcePolicy``/``DeleteResourcePolicy`` names (``resourceArn``), when it is in the
+    event's own region and account (a stream's ARN names its table too), or None."""
+    parts = (resource_arn or "").split(":", 5)
+    if len(parts) != 6 or parts[2] != "dynamodb" or parts[3] != region or parts[4] != account:
+        return None
+    kind, _, rest = parts[5].partition("/")
+    return rest.split("/", 1)[0] or None if kind == "table" else None
+
+
+def _table_policy_fix(arn: str) -> str:
+    """What puts an own table's resource policy back: CloudFormation does not overwrite a table policy changed
+    outside the stack when the template's is unchanged, so a plain redeploy would leave the intruder's."""
+    return (
+        "alerted only, nothing is put back here: until the template's policy is on the table again, anyone IAM lets "
+        "write items can rewrite IAM Warden's memory unseen. Put it back: aws dynamodb put-resource-policy "
+        f"--resource-arn {arn} --policy <the ResourcePolicy template.yaml declares for it> (a redeploy alone does "
+        "not: CloudFormation leaves a table policy changed outside the stack in place)"
+    )
 
 
 def _restore_setting_step(
