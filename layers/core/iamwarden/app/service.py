@@ -46,10 +46,14 @@ from iamwarden.domain.principals import RoleDirectory
 from iamwarden.domain.recorded import KeepsSnapshots, Recorded, no_later_than
 from iamwarden.domain.rule_exceptions import RuleException
 from iamwarden.domain.settings import Settings
-from iamwarden.domain.settings_guard import TAMPERED_RULE_ID, restores_the_guard, settings_written
+from iamwarden.domain.settings_guard import (
+    RESTORE_SETTING,
+    TAMPERED_RULE_ID,
+    restores_the_guard,
+    settings_written,
+)
 from iamwarden.guardrails.base import LiveClients
 from iamwarden.guardrails.engine import judge_event
-from iamwarden.guardrails.tampering import RestoreSetting
 
 
 class Telemetry(Protocol):
@@ -351,7 +355,7 @@ class EnforcerService:
             finding.rule_id == TAMPERED_RULE_ID
             and bool(finding.plan)
             and all(
-                step.action == RestoreSetting.action and restores_the_guard(self.own, str(step.parameters.get("name")))
+                step.action == RESTORE_SETTING and restores_the_guard(self.own, str(step.parameters.get("name")))
                 for step in finding.plan
             )
         )

@@ -63,6 +63,11 @@ def guards_the_guard(own: OwnIdentity, names: list[str]) -> bool:
     return False
 
 
+#: The step that puts a setting back (``guardrails.tampering.RestoreSetting``), named here so the service can
+#: tell it without importing the guardrail module before an event needs it.
+RESTORE_SETTING = "restore_setting"
+
+
 def switches_remediation_off(own: OwnIdentity, names: Iterable[str]) -> bool:
     """Whether a write touches what holds every remediation: the kill switch (``enforcement``) or the circuit
     breaker's limits (``breaker/*``: a limit of 0 trips it at the next remediation)."""

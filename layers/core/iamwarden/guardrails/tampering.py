@@ -79,6 +79,7 @@ from iamwarden.domain.recorded import (
 )
 from iamwarden.domain.rule_exceptions import operator_pattern
 from iamwarden.domain.settings_guard import (
+    RESTORE_SETTING,
     SETTING_EVENTS,
     TAMPERED_RULE_ID,
     guards_the_guard,
@@ -2571,7 +2572,7 @@ class RestoreSetting:
         "ssm:PutParameter",
         "ssm:DeleteParameter",
     )
-    action: ClassVar[StepAction] = StepAction("restore_setting", permissions)
+    action: ClassVar[StepAction] = StepAction(RESTORE_SETTING, permissions)
     undo_permissions: ClassVar[Permissions] = ("ssm:PutParameter",)
     undoable: ClassVar[bool] = True
 
