@@ -11,12 +11,16 @@ moto stores a resource policy but does not enforce it, so the template's own sta
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError
 
+from iamwarden.app.heartbeat import ITEM_WRITES_DENIED, Heartbeat
 from tests.aws_fixtures import HOME_ACCOUNT, REGION
+from tests.functional.conftest import Account
 from tests.functional.test_permissions_used import allowed
 from tests.sam_template import deployed_template
 
@@ -105,3 +109,70 @@ def test_the_policy_itself_is_changed_only_by_cloudformation_the_enforcer_and_th
     assert not _may("AuditTable", action, admin, via="athena.amazonaws.com")
     assert _may("AuditTable", action, _role("enforcer")), "iamwarden-tampered's restore"
     assert _may("ExceptionsTable", action, SECOPS, OperatorRoleArns=SECOPS)
+
+
+# --- the heartbeat looks for the policy each run ---------------------------------------------------------------
+
+
+def _heartbeat(account: Account) -> Heartbeat:
+    from iamwarden.app.heartbeat import HeartbeatConfig
+
+    config = HeartbeatConfig.from_environment(
+        {
+            "IAMWARDEN_ENFORCER_ARN": f"arn:aws:lambda:{REGION}:{HOME_ACCOUNT}:function:iamwarden-enforcer",
+            "IAMWARDEN_CENTRAL_BUS_ARN": f"arn:aws:events:{REGION}:{HOME_ACCOUNT}:event-bus/iamwarden-central",
+            "IAMWARDEN_ENFORCER_ROLE_NAME": f"iamwarden-enforcer-{REGION}",
+            "IAMWARDEN_ALERT_TOPIC_ARN": f"arn:aws:sns:{REGION}:{HOME_ACCOUNT}:iamwarden-alerts",
+            "IAMWARDEN_AUDIT_TABLE": account.config.audit_table,
+            "IAMWARDEN_EXCEPTIONS_TABLE": account.config.exceptions_table,
+            "IAMWARDEN_HOME_ACCOUNT": HOME_ACCOUNT,
+            "AWS_REGION": REGION,
+        }
+    )
+    return Heartbeat(config, None, None, None, None, dynamodb=account.dynamodb)
+
+
+def _put_declared(account: Account, logical: str, table: str) -> str:
+    arn = f"arn:aws:dynamodb:{REGION}:{HOME_ACCOUNT}:table/{table}"
+    policy = {"Version": "2012-10-17", "Statement": _table_policy(logical)}
+    account.dynamodb.put_resource_policy(ResourceArn=arn, Policy=json.dumps(policy))
+    return arn
+
+
+def test_the_heartbeat_is_quiet_while_both_tables_keep_the_declared_policy(account: Account) -> None:
+    _put_declared(account, "AuditTable", account.config.audit_table)
+    _put_declared(account, "ExceptionsTable", account.config.exceptions_table)
+
+    assert _heartbeat(account).table_policy_problems() == []
+
+
+def test_the_heartbeat_reports_a_table_whose_policy_was_deleted_or_replaced(account: Account) -> None:
+    audit = _put_declared(account, "AuditTable", account.config.audit_table)
+    exceptions = _put_declared(account, "ExceptionsTable", account.config.exceptions_table)
+    account.dynamodb.delete_resource_policy(ResourceArn=audit)  # the root's break-glass, or an unrouted event
+    # the Sid kept on a statement that no longer denies item writes (only the policy's own changes)
+    renamed = {**_table_policy("ExceptionsTable")[1], "Sid": ITEM_WRITES_DENIED}
+    harmless = {"Version": "2012-10-17", "Statement": [renamed]}
+    account.dynamodb.put_resource_policy(ResourceArn=exceptions, Policy=json.dumps(harmless))
+
+    problems = _heartbeat(account).table_policy_problems()
+
+    assert [problem.split(" lacks")[0] for problem in problems] == [
+        f"IAM Warden's table {account.config.audit_table}",
+        f"IAM Warden's table {account.config.exceptions_table}",
+    ]
+    assert f"aws dynamodb put-resource-policy --resource-arn {audit}" in problems[0]
+
+
+def test_a_table_policy_that_cannot_be_read_is_a_problem(account: Account) -> None:
+    class Refusing:
+        def get_resource_policy(self, **_: Any) -> dict[str, Any]:
+            raise ClientError({"Error": {"Code": "AccessDeniedException", "Message": "no"}}, "GetResourcePolicy")
+
+    heartbeat = _heartbeat(account)
+    heartbeat.dynamodb = Refusing()
+
+    problems = heartbeat.table_policy_problems()
+
+    assert len(problems) == 2
+    assert "cannot be read (AccessDeniedException)" in problems[0]

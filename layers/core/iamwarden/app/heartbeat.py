@@ -146,6 +146,8 @@ class HeartbeatConfig(NamedTuple):
     #: EventBridge deliver there as the template declares; None: not checked.
     dead_letter_queue_url: str | None = None
     dead_letter_queue_arn: str | None = None
+    #: The exceptions table (``IAMWARDEN_EXCEPTIONS_TABLE``): its resource policy is checked like the audit table's.
+    exceptions_table: str | None = None
     #: The stack's ``UserRemediation`` (``IAMWARDEN_USER_REMEDIATION``): which of the template's documents of the
     #: enforcer's managed policies was deployed (``declared_content.declared_own_policy``).
     user_remediation: str = "quarantine"
@@ -199,6 +201,7 @@ class HeartbeatConfig(NamedTuple):
                 sorted((name, env[name]) for name in declared.SHARED_ENVIRONMENT if env.get(name) is not None)
             ),
             user_remediation=env.get("IAMWARDEN_USER_REMEDIATION") or "quarantine",
+            exceptions_table=env.get("IAMWARDEN_EXCEPTIONS_TABLE") or None,
         )
 
 
@@ -708,7 +711,10 @@ class Heartbeat:
         functions: OwnFunctionCheck | None = None,
         ssm: Any = None,
         sqs: Any = None,
+        dynamodb: Any = None,
     ) -> None:
+        #: Reads the audit and exceptions tables' resource policies (``table_policy_problems``); None: not checked.
+        self.dynamodb = dynamodb
         #: Reads the enforcer's dead-letter queue's policy (``dead_letter_policy_problems``); None: not checked.
         self.sqs = sqs
         #: Reads who last wrote the kill switch (``kill_switch_problems``); None: not checked.
@@ -754,7 +760,39 @@ class Heartbeat:
         found.extend(self.kill_switch_problems())
         found.extend(self.invoke_permission_problems())
         found.extend(self.dead_letter_policy_problems())
+        found.extend(self.table_policy_problems())
         return found
+
+    def table_policy_problems(self) -> list[str]:
+        """The audit and exceptions tables must keep the resource policy their template declares (audit s7 gap 6):
+        without its ``OnlyIamWardenWritesItems`` Deny, anyone IAM lets write items can rewrite IAM Warden's memory
+        (reversals, snapshots, exceptions) with data events no rule routes. The account's root can delete it
+        (the break-glass), and its ``DeleteResourcePolicy`` might not be routed: so look each run."""
+        account, region = self.config.account, self.config.region
+        if self.dynamodb is None or account is None or region is None:
+            return []
+        partition = self.config.topic_arn.split(":")[1] if self.config.topic_arn.startswith("arn:") else "aws"
+        problems = []
+        for table in (self.config.audit_table, self.config.exceptions_table):
+            if not table:
+                continue
+            arn = f"arn:{partition}:dynamodb:{region}:{account}:table/{table}"
+            try:
+                policy = json.loads(self.dynamodb.get_resource_policy(ResourceArn=arn).get("Policy") or "{}")
+            except Exception as exc:
+                if error_code(exc) != "PolicyNotFoundException":
+                    problems.append(
+                        f"the resource policy of IAM Warden's table {table} cannot be read ({error_code(exc) or exc})"
+                    )
+                    continue
+                policy = {}
+            if not _denies_item_writes(policy_statement(policy, ITEM_WRITES_DENIED)):
+                problems.append(
+                    f"IAM Warden's table {table} lacks the resource policy its template declares (the "
+                    f"{ITEM_WRITES_DENIED} Deny): anyone IAM lets write items can rewrite IAM Warden's memory unseen "
+                    f"(put it back: aws dynamodb put-resource-policy --resource-arn {arn} --policy <the template's>)"
+                )
+        return problems
 
     def invoke_permission_problems(self) -> list[str]:
         """The enforcer's function policy must let EventBridge invoke it for each rule that targets it, as the
@@ -1289,6 +1327,19 @@ def _unlisted(value: Any) -> Any:
     return value
 
 
+#: The Sid of the tables' Deny of item writes to all but IAM Warden's roles and the operators (template.yaml).
+ITEM_WRITES_DENIED = "OnlyIamWardenWritesItems"
+
+
+def _denies_item_writes(statement: Any) -> bool:
+    """Whether ``statement`` is the template's Deny of item writes: Deny, to everyone, of PutItem among others."""
+    if not isinstance(statement, Mapping) or statement.get("Effect") != "Deny":
+        return False
+    actions = statement.get("Action")
+    listed = actions if isinstance(actions, list) else [actions]
+    return statement.get("Principal") in ("*", {"AWS": "*"}) and "dynamodb:PutItem" in listed
+
+
 def _region_of(arn: str, default: str | None) -> str | None:
     parts = arn.split(":")
     return parts[3] if len(parts) > 3 and parts[3] else default
@@ -1352,6 +1403,7 @@ def build_heartbeat(session: Any = None, environ: Mapping[str, str] | None = Non
         functions=OwnFunctionCheck(config, session.client("lambda", config=retry_config())),
         ssm=session.client("ssm", config=retry_config()),
         sqs=session.client("sqs", config=retry_config()),
+        dynamodb=session.client("dynamodb", config=retry_config()) if config.audit_table else None,
     )
 
 
