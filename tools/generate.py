@@ -2032,6 +2032,70 @@ def fallback_topic_policy() -> str:
     return json.dumps(policy, sort_keys=True)
 
 
+class _OwnPolicyResolver(_Resolver):
+    """The resolver for the enforcer's own managed policies: ``!If`` on a condition the deploy decides by the value
+    of one parameter the enforcer knows (``UserRemediation``, its ``IAMWARDEN_USER_REMEDIATION``), and the two
+    references its grants name that the enforcer fills in: the alert key's id (``${alert-key:id}``) and the
+    settings prefix (``${settings-prefix}``)."""
+
+    def __init__(self, template: Mapping[str, Any], parameter_values: Mapping[str, str]) -> None:
+        super().__init__(template)
+        self.conditions: Mapping[str, Any] = template.get("Conditions", {})
+        self.parameter_values = parameter_values
+
+    def ref(self, logical: str, attribute: str | None = None) -> str:
+        if logical == "AlertKey" and attribute is None:
+            return "${alert-key:id}"
+        if logical == "SettingsPrefix" and attribute is None:
+            return "${settings-prefix}"
+        return super().ref(logical, attribute)
+
+    def condition(self, name: str) -> bool:
+        equals = self.conditions.get(name, {}).get("Fn::Equals")
+        if not (isinstance(equals, list) and len(equals) == 2 and isinstance(equals[0], Mapping)):
+            raise GenerationError(f"an own policy is conditional on {name}, which is no !Equals [!Ref P, value]")
+        parameter = str(equals[0].get("Ref"))
+        if parameter not in self.parameter_values:
+            raise GenerationError(f"an own policy is conditional on {parameter}, which the enforcer does not know")
+        return self.parameter_values[parameter] == str(equals[1])
+
+    def value(self, value: Any) -> Any:
+        if isinstance(value, Mapping) and list(value) == ["Fn::If"]:
+            name, when_true, when_false = value["Fn::If"]
+            return self.value(when_true if self.condition(str(name)) else when_false)
+        if isinstance(value, Mapping) and value == {"Ref": "AWS::NoValue"}:
+            return _NO_VALUE
+        resolved = super().value(value)
+        if isinstance(resolved, list):
+            return [item for item in resolved if item is not _NO_VALUE]
+        if isinstance(resolved, dict):
+            return {key: item for key, item in resolved.items() if item is not _NO_VALUE}
+        return resolved
+
+
+_NO_VALUE = object()
+
+
+def own_policy_documents() -> dict[str, dict[str, str]]:
+    """The enforcer's managed policies' documents as the template declares them (JSON), by ``UserRemediation``
+    value (the one parameter they depend on) and then by the policy's name (``${AWS::Region}`` left in)."""
+    template = yaml_parse(_template_as_generated())
+    resources: Mapping[str, Any] = template["Resources"]
+    parameter = template["Parameters"]["UserRemediation"]
+    documents: dict[str, dict[str, str]] = {}
+    for value in sorted(parameter["AllowedValues"]):
+        resolver = _OwnPolicyResolver(template, {"UserRemediation": str(value)})
+        by_name: dict[str, str] = {}
+        for logical in sorted(resources):
+            resource = resources[logical]
+            if resource["Type"] != "AWS::IAM::ManagedPolicy" or not logical.startswith("EnforcerRemediations"):
+                continue
+            name = str(resolver.value(resource["Properties"]["ManagedPolicyName"]))
+            by_name[name] = json.dumps(resolver.value(resource["Properties"]["PolicyDocument"]), sort_keys=True)
+        documents[str(value)] = by_name
+    return documents
+
+
 def _single_quoted(text: str) -> str:
     """``text`` as the inside of a single-quoted Python literal (the formatter's choice for JSON with quotes)."""
     if "'" in text or "\\" in text:
@@ -2146,6 +2210,28 @@ def render_declared_own() -> str:
         f"ALERT_FALLBACK_TOPIC_POLICY = '{_single_quoted(fallback_topic_policy())}'  # noqa: E501",
         "#: The key the fallback topic is encrypted with: AWS-managed, so no account admin can change its policy.",
         f"ALERT_FALLBACK_TOPIC_KEY = {json.dumps(fallback_topic_key())}",
+        "#: The enforcer's managed policies (its remediation grants) as template.yaml declares them, by the",
+        "#: ``UserRemediation`` parameter (``IAMWARDEN_USER_REMEDIATION``) and then by policy name: JSON with",
+        "#: ``${AWS::Partition}``, ``${AWS::Region}``, ``${AWS::AccountId}``, ``${alert-key:id}`` and",
+        "#: ``${settings-prefix}`` for ``declared_content.fill``. The only document recorded as deployed.",
+        "OWN_POLICY_DOCUMENTS: Mapping[str, Mapping[str, str]] = MappingProxyType(",
+        "    {",
+        *(
+            line
+            for remediation, by_name in own_policy_documents().items()
+            for line in (
+                f"        {json.dumps(remediation)}: MappingProxyType(",
+                "            {",
+                *(
+                    f"                {json.dumps(name)}: '{_single_quoted(document)}',  # noqa: E501"
+                    for name, document in by_name.items()
+                ),
+                "            }",
+                "        ),",
+            )
+        ),
+        "    }",
+        ")",
     ]
     return "\n".join(lines) + "\n"
 

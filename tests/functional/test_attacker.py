@@ -46,6 +46,7 @@ from iamwarden.app.heartbeat import (
 )
 from iamwarden.app.own_policies import OwnPolicyWatch
 from iamwarden.app.service import EnforcerService
+from iamwarden.domain.declared_content import declared_own_policy
 from tests.aws_fixtures import HOME_ACCOUNT, REGION, enforcer_rules, resolve, resolved_properties
 from tests.conftest import load_event
 from tests.functional.conftest import Account, RecordingNotifier
@@ -388,8 +389,15 @@ def loop(
         enforcer_target_arn=queue_arn,
     )
     # The deploy records the remediation grants' default versions as the stack deployed them (DeploySnapshot).
+    # Recorded only as the template declares them: the grants created above from the template must be the same.
+    assert config.own is not None
+    own = config.own._replace(home_region=REGION)  # Lambda sets AWS_REGION; the template's environment does not
+
+    def declared(arn: str) -> dict[str, Any] | None:
+        return declared_own_policy(arn, own, config.user_remediation)
+
     own_policies = OwnPolicyWatch(
-        AuditRecorded(account.audit(), account.dynamodb), account.iam, config.enforcer_policy_arns
+        AuditRecorded(account.audit(), account.dynamodb), account.iam, config.enforcer_policy_arns, declared=declared
     )
     assert own_policies.record() == (len(config.enforcer_policy_arns), [])
     heartbeat = Heartbeat(

@@ -9,6 +9,7 @@ of the answer ("Custom resource response objects") to the request's presigned S3
 
 from __future__ import annotations
 
+import copy
 import json
 import threading
 from collections.abc import Iterator
@@ -18,12 +19,17 @@ from typing import Any, NamedTuple
 import pytest
 
 from iamwarden.adapters.recorded import AuditRecorded
+from iamwarden.app.config import own_identity_from_environment
 from iamwarden.app.deploy_snapshot import MAX_BODY, DeploySnapshot, is_custom_resource_request
 from iamwarden.app.heartbeat import build_deploy_snapshot
 from iamwarden.app.own_policies import OwnPolicyWatch
+from iamwarden.domain.declared_content import declared_own_policy
 from iamwarden.domain.recorded import BOUNDARY, OWN_POLICY, TRAIL
+from iamwarden.domain.settings import Settings
+from iamwarden.guardrails.engine import judge_event
 from tests.aws_fixtures import HOME_ACCOUNT
 from tests.aws_fixtures import REGION as HOME_REGION
+from tests.conftest import load_event
 from tests.functional.conftest import Account
 from tests.functional.test_enforcer_handler import FakeLambdaContext
 from tests.functional.test_heartbeat_snapshots import REGION, ROLE_ARN, TRAIL_ARN, _boundary, _environment, _trail
@@ -335,16 +341,22 @@ def test_the_handler_dispatches_a_custom_resource_request_to_the_deploy_snapshot
     assert AuditRecorded(account.audit(), account.dynamodb).snapshot(BOUNDARY, ROLE_ARN) is not None
 
 
+def _declared_policy(account: Account, number: int = 1) -> tuple[str, dict[str, Any], dict[str, str]]:
+    """One of the enforcer's policies as its template declares it for this stack (v1): ARN, document, environment."""
+    environment = _environment(account)
+    name = f"iamwarden-enforcer-remediations-{number}-{REGION}"
+    arn = f"arn:aws:iam::{HOME_ACCOUNT}:policy/{name}"
+    document = declared_own_policy(arn, own_identity_from_environment(environment), "quarantine")
+    assert document is not None
+    account.iam.create_policy(PolicyName=name, PolicyDocument=json.dumps(document))
+    return arn, document, {**environment, "IAMWARDEN_ENFORCER_POLICY_ARNS": arn}
+
+
 def test_create_records_the_default_version_of_each_own_policy_as_deployed(
     account: Account, presigned: PresignedUrl
 ) -> None:
-    grants = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "iam:GetRole", "Resource": "*"}]}
-    created = account.iam.create_policy(
-        PolicyName="iamwarden-enforcer-remediations-1-us-east-1", PolicyDocument=json.dumps(grants)
-    )
-    arn = created["Policy"]["Arn"]
-    account.iam.create_policy_version(PolicyArn=arn, PolicyDocument=json.dumps(grants), SetAsDefault=True)
-    environment = {**_environment(account), "IAMWARDEN_ENFORCER_POLICY_ARNS": arn}
+    arn, document, environment = _declared_policy(account)
+    account.iam.create_policy_version(PolicyArn=arn, PolicyDocument=json.dumps(document), SetAsDefault=True)
 
     build_deploy_snapshot(account.session, environment).handle(
         _request("Create", presigned.url, StackId=_deploying(account))
@@ -353,7 +365,41 @@ def test_create_records_the_default_version_of_each_own_policy_as_deployed(
     assert presigned.only()["Data"]["Problems"] == "0"
     snapshot = AuditRecorded(account.audit(), account.dynamodb).snapshot(OWN_POLICY, arn)
     assert snapshot is not None
-    assert snapshot.data == {"default_version": "v2", "document": grants}
+    assert snapshot.data == {"default_version": "v2", "document": document}
+
+
+def test_a_forged_version_made_the_default_during_a_deploy_is_not_recorded_and_is_put_back(
+    account: Account, presigned: PresignedUrl
+) -> None:
+    """Audit s7 gap 2: the deploy snapshot recorded whatever version was the default as the deployed one. Now only
+    the template's document is: the intruder's version, made the default while the stack is being deployed (the
+    one moment a request is answered), is a problem of the answer; the record stays v1, which the enforcer puts
+    back.
+    """
+    arn, document, environment = _declared_policy(account)
+    recorded = AuditRecorded(account.audit(), account.dynamodb)
+    stack_id = _deploying(account)
+    build_deploy_snapshot(account.session, environment).handle(_request("Create", presigned.url, StackId=stack_id))
+    nothing = {"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": "*", "Resource": "*"}]}
+    created = account.iam.create_policy_version(PolicyArn=arn, PolicyDocument=json.dumps(nothing), SetAsDefault=True)
+
+    build_deploy_snapshot(account.session, environment).handle(_request("Update", presigned.url, StackId=stack_id))
+
+    first, second = (received.body for received in presigned.received)
+    assert (first["Data"]["Problems"], second["Data"]["Snapshots"]) == ("0", "0")
+    assert "the default version v2 of IAM Warden's policy" in second["Reason"]
+    assert "grants other than its template declares: not recorded" in second["Reason"]
+    snapshot = recorded.snapshot(OWN_POLICY, arn)
+    assert snapshot is not None
+    assert (snapshot.data["default_version"], snapshot.data["document"]) == ("v1", document)
+    event = copy.deepcopy(load_event("tamper-own-policy-version.json"))
+    event["detail"]["requestParameters"]["policyArn"] = arn
+    event["detail"]["responseElements"]["policyVersion"]["versionId"] = created["PolicyVersion"]["VersionId"]
+    own = own_identity_from_environment(environment)
+    [finding] = judge_event(event, Settings(own=own), recorded=recorded).findings
+    assert (finding.rule_id, finding.severity.value, finding.needs_context) == ("iamwarden-tampered", "critical", ())
+    [step] = finding.plan
+    assert (step.action.value, step.parameters["restore_to"]) == ("restore_own_policy_version", "v1")
 
 
 def test_the_deploy_snapshot_waits_for_the_own_policies_and_asks_again_when_a_grant_changes() -> None:
@@ -371,7 +417,7 @@ def _forged_after_a_new_default_version(account: Account) -> tuple[str, dict[str
         PolicyName="iamwarden-enforcer-remediations-1-us-east-1", PolicyDocument=json.dumps(grants)
     )["Policy"]["Arn"]
     recorded = AuditRecorded(account.audit(), account.dynamodb)
-    OwnPolicyWatch(recorded, account.iam, [arn]).record()
+    OwnPolicyWatch(recorded, account.iam, [arn], declared=lambda _arn: grants).record()
     nothing = {"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": "*", "Resource": "*"}]}
     account.iam.create_policy_version(PolicyArn=arn, PolicyDocument=json.dumps(nothing), SetAsDefault=True)
     return arn, {**_environment(account), "IAMWARDEN_ENFORCER_POLICY_ARNS": arn}

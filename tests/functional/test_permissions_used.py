@@ -148,12 +148,16 @@ def _condition_holds(condition: Condition, context: dict[str, str]) -> bool:
     """One condition key test, as IAM evaluates it; a key the request does not carry never matches."""
     actual = context.get(condition.key)  # both lower-cased: condition keys are case insensitive
     if actual is None:
-        return condition.if_exists
+        return condition.holds_when_absent
     operator = condition.operator.lower()
     if operator in ("arnlike", "stringlike", "arnequals"):
         return any(wildcard_match(pattern, actual) for pattern in condition.values)
+    if operator in ("arnnotlike", "stringnotlike"):  # the resource policies' Deny "unless one of these"
+        return not any(wildcard_match(pattern, actual) for pattern in condition.values)
     if operator == "stringequals":
         return actual in condition.values
+    if operator == "stringnotequals":
+        return actual not in condition.values
     raise AssertionError(f"the evaluator does not know the condition operator {condition.operator}")
 
 

@@ -37,7 +37,9 @@ def _own_policy(account: Account, *, recorded: bool, name: str = NAME, path: str
     """IAM Warden's policy as its stack deployed it (v1), and the deploy's record of it (when ``recorded``)."""
     arn = str(account.iam.create_policy(PolicyName=name, Path=path, PolicyDocument=json.dumps(GRANTS))["Policy"]["Arn"])
     if recorded:
-        watch = OwnPolicyWatch(AuditRecorded(account.audit(), account.dynamodb), account.iam, [arn])
+        watch = OwnPolicyWatch(
+            AuditRecorded(account.audit(), account.dynamodb), account.iam, [arn], declared=lambda _arn: GRANTS
+        )
         assert watch.record() == (1, [])
     return arn
 

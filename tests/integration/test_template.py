@@ -541,6 +541,7 @@ TAMPERING_SAMPLES = (
     "tamper-prune-worker-code.json",
     "tamper-dead-letter-queue-retention.json",
     "tamper-delete-audit-table.json",
+    "tamper-audit-table-policy-deleted.json",
     "tamper-delete-setting.json",
 )
 

@@ -93,8 +93,13 @@ def _policy(iam: Any, name: str = "iamwarden-enforcer-remediations-1-us-east-1")
     return str(iam.create_policy(PolicyName=name, PolicyDocument=json.dumps(GRANTS))["Policy"]["Arn"])
 
 
-def _watch(store: Store, iam: Any, arns: list[str]) -> OwnPolicyWatch:
-    return OwnPolicyWatch(store, iam, arns, clock=lambda: "2026-12-04T23:00:00.000+00:00")
+def _watch(store: Store, iam: Any, arns: list[str], declared: dict[str, Any] | None = None) -> OwnPolicyWatch:
+    """The watch, with ``declared`` (GRANTS unless given; changed in place: a new template) as every policy's
+    declared document."""
+    template = GRANTS if declared is None else declared
+    return OwnPolicyWatch(
+        store, iam, arns, declared=lambda _arn: template or None, clock=lambda: "2026-12-04T23:00:00.000+00:00"
+    )
 
 
 def test_the_deploy_records_the_live_default_version_and_its_document(iam: Any) -> None:
@@ -143,12 +148,13 @@ def test_the_deployed_grants_written_again_under_a_new_version_id_are_accepted_a
 
 
 def test_a_new_deploy_records_the_new_version_so_the_heartbeat_accepts_it(iam: Any) -> None:
-    store, arn = Store(), _policy(iam)
-    watch = _watch(store, iam, [arn])
+    store, arn, template = Store(), _policy(iam), dict(GRANTS)
+    watch = _watch(store, iam, [arn], template)
     watch.record()
     wider = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "iam:Get*", "Resource": "*"}]}
     iam.create_policy_version(PolicyArn=arn, PolicyDocument=json.dumps(wider), SetAsDefault=True)
     assert watch.check()[1], "a new grant is a problem until its deploy records it"
+    template.update(wider)  # the new template declares it
 
     assert watch.record() == (1, [])
     assert watch.check() == (0, [])
@@ -177,6 +183,54 @@ def test_a_policy_that_cannot_be_read_is_one_problem_and_the_others_are_still_ch
 
     assert stored == 1
     assert "cannot be read or recorded (AccessDenied)" in problem
+
+
+INTRUDERS = {"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": "*", "Resource": "*"}]}
+
+
+def test_the_deploy_never_records_a_default_version_that_is_not_the_templates(iam: Any) -> None:
+    """Audit s7 gap 2: the intruder's version, made the default before the deploy snapshot ran, was recorded."""
+    store, arn = Store(), _policy(iam)
+    iam.create_policy_version(PolicyArn=arn, PolicyDocument=json.dumps(INTRUDERS), SetAsDefault=True)
+
+    stored, [problem] = _watch(store, iam, [arn]).record()
+
+    assert stored == 0
+    assert store.snapshot(OWN_POLICY, arn) is None
+    assert f"the default version v2 of IAM Warden's policy {arn} grants other than its template declares" in problem
+
+
+def test_the_heartbeat_never_records_a_first_version_that_is_not_the_templates(iam: Any) -> None:
+    store, arn = Store(), _policy(iam)
+    iam.create_policy_version(PolicyArn=arn, PolicyDocument=json.dumps(INTRUDERS), SetAsDefault=True)
+    watch = _watch(store, iam, [arn])
+
+    stored, [problem] = watch.check()
+
+    assert stored == 0
+    assert "grants other than its template declares" in problem
+    assert store.snapshot(OWN_POLICY, arn) is None
+    iam.set_default_policy_version(PolicyArn=arn, VersionId="v1")  # the deployed grants back: now recorded
+    assert watch.check() == (1, [])
+
+
+def test_the_template_documents_key_order_and_one_item_lists_do_not_matter(iam: Any) -> None:
+    store, arn = Store(), _policy(iam)
+    reordered = {
+        "Statement": [{"Resource": ["*"], "Action": ["iam:GetRole"], "Effect": "Allow"}],
+        "Version": "2012-10-17",
+    }
+    assert _watch(store, iam, [arn], reordered).record() == (1, [])
+
+
+def test_an_unknown_declared_document_records_nothing_and_says_so(iam: Any) -> None:
+    store, arn = Store(), _policy(iam)
+    watch = OwnPolicyWatch(store, iam, [arn], declared=lambda _arn: None)
+
+    for stored, [problem] in (watch.record(), watch.check()):
+        assert stored == 0
+        assert "is not known here" in problem
+    assert store.snapshot(OWN_POLICY, arn) is None
 
 
 class Taker:
@@ -265,3 +319,61 @@ def test_a_member_stacks_policy_deleted_says_how_the_stack_set_writes_it_again()
     assert "update-stack-instances" in finding.reason
     assert f"--accounts {MEMBER}" in finding.reason
     assert "sam deploy" not in finding.reason
+
+
+# --- the declared documents (generated from template.yaml) ----------------------------------------------------
+
+DECLARING = OwnIdentity(
+    HOME,
+    home_region="us-east-1",
+    alert_key=f"arn:aws:kms:us-east-1:{HOME}:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+    settings_prefix="/iamwarden",
+)
+
+
+def test_the_declared_document_of_each_enforcer_policy_is_filled_in_for_this_stack() -> None:
+    from iamwarden.domain.declared_content import declared_own_policy
+
+    documents = [
+        declared_own_policy(
+            f"arn:aws:iam::{HOME}:policy/iamwarden-enforcer-remediations-{n}-us-east-1", DECLARING, "quarantine"
+        )
+        for n in (1, 2, 3)
+    ]
+
+    text = json.dumps(documents)
+    assert all(document is not None for document in documents)
+    assert "${" not in text
+    assert f"arn:aws:kms:us-east-1:{HOME}:key/1234abcd-12ab-34cd-56ef-1234567890ab" in text
+    assert f"arn:aws:ssm:us-east-1:{HOME}:parameter/iamwarden/*" in text
+
+
+def test_the_declared_document_follows_the_user_remediation_the_stack_was_deployed_with() -> None:
+    from iamwarden.domain.declared_content import declared_own_policy
+
+    arn = f"arn:aws:iam::{HOME}:policy/iamwarden-enforcer-remediations-1-us-east-1"
+    quarantine, delete = (declared_own_policy(arn, DECLARING, value) for value in ("quarantine", "delete"))
+
+    assert quarantine is not None
+    assert delete is not None
+    assert "DeleteUsers" not in {statement.get("Sid") for statement in quarantine["Statement"]}
+    assert "DeleteUsers" in {statement.get("Sid") for statement in delete["Statement"]}
+
+
+@pytest.mark.parametrize(
+    ("arn", "own"),
+    [
+        # another region's name, another path, not the enforcer's: none declared
+        (f"arn:aws:iam::{HOME}:policy/iamwarden-enforcer-remediations-1-eu-west-1", DECLARING),
+        (f"arn:aws:iam::{HOME}:policy/dev/iamwarden-enforcer-remediations-1-us-east-1", DECLARING),
+        (f"arn:aws:iam::{HOME}:policy/iamwarden-remediator-remediations-1", DECLARING),
+        ("not an arn", DECLARING),
+        # a name its grants need is not configured (the alert key): unknown, never guessed
+        (f"arn:aws:iam::{HOME}:policy/iamwarden-enforcer-remediations-2-us-east-1", DECLARING._replace(alert_key=None)),
+        (f"arn:aws:iam::{HOME}:policy/iamwarden-enforcer-remediations-1-us-east-1", OwnIdentity(HOME)),
+    ],
+)
+def test_no_declared_document_where_it_is_not_known(arn: str, own: OwnIdentity) -> None:
+    from iamwarden.domain.declared_content import declared_own_policy
+
+    assert declared_own_policy(arn, own, "quarantine") is None

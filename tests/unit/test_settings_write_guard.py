@@ -288,3 +288,54 @@ def test_a_restore_without_a_known_good_version_to_read_does_nothing(parameters:
     RestoreSetting().apply(None, step, before, done)  # type: ignore[arg-type]
     assert done == []
     assert RestoreSetting().undo(None, step, before) == []  # type: ignore[arg-type]
+
+
+# --- what a restore may do with the kill switch off (audit s7 gap 5) ---------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "exempt"),
+    [
+        ("/iamwarden/enforcement", True),
+        ("/iamwarden/breaker/max_remediations", True),
+        ("/iamwarden/breaker/window_minutes", True),
+        ("/iamwarden/rules/iamwarden-tampered/settings_guard", True),
+        ("/iamwarden/rules/iamwarden-tampered/mode", True),
+        # any other setting's restore is held by the switch, as every remediation
+        ("/iamwarden/rules/iam-user-created/mode", False),
+        ("/iamwarden/enforcement-old", False),
+        ("/iamwarden/accounts/111122223333/enforcement", False),
+        ("/other/enforcement", False),
+        ("/iamwardenx/enforcement", False),
+    ],
+)
+def test_only_the_switch_the_breaker_and_the_guards_own_settings_are_restored_past_the_switch(
+    name: str, exempt: bool
+) -> None:
+    from iamwarden.domain.settings_guard import restores_the_guard
+
+    assert restores_the_guard(OWN, name) is exempt
+    assert restores_the_guard(OwnIdentity(home_account=ACCOUNT), name) is False, "no prefix known: nothing is"
+
+
+def test_the_switch_and_the_breaker_limits_are_what_switches_remediation_off() -> None:
+    from iamwarden.domain.settings_guard import switches_remediation_off
+
+    assert switches_remediation_off(OWN, ["/iamwarden/rules/x/mode", "/iamwarden/enforcement"])
+    assert switches_remediation_off(OWN, ["/iamwarden/breaker/max_remediations"])
+    assert not switches_remediation_off(OWN, ["/iamwarden/rules/iamwarden-tampered/settings_guard"])
+    assert not switches_remediation_off(OWN, [])
+
+
+def test_with_operators_named_the_switch_set_off_is_restored_whatever_settings_guard_says() -> None:
+    """Planned: the restore step (its version read from the history; offline alert-only, saying so)."""
+    event = copy.deepcopy(load_event("tamper-setting-changed.json"))
+    event["detail"]["requestParameters"]["name"] = "/iamwarden/enforcement"
+    with_operators = load_settings({"rules": {"iamwarden-tampered": {"operators": ["arn:aws:iam::*:role/secops"]}}})
+
+    [named] = judge_event(event, with_operators._replace(own=OWN)).findings
+    [unnamed] = judge_event(event, load_settings({})._replace(own=OWN)).findings
+
+    assert "a known good version of /iamwarden/enforcement" in " ".join(named.needs_context)
+    assert unnamed.needs_context == ()
+    assert unnamed.plan == ()

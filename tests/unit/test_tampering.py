@@ -1645,3 +1645,45 @@ def test_the_central_bus_given_another_key_or_a_dead_letter_queue_is_critical() 
     other = sample("tamper-central-bus-kms-key.json", name="iamwarden-central-2")
     assert judge(other).verdict is not Verdict.VIOLATION
     assert judge(in_member_account(load_event("tamper-central-bus-kms-key.json"))).verdict is not Verdict.VIOLATION
+
+
+# --- the audit table's resource policy (audit s7 gap 6) ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "sample", ["tamper-audit-table-policy-deleted.json", "tamper-audit-table-policy-replaced.json"]
+)
+def test_the_own_tables_resource_policy_changed_is_critical_tampering_with_the_way_back(sample: str) -> None:
+    [finding] = [f for f in judge_event(load_event(sample), Settings(own=SAMPLE_OWN)).findings if f.rule_id == RULE]
+
+    assert finding.severity.value == "critical"
+    assert finding.resource_arn == "arn:aws:dynamodb:us-east-1:111122223333:table/iamwarden-audit"
+    assert "the resource policy of its table iamwarden-audit" in finding.reason
+    assert "aws dynamodb put-resource-policy --resource-arn arn:aws:dynamodb:us-east-1" in finding.reason
+    assert "a redeploy alone does not" in finding.reason
+
+
+@pytest.mark.parametrize(
+    "resource_arn",
+    [
+        "arn:aws:dynamodb:us-east-1:111122223333:table/orders",  # not an own table
+        "arn:aws:dynamodb:eu-west-1:111122223333:table/iamwarden-audit",  # a namesake in another region
+        "arn:aws:dynamodb:us-east-1:444455556666:table/iamwarden-audit",  # another account's
+        "not an arn",
+    ],
+)
+def test_another_tables_resource_policy_is_not_iam_wardens(resource_arn: str) -> None:
+    event = load_event("tamper-audit-table-policy-deleted.json")
+    event["detail"]["requestParameters"]["resourceArn"] = resource_arn
+
+    assert [f for f in judge_event(event, Settings(own=SAMPLE_OWN)).findings if f.rule_id == RULE] == []
+
+
+def test_an_operators_change_of_the_tables_policy_is_alerted_too() -> None:
+    """Only settings and secrets are the operators' to change by hand; the tables are the stack's, like every
+    other own resource (the policy lets operators change it so that fixing it needs no root)."""
+    event = load_event("tamper-audit-table-policy-deleted.json")
+
+    judgement = judge(event, rules={RULE: {"operators": ["arn:aws:iam::111122223333:role/developer"]}})
+
+    assert [f.severity.value for f in judgement.findings if f.rule_id == RULE] == ["critical"]

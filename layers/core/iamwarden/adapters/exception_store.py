@@ -19,11 +19,14 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from iamwarden.adapters.audit import AuditLog
 from iamwarden.adapters.errors import describe, error_code
 from iamwarden.domain.exceptions import ExceptionConflict, ExceptionStoreError
 from iamwarden.domain.rule_exceptions import ExceptionScope, ExceptionStatus, RuleException
 
 BY_STATUS_INDEX = "by-status"
+#: The audit table's ``kind`` of the desk's record of each lifecycle step of an exception.
+EXCEPTION_RECORD_KIND = "exception"
 _CONDITION_FAILED = "ConditionalCheckFailedException"
 _TIMES = ("requested_at", "approved_at", "expires_at", "reminded_at", "ended_at")
 _TEXTS = ("reason", "requester", "approver", "source_remediation_id", "ended_by")
@@ -172,6 +175,42 @@ class ConcurrentChange(ExceptionConflict):
         super().__init__(f"Exception {exception_id} was changed by someone else meanwhile; look at it again.")
 
 
+def lifecycle_record_id(exception_id: str, action: str) -> str:
+    """The audit table's key of the desk's record of one lifecycle step (``requested``, ``approved`` ...)."""
+    return f"{exception_id}-{action}"
+
+
+class DeskApprovals:
+    """Whether an approved exception went through the desk (``iamwarden exception approve``, Slack, an undo):
+    the desk records each approval in the audit table, naming its approver, and announces it. An item marked
+    approved with no such record was written into the exceptions table some other way (item writes are data
+    events no rule routes): it is never honoured, and the exception watch revokes and alerts it. A record once
+    found is kept (it never changes); a read that fails is no record (never exempt on a guess).
+    """
+
+    def __init__(self, audit: AuditLog) -> None:
+        self.audit = audit
+        self._known: set[tuple[str, str]] = set()
+
+    def recorded(self, exception: RuleException) -> bool:
+        key = (exception.exception_id, exception.approver or "")
+        if key in self._known:
+            return True
+        try:
+            record = self.audit.get(lifecycle_record_id(exception.exception_id, "approved"))
+        except Exception:
+            return False
+        found = (
+            record is not None
+            and record.kind == EXCEPTION_RECORD_KIND
+            and bool(exception.approver)
+            and record.actor == exception.approver
+        )
+        if found:
+            self._known.add(key)
+        return found
+
+
 class CachedActiveExceptions:
     """The approved exceptions, read at most once per ``max_age`` seconds (the enforcer's, like its settings).
 
@@ -181,17 +220,29 @@ class CachedActiveExceptions:
     checked at each judgement against the clock (``RuleException.active``): an expired one never exempts.
     """
 
-    def __init__(self, store: ExceptionStore, max_age: float, monotonic: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        store: ExceptionStore,
+        max_age: float,
+        monotonic: Callable[[], float] = time.monotonic,
+        *,
+        approvals: DeskApprovals | None = None,
+    ) -> None:
         self._store = store
         self._max_age = max_age
         self._monotonic = monotonic
+        #: Only exceptions the desk approved are honoured (None: every approved item, as before).
+        self._approvals = approvals
         self._read_at: float | None = None
         self._cached: tuple[RuleException, ...] = ()
 
     def current(self, *, fresh: bool = False) -> tuple[RuleException, ...]:
-        """The approved exceptions; ``fresh`` reads them again whatever their age (before a remediation)."""
+        """The approved exceptions the desk approved; ``fresh`` reads them again whatever their age (before a
+        remediation)."""
         now = self._monotonic()
         if fresh or self._read_at is None or now - self._read_at >= self._max_age:
-            self._cached = tuple(self._store.with_status(ExceptionStatus.APPROVED))
+            approved = self._store.with_status(ExceptionStatus.APPROVED)
+            approvals = self._approvals
+            self._cached = tuple(e for e in approved if approvals is None or approvals.recorded(e))
             self._read_at = now
         return self._cached

@@ -18,7 +18,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 from iamwarden.adapters.audit import AuditLog, AuditRecord, AuditStatus
-from iamwarden.adapters.exception_store import ConcurrentChange, ExceptionStore
+from iamwarden.adapters.exception_store import (
+    EXCEPTION_RECORD_KIND,
+    ConcurrentChange,
+    ExceptionStore,
+    lifecycle_record_id,
+)
 from iamwarden.alerts.notifications import Notification, Notifier
 from iamwarden.app.executor import RemediationExecutor
 from iamwarden.domain.catalog import RULES, Severity, default_mode
@@ -207,8 +212,8 @@ class ExceptionDesk:
         at = self.clock().isoformat()
         self.audit.put(
             AuditRecord(
-                remediation_id=f"{exception.exception_id}-{action}",
-                kind="exception",
+                remediation_id=lifecycle_record_id(exception.exception_id, action),
+                kind=EXCEPTION_RECORD_KIND,
                 status=f"exception {action}",
                 resource_arn=exception.scope.pattern,
                 event_id="",

@@ -1,7 +1,8 @@
 """The exceptions' clock (``ExceptionWatch``, hourly): remind owners before an exception expires, and at expiry
 mark it expired and judge the resource's current state again, alerting what is found. Never silently kept.
-An approved item the desk could not have approved (``approval_flaw``: written into the table some other way) is
-revoked at once and alerted as critical; the enforcer never honoured it.
+An approved item the desk could not have approved (``approval_flaw``: written into the table some other way), or
+one whose approval the desk never recorded in the audit table (``DeskApprovals``: written in directly, so never
+announced), is revoked at once and alerted as critical; the enforcer never honoured it.
 
 "Judging again" needs the current state, which no event carries. For the rules whose resource can be re-read
 here, the watch reads it and builds the CloudTrail records that would have put it there (a bucket's policy as
@@ -18,6 +19,7 @@ from datetime import datetime
 from typing import Any, NamedTuple
 
 from iamwarden.adapters.errors import error_code
+from iamwarden.adapters.exception_store import DeskApprovals, lifecycle_record_id
 from iamwarden.alerts.notifications import Notification, Notifier
 from iamwarden.app.exception_desk import ExceptionDesk
 from iamwarden.domain.catalog import Severity
@@ -65,6 +67,8 @@ class ExceptionWatch:
         settings_prefix: str = "/iamwarden",
     ) -> None:
         self.desk = desk
+        #: Which approved items the desk approved (its audit records); any other was written in directly.
+        self.approvals = DeskApprovals(desk.audit)
         self.notifier = notifier
         self._settings = settings
         self.live_clients = live_clients
@@ -84,6 +88,12 @@ class ExceptionWatch:
         operators = settings.rule("iamwarden-tampered").patterns("operators")
         for exception in approved:
             flaw = approval_flaw(exception, settings.exceptions, operators)
+            if flaw is None and not self.approvals.recorded(exception):
+                flaw = (
+                    "IAM Warden's desk recorded no approval of it (no audit record "
+                    f"{lifecycle_record_id(exception.exception_id, 'approved')} naming {exception.approver} as its "
+                    "approver), so it never went through iamwarden exception approve or Slack and was never announced"
+                )
             if flaw is not None:
                 if self.desk.revoke_unapproved(exception) is not None:  # another run revoked it first: it alerted
                     ended.append(exception.exception_id)

@@ -75,6 +75,7 @@ from iamwarden.domain.declared_content import (
     declared_alert_key_policy,
     declared_fallback_topic_policy,
     declared_forwarder_role,
+    declared_own_policy,
     declared_queue_policy,
     declared_rule,
     fill,
@@ -162,6 +163,11 @@ class HeartbeatConfig(NamedTuple):
     dead_letter_queue_arn: str | None = None
     #: The last-resort topic (``IAMWARDEN_ALERT_FALLBACK_TOPIC_ARN``): checked, and told when the alert path is broken.
     fallback_topic_arn: str | None = None
+    #: The exceptions table (``IAMWARDEN_EXCEPTIONS_TABLE``): its resource policy is checked like the audit table's.
+    exceptions_table: str | None = None
+    #: The stack's ``UserRemediation`` (``IAMWARDEN_USER_REMEDIATION``): which of the template's documents of the
+    #: enforcer's managed policies was deployed (``declared_content.declared_own_policy``).
+    user_remediation: str = "quarantine"
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] | None = None) -> HeartbeatConfig:
@@ -212,6 +218,8 @@ class HeartbeatConfig(NamedTuple):
             shared_environment=tuple(
                 sorted((name, env[name]) for name in declared.SHARED_ENVIRONMENT if env.get(name) is not None)
             ),
+            user_remediation=env.get("IAMWARDEN_USER_REMEDIATION") or "quarantine",
+            exceptions_table=env.get("IAMWARDEN_EXCEPTIONS_TABLE") or None,
         )
 
 
@@ -887,10 +895,13 @@ class Heartbeat:
         sqs: Any = None,
         cloudwatch: Any = None,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
+        dynamodb: Any = None,
     ) -> None:
         #: Reads the own forwarder's failures (``own_forwarding_problems``); None: not read.
         self.cloudwatch = cloudwatch
         self.now = now
+        #: Reads the audit and exceptions tables' resource policies (``table_policy_problems``); None: not checked.
+        self.dynamodb = dynamodb
         #: Reads the enforcer's dead-letter queue's policy (``dead_letter_policy_problems``); None: not checked.
         self.sqs = sqs
         #: Reads who last wrote the kill switch (``kill_switch_problems``); None: not checked.
@@ -943,6 +954,7 @@ class Heartbeat:
         found.extend(self.invoke_permission_problems())
         found.extend(self.dead_letter_policy_problems())
         found.extend(self.own_forwarding_problems())
+        found.extend(self.table_policy_problems())
         return found
 
     def own_forwarding_problems(self) -> list[str]:
@@ -966,6 +978,37 @@ class Heartbeat:
             problems += forwarder_role_problems(self.iam, role, declared_role, f"the forwarder role {role}", fix)
         if self.cloudwatch is not None:
             problems += failed_invocation_problems(self.cloudwatch, [FORWARDER], account, self.now(), fix)
+        return problems
+
+    def table_policy_problems(self) -> list[str]:
+        """The audit and exceptions tables must keep the resource policy their template declares (audit s7 gap 6):
+        without its ``OnlyIamWardenWritesItems`` Deny, anyone IAM lets write items can rewrite IAM Warden's memory
+        (reversals, snapshots, exceptions) with data events no rule routes. The account's root can delete it
+        (the break-glass), and its ``DeleteResourcePolicy`` might not be routed: so look each run."""
+        account, region = self.config.account, self.config.region
+        if self.dynamodb is None or account is None or region is None:
+            return []
+        partition = self.config.topic_arn.split(":")[1] if self.config.topic_arn.startswith("arn:") else "aws"
+        problems = []
+        for table in (self.config.audit_table, self.config.exceptions_table):
+            if not table:
+                continue
+            arn = f"arn:{partition}:dynamodb:{region}:{account}:table/{table}"
+            try:
+                policy = json.loads(self.dynamodb.get_resource_policy(ResourceArn=arn).get("Policy") or "{}")
+            except Exception as exc:
+                if error_code(exc) != "PolicyNotFoundException":
+                    problems.append(
+                        f"the resource policy of IAM Warden's table {table} cannot be read ({error_code(exc) or exc})"
+                    )
+                    continue
+                policy = {}
+            if not _denies_item_writes(policy_statement(policy, ITEM_WRITES_DENIED)):
+                problems.append(
+                    f"IAM Warden's table {table} lacks the resource policy its template declares (the "
+                    f"{ITEM_WRITES_DENIED} Deny): anyone IAM lets write items can rewrite IAM Warden's memory unseen "
+                    f"(put it back: aws dynamodb put-resource-policy --resource-arn {arn} --policy <the template's>)"
+                )
         return problems
 
     def invoke_permission_problems(self) -> list[str]:
@@ -1041,9 +1084,10 @@ class Heartbeat:
         """The kill switch (``<prefix>/enforcement``) off, last written by anyone but an operator of
         ``iamwarden-tampered`` or IAM Warden's own circuit breaker (audit s7 gap 5).
 
-        One ``PutParameter`` makes every rule alert-only, for good: the restore ``iamwarden-tampered`` plans is held
-        by the very switch it would put back. So say so each run, naming who wrote it (``ssm:GetParameterHistory``:
-        ``LastModifiedUser`` of its newest version).
+        One ``PutParameter`` makes every rule alert-only. ``iamwarden-tampered`` puts it back (exempt from the
+        switch) once ``operators`` are named or with ``settings_guard: restore``; otherwise, or when that restore
+        failed, say so each run, naming who wrote it (``ssm:GetParameterHistory``: ``LastModifiedUser`` of its
+        newest version).
         """
         prefix = self.config.settings_prefix
         if self.settings is None or self.ssm is None or not prefix:
@@ -1570,6 +1614,19 @@ def _unlisted(value: Any) -> Any:
     return value
 
 
+#: The Sid of the tables' Deny of item writes to all but IAM Warden's roles and the operators (template.yaml).
+ITEM_WRITES_DENIED = "OnlyIamWardenWritesItems"
+
+
+def _denies_item_writes(statement: Any) -> bool:
+    """Whether ``statement`` is the template's Deny of item writes: Deny, to everyone, of PutItem among others."""
+    if not isinstance(statement, Mapping) or statement.get("Effect") != "Deny":
+        return False
+    actions = statement.get("Action")
+    listed = actions if isinstance(actions, list) else [actions]
+    return statement.get("Principal") in ("*", {"AWS": "*"}) and "dynamodb:PutItem" in listed
+
+
 def _region_of(arn: str, default: str | None) -> str | None:
     parts = arn.split(":")
     return parts[3] if len(parts) > 3 and parts[3] else default
@@ -1591,7 +1648,12 @@ def build_heartbeat(session: Any = None, environ: Mapping[str, str] | None = Non
     if config.audit_table and config.account and config.region:
         dynamodb = session.client("dynamodb", config=retry_config())
         recorded = AuditRecorded(AuditLog(config.audit_table, dynamodb), dynamodb)
-        own_policies = OwnPolicyWatch(recorded, iam, config.enforcer_policy_arns)
+        own, user_remediation = config.own, config.user_remediation
+
+        def declared_policy(arn: str) -> dict[str, Any] | None:
+            return declared_own_policy(arn, own, user_remediation) if own is not None else None
+
+        own_policies = OwnPolicyWatch(recorded, iam, config.enforcer_policy_arns, declared=declared_policy)
         snapshots = SnapshotRefresh(
             recorded,
             session.client("cloudtrail", region_name=config.region, config=retry_config()),
@@ -1629,6 +1691,7 @@ def build_heartbeat(session: Any = None, environ: Mapping[str, str] | None = Non
         ssm=session.client("ssm", config=retry_config()),
         sqs=session.client("sqs", config=retry_config()),
         cloudwatch=session.client("cloudwatch", config=retry_config()),
+        dynamodb=session.client("dynamodb", config=retry_config()) if config.audit_table else None,
     )
 
 

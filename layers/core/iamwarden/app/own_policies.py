@@ -5,12 +5,16 @@ be known as a fact, never guessed: IAM does not say which version was the defaul
 snapshot refreshed from whatever is live would record an intruder's version as the good one. So:
 
 * the deploy records it (``record``, through the stack's ``DeploySnapshot`` custom resource, which depends on the
-  policies and carries a digest of what they grant, so CloudFormation asks again whenever a grant changes): right
-  after CloudFormation wrote them, the live default versions are the deployed ones;
+  policies and carries a digest of what they grant, so CloudFormation asks again whenever a grant changes);
 * the heartbeat (``check``) records a policy only when no version is recorded yet (a stack deployed before this
   watch existed), and otherwise compares: a default version other than the recorded one, or a policy gone, is
-  one more problem in its critical alert. It never records other grants than the recorded ones (only the same
-  document under a new version id, as a restore writes it when the deployed version was deleted).
+  one more problem in its critical alert.
+
+Either records a live default version only when its document is the one the template declares
+(``declared_content.declared_own_policy``, generated from template.yaml): who invokes the deploy snapshot, or
+writes a version before the heartbeat's first run, cannot make their own grants "the version its stack deployed".
+A live document other than the declared one is a problem, never a record; an unknown declared document (a name
+it needs is not configured) records nothing either.
 """
 
 from __future__ import annotations
@@ -46,22 +50,48 @@ class OwnPolicyWatch:
         iam: Any,
         policy_arns: Sequence[str],
         *,
+        declared: Callable[[str], Any | None],
         clock: Callable[[], str] = _now,
     ) -> None:
         self.record_store = record
         self.iam = iam
         self.policy_arns = tuple(policy_arns)
+        #: policy ARN -> the document the template declares for it, or None (unknown: nothing is recorded).
+        self.declared = declared
         self.clock = clock
 
     def record(self) -> tuple[int, list[str]]:
-        """At deploy: the live default versions are the stack's; how many were recorded, and what could not be."""
+        """At deploy: each live default version whose document is the declared one; how many were recorded, and
+        what could not be (a policy gone, or a live document that is not the template's)."""
         try:
             taken = take_own_policy_snapshots(self.iam, self.policy_arns, self.clock())
-            stored = self.record_store.put_all(taken)
+        except Exception as exc:
+            return 0, [self._unreadable(exc)]
+        declared = [snapshot for snapshot in taken if self._undeclared(snapshot) is None]
+        problems = [problem for problem in map(self._undeclared, taken) if problem is not None]
+        try:
+            stored = self.record_store.put_all(declared)
         except Exception as exc:
             return 0, [self._unreadable(exc)]
         missing = sorted(set(self.policy_arns) - {snapshot.resource_arn for snapshot in taken})
-        return stored, [f"IAM Warden's policy {arn} is gone: nothing to record" for arn in missing]
+        return stored, [*problems, *(f"IAM Warden's policy {arn} is gone: nothing to record" for arn in missing)]
+
+    def _undeclared(self, live: Snapshot) -> str | None:
+        """Why ``live`` cannot be recorded as the deployed version (its document is not the template's), or None."""
+        arn, version = live.resource_arn, live.data["default_version"]
+        declared = self.declared(arn)
+        if declared is None:
+            return (
+                f"the document IAM Warden's template declares for its policy {arn} is not known here: its default "
+                f"version {version} is not recorded as the deployed one, so a restore of it only alerts"
+            )
+        if canonical(live.data["document"]) != canonical(declared):
+            return (
+                f"the default version {version} of IAM Warden's policy {arn} grants other than its template "
+                "declares: not recorded as the deployed one. Redeploy the stack to put its grants back "
+                f"(aws iam list-policy-versions --policy-arn {arn} shows who wrote which)"
+            )
+        return None
 
     def check(self) -> tuple[int, list[str]]:
         """Each run: the first record of a policy that has none; a problem for each default version not deployed."""
@@ -74,6 +104,8 @@ class OwnPolicyWatch:
                 live = taken[0] if taken else None
                 if live is None:
                     problems.append(f"IAM Warden's policy {arn} (its remediation grants) is gone")
+                elif recorded is None and (undeclared := self._undeclared(live)) is not None:
+                    problems.append(undeclared)
                 elif recorded is None or (
                     live.data["default_version"] != recorded.data.get("default_version")
                     and canonical(live.data["document"]) == canonical(recorded.data.get("document"))

@@ -46,7 +46,12 @@ from iamwarden.domain.principals import RoleDirectory
 from iamwarden.domain.recorded import KeepsSnapshots, Recorded, no_later_than
 from iamwarden.domain.rule_exceptions import RuleException
 from iamwarden.domain.settings import Settings
-from iamwarden.domain.settings_guard import settings_written
+from iamwarden.domain.settings_guard import (
+    RESTORE_SETTING,
+    TAMPERED_RULE_ID,
+    restores_the_guard,
+    settings_written,
+)
 from iamwarden.guardrails.base import LiveClients
 from iamwarden.guardrails.engine import judge_event
 
@@ -303,7 +308,7 @@ class EnforcerService:
             notification = finding_notification(outcome, finding, change, record.remediation_id, settings_prefix=prefix)
             self._alert(record, event, notification)
             return FindingResult(finding.finding_id, finding.rule_id, outcome, record.remediation_id)
-        if self.breaker is not None:
+        if self.breaker is not None and not self._restores_the_guard(finding):
             decision = self.breaker.permit(finding.account, remediation_id_of(finding), self._breaker_settings)
             if not decision.allowed:
                 held, record = self._hold(finding, judgement, event, decision)
@@ -339,6 +344,20 @@ class EnforcerService:
         self._alert(record, event, notification)
         return FindingResult(
             finding.finding_id, finding.rule_id, Outcome.REMEDIATED, record.remediation_id, tuple(record.done)
+        )
+
+    def _restores_the_guard(self, finding: Finding) -> bool:
+        """Whether ``finding`` only puts back the kill switch, the breaker's limits or ``iamwarden-tampered``'s own
+        settings after someone else's write: exempt from the switch and the breaker, which would otherwise hold the
+        restore of the very write that set them (audit s7 gap 5). An operator's write is no finding, and the
+        breaker's own ``off`` is IAM Warden's write, so both are respected."""
+        return (
+            finding.rule_id == TAMPERED_RULE_ID
+            and bool(finding.plan)
+            and all(
+                step.action == RESTORE_SETTING and restores_the_guard(self.own, str(step.parameters.get("name")))
+                for step in finding.plan
+            )
         )
 
     def _alert_uncertain(self, finding: Finding, judgement: Judgement, event: Mapping[str, Any]) -> FindingResult:

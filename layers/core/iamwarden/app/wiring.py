@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from iamwarden.adapters.audit import AuditLog
 from iamwarden.adapters.clients import ClientFactory
-from iamwarden.adapters.exception_store import CachedActiveExceptions, ExceptionStore
+from iamwarden.adapters.exception_store import CachedActiveExceptions, DeskApprovals, ExceptionStore
 from iamwarden.adapters.iam_documents import LiveManagedPolicyDocuments
 from iamwarden.adapters.networks import LiveNetworkOwners
 from iamwarden.adapters.origin_access_identities import LiveOriginAccessIdentities
@@ -146,7 +146,9 @@ def build_enforcer_service(
         live_clients=lambda account, region: AccountClients(clients, account, region),
         own=config.own,
         recorded=AuditRecorded(executor.audit, clients.home_client("dynamodb")),
-        exceptions=CachedActiveExceptions(build_exception_store(config, clients), config.settings_max_age),
+        exceptions=CachedActiveExceptions(
+            build_exception_store(config, clients), config.settings_max_age, approvals=DeskApprovals(executor.audit)
+        ),
     )
 
 

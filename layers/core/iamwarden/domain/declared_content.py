@@ -47,7 +47,8 @@ def fill(text: str, own: OwnIdentity, partition: str, region: str | None, accoun
     The one filler of declared content: the AWS pseudo-parameters (the region None: not known), ``role:KIND`` and
     ``role-arn:KIND`` (an own role's name and ARN), ``member-role:KIND`` and the member template's role-name
     parameters (``MEMBER_TEMPLATE_PARAMETERS``), ``secret:NAME`` (a secret as ``!Ref`` gives it),
-    ``central:account`` and ``central:region`` (the security account's stack, as the member template names it).
+    ``central:account`` and ``central:region`` (the security account's stack, as the member template names it),
+    ``alert-key:id`` (the alert key's id) and ``settings-prefix``.
     """
     values: dict[str, str | None] = {
         "AWS::Partition": partition,
@@ -81,6 +82,10 @@ def _own_value(token: str, own: OwnIdentity, region: str | None, account: str) -
         return own.member_roles.get(name)
     if kind == "central":  # the security account's stack, as the member template names it
         return {"account": own.home_account, "region": own.home_region}.get(name)
+    if kind == "alert-key" and name == "id" and own.alert_key:  # the key's id, as !Ref gives it
+        return own.alert_key.rsplit("/", 1)[-1]
+    if kind == "settings-prefix":
+        return own.settings_prefix
     if kind == "secret" and region is not None:  # as !Ref gives it: the full ARN the environment holds (or its name)
         return own.own_secret(name, account, region)
     return None
@@ -165,6 +170,21 @@ def declared_fallback_topic_policy(own: OwnIdentity, partition: str) -> dict[str
         return None
     policy: dict[str, Any] = json.loads(filled)
     return policy
+
+
+def declared_own_policy(policy_arn: str, own: OwnIdentity, user_remediation: str) -> dict[str, Any] | None:
+    """The document the template declares for one of the enforcer's managed policies (``policy_arn``), filled in
+    for this stack, or None: not one of them, or a name it needs is not known. ``user_remediation`` is the
+    ``UserRemediation`` parameter the stack was deployed with (``IAMWARDEN_USER_REMEDIATION``)."""
+    parts = policy_arn.split(":")
+    if len(parts) != 6 or not parts[5].startswith("policy/") or own.home_region is None:
+        return None
+    partition, account, name = parts[1], parts[4], parts[5].removeprefix("policy/")
+    for template_name, document in declared.OWN_POLICY_DOCUMENTS.get(user_remediation, {}).items():
+        if fill(template_name, own, partition, own.home_region, account) == name:
+            filled = fill(document, own, partition, own.home_region, account)
+            return None if filled is None else dict(json.loads(filled))
+    return None
 
 
 def canonical_pattern(pattern: Any) -> str:

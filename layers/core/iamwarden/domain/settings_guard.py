@@ -63,6 +63,29 @@ def guards_the_guard(own: OwnIdentity, names: list[str]) -> bool:
     return False
 
 
+#: The step that puts a setting back (``guardrails.tampering.RestoreSetting``), named here so the service can
+#: tell it without importing the guardrail module before an event needs it.
+RESTORE_SETTING = "restore_setting"
+
+
+def switches_remediation_off(own: OwnIdentity, names: Iterable[str]) -> bool:
+    """Whether a write touches what holds every remediation: the kill switch (``enforcement``) or the circuit
+    breaker's limits (``breaker/*``: a limit of 0 trips it at the next remediation)."""
+    prefix = (own.settings_prefix or "").rstrip("/") + "/"
+    relatives = [name[len(prefix) :] for name in names if name.startswith(prefix)]
+    return any(relative == "enforcement" or relative.startswith("breaker/") for relative in relatives)
+
+
+def restores_the_guard(own: OwnIdentity, name: str) -> bool:
+    """Whether putting setting ``name`` back is exempt from the kill switch and the circuit breaker: the switch
+    itself, the breaker's limits and ``iamwarden-tampered``'s own settings. Held by the switch, the restore of the
+    very write that set it off could never run (audit s7 gap 5)."""
+    prefix = (own.settings_prefix or "").rstrip("/") + "/"
+    return bool(own.settings_prefix) and (
+        switches_remediation_off(own, [name]) or name.startswith(f"{prefix}rules/{TAMPERED_RULE_ID}/")
+    )
+
+
 def guarding_a_settings_write(settings: Settings, change: CloudTrailChange) -> Settings | None:
     """The settings a write to IAM Warden's own settings is judged by, or None when ``change`` is no such write.
 

@@ -84,11 +84,13 @@ from iamwarden.domain.recorded import (
 )
 from iamwarden.domain.rule_exceptions import operator_pattern
 from iamwarden.domain.settings_guard import (
+    RESTORE_SETTING,
     SETTING_EVENTS,
     TAMPERED_RULE_ID,
     guards_the_guard,
     known_good_version,
     settings_written,
+    switches_remediation_off,
 )
 from iamwarden.domain.wildcards import arn_match, wildcard_match
 from iamwarden.guardrails.base import Evaluation, RuleContext
@@ -158,7 +160,9 @@ FUNCTION_EVENTS = frozenset(
     }
 )
 QUEUE_EVENTS = frozenset({"DeleteQueue", "SetQueueAttributes", "PurgeQueue"})
-TABLE_EVENTS = frozenset({"DeleteTable", "UpdateTable", "UpdateContinuousBackups", "UpdateTimeToLive"})
+TABLE_EVENTS = frozenset({"DeleteTable", "UpdateTable", "UpdateContinuousBackups", "UpdateTimeToLive"}) | frozenset(
+    {"PutResourcePolicy", "DeleteResourcePolicy"}  # the policy that keeps item writes to IAM Warden (audit s7 gap 6)
+)
 #: The alert path: the alert topic and its subscriptions, the key it is encrypted with, the stack's alarms.
 TOPIC_EVENTS = frozenset({"Unsubscribe", "SetSubscriptionAttributes", "DeleteTopic", "SetTopicAttributes"})
 KEY_EVENTS = frozenset({"DisableKey", "ScheduleKeyDeletion"})
@@ -536,10 +540,13 @@ class TamperingRule:
             )
             return Target(f"its queue {queue}", arn, [step])
         if source == DYNAMODB:
-            table = _text(parameters, "tableName")
+            table = _text(parameters, "tableName") or _own_table_of(_text(parameters, "resourceArn"), region, account)
             if table is None or table not in own.tables:
                 return None
-            return Target(f"its table {table}", f"arn:{partition}:dynamodb:{region}:{account}:table/{table}", [])
+            arn = f"arn:{partition}:dynamodb:{region}:{account}:table/{table}"
+            if name in ("PutResourcePolicy", "DeleteResourcePolicy"):
+                return Target(f"the resource policy of its table {table}", arn, [], done=_table_policy_fix(arn))
+            return Target(f"its table {table}", arn, [])
         if source == SSM:
             mine = list(settings_written(change, own))
             if not mine:
@@ -548,7 +555,14 @@ class TamperingRule:
             what = f"its setting{'s' if len(mine) > 1 else ''} {', '.join(mine)}"
             version = (change.response_elements or {}).get("version")
             rule = context.rule(IAMWARDEN_TAMPERED.id)
-            restores = rule.choice("settings_guard") == "restore" or guards_the_guard(own, mine)
+            # The kill switch and the breaker's limits are put back whatever settings_guard says once operators are
+            # named (an intruder sets settings_guard to alert in the same breath); with none named, nobody could
+            # use the switch, so they follow settings_guard.
+            restores = (
+                rule.choice("settings_guard") == "restore"
+                or guards_the_guard(own, mine)
+                or (bool(rule.patterns("operators")) and switches_remediation_off(own, mine))
+            )
             if name == "PutParameter" and isinstance(version, int) and restores:
                 step, needs = _restore_setting_step(context, mine[0], version, arn)
                 return Target(what, arn, [step] if step else [], needs)
@@ -577,6 +591,27 @@ def _invoke_permissions_steps(context: RuleContext, function: str, arn: str) -> 
             "its template declares",
         )
     ]
+
+
+def _own_table_of(resource_arn: str | None, region: str, account: str) -> str | None:
+    """The table a ``PutResourcePolicy``/``DeleteResourcePolicy`` names (``resourceArn``), when it is in the
+    event's own region and account (a stream's ARN names its table too), or None."""
+    parts = (resource_arn or "").split(":", 5)
+    if len(parts) != 6 or parts[2] != "dynamodb" or parts[3] != region or parts[4] != account:
+        return None
+    kind, _, rest = parts[5].partition("/")
+    return rest.split("/", 1)[0] or None if kind == "table" else None
+
+
+def _table_policy_fix(arn: str) -> str:
+    """What puts an own table's resource policy back: CloudFormation does not overwrite a table policy changed
+    outside the stack when the template's is unchanged, so a plain redeploy would leave the intruder's."""
+    return (
+        "alerted only, nothing is put back here: until the template's policy is on the table again, anyone IAM lets "
+        "write items can rewrite IAM Warden's memory unseen. Put it back: aws dynamodb put-resource-policy "
+        f"--resource-arn {arn} --policy <the ResourcePolicy template.yaml declares for it> (a redeploy alone does "
+        "not: CloudFormation leaves a table policy changed outside the stack in place)"
+    )
 
 
 def _restore_setting_step(
@@ -2804,7 +2839,7 @@ class RestoreSetting:
         "ssm:PutParameter",
         "ssm:DeleteParameter",
     )
-    action: ClassVar[StepAction] = StepAction("restore_setting", permissions)
+    action: ClassVar[StepAction] = StepAction(RESTORE_SETTING, permissions)
     undo_permissions: ClassVar[Permissions] = ("ssm:PutParameter",)
     undoable: ClassVar[bool] = True
 
