@@ -50,7 +50,7 @@ def test_json_says_whether_remediate_mode_would_carry_out_the_plan() -> None:
     """``remediable``: a plan on known facts by a principal not in break-glass; ``alert_only`` is break-glass only."""
     files = [
         str(EVENTS_DIR / name)
-        for name in ("attach-admin-to-role.json", "add-user-to-admin-group.json", "create-user-break-glass.json")
+        for name in ("create-user-backdoor-cli.json", "add-user-to-admin-group.json", "create-user-break-glass.json")
     ]
     _, out, _ = run("evaluate", "--config", str(EXAMPLE_SETTINGS), *files)
     lines = {Path(line["event"]).name: line for line in map(json.loads, out.splitlines())}

@@ -720,8 +720,11 @@ def test_the_rule_context_carries_each_reader_in_its_own_field(monkeypatch: pyte
             return Evaluation()
 
     class Recorded:
+        def __init__(self) -> None:
+            self.asked: list[tuple[str, str]] = []
+
         def snapshot(self, kind: str, key: str) -> None:
-            return None
+            self.asked.append((kind, key))
 
     fields = ("documents", "directory", "networks", "origin_access_identities", "live_clients")
     readers: dict[str, Any] = {field: object() for field in fields} | {"recorded": Recorded()}
@@ -742,7 +745,12 @@ def test_the_rule_context_carries_each_reader_in_its_own_field(monkeypatch: pyte
     assert context.alert_only is False
     assert context.settings == SETTINGS.for_account(change.account)
     for field, reader in readers.items():
-        assert getattr(context, field) is reader, field
+        if field != "recorded":
+            assert getattr(context, field) is reader, field
+    # The audit table reaches the rules through the engine's read-once view of it (one read per snapshot and event).
+    assert context.recorded is not None
+    assert context.recorded.snapshot("kind", "arn") is None
+    assert readers["recorded"].asked[-1] == ("kind", "arn")
 
 
 # --- the caches are bounded -------------------------------------------------------------------------------------
