@@ -465,10 +465,10 @@ class _Judge:
             for statement in policy.statements
             if statement.allows and not _expired(statement)
         ]
-        self._reach_cache: dict[tuple[str, str], _Reached] = {}
+        self._reach_cache: dict[tuple[str, str, str | None], _Reached] = {}
         self._index: dict[str, tuple[int, ...]] | None = None
         self._alike_cache: dict[tuple[tuple[int, ...], str, str], _Reached] = {}
-        self._grants: dict[tuple[str, str], tuple[_Reached, Grant]] = {}
+        self._grants: dict[tuple[str, str, str | None], tuple[_Reached, Grant]] = {}
         self._offline: dict[tuple[str, tuple[str, ...]], tuple[tuple[LeadsTo, ...], tuple[str, ...]]] = {}
         fields = principal.principal_arn.split(":", 5) if principal is not None else []
         self.partition = fields[1] if len(fields) == 6 else "aws"
@@ -494,12 +494,18 @@ class _Judge:
         self._index = index
         return index
 
-    def reach(self, action: str, kind: str) -> _Reached:
-        """Where ``action`` is effectively allowed on a resource of ``kind``: Deny and boundary applied."""
-        key = (action.lower(), kind)
+    def reach(self, action: str, kind: str, passed_to: str | None = None) -> _Reached:
+        """Where ``action`` is effectively allowed on a resource of ``kind``: Deny and boundary applied.
+
+        ``passed_to``: the service a passed role goes to (``lambda.amazonaws.com``); an ``iam:PassRole`` Allow
+        whose ``iam:PassedToService`` condition does not admit it grants nothing for that method.
+        """
+        key = (action.lower(), kind, passed_to)
         if (cached := self._reach_cache.get(key)) is not None:
             return cached
         granting = self._granting().get(key[0], ())
+        if passed_to is not None:
+            granting = tuple(number for number in granting if _passes_to(self.allows[number][1], passed_to))
         # Without a Deny or a boundary, the answer depends only on which statements grant the action and on
         # the resource kind (for an action of any resource, its service): ``iam:PassRole`` and
         # ``iam:CreateAccessKey`` granted by one ``*`` share it.
@@ -646,12 +652,14 @@ class _Judge:
             return None  # only a role is assumed; a document judged alone holds the method on itself already
         reached: dict[str, _Reached] = {}
         granted: list[Grant] = []
+        service = _passed_to(method)
         for action, kind in method.actions.items():
             # Many methods share their actions: each (action, kind) is reached, and made a grant, once per judge.
-            known = self._grants.get((action, kind))
+            to = service if service is not None and action == method.target else None
+            known = self._grants.get((action, kind, to))
             if known is None:
-                found = self.reach(action, kind)
-                known = self._grants[(action, kind)] = (found, Grant(action, found.shown, found.granted_by))
+                found = self.reach(action, kind, to)
+                known = self._grants[(action, kind, to)] = (found, Grant(action, found.shown, found.granted_by))
             if not known[0].patterns:
                 return None
             reached[action] = known[0]
@@ -1080,6 +1088,48 @@ class _Judge:
             return candidates
         return [arn for arn in candidates if not self._denied(target, arn) and self._within_boundary(target, arn)]
 
+    def _usable(self, method: EscalationMethod, candidates: list[str]) -> list[str]:
+        """The passed roles the method's service can use (PMapper's ec2/lambda/cloudformation/codebuild/sagemaker
+        edges): the role's trust policy admits the service, and for EC2 the role is in an instance profile or the
+        holder may create one and add the role (``iam:CreateInstanceProfile``, ``iam:AddRoleToInstanceProfile``).
+        A role whose trust policy or instance profiles were not read is kept (as before)."""
+        service = _passed_to(method) if method.reach == "passes-role" else None
+        if service is None:
+            return candidates
+        profiled = service in _NEEDS_INSTANCE_PROFILE
+        can_create: bool | None = None
+        kept: list[str] = []
+        for arn in candidates:
+            role = self._policies_of(arn)
+            if role is None:
+                kept.append(arn)
+                continue
+            if role.trust is not None and not _trust_admits_service(role.trust, service):
+                continue
+            if profiled and role.instance_profiles == ():
+                if can_create is None:
+                    can_create = all(
+                        self._allowed_on_kind(action, "iam:instance-profile/")
+                        for action in ("iam:CreateInstanceProfile", "iam:AddRoleToInstanceProfile")
+                    )
+                if not can_create:
+                    continue
+            kept.append(arn)
+        return kept
+
+    def _allowed_on_kind(self, action: str, kind: str) -> bool:
+        """Whether ``action`` (of no method, so not indexed) is effectively allowed on some resource of ``kind``."""
+        for _, statement in self.allows:
+            if not statement.grants_action(action):
+                continue
+            patterns = ("*",) if statement.not_resources is not None else statement.resources or ()
+            for pattern in patterns:
+                if not _could_name(pattern, kind, action) or self._denied(action, pattern, kind):
+                    continue
+                if self._within_boundary(action, pattern) is not None:
+                    return True
+        return False
+
     def _others(self, method: EscalationMethod, target: _Reached) -> _Reached:
         """A takeover's resources without those naming only the holder (``${aws:username}``, its own ARN)."""
         holder = self.principal.principal_arn if self.principal is not None else None
@@ -1160,7 +1210,7 @@ class _Judge:
                 unknown.append(what.format(resources=pattern) + " (could not be read)")
             else:
                 candidates.extend(arn for arn in arns if arn not in candidates and arn not in self.visiting)
-        candidates = self._still_reachable(method, candidates)
+        candidates = self._usable(method, self._still_reachable(method, candidates))
         # One admin-equivalent role settles it (and is cheap to tell); only then ask who escalates further.
         leads = [LeadsTo(arn, why) for arn in candidates if (why := self._admin_equivalent(arn))]
         if not leads:
@@ -1237,6 +1287,79 @@ class _Judge:
         if risk.escalations:
             return f"?whether {principal_label(arn)} can escalate further: {'; '.join(risk.unknown)}"
         return None
+
+
+#: The service principal a passes-role method passes its role to, by the service of the method's other actions
+#: (PMapper's edges check these: ec2_edges, autoscaling_edges, lambda_edges, cloudformation_edges,
+#: codebuild_edges, sagemaker_edges; Glue and ECS task roles by AWS's documented trust). Methods of any other
+#: service (Cognito's federated roles, EMR's and Image Builder's several roles, ...) are not narrowed.
+_SERVICE_PRINCIPALS = {
+    "ec2": "ec2.amazonaws.com",
+    "autoscaling": "ec2.amazonaws.com",
+    "lambda": "lambda.amazonaws.com",
+    "cloudformation": "cloudformation.amazonaws.com",
+    "codebuild": "codebuild.amazonaws.com",
+    "sagemaker": "sagemaker.amazonaws.com",
+    "glue": "glue.amazonaws.com",
+    "ecs": "ecs-tasks.amazonaws.com",
+}
+#: Services that run as a role only through an instance profile (PMapper's ec2_edges and autoscaling_edges).
+_NEEDS_INSTANCE_PROFILE = frozenset({"ec2.amazonaws.com"})
+
+
+def _passed_to(method: EscalationMethod) -> str | None:
+    """The service a passes-role method passes its role to, when all its other actions are of one service the
+    table knows; None otherwise (not narrowed)."""
+    if method.reach != "passes-role":
+        return None
+    return _passed_to_by_name().get(method.name)
+
+
+@cache
+def _passed_to_by_name() -> dict[str, str]:
+    """``_passed_to`` of each passes-role method of the catalogue, worked out once."""
+    found: dict[str, str] = {}
+    for method in catalogue().methods:
+        if method.reach != "passes-role":
+            continue
+        services = {action.split(":", 1)[0].lower() for action in method.actions if action.lower() != "iam:passrole"}
+        principals = {_SERVICE_PRINCIPALS.get(service) for service in services}
+        if len(principals) == 1 and (principal := principals.pop()) is not None:
+            found[method.name] = principal
+    return found
+
+
+def _passes_to(statement: Statement, service: str) -> bool:
+    """Whether an Allow's ``iam:PassedToService`` conditions admit ``service`` (no such condition: they do).
+
+    ``StringEquals``/``StringLike`` admit the services they list, ``StringNotEquals``/``StringNotLike`` the others;
+    any other operator is not evaluated (it may hold).
+    """
+    for condition in statement.conditions:
+        if condition.key != "iam:passedtoservice":
+            continue
+        like = condition.operator.endswith("Like")
+        listed = any(
+            wildcard_match(value.lower(), service) if like else value.lower() == service for value in condition.values
+        )
+        if condition.operator in ("StringEquals", "StringLike", "StringEqualsIgnoreCase") and not listed:
+            return False
+        if condition.operator in ("StringNotEquals", "StringNotLike", "StringNotEqualsIgnoreCase") and listed:
+            return False
+    return True
+
+
+def _trust_admits_service(trust: Policy, service: str) -> bool:
+    """Whether a role's trust policy lets ``service`` assume it (conditions not evaluated: they may hold)."""
+    for statement in trust.statements:
+        if not statement.allows or not statement.grants_action("sts:AssumeRole"):
+            continue
+        if statement.not_principal is not None:
+            return True  # everyone but the principals it names: conservative
+        principal = statement.principal
+        if principal is not None and (principal.everyone or service in (s.lower() for s in principal.service)):
+            return True
+    return False
 
 
 def _assume_action(method: EscalationMethod) -> str | None:

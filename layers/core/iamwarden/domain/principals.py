@@ -39,6 +39,9 @@ class PrincipalPolicies(NamedTuple):
     #: A user's group ARNs, also of groups without policies (which ``policies`` cannot show), when the reader
     #: listed them; ``None``: not known, or not a user.
     groups: tuple[str, ...] | None = None
+    #: A role's instance profile ARNs (what EC2 needs to run as it), when the reader listed them; ``None``: not
+    #: known, or not a role.
+    instance_profiles: tuple[str, ...] | None = None
 
     @property
     def kind(self) -> str:
