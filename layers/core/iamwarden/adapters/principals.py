@@ -467,18 +467,7 @@ class LiveRoleDirectory:
             else None
         )
         policies = self._detail_policies(key, key.name, detail, "RolePolicyList")
-        profiles = detail.get("InstanceProfileList")
-        return PrincipalPolicies(
-            detail["Arn"],
-            tuple(policies),
-            boundary,
-            _trust_of(detail),
-            instance_profiles=(
-                tuple(profile["Arn"] for profile in profiles if isinstance(profile, Mapping) and profile.get("Arn"))
-                if isinstance(profiles, list)
-                else None
-            ),
-        )
+        return PrincipalPolicies(detail["Arn"], tuple(policies), boundary, _trust_of(detail))
 
     def _user_from_details(
         self, key: PrincipalKey, detail: Mapping[str, Any], groups: Mapping[str, Mapping[str, Any]]
