@@ -88,6 +88,13 @@ class EscalationPath(NamedTuple):
     leads_to: tuple[LeadsTo, ...] = ()
     #: What the verdict lacks (what a passed role may do, say): the path is then possible, not certain.
     unknown: tuple[str, ...] = ()
+    #: What the holder can do, when the grant reaches less than the method's description says ("add itself to
+    #: group readers" for an AddUserToGroup on one group); None: the description.
+    doing: str | None = None
+
+    @property
+    def description(self) -> str:
+        return self.doing or self.method.description
 
     @property
     def actions(self) -> tuple[str, ...]:
@@ -105,7 +112,7 @@ class EscalationPath(NamedTuple):
     def explain(self) -> str:
         """One plain sentence for a developer: what the holder can do, which grants allow it, where it leads."""
         grants = "; ".join([grant.describe() for grant in self.grants])
-        sentence = f"It can {self.method.description} ({self.method.name}), because it is allowed {grants}"
+        sentence = f"It can {self.description} ({self.method.name}), because it is allowed {grants}"
         if self.leads_to:
             roles = "; ".join([f"{principal_label(lead.arn)}, which {lead.why}" for lead in self.leads_to])
             sentence += f". That leads to {roles}"
@@ -118,7 +125,7 @@ def explanation(path: EscalationPath) -> str:
     """``path.explain()``, made once per path content: the same paths come back in every finding on an
     admin-star document (ninety-odd of them, each explained in the finding), and kept verdicts return them."""
     method = path.method
-    key = (method.name, method.description, path.grants, path.leads_to, path.unknown)
+    key = (method.name, path.description, path.grants, path.leads_to, path.unknown)
     said = _EXPLAINED.get(key)
     if said is None:
         said = path.explain()
@@ -677,11 +684,17 @@ class _Judge:
             if trusted is None:
                 return None
             unknown = (trusted,) if trusted else ()
+        doing: str | None = None
         if method.reach == "self" and target is not None:
             itself = self._names_itself(method, target.patterns)
             if itself is None:
                 return None
             unknown = (itself,) if itself else ()
+            if (method.target or "").lower() == "iam:addusertogroup":
+                joined = self._groups_joined(target.patterns)
+                if joined is None:
+                    return None
+                leads, unknown, doing = joined
         elif method.reach == "becomes-other" and target is not None:
             # A role rewriting its own trust policy lets in whom it likes: certain, wherever else it reaches.
             if not self._rewrites_own_trust(method, target.patterns):
@@ -717,9 +730,64 @@ class _Judge:
                 Grant(action, reached[action].shown, reached[action].granted_by) if action == narrowed else grant
                 for action, grant in zip(method.actions, granted, strict=True)
             ]
-        return EscalationPath(method, tuple(granted), leads, unknown)
+        return EscalationPath(method, tuple(granted), leads, unknown, doing)
 
     # where a method leads
+
+    def _groups_joined(
+        self, patterns: tuple[str, ...]
+    ) -> tuple[tuple[LeadsTo, ...], tuple[str, ...], str | None] | None:
+        """Where a user's ``iam:AddUserToGroup`` leads: the groups it may join that are admin-equivalent or give it
+        a further method, what could not be known, and what it can do (``add itself to group readers``); None:
+        every group it names is weaker (judged with a directory only; without one, or with a wildcard, any
+        group may be an administrators group, as before)."""
+        exact = [pattern for pattern in patterns if not _has_wildcard(pattern)]
+        if len(exact) < len(patterns):
+            return (), (), None  # a wildcard: any group it matches, an administrators group too
+        names = " and ".join(f"group {pattern.rsplit('/', 1)[-1]}" for pattern in exact)
+        doing = f"add itself to {names}"
+        if self.roles is None or self.principal is None:
+            return (), (), doing  # no directory: what the groups hold is not known; the grant decides, as before
+        leads: list[LeadsTo] = []
+        unknown: list[str] = []
+        for group_arn in exact:
+            why = self._group_gives(group_arn)
+            if why is None:
+                continue
+            if why.startswith("?"):
+                unknown.append(why[1:])
+            else:
+                leads.append(LeadsTo(group_arn, why))
+        if leads:
+            return tuple(leads[:MAX_LEADS]), (), doing
+        if unknown:
+            return (), tuple(unknown[:MAX_LEADS]), doing
+        return None
+
+    def _group_gives(self, group_arn: str) -> str | None:
+        """Why joining group ``group_arn`` gives the holder more (admin-equivalent, a further method of its
+        own); ``"?<fact>"`` when the group's policies could not be read; None: it gives nothing stronger."""
+        if group_arn in self.visiting or self.principal is None:
+            return None
+        group = self._policies_of(group_arn)
+        if group is None:
+            return f"?what {principal_label(group_arn)} holds (its policies could not be read)"
+        name = group_arn.rsplit("/", 1)[-1]
+        holder = self.principal
+        judge = _Judge(
+            policies=tuple((f"group {name}: {named.source}", named.policy) for named in group.policies),
+            boundary=holder.boundary,
+            principal=holder._replace(policies=()),
+            roles=self.roles,
+            visiting=self.visiting | {group_arn},
+            shared=self.shared,
+            lifting=False,
+        )
+        if critical := [grant for grant in judge.admin() if grant.critical]:
+            return f"is admin-equivalent ({critical[0].statement.label} of {critical[0].source} {critical[0].why})"
+        if certain := [path for path in judge.risk().escalations if path.certain]:
+            return f"gives it a further method ({certain[0].method.name})"
+        return None
 
     def _names_itself(self, method: EscalationMethod, patterns: tuple[str, ...]) -> str | None:
         """Whether a self method's resources name the holder (its ARN, groups, managed policies).
@@ -1077,7 +1145,7 @@ class _Judge:
         if not new:
             return []
         best = next((path for path in new if path.certain), new[0])
-        why = f"can then {best.method.description} ({best.method.name}) once it {removes}"
+        why = f"can then {best.description} ({best.method.name}) once it {removes}"
         return [EscalationPath(steps[0][0], lift_grants + best.grants, (LeadsTo(holder, why),), best.unknown)]
 
     def _still_reachable(self, method: EscalationMethod, candidates: list[str]) -> list[str]:
