@@ -528,6 +528,7 @@ class _Judge:
         patterns: list[str] = []
         by: list[str] = []
         allows = self.allows
+        iam_action = key[0].startswith("iam:")
         for number in granting:
             source, statement = allows[number]
             granted = False
@@ -538,6 +539,8 @@ class _Judge:
             for text, pattern in candidates:
                 if not _could_name(pattern, kind, action) or self._denied(action, pattern, kind):
                     continue
+                if iam_action and _of_another_account(pattern, self.account):
+                    continue  # IAM acts only in the caller's account: another account's roles are out of reach
                 effective = self._within_boundary(action, pattern)
                 if effective is None or not _could_name(effective, kind, action):
                     continue
@@ -690,6 +693,7 @@ class _Judge:
             if itself is None:
                 return None
             unknown = (itself,) if itself else ()
+            doing = self._on_another_role(method, target.patterns)
             if (method.target or "").lower() == "iam:addusertogroup":
                 joined = self._groups_joined(target.patterns)
                 if joined is None:
@@ -733,6 +737,17 @@ class _Judge:
         return EscalationPath(method, tuple(granted), leads, unknown, doing)
 
     # where a method leads
+
+    def _on_another_role(self, method: EscalationMethod, patterns: tuple[str, ...]) -> str | None:
+        """What a self method on roles does when none of its patterns can name the holder: it writes another
+        role, which helps only if the holder can become it (not "its own role"); None: the description holds."""
+        said = _ON_ANOTHER_ROLE.get((method.target or "").lower())
+        if said is None or self.principal is None:
+            return None
+        holder = self.principal.principal_arn
+        if self.principal.kind == "role" and any(_names(pattern, holder) for pattern in patterns):
+            return None
+        return said.format(named=" or ".join(patterns))
 
     def _groups_joined(
         self, patterns: tuple[str, ...]
@@ -1428,6 +1443,25 @@ def _trust_admits_service(trust: Policy, service: str) -> bool:
         if principal is not None and (principal.everyone or service in (s.lower() for s in principal.service)):
             return True
     return False
+
+
+#: What a self method on roles does to a role other than the holder (``_on_another_role``).
+_ON_ANOTHER_ROLE = {
+    "iam:putrolepolicy": "write an inline policy that grants anything on a role {named} names, and act as it",
+    "iam:attachrolepolicy": "attach any managed policy to a role {named} names, and act as it",
+}
+
+
+def _of_another_account(pattern: str, account: str) -> bool:
+    """Whether ARN ``pattern`` names only resources of an account other than ``account`` (``*`` or a wildcard
+    account may be ``account``; an unknown holder's account, ``*``, is every account)."""
+    if account == "*":
+        return False
+    fields = pattern.split(":", 5)
+    if len(fields) != 6:
+        return False
+    owner = fields[4]
+    return bool(owner) and owner != "aws" and not _has_wildcard(owner) and owner != account
 
 
 def _assume_action(method: EscalationMethod) -> str | None:
