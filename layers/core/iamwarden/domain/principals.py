@@ -98,6 +98,16 @@ class ReadsRolesBehind(Protocol):
 
 
 @runtime_checkable
+class KnowsReadableKinds(Protocol):
+    """A directory that can say whether it reads the roles behind a kind of resource at all: the offline one
+    holds instance profiles only (no functions, no instances), the live one reads the kinds it has a reader for."""
+
+    def reads_roles_behind(self, resource_arn: str) -> bool:
+        """Whether ``roles_behind`` can ever answer for resources of this ARN's kind (not whether a read works)."""
+        ...
+
+
+@runtime_checkable
 class ListsUsers(Protocol):
     """A directory that can list an account's users: who a trust policy naming the account lets in."""
 
