@@ -22,6 +22,13 @@ from tests.conftest import load_event
 from tests.functional.conftest import Account, RecordingNotifier
 
 TRUST = json.dumps({"Version": "2012-10-17", "Statement": []})
+#: The administrator role's trust admits the service it is passed to (PMapper's ec2_edges checks it).
+EC2_TRUST = json.dumps(
+    {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}],
+    }
+)
 PASS_ANY_ROLE = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "iam:PassRole", "Resource": "*"}]}
 RUN = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "ec2:RunInstances", "Resource": "*"}]}
 GROUP = f"arn:aws:iam::{HOME_ACCOUNT}:group/devs"
@@ -39,7 +46,7 @@ def _team(account: Account, *, bob_passes_roles: bool = True) -> None:
         account.iam.add_user_to_group(GroupName="devs", UserName=user)
     if bob_passes_roles:
         account.iam.put_user_policy(UserName="bob", PolicyName="pass", PolicyDocument=json.dumps(PASS_ANY_ROLE))
-    account.iam.create_role(RoleName="deploy-admin", AssumeRolePolicyDocument=TRUST)
+    account.iam.create_role(RoleName="deploy-admin", AssumeRolePolicyDocument=EC2_TRUST)
     account.iam.attach_role_policy(RoleName="deploy-admin", PolicyArn="arn:aws:iam::aws:policy/AdministratorAccess")
 
 

@@ -26,6 +26,19 @@ from tests.conftest import load_event
 from tests.functional.conftest import Account, RecordingNotifier
 
 TRUST = json.dumps({"Version": "2012-10-17", "Statement": []})
+#: What a role passed to a service needs: its trust admits the service (PMapper's ec2_edges/lambda_edges).
+SERVICES_TRUST = json.dumps(
+    {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": ["lambda.amazonaws.com", "ec2.amazonaws.com", "cloudformation.amazonaws.com"]},
+                "Action": "sts:AssumeRole",
+            }
+        ],
+    }
+)
 PASS_ANY_ROLE = {
     "Version": "2012-10-17",
     "Statement": [{"Sid": "PassAnyRole", "Effect": "Allow", "Action": "iam:PassRole", "Resource": "*"}],
@@ -52,7 +65,7 @@ def _put_sample(account: Account, sample: str) -> dict[str, Any]:
 
 def _admin_role(account: Account) -> None:
     """An administrator role in the account: passing any role leads to it (else passing one escalates nothing)."""
-    account.iam.create_role(RoleName="deploy-admin", AssumeRolePolicyDocument=TRUST)
+    account.iam.create_role(RoleName="deploy-admin", AssumeRolePolicyDocument=SERVICES_TRUST)
     account.iam.attach_role_policy(RoleName="deploy-admin", PolicyArn="arn:aws:iam::aws:policy/AdministratorAccess")
 
 
@@ -122,7 +135,7 @@ def test_passing_an_admin_role_is_alerted_and_the_alert_names_the_role(
     account: Account, enforcer: EnforcerService, notifier: RecordingNotifier
 ) -> None:
     account.set("rules/privilege-escalation/mode", "remediate")
-    account.iam.create_role(RoleName="cfn-deploy-admin", AssumeRolePolicyDocument=TRUST)
+    account.iam.create_role(RoleName="cfn-deploy-admin", AssumeRolePolicyDocument=SERVICES_TRUST)
     account.iam.attach_role_policy(RoleName="cfn-deploy-admin", PolicyArn="arn:aws:iam::aws:policy/AdministratorAccess")
     event = _put_sample(account, "put-role-policy-ci-passrole-admin-role.json")
 

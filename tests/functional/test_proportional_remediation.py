@@ -22,6 +22,15 @@ from tests.conftest import load_event
 from tests.functional.conftest import Account, RecordingNotifier
 
 EMPTY_TRUST = json.dumps({"Version": "2012-10-17", "Statement": []})
+#: The administrator role's trust admits the service it is passed to (PMapper's lambda_edges checks it).
+LAMBDA_TRUST = json.dumps(
+    {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
+        ],
+    }
+)
 READ_ORDERS = {
     "Sid": "ReadOrders",
     "Effect": "Allow",
@@ -133,7 +142,7 @@ def test_an_escalation_would_lose_its_key_action_and_keep_the_rest(
     document = {"Version": "2012-10-17", "Statement": [deploy, pass_role]}
     _put_live(account, document)
     # Passing a role escalates only where a role it reaches can do more: here an administrator role.
-    account.iam.create_role(RoleName="deploy-admin", AssumeRolePolicyDocument=EMPTY_TRUST)
+    account.iam.create_role(RoleName="deploy-admin", AssumeRolePolicyDocument=LAMBDA_TRUST)
     account.iam.attach_role_policy(RoleName="deploy-admin", PolicyArn="arn:aws:iam::aws:policy/AdministratorAccess")
 
     [finding] = enforcer.handle(_inline_event(document))["findings"]

@@ -24,6 +24,15 @@ from tests.functional.conftest import Account, RecordingNotifier
 from tests.functional.guardrail_cases import heartbeat_read_attachments
 
 EMPTY_TRUST = json.dumps({"Version": "2012-10-17", "Statement": []})
+#: The administrator role's trust admits the service it is passed to (PMapper's lambda_edges checks it).
+LAMBDA_TRUST = json.dumps(
+    {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
+        ],
+    }
+)
 SAFE = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]}
 ADMIN = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
 
@@ -154,7 +163,7 @@ def test_an_escalating_user_inline_policy_is_alerted_with_the_cut_of_the_escalat
         UserName="alice", PolicyName=parameters["policyName"], PolicyDocument=parameters["policyDocument"]
     )
     # Passing a role escalates only where a role it reaches can do more: here an administrator role.
-    account.iam.create_role(RoleName="deploy-admin", AssumeRolePolicyDocument=EMPTY_TRUST)
+    account.iam.create_role(RoleName="deploy-admin", AssumeRolePolicyDocument=LAMBDA_TRUST)
     account.iam.attach_role_policy(RoleName="deploy-admin", PolicyArn="arn:aws:iam::aws:policy/AdministratorAccess")
 
     [finding] = enforcer.handle(event)["findings"]

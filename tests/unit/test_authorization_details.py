@@ -78,7 +78,7 @@ def test_roles_matching_a_pattern_and_the_roles_behind_an_instance_profile() -> 
         f"arn:aws:iam::{ACCOUNT}:role/cfn-deploy-app",
         f"arn:aws:iam::{ACCOUNT}:role/cfn-deploy-admin",
     )
-    assert len(directory.roles_matching(ACCOUNT, "*") or ()) == 5
+    assert len(directory.roles_matching(ACCOUNT, "*") or ()) == 6
     assert directory.roles_matching("444455556666", "*") is None  # an account the file does not describe
     assert directory.roles_behind(f"arn:aws:iam::{ACCOUNT}:instance-profile/build-runner") == (
         f"arn:aws:iam::{ACCOUNT}:role/build-runner",
@@ -238,7 +238,10 @@ def test_evaluate_exits_2_on_a_missing_or_malformed_details_file(
 def test_who_holds_a_managed_policy() -> None:
     directory = load_authorization_details(DETAILS.read_bytes())
 
-    assert directory.attached_to(ADMIN) == (f"arn:aws:iam::{ACCOUNT}:role/cfn-deploy-admin",)
+    assert directory.attached_to(ADMIN) == (
+        f"arn:aws:iam::{ACCOUNT}:role/cfn-deploy-admin",
+        f"arn:aws:iam::{ACCOUNT}:role/ops-automation",
+    )
     assert directory.attached_to(f"arn:aws:iam::{ACCOUNT}:policy/unattached") == ()
     assert directory.attached_to("arn:aws:iam::444455556666:policy/elsewhere") is None
 

@@ -37,7 +37,8 @@ def _principal(case: dict[str, Any]) -> PrincipalPolicies:
             i["source"][6:].split(":", 1)[0] for i in case["policies"] if i["source"].startswith("group ")
         )
         groups = tuple(f"{prefix}:group/{name}" for name in names)
-    return PrincipalPolicies(arn, policies, boundary, trust, groups=groups)
+    profiles = tuple(case["instance_profiles"]) if "instance_profiles" in case else None
+    return PrincipalPolicies(arn, policies, boundary, trust, groups=groups, instance_profiles=profiles)
 
 
 class CorpusDirectory:
@@ -68,7 +69,8 @@ def _risk(source: str, case: dict[str, Any]) -> PolicyRisk:
     if case["principal"] is None:
         [item] = case["policies"]
         return assess(parse_policy(item["document"]))
-    directory = CorpusDirectory(SOURCES[source]["cases"]) if "directory" in SOURCES[source] else None
+    known = "directory" in SOURCES[source] or case.get("directory") is True
+    directory = CorpusDirectory(SOURCES[source]["cases"]) if known else None
     return assess_principal(_principal(case), directory)
 
 

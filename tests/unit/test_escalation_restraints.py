@@ -69,7 +69,8 @@ def _role(
         "AssumeRolePolicyDocument": _doc(trust or EC2_ONLY),
         "RolePolicyList": [{"PolicyName": k, "PolicyDocument": v} for k, v in (inline or {}).items()],
         "AttachedManagedPolicies": [{"PolicyName": a.rsplit("/", 1)[-1], "PolicyArn": a} for a in attached],
-        "InstanceProfileList": [],
+        # Each role is in an instance profile of its name: EC2 can run as it (PMapper's ec2_edges.py asks).
+        "InstanceProfileList": [{"Arn": _arn("instance-profile", name), "InstanceProfileName": name}],
     }
     if boundary:
         role["PermissionsBoundary"] = {"PermissionsBoundaryType": "Policy", "PermissionsBoundaryArn": boundary}

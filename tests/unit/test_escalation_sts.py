@@ -35,6 +35,7 @@ ROOT = _trust({"AWS": f"arn:aws:iam::{ACCOUNT}:root"})
 APP = _trust({"AWS": f"arn:aws:iam::{ACCOUNT}:role/app"})
 OTHER = _trust({"AWS": f"arn:aws:iam::{ACCOUNT}:role/other"})
 EC2 = _trust({"Service": "ec2.amazonaws.com"})
+LAMBDA = _trust({"Service": "lambda.amazonaws.com"})
 ASSUME_ANY = _doc({"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "*"})
 
 
@@ -142,7 +143,7 @@ def test_a_role_that_escalates_further_is_a_path() -> None:
         },
     )
 
-    [finding] = _judge(ASSUME_ANY, deployer, _role("admin-role", EC2, admin=True)).findings
+    [finding] = _judge(ASSUME_ANY, deployer, _role("admin-role", LAMBDA, admin=True)).findings
 
     assert "AssumeStrongerRole" in finding.reason
     assert "deployer" in finding.reason

@@ -46,6 +46,7 @@ def _trust(*principals: str) -> dict[str, Any]:
 
 EC2 = _doc({"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"})
 ROOT = _trust(f"arn:aws:iam::{ACCOUNT}:root")
+LAMBDA = _doc({"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"})
 ASSUME_ANY = _doc({"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "*"})
 READ = _doc({"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"})
 
@@ -190,7 +191,7 @@ def test_a_role_that_escalates_further_is_stronger_too() -> None:
         }
     )
     directory = _details(
-        _role("ops-admin", EC2, inline={"deploy": passer}), _role("lambda-admin", admin=True), _user("alice")
+        _role("ops-admin", EC2, inline={"deploy": passer}), _role("lambda-admin", LAMBDA, admin=True), _user("alice")
     )
 
     finding = _escalation(_judge(_trust(_arn("user", "alice")), directory))

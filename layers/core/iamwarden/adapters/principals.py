@@ -536,6 +536,17 @@ class LiveRoleDirectory:
             self._versions[key] = self._parse(document["PolicyVersion"]["Document"], f"{policy_arn} {hit[1]}")
         return self._versions[key]
 
+    def reads_roles_behind(self, resource_arn: str) -> bool:
+        """Whether a reader exists for this kind of resource (``KnowsReadableKinds``): instance profiles and the
+        kinds ``_resolver`` knows; bedrock-agentcore, Batch and CodeDeploy, for instance, have none."""
+        fields = resource_arn.split(":", 6)
+        if len(fields) < 6 or fields[0] != "arn":
+            return False
+        resource = ":".join(fields[5:])
+        if fields[2] == "iam" and resource.startswith("instance-profile/"):
+            return True
+        return self._resolver(fields[2], resource) is not None
+
     def _read_behind(self, fields: list[str]) -> RolesRead | None:
         service, region, account, resource = fields[2], fields[3], fields[4], ":".join(fields[5:])
         if service == "iam" and resource.startswith("instance-profile/"):

@@ -99,10 +99,18 @@ class _Reader:
             profiles = item.get("InstanceProfileList", [])
             if not isinstance(profiles, list):
                 raise AuthorizationDetailsError(f"{where}.InstanceProfileList must be a list")
-            for number, profile in enumerate(profiles):
-                behind.setdefault(_text(profile, "Arn", f"{where}.InstanceProfileList[{number}]"), []).append(arn)
+            profile_arns = [
+                _text(profile, "Arn", f"{where}.InstanceProfileList[{number}]")
+                for number, profile in enumerate(profiles)
+            ]
+            for profile_arn in profile_arns:
+                behind.setdefault(profile_arn, []).append(arn)
             role = self._principal(item, arn, key, "RolePolicyList", where)
-            principals[key] = None if role is None else role._replace(trust=_trust(item, where))
+            principals[key] = (
+                None
+                if role is None
+                else role._replace(trust=_trust(item, where), instance_profiles=tuple(profile_arns))
+            )
         members: dict[PrincipalKey, list[str]] = {
             PrincipalKey((account, "group", name)): [] for account, name in groups
         }

@@ -28,6 +28,15 @@ def group_source(group_name: str, source: str) -> str:
     return f"group {group_name}: {source}"
 
 
+def resource_kind(arn: str) -> str:
+    """``lambda:function`` for ``arn:aws:lambda:us-east-1:1:function:app``: the service and resource type."""
+    fields = arn.split(":", 6)
+    if len(fields) < 6:
+        return ""
+    resource = fields[5]
+    return f"{fields[2]}:{resource.split('/', 1)[0] if '/' in resource else resource}"
+
+
 @runtime_checkable
 class PolicyAttachments(Protocol):
     """Who holds a managed policy: what a new default version changes (a directory may also answer this)."""
@@ -131,6 +140,11 @@ class StaticDirectory:
 
     def roles_behind(self, resource_arn: str) -> tuple[str, ...] | None:
         return self._behind.get(resource_arn)
+
+    def reads_roles_behind(self, resource_arn: str) -> bool:
+        """Instance profiles (the details list them), and any kind the input maps resources of."""
+        kind = resource_kind(resource_arn)
+        return kind == "iam:instance-profile" or any(resource_kind(arn) == kind for arn in self._behind)
 
     def users_of(self, account: str) -> tuple[str, ...] | None:
         """Every user ARN of an account whose role list is complete (the authorization details list both)."""

@@ -44,7 +44,13 @@ from typing import Any, NamedTuple
 from iamwarden.domain.directory import GroupMembers
 from iamwarden.domain.escalation_methods import EscalationMethod, catalogue
 from iamwarden.domain.policy import Policy, Statement, action_matches
-from iamwarden.domain.principals import ListsUsers, PrincipalPolicies, ReadsRolesBehind, RoleDirectory
+from iamwarden.domain.principals import (
+    KnowsReadableKinds,
+    ListsUsers,
+    PrincipalPolicies,
+    ReadsRolesBehind,
+    RoleDirectory,
+)
 from iamwarden.domain.wildcards import arn_match, wildcard_match
 
 _SELF = "${aws:username}"
@@ -88,6 +94,13 @@ class EscalationPath(NamedTuple):
     leads_to: tuple[LeadsTo, ...] = ()
     #: What the verdict lacks (what a passed role may do, say): the path is then possible, not certain.
     unknown: tuple[str, ...] = ()
+    #: What the holder can do, when the grant reaches less than the method's description says ("add itself to
+    #: group readers" for an AddUserToGroup on one group); None: the description.
+    doing: str | None = None
+
+    @property
+    def description(self) -> str:
+        return self.doing or self.method.description
 
     @property
     def actions(self) -> tuple[str, ...]:
@@ -105,7 +118,7 @@ class EscalationPath(NamedTuple):
     def explain(self) -> str:
         """One plain sentence for a developer: what the holder can do, which grants allow it, where it leads."""
         grants = "; ".join([grant.describe() for grant in self.grants])
-        sentence = f"It can {self.method.description} ({self.method.name}), because it is allowed {grants}"
+        sentence = f"It can {self.description} ({self.method.name}), because it is allowed {grants}"
         if self.leads_to:
             roles = "; ".join([f"{principal_label(lead.arn)}, which {lead.why}" for lead in self.leads_to])
             sentence += f". That leads to {roles}"
@@ -118,7 +131,7 @@ def explanation(path: EscalationPath) -> str:
     """``path.explain()``, made once per path content: the same paths come back in every finding on an
     admin-star document (ninety-odd of them, each explained in the finding), and kept verdicts return them."""
     method = path.method
-    key = (method.name, method.description, path.grants, path.leads_to, path.unknown)
+    key = (method.name, path.description, path.grants, path.leads_to, path.unknown)
     said = _EXPLAINED.get(key)
     if said is None:
         said = path.explain()
@@ -465,10 +478,10 @@ class _Judge:
             for statement in policy.statements
             if statement.allows and not _expired(statement)
         ]
-        self._reach_cache: dict[tuple[str, str], _Reached] = {}
+        self._reach_cache: dict[tuple[str, str, str | None], _Reached] = {}
         self._index: dict[str, tuple[int, ...]] | None = None
         self._alike_cache: dict[tuple[tuple[int, ...], str, str], _Reached] = {}
-        self._grants: dict[tuple[str, str], tuple[_Reached, Grant]] = {}
+        self._grants: dict[tuple[str, str, str | None], tuple[_Reached, Grant]] = {}
         self._offline: dict[tuple[str, tuple[str, ...]], tuple[tuple[LeadsTo, ...], tuple[str, ...]]] = {}
         fields = principal.principal_arn.split(":", 5) if principal is not None else []
         self.partition = fields[1] if len(fields) == 6 else "aws"
@@ -494,12 +507,18 @@ class _Judge:
         self._index = index
         return index
 
-    def reach(self, action: str, kind: str) -> _Reached:
-        """Where ``action`` is effectively allowed on a resource of ``kind``: Deny and boundary applied."""
-        key = (action.lower(), kind)
+    def reach(self, action: str, kind: str, passed_to: str | None = None) -> _Reached:
+        """Where ``action`` is effectively allowed on a resource of ``kind``: Deny and boundary applied.
+
+        ``passed_to``: the service a passed role goes to (``lambda.amazonaws.com``); an ``iam:PassRole`` Allow
+        whose ``iam:PassedToService`` condition does not admit it grants nothing for that method.
+        """
+        key = (action.lower(), kind, passed_to)
         if (cached := self._reach_cache.get(key)) is not None:
             return cached
         granting = self._granting().get(key[0], ())
+        if passed_to is not None:
+            granting = tuple(number for number in granting if _passes_to(self.allows[number][1], passed_to))
         # Without a Deny or a boundary, the answer depends only on which statements grant the action and on
         # the resource kind (for an action of any resource, its service): ``iam:PassRole`` and
         # ``iam:CreateAccessKey`` granted by one ``*`` share it.
@@ -515,6 +534,7 @@ class _Judge:
         patterns: list[str] = []
         by: list[str] = []
         allows = self.allows
+        iam_action = key[0].startswith("iam:")
         for number in granting:
             source, statement = allows[number]
             granted = False
@@ -525,6 +545,8 @@ class _Judge:
             for text, pattern in candidates:
                 if not _could_name(pattern, kind, action) or self._denied(action, pattern, kind):
                     continue
+                if iam_action and _of_another_account(pattern, self.account):
+                    continue  # IAM acts only in the caller's account: another account's roles are out of reach
                 effective = self._within_boundary(action, pattern)
                 if effective is None or not _could_name(effective, kind, action):
                     continue
@@ -646,12 +668,14 @@ class _Judge:
             return None  # only a role is assumed; a document judged alone holds the method on itself already
         reached: dict[str, _Reached] = {}
         granted: list[Grant] = []
+        service = _passed_to(method)
         for action, kind in method.actions.items():
             # Many methods share their actions: each (action, kind) is reached, and made a grant, once per judge.
-            known = self._grants.get((action, kind))
+            to = service if service is not None and action == method.target else None
+            known = self._grants.get((action, kind, to))
             if known is None:
-                found = self.reach(action, kind)
-                known = self._grants[(action, kind)] = (found, Grant(action, found.shown, found.granted_by))
+                found = self.reach(action, kind, to)
+                known = self._grants[(action, kind, to)] = (found, Grant(action, found.shown, found.granted_by))
             if not known[0].patterns:
                 return None
             reached[action] = known[0]
@@ -669,11 +693,18 @@ class _Judge:
             if trusted is None:
                 return None
             unknown = (trusted,) if trusted else ()
+        doing: str | None = None
         if method.reach == "self" and target is not None:
             itself = self._names_itself(method, target.patterns)
             if itself is None:
                 return None
             unknown = (itself,) if itself else ()
+            doing = self._on_another_role(method, target.patterns)
+            if (method.target or "").lower() == "iam:addusertogroup":
+                joined = self._groups_joined(target.patterns)
+                if joined is None:
+                    return None
+                leads, unknown, doing = joined
         elif method.reach == "becomes-other" and target is not None:
             # A role rewriting its own trust policy lets in whom it likes: certain, wherever else it reaches.
             if not self._rewrites_own_trust(method, target.patterns):
@@ -709,9 +740,75 @@ class _Judge:
                 Grant(action, reached[action].shown, reached[action].granted_by) if action == narrowed else grant
                 for action, grant in zip(method.actions, granted, strict=True)
             ]
-        return EscalationPath(method, tuple(granted), leads, unknown)
+        return EscalationPath(method, tuple(granted), leads, unknown, doing)
 
     # where a method leads
+
+    def _on_another_role(self, method: EscalationMethod, patterns: tuple[str, ...]) -> str | None:
+        """What a self method on roles does when none of its patterns can name the holder: it writes another
+        role, which helps only if the holder can become it (not "its own role"); None: the description holds."""
+        said = _ON_ANOTHER_ROLE.get((method.target or "").lower())
+        if said is None or self.principal is None:
+            return None
+        holder = self.principal.principal_arn
+        if self.principal.kind == "role" and any(_names(pattern, holder) for pattern in patterns):
+            return None
+        return said.format(named=" or ".join(patterns))
+
+    def _groups_joined(
+        self, patterns: tuple[str, ...]
+    ) -> tuple[tuple[LeadsTo, ...], tuple[str, ...], str | None] | None:
+        """Where a user's ``iam:AddUserToGroup`` leads: the groups it may join that are admin-equivalent or give it
+        a further method, what could not be known, and what it can do (``add itself to group readers``); None:
+        every group it names is weaker (judged with a directory only; without one, or with a wildcard, any
+        group may be an administrators group, as before)."""
+        exact = [pattern for pattern in patterns if not _has_wildcard(pattern)]
+        if len(exact) < len(patterns):
+            return (), (), None  # a wildcard: any group it matches, an administrators group too
+        names = " and ".join(f"group {pattern.rsplit('/', 1)[-1]}" for pattern in exact)
+        doing = f"add itself to {names}"
+        if self.roles is None or self.principal is None:
+            return (), (), doing  # no directory: what the groups hold is not known; the grant decides, as before
+        leads: list[LeadsTo] = []
+        unknown: list[str] = []
+        for group_arn in exact:
+            why = self._group_gives(group_arn)
+            if why is None:
+                continue
+            if why.startswith("?"):
+                unknown.append(why[1:])
+            else:
+                leads.append(LeadsTo(group_arn, why))
+        if leads:
+            return tuple(leads[:MAX_LEADS]), (), doing
+        if unknown:
+            return (), tuple(unknown[:MAX_LEADS]), doing
+        return None
+
+    def _group_gives(self, group_arn: str) -> str | None:
+        """Why joining group ``group_arn`` gives the holder more (admin-equivalent, a further method of its
+        own); ``"?<fact>"`` when the group's policies could not be read; None: it gives nothing stronger."""
+        if group_arn in self.visiting or self.principal is None:
+            return None
+        group = self._policies_of(group_arn)
+        if group is None:
+            return f"?what {principal_label(group_arn)} holds (its policies could not be read)"
+        name = group_arn.rsplit("/", 1)[-1]
+        holder = self.principal
+        judge = _Judge(
+            policies=tuple((f"group {name}: {named.source}", named.policy) for named in group.policies),
+            boundary=holder.boundary,
+            principal=holder._replace(policies=()),
+            roles=self.roles,
+            visiting=self.visiting | {group_arn},
+            shared=self.shared,
+            lifting=False,
+        )
+        if critical := [grant for grant in judge.admin() if grant.critical]:
+            return f"is admin-equivalent ({critical[0].statement.label} of {critical[0].source} {critical[0].why})"
+        if certain := [path for path in judge.risk().escalations if path.certain]:
+            return f"gives it a further method ({certain[0].method.name})"
+        return None
 
     def _names_itself(self, method: EscalationMethod, patterns: tuple[str, ...]) -> str | None:
         """Whether a self method's resources name the holder (its ARN, groups, managed policies).
@@ -1069,7 +1166,7 @@ class _Judge:
         if not new:
             return []
         best = next((path for path in new if path.certain), new[0])
-        why = f"can then {best.method.description} ({best.method.name}) once it {removes}"
+        why = f"can then {best.description} ({best.method.name}) once it {removes}"
         return [EscalationPath(steps[0][0], lift_grants + best.grants, (LeadsTo(holder, why),), best.unknown)]
 
     def _still_reachable(self, method: EscalationMethod, candidates: list[str]) -> list[str]:
@@ -1079,6 +1176,48 @@ class _Judge:
         if target is None or method.reach not in ("passes-role", "becomes-other", "assumes-role"):
             return candidates
         return [arn for arn in candidates if not self._denied(target, arn) and self._within_boundary(target, arn)]
+
+    def _usable(self, method: EscalationMethod, candidates: list[str]) -> list[str]:
+        """The passed roles the method's service can use (PMapper's ec2/lambda/cloudformation/codebuild/sagemaker
+        edges): the role's trust policy admits the service, and for EC2 the role is in an instance profile or the
+        holder may create one and add the role (``iam:CreateInstanceProfile``, ``iam:AddRoleToInstanceProfile``).
+        A role whose trust policy or instance profiles were not read is kept (as before)."""
+        service = _passed_to(method) if method.reach == "passes-role" else None
+        if service is None:
+            return candidates
+        profiled = service in _NEEDS_INSTANCE_PROFILE
+        can_create: bool | None = None
+        kept: list[str] = []
+        for arn in candidates:
+            role = self._policies_of(arn)
+            if role is None:
+                kept.append(arn)
+                continue
+            if role.trust is not None and not _trust_admits_service(role.trust, service):
+                continue
+            if profiled and role.instance_profiles == ():
+                if can_create is None:
+                    can_create = all(
+                        self._allowed_on_kind(action, "iam:instance-profile/")
+                        for action in ("iam:CreateInstanceProfile", "iam:AddRoleToInstanceProfile")
+                    )
+                if not can_create:
+                    continue
+            kept.append(arn)
+        return kept
+
+    def _allowed_on_kind(self, action: str, kind: str) -> bool:
+        """Whether ``action`` (of no method, so not indexed) is effectively allowed on some resource of ``kind``."""
+        for _, statement in self.allows:
+            if not statement.grants_action(action):
+                continue
+            patterns = ("*",) if statement.not_resources is not None else statement.resources or ()
+            for pattern in patterns:
+                if not _could_name(pattern, kind, action) or self._denied(action, pattern, kind):
+                    continue
+                if self._within_boundary(action, pattern) is not None:
+                    return True
+        return False
 
     def _others(self, method: EscalationMethod, target: _Reached) -> _Reached:
         """A takeover's resources without those naming only the holder (``${aws:username}``, its own ARN)."""
@@ -1125,6 +1264,10 @@ class _Judge:
         self.shared.unread[pattern] = tuple(unread[:MAX_LEADS])
         return tuple(admitting)
 
+    def _reads_behind(self, pattern: str) -> bool:
+        """Whether the directory has a reader for the kind ``pattern`` names (one that does not say: it may)."""
+        return not isinstance(self.roles, KnowsReadableKinds) or self.roles.reads_roles_behind(pattern)
+
     def _roles_behind(self, pattern: str) -> tuple[str, ...] | None:
         key = ("behind", pattern)
         if key not in self.shared.lookups:
@@ -1152,15 +1295,24 @@ class _Judge:
         unknown: list[str] = []
         candidates: list[str] = []
         kind = method.actions[method.target or ""]
+        reaches_any = False
         for pattern in patterns:
             typed = self._typed(pattern, kind)
+            if method.reach == "existing-resource" and not self._reads_behind(typed):
+                # No reader for this kind at all (offline details hold no functions or instances): as without a
+                # directory, a grant on every resource of the kind reaches whichever role is strongest.
+                if _every_of_kind(pattern, kind):
+                    reaches_any = True
+                else:
+                    unknown.append(what.format(resources=pattern) + " (no reader for that kind of resource here)")
+                continue
             arns = find(typed)
             unknown.extend(f"{what.format(resources=pattern)} ({gap})" for gap in self.shared.unread.get(typed, ()))
             if arns is None:
                 unknown.append(what.format(resources=pattern) + " (could not be read)")
             else:
                 candidates.extend(arn for arn in arns if arn not in candidates and arn not in self.visiting)
-        candidates = self._still_reachable(method, candidates)
+        candidates = self._usable(method, self._still_reachable(method, candidates))
         # One admin-equivalent role settles it (and is cheap to tell); only then ask who escalates further.
         leads = [LeadsTo(arn, why) for arn in candidates if (why := self._admin_equivalent(arn))]
         if not leads:
@@ -1175,6 +1327,8 @@ class _Judge:
                     break
         if leads:
             return tuple(leads[:MAX_LEADS]), ()  # a stronger role is reached: certain, whatever else is unknown
+        if reaches_any:
+            return (), ()
         if not unknown:
             return None
         facts = list(dict.fromkeys(unknown))
@@ -1237,6 +1391,98 @@ class _Judge:
         if risk.escalations:
             return f"?whether {principal_label(arn)} can escalate further: {'; '.join(risk.unknown)}"
         return None
+
+
+#: The service principal a passes-role method passes its role to, by the service of the method's other actions
+#: (PMapper's edges check these: ec2_edges, autoscaling_edges, lambda_edges, cloudformation_edges,
+#: codebuild_edges, sagemaker_edges; Glue and ECS task roles by AWS's documented trust). Methods of any other
+#: service (Cognito's federated roles, EMR's and Image Builder's several roles, ...) are not narrowed.
+_SERVICE_PRINCIPALS = {
+    "ec2": "ec2.amazonaws.com",
+    "autoscaling": "ec2.amazonaws.com",
+    "lambda": "lambda.amazonaws.com",
+    "cloudformation": "cloudformation.amazonaws.com",
+    "codebuild": "codebuild.amazonaws.com",
+    "sagemaker": "sagemaker.amazonaws.com",
+    "glue": "glue.amazonaws.com",
+    "ecs": "ecs-tasks.amazonaws.com",
+}
+#: Services that run as a role only through an instance profile (PMapper's ec2_edges and autoscaling_edges).
+_NEEDS_INSTANCE_PROFILE = frozenset({"ec2.amazonaws.com"})
+
+
+def _passed_to(method: EscalationMethod) -> str | None:
+    """The service a passes-role method passes its role to, when all its other actions are of one service the
+    table knows; None otherwise (not narrowed)."""
+    if method.reach != "passes-role":
+        return None
+    return _passed_to_by_name().get(method.name)
+
+
+@cache
+def _passed_to_by_name() -> dict[str, str]:
+    """``_passed_to`` of each passes-role method of the catalogue, worked out once."""
+    found: dict[str, str] = {}
+    for method in catalogue().methods:
+        if method.reach != "passes-role":
+            continue
+        services = {action.split(":", 1)[0].lower() for action in method.actions if action.lower() != "iam:passrole"}
+        principals = {_SERVICE_PRINCIPALS.get(service) for service in services}
+        if len(principals) == 1 and (principal := principals.pop()) is not None:
+            found[method.name] = principal
+    return found
+
+
+def _passes_to(statement: Statement, service: str) -> bool:
+    """Whether an Allow's ``iam:PassedToService`` conditions admit ``service`` (no such condition: they do).
+
+    ``StringEquals``/``StringLike`` admit the services they list, ``StringNotEquals``/``StringNotLike`` the others;
+    any other operator is not evaluated (it may hold).
+    """
+    for condition in statement.conditions:
+        if condition.key != "iam:passedtoservice":
+            continue
+        like = condition.operator.endswith("Like")
+        listed = any(
+            wildcard_match(value.lower(), service) if like else value.lower() == service for value in condition.values
+        )
+        if condition.operator in ("StringEquals", "StringLike", "StringEqualsIgnoreCase") and not listed:
+            return False
+        if condition.operator in ("StringNotEquals", "StringNotLike", "StringNotEqualsIgnoreCase") and listed:
+            return False
+    return True
+
+
+def _trust_admits_service(trust: Policy, service: str) -> bool:
+    """Whether a role's trust policy lets ``service`` assume it (conditions not evaluated: they may hold)."""
+    for statement in trust.statements:
+        if not statement.allows or not statement.grants_action("sts:AssumeRole"):
+            continue
+        if statement.not_principal is not None:
+            return True  # everyone but the principals it names: conservative
+        principal = statement.principal
+        if principal is not None and (principal.everyone or service in (s.lower() for s in principal.service)):
+            return True
+    return False
+
+
+#: What a self method on roles does to a role other than the holder (``_on_another_role``).
+_ON_ANOTHER_ROLE = {
+    "iam:putrolepolicy": "write an inline policy that grants anything on a role {named} names, and act as it",
+    "iam:attachrolepolicy": "attach any managed policy to a role {named} names, and act as it",
+}
+
+
+def _of_another_account(pattern: str, account: str) -> bool:
+    """Whether ARN ``pattern`` names only resources of an account other than ``account`` (``*`` or a wildcard
+    account may be ``account``; an unknown holder's account, ``*``, is every account)."""
+    if account == "*":
+        return False
+    fields = pattern.split(":", 5)
+    if len(fields) != 6:
+        return False
+    owner = fields[4]
+    return bool(owner) and owner != "aws" and not _has_wildcard(owner) and owner != account
 
 
 def _assume_action(method: EscalationMethod) -> str | None:
@@ -1459,6 +1705,16 @@ def _service_space(action: str, kind: str) -> str:
     """
     service, _, prefix = (kind or action.lower()).partition(":")
     return f"arn:*:{service}:*:*:{prefix if kind else ''}*"
+
+
+def _every_of_kind(pattern: str, kind: str) -> bool:
+    """``*`` or ``…:function:*``: every resource of ``kind`` (``lambda:function:``), not a few (as ``decisive``'s
+    rule for a document judged without a directory reads it)."""
+    if pattern == "*":
+        return True
+    prefix = kind.partition(":")[2].lower()
+    named = pattern.split(":", 5)[-1].lower()
+    return bool(prefix) and named.startswith(prefix) and named[len(prefix) :].startswith("*")
 
 
 def _has_wildcard(pattern: str) -> bool:

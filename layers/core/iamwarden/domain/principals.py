@@ -39,6 +39,9 @@ class PrincipalPolicies(NamedTuple):
     #: A user's group ARNs, also of groups without policies (which ``policies`` cannot show), when the reader
     #: listed them; ``None``: not known, or not a user.
     groups: tuple[str, ...] | None = None
+    #: A role's instance profile ARNs (what EC2 needs to run as it), when the reader listed them; ``None``: not
+    #: known, or not a role.
+    instance_profiles: tuple[str, ...] | None = None
 
     @property
     def kind(self) -> str:
@@ -91,6 +94,16 @@ class ReadsRolesBehind(Protocol):
 
     def roles_behind_read(self, resource_arn: str) -> RolesRead | None:
         """``roles_behind`` with what was left unread; ``None`` when nothing could be read."""
+        ...
+
+
+@runtime_checkable
+class KnowsReadableKinds(Protocol):
+    """A directory that can say whether it reads the roles behind a kind of resource at all: the offline one
+    holds instance profiles only (no functions, no instances), the live one reads the kinds it has a reader for."""
+
+    def reads_roles_behind(self, resource_arn: str) -> bool:
+        """Whether ``roles_behind`` can ever answer for resources of this ARN's kind (not whether a read works)."""
         ...
 
 

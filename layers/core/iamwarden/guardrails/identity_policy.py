@@ -225,7 +225,7 @@ def offending_of(risk: PolicyRisk) -> list[dict[str, Any]]:
         grants = path.grants
         item: dict[str, Any] = {
             "method": path.method.name,
-            "description": path.method.description,
+            "description": path.description,
             "actions": [grant.action for grant in grants],
             "resources": {grant.action: list(grant.resources) for grant in grants},
             "granted_by": {grant.action: list(grant.granted_by) for grant in grants},
