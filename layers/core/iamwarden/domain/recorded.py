@@ -43,6 +43,14 @@ OWN_SECRET = "own-secret"  # noqa: S105 - a snapshot kind, no credential
 #: ["v1", "v2"]}``), as the enforcer read it judging a version event: IAM keeps no record of which version was the
 #: default before a new one, so staging an escalation as a non-default version first would otherwise leave it unknown.
 POLICY_DEFAULT = "policy-default"
+#: The code one of IAM Warden's own functions runs as its stack deployed it (``{"code_sha256": ..., "source": ...}``,
+#: keyed by the function's unqualified ARN): kept by the enforcer from CloudFormation's ``CreateFunction`` or
+#: ``UpdateFunctionCode`` of the own stack (``responseElements.codeSha256``), and by the deploy's snapshot when none
+#: is kept yet (the first deploy: the enforcer's rules do not exist while its functions are created). The heartbeat
+#: compares each function's live ``CodeSha256`` with it (``OwnFunctionCheck``).
+OWN_CODE = "own-function-code"
+#: That the heartbeat said once that an own function's deployed code is not known yet (``{"said_at": ...}``).
+OWN_CODE_UNKNOWN = "own-function-code-unknown"
 
 
 class PastRemediation(NamedTuple):

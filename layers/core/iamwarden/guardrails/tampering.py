@@ -67,6 +67,7 @@ from iamwarden.domain.exceptions import InvalidEventError, RemediationError, Und
 from iamwarden.domain.findings import Finding, RemediationStep, StepAction
 from iamwarden.domain.own import CENTRAL_BUS_STATEMENT_ID, admits_only_the_stack, names_match
 from iamwarden.domain.recorded import (
+    OWN_CODE,
     OWN_POLICY,
     OWN_ROLE,
     OWN_SECRET,
@@ -312,6 +313,9 @@ class TamperingRule:
             taken = observed_at(change.time)
             # Kept from a violation too: it names the change as tampering, so it is never a version to put back.
             evaluation.observed.append(Snapshot(OWN_SECRET, target.arn, taken, data, whatever_the_verdict=True))
+        code = deployed_code(context, target, evaluation)
+        if code is not None:
+            evaluation.observed.append(code)
         return evaluation
 
     def _judged(self, context: RuleContext, target: Target) -> Evaluation:
@@ -749,6 +753,36 @@ def _changed_own_function_target(context: RuleContext, function: str, arn: str) 
         f"concurrency 0; undo puts it back) until its stack puts it back: {redeploy}"
     )
     return Target(f"its function {function}", arn, [step], done=done)
+
+
+#: The Lambda calls whose answer names the code a function now runs (``responseElements.codeSha256``: the
+#: ``FunctionConfiguration`` Lambda answers, its members lower-cased first as CloudTrail records them).
+CODE_DEPLOYING_EVENTS = frozenset({"CreateFunction20150331", "UpdateFunctionCode20150331v2"})
+
+
+def deployed_code(context: RuleContext, target: Target, evaluation: Evaluation) -> Snapshot | None:
+    """The code an own function runs as its stack deployed it, from CloudFormation's own call, or None.
+
+    Only CloudFormation's ``CreateFunction``/``UpdateFunctionCode`` of an own function's exact name, judged as the
+    own stack's deployment (compliant), is a record of what the stack deployed: no other stack can hold the name,
+    and an intruder's own call is judged as tampering (the service keeps what a compliant change set only). The
+    heartbeat compares the live ``CodeSha256`` with it (audit s7 gap 0)."""
+    change = context.change
+    own = context.settings.own
+    if (
+        change.event_source != LAMBDA
+        or change.event_name not in CODE_DEPLOYING_EVENTS
+        or change.actor.invoked_by != CLOUDFORMATION
+        or evaluation.findings
+        or not evaluation.compliant
+        or function_name(_text(change.request_parameters, "functionName")) not in own.functions
+    ):
+        return None
+    sha = (change.response_elements or {}).get("codeSha256")
+    if not isinstance(sha, str) or not sha:
+        return None
+    data = {"code_sha256": sha, "event_id": change.event_id, "source": f"CloudFormation's {change.event_name}"}
+    return Snapshot(OWN_CODE, target.arn, observed_at(change.time), data)
 
 
 def _borrowed_role_target(context: RuleContext, function: str | None) -> Target | None:
