@@ -372,20 +372,20 @@ HOME_ROLES = (
 
 
 @pytest.mark.parametrize("role", HOME_ROLES)
-def test_a_deny_on_any_of_the_stacks_roles_is_tampering_and_deleted_from_the_snapshot(role: str) -> None:
+def test_a_deny_on_any_of_the_stacks_roles_is_tampering_and_deleted_as_its_template_declares_none(role: str) -> None:
     """A Deny on the heartbeat's, the exception watch's, the Slack endpoint's or the forwarder's role silences part
-    of the loop: every role of the stack is an own role (audit 15, gap 3)."""
+    of the loop: every role of the stack is an own role (audit 15, gap 3). Its template declares no policy ``x``:
+    deleted on that fact, with or without a snapshot, offline too."""
     arn = f"arn:aws:iam::111122223333:role/{role}"
     event = sample("tamper-enforcer-role-policy.json", roleName=role, policyName="x", policyDocument=DENY_ALL)
 
-    finding = _tampered(judge_recorded(event, Snapshots(_own_role_snapshot(arn))))
-
-    assert finding.severity is Severity.CRITICAL
-    [step] = finding.plan
-    assert (step.action, step.target, step.parameters["restore_to"]) == ("restore_own_role_document", arn, None)
-    offline = _tampered(judge_recorded(event, None))  # offline: alerted, saying what a restore lacks
-    assert offline.plan == ()
-    assert offline.needs_context
+    for recorded in (Snapshots(_own_role_snapshot(arn)), None):
+        finding = _tampered(judge_recorded(event, recorded))
+        assert finding.severity is Severity.CRITICAL
+        [step] = finding.plan
+        assert (step.action, step.target, step.parameters["restore_to"]) == ("restore_own_role_document", arn, None)
+        assert "declares no inline policy x" in step.summary
+        assert finding.needs_context == ()
 
 
 def test_the_event_forwarders_declared_trust_is_eventbridges() -> None:

@@ -62,7 +62,13 @@ from iamwarden.app.own_policies import DeployTakers, OwnPolicyWatch
 from iamwarden.domain import declared
 from iamwarden.domain.breaker import kill_switch_name
 from iamwarden.domain.catalog import Mode
-from iamwarden.domain.declared_content import declared_alert_key_policy, declared_rule, fill, rule_differences
+from iamwarden.domain.declared_content import (
+    declared_alert_key_policy,
+    declared_inline_policy,
+    declared_rule,
+    fill,
+    rule_differences,
+)
 from iamwarden.domain.exceptions import ConfigurationError
 from iamwarden.domain.own import (
     CENTRAL_BUS_STATEMENT_ID,
@@ -75,6 +81,7 @@ from iamwarden.domain.own import (
 from iamwarden.domain.recorded import OWN_CODE, OWN_CODE_UNKNOWN, OWN_ROLE, Snapshot
 from iamwarden.domain.settings import Settings
 from iamwarden.domain.wildcards import arn_match
+from iamwarden.guardrails.remediation import canonical
 from iamwarden.guardrails.tampering import policy_statement, same_statement
 
 #: The stack's default-bus rules whose target is not the enforcer.
@@ -292,9 +299,13 @@ class SnapshotRefresh:
         sns: Any = None,
         topic_arn: str | None = None,
         home_account: str | None = None,
+        own: OwnIdentity | None = None,
     ) -> None:
         self.store = store
         self.own_roles = own_roles
+        #: IAM Warden's identity (its roles by kind, its alert key): each own role's inline policies are compared with
+        #: the documents the template declares (``declared_inline_policy``); None: not compared.
+        self.own = own
         #: The security account: the only one an own role's trust may let in (``admits_only_the_stack``).
         self.home_account = home_account or account
         #: The alert topic and an SNS client: its subscriptions' delivery attributes are snapshotted (security
@@ -384,8 +395,35 @@ class SnapshotRefresh:
                     "never puts that trust back; put the role's trust back by redeploying its stack"
                 )
                 continue
+            self.replaced_roles.extend(self.inline_differences(snapshot))
             kept.append(snapshot)
         return kept
+
+    def inline_differences(self, snapshot: Snapshot) -> list[str]:
+        """How an own role's inline policies differ from what template.yaml declares (one it does not declare at
+        all, or a declared document written over), in words. What the template does not declare whole is not
+        compared: its restore rests on the snapshot."""
+        own, inline = self.own, snapshot.data.get("inline")
+        if own is None or not isinstance(inline, Mapping) or self.account != own.home_account:
+            return []
+        role, partition = snapshot.resource_arn.rsplit("/", 1)[-1], snapshot.resource_arn.split(":")[1]
+        fix = own.redeploy_command()
+        found = []
+        for name, document in sorted(inline.items()):
+            template = declared_inline_policy(own, role, name, partition)
+            if template is None:
+                continue
+            if not template.named:
+                found.append(
+                    f"IAM Warden's role {role} has an inline policy {name} its template does not declare: whatever it "
+                    f"grants or denies is not IAM Warden's (delete it, or put the role back: {fix})"
+                )
+            elif template.document is not None and canonical(document) != canonical(template.document):
+                found.append(
+                    f"the inline policy {name} of IAM Warden's role {role} is not the document its template declares "
+                    f"(put it back: {fix})"
+                )
+        return found
 
     def refresh_trails_elsewhere(self, now: str) -> tuple[int, list[str]]:
         """The trails homed in the other regions this account's multi-region trails name, each in its home region.
@@ -1395,6 +1433,7 @@ def build_heartbeat(session: Any = None, environ: Mapping[str, str] | None = Non
             cloudtrail_in=lambda region: session.client("cloudtrail", region_name=region, config=retry_config()),
             sns=sns,
             topic_arn=config.topic_arn,
+            own=config.own,
         )
     member_snapshots = None
     if snapshots is not None and config.member_snapshot_role and config.settings_prefix:

@@ -46,7 +46,8 @@ def fill(text: str, own: OwnIdentity, partition: str, region: str | None, accoun
 
     The one filler of declared content: the AWS pseudo-parameters (the region None: not known), ``role:KIND`` and
     ``role-arn:KIND`` (an own role's name and ARN), ``member-role:KIND`` and the member template's role-name
-    parameters (``MEMBER_TEMPLATE_PARAMETERS``), ``secret:NAME`` (a secret as ``!Ref`` gives it).
+    parameters (``MEMBER_TEMPLATE_PARAMETERS``), ``secret:NAME`` (a secret as ``!Ref`` gives it), ``alert-key`` (the
+    alert key's ARN).
     """
     values: dict[str, str | None] = {
         "AWS::Partition": partition,
@@ -78,6 +79,8 @@ def _own_value(token: str, own: OwnIdentity, region: str | None, account: str) -
         return arn.rsplit("/", 1)[-1] if arn else None
     if kind == "member-role":
         return own.member_roles.get(name)
+    if token == "alert-key":  # noqa: S105 - a placeholder's name, no credential
+        return own.alert_key
     if kind == "secret" and region is not None:  # as !Ref gives it: the full ARN the environment holds (or its name)
         return own.own_secret(name, account, region)
     return None
@@ -106,6 +109,30 @@ def declared_alert_key_policy(own: OwnIdentity, partition: str) -> dict[str, Any
         return None
     policy: dict[str, Any] = json.loads(filled)
     return policy
+
+
+class DeclaredInline(NamedTuple):
+    """What the template says of one inline policy of a security-account own role."""
+
+    #: Whether the template declares a policy of that name on the role at all (one it does not is no one's).
+    named: bool
+    #: Its whole document, filled in; None where the template does not declare it whole (a snapshot must say).
+    document: dict[str, Any] | None
+
+
+def declared_inline_policy(own: OwnIdentity, role: str, policy: str, partition: str) -> DeclaredInline | None:
+    """Inline policy ``policy`` of the security account's own role ``role`` as template.yaml declares it, or None
+    for any other role (a member stack's roles: their names and documents are the member template's parameters)."""
+    account = own.home_account
+    if account is None:
+        return None
+    kind = next((k for k, arn in own.home_roles.items() if arn.rsplit("/", 1)[-1] == role), None)
+    if kind is None:
+        return None
+    named = policy in declared.INLINE_POLICIES.get(kind, frozenset())
+    raw = declared.OWN_INLINE_DOCUMENTS.get(kind, {}).get(policy)
+    filled = fill(raw, own, partition, own.home_region, account) if raw is not None and named else None
+    return DeclaredInline(named, json.loads(filled) if filled is not None else None)
 
 
 def canonical_pattern(pattern: Any) -> str:

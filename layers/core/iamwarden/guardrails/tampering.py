@@ -57,6 +57,7 @@ from iamwarden.domain.catalog import Mode, OptionSpec, RuleSpec, Severity
 from iamwarden.domain.declared_content import (
     DeclaredRule,
     declared_alert_key_policy,
+    declared_inline_policy,
     declared_rule,
     fill,
     rule_differences,
@@ -1338,8 +1339,9 @@ def _same_attribute(attribute: str, left: Any, right: Any) -> bool:
 def _restore_role_document(context: RuleContext, role: str, arn: str) -> tuple[RemediationStep | None, tuple[str, ...]]:
     """The step putting back the trust or inline policy an own-role event changed, or what the restore lacks.
 
-    Only a known good document is put back: the trust policy the template declares (a fact, home account), else
-    IAM Warden's snapshot taken strictly before the change. A snapshot taken after it may already hold it (the
+    Only a known good document is put back: the trust policy or inline policy the template declares (a fact, home
+    account: ``declared.OWN_INLINE_DOCUMENTS``; an inline policy it does not declare at all is deleted), else IAM
+    Warden's snapshot taken strictly before the change. A snapshot taken after it may already hold it (the
     heartbeat reads whatever is live, and anyone allowed to invoke it chooses when: audit s7 gap 1), so it is not
     used and the finding says so. The step carries the event's document (``changed_to``; the engine refuses an event
     without a readable one): it acts only while that is still live.
@@ -1378,10 +1380,33 @@ def _restore_role_document(context: RuleContext, role: str, arn: str) -> tuple[R
         return RemediationStep(RestoreOwnRoleDocument.action, arn, parameters, f"put back {what} from {source}"), ()
     policy = context.request_text("policyName")
     what = f"the inline policy {policy} of IAM Warden's role {role}"
+    written = _json(change.request_parameters.get("policyDocument")) if change.event_name == "PutRolePolicy" else None
+    own = context.settings.own
+    template = (
+        declared_inline_policy(own, role, policy, context.partition) if change.account == own.home_account else None
+    )
+    if template is not None and (template.document is not None or not template.named):
+        # A fact, whatever any snapshot holds: a snapshot taken between two intruder writes holds the first one.
+        if not template.named and change.event_name == "DeleteRolePolicy":
+            return None, ()  # a policy its template does not declare is gone: nothing of the stack's to put back
+        source = (
+            "the document its template declares"
+            if template.named
+            else f"its template, which declares no inline policy {policy} on it"
+        )
+        parameters = {
+            "role_name": role,
+            "document": "inline",
+            "policy_name": policy,
+            "restore_to": template.document,
+            "changed_to": written,
+            "source": source,
+        }
+        summary = f"put back {what} from {source}" if template.named else f"delete {what} ({source})"
+        return RemediationStep(RestoreOwnRoleDocument.action, arn, parameters, summary), ()
     inline = snapshot.data.get("inline") if snapshot is not None else None
     if snapshot is None or not isinstance(inline, Mapping):
         return None, (f"{what} before this change ({where}{_member_where(context)})",)
-    written = _json(change.request_parameters.get("policyDocument")) if change.event_name == "PutRolePolicy" else None
     restore_to = inline.get(policy)
     source = f"IAM Warden's snapshot of {snapshot.taken_at}"
     parameters = {
