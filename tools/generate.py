@@ -178,6 +178,19 @@ SCOPES: tuple[Scope, ...] = (
         (USERS,),
     ),
     Scope(
+        "DeactivateUserCredentials",
+        (
+            "iam:ListSSHPublicKeys",
+            "iam:UpdateSSHPublicKey",
+            "iam:ListSigningCertificates",
+            "iam:UpdateSigningCertificate",
+            "iam:ListServiceSpecificCredentials",
+            "iam:UpdateServiceSpecificCredential",
+        ),
+        (USERS,),
+        comment="user-credential-created and remediation-reversed deactivate exactly the credential an event added.",
+    ),
+    Scope(
         "DeleteUsers",
         (
             "iam:DeleteAccessKey",
