@@ -407,6 +407,13 @@ SCOPES: tuple[Scope, ...] = (
         comment="iamwarden-tampered: the actions of IAM Warden's alarms enabled again.",
     ),
     Scope(
+        "RestoreOwnAlarms",
+        ("cloudwatch:PutMetricAlarm",),
+        ("!Sub arn:${AWS::Partition}:cloudwatch:${AWS::Region}:${AWS::AccountId}:alarm:iamwarden-*",),
+        central_only=True,
+        comment="iamwarden-tampered: an alarm redefined or deleted written back as the template declares it.",
+    ),
+    Scope(
         "RestoreOwnFunctionConcurrency",
         ("lambda:GetFunctionConcurrency", "lambda:PutFunctionConcurrency", "lambda:DeleteFunctionConcurrency"),
         ("!Sub arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:function:iamwarden-*",),
@@ -692,10 +699,11 @@ ROUTES: Mapping[str, Route] = {
     ),
     "access-key-created": Route(
         "CredentialsCreated",
-        "Long-lived credentials for IAM users and their quarantine: access-key-created, login-profile-created and "
-        "remediation-reversed.",
+        "Long-lived credentials for IAM users and their quarantine: access-key-created, login-profile-created, "
+        "user-credential-created and remediation-reversed.",
     ),
     "login-profile-created": Route("CredentialsCreated"),
+    "user-credential-created": Route("CredentialsCreated"),
     "remediation-reversed": Route("CredentialsCreated"),
     "trust-policy-untrusted": Route("TrustPolicyChanged"),
     "s3-acl-public": Route(
@@ -1821,9 +1829,24 @@ class _DocumentResolver(_Resolver):
             return f"arn:{where % 'logs'}:log-group:{properties['LogGroupName']}:*"
         if kind == "AWS::SNS::Topic" and attribute is None and isinstance(properties.get("TopicName"), str):
             return f"arn:{where % 'sns'}:{properties['TopicName']}"
+        if kind == "AWS::SQS::Queue" and attribute == "QueueName" and isinstance(properties.get("QueueName"), str):
+            return str(properties["QueueName"])
         if logical == "AlertKey" and attribute == "Arn":
             return "${alert-key}"
         return super().ref(logical, attribute)
+
+
+def own_alarms() -> dict[str, str]:
+    """Each CloudWatch alarm of template.yaml as ``PutMetricAlarm``'s arguments (JSON with the ``${...}`` the enforcer
+    fills in), by alarm name: ``iamwarden-tampered`` writes it back when someone redefines or deletes the alarm."""
+    template = yaml_parse((ROOT / "template.yaml").read_text(encoding="utf-8"))
+    resolver = _DocumentResolver(template)
+    alarms: dict[str, str] = {}
+    for resource in template["Resources"].values():
+        if resource["Type"] == "AWS::CloudWatch::Alarm":
+            properties = resolver.value(resource["Properties"])
+            alarms[str(properties["AlarmName"])] = json.dumps(properties, sort_keys=True)
+    return dict(sorted(alarms.items()))
 
 
 def own_inline_documents() -> dict[str, dict[str, str]]:
@@ -2069,6 +2092,12 @@ def render_declared_own() -> str:
         "#: ``${AWS::AccountId}`` where the stack fills them in, ``${role-arn:KIND}`` for an own role's ARN",
         "#: (``declared_content.fill`` fills them all).",
         f"ALERT_KEY_POLICY = '{_single_quoted(alert_key_policy())}'  # noqa: E501",
+        "#: Each alarm of the security account's stack as template.yaml declares it (PutMetricAlarm's arguments).",
+        "OWN_ALARM_DEFINITIONS: Mapping[str, str] = MappingProxyType(",
+        "    {",
+        *(f"        {json.dumps(name)}: {text!r},  # noqa: E501" for name, text in own_alarms().items()),
+        "    }",
+        ")",
         "#: The inline policies of the security account's own roles whose whole document the template declares, by",
         "#: role kind and policy name (JSON; ``declared_content.fill`` fills the ``${...}``, ``${alert-key}`` too).",
         "#: The others (a document naming a key the stack may not create, or a parameter's ``!If``) are not here.",

@@ -616,7 +616,8 @@ def test_the_alert_path_changed_is_tampering_and_what_an_api_puts_back_exactly_i
     )
     deleted = load_event("tamper-disable-alarm-actions.json")
     deleted["detail"]["eventName"] = "DeleteAlarms"
-    assert judge(deleted).findings[0].plan == ()
+    [step] = judge(deleted).findings[0].plan  # written back as the template declares it
+    assert (step.action, step.parameters["alarm_name"]) == ("restore_own_alarm", "iamwarden-heartbeat-missing")
     for name in ("DeleteTopic", "SetTopicAttributes"):
         event = sample("tamper-unsubscribe-alerts.json", subscriptionArn=None, topicArn=SAMPLE_OWN.alert_topic)
         event["detail"]["eventName"] = name
@@ -1544,11 +1545,22 @@ def test_removing_the_topics_data_protection_policy_or_another_topics_is_no_tamp
     assert judge(elsewhere).verdict is not Verdict.VIOLATION
 
 
-def test_an_own_alarm_redefined_is_alerted_and_another_alarm_is_not() -> None:
+def test_an_own_alarm_redefined_is_written_back_as_declared_and_another_alarm_is_not() -> None:
     finding = _silencing(load_event("tamper-heartbeat-alarm-overwritten.json"))
-    assert (finding.severity, finding.plan) == (Severity.CRITICAL, ())
+    [step] = finding.plan
+    assert finding.severity is Severity.CRITICAL
+    assert step.action == "restore_own_alarm"
+    assert (step.parameters["restore_to"]["Threshold"], step.parameters["restore_to"]["TreatMissingData"]) == (
+        1,
+        "breaching",
+    )
     assert "iamwarden-heartbeat-missing" in finding.resource_arn
-    assert "sam deploy --stack-name iamwarden" in finding.reason
+    judged = judge_event(
+        load_event("tamper-heartbeat-alarm-overwritten.json"), Settings(own=SAMPLE_OWN._replace(home_region=None))
+    )
+    [unknown_region] = [f for f in judged.findings if f.rule_id == RULE]
+    assert unknown_region.plan == ()  # the declaration cannot be filled in: alerted with the redeploy command
+    assert "sam deploy --stack-name iamwarden" in unknown_region.reason
     other = sample("tamper-heartbeat-alarm-overwritten.json", alarmName="iamwarden-heartbeat-missing-2")
     assert judge(other).verdict is not Verdict.VIOLATION
     assert judge(in_member_account(load_event("tamper-heartbeat-alarm-overwritten.json"))).verdict is not (

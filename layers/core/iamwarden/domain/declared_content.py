@@ -111,6 +111,19 @@ def declared_alert_key_policy(own: OwnIdentity, partition: str) -> dict[str, Any
     return policy
 
 
+def declared_alarm(own: OwnIdentity, name: str, partition: str) -> dict[str, Any] | None:
+    """Alarm ``name`` of the security account's stack as template.yaml declares it (``PutMetricAlarm``'s arguments,
+    filled in for the stack's account and region), or None: not one of its alarms, or a name it needs is unknown."""
+    raw = declared.OWN_ALARM_DEFINITIONS.get(name)
+    if raw is None or own.home_account is None or own.home_region is None:
+        return None
+    filled = fill(raw, own, partition, own.home_region, own.home_account)
+    if filled is None:
+        return None
+    alarm: dict[str, Any] = json.loads(filled)
+    return alarm
+
+
 class DeclaredInline(NamedTuple):
     """What the template says of one inline policy of a security-account own role."""
 

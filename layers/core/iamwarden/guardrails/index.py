@@ -299,6 +299,7 @@ ACTION_MODULES: Mapping[str, str] = {
     "restore_central_bus_statement": "tampering",
     "restore_own_key": "tampering",
     "enable_own_alarm_actions": "tampering",
+    "restore_own_alarm": "tampering",
     "restore_function_concurrency": "tampering",
     "stop_function": "tampering",
     "quarantine_role": "tampering",

@@ -56,6 +56,7 @@ from iamwarden.domain.arns import iam_arn
 from iamwarden.domain.catalog import Mode, OptionSpec, RuleSpec, Severity
 from iamwarden.domain.declared_content import (
     DeclaredRule,
+    declared_alarm,
     declared_alert_key_policy,
     declared_inline_policy,
     declared_rule,
@@ -1048,6 +1049,10 @@ def _alert_path_target(context: RuleContext) -> Target | None:
     if not mine:
         return None
     arn = f"arn:{context.partition}:cloudwatch:{change.region}:{change.account}:alarm:{mine[0]}"
+    what = f"its alarm{'s' if len(mine) > 1 else ''} {', '.join(mine)}"
+    if name == "DeleteAlarms":
+        steps = [restore for alarm in mine if (restore := restore_alarm_step(context, alarm)) is not None]
+        return Target(what, arn, steps) if len(steps) == len(mine) else Target(what, arn, [])
     plan = (
         [
             RemediationStep(
@@ -1060,7 +1065,27 @@ def _alert_path_target(context: RuleContext) -> Target | None:
         if name == "DisableAlarmActions"
         else []
     )
-    return Target(f"its alarm{'s' if len(mine) > 1 else ''} {', '.join(mine)}", arn, plan)
+    return Target(what, arn, plan)
+
+
+def restore_alarm_step(context: RuleContext, alarm: str) -> RemediationStep | None:
+    """The step writing own alarm ``alarm`` back as template.yaml declares it (its actions enabled), or None where
+    the declaration cannot be filled in or the change is not in the stack's region (a namesake elsewhere)."""
+    change = context.change
+    own = context.settings.own
+    if change.region != own.home_region or change.account != own.home_account:
+        return None
+    definition = declared_alarm(own, alarm, context.partition)
+    if definition is None:
+        return None
+    arn = f"arn:{context.partition}:cloudwatch:{change.region}:{change.account}:alarm:{alarm}"
+    return RemediationStep(
+        RestoreOwnAlarm.action,
+        arn,
+        {"alarm_name": alarm, "restore_to": definition},
+        f"put IAM Warden's alarm {alarm} back as its template declares it (threshold, missing data, actions), "
+        "its actions enabled",
+    )
 
 
 def _own_secret_target(context: RuleContext) -> Target | None:
@@ -2485,6 +2510,83 @@ class EnableOwnAlarmActions:
         return [f"disabled the actions of alarms {', '.join(before['disabled'])} again, as they were"]
 
 
+#: What ``PutMetricAlarm`` takes of what ``DescribeAlarms`` says of a metric alarm (its before-state, for undo).
+_ALARM_ARGUMENTS = (
+    "AlarmName",
+    "AlarmDescription",
+    "ActionsEnabled",
+    "OKActions",
+    "AlarmActions",
+    "InsufficientDataActions",
+    "MetricName",
+    "Namespace",
+    "Statistic",
+    "ExtendedStatistic",
+    "Dimensions",
+    "Period",
+    "Unit",
+    "EvaluationPeriods",
+    "DatapointsToAlarm",
+    "Threshold",
+    "ComparisonOperator",
+    "TreatMissingData",
+    "EvaluateLowSampleCountPercentile",
+    "Metrics",
+    "ThresholdMetricId",
+)
+
+
+class RestoreOwnAlarm:
+    """Write one of IAM Warden's alarms back as template.yaml declares it, its actions enabled; undo writes back the
+    definition it replaced (or deletes the alarm, when there was none)."""
+
+    permissions: ClassVar[Permissions] = ("cloudwatch:DescribeAlarms", "cloudwatch:PutMetricAlarm")
+    action: ClassVar[StepAction] = StepAction("restore_own_alarm", permissions)
+    undo_permissions: ClassVar[Permissions] = (
+        "cloudwatch:DescribeAlarms",
+        "cloudwatch:PutMetricAlarm",
+        "cloudwatch:DeleteAlarms",
+    )
+    undoable: ClassVar[bool] = True
+
+    @staticmethod
+    def _live(aws: AccountClients, name: str) -> dict[str, Any] | None:
+        found = aws.client("cloudwatch").describe_alarms(AlarmNames=[name], AlarmTypes=["MetricAlarm"])
+        alarm = next((a for a in found.get("MetricAlarms", []) if a.get("AlarmName") == name), None)
+        if alarm is None:
+            return None
+        return {key: alarm[key] for key in _ALARM_ARGUMENTS if alarm.get(key) not in (None, [])}
+
+    @staticmethod
+    def _as_declared(live: Mapping[str, Any] | None, declared_alarm: Mapping[str, Any]) -> bool:
+        if live is None or not live.get("ActionsEnabled", True):
+            return False
+        return all(_same(live.get(key), value) for key, value in declared_alarm.items()) and not any(
+            live.get(key) for key in ("OKActions", "InsufficientDataActions") if key not in declared_alarm
+        )
+
+    def capture(self, aws: AccountClients, step: RemediationStep) -> dict[str, Any]:
+        return {"alarm": self._live(aws, step.parameters["alarm_name"])}
+
+    def apply(self, run: StepRun, step: RemediationStep, before: Mapping[str, Any], done: list[str]) -> None:
+        declared_alarm = step.parameters["restore_to"]
+        if self._as_declared(before["alarm"], declared_alarm):
+            return  # put back already (idempotent)
+        run.aws.client("cloudwatch").put_metric_alarm(**declared_alarm, ActionsEnabled=True)
+        how = "created again" if before["alarm"] is None else "put back"
+        done.append(f"{how} IAM Warden's alarm {step.parameters['alarm_name']} as its template declares it")
+
+    def undo(self, aws: AccountClients, step: RemediationStep, before: Mapping[str, Any]) -> list[str]:
+        name = step.parameters["alarm_name"]
+        cloudwatch = aws.client("cloudwatch")
+        if before["alarm"] is None:
+            with ignoring():
+                cloudwatch.delete_alarms(AlarmNames=[name])
+            return [f"deleted alarm {name} again, as it was"]
+        cloudwatch.put_metric_alarm(**before["alarm"])
+        return [f"wrote back the definition alarm {name} had before"]
+
+
 def _rule_arguments(step: RemediationStep) -> dict[str, str]:
     arguments = {"Name": step.parameters["rule_name"]}
     if step.parameters.get("event_bus_name", "default") != "default":
@@ -3029,14 +3131,18 @@ def _topic_data_protection_target(context: RuleContext) -> Target | None:
 
 def _overwritten_alarm_target(context: RuleContext) -> Target | None:
     """``PutMetricAlarm`` of one of the stack's alarms: a threshold, missing-data treatment or actions changed so that
-    it never fires (a stopped heartbeat then goes unseen). The event does not say what the alarm was, so it is
-    alerted with the redeploy command, which writes the declared definition back."""
+    it never fires (a stopped heartbeat then goes unseen). Written back as template.yaml declares it
+    (``declared.OWN_ALARM_DEFINITIONS``, ``restore_own_alarm``); where that cannot be filled in, alerted with the
+    redeploy command."""
     change = context.change
     own = context.settings.own
     alarm = _text(change.request_parameters, "alarmName")
     if alarm is None or alarm not in own.alarms:
         return None
     arn = f"arn:{context.partition}:cloudwatch:{change.region}:{change.account}:alarm:{alarm}"
+    step = restore_alarm_step(context, alarm)
+    if step is not None:
+        return Target(f"its alarm {alarm} (redefined)", arn, [step])
     return Target(
         f"its alarm {alarm} (redefined)",
         arn,
@@ -3191,6 +3297,7 @@ ACTIONS = (
     RestoreCentralBusStatement(),
     RestoreOwnKey(),
     EnableOwnAlarmActions(),
+    RestoreOwnAlarm(),
     RestoreFunctionConcurrency(),
     StopFunction(),
     QuarantineRole(),
