@@ -178,6 +178,19 @@ SCOPES: tuple[Scope, ...] = (
         (USERS,),
     ),
     Scope(
+        "DeactivateUserCredentials",
+        (
+            "iam:ListSSHPublicKeys",
+            "iam:UpdateSSHPublicKey",
+            "iam:ListSigningCertificates",
+            "iam:UpdateSigningCertificate",
+            "iam:ListServiceSpecificCredentials",
+            "iam:UpdateServiceSpecificCredential",
+        ),
+        (USERS,),
+        comment="user-credential-created and remediation-reversed deactivate exactly the credential an event added.",
+    ),
+    Scope(
         "DeleteUsers",
         (
             "iam:DeleteAccessKey",
@@ -401,6 +414,13 @@ SCOPES: tuple[Scope, ...] = (
         central_only=True,
         comment="iamwarden-tampered: EventBridge's permission to invoke an own function for its rules, put back "
         "(GetPolicy and RemovePermission: RemediateFunctionPermissions).",
+    ),
+    Scope(
+        "RestoreOwnAlarms",
+        ("cloudwatch:PutMetricAlarm",),
+        ("!Sub arn:${AWS::Partition}:cloudwatch:${AWS::Region}:${AWS::AccountId}:alarm:iamwarden-*",),
+        central_only=True,
+        comment="iamwarden-tampered: an alarm redefined or deleted written back as the template declares it.",
     ),
     Scope(
         "RestoreOwnFunctionConcurrency",
@@ -688,10 +708,11 @@ ROUTES: Mapping[str, Route] = {
     ),
     "access-key-created": Route(
         "CredentialsCreated",
-        "Long-lived credentials for IAM users and their quarantine: access-key-created, login-profile-created and "
-        "remediation-reversed.",
+        "Long-lived credentials for IAM users and their quarantine: access-key-created, login-profile-created, "
+        "user-credential-created and remediation-reversed.",
     ),
     "login-profile-created": Route("CredentialsCreated"),
+    "user-credential-created": Route("CredentialsCreated"),
     "remediation-reversed": Route("CredentialsCreated"),
     "trust-policy-untrusted": Route("TrustPolicyChanged"),
     "s3-acl-public": Route(
@@ -1830,6 +1851,76 @@ class _Resolver:
         return value
 
 
+class _DocumentResolver(_Resolver):
+    """An own role's inline policy document as text to fill in: the rules' resolver, plus the resources such a
+    document names by a fixed name (a table, a queue, a log group, the alert topic) and the alert key
+    (``${alert-key}``: its ARN from the environment). Anything else (a key the stack may or may not create, an
+    ``!If`` on a parameter) raises: that document is not declared here, and its restore rests on a snapshot."""
+
+    def ref(self, logical: str, attribute: str | None = None) -> str:
+        resource = self.resources.get(logical, {})
+        kind, properties = resource.get("Type"), resource.get("Properties", {})
+        where = "${AWS::Partition}:%s:${AWS::Region}:${AWS::AccountId}"
+        if kind == "AWS::DynamoDB::Table" and attribute == "Arn" and isinstance(properties.get("TableName"), str):
+            return f"arn:{where % 'dynamodb'}:table/{properties['TableName']}"
+        if kind == "AWS::SQS::Queue" and attribute == "Arn" and isinstance(properties.get("QueueName"), str):
+            return f"arn:{where % 'sqs'}:{properties['QueueName']}"
+        if kind == "AWS::Logs::LogGroup" and attribute == "Arn" and isinstance(properties.get("LogGroupName"), str):
+            return f"arn:{where % 'logs'}:log-group:{properties['LogGroupName']}:*"
+        if kind == "AWS::SNS::Topic" and attribute is None and isinstance(properties.get("TopicName"), str):
+            return f"arn:{where % 'sns'}:{properties['TopicName']}"
+        if kind == "AWS::SQS::Queue" and attribute == "QueueName" and isinstance(properties.get("QueueName"), str):
+            return str(properties["QueueName"])
+        if logical == "AlertKey" and attribute == "Arn":
+            return "${alert-key}"
+        return super().ref(logical, attribute)
+
+
+def own_alarms() -> dict[str, str]:
+    """Each CloudWatch alarm of template.yaml as ``PutMetricAlarm``'s arguments (JSON with the ``${...}`` the enforcer
+    fills in), by alarm name: ``iamwarden-tampered`` writes it back when someone redefines or deletes the alarm."""
+    template = yaml_parse((ROOT / "template.yaml").read_text(encoding="utf-8"))
+    resolver = _DocumentResolver(template)
+    alarms: dict[str, str] = {}
+    for resource in template["Resources"].values():
+        if resource["Type"] == "AWS::CloudWatch::Alarm":
+            properties = resolver.value(resource["Properties"])
+            alarms[str(properties["AlarmName"])] = json.dumps(properties, sort_keys=True)
+    return dict(sorted(alarms.items()))
+
+
+def own_inline_documents() -> dict[str, dict[str, str]]:
+    """Each inline policy of the security account's own roles whose whole document template.yaml declares (JSON
+    with the ``${...}`` the enforcer fills in), by role kind and policy name: ``iamwarden-tampered`` puts these
+    back, and the heartbeat compares them, without any snapshot."""
+    template = yaml_parse((ROOT / "template.yaml").read_text(encoding="utf-8"))
+    resources: Mapping[str, Any] = template["Resources"]
+    kinds = ROLE_KINDS["template.yaml"]
+    resolver = _DocumentResolver(template)
+    found: dict[str, dict[str, str]] = {}
+
+    def add(kind: str, name: Any, document: Any) -> None:
+        if not isinstance(name, str):
+            return
+        try:
+            text = json.dumps(resolver.value(document), sort_keys=True)
+        except GenerationError:
+            return  # not wholly declared: a snapshot of it is what a restore has
+        found.setdefault(kind, {})[name] = text
+
+    for logical, kind in kinds.items():
+        for policy in resources[logical]["Properties"].get("Policies", []) or []:
+            if isinstance(policy, Mapping):
+                add(kind, policy.get("PolicyName"), policy.get("PolicyDocument"))
+    for resource in resources.values():
+        if resource["Type"] == "AWS::IAM::RolePolicy":
+            properties = resource["Properties"]
+            for role in _refs(properties.get("RoleName")):
+                if role in kinds:
+                    add(kinds[role], properties.get("PolicyName"), properties.get("PolicyDocument"))
+    return {kind: dict(sorted(policies.items())) for kind, policies in sorted(found.items())}
+
+
 def _template_as_generated() -> str:
     """template.yaml with its generated blocks as this run writes them (the rules' patterns are among them)."""
     text = (ROOT / "template.yaml").read_text(encoding="utf-8")
@@ -2228,6 +2319,31 @@ def render_declared_own() -> str:
                 ),
                 "            }",
                 "        ),",
+            )
+        ),
+        "    }",
+        ")",
+        "#: Each alarm of the security account's stack as template.yaml declares it (PutMetricAlarm's arguments).",
+        "OWN_ALARM_DEFINITIONS: Mapping[str, str] = MappingProxyType(",
+        "    {",
+        *(f"        {json.dumps(name)}: {text!r},  # noqa: E501" for name, text in own_alarms().items()),
+        "    }",
+        ")",
+        "#: The inline policies of the security account's own roles whose whole document the template declares, by",
+        "#: role kind and policy name (JSON; ``declared_content.fill`` fills the ``${...}``, ``${alert-key}`` too).",
+        "#: The others (a document naming a key the stack may not create, or a parameter's ``!If``) are not here.",
+        "OWN_INLINE_DOCUMENTS: Mapping[str, Mapping[str, str]] = MappingProxyType(",
+        "    {",
+        *(
+            line
+            for kind, policies in own_inline_documents().items()
+            for line in (
+                f"        {json.dumps(kind)}: {{",
+                *(
+                    f"            {json.dumps(name)}: '{_single_quoted(text)}',  # noqa: E501"
+                    for name, text in policies.items()
+                ),
+                "        },",
             )
         ),
         "    }",

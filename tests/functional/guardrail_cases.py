@@ -404,6 +404,31 @@ def key_statuses(name: str) -> State:
     return read
 
 
+def ssh_key_statuses(name: str) -> State:
+    def read(account: Account) -> list[str]:
+        return [key["Status"] for key in account.iam.list_ssh_public_keys(UserName=name)["SSHPublicKeys"]]
+
+    return read
+
+
+#: An RSA public key moto accepts (it parses the body for the fingerprint).
+_SSH_BODY = (
+    "ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQDq6kSwGdAgwIfd/dOoxpsdWrPMzoo34CW3cxQ5O7XuSbG5vsIXKrIqQ/pLvBuPi/gj5hhcC0yR"
+    "kQy9ALKDOsgqCrbsHasSavTBxq9K7YlSgCi3zOGmFUpBPN2i8jrF1g6EwSO6lnQomCBfqx3VdbxsTmtaOjgefsYfFvSZwmM+7+Q2H9JpGErVqp"
+    "6O/6Ue9b9YuMe1HHMxGOfmiRxO1ztHIrSjwAaRjVeTAM3NXHXk/HK0mXrpEHqNFsaUgKGC7WOuFPTLsB/p6sZhWSy4WMTHyo3mDBUs7j/QGbxm0"
+    "Ysnz42WALiOx8z+OwzvNgk/TGfw7rTk9zw8MHJ7e2zvXgmT user@example.com"
+)
+
+
+def _ssh_key_uploaded(account: Account) -> dict[str, Any]:
+    """svc-legacy with the SSH public key the sample uploaded (moto chooses key ids, so the event follows)."""
+    account.iam.create_user(UserName="svc-legacy")
+    key = account.iam.upload_ssh_public_key(UserName="svc-legacy", SSHPublicKeyBody=_SSH_BODY)["SSHPublicKey"]
+    event = load_event("upload-ssh-public-key.json")
+    event["detail"]["responseElements"]["sSHPublicKey"]["sSHPublicKeyId"] = key["SSHPublicKeyId"]
+    return event
+
+
 def oidc_providers(account: Account) -> list[str]:
     return sorted(p["Arn"] for p in account.iam.list_open_id_connect_providers()["OpenIDConnectProviderList"])
 
@@ -1839,6 +1864,17 @@ CASES: Mapping[str, GuardrailCase] = {
                 {"rules/access-key-created/allow_resources": f"arn:aws:iam::{HOME_ACCOUNT}:user/svc-legacy"},
             ),
             partial_failure=PartialFailure("iam", "UpdateAccessKey", done_before=0),
+        ),
+        GuardrailCase(
+            rule="user-credential-created",
+            violation=Scenario(_ssh_key_uploaded, ssh_key_statuses("svc-legacy")),
+            remediated=["Inactive"],
+            compliant=Scenario(
+                _ssh_key_uploaded,
+                ssh_key_statuses("svc-legacy"),
+                {"rules/user-credential-created/allow_resources": f"arn:aws:iam::{HOME_ACCOUNT}:user/svc-legacy"},
+            ),
+            partial_failure=PartialFailure("iam", "UpdateSSHPublicKey", done_before=0),
         ),
         GuardrailCase(
             rule="root-access-key-created",

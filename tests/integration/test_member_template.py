@@ -146,6 +146,7 @@ CENTRAL_ONLY = {
     "RestoreOwnAlertKeyPolicy",
     "RemoveOwnTopicDataProtection",
     "EnableOwnAlarmActions",
+    "RestoreOwnAlarms",
     "RestoreOwnSlackSecrets",
     "RestoreAlertSubscriptions",
     "StopFunctionsGivenOwnRoles",

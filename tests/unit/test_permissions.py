@@ -212,6 +212,7 @@ def test_every_action_declares_its_permissions(step_action: StepAction) -> None:
             "restore_setting",
             "restore_central_bus_statement",
             "enable_own_alarm_actions",
+            "restore_own_alarm",
         )  # iamwarden-tampered's restorations of IAM Warden's own rules, functions, settings, bus and alarms
         assert service in _GUARDED_SERVICES or permission in GRANTED_APART or own_stack, (
             f"{step_action}: {permission} is not of a service IAM Warden guards"

@@ -372,24 +372,23 @@ HOME_ROLES = (
 
 
 @pytest.mark.parametrize("role", HOME_ROLES)
-def test_a_deny_on_any_of_the_stacks_roles_is_tampering_and_deleted_from_the_snapshot(role: str) -> None:
+def test_a_deny_on_any_of_the_stacks_roles_is_tampering_and_deleted_as_its_template_declares_none(role: str) -> None:
     """A Deny on the heartbeat's, the exception watch's, the Slack endpoint's or the forwarder's role silences part
-    of the loop: every role of the stack is an own role (audit 15, gap 3)."""
+    of the loop: every role of the stack is an own role (audit 15, gap 3). Its template declares no policy ``x``:
+    deleted on that fact, with or without a snapshot, offline too."""
     arn = f"arn:aws:iam::111122223333:role/{role}"
     event = sample("tamper-enforcer-role-policy.json", roleName=role, policyName="x", policyDocument=DENY_ALL)
 
-    finding = _tampered(judge_recorded(event, Snapshots(_own_role_snapshot(arn))))
-
-    assert finding.severity is Severity.CRITICAL
-    [step] = finding.plan
-    assert (step.action, step.target, step.parameters["restore_to"]) == ("restore_own_role_document", arn, None)
-    offline = _tampered(judge_recorded(event, None))
-    if role.startswith("iamwarden-event-forwarder-"):  # declared whole by its template: no snapshot needed
-        assert offline.plan == finding.plan
-        assert step.parameters["source"] == "the documents its template declares"
-        return
-    assert offline.plan == ()  # offline: alerted, saying what a restore lacks
-    assert offline.needs_context
+    for recorded in (Snapshots(_own_role_snapshot(arn)), None):
+        finding = _tampered(judge_recorded(event, recorded))
+        assert finding.severity is Severity.CRITICAL
+        [step] = finding.plan
+        assert (step.action, step.target, step.parameters["restore_to"]) == ("restore_own_role_document", arn, None)
+        assert finding.needs_context == ()
+        if role.startswith("iamwarden-event-forwarder-"):  # declared whole by its template (FORWARDER_ROLES)
+            assert step.parameters["source"] == "the documents its template declares"
+        else:
+            assert "declares no inline policy x" in step.summary
 
 
 def test_the_event_forwarders_declared_trust_is_eventbridges() -> None:
@@ -649,7 +648,8 @@ def test_the_alert_path_changed_is_tampering_and_what_an_api_puts_back_exactly_i
     )
     deleted = load_event("tamper-disable-alarm-actions.json")
     deleted["detail"]["eventName"] = "DeleteAlarms"
-    assert judge(deleted).findings[0].plan == ()
+    [step] = judge(deleted).findings[0].plan  # written back as the template declares it
+    assert (step.action, step.parameters["alarm_name"]) == ("restore_own_alarm", "iamwarden-heartbeat-missing")
     for name in ("DeleteTopic", "SetTopicAttributes"):
         event = sample("tamper-unsubscribe-alerts.json", subscriptionArn=None, topicArn=SAMPLE_OWN.alert_topic)
         event["detail"]["eventName"] = name
@@ -1622,11 +1622,22 @@ def test_removing_the_topics_data_protection_policy_or_another_topics_is_no_tamp
     assert judge(elsewhere).verdict is not Verdict.VIOLATION
 
 
-def test_an_own_alarm_redefined_is_alerted_and_another_alarm_is_not() -> None:
+def test_an_own_alarm_redefined_is_written_back_as_declared_and_another_alarm_is_not() -> None:
     finding = _silencing(load_event("tamper-heartbeat-alarm-overwritten.json"))
-    assert (finding.severity, finding.plan) == (Severity.CRITICAL, ())
+    [step] = finding.plan
+    assert finding.severity is Severity.CRITICAL
+    assert step.action == "restore_own_alarm"
+    assert (step.parameters["restore_to"]["Threshold"], step.parameters["restore_to"]["TreatMissingData"]) == (
+        1,
+        "breaching",
+    )
     assert "iamwarden-heartbeat-missing" in finding.resource_arn
-    assert "sam deploy --stack-name iamwarden" in finding.reason
+    judged = judge_event(
+        load_event("tamper-heartbeat-alarm-overwritten.json"), Settings(own=SAMPLE_OWN._replace(home_region=None))
+    )
+    [unknown_region] = [f for f in judged.findings if f.rule_id == RULE]
+    assert unknown_region.plan == ()  # the declaration cannot be filled in: alerted with the redeploy command
+    assert "sam deploy --stack-name iamwarden" in unknown_region.reason
     other = sample("tamper-heartbeat-alarm-overwritten.json", alarmName="iamwarden-heartbeat-missing-2")
     assert judge(other).verdict is not Verdict.VIOLATION
     assert judge(in_member_account(load_event("tamper-heartbeat-alarm-overwritten.json"))).verdict is not (

@@ -75,6 +75,7 @@ from iamwarden.domain.declared_content import (
     declared_alert_key_policy,
     declared_fallback_topic_policy,
     declared_forwarder_role,
+    declared_inline_policy,
     declared_own_policy,
     declared_queue_policy,
     declared_rule,
@@ -91,7 +92,7 @@ from iamwarden.domain.own import (
     admits_only_the_stack,
     parse_own_roles,
 )
-from iamwarden.domain.recorded import ATTACHMENTS, OWN_ROLE, KeepsSnapshots, Snapshot
+from iamwarden.domain.recorded import ATTACHMENTS, OWN_CODE, OWN_CODE_UNKNOWN, OWN_ROLE, KeepsSnapshots, Snapshot
 from iamwarden.domain.settings import Settings
 from iamwarden.domain.wildcards import arn_match
 from iamwarden.guardrails.tampering import policy_statement, same_statement
@@ -323,9 +324,13 @@ class SnapshotRefresh:
         sns: Any = None,
         topic_arn: str | None = None,
         home_account: str | None = None,
+        own: OwnIdentity | None = None,
     ) -> None:
         self.store = store
         self.own_roles = own_roles
+        #: IAM Warden's identity (its roles by kind, its alert key): each own role's inline policies are compared with
+        #: the documents the template declares (``declared_inline_policy``); None: not compared.
+        self.own = own
         #: The security account: the only one an own role's trust may let in (``admits_only_the_stack``).
         self.home_account = home_account or account
         #: The alert topic and an SNS client: its subscriptions' delivery attributes are snapshotted (security
@@ -429,8 +434,35 @@ class SnapshotRefresh:
                     "never puts that trust back; put the role's trust back by redeploying its stack"
                 )
                 continue
+            self.replaced_roles.extend(self.inline_differences(snapshot))
             kept.append(snapshot)
         return kept
+
+    def inline_differences(self, snapshot: Snapshot) -> list[str]:
+        """How an own role's inline policies differ from what template.yaml declares (one it does not declare at
+        all, or a declared document written over), in words. What the template does not declare whole is not
+        compared: its restore rests on the snapshot."""
+        own, inline = self.own, snapshot.data.get("inline")
+        if own is None or not isinstance(inline, Mapping) or self.account != own.home_account:
+            return []
+        role, partition = snapshot.resource_arn.rsplit("/", 1)[-1], snapshot.resource_arn.split(":")[1]
+        fix = own.redeploy_command()
+        found = []
+        for name, document in sorted(inline.items()):
+            template = declared_inline_policy(own, role, name, partition)
+            if template is None:
+                continue
+            if not template.named:
+                found.append(
+                    f"IAM Warden's role {role} has an inline policy {name} its template does not declare: whatever it "
+                    f"grants or denies is not IAM Warden's (delete it, or put the role back: {fix})"
+                )
+            elif template.document is not None and canonical(document) != canonical(template.document):
+                found.append(
+                    f"the inline policy {name} of IAM Warden's role {role} is not the document its template declares "
+                    f"(put it back: {fix})"
+                )
+        return found
 
     def refresh_trails_elsewhere(self, now: str) -> tuple[int, list[str]]:
         """The trails homed in the other regions this account's multi-region trails name, each in its home region.
@@ -1184,7 +1216,26 @@ class Heartbeat:
             refreshed["snapshots"] = refreshed.get("snapshots", 0) + stored
         if problems:
             self.alert_problems(problems)
-        return {"whole": not problems, "problems": problems, **refreshed}
+        notices = list(self.functions.notices) if self.functions is not None else []
+        if notices:
+            self.sns.publish(**self.notice(notices))
+        return {"whole": not problems, "problems": problems, **({"notices": notices} if notices else {}), **refreshed}
+
+    def notice(self, notices: list[str]) -> dict[str, Any]:
+        """The SNS publish request for what the heartbeat says once and is no problem (a code hash not known yet)."""
+        text = "\n".join(
+            ["IAM Warden's heartbeat has a notice (the loop is not broken by it):", "", *(f"- {n}" for n in notices)]
+        )
+        return {
+            "TopicArn": self.config.topic_arn,
+            "Subject": "IAM Warden heartbeat: notice",
+            "Message": text,
+            "MessageAttributes": {
+                "rule": {"DataType": "String", "StringValue": "iamwarden-tampered"},
+                "severity": {"DataType": "String", "StringValue": "low"},
+                "outcome": {"DataType": "String", "StringValue": "heartbeat_notice"},
+            },
+        }
 
     def alert_problems(self, problems: list[str]) -> None:
         """Publish the critical alert listing ``problems`` (the deploy's snapshot reports through it too).
@@ -1432,13 +1483,22 @@ class OwnFunctionCheck:
     (``declared.OWN_FUNCTIONS``, ``lambda:GetFunctionConfiguration``) and wants: the role the template gives it
     (``IAMWARDEN_OWN_FUNCTION_ROLES``, by exact ARN), its handler and runtime, exactly the environment variables the
     template declares (no other: ``AWS_LAMBDA_EXEC_WRAPPER`` or ``PYTHONPATH`` run other code), each variable the
-    Globals give every function with the heartbeat's own value, and the heartbeat's own layers. Not compared: the
-    code itself (``CodeSha256``), which the template does not hold and no deploy records where an intruder cannot.
+    Globals give every function with the heartbeat's own value, and the heartbeat's own layers. And the code itself:
+    the live ``CodeSha256`` against the ``OWN_CODE`` record of what the stack deployed (kept by the enforcer from
+    CloudFormation's own ``UpdateFunctionCode``/``CreateFunction``, and by the first deploy's snapshot,
+    ``record_first``). A function with no record yet is said once (``notices``), neither silenced nor alarmed.
     """
 
-    def __init__(self, config: HeartbeatConfig, lambda_client: Any) -> None:
+    def __init__(
+        self, config: HeartbeatConfig, lambda_client: Any, recorded: Any = None, *, clock: Callable[[], str] = _now
+    ) -> None:
         self.config = config
         self.lambda_client = lambda_client
+        #: The audit table's snapshots (``snapshot``/``put``): the deployed code's records; None: code not compared.
+        self.recorded = recorded
+        self.clock = clock
+        #: What the last ``problems`` has to say that is no problem (a code hash not known yet), said once each.
+        self.notices: list[str] = []
 
     def problems(self) -> list[str]:
         own = self.config.own
@@ -1458,6 +1518,7 @@ class OwnFunctionCheck:
                     + (f" ({fix})" if gone else "")
                 )
         layers = _layers(found[SCHEDULE]) if SCHEDULE in found else None
+        self.notices = []
         for name, live in found.items():
             differences = self.differences(name, live, layers)
             if differences:
@@ -1465,7 +1526,62 @@ class OwnFunctionCheck:
                     f"IAM Warden's function {name} is not as its template declares it ({'; '.join(differences)}): "
                     f"what it runs may not be IAM Warden (put it back: {fix})"
                 )
+            problems.extend(self.code_problems(name, live))
         return problems
+
+    def code_problems(self, name: str, live: Mapping[str, Any]) -> list[str]:
+        """Whether function ``name`` runs the code its stack deployed (``OWN_CODE``); no record: one notice, ever."""
+        if self.recorded is None:
+            return []
+        arn, sha = str(live.get("FunctionArn") or name), live.get("CodeSha256")
+        fix = self.config.own.redeploy_command() if self.config.own is not None else "redeploy IAM Warden's stack"
+        try:
+            record = self.recorded.snapshot(OWN_CODE, arn)
+            if record is None:
+                if self.recorded.snapshot(OWN_CODE_UNKNOWN, arn) is None:
+                    self.recorded.put(Snapshot(OWN_CODE_UNKNOWN, arn, self.clock(), {"said_at": self.clock()}))
+                    self.notices.append(
+                        f"the code hash of IAM Warden's function {name} is not yet known (its CodeSha256 is {sha}): "
+                        "no deploy of its stack was recorded since this check exists; it is compared from the next "
+                        "deploy on (CloudFormation's UpdateFunctionCode, or the deploy's snapshot)"
+                    )
+                return []
+        except Exception as exc:
+            return [f"the deployed code of IAM Warden's function {name} cannot be read ({error_code(exc) or exc})"]
+        deployed = record.data.get("code_sha256")
+        if sha == deployed:
+            return []
+        return [
+            f"IAM Warden's function {name} runs code its stack did not deploy (CodeSha256 {sha}, not {deployed} as "
+            f"recorded from {record.data.get('source', 'the deploy')} at {record.taken_at}): what it runs may not be "
+            f"IAM Warden (put it back: {fix})"
+        ]
+
+    def record_first(self) -> tuple[int, list[str]]:
+        """At deploy (the custom resource, while the own stack is being deployed): each own function's live code as
+        the deployed one, where no record is kept yet. A kept record is never overwritten here: the next deploy's
+        CloudFormation ``UpdateFunctionCode`` replaces it, and code an intruder changed before a deploy that does
+        not touch it must stay a difference."""
+        if self.recorded is None:
+            return 0, []
+        stored, problems = 0, []
+        for name in sorted(declared.OWN_FUNCTIONS):
+            try:
+                live = self.lambda_client.get_function_configuration(FunctionName=name)
+                arn, sha = str(live["FunctionArn"]), live.get("CodeSha256")
+                if not isinstance(sha, str) or self.recorded.snapshot(OWN_CODE, arn) is not None:
+                    continue
+                now = self.clock()
+                self.recorded.put(Snapshot(OWN_CODE, arn, now, {"code_sha256": sha, "source": "the deploy's snapshot"}))
+                stored += 1
+            except Exception as exc:
+                if is_gone(exc):
+                    continue  # no function, no code: the heartbeat's check says it is gone
+                problems.append(
+                    f"the code IAM Warden's function {name} was deployed with cannot be recorded "
+                    f"({error_code(exc) or exc}): it is compared from the next deploy on"
+                )
+        return stored, problems
 
     def differences(self, name: str, live: Mapping[str, Any], layers: tuple[str, ...] | None) -> list[str]:
         """How ``live`` differs from function ``name`` as declared, in words (empty: as declared)."""
@@ -1645,6 +1761,7 @@ def build_heartbeat(session: Any = None, environ: Mapping[str, str] | None = Non
     sns = session.client("sns", region_name=_region_of(config.topic_arn, config.region), config=retry_config())
     snapshots = None
     own_policies = None
+    recorded: AuditRecorded | None = None
     if config.audit_table and config.account and config.region:
         dynamodb = session.client("dynamodb", config=retry_config())
         recorded = AuditRecorded(AuditLog(config.audit_table, dynamodb), dynamodb)
@@ -1664,6 +1781,7 @@ def build_heartbeat(session: Any = None, environ: Mapping[str, str] | None = Non
             cloudtrail_in=lambda region: session.client("cloudtrail", region_name=region, config=retry_config()),
             sns=sns,
             topic_arn=config.topic_arn,
+            own=config.own,
         )
     member_snapshots = None
     if snapshots is not None and config.member_snapshot_role and config.settings_prefix:
@@ -1687,7 +1805,7 @@ def build_heartbeat(session: Any = None, environ: Mapping[str, str] | None = Non
         own_policies=own_policies,
         settings=settings,
         alert_path=AlertPathCheck(config, session.client("kms", config=retry_config()), sns, events),
-        functions=OwnFunctionCheck(config, session.client("lambda", config=retry_config())),
+        functions=OwnFunctionCheck(config, session.client("lambda", config=retry_config()), recorded),
         ssm=session.client("ssm", config=retry_config()),
         sqs=session.client("sqs", config=retry_config()),
         cloudwatch=session.client("cloudwatch", config=retry_config()),
@@ -1738,7 +1856,7 @@ def build_deploy_snapshot(session: Any = None, environ: Mapping[str, str] | None
         heartbeat = build_heartbeat(session, env)
         if heartbeat.snapshots is None:
             return None, heartbeat
-        return DeployTakers(heartbeat.snapshots, heartbeat.own_policies), heartbeat
+        return DeployTakers(heartbeat.snapshots, heartbeat.own_policies, heartbeat.functions), heartbeat
 
     stack = env.get("IAMWARDEN_STACK_NAME") or "iamwarden"
     account, region = env.get("IAMWARDEN_HOME_ACCOUNT") or None, env.get("AWS_REGION") or None

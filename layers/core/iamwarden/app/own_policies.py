@@ -133,15 +133,22 @@ class OwnPolicyWatch:
 
 
 class DeployTakers:
-    """What the deploy's snapshot takes: the evasion snapshots, and the own policies' deployed versions."""
+    """What the deploy's snapshot takes: the evasion snapshots, the own policies' deployed versions, and the own
+    functions' code where none is recorded yet."""
 
-    def __init__(self, snapshots: Any, own_policies: OwnPolicyWatch | None) -> None:
+    def __init__(self, snapshots: Any, own_policies: OwnPolicyWatch | None, functions: Any = None) -> None:
         self.snapshots = snapshots
         self.own_policies = own_policies
+        #: Records each own function's code where none is recorded yet (``OwnFunctionCheck.record_first``).
+        self.functions = functions
 
     def refresh(self) -> tuple[int, list[str]]:
         stored, problems = self.snapshots.refresh() if self.snapshots is not None else (0, [])
-        if self.own_policies is not None:
-            recorded, failures = self.own_policies.record()
-            stored, problems = stored + recorded, [*problems, *failures]
+        for taker in (
+            self.own_policies.record if self.own_policies is not None else None,
+            getattr(self.functions, "record_first", None),
+        ):
+            if taker is not None:
+                recorded, failures = taker()
+                stored, problems = stored + recorded, [*problems, *failures]
         return stored, problems

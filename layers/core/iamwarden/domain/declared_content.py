@@ -48,7 +48,7 @@ def fill(text: str, own: OwnIdentity, partition: str, region: str | None, accoun
     ``role-arn:KIND`` (an own role's name and ARN), ``member-role:KIND`` and the member template's role-name
     parameters (``MEMBER_TEMPLATE_PARAMETERS``), ``secret:NAME`` (a secret as ``!Ref`` gives it),
     ``central:account`` and ``central:region`` (the security account's stack, as the member template names it),
-    ``alert-key:id`` (the alert key's id) and ``settings-prefix``.
+    ``alert-key:id`` (the alert key's id), ``alert-key`` (the alert key's ARN) and ``settings-prefix``.
     """
     values: dict[str, str | None] = {
         "AWS::Partition": partition,
@@ -86,6 +86,8 @@ def _own_value(token: str, own: OwnIdentity, region: str | None, account: str) -
         return own.alert_key.rsplit("/", 1)[-1]
     if kind == "settings-prefix":
         return own.settings_prefix
+    if token == "alert-key":  # noqa: S105 - a placeholder's name, no credential
+        return own.alert_key
     if kind == "secret" and region is not None:  # as !Ref gives it: the full ARN the environment holds (or its name)
         return own.own_secret(name, account, region)
     return None
@@ -185,6 +187,43 @@ def declared_own_policy(policy_arn: str, own: OwnIdentity, user_remediation: str
             filled = fill(document, own, partition, own.home_region, account)
             return None if filled is None else dict(json.loads(filled))
     return None
+
+
+def declared_alarm(own: OwnIdentity, name: str, partition: str) -> dict[str, Any] | None:
+    """Alarm ``name`` of the security account's stack as template.yaml declares it (``PutMetricAlarm``'s arguments,
+    filled in for the stack's account and region), or None: not one of its alarms, or a name it needs is unknown."""
+    raw = declared.OWN_ALARM_DEFINITIONS.get(name)
+    if raw is None or own.home_account is None or own.home_region is None:
+        return None
+    filled = fill(raw, own, partition, own.home_region, own.home_account)
+    if filled is None:
+        return None
+    alarm: dict[str, Any] = json.loads(filled)
+    return alarm
+
+
+class DeclaredInline(NamedTuple):
+    """What the template says of one inline policy of a security-account own role."""
+
+    #: Whether the template declares a policy of that name on the role at all (one it does not is no one's).
+    named: bool
+    #: Its whole document, filled in; None where the template does not declare it whole (a snapshot must say).
+    document: dict[str, Any] | None
+
+
+def declared_inline_policy(own: OwnIdentity, role: str, policy: str, partition: str) -> DeclaredInline | None:
+    """Inline policy ``policy`` of the security account's own role ``role`` as template.yaml declares it, or None
+    for any other role (a member stack's roles: their names and documents are the member template's parameters)."""
+    account = own.home_account
+    if account is None:
+        return None
+    kind = next((k for k, arn in own.home_roles.items() if arn.rsplit("/", 1)[-1] == role), None)
+    if kind is None:
+        return None
+    named = policy in declared.INLINE_POLICIES.get(kind, frozenset())
+    raw = declared.OWN_INLINE_DOCUMENTS.get(kind, {}).get(policy)
+    filled = fill(raw, own, partition, own.home_region, account) if raw is not None and named else None
+    return DeclaredInline(named, json.loads(filled) if filled is not None else None)
 
 
 def canonical_pattern(pattern: Any) -> str:

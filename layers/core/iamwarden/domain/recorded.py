@@ -51,6 +51,14 @@ POLICY_DEFAULT = "policy-default"
 #: ``AttachRolePolicy`` of a policy already attached, or ``AddUserToGroup`` of a member, succeeds and says nothing:
 #: only a record from before the event says whether it added anything (audit s7 gap 14).
 ATTACHMENTS = "attachments"
+#: The code one of IAM Warden's own functions runs as its stack deployed it (``{"code_sha256": ..., "source": ...}``,
+#: keyed by the function's unqualified ARN): kept by the enforcer from CloudFormation's ``CreateFunction`` or
+#: ``UpdateFunctionCode`` of the own stack (``responseElements.codeSha256``), and by the deploy's snapshot when none
+#: is kept yet (the first deploy: the enforcer's rules do not exist while its functions are created). The heartbeat
+#: compares each function's live ``CodeSha256`` with it (``OwnFunctionCheck``).
+OWN_CODE = "own-function-code"
+#: That the heartbeat said once that an own function's deployed code is not known yet (``{"said_at": ...}``).
+OWN_CODE_UNKNOWN = "own-function-code-unknown"
 
 
 class PastRemediation(NamedTuple):

@@ -1,4 +1,6 @@
-"""``access-key-created``, ``root-access-key-created`` and ``login-profile-created``: long-lived credentials.
+"""``access-key-created``, ``root-access-key-created``, ``login-profile-created`` and ``user-credential-created``:
+long-lived credentials (``user-credential-created``: SSH public keys, signing certificates, service-specific
+credentials, each deactivated exactly, as a new access key is).
 
 Both IAM-user rules name the user from the request, else from the response, else
 (a user acting on itself, where the API defaults to the caller) from the caller.
@@ -22,7 +24,8 @@ policy is for, and a deleted key cannot be restored, so undo says so.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, ClassVar
+from types import MappingProxyType
+from typing import Any, ClassVar, NamedTuple
 
 from iamwarden.adapters.errors import ignoring, is_gone
 from iamwarden.domain.arns import iam_arn, partition_of
@@ -73,6 +76,45 @@ LOGIN_PROFILE_CREATED = RuleSpec(
         "the off-boarding that apply to everyone else."
     ),
 )
+
+
+USER_CREDENTIAL_CREATED = RuleSpec(
+    id="user-credential-created",
+    title="SSH key, signing certificate or service credential added to an IAM user",
+    event_source="iam.amazonaws.com",
+    event_names=frozenset({"CreateServiceSpecificCredential", "UploadSSHPublicKey", "UploadSigningCertificate"}),
+    risk=(
+        "SSH public keys, signing certificates and service-specific credentials (CodeCommit, Keyspaces, Bedrock) are "
+        "long-lived credentials of an IAM user that no access key review sees."
+    ),
+    alert_risk=(
+        "A key, certificate or service password added to an IAM user keeps working until someone turns it off, and "
+        "it is a quiet way back in: reviews of access keys and console passwords do not list it."
+    ),
+)
+
+
+class UserCredential(NamedTuple):
+    """One kind of an IAM user's other long-lived credential, as its events and its API name it."""
+
+    #: In words: "SSH public key".
+    what: str
+    #: The member of the create/upload event's ``responseElements`` holding it, and its id there (as CloudTrail
+    #: spells the API's members: first letter lower-cased).
+    response: str
+    id_key: str
+    #: The deactivation that takes exactly this credential out of use (its step action).
+    action: StepAction
+
+
+def _user_credential(event_name: str) -> UserCredential:
+    return USER_CREDENTIALS[event_name]
+
+
+def credential_id(change: Any, kind: UserCredential) -> str | None:
+    """The id of the credential a create/upload event added (its response), or an update names (its request)."""
+    found = change.request_parameters.get(kind.id_key) or _field(change.response_elements, kind.response, kind.id_key)
+    return found if isinstance(found, str) and found else None
 
 
 def _user_name(context: RuleContext, response_key: str) -> str:
@@ -229,6 +271,173 @@ class LoginProfileRule:
         return evaluation
 
 
+class UserCredentialRule:
+    """An SSH public key, signing certificate or service-specific credential added to an IAM user: deactivate exactly
+    that credential (kept, so undo can make it active again), as ``access-key-created`` does for a new access key.
+
+    The record must name the credential (its id in ``responseElements``): without it nothing could be deactivated
+    but by a guess, so the finding says so and is alerted only."""
+
+    specs: ClassVar[tuple[RuleSpec, ...]] = (USER_CREDENTIAL_CREATED,)
+
+    def evaluate(self, context: RuleContext) -> Evaluation:
+        change = context.change
+        kind = _user_credential(change.event_name)
+        user = _user_name(context, kind.response)
+        arn = iam_arn(context.partition, change.account, "user", user)
+        evaluation = Evaluation(resource_arn=arn)
+        credential = credential_id(change, kind)
+        named = f" {credential}" if credential else ""
+        plan = [deactivation_step(kind, arn, user, credential)] if credential else []
+        needs = () if credential else (f"which {kind.what} the event added: its id is not in the record",)
+        evaluation.findings.append(
+            context.finding(
+                USER_CREDENTIAL_CREATED,
+                severity=Severity.HIGH,
+                resource_arn=arn,
+                reason=(
+                    f"{kind.what[:1].upper()}{kind.what[1:]}{named} was added to IAM user {user} by "
+                    f"{change.actor.display}. It never expires, and nobody reviewing access keys sees it."
+                ),
+                plan=plan,
+                needs_context=needs,
+                offending=[{kind.id_key: credential}] if credential else [],
+            )
+        )
+        return evaluation
+
+
+def deactivation_step(kind: UserCredential, arn: str, user: str, credential: str) -> RemediationStep:
+    """The step deactivating exactly ``credential`` of ``user`` (kept: undo makes it active again)."""
+    return RemediationStep(
+        kind.action,
+        arn,
+        {"user_name": user, "credential_id": credential},
+        f"deactivate {kind.what} {credential} of user {user} (it is kept, and can be made active again)",
+    )
+
+
+class _DeactivateUserCredential:
+    """Deactivate exactly one SSH public key, signing certificate or service-specific credential of a user."""
+
+    what: ClassVar[str]
+    #: The listing call, the member it lists under, the id member of each item, and the update call's name and
+    #: id parameter.
+    listing: ClassVar[str]
+    listed: ClassVar[str]
+    id_member: ClassVar[str]
+    update: ClassVar[str]
+    undoable: ClassVar[bool] = True
+
+    def _status(self, aws: AccountClients, step: RemediationStep) -> str | None:
+        """The credential's status now; None when it or the user is gone."""
+        user, credential = step.parameters["user_name"], step.parameters["credential_id"]
+        try:
+            if aws.iam.can_paginate(self.listing):
+                items = list(pages(aws.iam, self.listing, self.listed, UserName=user))
+            else:
+                items = getattr(aws.iam, self.listing)(UserName=user).get(self.listed, [])
+        except Exception as exc:
+            if is_gone(exc):
+                return None
+            raise
+        status = next((item.get("Status") for item in items if item.get(self.id_member) == credential), None)
+        return str(status) if status else None
+
+    def _set(self, aws: AccountClients, step: RemediationStep, status: str) -> None:
+        getattr(aws.iam, self.update)(
+            UserName=step.parameters["user_name"], **{self.id_member: step.parameters["credential_id"]}, Status=status
+        )
+
+    def capture(self, aws: AccountClients, step: RemediationStep) -> dict[str, Any]:
+        return {"status": self._status(aws, step)}
+
+    def apply(self, run: StepRun, step: RemediationStep, before: Mapping[str, Any], done: list[str]) -> None:
+        if before["status"] != "Active":
+            return  # deleted or deactivated since
+        with ignoring():
+            self._set(run.aws, step, "Inactive")
+            done.append(
+                f"deactivated {self.what} {step.parameters['credential_id']} of user {step.parameters['user_name']}"
+            )
+
+    def undo(self, aws: AccountClients, step: RemediationStep, before: Mapping[str, Any]) -> list[str]:
+        if before["status"] != "Active":
+            return []
+        user, credential = step.parameters["user_name"], step.parameters["credential_id"]
+        status = self._status(aws, step)
+        if status is None:
+            raise UndoError(f"{self.what} {credential} of user {user} no longer exists; it cannot be made active")
+        if status == "Active":
+            return []
+        self._set(aws, step, "Active")
+        return [f"made {self.what} {credential} of user {user} active again"]
+
+
+class DeactivateSshPublicKey(_DeactivateUserCredential):
+    what = "SSH public key"
+    listing, listed, id_member, update = (
+        "list_ssh_public_keys",
+        "SSHPublicKeys",
+        "SSHPublicKeyId",
+        "update_ssh_public_key",
+    )
+    permissions: ClassVar[Permissions] = ("iam:ListSSHPublicKeys", "iam:UpdateSSHPublicKey")
+    action: ClassVar[StepAction] = StepAction("deactivate_ssh_public_key", permissions)
+    undo_permissions: ClassVar[Permissions] = permissions
+
+
+class DeactivateSigningCertificate(_DeactivateUserCredential):
+    what = "signing certificate"
+    listing, listed, id_member, update = (
+        "list_signing_certificates",
+        "Certificates",
+        "CertificateId",
+        "update_signing_certificate",
+    )
+    permissions: ClassVar[Permissions] = ("iam:ListSigningCertificates", "iam:UpdateSigningCertificate")
+    action: ClassVar[StepAction] = StepAction("deactivate_signing_certificate", permissions)
+    undo_permissions: ClassVar[Permissions] = permissions
+
+
+class DeactivateServiceSpecificCredential(_DeactivateUserCredential):
+    what = "service-specific credential"
+    listing, listed, id_member, update = (
+        "list_service_specific_credentials",
+        "ServiceSpecificCredentials",
+        "ServiceSpecificCredentialId",
+        "update_service_specific_credential",
+    )
+    permissions: ClassVar[Permissions] = ("iam:ListServiceSpecificCredentials", "iam:UpdateServiceSpecificCredential")
+    action: ClassVar[StepAction] = StepAction("deactivate_service_specific_credential", permissions)
+    undo_permissions: ClassVar[Permissions] = permissions
+
+
+#: Each create/upload event and the update that sets the same kind Active, with what they add.
+_SSH = UserCredential("SSH public key", "sSHPublicKey", "sSHPublicKeyId", DeactivateSshPublicKey.action)
+_CERTIFICATE = UserCredential(
+    "signing certificate", "certificate", "certificateId", DeactivateSigningCertificate.action
+)
+_SERVICE = UserCredential(
+    "service-specific credential",
+    "serviceSpecificCredential",
+    "serviceSpecificCredentialId",
+    DeactivateServiceSpecificCredential.action,
+)
+USER_CREDENTIALS: Mapping[str, UserCredential] = MappingProxyType(
+    {
+        "UploadSSHPublicKey": _SSH,
+        "UpdateSSHPublicKey": _SSH,
+        "UploadSigningCertificate": _CERTIFICATE,
+        "UpdateSigningCertificate": _CERTIFICATE,
+        "CreateServiceSpecificCredential": _SERVICE,
+        "UpdateServiceSpecificCredential": _SERVICE,
+    }
+)
+#: The updates that make such a credential active again (``remediation-reversed`` judges them).
+CREDENTIAL_UPDATES = frozenset({"UpdateSSHPublicKey", "UpdateSigningCertificate", "UpdateServiceSpecificCredential"})
+
+
 class DeactivateAccessKey:
     """Deactivate exactly the access key the event created (kept, so it can be reactivated)."""
 
@@ -362,5 +571,12 @@ GRANTED_APART = {
     "sts:AssumeRoot": "RootCredentialsRemediationPolicy, with the template parameter RootCredentialsRemediation=on",
 }
 
-GUARDRAILS = (AccessKeyCreatedRule(), LoginProfileRule())
-ACTIONS = (DeactivateAccessKey(), DeleteRootAccessKey(), DeleteLoginProfile())
+GUARDRAILS = (AccessKeyCreatedRule(), LoginProfileRule(), UserCredentialRule())
+ACTIONS = (
+    DeactivateAccessKey(),
+    DeleteRootAccessKey(),
+    DeleteLoginProfile(),
+    DeactivateSshPublicKey(),
+    DeactivateSigningCertificate(),
+    DeactivateServiceSpecificCredential(),
+)

@@ -4,7 +4,10 @@ An intruder whose backdoor was quarantined simply turns it back on: sets the dea
 again (``UpdateAccessKey``), deletes the deny-all quarantine policy (``DeleteUserPolicy``) or overwrites it with
 a harmless-looking one (``PutUserPolicy`` of ``iamwarden-quarantine``, which IAM routes to the identity-policy
 rules and this rule judges too), or deletes the dead key and creates a fresh one (``CreateAccessKey`` for a user
-whose key IAM Warden deactivated). Each is a critical finding, and the remediation is applied again with the same
+whose key IAM Warden deactivated), or adds another credential to a quarantined user (an SSH public key, a signing
+certificate, a service-specific credential: routed by ``user-credential-created``'s rule) or sets one IAM Warden
+deactivated Active again (``Update{SSHPublicKey,SigningCertificate,ServiceSpecificCredential}``): that one credential
+is deactivated again. Each is a critical finding, and the remediation is applied again with the same
 action it used the first time. Nothing legitimate reverses a remediation by hand, so the rule starts in
 ``remediate``; it acts only where IAM Warden remediated, which a rule does only in ``remediate``.
 
@@ -47,7 +50,14 @@ from iamwarden.domain.exceptions import InvalidEventError
 from iamwarden.domain.findings import Finding, RemediationStep
 from iamwarden.domain.recorded import PastRemediation
 from iamwarden.guardrails.base import Evaluation, RuleContext
-from iamwarden.guardrails.credentials import DeactivateAccessKey
+from iamwarden.guardrails.credentials import (
+    CREDENTIAL_UPDATES,
+    USER_CREDENTIAL_CREATED,
+    USER_CREDENTIALS,
+    DeactivateAccessKey,
+    credential_id,
+    deactivation_step,
+)
 from iamwarden.guardrails.iam_user import DENY_ALL_POLICY, QUARANTINE_POLICY_NAME, QuarantineUser
 from iamwarden.guardrails.roles_anywhere import DisableRolesAnywhere, roles_anywhere_arn
 from iamwarden.guardrails.tampering import (
@@ -73,14 +83,14 @@ _ENABLES: Mapping[str, tuple[str, str]] = {
 
 #: Judged here, routed by other guardrails' rules: ``PutUserPolicy`` and ``PutRolePolicy`` by the inline-policy
 #: rule, ``DeleteRolePolicy`` of IAM Warden's role names (the only roles it quarantines) by iamwarden-tampered's.
-_OTHERS_ROUTE = ("PutUserPolicy", "PutRolePolicy", "DeleteRolePolicy")
+_OTHERS_ROUTE = ("PutUserPolicy", "PutRolePolicy", "DeleteRolePolicy", *sorted(USER_CREDENTIAL_CREATED.event_names))
 _ROLE_POLICY_EVENTS = frozenset({"PutRolePolicy", "DeleteRolePolicy"})
 
 REMEDIATION_REVERSED = RuleSpec(
     id="remediation-reversed",
     title="IAM Warden's remediation reversed",
     event_source="iam.amazonaws.com",
-    event_names=frozenset({"UpdateAccessKey", "DeleteUserPolicy", "CreateAccessKey"}),
+    event_names=frozenset({"UpdateAccessKey", "DeleteUserPolicy", "CreateAccessKey", *CREDENTIAL_UPDATES}),
     risk=(
         "A remediation turned back by hand (a deactivated key made active, a quarantine lifted) is what an intruder "
         "does first to get a backdoor back."
@@ -132,6 +142,8 @@ class RemediationReversedRule:
             return self._stopped_function(context)
         if change.event_name in _ROLE_POLICY_EVENTS:
             return self._role_quarantine(context)
+        if change.event_name in USER_CREDENTIALS:
+            return self._user_credential(context)
         if change.event_name == "PutUserPolicy" and request.get("policyName") != QUARANTINE_POLICY_NAME:
             return Evaluation()  # any other inline policy is the identity-policy rules' to judge
         # A user acting on itself may leave userName out (the API defaults to the caller); CreateAccessKey's
@@ -218,6 +230,59 @@ class RemediationReversedRule:
                 plan=[step],
             )
         )
+        return evaluation
+
+    @staticmethod
+    def _user_credential(context: RuleContext) -> Evaluation:
+        """An SSH key, signing certificate or service-specific credential added to a user IAM Warden quarantined, or
+        one IAM Warden deactivated set Active again: deactivated again, exactly that one."""
+        change = context.change
+        kind = USER_CREDENTIALS[change.event_name]
+        user = next(
+            (
+                value
+                for value in (
+                    change.request_parameters.get("userName"),
+                    _field(change.response_elements, kind.response, "userName"),
+                    change.actor.user_name if change.actor.type == "IAMUser" else None,
+                )
+                if isinstance(value, str) and value
+            ),
+            None,
+        ) or context.request_text("userName")
+        arn = iam_arn(context.partition, change.account, "user", user)
+        evaluation = Evaluation(resource_arn=arn)
+        updated = change.event_name in CREDENTIAL_UPDATES
+        if updated and change.request_parameters.get("status") != "Active":
+            evaluation.compliant.append(f"a {kind.what} of user {user} was deactivated, not activated")
+            return evaluation
+        credential = credential_id(change, kind)
+        if credential is None:
+            evaluation.unjudged.append(f"the {kind.what}'s id is not in the record")
+            return evaluation
+        if context.recorded is None:
+            evaluation.unjudged.append(f"whether IAM Warden remediated user {user} is in its audit table")
+            return evaluation
+        remediations = holding(context, arn)
+        deactivated = [
+            past
+            for past in remediations
+            if any(step.get("credential_id") == credential for step in past.steps(kind.action))
+        ]
+        by = deactivated or _quarantines(remediations)
+        if not by:
+            evaluation.compliant.append(
+                f"IAM Warden neither deactivated {kind.what} {credential} nor quarantined user {user}"
+            )
+            return evaluation
+        actor = change.actor.display
+        did = (
+            f"{actor} set {kind.what} {credential} of user {user} Active again"
+            if updated
+            else f"{actor} added {kind.what} {credential} to user {user}, whom IAM Warden had quarantined"
+        )
+        plan = [deactivation_step(kind, arn, user, credential)]
+        evaluation.findings.append(_reversed(context, arn, did, "shut", by=by, plan=plan))
         return evaluation
 
     @staticmethod

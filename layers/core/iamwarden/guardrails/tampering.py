@@ -57,9 +57,11 @@ from iamwarden.domain.catalog import Mode, OptionSpec, RuleSpec, Severity
 from iamwarden.domain.declared_content import (
     DeclaredRole,
     DeclaredRule,
+    declared_alarm,
     declared_alert_key_policy,
     declared_fallback_topic_policy,
     declared_forwarder_role,
+    declared_inline_policy,
     declared_queue_policy,
     declared_rule,
     fill,
@@ -72,6 +74,7 @@ from iamwarden.domain.exceptions import InvalidEventError, RemediationError, Und
 from iamwarden.domain.findings import Finding, RemediationStep, StepAction
 from iamwarden.domain.own import CENTRAL_BUS_STATEMENT_ID, admits_only_the_stack, names_match
 from iamwarden.domain.recorded import (
+    OWN_CODE,
     OWN_POLICY,
     OWN_ROLE,
     OWN_SECRET,
@@ -321,6 +324,9 @@ class TamperingRule:
             taken = observed_at(change.time)
             # Kept from a violation too: it names the change as tampering, so it is never a version to put back.
             evaluation.observed.append(Snapshot(OWN_SECRET, target.arn, taken, data, whatever_the_verdict=True))
+        code = deployed_code(context, target, evaluation)
+        if code is not None:
+            evaluation.observed.append(code)
         return evaluation
 
     def _judged(self, context: RuleContext, target: Target) -> Evaluation:
@@ -834,6 +840,36 @@ def _changed_own_function_target(context: RuleContext, function: str, arn: str) 
     return Target(f"its function {function}", arn, [step], done=done)
 
 
+#: The Lambda calls whose answer names the code a function now runs (``responseElements.codeSha256``: the
+#: ``FunctionConfiguration`` Lambda answers, its members lower-cased first as CloudTrail records them).
+CODE_DEPLOYING_EVENTS = frozenset({"CreateFunction20150331", "UpdateFunctionCode20150331v2"})
+
+
+def deployed_code(context: RuleContext, target: Target, evaluation: Evaluation) -> Snapshot | None:
+    """The code an own function runs as its stack deployed it, from CloudFormation's own call, or None.
+
+    Only CloudFormation's ``CreateFunction``/``UpdateFunctionCode`` of an own function's exact name, judged as the
+    own stack's deployment (compliant), is a record of what the stack deployed: no other stack can hold the name,
+    and an intruder's own call is judged as tampering (the service keeps what a compliant change set only). The
+    heartbeat compares the live ``CodeSha256`` with it (audit s7 gap 0)."""
+    change = context.change
+    own = context.settings.own
+    if (
+        change.event_source != LAMBDA
+        or change.event_name not in CODE_DEPLOYING_EVENTS
+        or change.actor.invoked_by != CLOUDFORMATION
+        or evaluation.findings
+        or not evaluation.compliant
+        or function_name(_text(change.request_parameters, "functionName")) not in own.functions
+    ):
+        return None
+    sha = (change.response_elements or {}).get("codeSha256")
+    if not isinstance(sha, str) or not sha:
+        return None
+    data = {"code_sha256": sha, "event_id": change.event_id, "source": f"CloudFormation's {change.event_name}"}
+    return Snapshot(OWN_CODE, target.arn, observed_at(change.time), data)
+
+
 def _borrowed_role_target(context: RuleContext, function: str | None) -> Target | None:
     """A function that is not IAM Warden's given one of IAM Warden's roles, or None for any other role.
 
@@ -1099,6 +1135,10 @@ def _alert_path_target(context: RuleContext) -> Target | None:
     if not mine:
         return None
     arn = f"arn:{context.partition}:cloudwatch:{change.region}:{change.account}:alarm:{mine[0]}"
+    what = f"its alarm{'s' if len(mine) > 1 else ''} {', '.join(mine)}"
+    if name == "DeleteAlarms":
+        steps = [restore for alarm in mine if (restore := restore_alarm_step(context, alarm)) is not None]
+        return Target(what, arn, steps) if len(steps) == len(mine) else Target(what, arn, [])
     plan = (
         [
             RemediationStep(
@@ -1111,7 +1151,27 @@ def _alert_path_target(context: RuleContext) -> Target | None:
         if name == "DisableAlarmActions"
         else []
     )
-    return Target(f"its alarm{'s' if len(mine) > 1 else ''} {', '.join(mine)}", arn, plan)
+    return Target(what, arn, plan)
+
+
+def restore_alarm_step(context: RuleContext, alarm: str) -> RemediationStep | None:
+    """The step writing own alarm ``alarm`` back as template.yaml declares it (its actions enabled), or None where
+    the declaration cannot be filled in or the change is not in the stack's region (a namesake elsewhere)."""
+    change = context.change
+    own = context.settings.own
+    if change.region != own.home_region or change.account != own.home_account:
+        return None
+    definition = declared_alarm(own, alarm, context.partition)
+    if definition is None:
+        return None
+    arn = f"arn:{context.partition}:cloudwatch:{change.region}:{change.account}:alarm:{alarm}"
+    return RemediationStep(
+        RestoreOwnAlarm.action,
+        arn,
+        {"alarm_name": alarm, "restore_to": definition},
+        f"put IAM Warden's alarm {alarm} back as its template declares it (threshold, missing data, actions), "
+        "its actions enabled",
+    )
 
 
 #: The fallback topic's attributes its template declares, which a ``SetTopicAttributes`` restore puts back.
@@ -1453,8 +1513,9 @@ def _restore_role_document(context: RuleContext, role: str, arn: str) -> tuple[R
 
     Only a known good document is put back: a forwarding role's trust and inline policies as its template declares
     them whole (a fact, any account: ``declared.FORWARDER_ROLES``; an inline policy it does not declare is deleted),
-    the trust policy the template declares (a fact, home account), else IAM Warden's snapshot taken strictly before
-    the change. A snapshot taken after it may already hold it (the
+    the trust policy or inline policy the template declares (a fact, home account: ``declared.OWN_INLINE_DOCUMENTS``;
+    an inline policy it does not declare at all is deleted), else IAM Warden's snapshot taken strictly before the
+    change. A snapshot taken after it may already hold it (the
     heartbeat reads whatever is live, and anyone allowed to invoke it chooses when: audit s7 gap 1), so it is not
     used and the finding says so. The step carries the event's document (``changed_to``; the engine refuses an event
     without a readable one): it acts only while that is still live.
@@ -1497,6 +1558,31 @@ def _restore_role_document(context: RuleContext, role: str, arn: str) -> tuple[R
     policy = context.request_text("policyName")
     what = f"the inline policy {policy} of IAM Warden's role {role}"
     written = _json(change.request_parameters.get("policyDocument")) if change.event_name == "PutRolePolicy" else None
+    own = context.settings.own
+    template = (
+        declared_inline_policy(own, role, policy, context.partition)
+        if forwarder is None and change.account == own.home_account
+        else None
+    )
+    if template is not None and (template.document is not None or not template.named):
+        # A fact, whatever any snapshot holds: a snapshot taken between two intruder writes holds the first one.
+        if not template.named and change.event_name == "DeleteRolePolicy":
+            return None, ()  # a policy its template does not declare is gone: nothing of the stack's to put back
+        source = (
+            "the document its template declares"
+            if template.named
+            else f"its template, which declares no inline policy {policy} on it"
+        )
+        parameters = {
+            "role_name": role,
+            "document": "inline",
+            "policy_name": policy,
+            "restore_to": template.document,
+            "changed_to": written,
+            "source": source,
+        }
+        summary = f"put back {what} from {source}" if template.named else f"delete {what} ({source})"
+        return RemediationStep(RestoreOwnRoleDocument.action, arn, parameters, summary), ()
     inline = snapshot.data.get("inline") if snapshot is not None else None
     if forwarder is not None:  # declared whole: a policy the template does not declare is deleted
         inline, source = forwarder.inline, "the documents its template declares"
@@ -2581,6 +2667,83 @@ class EnableOwnAlarmActions:
         return [f"disabled the actions of alarms {', '.join(before['disabled'])} again, as they were"]
 
 
+#: What ``PutMetricAlarm`` takes of what ``DescribeAlarms`` says of a metric alarm (its before-state, for undo).
+_ALARM_ARGUMENTS = (
+    "AlarmName",
+    "AlarmDescription",
+    "ActionsEnabled",
+    "OKActions",
+    "AlarmActions",
+    "InsufficientDataActions",
+    "MetricName",
+    "Namespace",
+    "Statistic",
+    "ExtendedStatistic",
+    "Dimensions",
+    "Period",
+    "Unit",
+    "EvaluationPeriods",
+    "DatapointsToAlarm",
+    "Threshold",
+    "ComparisonOperator",
+    "TreatMissingData",
+    "EvaluateLowSampleCountPercentile",
+    "Metrics",
+    "ThresholdMetricId",
+)
+
+
+class RestoreOwnAlarm:
+    """Write one of IAM Warden's alarms back as template.yaml declares it, its actions enabled; undo writes back the
+    definition it replaced (or deletes the alarm, when there was none)."""
+
+    permissions: ClassVar[Permissions] = ("cloudwatch:DescribeAlarms", "cloudwatch:PutMetricAlarm")
+    action: ClassVar[StepAction] = StepAction("restore_own_alarm", permissions)
+    undo_permissions: ClassVar[Permissions] = (
+        "cloudwatch:DescribeAlarms",
+        "cloudwatch:PutMetricAlarm",
+        "cloudwatch:DeleteAlarms",
+    )
+    undoable: ClassVar[bool] = True
+
+    @staticmethod
+    def _live(aws: AccountClients, name: str) -> dict[str, Any] | None:
+        found = aws.client("cloudwatch").describe_alarms(AlarmNames=[name], AlarmTypes=["MetricAlarm"])
+        alarm = next((a for a in found.get("MetricAlarms", []) if a.get("AlarmName") == name), None)
+        if alarm is None:
+            return None
+        return {key: alarm[key] for key in _ALARM_ARGUMENTS if alarm.get(key) not in (None, [])}
+
+    @staticmethod
+    def _as_declared(live: Mapping[str, Any] | None, declared_alarm: Mapping[str, Any]) -> bool:
+        if live is None or not live.get("ActionsEnabled", True):
+            return False
+        return all(_same(live.get(key), value) for key, value in declared_alarm.items()) and not any(
+            live.get(key) for key in ("OKActions", "InsufficientDataActions") if key not in declared_alarm
+        )
+
+    def capture(self, aws: AccountClients, step: RemediationStep) -> dict[str, Any]:
+        return {"alarm": self._live(aws, step.parameters["alarm_name"])}
+
+    def apply(self, run: StepRun, step: RemediationStep, before: Mapping[str, Any], done: list[str]) -> None:
+        declared_alarm = step.parameters["restore_to"]
+        if self._as_declared(before["alarm"], declared_alarm):
+            return  # put back already (idempotent)
+        run.aws.client("cloudwatch").put_metric_alarm(**declared_alarm, ActionsEnabled=True)
+        how = "created again" if before["alarm"] is None else "put back"
+        done.append(f"{how} IAM Warden's alarm {step.parameters['alarm_name']} as its template declares it")
+
+    def undo(self, aws: AccountClients, step: RemediationStep, before: Mapping[str, Any]) -> list[str]:
+        name = step.parameters["alarm_name"]
+        cloudwatch = aws.client("cloudwatch")
+        if before["alarm"] is None:
+            with ignoring():
+                cloudwatch.delete_alarms(AlarmNames=[name])
+            return [f"deleted alarm {name} again, as it was"]
+        cloudwatch.put_metric_alarm(**before["alarm"])
+        return [f"wrote back the definition alarm {name} had before"]
+
+
 def _rule_arguments(step: RemediationStep) -> dict[str, str]:
     arguments = {"Name": step.parameters["rule_name"]}
     if step.parameters.get("event_bus_name", "default") != "default":
@@ -3272,14 +3435,18 @@ def _topic_data_protection_target(context: RuleContext) -> Target | None:
 
 def _overwritten_alarm_target(context: RuleContext) -> Target | None:
     """``PutMetricAlarm`` of one of the stack's alarms: a threshold, missing-data treatment or actions changed so that
-    it never fires (a stopped heartbeat then goes unseen). The event does not say what the alarm was, so it is
-    alerted with the redeploy command, which writes the declared definition back."""
+    it never fires (a stopped heartbeat then goes unseen). Written back as template.yaml declares it
+    (``declared.OWN_ALARM_DEFINITIONS``, ``restore_own_alarm``); where that cannot be filled in, alerted with the
+    redeploy command."""
     change = context.change
     own = context.settings.own
     alarm = _text(change.request_parameters, "alarmName")
     if alarm is None or alarm not in own.alarms:
         return None
     arn = f"arn:{context.partition}:cloudwatch:{change.region}:{change.account}:alarm:{alarm}"
+    step = restore_alarm_step(context, alarm)
+    if step is not None:
+        return Target(f"its alarm {alarm} (redefined)", arn, [step])
     return Target(
         f"its alarm {alarm} (redefined)",
         arn,
@@ -3494,6 +3661,7 @@ ACTIONS = (
     RestoreCentralBusStatement(),
     RestoreOwnKey(),
     EnableOwnAlarmActions(),
+    RestoreOwnAlarm(),
     RestoreFunctionConcurrency(),
     StopFunction(),
     QuarantineRole(),
