@@ -82,6 +82,7 @@ SAMPLE_OWN = OwnIdentity(
                     "public-access-block-changed",
                     "tampered-roles",
                     "tampered-member-rules",
+                    "tampered-member-stack",
                     "sqs-queue-policy-public",
                     "sns-topic-policy-public",
                     "lambda-permission-public",
