@@ -1208,26 +1208,33 @@ MEMBER_OWN_SESSIONS = (
     ("RemediationRole", own.MEMBER_SESSIONS["remediator"]),
     ("PrunerMemberRole", own.MEMBER_SESSIONS["pruner-member"]),
 )
-#: What a member forwarder excludes where the member stack's instance holds no role (another region than the IAM
-#: region, or the security account): no principal id is this, so every call there is forwarded.
-NO_MEMBER_ROLE = "no-member-role-in-this-region"
+#: The member stack's roles by the stack parameters naming them, with the same session names: what the member
+#: forwarders exclude by exact session ARN where the instance holds no role to read a RoleId from.
+MEMBER_SESSIONS_BY_NAME = (
+    ("MemberRoleName", own.MEMBER_SESSIONS["remediator"]),
+    ("PrunerMemberRoleName", own.MEMBER_SESSIONS["pruner-member"]),
+)
 
 
 def member_sessions_excluded() -> list[str]:
-    """The member forwarders' lines that let through every caller but the member stack's own roles' sessions, by
-    exact ``principalId`` (``<RoleId>:<session>``): a role deleted and created again under the same name has another
-    RoleId, and its calls are forwarded and judged. The roles exist in the IAM region's instance only (and never in
-    the security account); elsewhere the instance knows no RoleId, so it forwards their calls too and the enforcer
-    drops IAM Warden's own by RoleId (``OwnIdentity.own_session``)."""
+    """The member forwarders' lines that let through every caller but the member stack's own roles' sessions.
+
+    Where the instance holds the roles (the IAM region's, in a member account: ``CreatesRoles``), by exact
+    ``principalId`` (``<RoleId>:<session>``): a role deleted and created again under the same name has another
+    RoleId, and its calls (IAM's, which arrive in that region only) are forwarded and judged. Elsewhere the
+    instance knows no RoleId, so by exact session ARN as before (the enforcer's own regional remediations and
+    undos must not come back to it as anyone's)."""
     return [
-        "userIdentity:",
-        "  principalId:",
-        "    - anything-but:",
-        *(
-            f'        - !If [CreatesRoles, !Sub "${{{role}.RoleId}}:{session}", {NO_MEMBER_ROLE}]'
-            for role, session in MEMBER_OWN_SESSIONS
-        ),
-        "    - exists: false",
+        "userIdentity: !If",
+        "  - CreatesRoles",
+        "  - principalId:",
+        "      - anything-but:",
+        *(f'          - !Sub "${{{role}.RoleId}}:{session}"' for role, session in MEMBER_OWN_SESSIONS),
+        "      - exists: false",
+        "  - arn:",
+        "      - anything-but:",
+        *(f"          - {arn}" for arn in own_sessions(MEMBER_SESSIONS_BY_NAME)),
+        "      - exists: false",
     ]
 
 

@@ -438,12 +438,18 @@ def test_the_iam_forwarder_is_expected_only_where_iams_events_arrive() -> None:
 
 
 def test_the_member_patterns_exclude_the_roles_by_role_id_and_name_the_stack_set_instance() -> None:
-    """The forwarders exclude the member roles' sessions by RoleId (any role id: each instance has its own), never
-    by name; the guard rules name the member StackSet's instance by the configured StackSet or the default."""
-    configured = MemberForwarding(CENTRAL_BUS, "us-east-1", HOME_ACCOUNT, {}, stack_set_name="team-guard")
-    text = json.dumps(configured.declared_pattern("iamwarden-forward-iam", MEMBER_A, "aws"))
-    assert f"{ANY_ROLE_ID}:iamwarden" in text
-    assert "assumed-role" not in text
+    """The forwarders exclude the member roles' sessions by RoleId (any role id: each instance has its own) where
+    the instance holds the roles, by the configured names elsewhere; the guard rules name the member StackSet's
+    instance by the configured StackSet or the default."""
+    configured = MemberForwarding(
+        CENTRAL_BUS, "us-east-1", HOME_ACCOUNT, {"remediator": "team-remediator"}, stack_set_name="team-guard"
+    )
+    pattern = configured.declared_pattern("iamwarden-forward-iam", MEMBER_A, "aws")
+    assert f"{ANY_ROLE_ID}:iamwarden" in json.dumps(pattern)
+    assert "assumed-role" not in json.dumps(member_instance(pattern, holds_roles=True))
+    elsewhere = json.dumps(member_instance(pattern, holds_roles=False))
+    assert f"arn:aws:sts::{MEMBER_A}:assumed-role/team-remediator/iamwarden" in elsewhere
+    assert f"arn:aws:sts::{MEMBER_A}:assumed-role/iamwarden-pruner-member/iamwarden" in elsewhere
     guard = json.dumps(configured.declared_pattern("iamwarden-forward-guard-a", MEMBER_A, "aws-us-gov"))
     assert f"arn:aws-us-gov:cloudformation:us-east-1:{MEMBER_A}:stack/StackSet-team-guard-" in guard
     unconfigured = MemberForwarding(CENTRAL_BUS, "us-east-1", HOME_ACCOUNT, {})

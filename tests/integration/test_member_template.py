@@ -424,17 +424,24 @@ def test_the_forwarders_never_forward_iam_wardens_own_sessions() -> None:
         if name in GUARD_RULES:
             continue  # they forward only changes to the member rules, whoever makes them
         identity = rule["EventPattern"]["detail"]["userIdentity"]
-        assert set(identity) == {"principalId"}, name
-        matchers = identity["principalId"]
-        assert len(matchers) == 2, name
-        [excluded] = [m["anything-but"] for m in matchers if "anything-but" in m]
-        # By RoleId where the instance holds the roles (a role re-created under the same name has another id);
-        # elsewhere nothing is excluded here, and the enforcer drops its own sessions by RoleId.
-        assert [(e["Fn::If"][0], _sub(e["Fn::If"][1]), e["Fn::If"][2]) for e in excluded] == [
-            ("CreatesRoles", f"${{RemediationRole.RoleId}}:{MEMBER_SESSION}", "no-member-role-in-this-region"),
-            ("CreatesRoles", f"${{PrunerMemberRole.RoleId}}:{MEMBER_SESSION}", "no-member-role-in-this-region"),
+        condition, by_role_id, by_name = identity["Fn::If"]
+        # By RoleId where the instance holds the roles (a role re-created under the same name has another id).
+        assert condition == "CreatesRoles", name
+        assert set(by_role_id) == {"principalId"}, name
+        [excluded] = [m["anything-but"] for m in by_role_id["principalId"] if "anything-but" in m]
+        assert [_sub(e) for e in excluded] == [
+            f"${{RemediationRole.RoleId}}:{MEMBER_SESSION}",
+            f"${{PrunerMemberRole.RoleId}}:{MEMBER_SESSION}",
         ], name
-        assert {"exists": False} in matchers, name
+        assert {"exists": False} in by_role_id["principalId"], name
+        # Elsewhere (no role to read an id from) by exact session ARN in that account.
+        assert set(by_name) == {"arn"}, name
+        [excluded] = [m["anything-but"] for m in by_name["arn"] if "anything-but" in m]
+        assert [_sub(arn) for arn in excluded] == [
+            f"arn:${{AWS::Partition}}:sts::${{AWS::AccountId}}:assumed-role/${{MemberRoleName}}/{MEMBER_SESSION}",
+            f"arn:${{AWS::Partition}}:sts::${{AWS::AccountId}}:assumed-role/${{PrunerMemberRoleName}}/{MEMBER_SESSION}",
+        ], name
+        assert {"exists": False} in by_name["arn"], name
 
 
 def test_the_central_functions_assume_the_member_roles_under_the_excluded_session_name() -> None:
@@ -622,16 +629,19 @@ def test_a_member_change_travels_to_the_enforcers_rules_on_the_central_bus(monke
     assert received == expected
 
 
-def test_where_the_instance_holds_no_role_its_forwarder_forwards_the_member_roles_calls_too(
+def test_where_the_instance_holds_no_role_its_forwarder_excludes_the_member_roles_sessions_by_arn(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """Another region's instance (or the security account's) knows no RoleId: it forwards every caller, the member
-    roles' sessions included, and the enforcer drops IAM Warden's own by RoleId (``OwnIdentity.own_session``)."""
+    """Another region's instance (or the security account's) knows no RoleId: it leaves out the member roles'
+    sessions by exact session ARN (the enforcer's regional remediations and undos never come back as anyone's);
+    another session of the role is forwarded."""
+    remediator = STACK_ROLE_IDS["remediator"]
     expected, received = _routed(
         monkeypatch,
         {
             ("acl-bucket-public-read.json", None, None, None): True,
-            ("acl-bucket-public-read.json", REMEDIATOR_ARN, MEMBER_SESSION, STACK_ROLE_IDS["remediator"]): True,
+            ("acl-bucket-public-read.json", REMEDIATOR_ARN, MEMBER_SESSION, remediator): False,
+            ("acl-bucket-public-read.json", REMEDIATOR_ARN, "attacker", remediator): True,
             ("tamper-member-stack-deleted.json", None, None, None): True,
         },
         roles=False,
