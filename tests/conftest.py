@@ -84,6 +84,7 @@ SAMPLE_OWN = OwnIdentity(
                     "tampered-roles",
                     "tampered-member-rules",
                     "tampered-own-rules",
+                    "tampered-member-stack",
                     "sqs-queue-policy-public",
                     "sns-topic-policy-public",
                     "lambda-permission-public",

@@ -1129,7 +1129,38 @@ def render_tampering_routes() -> str:
         "iamwarden-tampered-stack (which routes them on the default bus) is routed by another rule than itself.",
         envelope=["account: [!Ref AWS::AccountId]"],
     )
+    lines += member_stack_route(exclusion)
     return "\n".join(lines) + "\n"
+
+
+#: The operations on a member account's instance of the member StackSet that its guard rules forward (the member
+#: template's GuardWatchA/B): each would take IAM Warden out of that account, its changes made by CloudFormation.
+MEMBER_STACK_EVENTS = (
+    "CreateChangeSet",
+    "DeleteStack",
+    "ExecuteChangeSet",
+    "SetStackPolicy",
+    "UpdateStack",
+    "UpdateTerminationProtection",
+)
+
+
+def member_stack_route(exclusion: list[str]) -> list[str]:
+    """iamwarden-tampered's rule for the member stack's own operations, as the member guard rules forward them.
+
+    Only those rules put ``aws.cloudformation`` events on the central bus (no forwarder forwards the source), and
+    they forward only the member StackSet's instance; the code checks the stack's name again."""
+    return _rule(
+        "TamperedMemberStack",
+        "!Ref CentralEventBus",
+        ["aws.cloudformation"],
+        [
+            "eventSource: [cloudformation.amazonaws.com]",
+            f"eventName: [{', '.join(MEMBER_STACK_EVENTS)}]",
+            *exclusion,
+        ],
+        "iamwarden-tampered: a member account's instance of the member StackSet deleted or updated there.",
+    )
 
 
 def own_secret_identifiers() -> list[str]:
@@ -1168,9 +1199,8 @@ def own_roles_given() -> list[str]:
 def own_rule_names() -> list[str]:
     """Every EventBridge rule of the security account's stack, as IAMWARDEN_OWN_RULES names them."""
     central = [f"iamwarden-central/{rule_name(build.route.name)}" for build in routes()]
-    central += [
-        "iamwarden-central/" + rule_name(name) for name in ("TamperedRoles", "TamperedMemberRules", "TamperedOwnRules")
-    ]
+    tampered = ("TamperedRoles", "TamperedMemberRules", "TamperedOwnRules", "TamperedMemberStack")
+    central += ["iamwarden-central/" + rule_name(name) for name in tampered]
     return [*HOME_DEFAULT_BUS_RULES, rule_name("TamperedStack"), *central]
 
 
@@ -1189,7 +1219,7 @@ def render_own_rules_environment() -> str:
     )
 
 
-def _forwarded_pattern(sources: Sequence[str], sessions: Sequence[tuple[str, str]]) -> str:
+def _forwarded_pattern(sources: Sequence[str], exclusion: Sequence[str]) -> str:
     """A forwarder's EventPattern: every mutating management call of ``sources``, and the guarded data events."""
     if not sources:
         raise GenerationError("a forwarder would forward no event source")
@@ -1214,7 +1244,7 @@ def _forwarded_pattern(sources: Sequence[str], sessions: Sequence[tuple[str, str
         f"  eventSource: [{', '.join(sources)}]",
         *_nested(category, 2),
         "  errorCode: [{ exists: false }]",
-        *_nested(own_sessions_excluded(sessions), 2),
+        *_nested(list(exclusion), 2),
     ]
     return "\n".join(lines) + "\n"
 
@@ -1227,12 +1257,40 @@ CENTRAL_OWN_SESSIONS = (
     ("PrunerRole", "iamwarden-prune-worker"),
     ("PrunerRole", "iamwarden-prune-watch"),
 )
-#: The member stack's roles the central functions act through, in the account the stack is deployed to, with the
-#: session name those functions give them (``iamwarden.domain.own.MEMBER_SESSIONS``).
+#: The member stack's roles the central functions act through (logical ids), with the session name those functions
+#: give them (``iamwarden.domain.own.MEMBER_SESSIONS``).
 MEMBER_OWN_SESSIONS = (
+    ("RemediationRole", own.MEMBER_SESSIONS["remediator"]),
+    ("PrunerMemberRole", own.MEMBER_SESSIONS["pruner-member"]),
+)
+#: The member stack's roles by the stack parameters naming them, with the same session names: what the member
+#: forwarders exclude by exact session ARN where the instance holds no role to read a RoleId from.
+MEMBER_SESSIONS_BY_NAME = (
     ("MemberRoleName", own.MEMBER_SESSIONS["remediator"]),
     ("PrunerMemberRoleName", own.MEMBER_SESSIONS["pruner-member"]),
 )
+
+
+def member_sessions_excluded() -> list[str]:
+    """The member forwarders' lines that let through every caller but the member stack's own roles' sessions.
+
+    Where the instance holds the roles (the IAM region's, in a member account: ``CreatesRoles``), by exact
+    ``principalId`` (``<RoleId>:<session>``): a role deleted and created again under the same name has another
+    RoleId, and its calls (IAM's, which arrive in that region only) are forwarded and judged. Elsewhere the
+    instance knows no RoleId, so by exact session ARN as before (the enforcer's own regional remediations and
+    undos must not come back to it as anyone's)."""
+    return [
+        "userIdentity: !If",
+        "  - CreatesRoles",
+        "  - principalId:",
+        "      - anything-but:",
+        *(f'          - !Sub "${{{role}.RoleId}}:{session}"' for role, session in MEMBER_OWN_SESSIONS),
+        "      - exists: false",
+        "  - arn:",
+        "      - anything-but:",
+        *(f"          - {arn}" for arn in own_sessions(MEMBER_SESSIONS_BY_NAME)),
+        "      - exists: false",
+    ]
 
 
 def own_sessions(sessions: Sequence[tuple[str, str]]) -> list[str]:
@@ -1266,17 +1324,19 @@ def _sources() -> list[str]:
 
 def render_own_forwarder() -> str:
     """The security account's own events, from its default bus to the central bus: every guarded source."""
-    return _forwarded_pattern(_sources(), CENTRAL_OWN_SESSIONS)
+    return _forwarded_pattern(_sources(), own_sessions_excluded(CENTRAL_OWN_SESSIONS))
 
 
 def render_member_global_forwarder() -> str:
     """A member account's events of global services (IAM), forwarded from its IAM region only."""
-    return _forwarded_pattern([source for source in _sources() if source in GLOBAL_SOURCES], MEMBER_OWN_SESSIONS)
+    return _forwarded_pattern([source for source in _sources() if source in GLOBAL_SOURCES], member_sessions_excluded())
 
 
 def render_member_regional_forwarder() -> str:
     """A member account's events of regional services (S3, ...), forwarded from every region."""
-    return _forwarded_pattern([source for source in _sources() if source not in GLOBAL_SOURCES], MEMBER_OWN_SESSIONS)
+    return _forwarded_pattern(
+        [source for source in _sources() if source not in GLOBAL_SOURCES], member_sessions_excluded()
+    )
 
 
 def _parameter(logical: str, name: str, value: str, choices: Sequence[str], description: str) -> list[str]:

@@ -109,6 +109,13 @@ class Loop(NamedTuple):
         entry = {"Source": event["source"], "DetailType": event["detail-type"], "Detail": json.dumps(event["detail"])}
         assert self.events.put_events(Entries=[{**entry, "EventBusName": "default"}])["FailedEntryCount"] == 0
 
+    def put_forwarded(self, event: dict[str, Any]) -> None:
+        """``event`` as a member account's forwarder puts it on the central bus (moto forwards no event across
+        accounts, so the member account's rule is played by this call; its pattern is tested in
+        tests/integration/test_member_template.py)."""
+        entry = {"Source": event["source"], "DetailType": event["detail-type"], "Detail": json.dumps(event["detail"])}
+        assert self.events.put_events(Entries=[{**entry, "EventBusName": CENTRAL}])["FailedEntryCount"] == 0
+
     def deliver(self, rule: str = RULE) -> int:
         """Hand what the rules routed to the enforcer, as Lambda would; returns the enforcer's alerts of ``rule`` that
         left through the alert topic (read by its SQS subscriber, as ``beat`` reads the heartbeat's)."""
@@ -714,6 +721,35 @@ def _disable_member_forwarding(loop: Loop) -> dict[str, Any]:
     return _event("tamper-disable-other-rule.json", "member-forwarding")
 
 
+def _in_member(event: dict[str, Any]) -> dict[str, Any]:
+    moved: dict[str, Any] = json.loads(json.dumps(event).replace(HOME_ACCOUNT, MEMBER))
+    return moved
+
+
+def _delete_the_member_stack(loop: Loop) -> dict[str, Any]:
+    """A member admin deletes the member StackSet's instance in their account (audit s8 finding 1): the guard rules
+    forward the DeleteStack before CloudFormation deletes them."""
+    event = _in_member(_event("tamper-member-stack-deleted.json", "member-stack"))
+    loop.put_forwarded(event)
+    return event
+
+
+def _act_as_a_recreated_member_role(loop: Loop) -> dict[str, Any]:
+    """The member role deleted and created again by the intruder (another RoleId), assumed under IAM Warden's own
+    session name, creates a user (audit s8 finding 3): forwarded by RoleId, judged like anyone's."""
+    event = _in_member(_event("create-user-by-warden.json", "member-lookalike"))
+    identity = event["detail"]["userIdentity"]
+    identity["arn"] = f"arn:aws:sts::{MEMBER}:assumed-role/iamwarden-remediator/iamwarden"
+    identity["principalId"] = "AROAINTRUDERROLE0001:iamwarden"
+    identity["sessionContext"]["sessionIssuer"] |= {
+        "principalId": "AROAINTRUDERROLE0001",
+        "arn": f"arn:aws:iam::{MEMBER}:role/iamwarden-remediator",
+        "userName": "iamwarden-remediator",
+    }
+    loop.put_forwarded(event)
+    return event
+
+
 def _disable_the_alert_key(loop: Loop) -> dict[str, Any]:
     """The key the alert topic is encrypted with, disabled: SNS can encrypt no alert, the alarms' neither."""
     loop.account.session.client("kms", region_name=REGION).disable_key(KeyId=ALERT_KEY_ARN)
@@ -835,7 +871,19 @@ def _stop_cloudtrail(loop: Loop) -> dict[str, Any]:
 
 
 #: The steps whose alert is another rule's than iamwarden-tampered (by step).
-OTHER_RULES = {"stop CloudTrail logging": "cloudtrail-logging-impaired"}
+OTHER_RULES = {
+    "stop CloudTrail logging": "cloudtrail-logging-impaired",
+    "act as a re-created look-alike of the member role": "iam-user-created",
+}
+#: The steps the enforcer cannot see, run while its concurrency is 0: their own alert is the heartbeat's, saying
+#: why nothing else speaks (a problem it keeps reporting, not a new one).
+THROTTLED = frozenset(
+    {
+        "change a setting",
+        "edit the enforcer role's policy",
+        "rewrite the remediation grants while the enforcer cannot run",
+    }
+)
 
 
 ATTACK: list[tuple[str, Callable[[Loop], dict[str, Any]]]] = [
@@ -873,6 +921,36 @@ ATTACK: list[tuple[str, Callable[[Loop], dict[str, Any]]]] = [
     ("switch enforcement off", _switch_enforcement_off),
     ("make the enforcer uninvocable", _make_the_enforcer_uninvocable),
 ]
+#: Steps played on the central bus as a member account's forwarder puts them there (they return no event).
+MEMBER_ATTACK: list[tuple[str, Callable[[Loop], dict[str, Any]]]] = [
+    ("delete the member stack in a member account", _delete_the_member_stack),
+    ("act as a re-created look-alike of the member role", _act_as_a_recreated_member_role),
+]
+
+
+def _names(value: Any) -> set[str]:
+    """Every string a request names (nested), as a finding's resource would end with one of them."""
+    if isinstance(value, str):
+        return {value}
+    if isinstance(value, dict):
+        return {name for inner in value.values() for name in _names(inner)}
+    if isinstance(value, list):
+        return {name for inner in value for name in _names(inner)}
+    return set()
+
+
+def _own_alert(loop: Loop, since: int, rule: str, event: dict[str, Any]) -> bool:
+    """Whether an alert of ``rule`` left since notification ``since`` about what ``event`` changed: its finding's
+    resource names one of the request's values (a rule, a role, a function, a parameter, a stack, a user)."""
+    named = {name for name in _names(event["detail"].get("requestParameters") or {}) if len(name) > 3}
+    for notification in loop.notifier.sent[since:]:
+        finding = notification.finding
+        if finding is None or finding.rule_id != rule:
+            continue
+        resource = finding.resource_arn
+        if any(resource.endswith(name) or f"/{name}" in resource or f":{name}" in resource for name in named):
+            return True
+    return False
 
 
 def test_moto_delivers_nothing_through_a_disabled_rule_here(loop: Loop) -> None:
@@ -886,15 +964,54 @@ def test_moto_delivers_nothing_through_a_disabled_rule_here(loop: Loop) -> None:
 
 
 def test_every_step_of_an_attack_on_the_loop_is_alerted(loop: Loop) -> None:
+    """Each step's OWN alert leaves: the enforcer's, about what that step changed (its rule, and a resource the
+    request names), or a heartbeat problem the run before did not report; never a problem left over from an
+    earlier step (from step 2 on the removed target is reported every run). Only the steps the enforcer cannot see
+    (``THROTTLED``) rest on the heartbeat's standing "reserved concurrency of 0"."""
     seen: dict[str, tuple[int, list[str]]] = {}
     fallen: dict[str, list[dict[str, Any]]] = {}
-    for step, attack in ATTACK:
-        loop.put(attack(loop))
-        seen[step] = (loop.deliver(OTHER_RULES.get(step, RULE)), loop.beat())
+    own: dict[str, bool] = {}
+    before: list[str] = []
+    # First, while the enforcer still runs (the last steps stop it): the member account's steps.
+    for step, attack_from_member in MEMBER_ATTACK:
+        since = len(loop.notifier.sent)
+        event = attack_from_member(loop)
+        rule = OTHER_RULES.get(step, RULE)
+        seen[step] = (loop.deliver(rule), loop.beat())
         fallen[step] = list(loop.via_fallback)
+        own[step] = seen[step][0] > 0 and _own_alert(loop, since, rule, event)
+        before = seen[step][1]
+    for step, attack in ATTACK:
+        since = len(loop.notifier.sent)
+        event = attack(loop)
+        loop.put(event)
+        rule = OTHER_RULES.get(step, RULE)
+        seen[step] = (loop.deliver(rule), loop.beat())
+        fallen[step] = list(loop.via_fallback)
+        new_problems = [p for p in seen[step][1] if p not in before]
+        own[step] = (seen[step][0] > 0 and _own_alert(loop, since, rule, event)) or bool(new_problems)
+        if step in THROTTLED:
+            own[step] = any("reserved concurrency of 0" in p for p in seen[step][1])
+        before = seen[step][1]
 
-    for step, (enforcer_alerts, heartbeat_problems) in seen.items():
-        assert enforcer_alerts or heartbeat_problems, f"nothing was alerted when the intruder tried to {step}"
+    assert [step for step, alerted in own.items() if not alerted] == [], "these steps left no alert of their own"
+    # The member stack deleted by a member admin: critical, with the way back (before: never forwarded, and every
+    # deletion CloudFormation then made was "IAM Warden's own stack deploying").
+    [deleted] = [
+        n.finding
+        for n in loop.notifier.sent
+        if n.finding is not None and n.finding.event_name == "DeleteStack" and MEMBER in n.finding.resource_arn
+    ]
+    assert deleted.rule_id == RULE
+    assert deleted.severity.value == "critical"
+    assert f"create-stack-instances --stack-set-name iamwarden-member --deployment-targets Accounts={MEMBER}" in (
+        deleted.reason
+    )
+    # The re-created look-alike's backdoor user is judged like anyone's.
+    assert any(
+        n.finding is not None and n.finding.resource_arn == f"arn:aws:iam::{MEMBER}:user/quarantine-test"
+        for n in loop.notifier.sent
+    )
     # The forwarder was enabled again at once: the heartbeat finds it whole.
     assert seen["disable the forwarding rule"][0] == 1
     assert loop.events.describe_rule(Name="iamwarden-forward-own-events")["State"] == "ENABLED"

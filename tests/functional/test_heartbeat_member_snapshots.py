@@ -17,12 +17,13 @@ from botocore.exceptions import ClientError
 
 from iamwarden.adapters.recorded import AuditRecorded
 from iamwarden.app.heartbeat import Heartbeat, MemberForwarding, MemberSnapshots, build_heartbeat
-from iamwarden.domain.declared_content import declared_forwarder_role
+from iamwarden.domain.declared_content import ANY_ROLE_ID, declared_forwarder_role
 from iamwarden.domain.exceptions import ConfigurationError
 from iamwarden.domain.own import OwnIdentity
 from iamwarden.domain.recorded import BOUNDARY, OWN_ROLE, TRAIL
 from tests.aws_fixtures import HOME_ACCOUNT, REGION
 from tests.functional.conftest import Account
+from tests.member_patterns import member_instance
 
 MEMBER_A = "444455556666"
 MEMBER_B = "777788889999"
@@ -109,7 +110,7 @@ def create_member_forwarding(events: Any, member: str, iam: Any) -> Any:
     create_member_forwarder_role(iam, member)
     forwarding = MemberForwarding(CENTRAL_BUS, REGION, HOME_ACCOUNT, FORWARDING_ROLES)
     for rule in forwarding.rules():
-        pattern = forwarding.declared_pattern(rule, member, "aws")
+        pattern = member_instance(forwarding.declared_pattern(rule, member, "aws"))
         events.put_rule(Name=rule, EventPattern=json.dumps(pattern), State="ENABLED")
         role = f"arn:aws:iam::{member}:role/iamwarden-member-forwarder-{REGION}"
         events.put_targets(Rule=rule, Targets=[{"Id": "central-bus", "Arn": CENTRAL_BUS, "RoleArn": role}])
@@ -458,15 +459,24 @@ def test_the_iam_forwarder_is_expected_only_where_iams_events_arrive() -> None:
     assert "iamwarden-forward-iam" not in MemberForwarding(CENTRAL_BUS, "eu-west-1", HOME_ACCOUNT, {}).rules()
 
 
-def test_the_member_patterns_name_the_configured_roles_or_the_member_templates_defaults() -> None:
-    configured = MemberForwarding(CENTRAL_BUS, "us-east-1", HOME_ACCOUNT, {"remediator": "team-remediator"})
-    text = json.dumps(configured.declared_pattern("iamwarden-forward-iam", MEMBER_A, "aws-us-gov"))
-    assert f"arn:aws-us-gov:sts::{MEMBER_A}:assumed-role/team-remediator/iamwarden" in text
-    # The pruner's member role is not configured: the member template's default name.
-    assert f"arn:aws-us-gov:sts::{MEMBER_A}:assumed-role/iamwarden-pruner-member/iamwarden" in text
+def test_the_member_patterns_exclude_the_roles_by_role_id_and_name_the_stack_set_instance() -> None:
+    """The forwarders exclude the member roles' sessions by RoleId (any role id: each instance has its own) where
+    the instance holds the roles, by the configured names elsewhere; the guard rules name the member StackSet's
+    instance by the configured StackSet or the default."""
+    configured = MemberForwarding(
+        CENTRAL_BUS, "us-east-1", HOME_ACCOUNT, {"remediator": "team-remediator"}, stack_set_name="team-guard"
+    )
+    pattern = configured.declared_pattern("iamwarden-forward-iam", MEMBER_A, "aws")
+    assert f"{ANY_ROLE_ID}:iamwarden" in json.dumps(pattern)
+    assert "assumed-role" not in json.dumps(member_instance(pattern, holds_roles=True))
+    elsewhere = json.dumps(member_instance(pattern, holds_roles=False))
+    assert f"arn:aws:sts::{MEMBER_A}:assumed-role/team-remediator/iamwarden" in elsewhere
+    assert f"arn:aws:sts::{MEMBER_A}:assumed-role/iamwarden-pruner-member/iamwarden" in elsewhere
+    guard = json.dumps(configured.declared_pattern("iamwarden-forward-guard-a", MEMBER_A, "aws-us-gov"))
+    assert f"arn:aws-us-gov:cloudformation:us-east-1:{MEMBER_A}:stack/StackSet-team-guard-" in guard
     unconfigured = MemberForwarding(CENTRAL_BUS, "us-east-1", HOME_ACCOUNT, {})
-    text = json.dumps(unconfigured.declared_pattern("iamwarden-forward-iam", MEMBER_A, "aws"))
-    assert "assumed-role/iamwarden-remediator/iamwarden" in text
+    text = json.dumps(unconfigured.declared_pattern("iamwarden-forward-guard-b", MEMBER_A, "aws"))
+    assert '"StackSet-iamwarden-member-"' in text
     assert "${" not in text
 
 
@@ -600,3 +610,24 @@ def test_forwarding_failures_that_cannot_be_read_are_a_problem_not_silence(accou
         f"the forwarding failures of account {MEMBER_A} cannot be read (AccessDenied): whether its events reach the "
         "central bus is not known"
     ]
+
+
+def test_a_member_forwarder_excluding_the_roles_by_name_again_is_another_pattern(account: Account) -> None:
+    """The exclusion by name (before audit s8 finding 3) lets a re-created look-alike's calls go unforwarded: a
+    forwarder put back to it differs from the member template. The heartbeat says so."""
+    member = _member(account, MEMBER_A)
+    events = create_member_forwarding(member.client("events"), MEMBER_A, member.client("iam"))
+    forwarding = MemberForwarding(CENTRAL_BUS, REGION, HOME_ACCOUNT, FORWARDING_ROLES)
+    pattern = member_instance(forwarding.declared_pattern("iamwarden-forward-iam", MEMBER_A, "aws"))
+    by_name = f"arn:aws:sts::{MEMBER_A}:assumed-role/iamwarden-remediator/iamwarden"
+    pattern["detail"]["userIdentity"] = {"arn": [{"anything-but": [by_name]}, {"exists": False}]}
+    events.put_rule(Name="iamwarden-forward-iam", EventPattern=json.dumps(pattern), State="ENABLED")
+    assert forwarding.problems(MEMBER_A, events) == [
+        f"in member account {MEMBER_A}, the forwarding rule iamwarden-forward-iam has another pattern than the member "
+        f"template declares ({forwarding.own.redeploy_command(MEMBER_A, REGION)})"
+    ]
+    # Another instance's RoleId is still the declared pattern (each instance's roles have their own).
+    other = member_instance(forwarding.declared_pattern("iamwarden-forward-iam", MEMBER_A, "aws"))
+    other["detail"]["userIdentity"]["principalId"][0]["anything-but"][0] = "AROAOTHERINSTANCE001:iamwarden"
+    events.put_rule(Name="iamwarden-forward-iam", EventPattern=json.dumps(other), State="ENABLED")
+    assert forwarding.problems(MEMBER_A, events) == []

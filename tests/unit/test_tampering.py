@@ -15,6 +15,7 @@ from iamwarden.domain.recorded import OWN_ROLE, OWN_SECRET, OWN_SUBSCRIPTION, Sn
 from iamwarden.domain.settings import Settings, load_settings
 from iamwarden.guardrails.engine import judge_event
 from tests.conftest import SAMPLE_OWN, load_event
+from tests.member_patterns import by_stack_sets
 
 RULE = "iamwarden-tampered"
 MEMBER = "444455556666"
@@ -1421,18 +1422,14 @@ def test_a_role_created_under_an_own_name_with_the_declared_trust_is_still_not_t
 ):
     by_hand = _create_role("iamwarden-remediator", DECLARED_MEMBER_TRUST)
     assert [f.plan[0].action for f in judge(by_hand).findings if f.rule_id == RULE] == ["quarantine_role"]
-    by_stack = copy.deepcopy(by_hand)
-    identity = load_event("tamper-setting-by-cloudformation.json")["detail"]["userIdentity"]
-    by_stack["detail"]["userIdentity"] = json.loads(json.dumps(identity).replace("111122223333", MEMBER))
+    by_stack = by_stack_sets(copy.deepcopy(by_hand), MEMBER)
     # The trust names the security account (in_member_account moved every account id of the event).
     by_stack["detail"]["requestParameters"]["assumeRolePolicyDocument"] = json.dumps(DECLARED_MEMBER_TRUST)
     assert not [f for f in judge(by_stack).findings if f.rule_id == RULE]
 
 
 def test_cloudformation_creating_an_own_role_name_that_trusts_others_is_not_the_stack() -> None:
-    event = _create_role("iamwarden-remediator", ATTACKER_TRUST)
-    identity = load_event("tamper-setting-by-cloudformation.json")["detail"]["userIdentity"]
-    event["detail"]["userIdentity"] = json.loads(json.dumps(identity).replace("111122223333", MEMBER))
+    event = by_stack_sets(_create_role("iamwarden-remediator", ATTACKER_TRUST), MEMBER)
     [finding] = [f for f in judge(event).findings if f.rule_id == RULE]
     assert "lets in more than IAM Warden's security account" in finding.reason
     assert finding.plan[0].action == "quarantine_role"

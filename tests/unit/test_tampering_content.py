@@ -22,6 +22,7 @@ from iamwarden.domain.settings import Settings, load_settings
 from iamwarden.guardrails.engine import judge_event
 from iamwarden.guardrails.remediation import AccountClients
 from tests.conftest import SAMPLE_OWN, load_event
+from tests.member_patterns import by_stack_sets, member_instance
 
 RULE = "iamwarden-tampered"
 HOME = "111122223333"
@@ -295,18 +296,13 @@ def member_put_rule(name: str, pattern: Any, **parameters: Any) -> dict[str, Any
     event = put_rule("iamwarden-forward-own-events")
     event["detail"]["requestParameters"] = {"name": name, "eventPattern": json.dumps(pattern), **parameters}
     moved: dict[str, Any] = json.loads(json.dumps(event).replace(HOME, MEMBER))
-    return moved
+    return by_stack_sets(moved, MEMBER)
 
 
 def declared_member_pattern(name: str) -> Any:
-    text = (
-        declared.MEMBER_RULE_PATTERNS[name]
-        .replace("${AWS::Partition}", "aws")
-        .replace("${AWS::AccountId}", MEMBER)
-        .replace("${MemberRoleName}", "iamwarden-remediator")
-        .replace("${PrunerMemberRoleName}", "iamwarden-pruner-member")
-    )
-    return json.loads(text)
+    text = fill(declared.MEMBER_RULE_PATTERNS[name], OWN, "aws", "us-east-1", MEMBER)
+    assert text is not None, name
+    return member_instance(json.loads(text))
 
 
 def test_a_member_forwarding_rule_put_by_cloudformation_is_judged_by_the_member_template() -> None:
@@ -318,16 +314,29 @@ def test_a_member_forwarding_rule_put_by_cloudformation_is_judged_by_the_member_
     assert "update-stack-instances" in finding.reason  # a member account's rule: the StackSet puts it back
 
 
-def test_a_member_forwarding_rule_whose_role_names_are_not_known_is_alert_only() -> None:
-    """The pattern leaves out the member roles' sessions by name: without the names it is not known, never guessed."""
-    event = member_put_rule("iamwarden-forward-iam", declared_member_pattern("iamwarden-forward-iam"), state="ENABLED")
-    [finding] = tampering(judge(event, own=OWN._replace(member_roles={"remediator": "iamwarden-remediator"})))
+def test_a_member_guard_rule_whose_stack_set_is_not_known_is_alert_only() -> None:
+    """The guard rules name the member StackSet's instance: without the StackSet's name the pattern is not known,
+    never guessed."""
+    pattern = declared_member_pattern("iamwarden-forward-guard-a")
+    event = member_put_rule("iamwarden-forward-guard-a", pattern, state="ENABLED")
+    assert tampering(judge(event)) == []
+    [finding] = tampering(judge(event, own=OWN._replace(stack_set_name=None)))
     assert finding.plan == ()
-    assert finding.needs_context == ("what the member template declares for rule iamwarden-forward-iam",)
+    assert finding.needs_context == ("what the member template declares for rule iamwarden-forward-guard-a",)
+
+
+def test_a_member_forwarder_put_back_to_exclude_the_roles_by_name_is_judged_unlike_the_template() -> None:
+    """Excluding the member roles by name lets a re-created look-alike's calls go unforwarded (audit s8 finding 3)."""
+    pattern = declared_member_pattern("iamwarden-forward-iam")
+    pattern["detail"]["userIdentity"] = {
+        "arn": [{"anything-but": [f"arn:aws:sts::{MEMBER}:assumed-role/iamwarden-remediator/iamwarden"]}]
+    }
+    [finding] = tampering(judge(member_put_rule("iamwarden-forward-iam", pattern, state="ENABLED")))
+    assert "another event pattern than the template declares" in finding.reason
 
 
 def test_a_member_forwarding_target_must_be_the_central_bus() -> None:
-    event = json.loads(json.dumps(put_targets()).replace(HOME, MEMBER))
+    event = by_stack_sets(json.loads(json.dumps(put_targets()).replace(HOME, MEMBER)), MEMBER)
     event["detail"]["requestParameters"] = {
         "rule": "iamwarden-forward-iam",
         "targets": [{"id": "central-bus", "arn": f"arn:aws:events:us-east-1:{HOME}:event-bus/iamwarden-central"}],

@@ -80,6 +80,7 @@ from iamwarden.domain.declared_content import (
     declared_queue_policy,
     declared_rule,
     fill,
+    pattern_matches,
     rule_differences,
 )
 from iamwarden.domain.documents import canonical
@@ -533,7 +534,7 @@ def route_problems(events: Any, name: str, bus: str, declared_route: DeclaredRou
             pattern = json.loads(rule.get("EventPattern") or "null")
         except ValueError:
             pattern = None
-        if declared_route.pattern is None or pattern != declared_route.pattern:
+        if declared_route.pattern is None or not pattern_matches(declared_route.pattern, pattern):
             problems.append(f"{what} has another pattern than {template} declares")
     if declared_route.content_problems is not None:
         problems.extend(declared_route.content_problems(rule))
@@ -686,6 +687,8 @@ IAM_REGION = "us-east-1"
 MEMBER_ROLE_DEFAULTS: Mapping[str, str] = MappingProxyType(
     {"remediator": "iamwarden-remediator", "pruner-member": "iamwarden-pruner-member"}
 )
+#: The member template's default ``MemberStackSetName`` (README "AWS Organizations").
+MEMBER_STACK_SET_DEFAULT = "iamwarden-member"
 #: The target id the member template gives each forwarding rule's one target.
 MEMBER_TARGET_ID = "central-bus"
 
@@ -699,10 +702,19 @@ class MemberForwarding:
     ``events:ListTargetsByRule`` on the four rules). Each problem names the StackSet command that puts it back.
     """
 
-    def __init__(self, central_bus_arn: str, region: str, home_account: str, member_roles: Mapping[str, str]) -> None:
+    def __init__(
+        self,
+        central_bus_arn: str,
+        region: str,
+        home_account: str,
+        member_roles: Mapping[str, str],
+        stack_set_name: str | None = None,
+    ) -> None:
         self.central_bus_arn = central_bus_arn
         self.region = region
-        self.own = OwnIdentity(home_account=home_account)
+        #: The member StackSet's name (the guard rules forward its instance's operations by it): the template's
+        #: default where ``IAMWARDEN_MEMBER_STACK_SET`` does not name it.
+        self.own = OwnIdentity(home_account=home_account, stack_set_name=stack_set_name or MEMBER_STACK_SET_DEFAULT)
         #: kind -> name of the member stack's roles (``IAMWARDEN_MEMBER_ROLE_NAMES``): the patterns name two.
         self.member_roles = member_roles
 
@@ -1838,7 +1850,13 @@ def _member_snapshots(session: Any, config: HeartbeatConfig, store: SnapshotStor
         region=region,
         own_roles=config.member_roles,
         cloudtrail_in=cloudtrail_in,
-        forwarding=MemberForwarding(config.central_bus_arn, region, home_account, dict(config.member_role_kinds)),
+        forwarding=MemberForwarding(
+            config.central_bus_arn,
+            region,
+            home_account,
+            dict(config.member_role_kinds),
+            stack_set_name=os.environ.get("IAMWARDEN_MEMBER_STACK_SET"),
+        ),
         events_in=lambda account: factory.client("events", account, region),
         cloudwatch_in=lambda account: factory.client("cloudwatch", account, region),
     )

@@ -41,6 +41,39 @@ MEMBER_TEMPLATE_PARAMETERS: Mapping[str, str] = MappingProxyType(
 )
 
 
+#: The member template's parameter naming the StackSet it is deployed with (its guard rules name its instance by it).
+MEMBER_STACK_SET_PARAMETER = "MemberStackSetName"
+#: What ``fill`` writes for a value only a member stack's instance knows, its roles' ``RoleId`` (the member
+#: forwarders exclude the roles' sessions by ``principalId``): ``pattern_matches`` takes any role id there.
+ANY_ROLE_ID = "<RoleId>"
+_ROLE_ID = "ARO[A-Z0-9]{12,}"
+
+
+def pattern_matches(declared_pattern: Any, live: Any) -> bool:
+    """Whether a rule's live pattern is the declared one: lists as sets (EventBridge matches them so), ``ANY_ROLE_ID``
+    as any role id, and a template ``Fn::If`` as either of its values (the instance's conditions chose one)."""
+    if isinstance(declared_pattern, Mapping):
+        if set(declared_pattern) == {"Fn::If"}:
+            _, chosen, otherwise = declared_pattern["Fn::If"]
+            return pattern_matches(chosen, live) or pattern_matches(otherwise, live)
+        return (
+            isinstance(live, Mapping)
+            and set(declared_pattern) == set(live)
+            and all(pattern_matches(value, live[key]) for key, value in declared_pattern.items())
+        )
+    if isinstance(declared_pattern, list):
+        return (
+            isinstance(live, list)
+            and len(declared_pattern) == len(live)
+            and all(any(pattern_matches(item, found) for found in live) for item in declared_pattern)
+            and all(any(pattern_matches(item, found) for item in declared_pattern) for found in live)
+        )
+    if isinstance(declared_pattern, str) and ANY_ROLE_ID in declared_pattern:
+        expected = re.escape(declared_pattern).replace(re.escape(ANY_ROLE_ID), _ROLE_ID)
+        return isinstance(live, str) and re.fullmatch(expected, live) is not None
+    return bool(declared_pattern == live)
+
+
 def fill(text: str, own: OwnIdentity, partition: str, region: str | None, account: str) -> str | None:
     """``text`` with each ``${...}`` the generator left filled in, or None when one cannot be.
 
@@ -72,6 +105,10 @@ def fill(text: str, own: OwnIdentity, partition: str, region: str | None, accoun
 def _own_value(token: str, own: OwnIdentity, region: str | None, account: str) -> str | None:
     if token in MEMBER_TEMPLATE_PARAMETERS:
         return own.member_roles.get(MEMBER_TEMPLATE_PARAMETERS[token])
+    if token == MEMBER_STACK_SET_PARAMETER:
+        return own.stack_set_name
+    if token.endswith(".RoleId"):
+        return ANY_ROLE_ID
     kind, _, name = token.partition(":")
     if kind == "role-arn":
         return own.home_roles.get(name)
@@ -251,7 +288,7 @@ def rule_differences(parameters: Mapping[str, Any], rule: DeclaredRule) -> list[
             pattern = given
         if pattern is None:
             differences.append("no event pattern")
-        elif canonical_pattern(pattern) != canonical_pattern(rule.pattern):
+        elif not pattern_matches(rule.pattern, pattern):
             differences.append("another event pattern than the template declares")
     elif given is not None:
         differences.append("an event pattern where the template declares a schedule")

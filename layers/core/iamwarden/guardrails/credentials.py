@@ -21,7 +21,6 @@ take by hand. The key is deleted, not deactivated: deleting is what the task
 policy is for, and a deleted key cannot be restored, so undo says so.
 """
 
-
 from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any, ClassVar, NamedTuple

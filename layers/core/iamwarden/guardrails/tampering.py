@@ -46,6 +46,7 @@ own deployment: no other stack can hold these exact names while this one does. J
 """
 
 import json
+import re
 from collections.abc import Callable, Mapping
 from types import MappingProxyType
 from typing import Any, ClassVar, NamedTuple
@@ -336,7 +337,10 @@ class TamperingRule:
         what, arn, plan, needs = target.what, target.arn, target.plan, target.needs
         evaluation = Evaluation(resource_arn=arn)
         stack_change = ""
-        if change.actor.invoked_by == CLOUDFORMATION:
+        outside = _outside_the_member_stack_set(context) if change.actor.invoked_by == CLOUDFORMATION else None
+        if outside is not None:
+            stack_change = outside
+        elif change.actor.invoked_by == CLOUDFORMATION:
             undeclared = undeclared_by_the_stack(context)
             if undeclared is None:
                 unlike = _unlike_the_snapshot(context)
@@ -346,6 +350,9 @@ class TamperingRule:
                 content = unlike_the_template(context)
                 if content.unknown:
                     evaluation.findings.append(_unknown_content_finding(context, target, content.unknown))
+                    return evaluation
+                if content.difference is None and _uncompared_deletion(context, content):
+                    evaluation.findings.append(_uncompared_member_change(context, target))
                     return evaluation
                 if content.difference is None:
                     declares = ", as its template declares" if content.compared else ""
@@ -488,6 +495,8 @@ class TamperingRule:
             return Target(
                 f"its EventBridge rule {key}{_targets_put(parameters) if name == 'PutTargets' else ''}", arn, plan
             )
+        if source == CLOUDFORMATION and account != own.home_account:
+            return _member_stack_target(context)
         if account != own.home_account:
             return None  # IAM Warden's functions, queues, tables and settings live in the security account only
         if source in (SNS, KMS, CLOUDWATCH):
@@ -989,6 +998,134 @@ def _own_stack_target(context: RuleContext) -> Target | None:
         done=f"if it was not your deploy, see what it changed (aws cloudformation describe-stack-events --stack-name "
         f"{stack}) and deploy IAM Warden's template again; if it was, add the deployer to "
         f"rules/{IAMWARDEN_TAMPERED.id}/operators so its next deploy is known",
+    )
+
+
+#: The role the StackSets service acts through in a member account of a service-managed StackSet (created there by
+#: the service; AWS managed policy CloudFormationStackSetsOrgAdminServiceRolePolicy assumes ``role/stacksets-exec-*``).
+STACK_SETS_EXECUTION_ROLE = re.compile(r"stacksets-exec-[0-9a-f]{32}")
+#: The member StackSet's name where ``IAMWARDEN_MEMBER_STACK_SET`` does not say it (the templates' default).
+MEMBER_STACK_SET_DEFAULT = "iamwarden-member"
+
+
+def _in_member_account(context: RuleContext) -> bool:
+    home = context.settings.own.home_account
+    return home is not None and context.change.account != home
+
+
+def _stack_sets_caller(context: RuleContext) -> bool:
+    """Whether the caller's session is of a role named as the StackSets service's execution role in that account.
+
+    A name only: a member admin can create a role of that name. So it never exempts a change on its own; it only
+    decides whether a change CloudFormation made there is judged by its content or as anyone's."""
+    change = context.change
+    issuer = change.actor.session_issuer_arn or ""
+    account_and_role = issuer.split(":", 4)[-1] if issuer.startswith("arn:") else ""
+    return account_and_role.startswith(f"{change.account}:role/") and bool(
+        STACK_SETS_EXECUTION_ROLE.fullmatch(account_and_role.split(":role/", 1)[1])
+    )
+
+
+def _outside_the_member_stack_set(context: RuleContext) -> str | None:
+    """Why a CloudFormation change in a member account is not the member StackSet's deployment, or None.
+
+    CloudFormation acts with its caller's credentials (without a service role): a member admin's ``DeleteStack`` or
+    ``UpdateStack`` of the member stack makes every deletion and change with ``invokedBy`` CloudFormation, under the
+    admin's own session. Only the StackSets service deploys the member stack, through its execution role; any other
+    caller's change is judged like anyone's, whatever the stack's template says (audit s8 finding 1)."""
+    if not _in_member_account(context) or _stack_sets_caller(context):
+        return None
+    return (
+        " through CloudFormation, but in a stack operation the member StackSet's service did not run (the caller is "
+        f"not the StackSets execution role stacksets-exec-* of account {context.change.account})"
+    )
+
+
+#: The changes that take something of the member stack's away, with no content to compare with its template.
+_TAKING_AWAY = ("Delete", "Detach", "Remove", "Disable")
+
+
+def _uncompared_deletion(context: RuleContext, content: "ContentCheck") -> bool:
+    """Whether CloudFormation took something of a member stack's away (a rule, a role's policy) in a member account:
+    nothing is compared, so the deletion is never exempt (``_uncompared_member_change``)."""
+    return _in_member_account(context) and not content.compared and context.change.event_name.startswith(_TAKING_AWAY)
+
+
+def _uncompared_member_change(context: RuleContext, target: "Target") -> Finding:
+    """Alert-only, high: CloudFormation, as a role named as the StackSets execution role, changed a member stack
+    resource in a way no content can be compared (a deletion): the event does not say which stack ran it."""
+    change = context.change
+    redeploy = context.settings.own.redeploy_command(change.account, change.region)
+    unknown = (
+        f"which stack's operation {change.event_name} was part of, and that its caller is the StackSets service's "
+        f"execution role: the event names the role only ({change.actor.session_issuer_arn}), and a member admin can "
+        "create a role of that name",
+    )
+    return context.finding(
+        IAMWARDEN_TAMPERED,
+        severity=Severity.HIGH,
+        resource_arn=target.arn,
+        reason=(
+            f"CloudFormation changed IAM Warden in member account {change.account} ({change.event_name} on "
+            f"{target.what}) as the StackSets execution role, and a change of this kind has no content to compare "
+            f"with the member template. If no update or deletion of the member StackSet's instance there was yours, "
+            f"{redeploy}."
+        ),
+        needs_context=unknown,
+        plan=(),
+    )
+
+
+def _member_stack_target(context: RuleContext) -> Target | None:
+    """A member account's instance of the member StackSet (``StackSet-<name>-<id>``, by name or stack ARN), or None.
+
+    Deleted or updated there, it takes IAM Warden's rules and roles out of that account, each change made by
+    CloudFormation (``_outside_the_member_stack_set`` judges those too). Only the StackSets service runs it:
+    anyone else's operation is critical. The service's own (a role named as its execution role, which a member
+    admin could create too): an update or change set is left to the changes it makes, each judged by content; a
+    deletion, which takes everything, is alerted high and alert-only, since the event cannot show it was the
+    service's."""
+    change = context.change
+    own = context.settings.own
+    stack_set = own.stack_set_name or MEMBER_STACK_SET_DEFAULT
+    given = _text(change.request_parameters, "stackName") or ""
+    name = given.split(":stack/", 1)[1].split("/", 1)[0] if ":stack/" in given else given
+    if not name.startswith(f"StackSet-{stack_set}-"):
+        return None
+    arn = f"arn:{context.partition}:cloudformation:{change.region}:{change.account}:stack/{name}"
+    what = f"its member stack {name} in account {change.account}"
+    recreate = (
+        f"IAM Warden neither sees nor acts in account {change.account}, region {change.region}, until it is back: "
+        f"aws cloudformation create-stack-instances --stack-set-name {stack_set} --deployment-targets "
+        f"Accounts={change.account} --regions {change.region}, run where the StackSet is administered"
+    )
+    if _stack_sets_caller(context):
+        if change.event_name == "DeleteStack":
+            needs = (
+                "whether the member StackSet's administrator deleted this instance (DeleteStackInstances): the event "
+                f"names the caller's role only ({change.actor.session_issuer_arn}), and a member admin can create a "
+                "role of that name",
+            )
+            return Target(what, arn, [], needs, severity=Severity.HIGH, done=f"if it was not yours, {recreate}")
+        return Target(
+            what,
+            arn,
+            [],
+            fine=f"{change.event_name} of {what} by the StackSets execution role: each change it makes is judged by "
+            "its content",
+        )
+    if change.event_name == "DeleteStack":
+        return Target(what, arn, [], done=recreate)
+    if change.event_name == "UpdateTerminationProtection" and change.request_parameters.get(
+        "enableTerminationProtection"
+    ):
+        return Target(what, arn, [], fine=f"termination protection of {what} is on")
+    return Target(
+        what,
+        arn,
+        [],
+        done=f"only the member StackSet deploys it (aws cloudformation describe-stack-events --stack-name {name} in "
+        f"that account says what changed); put it back: {own.redeploy_command(change.account, change.region)}",
     )
 
 
