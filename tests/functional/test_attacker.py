@@ -1057,10 +1057,9 @@ def test_the_central_bus_statement_removed_is_seen_by_the_heartbeat_and_put_back
 ) -> None:
     loop.enforcer.own = loop.enforcer.own._replace(organization_id=ORGANIZATION)
     loop.heartbeat.config = loop.heartbeat.config._replace(organization_id=ORGANIZATION)
-    assert loop.beat() == [
-        f"the central bus {CENTRAL} no longer has the policy statement {BUS_STATEMENT} its template declares (the "
-        f"organisation {ORGANIZATION} may put events): every member account's events are refused"
-    ]
+    [problem] = loop.beat()
+    assert f"the central bus {CENTRAL}'s policy is not the one its template declares" in problem
+    assert f"the statement {BUS_STATEMENT} is missing or changed" in problem
     _admit_the_organisation(loop)
     assert loop.beat() == []
 
@@ -1068,6 +1067,45 @@ def test_the_central_bus_statement_removed_is_seen_by_the_heartbeat_and_put_back
     assert len(loop.beat()) == 1  # before the enforcer runs, the heartbeat already says so
     assert loop.deliver() == 1
     assert loop.beat() == []  # put back as declared
+
+
+def test_a_deny_put_beside_the_declared_bus_statement_is_seen_by_the_heartbeat_and_the_policy_put_back(
+    loop: Loop,
+) -> None:
+    """Review s8 section 2: ``PutPermission --policy`` keeping the declared Allow and adding a Deny refuses every
+    forwarder's events; the whole policy is compared and put back as declared, and undone as the change left it."""
+    loop.enforcer.own = loop.enforcer.own._replace(organization_id=ORGANIZATION)
+    loop.heartbeat.config = loop.heartbeat.config._replace(organization_id=ORGANIZATION)
+    _admit_the_organisation(loop)
+    assert loop.beat() == []
+    declared_statement = json.loads(loop.events.describe_event_bus(Name=CENTRAL)["Policy"])["Statement"][0]
+    deny = {
+        "Sid": "Maintenance",
+        "Effect": "Deny",
+        "Principal": "*",
+        "Action": "events:PutEvents",
+        "Resource": declared_statement["Resource"],
+    }
+    tampered = {"Version": "2012-10-17", "Statement": [declared_statement, deny]}
+    loop.events.put_permission(EventBusName=CENTRAL, Policy=json.dumps(tampered))
+    [problem] = loop.beat()
+    assert "an undeclared Deny statement Maintenance" in problem
+    event = _event("tamper-remove-bus-permission.json", "bus-deny")
+    event["detail"]["eventName"] = "PutPermission"
+    event["detail"]["requestParameters"] = {"eventBusName": CENTRAL, "policy": json.dumps(tampered)}
+    loop.put(event)
+
+    loop.deliver()
+
+    live = json.loads(loop.events.describe_event_bus(Name=CENTRAL)["Policy"])
+    assert [(s["Sid"], s["Effect"], s["Condition"]) for s in live["Statement"]] == [
+        (BUS_STATEMENT, "Allow", {"StringEquals": {"aws:PrincipalOrgID": ORGANIZATION}})
+    ]
+    assert loop.beat() == []
+    history = loop.account.audit().history(f"arn:aws:events:{REGION}:{HOME_ACCOUNT}:event-bus/{CENTRAL}")
+    assert [(r.rule, r.status, [step["action"] for step in r.plan]) for r in history if r.rule == RULE] == [
+        (RULE, "remediated", ["restore_central_bus_policy"])
+    ]
 
 
 def test_an_alert_channel_without_subscribers_is_seen_by_the_heartbeat_and_the_unsubscribe_alerted(

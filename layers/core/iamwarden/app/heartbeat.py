@@ -62,7 +62,13 @@ from iamwarden.app.own_policies import DeployTakers, OwnPolicyWatch
 from iamwarden.domain import declared
 from iamwarden.domain.breaker import kill_switch_name
 from iamwarden.domain.catalog import Mode
-from iamwarden.domain.declared_content import declared_alert_key_policy, declared_rule, fill, rule_differences
+from iamwarden.domain.declared_content import (
+    declared_alert_key_policy,
+    declared_bus_policy,
+    declared_rule,
+    fill,
+    rule_differences,
+)
 from iamwarden.domain.exceptions import ConfigurationError
 from iamwarden.domain.own import (
     CENTRAL_BUS_STATEMENT_ID,
@@ -75,7 +81,7 @@ from iamwarden.domain.own import (
 from iamwarden.domain.recorded import OWN_ROLE, Snapshot
 from iamwarden.domain.settings import Settings
 from iamwarden.domain.wildcards import arn_match
-from iamwarden.guardrails.tampering import policy_statement, same_statement
+from iamwarden.guardrails.tampering import bus_policy_differences, policy_statement, same_statement
 
 #: The stack's default-bus rules whose target is not the enforcer.
 FORWARDER = "iamwarden-forward-own-events"
@@ -1049,7 +1055,8 @@ class Heartbeat:
         return problems
 
     def _bus_policy_problems(self, reads: RunReads | None = None) -> list[str]:
-        """The central bus's policy must hold the statement admitting the organisation, exactly as declared."""
+        """The central bus's policy must be the declared one, whole: the statement admitting the organisation and
+        nothing else (a Deny beside it refuses every forwarder's events, another Allow admits forged ones)."""
         reads = reads or self.reads()
         arn = self.config.central_bus_arn
         parts = arn.split(":", 5)
@@ -1057,17 +1064,19 @@ class Heartbeat:
             return []  # no organisation: the template declares no bus policy
         bus = parts[5].rsplit("/", 1)[-1]
         own = OwnIdentity(home_account=parts[4], central_bus=bus, organization_id=self.config.organization_id)
-        declared = own.declared_bus_statement(parts[1], parts[3])
+        declared_policy = declared_bus_policy(own, parts[1], parts[3])
         try:
             found = reads.central_bus(self.events, bus)
         except Exception as exc:
             return [f"the central bus {bus} " + ("is gone" if is_gone(exc) else f"cannot be read ({exc})")]
         policy = json.loads(found["Policy"]) if found.get("Policy") else None
-        if declared is not None and not same_statement(policy_statement(policy, CENTRAL_BUS_STATEMENT_ID), declared):
+        differences = bus_policy_differences(policy, declared_policy) if declared_policy is not None else []
+        if differences:
             return [
-                f"the central bus {bus} no longer has the policy statement {CENTRAL_BUS_STATEMENT_ID} its template "
-                f"declares (the organisation {self.config.organization_id} may put events): every member account's "
-                "events are refused"
+                f"the central bus {bus}'s policy is not the one its template declares ({'; '.join(differences)}): "
+                f"member accounts' events may be refused (the organisation {self.config.organization_id} must be "
+                f"admitted by {CENTRAL_BUS_STATEMENT_ID} alone); put it back: "
+                f"{self.config.own.redeploy_command() if self.config.own else 'sam deploy'}"
             ]
         return []
 

@@ -513,4 +513,7 @@ SHARED_ENVIRONMENT: frozenset[str] = frozenset(
 #: ``${AWS::AccountId}`` where the stack fills them in, ``${role-arn:KIND}`` for an own role's ARN
 #: (``declared_content.fill`` fills them all).
 ALERT_KEY_POLICY = '{"Statement": [{"Action": "kms:*", "Effect": "Allow", "Principal": {"AWS": "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"}, "Resource": "*", "Sid": "AccountAdministers"}, {"Action": ["kms:GenerateDataKey*", "kms:Decrypt"], "Condition": {"StringEquals": {"aws:SourceAccount": "${AWS::AccountId}"}}, "Effect": "Allow", "Principal": {"Service": ["sns.amazonaws.com", "cloudwatch.amazonaws.com", "events.amazonaws.com"]}, "Resource": "*", "Sid": "SnsAndAlarmsUseTheKey"}, {"Action": ["kms:GenerateDataKey*", "kms:Decrypt"], "Effect": "Allow", "Principal": {"AWS": ["${role-arn:enforcer}", "${role-arn:pruner}"]}, "Resource": "*", "Sid": "EnforcerPublishes"}], "Version": "2012-10-17"}'  # noqa: E501
+#: The central bus's whole policy as template.yaml declares it (its ``AWS::Events::EventBusPolicy``
+#: statements), as JSON: ``${AWS::...}`` and ``${organization-id}`` (``OrganizationId``) to fill in.
+CENTRAL_BUS_POLICY = '{"Statement": [{"Action": "events:PutEvents", "Condition": {"StringEquals": {"aws:PrincipalOrgID": "${organization-id}"}}, "Effect": "Allow", "Principal": "*", "Resource": "arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:event-bus/iamwarden-central", "Sid": "OrganizationAccountsPutEvents"}], "Version": "2012-10-17"}'  # noqa: E501
 # END GENERATED: declared-own

@@ -287,6 +287,7 @@ ACTION_MODULES: Mapping[str, str] = {
     "remove_logs_destination_policy_statements": "logs_destination_policy",
     "enable_own_rule": "tampering",
     "restore_central_bus_statement": "tampering",
+    "restore_central_bus_policy": "tampering",
     "restore_own_key": "tampering",
     "enable_own_alarm_actions": "tampering",
     "restore_function_concurrency": "tampering",

@@ -57,6 +57,7 @@ from iamwarden.domain.catalog import Mode, OptionSpec, RuleSpec, Severity
 from iamwarden.domain.declared_content import (
     DeclaredRule,
     declared_alert_key_policy,
+    declared_bus_policy,
     declared_rule,
     fill,
     rule_differences,
@@ -786,11 +787,13 @@ def _borrowed_role_target(context: RuleContext, function: str | None) -> Target 
 
 
 def _central_bus_target(context: RuleContext) -> Target | None:
-    """A change to the central bus's policy or the bus itself; the declared statement put back when it may be gone.
+    """A change to the central bus's policy or the bus itself; the whole declared policy put back.
 
-    ``RemovePermission`` of the declared statement (or of all) and ``PutPermission`` rewriting it or the whole
-    policy are undone by putting the declared statement back (``restore_central_bus_statement``: it does nothing
-    if the statement is still as declared). A statement added beside it and a deleted bus are alerted.
+    Every ``PutPermission`` and ``RemovePermission`` on the central bus is undone by writing the policy the template
+    declares, whole (``restore_central_bus_policy``: it does nothing if the live policy is already the declared one).
+    Not only the declared statement counts: a Deny beside it refuses every forwarder's ``PutEvents`` (an explicit
+    Deny in a resource policy binds this account's own principals too), and an Allow beyond it lets others put
+    forged events on the bus (review s8 section 2). A deleted bus is alerted.
     """
     change = context.change
     own = context.settings.own
@@ -804,23 +807,17 @@ def _central_bus_target(context: RuleContext) -> Target | None:
     arn = f"arn:{context.partition}:events:{change.region}:{change.account}:event-bus/{own.central_bus}"
     if name == "DeleteEventBus":
         return Target(f"its central event bus {own.central_bus}", arn, [])
-    declared = own.declared_bus_statement(context.partition, change.region)
+    declared_policy = declared_bus_policy(own, context.partition, change.region)
     what = f"the policy of its central event bus {own.central_bus}"
-    if declared is None:
-        return Target(what, arn, [])
-    touches_declared = (
-        parameters.get("removeAllPermissions") is True
-        or _text(parameters, "statementId") == CENTRAL_BUS_STATEMENT_ID
-        or (name == "PutPermission" and _text(parameters, "policy") is not None)
-    )
-    if not touches_declared:
-        return Target(what, arn, [])
+    if declared_policy is None:
+        return Target(what, arn, [])  # no organisation: the template declares no policy to put back
     step = RemediationStep(
-        RestoreCentralBusStatement.action,
+        RestoreCentralBusPolicy.action,
         arn,
-        {"event_bus_name": own.central_bus, "statement": declared},
-        f"put the statement {CENTRAL_BUS_STATEMENT_ID} (the organisation {own.organization_id} may put events) back "
-        f"on IAM Warden's central bus {own.central_bus}, as the template declares it",
+        {"event_bus_name": own.central_bus, "policy": declared_policy},
+        f"put the policy of IAM Warden's central bus {own.central_bus} back as the template declares it, whole "
+        f"(only {', '.join(sorted(str(s.get('Sid')) for s in declared_policy['Statement']))}: the organisation "
+        f"{own.organization_id} may put events), every other statement taken off",
     )
     return Target(what, arn, [step])
 
@@ -2242,6 +2239,9 @@ class EnableOwnRule:
 class RestoreCentralBusStatement:
     """Put the central bus's declared policy statement back. Undo puts back what the change left in its place.
 
+    No longer planned (``restore_central_bus_policy`` puts the whole policy back): kept so that a restore recorded
+    before can still be undone.
+
     The before-state is the live statement of that id (None: removed). ``PutPermission`` with the statement's
     own id and condition replaces only that statement, so the rest of the policy is left as it is.
     """
@@ -2293,6 +2293,78 @@ class RestoreCentralBusStatement:
             return [f"removed the statement {CENTRAL_BUS_STATEMENT_ID} from bus {bus} again, as the change left it"]
         _put_statement(aws, bus, before["statement"])
         return [f"put the statement {CENTRAL_BUS_STATEMENT_ID} of bus {bus} back as the change left it"]
+
+
+class RestoreCentralBusPolicy:
+    """Put the central bus's whole policy back as declared. Undo puts back the policy the change left.
+
+    The before-state is the live policy (None: the bus has none). ``PutPermission --policy`` replaces the whole
+    policy, so a statement added beside the declared one (a Deny, another Allow) goes with the same call.
+    """
+
+    permissions: ClassVar[Permissions] = ("events:DescribeEventBus", "events:PutPermission")
+    action: ClassVar[StepAction] = StepAction("restore_central_bus_policy", permissions)
+    undo_permissions: ClassVar[Permissions] = (
+        "events:DescribeEventBus",
+        "events:PutPermission",
+        "events:RemovePermission",
+    )
+    undoable: ClassVar[bool] = True
+
+    def capture(self, aws: AccountClients, step: RemediationStep) -> dict[str, Any]:
+        exists, policy, _ = RestoreCentralBusStatement._live(aws, step.parameters["event_bus_name"])
+        return {"exists": exists, "policy": policy}
+
+    def apply(self, run: StepRun, step: RemediationStep, before: Mapping[str, Any], done: list[str]) -> None:
+        declared_policy = step.parameters["policy"]
+        if not before["exists"] or not bus_policy_differences(before["policy"], declared_policy):
+            return  # the bus is gone (alerted), or its policy is the declared one
+        run.aws.client("events").put_permission(
+            EventBusName=step.parameters["event_bus_name"], Policy=json.dumps(declared_policy)
+        )
+        done.append(step.summary)
+
+    def undo(self, aws: AccountClients, step: RemediationStep, before: Mapping[str, Any]) -> list[str]:
+        declared_policy = step.parameters["policy"]
+        if not before["exists"] or not bus_policy_differences(before["policy"], declared_policy):
+            return []
+        bus = step.parameters["event_bus_name"]
+        exists, live, _ = RestoreCentralBusStatement._live(aws, bus)
+        if not exists:
+            raise UndoError(f"the event bus {bus} no longer exists")
+        if bus_policy_differences(live, declared_policy):
+            raise UndoError(f"the policy of bus {bus} changed since the restore; undo by hand")
+        client = aws.client("events")
+        if not _statements(before["policy"]):
+            client.remove_permission(EventBusName=bus, RemoveAllPermissions=True)
+            return [f"removed the policy of bus {bus} again, as the change left it"]
+        client.put_permission(EventBusName=bus, Policy=json.dumps(before["policy"]))
+        return [f"put the policy of bus {bus} back as the change left it"]
+
+
+def _statements(policy: Mapping[str, Any] | None) -> list[Mapping[str, Any]]:
+    statements = (policy or {}).get("Statement", [])
+    if isinstance(statements, Mapping):
+        statements = [statements]
+    return [s for s in statements if isinstance(s, Mapping)]
+
+
+def bus_policy_differences(live: Mapping[str, Any] | None, declared_policy: Mapping[str, Any]) -> list[str]:
+    """How a live bus policy differs from the declared one, statement by statement, in words (empty: the same).
+
+    The whole policy counts: a declared statement missing or changed, and any statement the template does not
+    declare (an explicit Deny overrides the declared Allow; another Allow admits others).
+    """
+    live_statements, declared_statements = _statements(live), _statements(declared_policy)
+    differences = []
+    for wanted in declared_statements:
+        if not any(same_statement(found, wanted) for found in live_statements):
+            differences.append(f"the statement {wanted.get('Sid')} is missing or changed")
+    for found in live_statements:
+        if not any(same_statement(found, wanted) for wanted in declared_statements):
+            effect = found.get("Effect", "?")
+            differences.append(f"an undeclared {effect} statement {found.get('Sid') or '(no Sid)'}")
+    return differences
 
 
 def policy_statement(policy: Mapping[str, Any] | None, sid: str) -> dict[str, Any] | None:
@@ -3130,6 +3202,7 @@ GUARDRAILS = (TamperingRule(),)
 ACTIONS = (
     EnableOwnRule(),
     RestoreCentralBusStatement(),
+    RestoreCentralBusPolicy(),
     RestoreOwnKey(),
     EnableOwnAlarmActions(),
     RestoreFunctionConcurrency(),
