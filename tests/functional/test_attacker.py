@@ -37,9 +37,10 @@ from iamwarden.app.heartbeat import (
 )
 from iamwarden.app.own_policies import OwnPolicyWatch
 from iamwarden.app.service import EnforcerService
+from iamwarden.app.trail_coverage import TrailCoverage
 from tests.aws_fixtures import HOME_ACCOUNT, REGION, enforcer_rules, resolve, resolved_properties
 from tests.conftest import load_event
-from tests.functional.conftest import Account, RecordingNotifier
+from tests.functional.conftest import Account, RecordingNotifier, create_logging_trail
 from tests.functional.test_heartbeat_member_snapshots import FORWARDING_ROLES, create_member_forwarding
 from tests.functional.test_tampering import (
     ALERT_KEY_ARN,
@@ -276,6 +277,9 @@ def loop(
     operator_puts(account, enforcer, value=placeholder, at="2026-11-13T09:05:00Z")
     member = _member_session(account)
     create_member_forwarding(member.client("events"), MEMBER)
+    # Each account's trail (EventBridge gets CloudTrail's API calls only while one logs): the heartbeat checks them.
+    create_logging_trail(account.session, REGION)
+    create_logging_trail(member, REGION)
     environment = translated_template()["Resources"]["HeartbeatFunction"]["Properties"]["Environment"]["Variables"]
     names = {
         "EnforcerFunction.Arn": queue_arn,
@@ -333,6 +337,12 @@ def loop(
             region=REGION,
             forwarding=MemberForwarding(config.central_bus_arn, REGION, HOME_ACCOUNT, FORWARDING_ROLES),
             events_in=lambda _: member.client("events"),
+        ),
+        trail_coverage=TrailCoverage(
+            HOME_ACCOUNT,
+            REGION,
+            lambda which, region: (member if which == MEMBER else session).client("cloudtrail", region_name=region),
+            lambda: {MEMBER},
         ),
     )
     built = Loop(
@@ -1067,6 +1077,25 @@ def test_the_central_bus_statement_removed_is_seen_by_the_heartbeat_and_put_back
     assert len(loop.beat()) == 1  # before the enforcer runs, the heartbeat already says so
     assert loop.deliver() == 1
     assert loop.beat() == []  # put back as declared
+
+
+def test_a_trail_stopped_or_deleted_with_its_event_lost_is_still_alerted_by_the_heartbeat(loop: Loop) -> None:
+    """Review s8 section 7: EventBridge gets CloudTrail's API calls only while a trail logs; the ``StopLogging`` and
+    ``DeleteTrail`` events here are never delivered, and the heartbeat still says IAM Warden sees nothing there."""
+    member = _member_session(loop.account).client("cloudtrail")
+    member.stop_logging(Name="org-audit")
+
+    [problem] = loop.beat()
+
+    assert problem.startswith(f"no trail logs the management events of {MEMBER} in {REGION}: IAM Warden sees nothing")
+    assert f"arn:aws:cloudtrail:{REGION}:{MEMBER}:trail/org-audit is not logging" in problem
+    loop.account.session.client("cloudtrail", region_name=REGION).delete_trail(Name="org-audit")
+    problems = loop.beat()
+    assert [p.split(":")[0] for p in problems] == [
+        f"no trail logs the management events of {HOME_ACCOUNT} in {REGION}",
+        f"no trail logs the management events of {MEMBER} in {REGION}",
+    ]
+    assert "there is no trail at all" in problems[0]
 
 
 def test_a_deny_put_beside_the_declared_bus_statement_is_seen_by_the_heartbeat_and_the_policy_put_back(

@@ -59,6 +59,7 @@ from iamwarden.adapters.ssm_settings import SsmSettingsSource, ssm_parameters
 from iamwarden.app.config import own_identity_from_environment
 from iamwarden.app.deploy_snapshot import DeploySnapshot, SnapshotTaker
 from iamwarden.app.own_policies import DeployTakers, OwnPolicyWatch
+from iamwarden.app.trail_coverage import TrailCoverage
 from iamwarden.domain import declared
 from iamwarden.domain.breaker import kill_switch_name
 from iamwarden.domain.catalog import Mode
@@ -704,7 +705,10 @@ class Heartbeat:
         functions: OwnFunctionCheck | None = None,
         ssm: Any = None,
         sqs: Any = None,
+        trail_coverage: TrailCoverage | None = None,
     ) -> None:
+        #: Checks that a trail logs each account's management events (``app.trail_coverage``); None: not checked.
+        self.trail_coverage = trail_coverage
         #: Reads the enforcer's dead-letter queue's policy (``dead_letter_policy_problems``); None: not checked.
         self.sqs = sqs
         #: Reads who last wrote the kill switch (``kill_switch_problems``); None: not checked.
@@ -925,6 +929,8 @@ class Heartbeat:
                 stored, failures = self.member_snapshots.refresh()
                 problems += failures
                 refreshed["snapshots"] = refreshed.get("snapshots", 0) + stored
+            if self.trail_coverage is not None:
+                problems += self.trail_coverage.problems()
         finally:
             self.run_reads = None
         if self.own_policies is not None:
@@ -1345,7 +1351,29 @@ def build_heartbeat(session: Any = None, environ: Mapping[str, str] | None = Non
         functions=OwnFunctionCheck(config, session.client("lambda", config=retry_config())),
         ssm=session.client("ssm", config=retry_config()),
         sqs=session.client("sqs", config=retry_config()),
+        trail_coverage=_trail_coverage(session, config, member_snapshots),
     )
+
+
+def _trail_coverage(session: Any, config: HeartbeatConfig, members: MemberSnapshots | None) -> TrailCoverage | None:
+    """The trail check of the security account and of the member accounts the member snapshots read this run."""
+    if not (config.account and config.region):
+        return None
+    home_account = config.account
+
+    def cloudtrail_in(account: str, region: str) -> Any:
+        if account == home_account:
+            return session.client("cloudtrail", region_name=region, config=retry_config())
+        if members is None:  # only members' accounts are asked for, and only when there are members
+            raise ConfigurationError(f"account {account} is not one the heartbeat reads")
+        if region == config.region or members.cloudtrail_in is None:
+            return members.clients(account)[0]
+        return members.cloudtrail_in(account, region)
+
+    def chosen() -> list[str]:
+        return members.chosen(members.accounts()) if members is not None else []
+
+    return TrailCoverage(home_account, config.region, cloudtrail_in, chosen)
 
 
 def _member_snapshots(session: Any, config: HeartbeatConfig, store: SnapshotStore) -> MemberSnapshots:
