@@ -1593,3 +1593,37 @@ def test_the_central_bus_given_another_key_or_a_dead_letter_queue_is_critical() 
     other = sample("tamper-central-bus-kms-key.json", name="iamwarden-central-2")
     assert judge(other).verdict is not Verdict.VIOLATION
     assert judge(in_member_account(load_event("tamper-central-bus-kms-key.json"))).verdict is not Verdict.VIOLATION
+
+
+def test_an_archive_of_or_a_replay_into_the_buses_the_enforcer_reads_is_critical_and_alerted() -> None:
+    """Review s8 section 10: an archive replayed weeks later would redo remediations operators undid."""
+    for name, command in (
+        ("tamper-archive-central-bus.json", "aws events delete-archive --archive-name keep-everything"),
+        ("tamper-replay-into-central-bus.json", "aws events cancel-replay --replay-name weeks-later"),
+    ):
+        [finding] = judge(load_event(name)).findings
+        assert (finding.rule_id, finding.severity, finding.plan, finding.resource_arn) == (
+            RULE,
+            Severity.CRITICAL,
+            (),
+            CENTRAL_BUS,
+        )
+        assert command in finding.reason
+    # The security account's default bus forwards its own events to the central bus: the same.
+    default_bus = "arn:aws:events:us-east-1:111122223333:event-bus/default"
+    archived = sample("tamper-archive-central-bus.json", eventSourceArn=default_bus)
+    [finding] = judge(archived).findings
+    assert finding.resource_arn == default_bus
+
+
+def test_an_archive_or_a_replay_of_any_other_bus_is_not_iam_wardens() -> None:
+    for source in (
+        "arn:aws:events:us-east-1:111122223333:event-bus/orders",
+        "arn:aws:events:us-east-1:999988887777:event-bus/iamwarden-central",
+        "not-an-arn",
+    ):
+        assert judge(sample("tamper-archive-central-bus.json", eventSourceArn=source)).verdict is Verdict.COMPLIANT
+    replay = sample("tamper-replay-into-central-bus.json")
+    replay["detail"]["requestParameters"]["destination"] = {"arn": "arn:aws:events:us-east-1:111122223333:event-bus/x"}
+    assert judge(replay).verdict is Verdict.COMPLIANT
+    assert judge(in_member_account(load_event("tamper-archive-central-bus.json"))).verdict is Verdict.COMPLIANT

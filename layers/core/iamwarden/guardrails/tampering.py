@@ -135,6 +135,11 @@ RULE_EVENTS = frozenset({"DisableRule", "DeleteRule", "PutRule", "RemoveTargets"
 #: The central bus's policy and the bus itself: without the statement admitting the organisation, or without the
 #: bus, every member account's events are refused and nothing says so.
 BUS_EVENTS = frozenset({"RemovePermission", "PutPermission", "DeleteEventBus"})
+#: An archive of the buses the enforcer's rules read (the central bus, and the security account's default bus that
+#: forwards its own events), and a replay into one of them: old violating events replayed weeks later would have
+#: IAM Warden redo remediations operators undid (review s8 section 10). The enforcer never acts on a replayed event
+#: (``domain.replays``); the replay and the archive it comes from are alerted.
+ARCHIVE_EVENTS = frozenset({"CreateArchive", "StartReplay"})
 #: Lambda's CloudTrail event names carry API version suffixes (the Lambda developer guide lists them).
 FUNCTION_EVENTS = frozenset(
     {
@@ -217,6 +222,7 @@ IAMWARDEN_TAMPERED = RuleSpec(
     | POLICY_EVENTS
     | RULE_EVENTS
     | BUS_EVENTS
+    | ARCHIVE_EVENTS
     | TOPIC_EVENTS
     | KEY_EVENTS
     | ALARM_EVENTS
@@ -256,7 +262,7 @@ IAMWARDEN_TAMPERED = RuleSpec(
 #: Every (event source, event name) this rule judges: the spec names one source, the rule spans six.
 EVENT_KEYS = frozenset(
     {(IAM, name) for name in ROLE_EVENTS | POLICY_EVENTS}
-    | {(EVENTS, name) for name in RULE_EVENTS | BUS_EVENTS}
+    | {(EVENTS, name) for name in RULE_EVENTS | BUS_EVENTS | ARCHIVE_EVENTS}
     | {(LAMBDA, name) for name in FUNCTION_EVENTS}
     | {(SQS, name) for name in QUEUE_EVENTS}
     | {(DYNAMODB, name) for name in TABLE_EVENTS}
@@ -450,6 +456,8 @@ class TamperingRule:
             return _silenced_alert_path_target(context)
         if source == EVENTS and name in BUS_EVENTS:
             return _central_bus_target(context)
+        if source == EVENTS and name in ARCHIVE_EVENTS:
+            return _archive_or_replay_target(context)
         if source == EVENTS:
             rule_name = _text(parameters, "rule" if name in ("RemoveTargets", "PutTargets") else "name")
             bus = _bus_name(parameters.get("eventBusName"))
@@ -820,6 +828,48 @@ def _central_bus_target(context: RuleContext) -> Target | None:
         f"{own.organization_id} may put events), every other statement taken off",
     )
     return Target(what, arn, [step])
+
+
+def _archive_or_replay_target(context: RuleContext) -> Target | None:
+    """An archive of the central bus or the security account's default bus, or a replay into one; None for another.
+
+    Alerted, critical, with the way back: nothing legitimate replays IAM Warden's input, and an archive is what a
+    later replay needs. The replayed events themselves are judged and alerted, never acted on (``domain.replays``).
+    """
+    change = context.change
+    own = context.settings.own
+    parameters = change.request_parameters
+    if change.account != own.home_account or not own.central_bus:
+        return None
+    if change.event_name == "CreateArchive":
+        bus_arn = _text(parameters, "eventSourceArn")
+    else:
+        destination = parameters.get("destination")
+        bus_arn = _text(destination, "arn") if isinstance(destination, Mapping) else None
+    fields = (bus_arn or "").split(":", 5)
+    if len(fields) != 6 or fields[4] != change.account or not fields[5].startswith("event-bus/"):
+        return None
+    bus = _bus_name(bus_arn)
+    if bus not in (own.central_bus, "default"):
+        return None
+    arn = f"arn:{context.partition}:events:{change.region}:{change.account}:event-bus/{bus}"
+    if change.event_name == "StartReplay":
+        replay = _text(parameters, "replayName") or "<replay>"
+        return Target(
+            f"its event bus {bus} (archived events replayed into it)",
+            arn,
+            [],
+            done=f"the enforcer judges and alerts each replayed event and never acts on one; stop the replay unless "
+            f"you started it: aws events cancel-replay --replay-name {replay}",
+        )
+    archive = _text(parameters, "archiveName") or "<archive>"
+    return Target(
+        f"its event bus {bus} (an archive of its events)",
+        arn,
+        [],
+        done=f"an archive is what a later replay needs; delete it unless you made it: aws events delete-archive "
+        f"--archive-name {archive}",
+    )
 
 
 def _own_stack_target(context: RuleContext) -> Target | None:
