@@ -400,6 +400,13 @@ SCOPES: tuple[Scope, ...] = (
         central_only=True,
     ),
     Scope(
+        "DeleteOwnFunctionUrls",
+        ("lambda:GetFunctionUrlConfig", "lambda:DeleteFunctionUrlConfig", "lambda:CreateFunctionUrlConfig"),
+        ("!Sub arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:function:iamwarden-*",),
+        central_only=True,
+        comment="iamwarden-tampered: a URL given to IAM Warden's own function outside its stack, deleted (undo).",
+    ),
+    Scope(
         "StopFunctionsGivenOwnRoles",
         ("lambda:GetFunctionConcurrency", "lambda:PutFunctionConcurrency"),
         ("!Sub arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:function:*",),

@@ -113,6 +113,9 @@ def account_environment(monkeypatch: pytest.MonkeyPatch) -> None:
         "POWERTOOLS_TRACE_DISABLED": "1",
         **function_environment("EnforcerFunction"),
         "IAMWARDEN_SETTINGS_MAX_AGE": "0",  # every event sees the latest parameters
+        # The samples are dated when they were written: their age is not checked here (tests/functional/test_replays.py
+        # sets the bound and the clock).
+        "IAMWARDEN_MAX_EVENT_AGE_SECONDS": "0",
     }.items():
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("MOTO_ACCOUNT_ID", raising=False)  # it would override assumed-role accounts too

@@ -1278,3 +1278,20 @@ def test_a_stopped_function_started_again_by_hand_is_stopped_again_and_undo_rest
     assert [a.severity.value for a in alerts if a is not None and a.rule_id == "remediation-reversed"] == ["critical"]
     enforcer.executor.undo(finding["remediation_id"], actor=OPERATOR)
     assert _reserved(client, "ops-helper") == restart
+
+
+def test_a_url_given_to_an_own_function_is_deleted_and_undo_creates_it_again(
+    account: Account, enforcer: EnforcerService, notifier: RecordingNotifier
+) -> None:
+    """Review s8 section 11: through a URL anyone could hand the enforcer forged events."""
+    client = account.session.client("lambda", region_name=REGION)
+    create_function(account, "iamwarden-enforcer")
+    client.create_function_url_config(FunctionName="iamwarden-enforcer", AuthType="NONE")
+
+    finding = _finding(enforcer.handle(load_event("tamper-enforcer-function-url.json")))
+
+    assert finding["outcome"] == "remediated", [a.finding.reason for a in _alerts(notifier)]
+    with pytest.raises(client.exceptions.ResourceNotFoundException):
+        client.get_function_url_config(FunctionName="iamwarden-enforcer")
+    enforcer.executor.undo(finding["remediation_id"], actor=OPERATOR)
+    assert client.get_function_url_config(FunctionName="iamwarden-enforcer")["AuthType"] == "NONE"

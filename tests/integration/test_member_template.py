@@ -142,6 +142,7 @@ CENTRAL_ONLY = {
     "RestoreOwnFunctionConcurrency",
     "RestoreOwnSettings",
     "RestoreCentralBusStatement",
+    "DeleteOwnFunctionUrls",
     "RestoreOwnAlertKey",
     "RestoreOwnAlertKeyPolicy",
     "RemoveOwnTopicDataProtection",

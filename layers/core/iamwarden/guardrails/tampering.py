@@ -156,8 +156,14 @@ FUNCTION_EVENTS = frozenset(
         "DeleteFunctionEventInvokeConfig",
         "AddPermission20150331v2",
         "RemovePermission20150331v2",
+        # A function URL on an own function lets anyone who reaches it hand the function any payload: the enforcer
+        # would act on forged events with its member roles everywhere (review s8 section 11).
+        "CreateFunctionUrlConfig20211031",
+        "UpdateFunctionUrlConfig20211031",
     }
 )
+#: The Lambda calls that give a function a URL.
+URL_EVENTS = frozenset({"CreateFunctionUrlConfig20211031", "UpdateFunctionUrlConfig20211031"})
 QUEUE_EVENTS = frozenset({"DeleteQueue", "SetQueueAttributes", "PurgeQueue"})
 TABLE_EVENTS = frozenset({"DeleteTable", "UpdateTable", "UpdateContinuousBackups", "UpdateTimeToLive"})
 #: The alert path: the alert topic and its subscriptions, the key it is encrypted with, the stack's alarms.
@@ -513,6 +519,8 @@ class TamperingRule:
                     )
             if name in CODE_CHANGING_EVENTS:
                 return _changed_own_function_target(context, function, arn)
+            if name in URL_EVENTS:
+                return _own_function_url_target(context, function, arn)
             return Target(f"its function {function}", arn, plan)
         if source == SQS:
             queue = (_text(parameters, "queueUrl") or "").rstrip("/").rsplit("/", 1)[-1]
@@ -758,6 +766,25 @@ def _changed_own_function_target(context: RuleContext, function: str, arn: str) 
         f"concurrency 0; undo puts it back) until its stack puts it back: {redeploy}"
     )
     return Target(f"its function {function}", arn, [step], done=done)
+
+
+def _own_function_url_target(context: RuleContext, function: str, arn: str) -> Target:
+    """A URL given to an own function outside its stack: deleted (``delete_own_function_url``; undo creates it again).
+
+    The template gives a URL only to the functions that authenticate each request themselves (``signed_url_functions``:
+    the Slack endpoint checks Slack's signature); on those a URL change is alerted. On any other, the URL is a front
+    door for forged events (review s8 section 11).
+    """
+    if function in context.settings.own.signed_url_functions:
+        return Target(f"the URL of its function {function}", arn, [])
+    step = RemediationStep(
+        DeleteOwnFunctionUrl.action,
+        arn,
+        {"function_name": function},
+        f"delete the URL of IAM Warden's function {function}: its template declares none, and through it anyone "
+        "could hand the function forged events",
+    )
+    return Target(f"the URL of its function {function}", arn, [step])
 
 
 def _borrowed_role_target(context: RuleContext, function: str | None) -> Target | None:
@@ -2566,6 +2593,48 @@ def _concurrency_of(aws: AccountClients, function: str) -> dict[str, Any]:
     return {"exists": True, "reserved": answer.get("ReservedConcurrentExecutions")}
 
 
+class DeleteOwnFunctionUrl:
+    """Delete a URL an own function was given outside its stack. Undo creates it again as it was (auth type, CORS,
+    invoke mode); "already gone" counts as done."""
+
+    permissions: ClassVar[Permissions] = ("lambda:GetFunctionUrlConfig", "lambda:DeleteFunctionUrlConfig")
+    action: ClassVar[StepAction] = StepAction("delete_own_function_url", permissions)
+    undo_permissions: ClassVar[Permissions] = ("lambda:GetFunctionUrlConfig", "lambda:CreateFunctionUrlConfig")
+    undoable: ClassVar[bool] = True
+
+    @staticmethod
+    def _live(aws: AccountClients, function: str) -> dict[str, Any] | None:
+        try:
+            found = aws.client("lambda").get_function_url_config(FunctionName=function)
+        except Exception as exc:
+            if is_gone(exc):
+                return None
+            raise
+        config = {"AuthType": found["AuthType"], "InvokeMode": found.get("InvokeMode")}
+        if found.get("Cors"):
+            config["Cors"] = found["Cors"]
+        return {key: value for key, value in config.items() if value is not None}
+
+    def capture(self, aws: AccountClients, step: RemediationStep) -> dict[str, Any]:
+        return {"url": self._live(aws, step.parameters["function_name"])}
+
+    def apply(self, run: StepRun, step: RemediationStep, before: Mapping[str, Any], done: list[str]) -> None:
+        if before["url"] is None:
+            return  # gone already
+        with ignoring("ResourceNotFoundException"):
+            run.aws.client("lambda").delete_function_url_config(FunctionName=step.parameters["function_name"])
+        done.append(step.summary)
+
+    def undo(self, aws: AccountClients, step: RemediationStep, before: Mapping[str, Any]) -> list[str]:
+        if before["url"] is None:
+            return []
+        function = step.parameters["function_name"]
+        if self._live(aws, function) is not None:
+            raise UndoError(f"function {function} has a URL again; undo by hand")
+        aws.client("lambda").create_function_url_config(FunctionName=function, **before["url"])
+        return [f"created the URL of function {function} again ({before['url']['AuthType']}), as the change left it"]
+
+
 class RestoreFunctionConcurrency:
     """Put an IAM Warden function's reserved concurrency back to what the template declares. Undoable."""
 
@@ -3253,6 +3322,7 @@ ACTIONS = (
     EnableOwnRule(),
     RestoreCentralBusStatement(),
     RestoreCentralBusPolicy(),
+    DeleteOwnFunctionUrl(),
     RestoreOwnKey(),
     EnableOwnAlarmActions(),
     RestoreFunctionConcurrency(),
