@@ -19,6 +19,7 @@ matching) over the template's statements, with each call's resource ARN and cond
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import json
 from collections.abc import Callable
@@ -1061,6 +1062,34 @@ def _central_bus_policy_with_a_deny(account: Account) -> RemediationStep:
     )
 
 
+def _central_bus_policy_all_removed(account: Account) -> RemediationStep:
+    """Every statement removed: the declared policy put back, and undo removes it again (``RemovePermission``)."""
+    statement_step = _removed_bus_statement(account)
+    events = account.session.client("events", region_name=REGION)
+    with contextlib.suppress(events.exceptions.ResourceNotFoundException):
+        events.remove_permission(EventBusName="iamwarden-central", RemoveAllPermissions=True)
+    return _step(
+        StepAction.RESTORE_CENTRAL_BUS_POLICY,
+        statement_step.target,
+        event_bus_name="iamwarden-central",
+        policy={"Version": "2012-10-17", "Statement": [statement_step.parameters["statement"]]},
+    )
+
+
+def _own_function_url(account: Account) -> RemediationStep:
+    from tests.functional.test_tampering import create_function
+
+    create_function(account, "iamwarden-enforcer")
+    client = account.session.client("lambda", region_name=REGION)
+    with contextlib.suppress(client.exceptions.ResourceConflictException):
+        client.create_function_url_config(FunctionName="iamwarden-enforcer", AuthType="NONE")
+    return _step(
+        StepAction.DELETE_OWN_FUNCTION_URL,
+        f"arn:aws:lambda:{REGION}:{HOME_ACCOUNT}:function:iamwarden-enforcer",
+        function_name="iamwarden-enforcer",
+    )
+
+
 def _alert_key(*, scheduled: bool) -> Callable[[Account], RemediationStep]:
     def setup(account: Account) -> RemediationStep:
         from tests.functional.test_tampering import create_alert_key
@@ -1483,6 +1512,8 @@ SCENARIOS: dict[str, Scenario] = {
     "tampered-central-bus-statement-removed": Scenario(_central_bus_statement(rewritten=False)),
     "tampered-central-bus-statement-rewritten": Scenario(_central_bus_statement(rewritten=True)),
     "tampered-central-bus-policy-with-a-deny": Scenario(_central_bus_policy_with_a_deny),
+    "tampered-central-bus-policy-all-removed": Scenario(_central_bus_policy_all_removed),
+    "tampered-own-function-url": Scenario(_own_function_url),
     "tampered-alert-key-disabled": Scenario(_alert_key(scheduled=False)),
     "tampered-alert-key-scheduled-for-deletion": Scenario(_alert_key(scheduled=True)),
     "tampered-alarm-actions": Scenario(_disabled_alarm_actions),
