@@ -429,6 +429,13 @@ SCOPES: tuple[Scope, ...] = (
         central_only=True,
     ),
     Scope(
+        "DeleteOwnFunctionUrls",
+        ("lambda:GetFunctionUrlConfig", "lambda:DeleteFunctionUrlConfig", "lambda:CreateFunctionUrlConfig"),
+        ("!Sub arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:function:iamwarden-*",),
+        central_only=True,
+        comment="iamwarden-tampered: a URL given to IAM Warden's own function outside its stack, deleted (undo).",
+    ),
+    Scope(
         "StopFunctionsGivenOwnRoles",
         ("lambda:GetFunctionConcurrency", "lambda:PutFunctionConcurrency"),
         ("!Sub arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:function:*",),
@@ -2247,6 +2254,25 @@ def own_policy_documents() -> dict[str, dict[str, str]]:
     return documents
 
 
+def central_bus_policy() -> str:
+    """The central bus's whole policy as template.yaml declares it (JSON; every ``AWS::Events::EventBusPolicy`` on
+    ``CentralEventBus``), ``${organization-id}`` for the ``OrganizationId`` parameter, for ``iamwarden-tampered``'s
+    restore and the heartbeat's comparison: any other statement (a Deny beside the Allow) is a difference."""
+    template = yaml_parse((ROOT / "template.yaml").read_text(encoding="utf-8"))
+    resolver = _Resolver(template)
+    statements = []
+    for logical, resource in sorted(template["Resources"].items()):
+        properties = resource.get("Properties", {})
+        if resource["Type"] != "AWS::Events::EventBusPolicy":
+            continue
+        if properties.get("EventBusName") != {"Ref": "CentralEventBus"} or "Statement" not in properties:
+            raise GenerationError(f"{logical}: a bus policy the generator cannot read (not one Statement on the bus)")
+        statement = {"Sid": properties["StatementId"], **properties["Statement"]}
+        text = json.dumps(statement, sort_keys=True).replace('{"Ref": "OrganizationId"}', '"${organization-id}"')
+        statements.append(resolver.value(json.loads(text)))
+    return json.dumps({"Statement": statements, "Version": "2012-10-17"}, sort_keys=True)
+
+
 def _single_quoted(text: str) -> str:
     """``text`` as the inside of a single-quoted Python literal (the formatter's choice for JSON with quotes)."""
     if "'" in text or "\\" in text:
@@ -2408,6 +2434,9 @@ def render_declared_own() -> str:
         ),
         "    }",
         ")",
+        "#: The central bus's whole policy as template.yaml declares it (its ``AWS::Events::EventBusPolicy``",
+        "#: statements), as JSON: ``${AWS::...}`` and ``${organization-id}`` (``OrganizationId``) to fill in.",
+        f"CENTRAL_BUS_POLICY = '{_single_quoted(central_bus_policy())}'  # noqa: E501",
     ]
     return "\n".join(lines) + "\n"
 

@@ -113,6 +113,9 @@ def account_environment(monkeypatch: pytest.MonkeyPatch) -> None:
         "POWERTOOLS_TRACE_DISABLED": "1",
         **function_environment("EnforcerFunction"),
         "IAMWARDEN_SETTINGS_MAX_AGE": "0",  # every event sees the latest parameters
+        # The samples are dated when they were written: their age is not checked here (tests/functional/test_replays.py
+        # sets the bound and the clock).
+        "IAMWARDEN_MAX_EVENT_AGE_SECONDS": "0",
     }.items():
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("MOTO_ACCOUNT_ID", raising=False)  # it would override assumed-role accounts too
@@ -189,3 +192,16 @@ def enforcer(account: Account, notifier: RecordingNotifier) -> EnforcerService:
     """The service as Lambda wires it (SSM settings, audit and idempotency tables), alerts recorded."""
     clients = ClientFactory(HOME_ACCOUNT, account.config.member_role_name, session=account.session)
     return build_enforcer_service(account.config, clients=clients, notifier=notifier)
+
+
+def create_logging_trail(session: boto3.Session, region: str, name: str = "org-audit") -> str:
+    """A multi-region trail that logs every management event, as each account has one in production: without it
+    the heartbeat reports that IAM Warden sees nothing there (``app.trail_coverage``). Returns its ARN."""
+    bucket = f"{name}-logs-{session.client('sts').get_caller_identity()['Account']}"
+    s3 = session.client("s3", region_name="us-east-1")  # the bucket's region does not matter here
+    with contextlib.suppress(s3.exceptions.BucketAlreadyOwnedByYou):
+        s3.create_bucket(Bucket=bucket)
+    cloudtrail = session.client("cloudtrail", region_name=region)
+    arn = str(cloudtrail.create_trail(Name=name, S3BucketName=bucket, IsMultiRegionTrail=True)["TrailARN"])
+    cloudtrail.start_logging(Name=name)
+    return arn

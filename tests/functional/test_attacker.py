@@ -46,10 +46,11 @@ from iamwarden.app.heartbeat import (
 )
 from iamwarden.app.own_policies import OwnPolicyWatch
 from iamwarden.app.service import EnforcerService
+from iamwarden.app.trail_coverage import TrailCoverage
 from iamwarden.domain.declared_content import declared_own_policy
 from tests.aws_fixtures import HOME_ACCOUNT, REGION, enforcer_rules, resolve, resolved_properties
 from tests.conftest import load_event
-from tests.functional.conftest import Account, RecordingNotifier
+from tests.functional.conftest import Account, RecordingNotifier, create_logging_trail
 from tests.functional.test_heartbeat_member_snapshots import FORWARDING_ROLES, create_member_forwarding
 from tests.functional.test_tampering import (
     ALERT_KEY_ARN,
@@ -362,6 +363,9 @@ def loop(
     operator_puts(account, enforcer, value=placeholder, at="2026-11-13T09:05:00Z")
     member = _member_session(account)
     create_member_forwarding(member.client("events"), MEMBER, member.client("iam"))
+    # Each account's trail (EventBridge gets CloudTrail's API calls only while one logs): the heartbeat checks them.
+    create_logging_trail(account.session, REGION)
+    create_logging_trail(member, REGION)
     environment = translated_template()["Resources"]["HeartbeatFunction"]["Properties"]["Environment"]["Variables"]
     names = {
         "EnforcerFunction.Arn": queue_arn,
@@ -427,6 +431,12 @@ def loop(
             region=REGION,
             forwarding=MemberForwarding(config.central_bus_arn, REGION, HOME_ACCOUNT, FORWARDING_ROLES),
             events_in=lambda _: member.client("events"),
+        ),
+        trail_coverage=TrailCoverage(
+            HOME_ACCOUNT,
+            REGION,
+            lambda which, region: (member if which == MEMBER else session).client("cloudtrail", region_name=region),
+            lambda: {MEMBER},
         ),
     )
     assert config.fallback_topic_arn == fallback_arn
@@ -1361,10 +1371,9 @@ def test_the_central_bus_statement_removed_is_seen_by_the_heartbeat_and_put_back
 ) -> None:
     loop.enforcer.own = loop.enforcer.own._replace(organization_id=ORGANIZATION)
     loop.heartbeat.config = loop.heartbeat.config._replace(organization_id=ORGANIZATION)
-    assert loop.beat() == [
-        f"the central bus {CENTRAL} no longer has the policy statement {BUS_STATEMENT} its template declares (the "
-        f"organisation {ORGANIZATION} may put events): every member account's events are refused"
-    ]
+    [problem] = loop.beat()
+    assert f"the central bus {CENTRAL}'s policy is not the one its template declares" in problem
+    assert f"the statement {BUS_STATEMENT} is missing or changed" in problem
     _admit_the_organisation(loop)
     assert loop.beat() == []
 
@@ -1372,6 +1381,64 @@ def test_the_central_bus_statement_removed_is_seen_by_the_heartbeat_and_put_back
     assert len(loop.beat()) == 1  # before the enforcer runs, the heartbeat already says so
     assert loop.deliver() == 1
     assert loop.beat() == []  # put back as declared
+
+
+def test_a_trail_stopped_or_deleted_with_its_event_lost_is_still_alerted_by_the_heartbeat(loop: Loop) -> None:
+    """Review s8 section 7: EventBridge gets CloudTrail's API calls only while a trail logs; the ``StopLogging`` and
+    ``DeleteTrail`` events here are never delivered, and the heartbeat still says IAM Warden sees nothing there."""
+    member = _member_session(loop.account).client("cloudtrail")
+    member.stop_logging(Name="org-audit")
+
+    [problem] = loop.beat()
+
+    assert problem.startswith(f"no trail logs the management events of {MEMBER} in {REGION}: IAM Warden sees nothing")
+    assert f"arn:aws:cloudtrail:{REGION}:{MEMBER}:trail/org-audit is not logging" in problem
+    loop.account.session.client("cloudtrail", region_name=REGION).delete_trail(Name="org-audit")
+    problems = loop.beat()
+    assert [p.split(":")[0] for p in problems] == [
+        f"no trail logs the management events of {HOME_ACCOUNT} in {REGION}",
+        f"no trail logs the management events of {MEMBER} in {REGION}",
+    ]
+    assert "there is no trail at all" in problems[0]
+
+
+def test_a_deny_put_beside_the_declared_bus_statement_is_seen_by_the_heartbeat_and_the_policy_put_back(
+    loop: Loop,
+) -> None:
+    """Review s8 section 2: ``PutPermission --policy`` keeping the declared Allow and adding a Deny refuses every
+    forwarder's events; the whole policy is compared and put back as declared, and undone as the change left it."""
+    loop.enforcer.own = loop.enforcer.own._replace(organization_id=ORGANIZATION)
+    loop.heartbeat.config = loop.heartbeat.config._replace(organization_id=ORGANIZATION)
+    _admit_the_organisation(loop)
+    assert loop.beat() == []
+    declared_statement = json.loads(loop.events.describe_event_bus(Name=CENTRAL)["Policy"])["Statement"][0]
+    deny = {
+        "Sid": "Maintenance",
+        "Effect": "Deny",
+        "Principal": "*",
+        "Action": "events:PutEvents",
+        "Resource": declared_statement["Resource"],
+    }
+    tampered = {"Version": "2012-10-17", "Statement": [declared_statement, deny]}
+    loop.events.put_permission(EventBusName=CENTRAL, Policy=json.dumps(tampered))
+    [problem] = loop.beat()
+    assert "an undeclared Deny statement Maintenance" in problem
+    event = _event("tamper-remove-bus-permission.json", "bus-deny")
+    event["detail"]["eventName"] = "PutPermission"
+    event["detail"]["requestParameters"] = {"eventBusName": CENTRAL, "policy": json.dumps(tampered)}
+    loop.put(event)
+
+    loop.deliver()
+
+    live = json.loads(loop.events.describe_event_bus(Name=CENTRAL)["Policy"])
+    assert [(s["Sid"], s["Effect"], s["Condition"]) for s in live["Statement"]] == [
+        (BUS_STATEMENT, "Allow", {"StringEquals": {"aws:PrincipalOrgID": ORGANIZATION}})
+    ]
+    assert loop.beat() == []
+    history = loop.account.audit().history(f"arn:aws:events:{REGION}:{HOME_ACCOUNT}:event-bus/{CENTRAL}")
+    assert [(r.rule, r.status, [step["action"] for step in r.plan]) for r in history if r.rule == RULE] == [
+        (RULE, "remediated", ["restore_central_bus_policy"])
+    ]
 
 
 def test_an_alert_channel_without_subscribers_is_seen_by_the_heartbeat_and_the_unsubscribe_alerted(

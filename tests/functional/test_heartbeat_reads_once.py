@@ -94,7 +94,7 @@ def test_one_run_pages_the_authorization_details_and_reads_the_bus_and_subscript
     ]
     assert recorded.snapshot(OWN_SUBSCRIPTION, subscription) is not None
     assert not [p for p in result["problems"] if "subscription" in p]
-    assert [p for p in result["problems"] if "no longer has the policy statement OrganizationAccountsPutEvents" in p]
+    assert [p for p in result["problems"] if "the statement OrganizationAccountsPutEvents is missing or changed" in p]
 
     heartbeat.run()
 

@@ -19,6 +19,7 @@ matching) over the template's statements, with each call's resource ARN and cond
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import json
 from collections.abc import Callable
@@ -39,6 +40,7 @@ from iamwarden.app.exception_wiring import build_exception_watch
 from iamwarden.app.executor import AccountClients, StepRun
 from iamwarden.app.service import EnforcerService
 from iamwarden.app.wiring import build_enforcer_service
+from iamwarden.domain.declared_content import declared_bus_policy
 from iamwarden.domain.findings import RemediationStep, StepAction
 from iamwarden.domain.policy import Condition, parse_policy
 from iamwarden.domain.rule_exceptions import ExceptionScope
@@ -1032,12 +1034,65 @@ def _removed_bus_statement(account: Account) -> RemediationStep:
     own = Settings().own._replace(
         home_account=HOME_ACCOUNT, central_bus="iamwarden-central", organization_id="o-a1b2c3d4e5"
     )
-    statement = own.declared_bus_statement("aws", REGION)
+    policy = declared_bus_policy(own, "aws", REGION)
+    assert policy is not None
+    [statement] = policy["Statement"]
     return _step(
         StepAction.RESTORE_CENTRAL_BUS_STATEMENT,
         f"arn:aws:events:{REGION}:{HOME_ACCOUNT}:event-bus/iamwarden-central",
         event_bus_name="iamwarden-central",
         statement=statement,
+    )
+
+
+def _central_bus_policy_with_a_deny(account: Account) -> RemediationStep:
+    """The declared Allow kept and a Deny put beside it (review s8 section 2); undo puts the Deny back."""
+    statement_step = _removed_bus_statement(account)
+    declared_statement = statement_step.parameters["statement"]
+    deny = {
+        "Sid": "Maintenance",
+        "Effect": "Deny",
+        "Principal": "*",
+        "Action": "events:PutEvents",
+        "Resource": declared_statement["Resource"],
+    }
+    account.session.client("events", region_name=REGION).put_permission(
+        EventBusName="iamwarden-central",
+        Policy=json.dumps({"Version": "2012-10-17", "Statement": [declared_statement, deny]}),
+    )
+    return _step(
+        StepAction.RESTORE_CENTRAL_BUS_POLICY,
+        statement_step.target,
+        event_bus_name="iamwarden-central",
+        policy={"Version": "2012-10-17", "Statement": [declared_statement]},
+    )
+
+
+def _central_bus_policy_all_removed(account: Account) -> RemediationStep:
+    """Every statement removed: the declared policy put back, and undo removes it again (``RemovePermission``)."""
+    statement_step = _removed_bus_statement(account)
+    events = account.session.client("events", region_name=REGION)
+    with contextlib.suppress(events.exceptions.ResourceNotFoundException):
+        events.remove_permission(EventBusName="iamwarden-central", RemoveAllPermissions=True)
+    return _step(
+        StepAction.RESTORE_CENTRAL_BUS_POLICY,
+        statement_step.target,
+        event_bus_name="iamwarden-central",
+        policy={"Version": "2012-10-17", "Statement": [statement_step.parameters["statement"]]},
+    )
+
+
+def _own_function_url(account: Account) -> RemediationStep:
+    from tests.functional.test_tampering import create_function
+
+    create_function(account, "iamwarden-enforcer")
+    client = account.session.client("lambda", region_name=REGION)
+    with contextlib.suppress(client.exceptions.ResourceConflictException):
+        client.create_function_url_config(FunctionName="iamwarden-enforcer", AuthType="NONE")
+    return _step(
+        StepAction.DELETE_OWN_FUNCTION_URL,
+        f"arn:aws:lambda:{REGION}:{HOME_ACCOUNT}:function:iamwarden-enforcer",
+        function_name="iamwarden-enforcer",
     )
 
 
@@ -1510,6 +1565,9 @@ SCENARIOS: dict[str, Scenario] = {
     "tampered-enable-own-rule": Scenario(_disabled_own_rule),
     "tampered-central-bus-statement-removed": Scenario(_central_bus_statement(rewritten=False)),
     "tampered-central-bus-statement-rewritten": Scenario(_central_bus_statement(rewritten=True)),
+    "tampered-central-bus-policy-with-a-deny": Scenario(_central_bus_policy_with_a_deny),
+    "tampered-central-bus-policy-all-removed": Scenario(_central_bus_policy_all_removed),
+    "tampered-own-function-url": Scenario(_own_function_url),
     "tampered-alert-key-disabled": Scenario(_alert_key(scheduled=False)),
     "tampered-alert-key-scheduled-for-deletion": Scenario(_alert_key(scheduled=True)),
     "tampered-alarm-actions": Scenario(_disabled_alarm_actions),

@@ -223,6 +223,14 @@ def _bus_statements(events: Any) -> list[dict[str, Any]]:
     return list(json.loads(policy)["Statement"]) if policy else []
 
 
+def _only_declared(events: Any, declared: dict[str, Any]) -> bool:
+    """Whether the bus's policy grants what the declared statement does and nothing else (EventBridge writes the
+    declared ``Principal: "*"`` back as every account's root when the policy is put whole)."""
+    from iamwarden.guardrails.tampering import bus_policy_differences
+
+    return not bus_policy_differences({"Statement": _bus_statements(events)}, {"Statement": [declared]})
+
+
 def test_a_removed_central_bus_statement_is_put_back_and_undo_removes_it_again(
     account: Account, enforcer: EnforcerService, notifier: RecordingNotifier
 ) -> None:
@@ -233,7 +241,7 @@ def test_a_removed_central_bus_statement_is_put_back_and_undo_removes_it_again(
     finding = _finding(enforcer.handle(load_event("tamper-remove-bus-permission.json")))
 
     assert finding["outcome"] == "remediated"
-    assert _bus_statements(events) == [declared]
+    assert _only_declared(events, declared)
     [alert] = _alerts(notifier)
     assert alert.finding.severity.value == "critical"
     enforcer.executor.undo(finding["remediation_id"], actor=OPERATOR)
@@ -255,9 +263,53 @@ def test_a_rewritten_central_bus_statement_is_put_back_and_undo_rewrites_it(
 
     finding = _finding(enforcer.handle(event))
 
-    assert _bus_statements(events) == [declared]
+    assert _only_declared(events, declared)
     enforcer.executor.undo(finding["remediation_id"], actor=OPERATOR)
     assert _bus_statements(events) == [rewritten]
+
+
+def test_a_deny_beside_the_central_bus_statement_is_taken_off_and_undo_puts_it_back(
+    account: Account, enforcer: EnforcerService, notifier: RecordingNotifier
+) -> None:
+    """Review s8 section 2: the declared Allow kept, a Deny added by ``PutPermission --policy``."""
+    events = _central_bus(account, enforcer)
+    [declared] = _bus_statements(events)
+    deny = {
+        "Sid": "Maintenance",
+        "Effect": "Deny",
+        "Principal": "*",
+        "Action": "events:PutEvents",
+        "Resource": declared["Resource"],
+    }
+    tampered = {"Version": "2012-10-17", "Statement": [declared, deny]}
+    events.put_permission(EventBusName="iamwarden-central", Policy=json.dumps(tampered))
+    event = copy.deepcopy(load_event("tamper-remove-bus-permission.json"))
+    event["detail"]["eventName"] = "PutPermission"
+    event["detail"]["requestParameters"] = {"eventBusName": "iamwarden-central", "policy": json.dumps(tampered)}
+
+    finding = _finding(enforcer.handle(event))
+
+    assert finding["outcome"] == "remediated"
+    assert _only_declared(events, declared)
+    enforcer.executor.undo(finding["remediation_id"], actor=OPERATOR)
+    assert [s["Sid"] for s in _bus_statements(events)] == [BUS_STATEMENT, "Maintenance"]
+
+
+def test_undo_of_a_central_bus_policy_restore_refuses_once_the_policy_changed_again(
+    account: Account, enforcer: EnforcerService, notifier: RecordingNotifier
+) -> None:
+    events = _central_bus(account, enforcer)
+    events.remove_permission(EventBusName="iamwarden-central", RemoveAllPermissions=True)
+    finding = _finding(enforcer.handle(load_event("tamper-remove-bus-permission.json")))
+    events.put_permission(
+        EventBusName="iamwarden-central", Action="events:PutEvents", Principal="999988887777", StatementId="later"
+    )
+
+    from iamwarden.domain.exceptions import UndoError
+
+    with pytest.raises(UndoError, match="changed since the restore"):
+        enforcer.executor.undo(finding["remediation_id"], actor=OPERATOR)
+    assert len(_bus_statements(events)) == 2
 
 
 def test_a_central_bus_statement_already_put_back_is_left_alone_and_a_deleted_bus_alerted(
@@ -1228,3 +1280,20 @@ def test_a_stopped_function_started_again_by_hand_is_stopped_again_and_undo_rest
     assert [a.severity.value for a in alerts if a is not None and a.rule_id == "remediation-reversed"] == ["critical"]
     enforcer.executor.undo(finding["remediation_id"], actor=OPERATOR)
     assert _reserved(client, "ops-helper") == restart
+
+
+def test_a_url_given_to_an_own_function_is_deleted_and_undo_creates_it_again(
+    account: Account, enforcer: EnforcerService, notifier: RecordingNotifier
+) -> None:
+    """Review s8 section 11: through a URL anyone could hand the enforcer forged events."""
+    client = account.session.client("lambda", region_name=REGION)
+    create_function(account, "iamwarden-enforcer")
+    client.create_function_url_config(FunctionName="iamwarden-enforcer", AuthType="NONE")
+
+    finding = _finding(enforcer.handle(load_event("tamper-enforcer-function-url.json")))
+
+    assert finding["outcome"] == "remediated", [a.finding.reason for a in _alerts(notifier)]
+    with pytest.raises(client.exceptions.ResourceNotFoundException):
+        client.get_function_url_config(FunctionName="iamwarden-enforcer")
+    enforcer.executor.undo(finding["remediation_id"], actor=OPERATOR)
+    assert client.get_function_url_config(FunctionName="iamwarden-enforcer")["AuthType"] == "NONE"

@@ -69,6 +69,7 @@ def deploy_stack(moto_server: str, monkeypatch: pytest.MonkeyPatch) -> tuple[bot
     """
     for name, value in {
         **function_environment("EnforcerFunction"),
+        "IAMWARDEN_MAX_EVENT_AGE_SECONDS": "0",  # the samples are dated when they were written
         "AWS_ACCESS_KEY_ID": "testing",
         "AWS_SECRET_ACCESS_KEY": "testing",
         "AWS_SESSION_TOKEN": "testing",

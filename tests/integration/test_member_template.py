@@ -143,6 +143,7 @@ CENTRAL_ONLY = {
     "RestoreOwnFunctionConcurrency",
     "RestoreOwnSettings",
     "RestoreCentralBusStatement",
+    "DeleteOwnFunctionUrls",
     "RestoreOwnAlertKey",
     "RestoreOwnAlertKeyPolicy",
     "RemoveOwnTopicDataProtection",

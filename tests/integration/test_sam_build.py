@@ -92,6 +92,7 @@ def test_built_handler_remediates_over_http_with_only_the_layer_on_its_path(tmp_
         "PYTHONPATH": f"{build / 'EnforcerFunction'}{os.pathsep}{layer}",
         "POWERTOOLS_TRACE_DISABLED": "1",
         "IAMWARDEN_SLACK_WEBHOOK_SECRET": "",
+        "IAMWARDEN_MAX_EVENT_AGE_SECONDS": "0",  # the sample is dated when it was written
     }
     # -S: no site-packages, so nothing from the development environment can be imported.
     result = subprocess.run(

@@ -340,7 +340,7 @@ DECLARED_BUS_STATEMENT = {
 }
 
 
-def test_the_central_bus_policy_must_hold_the_declared_statement() -> None:
+def test_the_central_bus_policy_must_be_the_declared_one_whole() -> None:
     whole = {"Version": "2012-10-17", "Statement": [DECLARED_BUS_STATEMENT]}
     assert _bus_problems(_Bus(whole)) == []
     other_organization = {
@@ -349,7 +349,14 @@ def test_the_central_bus_policy_must_hold_the_declared_statement() -> None:
     }
     for policy in (None, {"Version": "2012-10-17", "Statement": [other_organization]}):
         [problem] = _bus_problems(_Bus(policy))
-        assert "no longer has the policy statement OrganizationAccountsPutEvents" in problem
+        assert "the statement OrganizationAccountsPutEvents is missing or changed" in problem
+    # The declared statement kept and a Deny beside it (review s8 section 2): every forwarder's events refused.
+    deny = {"Sid": "Maintenance", "Effect": "Deny", "Principal": "*", "Action": "events:PutEvents"}
+    [problem] = _bus_problems(_Bus({"Version": "2012-10-17", "Statement": [DECLARED_BUS_STATEMENT, deny]}))
+    assert "an undeclared Deny statement Maintenance" in problem
+    allow = {"Effect": "Allow", "Principal": {"AWS": "999988887777"}, "Action": "events:PutEvents"}
+    [problem] = _bus_problems(_Bus({"Version": "2012-10-17", "Statement": [DECLARED_BUS_STATEMENT, allow]}))
+    assert "an undeclared Allow statement (no Sid)" in problem
 
 
 def test_a_central_bus_gone_or_unreadable_is_a_problem_and_without_an_organisation_nothing_is_read() -> None:

@@ -14,6 +14,7 @@ from iamwarden.domain.findings import Verdict
 from iamwarden.domain.recorded import OWN_ROLE, OWN_SECRET, OWN_SUBSCRIPTION, Snapshot
 from iamwarden.domain.settings import Settings, load_settings
 from iamwarden.guardrails.engine import judge_event
+from iamwarden.guardrails.tampering import bus_policy_differences
 from tests.conftest import SAMPLE_OWN, load_event
 from tests.member_patterns import by_stack_sets
 
@@ -579,48 +580,73 @@ def judge_with_organization(event: dict[str, Any]) -> Any:
     return judge_event(event, Settings(own=SAMPLE_OWN._replace(organization_id=ORGANIZATION)))
 
 
-def test_removing_the_central_bus_statement_puts_the_declared_statement_back() -> None:
-    [finding] = judge_with_organization(load_event("tamper-remove-bus-permission.json")).findings
-    assert (finding.rule_id, finding.severity, finding.resource_arn) == (RULE, Severity.CRITICAL, CENTRAL_BUS)
-    [step] = finding.plan
-    assert step.action == "restore_central_bus_statement"
-    assert step.parameters == {
-        "event_bus_name": "iamwarden-central",
-        "statement": {
+DECLARED_BUS_POLICY: dict[str, Any] = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {
             "Sid": "OrganizationAccountsPutEvents",
             "Effect": "Allow",
             "Principal": "*",
             "Action": "events:PutEvents",
             "Resource": CENTRAL_BUS,
             "Condition": {"StringEquals": {"aws:PrincipalOrgID": ORGANIZATION}},
-        },
-    }
-    # Removing all statements, rewriting this one or the whole policy: the same restore.
+        }
+    ],
+}
+
+
+def test_removing_the_central_bus_statement_puts_the_declared_policy_back_whole() -> None:
+    [finding] = judge_with_organization(load_event("tamper-remove-bus-permission.json")).findings
+    assert (finding.rule_id, finding.severity, finding.resource_arn) == (RULE, Severity.CRITICAL, CENTRAL_BUS)
+    [step] = finding.plan
+    assert step.action == "restore_central_bus_policy"
+    assert step.parameters == {"event_bus_name": "iamwarden-central", "policy": DECLARED_BUS_POLICY}
+    # Removing all statements, rewriting this one, the whole policy, or a statement added beside the declared one
+    # (a Deny overrides the Allow; another Allow admits forged events: review s8 section 2): the same restore.
+    deny = {"Sid": "Maintenance", "Effect": "Deny", "Principal": "*", "Action": "events:PutEvents"}
     for parameters in (
         {"statementId": None, "removeAllPermissions": True},
         {"statementId": "OrganizationAccountsPutEvents", "action": "events:PutEvents", "principal": "999988887777"},
         {"statementId": None, "policy": '{"Version":"2012-10-17","Statement":[]}'},
+        {"statementId": None, "policy": json.dumps({"Statement": [*DECLARED_BUS_POLICY["Statement"], deny]})},
+        {"statementId": "let-me-in", "action": "events:PutEvents", "principal": "999988887777"},
     ):
         event = sample("tamper-remove-bus-permission.json", **parameters)
         if "action" in parameters or "policy" in parameters:
             event["detail"]["eventName"] = "PutPermission"
         [finding] = [f for f in judge_with_organization(event).findings if f.rule_id == RULE]
-        assert [step.action for step in finding.plan] == ["restore_central_bus_statement"], parameters
+        assert [step.action for step in finding.plan] == ["restore_central_bus_policy"], parameters
 
 
 def test_a_central_bus_change_that_cannot_be_put_back_exactly_is_alerted_with_the_redeploy_command() -> None:
-    # No organisation: the template declares no statement, so there is nothing exact to put back.
+    # No organisation: the template declares no policy, so there is nothing exact to put back.
     [finding] = judge(load_event("tamper-remove-bus-permission.json")).findings
     assert finding.plan == ()
     assert "iamwarden-central" in finding.reason
     assert "sam deploy --stack-name iamwarden" in finding.reason
-    # A statement added beside the declared one, and a deleted bus: alerted.
-    added = sample("tamper-remove-bus-permission.json", statementId="let-me-in", principal="999988887777")
-    added["detail"]["eventName"] = "PutPermission"
-    [finding] = [f for f in judge_with_organization(added).findings if f.rule_id == RULE]
-    assert finding.plan == ()
+    # A deleted bus: alerted.
     [finding] = judge_with_organization(load_event("tamper-delete-central-bus.json")).findings
     assert (finding.rule_id, finding.plan, finding.resource_arn) == (RULE, (), CENTRAL_BUS)
+
+
+def test_bus_policy_differences_name_each_missing_and_each_undeclared_statement() -> None:
+    [declared_statement] = DECLARED_BUS_POLICY["Statement"]
+    assert bus_policy_differences(DECLARED_BUS_POLICY, DECLARED_BUS_POLICY) == []
+    # EventBridge writes a one-item list and "anyone" as {"AWS": "*"}: still the same.
+    written = {**declared_statement, "Principal": {"AWS": "*"}, "Action": ["events:PutEvents"]}
+    assert bus_policy_differences({"Statement": [written]}, DECLARED_BUS_POLICY) == []
+    deny = {"Sid": "Maintenance", "Effect": "Deny", "Principal": "*", "Action": "events:PutEvents"}
+    assert bus_policy_differences({"Statement": [declared_statement, deny]}, DECLARED_BUS_POLICY) == [
+        "an undeclared Deny statement Maintenance"
+    ]
+    other = {**declared_statement, "Condition": {"StringEquals": {"aws:PrincipalOrgID": "o-other12345"}}}
+    assert bus_policy_differences({"Statement": other}, DECLARED_BUS_POLICY) == [
+        "the statement OrganizationAccountsPutEvents is missing or changed",
+        "an undeclared Allow statement OrganizationAccountsPutEvents",
+    ]
+    assert bus_policy_differences(None, DECLARED_BUS_POLICY) == [
+        "the statement OrganizationAccountsPutEvents is missing or changed"
+    ]
 
 
 def test_a_bus_that_is_not_the_central_bus_is_not_iam_wardens() -> None:
@@ -1695,3 +1721,37 @@ def test_an_operators_change_of_the_tables_policy_is_alerted_too() -> None:
     judgement = judge(event, rules={RULE: {"operators": ["arn:aws:iam::111122223333:role/developer"]}})
 
     assert [f.severity.value for f in judgement.findings if f.rule_id == RULE] == ["critical"]
+
+
+def test_an_archive_of_or_a_replay_into_the_buses_the_enforcer_reads_is_critical_and_alerted() -> None:
+    """Review s8 section 10: an archive replayed weeks later would redo remediations operators undid."""
+    for name, command in (
+        ("tamper-archive-central-bus.json", "aws events delete-archive --archive-name keep-everything"),
+        ("tamper-replay-into-central-bus.json", "aws events cancel-replay --replay-name weeks-later"),
+    ):
+        [finding] = judge(load_event(name)).findings
+        assert (finding.rule_id, finding.severity, finding.plan, finding.resource_arn) == (
+            RULE,
+            Severity.CRITICAL,
+            (),
+            CENTRAL_BUS,
+        )
+        assert command in finding.reason
+    # The security account's default bus forwards its own events to the central bus: the same.
+    default_bus = "arn:aws:events:us-east-1:111122223333:event-bus/default"
+    archived = sample("tamper-archive-central-bus.json", eventSourceArn=default_bus)
+    [finding] = judge(archived).findings
+    assert finding.resource_arn == default_bus
+
+
+def test_an_archive_or_a_replay_of_any_other_bus_is_not_iam_wardens() -> None:
+    for source in (
+        "arn:aws:events:us-east-1:111122223333:event-bus/orders",
+        "arn:aws:events:us-east-1:999988887777:event-bus/iamwarden-central",
+        "not-an-arn",
+    ):
+        assert judge(sample("tamper-archive-central-bus.json", eventSourceArn=source)).verdict is Verdict.COMPLIANT
+    replay = sample("tamper-replay-into-central-bus.json")
+    replay["detail"]["requestParameters"]["destination"] = {"arn": "arn:aws:events:us-east-1:111122223333:event-bus/x"}
+    assert judge(replay).verdict is Verdict.COMPLIANT
+    assert judge(in_member_account(load_event("tamper-archive-central-bus.json"))).verdict is Verdict.COMPLIANT

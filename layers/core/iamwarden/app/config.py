@@ -26,6 +26,9 @@ DEFAULTS: Mapping[str, str] = {
     "IAMWARDEN_ENFORCER_FUNCTION": "iamwarden-enforcer",
     #: Seconds an event's idempotency record is kept (EventBridge and Lambda retry for at most a day).
     "IAMWARDEN_IDEMPOTENCY_SECONDS": str(2 * 24 * 3600),
+    #: Findings of an event older than this are only alerted (``domain.replays``); 0: age not checked. The
+    #: template sets the rules' maximum event age plus a margin.
+    "IAMWARDEN_MAX_EVENT_AGE_SECONDS": "0",
 }
 
 #: Deleting users needs permissions the template grants only with UserRemediation=delete; without them the
@@ -54,6 +57,8 @@ class EnforcerConfig(NamedTuple):
     home_account: str | None
     #: The template's UserRemediation: only ``delete`` grants the roles what deleting a user takes.
     user_remediation: str = "delete"
+    #: Findings of an event older than this many seconds are only alerted (``domain.replays``); 0: not checked.
+    max_event_age_seconds: int = 0
     #: IAM Warden's own roles by exact ARN (IAMWARDEN_OWN_ROLE_ARNS, IAMWARDEN_MEMBER_ROLE_NAMES from the template).
     own: OwnIdentity = OwnIdentity()
     #: The rule exceptions' table (``adapters.exception_store``).
@@ -85,6 +90,7 @@ class EnforcerConfig(NamedTuple):
             dead_letter_queue=value("IAMWARDEN_DEAD_LETTER_QUEUE"),
             enforcer_function=value("IAMWARDEN_ENFORCER_FUNCTION"),
             idempotency_seconds=number("IAMWARDEN_IDEMPOTENCY_SECONDS"),
+            max_event_age_seconds=number("IAMWARDEN_MAX_EVENT_AGE_SECONDS"),
             home_account=env.get("IAMWARDEN_HOME_ACCOUNT") or None,
             user_remediation=_user_remediation(env.get("IAMWARDEN_USER_REMEDIATION") or "quarantine"),
             own=own_identity_from_environment(env),

@@ -67,12 +67,14 @@ from iamwarden.adapters.ssm_settings import SsmSettingsSource, ssm_parameters
 from iamwarden.app.config import own_identity_from_environment
 from iamwarden.app.deploy_snapshot import DeploySnapshot, SnapshotTaker
 from iamwarden.app.own_policies import DeployTakers, OwnPolicyWatch
+from iamwarden.app.trail_coverage import TrailCoverage
 from iamwarden.domain import declared
 from iamwarden.domain.breaker import kill_switch_name
 from iamwarden.domain.catalog import Mode
 from iamwarden.domain.declared_content import (
     DeclaredRole,
     declared_alert_key_policy,
+    declared_bus_policy,
     declared_fallback_topic_policy,
     declared_forwarder_role,
     declared_inline_policy,
@@ -96,7 +98,7 @@ from iamwarden.domain.own import (
 from iamwarden.domain.recorded import ATTACHMENTS, OWN_CODE, OWN_CODE_UNKNOWN, OWN_ROLE, KeepsSnapshots, Snapshot
 from iamwarden.domain.settings import Settings
 from iamwarden.domain.wildcards import arn_match
-from iamwarden.guardrails.tampering import policy_statement, same_statement
+from iamwarden.guardrails.tampering import bus_policy_differences, policy_statement
 
 #: The stack's default-bus rules whose target is not the enforcer.
 FORWARDER = "iamwarden-forward-own-events"
@@ -940,12 +942,15 @@ class Heartbeat:
         cloudwatch: Any = None,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
         dynamodb: Any = None,
+        trail_coverage: TrailCoverage | None = None,
     ) -> None:
         #: Reads the own forwarder's failures (``own_forwarding_problems``); None: not read.
         self.cloudwatch = cloudwatch
         self.now = now
         #: Reads the audit and exceptions tables' resource policies (``table_policy_problems``); None: not checked.
         self.dynamodb = dynamodb
+        #: Checks that a trail logs each account's management events (``app.trail_coverage``); None: not checked.
+        self.trail_coverage = trail_coverage
         #: Reads the enforcer's dead-letter queue's policy (``dead_letter_policy_problems``); None: not checked.
         self.sqs = sqs
         #: Reads who last wrote the kill switch (``kill_switch_problems``); None: not checked.
@@ -1220,6 +1225,8 @@ class Heartbeat:
                 stored, failures = self.member_snapshots.refresh()
                 problems += failures
                 refreshed["snapshots"] = refreshed.get("snapshots", 0) + stored
+            if self.trail_coverage is not None:
+                problems += self.trail_coverage.problems()
         finally:
             self.run_reads = None
         if self.own_policies is not None:
@@ -1449,7 +1456,8 @@ class Heartbeat:
         return problems
 
     def _bus_policy_problems(self, reads: RunReads | None = None) -> list[str]:
-        """The central bus's policy must hold the statement admitting the organisation, exactly as declared."""
+        """The central bus's policy must be the declared one, whole: the statement admitting the organisation and
+        nothing else (a Deny beside it refuses every forwarder's events, another Allow admits forged ones)."""
         reads = reads or self.reads()
         arn = self.config.central_bus_arn
         parts = arn.split(":", 5)
@@ -1457,17 +1465,19 @@ class Heartbeat:
             return []  # no organisation: the template declares no bus policy
         bus = parts[5].rsplit("/", 1)[-1]
         own = OwnIdentity(home_account=parts[4], central_bus=bus, organization_id=self.config.organization_id)
-        declared = own.declared_bus_statement(parts[1], parts[3])
+        declared_policy = declared_bus_policy(own, parts[1], parts[3])
         try:
             found = reads.central_bus(self.events, bus)
         except Exception as exc:
             return [f"the central bus {bus} " + ("is gone" if is_gone(exc) else f"cannot be read ({exc})")]
         policy = json.loads(found["Policy"]) if found.get("Policy") else None
-        if declared is not None and not same_statement(policy_statement(policy, CENTRAL_BUS_STATEMENT_ID), declared):
+        differences = bus_policy_differences(policy, declared_policy) if declared_policy is not None else []
+        if differences:
             return [
-                f"the central bus {bus} no longer has the policy statement {CENTRAL_BUS_STATEMENT_ID} its template "
-                f"declares (the organisation {self.config.organization_id} may put events): every member account's "
-                "events are refused"
+                f"the central bus {bus}'s policy is not the one its template declares ({'; '.join(differences)}): "
+                f"member accounts' events may be refused (the organisation {self.config.organization_id} must be "
+                f"admitted by {CENTRAL_BUS_STATEMENT_ID} alone); put it back: "
+                f"{self.config.own.redeploy_command() if self.config.own else 'sam deploy'}"
             ]
         return []
 
@@ -1822,7 +1832,29 @@ def build_heartbeat(session: Any = None, environ: Mapping[str, str] | None = Non
         sqs=session.client("sqs", config=retry_config()),
         cloudwatch=session.client("cloudwatch", config=retry_config()),
         dynamodb=session.client("dynamodb", config=retry_config()) if config.audit_table else None,
+        trail_coverage=_trail_coverage(session, config, member_snapshots),
     )
+
+
+def _trail_coverage(session: Any, config: HeartbeatConfig, members: MemberSnapshots | None) -> TrailCoverage | None:
+    """The trail check of the security account and of the member accounts the member snapshots read this run."""
+    if not (config.account and config.region):
+        return None
+    home_account = config.account
+
+    def cloudtrail_in(account: str, region: str) -> Any:
+        if account == home_account:
+            return session.client("cloudtrail", region_name=region, config=retry_config())
+        if members is None:  # only members' accounts are asked for, and only when there are members
+            raise ConfigurationError(f"account {account} is not one the heartbeat reads")
+        if region == config.region or members.cloudtrail_in is None:
+            return members.clients(account)[0]
+        return members.cloudtrail_in(account, region)
+
+    def chosen() -> list[str]:
+        return members.chosen(members.accounts()) if members is not None else []
+
+    return TrailCoverage(home_account, config.region, cloudtrail_in, chosen)
 
 
 def _member_snapshots(session: Any, config: HeartbeatConfig, store: SnapshotStore) -> MemberSnapshots:

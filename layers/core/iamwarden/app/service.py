@@ -26,7 +26,7 @@ changes nothing, so judging it again is harmless, and most events are such
 
 import hashlib
 from collections.abc import Callable, Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple, Protocol
 
 from iamwarden.adapters.audit import AuditRecord, AuditStatus
@@ -44,6 +44,7 @@ from iamwarden.domain.managed_documents import ManagedPolicyDocuments
 from iamwarden.domain.own import OwnIdentity
 from iamwarden.domain.principals import RoleDirectory
 from iamwarden.domain.recorded import KeepsSnapshots, Recorded, no_later_than
+from iamwarden.domain.replays import held_back
 from iamwarden.domain.rule_exceptions import RuleException
 from iamwarden.domain.settings import Settings
 from iamwarden.domain.settings_guard import (
@@ -145,6 +146,7 @@ class EnforcerService:
         recorded: Recorded | None = None,
         exceptions: ActiveExceptions | None = None,
         clock: Callable[[], datetime] | None = None,
+        max_event_age: timedelta | None = None,
     ) -> None:
         self.settings_source = settings_source
         self.executor = executor
@@ -179,6 +181,8 @@ class EnforcerService:
         #: Approved rule exceptions, consulted alongside the allowlists (active at ``clock()``).
         self.exceptions = exceptions
         self.clock = clock or (lambda: datetime.now(UTC))
+        #: Findings of an event older than this are only alerted (``domain.replays``); None: age not checked.
+        self.max_event_age = max_event_age
 
     def handle(self, event: Mapping[str, Any], context: Any = None) -> dict[str, Any]:
         """Process one EventBridge event exactly once in effect; raise if a remediation failed."""
@@ -210,11 +214,25 @@ class EnforcerService:
             fresh = self.exceptions.current(fresh=True)  # an exception approved a moment ago holds already
             if tuple(fresh) != tuple(exceptions):
                 judgement = self._judge(event, settings, fresh)
+        judgement = self._held_back(event, judgement)
         self.telemetry.bind(
             event_id=judgement.change.event_id if judgement.change else None,
             rule=",".join(judgement.rule_ids) or None,
         )
         return judgement
+
+    def _held_back(self, event: Mapping[str, Any], judgement: Judgement) -> Judgement:
+        """A replayed or stale event's findings, each needing context (alerted, never remediated), and nothing it
+        observed kept as the newest state (``domain.replays``)."""
+        if not judgement.findings:
+            return judgement
+        why = held_back(event, judgement.change.time if judgement.change else None, self.clock(), self.max_event_age)
+        if why is None:
+            return judgement
+        findings = tuple(
+            finding._replace(needs_context=(*finding.needs_context, why)) for finding in judgement.findings
+        )
+        return judgement._replace(findings=findings, observed=())
 
     def _process_event(self, event: Mapping[str, Any], judgement: Judgement) -> dict[str, Any]:
         """Record, act on and alert what ``judgement`` found; once per event in effect (Idempotency).

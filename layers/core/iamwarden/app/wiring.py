@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from iamwarden.adapters.audit import AuditLog
@@ -149,6 +150,7 @@ def build_enforcer_service(
         exceptions=CachedActiveExceptions(
             build_exception_store(config, clients), config.settings_max_age, approvals=DeskApprovals(executor.audit)
         ),
+        max_event_age=timedelta(seconds=config.max_event_age_seconds) if config.max_event_age_seconds else None,
     )
 
 

@@ -125,6 +125,8 @@ def _own_value(token: str, own: OwnIdentity, region: str | None, account: str) -
         return own.settings_prefix
     if token == "alert-key":  # noqa: S105 - a placeholder's name, no credential
         return own.alert_key
+    if kind == "organization-id":  # no name: the whole token
+        return own.organization_id
     if kind == "secret" and region is not None:  # as !Ref gives it: the full ARN the environment holds (or its name)
         return own.own_secret(name, account, region)
     return None
@@ -205,6 +207,18 @@ def declared_fallback_topic_policy(own: OwnIdentity, partition: str) -> dict[str
     if len(parts) < 6:
         return None
     filled = fill(declared.ALERT_FALLBACK_TOPIC_POLICY, own, partition, parts[3], parts[4])
+    if filled is None:
+        return None
+    policy: dict[str, Any] = json.loads(filled)
+    return policy
+
+
+def declared_bus_policy(own: OwnIdentity, partition: str, region: str) -> dict[str, Any] | None:
+    """The central bus's whole policy as the template declares it (``declared.CENTRAL_BUS_POLICY``) in ``region``,
+    or None where the template declares none (no organisation) or a name it needs is not known."""
+    if not (own.central_bus and own.organization_id and own.home_account):
+        return None
+    filled = fill(declared.CENTRAL_BUS_POLICY, own, partition, region, own.home_account)
     if filled is None:
         return None
     policy: dict[str, Any] = json.loads(filled)

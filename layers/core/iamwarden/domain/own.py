@@ -183,19 +183,6 @@ class OwnIdentity(NamedTuple):
     #: of these names: another function given the same role (``iam:PassRole``) runs under its own name.
     function_roles: Mapping[str, str] = MappingProxyType({})
 
-    def declared_bus_statement(self, partition: str, region: str) -> dict[str, Any] | None:
-        """The central bus's policy statement as the template declares it, or None where it declares none."""
-        if not (self.central_bus and self.organization_id and self.home_account):
-            return None
-        return {
-            "Sid": CENTRAL_BUS_STATEMENT_ID,
-            "Effect": "Allow",
-            "Principal": "*",
-            "Action": "events:PutEvents",
-            "Resource": f"arn:{partition}:events:{region}:{self.home_account}:event-bus/{self.central_bus}",
-            "Condition": {"StringEquals": {"aws:PrincipalOrgID": self.organization_id}},
-        }
-
     def role_kind(self, arn: str | None, account: str) -> str | None:
         """The kind of own role ``arn`` is when the change happened in ``account``, or None for any other role."""
         role = parse_role_arn(arn or "")

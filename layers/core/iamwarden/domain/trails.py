@@ -200,3 +200,20 @@ def same_setting(name: str, live: Any, written: Any) -> bool:
         return True
     text, given = str(live or ""), str(written or "")
     return bool(given) and (text.endswith(":" + given) or text.endswith("/" + given.removeprefix("alias/")))
+
+
+def logs_management_writes(status: Mapping[str, Any], selectors: Mapping[str, Any]) -> bool:
+    """Whether a trail, as ``GetTrailStatus`` and ``GetEventSelectors`` answer it, logs write management events now:
+    it logs, and its selectors (basic or advanced) leave no critical impairment (``selector_impairments``, the
+    ``cloudtrail-logging-impaired`` rule's own reading). Without one, EventBridge gets no ``AWS API Call via
+    CloudTrail`` event of that account and region, and IAM Warden sees nothing there."""
+    impairments = selector_impairments(
+        selectors.get("EventSelectors") or None, selectors.get("AdvancedEventSelectors") or None
+    )
+    return bool(status.get("IsLogging")) and not any(impairment.critical for impairment in impairments)
+
+
+def covers_region(trail: Mapping[str, Any], region: str) -> bool:
+    """Whether a trail (as ``DescribeTrails`` lists it, shadow trails included) logs ``region``'s events: homed
+    there, or multi-region (an organization trail of the management account included)."""
+    return trail.get("HomeRegion") == region or bool(trail.get("IsMultiRegionTrail"))

@@ -60,6 +60,7 @@ from iamwarden.domain.declared_content import (
     DeclaredRule,
     declared_alarm,
     declared_alert_key_policy,
+    declared_bus_policy,
     declared_fallback_topic_policy,
     declared_forwarder_role,
     declared_inline_policy,
@@ -145,6 +146,11 @@ RULE_EVENTS = frozenset({"DisableRule", "DeleteRule", "PutRule", "RemoveTargets"
 #: The central bus's policy and the bus itself: without the statement admitting the organisation, or without the
 #: bus, every member account's events are refused and nothing says so.
 BUS_EVENTS = frozenset({"RemovePermission", "PutPermission", "DeleteEventBus"})
+#: An archive of the buses the enforcer's rules read (the central bus, and the security account's default bus that
+#: forwards its own events), and a replay into one of them: old violating events replayed weeks later would have
+#: IAM Warden redo remediations operators undid (review s8 section 10). The enforcer never acts on a replayed event
+#: (``domain.replays``); the replay and the archive it comes from are alerted.
+ARCHIVE_EVENTS = frozenset({"CreateArchive", "StartReplay"})
 #: Lambda's CloudTrail event names carry API version suffixes (the Lambda developer guide lists them).
 FUNCTION_EVENTS = frozenset(
     {
@@ -161,8 +167,14 @@ FUNCTION_EVENTS = frozenset(
         "DeleteFunctionEventInvokeConfig",
         "AddPermission20150331v2",
         "RemovePermission20150331v2",
+        # A function URL on an own function lets anyone who reaches it hand the function any payload: the enforcer
+        # would act on forged events with its member roles everywhere (review s8 section 11).
+        "CreateFunctionUrlConfig20211031",
+        "UpdateFunctionUrlConfig20211031",
     }
 )
+#: The Lambda calls that give a function a URL.
+URL_EVENTS = frozenset({"CreateFunctionUrlConfig20211031", "UpdateFunctionUrlConfig20211031"})
 QUEUE_EVENTS = frozenset({"DeleteQueue", "SetQueueAttributes", "PurgeQueue"})
 TABLE_EVENTS = frozenset({"DeleteTable", "UpdateTable", "UpdateContinuousBackups", "UpdateTimeToLive"}) | frozenset(
     {"PutResourcePolicy", "DeleteResourcePolicy"}  # the policy that keeps item writes to IAM Warden (audit s7 gap 6)
@@ -229,6 +241,7 @@ IAMWARDEN_TAMPERED = RuleSpec(
     | POLICY_EVENTS
     | RULE_EVENTS
     | BUS_EVENTS
+    | ARCHIVE_EVENTS
     | TOPIC_EVENTS
     | KEY_EVENTS
     | ALARM_EVENTS
@@ -268,7 +281,7 @@ IAMWARDEN_TAMPERED = RuleSpec(
 #: Every (event source, event name) this rule judges: the spec names one source, the rule spans six.
 EVENT_KEYS = frozenset(
     {(IAM, name) for name in ROLE_EVENTS | POLICY_EVENTS}
-    | {(EVENTS, name) for name in RULE_EVENTS | BUS_EVENTS}
+    | {(EVENTS, name) for name in RULE_EVENTS | BUS_EVENTS | ARCHIVE_EVENTS}
     | {(LAMBDA, name) for name in FUNCTION_EVENTS}
     | {(SQS, name) for name in QUEUE_EVENTS}
     | {(DYNAMODB, name) for name in TABLE_EVENTS}
@@ -475,6 +488,8 @@ class TamperingRule:
             return _silenced_alert_path_target(context)
         if source == EVENTS and name in BUS_EVENTS:
             return _central_bus_target(context)
+        if source == EVENTS and name in ARCHIVE_EVENTS:
+            return _archive_or_replay_target(context)
         if source == EVENTS:
             rule_name = _text(parameters, "rule" if name in ("RemoveTargets", "PutTargets") else "name")
             bus = _bus_name(parameters.get("eventBusName"))
@@ -534,6 +549,8 @@ class TamperingRule:
                 return _changed_own_function_target(context, function, arn)
             if name == "RemovePermission20150331v2":
                 plan += _invoke_permissions_steps(context, function, arn)
+            if name in URL_EVENTS:
+                return _own_function_url_target(context, function, arn)
             return Target(f"its function {function}", arn, plan)
         if source == SQS:
             url = (_text(parameters, "queueUrl") or "").rstrip("/")
@@ -879,6 +896,25 @@ def deployed_code(context: RuleContext, target: Target, evaluation: Evaluation) 
     return Snapshot(OWN_CODE, target.arn, observed_at(change.time), data)
 
 
+def _own_function_url_target(context: RuleContext, function: str, arn: str) -> Target:
+    """A URL given to an own function outside its stack: deleted (``delete_own_function_url``; undo creates it again).
+
+    The template gives a URL only to the functions that authenticate each request themselves (``signed_url_functions``:
+    the Slack endpoint checks Slack's signature); on those a URL change is alerted. On any other, the URL is a front
+    door for forged events (review s8 section 11).
+    """
+    if function in context.settings.own.signed_url_functions:
+        return Target(f"the URL of its function {function}", arn, [])
+    step = RemediationStep(
+        DeleteOwnFunctionUrl.action,
+        arn,
+        {"function_name": function},
+        f"delete the URL of IAM Warden's function {function}: its template declares none, and through it anyone "
+        "could hand the function forged events",
+    )
+    return Target(f"the URL of its function {function}", arn, [step])
+
+
 def _borrowed_role_target(context: RuleContext, function: str | None) -> Target | None:
     """A function that is not IAM Warden's given one of IAM Warden's roles, or None for any other role.
 
@@ -914,11 +950,13 @@ def _borrowed_role_target(context: RuleContext, function: str | None) -> Target 
 
 
 def _central_bus_target(context: RuleContext) -> Target | None:
-    """A change to the central bus's policy or the bus itself; the declared statement put back when it may be gone.
+    """A change to the central bus's policy or the bus itself; the whole declared policy put back.
 
-    ``RemovePermission`` of the declared statement (or of all) and ``PutPermission`` rewriting it or the whole
-    policy are undone by putting the declared statement back (``restore_central_bus_statement``: it does nothing
-    if the statement is still as declared). A statement added beside it and a deleted bus are alerted.
+    Every ``PutPermission`` and ``RemovePermission`` on the central bus is undone by writing the policy the template
+    declares, whole (``restore_central_bus_policy``: it does nothing if the live policy is already the declared one).
+    Not only the declared statement counts: a Deny beside it refuses every forwarder's ``PutEvents`` (an explicit
+    Deny in a resource policy binds this account's own principals too), and an Allow beyond it lets others put
+    forged events on the bus (review s8 section 2). A deleted bus is alerted.
     """
     change = context.change
     own = context.settings.own
@@ -932,25 +970,61 @@ def _central_bus_target(context: RuleContext) -> Target | None:
     arn = f"arn:{context.partition}:events:{change.region}:{change.account}:event-bus/{own.central_bus}"
     if name == "DeleteEventBus":
         return Target(f"its central event bus {own.central_bus}", arn, [])
-    declared = own.declared_bus_statement(context.partition, change.region)
+    declared_policy = declared_bus_policy(own, context.partition, change.region)
     what = f"the policy of its central event bus {own.central_bus}"
-    if declared is None:
-        return Target(what, arn, [])
-    touches_declared = (
-        parameters.get("removeAllPermissions") is True
-        or _text(parameters, "statementId") == CENTRAL_BUS_STATEMENT_ID
-        or (name == "PutPermission" and _text(parameters, "policy") is not None)
-    )
-    if not touches_declared:
-        return Target(what, arn, [])
+    if declared_policy is None:
+        return Target(what, arn, [])  # no organisation: the template declares no policy to put back
     step = RemediationStep(
-        RestoreCentralBusStatement.action,
+        RestoreCentralBusPolicy.action,
         arn,
-        {"event_bus_name": own.central_bus, "statement": declared},
-        f"put the statement {CENTRAL_BUS_STATEMENT_ID} (the organisation {own.organization_id} may put events) back "
-        f"on IAM Warden's central bus {own.central_bus}, as the template declares it",
+        {"event_bus_name": own.central_bus, "policy": declared_policy},
+        f"put the policy of IAM Warden's central bus {own.central_bus} back as the template declares it, whole "
+        f"(only {', '.join(sorted(str(s.get('Sid')) for s in declared_policy['Statement']))}: the organisation "
+        f"{own.organization_id} may put events), every other statement taken off",
     )
     return Target(what, arn, [step])
+
+
+def _archive_or_replay_target(context: RuleContext) -> Target | None:
+    """An archive of the central bus or the security account's default bus, or a replay into one; None for another.
+
+    Alerted, critical, with the way back: nothing legitimate replays IAM Warden's input, and an archive is what a
+    later replay needs. The replayed events themselves are judged and alerted, never acted on (``domain.replays``).
+    """
+    change = context.change
+    own = context.settings.own
+    parameters = change.request_parameters
+    if change.account != own.home_account or not own.central_bus:
+        return None
+    if change.event_name == "CreateArchive":
+        bus_arn = _text(parameters, "eventSourceArn")
+    else:
+        destination = parameters.get("destination")
+        bus_arn = _text(destination, "arn") if isinstance(destination, Mapping) else None
+    fields = (bus_arn or "").split(":", 5)
+    if len(fields) != 6 or fields[4] != change.account or not fields[5].startswith("event-bus/"):
+        return None
+    bus = _bus_name(bus_arn)
+    if bus not in (own.central_bus, "default"):
+        return None
+    arn = f"arn:{context.partition}:events:{change.region}:{change.account}:event-bus/{bus}"
+    if change.event_name == "StartReplay":
+        replay = _text(parameters, "replayName") or "<replay>"
+        return Target(
+            f"its event bus {bus} (archived events replayed into it)",
+            arn,
+            [],
+            done=f"the enforcer judges and alerts each replayed event and never acts on one; stop the replay unless "
+            f"you started it: aws events cancel-replay --replay-name {replay}",
+        )
+    archive = _text(parameters, "archiveName") or "<archive>"
+    return Target(
+        f"its event bus {bus} (an archive of its events)",
+        arn,
+        [],
+        done=f"an archive is what a later replay needs; delete it unless you made it: aws events delete-archive "
+        f"--archive-name {archive}",
+    )
 
 
 def _own_stack_target(context: RuleContext) -> Target | None:
@@ -2620,6 +2694,9 @@ class EnableOwnRule:
 class RestoreCentralBusStatement:
     """Put the central bus's declared policy statement back. Undo puts back what the change left in its place.
 
+    No longer planned (``restore_central_bus_policy`` puts the whole policy back): kept so that a restore recorded
+    before can still be undone.
+
     The before-state is the live statement of that id (None: removed). ``PutPermission`` with the statement's
     own id and condition replaces only that statement, so the rest of the policy is left as it is.
     """
@@ -2671,6 +2748,78 @@ class RestoreCentralBusStatement:
             return [f"removed the statement {CENTRAL_BUS_STATEMENT_ID} from bus {bus} again, as the change left it"]
         _put_statement(aws, bus, before["statement"])
         return [f"put the statement {CENTRAL_BUS_STATEMENT_ID} of bus {bus} back as the change left it"]
+
+
+class RestoreCentralBusPolicy:
+    """Put the central bus's whole policy back as declared. Undo puts back the policy the change left.
+
+    The before-state is the live policy (None: the bus has none). ``PutPermission --policy`` replaces the whole
+    policy, so a statement added beside the declared one (a Deny, another Allow) goes with the same call.
+    """
+
+    permissions: ClassVar[Permissions] = ("events:DescribeEventBus", "events:PutPermission")
+    action: ClassVar[StepAction] = StepAction("restore_central_bus_policy", permissions)
+    undo_permissions: ClassVar[Permissions] = (
+        "events:DescribeEventBus",
+        "events:PutPermission",
+        "events:RemovePermission",
+    )
+    undoable: ClassVar[bool] = True
+
+    def capture(self, aws: AccountClients, step: RemediationStep) -> dict[str, Any]:
+        exists, policy, _ = RestoreCentralBusStatement._live(aws, step.parameters["event_bus_name"])
+        return {"exists": exists, "policy": policy}
+
+    def apply(self, run: StepRun, step: RemediationStep, before: Mapping[str, Any], done: list[str]) -> None:
+        declared_policy = step.parameters["policy"]
+        if not before["exists"] or not bus_policy_differences(before["policy"], declared_policy):
+            return  # the bus is gone (alerted), or its policy is the declared one
+        run.aws.client("events").put_permission(
+            EventBusName=step.parameters["event_bus_name"], Policy=json.dumps(declared_policy)
+        )
+        done.append(step.summary)
+
+    def undo(self, aws: AccountClients, step: RemediationStep, before: Mapping[str, Any]) -> list[str]:
+        declared_policy = step.parameters["policy"]
+        if not before["exists"] or not bus_policy_differences(before["policy"], declared_policy):
+            return []
+        bus = step.parameters["event_bus_name"]
+        exists, live, _ = RestoreCentralBusStatement._live(aws, bus)
+        if not exists:
+            raise UndoError(f"the event bus {bus} no longer exists")
+        if bus_policy_differences(live, declared_policy):
+            raise UndoError(f"the policy of bus {bus} changed since the restore; undo by hand")
+        client = aws.client("events")
+        if not _statements(before["policy"]):
+            client.remove_permission(EventBusName=bus, RemoveAllPermissions=True)
+            return [f"removed the policy of bus {bus} again, as the change left it"]
+        client.put_permission(EventBusName=bus, Policy=json.dumps(before["policy"]))
+        return [f"put the policy of bus {bus} back as the change left it"]
+
+
+def _statements(policy: Mapping[str, Any] | None) -> list[Mapping[str, Any]]:
+    statements = (policy or {}).get("Statement", [])
+    if isinstance(statements, Mapping):
+        statements = [statements]
+    return [s for s in statements if isinstance(s, Mapping)]
+
+
+def bus_policy_differences(live: Mapping[str, Any] | None, declared_policy: Mapping[str, Any]) -> list[str]:
+    """How a live bus policy differs from the declared one, statement by statement, in words (empty: the same).
+
+    The whole policy counts: a declared statement missing or changed, and any statement the template does not
+    declare (an explicit Deny overrides the declared Allow; another Allow admits others).
+    """
+    live_statements, declared_statements = _statements(live), _statements(declared_policy)
+    differences = []
+    for wanted in declared_statements:
+        if not any(same_statement(found, wanted) for found in live_statements):
+            differences.append(f"the statement {wanted.get('Sid')} is missing or changed")
+    for found in live_statements:
+        if not any(same_statement(found, wanted) for wanted in declared_statements):
+            effect = found.get("Effect", "?")
+            differences.append(f"an undeclared {effect} statement {found.get('Sid') or '(no Sid)'}")
+    return differences
 
 
 def policy_statement(policy: Mapping[str, Any] | None, sid: str) -> dict[str, Any] | None:
@@ -2897,6 +3046,48 @@ def _concurrency_of(aws: AccountClients, function: str) -> dict[str, Any]:
             return {"exists": False}
         raise
     return {"exists": True, "reserved": answer.get("ReservedConcurrentExecutions")}
+
+
+class DeleteOwnFunctionUrl:
+    """Delete a URL an own function was given outside its stack. Undo creates it again as it was (auth type, CORS,
+    invoke mode); "already gone" counts as done."""
+
+    permissions: ClassVar[Permissions] = ("lambda:GetFunctionUrlConfig", "lambda:DeleteFunctionUrlConfig")
+    action: ClassVar[StepAction] = StepAction("delete_own_function_url", permissions)
+    undo_permissions: ClassVar[Permissions] = ("lambda:GetFunctionUrlConfig", "lambda:CreateFunctionUrlConfig")
+    undoable: ClassVar[bool] = True
+
+    @staticmethod
+    def _live(aws: AccountClients, function: str) -> dict[str, Any] | None:
+        try:
+            found = aws.client("lambda").get_function_url_config(FunctionName=function)
+        except Exception as exc:
+            if is_gone(exc):
+                return None
+            raise
+        config = {"AuthType": found["AuthType"], "InvokeMode": found.get("InvokeMode")}
+        if found.get("Cors"):
+            config["Cors"] = found["Cors"]
+        return {key: value for key, value in config.items() if value is not None}
+
+    def capture(self, aws: AccountClients, step: RemediationStep) -> dict[str, Any]:
+        return {"url": self._live(aws, step.parameters["function_name"])}
+
+    def apply(self, run: StepRun, step: RemediationStep, before: Mapping[str, Any], done: list[str]) -> None:
+        if before["url"] is None:
+            return  # gone already
+        with ignoring("ResourceNotFoundException"):
+            run.aws.client("lambda").delete_function_url_config(FunctionName=step.parameters["function_name"])
+        done.append(step.summary)
+
+    def undo(self, aws: AccountClients, step: RemediationStep, before: Mapping[str, Any]) -> list[str]:
+        if before["url"] is None:
+            return []
+        function = step.parameters["function_name"]
+        if self._live(aws, function) is not None:
+            raise UndoError(f"function {function} has a URL again; undo by hand")
+        aws.client("lambda").create_function_url_config(FunctionName=function, **before["url"])
+        return [f"created the URL of function {function} again ({before['url']['AuthType']}), as the change left it"]
 
 
 class RestoreFunctionConcurrency:
@@ -3796,6 +3987,8 @@ GUARDRAILS = (TamperingRule(),)
 ACTIONS = (
     EnableOwnRule(),
     RestoreCentralBusStatement(),
+    RestoreCentralBusPolicy(),
+    DeleteOwnFunctionUrl(),
     RestoreOwnKey(),
     EnableOwnAlarmActions(),
     RestoreOwnAlarm(),
