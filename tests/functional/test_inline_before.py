@@ -50,7 +50,14 @@ def _split_escalation(account: Account) -> dict[str, Any]:
     """build-runner may pass any role; an administrator role exists; the sample puts CreateFunction + Invoke."""
     account.iam.create_role(RoleName=ROLE, AssumeRolePolicyDocument=TRUST)
     account.iam.put_role_policy(RoleName=ROLE, PolicyName="pass-any-role", PolicyDocument=json.dumps(PASS_ANY_ROLE))
-    account.iam.create_role(RoleName="deploy-admin", AssumeRolePolicyDocument=TRUST)
+    lambda_trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
+        ],
+    }
+    # Lambda may assume it: passing it to a new function leads to an administrator.
+    account.iam.create_role(RoleName="deploy-admin", AssumeRolePolicyDocument=json.dumps(lambda_trust))
     account.iam.attach_role_policy(RoleName="deploy-admin", PolicyArn="arn:aws:iam::aws:policy/AdministratorAccess")
     account.set("rules/privilege-escalation/mode", "remediate")
     return copy.deepcopy(load_event(SAMPLE))

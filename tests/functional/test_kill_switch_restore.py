@@ -20,6 +20,7 @@ from iamwarden.app.service import EnforcerService
 from tests.aws_fixtures import HOME_ACCOUNT
 from tests.conftest import load_event
 from tests.functional.conftest import Account, RecordingNotifier
+from tests.functional.guardrail_cases import heartbeat_read_attachments
 
 SWITCH = "/iamwarden/enforcement"
 RULE = "iamwarden-tampered"
@@ -68,6 +69,7 @@ def _next_violation_outcome(account: Account, enforcer: EnforcerService) -> str:
     """What the enforcer does with the next violation in remediate mode (a new admin attachment)."""
     account.set("rules/managed-policy-attached/mode", "remediate", writer=OPERATOR_ROLE)
     account.iam.create_role(RoleName="app", AssumeRolePolicyDocument='{"Version":"2012-10-17","Statement":[]}')
+    heartbeat_read_attachments(account, "2026-11-01T00:00:00Z")  # before the attach: it is known to add it
     account.iam.attach_role_policy(RoleName="app", PolicyArn="arn:aws:iam::aws:policy/AdministratorAccess")
     event = copy.deepcopy(load_event("attach-admin-to-role.json"))
     event["detail"]["requestParameters"]["roleName"] = "app"

@@ -17,6 +17,7 @@ from iamwarden.app.service import EnforcerService
 from tests.aws_fixtures import HOME_ACCOUNT
 from tests.conftest import load_event
 from tests.functional.conftest import Account, RecordingNotifier
+from tests.functional.guardrail_cases import heartbeat_read_attachments
 from tests.functional.test_live_context import _CountingClients
 
 WRITES_USERS = {
@@ -41,6 +42,7 @@ def _setup(account: Account, trust: dict[str, Any]) -> str:
     policy_arn: str = iam.create_policy(PolicyName="user-admin", PolicyDocument=json.dumps(WRITES_USERS))["Policy"][
         "Arn"
     ]
+    heartbeat_read_attachments(account, "2026-11-01T00:00:00Z")  # before the attach: it is known to add it
     iam.attach_role_policy(RoleName="app-backend", PolicyArn=policy_arn)
     return policy_arn
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime
+import functools
 import json
 from collections.abc import Callable
 from typing import Any, NamedTuple
@@ -40,7 +41,7 @@ from iamwarden.app.exception_wiring import build_exception_watch
 from iamwarden.app.executor import AccountClients, StepRun
 from iamwarden.app.service import EnforcerService
 from iamwarden.app.wiring import build_enforcer_service
-from iamwarden.domain.declared_content import declared_bus_policy
+from iamwarden.domain.declared_content import declared_alarm, declared_bus_policy
 from iamwarden.domain.findings import RemediationStep, StepAction
 from iamwarden.domain.policy import Condition, parse_policy
 from iamwarden.domain.rule_exceptions import ExceptionScope
@@ -291,7 +292,7 @@ def _authorised_as(request: Request) -> tuple[str, dict[str, str]]:
     if service == "kms":
         return str(params["KeyId"]), context  # the plans name keys by ARN
     if service == "cloudwatch":
-        [alarm] = params["AlarmNames"]  # the plans act on one alarm at a time here
+        [alarm] = params.get("AlarmNames") or [params["AlarmName"]]  # the plans act on one alarm at a time here
         return f"arn:aws:cloudwatch:{request.region}:{HOME_ACCOUNT}:alarm:{alarm}", context
     if service == "lambda" and "LayerName" in params:
         return f"{params['LayerName']}:{params['VersionNumber']}", context
@@ -549,6 +550,28 @@ def _new_access_key(account: Account) -> RemediationStep:
         user_name="svc-legacy",
         access_key_id=key,
     )
+
+
+def _new_user_credential(kind: str) -> Callable[[Account], RemediationStep]:
+    """user-credential-created deactivates exactly the SSH key or signing certificate the event added."""
+
+    def setup(account: Account) -> RemediationStep:
+        from tests.functional.guardrail_cases import _SSH_BODY
+        from tests.functional.test_user_credentials import CERTIFICATE
+
+        user = f"svc-{kind}"
+        account.iam.create_user(UserName=user)
+        if kind == "ssh":
+            added = account.iam.upload_ssh_public_key(UserName=user, SSHPublicKeyBody=_SSH_BODY)
+            action, credential = "deactivate_ssh_public_key", added["SSHPublicKey"]["SSHPublicKeyId"]
+        else:
+            added = account.iam.upload_signing_certificate(UserName=user, CertificateBody=CERTIFICATE)
+            action, credential = "deactivate_signing_certificate", added["Certificate"]["CertificateId"]
+        return _step(
+            StepAction(action), f"arn:aws:iam::{HOME_ACCOUNT}:user/{user}", user_name=user, credential_id=credential
+        )
+
+    return setup
 
 
 def _login_profile(account: Account) -> RemediationStep:
@@ -1207,6 +1230,40 @@ def _disabled_alarm_actions(account: Account) -> RemediationStep:
     )
 
 
+def _redefined_alarm(account: Account, *, deleted: bool = False) -> RemediationStep:
+    """An own alarm's threshold raised so it never fires (or the alarm deleted): written back as template.yaml
+    declares it; undo writes the changed definition back (or deletes the alarm again)."""
+    from tests.functional.test_tampering import create_heartbeat_alarm
+
+    cloudwatch = create_heartbeat_alarm(account)
+    cloudwatch.delete_alarms(AlarmNames=["iamwarden-alert-delivery-failed"])
+    if deleted:
+        return _alarm_step()
+    cloudwatch.put_metric_alarm(
+        AlarmName="iamwarden-alert-delivery-failed",
+        Namespace="AWS/SNS",
+        MetricName="NumberOfNotificationsFailed",
+        Statistic="Sum",
+        Period=300,
+        EvaluationPeriods=1,
+        Threshold=1_000_000,
+        ComparisonOperator="GreaterThanOrEqualToThreshold",
+    )
+    return _alarm_step()
+
+
+def _alarm_step() -> RemediationStep:
+    own = Settings().own._replace(home_account=HOME_ACCOUNT, home_region=REGION)
+    definition = declared_alarm(own, "iamwarden-alert-delivery-failed", "aws")
+    assert definition is not None, "the template declares the alarm, filled in for the account and region"
+    return _step(
+        StepAction("restore_own_alarm"),
+        f"arn:aws:cloudwatch:{REGION}:{HOME_ACCOUNT}:alarm:iamwarden-alert-delivery-failed",
+        alarm_name="iamwarden-alert-delivery-failed",
+        restore_to=definition,
+    )
+
+
 def _throttled_enforcer(declared: int | None, reserved: int | None = 0) -> Callable[[Account], RemediationStep]:
     def setup(account: Account) -> RemediationStep:
         from tests.functional.test_tampering import create_function
@@ -1447,6 +1504,8 @@ SCENARIOS: dict[str, Scenario] = {
     "restore-default-version-and-delete": Scenario(_policy_version(delete=True)),
     "write-a-safe-default-version": Scenario(_unsafe_policy_versions),
     "deactivate-new-access-key": Scenario(_new_access_key),
+    "deactivate-new-ssh-public-key": Scenario(_new_user_credential("ssh")),
+    "deactivate-new-signing-certificate": Scenario(_new_user_credential("certificate")),
     "delete-login-profile": Scenario(_login_profile),
     "detach-customer-managed-from-role": Scenario(_customer_attached),
     "trust-remove-outsider": Scenario(_untrusted_trust),
@@ -1571,6 +1630,8 @@ SCENARIOS: dict[str, Scenario] = {
     "tampered-alert-key-disabled": Scenario(_alert_key(scheduled=False)),
     "tampered-alert-key-scheduled-for-deletion": Scenario(_alert_key(scheduled=True)),
     "tampered-alarm-actions": Scenario(_disabled_alarm_actions),
+    "tampered-alarm-definition": Scenario(_redefined_alarm),
+    "tampered-alarm-deleted": Scenario(functools.partial(_redefined_alarm, deleted=True)),
     "tampered-alert-key-policy": Scenario(_alert_key_policy),
     "tampered-fallback-topic-policy": Scenario(_fallback_topic_policy),
     "tampered-slack-secret-value": Scenario(_own_secret("value")),
@@ -1968,6 +2029,9 @@ def answer_service_specific_credentials(iam: Any) -> None:
 NOT_IN_MOTO = {
     StepAction.DELETE_ROOT_ACCESS_KEY: "tests/functional/test_root_access_key.py (sts:AssumeRoot through Stubber)",
     StepAction("remove_own_topic_data_protection"): "tests/functional/test_tampering.py (SNS data protection: Stubber)",
+    StepAction("deactivate_service_specific_credential"): (
+        "tests/functional/test_user_credentials.py (service-specific credentials: Stubber)"
+    ),
 }
 
 

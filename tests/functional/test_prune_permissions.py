@@ -521,6 +521,7 @@ def test_the_heartbeat_role_allows_every_call_of_a_whole_and_a_broken_loop_and_g
     bucket = "org-trail-logs"
     session.client("s3", region_name=REGION).create_bucket(Bucket=bucket)
     session.client("cloudtrail", region_name=REGION).create_trail(Name="org-audit", S3BucketName=bucket)
+    session.client("cloudtrail", region_name=REGION).start_logging(Name="org-audit")  # the heartbeat checks one logs
     # A multi-region trail homed in another region: the heartbeat reads it there (its home region).
     session.client("cloudtrail", region_name="eu-west-1").create_trail(
         Name="eu-audit", S3BucketName=bucket, IsMultiRegionTrail=True
@@ -548,7 +549,10 @@ def test_the_heartbeat_role_allows_every_call_of_a_whole_and_a_broken_loop_and_g
         if role not in existing:
             iam.create_role(RoleName=role, AssumeRolePolicyDocument=trust)
         if role != "iamwarden-event-forwarder-us-east-1":  # the loop's is as declared (the heartbeat compares it)
-            iam.put_role_policy(RoleName=role, PolicyName="runtime", PolicyDocument=json.dumps(MAIN))
+            # A policy the template declares on the role but not whole (the heartbeat compares those it does).
+            name = role.removeprefix("iamwarden-").removesuffix("-us-east-1")
+            runtime = f"{name}-runtime" if name in ("enforcer", "pruner") else name
+            iam.put_role_policy(RoleName=role, PolicyName=runtime, PolicyDocument=json.dumps(MAIN))
     # The central bus's policy as the template declares it with an organisation (the heartbeat reads it).
     organization = "o-a1b2c3d4e5"
     loop.events.put_permission(
@@ -591,6 +595,15 @@ def test_the_heartbeat_role_allows_every_call_of_a_whole_and_a_broken_loop_and_g
     reached = {grant: why for grant, why in UNREACHED.items() if grant.sid != "ReadMemberAccountsForSnapshots"}
     reached[_grant("heartbeat", "ReadOwnStackStatus", "cloudformation:DescribeStacks", _OWN_STACK)] = (
         "only for CloudFormation's deploy request: tests/functional/test_deploy_snapshot.py"
+    )
+    for table in ("iamwarden-audit", "iamwarden-exceptions"):  # the loop's heartbeat is given no DynamoDB client
+        table_arn = f"arn:aws:dynamodb:{REGION}:{HOME_ACCOUNT}:table/{table}"
+        reached[_grant("heartbeat", "ReadOwnTablePolicies", "dynamodb:GetResourcePolicy", table_arn)] = (
+            "the tables' resource policies: tests/functional/test_audit_table_policy.py"
+        )
+    fallback = f"arn:aws:sns:{REGION}:{HOME_ACCOUNT}:iamwarden-alerts-fallback"
+    reached[_grant("heartbeat", "AlertTheSecurityChannel", "sns:Publish", fallback)] = (
+        "only when the alert topic refuses: tests/functional/test_alerts_fallback.py"
     )
     _assert_holds(calls, role_policies("HeartbeatRole", {"OrganizationId": organization}), reached)
 

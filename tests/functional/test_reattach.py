@@ -129,7 +129,7 @@ def test_a_role_the_enforcer_saw_created_after_the_heartbeat_started_with_nothin
     assert created["verdict"] == "compliant"
     kept = AuditRecorded(account.audit(), account.dynamodb).snapshot(ATTACHMENTS, ROLE_ARN)
     assert kept is not None
-    assert kept.data == {"policies": []}
+    assert kept.data == {"policies": [], "inline": {}}
     account.iam.attach_role_policy(RoleName="app-backend", PolicyArn=ADMIN)
 
     [finding] = enforcer.handle(load_event("attach-admin-to-role.json"))["findings"]
@@ -150,7 +150,7 @@ def test_an_attach_only_alerted_is_kept_so_its_later_re_apply_is_not_detached(
     assert first["outcome"] == Outcome.ALERTED
     kept = AuditRecorded(account.audit(), account.dynamodb).snapshot(ATTACHMENTS, ROLE_ARN)
     assert kept is not None
-    assert kept.data == {"policies": [ADMIN]}
+    assert kept.data == {"policies": [ADMIN], "inline": {}}
 
     _remediating(account)
     again = _at(load_event("attach-admin-to-role.json"), "2026-11-14T09:00:00Z", "00000000-0000-4000-8000-0000000a9a17")

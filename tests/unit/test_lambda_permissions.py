@@ -183,8 +183,9 @@ def test_iam_wardens_own_slack_endpoint_is_public_by_design_only_by_exact_name_i
     settings = Settings(own=own)
     public = Lambda([PUBLIC_URL])
     endpoint = _judge(_endpoint_url_event("iamwarden-slack-interactions"), public, settings)
-    assert endpoint.verdict is Verdict.COMPLIANT
-    assert "Slack interaction endpoint" in endpoint.reason
+    # Not lambda-function-url-public's; a person changing the endpoint's URL by hand is iamwarden-tampered's (alerted).
+    assert [finding.rule_id for finding in endpoint.findings] == ["iamwarden-tampered"]
+    assert endpoint.findings[0].plan == ()
     for function, account in (
         ("iamwarden-enforcer", ACCOUNT),
         ("iamwarden-slack-interactions-copy", ACCOUNT),

@@ -48,7 +48,7 @@ _INLINE_PRINCIPAL = {
     for kind in ("role", "user", "group")
 }
 #: The events that take one attachment away (judged only where a rule routes them).
-_DETACH_PRINCIPAL = {
+DETACH_PRINCIPAL = {
     "DetachRolePolicy": ("role", "roleName"),
     "DetachUserPolicy": ("user", "userName"),
     "DetachGroupPolicy": ("group", "groupName"),
@@ -169,8 +169,8 @@ def attachment_observations(context: RuleContext) -> list[Snapshot]:
             return []
         empty: dict[str, Any] = {"policies": [], "inline": {}}
         return observed(arn, {**empty, "groups": []} if _CREATED[name][0] == "user" else empty)
-    if name in ATTACH_PRINCIPAL or name in _DETACH_PRINCIPAL:
-        arn = principal(ATTACH_PRINCIPAL.get(name) or _DETACH_PRINCIPAL[name])
+    if name in ATTACH_PRINCIPAL or name in DETACH_PRINCIPAL:
+        arn = principal(ATTACH_PRINCIPAL.get(name) or DETACH_PRINCIPAL[name])
         policy_arn = parameters.get("policyArn")
         before = _recorded_before(context, arn) if arn is not None else None
         if arn is None or before is None or not isinstance(policy_arn, str):

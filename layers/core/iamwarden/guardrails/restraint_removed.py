@@ -35,6 +35,7 @@ from iamwarden.domain.directory import GroupMembers, group_source, inline_source
 from iamwarden.domain.escalation import PolicyRisk, assess_principal
 from iamwarden.domain.policy import Policy, parse_policy
 from iamwarden.domain.principals import NamedPolicy, PrincipalPolicies
+from iamwarden.guardrails.attachments import DETACH_PRINCIPAL
 from iamwarden.guardrails.base import Evaluation, RuleContext
 from iamwarden.guardrails.identity_policy import decisive, escalations_opened
 
@@ -65,12 +66,6 @@ RESTRAINT_REMOVED = RuleSpec(
     ),
 )
 
-#: Detach event -> (principal kind, request parameter naming it).
-_DETACH = {
-    "DetachRolePolicy": ("role", "roleName"),
-    "DetachUserPolicy": ("user", "userName"),
-    "DetachGroupPolicy": ("group", "groupName"),
-}
 #: Inline delete event -> (principal kind, request parameter naming it).
 _DELETE = {
     "DeleteRolePolicy": ("role", "roleName"),
@@ -110,7 +105,7 @@ class RestraintRemovedRule:
 
     def evaluate(self, context: RuleContext) -> Evaluation:
         name = context.change.event_name
-        if name in _DETACH:
+        if name in DETACH_PRINCIPAL:
             return self._detached(context)
         if name in _DELETE:
             return self._deleted(context)
@@ -119,7 +114,7 @@ class RestraintRemovedRule:
     # --- what was removed -------------------------------------------------------------------------------
 
     def _detached(self, context: RuleContext) -> Evaluation:
-        kind, parameter = _DETACH[context.change.event_name]
+        kind, parameter = DETACH_PRINCIPAL[context.change.event_name]
         principal = context.request_text(parameter)
         policy_arn = context.request_text("policyArn")
         arn = iam_arn(context.partition, context.change.account, kind, principal)

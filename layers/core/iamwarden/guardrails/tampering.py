@@ -2985,11 +2985,7 @@ class RestoreOwnAlarm:
 
     permissions: ClassVar[Permissions] = ("cloudwatch:DescribeAlarms", "cloudwatch:PutMetricAlarm")
     action: ClassVar[StepAction] = StepAction("restore_own_alarm", permissions)
-    undo_permissions: ClassVar[Permissions] = (
-        "cloudwatch:DescribeAlarms",
-        "cloudwatch:PutMetricAlarm",
-        "cloudwatch:DeleteAlarms",
-    )
+    undo_permissions: ClassVar[Permissions] = ("cloudwatch:PutMetricAlarm", "cloudwatch:DeleteAlarms")
     undoable: ClassVar[bool] = True
 
     @staticmethod
