@@ -37,7 +37,6 @@ from iamwarden.domain.rule_exceptions import RuleException, active_exemption
 from iamwarden.domain.settings import Settings
 from iamwarden.domain.settings_guard import guarding_a_settings_write
 from iamwarden.domain.wildcards import arn_match
-from iamwarden.guardrails.attachments import attachment_observations
 from iamwarden.guardrails.base import Guardrail, LiveClients
 from iamwarden.guardrails.registry import GUARDRAILS_BY_EVENT, RuleContext
 
@@ -199,8 +198,12 @@ def judge_change(
 
     if not rule_ids:
         return _ignored(change, f"rule {', '.join(switched_off)} is off")
-    # What the event leaves attached to its principal, the next event's "before" (guardrails.attachments).
-    observed.extend(attachment_observations(context))
+    # What the event leaves attached to its principal, the next event's "before" (guardrails.attachments). Only
+    # live (the audit table is there): imported then, so the offline CLI and the cold start never load it.
+    if recorded is not None:
+        from iamwarden.guardrails.attachments import attachment_observations  # noqa: PLC0415
+
+        observed.extend(attachment_observations(context))
     if findings and break_glass:
         return Judgement(
             Verdict.IGNORED,
