@@ -136,6 +136,10 @@ LAZY_IMPORTS: Mapping[tuple[str, str], str] = {
         "Powertools Idempotency (~12 M instructions) is imported with the first event that has something to record: "
         "an event judged with nothing to record is answered without it (README, Benchmarks)"
     ),
+    ("iamwarden.guardrails.engine", "iamwarden.guardrails.attachments"): (
+        "what an event leaves attached is kept only live (the audit table is there): the cold start and the offline "
+        "CLI never load it (~0.8 ms)"
+    ),
     ("iamwarden.adapters.recorded", "iamwarden.domain.trails"): (
         "the trail reading (~1.3 M instructions) is for the heartbeat's trail snapshots only; the enforcer imports "
         "the audit reads of the same module at every cold start"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from iamwarden.domain.documents import canonical
+from iamwarden.domain.canonical import canonical
 from iamwarden.domain.escalation import assess
 from iamwarden.domain.policy import parse_policy
 from iamwarden.guardrails.identity_policy import proportional_cut

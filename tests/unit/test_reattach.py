@@ -16,7 +16,7 @@ import pytest
 from iamwarden.adapters.recorded import take_attachment_snapshots
 from iamwarden.app.heartbeat import SnapshotRefresh
 from iamwarden.domain.authorization_details import authorization_details_directory
-from iamwarden.domain.documents import document_digest
+from iamwarden.domain.canonical import document_digest
 from iamwarden.domain.findings import Finding, Judgement, Verdict
 from iamwarden.domain.recorded import ATTACHMENTS, PastRemediation, Snapshot
 from iamwarden.domain.settings import Settings

@@ -38,7 +38,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from iamwarden.adapters.audit import AuditLog, AuditStatus
 from iamwarden.adapters.errors import describe, error_code, is_gone
 from iamwarden.domain.arns import iam_arn
-from iamwarden.domain.documents import document_digest
+from iamwarden.domain.canonical import document_digest
 from iamwarden.domain.exceptions import AuditError
 from iamwarden.domain.managed_documents import decoded
 from iamwarden.domain.recorded import (

@@ -70,6 +70,7 @@ from iamwarden.app.own_policies import DeployTakers, OwnPolicyWatch
 from iamwarden.app.trail_coverage import TrailCoverage
 from iamwarden.domain import declared
 from iamwarden.domain.breaker import kill_switch_name
+from iamwarden.domain.canonical import canonical
 from iamwarden.domain.catalog import Mode
 from iamwarden.domain.declared_content import (
     DeclaredRole,
@@ -85,7 +86,6 @@ from iamwarden.domain.declared_content import (
     pattern_matches,
     rule_differences,
 )
-from iamwarden.domain.documents import canonical
 from iamwarden.domain.exceptions import ConfigurationError
 from iamwarden.domain.own import (
     CENTRAL_BUS_STATEMENT_ID,

@@ -25,7 +25,7 @@ from typing import Any, Protocol
 
 from iamwarden.adapters.errors import error_code
 from iamwarden.adapters.recorded import take_own_policy_snapshots
-from iamwarden.domain.documents import canonical
+from iamwarden.domain.canonical import canonical
 from iamwarden.domain.recorded import OWN_POLICY, Snapshot
 
 

@@ -9,7 +9,6 @@ work linear in its length, which the EventBridge event limit already bounds.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import marshal
 from collections.abc import Mapping
@@ -258,25 +257,3 @@ def _check_size(text: str, kind: PolicyKind, field: str) -> None:
         raise InvalidEventError(
             f"{field} is {size} {unit}, over AWS's {kind.limit} limit for a {kind.label}: it cannot be genuine"
         )
-
-
-def canonical(value: Any) -> str:
-    """A statement's meaning as a string: key order, list order and one-element lists don't matter."""
-
-    def normal(item: Any) -> Any:
-        if isinstance(item, dict):
-            return {key: normal(item[key]) for key in sorted(item)}
-        if isinstance(item, list):
-            values = [normal(element) for element in item]
-            if len(values) == 1:
-                return values[0]
-            return sorted(values, key=lambda element: json.dumps(element, sort_keys=True))
-        return item
-
-    return json.dumps(normal(value), sort_keys=True)
-
-
-def document_digest(document: Any) -> str:
-    """A short fingerprint of a policy document's meaning (``canonical``): enough to tell whether an inline
-    policy put again is the one IAM already held, without keeping every document of an account."""
-    return hashlib.sha256(canonical(document).encode()).hexdigest()[:24]

@@ -22,8 +22,8 @@ from collections.abc import Mapping
 from typing import Any, NamedTuple
 
 from iamwarden.domain.arns import iam_arn
+from iamwarden.domain.canonical import document_digest
 from iamwarden.domain.directory import HeldBefore
-from iamwarden.domain.documents import document_digest
 from iamwarden.domain.findings import RemediationStep
 from iamwarden.domain.managed_documents import decoded
 from iamwarden.domain.recorded import ATTACHMENTS, Snapshot, observed_at

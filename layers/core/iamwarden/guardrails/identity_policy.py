@@ -52,9 +52,10 @@ from typing import Any, ClassVar, NamedTuple
 
 from iamwarden.adapters.errors import ignoring, is_gone
 from iamwarden.domain.arns import iam_arn
+from iamwarden.domain.canonical import canonical, document_digest
 from iamwarden.domain.catalog import Mode, OptionSpec, RuleSpec, Severity
 from iamwarden.domain.directory import GroupMembers, PolicyAttachments, PrincipalKey, group_source, inline_source
-from iamwarden.domain.documents import PolicyKind, canonical, document_digest, load_policy
+from iamwarden.domain.documents import PolicyKind, load_policy
 from iamwarden.domain.escalation import (
     THE_POLICY,
     EscalationPath,

@@ -25,8 +25,9 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from iamwarden.adapters.errors import classify, error_code, ignoring, is_aws_error
+from iamwarden.domain.canonical import canonical
 from iamwarden.domain.catalog import RuleSpec, Severity
-from iamwarden.domain.documents import PolicyKind, canonical
+from iamwarden.domain.documents import PolicyKind
 from iamwarden.domain.exceptions import InvalidEventError, UndoError
 from iamwarden.domain.exposure import exposure_of
 from iamwarden.domain.findings import RemediationStep, StepAction

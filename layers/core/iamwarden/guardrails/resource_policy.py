@@ -38,8 +38,9 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, NamedTuple, Protocol
 
 from iamwarden.adapters.errors import error_code
+from iamwarden.domain.canonical import canonical
 from iamwarden.domain.catalog import RuleSpec, Severity
-from iamwarden.domain.documents import PolicyKind, canonical, load_policy
+from iamwarden.domain.documents import PolicyKind, load_policy
 from iamwarden.domain.exceptions import UndoError
 from iamwarden.domain.exposure import ACCOUNT_ID, Circumstances, Exposure, TrustBoundary, fresh_exposure
 from iamwarden.domain.findings import Finding, RemediationStep, StepAction

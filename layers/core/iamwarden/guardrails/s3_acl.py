@@ -15,8 +15,8 @@ from typing import Any, ClassVar
 
 from iamwarden.adapters.errors import error_code, is_gone
 from iamwarden.domain.arns import bucket_arn
+from iamwarden.domain.canonical import canonical
 from iamwarden.domain.catalog import RuleSpec, Severity
-from iamwarden.domain.documents import canonical
 from iamwarden.domain.events import json_type_name
 from iamwarden.domain.exceptions import InvalidEventError, UndoError
 from iamwarden.domain.findings import RemediationStep, StepAction

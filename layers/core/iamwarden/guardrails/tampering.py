@@ -54,6 +54,7 @@ from typing import Any, ClassVar, NamedTuple
 from iamwarden.adapters.errors import error_code, ignoring, is_gone
 from iamwarden.domain import declared
 from iamwarden.domain.arns import iam_arn
+from iamwarden.domain.canonical import canonical
 from iamwarden.domain.catalog import Mode, OptionSpec, RuleSpec, Severity
 from iamwarden.domain.declared_content import (
     DeclaredRole,
@@ -71,7 +72,7 @@ from iamwarden.domain.declared_content import (
     rules_targeting,
     target_differences,
 )
-from iamwarden.domain.documents import PolicyKind, canonical, decode_policy_document
+from iamwarden.domain.documents import PolicyKind, decode_policy_document
 from iamwarden.domain.exceptions import InvalidEventError, RemediationError, UndoError
 from iamwarden.domain.findings import Finding, RemediationStep, StepAction
 from iamwarden.domain.own import CENTRAL_BUS_STATEMENT_ID, admits_only_the_stack, names_match

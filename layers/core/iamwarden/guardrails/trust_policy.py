@@ -52,8 +52,9 @@ from typing import Any, ClassVar, NamedTuple
 
 from iamwarden.adapters.errors import ignoring, is_gone
 from iamwarden.domain.arns import iam_arn
+from iamwarden.domain.canonical import canonical
 from iamwarden.domain.catalog import Mode, OptionSpec, RuleSpec, Severity
-from iamwarden.domain.documents import PolicyKind, canonical, load_policy
+from iamwarden.domain.documents import PolicyKind, load_policy
 from iamwarden.domain.escalation import principal_label
 from iamwarden.domain.exceptions import UndoError
 from iamwarden.domain.exposure import ACCOUNT_ID, Circumstances, TrustBoundary, fresh_exposure
