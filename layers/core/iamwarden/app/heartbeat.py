@@ -1245,16 +1245,7 @@ class Heartbeat:
         text = "\n".join(
             ["IAM Warden's heartbeat has a notice (the loop is not broken by it):", "", *(f"- {n}" for n in notices)]
         )
-        return {
-            "TopicArn": self.config.topic_arn,
-            "Subject": "IAM Warden heartbeat: notice",
-            "Message": text,
-            "MessageAttributes": {
-                "rule": {"DataType": "String", "StringValue": "iamwarden-tampered"},
-                "severity": {"DataType": "String", "StringValue": "low"},
-                "outcome": {"DataType": "String", "StringValue": "heartbeat_notice"},
-            },
-        }
+        return self._publish_request("IAM Warden heartbeat: notice", text, "low", "heartbeat_notice")
 
     def alert_problems(self, problems: list[str]) -> None:
         """Publish the critical alert listing ``problems`` (the deploy's snapshot reports through it too).
@@ -1354,14 +1345,20 @@ class Heartbeat:
                 f"--stack-name {stack}.",
             ]
         )
+        return self._publish_request(
+            "IAM Warden heartbeat: the guard is not whole", text, "critical", "heartbeat_failed"
+        )
+
+    def _publish_request(self, subject: str, text: str, severity: str, outcome: str) -> dict[str, Any]:
+        """One heartbeat message to the alert topic, with the attributes every IAM Warden alert is filtered by."""
         return {
             "TopicArn": self.config.topic_arn,
-            "Subject": "IAM Warden heartbeat: the guard is not whole",
+            "Subject": subject,
             "Message": text,
             "MessageAttributes": {
                 "rule": {"DataType": "String", "StringValue": "iamwarden-tampered"},
-                "severity": {"DataType": "String", "StringValue": "critical"},
-                "outcome": {"DataType": "String", "StringValue": "heartbeat_failed"},
+                "severity": {"DataType": "String", "StringValue": severity},
+                "outcome": {"DataType": "String", "StringValue": outcome},
             },
         }
 
