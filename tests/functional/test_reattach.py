@@ -16,12 +16,15 @@ from iamwarden.adapters.recorded import AuditRecorded
 from iamwarden.app.heartbeat import SnapshotRefresh
 from iamwarden.app.service import EnforcerService
 from iamwarden.domain.findings import Outcome
-from iamwarden.domain.recorded import ATTACHMENTS
+from iamwarden.domain.recorded import ATTACHMENTS, Snapshot
 from tests.aws_fixtures import HOME_ACCOUNT, REGION
 from tests.conftest import load_event
 from tests.functional.conftest import Account, RecordingNotifier
 
 ADMIN = "arn:aws:iam::aws:policy/AdministratorAccess"
+READ_ONLY = "arn:aws:iam::aws:policy/ReadOnlyAccess"
+#: Allowed by default (managed-policy-attached allow_policies): compliant.
+BASIC = "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
 ROLE_ARN = f"arn:aws:iam::{HOME_ACCOUNT}:role/app-backend"
 LAMBDA_TRUST = json.dumps(
     {
@@ -129,7 +132,7 @@ def test_a_role_the_enforcer_saw_created_after_the_heartbeat_started_with_nothin
     assert created["verdict"] == "compliant"
     kept = AuditRecorded(account.audit(), account.dynamodb).snapshot(ATTACHMENTS, ROLE_ARN)
     assert kept is not None
-    assert kept.data == {"policies": [], "inline": {}}
+    assert kept.data == {"policies": [], "inline": {}, "changed": [], "changed_at": "2026-11-13T09:00:00.000+00:00"}
     account.iam.attach_role_policy(RoleName="app-backend", PolicyArn=ADMIN)
 
     [finding] = enforcer.handle(load_event("attach-admin-to-role.json"))["findings"]
@@ -150,7 +153,12 @@ def test_an_attach_only_alerted_is_kept_so_its_later_re_apply_is_not_detached(
     assert first["outcome"] == Outcome.ALERTED
     kept = AuditRecorded(account.audit(), account.dynamodb).snapshot(ATTACHMENTS, ROLE_ARN)
     assert kept is not None
-    assert kept.data == {"policies": [ADMIN], "inline": {}}
+    assert kept.data == {
+        "policies": [ADMIN],
+        "inline": {},
+        "changed": [f"policy:{ADMIN}"],
+        "changed_at": "2026-11-13T09:22:18.000+00:00",
+    }
 
     _remediating(account)
     again = _at(load_event("attach-admin-to-role.json"), "2026-11-14T09:00:00Z", "00000000-0000-4000-8000-0000000a9a17")
@@ -159,6 +167,47 @@ def test_an_attach_only_alerted_is_kept_so_its_later_re_apply_is_not_detached(
     assert second["outcome"] == Outcome.ALERTED
     assert _attached(account) == [ADMIN]
     assert "before this event: nothing was added" in notifier.sent[-1].finding.reason  # type: ignore[union-attr]
+
+
+def test_a_benign_attach_in_the_same_second_does_not_make_the_admin_attach_alert_only(
+    account: Account, enforcer: EnforcerService
+) -> None:
+    """CloudTrail's times are whole seconds: a script's benign attach and its AdministratorAccess attach one call
+    later share theirs. The first's record says nothing of AdministratorAccess's order, so it still decides."""
+    _remediating(account)
+    account.iam.create_role(RoleName="app-backend", AssumeRolePolicyDocument=LAMBDA_TRUST)
+    _heartbeat(account)
+    account.iam.attach_role_policy(RoleName="app-backend", PolicyArn=BASIC)
+    benign = copy.deepcopy(load_event("attach-admin-to-role.json"))
+    benign["detail"]["requestParameters"]["policyArn"] = BASIC
+    benign["id"] = benign["detail"]["eventID"] = "00000000-0000-4000-8000-0000000be419"
+    assert enforcer.handle(benign)["verdict"] == "compliant"
+    account.iam.attach_role_policy(RoleName="app-backend", PolicyArn=ADMIN)
+
+    [finding] = enforcer.handle(load_event("attach-admin-to-role.json"))["findings"]
+
+    assert finding["outcome"] == Outcome.REMEDIATED
+    assert _attached(account) == [BASIC]
+    kept = AuditRecorded(account.audit(), account.dynamodb).snapshot(ATTACHMENTS, ROLE_ARN)
+    assert kept is not None
+    assert kept.data["policies"] == [BASIC], "a remediated attach is not kept: the record before it holds again"
+
+
+def test_the_audit_table_keeps_the_record_of_more_of_a_seconds_events(account: Account) -> None:
+    """The conditional write itself: of one instant, a greater rank replaces a smaller one, never the reverse."""
+    store = AuditRecorded(account.audit(), account.dynamodb)
+    second = "2026-11-13T09:22:18.000+00:00"
+    one = Snapshot(ATTACHMENTS, ROLE_ARN, second, {"policies": [READ_ONLY]}, True, rank=1)
+    two = one._replace(data={"policies": [ADMIN, READ_ONLY]}, rank=2)
+
+    assert store.keep(one) is True
+    assert store.keep(two) is True
+    assert store.keep(one) is False
+    assert store.keep(two) is False, "the same record again: nothing to replace"
+    assert store.keep(two._replace(taken_at="2026-11-13T09:22:17.000+00:00", rank=9)) is False, "older"
+    kept = store.snapshot(ATTACHMENTS, ROLE_ARN)
+    assert kept is not None
+    assert kept.data == {"policies": [ADMIN, READ_ONLY]}
 
 
 def test_the_same_event_judged_twice_detaches_once(account: Account, enforcer: EnforcerService) -> None:

@@ -25,8 +25,11 @@ from tests.conftest import load_event
 
 ACCOUNT = "111122223333"
 ADMIN = "arn:aws:iam::aws:policy/AdministratorAccess"
+READ_ONLY = "arn:aws:iam::aws:policy/ReadOnlyAccess"
 ROLE = f"arn:aws:iam::{ACCOUNT}:role/app-backend"
 USER = f"arn:aws:iam::{ACCOUNT}:user/build-bot"
+#: The second of attach-admin-to-role.json, as records keep it.
+SECOND = "2026-11-13T09:22:18.000+00:00"
 ALREADY = (
     "AdministratorAccess was attached to role app-backend before this event: nothing was added; detach it by hand if "
     "it should not be there."
@@ -199,6 +202,78 @@ def test_live_the_record_is_read_once_per_event() -> None:
     assert recorded.reads.count((ATTACHMENTS, ROLE)) == 1
 
 
+# A record the enforcer kept from an event of the same second (CloudTrail's times are whole seconds): good for
+# everything but what that second changed, whose order against the judged event is not known.
+@pytest.mark.parametrize(
+    ("changed", "plan", "needs_context"),
+    [
+        ([f"policy:{READ_ONLY}"], True, ()),  # a benign attach in the same second: AdministratorAccess was not there
+        ([f"policy:{READ_ONLY}", "inline:deploy", "group:x"], True, ()),
+        ([f"policy:{ADMIN}"], True, (UNKNOWN,)),  # the same policy changed that second: before or after? not known
+        (None, True, (UNKNOWN,)),  # the heartbeat's read of that second (no list): may already show the attach
+    ],
+    ids=["other-policy", "others", "same-policy", "a-read-not-a-record"],
+)
+def test_live_a_record_of_the_same_second_decides_for_what_that_second_did_not_change(
+    changed: list[str] | None, plan: bool, needs_context: tuple[str, ...]
+) -> None:
+    data: dict[str, Any] = {"policies": [READ_ONLY]}
+    if changed is not None:
+        data |= {"changed": changed, "changed_at": SECOND}
+    recorded = Kept(Snapshot(ATTACHMENTS, ROLE, SECOND, data, True, rank=len(changed or [])))
+
+    finding = _finding(_live(load_event("attach-admin-to-role.json"), recorded), "managed-policy-attached")
+
+    assert bool(finding.plan) is plan
+    assert finding.needs_context == needs_context
+
+
+def test_live_a_record_of_the_same_second_listing_the_policy_as_attached_is_not_a_guess_either() -> None:
+    """Same second, other changes: the policies it lists were there before the judged event (nothing was added)."""
+    data = {"policies": [ADMIN, READ_ONLY], "changed": [f"policy:{READ_ONLY}"], "changed_at": SECOND}
+    recorded = Kept(Snapshot(ATTACHMENTS, ROLE, SECOND, data, True, rank=1))
+
+    finding = _finding(_live(load_event("attach-admin-to-role.json"), recorded), "managed-policy-attached")
+
+    assert finding.plan == ()
+    assert finding.reason.endswith(ALREADY)
+
+
+def test_the_record_of_a_second_grows_with_each_of_its_events_and_outranks_the_one_before() -> None:
+    """Two attaches to one role in one second: the second event's record lists both, and replaces the first's."""
+    first = Snapshot(
+        ATTACHMENTS,
+        ROLE,
+        SECOND,
+        {"policies": [READ_ONLY], "changed": [f"policy:{READ_ONLY}"], "changed_at": SECOND},
+        True,
+        rank=1,
+    )
+    store = Store()
+    store.keep(first)
+
+    [kept] = [s for s in _live(load_event("attach-admin-to-role.json"), Kept(first)).observed if s.kind == ATTACHMENTS]
+
+    assert kept.data["policies"] == [ADMIN, READ_ONLY]
+    assert kept.data["changed"] == [f"policy:{ADMIN}", f"policy:{READ_ONLY}"]
+    assert kept.rank == 2
+    assert store.keep(kept) is True
+    assert store.keep(first) is False, "the record of fewer of that second's events never replaces one of more"
+
+
+def test_a_record_carried_into_a_later_second_starts_its_list_afresh() -> None:
+    earlier = "2026-11-13T09:22:17.000+00:00"
+    data = {"policies": [READ_ONLY], "changed": [f"policy:{ADMIN}"], "changed_at": earlier}
+    recorded = Kept(Snapshot(ATTACHMENTS, ROLE, earlier, data, True, rank=1))
+
+    judgement = _live(load_event("attach-admin-to-role.json"), recorded)
+
+    [kept] = [s for s in judgement.observed if s.kind == ATTACHMENTS]
+    assert kept.data["changed"] == [f"policy:{ADMIN}"]
+    assert kept.data["changed_at"] == SECOND
+    assert _finding(judgement, "managed-policy-attached").plan, "last second's list says nothing of this second"
+
+
 def test_live_a_membership_recorded_before_is_not_removed() -> None:
     recorded = Kept(_attachments(USER, BEFORE, policies=[], groups=["platform-admins"]))
     event = load_event("add-user-to-admin-group.json")
@@ -222,7 +297,12 @@ def test_an_attach_leaves_the_record_before_it_with_the_policy_added() -> None:
     [kept] = [s for s in judgement.observed if s.kind == ATTACHMENTS]
 
     assert kept == Snapshot(
-        ATTACHMENTS, ROLE, "2026-11-13T09:22:18.000+00:00", {"policies": [ADMIN, older]}, whatever_the_verdict=True
+        ATTACHMENTS,
+        ROLE,
+        SECOND,
+        {"policies": [ADMIN, older], "changed": [f"policy:{ADMIN}"], "changed_at": SECOND},
+        whatever_the_verdict=True,
+        rank=1,
     )
 
 
@@ -244,7 +324,7 @@ def test_a_created_role_starts_with_nothing_attached() -> None:
 
     [kept] = [s for s in judgement.observed if s.kind == ATTACHMENTS]
     assert kept.resource_arn == f"arn:aws:iam::{ACCOUNT}:role/debug-role"
-    assert kept.data == {"policies": [], "inline": {}}
+    assert kept.data == {"policies": [], "inline": {}, "changed": [], "changed_at": kept.taken_at}
     assert kept.whatever_the_verdict, "a fact about what is there, kept from a violating creation too"
 
 
@@ -254,7 +334,12 @@ def test_a_membership_adds_the_group_to_the_users_record() -> None:
     judgement = _live(load_event("add-user-to-admin-group.json"), recorded)
 
     [kept] = [s for s in judgement.observed if s.kind == ATTACHMENTS]
-    assert kept.data == {"policies": [], "groups": ["developers", "platform-admins"]}
+    assert kept.data == {
+        "policies": [],
+        "groups": ["developers", "platform-admins"],
+        "changed": ["group:platform-admins"],
+        "changed_at": kept.taken_at,
+    }
 
 
 # --- the heartbeat's read ---------------------------------------------------------------------------------------------
@@ -302,7 +387,7 @@ class Store:
 
     def keep(self, snapshot: Snapshot) -> bool:
         stored = self.items.get((snapshot.kind, snapshot.resource_arn))
-        if stored is not None and stored.taken_at >= snapshot.taken_at:
+        if stored is not None and (stored.taken_at, stored.rank) >= (snapshot.taken_at, snapshot.rank):
             return False
         self.items[(snapshot.kind, snapshot.resource_arn)] = snapshot
         return True
@@ -360,7 +445,12 @@ def test_an_inline_put_and_delete_change_the_record_before_them() -> None:
     [kept] = [s for s in _live(put, recorded).observed if s.kind == ATTACHMENTS]
 
     document = json.loads(put["detail"]["requestParameters"]["policyDocument"])
-    assert kept.data == {"policies": [], "inline": {"old": "x", "deploy-functions": document_digest(document)}}
+    assert kept.data == {
+        "policies": [],
+        "inline": {"old": "x", "deploy-functions": document_digest(document)},
+        "changed": ["inline:deploy-functions"],
+        "changed_at": kept.taken_at,
+    }
 
     delete = copy.deepcopy(put)
     delete["detail"]["eventName"] = "DeleteRolePolicy"
@@ -370,7 +460,7 @@ def test_an_inline_put_and_delete_change_the_record_before_them() -> None:
         for s in _live(delete, Kept(_attachments(role, BEFORE, policies=[], inline={"old": "x"}))).observed
         if s.kind == ATTACHMENTS
     ]
-    assert kept.data == {"policies": [], "inline": {}}
+    assert kept.data == {"policies": [], "inline": {}, "changed": ["inline:old"], "changed_at": kept.taken_at}
 
 
 def test_a_record_from_before_inline_fingerprints_were_kept_is_not_taken_for_absent() -> None:

@@ -115,14 +115,21 @@ class AuditRecorded:
 
     def keep(self, snapshot: Snapshot) -> bool:
         """``put``, unless a snapshot taken later is stored already (a conditional write: the heartbeat's live read,
-        or a later event's, is never overwritten by an older event judged late)."""
+        or a later event's, is never overwritten by an older event judged late), or one of the same instant with no
+        smaller ``rank`` (the record of a second's events replaces one of fewer of them, never the other way)."""
         key = snapshot_key(snapshot.kind, snapshot.resource_arn)
         try:
             self._dynamodb.put_item(
                 TableName=self._audit.table_name,
                 Item=_snapshot_item(key, snapshot),
-                ConditionExpression="attribute_not_exists(remediation_id) OR taken_at < :taken",
-                ExpressionAttributeValues={":taken": {"S": snapshot.taken_at}},
+                ConditionExpression=(
+                    "attribute_not_exists(remediation_id) OR taken_at < :taken"
+                    " OR (taken_at = :taken AND snapshot_rank < :rank)"
+                ),
+                ExpressionAttributeValues={
+                    ":taken": {"S": snapshot.taken_at},
+                    ":rank": {"N": str(snapshot.rank)},
+                },
             )
         except ClientError as exc:
             if error_code(exc) == "ConditionalCheckFailedException":
@@ -148,6 +155,7 @@ def _snapshot_item(key: str, snapshot: Snapshot) -> dict[str, Any]:
         "snapshot_of": {"S": snapshot.resource_arn},
         "taken_at": {"S": snapshot.taken_at},
         "data": {"S": json.dumps(snapshot.data, sort_keys=True, default=str)},
+        "snapshot_rank": {"N": str(snapshot.rank)},
     }
 
 

@@ -101,6 +101,9 @@ class Snapshot(NamedTuple):
     #: the default as it was), or a record that says itself whether it is good (an own secret's version, marked
     #: ``tampered``). Any other observed state is what the change set, kept only from a compliant event.
     whatever_the_verdict: bool = False
+    #: Among records of the same instant, which replaces which: a greater rank (an ``ATTACHMENTS`` record the
+    #: enforcer kept from more of that second's events) replaces a smaller one; 0 never replaces one of its instant.
+    rank: int = 0
 
     def taken_before(self, event_time: str) -> bool:
         """Whether the snapshot was taken before ``event_time`` (an event's ISO 8601 time): a snapshot taken after a
@@ -142,7 +145,8 @@ class KeepsSnapshots(Protocol):
     """A record that also keeps what the enforcer saw an event set (the audit table, live)."""
 
     def keep(self, snapshot: Snapshot) -> bool:
-        """Store ``snapshot`` unless one taken later is stored already; whether it was stored."""
+        """Store ``snapshot`` unless one taken later, or of its instant and no smaller ``rank``, is stored already;
+        whether it was stored."""
         ...
 
 

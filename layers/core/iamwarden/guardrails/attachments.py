@@ -10,6 +10,11 @@ change added, no more). So before a rule plans that removal it asks ``held_befor
 * live, the audit table's ``ATTACHMENTS`` record of the principal (``domain.recorded``), if it was taken strictly
   before the event: the heartbeat's read of the authorization details, or what the enforcer kept from the last
   attach, membership or creation of the principal it judged since (``attachment_observations``);
+* or a record the enforcer kept from an event of the same second (CloudTrail's times are whole seconds, and a
+  script or Terraform makes several changes to one principal within one), for any attachment, membership or inline
+  policy other than those it lists as ``changed`` in that second: those are the only ones whose order against the
+  judged event is not known. Without this, a benign attach followed within the second by AdministratorAccess left
+  the second one alert-only: an evasion of remediation for the price of one extra call;
 * otherwise it is not known (None), and the finding is alert-only (``needs_context``).
 
 Detaches and ``RemoveUserFromGroup`` are routed with ``restraint-removed`` and change the record as attaches do.
@@ -55,14 +60,32 @@ DETACH_PRINCIPAL = {
 }
 
 
-def _recorded_before(context: RuleContext, principal_arn: str) -> Mapping[str, Any] | None:
-    """The principal's ``ATTACHMENTS`` record taken strictly before the event, or None (none, or only a later one)."""
+#: In an ``ATTACHMENTS`` record the enforcer kept: what the events of its second changed (``_item`` keys), and
+#: that second (``observed_at``), so a record carried into a later second starts its list afresh.
+CHANGED = "changed"
+CHANGED_AT = "changed_at"
+
+
+def _item(kind: str, name: str) -> str:
+    """What one event changes on a principal, as ``CHANGED`` lists it: ``policy:<arn>``, ``inline:<name>``,
+    ``group:<name>``."""
+    return f"{kind}:{name}"
+
+
+def _recorded_before(context: RuleContext, principal_arn: str, item: str) -> Mapping[str, Any] | None:
+    """The principal's ``ATTACHMENTS`` record as it stood before the event, as far as ``item`` goes; None when there
+    is none, or only a later one, or one of the same second that lists ``item`` as changed in that second."""
     if context.recorded is None:
         return None
     snapshot = context.recorded.snapshot(ATTACHMENTS, principal_arn)
-    if snapshot is None or not snapshot.taken_before(context.change.time):
+    if snapshot is None:
         return None
-    return snapshot.data
+    if snapshot.taken_before(context.change.time):
+        return snapshot.data
+    changed = snapshot.data.get(CHANGED)
+    if isinstance(changed, list) and item not in changed and snapshot.taken_at == observed_at(context.change.time):
+        return snapshot.data
+    return None
 
 
 def _listed(data: Mapping[str, Any], key: str) -> list[str]:
@@ -73,7 +96,7 @@ def _listed(data: Mapping[str, Any], key: str) -> list[str]:
 def attached_before(context: RuleContext, principal_arn: str, policy_arn: str) -> bool | None:
     """Whether ``policy_arn`` was attached to the principal just before the event; None when that is not known."""
     if context.recorded is not None:
-        data = _recorded_before(context, principal_arn)
+        data = _recorded_before(context, principal_arn, _item("policy", policy_arn))
         return None if data is None else policy_arn in _listed(data, "policies")
     directory = context.directory  # None checked first: a Protocol's isinstance is slow, and offline is hot
     if directory is not None and isinstance(directory, HeldBefore):
@@ -84,7 +107,7 @@ def attached_before(context: RuleContext, principal_arn: str, policy_arn: str) -
 def member_before(context: RuleContext, user_arn: str, group: str) -> bool | None:
     """Whether the user was in ``group`` just before the event; None when that is not known."""
     if context.recorded is not None:
-        data = _recorded_before(context, user_arn)
+        data = _recorded_before(context, user_arn, _item("group", group))
         return None if data is None else group in _listed(data, "groups")
     directory = context.directory
     if directory is not None and isinstance(directory, HeldBefore):
@@ -98,7 +121,7 @@ def inline_before(context: RuleContext, principal_arn: str, policy_name: str) ->
     one taken before inline policies were recorded)."""
     if context.recorded is None:
         return None
-    data = _recorded_before(context, principal_arn)
+    data = _recorded_before(context, principal_arn, _item("inline", policy_name))
     inline = data.get("inline") if data is not None else None
     if not isinstance(inline, Mapping):
         return None
@@ -160,30 +183,43 @@ def attachment_observations(context: RuleContext) -> list[Snapshot]:
         value = parameters.get(parameter)
         return iam_arn(context.partition, change.account, kind, value) if isinstance(value, str) and value else None
 
-    def observed(arn: str, data: Mapping[str, Any]) -> list[Snapshot]:
-        return [Snapshot(ATTACHMENTS, arn, observed_at(change.time), data, whatever_the_verdict=True)]
+    taken = observed_at(change.time)
+
+    def observed(arn: str, data: Mapping[str, Any], item: str | None) -> list[Snapshot]:
+        """``data`` kept at the event's second, listing ``item`` among what that second changed: a record from the
+        same second adds to its list; an older one (or a creation, ``item`` None) starts it."""
+        same_second = data.get(CHANGED) if data.get(CHANGED_AT) == taken else None
+        changed = {str(c) for c in same_second} if isinstance(same_second, list) else set()
+        if item is not None:
+            changed.add(item)
+        kept = {**data, CHANGED: sorted(changed), CHANGED_AT: taken}
+        return [Snapshot(ATTACHMENTS, arn, taken, kept, whatever_the_verdict=True, rank=len(changed))]
 
     if name in _CREATED:
         arn = principal(_CREATED[name])
         if arn is None:
             return []
         empty: dict[str, Any] = {"policies": [], "inline": {}}
-        return observed(arn, {**empty, "groups": []} if _CREATED[name][0] == "user" else empty)
+        return observed(arn, {**empty, "groups": []} if _CREATED[name][0] == "user" else empty, None)
     if name in ATTACH_PRINCIPAL or name in DETACH_PRINCIPAL:
         arn = principal(ATTACH_PRINCIPAL.get(name) or DETACH_PRINCIPAL[name])
         policy_arn = parameters.get("policyArn")
-        before = _recorded_before(context, arn) if arn is not None else None
-        if arn is None or before is None or not isinstance(policy_arn, str):
+        if arn is None or not isinstance(policy_arn, str):
+            return []
+        before = _recorded_before(context, arn, _item("policy", policy_arn))
+        if before is None:
             return []
         policies = [p for p in _listed(before, "policies") if p != policy_arn]
         if name in ATTACH_PRINCIPAL:
             policies.append(policy_arn)
-        return observed(arn, {**before, "policies": sorted(policies)})
+        return observed(arn, {**before, "policies": sorted(policies)}, _item("policy", policy_arn))
     if name in _INLINE_PRINCIPAL:
         arn = principal(_INLINE_PRINCIPAL[name])
         policy_name = parameters.get("policyName")
-        before = _recorded_before(context, arn) if arn is not None else None
-        if arn is None or before is None or not isinstance(policy_name, str):
+        if arn is None or not isinstance(policy_name, str):
+            return []
+        before = _recorded_before(context, arn, _item("inline", policy_name))
+        if before is None:
             return []
         held = before.get("inline")
         if not isinstance(held, Mapping):
@@ -194,17 +230,19 @@ def attachment_observations(context: RuleContext) -> list[Snapshot]:
             if document is None:
                 return []
             inline[policy_name] = document_digest(document)
-        return observed(arn, {**before, "inline": inline})
+        return observed(arn, {**before, "inline": inline}, _item("inline", policy_name))
     if name in ("AddUserToGroup", "RemoveUserFromGroup"):
         arn = principal(("user", "userName"))
         group = parameters.get("groupName")
-        before = _recorded_before(context, arn) if arn is not None else None
-        if arn is None or before is None or not isinstance(group, str):
+        if arn is None or not isinstance(group, str):
+            return []
+        before = _recorded_before(context, arn, _item("group", group))
+        if before is None:
             return []
         groups = [g for g in _listed(before, "groups") if g != group]
         if name == "AddUserToGroup":
             groups.append(group)
-        return observed(arn, {**before, "groups": sorted(groups)})
+        return observed(arn, {**before, "groups": sorted(groups)}, _item("group", group))
     return []
 
 
