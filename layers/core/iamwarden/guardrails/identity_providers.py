@@ -26,7 +26,7 @@ import re
 from collections.abc import Mapping
 from typing import Any, ClassVar, NamedTuple
 
-from iamwarden.adapters.errors import error_code, ignoring, is_gone
+from iamwarden.adapters.errors import error_code, ignoring, is_gone, is_transient
 from iamwarden.domain.catalog import OptionSpec, RuleSpec, Severity
 from iamwarden.domain.exceptions import UndoError
 from iamwarden.domain.findings import RemediationStep, StepAction
@@ -302,6 +302,8 @@ def _saml_document(context: RuleContext, arn: str, name: str, sent: str | None) 
     try:
         live = DeleteSamlProvider._metadata(context.live_clients(context.change.account, context.change.region), arn)
     except Exception as exc:
+        if is_transient(exc):
+            raise  # throttled or unanswered: the enforcer judges the event again
         return _SamlDocument(None, unknown_why=f"{what}, and reading it failed: {error_code(exc) or exc})")
     if live is None:
         return _SamlDocument(None, gone=True)
