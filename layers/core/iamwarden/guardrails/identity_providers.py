@@ -5,8 +5,13 @@ An intruder who adds their own (an OIDC issuer they run, a SAML IdP whose signin
 role trusting it keeps access after every key and user they made is gone (MITRE ATT&CK T1484.002).
 
 Known providers are named in settings: ``allow_oidc_urls`` (the provider URL without ``https://``:
-``token.actions.githubusercontent.com``) and ``allow_saml_issuers`` (the metadata's ``entityID``). A
-pattern that matches everything is refused. Anything else is a finding:
+``token.actions.githubusercontent.com``), ``allow_saml_certificates`` (the SHA-256 fingerprints of the IdP's signing
+certificates: a SAML provider is known only when every signing certificate in its metadata is one of them) and
+``allow_saml_issuers`` (the metadata's ``entityID``, required to match too when set). An ``entityID`` alone proves
+nothing, since whoever uploads metadata writes any ``entityID`` into it beside their own key: without certificates
+named, the issuer decides as it always did, and the verdict says it is weak. A pattern that matches everything is
+refused. The metadata is read by ``domain.saml`` (strict patterns, no XML parser); when the event does not carry it,
+the provider's is read live (``iam:GetSAMLProvider``). Anything else is a finding:
 
 * ``CreateOpenIDConnectProvider`` / ``CreateSAMLProvider`` of an unknown provider: delete exactly the new
   provider (undo creates it again from the captured URL, client ids and thumbprints, or metadata);
