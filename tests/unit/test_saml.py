@@ -127,8 +127,24 @@ _FOREIGN_KEY = (
             _with_key('<md:KeyDescriptor use="signing" broken>' + _FOREIGN_KEY + "</md:KeyDescriptor>"),
             "KeyDescriptor 2: its start tag",
         ),
+        (
+            _with_key(
+                '<md:KeyDescriptor use="signing"><ds:KeyInfo><ds:X509Data><ds:X509Certificate>'
+                + FOREIGN
+                + "</ds:X509Data></ds:KeyInfo></md:KeyDescriptor>"
+            ),
+            "KeyDescriptor 2: an X509Certificate element that is not closed",
+        ),
     ],
-    ids=["bad-base64", "bare-key", "empty-descriptor", "unclosed-descriptor", "unclosed-certificate", "bad-tag"],
+    ids=[
+        "bad-base64",
+        "bare-key",
+        "empty-descriptor",
+        "unclosed-descriptor",
+        "unclosed-certificate",
+        "bad-tag",
+        "certificate-element-unclosed",
+    ],
 )
 def test_a_signing_key_that_cannot_be_read_is_named_never_skipped(metadata: str, unreadable: str) -> None:
     keys = signing_keys(metadata)

@@ -263,3 +263,24 @@ def test_a_throttled_live_read_is_retried_not_judged(answer: Exception) -> None:
 
     with pytest.raises(type(answer)):
         judge_event(_with_metadata(CREATED, None), BOTH, live_clients=live)
+
+
+def test_metadata_naming_no_issuer_is_unknown_when_issuers_are_required() -> None:
+    nameless = okta().replace(f' entityID="{OKTA_ISSUER}"', "")
+
+    finding = _only(judge_event(_with_metadata(CREATED, nameless), BOTH))
+
+    assert finding.needs_context == ("which issuer the metadata names (no EntityDescriptor entityID in it)",)
+    assert judge_event(_with_metadata(CREATED, nameless), _settings(certificates=(fingerprint(OKTA),))).verdict is (
+        Verdict.COMPLIANT
+    )
+
+
+def test_a_snapshot_without_metadata_is_no_known_good_state() -> None:
+    snapshots = Snapshots(Snapshot(IDENTITY_PROVIDER, SAML, BEFORE, {"type": "saml"}))
+
+    finding = _only(judge_event(load_event(FOREIGN_KEY), BOTH, recorded=snapshots))
+
+    assert finding.needs_context == (
+        f"metadata of SAML provider okta known good: IAM Warden's snapshot of {BEFORE} holds no metadata",
+    )
