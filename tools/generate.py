@@ -1623,6 +1623,8 @@ def render_guardrail_table() -> str:
             if option_spec.kind == "choice":
                 choices = " or ".join(f"`{choice}`" for choice in option_spec.choices)
                 settings.append(f"`{option}`: {choices} (default `{option_spec.default}`)")
+            elif option_spec.kind == "fingerprints":
+                settings.append(f"`{option}`: SHA-256 fingerprints")
             else:
                 settings.append(f"`{option}`: patterns")
         lines.append(

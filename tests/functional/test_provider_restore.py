@@ -14,7 +14,7 @@ from iamwarden.app.service import EnforcerService
 from iamwarden.domain.exceptions import UndoError
 from iamwarden.domain.findings import Outcome
 from iamwarden.domain.recorded import IDENTITY_PROVIDER
-from iamwarden.guardrails.identity_providers import saml_issuer
+from iamwarden.domain.saml import saml_issuer
 from tests.aws_fixtures import HOME_ACCOUNT
 from tests.conftest import load_event
 from tests.functional.conftest import Account, RecordingNotifier

@@ -12,9 +12,9 @@ from typing import Any
 
 from iamwarden.domain.findings import Finding, Judgement, Verdict
 from iamwarden.domain.recorded import IDENTITY_PROVIDER, PastRemediation, Snapshot
+from iamwarden.domain.saml import saml_issuer
 from iamwarden.domain.settings import Settings, load_settings
 from iamwarden.guardrails.engine import judge_event
-from iamwarden.guardrails.identity_providers import saml_issuer
 from tests.conftest import load_event
 
 OIDC = "arn:aws:iam::111122223333:oidc-provider/oidc.ci-runner.example.net"
@@ -142,7 +142,10 @@ def test_saml_metadata_whose_issuer_is_not_allow_listed_is_never_put_back() -> N
     finding = _only(_judge("update-saml-provider-okta.json", _saml(_saml_metadata())))
 
     assert finding.plan == ()
-    assert any("which is not in allow_saml_issuers" in missing for missing in finding.needs_context)
+    assert any(
+        "known good" in missing and "neither allow_saml_issuers nor allow_saml_certificates" in missing
+        for missing in finding.needs_context
+    )
 
 
 def test_a_snapshot_of_a_saml_provider_under_that_arn_is_not_an_oidc_one() -> None:
@@ -213,5 +216,8 @@ def test_an_update_without_metadata_in_the_event_is_alerted_with_what_is_unknown
 
     [finding] = judge_event(event, _knowing(_saml_metadata()), recorded=_saml(_saml_metadata())).findings
 
-    assert finding.needs_context == ("which issuer SAML provider okta trusts (no metadata in the event)",)
+    assert finding.needs_context == (
+        "which issuer and signing certificates SAML provider okta trusts (no metadata in the event, and offline it "
+        "cannot be read)",
+    )
     assert finding.plan[0].parameters["replaces"] is None

@@ -30,9 +30,9 @@ class Mode(StrEnum):
 
 
 class OptionSpec(NamedTuple):
-    """One per-rule setting: a list of patterns, or one choice among fixed values."""
+    """One per-rule setting: a list of patterns, a list of SHA-256 fingerprints, or one choice among fixed values."""
 
-    kind: str  # "patterns" | "choice"
+    kind: str  # "patterns" | "fingerprints" | "choice"
     default: tuple[str, ...] | str
     doc: str
     choices: tuple[str, ...] = ()

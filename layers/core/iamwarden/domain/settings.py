@@ -482,6 +482,8 @@ def flatten(values: Mapping[str, Any], parent: str = "") -> dict[str, Any]:
 def _convert_option(spec: OptionSpec, raw: Any) -> str | tuple[str, ...]:
     if spec.kind == "choice":
         return _choice(raw, spec.choices)
+    if spec.kind == "fingerprints":
+        return sha256_fingerprints(raw)
     patterns = _patterns(raw)
     _refuse_match_all(patterns, "the allowlist would exempt everything and switch the rule off")
     return patterns
@@ -583,6 +585,20 @@ def _identifiers(raw: Any, shape: str | re.Pattern[str], what: str) -> tuple[str
     if bad:
         raise ValueError(f"must be {what}, got {', '.join(map(repr, bad))}")
     return tuple(items)
+
+
+def sha256_fingerprints(raw: Any) -> tuple[str, ...]:
+    """SHA-256 fingerprints as ``openssl x509 -fingerprint -sha256`` prints them, or bare hex: colons optional, any
+    case (``AB:CD:…`` or ``abcd…``), kept as 64 lower-case hex digits. Exact values: a wildcard would trust keys
+    nobody named."""
+    items = _string_list(raw)
+    kept = tuple(re.sub(r"[:\s]", "", item).lower() for item in items)
+    bad = [item for item, bare in zip(items, kept, strict=True) if not re.fullmatch(r"[0-9a-f]{64}", bare)]
+    if bad:
+        raise ValueError(
+            f"must be SHA-256 fingerprints (64 hexadecimal digits, colons optional), got {', '.join(map(repr, bad))}"
+        )
+    return kept
 
 
 def _patterns(raw: Any) -> tuple[str, ...]:

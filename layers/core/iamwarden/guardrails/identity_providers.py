@@ -5,8 +5,13 @@ An intruder who adds their own (an OIDC issuer they run, a SAML IdP whose signin
 role trusting it keeps access after every key and user they made is gone (MITRE ATT&CK T1484.002).
 
 Known providers are named in settings: ``allow_oidc_urls`` (the provider URL without ``https://``:
-``token.actions.githubusercontent.com``) and ``allow_saml_issuers`` (the metadata's ``entityID``). A
-pattern that matches everything is refused. Anything else is a finding:
+``token.actions.githubusercontent.com``), ``allow_saml_certificates`` (the SHA-256 fingerprints of the IdP's signing
+certificates: a SAML provider is known only when every signing certificate in its metadata is one of them) and
+``allow_saml_issuers`` (the metadata's ``entityID``, required to match too when set). An ``entityID`` alone proves
+nothing, since whoever uploads metadata writes any ``entityID`` into it beside their own key: without certificates
+named, the issuer decides as it always did, and the verdict says it is weak. A pattern that matches everything is
+refused. The metadata is read by ``domain.saml`` (strict patterns, no XML parser); when the event does not carry it,
+the provider's is read live (``iam:GetSAMLProvider``). Anything else is a finding:
 
 * ``CreateOpenIDConnectProvider`` / ``CreateSAMLProvider`` of an unknown provider: delete exactly the new
   provider (undo creates it again from the captured URL, client ids and thumbprints, or metadata);
@@ -26,11 +31,13 @@ import re
 from collections.abc import Mapping
 from typing import Any, ClassVar, NamedTuple
 
-from iamwarden.adapters.errors import ignoring, is_gone
+from iamwarden.adapters.errors import error_code, ignoring, is_gone, is_transient
 from iamwarden.domain.catalog import OptionSpec, RuleSpec, Severity
 from iamwarden.domain.exceptions import UndoError
 from iamwarden.domain.findings import RemediationStep, StepAction
 from iamwarden.domain.recorded import IDENTITY_PROVIDER, Snapshot
+from iamwarden.domain.saml import fingerprint_text, saml_issuer, signing_keys
+from iamwarden.domain.settings import RuleSettings
 from iamwarden.domain.wildcards import wildcard_match
 from iamwarden.guardrails.base import Evaluation, RuleContext
 from iamwarden.guardrails.remediation import AccountClients, Permissions, StepRun
@@ -57,7 +64,16 @@ IDENTITY_PROVIDER_UNKNOWN = RuleSpec(
             "patterns", (), "OIDC provider URLs without https:// (token.actions.githubusercontent.com) that are known"
         ),
         "allow_saml_issuers": OptionSpec(
-            "patterns", (), "SAML metadata issuers (the EntityDescriptor entityID) that are known"
+            "patterns",
+            (),
+            "SAML metadata issuers (the EntityDescriptor entityID) that are known; alone, weak: anyone can copy an "
+            "entityID into metadata signed with their own key",
+        ),
+        "allow_saml_certificates": OptionSpec(
+            "fingerprints",
+            (),
+            "SHA-256 fingerprints of the known SAML IdPs' signing certificates (hex, colons optional): set, a SAML "
+            "provider is known only when every signing certificate in its metadata is one of them",
         ),
     },
     alert_risk=(
@@ -66,19 +82,10 @@ IDENTITY_PROVIDER_UNKNOWN = RuleSpec(
     ),
 )
 
-_ENTITY_ID = re.compile(r"<(?:\w+:)?EntityDescriptor\b[^>]*?\bentityID\s*=\s*[\"']([^\"']+)[\"']", re.DOTALL)
-
 
 def oidc_url(value: str) -> str:
     """A provider URL as IAM names it in the ARN: no scheme, no trailing slash."""
     return re.sub(r"^https://", "", value.strip()).rstrip("/")
-
-
-def saml_issuer(metadata: str) -> str | None:
-    """The ``entityID`` of a SAML metadata document's EntityDescriptor (read with a pattern: no XML parser
-    sees untrusted input)."""
-    found = _ENTITY_ID.search(metadata)
-    return found.group(1) if found else None
 
 
 def _known(patterns: tuple[str, ...], value: str) -> str | None:
@@ -195,19 +202,22 @@ class IdentityProviderRule:
             arn = context.request_text("sAMLProviderArn")
             name = arn.rsplit("/", 1)[-1]
         evaluation = Evaluation(resource_arn=arn)
-        metadata = change.request_parameters.get("sAMLMetadataDocument")
-        issuer = saml_issuer(metadata) if isinstance(metadata, str) else None
-        if issuer is not None:
-            pattern = _known(settings.patterns("allow_saml_issuers"), issuer)
-            if pattern is not None:
-                evaluation.compliant.append(f"SAML issuer {issuer} matches {pattern!r} in allow_saml_issuers")
-                return evaluation
-        who = f"issuer {issuer}" if issuer else "an issuer the event does not show"
+        sent = change.request_parameters.get("sAMLMetadataDocument")
+        document = _saml_document(context, arn, name, sent if isinstance(sent, str) and sent else None)
+        if document.gone:
+            evaluation.compliant.append(f"SAML provider {name} no longer exists (read live): nothing trusts it now")
+            return evaluation
+        metadata = document.metadata
+        verdict = judge_saml_metadata(metadata, settings) if metadata is not None else None
+        if verdict is not None and verdict.known:
+            evaluation.compliant.append(f"the metadata of SAML provider {name}{document.source} {verdict.said}")
+            return evaluation
         actor = change.actor.display
-        needs: list[str] = [] if issuer else [f"which issuer SAML provider {name} trusts (no metadata in the event)"]
+        needs: list[str] = list(verdict.unknown) if verdict is not None else [document.unknown_why]
+        said = verdict.said if verdict is not None else "IAM Warden could not read"
         plan: list[RemediationStep] = []
         if change.event_name == "CreateSAMLProvider":
-            did = f"{actor} added SAML identity provider {name} for {who}, which is not among the known issuers"
+            did = f"{actor} added SAML identity provider {name}, whose metadata{document.source} {said}"
             plan = [
                 RemediationStep(
                     DeleteSamlProvider.action,
@@ -217,32 +227,37 @@ class IdentityProviderRule:
                 )
             ]
         else:
-            new = metadata if isinstance(metadata, str) else None
+            new = sent if isinstance(sent, str) and sent else None
             known = _before(context, arn, "saml")
             if (
                 known.snapshot is not None
-                and new is not None
-                and _same_metadata(known.snapshot.data.get("metadata"), new)
+                and metadata is not None
+                and _same_metadata(known.snapshot.data.get("metadata"), metadata)
             ):
                 evaluation.compliant.append(f"SAML provider {name} has the metadata it had {known.when}")
                 return evaluation
-            did = f"{actor} pointed SAML identity provider {name} at {who}, which is not among the known issuers"
+            did = f"{actor} pointed SAML identity provider {name} at metadata that{document.source} {said}"
+            if new is None and metadata is not None:
+                needs.append(
+                    f"whether this change set the metadata SAML provider {name} holds now (the event does not carry "
+                    "it; it was read live)"
+                )
             previous = str(known.snapshot.data.get("metadata", "")) if known.snapshot is not None else ""
-            previous_issuer = saml_issuer(previous) if previous else None
+            before = judge_saml_metadata(previous, settings) if previous else None
             if known.snapshot is None:
                 needs.append(f"the metadata SAML provider {name} had before ({known.unknown_why})")
-            elif previous_issuer is None or _known(settings.patterns("allow_saml_issuers"), previous_issuer) is None:
-                # Only a known issuer is a known good state: the snapshot may hold an earlier intruder's IdP.
+            elif before is None or not before.known:
+                # Only known metadata is a known good state: the snapshot may hold an earlier intruder's IdP.
                 needs.append(
                     f"metadata of SAML provider {name} known good: IAM Warden's snapshot of {known.snapshot.taken_at} "
-                    f"trusts issuer {previous_issuer or '?'}, which is not in allow_saml_issuers"
+                    f"{before.said if before is not None else 'holds no metadata'}"
                 )
             else:
                 plan = [
                     RemediationStep(
                         RestoreSamlMetadata.action,
                         arn,
-                        {"provider_arn": arn, "metadata": previous, "replaces": new},
+                        {"provider_arn": arn, "metadata": previous, "replaces": metadata},
                         f"put back the metadata of SAML provider {name} (issuer {saml_issuer(previous) or '?'}, "
                         f"{known.when})",
                     )
@@ -252,13 +267,136 @@ class IdentityProviderRule:
                 IDENTITY_PROVIDER_UNKNOWN,
                 severity=Severity.HIGH,
                 resource_arn=arn,
-                reason=f"{did}. Add it to allow_saml_issuers if it is the organisation's.",
+                reason=f"{did}. {_saml_advice(settings)}",
                 plan=plan,
-                offending=[{"issuer": issuer}],
+                offending=[
+                    {
+                        "issuer": verdict.issuer if verdict is not None else None,
+                        "signing_certificates": [fingerprint_text(f) for f in verdict.fingerprints]
+                        if verdict is not None
+                        else [],
+                    }
+                ],
                 needs_context=tuple(needs),
             )
         )
         return evaluation
+
+
+class _SamlDocument(NamedTuple):
+    """The metadata a SAML provider trusts: the event's, or read live when the event does not carry it."""
+
+    metadata: str | None
+    #: How the metadata was had, in the words that follow "metadata" ("" from the event, " (read live)").
+    source: str = ""
+    #: Why there is none (the finding's ``needs_context``).
+    unknown_why: str = ""
+    #: The provider was read live and no longer exists.
+    gone: bool = False
+
+
+def _saml_document(context: RuleContext, arn: str, name: str, sent: str | None) -> _SamlDocument:
+    """The event's metadata document; without it (CloudTrail leaves out a field it finds too large, and an
+    ``UpdateSAMLProvider`` may change only the assertion encryption and private keys), the provider's as IAM holds
+    it now (``iam:GetSAMLProvider``, which ``delete_saml_provider`` declares); offline, or unreadable, unknown."""
+    if sent is not None:
+        return _SamlDocument(sent)
+    what = f"which issuer and signing certificates SAML provider {name} trusts (no metadata in the event"
+    if context.live_clients is None:
+        return _SamlDocument(None, unknown_why=f"{what}, and offline it cannot be read)")
+    try:
+        live = DeleteSamlProvider._metadata(context.live_clients(context.change.account, context.change.region), arn)
+    except Exception as exc:
+        if is_transient(exc):
+            raise  # throttled or unanswered: the enforcer judges the event again
+        return _SamlDocument(None, unknown_why=f"{what}, and reading it failed: {error_code(exc) or exc})")
+    if live is None:
+        return _SamlDocument(None, gone=True)
+    return _SamlDocument(live, " (read live)")
+
+
+class SamlVerdict(NamedTuple):
+    """Whether SAML metadata is a known provider's, and in words why (or why not)."""
+
+    known: bool
+    #: What the metadata names and signs with, against the settings, as the rest of a sentence ("names issuer …").
+    said: str
+    #: The facts that could not be read, when no known fact already says it is not known (``needs_context``).
+    unknown: tuple[str, ...]
+    issuer: str | None
+    #: The SHA-256 fingerprints of its signing certificates (lower-case hex).
+    fingerprints: tuple[str, ...]
+
+
+def judge_saml_metadata(metadata: str, settings: RuleSettings) -> SamlVerdict:
+    """Known when every signing certificate is in ``allow_saml_certificates`` and, when ``allow_saml_issuers`` is
+    set, the issuer matches it; with no certificates named, by the issuer alone, which the text calls weak (anyone
+    can copy an ``entityID`` into metadata signed with their own key). Unreadable keys are unknown, never known."""
+    issuers = settings.patterns("allow_saml_issuers")
+    certificates = settings.patterns("allow_saml_certificates")
+    issuer = saml_issuer(metadata)
+    keys = signing_keys(metadata)
+    not_known: list[str] = []
+    unknown: list[str] = []
+    if issuer is None:
+        issuer_said = "names no issuer IAM Warden can read (no EntityDescriptor entityID)"
+        if issuers:
+            unknown.append("which issuer the metadata names (no EntityDescriptor entityID in it)")
+    elif not issuers:
+        issuer_said = f"names issuer {issuer}"
+    elif (pattern := _known(issuers, issuer)) is not None:
+        issuer_said = f"names issuer {issuer}, which is known ({pattern!r} in allow_saml_issuers)"
+    else:
+        issuer_said = f"names issuer {issuer}, which is not in allow_saml_issuers"
+        not_known.append(issuer_said)
+    parts = [issuer_said]
+    if certificates:
+        strangers = [f for f in keys.fingerprints if f not in certificates]
+        if strangers:
+            listed = ", ".join(map(fingerprint_text, strangers))
+            one = len(strangers) == 1
+            but = "but " if issuer is not None and not not_known and issuers else ""
+            parts.append(
+                f"{but}signs with certificate{'' if one else 's'} {listed}, which {'is' if one else 'are'} not in "
+                "allow_saml_certificates"
+            )
+            not_known.append(parts[-1])
+        elif keys.fingerprints:
+            one = len(keys.fingerprints) == 1
+            parts.append(
+                f"signs only with certificate{'' if one else 's'} {', '.join(map(fingerprint_text, keys.fingerprints))}"
+                f", which {'is' if one else 'are'} in allow_saml_certificates"
+            )
+        if keys.unreadable:
+            parts.append(f"holds signing keys IAM Warden cannot read ({'; '.join(keys.unreadable)})")
+            unknown.append(f"the signing certificates of the metadata ({'; '.join(keys.unreadable)})")
+        elif not keys.fingerprints:
+            parts.append("names no signing certificate")
+            unknown.append("which certificate the metadata signs with (it names no signing certificate)")
+    if not issuers and not certificates:
+        not_known.append("neither allow_saml_issuers nor allow_saml_certificates names a known SAML provider")
+        parts.append("and neither allow_saml_issuers nor allow_saml_certificates names a known provider")
+    said = ", ".join(parts)
+    if issuers and not certificates and not not_known and not unknown:
+        said += (
+            "; known by its entityID alone, which proves nothing: anyone can write that entityID into metadata "
+            "signed with their own key. Name the IdP's signing certificates (SHA-256 fingerprints) in "
+            "allow_saml_certificates"
+        )
+    known = not not_known and not unknown
+    return SamlVerdict(known, said, () if not_known else tuple(unknown), issuer, keys.fingerprints)
+
+
+def _saml_advice(settings: RuleSettings) -> str:
+    if settings.patterns("allow_saml_certificates"):
+        return (
+            "If it is the organisation's, add its signing certificates' SHA-256 fingerprints to "
+            "allow_saml_certificates (and its issuer to allow_saml_issuers, when that is set)."
+        )
+    return (
+        "If it is the organisation's, name its signing certificates' SHA-256 fingerprints in allow_saml_certificates "
+        "(the entityID in allow_saml_issuers alone proves nothing: anyone can copy it into metadata of their own)."
+    )
 
 
 class _Before(NamedTuple):

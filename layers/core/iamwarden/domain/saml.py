@@ -1,0 +1,138 @@
+"""What a SAML metadata document says about its identity provider: the issuer it names and the keys it signs with.
+
+The ``entityID`` is a name anyone can copy into a document of their own; the signing certificates are what IAM
+checks an assertion against, so they are what a known provider is known by (``allow_saml_certificates``).
+
+The document is untrusted (whoever called ``CreateSAMLProvider`` wrote it), so no XML parser sees it: no entity
+expansion, no external references, no parser to exhaust. Patterns read it instead, and read it the strict way round:
+whatever they cannot read with certainty (a ``DOCTYPE``, a ``CDATA`` section, a character reference in a
+certificate, a key that is not an X.509 certificate, base64 that does not decode) is reported as unreadable, never
+skipped, so a document shaped to hide a key from the patterns is never taken for a known one. Comments are dropped
+first (an XML parser ignores them, so must the patterns). A ``KeyDescriptor`` is left out only when its ``use`` is
+exactly ``encryption``: any other value, or none (SAML metadata 2.0 §2.4.1.1: no ``use`` means both), signs.
+"""
+
+import base64
+import binascii
+import hashlib
+import re
+from typing import NamedTuple
+
+_ENTITY_ID = re.compile(r"<(?:[\w.-]+:)?EntityDescriptor\b[^>]*?\bentityID\s*=\s*[\"']([^\"']+)[\"']", re.DOTALL)
+_COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
+_UNCOMMENTED = re.compile(r"<!--")
+#: Markup the patterns cannot follow: a DOCTYPE may declare entities that put keys where no pattern looks, and a
+#: CDATA section hides markup-looking text that a parser reads as text.
+_OPAQUE = re.compile(r"<!DOCTYPE|<!ENTITY|<!\[CDATA\[", re.IGNORECASE)
+_ATTRIBUTE = r"\s+([\w:.-]+)\s*=\s*(\"[^\"]*\"|'[^']*')"
+#: A ``KeyDescriptor`` start tag (any prefix), its attributes read one by one with their quotes, so a ``>`` or a
+#: ``use="..."`` inside another attribute's value is never mistaken for the tag's end or its ``use``.
+_KEY_DESCRIPTOR = re.compile(rf"<(?:[\w.-]+:)?KeyDescriptor(?P<attributes>(?:{_ATTRIBUTE})*)\s*(?P<empty>/?)>")
+_ANY_KEY_DESCRIPTOR = re.compile(r"<(?:[\w.-]+:)?KeyDescriptor\b")
+_KEY_DESCRIPTOR_END = re.compile(r"</(?:[\w.-]+:)?KeyDescriptor\s*>")
+_CERTIFICATE = re.compile(
+    r"<(?:[\w.-]+:)?X509Certificate(?:\s[^>]*)?>(.*?)</(?:[\w.-]+:)?X509Certificate\s*>", re.DOTALL
+)
+_ANY_CERTIFICATE = re.compile(r"<(?:[\w.-]+:)?X509Certificate\b")
+#: Key forms besides a certificate that a verifier might take (a bare key, a certificate by reference): no fingerprint
+#: can say whose they are.
+_OTHER_KEY = re.compile(r"<(?:[\w.-]+:)?(KeyValue|RSAKeyValue|ECKeyValue|DEREncodedKeyValue|RetrievalMethod)\b")
+#: Whitespace written as a character reference (metadata exported on Windows carries ``&#13;`` in base64 lines).
+_WHITESPACE_REFERENCE = re.compile(r"&#(?:x0*[9aAdD]|x0*20|0*9|0*10|0*13|0*32);")
+
+
+def saml_issuer(metadata: str) -> str | None:
+    """The ``entityID`` of a SAML metadata document's EntityDescriptor (read with a pattern: no XML parser
+    sees untrusted input)."""
+    found = _ENTITY_ID.search(_COMMENT.sub("", metadata))
+    return found.group(1) if found else None
+
+
+class SigningKeys(NamedTuple):
+    """The signing certificates a metadata document names, by SHA-256 fingerprint (64 lower-case hex digits, in the
+    document's order, each once), and what in it could not be read (each a short phrase)."""
+
+    fingerprints: tuple[str, ...]
+    unreadable: tuple[str, ...]
+
+
+def signing_keys(metadata: str) -> SigningKeys:
+    """The SHA-256 fingerprints of the certificates in every ``KeyDescriptor`` whose ``use`` is not ``encryption``.
+
+    Never raises: what cannot be read is named in ``unreadable``, and a document with nothing readable and nothing
+    unreadable in it names no signing key at all (the caller says so).
+    """
+    opaque = _OPAQUE.search(metadata)
+    if opaque is not None:
+        return SigningKeys((), (f"the document holds {opaque.group(0)!r} markup, which IAM Warden does not read",))
+    text = _COMMENT.sub("", metadata)
+    if _UNCOMMENTED.search(text):
+        return SigningKeys((), ("the document holds a comment that is never closed",))
+    fingerprints: dict[str, None] = {}
+    unreadable: list[str] = []
+    position, number = 0, 0
+    while (start := _ANY_KEY_DESCRIPTOR.search(text, position)) is not None:
+        number += 1
+        tag = _KEY_DESCRIPTOR.match(text, start.start())
+        if tag is None:
+            unreadable.append(f"KeyDescriptor {number}: its start tag")
+            position = start.end()
+            continue
+        attributes = {name: value[1:-1].strip() for name, value in re.findall(_ATTRIBUTE, tag.group("attributes"))}
+        if tag.group("empty"):  # <KeyDescriptor/>: no key in it
+            body, position = "", tag.end()
+        else:
+            end = _KEY_DESCRIPTOR_END.search(text, tag.end())
+            if end is None:
+                unreadable.append(f"KeyDescriptor {number}: it is never closed")
+                break
+            body, position = text[tag.end() : end.start()], end.end()
+        if attributes.get("use") == "encryption":
+            continue
+        found, problems = _certificates(body)
+        fingerprints.update(dict.fromkeys(found))
+        unreadable.extend(f"KeyDescriptor {number}: {problem}" for problem in problems)
+    return SigningKeys(tuple(fingerprints), tuple(unreadable))
+
+
+def _certificates(body: str) -> tuple[list[str], list[str]]:
+    """The fingerprints of the X.509 certificates in one signing KeyDescriptor, and what in it could not be read."""
+    found: list[str] = []
+    problems: list[str] = []
+    matches = list(_CERTIFICATE.finditer(body))
+    if len(matches) != len(_ANY_CERTIFICATE.findall(body)):
+        problems.append("an X509Certificate element that is not closed")
+    for match in matches:
+        fingerprint = certificate_fingerprint(match.group(1))
+        if fingerprint is None:
+            problems.append("a certificate that is not base64 of a DER certificate")
+        else:
+            found.append(fingerprint)
+    other = _OTHER_KEY.search(body)
+    if other is not None:
+        problems.append(f"a {other.group(1)} key, which is not a certificate")
+    if not matches and not problems:
+        problems.append("no certificate")
+    return found, problems
+
+
+def certificate_fingerprint(text: str) -> str | None:
+    """The SHA-256 fingerprint of a base64 DER certificate as metadata writes it (whitespace anywhere), or None when
+    it is not one: strict base64 that decodes to a DER SEQUENCE (an X.509 certificate's outer shape)."""
+    bare = re.sub(r"\s", "", _WHITESPACE_REFERENCE.sub("", text))
+    if not bare or not re.fullmatch(r"[A-Za-z0-9+/]+={0,2}", bare):
+        return None
+    try:
+        der = base64.b64decode(bare, validate=True)
+    except (binascii.Error, ValueError):
+        return None
+    if len(der) < 2 or der[0] != 0x30:
+        return None
+    return hashlib.sha256(der).hexdigest()
+
+
+def fingerprint_text(fingerprint: str) -> str:
+    """A fingerprint as ``openssl x509 -noout -fingerprint -sha256`` prints it (``AB:CD:…``), the way people
+    compare it with their IdP's."""
+    upper = fingerprint.upper()
+    return ":".join(upper[i : i + 2] for i in range(0, len(upper), 2))
