@@ -394,12 +394,12 @@ class GroupMembershipRule:
             evaluation.findings.append(
                 _group_finding(
                     context,
-                    Severity.MEDIUM,
-                    group_arn,
-                    f"{change.actor.display} added user {user} to Identity Center group {group}, whose account "
-                    "assignments could not be read",
-                    plan,
-                    (
+                    severity=Severity.MEDIUM,
+                    group_arn=group_arn,
+                    reason=f"{change.actor.display} added user {user} to Identity Center group {group}, whose "
+                    "account assignments could not be read",
+                    plan=plan,
+                    unknown=(
                         f"which Identity Center instance holds identity store {store} (ListInstances in account "
                         f"{change.account}, {change.region}, names none), and so what group {group} is assigned",
                     ),
@@ -434,22 +434,22 @@ class GroupMembershipRule:
             evaluation.findings.append(
                 _group_finding(
                     context,
-                    Severity.CRITICAL,
-                    group_arn,
-                    f"{added}, which is assigned {'; '.join(certain + uncertain)}",
-                    plan,
-                    () if certain else tuple(unknown),
+                    severity=Severity.CRITICAL,
+                    group_arn=group_arn,
+                    reason=f"{added}, which is assigned {'; '.join(certain + uncertain)}",
+                    plan=plan,
+                    unknown=() if certain else tuple(unknown),
                 )
             )
         elif undecided:
             evaluation.findings.append(
                 _group_finding(
                     context,
-                    Severity.MEDIUM,
-                    group_arn,
-                    f"{added}, whose assigned permission sets could not all be judged",
-                    plan,
-                    tuple(undecided),
+                    severity=Severity.MEDIUM,
+                    group_arn=group_arn,
+                    reason=f"{added}, whose assigned permission sets could not all be judged",
+                    plan=plan,
+                    unknown=tuple(undecided),
                 )
             )
         else:
@@ -475,6 +475,7 @@ def _membership_plan(
 
 def _group_finding(
     context: RuleContext,
+    *,
     severity: Severity,
     group_arn: str,
     reason: str,
@@ -490,11 +491,16 @@ def _group_finding(
 
 
 def _instance_of(client: Any, store: str) -> str | None:
-    """The ARN of the Identity Center instance whose identity store is ``store`` (None when none of the account's)."""
+    """The ARN of the Identity Center instance whose identity store is ``store`` (None when none of the account's).
+
+    The request may name the store by ID or by ARN (``arn:aws:identitystore::111122223333:identitystore/d-…``);
+    ``ListInstances`` names it by ID.
+    """
+    store_id = store.rsplit("/", 1)[-1]
     try:
         for page in client.get_paginator("list_instances").paginate():
             for instance in page.get("Instances", ()):
-                if instance.get("IdentityStoreId") == store and instance.get("InstanceArn"):
+                if instance.get("IdentityStoreId") == store_id and instance.get("InstanceArn"):
                     return str(instance["InstanceArn"])
     except Exception as exc:
         if not is_aws_error(exc):
@@ -523,7 +529,10 @@ def _group_assignments(client: Any, instance: str, group: str) -> dict[str, set[
 class DeleteGroupMembership:
     """Delete exactly one Identity Center group membership (undo adds the user to the group again)."""
 
-    permissions: ClassVar[Permissions] = ("identitystore:DescribeGroupMembership", "identitystore:DeleteGroupMembership")
+    permissions: ClassVar[Permissions] = (
+        "identitystore:DescribeGroupMembership",
+        "identitystore:DeleteGroupMembership",
+    )
     action: ClassVar[StepAction] = StepAction("delete_group_membership", permissions)
     undo_permissions: ClassVar[Permissions] = (
         "identitystore:GetGroupMembershipId",
@@ -560,7 +569,11 @@ class DeleteGroupMembership:
             return []
         p = step.parameters
         client = aws.client("identitystore")
-        ids = {"IdentityStoreId": p["identity_store_id"], "GroupId": p["group_id"], "MemberId": {"UserId": p["user_id"]}}
+        ids = {
+            "IdentityStoreId": p["identity_store_id"],
+            "GroupId": p["group_id"],
+            "MemberId": {"UserId": p["user_id"]},
+        }
         try:
             client.get_group_membership_id(**ids)
         except Exception as exc:
