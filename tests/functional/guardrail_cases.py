@@ -1130,8 +1130,10 @@ def _identity_center_group_joined(managed: str) -> Callable[[Account], dict[str,
     """
 
     def prepare(account: Account) -> dict[str, Any]:
+        # A before-call handler answers the call (the session's stubs type every handler as returning None).
         account.session.events.register(
-            "before-call.sso-admin.GetPermissionsBoundaryForPermissionSet", _no_permission_set_boundary
+            "before-call.sso-admin.GetPermissionsBoundaryForPermissionSet",
+            _no_permission_set_boundary,  # type: ignore[arg-type]
         )
         sso, store = _regional(account, "sso-admin"), _regional(account, "identitystore")
         [instance] = sso.list_instances()["Instances"]
