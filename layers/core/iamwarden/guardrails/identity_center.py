@@ -28,7 +28,10 @@ group's assignments are read live (``GROUP_READS``: the instance of the event's 
 membership the event created (``responseElements.membershipId``) is deleted; a membership that already existed
 makes the call fail (``ConflictException``), and a failed call is never routed, so the membership is always new.
 What cannot be read or settled (no instance holds the identity store, a boundary or customer-managed policies)
-is alerted with ``needs_context``, never remediated; offline it cannot be judged.
+is alerted with ``needs_context``, never remediated; offline it cannot be judged. The record carries IDs only
+(published ``CreateGroupMembership`` records show ``identityStoreId``, ``groupId`` and ``memberId.userId`` in
+clear; Identity Center leaves names such as a group's ``displayName`` out of its events), so the alert names the
+user and the group by ID.
 
 Each remediation provisions the permission set again (``ProvisionPermissionSet`` to every account it is
 provisioned to), as Identity Center needs for a changed set to reach the accounts' roles; undo does the same.
