@@ -117,6 +117,7 @@ SAMPLE_OWN = OwnIdentity(
                     "identity-provider-unknown",
                     "roles-anywhere-trust-anchor",
                     "permission-set-admin",
+                    "identity-center-group-admin",
                 )
             ),
         }

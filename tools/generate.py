@@ -113,6 +113,11 @@ ROLES_ANYWHERE_PROFILES = "!Sub arn:${AWS::Partition}:rolesanywhere:*:${AWS::Acc
 SSO_INSTANCES = "!Sub arn:${AWS::Partition}:sso:::instance/*"
 SSO_PERMISSION_SETS = "!Sub arn:${AWS::Partition}:sso:::permissionSet/*"
 SSO_ACCOUNTS = "!Sub arn:${AWS::Partition}:sso:::account/*"
+#: Identity Store: the store's ARN carries the account that holds it; its groups, users and memberships carry none.
+IDENTITY_STORES = "!Sub arn:${AWS::Partition}:identitystore::${AWS::AccountId}:identitystore/*"
+IDENTITY_STORE_GROUPS = "!Sub arn:${AWS::Partition}:identitystore:::group/*"
+IDENTITY_STORE_USERS = "!Sub arn:${AWS::Partition}:identitystore:::user/*"
+IDENTITY_STORE_MEMBERSHIPS = "!Sub arn:${AWS::Partition}:identitystore:::membership/*"
 
 
 class Condition(NamedTuple):
@@ -658,6 +663,13 @@ SCOPES: tuple[Scope, ...] = (
         ),
         (SSO_INSTANCES, SSO_PERMISSION_SETS, SSO_ACCOUNTS),
         comment="Identity Center's permission sets: their ARNs carry no account; the instance is the organisation's.",
+    ),
+    Scope(
+        "RemoveIdentityCenterGroupMemberships",
+        ("identitystore:DescribeGroupMembership", "identitystore:DeleteGroupMembership"),
+        (IDENTITY_STORES, IDENTITY_STORE_GROUPS, IDENTITY_STORE_USERS, IDENTITY_STORE_MEMBERSHIPS),
+        comment="identity-center-group-admin deletes exactly the membership the event created (in this account's "
+        "identity store).",
     ),
 )
 

@@ -28,6 +28,8 @@ from enum import StrEnum
 from types import MappingProxyType
 from typing import Any, NamedTuple
 
+from botocore.awsrequest import AWSResponse
+from botocore.compat import HTTPHeaders
 from botocore.exceptions import ClientError
 
 from tests.aws_fixtures import HOME_ACCOUNT
@@ -1117,6 +1119,77 @@ def _permission_set_changed(sample: str) -> Callable[[Account], dict[str, Any]]:
         return event
 
     return prepare
+
+
+def _identity_center_group_joined(managed: str) -> Callable[[Account], dict[str, Any]]:
+    """mallory joins group platform (alice is in it), which is assigned a permission set holding ``managed``.
+
+    moto chooses the instance, identity store and ids, so the event follows; moto lacks
+    GetPermissionsBoundaryForPermissionSet, answered on the session (every client made from it after this) as
+    Identity Center answers a set without a boundary.
+    """
+
+    def prepare(account: Account) -> dict[str, Any]:
+        # A before-call handler answers the call (the session's stubs type every handler as returning None).
+        account.session.events.register(
+            "before-call.sso-admin.GetPermissionsBoundaryForPermissionSet",
+            _no_permission_set_boundary,  # type: ignore[arg-type]
+        )
+        sso, store = _regional(account, "sso-admin"), _regional(account, "identitystore")
+        [instance] = sso.list_instances()["Instances"]
+        ids = {"InstanceArn": instance["InstanceArn"]}
+        store_id = instance["IdentityStoreId"]
+        arn = sso.create_permission_set(**ids, Name="Platform")["PermissionSet"]["PermissionSetArn"]
+        sso.attach_managed_policy_to_permission_set(**ids, PermissionSetArn=arn, ManagedPolicyArn=managed)
+        group = store.create_group(IdentityStoreId=store_id, DisplayName="platform")["GroupId"]
+        sso.create_account_assignment(
+            **ids,
+            TargetId="444455556666",
+            TargetType="AWS_ACCOUNT",
+            PermissionSetArn=arn,
+            PrincipalType="GROUP",
+            PrincipalId=group,
+        )
+        users = {
+            name: store.create_user(
+                IdentityStoreId=store_id, UserName=name, DisplayName=name, Name={"GivenName": name, "FamilyName": "X"}
+            )["UserId"]
+            for name in ("alice", "mallory")
+        }
+        memberships = {
+            name: store.create_group_membership(IdentityStoreId=store_id, GroupId=group, MemberId={"UserId": user})[
+                "MembershipId"
+            ]
+            for name, user in users.items()
+        }
+        event = load_event("identitystore-add-user-to-admin-group.json")
+        event["detail"]["requestParameters"] = {
+            "identityStoreId": store_id,
+            "groupId": group,
+            "memberId": {"userId": users["mallory"]},
+        }
+        event["detail"]["responseElements"] = {"membershipId": memberships["mallory"], "identityStoreId": store_id}
+        return event
+
+    return prepare
+
+
+def _no_permission_set_boundary(**_: Any) -> tuple[AWSResponse, dict[str, Any]]:
+    error = {"Code": "ResourceNotFoundException", "Message": "no permissions boundary"}
+    return AWSResponse(f"https://sso.{BUCKET_REGION}.amazonaws.com/", 404, HTTPHeaders(), None), {"Error": error}
+
+
+def identity_center_group_members(account: Account) -> list[str]:
+    """The user names in Identity Center group platform."""
+    sso, store = _regional(account, "sso-admin"), _regional(account, "identitystore")
+    [instance] = sso.list_instances()["Instances"]
+    store_id = instance["IdentityStoreId"]
+    [group] = store.list_groups(IdentityStoreId=store_id)["Groups"]
+    listed = store.list_group_memberships(IdentityStoreId=store_id, GroupId=group["GroupId"])["GroupMemberships"]
+    return sorted(
+        store.describe_user(IdentityStoreId=store_id, UserId=member["MemberId"]["UserId"])["UserName"]
+        for member in listed
+    )
 
 
 _NO_ROLES_ANYWHERE = "moto has no IAM Roles Anywhere (test_persistence_services.py runs its remediation on a Stubber)"
@@ -2481,6 +2554,18 @@ CASES: Mapping[str, GuardrailCase] = {
             remediated={"managed": ["arn:aws:iam::aws:policy/ReadOnlyAccess"], "inline": None},
             compliant=Scenario(_permission_set_changed("sso-put-inline-policy-read.json"), permission_set),
             partial_failure=PartialFailure("sso-admin", "DetachManagedPolicyFromPermissionSet", done_before=0),
+        ),
+        GuardrailCase(
+            rule="identity-center-group-admin",
+            violation=Scenario(
+                _identity_center_group_joined("arn:aws:iam::aws:policy/AdministratorAccess"),
+                identity_center_group_members,
+            ),
+            remediated=["alice"],
+            compliant=Scenario(
+                _identity_center_group_joined("arn:aws:iam::aws:policy/ReadOnlyAccess"), identity_center_group_members
+            ),
+            partial_failure=PartialFailure("identitystore", "DeleteGroupMembership", done_before=0),
         ),
         GuardrailCase(
             rule="roles-anywhere-trust-anchor",

@@ -223,6 +223,8 @@ def _authorised_as(request: Request) -> tuple[str, dict[str, str]]:
         return f"arn:aws:rolesanywhere:{here}:profile/{params['profileId']}", context
     if service == "sso":
         return str(params["PermissionSetArn"]), context
+    if service == "identitystore":  # the store is the one resource of each call whose ARN carries the account
+        return f"arn:aws:identitystore::{HOME_ACCOUNT}:identitystore/{params['IdentityStoreId']}", context
     if request.action in ("s3:GetAccountPublicAccessBlock", "s3:PutAccountPublicAccessBlock"):
         return "*", context  # no resource type: S3 Control acts on the caller's own account only
     if service == "ec2" and operation.startswith("Describe") and not operation.endswith("Attribute"):
@@ -1970,6 +1972,30 @@ def _permission_set_answers(action: StepAction) -> Callable[[AccountClients], No
     return answers
 
 
+IDENTITY_STORE = "d-9067a1b2c3"
+
+
+def _identity_center_group_member(account: Account) -> RemediationStep:
+    """A user in a group of moto's identity store: identity-center-group-admin deletes exactly that membership."""
+    store = account.session.client("identitystore", region_name=BUCKET_REGION)
+    group = store.create_group(IdentityStoreId=IDENTITY_STORE, DisplayName="platform-admins")["GroupId"]
+    user = store.create_user(
+        IdentityStoreId=IDENTITY_STORE,
+        UserName="mallory",
+        DisplayName="Mallory",
+        Name={"GivenName": "Mallory", "FamilyName": "Example"},
+    )["UserId"]
+    membership = store.create_group_membership(IdentityStoreId=IDENTITY_STORE, GroupId=group, MemberId={"UserId": user})
+    return _step(
+        StepAction.DELETE_GROUP_MEMBERSHIP,
+        f"arn:aws:identitystore:::membership/{membership['MembershipId']}",
+        identity_store_id=IDENTITY_STORE,
+        membership_id=membership["MembershipId"],
+        group_id=group,
+        user_id=user,
+    )
+
+
 def _sso(action: StepAction) -> Scenario:
     return Scenario(_permission_set(action), BUCKET_REGION, _permission_set_answers(action))
 
@@ -2005,6 +2031,7 @@ SCENARIOS.update(
         "detach-permission-set-policy": _sso(StepAction.DETACH_PERMISSION_SET_POLICY),
         "delete-permission-set-inline-policy": _sso(StepAction.DELETE_PERMISSION_SET_INLINE_POLICY),
         "delete-account-assignment": _sso(StepAction.DELETE_ACCOUNT_ASSIGNMENT),
+        "delete-identity-center-group-membership": Scenario(_identity_center_group_member, BUCKET_REGION),
     }
 )
 

@@ -197,6 +197,9 @@ def test_the_remediation_role_may_read_what_the_live_role_directory_reads() -> N
         # what an assigned permission set grants (identity_center.ASSIGNMENT_READS beyond the remediation grants)
         "sso:ListCustomerManagedPolicyReferencesInPermissionSet",
         "sso:GetPermissionsBoundaryForPermissionSet",
+        # the instance of an identity store, and a group's assignments (identity_center.GROUP_READS)
+        "sso:ListInstances",
+        "sso:ListAccountAssignmentsForPrincipal",
     }
 
 

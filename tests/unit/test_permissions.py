@@ -26,7 +26,7 @@ import pytest
 from iamwarden.adapters.origin_access_identities import READ_PERMISSIONS as OAI_READ_PERMISSIONS
 from iamwarden.adapters.principals import READ_PERMISSIONS
 from iamwarden.domain.findings import StepAction
-from iamwarden.guardrails.identity_center import ASSIGNMENT_READS
+from iamwarden.guardrails.identity_center import ASSIGNMENT_READS, GROUP_READS
 from iamwarden.guardrails.registry import ACTIONS, GRANTED_APART, RULES, STEP_PERMISSIONS
 from tests.sam_template import deployed_template, remediation_statements, translated_template
 
@@ -74,6 +74,8 @@ WITHOUT_RESOURCE_TYPES = {
     # A list call by name prefix (every destination of a region), as ListStacks.
     "logs:DescribeDestinations",
     "cloudtrail:DescribeTrails",
+    # Identity Center's instances of the account (identity-center-group-admin finds the one holding an identity store).
+    "sso:ListInstances",
     # AWS Config's recorder calls act on the caller's own account and region (one recorder per region).
     "config:DescribeConfigurationRecorderStatus",
     "config:StartConfigurationRecorder",
@@ -300,6 +302,13 @@ def test_remediation_statements_are_scoped_to_this_account() -> None:
                 continue
             if resource.startswith("arn:${AWS::Partition}:sso:::"):
                 continue  # Identity Center ARNs carry no account: the instance is the organisation's
+            if resource.startswith("arn:${AWS::Partition}:identitystore:::"):
+                # Identity Store groups, users and memberships carry no account; every action on them also needs
+                # the identity store, whose ARN does: the statement must name only this account's stores.
+                stores = [r for r in _resources(statement) if ":identitystore::" in r and "identitystore/" in r]
+                assert stores, f"{sid}: {resource} without the identity store it lives in"
+                assert all(_account_field(r) == "THIS-ACCOUNT" for r in stores), f"{sid}: {stores}"
+                continue
             # Bucket, snapshot and image ARNs carry no account: the owner's account is a condition instead.
             key = next((key for prefix, key in OWNER_KEYS.items() if resource.startswith(prefix)), None)
             assert key is not None, f"{sid}: {resource} is not in this account"
@@ -411,14 +420,17 @@ RUNTIME_GRANTS: dict[str, set[str]] = {
     "ec2:DescribeVpcs": {"*"},
     # They ask CloudFront which canonical users bucket policies name are origin access identities.
     "cloudfront:ListCloudFrontOriginAccessIdentities": {"*"},
-    # permission-set-admin reads what an assigned permission set grants (the other reads are remediation grants).
+    # permission-set-admin reads what an assigned permission set grants (the other reads are remediation grants);
+    # identity-center-group-admin reads a group's assignments, in the instance that holds the event's identity store.
     **{
         action: {"arn:${AWS::Partition}:sso:::instance/*", "arn:${AWS::Partition}:sso:::permissionSet/*"}
         for action in (
             "sso:ListCustomerManagedPolicyReferencesInPermissionSet",
             "sso:GetPermissionsBoundaryForPermissionSet",
+            "sso:ListAccountAssignmentsForPrincipal",
         )
     },
+    "sso:ListInstances": {"*"},
     # The roles behind existing resources a grant reaches (projects, notebooks, tasks, services; the list
     # calls of every resource of a region are on "*").
     "codebuild:BatchGetProjects": {"arn:${AWS::Partition}:codebuild:*:${AWS::AccountId}:project/*"},
@@ -456,6 +468,11 @@ def test_every_read_that_judges_an_assignment_is_granted() -> None:
     remediation = {permission for permissions in STEP_PERMISSIONS.values() for permission in permissions}
     assert set(ASSIGNMENT_READS) <= set(RUNTIME_GRANTS) | remediation
     assert set(ASSIGNMENT_READS) - remediation <= set(RUNTIME_GRANTS)
+
+
+def test_every_read_that_judges_a_group_membership_is_granted_by_the_runtime_policy() -> None:
+    """The instance and the group's assignments; what each assigned set grants is ASSIGNMENT_READS (above)."""
+    assert set(GROUP_READS) <= set(RUNTIME_GRANTS)
 
 
 def test_runtime_policy_grants_exactly_what_the_wiring_uses() -> None:

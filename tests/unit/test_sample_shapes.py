@@ -54,6 +54,7 @@ SERVICES = {
     "securityhub.amazonaws.com": "securityhub",
     "rolesanywhere.amazonaws.com": "rolesanywhere",
     "sso.amazonaws.com": "sso-admin",
+    "identitystore.amazonaws.com": "identitystore",
     "secretsmanager.amazonaws.com": "secretsmanager",
     "ecr.amazonaws.com": "ecr",
     "monitoring.amazonaws.com": "cloudwatch",

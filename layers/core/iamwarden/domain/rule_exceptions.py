@@ -140,6 +140,7 @@ OPERATOR_APPROVED_RULES = frozenset(
         "identity-provider-unknown",
         "roles-anywhere-trust-anchor",
         "permission-set-admin",
+        "identity-center-group-admin",
         "cloudtrail-logging-impaired",
         "guardduty-disabled",
         "config-recording-stopped",

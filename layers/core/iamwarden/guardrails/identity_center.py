@@ -20,6 +20,19 @@ permission set, in the Identity Center instance's region (``sso.amazonaws.com``)
   that may narrow the set; customer-managed policies, which live in each account), and never remediated;
   offline, a set no pattern names cannot be judged.
 
+``identity-center-group-admin`` judges the other way in: a user added to an Identity Center group
+(``CreateGroupMembership``, ``identitystore.amazonaws.com``, in the same region) that already holds an account
+assignment of an administrator permission set becomes an administrator there, and no ``sso`` event shows it. The
+group's assignments are read live (``GROUP_READS``: the instance of the event's identity store, then
+``ListAccountAssignmentsForPrincipal`` for the group) and each assigned set is weighed as above. Exactly the
+membership the event created (``responseElements.membershipId``) is deleted; a membership that already existed
+makes the call fail (``ConflictException``), and a failed call is never routed, so the membership is always new.
+What cannot be read or settled (no instance holds the identity store, a boundary or customer-managed policies)
+is alerted with ``needs_context``, never remediated; offline it cannot be judged. The record carries IDs only
+(published ``CreateGroupMembership`` records show ``identityStoreId``, ``groupId`` and ``memberId.userId`` in
+clear; Identity Center leaves names such as a group's ``displayName`` out of its events), so the alert names the
+user and the group by ID.
+
 Each remediation provisions the permission set again (``ProvisionPermissionSet`` to every account it is
 provisioned to), as Identity Center needs for a changed set to reach the accounts' roles; undo does the same.
 Permission set ARNs carry no account (``arn:aws:sso:::permissionSet/ssoins-…/ps-…``).
@@ -36,7 +49,7 @@ from iamwarden.domain.catalog import OptionSpec, RuleSpec, Severity
 from iamwarden.domain.escalation import assess
 from iamwarden.domain.events import json_type_name
 from iamwarden.domain.exceptions import InvalidEventError, UndoError
-from iamwarden.domain.findings import RemediationStep, StepAction
+from iamwarden.domain.findings import Finding, RemediationStep, StepAction
 from iamwarden.domain.policy import parse_policy
 from iamwarden.domain.wildcards import arn_match
 from iamwarden.guardrails.base import Evaluation, RuleContext
@@ -74,6 +87,22 @@ PERMISSION_SET_ADMIN = RuleSpec(
     ),
 )
 
+GROUP_ADMIN = RuleSpec(
+    id="identity-center-group-admin",
+    title="User added to an Identity Center group that holds an admin permission set",
+    event_source="identitystore.amazonaws.com",
+    event_names=frozenset({"CreateGroupMembership"}),
+    risk=(
+        "A group's account assignments reach every member: adding a user to a group that holds an administrator "
+        "permission set makes that user an administrator in each account the set is assigned to, and no permission "
+        "set or IAM event shows it."
+    ),
+    alert_risk=(
+        "This group holds an administrator permission set, so adding a user to it makes that user an administrator "
+        "in every account the set is assigned to."
+    ),
+)
+
 _GONE = frozenset({"ResourceNotFoundException", "ConflictException"})
 #: What judging an assignment reads about the permission set (granted apart from the remediation grants).
 ASSIGNMENT_READS = (
@@ -82,6 +111,11 @@ ASSIGNMENT_READS = (
     "sso:ListCustomerManagedPolicyReferencesInPermissionSet",
     "sso:GetPermissionsBoundaryForPermissionSet",
 )
+
+
+#: What judging a group membership reads beyond ``ASSIGNMENT_READS``: the instance that holds the event's identity
+#: store (``ListInstances`` has no resource type), and the group's account assignments.
+GROUP_READS = ("sso:ListInstances", "sso:ListAccountAssignmentsForPrincipal")
 
 
 def _provision(client: Any, instance: str, permission_set: str) -> bool:
@@ -334,6 +368,228 @@ def _has_boundary(client: Any, ids: Mapping[str, str], permission_set: str) -> b
         raise classify(exc, "GetPermissionsBoundaryForPermissionSet", resource=permission_set) from exc
 
 
+class GroupMembershipRule:
+    """A user added to an Identity Center group whose account assignments reach an administrator permission set."""
+
+    specs: ClassVar[tuple[RuleSpec, ...]] = (GROUP_ADMIN,)
+
+    def evaluate(self, context: RuleContext) -> Evaluation:
+        change = context.change
+        store = context.request_text("identityStoreId")
+        group = context.request_text("groupId")
+        member = change.request_parameters.get("memberId")
+        user = member.get("userId") if isinstance(member, Mapping) else None
+        if not isinstance(user, str) or not user:
+            raise InvalidEventError("detail.requestParameters.memberId.userId must be a non-empty string")
+        group_arn = f"arn:{context.partition}:identitystore:::group/{group}"
+        evaluation = Evaluation(resource_arn=group_arn)
+        if context.live_clients is None:
+            evaluation.unjudged.append(
+                f"which permission sets Identity Center group {group} is assigned (the enforcer reads them live)"
+            )
+            return evaluation
+        client = context.live_clients(change.account, change.region).client("sso-admin")
+        instance = _instance_of(client, store)
+        membership = (change.response_elements or {}).get("membershipId")
+        membership = membership if isinstance(membership, str) and membership else None
+        plan = _membership_plan(context, store, group, user, membership)
+        if instance is None:
+            evaluation.findings.append(
+                _group_finding(
+                    context,
+                    severity=Severity.MEDIUM,
+                    group_arn=group_arn,
+                    reason=f"{change.actor.display} added user {user} to Identity Center group {group}, whose "
+                    "account assignments could not be read",
+                    plan=plan,
+                    unknown=(
+                        f"which Identity Center instance holds identity store {store} (ListInstances in account "
+                        f"{change.account}, {change.region}, names none), and so what group {group} is assigned",
+                    ),
+                )
+            )
+            return evaluation
+        assigned = _group_assignments(client, instance, group)
+        if not assigned:
+            evaluation.compliant.append(f"Identity Center group {group} holds no account assignment")
+            return evaluation
+        patterns = context.rule(PERMISSION_SET_ADMIN.id).patterns("admin_permission_sets")
+        certain: list[str] = []
+        uncertain: list[str] = []
+        unknown: list[str] = []
+        undecided: list[str] = []
+        for permission_set, accounts in sorted(assigned.items()):
+            where = f"{permission_set} (in account{'s' if len(accounts) > 1 else ''} {', '.join(sorted(accounts))})"
+            pattern = next((p for p in patterns if arn_match(p, permission_set)), None)
+            if pattern is not None:
+                certain.append(f"the administrator permission set {where} ({pattern!r} in admin_permission_sets)")
+                continue
+            grants, set_unknown = _what_the_set_grants(client, instance, permission_set)
+            if grants and not set_unknown:
+                certain.append(f"{where}, which grants {'; '.join(grants)}")
+            elif grants:
+                uncertain.append(f"{where}, which grants {'; '.join(grants)}")
+                unknown.extend(set_unknown)
+            else:
+                undecided.extend(set_unknown)
+        added = f"{change.actor.display} added user {user} to Identity Center group {group}"
+        if certain or uncertain:
+            evaluation.findings.append(
+                _group_finding(
+                    context,
+                    severity=Severity.CRITICAL,
+                    group_arn=group_arn,
+                    reason=f"{added}, which is assigned {'; '.join(certain + uncertain)}",
+                    plan=plan,
+                    unknown=() if certain else tuple(unknown),
+                )
+            )
+        elif undecided:
+            evaluation.findings.append(
+                _group_finding(
+                    context,
+                    severity=Severity.MEDIUM,
+                    group_arn=group_arn,
+                    reason=f"{added}, whose assigned permission sets could not all be judged",
+                    plan=plan,
+                    unknown=tuple(undecided),
+                )
+            )
+        else:
+            evaluation.compliant.append(f"no permission set assigned to Identity Center group {group} grants admin")
+        return evaluation
+
+
+def _membership_plan(
+    context: RuleContext, store: str, group: str, user: str, membership: str | None
+) -> list[RemediationStep]:
+    """Delete exactly the membership the event created; nothing when the record does not name it."""
+    if membership is None:
+        return []
+    return [
+        RemediationStep(
+            DeleteGroupMembership.action,
+            f"arn:{context.partition}:identitystore:::membership/{membership}",
+            {"identity_store_id": store, "membership_id": membership, "group_id": group, "user_id": user},
+            f"delete membership {membership} of user {user} in Identity Center group {group}",
+        )
+    ]
+
+
+def _group_finding(
+    context: RuleContext,
+    *,
+    severity: Severity,
+    group_arn: str,
+    reason: str,
+    plan: list[RemediationStep],
+    unknown: tuple[str, ...],
+) -> Finding:
+    """The finding, alert-only (``needs_context``) when anything it rests on, or the membership itself, is unknown."""
+    if not plan:
+        unknown += ("which membership the event created (its responseElements carry no membershipId)",)
+    return context.finding(
+        GROUP_ADMIN, severity=severity, resource_arn=group_arn, reason=reason + ".", plan=plan, needs_context=unknown
+    )
+
+
+def _instance_of(client: Any, store: str) -> str | None:
+    """The ARN of the Identity Center instance whose identity store is ``store`` (None when none of the account's).
+
+    The request may name the store by ID or by ARN (``arn:aws:identitystore::111122223333:identitystore/d-…``);
+    ``ListInstances`` names it by ID.
+    """
+    store_id = store.rsplit("/", 1)[-1]
+    try:
+        for page in client.get_paginator("list_instances").paginate():
+            for instance in page.get("Instances", ()):
+                if instance.get("IdentityStoreId") == store_id and instance.get("InstanceArn"):
+                    return str(instance["InstanceArn"])
+    except Exception as exc:
+        if not is_aws_error(exc):
+            raise
+        raise classify(exc, "ListInstances", resource=store) from exc
+    return None
+
+
+def _group_assignments(client: Any, instance: str, group: str) -> dict[str, set[str]]:
+    """Each permission set assigned to the group, with the accounts it is assigned in."""
+    assigned: dict[str, set[str]] = {}
+    try:
+        paginator = client.get_paginator("list_account_assignments_for_principal")
+        for page in paginator.paginate(InstanceArn=instance, PrincipalId=group, PrincipalType="GROUP"):
+            for assignment in page.get("AccountAssignments", ()):
+                permission_set = assignment.get("PermissionSetArn")
+                if isinstance(permission_set, str) and permission_set:
+                    assigned.setdefault(permission_set, set()).add(str(assignment.get("AccountId", "?")))
+    except Exception as exc:
+        if not is_aws_error(exc):
+            raise
+        raise classify(exc, "ListAccountAssignmentsForPrincipal", resource=group) from exc
+    return assigned
+
+
+class DeleteGroupMembership:
+    """Delete exactly one Identity Center group membership (undo adds the user to the group again)."""
+
+    permissions: ClassVar[Permissions] = (
+        "identitystore:DescribeGroupMembership",
+        "identitystore:DeleteGroupMembership",
+    )
+    action: ClassVar[StepAction] = StepAction("delete_group_membership", permissions)
+    undo_permissions: ClassVar[Permissions] = (
+        "identitystore:GetGroupMembershipId",
+        "identitystore:CreateGroupMembership",
+    )
+    undoable: ClassVar[bool] = True
+
+    def capture(self, aws: AccountClients, step: RemediationStep) -> dict[str, Any]:
+        """Whether the membership is there, still of that user in that group (deleted since: nothing to do)."""
+        p = step.parameters
+        try:
+            found = aws.client("identitystore").describe_group_membership(
+                IdentityStoreId=p["identity_store_id"], MembershipId=p["membership_id"]
+            )
+        except Exception as exc:
+            if error_code(exc) == "ResourceNotFoundException":
+                return {"member": False}
+            raise
+        ours = found.get("GroupId") == p["group_id"] and (found.get("MemberId") or {}).get("UserId") == p["user_id"]
+        return {"member": ours}
+
+    def apply(self, run: StepRun, step: RemediationStep, before: Mapping[str, Any], done: list[str]) -> None:
+        if not before["member"]:
+            return
+        p = step.parameters
+        with ignoring("ResourceNotFoundException"):
+            run.aws.client("identitystore").delete_group_membership(
+                IdentityStoreId=p["identity_store_id"], MembershipId=p["membership_id"]
+            )
+            done.append(f"removed user {p['user_id']} from Identity Center group {p['group_id']}")
+
+    def undo(self, aws: AccountClients, step: RemediationStep, before: Mapping[str, Any]) -> list[str]:
+        if not before["member"]:
+            return []
+        p = step.parameters
+        client = aws.client("identitystore")
+        ids = {
+            "IdentityStoreId": p["identity_store_id"],
+            "GroupId": p["group_id"],
+            "MemberId": {"UserId": p["user_id"]},
+        }
+        try:
+            client.get_group_membership_id(**ids)
+        except Exception as exc:
+            if error_code(exc) != "ResourceNotFoundException":
+                raise
+        else:
+            return []  # a member again already
+        with ignoring("ConflictException"):
+            client.create_group_membership(**ids)
+            return [f"added user {p['user_id']} to Identity Center group {p['group_id']} again"]
+        return []
+
+
 class DetachPermissionSetPolicy:
     """Detach one AWS-managed policy from a permission set and provision it (undo attaches and provisions)."""
 
@@ -521,5 +777,10 @@ class DeleteAccountAssignment:
         return [f"assigned permission set {p['permission_set_arn']} to {p['principal_id']} in {p['target_id']} again"]
 
 
-GUARDRAILS = (PermissionSetRule(),)
-ACTIONS = (DetachPermissionSetPolicy(), DeletePermissionSetInlinePolicy(), DeleteAccountAssignment())
+GUARDRAILS = (PermissionSetRule(), GroupMembershipRule())
+ACTIONS = (
+    DetachPermissionSetPolicy(),
+    DeletePermissionSetInlinePolicy(),
+    DeleteAccountAssignment(),
+    DeleteGroupMembership(),
+)
