@@ -757,6 +757,11 @@ ROUTES: Mapping[str, Route] = {
         "OrganizationLeft",
         "Organizations is a global service: its CloudTrail events reach EventBridge only in us-east-1.",
     ),
+    "scp-blinds-iamwarden": Route(
+        "ServiceControlPolicyChanged",
+        "Organizations is a global service: its policy calls are recorded in the management account, in us-east-1 "
+        "only.",
+    ),
     "s3-public-access-block-disabled": Route(
         "PublicAccessBlockChanged",
         "Account-level Block Public Access is S3 Control's, but CloudTrail records it from s3.amazonaws.com.",
