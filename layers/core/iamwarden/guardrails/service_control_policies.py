@@ -26,8 +26,6 @@ accounts out. Each alert gives the exact command that undoes the change. Organiz
 management account, in us-east-1 only (a global service): that is where the enforcer must hear them.
 """
 
-from __future__ import annotations
-
 import json
 from collections.abc import Iterable, Mapping
 from typing import Any, ClassVar, NamedTuple
