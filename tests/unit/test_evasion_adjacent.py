@@ -292,3 +292,12 @@ def test_a_store_made_single_region_or_the_accounts_only_is_named() -> None:
     [finding] = _judge(event).findings
     assert "only events of eu-west-1 are stored" in finding.reason
     assert "not the organisation's" in finding.reason
+
+
+def test_a_suppressing_rule_the_record_does_not_name_is_alerted_with_what_is_unknown() -> None:
+    event = copy.deepcopy(load_event("securityhub-automation-rule-suppress-guardduty.json"))
+    event["detail"]["responseElements"] = None
+    [finding] = _judge(event).findings
+    assert (finding.severity, finding.plan) == (Severity.CRITICAL, ())
+    assert finding.needs_context == ("which automation rule noise-reduction is: the record names no ruleArn",)
+    assert finding.resource_arn == "arn:aws:securityhub:eu-west-1:111122223333:hub/default"

@@ -653,15 +653,18 @@ def _automation_rules(context: RuleContext, evaluation: Evaluation) -> Evaluatio
             continue
         does = _suppression(_field(rule, "Actions"))
         which = _breadth(_field(rule, "Criteria"))
-        if does is None or which is None or not isinstance(arn, str) or not arn:
+        if does is None or which is None:
             evaluation.compliant.append(f"automation rule {name} hides no broad class of findings")
             continue
+        if not isinstance(arn, str) or not arn:  # nothing to disable by: alerted, with what is unknown
+            unknown.append(f"which automation rule {name} is: the record names no ruleArn")
+            arn = ""
         suppressing.append((arn, name, f"automation rule {name} {does.replace('their', 'the')} of {which}"))
     if not suppressing:
         evaluation.unjudged.extend(unknown)
         return evaluation
     where = f"Security Hub in {change.region}"
-    arn = suppressing[0][0]
+    arn = suppressing[0][0] or _arn(context, "securityhub", "hub/default")
     evaluation.resource_arn = arn
     evaluation.findings.append(
         context.finding(
@@ -673,7 +676,7 @@ def _automation_rules(context: RuleContext, evaluation: Evaluation) -> Evaluatio
                 + "; ".join(what for _, _, what in suppressing)
                 + ". The hub stays on, but nobody sees them. Disable it if it was not meant: aws securityhub "
                 "batch-update-automation-rules --update-automation-rules-request-items "
-                + " ".join(f"RuleArn={rule},RuleStatus=DISABLED" for rule, _, _ in suppressing)
+                + " ".join(f"RuleArn={rule or '<its ARN>'},RuleStatus=DISABLED" for rule, _, _ in suppressing)
                 + "."
             ),
             plan=[
@@ -681,6 +684,7 @@ def _automation_rules(context: RuleContext, evaluation: Evaluation) -> Evaluatio
                     DisableAutomationRule.action, rule, {"rule_arn": rule}, f"disable automation rule {name}"
                 )
                 for rule, name, _ in suppressing
+                if rule
             ],
             needs_context=unknown,
         )
