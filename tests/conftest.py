@@ -111,6 +111,7 @@ SAMPLE_OWN = OwnIdentity(
                     "config-recording-stopped",
                     "securityhub-disabled",
                     "organization-left",
+                    "service-control-policy-changed",
                     "group-membership-escalation",
                     "permissions-boundary-weakened",
                     "remediation-reversed-rolesanywhere",

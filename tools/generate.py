@@ -107,6 +107,8 @@ LOG_DESTINATIONS = "!Sub arn:${AWS::Partition}:logs:*:${AWS::AccountId}:destinat
 TRAILS = "!Sub arn:${AWS::Partition}:cloudtrail:*:${AWS::AccountId}:trail/*"
 DETECTORS = "!Sub arn:${AWS::Partition}:guardduty:*:${AWS::AccountId}:detector/*"
 HUBS = "!Sub arn:${AWS::Partition}:securityhub:*:${AWS::AccountId}:hub/default"
+AUTOMATION_RULES = "!Sub arn:${AWS::Partition}:securityhub:*:${AWS::AccountId}:automation-rule/*"
+EVENT_DATA_STORES = "!Sub arn:${AWS::Partition}:cloudtrail:*:${AWS::AccountId}:eventdatastore/*"
 TRUST_ANCHORS = "!Sub arn:${AWS::Partition}:rolesanywhere:*:${AWS::AccountId}:trust-anchor/*"
 ROLES_ANYWHERE_PROFILES = "!Sub arn:${AWS::Partition}:rolesanywhere:*:${AWS::AccountId}:profile/*"
 #: Identity Center ARNs carry no account: the instance is the organisation's (in its management account).
@@ -631,7 +633,19 @@ SCOPES: tuple[Scope, ...] = (
         (ANY,),
         comment="DescribeTrails has no resource type; it reads the trails' settings only.",
     ),
+    Scope(
+        "StartEventDataStoreIngestion",
+        ("cloudtrail:GetEventDataStore", "cloudtrail:StartEventDataStoreIngestion"),
+        (EVENT_DATA_STORES,),
+        comment="Event data stores of this account only; never StopEventDataStoreIngestion (only undo does).",
+    ),
     Scope("EnableGuardDutyDetectors", ("guardduty:GetDetector", "guardduty:UpdateDetector"), (DETECTORS,)),
+    Scope(
+        "StartGuardDutyMonitoring",
+        ("guardduty:GetMembers", "guardduty:StartMonitoringMembers"),
+        (DETECTORS,),
+        comment="The administrator's detector: monitoring of the members it stopped watching starts again.",
+    ),
     Scope(
         "StartConfigRecorders",
         ("config:DescribeConfigurationRecorderStatus", "config:StartConfigurationRecorder"),
@@ -639,6 +653,12 @@ SCOPES: tuple[Scope, ...] = (
         comment="AWS Config's recorder actions have no resource type: they act on the caller's own account.",
     ),
     Scope("EnableSecurityHub", ("securityhub:DescribeHub", "securityhub:EnableSecurityHub"), (HUBS,)),
+    Scope(
+        "DisableAutomationRules",
+        ("securityhub:BatchGetAutomationRules", "securityhub:BatchUpdateAutomationRules"),
+        (AUTOMATION_RULES,),
+        comment="Automation rules of this account: disabling one that suppresses findings (and reading it first).",
+    ),
     Scope(
         "DisableRolesAnywhere",
         (
@@ -748,6 +768,11 @@ ROUTES: Mapping[str, Route] = {
     "organization-left": Route(
         "OrganizationLeft",
         "Organizations is a global service: its CloudTrail events reach EventBridge only in us-east-1.",
+    ),
+    "scp-blinds-iamwarden": Route(
+        "ServiceControlPolicyChanged",
+        "Organizations is a global service: its policy calls are recorded in the management account, in us-east-1 "
+        "only.",
     ),
     "s3-public-access-block-disabled": Route(
         "PublicAccessBlockChanged",

@@ -2600,5 +2600,13 @@ CASES: Mapping[str, GuardrailCase] = {
             partial_failure=None,
             alert_only="only the organisation's management account can invite an account back",
         ),
+        GuardrailCase(
+            rule="scp-blinds-iamwarden",
+            violation=Scenario(_sample("organizations-scp-deny-audit.json"), nothing),
+            remediated=None,
+            compliant=Scenario(_sample("organizations-scp-protect-audit.json"), nothing),
+            partial_failure=None,
+            alert_only="an organisation's service control policies are its own: a wrong detach locks accounts out",
+        ),
     )
 }

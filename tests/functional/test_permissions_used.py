@@ -210,11 +210,17 @@ def _authorised_as(request: Request) -> tuple[str, dict[str, str]]:
         or service == "config"
     ):
         return "*", context  # no resource type
+    if service == "cloudtrail" and "EventDataStore" in params:
+        return str(params["EventDataStore"]), context
     if service == "cloudtrail":
         name = str(params.get("Name") or params.get("TrailName"))
         return (name if name.startswith("arn:") else f"arn:aws:cloudtrail:{here}:trail/{name}"), context
     if service == "guardduty":
         return f"arn:aws:guardduty:{here}:detector/{params['DetectorId']}", context
+    if service == "securityhub" and "AutomationRulesArns" in params:
+        return str(params["AutomationRulesArns"][0]), context
+    if service == "securityhub" and "UpdateAutomationRulesRequestItems" in params:
+        return str(params["UpdateAutomationRulesRequestItems"][0]["RuleArn"]), context
     if service == "securityhub":
         return f"arn:aws:securityhub:{here}:hub/default", context
     if service == "rolesanywhere":
@@ -1905,6 +1911,68 @@ def _roles_anywhere_answers(kind: str) -> Callable[[AccountClients], None]:
     return answers
 
 
+DETECTOR = "12abc34d567e8fa901bc2d34e56789f0"
+MEMBER = "444455556666"
+AUTOMATION_RULE = f"arn:aws:securityhub:{BUCKET_REGION}:{HOME_ACCOUNT}:automation-rule/a1b2c3d4-5678-90ab-cdef-EXAMPLE1"
+EVENT_DATA_STORE = (
+    f"arn:aws:cloudtrail:{BUCKET_REGION}:{HOME_ACCOUNT}:eventdatastore/EXAMPLE-f852-4e8f-8bd1-bcf6cEXAMPLE"
+)
+
+
+def _monitoring_stopped(account: Account) -> RemediationStep:
+    del account
+    detector = f"arn:aws:guardduty:{BUCKET_REGION}:{HOME_ACCOUNT}:detector/{DETECTOR}"
+    return _step(StepAction("start_guardduty_monitoring"), detector, detector_id=DETECTOR, account_ids=[MEMBER])
+
+
+def _monitoring_answers(aws: AccountClients) -> None:
+    """moto has no GuardDuty members: not monitored when read for capture, monitored when read for undo."""
+
+    def members(status: str) -> dict[str, Any]:
+        return {"Members": [{"AccountId": MEMBER, "RelationshipStatus": status}], "UnprocessedAccounts": []}
+
+    _answering(
+        aws.client("guardduty"),
+        {
+            "GetMembers": [members("Disabled"), members("Enabled")],
+            "StartMonitoringMembers": [{"UnprocessedAccounts": []}],
+            "StopMonitoringMembers": [{"UnprocessedAccounts": []}],
+        },
+    )
+
+
+def _suppressing_rule(account: Account) -> RemediationStep:
+    del account
+    return _step(StepAction("disable_automation_rule"), AUTOMATION_RULE, rule_arn=AUTOMATION_RULE)
+
+
+def _automation_rule_answers(aws: AccountClients) -> None:
+    """moto has no automation rules: enabled when read for capture, disabled when read for undo."""
+
+    def rule(status: str) -> dict[str, Any]:
+        return {"Rules": [{"RuleArn": AUTOMATION_RULE, "RuleStatus": status}], "UnprocessedAutomationRules": []}
+
+    updated = {"ProcessedAutomationRules": [AUTOMATION_RULE], "UnprocessedAutomationRules": []}
+    _answering(
+        aws.client("securityhub"),
+        {"BatchGetAutomationRules": [rule("ENABLED"), rule("DISABLED")], "BatchUpdateAutomationRules": [updated] * 2},
+    )
+
+
+def _stopped_store(account: Account) -> RemediationStep:
+    del account
+    return _step(StepAction("start_event_data_store_ingestion"), EVENT_DATA_STORE, store_arn=EVENT_DATA_STORE)
+
+
+def _store_answers(aws: AccountClients) -> None:
+    """moto has no CloudTrail Lake: ingestion stopped when read for capture, started when read for undo."""
+    stores = [{"EventDataStoreArn": EVENT_DATA_STORE, "Status": s} for s in ("STOPPED_INGESTION", "ENABLED")]
+    _answering(
+        aws.client("cloudtrail"),
+        {"GetEventDataStore": stores, "StartEventDataStoreIngestion": [{}], "StopEventDataStoreIngestion": [{}]},
+    )
+
+
 SSO_INSTANCE = "arn:aws:sso:::instance/ssoins-7223a1b2c3d4e5f6"
 SSO_SET = "arn:aws:sso:::permissionSet/ssoins-7223a1b2c3d4e5f6/ps-0a1b2c3d4e5f6a7b"
 SSO_BASE = {"instance_arn": SSO_INSTANCE, "permission_set_arn": SSO_SET}
@@ -2032,6 +2100,9 @@ SCENARIOS.update(
         "delete-permission-set-inline-policy": _sso(StepAction.DELETE_PERMISSION_SET_INLINE_POLICY),
         "delete-account-assignment": _sso(StepAction.DELETE_ACCOUNT_ASSIGNMENT),
         "delete-identity-center-group-membership": Scenario(_identity_center_group_member, BUCKET_REGION),
+        "start-guardduty-monitoring": Scenario(_monitoring_stopped, BUCKET_REGION, _monitoring_answers),
+        "disable-automation-rule": Scenario(_suppressing_rule, BUCKET_REGION, _automation_rule_answers),
+        "start-event-data-store-ingestion": Scenario(_stopped_store, BUCKET_REGION, _store_answers),
     }
 )
 

@@ -146,6 +146,7 @@ OPERATOR_APPROVED_RULES = frozenset(
         "config-recording-stopped",
         "securityhub-disabled",
         "organization-left",
+        "scp-blinds-iamwarden",
     }
 )
 #: Where the operators are named (the tampering rule's setting).

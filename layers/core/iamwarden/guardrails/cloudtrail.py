@@ -11,6 +11,11 @@ Insights off.
   says only what the trail became; without a snapshot the finding says so (``needs_context``) and is only
   alerted. The plan carries the snapshot, so the audit record shows exactly what would be put back.
 
+CloudTrail Lake's event data stores are the other record (issue 15 item 3): ``StopEventDataStoreIngestion`` is
+put back with ``StartEventDataStoreIngestion`` (undo stops it again); ``DeleteEventDataStore`` is alerted (the store
+stays restorable for 7 days, ``RestoreEventDataStore``, then it is gone); ``UpdateEventDataStore`` that leaves out
+management events, or makes the store single-region or the account's only, is alerted with the command back.
+
 CloudTrail's events are regional: a trail's change is recorded in its home region (``StopLogging`` and
 ``PutEventSelectors`` must be called there).
 """
@@ -43,7 +48,8 @@ CLOUDTRAIL_LOGGING_IMPAIRED = RuleSpec(
     id="cloudtrail-logging-impaired",
     title="CloudTrail logging stopped or narrowed",
     event_source="cloudtrail.amazonaws.com",
-    event_names=frozenset({"StopLogging", "DeleteTrail", "UpdateTrail", "PutEventSelectors", "PutInsightSelectors"}),
+    event_names=frozenset({"StopLogging", "DeleteTrail", "UpdateTrail", "PutEventSelectors", "PutInsightSelectors"})
+    | frozenset({"StopEventDataStoreIngestion", "DeleteEventDataStore", "UpdateEventDataStore"}),
     risk=(
         "CloudTrail is the record of every change in the account; an intruder stops or narrows it first, "
         "so that nothing done next is seen or can be investigated."
@@ -55,6 +61,9 @@ CLOUDTRAIL_LOGGING_IMPAIRED = RuleSpec(
 )
 
 _TRAIL_GONE = "TrailNotFoundException"
+_STORE_GONE = "EventDataStoreNotFoundException"
+#: Event data store events: judged by ``_event_data_store``.
+_LAKE = frozenset({"StopEventDataStoreIngestion", "DeleteEventDataStore", "UpdateEventDataStore"})
 
 
 def trail_arn(context: RuleContext, name: str) -> str:
@@ -76,6 +85,8 @@ class CloudTrailRule:
 
     def evaluate(self, context: RuleContext) -> Evaluation:
         change = context.change
+        if change.event_name in _LAKE:
+            return _event_data_store(context)
         request = change.request_parameters
         key = "trailName" if change.event_name in ("PutEventSelectors", "PutInsightSelectors") else "name"
         arn = trail_arn(context, context.request_text(key))
@@ -162,6 +173,74 @@ class CloudTrailRule:
             )
         )
         return evaluation
+
+
+def _store_arn(context: RuleContext, store: str) -> str:
+    """An event data store named by ARN or by its id, as its ARN (in the event's account and region)."""
+    if store.startswith("arn:"):
+        return store
+    change = context.change
+    return f"arn:{context.partition}:cloudtrail:{change.region}:{change.account}:eventdatastore/{store}"
+
+
+#: Event categories of an event data store of CloudTrail events (management and data events); any other category
+#: (Config items, Audit Manager evidence, outside events) makes a store that never held management events.
+_CLOUDTRAIL_CATEGORIES = frozenset({"Management", "Data", "NetworkActivity"})
+
+
+def _event_data_store(context: RuleContext) -> Evaluation:
+    """Ingestion stopped (started again), the store deleted or narrowed (alerted with the way back)."""
+    change = context.change
+    request = change.request_parameters
+    arn = _store_arn(context, context.request_text("eventDataStore"))
+    evaluation = Evaluation(resource_arn=arn)
+    actor = change.actor.display
+    what = f"CloudTrail Lake event data store {arn.rsplit('/', 1)[-1]} in {change.region}"
+    plan: list[RemediationStep] = []
+    if change.event_name == "StopEventDataStoreIngestion":
+        severity = Severity.CRITICAL
+        reason = f"{actor} stopped ingestion of {what}: no event is stored in it any more."
+        plan = [
+            RemediationStep(StartEventDataStoreIngestion.action, arn, {"store_arn": arn}, f"start ingestion of {what}")
+        ]
+    elif change.event_name == "DeleteEventDataStore":
+        severity = Severity.CRITICAL
+        reason = (
+            f"{actor} deleted {what}: it stores nothing from now on and its events cannot be queried. It stays "
+            "restorable for 7 days (PENDING_DELETION), then it is gone with its events: aws cloudtrail "
+            f"restore-event-data-store --event-data-store {arn}."
+        )
+    else:
+        narrowed: list[str] = []
+        selectors = request.get("advancedEventSelectors")
+        if isinstance(selectors, list) and selectors:
+            categories = {
+                str(value)
+                for selector in selectors
+                if isinstance(selector, Mapping)
+                for field in (selector.get("fieldSelectors") or selector.get("FieldSelectors") or [])
+                if isinstance(field, Mapping) and (field.get("field") or field.get("Field")) == "eventCategory"
+                for value in (field.get("equals") or field.get("Equals") or [])
+            }
+            if not categories or categories & _CLOUDTRAIL_CATEGORIES:
+                narrowed += [impairment.what for impairment in selector_impairments(None, selectors)]
+        if request.get("multiRegionEnabled") is False:
+            narrowed.append(f"only events of {change.region} are stored")
+        if request.get("organizationEnabled") is False:
+            narrowed.append(f"only account {change.account}'s events are stored, not the organisation's")
+        if not narrowed:
+            evaluation.compliant.append(f"{what} still stores what it stored")
+            return evaluation
+        severity = Severity.HIGH
+        reason = (
+            f"{actor} updated {what}: {'; '.join(narrowed)}. If it was not meant, put it back: aws cloudtrail "
+            f"update-event-data-store --event-data-store {arn} (its management-event selector, --multi-region-enabled, "
+            "--organization-enabled)."
+        )
+    evaluation.findings.append(
+        context.finding(CLOUDTRAIL_LOGGING_IMPAIRED, severity=severity, resource_arn=arn, reason=reason, plan=plan)
+    )
+    return evaluation
 
 
 def _homed_elsewhere(context: RuleContext, arn: str) -> tuple[str, ...]:
@@ -454,5 +533,46 @@ def _put(
         done.append(f"stopped logging of trail {name}, as before")
 
 
+class StartEventDataStoreIngestion:
+    """Start ingestion of an event data store whose ingestion was stopped (undo stops it again)."""
+
+    permissions: ClassVar[Permissions] = ("cloudtrail:GetEventDataStore", "cloudtrail:StartEventDataStoreIngestion")
+    action: ClassVar[StepAction] = StepAction("start_event_data_store_ingestion", permissions)
+    undo_permissions: ClassVar[Permissions] = ("cloudtrail:GetEventDataStore", "cloudtrail:StopEventDataStoreIngestion")
+    undoable: ClassVar[bool] = True
+
+    @staticmethod
+    def _status(aws: AccountClients, arn: str) -> str | None:
+        try:
+            return str(aws.client("cloudtrail").get_event_data_store(EventDataStore=arn).get("Status"))
+        except Exception as exc:
+            if error_code(exc) == _STORE_GONE:
+                return None
+            raise
+
+    def capture(self, aws: AccountClients, step: RemediationStep) -> dict[str, Any]:
+        return {"status": self._status(aws, step.parameters["store_arn"])}
+
+    def apply(self, run: StepRun, step: RemediationStep, before: Mapping[str, Any], done: list[str]) -> None:
+        if before["status"] not in ("STOPPED_INGESTION", "STOPPING_INGESTION"):
+            return  # ingesting again already, deleted, or gone
+        arn = step.parameters["store_arn"]
+        with ignoring(_STORE_GONE):
+            run.aws.client("cloudtrail").start_event_data_store_ingestion(EventDataStore=arn)
+            done.append(f"started ingestion of event data store {arn}")
+
+    def undo(self, aws: AccountClients, step: RemediationStep, before: Mapping[str, Any]) -> list[str]:
+        if before["status"] not in ("STOPPED_INGESTION", "STOPPING_INGESTION"):
+            return []
+        arn = step.parameters["store_arn"]
+        status = self._status(aws, arn)
+        if status is None:
+            raise UndoError(f"event data store {arn} no longer exists")
+        if status not in ("ENABLED", "STARTING_INGESTION"):
+            return []
+        aws.client("cloudtrail").stop_event_data_store_ingestion(EventDataStore=arn)
+        return [f"stopped ingestion of event data store {arn} again, as before"]
+
+
 GUARDRAILS = (CloudTrailRule(),)
-ACTIONS = (StartTrailLogging(), RestoreTrail())
+ACTIONS = (StartTrailLogging(), RestoreTrail(), StartEventDataStoreIngestion())

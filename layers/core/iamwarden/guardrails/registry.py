@@ -75,6 +75,8 @@ MODULE_NAMES: tuple[str, ...] = (
     "tampering",
     "cloudtrail",
     "security_services",
+    # issue 15 item 3: service control policies that blind IAM Warden or stop guarding it
+    "service_control_policies",
     "group_membership",
     "permissions_boundary",
     "remediation_reversed",

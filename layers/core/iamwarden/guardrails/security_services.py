@@ -48,7 +48,7 @@ from typing import Any, ClassVar
 
 from iamwarden.adapters.errors import error_code, ignoring
 from iamwarden.domain.catalog import RuleSpec, Severity
-from iamwarden.domain.exceptions import UndoError
+from iamwarden.domain.exceptions import InvalidEventError, RemediationError, UndoError
 from iamwarden.domain.exposure import ACCOUNT_ID
 from iamwarden.domain.findings import RemediationStep, StepAction
 from iamwarden.guardrails.base import Evaluation, RuleContext
@@ -70,12 +70,30 @@ _GUARDDUTY_BLINDING = frozenset(
         "DeleteMembers",
     }
 )
+#: The GuardDuty administrator's calls that stop watching its members, or stop new accounts being watched (issue 15
+#: item 3): ``StopMonitoringMembers`` is put back with ``StartMonitoringMembers`` (the GuardDuty API reference: it
+#: "restart[s] monitoring for those accounts"); turning organisation auto-enable off is alerted.
+_GUARDDUTY_ADMINISTRATOR = frozenset({"StopMonitoringMembers", "UpdateOrganizationConfiguration"})
+
+#: Security Hub automation rules: one that suppresses every finding (or a whole product's) as it arrives leaves the
+#: hub on and blinds it (issue 15 item 3).
+_SECURITY_HUB_SUPPRESSING = frozenset({"CreateAutomationRule", "BatchUpdateAutomationRules"})
+#: Security Hub's organisation links cut: the delegated administrator removed, members taken from the administrator,
+#: or an account leaving it.
+_SECURITY_HUB_ADMINISTRATOR = frozenset(
+    {
+        "DisableOrganizationAdminAccount",
+        "DisassociateMembers",
+        "DisassociateFromAdministratorAccount",
+        "DisassociateFromMasterAccount",
+    }
+)
 
 GUARDDUTY_DISABLED = RuleSpec(
     id="guardduty-disabled",
     title="GuardDuty suspended or deleted",
     event_source="guardduty.amazonaws.com",
-    event_names=frozenset({"UpdateDetector", "DeleteDetector"}) | _GUARDDUTY_BLINDING,
+    event_names=frozenset({"UpdateDetector", "DeleteDetector"}) | _GUARDDUTY_BLINDING | _GUARDDUTY_ADMINISTRATOR,
     risk="GuardDuty is the threat detector of the region; suspended or deleted, an intrusion raises no finding.",
     alert_risk=(
         "GuardDuty watches this region for intrusions (stolen credentials, crypto-mining, data theft); "
@@ -106,7 +124,9 @@ SECURITY_HUB_DISABLED = RuleSpec(
     id="securityhub-disabled",
     title="Security Hub disabled",
     event_source="securityhub.amazonaws.com",
-    event_names=frozenset({"DisableSecurityHub", "BatchDisableStandards", "DisableImportFindingsForProduct"}),
+    event_names=frozenset({"DisableSecurityHub", "BatchDisableStandards", "DisableImportFindingsForProduct"})
+    | _SECURITY_HUB_SUPPRESSING
+    | _SECURITY_HUB_ADMINISTRATOR,
     risk="Security Hub gathers every security finding of the account; disabled, none reaches the security team.",
     alert_risk=(
         "Security Hub gathers the findings of GuardDuty, Config and the security standards for the security team; "
@@ -153,6 +173,8 @@ class GuardDutyRule:
         where = f"GuardDuty detector {detector} in {change.region}"
         if change.event_name in _GUARDDUTY_BLINDING:
             return _guardduty_blinded(context, evaluation, arn, where)
+        if change.event_name in _GUARDDUTY_ADMINISTRATOR:
+            return _guardduty_administrator(context, evaluation, arn, where)
         if change.event_name == "DeleteDetector":
             evaluation.findings.append(
                 context.finding(
@@ -170,8 +192,7 @@ class GuardDutyRule:
             return evaluation
         enable = change.request_parameters.get("enable")
         if enable is not False and str(enable).lower() != "false":
-            evaluation.compliant.append(f"{where} stays enabled")
-            return evaluation
+            return _guardduty_features_off(context, evaluation, arn, where)
         evaluation.findings.append(
             context.finding(
                 GUARDDUTY_DISABLED,
@@ -246,6 +267,10 @@ class SecurityHubRule:
         change = context.change
         arn = _arn(context, "securityhub", "hub/default")
         evaluation = Evaluation(resource_arn=arn)
+        if change.event_name in _SECURITY_HUB_SUPPRESSING:
+            return _automation_rules(context, evaluation)
+        if change.event_name in _SECURITY_HUB_ADMINISTRATOR:
+            return _security_hub_unlinked(context, evaluation, arn)
         if change.event_name != "DisableSecurityHub":
             return _security_hub_narrowed(context, evaluation, arn)
         evaluation.findings.append(
@@ -325,6 +350,105 @@ def _guardduty_blinded(context: RuleContext, evaluation: Evaluation, arn: str, w
         )
     evaluation.findings.append(
         context.finding(GUARDDUTY_DISABLED, severity=severity, resource_arn=arn, reason=reason + ".", plan=())
+    )
+    return evaluation
+
+
+def _account_ids(value: Any) -> list[str]:
+    """The account ids of a GuardDuty or Security Hub ``accountIds`` list (strings, or ``{"accountId": ...}``)."""
+    if not isinstance(value, list):
+        return []
+    ids = [item.get("accountId") if isinstance(item, Mapping) else item for item in value]
+    return [str(account) for account in ids if isinstance(account, str) and account]
+
+
+def _guardduty_administrator(context: RuleContext, evaluation: Evaluation, arn: str, where: str) -> Evaluation:
+    """The administrator stops monitoring members (started again), or new accounts are no longer enabled (alerted)."""
+    change = context.change
+    request = change.request_parameters
+    actor = change.actor.display
+    detector = context.request_text("detectorId")
+    if change.event_name == "StopMonitoringMembers":
+        accounts = _account_ids(request.get("accountIds"))
+        if not accounts:
+            raise InvalidEventError("detail.requestParameters.accountIds must name at least one account")
+        listed = ", ".join(accounts)
+        evaluation.findings.append(
+            context.finding(
+                GUARDDUTY_DISABLED,
+                severity=Severity.CRITICAL,
+                resource_arn=arn,
+                reason=(
+                    f"{actor} stopped {where}, the GuardDuty administrator, monitoring member accounts {listed}: "
+                    "their findings no longer reach the security account. Start it again: aws guardduty "
+                    f"start-monitoring-members --detector-id {detector} --account-ids {' '.join(accounts)}."
+                ),
+                plan=[
+                    RemediationStep(
+                        StartGuardDutyMonitoring.action,
+                        arn,
+                        {"detector_id": detector, "account_ids": accounts},
+                        f"start monitoring member accounts {listed} from {where} again",
+                    )
+                ],
+            )
+        )
+        return evaluation
+    members = request.get("autoEnableOrganizationMembers")
+    auto_enable = request.get("autoEnable")
+    if members == "NONE" or (members is None and (auto_enable is False or str(auto_enable).lower() == "false")):
+        evaluation.findings.append(
+            context.finding(
+                GUARDDUTY_DISABLED,
+                severity=Severity.HIGH,
+                resource_arn=arn,
+                reason=(
+                    f"{actor} turned GuardDuty's organisation auto-enable off on {where}: accounts that join the "
+                    "organisation from now on are not watched. If it was not meant: aws guardduty "
+                    f"update-organization-configuration --detector-id {detector} --auto-enable-organization-members "
+                    "ALL (or NEW)."
+                ),
+                plan=(),
+            )
+        )
+        return evaluation
+    return _guardduty_features_off(context, evaluation, arn, where)
+
+
+def _guardduty_features_off(context: RuleContext, evaluation: Evaluation, arn: str, where: str) -> Evaluation:
+    """Protection plans (features) switched off, on a detector or for the organisation's accounts: medium, alerted."""
+    change = context.change
+    features = change.request_parameters.get("features")
+    organization = change.event_name == "UpdateOrganizationConfiguration"
+    off = sorted(
+        str(feature.get("name"))
+        for feature in (features if isinstance(features, list) else [])
+        if isinstance(feature, Mapping)
+        and (feature.get("autoEnable") == "NONE" if organization else feature.get("status") == "DISABLED")
+    )
+    if not off:
+        evaluation.compliant.append(f"{where} stays enabled, its protection plans as they were")
+        return evaluation
+    detector = context.request_text("detectorId")
+    command = (
+        f"aws guardduty update-organization-configuration --detector-id {detector} --features "
+        + " ".join(f"Name={name},AutoEnable=ALL" for name in off)
+        if organization
+        else f"aws guardduty update-detector --detector-id {detector} --features "
+        + " ".join(f"Name={name},Status=ENABLED" for name in off)
+    )
+    whose = "for the organisation's accounts " if organization else ""
+    evaluation.findings.append(
+        context.finding(
+            GUARDDUTY_DISABLED,
+            severity=Severity.MEDIUM,
+            resource_arn=arn,
+            reason=(
+                f"{change.actor.display} switched GuardDuty protection plans {', '.join(off)} off {whose}on {where}: "
+                f"what they watch raises no finding any more. If it was not meant: {command}."
+            ),
+            plan=(),
+        )
     )
     return evaluation
 
@@ -421,6 +545,193 @@ def _security_hub_narrowed(context: RuleContext, evaluation: Evaluation, arn: st
         )
     evaluation.findings.append(
         context.finding(SECURITY_HUB_DISABLED, severity=Severity.HIGH, resource_arn=arn, reason=reason + ".", plan=())
+    )
+    return evaluation
+
+
+#: Automation-rule criteria that pin findings down (a finding, a resource, a control, a title): a rule filtering on one
+#: of these with a matching comparison is narrow. Product, account, severity, region, status... select whole classes.
+_NARROWING_CRITERIA = frozenset(
+    {
+        "id",
+        "generatorId",
+        "title",
+        "description",
+        "resourceId",
+        "resourceTags",
+        "resourceDetailsOther",
+        "resourceApplicationArn",
+        "resourceApplicationName",
+        "complianceSecurityControlId",
+        "relatedFindingsId",
+        "noteText",
+        "userDefinedFields",
+        "sourceUrl",
+    }
+)
+_MATCHING_COMPARISONS = frozenset({"EQUALS", "PREFIX", "CONTAINS", "CONTAINS_WORD"})
+#: Workflow statuses that take a finding off the security team's list.
+_HIDDEN_STATUSES = frozenset({"SUPPRESSED", "RESOLVED"})
+
+
+def _field(mapping: Any, pascal: str) -> Any:
+    """A member in API (``RuleArn``) or CloudTrail-record (``ruleArn``) spelling; None when not there."""
+    if not isinstance(mapping, Mapping):
+        return None
+    if pascal in mapping:
+        return mapping[pascal]
+    return mapping.get(pascal[:1].lower() + pascal[1:])
+
+
+def _suppression(actions: Any) -> str | None:
+    """What an automation rule's actions do to the findings they match that hides them, in words; None: nothing."""
+    for action in actions if isinstance(actions, list) else []:
+        update = _field(action, "FindingFieldsUpdate")
+        status = _field(_field(update, "Workflow"), "Status")
+        if status in _HIDDEN_STATUSES:
+            return f"sets their workflow status to {status}"
+        if _field(_field(update, "Severity"), "Label") == "INFORMATIONAL":
+            return "lowers their severity to INFORMATIONAL"
+    return None
+
+
+def _breadth(criteria: Any) -> str | None:
+    """Which findings broad criteria select, in words; None when they pin findings down (narrow)."""
+    criteria = criteria if isinstance(criteria, Mapping) else {}
+    for key, filters in criteria.items():
+        name = key[:1].lower() + key[1:]
+        if name in _NARROWING_CRITERIA and any(
+            _field(f, "Comparison") in _MATCHING_COMPARISONS for f in (filters if isinstance(filters, list) else [])
+        ):
+            return None
+    products = [
+        str(_field(f, "Value"))
+        for key in ("ProductName", "ProductArn", "CompanyName")
+        for f in (_field(criteria, key) or [])
+        if _field(f, "Comparison") in ("EQUALS", "PREFIX", "CONTAINS")
+    ]
+    if products:
+        return f"every finding of {', '.join(products)}"
+    return "every finding" + (f" whose {', '.join(sorted(criteria))} match" if criteria else "")
+
+
+def _automation_rules(context: RuleContext, evaluation: Evaluation) -> Evaluation:
+    """Automation rules that suppress broad classes of findings as they arrive: disabled (undo enables them).
+
+    ``CreateAutomationRule`` carries the whole rule (its ARN in the response); a ``BatchUpdateAutomationRules`` item
+    carries only what it changes, so a rule whose criteria or actions it leaves out is read live (what the rule does
+    now); offline it cannot be judged.
+    """
+    change = context.change
+    request = change.request_parameters
+    if change.event_name == "CreateAutomationRule":
+        rule_arn = _field(change.response_elements, "RuleArn")
+        items = [{**request, "ruleArn": rule_arn}]
+    else:
+        listed = _field(request, "UpdateAutomationRulesRequestItems")
+        items = [dict(item) for item in (listed if isinstance(listed, list) else []) if isinstance(item, Mapping)]
+    suppressing: list[tuple[str, str, str]] = []
+    unknown: list[str] = []
+    for item in items:
+        arn = _field(item, "RuleArn")
+        name = str(_field(item, "RuleName") or arn)
+        rule: dict[str, Any] = item
+        if _field(item, "Criteria") is None or _field(item, "Actions") is None or _field(item, "RuleStatus") is None:
+            if _field(item, "RuleStatus") == "DISABLED":
+                evaluation.compliant.append(f"automation rule {name} is disabled")
+                continue
+            if context.live_clients is None:
+                unknown.append(f"what automation rule {name} matches and does (the request changes only part of it)")
+                continue
+            live = _live_automation_rule(context, arn)
+            if live is None:
+                evaluation.compliant.append(f"automation rule {name} no longer exists")
+                continue
+            rule = live  # read after the change: what the rule is now
+        if _field(rule, "RuleStatus") == "DISABLED":
+            evaluation.compliant.append(f"automation rule {name} is disabled")
+            continue
+        does = _suppression(_field(rule, "Actions"))
+        which = _breadth(_field(rule, "Criteria"))
+        if does is None or which is None:
+            evaluation.compliant.append(f"automation rule {name} hides no broad class of findings")
+            continue
+        if not isinstance(arn, str) or not arn:  # nothing to disable by: alerted, with what is unknown
+            unknown.append(f"which automation rule {name} is: the record names no ruleArn")
+            arn = ""
+        suppressing.append((arn, name, f"automation rule {name} {does.replace('their', 'the')} of {which}"))
+    if not suppressing:
+        evaluation.unjudged.extend(unknown)
+        return evaluation
+    where = f"Security Hub in {change.region}"
+    arn = suppressing[0][0] or _arn(context, "securityhub", "hub/default")
+    evaluation.resource_arn = arn
+    evaluation.findings.append(
+        context.finding(
+            SECURITY_HUB_DISABLED,
+            severity=Severity.CRITICAL,
+            resource_arn=arn,
+            reason=(
+                f"{change.actor.display} made {where} hide findings as they arrive: "
+                + "; ".join(what for _, _, what in suppressing)
+                + ". The hub stays on, but nobody sees them. Disable it if it was not meant: aws securityhub "
+                "batch-update-automation-rules --update-automation-rules-request-items "
+                + " ".join(f"RuleArn={rule or '<its ARN>'},RuleStatus=DISABLED" for rule, _, _ in suppressing)
+                + "."
+            ),
+            plan=[
+                RemediationStep(
+                    DisableAutomationRule.action, rule, {"rule_arn": rule}, f"disable automation rule {name}"
+                )
+                for rule, name, _ in suppressing
+                if rule
+            ],
+            needs_context=unknown,
+        )
+    )
+    return evaluation
+
+
+def _live_automation_rule(context: RuleContext, arn: Any) -> dict[str, Any] | None:
+    """The automation rule as Security Hub holds it now (the enforcer's read), None offline or when it is gone."""
+    if context.live_clients is None or not isinstance(arn, str) or not arn:
+        return None
+    change = context.change
+    client = context.live_clients(change.account, change.region).client("securityhub")
+    rules = client.batch_get_automation_rules(AutomationRulesArns=[arn]).get("Rules", [])
+    return dict(rules[0]) if rules else None
+
+
+def _security_hub_unlinked(context: RuleContext, evaluation: Evaluation, arn: str) -> Evaluation:
+    """The organisation's Security Hub links cut: alerted with the way back (only the administrator can link again)."""
+    change = context.change
+    request = change.request_parameters
+    actor = change.actor.display
+    name = change.event_name
+    if name == "DisableOrganizationAdminAccount":
+        admin = request.get("adminAccountId", request.get("AdminAccountId"))
+        reason = (
+            f"{actor} removed account {admin} as Security Hub's delegated administrator of the organisation in "
+            f"{change.region}: the organisation's findings are no longer gathered there. Designate it again: aws "
+            f"securityhub enable-organization-admin-account --admin-account-id {admin}"
+        )
+    elif name == "DisassociateMembers":
+        accounts = _account_ids(request.get("accountIds", request.get("AccountIds")))
+        reason = (
+            f"{actor} took member accounts {', '.join(accounts) or '(not named)'} away from Security Hub's "
+            f"administrator in {change.region}: their findings no longer reach it. Associate them again: aws "
+            "securityhub create-members (an organisation's members: enable them in the administrator's console)"
+        )
+    else:
+        reason = (
+            f"{actor} took account {change.account} away from its Security Hub administrator in {change.region}: "
+            "its findings no longer reach the security account. Only the administrator can associate it again "
+            "(aws securityhub create-members there)"
+        )
+    evaluation.findings.append(
+        context.finding(
+            SECURITY_HUB_DISABLED, severity=Severity.CRITICAL, resource_arn=arn, reason=reason + ".", plan=()
+        )
     )
     return evaluation
 
@@ -568,6 +879,69 @@ class EnableGuardDutyDetector:
         return [f"suspended GuardDuty detector {detector} again, as before"]
 
 
+class StartGuardDutyMonitoring:
+    """Start monitoring member accounts the GuardDuty administrator stopped monitoring (undo stops it again).
+
+    Only the accounts that are members and not monitored when captured are started (``GetMembers``'
+    ``RelationshipStatus`` other than ``Enabled``); an account no longer a member is left to its own event.
+    """
+
+    permissions: ClassVar[Permissions] = ("guardduty:GetMembers", "guardduty:StartMonitoringMembers")
+    action: ClassVar[StepAction] = StepAction("start_guardduty_monitoring", permissions)
+    undo_permissions: ClassVar[Permissions] = ("guardduty:GetMembers", "guardduty:StopMonitoringMembers")
+    undoable: ClassVar[bool] = True
+
+    @staticmethod
+    def _statuses(aws: AccountClients, detector: str, accounts: list[str]) -> dict[str, str] | None:
+        try:
+            answer = aws.client("guardduty").get_members(DetectorId=detector, AccountIds=accounts)
+        except Exception as exc:
+            if error_code(exc) in _DETECTOR_GONE:
+                return None
+            raise
+        return {str(m["AccountId"]): str(m.get("RelationshipStatus", "")) for m in answer.get("Members", [])}
+
+    def capture(self, aws: AccountClients, step: RemediationStep) -> dict[str, Any]:
+        parameters = step.parameters
+        return {"statuses": self._statuses(aws, parameters["detector_id"], list(parameters["account_ids"]))}
+
+    @staticmethod
+    def _stopped(before: Mapping[str, Any]) -> list[str]:
+        statuses = before["statuses"] or {}
+        return sorted(account for account, status in statuses.items() if status.lower() != "enabled")
+
+    def apply(self, run: StepRun, step: RemediationStep, before: Mapping[str, Any], done: list[str]) -> None:
+        stopped = self._stopped(before)
+        if not stopped:
+            return  # monitored again already, no longer members, or the detector is gone
+        detector = step.parameters["detector_id"]
+        with ignoring(*_DETECTOR_GONE):
+            answer = run.aws.client("guardduty").start_monitoring_members(DetectorId=detector, AccountIds=stopped)
+            refused = {str(u.get("AccountId")) for u in answer.get("UnprocessedAccounts", [])}
+            started = [account for account in stopped if account not in refused]
+            if started:
+                done.append(f"started monitoring GuardDuty member accounts {', '.join(started)} again")
+            if refused:
+                raise RemediationError(
+                    f"GuardDuty did not start monitoring {', '.join(sorted(refused))}: "
+                    + "; ".join(str(u.get("Result")) for u in answer.get("UnprocessedAccounts", []))
+                )
+
+    def undo(self, aws: AccountClients, step: RemediationStep, before: Mapping[str, Any]) -> list[str]:
+        stopped = self._stopped(before)
+        if not stopped:
+            return []
+        detector = step.parameters["detector_id"]
+        now = self._statuses(aws, detector, stopped)
+        if now is None:
+            raise UndoError(f"GuardDuty detector {detector} no longer exists")
+        monitored = sorted(account for account in stopped if now.get(account, "").lower() == "enabled")
+        if not monitored:
+            return []
+        aws.client("guardduty").stop_monitoring_members(DetectorId=detector, AccountIds=monitored)
+        return [f"stopped monitoring GuardDuty member accounts {', '.join(monitored)} again, as before"]
+
+
 class StartConfigurationRecorder:
     """Start a stopped AWS Config recorder (undo stops it again)."""
 
@@ -652,5 +1026,61 @@ class EnableSecurityHub:
         return [f"disabled Security Hub in {step.parameters['region']} again, as before"]
 
 
+class DisableAutomationRule:
+    """Disable a Security Hub automation rule that suppresses findings (undo enables it again)."""
+
+    permissions: ClassVar[Permissions] = (
+        "securityhub:BatchGetAutomationRules",
+        "securityhub:BatchUpdateAutomationRules",
+    )
+    action: ClassVar[StepAction] = StepAction("disable_automation_rule", permissions)
+    undo_permissions: ClassVar[Permissions] = (
+        "securityhub:BatchGetAutomationRules",
+        "securityhub:BatchUpdateAutomationRules",
+    )
+    undoable: ClassVar[bool] = True
+
+    @staticmethod
+    def _status(aws: AccountClients, arn: str) -> str | None:
+        rules = aws.client("securityhub").batch_get_automation_rules(AutomationRulesArns=[arn]).get("Rules", [])
+        return str(rules[0].get("RuleStatus")) if rules else None
+
+    @staticmethod
+    def _set(aws: AccountClients, arn: str, status: str) -> None:
+        answer = aws.client("securityhub").batch_update_automation_rules(
+            UpdateAutomationRulesRequestItems=[{"RuleArn": arn, "RuleStatus": status}]
+        )
+        for failed in answer.get("UnprocessedAutomationRules", []):
+            raise RemediationError(f"Security Hub did not update automation rule {arn}: {failed.get('ErrorMessage')}")
+
+    def capture(self, aws: AccountClients, step: RemediationStep) -> dict[str, Any]:
+        return {"status": self._status(aws, step.parameters["rule_arn"])}
+
+    def apply(self, run: StepRun, step: RemediationStep, before: Mapping[str, Any], done: list[str]) -> None:
+        if before["status"] != "ENABLED":
+            return  # disabled already, or deleted
+        arn = step.parameters["rule_arn"]
+        self._set(run.aws, arn, "DISABLED")
+        done.append(f"disabled Security Hub automation rule {arn}")
+
+    def undo(self, aws: AccountClients, step: RemediationStep, before: Mapping[str, Any]) -> list[str]:
+        if before["status"] != "ENABLED":
+            return []
+        arn = step.parameters["rule_arn"]
+        status = self._status(aws, arn)
+        if status is None:
+            raise UndoError(f"Security Hub automation rule {arn} no longer exists")
+        if status == "ENABLED":
+            return []
+        self._set(aws, arn, "ENABLED")
+        return [f"enabled Security Hub automation rule {arn} again, as before"]
+
+
 GUARDRAILS = (GuardDutyRule(), ConfigRecorderRule(), SecurityHubRule(), OrganizationLeftRule())
-ACTIONS = (EnableGuardDutyDetector(), StartConfigurationRecorder(), EnableSecurityHub())
+ACTIONS = (
+    EnableGuardDutyDetector(),
+    StartGuardDutyMonitoring(),
+    StartConfigurationRecorder(),
+    EnableSecurityHub(),
+    DisableAutomationRule(),
+)

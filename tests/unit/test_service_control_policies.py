@@ -1,0 +1,235 @@
+"""``scp-blinds-iamwarden``: service control policies that blind IAM Warden or stop guarding it (issue 15 item 3)."""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Sequence
+from typing import Any
+
+import pytest
+
+from iamwarden.domain.catalog import Severity
+from iamwarden.domain.findings import Judgement, Verdict
+from iamwarden.domain.own import OwnIdentity
+from iamwarden.domain.recorded import PastRemediation, Snapshot
+from iamwarden.domain.settings import Settings
+from iamwarden.guardrails.engine import judge_event
+from iamwarden.guardrails.service_control_policies import SCP, judge_content, policy_key
+from tests.conftest import SAMPLE_OWN, load_event
+
+OWN = Settings()._replace(own=SAMPLE_OWN)
+BLINDING = "p-0bl1nd5e"
+GUARDING = "p-9uard1an"
+KEY = policy_key("aws", "111122223333", BLINDING)
+GUARD_KEY = policy_key("aws", "111122223333", GUARDING)
+EVERYTHING = {"Effect": "Deny", "Action": "*", "Resource": "*"}
+
+
+def _doc(*statements: dict[str, Any]) -> dict[str, Any]:
+    return {"Version": "2012-10-17", "Statement": list(statements)}
+
+
+def _create(*statements: dict[str, Any]) -> dict[str, Any]:
+    event = copy.deepcopy(load_event("organizations-scp-deny-audit.json"))
+    event["detail"]["requestParameters"]["content"] = json.dumps(_doc(*statements))
+    return event
+
+
+class InMemory:
+    def __init__(self, snapshots: Sequence[Snapshot] = ()) -> None:
+        self._snapshots = {(s.kind, s.resource_arn): s for s in snapshots}
+
+    def remediations(self, resource_arn: str) -> list[PastRemediation]:
+        del resource_arn
+        return []
+
+    def snapshot(self, kind: str, resource_arn: str) -> Snapshot | None:
+        return self._snapshots.get((kind, resource_arn))
+
+
+def _kept(key: str, document: dict[str, Any], taken_at: str = "2026-11-20T09:00:00Z") -> Snapshot:
+    return Snapshot(SCP, key, taken_at, {"policy_id": key.rsplit("/", 1)[-1], "name": "kept", "content": document})
+
+
+def _judge(event: dict[str, Any], settings: Settings = OWN, recorded: InMemory | None = None) -> Judgement:
+    return judge_event(event, settings, recorded=recorded)
+
+
+def test_a_policy_denying_what_iamwarden_reads_to_everyone_is_critical_and_kept() -> None:
+    judged = _judge(load_event("organizations-scp-deny-audit.json"))
+    [finding] = judged.findings
+
+    assert (finding.rule_id, finding.severity, finding.plan) == ("scp-blinds-iamwarden", Severity.CRITICAL, ())
+    assert finding.resource_arn == KEY
+    assert "cloudtrail:GetTrailStatus" in finding.reason
+    assert "events:PutEvents" in finding.reason
+    assert f"aws organizations delete-policy --policy-id {BLINDING}" in finding.reason
+    [snapshot] = judged.observed
+    assert (snapshot.kind, snapshot.resource_arn, snapshot.whatever_the_verdict) == (SCP, KEY, True)
+    assert snapshot.data["content"]["Statement"][0]["Sid"] == "DenyAuditReads"
+
+
+def test_a_policy_guarding_iamwarden_is_compliant() -> None:
+    assert _judge(load_event("organizations-scp-protect-audit.json")).verdict is Verdict.COMPLIANT
+
+
+@pytest.mark.parametrize(
+    "condition",
+    [
+        # IAM Warden's roles left out of the Deny.
+        {"ArnNotLike": {"aws:PrincipalArn": "arn:aws:iam::*:role/iamwarden-*"}},
+        {"ArnNotEquals": {"aws:PrincipalArn": SAMPLE_OWN.home_roles["enforcer"]}},
+        # Only others denied.
+        {"ArnLike": {"aws:PrincipalArn": "arn:aws:iam::*:role/contractor-*"}},
+    ],
+)
+def test_a_deny_that_leaves_iamwarden_out_is_compliant(condition: dict[str, Any]) -> None:
+    event = _create({**EVERYTHING, "Condition": condition})
+    assert _judge(event).verdict is Verdict.COMPLIANT
+
+
+def test_a_deny_aimed_at_iamwardens_own_role_is_critical() -> None:
+    condition = {"ArnLike": {"aws:PrincipalArn": "arn:aws:iam::*:role/iamwarden-remediator"}}
+    [finding] = _judge(_create({**EVERYTHING, "Condition": condition})).findings
+    assert finding.severity is Severity.CRITICAL
+
+
+def test_a_deny_excluding_only_someone_else_still_blinds() -> None:
+    condition = {"ArnNotLike": {"aws:PrincipalArn": "arn:aws:iam::*:role/OrgAdmin"}}
+    [finding] = _judge(_create({**EVERYTHING, "Condition": condition})).findings
+    assert finding.severity is Severity.CRITICAL
+
+
+def test_a_deny_under_another_condition_is_high_and_says_when() -> None:
+    condition = {"StringNotEquals": {"aws:RequestedRegion": ["eu-west-1"]}}
+    [finding] = _judge(_create({**EVERYTHING, "Condition": condition})).findings
+    assert finding.severity is Severity.HIGH
+    assert "when StringNotEquals aws:requestedregion eu-west-1" in finding.reason
+
+
+def test_without_its_own_roles_a_principal_condition_is_unknown() -> None:
+    condition = {"ArnNotLike": {"aws:PrincipalArn": "arn:aws:iam::*:role/iamwarden-*"}}
+    [finding] = _judge(_create({**EVERYTHING, "Condition": condition}), Settings()).findings
+    assert finding.severity is Severity.MEDIUM
+    assert finding.needs_context
+    assert "IAMWARDEN_OWN_ROLE_ARNS" in finding.needs_context[0]
+
+
+def test_a_deny_of_only_what_iamwarden_remediates_with_is_medium() -> None:
+    [finding] = _judge(_create({"Effect": "Deny", "Action": ["iam:DetachRolePolicy"], "Resource": "*"})).findings
+    assert finding.severity is Severity.MEDIUM
+    assert "cannot remediate" in finding.reason
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        {"Effect": "Deny", "Action": "cloudtrail:*", "Resource": "arn:aws:cloudtrail:*:*:trail/secret-trail"},
+        {"Effect": "Deny", "Action": ["cloudtrail:StopLogging", "cloudtrail:DeleteTrail"], "Resource": "*"},
+        {"Effect": "Allow", "Action": "*", "Resource": "*"},
+    ],
+)
+def test_a_narrow_deny_or_an_allow_is_compliant(statement: dict[str, Any]) -> None:
+    assert _judge(_create(statement)).verdict is Verdict.COMPLIANT
+
+
+def test_not_action_and_not_resource_deny_broadly() -> None:
+    statement = {"Effect": "Deny", "NotAction": ["s3:*"], "NotResource": "arn:aws:s3:::x"}
+    [finding] = _judge(_create(statement)).findings
+    assert "sts:AssumeRole" in finding.reason
+
+
+def test_another_policy_type_or_content_is_not_judged() -> None:
+    tag = _create(EVERYTHING)
+    tag["detail"]["requestParameters"]["type"] = "TAG_POLICY"
+    assert _judge(tag).verdict is Verdict.COMPLIANT
+    backup = _create(EVERYTHING)
+    backup["detail"]["requestParameters"]["content"] = json.dumps({"plans": {}})
+    assert _judge(backup).verdict is Verdict.COMPLIANT
+
+
+def _update(content: dict[str, Any] | None, policy_id: str = BLINDING) -> dict[str, Any]:
+    event = copy.deepcopy(load_event("organizations-scp-deny-audit.json"))
+    event["detail"]["eventName"] = "UpdatePolicy"
+    request: dict[str, Any] = {"policyId": policy_id}
+    if content is not None:
+        request["content"] = json.dumps(content)
+    event["detail"]["requestParameters"] = request
+    event["detail"]["responseElements"]["policy"]["policySummary"]["id"] = policy_id
+    return event
+
+
+def test_an_update_that_blinds_names_where_it_is_attached() -> None:
+    [finding] = _judge(_update(_doc(EVERYTHING))).findings
+    assert finding.severity is Severity.CRITICAL
+    assert f"list-targets-for-policy --policy-id {BLINDING}" in finding.reason
+
+
+def test_an_update_without_content_changes_nothing() -> None:
+    assert _judge(_update(None)).verdict is Verdict.COMPLIANT
+
+
+def test_an_update_that_stops_guarding_iamwarden_is_critical_when_iamwarden_kept_it_guarding() -> None:
+    guarding = json.loads(load_event("organizations-scp-protect-audit.json")["detail"]["requestParameters"]["content"])
+    weakened = _doc({"Effect": "Deny", "Action": "organizations:LeaveOrganization", "Resource": "*"})
+    event = _update(weakened, GUARDING)
+
+    [finding] = _judge(event, recorded=InMemory([_kept(GUARD_KEY, guarding)])).findings
+    assert finding.severity is Severity.CRITICAL
+    assert "no longer guards IAM Warden" in finding.reason
+    assert _judge(event).verdict is Verdict.COMPLIANT  # nothing kept: nothing to compare with
+    late = InMemory([_kept(GUARD_KEY, guarding, taken_at="2026-11-20T10:00:00Z")])
+    assert _judge(event, recorded=late).verdict is Verdict.COMPLIANT  # kept after the change: not "before"
+
+
+def test_an_attach_of_a_kept_blinding_policy_is_critical_naming_the_target() -> None:
+    recorded = InMemory([_kept(KEY, _doc(EVERYTHING))])
+    [finding] = _judge(load_event("organizations-scp-attach.json"), recorded=recorded).findings
+    assert finding.severity is Severity.CRITICAL
+    assert "under target ou-a1b2-c3d4e5f6" in finding.reason
+    assert f"aws organizations detach-policy --policy-id {BLINDING} --target-id ou-a1b2-c3d4e5f6" in finding.reason
+
+
+def test_an_attach_of_a_harmless_kept_policy_is_compliant() -> None:
+    recorded = InMemory([_kept(KEY, _doc({"Effect": "Deny", "Action": "ec2:RunInstances", "Resource": "*"}))])
+    assert _judge(load_event("organizations-scp-attach.json"), recorded=recorded).verdict is Verdict.COMPLIANT
+
+
+def test_an_attach_of_a_policy_never_seen_written_cannot_be_judged() -> None:
+    judged = _judge(load_event("organizations-scp-attach.json"), recorded=InMemory())
+    assert judged.verdict is Verdict.IGNORED
+    assert "and not this one's" in judged.reason
+
+
+def test_a_detach_of_a_kept_guarding_policy_is_critical_with_the_attach_command() -> None:
+    guarding = _doc(
+        {
+            "Effect": "Deny",
+            "Action": ["lambda:*"],
+            "Resource": "arn:aws:lambda:*:*:function:iamwarden-enforcer",
+        }
+    )
+    own = OwnIdentity(SAMPLE_OWN.home_account, SAMPLE_OWN.home_roles, functions=frozenset({"iamwarden-enforcer"}))
+    recorded = InMemory([_kept(GUARD_KEY, guarding)])
+    [finding] = _judge(load_event("organizations-scp-detach.json"), Settings()._replace(own=own), recorded).findings
+    assert finding.severity is Severity.CRITICAL
+    assert f"aws organizations attach-policy --policy-id {GUARDING} --target-id r-a1b2" in finding.reason
+
+
+def test_a_detach_of_a_kept_policy_that_guarded_nothing_is_compliant() -> None:
+    recorded = InMemory([_kept(GUARD_KEY, _doc({"Effect": "Deny", "Action": "ec2:*", "Resource": "*"}))])
+    assert _judge(load_event("organizations-scp-detach.json"), recorded=recorded).verdict is Verdict.COMPLIANT
+
+
+def test_a_failed_call_is_not_judged() -> None:
+    event = copy.deepcopy(load_event("organizations-scp-deny-audit.json"))
+    event["detail"]["errorCode"] = "ConstraintViolationException"
+    assert _judge(event).findings == ()
+
+
+def test_judge_content_separates_seeing_from_remediating() -> None:
+    verdict = judge_content(
+        _doc({"Effect": "Deny", "Action": ["sns:Publish", "iam:PutRolePolicy"], "Resource": "*"}), SAMPLE_OWN
+    )
+    assert (verdict.blinds, verdict.hinders, verdict.guards) == (("sns:Publish",), ("iam:PutRolePolicy",), False)
