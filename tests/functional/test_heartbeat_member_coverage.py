@@ -26,7 +26,7 @@ from iamwarden.app.member_coverage import (
     stack_set_instances,
 )
 from iamwarden.domain.settings import Settings, parse_settings
-from tests.aws_fixtures import HOME_ACCOUNT, REGION
+from tests.aws_fixtures import HOME_ACCOUNT, REGION, resolve
 from tests.functional.conftest import Account
 from tests.functional.test_heartbeat_member_snapshots import (
     CENTRAL_BUS,
@@ -460,3 +460,59 @@ def test_an_unknown_heartbeat_setting_is_refused() -> None:
     _, problems = parse_settings({"heartbeat": {"members_per_run": "5"}})
 
     assert [problem.key for problem in problems] == ["heartbeat/members_per_run"]
+
+
+# --- the roles allow what the coverage calls ------------------------------------------------------------------
+
+
+def test_the_coverage_calls_only_what_the_heartbeat_and_snapshot_reader_roles_allow(
+    account: Account, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The organisation's accounts and the StackSet's instances as the heartbeat's role (deployed with an
+    organisation), the enabled regions and another region's rules and forwarder role as the member's snapshot role."""
+    from iamwarden.adapters.clients import ClientFactory
+    from tests.functional.test_prune_permissions import Recorder, role_policies
+    from tests.integration.test_member_template import member_template
+    from tests.least_privilege import check
+
+    member = _organization_account(account)
+    _stack_set(account, {member: [REGION, OTHER_REGION]})
+    _forwarding_in(account, member, REGION)
+    _forwarding_in(account, member, OTHER_REGION)
+    recorder = Recorder()
+    session_with = ClientFactory.session_with
+
+    def recorded(credentials: Any, region: str) -> Any:
+        session = session_with(credentials, region)
+        session.events.register("provide-client-params", recorder.hook(member))
+        return session
+
+    monkeypatch.setattr(ClientFactory, "session_with", staticmethod(recorded))
+    account.session.events.register("provide-client-params", recorder.hook(HOME_ACCOUNT))
+    members = _members(account)
+
+    _, problems = members.refresh()
+
+    assert _about(problems, "no instance of the member StackSet"), "the enabled regions were read"
+    home, there = recorder.take(HOME_ACCOUNT), recorder.take(member)
+    coverage_calls = [
+        call for call in home if call.action in ("organizations:ListAccounts", "cloudformation:ListStackInstances")
+    ]
+    assert {call.action for call in coverage_calls} == {
+        "organizations:ListAccounts",
+        "cloudformation:ListStackInstances",
+    }
+    heartbeat = role_policies("HeartbeatRole", {"OrganizationId": ORGANIZATION})
+    assert check(coverage_calls, heartbeat, {}).denied == ()
+    assert {"ec2:DescribeRegions", "events:DescribeRule", "iam:GetRolePolicy"} <= {call.action for call in there}
+    assert f"arn:aws:iam::{member}:role/iamwarden-member-forwarder-{OTHER_REGION}" in {
+        call.resource for call in there if call.action == "iam:GetRole"
+    }
+    template = member_template()
+    names = {
+        "AWS::AccountId": member,
+        **{name: parameter["Default"] for name, parameter in template["Parameters"].items() if "Default" in parameter},
+    }
+    role = template["Resources"]["SnapshotReaderRole"]["Properties"]
+    reader = {p["PolicyName"]: resolve(p["PolicyDocument"]["Statement"], names) for p in role["Policies"]}
+    assert check(there, reader, {}).denied == ()
