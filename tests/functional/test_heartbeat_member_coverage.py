@@ -516,3 +516,25 @@ def test_the_coverage_calls_only_what_the_heartbeat_and_snapshot_reader_roles_al
     role = template["Resources"]["SnapshotReaderRole"]["Properties"]
     reader = {p["PolicyName"]: resolve(p["PolicyDocument"]["Statement"], names) for p in role["Policies"]}
     assert check(there, reader, {}).denied == ()
+
+
+def test_the_handler_makes_the_coverage_metrics(monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.functional.test_prune_handlers import load
+
+    monkeypatch.setenv("POWERTOOLS_METRICS_NAMESPACE", "IamWarden")
+    module = load("heartbeat")
+    module.metrics.clear_metrics()
+
+    module.record_coverage({"whole": True, "problems": []})
+    assert module.metrics.metric_set == {}, "no member account watched: no metric"
+    module.record_coverage(
+        {"member_coverage": {"pairs": 6, "checked": 2, "oldest_check_age_seconds": 600, "period_minutes": 15}}
+    )
+
+    made = {name: (metric["Unit"], metric["Value"]) for name, metric in module.metrics.metric_set.items()}
+    module.metrics.clear_metrics()
+    assert made == {
+        "MemberPairsWatched": ("Count", [6.0]),
+        "MemberPairsChecked": ("Count", [2.0]),
+        "MemberOldestCheckAge": ("Seconds", [600.0]),
+    }
