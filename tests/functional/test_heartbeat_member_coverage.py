@@ -213,6 +213,7 @@ def test_each_region_with_an_instance_is_checked_there(account: Account) -> None
     assert f"in member account {member}" in problem
     assert f"--regions {OTHER_REGION}" in problem, "the instance of that region is named to put it back"
     assert not _about(problems, "iamwarden-forward-iam", OTHER_REGION), "IAM's rule is expected in us-east-1 only"
+    assert [p for p in problems if "forwarding" in p or "forwarder" in p] == [problem], "the rest is as declared"
     assert members.covered is not None
     assert members.covered.checked == 2
 
