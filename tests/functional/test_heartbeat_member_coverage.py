@@ -13,6 +13,7 @@ import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import boto3
 import pytest
 from botocore.exceptions import ClientError
 
@@ -539,3 +540,29 @@ def test_the_handler_makes_the_coverage_metrics(monkeypatch: pytest.MonkeyPatch)
         "MemberPairsChecked": ("Count", [2.0]),
         "MemberOldestCheckAge": ("Seconds", [600.0]),
     }
+
+
+def test_only_active_accounts_are_watched_by_their_state_on_every_page() -> None:
+    """``State`` only, as ListAccounts answers since ``Status`` was retired (botocore's model); Stubber checks the
+    shapes against the real API model."""
+    from botocore.stub import Stubber
+
+    from iamwarden.app.member_coverage import organization_accounts
+
+    organizations = boto3.client("organizations", region_name="us-east-1")
+
+    def account(number: int, state: str) -> dict[str, str]:
+        return {"Id": f"{number:012d}", "Arn": f"arn:aws:organizations::{HOME_ACCOUNT}:account/o-a1b2c3d4e5/"
+                f"{number:012d}", "Name": f"a{number}", "Email": f"a{number}@example.com", "State": state}  # fmt: skip
+
+    with Stubber(organizations) as stubber:
+        stubber.add_response(
+            "list_accounts", {"Accounts": [account(1, "ACTIVE"), account(2, "SUSPENDED")], "NextToken": "page-2"}, {}
+        )
+        stubber.add_response(
+            "list_accounts",
+            {"Accounts": [account(3, "PENDING_ACTIVATION"), account(4, "ACTIVE"), account(5, "PENDING_CLOSURE")]},
+            {"NextToken": "page-2"},
+        )
+
+        assert organization_accounts(organizations) == ["000000000001", "000000000004"]

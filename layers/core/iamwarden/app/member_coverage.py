@@ -77,12 +77,16 @@ class Watched(NamedTuple):
 
 
 def organization_accounts(organizations: Any) -> list[str]:
-    """The organisation's ACTIVE accounts (``Status``; a suspended or closing account forwards nothing)."""
+    """The organisation's ACTIVE accounts (a suspended, closing or not yet active account forwards nothing).
+
+    ``State`` (botocore's ``organizations`` model, ``Account.State``: ``PENDING_ACTIVATION``, ``ACTIVE``, ...) and,
+    where an answer lacks it, ``Status``, which the model says is retired on 9 September 2026.
+    """
     return [
         str(account["Id"])
         for page in organizations.get_paginator("list_accounts").paginate()
         for account in page.get("Accounts", [])
-        if account.get("Status") == "ACTIVE"
+        if (account.get("State") or account.get("Status")) == "ACTIVE"
     ]
 
 
