@@ -313,7 +313,7 @@ def _coverage(account: Account, watched: Watched, per_run: int, clock: Clock) ->
         table=account.config.audit_table,
         now=clock,
     )
-    coverage.watched = lambda: watched  # type: ignore[method-assign]
+    coverage.watched = lambda state=None: watched  # type: ignore[method-assign]
     return coverage
 
 
@@ -371,7 +371,7 @@ def test_the_turn_goes_on_after_the_last_pair_taken_when_pairs_change(account: A
     members = _turning(account, [first, second], 1, clock)
     members.refresh()
     assert members.coverage is not None
-    members.coverage.watched = lambda: Watched((added, first, second), None)  # type: ignore[method-assign]
+    members.coverage.watched = lambda state=None: Watched((added, first, second), None)  # type: ignore[method-assign]
     cursors = []
 
     for _ in range(3):
@@ -566,3 +566,37 @@ def test_only_active_accounts_are_watched_by_their_state_on_every_page() -> None
         )
 
         assert organization_accounts(organizations) == ["000000000001", "000000000004"]
+
+
+def test_the_organisation_and_the_stack_set_are_listed_again_after_an_hour_not_every_run(account: Account) -> None:
+    member = _organization_account(account)
+    _stack_set(account, {member: [REGION]})
+    _forwarding_in(account, member, REGION)
+    clock = Clock()
+    members = _members(account, clock=clock)
+    assert members.coverage is not None
+    organizations = members.coverage.organizations
+    assert organizations is not None
+    listed: list[datetime] = []
+
+    def counted() -> Any:
+        listed.append(clock.at)
+        return organizations()
+
+    members.coverage.organizations = counted
+    members.refresh()
+    joined = str(
+        account.session.client("organizations").create_account(AccountName="late", Email="late@example.com")[
+            "CreateAccountStatus"
+        ]["AccountId"]
+    )
+    clock.at += timedelta(minutes=55)
+    members.refresh()
+    assert members.covered is not None
+    assert members.covered.pairs == 1, "the kept listing: the new account is not known yet"
+    clock.at += timedelta(minutes=5)
+    _, problems = members.refresh()
+
+    assert listed == [START, START + timedelta(hours=1)]
+    assert members.covered.pairs == 2
+    assert _about(problems, joined, "no instance of the member StackSet"), "the new account is watched"

@@ -926,14 +926,6 @@ class MemberSnapshots:
         member stack instance its forwarding. An account whose snapshot role cannot be assumed is not watched: said.
         """
         self.taken, self.deferred, self.covered = [], [], None
-        try:
-            watched = coverage.watched()
-            per_run = coverage.settings().member_checks_per_run
-        except Exception as exc:
-            return 0, [
-                f"the member accounts to watch cannot be read ({error_code(exc) or exc}): no member account's "
-                "forwarding or snapshots are checked"
-            ]
         problems: list[str] = []
         try:
             state = coverage.load()
@@ -943,6 +935,15 @@ class MemberSnapshots:
                 "the turn again, and which pairs are overdue is not known"
             )
             state = CoverageState()
+        try:
+            watched = coverage.watched(state)
+            per_run = coverage.settings().member_checks_per_run
+        except Exception as exc:
+            return 0, [
+                *problems,
+                f"the member accounts to watch cannot be read ({error_code(exc) or exc}): no member account's "
+                "forwarding or snapshots are checked",
+            ]
         now = coverage.now()
         for key, problem in watched.lasting:
             if state.due(key, problem, now):

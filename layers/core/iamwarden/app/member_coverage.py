@@ -14,6 +14,8 @@ So the heartbeat watches pairs, not accounts:
   (``ec2:DescribeRegions`` through its snapshot role) with no instance is said once a day, with what is not seen
   there. Without the StackSet's instances (none listed, or none without an organisation), the heartbeat's region and
   ``us-east-1`` (where IAM's events arrive) are checked.
+* **listing**: a whole listing of the organisation and the StackSet is kept in the same record and used again for
+  an hour; one that failed is tried again the next run.
 * **turn**: a run checks the next ``heartbeat/member_checks_per_run`` pairs after the cursor kept in the audit table
   (``heartbeat#member-coverage``), so every pair is checked within ``ceil(pairs / N)`` runs; a pair not checked
   within that period (and one run more) is a problem.
@@ -40,6 +42,9 @@ COVERAGE_KEY = "heartbeat#member-coverage"
 RUN_PERIOD = timedelta(minutes=5)
 #: How often a lasting state (a region without a member stack, a listing refused) is said again.
 REPORT_EVERY = timedelta(days=1)
+#: How long a whole listing of the organisation's accounts and the StackSet's instances is used again: 1,000 accounts
+#: are 50 pages of ListAccounts, too many for every 5-minute run; a new account or instance is watched within it.
+LISTING_EVERY = timedelta(hours=1)
 #: Where IAM's, Organizations' and STS's (global services') events arrive.
 GLOBAL_EVENTS_REGION = "us-east-1"
 #: What a member stack instance forwards from a region besides the global services (member/template.yaml).
@@ -127,9 +132,11 @@ class CoverageState:
             str(k): [int(v[0]), int(v[1])] for k, v in (data.get("pairs") or {}).items()
         }
         self.reported: dict[str, list[Any]] = {str(k): list(v) for k, v in (data.get("reported") or {}).items()}
+        #: The last whole listing of the organisation's accounts and the StackSet's instances, and when.
+        self.listing: dict[str, Any] | None = data.get("listing") or None
 
     def to_data(self) -> dict[str, Any]:
-        return {"cursor": self.cursor, "pairs": self.pairs, "reported": self.reported}
+        return {"cursor": self.cursor, "pairs": self.pairs, "reported": self.reported, "listing": self.listing}
 
     @classmethod
     def load(cls, dynamodb: Any, table: str) -> CoverageState:
@@ -204,17 +211,45 @@ class MemberCoverage:
         self.stack_set_name = stack_set_name
         self.now = now
 
-    def watched(self) -> Watched:
-        """Every pair to watch (sorted), from the settings, the organisation and the StackSet's instances."""
+    def watched(self, state: CoverageState | None = None) -> Watched:
+        """Every pair to watch (sorted), from the settings, the organisation and the StackSet's instances (their
+        listing kept in ``state`` for ``LISTING_EVERY``: an organisation's pages are many calls)."""
         settings = self.settings()
         excluded = {account for account, values in settings.accounts.items() if values.mode is Mode.OFF}
-        accounts = set(settings.managed_accounts)
+        organization, instances, lasting = self._listing(state)
+        accounts = set(settings.managed_accounts) | set(organization or ())
+        if instances is not None and organization is None:
+            accounts |= set(instances)  # whoever has an instance is a member to watch
+        accounts -= excluded | {self.home_account}
+        pairs: set[Pair] = set()
+        for account in accounts:
+            regions = instances.get(account, set()) if instances is not None else None
+            forwarding = set(regions) if regions is not None else {self.region, GLOBAL_EVENTS_REGION}
+            pairs |= {Pair(account, region) for region in forwarding}
+            if self.region not in forwarding:
+                pairs.add(Pair(account, self.region, forwards=False))  # its snapshots and trails are read here
+        known = None if instances is None else {a: frozenset(r) for a, r in instances.items() if a in accounts}
+        return Watched(tuple(sorted(pairs)), known, tuple(lasting))
+
+    def _listing(
+        self, state: CoverageState | None
+    ) -> tuple[list[str] | None, dict[str, set[str]] | None, list[tuple[str, str]]]:
+        """The organisation's accounts and the StackSet's instances (None: not listed), and what could not be
+        listed; a whole listing is kept in ``state`` and used again for ``LISTING_EVERY``."""
+        now = self.now().timestamp()
+        kept = state.listing if state is not None else None
+        if kept and now - float(kept.get("at", 0)) < LISTING_EVERY.total_seconds():
+            kept_instances = kept.get("instances")
+            return (
+                kept.get("organization"),
+                None if kept_instances is None else {str(a): set(r) for a, r in kept_instances.items()},
+                [],
+            )
         lasting: list[tuple[str, str]] = []
-        listed_organization = False
+        organization: list[str] | None = None
         if self.organizations is not None:
             try:
-                accounts |= set(organization_accounts(self.organizations()))
-                listed_organization = True
+                organization = organization_accounts(self.organizations())
             except Exception as exc:
                 lasting.append(
                     (
@@ -240,18 +275,13 @@ class MemberCoverage:
                             f"is not known, only {', '.join(sorted({self.region, GLOBAL_EVENTS_REGION}))} are checked",
                         )
                     )
-        if instances is not None and not listed_organization:
-            accounts |= set(instances)  # whoever has an instance is a member to watch
-        accounts -= excluded | {self.home_account}
-        pairs: set[Pair] = set()
-        for account in accounts:
-            regions = (instances or {}).get(account, set()) if instances is not None else None
-            forwarding = set(regions) if regions is not None else {self.region, GLOBAL_EVENTS_REGION}
-            pairs |= {Pair(account, region) for region in forwarding}
-            if self.region not in forwarding:
-                pairs.add(Pair(account, self.region, forwards=False))  # its snapshots and trails are read here
-        known = None if instances is None else {a: frozenset(r) for a, r in instances.items() if a in accounts}
-        return Watched(tuple(sorted(pairs)), known, tuple(lasting))
+        if state is not None and not lasting:
+            state.listing = {
+                "at": int(now),
+                "organization": organization,
+                "instances": None if instances is None else {a: sorted(r) for a, r in instances.items()},
+            }
+        return organization, instances, lasting
 
     def load(self) -> CoverageState:
         return CoverageState.load(self.dynamodb, self.table)
