@@ -29,9 +29,11 @@ into the audit table. Only good trails are snapshotted, so a refresh never
 records an attacker's state as the one to restore. A refresh that fails is one more problem in the alert: until it
 works, restores use the previous snapshot, or only alert when there is none. The deploy takes the first
 snapshots through the same refresh (``app.deploy_snapshot``, the stack's ``DeploySnapshot`` custom resource).
-The managed member accounts' trails, boundaries and the member stack's own roles (``IAMWARDEN_MEMBER_ROLE_NAMES``)
-are taken too (``MemberSnapshots``), through each account's read-only ``iamwarden-snapshot-reader`` role, a bounded
-number a run, each keyed by that account's ARN.
+The member accounts' trails, boundaries and the member stack's own roles (``IAMWARDEN_MEMBER_ROLE_NAMES``)
+are taken too (``MemberSnapshots``), through each account's read-only ``iamwarden-snapshot-reader`` role, each keyed
+by that account's ARN, and their forwarding checked in each region with a member stack instance: which accounts
+(the organisation's and ``managed_accounts``) and regions (the member StackSet's instances), in turn, a bounded
+number of (account, region) pairs a run, is ``app.member_coverage``'s.
 """
 
 from __future__ import annotations
@@ -803,8 +805,10 @@ class MemberSnapshots:
     each, so ``iamwarden-tampered`` restores a member role's trust or inline policy from its own account's
     snapshot only.
 
-    Bounded: at most ``per_run`` accounts a run, taken in turn. An account that cannot be reached or read is one
-    problem naming it in the heartbeat's alert; the other accounts are still taken and the run never fails.
+    Bounded: with ``coverage`` (as deployed), the next ``heartbeat/member_checks_per_run`` (account, region) pairs
+    after the cursor (``refresh_pairs``); without it, at most ``per_run`` accounts a run, taken in turn, in the
+    heartbeat's region. An account that cannot be reached or read is one problem naming it in the heartbeat's alert;
+    the other accounts are still taken and the run never fails.
     """
 
     def __init__(

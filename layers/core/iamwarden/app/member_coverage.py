@@ -123,7 +123,8 @@ def enabled_regions(ec2: Any) -> set[str]:
 
 class CoverageState:
     """The cursor, each pair's ``[last check, first seen]`` (epoch seconds, 0: never checked) and the daily reports
-    (``key -> [epoch, what was said]``), one compressed item in the audit table (1,000 accounts in 17 regions fit)."""
+    (``key -> [epoch, what was said]``), one compressed item in the audit table (1,000 accounts in 17 regions: about
+    200 KB of DynamoDB's 400 KB)."""
 
     def __init__(self, data: Mapping[str, Any] | None = None) -> None:
         data = data or {}
@@ -145,7 +146,7 @@ class CoverageState:
         return cls(json.loads(zlib.decompress(blob)) if blob else None)
 
     def save(self, dynamodb: Any, table: str, now: datetime) -> None:
-        blob = zlib.compress(json.dumps(self.to_data(), sort_keys=True, separators=(",", ":")).encode())
+        blob = zlib.compress(json.dumps(self.to_data(), sort_keys=True, separators=(",", ":")).encode(), 9)
         dynamodb.put_item(
             TableName=table,
             Item={
