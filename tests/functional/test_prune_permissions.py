@@ -132,6 +132,10 @@ UNREACHED: dict[Grant, str] = {
         "(no OrganizationId: only this account's roles, where the member stack creates none); "
         "tests/functional/test_heartbeat_member_snapshots.py takes two member accounts"
     ),
+    _grant("heartbeat", "ListOrganizationAccounts", "organizations:ListAccounts", "*"): (
+        "the loop's heartbeat is deployed without an organisation (its member is in managed_accounts): "
+        "tests/functional/test_heartbeat_member_coverage.py lists the organisation's accounts against this role"
+    ),
     **{
         _grant("heartbeat", "WriteOwnLogs", action, LOG_GROUPS["HeartbeatLogGroup.Arn"]): _LOGS
         for action in ("logs:CreateLogStream", "logs:PutLogEvents")
@@ -204,8 +208,10 @@ def authorised_as(action: str, params: dict[str, Any], account: str, region: str
         return Call(action, key if key.startswith("arn:") else f"arn:aws:kms:{region}:{account}:key/{key}")
     if service == "secretsmanager":
         return Call(action, f"arn:aws:secretsmanager:{region}:{account}:secret:{params['SecretId']}")
-    if action == "cloudwatch:GetMetricData":
+    if action in ("cloudwatch:GetMetricData", "organizations:ListAccounts", "ec2:DescribeRegions"):
         return Call(action, "*")  # no resource type
+    if action == "cloudformation:ListStackInstances":  # the StackSet (its id after the name: any)
+        return Call(action, f"arn:aws:cloudformation:{region}:{account}:stackset/{params['StackSetName']}:0a1b2c3d")
     if service == "events" and action == "events:DescribeEventBus":
         return Call(action, f"arn:aws:events:{region}:{account}:event-bus/{params.get('Name') or 'default'}")
     if service == "events":
@@ -721,4 +727,12 @@ def test_the_member_snapshot_reader_role_allows_every_call_the_heartbeat_makes_t
         "the member stack's roles"
     )
     assert "cloudwatch:GetMetricData" in {call.action for call in calls}
-    _assert_holds(calls, policies, {})
+    enabled_regions = _grant("snapshots", "ReadEnabledRegions", "ec2:DescribeRegions", "*")
+    _assert_holds(
+        calls,
+        policies,
+        {
+            enabled_regions: "read only where the member StackSet's instances are listed (none here): "
+            "tests/functional/test_heartbeat_member_coverage.py reads it against this role"
+        },
+    )

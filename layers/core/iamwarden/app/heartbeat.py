@@ -29,13 +29,16 @@ into the audit table. Only good trails are snapshotted, so a refresh never
 records an attacker's state as the one to restore. A refresh that fails is one more problem in the alert: until it
 works, restores use the previous snapshot, or only alert when there is none. The deploy takes the first
 snapshots through the same refresh (``app.deploy_snapshot``, the stack's ``DeploySnapshot`` custom resource).
-The managed member accounts' trails, boundaries and the member stack's own roles (``IAMWARDEN_MEMBER_ROLE_NAMES``)
-are taken too (``MemberSnapshots``), through each account's read-only ``iamwarden-snapshot-reader`` role, a bounded
-number a run, each keyed by that account's ARN.
+The member accounts' trails, boundaries and the member stack's own roles (``IAMWARDEN_MEMBER_ROLE_NAMES``)
+are taken too (``MemberSnapshots``), through each account's read-only ``iamwarden-snapshot-reader`` role, each keyed
+by that account's ARN, and their forwarding checked in each region with a member stack instance: which accounts
+(the organisation's and ``managed_accounts``) and regions (the member StackSet's instances), in turn, a bounded
+number of (account, region) pairs a run, is ``app.member_coverage``'s.
 """
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
 import os
@@ -66,6 +69,7 @@ from iamwarden.adapters.recorded import (
 from iamwarden.adapters.ssm_settings import SsmSettingsSource, ssm_parameters
 from iamwarden.app.config import own_identity_from_environment
 from iamwarden.app.deploy_snapshot import DeploySnapshot, SnapshotTaker
+from iamwarden.app.member_coverage import Coverage, CoverageState, MemberCoverage, Pair, Watched, enabled_regions
 from iamwarden.app.own_policies import DeployTakers, OwnPolicyWatch
 from iamwarden.app.trail_coverage import TrailCoverage
 from iamwarden.domain import declared
@@ -720,8 +724,14 @@ class MemberForwarding:
         #: kind -> name of the member stack's roles (``IAMWARDEN_MEMBER_ROLE_NAMES``): the patterns name two.
         self.member_roles = member_roles
 
+    def in_region(self, region: str) -> MemberForwarding:
+        """The same check of the member stack instance in ``region`` (its rules, its forwarder role there)."""
+        other = copy.copy(self)
+        other.region = region
+        return other
+
     def rules(self) -> list[str]:
-        """The member stack's rules in the heartbeat's region (the IAM forwarder only where IAM's events arrive)."""
+        """The member stack's rules in its region (the IAM forwarder only where IAM's events arrive)."""
         names = sorted(declared.MEMBER_RULE_PATTERNS)
         return names if self.region == IAM_REGION else [n for n in names if n != "iamwarden-forward-iam"]
 
@@ -795,8 +805,10 @@ class MemberSnapshots:
     each, so ``iamwarden-tampered`` restores a member role's trust or inline policy from its own account's
     snapshot only.
 
-    Bounded: at most ``per_run`` accounts a run, taken in turn. An account that cannot be reached or read is one
-    problem naming it in the heartbeat's alert; the other accounts are still taken and the run never fails.
+    Bounded: with ``coverage`` (as deployed), the next ``heartbeat/member_checks_per_run`` (account, region) pairs
+    after the cursor (``refresh_pairs``); without it, at most ``per_run`` accounts a run, taken in turn, in the
+    heartbeat's region. An account that cannot be reached or read is one problem naming it in the heartbeat's alert;
+    the other accounts are still taken and the run never fails.
     """
 
     def __init__(
@@ -818,8 +830,18 @@ class MemberSnapshots:
         events_in: Callable[[str], Any] | None = None,
         cloudwatch_in: Callable[[str], Any] | None = None,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
+        coverage: MemberCoverage | None = None,
+        client_in: Callable[[str, str, str], Any] | None = None,
     ) -> None:
         self.store = store
+        #: Which (account, region) pairs are watched and in what turn (``app.member_coverage``); None: the accounts
+        #: of ``accounts`` in turn, in the heartbeat's region only.
+        self.coverage = coverage
+        #: ``(service, account, region) -> client`` acting there through the snapshot role (the pairs' checks).
+        self.client_in = client_in
+        #: What the last refresh covered (``Coverage``), and the accounts whose snapshots and trails it read.
+        self.covered: Coverage | None = None
+        self.taken: list[str] = []
         #: ``account -> cloudwatch client`` there: the forwarding rules' failures are read (None: not read).
         self.cloudwatch_in = cloudwatch_in
         self.now = now
@@ -858,7 +880,13 @@ class MemberSnapshots:
             return None
         return lambda region: regional(account, region)
 
+    def taken_accounts(self) -> list[str]:
+        """The accounts whose snapshots (and trails) this run reads: the last refresh's, or this turn's."""
+        return list(self.taken) if self.coverage is not None else self.chosen(self.accounts())
+
     def refresh(self) -> tuple[int, list[str]]:
+        if self.coverage is not None:
+            return self.refresh_pairs(self.coverage)
         try:
             accounts = self.chosen(self.accounts())
         except Exception as exc:
@@ -895,6 +923,153 @@ class MemberSnapshots:
             problems += self.forwarding_problems(account)
             problems += self.path_problems(account, iam)
         return stored, problems
+
+    def refresh_pairs(self, coverage: MemberCoverage) -> tuple[int, list[str]]:
+        """This run's turn of the watched (account, region) pairs (``app.member_coverage``): in the heartbeat's
+        region an account's snapshots, and which of its enabled regions have no member stack; in each region with a
+        member stack instance its forwarding. An account whose snapshot role cannot be assumed is not watched: said.
+        """
+        self.taken, self.deferred, self.covered = [], [], None
+        problems: list[str] = []
+        try:
+            state = coverage.load()
+        except Exception as exc:
+            problems.append(
+                f"the heartbeat's member coverage record cannot be read ({error_code(exc) or exc}): this run starts "
+                "the turn again, and which pairs are overdue is not known"
+            )
+            state = CoverageState()
+        try:
+            watched = coverage.watched(state)
+            per_run = coverage.settings().member_checks_per_run
+        except Exception as exc:
+            return 0, [
+                *problems,
+                f"the member accounts to watch cannot be read ({error_code(exc) or exc}): no member account's "
+                "forwarding or snapshots are checked",
+            ]
+        now = coverage.now()
+        for key, problem in watched.lasting:
+            if state.due(key, problem, now):
+                problems.append(problem)
+                state.said(key, problem, now)
+        stored, attempted, checked = 0, [], []
+        unreachable: dict[str, str] = {}
+        started = self.monotonic()
+        pairs = coverage.turn(watched, state, per_run)
+        for position, pair in enumerate(pairs):
+            if self.monotonic() - started > self.budget_seconds:
+                self.deferred = [p.key for p in pairs[position:]]
+                break
+            attempted.append(pair)
+            if pair.account in unreachable:
+                continue
+            try:
+                cloudtrail, iam = self.clients(pair.account)
+            except Exception as exc:
+                unreachable[pair.account] = why = str(error_code(exc) or exc)
+                problems.append(
+                    f"member account {pair.account} is not watched: its snapshot role cannot be assumed ({why}), so "
+                    "neither its forwarding nor its snapshots are checked (deploy the member stack there, or set "
+                    f"accounts/{pair.account}/mode to off to leave it out on purpose)"
+                )
+                continue
+            if pair.region == self.region:
+                count, failures = self._account_refresh(pair.account, cloudtrail, iam)
+                stored += count
+                problems += failures
+                problems += self._region_problems(coverage, watched, state, pair.account, now)
+            if pair.forwards:
+                problems += self._pair_forwarding_problems(pair, iam)
+            checked.append(pair)
+        overdue, self.covered = coverage.finish(watched, state, attempted, checked, per_run)
+        problems += overdue
+        try:
+            coverage.save(state)
+        except Exception as exc:
+            problems.append(
+                f"the heartbeat's member coverage record cannot be written ({error_code(exc) or exc}): the next run "
+                "checks the same pairs again"
+            )
+        return stored, problems
+
+    def _account_refresh(self, account: str, cloudtrail: Any, iam: Any) -> tuple[int, list[str]]:
+        self.taken.append(account)
+        refresh = SnapshotRefresh(
+            self.store,
+            cloudtrail,
+            iam,
+            account,
+            region=self.region,
+            own_roles=self.own_roles,
+            clock=self.clock,
+            cloudtrail_in=self._cloudtrail_in(account),
+            home_account=self.home_account,
+        )
+        return refresh.refresh()
+
+    def _region_problems(
+        self, coverage: MemberCoverage, watched: Watched, state: CoverageState, account: str, now: datetime
+    ) -> list[str]:
+        """The account's enabled regions without a member stack instance, said once a day."""
+        if watched.instances is None or self.client_in is None:
+            return []
+        value: Any
+        try:
+            enabled = enabled_regions(self.client_in("ec2", account, self.region))
+        except Exception as exc:
+            said = (
+                f"the regions enabled for member account {account} cannot be read ({error_code(exc) or exc}): whether "
+                "one has no member stack instance, its events unseen, is not known (the member stack's snapshot role "
+                "needs ec2:DescribeRegions: update the StackSet)"
+            )
+            key, value = f"regions-unread#{account}", [said]
+        else:
+            missing = coverage.missing_regions(account, enabled, watched)
+            if missing is None:
+                state.reported.pop(f"regions#{account}", None)
+                return []
+            said, key = missing, f"regions#{account}"
+            value = sorted(enabled - set(watched.instances.get(account, frozenset())))
+        if not state.due(key, value, now):
+            return []
+        state.said(key, value, now)
+        return [said]
+
+    def _pair_forwarding_problems(self, pair: Pair, iam: Any) -> list[str]:
+        """The forwarding rules, forwarder role and failures of the member stack instance in ``pair``'s region."""
+        if self.forwarding is None:
+            return []
+        forwarding = self.forwarding.in_region(pair.region)
+        try:
+            events = self._regional("events", pair.account, pair.region)
+            problems = forwarding.problems(pair.account, events) if events is not None else []
+        except Exception as exc:
+            problems = [
+                f"the forwarding rules of member account {pair.account} in {pair.region} cannot be checked "
+                f"({error_code(exc) or exc}): {forwarding.own.redeploy_command(pair.account, pair.region)}"
+            ]
+        try:
+            cloudwatch = self._regional("cloudwatch", pair.account, pair.region)
+        except Exception as exc:
+            return [
+                *problems,
+                f"the forwarding failures of member account {pair.account} in {pair.region} cannot be read "
+                f"({error_code(exc) or exc})",
+            ]
+        return problems + forwarding.path_problems(pair.account, iam, cloudwatch, self.now())
+
+    def _regional(self, service: str, account: str, region: str) -> Any:
+        """A client of ``service`` acting in ``account`` and ``region`` (``client_in``; without it, the heartbeat's
+        region's ``events_in``/``cloudwatch_in``); None: that service is not read."""
+        if self.client_in is not None:
+            return self.client_in(service, account, region)
+        legacy = {"events": self.events_in, "cloudwatch": self.cloudwatch_in}.get(service)
+        if legacy is None:
+            return None
+        if region != self.region:
+            raise ConfigurationError(f"no {service} client acts in {region}")
+        return legacy(account)
 
     def path_problems(self, account: str, iam: Any) -> list[str]:
         """The account's forwarder role and forwarding failures (``MemberForwarding.path_problems``)."""
@@ -1216,7 +1391,7 @@ class Heartbeat:
         self.run_reads = reads = RunReads()
         try:
             problems = self.problems()
-            refreshed: dict[str, int] = {}
+            refreshed: dict[str, Any] = {}
             if self.snapshots is not None:
                 stored, failures = self.snapshots.refresh(listed_subscriptions=reads.subscriptions)
                 problems += failures
@@ -1225,6 +1400,10 @@ class Heartbeat:
                 stored, failures = self.member_snapshots.refresh()
                 problems += failures
                 refreshed["snapshots"] = refreshed.get("snapshots", 0) + stored
+                if self.member_snapshots.covered is not None:
+                    covered = self.member_snapshots.covered.as_dict()
+                    refreshed["member_coverage"] = covered
+                    logger.info("member coverage", extra={"member_coverage": covered})
             if self.trail_coverage is not None:
                 problems += self.trail_coverage.problems()
         finally:
@@ -1849,7 +2028,7 @@ def _trail_coverage(session: Any, config: HeartbeatConfig, members: MemberSnapsh
         return members.cloudtrail_in(account, region)
 
     def chosen() -> list[str]:
-        return members.chosen(members.accounts()) if members is not None else []
+        return members.taken_accounts() if members is not None else []
 
     return TrailCoverage(home_account, config.region, cloudtrail_in, chosen)
 
@@ -1871,6 +2050,17 @@ def _member_snapshots(session: Any, config: HeartbeatConfig, store: SnapshotStor
     def cloudtrail_in(account: str, trail_region: str) -> Any:
         return factory.client("cloudtrail", account, trail_region)
 
+    stack_set_name = os.environ.get("IAMWARDEN_MEMBER_STACK_SET") or MEMBER_STACK_SET_DEFAULT
+    coverage = MemberCoverage(
+        home_account=home_account,
+        region=region,
+        settings=lambda: settings.current().settings,
+        dynamodb=factory.home_client("dynamodb", region),
+        table=config.audit_table or "",
+        organizations=(lambda: factory.home_client("organizations")) if config.organization_id else None,
+        cloudformation=lambda: factory.home_client("cloudformation", region),
+        stack_set_name=stack_set_name,
+    )
     return MemberSnapshots(
         store,
         accounts,
@@ -1884,10 +2074,12 @@ def _member_snapshots(session: Any, config: HeartbeatConfig, store: SnapshotStor
             region,
             home_account,
             dict(config.member_role_kinds),
-            stack_set_name=os.environ.get("IAMWARDEN_MEMBER_STACK_SET"),
+            stack_set_name=stack_set_name,
         ),
         events_in=lambda account: factory.client("events", account, region),
         cloudwatch_in=lambda account: factory.client("cloudwatch", account, region),
+        coverage=coverage,
+        client_in=factory.client,
     )
 
 

@@ -95,6 +95,16 @@ BREAKER_KEYS: Mapping[str, tuple[int, int, int, str]] = {
     "window_minutes": (DEFAULT_WINDOW_MINUTES, 1, 24 * 60, "the window the breaker counts remediations in"),
 }
 
+#: The heartbeat's member checks (``heartbeat/<key>``): (default, lowest, highest, documentation).
+HEARTBEAT_KEYS: Mapping[str, tuple[int, int, int, str]] = {
+    "member_checks_per_run": (
+        10,
+        1,
+        200,
+        "member (account, region) pairs the heartbeat checks a run, in turn (app.member_coverage)",
+    ),
+}
+
 
 # --- exceptions (issue 17): time-boxed exceptions to a rule, requested and approved (domain.rule_exceptions)
 
@@ -212,6 +222,8 @@ class Settings(NamedTuple):
     exceptions: ExceptionSettings = ExceptionSettings()
     #: IAM Warden's own roles by exact ARN, from the template through the environment, never from SSM.
     own: OwnIdentity = OwnIdentity()
+    #: How many member (account, region) pairs each heartbeat run checks, taken in turn (``heartbeat/...``).
+    member_checks_per_run: int = HEARTBEAT_KEYS["member_checks_per_run"][0]
 
     def rule(self, rule_id: str) -> RuleSettings:
         return self.rules.get(rule_id) or RuleSettings(rule_id, default_mode(rule_id))
@@ -307,6 +319,7 @@ def parse_settings(
     account_modes: dict[str, Mode] = {}
     breaker_values: dict[str, int] = {}
     exception_values: dict[str, int] = {}
+    heartbeat_values: dict[str, int] = {}
 
     for path, raw in flat.items():
         parts = path.split("/")
@@ -342,6 +355,13 @@ def parse_settings(
                 problems.append(SettingsProblem(path, str(exc)))
         elif parts[0] == "exceptions":
             problems.append(SettingsProblem(path, _unknown("/".join(parts[1:]), EXCEPTION_KEYS, "exceptions setting")))
+        elif parts[0] == "heartbeat" and len(parts) == 2 and parts[1] in HEARTBEAT_KEYS:
+            try:
+                heartbeat_values[parts[1]] = _bounded_int(raw, *HEARTBEAT_KEYS[parts[1]][1:3])
+            except ValueError as exc:
+                problems.append(SettingsProblem(path, str(exc)))
+        elif parts[0] == "heartbeat":
+            problems.append(SettingsProblem(path, _unknown("/".join(parts[1:]), HEARTBEAT_KEYS, "heartbeat setting")))
         else:
             problems.append(SettingsProblem(path, _unknown(parts[0], GLOBAL_KEYS, "setting")))
 
@@ -375,6 +395,7 @@ def parse_settings(
         enforcement=global_values.get("enforcement", "on") == "on",
         breaker=BreakerSettings(**breaker_values),
         exceptions=_exception_settings(exception_values, problems),
+        member_checks_per_run=heartbeat_values.get("member_checks_per_run", HEARTBEAT_KEYS["member_checks_per_run"][0]),
     )
     return settings, problems
 
