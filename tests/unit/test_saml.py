@@ -37,19 +37,26 @@ def test_okta_metadata_names_its_signing_certificate() -> None:
     assert saml_issuer(okta()) == OKTA_ISSUER
 
 
-def test_every_signing_certificate_is_read_in_order_and_encryption_ones_are_not() -> None:
+def test_every_certificate_is_read_in_order_encryption_ones_too() -> None:
+    """Whether IAM verifies only against keys marked for signing is not documented: an intruder's key under
+    ``use="encryption"`` must count, or it would pass unseen."""
     metadata = okta(signing=(OKTA, OKTA_NEXT), encryption=(ENCRYPTION,))
 
-    assert signing_keys(metadata) == SigningKeys((fingerprint(OKTA), fingerprint(OKTA_NEXT)), ())
+    assert set(signing_keys(metadata).fingerprints) == {
+        fingerprint(OKTA),
+        fingerprint(OKTA_NEXT),
+        fingerprint(ENCRYPTION),
+    }
+    assert signing_keys(metadata).unreadable == ()
 
 
-def test_metadata_with_only_an_encryption_certificate_names_no_signing_key() -> None:
-    assert signing_keys(okta(signing=(), encryption=(ENCRYPTION,))) == SigningKeys((), ())
+def test_metadata_with_only_an_encryption_certificate_names_that_certificate() -> None:
+    assert signing_keys(okta(signing=(), encryption=(ENCRYPTION,))) == SigningKeys((fingerprint(ENCRYPTION),), ())
 
 
 def test_a_key_descriptor_without_use_signs_and_whitespace_inside_the_base64_is_ignored() -> None:
     """Shibboleth's shape: default namespace, a comment, a KeyDescriptor with no ``use``, certificates in lines."""
-    assert signing_keys(shibboleth(both=FOREIGN)) == SigningKeys((fingerprint(FOREIGN),), ())
+    assert signing_keys(shibboleth(both=FOREIGN)) == SigningKeys((fingerprint(FOREIGN), fingerprint(ENCRYPTION)), ())
 
 
 def test_the_metadata_signature_certificate_is_not_a_signing_key_and_a_repeated_one_counts_once() -> None:
@@ -213,7 +220,7 @@ def test_a_commented_out_entity_descriptor_is_not_the_issuer() -> None:
 
 def test_any_cut_of_a_document_is_read_without_raising_and_never_yields_a_key_it_does_not_hold() -> None:
     metadata = okta(signing=(OKTA, OKTA_NEXT), encryption=(ENCRYPTION,))
-    known = {fingerprint(OKTA), fingerprint(OKTA_NEXT)}
+    known = {fingerprint(OKTA), fingerprint(OKTA_NEXT), fingerprint(ENCRYPTION)}
     for end in range(0, len(metadata), 7):
         keys = signing_keys(metadata[:end])
         assert set(keys.fingerprints) <= known

@@ -139,10 +139,18 @@ def test_an_unreadable_signing_key_is_never_taken_for_a_known_one() -> None:
     )
 
 
-def test_metadata_with_no_signing_certificate_is_unknown() -> None:
-    finding = _only(judge_event(_with_metadata(CREATED, okta(signing=(), encryption=(OKTA,))), BOTH))
+def test_metadata_with_no_certificate_is_unknown() -> None:
+    finding = _only(judge_event(_with_metadata(CREATED, okta(signing=(), encryption=())), BOTH))
 
     assert finding.needs_context == ("which certificate the metadata signs with (it names no signing certificate)",)
+
+
+def test_an_intruders_key_marked_for_encryption_alone_still_counts() -> None:
+    """The known signing key beside an unknown one under ``use="encryption"``: not known (IAM may verify with it)."""
+    finding = _only(judge_event(_with_metadata(CREATED, okta(signing=(OKTA,), encryption=(FOREIGN,))), BOTH))
+
+    assert fingerprint_text(fingerprint(FOREIGN)) in finding.offending[0]["signing_certificates"]
+    assert f"{fingerprint_text(fingerprint(FOREIGN))}, which is not in allow_saml_certificates" in finding.reason
 
 
 def test_a_known_unreadable_key_beside_an_unknown_one_is_no_doubt() -> None:

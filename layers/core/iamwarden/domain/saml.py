@@ -57,7 +57,11 @@ class SigningKeys(NamedTuple):
 
 
 def signing_keys(metadata: str) -> SigningKeys:
-    """The SHA-256 fingerprints of the certificates in every ``KeyDescriptor`` whose ``use`` is not ``encryption``.
+    """The SHA-256 fingerprints of the certificates in every ``KeyDescriptor``, whatever its ``use``.
+
+    An encryption-only key counts too: whether IAM verifies assertions only against keys marked for signing is not
+    documented, and an intruder's key put under ``use="encryption"`` must not pass unseen. The cost is listing the
+    organisation's encryption certificate as well (most IdPs' AWS metadata has none).
 
     Never raises: what cannot be read is named in ``unreadable``, and a document with nothing readable and nothing
     unreadable in it names no signing key at all (the caller says so).
@@ -78,7 +82,6 @@ def signing_keys(metadata: str) -> SigningKeys:
             unreadable.append(f"KeyDescriptor {number}: its start tag")
             position = start.end()
             continue
-        attributes = {name: value[1:-1].strip() for name, value in re.findall(_ATTRIBUTE, tag.group("attributes"))}
         if tag.group("empty"):  # <KeyDescriptor/>: no key in it
             body, position = "", tag.end()
         else:
@@ -87,8 +90,6 @@ def signing_keys(metadata: str) -> SigningKeys:
                 unreadable.append(f"KeyDescriptor {number}: it is never closed")
                 break
             body, position = text[tag.end() : end.start()], end.end()
-        if attributes.get("use") == "encryption":
-            continue
         found, problems = _certificates(body)
         fingerprints.update(dict.fromkeys(found))
         unreadable.extend(f"KeyDescriptor {number}: {problem}" for problem in problems)
