@@ -357,8 +357,10 @@ def never_holds(conditions: Iterable[Condition], at: datetime | None) -> str | N
     with ``IfExists`` or ``ForAllValues`` holds when the key is absent, so it never counts.
     """
     for condition in conditions:
-        if condition.holds_when_absent or not condition.values:
-            continue
+        if condition.key not in _NEVER_HOLDING_KEYS:
+            continue  # the usual case: a key no impossible value is known for
+        if condition.if_exists or condition.qualifier == "ForAllValues" or not condition.values:
+            continue  # holds without the key (``holds_when_absent``), or tests nothing
         operator = condition.operator.lower()
         if condition.key in _ORGANIZATION_VALUED or condition.key in _ACCOUNT_VALUED:
             if operator not in ("stringequals", "stringequalsignorecase", "stringlike"):
@@ -380,6 +382,9 @@ def never_holds(conditions: Iterable[Condition], at: datetime | None) -> str | N
                     f"({', '.join(condition.values)}), so it can never hold"
                 )
     return None
+
+
+_NEVER_HOLDING_KEYS = _ORGANIZATION_VALUED | _ACCOUNT_VALUED | _TIME_KEYS
 
 
 def _could_be(value: str, shape: re.Pattern[str], operator: str) -> bool:
@@ -507,7 +512,10 @@ def _bind_services(
             unbound.add(service)
             continue
         who = "Elastic Load Balancing" if service == "elasticloadbalancing" else f"the service {service}"
-        untrusted.update(f"{who} acting for account {a}" for a in accounts if not boundary.trusts_account(a))
+        own, trusted = boundary.own_account, boundary.trusted_accounts  # ``trusts_account``, inline
+        for account in accounts:
+            if account != own and account not in trusted:
+                untrusted.add(f"{who} acting for account {account}")
     return _new(
         Exposure,
         (
@@ -529,10 +537,14 @@ def _source_accounts(bounding: list[_Bounding], boundary: TrustBoundary) -> froz
     that one decides), or None if none binds (``bounding``: the restricting conditions, ``_bounding``)."""
     narrowest: frozenset[str] | None = None
     outsiders = 0
+    own, trusted = boundary.own_account, boundary.trusted_accounts  # ``trusts_account``, inline
     for condition, accounts in bounding:
         if condition.key not in _SOURCE_KEYS:
             continue
-        count = sum(1 for account in accounts if not boundary.trusts_account(account))
+        count = 0
+        for account in accounts:
+            if account != own and account not in trusted:
+                count += 1
         if narrowest is None or count < outsiders:
             narrowest, outsiders = accounts, count
     return narrowest
@@ -597,7 +609,7 @@ def _narrow(base: Exposure, bounding: list[_Bounding], boundary: TrustBoundary, 
             if network is None or len(candidate[1]) < len(network[1]):
                 network = candidate
             continue
-        untrusted = frozenset(label for label in audiences if not _trusted_audience(label, boundary))
+        untrusted = _untrusted_audiences(audiences, boundary)
         if not untrusted:
             return _new(
                 Exposure,
@@ -719,7 +731,19 @@ def _audience(key: str, value: str, operator: str) -> str | None:
     return f"VPC endpoint {value}" if key == "aws:sourcevpce" else f"VPC {value}"
 
 
-def _trusted_audience(label: str, boundary: TrustBoundary) -> bool:
-    if label.startswith("organization "):
-        return boundary.trusts_organization(label.removeprefix("organization "))
-    return boundary.trusts_account(label)
+def _untrusted_audiences(audiences: frozenset[str], boundary: TrustBoundary) -> frozenset[str]:
+    """The audiences outside ``boundary``: an ``organization o-…`` label but its own organisation, an account
+    label but its own and trusted accounts (``trusts_organization``/``trusts_account``, inline)."""
+    own, trusted = boundary.own_account, boundary.trusted_accounts
+    organization = boundary.organization_id
+    return frozenset(
+        [
+            label
+            for label in audiences
+            if (
+                organization is None or label[13:] != organization
+                if label.startswith("organization ")
+                else label != own and label not in trusted
+            )
+        ]
+    )

@@ -109,7 +109,7 @@ def parse_policy(document: Mapping[str, Any], *, field: str = "policy") -> Polic
     if not isinstance(raw_statements, list):
         raise InvalidEventError(f"{field}.Statement must be an object or a list, got {json_type_name(raw_statements)}")
     statements = tuple([_parse_statement(index, item, field) for index, item in enumerate(raw_statements)])
-    return Policy(version, statements, document)
+    return _new(Policy, (version, statements, document))
 
 
 # The hot path of every rule reading a resource or trust policy: positional construction, no generator
@@ -259,14 +259,10 @@ def _conditions(raw: object, index: int, field: str) -> tuple[Condition, ...]:
         for key, values in tests.items():
             if type(values) is str:  # the usual spelling: one string value
                 checked: tuple[str, ...] = (values,)
+            elif type(values) is list and _only_strings(values):  # the other usual one: a list of strings
+                checked = tuple(values)
             else:
-                items = values if isinstance(values, list) else [values]
-                for item in items:
-                    if not isinstance(item, _SCALARS):
-                        raise InvalidEventError(
-                            f"{field}.Statement[{index}].Condition.{operator_name}.{key} values must be scalars"
-                        )
-                checked = tuple([item if type(item) is str else _condition_value(item) for item in items])
+                checked = _condition_values(values, f"{field}.Statement[{index}].Condition.{operator_name}.{key}")
             append(
                 _new(
                     Condition,
@@ -274,6 +270,25 @@ def _conditions(raw: object, index: int, field: str) -> tuple[Condition, ...]:
                 )
             )
     return tuple(conditions)
+
+
+def _only_strings(items: list[Any]) -> bool:
+    """Whether every item is a ``str`` itself (not a subclass, which the checking reader copies to one)."""
+    for item in items:
+        if type(item) is not str:
+            break
+    else:
+        return True
+    return False
+
+
+def _condition_values(values: Any, where: str) -> tuple[str, ...]:
+    """A key test's values in any other spelling: one scalar or a list of scalars, each spelled as a string."""
+    items = values if isinstance(values, list) else [values]
+    for item in items:
+        if not isinstance(item, _SCALARS):
+            raise InvalidEventError(f"{where} values must be scalars")
+    return tuple([item if type(item) is str else _condition_value(item) for item in items])
 
 
 _SCALARS = (str, bool, int, float)
