@@ -109,7 +109,8 @@ def decode_policy_document(value: object, kind: PolicyKind, *, field: str) -> di
 
     ``field`` names where the document was found, for the error message.
     """
-    if isinstance(value, Mapping):
+    # A str is never a Mapping: tested first, it skips the ABC check (a trust policy's usual form).
+    if type(value) is not str and isinstance(value, Mapping):
         try:
             # ensure_ascii=False: a \uXXXX escape would count one character as six.
             compact = _compact(value)

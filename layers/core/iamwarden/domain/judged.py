@@ -72,12 +72,13 @@ def judged_once[T](policy: Policy, context: Hashable, circumstances: Circumstanc
     settings). Not kept when the judgement would ask a live lookup.
     """
     entry = _JUDGED.get(id(policy))
-    seen = entry is not None and entry[0] is policy
-    if not seen:
+    seen = True
+    if entry is None or entry[0] is not policy:
         if len(_JUDGED) >= JUDGED_CACHE_SIZE:
             del _JUDGED[next(iter(_JUDGED))]
         entry = _JUDGED[id(policy)] = (policy, traits(policy), {})
-    _, found_traits, verdicts = cast(tuple[Policy, Traits, dict[Hashable, object]], entry)
+        seen = False
+    _, found_traits, verdicts = entry
     known = circumstances or _NOTHING_KNOWN
     if (known.networks is not None and found_traits.networked) or (
         known.origin_access_identities is not None and found_traits.canonical_users
