@@ -501,9 +501,25 @@ def _bind_services(
     (``bounding``: the statement's restricting conditions, ``_bounding``, or None when it has no conditions)."""
     if not base.services:
         return base
+    bound_to = _source_accounts(bounding, boundary) if bounding else None
+    if bound_to is None and base.services.isdisjoint(WRITES_UNDER_SOURCE_ACCOUNT):
+        # The usual case (a service principal, no source condition, no log delivery): every service unbound.
+        return _new(
+            Exposure,
+            (
+                base.public,
+                base.untrusted,
+                base.services,
+                base.trusted,
+                base.narrowed_by,
+                base.services,
+                base.unknown,
+                base.unevaluated,
+                base.void,
+            ),
+        )
     untrusted = set(base.untrusted)
     unbound: set[str] = set()
-    bound_to = _source_accounts(bounding, boundary) if bounding else None
     for service in base.services:
         accounts = bound_to
         if accounts is None and service in WRITES_UNDER_SOURCE_ACCOUNT:
