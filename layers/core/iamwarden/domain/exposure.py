@@ -68,7 +68,7 @@ from iamwarden.domain.aws_principals import (
     WRITES_UNDER_SOURCE_ACCOUNT,
     elb_account_region,
 )
-from iamwarden.domain.policy import Condition, Policy, Principal, Statement
+from iamwarden.domain.policy import _EVERYONE, Condition, Policy, Principal, Statement, _new
 
 #: What an AWS account id and an Organization id look like; the one definition settings and rules use too.
 ACCOUNT_ID = re.compile(r"[0-9]{12}")
@@ -277,6 +277,9 @@ def exposures_of(
 
 
 def _exposure(statement: Statement, boundary: TrustBoundary, known: Circumstances) -> Exposure:
+    # The first-sight hot path: Exposures built positionally (``_new``), never by ``_replace``, and each
+    # restricting condition's audiences worked out once (``_bounding``), for the service binding and the narrowing.
+    conditions = statement.conditions
     if statement.not_principal is not None:
         # Allow + NotPrincipal grants everyone except the listed principals.
         base = _PUBLIC
@@ -284,20 +287,58 @@ def _exposure(statement: Statement, boundary: TrustBoundary, known: Circumstance
         return _NO_EXPOSURE
     else:
         base = _principal_exposure(statement.principal, boundary, known)
-    bound = _bind_services(base, statement, boundary)
+    if not conditions:
+        # Nothing to narrow, bind or leave unevaluated: only a log delivery's Resource can bind its service.
+        return _bind_services(base, statement, boundary, None) if base.services else base
+    bounding = _bounding(conditions)
+    bound = _bind_services(base, statement, boundary, bounding) if base.services else base
     if bound.public or bound.untrusted:
-        bound = _narrow(bound, statement.conditions, boundary, known)
-    if bound.safe or not statement.conditions:
-        return bound  # nothing left unevaluated, and no caller condition to leave unknown
-    unevaluated = tuple(_spelled(c) for c in statement.conditions if c.key not in _EVALUATED_KEYS)
-    # A caller condition could shrink "everyone" to someone trusted; a principal the statement names as
-    # untrusted stays untrusted whatever it says, so only then is the verdict resting on it.
-    unknown = bound.unknown + tuple(
-        f"whether its condition {_spelled(c)} limits who can use it (IAM Warden does not evaluate that key)"
-        for c in statement.conditions
-        if base.public and c.key in _CALLER_KEYS and not c.holds_when_absent
+        bound = _narrow(bound, bounding, boundary, known)
+    if not bound.public and not bound.untrusted and not bound.unbound_services:
+        return bound  # safe: nothing left unevaluated, and no caller condition to leave unknown
+    unevaluated = tuple([_spelled(c) for c in conditions if c.key not in _EVALUATED_KEYS])
+    unknown = bound.unknown
+    if base.public:
+        # A caller condition could shrink "everyone" to someone trusted; a principal the statement names as
+        # untrusted stays untrusted whatever it says, so only then is the verdict resting on it.
+        callers = tuple(
+            [
+                f"whether its condition {_spelled(c)} limits who can use it (IAM Warden does not evaluate that key)"
+                for c in conditions
+                if c.key in _CALLER_KEYS and not c.holds_when_absent
+            ]
+        )
+        if callers:
+            unknown += callers
+    return _new(
+        Exposure,
+        (
+            bound.public,
+            bound.untrusted,
+            bound.services,
+            bound.trusted,
+            bound.narrowed_by,
+            bound.unbound_services,
+            unknown,
+            unevaluated,
+            bound.void,
+        ),
     )
-    return bound._replace(unevaluated=unevaluated, unknown=unknown)
+
+
+#: A restricting condition and the principals it admits (``_audiences``); a plain tuple, as ``_Narrowing`` is.
+_Bounding = tuple[Condition, frozenset[str]]
+
+
+def _bounding(conditions: tuple[Condition, ...]) -> list[_Bounding]:
+    """Every condition that bounds who may call (``_audiences`` is not None), with its audiences, in order."""
+    found: list[_Bounding] = []
+    for condition in conditions:
+        if condition.key in RESTRICTING_KEYS:
+            audiences = _audiences(condition)
+            if audiences is not None:
+                found.append((condition, audiences))
+    return found
 
 
 _EVALUATED_KEYS = RESTRICTING_KEYS | _TIME_KEYS | _ORGANIZATION_VALUED | _ACCOUNT_VALUED
@@ -316,8 +357,10 @@ def never_holds(conditions: Iterable[Condition], at: datetime | None) -> str | N
     with ``IfExists`` or ``ForAllValues`` holds when the key is absent, so it never counts.
     """
     for condition in conditions:
-        if condition.holds_when_absent or not condition.values:
-            continue
+        if condition.key not in _NEVER_HOLDING_KEYS:
+            continue  # the usual case: a key no impossible value is known for
+        if condition.if_exists or condition.qualifier == "ForAllValues" or not condition.values:
+            continue  # holds without the key (``holds_when_absent``), or tests nothing
         operator = condition.operator.lower()
         if condition.key in _ORGANIZATION_VALUED or condition.key in _ACCOUNT_VALUED:
             if operator not in ("stringequals", "stringequalsignorecase", "stringlike"):
@@ -341,6 +384,9 @@ def never_holds(conditions: Iterable[Condition], at: datetime | None) -> str | N
     return None
 
 
+_NEVER_HOLDING_KEYS = _ORGANIZATION_VALUED | _ACCOUNT_VALUED | _TIME_KEYS
+
+
 def _could_be(value: str, shape: re.Pattern[str], operator: str) -> bool:
     if operator == "stringlike" and ("*" in value or "?" in value):
         return True  # a pattern may match a well-formed id: not provably impossible
@@ -359,10 +405,10 @@ def instant(value: str) -> datetime | None:
 
 
 def _principal_exposure(principal: Principal, boundary: TrustBoundary, known: Circumstances) -> Exposure:
-    if (
+    if principal is _EVERYONE or (
         principal.everyone
         and not (principal.service or principal.federated or principal.canonical_user)
-        and all(entry == "*" for entry in principal.aws)
+        and principal.aws.count("*") == len(principal.aws)
     ):
         return _PUBLIC  # "*" or {"AWS": "*"}: the most common exposed principal, one shared answer
     region = known.region
@@ -412,14 +458,19 @@ def _principal_exposure(principal: Principal, boundary: TrustBoundary, known: Ci
             unknown.append(why)
         else:
             trusted.add(identity)  # only the distributions the identity is set on use it
-    return Exposure(
-        public,
-        frozenset(untrusted) if untrusted else _NOBODY,
-        frozenset(services) if services else _NOBODY,
-        frozenset(trusted) if trusted else _NOBODY,
-        (),
-        _NOBODY,
-        tuple(unknown) if unknown else (),
+    return _new(
+        Exposure,
+        (
+            public,
+            frozenset(untrusted) if untrusted else _NOBODY,
+            frozenset(services) if services else _NOBODY,
+            frozenset(trusted) if trusted else _NOBODY,
+            (),
+            _NOBODY,
+            tuple(unknown) if unknown else (),
+            (),
+            None,
+        ),
     )
 
 
@@ -443,13 +494,32 @@ def _origin_access_identity(name: str, boundary: TrustBoundary, known: Circumsta
     return f"CloudFront origin access identity {found.identity}", ""
 
 
-def _bind_services(base: Exposure, statement: Statement, boundary: TrustBoundary) -> Exposure:
-    """Judge each service principal by the account its source condition (or log path) binds it to."""
+def _bind_services(
+    base: Exposure, statement: Statement, boundary: TrustBoundary, bounding: list[_Bounding] | None
+) -> Exposure:
+    """Judge each service principal by the account its source condition (or log path) binds it to
+    (``bounding``: the statement's restricting conditions, ``_bounding``, or None when it has no conditions)."""
     if not base.services:
         return base
+    bound_to = _source_accounts(bounding, boundary) if bounding else None
+    if bound_to is None and base.services.isdisjoint(WRITES_UNDER_SOURCE_ACCOUNT):
+        # The usual case (a service principal, no source condition, no log delivery): every service unbound.
+        return _new(
+            Exposure,
+            (
+                base.public,
+                base.untrusted,
+                base.services,
+                base.trusted,
+                base.narrowed_by,
+                base.services,
+                base.unknown,
+                base.unevaluated,
+                base.void,
+            ),
+        )
     untrusted = set(base.untrusted)
     unbound: set[str] = set()
-    bound_to = _source_accounts(statement.conditions, boundary) if statement.conditions else None
     for service in base.services:
         accounts = bound_to
         if accounts is None and service in WRITES_UNDER_SOURCE_ACCOUNT:
@@ -458,32 +528,39 @@ def _bind_services(base: Exposure, statement: Statement, boundary: TrustBoundary
             unbound.add(service)
             continue
         who = "Elastic Load Balancing" if service == "elasticloadbalancing" else f"the service {service}"
-        untrusted.update(f"{who} acting for account {a}" for a in accounts if not boundary.trusts_account(a))
-    return Exposure(
-        base.public,
-        frozenset(untrusted) if untrusted else _NOBODY,
-        base.services,
-        base.trusted,
-        base.narrowed_by,
-        frozenset(unbound) if unbound else _NOBODY,
-        base.unknown,
-        base.unevaluated,
-        base.void,
+        own, trusted = boundary.own_account, boundary.trusted_accounts  # ``trusts_account``, inline
+        for account in accounts:
+            if account != own and account not in trusted:
+                untrusted.add(f"{who} acting for account {account}")
+    return _new(
+        Exposure,
+        (
+            base.public,
+            frozenset(untrusted) if untrusted else _NOBODY,
+            base.services,
+            base.trusted,
+            base.narrowed_by,
+            frozenset(unbound) if unbound else _NOBODY,
+            base.unknown,
+            base.unevaluated,
+            base.void,
+        ),
     )
 
 
-def _source_accounts(conditions: Iterable[Condition], boundary: TrustBoundary) -> frozenset[str] | None:
+def _source_accounts(bounding: list[_Bounding], boundary: TrustBoundary) -> frozenset[str] | None:
     """The accounts the binding source condition with the fewest outsiders names (conditions are ANDed, so
-    that one decides), or None if none binds."""
+    that one decides), or None if none binds (``bounding``: the restricting conditions, ``_bounding``)."""
     narrowest: frozenset[str] | None = None
     outsiders = 0
-    for condition in conditions:
+    own, trusted = boundary.own_account, boundary.trusted_accounts  # ``trusts_account``, inline
+    for condition, accounts in bounding:
         if condition.key not in _SOURCE_KEYS:
             continue
-        accounts = _audiences(condition)
-        if accounts is None:
-            continue
-        count = sum(1 for account in accounts if not boundary.trusts_account(account))
+        count = 0
+        for account in accounts:
+            if account != own and account not in trusted:
+                count += 1
         if narrowest is None or count < outsiders:
             narrowest, outsiders = accounts, count
     return narrowest
@@ -533,27 +610,36 @@ def _account_of_arn(arn: str) -> str | None:
 _Narrowing = tuple[Condition, frozenset[str], tuple[str, ...]]
 
 
-def _narrow(base: Exposure, conditions: Iterable[Condition], boundary: TrustBoundary, known: Circumstances) -> Exposure:
-    """Apply restricting conditions; they are ANDed, so the narrowest one that binds decides.
+def _narrow(base: Exposure, bounding: list[_Bounding], boundary: TrustBoundary, known: Circumstances) -> Exposure:
+    """Apply restricting conditions (``bounding``: each with its audiences, ``_bounding``); they are ANDed, so
+    the narrowest one that binds decides.
 
     Identity conditions (organisation, account, ARN) can make any grant safe.
     Network conditions only replace "public" (see the module docstring).
     """
     identity: _Narrowing | None = None
     network: _Narrowing | None = None
-    for condition in conditions:
-        audiences = _audiences(condition)
-        if audiences is None:
-            continue
+    for condition, audiences in bounding:
         if condition.key in _NETWORK_KEYS:
             candidate = _network_narrowing(condition, audiences, boundary, known)
             if network is None or len(candidate[1]) < len(network[1]):
                 network = candidate
             continue
-        untrusted = frozenset(label for label in audiences if not _trusted_audience(label, boundary))
+        untrusted = _untrusted_audiences(audiences, boundary)
         if not untrusted:
-            return base._replace(
-                public=False, untrusted=frozenset(), trusted=audiences, narrowed_by=(condition.key,), unknown=()
+            return _new(
+                Exposure,
+                (
+                    False,
+                    _NOBODY,
+                    base.services,
+                    audiences,
+                    (condition.key,),
+                    base.unbound_services,
+                    (),
+                    base.unevaluated,
+                    base.void,
+                ),
             )
         if identity is None or len(untrusted) < len(identity[1]):
             identity = (condition, untrusted, ())
@@ -562,16 +648,37 @@ def _narrow(base: Exposure, conditions: Iterable[Condition], boundary: TrustBoun
         narrowing = identity or network
         if narrowing is None:
             return base
-        return base._replace(narrowed_by=(narrowing[0].key,))
+        return _new(
+            Exposure,
+            (
+                base.public,
+                base.untrusted,
+                base.services,
+                base.trusted,
+                (narrowing[0].key,),
+                base.unbound_services,
+                base.unknown,
+                base.unevaluated,
+                base.void,
+            ),
+        )
     narrowing = identity or network
     if narrowing is None:
         return base
     condition, untrusted, unknown = narrowing
-    return base._replace(
-        public=False,
-        untrusted=untrusted,
-        narrowed_by=(condition.key,),
-        unknown=unknown,  # the condition's grantees replace everyone the Principal named
+    return _new(
+        Exposure,
+        (
+            False,
+            untrusted,
+            base.services,
+            base.trusted,
+            (condition.key,),
+            base.unbound_services,
+            unknown,  # the condition's grantees replace everyone the Principal named
+            base.unevaluated,
+            base.void,
+        ),
     )
 
 
@@ -604,13 +711,14 @@ def _network_narrowing(
 def _audiences(condition: Condition) -> frozenset[str] | None:
     """The set of principals a restricting condition admits, or None if it does not bound them."""
     key = condition.key
-    if key not in RESTRICTING_KEYS or condition.operator.lower() not in _POSITIVE_OPERATORS:
+    if key not in RESTRICTING_KEYS:
         return None
-    if condition.holds_when_absent:
-        return None
+    operator = condition.operator.lower()
+    if operator not in _POSITIVE_OPERATORS or condition.if_exists or condition.qualifier == "ForAllValues":
+        return None  # a negated operator, or one that holds without the key (``holds_when_absent``)
     labels: set[str] = set()
     for value in condition.values:
-        label = _audience(key, value, condition.operator.lower())
+        label = _audience(key, value, operator)
         if label is None:
             return None
         labels.add(label)
@@ -639,7 +747,19 @@ def _audience(key: str, value: str, operator: str) -> str | None:
     return f"VPC endpoint {value}" if key == "aws:sourcevpce" else f"VPC {value}"
 
 
-def _trusted_audience(label: str, boundary: TrustBoundary) -> bool:
-    if label.startswith("organization "):
-        return boundary.trusts_organization(label.removeprefix("organization "))
-    return boundary.trusts_account(label)
+def _untrusted_audiences(audiences: frozenset[str], boundary: TrustBoundary) -> frozenset[str]:
+    """The audiences outside ``boundary``: an ``organization o-…`` label but its own organisation, an account
+    label but its own and trusted accounts (``trusts_organization``/``trusts_account``, inline)."""
+    own, trusted = boundary.own_account, boundary.trusted_accounts
+    organization = boundary.organization_id
+    return frozenset(
+        [
+            label
+            for label in audiences
+            if (
+                organization is None or label[13:] != organization
+                if label.startswith("organization ")
+                else label != own and label not in trusted
+            )
+        ]
+    )

@@ -38,19 +38,25 @@ class Traits(NamedTuple):
 def traits(policy: Policy) -> Traits:
     dated = networked = canonical = False
     for statement in policy.statements:
-        for condition in statement.conditions:
-            key = condition.key
-            if key in _DATE_KEYS:
-                dated = True
-            elif key in _NETWORK_KEYS:
-                networked = True
+        conditions = statement.conditions
+        if conditions:
+            for condition in conditions:
+                key = condition.key
+                if key in _DATE_KEYS:
+                    dated = True
+                elif key in _NETWORK_KEYS:
+                    networked = True
         principal = statement.principal
         if principal is not None and principal.canonical_user:
             canonical = True
         principal = statement.not_principal
         if principal is not None and principal.canonical_user:
             canonical = True
-    return Traits(dated, networked, canonical)
+    return _TRAITS[dated * 4 + networked * 2 + canonical]
+
+
+#: The eight possible Traits, built once: a first sight picks one rather than building it.
+_TRAITS = tuple(Traits(bool(bits & 4), bool(bits & 2), bool(bits & 1)) for bits in range(8))
 
 
 #: id(policy) -> (the policy, its traits, {judging context: verdict}). The entry holds the policy itself,
@@ -66,10 +72,12 @@ def judged_once[T](policy: Policy, context: Hashable, circumstances: Circumstanc
     settings). Not kept when the judgement would ask a live lookup.
     """
     entry = _JUDGED.get(id(policy))
+    seen = True
     if entry is None or entry[0] is not policy:
         if len(_JUDGED) >= JUDGED_CACHE_SIZE:
             del _JUDGED[next(iter(_JUDGED))]
         entry = _JUDGED[id(policy)] = (policy, traits(policy), {})
+        seen = False
     _, found_traits, verdicts = entry
     known = circumstances or _NOTHING_KNOWN
     if (known.networks is not None and found_traits.networked) or (
@@ -77,7 +85,7 @@ def judged_once[T](policy: Policy, context: Hashable, circumstances: Circumstanc
     ):
         return judge()
     key = (context, known.region, known.at if found_traits.dated else None)
-    found = verdicts.get(key, _MISSING)
+    found = verdicts.get(key, _MISSING) if seen else _MISSING  # a policy first seen now has no verdict yet
     if found is _MISSING:
         found = judge()
         if len(verdicts) >= CONTEXTS_PER_POLICY:

@@ -109,7 +109,7 @@ def parse_policy(document: Mapping[str, Any], *, field: str = "policy") -> Polic
     if not isinstance(raw_statements, list):
         raise InvalidEventError(f"{field}.Statement must be an object or a list, got {json_type_name(raw_statements)}")
     statements = tuple([_parse_statement(index, item, field) for index, item in enumerate(raw_statements)])
-    return Policy(version, statements, document)
+    return _new(Policy, (version, statements, document))
 
 
 # The hot path of every rule reading a resource or trust policy: positional construction, no generator
@@ -164,7 +164,7 @@ def _parse_statement(index: int, raw: object, field: str) -> Statement:
             if type(principal) is str and principal == "*"
             else _principal(raw, "Principal", index, field),
             _principal(raw, "NotPrincipal", index, field) if "NotPrincipal" in raw else None,
-            () if condition is None else _conditions(condition, f"{field}.Statement[{index}]"),
+            () if condition is None else _conditions(condition, index, field),
             raw,
         ),
     )
@@ -196,22 +196,27 @@ def _principal(raw: Mapping[str, Any], key: str, index: int, field: str) -> Prin
         return None
     if value == "*":
         return _EVERYONE
-    where = f"{field}.Statement[{index}]"
     if not isinstance(value, dict):
-        raise InvalidEventError(f'{where}.{key} must be "*" or an object, got {json_type_name(value)}')
+        raise InvalidEventError(
+            f'{field}.Statement[{index}].{key} must be "*" or an object, got {json_type_name(value)}'
+        )
     aws: tuple[str, ...] = ()
     service: tuple[str, ...] = ()
     federated: tuple[str, ...] = ()
     canonical_user: tuple[str, ...] = ()
     for principal_type, entries in value.items():
         if principal_type not in _PRINCIPAL_TYPES:
-            raise InvalidEventError(f"{where}.{key} has unknown principal type {principal_type!r}")
-        if isinstance(entries, str):
+            raise InvalidEventError(f"{field}.Statement[{index}].{key} has unknown principal type {principal_type!r}")
+        if type(entries) is str:
             names: tuple[str, ...] = (entries,)
-        elif isinstance(entries, list) and all(isinstance(name, str) for name in entries):
+        elif isinstance(entries, str):
+            names = (entries,)
+        elif isinstance(entries, list) and _all_strings(entries):
             names = tuple(entries)
         else:
-            raise InvalidEventError(f"{where}.{key}.{principal_type} must be a string or a list of strings")
+            raise InvalidEventError(
+                f"{field}.Statement[{index}].{key}.{principal_type} must be a string or a list of strings"
+            )
         if principal_type == "AWS":
             aws = names
         elif principal_type == "Service":
@@ -223,30 +228,67 @@ def _principal(raw: Mapping[str, Any], key: str, index: int, field: str) -> Prin
     return _new(Principal, ("*" in aws, aws, service, federated, canonical_user))
 
 
-def _conditions(raw: object, where: str) -> tuple[Condition, ...]:
+def _all_strings(items: list[Any]) -> bool:
+    """``all(isinstance(item, str) for item in items)`` without a generator (a principal's list of names)."""
+    for item in items:
+        if not isinstance(item, str):
+            break
+    else:
+        return True
+    return False
+
+
+def _conditions(raw: object, index: int, field: str) -> tuple[Condition, ...]:
     if not isinstance(raw, dict):
-        raise InvalidEventError(f"{where}.Condition must be an object, got {json_type_name(raw)}")
+        raise InvalidEventError(f"{field}.Statement[{index}].Condition must be an object, got {json_type_name(raw)}")
     conditions: list[Condition] = []
+    append = conditions.append
     for operator_name, tests in raw.items():
-        if not isinstance(operator_name, str):
-            raise InvalidEventError(f"{where}.Condition operators must be strings, got {operator_name!r}")
-        if not isinstance(tests, dict):
-            raise InvalidEventError(f"{where}.Condition.{operator_name} must be an object of key tests")
-        spelled = _OPERATORS.get(operator_name)
+        spelled = _OPERATORS.get(operator_name) if type(operator_name) is str else None
         if spelled is None:
+            if not isinstance(operator_name, str):
+                raise InvalidEventError(
+                    f"{field}.Statement[{index}].Condition operators must be strings, got {operator_name!r}"
+                )
             spelled = _OPERATORS[operator_name] = _operator(operator_name)
+        if not isinstance(tests, dict):
+            raise InvalidEventError(
+                f"{field}.Statement[{index}].Condition.{operator_name} must be an object of key tests"
+            )
         operator, qualifier, if_exists = spelled
         for key, values in tests.items():
             if type(values) is str:  # the usual spelling: one string value
                 checked: tuple[str, ...] = (values,)
+            elif type(values) is list and _only_strings(values):  # the other usual one: a list of strings
+                checked = tuple(values)
             else:
-                items = values if isinstance(values, list) else [values]
-                for item in items:
-                    if not isinstance(item, _SCALARS):
-                        raise InvalidEventError(f"{where}.Condition.{operator_name}.{key} values must be scalars")
-                checked = tuple([item if type(item) is str else _condition_value(item) for item in items])
-            conditions.append(_new(Condition, (operator, qualifier, if_exists, str(key).lower(), checked)))
+                checked = _condition_values(values, f"{field}.Statement[{index}].Condition.{operator_name}.{key}")
+            append(
+                _new(
+                    Condition,
+                    (operator, qualifier, if_exists, key.lower() if type(key) is str else str(key).lower(), checked),
+                )
+            )
     return tuple(conditions)
+
+
+def _only_strings(items: list[Any]) -> bool:
+    """Whether every item is a ``str`` itself (not a subclass, which the checking reader copies to one)."""
+    for item in items:
+        if type(item) is not str:
+            break
+    else:
+        return True
+    return False
+
+
+def _condition_values(values: Any, where: str) -> tuple[str, ...]:
+    """A key test's values in any other spelling: one scalar or a list of scalars, each spelled as a string."""
+    items = values if isinstance(values, list) else [values]
+    for item in items:
+        if not isinstance(item, _SCALARS):
+            raise InvalidEventError(f"{where} values must be scalars")
+    return tuple([item if type(item) is str else _condition_value(item) for item in items])
 
 
 _SCALARS = (str, bool, int, float)
