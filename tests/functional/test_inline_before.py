@@ -21,9 +21,12 @@ import copy
 import json
 from typing import Any
 
+import pytest
+
 from iamwarden.adapters.recorded import AuditRecorded
 from iamwarden.app.heartbeat import SnapshotRefresh
 from iamwarden.app.service import EnforcerService
+from iamwarden.domain.exceptions import UndoError
 from iamwarden.domain.findings import Outcome
 from iamwarden.domain.recorded import ATTACHMENTS
 from tests.aws_fixtures import HOME_ACCOUNT, REGION
@@ -145,6 +148,48 @@ def test_a_put_over_a_different_document_puts_that_document_back_and_undo_puts_t
 
     put = json.loads(event["detail"]["requestParameters"]["policyDocument"])
     assert _inline(account)["deploy-functions"] == put
+
+
+def test_a_later_put_is_left_to_its_own_event_and_undo_refuses_a_changed_policy(
+    account: Account, enforcer: EnforcerService
+) -> None:
+    """The restore acts only while the live policy is still the event's document; undo only while it is still the
+    document IAM Warden put back."""
+    event = _split_escalation(account)
+    account.iam.put_role_policy(RoleName=ROLE, PolicyName="deploy-functions", PolicyDocument=json.dumps(READ_FUNCTIONS))
+    _heartbeat(account)
+    later = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "lambda:ListTags", "Resource": "*"}]}
+    _put(account, event)
+    account.iam.put_role_policy(RoleName=ROLE, PolicyName="deploy-functions", PolicyDocument=json.dumps(later))
+
+    finding = {f["rule"]: f for f in enforcer.handle(event)["findings"]}["privilege-escalation"]
+
+    assert finding["done"] == [], "a later put replaced the event's document: judged on its own event"
+    assert _inline(account)["deploy-functions"] == later
+
+    # Read after the later put, the live directory holds ``later`` under that name: the plan's restore is ``later``
+    # and the record after the (empty) remediation says so, which is what is live. The event's document put again
+    # is judged against it, and put back to it.
+    account.iam.put_role_policy(
+        RoleName=ROLE,
+        PolicyName="deploy-functions",
+        PolicyDocument=event["detail"]["requestParameters"]["policyDocument"],
+    )
+    second = copy.deepcopy(event)
+    second["detail"]["eventID"] = second["id"] = "00000000-0000-4000-8000-00000000beef"
+    second["detail"]["eventTime"] = second["time"] = "2026-11-24T10:16:00Z"
+    redone = {f["rule"]: f for f in enforcer.handle(second)["findings"]}["privilege-escalation"]
+    assert _inline(account)["deploy-functions"] == later
+    third = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "lambda:ListAliases", "Resource": "*"}],
+    }
+    account.iam.put_role_policy(RoleName=ROLE, PolicyName="deploy-functions", PolicyDocument=json.dumps(third))
+
+    with pytest.raises(UndoError, match="different inline policy named deploy-functions"):
+        enforcer.executor.undo(redone["remediation_id"])
+
+    assert _inline(account)["deploy-functions"] == third
 
 
 def test_a_record_with_fingerprints_only_leaves_a_put_over_a_different_document_alert_only(

@@ -382,3 +382,45 @@ def test_live_deleting_an_inline_policy_the_record_knows_only_by_fingerprint_sta
     )
 
     assert any("what inline policy deny-iam of role app-backend held" in fact for fact in finding.needs_context)
+
+
+def test_a_group_put_that_drops_a_deny_is_judged_for_each_member_and_puts_the_group_s_document_back() -> None:
+    event = _put("devs", "guardrails", WITHOUT_GUARD)
+    event["detail"]["eventName"] = "PutGroupPolicy"
+    parameters = event["detail"]["requestParameters"]
+    parameters["groupName"] = parameters.pop("roleName")
+    directory = authorization_details_directory(
+        {
+            "RoleDetailList": [],
+            "UserDetailList": [
+                {
+                    "Path": "/",
+                    "UserName": "alice",
+                    "Arn": f"arn:aws:iam::{ACCOUNT}:user/alice",
+                    "UserPolicyList": [],
+                    "GroupList": ["devs"],
+                    "AttachedManagedPolicies": [],
+                }
+            ],
+            "GroupDetailList": [
+                {
+                    "Path": "/",
+                    "GroupName": "devs",
+                    "Arn": f"arn:aws:iam::{ACCOUNT}:group/devs",
+                    "GroupPolicyList": [
+                        {"PolicyName": "ops", "PolicyDocument": ALLOW_IAM},
+                        {"PolicyName": "guardrails", "PolicyDocument": GUARDRAILS},
+                    ],
+                    "AttachedManagedPolicies": [],
+                }
+            ],
+            "Policies": [],
+        }
+    )
+
+    finding = _finding(judge_event(event, Settings(), directory=directory), "restraint-removed")
+
+    assert "alice: " in finding.reason
+    assert DROPPED in finding.reason
+    [step] = finding.plan
+    assert (step.parameters["principal_type"], step.parameters["restore"]) == ("group", GUARDRAILS)
