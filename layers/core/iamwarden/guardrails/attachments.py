@@ -17,6 +17,12 @@ change added, no more). So before a rule plans that removal it asks ``held_befor
   the second one alert-only: an evasion of remediation for the price of one extra call;
 * otherwise it is not known (None), and the finding is alert-only (``needs_context``).
 
+Inline policies are kept whole (``INLINE_DOCUMENTS``, beside each one's fingerprint): a put over a different
+document is then judged on what it added against it, and undone by putting it back (``inline_held_before``;
+a record kept before documents were says only the fingerprint, and such a put stays alert-only). After the enforcer
+remediated a put, what its plan left is kept instead (``Snapshot.if_remediated``), so the record never describes a
+put that is no longer there.
+
 Detaches and ``RemoveUserFromGroup`` are routed with ``restraint-removed`` and change the record as attaches do.
 One not seen yet (in flight, or lost) may leave a policy listed that was detached since; attaching it again is then
 alerted without a plan, never removed: the record errs towards leaving a grant, never towards removing an older one.

@@ -32,8 +32,11 @@ set from the context's ``directory`` (live in the enforcer, from
 ``--authorization-details`` offline): AFTER the change (the event's document in
 place of the stored one) against BEFORE: the principal with what the changed source held before
 (``Previous``: nothing for a new inline name or an attachment; the details' stored document for an
-inline overwrite; the previous default version, or each other version when which one is not recorded;
-unknown for a live inline put, whose new methods are then alerted only). An escalation method is
+inline overwrite, or live the document the principal's ``attachments`` record keeps; the previous default
+version, or each other version when which one is not recorded; unknown for a live inline put the record
+knows only by fingerprint, whose new methods are then alerted only). An inline put over a known earlier
+document is undone by putting that document back when a cut of the event's document would take some of it
+(``restore_inline_step``); a Deny it dropped is ``restraint-removed``'s. An escalation method is
 reported only when it is new, also when its actions are split across several
 policies, and the finding names which older grants completed it; an admin grant
 cancelled by an unconditional Deny elsewhere is not admin. The plan removes only
