@@ -132,7 +132,13 @@ def test_a_role_the_enforcer_saw_created_after_the_heartbeat_started_with_nothin
     assert created["verdict"] == "compliant"
     kept = AuditRecorded(account.audit(), account.dynamodb).snapshot(ATTACHMENTS, ROLE_ARN)
     assert kept is not None
-    assert kept.data == {"policies": [], "inline": {}, "changed": [], "changed_at": "2026-11-13T09:00:00.000+00:00"}
+    assert kept.data == {
+        "policies": [],
+        "inline": {},
+        "inline_documents": {},
+        "changed": [],
+        "changed_at": "2026-11-13T09:00:00.000+00:00",
+    }
     account.iam.attach_role_policy(RoleName="app-backend", PolicyArn=ADMIN)
 
     [finding] = enforcer.handle(load_event("attach-admin-to-role.json"))["findings"]
@@ -156,6 +162,7 @@ def test_an_attach_only_alerted_is_kept_so_its_later_re_apply_is_not_detached(
     assert kept.data == {
         "policies": [ADMIN],
         "inline": {},
+        "inline_documents": {},
         "changed": [f"policy:{ADMIN}"],
         "changed_at": "2026-11-13T09:22:18.000+00:00",
     }

@@ -324,7 +324,13 @@ def test_a_created_role_starts_with_nothing_attached() -> None:
 
     [kept] = [s for s in judgement.observed if s.kind == ATTACHMENTS]
     assert kept.resource_arn == f"arn:aws:iam::{ACCOUNT}:role/debug-role"
-    assert kept.data == {"policies": [], "inline": {}, "changed": [], "changed_at": kept.taken_at}
+    assert kept.data == {
+        "policies": [],
+        "inline": {},
+        "inline_documents": {},
+        "changed": [],
+        "changed_at": kept.taken_at,
+    }
     assert kept.whatever_the_verdict, "a fact about what is there, kept from a violating creation too"
 
 
@@ -364,9 +370,9 @@ def test_the_heartbeat_records_each_principal_by_its_arn_without_path() -> None:
     snapshots = take_attachment_snapshots(None, ACCOUNT, BEFORE, pages=[page])
 
     assert {s.resource_arn: s.data for s in snapshots} == {
-        f"arn:aws:iam::{ACCOUNT}:user/ci": {"groups": ["a", "b"], "policies": [], "inline": {}},
-        f"arn:aws:iam::{ACCOUNT}:role/app": {"policies": [ADMIN], "inline": {}},
-        f"arn:aws:iam::{ACCOUNT}:group/a": {"policies": [], "inline": {}},
+        f"arn:aws:iam::{ACCOUNT}:user/ci": {"groups": ["a", "b"], "policies": [], "inline": {}, "inline_documents": {}},
+        f"arn:aws:iam::{ACCOUNT}:role/app": {"policies": [ADMIN], "inline": {}, "inline_documents": {}},
+        f"arn:aws:iam::{ACCOUNT}:group/a": {"policies": [], "inline": {}, "inline_documents": {}},
     }
     assert {s.kind for s in snapshots} == {ATTACHMENTS}
     assert {s.taken_at for s in snapshots} == {BEFORE}
@@ -435,6 +441,9 @@ def test_the_heartbeat_keeps_each_inline_policys_fingerprint_as_an_event_would_c
 
     as_put = {"Statement": [{"Resource": "*", "Action": "iam:PassRole", "Effect": "Allow"}], "Version": "2012-10-17"}
     assert snapshot.data["inline"] == {"deploy": document_digest(as_put), "broken": "unreadable"}
+    # The whole document beside its fingerprint (compact, as written); an unreadable one has none.
+    assert {name: json.loads(text) for name, text in snapshot.data["inline_documents"].items()} == {"deploy": DEPLOY}
+    assert " " not in snapshot.data["inline_documents"]["deploy"]
 
 
 def test_an_inline_put_and_delete_change_the_record_before_them() -> None:
@@ -448,6 +457,8 @@ def test_an_inline_put_and_delete_change_the_record_before_them() -> None:
     assert kept.data == {
         "policies": [],
         "inline": {"old": "x", "deploy-functions": document_digest(document)},
+        # "old" was kept by fingerprint only (a record from before documents were kept): it stays so.
+        "inline_documents": {"deploy-functions": json.dumps(document, separators=(",", ":"))},
         "changed": ["inline:deploy-functions"],
         "changed_at": kept.taken_at,
     }
@@ -460,7 +471,13 @@ def test_an_inline_put_and_delete_change_the_record_before_them() -> None:
         for s in _live(delete, Kept(_attachments(role, BEFORE, policies=[], inline={"old": "x"}))).observed
         if s.kind == ATTACHMENTS
     ]
-    assert kept.data == {"policies": [], "inline": {}, "changed": ["inline:old"], "changed_at": kept.taken_at}
+    assert kept.data == {
+        "policies": [],
+        "inline": {},
+        "inline_documents": {},
+        "changed": ["inline:old"],
+        "changed_at": kept.taken_at,
+    }
 
 
 def test_a_record_from_before_inline_fingerprints_were_kept_is_not_taken_for_absent() -> None:

@@ -45,6 +45,7 @@ from iamwarden.domain.recorded import (
     ATTACHMENTS,
     BOUNDARY,
     IDENTITY_PROVIDER,
+    INLINE_DOCUMENTS,
     OWN_POLICY,
     OWN_ROLE,
     OWN_SUBSCRIPTION,
@@ -53,6 +54,7 @@ from iamwarden.domain.recorded import (
     TRAIL,
     PastRemediation,
     Snapshot,
+    compact_document,
 )
 
 SNAPSHOT_PREFIX = "snapshot#"
@@ -208,13 +210,15 @@ def read_authorization_details(iam: Any) -> list[dict[str, Any]]:
     return list(paginator.paginate(Filter=["User", "Role", "Group"]))
 
 
-def _inline_digest(document: Any) -> str:
-    """``document_digest`` of an inline document as the details give it (URL-encoded text or a dict); an unreadable
-    one gets a digest no event's document has, so a put over it stays "not known"."""
+def _inline_held(document: Any) -> tuple[str, str | None]:
+    """An inline document as the details give it (URL-encoded text or a dict): its ``document_digest`` and its
+    ``compact_document`` text; an unreadable one gets a digest no event's document has and no text, so a put over
+    it stays "not known"."""
     try:
-        return document_digest(decoded(document))
+        decoded_document = decoded(document)
+        return document_digest(decoded_document), compact_document(decoded_document)
     except (ValueError, TypeError):
-        return "unreadable"
+        return "unreadable", None
 
 
 #: Where the authorization details list a principal's inline policies, by kind.
@@ -226,8 +230,8 @@ def take_attachment_snapshots(
 ) -> list[Snapshot]:
     """What every role, user and group of the account holds (``ATTACHMENTS``: its managed policy ARNs, and a user's
     groups), from the authorization details (``pages``; None: read here), keyed by the ARN without path as an event
-    names the principal. One small item per principal (at most 20 policies and 10 groups): far from DynamoDB's
-    400 KB item limit however large the account."""
+    names the principal. One item per principal (at most 20 policies, 10 groups, and inline documents of at most
+    10,240 characters in all): far from DynamoDB's 400 KB item limit however large the account."""
     snapshots = []
     lists = (("UserDetailList", "user", "UserName"), ("RoleDetailList", "role", "RoleName"))
     for page in read_authorization_details(iam) if pages is None else pages:
@@ -237,13 +241,16 @@ def take_attachment_snapshots(
                 name = detail.get(name_key)
                 if f":{account}:" not in arn or not isinstance(name, str):
                     continue
+                held = {
+                    str(inline.get("PolicyName")): _inline_held(inline.get("PolicyDocument"))
+                    for inline in detail.get(_INLINE_LISTS[kind], [])
+                }
                 data: dict[str, Any] = {
                     "policies": sorted(str(p.get("PolicyArn")) for p in detail.get("AttachedManagedPolicies", [])),
-                    # Each inline policy's fingerprint: an inline put says only what it puts, not what it replaced.
-                    "inline": {
-                        str(inline.get("PolicyName")): _inline_digest(inline.get("PolicyDocument"))
-                        for inline in detail.get(_INLINE_LISTS[kind], [])
-                    },
+                    # Each inline policy's fingerprint and whole document: an inline put says only what it puts, not
+                    # what it replaced; with the document, what it added is known and what it replaced can go back.
+                    "inline": {name: digest for name, (digest, _) in held.items()},
+                    INLINE_DOCUMENTS: {name: text for name, (_, text) in held.items() if text is not None},
                 }
                 if kind == "user":
                     data["groups"] = sorted(str(group) for group in detail.get("GroupList", []))

@@ -272,17 +272,22 @@ class EnforcerService:
         alerted (uncertain, alert mode, held by the breaker) or excused later; the next change is then judged
         against the last compliant state, or alerted when that is unknown (audit s7 gap 8). A record that is kept
         ``whatever_the_verdict`` (the default a staged version left; an own secret's version marked tampered) is
-        kept from an alerted violation too, but not after a remediation: what was there before is in force again. A
+        kept from an alerted violation too, but not after a remediation: what was there before is in force again, unless
+        the snapshot says what the remediation left instead (``Snapshot.if_remediated``: an inline put's principal). A
         write that fails fails a compliant event (retried, nothing was sent); after alerts went out it is counted
         instead."""
         if not isinstance(self.recorded, KeepsSnapshots):
             return
-        if any(result.outcome is Outcome.REMEDIATED for result in results):
-            return
+        remediated = any(result.outcome is Outcome.REMEDIATED for result in results)
         now = self.clock()
         try:
             for snapshot in judgement.observed:
-                if snapshot.whatever_the_verdict or not judgement.findings:
+                if remediated:
+                    # What the plan left (an inline put's previous document restored, or the put cut or deleted),
+                    # where the snapshot says; otherwise the state before the event holds again: nothing to keep.
+                    if snapshot.if_remediated is not None:
+                        self.recorded.keep(no_later_than(snapshot._replace(data=snapshot.if_remediated), now))
+                elif snapshot.whatever_the_verdict or not judgement.findings:
                     self.recorded.keep(no_later_than(snapshot, now))
         except AuditError:
             if not judgement.findings:

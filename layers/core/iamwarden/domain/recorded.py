@@ -12,6 +12,7 @@ Two questions CloudTrail cannot answer decide some verdicts:
 ``Recorded`` is None offline (``iamwarden evaluate``, the backtest): a verdict that needs it says so.
 """
 
+import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, NamedTuple, Protocol, runtime_checkable
@@ -44,13 +45,29 @@ OWN_SECRET = "own-secret"  # noqa: S105 - a snapshot kind, no credential
 #: default before a new one, so staging an escalation as a non-default version first would otherwise leave it unknown.
 POLICY_DEFAULT = "policy-default"
 #: What one role, user or group held just then (``{"policies": [managed policy ARNs], "groups": [group names],
-#: "inline": {name: document_digest}}``; ``groups`` for users only; ``inline`` absent in records kept before it was),
+#: "inline": {name: document_digest}, "inline_documents": {name: compact JSON}}``; ``groups`` for users only;
+#: ``inline`` absent in records kept before it was, ``inline_documents`` likewise, or partial: a name it lacks has a
+#: fingerprint only),
 #: keyed by its ARN without path (``iam_arn``, as an event names it): the heartbeat takes every principal's from the
 #: authorization details it reads, and the enforcer keeps the next one from each attach, membership, inline put or
 #: delete, or creation it judges (``whatever_the_verdict``: it is what is there, not what is good). An
 #: ``AttachRolePolicy`` of a policy already attached, or ``AddUserToGroup`` of a member, succeeds and says nothing:
 #: only a record from before the event says whether it added anything (audit s7 gap 14).
 ATTACHMENTS = "attachments"
+#: In an ``ATTACHMENTS`` record: each inline policy's whole document as compact JSON text, by name, beside its
+#: fingerprint in ``inline``. A put over a different document is then judged on what it added, and what it replaced
+#: can be put back. IAM caps a principal's inline policies at 10,240 characters in all for a role, 5,120 for a group
+#: and 2,048 for a user (whitespace not counted: IAM and STS quotas, ``RolePolicySizeQuota`` and its kin in
+#: ``GetAccountSummary``): far from DynamoDB's 400 KB item. A record without it (kept before) has fingerprints only.
+INLINE_DOCUMENTS = "inline_documents"
+
+
+def compact_document(document: Any) -> str:
+    """A decoded document as the record keeps it: compact JSON, its own key and list order (a restore puts back the
+    document as it was written; comparisons go through ``canonical``)."""
+    return json.dumps(document, separators=(",", ":"))
+
+
 #: The code one of IAM Warden's own functions runs as its stack deployed it (``{"code_sha256": ..., "source": ...}``,
 #: keyed by the function's unqualified ARN): kept by the enforcer from CloudFormation's ``CreateFunction`` or
 #: ``UpdateFunctionCode`` of the own stack (``responseElements.codeSha256``), and by the deploy's snapshot when none
@@ -104,6 +121,10 @@ class Snapshot(NamedTuple):
     #: Among records of the same instant, which replaces which: a greater rank (an ``ATTACHMENTS`` record the
     #: enforcer kept from more of that second's events) replaces a smaller one; 0 never replaces one of its instant.
     rank: int = 0
+    #: The data to keep instead when the enforcer remediated the judged event (what its plan leaves: an inline put's
+    #: principal with the previous document put back, or the event's cut or deleted); None: after a remediation
+    #: nothing is kept (the record before the event holds again).
+    if_remediated: Mapping[str, Any] | None = None
 
     def taken_before(self, event_time: str) -> bool:
         """Whether the snapshot was taken before ``event_time`` (an event's ISO 8601 time): a snapshot taken after a

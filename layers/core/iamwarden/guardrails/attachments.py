@@ -17,22 +17,30 @@ change added, no more). So before a rule plans that removal it asks ``held_befor
   the second one alert-only: an evasion of remediation for the price of one extra call;
 * otherwise it is not known (None), and the finding is alert-only (``needs_context``).
 
+Inline policies are kept whole (``INLINE_DOCUMENTS``, beside each one's fingerprint): a put over a different
+document is then judged on what it added against it, and undone by putting it back (``inline_held_before``;
+a record kept before documents were says only the fingerprint, and such a put stays alert-only). After the enforcer
+remediated a put, what its plan left is kept instead (``Snapshot.if_remediated``), so the record never describes a
+put that is no longer there.
+
 Detaches and ``RemoveUserFromGroup`` are routed with ``restraint-removed`` and change the record as attaches do.
 One not seen yet (in flight, or lost) may leave a policy listed that was detached since; attaching it again is then
 alerted without a plan, never removed: the record errs towards leaving a grant, never towards removing an older one.
 Every attach and ``AddUserToGroup`` is routed, so a record never misses an attachment the enforcer could have seen.
 """
 
-from collections.abc import Mapping
+import json
+from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple
 
 from iamwarden.domain.arns import iam_arn
 from iamwarden.domain.canonical import document_digest
 from iamwarden.domain.directory import HeldBefore
-from iamwarden.domain.findings import RemediationStep
+from iamwarden.domain.findings import Finding, RemediationStep
 from iamwarden.domain.managed_documents import decoded
-from iamwarden.domain.recorded import ATTACHMENTS, Snapshot, observed_at
+from iamwarden.domain.recorded import ATTACHMENTS, INLINE_DOCUMENTS, Snapshot, compact_document, observed_at
 from iamwarden.guardrails.base import RuleContext
+from iamwarden.guardrails.remediation import statement_list, without_offending
 
 #: Attach{Role,User,Group}Policy -> (principal kind, the request parameter naming it).
 ATTACH_PRINCIPAL = {
@@ -115,22 +123,57 @@ def member_before(context: RuleContext, user_arn: str, group: str) -> bool | Non
     return None
 
 
-def inline_before(context: RuleContext, principal_arn: str, policy_name: str) -> str | None:
-    """The fingerprint (``document_digest``) of the principal's inline policy ``policy_name`` just before the event;
-    ``ABSENT_INLINE`` when it had none of that name; None when that is not known (no record older than the event, or
-    one taken before inline policies were recorded)."""
+class InlineBefore(NamedTuple):
+    """The principal's inline policy of one name just before the event, as its record keeps it."""
+
+    #: Its fingerprint (``document_digest``); ``ABSENT_INLINE`` when the principal had none of that name.
+    digest: str
+    #: The whole document (decoded), when the record keeps it (``INLINE_DOCUMENTS``); None in a record that keeps
+    #: only fingerprints (taken before documents were kept), or when there was none.
+    document: Mapping[str, Any] | None = None
+
+
+def inline_held_before(context: RuleContext, principal_arn: str, policy_name: str) -> InlineBefore | None:
+    """The principal's inline policy ``policy_name`` just before the event (``InlineBefore``); None when that is not
+    known (no record older than the event, or one taken before inline policies were recorded)."""
     if context.recorded is None:
         return None
     data = _recorded_before(context, principal_arn, _item("inline", policy_name))
     inline = data.get("inline") if data is not None else None
-    if not isinstance(inline, Mapping):
+    if data is None or not isinstance(inline, Mapping):
         return None
     digest = inline.get(policy_name)
-    return str(digest) if digest is not None else ABSENT_INLINE
+    if digest is None:
+        return InlineBefore(ABSENT_INLINE)
+    documents = data.get(INLINE_DOCUMENTS)
+    text = documents.get(policy_name) if isinstance(documents, Mapping) else None
+    document = _kept_document(text)
+    # A document that does not match its own fingerprint is not what was there: only the fingerprint is trusted.
+    if document is None or document_digest(document) != str(digest):
+        return InlineBefore(str(digest))
+    return InlineBefore(str(digest), document)
+
+
+def inline_before(context: RuleContext, principal_arn: str, policy_name: str) -> str | None:
+    """The fingerprint (``document_digest``) of the principal's inline policy ``policy_name`` just before the event;
+    ``ABSENT_INLINE`` when it had none of that name; None when that is not known (``inline_held_before``)."""
+    held = inline_held_before(context, principal_arn, policy_name)
+    return held.digest if held is not None else None
 
 
 #: ``inline_before``: the principal had no inline policy of that name.
 ABSENT_INLINE = ""
+
+
+def _kept_document(text: Any) -> Mapping[str, Any] | None:
+    """A document the record keeps (``compact`` text), decoded; None when there is none or it is not readable."""
+    if not isinstance(text, str):
+        return None
+    try:
+        document = json.loads(text)
+    except ValueError:
+        return None
+    return document if isinstance(document, Mapping) else None
 
 
 class IfAdded(NamedTuple):
@@ -165,12 +208,14 @@ def only_if_added(held: bool | None, step: RemediationStep, held_what: str, undo
     return IfAdded((step,), "", ())
 
 
-def attachment_observations(context: RuleContext) -> list[Snapshot]:
+def attachment_observations(context: RuleContext, findings: Sequence[Finding] = ()) -> list[Snapshot]:
     """What the judged event leaves attached to its principal, to be kept as its next ``ATTACHMENTS`` record.
 
     Only live (the audit table is there), and only where it is known: a creation starts empty; an attach, a
     membership or a detach changes the record taken before it (without one, nothing is known and nothing is kept).
-    Kept whatever the verdict, unless the enforcer remediated (then the record before it holds again).
+    Kept whatever the verdict. When the enforcer remediated: for an inline put, what the plan of ``findings`` leaves
+    under that name (the previous document put back, the event's document cut, or none: ``if_remediated``); for
+    anything else the record before it holds again, and nothing is kept.
     """
     if context.recorded is None:
         return []
@@ -185,21 +230,28 @@ def attachment_observations(context: RuleContext) -> list[Snapshot]:
 
     taken = observed_at(change.time)
 
-    def observed(arn: str, data: Mapping[str, Any], item: str | None) -> list[Snapshot]:
+    def observed(
+        arn: str, data: Mapping[str, Any], item: str | None, remediated: Mapping[str, Any] | None = None
+    ) -> list[Snapshot]:
         """``data`` kept at the event's second, listing ``item`` among what that second changed: a record from the
-        same second adds to its list; an older one (or a creation, ``item`` None) starts it."""
+        same second adds to its list; an older one (or a creation, ``item`` None) starts it. ``remediated``: the
+        data to keep instead when the enforcer remediated the event."""
         same_second = data.get(CHANGED) if data.get(CHANGED_AT) == taken else None
         changed = {str(c) for c in same_second} if isinstance(same_second, list) else set()
         if item is not None:
             changed.add(item)
-        kept = {**data, CHANGED: sorted(changed), CHANGED_AT: taken}
-        return [Snapshot(ATTACHMENTS, arn, taken, kept, whatever_the_verdict=True, rank=len(changed))]
+        listed = {CHANGED: sorted(changed), CHANGED_AT: taken}
+        kept = {**data, **listed}
+        instead = {**remediated, **listed} if remediated is not None else None
+        return [
+            Snapshot(ATTACHMENTS, arn, taken, kept, whatever_the_verdict=True, rank=len(changed), if_remediated=instead)
+        ]
 
     if name in _CREATED:
         arn = principal(_CREATED[name])
         if arn is None:
             return []
-        empty: dict[str, Any] = {"policies": [], "inline": {}}
+        empty: dict[str, Any] = {"policies": [], "inline": {}, INLINE_DOCUMENTS: {}}
         return observed(arn, {**empty, "groups": []} if _CREATED[name][0] == "user" else empty, None)
     if name in ATTACH_PRINCIPAL or name in DETACH_PRINCIPAL:
         arn = principal(ATTACH_PRINCIPAL.get(name) or DETACH_PRINCIPAL[name])
@@ -224,13 +276,16 @@ def attachment_observations(context: RuleContext) -> list[Snapshot]:
         held = before.get("inline")
         if not isinstance(held, Mapping):
             return []  # a record from before inline policies were kept: nothing known to change
-        inline = {key: value for key, value in held.items() if key != policy_name}
-        if name.startswith("Put"):
-            document = _put_document(parameters.get("policyDocument"))
-            if document is None:
-                return []
-            inline[policy_name] = document_digest(document)
-        return observed(arn, {**before, "inline": inline}, _item("inline", policy_name))
+        document = _put_document(parameters.get("policyDocument")) if name.startswith("Put") else None
+        if name.startswith("Put") and document is None:
+            return []
+        item = _item("inline", policy_name)
+        data = _with_inline(before, policy_name, document)
+        if document is None:
+            return observed(arn, data, item)
+        kind = _INLINE_PRINCIPAL[name][0]
+        left = _left_by_plan(findings, kind, str(parameters.get(_INLINE_PRINCIPAL[name][1])), policy_name, document)
+        return observed(arn, data, item, None if left is None else _with_inline(before, policy_name, left.document))
     if name in ("AddUserToGroup", "RemoveUserFromGroup"):
         arn = principal(("user", "userName"))
         group = parameters.get("groupName")
@@ -244,6 +299,51 @@ def attachment_observations(context: RuleContext) -> list[Snapshot]:
             groups.append(group)
         return observed(arn, {**before, "groups": sorted(groups)}, _item("group", group))
     return []
+
+
+def _with_inline(data: Mapping[str, Any], policy_name: str, document: Any) -> dict[str, Any]:
+    """``data`` with inline policy ``policy_name`` holding ``document`` (None: none of that name): its fingerprint,
+    and its whole document (a record that kept only fingerprints keeps the others' as they were)."""
+    held = data.get("inline")
+    inline = {key: value for key, value in held.items() if key != policy_name} if isinstance(held, Mapping) else {}
+    kept = data.get(INLINE_DOCUMENTS)
+    documents = {key: v for key, v in kept.items() if key != policy_name} if isinstance(kept, Mapping) else {}
+    if document is not None:
+        inline[policy_name] = document_digest(document)
+        documents[policy_name] = compact_document(document)
+    return {**data, "inline": inline, INLINE_DOCUMENTS: documents}
+
+
+class _Left(NamedTuple):
+    #: What a remediation leaves under the policy name: a document, or None (deleted).
+    document: Any
+
+
+def _left_by_plan(
+    findings: Sequence[Finding], kind: str, principal: str, policy_name: str, document: Any
+) -> _Left | None:
+    """What the first plan step of ``findings`` that rewrites this inline policy leaves under its name: the previous
+    document it restores, the event's document less its cuts, or nothing (deleted); None when no plan touches it.
+    The step's parameters are those ``identity_policy.inline_policy_step`` and ``restore_inline_step`` write."""
+    for finding in findings:
+        for step in finding.plan:
+            parameters = step.parameters
+            if (
+                str(step.action) != "rewrite_inline_policy"
+                or parameters.get("principal_type") != kind
+                or parameters.get("principal_name") != principal
+                or parameters.get("policy_name") != policy_name
+            ):
+                continue
+            restore = parameters.get("restore")
+            if isinstance(restore, Mapping):
+                return _Left(dict(restore))
+            cuts = parameters.get("statements")
+            if cuts is None or not isinstance(document, Mapping):
+                return _Left(None)
+            rest = without_offending(statement_list(document), cuts)
+            return _Left({**document, "Statement": rest} if rest else None)
+    return None
 
 
 def _put_document(value: Any) -> Any:

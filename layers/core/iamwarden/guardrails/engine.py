@@ -203,7 +203,7 @@ def judge_change(
     if recorded is not None:
         from iamwarden.guardrails.attachments import attachment_observations  # noqa: PLC0415
 
-        observed.extend(attachment_observations(context))
+        observed.extend(attachment_observations(context, findings))
     if findings and break_glass:
         return Judgement(
             Verdict.IGNORED,

@@ -32,8 +32,11 @@ set from the context's ``directory`` (live in the enforcer, from
 ``--authorization-details`` offline): AFTER the change (the event's document in
 place of the stored one) against BEFORE: the principal with what the changed source held before
 (``Previous``: nothing for a new inline name or an attachment; the details' stored document for an
-inline overwrite; the previous default version, or each other version when which one is not recorded;
-unknown for a live inline put, whose new methods are then alerted only). An escalation method is
+inline overwrite, or live the document the principal's ``attachments`` record keeps; the previous default
+version, or each other version when which one is not recorded; unknown for a live inline put the record
+knows only by fingerprint, whose new methods are then alerted only). An inline put over a known earlier
+document is undone by putting that document back when a cut of the event's document would take some of it
+(``restore_inline_step``); a Deny it dropped is ``restraint-removed``'s. An escalation method is
 reported only when it is new, also when its actions are split across several
 policies, and the finding names which older grants completed it; an admin grant
 cancelled by an unconditional Deny elsewhere is not admin. The plan removes only
@@ -83,7 +86,7 @@ from iamwarden.guardrails.attachments import (
     ABSENT_INLINE,
     ATTACH_PRINCIPAL,
     attached_before,
-    inline_before,
+    inline_held_before,
     only_if_added,
 )
 from iamwarden.guardrails.base import Evaluation, RuleContext
@@ -272,6 +275,9 @@ class PrincipalChange(NamedTuple):
     befores: tuple[PolicyRisk, ...] = ()
     #: A group's change: the member users it opens a method for, each judged on its whole power.
     members: tuple[tuple[str, "PrincipalChange"], ...] = ()
+    #: The document an inline put replaced, when it is known exactly and differs from the event's (authorization
+    #: details taken before it, or the principal's record): the put is then undone by putting it back.
+    replaced: Policy | None = None
 
 
 class Previous(NamedTuple):
@@ -316,8 +322,9 @@ def inline_previous(current: PrincipalPolicies, source: str, policy: Policy, wha
 def _recorded_previous(context: RuleContext, principal_arn: str, source: str, policy: Policy) -> Previous | None:
     """What an inline put replaced, from the audit table's record of the holder taken before the event (the
     heartbeat's read, or the enforcer's last put of it; ``guardrails.attachments``): no policy of that name (the put
-    added it), or the very same document (a re-put: nothing added). A different one, or no record: None (not known,
-    only its fingerprint is kept)."""
+    added it), the very same document (a re-put: nothing added), or a different one the record keeps whole. A
+    different one the record knows only by its fingerprint (a record kept before documents were), or no record: None
+    (not known)."""
     holder_arn, name = principal_arn, ""
     if source.startswith("group "):  # a member judged for its group's document: "group g: inline g/name"
         group, _, held = source[len("group ") :].partition(": ")
@@ -327,12 +334,65 @@ def _recorded_previous(context: RuleContext, principal_arn: str, source: str, po
         holder_arn, name = iam_arn(context.partition, key.account, "group", group), held.rsplit("/", 1)[-1]
     elif source.startswith("inline "):
         name = source.rsplit("/", 1)[-1]
-    digest = inline_before(context, holder_arn, name) if name else None
-    if digest is None:
+    before = inline_held_before(context, holder_arn, name) if name else None
+    if before is None:
         return None
-    if digest == ABSENT_INLINE:
+    if before.digest == ABSENT_INLINE:
         return ABSENT
-    return Previous((policy,)) if digest == document_digest(dict(policy.raw)) else None
+    if before.digest == document_digest(dict(policy.raw)):
+        return Previous((policy,))
+    if before.document is None:
+        return None
+    try:
+        return Previous((parse_policy(before.document, field=f"the recorded document of {source}"),))
+    except InvalidEventError:
+        return None  # not a policy IAM would have held: not known
+
+
+def dropped_denies(policy: Policy, replaced: Policy) -> tuple[Statement, ...]:
+    """The Deny statements of ``replaced`` that ``policy`` (put over it under the same name) no longer holds."""
+    kept = {canonical(dict(statement.raw)) for statement in policy.statements if not statement.allows}
+    return tuple(s for s in replaced.statements if not s.allows and canonical(dict(s.raw)) not in kept)
+
+
+def with_statements(policy: Policy, statements: Sequence[Statement]) -> Policy:
+    """``policy`` with ``statements`` (of another document) added: the put as if it had kept a dropped Deny."""
+    if not statements:
+        return policy
+    raw = dict(policy.raw)
+    document = {**raw, "Statement": [*statement_list(raw), *(dict(s.raw) for s in statements)]}
+    return parse_policy(document, field="the put with the Deny it dropped")
+
+
+def deny_words(statements: Sequence[Statement]) -> str:
+    """A Deny in words, as an alert names it: ``statement 1 (GuardIam): Deny iam:* on *``."""
+    parts = []
+    for statement in statements:
+        raw = statement.raw
+        actions = raw.get("Action", raw.get("NotAction"))
+        listed = ", ".join(actions) if isinstance(actions, list) else str(actions)
+        resources = raw.get("Resource", raw.get("NotResource"))
+        where = ", ".join(resources) if isinstance(resources, list) else str(resources)
+        verb = "Deny" if "Action" in raw else "Deny all but"
+        on = "on" if "Resource" in raw else "on all but"
+        condition = " (with a condition)" if raw.get("Condition") else ""
+        parts.append(f"{statement.label}: {verb} {listed} {on} {where}{condition}")
+    return "; ".join(parts)
+
+
+def replaced_inline(context: RuleContext, principal_arn: str, source: str, policy: Policy) -> Policy | None:
+    """The document an inline put (``policy`` under ``source``) replaced, when it is known exactly and differs from
+    the event's: the authorization details taken before the put (offline), or the holder's record (live). None: a new
+    name, the same document, or not known."""
+    directory = context.directory
+    current = directory.principal(principal_arn) if directory is not None else None
+    previous = inline_previous(current, source, policy, source) if current is not None else None
+    if previous is None or previous.documents is None:
+        previous = _recorded_previous(context, principal_arn, source, policy)
+    if previous is None or len(previous.documents or ()) != 1:
+        return None
+    [held] = previous.documents or ()
+    return held if canonical(dict(held.raw)) != canonical(dict(policy.raw)) else None
 
 
 def opened_since(
@@ -413,8 +473,17 @@ def judge_principal_change(
         previous = inline_previous(current, source, policy, _inline_what(source, label))
         if previous.documents is None:
             previous = _recorded_previous(context, principal_arn, source, policy) or previous
+    replaced = None
+    if previous.documents is not None and len(previous.documents) == 1:
+        [held] = previous.documents
+        replaced = held if canonical(dict(held.raw)) != canonical(dict(policy.raw)) else None
     after = current.replaced(source, policy)
-    risk_after = assess_principal(after, directory)
+    # A Deny the put dropped is judged by ``restraint-removed`` (what it kept in check): here, what the put's grants
+    # added, as if it had kept it, so one change is not reported twice for the same opening.
+    denies = dropped_denies(policy, replaced) if replaced is not None else ()
+    risk_after = assess_principal(
+        current.replaced(source, with_statements(policy, denies)) if denies else after, directory
+    )
     # BEFORE matters only for what AFTER reaches: the analysis is the costly part of judging a principal.
     befores = (
         tuple(assess_principal(current.replaced(source, held), directory) for held in previous.documents or (None,))
@@ -435,6 +504,7 @@ def judge_principal_change(
         source=source,
         after=after,
         befores=befores,
+        replaced=replaced,
     )
 
 
@@ -556,6 +626,7 @@ def judge_holder_change(
         whole=True,
         source=held_as,
         members=tuple(found),
+        replaced=judged.replaced,
     )
 
 
@@ -825,6 +896,11 @@ class InlinePolicyRule:
             opens=_still_opens(judged, context.directory),
             parsed=policy,
         )
+        if judged.replaced is not None and not _cut_keeps(step, judged.replaced) and not assess(judged.replaced).admin:
+            # What the put replaced is known, and the cut would take some of it (or the Deny it held stays dropped):
+            # putting it back takes away what the put added and nothing older. An admin-equivalent document is
+            # never put back: the event's is cut as before.
+            step = restore_inline_step(arn, kind, principal, policy_name, document=document, previous=judged.replaced)
         spec = _rule_for(context, risk, INLINE_POLICY_ADMIN)
         if spec is None and judged.needs_context:
             what = f"Inline policy {policy_name} was put on {kind} {principal}"
@@ -1449,6 +1525,37 @@ def inline_policy_step(
     return RemediationStep(RewriteInlinePolicy.action, arn, parameters, summary)
 
 
+def _cut_keeps(step: RemediationStep, replaced: Policy) -> bool:
+    """Whether the document ``step`` leaves still holds every statement of ``replaced`` (what the put replaced): then
+    the cut takes only what the put added, and keeps the rest of the put; otherwise it would take something older,
+    or leave a Deny the put dropped out."""
+    left = _rewritten(step.parameters["document"], step)
+    if left is None:
+        return False
+    kept = {canonical(statement) for statement in statement_list(left)}
+    return all(canonical(dict(statement.raw)) in kept for statement in replaced.statements)
+
+
+def restore_inline_step(
+    arn: str, kind: str, principal: str, policy_name: str, *, document: Mapping[str, Any], previous: Policy
+) -> RemediationStep:
+    """The plan for an inline put over a known earlier document: put that document back (``RewriteInlinePolicy``
+    with ``restore``): what the put added goes, nothing older; undo puts the event's document again."""
+    parameters = {
+        "principal_type": kind,
+        "principal_name": principal,
+        "policy_name": policy_name,
+        "document": dict(document),
+        "statements": [],
+        "restore": dict(previous.raw),
+    }
+    summary = (
+        f"put back the document inline policy {policy_name} of {kind} {principal} held before this put (recorded "
+        "before it): what the put added goes, nothing older"
+    )
+    return RemediationStep(RewriteInlinePolicy.action, arn, parameters, summary)
+
+
 def policy_version_step(
     policy_arn: str,
     version_id: str,
@@ -1502,6 +1609,9 @@ def policy_version_step(
 
 def _rewritten(document: Any, step: RemediationStep) -> dict[str, Any] | None:
     """``document`` without the step's cuts; ``None`` when nothing is left (or the step predates cuts)."""
+    restore = step.parameters.get("restore")
+    if isinstance(restore, Mapping):
+        return dict(restore)  # the document the put replaced
     cuts = step.parameters.get("statements")
     if cuts is None or not isinstance(document, Mapping):
         return None  # a plan from before proportional remediation: the whole policy goes
@@ -1517,7 +1627,8 @@ _INLINE_CALLS = {
 
 
 class RewriteInlinePolicy:
-    """Take the offending grants out of the inline policy the event put; delete it only when nothing may stay.
+    """Take the offending grants out of the inline policy the event put; delete it only when nothing may stay; or,
+    when the document it replaced is known (``restore``), put that back.
 
     Acts only while the live policy of that name is still the event's document (a later put is judged on
     its own), so a second run finds the rewritten document and does nothing. The before-state is the whole
@@ -1570,6 +1681,11 @@ class RewriteInlinePolicy:
             if remaining is None:
                 getattr(run.aws.iam, delete)(**{parameter: name, "PolicyName": policy})
                 done.append(f"deleted inline policy {policy} from {kind} {name}: nothing in it may stay")
+            elif "restore" in step.parameters:
+                getattr(run.aws.iam, put)(
+                    **{parameter: name, "PolicyName": policy, "PolicyDocument": json.dumps(remaining)}
+                )
+                done.append(f"put back the document inline policy {policy} of {kind} {name} held before the put")
             else:
                 getattr(run.aws.iam, put)(
                     **{parameter: name, "PolicyName": policy, "PolicyDocument": json.dumps(remaining)}

@@ -20,24 +20,50 @@ What was removed must be known exactly for a verdict:
   taken before the deletion hold it. Live, when what remains is admin or escalating, the finding says the
   deleted document is unknown (``needs_context``) and is only alerted.
 
-The finding is alerted, never remediated, in every mode: putting a Deny back would take ``iam:Attach*Policy``
-or ``iam:AddUserToGroup`` on any principal, and whoever borrowed IAM Warden's role could then attach
-``AdministratorAccess`` to anyone. The alert gives the exact command that puts back what was removed.
+  Live, the principal's ``attachments`` record keeps each inline policy's whole document (the heartbeat's
+  read, or the enforcer's last put): a deletion after it is judged on that document as offline.
+
+A ``Put{Role,User,Group}Policy`` over an inline policy whose earlier document is known (details taken before it,
+or the record) and held a Deny the new document no longer has (review 13 finding 6: the ``guardrails`` policy's
+``Deny iam:*`` overwritten by one without it) removed a restraint too. It is judged the same way, on the whole
+power with the dropped Deny and without it (the new document either way, so what the put's own grants add is left
+to ``inline-policy-admin``/``privilege-escalation``, judged against the earlier document as if the Deny had stayed),
+and the alert names the Deny statement and the policy it was in.
+
+The finding of a detach, a deletion or a membership removed is alerted, never remediated, in every mode: putting a
+Deny back would take ``iam:Attach*Policy`` or ``iam:AddUserToGroup`` on any principal, and whoever borrowed IAM
+Warden's role could then attach ``AdministratorAccess`` to anyone. The alert gives the exact command that puts back
+what was removed. A put's Deny is different: putting the earlier document back takes only the ``iam:Put*Policy``
+IAM Warden holds for inline policies anyway, so in ``remediate`` mode the plan restores it (``RewriteInlinePolicy``:
+only while the event's document is live; undo puts the event's document again).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import ClassVar
 
 from iamwarden.domain.arns import iam_arn
 from iamwarden.domain.catalog import RuleSpec, Severity
 from iamwarden.domain.directory import GroupMembers, group_source, inline_source
+from iamwarden.domain.documents import PolicyKind, load_policy
 from iamwarden.domain.escalation import PolicyRisk, assess_principal
+from iamwarden.domain.exceptions import InvalidEventError
+from iamwarden.domain.findings import RemediationStep
 from iamwarden.domain.policy import Policy, parse_policy
 from iamwarden.domain.principals import NamedPolicy, PrincipalPolicies
-from iamwarden.guardrails.attachments import DETACH_PRINCIPAL
+from iamwarden.domain.recorded import compact_document
+from iamwarden.guardrails.attachments import ABSENT_INLINE, DETACH_PRINCIPAL, inline_held_before
 from iamwarden.guardrails.base import Evaluation, RuleContext
-from iamwarden.guardrails.identity_policy import decisive, escalations_opened
+from iamwarden.guardrails.identity_policy import (
+    decisive,
+    deny_words,
+    dropped_denies,
+    escalations_opened,
+    replaced_inline,
+    restore_inline_step,
+    with_statements,
+)
 
 IAM = "iam.amazonaws.com"
 
@@ -54,6 +80,9 @@ RESTRAINT_REMOVED = RuleSpec(
             "DeleteUserPolicy",
             "DeleteGroupPolicy",
             "RemoveUserFromGroup",
+            "PutRolePolicy",
+            "PutUserPolicy",
+            "PutGroupPolicy",
         }
     ),
     risk=(
@@ -72,6 +101,14 @@ _DELETE = {
     "DeleteUserPolicy": ("user", "userName"),
     "DeleteGroupPolicy": ("group", "groupName"),
 }
+#: Inline put event -> (principal kind, request parameter naming it, the document's kind).
+_PUT = {
+    "PutRolePolicy": ("role", "roleName", PolicyKind.INLINE_ROLE),
+    "PutUserPolicy": ("user", "userName", PolicyKind.INLINE_USER),
+    "PutGroupPolicy": ("group", "groupName", PolicyKind.INLINE_GROUP),
+}
+#: A previous document longer than this is not written into the alert's command (it is in the plan and the audit).
+_COMMAND_DOCUMENT = 1000
 #: How many members of a group the judgement reads (a group's change reaches each member user).
 _JUDGED_MEMBERS = 25
 
@@ -91,6 +128,16 @@ def _opened(before: PrincipalPolicies, after: PrincipalPolicies, context: RuleCo
     return decisive(PolicyRisk(admin, opened, tuple(dict.fromkeys(f for p in opened for f in p.unknown))))
 
 
+def _removed_denies(removed: tuple[NamedPolicy, ...]) -> str:
+    """The Deny statements of what was removed, in words (``deny_words``), each with the policy it was in."""
+    return "; ".join(
+        f"{deny_words([statement])} of {named.source}"
+        for named in removed
+        for statement in named.policy.statements
+        if not statement.allows
+    )
+
+
 def _words(risk: PolicyRisk) -> str:
     parts = [grant.why for grant in risk.admin] + [f"escalation {path.describe()}" for path in risk.escalations]
     return "; ".join(parts)
@@ -101,7 +148,9 @@ class RestraintRemovedRule:
 
     specs: ClassVar[tuple[RuleSpec, ...]] = (RESTRAINT_REMOVED,)
     #: The judged events another guardrail's EventBridge rule already routes (``tools/generate.py`` reads it).
-    routed_by_others: ClassVar[frozenset[tuple[str, str]]] = frozenset({(IAM, "DeleteUserPolicy")})
+    routed_by_others: ClassVar[frozenset[tuple[str, str]]] = frozenset(
+        {(IAM, "DeleteUserPolicy"), *((IAM, name) for name in _PUT)}
+    )
 
     def evaluate(self, context: RuleContext) -> Evaluation:
         name = context.change.event_name
@@ -109,6 +158,8 @@ class RestraintRemovedRule:
             return self._detached(context)
         if name in _DELETE:
             return self._deleted(context)
+        if name in _PUT:
+            return self._put(context)
         return self._left_group(context)
 
     # --- what was removed -------------------------------------------------------------------------------
@@ -165,6 +216,13 @@ class RestraintRemovedRule:
                 "--authorization-details taken before the deletion hold it"
             )
             return evaluation
+        recorded = self._recorded_inline(context, arn, source, policy_name)
+        if recorded is not None and current is not None:  # the record taken before the deletion keeps the document
+            command = (
+                f"aws iam put-{kind}-policy --{kind}-name {principal} --policy-name {policy_name} "
+                f"--policy-document {_document_argument(recorded.policy)}"
+            )
+            return self._judge(context, evaluation, arn=arn, kind=kind, removed=(recorded,), what=what, command=command)
         if current is None or kind == "group":
             evaluation.compliant.append(
                 f"{kind} {principal} no longer exists"
@@ -195,6 +253,47 @@ class RestraintRemovedRule:
             )
         )
         return evaluation
+
+    def _put(self, context: RuleContext) -> Evaluation:
+        kind, parameter, policy_kind = _PUT[context.change.event_name]
+        principal = context.request_text(parameter)
+        policy_name = context.request_text("policyName")
+        arn = iam_arn(context.partition, context.change.account, kind, principal)
+        evaluation = Evaluation(resource_arn=arn)
+        field = "detail.requestParameters.policyDocument"
+        policy = load_policy(context.change.request_parameters.get("policyDocument"), policy_kind, field=field)
+        source = inline_source(principal, policy_name)
+        replaced = replaced_inline(context, arn, source, policy)
+        if replaced is None:
+            evaluation.compliant.append(
+                f"no Deny is known to be removed from inline policy {policy_name} of {kind} {principal} (a new name, "
+                "the same document, or what it held before is not known)"
+            )
+            return evaluation
+        dropped = dropped_denies(policy, replaced)
+        if not dropped:
+            evaluation.compliant.append(
+                f"the put keeps every Deny inline policy {policy_name} of {kind} {principal} held before it"
+            )
+            return evaluation
+        what = f"{context.change.actor.display} put inline policy {policy_name} on {kind} {principal}"
+        command = (
+            f"aws iam put-{kind}-policy --{kind}-name {principal} --policy-name {policy_name} "
+            f"--policy-document {_document_argument(replaced)}"
+        )
+        document = dict(policy.raw)
+        return self._judge(
+            context,
+            evaluation,
+            arn=arn,
+            kind=kind,
+            removed=(NamedPolicy(source, with_statements(policy, dropped)),),
+            left=(NamedPolicy(source, policy),),
+            what=what,
+            command=command,
+            plan=(restore_inline_step(arn, kind, principal, policy_name, document=document, previous=replaced),),
+            dropped=f"the Deny {deny_words(dropped)} that was in inline policy {policy_name} was removed by this put",
+        )
 
     def _left_group(self, context: RuleContext) -> Evaluation:
         group = context.request_text("groupName")
@@ -230,19 +329,28 @@ class RestraintRemovedRule:
         removed: tuple[NamedPolicy, ...],
         what: str,
         command: str,
+        left: tuple[NamedPolicy, ...] = (),
+        plan: Sequence[RemediationStep] = (),
+        dropped: str = "",
     ) -> Evaluation:
+        """``removed``: what the principal held before (with the Deny); ``left``: what stands in its place after
+        (nothing, or a put's new document); ``dropped``: how the alert names the Deny a put removed."""
         if not _denies(removed):
             evaluation.compliant.append("what was removed held no Deny: removing grants opens nothing")
             return evaluation
-        holders = self._holders(context, arn, kind, removed)
+        holders = self._holders(context, arn, kind, removed, left)
         if holders is None:
             evaluation.findings.append(
                 context.finding(
                     RESTRAINT_REMOVED,
                     severity=Severity.HIGH,
                     resource_arn=arn,
-                    reason=f"{what}, which held a Deny; what it kept in check is not known. To put it back: {command}",
-                    plan=[],
+                    reason=(
+                        f"{what}: {dropped}; what it kept in check is not known. To put it back: {command}"
+                        if dropped
+                        else f"{what}, which held a Deny; what it kept in check is not known. To put it back: {command}"
+                    ),
+                    plan=plan,
                     needs_context=(f"what else {arn} holds, or who holds it (the directory could not tell)",),
                 )
             )
@@ -266,13 +374,30 @@ class RestraintRemovedRule:
                 RESTRAINT_REMOVED,
                 severity=Severity.CRITICAL if critical else Severity.HIGH,
                 resource_arn=arn,
-                reason=f"{what}, whose Deny kept this in check; without it: {words}. To put it back: {command}",
-                plan=[],
+                reason=(
+                    f"{what}: {dropped}; it kept this in check, and without it: {words}. To put it back: {command}"
+                    if dropped
+                    else f"{what}, whose Deny ({_removed_denies(removed)}) kept this in check; without it: {words}. "
+                    f"To put it back: {command}"
+                ),
+                plan=plan,
                 offending=[{"removed": [named.source for named in removed]}],
                 needs_context=tuple(dict.fromkeys(f for _, risk in opened for f in risk.unknown)),
             )
         )
         return evaluation
+
+    @staticmethod
+    def _recorded_inline(context: RuleContext, arn: str, source: str, policy_name: str) -> NamedPolicy | None:
+        """A deleted inline policy's document from the principal's record taken before the deletion (live); None
+        when the record does not keep it."""
+        held = inline_held_before(context, arn, policy_name)
+        if held is None or held.digest == ABSENT_INLINE or held.document is None:
+            return None
+        try:
+            return NamedPolicy(source, parse_policy(held.document, field=f"the recorded document of {source}"))
+        except InvalidEventError:
+            return None
 
     @staticmethod
     def _managed_document(context: RuleContext, arn: str, policy_arn: str) -> Policy | None:
@@ -291,10 +416,15 @@ class RestraintRemovedRule:
 
     @staticmethod
     def _holders(
-        context: RuleContext, arn: str, kind: str, removed: tuple[NamedPolicy, ...]
+        context: RuleContext,
+        arn: str,
+        kind: str,
+        removed: tuple[NamedPolicy, ...],
+        left: tuple[NamedPolicy, ...] = (),
     ) -> list[tuple[str, PrincipalPolicies, PrincipalPolicies]] | None:
         """Each principal whose power the removal changes, with BEFORE (holding ``removed``) and AFTER (without
-        it); a group's are its member users, each holding the group's policies as ``group <name>: <source>``."""
+        it, or holding ``left`` in its place); a group's are its member users, each holding the group's policies as
+        ``group <name>: <source>``."""
         directory = context.directory
         if directory is None:
             return None
@@ -302,19 +432,28 @@ class RestraintRemovedRule:
             current = directory.principal(arn)
             if current is None:
                 return None
-            return [(arn, _with(current, removed), _without(current, removed))]
+            return [(arn, _with(current, removed), _with(_without(current, removed), left))]
         members = directory.members_of(arn) if isinstance(directory, GroupMembers) else None
         if members is None:
             return None
         group = arn.rsplit("/", 1)[-1]
         as_member = tuple(NamedPolicy(group_source(group, n.source), n.policy) for n in removed)
+        left_as_member = tuple(NamedPolicy(group_source(group, n.source), n.policy) for n in left)
         found: list[tuple[str, PrincipalPolicies, PrincipalPolicies]] = []
         for user_arn in members[:_JUDGED_MEMBERS]:
             user = directory.principal(user_arn)
             if user is None:
                 return None
-            found.append((user_arn, _with(user, as_member), _without(user, as_member)))
+            found.append((user_arn, _with(user, as_member), _with(_without(user, as_member), left_as_member)))
         return found
+
+
+def _document_argument(policy: Policy) -> str:
+    """The document for the alert's command: quoted compact JSON, or where to find it when it is long."""
+    text = compact_document(dict(policy.raw))
+    if len(text) > _COMMAND_DOCUMENT or "'" in text:
+        return "<the document it held before: the plan's restore, in the audit record>"
+    return f"'{text}'"
 
 
 def _with(principal: PrincipalPolicies, removed: tuple[NamedPolicy, ...]) -> PrincipalPolicies:
