@@ -1755,3 +1755,154 @@ def test_an_archive_or_a_replay_of_any_other_bus_is_not_iam_wardens() -> None:
     replay["detail"]["requestParameters"]["destination"] = {"arn": "arn:aws:events:us-east-1:111122223333:event-bus/x"}
     assert judge(replay).verdict is Verdict.COMPLIANT
     assert judge(in_member_account(load_event("tamper-archive-central-bus.json"))).verdict is Verdict.COMPLIANT
+
+
+# --- a permission added to an own function (review s8 section 11; issue 15 item 2) --------------------------------
+
+ADDED = "tamper-enforcer-permission-added.json"
+HEARTBEAT_RULE_ARN = "arn:aws:events:us-east-1:111122223333:rule/iamwarden-heartbeat"
+USER_CREATED_RULE_ARN = "arn:aws:events:us-east-1:111122223333:rule/iamwarden-central/iamwarden-iam-user-created"
+
+
+def _added(**request: Any) -> dict[str, Any]:
+    event = load_event(ADDED)
+    event["detail"]["requestParameters"] = request
+    event["detail"]["responseElements"] = None  # judged on the request alone
+    return event
+
+
+def test_an_undeclared_permission_on_an_own_function_is_removed_by_its_statement_id() -> None:
+    [finding] = _tampering(judge(load_event(ADDED)))
+
+    assert finding.severity is Severity.CRITICAL
+    [step] = finding.plan
+    assert step.action == "remove_lambda_permission"
+    assert step.parameters == {
+        "resource": "arn:aws:lambda:us-east-1:111122223333:function:iamwarden-enforcer",
+        "statements": [{"sid": "partner-invoke", "match": "sid"}],
+        # undo adds it back as the event added it
+        "permission": {"Action": "lambda:InvokeFunction", "Principal": "999988887777"},
+    }
+    assert "partner-invoke" in step.summary
+
+
+def test_a_permission_on_an_own_functions_alias_is_removed_from_that_alias() -> None:
+    event = _added(
+        functionName="iamwarden-prune-worker",
+        statementId="x",
+        action="lambda:InvokeFunction",
+        principal="s3.amazonaws.com",
+        qualifier="live",
+    )
+    [finding] = _tampering(judge(event))
+    [step] = finding.plan
+    assert step.parameters["resource"] == "arn:aws:lambda:us-east-1:111122223333:function:iamwarden-prune-worker:live"
+
+
+@pytest.mark.parametrize(
+    ("function", "request_parameters"),
+    [
+        # the heartbeat's own schedule: SAM's HeartbeatFunctionEvery5MinutesPermission, re-added by hand
+        (
+            "iamwarden-heartbeat",
+            {"action": "lambda:InvokeFunction", "principal": "events.amazonaws.com", "sourceArn": HEARTBEAT_RULE_ARN},
+        ),
+        (
+            "iamwarden-enforcer",
+            {
+                "action": "lambda:InvokeFunction",
+                "principal": "events.amazonaws.com",
+                "sourceArn": USER_CREATED_RULE_ARN,
+            },
+        ),
+        # the Slack endpoint's URL is public by design (it checks Slack's signature)
+        (
+            "iamwarden-slack-interactions",
+            {"action": "lambda:InvokeFunctionUrl", "principal": "*", "functionUrlAuthType": "NONE"},
+        ),
+    ],
+)
+def test_a_declared_permission_re_added_by_hand_is_compliant(function: str, request_parameters: dict[str, Any]) -> None:
+    event = _added(functionName=function, statementId="re-added", **request_parameters)
+
+    judgement = judge(event)
+
+    assert _tampering(judgement) == []  # the same with anything else in it is removed (the test below)
+
+
+@pytest.mark.parametrize(
+    ("function", "request_parameters"),
+    [
+        # a declared rule's ARN, but for another function: the heartbeat's schedule does not target the enforcer
+        (
+            "iamwarden-enforcer",
+            {"action": "lambda:InvokeFunction", "principal": "events.amazonaws.com", "sourceArn": HEARTBEAT_RULE_ARN},
+        ),
+        # EventBridge, but for any rule (no source ARN) or for a rule of another account
+        ("iamwarden-enforcer", {"action": "lambda:InvokeFunction", "principal": "events.amazonaws.com"}),
+        (
+            "iamwarden-enforcer",
+            {
+                "action": "lambda:InvokeFunction",
+                "principal": "events.amazonaws.com",
+                "sourceArn": USER_CREATED_RULE_ARN.replace("111122223333", "999988887777"),
+            },
+        ),
+        # a declared statement with something more in it
+        (
+            "iamwarden-heartbeat",
+            {
+                "action": "lambda:InvokeFunction",
+                "principal": "events.amazonaws.com",
+                "sourceArn": HEARTBEAT_RULE_ARN,
+                "principalOrgID": "o-a1b2c3d4e5",
+            },
+        ),
+        # a public URL permission on a function the template gives no URL
+        ("iamwarden-enforcer", {"action": "lambda:InvokeFunctionUrl", "principal": "*", "functionUrlAuthType": "NONE"}),
+        # the Slack endpoint invoked directly by everyone, not only through its URL
+        ("iamwarden-slack-interactions", {"action": "lambda:InvokeFunction", "principal": "*"}),
+    ],
+)
+def test_an_undeclared_permission_is_removed_whatever_it_is_named(
+    function: str, request_parameters: dict[str, Any]
+) -> None:
+    # named like the stack's own permissions: the name is no declaration
+    sid = "iamwarden-HeartbeatFunctionEvery5MinutesPermission-X"
+    event = _added(functionName=function, statementId=sid, **request_parameters)
+
+    [finding] = _tampering(judge(event))
+
+    assert [step.action for step in finding.plan] == ["remove_lambda_permission"]
+
+
+@pytest.mark.parametrize(
+    "where",
+    [
+        {"functionName": "arn:aws:lambda:eu-west-1:111122223333:function:iamwarden-enforcer"},  # another region
+        {"functionName": "iamwarden-enforcer-copy"},  # an iamwarden- name of another stack
+    ],
+)
+def test_a_look_alike_functions_permission_is_judged_like_any_other(where: dict[str, str]) -> None:
+    event = load_event(ADDED)
+    event["detail"]["requestParameters"].update(where)
+    if where["functionName"].startswith("arn:aws:lambda:eu-west-1"):
+        event["detail"]["awsRegion"] = event["region"] = "eu-west-1"
+    judgement = judge(event)
+    assert _tampering(judgement) == []
+    # the cross-account rule judges it as any function's
+    assert [f.rule_id for f in judgement.findings] == ["lambda-permission-cross-account"]
+    # another account's function of the same name is not IAM Warden's either
+    assert _tampering(judge(in_member_account(load_event(ADDED)))) == []
+
+
+def test_a_failed_add_permission_is_never_remediated() -> None:
+    event = load_event(ADDED)
+    event["detail"]["errorCode"] = "AccessDeniedException"
+    event["detail"]["errorMessage"] = "not authorized"
+    event["detail"]["responseElements"] = None
+
+    judgement = judge(event)
+
+    assert [f for f in judgement.findings if f.plan] == []
+    assert _tampering(judgement) == []

@@ -101,6 +101,7 @@ from iamwarden.domain.settings_guard import (
 from iamwarden.domain.wildcards import arn_match, wildcard_match
 from iamwarden.guardrails.base import Evaluation, RuleContext
 from iamwarden.guardrails.iam_user import DENY_ALL_POLICY, QUARANTINE_POLICY_NAME
+from iamwarden.guardrails.lambda_permissions import RemoveLambdaPermission
 from iamwarden.guardrails.managed_policy import DetachManagedPolicy
 from iamwarden.guardrails.remediation import AccountClients, Permissions, StepRun, pages, policy_document
 
@@ -550,6 +551,8 @@ class TamperingRule:
                 return _changed_own_function_target(context, function, arn)
             if name == "RemovePermission20150331v2":
                 plan += _invoke_permissions_steps(context, function, arn)
+            if name == "AddPermission20150331v2":
+                return _added_permission_target(context, function, arn)
             if name in URL_EVENTS:
                 return _own_function_url_target(context, function, arn)
             return Target(f"its function {function}", arn, plan)
@@ -624,6 +627,91 @@ def _invoke_permissions_steps(context: RuleContext, function: str, arn: str) -> 
             "its template declares",
         )
     ]
+
+
+def declared_permission(
+    context: RuleContext, function: str, statement: Mapping[str, Any], qualified: bool = False
+) -> str | None:
+    """Why ``statement`` (an ``AddPermission``'s request, or a live policy statement: ``permission_request``) on own
+    function ``function`` is one its template declares, or None: it is not.
+
+    Declared by content, never by statement id (anyone may name a statement ``<stack>-<LogicalId>-...``):
+    EventBridge's ``lambda:InvokeFunction`` for exactly one own rule that targets the function (SAM's
+    ``<Function><Rule>Permission``, nothing else in it), and on a function the template gives a signed URL
+    (``signed_url_functions``) everyone's ``lambda:InvokeFunctionUrl`` with auth type ``NONE`` (SAM's
+    ``FunctionUrlConfig``), or ``lambda:InvokeFunction`` only through the URL. A qualifier (a version or alias) is
+    never declared: the templates' permissions are on the function itself.
+    """
+    change = context.change
+    own = context.settings.own
+    keys = {key for key, value in statement.items() if key in ADD_PERMISSION_ARGUMENTS and value not in (None, "")}
+    principal, action = statement.get("principal"), statement.get("action")
+    if qualified:
+        return None
+    if principal == EVENTS and action == "lambda:InvokeFunction" and keys <= {"principal", "action", "sourceArn"}:
+        prefix = f"arn:{context.partition}:events:{change.region}:{change.account}:rule/"
+        for key in rules_targeting(function):
+            if key in own.rules_in(change.account) and statement.get("sourceArn") == prefix + key:
+                return f"EventBridge's permission to invoke it for its rule {key}, as its template declares"
+    if function not in own.signed_url_functions or principal != "*":
+        return None
+    url = action == "lambda:InvokeFunctionUrl" and statement.get("functionUrlAuthType") == "NONE"
+    if url and keys <= {"principal", "action", "functionUrlAuthType"}:
+        return "everyone's permission to call its URL, which checks each request's signature itself"
+    through_url = action == "lambda:InvokeFunction" and statement.get("invokedViaFunctionUrl") is True
+    if through_url and keys <= {"principal", "action", "invokedViaFunctionUrl"}:
+        return "everyone's permission to invoke it through its URL, which checks each request's signature itself"
+    return None
+
+
+#: ``AddPermission``'s request parameters as CloudTrail records them -> the boto3 argument that adds them back
+#: (``RemoveLambdaPermission``'s undo).
+ADD_PERMISSION_ARGUMENTS: Mapping[str, str] = MappingProxyType(
+    {
+        "action": "Action",
+        "principal": "Principal",
+        "sourceArn": "SourceArn",
+        "sourceAccount": "SourceAccount",
+        "principalOrgID": "PrincipalOrgID",
+        "functionUrlAuthType": "FunctionUrlAuthType",
+        "eventSourceToken": "EventSourceToken",
+        "invokedViaFunctionUrl": "InvokedViaFunctionUrl",
+    }
+)
+
+
+def _added_permission_target(context: RuleContext, function: str, arn: str) -> Target:
+    """``AddPermission`` on an own function outside its stack: the statement it added is removed unless the template
+    declares one like it (``declared_permission``: then it is compliant).
+
+    Whoever a statement lets invoke the enforcer can hand it forged events, which it would act on with its member
+    roles everywhere (review s8 section 11); on any other own function, run it with its role. Exactly the statement
+    the event added goes (``remove_lambda_permission``, by the event's statement id: the before-state is that
+    statement as Lambda holds it); undo adds it back with the event's parameters.
+    """
+    parameters = context.change.request_parameters
+    qualifier = _text(parameters, "qualifier")
+    why = declared_permission(context, function, parameters, qualified=qualifier is not None)
+    what = f"the permissions of its function {function}"
+    if why is not None:
+        return Target(what, arn, [], fine=f"{context.change.actor.display} gave IAM Warden's function {function} {why}")
+    sid = _text(parameters, "statementId")
+    if sid is None:
+        return Target(what, arn, [])  # no statement id to remove by: alerted with the redeploy command
+    resource = f"{arn}:{qualifier}" if qualifier else arn
+    permission = {
+        boto: parameters[key]
+        for key, boto in ADD_PERMISSION_ARGUMENTS.items()
+        if isinstance(parameters.get(key), (str, bool)) and parameters.get(key) != ""
+    }
+    step = RemediationStep(
+        RemoveLambdaPermission.action,
+        resource,
+        {"resource": resource, "statements": [{"sid": sid, "match": "sid"}], "permission": permission},
+        f"remove the statement {sid} from the policy of IAM Warden's function {function}: its template declares no "
+        f"such permission ({permission.get('Principal', 'someone')} may {permission.get('Action', 'invoke it')})",
+    )
+    return Target(what, arn, [step])
 
 
 def _own_table_of(resource_arn: str | None, region: str, account: str) -> str | None:
