@@ -1906,3 +1906,69 @@ def test_a_failed_add_permission_is_never_remediated() -> None:
 
     assert [f for f in judgement.findings if f.plan] == []
     assert _tampering(judgement) == []
+
+
+# --- the own tables' resource policy put back (issue 15 item 2) --------------------------------------------------
+
+SECOPS_ROLE = "arn:aws:iam::111122223333:role/secops"
+
+
+def _table_policy_finding(own: Any, file: str = "tamper-audit-table-policy-replaced.json") -> Any:
+    [finding] = [f for f in judge_event(load_event(file), Settings(own=own)).findings if f.rule_id == RULE]
+    return finding
+
+
+@pytest.mark.parametrize("operators", [(), (SECOPS_ROLE,)])
+@pytest.mark.parametrize("file", ["tamper-audit-table-policy-deleted.json", "tamper-audit-table-policy-replaced.json"])
+def test_the_own_tables_policy_is_put_back_with_the_stacks_operators(operators: tuple[str, ...], file: str) -> None:
+    finding = _table_policy_finding(SAMPLE_OWN._replace(operator_role_arns=operators), file)
+
+    assert finding.certain
+    [step] = finding.plan
+    assert step.action == "restore_own_table_policy"
+    assert step.parameters["table_arn"] == "arn:aws:dynamodb:us-east-1:111122223333:table/iamwarden-audit"
+    statements = {s["Sid"]: s for s in step.parameters["policy"]["Statement"]}
+    writers = statements["OnlyIamWardenWritesItems"]["Condition"]["ArnNotLike"]["aws:PrincipalArn"]
+    changers = statements["OnlyTheStackChangesThisPolicy"]["Condition"]["ArnNotLike"]["aws:PrincipalArn"]
+    assert SAMPLE_OWN.home_roles["enforcer"] in writers
+    assert SAMPLE_OWN.home_roles["heartbeat"] in writers
+    assert changers == [SAMPLE_OWN.home_roles["enforcer"], *operators]
+    assert (SECOPS_ROLE in writers) is bool(operators)
+    assert "${" not in json.dumps(step.parameters["policy"])
+
+
+def test_without_the_stacks_operators_the_tables_policy_is_alerted_saying_so() -> None:
+    finding = _table_policy_finding(SAMPLE_OWN)  # no IAMWARDEN_OPERATOR_ROLE_ARNS
+
+    assert finding.plan == ()
+    assert "OperatorRoleArns" in " ".join(finding.needs_context)
+    assert "aws dynamodb put-resource-policy" in finding.reason
+
+
+def test_a_table_policy_that_would_shut_iam_warden_out_is_never_put() -> None:
+    """The declared policy names the roles by their template names: a stack whose roles are named otherwise
+    would have its own functions (or the enforcer's next restore) denied."""
+    roles = dict(SAMPLE_OWN.home_roles, enforcer="arn:aws:iam::111122223333:role/renamed-enforcer")
+    finding = _table_policy_finding(SAMPLE_OWN._replace(home_roles=roles, operator_role_arns=()))
+
+    assert finding.plan == ()
+    assert any("iamwarden-enforcer-us-east-1" in need for need in finding.needs_context)
+
+
+@pytest.mark.parametrize(
+    ("environment", "operators"),
+    [
+        ({}, None),  # not passed (a function other than the enforcer, or offline): not known
+        ({"IAMWARDEN_OPERATOR_ROLE_ARNS": ""}, ()),  # the parameter's default: no operators
+        (
+            {"IAMWARDEN_OPERATOR_ROLE_ARNS": f"{SECOPS_ROLE}, arn:aws:iam::111122223333:role/oncall"},
+            (SECOPS_ROLE, "arn:aws:iam::111122223333:role/oncall"),
+        ),
+    ],
+)
+def test_the_operators_come_from_the_enforcers_environment(
+    environment: dict[str, str], operators: tuple[str, ...] | None
+) -> None:
+    from iamwarden.app.config import own_identity_from_environment
+
+    assert own_identity_from_environment(environment).operator_role_arns == operators

@@ -67,6 +67,7 @@ from iamwarden.domain.declared_content import (
     declared_inline_policy,
     declared_queue_policy,
     declared_rule,
+    declared_table_policy,
     fill,
     rule_differences,
     rules_targeting,
@@ -581,7 +582,7 @@ class TamperingRule:
                 return None
             arn = f"arn:{partition}:dynamodb:{region}:{account}:table/{table}"
             if name in ("PutResourcePolicy", "DeleteResourcePolicy"):
-                return Target(f"the resource policy of its table {table}", arn, [], done=_table_policy_fix(arn))
+                return _table_policy_target(context, table, arn)
             return Target(f"its table {table}", arn, [])
         if source == SSM:
             mine = list(settings_written(change, own))
@@ -724,11 +725,67 @@ def _own_table_of(resource_arn: str | None, region: str, account: str) -> str | 
     return rest.split("/", 1)[0] or None if kind == "table" else None
 
 
+def _table_policy_target(context: RuleContext, table: str, arn: str) -> Target:
+    """An own table's resource policy put or deleted outside its stack: the template's put back
+    (``restore_own_table_policy``; undo puts back what the change left), or alerted with the way back.
+
+    The policy keeps item writes to IAM Warden's roles and the operators (audit s7 gap 6), and its change to all
+    but them; a redeploy alone leaves a changed one in place. What is put back is the template's own document with
+    the stack's ``OperatorRoleArns`` (``declared_table_policy``), and only when it cannot shut IAM Warden out
+    (``_shuts_out``): each own role it names must be the deployed one, and the enforcer must stay free to change the
+    policy again. Otherwise, or without the operators known, nothing is guessed: alerted with what is missing.
+    """
+    change = context.change
+    own = context.settings.own
+    what = f"the resource policy of its table {table}"
+    policy = declared_table_policy(table, own, context.partition, change.region, change.account)
+    if policy is None:
+        missing = (
+            f"the policy the template declares for {table} with the stack's OperatorRoleArns (the enforcer's "
+            "IAMWARDEN_OPERATOR_ROLE_ARNS): without them the restore could shut the operators out",
+        )
+        return Target(what, arn, [], needs=missing, done=_table_policy_fix(arn))
+    shut_out = _shuts_out(policy, own)
+    if shut_out is not None:
+        return Target(what, arn, [], needs=(shut_out,), done=_table_policy_fix(arn))
+    step = RemediationStep(
+        RestoreOwnTablePolicy.action,
+        arn,
+        {"table_arn": arn, "policy": policy},
+        f"put the resource policy of IAM Warden's table {table} back as its template declares it",
+    )
+    return Target(what, arn, [step])
+
+
+def _shuts_out(policy: Mapping[str, Any], own: Any) -> str | None:
+    """Why putting ``policy`` on an own table could shut IAM Warden out, or None when it cannot.
+
+    Each own role a Deny exempts by ARN must be one the stack deployed (a role of another name would be denied what
+    the template means it to do), and the Deny of policy changes must exempt the enforcer (else nothing but the
+    account's root could put the policy back again)."""
+    own_roles = set(own.home_roles.values())
+    enforcer = own.home_roles.get("enforcer")
+    for statement in _statements(policy):
+        if statement.get("Effect") != "Deny":
+            continue
+        exempt = ((statement.get("Condition") or {}).get("ArnNotLike") or {}).get("aws:PrincipalArn") or []
+        exempt = exempt if isinstance(exempt, list) else [exempt]
+        for arn in exempt:
+            if ":role/iamwarden-" in str(arn) and arn not in own_roles:
+                return f"that the role {arn} the declared policy exempts is IAM Warden's ({sorted(own_roles)} are)"
+        actions = statement.get("Action")
+        actions = actions if isinstance(actions, list) else [actions]
+        changes_policy = {"dynamodb:PutResourcePolicy", "dynamodb:DeleteResourcePolicy"} & set(actions)
+        if changes_policy and not any(enforcer and arn_match(str(pattern), enforcer) for pattern in exempt):
+            return f"that the declared policy lets the enforcer ({enforcer}) change the policy again"
+    return None
+
+
 def _table_policy_fix(arn: str) -> str:
     """What puts an own table's resource policy back: CloudFormation does not overwrite a table policy changed
     outside the stack when the template's is unchanged, so a plain redeploy would leave the intruder's."""
     return (
-        "alerted only, nothing is put back here: until the template's policy is on the table again, anyone IAM lets "
+        "not put back here: until the template's policy is on the table again, anyone IAM lets "
         "write items can rewrite IAM Warden's memory unseen. Put it back: aws dynamodb put-resource-policy "
         f"--resource-arn {arn} --policy <the ResourcePolicy template.yaml declares for it> (a redeploy alone does "
         "not: CloudFormation leaves a table policy changed outside the stack in place)"
@@ -3357,6 +3414,75 @@ class RestoreOwnQueuePolicy:
         return [f"put the policy of the queue {url} back as the change left it"]
 
 
+class RestoreOwnTablePolicy:
+    """Put an own table's resource policy back as its template declares it (``policy``). Undo puts back what the
+    change left (the before-state, read first: a policy and its revision, or none).
+
+    Idempotent: a table that holds the declared policy already is left alone; the put names the revision read at
+    capture (``ExpectedRevisionId``, ``NO_POLICY`` for none), so a policy changed in between is not overwritten
+    unseen (the step fails and is retried on a fresh read).
+    """
+
+    permissions: ClassVar[Permissions] = ("dynamodb:GetResourcePolicy", "dynamodb:PutResourcePolicy")
+    action: ClassVar[StepAction] = StepAction("restore_own_table_policy", permissions)
+    undo_permissions: ClassVar[Permissions] = (
+        "dynamodb:GetResourcePolicy",
+        "dynamodb:PutResourcePolicy",
+        "dynamodb:DeleteResourcePolicy",
+    )
+    undoable: ClassVar[bool] = True
+
+    @staticmethod
+    def _live(aws: AccountClients, arn: str) -> dict[str, Any]:
+        """``exists`` (the table), ``policy`` (parsed; None: none) and its ``revision``."""
+        try:
+            found = aws.client("dynamodb").get_resource_policy(ResourceArn=arn)
+        except Exception as exc:
+            if error_code(exc) == "PolicyNotFoundException":
+                return {"exists": True, "policy": None, "revision": None}
+            if is_gone(exc):
+                return {"exists": False, "policy": None, "revision": None}
+            raise
+        text = found.get("Policy")
+        return {"exists": True, "policy": json.loads(text) if text else None, "revision": found.get("RevisionId")}
+
+    def capture(self, aws: AccountClients, step: RemediationStep) -> dict[str, Any]:
+        return self._live(aws, step.parameters["table_arn"])
+
+    @staticmethod
+    def _acts(step: RemediationStep, before: Mapping[str, Any]) -> bool:
+        live = before["policy"]
+        return bool(before["exists"]) and (live is None or canonical(live) != canonical(step.parameters["policy"]))
+
+    def apply(self, run: StepRun, step: RemediationStep, before: Mapping[str, Any], done: list[str]) -> None:
+        if not self._acts(step, before):
+            return  # the table is gone (alerted), or holds the declared policy already
+        run.aws.client("dynamodb").put_resource_policy(
+            ResourceArn=step.parameters["table_arn"],
+            Policy=json.dumps(step.parameters["policy"]),
+            ExpectedRevisionId=before["revision"] or "NO_POLICY",
+        )
+        done.append(step.summary + (" (it had none)" if before["policy"] is None else ""))
+
+    def undo(self, aws: AccountClients, step: RemediationStep, before: Mapping[str, Any]) -> list[str]:
+        if not self._acts(step, before):
+            return []
+        arn = step.parameters["table_arn"]
+        live = self._live(aws, arn)
+        if not live["exists"]:
+            raise UndoError(f"the table {arn} no longer exists")
+        if live["policy"] is None or canonical(live["policy"]) != canonical(step.parameters["policy"]):
+            raise UndoError(f"the resource policy of the table {arn} changed since; undo by hand")
+        client = aws.client("dynamodb")
+        if before["policy"] is None:
+            client.delete_resource_policy(ResourceArn=arn, ExpectedRevisionId=live["revision"])
+            return [f"deleted the resource policy of the table {arn} again, as the change left it"]
+        client.put_resource_policy(
+            ResourceArn=arn, Policy=json.dumps(before["policy"]), ExpectedRevisionId=live["revision"]
+        )
+        return [f"put the resource policy of the table {arn} back as the change left it"]
+
+
 class StopFunction:
     """Stop a function that is not IAM Warden's but runs as one of its roles: reserved concurrency 0. Undoable.
 
@@ -4095,4 +4221,5 @@ ACTIONS = (
     RestoreFallbackTopicAttribute(),
     RestoreOwnInvokePermissions(),
     RestoreOwnQueuePolicy(),
+    RestoreOwnTablePolicy(),
 )
