@@ -631,10 +631,10 @@ def _invoke_permissions_steps(context: RuleContext, function: str, arn: str) -> 
 
 
 def declared_permission(
-    context: RuleContext, function: str, statement: Mapping[str, Any], qualified: bool = False
+    own: Any, where: tuple[str, str, str], function: str, statement: Mapping[str, Any], qualified: bool = False
 ) -> str | None:
-    """Why ``statement`` (an ``AddPermission``'s request, or a live policy statement: ``permission_request``) on own
-    function ``function`` is one its template declares, or None: it is not.
+    """Why ``statement`` (an ``AddPermission``'s request, or a live policy statement as ``permission_request`` reads
+    it) on own function ``function`` in ``where`` (partition, region, account) is one its template declares, or None.
 
     Declared by content, never by statement id (anyone may name a statement ``<stack>-<LogicalId>-...``):
     EventBridge's ``lambda:InvokeFunction`` for exactly one own rule that targets the function (SAM's
@@ -643,16 +643,15 @@ def declared_permission(
     ``FunctionUrlConfig``), or ``lambda:InvokeFunction`` only through the URL. A qualifier (a version or alias) is
     never declared: the templates' permissions are on the function itself.
     """
-    change = context.change
-    own = context.settings.own
+    partition, region, account = where
     keys = {key for key, value in statement.items() if key in ADD_PERMISSION_ARGUMENTS and value not in (None, "")}
     principal, action = statement.get("principal"), statement.get("action")
     if qualified:
         return None
     if principal == EVENTS and action == "lambda:InvokeFunction" and keys <= {"principal", "action", "sourceArn"}:
-        prefix = f"arn:{context.partition}:events:{change.region}:{change.account}:rule/"
+        prefix = f"arn:{partition}:events:{region}:{account}:rule/"
         for key in rules_targeting(function):
-            if key in own.rules_in(change.account) and statement.get("sourceArn") == prefix + key:
+            if key in own.rules_in(account) and statement.get("sourceArn") == prefix + key:
                 return f"EventBridge's permission to invoke it for its rule {key}, as its template declares"
     if function not in own.signed_url_functions or principal != "*":
         return None
@@ -663,6 +662,47 @@ def declared_permission(
     if through_url and keys <= {"principal", "action", "invokedViaFunctionUrl"}:
         return "everyone's permission to invoke it through its URL, which checks each request's signature itself"
     return None
+
+
+#: A function policy's condition (operator, key) -> the ``AddPermission`` parameter that writes it.
+_PERMISSION_CONDITIONS: Mapping[tuple[str, str], str] = MappingProxyType(
+    {
+        ("arnlike", "aws:sourcearn"): "sourceArn",
+        ("stringequals", "aws:sourceaccount"): "sourceAccount",
+        ("stringequals", "aws:principalorgid"): "principalOrgID",
+        ("stringequals", "lambda:functionurlauthtype"): "functionUrlAuthType",
+        ("stringequals", "lambda:eventsourcetoken"): "eventSourceToken",
+        ("bool", "lambda:invokedviafunctionurl"): "invokedViaFunctionUrl",
+    }
+)
+
+
+def permission_request(statement: Mapping[str, Any]) -> dict[str, Any] | None:
+    """A function policy's statement as the ``AddPermission`` request that writes it (CloudTrail's spelling), or
+    None when no request could write it again (then it is not removed: its undo could not put it back)."""
+    principal = statement.get("Principal")
+    if principal in ("*", {"AWS": "*"}):
+        who: Any = "*"
+    elif isinstance(principal, str):  # as the request gave it (an account id or a service)
+        who = principal
+    elif isinstance(principal, Mapping) and len(principal) == 1 and isinstance(next(iter(principal.values())), str):
+        [(kind, who)] = principal.items()
+        if kind == "AWS" and who.endswith(":root") and who.startswith("arn:"):
+            who = who.split(":")[4]  # Lambda writes an account's principal as its root ARN
+    else:
+        return None
+    action = statement.get("Action")
+    if statement.get("Effect") != "Allow" or not isinstance(action, str) or not isinstance(who, str):
+        return None
+    request: dict[str, Any] = {"principal": who, "action": action}
+    condition = statement.get("Condition") or {}
+    for operator, values in condition.items() if isinstance(condition, Mapping) else ():
+        for key, value in values.items() if isinstance(values, Mapping) else ():
+            name = _PERMISSION_CONDITIONS.get((str(operator).lower(), str(key).lower()))
+            if name is None or not isinstance(value, str):
+                return None
+            request[name] = value == "true" if name == "invokedViaFunctionUrl" else value
+    return request
 
 
 #: ``AddPermission``'s request parameters as CloudTrail records them -> the boto3 argument that adds them back
@@ -692,7 +732,8 @@ def _added_permission_target(context: RuleContext, function: str, arn: str) -> T
     """
     parameters = context.change.request_parameters
     qualifier = _text(parameters, "qualifier")
-    why = declared_permission(context, function, parameters, qualified=qualifier is not None)
+    where = (context.partition, context.change.region, context.change.account)
+    why = declared_permission(context.settings.own, where, function, parameters, qualified=qualifier is not None)
     what = f"the permissions of its function {function}"
     if why is not None:
         return Target(what, arn, [], fine=f"{context.change.actor.display} gave IAM Warden's function {function} {why}")
