@@ -2,10 +2,11 @@
 
 An intruder who disables the rule that would route the alert about disabling it (or sets the enforcer's
 concurrency to 0, so nothing it is handed ever runs) silences ``iamwarden-tampered``. The heartbeat is a
-separate function with its own read-only role: it checks that each of the stack's EventBridge rules exists,
-is enabled and targets what it should (the enforcer, the central bus for the forwarder, the pruner's planner and
-watch functions for its schedule and watch rules), that the central bus's policy still admits the organisation's
-accounts (the statement the template declares), that the alert topic has a confirmed subscription, that the alert
+separate function with its own role (it reads, and puts right only what ``app.own_function_guard`` says): it checks
+that each of the stack's EventBridge rules exists, is enabled and targets what it should (the enforcer, the
+central bus for the forwarder, the pruner's planner and watch functions for its schedule and watch rules), that
+the central bus's policy still admits the organisation's accounts (the statement the template declares), that the
+alert topic has a confirmed subscription, that the alert
 key's policy, the topic's data protection and the central bus's key are as declared (``AlertPathCheck``), that the
 enforcer may run (its reserved concurrency is not 0)
 and that the enforcer's role has exactly the managed policies its template attaches (the remediation grants,
@@ -923,7 +924,8 @@ class MemberSnapshots:
 
 
 class Heartbeat:
-    """Checks the loop with read-only calls and publishes one alert listing what is missing."""
+    """Checks the loop and publishes one alert listing what is missing (its only writes: the own functions put
+    right by ``OwnFunctionCheck.guard``, the snapshots and the alert)."""
 
     def __init__(
         self,
