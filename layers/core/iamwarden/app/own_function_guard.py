@@ -8,8 +8,8 @@ finds it does not only alert:
   (``stop_function``: reserved concurrency 0; the code stays for the investigation; undo puts the concurrency back),
   since what it runs may be anyone's, with its role: the pruner's writes IAM in every member account, the Slack
   endpoint's invokes the enforcer. Not the enforcer: stopping it would blind IAM Warden (no event judged, nothing
-  remediated, the alerts about everything else gone with it), so its change is alerted, through the fallback topic
-  too. Not the heartbeat itself: the check runs in it, and stopping it would end every check;
+  remediated, the alerts about everything else gone with it), so its change is alerted only, by the heartbeat
+  itself. Not the heartbeat itself either: the check runs in it, and stopping it would end every check;
 * **a statement in an own function's policy its template does not declare** (``declared_permission``, by content):
   removed by its id (``remove_lambda_permission``; undo adds it back as it was);
 * **a URL on an own function the template gives none** (``signed_url_functions`` aside): deleted
