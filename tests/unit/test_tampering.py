@@ -526,14 +526,19 @@ def test_a_managed_policy_attached_by_cloudformation_must_be_declared(policy: st
 
 
 @pytest.mark.parametrize(
-    ("statement", "declared"),
+    ("statement", "source_arn", "declared"),
     [
-        ("iamwarden-EnforcerFunctionIamUserCreatedPermission-1A2B3C4D5E6F", True),
-        ("attacker-stack-EnforcerFunctionIamUserCreatedPermission-1A2B3C4D5E6F", False),
-        ("iamwarden-AttackerPermission-1A2B3C4D5E6F", False),
+        ("iamwarden-EnforcerFunctionIamUserCreatedPermission-1A2B3C4D5E6F", True, True),
+        # another stack's name, or an undeclared logical id, for a permission for any rule
+        ("attacker-stack-EnforcerFunctionIamUserCreatedPermission-1A2B3C4D5E6F", False, False),
+        ("iamwarden-AttackerPermission-1A2B3C4D5E6F", False, False),
+        # whatever its name, a permission that lets in only what the template declares lets in nothing more
+        ("attacker-stack-EnforcerFunctionIamUserCreatedPermission-1A2B3C4D5E6F", True, True),
     ],
 )
-def test_a_lambda_permission_by_cloudformation_must_be_one_the_stack_declares(statement: str, declared: bool) -> None:
+def test_a_lambda_permission_by_cloudformation_must_be_one_the_stack_declares(
+    statement: str, source_arn: bool, declared: bool
+) -> None:
     event = by_cloudformation(sample("tamper-enforcer-code.json"))
     event["detail"]["eventName"] = "AddPermission20150331v2"
     event["detail"]["requestParameters"] = {
@@ -541,6 +546,7 @@ def test_a_lambda_permission_by_cloudformation_must_be_one_the_stack_declares(st
         "statementId": statement,
         "action": "lambda:InvokeFunction",
         "principal": "events.amazonaws.com",
+        **({"sourceArn": USER_CREATED_RULE_ARN} if source_arn else {}),
     }
     assert bool(_tampering(judge_recorded(event, None))) is not declared
 
@@ -1972,3 +1978,24 @@ def test_the_operators_come_from_the_enforcers_environment(
     from iamwarden.app.config import own_identity_from_environment
 
     assert own_identity_from_environment(environment).operator_role_arns == operators
+
+
+def test_cloudformations_permission_under_a_declared_name_must_also_say_what_the_template_declares() -> None:
+    """A stack named like ``iamwarden-EnforcerFunction...`` names its own permissions like the declared ones."""
+    declared = by_cloudformation(
+        _added(
+            functionName="iamwarden-enforcer",
+            statementId="iamwarden-EnforcerFunctionIamUserCreatedPermission-1A2B3C4D5E6F",
+            action="lambda:InvokeFunction",
+            principal="events.amazonaws.com",
+            sourceArn=USER_CREATED_RULE_ARN,
+        )
+    )
+    assert _tampering(judge_recorded(declared, None)) == []
+
+    wider = copy.deepcopy(declared)
+    wider["detail"]["requestParameters"].update(principal="999988887777")
+    del wider["detail"]["requestParameters"]["sourceArn"]
+    [finding] = _tampering(judge_recorded(wider, None))
+    assert "which the template does not declare" in finding.reason
+    assert [step.action for step in finding.plan] == ["remove_lambda_permission"]

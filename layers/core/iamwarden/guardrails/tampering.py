@@ -2291,6 +2291,18 @@ def unlike_the_template(context: RuleContext) -> ContentCheck:
                 )
         if name == "DeleteFunctionConcurrency20171031" and declared_reserved is not None:
             return ContentCheck(f"no reserved concurrency for {function}, not the template's {as_declared}")
+        if name == "AddPermission20150331v2":
+            # The statement id names a declared permission, but any stack whose name starts like IAM Warden's
+            # could write one so named: what it lets in must be what the template declares.
+            where = (context.partition, change.region, change.account)
+            qualified = _text(parameters, "qualifier") is not None
+            if declared_permission(own, where, function, parameters, qualified=qualified) is None:
+                return ContentCheck(
+                    f"a permission for {parameters.get('principal')} to {parameters.get('action')} on {function}, "
+                    "which the template does not declare",
+                    compared=True,
+                )
+            return ContentCheck(compared=True)
         if name == "UpdateFunctionConfiguration20150331v2":
             role, kind = _text(parameters, "role"), own.function_roles.get(function)
             expected = own.home_roles.get(kind) if kind else None
