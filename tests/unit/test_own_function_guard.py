@@ -118,3 +118,40 @@ def test_the_enforcer_and_the_heartbeat_are_never_stopped(function: str, why: st
 def test_nothing_is_carried_out_unless_remediating_with_the_kill_switch_on(settings: Any, why: str) -> None:
     problem = _guard(settings).changed_code("iamwarden-prune-worker", "abc=", "code changed")
     assert problem.startswith(f"code changed; not done, as {why}: set the reserved concurrency")
+
+
+def test_every_permission_sam_writes_for_the_stack_is_declared() -> None:
+    """Each ``AWS::Lambda::Permission`` of the translated template, as Lambda then holds it, is one the heartbeat
+    leaves alone: else it would remove EventBridge's permission to invoke IAM Warden on every run."""
+    from tests.sam_template import translated_template
+
+    resources = translated_template()["Resources"]
+    found = 0
+    for resource in resources.values():
+        if resource["Type"] != "AWS::Lambda::Permission":
+            continue
+        properties = resource["Properties"]
+        function = resources[properties["FunctionName"]["Ref"]]["Properties"]["FunctionName"]
+        condition: dict[str, Any] = {}
+        if "SourceArn" in properties:
+            rule = resources[properties["SourceArn"]["Fn::GetAtt"][0]]["Properties"]
+            bus = rule.get("EventBusName")
+            bus_name = resources[bus["Ref"]]["Properties"]["Name"] + "/" if isinstance(bus, dict) else ""
+            condition["ArnLike"] = {
+                "AWS:SourceArn": f"arn:aws:events:us-east-1:111122223333:rule/{bus_name}{rule['Name']}"
+            }
+        if "FunctionUrlAuthType" in properties:
+            condition["StringEquals"] = {"lambda:FunctionUrlAuthType": properties["FunctionUrlAuthType"]}
+        if properties.get("InvokedViaFunctionUrl"):
+            condition["Bool"] = {"lambda:InvokedViaFunctionUrl": "true"}
+        principal = properties["Principal"]
+        statement = _statement(
+            Principal=principal if principal == "*" else {"Service": principal},
+            Action=properties["Action"],
+            **({"Condition": condition} if condition else {}),
+        )
+        request = permission_request(statement)
+        assert request is not None, statement
+        assert declared_permission(SAMPLE_OWN, WHERE, function, request) is not None, (function, statement)
+        found += 1
+    assert found > 40  # the enforcer's one per rule, the schedules, the Slack URL's two

@@ -667,12 +667,15 @@ def declared_permission(
 #: A function policy's condition (operator, key) -> the ``AddPermission`` parameter that writes it.
 _PERMISSION_CONDITIONS: Mapping[tuple[str, str], str] = MappingProxyType(
     {
+        # Lambda writes ArnLike (its API reference says it compares as StringLike: both are read)
         ("arnlike", "aws:sourcearn"): "sourceArn",
+        ("stringlike", "aws:sourcearn"): "sourceArn",
         ("stringequals", "aws:sourceaccount"): "sourceAccount",
         ("stringequals", "aws:principalorgid"): "principalOrgID",
         ("stringequals", "lambda:functionurlauthtype"): "functionUrlAuthType",
         ("stringequals", "lambda:eventsourcetoken"): "eventSourceToken",
         ("bool", "lambda:invokedviafunctionurl"): "invokedViaFunctionUrl",
+        ("stringequals", "lambda:invokedviafunctionurl"): "invokedViaFunctionUrl",
     }
 )
 
