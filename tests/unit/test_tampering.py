@@ -1694,7 +1694,9 @@ def test_the_central_bus_given_another_key_or_a_dead_letter_queue_is_critical() 
     "sample", ["tamper-audit-table-policy-deleted.json", "tamper-audit-table-policy-replaced.json"]
 )
 def test_the_own_tables_resource_policy_changed_is_critical_tampering_with_the_way_back(sample: str) -> None:
-    [finding] = [f for f in judge_event(load_event(sample), Settings(own=SAMPLE_OWN)).findings if f.rule_id == RULE]
+    """Where the operators are not known (no IAMWARDEN_OPERATOR_ROLE_ARNS), the alert says how to put it back."""
+    own = SAMPLE_OWN._replace(operator_role_arns=None)
+    [finding] = [f for f in judge_event(load_event(sample), Settings(own=own)).findings if f.rule_id == RULE]
 
     assert finding.severity.value == "critical"
     assert finding.resource_arn == "arn:aws:dynamodb:us-east-1:111122223333:table/iamwarden-audit"
@@ -1944,7 +1946,7 @@ def test_the_own_tables_policy_is_put_back_with_the_stacks_operators(operators: 
 
 
 def test_without_the_stacks_operators_the_tables_policy_is_alerted_saying_so() -> None:
-    finding = _table_policy_finding(SAMPLE_OWN)  # no IAMWARDEN_OPERATOR_ROLE_ARNS
+    finding = _table_policy_finding(SAMPLE_OWN._replace(operator_role_arns=None))  # no IAMWARDEN_OPERATOR_ROLE_ARNS
 
     assert finding.plan == ()
     assert "OperatorRoleArns" in " ".join(finding.needs_context)
