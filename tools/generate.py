@@ -2209,6 +2209,51 @@ def own_queue_policies() -> dict[str, str]:
     return dict(sorted(policies.items()))
 
 
+#: The marker for the ``OperatorRoleArns`` parameter's ARNs in a declared list (``declared_content.fill_operators``
+#: puts each of them in its place, none when the parameter is empty).
+OPERATOR_ROLE_ARNS = "${operator-role-arns}"
+
+
+class _TablePolicyResolver(_Resolver):
+    """The audit and exceptions tables' resource policies: ``!If [HasOperatorRoles, !Split [",", !Sub "...,
+    ${OperatorRoleArns}"], !Split [",", !Sub "..."]]`` as one list ending in ``OPERATOR_ROLE_ARNS``. Refused unless
+    the branch without operators is that same list without the marker: only then is the one list both branches."""
+
+    def ref(self, logical: str, attribute: str | None = None) -> str:
+        if logical == "OperatorRoleArns" and attribute is None:
+            return OPERATOR_ROLE_ARNS
+        return super().ref(logical, attribute)
+
+    def value(self, value: Any) -> Any:
+        if isinstance(value, Mapping) and list(value) == ["Fn::If"]:
+            name, with_operators, without = value["Fn::If"]
+            if name != "HasOperatorRoles":
+                raise GenerationError(f"a table's policy is conditional on {name}, which the enforcer does not know")
+            listed, unlisted = self.value(with_operators), self.value(without)
+            if not isinstance(listed, list) or listed != [*unlisted, OPERATOR_ROLE_ARNS]:
+                raise GenerationError("a table's policy names other principals with operators than without them")
+            return listed
+        if isinstance(value, Mapping) and list(value) == ["Fn::Split"]:
+            separator, text = value["Fn::Split"]
+            return [item for item in str(self.value(text)).split(separator) if item]
+        return super().value(value)
+
+
+def own_table_policies() -> dict[str, str]:
+    """Each own table's resource policy as template.yaml declares it (JSON, ``OPERATOR_ROLE_ARNS`` in the lists
+    that name ``OperatorRoleArns``), by table name, for ``iamwarden-tampered``'s restore (audit s7 gap 6)."""
+    template = yaml_parse((ROOT / "template.yaml").read_text(encoding="utf-8"))
+    resolve = _TablePolicyResolver(template)
+    policies: dict[str, str] = {}
+    for resource in template["Resources"].values():
+        if resource["Type"] != "AWS::DynamoDB::Table" or "ResourcePolicy" not in resource["Properties"]:
+            continue
+        properties = resource["Properties"]
+        document = resolve.value(properties["ResourcePolicy"]["PolicyDocument"])
+        policies[str(properties["TableName"])] = json.dumps(document, sort_keys=True)
+    return dict(sorted(policies.items()))
+
+
 def alert_key_policy() -> str:
     """The alert key's policy as template.yaml declares it (JSON), for ``iamwarden-tampered``'s restore."""
     template = yaml_parse((ROOT / "template.yaml").read_text(encoding="utf-8"))
@@ -2415,6 +2460,16 @@ def render_declared_own() -> str:
         *(
             f"        {json.dumps(queue)}: '{_single_quoted(policy)}',  # noqa: E501"
             for queue, policy in own_queue_policies().items()
+        ),
+        "    }",
+        ")",
+        "#: Each own table's resource policy as template.yaml declares it, by table name, as JSON: ``${AWS::...}``",
+        f"#: for the stack, ``{OPERATOR_ROLE_ARNS}`` in a list for the ``OperatorRoleArns`` parameter's ARNs.",
+        "OWN_TABLE_POLICIES: Mapping[str, str] = MappingProxyType(",
+        "    {",
+        *(
+            f"        {json.dumps(table)}: '{_single_quoted(policy)}',  # noqa: E501"
+            for table, policy in own_table_policies().items()
         ),
         "    }",
         ")",

@@ -1320,6 +1320,32 @@ def _changed_dead_letter_queue_policy(account: Account) -> RemediationStep:
     )
 
 
+def _changed_table_policy(deleted: bool) -> Callable[[Account], RemediationStep]:
+    """The audit table's resource policy replaced or deleted (audit s7 gap 6): the template's put back."""
+
+    def setup(account: Account) -> RemediationStep:
+        from iamwarden.app.config import own_identity_from_environment
+        from iamwarden.domain.declared_content import declared_table_policy
+        from iamwarden.guardrails.tampering import RestoreOwnTablePolicy
+
+        arn = f"arn:aws:dynamodb:{REGION}:{HOME_ACCOUNT}:table/iamwarden-audit"
+        dynamodb = account.session.client("dynamodb", region_name=REGION)
+        with contextlib.suppress(
+            dynamodb.exceptions.PolicyNotFoundException, dynamodb.exceptions.ResourceNotFoundException
+        ):
+            dynamodb.delete_resource_policy(ResourceArn=arn)
+        if not deleted:
+            changed = {
+                "Version": "2012-10-17",
+                "Statement": [{"Effect": "Deny", "Principal": "*", "Action": "dynamodb:DeleteTable", "Resource": arn}],
+            }
+            dynamodb.put_resource_policy(ResourceArn=arn, Policy=json.dumps(changed))
+        policy = declared_table_policy("iamwarden-audit", own_identity_from_environment(), "aws", REGION, HOME_ACCOUNT)
+        return _step(RestoreOwnTablePolicy.action, arn, table_arn=arn, policy=policy)
+
+    return setup
+
+
 def _function_given_own_role(reserved: int | None) -> Callable[[Account], RemediationStep]:
     """A function of the account given the enforcer's role (audit 15 gap 1): stopped, undo gives back ``reserved``."""
 
@@ -1658,6 +1684,8 @@ SCENARIOS: dict[str, Scenario] = {
     "tampered-own-policy-deployed-version-deleted": Scenario(_own_policy_default_changed(deployed_gone=True)),
     "tampered-invoke-permission-removed": Scenario(_removed_invoke_permission),
     "tampered-dead-letter-queue-policy-changed": Scenario(_changed_dead_letter_queue_policy),
+    "tampered-table-policy-replaced": Scenario(_changed_table_policy(deleted=False)),
+    "tampered-table-policy-deleted": Scenario(_changed_table_policy(deleted=True)),
     "tampered-concurrency-declared": Scenario(_throttled_enforcer(20)),
     "tampered-concurrency-unreserved": Scenario(_throttled_enforcer(None)),
     "tampered-concurrency-reservation-removed": Scenario(_throttled_enforcer(20, reserved=None)),

@@ -607,6 +607,17 @@ def test_the_heartbeat_role_allows_every_call_of_a_whole_and_a_broken_loop_and_g
         reached[_grant("heartbeat", "ReadOwnTablePolicies", "dynamodb:GetResourcePolicy", table_arn)] = (
             "the tables' resource policies: tests/functional/test_audit_table_policy.py"
         )
+    # What the heartbeat puts right on its own functions acts only with the kill switch on (this broken loop's is
+    # off): tests/functional/test_heartbeat_own_function_guard.py runs each.
+    guarded = "only when it puts an own function right: tests/functional/test_heartbeat_own_function_guard.py"
+    functions = f"arn:aws:lambda:{REGION}:{HOME_ACCOUNT}:function:iamwarden-"
+    for action in ("lambda:RemovePermission", "lambda:DeleteFunctionUrlConfig"):
+        reached[_grant("heartbeat", "PutRightOwnFunctionPermissionsAndUrls", action, functions + "*")] = guarded
+    for function in ("exception-watch", "prune-planner", "prune-watch", "prune-worker", "slack-interactions"):
+        for action in ("lambda:GetFunctionConcurrency", "lambda:PutFunctionConcurrency"):
+            reached[_grant("heartbeat", "StopOwnFunctionsWithChangedCode", action, functions + function)] = guarded
+    audit = f"arn:aws:dynamodb:{REGION}:{HOME_ACCOUNT}:table/iamwarden-audit"
+    reached[_grant("heartbeat", "RecordWhatItPutsRight", "dynamodb:UpdateItem", audit)] = guarded
     fallback = f"arn:aws:sns:{REGION}:{HOME_ACCOUNT}:iamwarden-alerts-fallback"
     reached[_grant("heartbeat", "AlertTheSecurityChannel", "sns:Publish", fallback)] = (
         "only when the alert topic refuses: tests/functional/test_alerts_fallback.py"

@@ -526,14 +526,19 @@ def test_a_managed_policy_attached_by_cloudformation_must_be_declared(policy: st
 
 
 @pytest.mark.parametrize(
-    ("statement", "declared"),
+    ("statement", "source_arn", "declared"),
     [
-        ("iamwarden-EnforcerFunctionIamUserCreatedPermission-1A2B3C4D5E6F", True),
-        ("attacker-stack-EnforcerFunctionIamUserCreatedPermission-1A2B3C4D5E6F", False),
-        ("iamwarden-AttackerPermission-1A2B3C4D5E6F", False),
+        ("iamwarden-EnforcerFunctionIamUserCreatedPermission-1A2B3C4D5E6F", True, True),
+        # another stack's name, or an undeclared logical id, for a permission for any rule
+        ("attacker-stack-EnforcerFunctionIamUserCreatedPermission-1A2B3C4D5E6F", False, False),
+        ("iamwarden-AttackerPermission-1A2B3C4D5E6F", False, False),
+        # whatever its name, a permission that lets in only what the template declares lets in nothing more
+        ("attacker-stack-EnforcerFunctionIamUserCreatedPermission-1A2B3C4D5E6F", True, True),
     ],
 )
-def test_a_lambda_permission_by_cloudformation_must_be_one_the_stack_declares(statement: str, declared: bool) -> None:
+def test_a_lambda_permission_by_cloudformation_must_be_one_the_stack_declares(
+    statement: str, source_arn: bool, declared: bool
+) -> None:
     event = by_cloudformation(sample("tamper-enforcer-code.json"))
     event["detail"]["eventName"] = "AddPermission20150331v2"
     event["detail"]["requestParameters"] = {
@@ -541,6 +546,7 @@ def test_a_lambda_permission_by_cloudformation_must_be_one_the_stack_declares(st
         "statementId": statement,
         "action": "lambda:InvokeFunction",
         "principal": "events.amazonaws.com",
+        **({"sourceArn": USER_CREATED_RULE_ARN} if source_arn else {}),
     }
     assert bool(_tampering(judge_recorded(event, None))) is not declared
 
@@ -1688,7 +1694,9 @@ def test_the_central_bus_given_another_key_or_a_dead_letter_queue_is_critical() 
     "sample", ["tamper-audit-table-policy-deleted.json", "tamper-audit-table-policy-replaced.json"]
 )
 def test_the_own_tables_resource_policy_changed_is_critical_tampering_with_the_way_back(sample: str) -> None:
-    [finding] = [f for f in judge_event(load_event(sample), Settings(own=SAMPLE_OWN)).findings if f.rule_id == RULE]
+    """Where the operators are not known (no IAMWARDEN_OPERATOR_ROLE_ARNS), the alert says how to put it back."""
+    own = SAMPLE_OWN._replace(operator_role_arns=None)
+    [finding] = [f for f in judge_event(load_event(sample), Settings(own=own)).findings if f.rule_id == RULE]
 
     assert finding.severity.value == "critical"
     assert finding.resource_arn == "arn:aws:dynamodb:us-east-1:111122223333:table/iamwarden-audit"
@@ -1755,3 +1763,241 @@ def test_an_archive_or_a_replay_of_any_other_bus_is_not_iam_wardens() -> None:
     replay["detail"]["requestParameters"]["destination"] = {"arn": "arn:aws:events:us-east-1:111122223333:event-bus/x"}
     assert judge(replay).verdict is Verdict.COMPLIANT
     assert judge(in_member_account(load_event("tamper-archive-central-bus.json"))).verdict is Verdict.COMPLIANT
+
+
+# --- a permission added to an own function (review s8 section 11; issue 15 item 2) --------------------------------
+
+ADDED = "tamper-enforcer-permission-added.json"
+HEARTBEAT_RULE_ARN = "arn:aws:events:us-east-1:111122223333:rule/iamwarden-heartbeat"
+USER_CREATED_RULE_ARN = "arn:aws:events:us-east-1:111122223333:rule/iamwarden-central/iamwarden-iam-user-created"
+
+
+def _added(**request: Any) -> dict[str, Any]:
+    event = load_event(ADDED)
+    event["detail"]["requestParameters"] = request
+    event["detail"]["responseElements"] = None  # judged on the request alone
+    return event
+
+
+def test_an_undeclared_permission_on_an_own_function_is_removed_by_its_statement_id() -> None:
+    [finding] = _tampering(judge(load_event(ADDED)))
+
+    assert finding.severity is Severity.CRITICAL
+    [step] = finding.plan
+    assert step.action == "remove_lambda_permission"
+    assert step.parameters == {
+        "resource": "arn:aws:lambda:us-east-1:111122223333:function:iamwarden-enforcer",
+        "statements": [{"sid": "partner-invoke", "match": "sid"}],
+        # undo adds it back as the event added it
+        "permission": {"Action": "lambda:InvokeFunction", "Principal": "999988887777"},
+    }
+    assert "partner-invoke" in step.summary
+
+
+def test_a_permission_on_an_own_functions_alias_is_removed_from_that_alias() -> None:
+    event = _added(
+        functionName="iamwarden-prune-worker",
+        statementId="x",
+        action="lambda:InvokeFunction",
+        principal="s3.amazonaws.com",
+        qualifier="live",
+    )
+    [finding] = _tampering(judge(event))
+    [step] = finding.plan
+    assert step.parameters["resource"] == "arn:aws:lambda:us-east-1:111122223333:function:iamwarden-prune-worker:live"
+
+
+@pytest.mark.parametrize(
+    ("function", "request_parameters"),
+    [
+        # the heartbeat's own schedule: SAM's HeartbeatFunctionEvery5MinutesPermission, re-added by hand
+        (
+            "iamwarden-heartbeat",
+            {"action": "lambda:InvokeFunction", "principal": "events.amazonaws.com", "sourceArn": HEARTBEAT_RULE_ARN},
+        ),
+        (
+            "iamwarden-enforcer",
+            {
+                "action": "lambda:InvokeFunction",
+                "principal": "events.amazonaws.com",
+                "sourceArn": USER_CREATED_RULE_ARN,
+            },
+        ),
+        # the Slack endpoint's URL is public by design (it checks Slack's signature)
+        (
+            "iamwarden-slack-interactions",
+            {"action": "lambda:InvokeFunctionUrl", "principal": "*", "functionUrlAuthType": "NONE"},
+        ),
+    ],
+)
+def test_a_declared_permission_re_added_by_hand_is_compliant(function: str, request_parameters: dict[str, Any]) -> None:
+    event = _added(functionName=function, statementId="re-added", **request_parameters)
+
+    judgement = judge(event)
+
+    assert _tampering(judgement) == []  # the same with anything else in it is removed (the test below)
+
+
+@pytest.mark.parametrize(
+    ("function", "request_parameters"),
+    [
+        # a declared rule's ARN, but for another function: the heartbeat's schedule does not target the enforcer
+        (
+            "iamwarden-enforcer",
+            {"action": "lambda:InvokeFunction", "principal": "events.amazonaws.com", "sourceArn": HEARTBEAT_RULE_ARN},
+        ),
+        # EventBridge, but for any rule (no source ARN) or for a rule of another account
+        ("iamwarden-enforcer", {"action": "lambda:InvokeFunction", "principal": "events.amazonaws.com"}),
+        (
+            "iamwarden-enforcer",
+            {
+                "action": "lambda:InvokeFunction",
+                "principal": "events.amazonaws.com",
+                "sourceArn": USER_CREATED_RULE_ARN.replace("111122223333", "999988887777"),
+            },
+        ),
+        # a declared statement with something more in it
+        (
+            "iamwarden-heartbeat",
+            {
+                "action": "lambda:InvokeFunction",
+                "principal": "events.amazonaws.com",
+                "sourceArn": HEARTBEAT_RULE_ARN,
+                "principalOrgID": "o-a1b2c3d4e5",
+            },
+        ),
+        # a public URL permission on a function the template gives no URL
+        ("iamwarden-enforcer", {"action": "lambda:InvokeFunctionUrl", "principal": "*", "functionUrlAuthType": "NONE"}),
+        # the Slack endpoint invoked directly by everyone, not only through its URL
+        ("iamwarden-slack-interactions", {"action": "lambda:InvokeFunction", "principal": "*"}),
+    ],
+)
+def test_an_undeclared_permission_is_removed_whatever_it_is_named(
+    function: str, request_parameters: dict[str, Any]
+) -> None:
+    # named like the stack's own permissions: the name is no declaration
+    sid = "iamwarden-HeartbeatFunctionEvery5MinutesPermission-X"
+    event = _added(functionName=function, statementId=sid, **request_parameters)
+
+    [finding] = _tampering(judge(event))
+
+    assert [step.action for step in finding.plan] == ["remove_lambda_permission"]
+
+
+@pytest.mark.parametrize(
+    "where",
+    [
+        {"functionName": "arn:aws:lambda:eu-west-1:111122223333:function:iamwarden-enforcer"},  # another region
+        {"functionName": "iamwarden-enforcer-copy"},  # an iamwarden- name of another stack
+    ],
+)
+def test_a_look_alike_functions_permission_is_judged_like_any_other(where: dict[str, str]) -> None:
+    event = load_event(ADDED)
+    event["detail"]["requestParameters"].update(where)
+    if where["functionName"].startswith("arn:aws:lambda:eu-west-1"):
+        event["detail"]["awsRegion"] = event["region"] = "eu-west-1"
+    judgement = judge(event)
+    assert _tampering(judgement) == []
+    # the cross-account rule judges it as any function's
+    assert [f.rule_id for f in judgement.findings] == ["lambda-permission-cross-account"]
+    # another account's function of the same name is not IAM Warden's either
+    assert _tampering(judge(in_member_account(load_event(ADDED)))) == []
+
+
+def test_a_failed_add_permission_is_never_remediated() -> None:
+    event = load_event(ADDED)
+    event["detail"]["errorCode"] = "AccessDeniedException"
+    event["detail"]["errorMessage"] = "not authorized"
+    event["detail"]["responseElements"] = None
+
+    judgement = judge(event)
+
+    assert [f for f in judgement.findings if f.plan] == []
+    assert _tampering(judgement) == []
+
+
+# --- the own tables' resource policy put back (issue 15 item 2) --------------------------------------------------
+
+SECOPS_ROLE = "arn:aws:iam::111122223333:role/secops"
+
+
+def _table_policy_finding(own: Any, file: str = "tamper-audit-table-policy-replaced.json") -> Any:
+    [finding] = [f for f in judge_event(load_event(file), Settings(own=own)).findings if f.rule_id == RULE]
+    return finding
+
+
+@pytest.mark.parametrize("operators", [(), (SECOPS_ROLE,)])
+@pytest.mark.parametrize("file", ["tamper-audit-table-policy-deleted.json", "tamper-audit-table-policy-replaced.json"])
+def test_the_own_tables_policy_is_put_back_with_the_stacks_operators(operators: tuple[str, ...], file: str) -> None:
+    finding = _table_policy_finding(SAMPLE_OWN._replace(operator_role_arns=operators), file)
+
+    assert finding.certain
+    [step] = finding.plan
+    assert step.action == "restore_own_table_policy"
+    assert step.parameters["table_arn"] == "arn:aws:dynamodb:us-east-1:111122223333:table/iamwarden-audit"
+    statements = {s["Sid"]: s for s in step.parameters["policy"]["Statement"]}
+    writers = statements["OnlyIamWardenWritesItems"]["Condition"]["ArnNotLike"]["aws:PrincipalArn"]
+    changers = statements["OnlyTheStackChangesThisPolicy"]["Condition"]["ArnNotLike"]["aws:PrincipalArn"]
+    assert SAMPLE_OWN.home_roles["enforcer"] in writers
+    assert SAMPLE_OWN.home_roles["heartbeat"] in writers
+    assert changers == [SAMPLE_OWN.home_roles["enforcer"], *operators]
+    assert (SECOPS_ROLE in writers) is bool(operators)
+    assert "${" not in json.dumps(step.parameters["policy"])
+
+
+def test_without_the_stacks_operators_the_tables_policy_is_alerted_saying_so() -> None:
+    finding = _table_policy_finding(SAMPLE_OWN._replace(operator_role_arns=None))  # no IAMWARDEN_OPERATOR_ROLE_ARNS
+
+    assert finding.plan == ()
+    assert "OperatorRoleArns" in " ".join(finding.needs_context)
+    assert "aws dynamodb put-resource-policy" in finding.reason
+
+
+def test_a_table_policy_that_would_shut_iam_warden_out_is_never_put() -> None:
+    """The declared policy names the roles by their template names: a stack whose roles are named otherwise
+    would have its own functions (or the enforcer's next restore) denied."""
+    roles = dict(SAMPLE_OWN.home_roles, enforcer="arn:aws:iam::111122223333:role/renamed-enforcer")
+    finding = _table_policy_finding(SAMPLE_OWN._replace(home_roles=roles, operator_role_arns=()))
+
+    assert finding.plan == ()
+    assert any("iamwarden-enforcer-us-east-1" in need for need in finding.needs_context)
+
+
+@pytest.mark.parametrize(
+    ("environment", "operators"),
+    [
+        ({}, None),  # not passed (a function other than the enforcer, or offline): not known
+        ({"IAMWARDEN_OPERATOR_ROLE_ARNS": ""}, ()),  # the parameter's default: no operators
+        (
+            {"IAMWARDEN_OPERATOR_ROLE_ARNS": f"{SECOPS_ROLE}, arn:aws:iam::111122223333:role/oncall"},
+            (SECOPS_ROLE, "arn:aws:iam::111122223333:role/oncall"),
+        ),
+    ],
+)
+def test_the_operators_come_from_the_enforcers_environment(
+    environment: dict[str, str], operators: tuple[str, ...] | None
+) -> None:
+    from iamwarden.app.config import own_identity_from_environment
+
+    assert own_identity_from_environment(environment).operator_role_arns == operators
+
+
+def test_cloudformations_permission_under_a_declared_name_must_also_say_what_the_template_declares() -> None:
+    """A stack named like ``iamwarden-EnforcerFunction...`` names its own permissions like the declared ones."""
+    declared = by_cloudformation(
+        _added(
+            functionName="iamwarden-enforcer",
+            statementId="iamwarden-EnforcerFunctionIamUserCreatedPermission-1A2B3C4D5E6F",
+            action="lambda:InvokeFunction",
+            principal="events.amazonaws.com",
+            sourceArn=USER_CREATED_RULE_ARN,
+        )
+    )
+    assert _tampering(judge_recorded(declared, None)) == []
+
+    wider = copy.deepcopy(declared)
+    wider["detail"]["requestParameters"].update(principal="999988887777")
+    del wider["detail"]["requestParameters"]["sourceArn"]
+    [finding] = _tampering(judge_recorded(wider, None))
+    assert "which the template does not declare" in finding.reason
+    assert [step.action for step in finding.plan] == ["remove_lambda_permission"]

@@ -2,10 +2,11 @@
 
 An intruder who disables the rule that would route the alert about disabling it (or sets the enforcer's
 concurrency to 0, so nothing it is handed ever runs) silences ``iamwarden-tampered``. The heartbeat is a
-separate function with its own read-only role: it checks that each of the stack's EventBridge rules exists,
-is enabled and targets what it should (the enforcer, the central bus for the forwarder, the pruner's planner and
-watch functions for its schedule and watch rules), that the central bus's policy still admits the organisation's
-accounts (the statement the template declares), that the alert topic has a confirmed subscription, that the alert
+separate function with its own role (it reads, and puts right only what ``app.own_function_guard`` says): it checks
+that each of the stack's EventBridge rules exists, is enabled and targets what it should (the enforcer, the
+central bus for the forwarder, the pruner's planner and watch functions for its schedule and watch rules), that
+the central bus's policy still admits the organisation's accounts (the statement the template declares), that the
+alert topic has a confirmed subscription, that the alert
 key's policy, the topic's data protection and the central bus's key are as declared (``AlertPathCheck``), that the
 enforcer may run (its reserved concurrency is not 0)
 and that the enforcer's role has exactly the managed policies its template attaches (the remediation grants,
@@ -69,7 +70,9 @@ from iamwarden.adapters.recorded import (
 from iamwarden.adapters.ssm_settings import SsmSettingsSource, ssm_parameters
 from iamwarden.app.config import own_identity_from_environment
 from iamwarden.app.deploy_snapshot import DeploySnapshot, SnapshotTaker
+from iamwarden.app.executor import RemediationExecutor
 from iamwarden.app.member_coverage import Coverage, CoverageState, MemberCoverage, Pair, Watched, enabled_regions
+from iamwarden.app.own_function_guard import Executes, OwnFunctionGuard
 from iamwarden.app.own_policies import DeployTakers, OwnPolicyWatch
 from iamwarden.app.trail_coverage import TrailCoverage
 from iamwarden.domain import declared
@@ -1096,7 +1099,8 @@ class MemberSnapshots:
 
 
 class Heartbeat:
-    """Checks the loop with read-only calls and publishes one alert listing what is missing."""
+    """Checks the loop and publishes one alert listing what is missing (its only writes: the own functions put
+    right by ``OwnFunctionCheck.guard``, the snapshots and the alert)."""
 
     def __init__(
         self,
@@ -1688,10 +1692,19 @@ class OwnFunctionCheck:
     """
 
     def __init__(
-        self, config: HeartbeatConfig, lambda_client: Any, recorded: Any = None, *, clock: Callable[[], str] = _now
+        self,
+        config: HeartbeatConfig,
+        lambda_client: Any,
+        recorded: Any = None,
+        *,
+        clock: Callable[[], str] = _now,
+        guard: OwnFunctionGuard | None = None,
     ) -> None:
         self.config = config
         self.lambda_client = lambda_client
+        #: Reads each function's policy and URL, and puts right what it finds (``app.own_function_guard``); None:
+        #: neither read nor acted on.
+        self.guard = guard
         #: The audit table's snapshots (``snapshot``/``put``): the deployed code's records; None: code not compared.
         self.recorded = recorded
         self.clock = clock
@@ -1725,6 +1738,9 @@ class OwnFunctionCheck:
                     f"what it runs may not be IAM Warden (put it back: {fix})"
                 )
             problems.extend(self.code_problems(name, live))
+            if self.guard is not None:
+                problems.extend(self.guard.permission_problems(name))
+                problems.extend(self.guard.url_problems(name))
         return problems
 
     def code_problems(self, name: str, live: Mapping[str, Any]) -> list[str]:
@@ -1749,11 +1765,12 @@ class OwnFunctionCheck:
         deployed = record.data.get("code_sha256")
         if sha == deployed:
             return []
-        return [
+        problem = (
             f"IAM Warden's function {name} runs code its stack did not deploy (CodeSha256 {sha}, not {deployed} as "
             f"recorded from {record.data.get('source', 'the deploy')} at {record.taken_at}): what it runs may not be "
             f"IAM Warden (put it back: {fix})"
-        ]
+        )
+        return [self.guard.changed_code(name, str(sha), problem) if self.guard is not None else problem]
 
     def record_first(self) -> tuple[int, list[str]]:
         """At deploy (the custom resource, while the own stack is being deployed): each own function's live code as
@@ -2003,12 +2020,39 @@ def build_heartbeat(session: Any = None, environ: Mapping[str, str] | None = Non
         own_policies=own_policies,
         settings=settings,
         alert_path=AlertPathCheck(config, session.client("kms", config=retry_config()), sns, events),
-        functions=OwnFunctionCheck(config, session.client("lambda", config=retry_config()), recorded),
+        functions=OwnFunctionCheck(
+            config,
+            session.client("lambda", config=retry_config()),
+            recorded,
+            guard=_own_function_guard(session, config, settings),
+        ),
         ssm=session.client("ssm", config=retry_config()),
         sqs=session.client("sqs", config=retry_config()),
         cloudwatch=session.client("cloudwatch", config=retry_config()),
         dynamodb=session.client("dynamodb", config=retry_config()) if config.audit_table else None,
         trail_coverage=_trail_coverage(session, config, member_snapshots),
+    )
+
+
+def _own_function_guard(
+    session: Any, config: HeartbeatConfig, settings: Callable[[], Settings] | None
+) -> OwnFunctionGuard | None:
+    """What puts right what the heartbeat finds on the own functions, through the executor (before-state in the
+    audit table first); None without the stack's identity. Without an audit table it only alerts."""
+    own, parts = config.own, config.enforcer_arn.split(":")
+    if own is None or own.home_account is None or len(parts) < 7:
+        return None
+    executor = None
+    if config.audit_table:
+        clients = ClientFactory(own.home_account, session=session)
+        executor = RemediationExecutor(clients, AuditLog(config.audit_table, clients.home_client("dynamodb")))
+    return OwnFunctionGuard(
+        own,
+        session.client("lambda", config=retry_config()),
+        partition=parts[1],
+        region=parts[3],
+        executor=Executes(executor.remediate) if executor is not None else None,
+        settings=settings,
     )
 
 

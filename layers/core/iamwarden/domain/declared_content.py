@@ -178,6 +178,41 @@ def declared_queue_policy(queue: str, partition: str, region: str, account: str)
     return policy
 
 
+#: The marker the generator leaves in a declared list for the ``OperatorRoleArns`` parameter's ARNs.
+OPERATOR_ROLE_ARNS = "${operator-role-arns}"
+
+
+def _with_operators(value: Any, operators: tuple[str, ...]) -> Any:
+    """``value`` with the ``OPERATOR_ROLE_ARNS`` item of each list replaced by ``operators`` (none or more)."""
+    if isinstance(value, Mapping):
+        return {key: _with_operators(inner, operators) for key, inner in value.items()}
+    if isinstance(value, list):
+        items: list[Any] = []
+        for inner in value:
+            items.extend(operators if inner == OPERATOR_ROLE_ARNS else [_with_operators(inner, operators)])
+        return items
+    return value
+
+
+def declared_table_policy(
+    table: str, own: OwnIdentity, partition: str, region: str, account: str
+) -> dict[str, Any] | None:
+    """The resource policy template.yaml declares for own table ``table`` (``declared.OWN_TABLE_POLICIES``), with the
+    stack's account, region and ``OperatorRoleArns`` (``own.operator_role_arns``) filled in; None when the table has
+    none, or the operators are not known (an environment without ``IAMWARDEN_OPERATOR_ROLE_ARNS``)."""
+    raw = declared.OWN_TABLE_POLICIES.get(table)
+    if raw is None or own.operator_role_arns is None:
+        return None
+    # The marker is a whole JSON string: swap it out before ``fill`` (which would take it for an unknown token).
+    filled = fill(raw.replace(OPERATOR_ROLE_ARNS, "<operators>"), own, partition, region, account)
+    if filled is None:
+        return None
+    policy: dict[str, Any] = _with_operators(
+        json.loads(filled.replace("<operators>", OPERATOR_ROLE_ARNS)), own.operator_role_arns
+    )
+    return policy
+
+
 def rules_targeting(function: str) -> list[str]:
     """The own rules (``bus/name``, bare on the default bus) whose declared one target is own function ``function``:
     each needs EventBridge's permission to invoke it (SAM's ``<Function><Rule>Permission``)."""

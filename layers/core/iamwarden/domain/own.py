@@ -182,6 +182,9 @@ class OwnIdentity(NamedTuple):
     #: a function's role session after the function, so a session of an own role is IAM Warden's only under one
     #: of these names: another function given the same role (``iam:PassRole``) runs under its own name.
     function_roles: Mapping[str, str] = MappingProxyType({})
+    #: The ``OperatorRoleArns`` parameter's ARN patterns, which the own tables' resource policies let write items
+    #: (empty: none); None: not known (then no table policy is put back: it would shut the operators out).
+    operator_role_arns: tuple[str, ...] | None = None
 
     def role_kind(self, arn: str | None, account: str) -> str | None:
         """The kind of own role ``arn`` is when the change happened in ``account``, or None for any other role."""

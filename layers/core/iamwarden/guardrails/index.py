@@ -346,6 +346,7 @@ ACTION_MODULES: Mapping[str, str] = {
     "restore_fallback_topic_attribute": "tampering",
     "restore_own_invoke_permissions": "tampering",
     "restore_own_queue_policy": "tampering",
+    "restore_own_table_policy": "tampering",
     "start_trail_logging": "cloudtrail",
     "restore_trail": "cloudtrail",
     "start_event_data_store_ingestion": "cloudtrail",

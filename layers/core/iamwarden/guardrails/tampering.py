@@ -67,6 +67,7 @@ from iamwarden.domain.declared_content import (
     declared_inline_policy,
     declared_queue_policy,
     declared_rule,
+    declared_table_policy,
     fill,
     rule_differences,
     rules_targeting,
@@ -101,6 +102,7 @@ from iamwarden.domain.settings_guard import (
 from iamwarden.domain.wildcards import arn_match, wildcard_match
 from iamwarden.guardrails.base import Evaluation, RuleContext
 from iamwarden.guardrails.iam_user import DENY_ALL_POLICY, QUARANTINE_POLICY_NAME
+from iamwarden.guardrails.lambda_permissions import RemoveLambdaPermission
 from iamwarden.guardrails.managed_policy import DetachManagedPolicy
 from iamwarden.guardrails.remediation import AccountClients, Permissions, StepRun, pages, policy_document
 
@@ -550,6 +552,8 @@ class TamperingRule:
                 return _changed_own_function_target(context, function, arn)
             if name == "RemovePermission20150331v2":
                 plan += _invoke_permissions_steps(context, function, arn)
+            if name == "AddPermission20150331v2":
+                return _added_permission_target(context, function, arn)
             if name in URL_EVENTS:
                 return _own_function_url_target(context, function, arn)
             return Target(f"its function {function}", arn, plan)
@@ -578,7 +582,7 @@ class TamperingRule:
                 return None
             arn = f"arn:{partition}:dynamodb:{region}:{account}:table/{table}"
             if name in ("PutResourcePolicy", "DeleteResourcePolicy"):
-                return Target(f"the resource policy of its table {table}", arn, [], done=_table_policy_fix(arn))
+                return _table_policy_target(context, table, arn)
             return Target(f"its table {table}", arn, [])
         if source == SSM:
             mine = list(settings_written(change, own))
@@ -626,6 +630,135 @@ def _invoke_permissions_steps(context: RuleContext, function: str, arn: str) -> 
     ]
 
 
+def declared_permission(
+    own: Any, where: tuple[str, str, str], function: str, statement: Mapping[str, Any], qualified: bool = False
+) -> str | None:
+    """Why ``statement`` (an ``AddPermission``'s request, or a live policy statement as ``permission_request`` reads
+    it) on own function ``function`` in ``where`` (partition, region, account) is one its template declares, or None.
+
+    Declared by content, never by statement id (anyone may name a statement ``<stack>-<LogicalId>-...``):
+    EventBridge's ``lambda:InvokeFunction`` for exactly one own rule that targets the function (SAM's
+    ``<Function><Rule>Permission``, nothing else in it), and on a function the template gives a signed URL
+    (``signed_url_functions``) everyone's ``lambda:InvokeFunctionUrl`` with auth type ``NONE`` (SAM's
+    ``FunctionUrlConfig``), or ``lambda:InvokeFunction`` only through the URL. A qualifier (a version or alias) is
+    never declared: the templates' permissions are on the function itself.
+    """
+    partition, region, account = where
+    keys = {key for key, value in statement.items() if key in ADD_PERMISSION_ARGUMENTS and value not in (None, "")}
+    principal, action = statement.get("principal"), statement.get("action")
+    if qualified:
+        return None
+    if principal == EVENTS and action == "lambda:InvokeFunction" and keys <= {"principal", "action", "sourceArn"}:
+        prefix = f"arn:{partition}:events:{region}:{account}:rule/"
+        for key in rules_targeting(function):
+            if key in own.rules_in(account) and statement.get("sourceArn") == prefix + key:
+                return f"EventBridge's permission to invoke it for its rule {key}, as its template declares"
+    if function not in own.signed_url_functions or principal != "*":
+        return None
+    url = action == "lambda:InvokeFunctionUrl" and statement.get("functionUrlAuthType") == "NONE"
+    if url and keys <= {"principal", "action", "functionUrlAuthType"}:
+        return "everyone's permission to call its URL, which checks each request's signature itself"
+    through_url = action == "lambda:InvokeFunction" and statement.get("invokedViaFunctionUrl") is True
+    if through_url and keys <= {"principal", "action", "invokedViaFunctionUrl"}:
+        return "everyone's permission to invoke it through its URL, which checks each request's signature itself"
+    return None
+
+
+#: A function policy's condition (operator, key) -> the ``AddPermission`` parameter that writes it.
+_PERMISSION_CONDITIONS: Mapping[tuple[str, str], str] = MappingProxyType(
+    {
+        # Lambda writes ArnLike (its API reference says it compares as StringLike: both are read)
+        ("arnlike", "aws:sourcearn"): "sourceArn",
+        ("stringlike", "aws:sourcearn"): "sourceArn",
+        ("stringequals", "aws:sourceaccount"): "sourceAccount",
+        ("stringequals", "aws:principalorgid"): "principalOrgID",
+        ("stringequals", "lambda:functionurlauthtype"): "functionUrlAuthType",
+        ("stringequals", "lambda:eventsourcetoken"): "eventSourceToken",
+        ("bool", "lambda:invokedviafunctionurl"): "invokedViaFunctionUrl",
+        ("stringequals", "lambda:invokedviafunctionurl"): "invokedViaFunctionUrl",
+    }
+)
+
+
+def permission_request(statement: Mapping[str, Any]) -> dict[str, Any] | None:
+    """A function policy's statement as the ``AddPermission`` request that writes it (CloudTrail's spelling), or
+    None when no request could write it again (then it is not removed: its undo could not put it back)."""
+    principal = statement.get("Principal")
+    if principal in ("*", {"AWS": "*"}):
+        who: Any = "*"
+    elif isinstance(principal, str):  # as the request gave it (an account id or a service)
+        who = principal
+    elif isinstance(principal, Mapping) and len(principal) == 1 and isinstance(next(iter(principal.values())), str):
+        [(kind, who)] = principal.items()
+        if kind == "AWS" and who.endswith(":root") and who.startswith("arn:"):
+            who = who.split(":")[4]  # Lambda writes an account's principal as its root ARN
+    else:
+        return None
+    action = statement.get("Action")
+    if statement.get("Effect") != "Allow" or not isinstance(action, str) or not isinstance(who, str):
+        return None
+    request: dict[str, Any] = {"principal": who, "action": action}
+    condition = statement.get("Condition") or {}
+    for operator, values in condition.items() if isinstance(condition, Mapping) else ():
+        for key, value in values.items() if isinstance(values, Mapping) else ():
+            name = _PERMISSION_CONDITIONS.get((str(operator).lower(), str(key).lower()))
+            if name is None or not isinstance(value, str):
+                return None
+            request[name] = value == "true" if name == "invokedViaFunctionUrl" else value
+    return request
+
+
+#: ``AddPermission``'s request parameters as CloudTrail records them -> the boto3 argument that adds them back
+#: (``RemoveLambdaPermission``'s undo).
+ADD_PERMISSION_ARGUMENTS: Mapping[str, str] = MappingProxyType(
+    {
+        "action": "Action",
+        "principal": "Principal",
+        "sourceArn": "SourceArn",
+        "sourceAccount": "SourceAccount",
+        "principalOrgID": "PrincipalOrgID",
+        "functionUrlAuthType": "FunctionUrlAuthType",
+        "eventSourceToken": "EventSourceToken",
+        "invokedViaFunctionUrl": "InvokedViaFunctionUrl",
+    }
+)
+
+
+def _added_permission_target(context: RuleContext, function: str, arn: str) -> Target:
+    """``AddPermission`` on an own function outside its stack: the statement it added is removed unless the template
+    declares one like it (``declared_permission``: then it is compliant).
+
+    Whoever a statement lets invoke the enforcer can hand it forged events, which it would act on with its member
+    roles everywhere (review s8 section 11); on any other own function, run it with its role. Exactly the statement
+    the event added goes (``remove_lambda_permission``, by the event's statement id: the before-state is that
+    statement as Lambda holds it); undo adds it back with the event's parameters.
+    """
+    parameters = context.change.request_parameters
+    qualifier = _text(parameters, "qualifier")
+    where = (context.partition, context.change.region, context.change.account)
+    why = declared_permission(context.settings.own, where, function, parameters, qualified=qualifier is not None)
+    what = f"the permissions of its function {function}"
+    if why is not None:
+        return Target(what, arn, [], fine=f"{context.change.actor.display} gave IAM Warden's function {function} {why}")
+    sid = _text(parameters, "statementId")
+    if sid is None:
+        return Target(what, arn, [])  # no statement id to remove by: alerted with the redeploy command
+    resource = f"{arn}:{qualifier}" if qualifier else arn
+    permission = {
+        boto: parameters[key]
+        for key, boto in ADD_PERMISSION_ARGUMENTS.items()
+        if isinstance(parameters.get(key), (str, bool)) and parameters.get(key) != ""
+    }
+    step = RemediationStep(
+        RemoveLambdaPermission.action,
+        resource,
+        {"resource": resource, "statements": [{"sid": sid, "match": "sid"}], "permission": permission},
+        f"remove the statement {sid} from the policy of IAM Warden's function {function}: its template declares no "
+        f"such permission ({permission.get('Principal', 'someone')} may {permission.get('Action', 'invoke it')})",
+    )
+    return Target(what, arn, [step])
+
+
 def _own_table_of(resource_arn: str | None, region: str, account: str) -> str | None:
     """The table a ``PutResourcePolicy``/``DeleteResourcePolicy`` names (``resourceArn``), when it is in the
     event's own region and account (a stream's ARN names its table too), or None."""
@@ -636,11 +769,67 @@ def _own_table_of(resource_arn: str | None, region: str, account: str) -> str | 
     return rest.split("/", 1)[0] or None if kind == "table" else None
 
 
+def _table_policy_target(context: RuleContext, table: str, arn: str) -> Target:
+    """An own table's resource policy put or deleted outside its stack: the template's put back
+    (``restore_own_table_policy``; undo puts back what the change left), or alerted with the way back.
+
+    The policy keeps item writes to IAM Warden's roles and the operators (audit s7 gap 6), and its change to all
+    but them; a redeploy alone leaves a changed one in place. What is put back is the template's own document with
+    the stack's ``OperatorRoleArns`` (``declared_table_policy``), and only when it cannot shut IAM Warden out
+    (``_shuts_out``): each own role it names must be the deployed one, and the enforcer must stay free to change the
+    policy again. Otherwise, or without the operators known, nothing is guessed: alerted with what is missing.
+    """
+    change = context.change
+    own = context.settings.own
+    what = f"the resource policy of its table {table}"
+    policy = declared_table_policy(table, own, context.partition, change.region, change.account)
+    if policy is None:
+        missing = (
+            f"the policy the template declares for {table} with the stack's OperatorRoleArns (the enforcer's "
+            "IAMWARDEN_OPERATOR_ROLE_ARNS): without them the restore could shut the operators out",
+        )
+        return Target(what, arn, [], needs=missing, done=_table_policy_fix(arn))
+    shut_out = _shuts_out(policy, own)
+    if shut_out is not None:
+        return Target(what, arn, [], needs=(shut_out,), done=_table_policy_fix(arn))
+    step = RemediationStep(
+        RestoreOwnTablePolicy.action,
+        arn,
+        {"table_arn": arn, "policy": policy},
+        f"put the resource policy of IAM Warden's table {table} back as its template declares it",
+    )
+    return Target(what, arn, [step])
+
+
+def _shuts_out(policy: Mapping[str, Any], own: Any) -> str | None:
+    """Why putting ``policy`` on an own table could shut IAM Warden out, or None when it cannot.
+
+    Each own role a Deny exempts by ARN must be one the stack deployed (a role of another name would be denied what
+    the template means it to do), and the Deny of policy changes must exempt the enforcer (else nothing but the
+    account's root could put the policy back again)."""
+    own_roles = set(own.home_roles.values())
+    enforcer = own.home_roles.get("enforcer")
+    for statement in _statements(policy):
+        if statement.get("Effect") != "Deny":
+            continue
+        exempt = ((statement.get("Condition") or {}).get("ArnNotLike") or {}).get("aws:PrincipalArn") or []
+        exempt = exempt if isinstance(exempt, list) else [exempt]
+        for arn in exempt:
+            if ":role/iamwarden-" in str(arn) and arn not in own_roles:
+                return f"that the role {arn} the declared policy exempts is IAM Warden's ({sorted(own_roles)} are)"
+        actions = statement.get("Action")
+        actions = actions if isinstance(actions, list) else [actions]
+        changes_policy = {"dynamodb:PutResourcePolicy", "dynamodb:DeleteResourcePolicy"} & set(actions)
+        if changes_policy and not any(enforcer and arn_match(str(pattern), enforcer) for pattern in exempt):
+            return f"that the declared policy lets the enforcer ({enforcer}) change the policy again"
+    return None
+
+
 def _table_policy_fix(arn: str) -> str:
     """What puts an own table's resource policy back: CloudFormation does not overwrite a table policy changed
     outside the stack when the template's is unchanged, so a plain redeploy would leave the intruder's."""
     return (
-        "alerted only, nothing is put back here: until the template's policy is on the table again, anyone IAM lets "
+        "not put back here: until the template's policy is on the table again, anyone IAM lets "
         "write items can rewrite IAM Warden's memory unseen. Put it back: aws dynamodb put-resource-policy "
         f"--resource-arn {arn} --policy <the ResourcePolicy template.yaml declares for it> (a redeploy alone does "
         "not: CloudFormation leaves a table policy changed outside the stack in place)"
@@ -2105,6 +2294,18 @@ def unlike_the_template(context: RuleContext) -> ContentCheck:
                 )
         if name == "DeleteFunctionConcurrency20171031" and declared_reserved is not None:
             return ContentCheck(f"no reserved concurrency for {function}, not the template's {as_declared}")
+        if name == "AddPermission20150331v2":
+            # The statement id names a declared permission, but any stack whose name starts like IAM Warden's
+            # could write one so named: what it lets in must be what the template declares.
+            where = (context.partition, change.region, change.account)
+            qualified = _text(parameters, "qualifier") is not None
+            if declared_permission(own, where, function, parameters, qualified=qualified) is None:
+                return ContentCheck(
+                    f"a permission for {parameters.get('principal')} to {parameters.get('action')} on {function}, "
+                    "which the template does not declare",
+                    compared=True,
+                )
+            return ContentCheck(compared=True)
         if name == "UpdateFunctionConfiguration20150331v2":
             role, kind = _text(parameters, "role"), own.function_roles.get(function)
             expected = own.home_roles.get(kind) if kind else None
@@ -3269,6 +3470,75 @@ class RestoreOwnQueuePolicy:
         return [f"put the policy of the queue {url} back as the change left it"]
 
 
+class RestoreOwnTablePolicy:
+    """Put an own table's resource policy back as its template declares it (``policy``). Undo puts back what the
+    change left (the before-state, read first: a policy and its revision, or none).
+
+    Idempotent: a table that holds the declared policy already is left alone; the put names the revision read at
+    capture (``ExpectedRevisionId``, ``NO_POLICY`` for none), so a policy changed in between is not overwritten
+    unseen (the step fails and is retried on a fresh read).
+    """
+
+    permissions: ClassVar[Permissions] = ("dynamodb:GetResourcePolicy", "dynamodb:PutResourcePolicy")
+    action: ClassVar[StepAction] = StepAction("restore_own_table_policy", permissions)
+    undo_permissions: ClassVar[Permissions] = (
+        "dynamodb:GetResourcePolicy",
+        "dynamodb:PutResourcePolicy",
+        "dynamodb:DeleteResourcePolicy",
+    )
+    undoable: ClassVar[bool] = True
+
+    @staticmethod
+    def _live(aws: AccountClients, arn: str) -> dict[str, Any]:
+        """``exists`` (the table), ``policy`` (parsed; None: none) and its ``revision``."""
+        try:
+            found = aws.client("dynamodb").get_resource_policy(ResourceArn=arn)
+        except Exception as exc:
+            if error_code(exc) == "PolicyNotFoundException":
+                return {"exists": True, "policy": None, "revision": None}
+            if is_gone(exc):
+                return {"exists": False, "policy": None, "revision": None}
+            raise
+        text = found.get("Policy")
+        return {"exists": True, "policy": json.loads(text) if text else None, "revision": found.get("RevisionId")}
+
+    def capture(self, aws: AccountClients, step: RemediationStep) -> dict[str, Any]:
+        return self._live(aws, step.parameters["table_arn"])
+
+    @staticmethod
+    def _acts(step: RemediationStep, before: Mapping[str, Any]) -> bool:
+        live = before["policy"]
+        return bool(before["exists"]) and (live is None or canonical(live) != canonical(step.parameters["policy"]))
+
+    def apply(self, run: StepRun, step: RemediationStep, before: Mapping[str, Any], done: list[str]) -> None:
+        if not self._acts(step, before):
+            return  # the table is gone (alerted), or holds the declared policy already
+        run.aws.client("dynamodb").put_resource_policy(
+            ResourceArn=step.parameters["table_arn"],
+            Policy=json.dumps(step.parameters["policy"]),
+            ExpectedRevisionId=before["revision"] or "NO_POLICY",
+        )
+        done.append(step.summary + (" (it had none)" if before["policy"] is None else ""))
+
+    def undo(self, aws: AccountClients, step: RemediationStep, before: Mapping[str, Any]) -> list[str]:
+        if not self._acts(step, before):
+            return []
+        arn = step.parameters["table_arn"]
+        live = self._live(aws, arn)
+        if not live["exists"]:
+            raise UndoError(f"the table {arn} no longer exists")
+        if live["policy"] is None or canonical(live["policy"]) != canonical(step.parameters["policy"]):
+            raise UndoError(f"the resource policy of the table {arn} changed since; undo by hand")
+        client = aws.client("dynamodb")
+        if before["policy"] is None:
+            client.delete_resource_policy(ResourceArn=arn, ExpectedRevisionId=live["revision"])
+            return [f"deleted the resource policy of the table {arn} again, as the change left it"]
+        client.put_resource_policy(
+            ResourceArn=arn, Policy=json.dumps(before["policy"]), ExpectedRevisionId=live["revision"]
+        )
+        return [f"put the resource policy of the table {arn} back as the change left it"]
+
+
 class StopFunction:
     """Stop a function that is not IAM Warden's but runs as one of its roles: reserved concurrency 0. Undoable.
 
@@ -4007,4 +4277,5 @@ ACTIONS = (
     RestoreFallbackTopicAttribute(),
     RestoreOwnInvokePermissions(),
     RestoreOwnQueuePolicy(),
+    RestoreOwnTablePolicy(),
 )

@@ -1,0 +1,229 @@
+"""The heartbeat's hand on IAM Warden's own functions (issue 15 item 2): what it finds there, it also puts right.
+
+The enforcer judges each change to an own function from its CloudTrail event; the heartbeat reads the functions
+themselves every run, so it also sees what no event brought (a lost event, a rule re-patterned first). What it
+finds it does not only alert:
+
+* **code its stack did not deploy** (``CodeSha256`` unlike the ``OWN_CODE`` record): the function is stopped
+  (``stop_function``: reserved concurrency 0; the code stays for the investigation; undo puts the concurrency back),
+  since what it runs may be anyone's, with its role: the pruner's writes IAM in every member account, the Slack
+  endpoint's invokes the enforcer. Not the enforcer: stopping it would blind IAM Warden (no event judged, nothing
+  remediated, the alerts about everything else gone with it), so its change is alerted only, by the heartbeat
+  itself. Not the heartbeat itself either: the check runs in it, and stopping it would end every check;
+* **a statement in an own function's policy its template does not declare** (``declared_permission``, by content):
+  removed by its id (``remove_lambda_permission``; undo adds it back as it was);
+* **a URL on an own function the template gives none** (``signed_url_functions`` aside): deleted
+  (``delete_own_function_url``; undo creates it again as it was).
+
+Each is a finding of ``iamwarden-tampered`` with its plan, carried out by the same executor as the enforcer's: the
+before-state recorded first, each step idempotent, every one undoable with ``iamwarden undo``. The finding's id is
+made of what was found (the function and the code hash, statement or URL), so a later run finds it done and acts
+no more, and an operator's undo stands until something else is found. Only when ``iamwarden-tampered`` is in
+``remediate`` for the security account and the kill switch is on; otherwise the alert says what would be done.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections.abc import Callable, Mapping
+from typing import Any, NamedTuple
+
+from iamwarden.adapters.errors import error_code, is_gone
+from iamwarden.domain.canonical import canonical
+from iamwarden.domain.catalog import Mode, Severity
+from iamwarden.domain.events import Actor
+from iamwarden.domain.findings import Finding, RemediationStep
+from iamwarden.domain.own import OwnIdentity
+from iamwarden.domain.settings import Settings
+from iamwarden.guardrails.lambda_permissions import RemoveLambdaPermission
+from iamwarden.guardrails.tampering import (
+    ADD_PERMISSION_ARGUMENTS,
+    DeleteOwnFunctionUrl,
+    StopFunction,
+    declared_permission,
+    permission_request,
+)
+
+logger = logging.getLogger(__name__)
+
+TAMPERED = "iamwarden-tampered"
+#: The heartbeat as the actor of what it finds (no CloudTrail record names who changed it).
+HEARTBEAT_ACTOR = Actor.of_iamwarden("IAMWardenHeartbeat", "iamwarden-heartbeat")
+#: The functions never stopped for their code: the enforcer (stopping it blinds IAM Warden) and the heartbeat
+#: (the check runs in it).
+NEVER_STOPPED = frozenset({"enforcer", "heartbeat"})
+
+
+class Executes(NamedTuple):
+    """What carries out a plan: ``remediate(finding) -> (record, made)``, the executor's own call."""
+
+    remediate: Callable[[Finding], tuple[Any, bool]]
+
+
+class OwnFunctionGuard:
+    """Finds and puts right, function by function: each answer is the problems to alert, saying what was done."""
+
+    def __init__(
+        self,
+        own: OwnIdentity,
+        lambda_client: Any,
+        *,
+        partition: str,
+        region: str,
+        executor: Executes | None = None,
+        settings: Callable[[], Settings] | None = None,
+    ) -> None:
+        self.own = own
+        self.lambda_client = lambda_client
+        self.partition = partition
+        self.region = region
+        #: None: nothing is acted on (no audit table to record the before-state in), only alerted.
+        self.executor = executor
+        self.settings = settings
+
+    @property
+    def account(self) -> str:
+        return self.own.home_account or ""
+
+    def arn(self, function: str) -> str:
+        return f"arn:{self.partition}:lambda:{self.region}:{self.account}:function:{function}"
+
+    # --- what is found ---------------------------------------------------------------------------------------
+
+    def changed_code(self, function: str, sha: str, problem: str) -> str:
+        """``problem`` (the code hash unlike the deployed one), saying what is done about it."""
+        kind = self.own.function_roles.get(function)
+        if kind in NEVER_STOPPED or kind is None:
+            why = (
+                "stopping the enforcer would blind IAM Warden: nothing judged, nothing remediated"
+                if kind == "enforcer"
+                else "the heartbeat does not stop itself: the check runs in it"
+                if kind == "heartbeat"
+                else "its role is not known, so it is not stopped"
+            )
+            return f"{problem}; it is not stopped ({why})"
+        role = self.own.home_roles.get(kind, "").rsplit("/", 1)[-1]
+        step = RemediationStep(
+            StopFunction.action,
+            self.arn(function),
+            {"function_name": function, "role": role},
+            f"set the reserved concurrency of IAM Warden's function {function} to 0: it runs code its stack did not "
+            "deploy",
+        )
+        return self._act(f"code/{function}/{sha}", function, [step], problem)
+
+    def permission_problems(self, function: str) -> list[str]:
+        """Each statement of ``function``'s policy its template does not declare, removed where it can be."""
+        try:
+            text = self.lambda_client.get_policy(FunctionName=function).get("Policy")
+        except Exception as exc:
+            if is_gone(exc):
+                return []  # no policy (or no function: the configuration check says it is gone)
+            return [f"the policy of IAM Warden's function {function} cannot be read ({error_code(exc) or exc})"]
+        statements = json.loads(text or "{}").get("Statement", [])
+        problems = []
+        where = (self.partition, self.region, self.account)
+        for statement in statements if isinstance(statements, list) else [statements]:
+            if not isinstance(statement, Mapping):
+                continue
+            request = permission_request(statement)
+            if request is not None and declared_permission(self.own, where, function, request) is not None:
+                continue
+            sid = str(statement.get("Sid") or "")
+            problem = (
+                f"IAM Warden's function {function} has a permission its template does not declare (statement {sid}: "
+                f"{json.dumps(statement.get('Principal'))} may {statement.get('Action')}): whoever it lets in can "
+                "invoke it, and hand the enforcer forged events"
+            )
+            if request is None or not sid:
+                problems.append(f"{problem}; it is not removed here (no AddPermission could put it back on undo)")
+                continue
+            permission = {
+                boto: request[key] for key, boto in ADD_PERMISSION_ARGUMENTS.items() if request.get(key) is not None
+            }
+            step = RemediationStep(
+                RemoveLambdaPermission.action,
+                self.arn(function),
+                {
+                    "resource": self.arn(function),
+                    "statements": [{"sid": sid, "match": "sid"}],
+                    "permission": permission,
+                },
+                f"remove the statement {sid} from the policy of IAM Warden's function {function}: its template "
+                "declares no such permission",
+            )
+            digest = hashlib.sha256(canonical(statement).encode()).hexdigest()[:16]
+            problems.append(self._act(f"permission/{function}/{sid}/{digest}", function, [step], problem))
+        return problems
+
+    def url_problems(self, function: str) -> list[str]:
+        """A URL on ``function`` where its template declares none, deleted."""
+        if function in self.own.signed_url_functions:
+            return []
+        try:
+            found = self.lambda_client.get_function_url_config(FunctionName=function)
+        except Exception as exc:
+            if is_gone(exc):
+                return []  # no URL: as declared
+            return [f"the URL of IAM Warden's function {function} cannot be read ({error_code(exc) or exc})"]
+        problem = (
+            f"IAM Warden's function {function} has a URL its template does not declare ({found.get('FunctionUrl')}, "
+            f"auth type {found.get('AuthType')}): through it anyone it lets in could hand the function forged events"
+        )
+        step = RemediationStep(
+            DeleteOwnFunctionUrl.action,
+            self.arn(function),
+            {"function_name": function},
+            f"delete the URL of IAM Warden's function {function}: its template declares none",
+        )
+        return [self._act(f"url/{function}/{found.get('CreationTime')}", function, [step], problem)]
+
+    # --- what is done ----------------------------------------------------------------------------------------
+
+    def acting(self) -> str | None:
+        """Why nothing is acted on now (the rule's mode, the kill switch, no executor), or None: it is."""
+        if self.executor is None:
+            return "the heartbeat has no audit table to record what it would change"
+        if self.settings is None:
+            return "the settings are not known"
+        try:
+            settings = self.settings().for_account(self.account)
+        except Exception as exc:
+            return f"the settings cannot be read ({error_code(exc) or exc})"
+        if not settings.enforcement:
+            return "the kill switch is off"
+        if settings.rule(TAMPERED).mode is not Mode.REMEDIATE:
+            return f"{TAMPERED} is not in remediate"
+        return None
+
+    def _act(self, key: str, function: str, plan: list[RemediationStep], problem: str) -> str:
+        """Carry out ``plan`` for what ``key`` names, once; ``problem`` saying what was done (or why not)."""
+        summary = "; ".join(step.summary for step in plan)
+        held = self.acting()
+        if held is not None or self.executor is None:
+            return f"{problem}; not done, as {held}: {summary}"
+        finding = Finding(
+            rule_id=TAMPERED,
+            severity=Severity.CRITICAL,
+            resource_arn=self.arn(function),
+            account=self.account,
+            region=self.region,
+            actor=HEARTBEAT_ACTOR,
+            event_id=f"heartbeat/{key}",
+            event_name="Heartbeat",
+            reason=problem,
+            mode=Mode.REMEDIATE,
+            plan=tuple(plan),
+        )
+        try:
+            record, made = self.executor.remediate(finding)
+        except Exception as exc:
+            logger.exception("the heartbeat could not put an own function right", extra={"function": function})
+            return f"{problem}; it could not be put right ({error_code(exc) or exc}): {summary}"
+        undo = f"iamwarden undo {record.remediation_id}"
+        if not made:
+            return f"{problem}; put right by an earlier run or undone since ({record.status}: {undo})"
+        done = "; ".join(record.done) or "nothing was left to change"
+        return f"{problem}; done: {done} (undo: {undo})"

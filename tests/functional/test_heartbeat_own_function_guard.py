@@ -1,0 +1,178 @@
+"""The heartbeat puts right what it finds on IAM Warden's own functions (issue 15 item 2, moto's Lambda): a function
+running code its stack did not deploy is stopped (never the enforcer), a permission or a URL the template does not
+declare is removed; each through the executor (before-state first), once, and undoable."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from iamwarden.adapters.audit import AuditStatus
+from iamwarden.adapters.clients import ClientFactory
+from iamwarden.adapters.recorded import AuditRecorded
+from iamwarden.app.config import own_identity_from_environment
+from iamwarden.app.executor import RemediationExecutor
+from iamwarden.app.heartbeat import HeartbeatConfig, OwnFunctionCheck
+from iamwarden.app.own_function_guard import Executes, OwnFunctionGuard
+from iamwarden.domain.recorded import OWN_CODE, Snapshot
+from iamwarden.domain.settings import Settings, load_settings
+from tests.aws_fixtures import HOME_ACCOUNT, REGION
+from tests.functional.conftest import Account
+from tests.functional.test_own_code import _noop
+from tests.functional.test_tampering import OPERATOR, create_function
+
+WORKER = "iamwarden-prune-worker"
+ENFORCER = "iamwarden-enforcer"
+HEARTBEAT_RULE = f"arn:aws:events:{REGION}:{HOME_ACCOUNT}:rule/iamwarden-heartbeat"
+
+
+def _arn(function: str) -> str:
+    return f"arn:aws:lambda:{REGION}:{HOME_ACCOUNT}:function:{function}"
+
+
+def _guard(account: Account, settings: Settings | None = None) -> tuple[OwnFunctionGuard, RemediationExecutor]:
+    executor = RemediationExecutor(ClientFactory(HOME_ACCOUNT, session=account.session), account.audit())
+    guard = OwnFunctionGuard(
+        own_identity_from_environment(),
+        account.session.client("lambda", region_name=REGION),
+        partition="aws",
+        region=REGION,
+        executor=Executes(executor.remediate),
+        settings=lambda: settings if settings is not None else load_settings({}),
+    )
+    return guard, executor
+
+
+def _check(account: Account, guard: OwnFunctionGuard) -> OwnFunctionCheck:
+    config = HeartbeatConfig.from_environment(
+        {
+            "IAMWARDEN_ENFORCER_ARN": _arn(ENFORCER),
+            "IAMWARDEN_CENTRAL_BUS_ARN": f"arn:aws:events:{REGION}:{HOME_ACCOUNT}:event-bus/iamwarden-central",
+            "IAMWARDEN_ENFORCER_ROLE_NAME": "iamwarden-enforcer",
+            "IAMWARDEN_ALERT_TOPIC_ARN": f"arn:aws:sns:{REGION}:{HOME_ACCOUNT}:iamwarden-alerts",
+        }
+    )
+    recorded = AuditRecorded(account.audit(), account.dynamodb)
+    return OwnFunctionCheck(config, guard.lambda_client, recorded, guard=guard)
+
+
+def _changed_code(account: Account, check: OwnFunctionCheck, function: str) -> list[str]:
+    """Record the deployed code of ``function``, replace it, and return what the heartbeat's code check says."""
+    client = create_function(account, function)
+    deployed = client.get_function_configuration(FunctionName=function)
+    check.recorded.put(
+        Snapshot(
+            OWN_CODE, deployed["FunctionArn"], "2026-12-05T09:00:00.000+00:00", {"code_sha256": deployed["CodeSha256"]}
+        )
+    )
+    client.update_function_code(FunctionName=function, ZipFile=_noop())
+    return check.code_problems(function, client.get_function_configuration(FunctionName=function))
+
+
+def _reserved(account: Account, function: str) -> Any:
+    client = account.session.client("lambda", region_name=REGION)
+    return client.get_function_concurrency(FunctionName=function).get("ReservedConcurrentExecutions")
+
+
+def test_an_own_function_with_changed_code_is_stopped_once_and_undo_lets_it_run(account: Account) -> None:
+    guard, executor = _guard(account)
+    check = _check(account, guard)
+
+    [problem] = _changed_code(account, check, WORKER)
+
+    assert _reserved(account, WORKER) == 0
+    assert "runs code its stack did not deploy" in problem
+    assert f"done: stopped function {WORKER} (reserved concurrency 0, it was unreserved)" in problem
+    remediation_id = problem.rsplit("iamwarden undo ", 1)[1].rstrip(")")
+    record = account.audit().get(remediation_id)
+    assert record is not None
+    assert record.before == [{"exists": True, "reserved": None}]  # recorded before the stop
+
+    # the next run finds it done and does nothing more
+    live = account.session.client("lambda", region_name=REGION).get_function_configuration(FunctionName=WORKER)
+    [again] = check.code_problems(WORKER, live)
+    assert "put right by an earlier run" in again
+
+    undo = executor.undo(remediation_id, actor=OPERATOR)
+    assert undo.status == AuditStatus.UNDO
+    assert _reserved(account, WORKER) is None
+    # an operator's undo stands: the same code is not stopped again
+    [after_undo] = check.code_problems(WORKER, live)
+    assert "undone since" in after_undo
+    assert _reserved(account, WORKER) is None
+
+
+def test_the_enforcer_with_changed_code_is_alerted_never_stopped(account: Account) -> None:
+    guard, _ = _guard(account)
+    check = _check(account, guard)
+
+    [problem] = _changed_code(account, check, ENFORCER)
+
+    assert "it is not stopped (stopping the enforcer would blind IAM Warden" in problem
+    assert _reserved(account, ENFORCER) is None
+
+
+def test_in_alert_mode_or_with_the_kill_switch_off_nothing_is_stopped(account: Account) -> None:
+    for settings, why in (
+        (load_settings({"rules": {"iamwarden-tampered": {"mode": "alert"}}}), "iamwarden-tampered is not in remediate"),
+        (load_settings({"enforcement": "off"}), "the kill switch is off"),
+    ):
+        guard, _ = _guard(account, settings)
+        [problem] = _changed_code(account, _check(account, guard), WORKER)
+        assert f"not done, as {why}" in problem
+        assert _reserved(account, WORKER) is None
+
+
+def _policy_sids(client: Any, function: str) -> set[str]:
+    try:
+        return {s["Sid"] for s in json.loads(client.get_policy(FunctionName=function)["Policy"])["Statement"]}
+    except client.exceptions.ResourceNotFoundException:
+        return set()
+
+
+def test_an_undeclared_permission_is_removed_the_declared_one_stays_and_undo_adds_it_back(account: Account) -> None:
+    guard, executor = _guard(account)
+    client = create_function(account, "iamwarden-heartbeat")
+    client.add_permission(
+        FunctionName="iamwarden-heartbeat",
+        StatementId="iamwarden-HeartbeatFunctionEvery5MinutesPermission-1A2B",
+        Action="lambda:InvokeFunction",
+        Principal="events.amazonaws.com",
+        SourceArn=HEARTBEAT_RULE,
+    )
+    client.add_permission(
+        FunctionName="iamwarden-heartbeat",
+        StatementId="iamwarden-HeartbeatFunctionEvery5MinutesPermission-X",  # a declared-looking name
+        Action="lambda:InvokeFunction",
+        Principal="999988887777",
+    )
+
+    [problem] = guard.permission_problems("iamwarden-heartbeat")
+
+    assert _policy_sids(client, "iamwarden-heartbeat") == {"iamwarden-HeartbeatFunctionEvery5MinutesPermission-1A2B"}
+    assert "has a permission its template does not declare" in problem
+    assert guard.permission_problems("iamwarden-heartbeat") == []  # gone: nothing more to say
+
+    executor.undo(problem.rsplit("iamwarden undo ", 1)[1].rstrip(")"), actor=OPERATOR)
+    assert "iamwarden-HeartbeatFunctionEvery5MinutesPermission-X" in _policy_sids(client, "iamwarden-heartbeat")
+
+
+def test_a_url_on_an_own_function_is_deleted_but_not_the_slack_endpoints(account: Account) -> None:
+    guard, executor = _guard(account)
+    client = create_function(account, ENFORCER)
+    client.create_function_url_config(FunctionName=ENFORCER, AuthType="NONE")
+    slack = create_function(account, "iamwarden-slack-interactions")
+    slack.create_function_url_config(FunctionName="iamwarden-slack-interactions", AuthType="NONE")
+
+    [problem] = guard.url_problems(ENFORCER)
+
+    assert "has a URL its template does not declare" in problem
+    with pytest.raises(client.exceptions.ResourceNotFoundException):
+        client.get_function_url_config(FunctionName=ENFORCER)
+    assert guard.url_problems("iamwarden-slack-interactions") == []
+    assert slack.get_function_url_config(FunctionName="iamwarden-slack-interactions")["AuthType"] == "NONE"
+
+    executor.undo(problem.rsplit("iamwarden undo ", 1)[1].rstrip(")"), actor=OPERATOR)
+    assert client.get_function_url_config(FunctionName=ENFORCER)["AuthType"] == "NONE"

@@ -1,0 +1,157 @@
+"""The heartbeat's judgement of its own functions' policies (issue 15 item 2): a live statement read back as the
+request that writes it, and declared by content, never by name; what the guard does and does not act on."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from iamwarden.app.own_function_guard import Executes, OwnFunctionGuard
+from iamwarden.domain.findings import Finding
+from iamwarden.domain.settings import load_settings
+from iamwarden.guardrails.tampering import declared_permission, permission_request
+from tests.conftest import SAMPLE_OWN
+
+WHERE = ("aws", "us-east-1", "111122223333")
+RULE_ARN = "arn:aws:events:us-east-1:111122223333:rule/iamwarden-heartbeat"
+FUNCTION_ARN = "arn:aws:lambda:us-east-1:111122223333:function:iamwarden-heartbeat"
+
+
+def _statement(**fields: Any) -> dict[str, Any]:
+    return {"Sid": "s", "Effect": "Allow", "Resource": FUNCTION_ARN, **fields}
+
+
+# Lambda's own spelling of what SAM's EventBridgeRule and FunctionUrlConfig (AuthType NONE) add, as GetPolicy answers.
+SAM_SCHEDULE = _statement(
+    Principal={"Service": "events.amazonaws.com"},
+    Action="lambda:InvokeFunction",
+    Condition={"ArnLike": {"AWS:SourceArn": RULE_ARN}},
+)
+SAM_URL = _statement(
+    Principal="*", Action="lambda:InvokeFunctionUrl", Condition={"StringEquals": {"lambda:FunctionUrlAuthType": "NONE"}}
+)
+
+
+def test_a_live_statement_reads_back_as_the_request_that_writes_it() -> None:
+    assert permission_request(SAM_SCHEDULE) == {
+        "principal": "events.amazonaws.com",
+        "action": "lambda:InvokeFunction",
+        "sourceArn": RULE_ARN,
+    }
+    account = _statement(Principal={"AWS": "arn:aws:iam::999988887777:root"}, Action="lambda:InvokeFunction")
+    assert permission_request(account) == {"principal": "999988887777", "action": "lambda:InvokeFunction"}
+    assert permission_request(SAM_URL) == {
+        "principal": "*",
+        "action": "lambda:InvokeFunctionUrl",
+        "functionUrlAuthType": "NONE",
+    }
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        _statement(Principal={"AWS": ["a", "b"]}, Action="lambda:InvokeFunction"),  # two principals
+        _statement(Principal="*", Action=["lambda:InvokeFunction", "lambda:GetFunction"]),  # two actions
+        _statement(Principal="*", Action="lambda:InvokeFunction", Condition={"IpAddress": {"aws:SourceIp": "1.2.3.4"}}),
+        {**_statement(Principal="*", Action="lambda:InvokeFunction"), "Effect": "Deny"},
+    ],
+)
+def test_a_statement_no_add_permission_writes_has_no_request(statement: dict[str, Any]) -> None:
+    """Not removed: its undo could not put it back."""
+    assert permission_request(statement) is None
+
+
+def test_declared_by_content_for_the_function_it_belongs_to() -> None:
+    schedule = permission_request(SAM_SCHEDULE)
+    url = permission_request(SAM_URL)
+    assert schedule is not None
+    assert url is not None
+    assert declared_permission(SAMPLE_OWN, WHERE, "iamwarden-heartbeat", schedule) is not None
+    assert declared_permission(SAMPLE_OWN, WHERE, "iamwarden-enforcer", schedule) is None  # not its rule
+    assert declared_permission(SAMPLE_OWN, ("aws", "eu-west-1", WHERE[2]), "iamwarden-heartbeat", schedule) is None
+    assert declared_permission(SAMPLE_OWN, WHERE, "iamwarden-slack-interactions", url) is not None
+    assert declared_permission(SAMPLE_OWN, WHERE, "iamwarden-enforcer", url) is None  # no URL declared there
+    assert declared_permission(SAMPLE_OWN, WHERE, "iamwarden-heartbeat", schedule, qualified=True) is None
+
+
+class _NeverCalled:
+    def __getattr__(self, name: str) -> Any:
+        raise AssertionError(f"no AWS call expected ({name})")
+
+
+def _guard(settings: Any = None) -> OwnFunctionGuard:
+    def remediate(finding: Finding) -> tuple[Any, bool]:
+        raise AssertionError(f"nothing should be carried out: {finding.plan}")
+
+    return OwnFunctionGuard(
+        SAMPLE_OWN,
+        _NeverCalled(),
+        partition="aws",
+        region="us-east-1",
+        executor=Executes(remediate),
+        settings=(lambda: settings) if settings is not None else None,
+    )
+
+
+@pytest.mark.parametrize(
+    ("function", "why"),
+    [
+        ("iamwarden-enforcer", "stopping the enforcer would blind IAM Warden"),
+        ("iamwarden-heartbeat", "the heartbeat does not stop itself"),
+        ("not-an-own-function", "its role is not known"),
+    ],
+)
+def test_the_enforcer_and_the_heartbeat_are_never_stopped(function: str, why: str) -> None:
+    problem = _guard(load_settings({})).changed_code(function, "abc=", "code changed")
+    assert problem.startswith(f"code changed; it is not stopped ({why}")  # and nothing was carried out
+
+
+@pytest.mark.parametrize(
+    ("settings", "why"),
+    [
+        (None, "the settings are not known"),
+        (load_settings({"enforcement": "off"}), "the kill switch is off"),
+        (load_settings({"rules": {"iamwarden-tampered": {"mode": "alert"}}}), "iamwarden-tampered is not in remediate"),
+    ],
+)
+def test_nothing_is_carried_out_unless_remediating_with_the_kill_switch_on(settings: Any, why: str) -> None:
+    problem = _guard(settings).changed_code("iamwarden-prune-worker", "abc=", "code changed")
+    assert problem.startswith(f"code changed; not done, as {why}: set the reserved concurrency")
+
+
+def test_every_permission_sam_writes_for_the_stack_is_declared() -> None:
+    """Each ``AWS::Lambda::Permission`` of the translated template, as Lambda then holds it, is one the heartbeat
+    leaves alone: else it would remove EventBridge's permission to invoke IAM Warden on every run."""
+    from tests.sam_template import translated_template
+
+    resources = translated_template()["Resources"]
+    found = 0
+    for resource in resources.values():
+        if resource["Type"] != "AWS::Lambda::Permission":
+            continue
+        properties = resource["Properties"]
+        function = resources[properties["FunctionName"]["Ref"]]["Properties"]["FunctionName"]
+        condition: dict[str, Any] = {}
+        if "SourceArn" in properties:
+            rule = resources[properties["SourceArn"]["Fn::GetAtt"][0]]["Properties"]
+            bus = rule.get("EventBusName")
+            bus_name = resources[bus["Ref"]]["Properties"]["Name"] + "/" if isinstance(bus, dict) else ""
+            condition["ArnLike"] = {
+                "AWS:SourceArn": f"arn:aws:events:us-east-1:111122223333:rule/{bus_name}{rule['Name']}"
+            }
+        if "FunctionUrlAuthType" in properties:
+            condition["StringEquals"] = {"lambda:FunctionUrlAuthType": properties["FunctionUrlAuthType"]}
+        if properties.get("InvokedViaFunctionUrl"):
+            condition["Bool"] = {"lambda:InvokedViaFunctionUrl": "true"}
+        principal = properties["Principal"]
+        statement = _statement(
+            Principal=principal if principal == "*" else {"Service": principal},
+            Action=properties["Action"],
+            **({"Condition": condition} if condition else {}),
+        )
+        request = permission_request(statement)
+        assert request is not None, statement
+        assert declared_permission(SAMPLE_OWN, WHERE, function, request) is not None, (function, statement)
+        found += 1
+    assert found > 40  # the enforcer's one per rule, the schedules, the Slack URL's two
