@@ -204,3 +204,26 @@ def test_a_role_that_came_with_its_profiles_or_that_ec2_may_not_assume_is_never_
     lambda_only = AskedDirectory(_admin(_trust("lambda.amazonaws.com"), profiles=None), (PROFILE,))
     assert not _ec2(lambda_only)
     assert listed.asked == lambda_only.asked == []
+
+
+def test_a_deleted_policy_created_again_under_its_name_is_read_again(
+    fake: ProfiledAccount, directory: LiveRoleDirectory
+) -> None:
+    """Its v1 is another document then: the version kept for the old policy must not answer for the new one."""
+    policy = f"arn:aws:iam::{ACCOUNT}:policy/shared"
+    directory.principal(ROLE)
+    fake.versions[(policy, "v1")] = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "iam:PassRole", "Resource": "*"}],
+    }
+    directory.observe(_event("DeletePolicy", policyArn=policy))
+    directory.observe(_event("CreatePolicy", policyName="shared"))
+    directory.observe(_event("AttachRolePolicy", roleName="app", policyArn=policy))
+
+    role = directory.principal(ROLE)
+
+    assert role is not None
+    assert [named.policy.raw["Statement"][0]["Action"] for named in role.policies if named.source == policy] == [
+        "iam:PassRole"
+    ]
+    assert fake.calls["get_policy_version"] == 2

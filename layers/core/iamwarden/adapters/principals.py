@@ -416,6 +416,9 @@ class LiveRoleDirectory:
         if name in _POLICY_CHANGES and isinstance(request.get("policyArn"), str):
             cache.defaults.pop(request["policyArn"], None)
             _drop_holders(cache, request["policyArn"])
+            if name == "DeletePolicy":  # created again under the same name, its v1 is another document
+                for kept in [kept for kept in self._versions if kept[0] == request["policyArn"]]:
+                    del self._versions[kept]
         if name.startswith(("Attach", "Detach")) and isinstance(request.get("policyArn"), str):
             cache.attachments.pop(request["policyArn"], None)
         if name in _PROFILE_CHANGES:
