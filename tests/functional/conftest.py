@@ -73,6 +73,7 @@ AWS_MANAGED_POLICIES = (
     "PowerUserAccess",
     "AWSLambdaBasicExecutionRole",
     "ViewOnlyAccess",
+    "AmazonEC2FullAccess",
 )
 
 

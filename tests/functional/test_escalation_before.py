@@ -38,6 +38,9 @@ NEW_WITH_KEYS = {"Version": "2012-10-17", "Statement": [DEPLOY, LOGS, KEYS]}
 def _roles(account: Account) -> None:
     account.iam.create_role(RoleName="admin-role", AssumeRolePolicyDocument=EC2_TRUST)
     account.iam.attach_role_policy(RoleName="admin-role", PolicyArn="arn:aws:iam::aws:policy/AdministratorAccess")
+    # EC2 runs as a role only through an instance profile (the live directory reads whether it is in one).
+    account.iam.create_instance_profile(InstanceProfileName="admin-role")
+    account.iam.add_role_to_instance_profile(InstanceProfileName="admin-role", RoleName="admin-role")
     account.iam.create_role(RoleName="app-backend", AssumeRolePolicyDocument=EC2_TRUST)
 
 

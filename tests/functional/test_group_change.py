@@ -48,6 +48,9 @@ def _team(account: Account, *, bob_passes_roles: bool = True) -> None:
         account.iam.put_user_policy(UserName="bob", PolicyName="pass", PolicyDocument=json.dumps(PASS_ANY_ROLE))
     account.iam.create_role(RoleName="deploy-admin", AssumeRolePolicyDocument=EC2_TRUST)
     account.iam.attach_role_policy(RoleName="deploy-admin", PolicyArn="arn:aws:iam::aws:policy/AdministratorAccess")
+    # EC2 runs as a role only through an instance profile (the live directory reads whether it is in one).
+    account.iam.create_instance_profile(InstanceProfileName="deploy-admin")
+    account.iam.add_role_to_instance_profile(InstanceProfileName="deploy-admin", RoleName="deploy-admin")
 
 
 def _put_group_policy(account: Account, document: dict[str, Any]) -> dict[str, Any]:

@@ -64,9 +64,12 @@ def _put_sample(account: Account, sample: str) -> dict[str, Any]:
 
 
 def _admin_role(account: Account) -> None:
-    """An administrator role in the account: passing any role leads to it (else passing one escalates nothing)."""
+    """An administrator role in the account: passing any role leads to it (else passing one escalates nothing). It is
+    in an instance profile, as EC2 needs to run as it (the live directory reads that: a role in none is no lead)."""
     account.iam.create_role(RoleName="deploy-admin", AssumeRolePolicyDocument=SERVICES_TRUST)
     account.iam.attach_role_policy(RoleName="deploy-admin", PolicyArn="arn:aws:iam::aws:policy/AdministratorAccess")
+    account.iam.create_instance_profile(InstanceProfileName="deploy-admin")
+    account.iam.add_role_to_instance_profile(InstanceProfileName="deploy-admin", RoleName="deploy-admin")
 
 
 def _inline(account: Account, role: str) -> list[str]:
@@ -362,9 +365,14 @@ def test_every_role_a_pattern_reaches_is_read_in_one_listing_and_holds_what_it_h
     )
     assert listed.calls.count("GetPolicyVersion") == 3  # ReadOnlyAccess, AdministratorAccess, limit: once each
     for arn in roles:
-        alone = LiveRoleDirectory(_CountingClients(account)).principal(arn)
-        assert held[arn] == alone, arn
+        reader = LiveRoleDirectory(_CountingClients(account))
+        alone = reader.principal(arn)
         assert alone is not None
+        listed_role = held[arn]
+        assert listed_role is not None
+        # The listing carries the instance profiles too; read alone, they are read when an EC2 method asks.
+        assert listed_role.instance_profiles == reader.instance_profiles_of(arn), arn
+        assert listed_role._replace(instance_profiles=None) == alone, arn
         assert alone.trust is not None
     boundaries = [arn for arn, role in held.items() if role is not None and role.boundary is not None]
     assert len(boundaries) == 4

@@ -169,6 +169,9 @@ def test_a_new_default_version_is_seen_by_the_next_judgement_of_a_role_holding_i
     account.set("rules/privilege-escalation/mode", "alert")
     enforcer: EnforcerService = _enforcer(account, notifier, monkeypatch, "us-east-1")
     _role(account, "deploy-admin", EC2_TRUST, admin=True)
+    # EC2 runs as a role only through an instance profile (the live directory reads whether it is in one).
+    account.iam.create_instance_profile(InstanceProfileName="deploy-admin")
+    account.iam.add_role_to_instance_profile(InstanceProfileName="deploy-admin", RoleName="deploy-admin")
     harmless = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]}
     passes = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "iam:PassRole", "Resource": "*"}]}
     policy = account.iam.create_policy(PolicyName="app-deploy", PolicyDocument=json.dumps(harmless))["Policy"]["Arn"]

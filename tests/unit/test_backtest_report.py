@@ -70,8 +70,25 @@ def test_unjudged_customer_managed_policy_needs_context_never_remediate(example_
 
 
 def test_compliant_and_ignored_changes_give_no_rows(example_settings: Settings) -> None:
-    assert rows("attach-lambda-basic-execution.json", example_settings) == []
+    basic = load_event("attach-lambda-basic-execution.json")
+    policy = basic["detail"]["requestParameters"]["policyArn"]
+    logs = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "logs:PutLogEvents", "Resource": "*"}]}
+    snapshot = {
+        "RoleDetailList": [{"Arn": "arn:aws:iam::111122223333:role/orders-function-role"}],  # the account it describes
+        "Policies": [
+            {"Arn": policy, "PolicyVersionList": [{"VersionId": "v1", "IsDefaultVersion": True, "Document": logs}]}
+        ],
+    }
+    judging = Judging(example_settings, documents=AuthorizationDetails.from_documents([("auth.json", snapshot)]))
+    assert judge_events([Event("attach-lambda-basic-execution.json", basic)], judging).rows == []
     assert rows("create-user-access-denied.json", example_settings) == []
+
+
+def test_an_aws_managed_attachment_needs_its_document_to_be_judged(example_settings: Settings) -> None:
+    """privilege-escalation judges it on the principal's whole power: without the document, it cannot."""
+    attach = rows("attach-lambda-basic-execution.json", example_settings)
+    assert attach
+    assert {r.outcome for r in attach} == {NEEDS_CONTEXT}
 
 
 def test_forged_event_is_rejected(example_settings: Settings) -> None:

@@ -216,11 +216,20 @@ def test_other_partitions_are_recognised() -> None:
 
 def test_allow_policies_by_name_or_path() -> None:
     raw = load_event("attach-readonly-to-user.json")
+    # privilege-escalation judges the attachment on the user's whole power, which needs the policy's document:
+    # offline without it, it cannot judge (the allowlist speaks for managed-policy-attached only).
+    off = {"privilege-escalation": {"mode": "off"}}
     assert (
-        judge(raw, rules={"managed-policy-attached": {"allow_policies": ["ReadOnlyAccess"]}}).verdict
+        judge(raw, rules={"managed-policy-attached": {"allow_policies": ["ReadOnlyAccess"]}, **off}).verdict
         is Verdict.COMPLIANT
     )
-    assert judge(raw, rules={"managed-policy-attached": {"allow_policies": ["ReadOnly*"]}}).verdict is Verdict.COMPLIANT
+    assert (
+        judge(raw, rules={"managed-policy-attached": {"allow_policies": ["ReadOnly*"]}, **off}).verdict
+        is Verdict.COMPLIANT
+    )
+    unread = judge(raw, rules={"managed-policy-attached": {"allow_policies": ["ReadOnlyAccess"]}})
+    assert (unread.verdict, unread.findings) == (Verdict.IGNORED, ())
+    assert "cannot judge: the event attaches the AWS-managed policy" in unread.reason
     # Replacing the allowlist drops the defaults: the basic execution role is then a finding too.
     basic = load_event("attach-lambda-basic-execution.json")
     assert judge(basic, rules={"managed-policy-attached": {"allow_policies": []}}).verdict is Verdict.VIOLATION

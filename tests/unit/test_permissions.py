@@ -407,6 +407,7 @@ RUNTIME_GRANTS: dict[str, set[str]] = {
         for action in PRINCIPAL_READS
     },
     "iam:GetInstanceProfile": {"arn:${AWS::Partition}:iam::${AWS::AccountId}:instance-profile/*"},
+    "iam:ListInstanceProfilesForRole": {"arn:${AWS::Partition}:iam::${AWS::AccountId}:role/*"},
     "iam:ListEntitiesForPolicy": {"arn:${AWS::Partition}:iam::${AWS::AccountId}:policy/*"},
     "lambda:GetFunctionConfiguration": {"arn:${AWS::Partition}:lambda:*:${AWS::AccountId}:function:*"},
     "iam:ListRoles": {"*"},

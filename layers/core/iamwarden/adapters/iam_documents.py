@@ -5,6 +5,9 @@ default replaced one of; granted with the remediation of policy versions) in the
 client factory. A policy (or version) that is gone is ``None``; any other AWS error is raised
 classified, ``TransientAwsError`` (the event fails and Lambda retries it) or ``PermanentAwsError``
 (the rule cannot judge the change: the enforcer records and alerts that, and changes nothing).
+
+An AWS-managed policy's versions are kept for the life of the container (``arn:aws:iam::aws:policy/...``: the
+same document in every account, never re-created); its default-version pointer is read each time (AWS moves it).
 """
 
 from __future__ import annotations
@@ -45,6 +48,9 @@ class LiveManagedPolicyDocuments:
         return self.version(account, policy_arn, version_id)
 
     def version(self, account: str, policy_arn: str, version_id: str) -> PolicyVersion | None:
+        key = (policy_arn, version_id)
+        if _aws_managed(policy_arn) and key in self._versions:
+            return self._versions[key]
         iam = self._clients.client("iam", account, self._region)
         try:
             document = iam.get_policy_version(PolicyArn=policy_arn, VersionId=version_id)["PolicyVersion"]["Document"]
@@ -54,7 +60,10 @@ class LiveManagedPolicyDocuments:
             if is_gone(exc):
                 return None
             raise classify(exc, "GetPolicyVersion", resource=policy_arn) from exc
-        return PolicyVersion(version_id, decoded(document))
+        found = PolicyVersion(version_id, decoded(document))
+        if _aws_managed(policy_arn):
+            self._versions[key] = found
+        return found
 
     def policy_versions(self, account: str, policy_arn: str) -> PolicyVersions | None:
         """Every version of the policy and its default (``ListsPolicyVersions``); None when it is gone."""
@@ -78,3 +87,9 @@ class LiveManagedPolicyDocuments:
                 self._versions[key] = version
             versions.append(self._versions[key])
         return PolicyVersions(default, tuple(versions))
+
+
+def _aws_managed(policy_arn: str) -> bool:
+    """An AWS-managed policy's version is kept for the container: AWS never deletes and re-creates one under the same
+    ARN, which a customer-managed policy can be (its ``v1`` then holds another document)."""
+    return policy_arn.split(":", 5)[4:5] == ["aws"]

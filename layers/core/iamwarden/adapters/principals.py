@@ -12,7 +12,9 @@ resource: a Lambda function's execution role, an EC2 instance's (or an instance
 profile's) roles, a launch template's, a CloudFormation stack's, a CodeBuild
 project's, a Glue dev endpoint's, a SageMaker notebook's, a running ECS task's,
 an App Runner service's, and for a new AutoScaling group every launch
-configuration's. A pattern naming every region (``*`` becomes
+configuration's; and a role's instance profiles (EC2 runs as a role only through one), from the
+authorization details' ``InstanceProfileList``, else with ``ListInstanceProfilesForRole`` when an EC2 method
+asks (``instance_profiles_of``). A pattern naming every region (``*`` becomes
 ``arn:aws:lambda:*:1:function:*``) is read in the enforcer's region and the
 accounts' regions it was given, each listing capped at ``MAX_RESOURCES``; what
 was not read (other regions, a refused region, a cap) is said
@@ -29,9 +31,11 @@ itself sees (``observe``: a change to a principal's policies, groups or boundary
 drops that principal, and for a group every cached user; a role created or deleted
 drops the role list, a user created or deleted the user list; a new, deleted or default
 policy version drops that policy's pointer and every cached principal whose answer embeds
-that policy) and by
+that policy; a role added to or removed from an instance profile, or a deleted profile, drops
+those roles' instance profiles) and by
 the enforcer's own remediations (``forget``). Changes the enforcer is not routed
-(a detach, a group membership, a function's new role) age out after ``max_age``
+(a detach, a group membership, a role added to an instance profile: no rule routes those, a function's new
+role) age out after ``max_age``
 seconds, so a stale answer is never older than that.
 """
 
@@ -86,6 +90,7 @@ READ_PERMISSIONS = (
     "iam:ListRoles",
     "iam:GetAccountAuthorizationDetails",
     "iam:GetInstanceProfile",
+    "iam:ListInstanceProfilesForRole",
     "iam:ListEntitiesForPolicy",
     "lambda:GetFunctionConfiguration",
     "lambda:ListFunctions",
@@ -182,6 +187,8 @@ class _Account:
         self.details: dict[str, Mapping[str, Any]] = {}
         self.behind: dict[str, tuple[float, RolesRead | None]] = {}
         self.attachments: dict[str, tuple[float, tuple[str, ...] | None]] = {}
+        #: Role name -> its instance profile ARNs (``ListInstanceProfilesForRole``), or None when unknown.
+        self.profiles: dict[str, tuple[float, tuple[str, ...] | None]] = {}
 
 
 class LiveRoleDirectory:
@@ -304,7 +311,9 @@ class LiveRoleDirectory:
             return None
         account = fields[4] if fields[4] != "aws" else None
         if account is None:
-            return None  # an AWS-managed policy: in which account is not in its ARN
+            # An AWS-managed policy: in which account is not in its ARN. Only a new default version asks who holds a
+            # policy, and AWS alone versions its own; an attachment is judged on the principal its event names.
+            return None
         cache = self._account(account).attachments
         hit = cache.get(policy_arn)
         if hit is not None and self._fresh(hit[0]):
@@ -321,6 +330,29 @@ class LiveRoleDirectory:
         except _Unknown:
             found = None
         cache[policy_arn] = (self._clock(), found)
+        return found
+
+    def instance_profiles_of(self, role_arn: str) -> tuple[str, ...] | None:
+        """A role's instance profile ARNs (``ListsInstanceProfiles``), asked only by the EC2 methods for a role read
+        without them (``GetRole`` does not give them; the authorization details do, see ``_role_from_details``).
+        ``ListInstanceProfilesForRole``, paged, cached like a principal; None when it cannot be read."""
+        key = PrincipalKey.of(role_arn)
+        if key is None or key.kind != "role":
+            return None
+        cache = self._account(key.account)
+        hit = cache.profiles.get(key.name)
+        if hit is not None and self._fresh(hit[0]):
+            return hit[1]
+        try:
+            found: tuple[str, ...] | None = tuple(
+                profile["Arn"]
+                for profile in self._pages(
+                    self._iam(key.account), "list_instance_profiles_for_role", "InstanceProfiles", RoleName=key.name
+                )
+            )
+        except _Unknown:
+            found = None
+        cache.profiles[key.name] = (self._clock(), found)
         return found
 
     def members_of(self, group_arn: str) -> tuple[str, ...] | None:
@@ -384,10 +416,14 @@ class LiveRoleDirectory:
         if name in _POLICY_CHANGES and isinstance(request.get("policyArn"), str):
             cache.defaults.pop(request["policyArn"], None)
             _drop_holders(cache, request["policyArn"])
+            if name == "DeletePolicy":  # created again under the same name, its v1 is another document
+                for kept in [kept for kept in self._versions if kept[0] == request["policyArn"]]:
+                    del self._versions[kept]
         if name.startswith(("Attach", "Detach")) and isinstance(request.get("policyArn"), str):
             cache.attachments.pop(request["policyArn"], None)
         if name in _PROFILE_CHANGES:
             cache.behind.clear()
+            _drop_profiled(cache, request)
 
     def forget(self, principal_arn: str) -> None:
         """Drop a principal the enforcer itself just changed (its own calls never come back as events).
@@ -467,7 +503,12 @@ class LiveRoleDirectory:
             else None
         )
         policies = self._detail_policies(key, key.name, detail, "RolePolicyList")
-        return PrincipalPolicies(detail["Arn"], tuple(policies), boundary, _trust_of(detail))
+        # The entry lists the role's instance profiles too: no ListInstanceProfilesForRole needed for it.
+        listed = detail.get("InstanceProfileList")
+        profiles = tuple(str(p["Arn"]) for p in listed if p.get("Arn")) if isinstance(listed, list) else None
+        return PrincipalPolicies(
+            detail["Arn"], tuple(policies), boundary, _trust_of(detail), instance_profiles=profiles
+        )
 
     def _user_from_details(
         self, key: PrincipalKey, detail: Mapping[str, Any], groups: Mapping[str, Mapping[str, Any]]
@@ -824,6 +865,33 @@ def _trust_of(described: Mapping[str, Any]) -> Policy | None:
         return parse_policy(decoded(document), field="AssumeRolePolicyDocument")
     except (ValueError, TypeError, IamWardenError):  # unreadable: an unknown fact, not a failed read
         return None
+
+
+def _drop_profiled(cache: _Account, request: Mapping[str, Any]) -> None:
+    """Drop what an instance profile change may have changed: the named role's profiles (its cached entry carries
+    them, when read from the authorization details), or for a deleted profile every role cached as in it."""
+    role = request.get("roleName")
+    if isinstance(role, str):
+        cache.profiles.pop(role, None)
+        cache.details.pop(role, None)
+        for key in [key for key in cache.principals if key.kind == "role" and key.name == role]:
+            del cache.principals[key]
+        return
+    profile = request.get("instanceProfileName")
+    if not isinstance(profile, str):
+        return
+
+    def names_it(arns: tuple[str, ...] | None) -> bool:
+        return arns is not None and any(arn.rsplit("/", 1)[-1] == profile for arn in arns)
+
+    for name in [name for name, (_, arns) in cache.profiles.items() if names_it(arns)]:
+        del cache.profiles[name]
+    for key in [key for key, (_, found) in cache.principals.items() if found and names_it(found.instance_profiles)]:
+        del cache.principals[key]
+    for name, detail in list(cache.details.items()):
+        listed = detail.get("InstanceProfileList")
+        if isinstance(listed, list) and names_it(tuple(str(p.get("Arn") or "") for p in listed)):
+            del cache.details[name]
 
 
 def _drop_holders(cache: _Account, policy_arn: str) -> None:

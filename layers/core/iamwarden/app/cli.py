@@ -296,8 +296,15 @@ class DetailsDocuments:
         found = self._directory.policy_version(policy_arn, version_id)
         if found is None:
             which = f"version {version_id} of {policy_arn}" if version_id else policy_arn
+            hint = (
+                " (AWS-managed policies are there only when the file was made without --filter)"
+                if policy_arn.split(":", 5)[4:5] == ["aws"]
+                else ""
+            )
             raise PermanentAwsError(
-                f"{which} is not in the authorization details", code="NotInAuthorizationDetails", resource=policy_arn
+                f"{which} is not in the authorization details{hint}",
+                code="NotInAuthorizationDetails",
+                resource=policy_arn,
             )
         return found
 

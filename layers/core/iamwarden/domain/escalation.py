@@ -46,6 +46,7 @@ from iamwarden.domain.escalation_methods import EscalationMethod, catalogue
 from iamwarden.domain.policy import Policy, Statement, action_matches
 from iamwarden.domain.principals import (
     KnowsReadableKinds,
+    ListsInstanceProfiles,
     ListsUsers,
     PrincipalPolicies,
     ReadsRolesBehind,
@@ -1181,7 +1182,8 @@ class _Judge:
         """The passed roles the method's service can use (PMapper's ec2/lambda/cloudformation/codebuild/sagemaker
         edges): the role's trust policy admits the service, and for EC2 the role is in an instance profile or the
         holder may create one and add the role (``iam:CreateInstanceProfile``, ``iam:AddRoleToInstanceProfile``).
-        A role whose trust policy or instance profiles were not read is kept (as before)."""
+        A role whose trust policy or instance profiles are not known is kept (the live directory reads a role's
+        instance profiles only here, when the role came without them: ``ListsInstanceProfiles``)."""
         service = _passed_to(method) if method.reach == "passes-role" else None
         if service is None:
             return candidates
@@ -1195,7 +1197,7 @@ class _Judge:
                 continue
             if role.trust is not None and not _trust_admits_service(role.trust, service):
                 continue
-            if profiled and role.instance_profiles == ():
+            if profiled and self._instance_profiles(arn, role) == ():
                 if can_create is None:
                     can_create = all(
                         self._allowed_on_kind(action, "iam:instance-profile/")
@@ -1205,6 +1207,15 @@ class _Judge:
                     continue
             kept.append(arn)
         return kept
+
+    def _instance_profiles(self, arn: str, role: PrincipalPolicies) -> tuple[str, ...] | None:
+        """The role's instance profiles: as the directory gave the role, else asked of it once per judgement."""
+        if role.instance_profiles is not None or not isinstance(self.roles, ListsInstanceProfiles):
+            return role.instance_profiles
+        key = ("instance-profiles", arn)
+        if key not in self.shared.lookups:
+            self.shared.lookups[key] = self.roles.instance_profiles_of(arn)
+        return self.shared.lookups[key]
 
     def _allowed_on_kind(self, action: str, kind: str) -> bool:
         """Whether ``action`` (of no method, so not indexed) is effectively allowed on some resource of ``kind``."""

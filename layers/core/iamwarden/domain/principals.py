@@ -108,6 +108,17 @@ class KnowsReadableKinds(Protocol):
 
 
 @runtime_checkable
+class ListsInstanceProfiles(Protocol):
+    """A directory that reads a role's instance profiles only when asked (live: ``iam:ListInstanceProfilesForRole``),
+    for a role it gave without them (``PrincipalPolicies.instance_profiles`` None): EC2 runs as a role only through
+    one, so only the EC2 methods ask."""
+
+    def instance_profiles_of(self, role_arn: str) -> tuple[str, ...] | None:
+        """The role's instance profile ARNs; None when not known (the role is then kept as reachable)."""
+        ...
+
+
+@runtime_checkable
 class ListsUsers(Protocol):
     """A directory that can list an account's users: who a trust policy naming the account lets in."""
 

@@ -18,7 +18,7 @@ Where the document comes from, and why:
 * ``Put{Role,User,Group}Policy`` and ``CreatePolicyVersion`` carry the document:
   judged from the event, offline as well as in the enforcer.
 * ``SetDefaultPolicyVersion`` names a version and ``Attach*Policy`` of a
-  customer-managed policy names an ARN; neither carries a document. The rule asks
+  managed policy (customer- or AWS-managed) names an ARN; neither carries a document. The rule asks
   the context's ``documents`` reader for it. The enforcer hands the rules its live
   reader, so the finding is raised from the real document, read at judging time
   (a version is immutable; an attachment is judged on the default version the
@@ -27,7 +27,7 @@ Where the document comes from, and why:
   ``ignored`` with "cannot judge" rather than a guessed ``compliant``.
 
 What the change adds to the principal (``judge_principal_change``): an inline
-policy or a customer-managed attachment is judged on the principal's whole policy
+policy or a managed attachment is judged on the principal's whole policy
 set from the context's ``directory`` (live in the enforcer, from
 ``--authorization-details`` offline): AFTER the change (the event's document in
 place of the stored one) against BEFORE: the principal with what the changed source held before
@@ -90,7 +90,13 @@ from iamwarden.guardrails.attachments import (
     only_if_added,
 )
 from iamwarden.guardrails.base import Evaluation, RuleContext
-from iamwarden.guardrails.managed_policy import AWS_MANAGED_POLICY_ARN, detach_step
+from iamwarden.guardrails.managed_policy import (
+    AWS_MANAGED_POLICY_ARN,
+    DENY_ONLY,
+    MANAGED_POLICY_ATTACHED,
+    detach_step,
+    reported_as_admin,
+)
 from iamwarden.guardrails.remediation import (
     AccountClients,
     Permissions,
@@ -1262,8 +1268,15 @@ def _created_version(response: Any) -> str:
     return version_id
 
 
-class CustomerPolicyAttachedRule:
-    """Attach{Role,User,Group}Policy of a customer-managed policy whose default version escalates."""
+class AttachedPolicyRule:
+    """Attach{Role,User,Group}Policy of a managed policy (customer- or AWS-managed) whose default version opens an
+    escalation method for the principal, judged on its whole power after the change.
+
+    An AWS-managed policy's document is read like a customer-managed one (``GetPolicy`` and ``GetPolicyVersion``
+    take its ``arn:aws:iam::aws:policy/...`` ARN; offline, from an unfiltered ``--authorization-details``, whose
+    ``Policies`` list holds the AWS-managed policies in use). Two are not judged here: one that only denies adds no
+    power; one ``managed-policy-attached`` reports as admin-equivalent by name is alerted there, critical, once.
+    """
 
     specs: ClassVar[tuple[RuleSpec, ...]] = (PRIVILEGE_ESCALATION,)
     event_keys: ClassVar[frozenset[tuple[str, str]]] = frozenset((IAM, name) for name in ATTACH_PRINCIPAL)
@@ -1275,34 +1288,56 @@ class CustomerPolicyAttachedRule:
         policy_arn = context.request_text("policyArn")
         arn = iam_arn(context.partition, change.account, kind, principal)
         evaluation = Evaluation(resource_arn=arn)
-        if AWS_MANAGED_POLICY_ARN.match(policy_arn) or not policy_arn.startswith("arn:"):
-            return evaluation  # AWS-managed (or not an ARN): managed-policy-attached judges it
+        if not policy_arn.startswith("arn:"):
+            return evaluation  # not an ARN: managed-policy-attached rejects the event as invalid
+        aws_managed = AWS_MANAGED_POLICY_ARN.match(policy_arn)
+        owner = "AWS-managed" if aws_managed else "customer-managed"
         name = policy_arn.rsplit("/", 1)[-1]
+        if aws_managed and aws_managed["path_name"] in DENY_ONLY:
+            evaluation.compliant.append(f"the AWS-managed policy {name} only denies: it adds no power to escalate with")
+            return evaluation
+        admin = reported_as_admin(context, policy_arn) if aws_managed else None
+        if admin is not None:
+            # Admin-equivalent by itself: every method is open to it, and managed-policy-attached says so, critical.
+            evaluation.compliant.append(
+                f"the AWS-managed policy {name} {admin}: reported by {MANAGED_POLICY_ATTACHED.id}, not twice"
+            )
+            return evaluation
         if context.documents is None:
             evaluation.unjudged.append(
-                f"the event attaches the customer-managed policy {policy_arn} but does not carry its document; "
+                f"the event attaches the {owner} policy {policy_arn} but does not carry its document; "
                 "the enforcer reads its default version live"
+                + (
+                    " (offline: give --authorization-details made without --filter, which lists the AWS-managed "
+                    "policies in use)"
+                    if aws_managed
+                    else ""
+                )
             )
             return evaluation
         version = context.documents.default_version(change.account, policy_arn)
+        if version is None and aws_managed:
+            # AWS keeps its policies; one a reader lacks (authorization details list only those in use) is unknown.
+            evaluation.unjudged.append(f"the document of the AWS-managed policy {policy_arn} could not be read")
+            return evaluation
         if version is None:
-            evaluation.compliant.append(f"the customer-managed policy {name} no longer exists")
+            evaluation.compliant.append(f"the {owner} policy {name} no longer exists")
             return evaluation
         policy = parse_policy(dict(version.document), field=f"version {version.version_id} of {policy_arn}")
         judged = judge_holder_change(context, arn, f"{kind} {principal}", policy_arn, policy)
         risk = judged.risk
         plan = [detach_step(arn, kind, principal, policy_arn)]
         if not risk.escalations and judged.needs_context:
-            what = f"The customer-managed policy {name} was attached to {kind} {principal}"
+            what = f"The {owner} policy {name} was attached to {kind} {principal}"
             evaluation.findings.append(_uncertain(context, PRIVILEGE_ESCALATION, judged, arn, what, plan=plan))
             return evaluation
         if not risk.escalations:
             evaluation.compliant.append(
-                f"the customer-managed policy {name} (version {version.version_id}) opens no known "
+                f"the {owner} policy {name} (version {version.version_id}) opens no known "
                 f"privilege-escalation method that {kind} {principal} did not already have, with everything else "
                 "it holds"
                 if judged.whole
-                else f"the customer-managed policy {name} (version {version.version_id}) opens no known "
+                else f"the {owner} policy {name} (version {version.version_id}) opens no known "
                 "privilege-escalation method"
             )
             return evaluation
@@ -1319,7 +1354,7 @@ class CustomerPolicyAttachedRule:
                 severity=Severity.CRITICAL,
                 resource_arn=arn,
                 reason=added.told(
-                    f"The customer-managed policy {name} (default version {version.version_id}) was attached to "
+                    f"The {owner} policy {name} (default version {version.version_id}) was attached to "
                     f"{kind} {principal} by {change.actor.display}: "
                     f"{_opens(judged, PRIVILEGE_ESCALATION, kind, principal)}"
                 ),
@@ -1951,5 +1986,5 @@ def _number(version_id: str) -> int:
     return int(digits) if digits.isdigit() else 0
 
 
-GUARDRAILS = (InlinePolicyRule(), PolicyVersionRule(), CustomerPolicyAttachedRule())
+GUARDRAILS = (InlinePolicyRule(), PolicyVersionRule(), AttachedPolicyRule())
 ACTIONS = (RewriteInlinePolicy(), RestoreDefaultPolicyVersion())

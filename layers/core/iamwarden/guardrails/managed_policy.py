@@ -15,7 +15,7 @@ from typing import Any, ClassVar
 
 from iamwarden.adapters.errors import ignoring, is_gone
 from iamwarden.domain.arns import iam_arn
-from iamwarden.domain.catalog import OptionSpec, RuleSpec, Severity
+from iamwarden.domain.catalog import Mode, OptionSpec, RuleSpec, Severity
 from iamwarden.domain.exceptions import InvalidEventError, UndoError
 from iamwarden.domain.findings import RemediationStep, StepAction
 from iamwarden.domain.wildcards import wildcard_match
@@ -117,10 +117,7 @@ class ManagedPolicyAttachedRule:
             return evaluation
         path_name = match["path_name"]
         name = path_name.rsplit("/", 1)[-1]
-        allowed = context.rule(MANAGED_POLICY_ATTACHED.id).patterns("allow_policies")
-        hit = next(
-            (p for p in allowed if wildcard_match(p, path_name) or wildcard_match(p, name) or p == policy_arn), None
-        )
+        hit = _allowed_by(context, policy_arn, path_name)
         if hit is not None:
             evaluation.compliant.append(f"{name} matches {hit!r} in rules/{MANAGED_POLICY_ATTACHED.id}/allow_policies")
             return evaluation
@@ -157,6 +154,32 @@ class ManagedPolicyAttachedRule:
             )
         )
         return evaluation
+
+
+def _allowed_by(context: RuleContext, policy_arn: str, path_name: str) -> str | None:
+    """The ``allow_policies`` pattern that lets this AWS-managed policy be attached, or None."""
+    name = path_name.rsplit("/", 1)[-1]
+    allowed = context.rule(MANAGED_POLICY_ATTACHED.id).patterns("allow_policies")
+    return next(
+        (p for p in allowed if wildcard_match(p, path_name) or wildcard_match(p, name) or p == policy_arn), None
+    )
+
+
+def reported_as_admin(context: RuleContext, policy_arn: str) -> str | None:
+    """What this rule says when it reports attaching ``policy_arn`` as admin-equivalent (critical), or None.
+
+    ``privilege-escalation`` judges AWS-managed attachments on the principal's whole power too; on a policy this
+    rule already calls admin-equivalent by name it would only say the same again (one alert per change, not two).
+    None when the rule is off, the policy is allowlisted or only denies, or is not one of ``ADMIN_EQUIVALENT``.
+    """
+    match = AWS_MANAGED_POLICY_ARN.match(policy_arn)
+    if match is None or context.rule(MANAGED_POLICY_ATTACHED.id).mode is Mode.OFF:
+        return None
+    path_name = match["path_name"]
+    name = path_name.rsplit("/", 1)[-1]
+    if name not in ADMIN_EQUIVALENT or path_name in DENY_ONLY or _allowed_by(context, policy_arn, path_name):
+        return None
+    return ADMIN_EQUIVALENT[name]
 
 
 def detach_step(arn: str, kind: str, principal: str, policy_arn: str) -> RemediationStep:
