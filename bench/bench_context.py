@@ -83,7 +83,11 @@ def main() -> None:
                 iam.put_role_policy(RoleName=role, PolicyName=name, PolicyDocument=_doc(statement))
             iam.attach_role_policy(RoleName=role, PolicyArn=shared)
             iam.attach_role_policy(RoleName=role, PolicyArn="arn:aws:iam::aws:policy/ReadOnlyAccess")
-        iam.create_role(RoleName="cfn-deploy-admin", AssumeRolePolicyDocument=trust)
+        # The admin role the samples lead to: a passed role counts only when its trust admits the method's service
+        # (CloudFormation for the CI sample, Lambda for the split one), as PMapper's edges check.
+        services = ["cloudformation.amazonaws.com", "lambda.amazonaws.com"]
+        admin_trust = _doc({"Effect": "Allow", "Principal": {"Service": services}, "Action": "sts:AssumeRole"})
+        iam.create_role(RoleName="cfn-deploy-admin", AssumeRolePolicyDocument=admin_trust)
         iam.attach_role_policy(RoleName="cfn-deploy-admin", PolicyArn="arn:aws:iam::aws:policy/AdministratorAccess")
 
         class Clients:
