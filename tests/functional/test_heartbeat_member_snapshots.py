@@ -322,10 +322,10 @@ def test_a_failed_own_role_refresh_in_a_member_is_one_problem_and_the_earlier_sn
         iam.meta.events.register("before-call.iam.GetRolePolicy", refuse)
         return _member(account, member).client("cloudtrail"), iam
 
-    times = iter(["t1", "t2"])
+    now = ["t1"]  # each run's reads are dated by this clock, whenever in the run they end
     members = MemberSnapshots(
         store, lambda: {MEMBER_A}, clients, home_account=HOME_ACCOUNT, region=REGION, own_roles=MEMBER_ROLES,
-        clock=lambda: next(times),
+        clock=lambda: now[0],
     )  # fmt: skip
     config = build_heartbeat(account.session, _environment(account)).config
     assert _Whole(config, None, None, None, _Topic(), member_snapshots=members).run()["whole"] is True
@@ -337,6 +337,7 @@ def test_a_failed_own_role_refresh_in_a_member_is_one_problem_and_the_earlier_sn
         ),
     )
     denied[0] = True
+    now[0] = "t2"
     topic = _Topic()
 
     result = _Whole(config, None, None, None, topic, member_snapshots=members).run()

@@ -167,9 +167,9 @@ def test_a_later_put_is_left_to_its_own_event_and_undo_refuses_a_changed_policy(
     assert finding["done"] == [], "a later put replaced the event's document: judged on its own event"
     assert _inline(account)["deploy-functions"] == later
 
-    # Read after the later put, the live directory holds ``later`` under that name: the plan's restore is ``later``
-    # and the record after the (empty) remediation says so, which is what is live. The event's document put again
-    # is judged against it, and put back to it.
+    # Read after the later put, the live directory holds ``later`` under that name: a later put, never what this one
+    # replaced (review s9 finding 1: taking it so let two quick puts hide an escalation). The record taken before
+    # the events says what was there: the event's document put again is judged against it, and put back to it.
     account.iam.put_role_policy(
         RoleName=ROLE,
         PolicyName="deploy-functions",
@@ -179,7 +179,7 @@ def test_a_later_put_is_left_to_its_own_event_and_undo_refuses_a_changed_policy(
     second["detail"]["eventID"] = second["id"] = "00000000-0000-4000-8000-00000000beef"
     second["detail"]["eventTime"] = second["time"] = "2026-11-24T10:16:00Z"
     redone = {f["rule"]: f for f in enforcer.handle(second)["findings"]}["privilege-escalation"]
-    assert _inline(account)["deploy-functions"] == later
+    assert _inline(account)["deploy-functions"] == READ_FUNCTIONS
     third = {
         "Version": "2012-10-17",
         "Statement": [{"Effect": "Allow", "Action": "lambda:ListAliases", "Resource": "*"}],

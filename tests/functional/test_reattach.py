@@ -217,6 +217,69 @@ def test_the_audit_table_keeps_the_record_of_more_of_a_seconds_events(account: A
     assert kept.data == {"policies": [ADMIN, READ_ONLY]}
 
 
+def test_two_invocations_deriving_from_one_record_never_leave_it_trusted_without_a_change(
+    account: Account, enforcer: EnforcerService
+) -> None:
+    """Review s9 finding 4: two enforcer invocations judge two attaches to one role at once, each from the same
+    record. The second write would drop the first's change (a lost update): it finds the record replaced and marks it
+    unusable, so a later re-attach of the lost policy is alert-only, never detached on a guess."""
+    store = AuditRecorded(account.audit(), account.dynamodb)
+    base = Snapshot(ATTACHMENTS, ROLE_ARN, HEARTBEAT_BEFORE, {"policies": []})
+    store.put(base)
+    derived = (HEARTBEAT_BEFORE, 0)
+    second = "2026-11-13T09:22:18.000+00:00"
+    with_basic = Snapshot(ATTACHMENTS, ROLE_ARN, second, {"policies": [BASIC]}, True, rank=1, base=derived)
+    with_read_only = with_basic._replace(data={"policies": [READ_ONLY]})
+
+    assert store.keep(with_basic) is True
+    assert store.keep(with_read_only) is False, "derived from a record that is no longer the stored one"
+    kept = store.snapshot(ATTACHMENTS, ROLE_ARN)
+    assert kept is not None
+    assert kept.unusable, "it lacks ReadOnlyAccess: never a 'before' until the heartbeat reads the role again"
+    assert store.keep(with_basic._replace(rank=2, base=(second, 1))) is False, "nor derived from"
+
+    _remediating(account)
+    account.iam.create_role(RoleName="app-backend", AssumeRolePolicyDocument=LAMBDA_TRUST)
+    account.iam.attach_role_policy(RoleName="app-backend", PolicyArn=ADMIN)
+    later = _at(load_event("attach-admin-to-role.json"), "2026-11-13T09:30:00Z", "00000000-0000-4000-8000-0000000c0c0a")
+    [finding] = enforcer.handle(later)["findings"]
+    assert finding["outcome"] == Outcome.ALERTED
+    assert _attached(account) == [ADMIN]
+
+    _heartbeat(account, "2026-11-13T09:40:00.000+00:00")  # the next read replaces the distrusted record
+    fresh = store.snapshot(ATTACHMENTS, ROLE_ARN)
+    assert fresh is not None
+    assert not fresh.unusable
+    assert fresh.data["policies"] == [ADMIN]
+
+
+def test_a_change_made_while_the_heartbeat_reads_is_not_taken_for_what_was_there_before(
+    account: Account, enforcer: EnforcerService, notifier: RecordingNotifier
+) -> None:
+    """Review s9 finding 5: the run begins at 09:22:00, AdministratorAccess is attached at 09:22:18 while the account
+    is being paged, and the read shows it. Dated when the run began, the record passed it for "already attached" and
+    the attach was compliant; dated when the read ended, the event is not after it: alert-only."""
+    _remediating(account)
+    account.iam.create_role(RoleName="app-backend", AssumeRolePolicyDocument=LAMBDA_TRUST)
+    account.iam.attach_role_policy(RoleName="app-backend", PolicyArn=ADMIN)
+    ticks = iter(["2026-11-13T09:22:00.000+00:00"])
+    store = AuditRecorded(account.audit(), account.dynamodb)
+    cloudtrail = account.session.client("cloudtrail", region_name=REGION)
+
+    def clock() -> str:
+        return next(ticks, "2026-11-13T09:22:40.000+00:00")  # the run's start, then when each read ended
+
+    SnapshotRefresh(store, cloudtrail, account.iam, HOME_ACCOUNT, region=REGION, clock=clock).refresh()
+
+    kept = store.snapshot(ATTACHMENTS, ROLE_ARN)
+    assert kept is not None
+    assert kept.taken_at == "2026-11-13T09:22:40.000+00:00"
+    [finding] = enforcer.handle(load_event("attach-admin-to-role.json"))["findings"]
+    assert finding["outcome"] == Outcome.ALERTED
+    assert _attached(account) == [ADMIN]
+    assert "nothing was added" not in notifier.sent[-1].finding.reason  # type: ignore[union-attr]
+
+
 def test_the_same_event_judged_twice_detaches_once(account: Account, enforcer: EnforcerService) -> None:
     """A remediated attach keeps no record (the record before it holds again); judged again, it finds the policy
     gone and changes nothing."""

@@ -121,6 +121,26 @@ def test_iam_full_access_is_alerted_once_by_the_rule_that_names_it_admin_equival
     assert "gives full control of IAM" in finding.reason
 
 
+@pytest.mark.parametrize("name", ["IAMFullAccess", "AdministratorAccess"])
+def test_the_strongest_policies_are_not_left_to_a_name_rule_that_does_less(name: str) -> None:
+    """Review s9 finding 3: managed-policy-attached alerting while privilege-escalation remediates would leave the
+    strongest policies alerted only and detach weaker ones: then privilege-escalation judges (and plans) them too."""
+    settings = load_settings(
+        {"rules": {"managed-policy-attached": {"mode": "alert"}, "privilege-escalation": {"mode": "remediate"}}}
+    )
+
+    judgement = _judge(name, _details(policies=("AdministratorAccess", "IAMFullAccess")), settings)
+
+    by_rule = _by_rule(judgement)
+    assert set(by_rule) == {"managed-policy-attached", "privilege-escalation"}
+    [step] = by_rule["privilege-escalation"].plan
+    assert step.action is StepAction.DETACH_MANAGED_POLICY
+    both = load_settings({"rules": {"managed-policy-attached": {"mode": "remediate"}}})
+    assert set(_by_rule(_judge(name, _details(policies=("AdministratorAccess", "IAMFullAccess")), both))) == {
+        "managed-policy-attached"
+    }, "the name rule remediates as far: one finding"
+
+
 def test_iam_full_access_is_an_escalation_on_the_whole_power_when_the_name_rule_is_off() -> None:
     judgement = _judge(
         "IAMFullAccess", _details(policies=("AdministratorAccess", "IAMFullAccess")), _settings(managed="off")

@@ -20,11 +20,12 @@ import copy
 import json
 from typing import Any
 
+from iamwarden.app.cli import DetailsDocuments
 from iamwarden.domain.authorization_details import authorization_details_directory
 from iamwarden.domain.canonical import document_digest
 from iamwarden.domain.findings import Finding, Judgement, Verdict
 from iamwarden.domain.recorded import ATTACHMENTS, PastRemediation, Snapshot
-from iamwarden.domain.settings import Settings
+from iamwarden.domain.settings import Settings, load_settings
 from iamwarden.guardrails.engine import judge_event
 from iamwarden.guardrails.remediation import statement_list, without_offending
 from tests.conftest import load_event
@@ -424,3 +425,59 @@ def test_a_group_put_that_drops_a_deny_is_judged_for_each_member_and_puts_the_gr
     assert DROPPED in finding.reason
     [step] = finding.plan
     assert (step.parameters["principal_type"], step.parameters["restore"]) == ("group", GUARDRAILS)
+
+
+# --- review s9 (issue 13 parts): what a second reading found ----------------------------------------------------------
+
+
+def test_live_a_later_put_of_the_same_name_is_never_taken_for_what_this_put_replaced() -> None:
+    """Review s9 finding 1: D2 (the method) then, seconds later, D3 = D2 + a read, both judged with D3 live. Taking
+    D3 for what D2 replaced made D2 compliant, its record made D3 compliant: two puts hid an escalation."""
+    method = CREATE_AND_INVOKE
+    later = {
+        "Version": "2012-10-17",
+        "Statement": [*method["Statement"], {"Effect": "Allow", "Action": "s3:ListAllMyBuckets", "Resource": "*"}],
+    }
+    settings = load_settings({"rules": {"privilege-escalation": {"mode": "remediate"}}})
+    first = _put("build-runner", "deploy-functions", method)
+
+    judgement = judge_event(
+        first,
+        settings,
+        directory=_runner_after(later),
+        recorded=_record(RUNNER, {"pass-any-role": PASS_ANY_ROLE, "deploy-functions": READ_FUNCTIONS}),
+    )
+
+    finding = _finding(judgement, "privilege-escalation")
+    assert finding.needs_context == ()
+    [step] = finding.plan
+    assert step.parameters["restore"] == READ_FUNCTIONS, "what the record held before the event, never the later put"
+    assert step.parameters["document"] == method
+
+
+def test_a_dropped_deny_is_also_privilege_escalations_when_restraint_removed_would_do_less() -> None:
+    """Review s9 finding 2: privilege-escalation leaves a dropped Deny's opening to restraint-removed only when that
+    rule would act as far (alert while privilege-escalation remediates: both report it, the remediation is kept)."""
+    older = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Action": ["iam:PassRole", "lambda:CreateFunction", "lambda:InvokeFunction"],
+                "Resource": "*",
+            }
+        ],
+    }
+    directory = _directory(
+        _role("app-backend", {"older": older, "guardrails": GUARDRAILS}),
+        _role("deploy-admin", {"everything": ALLOW_ALL}, LAMBDA_TRUST),
+    )
+    put = _put("app-backend", "guardrails", WITHOUT_GUARD)
+
+    def rules(modes: dict[str, str]) -> set[str]:
+        settings = load_settings({"rules": {rule: {"mode": mode} for rule, mode in modes.items()}})
+        return {f.rule_id for f in judge_event(put, settings, DetailsDocuments(directory), directory).findings}
+
+    assert rules({"privilege-escalation": "remediate"}) == {"privilege-escalation", "restraint-removed"}
+    assert rules({"privilege-escalation": "remediate", "restraint-removed": "remediate"}) == {"restraint-removed"}
+    assert rules({}) == {"restraint-removed"}, "both alert: one finding, the one that names the Deny"

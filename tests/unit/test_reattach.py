@@ -303,6 +303,7 @@ def test_an_attach_leaves_the_record_before_it_with_the_policy_added() -> None:
         {"policies": [ADMIN, older], "changed": [f"policy:{ADMIN}"], "changed_at": SECOND},
         whatever_the_verdict=True,
         rank=1,
+        base=(BEFORE, 0),  # written only while the record it was derived from is still the stored one
     )
 
 
@@ -392,10 +393,16 @@ class Store:
         return count
 
     def keep(self, snapshot: Snapshot) -> bool:
-        stored = self.items.get((snapshot.kind, snapshot.resource_arn))
-        if stored is not None and (stored.taken_at, stored.rank) >= (snapshot.taken_at, snapshot.rank):
+        key = (snapshot.kind, snapshot.resource_arn)
+        stored = self.items.get(key)
+        if snapshot.base is not None:  # only over the record it was derived from, else that one is distrusted
+            if stored is None or stored.unusable or (stored.taken_at, stored.rank) != snapshot.base:
+                if stored is not None:
+                    self.items[key] = stored._replace(unusable=True)
+                return False
+        elif stored is not None and (stored.taken_at, stored.rank) >= (snapshot.taken_at, snapshot.rank):
             return False
-        self.items[(snapshot.kind, snapshot.resource_arn)] = snapshot
+        self.items[key] = snapshot
         return True
 
 

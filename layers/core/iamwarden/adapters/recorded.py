@@ -106,7 +106,14 @@ class AuditRecorded:
         item = answer.get("Item")
         if not item:
             return None
-        return Snapshot(kind, resource_arn, item["taken_at"]["S"], json.loads(item["data"]["S"]))
+        return Snapshot(
+            kind,
+            resource_arn,
+            item["taken_at"]["S"],
+            json.loads(item["data"]["S"]),
+            rank=int(item.get("snapshot_rank", {}).get("N", "0")),
+            unusable="unusable" in item,
+        )
 
     def put(self, snapshot: Snapshot) -> None:
         key = snapshot_key(snapshot.kind, snapshot.resource_arn)
@@ -118,28 +125,54 @@ class AuditRecorded:
     def keep(self, snapshot: Snapshot) -> bool:
         """``put``, unless a snapshot taken later is stored already (a conditional write: the heartbeat's live read,
         or a later event's, is never overwritten by an older event judged late), or one of the same instant with no
-        smaller ``rank`` (the record of a second's events replaces one of fewer of them, never the other way)."""
+        smaller ``rank`` (the record of a second's events replaces one of fewer of them, never the other way).
+
+        A snapshot derived from another (``base``) is written only while that one is still stored: otherwise another
+        invocation wrote from the same record meanwhile, and the stored one may lack this event's change, so it is
+        marked ``unusable`` (alert-only until the heartbeat reads the principal again), never trusted."""
         key = snapshot_key(snapshot.kind, snapshot.resource_arn)
+        values: dict[str, Any] = {":taken": {"S": snapshot.taken_at}, ":rank": {"N": str(snapshot.rank)}}
+        condition = (
+            "attribute_not_exists(remediation_id) OR taken_at < :taken OR (taken_at = :taken AND snapshot_rank < :rank)"
+        )
+        if snapshot.base is not None:
+            base_taken, base_rank = snapshot.base
+            same_rank = "snapshot_rank = :base_rank" + (
+                " OR attribute_not_exists(snapshot_rank)" if base_rank == 0 else ""
+            )
+            condition = f"taken_at = :base_taken AND ({same_rank}) AND attribute_not_exists(unusable)"
+            values = {":base_taken": {"S": base_taken}, ":base_rank": {"N": str(base_rank)}}
         try:
             self._dynamodb.put_item(
                 TableName=self._audit.table_name,
                 Item=_snapshot_item(key, snapshot),
-                ConditionExpression=(
-                    "attribute_not_exists(remediation_id) OR taken_at < :taken"
-                    " OR (taken_at = :taken AND snapshot_rank < :rank)"
-                ),
-                ExpressionAttributeValues={
-                    ":taken": {"S": snapshot.taken_at},
-                    ":rank": {"N": str(snapshot.rank)},
-                },
+                ConditionExpression=condition,
+                ExpressionAttributeValues=values,
             )
         except ClientError as exc:
-            if error_code(exc) == "ConditionalCheckFailedException":
-                return False
-            raise AuditError(f"cannot write snapshot {key}: {describe(exc)}") from exc
+            if error_code(exc) != "ConditionalCheckFailedException":
+                raise AuditError(f"cannot write snapshot {key}: {describe(exc)}") from exc
+            if snapshot.base is not None:
+                self._mark_unusable(key)
+            return False
         except BotoCoreError as exc:
             raise AuditError(f"cannot write snapshot {key}: {describe(exc)}") from exc
         return True
+
+    def _mark_unusable(self, key: str) -> None:
+        try:
+            self._dynamodb.update_item(
+                TableName=self._audit.table_name,
+                Key={"remediation_id": {"S": key}},
+                UpdateExpression="SET unusable = :yes",
+                ConditionExpression="attribute_exists(remediation_id)",
+                ExpressionAttributeValues={":yes": {"BOOL": True}},
+            )
+        except ClientError as exc:
+            if error_code(exc) != "ConditionalCheckFailedException":  # gone meanwhile: nothing to distrust
+                raise AuditError(f"cannot mark snapshot {key} unusable: {describe(exc)}") from exc
+        except BotoCoreError as exc:
+            raise AuditError(f"cannot mark snapshot {key} unusable: {describe(exc)}") from exc
 
     def put_all(self, snapshots: Iterable[Snapshot]) -> int:
         count = 0

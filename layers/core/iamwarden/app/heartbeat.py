@@ -394,7 +394,11 @@ class SnapshotRefresh:
         self.replaced_roles = []
         for what, take in takers:
             try:
-                stored += self._store(take())
+                taken = take()
+                # Dated when the read ended, not when the run began: a change made while the account was being read
+                # may show in it, and a record dated before that change would pass it for what was there before.
+                read_at = self.clock()
+                stored += self._store([snapshot._replace(taken_at=read_at) for snapshot in taken])
             except Exception as exc:
                 problems.append(
                     f"the snapshots of the {what} of {self.account} in {self.region} cannot be refreshed "
@@ -896,7 +900,7 @@ class MemberSnapshots:
             return 0, [f"the managed accounts cannot be read ({error_code(exc) or exc}): no member account's snapshots"]
         stored, problems = 0, []
         started = self.monotonic()
-        self.deferred = []
+        self.taken, self.deferred = [], []
         for position, account in enumerate(accounts):
             if self.monotonic() - started > self.budget_seconds:
                 self.deferred = accounts[position:]
@@ -909,18 +913,7 @@ class MemberSnapshots:
                     f"({error_code(exc) or exc})"
                 )
                 continue
-            refresh = SnapshotRefresh(
-                self.store,
-                cloudtrail,
-                iam,
-                account,
-                region=self.region,
-                own_roles=self.own_roles,
-                clock=self.clock,
-                cloudtrail_in=self._cloudtrail_in(account),
-                home_account=self.home_account,
-            )
-            count, failures = refresh.refresh()
+            count, failures = self._account_refresh(account, cloudtrail, iam)
             stored += count
             problems += failures
             problems += self.forwarding_problems(account)

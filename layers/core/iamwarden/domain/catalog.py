@@ -28,6 +28,12 @@ class Mode(StrEnum):
     ALERT = "alert"
     REMEDIATE = "remediate"
 
+    def does_at_least(self, other: "Mode") -> bool:
+        """Whether this mode does all ``other`` does (remediate > alert > off): a rule leaves a finding to another
+        only when that one would act on it as far as itself would."""
+        order = (Mode.OFF, Mode.ALERT, Mode.REMEDIATE)
+        return order.index(self) >= order.index(other)
+
 
 class OptionSpec(NamedTuple):
     """One per-rule setting: a list of patterns, a list of SHA-256 fingerprints, or one choice among fixed values."""

@@ -125,6 +125,12 @@ class Snapshot(NamedTuple):
     #: principal with the previous document put back, or the event's cut or deleted); None: after a remediation
     #: nothing is kept (the record before the event holds again).
     if_remediated: Mapping[str, Any] | None = None
+    #: The record this one was derived from (its ``taken_at`` and ``rank``): kept only while that one is still the
+    #: stored one. Two enforcer invocations deriving from the same record would otherwise each drop the other's
+    #: change (a lost update); the one that finds it replaced marks the stored record ``unusable`` instead.
+    base: tuple[str, int] | None = None
+    #: A record another write may have left without a change (see ``base``): never a "before" until read again.
+    unusable: bool = False
 
     def taken_before(self, event_time: str) -> bool:
         """Whether the snapshot was taken before ``event_time`` (an event's ISO 8601 time): a snapshot taken after a

@@ -82,17 +82,25 @@ def _item(kind: str, name: str) -> str:
 
 def _recorded_before(context: RuleContext, principal_arn: str, item: str) -> Mapping[str, Any] | None:
     """The principal's ``ATTACHMENTS`` record as it stood before the event, as far as ``item`` goes; None when there
-    is none, or only a later one, or one of the same second that lists ``item`` as changed in that second."""
+    is none, or only a later one, or one of the same second that lists ``item`` as changed in that second, or one
+    marked unusable (a concurrent write may have left a change out of it)."""
+    snapshot = _recorded_snapshot(context, principal_arn, item)
+    return snapshot.data if snapshot is not None else None
+
+
+def _recorded_snapshot(context: RuleContext, principal_arn: str, item: str) -> Snapshot | None:
+    """``_recorded_before`` with the record itself (its time and rank: what an observation derived from it names as
+    its ``base``)."""
     if context.recorded is None:
         return None
     snapshot = context.recorded.snapshot(ATTACHMENTS, principal_arn)
-    if snapshot is None:
+    if snapshot is None or snapshot.unusable:
         return None
     if snapshot.taken_before(context.change.time):
-        return snapshot.data
+        return snapshot
     changed = snapshot.data.get(CHANGED)
     if isinstance(changed, list) and item not in changed and snapshot.taken_at == observed_at(context.change.time):
-        return snapshot.data
+        return snapshot
     return None
 
 
@@ -231,7 +239,12 @@ def attachment_observations(context: RuleContext, findings: Sequence[Finding] = 
     taken = observed_at(change.time)
 
     def observed(
-        arn: str, data: Mapping[str, Any], item: str | None, remediated: Mapping[str, Any] | None = None
+        arn: str,
+        data: Mapping[str, Any],
+        item: str | None,
+        remediated: Mapping[str, Any] | None = None,
+        *,
+        base: Snapshot | None = None,
     ) -> list[Snapshot]:
         """``data`` kept at the event's second, listing ``item`` among what that second changed: a record from the
         same second adds to its list; an older one (or a creation, ``item`` None) starts it. ``remediated``: the
@@ -243,8 +256,18 @@ def attachment_observations(context: RuleContext, findings: Sequence[Finding] = 
         listed = {CHANGED: sorted(changed), CHANGED_AT: taken}
         kept = {**data, **listed}
         instead = {**remediated, **listed} if remediated is not None else None
+        derived = (base.taken_at, base.rank) if base is not None else None
         return [
-            Snapshot(ATTACHMENTS, arn, taken, kept, whatever_the_verdict=True, rank=len(changed), if_remediated=instead)
+            Snapshot(
+                ATTACHMENTS,
+                arn,
+                taken,
+                kept,
+                whatever_the_verdict=True,
+                rank=len(changed),
+                if_remediated=instead,
+                base=derived,
+            )
         ]
 
     if name in _CREATED:
@@ -258,21 +281,23 @@ def attachment_observations(context: RuleContext, findings: Sequence[Finding] = 
         policy_arn = parameters.get("policyArn")
         if arn is None or not isinstance(policy_arn, str):
             return []
-        before = _recorded_before(context, arn, _item("policy", policy_arn))
-        if before is None:
+        source = _recorded_snapshot(context, arn, _item("policy", policy_arn))
+        if source is None:
             return []
+        before = source.data
         policies = [p for p in _listed(before, "policies") if p != policy_arn]
         if name in ATTACH_PRINCIPAL:
             policies.append(policy_arn)
-        return observed(arn, {**before, "policies": sorted(policies)}, _item("policy", policy_arn))
+        return observed(arn, {**before, "policies": sorted(policies)}, _item("policy", policy_arn), base=source)
     if name in _INLINE_PRINCIPAL:
         arn = principal(_INLINE_PRINCIPAL[name])
         policy_name = parameters.get("policyName")
         if arn is None or not isinstance(policy_name, str):
             return []
-        before = _recorded_before(context, arn, _item("inline", policy_name))
-        if before is None:
+        source = _recorded_snapshot(context, arn, _item("inline", policy_name))
+        if source is None:
             return []
+        before = source.data
         held = before.get("inline")
         if not isinstance(held, Mapping):
             return []  # a record from before inline policies were kept: nothing known to change
@@ -282,22 +307,23 @@ def attachment_observations(context: RuleContext, findings: Sequence[Finding] = 
         item = _item("inline", policy_name)
         data = _with_inline(before, policy_name, document)
         if document is None:
-            return observed(arn, data, item)
+            return observed(arn, data, item, base=source)
         kind = _INLINE_PRINCIPAL[name][0]
         left = _left_by_plan(findings, kind, str(parameters.get(_INLINE_PRINCIPAL[name][1])), policy_name, document)
-        return observed(arn, data, item, None if left is None else _with_inline(before, policy_name, left.document))
+        instead = None if left is None else _with_inline(before, policy_name, left.document)
+        return observed(arn, data, item, instead, base=source)
     if name in ("AddUserToGroup", "RemoveUserFromGroup"):
         arn = principal(("user", "userName"))
         group = parameters.get("groupName")
         if arn is None or not isinstance(group, str):
             return []
-        before = _recorded_before(context, arn, _item("group", group))
-        if before is None:
+        source = _recorded_snapshot(context, arn, _item("group", group))
+        if source is None:
             return []
-        groups = [g for g in _listed(before, "groups") if g != group]
+        groups = [g for g in _listed(source.data, "groups") if g != group]
         if name == "AddUserToGroup":
             groups.append(group)
-        return observed(arn, {**before, "groups": sorted(groups)}, _item("group", group))
+        return observed(arn, {**source.data, "groups": sorted(groups)}, _item("group", group), base=source)
     return []
 
 

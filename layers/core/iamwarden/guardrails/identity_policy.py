@@ -148,6 +148,9 @@ POLICY_VERSION_ADMIN = RuleSpec(
     ),
 )
 
+#: restraint-removed's id (its module imports this one).
+RESTRAINT_REMOVED_ID = "restraint-removed"
+
 PRIVILEGE_ESCALATION = RuleSpec(
     id="privilege-escalation",
     title="Privilege escalation path granted",
@@ -393,8 +396,8 @@ def replaced_inline(context: RuleContext, principal_arn: str, source: str, polic
     directory = context.directory
     current = directory.principal(principal_arn) if directory is not None else None
     previous = inline_previous(current, source, policy, source) if current is not None else None
-    if previous is None or previous.documents is None:
-        previous = _recorded_previous(context, principal_arn, source, policy)
+    if previous is None or previous.documents is None or (previous.documents and context.recorded is not None):
+        previous = _recorded_previous(context, principal_arn, source, policy)  # live: a different one is later
     if previous is None or len(previous.documents or ()) != 1:
         return None
     [held] = previous.documents or ()
@@ -477,6 +480,10 @@ def judge_principal_change(
         return _judge_holder_alone(directory, principal_arn, label, source, policy)
     if previous is STORED:
         previous = inline_previous(current, source, policy, _inline_what(source, label))
+        if previous.documents and context.recorded is not None:
+            # Live, the directory is read after the event: a document other than the event's is a later put (or
+            # one IAM has not shown yet), never what this put replaced. The record taken before the event says.
+            previous = Previous(None, f"the previous document of {_inline_what(source, label)} is unknown")
         if previous.documents is None:
             previous = _recorded_previous(context, principal_arn, source, policy) or previous
     replaced = None
@@ -485,8 +492,10 @@ def judge_principal_change(
         replaced = held if canonical(dict(held.raw)) != canonical(dict(policy.raw)) else None
     after = current.replaced(source, policy)
     # A Deny the put dropped is judged by ``restraint-removed`` (what it kept in check): here, what the put's grants
-    # added, as if it had kept it, so one change is not reported twice for the same opening.
-    denies = dropped_denies(policy, replaced) if replaced is not None else ()
+    # added, as if it had kept it, so one change is not reported twice for the same opening; but only when that rule
+    # would act on it as far as this one would (alert while this one remediates: both report it).
+    defer = context.rule(RESTRAINT_REMOVED_ID).mode.does_at_least(context.rule(PRIVILEGE_ESCALATION.id).mode)
+    denies = dropped_denies(policy, replaced) if replaced is not None and defer else ()
     risk_after = assess_principal(
         current.replaced(source, with_statements(policy, denies)) if denies else after, directory
     )

@@ -170,10 +170,13 @@ def reported_as_admin(context: RuleContext, policy_arn: str) -> str | None:
 
     ``privilege-escalation`` judges AWS-managed attachments on the principal's whole power too; on a policy this
     rule already calls admin-equivalent by name it would only say the same again (one alert per change, not two).
-    None when the rule is off, the policy is allowlisted or only denies, or is not one of ``ADMIN_EQUIVALENT``.
+    None when the rule is off, or does less than privilege-escalation would (alert while it remediates: the
+    strongest policies must not be the ones only alerted), the policy is allowlisted or only denies, or is not one of
+    ``ADMIN_EQUIVALENT``.
     """
     match = AWS_MANAGED_POLICY_ARN.match(policy_arn)
-    if match is None or context.rule(MANAGED_POLICY_ATTACHED.id).mode is Mode.OFF:
+    mode = context.rule(MANAGED_POLICY_ATTACHED.id).mode
+    if match is None or mode is Mode.OFF or not mode.does_at_least(context.rule("privilege-escalation").mode):
         return None
     path_name = match["path_name"]
     name = path_name.rsplit("/", 1)[-1]
