@@ -40,7 +40,7 @@ from iamwarden.domain.findings import Outcome
 from iamwarden.guardrails.registry import RULES
 from tests.aws_fixtures import HOME_ACCOUNT, REGION
 from tests.functional.conftest import Account, RecordingNotifier, account_environment, moto_account
-from tests.functional.guardrail_cases import CASES, Behaviour, GuardrailCase
+from tests.functional.guardrail_cases import CASES, Behaviour, GuardrailCase, _no_permission_set_boundary
 
 #: Lambda's attempts for an asynchronous event (template: MaximumRetryAttempts 2), before the dead-letter queue.
 LAMBDA_ATTEMPTS = 3
@@ -167,6 +167,12 @@ def _start(account: Account, case: GuardrailCase) -> Run:
         account.set(name, value)
     event = case.violation.prepare(account)
     session = boto3.Session(region_name=REGION)  # the enforcer's own session: only its calls are seen
+    # moto lacks GetPermissionsBoundaryForPermissionSet: answered as Identity Center answers a set without one, as
+    # the cases answer it on the test's session (identity-center-group-admin reads it for each assigned set).
+    session.events.register(
+        "before-call.sso-admin.GetPermissionsBoundaryForPermissionSet",
+        _no_permission_set_boundary,  # type: ignore[arg-type]
+    )
     injector = FaultInjector(session)
     notifier = FlakyNotifier()
     clients = ClientFactory(HOME_ACCOUNT, account.config.member_role_name, session=session)
