@@ -166,6 +166,9 @@ def test_a_later_put_is_left_to_its_own_event_and_undo_refuses_a_changed_policy(
 
     assert finding["done"] == [], "a later put replaced the event's document: judged on its own event"
     assert _inline(account)["deploy-functions"] == later
+    kept = AuditRecorded(account.audit(), account.dynamodb).snapshot(ATTACHMENTS, ROLE_ARN)
+    assert kept is not None
+    assert kept.taken_at == HEARTBEAT_BEFORE, "nothing was put back: no record says what a restore would have left"
 
     # Read after the later put, the live directory holds ``later`` under that name: a later put, never what this one
     # replaced (review s9 finding 1: taking it so let two quick puts hide an escalation). The record taken before

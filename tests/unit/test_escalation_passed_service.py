@@ -132,6 +132,14 @@ def test_a_holder_that_can_create_an_instance_profile_and_add_the_role_reaches_i
     assert EC2 not in _found(only_create, directory)
 
 
+def test_adding_the_role_to_a_profile_is_enough_an_empty_one_may_exist_already() -> None:
+    """Review s9 finding 8: leftover empty profiles are common, and no rule re-judges the grant when the role enters
+    one later; ``iam:AddRoleToInstanceProfile`` alone reaches the role."""
+    directory = _directory(_admin(_trust("ec2.amazonaws.com"), profiles=()))
+    only_add = _holder(LAMBDA_AND_EC2, _allow("iam:AddRoleToInstanceProfile"))
+    assert _found(only_add, directory)[EC2] is True
+
+
 def test_instance_profiles_of_roles_come_from_the_authorization_details() -> None:
     from iamwarden.domain.authorization_details import authorization_details_directory
 

@@ -481,3 +481,11 @@ def test_a_dropped_deny_is_also_privilege_escalations_when_restraint_removed_wou
     assert rules({"privilege-escalation": "remediate"}) == {"privilege-escalation", "restraint-removed"}
     assert rules({"privilege-escalation": "remediate", "restraint-removed": "remediate"}) == {"restraint-removed"}
     assert rules({}) == {"restraint-removed"}, "both alert: one finding, the one that names the Deny"
+
+
+def test_a_kept_document_keeps_its_characters_as_written() -> None:
+    """Review s9 finding 9: a ``\\uXXXX`` escape counts six characters toward IAM's inline quota; a restore near it
+    would fail (LimitExceeded)."""
+    from iamwarden.domain.recorded import compact_document
+
+    assert compact_document({"Resource": "arn:aws:s3:::données/*"}) == '{"Resource":"arn:aws:s3:::données/*"}'

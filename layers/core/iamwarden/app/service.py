@@ -279,13 +279,16 @@ class EnforcerService:
         if not isinstance(self.recorded, KeepsSnapshots):
             return
         remediated = any(result.outcome is Outcome.REMEDIATED for result in results)
+        # What the plan left is known only when a remediation changed something: one that found the change already
+        # gone ("already was": a later put is live) left what is live, which no snapshot of this event says.
+        acted = any(result.outcome is Outcome.REMEDIATED and result.done for result in results)
         now = self.clock()
         try:
             for snapshot in judgement.observed:
                 if remediated:
                     # What the plan left (an inline put's previous document restored, or the put cut or deleted),
                     # where the snapshot says; otherwise the state before the event holds again: nothing to keep.
-                    if snapshot.if_remediated is not None:
+                    if snapshot.if_remediated is not None and acted:
                         self.recorded.keep(no_later_than(snapshot._replace(data=snapshot.if_remediated), now))
                 elif snapshot.whatever_the_verdict or not judgement.findings:
                     self.recorded.keep(no_later_than(snapshot, now))

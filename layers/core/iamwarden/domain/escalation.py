@@ -1181,7 +1181,7 @@ class _Judge:
     def _usable(self, method: EscalationMethod, candidates: list[str]) -> list[str]:
         """The passed roles the method's service can use (PMapper's ec2/lambda/cloudformation/codebuild/sagemaker
         edges): the role's trust policy admits the service, and for EC2 the role is in an instance profile or the
-        holder may create one and add the role (``iam:CreateInstanceProfile``, ``iam:AddRoleToInstanceProfile``).
+        holder may add the role to one (``iam:AddRoleToInstanceProfile``: an empty profile may exist already).
         A role whose trust policy or instance profiles are not known is kept (the live directory reads a role's
         instance profiles only here, when the role came without them: ``ListsInstanceProfiles``)."""
         service = _passed_to(method) if method.reach == "passes-role" else None
@@ -1199,10 +1199,9 @@ class _Judge:
                 continue
             if profiled and self._instance_profiles(arn, role) == ():
                 if can_create is None:
-                    can_create = all(
-                        self._allowed_on_kind(action, "iam:instance-profile/")
-                        for action in ("iam:CreateInstanceProfile", "iam:AddRoleToInstanceProfile")
-                    )
+                    # Adding the role to a profile is enough: an empty profile may be there already (review s9
+                    # finding 8), and no rule re-judges this grant when the role enters one later.
+                    can_create = self._allowed_on_kind("iam:AddRoleToInstanceProfile", "iam:instance-profile/")
                 if not can_create:
                     continue
             kept.append(arn)

@@ -65,7 +65,7 @@ INLINE_DOCUMENTS = "inline_documents"
 def compact_document(document: Any) -> str:
     """A decoded document as the record keeps it: compact JSON, its own key and list order (a restore puts back the
     document as it was written; comparisons go through ``canonical``)."""
-    return json.dumps(document, separators=(",", ":"))
+    return json.dumps(document, separators=(",", ":"), ensure_ascii=False)  # a \uXXXX escape counts six toward quotas
 
 
 #: The code one of IAM Warden's own functions runs as its stack deployed it (``{"code_sha256": ..., "source": ...}``,

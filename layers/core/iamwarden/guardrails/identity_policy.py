@@ -1727,12 +1727,20 @@ class RewriteInlinePolicy:
                 done.append(f"deleted inline policy {policy} from {kind} {name}: nothing in it may stay")
             elif "restore" in step.parameters:
                 getattr(run.aws.iam, put)(
-                    **{parameter: name, "PolicyName": policy, "PolicyDocument": json.dumps(remaining)}
+                    **{
+                        parameter: name,
+                        "PolicyName": policy,
+                        "PolicyDocument": json.dumps(remaining, ensure_ascii=False),
+                    }
                 )
                 done.append(f"put back the document inline policy {policy} of {kind} {name} held before the put")
             else:
                 getattr(run.aws.iam, put)(
-                    **{parameter: name, "PolicyName": policy, "PolicyDocument": json.dumps(remaining)}
+                    **{
+                        parameter: name,
+                        "PolicyName": policy,
+                        "PolicyDocument": json.dumps(remaining, ensure_ascii=False),
+                    }
                 )
                 done.append(
                     f"removed {_cut_text(step.parameters['statements'])} from inline policy {policy} of "
@@ -1755,7 +1763,9 @@ class RewriteInlinePolicy:
             )
         _, _, put, parameter = _INLINE_CALLS[kind]
         try:
-            getattr(aws.iam, put)(**{parameter: name, "PolicyName": policy, "PolicyDocument": json.dumps(document)})
+            getattr(aws.iam, put)(
+                **{parameter: name, "PolicyName": policy, "PolicyDocument": json.dumps(document, ensure_ascii=False)}
+            )
         except Exception as exc:
             if is_gone(exc):
                 raise UndoError(f"{kind} {name} no longer exists; inline policy {policy} cannot be put back") from exc
