@@ -613,9 +613,15 @@ def test_the_heartbeat_role_allows_every_call_of_a_whole_and_a_broken_loop_and_g
     functions = f"arn:aws:lambda:{REGION}:{HOME_ACCOUNT}:function:iamwarden-"
     own = ("enforcer", "exception-watch", "heartbeat", "prune-planner", "prune-watch", "prune-worker")
     for function in (*own, "slack-interactions"):  # each own function by exact name (review 15 finding 12)
-        for action in ("lambda:RemovePermission", "lambda:DeleteFunctionUrlConfig"):
-            grant = _grant("heartbeat", "PutRightOwnFunctionPermissionsAndUrls", action, functions + function)
-            reached[grant] = guarded
+        grant = _grant(
+            "heartbeat", "PutRightOwnFunctionPermissionsAndUrls", "lambda:RemovePermission", functions + function
+        )
+        reached[grant] = guarded
+    for function in own:  # the Slack endpoint's URL is declared: never read nor deleted
+        grant = _grant(
+            "heartbeat", "DeleteUndeclaredOwnFunctionUrls", "lambda:DeleteFunctionUrlConfig", functions + function
+        )
+        reached[grant] = guarded
     for function in ("exception-watch", "prune-planner", "prune-watch", "prune-worker", "slack-interactions"):
         for action in ("lambda:GetFunctionConcurrency", "lambda:PutFunctionConcurrency"):
             reached[_grant("heartbeat", "StopOwnFunctionsWithChangedCode", action, functions + function)] = guarded

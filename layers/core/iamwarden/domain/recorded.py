@@ -76,6 +76,9 @@ def compact_document(document: Any) -> str:
 OWN_CODE = "own-function-code"
 #: That the heartbeat said once that an own function's deployed code is not known yet (``{"said_at": ...}``).
 OWN_CODE_UNKNOWN = "own-function-code-unknown"
+#: When the heartbeat first saw an own function run code unlike ``OWN_CODE`` (``{"code_sha256", "first_seen"}``):
+#: it stops the function only once that difference has lasted past a deploy's delivery time (``CODE_GRACE``).
+OWN_CODE_SEEN = "own-function-code-seen"
 
 
 class PastRemediation(NamedTuple):
