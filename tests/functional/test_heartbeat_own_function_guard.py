@@ -225,3 +225,29 @@ def test_a_url_on_an_own_function_is_deleted_but_not_the_slack_endpoints(account
 
     executor.undo(problem.rsplit("iamwarden undo ", 1)[1].rstrip(")"), actor=OPERATOR)
     assert client.get_function_url_config(FunctionName=ENFORCER)["AuthType"] == "NONE"
+
+    # Review 15 finding 8: the undo re-created the URL (a new CreationTime); the next runs leave it, said once.
+    [approved] = guard.url_problems(ENFORCER)
+    assert "put back by an operator's undo of rem-" in approved
+    assert "left as operator-approved" in approved
+    assert client.get_function_url_config(FunctionName=ENFORCER)["AuthType"] == "NONE"
+    assert guard.url_problems(ENFORCER) == []
+    assert client.get_function_url_config(FunctionName=ENFORCER)["AuthType"] == "NONE"
+
+
+def test_a_url_unlike_the_one_an_operator_put_back_is_deleted_again(account: Account) -> None:
+    """The undo approves the URL as it was put back, not any URL of the function: changed afterwards (here another
+    auth type), it is deleted again."""
+    guard, executor = _guard(account)
+    client = create_function(account, ENFORCER)
+    client.create_function_url_config(FunctionName=ENFORCER, AuthType="AWS_IAM")
+    [problem] = guard.url_problems(ENFORCER)
+    executor.undo(problem.rsplit("iamwarden undo ", 1)[1].rstrip(")"), actor=OPERATOR)
+    client.delete_function_url_config(FunctionName=ENFORCER)
+    client.create_function_url_config(FunctionName=ENFORCER, AuthType="NONE")
+
+    [again] = guard.url_problems(ENFORCER)
+
+    assert "done: delete the URL" in again
+    with pytest.raises(client.exceptions.ResourceNotFoundException):
+        client.get_function_url_config(FunctionName=ENFORCER)

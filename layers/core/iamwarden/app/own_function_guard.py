@@ -23,7 +23,9 @@ finds it does not only alert:
 Each is a finding of ``iamwarden-tampered`` with its plan, carried out by the same executor as the enforcer's: the
 before-state recorded first, each step idempotent, every one undoable with ``iamwarden undo``. The finding's id is
 made of what was found (the function and the code hash, statement or URL), so a later run finds it done and acts
-no more, and an operator's undo stands until something else is found. Only when ``iamwarden-tampered`` is in
+no more, and an operator's undo stands until something else is found. A URL's undo creates a new one (a new
+``CreationTime``): it is known instead by the undone deletion in the audit table whose before-state is the live
+URL's configuration, and left alone, said once as operator-approved. Only when ``iamwarden-tampered`` is in
 ``remediate`` for the security account and the kill switch is on; otherwise the alert says what would be done.
 """
 
@@ -36,13 +38,14 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
 
+from iamwarden.adapters.audit import AuditStatus
 from iamwarden.adapters.errors import error_code, is_gone
 from iamwarden.domain.canonical import canonical
 from iamwarden.domain.catalog import Mode, Severity
 from iamwarden.domain.events import Actor
 from iamwarden.domain.findings import Finding, RemediationStep
 from iamwarden.domain.own import OwnIdentity
-from iamwarden.domain.recorded import OWN_CODE_SEEN, Snapshot
+from iamwarden.domain.recorded import OWN_CODE_SEEN, OWN_URL_APPROVED, Snapshot
 from iamwarden.domain.settings import Settings
 from iamwarden.guardrails.lambda_permissions import RemoveLambdaPermission
 from iamwarden.guardrails.tampering import (
@@ -196,13 +199,20 @@ class OwnFunctionGuard:
             f"IAM Warden's function {function} has a URL its template does not declare ({found.get('FunctionUrl')}, "
             f"auth type {found.get('AuthType')}): through it anyone it lets in could hand the function forged events"
         )
+        approved = self.approved_url(function, found)
+        if approved is not None:
+            return approved
         step = RemediationStep(
             DeleteOwnFunctionUrl.action,
             self.arn(function),
             {"function_name": function},
             f"delete the URL of IAM Warden's function {function}: its template declares none",
         )
-        return [self._act(f"url/{function}/{found.get('CreationTime')}", function, [step], problem)]
+        # Known by when it was made and how (a URL deleted and made again within the clock's resolution, otherwise
+        # configured, is another URL).
+        config = {key: found[key] for key in ("AuthType", "InvokeMode", "Cors") if found.get(key)}
+        digest = hashlib.sha256(canonical(config).encode()).hexdigest()[:16]
+        return [self._act(f"url/{function}/{found.get('CreationTime')}/{digest}", function, [step], problem)]
 
     def not_certain(self, function: str, sha: str) -> str | None:
         """Why code ``sha`` of ``function`` may still be a deploy's (saying when it will be stopped), or None: it is
@@ -242,6 +252,49 @@ class OwnFunctionGuard:
                 f"recorded yet; it will be stopped at {until.astimezone(UTC):%H:%M} UTC if still unexplained"
             )
         return None
+
+    def approved_url(self, function: str, found: Mapping[str, Any]) -> list[str] | None:
+        """What to say of a URL an operator put back with ``iamwarden undo`` (the undone deletion's before-state is
+        the live URL: its re-creation has a new ``CreationTime``, so it is known by its configuration), said once;
+        None: no such undo, the URL is judged as any other."""
+        if self.recorded is None:
+            return None
+        arn = self.arn(function)
+        live = {key: found[key] for key in ("AuthType", "InvokeMode", "Cors") if found.get(key)}
+        try:
+            undone = [
+                past
+                for past in self.recorded.remediations(arn)
+                if past.rule == TAMPERED
+                and past.status == AuditStatus.UNDONE
+                and any(
+                    step.get("action") == DeleteOwnFunctionUrl.action
+                    and isinstance(before, Mapping)
+                    and before.get("url") == live
+                    for step, before in zip(past.plan, past.before, strict=False)
+                )
+            ]
+            if not undone:
+                return None
+            approval = max(undone, key=lambda past: past.created_at).remediation_id
+            said = self.recorded.snapshot(OWN_URL_APPROVED, arn)
+            if said is not None and said.data.get("remediation_id") == approval:
+                return []
+            stamp = self.clock().isoformat(timespec="milliseconds")
+            self.recorded.put(Snapshot(OWN_URL_APPROVED, arn, stamp, {"remediation_id": approval}))
+        except Exception as exc:
+            logger.exception(
+                "the heartbeat could not read the own function's URL history", extra={"function": function}
+            )
+            return [
+                f"the remediation history of IAM Warden's function {function} cannot be read "
+                f"({error_code(exc) or exc}): its URL is not deleted now, in case an operator's undo put it back"
+            ]
+        return [
+            f"IAM Warden's function {function} has a URL its template does not declare ({found.get('FunctionUrl')}, "
+            f"auth type {found.get('AuthType')}), put back by an operator's undo of {approval}: it is left as "
+            "operator-approved (said once; delete it by hand when it is no longer wanted)"
+        ]
 
     # --- what is done ----------------------------------------------------------------------------------------
 
