@@ -627,6 +627,7 @@ def test_the_heartbeat_role_allows_every_call_of_a_whole_and_a_broken_loop_and_g
             reached[_grant("heartbeat", "StopOwnFunctionsWithChangedCode", action, functions + function)] = guarded
     audit = f"arn:aws:dynamodb:{REGION}:{HOME_ACCOUNT}:table/iamwarden-audit"
     reached[_grant("heartbeat", "RecordWhatItPutsRight", "dynamodb:UpdateItem", audit)] = guarded
+    reached[_grant("heartbeat", "ReadOwnFunctionUrlUndos", "dynamodb:Query", audit + "/index/by-resource")] = guarded
     fallback = f"arn:aws:sns:{REGION}:{HOME_ACCOUNT}:iamwarden-alerts-fallback"
     reached[_grant("heartbeat", "AlertTheSecurityChannel", "sns:Publish", fallback)] = (
         "only when the alert topic refuses: tests/functional/test_alerts_fallback.py"
