@@ -309,3 +309,41 @@ def test_what_cannot_be_checked_leaves_changed_code_alerted_only(
 
     assert guard.changed_code(WORKER, "new=", "code changed").startswith(f"code changed; not stopped yet: {why}")
     assert carried == []
+
+
+class _Refusing(_Snapshots):
+    """An audit table that refuses every read."""
+
+    def snapshot(self, kind: str, arn: str) -> Snapshot | None:
+        raise RuntimeError("AccessDeniedException")
+
+    def remediations(self, arn: str) -> list[Any]:
+        raise RuntimeError("AccessDeniedException")
+
+
+def test_changed_code_whose_first_sight_cannot_be_read_is_alerted_only() -> None:
+    carried: list[Finding] = []
+    guard, _ = _deploy_guard([], _Clock(T0), carried, _Refusing())
+
+    problem = guard.changed_code(WORKER, "new=", "code changed")
+
+    assert problem.startswith("code changed; not stopped yet: when this code was first seen cannot be read or kept")
+    assert carried == []
+
+
+def test_a_url_whose_undo_history_cannot_be_read_is_left_and_said() -> None:
+    """Review 15 finding 8's error path: whether an operator put the URL back is not known, so it is not deleted."""
+
+    class _Lambda:
+        def get_function_url_config(self, FunctionName: str) -> dict[str, Any]:
+            return {"FunctionUrl": "https://x.lambda-url.us-east-1.on.aws/", "AuthType": "NONE", "CreationTime": "t"}
+
+    carried: list[Finding] = []
+    guard, _ = _deploy_guard([], _Clock(T0), carried, _Refusing())
+    guard.lambda_client = _Lambda()
+
+    [problem] = guard.url_problems("iamwarden-enforcer")
+
+    assert problem.startswith("the remediation history of IAM Warden's function iamwarden-enforcer cannot be read")
+    assert "its URL is not deleted now" in problem
+    assert carried == []
