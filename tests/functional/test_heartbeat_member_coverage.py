@@ -600,3 +600,68 @@ def test_the_organisation_and_the_stack_set_are_listed_again_after_an_hour_not_e
     assert listed == [START, START + timedelta(hours=1)]
     assert members.covered.pairs == 2
     assert _about(problems, joined, "no instance of the member StackSet"), "the new account is watched"
+
+
+def _management_coverage() -> tuple[MemberCoverage, Watched]:
+    """Review 15 finding 6: an organisation whose management account (999900000000, its ARN naming itself) has no
+    StackSet instance, and a member (111100000000) with two; Stubber checks both APIs' shapes."""
+    from botocore.stub import Stubber
+
+    from iamwarden.domain.settings import load_settings
+
+    management, member = "999900000000", "111100000000"
+    organizations = boto3.client("organizations", region_name="us-east-1")
+    cloudformation = boto3.client("cloudformation", region_name=REGION)
+
+    def account(number: str) -> dict[str, str]:
+        return {"Id": number, "Arn": f"arn:aws:organizations::{management}:account/o-a1b2c3d4e5/{number}",
+                "Name": number, "Email": f"{number}@example.com", "State": "ACTIVE"}  # fmt: skip
+
+    def instance(region: str) -> dict[str, str]:
+        return {"StackSetId": f"{STACK_SET}:1", "Region": region, "Account": member, "Status": "CURRENT"}
+
+    orgs = Stubber(organizations)
+    orgs.add_response("list_accounts", {"Accounts": [account(management), account(member)]}, {})
+    orgs.activate()
+    stacks = Stubber(cloudformation)
+    stacks.add_response(
+        "list_stack_instances",
+        {"Summaries": [instance("us-east-1"), instance(OTHER_REGION)]},
+        {"StackSetName": STACK_SET, "CallAs": "DELEGATED_ADMIN"},
+    )
+    stacks.activate()
+    coverage = MemberCoverage(
+        home_account=HOME_ACCOUNT,
+        region=REGION,
+        settings=lambda: load_settings({}),
+        dynamodb=None,
+        table="iamwarden-audit",
+        organizations=lambda: organizations,
+        cloudformation=lambda: cloudformation,
+        stack_set_name=STACK_SET,
+    )
+    return coverage, coverage.watched(CoverageState())
+
+
+def test_the_management_account_without_an_instance_has_its_forwarding_checked_where_a_plain_stack_runs() -> None:
+    _, watched = _management_coverage()
+
+    assert watched.management == "999900000000"
+    mine = {pair for pair in watched.pairs if pair.account == "999900000000"}
+    assert mine == {Pair("999900000000", REGION), Pair("999900000000", "us-east-1")}  # both forwarding
+    assert all(pair.forwards for pair in mine)
+
+
+def test_the_management_account_is_told_to_deploy_the_member_template_as_a_stack_not_to_add_instances() -> None:
+    coverage, watched = _management_coverage()
+
+    said = coverage.missing_regions("999900000000", {REGION, "us-east-1", "ap-south-1"}, watched)
+
+    assert said is not None
+    assert "create-stack-instances" not in said
+    assert "deploy member/template.yaml in it as a stack" in said
+    assert "ap-south-1" in said
+    # a member account without an instance in a region is still told to add one
+    other = coverage.missing_regions("111100000000", {REGION, "us-east-1", "ap-south-1"}, watched)
+    assert other is not None
+    assert "create-stack-instances" in other

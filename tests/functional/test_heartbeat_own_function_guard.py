@@ -5,6 +5,7 @@ declare is removed; each through the executor (before-state first), once, and un
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -32,8 +33,24 @@ def _arn(function: str) -> str:
     return f"arn:aws:lambda:{REGION}:{HOME_ACCOUNT}:function:{function}"
 
 
-def _guard(account: Account, settings: Settings | None = None) -> tuple[OwnFunctionGuard, RemediationExecutor]:
+class _Clock:
+    """The heartbeat's clock, moved by the test: one hour after the own stack was deployed, to begin with."""
+
+    def __init__(self) -> None:
+        self.now = datetime.now(UTC) + timedelta(hours=1)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+def _guard(
+    account: Account, settings: Settings | None = None, clock: _Clock | None = None
+) -> tuple[OwnFunctionGuard, RemediationExecutor]:
     executor = RemediationExecutor(ClientFactory(HOME_ACCOUNT, session=account.session), account.audit())
+    cloudformation = account.session.client("cloudformation", region_name=REGION)
+    if not cloudformation.list_stacks(StackStatusFilter=["CREATE_COMPLETE"]).get("StackSummaries"):
+        template = {"Resources": {"Topic": {"Type": "AWS::SNS::Topic"}}}
+        cloudformation.create_stack(StackName="iamwarden", TemplateBody=json.dumps(template))
     guard = OwnFunctionGuard(
         own_identity_from_environment(),
         account.session.client("lambda", region_name=REGION),
@@ -41,6 +58,10 @@ def _guard(account: Account, settings: Settings | None = None) -> tuple[OwnFunct
         region=REGION,
         executor=Executes(executor.remediate),
         settings=lambda: settings if settings is not None else load_settings({}),
+        cloudformation=cloudformation,
+        stack="iamwarden",
+        recorded=AuditRecorded(account.audit(), account.dynamodb),
+        clock=clock if clock is not None else _Clock(),
     )
     return guard, executor
 
@@ -77,10 +98,18 @@ def _reserved(account: Account, function: str) -> Any:
 
 
 def test_an_own_function_with_changed_code_is_stopped_once_and_undo_lets_it_run(account: Account) -> None:
-    guard, executor = _guard(account)
+    clock = _Clock()
+    guard, executor = _guard(account, clock=clock)
     check = _check(account, guard)
 
-    [problem] = _changed_code(account, check, WORKER)
+    [waiting] = _changed_code(account, check, WORKER)
+    assert "not stopped yet: a deploy of the stack" in waiting  # first seen now: it may be a deploy's
+    assert f"will be stopped at {clock.now + timedelta(minutes=30):%H:%M} UTC if still unexplained" in waiting
+    assert _reserved(account, WORKER) is None
+
+    clock.now += timedelta(minutes=31)
+    live = account.session.client("lambda", region_name=REGION).get_function_configuration(FunctionName=WORKER)
+    [problem] = check.code_problems(WORKER, live)
 
     assert _reserved(account, WORKER) == 0
     assert "runs code its stack did not deploy" in problem
@@ -91,7 +120,6 @@ def test_an_own_function_with_changed_code_is_stopped_once_and_undo_lets_it_run(
     assert record.before == [{"exists": True, "reserved": None}]  # recorded before the stop
 
     # the next run finds it done and does nothing more
-    live = account.session.client("lambda", region_name=REGION).get_function_configuration(FunctionName=WORKER)
     [again] = check.code_problems(WORKER, live)
     assert "put right by an earlier run" in again
 
@@ -101,6 +129,27 @@ def test_an_own_function_with_changed_code_is_stopped_once_and_undo_lets_it_run(
     # an operator's undo stands: the same code is not stopped again
     [after_undo] = check.code_problems(WORKER, live)
     assert "undone since" in after_undo
+    assert _reserved(account, WORKER) is None
+
+
+def test_a_deploys_new_code_recorded_within_the_grace_is_never_stopped(account: Account) -> None:
+    """Review 15 finding 1: the deploy's code is live before its UpdateFunctionCode reaches the enforcer; once the
+    enforcer records it, the heartbeat finds nothing to stop."""
+    clock = _Clock()
+    guard, _ = _guard(account, clock=clock)
+    check = _check(account, guard)
+
+    [waiting] = _changed_code(account, check, WORKER)
+    assert "not stopped yet" in waiting
+
+    live = account.session.client("lambda", region_name=REGION).get_function_configuration(FunctionName=WORKER)
+    # the enforcer judges CloudFormation's UpdateFunctionCode and records the new code
+    check.recorded.put(
+        Snapshot(OWN_CODE, live["FunctionArn"], clock.now.isoformat(), {"code_sha256": live["CodeSha256"]})
+    )
+    clock.now += timedelta(hours=2)
+
+    assert check.code_problems(WORKER, live) == []
     assert _reserved(account, WORKER) is None
 
 
@@ -176,3 +225,29 @@ def test_a_url_on_an_own_function_is_deleted_but_not_the_slack_endpoints(account
 
     executor.undo(problem.rsplit("iamwarden undo ", 1)[1].rstrip(")"), actor=OPERATOR)
     assert client.get_function_url_config(FunctionName=ENFORCER)["AuthType"] == "NONE"
+
+    # Review 15 finding 8: the undo re-created the URL (a new CreationTime); the next runs leave it, said once.
+    [approved] = guard.url_problems(ENFORCER)
+    assert "put back by an operator's undo of rem-" in approved
+    assert "left as operator-approved" in approved
+    assert client.get_function_url_config(FunctionName=ENFORCER)["AuthType"] == "NONE"
+    assert guard.url_problems(ENFORCER) == []
+    assert client.get_function_url_config(FunctionName=ENFORCER)["AuthType"] == "NONE"
+
+
+def test_a_url_unlike_the_one_an_operator_put_back_is_deleted_again(account: Account) -> None:
+    """The undo approves the URL as it was put back, not any URL of the function: changed afterwards (here another
+    auth type), it is deleted again."""
+    guard, executor = _guard(account)
+    client = create_function(account, ENFORCER)
+    client.create_function_url_config(FunctionName=ENFORCER, AuthType="AWS_IAM")
+    [problem] = guard.url_problems(ENFORCER)
+    executor.undo(problem.rsplit("iamwarden undo ", 1)[1].rstrip(")"), actor=OPERATOR)
+    client.delete_function_url_config(FunctionName=ENFORCER)
+    client.create_function_url_config(FunctionName=ENFORCER, AuthType="NONE")
+
+    [again] = guard.url_problems(ENFORCER)
+
+    assert "done: delete the URL" in again
+    with pytest.raises(client.exceptions.ResourceNotFoundException):
+        client.get_function_url_config(FunctionName=ENFORCER)

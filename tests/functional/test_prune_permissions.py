@@ -611,13 +611,23 @@ def test_the_heartbeat_role_allows_every_call_of_a_whole_and_a_broken_loop_and_g
     # off): tests/functional/test_heartbeat_own_function_guard.py runs each.
     guarded = "only when it puts an own function right: tests/functional/test_heartbeat_own_function_guard.py"
     functions = f"arn:aws:lambda:{REGION}:{HOME_ACCOUNT}:function:iamwarden-"
-    for action in ("lambda:RemovePermission", "lambda:DeleteFunctionUrlConfig"):
-        reached[_grant("heartbeat", "PutRightOwnFunctionPermissionsAndUrls", action, functions + "*")] = guarded
+    own = ("enforcer", "exception-watch", "heartbeat", "prune-planner", "prune-watch", "prune-worker")
+    for function in (*own, "slack-interactions"):  # each own function by exact name (review 15 finding 12)
+        grant = _grant(
+            "heartbeat", "PutRightOwnFunctionPermissionsAndUrls", "lambda:RemovePermission", functions + function
+        )
+        reached[grant] = guarded
+    for function in own:  # the Slack endpoint's URL is declared: never read nor deleted
+        grant = _grant(
+            "heartbeat", "DeleteUndeclaredOwnFunctionUrls", "lambda:DeleteFunctionUrlConfig", functions + function
+        )
+        reached[grant] = guarded
     for function in ("exception-watch", "prune-planner", "prune-watch", "prune-worker", "slack-interactions"):
         for action in ("lambda:GetFunctionConcurrency", "lambda:PutFunctionConcurrency"):
             reached[_grant("heartbeat", "StopOwnFunctionsWithChangedCode", action, functions + function)] = guarded
     audit = f"arn:aws:dynamodb:{REGION}:{HOME_ACCOUNT}:table/iamwarden-audit"
     reached[_grant("heartbeat", "RecordWhatItPutsRight", "dynamodb:UpdateItem", audit)] = guarded
+    reached[_grant("heartbeat", "ReadOwnFunctionUrlUndos", "dynamodb:Query", audit + "/index/by-resource")] = guarded
     fallback = f"arn:aws:sns:{REGION}:{HOME_ACCOUNT}:iamwarden-alerts-fallback"
     reached[_grant("heartbeat", "AlertTheSecurityChannel", "sns:Publish", fallback)] = (
         "only when the alert topic refuses: tests/functional/test_alerts_fallback.py"

@@ -3,12 +3,17 @@ request that writes it, and declared by content, never by name; what the guard d
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 from typing import Any
 
+import boto3
 import pytest
+from botocore.stub import Stubber
 
 from iamwarden.app.own_function_guard import Executes, OwnFunctionGuard
 from iamwarden.domain.findings import Finding
+from iamwarden.domain.recorded import Snapshot
 from iamwarden.domain.settings import load_settings
 from iamwarden.guardrails.tampering import declared_permission, permission_request
 from tests.conftest import SAMPLE_OWN
@@ -155,3 +160,190 @@ def test_every_permission_sam_writes_for_the_stack_is_declared() -> None:
         assert declared_permission(SAMPLE_OWN, WHERE, function, request) is not None, (function, statement)
         found += 1
     assert found > 40  # the enforcer's one per rule, the schedules, the Slack URL's two
+
+
+# --- review 15 finding 1: changed code is stopped only once no deploy of the stack can explain it -------------------
+
+STACK = "iamwarden"
+WORKER = "iamwarden-prune-worker"
+T0 = datetime(2026, 12, 5, 12, 0, tzinfo=UTC)
+
+
+class _Snapshots:
+    """The audit table's snapshots, in memory (``snapshot``/``put`` as ``AuditRecorded`` answers them)."""
+
+    def __init__(self) -> None:
+        self.kept: dict[tuple[str, str], Snapshot] = {}
+
+    def snapshot(self, kind: str, arn: str) -> Snapshot | None:
+        return self.kept.get((kind, arn))
+
+    def put(self, snapshot: Snapshot) -> None:
+        self.kept[(snapshot.kind, snapshot.resource_arn)] = snapshot
+
+
+def _stack(status: str, changed: datetime) -> dict[str, Any]:
+    """A DescribeStacks answer of the own stack (the API's shape, checked by the Stubber against botocore's model)."""
+    return {
+        "Stacks": [
+            {
+                "StackName": STACK,
+                "StackId": f"arn:aws:cloudformation:us-east-1:111122223333:stack/{STACK}/1a2b",
+                "CreationTime": changed - timedelta(days=30),
+                "LastUpdatedTime": changed,
+                "StackStatus": status,
+            }
+        ]
+    }
+
+
+class _Clock:
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+def _deploy_guard(
+    answers: list[dict[str, Any] | str], clock: _Clock, carried: list[Finding], snapshots: _Snapshots | None = None
+) -> tuple[OwnFunctionGuard, Stubber]:
+    cloudformation = boto3.client(
+        "cloudformation", region_name="us-east-1", aws_access_key_id="k", aws_secret_access_key="s"
+    )
+    stubber = Stubber(cloudformation)
+    for answer in answers:
+        if isinstance(answer, str):
+            stubber.add_client_error("describe_stacks", service_error_code=answer, expected_params={"StackName": STACK})
+        else:
+            stubber.add_response("describe_stacks", answer, {"StackName": STACK})
+    stubber.activate()
+
+    def remediate(finding: Finding) -> tuple[Any, bool]:
+        carried.append(finding)
+        return SimpleNamespace(remediation_id="rem-1", status="remediated", done=["stopped"]), True
+
+    guard = OwnFunctionGuard(
+        SAMPLE_OWN,
+        _NeverCalled(),
+        partition="aws",
+        region="us-east-1",
+        executor=Executes(remediate),
+        settings=lambda: load_settings({}),
+        cloudformation=cloudformation,
+        stack=STACK,
+        recorded=snapshots if snapshots is not None else _Snapshots(),
+        clock=clock,
+    )
+    return guard, stubber
+
+
+def test_changed_code_while_the_stack_is_being_deployed_is_not_stopped() -> None:
+    carried: list[Finding] = []
+    clock = _Clock(T0)
+    guard, stubber = _deploy_guard([_stack("UPDATE_IN_PROGRESS", T0 - timedelta(minutes=2))], clock, carried)
+
+    problem = guard.changed_code(WORKER, "new=", "code changed")
+
+    assert problem.startswith(
+        "code changed; not stopped yet: the stack iamwarden is being deployed (UPDATE_IN_PROGRESS)"
+    )
+    assert carried == []
+    stubber.assert_no_pending_responses()
+
+
+def test_changed_code_just_after_a_deploy_waits_then_is_stopped_if_still_unexplained() -> None:
+    """The deploy's UpdateFunctionCode may still be on its way to the enforcer: alert, saying when it will be
+    stopped; a run after that, the same code still unrecorded, stops it."""
+    carried: list[Finding] = []
+    clock = _Clock(T0)
+    updated = T0 - timedelta(minutes=3)
+    guard, _ = _deploy_guard([_stack("UPDATE_COMPLETE", updated)] * 3, clock, carried)
+
+    first = guard.changed_code(WORKER, "new=", "code changed")
+    assert first == (
+        "code changed; not stopped yet: a deploy of the stack (last changed at 11:57 UTC) may not have been recorded "
+        "yet; it will be stopped at 12:30 UTC if still unexplained"  # first seen at 12:00, plus 30 minutes
+    )
+    clock.now = T0 + timedelta(minutes=29)
+    assert "will be stopped at 12:30 UTC" in guard.changed_code(WORKER, "new=", "code changed")
+    assert carried == []
+
+    clock.now = T0 + timedelta(minutes=31)
+    done = guard.changed_code(WORKER, "new=", "code changed")
+
+    assert done == "code changed; done: stopped (undo: iamwarden undo rem-1)"
+    [finding] = carried
+    assert finding.event_id == f"heartbeat/code/{WORKER}/new="
+
+
+def test_code_first_seen_long_after_a_settled_deploy_still_waits_its_own_grace() -> None:
+    """A stack last deployed days ago does not make new code certain to be foreign at first sight: the heartbeat
+    waits from when it first saw it."""
+    carried: list[Finding] = []
+    clock = _Clock(T0)
+    guard, _ = _deploy_guard([_stack("UPDATE_COMPLETE", T0 - timedelta(days=3))] * 3, clock, carried)
+
+    assert "will be stopped at 12:30 UTC" in guard.changed_code(WORKER, "one=", "code changed")
+    clock.now = T0 + timedelta(minutes=20)
+    # other code again: its own first sight, its own grace
+    assert "will be stopped at 12:50 UTC" in guard.changed_code(WORKER, "two=", "code changed")
+    assert carried == []
+
+
+@pytest.mark.parametrize(
+    ("answers", "snapshots", "why"),
+    [
+        (["AccessDenied"], _Snapshots(), "the stack iamwarden cannot be read (AccessDenied)"),
+        ([{"Stacks": []}], _Snapshots(), "the stack iamwarden is not found"),
+        ([], None, "whether a deploy of the stack changed it cannot be checked here"),
+    ],
+)
+def test_what_cannot_be_checked_leaves_changed_code_alerted_only(
+    answers: list[dict[str, Any] | str], snapshots: _Snapshots | None, why: str
+) -> None:
+    carried: list[Finding] = []
+    guard, _ = _deploy_guard(answers, _Clock(T0 + timedelta(days=1)), carried, snapshots)
+    if snapshots is None:
+        guard.recorded = None
+
+    assert guard.changed_code(WORKER, "new=", "code changed").startswith(f"code changed; not stopped yet: {why}")
+    assert carried == []
+
+
+class _Refusing(_Snapshots):
+    """An audit table that refuses every read."""
+
+    def snapshot(self, kind: str, arn: str) -> Snapshot | None:
+        raise RuntimeError("AccessDeniedException")
+
+    def remediations(self, arn: str) -> list[Any]:
+        raise RuntimeError("AccessDeniedException")
+
+
+def test_changed_code_whose_first_sight_cannot_be_read_is_alerted_only() -> None:
+    carried: list[Finding] = []
+    guard, _ = _deploy_guard([], _Clock(T0), carried, _Refusing())
+
+    problem = guard.changed_code(WORKER, "new=", "code changed")
+
+    assert problem.startswith("code changed; not stopped yet: when this code was first seen cannot be read or kept")
+    assert carried == []
+
+
+def test_a_url_whose_undo_history_cannot_be_read_is_left_and_said() -> None:
+    """Review 15 finding 8's error path: whether an operator put the URL back is not known, so it is not deleted."""
+
+    class _Lambda:
+        def get_function_url_config(self, FunctionName: str) -> dict[str, Any]:
+            return {"FunctionUrl": "https://x.lambda-url.us-east-1.on.aws/", "AuthType": "NONE", "CreationTime": "t"}
+
+    carried: list[Finding] = []
+    guard, _ = _deploy_guard([], _Clock(T0), carried, _Refusing())
+    guard.lambda_client = _Lambda()
+
+    [problem] = guard.url_problems("iamwarden-enforcer")
+
+    assert problem.startswith("the remediation history of IAM Warden's function iamwarden-enforcer cannot be read")
+    assert "its URL is not deleted now" in problem
+    assert carried == []

@@ -252,3 +252,41 @@ def test_allow_saml_certificates_takes_openssl_and_bare_hex_fingerprints() -> No
 def test_allow_saml_certificates_refuses_what_is_not_a_sha256_fingerprint(value: str) -> None:
     with pytest.raises(SettingsError, match="SHA-256 fingerprints"):
         load_settings({"rules": {"identity-provider-unknown": {"allow_saml_certificates": [value]}}})
+
+
+def test_a_key_between_two_processing_instructions_holding_comment_marks_is_unreadable() -> None:
+    """Review 15 finding 5: a parser reads ``<?x <!-- ?>`` and ``<?y --> ?>`` as two processing instructions and the
+    KeyDescriptor between them as an element; a comment pattern would read one comment and drop the intruder's key."""
+    good = okta()
+    cut = good.index("<md:KeyDescriptor")
+    hidden = '<?x <!-- ?><md:KeyDescriptor use="signing">' + _FOREIGN_KEY + "</md:KeyDescriptor><?y --> ?>"
+    metadata = good[:cut] + hidden + good[cut:]
+
+    keys = signing_keys(metadata)
+
+    assert keys.fingerprints == ()
+    assert keys.unreadable == ("the document holds a processing instruction ('<?'), which IAM Warden does not read",)
+    assert saml_issuer(metadata) is None
+
+
+def test_the_leading_xml_declaration_is_no_processing_instruction_to_refuse() -> None:
+    assert okta().startswith("<?xml ")
+    assert signing_keys(okta()) == SigningKeys((fingerprint(OKTA),), ())
+    assert saml_issuer(okta()) == OKTA_ISSUER
+    # The same declaration anywhere else is not one (XML allows it only first).
+    assert signing_keys(okta().replace("<md:NameIDFormat>", '<?xml version="1.0"?><md:NameIDFormat>', 1)).unreadable
+
+
+def test_an_entity_id_written_inside_another_attribute_is_not_the_issuer() -> None:
+    """Review 15 finding 10: the quotes decide where ``note``'s value ends; the descriptor's own ``entityID`` is the
+    intruder's."""
+    metadata = okta(issuer="http://evil.example").replace(
+        "<md:EntityDescriptor ", f"<md:EntityDescriptor note=\"entityID='{OKTA_ISSUER}'\" ", 1
+    )
+
+    assert saml_issuer(metadata) == "http://evil.example"
+
+
+def test_an_entity_descriptor_without_entity_id_names_no_issuer() -> None:
+    assert saml_issuer(okta().replace(f'entityID="{OKTA_ISSUER}"', 'id="x"', 1)) is None
+    assert saml_issuer(okta().replace(f'entityID="{OKTA_ISSUER}"', "entityID=''", 1)) is None

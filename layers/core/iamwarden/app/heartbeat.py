@@ -2035,10 +2035,13 @@ def _own_function_guard(
     own, parts = config.own, config.enforcer_arn.split(":")
     if own is None or own.home_account is None or len(parts) < 7:
         return None
-    executor = None
+    executor, recorded = None, None
     if config.audit_table:
         clients = ClientFactory(own.home_account, session=session)
-        executor = RemediationExecutor(clients, AuditLog(config.audit_table, clients.home_client("dynamodb")))
+        dynamodb = clients.home_client("dynamodb")
+        audit = AuditLog(config.audit_table, dynamodb)
+        executor = RemediationExecutor(clients, audit)
+        recorded = AuditRecorded(audit, dynamodb)  # when changed code was first seen (the deploy grace)
     return OwnFunctionGuard(
         own,
         session.client("lambda", config=retry_config()),
@@ -2046,6 +2049,9 @@ def _own_function_guard(
         region=parts[3],
         executor=Executes(executor.remediate) if executor is not None else None,
         settings=settings,
+        cloudformation=session.client("cloudformation", region_name=parts[3], config=retry_config()),
+        stack=config.stack_name,
+        recorded=recorded,
     )
 
 

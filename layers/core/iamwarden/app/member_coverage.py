@@ -12,8 +12,11 @@ So the heartbeat watches pairs, not accounts:
   then as its owner), each (account, region) with an instance is checked in that region. Each account also has a
   pair in the heartbeat's region, where its snapshots and trails are read. A region enabled for the account
   (``ec2:DescribeRegions`` through its snapshot role) with no instance is said once a day, with what is not seen
-  there. Without the StackSet's instances (none listed, or none without an organisation), the heartbeat's region and
-  ``us-east-1`` (where IAM's events arrive) are checked.
+  there. Without the StackSet's instances (none listed, or none without an organisation), and for an account with
+  no instance at all (the organisation's management account, where service-managed StackSets never deploy and the
+  member template runs as a plain stack), the heartbeat's region and ``us-east-1`` (where IAM's events arrive) are
+  checked. The management account (from the accounts' ARNs) is told to deploy the member template as a stack, never
+  to add StackSet instances.
 * **listing**: a whole listing of the organisation and the StackSet is kept in the same record and used again for
   an hour; one that failed is tried again the next run.
 * **turn**: a run checks the next ``heartbeat/member_checks_per_run`` pairs after the cursor kept in the audit table
@@ -79,20 +82,34 @@ class Watched(NamedTuple):
     instances: Mapping[str, frozenset[str]] | None
     #: (report key, problem) said once a day: the organisation or the StackSet could not be listed.
     lasting: tuple[tuple[str, str], ...] = ()
+    #: The organisation's management account (service-managed StackSets never deploy there); None: not known.
+    management: str | None = None
 
 
 def organization_accounts(organizations: Any) -> list[str]:
-    """The organisation's ACTIVE accounts (a suspended, closing or not yet active account forwards nothing).
+    """The organisation's ACTIVE accounts (a suspended, closing or not yet active account forwards nothing)."""
+    return organization_listing(organizations)[0]
+
+
+def organization_listing(organizations: Any) -> tuple[list[str], str | None]:
+    """The organisation's ACTIVE accounts, and its management account (None: not known).
 
     ``State`` (botocore's ``organizations`` model, ``Account.State``: ``PENDING_ACTIVATION``, ``ACTIVE``, ...) and,
-    where an answer lacks it, ``Status``, which the model says is retired on 9 September 2026.
+    where an answer lacks it, ``Status``, which the model says is retired on 9 September 2026. The management account
+    is read from the accounts' ARNs, ``arn:<partition>:organizations::<management account>:account/<org>/<account>``
+    (the Organizations service authorization reference's ARN format), so no other call is needed: it is the account
+    whose ARN names itself as the management account.
     """
-    return [
-        str(account["Id"])
-        for page in organizations.get_paginator("list_accounts").paginate()
-        for account in page.get("Accounts", [])
-        if (account.get("State") or account.get("Status")) == "ACTIVE"
-    ]
+    accounts: list[str] = []
+    management: str | None = None
+    for page in organizations.get_paginator("list_accounts").paginate():
+        for account in page.get("Accounts", []):
+            if (account.get("State") or account.get("Status")) == "ACTIVE":
+                accounts.append(str(account["Id"]))
+            parts = str(account.get("Arn") or "").split(":")
+            if len(parts) == 6 and parts[2] == "organizations" and parts[4] == str(account.get("Id")):
+                management = parts[4]
+    return accounts, management
 
 
 def stack_set_instances(cloudformation: Any, name: str) -> dict[str, set[str]]:
@@ -217,24 +234,26 @@ class MemberCoverage:
         listing kept in ``state`` for ``LISTING_EVERY``: an organisation's pages are many calls)."""
         settings = self.settings()
         excluded = {account for account, values in settings.accounts.items() if values.mode is Mode.OFF}
-        organization, instances, lasting = self._listing(state)
+        organization, instances, lasting, management = self._listing(state)
         accounts = set(settings.managed_accounts) | set(organization or ())
         if instances is not None and organization is None:
             accounts |= set(instances)  # whoever has an instance is a member to watch
         accounts -= excluded | {self.home_account}
         pairs: set[Pair] = set()
         for account in accounts:
-            regions = instances.get(account, set()) if instances is not None else None
-            forwarding = set(regions) if regions is not None else {self.region, GLOBAL_EVENTS_REGION}
+            regions = instances.get(account) if instances is not None else None
+            # No instance at all (the management account, where a plain member stack runs; or an account the
+            # StackSet missed): the fallback regions are checked, as when no instance is listed.
+            forwarding = set(regions) if regions else {self.region, GLOBAL_EVENTS_REGION}
             pairs |= {Pair(account, region) for region in forwarding}
             if self.region not in forwarding:
                 pairs.add(Pair(account, self.region, forwards=False))  # its snapshots and trails are read here
         known = None if instances is None else {a: frozenset(r) for a, r in instances.items() if a in accounts}
-        return Watched(tuple(sorted(pairs)), known, tuple(lasting))
+        return Watched(tuple(sorted(pairs)), known, tuple(lasting), management)
 
     def _listing(
         self, state: CoverageState | None
-    ) -> tuple[list[str] | None, dict[str, set[str]] | None, list[tuple[str, str]]]:
+    ) -> tuple[list[str] | None, dict[str, set[str]] | None, list[tuple[str, str]], str | None]:
         """The organisation's accounts and the StackSet's instances (None: not listed), and what could not be
         listed; a whole listing is kept in ``state`` and used again for ``LISTING_EVERY``."""
         now = self.now().timestamp()
@@ -245,12 +264,14 @@ class MemberCoverage:
                 kept.get("organization"),
                 None if kept_instances is None else {str(a): set(r) for a, r in kept_instances.items()},
                 [],
+                kept.get("management"),
             )
         lasting: list[tuple[str, str]] = []
         organization: list[str] | None = None
+        management: str | None = None
         if self.organizations is not None:
             try:
-                organization = organization_accounts(self.organizations())
+                organization, management = organization_listing(self.organizations())
             except Exception as exc:
                 lasting.append(
                     (
@@ -280,9 +301,10 @@ class MemberCoverage:
             state.listing = {
                 "at": int(now),
                 "organization": organization,
+                "management": management,
                 "instances": None if instances is None else {a: sorted(r) for a, r in instances.items()},
             }
-        return organization, instances, lasting
+        return organization, instances, lasting, management
 
     def load(self) -> CoverageState:
         return CoverageState.load(self.dynamodb, self.table)
@@ -338,6 +360,16 @@ class MemberCoverage:
         missing = sorted(enabled - set(watched.instances.get(account, frozenset())))
         if not missing:
             return None
+        if account == watched.management:
+            checked = ", ".join(sorted({self.region, GLOBAL_EVENTS_REGION}))
+            return (
+                f"the organisation's management account {account} has no member stack the StackSet "
+                f"{self.stack_set_name} deploys (service-managed StackSets never deploy to the management account): "
+                f'deploy member/template.yaml in it as a stack in each region it uses (README "The management '
+                f'account"); its forwarding is checked in {checked} only, and {REGIONAL_EVENTS} in '
+                f"{', '.join(r for r in missing if r not in {self.region, GLOBAL_EVENTS_REGION}) or 'no other region'} "
+                "are not known to be seen (said once a day)"
+            )
         text = (
             f"member account {account} has no instance of the member StackSet {self.stack_set_name} in the enabled "
             f"region(s) {', '.join(missing)}: {REGIONAL_EVENTS} there are not seen"

@@ -7,9 +7,14 @@ finds it does not only alert:
 * **code its stack did not deploy** (``CodeSha256`` unlike the ``OWN_CODE`` record): the function is stopped
   (``stop_function``: reserved concurrency 0; the code stays for the investigation; undo puts the concurrency back),
   since what it runs may be anyone's, with its role: the pruner's writes IAM in every member account, the Slack
-  endpoint's invokes the enforcer. Not the enforcer: stopping it would blind IAM Warden (no event judged, nothing
-  remediated, the alerts about everything else gone with it), so its change is alerted only, by the heartbeat
-  itself. Not the heartbeat itself either: the check runs in it, and stopping it would end every check;
+  endpoint's invokes the enforcer. Only once the difference is certain to be no deploy of its own: the new code of a
+  normal deploy is live minutes before CloudFormation's ``UpdateFunctionCode`` reaches the enforcer, which records
+  it. So the function is stopped only when the own stack is in no operation and last changed more than
+  ``CODE_GRACE`` ago, and the heartbeat first saw this code more than ``CODE_GRACE`` ago (``OWN_CODE_SEEN`` in the
+  audit table); until then it is alerted, saying when it will be stopped if still unexplained. Not the enforcer:
+  stopping it would blind IAM Warden (no event judged, nothing remediated, the alerts about everything else gone
+  with it), so its change is alerted only, by the heartbeat itself. Not the heartbeat itself either: the check runs
+  in it, and stopping it would end every check;
 * **a statement in an own function's policy its template does not declare** (``declared_permission``, by content):
   removed by its id (``remove_lambda_permission``; undo adds it back as it was);
 * **a URL on an own function the template gives none** (``signed_url_functions`` aside): deleted
@@ -18,7 +23,9 @@ finds it does not only alert:
 Each is a finding of ``iamwarden-tampered`` with its plan, carried out by the same executor as the enforcer's: the
 before-state recorded first, each step idempotent, every one undoable with ``iamwarden undo``. The finding's id is
 made of what was found (the function and the code hash, statement or URL), so a later run finds it done and acts
-no more, and an operator's undo stands until something else is found. Only when ``iamwarden-tampered`` is in
+no more, and an operator's undo stands until something else is found. A URL's undo creates a new one (a new
+``CreationTime``): it is known instead by the undone deletion in the audit table whose before-state is the live
+URL's configuration, and left alone, said once as operator-approved. Only when ``iamwarden-tampered`` is in
 ``remediate`` for the security account and the kill switch is on; otherwise the alert says what would be done.
 """
 
@@ -28,14 +35,17 @@ import hashlib
 import json
 import logging
 from collections.abc import Callable, Mapping
+from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
 
+from iamwarden.adapters.audit import AuditStatus
 from iamwarden.adapters.errors import error_code, is_gone
 from iamwarden.domain.canonical import canonical
 from iamwarden.domain.catalog import Mode, Severity
 from iamwarden.domain.events import Actor
 from iamwarden.domain.findings import Finding, RemediationStep
 from iamwarden.domain.own import OwnIdentity
+from iamwarden.domain.recorded import OWN_CODE_SEEN, OWN_URL_APPROVED, Snapshot
 from iamwarden.domain.settings import Settings
 from iamwarden.guardrails.lambda_permissions import RemoveLambdaPermission
 from iamwarden.guardrails.tampering import (
@@ -54,6 +64,9 @@ HEARTBEAT_ACTOR = Actor.of_iamwarden("IAMWardenHeartbeat", "iamwarden-heartbeat"
 #: The functions never stopped for their code: the enforcer (stopping it blinds IAM Warden) and the heartbeat
 #: (the check runs in it).
 NEVER_STOPPED = frozenset({"enforcer", "heartbeat"})
+#: How long code unlike the recorded one is only alerted: CloudTrail delivers an event within about 15 minutes
+#: (CloudTrail's own figure), so after twice that a deploy's ``UpdateFunctionCode`` would have been recorded.
+CODE_GRACE = timedelta(minutes=30)
 
 
 class Executes(NamedTuple):
@@ -74,6 +87,10 @@ class OwnFunctionGuard:
         region: str,
         executor: Executes | None = None,
         settings: Callable[[], Settings] | None = None,
+        cloudformation: Any = None,
+        stack: str | None = None,
+        recorded: Any = None,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.own = own
         self.lambda_client = lambda_client
@@ -82,6 +99,12 @@ class OwnFunctionGuard:
         #: None: nothing is acted on (no audit table to record the before-state in), only alerted.
         self.executor = executor
         self.settings = settings
+        #: The own stack (``cloudformation:DescribeStacks``) and the audit table's snapshots (when changed code was
+        #: first seen): without either, changed code is never stopped, only alerted (it could be a deploy's).
+        self.cloudformation = cloudformation
+        self.stack = stack
+        self.recorded = recorded
+        self.clock = clock
 
     @property
     def account(self) -> str:
@@ -112,6 +135,10 @@ class OwnFunctionGuard:
             f"set the reserved concurrency of IAM Warden's function {function} to 0: it runs code its stack did not "
             "deploy",
         )
+        if self.acting() is None:
+            waiting = self.not_certain(function, sha)
+            if waiting is not None:
+                return f"{problem}; not stopped yet: {waiting}"
         return self._act(f"code/{function}/{sha}", function, [step], problem)
 
     def permission_problems(self, function: str) -> list[str]:
@@ -172,13 +199,102 @@ class OwnFunctionGuard:
             f"IAM Warden's function {function} has a URL its template does not declare ({found.get('FunctionUrl')}, "
             f"auth type {found.get('AuthType')}): through it anyone it lets in could hand the function forged events"
         )
+        approved = self.approved_url(function, found)
+        if approved is not None:
+            return approved
         step = RemediationStep(
             DeleteOwnFunctionUrl.action,
             self.arn(function),
             {"function_name": function},
             f"delete the URL of IAM Warden's function {function}: its template declares none",
         )
-        return [self._act(f"url/{function}/{found.get('CreationTime')}", function, [step], problem)]
+        # Known by when it was made and how (a URL deleted and made again within the clock's resolution, otherwise
+        # configured, is another URL).
+        config = {key: found[key] for key in ("AuthType", "InvokeMode", "Cors") if found.get(key)}
+        digest = hashlib.sha256(canonical(config).encode()).hexdigest()[:16]
+        return [self._act(f"url/{function}/{found.get('CreationTime')}/{digest}", function, [step], problem)]
+
+    def not_certain(self, function: str, sha: str) -> str | None:
+        """Why code ``sha`` of ``function`` may still be a deploy's (saying when it will be stopped), or None: it is
+        certain to be foreign (the stack settled and the code first seen, both more than ``CODE_GRACE`` ago)."""
+        if self.cloudformation is None or self.stack is None or self.recorded is None:
+            return "whether a deploy of the stack changed it cannot be checked here (no stack or audit table)"
+        now = self.clock()
+        arn = self.arn(function)
+        try:
+            seen = self.recorded.snapshot(OWN_CODE_SEEN, arn)
+            first = _instant(seen.data.get("first_seen")) if seen and seen.data.get("code_sha256") == sha else None
+            if first is None:
+                first = now
+                stamp = now.isoformat(timespec="milliseconds")
+                self.recorded.put(Snapshot(OWN_CODE_SEEN, arn, stamp, {"code_sha256": sha, "first_seen": stamp}))
+        except Exception as exc:
+            return f"when this code was first seen cannot be read or kept ({error_code(exc) or exc})"
+        try:
+            stacks = self.cloudformation.describe_stacks(StackName=self.stack).get("Stacks", [])
+        except Exception as exc:
+            return f"the stack {self.stack} cannot be read ({error_code(exc) or exc}): a deploy may have changed it"
+        if not stacks:
+            return f"the stack {self.stack} is not found: a deploy may have changed it"
+        status = str(stacks[0].get("StackStatus", ""))
+        if status.endswith("_IN_PROGRESS"):
+            return (
+                f"the stack {self.stack} is being deployed ({status}); it is checked again at the next run, and "
+                f"stopped {CODE_GRACE.seconds // 60} minutes after the deploy if still unexplained"
+            )
+        changed = stacks[0].get("LastUpdatedTime") or stacks[0].get("CreationTime")
+        if not isinstance(changed, datetime):
+            return f"when the stack {self.stack} last changed is not known: a deploy may have changed it"
+        until = max(first, changed) + CODE_GRACE
+        if now < until:
+            return (
+                f"a deploy of the stack (last changed at {changed.astimezone(UTC):%H:%M} UTC) may not have been "
+                f"recorded yet; it will be stopped at {until.astimezone(UTC):%H:%M} UTC if still unexplained"
+            )
+        return None
+
+    def approved_url(self, function: str, found: Mapping[str, Any]) -> list[str] | None:
+        """What to say of a URL an operator put back with ``iamwarden undo`` (the undone deletion's before-state is
+        the live URL: its re-creation has a new ``CreationTime``, so it is known by its configuration), said once;
+        None: no such undo, the URL is judged as any other."""
+        if self.recorded is None:
+            return None
+        arn = self.arn(function)
+        live = {key: found[key] for key in ("AuthType", "InvokeMode", "Cors") if found.get(key)}
+        try:
+            undone = [
+                past
+                for past in self.recorded.remediations(arn)
+                if past.rule == TAMPERED
+                and past.status == AuditStatus.UNDONE
+                and any(
+                    step.get("action") == DeleteOwnFunctionUrl.action
+                    and isinstance(before, Mapping)
+                    and before.get("url") == live
+                    for step, before in zip(past.plan, past.before, strict=False)
+                )
+            ]
+            if not undone:
+                return None
+            approval = max(undone, key=lambda past: past.created_at).remediation_id
+            said = self.recorded.snapshot(OWN_URL_APPROVED, arn)
+            if said is not None and said.data.get("remediation_id") == approval:
+                return []
+            stamp = self.clock().isoformat(timespec="milliseconds")
+            self.recorded.put(Snapshot(OWN_URL_APPROVED, arn, stamp, {"remediation_id": approval}))
+        except Exception as exc:
+            logger.exception(
+                "the heartbeat could not read the own function's URL history", extra={"function": function}
+            )
+            return [
+                f"the remediation history of IAM Warden's function {function} cannot be read "
+                f"({error_code(exc) or exc}): its URL is not deleted now, in case an operator's undo put it back"
+            ]
+        return [
+            f"IAM Warden's function {function} has a URL its template does not declare ({found.get('FunctionUrl')}, "
+            f"auth type {found.get('AuthType')}), put back by an operator's undo of {approval}: it is left as "
+            "operator-approved (said once; delete it by hand when it is no longer wanted)"
+        ]
 
     # --- what is done ----------------------------------------------------------------------------------------
 
@@ -227,3 +343,12 @@ class OwnFunctionGuard:
             return f"{problem}; put right by an earlier run or undone since ({record.status}: {undo})"
         done = "; ".join(record.done) or "nothing was left to change"
         return f"{problem}; done: {done} (undo: {undo})"
+
+
+def _instant(value: Any) -> datetime | None:
+    """An ISO 8601 time as kept in the audit table, or None when it is not one."""
+    try:
+        found = datetime.fromisoformat(str(value))
+    except ValueError:
+        return None
+    return found if found.tzinfo is not None else found.replace(tzinfo=UTC)

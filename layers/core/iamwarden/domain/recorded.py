@@ -76,6 +76,12 @@ def compact_document(document: Any) -> str:
 OWN_CODE = "own-function-code"
 #: That the heartbeat said once that an own function's deployed code is not known yet (``{"said_at": ...}``).
 OWN_CODE_UNKNOWN = "own-function-code-unknown"
+#: When the heartbeat first saw an own function run code unlike ``OWN_CODE`` (``{"code_sha256", "first_seen"}``):
+#: it stops the function only once that difference has lasted past a deploy's delivery time (``CODE_GRACE``).
+OWN_CODE_SEEN = "own-function-code-seen"
+#: That the heartbeat said once that an own function's URL was put back by an operator's undo
+#: (``{"remediation_id"}`` of the undone deletion): it is left alone and not said again.
+OWN_URL_APPROVED = "own-function-url-approved"
 
 
 class PastRemediation(NamedTuple):

@@ -1,15 +1,18 @@
-"""What a SAML metadata document says about its identity provider: the issuer it names and the keys it signs with.
+"""What a SAML metadata document says about its identity provider: the issuer it names and the keys it holds.
 
-The ``entityID`` is a name anyone can copy into a document of their own; the signing certificates are what IAM
-checks an assertion against, so they are what a known provider is known by (``allow_saml_certificates``).
+The ``entityID`` is a name anyone can copy into a document of their own; the certificates are what IAM checks an
+assertion against, so they are what a known provider is known by (``allow_saml_certificates``).
 
 The document is untrusted (whoever called ``CreateSAMLProvider`` wrote it), so no XML parser sees it: no entity
 expansion, no external references, no parser to exhaust. Patterns read it instead, and read it the strict way round:
 whatever they cannot read with certainty (a ``DOCTYPE``, a ``CDATA`` section, a character reference in a
-certificate, a key that is not an X.509 certificate, base64 that does not decode) is reported as unreadable, never
-skipped, so a document shaped to hide a key from the patterns is never taken for a known one. Comments are dropped
-first (an XML parser ignores them, so must the patterns). A ``KeyDescriptor`` is left out only when its ``use`` is
-exactly ``encryption``: any other value, or none (SAML metadata 2.0 §2.4.1.1: no ``use`` means both), signs.
+certificate, a key that is not an X.509 certificate, base64 that does not decode, a processing instruction other
+than the leading XML declaration) is reported as unreadable, never skipped, so a document shaped to hide a key from
+the patterns is never taken for a known one. Comments are dropped first (an XML parser ignores them, so must the
+patterns); a processing instruction may hold ``<!--`` or ``-->`` that a parser reads as its own text, so one makes
+the document unreadable before any comment is stripped. Every ``KeyDescriptor`` counts, whatever its ``use``
+(``signing``, ``encryption`` or none): whether IAM verifies assertions only against keys marked for signing is not
+documented, so a key under ``use="encryption"`` must not pass unseen.
 """
 
 import base64
@@ -18,13 +21,20 @@ import hashlib
 import re
 from typing import NamedTuple
 
-_ENTITY_ID = re.compile(r"<(?:[\w.-]+:)?EntityDescriptor\b[^>]*?\bentityID\s*=\s*[\"']([^\"']+)[\"']", re.DOTALL)
 _COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
 _UNCOMMENTED = re.compile(r"<!--")
 #: Markup the patterns cannot follow: a DOCTYPE may declare entities that put keys where no pattern looks, and a
 #: CDATA section hides markup-looking text that a parser reads as text.
 _OPAQUE = re.compile(r"<!DOCTYPE|<!ENTITY|<!\[CDATA\[", re.IGNORECASE)
 _ATTRIBUTE = r"\s+([\w:.-]+)\s*=\s*(\"[^\"]*\"|'[^']*')"
+#: The EntityDescriptor start tag, its attributes read with their quotes, so an ``entityID=`` written inside another
+#: attribute's value is never taken for the descriptor's own.
+_ENTITY_DESCRIPTOR = re.compile(rf"<(?:[\w.-]+:)?EntityDescriptor(?P<attributes>(?:{_ATTRIBUTE})*)\s*/?>")
+#: The XML declaration, allowed only where XML allows it: first in the document (a byte-order mark before it).
+_DECLARATION = re.compile(r"\A\ufeff?\s*<\?xml\s[^<>?]*\?>")
+#: Any other processing instruction: its text may hold ``<!--``/``-->``, which a parser reads as the instruction's
+#: text and a comment pattern would read as a comment (hiding what lies between two instructions).
+_INSTRUCTION = re.compile(r"<\?")
 #: A ``KeyDescriptor`` start tag (any prefix), its attributes read one by one with their quotes, so a ``>`` or a
 #: ``use="..."`` inside another attribute's value is never mistaken for the tag's end or its ``use``.
 _KEY_DESCRIPTOR = re.compile(rf"<(?:[\w.-]+:)?KeyDescriptor(?P<attributes>(?:{_ATTRIBUTE})*)\s*(?P<empty>/?)>")
@@ -44,13 +54,30 @@ _WHITESPACE_REFERENCE = re.compile(r"&#(?:x0*[9aAdD]|x0*20|0*9|0*10|0*13|0*32);"
 def saml_issuer(metadata: str) -> str | None:
     """The ``entityID`` of a SAML metadata document's EntityDescriptor (read with a pattern: no XML parser
     sees untrusted input)."""
-    found = _ENTITY_ID.search(_COMMENT.sub("", metadata))
-    return found.group(1) if found else None
+    if _instruction(metadata) is not None:
+        return None  # where a comment starts and ends is not certain: no issuer is read
+    found = _ENTITY_DESCRIPTOR.search(_COMMENT.sub("", metadata))
+    if found is None:
+        return None
+    for attribute in re.finditer(_ATTRIBUTE, found.group("attributes")):
+        if attribute.group(1) == "entityID":
+            return attribute.group(2)[1:-1] or None
+    return None
+
+
+def _instruction(metadata: str) -> str | None:
+    """A phrase naming the processing instruction in ``metadata`` other than its leading XML declaration, or None."""
+    declaration = _DECLARATION.match(metadata)
+    found = _INSTRUCTION.search(metadata, declaration.end() if declaration else 0)
+    if found is None:
+        return None
+    return "the document holds a processing instruction ('<?'), which IAM Warden does not read"
 
 
 class SigningKeys(NamedTuple):
-    """The signing certificates a metadata document names, by SHA-256 fingerprint (64 lower-case hex digits, in the
-    document's order, each once), and what in it could not be read (each a short phrase)."""
+    """The certificates a metadata document's KeyDescriptors name (signing and encryption alike), by SHA-256
+    fingerprint (64 lower-case hex digits, in the document's order, each once), and what in it could not be read
+    (each a short phrase)."""
 
     fingerprints: tuple[str, ...]
     unreadable: tuple[str, ...]
@@ -64,11 +91,14 @@ def signing_keys(metadata: str) -> SigningKeys:
     organisation's encryption certificate as well (most IdPs' AWS metadata has none).
 
     Never raises: what cannot be read is named in ``unreadable``, and a document with nothing readable and nothing
-    unreadable in it names no signing key at all (the caller says so).
+    unreadable in it names no key at all (the caller says so). The name is historical: every key counts.
     """
     opaque = _OPAQUE.search(metadata)
     if opaque is not None:
         return SigningKeys((), (f"the document holds {opaque.group(0)!r} markup, which IAM Warden does not read",))
+    instruction = _instruction(metadata)
+    if instruction is not None:
+        return SigningKeys((), (instruction,))
     text = _COMMENT.sub("", metadata)
     if _UNCOMMENTED.search(text):
         return SigningKeys((), ("the document holds a comment that is never closed",))
@@ -97,7 +127,8 @@ def signing_keys(metadata: str) -> SigningKeys:
 
 
 def _certificates(body: str) -> tuple[list[str], list[str]]:
-    """The fingerprints of the X.509 certificates in one signing KeyDescriptor, and what in it could not be read."""
+    """The fingerprints of the X.509 certificates in one KeyDescriptor (whatever its ``use``), and what in it could
+    not be read."""
     found: list[str] = []
     problems: list[str] = []
     matches = list(_CERTIFICATE.finditer(body))
