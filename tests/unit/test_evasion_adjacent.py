@@ -7,7 +7,9 @@ import copy
 from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError
 
+from iamwarden.adapters.errors import TransientAwsError
 from iamwarden.domain.catalog import Severity
 from iamwarden.domain.findings import Judgement, Verdict
 from iamwarden.domain.settings import Settings
@@ -217,6 +219,33 @@ def test_a_partial_update_is_judged_on_the_rule_read_live() -> None:
     assert "sets the workflow status to RESOLVED of every finding of Config" in finding.reason
     gone = _judge(_batch({"ruleArn": RULE, "ruleOrder": 3}), live_clients=lambda *_: _Clients(_Hub({})))
     assert gone.verdict is Verdict.COMPLIANT
+
+
+class _RefusingHub:
+    """``BatchGetAutomationRules`` refused (denied to the enforcer) or throttled, as botocore raises it."""
+
+    def __init__(self, code: str) -> None:
+        self.code = code
+
+    def batch_get_automation_rules(self, AutomationRulesArns: list[str]) -> dict[str, Any]:
+        error = {"Error": {"Code": self.code, "Message": "no"}}
+        raise ClientError(error, "BatchGetAutomationRules")  # type: ignore[arg-type]
+
+
+def test_a_refused_live_read_of_a_partial_update_is_alerted_as_not_judged() -> None:
+    hub = _RefusingHub("AccessDeniedException")
+    judged = _judge(_batch({"ruleArn": RULE, "criteria": {}}), live_clients=lambda *_: _Clients(hub))  # type: ignore[arg-type]
+    assert judged.verdict is Verdict.IGNORED
+    [unreadable] = judged.unjudged  # alerted as not judged, with why
+    assert unreadable.plan == ()
+    assert "BatchGetAutomationRules" in unreadable.reason
+    assert "AccessDeniedException" in unreadable.reason
+
+
+def test_a_throttled_live_read_of_a_partial_update_is_retried() -> None:
+    hub = _RefusingHub("ThrottlingException")
+    with pytest.raises(TransientAwsError):
+        _judge(_batch({"ruleArn": RULE, "criteria": {}}), live_clients=lambda *_: _Clients(hub))  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize(

@@ -46,7 +46,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from iamwarden.adapters.errors import error_code, ignoring
+from iamwarden.adapters.errors import classify, error_code, ignoring
 from iamwarden.domain.catalog import RuleSpec, Severity
 from iamwarden.domain.exceptions import InvalidEventError, RemediationError, UndoError
 from iamwarden.domain.exposure import ACCOUNT_ID
@@ -698,7 +698,10 @@ def _live_automation_rule(context: RuleContext, arn: Any) -> dict[str, Any] | No
         return None
     change = context.change
     client = context.live_clients(change.account, change.region).client("securityhub")
-    rules = client.batch_get_automation_rules(AutomationRulesArns=[arn]).get("Rules", [])
+    try:
+        rules = client.batch_get_automation_rules(AutomationRulesArns=[arn]).get("Rules", [])
+    except Exception as exc:  # refused (not judged, alerted) or throttled (retried): classified as every live read
+        raise classify(exc, "BatchGetAutomationRules", resource=arn) from exc
     return dict(rules[0]) if rules else None
 
 
