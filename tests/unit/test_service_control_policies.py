@@ -79,7 +79,7 @@ def test_a_policy_guarding_iamwarden_is_compliant() -> None:
     [
         # IAM Warden's roles left out of the Deny.
         {"ArnNotLike": {"aws:PrincipalArn": "arn:aws:iam::*:role/iamwarden-*"}},
-        {"ArnNotEquals": {"aws:PrincipalArn": SAMPLE_OWN.home_roles["enforcer"]}},
+        {"ArnNotEquals": {"aws:PrincipalArn": [*SAMPLE_OWN.home_roles.values(), "arn:aws:iam::*:role/iamwarden-*"]}},
         # Only others denied.
         {"ArnLike": {"aws:PrincipalArn": "arn:aws:iam::*:role/contractor-*"}},
     ],
@@ -93,6 +93,65 @@ def test_a_deny_aimed_at_iamwardens_own_role_is_critical() -> None:
     condition = {"ArnLike": {"aws:PrincipalArn": "arn:aws:iam::*:role/iamwarden-remediator"}}
     [finding] = _judge(_create({**EVERYTHING, "Condition": condition})).findings
     assert finding.severity is Severity.CRITICAL
+
+
+@pytest.mark.parametrize(
+    "excluded",
+    [
+        [SAMPLE_OWN.home_roles["enforcer"]],  # the forwarders, the heartbeat and the member roles stay denied
+        [*SAMPLE_OWN.home_roles.values()],  # every member account's roles stay denied
+        ["arn:aws:iam::*:role/iamwarden-remediator"],
+    ],
+)
+def test_a_deny_excluding_only_some_of_iamwardens_roles_still_blinds_the_others(excluded: list[str]) -> None:
+    statement = {"Effect": "Deny", "Action": ["events:PutEvents", "cloudtrail:*"], "Resource": "*"}
+    event = _create({**statement, "Condition": {"ArnNotLike": {"aws:PrincipalArn": excluded}}})
+    [finding] = _judge(event).findings
+    assert finding.severity is Severity.CRITICAL
+    assert "events:PutEvents" in finding.reason
+    assert not judge_content(
+        _doc({**statement, "Condition": {"ArnNotLike": {"aws:PrincipalArn": excluded}}}), SAMPLE_OWN
+    ).guards
+
+
+@pytest.mark.parametrize("resource", ["arn:*", ["arn:aws:*:*:*:*"], "*:*", "arn:aws:*", "arn:aws:cloudtrail:*"])
+def test_a_deny_on_a_pattern_matching_every_arn_counts_as_everywhere(resource: Any) -> None:
+    statement = {"Effect": "Deny", "Action": ["cloudtrail:*", "events:*"], "Resource": resource}
+    [finding] = _judge(_create(statement)).findings
+    assert finding.severity is Severity.CRITICAL
+    assert "cloudtrail:DescribeTrails" in finding.reason
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        {"Effect": "Deny", "Action": "sts:AssumeRole", "Resource": "arn:aws:iam::*:role/iamwarden-*"},
+        {"Effect": "Deny", "Action": "sts:*", "Resource": "arn:aws:iam::*:role/iamwarden-remediator"},
+        {
+            "Effect": "Deny",
+            "Action": "*",
+            "Resource": ["arn:aws:iam::*:role/iamwarden-*", "arn:aws:lambda:*:*:function:iamwarden-*"],
+        },
+    ],
+)
+def test_a_deny_on_iamwardens_own_roles_that_applies_to_them_blinds_and_guards_nothing(
+    statement: dict[str, Any],
+) -> None:
+    [finding] = _judge(_create(statement)).findings
+    assert finding.severity is Severity.CRITICAL
+    assert "sts:AssumeRole" in finding.reason
+    assert not judge_content(_doc(statement), SAMPLE_OWN).guards
+
+
+def test_a_deny_on_iamwardens_own_roles_that_leaves_them_out_guards() -> None:
+    statement = {
+        "Effect": "Deny",
+        "Action": "*",
+        "Resource": "arn:aws:iam::*:role/iamwarden-*",
+        "Condition": {"ArnNotLike": {"aws:PrincipalArn": "arn:aws:iam::*:role/iamwarden-*"}},
+    }
+    verdict = judge_content(_doc(statement), SAMPLE_OWN)
+    assert (verdict.blinds, verdict.guards) == ((), True)
 
 
 def test_a_deny_excluding_only_someone_else_still_blinds() -> None:
@@ -208,6 +267,7 @@ def test_a_detach_of_a_kept_guarding_policy_is_critical_with_the_attach_command(
             "Effect": "Deny",
             "Action": ["lambda:*"],
             "Resource": "arn:aws:lambda:*:*:function:iamwarden-enforcer",
+            "Condition": {"ArnNotLike": {"aws:PrincipalArn": "arn:aws:iam::*:role/iamwarden-*"}},
         }
     )
     own = OwnIdentity(SAMPLE_OWN.home_account, SAMPLE_OWN.home_roles, functions=frozenset({"iamwarden-enforcer"}))
