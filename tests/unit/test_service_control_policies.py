@@ -255,10 +255,37 @@ def test_an_attach_of_a_harmless_kept_policy_is_compliant() -> None:
     assert _judge(load_event("organizations-scp-attach.json"), recorded=recorded).verdict is Verdict.COMPLIANT
 
 
-def test_an_attach_of_a_policy_never_seen_written_cannot_be_judged() -> None:
-    judged = _judge(load_event("organizations-scp-attach.json"), recorded=InMemory())
-    assert judged.verdict is Verdict.IGNORED
-    assert "and not this one's" in judged.reason
+@pytest.mark.parametrize("recorded", [InMemory(), None])
+@pytest.mark.parametrize("file", ["organizations-scp-attach.json", "organizations-scp-detach.json"])
+def test_an_attach_or_detach_of_a_policy_never_seen_written_is_alerted_with_its_content_unknown(
+    file: str, recorded: InMemory | None
+) -> None:
+    judged = _judge(load_event(file), recorded=recorded)
+    [finding] = judged.findings
+    assert (finding.severity, finding.plan) == (Severity.MEDIUM, ())
+    [unknown] = finding.needs_context
+    assert "what service control policy" in unknown
+    assert ("offline" in unknown) is (recorded is None)
+    assert "aws organizations describe-policy --policy-id" in finding.reason
+
+
+def _full_access(name: str) -> dict[str, Any]:
+    event = copy.deepcopy(load_event("organizations-scp-detach.json"))
+    event["detail"]["eventName"] = name
+    event["detail"]["requestParameters"]["policyId"] = "p-FullAWSAccess"
+    return event
+
+
+def test_detaching_full_aws_access_is_high_with_what_is_left_unknown() -> None:
+    [finding] = _judge(_full_access("DetachPolicy"), recorded=InMemory()).findings
+    assert (finding.severity, finding.plan) == (Severity.HIGH, ())
+    assert "aws organizations attach-policy --policy-id p-FullAWSAccess --target-id r-a1b2" in finding.reason
+    [unknown] = finding.needs_context
+    assert "list-policies-for-target --target-id r-a1b2" in unknown
+
+
+def test_attaching_full_aws_access_is_known_to_allow_and_compliant() -> None:
+    assert _judge(_full_access("AttachPolicy"), recorded=InMemory()).verdict is Verdict.COMPLIANT
 
 
 def test_a_detach_of_a_kept_guarding_policy_is_critical_with_the_attach_command() -> None:

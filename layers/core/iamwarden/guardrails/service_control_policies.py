@@ -24,7 +24,10 @@ alone still denies the forwarders, the heartbeat and the member roles.
 
 ``AttachPolicy`` and ``DetachPolicy`` carry only the policy's and the target's ids: what the policy says is what
 IAM Warden kept from its ``CreatePolicy``/``UpdatePolicy`` (a snapshot in the audit table, ``SCP``, kept whatever
-the verdict). A policy IAM Warden never saw written (created before it watched) cannot be judged there.
+the verdict). A policy IAM Warden never saw written (created before it watched, AWS-managed, written in another
+account) is alerted as medium with its content unknown (``needs_context``), never passed. ``FullAWSAccess``
+(``p-FullAWSAccess``, ``Allow * *``) is known: detaching it is high, since only what other attached policies allow
+is then allowed (which ones are attached is unknown here).
 
 Nothing is remediated: an organisation's policies are the organisation's, and a wrong attach or detach locks
 accounts out. Each alert gives the exact command that undoes the change. Organizations records these calls in the
@@ -482,19 +485,32 @@ def _content_finding(
     return evaluation
 
 
+#: The AWS-managed service control policy that allows everything (``Allow * *``), attached to every root, OU and
+#: account when SCPs are enabled. Its id is this literal string (Organizations User Guide, "FullAWSAccess").
+FULL_AWS_ACCESS = "p-FullAWSAccess"
+_FULL_AWS_ACCESS_CONTENT: Mapping[str, Any] = {
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}],
+}
+
+
 def _attached(context: RuleContext, evaluation: Evaluation, key: str, policy_id: str) -> Evaluation:
-    """AttachPolicy of a blinding policy, DetachPolicy of a guarding one, judged on the content IAM Warden kept."""
+    """AttachPolicy of a blinding policy, DetachPolicy of a guarding one, judged on the content IAM Warden kept.
+
+    ``FullAWSAccess`` is known without a snapshot: detaching it leaves only what other policies allow (high, with
+    what is unknown). A policy IAM Warden never saw written is alerted with its content as unknown, never passed.
+    """
     change = context.change
     target = context.request_text("targetId")
+    if policy_id == FULL_AWS_ACCESS and change.event_name == "DetachPolicy":
+        return _full_access_detached(context, evaluation, key, target)
     snapshot = _kept(context, key)
     document = _content(snapshot.data.get("content")) if snapshot is not None else None
-    if snapshot is None or document is None:
-        evaluation.unjudged.append(
-            f"what policy {policy_id} says: IAM Warden keeps the content of the service control policies it saw "
-            "created or updated" + (" (offline it has none)" if context.recorded is None else ", and not this one's")
-        )
-        return evaluation
-    name = str(snapshot.data.get("name") or policy_id)
+    if policy_id == FULL_AWS_ACCESS:
+        snapshot, document = None, _FULL_AWS_ACCESS_CONTENT
+    elif snapshot is None or document is None:
+        return _unseen(context, evaluation, key, policy_id, target)
+    name = str(snapshot.data.get("name") or policy_id) if snapshot is not None else "FullAWSAccess"
     verdict = judge_content(document, context.settings.own, context.partition)
     if change.event_name == "AttachPolicy":
         return _content_finding(
@@ -522,6 +538,69 @@ def _attached(context: RuleContext, evaluation: Evaluation, key: str, policy_id:
                 f"again: aws organizations attach-policy --policy-id {policy_id} --target-id {target}."
             ),
             plan=(),
+        )
+    )
+    return evaluation
+
+
+def _unseen(context: RuleContext, evaluation: Evaluation, key: str, policy_id: str, target: str) -> Evaluation:
+    """An attach or detach of a policy whose content IAM Warden never kept: medium, alerted with what is unknown."""
+    change = context.change
+    attached = change.event_name == "AttachPolicy"
+    why = (
+        "IAM Warden is offline and keeps no policy content"
+        if context.recorded is None
+        else "IAM Warden keeps the content of the service control policies it saw created or updated in this "
+        "account, and not this one's (created before IAM Warden watched, AWS-managed, or written elsewhere)"
+    )
+    if attached:
+        reason = (
+            f"{change.actor.display} attached service control policy {policy_id} to target {target}; what it denies "
+            "is unknown here, and a Deny of what IAM Warden's roles call would leave every account under it "
+            f"unwatched. Read it: aws organizations describe-policy --policy-id {policy_id}; undo it if it was not "
+            f"meant: aws organizations detach-policy --policy-id {policy_id} --target-id {target}."
+        )
+    else:
+        reason = (
+            f"{change.actor.display} detached service control policy {policy_id} from target {target}; whether it "
+            "guarded IAM Warden's roles and functions (or was the Allow they relied on) is unknown here. Read it: aws "
+            f"organizations describe-policy --policy-id {policy_id}; attach it again if it was not meant: aws "
+            f"organizations attach-policy --policy-id {policy_id} --target-id {target}."
+        )
+    evaluation.findings.append(
+        context.finding(
+            SCP_BLINDS_IAMWARDEN,
+            severity=Severity.MEDIUM,
+            resource_arn=key,
+            reason=reason,
+            plan=(),
+            needs_context=[f"what service control policy {policy_id} says: {why}"],
+        )
+    )
+    return evaluation
+
+
+def _full_access_detached(context: RuleContext, evaluation: Evaluation, key: str, target: str) -> Evaluation:
+    """FullAWSAccess detached: under the target only what other attached policies allow is allowed (implicit deny)."""
+    change = context.change
+    evaluation.findings.append(
+        context.finding(
+            SCP_BLINDS_IAMWARDEN,
+            severity=Severity.HIGH,
+            resource_arn=key,
+            reason=(
+                f"{change.actor.display} detached FullAWSAccess ({FULL_AWS_ACCESS}), the service control policy that "
+                f"allows everything, from target {target}: every account under it is now denied whatever no other "
+                "policy attached there allows, IAM Warden's roles included (an allow-list SCP that leaves out "
+                "CloudTrail, EventBridge, STS... blinds IAM Warden there). Attach it again if it was not meant: aws "
+                f"organizations attach-policy --policy-id {FULL_AWS_ACCESS} --target-id {target}."
+            ),
+            plan=(),
+            needs_context=[
+                f"whether another policy attached to target {target} still allows what IAM Warden's roles call: IAM "
+                "Warden does not read a target's policies (aws organizations list-policies-for-target --target-id "
+                f"{target} --filter SERVICE_CONTROL_POLICY); if none does, IAM Warden is blind there"
+            ],
         )
     )
     return evaluation
