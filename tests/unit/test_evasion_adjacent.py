@@ -142,6 +142,70 @@ def test_broad_criteria_are_named(criteria: dict[str, Any], says: str) -> None:
     assert says in finding.reason
 
 
+_GUARDDUTY = {"productName": [{"value": "GuardDuty", "comparison": "EQUALS"}]}
+
+
+@pytest.mark.parametrize(
+    "criteria",
+    [
+        {**_GUARDDUTY, "resourceId": [{"value": "arn:", "comparison": "PREFIX"}]},
+        {"id": [{"value": "arn:aws", "comparison": "PREFIX"}]},
+        {"id": [{"value": "arn", "comparison": "PREFIX"}]},
+        {"title": [{"value": " ", "comparison": "CONTAINS"}]},
+        {"title": [{"value": "", "comparison": "CONTAINS_WORD"}]},
+        {"resourceId": [{"value": "arn:aws:s3:::", "comparison": "PREFIX"}]},
+        {"resourceId": [{"value": "arn:aws:iam::", "comparison": "PREFIX"}]},
+        {"resourceId": [{"value": "arn:aws:lambda:us-east-1:*:function:", "comparison": "PREFIX"}]},
+        {"generatorId": [{"value": "aws", "comparison": "PREFIX"}]},
+        # A broad value ORed with a specific one matches everything the broad one does.
+        {
+            "resourceId": [
+                {"value": "arn:aws:s3:::acme-logs", "comparison": "EQUALS"},
+                {"value": "arn:", "comparison": "PREFIX"},
+            ]
+        },
+        # A NOT_EQUALS to a nonsense value pins nothing down.
+        {"id": [{"value": "nothing-has-this-id", "comparison": "NOT_EQUALS"}]},
+    ],
+)
+def test_criteria_that_match_every_finding_are_not_narrow(criteria: dict[str, Any]) -> None:
+    event = _event("securityhub-automation-rule-suppress-guardduty.json", criteria=criteria)
+    [finding] = _judge(event).findings
+    assert finding.severity is Severity.CRITICAL
+    assert [step.action for step in finding.plan] == ["disable_automation_rule"]
+
+
+@pytest.mark.parametrize(
+    "criteria",
+    [
+        {"resourceId": [{"value": "arn:aws:s3:::acme-public-website", "comparison": "EQUALS"}]},
+        {"resourceId": [{"value": "arn:aws:s3:::acme-public-", "comparison": "PREFIX"}]},
+        {"id": [{"value": "arn:aws:securityhub:eu-west-1:111122223333:", "comparison": "PREFIX"}]},
+        {"title": [{"value": "S3 general purpose buckets should block public access", "comparison": "CONTAINS"}]},
+        {**_GUARDDUTY, "complianceSecurityControlId": [{"value": "S3.8", "comparison": "EQUALS"}]},
+    ],
+)
+def test_criteria_naming_something_specific_are_narrow(criteria: dict[str, Any]) -> None:
+    event = _event("securityhub-automation-rule-suppress-guardduty.json", criteria=criteria)
+    assert _judge(event).verdict is Verdict.COMPLIANT
+
+
+@pytest.mark.parametrize(
+    ("severity", "says"),
+    [({"label": "LOW"}, "lowers the severity to LOW"), ({"normalized": 10}, "lowers the severity to 10")],
+)
+def test_a_rule_lowering_findings_to_low_hides_them_too(severity: dict[str, Any], says: str) -> None:
+    actions = [{"type": "FINDING_FIELDS_UPDATE", "findingFieldsUpdate": {"severity": severity}}]
+    [finding] = _judge(_event("securityhub-automation-rule-suppress-guardduty.json", actions=actions)).findings
+    assert says in finding.reason
+
+
+def test_a_rule_raising_or_keeping_severity_hides_nothing() -> None:
+    actions = [{"type": "FINDING_FIELDS_UPDATE", "findingFieldsUpdate": {"severity": {"label": "MEDIUM"}}}]
+    event = _event("securityhub-automation-rule-suppress-guardduty.json", actions=actions)
+    assert _judge(event).verdict is Verdict.COMPLIANT
+
+
 def test_a_rule_lowering_findings_to_informational_hides_them_too() -> None:
     actions = [{"type": "FINDING_FIELDS_UPDATE", "findingFieldsUpdate": {"severity": {"label": "INFORMATIONAL"}}}]
     [finding] = _judge(_event("securityhub-automation-rule-suppress-guardduty.json", actions=actions)).findings
