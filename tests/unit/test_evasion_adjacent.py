@@ -14,6 +14,7 @@ from iamwarden.domain.catalog import Severity
 from iamwarden.domain.findings import Judgement, Verdict
 from iamwarden.domain.settings import Settings
 from iamwarden.guardrails.engine import judge_event
+from iamwarden.guardrails.security_services import StartGuardDutyMonitoring
 from tests.conftest import load_event
 
 STORE = "arn:aws:cloudtrail:eu-west-1:111122223333:eventdatastore/EXAMPLE-f852-4e8f-8bd1-bcf6cEXAMPLE"
@@ -45,6 +46,31 @@ def test_stopped_monitoring_of_members_is_started_again_for_exactly_those_member
     [step] = finding.plan
     assert step.action == "start_guardduty_monitoring"
     assert step.parameters == {"detector_id": "12abc34d567e8fa901bc2d34e56789f0", "account_ids": ["444455556666"]}
+
+
+def test_members_guardduty_refused_to_stop_are_neither_alerted_as_stopped_nor_started() -> None:
+    event = _event("guardduty-stop-monitoring-members.json", accountIds=["444455556666", "555566667777"])
+    event["detail"]["responseElements"] = {
+        "unprocessedAccounts": [{"accountId": "555566667777", "result": "The account is not a member"}]
+    }
+    [finding] = _judge(event).findings
+    assert finding.plan[0].parameters["account_ids"] == ["444455556666"]
+    assert "555566667777" not in finding.reason
+    event["detail"]["responseElements"]["unprocessedAccounts"].append({"accountId": "444455556666", "result": "no"})
+    assert _judge(event).verdict is Verdict.COMPLIANT
+
+
+@pytest.mark.parametrize(
+    ("statuses", "started"),
+    [
+        ({"444455556666": "Disabled", "555566667777": "Enabled"}, ["444455556666"]),
+        # Never monitored by this administrator, or gone: not what stopping monitoring leaves.
+        ({"444455556666": "Created", "555566667777": "Invited", "666677778888": "Resigned"}, []),
+        ({"444455556666": "Removed", "555566667777": "disabled"}, ["555566667777"]),
+    ],
+)
+def test_only_members_the_stop_left_disabled_are_started(statuses: dict[str, str], started: list[str]) -> None:
+    assert StartGuardDutyMonitoring._stopped({"statuses": statuses}) == started
 
 
 def test_members_named_as_objects_are_read_too() -> None:

@@ -370,9 +370,16 @@ def _guardduty_administrator(context: RuleContext, evaluation: Evaluation, arn: 
     actor = change.actor.display
     detector = context.request_text("detectorId")
     if change.event_name == "StopMonitoringMembers":
-        accounts = _account_ids(request.get("accountIds"))
-        if not accounts:
+        named = _account_ids(request.get("accountIds"))
+        if not named:
             raise InvalidEventError("detail.requestParameters.accountIds must name at least one account")
+        # GuardDuty answers HTTP 200 with the accounts it did not stop (API reference, StopMonitoringMembers):
+        # those were not stopped by this event, so they are neither alerted as stopped nor started.
+        refused = set(_account_ids(_field(change.response_elements, "UnprocessedAccounts")))
+        accounts = [account for account in named if account not in refused]
+        if not accounts:
+            evaluation.compliant.append(f"GuardDuty stopped monitoring none of {', '.join(named)}")
+            return evaluation
         listed = ", ".join(accounts)
         evaluation.findings.append(
             context.finding(
@@ -933,11 +940,16 @@ class EnableGuardDutyDetector:
         return [f"suspended GuardDuty detector {detector} again, as before"]
 
 
+#: A GuardDuty member's ``RelationshipStatus`` once its administrator stopped monitoring it (lower case).
+_STOPPED_STATUS = "disabled"
+
+
 class StartGuardDutyMonitoring:
     """Start monitoring member accounts the GuardDuty administrator stopped monitoring (undo stops it again).
 
-    Only the accounts that are members and not monitored when captured are started (``GetMembers``'
-    ``RelationshipStatus`` other than ``Enabled``); an account no longer a member is left to its own event.
+    Only the accounts the event stopped (its ``accountIds``, less those GuardDuty answered unprocessed) that are
+    stopped when captured are started (``GetMembers``' ``RelationshipStatus`` ``Disabled``, what stopping monitoring
+    leaves); an account monitored again, no longer a member, invited, resigned... is left to its own event.
     """
 
     permissions: ClassVar[Permissions] = ("guardduty:GetMembers", "guardduty:StartMonitoringMembers")
@@ -962,7 +974,7 @@ class StartGuardDutyMonitoring:
     @staticmethod
     def _stopped(before: Mapping[str, Any]) -> list[str]:
         statuses = before["statuses"] or {}
-        return sorted(account for account, status in statuses.items() if status.lower() != "enabled")
+        return sorted(account for account, status in statuses.items() if status.lower() == _STOPPED_STATUS)
 
     def apply(self, run: StepRun, step: RemediationStep, before: Mapping[str, Any], done: list[str]) -> None:
         stopped = self._stopped(before)
