@@ -401,6 +401,41 @@ def test_a_store_that_keeps_management_events_or_holds_other_data_is_fine(select
     assert _judge(event).verdict is Verdict.COMPLIANT
 
 
+@pytest.mark.parametrize(
+    ("parameters", "says", "unknown"),
+    [
+        ({"retentionPeriod": 7}, "retention period set to 7 days", ["the retention period before the change"]),
+        (
+            {"terminationProtectionEnabled": False},
+            "termination protection turned off",
+            ["whether termination protection was on before"],
+        ),
+        (
+            {"retentionPeriod": 7, "terminationProtectionEnabled": False},
+            "retention period set to 7 days",
+            ["the retention period before the change", "whether termination protection was on before"],
+        ),
+    ],
+)
+def test_a_store_whose_evidence_may_be_destroyed_is_high_with_the_previous_values_unknown(
+    parameters: dict[str, Any], says: str, unknown: list[str]
+) -> None:
+    event = copy.deepcopy(load_event("cloudtrail-lake-no-management.json"))
+    event["detail"]["requestParameters"] = {"eventDataStore": STORE, **parameters}
+    [finding] = _judge(event).findings
+    assert (finding.rule_id, finding.severity, finding.plan) == ("cloudtrail-logging-impaired", Severity.HIGH, ())
+    assert says in finding.reason
+    assert f"update-event-data-store --event-data-store {STORE}" in finding.reason
+    assert [text for text in unknown if any(text in need for need in finding.needs_context)] == unknown
+    assert len(finding.needs_context) == len(unknown)
+
+
+def test_a_store_whose_termination_protection_is_turned_on_is_fine() -> None:
+    event = copy.deepcopy(load_event("cloudtrail-lake-no-management.json"))
+    event["detail"]["requestParameters"] = {"eventDataStore": STORE, "terminationProtectionEnabled": True}
+    assert _judge(event).verdict is Verdict.COMPLIANT
+
+
 def test_a_store_made_single_region_or_the_accounts_only_is_named() -> None:
     event = copy.deepcopy(load_event("cloudtrail-lake-no-management.json"))
     event["detail"]["requestParameters"] = {
