@@ -123,23 +123,37 @@ def test_a_deny_on_a_pattern_matching_every_arn_counts_as_everywhere(resource: A
 
 
 @pytest.mark.parametrize(
-    "statement",
+    ("statement", "blinds"),
     [
-        {"Effect": "Deny", "Action": "sts:AssumeRole", "Resource": "arn:aws:iam::*:role/iamwarden-*"},
-        {"Effect": "Deny", "Action": "sts:*", "Resource": "arn:aws:iam::*:role/iamwarden-remediator"},
-        {
-            "Effect": "Deny",
-            "Action": "*",
-            "Resource": ["arn:aws:iam::*:role/iamwarden-*", "arn:aws:lambda:*:*:function:iamwarden-*"],
-        },
+        (
+            {"Effect": "Deny", "Action": "sts:AssumeRole", "Resource": "arn:aws:iam::*:role/iamwarden-*"},
+            "sts:AssumeRole",
+        ),
+        (
+            {"Effect": "Deny", "Action": "sts:*", "Resource": "arn:aws:iam::*:role/iamwarden-remediator"},
+            "sts:AssumeRole",
+        ),
+        (
+            {"Effect": "Deny", "Action": "events:PutEvents", "Resource": "arn:aws:events:*:*:event-bus/iamwarden-*"},
+            "events:PutEvents",
+        ),
+        ({"Effect": "Deny", "Action": "sns:Publish", "Resource": "arn:aws:sns:*:*:iamwarden-alerts*"}, "sns:Publish"),
+        (
+            {
+                "Effect": "Deny",
+                "Action": "*",
+                "Resource": ["arn:aws:iam::*:role/iamwarden-*", "arn:aws:lambda:*:*:function:iamwarden-*"],
+            },
+            "lambda:InvokeFunction",
+        ),
     ],
 )
-def test_a_deny_on_iamwardens_own_roles_that_applies_to_them_blinds_and_guards_nothing(
-    statement: dict[str, Any],
+def test_a_deny_on_iamwardens_own_resources_that_applies_to_it_blinds_and_guards_nothing(
+    statement: dict[str, Any], blinds: str
 ) -> None:
     [finding] = _judge(_create(statement)).findings
     assert finding.severity is Severity.CRITICAL
-    assert "sts:AssumeRole" in finding.reason
+    assert blinds in finding.reason
     assert not judge_content(_doc(statement), SAMPLE_OWN).guards
 
 

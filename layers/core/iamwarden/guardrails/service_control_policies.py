@@ -239,7 +239,20 @@ def _covers(statement: Statement, action: str, own: OwnIdentity, partition: str)
             return True
         if action in _ON_OWN_FUNCTIONS and _names_own_function(resource, own):
             return True
+        if action == "events:PutEvents" and _names_own_bus(resource, own):
+            return True
+        if action == "sns:Publish" and any(
+            topic is not None and wildcard_match(resource, topic)
+            for topic in (own.alert_topic, own.alert_fallback_topic)
+        ):
+            return True
     return False
+
+
+def _names_own_bus(value: str, own: OwnIdentity) -> bool:
+    """Whether an ARN pattern covers the central bus every account forwards to (its name, in any account)."""
+    name = value.split(":event-bus/", 1)[1] if ":event-bus/" in value else None
+    return name is not None and own.central_bus is not None and wildcard_match(name, own.central_bus)
 
 
 def _denied(statement: Statement, actions: Iterable[str], own: OwnIdentity, partition: str) -> list[str]:
@@ -298,7 +311,9 @@ def _guards(statement: Statement, own: OwnIdentity) -> bool:
     if not _knows_own(own) or reach(statement, own).applies != "no":
         return False
     for resource in statement.resources or ():
-        if resource != "*" and (_names_own_role(resource, own) or _names_own_function(resource, own)):
+        if resource != "*" and (
+            _names_own_role(resource, own) or _names_own_function(resource, own) or _names_own_bus(resource, own)
+        ):
             return True
     return any(
         condition.key == _PRINCIPAL_ARN
