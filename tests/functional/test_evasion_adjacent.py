@@ -82,6 +82,19 @@ def test_members_monitored_again_meanwhile_are_left_alone(account: Account, enfo
     assert (finding["outcome"], finding["done"]) == (Outcome.REMEDIATED, [])
 
 
+@pytest.mark.parametrize("status", ["Created", "Invited", "Resigned"])
+def test_members_the_event_did_not_leave_stopped_are_not_started(
+    account: Account, enforcer: EnforcerService, status: str
+) -> None:
+    account.set("rules/guardduty-disabled/mode", "remediate")
+    with Stubber(_client(enforcer, "guardduty")) as stubber:  # a start_monitoring_members call fails the Stubber
+        stubber.add_response("get_members", _members(status), {"DetectorId": DETECTOR, "AccountIds": [MEMBER]})
+        finding = _only(enforcer.handle(load_event("guardduty-stop-monitoring-members.json")))
+        stubber.assert_no_pending_responses()
+
+    assert (finding["outcome"], finding["done"]) == (Outcome.REMEDIATED, [])
+
+
 def test_a_member_guardduty_refuses_fails_the_remediation_naming_it(
     account: Account, enforcer: EnforcerService
 ) -> None:
@@ -197,7 +210,12 @@ def test_the_content_a_create_policy_wrote_judges_its_attach(account: Account, e
     assert "aws organizations detach-policy --policy-id p-0bl1nd5e --target-id ou-a1b2-c3d4e5f6" in result["reason"]
 
 
-def test_an_attach_of_a_policy_never_seen_written_is_not_judged(account: Account, enforcer: EnforcerService) -> None:
-    result = enforcer.handle(copy.deepcopy(load_event("organizations-scp-attach.json")))
-    assert result["findings"] == []
-    assert "and not this one's" in result["reason"]
+def test_an_attach_of_a_policy_never_seen_written_is_alerted_with_its_content_unknown(
+    account: Account, enforcer: EnforcerService, notifier: RecordingNotifier
+) -> None:
+    finding = _only(enforcer.handle(copy.deepcopy(load_event("organizations-scp-attach.json"))))
+    assert finding["outcome"] == Outcome.ALERTED
+    [alert] = notifier.sent
+    assert alert.finding is not None
+    assert alert.finding.severity.value == "medium"
+    assert "and not this one's" in alert.finding.needs_context[0]

@@ -7,11 +7,14 @@ import copy
 from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError
 
+from iamwarden.adapters.errors import TransientAwsError
 from iamwarden.domain.catalog import Severity
 from iamwarden.domain.findings import Judgement, Verdict
 from iamwarden.domain.settings import Settings
 from iamwarden.guardrails.engine import judge_event
+from iamwarden.guardrails.security_services import StartGuardDutyMonitoring
 from tests.conftest import load_event
 
 STORE = "arn:aws:cloudtrail:eu-west-1:111122223333:eventdatastore/EXAMPLE-f852-4e8f-8bd1-bcf6cEXAMPLE"
@@ -43,6 +46,31 @@ def test_stopped_monitoring_of_members_is_started_again_for_exactly_those_member
     [step] = finding.plan
     assert step.action == "start_guardduty_monitoring"
     assert step.parameters == {"detector_id": "12abc34d567e8fa901bc2d34e56789f0", "account_ids": ["444455556666"]}
+
+
+def test_members_guardduty_refused_to_stop_are_neither_alerted_as_stopped_nor_started() -> None:
+    event = _event("guardduty-stop-monitoring-members.json", accountIds=["444455556666", "555566667777"])
+    event["detail"]["responseElements"] = {
+        "unprocessedAccounts": [{"accountId": "555566667777", "result": "The account is not a member"}]
+    }
+    [finding] = _judge(event).findings
+    assert finding.plan[0].parameters["account_ids"] == ["444455556666"]
+    assert "555566667777" not in finding.reason
+    event["detail"]["responseElements"]["unprocessedAccounts"].append({"accountId": "444455556666", "result": "no"})
+    assert _judge(event).verdict is Verdict.COMPLIANT
+
+
+@pytest.mark.parametrize(
+    ("statuses", "started"),
+    [
+        ({"444455556666": "Disabled", "555566667777": "Enabled"}, ["444455556666"]),
+        # Never monitored by this administrator, or gone: not what stopping monitoring leaves.
+        ({"444455556666": "Created", "555566667777": "Invited", "666677778888": "Resigned"}, []),
+        ({"444455556666": "Removed", "555566667777": "disabled"}, ["555566667777"]),
+    ],
+)
+def test_only_members_the_stop_left_disabled_are_started(statuses: dict[str, str], started: list[str]) -> None:
+    assert StartGuardDutyMonitoring._stopped({"statuses": statuses}) == started
 
 
 def test_members_named_as_objects_are_read_too() -> None:
@@ -140,6 +168,70 @@ def test_broad_criteria_are_named(criteria: dict[str, Any], says: str) -> None:
     assert says in finding.reason
 
 
+_GUARDDUTY = {"productName": [{"value": "GuardDuty", "comparison": "EQUALS"}]}
+
+
+@pytest.mark.parametrize(
+    "criteria",
+    [
+        {**_GUARDDUTY, "resourceId": [{"value": "arn:", "comparison": "PREFIX"}]},
+        {"id": [{"value": "arn:aws", "comparison": "PREFIX"}]},
+        {"id": [{"value": "arn", "comparison": "PREFIX"}]},
+        {"title": [{"value": " ", "comparison": "CONTAINS"}]},
+        {"title": [{"value": "", "comparison": "CONTAINS_WORD"}]},
+        {"resourceId": [{"value": "arn:aws:s3:::", "comparison": "PREFIX"}]},
+        {"resourceId": [{"value": "arn:aws:iam::", "comparison": "PREFIX"}]},
+        {"resourceId": [{"value": "arn:aws:lambda:us-east-1:*:function:", "comparison": "PREFIX"}]},
+        {"generatorId": [{"value": "aws", "comparison": "PREFIX"}]},
+        # A broad value ORed with a specific one matches everything the broad one does.
+        {
+            "resourceId": [
+                {"value": "arn:aws:s3:::acme-logs", "comparison": "EQUALS"},
+                {"value": "arn:", "comparison": "PREFIX"},
+            ]
+        },
+        # A NOT_EQUALS to a nonsense value pins nothing down.
+        {"id": [{"value": "nothing-has-this-id", "comparison": "NOT_EQUALS"}]},
+    ],
+)
+def test_criteria_that_match_every_finding_are_not_narrow(criteria: dict[str, Any]) -> None:
+    event = _event("securityhub-automation-rule-suppress-guardduty.json", criteria=criteria)
+    [finding] = _judge(event).findings
+    assert finding.severity is Severity.CRITICAL
+    assert [step.action for step in finding.plan] == ["disable_automation_rule"]
+
+
+@pytest.mark.parametrize(
+    "criteria",
+    [
+        {"resourceId": [{"value": "arn:aws:s3:::acme-public-website", "comparison": "EQUALS"}]},
+        {"resourceId": [{"value": "arn:aws:s3:::acme-public-", "comparison": "PREFIX"}]},
+        {"id": [{"value": "arn:aws:securityhub:eu-west-1:111122223333:", "comparison": "PREFIX"}]},
+        {"title": [{"value": "S3 general purpose buckets should block public access", "comparison": "CONTAINS"}]},
+        {**_GUARDDUTY, "complianceSecurityControlId": [{"value": "S3.8", "comparison": "EQUALS"}]},
+    ],
+)
+def test_criteria_naming_something_specific_are_narrow(criteria: dict[str, Any]) -> None:
+    event = _event("securityhub-automation-rule-suppress-guardduty.json", criteria=criteria)
+    assert _judge(event).verdict is Verdict.COMPLIANT
+
+
+@pytest.mark.parametrize(
+    ("severity", "says"),
+    [({"label": "LOW"}, "lowers the severity to LOW"), ({"normalized": 10}, "lowers the severity to 10")],
+)
+def test_a_rule_lowering_findings_to_low_hides_them_too(severity: dict[str, Any], says: str) -> None:
+    actions = [{"type": "FINDING_FIELDS_UPDATE", "findingFieldsUpdate": {"severity": severity}}]
+    [finding] = _judge(_event("securityhub-automation-rule-suppress-guardduty.json", actions=actions)).findings
+    assert says in finding.reason
+
+
+def test_a_rule_raising_or_keeping_severity_hides_nothing() -> None:
+    actions = [{"type": "FINDING_FIELDS_UPDATE", "findingFieldsUpdate": {"severity": {"label": "MEDIUM"}}}]
+    event = _event("securityhub-automation-rule-suppress-guardduty.json", actions=actions)
+    assert _judge(event).verdict is Verdict.COMPLIANT
+
+
 def test_a_rule_lowering_findings_to_informational_hides_them_too() -> None:
     actions = [{"type": "FINDING_FIELDS_UPDATE", "findingFieldsUpdate": {"severity": {"label": "INFORMATIONAL"}}}]
     [finding] = _judge(_event("securityhub-automation-rule-suppress-guardduty.json", actions=actions)).findings
@@ -219,6 +311,33 @@ def test_a_partial_update_is_judged_on_the_rule_read_live() -> None:
     assert gone.verdict is Verdict.COMPLIANT
 
 
+class _RefusingHub:
+    """``BatchGetAutomationRules`` refused (denied to the enforcer) or throttled, as botocore raises it."""
+
+    def __init__(self, code: str) -> None:
+        self.code = code
+
+    def batch_get_automation_rules(self, AutomationRulesArns: list[str]) -> dict[str, Any]:
+        error = {"Error": {"Code": self.code, "Message": "no"}}
+        raise ClientError(error, "BatchGetAutomationRules")  # type: ignore[arg-type]
+
+
+def test_a_refused_live_read_of_a_partial_update_is_alerted_as_not_judged() -> None:
+    hub = _RefusingHub("AccessDeniedException")
+    judged = _judge(_batch({"ruleArn": RULE, "criteria": {}}), live_clients=lambda *_: _Clients(hub))  # type: ignore[arg-type]
+    assert judged.verdict is Verdict.IGNORED
+    [unreadable] = judged.unjudged  # alerted as not judged, with why
+    assert unreadable.plan == ()
+    assert "BatchGetAutomationRules" in unreadable.reason
+    assert "AccessDeniedException" in unreadable.reason
+
+
+def test_a_throttled_live_read_of_a_partial_update_is_retried() -> None:
+    hub = _RefusingHub("ThrottlingException")
+    with pytest.raises(TransientAwsError):
+        _judge(_batch({"ruleArn": RULE, "criteria": {}}), live_clients=lambda *_: _Clients(hub))  # type: ignore[arg-type]
+
+
 @pytest.mark.parametrize(
     ("name", "parameters", "says"),
     [
@@ -279,6 +398,41 @@ def test_a_store_left_without_management_events_is_high() -> None:
 )
 def test_a_store_that_keeps_management_events_or_holds_other_data_is_fine(selectors: list[Any]) -> None:
     event = _event("cloudtrail-lake-no-management.json", advancedEventSelectors=selectors)
+    assert _judge(event).verdict is Verdict.COMPLIANT
+
+
+@pytest.mark.parametrize(
+    ("parameters", "says", "unknown"),
+    [
+        ({"retentionPeriod": 7}, "retention period set to 7 days", ["the retention period before the change"]),
+        (
+            {"terminationProtectionEnabled": False},
+            "termination protection turned off",
+            ["whether termination protection was on before"],
+        ),
+        (
+            {"retentionPeriod": 7, "terminationProtectionEnabled": False},
+            "retention period set to 7 days",
+            ["the retention period before the change", "whether termination protection was on before"],
+        ),
+    ],
+)
+def test_a_store_whose_evidence_may_be_destroyed_is_high_with_the_previous_values_unknown(
+    parameters: dict[str, Any], says: str, unknown: list[str]
+) -> None:
+    event = copy.deepcopy(load_event("cloudtrail-lake-no-management.json"))
+    event["detail"]["requestParameters"] = {"eventDataStore": STORE, **parameters}
+    [finding] = _judge(event).findings
+    assert (finding.rule_id, finding.severity, finding.plan) == ("cloudtrail-logging-impaired", Severity.HIGH, ())
+    assert says in finding.reason
+    assert f"update-event-data-store --event-data-store {STORE}" in finding.reason
+    assert [text for text in unknown if any(text in need for need in finding.needs_context)] == unknown
+    assert len(finding.needs_context) == len(unknown)
+
+
+def test_a_store_whose_termination_protection_is_turned_on_is_fine() -> None:
+    event = copy.deepcopy(load_event("cloudtrail-lake-no-management.json"))
+    event["detail"]["requestParameters"] = {"eventDataStore": STORE, "terminationProtectionEnabled": True}
     assert _judge(event).verdict is Verdict.COMPLIANT
 
 

@@ -79,7 +79,7 @@ def test_a_policy_guarding_iamwarden_is_compliant() -> None:
     [
         # IAM Warden's roles left out of the Deny.
         {"ArnNotLike": {"aws:PrincipalArn": "arn:aws:iam::*:role/iamwarden-*"}},
-        {"ArnNotEquals": {"aws:PrincipalArn": SAMPLE_OWN.home_roles["enforcer"]}},
+        {"ArnNotEquals": {"aws:PrincipalArn": [*SAMPLE_OWN.home_roles.values(), "arn:aws:iam::*:role/iamwarden-*"]}},
         # Only others denied.
         {"ArnLike": {"aws:PrincipalArn": "arn:aws:iam::*:role/contractor-*"}},
     ],
@@ -93,6 +93,79 @@ def test_a_deny_aimed_at_iamwardens_own_role_is_critical() -> None:
     condition = {"ArnLike": {"aws:PrincipalArn": "arn:aws:iam::*:role/iamwarden-remediator"}}
     [finding] = _judge(_create({**EVERYTHING, "Condition": condition})).findings
     assert finding.severity is Severity.CRITICAL
+
+
+@pytest.mark.parametrize(
+    "excluded",
+    [
+        [SAMPLE_OWN.home_roles["enforcer"]],  # the forwarders, the heartbeat and the member roles stay denied
+        [*SAMPLE_OWN.home_roles.values()],  # every member account's roles stay denied
+        ["arn:aws:iam::*:role/iamwarden-remediator"],
+    ],
+)
+def test_a_deny_excluding_only_some_of_iamwardens_roles_still_blinds_the_others(excluded: list[str]) -> None:
+    statement = {"Effect": "Deny", "Action": ["events:PutEvents", "cloudtrail:*"], "Resource": "*"}
+    event = _create({**statement, "Condition": {"ArnNotLike": {"aws:PrincipalArn": excluded}}})
+    [finding] = _judge(event).findings
+    assert finding.severity is Severity.CRITICAL
+    assert "events:PutEvents" in finding.reason
+    assert not judge_content(
+        _doc({**statement, "Condition": {"ArnNotLike": {"aws:PrincipalArn": excluded}}}), SAMPLE_OWN
+    ).guards
+
+
+@pytest.mark.parametrize("resource", ["arn:*", ["arn:aws:*:*:*:*"], "*:*", "arn:aws:*", "arn:aws:cloudtrail:*"])
+def test_a_deny_on_a_pattern_matching_every_arn_counts_as_everywhere(resource: Any) -> None:
+    statement = {"Effect": "Deny", "Action": ["cloudtrail:*", "events:*"], "Resource": resource}
+    [finding] = _judge(_create(statement)).findings
+    assert finding.severity is Severity.CRITICAL
+    assert "cloudtrail:DescribeTrails" in finding.reason
+
+
+@pytest.mark.parametrize(
+    ("statement", "blinds"),
+    [
+        (
+            {"Effect": "Deny", "Action": "sts:AssumeRole", "Resource": "arn:aws:iam::*:role/iamwarden-*"},
+            "sts:AssumeRole",
+        ),
+        (
+            {"Effect": "Deny", "Action": "sts:*", "Resource": "arn:aws:iam::*:role/iamwarden-remediator"},
+            "sts:AssumeRole",
+        ),
+        (
+            {"Effect": "Deny", "Action": "events:PutEvents", "Resource": "arn:aws:events:*:*:event-bus/iamwarden-*"},
+            "events:PutEvents",
+        ),
+        ({"Effect": "Deny", "Action": "sns:Publish", "Resource": "arn:aws:sns:*:*:iamwarden-alerts*"}, "sns:Publish"),
+        (
+            {
+                "Effect": "Deny",
+                "Action": "*",
+                "Resource": ["arn:aws:iam::*:role/iamwarden-*", "arn:aws:lambda:*:*:function:iamwarden-*"],
+            },
+            "lambda:InvokeFunction",
+        ),
+    ],
+)
+def test_a_deny_on_iamwardens_own_resources_that_applies_to_it_blinds_and_guards_nothing(
+    statement: dict[str, Any], blinds: str
+) -> None:
+    [finding] = _judge(_create(statement)).findings
+    assert finding.severity is Severity.CRITICAL
+    assert blinds in finding.reason
+    assert not judge_content(_doc(statement), SAMPLE_OWN).guards
+
+
+def test_a_deny_on_iamwardens_own_roles_that_leaves_them_out_guards() -> None:
+    statement = {
+        "Effect": "Deny",
+        "Action": "*",
+        "Resource": "arn:aws:iam::*:role/iamwarden-*",
+        "Condition": {"ArnNotLike": {"aws:PrincipalArn": "arn:aws:iam::*:role/iamwarden-*"}},
+    }
+    verdict = judge_content(_doc(statement), SAMPLE_OWN)
+    assert (verdict.blinds, verdict.guards) == ((), True)
 
 
 def test_a_deny_excluding_only_someone_else_still_blinds() -> None:
@@ -196,10 +269,37 @@ def test_an_attach_of_a_harmless_kept_policy_is_compliant() -> None:
     assert _judge(load_event("organizations-scp-attach.json"), recorded=recorded).verdict is Verdict.COMPLIANT
 
 
-def test_an_attach_of_a_policy_never_seen_written_cannot_be_judged() -> None:
-    judged = _judge(load_event("organizations-scp-attach.json"), recorded=InMemory())
-    assert judged.verdict is Verdict.IGNORED
-    assert "and not this one's" in judged.reason
+@pytest.mark.parametrize("recorded", [InMemory(), None])
+@pytest.mark.parametrize("file", ["organizations-scp-attach.json", "organizations-scp-detach.json"])
+def test_an_attach_or_detach_of_a_policy_never_seen_written_is_alerted_with_its_content_unknown(
+    file: str, recorded: InMemory | None
+) -> None:
+    judged = _judge(load_event(file), recorded=recorded)
+    [finding] = judged.findings
+    assert (finding.severity, finding.plan) == (Severity.MEDIUM, ())
+    [unknown] = finding.needs_context
+    assert "what service control policy" in unknown
+    assert ("offline" in unknown) is (recorded is None)
+    assert "aws organizations describe-policy --policy-id" in finding.reason
+
+
+def _full_access(name: str) -> dict[str, Any]:
+    event = copy.deepcopy(load_event("organizations-scp-detach.json"))
+    event["detail"]["eventName"] = name
+    event["detail"]["requestParameters"]["policyId"] = "p-FullAWSAccess"
+    return event
+
+
+def test_detaching_full_aws_access_is_high_with_what_is_left_unknown() -> None:
+    [finding] = _judge(_full_access("DetachPolicy"), recorded=InMemory()).findings
+    assert (finding.severity, finding.plan) == (Severity.HIGH, ())
+    assert "aws organizations attach-policy --policy-id p-FullAWSAccess --target-id r-a1b2" in finding.reason
+    [unknown] = finding.needs_context
+    assert "list-policies-for-target --target-id r-a1b2" in unknown
+
+
+def test_attaching_full_aws_access_is_known_to_allow_and_compliant() -> None:
+    assert _judge(_full_access("AttachPolicy"), recorded=InMemory()).verdict is Verdict.COMPLIANT
 
 
 def test_a_detach_of_a_kept_guarding_policy_is_critical_with_the_attach_command() -> None:
@@ -208,6 +308,7 @@ def test_a_detach_of_a_kept_guarding_policy_is_critical_with_the_attach_command(
             "Effect": "Deny",
             "Action": ["lambda:*"],
             "Resource": "arn:aws:lambda:*:*:function:iamwarden-enforcer",
+            "Condition": {"ArnNotLike": {"aws:PrincipalArn": "arn:aws:iam::*:role/iamwarden-*"}},
         }
     )
     own = OwnIdentity(SAMPLE_OWN.home_account, SAMPLE_OWN.home_roles, functions=frozenset({"iamwarden-enforcer"}))

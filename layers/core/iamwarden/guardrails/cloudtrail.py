@@ -14,7 +14,9 @@ Insights off.
 CloudTrail Lake's event data stores are the other record (issue 15 item 3): ``StopEventDataStoreIngestion`` is
 put back with ``StartEventDataStoreIngestion`` (undo stops it again); ``DeleteEventDataStore`` is alerted (the store
 stays restorable for 7 days, ``RestoreEventDataStore``, then it is gone); ``UpdateEventDataStore`` that leaves out
-management events, or makes the store single-region or the account's only, is alerted with the command back.
+management events, makes the store single-region or the account's only, sets a retention period (maybe shorter:
+older events deleted) or turns termination protection off is alerted as high with the command back (the previous
+retention and protection are unknown: the record carries only the new values).
 
 CloudTrail's events are regional: a trail's change is recorded in its home region (``StopLogging`` and
 ``PutEventSelectors`` must be called there).
@@ -228,19 +230,58 @@ def _event_data_store(context: RuleContext) -> Evaluation:
             narrowed.append(f"only events of {change.region} are stored")
         if request.get("organizationEnabled") is False:
             narrowed.append(f"only account {change.account}'s events are stored, not the organisation's")
-        if not narrowed:
+        evidence, unknown = _lake_evidence(request)
+        if not narrowed and not evidence:
             evaluation.compliant.append(f"{what} still stores what it stored")
             return evaluation
         severity = Severity.HIGH
         reason = (
-            f"{actor} updated {what}: {'; '.join(narrowed)}. If it was not meant, put it back: aws cloudtrail "
-            f"update-event-data-store --event-data-store {arn} (its management-event selector, --multi-region-enabled, "
-            "--organization-enabled)."
+            f"{actor} updated {what}: {'; '.join(narrowed + evidence)}. If it was not meant, put it back: aws "
+            f"cloudtrail update-event-data-store --event-data-store {arn} (its management-event selector, "
+            "--multi-region-enabled, --organization-enabled, --retention-period <the days it kept>, "
+            "--termination-protection-enabled)."
         )
+        evaluation.findings.append(
+            context.finding(
+                CLOUDTRAIL_LOGGING_IMPAIRED,
+                severity=severity,
+                resource_arn=arn,
+                reason=reason,
+                plan=(),
+                needs_context=unknown,
+            )
+        )
+        return evaluation
     evaluation.findings.append(
         context.finding(CLOUDTRAIL_LOGGING_IMPAIRED, severity=severity, resource_arn=arn, reason=reason, plan=plan)
     )
     return evaluation
+
+
+def _lake_evidence(request: Mapping[str, Any]) -> tuple[list[str], list[str]]:
+    """What an ``UpdateEventDataStore`` does to the events already stored (in words), and what is unknown about it.
+
+    A retention period set may be shorter than before (CloudTrail Lake then deletes the events older than it: evidence
+    destroyed), and termination protection off is the step before ``DeleteEventDataStore``. The record carries only
+    the new values: what the store had before is unknown, so both are alerted, never put back.
+    """
+    evidence: list[str] = []
+    unknown: list[str] = []
+    retention = request.get("retentionPeriod")
+    if isinstance(retention, int) and not isinstance(retention, bool):
+        evidence.append(
+            f"its retention period set to {retention} days (stored events older than that are deleted, if it kept "
+            "them longer)"
+        )
+        unknown.append(
+            f"the retention period before the change: the record carries only the new one ({retention} days), so "
+            "whether events were deleted is not known here (aws cloudtrail get-event-data-store shows the current one)"
+        )
+    protection = request.get("terminationProtectionEnabled")
+    if protection is False or (isinstance(protection, str) and protection.lower() == "false"):
+        evidence.append("its termination protection turned off (nothing stops DeleteEventDataStore now)")
+        unknown.append("whether termination protection was on before the change: the record carries only the new value")
+    return evidence, unknown
 
 
 def _homed_elsewhere(context: RuleContext, arn: str) -> tuple[str, ...]:

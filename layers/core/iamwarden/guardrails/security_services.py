@@ -43,10 +43,11 @@ arrive in us-east-1.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from iamwarden.adapters.errors import error_code, ignoring
+from iamwarden.adapters.errors import classify, error_code, ignoring
 from iamwarden.domain.catalog import RuleSpec, Severity
 from iamwarden.domain.exceptions import InvalidEventError, RemediationError, UndoError
 from iamwarden.domain.exposure import ACCOUNT_ID
@@ -369,9 +370,16 @@ def _guardduty_administrator(context: RuleContext, evaluation: Evaluation, arn: 
     actor = change.actor.display
     detector = context.request_text("detectorId")
     if change.event_name == "StopMonitoringMembers":
-        accounts = _account_ids(request.get("accountIds"))
-        if not accounts:
+        named = _account_ids(request.get("accountIds"))
+        if not named:
             raise InvalidEventError("detail.requestParameters.accountIds must name at least one account")
+        # GuardDuty answers HTTP 200 with the accounts it did not stop (API reference, StopMonitoringMembers):
+        # those were not stopped by this event, so they are neither alerted as stopped nor started.
+        refused = set(_account_ids(_field(change.response_elements, "UnprocessedAccounts")))
+        accounts = [account for account in named if account not in refused]
+        if not accounts:
+            evaluation.compliant.append(f"GuardDuty stopped monitoring none of {', '.join(named)}")
+            return evaluation
         listed = ", ".join(accounts)
         evaluation.findings.append(
             context.finding(
@@ -549,8 +557,9 @@ def _security_hub_narrowed(context: RuleContext, evaluation: Evaluation, arn: st
     return evaluation
 
 
-#: Automation-rule criteria that pin findings down (a finding, a resource, a control, a title): a rule filtering on one
-#: of these with a matching comparison is narrow. Product, account, severity, region, status... select whole classes.
+#: Automation-rule criteria that can pin findings down (a finding, a resource, a control, a title): a rule filtering
+#: on one of these with a specific matching value (``_specific``) is narrow. Product, account, severity, region,
+#: status... select whole classes.
 _NARROWING_CRITERIA = frozenset(
     {
         "id",
@@ -572,6 +581,52 @@ _NARROWING_CRITERIA = frozenset(
 _MATCHING_COMPARISONS = frozenset({"EQUALS", "PREFIX", "CONTAINS", "CONTAINS_WORD"})
 #: Workflow statuses that take a finding off the security team's list.
 _HIDDEN_STATUSES = frozenset({"SUPPRESSED", "RESOLVED"})
+#: Severity labels low enough that nobody looks: lowering findings to one of these hides them too.
+_HIDDEN_LABELS = frozenset({"INFORMATIONAL", "LOW"})
+#: The normalized severity below which Security Hub labels a finding LOW or INFORMATIONAL (ASFF: 1-39 LOW, 0
+#: INFORMATIONAL).
+_LOW_NORMALIZED = 40
+#: The ARN prefixes every finding id and most resource ids start with: a PREFIX/CONTAINS of one of these (or of a
+#: part of one) matches them all.
+_ARN_STARTS = ("arn:aws:", "arn:aws-cn:", "arn:aws-us-gov:", "arn:aws-iso:", "arn:aws-iso-b:")
+#: A PREFIX/CONTAINS/CONTAINS_WORD value shorter than this, outside an ARN, selects too much to name one thing.
+_SPECIFIC_LENGTH = 8
+_ACCOUNT = re.compile(r"\d{12}")
+#: An ARN's resource part that names only a resource type (``trail/``, ``role/``, ``function:``): every such resource.
+_TYPE_ONLY = re.compile(r"(?:[A-Za-z0-9_-]*[/:])?")
+
+
+def _specific(comparison: Any, value: Any) -> bool:
+    """Whether one matching filter value names something specific, not a whole class of findings.
+
+    ``EQUALS`` of any non-blank value does. ``PREFIX``/``CONTAINS``/``CONTAINS_WORD`` do only with a value that
+    goes beyond what every finding or resource id shares: never a start of ``arn:<partition>:``, never an ARN
+    without an account id or a resource name (``arn:aws:s3:::`` is every bucket), never a short or blank string
+    (``CONTAINS " "``).
+    """
+    if not isinstance(value, str) or not value.strip():
+        return False
+    if comparison == "EQUALS":
+        return True
+    text = value.strip()
+    lowered = text.lower()
+    if any(start.startswith(lowered) or lowered == start.rstrip(":") for start in _ARN_STARTS):
+        return False
+    if lowered.startswith("arn:"):
+        if _ACCOUNT.search(text):
+            return True
+        parts = text.split(":", 5)
+        return len(parts) == 6 and _TYPE_ONLY.fullmatch(parts[5]) is None
+    return len(text) >= _SPECIFIC_LENGTH
+
+
+def _narrows(filters: Any) -> bool:
+    """Whether one criterion's filters pin findings down: at least one matching filter, and every matching one
+    specific (a criterion's matching filters are ORed, so one broad value makes it broad)."""
+    matching = [
+        f for f in (filters if isinstance(filters, list) else []) if _field(f, "Comparison") in _MATCHING_COMPARISONS
+    ]
+    return bool(matching) and all(_specific(_field(f, "Comparison"), _field(f, "Value")) for f in matching)
 
 
 def _field(mapping: Any, pascal: str) -> Any:
@@ -590,8 +645,13 @@ def _suppression(actions: Any) -> str | None:
         status = _field(_field(update, "Workflow"), "Status")
         if status in _HIDDEN_STATUSES:
             return f"sets their workflow status to {status}"
-        if _field(_field(update, "Severity"), "Label") == "INFORMATIONAL":
-            return "lowers their severity to INFORMATIONAL"
+        severity = _field(update, "Severity")
+        label = _field(severity, "Label")
+        if label in _HIDDEN_LABELS:
+            return f"lowers their severity to {label}"
+        normalized = _field(severity, "Normalized")
+        if label is None and isinstance(normalized, int) and normalized < _LOW_NORMALIZED:
+            return f"lowers their severity to {normalized} (normalized: LOW or below)"
     return None
 
 
@@ -600,9 +660,7 @@ def _breadth(criteria: Any) -> str | None:
     criteria = criteria if isinstance(criteria, Mapping) else {}
     for key, filters in criteria.items():
         name = key[:1].lower() + key[1:]
-        if name in _NARROWING_CRITERIA and any(
-            _field(f, "Comparison") in _MATCHING_COMPARISONS for f in (filters if isinstance(filters, list) else [])
-        ):
+        if name in _NARROWING_CRITERIA and _narrows(filters):
             return None
     products = [
         str(_field(f, "Value"))
@@ -698,7 +756,10 @@ def _live_automation_rule(context: RuleContext, arn: Any) -> dict[str, Any] | No
         return None
     change = context.change
     client = context.live_clients(change.account, change.region).client("securityhub")
-    rules = client.batch_get_automation_rules(AutomationRulesArns=[arn]).get("Rules", [])
+    try:
+        rules = client.batch_get_automation_rules(AutomationRulesArns=[arn]).get("Rules", [])
+    except Exception as exc:  # refused (not judged, alerted) or throttled (retried): classified as every live read
+        raise classify(exc, "BatchGetAutomationRules", resource=arn) from exc
     return dict(rules[0]) if rules else None
 
 
@@ -879,11 +940,16 @@ class EnableGuardDutyDetector:
         return [f"suspended GuardDuty detector {detector} again, as before"]
 
 
+#: A GuardDuty member's ``RelationshipStatus`` once its administrator stopped monitoring it (lower case).
+_STOPPED_STATUS = "disabled"
+
+
 class StartGuardDutyMonitoring:
     """Start monitoring member accounts the GuardDuty administrator stopped monitoring (undo stops it again).
 
-    Only the accounts that are members and not monitored when captured are started (``GetMembers``'
-    ``RelationshipStatus`` other than ``Enabled``); an account no longer a member is left to its own event.
+    Only the accounts the event stopped (its ``accountIds``, less those GuardDuty answered unprocessed) that are
+    stopped when captured are started (``GetMembers``' ``RelationshipStatus`` ``Disabled``, what stopping monitoring
+    leaves); an account monitored again, no longer a member, invited, resigned... is left to its own event.
     """
 
     permissions: ClassVar[Permissions] = ("guardduty:GetMembers", "guardduty:StartMonitoringMembers")
@@ -908,7 +974,7 @@ class StartGuardDutyMonitoring:
     @staticmethod
     def _stopped(before: Mapping[str, Any]) -> list[str]:
         statuses = before["statuses"] or {}
-        return sorted(account for account, status in statuses.items() if status.lower() != "enabled")
+        return sorted(account for account, status in statuses.items() if status.lower() == _STOPPED_STATUS)
 
     def apply(self, run: StepRun, step: RemediationStep, before: Mapping[str, Any], done: list[str]) -> None:
         stopped = self._stopped(before)

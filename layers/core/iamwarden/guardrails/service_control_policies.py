@@ -13,13 +13,21 @@ guarded IAM Warden's resources can simply be detached (issue 15 item 3, MITRE AT
   alerts, and such a policy is as often a protective one.
 * ``UpdatePolicy`` whose new content no longer guards IAM Warden where the content IAM Warden kept did, and
   ``DetachPolicy`` of a policy IAM Warden kept as guarding it: critical. A policy guards IAM Warden when a Deny
-  statement names its roles or functions as resources, or leaves only its roles out (``ArnNotLike``
-  ``aws:PrincipalArn``): "nobody but IAM Warden may change this".
+  statement leaves *every* one of its roles out (``ArnNotLike`` ``aws:PrincipalArn``) and names its roles or
+  functions as resources or denies everyone else: "nobody but IAM Warden may change this". A Deny on its roles or
+  functions that applies to them too (``sts:AssumeRole`` on ``role/iamwarden-*``) blinds it instead.
+
+A Deny's resources count as "everywhere" when they match every ARN of the kind an action acts on (``*``, ``arn:*``,
+``arn:aws:*``, ``*:*``...), and its ``aws:PrincipalArn`` conditions are judged per role: leaving out the enforcer
+alone still denies the forwarders, the heartbeat and the member roles.
 * ``AttachPolicy`` of a policy IAM Warden kept as blinding: critical, naming the target.
 
 ``AttachPolicy`` and ``DetachPolicy`` carry only the policy's and the target's ids: what the policy says is what
 IAM Warden kept from its ``CreatePolicy``/``UpdatePolicy`` (a snapshot in the audit table, ``SCP``, kept whatever
-the verdict). A policy IAM Warden never saw written (created before it watched) cannot be judged there.
+the verdict). A policy IAM Warden never saw written (created before it watched, AWS-managed, written in another
+account) is alerted as medium with its content unknown (``needs_context``), never passed. ``FullAWSAccess``
+(``p-FullAWSAccess``, ``Allow * *``) is known: detaching it is high, since only what other attached policies allow
+is then allowed (which ones are attached is unknown here).
 
 Nothing is remediated: an organisation's policies are the organisation's, and a wrong attach or detach locks
 accounts out. Each alert gives the exact command that undoes the change. Organizations records these calls in the
@@ -114,19 +122,75 @@ class Reach(NamedTuple):
     only_when: tuple[str, ...] = ()
 
 
+#: One ARN of what each action in ``SEES``/``REMEDIATES`` acts on, in no particular account, region or name (after
+#: ``arn:<partition>:``): a Deny whose resources match it denies the action on every such resource, whatever the
+#: pattern's spelling (``*``, ``arn:*``, ``arn:aws:*:*:*:*``, ``*:*``...).
+_SAMPLES: Mapping[str, str] = {
+    "cloudtrail:DescribeTrails": "cloudtrail:us-east-1:000000000000:trail/any-trail",
+    "cloudtrail:GetTrailStatus": "cloudtrail:us-east-1:000000000000:trail/any-trail",
+    "cloudtrail:GetEventSelectors": "cloudtrail:us-east-1:000000000000:trail/any-trail",
+    "cloudtrail:StartLogging": "cloudtrail:us-east-1:000000000000:trail/any-trail",
+    "events:PutEvents": "events:us-east-1:000000000000:event-bus/any-bus",
+    "events:DescribeRule": "events:us-east-1:000000000000:rule/any-rule",
+    "lambda:InvokeFunction": "lambda:us-east-1:000000000000:function:any-function",
+    "lambda:GetFunction": "lambda:us-east-1:000000000000:function:any-function",
+    "lambda:RemovePermission": "lambda:us-east-1:000000000000:function:any-function",
+    "sts:AssumeRole": "iam::000000000000:role/any-role",
+    "iam:GetRole": "iam::000000000000:role/any-role",
+    "iam:ListAttachedRolePolicies": "iam::000000000000:role/any-role",
+    "iam:DetachRolePolicy": "iam::000000000000:role/any-role",
+    "iam:PutRolePolicy": "iam::000000000000:role/any-role",
+    "iam:GetPolicyVersion": "iam::000000000000:policy/any-policy",
+    "iam:UpdateAccessKey": "iam::000000000000:user/any-user",
+    "iam:DeleteLoginProfile": "iam::000000000000:user/any-user",
+    "guardduty:GetDetector": "guardduty:us-east-1:000000000000:detector/any-detector",
+    "guardduty:UpdateDetector": "guardduty:us-east-1:000000000000:detector/any-detector",
+    "securityhub:DescribeHub": "securityhub:us-east-1:000000000000:hub/default",
+    "securityhub:EnableSecurityHub": "securityhub:us-east-1:000000000000:hub/default",
+    "config:DescribeConfigurationRecorderStatus": "config:us-east-1:000000000000:config-recorder/default",
+    "sns:Publish": "sns:us-east-1:000000000000:any-topic",
+    "sqs:SendMessage": "sqs:us-east-1:000000000000:any-queue",
+    "dynamodb:PutItem": "dynamodb:us-east-1:000000000000:table/any-table",
+    "ssm:GetParametersByPath": "ssm:us-east-1:000000000000:parameter/any-parameter",
+    "s3:PutBucketPolicy": "s3:::any-bucket",
+    "s3:PutBucketPublicAccessBlock": "s3:::any-bucket",
+    "kms:PutKeyPolicy": "kms:us-east-1:000000000000:key/any-key",
+}
+#: The actions IAM Warden's roles call on IAM Warden's own roles (assuming the member roles, the heartbeat's reads
+#: of them): a Deny of these on its roles' ARNs blinds it as surely as one on ``*``.
+_ON_OWN_ROLES = frozenset({"sts:AssumeRole", "iam:GetRole", "iam:ListAttachedRolePolicies"})
+#: ... and on its own functions (the forwarding rules invoke them, the heartbeat reads them).
+_ON_OWN_FUNCTIONS = frozenset({"lambda:InvokeFunction", "lambda:GetFunction"})
+
+
 def _own_role_arns(own: OwnIdentity) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """IAM Warden's security-account role ARNs and member role names (a region's name for the placeholder)."""
     members = tuple(name.replace(REGION_PLACEHOLDER, "us-east-1") for name in own.member_roles.values())
     return tuple(own.home_roles.values()), members
 
 
+def _covers_role(value: str, role: str, home: bool) -> bool:
+    """Whether an ARN pattern covers one own role: a home role's exact ARN, a member role's name in any account."""
+    if home:
+        return wildcard_match(value, role)
+    name = value.split(":role/", 1)[1] if ":role/" in value else None
+    return name is not None and wildcard_match(name, role)
+
+
+def _own_roles(own: OwnIdentity) -> list[tuple[str, bool]]:
+    home, members = _own_role_arns(own)
+    return [(arn, True) for arn in home] + [(name, False) for name in members]
+
+
 def _names_own_role(value: str, own: OwnIdentity) -> bool:
     """Whether an ARN pattern (a condition value, a resource) covers one of IAM Warden's roles."""
-    home, members = _own_role_arns(own)
-    if any(wildcard_match(value, arn) for arn in home):
-        return True
-    role = value.split(":role/", 1)[1] if ":role/" in value else None
-    return role is not None and any(wildcard_match(role, name) for name in members)
+    return any(_covers_role(value, role, home) for role, home in _own_roles(own))
+
+
+def _covers_every_own_role(values: Iterable[str], own: OwnIdentity) -> bool:
+    """Whether the patterns together cover each of IAM Warden's roles (home roles and member roles)."""
+    patterns = list(values)
+    return all(any(_covers_role(v, role, home) for v in patterns) for role, home in _own_roles(own))
 
 
 def _names_own_function(value: str, own: OwnIdentity) -> bool:
@@ -139,7 +203,12 @@ def _knows_own(own: OwnIdentity) -> bool:
 
 
 def reach(statement: Statement, own: OwnIdentity) -> Reach:
-    """Whether a Deny statement applies to IAM Warden's roles, by its ``aws:PrincipalArn`` conditions."""
+    """Whether a Deny statement applies to IAM Warden's roles, by its ``aws:PrincipalArn`` conditions.
+
+    Judged per role: a Deny that leaves out only some of IAM Warden's roles (the enforcer, say) still applies to the
+    others (forwarders, heartbeat, remediators), so it reaches IAM Warden; one that keeps in only named principals
+    leaves IAM Warden out only when it names none of its roles.
+    """
     others: list[str] = []
     for condition in statement.conditions:
         if condition.key != _PRINCIPAL_ARN:
@@ -150,19 +219,46 @@ def reach(statement: Statement, own: OwnIdentity) -> Reach:
             continue
         if not _knows_own(own):
             return Reach("unknown")
-        named = any(_names_own_role(value, own) for value in condition.values)
-        if (condition.operator in _EXCLUDING) == named:
+        if condition.operator in _EXCLUDING and _covers_every_own_role(condition.values, own):
+            return Reach("no")
+        if condition.operator in _ONLY and not any(_names_own_role(value, own) for value in condition.values):
             return Reach("no")
     return Reach("yes", tuple(others))
 
 
-def _broad(statement: Statement) -> bool:
-    """A Deny on every resource (``*``, or ``NotResource``): what it denies is denied everywhere."""
-    return statement.resources is None or "*" in statement.resources
+def _covers(statement: Statement, action: str, own: OwnIdentity, partition: str) -> bool:
+    """Whether a Deny's resources take in what IAM Warden calls ``action`` on: every resource of its kind (any
+    pattern that matches every ARN), or, for what it calls on itself, its own roles or functions."""
+    if statement.resources is None:  # NotResource: denied everywhere but a few named resources
+        return True
+    sample = f"arn:{partition}:{_SAMPLES[action]}"
+    for resource in statement.resources:
+        if wildcard_match(resource, sample):
+            return True
+        if action in _ON_OWN_ROLES and _names_own_role(resource, own):
+            return True
+        if action in _ON_OWN_FUNCTIONS and _names_own_function(resource, own):
+            return True
+        if action == "events:PutEvents" and _names_own_bus(resource, own):
+            return True
+        if action == "sns:Publish" and any(
+            topic is not None and wildcard_match(resource, topic)
+            for topic in (own.alert_topic, own.alert_fallback_topic)
+        ):
+            return True
+    return False
 
 
-def _denied(statement: Statement, actions: Iterable[str]) -> list[str]:
-    return [action for action in actions if statement.grants_action(action)]
+def _names_own_bus(value: str, own: OwnIdentity) -> bool:
+    """Whether an ARN pattern covers the central bus every account forwards to (its name, in any account)."""
+    name = value.split(":event-bus/", 1)[1] if ":event-bus/" in value else None
+    return name is not None and own.central_bus is not None and wildcard_match(name, own.central_bus)
+
+
+def _denied(statement: Statement, actions: Iterable[str], own: OwnIdentity, partition: str) -> list[str]:
+    return [
+        action for action in actions if statement.grants_action(action) and _covers(statement, action, own, partition)
+    ]
 
 
 class ContentVerdict(NamedTuple):
@@ -180,7 +276,7 @@ class ContentVerdict(NamedTuple):
     guards: bool
 
 
-def judge_content(document: Mapping[str, Any], own: OwnIdentity) -> ContentVerdict:
+def judge_content(document: Mapping[str, Any], own: OwnIdentity, partition: str = "aws") -> ContentVerdict:
     """What a service control policy's content does to IAM Warden (pure: the document and IAM Warden's identity)."""
     policy = parse_policy(document, field="requestParameters.content")
     blinds: list[str] = []
@@ -192,9 +288,7 @@ def judge_content(document: Mapping[str, Any], own: OwnIdentity) -> ContentVerdi
         if statement.allows:
             continue
         guards = guards or _guards(statement, own)
-        if not _broad(statement):
-            continue
-        seen, fixed = _denied(statement, SEES), _denied(statement, REMEDIATES)
+        seen, fixed = _denied(statement, SEES, own, partition), _denied(statement, REMEDIATES, own, partition)
         if not seen and not fixed:
             continue
         found = reach(statement, own)
@@ -211,17 +305,20 @@ def judge_content(document: Mapping[str, Any], own: OwnIdentity) -> ContentVerdi
 
 
 def _guards(statement: Statement, own: OwnIdentity) -> bool:
-    """A Deny that protects IAM Warden: its resources name IAM Warden's roles or functions, or it leaves out only
-    IAM Warden's roles (everyone else is denied)."""
-    if not _knows_own(own):
+    """A Deny that protects IAM Warden: it leaves out every one of IAM Warden's roles (everyone else is denied), and
+    names its roles or functions as resources or leaves out only its roles. A Deny on IAM Warden's resources that
+    applies to its own roles too (``sts:AssumeRole`` on ``role/iamwarden-*``) guards nothing: it blinds."""
+    if not _knows_own(own) or reach(statement, own).applies != "no":
         return False
     for resource in statement.resources or ():
-        if resource != "*" and (_names_own_role(resource, own) or _names_own_function(resource, own)):
+        if resource != "*" and (
+            _names_own_role(resource, own) or _names_own_function(resource, own) or _names_own_bus(resource, own)
+        ):
             return True
     return any(
         condition.key == _PRINCIPAL_ARN
         and condition.operator in _EXCLUDING
-        and any(_names_own_role(value, own) for value in condition.values)
+        and _covers_every_own_role(condition.values, own)
         for condition in statement.conditions
     )
 
@@ -294,7 +391,7 @@ def _written(context: RuleContext, evaluation: Evaluation, key: str, policy_id: 
         evaluation.compliant.append(f"policy {name}'s content is no IAM policy document")
         return evaluation
     own = context.settings.own
-    verdict = judge_content(document, own)
+    verdict = judge_content(document, own, context.partition)
     evaluation.observed.append(
         Snapshot(
             SCP,
@@ -318,7 +415,7 @@ def _written(context: RuleContext, evaluation: Evaluation, key: str, policy_id: 
     )
     before = _kept(context, key) if not created else None
     if before is not None and _content(before.data.get("content")) is not None:
-        previous = judge_content(before.data["content"], own)
+        previous = judge_content(before.data["content"], own, context.partition)
         if previous.guards and not verdict.guards:
             evaluation.findings.append(
                 context.finding(
@@ -403,20 +500,33 @@ def _content_finding(
     return evaluation
 
 
+#: The AWS-managed service control policy that allows everything (``Allow * *``), attached to every root, OU and
+#: account when SCPs are enabled. Its id is this literal string (Organizations User Guide, "FullAWSAccess").
+FULL_AWS_ACCESS = "p-FullAWSAccess"
+_FULL_AWS_ACCESS_CONTENT: Mapping[str, Any] = {
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}],
+}
+
+
 def _attached(context: RuleContext, evaluation: Evaluation, key: str, policy_id: str) -> Evaluation:
-    """AttachPolicy of a blinding policy, DetachPolicy of a guarding one, judged on the content IAM Warden kept."""
+    """AttachPolicy of a blinding policy, DetachPolicy of a guarding one, judged on the content IAM Warden kept.
+
+    ``FullAWSAccess`` is known without a snapshot: detaching it leaves only what other policies allow (high, with
+    what is unknown). A policy IAM Warden never saw written is alerted with its content as unknown, never passed.
+    """
     change = context.change
     target = context.request_text("targetId")
+    if policy_id == FULL_AWS_ACCESS and change.event_name == "DetachPolicy":
+        return _full_access_detached(context, evaluation, key, target)
     snapshot = _kept(context, key)
     document = _content(snapshot.data.get("content")) if snapshot is not None else None
-    if snapshot is None or document is None:
-        evaluation.unjudged.append(
-            f"what policy {policy_id} says: IAM Warden keeps the content of the service control policies it saw "
-            "created or updated" + (" (offline it has none)" if context.recorded is None else ", and not this one's")
-        )
-        return evaluation
-    name = str(snapshot.data.get("name") or policy_id)
-    verdict = judge_content(document, context.settings.own)
+    if policy_id == FULL_AWS_ACCESS:
+        snapshot, document = None, _FULL_AWS_ACCESS_CONTENT
+    elif snapshot is None or document is None:
+        return _unseen(context, evaluation, key, policy_id, target)
+    name = str(snapshot.data.get("name") or policy_id) if snapshot is not None else "FullAWSAccess"
+    verdict = judge_content(document, context.settings.own, context.partition)
     if change.event_name == "AttachPolicy":
         return _content_finding(
             context,
@@ -443,6 +553,69 @@ def _attached(context: RuleContext, evaluation: Evaluation, key: str, policy_id:
                 f"again: aws organizations attach-policy --policy-id {policy_id} --target-id {target}."
             ),
             plan=(),
+        )
+    )
+    return evaluation
+
+
+def _unseen(context: RuleContext, evaluation: Evaluation, key: str, policy_id: str, target: str) -> Evaluation:
+    """An attach or detach of a policy whose content IAM Warden never kept: medium, alerted with what is unknown."""
+    change = context.change
+    attached = change.event_name == "AttachPolicy"
+    why = (
+        "IAM Warden is offline and keeps no policy content"
+        if context.recorded is None
+        else "IAM Warden keeps the content of the service control policies it saw created or updated in this "
+        "account, and not this one's (created before IAM Warden watched, AWS-managed, or written elsewhere)"
+    )
+    if attached:
+        reason = (
+            f"{change.actor.display} attached service control policy {policy_id} to target {target}; what it denies "
+            "is unknown here, and a Deny of what IAM Warden's roles call would leave every account under it "
+            f"unwatched. Read it: aws organizations describe-policy --policy-id {policy_id}; undo it if it was not "
+            f"meant: aws organizations detach-policy --policy-id {policy_id} --target-id {target}."
+        )
+    else:
+        reason = (
+            f"{change.actor.display} detached service control policy {policy_id} from target {target}; whether it "
+            "guarded IAM Warden's roles and functions (or was the Allow they relied on) is unknown here. Read it: aws "
+            f"organizations describe-policy --policy-id {policy_id}; attach it again if it was not meant: aws "
+            f"organizations attach-policy --policy-id {policy_id} --target-id {target}."
+        )
+    evaluation.findings.append(
+        context.finding(
+            SCP_BLINDS_IAMWARDEN,
+            severity=Severity.MEDIUM,
+            resource_arn=key,
+            reason=reason,
+            plan=(),
+            needs_context=[f"what service control policy {policy_id} says: {why}"],
+        )
+    )
+    return evaluation
+
+
+def _full_access_detached(context: RuleContext, evaluation: Evaluation, key: str, target: str) -> Evaluation:
+    """FullAWSAccess detached: under the target only what other attached policies allow is allowed (implicit deny)."""
+    change = context.change
+    evaluation.findings.append(
+        context.finding(
+            SCP_BLINDS_IAMWARDEN,
+            severity=Severity.HIGH,
+            resource_arn=key,
+            reason=(
+                f"{change.actor.display} detached FullAWSAccess ({FULL_AWS_ACCESS}), the service control policy that "
+                f"allows everything, from target {target}: every account under it is now denied whatever no other "
+                "policy attached there allows, IAM Warden's roles included (an allow-list SCP that leaves out "
+                "CloudTrail, EventBridge, STS... blinds IAM Warden there). Attach it again if it was not meant: aws "
+                f"organizations attach-policy --policy-id {FULL_AWS_ACCESS} --target-id {target}."
+            ),
+            plan=(),
+            needs_context=[
+                f"whether another policy attached to target {target} still allows what IAM Warden's roles call: IAM "
+                "Warden does not read a target's policies (aws organizations list-policies-for-target --target-id "
+                f"{target} --filter SERVICE_CONTROL_POLICY); if none does, IAM Warden is blind there"
+            ],
         )
     )
     return evaluation
