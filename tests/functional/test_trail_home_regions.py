@@ -126,19 +126,20 @@ def test_a_region_that_cannot_be_read_is_one_problem_and_keeps_its_earlier_snaps
         client.meta.events.register("before-call.cloudtrail.DescribeTrails", refuse)
         return client
 
-    times = iter(["t1", "t2"])
+    now = ["t1"]  # each run's reads are dated by this clock, whenever in the run they end
     refresh = SnapshotRefresh(
         store,
         account.session.client("cloudtrail", region_name=REGION),
         account.iam,
         HOME_ACCOUNT,
         region=REGION,
-        clock=lambda: next(times),
+        clock=lambda: now[0],
         cloudtrail_in=cloudtrail_in,
     )
     assert refresh.refresh()[1] == []
     cloudtrail.put_event_selectors(TrailName="org-audit", EventSelectors=NO_MANAGEMENT_EVENT)
     refused[0] = True
+    now[0] = "t2"
 
     _, problems = refresh.refresh()
 
