@@ -26,6 +26,7 @@ import statistics
 import sys
 import time
 from collections import Counter
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -131,6 +132,9 @@ def main() -> None:
                 i = next(serial)
                 event = copy.deepcopy(base)
                 event["detail"]["eventID"] = f"{base['detail']['eventID'][:-6]}{i:06d}"
+                # Made now: the enforcer never remediates an event older than IAMWARDEN_MAX_EVENT_AGE_SECONDS (25 h
+                # in the template), and the samples are dated.
+                event["time"] = event["detail"]["eventTime"] = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
                 prepare(event, i)
                 events.append(event)
             with contextlib.redirect_stdout(io.StringIO()):
@@ -165,6 +169,14 @@ def main() -> None:
                 )
             )
 
+        from iamwarden.adapters.audit import AuditLog
+        from iamwarden.adapters.recorded import AuditRecorded
+        from iamwarden.domain.recorded import ATTACHMENTS, Snapshot
+
+        dynamodb = session.client("dynamodb")
+        recorded = AuditRecorded(AuditLog(os.environ["IAMWARDEN_AUDIT_TABLE"], dynamodb), dynamodb)
+        before = "2000-01-01T00:00:00.000+00:00"
+
         def user(event: dict[str, Any], i: int) -> None:
             name = f"bench-user-{i}"
             event["detail"]["requestParameters"]["userName"] = name
@@ -178,6 +190,9 @@ def main() -> None:
             name = f"bench-role-{i}"
             event["detail"]["requestParameters"]["roleName"] = name
             iam.create_role(RoleName=name, AssumeRolePolicyDocument="{}")
+            # The heartbeat's read of the role from before the attach: only a record taken before it says the attach
+            # added AdministratorAccess (otherwise the finding is alert-only: it may have been there already).
+            recorded.put(Snapshot(ATTACHMENTS, f"arn:aws:iam::{HOME_ACCOUNT}:role/{name}", before, {"policies": []}))
             iam.attach_role_policy(RoleName=name, PolicyArn="arn:aws:iam::aws:policy/AdministratorAccess")
 
         def bucket(event: dict[str, Any], i: int) -> None:

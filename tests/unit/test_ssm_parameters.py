@@ -78,6 +78,17 @@ def test_a_read_is_cached_for_max_age_seconds_then_read_again(ssm: Any) -> None:
     assert reader.get_multiple("/iamwarden", recursive=True, max_age=60)["rules/iam-user-created/mode"] == "alert"
 
 
+def test_clear_cache_forgets_every_path_as_powertools_providers_do(ssm: Any) -> None:
+    """What an operator's tooling (and ``bench/enforcer.py``) calls after writing a setting, to read it at once."""
+    reader = SsmParameters(ssm, clock=Clock())
+    assert reader.get_multiple("/iamwarden", recursive=True, max_age=60)["rules/iam-user-created/mode"] == "remediate"
+    ssm.put_parameter(Name="/iamwarden/rules/iam-user-created/mode", Value="alert", Type="String", Overwrite=True)
+
+    reader.clear_cache()
+
+    assert reader.get_multiple("/iamwarden", recursive=True, max_age=60)["rules/iam-user-created/mode"] == "alert"
+
+
 def test_max_age_zero_reads_afresh_every_time(ssm: Any) -> None:
     reader = SsmParameters(ssm, clock=Clock())
     assert reader.get_multiple("/iamwarden", recursive=True, max_age=0)["break_glass_principals"].endswith("sec-admin")

@@ -62,6 +62,10 @@ class SsmParameters:
             self._cache[path] = (self._clock() + max_age, values)
         return values
 
+    def clear_cache(self) -> None:
+        """Forget every cached path (as Powertools' providers do): the next read walks the parameters again."""
+        self._cache.clear()
+
 
 def ssm_parameters(ssm_client: Any) -> SsmParameters:
     """The SSM parameter reader over one of IAM Warden's clients (parameter readers are adapters: they call AWS)."""
