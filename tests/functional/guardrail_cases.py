@@ -1133,7 +1133,7 @@ def _identity_center_group_joined(managed: str) -> Callable[[Account], dict[str,
         # A before-call handler answers the call (the session's stubs type every handler as returning None).
         account.session.events.register(
             "before-call.sso-admin.GetPermissionsBoundaryForPermissionSet",
-            _no_permission_set_boundary,  # type: ignore[arg-type]
+            no_permission_set_boundary,  # type: ignore[arg-type]
         )
         sso, store = _regional(account, "sso-admin"), _regional(account, "identitystore")
         [instance] = sso.list_instances()["Instances"]
@@ -1174,7 +1174,9 @@ def _identity_center_group_joined(managed: str) -> Callable[[Account], dict[str,
     return prepare
 
 
-def _no_permission_set_boundary(**_: Any) -> tuple[AWSResponse, dict[str, Any]]:
+def no_permission_set_boundary(**_: Any) -> tuple[AWSResponse, dict[str, Any]]:
+    """GetPermissionsBoundaryForPermissionSet as Identity Center answers a set without one (moto lacks it): a
+    before-call handler for any session whose clients judge Identity Center (the cases', the fault injector's)."""
     error = {"Code": "ResourceNotFoundException", "Message": "no permissions boundary"}
     return AWSResponse(f"https://sso.{BUCKET_REGION}.amazonaws.com/", 404, HTTPHeaders(), None), {"Error": error}
 

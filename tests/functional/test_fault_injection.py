@@ -40,7 +40,7 @@ from iamwarden.domain.findings import Outcome
 from iamwarden.guardrails.registry import RULES
 from tests.aws_fixtures import HOME_ACCOUNT, REGION
 from tests.functional.conftest import Account, RecordingNotifier, account_environment, moto_account
-from tests.functional.guardrail_cases import CASES, Behaviour, GuardrailCase, _no_permission_set_boundary
+from tests.functional.guardrail_cases import CASES, Behaviour, GuardrailCase, no_permission_set_boundary
 
 #: Lambda's attempts for an asynchronous event (template: MaximumRetryAttempts 2), before the dead-letter queue.
 LAMBDA_ATTEMPTS = 3
@@ -171,7 +171,7 @@ def _start(account: Account, case: GuardrailCase) -> Run:
     # the cases answer it on the test's session (identity-center-group-admin reads it for each assigned set).
     session.events.register(
         "before-call.sso-admin.GetPermissionsBoundaryForPermissionSet",
-        _no_permission_set_boundary,  # type: ignore[arg-type]
+        no_permission_set_boundary,  # type: ignore[arg-type]
     )
     injector = FaultInjector(session)
     notifier = FlakyNotifier()

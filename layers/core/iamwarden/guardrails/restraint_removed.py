@@ -56,6 +56,7 @@ from iamwarden.domain.recorded import compact_document
 from iamwarden.guardrails.attachments import ABSENT_INLINE, DETACH_PRINCIPAL, inline_held_before
 from iamwarden.guardrails.base import Evaluation, RuleContext
 from iamwarden.guardrails.identity_policy import (
+    RESTRAINT_REMOVED_ID,
     decisive,
     deny_words,
     dropped_denies,
@@ -68,7 +69,7 @@ from iamwarden.guardrails.identity_policy import (
 IAM = "iam.amazonaws.com"
 
 RESTRAINT_REMOVED = RuleSpec(
-    id="restraint-removed",
+    id=RESTRAINT_REMOVED_ID,
     title="Deny removed, leaving a principal admin-equivalent or escalating",
     event_source=IAM,
     event_names=frozenset(
