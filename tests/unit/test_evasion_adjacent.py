@@ -455,3 +455,22 @@ def test_a_suppressing_rule_the_record_does_not_name_is_alerted_with_what_is_unk
     assert (finding.severity, finding.plan) == (Severity.CRITICAL, ())
     assert finding.needs_context == ("which automation rule noise-reduction is: the record names no ruleArn",)
     assert finding.resource_arn == "arn:aws:securityhub:eu-west-1:111122223333:hub/default"
+
+
+def test_a_store_that_keeps_management_events_but_the_intruders_own_is_named() -> None:
+    """Review s10 finding 7: an event data store filtered by ``userIdentity.arn`` stores no call of that role."""
+    selectors = [
+        {
+            "name": "management but mine",
+            "fieldSelectors": [
+                {"field": "eventCategory", "equals": ["Management"]},
+                {"field": "userIdentity.arn", "notStartsWith": ["arn:aws:sts::111122223333:assumed-role/developer/"]},
+            ],
+        }
+    ]
+    [finding] = _judge(_event("cloudtrail-lake-no-management.json", advancedEventSelectors=selectors)).findings
+    assert finding.rule_id == "cloudtrail-logging-impaired"
+    assert (
+        "every write management event but those matching userIdentity.arn NotStartsWith "
+        "arn:aws:sts::111122223333:assumed-role/developer/" in finding.reason
+    )

@@ -38,10 +38,15 @@ _FLAGS = ("IncludeGlobalServiceEvents", "IsMultiRegionTrail", "IsOrganizationTra
 
 
 class Impairment(NamedTuple):
-    """One way a change makes a trail watch less, in words an alert can show."""
+    """One way a change makes a trail watch less, in words an alert can show.
+
+    ``partial``: some events of the kind are still logged (a selector filters them by who, what or where), so
+    the loss is of evidence, not of every event: what reaches EventBridge is not known to change.
+    """
 
     what: str
     critical: bool
+    partial: bool = False
 
 
 def _get(mapping: Mapping[str, Any], pascal: str) -> Any:
@@ -80,24 +85,86 @@ def selector_impairments(
     return _impairments(reads, writes, sorted(excluded or ()))
 
 
+#: AdvancedFieldSelector's operators (the API reference's spelling).
+_OPERATORS = ("Equals", "NotEquals", "StartsWith", "NotStartsWith", "EndsWith", "NotEndsWith")
+
+
+def _operators(field: Mapping[str, Any]) -> dict[str, list[str]]:
+    """A field selector's operators that carry values, each with its values as strings."""
+    found = {}
+    for operator in _OPERATORS:
+        values = _get(field, operator)
+        if values:
+            found[operator] = [str(value) for value in (values if isinstance(values, list) else [values])]
+    return found
+
+
+def _filters(fields: Mapping[str, Mapping[str, Any]]) -> list[str]:
+    """What a management selector filters by beyond category, read/write and event source named exactly.
+
+    Any other field (``userIdentity.arn``, ``eventName``, ``eventType``, ``sessionCredentialFromConsole``...) or
+    operator (``NotStartsWith``, ``EndsWith``...) keeps some management events out: which ones is the filter's
+    choice, and an intruder's is to leave out their own calls, so it is named rather than read as "logs all".
+    """
+    found = []
+    for name, field in sorted(fields.items()):
+        operators = _operators(field)
+        understood = {"eventCategory": ("Equals",), "readOnly": ("Equals", "NotEquals")}.get(
+            name, ("Equals", "NotEquals") if name == "eventSource" else ()
+        )
+        for operator, values in operators.items():
+            if operator not in understood:
+                found.append(f"{name} {operator} {', '.join(values)}")
+    return found
+
+
+def _read_write(read_only: Mapping[str, Any] | None) -> tuple[bool, bool]:
+    """Whether a selector's ``readOnly`` field lets in read and write events (``Equals`` and ``NotEquals``)."""
+    if read_only is None:
+        return True, True
+    operators = _operators(read_only)
+    equals = [value.lower() for value in operators.get("Equals", [])]
+    not_equals = [value.lower() for value in operators.get("NotEquals", [])]
+    reads = (not equals or "true" in equals) and "true" not in not_equals
+    writes = (not equals or "false" in equals) and "false" not in not_equals
+    return reads, writes
+
+
 def _advanced_impairments(selectors: Sequence[Mapping[str, Any]]) -> list[Impairment]:
     reads = writes = False
+    filtered_reads: list[str] = []
+    filtered_writes: list[str] = []
     excluded: set[str] | None = None
     for selector in selectors:
         fields = {str(_get(field, "Field")): field for field in _get(selector, "FieldSelectors") or ()}
         category = fields.get("eventCategory")
         if category is None or "Management" not in (_get(category, "Equals") or ()):
             continue
-        read_only = fields.get("readOnly")
-        only = [str(value).lower() for value in (_get(read_only, "Equals") or ())] if read_only else []
-        reads = reads or not only or "true" in only
-        writes = writes or not only or "false" in only
+        lets_reads, lets_writes = _read_write(fields.get("readOnly"))
+        filters = _filters(fields)
+        if filters:  # field selectors are ANDed: this selector logs only the events its filters let through
+            if lets_reads:
+                filtered_reads += filters
+            if lets_writes:
+                filtered_writes += filters
+            continue
+        reads = reads or lets_reads
+        writes = writes or lets_writes
         source = fields.get("eventSource")
         sources = set(_get(source, "NotEquals") or ()) if source else set()
         if source is not None and _get(source, "Equals"):
             sources.add("every source but " + ", ".join(_get(source, "Equals")))
         excluded = sources if excluded is None else excluded & sources
-    return _impairments(reads, writes, sorted(excluded or ()))
+    found = _impairments(reads or bool(filtered_reads), writes or bool(filtered_writes), sorted(excluded or ()))
+    if not writes and filtered_writes:
+        found.append(
+            Impairment(f"every write management event but those matching {'; '.join(filtered_writes)}", True, True)
+        )
+    if not reads and filtered_reads:
+        found.append(
+            Impairment(f"every read management event but those matching {'; '.join(filtered_reads)}", False, True)
+        )
+    return found
 
 
 def _impairments(reads: bool, writes: bool, excluded: list[str]) -> list[Impairment]:
@@ -210,7 +277,9 @@ def logs_management_writes(status: Mapping[str, Any], selectors: Mapping[str, An
     impairments = selector_impairments(
         selectors.get("EventSelectors") or None, selectors.get("AdvancedEventSelectors") or None
     )
-    return bool(status.get("IsLogging")) and not any(impairment.critical for impairment in impairments)
+    return bool(status.get("IsLogging")) and not any(
+        impairment.critical and not impairment.partial for impairment in impairments
+    )
 
 
 def covers_region(trail: Mapping[str, Any], region: str) -> bool:
