@@ -38,3 +38,27 @@ def test_an_attribute_mapping_changed_is_medium(name: str) -> None:
     assert finding.severity is Severity.MEDIUM
     assert "maps the certificate's x509Subject to session tags" in finding.reason
     assert finding.resource_arn == "arn:aws:rolesanywhere:eu-west-1:111122223333:profile/5e6f7a8b"
+
+
+def test_a_revocation_list_replaced_is_high_and_says_what_is_unknown() -> None:
+    """Review s10 finding 10: ``UpdateCrl`` with new content is as good as deleting the list when it revokes fewer."""
+    [finding] = judge_event(load_event("rolesanywhere-update-crl.json"), Settings()).findings
+    assert (finding.rule_id, finding.severity, finding.plan) == ("roles-anywhere-trust-anchor", Severity.HIGH, ())
+    assert finding.resource_arn == f"arn:aws:rolesanywhere:eu-west-1:111122223333:crl/{CRL}"
+    assert f"replaced the content of the Roles Anywhere certificate revocation list {CRL}" in finding.reason
+    assert f"aws rolesanywhere update-crl --crl-id {CRL} --crl-data fileb://" in finding.reason
+    assert finding.needs_context == (f"which certificates revocation list {CRL} revoked before the update",)
+
+
+def test_a_revocation_list_only_renamed_is_medium() -> None:
+    event = copy.deepcopy(load_event("rolesanywhere-update-crl.json"))
+    event["detail"]["requestParameters"] = {"crlId": CRL, "name": "corp-crl-2026"}
+    [finding] = judge_event(event, Settings()).findings
+    assert finding.severity is Severity.MEDIUM
+    assert "renamed the Roles Anywhere certificate revocation list" in finding.reason
+
+
+def test_a_failed_update_of_a_revocation_list_is_not_judged() -> None:
+    event = copy.deepcopy(load_event("rolesanywhere-update-crl.json"))
+    event["detail"]["errorCode"] = "AccessDenied"
+    assert judge_event(event, Settings()).findings == ()

@@ -9,6 +9,8 @@ temporary credentials of the roles a profile names. An intruder who uploads thei
   trust anchor (``DisableTrustAnchor``; undo enables it again). Nothing is deleted.
 * ``CreateProfile`` / ``UpdateProfile``: a profile says which roles certificates may become; a new or changed
   profile is a finding unless allowlisted (``allow_resources``) -> disable the profile (undo enables it).
+* ``DeleteCrl`` / ``DisableCrl`` / ``UpdateCrl`` (revoked certificates work again) and attribute mappings changed:
+  alerted with the way back, never undone.
 
 Roles Anywhere is regional: its events arrive in the region of the trust anchor.
 """
@@ -38,6 +40,7 @@ ROLES_ANYWHERE_TRUST_ANCHOR = RuleSpec(
             "UpdateProfile",
             "DeleteCrl",
             "DisableCrl",
+            "UpdateCrl",
             "PutAttributeMapping",
             "DeleteAttributeMapping",
         }
@@ -143,7 +146,9 @@ class RolesAnywhereRule:
 
 
 #: Calls that leave the trust anchor as it was but change which certificates work or what their sessions carry.
-_REVOCATION_OR_MAPPING = frozenset({"DeleteCrl", "DisableCrl", "PutAttributeMapping", "DeleteAttributeMapping"})
+_REVOCATION_OR_MAPPING = frozenset(
+    {"DeleteCrl", "DisableCrl", "UpdateCrl", "PutAttributeMapping", "DeleteAttributeMapping"}
+)
 
 
 def _revocation_or_mapping(context: RuleContext) -> Evaluation:
@@ -166,6 +171,41 @@ def _revocation_or_mapping(context: RuleContext) -> Evaluation:
                 else f"Enable it again: aws rolesanywhere enable-crl --crl-id {crl}"
             )
         )
+    elif change.event_name == "UpdateCrl":
+        # Review s10 finding 10: new content for a list is as good as deleting it when it revokes fewer
+        # certificates, and which ones the old list revoked is not in the record (high, needs_context).
+        crl = context.request_text("crlId")
+        arn = f"arn:{context.partition}:rolesanywhere:{change.region}:{change.account}:crl/{crl}"
+        renamed_only = "crlData" not in change.request_parameters and bool(change.request_parameters.get("name"))
+        severity = Severity.MEDIUM if renamed_only else Severity.HIGH
+        what = (
+            "renamed the Roles Anywhere certificate revocation list"
+            if renamed_only
+            else "replaced the content of the Roles Anywhere certificate revocation list"
+        )
+        reason = (
+            f"{actor} {what} {crl} in {change.region}: "
+            + (
+                "the record shows no new content, but if CloudTrail left it out, the certificates the old list "
+                "revoked may get AWS credentials again"
+                if renamed_only
+                else "the certificates the old list revoked and the new one does not get AWS credentials again"
+            )
+            + f". If it was not meant, put the previous list back: aws rolesanywhere update-crl --crl-id {crl} "
+            "--crl-data fileb://<the previous CRL>"
+        )
+        evaluation = Evaluation(resource_arn=arn)
+        evaluation.findings.append(
+            context.finding(
+                ROLES_ANYWHERE_TRUST_ANCHOR,
+                severity=severity,
+                resource_arn=arn,
+                reason=reason + ".",
+                plan=(),
+                needs_context=(f"which certificates revocation list {crl} revoked before the update",),
+            )
+        )
+        return evaluation
     else:
         profile = context.request_text("profileId")
         arn = roles_anywhere_arn(context, "profile", profile)
