@@ -33,7 +33,8 @@ drops the role list, a user created or deleted the user list; a new, deleted or 
 policy version drops that policy's pointer and every cached principal whose answer embeds
 that policy; a role added to or removed from an instance profile, or a deleted profile, drops
 those roles' instance profiles) and by
-the enforcer's own remediations (``forget``). Changes the enforcer is not routed
+the enforcer's own remediations (``forget``); and an answer read before the event being judged happened is
+not used (``observe``: the change may have gone to another container). Changes the enforcer is not routed
 (a detach, a group membership, a role added to an instance profile: no rule routes those, a function's new
 role) age out after ``max_age``
 seconds, so a stale answer is never older than that.
@@ -43,6 +44,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from datetime import datetime
 from typing import Any, Protocol
 
 from iamwarden.adapters.errors import TransientAwsError, classify, is_aws_error, is_gone
@@ -202,6 +204,7 @@ class LiveRoleDirectory:
         regions: Sequence[str] = (),
         max_age: float = DEFAULT_MAX_AGE,
         clock: Callable[[], float] = time.monotonic,
+        wall: Callable[[], float] = time.time,
     ) -> None:
         """``regions``: the accounts' regions (from the deployment); when given, a pattern naming every region
         is read in those and in ``region``, and is then complete; when not, only ``region`` is read and the
@@ -212,6 +215,10 @@ class LiveRoleDirectory:
         self._all_regions = bool(regions)
         self._max_age = max_age
         self._clock = clock
+        self._wall = wall
+        #: Reads older than this (``clock`` time) are not used: set by ``observe`` to when the event being judged
+        #: happened, since another container may have seen the change that made them stale (review s10 finding 9).
+        self._horizon = float("-inf")
         self._accounts: dict[str, _Account] = {}
         #: (policy ARN, version id) -> document: versions never change
         self._versions: dict[tuple[str, str], Policy] = {}
@@ -382,8 +389,16 @@ class LiveRoleDirectory:
     # --- invalidation -------------------------------------------------------------------------------
 
     def observe(self, event: Mapping[str, Any]) -> None:
-        """Drop what an EventBridge CloudTrail event (as it arrives, not yet judged) may have changed."""
+        """Drop what an EventBridge CloudTrail event (as it arrives, not yet judged) may have changed, and use no
+        answer read before the event happened.
+
+        EventBridge spreads events over containers: the event that changed a role this one has cached may have gone
+        to another, so only what was read after the event being judged happened is known to hold every change made
+        before it (a burst still hits the cache: reads made while judging its first events are younger than its
+        later ones). An event with no readable time uses nothing read before it arrived.
+        """
         detail = event.get("detail") if isinstance(event, Mapping) else None
+        self._horizon = self._since(event, detail)
         if not isinstance(detail, Mapping) or detail.get("eventSource") != "iam.amazonaws.com":
             return
         name = detail.get("eventName")
@@ -820,7 +835,19 @@ class LiveRoleDirectory:
         return self._accounts.setdefault(account, _Account())
 
     def _fresh(self, read_at: float) -> bool:
-        return self._clock() - read_at < self._max_age
+        return read_at >= self._horizon and self._clock() - read_at < self._max_age
+
+    def _since(self, event: Any, detail: Any) -> float:
+        """When (``clock`` time, never later than now) the event happened: its ``eventTime``, else its ``time``."""
+        now = self._clock()
+        stamp = detail.get("eventTime") if isinstance(detail, Mapping) else None
+        if not isinstance(stamp, str) and isinstance(event, Mapping):
+            stamp = event.get("time")
+        try:
+            happened = datetime.fromisoformat(str(stamp).replace("Z", "+00:00")).timestamp()
+        except ValueError:
+            return now
+        return now - max(0.0, self._wall() - happened)
 
     def _iam(self, account: str) -> Any:
         return self._clients.client("iam", account, self._region)
