@@ -799,15 +799,16 @@ def _known(context: RuleContext, reader: _Reader, key: str, policy_id: str) -> P
         if document is not None:
             return PolicyContent(document, name, _kind_of(snapshot.data))
     read = reader.policy(policy_id)
-    if read.why == "IAM Warden is offline" and context.recorded is not None:
-        return read._replace(
-            why="IAM Warden keeps the content of the policies it saw created or updated in this account, and not "
-            "this one's (created before IAM Warden watched, AWS-managed, or written elsewhere), and no live read is "
-            "available here"
-        )
-    if read.why == "IAM Warden is offline":
-        return read._replace(why="IAM Warden is offline and keeps no policy content")
-    return read
+    if read.why is None:
+        return read
+    offline = context.live_clients is None
+    if context.recorded is None:
+        return read._replace(why="IAM Warden is offline and keeps no policy content" if offline else read.why)
+    unread = "no live read is available here" if offline else read.why
+    return read._replace(
+        why="IAM Warden keeps the content of the policies it saw created or updated in this account, and not this "
+        f"one's (created before IAM Warden watched, AWS-managed, or written elsewhere); {unread}"
+    )
 
 
 def _attached(context: RuleContext, evaluation: Evaluation, key: str, policy_id: str) -> Evaluation:
