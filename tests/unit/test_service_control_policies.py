@@ -15,7 +15,13 @@ from iamwarden.domain.own import OwnIdentity
 from iamwarden.domain.recorded import PastRemediation, Snapshot
 from iamwarden.domain.settings import Settings
 from iamwarden.guardrails.engine import judge_event
-from iamwarden.guardrails.service_control_policies import SCP, judge_content, policy_key
+from iamwarden.guardrails.service_control_policies import (
+    RESOURCE_CONTROL_POLICY,
+    SCP,
+    judge_allows,
+    judge_content,
+    policy_key,
+)
 from tests.conftest import SAMPLE_OWN, load_event
 
 OWN = Settings()._replace(own=SAMPLE_OWN)
@@ -334,3 +340,245 @@ def test_judge_content_separates_seeing_from_remediating() -> None:
         _doc({"Effect": "Deny", "Action": ["sns:Publish", "iam:PutRolePolicy"], "Resource": "*"}), SAMPLE_OWN
     )
     assert (verdict.blinds, verdict.hinders, verdict.guards) == (("sns:Publish",), ("iam:PutRolePolicy",), False)
+
+
+# Allow-lists: an action no SCP attached at a level allows is denied under it (issue 15 item 3, session 10).
+
+#: An allow-list that lets through every service IAM Warden calls (it needs nothing else of an SCP).
+IAMWARDEN_SERVICES = _doc(
+    {
+        "Effect": "Allow",
+        "Action": [
+            f"{service}:*"
+            for service in (
+                "cloudtrail", "events", "lambda", "sts", "iam", "guardduty", "securityhub", "config",
+                "sns", "sqs", "dynamodb", "ssm", "s3", "kms",
+            )
+        ],
+        "Resource": "*",
+    }
+)  # fmt: skip
+ONLY_COMPUTE = _doc({"Effect": "Allow", "Action": ["ec2:*", "s3:*"], "Resource": "*"})
+
+
+def test_full_aws_access_and_an_allow_list_of_iamwardens_services_leave_nothing_out() -> None:
+    full = _doc({"Effect": "Allow", "Action": "*", "Resource": "*"})
+    for documents in ([full], [IAMWARDEN_SERVICES], [ONLY_COMPUTE, full]):
+        verdict = judge_allows(documents, SAMPLE_OWN)
+        assert (verdict.allows_any, verdict.missing, verdict.missing_fixes) == (True, (), ())
+
+
+def test_an_allow_list_without_iamwardens_services_leaves_out_what_it_sees_and_remediates_with() -> None:
+    verdict = judge_allows([ONLY_COMPUTE], SAMPLE_OWN)
+    assert {"cloudtrail:DescribeTrails", "events:PutEvents", "sts:AssumeRole", "sns:Publish"} <= set(verdict.missing)
+    assert "iam:DetachRolePolicy" in verdict.missing_fixes
+    assert "s3:PutBucketPolicy" not in verdict.missing_fixes  # s3:* is allowed
+    assert verdict.conditional == ()
+
+
+def test_two_allow_lists_at_one_level_add_up() -> None:
+    halves = [
+        _doc(
+            {"Effect": "Allow", "Action": ["cloudtrail:*", "events:*", "lambda:*", "sts:*", "iam:*"], "Resource": "*"}
+        ),
+        _doc(
+            {
+                "Effect": "Allow",
+                "NotAction": ["cloudtrail:*", "events:*", "lambda:*", "sts:*", "iam:*"],
+                "Resource": "*",
+            }
+        ),
+    ]
+    assert judge_allows(halves, SAMPLE_OWN).missing == ()
+    assert judge_allows(halves[:1], SAMPLE_OWN).missing != ()
+
+
+def test_an_allow_for_others_only_gives_iamwarden_nothing_and_one_under_a_condition_only_then() -> None:
+    for_others = {"ArnLike": {"aws:PrincipalArn": "arn:aws:iam::*:role/contractor-*"}}
+    allow = {"Effect": "Allow", "Action": "*", "Resource": "*"}
+    verdict = judge_allows([_doc({**allow, "Condition": for_others})], SAMPLE_OWN)
+    assert "cloudtrail:DescribeTrails" in verdict.missing
+    assert verdict.conditional == ()
+    regional = {"StringEquals": {"aws:RequestedRegion": ["eu-west-1"]}}
+    verdict = judge_allows([_doc({**allow, "Condition": regional})], SAMPLE_OWN)
+    assert "cloudtrail:DescribeTrails" in verdict.missing
+    assert any("only when StringEquals aws:requestedregion eu-west-1" in c for c in verdict.conditional)
+
+
+def test_a_deny_only_policy_allows_nothing_and_is_no_allow_list() -> None:
+    assert not judge_allows([_doc(EVERYTHING)], SAMPLE_OWN).allows_any
+
+
+def _written(name: str, document: dict[str, Any]) -> dict[str, Any]:
+    return _create(*document["Statement"]) if name == "CreatePolicy" else _update(document)
+
+
+@pytest.mark.parametrize(("name", "severity"), [("CreatePolicy", Severity.LOW), ("UpdatePolicy", Severity.MEDIUM)])
+def test_an_allow_list_written_without_iamwardens_needs_is_noted_with_where_it_blinds_unknown(
+    name: str, severity: Severity
+) -> None:
+    [finding] = _judge(_written(name, ONLY_COMPUTE)).findings
+    assert (finding.severity, finding.plan) == (severity, ())
+    assert "allow-list that does not allow IAM Warden's roles cloudtrail:DescribeTrails" in finding.reason
+    assert "keep FullAWSAccess attached beside it" in finding.reason
+    [unknown] = finding.needs_context
+    assert ("list-targets-for-policy" in unknown) is (name == "UpdatePolicy")
+
+
+def test_an_allow_list_that_allows_what_iamwarden_needs_is_compliant() -> None:
+    assert _judge(_create(*IAMWARDEN_SERVICES["Statement"])).verdict is Verdict.COMPLIANT
+
+
+def test_a_blinding_deny_beside_an_allow_list_is_judged_as_the_deny() -> None:
+    [finding] = _judge(_create(*ONLY_COMPUTE["Statement"], EVERYTHING)).findings
+    assert finding.severity is Severity.CRITICAL
+    assert "that denies IAM Warden's roles" in finding.reason
+
+
+# Resource control policies: Deny-only, on the resources of the services they cover.
+
+RCP_KEY = policy_key("aws", "111122223333", "p-7rcp10ck")
+ORG_OWN = Settings()._replace(own=SAMPLE_OWN._replace(organization_id="o-a1b2c3d4e5"))
+
+
+def _rcp(*statements: dict[str, Any]) -> dict[str, Any]:
+    event = copy.deepcopy(load_event("organizations-rcp-deny-assume-role.json"))
+    event["detail"]["requestParameters"]["content"] = json.dumps(_doc(*statements))
+    return event
+
+
+def test_an_rcp_denying_iamwarden_its_member_roles_is_critical_and_kept_as_an_rcp() -> None:
+    judged = _judge(load_event("organizations-rcp-deny-assume-role.json"))
+    [finding] = judged.findings
+    assert (finding.severity, finding.resource_arn) == (Severity.CRITICAL, RCP_KEY)
+    assert "resource control policy assume-roles-only-by-security-admin" in finding.reason
+    assert "sts:AssumeRole on the member accounts' resources" in finding.reason
+    [snapshot] = judged.observed
+    assert snapshot.data["type"] == "RESOURCE_CONTROL_POLICY"
+
+
+@pytest.mark.parametrize(
+    ("statement", "blinds"),
+    [
+        (
+            {
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": "sqs:*",
+                "Resource": "arn:aws:sqs:*:*:iamwarden-enforcer-dlq",
+            },
+            "sqs:SendMessage",
+        ),
+        (
+            {
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": "kms:GenerateDataKey*",
+                "Resource": "arn:aws:kms:us-east-1:111122223333:key/mrk-iamwarden-alerts",
+            },
+            "kms:GenerateDataKey",
+        ),
+        (
+            {"Effect": "Deny", "Principal": "*", "Action": "secretsmanager:*", "Resource": "*"},
+            "secretsmanager:GetSecretValue",
+        ),
+    ],
+)
+def test_an_rcp_denying_iamwarden_its_queues_key_or_secrets_blinds(statement: dict[str, Any], blinds: str) -> None:
+    [finding] = _judge(_rcp(statement)).findings
+    assert finding.severity is Severity.CRITICAL
+    assert blinds in finding.reason
+
+
+def test_an_rcp_denying_only_what_iamwarden_remediates_buckets_with_is_medium() -> None:
+    statement = {"Effect": "Deny", "Principal": "*", "Action": "s3:PutBucketPolicy", "Resource": "*"}
+    [finding] = _judge(_rcp(statement)).findings
+    assert finding.severity is Severity.MEDIUM
+    assert "cannot remediate" in finding.reason
+
+
+def test_an_rcp_is_judged_only_on_what_rcps_bound() -> None:
+    """cloudtrail:* in an RCP bounds nothing (CloudTrail is no RCP service); sns:Publish neither."""
+    statement = {"Effect": "Deny", "Principal": "*", "Action": ["cloudtrail:*", "sns:Publish"], "Resource": "*"}
+    assert _judge(_rcp(statement)).verdict is Verdict.COMPLIANT
+    verdict = judge_content(_doc(statement), SAMPLE_OWN, kind=RESOURCE_CONTROL_POLICY)
+    assert verdict.blinds == verdict.hinders == ()
+
+
+PERIMETER = {
+    "Effect": "Deny",
+    "Principal": "*",
+    "Action": ["s3:*", "sqs:*", "kms:*", "secretsmanager:*", "sts:AssumeRole"],
+    "Resource": "*",
+    "Condition": {
+        "StringNotEqualsIfExists": {"aws:PrincipalOrgID": "o-a1b2c3d4e5"},
+        "BoolIfExists": {"aws:PrincipalIsAWSService": "false"},
+    },
+}
+
+
+def test_the_data_perimeter_rcp_leaves_iamwardens_organisation_out() -> None:
+    assert _judge(_rcp(PERIMETER), ORG_OWN).verdict is Verdict.COMPLIANT
+
+
+def test_a_perimeter_naming_another_organisation_blinds() -> None:
+    other = copy.deepcopy(PERIMETER)
+    other["Condition"]["StringNotEqualsIfExists"]["aws:PrincipalOrgID"] = "o-zzzzzzzzzz"
+    [finding] = _judge(_rcp(other), ORG_OWN).findings
+    assert finding.severity is Severity.CRITICAL  # aws:PrincipalIsAWSService false holds for IAM Warden's roles
+
+
+def test_a_perimeter_is_unknown_without_iamwardens_organisation() -> None:
+    [finding] = _judge(_rcp(PERIMETER), OWN).findings
+    assert finding.severity is Severity.MEDIUM
+    assert "aws:PrincipalOrgID" in finding.needs_context[0]
+
+
+def test_a_deny_of_aws_service_principals_only_leaves_iamwarden_out() -> None:
+    statement = {**EVERYTHING, "Condition": {"Bool": {"aws:PrincipalIsAWSService": "true"}}}
+    assert _judge(_create(statement)).verdict is Verdict.COMPLIANT
+
+
+# DeletePolicy: the kept content is dropped; a deleted guard is said.
+
+
+def _delete(policy_id: str = GUARDING) -> dict[str, Any]:
+    event = copy.deepcopy(load_event("organizations-scp-delete.json"))
+    event["detail"]["requestParameters"]["policyId"] = policy_id
+    return event
+
+
+def _guarding() -> dict[str, Any]:
+    return json.loads(load_event("organizations-scp-protect-audit.json")["detail"]["requestParameters"]["content"])
+
+
+def test_deleting_a_kept_guarding_policy_is_high_with_how_to_create_it_again_and_drops_it() -> None:
+    judged = _judge(_delete(), recorded=InMemory([_kept(GUARD_KEY, _guarding())]))
+    [finding] = judged.findings
+    assert (finding.severity, finding.plan) == (Severity.HIGH, ())
+    assert "it had been detached first" in finding.reason
+    assert "aws organizations create-policy --type SERVICE_CONTROL_POLICY --name kept" in finding.reason
+    [dropped] = judged.observed
+    assert (dropped.kind, dropped.resource_arn, dropped.data, dropped.whatever_the_verdict) == (
+        SCP,
+        GUARD_KEY,
+        {"policy_id": GUARDING, "deleted": True},
+        True,
+    )
+
+
+@pytest.mark.parametrize("recorded", [InMemory(), InMemory([_kept(GUARD_KEY, _doc(EVERYTHING))]), None])
+def test_deleting_a_policy_that_guarded_nothing_or_was_never_kept_is_compliant_and_drops_it(
+    recorded: InMemory | None,
+) -> None:
+    judged = _judge(_delete(), recorded=recorded)
+    assert judged.verdict is Verdict.COMPLIANT
+    [dropped] = judged.observed
+    assert dropped.data["deleted"] is True
+
+
+def test_a_dropped_policy_is_no_longer_what_iamwarden_kept() -> None:
+    dropped = Snapshot(SCP, KEY, "2026-11-20T09:00:00Z", {"policy_id": BLINDING, "deleted": True})
+    [finding] = _judge(load_event("organizations-scp-attach.json"), recorded=InMemory([dropped])).findings
+    assert finding.severity is Severity.MEDIUM
+    assert finding.needs_context
