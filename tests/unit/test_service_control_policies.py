@@ -505,7 +505,7 @@ def test_an_rcp_is_judged_only_on_what_rcps_bound() -> None:
     assert verdict.blinds == verdict.hinders == ()
 
 
-PERIMETER = {
+PERIMETER: dict[str, Any] = {
     "Effect": "Deny",
     "Principal": "*",
     "Action": ["s3:*", "sqs:*", "kms:*", "secretsmanager:*", "sts:AssumeRole"],
@@ -549,7 +549,10 @@ def _delete(policy_id: str = GUARDING) -> dict[str, Any]:
 
 
 def _guarding() -> dict[str, Any]:
-    return json.loads(load_event("organizations-scp-protect-audit.json")["detail"]["requestParameters"]["content"])
+    content: dict[str, Any] = json.loads(
+        load_event("organizations-scp-protect-audit.json")["detail"]["requestParameters"]["content"]
+    )
+    return content
 
 
 def test_deleting_a_kept_guarding_policy_is_high_with_how_to_create_it_again_and_drops_it() -> None:
