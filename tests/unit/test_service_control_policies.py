@@ -7,9 +7,13 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
+import boto3
 import pytest
+from botocore.stub import Stubber
 
+from iamwarden.adapters.errors import TransientAwsError
 from iamwarden.domain.catalog import Severity
+from iamwarden.domain.exceptions import AwsAccessError
 from iamwarden.domain.findings import Judgement, Verdict
 from iamwarden.domain.own import OwnIdentity
 from iamwarden.domain.recorded import PastRemediation, Snapshot
@@ -585,3 +589,269 @@ def test_a_dropped_policy_is_no_longer_what_iamwarden_kept() -> None:
     [finding] = _judge(load_event("organizations-scp-attach.json"), recorded=InMemory([dropped])).findings
     assert finding.severity is Severity.MEDIUM
     assert finding.needs_context
+
+
+# Live reads (DescribePolicy, ListPoliciesForTarget): botocore's Stubber checks each call against the API model.
+
+
+class _Live:
+    """The enforcer's clients of the event's account, as far as the rule uses them: Organizations only."""
+
+    def __init__(self, organizations: Any) -> None:
+        self.organizations = organizations
+        self.asked: list[str] = []
+
+    def client(self, service: str) -> Any:
+        self.asked.append(service)
+        return self.organizations
+
+
+def _organizations() -> Any:
+    return boto3.client(
+        "organizations", region_name="us-east-1", aws_access_key_id="testing", aws_secret_access_key="testing"
+    )
+
+
+def _described(policy_id: str, document: dict[str, Any], kind: str = "SERVICE_CONTROL_POLICY") -> dict[str, Any]:
+    summary = {
+        "Id": policy_id,
+        "Arn": f"arn:aws:organizations::111122223333:policy/o-a1b2c3d4e5/{kind.lower()}/{policy_id}",
+        "Name": "read-live",
+        "Description": "",
+        "Type": kind,
+        "AwsManaged": False,
+    }
+    return {"Policy": {"PolicySummary": summary, "Content": json.dumps(document)}}
+
+
+def _listed(*policy_ids: str) -> dict[str, Any]:
+    return {
+        "Policies": [
+            {
+                "Id": policy_id,
+                "Arn": f"arn:aws:organizations::111122223333:policy/o-a1b2c3d4e5/service_control_policy/{policy_id}",
+                "Name": policy_id,
+                "Description": "",
+                "Type": "SERVICE_CONTROL_POLICY",
+                "AwsManaged": policy_id == "p-FullAWSAccess",
+            }
+            for policy_id in policy_ids
+        ]
+    }
+
+
+def _judge_live(event: dict[str, Any], live: Any, recorded: InMemory | None = None) -> Judgement:
+    def clients(account: str, region: str) -> Any:
+        assert (account, region) == ("111122223333", "us-east-1")  # the management account, in us-east-1
+        if isinstance(live, Exception):
+            raise live
+        return live
+
+    return judge_event(event, OWN, recorded=recorded if recorded is not None else InMemory(), live_clients=clients)
+
+
+def test_a_policy_never_seen_written_is_read_live_judged_and_kept() -> None:
+    organizations = _organizations()
+    with Stubber(organizations) as stubber:
+        stubber.add_response("describe_policy", _described(BLINDING, _doc(EVERYTHING)), {"PolicyId": BLINDING})
+        judged = _judge_live(load_event("organizations-scp-attach.json"), _Live(organizations))
+        stubber.assert_no_pending_responses()
+    [finding] = judged.findings
+    assert (finding.severity, finding.needs_context) == (Severity.CRITICAL, ())
+    assert "service control policy read-live (p-0bl1nd5e)" in finding.reason
+    [kept] = judged.observed
+    assert (kept.kind, kept.resource_arn, kept.whatever_the_verdict) == (SCP, KEY, True)
+    assert (kept.data["content"], kept.data["type"]) == (_doc(EVERYTHING), "SERVICE_CONTROL_POLICY")
+
+
+def test_a_policy_kept_is_not_read_again() -> None:
+    organizations = _organizations()
+    with Stubber(organizations):  # any call would fail: nothing is stubbed
+        judged = _judge_live(
+            load_event("organizations-scp-attach.json"), _Live(organizations), InMemory([_kept(KEY, _doc(EVERYTHING))])
+        )
+    [finding] = judged.findings
+    assert finding.severity is Severity.CRITICAL
+    assert judged.observed == ()
+
+
+def test_a_refused_read_is_alerted_with_what_is_unknown() -> None:
+    organizations = _organizations()
+    with Stubber(organizations) as stubber:
+        stubber.add_client_error("describe_policy", "AccessDeniedException", "not allowed", http_status_code=400)
+        [finding] = _judge_live(load_event("organizations-scp-attach.json"), _Live(organizations)).findings
+    assert (finding.severity, finding.plan) == (Severity.MEDIUM, ())
+    [unknown] = finding.needs_context
+    assert "and not this one's" in unknown
+    assert "DescribePolicy was refused" in unknown
+
+
+def test_an_unreachable_management_account_is_alerted_with_what_is_unknown() -> None:
+    unreachable = AwsAccessError("cannot assume arn:aws:iam::111122223333:role/iamwarden-remediator")
+    [finding] = _judge_live(load_event("organizations-scp-attach.json"), unreachable).findings
+    assert finding.severity is Severity.MEDIUM
+    assert "could not reach Organizations (cannot assume" in finding.needs_context[0]
+
+
+def test_a_throttled_read_is_raised_to_be_retried() -> None:
+    organizations = _organizations()
+    with Stubber(organizations) as stubber:
+        stubber.add_client_error("describe_policy", "TooManyRequestsException", "slow down", http_status_code=400)
+        with pytest.raises(TransientAwsError):
+            _judge_live(load_event("organizations-scp-attach.json"), _Live(organizations))
+
+
+def test_a_bug_in_the_read_is_not_passed_off_as_a_refusal() -> None:
+    class Broken:
+        def describe_policy(self, **_: Any) -> Any:
+            raise KeyError("Policy")
+
+    with pytest.raises(KeyError):
+        _judge_live(load_event("organizations-scp-attach.json"), _Live(Broken()))
+
+
+def _detach(policy_id: str, target: str = "ou-a1b2-c3d4e5f6") -> dict[str, Any]:
+    event = copy.deepcopy(load_event("organizations-scp-detach.json"))
+    event["detail"]["requestParameters"] = {"policyId": policy_id, "targetId": target}
+    return event
+
+
+LEVEL = {"TargetId": "ou-a1b2-c3d4e5f6", "Filter": "SERVICE_CONTROL_POLICY"}
+
+
+def test_full_aws_access_detached_where_only_an_allow_list_without_iamwarden_is_left_is_critical() -> None:
+    organizations = _organizations()
+    with Stubber(organizations) as stubber:
+        stubber.add_response("list_policies_for_target", _listed("p-c0mpute1"), LEVEL)
+        stubber.add_response("describe_policy", _described("p-c0mpute1", ONLY_COMPUTE), {"PolicyId": "p-c0mpute1"})
+        judged = _judge_live(_detach("p-FullAWSAccess"), _Live(organizations))
+        stubber.assert_no_pending_responses()
+    [finding] = judged.findings
+    assert (finding.severity, finding.plan, finding.needs_context) == (Severity.CRITICAL, (), ())
+    assert "no service control policy still attached there (read-live (p-c0mpute1))" in finding.reason
+    assert "cloudtrail:DescribeTrails" in finding.reason
+    assert "aws organizations attach-policy --policy-id p-FullAWSAccess --target-id ou-a1b2-c3d4e5f6" in finding.reason
+    assert judged.observed == ()  # FullAWSAccess is known, not kept
+
+
+def test_full_aws_access_detached_where_an_allow_list_allows_what_iamwarden_needs_is_compliant() -> None:
+    organizations = _organizations()
+    with Stubber(organizations) as stubber:
+        stubber.add_response("list_policies_for_target", _listed("p-wardenok"), LEVEL)
+        stubber.add_response(
+            "describe_policy", _described("p-wardenok", IAMWARDEN_SERVICES), {"PolicyId": "p-wardenok"}
+        )
+        judged = _judge_live(_detach("p-FullAWSAccess"), _Live(organizations))
+    assert judged.verdict is Verdict.COMPLIANT
+
+
+def test_an_allow_list_detached_where_full_aws_access_is_still_attached_is_compliant_without_reading_it() -> None:
+    organizations = _organizations()
+    with Stubber(organizations) as stubber:
+        stubber.add_response("list_policies_for_target", _listed("p-FullAWSAccess"), LEVEL)
+        recorded = InMemory([_kept(policy_key("aws", "111122223333", "p-wardenok"), IAMWARDEN_SERVICES)])
+        judged = _judge_live(_detach("p-wardenok"), _Live(organizations), recorded)
+        stubber.assert_no_pending_responses()
+    assert judged.verdict is Verdict.COMPLIANT
+
+
+def test_a_detach_of_only_what_iamwarden_remediates_with_is_medium() -> None:
+    organizations = _organizations()
+    everything_but_iam = _doc({"Effect": "Allow", "NotAction": "iam:*", "Resource": "*"})
+    reads_of_iam = _doc({"Effect": "Allow", "Action": ["iam:Get*", "iam:List*"], "Resource": "*"})
+    with Stubber(organizations) as stubber:
+        stubber.add_response("list_policies_for_target", _listed("p-n0tiam00", "p-iamreads"), LEVEL)
+        stubber.add_response(
+            "describe_policy", _described("p-n0tiam00", everything_but_iam), {"PolicyId": "p-n0tiam00"}
+        )
+        stubber.add_response("describe_policy", _described("p-iamreads", reads_of_iam), {"PolicyId": "p-iamreads"})
+        [finding] = _judge_live(_detach("p-FullAWSAccess"), _Live(organizations)).findings
+    assert finding.severity is Severity.MEDIUM
+    assert "cannot remediate with them" in finding.reason
+    assert "iam:DetachRolePolicy" in finding.reason
+
+
+def test_a_deny_only_policy_detached_reads_nothing() -> None:
+    organizations = _organizations()
+    with Stubber(organizations):
+        recorded = InMemory([_kept(GUARD_KEY, _doc({"Effect": "Deny", "Action": "ec2:*", "Resource": "*"}))])
+        judged = _judge_live(_detach(GUARDING), _Live(organizations), recorded)
+    assert judged.verdict is Verdict.COMPLIANT
+
+
+@pytest.mark.parametrize("code", ["AccessDeniedException", "AWSOrganizationsNotInUseException"])
+def test_full_aws_access_detached_where_the_level_cannot_be_read_stays_high_with_what_is_unknown(code: str) -> None:
+    organizations = _organizations()
+    with Stubber(organizations) as stubber:
+        stubber.add_client_error("list_policies_for_target", code, "no", http_status_code=400)
+        [finding] = _judge_live(_detach("p-FullAWSAccess"), _Live(organizations)).findings
+    assert finding.severity is Severity.HIGH
+    [unknown] = finding.needs_context
+    assert "ListPoliciesForTarget was refused" in unknown
+    assert code in unknown
+
+
+def test_full_aws_access_detached_beside_a_policy_that_cannot_be_read_stays_high() -> None:
+    organizations = _organizations()
+    with Stubber(organizations) as stubber:
+        stubber.add_response("list_policies_for_target", _listed("p-c0mpute1", "p-h1dden00"), LEVEL)
+        stubber.add_response("describe_policy", _described("p-c0mpute1", ONLY_COMPUTE), {"PolicyId": "p-c0mpute1"})
+        stubber.add_client_error("describe_policy", "AccessDeniedException", "no", http_status_code=400)
+        [finding] = _judge_live(_detach("p-FullAWSAccess"), _Live(organizations)).findings
+    assert finding.severity is Severity.HIGH
+    assert "p-h1dden00: the enforcer's DescribePolicy was refused" in finding.needs_context[0]
+
+
+def test_an_allow_list_detached_where_the_level_cannot_be_read_is_medium() -> None:
+    organizations = _organizations()
+    with Stubber(organizations) as stubber:
+        stubber.add_client_error("list_policies_for_target", "AccessDeniedException", "no", http_status_code=400)
+        recorded = InMemory([_kept(policy_key("aws", "111122223333", "p-wardenok"), IAMWARDEN_SERVICES)])
+        [finding] = _judge_live(_detach("p-wardenok"), _Live(organizations), recorded).findings
+    assert finding.severity is Severity.MEDIUM
+    assert "list-policies-for-target --target-id ou-a1b2-c3d4e5f6" in finding.needs_context[0]
+
+
+def test_a_never_seen_policy_detached_where_the_level_still_allows_iamwarden_stays_medium_unknown() -> None:
+    """Whether it guarded IAM Warden is still unknown: the level says only that IAM Warden is not blind there."""
+    organizations = _organizations()
+    with Stubber(organizations) as stubber:
+        stubber.add_client_error("describe_policy", "PolicyNotFoundException", "gone", http_status_code=400)
+        stubber.add_response("list_policies_for_target", _listed("p-FullAWSAccess"), LEVEL)
+        [finding] = _judge_live(_detach(GUARDING), _Live(organizations)).findings
+    assert finding.severity is Severity.MEDIUM
+    assert "what service control policy p-9uard1an says" in finding.needs_context[0]
+
+
+def test_a_never_seen_guarding_policy_detached_is_read_live_and_critical() -> None:
+    organizations = _organizations()
+    with Stubber(organizations) as stubber:
+        stubber.add_response("describe_policy", _described(GUARDING, _guarding()), {"PolicyId": GUARDING})
+        [finding] = _judge_live(_detach(GUARDING, "r-a1b2"), _Live(organizations)).findings
+    assert finding.severity is Severity.CRITICAL
+    assert f"aws organizations attach-policy --policy-id {GUARDING} --target-id r-a1b2" in finding.reason
+
+
+def test_an_rcp_read_live_is_judged_as_an_rcp() -> None:
+    organizations = _organizations()
+    rcp = _doc({"Effect": "Deny", "Principal": "*", "Action": "sts:AssumeRole", "Resource": "*"})
+    with Stubber(organizations) as stubber:
+        stubber.add_response(
+            "describe_policy", _described(BLINDING, rcp, "RESOURCE_CONTROL_POLICY"), {"PolicyId": BLINDING}
+        )
+        judged = _judge_live(load_event("organizations-scp-attach.json"), _Live(organizations))
+    [finding] = judged.findings
+    assert finding.severity is Severity.CRITICAL
+    assert "resource control policy read-live" in finding.reason
+    assert judged.observed[0].data["type"] == "RESOURCE_CONTROL_POLICY"
+
+
+def test_a_tag_policy_read_live_is_not_judged_nor_kept() -> None:
+    organizations = _organizations()
+    with Stubber(organizations) as stubber:
+        stubber.add_response(
+            "describe_policy", _described(BLINDING, {"tags": {}}, "TAG_POLICY"), {"PolicyId": BLINDING}
+        )
+        judged = _judge_live(load_event("organizations-scp-attach.json"), _Live(organizations))
+    assert judged.verdict is Verdict.COMPLIANT
+    assert judged.observed == ()

@@ -904,9 +904,11 @@ def _detached(
     names = ", ".join(f"{policy.name} ({pid})" for pid, policy in level) or "none"
     if unreadable and (allows.missing or allows.missing_fixes):
         # A policy still attached that could not be read may allow what the others leave out.
+        why = f"what service control policies {'; '.join(unreadable)} still attached to target {target} allow"
+        if policy_id == FULL_AWS_ACCESS:
+            return _full_access_detached(context, evaluation, key, target, why)
         if content.document is None:
             return _unseen(context, evaluation, key=key, policy_id=policy_id, target=target, why=content.why or "")
-        why = f"what service control policies {'; '.join(unreadable)} still attached to target {target} allow"
         return _level_unknown(
             context, evaluation, key=key, policy_id=policy_id, name=content.name, target=target, why=why
         )
