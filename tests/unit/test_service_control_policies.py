@@ -683,7 +683,7 @@ def test_a_refused_read_is_alerted_with_what_is_unknown() -> None:
     assert (finding.severity, finding.plan) == (Severity.MEDIUM, ())
     [unknown] = finding.needs_context
     assert "and not this one's" in unknown
-    assert "DescribePolicy was refused" in unknown
+    assert "DescribePolicy failed" in unknown
 
 
 def test_an_unreachable_management_account_is_alerted_with_what_is_unknown() -> None:
@@ -787,7 +787,7 @@ def test_full_aws_access_detached_where_the_level_cannot_be_read_stays_high_with
         [finding] = _judge_live(_detach("p-FullAWSAccess"), _Live(organizations)).findings
     assert finding.severity is Severity.HIGH
     [unknown] = finding.needs_context
-    assert "ListPoliciesForTarget was refused" in unknown
+    assert "ListPoliciesForTarget failed" in unknown
     assert code in unknown
 
 
@@ -799,7 +799,7 @@ def test_full_aws_access_detached_beside_a_policy_that_cannot_be_read_stays_high
         stubber.add_client_error("describe_policy", "AccessDeniedException", "no", http_status_code=400)
         [finding] = _judge_live(_detach("p-FullAWSAccess"), _Live(organizations)).findings
     assert finding.severity is Severity.HIGH
-    assert "p-h1dden00: the enforcer's DescribePolicy was refused" in finding.needs_context[0]
+    assert "p-h1dden00: the enforcer's DescribePolicy failed" in finding.needs_context[0]
 
 
 def test_an_allow_list_detached_where_the_level_cannot_be_read_is_medium() -> None:

@@ -740,7 +740,7 @@ class _Reader:
         error = classify(exc, operation, resource=resource)
         if isinstance(error, TransientAwsError):
             raise error from exc
-        return f"the enforcer's {operation} was refused ({error})"
+        return f"the enforcer's {operation} failed ({error})"
 
     def policy(self, policy_id: str) -> PolicyContent:
         """What ``policy_id`` says now (``DescribePolicy``), kept for the rest of the event."""
