@@ -855,3 +855,19 @@ def test_a_tag_policy_read_live_is_not_judged_nor_kept() -> None:
         judged = _judge_live(load_event("organizations-scp-attach.json"), _Live(organizations))
     assert judged.verdict is Verdict.COMPLIANT
     assert judged.observed == ()
+
+
+def test_an_update_without_a_type_in_its_record_is_judged_as_the_kind_iamwarden_kept() -> None:
+    """An RCP's Deny of cloudtrail:* bounds nothing; the same content kept as an SCP blinds."""
+    rcp_key = policy_key("aws", "111122223333", BLINDING)
+    event = _update(_doc(EVERYTHING))
+    del event["detail"]["responseElements"]["policy"]["policySummary"]["type"]
+    kept_rcp = Snapshot(
+        SCP, rcp_key, "2026-11-20T09:00:00Z", {"policy_id": BLINDING, "type": "RESOURCE_CONTROL_POLICY"}
+    )
+    [finding] = _judge(event, recorded=InMemory([kept_rcp])).findings
+    assert "resource control policy" in finding.reason
+    assert "cloudtrail:DescribeTrails" not in finding.reason
+    [finding] = _judge(event).findings
+    assert "service control policy" in finding.reason
+    assert "cloudtrail:DescribeTrails" in finding.reason

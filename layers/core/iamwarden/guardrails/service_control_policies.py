@@ -517,8 +517,11 @@ def _written(context: RuleContext, evaluation: Evaluation, key: str, policy_id: 
     if change.event_name == "UpdatePolicy" and request.get("content") is None:
         evaluation.compliant.append(f"policy {name}'s content is unchanged")
         return evaluation
+    created = change.event_name == "CreatePolicy"
+    before = _kept(context, key) if not created else None
+    # UpdatePolicy's request carries no type: its response does, else the content kept says what it was.
     summary_type = _summary(change.response_elements).get("type")
-    kind = summary_type or request.get("type") or SERVICE_CONTROL_POLICY
+    kind = summary_type or request.get("type") or _kind_of(before.data if before is not None else None)
     if kind not in _KIND_WORDS:
         evaluation.compliant.append(f"policy {name} is no service or resource control policy")
         return evaluation
@@ -539,7 +542,6 @@ def _written(context: RuleContext, evaluation: Evaluation, key: str, policy_id: 
     )
     actor = change.actor.display
     words = _KIND_WORDS[kind]
-    created = change.event_name == "CreatePolicy"
     targets = (
         "once it is attached"
         if created
@@ -550,7 +552,6 @@ def _written(context: RuleContext, evaluation: Evaluation, key: str, policy_id: 
         if created
         else f"aws organizations update-policy --policy-id {policy_id} --content file://<its previous content>"
     )
-    before = _kept(context, key) if not created else None
     if before is not None and _content(before.data.get("content")) is not None:
         previous = judge_content(before.data["content"], own, context.partition, _kind_of(before.data))
         if previous.guards and not verdict.guards:
