@@ -711,7 +711,7 @@ def _said(exc: Exception) -> bool:
 
 
 class _Reader:
-    """The enforcer's reads of the organisation for one event (each policy read once); None offline.
+    """The enforcer's reads of the organisation for one event (each policy read once); offline it reads nothing.
 
     Organizations answers in the management account (or a delegated policy administrator) only, in us-east-1: the
     event's account and region, reached like every live read (the member role there, or the enforcer's own
