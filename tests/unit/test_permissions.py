@@ -28,6 +28,7 @@ from iamwarden.adapters.principals import READ_PERMISSIONS
 from iamwarden.domain.findings import StepAction
 from iamwarden.guardrails.identity_center import ASSIGNMENT_READS, GROUP_READS
 from iamwarden.guardrails.registry import ACTIONS, GRANTED_APART, RULES, STEP_PERMISSIONS
+from iamwarden.guardrails.service_control_policies import ORGANIZATIONS_READS
 from tests.sam_template import deployed_template, remediation_statements, translated_template
 
 RUNTIME = "enforcer-runtime"
@@ -432,6 +433,8 @@ RUNTIME_GRANTS: dict[str, set[str]] = {
         )
     },
     "sso:ListInstances": {"*"},
+    # scp-blinds-iamwarden reads a policy never seen written, and what is still attached to a target after a detach.
+    **{action: {"arn:${AWS::Partition}:organizations::*"} for action in ORGANIZATIONS_READS},
     # The roles behind existing resources a grant reaches (projects, notebooks, tasks, services; the list
     # calls of every resource of a region are on "*").
     "codebuild:BatchGetProjects": {"arn:${AWS::Partition}:codebuild:*:${AWS::AccountId}:project/*"},
@@ -474,6 +477,12 @@ def test_every_read_that_judges_an_assignment_is_granted() -> None:
 def test_every_read_that_judges_a_group_membership_is_granted_by_the_runtime_policy() -> None:
     """The instance and the group's assignments; what each assigned set grants is ASSIGNMENT_READS (above)."""
     assert set(GROUP_READS) <= set(RUNTIME_GRANTS)
+
+
+def test_every_read_that_judges_an_organization_policy_is_granted_by_the_runtime_policy() -> None:
+    """DescribePolicy and ListPoliciesForTarget: the management account's (or delegated administrator's) reads."""
+    assert set(ORGANIZATIONS_READS) <= set(RUNTIME_GRANTS)
+    assert ORGANIZATIONS_READS == ("organizations:ListPoliciesForTarget", "organizations:DescribePolicy")
 
 
 def test_runtime_policy_grants_exactly_what_the_wiring_uses() -> None:

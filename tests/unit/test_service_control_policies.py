@@ -7,15 +7,25 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
+import boto3
 import pytest
+from botocore.stub import Stubber
 
+from iamwarden.adapters.errors import TransientAwsError
 from iamwarden.domain.catalog import Severity
+from iamwarden.domain.exceptions import AwsAccessError
 from iamwarden.domain.findings import Judgement, Verdict
 from iamwarden.domain.own import OwnIdentity
 from iamwarden.domain.recorded import PastRemediation, Snapshot
 from iamwarden.domain.settings import Settings
 from iamwarden.guardrails.engine import judge_event
-from iamwarden.guardrails.service_control_policies import SCP, judge_content, policy_key
+from iamwarden.guardrails.service_control_policies import (
+    RESOURCE_CONTROL_POLICY,
+    SCP,
+    judge_allows,
+    judge_content,
+    policy_key,
+)
 from tests.conftest import SAMPLE_OWN, load_event
 
 OWN = Settings()._replace(own=SAMPLE_OWN)
@@ -334,3 +344,530 @@ def test_judge_content_separates_seeing_from_remediating() -> None:
         _doc({"Effect": "Deny", "Action": ["sns:Publish", "iam:PutRolePolicy"], "Resource": "*"}), SAMPLE_OWN
     )
     assert (verdict.blinds, verdict.hinders, verdict.guards) == (("sns:Publish",), ("iam:PutRolePolicy",), False)
+
+
+# Allow-lists: an action no SCP attached at a level allows is denied under it (issue 15 item 3, session 10).
+
+#: An allow-list that lets through every service IAM Warden calls (it needs nothing else of an SCP).
+IAMWARDEN_SERVICES = _doc(
+    {
+        "Effect": "Allow",
+        "Action": [
+            f"{service}:*"
+            for service in (
+                "cloudtrail", "events", "lambda", "sts", "iam", "guardduty", "securityhub", "config",
+                "sns", "sqs", "dynamodb", "ssm", "s3", "kms",
+            )
+        ],
+        "Resource": "*",
+    }
+)  # fmt: skip
+ONLY_COMPUTE = _doc({"Effect": "Allow", "Action": ["ec2:*", "s3:*"], "Resource": "*"})
+
+
+def test_full_aws_access_and_an_allow_list_of_iamwardens_services_leave_nothing_out() -> None:
+    full = _doc({"Effect": "Allow", "Action": "*", "Resource": "*"})
+    for documents in ([full], [IAMWARDEN_SERVICES], [ONLY_COMPUTE, full]):
+        verdict = judge_allows(documents, SAMPLE_OWN)
+        assert (verdict.allows_any, verdict.missing, verdict.missing_fixes) == (True, (), ())
+
+
+def test_an_allow_list_without_iamwardens_services_leaves_out_what_it_sees_and_remediates_with() -> None:
+    verdict = judge_allows([ONLY_COMPUTE], SAMPLE_OWN)
+    assert {"cloudtrail:DescribeTrails", "events:PutEvents", "sts:AssumeRole", "sns:Publish"} <= set(verdict.missing)
+    assert "iam:DetachRolePolicy" in verdict.missing_fixes
+    assert "s3:PutBucketPolicy" not in verdict.missing_fixes  # s3:* is allowed
+    assert verdict.conditional == ()
+
+
+def test_two_allow_lists_at_one_level_add_up() -> None:
+    halves = [
+        _doc(
+            {"Effect": "Allow", "Action": ["cloudtrail:*", "events:*", "lambda:*", "sts:*", "iam:*"], "Resource": "*"}
+        ),
+        _doc(
+            {
+                "Effect": "Allow",
+                "NotAction": ["cloudtrail:*", "events:*", "lambda:*", "sts:*", "iam:*"],
+                "Resource": "*",
+            }
+        ),
+    ]
+    assert judge_allows(halves, SAMPLE_OWN).missing == ()
+    assert judge_allows(halves[:1], SAMPLE_OWN).missing != ()
+
+
+def test_an_allow_for_others_only_gives_iamwarden_nothing_and_one_under_a_condition_only_then() -> None:
+    for_others = {"ArnLike": {"aws:PrincipalArn": "arn:aws:iam::*:role/contractor-*"}}
+    allow = {"Effect": "Allow", "Action": "*", "Resource": "*"}
+    verdict = judge_allows([_doc({**allow, "Condition": for_others})], SAMPLE_OWN)
+    assert "cloudtrail:DescribeTrails" in verdict.missing
+    assert verdict.conditional == ()
+    regional = {"StringEquals": {"aws:RequestedRegion": ["eu-west-1"]}}
+    verdict = judge_allows([_doc({**allow, "Condition": regional})], SAMPLE_OWN)
+    assert "cloudtrail:DescribeTrails" in verdict.missing
+    assert any("only when StringEquals aws:requestedregion eu-west-1" in c for c in verdict.conditional)
+
+
+def test_a_deny_only_policy_allows_nothing_and_is_no_allow_list() -> None:
+    assert not judge_allows([_doc(EVERYTHING)], SAMPLE_OWN).allows_any
+
+
+def _written(name: str, document: dict[str, Any]) -> dict[str, Any]:
+    return _create(*document["Statement"]) if name == "CreatePolicy" else _update(document)
+
+
+@pytest.mark.parametrize(("name", "severity"), [("CreatePolicy", Severity.LOW), ("UpdatePolicy", Severity.MEDIUM)])
+def test_an_allow_list_written_without_iamwardens_needs_is_noted_with_where_it_blinds_unknown(
+    name: str, severity: Severity
+) -> None:
+    [finding] = _judge(_written(name, ONLY_COMPUTE)).findings
+    assert (finding.severity, finding.plan) == (severity, ())
+    assert "allow-list that does not allow IAM Warden's roles cloudtrail:DescribeTrails" in finding.reason
+    assert "keep FullAWSAccess attached beside it" in finding.reason
+    [unknown] = finding.needs_context
+    assert ("list-targets-for-policy" in unknown) is (name == "UpdatePolicy")
+
+
+def test_an_allow_list_that_allows_what_iamwarden_needs_is_compliant() -> None:
+    assert _judge(_create(*IAMWARDEN_SERVICES["Statement"])).verdict is Verdict.COMPLIANT
+
+
+def test_a_blinding_deny_beside_an_allow_list_is_judged_as_the_deny() -> None:
+    [finding] = _judge(_create(*ONLY_COMPUTE["Statement"], EVERYTHING)).findings
+    assert finding.severity is Severity.CRITICAL
+    assert "that denies IAM Warden's roles" in finding.reason
+
+
+# Resource control policies: Deny-only, on the resources of the services they cover.
+
+RCP_KEY = policy_key("aws", "111122223333", "p-7rcp10ck")
+ORG_OWN = Settings()._replace(own=SAMPLE_OWN._replace(organization_id="o-a1b2c3d4e5"))
+
+
+def _rcp(*statements: dict[str, Any]) -> dict[str, Any]:
+    event = copy.deepcopy(load_event("organizations-rcp-deny-assume-role.json"))
+    event["detail"]["requestParameters"]["content"] = json.dumps(_doc(*statements))
+    return event
+
+
+def test_an_rcp_denying_iamwarden_its_member_roles_is_critical_and_kept_as_an_rcp() -> None:
+    judged = _judge(load_event("organizations-rcp-deny-assume-role.json"))
+    [finding] = judged.findings
+    assert (finding.severity, finding.resource_arn) == (Severity.CRITICAL, RCP_KEY)
+    assert "resource control policy assume-roles-only-by-security-admin" in finding.reason
+    assert "sts:AssumeRole on the member accounts' resources" in finding.reason
+    [snapshot] = judged.observed
+    assert snapshot.data["type"] == "RESOURCE_CONTROL_POLICY"
+
+
+@pytest.mark.parametrize(
+    ("statement", "blinds"),
+    [
+        (
+            {
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": "sqs:*",
+                "Resource": "arn:aws:sqs:*:*:iamwarden-enforcer-dlq",
+            },
+            "sqs:SendMessage",
+        ),
+        (
+            {
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": "kms:GenerateDataKey*",
+                "Resource": "arn:aws:kms:us-east-1:111122223333:key/mrk-iamwarden-alerts",
+            },
+            "kms:GenerateDataKey",
+        ),
+        (
+            {"Effect": "Deny", "Principal": "*", "Action": "secretsmanager:*", "Resource": "*"},
+            "secretsmanager:GetSecretValue",
+        ),
+    ],
+)
+def test_an_rcp_denying_iamwarden_its_queues_key_or_secrets_blinds(statement: dict[str, Any], blinds: str) -> None:
+    [finding] = _judge(_rcp(statement)).findings
+    assert finding.severity is Severity.CRITICAL
+    assert blinds in finding.reason
+
+
+def test_an_rcp_denying_only_what_iamwarden_remediates_buckets_with_is_medium() -> None:
+    statement = {"Effect": "Deny", "Principal": "*", "Action": "s3:PutBucketPolicy", "Resource": "*"}
+    [finding] = _judge(_rcp(statement)).findings
+    assert finding.severity is Severity.MEDIUM
+    assert "cannot remediate" in finding.reason
+
+
+def test_an_rcp_is_judged_only_on_what_rcps_bound() -> None:
+    """cloudtrail:* in an RCP bounds nothing (CloudTrail is no RCP service); sns:Publish neither."""
+    statement = {"Effect": "Deny", "Principal": "*", "Action": ["cloudtrail:*", "sns:Publish"], "Resource": "*"}
+    assert _judge(_rcp(statement)).verdict is Verdict.COMPLIANT
+    verdict = judge_content(_doc(statement), SAMPLE_OWN, kind=RESOURCE_CONTROL_POLICY)
+    assert verdict.blinds == verdict.hinders == ()
+
+
+PERIMETER: dict[str, Any] = {
+    "Effect": "Deny",
+    "Principal": "*",
+    "Action": ["s3:*", "sqs:*", "kms:*", "secretsmanager:*", "sts:AssumeRole"],
+    "Resource": "*",
+    "Condition": {
+        "StringNotEqualsIfExists": {"aws:PrincipalOrgID": "o-a1b2c3d4e5"},
+        "BoolIfExists": {"aws:PrincipalIsAWSService": "false"},
+    },
+}
+
+
+def test_the_data_perimeter_rcp_leaves_iamwardens_organisation_out() -> None:
+    assert _judge(_rcp(PERIMETER), ORG_OWN).verdict is Verdict.COMPLIANT
+
+
+def test_a_perimeter_naming_another_organisation_blinds() -> None:
+    other = copy.deepcopy(PERIMETER)
+    other["Condition"]["StringNotEqualsIfExists"]["aws:PrincipalOrgID"] = "o-zzzzzzzzzz"
+    [finding] = _judge(_rcp(other), ORG_OWN).findings
+    assert finding.severity is Severity.CRITICAL  # aws:PrincipalIsAWSService false holds for IAM Warden's roles
+
+
+def test_a_perimeter_is_unknown_without_iamwardens_organisation() -> None:
+    [finding] = _judge(_rcp(PERIMETER), OWN).findings
+    assert finding.severity is Severity.MEDIUM
+    assert "aws:PrincipalOrgID" in finding.needs_context[0]
+
+
+def test_a_deny_of_aws_service_principals_only_leaves_iamwarden_out() -> None:
+    statement = {**EVERYTHING, "Condition": {"Bool": {"aws:PrincipalIsAWSService": "true"}}}
+    assert _judge(_create(statement)).verdict is Verdict.COMPLIANT
+
+
+# DeletePolicy: the kept content is dropped; a deleted guard is said.
+
+
+def _delete(policy_id: str = GUARDING) -> dict[str, Any]:
+    event = copy.deepcopy(load_event("organizations-scp-delete.json"))
+    event["detail"]["requestParameters"]["policyId"] = policy_id
+    return event
+
+
+def _guarding() -> dict[str, Any]:
+    content: dict[str, Any] = json.loads(
+        load_event("organizations-scp-protect-audit.json")["detail"]["requestParameters"]["content"]
+    )
+    return content
+
+
+def test_deleting_a_kept_guarding_policy_is_high_with_how_to_create_it_again_and_drops_it() -> None:
+    judged = _judge(_delete(), recorded=InMemory([_kept(GUARD_KEY, _guarding())]))
+    [finding] = judged.findings
+    assert (finding.severity, finding.plan) == (Severity.HIGH, ())
+    assert "it had been detached first" in finding.reason
+    assert "aws organizations create-policy --type SERVICE_CONTROL_POLICY --name kept" in finding.reason
+    [dropped] = judged.observed
+    assert (dropped.kind, dropped.resource_arn, dropped.data, dropped.whatever_the_verdict) == (
+        SCP,
+        GUARD_KEY,
+        {"policy_id": GUARDING, "deleted": True},
+        True,
+    )
+
+
+@pytest.mark.parametrize("recorded", [InMemory(), InMemory([_kept(GUARD_KEY, _doc(EVERYTHING))]), None])
+def test_deleting_a_policy_that_guarded_nothing_or_was_never_kept_is_compliant_and_drops_it(
+    recorded: InMemory | None,
+) -> None:
+    judged = _judge(_delete(), recorded=recorded)
+    assert judged.verdict is Verdict.COMPLIANT
+    [dropped] = judged.observed
+    assert dropped.data["deleted"] is True
+
+
+def test_a_dropped_policy_is_no_longer_what_iamwarden_kept() -> None:
+    dropped = Snapshot(SCP, KEY, "2026-11-20T09:00:00Z", {"policy_id": BLINDING, "deleted": True})
+    [finding] = _judge(load_event("organizations-scp-attach.json"), recorded=InMemory([dropped])).findings
+    assert finding.severity is Severity.MEDIUM
+    assert finding.needs_context
+
+
+# Live reads (DescribePolicy, ListPoliciesForTarget): botocore's Stubber checks each call against the API model.
+
+
+class _Live:
+    """The enforcer's clients of the event's account, as far as the rule uses them: Organizations only."""
+
+    def __init__(self, organizations: Any) -> None:
+        self.organizations = organizations
+        self.asked: list[str] = []
+
+    def client(self, service: str) -> Any:
+        self.asked.append(service)
+        return self.organizations
+
+
+def _organizations() -> Any:
+    return boto3.client(
+        "organizations", region_name="us-east-1", aws_access_key_id="testing", aws_secret_access_key="testing"
+    )
+
+
+def _described(policy_id: str, document: dict[str, Any], kind: str = "SERVICE_CONTROL_POLICY") -> dict[str, Any]:
+    summary = {
+        "Id": policy_id,
+        "Arn": f"arn:aws:organizations::111122223333:policy/o-a1b2c3d4e5/{kind.lower()}/{policy_id}",
+        "Name": "read-live",
+        "Description": "",
+        "Type": kind,
+        "AwsManaged": False,
+    }
+    return {"Policy": {"PolicySummary": summary, "Content": json.dumps(document)}}
+
+
+def _listed(*policy_ids: str) -> dict[str, Any]:
+    return {
+        "Policies": [
+            {
+                "Id": policy_id,
+                "Arn": f"arn:aws:organizations::111122223333:policy/o-a1b2c3d4e5/service_control_policy/{policy_id}",
+                "Name": policy_id,
+                "Description": "",
+                "Type": "SERVICE_CONTROL_POLICY",
+                "AwsManaged": policy_id == "p-FullAWSAccess",
+            }
+            for policy_id in policy_ids
+        ]
+    }
+
+
+def _judge_live(event: dict[str, Any], live: Any, recorded: InMemory | None = None) -> Judgement:
+    def clients(account: str, region: str) -> Any:
+        assert (account, region) == ("111122223333", "us-east-1")  # the management account, in us-east-1
+        if isinstance(live, Exception):
+            raise live
+        return live
+
+    return judge_event(event, OWN, recorded=recorded if recorded is not None else InMemory(), live_clients=clients)
+
+
+def test_a_policy_never_seen_written_is_read_live_judged_and_kept() -> None:
+    organizations = _organizations()
+    with Stubber(organizations) as stubber:
+        stubber.add_response("describe_policy", _described(BLINDING, _doc(EVERYTHING)), {"PolicyId": BLINDING})
+        judged = _judge_live(load_event("organizations-scp-attach.json"), _Live(organizations))
+        stubber.assert_no_pending_responses()
+    [finding] = judged.findings
+    assert (finding.severity, finding.needs_context) == (Severity.CRITICAL, ())
+    assert "service control policy read-live (p-0bl1nd5e)" in finding.reason
+    [kept] = judged.observed
+    assert (kept.kind, kept.resource_arn, kept.whatever_the_verdict) == (SCP, KEY, True)
+    assert (kept.data["content"], kept.data["type"]) == (_doc(EVERYTHING), "SERVICE_CONTROL_POLICY")
+
+
+def test_a_policy_kept_is_not_read_again() -> None:
+    organizations = _organizations()
+    with Stubber(organizations):  # any call would fail: nothing is stubbed
+        judged = _judge_live(
+            load_event("organizations-scp-attach.json"), _Live(organizations), InMemory([_kept(KEY, _doc(EVERYTHING))])
+        )
+    [finding] = judged.findings
+    assert finding.severity is Severity.CRITICAL
+    assert judged.observed == ()
+
+
+def test_a_refused_read_is_alerted_with_what_is_unknown() -> None:
+    organizations = _organizations()
+    with Stubber(organizations) as stubber:
+        stubber.add_client_error("describe_policy", "AccessDeniedException", "not allowed", http_status_code=400)
+        [finding] = _judge_live(load_event("organizations-scp-attach.json"), _Live(organizations)).findings
+    assert (finding.severity, finding.plan) == (Severity.MEDIUM, ())
+    [unknown] = finding.needs_context
+    assert "and not this one's" in unknown
+    assert "DescribePolicy failed" in unknown
+
+
+def test_an_unreachable_management_account_is_alerted_with_what_is_unknown() -> None:
+    unreachable = AwsAccessError("cannot assume arn:aws:iam::111122223333:role/iamwarden-remediator")
+    [finding] = _judge_live(load_event("organizations-scp-attach.json"), unreachable).findings
+    assert finding.severity is Severity.MEDIUM
+    assert "could not reach Organizations (cannot assume" in finding.needs_context[0]
+
+
+def test_a_throttled_read_is_raised_to_be_retried() -> None:
+    organizations = _organizations()
+    with Stubber(organizations) as stubber:
+        stubber.add_client_error("describe_policy", "TooManyRequestsException", "slow down", http_status_code=400)
+        with pytest.raises(TransientAwsError):
+            _judge_live(load_event("organizations-scp-attach.json"), _Live(organizations))
+
+
+def test_a_bug_in_the_read_is_not_passed_off_as_a_refusal() -> None:
+    class Broken:
+        def describe_policy(self, **_: Any) -> Any:
+            raise KeyError("Policy")
+
+    with pytest.raises(KeyError):
+        _judge_live(load_event("organizations-scp-attach.json"), _Live(Broken()))
+
+
+def _detach(policy_id: str, target: str = "ou-a1b2-c3d4e5f6") -> dict[str, Any]:
+    event = copy.deepcopy(load_event("organizations-scp-detach.json"))
+    event["detail"]["requestParameters"] = {"policyId": policy_id, "targetId": target}
+    return event
+
+
+LEVEL = {"TargetId": "ou-a1b2-c3d4e5f6", "Filter": "SERVICE_CONTROL_POLICY"}
+
+
+def test_full_aws_access_detached_where_only_an_allow_list_without_iamwarden_is_left_is_critical() -> None:
+    organizations = _organizations()
+    with Stubber(organizations) as stubber:
+        stubber.add_response("list_policies_for_target", _listed("p-c0mpute1"), LEVEL)
+        stubber.add_response("describe_policy", _described("p-c0mpute1", ONLY_COMPUTE), {"PolicyId": "p-c0mpute1"})
+        judged = _judge_live(_detach("p-FullAWSAccess"), _Live(organizations))
+        stubber.assert_no_pending_responses()
+    [finding] = judged.findings
+    assert (finding.severity, finding.plan, finding.needs_context) == (Severity.CRITICAL, (), ())
+    assert "no service control policy still attached there (read-live (p-c0mpute1))" in finding.reason
+    assert "cloudtrail:DescribeTrails" in finding.reason
+    assert "aws organizations attach-policy --policy-id p-FullAWSAccess --target-id ou-a1b2-c3d4e5f6" in finding.reason
+    assert judged.observed == ()  # FullAWSAccess is known, not kept
+
+
+def test_full_aws_access_detached_where_an_allow_list_allows_what_iamwarden_needs_is_compliant() -> None:
+    organizations = _organizations()
+    with Stubber(organizations) as stubber:
+        stubber.add_response("list_policies_for_target", _listed("p-wardenok"), LEVEL)
+        stubber.add_response(
+            "describe_policy", _described("p-wardenok", IAMWARDEN_SERVICES), {"PolicyId": "p-wardenok"}
+        )
+        judged = _judge_live(_detach("p-FullAWSAccess"), _Live(organizations))
+    assert judged.verdict is Verdict.COMPLIANT
+
+
+def test_an_allow_list_detached_where_full_aws_access_is_still_attached_is_compliant_without_reading_it() -> None:
+    organizations = _organizations()
+    with Stubber(organizations) as stubber:
+        stubber.add_response("list_policies_for_target", _listed("p-FullAWSAccess"), LEVEL)
+        recorded = InMemory([_kept(policy_key("aws", "111122223333", "p-wardenok"), IAMWARDEN_SERVICES)])
+        judged = _judge_live(_detach("p-wardenok"), _Live(organizations), recorded)
+        stubber.assert_no_pending_responses()
+    assert judged.verdict is Verdict.COMPLIANT
+
+
+def test_a_detach_of_only_what_iamwarden_remediates_with_is_medium() -> None:
+    organizations = _organizations()
+    everything_but_iam = _doc({"Effect": "Allow", "NotAction": "iam:*", "Resource": "*"})
+    reads_of_iam = _doc({"Effect": "Allow", "Action": ["iam:Get*", "iam:List*"], "Resource": "*"})
+    with Stubber(organizations) as stubber:
+        stubber.add_response("list_policies_for_target", _listed("p-n0tiam00", "p-iamreads"), LEVEL)
+        stubber.add_response(
+            "describe_policy", _described("p-n0tiam00", everything_but_iam), {"PolicyId": "p-n0tiam00"}
+        )
+        stubber.add_response("describe_policy", _described("p-iamreads", reads_of_iam), {"PolicyId": "p-iamreads"})
+        [finding] = _judge_live(_detach("p-FullAWSAccess"), _Live(organizations)).findings
+    assert finding.severity is Severity.MEDIUM
+    assert "cannot remediate with them" in finding.reason
+    assert "iam:DetachRolePolicy" in finding.reason
+
+
+def test_a_deny_only_policy_detached_reads_nothing() -> None:
+    organizations = _organizations()
+    with Stubber(organizations):
+        recorded = InMemory([_kept(GUARD_KEY, _doc({"Effect": "Deny", "Action": "ec2:*", "Resource": "*"}))])
+        judged = _judge_live(_detach(GUARDING), _Live(organizations), recorded)
+    assert judged.verdict is Verdict.COMPLIANT
+
+
+@pytest.mark.parametrize("code", ["AccessDeniedException", "AWSOrganizationsNotInUseException"])
+def test_full_aws_access_detached_where_the_level_cannot_be_read_stays_high_with_what_is_unknown(code: str) -> None:
+    organizations = _organizations()
+    with Stubber(organizations) as stubber:
+        stubber.add_client_error("list_policies_for_target", code, "no", http_status_code=400)
+        [finding] = _judge_live(_detach("p-FullAWSAccess"), _Live(organizations)).findings
+    assert finding.severity is Severity.HIGH
+    [unknown] = finding.needs_context
+    assert "ListPoliciesForTarget failed" in unknown
+    assert code in unknown
+
+
+def test_full_aws_access_detached_beside_a_policy_that_cannot_be_read_stays_high() -> None:
+    organizations = _organizations()
+    with Stubber(organizations) as stubber:
+        stubber.add_response("list_policies_for_target", _listed("p-c0mpute1", "p-h1dden00"), LEVEL)
+        stubber.add_response("describe_policy", _described("p-c0mpute1", ONLY_COMPUTE), {"PolicyId": "p-c0mpute1"})
+        stubber.add_client_error("describe_policy", "AccessDeniedException", "no", http_status_code=400)
+        [finding] = _judge_live(_detach("p-FullAWSAccess"), _Live(organizations)).findings
+    assert finding.severity is Severity.HIGH
+    assert "p-h1dden00: the enforcer's DescribePolicy failed" in finding.needs_context[0]
+
+
+def test_an_allow_list_detached_where_the_level_cannot_be_read_is_medium() -> None:
+    organizations = _organizations()
+    with Stubber(organizations) as stubber:
+        stubber.add_client_error("list_policies_for_target", "AccessDeniedException", "no", http_status_code=400)
+        recorded = InMemory([_kept(policy_key("aws", "111122223333", "p-wardenok"), IAMWARDEN_SERVICES)])
+        [finding] = _judge_live(_detach("p-wardenok"), _Live(organizations), recorded).findings
+    assert finding.severity is Severity.MEDIUM
+    assert "list-policies-for-target --target-id ou-a1b2-c3d4e5f6" in finding.needs_context[0]
+
+
+def test_a_never_seen_policy_detached_where_the_level_still_allows_iamwarden_stays_medium_unknown() -> None:
+    """Whether it guarded IAM Warden is still unknown: the level says only that IAM Warden is not blind there."""
+    organizations = _organizations()
+    with Stubber(organizations) as stubber:
+        stubber.add_client_error("describe_policy", "PolicyNotFoundException", "gone", http_status_code=400)
+        stubber.add_response("list_policies_for_target", _listed("p-FullAWSAccess"), LEVEL)
+        [finding] = _judge_live(_detach(GUARDING), _Live(organizations)).findings
+    assert finding.severity is Severity.MEDIUM
+    assert "what service control policy p-9uard1an says" in finding.needs_context[0]
+
+
+def test_a_never_seen_guarding_policy_detached_is_read_live_and_critical() -> None:
+    organizations = _organizations()
+    with Stubber(organizations) as stubber:
+        stubber.add_response("describe_policy", _described(GUARDING, _guarding()), {"PolicyId": GUARDING})
+        [finding] = _judge_live(_detach(GUARDING, "r-a1b2"), _Live(organizations)).findings
+    assert finding.severity is Severity.CRITICAL
+    assert f"aws organizations attach-policy --policy-id {GUARDING} --target-id r-a1b2" in finding.reason
+
+
+def test_an_rcp_read_live_is_judged_as_an_rcp() -> None:
+    organizations = _organizations()
+    rcp = _doc({"Effect": "Deny", "Principal": "*", "Action": "sts:AssumeRole", "Resource": "*"})
+    with Stubber(organizations) as stubber:
+        stubber.add_response(
+            "describe_policy", _described(BLINDING, rcp, "RESOURCE_CONTROL_POLICY"), {"PolicyId": BLINDING}
+        )
+        judged = _judge_live(load_event("organizations-scp-attach.json"), _Live(organizations))
+    [finding] = judged.findings
+    assert finding.severity is Severity.CRITICAL
+    assert "resource control policy read-live" in finding.reason
+    assert judged.observed[0].data["type"] == "RESOURCE_CONTROL_POLICY"
+
+
+def test_a_tag_policy_read_live_is_not_judged_nor_kept() -> None:
+    organizations = _organizations()
+    with Stubber(organizations) as stubber:
+        stubber.add_response(
+            "describe_policy", _described(BLINDING, {"tags": {}}, "TAG_POLICY"), {"PolicyId": BLINDING}
+        )
+        judged = _judge_live(load_event("organizations-scp-attach.json"), _Live(organizations))
+    assert judged.verdict is Verdict.COMPLIANT
+    assert judged.observed == ()
+
+
+def test_an_update_without_a_type_in_its_record_is_judged_as_the_kind_iamwarden_kept() -> None:
+    """An RCP's Deny of cloudtrail:* bounds nothing; the same content kept as an SCP blinds."""
+    rcp_key = policy_key("aws", "111122223333", BLINDING)
+    event = _update(_doc(EVERYTHING))
+    del event["detail"]["responseElements"]["policy"]["policySummary"]["type"]
+    kept_rcp = Snapshot(
+        SCP, rcp_key, "2026-11-20T09:00:00Z", {"policy_id": BLINDING, "type": "RESOURCE_CONTROL_POLICY"}
+    )
+    [finding] = _judge(event, recorded=InMemory([kept_rcp])).findings
+    assert "resource control policy" in finding.reason
+    assert "cloudtrail:DescribeTrails" not in finding.reason
+    [finding] = _judge(event).findings
+    assert "service control policy" in finding.reason
+    assert "cloudtrail:DescribeTrails" in finding.reason

@@ -1,4 +1,4 @@
-"""``scp-blinds-iamwarden``: no service control policy blinds IAM Warden or takes away one that guards it.
+"""``scp-blinds-iamwarden``: no service or resource control policy blinds IAM Warden or takes away one that guards it.
 
 An intruder in the organisation's management account need not touch a trail or a detector: a service control
 policy (SCP) that denies what IAM Warden's roles call blinds every account it is attached to at once, and one that
@@ -16,30 +16,46 @@ guarded IAM Warden's resources can simply be detached (issue 15 item 3, MITRE AT
   statement leaves *every* one of its roles out (``ArnNotLike`` ``aws:PrincipalArn``) and names its roles or
   functions as resources or denies everyone else: "nobody but IAM Warden may change this". A Deny on its roles or
   functions that applies to them too (``sts:AssumeRole`` on ``role/iamwarden-*``) blinds it instead.
+* **Allow-lists.** An organisation may replace ``FullAWSAccess`` with SCPs that allow only listed services: then an
+  action is allowed only when at least one SCP attached at *every* level (root, each OU, the account) allows it. An
+  SCP whose Allow statements leave out what IAM Warden needs is noted when written (low; medium for an update: it
+  blinds IAM Warden wherever it is, or becomes, the only Allow at a level). ``DetachPolicy`` of an SCP that allowed
+  anything (``FullAWSAccess`` included) reads the level live: the SCPs still attached to the target
+  (``organizations:ListPoliciesForTarget``, ``DescribePolicy``), and when none of them allows what IAM Warden needs
+  there it is critical with the command that attaches the policy again. Other levels did not change with the event.
+* **Resource control policies** (RCPs, ``RESOURCE_CONTROL_POLICY``: Deny-only, bounding what anyone may do to the
+  member accounts' resources of the services RCPs cover, ``RCP_SERVICES``) are judged the same way on what IAM
+  Warden calls on such resources (``RCP_SEES``: assuming its member roles, sending to its queues, its alert key, its
+  Slack secrets; its S3 and KMS remediations). A Deny that applies only outside the organisation
+  (``aws:PrincipalOrgID`` not IAM Warden's organisation) leaves IAM Warden's roles out.
 
 A Deny's resources count as "everywhere" when they match every ARN of the kind an action acts on (``*``, ``arn:*``,
 ``arn:aws:*``, ``*:*``...), and its ``aws:PrincipalArn`` conditions are judged per role: leaving out the enforcer
 alone still denies the forwarders, the heartbeat and the member roles.
 * ``AttachPolicy`` of a policy IAM Warden kept as blinding: critical, naming the target.
 
-``AttachPolicy`` and ``DetachPolicy`` carry only the policy's and the target's ids: what the policy says is what
-IAM Warden kept from its ``CreatePolicy``/``UpdatePolicy`` (a snapshot in the audit table, ``SCP``, kept whatever
-the verdict). A policy IAM Warden never saw written (created before it watched, AWS-managed, written in another
-account) is alerted as medium with its content unknown (``needs_context``), never passed. ``FullAWSAccess``
-(``p-FullAWSAccess``, ``Allow * *``) is known: detaching it is high, since only what other attached policies allow
-is then allowed (which ones are attached is unknown here).
+``AttachPolicy``, ``DetachPolicy`` and ``DeletePolicy`` carry only ids: what the policy says is what IAM Warden kept
+from its ``CreatePolicy``/``UpdatePolicy`` (a snapshot in the audit table, ``SCP``, kept whatever the verdict) or,
+for a policy it never saw written (created before it watched, AWS-managed, written elsewhere), what the enforcer
+reads live (``DescribePolicy``, then kept the same way). What cannot be read (offline, or the read refused) is
+alerted as medium with its content unknown (``needs_context``), never passed. ``FullAWSAccess`` (``p-FullAWSAccess``,
+``Allow * *``) is known without a read. ``DeletePolicy`` drops the kept content (a record saying it was deleted); a
+policy that guarded IAM Warden deleted is high: Organizations deletes only a policy attached nowhere, so it was
+detached first, and only creating it again brings it back (a new id).
 
 Nothing is remediated: an organisation's policies are the organisation's, and a wrong attach or detach locks
 accounts out. Each alert gives the exact command that undoes the change. Organizations records these calls in the
-management account, in us-east-1 only (a global service): that is where the enforcer must hear them.
+management account, in us-east-1 only (a global service): that is where the enforcer must hear them, and where it
+reads (the management account's member role, or its own credentials when it runs there).
 """
 
 import json
 from collections.abc import Iterable, Mapping
 from typing import Any, ClassVar, NamedTuple
 
+from iamwarden.adapters.errors import TransientAwsError, classify, is_aws_error
 from iamwarden.domain.catalog import RuleSpec, Severity
-from iamwarden.domain.exceptions import InvalidEventError
+from iamwarden.domain.exceptions import AwsAccessError, InvalidEventError
 from iamwarden.domain.own import REGION_PLACEHOLDER, OwnIdentity
 from iamwarden.domain.policy import Statement, parse_policy
 from iamwarden.domain.recorded import Snapshot, observed_at
@@ -54,7 +70,7 @@ SCP_BLINDS_IAMWARDEN = RuleSpec(
     id="scp-blinds-iamwarden",
     title="Service control policy blinds IAM Warden or unguards it",
     event_source="organizations.amazonaws.com",
-    event_names=frozenset({"CreatePolicy", "UpdatePolicy", "AttachPolicy", "DetachPolicy"}),
+    event_names=frozenset({"CreatePolicy", "UpdatePolicy", "AttachPolicy", "DetachPolicy", "DeletePolicy"}),
     risk=(
         "A service control policy that denies what IAM Warden's roles call blinds every account it is attached to "
         "at once; detaching one that guarded IAM Warden leaves its roles and functions open to change."
@@ -101,10 +117,33 @@ REMEDIATES: tuple[str, ...] = (
     "kms:PutKeyPolicy",
     "lambda:RemovePermission",
 )
+#: The policy types judged here, as Organizations names them (``Type`` of ``CreatePolicy`` and ``PolicySummary``).
+SERVICE_CONTROL_POLICY = "SERVICE_CONTROL_POLICY"
+RESOURCE_CONTROL_POLICY = "RESOURCE_CONTROL_POLICY"
+_KIND_WORDS = {SERVICE_CONTROL_POLICY: "service control policy", RESOURCE_CONTROL_POLICY: "resource control policy"}
+#: The services whose resources resource control policies bound (the AWS Organizations User Guide, "Resource control
+#: policies", and AWS Control Tower's "Controls implemented with RCPs": Amazon S3, AWS STS, AWS KMS, Amazon SQS, AWS
+#: Secrets Manager). RCPs do not bound the management account's resources.
+RCP_SERVICES = frozenset({"s3", "sts", "kms", "sqs", "secretsmanager"})
+#: What IAM Warden's roles call on resources an RCP bounds to see and alert: assume its member roles (the role is
+#: the resource), send to its queues, encrypt with its alert key (the alert topic and queues are encrypted with it),
+#: read its Slack secrets.
+RCP_SEES: tuple[str, ...] = (
+    "sts:AssumeRole",
+    "sqs:SendMessage",
+    "kms:GenerateDataKey",
+    "kms:Decrypt",
+    "secretsmanager:GetSecretValue",
+)
+#: What the enforcer reads of the organisation to judge an attach, a detach or a policy it never saw written
+#: (granted by the enforcer's runtime policy and the member template's remediation role; tests check both).
+ORGANIZATIONS_READS = ("organizations:ListPoliciesForTarget", "organizations:DescribePolicy")
 #: Condition operators that leave the principals they name out of a Deny, and those that keep only them in.
 _EXCLUDING = frozenset({"ArnNotLike", "ArnNotEquals", "StringNotLike", "StringNotEquals"})
 _ONLY = frozenset({"ArnLike", "ArnEquals", "StringLike", "StringEquals"})
 _PRINCIPAL_ARN = "aws:principalarn"
+_PRINCIPAL_ORG = "aws:principalorgid"
+_PRINCIPAL_IS_SERVICE = "aws:principalisawsservice"
 
 
 def policy_key(partition: str, account: str, policy_id: str) -> str:
@@ -155,6 +194,9 @@ _SAMPLES: Mapping[str, str] = {
     "s3:PutBucketPolicy": "s3:::any-bucket",
     "s3:PutBucketPublicAccessBlock": "s3:::any-bucket",
     "kms:PutKeyPolicy": "kms:us-east-1:000000000000:key/any-key",
+    "kms:GenerateDataKey": "kms:us-east-1:000000000000:key/any-key",
+    "kms:Decrypt": "kms:us-east-1:000000000000:key/any-key",
+    "secretsmanager:GetSecretValue": "secretsmanager:us-east-1:000000000000:secret:any-secret-AbCdEf",
 }
 #: The actions IAM Warden's roles call on IAM Warden's own roles (assuming the member roles, the heartbeat's reads
 #: of them): a Deny of these on its roles' ARNs blinds it as surely as one on ``*``.
@@ -211,6 +253,21 @@ def reach(statement: Statement, own: OwnIdentity) -> Reach:
     """
     others: list[str] = []
     for condition in statement.conditions:
+        if condition.key == _PRINCIPAL_ORG and condition.operator in _EXCLUDING | _ONLY:
+            # IAM Warden's roles are in the organisation: "not this organisation" leaves them out, "only this" keeps
+            # them in (the data perimeter's Deny of principals from outside).
+            if own.organization_id is None:
+                return Reach("unknown")
+            named = any(wildcard_match(value, own.organization_id) for value in condition.values)
+            if named is (condition.operator in _EXCLUDING):
+                return Reach("no")
+            continue
+        if condition.key == _PRINCIPAL_IS_SERVICE and condition.operator == "Bool":
+            # IAM Warden's roles are no AWS service principal: "false" holds for them, "true" leaves them out.
+            if all(value.lower() == "true" for value in condition.values):
+                return Reach("no")
+            if all(value.lower() == "false" for value in condition.values):
+                continue
         if condition.key != _PRINCIPAL_ARN:
             others.append(f"{condition.operator} {condition.key} {', '.join(condition.values)}")
             continue
@@ -241,12 +298,22 @@ def _covers(statement: Statement, action: str, own: OwnIdentity, partition: str)
             return True
         if action == "events:PutEvents" and _names_own_bus(resource, own):
             return True
+        if action == "sqs:SendMessage" and _names_own_queue(resource, own):
+            return True
+        if action.startswith("kms:") and own.alert_key is not None and wildcard_match(resource, own.alert_key):
+            return True
         if action == "sns:Publish" and any(
             topic is not None and wildcard_match(resource, topic)
             for topic in (own.alert_topic, own.alert_fallback_topic)
         ):
             return True
     return False
+
+
+def _names_own_queue(value: str, own: OwnIdentity) -> bool:
+    """Whether an ARN pattern covers one of IAM Warden's queues (by name, in any account and region)."""
+    parts = value.split(":", 5)
+    return len(parts) == 6 and parts[2] in ("sqs", "*") and any(wildcard_match(parts[5], q) for q in own.queues)
 
 
 def _names_own_bus(value: str, own: OwnIdentity) -> bool:
@@ -276,9 +343,20 @@ class ContentVerdict(NamedTuple):
     guards: bool
 
 
-def judge_content(document: Mapping[str, Any], own: OwnIdentity, partition: str = "aws") -> ContentVerdict:
-    """What a service control policy's content does to IAM Warden (pure: the document and IAM Warden's identity)."""
+def _needs(kind: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """What IAM Warden needs to see and what it remediates with, as far as a policy of ``kind`` can bound it."""
+    if kind == RESOURCE_CONTROL_POLICY:
+        return RCP_SEES, tuple(a for a in REMEDIATES if a.split(":", 1)[0] in RCP_SERVICES)
+    return SEES, REMEDIATES
+
+
+def judge_content(
+    document: Mapping[str, Any], own: OwnIdentity, partition: str = "aws", kind: str = SERVICE_CONTROL_POLICY
+) -> ContentVerdict:
+    """What a service (or resource) control policy's Deny statements do to IAM Warden (pure: the document and IAM
+    Warden's identity)."""
     policy = parse_policy(document, field="requestParameters.content")
+    sees, remediates = _needs(kind)
     blinds: list[str] = []
     hinders: list[str] = []
     only_when: list[str] = []
@@ -288,7 +366,7 @@ def judge_content(document: Mapping[str, Any], own: OwnIdentity, partition: str 
         if statement.allows:
             continue
         guards = guards or _guards(statement, own)
-        seen, fixed = _denied(statement, SEES, own, partition), _denied(statement, REMEDIATES, own, partition)
+        seen, fixed = _denied(statement, sees, own, partition), _denied(statement, remediates, own, partition)
         if not seen and not fixed:
             continue
         found = reach(statement, own)
@@ -302,6 +380,53 @@ def judge_content(document: Mapping[str, Any], own: OwnIdentity, partition: str 
         if seen:
             only_when.extend(found.only_when)
     return ContentVerdict(tuple(blinds), tuple(hinders), tuple(only_when), tuple(unknown), guards)
+
+
+class AllowVerdict(NamedTuple):
+    """What the Allow statements of service control policies (those attached at one level, or one alone) leave out."""
+
+    #: Whether any statement allows anything at all (a Deny-only policy allows nothing, and takes nothing away).
+    allows_any: bool
+    #: What IAM Warden needs to see and alert that no Allow gives its roles.
+    missing: tuple[str, ...]
+    #: What it remediates with that no Allow gives its roles.
+    missing_fixes: tuple[str, ...]
+    #: Of ``missing``, what an Allow gives only under other conditions (in words, beside each).
+    conditional: tuple[str, ...]
+
+
+def judge_allows(documents: Iterable[Mapping[str, Any]], own: OwnIdentity, partition: str = "aws") -> AllowVerdict:
+    """What IAM Warden needs that no Allow statement of ``documents`` gives its roles (pure).
+
+    SCPs grant nothing, but an action no SCP attached at a level allows is denied to every account under it: with
+    ``FullAWSAccess`` replaced by allow-lists, what they leave out blinds IAM Warden as a Deny would. An Allow whose
+    ``aws:PrincipalArn`` conditions leave IAM Warden's roles out gives them nothing; one under other conditions gives
+    it only then (``conditional``).
+    """
+    statements = [
+        statement
+        for document in documents
+        for statement in parse_policy(document, field="content").statements
+        if statement.allows
+    ]
+    missing: list[str] = []
+    conditional: list[str] = []
+    for action in (*SEES, *REMEDIATES):
+        covering = [s for s in statements if s.grants_action(action) and _covers(s, action, own, partition)]
+        reaches = [reach(s, own) for s in covering]
+        if any(r.applies == "yes" and not r.only_when for r in reaches):
+            continue
+        missing.append(action)
+        when = [" and ".join(r.only_when) for r in reaches if r.applies == "yes" and r.only_when]
+        when += ["IAM Warden's roles are not configured here" for r in reaches if r.applies == "unknown"]
+        if when:
+            conditional.append(f"{action} (only when {'; '.join(when)})")
+    return AllowVerdict(
+        bool(statements),
+        tuple(a for a in missing if a in SEES),
+        tuple(a for a in missing if a in REMEDIATES),
+        tuple(conditional),
+    )
 
 
 def _guards(statement: Statement, own: OwnIdentity) -> bool:
@@ -343,7 +468,7 @@ def _summary(change_response: Mapping[str, Any] | None) -> Mapping[str, Any]:
 
 
 class ServiceControlPolicyRule:
-    """CreatePolicy, UpdatePolicy, AttachPolicy and DetachPolicy of service control policies: alerted only."""
+    """Create, update, attach, detach and delete of service and resource control policies: alerted only."""
 
     specs: ClassVar[tuple[RuleSpec, ...]] = (SCP_BLINDS_IAMWARDEN,)
 
@@ -353,9 +478,9 @@ class ServiceControlPolicyRule:
         summary = _summary(change.response_elements)
         if change.event_name == "CreatePolicy":
             policy_id = summary.get("id")
-            if request.get("type") != "SERVICE_CONTROL_POLICY":
+            if request.get("type") not in _KIND_WORDS:
                 evaluation = Evaluation()
-                evaluation.compliant.append(f"policy {request.get('name')} is no service control policy")
+                evaluation.compliant.append(f"policy {request.get('name')} is no service or resource control policy")
                 return evaluation
         else:
             policy_id = context.request_text("policyId")
@@ -366,14 +491,24 @@ class ServiceControlPolicyRule:
         name = str(request.get("name") or summary.get("name") or policy_id)
         if change.event_name in ("CreatePolicy", "UpdatePolicy"):
             return _written(context, evaluation, key, policy_id, name)
+        if change.event_name == "DeletePolicy":
+            return _deleted(context, evaluation, key, policy_id)
         return _attached(context, evaluation, key, policy_id)
 
 
 def _kept(context: RuleContext, key: str) -> Snapshot | None:
-    """The content IAM Warden kept of the policy before this change (None offline, or never seen written)."""
+    """The content IAM Warden kept of the policy before this change (None offline, never seen written, or deleted)."""
     recorded = context.recorded
     snapshot = recorded.snapshot(SCP, key) if recorded is not None else None
-    return snapshot if snapshot is not None and snapshot.taken_before(context.change.time) else None
+    if snapshot is None or snapshot.data.get("deleted") or not snapshot.taken_before(context.change.time):
+        return None
+    return snapshot
+
+
+def _kind_of(data: Mapping[str, Any] | None) -> str:
+    """A kept or read policy's type (records kept before RCPs were judged are SCPs: only those were kept)."""
+    kind = (data or {}).get("type")
+    return kind if isinstance(kind, str) and kind else SERVICE_CONTROL_POLICY
 
 
 def _written(context: RuleContext, evaluation: Evaluation, key: str, policy_id: str, name: str) -> Evaluation:
@@ -382,27 +517,31 @@ def _written(context: RuleContext, evaluation: Evaluation, key: str, policy_id: 
     if change.event_name == "UpdatePolicy" and request.get("content") is None:
         evaluation.compliant.append(f"policy {name}'s content is unchanged")
         return evaluation
+    created = change.event_name == "CreatePolicy"
+    before = _kept(context, key) if not created else None
+    # UpdatePolicy's request carries no type: its response does, else the content kept says what it was.
     summary_type = _summary(change.response_elements).get("type")
-    if summary_type is not None and summary_type != "SERVICE_CONTROL_POLICY":
-        evaluation.compliant.append(f"policy {name} is no service control policy")
+    kind = summary_type or request.get("type") or _kind_of(before.data if before is not None else None)
+    if kind not in _KIND_WORDS:
+        evaluation.compliant.append(f"policy {name} is no service or resource control policy")
         return evaluation
     document = _content(request.get("content"))
     if document is None:
         evaluation.compliant.append(f"policy {name}'s content is no IAM policy document")
         return evaluation
     own = context.settings.own
-    verdict = judge_content(document, own, context.partition)
+    verdict = judge_content(document, own, context.partition, kind)
     evaluation.observed.append(
         Snapshot(
             SCP,
             key,
             observed_at(change.time),
-            {"policy_id": policy_id, "name": name, "content": dict(document)},
+            {"policy_id": policy_id, "name": name, "type": kind, "content": dict(document)},
             whatever_the_verdict=True,
         )
     )
     actor = change.actor.display
-    created = change.event_name == "CreatePolicy"
+    words = _KIND_WORDS[kind]
     targets = (
         "once it is attached"
         if created
@@ -413,9 +552,8 @@ def _written(context: RuleContext, evaluation: Evaluation, key: str, policy_id: 
         if created
         else f"aws organizations update-policy --policy-id {policy_id} --content file://<its previous content>"
     )
-    before = _kept(context, key) if not created else None
     if before is not None and _content(before.data.get("content")) is not None:
-        previous = judge_content(before.data["content"], own, context.partition)
+        previous = judge_content(before.data["content"], own, context.partition, _kind_of(before.data))
         if previous.guards and not verdict.guards:
             evaluation.findings.append(
                 context.finding(
@@ -423,7 +561,7 @@ def _written(context: RuleContext, evaluation: Evaluation, key: str, policy_id: 
                     severity=Severity.CRITICAL,
                     resource_arn=key,
                     reason=(
-                        f"{actor} rewrote service control policy {name} ({policy_id}) so that it no longer guards "
+                        f"{actor} rewrote {words} {name} ({policy_id}) so that it no longer guards "
                         f"IAM Warden's roles and functions (IAM Warden's record of it from {before.taken_at} did): "
                         f"they are open to change {targets}. Put the content back: aws organizations update-policy "
                         f"--policy-id {policy_id} --content <the content of {before.taken_at}>."
@@ -432,6 +570,10 @@ def _written(context: RuleContext, evaluation: Evaluation, key: str, policy_id: 
                 )
             )
             return evaluation
+    if kind == SERVICE_CONTROL_POLICY and not (verdict.blinds or verdict.hinders or verdict.unknown):
+        allows = judge_allows([document], own, context.partition)
+        if allows.allows_any and allows.missing:
+            return _allow_list_written(context, evaluation, key=key, name=name, policy_id=policy_id, allows=allows)
     return _content_finding(
         context,
         evaluation,
@@ -441,8 +583,43 @@ def _written(context: RuleContext, evaluation: Evaluation, key: str, policy_id: 
         verdict=verdict,
         where=targets,
         undo=undo,
-        created=created,
+        kind=kind,
     )
+
+
+def _allow_list_written(
+    context: RuleContext, evaluation: Evaluation, *, key: str, name: str, policy_id: str, allows: AllowVerdict
+) -> Evaluation:
+    """An SCP whose Allow statements leave out what IAM Warden needs: blinding only where it is the only Allow."""
+    change = context.change
+    created = change.event_name == "CreatePolicy"
+    conditional = f" ({'; '.join(allows.conditional)})" if allows.conditional else ""
+    reason = (
+        f"{change.actor.display} {'created' if created else 'updated'} service control policy {name} ({policy_id}), "
+        f"an allow-list that does not allow IAM Warden's roles {', '.join(allows.missing)}{conditional}. Where it is "
+        "the only service control policy allowing at a level (the root, an OU or an account: FullAWSAccess "
+        "detached there), IAM Warden sees and alerts nothing in the accounts under it. Allow them too, or keep "
+        "FullAWSAccess attached beside it."
+    )
+    where = (
+        "where it will be attached, and what else is attached there"
+        if created
+        else "where it is attached (aws organizations list-targets-for-policy --policy-id "
+        f"{policy_id}) and whether another service control policy attached there allows those actions"
+    )
+    evaluation.findings.append(
+        context.finding(
+            SCP_BLINDS_IAMWARDEN,
+            severity=Severity.LOW if created else Severity.MEDIUM,
+            resource_arn=key,
+            reason=reason,
+            plan=(),
+            needs_context=[
+                f"{where}: IAM Warden reads a level's policies when one is detached, not when one is written"
+            ],
+        )
+    )
+    return evaluation
 
 
 def _content_finding(
@@ -455,42 +632,51 @@ def _content_finding(
     verdict: ContentVerdict,
     where: str,
     undo: str,
-    created: bool,
+    kind: str = SERVICE_CONTROL_POLICY,
 ) -> Evaluation:
     """The finding for content that blinds or hinders IAM Warden (or what is unknown), or compliant."""
     actor = context.change.actor.display
+    words = _KIND_WORDS.get(kind, "service control policy")
     verb = {"CreatePolicy": "created", "UpdatePolicy": "updated", "AttachPolicy": "attached"}.get(
         context.change.event_name, "changed"
     )
+    leave_out = (
+        "leave IAM Warden's roles out of the Deny (ArnNotLike aws:PrincipalArn, or aws:PrincipalOrgID for its "
+        "organisation)"
+        if kind == RESOURCE_CONTROL_POLICY
+        else "leave IAM Warden's roles out of the Deny (ArnNotLike aws:PrincipalArn)"
+    )
     unknown = [
-        f"whether {label} of policy {name} applies to IAM Warden's roles: it names principals by aws:PrincipalArn and "
-        "IAM Warden's own roles are not configured here (IAMWARDEN_OWN_ROLE_ARNS)"
+        f"whether {label} of policy {name} applies to IAM Warden's roles: it names principals by aws:PrincipalArn or "
+        "aws:PrincipalOrgID and IAM Warden's own roles (IAMWARDEN_OWN_ROLE_ARNS) or organisation are not "
+        "configured here"
         for label in verdict.unknown
     ]
     if verdict.blinds:
         conditional = bool(verdict.only_when)
         severity = Severity.HIGH if conditional else Severity.CRITICAL
         when = f" when {'; '.join(verdict.only_when)}" if conditional else ""
+        on = " on the member accounts' resources" if kind == RESOURCE_CONTROL_POLICY else ""
         reason = (
-            f"{actor} {verb} service control policy {name} ({policy_id}) that denies IAM Warden's roles "
-            f"{', '.join(verdict.blinds)}{when}: IAM Warden no longer sees or alerts {where}. Undo it if it was not "
-            f"meant: {undo}; or leave IAM Warden's roles out of the Deny (ArnNotLike aws:PrincipalArn)."
+            f"{actor} {verb} {words} {name} ({policy_id}) that denies IAM Warden's roles "
+            f"{', '.join(verdict.blinds)}{on}{when}: IAM Warden no longer sees or alerts {where}. Undo it if it was "
+            f"not meant: {undo}; or {leave_out}."
         )
     elif verdict.hinders:
         severity = Severity.MEDIUM
         reason = (
-            f"{actor} {verb} service control policy {name} ({policy_id}) that denies IAM Warden's roles "
+            f"{actor} {verb} {words} {name} ({policy_id}) that denies IAM Warden's roles "
             f"{', '.join(verdict.hinders)}: IAM Warden still alerts, but cannot remediate with them {where}. If "
-            "IAM Warden should remediate, leave its roles out of the Deny (ArnNotLike aws:PrincipalArn)."
+            f"IAM Warden should remediate, {leave_out}."
         )
     elif unknown:
         severity = Severity.MEDIUM
         reason = (
-            f"{actor} {verb} service control policy {name} ({policy_id}) with a Deny that may apply to IAM Warden's "
+            f"{actor} {verb} {words} {name} ({policy_id}) with a Deny that may apply to IAM Warden's "
             f"roles {where}. Undo it if it was not meant: {undo}."
         )
     else:
-        evaluation.compliant.append(f"service control policy {name} denies IAM Warden's roles nothing they need")
+        evaluation.compliant.append(f"{words} {name} denies IAM Warden's roles nothing they need")
         return evaluation
     evaluation.findings.append(
         context.finding(
@@ -509,48 +695,325 @@ _FULL_AWS_ACCESS_CONTENT: Mapping[str, Any] = {
 }
 
 
-def _attached(context: RuleContext, evaluation: Evaluation, key: str, policy_id: str) -> Evaluation:
-    """AttachPolicy of a blinding policy, DetachPolicy of a guarding one, judged on the content IAM Warden kept.
+class PolicyContent(NamedTuple):
+    """What one policy says, as IAM Warden knows it (kept, read live, or known by id), or why it is unknown."""
 
-    ``FullAWSAccess`` is known without a snapshot: detaching it leaves only what other policies allow (high, with
-    what is unknown). A policy IAM Warden never saw written is alerted with its content as unknown, never passed.
+    document: Mapping[str, Any] | None
+    name: str
+    kind: str
+    #: Why the content is unknown (None: known).
+    why: str | None = None
+
+
+def _said(exc: Exception) -> bool:
+    """A failure of the read itself (AWS answered no, or the account could not be reached), not a bug."""
+    return isinstance(exc, AwsAccessError) or is_aws_error(exc)
+
+
+class _Reader:
+    """The enforcer's reads of the organisation for one event (each policy read once); offline it reads nothing.
+
+    Organizations answers in the management account (or a delegated policy administrator) only, in us-east-1: the
+    event's account and region, reached like every live read (the member role there, or the enforcer's own
+    credentials when it runs there). A refused read (or a role that cannot be assumed) is said, never passed; a
+    throttled one is raised to be retried.
+    """
+
+    def __init__(self, context: RuleContext) -> None:
+        self._context = context
+        self._client: Any = None
+        self._policies: dict[str, PolicyContent] = {}
+
+    def _organizations(self) -> Any:
+        if self._client is None:
+            live = self._context.live_clients
+            if live is None:
+                raise AwsAccessError("offline")
+            change = self._context.change
+            self._client = live(change.account, change.region).client("organizations")
+        return self._client
+
+    @staticmethod
+    def _refused(exc: Exception, operation: str, resource: str) -> str:
+        """Why a read failed, in words; a transient failure is raised instead (the event is retried)."""
+        if isinstance(exc, AwsAccessError):
+            return f"the enforcer could not reach Organizations ({exc})"
+        error = classify(exc, operation, resource=resource)
+        if isinstance(error, TransientAwsError):
+            raise error from exc
+        return f"the enforcer's {operation} failed ({error})"
+
+    def policy(self, policy_id: str) -> PolicyContent:
+        """What ``policy_id`` says now (``DescribePolicy``), kept for the rest of the event."""
+        known = self._policies.get(policy_id)
+        if known is not None:
+            return known
+        if policy_id == FULL_AWS_ACCESS:
+            known = PolicyContent(_FULL_AWS_ACCESS_CONTENT, "FullAWSAccess", SERVICE_CONTROL_POLICY)
+        elif self._context.live_clients is None:
+            known = PolicyContent(None, policy_id, SERVICE_CONTROL_POLICY, "IAM Warden is offline")
+        else:
+            try:
+                answer = self._organizations().describe_policy(PolicyId=policy_id).get("Policy", {})
+            except Exception as exc:
+                if not _said(exc):
+                    raise
+                known = PolicyContent(
+                    None, policy_id, SERVICE_CONTROL_POLICY, self._refused(exc, "DescribePolicy", policy_id)
+                )
+            else:
+                summary = answer.get("PolicySummary") or {}
+                document = _content(answer.get("Content"))
+                known = PolicyContent(
+                    document,
+                    str(summary.get("Name") or policy_id),
+                    str(summary.get("Type") or SERVICE_CONTROL_POLICY),
+                    None if document is not None else "its content is no IAM policy document",
+                )
+        self._policies[policy_id] = known
+        return known
+
+    def level(self, target: str) -> list[tuple[str, PolicyContent]] | str:
+        """The service control policies attached to ``target`` now, each with its content; or why they are unknown."""
+        if self._context.live_clients is None:
+            return "IAM Warden is offline"
+        try:
+            ids: list[str] = []
+            paginator = self._organizations().get_paginator("list_policies_for_target")
+            for page in paginator.paginate(TargetId=target, Filter=SERVICE_CONTROL_POLICY):
+                ids.extend(str(summary["Id"]) for summary in page.get("Policies", []))
+        except Exception as exc:
+            if not _said(exc):
+                raise
+            return self._refused(exc, "ListPoliciesForTarget", target)
+        return [(policy_id, self.policy(policy_id)) for policy_id in ids]
+
+
+def _known(context: RuleContext, reader: _Reader, key: str, policy_id: str) -> PolicyContent:
+    """The content IAM Warden kept of the policy, else what it reads now (kept in turn: ``evaluation.observed``)."""
+    snapshot = _kept(context, key)
+    if policy_id == FULL_AWS_ACCESS:
+        return reader.policy(policy_id)
+    if snapshot is not None:
+        document = _content(snapshot.data.get("content"))
+        name = str(snapshot.data.get("name") or policy_id)
+        if document is not None:
+            return PolicyContent(document, name, _kind_of(snapshot.data))
+    read = reader.policy(policy_id)
+    if read.why is None:
+        return read
+    offline = context.live_clients is None
+    if context.recorded is None:
+        return read._replace(why="IAM Warden is offline and keeps no policy content" if offline else read.why)
+    unread = "no live read is available here" if offline else read.why
+    return read._replace(
+        why="IAM Warden keeps the content of the policies it saw created or updated in this account, and not this "
+        f"one's (created before IAM Warden watched, AWS-managed, or written elsewhere); {unread}"
+    )
+
+
+def _attached(context: RuleContext, evaluation: Evaluation, key: str, policy_id: str) -> Evaluation:
+    """AttachPolicy of a blinding policy, DetachPolicy of a guarding one or of the Allow IAM Warden relied on.
+
+    What the policy says is what IAM Warden kept, else what the enforcer reads now (and keeps); ``FullAWSAccess`` is
+    known. A detach of an SCP that allowed anything reads what is still attached to the target.
     """
     change = context.change
     target = context.request_text("targetId")
-    if policy_id == FULL_AWS_ACCESS and change.event_name == "DetachPolicy":
-        return _full_access_detached(context, evaluation, key, target)
-    snapshot = _kept(context, key)
-    document = _content(snapshot.data.get("content")) if snapshot is not None else None
-    if policy_id == FULL_AWS_ACCESS:
-        snapshot, document = None, _FULL_AWS_ACCESS_CONTENT
-    elif snapshot is None or document is None:
-        return _unseen(context, evaluation, key, policy_id, target)
-    name = str(snapshot.data.get("name") or policy_id) if snapshot is not None else "FullAWSAccess"
-    verdict = judge_content(document, context.settings.own, context.partition)
+    reader = _Reader(context)
+    content = _known(context, reader, key, policy_id)
+    if content.kind not in _KIND_WORDS:
+        evaluation.compliant.append(f"policy {content.name} is no service or resource control policy")
+        return evaluation
+    if content.document is not None and policy_id != FULL_AWS_ACCESS and _kept(context, key) is None:
+        evaluation.observed.append(
+            Snapshot(
+                SCP,
+                key,
+                observed_at(change.time),
+                {"policy_id": policy_id, "name": content.name, "type": content.kind, "content": dict(content.document)},
+                whatever_the_verdict=True,
+            )
+        )
     if change.event_name == "AttachPolicy":
+        if content.document is None:
+            return _unseen(context, evaluation, key=key, policy_id=policy_id, target=target, why=content.why or "")
+        verdict = judge_content(content.document, context.settings.own, context.partition, content.kind)
         return _content_finding(
             context,
             evaluation,
             key=key,
-            name=name,
+            name=content.name,
             policy_id=policy_id,
             verdict=verdict,
             where=f"under target {target}",
             undo=f"aws organizations detach-policy --policy-id {policy_id} --target-id {target}",
-            created=False,
+            kind=content.kind,
         )
-    if not verdict.guards:
-        evaluation.compliant.append(f"service control policy {name} did not guard IAM Warden")
+    return _detached(context, evaluation, reader=reader, key=key, policy_id=policy_id, target=target, content=content)
+
+
+def _detached(
+    context: RuleContext,
+    evaluation: Evaluation,
+    *,
+    reader: _Reader,
+    key: str,
+    policy_id: str,
+    target: str,
+    content: PolicyContent,
+) -> Evaluation:
+    """A detach: of a guarding policy (critical), or of an Allow IAM Warden relied on at that level (read live)."""
+    change = context.change
+    own = context.settings.own
+    words = _KIND_WORDS[content.kind]
+    attach = f"aws organizations attach-policy --policy-id {policy_id} --target-id {target}"
+    if content.document is not None:
+        verdict = judge_content(content.document, own, context.partition, content.kind)
+        if verdict.guards:
+            evaluation.findings.append(
+                context.finding(
+                    SCP_BLINDS_IAMWARDEN,
+                    severity=Severity.CRITICAL,
+                    resource_arn=key,
+                    reason=(
+                        f"{change.actor.display} detached {words} {content.name} ({policy_id}), which guarded IAM "
+                        f"Warden's roles and functions, from target {target}: they are open to change there. Attach "
+                        f"it again: {attach}."
+                    ),
+                    plan=(),
+                )
+            )
+            return evaluation
+        if content.kind != SERVICE_CONTROL_POLICY or not judge_allows([content.document], own).allows_any:
+            evaluation.compliant.append(f"{words} {content.name} did not guard IAM Warden, nor allow it anything")
+            return evaluation
+    level = reader.level(target)
+    if isinstance(level, str):
+        if policy_id == FULL_AWS_ACCESS:
+            return _full_access_detached(context, evaluation, key, target, level)
+        if content.document is None:
+            return _unseen(context, evaluation, key=key, policy_id=policy_id, target=target, why=content.why or "")
+        return _level_unknown(
+            context, evaluation, key=key, policy_id=policy_id, name=content.name, target=target, why=level
+        )
+    unreadable = [f"{pid}: {policy.why}" for pid, policy in level if policy.document is None]
+    documents = [
+        policy.document for _, policy in level if policy.document is not None and policy.kind == SERVICE_CONTROL_POLICY
+    ]
+    allows = judge_allows(documents, own, context.partition)
+    names = ", ".join(f"{policy.name} ({pid})" for pid, policy in level) or "none"
+    if unreadable and (allows.missing or allows.missing_fixes):
+        # A policy still attached that could not be read may allow what the others leave out.
+        why = f"what service control policies {'; '.join(unreadable)} still attached to target {target} allow"
+        if policy_id == FULL_AWS_ACCESS:
+            return _full_access_detached(context, evaluation, key, target, why)
+        if content.document is None:
+            return _unseen(context, evaluation, key=key, policy_id=policy_id, target=target, why=content.why or "")
+        return _level_unknown(
+            context, evaluation, key=key, policy_id=policy_id, name=content.name, target=target, why=why
+        )
+    if allows.missing or allows.missing_fixes:
+        blind = bool(allows.missing)
+        only_conditional = blind and len(allows.conditional) == len(allows.missing)
+        severity = Severity.MEDIUM if not blind else Severity.HIGH if only_conditional else Severity.CRITICAL
+        conditional = f" ({'; '.join(allows.conditional)})" if allows.conditional else ""
+        lacking = allows.missing if blind else allows.missing_fixes
+        effect = (
+            "IAM Warden no longer sees or alerts in the accounts under it"
+            if blind
+            else "IAM Warden still alerts there, but cannot remediate with them"
+        )
+        evaluation.findings.append(
+            context.finding(
+                SCP_BLINDS_IAMWARDEN,
+                severity=severity,
+                resource_arn=key,
+                reason=(
+                    f"{change.actor.display} detached {words} {content.name} ({policy_id}) from target {target}: "
+                    f"no service control policy still attached there ({names}) allows IAM Warden's roles "
+                    f"{', '.join(lacking)}{conditional}, so every account under {target} is denied them: {effect}. "
+                    f"Attach it again if it was not meant: {attach}."
+                ),
+                plan=(),
+            )
+        )
+        return evaluation
+    if content.document is None:
+        # The level still allows IAM Warden what it needs; whether the policy guarded it is still unknown.
+        return _unseen(context, evaluation, key=key, policy_id=policy_id, target=target, why=content.why or "")
+    evaluation.compliant.append(
+        f"the service control policies still attached to target {target} ({names}) allow IAM Warden's roles what "
+        "they need"
+    )
+    return evaluation
+
+
+def _level_unknown(
+    context: RuleContext, evaluation: Evaluation, *, key: str, policy_id: str, name: str, target: str, why: str
+) -> Evaluation:
+    """A detach of an Allow whose level could not be read: medium, with what is unknown."""
+    change = context.change
+    evaluation.findings.append(
+        context.finding(
+            SCP_BLINDS_IAMWARDEN,
+            severity=Severity.MEDIUM,
+            resource_arn=key,
+            reason=(
+                f"{change.actor.display} detached service control policy {name} ({policy_id}), which allowed "
+                f"actions, from target {target}: if no other policy attached there allows what IAM Warden's roles "
+                "call, every account under it is now blind to IAM Warden. Attach it again if it was not meant: aws "
+                f"organizations attach-policy --policy-id {policy_id} --target-id {target}."
+            ),
+            plan=(),
+            needs_context=[
+                f"whether another policy attached to target {target} allows what IAM Warden's roles call (aws "
+                f"organizations list-policies-for-target --target-id {target} --filter SERVICE_CONTROL_POLICY): {why}"
+            ],
+        )
+    )
+    return evaluation
+
+
+def _deleted(context: RuleContext, evaluation: Evaluation, key: str, policy_id: str) -> Evaluation:
+    """DeletePolicy: the kept content is dropped; a policy that guarded IAM Warden deleted is said (high)."""
+    change = context.change
+    snapshot = _kept(context, key)
+    evaluation.observed.append(
+        Snapshot(
+            SCP,
+            key,
+            observed_at(change.time),
+            {"policy_id": policy_id, "deleted": True},
+            whatever_the_verdict=True,
+        )
+    )
+    document = _content(snapshot.data.get("content")) if snapshot is not None else None
+    if snapshot is None or document is None:
+        evaluation.compliant.append(
+            f"policy {policy_id} was deleted, attached nowhere (Organizations refuses to delete an attached policy)"
+        )
+        return evaluation
+    kind = _kind_of(snapshot.data)
+    name = str(snapshot.data.get("name") or policy_id)
+    if not judge_content(document, context.settings.own, context.partition, kind).guards:
+        evaluation.compliant.append(
+            f"{_KIND_WORDS.get(kind, 'policy')} {name} that was deleted did not guard IAM Warden"
+        )
         return evaluation
     evaluation.findings.append(
         context.finding(
             SCP_BLINDS_IAMWARDEN,
-            severity=Severity.CRITICAL,
+            severity=Severity.HIGH,
             resource_arn=key,
             reason=(
-                f"{change.actor.display} detached service control policy {name} ({policy_id}), which guarded IAM "
-                f"Warden's roles and functions, from target {target}: they are open to change there. Attach it "
-                f"again: aws organizations attach-policy --policy-id {policy_id} --target-id {target}."
+                f"{change.actor.display} deleted {_KIND_WORDS.get(kind, 'policy')} {name} ({policy_id}), which "
+                "guarded IAM Warden's roles and functions. Organizations deletes only a policy attached nowhere, so "
+                "it had been detached first (IAM Warden alerted each detach it saw): nothing guards them where it was. "
+                "A deleted policy cannot be restored; create it again from IAM Warden's record of "
+                f"{snapshot.taken_at} and attach it where it was: aws organizations create-policy --type {kind} "
+                f"--name {name} --content file://<the content of {snapshot.taken_at}> --description <why>, then aws "
+                "organizations attach-policy --policy-id <the new id> --target-id <each target>."
             ),
             plan=(),
         )
@@ -558,16 +1021,12 @@ def _attached(context: RuleContext, evaluation: Evaluation, key: str, policy_id:
     return evaluation
 
 
-def _unseen(context: RuleContext, evaluation: Evaluation, key: str, policy_id: str, target: str) -> Evaluation:
-    """An attach or detach of a policy whose content IAM Warden never kept: medium, alerted with what is unknown."""
+def _unseen(
+    context: RuleContext, evaluation: Evaluation, *, key: str, policy_id: str, target: str, why: str
+) -> Evaluation:
+    """An attach or detach of a policy whose content is unknown here: medium, alerted with what is unknown."""
     change = context.change
     attached = change.event_name == "AttachPolicy"
-    why = (
-        "IAM Warden is offline and keeps no policy content"
-        if context.recorded is None
-        else "IAM Warden keeps the content of the service control policies it saw created or updated in this "
-        "account, and not this one's (created before IAM Warden watched, AWS-managed, or written elsewhere)"
-    )
     if attached:
         reason = (
             f"{change.actor.display} attached service control policy {policy_id} to target {target}; what it denies "
@@ -595,8 +1054,8 @@ def _unseen(context: RuleContext, evaluation: Evaluation, key: str, policy_id: s
     return evaluation
 
 
-def _full_access_detached(context: RuleContext, evaluation: Evaluation, key: str, target: str) -> Evaluation:
-    """FullAWSAccess detached: under the target only what other attached policies allow is allowed (implicit deny)."""
+def _full_access_detached(context: RuleContext, evaluation: Evaluation, key: str, target: str, why: str) -> Evaluation:
+    """FullAWSAccess detached and the target's other policies unreadable: high, with what is unknown."""
     change = context.change
     evaluation.findings.append(
         context.finding(
@@ -612,9 +1071,9 @@ def _full_access_detached(context: RuleContext, evaluation: Evaluation, key: str
             ),
             plan=(),
             needs_context=[
-                f"whether another policy attached to target {target} still allows what IAM Warden's roles call: IAM "
-                "Warden does not read a target's policies (aws organizations list-policies-for-target --target-id "
-                f"{target} --filter SERVICE_CONTROL_POLICY); if none does, IAM Warden is blind there"
+                f"whether another policy attached to target {target} still allows what IAM Warden's roles call (aws "
+                f"organizations list-policies-for-target --target-id {target} --filter SERVICE_CONTROL_POLICY): "
+                f"{why}; if none does, IAM Warden is blind there"
             ],
         )
     )

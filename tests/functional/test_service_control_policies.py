@@ -1,0 +1,124 @@
+"""``scp-blinds-iamwarden`` with the enforcer as Lambda wires it, reading the organisation in moto (issue 15 item 3).
+
+moto's Organizations keeps policies, their attachments (``FullAWSAccess`` on the root and each new OU, as AWS does)
+and answers ``ListPoliciesForTarget`` and ``DescribePolicy``: the enforcer reads them through its own credentials,
+as it does when it runs in the management account. The audit table (moto's DynamoDB) keeps what it read.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from typing import Any
+
+import pytest
+
+from iamwarden.app.service import EnforcerService
+from iamwarden.domain.findings import Outcome
+from tests.conftest import load_event
+from tests.functional.conftest import Account, RecordingNotifier
+
+#: An allow-list that lets through what many workloads need, and none of what IAM Warden calls but S3.
+ONLY_COMPUTE = {
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Action": ["ec2:*", "s3:*"], "Resource": "*"}],
+}
+SERVICES = ("cloudtrail", "events", "lambda", "sts", "iam", "guardduty", "securityhub", "config", "sns", "sqs")
+WITH_IAMWARDEN = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {"Effect": "Allow", "Action": [f"{s}:*" for s in (*SERVICES, "dynamodb", "ssm", "s3", "kms")], "Resource": "*"}
+    ],
+}
+DENY_AUDIT = {"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": "cloudtrail:*", "Resource": "*"}]}
+
+
+class Organization:
+    """The organisation in moto, as the management account's administrators change it."""
+
+    def __init__(self, account: Account) -> None:
+        self.client = account.session.client("organizations", region_name="us-east-1")
+        self.client.create_organization(FeatureSet="ALL")
+        self.root = self.client.list_roots()["Roots"][0]["Id"]
+        self.ou = self.client.create_organizational_unit(ParentId=self.root, Name="workloads")["OrganizationalUnit"][
+            "Id"
+        ]
+
+    def policy(self, name: str, document: dict[str, Any]) -> str:
+        created = self.client.create_policy(
+            Name=name, Description=name, Type="SERVICE_CONTROL_POLICY", Content=json.dumps(document)
+        )
+        return str(created["Policy"]["PolicySummary"]["Id"])
+
+
+@pytest.fixture
+def organization(account: Account) -> Organization:
+    return Organization(account)
+
+
+def _event(name: str, policy_id: str, target: str | None, second: int) -> dict[str, Any]:
+    event = copy.deepcopy(load_event("organizations-scp-detach.json"))
+    detail = event["detail"]
+    detail["eventName"] = name
+    detail["requestParameters"] = {"policyId": policy_id, **({"targetId": target} if target else {})}
+    event["time"] = detail["eventTime"] = f"2026-11-20T10:00:{second:02d}Z"
+    event["id"] = f"5cc8cdda-c174-b837-f9ea-71560af780{second:02d}"
+    detail["eventID"] = f"5cc8cdda-c174-b837-f9ea-71560af781{second:02d}"
+    return event
+
+
+def _alert(notifier: RecordingNotifier) -> Any:
+    finding = notifier.sent[-1].finding
+    assert finding is not None
+    return finding
+
+
+def test_full_aws_access_detached_where_only_an_allow_list_without_iamwarden_is_left_is_critical(
+    organization: Organization, enforcer: EnforcerService, notifier: RecordingNotifier
+) -> None:
+    compute = organization.policy("compute-only", ONLY_COMPUTE)
+    organization.client.attach_policy(PolicyId=compute, TargetId=organization.ou)
+    organization.client.detach_policy(PolicyId="p-FullAWSAccess", TargetId=organization.ou)
+
+    result = enforcer.handle(_event("DetachPolicy", "p-FullAWSAccess", organization.ou, 1))
+
+    [finding] = result["findings"]
+    assert finding["outcome"] == Outcome.ALERTED
+    alert = _alert(notifier)
+    assert (alert.severity.value, alert.plan, alert.needs_context) == ("critical", (), ())
+    assert f"compute-only ({compute})" in alert.reason
+    assert "cloudtrail:DescribeTrails" in alert.reason
+    assert f"attach-policy --policy-id p-FullAWSAccess --target-id {organization.ou}" in alert.reason
+
+
+def test_full_aws_access_detached_where_an_allow_list_lets_iamwarden_through_is_compliant(
+    organization: Organization, enforcer: EnforcerService, notifier: RecordingNotifier
+) -> None:
+    allowed = organization.policy("with-iamwarden", WITH_IAMWARDEN)
+    organization.client.attach_policy(PolicyId=allowed, TargetId=organization.ou)
+    organization.client.detach_policy(PolicyId="p-FullAWSAccess", TargetId=organization.ou)
+
+    result = enforcer.handle(_event("DetachPolicy", "p-FullAWSAccess", organization.ou, 2))
+
+    assert (result["verdict"], result["findings"], notifier.sent) == ("compliant", [], [])
+
+
+def test_a_policy_written_before_iamwarden_watched_is_read_kept_and_dropped_when_deleted(
+    organization: Organization, enforcer: EnforcerService, notifier: RecordingNotifier
+) -> None:
+    blinding = organization.policy("audit-noise", DENY_AUDIT)
+    organization.client.attach_policy(PolicyId=blinding, TargetId=organization.ou)
+    enforcer.handle(_event("AttachPolicy", blinding, organization.ou, 3))
+    assert _alert(notifier).severity.value == "critical"  # read live
+
+    organization.client.detach_policy(PolicyId=blinding, TargetId=organization.ou)
+    organization.client.delete_policy(PolicyId=blinding)
+    enforcer.handle(_event("AttachPolicy", blinding, organization.root, 4))
+    assert _alert(notifier).severity.value == "critical"  # what was kept judges it: it can no longer be read
+
+    deleted = enforcer.handle(_event("DeletePolicy", blinding, None, 5))
+    assert deleted["verdict"] == "compliant"  # it guarded nothing
+    enforcer.handle(_event("AttachPolicy", blinding, organization.root, 6))
+    unknown = _alert(notifier)
+    assert unknown.severity.value == "medium"  # dropped, and gone from Organizations
+    assert "DescribePolicy failed" in unknown.needs_context[0]
