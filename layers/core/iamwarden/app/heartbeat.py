@@ -1757,13 +1757,20 @@ class OwnFunctionCheck:
             return [f"the deployed code of IAM Warden's function {name} cannot be read ({error_code(exc) or exc})"]
         deployed = record.data.get("code_sha256")
         if sha == deployed:
-            return []
+            if self.guard is None:
+                return []
+            # Its stack's code again: a stop of the heartbeat's, if any, is lifted (``OwnFunctionGuard.restart``).
+            problems, notices = self.guard.restart(name, str(sha))
+            self.notices.extend(notices)
+            return problems
         problem = (
             f"IAM Warden's function {name} runs code its stack did not deploy (CodeSha256 {sha}, not {deployed} as "
             f"recorded from {record.data.get('source', 'the deploy')} at {record.taken_at}): what it runs may not be "
             f"IAM Warden (put it back: {fix})"
         )
-        return [self.guard.changed_code(name, str(sha), problem) if self.guard is not None else problem]
+        if self.guard is None:
+            return [problem]
+        return [self.guard.changed_code(name, str(sha), problem, live.get("LastModified"))]
 
     def record_first(self) -> tuple[int, list[str]]:
         """At deploy (the custom resource, while the own stack is being deployed): each own function's live code as
@@ -2047,12 +2054,21 @@ def _own_function_guard(
         session.client("lambda", config=retry_config()),
         partition=parts[1],
         region=parts[3],
-        executor=Executes(executor.remediate) if executor is not None else None,
+        executor=Executes(executor.remediate, _undo_as(executor)) if executor is not None else None,
         settings=settings,
         cloudformation=session.client("cloudformation", region_name=parts[3], config=retry_config()),
         stack=config.stack_name,
         recorded=recorded,
     )
+
+
+def _undo_as(executor: RemediationExecutor) -> Callable[[str, str], Any]:
+    """The executor's undo, by the heartbeat (``OwnFunctionGuard.restart`` lifts its own stops with it)."""
+
+    def undo(remediation_id: str, actor: str) -> Any:
+        return executor.undo(remediation_id, actor=actor)
+
+    return undo
 
 
 def _trail_coverage(session: Any, config: HeartbeatConfig, members: MemberSnapshots | None) -> TrailCoverage | None:
