@@ -1021,16 +1021,60 @@ class MemberSnapshots:
             )
             key, value = f"regions-unread#{account}", [said]
         else:
-            missing = coverage.missing_regions(account, enabled, watched)
-            if missing is None:
+            unread: dict[str, str] = {}
+            instances = dict(watched.instances)
+            if account == watched.management:
+                instances[account], unread = self._plain_stack_regions(state, account, enabled, now)
+            missing = coverage.missing_regions(account, enabled - set(unread), watched._replace(instances=instances))
+            if unread:
+                said = (
+                    f"whether the organisation's management account {account} has a member stack in "
+                    f"{', '.join(sorted(unread))} cannot be read (its forwarding rules: "
+                    f"{'; '.join(sorted(set(unread.values())))}): its events there are not known to be seen"
+                )
+                said = f"{missing}; {said}" if missing is not None else said
+                key, value = f"regions-unread#{account}", [said]
+            elif missing is None:
                 state.reported.pop(f"regions#{account}", None)
                 return []
-            said, key = missing, f"regions#{account}"
-            value = sorted(enabled - set(watched.instances.get(account, frozenset())))
+            else:
+                said, key = missing, f"regions#{account}"
+                value = sorted(enabled - set(instances.get(account, frozenset())))
         if not state.due(key, value, now):
             return []
         state.said(key, value, now)
         return [said]
+
+    def _plain_stack_regions(
+        self, state: CoverageState, account: str, enabled: set[str], now: datetime
+    ) -> tuple[frozenset[str], dict[str, str]]:
+        """The enabled regions where ``account`` (the management account) has a plain member stack, known by its
+        forwarding rules (``events:DescribeRule`` through the snapshot role: the stack's name is the operator's
+        choice, its rules' names are the template's), and those where that cannot be read. Read again at most
+        once per ``LISTING_EVERY`` (kept in ``state``); a region whose rules cannot be read is not kept."""
+        kept = state.plain_regions(account, now)
+        if kept is not None:
+            return kept, {}
+        found: set[str] = set()
+        unread: dict[str, str] = {}
+        for region in sorted(enabled):
+            forwarding = self.forwarding.in_region(region) if self.forwarding is not None else None
+            rules = (
+                [rule for rule in forwarding.rules() if rule != "iamwarden-forward-iam"]
+                if forwarding is not None
+                else [rule for rule in sorted(declared.MEMBER_RULE_PATTERNS) if rule != "iamwarden-forward-iam"]
+            )
+            try:
+                events = self._regional("events", account, region)
+                if events is None:
+                    raise ConfigurationError(f"no events client acts in {region}")
+                if any(_rule_exists(events, rule) for rule in rules):
+                    found.add(region)
+            except Exception as exc:
+                unread[region] = str(error_code(exc) or exc)
+        if not unread:
+            state.found_plain(account, found, now)
+        return frozenset(found), unread
 
     def _pair_forwarding_problems(self, pair: Pair, iam: Any) -> list[str]:
         """The forwarding rules, forwarder role and failures of the member stack instance in ``pair``'s region."""
@@ -1089,6 +1133,17 @@ class MemberSnapshots:
                 f"the forwarding rules of member account {account} cannot be checked ({error_code(exc) or exc}): "
                 f"{self.forwarding.own.redeploy_command(account, self.region)}"
             ]
+
+
+def _rule_exists(events: Any, rule: str) -> bool:
+    """Whether ``rule`` exists on the default bus (``DescribeRule``); any refusal but "not found" is raised."""
+    try:
+        events.describe_rule(Name=rule)
+    except Exception as exc:
+        if is_gone(exc):
+            return False
+        raise
+    return True
 
 
 class Heartbeat:
