@@ -43,6 +43,7 @@ import copy
 import json
 import logging
 import os
+import re
 import time
 import urllib.parse
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -96,6 +97,7 @@ from iamwarden.domain.declared_content import (
 from iamwarden.domain.exceptions import ConfigurationError
 from iamwarden.domain.own import (
     CENTRAL_BUS_STATEMENT_ID,
+    MEMBER_SESSION,
     REGION_PLACEHOLDER,
     SNAPSHOT_SESSION,
     OwnIdentity,
@@ -335,9 +337,16 @@ class SnapshotRefresh:
         topic_arn: str | None = None,
         home_account: str | None = None,
         own: OwnIdentity | None = None,
+        stack_role_ids: frozenset[str] | None = None,
+        stack_roles: frozenset[str] = frozenset(),
     ) -> None:
         self.store = store
         self.own_roles = own_roles
+        #: The RoleIds the account's member stack gave its roles (``stack_role_ids``, from its IAM-region forwarding
+        #: rule); an own role with another is not the stack's and never snapshotted. None: not known here.
+        self.stack_role_ids = stack_role_ids
+        #: The names of the roles whose RoleIds that rule names (the remediator's and the member pruner's).
+        self.stack_roles = stack_roles
         #: IAM Warden's identity (its roles by kind, its alert key): each own role's inline policies are compared with
         #: the documents the template declares (``declared_inline_policy``); None: not compared.
         self.own = own
@@ -432,6 +441,17 @@ class SnapshotRefresh:
             before = read(OWN_ROLE, snapshot.resource_arn) if read is not None else None
             known = before.data.get("role_id") if before is not None else None
             now = snapshot.data.get("role_id")
+            named = snapshot.resource_arn.rsplit("/", 1)[-1] in self.stack_roles
+            if named and self.stack_role_ids and now not in self.stack_role_ids:
+                self.replaced_roles.append(
+                    f"role {snapshot.resource_arn} is not the one its member stack created (RoleId {now}; the "
+                    f"stack's forwarding rule {STACK_ROLE_ID_RULE} names {', '.join(sorted(self.stack_role_ids))}): "
+                    "it was deleted and created again by someone else, so it is not IAM Warden's and is never "
+                    "snapshotted as such; its IAM calls are forwarded and judged, but the member forwarders of the "
+                    "other regions leave out its session by its ARN alone, so its regional calls there are not seen "
+                    "(delete the role and update the member stack there, which creates it again)"
+                )
+                continue
             if isinstance(known, str) and known and now != known:
                 self.replaced_roles.append(
                     f"role {snapshot.resource_arn} is not the one IAM Warden knows (RoleId {now}, not {known}): it was "
@@ -991,6 +1011,7 @@ class MemberSnapshots:
 
     def _account_refresh(self, account: str, cloudtrail: Any, iam: Any) -> tuple[int, list[str]]:
         self.taken.append(account)
+        stack_role_ids, unread = self.stack_role_ids(account)
         refresh = SnapshotRefresh(
             self.store,
             cloudtrail,
@@ -1001,8 +1022,40 @@ class MemberSnapshots:
             clock=self.clock,
             cloudtrail_in=self._cloudtrail_in(account),
             home_account=self.home_account,
+            stack_role_ids=stack_role_ids,
+            stack_roles=self.stack_role_names(),
         )
-        return refresh.refresh()
+        stored, problems = refresh.refresh()
+        return stored, [*unread, *problems]
+
+    def stack_role_names(self) -> frozenset[str]:
+        """The member roles whose sessions the forwarding rules leave out by ``<RoleId>:iamwarden`` (their names
+        from ``IAMWARDEN_MEMBER_ROLE_NAMES``, else the template's defaults)."""
+        names = {**MEMBER_ROLE_DEFAULTS, **(self.forwarding.member_roles if self.forwarding is not None else {})}
+        return frozenset(names[kind] for kind in MEMBER_ROLE_DEFAULTS)
+
+    def stack_role_ids(self, account: str) -> tuple[frozenset[str] | None, list[str]]:
+        """The RoleIds ``account``'s member stack gave its roles, read from its IAM-region forwarding rule (the
+        stack's ``!GetAtt <Role>.RoleId`` in the pattern that leaves out IAM Warden's sessions), and what could not
+        be read. None: not known (no rule there, no client for that region, or no RoleId in its pattern): then the
+        roles are known by the RoleId the heartbeat first read, as before. One ``DescribeRule`` per account's turn.
+        """
+        if not self.own_roles:
+            return None, []
+        try:
+            events = self._regional("events", account, IAM_REGION)
+            if events is None:
+                return None, []
+            rule = events.describe_rule(Name=STACK_ROLE_ID_RULE)
+        except Exception as exc:
+            if is_gone(exc) or isinstance(exc, ConfigurationError):
+                return None, []  # no rule: the forwarding check says it is gone
+            return None, [
+                f"in member account {account}, the RoleIds its member stack gave its roles cannot be read (the rule "
+                f"{STACK_ROLE_ID_RULE} in {IAM_REGION}: {error_code(exc) or exc}): whether its roles are still the "
+                "stack's is known only by the RoleId first read"
+            ]
+        return stack_role_ids(rule.get("EventPattern")), []
 
     def _region_problems(
         self, coverage: MemberCoverage, watched: Watched, state: CoverageState, account: str, now: datetime
@@ -1133,6 +1186,37 @@ class MemberSnapshots:
                 f"the forwarding rules of member account {account} cannot be checked ({error_code(exc) or exc}): "
                 f"{self.forwarding.own.redeploy_command(account, self.region)}"
             ]
+
+
+#: The member stack's rule whose pattern names the RoleIds it gave its roles (``<RoleId>:iamwarden``), in
+#: ``IAM_REGION``.
+STACK_ROLE_ID_RULE = "iamwarden-forward-iam"
+_STACK_ROLE_ID = re.compile(rf"(ARO[A-Z0-9]{{12,}}):{re.escape(MEMBER_SESSION)}")
+
+
+def stack_role_ids(pattern: Any) -> frozenset[str] | None:
+    """The RoleIds in a member forwarding rule's pattern (each ``<RoleId>:iamwarden`` it leaves out), or None: none
+    (the instance creates no roles, or the pattern cannot be read)."""
+    try:
+        document = json.loads(pattern) if isinstance(pattern, str) else None
+    except ValueError:
+        return None
+    found: set[str] = set()
+
+    def walk(node: Any) -> None:
+        if isinstance(node, str):
+            match = _STACK_ROLE_ID.fullmatch(node)
+            if match:
+                found.add(match.group(1))
+        elif isinstance(node, Mapping):
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(document)
+    return frozenset(found) or None
 
 
 def _rule_exists(events: Any, rule: str) -> bool:
