@@ -22,7 +22,7 @@ def _iam_rule(holds_roles: bool) -> str:
 
 
 def test_the_role_ids_the_stack_gave_its_roles_are_read_from_its_iam_rule() -> None:
-    assert stack_role_ids(_iam_rule(holds_roles=True)) == {"AROAREMEDIATOR000001", "AROAPRUNERMEMBER0001"}
+    assert stack_role_ids(_iam_rule(holds_roles=True)) == frozenset({"AROAREMEDIATOR000001", "AROAPRUNERMEMBER0001"})
 
 
 def test_an_instance_without_roles_or_an_unreadable_pattern_names_none() -> None:
@@ -41,6 +41,6 @@ def test_where_a_plain_member_stack_was_found_is_kept_and_read_again_after_an_ho
     state.found_plain("999900000000", {"us-east-1", "eu-west-1"}, now)
     kept = CoverageState(json.loads(json.dumps(state.to_data())))  # as the audit table item holds it
 
-    assert kept.plain_regions("999900000000", now + timedelta(minutes=59)) == {"us-east-1", "eu-west-1"}
+    assert kept.plain_regions("999900000000", now + timedelta(minutes=59)) == frozenset({"us-east-1", "eu-west-1"})
     assert kept.plain_regions("999900000000", now + timedelta(hours=1)) is None  # to be read again
-    assert kept.plain_regions("999900000000") == {"us-east-1", "eu-west-1"}  # still what is known meanwhile
+    assert kept.plain_regions("999900000000") == frozenset({"us-east-1", "eu-west-1"})  # still what is known meanwhile

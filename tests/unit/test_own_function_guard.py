@@ -574,3 +574,9 @@ def test_a_stop_whose_state_cannot_be_read_or_undone_is_said_and_left() -> None:
     assert "the heartbeat's stop could not be lifted (ResourceConflictException): iamwarden undo rem-a" in problem
     assert notices == []
     assert undone == []
+
+
+def test_the_enforcers_history_is_never_read_for_a_stop_it_never_had() -> None:
+    guard, _ = _restarting(_Refusing())  # any read would be a problem
+    assert guard.restart("iamwarden-enforcer", "deployed=") == ([], [])
+    assert guard.restart("iamwarden-heartbeat", "deployed=") == ([], [])

@@ -9,12 +9,12 @@ finds it does not only alert:
   since what it runs may be anyone's, with its role: the pruner's writes IAM in every member account, the Slack
   endpoint's invokes the enforcer. Only once the difference is certain to be no deploy of its own: the new code of a
   normal deploy is live minutes before CloudFormation's ``UpdateFunctionCode`` reaches the enforcer, which records
-  it. So the function is stopped only when the own stack is in no operation and last changed more than
-  ``CODE_GRACE`` ago, and the heartbeat first saw this code more than ``CODE_GRACE`` ago (``OWN_CODE_SEEN`` in the
-  audit table); until then it is alerted, saying when it will be stopped if still unexplained. A deploy whose
-  ``UpdateFunctionCode`` reaches the enforcer later than that is known by the stack's own state instead
-  (``stack_deployed_it``): the function's last modification falls within the stack's last operation, which updated
-  its resource, and the heartbeat had not seen this code before it; such code is alerted, never stopped. Once the
+  it, sometimes long after. So it is decided by the stack's own state, never by when an event arrives: the function
+  is stopped only when the own stack is in no operation, its last operation did not put this code there
+  (``stack_deployed_it``: the function's last modification falls within that operation, which updated its
+  resource, and the heartbeat had not seen this code before it; such code is alerted, never stopped), and the
+  heartbeat first saw this code more than ``CODE_GRACE`` ago (``OWN_CODE_SEEN`` in the audit table); until then it
+  is alerted, saying when it will be stopped if still unexplained. Once the
   function runs the code its stack deployed again (an operator or a stack update put it back), the heartbeat lifts
   its own stop (``restart``: the undo of its stop, recorded in the audit trail, said as a notice), unless the
   concurrency is no longer the 0 the stop set (an operator's since). Not the enforcer:
@@ -298,8 +298,13 @@ class OwnFunctionGuard:
         the concurrency ends as it was before the first. Only while the live concurrency is still the 0 the stop
         set: another is an operator's since, left alone. Not with the kill switch off or the rule out of remediate.
         Answers (problems, notices)."""
-        if self.recorded is None or self.executor is None or self.executor.undo is None:
-            return [], []
+        if (
+            self.recorded is None
+            or self.executor is None
+            or self.executor.undo is None
+            or self.own.function_roles.get(function) in NEVER_STOPPED
+        ):
+            return [], []  # the enforcer and the heartbeat are never stopped: no history read for them
         arn = self.arn(function)
         try:
             stops = [
