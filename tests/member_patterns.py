@@ -24,6 +24,19 @@ def member_instance(pattern: Any, holds_roles: bool = True) -> Any:
     return pattern.replace(ANY_ROLE_ID, STACK_ROLE_ID) if isinstance(pattern, str) else pattern
 
 
+def with_role_ids(pattern: Any, role_ids: tuple[str, ...]) -> Any:
+    """``pattern`` (a ``member_instance``) with the RoleIds CloudFormation gave the roles (remediator, then pruner)
+    where the instance names ``STACK_ROLE_ID`` for each: what the stack's ``!GetAtt <Role>.RoleId`` puts there."""
+    if isinstance(pattern, dict):
+        return {key: with_role_ids(value, role_ids) for key, value in pattern.items()}
+    if isinstance(pattern, list):
+        ours = [value for value in pattern if isinstance(value, str) and value.startswith(f"{STACK_ROLE_ID}:")]
+        if ours and len(ours) == len(role_ids) == len(pattern):
+            return [f"{role_id}:{value.split(':', 1)[1]}" for role_id, value in zip(role_ids, pattern, strict=True)]
+        return [with_role_ids(value, role_ids) for value in pattern]
+    return pattern
+
+
 def by_stack_sets(event: dict[str, Any], account: str) -> dict[str, Any]:
     """``event`` made by CloudFormation for the StackSets service's execution role in ``account``."""
     identity = event["detail"]["userIdentity"]

@@ -665,3 +665,108 @@ def test_the_management_account_is_told_to_deploy_the_member_template_as_a_stack
     other = coverage.missing_regions("111100000000", {REGION, "us-east-1", "ap-south-1"}, watched)
     assert other is not None
     assert "create-stack-instances" in other
+
+
+# --- issue 15 item 2: the management account's plain member stack is found, and then checked like an instance --------
+
+MANAGEMENT = "999900000000"
+TEAM = "111100000000"
+
+
+class _Regions:
+    """The regions enabled for the management account (moto's DescribeRegions answers every region)."""
+
+    def __init__(self, *regions: str) -> None:
+        self.regions = regions
+
+    def describe_regions(self, AllRegions: bool) -> dict[str, Any]:
+        return {"Regions": [{"RegionName": r, "OptInStatus": "opt-in-not-required"} for r in self.regions]}
+
+
+class _Refusing:
+    def describe_rule(self, Name: str) -> dict[str, Any]:
+        error = {"Error": {"Code": "AccessDeniedException", "Message": "not authorized to perform events:DescribeRule"}}
+        raise ClientError(error, "DescribeRule")  # type: ignore[arg-type]
+
+
+def _with_management(account: Account, clock: Clock, refused: set[str] | None = None) -> MemberSnapshots:
+    """An organisation whose management account (MANAGEMENT, its ARN naming itself) has no StackSet instance, and a
+    member (TEAM) with one in REGION; the management account's enabled regions are REGION and OTHER_REGION, and its
+    rules cannot be read in the regions ``refused``."""
+    from botocore.stub import Stubber
+
+    _stack_set(account, {TEAM: [REGION]})
+    _forwarding_in(account, TEAM, REGION)
+    members = _members(account, clock=clock)
+    assert members.coverage is not None
+    organizations = boto3.client("organizations", region_name="us-east-1")
+
+    def listed(number: str) -> dict[str, str]:
+        return {"Id": number, "Arn": f"arn:aws:organizations::{MANAGEMENT}:account/{ORGANIZATION}/{number}",
+                "Name": number, "Email": f"{number}@example.com", "State": "ACTIVE"}  # fmt: skip
+
+    stubber = Stubber(organizations)
+    for _ in range(3):  # a listing an hour
+        stubber.add_response("list_accounts", {"Accounts": [listed(MANAGEMENT), listed(TEAM)]}, {})
+    stubber.activate()
+    members.coverage.organizations = lambda: organizations
+    client_in = members.client_in
+    assert client_in is not None
+
+    def reading(service: str, member: str, region: str) -> Any:
+        if member == MANAGEMENT and service == "ec2":
+            return _Regions(REGION, OTHER_REGION)
+        if member == MANAGEMENT and service == "events" and region in (refused or set()):
+            return _Refusing()
+        return client_in(service, member, region)
+
+    members.client_in = reading
+    return members
+
+
+def test_the_management_account_is_told_only_where_no_plain_member_stack_is_found_then_nothing(
+    account: Account,
+) -> None:
+    clock = Clock()
+    _forwarding_in(account, MANAGEMENT, REGION)  # a plain member stack in the IAM region only
+    members = _with_management(account, clock)
+
+    _, problems = members.refresh()
+
+    [said] = _about(problems, f"management account {MANAGEMENT} has no member stack")
+    assert f"in the enabled region(s) {OTHER_REGION} " in said
+    assert f"was found in {REGION})" in said
+    assert "deploy member/template.yaml in it as a stack" in said
+    assert members.covered is not None
+    assert (members.covered.pairs, members.covered.checked) == (2, 2)  # TEAM's and MANAGEMENT's in REGION
+
+    _forwarding_in(account, MANAGEMENT, OTHER_REGION)  # the operator deploys it in the other region too
+    clock.at += timedelta(hours=1)
+    _, found = members.refresh()
+    assert not _about(found, f"management account {MANAGEMENT}")
+    clock.at += timedelta(days=1)
+    _, a_day_later = members.refresh()
+
+    assert not _about(a_day_later, f"management account {MANAGEMENT}"), "nothing more said once deployed everywhere"
+    assert members.covered is not None
+    assert members.covered.pairs == 3, "its plain stack in the other region is now a pair of its own"
+    # ... and checked like an instance: a rule disabled there is found
+    _member(account, MANAGEMENT).client("events", region_name=OTHER_REGION).disable_rule(Name="iamwarden-forward-s3")
+    clock.at += timedelta(minutes=5)
+    _, checked = members.refresh()
+    assert _about(checked, f"in member account {MANAGEMENT}", "iamwarden-forward-s3", "disabled")
+
+
+def test_a_management_account_whose_rules_cannot_be_read_is_said_and_not_taken_for_deployed(account: Account) -> None:
+    clock = Clock()
+    _forwarding_in(account, MANAGEMENT, REGION)
+    _forwarding_in(account, MANAGEMENT, OTHER_REGION)
+    members = _with_management(account, clock, refused={OTHER_REGION})
+
+    _, problems = members.refresh()
+
+    [said] = _about(problems, f"management account {MANAGEMENT}")
+    assert f"has a member stack in {OTHER_REGION} cannot be read" in said
+    assert "AccessDeniedException" in said
+    assert members.covered is not None
+    assert members.covered.pairs == 2, "the other region is not taken for one with a member stack"

@@ -23,7 +23,7 @@ from iamwarden.domain.own import OwnIdentity
 from iamwarden.domain.recorded import BOUNDARY, OWN_ROLE, TRAIL
 from tests.aws_fixtures import HOME_ACCOUNT, REGION
 from tests.functional.conftest import Account
-from tests.member_patterns import member_instance
+from tests.member_patterns import member_instance, with_role_ids
 
 MEMBER_A = "444455556666"
 MEMBER_B = "777788889999"
@@ -109,8 +109,13 @@ def create_member_forwarding(events: Any, member: str, iam: Any) -> Any:
     there), as the member template declares them; the events client."""
     create_member_forwarder_role(iam, member)
     forwarding = MemberForwarding(CENTRAL_BUS, REGION, HOME_ACCOUNT, FORWARDING_ROLES)
+    try:  # the member stack's roles, where they exist: their RoleIds are in the patterns as the stack puts them
+        role_ids = tuple(iam.get_role(RoleName=name)["Role"]["RoleId"] for name in FORWARDING_ROLES.values())
+    except iam.exceptions.NoSuchEntityException:
+        role_ids = ()
     for rule in forwarding.rules():
         pattern = member_instance(forwarding.declared_pattern(rule, member, "aws"))
+        pattern = with_role_ids(pattern, role_ids) if role_ids else pattern
         events.put_rule(Name=rule, EventPattern=json.dumps(pattern), State="ENABLED")
         role = f"arn:aws:iam::{member}:role/iamwarden-member-forwarder-{REGION}"
         events.put_targets(Rule=rule, Targets=[{"Id": "central-bus", "Arn": CENTRAL_BUS, "RoleArn": role}])
@@ -632,3 +637,82 @@ def test_a_member_forwarder_excluding_the_roles_by_name_again_is_another_pattern
     other["detail"]["userIdentity"]["principalId"][0]["anything-but"][0] = "AROAOTHERINSTANCE001:iamwarden"
     events.put_rule(Name="iamwarden-forward-iam", EventPattern=json.dumps(other), State="ENABLED")
     assert forwarding.problems(MEMBER_A, events) == []
+
+
+# --- issue 15 item 2: a member role is the stack's only with the RoleId the stack's own rule names ------------------
+
+
+def _member_roles_heartbeat(account: Account) -> Heartbeat:
+    names = "remediator=iamwarden-remediator,pruner-member=iamwarden-pruner-member,snapshot-reader=" + MEMBER_ROLES[2]
+    built = build_heartbeat(account.session, {**_environment(account), "IAMWARDEN_MEMBER_ROLE_NAMES": names})
+    assert built.member_snapshots is not None
+    return _Whole(built.config, None, None, built.iam, _Topic(), member_snapshots=built.member_snapshots)
+
+
+def test_a_member_role_created_again_by_someone_else_before_its_first_read_is_never_taken_for_iam_wardens(
+    account: Account,
+) -> None:
+    """The heartbeat never read the role before (no RoleId kept), so only the stack's own record tells: its IAM
+    forwarding rule names the RoleId CloudFormation gave the role (``!GetAtt RemediationRole.RoleId``)."""
+    account.set("managed_accounts", MEMBER_A)
+    session = _member(account, MEMBER_A)
+    _member_stack_roles(session)
+    _member_forwarding(account, MEMBER_A)
+    iam = session.client("iam")
+    iam.delete_role_policy(RoleName="iamwarden-remediator", PolicyName="context")
+    iam.delete_role(RoleName="iamwarden-remediator")
+    iam.create_role(RoleName="iamwarden-remediator", AssumeRolePolicyDocument=TRUST)  # a look-alike
+    look_alike = iam.get_role(RoleName="iamwarden-remediator")["Role"]["RoleId"]
+
+    result = _member_roles_heartbeat(account).run()
+
+    [problem] = [p for p in result["problems"] if "is not the one its member stack created" in p]
+    assert problem.startswith(f"role arn:aws:iam::{MEMBER_A}:role/iamwarden-remediator is not the one")
+    assert f"RoleId {look_alike}" in problem
+    assert "its regional calls there are not seen" in problem
+    recorded = AuditRecorded(account.audit(), account.dynamodb)
+    assert recorded.snapshot(OWN_ROLE, f"arn:aws:iam::{MEMBER_A}:role/iamwarden-remediator") is None
+    kept = recorded.snapshot(OWN_ROLE, f"arn:aws:iam::{MEMBER_A}:role/iamwarden-pruner-member")
+    assert kept is not None  # the stack's own role is snapshotted as before
+
+
+class _RuleRefused:
+    """The member account's events client, refusing DescribeRule of the IAM forwarding rule only."""
+
+    def __init__(self, events: Any) -> None:
+        self.events = events
+
+    def describe_rule(self, Name: str) -> Any:
+        if Name == "iamwarden-forward-iam":
+            raise ClientError({"Error": {"Code": "AccessDenied", "Message": "explicit deny"}}, "DescribeRule")
+        return self.events.describe_rule(Name=Name)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.events, name)
+
+
+def test_the_stacks_role_ids_that_cannot_be_read_are_said_and_the_first_read_decides_as_before(
+    account: Account,
+) -> None:
+    account.set("managed_accounts", MEMBER_A)
+    session = _member(account, MEMBER_A)
+    _member_stack_roles(session)
+    _member_forwarding(account, MEMBER_A)
+    heartbeat = _member_roles_heartbeat(account)
+    members = heartbeat.member_snapshots
+    assert members is not None
+    client_in = members.client_in
+    assert client_in is not None
+
+    def refusing(service: str, member: str, region: str) -> Any:
+        client = client_in(service, member, region)
+        return _RuleRefused(client) if service == "events" else client
+
+    members.client_in = refusing
+
+    result = heartbeat.run()
+
+    [problem] = [p for p in result["problems"] if "the RoleIds its member stack gave its roles cannot be read" in p]
+    assert "AccessDenied" in problem
+    recorded = AuditRecorded(account.audit(), account.dynamodb)
+    assert recorded.snapshot(OWN_ROLE, f"arn:aws:iam::{MEMBER_A}:role/iamwarden-remediator") is not None

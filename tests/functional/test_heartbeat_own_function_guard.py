@@ -4,7 +4,9 @@ declare is removed; each through the executor (before-state first), once, and un
 
 from __future__ import annotations
 
+import io
 import json
+import zipfile
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -22,7 +24,7 @@ from iamwarden.domain.settings import Settings, load_settings
 from tests.aws_fixtures import HOME_ACCOUNT, REGION
 from tests.functional.conftest import Account
 from tests.functional.test_own_code import _noop
-from tests.functional.test_tampering import OPERATOR, create_function
+from tests.functional.test_tampering import OPERATOR, _zip, create_function
 
 WORKER = "iamwarden-prune-worker"
 ENFORCER = "iamwarden-enforcer"
@@ -56,7 +58,7 @@ def _guard(
         account.session.client("lambda", region_name=REGION),
         partition="aws",
         region=REGION,
-        executor=Executes(executor.remediate),
+        executor=Executes(executor.remediate, lambda remediation_id, actor: executor.undo(remediation_id, actor=actor)),
         settings=lambda: settings if settings is not None else load_settings({}),
         cloudformation=cloudformation,
         stack="iamwarden",
@@ -103,7 +105,7 @@ def test_an_own_function_with_changed_code_is_stopped_once_and_undo_lets_it_run(
     check = _check(account, guard)
 
     [waiting] = _changed_code(account, check, WORKER)
-    assert "not stopped yet: a deploy of the stack" in waiting  # first seen now: it may be a deploy's
+    assert "not stopped yet: first seen at" in waiting  # first seen now: it may be a deploy's
     assert f"will be stopped at {clock.now + timedelta(minutes=30):%H:%M} UTC if still unexplained" in waiting
     assert _reserved(account, WORKER) is None
 
@@ -251,3 +253,144 @@ def test_a_url_unlike_the_one_an_operator_put_back_is_deleted_again(account: Acc
     assert "done: delete the URL" in again
     with pytest.raises(client.exceptions.ResourceNotFoundException):
         client.get_function_url_config(FunctionName=ENFORCER)
+
+
+def _stopped(account: Account, clock: _Clock, check: OwnFunctionCheck, reserved: int | None) -> str:
+    """Give the worker ``reserved`` concurrency, change its code, and let the heartbeat stop it; the stop's id."""
+    client = create_function(account, WORKER)
+    if reserved is not None:
+        client.put_function_concurrency(FunctionName=WORKER, ReservedConcurrentExecutions=reserved)
+    deployed = client.get_function_configuration(FunctionName=WORKER)
+    check.recorded.put(
+        Snapshot(
+            OWN_CODE, deployed["FunctionArn"], "2026-12-05T09:00:00.000+00:00", {"code_sha256": deployed["CodeSha256"]}
+        )
+    )
+    client.update_function_code(FunctionName=WORKER, ZipFile=_noop())
+    check.code_problems(WORKER, client.get_function_configuration(FunctionName=WORKER))  # first seen
+    clock.now += timedelta(minutes=31)
+    [problem] = check.code_problems(WORKER, client.get_function_configuration(FunctionName=WORKER))
+    assert _reserved(account, WORKER) == 0
+    return problem.rsplit("iamwarden undo ", 1)[1].rstrip(")")
+
+
+def _other() -> bytes:
+    """Code unlike both the deployed and the intruder's."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("app.py", "def lambda_handler(event, context):\n    return None\n")
+    return buffer.getvalue()
+
+
+def _redeployed(account: Account, check: OwnFunctionCheck) -> dict[str, Any]:
+    """A stack update puts new code in the worker, and the enforcer records CloudFormation's UpdateFunctionCode."""
+    client = account.session.client("lambda", region_name=REGION)
+    client.update_function_code(FunctionName=WORKER, ZipFile=_zip())  # the stack's new code
+    live = client.get_function_configuration(FunctionName=WORKER)
+    check.recorded.put(
+        Snapshot(OWN_CODE, live["FunctionArn"], "2026-12-05T12:00:00.000+00:00", {"code_sha256": live["CodeSha256"]})
+    )
+    return dict(live)
+
+
+def test_a_function_the_heartbeat_stopped_runs_again_once_its_code_is_the_stacks(account: Account) -> None:
+    """Issue 15 item 2: the stop is undone by the heartbeat itself (the concurrency it captured put back, the undo
+    in the audit trail), said as a notice, and only once."""
+    clock = _Clock()
+    guard, _ = _guard(account, clock=clock)
+    check = _check(account, guard)
+    remediation_id = _stopped(account, clock, check, reserved=5)
+
+    live = _redeployed(account, check)
+    assert check.code_problems(WORKER, live) == []
+
+    assert _reserved(account, WORKER) == 5  # as it was before the stop
+    [notice] = check.notices
+    assert f"IAM Warden's function {WORKER} runs the code its stack deployed again" in notice
+    assert f"heartbeat lifted its stop: set the reserved concurrency of {WORKER} back to 5" in notice
+    record = account.audit().get(remediation_id)
+    assert record is not None
+    assert record.status == AuditStatus.UNDONE
+    assert record.undone_by is not None
+    undo = account.audit().get(record.undone_by)
+    assert undo is not None
+    assert undo.actor == "iamwarden-heartbeat"
+
+    check.notices = []
+    assert check.code_problems(WORKER, live) == []  # nothing more to lift
+    assert check.notices == []
+
+
+def test_an_unreserved_function_is_unreserved_again(account: Account) -> None:
+    clock = _Clock()
+    guard, _ = _guard(account, clock=clock)
+    check = _check(account, guard)
+    _stopped(account, clock, check, reserved=None)
+
+    assert check.code_problems(WORKER, _redeployed(account, check)) == []
+
+    assert _reserved(account, WORKER) is None
+
+
+def test_a_concurrency_an_operator_set_since_the_stop_is_left(account: Account) -> None:
+    clock = _Clock()
+    guard, _ = _guard(account, clock=clock)
+    check = _check(account, guard)
+    remediation_id = _stopped(account, clock, check, reserved=5)
+    client = account.session.client("lambda", region_name=REGION)
+    client.put_function_concurrency(FunctionName=WORKER, ReservedConcurrentExecutions=2)
+
+    assert check.code_problems(WORKER, _redeployed(account, check)) == []
+
+    assert _reserved(account, WORKER) == 2
+    assert check.notices == []
+    record = account.audit().get(remediation_id)
+    assert record is not None
+    assert record.status == AuditStatus.REMEDIATED
+
+
+def test_a_function_still_running_foreign_code_is_not_restarted(account: Account) -> None:
+    clock = _Clock()
+    guard, _ = _guard(account, clock=clock)
+    check = _check(account, guard)
+    _stopped(account, clock, check, reserved=5)
+    client = account.session.client("lambda", region_name=REGION)
+    client.update_function_code(FunctionName=WORKER, ZipFile=_other())  # other code, but not the stack's
+
+    [problem] = check.code_problems(WORKER, client.get_function_configuration(FunctionName=WORKER))
+
+    assert "runs code its stack did not deploy" in problem
+    assert _reserved(account, WORKER) == 0
+    assert check.notices == []
+
+
+def test_code_a_late_recorded_deploy_of_the_stack_put_there_is_never_stopped(account: Account) -> None:
+    """Issue 15 item 2: the stack itself deployed the function (moto's CloudFormation creates it), and the record of
+    the code is an earlier deploy's: the stack's own dates say the code is its deploy's, so it is alerted, never
+    stopped, however long CloudFormation's event takes."""
+    clock = _Clock()
+    role = account.iam.create_role(RoleName="worker-test-role", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+    function = {
+        "Type": "AWS::Lambda::Function",
+        "Properties": {
+            "FunctionName": WORKER,
+            "Runtime": "python3.13",
+            "Handler": "index.handler",
+            "Role": role,
+            "Code": {"ZipFile": "def handler(event, context):\n    return event\n"},
+        },
+    }
+    cloudformation = account.session.client("cloudformation", region_name=REGION)
+    cloudformation.create_stack(StackName="iamwarden", TemplateBody=json.dumps({"Resources": {"Worker": function}}))
+    guard, _ = _guard(account, clock=clock)
+    check = _check(account, guard)
+    live = account.session.client("lambda", region_name=REGION).get_function_configuration(FunctionName=WORKER)
+    check.recorded.put(
+        Snapshot(OWN_CODE, live["FunctionArn"], "2026-12-05T09:00:00.000+00:00", {"code_sha256": "earlier="})
+    )
+
+    for _ in range(2):
+        [problem] = check.code_problems(WORKER, live)
+        assert "it is that deploy's code, whose UpdateFunctionCode has not been recorded yet" in problem
+        clock.now += timedelta(hours=3)
+    assert _reserved(account, WORKER) is None

@@ -602,6 +602,9 @@ def test_the_heartbeat_role_allows_every_call_of_a_whole_and_a_broken_loop_and_g
     reached[_grant("heartbeat", "ReadOwnStackStatus", "cloudformation:DescribeStacks", _OWN_STACK)] = (
         "only for CloudFormation's deploy request: tests/functional/test_deploy_snapshot.py"
     )
+    reached[_grant("heartbeat", "ReadOwnStackStatus", "cloudformation:ListStackResources", _OWN_STACK)] = (
+        "only when an own function runs changed code: tests/functional/test_heartbeat_own_function_guard.py"
+    )
     for table in ("iamwarden-audit", "iamwarden-exceptions"):  # the loop's heartbeat is given no DynamoDB client
         table_arn = f"arn:aws:dynamodb:{REGION}:{HOME_ACCOUNT}:table/{table}"
         reached[_grant("heartbeat", "ReadOwnTablePolicies", "dynamodb:GetResourcePolicy", table_arn)] = (
@@ -623,7 +626,11 @@ def test_the_heartbeat_role_allows_every_call_of_a_whole_and_a_broken_loop_and_g
         )
         reached[grant] = guarded
     for function in ("exception-watch", "prune-planner", "prune-watch", "prune-worker", "slack-interactions"):
-        for action in ("lambda:GetFunctionConcurrency", "lambda:PutFunctionConcurrency"):
+        for action in (
+            "lambda:GetFunctionConcurrency",
+            "lambda:PutFunctionConcurrency",
+            "lambda:DeleteFunctionConcurrency",
+        ):
             reached[_grant("heartbeat", "StopOwnFunctionsWithChangedCode", action, functions + function)] = guarded
     audit = f"arn:aws:dynamodb:{REGION}:{HOME_ACCOUNT}:table/iamwarden-audit"
     reached[_grant("heartbeat", "RecordWhatItPutsRight", "dynamodb:UpdateItem", audit)] = guarded

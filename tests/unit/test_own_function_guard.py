@@ -11,9 +11,9 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
-from iamwarden.app.own_function_guard import Executes, OwnFunctionGuard
+from iamwarden.app.own_function_guard import Executes, OwnFunctionGuard, stack_deployed_it
 from iamwarden.domain.findings import Finding
-from iamwarden.domain.recorded import Snapshot
+from iamwarden.domain.recorded import PastRemediation, Snapshot
 from iamwarden.domain.settings import load_settings
 from iamwarden.guardrails.tampering import declared_permission, permission_request
 from tests.conftest import SAMPLE_OWN
@@ -205,18 +205,44 @@ class _Clock:
         return self.now
 
 
+def _resources(status: str = "UPDATE_COMPLETE", finished: datetime | None = None) -> dict[str, Any]:
+    """A ListStackResources answer naming the worker function's resource (the API's shape, checked by the Stubber)."""
+    return {
+        "StackResourceSummaries": [
+            {
+                "LogicalResourceId": "PruneWorkerFunction",
+                "PhysicalResourceId": WORKER,
+                "ResourceType": "AWS::Lambda::Function",
+                "LastUpdatedTimestamp": finished or T0 - timedelta(days=30),
+                "ResourceStatus": status,
+            },
+            {
+                "LogicalResourceId": "AlertTopic",
+                "PhysicalResourceId": WORKER,  # another type of the same physical id is not the function
+                "ResourceType": "AWS::SNS::Topic",
+                "LastUpdatedTimestamp": T0,
+                "ResourceStatus": "UPDATE_COMPLETE",
+            },
+        ]
+    }
+
+
+Answer = tuple[str, dict[str, Any] | str]
+
+
 def _deploy_guard(
-    answers: list[dict[str, Any] | str], clock: _Clock, carried: list[Finding], snapshots: _Snapshots | None = None
+    answers: list[Answer], clock: _Clock, carried: list[Finding], snapshots: _Snapshots | None = None
 ) -> tuple[OwnFunctionGuard, Stubber]:
+    """A guard whose CloudFormation answers ``answers`` in turn: (operation, answer or error code)."""
     cloudformation = boto3.client(
         "cloudformation", region_name="us-east-1", aws_access_key_id="k", aws_secret_access_key="s"
     )
     stubber = Stubber(cloudformation)
-    for answer in answers:
+    for operation, answer in answers:
         if isinstance(answer, str):
-            stubber.add_client_error("describe_stacks", service_error_code=answer, expected_params={"StackName": STACK})
+            stubber.add_client_error(operation, service_error_code=answer, expected_params={"StackName": STACK})
         else:
-            stubber.add_response("describe_stacks", answer, {"StackName": STACK})
+            stubber.add_response(operation, answer, {"StackName": STACK})
     stubber.activate()
 
     def remediate(finding: Finding) -> tuple[Any, bool]:
@@ -238,10 +264,20 @@ def _deploy_guard(
     return guard, stubber
 
 
+def _settled(changed: datetime, resources: dict[str, Any] | None = None) -> list[Answer]:
+    """One run's reads of a settled stack: DescribeStacks, then its resources."""
+    return [
+        ("describe_stacks", _stack("UPDATE_COMPLETE", changed)),
+        ("list_stack_resources", resources if resources is not None else _resources()),
+    ]
+
+
 def test_changed_code_while_the_stack_is_being_deployed_is_not_stopped() -> None:
     carried: list[Finding] = []
     clock = _Clock(T0)
-    guard, stubber = _deploy_guard([_stack("UPDATE_IN_PROGRESS", T0 - timedelta(minutes=2))], clock, carried)
+    guard, stubber = _deploy_guard(
+        [("describe_stacks", _stack("UPDATE_IN_PROGRESS", T0 - timedelta(minutes=2)))], clock, carried
+    )
 
     problem = guard.changed_code(WORKER, "new=", "code changed")
 
@@ -252,29 +288,98 @@ def test_changed_code_while_the_stack_is_being_deployed_is_not_stopped() -> None
     stubber.assert_no_pending_responses()
 
 
-def test_changed_code_just_after_a_deploy_waits_then_is_stopped_if_still_unexplained() -> None:
-    """The deploy's UpdateFunctionCode may still be on its way to the enforcer: alert, saying when it will be
-    stopped; a run after that, the same code still unrecorded, stops it."""
+def test_changed_code_the_last_deploy_did_not_put_there_waits_its_grace_then_is_stopped() -> None:
+    """The stack's last deploy did not update the function (its resource last finished a month ago): the code is
+    alerted, saying when it will be stopped; a run after that, the same code still unrecorded, stops it."""
     carried: list[Finding] = []
     clock = _Clock(T0)
-    updated = T0 - timedelta(minutes=3)
-    guard, _ = _deploy_guard([_stack("UPDATE_COMPLETE", updated)] * 3, clock, carried)
+    guard, stubber = _deploy_guard(_settled(T0 - timedelta(minutes=3)) * 3, clock, carried)
 
-    first = guard.changed_code(WORKER, "new=", "code changed")
+    first = guard.changed_code(WORKER, "new=", "code changed", "2026-12-05T11:58:00.000+0000")
     assert first == (
-        "code changed; not stopped yet: a deploy of the stack (last changed at 11:57 UTC) may not have been recorded "
-        "yet; it will be stopped at 12:30 UTC if still unexplained"  # first seen at 12:00, plus 30 minutes
+        "code changed; not stopped yet: first seen at 12:00 UTC, and the stack's last deploy did not put it there; "
+        "it will be stopped at 12:30 UTC if still unexplained"
     )
     clock.now = T0 + timedelta(minutes=29)
     assert "will be stopped at 12:30 UTC" in guard.changed_code(WORKER, "new=", "code changed")
     assert carried == []
 
     clock.now = T0 + timedelta(minutes=31)
-    done = guard.changed_code(WORKER, "new=", "code changed")
+    done = guard.changed_code(WORKER, "new=", "code changed", "2026-12-05T11:58:00.000+0000")
 
     assert done == "code changed; done: stopped (undo: iamwarden undo rem-1)"
     [finding] = carried
     assert finding.event_id == f"heartbeat/code/{WORKER}/new="
+    [step] = finding.plan
+    assert step.parameters["by"] == "heartbeat"  # the heartbeat lifts only its own stops ...
+    assert step.parameters["code_sha256"] == "new="  # ... and knows the code it stopped
+    stubber.assert_no_pending_responses()
+
+
+def test_a_deploys_code_whose_event_is_late_is_never_stopped() -> None:
+    """Issue 15 item 2: the stack's last deploy updated the function and nothing changed it since, so the code is
+    that deploy's, however late CloudFormation's UpdateFunctionCode reaches the enforcer."""
+    carried: list[Finding] = []
+    began = T0 - timedelta(minutes=10)
+    resources = _resources(finished=T0 - timedelta(minutes=8))
+    clock = _Clock(T0)
+    guard, stubber = _deploy_guard(_settled(began, resources) * 2, clock, carried)
+
+    first = guard.changed_code(WORKER, "new=", "code changed", "2026-12-05T11:51:30.000+0000")
+    clock.now = T0 + timedelta(hours=5)  # the event still not recorded, long after the grace
+    later = guard.changed_code(WORKER, "new=", "code changed", "2026-12-05T11:51:30.000+0000")
+
+    for said in (first, later):
+        assert said == (
+            "code changed; not stopped yet: the stack iamwarden's last deploy (begun at 11:50:00 UTC) updated it at "
+            "11:52:00 UTC, and nothing changed it since (last modified at 11:51:30 UTC): it is that deploy's code, "
+            "whose UpdateFunctionCode has not been recorded yet (a late CloudTrail event), so it is not stopped"
+        )
+    assert carried == []
+    stubber.assert_no_pending_responses()
+
+
+BEGAN = T0 - timedelta(minutes=10)
+FINISHED = T0 - timedelta(minutes=8)
+
+
+@pytest.mark.parametrize(
+    ("resource", "modified", "first_seen", "deployed"),
+    [
+        (_resources(finished=FINISHED), BEGAN + timedelta(minutes=1), T0, True),
+        # the clocks of two services a few seconds apart: still the deploy's
+        (_resources(finished=FINISHED), FINISHED + timedelta(seconds=30), T0, True),
+        (_resources(finished=FINISHED), BEGAN - timedelta(seconds=30), T0, True),
+        # the function changed after CloudFormation finished with it: someone else's
+        (_resources(finished=FINISHED), FINISHED + timedelta(minutes=2), T0, False),
+        # last modified before the deploy began (a deploy that only tagged it): not the deploy's code
+        (_resources(finished=FINISHED), BEGAN - timedelta(minutes=5), T0, False),
+        # the last deploy did not update the function at all
+        (_resources(finished=BEGAN - timedelta(days=2)), BEGAN - timedelta(days=2), T0, False),
+        # the heartbeat saw this code before the deploy modified the function: it was there already
+        (_resources(finished=FINISHED), BEGAN + timedelta(minutes=1), BEGAN - timedelta(minutes=5), False),
+        # CloudFormation did not finish with the function
+        (_resources("UPDATE_FAILED", FINISHED), BEGAN + timedelta(minutes=1), T0, False),
+        # not the stack's function, or its last modification not known
+        ({"StackResourceSummaries": []}, BEGAN + timedelta(minutes=1), T0, False),
+        (_resources(finished=FINISHED), None, T0, False),
+    ],
+)
+def test_the_stack_says_its_deploy_put_the_code_there_only_when_every_date_agrees(
+    resource: dict[str, Any], modified: datetime | None, first_seen: datetime, deployed: bool
+) -> None:
+    found = [r for r in resource["StackResourceSummaries"] if r["ResourceType"] == "AWS::Lambda::Function"]
+    said = stack_deployed_it(
+        STACK, _stack("UPDATE_COMPLETE", BEGAN)["Stacks"][0], found[0] if found else None, modified, first_seen
+    )
+    assert (said is not None) is deployed
+
+
+def test_a_stack_never_updated_is_dated_by_its_creation() -> None:
+    described = {"StackName": STACK, "CreationTime": BEGAN, "StackStatus": "CREATE_COMPLETE"}
+    resource = _resources("CREATE_COMPLETE", FINISHED)["StackResourceSummaries"][0]
+    assert stack_deployed_it(STACK, described, resource, BEGAN + timedelta(minutes=1), T0) is not None
+    assert stack_deployed_it(STACK, {"StackName": STACK}, resource, BEGAN + timedelta(minutes=1), T0) is None
 
 
 def test_code_first_seen_long_after_a_settled_deploy_still_waits_its_own_grace() -> None:
@@ -282,7 +387,7 @@ def test_code_first_seen_long_after_a_settled_deploy_still_waits_its_own_grace()
     waits from when it first saw it."""
     carried: list[Finding] = []
     clock = _Clock(T0)
-    guard, _ = _deploy_guard([_stack("UPDATE_COMPLETE", T0 - timedelta(days=3))] * 3, clock, carried)
+    guard, _ = _deploy_guard(_settled(T0 - timedelta(days=3)) * 2, clock, carried)
 
     assert "will be stopped at 12:30 UTC" in guard.changed_code(WORKER, "one=", "code changed")
     clock.now = T0 + timedelta(minutes=20)
@@ -294,13 +399,21 @@ def test_code_first_seen_long_after_a_settled_deploy_still_waits_its_own_grace()
 @pytest.mark.parametrize(
     ("answers", "snapshots", "why"),
     [
-        (["AccessDenied"], _Snapshots(), "the stack iamwarden cannot be read (AccessDenied)"),
-        ([{"Stacks": []}], _Snapshots(), "the stack iamwarden is not found"),
+        ([("describe_stacks", "AccessDenied")], _Snapshots(), "the stack iamwarden cannot be read (AccessDenied)"),
+        ([("describe_stacks", {"Stacks": []})], _Snapshots(), "the stack iamwarden is not found"),
+        (
+            [
+                ("describe_stacks", _stack("UPDATE_COMPLETE", T0 - timedelta(days=3))),
+                ("list_stack_resources", "AccessDenied"),
+            ],
+            _Snapshots(),
+            "the resources of the stack iamwarden cannot be listed (AccessDenied)",
+        ),
         ([], None, "whether a deploy of the stack changed it cannot be checked here"),
     ],
 )
 def test_what_cannot_be_checked_leaves_changed_code_alerted_only(
-    answers: list[dict[str, Any] | str], snapshots: _Snapshots | None, why: str
+    answers: list[Answer], snapshots: _Snapshots | None, why: str
 ) -> None:
     carried: list[Finding] = []
     guard, _ = _deploy_guard(answers, _Clock(T0 + timedelta(days=1)), carried, snapshots)
@@ -347,3 +460,123 @@ def test_a_url_whose_undo_history_cannot_be_read_is_left_and_said() -> None:
     assert problem.startswith("the remediation history of IAM Warden's function iamwarden-enforcer cannot be read")
     assert "its URL is not deleted now" in problem
     assert carried == []
+
+
+# --- issue 15 item 2: a function the heartbeat stopped runs again once its code is its stack's again ---------------
+
+
+def _stop(remediation_id: str, created_at: str, *, by: str | None = "heartbeat", done: bool = True) -> PastRemediation:
+    parameters: dict[str, Any] = {"function_name": WORKER, "role": "iamwarden-pruner"}
+    if by is not None:
+        parameters |= {"by": by, "code_sha256": "foreign="}
+    return PastRemediation(
+        remediation_id,
+        "iamwarden-tampered",
+        "remediated",
+        created_at,
+        ({"action": "stop_function", "target": "arn", "parameters": parameters, "summary": "stop"},),
+        ("stopped",) if done else (),
+        ({"exists": True, "reserved": None},),
+    )
+
+
+class _History(_Snapshots):
+    def __init__(self, past: list[PastRemediation]) -> None:
+        super().__init__()
+        self.past = past
+
+    def remediations(self, arn: str) -> list[PastRemediation]:
+        assert arn == f"arn:aws:lambda:us-east-1:111122223333:function:{WORKER}"
+        return self.past
+
+
+class _Concurrency:
+    def __init__(self, answer: Any) -> None:
+        self.answer = answer
+
+    def get_function_concurrency(self, FunctionName: str) -> dict[str, Any]:
+        if isinstance(self.answer, Exception):
+            raise self.answer
+        return {} if self.answer is None else {"ReservedConcurrentExecutions": self.answer}
+
+
+def _restarting(
+    past: list[PastRemediation] | _Snapshots, concurrency: Any = 0, settings: Any = None, fails: bool = False
+) -> tuple[OwnFunctionGuard, list[tuple[str, str]]]:
+    undone: list[tuple[str, str]] = []
+
+    def remediate(finding: Finding) -> tuple[Any, bool]:
+        raise AssertionError("nothing is stopped here")
+
+    def undo(remediation_id: str, actor: str) -> Any:
+        if fails:
+            raise RuntimeError("ResourceConflictException")
+        undone.append((remediation_id, actor))
+        return SimpleNamespace(remediation_id=f"undo-{remediation_id}", restored=[f"restored {remediation_id}"])
+
+    guard = OwnFunctionGuard(
+        SAMPLE_OWN,
+        _Concurrency(concurrency),
+        partition="aws",
+        region="us-east-1",
+        executor=Executes(remediate, undo),
+        settings=lambda: settings if settings is not None else load_settings({}),
+        recorded=past if isinstance(past, _Snapshots) else _History(past),
+    )
+    return guard, undone
+
+
+def test_the_heartbeats_stops_are_lifted_newest_first_and_said() -> None:
+    guard, undone = _restarting([_stop("rem-a", "2026-12-05T10:00:00"), _stop("rem-b", "2026-12-05T11:00:00")])
+
+    problems, notices = guard.restart(WORKER, "deployed=")
+
+    assert problems == []
+    assert undone == [("rem-b", "iamwarden-heartbeat"), ("rem-a", "iamwarden-heartbeat")]
+    [notice] = notices
+    assert notice.startswith(
+        f"IAM Warden's function {WORKER} runs the code its stack deployed again (CodeSha256 deployed=), so the "
+        "heartbeat lifted its stop: restored rem-b; restored rem-a"
+    )
+
+
+@pytest.mark.parametrize(
+    ("past", "concurrency", "settings"),
+    [
+        ([_stop("rem-a", "t", by=None)], 0, None),  # a stop not the heartbeat's (the enforcer's, or from before)
+        ([_stop("rem-a", "t", done=False)], 0, None),  # a stop that changed nothing (it was at 0 already)
+        ([_stop("rem-a", "t")], 3, None),  # an operator set another concurrency since
+        ([_stop("rem-a", "t")], None, None),  # ... or took the reservation off
+        ([_stop("rem-a", "t")], 0, load_settings({"enforcement": "off"})),
+        ([_stop("rem-a", "t")], 0, load_settings({"rules": {"iamwarden-tampered": {"mode": "alert"}}})),
+        ([], 0, None),
+    ],
+)
+def test_what_is_not_the_heartbeats_own_stop_in_force_is_left(
+    past: list[PastRemediation], concurrency: Any, settings: Any
+) -> None:
+    guard, undone = _restarting(past, concurrency, settings)
+    assert guard.restart(WORKER, "deployed=") == ([], [])
+    assert undone == []
+
+
+def test_a_stop_whose_state_cannot_be_read_or_undone_is_said_and_left() -> None:
+    guard, undone = _restarting(_Refusing())
+    [problem], _ = guard.restart(WORKER, "deployed=")
+    assert problem.startswith(f"the remediation history of IAM Warden's function {WORKER} cannot be read")
+
+    guard, undone = _restarting([_stop("rem-a", "t")], RuntimeError("AccessDeniedException"))
+    [problem], _ = guard.restart(WORKER, "deployed=")
+    assert "its concurrency cannot be read (AccessDeniedException): the heartbeat's stop is not lifted" in problem
+
+    guard, undone = _restarting([_stop("rem-a", "t")], fails=True)
+    [problem], notices = guard.restart(WORKER, "deployed=")
+    assert "the heartbeat's stop could not be lifted (ResourceConflictException): iamwarden undo rem-a" in problem
+    assert notices == []
+    assert undone == []
+
+
+def test_the_enforcers_history_is_never_read_for_a_stop_it_never_had() -> None:
+    guard, _ = _restarting(_Refusing())  # any read would be a problem
+    assert guard.restart("iamwarden-enforcer", "deployed=") == ([], [])
+    assert guard.restart("iamwarden-heartbeat", "deployed=") == ([], [])

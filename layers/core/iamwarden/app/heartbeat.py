@@ -43,6 +43,7 @@ import copy
 import json
 import logging
 import os
+import re
 import time
 import urllib.parse
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -96,6 +97,7 @@ from iamwarden.domain.declared_content import (
 from iamwarden.domain.exceptions import ConfigurationError
 from iamwarden.domain.own import (
     CENTRAL_BUS_STATEMENT_ID,
+    MEMBER_SESSION,
     REGION_PLACEHOLDER,
     SNAPSHOT_SESSION,
     OwnIdentity,
@@ -335,9 +337,16 @@ class SnapshotRefresh:
         topic_arn: str | None = None,
         home_account: str | None = None,
         own: OwnIdentity | None = None,
+        stack_role_ids: frozenset[str] | None = None,
+        stack_roles: frozenset[str] = frozenset(),
     ) -> None:
         self.store = store
         self.own_roles = own_roles
+        #: The RoleIds the account's member stack gave its roles (``stack_role_ids``, from its IAM-region forwarding
+        #: rule); an own role with another is not the stack's and never snapshotted. None: not known here.
+        self.stack_role_ids = stack_role_ids
+        #: The names of the roles whose RoleIds that rule names (the remediator's and the member pruner's).
+        self.stack_roles = stack_roles
         #: IAM Warden's identity (its roles by kind, its alert key): each own role's inline policies are compared with
         #: the documents the template declares (``declared_inline_policy``); None: not compared.
         self.own = own
@@ -432,6 +441,17 @@ class SnapshotRefresh:
             before = read(OWN_ROLE, snapshot.resource_arn) if read is not None else None
             known = before.data.get("role_id") if before is not None else None
             now = snapshot.data.get("role_id")
+            named = snapshot.resource_arn.rsplit("/", 1)[-1] in self.stack_roles
+            if named and self.stack_role_ids and now not in self.stack_role_ids:
+                self.replaced_roles.append(
+                    f"role {snapshot.resource_arn} is not the one its member stack created (RoleId {now}; the "
+                    f"stack's forwarding rule {STACK_ROLE_ID_RULE} names {', '.join(sorted(self.stack_role_ids))}): "
+                    "it was deleted and created again by someone else, so it is not IAM Warden's and is never "
+                    "snapshotted as such; its IAM calls are forwarded and judged, but the member forwarders of the "
+                    "other regions leave out its session by its ARN alone, so its regional calls there are not seen "
+                    "(delete the role and update the member stack there, which creates it again)"
+                )
+                continue
             if isinstance(known, str) and known and now != known:
                 self.replaced_roles.append(
                     f"role {snapshot.resource_arn} is not the one IAM Warden knows (RoleId {now}, not {known}): it was "
@@ -991,6 +1011,7 @@ class MemberSnapshots:
 
     def _account_refresh(self, account: str, cloudtrail: Any, iam: Any) -> tuple[int, list[str]]:
         self.taken.append(account)
+        stack_role_ids, unread = self.stack_role_ids(account)
         refresh = SnapshotRefresh(
             self.store,
             cloudtrail,
@@ -1001,8 +1022,40 @@ class MemberSnapshots:
             clock=self.clock,
             cloudtrail_in=self._cloudtrail_in(account),
             home_account=self.home_account,
+            stack_role_ids=stack_role_ids,
+            stack_roles=self.stack_role_names(),
         )
-        return refresh.refresh()
+        stored, problems = refresh.refresh()
+        return stored, [*unread, *problems]
+
+    def stack_role_names(self) -> frozenset[str]:
+        """The member roles whose sessions the forwarding rules leave out by ``<RoleId>:iamwarden`` (their names
+        from ``IAMWARDEN_MEMBER_ROLE_NAMES``, else the template's defaults)."""
+        names = {**MEMBER_ROLE_DEFAULTS, **(self.forwarding.member_roles if self.forwarding is not None else {})}
+        return frozenset(names[kind] for kind in MEMBER_ROLE_DEFAULTS)
+
+    def stack_role_ids(self, account: str) -> tuple[frozenset[str] | None, list[str]]:
+        """The RoleIds ``account``'s member stack gave its roles, read from its IAM-region forwarding rule (the
+        stack's ``!GetAtt <Role>.RoleId`` in the pattern that leaves out IAM Warden's sessions), and what could not
+        be read. None: not known (no rule there, no client for that region, or no RoleId in its pattern): then the
+        roles are known by the RoleId the heartbeat first read, as before. One ``DescribeRule`` per account's turn.
+        """
+        if not self.own_roles:
+            return None, []
+        try:
+            events = self._regional("events", account, IAM_REGION)
+            if events is None:
+                return None, []
+            rule = events.describe_rule(Name=STACK_ROLE_ID_RULE)
+        except Exception as exc:
+            if is_gone(exc) or isinstance(exc, ConfigurationError):
+                return None, []  # no rule: the forwarding check says it is gone
+            return None, [
+                f"in member account {account}, the RoleIds its member stack gave its roles cannot be read (the rule "
+                f"{STACK_ROLE_ID_RULE} in {IAM_REGION}: {error_code(exc) or exc}): whether its roles are still the "
+                "stack's is known only by the RoleId first read"
+            ]
+        return stack_role_ids(rule.get("EventPattern")), []
 
     def _region_problems(
         self, coverage: MemberCoverage, watched: Watched, state: CoverageState, account: str, now: datetime
@@ -1021,16 +1074,60 @@ class MemberSnapshots:
             )
             key, value = f"regions-unread#{account}", [said]
         else:
-            missing = coverage.missing_regions(account, enabled, watched)
-            if missing is None:
+            unread: dict[str, str] = {}
+            instances = dict(watched.instances)
+            if account == watched.management:
+                instances[account], unread = self._plain_stack_regions(state, account, enabled, now)
+            missing = coverage.missing_regions(account, enabled - set(unread), watched._replace(instances=instances))
+            if unread:
+                said = (
+                    f"whether the organisation's management account {account} has a member stack in "
+                    f"{', '.join(sorted(unread))} cannot be read (its forwarding rules: "
+                    f"{'; '.join(sorted(set(unread.values())))}): its events there are not known to be seen"
+                )
+                said = f"{missing}; {said}" if missing is not None else said
+                key, value = f"regions-unread#{account}", [said]
+            elif missing is None:
                 state.reported.pop(f"regions#{account}", None)
                 return []
-            said, key = missing, f"regions#{account}"
-            value = sorted(enabled - set(watched.instances.get(account, frozenset())))
+            else:
+                said, key = missing, f"regions#{account}"
+                value = sorted(enabled - set(instances.get(account, frozenset())))
         if not state.due(key, value, now):
             return []
         state.said(key, value, now)
         return [said]
+
+    def _plain_stack_regions(
+        self, state: CoverageState, account: str, enabled: set[str], now: datetime
+    ) -> tuple[frozenset[str], dict[str, str]]:
+        """The enabled regions where ``account`` (the management account) has a plain member stack, known by its
+        forwarding rules (``events:DescribeRule`` through the snapshot role: the stack's name is the operator's
+        choice, its rules' names are the template's), and those where that cannot be read. Read again at most
+        once per ``LISTING_EVERY`` (kept in ``state``); a region whose rules cannot be read is not kept."""
+        kept = state.plain_regions(account, now)
+        if kept is not None:
+            return kept, {}
+        found: set[str] = set()
+        unread: dict[str, str] = {}
+        for region in sorted(enabled):
+            forwarding = self.forwarding.in_region(region) if self.forwarding is not None else None
+            rules = (
+                [rule for rule in forwarding.rules() if rule != "iamwarden-forward-iam"]
+                if forwarding is not None
+                else [rule for rule in sorted(declared.MEMBER_RULE_PATTERNS) if rule != "iamwarden-forward-iam"]
+            )
+            try:
+                events = self._regional("events", account, region)
+                if events is None:
+                    raise ConfigurationError(f"no events client acts in {region}")
+                if any(_rule_exists(events, rule) for rule in rules):
+                    found.add(region)
+            except Exception as exc:
+                unread[region] = str(error_code(exc) or exc)
+        if not unread:
+            state.found_plain(account, found, now)
+        return frozenset(found), unread
 
     def _pair_forwarding_problems(self, pair: Pair, iam: Any) -> list[str]:
         """The forwarding rules, forwarder role and failures of the member stack instance in ``pair``'s region."""
@@ -1089,6 +1186,48 @@ class MemberSnapshots:
                 f"the forwarding rules of member account {account} cannot be checked ({error_code(exc) or exc}): "
                 f"{self.forwarding.own.redeploy_command(account, self.region)}"
             ]
+
+
+#: The member stack's rule whose pattern names the RoleIds it gave its roles (``<RoleId>:iamwarden``), in
+#: ``IAM_REGION``.
+STACK_ROLE_ID_RULE = "iamwarden-forward-iam"
+_STACK_ROLE_ID = re.compile(rf"(ARO[A-Z0-9]{{12,}}):{re.escape(MEMBER_SESSION)}")
+
+
+def stack_role_ids(pattern: Any) -> frozenset[str] | None:
+    """The RoleIds in a member forwarding rule's pattern (each ``<RoleId>:iamwarden`` it leaves out), or None: none
+    (the instance creates no roles, or the pattern cannot be read)."""
+    try:
+        document = json.loads(pattern) if isinstance(pattern, str) else None
+    except ValueError:
+        return None
+    found: set[str] = set()
+
+    def walk(node: Any) -> None:
+        if isinstance(node, str):
+            match = _STACK_ROLE_ID.fullmatch(node)
+            if match:
+                found.add(match.group(1))
+        elif isinstance(node, Mapping):
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(document)
+    return frozenset(found) or None
+
+
+def _rule_exists(events: Any, rule: str) -> bool:
+    """Whether ``rule`` exists on the default bus (``DescribeRule``); any refusal but "not found" is raised."""
+    try:
+        events.describe_rule(Name=rule)
+    except Exception as exc:
+        if is_gone(exc):
+            return False
+        raise
+    return True
 
 
 class Heartbeat:
@@ -1757,13 +1896,20 @@ class OwnFunctionCheck:
             return [f"the deployed code of IAM Warden's function {name} cannot be read ({error_code(exc) or exc})"]
         deployed = record.data.get("code_sha256")
         if sha == deployed:
-            return []
+            if self.guard is None:
+                return []
+            # Its stack's code again: a stop of the heartbeat's, if any, is lifted (``OwnFunctionGuard.restart``).
+            problems, notices = self.guard.restart(name, str(sha))
+            self.notices.extend(notices)
+            return problems
         problem = (
             f"IAM Warden's function {name} runs code its stack did not deploy (CodeSha256 {sha}, not {deployed} as "
             f"recorded from {record.data.get('source', 'the deploy')} at {record.taken_at}): what it runs may not be "
             f"IAM Warden (put it back: {fix})"
         )
-        return [self.guard.changed_code(name, str(sha), problem) if self.guard is not None else problem]
+        if self.guard is None:
+            return [problem]
+        return [self.guard.changed_code(name, str(sha), problem, live.get("LastModified"))]
 
     def record_first(self) -> tuple[int, list[str]]:
         """At deploy (the custom resource, while the own stack is being deployed): each own function's live code as
@@ -2047,12 +2193,21 @@ def _own_function_guard(
         session.client("lambda", config=retry_config()),
         partition=parts[1],
         region=parts[3],
-        executor=Executes(executor.remediate) if executor is not None else None,
+        executor=Executes(executor.remediate, _undo_as(executor)) if executor is not None else None,
         settings=settings,
         cloudformation=session.client("cloudformation", region_name=parts[3], config=retry_config()),
         stack=config.stack_name,
         recorded=recorded,
     )
+
+
+def _undo_as(executor: RemediationExecutor) -> Callable[[str, str], Any]:
+    """The executor's undo, by the heartbeat (``OwnFunctionGuard.restart`` lifts its own stops with it)."""
+
+    def undo(remediation_id: str, actor: str) -> Any:
+        return executor.undo(remediation_id, actor=actor)
+
+    return undo
 
 
 def _trail_coverage(session: Any, config: HeartbeatConfig, members: MemberSnapshots | None) -> TrailCoverage | None:

@@ -16,7 +16,10 @@ So the heartbeat watches pairs, not accounts:
   no instance at all (the organisation's management account, where service-managed StackSets never deploy and the
   member template runs as a plain stack), the heartbeat's region and ``us-east-1`` (where IAM's events arrive) are
   checked. The management account (from the accounts' ARNs) is told to deploy the member template as a stack, never
-  to add StackSet instances.
+  to add StackSet instances, in the enabled regions where no plain member stack is found: one is found by its
+  forwarding rules (``events:DescribeRule`` through the snapshot role, ``plain_stack_regions``), read again at most
+  once an hour and kept in the same record; the regions where one is found are then checked like a StackSet
+  instance's (their forwarding, each in its region), and once every enabled region has one nothing more is said.
 * **listing**: a whole listing of the organisation and the StackSet is kept in the same record and used again for
   an hour; one that failed is tried again the next run.
 * **turn**: a run checks the next ``heartbeat/member_checks_per_run`` pairs after the cursor kept in the audit table
@@ -152,9 +155,31 @@ class CoverageState:
         self.reported: dict[str, list[Any]] = {str(k): list(v) for k, v in (data.get("reported") or {}).items()}
         #: The last whole listing of the organisation's accounts and the StackSet's instances, and when.
         self.listing: dict[str, Any] | None = data.get("listing") or None
+        #: account -> ``{"at": epoch, "regions": [...]}``: where a plain member stack was found (the management
+        #: account's, by its forwarding rules), and when that was read.
+        self.plain: dict[str, dict[str, Any]] = {str(k): dict(v) for k, v in (data.get("plain") or {}).items()}
 
     def to_data(self) -> dict[str, Any]:
-        return {"cursor": self.cursor, "pairs": self.pairs, "reported": self.reported, "listing": self.listing}
+        return {
+            "cursor": self.cursor,
+            "pairs": self.pairs,
+            "reported": self.reported,
+            "listing": self.listing,
+            "plain": self.plain,
+        }
+
+    def plain_regions(self, account: str, now: datetime | None = None) -> frozenset[str] | None:
+        """The regions where ``account``'s plain member stack was found; None: never read, or (with ``now``) read
+        more than ``LISTING_EVERY`` ago."""
+        kept = self.plain.get(account)
+        if not kept:
+            return None
+        if now is not None and now.timestamp() - float(kept.get("at", 0)) >= LISTING_EVERY.total_seconds():
+            return None
+        return frozenset(str(region) for region in kept.get("regions") or ())
+
+    def found_plain(self, account: str, regions: Iterable[str], now: datetime) -> None:
+        self.plain[account] = {"at": int(now.timestamp()), "regions": sorted(regions)}
 
     @classmethod
     def load(cls, dynamodb: Any, table: str) -> CoverageState:
@@ -240,8 +265,11 @@ class MemberCoverage:
             accounts |= set(instances)  # whoever has an instance is a member to watch
         accounts -= excluded | {self.home_account}
         pairs: set[Pair] = set()
+        plain = {account: state.plain_regions(account) for account in accounts} if state is not None else {}
         for account in accounts:
             regions = instances.get(account) if instances is not None else None
+            if not regions and plain.get(account):
+                regions = set(plain[account] or ())  # its plain member stack's regions: checked like instances
             # No instance at all (the management account, where a plain member stack runs; or an account the
             # StackSet missed): the fallback regions are checked, as when no instance is listed.
             forwarding = set(regions) if regions else {self.region, GLOBAL_EVENTS_REGION}
@@ -249,6 +277,8 @@ class MemberCoverage:
             if self.region not in forwarding:
                 pairs.add(Pair(account, self.region, forwards=False))  # its snapshots and trails are read here
         known = None if instances is None else {a: frozenset(r) for a, r in instances.items() if a in accounts}
+        if known is not None:
+            known |= {a: regions for a, regions in plain.items() if regions and not known.get(a)}
         return Watched(tuple(sorted(pairs)), known, tuple(lasting), management)
 
     def _listing(
@@ -361,15 +391,17 @@ class MemberCoverage:
         if not missing:
             return None
         if account == watched.management:
-            checked = ", ".join(sorted({self.region, GLOBAL_EVENTS_REGION}))
-            return (
-                f"the organisation's management account {account} has no member stack the StackSet "
-                f"{self.stack_set_name} deploys (service-managed StackSets never deploy to the management account): "
-                f'deploy member/template.yaml in it as a stack in each region it uses (README "The management '
-                f'account"); its forwarding is checked in {checked} only, and {REGIONAL_EVENTS} in '
-                f"{', '.join(r for r in missing if r not in {self.region, GLOBAL_EVENTS_REGION}) or 'no other region'} "
-                "are not known to be seen (said once a day)"
+            found = sorted(set(watched.instances.get(account, frozenset())))
+            text = (
+                f"the organisation's management account {account} has no member stack in the enabled region(s) "
+                f"{', '.join(missing)} (service-managed StackSets never deploy to the management account; a plain "
+                f"stack of member/template.yaml, known by its forwarding rules, was found in "
+                f"{', '.join(found) or 'no region'}): deploy member/template.yaml in it as a stack in each region it "
+                f'uses (README "The management account"); {REGIONAL_EVENTS} there are not seen'
             )
+            if GLOBAL_EVENTS_REGION in missing:
+                text += f", nor its IAM changes (IAM's events arrive in {GLOBAL_EVENTS_REGION} only)"
+            return f"{text} (said once a day)"
         text = (
             f"member account {account} has no instance of the member StackSet {self.stack_set_name} in the enabled "
             f"region(s) {', '.join(missing)}: {REGIONAL_EVENTS} there are not seen"

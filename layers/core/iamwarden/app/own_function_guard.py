@@ -9,9 +9,15 @@ finds it does not only alert:
   since what it runs may be anyone's, with its role: the pruner's writes IAM in every member account, the Slack
   endpoint's invokes the enforcer. Only once the difference is certain to be no deploy of its own: the new code of a
   normal deploy is live minutes before CloudFormation's ``UpdateFunctionCode`` reaches the enforcer, which records
-  it. So the function is stopped only when the own stack is in no operation and last changed more than
-  ``CODE_GRACE`` ago, and the heartbeat first saw this code more than ``CODE_GRACE`` ago (``OWN_CODE_SEEN`` in the
-  audit table); until then it is alerted, saying when it will be stopped if still unexplained. Not the enforcer:
+  it, sometimes long after. So it is decided by the stack's own state, never by when an event arrives: the function
+  is stopped only when the own stack is in no operation, its last operation did not put this code there
+  (``stack_deployed_it``: the function's last modification falls within that operation, which updated its
+  resource, and the heartbeat had not seen this code before it; such code is alerted, never stopped), and the
+  heartbeat first saw this code more than ``CODE_GRACE`` ago (``OWN_CODE_SEEN`` in the audit table); until then it
+  is alerted, saying when it will be stopped if still unexplained. Once the
+  function runs the code its stack deployed again (an operator or a stack update put it back), the heartbeat lifts
+  its own stop (``restart``: the undo of its stop, recorded in the audit trail, said as a notice), unless the
+  concurrency is no longer the 0 the stop set (an operator's since). Not the enforcer:
   stopping it would blind IAM Warden (no event judged, nothing remediated, the alerts about everything else gone
   with it), so its change is alerted only, by the heartbeat itself. Not the heartbeat itself either: the check runs
   in it, and stopping it would end every check;
@@ -67,12 +73,21 @@ NEVER_STOPPED = frozenset({"enforcer", "heartbeat"})
 #: How long code unlike the recorded one is only alerted: CloudTrail delivers an event within about 15 minutes
 #: (CloudTrail's own figure), so after twice that a deploy's ``UpdateFunctionCode`` would have been recorded.
 CODE_GRACE = timedelta(minutes=30)
+#: How far apart two AWS services' clocks may be (Lambda's ``LastModified``, CloudFormation's times): a deploy's
+#: window is widened by it, so a legitimate deploy is never taken for foreign code by a second's difference.
+CLOCK_SKEW = timedelta(minutes=1)
+#: The resource states in which CloudFormation has finished creating or updating a function.
+SETTLED_RESOURCE = frozenset({"CREATE_COMPLETE", "UPDATE_COMPLETE"})
+#: Who the heartbeat's own stops are by (``stop_function``'s parameters): only those does it lift.
+STOPPED_BY = "heartbeat"
 
 
 class Executes(NamedTuple):
-    """What carries out a plan: ``remediate(finding) -> (record, made)``, the executor's own call."""
+    """What carries out a plan: ``remediate(finding) -> (record, made)``, the executor's own call; ``undo(remediation
+    id, actor) -> undo record``, its undo (None: the heartbeat lifts none of its stops)."""
 
     remediate: Callable[[Finding], tuple[Any, bool]]
+    undo: Callable[[str, str], Any] | None = None
 
 
 class OwnFunctionGuard:
@@ -115,8 +130,9 @@ class OwnFunctionGuard:
 
     # --- what is found ---------------------------------------------------------------------------------------
 
-    def changed_code(self, function: str, sha: str, problem: str) -> str:
-        """``problem`` (the code hash unlike the deployed one), saying what is done about it."""
+    def changed_code(self, function: str, sha: str, problem: str, last_modified: Any = None) -> str:
+        """``problem`` (the code hash unlike the deployed one), saying what is done about it; ``last_modified``: the
+        function's ``LastModified`` (``GetFunctionConfiguration``), which dates its code against the stack's."""
         kind = self.own.function_roles.get(function)
         if kind in NEVER_STOPPED or kind is None:
             why = (
@@ -131,12 +147,13 @@ class OwnFunctionGuard:
         step = RemediationStep(
             StopFunction.action,
             self.arn(function),
-            {"function_name": function, "role": role},
+            # By whom and for what code: the heartbeat lifts only its own stops, once the code is the stack's again.
+            {"function_name": function, "role": role, "by": STOPPED_BY, "code_sha256": sha},
             f"set the reserved concurrency of IAM Warden's function {function} to 0: it runs code its stack did not "
             "deploy",
         )
         if self.acting() is None:
-            waiting = self.not_certain(function, sha)
+            waiting = self.not_certain(function, sha, last_modified)
             if waiting is not None:
                 return f"{problem}; not stopped yet: {waiting}"
         return self._act(f"code/{function}/{sha}", function, [step], problem)
@@ -214,9 +231,11 @@ class OwnFunctionGuard:
         digest = hashlib.sha256(canonical(config).encode()).hexdigest()[:16]
         return [self._act(f"url/{function}/{found.get('CreationTime')}/{digest}", function, [step], problem)]
 
-    def not_certain(self, function: str, sha: str) -> str | None:
+    def not_certain(self, function: str, sha: str, last_modified: Any = None) -> str | None:
         """Why code ``sha`` of ``function`` may still be a deploy's (saying when it will be stopped), or None: it is
-        certain to be foreign (the stack settled and the code first seen, both more than ``CODE_GRACE`` ago)."""
+        certain to be foreign. Decided by the stack's own state, never by when an event arrived: the stack is in no
+        operation, its last one did not put this code there (``stack_deployed_it``), and the heartbeat first saw
+        this code more than ``CODE_GRACE`` ago."""
         if self.cloudformation is None or self.stack is None or self.recorded is None:
             return "whether a deploy of the stack changed it cannot be checked here (no stack or audit table)"
         now = self.clock()
@@ -240,18 +259,104 @@ class OwnFunctionGuard:
         if status.endswith("_IN_PROGRESS"):
             return (
                 f"the stack {self.stack} is being deployed ({status}); it is checked again at the next run, and "
-                f"stopped {CODE_GRACE.seconds // 60} minutes after the deploy if still unexplained"
+                "stopped if the deploy did not put this code there"
             )
-        changed = stacks[0].get("LastUpdatedTime") or stacks[0].get("CreationTime")
-        if not isinstance(changed, datetime):
-            return f"when the stack {self.stack} last changed is not known: a deploy may have changed it"
-        until = max(first, changed) + CODE_GRACE
+        try:
+            resource = self.stack_resource(function)
+        except Exception as exc:
+            return (
+                f"the resources of the stack {self.stack} cannot be listed ({error_code(exc) or exc}): whether its "
+                "last deploy put this code there is not known"
+            )
+        deployed = stack_deployed_it(self.stack, stacks[0], resource, _instant(last_modified), first)
+        if deployed is not None:
+            return deployed
+        until = first + CODE_GRACE
         if now < until:
             return (
-                f"a deploy of the stack (last changed at {changed.astimezone(UTC):%H:%M} UTC) may not have been "
-                f"recorded yet; it will be stopped at {until.astimezone(UTC):%H:%M} UTC if still unexplained"
+                f"first seen at {first.astimezone(UTC):%H:%M} UTC, and the stack's last deploy did not put it there; "
+                f"it will be stopped at {until.astimezone(UTC):%H:%M} UTC if still unexplained"
             )
         return None
+
+    def stack_resource(self, function: str) -> Mapping[str, Any] | None:
+        """The own stack's resource that is function ``function`` (``ListStackResources``), or None: not the stack's."""
+        paginator = self.cloudformation.get_paginator("list_stack_resources")
+        for page in paginator.paginate(StackName=self.stack):
+            for resource in page.get("StackResourceSummaries", []):
+                if resource.get("ResourceType") == "AWS::Lambda::Function" and (
+                    resource.get("PhysicalResourceId") == function
+                ):
+                    return dict(resource)
+        return None
+
+    def restart(self, function: str, sha: str) -> tuple[list[str], list[str]]:
+        """Lift the heartbeat's own stops of ``function``, which runs ``sha``, the code its stack deployed, again.
+
+        Each stop of the heartbeat's (``stop_function`` by ``STOPPED_BY``, in force) is undone through the executor
+        (the undo record in the audit trail, its before-state the concurrency the stop found), newest first, so
+        the concurrency ends as it was before the first. Only while the live concurrency is still the 0 the stop
+        set: another is an operator's since, left alone. Not with the kill switch off or the rule out of remediate.
+        Answers (problems, notices)."""
+        if (
+            self.recorded is None
+            or self.executor is None
+            or self.executor.undo is None
+            or self.own.function_roles.get(function) in NEVER_STOPPED
+        ):
+            return [], []  # the enforcer and the heartbeat are never stopped: no history read for them
+        arn = self.arn(function)
+        try:
+            stops = [
+                past
+                for past in self.recorded.remediations(arn)
+                if past.rule == TAMPERED
+                and past.in_force
+                and any(
+                    step.get("action") == StopFunction.action
+                    and (step.get("parameters") or {}).get("by") == STOPPED_BY
+                    and (step.get("parameters") or {}).get("function_name") == function
+                    for step in past.plan
+                )
+            ]
+        except Exception as exc:
+            return [
+                f"the remediation history of IAM Warden's function {function} cannot be read ({error_code(exc) or exc})"
+                ": whether the heartbeat stopped it, and should let it run again now that its code is its stack's, is "
+                "not known"
+            ], []
+        if not stops or self.acting() is not None:
+            return [], []
+        try:
+            reserved = self.lambda_client.get_function_concurrency(FunctionName=function).get(
+                "ReservedConcurrentExecutions"
+            )
+        except Exception as exc:
+            return [
+                f"IAM Warden's function {function} runs its stack's code again, but its concurrency cannot be read "
+                f"({error_code(exc) or exc}): the heartbeat's stop is not lifted"
+            ], []
+        if reserved != 0:
+            return [], []  # not what the stop set: an operator's concurrency, never overwritten
+        restored: list[str] = []
+        undone: list[str] = []
+        for past in sorted(stops, key=lambda past: past.created_at, reverse=True):
+            try:
+                record = self.executor.undo(past.remediation_id, HEARTBEAT_ACTOR.arn or "iamwarden-heartbeat")
+            except Exception as exc:
+                logger.exception("the heartbeat could not lift its stop", extra={"function": function})
+                return [
+                    f"IAM Warden's function {function} runs its stack's code again (CodeSha256 {sha}), but the "
+                    f"heartbeat's stop could not be lifted ({error_code(exc) or exc}): iamwarden undo "
+                    f"{past.remediation_id}"
+                ], []
+            restored.extend(getattr(record, "restored", ()) or ())
+            undone.append(f"{past.remediation_id} by {getattr(record, 'remediation_id', 'an undo')}")
+        return [], [
+            f"IAM Warden's function {function} runs the code its stack deployed again (CodeSha256 {sha}), so the "
+            f"heartbeat lifted its stop: {'; '.join(restored) or 'its concurrency was left as it was'} (undid "
+            f"{', '.join(undone)})"
+        ]
 
     def approved_url(self, function: str, found: Mapping[str, Any]) -> list[str] | None:
         """What to say of a URL an operator put back with ``iamwarden undo`` (the undone deletion's before-state is
@@ -345,8 +450,59 @@ class OwnFunctionGuard:
         return f"{problem}; done: {done} (undo: {undo})"
 
 
+def stack_deployed_it(
+    stack: str,
+    described: Mapping[str, Any],
+    resource: Mapping[str, Any] | None,
+    last_modified: datetime | None,
+    first_seen: datetime,
+) -> str | None:
+    """Why the stack's own state says its last operation put this code there (the function is not stopped), or
+    None: it does not.
+
+    A deploy's new code is live before CloudFormation's ``UpdateFunctionCode`` reaches the enforcer, sometimes long
+    before. So the stack is asked instead: its last operation began at ``LastUpdatedTime`` (``CreationTime`` for a
+    stack never updated), and ``ListStackResources`` dates when it last finished with the function
+    (``LastUpdatedTimestamp``, status ``CREATE_COMPLETE``/``UPDATE_COMPLETE``). The code is the deploy's when
+
+    * that operation updated the function: the resource finished no earlier than the operation began;
+    * the function's ``LastModified`` (any change to its code or configuration) falls within it: after the
+      operation began and before CloudFormation finished with the function, so nobody changed it since; and
+    * the heartbeat did not see this code before that modification: code live earlier was not this deploy's (an
+      operation that only tagged the function leaves ``LastModified`` before it began).
+
+    Each bound is widened by ``CLOCK_SKEW``. A change made by someone else while CloudFormation was updating the
+    function passes for the deploy's: it is still alerted every run until the deploy is recorded.
+    """
+    if resource is None:
+        return None
+    began = described.get("LastUpdatedTime") or described.get("CreationTime")
+    finished = resource.get("LastUpdatedTimestamp")
+    if (
+        str(resource.get("ResourceStatus")) not in SETTLED_RESOURCE
+        or not isinstance(began, datetime)
+        or not isinstance(finished, datetime)
+        or last_modified is None
+    ):
+        return None
+    if finished < began - CLOCK_SKEW:
+        return None  # the last operation did not update the function
+    if not began - CLOCK_SKEW <= last_modified <= finished + CLOCK_SKEW:
+        return None
+    if first_seen < last_modified - CLOCK_SKEW:
+        return None  # this code ran before the deploy's modification
+    return (
+        f"the stack {stack}'s last deploy (begun at {began.astimezone(UTC):%H:%M:%S} UTC) updated it at "
+        f"{finished.astimezone(UTC):%H:%M:%S} UTC, and nothing changed it since (last modified at "
+        f"{last_modified.astimezone(UTC):%H:%M:%S} UTC): it is that deploy's code, whose UpdateFunctionCode has not "
+        "been recorded yet (a late CloudTrail event), so it is not stopped"
+    )
+
+
 def _instant(value: Any) -> datetime | None:
-    """An ISO 8601 time as kept in the audit table, or None when it is not one."""
+    """An ISO 8601 time as kept in the audit table or Lambda's ``LastModified``, or None when it is not one."""
+    if value is None:
+        return None
     try:
         found = datetime.fromisoformat(str(value))
     except ValueError:
