@@ -200,6 +200,8 @@ def test_the_remediation_role_may_read_what_the_live_role_directory_reads() -> N
         # the instance of an identity store, and a group's assignments (identity_center.GROUP_READS)
         "sso:ListInstances",
         "sso:ListAccountAssignmentsForPrincipal",
+        # the membership the console's AddMemberToGroup made (identity_center.GROUP_READS)
+        "identitystore:GetGroupMembershipId",
     }
 
 

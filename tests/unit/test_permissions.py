@@ -432,6 +432,13 @@ RUNTIME_GRANTS: dict[str, set[str]] = {
         )
     },
     "sso:ListInstances": {"*"},
+    # identity-center-group-admin finds the membership the console's AddMemberToGroup made (its record names none).
+    "identitystore:GetGroupMembershipId": {
+        "arn:${AWS::Partition}:identitystore::${AWS::AccountId}:identitystore/*",
+        "arn:${AWS::Partition}:identitystore:::group/*",
+        "arn:${AWS::Partition}:identitystore:::user/*",
+        "arn:${AWS::Partition}:identitystore:::membership/*",
+    },
     # The roles behind existing resources a grant reaches (projects, notebooks, tasks, services; the list
     # calls of every resource of a region are on "*").
     "codebuild:BatchGetProjects": {"arn:${AWS::Partition}:codebuild:*:${AWS::AccountId}:project/*"},
@@ -472,8 +479,14 @@ def test_every_read_that_judges_an_assignment_is_granted() -> None:
 
 
 def test_every_read_that_judges_a_group_membership_is_granted_by_the_runtime_policy() -> None:
-    """The instance and the group's assignments; what each assigned set grants is ASSIGNMENT_READS (above)."""
-    assert set(GROUP_READS) <= set(RUNTIME_GRANTS)
+    """The instance, the group's assignments and the console's membership; each assigned set is ASSIGNMENT_READS.
+
+    ``DescribeGroupMembership`` is the membership removal's own read (the generated remediation grants).
+    """
+    remediation = {permission for permissions in STEP_PERMISSIONS.values() for permission in permissions}
+    assert set(GROUP_READS) <= set(RUNTIME_GRANTS) | remediation
+    assert set(GROUP_READS) - remediation <= set(RUNTIME_GRANTS)
+    assert "identitystore:DescribeGroupMembership" in remediation
 
 
 def test_runtime_policy_grants_exactly_what_the_wiring_uses() -> None:

@@ -274,6 +274,7 @@ ROUTES: Mapping[tuple[str, str], tuple[tuple[str, int], ...]] = {
     ("ssm.amazonaws.com", "DeleteParameter"): (("tampering", 0),),
     ("ssm.amazonaws.com", "DeleteParameters"): (("tampering", 0),),
     ("ssm.amazonaws.com", "PutParameter"): (("tampering", 0),),
+    ("sso-directory.amazonaws.com", "AddMemberToGroup"): (("identity_center", 1),),
     ("sso.amazonaws.com", "AttachCustomerManagedPolicyReferenceToPermissionSet"): (("identity_center", 0),),
     ("sso.amazonaws.com", "AttachManagedPolicyToPermissionSet"): (("identity_center", 0),),
     ("sso.amazonaws.com", "CreateAccountAssignment"): (("identity_center", 0),),
