@@ -356,6 +356,7 @@ def _what_the_set_grants(client: Any, instance: str, permission_set: str) -> tup
     ids = {"InstanceArn": instance, "PermissionSetArn": permission_set}
     grants: list[str] = []
     unknown: list[str] = []
+    operation = "ListManagedPoliciesInPermissionSet"
     try:
         for page in client.get_paginator("list_managed_policies_in_permission_set").paginate(**ids):
             for attached in page.get("AttachedManagedPolicies", ()):
@@ -363,6 +364,7 @@ def _what_the_set_grants(client: Any, instance: str, permission_set: str) -> tup
                 name = arn.rsplit("/", 1)[-1]
                 if ":iam::aws:policy/" in arn and name in ADMIN_EQUIVALENT:
                     grants.append(f"{name} (it {ADMIN_EQUIVALENT[name]})")
+        operation = "GetInlinePolicyForPermissionSet"
         inline = client.get_inline_policy_for_permission_set(**ids).get("InlinePolicy") or ""
         if inline:
             try:
@@ -372,6 +374,7 @@ def _what_the_set_grants(client: Any, instance: str, permission_set: str) -> tup
             else:
                 grants += [f"inline: {g.why}" for g in risk.admin]
                 grants += [f"inline: escalation {p.describe()}" for p in risk.escalations]
+        operation = "ListCustomerManagedPolicyReferencesInPermissionSet"
         references = client.list_customer_managed_policy_references_in_permission_set(**ids).get(
             "CustomerManagedPolicyReferences", ()
         )
@@ -386,7 +389,7 @@ def _what_the_set_grants(client: Any, instance: str, permission_set: str) -> tup
             return [], (f"what permission set {permission_set} grants (it no longer exists)",)
         if not is_aws_error(exc):
             raise
-        raise classify(exc, "read the permission set", resource=permission_set) from exc
+        raise classify(exc, operation, resource=permission_set) from exc
     if grants and _has_boundary(client, ids, permission_set):
         unknown.append(f"how far the permissions boundary of permission set {permission_set} narrows it")
     return grants, tuple(unknown)
