@@ -33,6 +33,17 @@ is alerted with ``needs_context``, never remediated; offline it cannot be judged
 clear; Identity Center leaves names such as a group's ``displayName`` out of its events), so the alert names the
 user and the group by ID.
 
+The Identity Center console records the same change as ``AddMemberToGroup`` from ``sso-directory.amazonaws.com``
+(``member.memberId``, no ``responseElements``: the published record cited in events/README.md), judged the same
+way. Its record names no membership, so the enforcer reads the user's membership (``GetGroupMembershipId``) and
+removes it only when Identity Store created it in the event's second (``DescribeGroupMembership``'s ``CreatedAt``);
+anything else about it is alerted with what is unknown.
+
+A delegated administrator account reads less than the management account that owns the organisation's instance
+(``ListInstances``' ``OwnerAccountId``): Identity Center answers ``ListAccountAssignmentsForPrincipal``, and the
+permission sets provisioned to the management account, only there. A read refused there is alerted with
+``needs_context`` saying exactly that, never remediated; in the owner's own account a refusal stays an error.
+
 Each remediation provisions the permission set again (``ProvisionPermissionSet`` to every account it is
 provisioned to), as Identity Center needs for a changed set to reach the accounts' roles; undo does the same.
 Permission set ARNs carry no account (``arn:aws:sso:::permissionSet/ssoins-…/ps-…``).
