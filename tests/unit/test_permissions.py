@@ -26,7 +26,7 @@ import pytest
 from iamwarden.adapters.origin_access_identities import READ_PERMISSIONS as OAI_READ_PERMISSIONS
 from iamwarden.adapters.principals import READ_PERMISSIONS
 from iamwarden.domain.findings import StepAction
-from iamwarden.guardrails.identity_center import ASSIGNMENT_READS, GROUP_READS
+from iamwarden.guardrails.identity_center import ASSIGNMENT_READS, GROUP_READS, USER_READS
 from iamwarden.guardrails.registry import ACTIONS, GRANTED_APART, RULES, STEP_PERMISSIONS
 from tests.sam_template import deployed_template, remediation_statements, translated_template
 
@@ -432,12 +432,16 @@ RUNTIME_GRANTS: dict[str, set[str]] = {
         )
     },
     "sso:ListInstances": {"*"},
-    # identity-center-group-admin finds the membership the console's AddMemberToGroup made (its record names none).
-    "identitystore:GetGroupMembershipId": {
-        "arn:${AWS::Partition}:identitystore::${AWS::AccountId}:identitystore/*",
-        "arn:${AWS::Partition}:identitystore:::group/*",
-        "arn:${AWS::Partition}:identitystore:::user/*",
-        "arn:${AWS::Partition}:identitystore:::membership/*",
+    # identity-center-group-admin finds the membership the console's AddMemberToGroup made (its record names none);
+    # identity-center-user-takeover reads an updated user's groups.
+    **{
+        action: {
+            "arn:${AWS::Partition}:identitystore::${AWS::AccountId}:identitystore/*",
+            "arn:${AWS::Partition}:identitystore:::group/*",
+            "arn:${AWS::Partition}:identitystore:::user/*",
+            "arn:${AWS::Partition}:identitystore:::membership/*",
+        }
+        for action in ("identitystore:GetGroupMembershipId", "identitystore:ListGroupMembershipsForMember")
     },
     # The roles behind existing resources a grant reaches (projects, notebooks, tasks, services; the list
     # calls of every resource of a region are on "*").
@@ -487,6 +491,11 @@ def test_every_read_that_judges_a_group_membership_is_granted_by_the_runtime_pol
     assert set(GROUP_READS) <= set(RUNTIME_GRANTS) | remediation
     assert set(GROUP_READS) - remediation <= set(RUNTIME_GRANTS)
     assert "identitystore:DescribeGroupMembership" in remediation
+
+
+def test_every_read_that_judges_a_user_update_is_granted_by_the_runtime_policy() -> None:
+    """The user's groups; their assignments and sets are GROUP_READS and ASSIGNMENT_READS (above)."""
+    assert set(USER_READS) <= set(RUNTIME_GRANTS)
 
 
 def test_runtime_policy_grants_exactly_what_the_wiring_uses() -> None:

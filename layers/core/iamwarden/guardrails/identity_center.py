@@ -677,12 +677,12 @@ def _refused_to_delegate(exc: AwsCallError, instance: Instance | None, account: 
     )
 
 
-def _group_assignments(client: Any, instance: str, group: str) -> dict[str, set[str]]:
-    """Each permission set assigned to the group, with the accounts it is assigned in."""
+def _group_assignments(client: Any, instance: str, group: str, principal_type: str = "GROUP") -> dict[str, set[str]]:
+    """Each permission set assigned to the group (or user), with the accounts it is assigned in."""
     assigned: dict[str, set[str]] = {}
     try:
         paginator = client.get_paginator("list_account_assignments_for_principal")
-        for page in paginator.paginate(InstanceArn=instance, PrincipalId=group, PrincipalType="GROUP"):
+        for page in paginator.paginate(InstanceArn=instance, PrincipalId=group, PrincipalType=principal_type):
             for assignment in page.get("AccountAssignments", ()):
                 permission_set = assignment.get("PermissionSetArn")
                 if isinstance(permission_set, str) and permission_set:
@@ -692,6 +692,154 @@ def _group_assignments(client: Any, instance: str, group: str) -> dict[str, set[
             raise
         raise classify(exc, "ListAccountAssignmentsForPrincipal", resource=group) from exc
     return assigned
+
+
+USER_TAKEOVER = RuleSpec(
+    id="identity-center-user-takeover",
+    title="Sign-in name or email of an Identity Center administrator changed",
+    event_source=IDENTITY_STORE,
+    event_names=frozenset({"UpdateUser"}),
+    risk=(
+        "An Identity Center user signs in by its user name (an external identity provider's assertion is matched to "
+        "it), and the built-in directory sends its password resets to the user's email: changing an administrator's "
+        "user name or emails to ones someone else controls hands them that administrator's access in every account "
+        "its permission sets reach, and no permission set or IAM event shows it."
+    ),
+    alert_risk=(
+        "This user holds administrator access through Identity Center, so whoever controls its new user name or "
+        "email may sign in as it."
+    ),
+)
+
+#: The attributes an Identity Center user is signed in by, or has its password reset through.
+SIGN_IN_ATTRIBUTES = frozenset({"userName", "emails"})
+#: What judging a user's update reads beyond ``GROUP_READS`` and ``ASSIGNMENT_READS``: the user's groups.
+USER_READS = ("identitystore:ListGroupMembershipsForMember",)
+
+
+class UserTakeoverRule:
+    """An administrator's sign-in attributes changed (``UpdateUser``): alerted only, nothing to put back."""
+
+    specs: ClassVar[tuple[RuleSpec, ...]] = (USER_TAKEOVER,)
+
+    def evaluate(self, context: RuleContext) -> Evaluation:
+        change = context.change
+        store = context.request_text("identityStoreId")
+        user = context.request_text("userId")
+        user_arn = f"arn:{context.partition}:identitystore:::user/{user}"
+        evaluation = Evaluation(resource_arn=user_arn)
+        changed = _changed_attributes(change.request_parameters.get("operations"))
+        signing = sorted(changed & SIGN_IN_ATTRIBUTES) if changed is not None else None
+        if signing == []:
+            evaluation.compliant.append(f"the update of Identity Center user {user} changes no sign-in attribute")
+            return evaluation
+        if context.live_clients is None:
+            evaluation.unjudged.append(
+                f"whether Identity Center user {user} holds an administrator permission set (the enforcer reads it "
+                "live)"
+            )
+            return evaluation
+        if signing:
+            did = f"{change.actor.display} changed the {' and '.join(signing)} of Identity Center user {user}"
+        else:
+            did = f"{change.actor.display} updated Identity Center user {user} (its record does not say what)"
+        unknown: list[str] = [] if signing else [f"which attributes of user {user} the update changed"]
+
+        def finding(severity: Severity, reason: str, more: tuple[str, ...]) -> None:
+            evaluation.findings.append(
+                context.finding(
+                    USER_TAKEOVER,
+                    severity=severity,
+                    resource_arn=user_arn,
+                    reason=reason + ". Check that the new values are the user's own.",
+                    plan=[],
+                    needs_context=tuple(unknown) + more,
+                )
+            )
+
+        live = context.live_clients(change.account, change.region)
+        client = live.client("sso-admin")
+        instance = _instance_of(client, store)
+        if instance is None:
+            finding(
+                Severity.MEDIUM,
+                f"{did}, whose account assignments could not be read",
+                (f"which Identity Center instance holds identity store {store}, and so what user {user} is assigned",),
+            )
+            return evaluation
+        principals = [("USER", user)] + [("GROUP", group) for group in _groups_of(live, store, user)]
+        assigned: dict[str, set[str]] = {}
+        refused: list[str] = []
+        for principal_type, principal in principals:
+            try:
+                found = _group_assignments(client, instance.arn, principal, principal_type)
+            except PermanentAwsError as exc:
+                why = _refused_to_delegate(exc, instance, change.account)
+                if why is None:
+                    raise
+                refused.append(f"what {principal_type.lower()} {principal} is assigned: {why}")
+                continue
+            for permission_set, accounts in found.items():
+                assigned.setdefault(permission_set, set()).update(accounts)
+        patterns = context.rule(PERMISSION_SET_ADMIN.id).patterns("admin_permission_sets")
+        admin: list[str] = []
+        undecided: list[str] = list(refused)
+        for permission_set, accounts in sorted(assigned.items()):
+            where = f"{permission_set} (in account{'s' if len(accounts) > 1 else ''} {', '.join(sorted(accounts))})"
+            if any(arn_match(p, permission_set) for p in patterns):
+                admin.append(f"the administrator permission set {where}")
+                continue
+            try:
+                grants, set_unknown = _what_the_set_grants(client, instance.arn, permission_set)
+            except PermanentAwsError as exc:
+                why = _refused_to_delegate(exc, instance, change.account)
+                if why is None:
+                    raise
+                undecided.append(f"what permission set {permission_set} grants: {why}")
+                continue
+            if grants:
+                admin.append(f"{where}, which grants {'; '.join(grants)}")
+            else:
+                undecided.extend(set_unknown)
+        if admin:
+            finding(Severity.CRITICAL, f"{did}, who holds {'; '.join(admin)}", ())
+        elif undecided:
+            finding(Severity.MEDIUM, f"{did}, whose permission sets could not all be judged", tuple(undecided))
+        else:
+            evaluation.compliant.append(f"Identity Center user {user} holds no administrator permission set")
+        return evaluation
+
+
+def _changed_attributes(operations: Any) -> set[str] | None:
+    """The top-level attributes an ``UpdateUser`` record's operations name (``emails`` of ``emails[0].value``).
+
+    None when the record does not say (no ``operations``, or one without an ``attributePath``): then which
+    attributes changed is unknown, never assumed harmless.
+    """
+    if not isinstance(operations, list) or not operations:
+        return None
+    changed: set[str] = set()
+    for operation in operations:
+        path = operation.get("attributePath") if isinstance(operation, Mapping) else None
+        if not isinstance(path, str) or not path:
+            return None
+        changed.add(path.split(".", 1)[0].split("[", 1)[0])
+    return changed
+
+
+def _groups_of(live: Any, store: str, user: str) -> list[str]:
+    """The groups of the identity store that ``user`` is a member of."""
+    client = live.client("identitystore")
+    groups: list[str] = []
+    try:
+        paginator = client.get_paginator("list_group_memberships_for_member")
+        for page in paginator.paginate(IdentityStoreId=store.rsplit("/", 1)[-1], MemberId={"UserId": user}):
+            groups += [str(m["GroupId"]) for m in page.get("GroupMemberships", ()) if m.get("GroupId")]
+    except Exception as exc:
+        if not is_aws_error(exc):
+            raise
+        raise classify(exc, "ListGroupMembershipsForMember", resource=user) from exc
+    return groups
 
 
 class DeleteGroupMembership:
@@ -942,7 +1090,7 @@ class DeleteAccountAssignment:
         return [f"assigned permission set {p['permission_set_arn']} to {p['principal_id']} in {p['target_id']} again"]
 
 
-GUARDRAILS = (PermissionSetRule(), GroupMembershipRule())
+GUARDRAILS = (PermissionSetRule(), GroupMembershipRule(), UserTakeoverRule())
 ACTIONS = (
     DetachPermissionSetPolicy(),
     DeletePermissionSetInlinePolicy(),
