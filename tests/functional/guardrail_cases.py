@@ -1174,6 +1174,28 @@ def _identity_center_group_joined(managed: str) -> Callable[[Account], dict[str,
     return prepare
 
 
+def _identity_center_user_updated(attribute: str) -> Callable[[Account], dict[str, Any]]:
+    """mallory, in group platform, which is assigned a set holding AdministratorAccess, has ``attribute`` updated.
+
+    moto chooses the ids, so the event follows; moto lacks GetPermissionsBoundaryForPermissionSet (answered as for
+    ``_identity_center_group_joined``).
+    """
+
+    def prepare(account: Account) -> dict[str, Any]:
+        event = _identity_center_group_joined("arn:aws:iam::aws:policy/AdministratorAccess")(account)
+        store_id = event["detail"]["requestParameters"]["identityStoreId"]
+        user = event["detail"]["requestParameters"]["memberId"]["userId"]
+        updated = load_event("identitystore-update-admin-user-email.json")
+        updated["detail"]["requestParameters"] = {
+            "identityStoreId": store_id,
+            "userId": user,
+            "operations": [{"attributePath": attribute, "attributeValue": "HIDDEN_DUE_TO_SECURITY_REASONS"}],
+        }
+        return updated
+
+    return prepare
+
+
 def no_permission_set_boundary(**_: Any) -> tuple[AWSResponse, dict[str, Any]]:
     """GetPermissionsBoundaryForPermissionSet as Identity Center answers a set without one (moto lacks it): a
     before-call handler for any session whose clients judge Identity Center (the cases', the fault injector's)."""
@@ -2568,6 +2590,14 @@ CASES: Mapping[str, GuardrailCase] = {
                 _identity_center_group_joined("arn:aws:iam::aws:policy/ReadOnlyAccess"), identity_center_group_members
             ),
             partial_failure=PartialFailure("identitystore", "DeleteGroupMembership", done_before=0),
+        ),
+        GuardrailCase(
+            rule="identity-center-user-takeover",
+            violation=Scenario(_identity_center_user_updated("emails"), nothing),
+            remediated=None,
+            compliant=Scenario(_identity_center_user_updated("displayName"), nothing),
+            partial_failure=None,
+            alert_only="the record carries no earlier user name or emails to put back",
         ),
         GuardrailCase(
             rule="roles-anywhere-trust-anchor",

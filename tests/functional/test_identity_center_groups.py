@@ -2,13 +2,15 @@
 
 moto knows Identity Center's instances, permission sets, assignments and group memberships; it lacks
 ``GetPermissionsBoundaryForPermissionSet``, which is answered ("no boundary", as Identity Center answers a set
-without one) through botocore's before-call hook on the enforcer's own client. Undo runs with ``iamwarden undo``'s
-executor.
+without one) through botocore's before-call hook on the enforcer's own client; its ``DescribeGroupMembership``
+gives no ``CreatedAt``, which the console's record is judged by, so an after-call hook adds it as Identity Store
+answers. Undo runs with ``iamwarden undo``'s executor.
 """
 
 from __future__ import annotations
 
 import json
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -187,3 +189,108 @@ def test_a_membership_already_removed_is_done_with_nothing_to_do(
     assert finding["outcome"] == Outcome.REMEDIATED
     assert finding["done"] == []
     assert center.members() == {center.alice}
+
+
+# --- the console's record (sso-directory AddMemberToGroup), and a delegated administrator ------------------------
+
+CONSOLE = "sso-directory-add-user-to-admin-group.json"
+MANAGEMENT = "999988887777"
+
+
+def _console_event(center: IdentityCenter) -> dict[str, Any]:
+    """Mallory is added in the console: the record names the user as ``member.memberId`` and no membership."""
+    center._join(center.mallory)
+    event = load_event(CONSOLE)
+    event["detail"]["requestParameters"] = {
+        "identityStoreId": center.store_id,
+        "groupId": center.group,
+        "member": {"memberId": center.mallory},
+    }
+    return event
+
+
+def _created_at(enforcer: EnforcerService, created: datetime) -> None:
+    """moto's DescribeGroupMembership gives no CreatedAt: add it to the enforcer's client, as Identity Store answers."""
+
+    def add(parsed: dict[str, Any], **_: Any) -> None:
+        parsed["CreatedAt"] = created
+
+    client = enforcer.executor.clients.client("identitystore", HOME_ACCOUNT, REGION)
+    client.meta.events.register("after-call.identitystore.DescribeGroupMembership", add)
+
+
+def _event_time(event: dict[str, Any]) -> datetime:
+    return datetime.fromisoformat(event["detail"]["eventTime"])
+
+
+def test_a_console_membership_into_an_admin_group_is_removed_exactly_and_undo_adds_it_again(
+    center: IdentityCenter, enforcer: EnforcerService, notifier: RecordingNotifier
+) -> None:
+    admin_set = center.assign(ADMIN)
+    event = _console_event(center)
+    _created_at(enforcer, _event_time(event) + timedelta(milliseconds=420))
+
+    finding = _only(enforcer.handle(event))
+
+    assert finding["outcome"] == Outcome.REMEDIATED
+    assert finding["done"] == [f"removed user {center.mallory} from Identity Center group {center.group}"]
+    assert center.members() == {center.alice}, "only the membership the console made"
+    [alert] = notifier.sent
+    assert alert.finding is not None
+    assert f"{admin_set} (in account 444455556666), which grants AdministratorAccess" in alert.finding.reason
+
+    undo = enforcer.executor.undo(finding["remediation_id"], actor=OPERATOR)
+
+    assert list(undo.restored) == [f"added user {center.mallory} to Identity Center group {center.group} again"]
+    assert center.members() == {center.alice, center.mallory}
+
+
+def test_a_console_event_over_a_membership_made_before_it_removes_nothing(
+    center: IdentityCenter, enforcer: EnforcerService, notifier: RecordingNotifier
+) -> None:
+    center.assign(ADMIN)
+    event = _console_event(center)
+    _created_at(enforcer, _event_time(event) - timedelta(days=2))
+
+    finding = _only(enforcer.handle(event))
+
+    assert finding["outcome"] == Outcome.ALERTED, "never removed on a guess"
+    assert center.members() == {center.alice, center.mallory}
+    [alert] = notifier.sent
+    assert alert.finding is not None
+    [unknown] = alert.finding.needs_context
+    assert unknown.startswith("whether the event created membership")
+    assert "before the event" in unknown
+
+
+def test_in_a_delegated_administrator_a_refused_assignment_read_is_alerted_and_nothing_is_removed(
+    center: IdentityCenter, enforcer: EnforcerService, notifier: RecordingNotifier
+) -> None:
+    """The instance belongs to the management account; Identity Center refuses ListAccountAssignmentsForPrincipal."""
+    center.assign(ADMIN)
+    event = center.mallory_joins()
+    client = enforcer.executor.clients.client("sso-admin", HOME_ACCOUNT, REGION)
+
+    def owned_by_the_management_account(parsed: dict[str, Any], **_: Any) -> None:
+        for instance in parsed["Instances"]:
+            instance["OwnerAccountId"] = MANAGEMENT
+
+    def refused(**_: Any) -> tuple[AWSResponse, dict[str, Any]]:
+        error = {"Code": "AccessDeniedException", "Message": "not the management account"}
+        return AWSResponse("https://sso.eu-west-1.amazonaws.com/", 400, HTTPHeaders(), None), {"Error": error}
+
+    client.meta.events.register("after-call.sso-admin.ListInstances", owned_by_the_management_account)
+    client.meta.events.register("before-call.sso-admin.ListAccountAssignmentsForPrincipal", refused)
+
+    finding = _only(enforcer.handle(event))
+
+    assert finding["outcome"] == Outcome.ALERTED
+    assert center.members() == {center.alice, center.mallory}
+    [alert] = notifier.sent
+    assert alert.finding is not None
+    [unknown] = alert.finding.needs_context
+    assert unknown.startswith(
+        f"what Identity Center group {center.group} is assigned: ListAccountAssignmentsForPrincipal was refused "
+        f"(AccessDeniedException) in account {HOME_ACCOUNT}, a delegated administrator of Identity Center instance "
+        f"{center.instance}, which belongs to the management account {MANAGEMENT}"
+    )

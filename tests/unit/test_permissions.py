@@ -26,7 +26,7 @@ import pytest
 from iamwarden.adapters.origin_access_identities import READ_PERMISSIONS as OAI_READ_PERMISSIONS
 from iamwarden.adapters.principals import READ_PERMISSIONS
 from iamwarden.domain.findings import StepAction
-from iamwarden.guardrails.identity_center import ASSIGNMENT_READS, GROUP_READS
+from iamwarden.guardrails.identity_center import ASSIGNMENT_READS, GROUP_READS, USER_READS
 from iamwarden.guardrails.registry import ACTIONS, GRANTED_APART, RULES, STEP_PERMISSIONS
 from iamwarden.guardrails.service_control_policies import ORGANIZATIONS_READS
 from tests.sam_template import deployed_template, remediation_statements, translated_template
@@ -435,6 +435,17 @@ RUNTIME_GRANTS: dict[str, set[str]] = {
     "sso:ListInstances": {"*"},
     # scp-blinds-iamwarden reads a policy never seen written, and what is still attached to a target after a detach.
     **{action: {"arn:${AWS::Partition}:organizations::*"} for action in ORGANIZATIONS_READS},
+    # identity-center-group-admin finds the membership the console's AddMemberToGroup made (its record names none);
+    # identity-center-user-takeover reads an updated user's groups.
+    **{
+        action: {
+            "arn:${AWS::Partition}:identitystore::${AWS::AccountId}:identitystore/*",
+            "arn:${AWS::Partition}:identitystore:::group/*",
+            "arn:${AWS::Partition}:identitystore:::user/*",
+            "arn:${AWS::Partition}:identitystore:::membership/*",
+        }
+        for action in ("identitystore:GetGroupMembershipId", "identitystore:ListGroupMembershipsForMember")
+    },
     # The roles behind existing resources a grant reaches (projects, notebooks, tasks, services; the list
     # calls of every resource of a region are on "*").
     "codebuild:BatchGetProjects": {"arn:${AWS::Partition}:codebuild:*:${AWS::AccountId}:project/*"},
@@ -475,8 +486,19 @@ def test_every_read_that_judges_an_assignment_is_granted() -> None:
 
 
 def test_every_read_that_judges_a_group_membership_is_granted_by_the_runtime_policy() -> None:
-    """The instance and the group's assignments; what each assigned set grants is ASSIGNMENT_READS (above)."""
-    assert set(GROUP_READS) <= set(RUNTIME_GRANTS)
+    """The instance, the group's assignments and the console's membership; each assigned set is ASSIGNMENT_READS.
+
+    ``DescribeGroupMembership`` is the membership removal's own read (the generated remediation grants).
+    """
+    remediation = {permission for permissions in STEP_PERMISSIONS.values() for permission in permissions}
+    assert set(GROUP_READS) <= set(RUNTIME_GRANTS) | remediation
+    assert set(GROUP_READS) - remediation <= set(RUNTIME_GRANTS)
+    assert "identitystore:DescribeGroupMembership" in remediation
+
+
+def test_every_read_that_judges_a_user_update_is_granted_by_the_runtime_policy() -> None:
+    """The user's groups; their assignments and sets are GROUP_READS and ASSIGNMENT_READS (above)."""
+    assert set(USER_READS) <= set(RUNTIME_GRANTS)
 
 
 def test_every_read_that_judges_an_organization_policy_is_granted_by_the_runtime_policy() -> None:

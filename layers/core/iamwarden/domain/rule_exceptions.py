@@ -141,6 +141,7 @@ OPERATOR_APPROVED_RULES = frozenset(
         "roles-anywhere-trust-anchor",
         "permission-set-admin",
         "identity-center-group-admin",
+        "identity-center-user-takeover",
         "cloudtrail-logging-impaired",
         "guardduty-disabled",
         "config-recording-stopped",

@@ -33,6 +33,17 @@ is alerted with ``needs_context``, never remediated; offline it cannot be judged
 clear; Identity Center leaves names such as a group's ``displayName`` out of its events), so the alert names the
 user and the group by ID.
 
+The Identity Center console records the same change as ``AddMemberToGroup`` from ``sso-directory.amazonaws.com``
+(``member.memberId``, no ``responseElements``: the published record cited in events/README.md), judged the same
+way. Its record names no membership, so the enforcer reads the user's membership (``GetGroupMembershipId``) and
+removes it only when Identity Store created it in the event's second (``DescribeGroupMembership``'s ``CreatedAt``);
+anything else about it is alerted with what is unknown.
+
+A delegated administrator account reads less than the management account that owns the organisation's instance
+(``ListInstances``' ``OwnerAccountId``): Identity Center answers ``ListAccountAssignmentsForPrincipal``, and the
+permission sets provisioned to the management account, only there. A read refused there is alerted with
+``needs_context`` saying exactly that, never remediated; in the owner's own account a refusal stays an error.
+
 Each remediation provisions the permission set again (``ProvisionPermissionSet`` to every account it is
 provisioned to), as Identity Center needs for a changed set to reach the accounts' roles; undo does the same.
 Permission set ARNs carry no account (``arn:aws:sso:::permissionSet/ssoins-…/ps-…``).
@@ -42,14 +53,24 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from typing import Any, ClassVar
+from datetime import UTC, datetime, timedelta
+from typing import Any, ClassVar, NamedTuple
 
-from iamwarden.adapters.errors import classify, error_code, ignoring, is_aws_error
+from iamwarden.adapters.errors import (
+    AwsCallError,
+    PermanentAwsError,
+    TransientAwsError,
+    classify,
+    error_code,
+    ignoring,
+    is_aws_error,
+)
 from iamwarden.domain.catalog import OptionSpec, RuleSpec, Severity
 from iamwarden.domain.escalation import assess
-from iamwarden.domain.events import json_type_name
+from iamwarden.domain.events import CloudTrailChange, json_type_name
 from iamwarden.domain.exceptions import InvalidEventError, UndoError
-from iamwarden.domain.findings import Finding, RemediationStep, StepAction
+from iamwarden.domain.exposure import instant
+from iamwarden.domain.findings import RemediationStep, StepAction
 from iamwarden.domain.policy import parse_policy
 from iamwarden.domain.wildcards import arn_match
 from iamwarden.guardrails.base import Evaluation, RuleContext
@@ -87,10 +108,21 @@ PERMISSION_SET_ADMIN = RuleSpec(
     ),
 )
 
+IDENTITY_STORE = "identitystore.amazonaws.com"
+#: The Identity Center console's own directory API. A membership made in the console is recorded as
+#: ``AddMemberToGroup`` from this source (in the instance's region, in the calling account): ``requestParameters``
+#: ``identityStoreId``, ``groupId``, ``member.memberId``, and ``responseElements`` null (the record of it in the
+#: management account's Identity Center walkthrough quoted in events/README.md), so it names no membership.
+SSO_DIRECTORY = "sso-directory.amazonaws.com"
+CONSOLE_MEMBERSHIP = "AddMemberToGroup"
+#: How long after the start of the event's second (CloudTrail's ``eventTime`` has whole seconds) Identity Store may
+#: have created the membership for it to be the console event's: the call's own handling, never another call's.
+MEMBERSHIP_WRITTEN_WITHIN = timedelta(seconds=5)
+
 GROUP_ADMIN = RuleSpec(
     id="identity-center-group-admin",
     title="User added to an Identity Center group that holds an admin permission set",
-    event_source="identitystore.amazonaws.com",
+    event_source=IDENTITY_STORE,
     event_names=frozenset({"CreateGroupMembership"}),
     risk=(
         "A group's account assignments reach every member: adding a user to a group that holds an administrator "
@@ -114,8 +146,14 @@ ASSIGNMENT_READS = (
 
 
 #: What judging a group membership reads beyond ``ASSIGNMENT_READS``: the instance that holds the event's identity
-#: store (``ListInstances`` has no resource type), and the group's account assignments.
-GROUP_READS = ("sso:ListInstances", "sso:ListAccountAssignmentsForPrincipal")
+#: store (``ListInstances`` has no resource type), the group's account assignments, and the membership the console's
+#: ``AddMemberToGroup`` made (its record names none).
+GROUP_READS = (
+    "sso:ListInstances",
+    "sso:ListAccountAssignmentsForPrincipal",
+    "identitystore:GetGroupMembershipId",
+    "identitystore:DescribeGroupMembership",
+)
 
 
 def _provision(client: Any, instance: str, permission_set: str) -> bool:
@@ -186,6 +224,7 @@ class PermissionSetRule:
             patterns = context.rule(PERMISSION_SET_ADMIN.id).patterns("admin_permission_sets")
             pattern = next((p for p in patterns if arn_match(p, permission_set)), None)
             unknown: tuple[str, ...] = ()
+            refused_read = False
             if pattern is not None:
                 why = f"the administrator permission set {permission_set} ({pattern!r} in admin_permission_sets)"
             elif context.live_clients is None:
@@ -196,14 +235,22 @@ class PermissionSetRule:
                 return evaluation
             else:
                 client = context.live_clients(change.account, change.region).client("sso-admin")
-                grants, unknown = _what_the_set_grants(client, instance, permission_set)
-                if not grants:
-                    if unknown:
-                        evaluation.unjudged.extend(unknown)
-                    else:
-                        evaluation.compliant.append(f"permission set {permission_set} grants nothing admin")
-                    return evaluation
-                why = f"permission set {permission_set}, which grants {'; '.join(grants)},"
+                try:
+                    grants, unknown = _what_the_set_grants(client, instance, permission_set)
+                except PermanentAwsError as exc:
+                    refused = _refused_to_delegate(exc, _owner_of(client, instance), change.account)
+                    if refused is None:
+                        raise
+                    unknown, refused_read = (f"what permission set {permission_set} grants: {refused}",), True
+                    why = f"permission set {permission_set}, which could not be read,"
+                else:
+                    if not grants:
+                        if unknown:
+                            evaluation.unjudged.extend(unknown)
+                        else:
+                            evaluation.compliant.append(f"permission set {permission_set} grants nothing admin")
+                        return evaluation
+                    why = f"permission set {permission_set}, which grants {'; '.join(grants)},"
             assignment = {
                 "target_id": context.request_text("targetId"),
                 "target_type": context.request_text("targetType"),
@@ -221,7 +268,7 @@ class PermissionSetRule:
                 f"delete the assignment of permission set {permission_set} to {assignment['principal_type'].lower()} "
                 f"{assignment['principal_id']} in account {assignment['target_id']}",
             )
-            severity = Severity.CRITICAL
+            severity = Severity.MEDIUM if refused_read else Severity.CRITICAL
         evaluation.findings.append(
             context.finding(
                 PERMISSION_SET_ADMIN,
@@ -320,6 +367,7 @@ def _what_the_set_grants(client: Any, instance: str, permission_set: str) -> tup
     ids = {"InstanceArn": instance, "PermissionSetArn": permission_set}
     grants: list[str] = []
     unknown: list[str] = []
+    operation = "ListManagedPoliciesInPermissionSet"
     try:
         for page in client.get_paginator("list_managed_policies_in_permission_set").paginate(**ids):
             for attached in page.get("AttachedManagedPolicies", ()):
@@ -327,6 +375,7 @@ def _what_the_set_grants(client: Any, instance: str, permission_set: str) -> tup
                 name = arn.rsplit("/", 1)[-1]
                 if ":iam::aws:policy/" in arn and name in ADMIN_EQUIVALENT:
                     grants.append(f"{name} (it {ADMIN_EQUIVALENT[name]})")
+        operation = "GetInlinePolicyForPermissionSet"
         inline = client.get_inline_policy_for_permission_set(**ids).get("InlinePolicy") or ""
         if inline:
             try:
@@ -336,6 +385,7 @@ def _what_the_set_grants(client: Any, instance: str, permission_set: str) -> tup
             else:
                 grants += [f"inline: {g.why}" for g in risk.admin]
                 grants += [f"inline: escalation {p.describe()}" for p in risk.escalations]
+        operation = "ListCustomerManagedPolicyReferencesInPermissionSet"
         references = client.list_customer_managed_policy_references_in_permission_set(**ids).get(
             "CustomerManagedPolicyReferences", ()
         )
@@ -350,7 +400,7 @@ def _what_the_set_grants(client: Any, instance: str, permission_set: str) -> tup
             return [], (f"what permission set {permission_set} grants (it no longer exists)",)
         if not is_aws_error(exc):
             raise
-        raise classify(exc, "read the permission set", resource=permission_set) from exc
+        raise classify(exc, operation, resource=permission_set) from exc
     if grants and _has_boundary(client, ids, permission_set):
         unknown.append(f"how far the permissions boundary of permission set {permission_set} narrows it")
     return grants, tuple(unknown)
@@ -369,18 +419,22 @@ def _has_boundary(client: Any, ids: Mapping[str, str], permission_set: str) -> b
 
 
 class GroupMembershipRule:
-    """A user added to an Identity Center group whose account assignments reach an administrator permission set."""
+    """A user added to an Identity Center group whose account assignments reach an administrator permission set.
+
+    Two records say it: ``identitystore:CreateGroupMembership`` (the API, which names the membership it made) and
+    ``sso-directory:AddMemberToGroup`` (the Identity Center console, which names none: it is read live).
+    """
 
     specs: ClassVar[tuple[RuleSpec, ...]] = (GROUP_ADMIN,)
+    event_keys: ClassVar[frozenset[tuple[str, str]]] = frozenset(
+        {(IDENTITY_STORE, name) for name in GROUP_ADMIN.event_names} | {(SSO_DIRECTORY, CONSOLE_MEMBERSHIP)}
+    )
 
     def evaluate(self, context: RuleContext) -> Evaluation:
         change = context.change
         store = context.request_text("identityStoreId")
         group = context.request_text("groupId")
-        member = change.request_parameters.get("memberId")
-        user = member.get("userId") if isinstance(member, Mapping) else None
-        if not isinstance(user, str) or not user:
-            raise InvalidEventError("detail.requestParameters.memberId.userId must be a non-empty string")
+        user = _added_user(change)
         group_arn = f"arn:{context.partition}:identitystore:::group/{group}"
         evaluation = Evaluation(resource_arn=group_arn)
         if context.live_clients is None:
@@ -389,27 +443,45 @@ class GroupMembershipRule:
             )
             return evaluation
         client = context.live_clients(change.account, change.region).client("sso-admin")
-        instance = _instance_of(client, store)
-        membership = (change.response_elements or {}).get("membershipId")
-        membership = membership if isinstance(membership, str) and membership else None
-        plan = _membership_plan(context, store, group, user, membership)
-        if instance is None:
+        added = f"{change.actor.display} added user {user} to Identity Center group {group}"
+
+        def finding(severity: Severity, reason: str, unknown: tuple[str, ...]) -> None:
+            membership, why = _membership_of(context, store, group, user)
+            plan = _membership_plan(context, store, group, user, membership)
             evaluation.findings.append(
-                _group_finding(
-                    context,
-                    severity=Severity.MEDIUM,
-                    group_arn=group_arn,
-                    reason=f"{change.actor.display} added user {user} to Identity Center group {group}, whose "
-                    "account assignments could not be read",
+                context.finding(
+                    GROUP_ADMIN,
+                    severity=severity,
+                    resource_arn=group_arn,
+                    reason=reason + ".",
                     plan=plan,
-                    unknown=(
-                        f"which Identity Center instance holds identity store {store} (ListInstances in account "
-                        f"{change.account}, {change.region}, names none), and so what group {group} is assigned",
-                    ),
+                    needs_context=unknown + ((why,) if why else ()),
                 )
             )
+
+        instance = _instance_of(client, store)
+        if instance is None:
+            finding(
+                Severity.MEDIUM,
+                f"{added}, whose account assignments could not be read",
+                (
+                    f"which Identity Center instance holds identity store {store} (ListInstances in account "
+                    f"{change.account}, {change.region}, names none), and so what group {group} is assigned",
+                ),
+            )
             return evaluation
-        assigned = _group_assignments(client, instance, group)
+        try:
+            assigned = _group_assignments(client, instance.arn, group)
+        except PermanentAwsError as exc:
+            refused = _refused_to_delegate(exc, instance, change.account)
+            if refused is None:
+                raise
+            finding(
+                Severity.MEDIUM,
+                f"{added}, whose account assignments could not be read",
+                (f"what Identity Center group {group} is assigned: {refused}",),
+            )
+            return evaluation
         if not assigned:
             evaluation.compliant.append(f"Identity Center group {group} holds no account assignment")
             return evaluation
@@ -424,7 +496,14 @@ class GroupMembershipRule:
             if pattern is not None:
                 certain.append(f"the administrator permission set {where} ({pattern!r} in admin_permission_sets)")
                 continue
-            grants, set_unknown = _what_the_set_grants(client, instance, permission_set)
+            try:
+                grants, set_unknown = _what_the_set_grants(client, instance.arn, permission_set)
+            except PermanentAwsError as exc:
+                refused = _refused_to_delegate(exc, instance, change.account)
+                if refused is None:
+                    raise
+                undecided.append(f"what permission set {permission_set} grants: {refused}")
+                continue
             if grants and not set_unknown:
                 certain.append(f"{where}, which grants {'; '.join(grants)}")
             elif grants:
@@ -432,38 +511,96 @@ class GroupMembershipRule:
                 unknown.extend(set_unknown)
             else:
                 undecided.extend(set_unknown)
-        added = f"{change.actor.display} added user {user} to Identity Center group {group}"
         if certain or uncertain:
-            evaluation.findings.append(
-                _group_finding(
-                    context,
-                    severity=Severity.CRITICAL,
-                    group_arn=group_arn,
-                    reason=f"{added}, which is assigned {'; '.join(certain + uncertain)}",
-                    plan=plan,
-                    unknown=() if certain else tuple(unknown),
-                )
+            finding(
+                Severity.CRITICAL,
+                f"{added}, which is assigned {'; '.join(certain + uncertain)}",
+                () if certain else tuple(unknown),
             )
         elif undecided:
-            evaluation.findings.append(
-                _group_finding(
-                    context,
-                    severity=Severity.MEDIUM,
-                    group_arn=group_arn,
-                    reason=f"{added}, whose assigned permission sets could not all be judged",
-                    plan=plan,
-                    unknown=tuple(undecided),
-                )
+            finding(
+                Severity.MEDIUM, f"{added}, whose assigned permission sets could not all be judged", tuple(undecided)
             )
         else:
             evaluation.compliant.append(f"no permission set assigned to Identity Center group {group} grants admin")
         return evaluation
 
 
+def _added_user(change: CloudTrailChange) -> str:
+    """The user the event adds: ``memberId.userId`` (identitystore) or ``member.memberId`` (the console's record).
+
+    An Identity Store group holds users only (the API's ``MemberId`` has ``UserId`` alone), so the console's
+    ``memberId`` is a user ID.
+    """
+    request = change.request_parameters
+    console = change.event_source == SSO_DIRECTORY
+    member = request.get("member" if console else "memberId")
+    user = member.get("memberId" if console else "userId") if isinstance(member, Mapping) else None
+    if not isinstance(user, str) or not user:
+        field = "member.memberId" if console else "memberId.userId"
+        raise InvalidEventError(f"detail.requestParameters.{field} must be a non-empty string")
+    return user
+
+
+def _membership_of(context: RuleContext, store: str, group: str, user: str) -> tuple[str | None, str | None]:
+    """The membership the event created, or None and what is unknown about it.
+
+    ``CreateGroupMembership`` names it in its response (and fails with ConflictException on a member, so it is
+    always new). The console's ``AddMemberToGroup`` record names none: the user's membership is read live
+    (``GetGroupMembershipId``), and it is the event's only when Identity Store created it in the event's second or
+    within ``MEMBERSHIP_WRITTEN_WITHIN`` after it (``DescribeGroupMembership``'s ``CreatedAt``): one created before
+    was there before the call (which then added nothing), one created later was made by another call.
+    """
+    change = context.change
+    if change.event_source != SSO_DIRECTORY:
+        membership = (change.response_elements or {}).get("membershipId")
+        if isinstance(membership, str) and membership:
+            return membership, None
+        return None, "which membership the event created (its responseElements carry no membershipId)"
+    if context.live_clients is None:  # never: evaluate judges a membership live only
+        return None, "which membership the event created (the console's record names none; it is read live)"
+    client = context.live_clients(change.account, change.region).client("identitystore")
+    store_id = store.rsplit("/", 1)[-1]
+    operation = "GetGroupMembershipId"
+    try:
+        found = client.get_group_membership_id(IdentityStoreId=store_id, GroupId=group, MemberId={"UserId": user})
+        membership = str(found.get("MembershipId") or "")
+        operation = "DescribeGroupMembership"
+        described = client.describe_group_membership(IdentityStoreId=store_id, MembershipId=membership)
+    except Exception as exc:
+        if not is_aws_error(exc):
+            raise
+        if error_code(exc) == "ResourceNotFoundException":
+            return None, (
+                f"which membership the event created: user {user} is not a member of group {group} now ({operation} "
+                "finds none), so there is none to remove"
+            )
+        error = classify(exc, operation, resource=f"arn:{context.partition}:identitystore:::group/{group}")
+        if isinstance(error, TransientAwsError):
+            raise error from exc
+        return None, f"which membership the event created (the console's record names none, and {error})"
+    created = described.get("CreatedAt")
+    start = instant(change.time)
+    if not isinstance(created, datetime) or start is None:
+        return None, (
+            f"whether membership {membership} is the one the event created (the console's record names none, and "
+            "DescribeGroupMembership gives no CreatedAt to tell)"
+        )
+    created = created if created.tzinfo is not None else created.replace(tzinfo=UTC)
+    start = start.replace(microsecond=0)
+    if start <= created < start + MEMBERSHIP_WRITTEN_WITHIN:
+        return membership, None
+    when = "before" if created < start else "after"
+    return None, (
+        f"whether the event created membership {membership} of user {user} in group {group}: Identity Store "
+        f"created it at {created.isoformat()}, {when} the event ({change.time})"
+    )
+
+
 def _membership_plan(
     context: RuleContext, store: str, group: str, user: str, membership: str | None
 ) -> list[RemediationStep]:
-    """Delete exactly the membership the event created; nothing when the record does not name it."""
+    """Delete exactly the membership the event created; nothing when it is not known."""
     if membership is None:
         return []
     return [
@@ -476,25 +613,15 @@ def _membership_plan(
     ]
 
 
-def _group_finding(
-    context: RuleContext,
-    *,
-    severity: Severity,
-    group_arn: str,
-    reason: str,
-    plan: list[RemediationStep],
-    unknown: tuple[str, ...],
-) -> Finding:
-    """The finding, alert-only (``needs_context``) when anything it rests on, or the membership itself, is unknown."""
-    if not plan:
-        unknown += ("which membership the event created (its responseElements carry no membershipId)",)
-    return context.finding(
-        GROUP_ADMIN, severity=severity, resource_arn=group_arn, reason=reason + ".", plan=plan, needs_context=unknown
-    )
+class Instance(NamedTuple):
+    """An Identity Center instance as ``ListInstances`` names it; ``owner`` is its ``OwnerAccountId`` (or None)."""
+
+    arn: str
+    owner: str | None
 
 
-def _instance_of(client: Any, store: str) -> str | None:
-    """The ARN of the Identity Center instance whose identity store is ``store`` (None when none of the account's).
+def _instance_of(client: Any, store: str) -> Instance | None:
+    """The Identity Center instance whose identity store is ``store`` (None when none of the account's).
 
     The request may name the store by ID or by ARN (``arn:aws:identitystore::111122223333:identitystore/d-…``);
     ``ListInstances`` names it by ID.
@@ -504,7 +631,8 @@ def _instance_of(client: Any, store: str) -> str | None:
         for page in client.get_paginator("list_instances").paginate():
             for instance in page.get("Instances", ()):
                 if instance.get("IdentityStoreId") == store_id and instance.get("InstanceArn"):
-                    return str(instance["InstanceArn"])
+                    owner = instance.get("OwnerAccountId")
+                    return Instance(str(instance["InstanceArn"]), owner if isinstance(owner, str) and owner else None)
     except Exception as exc:
         if not is_aws_error(exc):
             raise
@@ -512,12 +640,49 @@ def _instance_of(client: Any, store: str) -> str | None:
     return None
 
 
-def _group_assignments(client: Any, instance: str, group: str) -> dict[str, set[str]]:
-    """Each permission set assigned to the group, with the accounts it is assigned in."""
+def _owner_of(client: Any, instance_arn: str) -> Instance | None:
+    """The instance ``instance_arn`` with its owner, from ``ListInstances`` (None when it is not listed)."""
+    try:
+        for page in client.get_paginator("list_instances").paginate():
+            for instance in page.get("Instances", ()):
+                owner = instance.get("OwnerAccountId")
+                if instance.get("InstanceArn") == instance_arn:
+                    return Instance(instance_arn, owner if isinstance(owner, str) and owner else None)
+    except Exception as exc:
+        if not is_aws_error(exc):
+            raise
+        return None  # asked only to explain a refused read: that read's error is the one to report
+    return None
+
+
+#: The codes Identity Center refuses a read with that only the management account may make.
+_REFUSED = frozenset({"AccessDeniedException", "AccessDenied", "ValidationException"})
+
+
+def _refused_to_delegate(exc: AwsCallError, instance: Instance | None, account: str) -> str | None:
+    """Why a refused read is the delegated administrator's limit, or None when it is not (then it is an error).
+
+    The organisation's Identity Center instance belongs to the management account (``OwnerAccountId``); read from
+    any other account (a delegated administrator), Identity Center answers ``ListAccountAssignmentsForPrincipal``
+    only in the management account (its API reference) and keeps the permission sets provisioned to the management
+    account to the management account (the Identity Center User Guide, "Delegated administration").
+    """
+    if instance is None or instance.owner is None or instance.owner == account or exc.code not in _REFUSED:
+        return None
+    return (
+        f"{exc.operation or 'the read'} was refused ({exc.code}) in account {account}, a delegated administrator of "
+        f"Identity Center instance {instance.arn}, which belongs to the management account {instance.owner}: "
+        "Identity Center answers ListAccountAssignmentsForPrincipal, and reads of the permission sets provisioned to "
+        "the management account, only there, so IAM Warden cannot tell from this account"
+    )
+
+
+def _group_assignments(client: Any, instance: str, group: str, principal_type: str = "GROUP") -> dict[str, set[str]]:
+    """Each permission set assigned to the group (or user), with the accounts it is assigned in."""
     assigned: dict[str, set[str]] = {}
     try:
         paginator = client.get_paginator("list_account_assignments_for_principal")
-        for page in paginator.paginate(InstanceArn=instance, PrincipalId=group, PrincipalType="GROUP"):
+        for page in paginator.paginate(InstanceArn=instance, PrincipalId=group, PrincipalType=principal_type):
             for assignment in page.get("AccountAssignments", ()):
                 permission_set = assignment.get("PermissionSetArn")
                 if isinstance(permission_set, str) and permission_set:
@@ -527,6 +692,154 @@ def _group_assignments(client: Any, instance: str, group: str) -> dict[str, set[
             raise
         raise classify(exc, "ListAccountAssignmentsForPrincipal", resource=group) from exc
     return assigned
+
+
+USER_TAKEOVER = RuleSpec(
+    id="identity-center-user-takeover",
+    title="Sign-in name or email of an Identity Center administrator changed",
+    event_source=IDENTITY_STORE,
+    event_names=frozenset({"UpdateUser"}),
+    risk=(
+        "An Identity Center user signs in by its user name (an external identity provider's assertion is matched to "
+        "it), and the built-in directory sends its password resets to the user's email: changing an administrator's "
+        "user name or emails to ones someone else controls hands them that administrator's access in every account "
+        "its permission sets reach, and no permission set or IAM event shows it."
+    ),
+    alert_risk=(
+        "This user holds administrator access through Identity Center, so whoever controls its new user name or "
+        "email may sign in as it."
+    ),
+)
+
+#: The attributes an Identity Center user is signed in by, or has its password reset through.
+SIGN_IN_ATTRIBUTES = frozenset({"userName", "emails"})
+#: What judging a user's update reads beyond ``GROUP_READS`` and ``ASSIGNMENT_READS``: the user's groups.
+USER_READS = ("identitystore:ListGroupMembershipsForMember",)
+
+
+class UserTakeoverRule:
+    """An administrator's sign-in attributes changed (``UpdateUser``): alerted only, nothing to put back."""
+
+    specs: ClassVar[tuple[RuleSpec, ...]] = (USER_TAKEOVER,)
+
+    def evaluate(self, context: RuleContext) -> Evaluation:
+        change = context.change
+        store = context.request_text("identityStoreId")
+        user = context.request_text("userId")
+        user_arn = f"arn:{context.partition}:identitystore:::user/{user}"
+        evaluation = Evaluation(resource_arn=user_arn)
+        changed = _changed_attributes(change.request_parameters.get("operations"))
+        signing = sorted(changed & SIGN_IN_ATTRIBUTES) if changed is not None else None
+        if signing == []:
+            evaluation.compliant.append(f"the update of Identity Center user {user} changes no sign-in attribute")
+            return evaluation
+        if context.live_clients is None:
+            evaluation.unjudged.append(
+                f"whether Identity Center user {user} holds an administrator permission set (the enforcer reads it "
+                "live)"
+            )
+            return evaluation
+        if signing:
+            did = f"{change.actor.display} changed the {' and '.join(signing)} of Identity Center user {user}"
+        else:
+            did = f"{change.actor.display} updated Identity Center user {user} (its record does not say what)"
+        unknown: list[str] = [] if signing else [f"which attributes of user {user} the update changed"]
+
+        def finding(severity: Severity, reason: str, more: tuple[str, ...]) -> None:
+            evaluation.findings.append(
+                context.finding(
+                    USER_TAKEOVER,
+                    severity=severity,
+                    resource_arn=user_arn,
+                    reason=reason + ". Check that the new values are the user's own.",
+                    plan=[],
+                    needs_context=tuple(unknown) + more,
+                )
+            )
+
+        live = context.live_clients(change.account, change.region)
+        client = live.client("sso-admin")
+        instance = _instance_of(client, store)
+        if instance is None:
+            finding(
+                Severity.MEDIUM,
+                f"{did}, whose account assignments could not be read",
+                (f"which Identity Center instance holds identity store {store}, and so what user {user} is assigned",),
+            )
+            return evaluation
+        principals = [("USER", user)] + [("GROUP", group) for group in _groups_of(live, store, user)]
+        assigned: dict[str, set[str]] = {}
+        refused: list[str] = []
+        for principal_type, principal in principals:
+            try:
+                found = _group_assignments(client, instance.arn, principal, principal_type)
+            except PermanentAwsError as exc:
+                why = _refused_to_delegate(exc, instance, change.account)
+                if why is None:
+                    raise
+                refused.append(f"what {principal_type.lower()} {principal} is assigned: {why}")
+                continue
+            for permission_set, accounts in found.items():
+                assigned.setdefault(permission_set, set()).update(accounts)
+        patterns = context.rule(PERMISSION_SET_ADMIN.id).patterns("admin_permission_sets")
+        admin: list[str] = []
+        undecided: list[str] = list(refused)
+        for permission_set, accounts in sorted(assigned.items()):
+            where = f"{permission_set} (in account{'s' if len(accounts) > 1 else ''} {', '.join(sorted(accounts))})"
+            if any(arn_match(p, permission_set) for p in patterns):
+                admin.append(f"the administrator permission set {where}")
+                continue
+            try:
+                grants, set_unknown = _what_the_set_grants(client, instance.arn, permission_set)
+            except PermanentAwsError as exc:
+                why = _refused_to_delegate(exc, instance, change.account)
+                if why is None:
+                    raise
+                undecided.append(f"what permission set {permission_set} grants: {why}")
+                continue
+            if grants:
+                admin.append(f"{where}, which grants {'; '.join(grants)}")
+            else:
+                undecided.extend(set_unknown)
+        if admin:
+            finding(Severity.CRITICAL, f"{did}, who holds {'; '.join(admin)}", ())
+        elif undecided:
+            finding(Severity.MEDIUM, f"{did}, whose permission sets could not all be judged", tuple(undecided))
+        else:
+            evaluation.compliant.append(f"Identity Center user {user} holds no administrator permission set")
+        return evaluation
+
+
+def _changed_attributes(operations: Any) -> set[str] | None:
+    """The top-level attributes an ``UpdateUser`` record's operations name (``emails`` of ``emails[0].value``).
+
+    None when the record does not say (no ``operations``, or one without an ``attributePath``): then which
+    attributes changed is unknown, never assumed harmless.
+    """
+    if not isinstance(operations, list) or not operations:
+        return None
+    changed: set[str] = set()
+    for operation in operations:
+        path = operation.get("attributePath") if isinstance(operation, Mapping) else None
+        if not isinstance(path, str) or not path:
+            return None
+        changed.add(path.split(".", 1)[0].split("[", 1)[0])
+    return changed
+
+
+def _groups_of(live: Any, store: str, user: str) -> list[str]:
+    """The groups of the identity store that ``user`` is a member of."""
+    client = live.client("identitystore")
+    groups: list[str] = []
+    try:
+        paginator = client.get_paginator("list_group_memberships_for_member")
+        for page in paginator.paginate(IdentityStoreId=store.rsplit("/", 1)[-1], MemberId={"UserId": user}):
+            groups += [str(m["GroupId"]) for m in page.get("GroupMemberships", ()) if m.get("GroupId")]
+    except Exception as exc:
+        if not is_aws_error(exc):
+            raise
+        raise classify(exc, "ListGroupMembershipsForMember", resource=user) from exc
+    return groups
 
 
 class DeleteGroupMembership:
@@ -777,7 +1090,7 @@ class DeleteAccountAssignment:
         return [f"assigned permission set {p['permission_set_arn']} to {p['principal_id']} in {p['target_id']} again"]
 
 
-GUARDRAILS = (PermissionSetRule(), GroupMembershipRule())
+GUARDRAILS = (PermissionSetRule(), GroupMembershipRule(), UserTakeoverRule())
 ACTIONS = (
     DetachPermissionSetPolicy(),
     DeletePermissionSetInlinePolicy(),

@@ -1,0 +1,231 @@
+"""identity-center-user-takeover: an administrator's user name or emails changed (``identitystore:UpdateUser``).
+
+Alerted only. Whether the user holds an administrator permission set, directly or through its groups, is read
+through stubs shaped like the sso-admin and identitystore clients (tests/unit/test_identity_center_groups.py's
+sso-admin stub); the functional contract case (tests/functional/guardrail_cases.py) runs it on moto.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from iamwarden.domain.catalog import Severity
+from iamwarden.domain.findings import Verdict
+from iamwarden.domain.settings import Settings, load_settings
+from iamwarden.guardrails.engine import judge_event
+from tests.conftest import load_event
+from tests.unit.test_identity_center_console import MANAGEMENT, REFUSED, Owned
+from tests.unit.test_identity_center_groups import (
+    ADMIN,
+    ADMIN_SET,
+    GROUP,
+    INSTANCE,
+    READ_ONLY,
+    READ_SET,
+    STORE,
+    USER,
+    AwsError,
+    SsoAdmin,
+)
+
+RULE = "identity-center-user-takeover"
+SAMPLE = "identitystore-update-admin-user-email.json"
+
+
+class Assignments(SsoAdmin):
+    """Assignments by principal: ``by`` maps (type, id) to the permission sets assigned in 444455556666."""
+
+    def __init__(self, by: dict[tuple[str, str], list[str]], sets: dict[str, Any], **kwargs: Any) -> None:
+        super().__init__({}, sets, **kwargs)
+        self.by = by
+        self.principals: list[tuple[str, str]] = []
+
+    def _list_account_assignments_for_principal(self, **kwargs: str) -> list[dict[str, Any]]:
+        assert kwargs["InstanceArn"] == INSTANCE
+        principal = (kwargs["PrincipalType"], kwargs["PrincipalId"])
+        self.principals.append(principal)
+        if self.error:
+            raise AwsError(self.error, 403)
+        rows = [{"AccountId": "444455556666", "PermissionSetArn": arn} for arn in self.by.get(principal, [])]
+        return [{"AccountAssignments": rows}]
+
+
+class OwnedAssignments(Assignments, Owned):
+    """Assignments by principal, in an instance owned by ``owner``."""
+
+
+class Store:
+    """The user's groups in the identity store."""
+
+    def __init__(self, groups: list[str]) -> None:
+        self.groups = groups
+        self.calls = 0
+
+    def get_paginator(self, operation: str) -> Any:
+        assert operation == "list_group_memberships_for_member"
+        store = self
+
+        class Pages:
+            def paginate(self, **kwargs: Any) -> Iterator[dict[str, Any]]:
+                assert kwargs == {"IdentityStoreId": STORE, "MemberId": {"UserId": USER}}
+                store.calls += 1
+                yield {"GroupMemberships": [{"GroupId": group, "MemberId": {"UserId": USER}} for group in store.groups]}
+
+        return Pages()
+
+
+class Live:
+    def __init__(self, sso: SsoAdmin, store: Store) -> None:
+        self.sso = sso
+        self.store = store
+
+    def client(self, service: str) -> Any:
+        return {"sso-admin": self.sso, "identitystore": self.store}[service]
+
+
+def _judge(event: dict[str, Any], live: Live | None, settings: Settings | None = None) -> Any:
+    live_clients = (lambda account, region: live) if live is not None else None
+    return judge_event(event, settings or Settings(), live_clients=live_clients)  # type: ignore[arg-type]
+
+
+def _updated(*paths: str) -> dict[str, Any]:
+    event = copy.deepcopy(load_event(SAMPLE))
+    operations = [{"attributePath": path, "attributeValue": "HIDDEN_DUE_TO_SECURITY_REASONS"} for path in paths]
+    event["detail"]["requestParameters"]["operations"] = operations
+    return event
+
+
+def _group_admin() -> Live:
+    return Live(Assignments({("GROUP", GROUP): [ADMIN_SET]}, {ADMIN_SET: {"managed": [ADMIN]}}), Store([GROUP]))
+
+
+def test_offline_an_email_change_cannot_be_judged() -> None:
+    judgement = _judge(load_event(SAMPLE), None)
+    assert judgement.verdict is Verdict.IGNORED
+    assert f"whether Identity Center user {USER} holds an administrator permission set" in judgement.reason
+
+
+@pytest.mark.parametrize(
+    ("paths", "named"),
+    [(("emails",), "emails"), (("userName",), "userName"), (("emails[0].value", "displayName"), "emails")],
+)
+def test_a_sign_in_attribute_of_a_group_administrator_changed_is_critical_and_alerted_only(
+    paths: tuple[str, ...], named: str
+) -> None:
+    live = _group_admin()
+    [finding] = _judge(_updated(*paths), live).findings
+    assert (finding.rule_id, finding.severity, finding.plan, finding.needs_context) == (
+        RULE,
+        Severity.CRITICAL,
+        (),
+        (),
+    )
+    assert finding.resource_arn == f"arn:aws:identitystore:::user/{USER}"
+    assert f"changed the {named} of Identity Center user {USER}, who holds {ADMIN_SET}" in finding.reason
+    assert "Check that the new values are the user's own." in finding.reason
+    assert live.sso.principals == [("USER", USER), ("GROUP", GROUP)]  # type: ignore[attr-defined]
+
+
+def test_both_sign_in_attributes_are_named() -> None:
+    [finding] = _judge(_updated("userName", "emails"), _group_admin()).findings
+    assert "changed the emails and userName of Identity Center user" in finding.reason
+
+
+def test_a_set_assigned_to_the_user_itself_counts() -> None:
+    live = Live(Assignments({("USER", USER): [ADMIN_SET]}, {ADMIN_SET: {"managed": [ADMIN]}}), Store([]))
+    [finding] = _judge(_updated("emails"), live).findings
+    assert finding.severity is Severity.CRITICAL
+
+
+def test_a_set_named_in_admin_permission_sets_is_admin_without_reading_it() -> None:
+    settings = load_settings({"rules": {"permission-set-admin": {"admin_permission_sets": [ADMIN_SET]}}})
+    live = Live(Assignments({("GROUP", GROUP): [ADMIN_SET]}, {}), Store([GROUP]))
+    [finding] = _judge(_updated("emails"), live, settings).findings
+    assert f"the administrator permission set {ADMIN_SET}" in finding.reason
+    assert "list_managed_policies_in_permission_set" not in live.sso.calls
+
+
+def test_other_attributes_are_compliant_and_nothing_is_read() -> None:
+    live = _group_admin()
+    judgement = _judge(_updated("displayName", "name.givenName", "title"), live)
+    assert judgement.verdict is Verdict.COMPLIANT
+    assert f"the update of Identity Center user {USER} changes no sign-in attribute" in judgement.reason
+    assert (live.store.calls, live.sso.calls) == (0, [])
+
+
+def test_a_user_without_administrator_sets_is_compliant() -> None:
+    live = Live(Assignments({("GROUP", GROUP): [READ_SET]}, {READ_SET: {"managed": [READ_ONLY]}}), Store([GROUP]))
+    judgement = _judge(_updated("emails"), live)
+    assert judgement.verdict is Verdict.COMPLIANT
+    assert f"Identity Center user {USER} holds no administrator permission set" in judgement.reason
+
+
+@pytest.mark.parametrize("operations", [None, [], [{"attributeValue": "x"}], [{"attributePath": ""}], "emails"])
+def test_a_record_that_does_not_say_what_changed_is_judged_with_that_unknown(operations: Any) -> None:
+    event = copy.deepcopy(load_event(SAMPLE))
+    event["detail"]["requestParameters"]["operations"] = operations
+    [finding] = _judge(event, _group_admin()).findings
+    assert finding.severity is Severity.CRITICAL
+    assert f"updated Identity Center user {USER} (its record does not say what)" in finding.reason
+    assert finding.needs_context == (f"which attributes of user {USER} the update changed",)
+
+
+def test_sets_that_cannot_be_judged_are_alerted_medium() -> None:
+    sets = {READ_SET: {"managed": [READ_ONLY], "references": ["org-admin"]}}
+    live = Live(Assignments({("GROUP", GROUP): [READ_SET]}, sets), Store([GROUP]))
+    [finding] = _judge(_updated("emails"), live).findings
+    assert finding.severity is Severity.MEDIUM
+    assert "whose permission sets could not all be judged" in finding.reason
+    assert finding.needs_context[0].startswith("what the customer-managed policies org-admin of permission set")
+
+
+def test_an_unknown_identity_store_is_alerted_medium() -> None:
+    live = Live(Assignments({}, {}, store="d-1111111111"), Store([GROUP]))
+    [finding] = _judge(_updated("emails"), live).findings
+    assert finding.severity is Severity.MEDIUM
+    assert finding.needs_context == (
+        f"which Identity Center instance holds identity store {STORE}, and so what user {USER} is assigned",
+    )
+
+
+def test_a_delegated_administrators_refused_reads_are_alerted_with_why() -> None:
+    live = Live(OwnedAssignments({}, {}, owner=MANAGEMENT, error="AccessDeniedException"), Store([GROUP]))
+    [finding] = _judge(_updated("emails"), live).findings
+    assert finding.severity is Severity.MEDIUM
+    assert [unknown.split(":")[0] for unknown in finding.needs_context] == [
+        f"what user {USER} is assigned",
+        f"what group {GROUP} is assigned",
+    ]
+    assert all(f"{REFUSED} {MANAGEMENT}" in unknown for unknown in finding.needs_context)
+
+
+def test_in_the_management_account_a_refused_read_is_unreadable() -> None:
+    live = Live(OwnedAssignments({}, {}, owner="111122223333", error="AccessDeniedException"), Store([GROUP]))
+    judgement = _judge(_updated("emails"), live)
+    assert judgement.verdict is Verdict.IGNORED
+    [unreadable] = judgement.unjudged
+    assert unreadable.plan == ()
+
+
+def test_a_refused_group_read_is_unreadable() -> None:
+    class Refused(Store):
+        def get_paginator(self, operation: str) -> Any:
+            raise AwsError("AccessDeniedException", 403)
+
+    judgement = _judge(_updated("emails"), Live(_group_admin().sso, Refused([])))
+    assert judgement.verdict is Verdict.IGNORED
+    [unreadable] = judgement.unjudged
+    assert "ListGroupMembershipsForMember" in unreadable.reason
+
+
+@pytest.mark.parametrize("key", ["identityStoreId", "userId"])
+def test_a_record_without_its_ids_is_refused_as_malformed(key: str) -> None:
+    event = copy.deepcopy(load_event(SAMPLE))
+    del event["detail"]["requestParameters"][key]
+    judgement = _judge(event, _group_admin())
+    assert judgement.verdict is Verdict.INVALID
+    assert f"detail.requestParameters.{key}" in judgement.reason
