@@ -513,3 +513,36 @@ def test_a_public_grant_through_an_untrusted_vpc_endpoint_is_cross_account() -> 
     assert finding.rule_id == "s3-bucket-policy-cross-account"
     assert finding.reason.startswith("VPC endpoint vpce-0a1b2c3d4e5f67890, which this organisation does not trust")
     assert judge(raw, trusted_networks=["vpce-0a1b2c3d4e5f67890"]).verdict is Verdict.COMPLIANT
+
+
+def _provisioned_by_identity_center(invoked_by: str | None) -> dict[str, Any]:
+    """The management account's record of Identity Center provisioning an admin permission set's role: the caller's
+    identity (the root user in the published record), ``invokedBy: sso.amazonaws.com``, the AWSReservedSSO_ role."""
+    event = copy.deepcopy(load_event("attach-admin-to-role.json"))
+    identity: dict[str, Any] = {
+        "type": "Root",
+        "principalId": "111122223333",
+        "arn": "arn:aws:iam::111122223333:root",
+        "accountId": "111122223333",
+    }
+    if invoked_by is not None:
+        identity["invokedBy"] = invoked_by
+    event["detail"]["userIdentity"] = identity
+    event["detail"]["requestParameters"]["roleName"] = "AWSReservedSSO_AdministratorAccess_0a1b2c3d4e5f6a7b"
+    return event
+
+
+def test_identity_center_provisioning_a_permission_set_role_is_judged_at_the_set_not_undone_here() -> None:
+    """ic-console-s10's finding: undoing Identity Center's own provisioning would fight it (the set is judged)."""
+    judgement = judge_event(_provisioned_by_identity_center("sso.amazonaws.com"), Settings())
+    assert judgement.verdict is Verdict.IGNORED
+    assert "IAM Identity Center provisioning a permission set" in judgement.reason
+    # The same write by the caller directly (no invokedBy), or through another service, is judged as usual; and so
+    # is a write Identity Center makes to a role that is no permission set's.
+    for invoked_by in (None, "cloudformation.amazonaws.com"):
+        [finding] = judge_event(_provisioned_by_identity_center(invoked_by), Settings()).findings
+        assert finding.severity is Severity.CRITICAL
+    other = _provisioned_by_identity_center("sso.amazonaws.com")
+    other["detail"]["requestParameters"]["roleName"] = "app-backend"
+    [finding] = judge_event(other, Settings()).findings
+    assert finding.severity is Severity.CRITICAL

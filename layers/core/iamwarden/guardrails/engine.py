@@ -137,6 +137,15 @@ def judge_change(
         return _ignored(change, f"made by the AWS service {actor.invoked_by or 'unknown'}")
     if role and role.path.startswith(SERVICE_LINKED_ROLE_PATH):
         return _ignored(change, f"made by the service-linked role {role.name}")
+    if (
+        actor.invoked_by == IDENTITY_CENTER
+        and change.event_source == "iam.amazonaws.com"
+        and str(change.request_parameters.get("roleName") or "").startswith("AWSReservedSSO_")
+    ):
+        # Identity Center provisioning a permission set writes its AWSReservedSSO_ role through IAM under the
+        # caller's identity, with invokedBy set by AWS (no caller can set it). What the role may do is judged where
+        # it is decided, at the permission set (permission-set-admin); undoing it here would fight the provisioning.
+        return _ignored(change, "made by IAM Identity Center provisioning a permission set (judged at the set)")
     if not settings.manages(change.account):
         return _ignored(change, f"account {change.account} is not managed by IAM Warden")
     break_glass = settings.is_break_glass(actor.arn, issuer)
@@ -302,6 +311,9 @@ def _unreadable(context: RuleContext, spec: RuleSpec, exc: PermanentAwsError) ->
     )
 
 
+#: IAM Identity Center's service principal, as CloudTrail names it in ``userIdentity.invokedBy`` when it provisions
+#: a permission set's role.
+IDENTITY_CENTER = "sso.amazonaws.com"
 #: CloudFormation's service principal, as CloudTrail names it in ``userIdentity.invokedBy``.
 CLOUDFORMATION = "cloudformation.amazonaws.com"
 #: The rule whose findings on the own roles' documented methods CloudFormation may deploy.
