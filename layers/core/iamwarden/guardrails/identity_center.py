@@ -77,6 +77,14 @@ from iamwarden.guardrails.base import Evaluation, RuleContext
 from iamwarden.guardrails.managed_policy import ADMIN_EQUIVALENT
 from iamwarden.guardrails.remediation import AccountClients, Permissions, StepRun
 
+#: Calls that set which session tags (``aws:PrincipalTag/<key>``) every permission set's role gets from the user's
+#: identity-source attributes (attributes for access control, ABAC): review s10 finding 10.
+ATTRIBUTE_MAPPING = (
+    "CreateInstanceAccessControlAttributeConfiguration",
+    "UpdateInstanceAccessControlAttributeConfiguration",
+    "DeleteInstanceAccessControlAttributeConfiguration",
+)
+
 PERMISSION_SET_ADMIN = RuleSpec(
     id="permission-set-admin",
     title="Identity Center permission set made admin, or an admin set assigned",
@@ -89,6 +97,7 @@ PERMISSION_SET_ADMIN = RuleSpec(
             "AttachCustomerManagedPolicyReferenceToPermissionSet",
             "PutPermissionsBoundaryToPermissionSet",
             "DeletePermissionsBoundaryFromPermissionSet",
+            *ATTRIBUTE_MAPPING,
         }
     ),
     risk=(
@@ -177,6 +186,8 @@ class PermissionSetRule:
     def evaluate(self, context: RuleContext) -> Evaluation:
         change = context.change
         instance = context.request_text("instanceArn")
+        if change.event_name in ATTRIBUTE_MAPPING:
+            return _attribute_mapping(context, instance)
         permission_set = context.request_text("permissionSetArn")
         evaluation = Evaluation(resource_arn=permission_set)
         actor = change.actor.display
@@ -290,6 +301,42 @@ _UNREAD_GRANTS = frozenset(
         "DeletePermissionsBoundaryFromPermissionSet",
     }
 )
+
+
+def _attribute_mapping(context: RuleContext, instance: str) -> Evaluation:
+    """Attributes for access control created, changed or deleted: every permission set's role now carries other
+    session tags, and trust or resource policies that test ``aws:PrincipalTag`` let in whom the new mapping tags
+    (as ``PutAttributeMapping`` does for Roles Anywhere). Medium, alerted: the mapping is the operators' to choose,
+    and what it was before is not in the record."""
+    change = context.change
+    config = change.request_parameters.get("instanceAccessControlAttributeConfiguration")
+    attributes = config.get("accessControlAttributes") if isinstance(config, Mapping) else None
+    keys = sorted(
+        str(item["key"]) for item in attributes or () if isinstance(item, Mapping) and isinstance(item.get("key"), str)
+    )
+    tags = ", ".join(f"aws:PrincipalTag/{key}" for key in keys) or "the session tags"
+    verb = {"Create": "set", "Update": "changed", "Delete": "deleted"}[
+        next(verb for verb in ("Create", "Update", "Delete") if change.event_name.startswith(verb))
+    ]
+    reason = (
+        f"{change.actor.display} {verb} the attributes for access control of Identity Center instance {instance}: "
+        f"every permission set's role now carries {tags if verb != 'deleted' else 'no such session tags'} from the "
+        "users' identity-source attributes, so trust and resource policies that test aws:PrincipalTag may now let "
+        "other users in (or a Deny that tests them may no longer hold). If it was not meant, put the previous "
+        f"mapping back: aws sso-admin update-instance-access-control-attribute-configuration --instance-arn {instance}"
+    )
+    evaluation = Evaluation(resource_arn=instance)
+    evaluation.findings.append(
+        context.finding(
+            PERMISSION_SET_ADMIN,
+            severity=Severity.MEDIUM,
+            resource_arn=instance,
+            reason=reason + ".",
+            plan=(),
+            needs_context=(f"which attributes instance {instance} mapped to session tags before",),
+        )
+    )
+    return evaluation
 
 
 def _policy_reference(value: Any) -> str | None:
