@@ -53,6 +53,12 @@ def variables_in(text: str) -> tuple[tuple[str, str | None], ...]:
     return tuple(found)
 
 
+def only_variable(value: str) -> str | None:
+    """The lower-case key when ``value`` is exactly one variable with no default (``${aws:PrincipalAccount}``)."""
+    match = VARIABLE.fullmatch(value.strip())
+    return match.group(1).lower() if match is not None and match.group(2) is None else None
+
+
 def resolve(text: str, lookup: Callable[[str, str | None], str | None]) -> str | None:
     """``text`` with every variable replaced by ``lookup(key, default)`` (lower-case key; the default unquoted,
     or None), or None when ``lookup`` says a variable cannot be replaced (None). ``${$}`` is ``$``; ``${*}`` and
