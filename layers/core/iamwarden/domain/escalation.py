@@ -31,6 +31,11 @@ unreachable (they cannot be evaluated offline), and an Allow with NotResource
 reaches everything it does not exclude. ``${aws:username}`` is the caller's own
 user: it counts for the methods that rewrite one's own permissions, and not for
 the credential methods (CreateAccessKey and the like), which need another user.
+Other policy variables in Resource are read as IAM substitutes them for the holder
+(``${aws:PrincipalAccount}``: its account); one the engine cannot know is ``*`` in an
+Allow and, in a Deny, covers nothing. A Deny covers an Allow's pattern only as a pattern
+(``role/?`` does not cover ``role/*``), on what the Allow can reach for the holder (an
+``iam:`` action's ``*`` is its own account's IAM resources).
 
 Everything here is pure: it judges parsed policies and asks ``RoleDirectory``, never AWS.
 """

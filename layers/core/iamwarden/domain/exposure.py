@@ -46,6 +46,12 @@ not call a public grant private on a guess:
   ``cloudfront_oai_canonical_ids``, or that ``Circumstances.origin_access_identities``
   (the enforcer's CloudFront lookup in the resource's account) finds, is trusted;
   any other is an untrusted grantee whose owner is unknown (alert-only).
+* A policy variable in a condition value is what IAM substitutes, never a malformed id
+  (``domain.variables``): the caller's own key compared with itself or with another value the caller sets
+  (``aws:PrincipalAccount = ${aws:PrincipalAccount}``) holds for every caller and narrows nothing; the
+  resource's own account or organisation (``aws:ResourceAccount = ${aws:PrincipalAccount}``,
+  ``aws:PrincipalOrgID = ${aws:ResourceOrgID}``) narrows to it; any other variable narrows nothing and
+  is an unknown fact (alert-only).
 * A condition that can never hold (a malformed organisation or account id, a
   ``DateLessThan`` already past when the policy was set) makes the statement
   grant nothing (``void`` says why). Conditions on other keys are not
