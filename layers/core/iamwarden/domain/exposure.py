@@ -399,7 +399,9 @@ def _unresolved(conditions: tuple[Condition, ...]) -> tuple[str, ...]:
     resolves those) may or may not limit who calls, and IAM Warden does not know its value."""
     found: list[str] = []
     for condition in conditions:
-        if condition.key not in RESTRICTING_KEYS or not _positive(condition):
+        if condition.key not in RESTRICTING_KEYS or not any("${" in value for value in condition.values):
+            continue  # the usual case: no variable at all
+        if not _positive(condition):
             continue
         for value in condition.values:
             for key, _ in variables_in(value):
@@ -714,7 +716,7 @@ def _narrow(base: Exposure, bounding: list[_Bounding], boundary: TrustBoundary, 
                 ),
             )
         if identity is None or len(untrusted) < len(identity[1]):
-            identity = (condition, untrusted, _organization_unknown(untrusted))
+            identity = (condition, untrusted, ())
     if not base.public:
         # The Principal already names who; a condition can only shrink that set, never vouch for it.
         narrowing = identity or network
@@ -738,6 +740,8 @@ def _narrow(base: Exposure, bounding: list[_Bounding], boundary: TrustBoundary, 
     if narrowing is None:
         return base
     condition, untrusted, unknown = narrowing
+    if narrowing is identity:
+        unknown = _organization_unknown(untrusted)
     return _new(
         Exposure,
         (
@@ -807,12 +811,15 @@ def _audiences(condition: Condition, boundary: TrustBoundary) -> frozenset[str] 
         return None  # a negated operator, or one that holds without the key (``holds_when_absent``)
     labels: set[str] = set()
     for written in condition.values:
-        value = written if "${" not in written else _as_resource_side(written, boundary)
-        if value is None:
-            return None
-        if value.startswith(_ORGANIZATION_OF):
-            labels.add(value)
-            continue
+        value = written
+        if "${" in written:
+            resolved = _as_resource_side(written, boundary)  # the value as IAM reads it
+            if resolved is None:
+                return None
+            if resolved.startswith(_ORGANIZATION_OF):
+                labels.add(resolved)
+                continue
+            value = resolved
         label = _audience(key, value, operator)
         if label is None:
             return None

@@ -43,6 +43,8 @@ def has_variable(text: str) -> bool:
 
 def variables_in(text: str) -> tuple[tuple[str, str | None], ...]:
     """Each variable of ``text`` as (lower-case key, default or None); ``${*}`` and the like are not variables."""
+    if "${" not in text:
+        return ()
     found: list[tuple[str, str | None]] = []
     for match in VARIABLE.finditer(text):
         key = match.group(1).lower()
