@@ -69,10 +69,6 @@ OWN_ACCOUNT_GRANTS = {
     "every action on every ARN of the account": _allow("*", "arn:aws:*:*:${aws:PrincipalAccount}:*"),
     "AttachRolePolicy on the account's roles": _allow("iam:AttachRolePolicy", f"{VARIABLE_ACCOUNT}:role/*"),
     "PutRolePolicy on itself": _allow("iam:PutRolePolicy", f"{VARIABLE_ACCOUNT}:role/victim"),
-    "a principal tag in the account field": _allow("iam:PutRolePolicy", "arn:aws:iam::${aws:PrincipalTag/acct}:role/*"),
-    "a default the tag may never replace": _allow(
-        "iam:PutRolePolicy", f"{VARIABLE_ACCOUNT}:role/${{aws:PrincipalTag/name, 'victim'}}"
-    ),
     "aws:username's default, for a role": _allow("iam:PutRolePolicy", f"{ROLES}${{aws:username, 'victim'}}"),
 }
 
@@ -82,6 +78,29 @@ def test_a_variable_account_field_is_the_holders_own_account(grant: dict[str, An
     risk = assess_principal(_holder(grant))
     assert risk.escalations, "IAM reads the variable as the caller's own account"
     assert any(path.certain for path in risk.escalations), "rewriting its own permissions needs no directory"
+
+
+UNRESOLVED_GRANTS = {
+    "a principal tag in the account field": _allow("iam:PutRolePolicy", "arn:aws:iam::${aws:PrincipalTag/acct}:role/*"),
+    "a default the tag may replace": _allow(
+        "iam:PutRolePolicy", f"{VARIABLE_ACCOUNT}:role/${{aws:PrincipalTag/name, 'victim'}}"
+    ),
+}
+
+
+@pytest.mark.parametrize("grant", UNRESOLVED_GRANTS.values(), ids=UNRESOLVED_GRANTS.keys())
+def test_a_variable_the_engine_cannot_resolve_reaches_anything_but_only_possibly(grant: dict[str, Any]) -> None:
+    """``${aws:PrincipalTag/…}`` is read as any value (the caller may set its tags), but what it is for the
+    holder is not known: the path is reported, alert-only, never remediated on that guess."""
+    risk = assess_principal(_holder(grant))
+    assert risk.escalations
+    assert not any(path.certain for path in risk.escalations)
+    assert any("${aws:principaltag/" in fact and "role victim" in fact for fact in risk.unknown)
+
+
+def test_a_certain_grant_beside_the_variable_keeps_the_path_certain() -> None:
+    grants = (_allow("iam:PutRolePolicy", f"{ROLES}${{aws:PrincipalTag/x}}"), _allow("iam:PutRolePolicy", ROLE))
+    assert any(path.certain for path in assess_principal(_holder(*grants)).escalations)
 
 
 def test_a_user_writing_its_own_policies_through_a_variable_account_escalates() -> None:

@@ -417,6 +417,8 @@ class _Reached(NamedTuple):
     shown: tuple[str, ...]
     patterns: tuple[str, ...]
     granted_by: tuple[str, ...]
+    #: For each pattern, the policy variables it was read through as ``*`` (``_Judge._guessed``): what is unknown.
+    guesses: tuple[tuple[str, ...], ...] = ()
 
 
 class _Shared:
@@ -496,6 +498,8 @@ class _Judge:
         self.account = fields[4] if len(fields) == 6 else "*"
         #: Resource patterns with their policy variables replaced (``_as_allowed``/``_as_denied``), by text.
         self._variables: dict[tuple[str, bool], str | None] = {}
+        #: An Allow's resource text -> the variables it holds that were read as ``*`` (their values unknown).
+        self._guessed: dict[str, tuple[str, ...]] = {}
 
     # policy variables
 
@@ -513,8 +517,27 @@ class _Judge:
     def _resolved(self, pattern: str, *, allow: bool) -> str | None:
         key = (pattern, allow)
         if key not in self._variables:
-            self._variables[key] = resolve(pattern, lambda name, default: self._variable(name, default, allow=allow))
+            unknown: list[str] = []
+
+            def value(name: str, default: str | None) -> str | None:
+                found = self._variable(name, default, allow=allow)
+                if found == "*" and allow and name != "aws:principalaccount":
+                    unknown.append(name)  # read as any value: what it is for the holder is not known
+                return found
+
+            self._variables[key] = resolve(pattern, value)
+            if unknown:
+                self._guessed[pattern] = tuple(dict.fromkeys(unknown))
         return self._variables[key]
+
+    def _guesses(self, resource: str) -> tuple[str, ...]:
+        """What is unknown about an Allow's resource read through variables as ``*`` (``_as_allowed`` first)."""
+        names = self._guessed.get(resource, ()) if "${" in resource else ()
+        holder = principal_label(self.principal.principal_arn) if self.principal is not None else "the holder"
+        return tuple(
+            f"what ${{{name}}} is in the requests of {holder} (a policy variable in {resource}: read as any value)"
+            for name in names
+        )
 
     def _variable(self, name: str, default: str | None, *, allow: bool) -> str | None:
         """What variable ``name`` (lower case) stands for in the holder's requests (IAM User Guide, "IAM policy
@@ -574,6 +597,7 @@ class _Judge:
             return same
         shown: list[str] = []
         patterns: list[str] = []
+        guesses: list[tuple[str, ...]] = []
         by: list[str] = []
         allows = self.allows
         iam_action = key[0].startswith("iam:")
@@ -600,12 +624,13 @@ class _Judge:
                 if display not in shown:
                     shown.append(display)
                     patterns.append(effective)
+                    guesses.append(self._guesses(text))
                 granted = True
             if granted:
                 label = f"{statement.label} of {source}"
                 if label not in by:
                     by.append(label)
-        found = _Reached(tuple(shown), tuple(patterns), tuple(by))
+        found = _Reached(tuple(shown), tuple(patterns), tuple(by), tuple(guesses))
         self._reach_cache[key] = found
         if alike is not None:
             self._alike_cache[alike] = found
@@ -838,6 +863,9 @@ class _Judge:
                 Grant(action, reached[action].shown, reached[action].granted_by) if action == narrowed else grant
                 for action, grant in zip(method.actions, granted, strict=True)
             ]
+        for found in reached.values():
+            if found.guesses and all(found.guesses):  # every resource it reaches rests on a variable's value
+                unknown = tuple(dict.fromkeys((*unknown, *(fact for facts in found.guesses for fact in facts))))
         return EscalationPath(method, tuple(granted), leads, unknown, doing)
 
     # where a method leads
@@ -1318,8 +1346,8 @@ class _Judge:
         for _, statement in self.allows:
             if not statement.grants_action(action):
                 continue
-            patterns = ("*",) if statement.not_resources is not None else statement.resources or ()
-            for pattern in patterns:
+            written = ("*",) if statement.not_resources is not None else statement.resources or ()
+            for pattern in [p for p in map(self._as_allowed, written) if p is not None]:
                 if not _could_name(pattern, kind, action) or self._denied(action, pattern, kind):
                     continue
                 if self._within_boundary(action, pattern) is not None:
@@ -1336,7 +1364,9 @@ class _Judge:
             if not (users and _SELF in pattern.lower()) and pattern != holder
         ]
         return target._replace(
-            shown=tuple(target.shown[i] for i in kept), patterns=tuple(target.patterns[i] for i in kept)
+            shown=tuple(target.shown[i] for i in kept),
+            patterns=tuple(target.patterns[i] for i in kept),
+            guesses=tuple(target.guesses[i] for i in kept) if target.guesses else (),
         )
 
     def _roles_matching(self, pattern: str) -> tuple[str, ...] | None:
