@@ -95,7 +95,7 @@ def test_a_variable_the_engine_cannot_resolve_reaches_anything_but_only_possibly
     risk = assess_principal(_holder(grant))
     assert risk.escalations
     assert not any(path.certain for path in risk.escalations)
-    assert any("${aws:principaltag/" in fact and "role victim" in fact for fact in risk.unknown)
+    assert any("${aws:PrincipalTag/" in fact and "role victim" in fact for fact in risk.unknown)
 
 
 def test_a_certain_grant_beside_the_variable_keeps_the_path_certain() -> None:

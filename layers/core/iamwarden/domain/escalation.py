@@ -58,7 +58,7 @@ from iamwarden.domain.principals import (
     ReadsRolesBehind,
     RoleDirectory,
 )
-from iamwarden.domain.variables import resolve
+from iamwarden.domain.variables import VARIABLE, resolve
 from iamwarden.domain.wildcards import arn_match, wildcard_match
 
 _SELF = "${aws:username}"
@@ -533,9 +533,13 @@ class _Judge:
     def _guesses(self, resource: str) -> tuple[str, ...]:
         """What is unknown about an Allow's resource read through variables as ``*`` (``_as_allowed`` first)."""
         names = self._guessed.get(resource, ()) if "${" in resource else ()
+        if not names:
+            return ()
+        spelled = {match.group(1).lower(): match.group(1) for match in VARIABLE.finditer(resource)}
         holder = principal_label(self.principal.principal_arn) if self.principal is not None else "the holder"
         return tuple(
-            f"what ${{{name}}} is in the requests of {holder} (a policy variable in {resource}: read as any value)"
+            f"what ${{{spelled.get(name, name)}}} is in the requests of {holder} (a policy variable in {resource}: "
+            "read as any value)"
             for name in names
         )
 
