@@ -31,6 +31,11 @@ unreachable (they cannot be evaluated offline), and an Allow with NotResource
 reaches everything it does not exclude. ``${aws:username}`` is the caller's own
 user: it counts for the methods that rewrite one's own permissions, and not for
 the credential methods (CreateAccessKey and the like), which need another user.
+Other policy variables in Resource are read as IAM substitutes them for the holder
+(``${aws:PrincipalAccount}``: its account); one the engine cannot know is ``*`` in an
+Allow and, in a Deny, covers nothing. A Deny covers an Allow's pattern only as a pattern
+(``role/?`` does not cover ``role/*``), on what the Allow can reach for the holder (an
+``iam:`` action's ``*`` is its own account's IAM resources).
 
 Everything here is pure: it judges parsed policies and asks ``RoleDirectory``, never AWS.
 """
@@ -41,6 +46,7 @@ from datetime import UTC, datetime
 from functools import cache, lru_cache
 from typing import Any, NamedTuple
 
+from iamwarden.domain.boundaries import pattern_covers, patterns_overlap
 from iamwarden.domain.directory import GroupMembers
 from iamwarden.domain.escalation_methods import EscalationMethod, catalogue
 from iamwarden.domain.policy import Policy, Statement, action_matches
@@ -52,6 +58,7 @@ from iamwarden.domain.principals import (
     ReadsRolesBehind,
     RoleDirectory,
 )
+from iamwarden.domain.variables import VARIABLE, resolve
 from iamwarden.domain.wildcards import arn_match, wildcard_match
 
 _SELF = "${aws:username}"
@@ -410,6 +417,8 @@ class _Reached(NamedTuple):
     shown: tuple[str, ...]
     patterns: tuple[str, ...]
     granted_by: tuple[str, ...]
+    #: For each pattern, the policy variables it was read through as ``*`` (``_Judge._guessed``): what is unknown.
+    guesses: tuple[tuple[str, ...], ...] = ()
 
 
 class _Shared:
@@ -487,6 +496,65 @@ class _Judge:
         fields = principal.principal_arn.split(":", 5) if principal is not None else []
         self.partition = fields[1] if len(fields) == 6 else "aws"
         self.account = fields[4] if len(fields) == 6 else "*"
+        #: Resource patterns with their policy variables replaced (``_as_allowed``/``_as_denied``), by text.
+        self._variables: dict[tuple[str, bool], str | None] = {}
+        #: An Allow's resource text -> the variables it holds that were read as ``*`` (their values unknown).
+        self._guessed: dict[str, tuple[str, ...]] = {}
+
+    # policy variables
+
+    def _as_allowed(self, pattern: str) -> str | None:
+        """An Allow's (or the boundary's) resource ``pattern`` with its variables replaced by what they are for the
+        holder, and any other by ``*``: a variable may take any value the caller controls (a tag it sets), so it
+        reaches at most what a wildcard there does. None: it names nothing for this holder."""
+        return pattern if "${" not in pattern else self._resolved(pattern, allow=True)
+
+    def _as_denied(self, pattern: str) -> str | None:
+        """A Deny's resource ``pattern`` with its variables replaced by what they certainly are for the holder, or
+        None when one cannot be known: such a Deny is not read as covering anything (it may cover less)."""
+        return pattern if "${" not in pattern else self._resolved(pattern, allow=False)
+
+    def _resolved(self, pattern: str, *, allow: bool) -> str | None:
+        key = (pattern, allow)
+        if key not in self._variables:
+            unknown: list[str] = []
+
+            def value(name: str, default: str | None) -> str | None:
+                found = self._variable(name, default, allow=allow)
+                if found == "*" and allow and name != "aws:principalaccount":
+                    unknown.append(name)  # read as any value: what it is for the holder is not known
+                return found
+
+            self._variables[key] = resolve(pattern, value)
+            if unknown:
+                self._guessed[pattern] = tuple(dict.fromkeys(unknown))
+        return self._variables[key]
+
+    def _guesses(self, resource: str) -> tuple[str, ...]:
+        """What is unknown about an Allow's resource read through variables as ``*`` (``_as_allowed`` first)."""
+        names = self._guessed.get(resource, ()) if "${" in resource else ()
+        if not names:
+            return ()
+        spelled = {match.group(1).lower(): match.group(1) for match in VARIABLE.finditer(resource)}
+        holder = principal_label(self.principal.principal_arn) if self.principal is not None else "the holder"
+        return tuple(
+            f"what ${{{spelled.get(name, name)}}} is in the requests of {holder} (a policy variable in {resource}: "
+            "read as any value)"
+            for name in names
+        )
+
+    def _variable(self, name: str, default: str | None, *, allow: bool) -> str | None:
+        """What variable ``name`` (lower case) stands for in the holder's requests (IAM User Guide, "IAM policy
+        elements: Variables and tags"): its account, its own user name (kept as ``${aws:username}``, which the
+        self-escalation reading matches), a role's default for ``aws:username`` (roles have no user name);
+        anything else is ``*`` in an Allow and unknown (None) in a Deny."""
+        if name == "aws:principalaccount" and self.account != "*":
+            return self.account
+        if name == "aws:username":
+            if default is not None and self.principal is not None and self.principal.kind == "role":
+                return default
+            return _SELF
+        return "*" if allow else None
 
     # effective grants
 
@@ -533,17 +601,22 @@ class _Judge:
             return same
         shown: list[str] = []
         patterns: list[str] = []
+        guesses: list[tuple[str, ...]] = []
         by: list[str] = []
         allows = self.allows
         iam_action = key[0].startswith("iam:")
         for number in granting:
             source, statement = allows[number]
             granted = False
+            candidates: list[tuple[str, str | None]]
             if statement.not_resources is not None:
                 candidates = [("NotResource " + " and ".join(statement.not_resources), "*")]
             else:
-                candidates = [(resource, resource) for resource in statement.resources or ()]
-            for text, pattern in candidates:
+                candidates = [(resource, self._as_allowed(resource)) for resource in statement.resources or ()]
+            for text, resolved in candidates:
+                if resolved is None:
+                    continue  # a variable with no value for this holder: the resource names nothing
+                pattern = resolved
                 if not _could_name(pattern, kind, action) or self._denied(action, pattern, kind):
                     continue
                 if iam_action and _of_another_account(pattern, self.account):
@@ -555,12 +628,13 @@ class _Judge:
                 if display not in shown:
                     shown.append(display)
                     patterns.append(effective)
+                    guesses.append(self._guesses(text))
                 granted = True
             if granted:
                 label = f"{statement.label} of {source}"
                 if label not in by:
                     by.append(label)
-        found = _Reached(tuple(shown), tuple(patterns), tuple(by))
+        found = _Reached(tuple(shown), tuple(patterns), tuple(by), tuple(guesses))
         self._reach_cache[key] = found
         if alike is not None:
             self._alike_cache[alike] = found
@@ -569,21 +643,58 @@ class _Judge:
     def _denied(self, action: str, pattern: str, kind: str = "") -> bool:
         """Whether an unconditional Deny covers ``action`` on every resource ``pattern`` can name.
 
-        Against a NotResource, ``*`` is only the resources ``action`` can act on (of ``kind``, else of its
-        service): ``Deny * NotResource arn:aws:s3:::logs/*`` spares no IAM resource.
+        The Deny must cover the Allow's pattern as a pattern (``role/?`` does not cover ``role/*``), on the
+        resources the Allow can reach for this holder (``_acted_on``: ``*`` for ``iam:PutRolePolicy`` is the
+        holder's account's roles, which ``Deny … arn:aws:iam::111122223333:*`` covers). Against a NotResource,
+        ``*`` is only the resources ``action`` can act on (of ``kind``, else of its service):
+        ``Deny * NotResource arn:aws:s3:::logs/*`` spares no IAM resource; a spared pattern that may overlap
+        them spares them.
         """
+        acted_on: str | None = None
         for statement in self.denies:
             if not statement.grants_action(action):
                 continue
             if statement.resources is not None:
-                if any(deny == "*" or _covers(deny, pattern) for deny in statement.resources):
-                    return True
+                for deny in statement.resources:
+                    if deny == "*":
+                        return True
+                    if acted_on is None:
+                        acted_on = self._acted_on(action, pattern, kind)
+                    covering = self._as_denied(deny)
+                    if covering is not None and _covers(covering, acted_on):
+                        return True
             elif statement.not_resources is not None:
-                acted_on = _service_space(action, kind) if pattern == "*" else pattern
-                spared = statement.not_resources
-                if not any(_covers(kept, acted_on) or _covers(acted_on, kept) for kept in spared):
+                space = _service_space(action, kind) if pattern == "*" else pattern
+                spared = [self._as_allowed(kept) for kept in statement.not_resources]
+                if not any(kept is not None and _overlaps(kept, space) for kept in spared):
                     return True
         return False
+
+    def _acted_on(self, action: str, pattern: str, kind: str) -> str:
+        """The resources an Allow on ``pattern`` can reach for ``action`` as this holder, as a pattern.
+
+        ``*`` is the action's resources of ``kind`` (an action of no known kind may be one that takes no ARN, which
+        only a Deny on ``*`` covers). An IAM action acts only in the holder's own account and partition, on ARNs
+        with no Region, so an IAM ARN pattern's wildcards there are narrowed to them.
+        """
+        iam_action = action.lower().startswith("iam:")
+        if pattern == "*":
+            if not kind:
+                return "*"
+            service, _, prefix = kind.partition(":")
+            region = "" if service == "iam" else "*"
+            account = self.account if iam_action else "*"
+            return f"arn:{self.partition}:{service}:{region}:{account}:{prefix}*"
+        fields = pattern.split(":", 5)
+        if not iam_action or len(fields) != 6 or fields[0] != "arn":
+            return pattern
+        if wildcard_match(fields[1], self.partition):
+            fields[1] = self.partition
+        if wildcard_match(fields[3], ""):
+            fields[3] = ""
+        if self.account != "*" and wildcard_match(fields[4], self.account):
+            fields[4] = self.account
+        return ":".join(fields)
 
     def _within_boundary(self, action: str, pattern: str) -> str | None:
         """The part of ``pattern`` the boundary allows too (the narrower pattern), or None."""
@@ -594,7 +705,10 @@ class _Judge:
                 continue
             if statement.not_resources is not None:
                 return pattern
-            for allowed in statement.resources or ():
+            for written in statement.resources or ():
+                allowed = self._as_allowed(written)
+                if allowed is None:
+                    continue
                 if allowed == "*" or _covers(allowed, pattern):
                     return pattern
                 if _covers(pattern, allowed):
@@ -625,13 +739,16 @@ class _Judge:
         granted = statement.actions if statement.actions is not None else ("*",)
         left = list(granted)
         for deny in self.denies:
+            denied = deny.actions
             if deny.resources is not None:
                 if not any(_is_everything(resource) for resource in deny.resources):
-                    continue
+                    if denied is None or not self._covers_iam(deny.resources):
+                        continue
+                    denied = _iam_part(denied)  # a guard on every IAM resource of the holder's account
             elif deny.not_resources is None or any(_is_everything(spared) for spared in deny.not_resources):
                 continue
-            if deny.actions is not None:
-                left = [action for action in left if not any(action_matches(d, action) for d in deny.actions)]
+            if denied is not None:
+                left = [action for action in left if not any(action_matches(d, action) for d in denied)]
             elif deny.not_actions is not None:
                 left = _spared_actions(left, deny.not_actions)
         if left != list(granted) and not any(
@@ -648,6 +765,15 @@ class _Judge:
             ):
                 return True
         return False
+
+    def _covers_iam(self, resources: tuple[str, ...]) -> bool:
+        """Whether a Deny on ``resources`` covers every IAM resource the holder can act on (``arn:aws:iam::*:*``,
+        its own account's ``arn:aws:iam::111122223333:*``, ``${aws:PrincipalAccount}`` there): IAM acts only in the
+        caller's account (the actions IAM has that take no ARN, the ``List…`` ones, are no admin power)."""
+        space = f"arn:{self.partition}:iam::{self.account}:*"
+        return any(
+            (covering := self._as_denied(resource)) is not None and _covers(covering, space) for resource in resources
+        )
 
     # methods
 
@@ -741,6 +867,9 @@ class _Judge:
                 Grant(action, reached[action].shown, reached[action].granted_by) if action == narrowed else grant
                 for action, grant in zip(method.actions, granted, strict=True)
             ]
+        for found in reached.values():
+            if found.guesses and all(found.guesses):  # every resource it reaches rests on a variable's value
+                unknown = tuple(dict.fromkeys((*unknown, *(fact for facts in found.guesses for fact in facts))))
         return EscalationPath(method, tuple(granted), leads, unknown, doing)
 
     # where a method leads
@@ -1221,8 +1350,8 @@ class _Judge:
         for _, statement in self.allows:
             if not statement.grants_action(action):
                 continue
-            patterns = ("*",) if statement.not_resources is not None else statement.resources or ()
-            for pattern in patterns:
+            written = ("*",) if statement.not_resources is not None else statement.resources or ()
+            for pattern in [p for p in map(self._as_allowed, written) if p is not None]:
                 if not _could_name(pattern, kind, action) or self._denied(action, pattern, kind):
                     continue
                 if self._within_boundary(action, pattern) is not None:
@@ -1239,7 +1368,9 @@ class _Judge:
             if not (users and _SELF in pattern.lower()) and pattern != holder
         ]
         return target._replace(
-            shown=tuple(target.shown[i] for i in kept), patterns=tuple(target.patterns[i] for i in kept)
+            shown=tuple(target.shown[i] for i in kept),
+            patterns=tuple(target.patterns[i] for i in kept),
+            guesses=tuple(target.guesses[i] for i in kept) if target.guesses else (),
         )
 
     def _roles_matching(self, pattern: str) -> tuple[str, ...] | None:
@@ -1492,7 +1623,7 @@ def _of_another_account(pattern: str, account: str) -> bool:
     if len(fields) != 6:
         return False
     owner = fields[4]
-    return bool(owner) and owner != "aws" and not _has_wildcard(owner) and owner != account
+    return bool(owner) and owner != "aws" and not _has_wildcard(owner) and "${" not in owner and owner != account
 
 
 def _assume_action(method: EscalationMethod) -> str | None:
@@ -1727,13 +1858,59 @@ def _every_of_kind(pattern: str, kind: str) -> bool:
     return bool(prefix) and named.startswith(prefix) and named[len(prefix) :].startswith("*")
 
 
+def _iam_part(actions: tuple[str, ...]) -> tuple[str, ...]:
+    """The IAM actions of an Action list: ``*`` and ``i*:*`` become ``iam:*``, ``*:Put*`` ``iam:Put*``."""
+    kept: list[str] = []
+    for action in actions:
+        service, colon, operation = action.partition(":")
+        if not colon:
+            if wildcard_match(action.lower(), "iam:"):
+                kept.append("iam:*")
+        elif wildcard_match(service.lower(), "iam"):
+            kept.append(f"iam:{operation}")
+    return tuple(kept)
+
+
 def _has_wildcard(pattern: str) -> bool:
     return "*" in pattern or "?" in pattern
 
 
 def _covers(wide: str, narrow: str) -> bool:
-    """Whether every resource ``narrow`` can name is also named by ``wide`` (textual wildcard match)."""
-    return wide == "*" or arn_match(wide, narrow) or wildcard_match(wide, narrow)
+    """Whether every resource ``narrow`` can name is also named by ``wide``.
+
+    A ``narrow`` with wildcards is a pattern, not a resource: its ``*`` is covered only by a ``*`` of ``wide``
+    at that place, its ``?`` by a ``?`` or ``*`` (``boundaries.pattern_covers``), so ``role/?`` does not cover
+    ``role/*``; ARNs field by field, or as one string, as a resource is matched.
+    """
+    if wide == "*":
+        return True
+    if not _has_wildcard(narrow):
+        return arn_match(wide, narrow) or wildcard_match(wide, narrow)
+    return _each_field(pattern_covers, wide, narrow) or pattern_covers(wide, narrow)
+
+
+def _overlaps(one: str, other: str) -> bool:
+    """Whether some resource is named by both patterns (ARNs field by field)."""
+    if one == "*" or other == "*":
+        return True
+    if _arn_fields(one) and _arn_fields(other):
+        return _each_field(patterns_overlap, one, other)
+    return patterns_overlap(one, other)
+
+
+def _arn_fields(pattern: str) -> bool:
+    return pattern.startswith("arn:") and pattern.count(":") >= 5
+
+
+def _each_field(test: Callable[[str, str], bool], one: str, other: str) -> bool:
+    """``test`` on every field of two ARN patterns (``*`` never crosses the ``:`` between them); False for
+    anything else (the whole-string reading is the caller's)."""
+    if not (one.startswith("arn:") and other.startswith("arn:")):
+        return False
+    first, second = one.split(":", 5), other.split(":", 5)
+    if len(first) != 6 or len(second) != 6:
+        return False
+    return all(test(a, b) for a, b in zip(first, second, strict=True))
 
 
 def _names(pattern: str, arn: str) -> bool:

@@ -46,6 +46,12 @@ not call a public grant private on a guess:
   ``cloudfront_oai_canonical_ids``, or that ``Circumstances.origin_access_identities``
   (the enforcer's CloudFront lookup in the resource's account) finds, is trusted;
   any other is an untrusted grantee whose owner is unknown (alert-only).
+* A policy variable in a condition value is what IAM substitutes, never a malformed id
+  (``domain.variables``): the caller's own key compared with itself or with another value the caller sets
+  (``aws:PrincipalAccount = ${aws:PrincipalAccount}``) holds for every caller and narrows nothing; the
+  resource's own account or organisation (``aws:ResourceAccount = ${aws:PrincipalAccount}``,
+  ``aws:PrincipalOrgID = ${aws:ResourceOrgID}``) narrows to it; any other variable narrows nothing and
+  is an unknown fact (alert-only).
 * A condition that can never hold (a malformed organisation or account id, a
   ``DateLessThan`` already past when the policy was set) makes the statement
   grant nothing (``void`` says why). Conditions on other keys are not
@@ -69,6 +75,7 @@ from iamwarden.domain.aws_principals import (
     elb_account_region,
 )
 from iamwarden.domain.policy import _EVERYONE, Condition, Policy, Principal, Statement, _new
+from iamwarden.domain.variables import RESOURCE_SIDE, is_caller_side, only_variable, resolve, variables_in
 
 #: What an AWS account id and an Organization id look like; the one definition settings and rules use too.
 ACCOUNT_ID = re.compile(r"[0-9]{12}")
@@ -290,7 +297,7 @@ def _exposure(statement: Statement, boundary: TrustBoundary, known: Circumstance
     if not conditions:
         # Nothing to narrow, bind or leave unevaluated: only a log delivery's Resource can bind its service.
         return _bind_services(base, statement, boundary, None) if base.services else base
-    bounding = _bounding(conditions)
+    bounding = _bounding(conditions, boundary)
     bound = _bind_services(base, statement, boundary, bounding) if base.services else base
     if bound.public or bound.untrusted:
         bound = _narrow(bound, bounding, boundary, known)
@@ -310,6 +317,8 @@ def _exposure(statement: Statement, boundary: TrustBoundary, known: Circumstance
         )
         if callers:
             unknown += callers
+    if bound.public or bound.untrusted:
+        unknown += _unresolved(conditions)
     return _new(
         Exposure,
         (
@@ -330,15 +339,78 @@ def _exposure(statement: Statement, boundary: TrustBoundary, known: Circumstance
 _Bounding = tuple[Condition, frozenset[str]]
 
 
-def _bounding(conditions: tuple[Condition, ...]) -> list[_Bounding]:
-    """Every condition that bounds who may call (``_audiences`` is not None), with its audiences, in order."""
+def _bounding(conditions: tuple[Condition, ...], boundary: TrustBoundary) -> list[_Bounding]:
+    """Every condition that bounds who may call (``_audiences`` is not None), with its audiences, in order.
+
+    The resource-side idiom counts as the caller-side test it is: ``aws:ResourceAccount = ${aws:PrincipalAccount}``
+    admits only the resource's own account's principals (IAM User Guide, "IAM policy elements: Variables and
+    tags"; the data perimeter examples), ``aws:ResourceOrgID = ${aws:PrincipalOrgID}`` only its organisation's.
+    """
     found: list[_Bounding] = []
     for condition in conditions:
         if condition.key in RESTRICTING_KEYS:
-            audiences = _audiences(condition)
+            audiences = _audiences(condition, boundary)
             if audiences is not None:
                 found.append((condition, audiences))
+        elif (
+            condition.key in _RESOURCE_IDIOMS
+            and _positive(condition)
+            and condition.values
+            and all(only_variable(value) == _RESOURCE_IDIOMS[condition.key] for value in condition.values)
+        ):
+            own = _own(boundary, organization=condition.key != "aws:resourceaccount")
+            found.append((condition, frozenset({own})))
     return found
+
+
+#: A resource-side key and the caller-side variable that, compared with it, admits only the resource's own.
+_RESOURCE_IDIOMS = {
+    "aws:resourceaccount": "aws:principalaccount",
+    "aws:resourceorgid": "aws:principalorgid",
+    "aws:resourceorgpaths": "aws:principalorgpaths",
+}
+#: The label of the resource's own organisation when the trusted boundary does not name it (never trusted).
+_ORGANIZATION_OF = "organization of account "
+
+
+def _own(boundary: TrustBoundary, *, organization: bool) -> str:
+    """The audience label of the resource's own account, or of its own organisation (``organization o-…`` when the
+    boundary names it, else ``organization of account …``, which stays untrusted with what is unknown said)."""
+    if not organization:
+        return boundary.own_account
+    if boundary.organization_id is not None:
+        return f"organization {boundary.organization_id}"
+    return f"{_ORGANIZATION_OF}{boundary.own_account}"
+
+
+def _positive(condition: Condition) -> bool:
+    """A positive test that needs the key (``_audiences``'s rule): a negated operator, ``IfExists`` and
+    ``ForAllValues`` hold for requests they do not name."""
+    return (
+        condition.operator.lower() in _POSITIVE_OPERATORS
+        and not condition.if_exists
+        and condition.qualifier != "ForAllValues"
+    )
+
+
+def _unresolved(conditions: tuple[Condition, ...]) -> tuple[str, ...]:
+    """What a restricting condition's policy variables leave unknown: a variable that is neither the caller's
+    (which bounds nothing: the caller sets it) nor the resource's own account or organisation (``_audience``
+    resolves those) may or may not limit who calls, and IAM Warden does not know its value."""
+    found: list[str] = []
+    for condition in conditions:
+        if condition.key not in RESTRICTING_KEYS or not any("${" in value for value in condition.values):
+            continue  # the usual case: no variable at all
+        if not _positive(condition):
+            continue
+        for value in condition.values:
+            for key, _ in variables_in(value):
+                if key != condition.key and key not in RESOURCE_SIDE and not is_caller_side(key):
+                    found.append(
+                        f"whether its condition {_spelled(condition)} limits who can use it (its value {value!r} "
+                        f"holds the policy variable ${{{key}}}, whose value IAM Warden does not know)"
+                    )
+    return tuple(dict.fromkeys(found))
 
 
 _EVALUATED_KEYS = RESTRICTING_KEYS | _TIME_KEYS | _ORGANIZATION_VALUED | _ACCOUNT_VALUED
@@ -390,6 +462,8 @@ _NEVER_HOLDING_KEYS = _ORGANIZATION_VALUED | _ACCOUNT_VALUED | _TIME_KEYS
 def _could_be(value: str, shape: re.Pattern[str], operator: str) -> bool:
     if operator == "stringlike" and ("*" in value or "?" in value):
         return True  # a pattern may match a well-formed id: not provably impossible
+    if "${" in value:
+        return True  # a policy variable is substituted before the test (``${aws:PrincipalAccount}``): no literal
     return shape.fullmatch(value.lower() if operator == "stringequalsignorecase" else value) is not None
 
 
@@ -666,6 +740,8 @@ def _narrow(base: Exposure, bounding: list[_Bounding], boundary: TrustBoundary, 
     if narrowing is None:
         return base
     condition, untrusted, unknown = narrowing
+    if narrowing is identity:
+        unknown = _organization_unknown(untrusted)
     return _new(
         Exposure,
         (
@@ -679,6 +755,19 @@ def _narrow(base: Exposure, bounding: list[_Bounding], boundary: TrustBoundary, 
             base.unevaluated,
             base.void,
         ),
+    )
+
+
+def _organization_unknown(untrusted: frozenset[str]) -> tuple[str, ...]:
+    """What is unknown when a condition admits the resource's own organisation and the boundary does not name it."""
+    return tuple(
+        [
+            f"which organisation account {label[len(_ORGANIZATION_OF) :]} belongs to: the condition admits the "
+            "resource's own organisation's principals, and organization_id is not set, so IAM Warden cannot say "
+            "they are trusted"
+            for label in sorted(untrusted)
+            if label.startswith(_ORGANIZATION_OF)
+        ]
     )
 
 
@@ -708,8 +797,12 @@ def _network_narrowing(
     return condition, frozenset(untrusted), tuple(unknown)
 
 
-def _audiences(condition: Condition) -> frozenset[str] | None:
-    """The set of principals a restricting condition admits, or None if it does not bound them."""
+def _audiences(condition: Condition, boundary: TrustBoundary) -> frozenset[str] | None:
+    """The set of principals a restricting condition admits, or None if it does not bound them.
+
+    A policy variable is read by meaning (``_as_resource_side``): the resource's own account or organisation
+    bounds; the caller's own value (``aws:PrincipalAccount = ${aws:PrincipalAccount}``) or an unknown one does not.
+    """
     key = condition.key
     if key not in RESTRICTING_KEYS:
         return None
@@ -717,12 +810,38 @@ def _audiences(condition: Condition) -> frozenset[str] | None:
     if operator not in _POSITIVE_OPERATORS or condition.if_exists or condition.qualifier == "ForAllValues":
         return None  # a negated operator, or one that holds without the key (``holds_when_absent``)
     labels: set[str] = set()
-    for value in condition.values:
+    for written in condition.values:
+        value = written
+        if "${" in written:
+            resolved = _as_resource_side(written, boundary)  # the value as IAM reads it
+            if resolved is None:
+                return None
+            if resolved.startswith(_ORGANIZATION_OF):
+                labels.add(resolved)
+                continue
+            value = resolved
         label = _audience(key, value, operator)
         if label is None:
             return None
         labels.add(label)
     return frozenset(labels) if labels else None
+
+
+def _as_resource_side(value: str, boundary: TrustBoundary) -> str | None:
+    """A condition value whose variables are all the resource's own account or organisation, resolved
+    (``${aws:ResourceAccount}`` is the resource's account, the boundary's own); None for any other variable,
+    which cannot be shown to bound the caller (the caller's own key compared with itself always holds)."""
+    if boundary.organization_id is None and only_variable(value) in ("aws:resourceorgid", "aws:resourceorgpaths"):
+        return _own(boundary, organization=True)
+
+    def known(key: str, default: str | None) -> str | None:
+        if key == "aws:resourceaccount":
+            return boundary.own_account
+        if key in ("aws:resourceorgid", "aws:resourceorgpaths") and boundary.organization_id is not None:
+            return boundary.organization_id if key == "aws:resourceorgid" else f"{boundary.organization_id}/*"
+        return None
+
+    return resolve(value, known)
 
 
 def _audience(key: str, value: str, operator: str) -> str | None:

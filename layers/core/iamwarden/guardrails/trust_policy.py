@@ -64,6 +64,7 @@ from iamwarden.domain.policy import Condition, Policy, Statement, parse_policy
 from iamwarden.domain.recorded import ROLE_TRUST, Snapshot, observed_at
 from iamwarden.domain.settings import RuleSettings
 from iamwarden.domain.trust_escalation import TrustEscalation, judge_trust_change, same_account_entries
+from iamwarden.domain.variables import resolve
 from iamwarden.domain.wildcards import wildcard_match
 from iamwarden.guardrails.base import Evaluation, RuleContext
 from iamwarden.guardrails.identity_policy import IAM, PRIVILEGE_ESCALATION
@@ -539,7 +540,7 @@ def web_identity_problem(
         value
         for condition in bounding
         for value in condition.values
-        if condition.operator.lower() == "stringlike" and not _subject_bounded(host, value)
+        if _like(condition, value) and not _subject_bounded(host, _as_pattern(value))
     ]
     if loose and all(_loose(condition, host) for condition in bounding):
         subject = f"{host}:sub" if host != COGNITO else f"{COGNITO}:aud"
@@ -598,9 +599,20 @@ def _bounds(condition: Condition) -> bool:
 
 
 def _loose(condition: Condition, host: str) -> bool:
-    return condition.operator.lower() == "stringlike" and any(
-        not _subject_bounded(host, value) for value in condition.values
-    )
+    return any(_like(condition, value) and not _subject_bounded(host, _as_pattern(value)) for value in condition.values)
+
+
+def _like(condition: Condition, value: str) -> bool:
+    """Whether ``value`` is read as a pattern: under ``StringLike``, or holding a policy variable."""
+    return condition.operator.lower() == "stringlike" or "${" in value
+
+
+def _as_pattern(value: str) -> str:
+    """A subject with each policy variable as ``*``: IAM substitutes the request's value, and a claim of the
+    token itself (``${token.actions.githubusercontent.com:sub}``) is whatever the caller's token says, so
+    ``sub = ${…:sub}`` bounds nothing (IAM User Guide, "IAM policy elements: Variables and tags": web identity
+    claims such as ``${accounts.google.com:sub}`` are variables)."""
+    return resolve(value, lambda _key, _default: "*") or value
 
 
 def _subject_bounded(host: str, value: str) -> bool:

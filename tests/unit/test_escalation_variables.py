@@ -1,0 +1,324 @@
+"""Policy variables, pattern-in-pattern Deny coverage and ARN-form guards in the escalation engine (review s10,
+findings 2, 3 and 5; the rows of the probes ``/tmp/rs10/p2.py``, ``p3.py``, ``p4.py``, ``p5.py``, ``p5b.py``,
+``p15.py``, ``p18.py``, ``p18b.py``, ``p18c.py``, ``p21.py``).
+
+* IAM substitutes ``${aws:PrincipalAccount}`` in a Resource with the caller's account ("IAM policy elements:
+  Variables and tags", IAM User Guide): ``arn:aws:iam::${aws:PrincipalAccount}:role/*`` is the holder's own
+  account's roles, never "another account". A variable the engine cannot resolve (a principal tag) is ``*`` in
+  an Allow, and in a Deny covers nothing.
+* A Deny cancels an Allow only when it covers the Allow's pattern as a pattern: ``role/?`` names one-letter
+  roles and does not cover ``role/*``.
+* An IAM action acts only in the caller's account, so ``Deny iam:* on arn:aws:iam::111122223333:*`` (or ``::*:*``)
+  covers ``Allow iam:* on *`` exactly as ``Deny iam:* on *`` does.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import uuid
+from typing import Any
+
+import pytest
+
+from iamwarden.domain.authorization_details import authorization_details_directory
+from iamwarden.domain.catalog import Severity
+from iamwarden.domain.directory import PrincipalKey, StaticDirectory
+from iamwarden.domain.escalation import _covers, assess, assess_principal
+from iamwarden.domain.findings import Verdict
+from iamwarden.domain.policy import Policy, parse_policy
+from iamwarden.domain.principals import NamedPolicy, PrincipalPolicies
+from iamwarden.domain.settings import Settings
+from iamwarden.guardrails.engine import judge_event
+from tests.conftest import load_event
+
+ACCOUNT = "111122223333"
+OTHER = "444455556666"
+ROLE = f"arn:aws:iam::{ACCOUNT}:role/victim"
+USER = f"arn:aws:iam::{ACCOUNT}:user/bob"
+ROLES = f"arn:aws:iam::{ACCOUNT}:role/"
+ADMIN_ROLE = f"arn:aws:iam::{ACCOUNT}:role/ops-automation"
+BREAK_GLASS = f"arn:aws:iam::{ACCOUNT}:role/break-glass"
+VARIABLE_ACCOUNT = "arn:aws:iam::${aws:PrincipalAccount}"
+
+
+def _policy(*statements: dict[str, Any]) -> Policy:
+    return parse_policy({"Version": "2012-10-17", "Statement": list(statements)})
+
+
+def _allow(action: str | list[str], resource: str | list[str] = "*") -> dict[str, Any]:
+    return {"Effect": "Allow", "Action": action, "Resource": resource}
+
+
+def _deny(action: str | list[str], resource: str | list[str]) -> dict[str, Any]:
+    return {"Effect": "Deny", "Action": action, "Resource": resource}
+
+
+def _holder(*statements: dict[str, Any], arn: str = ROLE) -> PrincipalPolicies:
+    return PrincipalPolicies(arn, (NamedPolicy(f"inline {arn.rsplit('/', 1)[-1]}/p", _policy(*statements)),))
+
+
+def _methods(holder: PrincipalPolicies, directory: StaticDirectory | None = None) -> set[str]:
+    return {path.method.name for path in assess_principal(holder, directory).escalations}
+
+
+# --- finding 2: ${aws:PrincipalAccount} is the holder's own account ---------------------------------------------
+
+OWN_ACCOUNT_GRANTS = {
+    "iam:* on the account's IAM": _allow("iam:*", f"{VARIABLE_ACCOUNT}:*"),
+    "every action on every ARN of the account": _allow("*", "arn:aws:*:*:${aws:PrincipalAccount}:*"),
+    "AttachRolePolicy on the account's roles": _allow("iam:AttachRolePolicy", f"{VARIABLE_ACCOUNT}:role/*"),
+    "PutRolePolicy on itself": _allow("iam:PutRolePolicy", f"{VARIABLE_ACCOUNT}:role/victim"),
+    "aws:username's default, for a role": _allow("iam:PutRolePolicy", f"{ROLES}${{aws:username, 'victim'}}"),
+}
+
+
+@pytest.mark.parametrize("grant", OWN_ACCOUNT_GRANTS.values(), ids=OWN_ACCOUNT_GRANTS.keys())
+def test_a_variable_account_field_is_the_holders_own_account(grant: dict[str, Any]) -> None:
+    risk = assess_principal(_holder(grant))
+    assert risk.escalations, "IAM reads the variable as the caller's own account"
+    assert any(path.certain for path in risk.escalations), "rewriting its own permissions needs no directory"
+
+
+UNRESOLVED_GRANTS = {
+    "a principal tag in the account field": _allow("iam:PutRolePolicy", "arn:aws:iam::${aws:PrincipalTag/acct}:role/*"),
+    "a default the tag may replace": _allow(
+        "iam:PutRolePolicy", f"{VARIABLE_ACCOUNT}:role/${{aws:PrincipalTag/name, 'victim'}}"
+    ),
+}
+
+
+@pytest.mark.parametrize("grant", UNRESOLVED_GRANTS.values(), ids=UNRESOLVED_GRANTS.keys())
+def test_a_variable_the_engine_cannot_resolve_reaches_anything_but_only_possibly(grant: dict[str, Any]) -> None:
+    """``${aws:PrincipalTag/…}`` is read as any value (the caller may set its tags), but what it is for the
+    holder is not known: the path is reported, alert-only, never remediated on that guess."""
+    risk = assess_principal(_holder(grant))
+    assert risk.escalations
+    assert not any(path.certain for path in risk.escalations)
+    assert any("${aws:PrincipalTag/" in fact and "role victim" in fact for fact in risk.unknown)
+
+
+def test_a_certain_grant_beside_the_variable_keeps_the_path_certain() -> None:
+    grants = (_allow("iam:PutRolePolicy", f"{ROLES}${{aws:PrincipalTag/x}}"), _allow("iam:PutRolePolicy", ROLE))
+    assert any(path.certain for path in assess_principal(_holder(*grants)).escalations)
+
+
+def test_a_user_writing_its_own_policies_through_a_variable_account_escalates() -> None:
+    grant = _allow("iam:AttachUserPolicy", f"{VARIABLE_ACCOUNT}:user/${{aws:username}}")
+    assert assess_principal(_holder(grant, arn=USER)).escalations
+
+
+def test_another_accounts_iam_stays_out_of_reach() -> None:
+    """The control: IAM acts only in the caller's account, so a literal other account grants nothing here."""
+    assert not assess_principal(_holder(_allow("iam:*", f"arn:aws:iam::{OTHER}:*"))).risky
+
+
+def test_a_document_judged_alone_reads_the_variable_as_any_account() -> None:
+    assert assess(_policy(_allow("iam:PutRolePolicy", f"{VARIABLE_ACCOUNT}:role/*"))).escalations
+
+
+def test_a_deny_on_the_variable_account_cancels_the_grant() -> None:
+    holder = _holder(_allow("iam:*"), _deny("iam:*", f"{VARIABLE_ACCOUNT}:*"))
+    assert not assess_principal(holder).risky
+
+
+def test_a_deny_on_a_variable_the_engine_cannot_resolve_cancels_nothing() -> None:
+    """``${aws:PrincipalTag/acct}`` may name any account (or none): read as covering nothing, never as everything."""
+    holder = _holder(
+        _allow("iam:PutRolePolicy", f"{ROLES}*"), _deny("iam:*", "arn:aws:iam::${aws:PrincipalTag/acct}:*")
+    )
+    assert assess_principal(holder).escalations
+
+
+def _put_role_policy(document: dict[str, Any]) -> dict[str, Any]:
+    event = copy.deepcopy(load_event("put-role-policy-admin-star.json"))
+    event["detail"]["eventID"] = str(uuid.uuid4())
+    event["detail"]["requestParameters"]["policyDocument"] = json.dumps(document)
+    return event
+
+
+def test_put_role_policy_with_a_variable_account_is_a_finding() -> None:
+    document = {"Version": "2012-10-17", "Statement": [_allow("iam:*", f"{VARIABLE_ACCOUNT}:*")]}
+    result = judge_event(_put_role_policy(document), Settings())
+    assert result.verdict is Verdict.VIOLATION
+    assert {finding.severity for finding in result.findings} == {Severity.CRITICAL}
+
+
+# --- finding 3: a Deny covers the Allow's pattern as a pattern ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("deny", "allow", "covers"),
+    [
+        ("?", "*", False),
+        (f"{ROLES}?", f"{ROLES}*", False),
+        (f"{ROLES}v?m", f"{ROLES}v*m", False),
+        (f"{ROLES}a*", "*", False),
+        ("arn:aws:iam::?:*", "arn:aws:iam::*:*", False),
+        ("*", f"{ROLES}*", True),
+        ("*", "*", True),
+        (f"{ROLES}*", f"{ROLES}v*", True),
+        (f"{ROLES}v*", f"{ROLES}v?m", True),
+        (f"{ROLES}v?m", f"{ROLES}vim", True),
+        ("arn:aws:iam::*:*", f"{ROLES}*", True),
+    ],
+)
+def test_a_deny_covers_a_pattern_only_where_it_names_everything_the_pattern_can(
+    deny: str, allow: str, covers: bool
+) -> None:
+    assert _covers(deny, allow) is covers
+
+
+DECOYS = {
+    "iam:* on every account's IAM, Deny on a one-character account": (
+        _allow("iam:*", "arn:aws:iam::*:*"),
+        _deny("iam:*", "arn:aws:iam::?:*"),
+    ),
+    "AttachRolePolicy on every role, Deny on one-letter roles": (
+        _allow("iam:AttachRolePolicy", f"{ROLES}*"),
+        _deny("iam:AttachRolePolicy", f"{ROLES}?"),
+    ),
+    "PutRolePolicy on v*m, Deny on v?m": (
+        _allow("iam:PutRolePolicy", f"{ROLES}v*m"),
+        _deny("iam:PutRolePolicy", f"{ROLES}v?m"),
+    ),
+    "AttachRolePolicy on *, Deny on ?": (_allow("iam:AttachRolePolicy"), _deny("iam:AttachRolePolicy", "?")),
+}
+
+
+@pytest.mark.parametrize(("allow", "decoy"), DECOYS.values(), ids=DECOYS.keys())
+def test_a_decoy_deny_cancels_no_grant(allow: dict[str, Any], decoy: dict[str, Any]) -> None:
+    assert assess_principal(_holder(allow, decoy)).escalations
+
+
+def test_a_decoy_deny_in_an_older_policy_cancels_nothing_either() -> None:
+    holder = PrincipalPolicies(
+        ROLE,
+        (
+            NamedPolicy("inline victim/decoy", _policy(_deny("iam:*", "arn:aws:iam::?:*"))),
+            NamedPolicy("inline victim/p", _policy(_allow("iam:*", "arn:aws:iam::*:*"))),
+        ),
+    )
+    assert assess_principal(holder).escalations
+
+
+def test_a_deny_covering_the_pattern_still_cancels_it() -> None:
+    """The control: ``role/*`` denied covers ``role/v*m`` allowed."""
+    holder = _holder(_allow("iam:PutRolePolicy", f"{ROLES}v*m"), _deny("iam:PutRolePolicy", f"{ROLES}*"))
+    assert not assess_principal(holder).escalations
+
+
+def _admin_role(trust: dict[str, Any], arn: str = ADMIN_ROLE) -> PrincipalPolicies:
+    return PrincipalPolicies(
+        arn,
+        (NamedPolicy("arn:aws:iam::aws:policy/AdministratorAccess", _policy(_allow("*"))),),
+        trust=_policy(trust),
+    )
+
+
+def _directory(*roles: PrincipalPolicies) -> StaticDirectory:
+    keyed = {PrincipalKey.of(role.principal_arn): role for role in roles}
+    return StaticDirectory(
+        {key: role for key, role in keyed.items() if key is not None},
+        roles={ACCOUNT: [role.principal_arn for role in roles]},
+    )
+
+
+LAMBDA_TRUST = {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
+ACCOUNT_TRUST = {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}, "Action": "sts:AssumeRole"}
+
+
+@pytest.mark.parametrize("decoy", [True, False], ids=["with the decoy", "without"])
+def test_passing_an_admin_role_past_a_decoy_deny_is_an_escalation(decoy: bool) -> None:
+    statements = [
+        _allow("iam:PassRole", f"{ROLES}*"),
+        _allow(["lambda:CreateFunction", "lambda:InvokeFunction"]),
+        *([_deny("iam:PassRole", f"{ROLES}?")] if decoy else []),
+    ]
+    found = _methods(_holder(*statements), _directory(_admin_role(LAMBDA_TRUST)))
+    assert "PassExistingRoleToNewLambdaThenInvoke" in found
+
+
+def test_assuming_a_break_glass_role_past_a_decoy_deny_is_an_escalation() -> None:
+    holder = _holder(_allow("sts:AssumeRole", f"{ROLES}break-*"), _deny("sts:AssumeRole", f"{ROLES}break-?"))
+    assert assess_principal(holder, _directory(_admin_role(ACCOUNT_TRUST, BREAK_GLASS))).escalations
+
+
+# --- finding 5: an ARN-form guard covers an Allow on * for IAM actions --------------------------------------------
+
+BROAD = _allow(["iam:*", "s3:*"])
+GUARDS = {
+    "the account's IAM": f"arn:aws:iam::{ACCOUNT}:*",
+    "every account's IAM": "arn:aws:iam::*:*",
+    "the caller's account's IAM": f"{VARIABLE_ACCOUNT}:*",
+}
+
+
+@pytest.mark.parametrize("guard", GUARDS.values(), ids=GUARDS.keys())
+def test_an_arn_form_guard_keeps_a_broad_grant_in_check(guard: str) -> None:
+    risk = assess_principal(_holder(BROAD, _deny("iam:*", guard)))
+    assert not risk.risky, [path.method.name for path in risk.escalations]
+
+
+def test_a_guard_on_another_accounts_iam_keeps_nothing_in_check() -> None:
+    assert assess_principal(_holder(BROAD, _deny("iam:*", f"arn:aws:iam::{OTHER}:*"))).risky
+
+
+def test_a_guard_on_the_roles_alone_leaves_the_user_methods() -> None:
+    """A guard on ``role/*`` covers an Allow on ``*`` only for the role methods."""
+    risk = assess_principal(_holder(BROAD, _deny("iam:*", f"arn:aws:iam::{ACCOUNT}:role/*")))
+    kinds = {kind for path in risk.escalations for kind in path.method.actions.values()}
+    assert "iam:role/" not in kinds
+    assert risk.escalations
+
+
+def _role_details(inline: dict[str, dict[str, Any]], attached: list[str] = ()) -> dict[str, Any]:  # type: ignore[assignment]
+    return {
+        "Path": "/",
+        "RoleName": "app-backend",
+        "RoleId": "AROAAPPBACKEND000000",
+        "Arn": f"arn:aws:iam::{ACCOUNT}:role/app-backend",
+        "AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": []},
+        "InstanceProfileList": [],
+        "RolePolicyList": [{"PolicyName": name, "PolicyDocument": document} for name, document in inline.items()],
+        "AttachedManagedPolicies": [{"PolicyName": arn.rsplit("/", 1)[-1], "PolicyArn": arn} for arn in attached],
+    }
+
+
+def _document(*statements: dict[str, Any]) -> dict[str, Any]:
+    return {"Version": "2012-10-17", "Statement": list(statements)}
+
+
+@pytest.mark.parametrize("guard", ["*", *GUARDS.values()], ids=["*", *GUARDS.keys()])
+def test_deleting_an_arn_form_guard_is_a_restraint_removed(guard: str) -> None:
+    """p18: the inline guard ``deny-iam`` deleted from app-backend, which keeps ``broad`` (iam:*, s3:* on *)."""
+    details = {
+        "RoleDetailList": [
+            _role_details({"broad": _document(BROAD), "deny-iam": _document(_deny("iam:*", guard))}),
+        ],
+        "UserDetailList": [],
+        "GroupDetailList": [],
+        "Policies": [],
+    }
+    result = judge_event(
+        load_event("delete-deny-inline-from-role.json"),
+        Settings(),
+        directory=authorization_details_directory(details),
+    )
+    assert "restraint-removed" in [finding.rule_id for finding in result.findings]
+
+
+def test_a_broad_grant_put_behind_an_arn_form_guard_is_no_escalation() -> None:
+    """p18c: the guard ``Deny iam:* on arn:aws:iam::*:*`` already in place; the event puts ``broad``."""
+    details = {
+        "RoleDetailList": [_role_details({"guard": _document(_deny("iam:*", "arn:aws:iam::*:*"))})],
+        "UserDetailList": [],
+        "GroupDetailList": [],
+        "Policies": [],
+    }
+    event = copy.deepcopy(load_event("put-role-policy-admin-star.json"))
+    parameters = event["detail"]["requestParameters"]
+    parameters["roleName"] = "app-backend"
+    parameters["policyDocument"] = json.dumps(_document(BROAD))
+    result = judge_event(event, Settings(), directory=authorization_details_directory(details))
+    assert result.verdict is Verdict.COMPLIANT, [finding.reason for finding in result.findings]
