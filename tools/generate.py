@@ -75,6 +75,7 @@ USERS = _ACCOUNT_ARN.format("user/*")
 GROUPS = _ACCOUNT_ARN.format("group/*")
 ROLES = _ACCOUNT_ARN.format("role/*")
 POLICIES = _ACCOUNT_ARN.format("policy/*")
+INSTANCE_PROFILES = _ACCOUNT_ARN.format("instance-profile/*")
 MFA_DEVICES = _ACCOUNT_ARN.format("mfa/*")
 OIDC_PROVIDERS = _ACCOUNT_ARN.format("oidc-provider/*")
 SAML_PROVIDERS = _ACCOUNT_ARN.format("saml-provider/*")
@@ -240,6 +241,12 @@ SCOPES: tuple[Scope, ...] = (
         (GROUPS,),
         comment="group-membership-escalation removes exactly the membership the event added (the action's resource "
         "is the group).",
+    ),
+    Scope(
+        "RemoveEscalatingRolesFromInstanceProfiles",
+        ("iam:GetInstanceProfile", "iam:RemoveRoleFromInstanceProfile"),
+        (INSTANCE_PROFILES,),
+        comment="instance-profile-escalation takes exactly the role the event added out of exactly that profile.",
     ),
     Scope(
         "DeleteVirtualMfaDevices",
