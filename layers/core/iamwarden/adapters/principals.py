@@ -34,7 +34,7 @@ policy version drops that policy's pointer and every cached principal whose answ
 that policy; a role added to or removed from an instance profile, or a deleted profile, drops
 those roles' instance profiles) and by
 the enforcer's own remediations (``forget``). Changes the enforcer is not routed
-(a detach, a group membership, a role added to an instance profile: no rule routes those, a function's new
+(a detach, a group membership, a role taken out of an instance profile: no rule routes those, a function's new
 role) age out after ``max_age``
 seconds, so a stale answer is never older than that.
 """

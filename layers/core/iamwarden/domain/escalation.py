@@ -1245,7 +1245,7 @@ class _Judge:
             if profiled and self._instance_profiles(arn, role) == ():
                 if can_create is None:
                     # Adding the role to a profile is enough: an empty profile may be there already (review s9
-                    # finding 8), and no rule re-judges this grant when the role enters one later.
+                    # finding 8); a role entering one later is judged by instance-profile-escalation.
                     can_create = self._allowed_on_kind("iam:AddRoleToInstanceProfile", "iam:instance-profile/")
                 if not can_create:
                     continue
