@@ -7,10 +7,14 @@ instance profile lets ci-runner run code as an administrator: the grant it held 
 from __future__ import annotations
 
 import copy
+import io
+import json
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from iamwarden.app.cli import main
 from iamwarden.domain.authorization_details import authorization_details_directory
 from iamwarden.domain.escalation import ec2_launch_allowance
 from iamwarden.domain.findings import Verdict
@@ -20,6 +24,7 @@ from iamwarden.domain.settings import Settings
 from iamwarden.guardrails.engine import judge_event
 from tests.conftest import load_event
 
+ROOT = Path(__file__).resolve().parents[2]
 ACCOUNT = "111122223333"
 SAMPLE = "add-role-to-instance-profile-admin.json"
 ADMIN_ARN = f"arn:aws:iam::{ACCOUNT}:role/ops-admin"
@@ -265,3 +270,23 @@ def test_the_launch_allowance_applies_the_boundary() -> None:
 
     assert ec2_launch_allowance(_holder(launch), ADMIN_ARN) is not None
     assert ec2_launch_allowance(_holder(launch, boundary=no_pass), ADMIN_ARN) is None
+
+
+def test_iamwarden_evaluate_judges_it_from_the_authorization_details_file(tmp_path: Path) -> None:
+    """The CLI path: ``iamwarden evaluate --authorization-details FILE`` (the JSON the AWS CLI prints)."""
+    details = tmp_path / "details.json"
+    details.write_text(json.dumps(_details()))
+    event = str(ROOT / "events" / SAMPLE)
+
+    out, err = io.StringIO(), io.StringIO()
+    code = main(["evaluate", "--authorization-details", str(details), event], stdout=out, stderr=err)
+
+    assert (code, err.getvalue()) == (0, "")
+    [finding] = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert (finding["verdict"], finding["rule"], finding["needs_context"]) == (
+        "violation",
+        "instance-profile-escalation",
+        [],
+    )
+    assert [step["action"] for step in finding["plan"]] == ["remove_role_from_instance_profile"]
+    assert finding["offending"][0]["principals"] == [f"arn:aws:iam::{ACCOUNT}:role/ci-runner"]
