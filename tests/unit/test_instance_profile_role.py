@@ -290,3 +290,32 @@ def test_iamwarden_evaluate_judges_it_from_the_authorization_details_file(tmp_pa
     )
     assert [step["action"] for step in finding["plan"]] == ["remove_role_from_instance_profile"]
     assert finding["offending"][0]["principals"] == [f"arn:aws:iam::{ACCOUNT}:role/ci-runner"]
+
+
+def _unreadable(name: str) -> dict[str, Any]:
+    """A role whose attached policy the details do not hold: known to exist, its policies not known."""
+    role = _role(name, [])
+    role["AttachedManagedPolicies"] = [{"PolicyName": "missing", "PolicyArn": f"arn:aws:iam::{ACCOUNT}:policy/missing"}]
+    return role
+
+
+def test_a_principal_that_cannot_be_read_leaves_it_alert_only_when_no_one_else_gains_it() -> None:
+    details = _details(runner=[])
+    details["RoleDetailList"].append(_unreadable("batch-runner"))
+
+    [finding] = _judge(details).findings
+
+    assert finding.severity == "high"
+    assert finding.needs_context == ("whether role batch-runner may pass it to EC2 (their policies could not be read)",)
+    assert "whether anyone may now pass it to EC2 is not known" in finding.reason
+
+
+def test_one_principal_that_gains_it_settles_it_whatever_else_is_unread() -> None:
+    details = _details()
+    details["RoleDetailList"].append(_unreadable("batch-runner"))
+
+    [finding] = _judge(details).findings
+
+    assert finding.severity == "critical"
+    assert finding.needs_context == ()
+    assert finding.plan
