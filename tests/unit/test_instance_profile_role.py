@@ -294,7 +294,7 @@ def test_iamwarden_evaluate_judges_it_from_the_authorization_details_file(tmp_pa
 
 def _unreadable(name: str) -> dict[str, Any]:
     """A role whose attached policy the details do not hold: known to exist, its policies not known."""
-    role = _role(name, [])
+    role: dict[str, Any] = _role(name, [])
     role["AttachedManagedPolicies"] = [{"PolicyName": "missing", "PolicyArn": f"arn:aws:iam::{ACCOUNT}:policy/missing"}]
     return role
 
