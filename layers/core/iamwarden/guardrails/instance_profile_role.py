@@ -15,9 +15,10 @@ admin-equivalent gains nothing and is not named. What cannot be read is named (`
 alert-only: a role is never taken out of a profile on a guess.
 
 The remediation removes exactly that role from exactly that profile (``RemoveRoleFromInstanceProfile``; "already
-gone" is done); instances launched with the profile lose the role's credentials, which this event gave them. Undo
-adds it back while the profile is empty (a profile holds one role). ``AddRoleToInstanceProfile`` of a profile that
-holds a role fails (``LimitExceeded``), and a failed call is never judged: a successful one always added the role.
+gone" is done); instances launched with the profile get no new credentials of the role (those already issued last
+until they expire). Undo adds it back while the profile is empty (a profile holds one role; the IAM API reference of
+``AddRoleToInstanceProfile``, which also says its caller needs ``iam:PassRole`` on the role). Adding a role to a
+profile that holds one fails (``LimitExceeded``), and a failed call is never judged: a successful one added the role.
 """
 
 from __future__ import annotations
