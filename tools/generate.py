@@ -243,12 +243,6 @@ SCOPES: tuple[Scope, ...] = (
         "is the group).",
     ),
     Scope(
-        "RemoveEscalatingRolesFromInstanceProfiles",
-        ("iam:GetInstanceProfile", "iam:RemoveRoleFromInstanceProfile"),
-        (INSTANCE_PROFILES,),
-        comment="instance-profile-escalation takes exactly the role the event added out of exactly that profile.",
-    ),
-    Scope(
         "DeleteVirtualMfaDevices",
         ("iam:DeleteVirtualMFADevice",),
         (MFA_DEVICES,),
@@ -697,6 +691,13 @@ SCOPES: tuple[Scope, ...] = (
         (IDENTITY_STORES, IDENTITY_STORE_GROUPS, IDENTITY_STORE_USERS, IDENTITY_STORE_MEMBERSHIPS),
         comment="identity-center-group-admin deletes exactly the membership the event created (in this account's "
         "identity store).",
+    ),
+    # Last: a new scope appended here lands in the last managed policy and moves no earlier statement.
+    Scope(
+        "RemoveEscalatingRolesFromInstanceProfiles",
+        ("iam:GetInstanceProfile", "iam:RemoveRoleFromInstanceProfile"),
+        (INSTANCE_PROFILES,),
+        comment="instance-profile-escalation takes exactly the role the event added out of exactly that profile.",
     ),
 )
 

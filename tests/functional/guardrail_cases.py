@@ -989,8 +989,8 @@ def _user_in_group(group: str, sample: str, *, admin: bool) -> Callable[[Account
 
 
 def _role_entered_profile(*, launchable: bool) -> Callable[[Account], dict[str, Any]]:
-    """ops-admin (AdministratorAccess, EC2 may assume it) put into ops-admin-profile; ci-runner may pass it to EC2 and
-    run instances, or only read."""
+    """fleet-admin (AdministratorAccess, EC2 may assume it) put into fleet-admin-profile; ci-runner may pass it to EC2
+    and run instances, or only read."""
 
     def prepare(account: Account) -> dict[str, Any]:
         iam = account.iam
@@ -1000,8 +1000,8 @@ def _role_entered_profile(*, launchable: bool) -> Callable[[Account], dict[str, 
                 {"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}
             ],
         }
-        iam.create_role(RoleName="ops-admin", AssumeRolePolicyDocument=json.dumps(ec2_trust))
-        iam.attach_role_policy(RoleName="ops-admin", PolicyArn="arn:aws:iam::aws:policy/AdministratorAccess")
+        iam.create_role(RoleName="fleet-admin", AssumeRolePolicyDocument=json.dumps(ec2_trust))
+        iam.attach_role_policy(RoleName="fleet-admin", PolicyArn="arn:aws:iam::aws:policy/AdministratorAccess")
         iam.create_role(RoleName="ci-runner", AssumeRolePolicyDocument=json.dumps(ec2_trust))
         launch = {
             "Version": "2012-10-17",
@@ -1010,8 +1010,8 @@ def _role_entered_profile(*, launchable: bool) -> Callable[[Account], dict[str, 
         iam.put_role_policy(
             RoleName="ci-runner", PolicyName="ci", PolicyDocument=json.dumps(launch if launchable else SAFE)
         )
-        iam.create_instance_profile(InstanceProfileName="ops-admin-profile")
-        iam.add_role_to_instance_profile(InstanceProfileName="ops-admin-profile", RoleName="ops-admin")
+        iam.create_instance_profile(InstanceProfileName="fleet-admin-profile")
+        iam.add_role_to_instance_profile(InstanceProfileName="fleet-admin-profile", RoleName="fleet-admin")
         return load_event("add-role-to-instance-profile-admin.json")
 
     return prepare
@@ -2556,9 +2556,9 @@ CASES: Mapping[str, GuardrailCase] = {
         ),
         GuardrailCase(
             rule="instance-profile-escalation",
-            violation=Scenario(_role_entered_profile(launchable=True), profile_roles("ops-admin-profile")),
+            violation=Scenario(_role_entered_profile(launchable=True), profile_roles("fleet-admin-profile")),
             remediated=[],
-            compliant=Scenario(_role_entered_profile(launchable=False), profile_roles("ops-admin-profile")),
+            compliant=Scenario(_role_entered_profile(launchable=False), profile_roles("fleet-admin-profile")),
             partial_failure=PartialFailure("iam", "RemoveRoleFromInstanceProfile", done_before=0),
         ),
         GuardrailCase(

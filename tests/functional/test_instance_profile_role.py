@@ -29,21 +29,22 @@ LAUNCH = {
 }
 
 
-def _profile_roles(account: Account, profile: str = "ops-admin-profile") -> list[str]:
+def _profile_roles(account: Account, profile: str = "fleet-admin-profile") -> list[str]:
     roles = account.iam.get_instance_profile(InstanceProfileName=profile)["InstanceProfile"]["Roles"]
     return [role["RoleName"] for role in roles]
 
 
 def _admin_entered_profile(account: Account, *, launcher: dict[str, Any] | None = LAUNCH) -> dict[str, Any]:
-    """ops-admin (AdministratorAccess, EC2 may assume it) put into ops-admin-profile; ci-runner holds ``launcher``."""
+    """fleet-admin (AdministratorAccess, EC2 may assume it) put into fleet-admin-profile; ci-runner holds
+    ``launcher``."""
     iam = account.iam
-    iam.create_role(RoleName="ops-admin", AssumeRolePolicyDocument=EC2_TRUST)
-    iam.attach_role_policy(RoleName="ops-admin", PolicyArn="arn:aws:iam::aws:policy/AdministratorAccess")
+    iam.create_role(RoleName="fleet-admin", AssumeRolePolicyDocument=EC2_TRUST)
+    iam.attach_role_policy(RoleName="fleet-admin", PolicyArn="arn:aws:iam::aws:policy/AdministratorAccess")
     iam.create_role(RoleName="ci-runner", AssumeRolePolicyDocument=EC2_TRUST)
     if launcher is not None:
         iam.put_role_policy(RoleName="ci-runner", PolicyName="launch", PolicyDocument=json.dumps(launcher))
-    iam.create_instance_profile(InstanceProfileName="ops-admin-profile")
-    iam.add_role_to_instance_profile(InstanceProfileName="ops-admin-profile", RoleName="ops-admin")
+    iam.create_instance_profile(InstanceProfileName="fleet-admin-profile")
+    iam.add_role_to_instance_profile(InstanceProfileName="fleet-admin-profile", RoleName="fleet-admin")
     return copy.deepcopy(load_event(SAMPLE))
 
 
@@ -61,7 +62,7 @@ def test_an_admin_role_others_may_launch_is_taken_out_of_the_profile_and_undo_pu
     finding = _finding(enforcer.handle(event))
 
     assert finding["outcome"] == Outcome.REMEDIATED
-    assert finding["done"] == ["removed role ops-admin from instance profile ops-admin-profile"]
+    assert finding["done"] == ["removed role fleet-admin from instance profile fleet-admin-profile"]
     assert _profile_roles(account) == []
     [alert] = [sent for sent in notifier.sent if sent.finding is not None]
     assert alert.finding is not None
@@ -70,8 +71,8 @@ def test_an_admin_role_others_may_launch_is_taken_out_of_the_profile_and_undo_pu
 
     undo = enforcer.executor.undo(finding["remediation_id"])
 
-    assert undo.restored == ("put role ops-admin back into instance profile ops-admin-profile",)
-    assert _profile_roles(account) == ["ops-admin"]
+    assert undo.restored == ("put role fleet-admin back into instance profile fleet-admin-profile",)
+    assert _profile_roles(account) == ["fleet-admin"]
 
 
 def test_in_alert_mode_nothing_is_changed(account: Account, enforcer: EnforcerService) -> None:
@@ -80,7 +81,7 @@ def test_in_alert_mode_nothing_is_changed(account: Account, enforcer: EnforcerSe
     finding = _finding(enforcer.handle(event))
 
     assert finding["outcome"] == Outcome.ALERTED
-    assert _profile_roles(account) == ["ops-admin"]
+    assert _profile_roles(account) == ["fleet-admin"]
 
 
 def test_nobody_who_may_launch_it_is_compliant(account: Account, enforcer: EnforcerService) -> None:
@@ -90,7 +91,7 @@ def test_nobody_who_may_launch_it_is_compliant(account: Account, enforcer: Enfor
     result = enforcer.handle(event)
 
     assert RULE not in {f["rule"] for f in result["findings"]}
-    assert _profile_roles(account) == ["ops-admin"]
+    assert _profile_roles(account) == ["fleet-admin"]
 
 
 def test_a_role_already_in_another_profile_is_left_alone(account: Account, enforcer: EnforcerService) -> None:
@@ -98,19 +99,19 @@ def test_a_role_already_in_another_profile_is_left_alone(account: Account, enfor
     account.set(f"rules/{RULE}/mode", "remediate")
     event = _admin_entered_profile(account)
     account.iam.create_instance_profile(InstanceProfileName="legacy-admin-profile")
-    account.iam.add_role_to_instance_profile(InstanceProfileName="legacy-admin-profile", RoleName="ops-admin")
+    account.iam.add_role_to_instance_profile(InstanceProfileName="legacy-admin-profile", RoleName="fleet-admin")
 
     result = enforcer.handle(event)
 
     assert RULE not in {f["rule"] for f in result["findings"]}
-    assert _profile_roles(account) == ["ops-admin"]
+    assert _profile_roles(account) == ["fleet-admin"]
 
 
 def test_a_role_taken_out_since_is_already_done(account: Account, enforcer: EnforcerService) -> None:
     """The remediation reads the profile first: the role gone from it by then, nothing is written."""
     account.set(f"rules/{RULE}/mode", "remediate")
     event = _admin_entered_profile(account)
-    account.iam.remove_role_from_instance_profile(InstanceProfileName="ops-admin-profile", RoleName="ops-admin")
+    account.iam.remove_role_from_instance_profile(InstanceProfileName="fleet-admin-profile", RoleName="fleet-admin")
 
     finding = _finding(enforcer.handle(event))
 
@@ -122,7 +123,7 @@ def test_undo_refuses_a_profile_that_holds_another_role_now(account: Account, en
     account.set(f"rules/{RULE}/mode", "remediate")
     event = _admin_entered_profile(account)
     finding = _finding(enforcer.handle(event))
-    account.iam.add_role_to_instance_profile(InstanceProfileName="ops-admin-profile", RoleName="ci-runner")
+    account.iam.add_role_to_instance_profile(InstanceProfileName="fleet-admin-profile", RoleName="ci-runner")
 
     with pytest.raises(UndoError, match="now holds role ci-runner"):
         enforcer.executor.undo(finding["remediation_id"])
@@ -134,7 +135,7 @@ def test_undo_refuses_a_deleted_profile(account: Account, enforcer: EnforcerServ
     account.set(f"rules/{RULE}/mode", "remediate")
     event = _admin_entered_profile(account)
     finding = _finding(enforcer.handle(event))
-    account.iam.delete_instance_profile(InstanceProfileName="ops-admin-profile")
+    account.iam.delete_instance_profile(InstanceProfileName="fleet-admin-profile")
 
     with pytest.raises(UndoError, match="no longer exists"):
         enforcer.executor.undo(finding["remediation_id"])

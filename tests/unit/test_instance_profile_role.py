@@ -1,7 +1,7 @@
 """instance-profile-escalation judged offline from authorization details (the account before the event).
 
-ops-admin is an administrator EC2 may assume; ci-runner may pass any role and run instances. Putting ops-admin into an
-instance profile lets ci-runner run code as an administrator: the grant it held led nowhere through EC2 until now.
+fleet-admin is an administrator EC2 may assume; ci-runner may pass any role and run instances. Putting fleet-admin into
+an instance profile lets ci-runner run code as an administrator: the grant it held led nowhere through EC2 until now.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from tests.conftest import load_event
 ROOT = Path(__file__).resolve().parents[2]
 ACCOUNT = "111122223333"
 SAMPLE = "add-role-to-instance-profile-admin.json"
-ADMIN_ARN = f"arn:aws:iam::{ACCOUNT}:role/ops-admin"
+ADMIN_ARN = f"arn:aws:iam::{ACCOUNT}:role/fleet-admin"
 EC2_TRUST = {
     "Version": "2012-10-17",
     "Statement": [{"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}],
@@ -73,7 +73,7 @@ def _details(
         "GroupDetailList": [],
         "RoleDetailList": [
             _role(
-                "ops-admin",
+                "fleet-admin",
                 admin if admin is not None else [_inline("all", _allow("*"))],
                 trust=trust,
                 profiles=profiles,
@@ -100,25 +100,25 @@ def test_an_admin_role_others_may_now_launch_is_a_finding_naming_them_with_its_p
     [finding] = result.findings
     assert finding.rule_id == "instance-profile-escalation"
     assert finding.needs_context == ()
-    assert finding.resource_arn == f"arn:aws:iam::{ACCOUNT}:instance-profile/ops-admin-profile"
-    assert "put role ops-admin into instance profile ops-admin-profile" in finding.reason
-    assert "Role ops-admin is admin-equivalent" in finding.reason
+    assert finding.resource_arn == f"arn:aws:iam::{ACCOUNT}:instance-profile/fleet-admin-profile"
+    assert "put role fleet-admin into instance profile fleet-admin-profile" in finding.reason
+    assert "Role fleet-admin is admin-equivalent" in finding.reason
     assert "role ci-runner (iam:PassRole by statement 0 of inline ci-runner/launch; ec2:RunInstances)" in finding.reason
     assert "reader" not in finding.reason
     assert finding.offending[0]["principals"] == [f"arn:aws:iam::{ACCOUNT}:role/ci-runner"]
     [step] = finding.plan
     assert (step.action, step.parameters) == (
         "remove_role_from_instance_profile",
-        {"instance_profile_name": "ops-admin-profile", "role_name": "ops-admin"},
+        {"instance_profile_name": "fleet-admin-profile", "role_name": "fleet-admin"},
     )
 
 
 def test_a_role_that_only_escalates_counts_too() -> None:
-    """ops-admin may attach any policy to itself: it can make itself an administrator."""
+    """fleet-admin may attach any policy to itself: it can make itself an administrator."""
     result = _judge(_details(admin=[_inline("self", _allow("iam:AttachRolePolicy", resource=ADMIN_ARN))]))
 
     [finding] = result.findings
-    assert "Role ops-admin can escalate" in finding.reason
+    assert "Role fleet-admin can escalate" in finding.reason
     assert finding.needs_context == ()
 
 
@@ -221,18 +221,18 @@ def test_without_a_directory_it_is_alerted_with_what_is_unknown() -> None:
 
     [finding] = result.findings
     assert finding.needs_context == (
-        "what role ops-admin may do and who may pass it to EC2 (no directory of the account's principals)",
+        "what role fleet-admin may do and who may pass it to EC2 (no directory of the account's principals)",
     )
     assert finding.plan, "the alert says what remediation would do; never carried out with needs_context"
 
 
 def test_a_role_the_details_do_not_hold_is_alerted_with_what_is_unknown() -> None:
     details = _details()
-    details["RoleDetailList"] = [r for r in details["RoleDetailList"] if r["RoleName"] != "ops-admin"]
+    details["RoleDetailList"] = [r for r in details["RoleDetailList"] if r["RoleName"] != "fleet-admin"]
 
     [finding] = _judge(details).findings
 
-    assert finding.needs_context == ("what role ops-admin may do and who may pass it to EC2 (it could not be read)",)
+    assert finding.needs_context == ("what role fleet-admin may do and who may pass it to EC2 (it could not be read)",)
 
 
 def test_a_failed_call_is_never_judged() -> None:

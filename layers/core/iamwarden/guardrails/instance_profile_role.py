@@ -231,8 +231,9 @@ class RemoveRoleFromInstanceProfile:
 
     permissions: ClassVar[Permissions] = ("iam:GetInstanceProfile", "iam:RemoveRoleFromInstanceProfile")
     action: ClassVar[StepAction] = StepAction("remove_role_from_instance_profile", permissions)
-    #: AddRoleToInstanceProfile also needs iam:PassRole on the role (IAM API reference).
-    undo_permissions: ClassVar[Permissions] = ("iam:GetInstanceProfile", "iam:AddRoleToInstanceProfile", "iam:PassRole")
+    #: What undo calls. IAM also authorises AddRoleToInstanceProfile against iam:PassRole on the role (IAM API
+    #: reference), which is no call: the operator needs it too (README).
+    undo_permissions: ClassVar[Permissions] = ("iam:GetInstanceProfile", "iam:AddRoleToInstanceProfile")
     undoable: ClassVar[bool] = True
 
     @staticmethod
