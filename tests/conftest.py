@@ -113,6 +113,7 @@ SAMPLE_OWN = OwnIdentity(
                     "organization-left",
                     "service-control-policy-changed",
                     "group-membership-escalation",
+                    "instance-profile-escalation",
                     "permissions-boundary-weakened",
                     "remediation-reversed-rolesanywhere",
                     "identity-provider-unknown",

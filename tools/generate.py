@@ -75,6 +75,7 @@ USERS = _ACCOUNT_ARN.format("user/*")
 GROUPS = _ACCOUNT_ARN.format("group/*")
 ROLES = _ACCOUNT_ARN.format("role/*")
 POLICIES = _ACCOUNT_ARN.format("policy/*")
+INSTANCE_PROFILES = _ACCOUNT_ARN.format("instance-profile/*")
 MFA_DEVICES = _ACCOUNT_ARN.format("mfa/*")
 OIDC_PROVIDERS = _ACCOUNT_ARN.format("oidc-provider/*")
 SAML_PROVIDERS = _ACCOUNT_ARN.format("saml-provider/*")
@@ -690,6 +691,13 @@ SCOPES: tuple[Scope, ...] = (
         (IDENTITY_STORES, IDENTITY_STORE_GROUPS, IDENTITY_STORE_USERS, IDENTITY_STORE_MEMBERSHIPS),
         comment="identity-center-group-admin deletes exactly the membership the event created (in this account's "
         "identity store).",
+    ),
+    # Last: a new scope appended here lands in the last managed policy and moves no earlier statement.
+    Scope(
+        "RemoveEscalatingRolesFromInstanceProfiles",
+        ("iam:GetInstanceProfile", "iam:RemoveRoleFromInstanceProfile"),
+        (INSTANCE_PROFILES,),
+        comment="instance-profile-escalation takes exactly the role the event added out of exactly that profile.",
     ),
 )
 

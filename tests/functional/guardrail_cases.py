@@ -988,6 +988,43 @@ def _user_in_group(group: str, sample: str, *, admin: bool) -> Callable[[Account
     return prepare
 
 
+def _role_entered_profile(*, launchable: bool) -> Callable[[Account], dict[str, Any]]:
+    """fleet-admin (AdministratorAccess, EC2 may assume it) put into fleet-admin-profile; ci-runner may pass it to EC2
+    and run instances, or only read."""
+
+    def prepare(account: Account) -> dict[str, Any]:
+        iam = account.iam
+        ec2_trust = {
+            "Version": "2012-10-17",
+            "Statement": [
+                {"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}
+            ],
+        }
+        iam.create_role(RoleName="fleet-admin", AssumeRolePolicyDocument=json.dumps(ec2_trust))
+        iam.attach_role_policy(RoleName="fleet-admin", PolicyArn="arn:aws:iam::aws:policy/AdministratorAccess")
+        iam.create_role(RoleName="ci-runner", AssumeRolePolicyDocument=json.dumps(ec2_trust))
+        launch = {
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Action": ["iam:PassRole", "ec2:RunInstances"], "Resource": "*"}],
+        }
+        iam.put_role_policy(
+            RoleName="ci-runner", PolicyName="ci", PolicyDocument=json.dumps(launch if launchable else SAFE)
+        )
+        iam.create_instance_profile(InstanceProfileName="fleet-admin-profile")
+        iam.add_role_to_instance_profile(InstanceProfileName="fleet-admin-profile", RoleName="fleet-admin")
+        return load_event("add-role-to-instance-profile-admin.json")
+
+    return prepare
+
+
+def profile_roles(name: str) -> State:
+    def read(account: Account) -> list[str]:
+        profile = account.iam.get_instance_profile(InstanceProfileName=name)["InstanceProfile"]
+        return [role["RoleName"] for role in profile["Roles"]]
+
+    return read
+
+
 def _guard_detached(*, denies: bool) -> Callable[[Account], dict[str, Any]]:
     """app-backend holds Allow * inline; deny-iam-guard (Deny *, or only grants) was detached from it."""
 
@@ -2538,6 +2575,13 @@ CASES: Mapping[str, GuardrailCase] = {
                 _user_in_group("auditors", "add-user-to-readers-group.json", admin=False), user_groups("build-bot")
             ),
             partial_failure=PartialFailure("iam", "RemoveUserFromGroup", done_before=0),
+        ),
+        GuardrailCase(
+            rule="instance-profile-escalation",
+            violation=Scenario(_role_entered_profile(launchable=True), profile_roles("fleet-admin-profile")),
+            remediated=[],
+            compliant=Scenario(_role_entered_profile(launchable=False), profile_roles("fleet-admin-profile")),
+            partial_failure=PartialFailure("iam", "RemoveRoleFromInstanceProfile", done_before=0),
         ),
         GuardrailCase(
             rule="restraint-removed",

@@ -197,6 +197,8 @@ def _authorised_as(request: Request) -> tuple[str, dict[str, str]]:
             return str(params["SerialNumber"]), context
         if operation == "RemoveUserFromGroup":
             return f"{iam}:group/{params['GroupName']}", context
+        if "InstanceProfileName" in params:  # GetInstanceProfile, RemoveRoleFromInstanceProfile: the profile
+            return f"{iam}:instance-profile/{params['InstanceProfileName']}", context
         for key, kind in (("UserName", "user"), ("RoleName", "role"), ("GroupName", "group")):
             if key in params:
                 return f"{iam}:{kind}/{params[key]}", context
@@ -2105,6 +2107,9 @@ SCENARIOS.update(
         "start-config-recorder": Scenario(_stopped_recorder, BUCKET_REGION),
         "enable-security-hub": Scenario(_disabled_hub, BUCKET_REGION),
         "remove-user-from-admin-group": Scenario(_admin_group_member),
+        "remove-admin-role-from-instance-profile": Scenario(
+            _planned(cases._role_entered_profile(launchable=True), "instance-profile-escalation")
+        ),
         "put-role-boundary-back": Scenario(_boundary_removed("role", replaced=False)),
         "replace-role-admin-boundary": Scenario(_boundary_removed("role", replaced=True)),
         "put-user-boundary-back": Scenario(

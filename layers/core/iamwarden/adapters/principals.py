@@ -35,7 +35,7 @@ that policy; a role added to or removed from an instance profile, or a deleted p
 those roles' instance profiles) and by
 the enforcer's own remediations (``forget``); and an answer read before the event being judged happened is
 not used (``observe``: the change may have gone to another container). Changes the enforcer is not routed
-(a detach, a group membership, a role added to an instance profile: no rule routes those, a function's new
+(a detach, a group membership, a role taken out of an instance profile: no rule routes those, a function's new
 role) age out after ``max_age``
 seconds, so a stale answer is never older than that.
 """

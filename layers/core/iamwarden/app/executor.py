@@ -10,13 +10,16 @@ back into the current state and records that as well.
 from collections.abc import Callable, Mapping
 from contextlib import suppress
 from datetime import UTC, datetime
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Protocol
 
 from iamwarden.adapters.audit import AuditLog, AuditRecord, AuditStatus
 from iamwarden.adapters.clients import ClientFactory
 from iamwarden.adapters.errors import describe, error_code
+from iamwarden.domain.arns import iam_arn
 from iamwarden.domain.exceptions import AuditError, AwsAccessError, RemediationError, UndoError
 from iamwarden.domain.findings import Finding, RemediationStep
+from iamwarden.domain.recorded import ATTACHMENTS, KeepsSnapshots, Recorded
+from iamwarden.guardrails.attachments import UndoneOn, record_after_undo
 from iamwarden.guardrails.registry import action_for
 
 
@@ -82,11 +85,25 @@ class RemediationFailedError(RemediationError):
         self.record = record
 
 
+class KeptRecords(Recorded, KeepsSnapshots, Protocol):
+    """The audit table's snapshots, read and kept (``adapters.recorded.AuditRecorded``)."""
+
+
 class RemediationExecutor:
-    def __init__(self, clients: ClientFactory, audit: AuditLog, *, clock: Callable[[], datetime] = utc_now) -> None:
+    def __init__(
+        self,
+        clients: ClientFactory,
+        audit: AuditLog,
+        *,
+        clock: Callable[[], datetime] = utc_now,
+        recorded: KeptRecords | None = None,
+    ) -> None:
+        """``recorded``: the snapshots an undo corrects (a principal's ``attachments`` record, which would otherwise
+        say what the remediation left until the heartbeat reads it again); None: none are (the heartbeat's own)."""
         self.clients = clients
         self.audit = audit
         self._clock = clock
+        self.recorded = recorded
 
     def _now(self) -> str:
         return self._clock().isoformat(timespec="milliseconds")
@@ -184,12 +201,38 @@ class RemediationExecutor:
                     f"undo of {remediation_id} failed: {_describe(exc)}; restored so far: "
                     f"{'; '.join(restored) or 'nothing'}"
                 ) from exc
+        restored.extend(self._record_undone(record, steps))
         undo_record = self._undo_record(
             record, undo_id, status=AuditStatus.UNDO, restored=restored, calls=calls, actor=actor, exc=None
         )
         self.audit.put(undo_record)
         self.audit.mark_undone(remediation_id, undo_id, self._now())
         return undo_record
+
+    def _record_undone(self, record: AuditRecord, steps: list[RemediationStep]) -> list[str]:
+        """Write what the undo put back into each principal's ``attachments`` record (``record_after_undo``), so the
+        next change to it is judged against what is there, not what the remediation had left. A write that fails
+        leaves the undo done: it is said among what was not restored (the heartbeat's next read corrects it)."""
+        if self.recorded is None:
+            return []
+        lines: list[str] = []
+        for step, before in zip(steps, record.before, strict=True):
+            said = getattr(action_for(step), "undone_on", None)
+            undone: UndoneOn | None = said(step, before) if said is not None else None
+            if undone is None:
+                continue
+            partition = step.target.split(":", 2)[1] if step.target.startswith("arn:") else "aws"
+            arn = iam_arn(partition, record.account, undone.kind, undone.name)
+            try:
+                kept = record_after_undo(self.recorded.snapshot(ATTACHMENTS, arn), undone)
+                if kept is not None:
+                    self.recorded.keep(kept)
+            except AuditError as exc:
+                lines.append(
+                    f"NOT restored: IAM Warden's record of what {undone.kind} {undone.name} holds ({exc}); until the "
+                    "heartbeat reads it again, a change to it is judged against what the remediation had left"
+                )
+        return lines
 
     def _undo_record(
         self,

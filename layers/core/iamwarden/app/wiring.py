@@ -42,7 +42,9 @@ def build_clients(config: EnforcerConfig, session: Any = None) -> ClientFactory:
 
 
 def build_executor(config: EnforcerConfig, clients: ClientFactory) -> RemediationExecutor:
-    return RemediationExecutor(clients, AuditLog(config.audit_table, clients.home_client("dynamodb")))
+    dynamodb = clients.home_client("dynamodb")
+    audit = AuditLog(config.audit_table, dynamodb)
+    return RemediationExecutor(clients, audit, recorded=AuditRecorded(audit, dynamodb))
 
 
 def build_breaker(config: EnforcerConfig, clients: ClientFactory) -> CircuitBreaker:

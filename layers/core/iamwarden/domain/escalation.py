@@ -334,6 +334,51 @@ def trust_admits(trust: Policy, holder: str, role_arn: str, *, permitted: bool) 
     return _trust_lets_in(trust, holder, partition, account, permitted=permitted)
 
 
+#: The EC2 calls that give an instance an instance profile (each needs ``iam:PassRole`` on the profile's role).
+EC2_PROFILE_ACTIONS = (
+    "ec2:RunInstances",
+    "ec2:AssociateIamInstanceProfile",
+    "ec2:ReplaceIamInstanceProfileAssociation",
+)
+
+
+class LaunchAllowance(NamedTuple):
+    """What a principal's own policies let it do to run EC2 as one role (``ec2_launch_allowance``)."""
+
+    #: The statements granting ``iam:PassRole`` on the role to EC2 (``statement 0 (Pass) of inline ci/pass``).
+    passes: tuple[str, ...]
+    #: The ``EC2_PROFILE_ACTIONS`` it may call (on some instance).
+    launches: tuple[str, ...]
+
+
+def ec2_launch_allowance(principal: PrincipalPolicies, role_arn: str) -> LaunchAllowance | None:
+    """Whether ``principal`` may put ``role_arn`` on an EC2 instance through an instance profile holding it: an
+    effective ``iam:PassRole`` on the role that admits ``ec2.amazonaws.com`` (Deny statements and the boundary
+    applied) and one of ``EC2_PROFILE_ACTIONS``; None when it may not. Conditions on an Allow count as met, as
+    everywhere here."""
+    judge = _Judge(
+        policies=tuple((named.source, named.policy) for named in principal.policies),
+        boundary=principal.boundary,
+        principal=principal,
+        roles=None,
+        lifting=False,
+    )
+    passed = judge.reach("iam:PassRole", "iam:role/", _SERVICE_PRINCIPALS["ec2"])
+    if (
+        not any(_names(pattern, role_arn) for pattern in passed.patterns)
+        or judge._denied("iam:PassRole", role_arn)
+        or judge._within_boundary("iam:PassRole", role_arn) is None
+    ):
+        return None
+    launches = tuple(action for action in EC2_PROFILE_ACTIONS if judge._allowed_on_kind(action, ""))
+    return LaunchAllowance(passed.granted_by, launches) if launches else None
+
+
+def trust_admits_service(trust: Policy, service: str) -> bool:
+    """Whether a role's trust policy lets ``service`` (``ec2.amazonaws.com``) assume it."""
+    return _trust_admits_service(trust, service)
+
+
 def cancelled_actions(policy: Policy) -> frozenset[str]:
     """The catalogue's actions (lower case) an Allow of ``policy`` grants that its own unconditional Deny
     statements cancel on every resource the catalogue's methods need them on (``Deny * *``: all of them)."""
@@ -1329,7 +1374,7 @@ class _Judge:
             if profiled and self._instance_profiles(arn, role) == ():
                 if can_create is None:
                     # Adding the role to a profile is enough: an empty profile may be there already (review s9
-                    # finding 8), and no rule re-judges this grant when the role enters one later.
+                    # finding 8); a role entering one later is judged by instance-profile-escalation.
                     can_create = self._allowed_on_kind("iam:AddRoleToInstanceProfile", "iam:instance-profile/")
                 if not can_create:
                     continue

@@ -29,7 +29,7 @@ from iamwarden.domain.escalation import EscalationPath, PolicyRisk, assess_princ
 from iamwarden.domain.exceptions import UndoError
 from iamwarden.domain.findings import RemediationStep, StepAction
 from iamwarden.domain.principals import NamedPolicy, PrincipalPolicies
-from iamwarden.guardrails.attachments import member_before, only_if_added
+from iamwarden.guardrails.attachments import UndoneOn, member_again, member_before, only_if_added
 from iamwarden.guardrails.base import Evaluation, RuleContext
 from iamwarden.guardrails.identity_policy import decisive, escalations_opened
 from iamwarden.guardrails.remediation import AccountClients, Permissions, StepRun, pages
@@ -206,6 +206,12 @@ class RemoveUserFromGroup:
             return []
         aws.iam.add_user_to_group(GroupName=group, UserName=user)
         return [f"added user {user} to group {group} again"]
+
+    def undone_on(self, step: RemediationStep, before: Mapping[str, Any]) -> UndoneOn | None:
+        """What a successful undo leaves, for the user's ``attachments`` record: a member of the group again."""
+        if not before["member"]:
+            return None
+        return member_again(step.parameters["user_name"], step.parameters["group_name"])
 
 
 GUARDRAILS = (GroupMembershipRule(),)

@@ -85,8 +85,10 @@ from iamwarden.domain.recorded import POLICY_DEFAULT, Snapshot, observed_at
 from iamwarden.guardrails.attachments import (
     ABSENT_INLINE,
     ATTACH_PRINCIPAL,
+    UndoneOn,
     attached_before,
     inline_held_before,
+    inline_put_again,
     only_if_added,
 )
 from iamwarden.guardrails.base import Evaluation, RuleContext
@@ -1771,6 +1773,16 @@ class RewriteInlinePolicy:
                 raise UndoError(f"{kind} {name} no longer exists; inline policy {policy} cannot be put back") from exc
             raise
         return [f"put inline policy {policy} back on {kind} {name} as it was"]
+
+    def undone_on(self, step: RemediationStep, before: Mapping[str, Any]) -> UndoneOn | None:
+        """What a successful undo leaves, for the principal's ``attachments`` record: the event's document under that
+        name (the record says what the remediation left: ``Snapshot.if_remediated``); None when the remediation
+        changed nothing."""
+        document = before["document"]
+        if document is None or canonical(document) != canonical(step.parameters["document"]):
+            return None
+        kind, name, policy = (step.parameters[k] for k in ("principal_type", "principal_name", "policy_name"))
+        return inline_put_again(kind, name, policy, document)
 
 
 #: IAM keeps at most five versions of a managed policy.

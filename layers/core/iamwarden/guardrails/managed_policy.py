@@ -19,7 +19,13 @@ from iamwarden.domain.catalog import Mode, OptionSpec, RuleSpec, Severity
 from iamwarden.domain.exceptions import InvalidEventError, UndoError
 from iamwarden.domain.findings import RemediationStep, StepAction
 from iamwarden.domain.wildcards import wildcard_match
-from iamwarden.guardrails.attachments import ATTACH_PRINCIPAL, attached_before, only_if_added
+from iamwarden.guardrails.attachments import (
+    ATTACH_PRINCIPAL,
+    UndoneOn,
+    attached_before,
+    only_if_added,
+    policy_attached_again,
+)
 from iamwarden.guardrails.base import Evaluation, RuleContext
 from iamwarden.guardrails.remediation import AccountClients, Permissions, StepRun, pages
 
@@ -264,6 +270,14 @@ class DetachManagedPolicy:
         _, _, attach, parameter = _DETACH[kind]
         getattr(aws.iam, attach)(**{parameter: name, "PolicyArn": policy_arn})
         return [f"re-attached {policy_arn} to {kind} {name}"]
+
+    def undone_on(self, step: RemediationStep, before: Mapping[str, Any]) -> UndoneOn | None:
+        """What a successful undo leaves attached, for the principal's ``attachments`` record (the remediation was
+        not recorded there: the record before the event, without the policy, held again)."""
+        if not before["attached"]:
+            return None
+        kind, name, policy_arn = (step.parameters[k] for k in ("principal_type", "principal_name", "policy_arn"))
+        return policy_attached_again(kind, name, policy_arn)
 
 
 GUARDRAILS = (ManagedPolicyAttachedRule(),)

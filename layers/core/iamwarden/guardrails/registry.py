@@ -78,6 +78,8 @@ MODULE_NAMES: tuple[str, ...] = (
     # issue 15 item 3: service control policies that blind IAM Warden or stop guarding it
     "service_control_policies",
     "group_membership",
+    # issue 13: a role entering an instance profile makes it launchable by whoever may pass it to EC2
+    "instance_profile_role",
     "permissions_boundary",
     "remediation_reversed",
     "identity_providers",
