@@ -546,3 +546,25 @@ def test_identity_center_provisioning_a_permission_set_role_is_judged_at_the_set
     other["detail"]["requestParameters"]["roleName"] = "app-backend"
     [finding] = judge_event(other, Settings()).findings
     assert finding.severity is Severity.CRITICAL
+
+
+def test_identity_center_creating_its_role_elsewhere_than_its_reserved_path_is_judged() -> None:
+    """Review ic s10 finding 3: the name alone is anyone's to take; Identity Center creates its roles at its path."""
+    created = copy.deepcopy(load_event("trust-create-role-public.json"))
+    created["detail"]["userIdentity"] = _provisioned_by_identity_center("sso.amazonaws.com")["detail"]["userIdentity"]
+    created["detail"]["requestParameters"]["roleName"] = "AWSReservedSSO_AdministratorAccess_0a1b2c3d4e5f6a7b"
+    created["detail"]["requestParameters"]["path"] = "/"
+    assert judge_event(created, Settings()).verdict is Verdict.VIOLATION
+    created["detail"]["requestParameters"]["path"] = "/aws-reserved/sso.amazonaws.com/eu-west-1/"
+    assert judge_event(created, Settings()).verdict is Verdict.IGNORED
+
+
+def test_identity_center_writing_its_own_saml_provider_is_not_undone() -> None:
+    """Review ic s10 finding 2: in the management account Identity Center writes its AWSSSO_ SAML provider under the
+    caller's identity; deleting it would lock out every permission set's role there."""
+    event = copy.deepcopy(load_event("create-saml-provider-unknown.json"))
+    event["detail"]["userIdentity"] = _provisioned_by_identity_center("sso.amazonaws.com")["detail"]["userIdentity"]
+    unknown = judge_event(event, Settings())
+    assert unknown.verdict is Verdict.VIOLATION  # another provider, even written through Identity Center
+    event["detail"]["requestParameters"]["name"] = "AWSSSO_0a1b2c3d4e5f6a7b_DO_NOT_DELETE"
+    assert judge_event(event, Settings()).verdict is Verdict.IGNORED

@@ -111,7 +111,15 @@ def test_offline_an_email_change_cannot_be_judged() -> None:
 
 @pytest.mark.parametrize(
     ("paths", "named"),
-    [(("emails",), "emails"), (("userName",), "userName"), (("emails[0].value", "displayName"), "emails")],
+    [
+        (("emails",), "emails"),
+        (("userName",), "userName"),
+        (("emails[0].value", "displayName"), "emails"),
+        # Review ic s10 finding 1: attribute names are case-insensitive, and may be schema-qualified.
+        (("UserName",), "userName"),
+        (("Emails[0].Value",), "emails"),
+        (("urn:ietf:params:scim:schemas:core:2.0:User:userName",), "userName"),
+    ],
 )
 def test_a_sign_in_attribute_of_a_group_administrator_changed_is_critical_and_alerted_only(
     paths: tuple[str, ...], named: str

@@ -137,14 +137,11 @@ def judge_change(
         return _ignored(change, f"made by the AWS service {actor.invoked_by or 'unknown'}")
     if role and role.path.startswith(SERVICE_LINKED_ROLE_PATH):
         return _ignored(change, f"made by the service-linked role {role.name}")
-    if (
-        actor.invoked_by == IDENTITY_CENTER
-        and change.event_source == "iam.amazonaws.com"
-        and str(change.request_parameters.get("roleName") or "").startswith("AWSReservedSSO_")
-    ):
-        # Identity Center provisioning a permission set writes its AWSReservedSSO_ role through IAM under the
-        # caller's identity, with invokedBy set by AWS (no caller can set it). What the role may do is judged where
-        # it is decided, at the permission set (permission-set-admin); undoing it here would fight the provisioning.
+    if actor.invoked_by == IDENTITY_CENTER and _identity_center_provisioning(change):
+        # Identity Center provisioning a permission set writes its AWSReservedSSO_ role (and its own SAML provider)
+        # through IAM under the caller's identity, with invokedBy set by AWS (no caller can set it). What the role may
+        # do is judged where it is decided, at the permission set (permission-set-admin); undoing it here would
+        # fight the provisioning (and deleting the provider would lock out every set's role in the account).
         return _ignored(change, "made by IAM Identity Center provisioning a permission set (judged at the set)")
     if not settings.manages(change.account):
         return _ignored(change, f"account {change.account} is not managed by IAM Warden")
@@ -314,6 +311,29 @@ def _unreadable(context: RuleContext, spec: RuleSpec, exc: PermanentAwsError) ->
 #: IAM Identity Center's service principal, as CloudTrail names it in ``userIdentity.invokedBy`` when it provisions
 #: a permission set's role.
 IDENTITY_CENTER = "sso.amazonaws.com"
+#: Where Identity Center creates a permission set's role (a region may follow).
+IDENTITY_CENTER_ROLE_PATH = "/aws-reserved/sso.amazonaws.com/"
+
+
+def _identity_center_provisioning(change: CloudTrailChange) -> bool:
+    """Whether an IAM write Identity Center made is to what it provisions: an ``AWSReservedSSO_`` role (created at
+    its reserved path) or its ``AWSSSO_..._DO_NOT_DELETE`` SAML provider. Any other write it made is judged."""
+    if change.event_source != "iam.amazonaws.com":
+        return False
+    request = change.request_parameters
+    role = request.get("roleName")
+    if isinstance(role, str):
+        if not role.startswith("AWSReservedSSO_"):
+            return False
+        path = request.get("path")
+        return change.event_name != "CreateRole" or (
+            isinstance(path, str) and path.startswith(IDENTITY_CENTER_ROLE_PATH)
+        )
+    provider = request.get("name") if change.event_name == "CreateSAMLProvider" else request.get("sAMLProviderArn")
+    name = str(provider or "").rsplit("/", 1)[-1]
+    return name.startswith("AWSSSO_") and name.endswith("_DO_NOT_DELETE")
+
+
 #: CloudFormation's service principal, as CloudTrail names it in ``userIdentity.invokedBy``.
 CLOUDFORMATION = "cloudformation.amazonaws.com"
 #: The rule whose findings on the own roles' documented methods CloudFormation may deploy.

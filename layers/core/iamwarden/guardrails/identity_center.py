@@ -760,6 +760,7 @@ USER_TAKEOVER = RuleSpec(
 
 #: The attributes an Identity Center user is signed in by, or has its password reset through.
 SIGN_IN_ATTRIBUTES = frozenset({"userName", "emails"})
+_SIGN_IN_SPELLINGS = {name.lower(): name for name in SIGN_IN_ATTRIBUTES}
 #: What judging a user's update reads beyond ``GROUP_READS`` and ``ASSIGNMENT_READS``: the user's groups.
 USER_READS = ("identitystore:ListGroupMembershipsForMember",)
 
@@ -870,7 +871,10 @@ def _changed_attributes(operations: Any) -> set[str] | None:
         path = operation.get("attributePath") if isinstance(operation, Mapping) else None
         if not isinstance(path, str) or not path:
             return None
-        changed.add(path.split(".", 1)[0].split("[", 1)[0])
+        # The last ":"-part (a schema-qualified path), before any sub-attribute or filter; attribute names are
+        # case-insensitive (SCIM), so a sign-in attribute is known by any spelling (review ic s10 finding 1).
+        name = path.rsplit(":", 1)[-1].split(".", 1)[0].split("[", 1)[0]
+        changed.add(_SIGN_IN_SPELLINGS.get(name.lower(), name))
     return changed
 
 
