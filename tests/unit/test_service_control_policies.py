@@ -1129,3 +1129,115 @@ def test_a_total_blinding_beside_a_conditional_remediation_allow_stays_critical(
         [finding] = _judge_live(_detach("p-FullAWSAccess"), _Live(organizations)).findings
     assert finding.severity is Severity.CRITICAL
     assert "cloudtrail:DescribeTrails" in finding.reason
+
+
+# F5: an UpdatePolicy of an allow-list is judged against what IAM Warden kept and where the policy is attached.
+ALLOW_LIST = "p-a11owl15t"
+ALLOW_KEY = policy_key("aws", "111122223333", ALLOW_LIST)
+ROOT = "r-a1b2"
+ROOT_LEVEL = {"TargetId": ROOT, "Filter": "SERVICE_CONTROL_POLICY"}
+COMPUTE = _doc({"Effect": "Allow", "Action": ["ec2:*", "s3:*"], "Resource": "*"})
+
+
+def _targeted(*targets: str) -> dict[str, Any]:
+    return {
+        "Targets": [
+            {
+                "TargetId": t,
+                "Arn": f"arn:aws:organizations::111122223333:root/o-a1b2c3d4e5/{t}",
+                "Name": "Root",
+                "Type": "ROOT",
+            }
+            for t in targets
+        ]
+    }
+
+
+def _kept_allow_list(document: dict[str, Any]) -> InMemory:
+    return InMemory([_kept(ALLOW_KEY, document)])
+
+
+def test_an_allow_list_cut_where_it_is_the_only_allow_is_critical() -> None:
+    organizations = _organizations()
+    with Stubber(organizations) as stubber:
+        stubber.add_response("list_targets_for_policy", _targeted(ROOT), {"PolicyId": ALLOW_LIST})
+        stubber.add_response("list_policies_for_target", _listed(ALLOW_LIST), ROOT_LEVEL)
+        judged = _judge_live(_update(COMPUTE, ALLOW_LIST), _Live(organizations), _kept_allow_list(IAMWARDEN_SERVICES))
+        stubber.assert_no_pending_responses()  # the policy's new content is the event's: not read again
+    [finding] = judged.findings
+    assert (finding.severity, finding.plan, finding.needs_context) == (Severity.CRITICAL, (), ())
+    assert "events:PutEvents" in finding.reason
+    assert ROOT in finding.reason
+    assert f"aws organizations update-policy --policy-id {ALLOW_LIST}" in finding.reason
+
+
+def test_an_allow_list_cut_beside_full_aws_access_is_compliant() -> None:
+    organizations = _organizations()
+    with Stubber(organizations) as stubber:
+        stubber.add_response("list_targets_for_policy", _targeted(ROOT), {"PolicyId": ALLOW_LIST})
+        stubber.add_response("list_policies_for_target", _listed(ALLOW_LIST, "p-FullAWSAccess"), ROOT_LEVEL)
+        judged = _judge_live(_update(COMPUTE, ALLOW_LIST), _Live(organizations), _kept_allow_list(IAMWARDEN_SERVICES))
+    assert (judged.verdict, judged.findings) == (Verdict.COMPLIANT, ())
+
+
+def test_an_allow_list_update_that_takes_nothing_iamwarden_needs_away_is_compliant_without_reads() -> None:
+    wider = _doc({"Effect": "Allow", "Action": ["ec2:*", "s3:*", "rds:*"], "Resource": "*"})
+    organizations = _organizations()
+    with Stubber(organizations):  # any call would fail: nothing is stubbed
+        judged = _judge_live(_update(wider, ALLOW_LIST), _Live(organizations), _kept_allow_list(COMPUTE))
+    assert (judged.verdict, judged.findings) == (Verdict.COMPLIANT, ())
+
+
+def test_an_allow_list_cut_where_its_targets_cannot_be_read_is_medium_with_why() -> None:
+    organizations = _organizations()
+    with Stubber(organizations) as stubber:
+        stubber.add_client_error("list_targets_for_policy", "AccessDeniedException", "no", http_status_code=400)
+        judged = _judge_live(_update(COMPUTE, ALLOW_LIST), _Live(organizations), _kept_allow_list(IAMWARDEN_SERVICES))
+    [finding] = judged.findings
+    assert finding.severity is Severity.MEDIUM
+    [unknown] = finding.needs_context
+    assert "ListTargetsForPolicy failed" in unknown
+
+
+def test_an_allow_list_cut_where_a_level_cannot_be_read_is_medium_with_why() -> None:
+    organizations = _organizations()
+    with Stubber(organizations) as stubber:
+        stubber.add_response("list_targets_for_policy", _targeted(ROOT), {"PolicyId": ALLOW_LIST})
+        stubber.add_client_error("list_policies_for_target", "AccessDeniedException", "no", http_status_code=400)
+        judged = _judge_live(_update(COMPUTE, ALLOW_LIST), _Live(organizations), _kept_allow_list(IAMWARDEN_SERVICES))
+    [finding] = judged.findings
+    assert finding.severity is Severity.MEDIUM
+    [unknown] = finding.needs_context
+    assert f"what else is attached to target {ROOT}" in unknown
+    assert "ListPoliciesForTarget failed" in unknown
+
+
+def test_an_allow_list_never_seen_and_attached_nowhere_is_compliant() -> None:
+    organizations = _organizations()
+    with Stubber(organizations) as stubber:
+        stubber.add_response("list_targets_for_policy", _targeted(), {"PolicyId": ALLOW_LIST})
+        judged = _judge_live(_update(COMPUTE, ALLOW_LIST), _Live(organizations))
+    assert (judged.verdict, judged.findings) == (Verdict.COMPLIANT, ())
+
+
+def test_targets_of_an_updated_allow_list_are_read_across_pages() -> None:
+    organizations = _organizations()
+    first = {**_targeted(), "NextToken": "page-2"}
+    with Stubber(organizations) as stubber:
+        stubber.add_response("list_targets_for_policy", first, {"PolicyId": ALLOW_LIST})
+        stubber.add_response(
+            "list_targets_for_policy", _targeted(ROOT), {"PolicyId": ALLOW_LIST, "NextToken": "page-2"}
+        )
+        stubber.add_response("list_policies_for_target", {**_listed(), "NextToken": "more"}, ROOT_LEVEL)
+        stubber.add_response("list_policies_for_target", _listed(ALLOW_LIST), {**ROOT_LEVEL, "NextToken": "more"})
+        judged = _judge_live(_update(COMPUTE, ALLOW_LIST), _Live(organizations), _kept_allow_list(IAMWARDEN_SERVICES))
+        stubber.assert_no_pending_responses()
+    [finding] = judged.findings
+    assert finding.severity is Severity.CRITICAL
+
+
+def test_an_allow_list_update_offline_is_medium_with_what_is_unknown() -> None:
+    [finding] = _judge(_update(COMPUTE, ALLOW_LIST), recorded=_kept_allow_list(IAMWARDEN_SERVICES)).findings
+    assert finding.severity is Severity.MEDIUM
+    [unknown] = finding.needs_context
+    assert "IAM Warden is offline" in unknown

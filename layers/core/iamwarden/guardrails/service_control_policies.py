@@ -147,9 +147,14 @@ RCP_SEES: tuple[str, ...] = (
     "kms:Decrypt",
     "secretsmanager:GetSecretValue",
 )
-#: What the enforcer reads of the organisation to judge an attach, a detach or a policy it never saw written
+#: What the enforcer reads of the organisation to judge an attach, a detach, an allow-list updated (where it is
+#: attached) or a policy it never saw written
 #: (granted by the enforcer's runtime policy and the member template's remediation role; tests check both).
-ORGANIZATIONS_READS = ("organizations:ListPoliciesForTarget", "organizations:DescribePolicy")
+ORGANIZATIONS_READS = (
+    "organizations:ListPoliciesForTarget",
+    "organizations:DescribePolicy",
+    "organizations:ListTargetsForPolicy",
+)
 #: Condition operators that leave the principals they name out of a Deny, and those that keep only them in. The
 #: ``Arn*`` and ``*Like`` operators take ``*``/``?`` wildcards (``ArnEquals`` matches as ``ArnLike`` does); the
 #: ``StringEquals`` family compares exactly, ``*`` being a literal character (IAM User Guide, "IAM JSON policy
@@ -878,8 +883,31 @@ def _written(context: RuleContext, evaluation: Evaluation, key: str, policy_id: 
             return evaluation
     if kind == SERVICE_CONTROL_POLICY and not (verdict.blinds or verdict.hinders or verdict.unknown):
         allows = judge_allows([document], own, context.partition)
-        if allows.allows_any and allows.missing:
-            return _allow_list_written(context, evaluation, key=key, name=name, policy_id=policy_id, allows=allows)
+        if created:
+            if allows.allows_any and allows.missing:
+                return _allow_list_written(context, evaluation, key=key, name=name, policy_id=policy_id, allows=allows)
+        else:
+            kept = _content(before.data.get("content")) if before is not None else None
+            was = judge_allows([kept], own, context.partition) if kept is not None else None
+            if was is None and not allows.allows_any:
+                lost: tuple[str, ...] = ()  # a Deny-only policy IAM Warden never saw: judged by its Denies alone
+            elif was is None:
+                lost = (*allows.missing, *allows.missing_fixes)
+            else:
+                gone = set(was.missing) | set(was.missing_fixes)
+                lost = tuple(a for a in (*allows.missing, *allows.missing_fixes) if a not in gone)
+            if lost:
+                return _allow_list_updated(
+                    context,
+                    evaluation,
+                    key=key,
+                    name=name,
+                    policy_id=policy_id,
+                    document=document,
+                    lost=lost,
+                    allows=allows,
+                    seen=before is not None,
+                )
     return _content_finding(
         context,
         evaluation,
@@ -894,7 +922,14 @@ def _written(context: RuleContext, evaluation: Evaluation, key: str, policy_id: 
 
 
 def _allow_list_written(
-    context: RuleContext, evaluation: Evaluation, *, key: str, name: str, policy_id: str, allows: AllowVerdict
+    context: RuleContext,
+    evaluation: Evaluation,
+    *,
+    key: str,
+    name: str,
+    policy_id: str,
+    allows: AllowVerdict,
+    why: str | None = None,
 ) -> Evaluation:
     """An SCP whose Allow statements leave out what IAM Warden needs: blinding only where it is the only Allow."""
     change = context.change
@@ -921,9 +956,98 @@ def _allow_list_written(
             reason=reason,
             plan=(),
             needs_context=[
-                f"{where}: IAM Warden reads a level's policies when one is detached, not when one is written"
+                f"{where}: {why}"
+                if why is not None
+                else f"{where}: IAM Warden reads a level's policies when one is detached or updated, not created"
             ],
         )
+    )
+    return evaluation
+
+
+def _allow_list_updated(
+    context: RuleContext,
+    evaluation: Evaluation,
+    *,
+    key: str,
+    name: str,
+    policy_id: str,
+    document: Mapping[str, Any],
+    lost: tuple[str, ...],
+    allows: AllowVerdict,
+    seen: bool,
+) -> Evaluation:
+    """An UpdatePolicy that took away (or, IAM Warden never having seen the policy, may have taken away) what IAM
+    Warden needs of an allow-list: judged where it is attached (``ListTargetsForPolicy``), each level with the new
+    content beside what else is attached there. Critical where a level is left without an Allow of what IAM Warden
+    needs to see; unknown (offline, a read failed) is medium with what is unknown."""
+    change = context.change
+    own = context.settings.own
+    reader = _Reader(context)
+    reader.know(policy_id, PolicyContent(document, name, SERVICE_CONTROL_POLICY))
+    targets = reader.targets(policy_id)
+    if isinstance(targets, str):
+        return _allow_list_written(
+            context, evaluation, key=key, name=name, policy_id=policy_id, allows=allows, why=targets
+        )
+    blind: list[str] = []
+    hindered: list[str] = []
+    unknown: list[str] = []
+    missing: list[str] = []
+    conditional = True
+    for target in targets:
+        level = reader.level(target)
+        if isinstance(level, str):
+            unknown.append(f"what else is attached to target {target}: {level}")
+            continue
+        at = judge_allows(
+            [p.document for _, p in level if p.document is not None and p.kind == SERVICE_CONTROL_POLICY],
+            own,
+            context.partition,
+        )
+        taken = [a for a in at.missing if a in lost]
+        fixes = [a for a in at.missing_fixes if a in lost]
+        unreadable = [f"{pid}: {p.why}" for pid, p in level if p.document is None]
+        if (taken or fixes) and unreadable:
+            unknown.append(f"what policies {'; '.join(unreadable)} attached to target {target} allow")
+        elif taken:
+            blind.append(target)
+            missing.extend(a for a in taken if a not in missing)
+            conditional = conditional and set(taken) <= at.conditional_actions
+        elif fixes:
+            hindered.append(target)
+            missing.extend(a for a in fixes if a not in missing)
+    undo = f"aws organizations update-policy --policy-id {policy_id} --content file://<its previous content>"
+    actor = change.actor.display
+    if blind:
+        severity = Severity.HIGH if conditional else Severity.CRITICAL
+        reason = (
+            f"{actor} updated service control policy {name} ({policy_id}), an allow-list, so that it no longer "
+            f"allows IAM Warden's roles {', '.join(missing)}{' (except under conditions)' if conditional else ''}, and "
+            f"no other service control policy attached at {', '.join(blind)} allows them: IAM Warden no longer sees "
+            f"or alerts in the accounts under {'them' if len(blind) > 1 else 'it'}. Put the content back if it was "
+            f"not meant: {undo}; or allow them too."
+        )
+    elif unknown:
+        return _allow_list_written(
+            context, evaluation, key=key, name=name, policy_id=policy_id, allows=allows, why="; ".join(unknown)
+        )
+    elif hindered:
+        severity = Severity.MEDIUM
+        reason = (
+            f"{actor} updated service control policy {name} ({policy_id}), an allow-list, so that it no longer "
+            f"allows IAM Warden's roles {', '.join(missing)} at {', '.join(hindered)}: IAM Warden still alerts there, "
+            f"but cannot remediate with them. If it should: {undo}; or allow them too."
+        )
+    else:
+        where = ", ".join(targets) if targets else "nowhere"
+        evaluation.compliant.append(
+            f"service control policy {name} no longer allows IAM Warden's roles {', '.join(lost)}"
+            f"{'' if seen else ' (or never did)'}, but where it is attached ({where}) other policies still allow them"
+        )
+        return evaluation
+    evaluation.findings.append(
+        context.finding(SCP_BLINDS_IAMWARDEN, severity=severity, resource_arn=key, reason=reason, plan=())
     )
     return evaluation
 
@@ -1078,6 +1202,25 @@ class _Reader:
                 )
         self._policies[policy_id] = known
         return known
+
+    def know(self, policy_id: str, content: PolicyContent) -> None:
+        """What ``policy_id`` says, known from the event itself (the content an UpdatePolicy wrote)."""
+        self._policies[policy_id] = content
+
+    def targets(self, policy_id: str) -> list[str] | str:
+        """The roots, OUs and accounts ``policy_id`` is attached to now (``ListTargetsForPolicy``); or why unknown."""
+        if self._context.live_clients is None:
+            return "IAM Warden is offline"
+        try:
+            found: list[str] = []
+            paginator = self._organizations().get_paginator("list_targets_for_policy")
+            for page in paginator.paginate(PolicyId=policy_id):
+                found.extend(str(target["TargetId"]) for target in page.get("Targets", []))
+        except Exception as exc:
+            if not _said(exc):
+                raise
+            return self._refused(exc, "ListTargetsForPolicy", policy_id)
+        return found
 
     def level(self, target: str) -> list[tuple[str, PolicyContent]] | str:
         """The service control policies attached to ``target`` now, each with its content; or why they are unknown."""
