@@ -1241,3 +1241,76 @@ def test_an_allow_list_update_offline_is_medium_with_what_is_unknown() -> None:
     assert finding.severity is Severity.MEDIUM
     [unknown] = finding.needs_context
     assert "IAM Warden is offline" in unknown
+
+
+def test_full_aws_access_detached_where_the_allow_left_leaves_the_enforcer_out_is_critical_and_says_so() -> None:
+    # Review probe R2: FullAWSAccess detached, the OU left with "Allow * *" for everyone but the enforcer.
+    all_but_enforcer = _doc(
+        {
+            "Effect": "Allow",
+            "Action": "*",
+            "Resource": "*",
+            "Condition": {"ArnNotLike": {"aws:PrincipalArn": SAMPLE_OWN.home_roles["enforcer"]}},
+        }
+    )
+    organizations = _organizations()
+    with Stubber(organizations) as stubber:
+        stubber.add_response("list_policies_for_target", _listed("p-n0tenf00"), LEVEL)
+        stubber.add_response("describe_policy", _described("p-n0tenf00", all_but_enforcer), {"PolicyId": "p-n0tenf00"})
+        [finding] = _judge_live(_detach("p-FullAWSAccess"), _Live(organizations)).findings
+    assert finding.severity is Severity.CRITICAL
+    assert "cloudtrail:DescribeTrails (not for enforcer)" in finding.reason
+
+
+# F12: no SCP bounds the management account: a detach (or attach) there changes nothing.
+MANAGEMENT = "111122223333"
+
+
+def _organization(master: str) -> dict[str, Any]:
+    return {
+        "Organization": {
+            "Id": "o-a1b2c3d4e5",
+            "Arn": f"arn:aws:organizations::{master}:organization/o-a1b2c3d4e5",
+            "MasterAccountArn": f"arn:aws:organizations::{master}:account/o-a1b2c3d4e5/{master}",
+            "MasterAccountId": master,
+            "MasterAccountEmail": "root@example.com",
+            "AvailablePolicyTypes": [{"Type": "SERVICE_CONTROL_POLICY", "Status": "ENABLED"}],
+        }
+    }
+
+
+def test_a_guard_detached_from_the_management_account_itself_is_compliant() -> None:
+    organizations = _organizations()
+    with Stubber(organizations) as stubber:
+        stubber.add_response("describe_organization", _organization(MANAGEMENT), {})
+        judged = _judge_live(
+            _detach(GUARDING, MANAGEMENT), _Live(organizations), InMemory([_kept(GUARD_KEY, _guarding())])
+        )
+        stubber.assert_no_pending_responses()
+    assert (judged.verdict, judged.findings) == (Verdict.COMPLIANT, ())
+
+
+@pytest.mark.parametrize("answer", ["another-management-account", "refused"])
+def test_a_guard_detached_from_the_events_account_that_is_not_known_as_the_management_one_is_critical(
+    answer: str,
+) -> None:
+    organizations = _organizations()
+    with Stubber(organizations) as stubber:
+        if answer == "refused":
+            stubber.add_client_error("describe_organization", "AccessDeniedException", "no", http_status_code=400)
+        else:
+            stubber.add_response("describe_organization", _organization("999988887777"), {})
+        judged = _judge_live(
+            _detach(GUARDING, MANAGEMENT), _Live(organizations), InMemory([_kept(GUARD_KEY, _guarding())])
+        )
+    [finding] = judged.findings
+    assert finding.severity is Severity.CRITICAL
+
+
+def test_the_management_account_is_read_only_when_the_target_is_the_events_own_account() -> None:
+    organizations = _organizations()
+    with Stubber(organizations):  # any call would fail: nothing is stubbed
+        [finding] = _judge_live(
+            _detach(GUARDING, "444455556666"), _Live(organizations), InMemory([_kept(GUARD_KEY, _guarding())])
+        ).findings
+    assert finding.severity is Severity.CRITICAL

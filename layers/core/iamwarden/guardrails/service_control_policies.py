@@ -154,6 +154,7 @@ ORGANIZATIONS_READS = (
     "organizations:ListPoliciesForTarget",
     "organizations:DescribePolicy",
     "organizations:ListTargetsForPolicy",
+    "organizations:DescribeOrganization",
 )
 #: Condition operators that leave the principals they name out of a Deny, and those that keep only them in. The
 #: ``Arn*`` and ``*Like`` operators take ``*``/``?`` wildcards (``ArnEquals`` matches as ``ArnLike`` does); the
@@ -934,7 +935,9 @@ def _allow_list_written(
     """An SCP whose Allow statements leave out what IAM Warden needs: blinding only where it is the only Allow."""
     change = context.change
     created = change.event_name == "CreatePolicy"
-    conditional = f" ({'; '.join(allows.conditional)})" if allows.conditional else ""
+    conditional = (
+        f" ({'; '.join((*allows.partial, *allows.conditional))})" if allows.partial or allows.conditional else ""
+    )
     reason = (
         f"{change.actor.display} {'created' if created else 'updated'} service control policy {name} ({policy_id}), "
         f"an allow-list that does not allow IAM Warden's roles {', '.join(allows.missing)}{conditional}. Where it is "
@@ -1203,6 +1206,20 @@ class _Reader:
         self._policies[policy_id] = known
         return known
 
+    def is_management_account(self, account: str) -> bool:
+        """Whether ``account`` is the organisation's management account (``DescribeOrganization``); a read that
+        fails (or offline) says no, so the change is judged as for any account."""
+        if self._context.live_clients is None:
+            return False
+        try:
+            answer = self._organizations().describe_organization().get("Organization", {})
+        except Exception as exc:
+            if not _said(exc):
+                raise
+            self._refused(exc, "DescribeOrganization", account)  # raises when transient (retried)
+            return False
+        return bool(answer.get("MasterAccountId") == account)
+
     def know(self, policy_id: str, content: PolicyContent) -> None:
         """What ``policy_id`` says, known from the event itself (the content an UpdatePolicy wrote)."""
         self._policies[policy_id] = content
@@ -1270,6 +1287,12 @@ def _attached(context: RuleContext, evaluation: Evaluation, key: str, policy_id:
     change = context.change
     target = context.request_text("targetId")
     reader = _Reader(context)
+    if target == change.account and reader.is_management_account(target):
+        # The event's own account is the organisation's management account, which no SCP or RCP bounds.
+        evaluation.compliant.append(
+            f"target {target} is the management account: service and resource control policies do not apply there"
+        )
+        return evaluation
     content = _known(context, reader, key, policy_id)
     if content.kind not in _KIND_WORDS:
         evaluation.compliant.append(f"policy {content.name} is no service or resource control policy")
@@ -1366,7 +1389,9 @@ def _detached(
         blind = bool(allows.missing)
         only_conditional = blind and set(allows.missing) <= allows.conditional_actions
         severity = Severity.MEDIUM if not blind else Severity.HIGH if only_conditional else Severity.CRITICAL
-        conditional = f" ({'; '.join(allows.conditional)})" if allows.conditional else ""
+        conditional = (
+            f" ({'; '.join((*allows.partial, *allows.conditional))})" if allows.partial or allows.conditional else ""
+        )
         lacking = allows.missing if blind else allows.missing_fixes
         effect = (
             "IAM Warden no longer sees or alerts in the accounts under it"
