@@ -27,7 +27,11 @@ SERVICES = ("cloudtrail", "events", "lambda", "sts", "iam", "guardduty", "securi
 WITH_IAMWARDEN = {
     "Version": "2012-10-17",
     "Statement": [
-        {"Effect": "Allow", "Action": [f"{s}:*" for s in (*SERVICES, "dynamodb", "ssm", "s3", "kms")], "Resource": "*"}
+        {
+            "Effect": "Allow",
+            "Action": [f"{s}:*" for s in (*SERVICES, "dynamodb", "ssm", "s3", "kms", "secretsmanager")],
+            "Resource": "*",
+        }
     ],
 }
 DENY_AUDIT = {"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": "cloudtrail:*", "Resource": "*"}]}

@@ -204,6 +204,8 @@ def test_the_remediation_role_may_read_what_the_live_role_directory_reads() -> N
         # ORGANIZATIONS_READS), in the management account's member stack
         "organizations:DescribePolicy",
         "organizations:ListPoliciesForTarget",
+        "organizations:ListTargetsForPolicy",
+        "organizations:DescribeOrganization",
         # the membership the console's AddMemberToGroup made (identity_center.GROUP_READS)
         "identitystore:GetGroupMembershipId",
         # an updated user's groups (identity_center.USER_READS)

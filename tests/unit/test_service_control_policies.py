@@ -34,6 +34,19 @@ GUARDING = "p-9uard1an"
 KEY = policy_key("aws", "111122223333", BLINDING)
 GUARD_KEY = policy_key("aws", "111122223333", GUARDING)
 EVERYTHING = {"Effect": "Deny", "Action": "*", "Resource": "*"}
+#: A guard of IAM Warden: nobody but its roles may change its roles or functions.
+GUARD_DOC: dict[str, Any] = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {
+            "Sid": "ProtectIamWarden",
+            "Effect": "Deny",
+            "Action": ["iam:*", "lambda:*"],
+            "Resource": ["arn:aws:iam::*:role/iamwarden-*", "arn:aws:lambda:*:*:function:iamwarden-*"],
+            "Condition": {"ArnNotLike": {"aws:PrincipalArn": ["arn:aws:iam::*:role/iamwarden-*"]}},
+        }
+    ],
+}
 
 
 def _doc(*statements: dict[str, Any]) -> dict[str, Any]:
@@ -254,7 +267,7 @@ def test_an_update_without_content_changes_nothing() -> None:
 
 
 def test_an_update_that_stops_guarding_iamwarden_is_critical_when_iamwarden_kept_it_guarding() -> None:
-    guarding = json.loads(load_event("organizations-scp-protect-audit.json")["detail"]["requestParameters"]["content"])
+    guarding = _guarding()
     weakened = _doc({"Effect": "Deny", "Action": "organizations:LeaveOrganization", "Resource": "*"})
     event = _update(weakened, GUARDING)
 
@@ -356,7 +369,7 @@ IAMWARDEN_SERVICES = _doc(
             f"{service}:*"
             for service in (
                 "cloudtrail", "events", "lambda", "sts", "iam", "guardduty", "securityhub", "config",
-                "sns", "sqs", "dynamodb", "ssm", "s3", "kms",
+                "sns", "sqs", "dynamodb", "ssm", "s3", "kms", "secretsmanager",
             )
         ],
         "Resource": "*",
@@ -553,10 +566,7 @@ def _delete(policy_id: str = GUARDING) -> dict[str, Any]:
 
 
 def _guarding() -> dict[str, Any]:
-    content: dict[str, Any] = json.loads(
-        load_event("organizations-scp-protect-audit.json")["detail"]["requestParameters"]["content"]
-    )
-    return content
+    return copy.deepcopy(GUARD_DOC)
 
 
 def test_deleting_a_kept_guarding_policy_is_high_with_how_to_create_it_again_and_drops_it() -> None:
@@ -871,3 +881,436 @@ def test_an_update_without_a_type_in_its_record_is_judged_as_the_kind_iamwarden_
     [finding] = _judge(event).findings
     assert "service control policy" in finding.reason
     assert "cloudtrail:DescribeTrails" in finding.reason
+
+
+# Review of scp-s10 (findings F1-F4, F8, F9, F14): the probes of /tmp/rv-scp-probes as tests.
+#: What IAM Warden needs to see, as services a blinding Deny names.
+SEE_ACTIONS = ["cloudtrail:*", "events:*", "sts:AssumeRole", "lambda:*", "sns:*", "sqs:*", "dynamodb:*", "ssm:*"]
+MEMBER_NAMES = ("iamwarden-remediator", "iamwarden-pruner-member", "iamwarden-snapshot-reader")
+
+
+def _deny_see(condition: dict[str, Any], **more: Any) -> dict[str, Any]:
+    return _doc({"Effect": "Deny", "Action": SEE_ACTIONS, "Resource": "*", "Condition": condition, **more})
+
+
+@pytest.mark.parametrize("operator", ["StringNotEquals", "StringNotEqualsIgnoreCase", "StringNotEqualsIfExists"])
+def test_an_exact_operator_with_a_wildcard_exempts_nobody_and_guards_nothing(operator: str) -> None:
+    # IAM User Guide, "Condition operators": only the *Like and Arn* operators take wildcards; StringNotEquals
+    # compares exactly, and no role's ARN is the literal text "arn:aws:iam::*:role/iamwarden-*".
+    verdict = judge_content(_deny_see({operator: {"aws:PrincipalArn": "arn:aws:iam::*:role/iamwarden-*"}}), SAMPLE_OWN)
+    assert verdict.blinds
+    assert verdict.only_when == ()
+    assert not verdict.guards
+    assert "events:PutEvents" in verdict.blinds
+
+
+def test_an_exact_exemption_naming_every_role_exactly_leaves_iamwarden_out_but_a_literal_wildcard_keeps_nobody() -> (
+    None
+):
+    exact = [*SAMPLE_OWN.home_roles.values()]
+    assert judge_content(_deny_see({"StringNotEquals": {"aws:PrincipalArn": exact}}), SAMPLE_OWN).blinds  # members
+    keeps_only = _deny_see({"StringEquals": {"aws:PrincipalArn": "arn:aws:iam::*:role/iamwarden-*"}})
+    assert judge_content(keeps_only, SAMPLE_OWN).blinds == ()  # applies to no principal at all
+    named = _deny_see({"StringEqualsIgnoreCase": {"aws:PrincipalArn": SAMPLE_OWN.home_roles["enforcer"].upper()}})
+    assert judge_content(named, SAMPLE_OWN).blinds  # the enforcer, case folded
+
+
+@pytest.mark.parametrize(
+    "exempt",
+    [
+        [f"arn:aws:iam::{SAMPLE_OWN.home_account}:role/*"],  # the security account only
+        [*SAMPLE_OWN.home_roles.values(), "arn:aws:iam::999999999999:role/iamwarden-*"],  # one other account
+        [*SAMPLE_OWN.home_roles.values(), "arn:aws:iam::222233334444:role/*", "arn:aws:iam::555566667777:role/*"],
+        [
+            *SAMPLE_OWN.home_roles.values(),
+            *(f"arn:aws:iam::*:role/{name}" for name in MEMBER_NAMES),
+            "arn:aws:iam::*:role/iamwarden-member-forwarder-us-east-1",  # one region's forwarder
+        ],
+    ],
+    ids=["security-account", "one-other-account", "two-accounts", "one-region"],
+)
+def test_an_exemption_that_misses_member_roles_somewhere_still_blinds_and_guards_nothing(exempt: list[str]) -> None:
+    verdict = judge_content(_deny_see({"ArnNotLike": {"aws:PrincipalArn": exempt}}), SAMPLE_OWN)
+    assert "events:PutEvents" in verdict.blinds
+    assert not verdict.guards
+
+
+def test_member_roles_exempted_in_every_account_and_region_leave_iamwarden_out() -> None:
+    exempt = [
+        *SAMPLE_OWN.home_roles.values(),
+        *(f"arn:aws:iam::*:role/{name}" for name in MEMBER_NAMES),
+        "arn:aws:iam::*:role/iamwarden-member-forwarder-*",
+    ]
+    assert judge_content(_deny_see({"ArnNotLike": {"aws:PrincipalArn": exempt}}), SAMPLE_OWN).blinds == ()
+
+
+def test_a_deny_of_assuming_a_member_role_in_one_account_blinds() -> None:
+    one = _doc({"Effect": "Deny", "Action": "sts:AssumeRole", "Resource": "arn:aws:iam::444455556666:role/iamwarden-*"})
+    assert judge_content(one, SAMPLE_OWN).blinds == ("sts:AssumeRole",)
+
+
+CT_REGION_DENY = {
+    "Sid": "GRREGIONDENY",
+    "Effect": "Deny",
+    "NotAction": ["iam:*", "kms:*", "organizations:*", "sts:*", "support:*"],
+    "Resource": "*",
+    "Condition": {
+        "StringNotEquals": {"aws:RequestedRegion": ["us-east-1", "eu-west-1"]},
+        "ArnNotLike": {
+            "aws:PrincipalARN": ["arn:aws:iam::*:role/AWSControlTowerExecution", "arn:aws:iam::*:role/iamwarden-*"]
+        },
+    },
+}
+
+
+def test_a_deny_that_merely_exempts_iamwarden_guards_nothing_of_it() -> None:
+    verdict = judge_content(_doc(CT_REGION_DENY), SAMPLE_OWN)
+    assert (verdict.blinds, verdict.guards) == ((), False)
+    assert judge_content(GUARD_DOC, SAMPLE_OWN).guards
+    everything = copy.deepcopy(GUARD_DOC)
+    everything["Statement"][0]["Resource"] = ["arn:aws:iam::*:role/*"]  # every role: no guard of IAM Warden's own
+    assert not judge_content(everything, SAMPLE_OWN).guards
+
+
+def test_detaching_or_deleting_an_exempting_region_deny_is_compliant() -> None:
+    kept = InMemory([_kept(GUARD_KEY, _doc(CT_REGION_DENY))])
+    assert _judge(_delete(), recorded=kept).verdict is Verdict.COMPLIANT
+    detach = _detach(GUARDING)
+    judged = _judge(detach, recorded=kept)
+    assert (judged.verdict, judged.findings) == (Verdict.COMPLIANT, ())
+
+
+@pytest.mark.parametrize(
+    ("statement", "left_out"),
+    [
+        (  # everything, but not the enforcer
+            {
+                "Effect": "Allow",
+                "Action": "*",
+                "Resource": "*",
+                "Condition": {"ArnNotLike": {"aws:PrincipalArn": SAMPLE_OWN.home_roles["enforcer"]}},
+            },
+            "cloudtrail:DescribeTrails",
+        ),
+        (  # everything, to the enforcer only
+            {
+                "Effect": "Allow",
+                "Action": "*",
+                "Resource": "*",
+                "Condition": {"ArnLike": {"aws:PrincipalArn": SAMPLE_OWN.home_roles["enforcer"]}},
+            },
+            "events:PutEvents",
+        ),
+        (  # everything but IAM Warden's roles as resources
+            {"Effect": "Allow", "Action": "*", "NotResource": "arn:aws:iam::*:role/iamwarden-*"},
+            "sts:AssumeRole",
+        ),
+        (  # everything, only from one region
+            {
+                "Effect": "Allow",
+                "Action": "*",
+                "Resource": "*",
+                "Condition": {"StringEquals": {"aws:RequestedRegion": "eu-west-1"}},
+            },
+            "sns:Publish",
+        ),
+    ],
+    ids=["not-the-enforcer", "only-the-enforcer", "not-resource", "conditional"],
+)
+def test_an_allow_that_may_not_give_every_role_what_it_needs_leaves_it_missing(
+    statement: dict[str, Any], left_out: str
+) -> None:
+    verdict = judge_allows([_doc(statement)], SAMPLE_OWN)
+    assert left_out in verdict.missing
+
+
+def test_an_allow_on_iamwardens_own_roles_does_not_let_it_read_the_roles_it_judges() -> None:
+    verdict = judge_allows(
+        [
+            _doc(
+                {"Effect": "Allow", "NotAction": ["iam:*", "sts:*", "kms:*"], "Resource": "*"},
+                {
+                    "Effect": "Allow",
+                    "Action": ["iam:Get*", "iam:List*", "sts:AssumeRole"],
+                    "Resource": "arn:aws:iam::*:role/iamwarden-*",
+                },
+                {"Effect": "Allow", "Action": "kms:*", "Resource": SAMPLE_OWN.alert_key},
+            )
+        ],
+        SAMPLE_OWN,
+    )
+    assert {"iam:GetRole", "iam:ListAttachedRolePolicies"} <= set(verdict.missing)
+    assert "sts:AssumeRole" not in verdict.missing  # its only target is IAM Warden's own member roles
+    assert "kms:GenerateDataKey" not in verdict.missing  # the alert key is its only target
+    assert "kms:PutKeyPolicy" in verdict.missing_fixes  # remediates others' keys
+
+
+def test_the_roles_an_allow_leaves_out_are_named() -> None:
+    statement = {
+        "Effect": "Allow",
+        "Action": "*",
+        "Resource": "*",
+        "Condition": {"ArnNotLike": {"aws:PrincipalArn": SAMPLE_OWN.home_roles["enforcer"]}},
+    }
+    verdict = judge_allows([_doc(statement)], SAMPLE_OWN)
+    assert "cloudtrail:DescribeTrails (not for enforcer)" in verdict.partial
+
+
+@pytest.mark.parametrize(
+    "condition",
+    [
+        {"NotIpAddress": {"aws:SourceIp": "203.0.113.0/24"}},
+        {"BoolIfExists": {"aws:ViaAWSService": "false"}},
+        {"Bool": {"aws:PrincipalIsAWSService": ["true", "false"]}},
+        {"Null": {"aws:CalledVia": "true"}},
+        {"StringNotEqualsIfExists": {"aws:SourceVpc": "vpc-0a1b2c3d"}},
+    ],
+)
+def test_a_condition_that_always_holds_for_iamwarden_does_not_lower_the_severity(condition: dict[str, Any]) -> None:
+    verdict = judge_content(_deny_see(condition), SAMPLE_OWN)
+    assert verdict.blinds
+    assert verdict.only_when == ()
+
+
+@pytest.mark.parametrize(
+    "condition",
+    [
+        {"BoolIfExists": {"aws:SecureTransport": "false"}},
+        {"Bool": {"aws:ViaAWSService": "true"}},
+        {"StringEquals": {"aws:SourceVpce": "vpce-0a1b2c3d"}},
+    ],
+)
+def test_a_condition_that_never_holds_for_iamwarden_blinds_nothing(condition: dict[str, Any]) -> None:
+    assert judge_content(_deny_see(condition), SAMPLE_OWN).blinds == ()
+
+
+def test_the_tls_only_resource_control_policy_is_compliant() -> None:
+    tls = _doc(
+        {
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": ["s3:*", "sqs:*", "kms:*", "sts:*", "secretsmanager:*"],
+            "Resource": "*",
+            "Condition": {"BoolIfExists": {"aws:SecureTransport": "false"}},
+        }
+    )
+    assert judge_content(tls, SAMPLE_OWN, kind=RESOURCE_CONTROL_POLICY) == judge_content(_doc(), SAMPLE_OWN)
+
+
+@pytest.mark.parametrize(
+    ("action", "resource"),
+    [
+        ("secretsmanager:GetSecretValue", "*"),
+        ("kms:GenerateDataKey*", SAMPLE_OWN.alert_key),
+        ("kms:Decrypt", "*"),
+        ("dynamodb:GetItem", "*"),
+        ("ssm:GetParameter", "*"),
+    ],
+)
+def test_a_deny_of_what_the_alert_path_reads_blinds(action: str, resource: str | None) -> None:
+    verdict = judge_content(_doc({"Effect": "Deny", "Action": action, "Resource": resource}), SAMPLE_OWN)
+    assert verdict.blinds
+
+
+def test_a_total_blinding_beside_a_conditional_remediation_allow_stays_critical() -> None:
+    left = _doc(
+        {"Effect": "Allow", "NotAction": ["cloudtrail:DescribeTrails", "iam:DetachRolePolicy"], "Resource": "*"},
+        {
+            "Effect": "Allow",
+            "Action": "iam:DetachRolePolicy",
+            "Resource": "*",
+            "Condition": {"StringEquals": {"aws:RequestedRegion": "eu-west-1"}},
+        },
+    )
+    organizations = _organizations()
+    with Stubber(organizations) as stubber:
+        stubber.add_response("list_policies_for_target", _listed("p-l3ft0000"), LEVEL)
+        stubber.add_response("describe_policy", _described("p-l3ft0000", left), {"PolicyId": "p-l3ft0000"})
+        [finding] = _judge_live(_detach("p-FullAWSAccess"), _Live(organizations)).findings
+    assert finding.severity is Severity.CRITICAL
+    assert "cloudtrail:DescribeTrails" in finding.reason
+
+
+# F5: an UpdatePolicy of an allow-list is judged against what IAM Warden kept and where the policy is attached.
+ALLOW_LIST = "p-a11owl15t"
+ALLOW_KEY = policy_key("aws", "111122223333", ALLOW_LIST)
+ROOT = "r-a1b2"
+ROOT_LEVEL = {"TargetId": ROOT, "Filter": "SERVICE_CONTROL_POLICY"}
+COMPUTE = _doc({"Effect": "Allow", "Action": ["ec2:*", "s3:*"], "Resource": "*"})
+
+
+def _targeted(*targets: str) -> dict[str, Any]:
+    return {
+        "Targets": [
+            {
+                "TargetId": t,
+                "Arn": f"arn:aws:organizations::111122223333:root/o-a1b2c3d4e5/{t}",
+                "Name": "Root",
+                "Type": "ROOT",
+            }
+            for t in targets
+        ]
+    }
+
+
+def _kept_allow_list(document: dict[str, Any]) -> InMemory:
+    return InMemory([_kept(ALLOW_KEY, document)])
+
+
+def test_an_allow_list_cut_where_it_is_the_only_allow_is_critical() -> None:
+    organizations = _organizations()
+    with Stubber(organizations) as stubber:
+        stubber.add_response("list_targets_for_policy", _targeted(ROOT), {"PolicyId": ALLOW_LIST})
+        stubber.add_response("list_policies_for_target", _listed(ALLOW_LIST), ROOT_LEVEL)
+        judged = _judge_live(_update(COMPUTE, ALLOW_LIST), _Live(organizations), _kept_allow_list(IAMWARDEN_SERVICES))
+        stubber.assert_no_pending_responses()  # the policy's new content is the event's: not read again
+    [finding] = judged.findings
+    assert (finding.severity, finding.plan, finding.needs_context) == (Severity.CRITICAL, (), ())
+    assert "events:PutEvents" in finding.reason
+    assert ROOT in finding.reason
+    assert f"aws organizations update-policy --policy-id {ALLOW_LIST}" in finding.reason
+
+
+def test_an_allow_list_cut_beside_full_aws_access_is_compliant() -> None:
+    organizations = _organizations()
+    with Stubber(organizations) as stubber:
+        stubber.add_response("list_targets_for_policy", _targeted(ROOT), {"PolicyId": ALLOW_LIST})
+        stubber.add_response("list_policies_for_target", _listed(ALLOW_LIST, "p-FullAWSAccess"), ROOT_LEVEL)
+        judged = _judge_live(_update(COMPUTE, ALLOW_LIST), _Live(organizations), _kept_allow_list(IAMWARDEN_SERVICES))
+    assert (judged.verdict, judged.findings) == (Verdict.COMPLIANT, ())
+
+
+def test_an_allow_list_update_that_takes_nothing_iamwarden_needs_away_is_compliant_without_reads() -> None:
+    wider = _doc({"Effect": "Allow", "Action": ["ec2:*", "s3:*", "rds:*"], "Resource": "*"})
+    organizations = _organizations()
+    with Stubber(organizations):  # any call would fail: nothing is stubbed
+        judged = _judge_live(_update(wider, ALLOW_LIST), _Live(organizations), _kept_allow_list(COMPUTE))
+    assert (judged.verdict, judged.findings) == (Verdict.COMPLIANT, ())
+
+
+def test_an_allow_list_cut_where_its_targets_cannot_be_read_is_medium_with_why() -> None:
+    organizations = _organizations()
+    with Stubber(organizations) as stubber:
+        stubber.add_client_error("list_targets_for_policy", "AccessDeniedException", "no", http_status_code=400)
+        judged = _judge_live(_update(COMPUTE, ALLOW_LIST), _Live(organizations), _kept_allow_list(IAMWARDEN_SERVICES))
+    [finding] = judged.findings
+    assert finding.severity is Severity.MEDIUM
+    [unknown] = finding.needs_context
+    assert "ListTargetsForPolicy failed" in unknown
+
+
+def test_an_allow_list_cut_where_a_level_cannot_be_read_is_medium_with_why() -> None:
+    organizations = _organizations()
+    with Stubber(organizations) as stubber:
+        stubber.add_response("list_targets_for_policy", _targeted(ROOT), {"PolicyId": ALLOW_LIST})
+        stubber.add_client_error("list_policies_for_target", "AccessDeniedException", "no", http_status_code=400)
+        judged = _judge_live(_update(COMPUTE, ALLOW_LIST), _Live(organizations), _kept_allow_list(IAMWARDEN_SERVICES))
+    [finding] = judged.findings
+    assert finding.severity is Severity.MEDIUM
+    [unknown] = finding.needs_context
+    assert f"what else is attached to target {ROOT}" in unknown
+    assert "ListPoliciesForTarget failed" in unknown
+
+
+def test_an_allow_list_never_seen_and_attached_nowhere_is_compliant() -> None:
+    organizations = _organizations()
+    with Stubber(organizations) as stubber:
+        stubber.add_response("list_targets_for_policy", _targeted(), {"PolicyId": ALLOW_LIST})
+        judged = _judge_live(_update(COMPUTE, ALLOW_LIST), _Live(organizations))
+    assert (judged.verdict, judged.findings) == (Verdict.COMPLIANT, ())
+
+
+def test_targets_of_an_updated_allow_list_are_read_across_pages() -> None:
+    organizations = _organizations()
+    first = {**_targeted(), "NextToken": "page-2"}
+    with Stubber(organizations) as stubber:
+        stubber.add_response("list_targets_for_policy", first, {"PolicyId": ALLOW_LIST})
+        stubber.add_response(
+            "list_targets_for_policy", _targeted(ROOT), {"PolicyId": ALLOW_LIST, "NextToken": "page-2"}
+        )
+        stubber.add_response("list_policies_for_target", {**_listed(), "NextToken": "more"}, ROOT_LEVEL)
+        stubber.add_response("list_policies_for_target", _listed(ALLOW_LIST), {**ROOT_LEVEL, "NextToken": "more"})
+        judged = _judge_live(_update(COMPUTE, ALLOW_LIST), _Live(organizations), _kept_allow_list(IAMWARDEN_SERVICES))
+        stubber.assert_no_pending_responses()
+    [finding] = judged.findings
+    assert finding.severity is Severity.CRITICAL
+
+
+def test_an_allow_list_update_offline_is_medium_with_what_is_unknown() -> None:
+    [finding] = _judge(_update(COMPUTE, ALLOW_LIST), recorded=_kept_allow_list(IAMWARDEN_SERVICES)).findings
+    assert finding.severity is Severity.MEDIUM
+    [unknown] = finding.needs_context
+    assert "IAM Warden is offline" in unknown
+
+
+def test_full_aws_access_detached_where_the_allow_left_leaves_the_enforcer_out_is_critical_and_says_so() -> None:
+    # Review probe R2: FullAWSAccess detached, the OU left with "Allow * *" for everyone but the enforcer.
+    all_but_enforcer = _doc(
+        {
+            "Effect": "Allow",
+            "Action": "*",
+            "Resource": "*",
+            "Condition": {"ArnNotLike": {"aws:PrincipalArn": SAMPLE_OWN.home_roles["enforcer"]}},
+        }
+    )
+    organizations = _organizations()
+    with Stubber(organizations) as stubber:
+        stubber.add_response("list_policies_for_target", _listed("p-n0tenf00"), LEVEL)
+        stubber.add_response("describe_policy", _described("p-n0tenf00", all_but_enforcer), {"PolicyId": "p-n0tenf00"})
+        [finding] = _judge_live(_detach("p-FullAWSAccess"), _Live(organizations)).findings
+    assert finding.severity is Severity.CRITICAL
+    assert "cloudtrail:DescribeTrails (not for enforcer)" in finding.reason
+
+
+# F12: no SCP bounds the management account: a detach (or attach) there changes nothing.
+MANAGEMENT = "111122223333"
+
+
+def _organization(master: str) -> dict[str, Any]:
+    return {
+        "Organization": {
+            "Id": "o-a1b2c3d4e5",
+            "Arn": f"arn:aws:organizations::{master}:organization/o-a1b2c3d4e5",
+            "MasterAccountArn": f"arn:aws:organizations::{master}:account/o-a1b2c3d4e5/{master}",
+            "MasterAccountId": master,
+            "MasterAccountEmail": "root@example.com",
+            "AvailablePolicyTypes": [{"Type": "SERVICE_CONTROL_POLICY", "Status": "ENABLED"}],
+        }
+    }
+
+
+def test_a_guard_detached_from_the_management_account_itself_is_compliant() -> None:
+    organizations = _organizations()
+    with Stubber(organizations) as stubber:
+        stubber.add_response("describe_organization", _organization(MANAGEMENT), {})
+        judged = _judge_live(
+            _detach(GUARDING, MANAGEMENT), _Live(organizations), InMemory([_kept(GUARD_KEY, _guarding())])
+        )
+        stubber.assert_no_pending_responses()
+    assert (judged.verdict, judged.findings) == (Verdict.COMPLIANT, ())
+
+
+@pytest.mark.parametrize("answer", ["another-management-account", "refused"])
+def test_a_guard_detached_from_the_events_account_that_is_not_known_as_the_management_one_is_critical(
+    answer: str,
+) -> None:
+    organizations = _organizations()
+    with Stubber(organizations) as stubber:
+        if answer == "refused":
+            stubber.add_client_error("describe_organization", "AccessDeniedException", "no", http_status_code=400)
+        else:
+            stubber.add_response("describe_organization", _organization("999988887777"), {})
+        judged = _judge_live(
+            _detach(GUARDING, MANAGEMENT), _Live(organizations), InMemory([_kept(GUARD_KEY, _guarding())])
+        )
+    [finding] = judged.findings
+    assert finding.severity is Severity.CRITICAL
+
+
+def test_the_management_account_is_read_only_when_the_target_is_the_events_own_account() -> None:
+    organizations = _organizations()
+    with Stubber(organizations):  # any call would fail: nothing is stubbed
+        [finding] = _judge_live(
+            _detach(GUARDING, "444455556666"), _Live(organizations), InMemory([_kept(GUARD_KEY, _guarding())])
+        ).findings
+    assert finding.severity is Severity.CRITICAL

@@ -13,9 +13,10 @@ guarded IAM Warden's resources can simply be detached (issue 15 item 3, MITRE AT
   alerts, and such a policy is as often a protective one.
 * ``UpdatePolicy`` whose new content no longer guards IAM Warden where the content IAM Warden kept did, and
   ``DetachPolicy`` of a policy IAM Warden kept as guarding it: critical. A policy guards IAM Warden when a Deny
-  statement leaves *every* one of its roles out (``ArnNotLike`` ``aws:PrincipalArn``) and names its roles or
-  functions as resources or denies everyone else: "nobody but IAM Warden may change this". A Deny on its roles or
-  functions that applies to them too (``sts:AssumeRole`` on ``role/iamwarden-*``) blinds it instead.
+  statement names its roles, functions, bus or queues as resources and leaves *every* one of its roles out
+  (``ArnNotLike`` ``aws:PrincipalArn``): "nobody but IAM Warden may change this". A Deny that merely exempts IAM
+  Warden (a region deny) guards nothing of it; one on its roles or functions that applies to them too
+  (``sts:AssumeRole`` on ``role/iamwarden-*``) blinds it instead.
 * **Allow-lists.** An organisation may replace ``FullAWSAccess`` with SCPs that allow only listed services: then an
   action is allowed only when at least one SCP attached at *every* level (root, each OU, the account) allows it. An
   SCP whose Allow statements leave out what IAM Warden needs is noted when written (low; medium for an update: it
@@ -31,7 +32,12 @@ guarded IAM Warden's resources can simply be detached (issue 15 item 3, MITRE AT
 
 A Deny's resources count as "everywhere" when they match every ARN of the kind an action acts on (``*``, ``arn:*``,
 ``arn:aws:*``, ``*:*``...), and its ``aws:PrincipalArn`` conditions are judged per role: leaving out the enforcer
-alone still denies the forwarders, the heartbeat and the member roles.
+alone still denies the forwarders, the heartbeat and the member roles. An exemption counts for a role only where it
+takes in its exact ARN everywhere the role is: a member role in *every* member account, and a ``{region}`` name in
+every region; ``StringEquals``/``StringNotEquals`` compare exactly (a ``*`` there is a literal character). Allow
+statements are judged the other way: an action is allowed only when, for every one of IAM Warden's roles, an Allow
+certainly gives it on everything IAM Warden calls it on. Conditions whose value on IAM Warden's own calls is known
+(``aws:SecureTransport``, ``aws:ViaAWSService``, ``aws:CalledVia``...) are evaluated, not counted as "only when".
 * ``AttachPolicy`` of a policy IAM Warden kept as blinding: critical, naming the target.
 
 ``AttachPolicy``, ``DetachPolicy`` and ``DeletePolicy`` carry only ids: what the policy says is what IAM Warden kept
@@ -57,7 +63,7 @@ from iamwarden.adapters.errors import TransientAwsError, classify, is_aws_error
 from iamwarden.domain.catalog import RuleSpec, Severity
 from iamwarden.domain.exceptions import AwsAccessError, InvalidEventError
 from iamwarden.domain.own import REGION_PLACEHOLDER, OwnIdentity
-from iamwarden.domain.policy import Statement, parse_policy
+from iamwarden.domain.policy import Condition, Statement, parse_policy
 from iamwarden.domain.recorded import Snapshot, observed_at
 from iamwarden.domain.wildcards import wildcard_match
 from iamwarden.guardrails.base import Evaluation, RuleContext
@@ -101,7 +107,13 @@ SEES: tuple[str, ...] = (
     "sns:Publish",
     "sqs:SendMessage",
     "dynamodb:PutItem",
+    "dynamodb:GetItem",
     "ssm:GetParametersByPath",
+    "ssm:GetParameter",
+    # The alert path: the Slack secrets the enforcer reads itself, the alert key the encrypted topic needs.
+    "secretsmanager:GetSecretValue",
+    "kms:GenerateDataKey",
+    "kms:Decrypt",
 )
 #: What it remediates with (a sample of its steps' permissions): a Deny of only these leaves it alerting.
 REMEDIATES: tuple[str, ...] = (
@@ -135,15 +147,66 @@ RCP_SEES: tuple[str, ...] = (
     "kms:Decrypt",
     "secretsmanager:GetSecretValue",
 )
-#: What the enforcer reads of the organisation to judge an attach, a detach or a policy it never saw written
+#: What the enforcer reads of the organisation to judge an attach, a detach, an allow-list updated (where it is
+#: attached) or a policy it never saw written
 #: (granted by the enforcer's runtime policy and the member template's remediation role; tests check both).
-ORGANIZATIONS_READS = ("organizations:ListPoliciesForTarget", "organizations:DescribePolicy")
-#: Condition operators that leave the principals they name out of a Deny, and those that keep only them in.
-_EXCLUDING = frozenset({"ArnNotLike", "ArnNotEquals", "StringNotLike", "StringNotEquals"})
-_ONLY = frozenset({"ArnLike", "ArnEquals", "StringLike", "StringEquals"})
+ORGANIZATIONS_READS = (
+    "organizations:ListPoliciesForTarget",
+    "organizations:DescribePolicy",
+    "organizations:ListTargetsForPolicy",
+    "organizations:DescribeOrganization",
+)
+#: Condition operators that leave the principals they name out of a Deny, and those that keep only them in. The
+#: ``Arn*`` and ``*Like`` operators take ``*``/``?`` wildcards (``ArnEquals`` matches as ``ArnLike`` does); the
+#: ``StringEquals`` family compares exactly, ``*`` being a literal character (IAM User Guide, "IAM JSON policy
+#: elements: Condition operators"): ``StringNotEquals aws:PrincipalArn arn:aws:iam::*:role/iamwarden-*`` leaves out
+#: no principal at all.
+_EXCLUDING = frozenset({"ArnNotLike", "ArnNotEquals", "StringNotLike", "StringNotEquals", "StringNotEqualsIgnoreCase"})
+_ONLY = frozenset({"ArnLike", "ArnEquals", "StringLike", "StringEquals", "StringEqualsIgnoreCase"})
+_EXACT = frozenset({"StringEquals", "StringNotEquals", "StringEqualsIgnoreCase", "StringNotEqualsIgnoreCase"})
 _PRINCIPAL_ARN = "aws:principalarn"
 _PRINCIPAL_ORG = "aws:principalorgid"
 _PRINCIPAL_IS_SERVICE = "aws:principalisawsservice"
+#: Two accounts with no digit in common: a pattern covers both only when its account field is made of wildcards,
+#: so covers every account. A member role is IAM Warden's in *every* member account: an exemption that names one
+#: account (or a few) leaves the member roles of all the others in the Deny.
+_ANY_ACCOUNTS = ("000000000000", "111111111111")
+#: The commercial regions a member role's ``{region}`` may stand for: an exemption must cover the role's name in
+#: each of them (a forwarder exempted in us-east-1 only is still denied in every other region).
+_REGIONS = (
+    "us-east-1",
+    "us-east-2",
+    "us-west-1",
+    "us-west-2",
+    "af-south-1",
+    "ap-east-1",
+    "ap-south-1",
+    "ap-south-2",
+    "ap-southeast-1",
+    "ap-southeast-2",
+    "ap-southeast-3",
+    "ap-southeast-4",
+    "ap-southeast-5",
+    "ap-southeast-7",
+    "ap-northeast-1",
+    "ap-northeast-2",
+    "ap-northeast-3",
+    "ca-central-1",
+    "ca-west-1",
+    "eu-central-1",
+    "eu-central-2",
+    "eu-west-1",
+    "eu-west-2",
+    "eu-west-3",
+    "eu-south-1",
+    "eu-south-2",
+    "eu-north-1",
+    "il-central-1",
+    "me-south-1",
+    "me-central-1",
+    "mx-central-1",
+    "sa-east-1",
+)
 
 
 def policy_key(partition: str, account: str, policy_id: str) -> str:
@@ -191,6 +254,8 @@ _SAMPLES: Mapping[str, str] = {
     "sqs:SendMessage": "sqs:us-east-1:000000000000:any-queue",
     "dynamodb:PutItem": "dynamodb:us-east-1:000000000000:table/any-table",
     "ssm:GetParametersByPath": "ssm:us-east-1:000000000000:parameter/any-parameter",
+    "ssm:GetParameter": "ssm:us-east-1:000000000000:parameter/any-parameter",
+    "dynamodb:GetItem": "dynamodb:us-east-1:000000000000:table/any-table",
     "s3:PutBucketPolicy": "s3:::any-bucket",
     "s3:PutBucketPublicAccessBlock": "s3:::any-bucket",
     "kms:PutKeyPolicy": "kms:us-east-1:000000000000:key/any-key",
@@ -205,34 +270,74 @@ _ON_OWN_ROLES = frozenset({"sts:AssumeRole", "iam:GetRole", "iam:ListAttachedRol
 _ON_OWN_FUNCTIONS = frozenset({"lambda:InvokeFunction", "lambda:GetFunction"})
 
 
-def _own_role_arns(own: OwnIdentity) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """IAM Warden's security-account role ARNs and member role names (a region's name for the placeholder)."""
-    members = tuple(name.replace(REGION_PLACEHOLDER, "us-east-1") for name in own.member_roles.values())
-    return tuple(own.home_roles.values()), members
+class _OwnRole(NamedTuple):
+    """One of IAM Warden's roles: a home role by exact ARN, or a member role by name (in every member account)."""
+
+    kind: str
+    #: The home role's ARN, or the member role's name (either may hold ``{region}``).
+    template: str
+    home: bool
 
 
-def _covers_role(value: str, role: str, home: bool) -> bool:
-    """Whether an ARN pattern covers one own role: a home role's exact ARN, a member role's name in any account."""
-    if home:
-        return wildcard_match(value, role)
-    name = value.split(":role/", 1)[1] if ":role/" in value else None
-    return name is not None and wildcard_match(name, role)
+def _own_roles(own: OwnIdentity) -> list[_OwnRole]:
+    return [_OwnRole(kind, arn, True) for kind, arn in own.home_roles.items()] + [
+        _OwnRole(kind, name, False) for kind, name in own.member_roles.items()
+    ]
 
 
-def _own_roles(own: OwnIdentity) -> list[tuple[str, bool]]:
-    home, members = _own_role_arns(own)
-    return [(arn, True) for arn in home] + [(name, False) for name in members]
+def _partition_of(own: OwnIdentity) -> str:
+    parts = next(iter(own.home_roles.values()), "arn:aws:").split(":")
+    return parts[1] if len(parts) > 1 and parts[1] else "aws"
 
 
-def _names_own_role(value: str, own: OwnIdentity) -> bool:
-    """Whether an ARN pattern (a condition value, a resource) covers one of IAM Warden's roles."""
-    return any(_covers_role(value, role, home) for role, home in _own_roles(own))
+def _instances(role: _OwnRole, own: OwnIdentity, account: str | None) -> list[str]:
+    """The role's ARNs to test a pattern on: one per region its name may hold, and a member role's in ``account``
+    (the one a pattern names), else in accounts that together stand for every account."""
+    names = (
+        [role.template.replace(REGION_PLACEHOLDER, region) for region in _REGIONS]
+        if REGION_PLACEHOLDER in role.template
+        else [role.template]
+    )
+    if role.home:
+        return names
+    accounts = (account,) if account is not None else _ANY_ACCOUNTS
+    partition = _partition_of(own)
+    return [f"arn:{partition}:iam::{acct}:role/{name}" for acct in accounts for name in names]
 
 
-def _covers_every_own_role(values: Iterable[str], own: OwnIdentity) -> bool:
-    """Whether the patterns together cover each of IAM Warden's roles (home roles and member roles)."""
+def _value_matches(value: str, text: str, operator: str) -> bool:
+    """A condition value (or a resource pattern: ``ArnLike``) against one ARN, as the operator compares."""
+    if operator in _EXACT:
+        return value.casefold() == text.casefold() if operator.endswith("IgnoreCase") else value == text
+    return wildcard_match(value, text)
+
+
+def _literal_account(value: str) -> str | None:
+    parts = value.split(":")
+    return parts[4] if len(parts) > 5 and len(parts[4]) == 12 and parts[4].isdigit() else None
+
+
+def _names_role(value: str, role: _OwnRole, own: OwnIdentity, operator: str = "ArnLike") -> bool:
+    """Whether a pattern takes in the role anywhere it is (one member account, one region's name is enough)."""
+    return any(_value_matches(value, arn, operator) for arn in _instances(role, own, _literal_account(value)))
+
+
+def _covers_role(values: Iterable[str], role: _OwnRole, own: OwnIdentity, operator: str = "ArnLike") -> bool:
+    """Whether the patterns take in the role everywhere it is: its exact ARN in every region's name, and a member
+    role's in every member account."""
     patterns = list(values)
-    return all(any(_covers_role(v, role, home) for v in patterns) for role, home in _own_roles(own))
+    return all(any(_value_matches(value, arn, operator) for value in patterns) for arn in _instances(role, own, None))
+
+
+def _names_own_role(value: str, own: OwnIdentity, operator: str = "ArnLike") -> bool:
+    """Whether a pattern (a condition value, a resource) takes in one of IAM Warden's roles somewhere."""
+    return any(_names_role(value, role, own, operator) for role in _own_roles(own))
+
+
+def _covers_every_own_role(values: Iterable[str], own: OwnIdentity, operator: str = "ArnLike") -> bool:
+    """Whether the patterns together take in each of IAM Warden's roles everywhere it is."""
+    patterns = list(values)
+    return all(_covers_role(patterns, role, own, operator) for role in _own_roles(own))
 
 
 def _names_own_function(value: str, own: OwnIdentity) -> bool:
@@ -244,12 +349,65 @@ def _knows_own(own: OwnIdentity) -> bool:
     return bool(own.home_roles or own.member_roles)
 
 
+#: Condition keys whose value on IAM Warden's own calls is known: its functions call AWS directly, over TLS
+#: (boto3 always does), as assumed roles.
+_KNOWN_VALUES: Mapping[str, str] = {
+    "aws:securetransport": "true",
+    "aws:viaawsservice": "false",
+    _PRINCIPAL_IS_SERVICE: "false",
+    "aws:principaltype": "AssumedRole",
+}
+#: ... and keys its calls never carry: no service calls on its behalf (``aws:CalledVia``), and its functions run in
+#: no VPC (the templates give them no ``VpcConfig``).
+_ABSENT_KEYS = frozenset(
+    {"aws:calledvia", "aws:calledviafirst", "aws:calledvialast", "aws:sourcevpc", "aws:sourcevpce", "aws:vpcsourceip"}
+)
+
+
+def _holds(condition: Condition) -> bool | None:
+    """Whether a condition holds for IAM Warden's own calls: True always, False never, None unknown.
+
+    A key that is absent makes a plain test false and a negated or ``...IfExists`` one true (IAM User Guide,
+    "Condition operators"). ``NotIpAddress aws:SourceIp`` holds: Lambda's calls come from AWS's addresses, never
+    from a corporate range.
+    """
+    key, operator, values = condition.key, condition.operator, condition.values
+    if condition.qualifier is not None:
+        return None
+    if key in _ABSENT_KEYS:
+        if operator == "Null":
+            return all(value.lower() == "true" for value in values)
+        return condition.if_exists or "Not" in operator
+    if key == "aws:sourceip" and operator == "NotIpAddress":
+        return True
+    known = _KNOWN_VALUES.get(key)
+    if known is None:
+        return None
+    if operator == "Null":
+        return all(value.lower() == "false" for value in values)
+    if operator == "Bool":
+        return any(value.lower() == known for value in values)
+    if not operator.startswith("String"):
+        return None
+    positive = operator.replace("Not", "", 1)
+    if positive.endswith("Like"):
+        matched = any(wildcard_match(value, known) for value in values)
+    else:
+        matched = any(_value_matches(value, known, positive) for value in values)
+    return not matched if "Not" in operator else matched
+
+
+def _words(condition: Condition) -> str:
+    return f"{condition.operator} {condition.key} {', '.join(condition.values)}"
+
+
 def reach(statement: Statement, own: OwnIdentity) -> Reach:
     """Whether a Deny statement applies to IAM Warden's roles, by its ``aws:PrincipalArn`` conditions.
 
     Judged per role: a Deny that leaves out only some of IAM Warden's roles (the enforcer, say) still applies to the
     others (forwarders, heartbeat, remediators), so it reaches IAM Warden; one that keeps in only named principals
-    leaves IAM Warden out only when it names none of its roles.
+    leaves IAM Warden out only when it names none of its roles. A condition that always holds for IAM Warden's calls
+    (``aws:SecureTransport`` true, no ``aws:CalledVia``...) bounds nothing; one that never holds leaves it out.
     """
     others: list[str] = []
     for condition in statement.conditions:
@@ -258,56 +416,118 @@ def reach(statement: Statement, own: OwnIdentity) -> Reach:
             # them in (the data perimeter's Deny of principals from outside).
             if own.organization_id is None:
                 return Reach("unknown")
-            named = any(wildcard_match(value, own.organization_id) for value in condition.values)
+            org = own.organization_id
+            named = any(_value_matches(value, org, condition.operator) for value in condition.values)
             if named is (condition.operator in _EXCLUDING):
                 return Reach("no")
             continue
-        if condition.key == _PRINCIPAL_IS_SERVICE and condition.operator == "Bool":
-            # IAM Warden's roles are no AWS service principal: "false" holds for them, "true" leaves them out.
-            if all(value.lower() == "true" for value in condition.values):
+        if condition.key != _PRINCIPAL_ARN or condition.operator not in _EXCLUDING | _ONLY:
+            holds = _holds(condition)
+            if holds is False:
                 return Reach("no")
-            if all(value.lower() == "false" for value in condition.values):
-                continue
-        if condition.key != _PRINCIPAL_ARN:
-            others.append(f"{condition.operator} {condition.key} {', '.join(condition.values)}")
-            continue
-        if condition.operator not in _EXCLUDING | _ONLY:
-            others.append(f"{condition.operator} {condition.key} {', '.join(condition.values)}")
+            if holds is None:
+                others.append(_words(condition))
             continue
         if not _knows_own(own):
             return Reach("unknown")
-        if condition.operator in _EXCLUDING and _covers_every_own_role(condition.values, own):
+        if condition.operator in _EXCLUDING and _covers_every_own_role(condition.values, own, condition.operator):
             return Reach("no")
-        if condition.operator in _ONLY and not any(_names_own_role(value, own) for value in condition.values):
+        if condition.operator in _ONLY and not any(
+            _names_own_role(value, own, condition.operator) for value in condition.values
+        ):
             return Reach("no")
     return Reach("yes", tuple(others))
 
 
+def _names_own_target(pattern: str, action: str, own: OwnIdentity) -> bool:
+    """Whether a resource pattern takes in something of IAM Warden's own that it calls ``action`` on."""
+    if action in _ON_OWN_ROLES and _names_own_role(pattern, own):
+        return True
+    if action in _ON_OWN_FUNCTIONS and _names_own_function(pattern, own):
+        return True
+    if action == "events:PutEvents" and _names_own_bus(pattern, own):
+        return True
+    if action == "sqs:SendMessage" and _names_own_queue(pattern, own):
+        return True
+    if action.startswith("kms:") and own.alert_key is not None and wildcard_match(pattern, own.alert_key):
+        return True
+    if action == "secretsmanager:GetSecretValue" and any(wildcard_match(pattern, s) for s in own.secrets):
+        return True
+    if action.startswith("dynamodb:") and _names_own_table(pattern, own):
+        return True
+    return action == "sns:Publish" and any(
+        topic is not None and wildcard_match(pattern, topic) for topic in (own.alert_topic, own.alert_fallback_topic)
+    )
+
+
 def _covers(statement: Statement, action: str, own: OwnIdentity, partition: str) -> bool:
     """Whether a Deny's resources take in what IAM Warden calls ``action`` on: every resource of its kind (any
-    pattern that matches every ARN), or, for what it calls on itself, its own roles or functions."""
+    pattern that matches every ARN), or, for what it calls on itself, its own roles, functions, queues..."""
     if statement.resources is None:  # NotResource: denied everywhere but a few named resources
         return True
     sample = f"arn:{partition}:{_SAMPLES[action]}"
-    for resource in statement.resources:
-        if wildcard_match(resource, sample):
-            return True
-        if action in _ON_OWN_ROLES and _names_own_role(resource, own):
-            return True
-        if action in _ON_OWN_FUNCTIONS and _names_own_function(resource, own):
-            return True
-        if action == "events:PutEvents" and _names_own_bus(resource, own):
-            return True
-        if action == "sqs:SendMessage" and _names_own_queue(resource, own):
-            return True
-        if action.startswith("kms:") and own.alert_key is not None and wildcard_match(resource, own.alert_key):
-            return True
-        if action == "sns:Publish" and any(
-            topic is not None and wildcard_match(resource, topic)
-            for topic in (own.alert_topic, own.alert_fallback_topic)
-        ):
-            return True
-    return False
+    return any(
+        wildcard_match(resource, sample) or _names_own_target(resource, action, own) for resource in statement.resources
+    )
+
+
+#: The actions whose only target is IAM Warden's own (assuming its member roles, invoking its functions, sending to
+#: its bus, queues and topics, its alert key): an Allow on those own resources is enough. Never reads of roles it
+#: judges (``iam:GetRole``) or writes of others' keys (``kms:PutKeyPolicy``).
+_ONLY_ON_OWN = frozenset(
+    {
+        "sts:AssumeRole",
+        "lambda:InvokeFunction",
+        "events:PutEvents",
+        "sqs:SendMessage",
+        "sns:Publish",
+        "kms:GenerateDataKey",
+        "kms:Decrypt",
+        "secretsmanager:GetSecretValue",
+    }
+)
+
+
+def _allows_all_own(pattern: str, action: str, own: OwnIdentity, partition: str) -> bool:
+    """Whether an Allow's resource pattern takes in *every* own resource IAM Warden calls ``action`` on (None of
+    them known: no)."""
+    region = own.home_region or "us-east-1"
+    home = own.home_account or "000000000000"
+    targets: list[str]
+    if action == "sts:AssumeRole":
+        members = [role for role in _own_roles(own) if not role.home]
+        return bool(members) and all(_covers_role([pattern], role, own) for role in members)
+    if action == "lambda:InvokeFunction":
+        targets = [f"arn:{partition}:lambda:{region}:{home}:function:{name}" for name in own.functions]
+    elif action == "events:PutEvents":
+        bus = own.central_bus
+        targets = [f"arn:{partition}:events:{region}:{home}:event-bus/{bus}"] if bus else []
+    elif action == "sqs:SendMessage":
+        targets = [f"arn:{partition}:sqs:{region}:{home}:{queue}" for queue in own.queues]
+    elif action == "sns:Publish":
+        targets = [topic for topic in (own.alert_topic, own.alert_fallback_topic) if topic is not None]
+    elif action.startswith("kms:"):
+        targets = [own.alert_key] if own.alert_key is not None else []
+    else:
+        targets = sorted(own.secrets) if all(s.startswith("arn:") for s in own.secrets) else []
+    return bool(targets) and all(wildcard_match(pattern, target) for target in targets)
+
+
+def _allow_covers(statement: Statement, action: str, own: OwnIdentity, partition: str) -> bool:
+    """Whether an Allow's resources take in everything IAM Warden calls ``action`` on: every resource of its kind,
+    or, for an action it calls only on its own, all of those; a ``NotResource`` Allow when none of its patterns
+    touches what IAM Warden calls it on."""
+    sample = f"arn:{partition}:{_SAMPLES[action]}"
+    if statement.resources is None:
+        return not any(
+            wildcard_match(pattern, sample) or _names_own_target(pattern, action, own)
+            for pattern in statement.not_resources or ()
+        )
+    return any(
+        wildcard_match(resource, sample)
+        or (action in _ONLY_ON_OWN and _allows_all_own(resource, action, own, partition))
+        for resource in statement.resources
+    )
 
 
 def _names_own_queue(value: str, own: OwnIdentity) -> bool:
@@ -320,6 +540,12 @@ def _names_own_bus(value: str, own: OwnIdentity) -> bool:
     """Whether an ARN pattern covers the central bus every account forwards to (its name, in any account)."""
     name = value.split(":event-bus/", 1)[1] if ":event-bus/" in value else None
     return name is not None and own.central_bus is not None and wildcard_match(name, own.central_bus)
+
+
+def _names_own_table(value: str, own: OwnIdentity) -> bool:
+    """Whether an ARN pattern covers one of IAM Warden's tables (by name, in any account and region)."""
+    name = value.split(":table/", 1)[1] if ":table/" in value else None
+    return name is not None and any(wildcard_match(name, table) for table in own.tables)
 
 
 def _denied(statement: Statement, actions: Iterable[str], own: OwnIdentity, partition: str) -> list[str]:
@@ -387,21 +613,68 @@ class AllowVerdict(NamedTuple):
 
     #: Whether any statement allows anything at all (a Deny-only policy allows nothing, and takes nothing away).
     allows_any: bool
-    #: What IAM Warden needs to see and alert that no Allow gives its roles.
+    #: What IAM Warden needs to see and alert that no Allow certainly gives every one of its roles.
     missing: tuple[str, ...]
-    #: What it remediates with that no Allow gives its roles.
+    #: What it remediates with that no Allow certainly gives every one of its roles.
     missing_fixes: tuple[str, ...]
-    #: Of ``missing``, what an Allow gives only under other conditions (in words, beside each).
+    #: Of the missing actions, what an Allow gives only under other conditions (in words, beside each).
     conditional: tuple[str, ...]
+    #: The missing actions an Allow gives under other conditions (``conditional``'s actions).
+    conditional_actions: frozenset[str] = frozenset()
+    #: The missing actions some of IAM Warden's roles do get, with the roles left out (in words).
+    partial: tuple[str, ...] = ()
+
+
+_SOMEONE = "IAM Warden's roles"
+
+
+def _allow_reach(statement: Statement, own: OwnIdentity) -> tuple[frozenset[str], tuple[str, ...], bool]:
+    """Which of IAM Warden's roles (by kind) an Allow certainly gives its actions to, the other conditions it gives
+    them under (in words; empty: always), and whether that is unknown (its roles are not configured).
+
+    The opposite direction to ``reach``: an Allow that keeps in only some of IAM Warden's roles, or leaves some out,
+    gives nothing to the others; a condition that may not hold for its calls makes the Allow uncertain.
+    """
+    roles = _own_roles(own)
+    given = {role.kind for role in roles} or {_SOMEONE}
+    others: list[str] = []
+    for condition in statement.conditions:
+        operator = condition.operator
+        if condition.key == _PRINCIPAL_ORG and operator in _EXCLUDING | _ONLY:
+            if own.organization_id is None:
+                others.append(_words(condition))
+                continue
+            named = any(_value_matches(value, own.organization_id, operator) for value in condition.values)
+            if named is (operator in _EXCLUDING):
+                return frozenset(), (), False
+            continue
+        if condition.key == _PRINCIPAL_ARN and operator in _EXCLUDING | _ONLY:
+            if not roles:
+                return frozenset(), (), True
+            if operator in _ONLY:
+                given &= {role.kind for role in roles if _covers_role(condition.values, role, own, operator)}
+            else:
+                given -= {
+                    role.kind
+                    for role in roles
+                    if any(_names_role(value, role, own, operator) for value in condition.values)
+                }
+            continue
+        holds = _holds(condition)
+        if holds is False:
+            return frozenset(), (), False
+        if holds is None:
+            others.append(_words(condition))
+    return frozenset(given), tuple(others), False
 
 
 def judge_allows(documents: Iterable[Mapping[str, Any]], own: OwnIdentity, partition: str = "aws") -> AllowVerdict:
-    """What IAM Warden needs that no Allow statement of ``documents`` gives its roles (pure).
+    """What IAM Warden needs that no Allow statement of ``documents`` certainly gives each of its roles (pure).
 
     SCPs grant nothing, but an action no SCP attached at a level allows is denied to every account under it: with
-    ``FullAWSAccess`` replaced by allow-lists, what they leave out blinds IAM Warden as a Deny would. An Allow whose
-    ``aws:PrincipalArn`` conditions leave IAM Warden's roles out gives them nothing; one under other conditions gives
-    it only then (``conditional``).
+    ``FullAWSAccess`` replaced by allow-lists, what they leave out blinds IAM Warden as a Deny would. An action is
+    given only when, for *every* one of IAM Warden's roles, some Allow gives it on everything IAM Warden calls it on
+    with no condition that may fail; one given only under other conditions is listed in ``conditional``.
     """
     statements = [
         statement
@@ -409,43 +682,82 @@ def judge_allows(documents: Iterable[Mapping[str, Any]], own: OwnIdentity, parti
         for statement in parse_policy(document, field="content").statements
         if statement.allows
     ]
+    kinds = [role.kind for role in _own_roles(own)] or [_SOMEONE]
+    grants = [(statement, *_allow_reach(statement, own)) for statement in statements]
     missing: list[str] = []
     conditional: list[str] = []
+    conditional_actions: set[str] = set()
+    partial: list[str] = []
     for action in (*SEES, *REMEDIATES):
-        covering = [s for s in statements if s.grants_action(action) and _covers(s, action, own, partition)]
-        reaches = [reach(s, own) for s in covering]
-        if any(r.applies == "yes" and not r.only_when for r in reaches):
+        if action in missing:
+            continue
+        certain: set[str] = set()
+        when: list[str] = []
+        for statement, given, only_when, unknown in grants:
+            if not (statement.grants_action(action) and _allow_covers(statement, action, own, partition)):
+                continue
+            if unknown:
+                when.append("IAM Warden's roles are not configured here")
+            elif given and only_when:
+                when.append(" and ".join(only_when))
+            else:
+                certain |= given
+        left_out = [kind for kind in kinds if kind not in certain]
+        if not left_out:
             continue
         missing.append(action)
-        when = [" and ".join(r.only_when) for r in reaches if r.applies == "yes" and r.only_when]
-        when += ["IAM Warden's roles are not configured here" for r in reaches if r.applies == "unknown"]
+        if certain:
+            partial.append(f"{action} (not for {', '.join(left_out)})")
         if when:
             conditional.append(f"{action} (only when {'; '.join(when)})")
+            conditional_actions.add(action)
     return AllowVerdict(
         bool(statements),
         tuple(a for a in missing if a in SEES),
-        tuple(a for a in missing if a in REMEDIATES),
+        tuple(a for a in missing if a in REMEDIATES and a not in SEES),
         tuple(conditional),
+        frozenset(conditional_actions),
+        tuple(partial),
+    )
+
+
+def _protects(resource: str, own: OwnIdentity, partition: str) -> bool:
+    """Whether a resource pattern names IAM Warden's own roles, functions, bus or queues, and not every resource of
+    the kind (``*``, ``arn:aws:iam::*:role/*``...)."""
+    everything = (
+        f"arn:{partition}:iam::000000000000:role/any-role",
+        f"arn:{partition}:lambda:us-east-1:000000000000:function:any-function",
+        f"arn:{partition}:events:us-east-1:000000000000:event-bus/any-bus",
+        f"arn:{partition}:events:us-east-1:000000000000:rule/any-rule",
+        f"arn:{partition}:sqs:us-east-1:000000000000:any-queue",
+    )
+    if any(wildcard_match(resource, sample) for sample in everything):
+        return False
+    return (
+        _names_own_role(resource, own)
+        or _names_own_function(resource, own)
+        or _names_own_bus(resource, own)
+        or _names_own_queue(resource, own)
     )
 
 
 def _guards(statement: Statement, own: OwnIdentity) -> bool:
-    """A Deny that protects IAM Warden: it leaves out every one of IAM Warden's roles (everyone else is denied), and
-    names its roles or functions as resources or leaves out only its roles. A Deny on IAM Warden's resources that
-    applies to its own roles too (``sts:AssumeRole`` on ``role/iamwarden-*``) guards nothing: it blinds."""
+    """A Deny that protects IAM Warden: its resources name IAM Warden's roles, functions, bus or queues (what is
+    protected), and it denies everyone else, leaving out every one of IAM Warden's roles by ``aws:PrincipalArn``.
+
+    A Deny that merely leaves IAM Warden out (a region deny, "nobody leaves the organisation") guards nothing of
+    IAM Warden's; one on its resources that applies to its own roles too (``sts:AssumeRole`` on ``role/iamwarden-*``)
+    blinds it instead.
+    """
     if not _knows_own(own) or reach(statement, own).applies != "no":
         return False
-    for resource in statement.resources or ():
-        if resource != "*" and (
-            _names_own_role(resource, own) or _names_own_function(resource, own) or _names_own_bus(resource, own)
-        ):
-            return True
-    return any(
+    exempts = any(
         condition.key == _PRINCIPAL_ARN
         and condition.operator in _EXCLUDING
-        and _covers_every_own_role(condition.values, own)
+        and _covers_every_own_role(condition.values, own, condition.operator)
         for condition in statement.conditions
     )
+    return exempts and any(_protects(resource, own, _partition_of(own)) for resource in statement.resources or ())
 
 
 def _content(value: Any) -> Mapping[str, Any] | None:
@@ -572,8 +884,31 @@ def _written(context: RuleContext, evaluation: Evaluation, key: str, policy_id: 
             return evaluation
     if kind == SERVICE_CONTROL_POLICY and not (verdict.blinds or verdict.hinders or verdict.unknown):
         allows = judge_allows([document], own, context.partition)
-        if allows.allows_any and allows.missing:
-            return _allow_list_written(context, evaluation, key=key, name=name, policy_id=policy_id, allows=allows)
+        if created:
+            if allows.allows_any and allows.missing:
+                return _allow_list_written(context, evaluation, key=key, name=name, policy_id=policy_id, allows=allows)
+        else:
+            kept = _content(before.data.get("content")) if before is not None else None
+            was = judge_allows([kept], own, context.partition) if kept is not None else None
+            if was is None and not allows.allows_any:
+                lost: tuple[str, ...] = ()  # a Deny-only policy IAM Warden never saw: judged by its Denies alone
+            elif was is None:
+                lost = (*allows.missing, *allows.missing_fixes)
+            else:
+                gone = set(was.missing) | set(was.missing_fixes)
+                lost = tuple(a for a in (*allows.missing, *allows.missing_fixes) if a not in gone)
+            if lost:
+                return _allow_list_updated(
+                    context,
+                    evaluation,
+                    key=key,
+                    name=name,
+                    policy_id=policy_id,
+                    document=document,
+                    lost=lost,
+                    allows=allows,
+                    seen=before is not None,
+                )
     return _content_finding(
         context,
         evaluation,
@@ -588,12 +923,21 @@ def _written(context: RuleContext, evaluation: Evaluation, key: str, policy_id: 
 
 
 def _allow_list_written(
-    context: RuleContext, evaluation: Evaluation, *, key: str, name: str, policy_id: str, allows: AllowVerdict
+    context: RuleContext,
+    evaluation: Evaluation,
+    *,
+    key: str,
+    name: str,
+    policy_id: str,
+    allows: AllowVerdict,
+    why: str | None = None,
 ) -> Evaluation:
     """An SCP whose Allow statements leave out what IAM Warden needs: blinding only where it is the only Allow."""
     change = context.change
     created = change.event_name == "CreatePolicy"
-    conditional = f" ({'; '.join(allows.conditional)})" if allows.conditional else ""
+    conditional = (
+        f" ({'; '.join((*allows.partial, *allows.conditional))})" if allows.partial or allows.conditional else ""
+    )
     reason = (
         f"{change.actor.display} {'created' if created else 'updated'} service control policy {name} ({policy_id}), "
         f"an allow-list that does not allow IAM Warden's roles {', '.join(allows.missing)}{conditional}. Where it is "
@@ -615,9 +959,98 @@ def _allow_list_written(
             reason=reason,
             plan=(),
             needs_context=[
-                f"{where}: IAM Warden reads a level's policies when one is detached, not when one is written"
+                f"{where}: {why}"
+                if why is not None
+                else f"{where}: IAM Warden reads a level's policies when one is detached or updated, not created"
             ],
         )
+    )
+    return evaluation
+
+
+def _allow_list_updated(
+    context: RuleContext,
+    evaluation: Evaluation,
+    *,
+    key: str,
+    name: str,
+    policy_id: str,
+    document: Mapping[str, Any],
+    lost: tuple[str, ...],
+    allows: AllowVerdict,
+    seen: bool,
+) -> Evaluation:
+    """An UpdatePolicy that took away (or, IAM Warden never having seen the policy, may have taken away) what IAM
+    Warden needs of an allow-list: judged where it is attached (``ListTargetsForPolicy``), each level with the new
+    content beside what else is attached there. Critical where a level is left without an Allow of what IAM Warden
+    needs to see; unknown (offline, a read failed) is medium with what is unknown."""
+    change = context.change
+    own = context.settings.own
+    reader = _Reader(context)
+    reader.know(policy_id, PolicyContent(document, name, SERVICE_CONTROL_POLICY))
+    targets = reader.targets(policy_id)
+    if isinstance(targets, str):
+        return _allow_list_written(
+            context, evaluation, key=key, name=name, policy_id=policy_id, allows=allows, why=targets
+        )
+    blind: list[str] = []
+    hindered: list[str] = []
+    unknown: list[str] = []
+    missing: list[str] = []
+    conditional = True
+    for target in targets:
+        level = reader.level(target)
+        if isinstance(level, str):
+            unknown.append(f"what else is attached to target {target}: {level}")
+            continue
+        at = judge_allows(
+            [p.document for _, p in level if p.document is not None and p.kind == SERVICE_CONTROL_POLICY],
+            own,
+            context.partition,
+        )
+        taken = [a for a in at.missing if a in lost]
+        fixes = [a for a in at.missing_fixes if a in lost]
+        unreadable = [f"{pid}: {p.why}" for pid, p in level if p.document is None]
+        if (taken or fixes) and unreadable:
+            unknown.append(f"what policies {'; '.join(unreadable)} attached to target {target} allow")
+        elif taken:
+            blind.append(target)
+            missing.extend(a for a in taken if a not in missing)
+            conditional = conditional and set(taken) <= at.conditional_actions
+        elif fixes:
+            hindered.append(target)
+            missing.extend(a for a in fixes if a not in missing)
+    undo = f"aws organizations update-policy --policy-id {policy_id} --content file://<its previous content>"
+    actor = change.actor.display
+    if blind:
+        severity = Severity.HIGH if conditional else Severity.CRITICAL
+        reason = (
+            f"{actor} updated service control policy {name} ({policy_id}), an allow-list, so that it no longer "
+            f"allows IAM Warden's roles {', '.join(missing)}{' (except under conditions)' if conditional else ''}, and "
+            f"no other service control policy attached at {', '.join(blind)} allows them: IAM Warden no longer sees "
+            f"or alerts in the accounts under {'them' if len(blind) > 1 else 'it'}. Put the content back if it was "
+            f"not meant: {undo}; or allow them too."
+        )
+    elif unknown:
+        return _allow_list_written(
+            context, evaluation, key=key, name=name, policy_id=policy_id, allows=allows, why="; ".join(unknown)
+        )
+    elif hindered:
+        severity = Severity.MEDIUM
+        reason = (
+            f"{actor} updated service control policy {name} ({policy_id}), an allow-list, so that it no longer "
+            f"allows IAM Warden's roles {', '.join(missing)} at {', '.join(hindered)}: IAM Warden still alerts there, "
+            f"but cannot remediate with them. If it should: {undo}; or allow them too."
+        )
+    else:
+        where = ", ".join(targets) if targets else "nowhere"
+        evaluation.compliant.append(
+            f"service control policy {name} no longer allows IAM Warden's roles {', '.join(lost)}"
+            f"{'' if seen else ' (or never did)'}, but where it is attached ({where}) other policies still allow them"
+        )
+        return evaluation
+    evaluation.findings.append(
+        context.finding(SCP_BLINDS_IAMWARDEN, severity=severity, resource_arn=key, reason=reason, plan=())
     )
     return evaluation
 
@@ -773,6 +1206,39 @@ class _Reader:
         self._policies[policy_id] = known
         return known
 
+    def is_management_account(self, account: str) -> bool:
+        """Whether ``account`` is the organisation's management account (``DescribeOrganization``); a read that
+        fails (or offline) says no, so the change is judged as for any account."""
+        if self._context.live_clients is None:
+            return False
+        try:
+            answer = self._organizations().describe_organization().get("Organization", {})
+        except Exception as exc:
+            if not _said(exc):
+                raise
+            self._refused(exc, "DescribeOrganization", account)  # raises when transient (retried)
+            return False
+        return bool(answer.get("MasterAccountId") == account)
+
+    def know(self, policy_id: str, content: PolicyContent) -> None:
+        """What ``policy_id`` says, known from the event itself (the content an UpdatePolicy wrote)."""
+        self._policies[policy_id] = content
+
+    def targets(self, policy_id: str) -> list[str] | str:
+        """The roots, OUs and accounts ``policy_id`` is attached to now (``ListTargetsForPolicy``); or why unknown."""
+        if self._context.live_clients is None:
+            return "IAM Warden is offline"
+        try:
+            found: list[str] = []
+            paginator = self._organizations().get_paginator("list_targets_for_policy")
+            for page in paginator.paginate(PolicyId=policy_id):
+                found.extend(str(target["TargetId"]) for target in page.get("Targets", []))
+        except Exception as exc:
+            if not _said(exc):
+                raise
+            return self._refused(exc, "ListTargetsForPolicy", policy_id)
+        return found
+
     def level(self, target: str) -> list[tuple[str, PolicyContent]] | str:
         """The service control policies attached to ``target`` now, each with its content; or why they are unknown."""
         if self._context.live_clients is None:
@@ -821,6 +1287,12 @@ def _attached(context: RuleContext, evaluation: Evaluation, key: str, policy_id:
     change = context.change
     target = context.request_text("targetId")
     reader = _Reader(context)
+    if target == change.account and reader.is_management_account(target):
+        # The event's own account is the organisation's management account, which no SCP or RCP bounds.
+        evaluation.compliant.append(
+            f"target {target} is the management account: service and resource control policies do not apply there"
+        )
+        return evaluation
     content = _known(context, reader, key, policy_id)
     if content.kind not in _KIND_WORDS:
         evaluation.compliant.append(f"policy {content.name} is no service or resource control policy")
@@ -915,9 +1387,11 @@ def _detached(
         )
     if allows.missing or allows.missing_fixes:
         blind = bool(allows.missing)
-        only_conditional = blind and len(allows.conditional) == len(allows.missing)
+        only_conditional = blind and set(allows.missing) <= allows.conditional_actions
         severity = Severity.MEDIUM if not blind else Severity.HIGH if only_conditional else Severity.CRITICAL
-        conditional = f" ({'; '.join(allows.conditional)})" if allows.conditional else ""
+        conditional = (
+            f" ({'; '.join((*allows.partial, *allows.conditional))})" if allows.partial or allows.conditional else ""
+        )
         lacking = allows.missing if blind else allows.missing_fixes
         effect = (
             "IAM Warden no longer sees or alerts in the accounts under it"
