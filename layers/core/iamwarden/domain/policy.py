@@ -244,7 +244,9 @@ def _conditions(raw: object, index: int, field: str) -> tuple[Condition, ...]:
     conditions: list[Condition] = []
     append = conditions.append
     for operator_name, tests in raw.items():
-        spelled = _OPERATORS.get(operator_name) if type(operator_name) is str else None
+        spelled = _KNOWN_OPERATORS.get(operator_name)
+        if spelled is None:
+            spelled = _OPERATORS.get(operator_name) if type(operator_name) is str else None
         if spelled is None:
             if not isinstance(operator_name, str):
                 raise InvalidEventError(
@@ -293,8 +295,37 @@ def _condition_values(values: Any, where: str) -> tuple[str, ...]:
 
 _SCALARS = (str, bool, int, float)
 #: Condition operators as spelled in documents, split once into (operator, qualifier, IfExists): a handful of
-#: spellings recur across every policy (bounded: the table stops growing at 1,024 spellings).
+#: spellings recur across every policy (bounded: the table stops growing at 1,024 spellings). Only spellings
+#: ``_KNOWN_OPERATORS`` lacks are kept here.
 _OPERATORS: dict[str, tuple[str, str | None, bool]] = {}
+#: IAM's condition operators (IAM User Guide, "IAM JSON policy elements: Condition operators"), each base operator
+#: with and without a set qualifier and ``IfExists`` (``Null`` takes no ``IfExists``), split as ``_operator`` splits
+#: them. A constant table, not a cache: a document's usual operators cost one look-up even on first sight.
+_BASE_OPERATORS = (
+    *(
+        f"String{test}"
+        for test in ("Equals", "NotEquals", "EqualsIgnoreCase", "NotEqualsIgnoreCase", "Like", "NotLike")
+    ),
+    *(
+        f"Numeric{test}"
+        for test in ("Equals", "NotEquals", "LessThan", "LessThanEquals", "GreaterThan", "GreaterThanEquals")
+    ),
+    *(
+        f"Date{test}"
+        for test in ("Equals", "NotEquals", "LessThan", "LessThanEquals", "GreaterThan", "GreaterThanEquals")
+    ),
+    "Bool",
+    "BinaryEquals",
+    "IpAddress",
+    "NotIpAddress",
+    *(f"Arn{test}" for test in ("Equals", "Like", "NotEquals", "NotLike")),
+)
+_KNOWN_OPERATORS: dict[object, tuple[str, str | None, bool]] = {
+    f"{qualifier}:{base}{suffix}" if qualifier else f"{base}{suffix}": (base, qualifier, bool(suffix))
+    for base in (*_BASE_OPERATORS, "Null")
+    for qualifier in (None, "ForAnyValue", "ForAllValues")
+    for suffix in (("", "IfExists") if base != "Null" else ("",))
+}
 
 
 def _operator(operator_name: str) -> tuple[str, str | None, bool]:

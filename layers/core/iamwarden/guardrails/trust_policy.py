@@ -57,7 +57,7 @@ from iamwarden.domain.catalog import Mode, OptionSpec, RuleSpec, Severity
 from iamwarden.domain.documents import PolicyKind, load_policy
 from iamwarden.domain.escalation import principal_label
 from iamwarden.domain.exceptions import UndoError
-from iamwarden.domain.exposure import ACCOUNT_ID, Circumstances, TrustBoundary, fresh_exposure
+from iamwarden.domain.exposure import ACCOUNT_ID, Circumstances, TrustBoundary, admits_only_trusted, fresh_exposure
 from iamwarden.domain.findings import RemediationStep, StepAction
 from iamwarden.domain.judged import judged_once
 from iamwarden.domain.policy import Condition, Policy, Statement, parse_policy
@@ -441,10 +441,14 @@ def statement_problems(
     """
     if not statement.allows or statement.actions == ():
         return []
+    principal = statement.principal
+    if statement.not_principal is None and (
+        principal is None or admits_only_trusted(principal, statement.conditions, boundary)
+    ):
+        return []  # the common case, known without the exposure: trusted accounts and unbound services only
     exposure = fresh_exposure(statement, boundary, circumstances)  # policy_problems keeps the document's verdict
     if exposure.void is not None:
         return []
-    principal = statement.principal
     if (
         not exposure.public
         and not exposure.untrusted
