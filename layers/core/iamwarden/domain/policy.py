@@ -162,8 +162,8 @@ def _parse_statement(index: int, raw: object, field: str) -> Statement:
             if principal is _ABSENT
             else _EVERYONE
             if type(principal) is str and principal == "*"
-            else _principal(raw, "Principal", index, field),
-            _principal(raw, "NotPrincipal", index, field) if "NotPrincipal" in raw else None,
+            else _principal(principal, "Principal", index, field),
+            _principal(raw["NotPrincipal"], "NotPrincipal", index, field) if "NotPrincipal" in raw else None,
             () if condition is None else _conditions(condition, index, field),
             raw,
         ),
@@ -190,42 +190,34 @@ _PRINCIPAL_TYPES = ("AWS", "Service", "Federated", "CanonicalUser")
 _EVERYONE = Principal(everyone=True)
 
 
-def _principal(raw: Mapping[str, Any], key: str, index: int, field: str) -> Principal | None:
-    value = raw.get(key, _ABSENT)
-    if value is _ABSENT:
-        return None
+def _principal(value: object, key: str, index: int, field: str) -> Principal:
+    """The Principal or NotPrincipal element ``value`` (present), by principal type."""
     if value == "*":
         return _EVERYONE
     if not isinstance(value, dict):
         raise InvalidEventError(
             f'{field}.Statement[{index}].{key} must be "*" or an object, got {json_type_name(value)}'
         )
-    aws: tuple[str, ...] = ()
-    service: tuple[str, ...] = ()
-    federated: tuple[str, ...] = ()
-    canonical_user: tuple[str, ...] = ()
+    # One slot per principal type, in ``Principal``'s field order (aws, service, federated, canonical_user).
+    names_by_type: list[tuple[str, ...]] = [(), (), (), ()]
     for principal_type, entries in value.items():
-        if principal_type not in _PRINCIPAL_TYPES:
+        slot = _PRINCIPAL_SLOTS.get(principal_type)
+        if slot is None:
             raise InvalidEventError(f"{field}.Statement[{index}].{key} has unknown principal type {principal_type!r}")
-        if type(entries) is str:
-            names: tuple[str, ...] = (entries,)
-        elif isinstance(entries, str):
-            names = (entries,)
+        if type(entries) is str or isinstance(entries, str):
+            names_by_type[slot] = (entries,)
         elif isinstance(entries, list) and _all_strings(entries):
-            names = tuple(entries)
+            names_by_type[slot] = tuple(entries)
         else:
             raise InvalidEventError(
                 f"{field}.Statement[{index}].{key}.{principal_type} must be a string or a list of strings"
             )
-        if principal_type == "AWS":
-            aws = names
-        elif principal_type == "Service":
-            service = names
-        elif principal_type == "Federated":
-            federated = names
-        else:
-            canonical_user = names
-    return _new(Principal, ("*" in aws, aws, service, federated, canonical_user))
+    aws = names_by_type[0]
+    return _new(Principal, ("*" in aws, aws, names_by_type[1], names_by_type[2], names_by_type[3]))
+
+
+#: Where each principal type's names go (``_principal``), by the type's name.
+_PRINCIPAL_SLOTS = {principal_type: slot for slot, principal_type in enumerate(_PRINCIPAL_TYPES)}
 
 
 def _all_strings(items: list[Any]) -> bool:
