@@ -79,11 +79,16 @@ def judged_once[T](policy: Policy, context: Hashable, circumstances: Circumstanc
         if (known.networks is not None and found_traits.networked) or (
             known.origin_access_identities is not None and found_traits.canonical_users
         ):
-            verdicts: dict[Hashable, Any] = {}
-            _keep(policy, found_traits, verdicts)
+            _keep(policy, found_traits, {})  # nothing kept: a live lookup's answer may change
             return judge()
         first: T = judge()
-        _keep(policy, found_traits, {(context, known.region, known.at if found_traits.dated else None): first})
+        if len(_JUDGED) >= JUDGED_CACHE_SIZE:  # ``_keep``, inline
+            del _JUDGED[next(iter(_JUDGED))]
+        _JUDGED[id(policy)] = (
+            policy,
+            found_traits,
+            {(context, known.region, known.at if found_traits.dated else None): first},
+        )
         return first
     _, found_traits, verdicts = entry
     if (known.networks is not None and found_traits.networked) or (
