@@ -198,25 +198,34 @@ def _principal(value: object, key: str, index: int, field: str) -> Principal:
         raise InvalidEventError(
             f'{field}.Statement[{index}].{key} must be "*" or an object, got {json_type_name(value)}'
         )
-    # One slot per principal type, in ``Principal``'s field order (aws, service, federated, canonical_user).
-    names_by_type: list[tuple[str, ...]] = [(), (), (), ()]
+    aws: tuple[str, ...] = ()
+    service: tuple[str, ...] = ()
+    federated: tuple[str, ...] = ()
+    canonical_user: tuple[str, ...] = ()
     for principal_type, entries in value.items():
         slot = _PRINCIPAL_SLOTS.get(principal_type)
         if slot is None:
             raise InvalidEventError(f"{field}.Statement[{index}].{key} has unknown principal type {principal_type!r}")
         if type(entries) is str or isinstance(entries, str):
-            names_by_type[slot] = (entries,)
+            names: tuple[str, ...] = (entries,)
         elif isinstance(entries, list) and _all_strings(entries):
-            names_by_type[slot] = tuple(entries)
+            names = tuple(entries)
         else:
             raise InvalidEventError(
                 f"{field}.Statement[{index}].{key}.{principal_type} must be a string or a list of strings"
             )
-    aws = names_by_type[0]
-    return _new(Principal, ("*" in aws, aws, names_by_type[1], names_by_type[2], names_by_type[3]))
+        if slot == 0:
+            aws = names
+        elif slot == 1:
+            service = names
+        elif slot == 2:  # the slots are _PRINCIPAL_TYPES' positions
+            federated = names
+        else:
+            canonical_user = names
+    return _new(Principal, ("*" in aws, aws, service, federated, canonical_user))
 
 
-#: Where each principal type's names go (``_principal``), by the type's name.
+#: Each principal type's position in ``_PRINCIPAL_TYPES`` (AWS, Service, Federated, CanonicalUser), for ``_principal``.
 _PRINCIPAL_SLOTS = {principal_type: slot for slot, principal_type in enumerate(_PRINCIPAL_TYPES)}
 
 
