@@ -157,13 +157,15 @@ def load_policy(value: object, kind: PolicyKind, *, field: str) -> Policy:
     cannot hold), unless nothing in it can matter to that check (``_parse_object``). A document that failed
     raises every time (failures are not cached).
     """
+    # No ``typing.cast`` on this path: it is a Python-level call, paid on every load.
     value_type = type(value)
     key: str | bytes
-    if value_type is str:
-        key = cast(str, value)
+    if type(value) is str:
+        key = value
     elif value_type is dict or isinstance(value, Mapping):
+        marshalled: Any = value
         try:
-            key = marshal.dumps(cast(Any, value), _MARSHAL_FORMAT)
+            key = marshal.dumps(marshalled, _MARSHAL_FORMAT)
         except ValueError:  # not marshal's types (a Mapping class, objects): keyed by its compact JSON
             key = _compact_or_invalid(value, field)
     else:  # neither text nor an object: decode says so

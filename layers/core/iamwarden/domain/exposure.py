@@ -548,6 +548,32 @@ def _principal_exposure(principal: Principal, boundary: TrustBoundary, known: Ci
     )
 
 
+def admits_only_trusted(principal: Principal, conditions: tuple[Condition, ...], boundary: TrustBoundary) -> bool:
+    """Whether a statement with this Principal (and no NotPrincipal) lets in nobody outside ``boundary`` and no
+    Elastic Load Balancing account, whatever its other conditions say: it names only accounts ``boundary`` trusts
+    and AWS services that nothing binds to another account (no wildcard, not a log delivery that its Resource's
+    ``AWSLogs/<account>/`` path binds, no source condition). Conditions can then only narrow, so ``_exposure``
+    could find no public or untrusted grantee: a trust policy's shortcut past building the exposure.
+
+    False means "not known here": the caller judges the statement in full.
+    """
+    if principal.everyone or principal.federated or principal.canonical_user:
+        return False
+    if principal.service:
+        for service in principal.service:
+            if "*" in service or "?" in service or service in WRITES_UNDER_SOURCE_ACCOUNT:
+                return False
+        for condition in conditions:
+            if condition.key in _SOURCE_KEYS:
+                return False
+    own, trusted = boundary.own_account, boundary.trusted_accounts
+    for entry in principal.aws:
+        account = _account_of_principal(entry)
+        if account is None or account == CLOUDFRONT_OAI_ACCOUNT or (account != own and account not in trusted):
+            return False
+    return True
+
+
 def _origin_access_identity(name: str, boundary: TrustBoundary, known: Circumstances) -> tuple[str | None, str]:
     """The ``CanonicalUser`` principal as one of the account's CloudFront origin access identities (listed in
     ``cloudfront_oai_canonical_ids``, or found by the live lookup), or None and why nobody could say whose it is."""

@@ -162,8 +162,8 @@ def _parse_statement(index: int, raw: object, field: str) -> Statement:
             if principal is _ABSENT
             else _EVERYONE
             if type(principal) is str and principal == "*"
-            else _principal(raw, "Principal", index, field),
-            _principal(raw, "NotPrincipal", index, field) if "NotPrincipal" in raw else None,
+            else _principal(principal, "Principal", index, field),
+            _principal(raw["NotPrincipal"], "NotPrincipal", index, field) if "NotPrincipal" in raw else None,
             () if condition is None else _conditions(condition, index, field),
             raw,
         ),
@@ -190,10 +190,8 @@ _PRINCIPAL_TYPES = ("AWS", "Service", "Federated", "CanonicalUser")
 _EVERYONE = Principal(everyone=True)
 
 
-def _principal(raw: Mapping[str, Any], key: str, index: int, field: str) -> Principal | None:
-    value = raw.get(key, _ABSENT)
-    if value is _ABSENT:
-        return None
+def _principal(value: object, key: str, index: int, field: str) -> Principal:
+    """The Principal or NotPrincipal element ``value`` (present), by principal type."""
     if value == "*":
         return _EVERYONE
     if not isinstance(value, dict):
@@ -205,27 +203,30 @@ def _principal(raw: Mapping[str, Any], key: str, index: int, field: str) -> Prin
     federated: tuple[str, ...] = ()
     canonical_user: tuple[str, ...] = ()
     for principal_type, entries in value.items():
-        if principal_type not in _PRINCIPAL_TYPES:
+        slot = _PRINCIPAL_SLOTS.get(principal_type)
+        if slot is None:
             raise InvalidEventError(f"{field}.Statement[{index}].{key} has unknown principal type {principal_type!r}")
-        if type(entries) is str:
+        if type(entries) is str or isinstance(entries, str):
             names: tuple[str, ...] = (entries,)
-        elif isinstance(entries, str):
-            names = (entries,)
         elif isinstance(entries, list) and _all_strings(entries):
             names = tuple(entries)
         else:
             raise InvalidEventError(
                 f"{field}.Statement[{index}].{key}.{principal_type} must be a string or a list of strings"
             )
-        if principal_type == "AWS":
+        if slot == 0:
             aws = names
-        elif principal_type == "Service":
+        elif slot == 1:
             service = names
-        elif principal_type == "Federated":
+        elif slot == 2:  # the slots are _PRINCIPAL_TYPES' positions
             federated = names
         else:
             canonical_user = names
     return _new(Principal, ("*" in aws, aws, service, federated, canonical_user))
+
+
+#: Each principal type's position in ``_PRINCIPAL_TYPES`` (AWS, Service, Federated, CanonicalUser), for ``_principal``.
+_PRINCIPAL_SLOTS = {principal_type: slot for slot, principal_type in enumerate(_PRINCIPAL_TYPES)}
 
 
 def _all_strings(items: list[Any]) -> bool:
@@ -244,7 +245,9 @@ def _conditions(raw: object, index: int, field: str) -> tuple[Condition, ...]:
     conditions: list[Condition] = []
     append = conditions.append
     for operator_name, tests in raw.items():
-        spelled = _OPERATORS.get(operator_name) if type(operator_name) is str else None
+        spelled = _KNOWN_OPERATORS.get(operator_name)
+        if spelled is None:
+            spelled = _OPERATORS.get(operator_name) if type(operator_name) is str else None
         if spelled is None:
             if not isinstance(operator_name, str):
                 raise InvalidEventError(
@@ -293,8 +296,37 @@ def _condition_values(values: Any, where: str) -> tuple[str, ...]:
 
 _SCALARS = (str, bool, int, float)
 #: Condition operators as spelled in documents, split once into (operator, qualifier, IfExists): a handful of
-#: spellings recur across every policy (bounded: the table stops growing at 1,024 spellings).
+#: spellings recur across every policy (bounded: the table stops growing at 1,024 spellings). Only spellings
+#: ``_KNOWN_OPERATORS`` lacks are kept here.
 _OPERATORS: dict[str, tuple[str, str | None, bool]] = {}
+#: IAM's condition operators (IAM User Guide, "IAM JSON policy elements: Condition operators"), each base operator
+#: with and without a set qualifier and ``IfExists`` (``Null`` takes no ``IfExists``), split as ``_operator`` splits
+#: them. A constant table, not a cache: a document's usual operators cost one look-up even on first sight.
+_BASE_OPERATORS = (
+    *(
+        f"String{test}"
+        for test in ("Equals", "NotEquals", "EqualsIgnoreCase", "NotEqualsIgnoreCase", "Like", "NotLike")
+    ),
+    *(
+        f"Numeric{test}"
+        for test in ("Equals", "NotEquals", "LessThan", "LessThanEquals", "GreaterThan", "GreaterThanEquals")
+    ),
+    *(
+        f"Date{test}"
+        for test in ("Equals", "NotEquals", "LessThan", "LessThanEquals", "GreaterThan", "GreaterThanEquals")
+    ),
+    "Bool",
+    "BinaryEquals",
+    "IpAddress",
+    "NotIpAddress",
+    *(f"Arn{test}" for test in ("Equals", "Like", "NotEquals", "NotLike")),
+)
+_KNOWN_OPERATORS: dict[object, tuple[str, str | None, bool]] = {
+    f"{qualifier}:{base}{suffix}" if qualifier else f"{base}{suffix}": (base, qualifier, bool(suffix))
+    for base in (*_BASE_OPERATORS, "Null")
+    for qualifier in (None, "ForAnyValue", "ForAllValues")
+    for suffix in (("", "IfExists") if base != "Null" else ("",))
+}
 
 
 def _operator(operator_name: str) -> tuple[str, str | None, bool]:

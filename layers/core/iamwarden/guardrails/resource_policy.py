@@ -355,7 +355,8 @@ class ResourcePolicyRule:
     ) -> tuple[Exposure, ...]:
         """``exposure`` of every statement of ``policy``, judged once per document, rule and boundary
         (``judged_once``): a document seen before is one look-up."""
-        exposure = self.exposure
+        # ``fresh_exposure`` itself when no subclass translates it (one call fewer per statement on first sight).
+        exposure = fresh_exposure if type(self).exposure is ResourcePolicyRule.exposure else self.exposure
         return judged_once(
             policy,
             (self, boundary),

@@ -48,6 +48,7 @@ still holds the event's document. Unknown, the finding is alert-only.
 import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
+from functools import lru_cache
 from typing import Any, ClassVar, NamedTuple
 
 from iamwarden.adapters.errors import ignoring, is_gone
@@ -57,7 +58,7 @@ from iamwarden.domain.catalog import Mode, OptionSpec, RuleSpec, Severity
 from iamwarden.domain.documents import PolicyKind, load_policy
 from iamwarden.domain.escalation import principal_label
 from iamwarden.domain.exceptions import UndoError
-from iamwarden.domain.exposure import ACCOUNT_ID, Circumstances, TrustBoundary, fresh_exposure
+from iamwarden.domain.exposure import ACCOUNT_ID, Circumstances, TrustBoundary, admits_only_trusted, fresh_exposure
 from iamwarden.domain.findings import RemediationStep, StepAction
 from iamwarden.domain.judged import judged_once
 from iamwarden.domain.policy import Condition, Policy, Statement, parse_policy
@@ -370,7 +371,13 @@ class FederationBoundary(NamedTuple):
         if not self.github_owners or _GITHUB_OWNER.match(subject) is None:
             return None
         owner = subject[len("repo:") : subject.index("/")]
-        return None if owner.lower() in {o.lower() for o in self.github_owners} else owner
+        return None if owner.lower() in _lowered(self.github_owners) else owner
+
+
+@lru_cache(maxsize=64)
+def _lowered(owners: frozenset[str]) -> frozenset[str]:
+    """``github_owners`` in lower case (GitHub owner names are case insensitive), once per setting's value."""
+    return frozenset(owner.lower() for owner in owners)
 
 
 #: No GitHub owners or identity pools stated: only that a trust is bound to some subject is checked.
@@ -442,10 +449,14 @@ def statement_problems(
     """
     if not statement.allows or statement.actions == ():
         return []
+    principal = statement.principal
+    if statement.not_principal is None and (
+        principal is None or admits_only_trusted(principal, statement.conditions, boundary)
+    ):
+        return []  # the common case, known without the exposure: trusted accounts and unbound services only
     exposure = fresh_exposure(statement, boundary, circumstances)  # policy_problems keeps the document's verdict
     if exposure.void is not None:
         return []
-    principal = statement.principal
     if (
         not exposure.public
         and not exposure.untrusted
@@ -454,14 +465,14 @@ def statement_problems(
     ):
         return []  # the common case: only trusted accounts and services, no identity provider to judge
     label = statement.label
-    facts = tuple(f"{fact} ({label})" for fact in exposure.unknown)
+    facts = tuple([f"{fact} ({label})" for fact in exposure.unknown]) if exposure.unknown else ()
     if exposure.public:
         return [Problem(statement, True, f"lets anyone assume it ({label})", facts, exposure.unevaluated)]
     problems: list[Problem] = []
     if "elasticloadbalancing" in exposure.services:
         # AWS's log delivery account writes to buckets; it has no business assuming a role.
         problems.append(Problem(statement, False, f"lets the Elastic Load Balancing account assume it ({label})"))
-    for grantee in sorted(exposure.untrusted):
+    for grantee in sorted(exposure.untrusted) if exposure.untrusted else ():
         if grantee.startswith("federated "):
             continue  # identity providers are judged below, by what they authenticate
         if ACCOUNT_ID.fullmatch(grantee) and any(wildcard_match(v, grantee) for v in vendors):
@@ -526,10 +537,13 @@ def web_identity_problem(
         return None  # SAML is the organisation's own identity provider; it authenticates its people
     conditions = tuple(conditions)
     host = provider_host(provider)
-    if host == COGNITO and federation.identity_pools:
-        return _foreign_pool(conditions, federation.identity_pools)
-    keys = {f"{host.lower()}:sub"} | ({f"{COGNITO}:aud"} if host == COGNITO else set())
-    bounding = [c for c in conditions if c.key in keys and _bounds(c)]
+    if host == COGNITO:
+        if federation.identity_pools:
+            return _foreign_pool(conditions, federation.identity_pools)
+        bounding = [c for c in conditions if c.key in _COGNITO_KEYS and _bounds(c)]
+    else:
+        subject_key = f"{host.lower()}:sub"
+        bounding = [c for c in conditions if c.key == subject_key and _bounds(c)]
     if not bounding:
         return (
             f"lets any identity that {host} issues a token to assume it: there is no {host}:sub condition"
@@ -582,6 +596,10 @@ def _foreign_pool(conditions: tuple[Condition, ...], pools: frozenset[str]) -> s
     )
 
 
+#: The condition keys that bind a Cognito identity pool's trust: its subject, or the pool (``aud``).
+_COGNITO_KEYS = frozenset({f"{COGNITO}:sub", f"{COGNITO}:aud"})
+
+
 def has_external_id(conditions: Iterable[Condition]) -> bool:
     """Whether a bounding ``sts:ExternalId`` condition with exact values is present."""
     return any(
@@ -593,8 +611,12 @@ def has_external_id(conditions: Iterable[Condition]) -> bool:
 
 
 def _bounds(condition: Condition) -> bool:
+    # ``not holds_when_absent``, inline: neither IfExists nor ForAllValues.
     return (
-        condition.operator.lower() in _BOUNDING_OPERATORS and not condition.holds_when_absent and bool(condition.values)
+        condition.operator.lower() in _BOUNDING_OPERATORS
+        and not condition.if_exists
+        and condition.qualifier != "ForAllValues"
+        and bool(condition.values)
     )
 
 
