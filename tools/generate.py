@@ -108,6 +108,8 @@ TRAILS = "!Sub arn:${AWS::Partition}:cloudtrail:*:${AWS::AccountId}:trail/*"
 DETECTORS = "!Sub arn:${AWS::Partition}:guardduty:*:${AWS::AccountId}:detector/*"
 HUBS = "!Sub arn:${AWS::Partition}:securityhub:*:${AWS::AccountId}:hub/default"
 AUTOMATION_RULES = "!Sub arn:${AWS::Partition}:securityhub:*:${AWS::AccountId}:automation-rule/*"
+#: Security Hub V2 automation rules (the Service Authorization Reference's ``automation-rulev2`` resource type).
+AUTOMATION_RULES_V2 = "!Sub arn:${AWS::Partition}:securityhub:*:${AWS::AccountId}:automation-rulev2/*"
 EVENT_DATA_STORES = "!Sub arn:${AWS::Partition}:cloudtrail:*:${AWS::AccountId}:eventdatastore/*"
 TRUST_ANCHORS = "!Sub arn:${AWS::Partition}:rolesanywhere:*:${AWS::AccountId}:trust-anchor/*"
 ROLES_ANYWHERE_PROFILES = "!Sub arn:${AWS::Partition}:rolesanywhere:*:${AWS::AccountId}:profile/*"
@@ -658,6 +660,12 @@ SCOPES: tuple[Scope, ...] = (
         ("securityhub:BatchGetAutomationRules", "securityhub:BatchUpdateAutomationRules"),
         (AUTOMATION_RULES,),
         comment="Automation rules of this account: disabling one that suppresses findings (and reading it first).",
+    ),
+    Scope(
+        "DisableAutomationRulesV2",
+        ("securityhub:GetAutomationRuleV2", "securityhub:UpdateAutomationRuleV2"),
+        (AUTOMATION_RULES_V2,),
+        comment="V2 automation rules of this account: disabling one that hides findings (and reading it first).",
     ),
     Scope(
         "DisableRolesAnywhere",

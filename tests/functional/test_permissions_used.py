@@ -221,6 +221,8 @@ def _authorised_as(request: Request) -> tuple[str, dict[str, str]]:
         return str(params["AutomationRulesArns"][0]), context
     if service == "securityhub" and "UpdateAutomationRulesRequestItems" in params:
         return str(params["UpdateAutomationRulesRequestItems"][0]["RuleArn"]), context
+    if service == "securityhub" and "Identifier" in params:  # a V2 automation rule, named by its ARN
+        return str(params["Identifier"]), context
     if service == "securityhub":
         return f"arn:aws:securityhub:{here}:hub/default", context
     if service == "rolesanywhere":
@@ -1942,6 +1944,7 @@ def _roles_anywhere_answers(kind: str) -> Callable[[AccountClients], None]:
 DETECTOR = "12abc34d567e8fa901bc2d34e56789f0"
 MEMBER = "444455556666"
 AUTOMATION_RULE = f"arn:aws:securityhub:{BUCKET_REGION}:{HOME_ACCOUNT}:automation-rule/a1b2c3d4-5678-90ab-cdef-EXAMPLE1"
+AUTOMATION_RULE_V2 = f"arn:aws:securityhub:{BUCKET_REGION}:{HOME_ACCOUNT}:automation-rulev2/a1b2c3d4-EXAMPLE2"
 EVENT_DATA_STORE = (
     f"arn:aws:cloudtrail:{BUCKET_REGION}:{HOME_ACCOUNT}:eventdatastore/EXAMPLE-f852-4e8f-8bd1-bcf6cEXAMPLE"
 )
@@ -1985,6 +1988,17 @@ def _automation_rule_answers(aws: AccountClients) -> None:
         aws.client("securityhub"),
         {"BatchGetAutomationRules": [rule("ENABLED"), rule("DISABLED")], "BatchUpdateAutomationRules": [updated] * 2},
     )
+
+
+def _suppressing_rule_v2(account: Account) -> RemediationStep:
+    del account
+    return _step(StepAction("disable_automation_rule_v2"), AUTOMATION_RULE_V2, rule_arn=AUTOMATION_RULE_V2)
+
+
+def _automation_rule_v2_answers(aws: AccountClients) -> None:
+    """moto has no V2 automation rules: enabled when read for capture, disabled when read for undo."""
+    rules = [{"RuleArn": AUTOMATION_RULE_V2, "RuleStatus": status} for status in ("ENABLED", "DISABLED")]
+    _answering(aws.client("securityhub"), {"GetAutomationRuleV2": rules, "UpdateAutomationRuleV2": [{}, {}]})
 
 
 def _stopped_store(account: Account) -> RemediationStep:
@@ -2130,6 +2144,7 @@ SCENARIOS.update(
         "delete-identity-center-group-membership": Scenario(_identity_center_group_member, BUCKET_REGION),
         "start-guardduty-monitoring": Scenario(_monitoring_stopped, BUCKET_REGION, _monitoring_answers),
         "disable-automation-rule": Scenario(_suppressing_rule, BUCKET_REGION, _automation_rule_answers),
+        "disable-automation-rule-v2": Scenario(_suppressing_rule_v2, BUCKET_REGION, _automation_rule_v2_answers),
         "start-event-data-store-ingestion": Scenario(_stopped_store, BUCKET_REGION, _store_answers),
     }
 )

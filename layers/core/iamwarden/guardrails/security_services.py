@@ -43,6 +43,7 @@ arrive in us-east-1.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from collections.abc import Mapping
 from typing import Any, ClassVar
@@ -79,6 +80,8 @@ _GUARDDUTY_ADMINISTRATOR = frozenset({"StopMonitoringMembers", "UpdateOrganizati
 #: Security Hub automation rules: one that suppresses every finding (or a whole product's) as it arrives leaves the
 #: hub on and blinds it (issue 15 item 3).
 _SECURITY_HUB_SUPPRESSING = frozenset({"CreateAutomationRule", "BatchUpdateAutomationRules"})
+#: Security Hub (2025) V2 automation rules: the same blinding with OCSF findings (issue 15 item 3).
+_AUTOMATION_RULES_V2 = frozenset({"CreateAutomationRuleV2", "UpdateAutomationRuleV2"})
 #: Security Hub's organisation links cut: the delegated administrator removed, members taken from the administrator,
 #: or an account leaving it.
 _SECURITY_HUB_ADMINISTRATOR = frozenset(
@@ -127,6 +130,7 @@ SECURITY_HUB_DISABLED = RuleSpec(
     event_source="securityhub.amazonaws.com",
     event_names=frozenset({"DisableSecurityHub", "BatchDisableStandards", "DisableImportFindingsForProduct"})
     | _SECURITY_HUB_SUPPRESSING
+    | _AUTOMATION_RULES_V2
     | _SECURITY_HUB_ADMINISTRATOR,
     risk="Security Hub gathers every security finding of the account; disabled, none reaches the security team.",
     alert_risk=(
@@ -154,6 +158,7 @@ ORGANIZATION_LEFT = RuleSpec(
 _DETECTOR_GONE = frozenset({"BadRequestException", "ResourceNotFoundException"})
 _RECORDER_GONE = "NoSuchConfigurationRecorderException"
 _HUB_OFF = frozenset({"InvalidAccessException", "ResourceNotFoundException"})
+_RULE_GONE = "ResourceNotFoundException"
 
 
 def _arn(context: RuleContext, service: str, resource: str) -> str:
@@ -268,6 +273,8 @@ class SecurityHubRule:
         change = context.change
         arn = _arn(context, "securityhub", "hub/default")
         evaluation = Evaluation(resource_arn=arn)
+        if change.event_name in _AUTOMATION_RULES_V2:
+            return _automation_rules_v2(context, evaluation)
         if change.event_name in _SECURITY_HUB_SUPPRESSING:
             return _automation_rules(context, evaluation)
         if change.event_name in _SECURITY_HUB_ADMINISTRATOR:
@@ -763,6 +770,244 @@ def _live_automation_rule(context: RuleContext, arn: Any) -> dict[str, Any] | No
     return dict(rules[0]) if rules else None
 
 
+#: OCSF finding ``status_id`` values that take a finding off the security team's list (OCSF: 3 Suppressed,
+#: 4 Resolved; the AWS provider's ``aws_securityhub_automation_rule_v2`` example suppresses with ``statusId: 3``).
+_HIDDEN_STATUS_IDS = {3: "Suppressed", 4: "Resolved"}
+#: OCSF ``severity_id`` values nobody ranks among the findings to look at: 0 Unknown, 1 Informational, 2 Low,
+#: 99 Other (3 Medium ... 6 Fatal are left).
+_HIDDEN_SEVERITY_IDS = {0: "Unknown", 1: "Informational", 2: "Low", 99: "Other"}
+#: OCSF string fields that can pin findings down (a finding, a resource, a control, a title, a CVE), as
+#: ``_NARROWING_CRITERIA`` does for V1: product, account, region, severity, type... select whole classes.
+_NARROWING_OCSF_FIELDS = frozenset(
+    {
+        "metadata.uid",
+        "finding_info.uid",
+        "finding_info.title",
+        "finding_info.desc",
+        "finding_info.src_url",
+        "finding_info.related_events.uid",
+        "finding_info.related_events.title",
+        "finding_info.analytic.name",
+        "compliance.control",
+        "resources.uid",
+        "resources.name",
+        "resources.image.uid",
+        "resources.image.repository_name",
+        "comment",
+        "malware.name",
+        "vulnerabilities.cve.uid",
+        "vulnerabilities.affected_packages.name",
+    }
+)
+#: OCSF map fields (tags) whose ``EQUALS`` of a key and a value pins findings down, as V1's ``resourceTags``.
+_NARROWING_OCSF_MAPS = frozenset({"resources.tags", "finding_info.tags", "databucket.tags"})
+#: The product fields named when a rule hides a whole product's findings.
+_OCSF_PRODUCT_FIELDS = frozenset({"metadata.product.name", "metadata.product.uid", "metadata.product.vendor_name"})
+#: The shortest CIDR prefix that names a few addresses (a scanner), not a whole network.
+_SPECIFIC_PREFIX = {4: 16, 6: 48}
+
+
+def _ocsf_filter_narrows(kind: str, item: Any) -> bool:
+    """Whether one OCSF filter (``StringFilters``, ``MapFilters``, ``IpFilters`` member) pins findings down.
+
+    Negations (``NOT_EQUALS``, ``NOT_CONTAINS``...) select everything but something: never narrow. Number, date and
+    boolean filters select ranges and classes (severity, time, "fix available"): never narrow.
+    """
+    name = _field(item, "FieldName")
+    condition = _field(item, "Filter")
+    comparison = _field(condition, "Comparison")
+    if kind == "StringFilters":
+        return (
+            name in _NARROWING_OCSF_FIELDS
+            and comparison in _MATCHING_COMPARISONS
+            and (_specific(comparison, _field(condition, "Value")))
+        )
+    if kind == "MapFilters":
+        key, value = _field(condition, "Key"), _field(condition, "Value")
+        return (
+            name in _NARROWING_OCSF_MAPS
+            and comparison == "EQUALS"
+            and all(isinstance(part, str) and part.strip() for part in (key, value))
+        )
+    if kind == "IpFilters":
+        try:
+            network = ipaddress.ip_network(str(_field(condition, "Cidr")), strict=False)
+        except ValueError:
+            return False
+        return network.prefixlen >= _SPECIFIC_PREFIX[network.version]
+    return False
+
+
+def _ocsf_composite_narrows(composite: Any, depth: int = 0) -> bool:
+    """Whether one composite filter pins findings down: with ``OR`` every member must, with ``AND`` one is enough.
+
+    An absent ``Operator`` is read as ``AND`` (the narrower reading, so that a rule is called broad only when it is
+    broad either way). Nesting deeper than botocore's model would allow is not narrow.
+    """
+    if not isinstance(composite, Mapping) or depth > _MAX_NESTING:
+        return False
+    flags = [
+        _ocsf_filter_narrows(kind, item)
+        for kind in ("StringFilters", "MapFilters", "IpFilters", "NumberFilters", "DateFilters", "BooleanFilters")
+        for item in _listed(_field(composite, kind))
+    ]
+    flags += [
+        _ocsf_composite_narrows(nested, depth + 1) for nested in _listed(_field(composite, "NestedCompositeFilters"))
+    ]
+    return _combined(flags, _field(composite, "Operator"))
+
+
+def _combined(flags: list[bool], operator: Any) -> bool:
+    """Members' narrowness combined by their operator (``OR``: all narrow; otherwise, as ``AND``: one does)."""
+    if operator == "OR":
+        return bool(flags) and all(flags)
+    return any(flags)
+
+
+#: How deep composite filters may nest before a rule is called broad rather than walked further.
+_MAX_NESTING = 8
+
+
+def _listed(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _ocsf_fields(composite: Any, depth: int = 0) -> list[tuple[str, Any]]:
+    """Every (field name, filter) of a composite filter and those nested in it."""
+    if not isinstance(composite, Mapping) or depth > _MAX_NESTING:
+        return []
+    found = [
+        (str(_field(item, "FieldName")), _field(item, "Filter"))
+        for kind in ("StringFilters", "MapFilters", "IpFilters", "NumberFilters", "DateFilters", "BooleanFilters")
+        for item in _listed(_field(composite, kind))
+    ]
+    for nested in _listed(_field(composite, "NestedCompositeFilters")):
+        found += _ocsf_fields(nested, depth + 1)
+    return found
+
+
+def _breadth_v2(criteria: Any) -> str | None:
+    """Which findings a V2 rule's OCSF criteria select, in words; None when they pin findings down (or select
+    resources, not findings: a resource rule sets criticality and touches no finding)."""
+    ocsf = _field(criteria, "OcsfFindingCriteria")
+    if ocsf is None and _field(criteria, "ResourceCriteria") is not None:
+        return None
+    composites = _listed(_field(ocsf, "CompositeFilters"))
+    if _combined([_ocsf_composite_narrows(c) for c in composites], _field(ocsf, "CompositeOperator")):
+        return None
+    fields = [pair for composite in composites for pair in _ocsf_fields(composite)]
+    products = [
+        str(_field(condition, "Value"))
+        for name, condition in fields
+        if name in _OCSF_PRODUCT_FIELDS and _field(condition, "Comparison") in ("EQUALS", "PREFIX", "CONTAINS")
+    ]
+    if products:
+        return f"every finding of {', '.join(products)}"
+    names = sorted({name for name, _ in fields})
+    return "every finding" + (f" whose {', '.join(names)} match" if names else "")
+
+
+def _suppression_v2(actions: Any) -> str | None:
+    """What a V2 rule's actions do to the findings they match that hides them, in words; None: nothing."""
+    for action in _listed(actions):
+        update = _field(action, "FindingFieldsUpdate")
+        status = _field(update, "StatusId")
+        if isinstance(status, int) and status in _HIDDEN_STATUS_IDS:
+            return f"sets their status to {_HIDDEN_STATUS_IDS[status]} (status_id {status})"
+        severity = _field(update, "SeverityId")
+        if isinstance(severity, int) and severity in _HIDDEN_SEVERITY_IDS:
+            return f"sets their severity to {_HIDDEN_SEVERITY_IDS[severity]} (severity_id {severity})"
+    return None
+
+
+def _automation_rules_v2(context: RuleContext, evaluation: Evaluation) -> Evaluation:
+    """A V2 automation rule that suppresses, resolves or lowers broad classes of OCSF findings: disabled (undo
+    enables it), critical as V1's.
+
+    ``CreateAutomationRuleV2`` carries the whole rule (its ARN in the response). ``UpdateAutomationRuleV2`` names the
+    rule by ARN (``identifier``) and carries only what it changes: a rule whose criteria, actions or status it leaves
+    out is read live (``GetAutomationRuleV2``, what the rule does now); offline it cannot be judged.
+    """
+    change = context.change
+    request = change.request_parameters
+    if change.event_name == "CreateAutomationRuleV2":
+        arn = _field(change.response_elements, "RuleArn")
+    else:
+        arn = _field(request, "Identifier")
+        if not isinstance(arn, str) or not arn:
+            raise InvalidEventError("detail.requestParameters.identifier must be the rule's ARN")
+    name = str(_field(request, "RuleName") or arn)
+    rule: Mapping[str, Any] = request
+    if any(_field(request, key) is None for key in ("Criteria", "Actions", "RuleStatus")):
+        if _field(request, "RuleStatus") == "DISABLED":
+            evaluation.compliant.append(f"automation rule {name} is disabled")
+            return evaluation
+        if context.live_clients is None:
+            evaluation.unjudged.append(
+                f"what automation rule {name} matches and does (the request changes only part of it)"
+            )
+            return evaluation
+        live = _live_automation_rule_v2(context, arn)
+        if live is None:
+            evaluation.compliant.append(f"automation rule {name} no longer exists")
+            return evaluation
+        rule = live
+        name = str(_field(request, "RuleName") or _field(live, "RuleName") or arn)
+    if _field(rule, "RuleStatus") == "DISABLED":
+        evaluation.compliant.append(f"automation rule {name} is disabled")
+        return evaluation
+    does = _suppression_v2(_field(rule, "Actions"))
+    which = _breadth_v2(_field(rule, "Criteria"))
+    if does is None or which is None:
+        evaluation.compliant.append(f"automation rule {name} hides no broad class of findings")
+        return evaluation
+    unknown: list[str] = []
+    if not isinstance(arn, str) or not arn:
+        unknown.append(f"which automation rule {name} is: the record names no ruleArn")
+        arn = ""
+    where = f"Security Hub in {change.region}"
+    resource = arn or _arn(context, "securityhub", "hub/default")
+    evaluation.resource_arn = resource
+    evaluation.findings.append(
+        context.finding(
+            SECURITY_HUB_DISABLED,
+            severity=Severity.CRITICAL,
+            resource_arn=resource,
+            reason=(
+                f"{change.actor.display} made {where} hide findings as they arrive: V2 automation rule {name} "
+                f"{does.replace('their', 'the')} of {which}. The hub stays on, but nobody sees them. Disable it if it "
+                f"was not meant: aws securityhub update-automation-rule-v2 --identifier {arn or '<its ARN>'} "
+                "--rule-status DISABLED."
+            ),
+            plan=(
+                [
+                    RemediationStep(
+                        DisableAutomationRuleV2.action, arn, {"rule_arn": arn}, f"disable automation rule {name}"
+                    )
+                ]
+                if arn
+                else ()
+            ),
+            needs_context=unknown,
+        )
+    )
+    return evaluation
+
+
+def _live_automation_rule_v2(context: RuleContext, arn: Any) -> dict[str, Any] | None:
+    """The V2 automation rule as Security Hub holds it now (the enforcer's read), None when it is gone."""
+    if context.live_clients is None or not isinstance(arn, str) or not arn:
+        return None
+    change = context.change
+    client = context.live_clients(change.account, change.region).client("securityhub")
+    try:
+        return dict(client.get_automation_rule_v2(Identifier=arn))
+    except Exception as exc:
+        if error_code(exc) == _RULE_GONE:
+            return None
+        raise classify(exc, "GetAutomationRuleV2", resource=arn) from exc
+
+
 def _security_hub_unlinked(context: RuleContext, evaluation: Evaluation, arn: str) -> Evaluation:
     """The organisation's Security Hub links cut: alerted with the way back (only the administrator can link again)."""
     change = context.change
@@ -1142,6 +1387,50 @@ class DisableAutomationRule:
         return [f"enabled Security Hub automation rule {arn} again, as before"]
 
 
+class DisableAutomationRuleV2:
+    """Disable a Security Hub V2 automation rule that hides findings (undo enables it again); gone = done."""
+
+    permissions: ClassVar[Permissions] = ("securityhub:GetAutomationRuleV2", "securityhub:UpdateAutomationRuleV2")
+    action: ClassVar[StepAction] = StepAction("disable_automation_rule_v2", permissions)
+    undo_permissions: ClassVar[Permissions] = (
+        "securityhub:GetAutomationRuleV2",
+        "securityhub:UpdateAutomationRuleV2",
+    )
+    undoable: ClassVar[bool] = True
+
+    @staticmethod
+    def _status(aws: AccountClients, arn: str) -> str | None:
+        try:
+            return str(aws.client("securityhub").get_automation_rule_v2(Identifier=arn).get("RuleStatus"))
+        except Exception as exc:
+            if error_code(exc) == _RULE_GONE:
+                return None
+            raise
+
+    def capture(self, aws: AccountClients, step: RemediationStep) -> dict[str, Any]:
+        return {"status": self._status(aws, step.parameters["rule_arn"])}
+
+    def apply(self, run: StepRun, step: RemediationStep, before: Mapping[str, Any], done: list[str]) -> None:
+        if before["status"] != "ENABLED":
+            return  # disabled already, or deleted
+        arn = step.parameters["rule_arn"]
+        with ignoring(_RULE_GONE):
+            run.aws.client("securityhub").update_automation_rule_v2(Identifier=arn, RuleStatus="DISABLED")
+            done.append(f"disabled Security Hub automation rule {arn}")
+
+    def undo(self, aws: AccountClients, step: RemediationStep, before: Mapping[str, Any]) -> list[str]:
+        if before["status"] != "ENABLED":
+            return []
+        arn = step.parameters["rule_arn"]
+        status = self._status(aws, arn)
+        if status is None:
+            raise UndoError(f"Security Hub automation rule {arn} no longer exists")
+        if status == "ENABLED":
+            return []
+        aws.client("securityhub").update_automation_rule_v2(Identifier=arn, RuleStatus="ENABLED")
+        return [f"enabled Security Hub automation rule {arn} again, as before"]
+
+
 GUARDRAILS = (GuardDutyRule(), ConfigRecorderRule(), SecurityHubRule(), OrganizationLeftRule())
 ACTIONS = (
     EnableGuardDutyDetector(),
@@ -1149,4 +1438,5 @@ ACTIONS = (
     StartConfigurationRecorder(),
     EnableSecurityHub(),
     DisableAutomationRule(),
+    DisableAutomationRuleV2(),
 )

@@ -1,0 +1,382 @@
+"""Defense evasion gaps left by session 9 (issue 15 item 3): Security Hub V2 automation rules over OCSF findings,
+member accounts dropped from the Security Hub and GuardDuty administrators, GuardDuty malware protection and
+filters that archive every finding."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+
+from iamwarden.adapters.errors import TransientAwsError
+from iamwarden.domain.catalog import Severity
+from iamwarden.domain.findings import Judgement, Verdict
+from iamwarden.domain.settings import Settings
+from iamwarden.guardrails.engine import judge_event
+from tests.conftest import load_event
+
+RULE_V2 = "arn:aws:securityhub:eu-west-1:111122223333:automation-rulev2/a1b2c3d4-5678-90ab-cdef-EXAMPLE22222"
+V2_SAMPLE = "securityhub-automation-rule-v2-suppress-guardduty.json"
+
+
+def _judge(event: dict[str, Any], **kwargs: Any) -> Judgement:
+    return judge_event(event, Settings(), **kwargs)
+
+
+def _string(field: str, value: str, comparison: str = "EQUALS") -> dict[str, Any]:
+    return {"fieldName": field, "filter": {"value": value, "comparison": comparison}}
+
+
+def _v2(
+    composites: list[dict[str, Any]] | None = None,
+    update: dict[str, Any] | None = None,
+    operator: str | None = "AND",
+    **parameters: Any,
+) -> dict[str, Any]:
+    """The V2 sample with other criteria (its composite filters and operator) or another finding update."""
+    event = copy.deepcopy(load_event(V2_SAMPLE))
+    request = event["detail"]["requestParameters"]
+    if composites is not None:
+        criteria: dict[str, Any] = {"compositeFilters": composites}
+        if operator is not None:
+            criteria["compositeOperator"] = operator
+        request["criteria"] = {"ocsfFindingCriteria": criteria}
+    if update is not None:
+        request["actions"] = [{"type": "FINDING_FIELDS_UPDATE", "findingFieldsUpdate": update}]
+    request.update(parameters)
+    return event
+
+
+# Security Hub V2 automation rules
+
+
+def test_a_v2_rule_suppressing_every_guardduty_finding_is_disabled() -> None:
+    [finding] = _judge(load_event(V2_SAMPLE)).findings
+
+    assert (finding.rule_id, finding.severity) == ("securityhub-disabled", Severity.CRITICAL)
+    assert "sets the status to Suppressed (status_id 3) of every finding of GuardDuty" in finding.reason
+    assert f"update-automation-rule-v2 --identifier {RULE_V2} --rule-status DISABLED" in finding.reason
+    [step] = finding.plan
+    assert (step.action, step.parameters, step.target) == (
+        "disable_automation_rule_v2",
+        {"rule_arn": RULE_V2},
+        RULE_V2,
+    )
+    assert finding.resource_arn == RULE_V2
+
+
+def test_a_v2_rule_pinning_findings_down_is_compliant() -> None:
+    assert _judge(load_event("securityhub-automation-rule-v2-narrow.json")).verdict is Verdict.COMPLIANT
+
+
+@pytest.mark.parametrize(
+    ("update", "says"),
+    [
+        ({"statusId": 4}, "sets the status to Resolved (status_id 4)"),
+        ({"severityId": 1}, "sets the severity to Informational (severity_id 1)"),
+        ({"severityId": 2, "comment": "meh"}, "sets the severity to Low (severity_id 2)"),
+        ({"severityId": 0}, "sets the severity to Unknown (severity_id 0)"),
+        ({"severityId": 99, "statusId": 1}, "sets the severity to Other (severity_id 99)"),
+    ],
+)
+def test_a_v2_rule_resolving_or_lowering_findings_hides_them_too(update: dict[str, Any], says: str) -> None:
+    [finding] = _judge(_v2(update=update)).findings
+    assert says in finding.reason
+
+
+@pytest.mark.parametrize(
+    "update",
+    [{"statusId": 1}, {"statusId": 2}, {"severityId": 3}, {"severityId": 5}, {"comment": "seen by the SOC"}],
+)
+def test_a_v2_rule_keeping_or_raising_findings_hides_nothing(update: dict[str, Any]) -> None:
+    assert _judge(_v2(update=update)).verdict is Verdict.COMPLIANT
+
+
+def test_a_v2_ticketing_rule_hides_nothing() -> None:
+    event = _v2(
+        actions=[
+            {
+                "type": "EXTERNAL_INTEGRATION",
+                "externalIntegrationConfiguration": {"connectorArn": "arn:aws:securityhub:eu-west-1:1:connectorv2/x"},
+            }
+        ]
+    )
+    assert _judge(event).verdict is Verdict.COMPLIANT
+
+
+def test_a_disabled_v2_rule_is_compliant() -> None:
+    assert _judge(_v2(ruleStatus="DISABLED")).verdict is Verdict.COMPLIANT
+
+
+@pytest.mark.parametrize(
+    ("composites", "operator", "says"),
+    [
+        ([], "AND", "of every finding."),
+        ([{"numberFilters": [{"fieldName": "severity_id", "filter": {"lte": 3}}]}], "AND", "whose severity_id match"),
+        # A negation selects everything but one thing.
+        ([{"stringFilters": [_string("resources.uid", "arn:aws:s3:::acme-website", "NOT_EQUALS")]}], "AND", "every"),
+        # A start every ARN shares, or a short value, names no one thing.
+        ([{"stringFilters": [_string("resources.uid", "arn:aws:", "PREFIX")]}], "AND", "whose resources.uid match"),
+        ([{"stringFilters": [_string("finding_info.title", "S3", "CONTAINS")]}], "AND", "finding_info.title"),
+        # OR'd with a broad composite: broad, whichever the other.
+        (
+            [
+                {"stringFilters": [_string("resources.uid", "arn:aws:s3:::acme-website")]},
+                {"stringFilters": [_string("cloud.region", "eu-west-1")]},
+            ],
+            "OR",
+            "whose cloud.region, resources.uid match",
+        ),
+        # Inside a composite too.
+        (
+            [
+                {
+                    "stringFilters": [
+                        _string("resources.uid", "arn:aws:s3:::acme-website"),
+                        _string("metadata.product.name", "Inspector"),
+                    ],
+                    "operator": "OR",
+                }
+            ],
+            "AND",
+            "every finding of Inspector",
+        ),
+        # A tag filter that is no match of one key and value, or a CIDR of a whole network.
+        (
+            [{"mapFilters": [{"fieldName": "resources.tags", "filter": {"key": "env", "comparison": "EQUALS"}}]}],
+            "AND",
+            "resources.tags",
+        ),
+        (
+            [{"ipFilters": [{"fieldName": "evidences.src_endpoint.ip", "filter": {"cidr": "10.0.0.0/8"}}]}],
+            "AND",
+            "evidences",
+        ),
+        (
+            [{"ipFilters": [{"fieldName": "evidences.src_endpoint.ip", "filter": {"cidr": "not an ip"}}]}],
+            "AND",
+            "evidences",
+        ),
+    ],
+)
+def test_broad_v2_criteria_are_named(composites: list[dict[str, Any]], operator: str, says: str) -> None:
+    [finding] = _judge(_v2(composites, operator=operator)).findings
+    assert says in finding.reason
+
+
+@pytest.mark.parametrize(
+    ("composites", "operator"),
+    [
+        (
+            [
+                {
+                    "stringFilters": [
+                        _string("finding_info.uid", "arn:aws:guardduty:eu-west-1:111122223333:detector/x/finding/y")
+                    ]
+                }
+            ],
+            "AND",
+        ),
+        ([{"stringFilters": [_string("compliance.control", "S3.8")]}], None),  # no operator: read as AND
+        # A narrow composite AND'd with a broad one.
+        (
+            [
+                {"stringFilters": [_string("metadata.product.name", "GuardDuty")]},
+                {"stringFilters": [_string("resources.name", "acme-website-bucket")]},
+            ],
+            "AND",
+        ),
+        # OR'd composites that all narrow.
+        (
+            [
+                {"stringFilters": [_string("vulnerabilities.cve.uid", "CVE-2024-3094")]},
+                {"stringFilters": [_string("resources.uid", "arn:aws:ec2:eu-west-1:111122223333:instance/i-0abc")]},
+            ],
+            "OR",
+        ),
+        # Nested, one level down.
+        (
+            [
+                {
+                    "nestedCompositeFilters": [
+                        {"stringFilters": [_string("finding_info.title", "Port 22 open on bastion")]}
+                    ]
+                }
+            ],
+            "AND",
+        ),
+        (
+            [
+                {
+                    "mapFilters": [
+                        {
+                            "fieldName": "resources.tags",
+                            "filter": {"key": "app", "value": "scanner", "comparison": "EQUALS"},
+                        }
+                    ]
+                }
+            ],
+            "AND",
+        ),
+        ([{"ipFilters": [{"fieldName": "evidences.src_endpoint.ip", "filter": {"cidr": "203.0.113.7/32"}}]}], "AND"),
+    ],
+)
+def test_v2_criteria_naming_something_specific_are_narrow(
+    composites: list[dict[str, Any]], operator: str | None
+) -> None:
+    assert _judge(_v2(composites, operator=operator)).verdict is Verdict.COMPLIANT
+
+
+def test_a_v2_resource_rule_touches_no_finding() -> None:
+    event = _v2(
+        criteria={"resourceCriteria": {"compositeFilters": [{"stringFilters": []}]}},
+        actions=[{"type": "RESOURCE_FIELDS_UPDATE", "resourceFieldsUpdate": {"criticality": "Low"}}],
+    )
+    assert _judge(event).verdict is Verdict.COMPLIANT
+
+
+def test_api_spelling_is_read_as_well_as_cloudtrail_spelling() -> None:
+    """Live reads answer in API spelling (``Criteria.OcsfFindingCriteria...``); the judgement reads both."""
+    event = _v2(
+        criteria={
+            "OcsfFindingCriteria": {
+                "CompositeFilters": [
+                    {
+                        "StringFilters": [
+                            {"FieldName": "metadata.product.name", "Filter": {"Value": "Macie", "Comparison": "EQUALS"}}
+                        ]
+                    }
+                ]
+            }
+        },
+        actions=[{"Type": "FINDING_FIELDS_UPDATE", "FindingFieldsUpdate": {"StatusId": 3}}],
+    )
+    [finding] = _judge(event).findings
+    assert "every finding of Macie" in finding.reason
+
+
+def test_a_suppressing_v2_rule_the_record_does_not_name_is_alerted_with_what_is_unknown() -> None:
+    event = copy.deepcopy(load_event(V2_SAMPLE))
+    event["detail"]["responseElements"] = None
+    [finding] = _judge(event).findings
+    assert (finding.severity, finding.plan) == (Severity.CRITICAL, ())
+    assert finding.needs_context == ("which automation rule suppress-guardduty is: the record names no ruleArn",)
+    assert finding.resource_arn == "arn:aws:securityhub:eu-west-1:111122223333:hub/default"
+
+
+def test_a_failed_v2_create_is_never_remediated() -> None:
+    event = copy.deepcopy(load_event(V2_SAMPLE))
+    event["detail"]["errorCode"] = "AccessDeniedException"
+    event["detail"]["responseElements"] = None
+    judged = _judge(event)
+    assert judged.findings == ()
+    assert judged.verdict is not Verdict.VIOLATION
+
+
+def _update(**parameters: Any) -> dict[str, Any]:
+    event = copy.deepcopy(load_event(V2_SAMPLE))
+    event["detail"]["eventName"] = "UpdateAutomationRuleV2"
+    event["detail"]["requestParameters"] = {"identifier": RULE_V2, **parameters}
+    event["detail"]["responseElements"] = None
+    return event
+
+
+def test_a_v2_update_carrying_the_whole_rule_is_judged_on_it() -> None:
+    request = copy.deepcopy(load_event(V2_SAMPLE))["detail"]["requestParameters"]
+    [finding] = _judge(_update(**request)).findings
+    assert finding.plan[0].parameters == {"rule_arn": RULE_V2}
+
+
+def test_a_partial_v2_update_cannot_be_judged_offline_and_one_disabling_is_fine() -> None:
+    judged = _judge(_update(ruleOrder=5.0))
+    assert judged.verdict is Verdict.IGNORED
+    assert "the request changes only part of it" in judged.reason
+    assert _judge(_update(ruleStatus="DISABLED")).verdict is Verdict.COMPLIANT
+
+
+def test_a_v2_update_naming_no_rule_is_invalid() -> None:
+    event = _update()
+    del event["detail"]["requestParameters"]["identifier"]
+    assert _judge(event).verdict is Verdict.INVALID
+
+
+class _HubV2:
+    """Security Hub's ``GetAutomationRuleV2`` as the enforcer's live read sees it (API spelling)."""
+
+    def __init__(self, rules: dict[str, dict[str, Any]], code: str = "") -> None:
+        self.rules = rules
+        self.code = code
+        self.asked: list[str] = []
+
+    def get_automation_rule_v2(self, Identifier: str) -> dict[str, Any]:
+        self.asked.append(Identifier)
+        if self.code or Identifier not in self.rules:
+            error = {"Error": {"Code": self.code or "ResourceNotFoundException", "Message": "no"}}
+            raise ClientError(error, "GetAutomationRuleV2")  # type: ignore[arg-type]
+        return self.rules[Identifier]
+
+
+class _Clients:
+    def __init__(self, hub: _HubV2) -> None:
+        self.hub = hub
+
+    def client(self, service: str) -> _HubV2:
+        assert service == "securityhub"
+        return self.hub
+
+
+LIVE_V2 = {
+    "RuleArn": RULE_V2,
+    "RuleId": "a1b2c3d4-5678-90ab-cdef-EXAMPLE22222",
+    "RuleStatus": "ENABLED",
+    "RuleName": "all-config",
+    "RuleOrder": 1.0,
+    "Description": "d",
+    "Criteria": {
+        "OcsfFindingCriteria": {
+            "CompositeFilters": [
+                {
+                    "StringFilters": [
+                        {"FieldName": "metadata.product.name", "Filter": {"Value": "Config", "Comparison": "EQUALS"}}
+                    ]
+                }
+            ]
+        }
+    },
+    "Actions": [{"Type": "FINDING_FIELDS_UPDATE", "FindingFieldsUpdate": {"StatusId": 4}}],
+}
+
+
+def test_a_partial_v2_update_is_judged_on_the_rule_read_live() -> None:
+    hub = _HubV2({RULE_V2: LIVE_V2})
+    [finding] = _judge(_update(ruleOrder=5.0), live_clients=lambda *_: _Clients(hub)).findings
+    assert hub.asked == [RULE_V2]
+    assert "V2 automation rule all-config sets the status to Resolved (status_id 4) of every finding of Config" in (
+        finding.reason
+    )
+    assert finding.plan[0].parameters == {"rule_arn": RULE_V2}
+
+
+def test_a_partial_v2_update_of_a_rule_gone_or_disabled_meanwhile_is_compliant() -> None:
+    gone = _judge(_update(ruleOrder=5.0), live_clients=lambda *_: _Clients(_HubV2({})))
+    assert gone.verdict is Verdict.COMPLIANT
+    disabled = _HubV2({RULE_V2: {**LIVE_V2, "RuleStatus": "DISABLED"}})
+    assert _judge(_update(ruleOrder=5.0), live_clients=lambda *_: _Clients(disabled)).verdict is Verdict.COMPLIANT
+
+
+def test_a_refused_live_read_of_a_partial_v2_update_is_alerted_as_not_judged() -> None:
+    hub = _HubV2({}, code="AccessDeniedException")
+    judged = _judge(_update(ruleOrder=5.0), live_clients=lambda *_: _Clients(hub))
+    assert judged.verdict is Verdict.IGNORED
+    [unreadable] = judged.unjudged
+    assert unreadable.plan == ()
+    assert "GetAutomationRuleV2" in unreadable.reason
+    assert "AccessDeniedException" in unreadable.reason
+
+
+def test_a_throttled_live_read_of_a_partial_v2_update_is_retried() -> None:
+    hub = _HubV2({}, code="ThrottlingException")
+    with pytest.raises(TransientAwsError):
+        _judge(_update(ruleOrder=5.0), live_clients=lambda *_: _Clients(hub))
