@@ -380,3 +380,86 @@ def test_a_throttled_live_read_of_a_partial_v2_update_is_retried() -> None:
     hub = _HubV2({}, code="ThrottlingException")
     with pytest.raises(TransientAwsError):
         _judge(_update(ruleOrder=5.0), live_clients=lambda *_: _Clients(hub))
+
+
+# Member accounts dropped from the administrator (Security Hub and GuardDuty)
+
+
+def test_security_hub_members_deleted_are_alerted_with_the_way_back() -> None:
+    [finding] = _judge(load_event("securityhub-delete-members.json")).findings
+
+    assert (finding.rule_id, finding.severity, finding.plan) == ("securityhub-disabled", Severity.CRITICAL, ())
+    assert "deleted member accounts 444455556666, 555566667777 from Security Hub's administrator" in finding.reason
+    assert (
+        "aws securityhub create-members --account-details AccountId=444455556666 AccountId=555566667777, then "
+        "aws securityhub invite-members --account-ids 444455556666 555566667777"
+    ) in finding.reason
+    assert "invited member must accept again" in finding.reason
+
+
+def test_security_hub_members_disassociated_name_both_ways_back() -> None:
+    event = copy.deepcopy(load_event("securityhub-delete-members.json"))
+    event["detail"]["eventName"] = "DisassociateMembers"
+    [finding] = _judge(event).findings
+    assert "took member accounts 444455556666, 555566667777 away from" in finding.reason
+    assert "an organisation's member: aws securityhub create-members --account-details AccountId=444455556666" in (
+        finding.reason
+    )
+
+
+@pytest.mark.parametrize(
+    ("file", "name"),
+    [
+        ("securityhub-delete-members.json", "DeleteMembers"),
+        ("securityhub-delete-members.json", "DisassociateMembers"),
+        ("guardduty-delete-members.json", "DeleteMembers"),
+        ("guardduty-delete-members.json", "DisassociateMembers"),
+    ],
+)
+def test_members_the_service_refused_to_drop_are_not_alerted_as_dropped(file: str, name: str) -> None:
+    event = copy.deepcopy(load_event(file))
+    event["detail"]["eventName"] = name
+    event["detail"]["requestParameters"]["accountIds"] = ["444455556666", "555566667777"]
+    event["detail"]["responseElements"] = {
+        "unprocessedAccounts": [{"accountId": "555566667777", "processingResult": "not a member"}]
+    }
+    [finding] = _judge(event).findings
+    assert "444455556666" in finding.reason
+    assert "555566667777" not in finding.reason
+    event["detail"]["responseElements"]["unprocessedAccounts"].append({"accountId": "444455556666"})
+    assert _judge(event).verdict is Verdict.COMPLIANT
+
+
+@pytest.mark.parametrize("file", ["securityhub-delete-members.json", "guardduty-delete-members.json"])
+def test_a_member_call_naming_no_account_is_invalid(file: str) -> None:
+    event = copy.deepcopy(load_event(file))
+    event["detail"]["requestParameters"]["accountIds"] = []
+    assert _judge(event).verdict is Verdict.INVALID
+
+
+@pytest.mark.parametrize("file", ["securityhub-delete-members.json", "guardduty-delete-members.json"])
+def test_a_failed_member_call_is_never_alerted(file: str) -> None:
+    event = copy.deepcopy(load_event(file))
+    event["detail"]["errorCode"] = "AccessDeniedException"
+    assert _judge(event).findings == ()
+
+
+def test_guardduty_members_deleted_need_their_email_to_come_back() -> None:
+    [finding] = _judge(load_event("guardduty-delete-members.json")).findings
+    assert (finding.rule_id, finding.severity, finding.plan) == ("guardduty-disabled", Severity.CRITICAL, ())
+    assert "took 444455556666 out of GuardDuty detector 12abc34d567e8fa901bc2d34e56789f0" in finding.reason
+    assert (
+        "aws guardduty create-members --detector-id 12abc34d567e8fa901bc2d34e56789f0 --account-details "
+        "AccountId=444455556666,Email=<its email>; an invited member then needs aws guardduty invite-members"
+    ) in finding.reason
+
+
+def test_guardduty_members_disassociated_keep_their_details_when_invited() -> None:
+    event = copy.deepcopy(load_event("guardduty-delete-members.json"))
+    event["detail"]["eventName"] = "DisassociateMembers"
+    [finding] = _judge(event).findings
+    assert "(its email: aws guardduty get-members --detector-id 12abc34d567e8fa901bc2d34e56789f0" in finding.reason
+    assert (
+        "an invited member: aws guardduty invite-members --detector-id 12abc34d567e8fa901bc2d34e56789f0 "
+        "--account-ids 444455556666, then accept"
+    ) in finding.reason
