@@ -106,6 +106,8 @@ GLACIER_VAULTS = "!Sub arn:${AWS::Partition}:glacier:*:${AWS::AccountId}:vaults/
 LOG_DESTINATIONS = "!Sub arn:${AWS::Partition}:logs:*:${AWS::AccountId}:destination:*"
 TRAILS = "!Sub arn:${AWS::Partition}:cloudtrail:*:${AWS::AccountId}:trail/*"
 DETECTORS = "!Sub arn:${AWS::Partition}:guardduty:*:${AWS::AccountId}:detector/*"
+#: GuardDuty filters (the Service Authorization Reference's ``filter`` resource type, under their detector).
+GUARDDUTY_FILTERS = "!Sub arn:${AWS::Partition}:guardduty:*:${AWS::AccountId}:detector/*/filter/*"
 HUBS = "!Sub arn:${AWS::Partition}:securityhub:*:${AWS::AccountId}:hub/default"
 AUTOMATION_RULES = "!Sub arn:${AWS::Partition}:securityhub:*:${AWS::AccountId}:automation-rule/*"
 #: Security Hub V2 automation rules (the Service Authorization Reference's ``automation-rulev2`` resource type).
@@ -642,6 +644,12 @@ SCOPES: tuple[Scope, ...] = (
         comment="Event data stores of this account only; never StopEventDataStoreIngestion (only undo does).",
     ),
     Scope("EnableGuardDutyDetectors", ("guardduty:GetDetector", "guardduty:UpdateDetector"), (DETECTORS,)),
+    Scope(
+        "StopGuardDutyFilterArchiving",
+        ("guardduty:GetFilter", "guardduty:UpdateFilter"),
+        (GUARDDUTY_FILTERS,),
+        comment="Filters of this account: one made to archive every finding is set to NOOP (undo: ARCHIVE).",
+    ),
     Scope(
         "StartGuardDutyMonitoring",
         ("guardduty:GetMembers", "guardduty:StartMonitoringMembers"),

@@ -130,3 +130,75 @@ def test_a_v2_rule_in_alert_mode_is_only_alerted(account: Account, enforcer: Enf
         finding = _only(enforcer.handle(load_event(V2_SAMPLE)))
         stubber.assert_no_pending_responses()
     assert finding["outcome"] == Outcome.ALERTED
+
+
+# GuardDuty filters (moto has them)
+
+
+def _archiving_filter(account: Account, criterion: dict[str, Any] | None = None) -> tuple[Any, str, dict[str, Any]]:
+    """A detector with filter quiet archiving every finding (moto), and the CreateFilter record naming them."""
+    guardduty = account.session.client("guardduty", region_name=REGION)
+    detector = guardduty.create_detector(Enable=True)["DetectorId"]
+    criteria = {"Criterion": criterion if criterion is not None else {"severity": {"Gte": 0}}}
+    guardduty.create_filter(DetectorId=detector, Name="quiet", Action="ARCHIVE", Rank=1, FindingCriteria=criteria)
+    event = load_event("guardduty-filter-archive-all.json")
+    event["detail"]["requestParameters"]["detectorId"] = detector  # moto chooses detector ids
+    return guardduty, detector, event
+
+
+def test_a_new_filter_archiving_every_finding_is_set_to_noop_and_undo_archives_again(
+    account: Account, enforcer: EnforcerService
+) -> None:
+    account.set("rules/guardduty-disabled/mode", "remediate")
+    guardduty, detector, event = _archiving_filter(account)
+
+    finding = _only(enforcer.handle(event))
+    after = guardduty.get_filter(DetectorId=detector, FilterName="quiet")["Action"]
+    undo = enforcer.executor.undo(finding["remediation_id"], actor=OPERATOR)
+
+    assert finding["outcome"] == Outcome.REMEDIATED
+    assert finding["done"] == [f"set GuardDuty filter quiet of detector {detector} to NOOP (it archived every finding)"]
+    assert after == "NOOP"
+    assert list(undo.restored) == [f"set GuardDuty filter quiet of detector {detector} to ARCHIVE again, as before"]
+    assert guardduty.get_filter(DetectorId=detector, FilterName="quiet")["Action"] == "ARCHIVE"
+
+
+def test_a_filter_already_noop_deleted_or_narrowed_is_left_alone(account: Account, enforcer: EnforcerService) -> None:
+    """Idempotent: a later change to the filter is that change's doing; nothing is updated, and undo has nothing to
+    put back."""
+    account.set("rules/guardduty-disabled/mode", "remediate")
+    guardduty, detector, event = _archiving_filter(account, {"type": {"Eq": ["Recon:EC2/PortProbeUnprotectedPort"]}})
+    narrowed = _only(enforcer.handle(event))  # the event says every finding; the filter now archives one type
+    assert guardduty.get_filter(DetectorId=detector, FilterName="quiet")["Action"] == "ARCHIVE"
+    assert (narrowed["outcome"], narrowed["done"]) == (Outcome.REMEDIATED, [])
+    assert list(enforcer.executor.undo(narrowed["remediation_id"], actor=OPERATOR).restored) == []
+
+    guardduty.update_filter(DetectorId=detector, FilterName="quiet", Action="NOOP")
+    event["detail"]["eventID"] = event["detail"]["eventID"][:-4] + "d002"
+    event["id"] = event["id"][:-4] + "d002"
+    noop = _only(enforcer.handle(event))
+    assert (noop["outcome"], noop["done"]) == (Outcome.REMEDIATED, [])
+
+
+def test_undo_of_a_filter_deleted_meanwhile_says_so(account: Account, enforcer: EnforcerService) -> None:
+    account.set("rules/guardduty-disabled/mode", "remediate")
+    guardduty, detector, event = _archiving_filter(account)
+    finding = _only(enforcer.handle(event))
+    guardduty.delete_filter(DetectorId=detector, FilterName="quiet")
+    with pytest.raises(UndoError, match="no longer exists"):
+        enforcer.executor.undo(finding["remediation_id"], actor=OPERATOR)
+
+
+def test_a_filter_deleted_before_the_remediation_is_already_done(account: Account, enforcer: EnforcerService) -> None:
+    account.set("rules/guardduty-disabled/mode", "remediate")
+    guardduty, detector, event = _archiving_filter(account)
+    guardduty.delete_filter(DetectorId=detector, FilterName="quiet")
+    finding = _only(enforcer.handle(event))
+    assert (finding["outcome"], finding["done"]) == (Outcome.REMEDIATED, [])
+
+
+def test_a_filter_in_alert_mode_is_only_alerted(account: Account, enforcer: EnforcerService) -> None:
+    guardduty, detector, event = _archiving_filter(account)
+    finding = _only(enforcer.handle(event))
+    assert finding["outcome"] == Outcome.ALERTED
+    assert guardduty.get_filter(DetectorId=detector, FilterName="quiet")["Action"] == "ARCHIVE"

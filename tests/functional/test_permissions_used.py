@@ -215,6 +215,8 @@ def _authorised_as(request: Request) -> tuple[str, dict[str, str]]:
     if service == "cloudtrail":
         name = str(params.get("Name") or params.get("TrailName"))
         return (name if name.startswith("arn:") else f"arn:aws:cloudtrail:{here}:trail/{name}"), context
+    if service == "guardduty" and "FilterName" in params:
+        return f"arn:aws:guardduty:{here}:detector/{params['DetectorId']}/filter/{params['FilterName']}", context
     if service == "guardduty":
         return f"arn:aws:guardduty:{here}:detector/{params['DetectorId']}", context
     if service == "securityhub" and "AutomationRulesArns" in params:
@@ -1783,6 +1785,15 @@ def _suspended_detector(account: Account) -> RemediationStep:
     return _step(StepAction.ENABLE_GUARDDUTY_DETECTOR, arn, detector_id=detector)
 
 
+def _archiving_filter(account: Account) -> RemediationStep:
+    guardduty = _regional_client(account, "guardduty")
+    detector = guardduty.create_detector(Enable=True)["DetectorId"]
+    criteria = {"Criterion": {"severity": {"Gte": 0}}}
+    guardduty.create_filter(DetectorId=detector, Name="quiet", Action="ARCHIVE", FindingCriteria=criteria)
+    arn = f"arn:aws:guardduty:{BUCKET_REGION}:{HOME_ACCOUNT}:detector/{detector}/filter/quiet"
+    return _step(StepAction("stop_guardduty_filter_archiving"), arn, detector_id=detector, filter_name="quiet")
+
+
 def _stopped_recorder(account: Account) -> RemediationStep:
     _bucket_once(account, "acme-config")
     config = _regional_client(account, "config")
@@ -2116,6 +2127,7 @@ SCENARIOS.update(
         "restore-narrowed-trail": Scenario(_restore_trail(deleted=False), BUCKET_REGION),
         "restore-deleted-trail": Scenario(_restore_trail(deleted=True), BUCKET_REGION),
         "enable-guardduty-detector": Scenario(_suspended_detector, BUCKET_REGION),
+        "stop-guardduty-filter-archiving": Scenario(_archiving_filter, BUCKET_REGION),
         "start-config-recorder": Scenario(_stopped_recorder, BUCKET_REGION),
         "enable-security-hub": Scenario(_disabled_hub, BUCKET_REGION),
         "remove-user-from-admin-group": Scenario(_admin_group_member),

@@ -463,3 +463,216 @@ def test_guardduty_members_disassociated_keep_their_details_when_invited() -> No
         "an invited member: aws guardduty invite-members --detector-id 12abc34d567e8fa901bc2d34e56789f0 "
         "--account-ids 444455556666, then accept"
     ) in finding.reason
+
+
+# GuardDuty filters that archive findings
+
+DETECTOR = "12abc34d567e8fa901bc2d34e56789f0"
+FILTER_ARN = f"arn:aws:guardduty:eu-west-1:111122223333:detector/{DETECTOR}/filter/quiet"
+
+
+def _filter_update(**parameters: Any) -> dict[str, Any]:
+    event = copy.deepcopy(load_event("guardduty-filter-archive-all.json"))
+    event["detail"]["eventName"] = "UpdateFilter"
+    event["detail"]["requestParameters"] = {"detectorId": DETECTOR, "filterName": "quiet", **parameters}
+    return event
+
+
+def test_a_new_filter_archiving_every_finding_is_set_to_noop() -> None:
+    [finding] = _judge(load_event("guardduty-filter-archive-all.json")).findings
+    assert (finding.severity, finding.resource_arn) == (Severity.CRITICAL, FILTER_ARN)
+    [step] = finding.plan
+    assert (step.action, step.target) == ("stop_guardduty_filter_archiving", FILTER_ARN)
+    assert step.parameters == {"detector_id": DETECTOR, "filter_name": "quiet"}
+    assert f"update-filter --detector-id {DETECTOR} --filter-name quiet --action NOOP" in finding.reason
+
+
+@pytest.mark.parametrize(
+    "criterion",
+    [{"severity": {"gt": 0}}, {"severity": {"greaterThanOrEqual": 0}}, {"severity": {"Gte": 0}}, {}],
+)
+def test_every_spelling_of_every_finding_is_remediated(criterion: dict[str, Any]) -> None:
+    event = copy.deepcopy(load_event("guardduty-filter-archive-all.json"))
+    event["detail"]["requestParameters"]["findingCriteria"] = {"criterion": criterion}
+    [finding] = _judge(event).findings
+    assert finding.plan[0].action == "stop_guardduty_filter_archiving"
+
+
+def test_a_new_filter_archiving_some_findings_is_high_and_left() -> None:
+    event = copy.deepcopy(load_event("guardduty-filter-archive-all.json"))
+    event["detail"]["requestParameters"]["findingCriteria"] = {
+        "criterion": {"type": {"eq": ["Recon:EC2/PortProbeUnprotectedPort"]}}
+    }
+    [finding] = _judge(event).findings
+    assert (finding.severity, finding.plan) == (Severity.HIGH, ())
+    assert "it may be meant (known noise)" in finding.reason
+
+
+def test_an_update_making_a_filter_archive_every_finding_is_critical_but_alerted_only() -> None:
+    [finding] = _judge(
+        _filter_update(action="ARCHIVE", findingCriteria={"criterion": {"severity": {"gte": 0}}})
+    ).findings
+    assert (finding.severity, finding.plan) == (Severity.CRITICAL, ())
+    assert "what the filter archived before this update is not in the record" in finding.reason
+
+
+def test_an_update_setting_noop_is_fine_and_one_leaving_the_action_out_cannot_be_judged_offline() -> None:
+    assert _judge(_filter_update(action="NOOP")).verdict is Verdict.COMPLIANT
+    judged = _judge(_filter_update(findingCriteria={"criterion": {"severity": {"gte": 0}}}))
+    assert judged.verdict is Verdict.IGNORED
+    assert "the update leaves its action or criteria as they were" in judged.reason
+
+
+def test_a_filter_named_by_no_name_is_invalid() -> None:
+    event = _filter_update(action="ARCHIVE", findingCriteria={})
+    del event["detail"]["requestParameters"]["filterName"]
+    assert _judge(event).verdict is Verdict.INVALID
+
+
+class _GuardDuty:
+    """GuardDuty's ``GetFilter`` as the enforcer's live read sees it (API spelling), or refusing with ``code``."""
+
+    def __init__(self, found: dict[str, Any] | None, code: str = "") -> None:
+        self.found = found
+        self.code = code
+        self.asked: list[tuple[str, str]] = []
+
+    def get_filter(self, DetectorId: str, FilterName: str) -> dict[str, Any]:
+        self.asked.append((DetectorId, FilterName))
+        if self.code or self.found is None:
+            error = {"Error": {"Code": self.code or "BadRequestException", "Message": "no"}}
+            raise ClientError(error, "GetFilter")  # type: ignore[arg-type]
+        return self.found
+
+
+class _GuardDutyClients:
+    def __init__(self, guardduty: _GuardDuty) -> None:
+        self.guardduty = guardduty
+
+    def client(self, service: str) -> _GuardDuty:
+        assert service == "guardduty"
+        return self.guardduty
+
+
+def _live(guardduty: _GuardDuty) -> Any:
+    return lambda *_: _GuardDutyClients(guardduty)
+
+
+def test_an_update_widening_an_archiving_filter_is_judged_on_its_action_read_live() -> None:
+    """Only the criteria change: the filter's ARCHIVE action, left out of the request, is read live."""
+    guardduty = _GuardDuty({"Name": "quiet", "Action": "ARCHIVE", "FindingCriteria": {"Criterion": {}}})
+    event = _filter_update(findingCriteria={"criterion": {"severity": {"gte": 0}}})
+    [finding] = _judge(event, live_clients=_live(guardduty)).findings
+    assert guardduty.asked == [(DETECTOR, "quiet")]
+    assert (finding.severity, finding.plan) == (Severity.CRITICAL, ())
+    noop = _GuardDuty({"Name": "quiet", "Action": "NOOP", "FindingCriteria": {"Criterion": {}}})
+    assert _judge(event, live_clients=_live(noop)).verdict is Verdict.COMPLIANT
+
+
+def test_an_update_setting_archive_is_judged_on_the_criteria_read_live() -> None:
+    narrow = {"Criterion": {"type": {"Eq": ["Recon:EC2/PortProbeUnprotectedPort"]}}}
+    guardduty = _GuardDuty({"Name": "quiet", "Action": "NOOP", "FindingCriteria": narrow})
+    [finding] = _judge(_filter_update(action="ARCHIVE"), live_clients=_live(guardduty)).findings
+    assert finding.severity is Severity.HIGH
+
+
+def test_an_update_of_a_filter_gone_meanwhile_is_compliant_and_a_refused_read_is_not_judged() -> None:
+    event = _filter_update(action="ARCHIVE")
+    assert _judge(event, live_clients=_live(_GuardDuty(None))).verdict is Verdict.COMPLIANT
+    judged = _judge(event, live_clients=_live(_GuardDuty(None, code="AccessDeniedException")))
+    assert judged.verdict is Verdict.IGNORED
+    [unreadable] = judged.unjudged
+    assert "GetFilter" in unreadable.reason
+    with pytest.raises(TransientAwsError):
+        _judge(event, live_clients=_live(_GuardDuty(None, code="ThrottlingException")))
+
+
+def test_a_failed_create_filter_is_never_remediated() -> None:
+    event = copy.deepcopy(load_event("guardduty-filter-archive-all.json"))
+    event["detail"]["errorCode"] = "BadRequestException"
+    assert _judge(event).findings == ()
+
+
+# GuardDuty Malware Protection
+
+PLAN_ARN = "arn:aws:guardduty:eu-west-1:111122223333:malware-protection-plan/b4c7f464ab3a4EXAMPLE"
+
+
+def test_a_deleted_malware_protection_plan_is_high_with_the_way_back() -> None:
+    [finding] = _judge(load_event("guardduty-malware-plan-deleted.json")).findings
+    assert (finding.rule_id, finding.severity, finding.plan) == ("guardduty-disabled", Severity.HIGH, ())
+    assert finding.resource_arn == PLAN_ARN
+    assert "aws guardduty create-malware-protection-plan --role <its role ARN>" in finding.reason
+
+
+def test_a_plan_that_tags_nothing_and_scans_a_prefix_is_medium_naming_both() -> None:
+    [finding] = _judge(load_event("guardduty-malware-plan-tagging-off.json")).findings
+    assert (finding.severity, finding.resource_arn, finding.plan) == (Severity.MEDIUM, PLAN_ARN, ())
+    assert "no longer tags scanned objects" in finding.reason
+    assert "scans only objects under incoming/" in finding.reason
+    assert "--actions Tagging={Status=ENABLED} --protected-resource" in finding.reason
+
+
+@pytest.mark.parametrize(
+    "request_parameters",
+    [
+        {"actions": {"tagging": {"status": "ENABLED"}}},
+        {"role": "arn:aws:iam::111122223333:role/malware-scan"},
+        {"protectedResource": {"s3Bucket": {"objectPrefixes": []}}},
+    ],
+)
+def test_a_plan_update_that_narrows_nothing_is_fine(request_parameters: dict[str, Any]) -> None:
+    event = copy.deepcopy(load_event("guardduty-malware-plan-tagging-off.json"))
+    event["detail"]["requestParameters"] = {"malwareProtectionPlanId": "b4c7f464ab3a4EXAMPLE", **request_parameters}
+    assert _judge(event).verdict is Verdict.COMPLIANT
+
+
+def test_a_plan_update_only_limiting_prefixes_offers_only_that_way_back() -> None:
+    event = copy.deepcopy(load_event("guardduty-malware-plan-tagging-off.json"))
+    del event["detail"]["requestParameters"]["actions"]
+    [finding] = _judge(event).findings
+    assert "Tagging" not in finding.reason
+    assert "ObjectPrefixes" in finding.reason
+
+
+def test_ebs_scans_skipping_tagged_volumes_are_medium() -> None:
+    [finding] = _judge(load_event("guardduty-malware-scan-settings-exclude.json")).findings
+    assert (finding.severity, finding.plan) == (Severity.MEDIUM, ())
+    assert "skip the volumes of instances tagged scan=skip" in finding.reason
+
+
+@pytest.mark.parametrize(
+    ("criteria", "verdict"),
+    [
+        ({"include": {"EC2_INSTANCE_TAG": {"mapEquals": [{"key": "scan"}]}}}, Verdict.VIOLATION),
+        ({}, Verdict.COMPLIANT),
+        ({"exclude": {}}, Verdict.COMPLIANT),
+        (None, Verdict.COMPLIANT),
+    ],
+)
+def test_ebs_scan_settings_narrow_only_with_tags(criteria: dict[str, Any] | None, verdict: Verdict) -> None:
+    event = copy.deepcopy(load_event("guardduty-malware-scan-settings-exclude.json"))
+    event["detail"]["requestParameters"] = {"detectorId": DETECTOR, "ebsSnapshotPreservation": "NO_RETENTION"}
+    if criteria is not None:
+        event["detail"]["requestParameters"]["scanResourceCriteria"] = criteria
+    assert _judge(event).verdict is verdict
+
+
+@pytest.mark.parametrize(
+    "file",
+    [
+        "guardduty-malware-plan-deleted.json",
+        "guardduty-malware-plan-tagging-off.json",
+        "guardduty-malware-scan-settings-exclude.json",
+    ],
+)
+def test_a_failed_malware_call_is_never_alerted(file: str) -> None:
+    event = copy.deepcopy(load_event(file))
+    event["detail"]["errorCode"] = "AccessDeniedException"
+    assert _judge(event).findings == ()
+
+
+def test_a_plan_call_naming_no_plan_is_invalid() -> None:
+    event = copy.deepcopy(load_event("guardduty-malware-plan-deleted.json"))
+    event["detail"]["requestParameters"] = {}
+    assert _judge(event).verdict is Verdict.INVALID

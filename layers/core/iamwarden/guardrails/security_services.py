@@ -25,17 +25,23 @@ After CloudTrail (``guardrails.cloudtrail``), an intruder switches off what woul
   in earlier versions, ``departedMethod:Left``/``departedTime``: both spellings are read.
 
 The same effect by the well-known other calls (stratus-red-team's and the GuardDuty guide's), alerted with the way
-back, never undone by IAM Warden (audit s6 gap 11):
+back (audit s6 gap 11), undone only where the record says all that was added:
 
 * GuardDuty ``CreateFilter``/``UpdateFilter`` with action ``ARCHIVE`` (findings archived as they arrive; critical when
-  the criterion matches every finding), ``CreateIPSet``/``UpdateIPSet`` activated (a trusted IP list: no finding
-  for those addresses), ``DisassociateFromAdministratorAccount`` (and its older name) leaving the administrator,
-  ``DisassociateMembers``/``DeleteMembers`` dropping members from it;
+  the criterion matches every finding; a new filter archiving every finding is set to ``NOOP``, undo ``ARCHIVE``
+  again; an update is alerted only, what the filter archived before is not in the record), ``CreateIPSet``/
+  ``UpdateIPSet`` activated (a trusted IP list: no finding for those addresses),
+  ``DisassociateFromAdministratorAccount`` (and its older name) leaving the administrator,
+  ``DisassociateMembers``/``DeleteMembers`` dropping members from it (as Security Hub's: not put back, the record
+  does not say whether a member was the organisation's or invited, and an invited one must accept again);
+* GuardDuty Malware Protection: ``DeleteMalwareProtectionPlan`` (high), ``UpdateMalwareProtectionPlan`` turning
+  result tagging off or limiting the scan to object prefixes, ``UpdateMalwareScanSettings`` skipping tagged EBS
+  volumes (medium);
 * AWS Config ``PutConfigurationRecorder`` recording a chosen list of types, or excluding some (medium: it may be
   meant, to save cost; leaving out only the global types is AWS's advice for all regions but one, so no finding), and
   ``DeleteDeliveryChannel`` (nothing recorded is delivered);
 * Security Hub ``BatchDisableStandards`` and ``DisableImportFindingsForProduct`` (GuardDuty's findings no longer
-  imported, for one).
+  imported, for one); V1 and V2 (OCSF) automation rules that hide broad classes of findings are disabled.
 
 All four services record these calls in the region they were made in, except Organizations, whose events
 arrive in us-east-1.
@@ -76,6 +82,11 @@ _GUARDDUTY_BLINDING = frozenset(
 #: item 3): ``StopMonitoringMembers`` is put back with ``StartMonitoringMembers`` (the GuardDuty API reference: it
 #: "restart[s] monitoring for those accounts"); turning organisation auto-enable off is alerted.
 _GUARDDUTY_ADMINISTRATOR = frozenset({"StopMonitoringMembers", "UpdateOrganizationConfiguration"})
+#: GuardDuty Malware Protection narrowed or removed (issue 15 item 3): a plan for an S3 bucket deleted or narrowed, or
+#: EBS malware scans told to skip tagged volumes. Alerted with the way back: the record carries only the new values.
+_GUARDDUTY_MALWARE = frozenset(
+    {"UpdateMalwareProtectionPlan", "DeleteMalwareProtectionPlan", "UpdateMalwareScanSettings"}
+)
 
 #: Security Hub automation rules: one that suppresses every finding (or a whole product's) as it arrives leaves the
 #: hub on and blinds it (issue 15 item 3).
@@ -98,7 +109,10 @@ GUARDDUTY_DISABLED = RuleSpec(
     id="guardduty-disabled",
     title="GuardDuty suspended or deleted",
     event_source="guardduty.amazonaws.com",
-    event_names=frozenset({"UpdateDetector", "DeleteDetector"}) | _GUARDDUTY_BLINDING | _GUARDDUTY_ADMINISTRATOR,
+    event_names=frozenset({"UpdateDetector", "DeleteDetector"})
+    | _GUARDDUTY_BLINDING
+    | _GUARDDUTY_ADMINISTRATOR
+    | _GUARDDUTY_MALWARE,
     risk="GuardDuty is the threat detector of the region; suspended or deleted, an intrusion raises no finding.",
     alert_risk=(
         "GuardDuty watches this region for intrusions (stolen credentials, crypto-mining, data theft); "
@@ -174,6 +188,8 @@ class GuardDutyRule:
 
     def evaluate(self, context: RuleContext) -> Evaluation:
         change = context.change
+        if change.event_name in _GUARDDUTY_MALWARE:
+            return _guardduty_malware(context)
         detector = context.request_text("detectorId")
         arn = _arn(context, "guardduty", f"detector/{detector}")
         evaluation = Evaluation(resource_arn=arn)
@@ -312,25 +328,8 @@ def _guardduty_blinded(context: RuleContext, evaluation: Evaluation, arn: str, w
     name = change.event_name
     actor = change.actor.display
     if name in ("CreateFilter", "UpdateFilter"):
-        filter_name = request.get("filterName") or request.get("name")
-        if request.get("action") != "ARCHIVE":
-            evaluation.compliant.append(f"filter {filter_name} of {where} does not archive findings")
-            return evaluation
-        criterion = (
-            request.get("findingCriteria", {}).get("criterion")
-            if isinstance(request.get("findingCriteria"), dict)
-            else None
-        )
-        everything = not criterion or _matches_every_finding(criterion)
-        severity = Severity.CRITICAL if everything else Severity.HIGH
-        reason = (
-            f"{actor} made filter {filter_name} of {where} archive "
-            + ("every finding" if everything else "the findings it matches")
-            + " as they arrive: GuardDuty stays on, but nobody sees them. Take it off if it was not meant: "
-            f"aws guardduty delete-filter --detector-id {context.request_text('detectorId')} "
-            f"--filter-name {filter_name}"
-        )
-    elif name in ("CreateIPSet", "UpdateIPSet"):
+        return _guardduty_filter(context, evaluation, where)
+    if name in ("CreateIPSet", "UpdateIPSet"):
         if request.get("activate") is not True:
             evaluation.compliant.append(f"the trusted IP list of {where} is not activated")
             return evaluation
@@ -362,6 +361,212 @@ def _guardduty_blinded(context: RuleContext, evaluation: Evaluation, arn: str, w
         context.finding(GUARDDUTY_DISABLED, severity=severity, resource_arn=arn, reason=reason + ".", plan=())
     )
     return evaluation
+
+
+def _guardduty_filter(context: RuleContext, evaluation: Evaluation, where: str) -> Evaluation:
+    """A filter that archives findings as they arrive: critical when it matches every finding, high otherwise.
+
+    A ``CreateFilter`` archiving every finding is undone: its action set to ``NOOP`` (the filter stays, archiving
+    nothing; undo sets ``ARCHIVE`` again). An ``UpdateFilter`` is alerted only: what the filter archived before the
+    update is not in the record, and ``NOOP`` would stop that too. An update that leaves out the action or the
+    criteria leaves them as they were: they are read live (``GetFilter``); offline it cannot be judged.
+    """
+    change = context.change
+    request = change.request_parameters
+    detector = context.request_text("detectorId")
+    created = change.event_name == "CreateFilter"
+    filter_name = context.request_text("name" if created else "filterName")
+    filter_arn = _arn(context, "guardduty", f"detector/{detector}/filter/{filter_name}")
+    evaluation.resource_arn = filter_arn
+    action = request.get("action")
+    criteria = request.get("findingCriteria")
+    if not created and (action is None or criteria is None):
+        if action is not None and action != "ARCHIVE":
+            evaluation.compliant.append(f"filter {filter_name} of {where} does not archive findings")
+            return evaluation
+        if context.live_clients is None:
+            evaluation.unjudged.append(
+                f"what filter {filter_name} of {where} archives (the update leaves its action or criteria as they were)"
+            )
+            return evaluation
+        live = _live_filter(context, detector, filter_name, filter_arn)
+        if live is None:
+            evaluation.compliant.append(f"filter {filter_name} of {where} no longer exists")
+            return evaluation
+        action = action if action is not None else _field(live, "Action")
+        criteria = criteria if criteria is not None else _field(live, "FindingCriteria")
+    if action != "ARCHIVE":
+        evaluation.compliant.append(f"filter {filter_name} of {where} does not archive findings")
+        return evaluation
+    criterion = _field(criteria, "Criterion")
+    everything = not criterion or _matches_every_finding(criterion)
+    remediable = created and everything
+    reason = (
+        f"{change.actor.display} made filter {filter_name} of {where} archive "
+        + ("every finding" if everything else "the findings it matches")
+        + " as they arrive: GuardDuty stays on, but nobody sees them."
+        + (
+            ""
+            if remediable
+            else " IAM Warden leaves it: "
+            + (
+                "what the filter archived before this update is not in the record."
+                if everything
+                else "it may be meant (known noise)."
+            )
+        )
+        + f" Stop it archiving if it was not meant: aws guardduty update-filter --detector-id {detector} "
+        f"--filter-name {filter_name} --action NOOP (or delete-filter); findings it archived already stay archived "
+        "until unarchived (aws guardduty unarchive-findings)."
+    )
+    plan = (
+        [
+            RemediationStep(
+                StopFilterArchiving.action,
+                filter_arn,
+                {"detector_id": detector, "filter_name": filter_name},
+                f"stop filter {filter_name} of {where} archiving findings (action NOOP)",
+            )
+        ]
+        if remediable
+        else ()
+    )
+    evaluation.findings.append(
+        context.finding(
+            GUARDDUTY_DISABLED,
+            severity=Severity.CRITICAL if everything else Severity.HIGH,
+            resource_arn=filter_arn,
+            reason=reason,
+            plan=plan,
+        )
+    )
+    return evaluation
+
+
+def _live_filter(context: RuleContext, detector: str, name: str, arn: str) -> dict[str, Any] | None:
+    """The filter as GuardDuty holds it now (the enforcer's read), None when it (or its detector) is gone."""
+    change = context.change
+    if context.live_clients is None:
+        return None
+    client = context.live_clients(change.account, change.region).client("guardduty")
+    try:
+        return dict(client.get_filter(DetectorId=detector, FilterName=name))
+    except Exception as exc:
+        if error_code(exc) in _DETECTOR_GONE:
+            return None
+        raise classify(exc, "GetFilter", resource=arn) from exc
+
+
+def _guardduty_malware(context: RuleContext) -> Evaluation:
+    """GuardDuty Malware Protection removed or narrowed: alerted with the way back (the record carries only the new
+    values, so what the plan or the settings were before is not known to put back).
+
+    * ``DeleteMalwareProtectionPlan``: the plan's bucket is no longer scanned (high);
+    * ``UpdateMalwareProtectionPlan`` tagging the results switched off (a bucket policy that blocks objects tagged
+      ``THREATS_FOUND`` no longer blocks anything), or the scan limited to object prefixes (medium);
+    * ``UpdateMalwareScanSettings`` (EBS scans GuardDuty starts on a finding) excluding volumes by tag, or scanning
+      only the tagged ones (medium).
+    """
+    change = context.change
+    request = change.request_parameters
+    actor = change.actor.display
+    name = change.event_name
+    if name == "UpdateMalwareScanSettings":
+        detector = context.request_text("detectorId")
+        arn = _arn(context, "guardduty", f"detector/{detector}")
+        evaluation = Evaluation(resource_arn=arn)
+        criteria = _field(request, "ScanResourceCriteria")
+        narrowed = [
+            (
+                "skip the volumes of instances tagged "
+                if key == "exclude"
+                else "scan only the volumes of instances tagged "
+            )
+            + tags
+            for key in ("include", "exclude")
+            if (tags := _scan_tags(_field(criteria, key[:1].upper() + key[1:])))
+        ]
+        if not narrowed:
+            evaluation.compliant.append(f"GuardDuty's EBS malware scans of {change.region} keep every volume")
+            return evaluation
+        evaluation.findings.append(
+            context.finding(
+                GUARDDUTY_DISABLED,
+                severity=Severity.MEDIUM,
+                resource_arn=arn,
+                reason=(
+                    f"{actor} told GuardDuty detector {detector} in {change.region} to "
+                    + " and ".join(sorted(narrowed))
+                    + " when it scans EBS volumes for malware: malware on the volumes left out raises no finding. If "
+                    f"it was not meant, put the criteria it had back (none: every volume): aws guardduty "
+                    f"update-malware-scan-settings --detector-id {detector} --scan-resource-criteria '{{}}'."
+                ),
+                plan=(),
+            )
+        )
+        return evaluation
+    plan_id = context.request_text("malwareProtectionPlanId")
+    arn = _arn(context, "guardduty", f"malware-protection-plan/{plan_id}")
+    evaluation = Evaluation(resource_arn=arn)
+    where = f"GuardDuty malware protection plan {plan_id} in {change.region}"
+    if name == "DeleteMalwareProtectionPlan":
+        evaluation.findings.append(
+            context.finding(
+                GUARDDUTY_DISABLED,
+                severity=Severity.HIGH,
+                resource_arn=arn,
+                reason=(
+                    f"{actor} deleted {where}: the objects uploaded to its bucket are no longer scanned for malware. "
+                    "The record names only the plan, so IAM Warden cannot re-create it; if it was not meant: aws "
+                    "guardduty create-malware-protection-plan --role <its role ARN> --protected-resource "
+                    "S3Bucket={BucketName=<its bucket>} --actions Tagging={Status=ENABLED}."
+                ),
+                plan=(),
+            )
+        )
+        return evaluation
+    tagging_off = _field(_field(_field(request, "Actions"), "Tagging"), "Status") == "DISABLED"
+    prefixes = _field(_field(_field(request, "ProtectedResource"), "S3Bucket"), "ObjectPrefixes")
+    limited = [str(prefix) for prefix in prefixes] if isinstance(prefixes, list) else []
+    narrowed, back = [], []
+    if tagging_off:
+        narrowed.append(
+            "no longer tags scanned objects with the result (a bucket policy that blocks objects tagged "
+            "THREATS_FOUND blocks nothing any more)"
+        )
+        back.append("--actions Tagging={Status=ENABLED}")
+    if limited:
+        narrowed.append(f"scans only objects under {', '.join(limited)}")
+        back.append("""--protected-resource '{"S3Bucket":{"ObjectPrefixes":[]}}' (or the prefixes it had)""")
+    if not narrowed:
+        evaluation.compliant.append(f"{where} still scans and tags what it did")
+        return evaluation
+    evaluation.findings.append(
+        context.finding(
+            GUARDDUTY_DISABLED,
+            severity=Severity.MEDIUM,
+            resource_arn=arn,
+            reason=(
+                f"{actor} changed {where}: it {' and '.join(narrowed)}. If it was not meant: aws guardduty "
+                f"update-malware-protection-plan --malware-protection-plan-id {plan_id} {' '.join(back)}."
+            ),
+            plan=(),
+        )
+    )
+    return evaluation
+
+
+def _scan_tags(criterion: Any) -> str:
+    """The tags of a malware scan criterion in words, "" when none (``{"EC2_INSTANCE_TAG": {"mapEquals": [{"key": "k",
+    "value": "v"}]}}`` -> ``k=v``: botocore's guardduty model, ``ScanResourceCriteria``)."""
+    pairs = [
+        f"{_field(pair, 'Key')}={_field(pair, 'Value')}"
+        if _field(pair, "Value") is not None
+        else str(_field(pair, "Key"))
+        for condition in (criterion.values() if isinstance(criterion, Mapping) else ())
+        for pair in _listed(_field(condition, "MapEquals"))
+    ]
+    return ", ".join(pairs)
 
 
 def _dropped_members(change: Any) -> list[str]:
@@ -521,7 +726,8 @@ def _matches_every_finding(criterion: Any) -> bool:
         return False
     if set(criterion) != {"severity"} or not isinstance(criterion["severity"], dict):
         return False
-    bounds = criterion["severity"]
+    # CloudTrail spells the conditions as the request does (``gte``), the API's answer as botocore does (``Gte``).
+    bounds = {str(key)[:1].lower() + str(key)[1:]: value for key, value in criterion["severity"].items()}
     lower = bounds.get("gte", bounds.get("greaterThanOrEqual"))
     if lower is None:
         lower = bounds.get("gt", bounds.get("greaterThan"))
@@ -1250,6 +1456,59 @@ class EnableGuardDutyDetector:
         return [f"suspended GuardDuty detector {detector} again, as before"]
 
 
+class StopFilterArchiving:
+    """Set a GuardDuty filter that archives every finding to ``NOOP`` (undo: ``ARCHIVE`` again).
+
+    Only while the filter still archives every finding when captured: a filter deleted, set to ``NOOP`` or narrowed
+    since is another change's doing and is left alone ("already gone" = done).
+    """
+
+    permissions: ClassVar[Permissions] = ("guardduty:GetFilter", "guardduty:UpdateFilter")
+    action: ClassVar[StepAction] = StepAction("stop_guardduty_filter_archiving", permissions)
+    undo_permissions: ClassVar[Permissions] = ("guardduty:GetFilter", "guardduty:UpdateFilter")
+    undoable: ClassVar[bool] = True
+
+    @staticmethod
+    def _read(aws: AccountClients, detector: str, name: str) -> dict[str, Any] | None:
+        try:
+            return dict(aws.client("guardduty").get_filter(DetectorId=detector, FilterName=name))
+        except Exception as exc:
+            if error_code(exc) in _DETECTOR_GONE:
+                return None
+            raise
+
+    def capture(self, aws: AccountClients, step: RemediationStep) -> dict[str, Any]:
+        found = self._read(aws, step.parameters["detector_id"], step.parameters["filter_name"])
+        if found is None:
+            return {"action": None, "every_finding": False}
+        criterion = _field(found.get("FindingCriteria"), "Criterion")
+        return {"action": found.get("Action"), "every_finding": not criterion or _matches_every_finding(criterion)}
+
+    @staticmethod
+    def _archived_everything(before: Mapping[str, Any]) -> bool:
+        return before["action"] == "ARCHIVE" and bool(before["every_finding"])
+
+    def apply(self, run: StepRun, step: RemediationStep, before: Mapping[str, Any], done: list[str]) -> None:
+        if not self._archived_everything(before):
+            return  # deleted, set to NOOP or narrowed meanwhile
+        detector, name = step.parameters["detector_id"], step.parameters["filter_name"]
+        with ignoring(*_DETECTOR_GONE):
+            run.aws.client("guardduty").update_filter(DetectorId=detector, FilterName=name, Action="NOOP")
+            done.append(f"set GuardDuty filter {name} of detector {detector} to NOOP (it archived every finding)")
+
+    def undo(self, aws: AccountClients, step: RemediationStep, before: Mapping[str, Any]) -> list[str]:
+        if not self._archived_everything(before):
+            return []
+        detector, name = step.parameters["detector_id"], step.parameters["filter_name"]
+        now = self._read(aws, detector, name)
+        if now is None:
+            raise UndoError(f"GuardDuty filter {name} of detector {detector} no longer exists")
+        if now.get("Action") == "ARCHIVE":
+            return []
+        aws.client("guardduty").update_filter(DetectorId=detector, FilterName=name, Action="ARCHIVE")
+        return [f"set GuardDuty filter {name} of detector {detector} to ARCHIVE again, as before"]
+
+
 #: A GuardDuty member's ``RelationshipStatus`` once its administrator stopped monitoring it (lower case).
 _STOPPED_STATUS = "disabled"
 
@@ -1500,6 +1759,7 @@ GUARDRAILS = (GuardDutyRule(), ConfigRecorderRule(), SecurityHubRule(), Organiza
 ACTIONS = (
     EnableGuardDutyDetector(),
     StartGuardDutyMonitoring(),
+    StopFilterArchiving(),
     StartConfigurationRecorder(),
     EnableSecurityHub(),
     DisableAutomationRule(),
