@@ -676,3 +676,46 @@ def test_a_plan_call_naming_no_plan_is_invalid() -> None:
     event = copy.deepcopy(load_event("guardduty-malware-plan-deleted.json"))
     event["detail"]["requestParameters"] = {}
     assert _judge(event).verdict is Verdict.INVALID
+
+
+# GuardDuty's administrator: member detectors' protection plans, the delegated administrator
+
+
+def _member_detectors(**parameters: Any) -> dict[str, Any]:
+    event = copy.deepcopy(load_event("guardduty-stop-monitoring-members.json"))
+    event["detail"]["eventName"] = "UpdateMemberDetectors"
+    event["detail"]["requestParameters"] = {"detectorId": DETECTOR, "accountIds": ["444455556666"], **parameters}
+    event["detail"]["responseElements"] = {"unprocessedAccounts": []}
+    return event
+
+
+def test_protection_plans_switched_off_on_member_detectors_are_medium_naming_the_members() -> None:
+    event = _member_detectors(features=[{"name": "S3_DATA_EVENTS", "status": "DISABLED"}])
+    [finding] = _judge(event).findings
+    assert (finding.severity, finding.plan) == (Severity.MEDIUM, ())
+    assert "S3_DATA_EVENTS off for member accounts 444455556666" in finding.reason
+    assert (
+        f"aws guardduty update-member-detectors --detector-id {DETECTOR} --account-ids 444455556666 "
+        "--features Name=S3_DATA_EVENTS,Status=ENABLED"
+    ) in finding.reason
+
+
+def test_member_detectors_switched_on_or_refused_are_fine() -> None:
+    assert _judge(_member_detectors(features=[{"name": "S3_DATA_EVENTS", "status": "ENABLED"}])).verdict is (
+        Verdict.COMPLIANT
+    )
+    refused = _member_detectors(features=[{"name": "S3_DATA_EVENTS", "status": "DISABLED"}])
+    refused["detail"]["responseElements"] = {"unprocessedAccounts": [{"accountId": "444455556666", "result": "no"}]}
+    assert _judge(refused).verdict is Verdict.COMPLIANT
+
+
+def test_guardduty_delegated_administrator_removed_is_critical_with_the_way_back() -> None:
+    event = copy.deepcopy(load_event("securityhub-disable-organization-admin.json"))
+    event["source"] = "aws.guardduty"
+    event["detail"]["eventSource"] = "guardduty.amazonaws.com"
+    [finding] = _judge(event).findings
+    assert (finding.rule_id, finding.severity, finding.plan) == ("guardduty-disabled", Severity.CRITICAL, ())
+    assert finding.resource_arn == "arn:aws:iam::111122223333:root"  # the management account
+    assert "aws guardduty enable-organization-admin-account --admin-account-id 444455556666" in finding.reason
+    event["detail"]["requestParameters"] = {}
+    assert _judge(event).verdict is Verdict.INVALID

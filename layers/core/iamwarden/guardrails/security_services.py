@@ -81,7 +81,11 @@ _GUARDDUTY_BLINDING = frozenset(
 #: The GuardDuty administrator's calls that stop watching its members, or stop new accounts being watched (issue 15
 #: item 3): ``StopMonitoringMembers`` is put back with ``StartMonitoringMembers`` (the GuardDuty API reference: it
 #: "restart[s] monitoring for those accounts"); turning organisation auto-enable off is alerted.
-_GUARDDUTY_ADMINISTRATOR = frozenset({"StopMonitoringMembers", "UpdateOrganizationConfiguration"})
+_GUARDDUTY_ADMINISTRATOR = frozenset(
+    {"StopMonitoringMembers", "UpdateOrganizationConfiguration", "UpdateMemberDetectors"}
+)
+#: The organisation's GuardDuty delegated administrator removed (in the management account; no detector is named).
+_GUARDDUTY_ORGANIZATION = frozenset({"DisableOrganizationAdminAccount"})
 #: GuardDuty Malware Protection narrowed or removed (issue 15 item 3): a plan for an S3 bucket deleted or narrowed, or
 #: EBS malware scans told to skip tagged volumes. Alerted with the way back: the record carries only the new values.
 _GUARDDUTY_MALWARE = frozenset(
@@ -112,6 +116,7 @@ GUARDDUTY_DISABLED = RuleSpec(
     event_names=frozenset({"UpdateDetector", "DeleteDetector"})
     | _GUARDDUTY_BLINDING
     | _GUARDDUTY_ADMINISTRATOR
+    | _GUARDDUTY_ORGANIZATION
     | _GUARDDUTY_MALWARE,
     risk="GuardDuty is the threat detector of the region; suspended or deleted, an intrusion raises no finding.",
     alert_risk=(
@@ -190,6 +195,8 @@ class GuardDutyRule:
         change = context.change
         if change.event_name in _GUARDDUTY_MALWARE:
             return _guardduty_malware(context)
+        if change.event_name in _GUARDDUTY_ORGANIZATION:
+            return _guardduty_admin_removed(context)
         detector = context.request_text("detectorId")
         arn = _arn(context, "guardduty", f"detector/{detector}")
         evaluation = Evaluation(resource_arn=arn)
@@ -661,6 +668,8 @@ def _guardduty_administrator(context: RuleContext, evaluation: Evaluation, arn: 
             )
         )
         return evaluation
+    if change.event_name == "UpdateMemberDetectors":
+        return _guardduty_features_off(context, evaluation, arn, where)
     members = request.get("autoEnableOrganizationMembers")
     auto_enable = request.get("autoEnable")
     if members == "NONE" or (members is None and (auto_enable is False or str(auto_enable).lower() == "false")):
@@ -682,6 +691,31 @@ def _guardduty_administrator(context: RuleContext, evaluation: Evaluation, arn: 
     return _guardduty_features_off(context, evaluation, arn, where)
 
 
+def _guardduty_admin_removed(context: RuleContext) -> Evaluation:
+    """The organisation's GuardDuty delegated administrator removed: critical, alerted with the way back (only the
+    management account can designate it again, and doing so is the organisation's decision)."""
+    change = context.change
+    admin = context.request_text("adminAccountId")
+    # The management account made the change (the finding stays in the event's account): its root names it.
+    arn = f"arn:{context.partition}:iam::{change.account}:root"
+    evaluation = Evaluation(resource_arn=arn)
+    evaluation.findings.append(
+        context.finding(
+            GUARDDUTY_DISABLED,
+            severity=Severity.CRITICAL,
+            resource_arn=arn,
+            reason=(
+                f"{change.actor.display} removed account {admin} as GuardDuty's delegated administrator of the "
+                f"organisation in {change.region}: the organisation's findings are no longer gathered there and its "
+                "members are no longer managed. Designate it again: aws guardduty enable-organization-admin-account "
+                f"--admin-account-id {admin} (then check its auto-enable settings and members)."
+            ),
+            plan=(),
+        )
+    )
+    return evaluation
+
+
 def _guardduty_features_off(context: RuleContext, evaluation: Evaluation, arn: str, where: str) -> Evaluation:
     """Protection plans (features) switched off, on a detector or for the organisation's accounts: medium, alerted."""
     change = context.change
@@ -697,14 +731,28 @@ def _guardduty_features_off(context: RuleContext, evaluation: Evaluation, arn: s
         evaluation.compliant.append(f"{where} stays enabled, its protection plans as they were")
         return evaluation
     detector = context.request_text("detectorId")
-    command = (
-        f"aws guardduty update-organization-configuration --detector-id {detector} --features "
-        + " ".join(f"Name={name},AutoEnable=ALL" for name in off)
-        if organization
-        else f"aws guardduty update-detector --detector-id {detector} --features "
-        + " ".join(f"Name={name},Status=ENABLED" for name in off)
-    )
-    whose = "for the organisation's accounts " if organization else ""
+    enabled = " ".join(f"Name={name},Status=ENABLED" for name in off)
+    if change.event_name == "UpdateMemberDetectors":
+        # The administrator's call for its members: those GuardDuty answered unprocessed were not changed.
+        named = _account_ids(change.request_parameters.get("accountIds"))
+        refused = set(_account_ids(_field(change.response_elements, "UnprocessedAccounts")))
+        accounts = [account for account in named if account not in refused]
+        if not accounts:
+            evaluation.compliant.append(f"GuardDuty changed the protection plans of none of the members of {where}")
+            return evaluation
+        whose = f"for member accounts {', '.join(accounts)} "
+        command = (
+            f"aws guardduty update-member-detectors --detector-id {detector} --account-ids {' '.join(accounts)} "
+            f"--features {enabled}"
+        )
+    elif organization:
+        whose = "for the organisation's accounts "
+        command = f"aws guardduty update-organization-configuration --detector-id {detector} --features " + " ".join(
+            f"Name={name},AutoEnable=ALL" for name in off
+        )
+    else:
+        whose = ""
+        command = f"aws guardduty update-detector --detector-id {detector} --features {enabled}"
     evaluation.findings.append(
         context.finding(
             GUARDDUTY_DISABLED,
