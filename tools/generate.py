@@ -664,6 +664,12 @@ SCOPES: tuple[Scope, ...] = (
     ),
     Scope("EnableSecurityHub", ("securityhub:DescribeHub", "securityhub:EnableSecurityHub"), (HUBS,)),
     Scope(
+        "EnableSecurityHubV2",
+        ("securityhub:DescribeSecurityHubV2", "securityhub:EnableSecurityHubV2"),
+        (ANY,),
+        comment="The 2025 Security Hub's enable and describe have no resource type (Service Authorization Reference).",
+    ),
+    Scope(
         "DisableAutomationRules",
         ("securityhub:BatchGetAutomationRules", "securityhub:BatchUpdateAutomationRules"),
         (AUTOMATION_RULES,),

@@ -202,3 +202,49 @@ def test_a_filter_in_alert_mode_is_only_alerted(account: Account, enforcer: Enfo
     finding = _only(enforcer.handle(event))
     assert finding["outcome"] == Outcome.ALERTED
     assert guardduty.get_filter(DetectorId=detector, FilterName="quiet")["Action"] == "ARCHIVE"
+
+
+# The 2025 Security Hub (V2) switched off (moto lacks it: Stubber)
+
+HUB_V2 = f"arn:aws:securityhub:{REGION}:{HOME_ACCOUNT}:hubv2/EXAMPLE"
+
+
+def test_security_hub_v2_disabled_is_enabled_again_and_undo_disables_it(
+    account: Account, enforcer: EnforcerService
+) -> None:
+    account.set("rules/securityhub-disabled/mode", "remediate")
+    with Stubber(_client(enforcer, "securityhub")) as stubber:
+        stubber.add_client_error("describe_security_hub_v2", "ResourceNotFoundException")
+        stubber.add_response("enable_security_hub_v2", {"HubV2Arn": HUB_V2}, {})
+        finding = _only(enforcer.handle(load_event("securityhub-v2-disabled.json")))
+        stubber.assert_no_pending_responses()
+        stubber.add_response("describe_security_hub_v2", {"HubV2Arn": HUB_V2, "Features": {}})
+        stubber.add_response("disable_security_hub_v2", {}, {})
+        undo = enforcer.executor.undo(finding["remediation_id"], actor=OPERATOR)
+        stubber.assert_no_pending_responses()
+
+    assert finding["outcome"] == Outcome.REMEDIATED
+    assert finding["done"] == [f"enabled Security Hub (V2) in {REGION} (without its opt-in features)"]
+    assert list(undo.restored) == [f"disabled Security Hub (V2) in {REGION} again, as before"]
+
+
+def test_security_hub_v2_enabled_again_meanwhile_is_left_alone(account: Account, enforcer: EnforcerService) -> None:
+    account.set("rules/securityhub-disabled/mode", "remediate")
+    with Stubber(_client(enforcer, "securityhub")) as stubber:
+        stubber.add_response("describe_security_hub_v2", {"HubV2Arn": HUB_V2})
+        finding = _only(enforcer.handle(load_event("securityhub-v2-disabled.json")))
+        undo = enforcer.executor.undo(finding["remediation_id"], actor=OPERATOR)
+        stubber.assert_no_pending_responses()
+    assert (finding["outcome"], finding["done"], list(undo.restored)) == (Outcome.REMEDIATED, [], [])
+
+
+def test_undo_leaves_security_hub_v2_disabled_meanwhile_alone(account: Account, enforcer: EnforcerService) -> None:
+    account.set("rules/securityhub-disabled/mode", "remediate")
+    with Stubber(_client(enforcer, "securityhub")) as stubber:
+        stubber.add_client_error("describe_security_hub_v2", "ResourceNotFoundException")
+        stubber.add_response("enable_security_hub_v2", {"HubV2Arn": HUB_V2}, {})
+        finding = _only(enforcer.handle(load_event("securityhub-v2-disabled.json")))
+        stubber.add_client_error("describe_security_hub_v2", "ResourceNotFoundException")
+        undo = enforcer.executor.undo(finding["remediation_id"], actor=OPERATOR)
+        stubber.assert_no_pending_responses()
+    assert list(undo.restored) == []

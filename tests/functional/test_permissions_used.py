@@ -1809,6 +1809,32 @@ def _disabled_hub(account: Account) -> RemediationStep:
     return _step(StepAction.ENABLE_SECURITY_HUB, arn, region=BUCKET_REGION)
 
 
+def _disabled_hub_v2(account: Account) -> RemediationStep:
+    del account
+    arn = f"arn:aws:securityhub:{BUCKET_REGION}:{HOME_ACCOUNT}:hub/default"
+    return _step(StepAction("enable_security_hub_v2"), arn, region=BUCKET_REGION)
+
+
+def _hub_v2_answers(aws: AccountClients) -> None:
+    """moto has no Security Hub V2: off when read for capture (ResourceNotFoundException), on when read for undo."""
+    client = aws.client("securityhub")
+    reads = [404, 200]
+
+    def describe(**_: Any) -> tuple[AWSResponse, dict[str, Any]] | None:
+        if not reads:
+            return None
+        status = reads.pop(0)
+        answer: dict[str, Any] = {"HubV2Arn": "arn:aws:securityhub:::hubv2/x", "ResponseMetadata": {}}
+        if status != 200:
+            answer = {"Error": {"Code": "ResourceNotFoundException", "Message": "off"}, "ResponseMetadata": {}}
+        return AWSResponse("https://aws.amazon.com/", status, HTTPHeaders(), None), answer
+
+    client.meta.events.register("before-call.securityhub.DescribeSecurityHubV2", describe)
+    _answering(
+        client, {"EnableSecurityHubV2": [{"HubV2Arn": "arn:aws:securityhub:::hubv2/x"}], "DisableSecurityHubV2": [{}]}
+    )
+
+
 def _admin_group_member(account: Account) -> RemediationStep:
     account.iam.create_group(GroupName="platform-admins")
     account.iam.create_user(UserName="build-bot")
@@ -2130,6 +2156,7 @@ SCENARIOS.update(
         "stop-guardduty-filter-archiving": Scenario(_archiving_filter, BUCKET_REGION),
         "start-config-recorder": Scenario(_stopped_recorder, BUCKET_REGION),
         "enable-security-hub": Scenario(_disabled_hub, BUCKET_REGION),
+        "enable-security-hub-v2": Scenario(_disabled_hub_v2, BUCKET_REGION, _hub_v2_answers),
         "remove-user-from-admin-group": Scenario(_admin_group_member),
         "put-role-boundary-back": Scenario(_boundary_removed("role", replaced=False)),
         "replace-role-admin-boundary": Scenario(_boundary_removed("role", replaced=True)),

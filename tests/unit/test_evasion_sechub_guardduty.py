@@ -719,3 +719,31 @@ def test_guardduty_delegated_administrator_removed_is_critical_with_the_way_back
     assert "aws guardduty enable-organization-admin-account --admin-account-id 444455556666" in finding.reason
     event["detail"]["requestParameters"] = {}
     assert _judge(event).verdict is Verdict.INVALID
+
+
+# The 2025 Security Hub (V2) switched off
+
+
+def test_security_hub_v2_disabled_is_critical_and_enabled_again() -> None:
+    [finding] = _judge(load_event("securityhub-v2-disabled.json")).findings
+    assert (finding.rule_id, finding.severity) == ("securityhub-disabled", Severity.CRITICAL)
+    [step] = finding.plan
+    assert (step.action, step.parameters) == ("enable_security_hub_v2", {"region": "eu-west-1"})
+    assert "not the features (the record does not say which were on)" in finding.reason
+
+
+def test_a_security_hub_v2_feature_switched_off_is_high_and_alerted() -> None:
+    event = copy.deepcopy(load_event("securityhub-v2-disabled.json"))
+    event["detail"]["eventName"] = "DisableSecurityHubFeatureV2"
+    event["detail"]["requestParameters"] = {"featureName": "NETWORK_SCANNING"}
+    [finding] = _judge(event).findings
+    assert (finding.severity, finding.plan) == (Severity.HIGH, ())
+    assert "aws securityhub enable-security-hub-feature-v2 --feature-name NETWORK_SCANNING" in finding.reason
+    event["detail"]["requestParameters"] = {}
+    assert _judge(event).verdict is Verdict.INVALID
+
+
+def test_a_failed_security_hub_v2_disable_is_never_remediated() -> None:
+    event = copy.deepcopy(load_event("securityhub-v2-disabled.json"))
+    event["detail"]["errorCode"] = "AccessDeniedException"
+    assert _judge(event).findings == ()

@@ -95,6 +95,9 @@ _GUARDDUTY_MALWARE = frozenset(
 #: Security Hub automation rules: one that suppresses every finding (or a whole product's) as it arrives leaves the
 #: hub on and blinds it (issue 15 item 3).
 _SECURITY_HUB_SUPPRESSING = frozenset({"CreateAutomationRule", "BatchUpdateAutomationRules"})
+#: Security Hub (2025) switched off (``DisableSecurityHubV2``: enabled again) or its opt-in feature (network scanning)
+#: switched off (alerted), the V2 twins of ``DisableSecurityHub``.
+_SECURITY_HUB_V2_OFF = frozenset({"DisableSecurityHubV2", "DisableSecurityHubFeatureV2"})
 #: Security Hub (2025) V2 automation rules: the same blinding with OCSF findings (issue 15 item 3).
 _AUTOMATION_RULES_V2 = frozenset({"CreateAutomationRuleV2", "UpdateAutomationRuleV2"})
 #: Security Hub's organisation links cut: the delegated administrator removed, members taken from the administrator,
@@ -149,6 +152,7 @@ SECURITY_HUB_DISABLED = RuleSpec(
     title="Security Hub disabled",
     event_source="securityhub.amazonaws.com",
     event_names=frozenset({"DisableSecurityHub", "BatchDisableStandards", "DisableImportFindingsForProduct"})
+    | _SECURITY_HUB_V2_OFF
     | _SECURITY_HUB_SUPPRESSING
     | _AUTOMATION_RULES_V2
     | _SECURITY_HUB_ADMINISTRATOR,
@@ -297,6 +301,8 @@ class SecurityHubRule:
         change = context.change
         arn = _arn(context, "securityhub", "hub/default")
         evaluation = Evaluation(resource_arn=arn)
+        if change.event_name in _SECURITY_HUB_V2_OFF:
+            return _security_hub_v2_off(context, evaluation, arn)
         if change.event_name in _AUTOMATION_RULES_V2:
             return _automation_rules_v2(context, evaluation)
         if change.event_name in _SECURITY_HUB_SUPPRESSING:
@@ -1309,6 +1315,51 @@ def _live_automation_rule_v2(context: RuleContext, arn: Any) -> dict[str, Any] |
         raise classify(exc, "GetAutomationRuleV2", resource=arn) from exc
 
 
+def _security_hub_v2_off(context: RuleContext, evaluation: Evaluation, arn: str) -> Evaluation:
+    """Security Hub (2025) disabled: critical, enabled again (its opt-in features are not: the record does not say
+    which were on); one opt-in feature disabled: high, alerted with the command back."""
+    change = context.change
+    where = f"Security Hub (the 2025 Security Hub, V2) in {change.region}"
+    if change.event_name == "DisableSecurityHubFeatureV2":
+        feature = context.request_text("featureName")
+        evaluation.findings.append(
+            context.finding(
+                SECURITY_HUB_DISABLED,
+                severity=Severity.HIGH,
+                resource_arn=arn,
+                reason=(
+                    f"{change.actor.display} switched {where}'s feature {feature} off: what it finds is no longer "
+                    "reported. If it was not meant: aws securityhub enable-security-hub-feature-v2 --feature-name "
+                    f"{feature}."
+                ),
+                plan=(),
+            )
+        )
+        return evaluation
+    evaluation.findings.append(
+        context.finding(
+            SECURITY_HUB_DISABLED,
+            severity=Severity.CRITICAL,
+            resource_arn=arn,
+            reason=(
+                f"{change.actor.display} disabled {where}: its findings and exposures reach nobody, and its opt-in "
+                "features went off with it. IAM Warden enables it again, not the features (the record does not say "
+                "which were on): enable them again with aws securityhub enable-security-hub-feature-v2 "
+                "--feature-name <name>."
+            ),
+            plan=[
+                RemediationStep(
+                    EnableSecurityHubV2.action,
+                    arn,
+                    {"region": change.region},
+                    f"enable {where} again (without its opt-in features)",
+                )
+            ],
+        )
+    )
+    return evaluation
+
+
 def _security_hub_unlinked(context: RuleContext, evaluation: Evaluation, arn: str) -> Evaluation:
     """The organisation's Security Hub links cut: alerted with the way back (only the administrator can link again)."""
     change = context.change
@@ -1709,6 +1760,43 @@ class EnableSecurityHub:
         return [f"disabled Security Hub in {step.parameters['region']} again, as before"]
 
 
+class EnableSecurityHubV2:
+    """Enable the 2025 Security Hub (V2) again, without its opt-in features (undo disables it again)."""
+
+    permissions: ClassVar[Permissions] = ("securityhub:DescribeSecurityHubV2", "securityhub:EnableSecurityHubV2")
+    action: ClassVar[StepAction] = StepAction("enable_security_hub_v2", permissions)
+    undo_permissions: ClassVar[Permissions] = (
+        "securityhub:DescribeSecurityHubV2",
+        "securityhub:DisableSecurityHubV2",
+    )
+    undoable: ClassVar[bool] = True
+
+    @staticmethod
+    def _enabled(aws: AccountClients) -> bool:
+        try:
+            aws.client("securityhub").describe_security_hub_v2()
+        except Exception as exc:
+            if error_code(exc) == _RULE_GONE:  # DescribeSecurityHubV2's answer when the service is off
+                return False
+            raise
+        return True
+
+    def capture(self, aws: AccountClients, step: RemediationStep) -> dict[str, Any]:
+        return {"enabled": self._enabled(aws)}
+
+    def apply(self, run: StepRun, step: RemediationStep, before: Mapping[str, Any], done: list[str]) -> None:
+        if before["enabled"]:
+            return  # enabled again already
+        run.aws.client("securityhub").enable_security_hub_v2()
+        done.append(f"enabled Security Hub (V2) in {step.parameters['region']} (without its opt-in features)")
+
+    def undo(self, aws: AccountClients, step: RemediationStep, before: Mapping[str, Any]) -> list[str]:
+        if before["enabled"] or not self._enabled(aws):
+            return []
+        aws.client("securityhub").disable_security_hub_v2()
+        return [f"disabled Security Hub (V2) in {step.parameters['region']} again, as before"]
+
+
 class DisableAutomationRule:
     """Disable a Security Hub automation rule that suppresses findings (undo enables it again)."""
 
@@ -1810,6 +1898,7 @@ ACTIONS = (
     StopFilterArchiving(),
     StartConfigurationRecorder(),
     EnableSecurityHub(),
+    EnableSecurityHubV2(),
     DisableAutomationRule(),
     DisableAutomationRuleV2(),
 )
