@@ -747,3 +747,28 @@ def test_a_failed_security_hub_v2_disable_is_never_remediated() -> None:
     event = copy.deepcopy(load_event("securityhub-v2-disabled.json"))
     event["detail"]["errorCode"] = "AccessDeniedException"
     assert _judge(event).findings == ()
+
+
+def _trusted_entities(event_name: str, **parameters: Any) -> dict[str, Any]:
+    event = copy.deepcopy(load_event("guardduty-trusted-ip-list.json"))
+    event["detail"]["eventName"] = event_name
+    event["detail"]["requestParameters"] = {"detectorId": DETECTOR, **parameters}
+    event["detail"]["responseElements"] = {"trustedEntitySetId": "0cb0141ab9fbde177613ab9436EXAMPLE"}
+    return event
+
+
+def test_a_trusted_entity_list_activated_is_high_as_a_trusted_ip_list_is() -> None:
+    event = _trusted_entities(
+        "CreateTrustedEntitySet", name="office", format="TXT", location="https://s3.amazonaws.com/b/o", activate=True
+    )
+    [finding] = _judge(event).findings
+    assert (finding.severity, finding.plan) == (Severity.HIGH, ())
+    assert "activated the trusted entity list 0cb0141ab9fbde177613ab9436EXAMPLE" in finding.reason
+    assert f"update-trusted-entity-set --detector-id {DETECTOR} --trusted-entity-set-id <its id> --no-activate" in (
+        finding.reason
+    )
+
+
+def test_a_trusted_entity_list_not_activated_is_fine() -> None:
+    event = _trusted_entities("UpdateTrustedEntitySet", trustedEntitySetId="0cb0", activate=False)
+    assert _judge(event).verdict is Verdict.COMPLIANT

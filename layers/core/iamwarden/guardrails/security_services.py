@@ -30,7 +30,8 @@ back (audit s6 gap 11), undone only where the record says all that was added:
 * GuardDuty ``CreateFilter``/``UpdateFilter`` with action ``ARCHIVE`` (findings archived as they arrive; critical when
   the criterion matches every finding; a new filter archiving every finding is set to ``NOOP``, undo ``ARCHIVE``
   again; an update is alerted only, what the filter archived before is not in the record), ``CreateIPSet``/
-  ``UpdateIPSet`` activated (a trusted IP list: no finding for those addresses),
+  ``UpdateIPSet`` (and their successors ``CreateTrustedEntitySet``/``UpdateTrustedEntitySet``) activated (a trusted
+  list: no finding for those addresses),
   ``DisassociateFromAdministratorAccount`` (and its older name) leaving the administrator,
   ``DisassociateMembers``/``DeleteMembers`` dropping members from it (as Security Hub's: not put back, the record
   does not say whether a member was the organisation's or invited, and an invited one must accept again);
@@ -72,6 +73,9 @@ _GUARDDUTY_BLINDING = frozenset(
         "UpdateFilter",
         "CreateIPSet",
         "UpdateIPSet",
+        # The trusted IP list's successor (botocore's guardduty model): the same effect.
+        "CreateTrustedEntitySet",
+        "UpdateTrustedEntitySet",
         "DisassociateFromAdministratorAccount",
         "DisassociateFromMasterAccount",
         "DisassociateMembers",
@@ -342,18 +346,32 @@ def _guardduty_blinded(context: RuleContext, evaluation: Evaluation, arn: str, w
     actor = change.actor.display
     if name in ("CreateFilter", "UpdateFilter"):
         return _guardduty_filter(context, evaluation, where)
-    if name in ("CreateIPSet", "UpdateIPSet"):
+    if name in ("CreateIPSet", "UpdateIPSet", "CreateTrustedEntitySet", "UpdateTrustedEntitySet"):
+        entities = "TrustedEntitySet" in name
+        what = "trusted entity list" if entities else "trusted IP list"
         if request.get("activate") is not True:
-            evaluation.compliant.append(f"the trusted IP list of {where} is not activated")
+            evaluation.compliant.append(f"the {what} of {where} is not activated")
             return evaluation
-        ip_set = request.get("ipSetId") or request.get("name")
+        listed = (
+            _field(request, "TrustedEntitySetId")
+            or _field(change.response_elements, "TrustedEntitySetId")
+            or request.get("name")
+            if entities
+            else request.get("ipSetId") or request.get("name")
+        )
+        command = (
+            f"aws guardduty update-trusted-entity-set --detector-id {context.request_text('detectorId')} "
+            "--trusted-entity-set-id <its id> --no-activate"
+            if entities
+            else f"aws guardduty update-ip-set --detector-id {context.request_text('detectorId')} --ip-set-id <its id> "
+            "--no-activate"
+        )
         severity = Severity.HIGH
         reason = (
-            f"{actor} activated the trusted IP list {ip_set} of {where}"
+            f"{actor} activated the {what} {listed} of {where}"
             + (f" (from {request['location']})" if isinstance(request.get("location"), str) else "")
-            + ": GuardDuty raises no finding for activity from those addresses. Switch it off if it was not meant: "
-            f"aws guardduty update-ip-set --detector-id {context.request_text('detectorId')} --ip-set-id <its id> "
-            "--no-activate"
+            + f": GuardDuty raises no finding for activity from those addresses. Switch it off if it was not meant: "
+            f"{command}"
         )
     elif name in ("DisassociateMembers", "DeleteMembers"):
         accounts = _dropped_members(change)
