@@ -984,7 +984,7 @@ class _Judge:
                 account_wide = True
                 continue
             for entry in principal.aws if principal is not None else ():
-                if entry in root:
+                if entry in root or entry == "*":  # ``{"AWS": "*"}`` is everyone, as ``"*"`` is
                     account_wide = True
                 elif entry.startswith(prefix) and entry not in named:
                     named.append(entry)
@@ -1521,7 +1521,8 @@ def _trust_lets_in(trust: Policy, holder: str, partition: str, account: str, *, 
         for entry in principal.aws:
             if entry == holder:
                 return True
-            if permitted and entry in (account, f"arn:{partition}:iam::{account}:root"):
+            # ``{"AWS": "*"}`` is everyone, as ``"*"`` is: it names no one, so the holder's own grant decides.
+            if permitted and entry in (account, f"arn:{partition}:iam::{account}:root", "*"):
                 return True
     return False
 
