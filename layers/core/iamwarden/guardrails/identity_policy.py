@@ -435,16 +435,18 @@ def decisive(risk: PolicyRisk, *, alone: bool = False) -> PolicyRisk:
     """
     paths = tuple(_reaches_any(path) if alone else path for path in risk.escalations)
     certain = tuple(path for path in paths if path.certain)
-    if risk.admin or certain:
+    # A service-wide grant (``lambda:*``) is no admin: it settles nothing, so the possible paths stay.
+    if any(grant.critical for grant in risk.admin) or certain:
         return PolicyRisk(risk.admin, certain, ())
     return PolicyRisk(risk.admin, paths, tuple(dict.fromkeys(fact for path in paths for fact in path.unknown)))
 
 
 def _reaches_any(path: EscalationPath) -> EscalationPath:
     """``path`` made certain when its target action reaches every resource of its kind (see ``decisive``)."""
-    if not path.unknown or path.method.reach in ("self", "assumes-role", "writes-assumer"):
+    if not path.unknown or path.method.reach in ("self", "assumes-role", "writes-assumer", "existing-resource"):
         # Certain already; or what it lacks is whether the resources name the holder, or a user who can assume it
-        # (a trust policy): not the strongest.
+        # (a trust policy): not the strongest. An existing resource's role is whatever role someone gave it: none
+        # stronger may exist, so without reading the resources that stays unknown (never remediated on a guess).
         return path
     target = (path.method.target or "").lower()
     kind = next((k for action, k in path.method.actions.items() if action.lower() == target), "")
