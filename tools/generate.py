@@ -1039,14 +1039,17 @@ POLICY_EVENTS = frozenset({"DeletePolicy", "DeletePolicyVersion"})
 
 
 def own_policies_routed() -> list[str]:
-    """The own managed policies as a pattern matches ``requestParameters.policyArn``: the stack's by exact ARN,
-    the member stack's by name at path / in any account (``suffix``; the code then requires another account)."""
+    """The own managed policies as a pattern matches ``requestParameters.policyArn``: the stack's by ARN, the
+    member stack's by name at path / in any account (``suffix``; the code then requires another account)."""
     central = len(split_grants(remediation_grants(central=True)))
     member = len(split_grants(remediation_grants(central=False)))
+    # In any case, as the code compares them (``OwnIdentity.is_own_policy``): IAM names ignore case.
     return [
-        *(f"!Ref {CENTRAL_HOME.logical_prefix}{number}" for number in range(1, central + 1)),
+        *(f"{{ equals-ignore-case: !Ref {CENTRAL_HOME.logical_prefix}{number} }}" for number in range(1, central + 1)),
         *(
-            'suffix: !Sub ":policy/' + MEMBER_HOME.name.format(number).replace("{{", "{").replace("}}", "}") + '"'
+            'suffix: { equals-ignore-case: !Sub ":policy/'
+            + MEMBER_HOME.name.format(number).replace("{{", "{").replace("}}", "}")
+            + '" }'
             for number in range(1, member + 1)
         ),
     ]
@@ -1103,9 +1106,17 @@ def render_tampering_routes() -> str:
         branches = [
             f"  - eventName: [{', '.join(role_events)}]",
             "    requestParameters:",
-            "      roleName: [!Ref EnforcerRole, !Ref PrunerRole, !Ref HeartbeatRole, !Ref ExceptionWatchRole,"
-            " !Ref SlackInteractionsRole, !Ref OwnEventsForwarderRole, !Ref MemberRoleName,"
-            " iamwarden-pruner-member, iamwarden-snapshot-reader, { prefix: iamwarden-member-forwarder- }]",
+            # In any case: IAM role names are unique per account whatever the case (``own_roles_given``).
+            "      roleName:",
+            *(
+                f"        - {{ equals-ignore-case: {name} }}"
+                for name in (
+                    *(f"!Ref {role}" for role in (*OWN_FUNCTION_ROLES, "OwnEventsForwarderRole", "MemberRoleName")),
+                    "iamwarden-pruner-member",
+                    "iamwarden-snapshot-reader",
+                )
+            ),
+            "        - prefix: { equals-ignore-case: iamwarden-member-forwarder- }",
         ]
         if policy_events:
             branches += [

@@ -553,9 +553,10 @@ def _with_an_admin_role(prepare: Callable[[Account], dict[str, Any]]) -> Callabl
 
 
 def _policy_with_versions(
-    sample: str, *documents: Mapping[str, Any], default: str
+    sample: str, *documents: Mapping[str, Any], default: str, deleted: tuple[str, ...] = ()
 ) -> Callable[[Account], dict[str, Any]]:
-    """app-deploy with ``documents`` as v1, v2, ...; ``default`` is the default version."""
+    """app-deploy with ``documents`` as v1, v2, ...; ``default`` is the default version; ``deleted`` versions are
+    deleted again (so the sample's version id stays, with fewer versions left)."""
 
     def prepare(account: Account) -> dict[str, Any]:
         first, *rest = documents
@@ -563,6 +564,8 @@ def _policy_with_versions(
         for document in rest:
             account.iam.create_policy_version(PolicyArn=arn, PolicyDocument=json.dumps(document))
         account.iam.set_default_policy_version(PolicyArn=arn, VersionId=default)
+        for version_id in deleted:
+            account.iam.delete_policy_version(PolicyArn=arn, VersionId=version_id)
         return load_event(sample)
 
     return prepare
@@ -1932,9 +1935,9 @@ CASES: Mapping[str, GuardrailCase] = {
         ),
         GuardrailCase(
             rule="privilege-escalation",
-            # A new default version that opens a method v1..v4 did not grant (live, IAM records no previous
-            # default, so every other version is weighed; audit gap 5). A live inline put is alert-only: what it
-            # replaced is unknown (tests/functional/test_escalation_before.py), so it is not this contract case.
+            # A new default version that opens a method v4 did not grant (live, IAM records no previous default, so
+            # every other version is weighed; audit gap 5). A live inline put is alert-only: what it replaced is
+            # unknown (tests/functional/test_escalation_before.py), so it is not this contract case.
             violation=Scenario(
                 _with_an_admin_role(
                     _policy_with_versions(
@@ -1945,22 +1948,15 @@ CASES: Mapping[str, GuardrailCase] = {
                         SAFE_READ_WRITE,
                         _ESCALATION_VERSION,
                         default="v5",
+                        deleted=("v1", "v2", "v3"),
                     )
                 ),
                 policy_versions("app-deploy"),
             ),
             findings=frozenset({"privilege-escalation"}),
-            # The newest version that grants none of what v5 added is the default again.
-            remediated={
-                "default": "v4",
-                "versions": {
-                    "v1": SAFE,
-                    "v2": SAFE_READ_WRITE,
-                    "v3": SAFE,
-                    "v4": SAFE_READ_WRITE,
-                    "v5": _ESCALATION_VERSION,
-                },
-            },
+            # The one other version was the default before, and grants none of what v5 added: it is the default again
+            # (with several, none is put back on a guess: tests/functional/test_remediation_identity.py).
+            remediated={"default": "v4", "versions": {"v4": SAFE_READ_WRITE, "v5": _ESCALATION_VERSION}},
             compliant=Scenario(
                 _user_with_sample_inline_policy("put-user-policy-own-access-keys.json"), user_state("svc-smtp")
             ),
@@ -1969,12 +1965,18 @@ CASES: Mapping[str, GuardrailCase] = {
         GuardrailCase(
             rule="policy-version-admin",
             violation=Scenario(
+                # The one other version was the default before (with several, none is put back on a guess).
                 _policy_with_versions(
-                    "create-policy-version-admin.json", SAFE, SAFE_READ_WRITE, _ADMIN_VERSION, default="v3"
+                    "create-policy-version-admin.json",
+                    SAFE,
+                    SAFE_READ_WRITE,
+                    _ADMIN_VERSION,
+                    default="v3",
+                    deleted=("v1",),
                 ),
                 policy_versions("app-deploy"),
             ),
-            remediated={"default": "v2", "versions": {"v1": SAFE, "v2": SAFE_READ_WRITE, "v3": _ADMIN_VERSION}},
+            remediated={"default": "v2", "versions": {"v2": SAFE_READ_WRITE, "v3": _ADMIN_VERSION}},
             # A safe version staged as non-default (the sample stages an admin one: alerted, "staged, not in force").
             compliant=Scenario(
                 _staged_safe_version(SAFE, SAFE_READ_WRITE, SAFE, SAFE_READ_WRITE, default="v3"),

@@ -227,7 +227,7 @@ def test_a_safe_earlier_version_is_restored_rather_than_a_new_one_written(
     [finding] = enforcer.handle(_version_event(MIXED, "v2"))["findings"]
 
     assert (_default(account, arn), sorted(_documents(account, arn))) == ("v1", ["v1", "v2"])
-    assert "if there is none, a new default version without statement 1 (Shortcut)" in _summary(account, finding)
+    assert "; else, a new default version without statement 1 (Shortcut)" in _summary(account, finding)
 
 
 def test_without_a_safe_version_a_new_default_without_the_grant_is_written_and_undo_restores_v2(

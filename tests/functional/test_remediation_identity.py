@@ -301,14 +301,85 @@ def test_delete_version_setting_deletes_it_and_undo_recreates_it(account: Accoun
     assert document == ADMIN
 
 
-def test_a_risky_older_version_is_never_restored(account: Account, enforcer: EnforcerService) -> None:
-    """v1 safe, v2 admin, v3 admin: v2 is skipped, v1 comes back."""
+def test_a_risky_older_version_is_never_restored_and_none_is_guessed(
+    account: Account, enforcer: EnforcerService
+) -> None:
+    """v1 safe, v2 admin, v3 admin: either v1 or v2 was the default before v3 (IAM keeps no record), and no grant of
+    v3 may stay: the enforcer puts neither back on a guess (review s10 finding 6), it alerts saying what is unknown."""
     account.set("rules/policy-version-admin/mode", "remediate")
     arn = _policy_with_versions(account, SAFE, ADMIN, ADMIN)
 
-    enforcer.handle(_create_version_event("v3"))
+    [finding] = enforcer.handle(_create_version_event("v3"))["findings"]
 
-    assert _default(account, arn) == "v1"
+    assert finding["outcome"] == "alerted"
+    assert _default(account, arn) == "v3"
+
+
+#: Review s10 finding 6 (probes p10, p10b): v1 the narrow default, v2 a broad draft that never was the default (or an
+#: intruder's staged version), v3 the event's risky default.
+NARROW = {
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::app-bucket/*"}],
+}
+BROAD = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {
+            "Effect": "Allow",
+            "Action": ["s3:GetObject", "secretsmanager:GetSecretValue", "kms:Decrypt", "dynamodb:Scan"],
+            "Resource": "*",
+        }
+    ],
+}
+
+
+def _staged_then_default(account: Account, default: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """app-deploy: v1 NARROW (the default), v2 BROAD staged (never the default), v3 ``default`` created as the
+    default; and v3's event."""
+    arn: str = account.iam.create_policy(PolicyName="app-deploy", PolicyDocument=json.dumps(NARROW))["Policy"]["Arn"]
+    account.iam.create_policy_version(PolicyArn=arn, PolicyDocument=json.dumps(BROAD), SetAsDefault=False)
+    account.iam.create_policy_version(PolicyArn=arn, PolicyDocument=json.dumps(default), SetAsDefault=True)
+    event = _create_version_event("v3")
+    event["detail"]["requestParameters"]["policyDocument"] = json.dumps(default)
+    return arn, event
+
+
+def test_a_broad_version_that_never_was_the_default_is_not_made_the_default(
+    account: Account, enforcer: EnforcerService
+) -> None:
+    account.set("rules/policy-version-admin/mode", "remediate")
+    account.set("rules/privilege-escalation/mode", "remediate")
+    escalating = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "iam:AttachRolePolicy", "Resource": "*"}],
+    }
+    arn, event = _staged_then_default(account, escalating)
+
+    [finding] = enforcer.handle(event)["findings"]
+
+    assert finding["outcome"] == "alerted"  # v1 or v2 before: unknown, and nothing of v3 may stay
+    assert _default(account, arn) == "v3"
+    assert _versions(account, arn) == ["v1", "v2", "v3"]
+
+
+def test_with_the_previous_default_unknown_the_offending_version_without_its_grant_is_written(
+    account: Account, enforcer: EnforcerService
+) -> None:
+    account.set("rules/policy-version-admin/mode", "remediate")
+    account.set("rules/privilege-escalation/mode", "remediate")
+    kept = {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::app-bucket/*"}
+    escalating = {
+        "Version": "2012-10-17",
+        "Statement": [kept, {"Sid": "Grow", "Effect": "Allow", "Action": "iam:AttachRolePolicy", "Resource": "*"}],
+    }
+    arn, event = _staged_then_default(account, escalating)
+
+    [finding] = enforcer.handle(event)["findings"]
+
+    assert finding["outcome"] == "remediated"
+    assert _default(account, arn) == "v4"  # neither v1 nor the broad v2: v3 without what it added
+    written = account.iam.get_policy_version(PolicyArn=arn, VersionId="v4")["PolicyVersion"]["Document"]
+    assert statement_list(written if isinstance(written, dict) else json.loads(written)) == [kept]
 
 
 def test_no_safe_version_fails_without_changing_anything(

@@ -104,3 +104,31 @@ def test_a_member_accounts_roles_are_not_compared_with_the_security_accounts_tem
     account.iam.put_role_policy(RoleName=ROLE, PolicyName="backdoor", PolicyDocument=json.dumps(FIRST))
     snapshots = take_own_role_snapshots(account.iam, [ROLE], HOME_ACCOUNT, "2026-11-13T09:05:00.000+00:00")
     assert refresh.inline_differences(snapshots[0]) == []
+
+
+def test_the_heartbeat_reports_a_permissions_boundary_on_an_own_role(account: Account) -> None:
+    """Review s10 finding 8: the template gives its roles no boundary; a deny-all one silences the enforcer."""
+    account.iam.create_role(RoleName=ROLE, AssumeRolePolicyDocument=json.dumps(LAMBDA_TRUST))
+    account.iam.put_role_policy(RoleName=ROLE, PolicyName=POLICY, PolicyDocument=json.dumps(_declared()))
+    refresh = SnapshotRefresh(
+        _Store(), None, account.iam, HOME_ACCOUNT, region=REGION, own_roles=(ROLE,), own=SAMPLE_OWN
+    )
+    refresh.same_roles(take_own_role_snapshots(account.iam, [ROLE], HOME_ACCOUNT, "2026-11-13T09:00:00.000+00:00"))
+    assert refresh.replaced_roles == []
+
+    deny_all = "arn:aws:iam::aws:policy/AWSDenyAll"
+    account.iam.put_role_permissions_boundary(RoleName=ROLE, PermissionsBoundary=deny_all)
+    refresh.same_roles(take_own_role_snapshots(account.iam, [ROLE], HOME_ACCOUNT, "2026-11-13T09:05:00.000+00:00"))
+
+    [problem] = refresh.replaced_roles
+    assert f"IAM Warden's role {ROLE} has a permissions boundary its template does not give it ({deny_all})" in problem
+    assert f"aws iam delete-role-permissions-boundary --role-name {ROLE}" in problem
+
+
+def test_a_member_accounts_role_boundary_is_not_the_security_accounts_to_report(account: Account) -> None:
+    refresh = SnapshotRefresh(_Store(), None, account.iam, "444455556666", region=REGION, own=SAMPLE_OWN)
+    account.iam.create_role(RoleName=ROLE, AssumeRolePolicyDocument=json.dumps(LAMBDA_TRUST))
+    account.iam.put_role_permissions_boundary(RoleName=ROLE, PermissionsBoundary="arn:aws:iam::aws:policy/AWSDenyAll")
+    [snapshot] = take_own_role_snapshots(account.iam, [ROLE], HOME_ACCOUNT, "2026-11-13T09:05:00.000+00:00")
+    assert snapshot.data["boundary"] == "arn:aws:iam::aws:policy/AWSDenyAll"
+    assert refresh.boundary_difference(snapshot) == []

@@ -1,16 +1,20 @@
 """An existing-resource method on every resource of a kind the directory cannot read at all judges as without a
-directory (s8 review 13 finding 4): more context must not weaken a verdict. A kind the directory reads, whose
-read was refused, still leaves the path possible."""
+directory (s8 review 13 finding 4): more context must not weaken a verdict. Both leave it possible, naming what is
+unknown (s10 review finding 11: a stronger role behind one of the resources may not exist; never remediated on a
+guess). A kind the directory reads, whose read was refused, still leaves the path possible."""
 
 from __future__ import annotations
 
 from typing import Any
+
+import pytest
 
 from iamwarden.adapters.principals import LiveRoleDirectory
 from iamwarden.domain.directory import PrincipalKey, StaticDirectory
 from iamwarden.domain.escalation import EscalationPath, assess_principal
 from iamwarden.domain.policy import parse_policy
 from iamwarden.domain.principals import NamedPolicy, PrincipalPolicies
+from iamwarden.guardrails.identity_policy import decisive
 
 ACCOUNT = "111122223333"
 HOLDER = f"arn:aws:iam::{ACCOUNT}:role/app"
@@ -44,13 +48,41 @@ def _details(behind: dict[str, list[str]] | None = None) -> StaticDirectory:
     return StaticDirectory({key: _admin()}, roles={ACCOUNT: [ADMIN_ROLE]}, behind=behind)
 
 
-def test_every_function_with_details_that_hold_no_functions_is_certain() -> None:
-    path = _path(_holder("*"), _details())
+@pytest.mark.parametrize("resource", ["*", f"arn:aws:lambda:*:{ACCOUNT}:function:*"])
+def test_every_function_with_details_that_hold_no_functions_stays_possible(resource: str) -> None:
+    # Review s10 finding 11: no stronger role behind any function may exist; which roles they act as is unknown.
+    path = _path(_holder(resource), _details())
     assert path is not None
-    assert path.certain
-    also = _path(_holder(f"arn:aws:lambda:*:{ACCOUNT}:function:*"), _details())
-    assert also is not None
-    assert also.certain
+    assert not path.certain
+    assert path.leads_to == ()
+    assert path.unknown == (
+        f"which roles the lambda:function resources {resource} act as, and what they may do "
+        "(no reader for that kind of resource here)",
+    )
+
+
+def test_every_function_without_a_directory_stays_possible_too() -> None:
+    # More context does not weaken the verdict: the document judged alone keeps the same unknown.
+    [path] = [
+        p for p in decisive(assess_principal(_holder("*"), None), alone=True).escalations if p.method.name == METHOD
+    ]
+    assert not path.certain
+    assert path.unknown
+
+
+def test_a_batch_grant_on_every_job_definition_is_no_certain_escalation() -> None:
+    policy = parse_policy(
+        {
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Action": ["batch:SubmitJob", "s3:GetObject"], "Resource": "*"}],
+        }
+    )
+    holder = PrincipalPolicies(HOLDER, (NamedPolicy("inline app/p", policy),))
+    risk = decisive(assess_principal(holder, _details()))
+    [path] = [p for p in risk.escalations if p.method.name == "SubmitJobToExistingBatchJobDefinition"]
+    assert not path.certain
+    assert "which roles the batch:job-definition resources * act as" in path.unknown[0]
+    assert risk.unknown
 
 
 def test_a_named_function_with_details_that_hold_no_functions_stays_possible() -> None:

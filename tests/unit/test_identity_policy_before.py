@@ -213,3 +213,70 @@ def test_a_version_the_previous_default_did_not_grant_is_certain_even_when_taken
 
     assert finding.certain
     assert finding.plan[0].parameters["previous_version"] == "v1"
+
+
+# --- no earlier version is made the default on a guess (review s10 finding 6) ---------------------------------
+
+_D = {"Version": "2012-10-17"}
+NARROW = {**_D, "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::app-bucket/*"}]}
+BROAD = {
+    **_D,
+    "Statement": [
+        {
+            "Effect": "Allow",
+            "Action": ["s3:GetObject", "secretsmanager:GetSecretValue", "kms:Decrypt", "dynamodb:Scan"],
+            "Resource": "*",
+        }
+    ],
+}
+ATTACH = {**_D, "Statement": [{"Effect": "Allow", "Action": "iam:AttachRolePolicy", "Resource": "*"}]}
+
+
+def _versions(**documents: dict[str, Any]) -> list[Mapping[str, Any]]:
+    return [{"version_id": vid, "created": str(n), "document": doc} for n, (vid, doc) in enumerate(documents.items())]
+
+
+def test_with_several_candidates_and_no_previous_default_known_no_version_is_chosen() -> None:
+    """p10b: v2 (broad, never the default) is the newest safe version, but nothing says it was the default."""
+    versions = _versions(v1=NARROW, v2=BROAD, v3=ATTACH)
+
+    assert safe_version(versions, "v3", ["AttachRolePolicy"], None) is None
+    assert safe_version(versions, "v3", ["AttachRolePolicy"], "v1") == "v1"
+    assert safe_version(versions, "v3", None, "v2") == "v2"  # known: the version that was the default comes back
+
+
+def test_a_known_previous_default_that_is_not_safe_is_not_replaced_by_another_version() -> None:
+    versions = _versions(v1=ATTACH, v2=NARROW, v3=ATTACH)
+
+    assert safe_version(versions, "v3", None, "v1") is None  # not v2: it never was the default
+
+
+def test_the_one_other_version_was_the_default_before() -> None:
+    assert safe_version(_versions(v1=NARROW, v2=ATTACH), "v2", ["AttachRolePolicy"], None) == "v1"
+    assert safe_version(_versions(v1=ATTACH, v2=ATTACH), "v2", None, None) is None
+
+
+def test_a_deny_only_version_safe_alone_is_not_chosen_in_place_of_an_unknown_guard() -> None:
+    """p10c: v1 the guard (Deny iam:*) was the default; v3 drops it; v2 never held it. Judged alone every one is
+    safe, so "the newest safe" would be v2 and the escalation would stay."""
+    guard = {**_D, "Statement": [{"Effect": "Deny", "Action": "iam:*", "Resource": "*"}]}
+    other = {**_D, "Statement": [{"Effect": "Deny", "Action": "s3:DeleteBucket", "Resource": "*"}]}
+    dropped = {**_D, "Statement": [{"Effect": "Deny", "Action": "s3:PutObject", "Resource": "*"}]}
+    versions = _versions(v1=guard, v2=other, v3=dropped)
+
+    assert safe_version(versions, "v3", ["AttachRolePolicy", "PutRolePolicy"], None) is None
+    assert safe_version(versions, "v3", ["AttachRolePolicy", "PutRolePolicy"], "v1") == "v1"
+
+
+def test_the_plan_for_several_candidates_and_nothing_that_may_stay_is_alert_only() -> None:
+    """p10: offline with the details read after the change (v3 the default), v1 or v2 was the default before."""
+    directory = _directory(_holding_deploy(ATTACH), {"v1": NARROW, "v2": BROAD, "v3": ATTACH}, default="v3")
+
+    [finding] = _judge(_new_version(ATTACH, "v3"), directory).findings
+
+    assert not finding.certain
+    assert any(
+        fact.startswith("which version of app-deploy was the default before v3 (IAM keeps no record of it)")
+        for fact in finding.needs_context
+    )
+    assert "none of several is made the default on a guess" in finding.plan[0].summary

@@ -40,6 +40,10 @@ GRANTS = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "
         (f"arn:aws:iam::{MEMBER}:policy/iamwarden-remediator-remediations-2", "777766665555", False),
         (f"arn:aws:iam::{HOME}:policy/iamwarden-remediator-remediations-2", HOME, False),
         (f"arn:aws:iam::{MEMBER}:policy/iamwarden-remediator-remediations-9", MEMBER, False),
+        # IAM names ignore case (review s10 finding 8): another case names the own policy itself
+        (f"arn:aws:iam::{HOME}:policy/IAMWARDEN-ENFORCER-REMEDIATIONS-1-US-EAST-1", HOME, True),
+        (f"arn:aws:iam::{MEMBER}:policy/IamWarden-Remediator-Remediations-2", MEMBER, True),
+        (f"arn:aws:iam::{HOME}:policy/DEV/iamwarden-enforcer-remediations-1-us-east-1", HOME, False),
         ("arn:aws:iam::aws:policy/AdministratorAccess", HOME, False),
         ("not an arn", HOME, False),
         (None, HOME, False),

@@ -7,7 +7,9 @@ import json
 from typing import Any
 
 import pytest
+from moto.events.models import EventPattern
 
+from iamwarden.domain import declared
 from iamwarden.domain.catalog import Mode, Severity
 from iamwarden.domain.declared_content import declared_alert_key_policy, declared_fallback_topic_policy
 from iamwarden.domain.findings import Verdict
@@ -2001,3 +2003,56 @@ def test_cloudformations_permission_under_a_declared_name_must_also_say_what_the
     [finding] = _tampering(judge_recorded(wider, None))
     assert "which the template does not declare" in finding.reason
     assert [step.action for step in finding.plan] == ["remove_lambda_permission"]
+
+
+# --- own roles in any case (review s10 finding 8) ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "file",
+    [
+        "tamper-enforcer-role-policy.json",
+        "tamper-attach-to-enforcer-role.json",
+        "tamper-boundary-on-enforcer-role.json",
+        "tamper-update-role-max-session-enforcer.json",
+        "tamper-update-role-max-session-remediator.json",
+    ],
+)
+@pytest.mark.parametrize("spelled", [str.upper, str.title])
+def test_an_own_role_named_in_another_case_is_that_role(file: str, spelled: Any) -> None:
+    """IAM role names are unique in an account whatever their case: another case names the own role itself."""
+    event = load_event(file)
+    exact = judge(event)
+    renamed = sample(file, roleName=spelled(event["detail"]["requestParameters"]["roleName"]))
+
+    judged = judge(renamed)
+
+    assert [(f.rule_id, f.severity) for f in judged.findings] == [(f.rule_id, f.severity) for f in exact.findings]
+    assert [f.rule_id for f in judged.findings] == [RULE]
+
+
+def test_a_role_whose_name_only_resembles_an_own_role_is_not_judged() -> None:
+    event = sample("tamper-update-role-max-session-enforcer.json", roleName="iamwarden-enforcer-us-east-1x")
+    assert judge(event).findings == ()
+
+
+@pytest.mark.parametrize(
+    ("role", "routed"),
+    [
+        ("IAMWARDEN-ENFORCER-US-EAST-1", True),
+        ("iamwarden-enforcer-us-east-1", True),
+        ("IAMWARDEN-MEMBER-FORWARDER-EU-WEST-1", True),
+        ("Iamwarden-Snapshot-Reader", True),
+        ("orders-worker", False),
+    ],
+)
+def test_the_tampered_roles_route_matches_own_role_names_in_any_case(role: str, routed: bool) -> None:
+    """The generated route (``declared.OWN_RULE_CONTENT``), through moto's EventBridge pattern engine."""
+    content = json.loads(declared.OWN_RULE_CONTENT["iamwarden-central/iamwarden-tampered-roles"])
+    own = {"${role:enforcer}": "iamwarden-enforcer-us-east-1", "${member-role:remediator}": "iamwarden-remediator"}
+    text = json.dumps(content["pattern"])
+    for placeholder, name in own.items():
+        text = text.replace(placeholder, name)
+    event = sample("tamper-update-role-max-session-enforcer.json", roleName=role)
+
+    assert EventPattern.load(text).matches_event(event) is routed  # type: ignore[arg-type]

@@ -124,3 +124,13 @@ def test_the_alert_policy_is_declared_once_the_alert_key_is_known() -> None:
 def test_a_member_role_or_a_look_alike_is_not_judged_by_the_security_accounts_template() -> None:
     assert declared_inline_policy(SAMPLE_OWN, "iamwarden-remediator", "enforcer-judging-context", "aws") is None
     assert declared_inline_policy(SAMPLE_OWN, "iamwarden-enforcer-eu-west-1", "only-its-own-function", "aws") is None
+
+
+def test_the_declared_inline_policy_of_an_own_role_named_in_another_case_is_the_same() -> None:
+    """Review s10 finding 8: IAM role names ignore case, so the template's document is that role's whatever the case."""
+    exact = declared_inline_policy(SAMPLE_OWN, "iamwarden-enforcer-us-east-1", "only-its-own-function", "aws")
+    assert exact is not None
+    assert exact.document is not None
+    upper = declared_inline_policy(SAMPLE_OWN, "IAMWARDEN-ENFORCER-US-EAST-1", "only-its-own-function", "aws")
+    assert upper == exact
+    assert declared_inline_policy(SAMPLE_OWN, "iamwarden-enforcer-us-east-1x", "only-its-own-function", "aws") is None

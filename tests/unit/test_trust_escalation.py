@@ -471,6 +471,102 @@ def test_same_account_entries_leave_other_accounts_services_and_the_role_itself_
     assert same_account_entries(trust, ROLE) == ((_arn("role", "app"), _arn("user", "alice")), False)
 
 
+# --- everyone, bounded to the account (review s10 finding 4) ---------------------------------------
+
+
+def _everyone(condition: dict[str, Any] | None, principal: Any = None) -> dict[str, Any]:
+    statement: dict[str, Any] = {"Effect": "Allow", "Principal": principal or {"AWS": "*"}, "Action": "sts:AssumeRole"}
+    if condition is not None:
+        statement["Condition"] = condition
+    return _doc(statement)
+
+
+def _jumper_and_alice() -> StaticDirectory:
+    return _details(
+        _role("ops-admin", EC2, admin=True),
+        _role("jumper", inline={"assume": ASSUME_ANY}),
+        _role("reader", inline={"read": READ}),
+        _user("alice", inline={"assume": ASSUME_ANY}),
+    )
+
+
+@pytest.mark.parametrize(
+    "condition",
+    [
+        {"StringEquals": {"aws:PrincipalAccount": ACCOUNT}},
+        {"StringEquals": {"aws:PrincipalOrgID": "o-a1b2c3d4e5"}},
+        {"StringLike": {"aws:PrincipalAccount": "1111*"}},
+        None,
+    ],
+    ids=["own-account", "own-org", "account-pattern", "unbounded"],
+)
+@pytest.mark.parametrize("principal", [{"AWS": "*"}, "*"], ids=["aws-star", "star"])
+def test_everyone_bounded_to_the_account_lets_in_its_weaker_principals_as_the_root_does(
+    condition: dict[str, Any] | None, principal: Any
+) -> None:
+    trust = _everyone(condition, principal)
+
+    assert same_account_entries(parse_policy(trust), ROLE) == ((), True)
+    finding = _escalation(_judge(trust, _jumper_and_alice()))
+    assert finding.certain
+    assert "role jumper (through its account, holding sts:AssumeRole on it" in finding.reason
+    assert "user alice (through its account" in finding.reason
+    assert "reader" not in finding.reason  # no sts:AssumeRole of its own
+    assert [step.parameters["restore_to"] for step in finding.plan] in ([EC2], [])
+
+
+def test_an_arn_pattern_bound_lets_in_only_the_principals_it_matches() -> None:
+    trust = _everyone({"ArnLike": {"aws:PrincipalArn": f"arn:aws:iam::{ACCOUNT}:role/*"}})
+
+    assert same_account_entries(parse_policy(trust), ROLE) == ((), True)
+    finding = _escalation(_judge(trust, _jumper_and_alice()))
+    assert "role jumper (through its account" in finding.reason
+    assert "alice" not in finding.reason  # a user: the pattern names roles only
+
+
+@pytest.mark.parametrize("operator", ["ArnEquals", "StringEquals", "ArnLike"])
+def test_an_exact_principal_arn_bound_names_that_principal(operator: str) -> None:
+    trust = _everyone({operator: {"aws:PrincipalArn": [_arn("role", "jumper"), "arn:aws:iam::999988887777:role/x"]}})
+
+    assert same_account_entries(parse_policy(trust), ROLE) == ((_arn("role", "jumper"),), False)
+    finding = _escalation(_judge(trust, _jumper_and_alice()))
+    assert "role jumper (through its account, holding sts:AssumeRole on it" in finding.reason
+    assert "alice" not in finding.reason
+
+
+@pytest.mark.parametrize(
+    "condition",
+    [
+        {"StringEquals": {"aws:PrincipalAccount": "999988887777"}},
+        {"StringNotEquals": {"aws:PrincipalAccount": ACCOUNT}},
+        {"ArnLike": {"aws:PrincipalArn": "arn:aws:iam::999988887777:role/*"}},
+        {"StringEquals": {"aws:PrincipalArn": "*"}},  # StringEquals has no wildcards: names nothing
+        {
+            "StringEquals": {"aws:PrincipalAccount": ACCOUNT},
+            "ArnEquals": {"aws:PrincipalArn": "arn:aws:iam::999988887777:role/x"},
+        },
+    ],
+    ids=["other-account", "not-own-account", "other-account-arns", "literal-star", "own-account-and-other-arn"],
+)
+def test_a_bound_that_keeps_the_account_out_lets_no_one_of_it_in(condition: dict[str, Any]) -> None:
+    trust = _everyone(condition)
+
+    assert same_account_entries(parse_policy(trust), ROLE) == ((), False)
+    _no_escalation(_judge(trust, _jumper_and_alice()))
+
+
+def test_a_policy_variable_in_the_bound_is_not_evaluated_so_it_may_hold() -> None:
+    trust = _everyone({"StringEquals": {"aws:PrincipalAccount": "${aws:ResourceAccount}"}})
+
+    assert same_account_entries(parse_policy(trust), ROLE) == ((), True)
+
+
+def test_everyone_bounded_to_the_account_was_let_in_by_the_root_before() -> None:
+    trust = parse_policy(_everyone({"StringEquals": {"aws:PrincipalAccount": ACCOUNT}}))
+
+    assert judge_trust_change(ROLE, trust, parse_policy(ROOT), _jumper_and_alice()) is None
+
+
 # --- PMapper's cases ------------------------------------------------------------------------------
 
 PMAPPER = "000000000000"

@@ -385,15 +385,12 @@ def take_own_role_snapshots(iam: Any, role_names: Sequence[str], account: str, n
             for page in iam.get_paginator("list_role_policies").paginate(RoleName=name)
             for policy in page.get("PolicyNames", [])
         }
-        snapshots.append(
-            Snapshot(
-                OWN_ROLE,
-                arn,
-                now,
-                # RoleId: a role deleted and created again under this name has another (domain.own.own_session).
-                {"trust_policy": role["AssumeRolePolicyDocument"], "inline": inline, "role_id": role.get("RoleId")},
-            )
-        )
+        data = {"trust_policy": role["AssumeRolePolicyDocument"], "inline": inline, "role_id": role.get("RoleId")}
+        boundary = (role.get("PermissionsBoundary") or {}).get("PermissionsBoundaryArn")
+        if boundary:  # the template gives its roles none: the heartbeat reports one (``SnapshotRefresh.same_roles``)
+            data["boundary"] = boundary
+        # RoleId: a role deleted and created again under this name has another (domain.own.own_session).
+        snapshots.append(Snapshot(OWN_ROLE, arn, now, data))
     return snapshots
 
 

@@ -469,8 +469,23 @@ class SnapshotRefresh:
                 )
                 continue
             self.replaced_roles.extend(self.inline_differences(snapshot))
+            self.replaced_roles.extend(self.boundary_difference(snapshot))
             kept.append(snapshot)
         return kept
+
+    def boundary_difference(self, snapshot: Snapshot) -> list[str]:
+        """A permissions boundary on an own role of the security account, in words: template.yaml gives its roles
+        none, and a deny-all one (``AWSDenyAll``) silences the role whatever its policies say (review s10 finding 8:
+        a change the enforcer did not see, such as one under a name in another case before the route matched it)."""
+        own, boundary = self.own, snapshot.data.get("boundary")
+        if own is None or not boundary or self.account != own.home_account:
+            return []
+        role = snapshot.resource_arn.rsplit("/", 1)[-1]
+        return [
+            f"IAM Warden's role {role} has a permissions boundary its template does not give it ({boundary}): what "
+            f"the boundary does not allow, the role cannot do (delete it: aws iam delete-role-permissions-boundary "
+            f"--role-name {role}; or put the role back: {own.redeploy_command()})"
+        ]
 
     def inline_differences(self, snapshot: Snapshot) -> list[str]:
         """How an own role's inline policies differ from what template.yaml declares (one it does not declare at

@@ -303,7 +303,7 @@ def declared_inline_policy(own: OwnIdentity, role: str, policy: str, partition: 
     account = own.home_account
     if account is None:
         return None
-    kind = next((k for k, arn in own.home_roles.items() if arn.rsplit("/", 1)[-1] == role), None)
+    kind = own.kind_of_role_named(role, account)  # in any case: IAM role names ignore it
     if kind is None:
         return None
     named = policy in declared.INLINE_POLICIES.get(kind, frozenset())

@@ -1158,7 +1158,7 @@ class _Judge:
                 account_wide = True
                 continue
             for entry in principal.aws if principal is not None else ():
-                if entry in root:
+                if entry in root or entry == "*":  # ``{"AWS": "*"}`` is everyone, as ``"*"`` is
                     account_wide = True
                 elif entry.startswith(prefix) and entry not in named:
                     named.append(entry)
@@ -1481,16 +1481,14 @@ class _Judge:
         unknown: list[str] = []
         candidates: list[str] = []
         kind = method.actions[method.target or ""]
-        reaches_any = False
         for pattern in patterns:
             typed = self._typed(pattern, kind)
             if method.reach == "existing-resource" and not self._reads_behind(typed):
-                # No reader for this kind at all (offline details hold no functions or instances): as without a
-                # directory, a grant on every resource of the kind reaches whichever role is strongest.
-                if _every_of_kind(pattern, kind):
-                    reaches_any = True
-                else:
-                    unknown.append(what.format(resources=pattern) + " (no reader for that kind of resource here)")
+                # No reader for this kind at all (offline details hold no functions or instances; live, no Batch,
+                # CodeDeploy or AgentCore reader): as without a directory, which roles the resources act as is
+                # unknown, even for a grant on every one of them. Never a certain path: none stronger may exist.
+                resources = f"the {kind.rstrip(':/')} resources {pattern}" if _every_of_kind(pattern, kind) else pattern
+                unknown.append(what.format(resources=resources) + " (no reader for that kind of resource here)")
                 continue
             arns = find(typed)
             unknown.extend(f"{what.format(resources=pattern)} ({gap})" for gap in self.shared.unread.get(typed, ()))
@@ -1513,8 +1511,6 @@ class _Judge:
                     break
         if leads:
             return tuple(leads[:MAX_LEADS]), ()  # a stronger role is reached: certain, whatever else is unknown
-        if reaches_any:
-            return (), ()
         if not unknown:
             return None
         facts = list(dict.fromkeys(unknown))
@@ -1697,7 +1693,8 @@ def _trust_lets_in(trust: Policy, holder: str, partition: str, account: str, *, 
         for entry in principal.aws:
             if entry == holder:
                 return True
-            if permitted and entry in (account, f"arn:{partition}:iam::{account}:root"):
+            # ``{"AWS": "*"}`` is everyone, as ``"*"`` is: it names no one, so the holder's own grant decides.
+            if permitted and entry in (account, f"arn:{partition}:iam::{account}:root", "*"):
                 return True
     return False
 

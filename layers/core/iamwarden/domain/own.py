@@ -258,18 +258,21 @@ class OwnIdentity(NamedTuple):
     def guards_role(self, role_name: str, account: str) -> bool:
         """Whether ``role_name`` in ``account`` is one of IAM Warden's roles (changes to it are tampering).
 
-        Exact names, and the member stack's region-named roles (``REGION_PLACEHOLDER``) with any region's name.
+        The names in any case (IAM role names are unique in an account whatever their case, so another case
+        names that very role), and the member stack's region-named roles (``REGION_PLACEHOLDER``) with any
+        region's name.
         """
         return self.kind_of_role_named(role_name, account) is not None
 
     def kind_of_role_named(self, role_name: str, account: str) -> str | None:
-        """The kind of IAM Warden's role named ``role_name`` in ``account`` (``guards_role``), or None."""
+        """The kind of IAM Warden's role named ``role_name``, in any case, in ``account`` (``guards_role``), or None."""
         if self.home_account is None:
             return None
+        name = role_name.lower()
         if account == self.home_account:
-            return next((k for k, arn in self.home_roles.items() if arn.rsplit("/", 1)[-1] == role_name), None)
-        for kind, name in self.member_roles.items():
-            if name == role_name or names_match(name, role_name):
+            return next((k for k, arn in self.home_roles.items() if arn.rsplit("/", 1)[-1].lower() == name), None)
+        for kind, declared in self.member_roles.items():
+            if names_match(declared.lower(), name):
                 return kind
         return None
 
@@ -287,9 +290,9 @@ class OwnIdentity(NamedTuple):
         member stack's trust the security account with conditions
         the code does not know, so they have none here.
         """
-        if account != self.home_account or role_name not in self.role_names_in(account):
+        kind = self.kind_of_role_named(role_name, account) if account == self.home_account else None
+        if kind is None:
             return None
-        kind = next((k for k, arn in self.home_roles.items() if arn.rsplit("/", 1)[-1] == role_name), None)
         service = _TRUSTED_SERVICE.get(kind or "", "lambda.amazonaws.com")
         return {
             "Version": "2012-10-17",
@@ -306,21 +309,23 @@ class OwnIdentity(NamedTuple):
     def is_own_policy(self, arn: str | None, account: str) -> bool:
         """Whether ``arn`` is one of IAM Warden's own managed policies when changed in ``account``.
 
-        Exact: the stack's policy ARNs at home; in another account, a member stack's policy name at path /
-        of that very account. The same name at another path, in another account or at home is someone else's.
+        The stack's policy ARNs at home; in another account, a member stack's policy name at path / of that very
+        account; the path and name in any case (IAM names are unique whatever their case). The same name at another
+        path, in another account or at home is someone else's.
         """
         if not arn:
             return False
-        if arn in self.home_policies:
-            return account == self.home_account
         fields = arn.split(":", 5)
-        if len(fields) != 6 or fields[0] != "arn" or fields[2] != "iam" or not fields[5].startswith("policy/"):
+        if len(fields) != 6 or fields[0] != "arn" or fields[2] != "iam" or not fields[5].lower().startswith("policy/"):
             return False
+        named = fields[5][len("policy/") :].lower()
+        if any(own.lower() == arn.lower() for own in self.home_policies):
+            return account == self.home_account
         return (
             self.home_account is not None
             and fields[4] == account != self.home_account
-            and "/" not in fields[5].removeprefix("policy/")
-            and fields[5].removeprefix("policy/") in self.member_policies
+            and "/" not in named
+            and named in {name.lower() for name in self.member_policies}
         )
 
     def rules_in(self, account: str) -> frozenset[str]:

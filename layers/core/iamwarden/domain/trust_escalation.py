@@ -8,7 +8,11 @@ changes (``UpdateAssumeRolePolicy``) to let in a principal of its own account:
   Deny of its own covers the role;
 * the account (``:root`` or the bare id) lets in every principal of the account whose own policies allow
   ``sts:AssumeRole`` on the role (Deny and permissions boundary applied): each is judged, up to
-  ``MAX_ADMITTED``; the rest stay unknown.
+  ``MAX_ADMITTED``; the rest stay unknown;
+* everyone (``*``, ``{"AWS": "*"}``) bounded to the account or its organisation is the account too; bounded by
+  ``aws:PrincipalArn``, its exact ARNs are principals it names (let in with their own ``sts:AssumeRole``) and
+  its patterns the principals of the account they match. The outsiders it may let in are the trust-policy
+  rule's.
 
 Only principals let in now and not before count (``before``: the trust policy the change replaced, when it
 is known; when it is not, every principal let in counts, and the verdict says so). A principal counts when the
@@ -22,8 +26,9 @@ Pure: it judges parsed policies and asks ``RoleDirectory``, never AWS.
 from typing import NamedTuple
 
 from iamwarden.domain.escalation import PolicyRisk, assess_principal, assume_allowance, principal_label, trust_admits
-from iamwarden.domain.policy import Policy
+from iamwarden.domain.policy import Condition, Policy
 from iamwarden.domain.principals import ListsUsers, PrincipalPolicies, RoleDirectory
+from iamwarden.domain.wildcards import matches_any, wildcard_match
 
 #: How many principals of the account a trust in the account root judges before the rest stay unknown.
 MAX_ADMITTED = 100
@@ -49,29 +54,112 @@ class TrustEscalation(NamedTuple):
 
 
 def same_account_entries(trust: Policy, role_arn: str) -> tuple[tuple[str, ...], bool]:
-    """The role and user ARNs of the role's account an Allow of ``sts:AssumeRole`` names, and whether one names
-    the account itself (``:root`` or the bare id). ``*`` and ``NotPrincipal`` are the trust-policy rule's."""
+    """The role and user ARNs of the role's account an Allow of ``sts:AssumeRole`` names, and whether one lets
+    in principals of the account through it (``_entries``). ``NotPrincipal`` is the trust-policy rule's."""
+    entries = _entries(trust, role_arn)
+    return entries.named, bool(entries.through_account)
+
+
+#: Principals of the account one statement lets in through it: each group is ARN patterns of which one must
+#: match (the account itself, then each condition bounding ``aws:PrincipalArn``), every group must match.
+_Within = tuple[tuple[str, ...], ...]
+
+
+class _Entries(NamedTuple):
+    named: tuple[str, ...]
+    #: One ``_Within`` per statement letting principals of the account in through it (empty: none does).
+    through_account: tuple[_Within, ...]
+
+
+def _entries(trust: Policy, role_arn: str) -> _Entries:
+    """What each Allow of ``sts:AssumeRole`` lets in of the role's account: the account itself (``:root``, the
+    bare id), everyone (``*``, ``{"AWS": "*"}``) unless its conditions keep the account out, and the ARNs it
+    names, in its Principal or as exact ``aws:PrincipalArn`` values bounding ``*`` (``_everyone_within``)."""
     fields = role_arn.split(":", 5)
     if len(fields) != 6:
-        return (), False
+        return _Entries((), ())
     partition, account = fields[1], fields[4]
     root = {account, f"arn:{partition}:iam::{account}:root"}
     prefix = f"arn:{partition}:iam::{account}:"
+    every: _Within = ((f"{prefix}*",),)
     named: list[str] = []
-    account_wide = False
+    through: list[_Within] = []
     for statement in trust.statements:
         if not statement.allows or statement.principal is None or not statement.grants_action(_ASSUME):
             continue
-        for entry in statement.principal.aws:
+        entries = list(statement.principal.aws)
+        if statement.principal.everyone or "*" in entries:
+            bounded_names, within = _everyone_within(statement.conditions, prefix, account)
+            entries.extend(bounded_names)
+            if within is not None:
+                through.append(within)
+        for entry in entries:
             if entry in root:
-                account_wide = True
+                through.append(every)
             elif (
                 entry.startswith(prefix)
                 and entry[len(prefix) :].startswith(("role/", "user/"))
                 and entry not in (role_arn, *named)
             ):
                 named.append(entry)
-    return tuple(named), account_wide
+    return _Entries(tuple(named), tuple(dict.fromkeys(through)))
+
+
+_PRINCIPAL_ACCOUNT = "aws:principalaccount"
+_PRINCIPAL_ARN = "aws:principalarn"
+#: Operators that match ``*`` and ``?`` as wildcards (the ARN operators both do, per the IAM User Guide).
+_WILDCARD_OPERATORS = frozenset({"StringLike", "StringNotLike", "ArnLike", "ArnEquals", "ArnNotLike", "ArnNotEquals"})
+_POSITIVE = frozenset({"StringEquals", "StringLike", "ArnEquals", "ArnLike"})
+_NEGATIVE = frozenset({"StringNotEquals", "StringNotLike", "ArnNotEquals", "ArnNotLike"})
+
+
+def _everyone_within(conditions: tuple[Condition, ...], prefix: str, account: str) -> tuple[list[str], _Within | None]:
+    """Whom of the account an Allow to everyone lets in, its conditions read as a same-account bound.
+
+    ``aws:PrincipalAccount`` equal to the account (or ``aws:PrincipalOrgID`` of any organisation, which the
+    account may be in) bounds nothing inside it: every principal with its own ``sts:AssumeRole`` is let in, as
+    with ``:root``. ``aws:PrincipalArn`` exact role or user ARNs of the account are named principals; its
+    patterns let in those they match. A bound naming only other accounts keeps the account out (the outsiders
+    are the trust-policy rule's). Anything else (other keys, qualifiers, policy variables) is not evaluated: it
+    may hold. Returns the named ARNs and the bound for the rest (None: no one else of the account)."""
+    within: list[tuple[str, ...]] = [(f"{prefix}*",)]
+    names: list[str] | None = None
+    for condition in conditions:
+        if condition.qualifier is not None or condition.key not in (_PRINCIPAL_ACCOUNT, _PRINCIPAL_ARN):
+            continue
+        wildcards = condition.operator in _WILDCARD_OPERATORS
+        if any("${" in value for value in condition.values):
+            continue  # a policy variable: not evaluated here, it may hold
+        if condition.key == _PRINCIPAL_ACCOUNT:
+            ours = any(wildcard_match(v, account) if wildcards else v == account for v in condition.values)
+            if (condition.operator in _POSITIVE and not ours) or (condition.operator in _NEGATIVE and ours):
+                return [], None
+            continue
+        if condition.operator not in _POSITIVE:
+            continue  # a principal it spares may still be let in: conservative
+        exact = [v for v in condition.values if v.startswith(prefix) and not (wildcards and ("*" in v or "?" in v))]
+        patterns = tuple(v for v in condition.values if v not in exact and _may_be_of(v, prefix, wildcards))
+        exact = [v for v in exact if v[len(prefix) :].startswith(("role/", "user/"))]
+        if not patterns:
+            names = exact if names is None else [v for v in names if v in exact]
+            if not names:
+                return [], None
+        else:
+            within.append((*exact, *patterns))
+    if names is not None:
+        return [v for v in names if all(matches_any(v, group) for group in within)], None
+    return [], tuple(within)
+
+
+def _may_be_of(value: str, prefix: str, wildcards: bool) -> bool:
+    """Whether an ``aws:PrincipalArn`` pattern may match an ARN of the account (``prefix``: ``arn:<p>:iam::<id>:``)."""
+    if not wildcards:
+        return False
+    if not value.startswith("arn:"):
+        return True  # ``*`` and the like
+    fields = value.split(":", 5)
+    ours = prefix.split(":", 5)
+    return len(fields) == 6 and all(wildcard_match(p, o) for p, o in zip(fields[:5], ours[:5], strict=True))
 
 
 def judge_trust_change(
@@ -86,12 +174,14 @@ def judge_trust_change(
     counts as new, and the caller says so). None: nothing to report (no principal of the account is newly let
     in, the role reaches no more than anyone, or every principal let in was let in before or is as strong).
     """
-    named, account_wide = same_account_entries(after, role_arn)
+    named, through_account = _entries(after, role_arn)
     if before is not None:
-        # What the previous trust named, or its account, it let in already: nothing to read for those.
-        before_named, before_wide = same_account_entries(before, role_arn)
-        named = tuple(arn for arn in named if arn not in before_named)
-        account_wide = account_wide and not before_wide
+        # What the previous trust named, or its whole account, it let in already: nothing to read for those.
+        earlier = _entries(before, role_arn)
+        named = tuple(arn for arn in named if arn not in earlier.named)
+        if any(len(within) == 1 for within in earlier.through_account):
+            through_account = ()
+    account_wide = bool(through_account)
     if not named and not account_wide:
         return None
     who = ", ".join(
@@ -121,7 +211,12 @@ def judge_trust_change(
             facts.append(f"which roles of account {account} hold {_ASSUME} on it (the roles could not be listed)")
         if users is None:
             facts.append(f"which users of account {account} hold {_ASSUME} on it (the users are not listed here)")
-        candidates.extend(arn for arn in (*(roles or ()), *(users or ())) if arn not in candidates)
+        candidates.extend(
+            arn
+            for arn in (*(roles or ()), *(users or ()))
+            if arn not in candidates
+            and any(all(matches_any(arn, group) for group in within) for within in through_account)
+        )
     candidates = [arn for arn in candidates if arn != role_arn]
     if len(candidates) > MAX_ADMITTED:
         facts.append(f"what the other {len(candidates) - MAX_ADMITTED} principals of the account may do")

@@ -437,16 +437,18 @@ def decisive(risk: PolicyRisk, *, alone: bool = False) -> PolicyRisk:
     """
     paths = tuple(_reaches_any(path) if alone else path for path in risk.escalations)
     certain = tuple(path for path in paths if path.certain)
-    if risk.admin or certain:
+    # A service-wide grant (``lambda:*``) is no admin: it settles nothing, so the possible paths stay.
+    if any(grant.critical for grant in risk.admin) or certain:
         return PolicyRisk(risk.admin, certain, ())
     return PolicyRisk(risk.admin, paths, tuple(dict.fromkeys(fact for path in paths for fact in path.unknown)))
 
 
 def _reaches_any(path: EscalationPath) -> EscalationPath:
     """``path`` made certain when its target action reaches every resource of its kind (see ``decisive``)."""
-    if not path.unknown or path.method.reach in ("self", "assumes-role", "writes-assumer"):
+    if not path.unknown or path.method.reach in ("self", "assumes-role", "writes-assumer", "existing-resource"):
         # Certain already; or what it lacks is whether the resources name the holder, or a user who can assume it
-        # (a trust policy): not the strongest.
+        # (a trust policy): not the strongest. An existing resource's role is whatever role someone gave it: none
+        # stronger may exist, so without reading the resources that stays unknown (never remediated on a guess).
         return path
     target = (path.method.target or "").lower()
     kind = next((k for action, k in path.method.actions.items() if action.lower() == target), "")
@@ -1039,6 +1041,14 @@ class PolicyVersionRule:
             # Without a listing there is no earlier version to weigh: a restore needs one that is safe outright.
             added_methods=None if risk.admin or previous is ABSENT else added,
         )
+        if previous_id is None and previous is not ABSENT and _rewritten(dict(policy.raw), step) is None:
+            # Several versions may have been the default and no grant of this one may stay: putting one back would
+            # be a guess (it may grant more than was ever in force, or lack a Deny the default held), so alert only.
+            unknown = (
+                *unknown,
+                previous.fact
+                or f"which version of {name} was the default before {version_id} (IAM keeps no record of it)",
+            )
         what = f"Version {version_id} of the customer-managed policy {name} was {verb}"
         if not risk.risky and not holders:
             judged = PrincipalChange(risk, needs_context=unknown, cannot_tell=True)
@@ -1613,8 +1623,8 @@ def policy_version_step(
     previous_id: str | None = None,
     added_methods: tuple[str, ...] | None = None,
 ) -> RemediationStep:
-    """The plan for a risky default version: the previous default, else the newest safe earlier version, else
-    a new one without the grant.
+    """The plan for a risky default version: the previous default when it is known (or the one other version),
+    else a new one without the grant (``safe_version``: never a guess among several earlier versions).
 
     ``added_methods``: the change opened only these escalation methods (no admin grant), so "safe" means
     granting none of them (and nothing admin-equivalent): an older grant the previous default held stays.
@@ -1638,17 +1648,17 @@ def policy_version_step(
     if added_methods is not None:
         parameters["added_methods"] = list(added_methods)
     which = (
-        f"version {previous_id} of {name} (the previous default) the default again, if it is still safe, else the "
-        "newest safe earlier version"
+        f"version {previous_id} of {name} (the previous default) the default again, if it is still safe"
         if previous_id is not None
-        else f"the newest safe earlier version of {name} the default again"
+        else f"the one other version of {name} the default again, if it is the only one left and safe (which "
+        "version was the default before is not known: none of several is made the default on a guess)"
     )
     safe = f" (safe: granting none of {', '.join(added_methods)})" if added_methods else ""
     return RemediationStep(
         RestoreDefaultPolicyVersion.action,
         policy_arn,
         parameters,
-        f"make {which}{safe}{fallback}"
+        f"make {which}{safe}{fallback.replace('if there is none', 'else')}"
         + (f"; delete version {version_id}" if delete else f" (version {version_id} is kept)"),
     )
 
@@ -1790,15 +1800,15 @@ MAX_POLICY_VERSIONS = 5
 
 
 class RestoreDefaultPolicyVersion:
-    """Make the newest safe other version of a customer-managed policy the default again; else write one.
+    """Make the previous default version of a customer-managed policy the default again; else write one.
 
     IAM does not record which version was the default before a change, and neither
-    does CloudTrail, so "the previous default" is read as: the newest version other
-    than the offending one whose document is neither admin-equivalent nor escalating
-    (``iamwarden.domain.escalation``). After a CreatePolicyVersion that is the version that
-    was the default in the usual case; it is never a version as dangerous as the
-    offending one. With no such version, a new default version is created: the offending
-    document without the offending grants (the step's ``statements``), judged safe again
+    does CloudTrail: the step names it (``previous_version``) when the enforcer knew it
+    (a listing read before the change, or its own record); else only the one other version,
+    when there is exactly one, was it. Either is made the default again only when neither
+    admin-equivalent nor escalating (``safe_version``); never a guess among several. Else
+    a new default version is created: the offending document without the offending
+    grants (the step's ``statements``: what the change added), judged safe again
     before it is written. IAM keeps five versions: at five, the oldest non-default version
     (risky too, or it would have been chosen) is deleted first, and the before-state keeps
     its document. With nothing that may stay, the step fails before writing anything.
@@ -1977,14 +1987,21 @@ def _version_to_drop(versions: list[Mapping[str, Any]], default: str) -> str | N
 def safe_version(
     versions: list[Mapping[str, Any]], offending: str, added: Sequence[str] | None = None, previous: str | None = None
 ) -> str | None:
-    """The version to make the default instead of ``offending``: ``previous`` (the default before the change)
-    when it is safe, else the newest safe other version. Safe: neither admin-equivalent nor escalating; with
-    ``added`` (the methods the change opened), admin-equivalent or granting one of those (``_unsafe``)."""
-    ordered = _newest_first(versions)
-    ordered.sort(key=lambda version: version["version_id"] != previous)  # stable: the previous default first
-    for version in ordered:
-        if version["version_id"] == offending:
-            continue
+    """The version to make the default instead of ``offending``: ``previous`` (the default before the change) when
+    it is safe; with ``previous`` not known, the one other version when there is exactly one (it was the default).
+    Safe: neither admin-equivalent nor escalating; with ``added`` (the methods the change opened),
+    admin-equivalent or granting one of those (``_unsafe``).
+
+    Never a guess among several: "the newest safe version" may grant more than was ever in force (a broad draft
+    that never was the default), or, safe judged alone, lack a Deny the previous default held (review s10 finding
+    6). None: write the offending version without the offending grants instead (``_write_safe_version``).
+    """
+    others = [version for version in versions if version["version_id"] != offending]
+    if previous is not None:
+        candidates = [version for version in others if version["version_id"] == previous]
+    else:
+        candidates = others if len(others) == 1 else []
+    for version in candidates:
         try:
             risky = _unsafe(parse_policy(version["document"]), added)
         except InvalidEventError:
