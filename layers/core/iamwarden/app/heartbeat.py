@@ -73,7 +73,7 @@ from iamwarden.app.config import own_identity_from_environment
 from iamwarden.app.deploy_snapshot import DeploySnapshot, SnapshotTaker
 from iamwarden.app.executor import RemediationExecutor
 from iamwarden.app.member_coverage import Coverage, CoverageState, MemberCoverage, Pair, Watched, enabled_regions
-from iamwarden.app.own_function_guard import Executes, OwnFunctionGuard
+from iamwarden.app.own_function_guard import DeployRecord, Executes, OwnFunctionGuard
 from iamwarden.app.own_policies import DeployTakers, OwnPolicyWatch
 from iamwarden.app.trail_coverage import TrailCoverage
 from iamwarden.domain import declared
@@ -437,21 +437,46 @@ class SnapshotRefresh:
         """
         read = getattr(self.store, "snapshot", None)
         kept = []
+        rule_ids = self.stack_role_ids or frozenset()
+        live_ids = {
+            str(snapshot.data.get("role_id"))
+            for snapshot in snapshots
+            if snapshot.resource_arn.rsplit("/", 1)[-1] in self.stack_roles
+        }
+        foreign = sorted(rule_ids - live_ids)
+        if foreign:
+            # Review s10 F4: the rule is the member account's, so its RoleIds are checked, never taken as proof.
+            self.replaced_roles.append(
+                f"the member stack's forwarding rule {STACK_ROLE_ID_RULE} leaves out the iamwarden sessions of RoleIds "
+                f"that are no current member role of IAM Warden's ({', '.join(foreign)}): the rule was edited "
+                "(tampering), and the regional rules may be too; that role's calls are not forwarded. Update the "
+                "member stack there to put its rules back"
+            )
         for snapshot in snapshots:
             before = read(OWN_ROLE, snapshot.resource_arn) if read is not None else None
             known = before.data.get("role_id") if before is not None else None
             now = snapshot.data.get("role_id")
             named = snapshot.resource_arn.rsplit("/", 1)[-1] in self.stack_roles
-            if named and self.stack_role_ids and now not in self.stack_role_ids:
-                self.replaced_roles.append(
-                    f"role {snapshot.resource_arn} is not the one its member stack created (RoleId {now}; the "
-                    f"stack's forwarding rule {STACK_ROLE_ID_RULE} names {', '.join(sorted(self.stack_role_ids))}): "
-                    "it was deleted and created again by someone else, so it is not IAM Warden's and is never "
-                    "snapshotted as such; its IAM calls are forwarded and judged, but the member forwarders of the "
-                    "other regions leave out its session by its ARN alone, so its regional calls there are not seen "
-                    "(delete the role and update the member stack there, which creates it again)"
-                )
-                continue
+            if named and rule_ids and now not in rule_ids:
+                if isinstance(known, str) and known == now:
+                    # The role is the one first read: the rule is what changed, and the role stays snapshotted.
+                    self.replaced_roles.append(
+                        f"the member stack's forwarding rule {STACK_ROLE_ID_RULE} no longer names role "
+                        f"{snapshot.resource_arn} (RoleId {now}, the one IAM Warden first read; the rule names "
+                        f"{', '.join(sorted(rule_ids))}): the rule was edited (tampering); update the member stack "
+                        "there to put its rules back"
+                    )
+                else:
+                    # No RoleId of its own to tell which changed: never snapshotted on a guess, never deleted.
+                    self.replaced_roles.append(
+                        f"role {snapshot.resource_arn} (RoleId {now}) is not the one its member stack's forwarding "
+                        f"rule {STACK_ROLE_ID_RULE} names ({', '.join(sorted(rule_ids))}): either the rule was edited "
+                        "(tampering) or the role was deleted and created again by someone else; which is not known, "
+                        "so the role is not snapshotted as IAM Warden's. Do not delete the role on this alone: compare "
+                        "its CreateDate with the member stack's, and update the member stack there (it puts the "
+                        "rules back, and creates the role if it is gone)"
+                    )
+                    continue
             if isinstance(known, str) and known and now != known:
                 self.replaced_roles.append(
                     f"role {snapshot.resource_arn} is not the one IAM Warden knows (RoleId {now}, not {known}): it was "
@@ -1896,12 +1921,9 @@ class OwnFunctionCheck:
             return [f"the deployed code of IAM Warden's function {name} cannot be read ({error_code(exc) or exc})"]
         deployed = record.data.get("code_sha256")
         if sha == deployed:
-            if self.guard is None:
-                return []
-            # Its stack's code again: a stop of the heartbeat's, if any, is lifted (``OwnFunctionGuard.restart``).
-            problems, notices = self.guard.restart(name, str(sha))
-            self.notices.extend(notices)
-            return problems
+            # A stop is never lifted here: the code hash alone does not say the function runs IAM Warden (review s10
+            # F1); an operator undoes it (the stop's alert names the command).
+            return []
         problem = (
             f"IAM Warden's function {name} runs code its stack did not deploy (CodeSha256 {sha}, not {deployed} as "
             f"recorded from {record.data.get('source', 'the deploy')} at {record.taken_at}): what it runs may not be "
@@ -1909,7 +1931,8 @@ class OwnFunctionCheck:
         )
         if self.guard is None:
             return [problem]
-        return [self.guard.changed_code(name, str(sha), problem, live.get("LastModified"))]
+        deploy = DeployRecord.of(record.data, record.taken_at)
+        return [self.guard.changed_code(name, str(sha), problem, live.get("LastModified"), deploy)]
 
     def record_first(self) -> tuple[int, list[str]]:
         """At deploy (the custom resource, while the own stack is being deployed): each own function's live code as
@@ -2193,21 +2216,12 @@ def _own_function_guard(
         session.client("lambda", config=retry_config()),
         partition=parts[1],
         region=parts[3],
-        executor=Executes(executor.remediate, _undo_as(executor)) if executor is not None else None,
+        executor=Executes(executor.remediate) if executor is not None else None,
         settings=settings,
         cloudformation=session.client("cloudformation", region_name=parts[3], config=retry_config()),
         stack=config.stack_name,
         recorded=recorded,
     )
-
-
-def _undo_as(executor: RemediationExecutor) -> Callable[[str, str], Any]:
-    """The executor's undo, by the heartbeat (``OwnFunctionGuard.restart`` lifts its own stops with it)."""
-
-    def undo(remediation_id: str, actor: str) -> Any:
-        return executor.undo(remediation_id, actor=actor)
-
-    return undo
 
 
 def _trail_coverage(session: Any, config: HeartbeatConfig, members: MemberSnapshots | None) -> TrailCoverage | None:
