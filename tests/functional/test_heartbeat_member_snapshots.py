@@ -720,6 +720,29 @@ def test_a_rule_whose_role_ids_were_swapped_is_tampering_not_proof_against_the_r
     assert kept.data.get("role_id") == pruner
 
 
+def test_a_regional_rule_leaving_out_a_foreign_roles_sessions_is_tampering(account: Account) -> None:
+    """Review s10 F4 (a): the member admin swaps the pruner's RoleId in ``iamwarden-forward-s3`` for their own
+    role's, so that role's ``iamwarden`` sessions are no longer forwarded. The declared pattern takes any ``ARO…``
+    id, so the RoleIds are compared with the member roles' as the heartbeat first read them."""
+    account.set("managed_accounts", MEMBER_A)
+    session = _member(account, MEMBER_A)
+    _member_stack_roles(session)
+    _member_forwarding(account, MEMBER_A)
+    heartbeat = _member_roles_heartbeat(account)
+    first = heartbeat.run()
+    assert not [p for p in first["problems"] if "no member role of IAM Warden's" in p]
+    iam = session.client("iam")
+    pruner = iam.get_role(RoleName="iamwarden-pruner-member")["Role"]["RoleId"]
+    evil = iam.create_role(RoleName="evil", AssumeRolePolicyDocument=TRUST)["Role"]["RoleId"]
+    _swap_role_id(session, "iamwarden-forward-s3", pruner, evil)
+
+    result = heartbeat.run()
+
+    [problem] = [p for p in result["problems"] if "iamwarden-forward-s3" in p]
+    assert problem.startswith(f"in member account {MEMBER_A}, the forwarding rule iamwarden-forward-s3 in ")
+    assert f"no member role of IAM Warden's ({evil}): the rule was edited (tampering)" in problem
+
+
 class _RuleRefused:
     """The member account's events client, refusing DescribeRule of the IAM forwarding rule only."""
 

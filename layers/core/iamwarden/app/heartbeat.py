@@ -794,13 +794,25 @@ class MemberForwarding:
         text = fill(declared.MEMBER_RULE_PATTERNS[rule], own, partition, self.region, account)
         return json.loads(text) if text is not None else None
 
-    def problems(self, account: str, events: Any) -> list[str]:
-        """What is missing or changed in ``account``'s forwarding, each with the way back; empty when whole."""
+    def problems(self, account: str, events: Any, role_ids: frozenset[str] | None = None) -> list[str]:
+        """What is missing or changed in ``account``'s forwarding, each with the way back; empty when whole.
+
+        ``role_ids``: the RoleIds of the account's member roles as the heartbeat first read them (``own-role``
+        snapshots): a rule leaving out the ``iamwarden`` sessions of any other RoleId was edited (review s10 F4: the
+        declared pattern accepts any ``ARO…`` id there). None or empty: not compared (nothing read yet)."""
         partition = self.central_bus_arn.split(":")[1] if self.central_bus_arn.startswith("arn:") else "aws"
         fix = self.own.redeploy_command(account, self.region)
         problems: list[str] = []
+        read = _RulesRead(events)
         for rule in self.rules():
-            found = [f"{what} ({fix})" for what in self._rule_problems(account, events, rule, partition)]
+            found = [f"{what} ({fix})" for what in self._rule_problems(account, read, rule, partition)]
+            foreign = sorted((stack_role_ids(read.patterns.get(rule)) or frozenset()) - (role_ids or frozenset()))
+            if role_ids and foreign:
+                found.append(
+                    f"the forwarding rule {rule} in {self.region} leaves out the iamwarden sessions of RoleIds that "
+                    f"are no member role of IAM Warden's ({', '.join(foreign)}): the rule was edited (tampering), and "
+                    f"that role's calls there are not forwarded ({fix})"
+                )
             problems.extend(f"in member account {account}, {problem}" for problem in found)
         return problems
 
@@ -1053,6 +1065,22 @@ class MemberSnapshots:
         stored, problems = refresh.refresh()
         return stored, [*unread, *problems]
 
+    def known_role_ids(self, account: str) -> frozenset[str]:
+        """The RoleIds of ``account``'s member roles as the heartbeat first read them (``own-role`` snapshots):
+        what the forwarding rules may leave out. Empty when none is read yet (then not compared)."""
+        read = getattr(self.store, "snapshot", None)
+        if read is None:
+            return frozenset()
+        bus = self.forwarding.central_bus_arn if self.forwarding is not None else ""
+        partition = bus.split(":")[1] if bus.startswith("arn:") else "aws"
+        found = set()
+        for name in self.stack_role_names():
+            kept = read(OWN_ROLE, f"arn:{partition}:iam::{account}:role/{name}")
+            role_id = kept.data.get("role_id") if kept is not None else None
+            if isinstance(role_id, str) and role_id:
+                found.add(role_id)
+        return frozenset(found)
+
     def stack_role_names(self) -> frozenset[str]:
         """The member roles whose sessions the forwarding rules leave out by ``<RoleId>:iamwarden`` (their names
         from ``IAMWARDEN_MEMBER_ROLE_NAMES``, else the template's defaults)."""
@@ -1161,7 +1189,8 @@ class MemberSnapshots:
         forwarding = self.forwarding.in_region(pair.region)
         try:
             events = self._regional("events", pair.account, pair.region)
-            problems = forwarding.problems(pair.account, events) if events is not None else []
+            known = self.known_role_ids(pair.account)
+            problems = forwarding.problems(pair.account, events, known) if events is not None else []
         except Exception as exc:
             problems = [
                 f"the forwarding rules of member account {pair.account} in {pair.region} cannot be checked "
@@ -1205,12 +1234,29 @@ class MemberSnapshots:
         if self.forwarding is None or self.events_in is None:
             return []
         try:
-            return self.forwarding.problems(account, self.events_in(account))
+            return self.forwarding.problems(account, self.events_in(account), self.known_role_ids(account))
         except Exception as exc:
             return [
                 f"the forwarding rules of member account {account} cannot be checked ({error_code(exc) or exc}): "
                 f"{self.forwarding.own.redeploy_command(account, self.region)}"
             ]
+
+
+class _RulesRead:
+    """An events client that keeps each rule's pattern it described (``DescribeRule``), so the RoleIds in it are
+    compared without reading the rule again."""
+
+    def __init__(self, events: Any) -> None:
+        self.events = events
+        self.patterns: dict[str, Any] = {}
+
+    def describe_rule(self, **kwargs: Any) -> Any:
+        answer = self.events.describe_rule(**kwargs)
+        self.patterns[str(kwargs.get("Name"))] = answer.get("EventPattern")
+        return answer
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.events, name)
 
 
 #: The member stack's rule whose pattern names the RoleIds it gave its roles (``<RoleId>:iamwarden``), in
