@@ -288,6 +288,28 @@ def test_changed_code_while_the_stack_is_being_deployed_is_not_stopped() -> None
     stubber.assert_no_pending_responses()
 
 
+def test_a_stack_in_progress_for_hours_no_longer_keeps_changed_code_running() -> None:
+    """Review s10 F9: an operation begun more than ``IN_PROGRESS_LIMIT`` ago explains nothing more (someone allowed
+    UpdateStack could keep the stack in progress for hours); the code then waits only its own grace."""
+    carried: list[Finding] = []
+    clock = _Clock(T0)
+    stuck = _stack("UPDATE_IN_PROGRESS", T0 - timedelta(hours=3))
+    guard, stubber = _deploy_guard(
+        [("describe_stacks", stuck), ("list_stack_resources", _resources("UPDATE_IN_PROGRESS", T0))] * 2,
+        clock,
+        carried,
+    )
+
+    first = guard.changed_code(WORKER, "new=", "code changed", "2026-12-05T11:58:00.000+0000")
+    assert "will be stopped at 12:30 UTC if still unexplained" in first
+    clock.now = T0 + timedelta(minutes=31)
+    assert (
+        guard.changed_code(WORKER, "new=", "code changed") == "code changed; done: stopped (undo: iamwarden undo rem-1)"
+    )
+    assert len(carried) == 1
+    stubber.assert_no_pending_responses()
+
+
 def test_changed_code_the_last_deploy_did_not_put_there_waits_its_grace_then_is_stopped() -> None:
     """The stack's last deploy did not update the function (its resource last finished a month ago): the code is
     alerted, saying when it will be stopped; a run after that, the same code still unrecorded, stops it."""

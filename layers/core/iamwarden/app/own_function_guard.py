@@ -82,6 +82,10 @@ DEPLOY_EXCUSE = CODE_GRACE
 #: How much later than CloudFormation's finishing with the function its last modification may be: CloudFormation
 #: marks the resource complete only after Lambda's update, so only the services' clocks (NTP-synced) can put it later.
 FINISH_SKEW = timedelta(seconds=5)
+#: How long an operation of the own stack may make changed code wait: anyone allowed ``UpdateStack`` could keep the
+#: stack in progress for hours (a custom resource that never answers, then its rollback); after this the operation
+#: explains nothing more than any other (review s10 F9).
+IN_PROGRESS_LIMIT = timedelta(hours=2)
 #: The resource states in which CloudFormation has finished creating or updating a function.
 SETTLED_RESOURCE = frozenset({"CREATE_COMPLETE", "UPDATE_COMPLETE"})
 #: Who the heartbeat's own stops are by (``stop_function``'s parameters), for the audit trail.
@@ -285,7 +289,9 @@ class OwnFunctionGuard:
         if not stacks:
             return f"the stack {self.stack} is not found: a deploy may have changed it"
         status = str(stacks[0].get("StackStatus", ""))
-        if status.endswith("_IN_PROGRESS"):
+        began = stacks[0].get("LastUpdatedTime") or stacks[0].get("CreationTime")
+        lasting = isinstance(began, datetime) and now - began > IN_PROGRESS_LIMIT
+        if status.endswith("_IN_PROGRESS") and not lasting:
             return (
                 f"the stack {self.stack} is being deployed ({status}); it is checked again at the next run, and "
                 "stopped if the deploy did not put this code there"
