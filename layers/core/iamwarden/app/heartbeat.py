@@ -438,12 +438,13 @@ class SnapshotRefresh:
         read = getattr(self.store, "snapshot", None)
         kept = []
         rule_ids = self.stack_role_ids or frozenset()
-        live_ids = {
-            str(snapshot.data.get("role_id"))
+        live = {
+            snapshot.resource_arn.rsplit("/", 1)[-1]: str(snapshot.data.get("role_id"))
             for snapshot in snapshots
             if snapshot.resource_arn.rsplit("/", 1)[-1] in self.stack_roles
         }
-        foreign = sorted(rule_ids - live_ids)
+        # Only with every stack role read now: a role not read this run leaves its RoleId unknown, not foreign.
+        foreign = sorted(rule_ids - set(live.values())) if set(live) == self.stack_roles else []
         if foreign:
             # Review s10 F4: the rule is the member account's, so its RoleIds are checked, never taken as proof.
             self.replaced_roles.append(
@@ -1067,7 +1068,7 @@ class MemberSnapshots:
 
     def known_role_ids(self, account: str) -> frozenset[str]:
         """The RoleIds of ``account``'s member roles as the heartbeat first read them (``own-role`` snapshots):
-        what the forwarding rules may leave out. Empty when none is read yet (then not compared)."""
+        what the forwarding rules may leave out. Empty unless every one is read (then not compared)."""
         read = getattr(self.store, "snapshot", None)
         if read is None:
             return frozenset()
@@ -1077,8 +1078,9 @@ class MemberSnapshots:
         for name in self.stack_role_names():
             kept = read(OWN_ROLE, f"arn:{partition}:iam::{account}:role/{name}")
             role_id = kept.data.get("role_id") if kept is not None else None
-            if isinstance(role_id, str) and role_id:
-                found.add(role_id)
+            if not isinstance(role_id, str) or not role_id:
+                return frozenset()  # a role not read yet: its RoleId is unknown, so none is taken for foreign
+            found.add(role_id)
         return frozenset(found)
 
     def stack_role_names(self) -> frozenset[str]:
