@@ -689,7 +689,9 @@ class _Refusing:
         raise ClientError(error, "DescribeRule")  # type: ignore[arg-type]
 
 
-def _with_management(account: Account, clock: Clock, refused: set[str] | None = None) -> MemberSnapshots:
+def _with_management(
+    account: Account, clock: Clock, refused: set[str] | None = None, enabled: tuple[str, ...] = (REGION, OTHER_REGION)
+) -> MemberSnapshots:
     """An organisation whose management account (MANAGEMENT, its ARN naming itself) has no StackSet instance, and a
     member (TEAM) with one in REGION; the management account's enabled regions are REGION and OTHER_REGION, and its
     rules cannot be read in the regions ``refused``."""
@@ -715,7 +717,7 @@ def _with_management(account: Account, clock: Clock, refused: set[str] | None = 
 
     def reading(service: str, member: str, region: str) -> Any:
         if member == MANAGEMENT and service == "ec2":
-            return _Regions(REGION, OTHER_REGION)
+            return _Regions(*enabled)
         if member == MANAGEMENT and service == "events" and region in (refused or set()):
             return _Refusing()
         return client_in(service, member, region)
@@ -770,3 +772,46 @@ def test_a_management_account_whose_rules_cannot_be_read_is_said_and_not_taken_f
     assert "AccessDeniedException" in said
     assert members.covered is not None
     assert members.covered.pairs == 2, "the other region is not taken for one with a member stack"
+
+
+def test_the_found_plain_stacks_are_paired_and_checked_while_another_region_is_unread(
+    account: Account,
+) -> None:
+    """Review s10 F7: one region whose rules cannot be read (an SCP on an opt-in region) does not keep the regions
+    where a plain member stack was found from being paired: a rule disabled there is found."""
+    clock = Clock()
+    _forwarding_in(account, MANAGEMENT, REGION)
+    _forwarding_in(account, MANAGEMENT, OTHER_REGION)
+    members = _with_management(account, clock, refused={ELSEWHERE}, enabled=(REGION, OTHER_REGION, ELSEWHERE))
+    _member(account, MANAGEMENT).client("events", region_name=OTHER_REGION).disable_rule(Name="iamwarden-forward-s3")
+
+    said: list[str] = []
+    for _ in range(3):
+        _, problems = members.refresh()
+        said += problems
+        clock.at += timedelta(hours=2)
+
+    assert _about(said, f"in member account {MANAGEMENT}", "iamwarden-forward-s3", "disabled")
+    assert _about(said, f"has a member stack in {ELSEWHERE} cannot be read")
+    assert members.covered is not None
+    assert members.covered.pairs == 3  # TEAM's, and MANAGEMENT's in REGION and OTHER_REGION
+
+
+def test_one_rule_named_like_the_templates_is_no_plain_stack(account: Account) -> None:
+    """Review s10 F8: a single look-alike rule (matching nothing, disabled) does not silence the "deploy
+    member/template.yaml" message for its region, nor make the region a pair."""
+    clock = Clock()
+    _forwarding_in(account, MANAGEMENT, REGION)
+    _member(account, MANAGEMENT).client("events", region_name=OTHER_REGION).put_rule(
+        Name="iamwarden-forward-s3", EventPattern=json.dumps({"source": ["nothing.at.all"]}), State="DISABLED"
+    )
+    members = _with_management(account, clock)
+
+    _, problems = members.refresh()
+
+    [said] = _about(problems, f"management account {MANAGEMENT} has no member stack")
+    assert f"in the enabled region(s) {OTHER_REGION} " in said
+    clock.at += timedelta(minutes=5)
+    members.refresh()
+    assert members.covered is not None
+    assert members.covered.pairs == 2  # TEAM's and MANAGEMENT's in REGION only

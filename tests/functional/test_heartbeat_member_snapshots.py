@@ -16,7 +16,14 @@ import pytest
 from botocore.exceptions import ClientError
 
 from iamwarden.adapters.recorded import AuditRecorded
-from iamwarden.app.heartbeat import Heartbeat, MemberForwarding, MemberSnapshots, build_heartbeat
+from iamwarden.app.heartbeat import (
+    IAM_REGION,
+    STACK_ROLE_ID_RULE,
+    Heartbeat,
+    MemberForwarding,
+    MemberSnapshots,
+    build_heartbeat,
+)
 from iamwarden.domain.declared_content import ANY_ROLE_ID, declared_forwarder_role
 from iamwarden.domain.exceptions import ConfigurationError
 from iamwarden.domain.own import OwnIdentity
@@ -666,14 +673,74 @@ def test_a_member_role_created_again_by_someone_else_before_its_first_read_is_ne
 
     result = _member_roles_heartbeat(account).run()
 
-    [problem] = [p for p in result["problems"] if "is not the one its member stack created" in p]
-    assert problem.startswith(f"role arn:aws:iam::{MEMBER_A}:role/iamwarden-remediator is not the one")
-    assert f"RoleId {look_alike}" in problem
-    assert "its regional calls there are not seen" in problem
+    [problem] = [p for p in result["problems"] if "is not the one its member stack's forwarding rule" in p]
+    assert problem.startswith(f"role arn:aws:iam::{MEMBER_A}:role/iamwarden-remediator (RoleId {look_alike})")
+    assert "either the rule was edited (tampering) or the role was deleted and created again" in problem
+    assert "Do not delete the role on this alone" in problem  # review s10 F4: never advise deleting a real role
     recorded = AuditRecorded(account.audit(), account.dynamodb)
     assert recorded.snapshot(OWN_ROLE, f"arn:aws:iam::{MEMBER_A}:role/iamwarden-remediator") is None
     kept = recorded.snapshot(OWN_ROLE, f"arn:aws:iam::{MEMBER_A}:role/iamwarden-pruner-member")
     assert kept is not None  # the stack's own role is snapshotted as before
+
+
+def _swap_role_id(session: Any, rule: str, old: str, new: str) -> None:
+    events = session.client("events", region_name=IAM_REGION)
+    pattern = events.describe_rule(Name=rule)["EventPattern"]
+    assert old in pattern
+    events.put_rule(Name=rule, EventPattern=pattern.replace(old, new), State="ENABLED")
+
+
+def test_a_rule_whose_role_ids_were_swapped_is_tampering_not_proof_against_the_real_role(account: Account) -> None:
+    """Review s10 F4 (b): the member admin swaps the pruner's RoleId in the IAM rule for their own role's. The rule
+    is checked both ways: the foreign RoleId is tampering, and the real pruner (the RoleId first read) is said to be
+    left out by an edited rule, never "created again", and stays snapshotted."""
+    account.set("managed_accounts", MEMBER_A)
+    session = _member(account, MEMBER_A)
+    _member_stack_roles(session)
+    _member_forwarding(account, MEMBER_A)
+    heartbeat = _member_roles_heartbeat(account)
+    first = heartbeat.run()
+    assert not [p for p in first["problems"] if STACK_ROLE_ID_RULE in p]
+    iam = session.client("iam")
+    pruner = iam.get_role(RoleName="iamwarden-pruner-member")["Role"]["RoleId"]
+    evil = iam.create_role(RoleName="evil", AssumeRolePolicyDocument=TRUST)["Role"]["RoleId"]
+    _swap_role_id(session, STACK_ROLE_ID_RULE, pruner, evil)
+
+    result = heartbeat.run()
+
+    [foreign] = [p for p in result["problems"] if "no current member role of IAM Warden's" in p]
+    assert f"({evil})" in foreign
+    assert "the rule was edited (tampering)" in foreign
+    [edited] = [p for p in result["problems"] if "no longer names role" in p]
+    assert f"role/iamwarden-pruner-member (RoleId {pruner}, the one IAM Warden first read" in edited
+    assert not [p for p in result["problems"] if "created again" in p or "delete the role" in p]
+    recorded = AuditRecorded(account.audit(), account.dynamodb)
+    kept = recorded.snapshot(OWN_ROLE, f"arn:aws:iam::{MEMBER_A}:role/iamwarden-pruner-member")
+    assert kept is not None
+    assert kept.data.get("role_id") == pruner
+
+
+def test_a_regional_rule_leaving_out_a_foreign_roles_sessions_is_tampering(account: Account) -> None:
+    """Review s10 F4 (a): the member admin swaps the pruner's RoleId in ``iamwarden-forward-s3`` for their own
+    role's, so that role's ``iamwarden`` sessions are no longer forwarded. The declared pattern takes any ``ARO…``
+    id, so the RoleIds are compared with the member roles' as the heartbeat first read them."""
+    account.set("managed_accounts", MEMBER_A)
+    session = _member(account, MEMBER_A)
+    _member_stack_roles(session)
+    _member_forwarding(account, MEMBER_A)
+    heartbeat = _member_roles_heartbeat(account)
+    first = heartbeat.run()
+    assert not [p for p in first["problems"] if "no member role of IAM Warden's" in p]
+    iam = session.client("iam")
+    pruner = iam.get_role(RoleName="iamwarden-pruner-member")["Role"]["RoleId"]
+    evil = iam.create_role(RoleName="evil", AssumeRolePolicyDocument=TRUST)["Role"]["RoleId"]
+    _swap_role_id(session, "iamwarden-forward-s3", pruner, evil)
+
+    result = heartbeat.run()
+
+    [problem] = [p for p in result["problems"] if "iamwarden-forward-s3" in p]
+    assert problem.startswith(f"in member account {MEMBER_A}, the forwarding rule iamwarden-forward-s3 in ")
+    assert f"no member role of IAM Warden's ({evil}): the rule was edited (tampering)" in problem
 
 
 class _RuleRefused:

@@ -626,11 +626,7 @@ def test_the_heartbeat_role_allows_every_call_of_a_whole_and_a_broken_loop_and_g
         )
         reached[grant] = guarded
     for function in ("exception-watch", "prune-planner", "prune-watch", "prune-worker", "slack-interactions"):
-        for action in (
-            "lambda:GetFunctionConcurrency",
-            "lambda:PutFunctionConcurrency",
-            "lambda:DeleteFunctionConcurrency",
-        ):
+        for action in ("lambda:GetFunctionConcurrency", "lambda:PutFunctionConcurrency"):
             reached[_grant("heartbeat", "StopOwnFunctionsWithChangedCode", action, functions + function)] = guarded
     audit = f"arn:aws:dynamodb:{REGION}:{HOME_ACCOUNT}:table/iamwarden-audit"
     reached[_grant("heartbeat", "RecordWhatItPutsRight", "dynamodb:UpdateItem", audit)] = guarded

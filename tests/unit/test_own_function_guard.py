@@ -11,9 +11,9 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
-from iamwarden.app.own_function_guard import Executes, OwnFunctionGuard, stack_deployed_it
+from iamwarden.app.own_function_guard import DeployRecord, Executes, OwnFunctionGuard, stack_deployed_it
 from iamwarden.domain.findings import Finding
-from iamwarden.domain.recorded import PastRemediation, Snapshot
+from iamwarden.domain.recorded import Snapshot
 from iamwarden.domain.settings import load_settings
 from iamwarden.guardrails.tampering import declared_permission, permission_request
 from tests.conftest import SAMPLE_OWN
@@ -288,6 +288,28 @@ def test_changed_code_while_the_stack_is_being_deployed_is_not_stopped() -> None
     stubber.assert_no_pending_responses()
 
 
+def test_a_stack_in_progress_for_hours_no_longer_keeps_changed_code_running() -> None:
+    """Review s10 F9: an operation begun more than ``IN_PROGRESS_LIMIT`` ago explains nothing more (someone allowed
+    UpdateStack could keep the stack in progress for hours); the code then waits only its own grace."""
+    carried: list[Finding] = []
+    clock = _Clock(T0)
+    stuck = _stack("UPDATE_IN_PROGRESS", T0 - timedelta(hours=3))
+    guard, stubber = _deploy_guard(
+        [("describe_stacks", stuck), ("list_stack_resources", _resources("UPDATE_IN_PROGRESS", T0))] * 2,
+        clock,
+        carried,
+    )
+
+    first = guard.changed_code(WORKER, "new=", "code changed", "2026-12-05T11:58:00.000+0000")
+    assert "will be stopped at 12:30 UTC if still unexplained" in first
+    clock.now = T0 + timedelta(minutes=31)
+    assert (
+        guard.changed_code(WORKER, "new=", "code changed") == "code changed; done: stopped (undo: iamwarden undo rem-1)"
+    )
+    assert len(carried) == 1
+    stubber.assert_no_pending_responses()
+
+
 def test_changed_code_the_last_deploy_did_not_put_there_waits_its_grace_then_is_stopped() -> None:
     """The stack's last deploy did not update the function (its resource last finished a month ago): the code is
     alerted, saying when it will be stopped; a run after that, the same code still unrecorded, stops it."""
@@ -311,14 +333,16 @@ def test_changed_code_the_last_deploy_did_not_put_there_waits_its_grace_then_is_
     [finding] = carried
     assert finding.event_id == f"heartbeat/code/{WORKER}/new="
     [step] = finding.plan
-    assert step.parameters["by"] == "heartbeat"  # the heartbeat lifts only its own stops ...
-    assert step.parameters["code_sha256"] == "new="  # ... and knows the code it stopped
+    assert step.parameters["by"] == "heartbeat"  # the audit trail says who stopped it ...
+    assert step.parameters["code_sha256"] == "new="  # ... and for what code
     stubber.assert_no_pending_responses()
 
 
-def test_a_deploys_code_whose_event_is_late_is_never_stopped() -> None:
-    """Issue 15 item 2: the stack's last deploy updated the function and nothing changed it since, so the code is
-    that deploy's, however late CloudFormation's UpdateFunctionCode reaches the enforcer."""
+def test_a_deploys_code_whose_event_is_late_is_excused_for_a_bounded_time_then_stopped() -> None:
+    """Issue 15 item 2, bounded (review s10 F3): the stack's last deploy updated the function and nothing changed it
+    since, so the code is taken for that deploy's while CloudFormation's UpdateFunctionCode may still come; once
+    ``DEPLOY_EXCUSE`` has passed since CloudFormation finished with the function it is stopped, never excused for
+    good."""
     carried: list[Finding] = []
     began = T0 - timedelta(minutes=10)
     resources = _resources(finished=T0 - timedelta(minutes=8))
@@ -326,17 +350,50 @@ def test_a_deploys_code_whose_event_is_late_is_never_stopped() -> None:
     guard, stubber = _deploy_guard(_settled(began, resources) * 2, clock, carried)
 
     first = guard.changed_code(WORKER, "new=", "code changed", "2026-12-05T11:51:30.000+0000")
-    clock.now = T0 + timedelta(hours=5)  # the event still not recorded, long after the grace
+    assert first == (
+        "code changed; not stopped yet: the stack iamwarden's last deploy (begun at 11:50:00 UTC) updated it at "
+        "11:52:00 UTC, and nothing changed it since (last modified at 11:51:30 UTC): it is taken for that deploy's "
+        "code, whose UpdateFunctionCode has not been recorded yet (a late CloudTrail event), so it is not stopped "
+        "before 12:22 UTC; if that event has not named this code by then, it will be stopped"
+    )
+    assert carried == []
+
+    clock.now = T0 + timedelta(hours=5)  # the event still not recorded, long after the excuse
     later = guard.changed_code(WORKER, "new=", "code changed", "2026-12-05T11:51:30.000+0000")
 
-    for said in (first, later):
-        assert said == (
-            "code changed; not stopped yet: the stack iamwarden's last deploy (begun at 11:50:00 UTC) updated it at "
-            "11:52:00 UTC, and nothing changed it since (last modified at 11:51:30 UTC): it is that deploy's code, "
-            "whose UpdateFunctionCode has not been recorded yet (a late CloudTrail event), so it is not stopped"
-        )
-    assert carried == []
+    assert later == "code changed; done: stopped (undo: iamwarden undo rem-1)"
+    assert len(carried) == 1
     stubber.assert_no_pending_responses()
+
+
+def test_a_deploys_code_is_no_excuse_once_its_own_event_is_recorded_with_another_hash() -> None:
+    """Review s10 F3 probe: CloudFormation's UpdateFunctionCode is recorded (``OWN_CODE`` from its event, dated within
+    the deploy) and the live code is another: someone changed it right after the deploy. It waits only the grace."""
+    carried: list[Finding] = []
+    began = T0 - timedelta(minutes=10)
+    resources = _resources(finished=T0 - timedelta(minutes=8))
+    clock = _Clock(T0)
+    guard, _ = _deploy_guard(_settled(began, resources), clock, carried)
+    record = DeployRecord.of(
+        {"code_sha256": "deploy=", "source": "CloudFormation's UpdateFunctionCode20150331v2"},
+        "2026-12-05T11:51:00.000+00:00",
+    )
+
+    said = guard.changed_code(WORKER, "new=", "code changed", "2026-12-05T11:51:30.000+0000", record)
+
+    assert said == (
+        "code changed; not stopped yet: first seen at 12:00 UTC, and the stack's last deploy did not put it there; "
+        "it will be stopped at 12:30 UTC if still unexplained"
+    )
+    # a record of CloudFormation's from before this deploy, or one not from its event, withdraws nothing
+    resource = resources["StackResourceSummaries"][0]
+    described = _stack("UPDATE_COMPLETE", began)["Stacks"][0]
+    modified = began + timedelta(seconds=90)
+    earlier = record._replace(at=began - timedelta(hours=1))
+    snapshot = record._replace(source="the deploy's snapshot")
+    assert stack_deployed_it(STACK, described, resource, modified, T0, now=T0, record=earlier) is not None
+    assert stack_deployed_it(STACK, described, resource, modified, T0, now=T0, record=snapshot) is not None
+    assert stack_deployed_it(STACK, described, resource, modified, T0, now=T0, record=record) is None
 
 
 BEGAN = T0 - timedelta(minutes=10)
@@ -348,9 +405,10 @@ FINISHED = T0 - timedelta(minutes=8)
     [
         (_resources(finished=FINISHED), BEGAN + timedelta(minutes=1), T0, True),
         # the clocks of two services a few seconds apart: still the deploy's
-        (_resources(finished=FINISHED), FINISHED + timedelta(seconds=30), T0, True),
+        (_resources(finished=FINISHED), FINISHED + timedelta(seconds=3), T0, True),
         (_resources(finished=FINISHED), BEGAN - timedelta(seconds=30), T0, True),
-        # the function changed after CloudFormation finished with it: someone else's
+        # the function changed after CloudFormation finished with it: someone else's (review s10 F3: even 30 s)
+        (_resources(finished=FINISHED), FINISHED + timedelta(seconds=30), T0, False),
         (_resources(finished=FINISHED), FINISHED + timedelta(minutes=2), T0, False),
         # last modified before the deploy began (a deploy that only tagged it): not the deploy's code
         (_resources(finished=FINISHED), BEGAN - timedelta(minutes=5), T0, False),
@@ -370,16 +428,24 @@ def test_the_stack_says_its_deploy_put_the_code_there_only_when_every_date_agree
 ) -> None:
     found = [r for r in resource["StackResourceSummaries"] if r["ResourceType"] == "AWS::Lambda::Function"]
     said = stack_deployed_it(
-        STACK, _stack("UPDATE_COMPLETE", BEGAN)["Stacks"][0], found[0] if found else None, modified, first_seen
+        STACK, _stack("UPDATE_COMPLETE", BEGAN)["Stacks"][0], found[0] if found else None, modified, first_seen, now=T0
     )
     assert (said is not None) is deployed
+
+
+def test_the_deploys_excuse_ends_a_grace_after_cloudformation_finished_with_the_function() -> None:
+    described = _stack("UPDATE_COMPLETE", BEGAN)["Stacks"][0]
+    resource = _resources(finished=FINISHED)["StackResourceSummaries"][0]
+    modified = BEGAN + timedelta(minutes=1)
+    assert stack_deployed_it(STACK, described, resource, modified, T0, now=FINISHED + timedelta(minutes=30)) is not None
+    assert stack_deployed_it(STACK, described, resource, modified, T0, now=FINISHED + timedelta(minutes=31)) is None
 
 
 def test_a_stack_never_updated_is_dated_by_its_creation() -> None:
     described = {"StackName": STACK, "CreationTime": BEGAN, "StackStatus": "CREATE_COMPLETE"}
     resource = _resources("CREATE_COMPLETE", FINISHED)["StackResourceSummaries"][0]
-    assert stack_deployed_it(STACK, described, resource, BEGAN + timedelta(minutes=1), T0) is not None
-    assert stack_deployed_it(STACK, {"StackName": STACK}, resource, BEGAN + timedelta(minutes=1), T0) is None
+    assert stack_deployed_it(STACK, described, resource, BEGAN + timedelta(minutes=1), T0, now=T0) is not None
+    assert stack_deployed_it(STACK, {"StackName": STACK}, resource, BEGAN + timedelta(minutes=1), T0, now=T0) is None
 
 
 def test_code_first_seen_long_after_a_settled_deploy_still_waits_its_own_grace() -> None:
@@ -460,123 +526,3 @@ def test_a_url_whose_undo_history_cannot_be_read_is_left_and_said() -> None:
     assert problem.startswith("the remediation history of IAM Warden's function iamwarden-enforcer cannot be read")
     assert "its URL is not deleted now" in problem
     assert carried == []
-
-
-# --- issue 15 item 2: a function the heartbeat stopped runs again once its code is its stack's again ---------------
-
-
-def _stop(remediation_id: str, created_at: str, *, by: str | None = "heartbeat", done: bool = True) -> PastRemediation:
-    parameters: dict[str, Any] = {"function_name": WORKER, "role": "iamwarden-pruner"}
-    if by is not None:
-        parameters |= {"by": by, "code_sha256": "foreign="}
-    return PastRemediation(
-        remediation_id,
-        "iamwarden-tampered",
-        "remediated",
-        created_at,
-        ({"action": "stop_function", "target": "arn", "parameters": parameters, "summary": "stop"},),
-        ("stopped",) if done else (),
-        ({"exists": True, "reserved": None},),
-    )
-
-
-class _History(_Snapshots):
-    def __init__(self, past: list[PastRemediation]) -> None:
-        super().__init__()
-        self.past = past
-
-    def remediations(self, arn: str) -> list[PastRemediation]:
-        assert arn == f"arn:aws:lambda:us-east-1:111122223333:function:{WORKER}"
-        return self.past
-
-
-class _Concurrency:
-    def __init__(self, answer: Any) -> None:
-        self.answer = answer
-
-    def get_function_concurrency(self, FunctionName: str) -> dict[str, Any]:
-        if isinstance(self.answer, Exception):
-            raise self.answer
-        return {} if self.answer is None else {"ReservedConcurrentExecutions": self.answer}
-
-
-def _restarting(
-    past: list[PastRemediation] | _Snapshots, concurrency: Any = 0, settings: Any = None, fails: bool = False
-) -> tuple[OwnFunctionGuard, list[tuple[str, str]]]:
-    undone: list[tuple[str, str]] = []
-
-    def remediate(finding: Finding) -> tuple[Any, bool]:
-        raise AssertionError("nothing is stopped here")
-
-    def undo(remediation_id: str, actor: str) -> Any:
-        if fails:
-            raise RuntimeError("ResourceConflictException")
-        undone.append((remediation_id, actor))
-        return SimpleNamespace(remediation_id=f"undo-{remediation_id}", restored=[f"restored {remediation_id}"])
-
-    guard = OwnFunctionGuard(
-        SAMPLE_OWN,
-        _Concurrency(concurrency),
-        partition="aws",
-        region="us-east-1",
-        executor=Executes(remediate, undo),
-        settings=lambda: settings if settings is not None else load_settings({}),
-        recorded=past if isinstance(past, _Snapshots) else _History(past),
-    )
-    return guard, undone
-
-
-def test_the_heartbeats_stops_are_lifted_newest_first_and_said() -> None:
-    guard, undone = _restarting([_stop("rem-a", "2026-12-05T10:00:00"), _stop("rem-b", "2026-12-05T11:00:00")])
-
-    problems, notices = guard.restart(WORKER, "deployed=")
-
-    assert problems == []
-    assert undone == [("rem-b", "iamwarden-heartbeat"), ("rem-a", "iamwarden-heartbeat")]
-    [notice] = notices
-    assert notice.startswith(
-        f"IAM Warden's function {WORKER} runs the code its stack deployed again (CodeSha256 deployed=), so the "
-        "heartbeat lifted its stop: restored rem-b; restored rem-a"
-    )
-
-
-@pytest.mark.parametrize(
-    ("past", "concurrency", "settings"),
-    [
-        ([_stop("rem-a", "t", by=None)], 0, None),  # a stop not the heartbeat's (the enforcer's, or from before)
-        ([_stop("rem-a", "t", done=False)], 0, None),  # a stop that changed nothing (it was at 0 already)
-        ([_stop("rem-a", "t")], 3, None),  # an operator set another concurrency since
-        ([_stop("rem-a", "t")], None, None),  # ... or took the reservation off
-        ([_stop("rem-a", "t")], 0, load_settings({"enforcement": "off"})),
-        ([_stop("rem-a", "t")], 0, load_settings({"rules": {"iamwarden-tampered": {"mode": "alert"}}})),
-        ([], 0, None),
-    ],
-)
-def test_what_is_not_the_heartbeats_own_stop_in_force_is_left(
-    past: list[PastRemediation], concurrency: Any, settings: Any
-) -> None:
-    guard, undone = _restarting(past, concurrency, settings)
-    assert guard.restart(WORKER, "deployed=") == ([], [])
-    assert undone == []
-
-
-def test_a_stop_whose_state_cannot_be_read_or_undone_is_said_and_left() -> None:
-    guard, undone = _restarting(_Refusing())
-    [problem], _ = guard.restart(WORKER, "deployed=")
-    assert problem.startswith(f"the remediation history of IAM Warden's function {WORKER} cannot be read")
-
-    guard, undone = _restarting([_stop("rem-a", "t")], RuntimeError("AccessDeniedException"))
-    [problem], _ = guard.restart(WORKER, "deployed=")
-    assert "its concurrency cannot be read (AccessDeniedException): the heartbeat's stop is not lifted" in problem
-
-    guard, undone = _restarting([_stop("rem-a", "t")], fails=True)
-    [problem], notices = guard.restart(WORKER, "deployed=")
-    assert "the heartbeat's stop could not be lifted (ResourceConflictException): iamwarden undo rem-a" in problem
-    assert notices == []
-    assert undone == []
-
-
-def test_the_enforcers_history_is_never_read_for_a_stop_it_never_had() -> None:
-    guard, _ = _restarting(_Refusing())  # any read would be a problem
-    assert guard.restart("iamwarden-enforcer", "deployed=") == ([], [])
-    assert guard.restart("iamwarden-heartbeat", "deployed=") == ([], [])

@@ -73,7 +73,7 @@ from iamwarden.app.config import own_identity_from_environment
 from iamwarden.app.deploy_snapshot import DeploySnapshot, SnapshotTaker
 from iamwarden.app.executor import RemediationExecutor
 from iamwarden.app.member_coverage import Coverage, CoverageState, MemberCoverage, Pair, Watched, enabled_regions
-from iamwarden.app.own_function_guard import Executes, OwnFunctionGuard
+from iamwarden.app.own_function_guard import DeployRecord, Executes, OwnFunctionGuard
 from iamwarden.app.own_policies import DeployTakers, OwnPolicyWatch
 from iamwarden.app.trail_coverage import TrailCoverage
 from iamwarden.domain import declared
@@ -437,21 +437,47 @@ class SnapshotRefresh:
         """
         read = getattr(self.store, "snapshot", None)
         kept = []
+        rule_ids = self.stack_role_ids or frozenset()
+        live = {
+            snapshot.resource_arn.rsplit("/", 1)[-1]: str(snapshot.data.get("role_id"))
+            for snapshot in snapshots
+            if snapshot.resource_arn.rsplit("/", 1)[-1] in self.stack_roles
+        }
+        # Only with every stack role read now: a role not read this run leaves its RoleId unknown, not foreign.
+        foreign = sorted(rule_ids - set(live.values())) if set(live) == self.stack_roles else []
+        if foreign:
+            # Review s10 F4: the rule is the member account's, so its RoleIds are checked, never taken as proof.
+            self.replaced_roles.append(
+                f"the member stack's forwarding rule {STACK_ROLE_ID_RULE} leaves out the iamwarden sessions of RoleIds "
+                f"that are no current member role of IAM Warden's ({', '.join(foreign)}): the rule was edited "
+                "(tampering), and the regional rules may be too; that role's calls are not forwarded. Update the "
+                "member stack there to put its rules back"
+            )
         for snapshot in snapshots:
             before = read(OWN_ROLE, snapshot.resource_arn) if read is not None else None
             known = before.data.get("role_id") if before is not None else None
             now = snapshot.data.get("role_id")
             named = snapshot.resource_arn.rsplit("/", 1)[-1] in self.stack_roles
-            if named and self.stack_role_ids and now not in self.stack_role_ids:
-                self.replaced_roles.append(
-                    f"role {snapshot.resource_arn} is not the one its member stack created (RoleId {now}; the "
-                    f"stack's forwarding rule {STACK_ROLE_ID_RULE} names {', '.join(sorted(self.stack_role_ids))}): "
-                    "it was deleted and created again by someone else, so it is not IAM Warden's and is never "
-                    "snapshotted as such; its IAM calls are forwarded and judged, but the member forwarders of the "
-                    "other regions leave out its session by its ARN alone, so its regional calls there are not seen "
-                    "(delete the role and update the member stack there, which creates it again)"
-                )
-                continue
+            if named and rule_ids and now not in rule_ids:
+                if isinstance(known, str) and known == now:
+                    # The role is the one first read: the rule is what changed, and the role stays snapshotted.
+                    self.replaced_roles.append(
+                        f"the member stack's forwarding rule {STACK_ROLE_ID_RULE} no longer names role "
+                        f"{snapshot.resource_arn} (RoleId {now}, the one IAM Warden first read; the rule names "
+                        f"{', '.join(sorted(rule_ids))}): the rule was edited (tampering); update the member stack "
+                        "there to put its rules back"
+                    )
+                else:
+                    # No RoleId of its own to tell which changed: never snapshotted on a guess, never deleted.
+                    self.replaced_roles.append(
+                        f"role {snapshot.resource_arn} (RoleId {now}) is not the one its member stack's forwarding "
+                        f"rule {STACK_ROLE_ID_RULE} names ({', '.join(sorted(rule_ids))}): either the rule was edited "
+                        "(tampering) or the role was deleted and created again by someone else; which is not known, "
+                        "so the role is not snapshotted as IAM Warden's. Do not delete the role on this alone: compare "
+                        "its CreateDate with the member stack's, and update the member stack there (it puts the "
+                        "rules back, and creates the role if it is gone)"
+                    )
+                    continue
             if isinstance(known, str) and known and now != known:
                 self.replaced_roles.append(
                     f"role {snapshot.resource_arn} is not the one IAM Warden knows (RoleId {now}, not {known}): it was "
@@ -784,13 +810,25 @@ class MemberForwarding:
         text = fill(declared.MEMBER_RULE_PATTERNS[rule], own, partition, self.region, account)
         return json.loads(text) if text is not None else None
 
-    def problems(self, account: str, events: Any) -> list[str]:
-        """What is missing or changed in ``account``'s forwarding, each with the way back; empty when whole."""
+    def problems(self, account: str, events: Any, role_ids: frozenset[str] | None = None) -> list[str]:
+        """What is missing or changed in ``account``'s forwarding, each with the way back; empty when whole.
+
+        ``role_ids``: the RoleIds of the account's member roles as the heartbeat first read them (``own-role``
+        snapshots): a rule leaving out the ``iamwarden`` sessions of any other RoleId was edited (review s10 F4: the
+        declared pattern accepts any ``ARO…`` id there). None or empty: not compared (nothing read yet)."""
         partition = self.central_bus_arn.split(":")[1] if self.central_bus_arn.startswith("arn:") else "aws"
         fix = self.own.redeploy_command(account, self.region)
         problems: list[str] = []
+        read = _RulesRead(events)
         for rule in self.rules():
-            found = [f"{what} ({fix})" for what in self._rule_problems(account, events, rule, partition)]
+            found = [f"{what} ({fix})" for what in self._rule_problems(account, read, rule, partition)]
+            foreign = sorted((stack_role_ids(read.patterns.get(rule)) or frozenset()) - (role_ids or frozenset()))
+            if role_ids and foreign:
+                found.append(
+                    f"the forwarding rule {rule} in {self.region} leaves out the iamwarden sessions of RoleIds that "
+                    f"are no member role of IAM Warden's ({', '.join(foreign)}): the rule was edited (tampering), and "
+                    f"that role's calls there are not forwarded ({fix})"
+                )
             problems.extend(f"in member account {account}, {problem}" for problem in found)
         return problems
 
@@ -1043,6 +1081,23 @@ class MemberSnapshots:
         stored, problems = refresh.refresh()
         return stored, [*unread, *problems]
 
+    def known_role_ids(self, account: str) -> frozenset[str]:
+        """The RoleIds of ``account``'s member roles as the heartbeat first read them (``own-role`` snapshots):
+        what the forwarding rules may leave out. Empty unless every one is read (then not compared)."""
+        read = getattr(self.store, "snapshot", None)
+        if read is None:
+            return frozenset()
+        bus = self.forwarding.central_bus_arn if self.forwarding is not None else ""
+        partition = bus.split(":")[1] if bus.startswith("arn:") else "aws"
+        found = set()
+        for name in self.stack_role_names():
+            kept = read(OWN_ROLE, f"arn:{partition}:iam::{account}:role/{name}")
+            role_id = kept.data.get("role_id") if kept is not None else None
+            if not isinstance(role_id, str) or not role_id:
+                return frozenset()  # a role not read yet: its RoleId is unknown, so none is taken for foreign
+            found.add(role_id)
+        return frozenset(found)
+
     def stack_role_names(self) -> frozenset[str]:
         """The member roles whose sessions the forwarding rules leave out by ``<RoleId>:iamwarden`` (their names
         from ``IAMWARDEN_MEMBER_ROLE_NAMES``, else the template's defaults)."""
@@ -1118,8 +1173,9 @@ class MemberSnapshots:
     ) -> tuple[frozenset[str], dict[str, str]]:
         """The enabled regions where ``account`` (the management account) has a plain member stack, known by its
         forwarding rules (``events:DescribeRule`` through the snapshot role: the stack's name is the operator's
-        choice, its rules' names are the template's), and those where that cannot be read. Read again at most
-        once per ``LISTING_EVERY`` (kept in ``state``); a region whose rules cannot be read is not kept."""
+        choice, its rules' names are the template's: all of them), and those where that cannot be read. Read again
+        at most once per ``LISTING_EVERY`` (kept in ``state``); while a region cannot be read, the found ones are
+        kept (paired and checked) and every region is read again at the next turn."""
         kept = state.plain_regions(account, now)
         if kept is not None:
             return kept, {}
@@ -1136,12 +1192,13 @@ class MemberSnapshots:
                 events = self._regional("events", account, region)
                 if events is None:
                     raise ConfigurationError(f"no events client acts in {region}")
-                if any(_rule_exists(events, rule) for rule in rules):
+                # Every rule of the template, not one look-alike name (review s10 F8); a stack missing some is
+                # still said as not deployed there.
+                if all(_rule_exists(events, rule) for rule in rules):
                     found.add(region)
             except Exception as exc:
                 unread[region] = str(error_code(exc) or exc)
-        if not unread:
-            state.found_plain(account, found, now)
+        state.found_plain(account, found, now, complete=not unread)
         return frozenset(found), unread
 
     def _pair_forwarding_problems(self, pair: Pair, iam: Any) -> list[str]:
@@ -1151,7 +1208,8 @@ class MemberSnapshots:
         forwarding = self.forwarding.in_region(pair.region)
         try:
             events = self._regional("events", pair.account, pair.region)
-            problems = forwarding.problems(pair.account, events) if events is not None else []
+            known = self.known_role_ids(pair.account)
+            problems = forwarding.problems(pair.account, events, known) if events is not None else []
         except Exception as exc:
             problems = [
                 f"the forwarding rules of member account {pair.account} in {pair.region} cannot be checked "
@@ -1195,12 +1253,29 @@ class MemberSnapshots:
         if self.forwarding is None or self.events_in is None:
             return []
         try:
-            return self.forwarding.problems(account, self.events_in(account))
+            return self.forwarding.problems(account, self.events_in(account), self.known_role_ids(account))
         except Exception as exc:
             return [
                 f"the forwarding rules of member account {account} cannot be checked ({error_code(exc) or exc}): "
                 f"{self.forwarding.own.redeploy_command(account, self.region)}"
             ]
+
+
+class _RulesRead:
+    """An events client that keeps each rule's pattern it described (``DescribeRule``), so the RoleIds in it are
+    compared without reading the rule again."""
+
+    def __init__(self, events: Any) -> None:
+        self.events = events
+        self.patterns: dict[str, Any] = {}
+
+    def describe_rule(self, **kwargs: Any) -> Any:
+        answer = self.events.describe_rule(**kwargs)
+        self.patterns[str(kwargs.get("Name"))] = answer.get("EventPattern")
+        return answer
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.events, name)
 
 
 #: The member stack's rule whose pattern names the RoleIds it gave its roles (``<RoleId>:iamwarden``), in
@@ -1911,12 +1986,9 @@ class OwnFunctionCheck:
             return [f"the deployed code of IAM Warden's function {name} cannot be read ({error_code(exc) or exc})"]
         deployed = record.data.get("code_sha256")
         if sha == deployed:
-            if self.guard is None:
-                return []
-            # Its stack's code again: a stop of the heartbeat's, if any, is lifted (``OwnFunctionGuard.restart``).
-            problems, notices = self.guard.restart(name, str(sha))
-            self.notices.extend(notices)
-            return problems
+            # A stop is never lifted here: the code hash alone does not say the function runs IAM Warden (review s10
+            # F1); an operator undoes it (the stop's alert names the command).
+            return []
         problem = (
             f"IAM Warden's function {name} runs code its stack did not deploy (CodeSha256 {sha}, not {deployed} as "
             f"recorded from {record.data.get('source', 'the deploy')} at {record.taken_at}): what it runs may not be "
@@ -1924,7 +1996,8 @@ class OwnFunctionCheck:
         )
         if self.guard is None:
             return [problem]
-        return [self.guard.changed_code(name, str(sha), problem, live.get("LastModified"))]
+        deploy = DeployRecord.of(record.data, record.taken_at)
+        return [self.guard.changed_code(name, str(sha), problem, live.get("LastModified"), deploy)]
 
     def record_first(self) -> tuple[int, list[str]]:
         """At deploy (the custom resource, while the own stack is being deployed): each own function's live code as
@@ -2208,21 +2281,12 @@ def _own_function_guard(
         session.client("lambda", config=retry_config()),
         partition=parts[1],
         region=parts[3],
-        executor=Executes(executor.remediate, _undo_as(executor)) if executor is not None else None,
+        executor=Executes(executor.remediate) if executor is not None else None,
         settings=settings,
         cloudformation=session.client("cloudformation", region_name=parts[3], config=retry_config()),
         stack=config.stack_name,
         recorded=recorded,
     )
-
-
-def _undo_as(executor: RemediationExecutor) -> Callable[[str, str], Any]:
-    """The executor's undo, by the heartbeat (``OwnFunctionGuard.restart`` lifts its own stops with it)."""
-
-    def undo(remediation_id: str, actor: str) -> Any:
-        return executor.undo(remediation_id, actor=actor)
-
-    return undo
 
 
 def _trail_coverage(session: Any, config: HeartbeatConfig, members: MemberSnapshots | None) -> TrailCoverage | None:

@@ -178,8 +178,10 @@ class CoverageState:
             return None
         return frozenset(str(region) for region in kept.get("regions") or ())
 
-    def found_plain(self, account: str, regions: Iterable[str], now: datetime) -> None:
-        self.plain[account] = {"at": int(now.timestamp()), "regions": sorted(regions)}
+    def found_plain(self, account: str, regions: Iterable[str], now: datetime, *, complete: bool = True) -> None:
+        """Keep where ``account``'s plain member stack was found. ``complete`` False: some region could not be read,
+        so the found ones are kept (paired and checked) but read again at the next turn (review s10 F7)."""
+        self.plain[account] = {"at": int(now.timestamp()) if complete else 0, "regions": sorted(regions)}
 
     @classmethod
     def load(cls, dynamodb: Any, table: str) -> CoverageState:

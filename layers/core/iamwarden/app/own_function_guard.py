@@ -14,10 +14,9 @@ finds it does not only alert:
   (``stack_deployed_it``: the function's last modification falls within that operation, which updated its
   resource, and the heartbeat had not seen this code before it; such code is alerted, never stopped), and the
   heartbeat first saw this code more than ``CODE_GRACE`` ago (``OWN_CODE_SEEN`` in the audit table); until then it
-  is alerted, saying when it will be stopped if still unexplained. Once the
-  function runs the code its stack deployed again (an operator or a stack update put it back), the heartbeat lifts
-  its own stop (``restart``: the undo of its stop, recorded in the audit trail, said as a notice), unless the
-  concurrency is no longer the 0 the stop set (an operator's since). Not the enforcer:
+  is alerted, saying when it will be stopped if still unexplained. A stop is never lifted here, even once the code
+  is the stack's again: the code hash alone does not say the function runs IAM Warden (its handler, environment or
+  layers may not), so an operator lifts it with ``iamwarden undo`` (review s10 F1/F2). Not the enforcer:
   stopping it would blind IAM Warden (no event judged, nothing remediated, the alerts about everything else gone
   with it), so its change is alerted only, by the heartbeat itself. Not the heartbeat itself either: the check runs
   in it, and stopping it would end every check;
@@ -76,18 +75,47 @@ CODE_GRACE = timedelta(minutes=30)
 #: How far apart two AWS services' clocks may be (Lambda's ``LastModified``, CloudFormation's times): a deploy's
 #: window is widened by it, so a legitimate deploy is never taken for foreign code by a second's difference.
 CLOCK_SKEW = timedelta(minutes=1)
+#: How long after CloudFormation finished with the function its deploy may excuse code unlike the record: the
+#: deploy's own event is then late beyond CloudTrail's delivery time, and the code is stopped as any other (review s10
+#: F3: the excuse is never for good).
+DEPLOY_EXCUSE = CODE_GRACE
+#: How much later than CloudFormation's finishing with the function its last modification may be: CloudFormation
+#: marks the resource complete only after Lambda's update, so only the services' clocks (NTP-synced) can put it later.
+FINISH_SKEW = timedelta(seconds=5)
+#: How long an operation of the own stack may make changed code wait: anyone allowed ``UpdateStack`` could keep the
+#: stack in progress for hours (a custom resource that never answers, then its rollback); after this the operation
+#: explains nothing more than any other (review s10 F9).
+IN_PROGRESS_LIMIT = timedelta(hours=2)
 #: The resource states in which CloudFormation has finished creating or updating a function.
 SETTLED_RESOURCE = frozenset({"CREATE_COMPLETE", "UPDATE_COMPLETE"})
-#: Who the heartbeat's own stops are by (``stop_function``'s parameters): only those does it lift.
+#: Who the heartbeat's own stops are by (``stop_function``'s parameters), for the audit trail.
 STOPPED_BY = "heartbeat"
 
 
+class DeployRecord(NamedTuple):
+    """The ``OWN_CODE`` record: the code hash the stack deployed, when (the event's time) and from what."""
+
+    sha: str | None
+    at: datetime | None
+    source: str | None
+
+    @classmethod
+    def of(cls, data: Mapping[str, Any], taken_at: Any) -> DeployRecord:
+        """The record as kept in the audit table (its data and ``taken_at``)."""
+        sha, source = data.get("code_sha256"), data.get("source")
+        return cls(
+            sha if isinstance(sha, str) else None, _instant(taken_at), source if isinstance(source, str) else None
+        )
+
+    def from_cloudformation(self) -> bool:
+        """Whether CloudFormation's own ``CreateFunction``/``UpdateFunctionCode`` event wrote it (the enforcer)."""
+        return str(self.source or "").startswith("CloudFormation's ")
+
+
 class Executes(NamedTuple):
-    """What carries out a plan: ``remediate(finding) -> (record, made)``, the executor's own call; ``undo(remediation
-    id, actor) -> undo record``, its undo (None: the heartbeat lifts none of its stops)."""
+    """What carries out a plan: ``remediate(finding) -> (record, made)``, the executor's own call."""
 
     remediate: Callable[[Finding], tuple[Any, bool]]
-    undo: Callable[[str, str], Any] | None = None
 
 
 class OwnFunctionGuard:
@@ -130,9 +158,12 @@ class OwnFunctionGuard:
 
     # --- what is found ---------------------------------------------------------------------------------------
 
-    def changed_code(self, function: str, sha: str, problem: str, last_modified: Any = None) -> str:
+    def changed_code(
+        self, function: str, sha: str, problem: str, last_modified: Any = None, record: DeployRecord | None = None
+    ) -> str:
         """``problem`` (the code hash unlike the deployed one), saying what is done about it; ``last_modified``: the
-        function's ``LastModified`` (``GetFunctionConfiguration``), which dates its code against the stack's."""
+        function's ``LastModified`` (``GetFunctionConfiguration``), which dates its code against the stack's;
+        ``record``: the ``OWN_CODE`` record (a deploy's own event recorded withdraws the deploy's excuse)."""
         kind = self.own.function_roles.get(function)
         if kind in NEVER_STOPPED or kind is None:
             why = (
@@ -147,13 +178,13 @@ class OwnFunctionGuard:
         step = RemediationStep(
             StopFunction.action,
             self.arn(function),
-            # By whom and for what code: the heartbeat lifts only its own stops, once the code is the stack's again.
+            # By whom and for what code (the audit trail's; nothing lifts a stop but an operator's undo).
             {"function_name": function, "role": role, "by": STOPPED_BY, "code_sha256": sha},
             f"set the reserved concurrency of IAM Warden's function {function} to 0: it runs code its stack did not "
             "deploy",
         )
         if self.acting() is None:
-            waiting = self.not_certain(function, sha, last_modified)
+            waiting = self.not_certain(function, sha, last_modified, record)
             if waiting is not None:
                 return f"{problem}; not stopped yet: {waiting}"
         return self._act(f"code/{function}/{sha}", function, [step], problem)
@@ -231,7 +262,9 @@ class OwnFunctionGuard:
         digest = hashlib.sha256(canonical(config).encode()).hexdigest()[:16]
         return [self._act(f"url/{function}/{found.get('CreationTime')}/{digest}", function, [step], problem)]
 
-    def not_certain(self, function: str, sha: str, last_modified: Any = None) -> str | None:
+    def not_certain(
+        self, function: str, sha: str, last_modified: Any = None, record: DeployRecord | None = None
+    ) -> str | None:
         """Why code ``sha`` of ``function`` may still be a deploy's (saying when it will be stopped), or None: it is
         certain to be foreign. Decided by the stack's own state, never by when an event arrived: the stack is in no
         operation, its last one did not put this code there (``stack_deployed_it``), and the heartbeat first saw
@@ -256,7 +289,9 @@ class OwnFunctionGuard:
         if not stacks:
             return f"the stack {self.stack} is not found: a deploy may have changed it"
         status = str(stacks[0].get("StackStatus", ""))
-        if status.endswith("_IN_PROGRESS"):
+        began = stacks[0].get("LastUpdatedTime") or stacks[0].get("CreationTime")
+        lasting = isinstance(began, datetime) and now - began > IN_PROGRESS_LIMIT
+        if status.endswith("_IN_PROGRESS") and not lasting:
             return (
                 f"the stack {self.stack} is being deployed ({status}); it is checked again at the next run, and "
                 "stopped if the deploy did not put this code there"
@@ -268,7 +303,9 @@ class OwnFunctionGuard:
                 f"the resources of the stack {self.stack} cannot be listed ({error_code(exc) or exc}): whether its "
                 "last deploy put this code there is not known"
             )
-        deployed = stack_deployed_it(self.stack, stacks[0], resource, _instant(last_modified), first)
+        deployed = stack_deployed_it(
+            self.stack, stacks[0], resource, _instant(last_modified), first, now=now, record=record
+        )
         if deployed is not None:
             return deployed
         until = first + CODE_GRACE
@@ -289,74 +326,6 @@ class OwnFunctionGuard:
                 ):
                     return dict(resource)
         return None
-
-    def restart(self, function: str, sha: str) -> tuple[list[str], list[str]]:
-        """Lift the heartbeat's own stops of ``function``, which runs ``sha``, the code its stack deployed, again.
-
-        Each stop of the heartbeat's (``stop_function`` by ``STOPPED_BY``, in force) is undone through the executor
-        (the undo record in the audit trail, its before-state the concurrency the stop found), newest first, so
-        the concurrency ends as it was before the first. Only while the live concurrency is still the 0 the stop
-        set: another is an operator's since, left alone. Not with the kill switch off or the rule out of remediate.
-        Answers (problems, notices)."""
-        if (
-            self.recorded is None
-            or self.executor is None
-            or self.executor.undo is None
-            or self.own.function_roles.get(function) in NEVER_STOPPED
-        ):
-            return [], []  # the enforcer and the heartbeat are never stopped: no history read for them
-        arn = self.arn(function)
-        try:
-            stops = [
-                past
-                for past in self.recorded.remediations(arn)
-                if past.rule == TAMPERED
-                and past.in_force
-                and any(
-                    step.get("action") == StopFunction.action
-                    and (step.get("parameters") or {}).get("by") == STOPPED_BY
-                    and (step.get("parameters") or {}).get("function_name") == function
-                    for step in past.plan
-                )
-            ]
-        except Exception as exc:
-            return [
-                f"the remediation history of IAM Warden's function {function} cannot be read ({error_code(exc) or exc})"
-                ": whether the heartbeat stopped it, and should let it run again now that its code is its stack's, is "
-                "not known"
-            ], []
-        if not stops or self.acting() is not None:
-            return [], []
-        try:
-            reserved = self.lambda_client.get_function_concurrency(FunctionName=function).get(
-                "ReservedConcurrentExecutions"
-            )
-        except Exception as exc:
-            return [
-                f"IAM Warden's function {function} runs its stack's code again, but its concurrency cannot be read "
-                f"({error_code(exc) or exc}): the heartbeat's stop is not lifted"
-            ], []
-        if reserved != 0:
-            return [], []  # not what the stop set: an operator's concurrency, never overwritten
-        restored: list[str] = []
-        undone: list[str] = []
-        for past in sorted(stops, key=lambda past: past.created_at, reverse=True):
-            try:
-                record = self.executor.undo(past.remediation_id, HEARTBEAT_ACTOR.arn or "iamwarden-heartbeat")
-            except Exception as exc:
-                logger.exception("the heartbeat could not lift its stop", extra={"function": function})
-                return [
-                    f"IAM Warden's function {function} runs its stack's code again (CodeSha256 {sha}), but the "
-                    f"heartbeat's stop could not be lifted ({error_code(exc) or exc}): iamwarden undo "
-                    f"{past.remediation_id}"
-                ], []
-            restored.extend(getattr(record, "restored", ()) or ())
-            undone.append(f"{past.remediation_id} by {getattr(record, 'remediation_id', 'an undo')}")
-        return [], [
-            f"IAM Warden's function {function} runs the code its stack deployed again (CodeSha256 {sha}), so the "
-            f"heartbeat lifted its stop: {'; '.join(restored) or 'its concurrency was left as it was'} (undid "
-            f"{', '.join(undone)})"
-        ]
 
     def approved_url(self, function: str, found: Mapping[str, Any]) -> list[str] | None:
         """What to say of a URL an operator put back with ``iamwarden undo`` (the undone deletion's before-state is
@@ -456,6 +425,9 @@ def stack_deployed_it(
     resource: Mapping[str, Any] | None,
     last_modified: datetime | None,
     first_seen: datetime,
+    *,
+    now: datetime,
+    record: DeployRecord | None = None,
 ) -> str | None:
     """Why the stack's own state says its last operation put this code there (the function is not stopped), or
     None: it does not.
@@ -469,10 +441,15 @@ def stack_deployed_it(
     * the function's ``LastModified`` (any change to its code or configuration) falls within it: after the
       operation began and before CloudFormation finished with the function, so nobody changed it since; and
     * the heartbeat did not see this code before that modification: code live earlier was not this deploy's (an
-      operation that only tagged the function leaves ``LastModified`` before it began).
+      operation that only tagged the function leaves ``LastModified`` before it began);
+    * the deploy's own event is not recorded yet: an ``OWN_CODE`` record from CloudFormation's event dated within
+      the operation names the deploy's code, so a live hash unlike it is someone else's; and
+    * it is no more than ``DEPLOY_EXCUSE`` since CloudFormation finished with the function: an event later than that
+      is taken as never coming, and the code is stopped as any other (never excused for good).
 
-    Each bound is widened by ``CLOCK_SKEW``. A change made by someone else while CloudFormation was updating the
-    function passes for the deploy's: it is still alerted every run until the deploy is recorded.
+    The operation's start is widened by ``CLOCK_SKEW``, its end only by ``FINISH_SKEW``. A change made by someone
+    else while CloudFormation was updating the function (or during a tags-only update) passes for the deploy's for
+    at most ``DEPLOY_EXCUSE``, alerted each run, and is stopped afterwards (review s10 F3).
     """
     if resource is None:
         return None
@@ -487,15 +464,26 @@ def stack_deployed_it(
         return None
     if finished < began - CLOCK_SKEW:
         return None  # the last operation did not update the function
-    if not began - CLOCK_SKEW <= last_modified <= finished + CLOCK_SKEW:
+    if not began - CLOCK_SKEW <= last_modified <= finished + FINISH_SKEW:
         return None
+    if now > finished + DEPLOY_EXCUSE:
+        return None  # the deploy's event is later than any CloudTrail delivery: not taken as coming
+    if (
+        record is not None
+        and record.from_cloudformation()
+        and record.at is not None
+        and record.at >= began - CLOCK_SKEW
+    ):
+        return None  # the deploy's own event is recorded (another hash): the live code is not that deploy's
     if first_seen < last_modified - CLOCK_SKEW:
         return None  # this code ran before the deploy's modification
     return (
         f"the stack {stack}'s last deploy (begun at {began.astimezone(UTC):%H:%M:%S} UTC) updated it at "
         f"{finished.astimezone(UTC):%H:%M:%S} UTC, and nothing changed it since (last modified at "
-        f"{last_modified.astimezone(UTC):%H:%M:%S} UTC): it is that deploy's code, whose UpdateFunctionCode has not "
-        "been recorded yet (a late CloudTrail event), so it is not stopped"
+        f"{last_modified.astimezone(UTC):%H:%M:%S} UTC): it is taken for that deploy's code, whose "
+        "UpdateFunctionCode has not been recorded yet (a late CloudTrail event), so it is not stopped before "
+        f"{(finished + DEPLOY_EXCUSE).astimezone(UTC):%H:%M} UTC; if that event has not named this code by then, it "
+        "will be stopped"
     )
 
 
