@@ -120,6 +120,8 @@ SAMPLE_OWN = OwnIdentity(
                     "roles-anywhere-trust-anchor",
                     "permission-set-admin",
                     "identity-center-group-admin",
+                    "identity-center-group-admin-sso-directory",
+                    "identity-center-user-takeover",
                 )
             ),
         }
@@ -147,7 +149,7 @@ SAMPLE_OWN = OwnIdentity(
     reserved_concurrency=MappingProxyType({"iamwarden-slack-interactions": 5}),
     signed_url_functions=frozenset({"iamwarden-slack-interactions"}),
     home_policies=frozenset(
-        f"arn:aws:iam::{SAMPLE_HOME_ACCOUNT}:policy/iamwarden-enforcer-remediations-{n}-us-east-1" for n in (1, 2, 3)
+        f"arn:aws:iam::{SAMPLE_HOME_ACCOUNT}:policy/iamwarden-enforcer-remediations-{n}-us-east-1" for n in (1, 2, 3, 4)
     ),
     member_policies=frozenset(f"iamwarden-remediator-remediations-{n}" for n in (1, 2, 3)),
     central_bus="iamwarden-central",
