@@ -342,7 +342,7 @@ def test_the_declared_document_of_each_enforcer_policy_is_filled_in_for_this_sta
         declared_own_policy(
             f"arn:aws:iam::{HOME}:policy/iamwarden-enforcer-remediations-{n}-us-east-1", DECLARING, "quarantine"
         )
-        for n in (1, 2, 3)
+        for n in (1, 2, 3, 4)
     ]
 
     text = json.dumps(documents)
