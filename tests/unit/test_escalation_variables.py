@@ -322,3 +322,62 @@ def test_a_broad_grant_put_behind_an_arn_form_guard_is_no_escalation() -> None:
     parameters["policyDocument"] = json.dumps(_document(BROAD))
     result = judge_event(event, Settings(), directory=authorization_details_directory(details))
     assert result.verdict is Verdict.COMPLIANT, [finding.reason for finding in result.findings]
+
+
+# --- review engine s10, finding 3: a boundary read through a variable is a guess, not a fact ------------------
+# (probe /tmp/rv-engine-probes/x7.py: alert-only on main, certain and remediable on engine-fix-s10)
+
+TAG_BOUNDARY = {
+    "Effect": "Allow",
+    "Action": ["iam:PutRolePolicy", "s3:*"],
+    "Resource": f"{ROLES}${{aws:PrincipalTag/team}}*",
+}
+
+
+def _bounded(*boundary: dict[str, Any]) -> PrincipalPolicies:
+    return _holder(_allow("iam:PutRolePolicy"))._replace(boundary=_policy(*boundary))
+
+
+def test_a_path_the_boundary_allows_only_through_a_variable_is_alert_only() -> None:
+    risk = assess_principal(_bounded(TAG_BOUNDARY))
+    assert "PutRolePolicy" in {path.method.name for path in risk.escalations}
+    assert not any(path.certain for path in risk.escalations), "the tag's value decides whether it is allowed"
+    assert any("${aws:PrincipalTag/team}" in fact and "role victim" in fact for fact in risk.unknown)
+
+
+def test_a_literal_boundary_statement_allowing_the_role_keeps_the_path_certain() -> None:
+    literal = {"Effect": "Allow", "Action": "iam:PutRolePolicy", "Resource": ROLE}
+    risk = assess_principal(_bounded(TAG_BOUNDARY, literal))
+    assert any(path.certain and path.method.name == "PutRolePolicy" for path in risk.escalations)
+
+
+def test_a_literal_boundary_that_does_not_allow_the_role_leaves_no_certain_self_path() -> None:
+    """The control (main's and the tag's reading alike): a boundary on ``role/other*`` keeps victim's own policy."""
+    literal = {"Effect": "Allow", "Action": ["iam:PutRolePolicy", "s3:*"], "Resource": f"{ROLES}other*"}
+    assert not any(path.certain for path in assess_principal(_bounded(literal)).escalations)
+
+
+# --- review engine s10, finding 5: a NotResource Deny sparing only another account's IAM denies the holder's ---
+# (probe /tmp/rv-engine-probes/x5.py: compliant on main, certain privilege escalation on engine-fix-s10)
+
+
+def _not_resource_deny(spared: str) -> dict[str, Any]:
+    return {"Effect": "Deny", "Action": "iam:*", "NotResource": spared}
+
+
+@pytest.mark.parametrize("allowed", ["*", "arn:aws:iam::*:*"], ids=["on *", "on every account's IAM"])
+def test_a_deny_sparing_another_accounts_iam_denies_all_of_the_holders(allowed: str) -> None:
+    holder = _holder(_allow("iam:*", allowed), _not_resource_deny(f"arn:aws:iam::{OTHER}:*"))
+    assert not assess_principal(holder).escalations
+
+
+def test_a_passrole_deny_sparing_another_accounts_roles_leaves_no_passrole_path() -> None:
+    grant = _allow(["iam:PassRole", "lambda:CreateFunction", "lambda:InvokeFunction"])
+    guard = {"Effect": "Deny", "Action": "iam:PassRole", "NotResource": f"arn:aws:iam::{OTHER}:role/*"}
+    assert not assess_principal(_holder(grant, guard), _directory(_admin_role(LAMBDA_TRUST))).escalations
+
+
+def test_a_deny_sparing_the_holder_itself_leaves_its_escalation() -> None:
+    """The control: the spared resource is the holder's own role, so it may still rewrite itself."""
+    holder = _holder(_allow("iam:*"), _not_resource_deny(ROLE))
+    assert any(path.certain for path in assess_principal(holder).escalations)

@@ -666,14 +666,14 @@ class _Judge:
                     continue
                 if iam_action and _of_another_account(pattern, self.account):
                     continue  # IAM acts only in the caller's account: another account's roles are out of reach
-                effective = self._within_boundary(action, pattern)
+                effective, ceiling_guesses = self._within_boundary_read(action, pattern)
                 if effective is None or not _could_name(effective, kind, action):
                     continue
                 display = text if effective == pattern else f"{effective} (within the permissions boundary)"
                 if display not in shown:
                     shown.append(display)
                     patterns.append(effective)
-                    guesses.append(self._guesses(text))
+                    guesses.append(tuple(dict.fromkeys((*self._guesses(text), *ceiling_guesses))))
                 granted = True
             if granted:
                 label = f"{statement.label} of {source}"
@@ -709,7 +709,11 @@ class _Judge:
                     if covering is not None and _covers(covering, acted_on):
                         return True
             elif statement.not_resources is not None:
-                space = _service_space(action, kind) if pattern == "*" else pattern
+                # The resources the Allow acts on for this holder (an ``iam:`` action: its own account), so a
+                # Deny sparing only another account's IAM resources denies all of the holder's (finding 5).
+                if acted_on is None:
+                    acted_on = self._acted_on(action, pattern, kind)
+                space = _service_space(action, kind) if acted_on == "*" else acted_on
                 spared = [self._as_allowed(kept) for kept in statement.not_resources]
                 if not any(kept is not None and _overlaps(kept, space) for kept in spared):
                     return True
@@ -743,24 +747,39 @@ class _Judge:
 
     def _within_boundary(self, action: str, pattern: str) -> str | None:
         """The part of ``pattern`` the boundary allows too (the narrower pattern), or None."""
+        return self._within_boundary_read(action, pattern)[0]
+
+    def _within_boundary_read(self, action: str, pattern: str) -> tuple[str | None, tuple[str, ...]]:
+        """``_within_boundary`` with what it rests on: a boundary resource holding a variable is read with it as
+        ``*`` (the widest ceiling), so a pattern let through only by such a resource carries that variable as an
+        unknown (``_guesses``): the boundary may well forbid it (review engine s10, finding 3). A boundary
+        statement written literally that lets it through is preferred (then nothing is guessed)."""
         if self.boundary is None:
-            return pattern
+            return pattern, ()
+        guessed: tuple[str | None, tuple[str, ...]] | None = None
         for statement in self.boundary.statements:
             if not statement.allows or not statement.grants_action(action):
                 continue
             if statement.not_resources is not None:
-                return pattern
+                return pattern, ()
             for written in statement.resources or ():
                 allowed = self._as_allowed(written)
                 if allowed is None:
                     continue
                 if allowed == "*" or _covers(allowed, pattern):
-                    return pattern
-                if _covers(pattern, allowed):
-                    return allowed
-                if _has_wildcard(allowed) and _has_wildcard(pattern):
-                    return pattern  # they may overlap: conservative
-        return None
+                    found = pattern
+                elif _covers(pattern, allowed):
+                    found = allowed
+                elif _has_wildcard(allowed) and _has_wildcard(pattern):
+                    found = pattern  # they may overlap: conservative
+                else:
+                    continue
+                guesses = self._guesses(written)
+                if not guesses:
+                    return found, ()
+                if guessed is None:
+                    guessed = (found, guesses)
+        return guessed if guessed is not None else (None, ())
 
     # admin
 
