@@ -30,6 +30,7 @@ from iamwarden.domain.policy import Policy, parse_policy
 from iamwarden.domain.principals import NamedPolicy, PrincipalPolicies
 from iamwarden.domain.settings import Settings
 from iamwarden.guardrails.engine import judge_event
+from iamwarden.guardrails.identity_policy import _grants_part_of_a_method
 from tests.conftest import load_event
 
 ACCOUNT = "111122223333"
@@ -381,3 +382,107 @@ def test_a_deny_sparing_the_holder_itself_leaves_its_escalation() -> None:
     """The control: the spared resource is the holder's own role, so it may still rewrite itself."""
     holder = _holder(_allow("iam:*"), _not_resource_deny(ROLE))
     assert any(path.certain for path in assess_principal(holder).escalations)
+
+
+# --- review engine s10, finding 1: ${aws:username} beside a wildcard names other users and roles too ----------
+# (probes /tmp/rv-engine-probes/x9.py, x10.py: compliant on main and engine-fix-s10; bob-admin is taken over)
+
+ADMINISTRATOR = "arn:aws:iam::aws:policy/AdministratorAccess"
+
+
+def _user_details(name: str, attached: tuple[str, ...] = ()) -> dict[str, Any]:
+    return {
+        "Path": "/",
+        "UserName": name,
+        "UserId": "AIDA" + name.upper().replace("-", "").ljust(16, "0")[:16],
+        "Arn": f"arn:aws:iam::{ACCOUNT}:user/{name}",
+        "GroupList": [],
+        "UserPolicyList": [],
+        "AttachedManagedPolicies": [{"PolicyName": arn.rsplit("/", 1)[-1], "PolicyArn": arn} for arn in attached],
+    }
+
+
+def _deployer_details() -> dict[str, Any]:
+    return _role_details({}, [ADMINISTRATOR]) | {
+        "RoleName": "bob-deployer",
+        "RoleId": "AROABOBDEPLOYER00000",
+        "Arn": f"arn:aws:iam::{ACCOUNT}:role/bob-deployer",
+        "AssumeRolePolicyDocument": _document(LAMBDA_TRUST),
+    }
+
+
+def _bobs_account() -> StaticDirectory:
+    return authorization_details_directory(
+        {
+            "RoleDetailList": [_deployer_details()],
+            "UserDetailList": [_user_details("bob"), _user_details("bob-admin", (ADMINISTRATOR,))],
+            "GroupDetailList": [],
+            "Policies": [
+                {
+                    "PolicyName": "AdministratorAccess",
+                    "Arn": ADMINISTRATOR,
+                    "DefaultVersionId": "v1",
+                    "PolicyVersionList": [
+                        {"Document": _document(_allow("*")), "VersionId": "v1", "IsDefaultVersion": True}
+                    ],
+                }
+            ],
+        }
+    )
+
+
+TAKEOVER = ["iam:CreateAccessKey", "iam:CreateLoginProfile"]
+BOBS_OTHERS = {
+    "followed by a star": f"arn:aws:iam::{ACCOUNT}:user/${{aws:username}}*",
+    "followed by a dash and a star": f"arn:aws:iam::{ACCOUNT}:user/${{aws:username}}-*",
+    "written literally (control)": f"arn:aws:iam::{ACCOUNT}:user/bob*",
+}
+
+
+@pytest.mark.parametrize("resource", BOBS_OTHERS.values(), ids=BOBS_OTHERS.keys())
+def test_a_username_beside_a_wildcard_takes_over_another_user(resource: str) -> None:
+    risk = assess_principal(_holder(_allow(TAKEOVER, resource), arn=USER), _bobs_account())
+    assert {"CreateAccessKey", "CreateLoginProfile"} & {path.method.name for path in risk.escalations}
+    assert any(path.certain for path in risk.escalations), "bob-admin is named and is an administrator"
+
+
+@pytest.mark.parametrize(
+    "resource",
+    [f"arn:aws:iam::{ACCOUNT}:user/${{aws:username}}", "arn:aws:iam::*:user/${aws:username}"],
+    ids=["own account", "any account"],
+)
+def test_the_own_user_alone_takes_over_nobody(resource: str) -> None:
+    """The control: AWS's "manage your own access keys" statement names bob alone."""
+    assert not assess_principal(_holder(_allow(TAKEOVER, resource), arn=USER), _bobs_account()).escalations
+
+
+def test_a_per_user_role_prefix_passes_the_users_admin_role() -> None:
+    grants = (
+        _allow("iam:PassRole", f"{ROLES}${{aws:username}}-*"),
+        _allow(["lambda:CreateFunction", "lambda:InvokeFunction"]),
+    )
+    risk = assess_principal(_holder(*grants, arn=USER), _bobs_account())
+    assert any(path.certain and "PassRole" in path.method.name for path in risk.escalations)
+
+
+def test_a_username_beside_a_wildcard_in_a_document_judged_alone_is_only_possibly_another_user() -> None:
+    """With no user known, ``${aws:username}`` there is any value: reported, alert-only, with the variable named."""
+    risk = assess(_policy(_allow(TAKEOVER, f"arn:aws:iam::{ACCOUNT}:user/${{aws:username}}*")))
+    assert risk.escalations
+    assert not any(path.certain for path in risk.escalations)
+    assert any("${aws:username}" in fact for fact in risk.unknown)
+
+
+def test_the_own_user_in_a_document_judged_alone_is_still_no_takeover() -> None:
+    assert not assess(_policy(_allow(TAKEOVER, "arn:aws:iam::*:user/${aws:username}"))).escalations
+
+
+@pytest.mark.parametrize(
+    ("resource", "part"),
+    [("arn:aws:iam::*:user/${aws:username}", False), ("arn:aws:iam::*:user/${aws:username}*", True)],
+    ids=["own user only", "other users too"],
+)
+def test_a_key_for_users_beside_the_own_is_part_of_a_takeover(resource: str, part: bool) -> None:
+    """identity_policy's ``_grants_part_of_a_method``: only the exact own-user resource is no part of a takeover."""
+    policy = _policy(_allow("iam:CreateAccessKey", resource))
+    assert _grants_part_of_a_method(policy) is part

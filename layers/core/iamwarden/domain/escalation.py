@@ -58,7 +58,7 @@ from iamwarden.domain.principals import (
     ReadsRolesBehind,
     RoleDirectory,
 )
-from iamwarden.domain.variables import VARIABLE, resolve
+from iamwarden.domain.variables import VARIABLE, names_own_user_only, resolve
 from iamwarden.domain.wildcards import arn_match, wildcard_match
 
 _SELF = "${aws:username}"
@@ -564,8 +564,10 @@ class _Judge:
         if key not in self._variables:
             unknown: list[str] = []
 
+            own_user_only = names_own_user_only(pattern)
+
             def value(name: str, default: str | None) -> str | None:
-                found = self._variable(name, default, allow=allow)
+                found = self._variable(name, default, allow=allow, own_user_only=own_user_only)
                 if found == "*" and allow and name != "aws:principalaccount":
                     unknown.append(name)  # read as any value: what it is for the holder is not known
                 return found
@@ -588,17 +590,22 @@ class _Judge:
             for name in names
         )
 
-    def _variable(self, name: str, default: str | None, *, allow: bool) -> str | None:
+    def _variable(self, name: str, default: str | None, *, allow: bool, own_user_only: bool = False) -> str | None:
         """What variable ``name`` (lower case) stands for in the holder's requests (IAM User Guide, "IAM policy
-        elements: Variables and tags"): its account, its own user name (kept as ``${aws:username}``, which the
-        self-escalation reading matches), a role's default for ``aws:username`` (roles have no user name);
-        anything else is ``*`` in an Allow and unknown (None) in a Deny."""
+        elements: Variables and tags"): its account; a user's own name (so ``user/${aws:username}*`` is matched as
+        ``user/bob*``, which names ``bob-admin`` too: review engine s10, finding 1); a role's default for
+        ``aws:username`` (roles have no user name). With the user not known (a group's or a document's), only the
+        exact own-user resource (``names_own_user_only``) keeps ``${aws:username}`` (the self reading); anywhere
+        else it is any value. Anything else is ``*`` in an Allow and unknown (None) in a Deny."""
         if name == "aws:principalaccount" and self.account != "*":
             return self.account
         if name == "aws:username":
+            if self.principal is not None and self.principal.kind == "user":
+                return self.principal.principal_arn.rsplit("/", 1)[-1]
             if default is not None and self.principal is not None and self.principal.kind == "role":
                 return default
-            return _SELF
+            if own_user_only or (self.principal is not None and self.principal.kind == "role"):
+                return _SELF
         return "*" if allow else None
 
     # effective grants
@@ -1426,10 +1433,13 @@ class _Judge:
         """A takeover's resources without those naming only the holder (``${aws:username}``, its own ARN)."""
         holder = self.principal.principal_arn if self.principal is not None else None
         users = method.actions[method.target or ""] == "iam:user/"
+        own_name = holder.rsplit("/", 1)[-1] if holder is not None and users else None
         kept = [
             index
             for index, pattern in enumerate(target.patterns)
-            if not (users and _SELF in pattern.lower()) and pattern != holder
+            if not (users and _SELF in pattern.lower())
+            and pattern != holder
+            and not (own_name is not None and _is_own_user(pattern, own_name))
         ]
         return target._replace(
             shown=tuple(target.shown[i] for i in kept),
@@ -1900,6 +1910,13 @@ def _could_start_with(pattern: str, prefix: str) -> bool:
         if pattern[index] != "?" and pattern[index] != char:
             return False
     return True
+
+
+def _is_own_user(pattern: str, name: str) -> bool:
+    """A user ARN pattern whose name part is the holder's name: user names are unique in an account and IAM acts
+    only in the caller's, so it names the holder (``arn:aws:iam::*:user/${aws:username}``, also read for a user
+    with a path) or no user at all, never another one."""
+    return ":user/" in pattern and pattern.rsplit("/", 1)[-1] == name
 
 
 def _service_space(action: str, kind: str) -> str:
