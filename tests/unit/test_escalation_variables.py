@@ -486,3 +486,38 @@ def test_a_key_for_users_beside_the_own_is_part_of_a_takeover(resource: str, par
     """identity_policy's ``_grants_part_of_a_method``: only the exact own-user resource is no part of a takeover."""
     policy = _policy(_allow("iam:CreateAccessKey", resource))
     assert _grants_part_of_a_method(policy) is part
+
+
+# --- review engine s10, finding 4: a document judged alone: ${aws:PrincipalAccount} in a Deny is the account an
+# iam: action acts in (probe /tmp/rv-engine-probes/x4.py: admin and 21 certain paths on main and engine-fix-s10)
+
+IAM_AND_S3 = _allow(["iam:*", "s3:*"])
+
+
+@pytest.mark.parametrize(
+    "guard",
+    ["*", "arn:aws:iam::*:*", f"{VARIABLE_ACCOUNT}:*"],
+    ids=["every resource", "every account's IAM", "the holder's account's IAM"],
+)
+def test_a_guard_on_the_holders_iam_cancels_a_broad_grant_in_a_document_judged_alone(guard: str) -> None:
+    risk = assess(_policy(IAM_AND_S3, _deny("iam:*", guard)))
+    assert not risk.admin
+    assert not risk.escalations
+
+
+def test_a_guard_on_a_literal_account_cancels_nothing_in_a_document_judged_alone() -> None:
+    """The control: the holder's account is not known, so a literal one may not be it."""
+    risk = assess(_policy(IAM_AND_S3, _deny("iam:*", f"arn:aws:iam::{ACCOUNT}:*")))
+    assert risk.admin or risk.escalations
+
+
+def test_a_passrole_guard_on_the_holders_roles_leaves_no_passrole_path_in_a_document_judged_alone() -> None:
+    grant = _allow(["iam:PassRole", "lambda:CreateFunction", "lambda:InvokeFunction"])
+    risk = assess(_policy(grant, _deny("iam:PassRole", f"{VARIABLE_ACCOUNT}:role/*")))
+    assert not [path for path in risk.escalations if "PassRole" in path.method.name]
+
+
+def test_a_deny_sparing_a_literal_account_spares_perhaps_the_holders_in_a_document_judged_alone() -> None:
+    """NotResource ``arn:aws:iam::111122223333:*`` may spare the holder's own account: the grant stays."""
+    risk = assess(_policy(_allow("iam:*"), _not_resource_deny(f"arn:aws:iam::{ACCOUNT}:*")))
+    assert risk.escalations

@@ -62,6 +62,10 @@ from iamwarden.domain.variables import VARIABLE, names_own_user_only, resolve
 from iamwarden.domain.wildcards import arn_match, wildcard_match
 
 _SELF = "${aws:username}"
+#: The account field of the IAM resources an ``iam:`` action acts on when the holder is not known (a document
+#: judged alone): whatever it is, it is the one ``${aws:PrincipalAccount}`` names in a Deny (review engine s10,
+#: finding 4). No ``:`` (it sits in an ARN field) and never twelve digits (no real account is it).
+_HOLDER_ACCOUNT = "holder-account"
 _SELF_PATTERN = re.compile(re.escape(_SELF), re.IGNORECASE)
 #: How many passed roles deep "able to escalate further" is followed (cycles stop earlier).
 MAX_DEPTH = 4
@@ -597,8 +601,12 @@ class _Judge:
         ``aws:username`` (roles have no user name). With the user not known (a group's or a document's), only the
         exact own-user resource (``names_own_user_only``) keeps ``${aws:username}`` (the self reading); anywhere
         else it is any value. Anything else is ``*`` in an Allow and unknown (None) in a Deny."""
-        if name == "aws:principalaccount" and self.account != "*":
-            return self.account
+        if name == "aws:principalaccount":
+            if self.account != "*":
+                return self.account
+            if not allow:
+                return _HOLDER_ACCOUNT  # covers an ``iam:`` action's own account (``_acted_on``), nothing else
+            return "*"
         if name == "aws:username":
             if self.principal is not None and self.principal.kind == "user":
                 return self.principal.principal_arn.rsplit("/", 1)[-1]
@@ -721,6 +729,8 @@ class _Judge:
                 if acted_on is None:
                     acted_on = self._acted_on(action, pattern, kind)
                 space = _service_space(action, kind) if acted_on == "*" else acted_on
+                if self.account == "*":
+                    space = space.replace(_HOLDER_ACCOUNT, "*")  # a spared literal account may be the holder's
                 spared = [self._as_allowed(kept) for kept in statement.not_resources]
                 if not any(kept is not None and _overlaps(kept, space) for kept in spared):
                     return True
@@ -739,7 +749,7 @@ class _Judge:
                 return "*"
             service, _, prefix = kind.partition(":")
             region = "" if service == "iam" else "*"
-            account = self.account if iam_action else "*"
+            account = self._iam_account() if iam_action else "*"
             return f"arn:{self.partition}:{service}:{region}:{account}:{prefix}*"
         fields = pattern.split(":", 5)
         if not iam_action or len(fields) != 6 or fields[0] != "arn":
@@ -748,9 +758,13 @@ class _Judge:
             fields[1] = self.partition
         if wildcard_match(fields[3], ""):
             fields[3] = ""
-        if self.account != "*" and wildcard_match(fields[4], self.account):
-            fields[4] = self.account
+        if wildcard_match(fields[4], self._iam_account()):
+            fields[4] = self._iam_account()
         return ":".join(fields)
+
+    def _iam_account(self) -> str:
+        """The account an ``iam:`` action acts in: the holder's, or when it is not known, ``_HOLDER_ACCOUNT``."""
+        return self.account if self.account != "*" else _HOLDER_ACCOUNT
 
     def _within_boundary(self, action: str, pattern: str) -> str | None:
         """The part of ``pattern`` the boundary allows too (the narrower pattern), or None."""
@@ -841,7 +855,7 @@ class _Judge:
         """Whether a Deny on ``resources`` covers every IAM resource the holder can act on (``arn:aws:iam::*:*``,
         its own account's ``arn:aws:iam::111122223333:*``, ``${aws:PrincipalAccount}`` there): IAM acts only in the
         caller's account (the actions IAM has that take no ARN, the ``List…`` ones, are no admin power)."""
-        space = f"arn:{self.partition}:iam::{self.account}:*"
+        space = f"arn:{self.partition}:iam::{self._iam_account()}:*"
         return any(
             (covering := self._as_denied(resource)) is not None and _covers(covering, space) for resource in resources
         )
