@@ -521,3 +521,52 @@ def test_a_deny_sparing_a_literal_account_spares_perhaps_the_holders_in_a_docume
     """NotResource ``arn:aws:iam::111122223333:*`` may spare the holder's own account: the grant stays."""
     risk = assess(_policy(_allow("iam:*"), _not_resource_deny(f"arn:aws:iam::{ACCOUNT}:*")))
     assert risk.escalations
+
+
+# --- review engine s10, finding 6: a Deny IAM Warden cannot resolve leaves the grant behind it uncertain ---------
+# (probe /tmp/rv-engine-probes/x6.py, x1.py X17: certain and remediable on main and engine-fix-s10)
+
+UNRESOLVED_GUARDS = {
+    "account from a tag": _deny("iam:*", "arn:aws:iam::${aws:PrincipalTag/home-account}:*"),
+    "role name from a tag with a default": _deny("iam:*", f"{ROLES}${{aws:PrincipalTag/x, '*'}}"),
+}
+
+
+@pytest.mark.parametrize("guard", UNRESOLVED_GUARDS.values(), ids=UNRESOLVED_GUARDS.keys())
+def test_a_grant_behind_a_deny_on_an_unknown_variable_is_only_possibly_an_escalation(guard: dict[str, Any]) -> None:
+    risk = assess_principal(_holder(_allow("iam:PutRolePolicy"), guard))
+    assert risk.escalations, "the Deny may cover nothing"
+    assert not any(path.certain for path in risk.escalations), "or everything: its variable decides"
+    assert any("${aws:PrincipalTag/" in fact and "role victim" in fact for fact in risk.unknown)
+
+
+def test_a_passrole_behind_a_deny_on_an_unknown_role_name_is_only_possibly_an_escalation() -> None:
+    grant = _allow(["iam:PassRole", "lambda:CreateFunction", "lambda:InvokeFunction"])
+    guard = _deny("iam:PassRole", "arn:aws:iam::*:role/${aws:PrincipalTag/x}")
+    risk = assess_principal(_holder(grant, guard), _directory(_admin_role(LAMBDA_TRUST)))
+    assert [path for path in risk.escalations if "PassRole" in path.method.name]
+    assert not any(path.certain for path in risk.escalations if "PassRole" in path.method.name)
+
+
+def test_a_deny_with_a_variable_that_could_not_cover_the_grant_leaves_it_certain() -> None:
+    """The control: read as any value, ``arn:aws:s3:::${aws:PrincipalTag/b}`` still names no IAM role."""
+    risk = assess_principal(_holder(_allow("iam:PutRolePolicy"), _deny("iam:*", "arn:aws:s3:::${aws:PrincipalTag/b}")))
+    assert any(path.certain for path in risk.escalations)
+
+
+@pytest.mark.parametrize("guard", UNRESOLVED_GUARDS.values(), ids=UNRESOLVED_GUARDS.keys())
+def test_deleting_a_deny_on_an_unknown_variable_is_a_restraint_removed_with_what_is_unknown(
+    guard: dict[str, Any],
+) -> None:
+    """x6: the guard deleted from app-backend, which keeps ``broad``: reported (main: compliant), alert-only."""
+    details = {
+        "RoleDetailList": [_role_details({"broad": _document(BROAD), "deny-iam": _document(guard)})],
+        "UserDetailList": [],
+        "GroupDetailList": [],
+        "Policies": [],
+    }
+    result = judge_event(
+        load_event("delete-deny-inline-from-role.json"), Settings(), directory=authorization_details_directory(details)
+    )
+    [finding] = [finding for finding in result.findings if finding.rule_id == "restraint-removed"]
+    assert any("${aws:PrincipalTag/" in fact for fact in finding.needs_context)

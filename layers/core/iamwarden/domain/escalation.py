@@ -688,7 +688,8 @@ class _Judge:
                 if display not in shown:
                     shown.append(display)
                     patterns.append(effective)
-                    guesses.append(tuple(dict.fromkeys((*self._guesses(text), *ceiling_guesses))))
+                    unresolved = self._unresolved_denies(action, pattern, kind)
+                    guesses.append(tuple(dict.fromkeys((*self._guesses(text), *ceiling_guesses, *unresolved))))
                 granted = True
             if granted:
                 label = f"{statement.label} of {source}"
@@ -735,6 +736,30 @@ class _Judge:
                 if not any(kept is not None and _overlaps(kept, space) for kept in spared):
                     return True
         return False
+
+    def _unresolved_denies(self, action: str, pattern: str, kind: str) -> tuple[str, ...]:
+        """What is unknown about an Allow on ``pattern`` that an unconditional Deny with a variable IAM Warden cannot
+        resolve (``${aws:PrincipalTag/home-account}``) covers no part of as written but would cover with the variable
+        read as any value: whether the Deny cancels it rests on that value (review engine s10, finding 6)."""
+        found: list[str] = []
+        acted_on: str | None = None
+        for statement in self.denies:
+            if statement.resources is None or not statement.grants_action(action):
+                continue
+            for deny in statement.resources:
+                if "${" not in deny or self._as_denied(deny) is not None:
+                    continue
+                widest = self._as_allowed(deny)
+                if acted_on is None:
+                    acted_on = self._acted_on(action, pattern, kind)
+                if widest is not None and _covers(widest, acted_on.replace(_HOLDER_ACCOUNT, "*")):
+                    names = ", ".join(f"${{{match.group(1)}}}" for match in VARIABLE.finditer(deny))
+                    holder = principal_label(self.principal.principal_arn) if self.principal else "the holder"
+                    found.append(
+                        f"whether the Deny of {action} on {deny} covers it: the value of {names} in the requests of "
+                        f"{holder} is not known"
+                    )
+        return tuple(found)
 
     def _acted_on(self, action: str, pattern: str, kind: str) -> str:
         """The resources an Allow on ``pattern`` can reach for ``action`` as this holder, as a pattern.
