@@ -570,3 +570,10 @@ def test_deleting_a_deny_on_an_unknown_variable_is_a_restraint_removed_with_what
     )
     [finding] = [finding for finding in result.findings if finding.rule_id == "restraint-removed"]
     assert any("${aws:PrincipalTag/" in fact for fact in finding.needs_context)
+
+
+def test_a_username_with_no_default_names_no_role() -> None:
+    """Review engine s10, 8c (x1.py X21): a role's session has no ``aws:username``, so ``role/${aws:username}``
+    names nothing for it (was a certain, remediable escalation); with a default it is that role (the control)."""
+    assert not assess_principal(_holder(_allow("iam:AttachRolePolicy", f"{ROLES}${{aws:username}}"))).escalations
+    assert assess_principal(_holder(_allow("iam:AttachRolePolicy", f"{ROLES}${{aws:username, 'victim'}}"))).escalations

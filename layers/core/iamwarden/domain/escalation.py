@@ -598,7 +598,8 @@ class _Judge:
         """What variable ``name`` (lower case) stands for in the holder's requests (IAM User Guide, "IAM policy
         elements: Variables and tags"): its account; a user's own name (so ``user/${aws:username}*`` is matched as
         ``user/bob*``, which names ``bob-admin`` too: review engine s10, finding 1); a role's default for
-        ``aws:username`` (roles have no user name). With the user not known (a group's or a document's), only the
+        ``aws:username`` (roles have no user name; without a default the resource names nothing: review engine s10,
+        finding 8c). With the user not known (a group's or a document's), only the
         exact own-user resource (``names_own_user_only``) keeps ``${aws:username}`` (the self reading); anywhere
         else it is any value. Anything else is ``*`` in an Allow and unknown (None) in a Deny."""
         if name == "aws:principalaccount":
@@ -610,9 +611,9 @@ class _Judge:
         if name == "aws:username":
             if self.principal is not None and self.principal.kind == "user":
                 return self.principal.principal_arn.rsplit("/", 1)[-1]
-            if default is not None and self.principal is not None and self.principal.kind == "role":
-                return default
-            if own_user_only or (self.principal is not None and self.principal.kind == "role"):
+            if self.principal is not None and self.principal.kind == "role":
+                return default  # a role's session has no user name: with no default the resource names nothing
+            if own_user_only:
                 return _SELF
         return "*" if allow else None
 
