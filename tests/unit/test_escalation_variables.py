@@ -30,6 +30,7 @@ from iamwarden.domain.policy import Policy, parse_policy
 from iamwarden.domain.principals import NamedPolicy, PrincipalPolicies
 from iamwarden.domain.settings import Settings
 from iamwarden.guardrails.engine import judge_event
+from iamwarden.guardrails.identity_policy import _grants_part_of_a_method
 from tests.conftest import load_event
 
 ACCOUNT = "111122223333"
@@ -322,3 +323,257 @@ def test_a_broad_grant_put_behind_an_arn_form_guard_is_no_escalation() -> None:
     parameters["policyDocument"] = json.dumps(_document(BROAD))
     result = judge_event(event, Settings(), directory=authorization_details_directory(details))
     assert result.verdict is Verdict.COMPLIANT, [finding.reason for finding in result.findings]
+
+
+# --- review engine s10, finding 3: a boundary read through a variable is a guess, not a fact ------------------
+# (probe /tmp/rv-engine-probes/x7.py: alert-only on main, certain and remediable on engine-fix-s10)
+
+TAG_BOUNDARY = {
+    "Effect": "Allow",
+    "Action": ["iam:PutRolePolicy", "s3:*"],
+    "Resource": f"{ROLES}${{aws:PrincipalTag/team}}*",
+}
+
+
+def _bounded(*boundary: dict[str, Any]) -> PrincipalPolicies:
+    return _holder(_allow("iam:PutRolePolicy"))._replace(boundary=_policy(*boundary))
+
+
+def test_a_path_the_boundary_allows_only_through_a_variable_is_alert_only() -> None:
+    risk = assess_principal(_bounded(TAG_BOUNDARY))
+    assert "PutRolePolicy" in {path.method.name for path in risk.escalations}
+    assert not any(path.certain for path in risk.escalations), "the tag's value decides whether it is allowed"
+    assert any("${aws:PrincipalTag/team}" in fact and "role victim" in fact for fact in risk.unknown)
+
+
+def test_a_literal_boundary_statement_allowing_the_role_keeps_the_path_certain() -> None:
+    literal = {"Effect": "Allow", "Action": "iam:PutRolePolicy", "Resource": ROLE}
+    risk = assess_principal(_bounded(TAG_BOUNDARY, literal))
+    assert any(path.certain and path.method.name == "PutRolePolicy" for path in risk.escalations)
+
+
+def test_a_literal_boundary_that_does_not_allow_the_role_leaves_no_certain_self_path() -> None:
+    """The control (main's and the tag's reading alike): a boundary on ``role/other*`` keeps victim's own policy."""
+    literal = {"Effect": "Allow", "Action": ["iam:PutRolePolicy", "s3:*"], "Resource": f"{ROLES}other*"}
+    assert not any(path.certain for path in assess_principal(_bounded(literal)).escalations)
+
+
+# --- review engine s10, finding 5: a NotResource Deny sparing only another account's IAM denies the holder's ---
+# (probe /tmp/rv-engine-probes/x5.py: compliant on main, certain privilege escalation on engine-fix-s10)
+
+
+def _not_resource_deny(spared: str) -> dict[str, Any]:
+    return {"Effect": "Deny", "Action": "iam:*", "NotResource": spared}
+
+
+@pytest.mark.parametrize("allowed", ["*", "arn:aws:iam::*:*"], ids=["on *", "on every account's IAM"])
+def test_a_deny_sparing_another_accounts_iam_denies_all_of_the_holders(allowed: str) -> None:
+    holder = _holder(_allow("iam:*", allowed), _not_resource_deny(f"arn:aws:iam::{OTHER}:*"))
+    assert not assess_principal(holder).escalations
+
+
+def test_a_passrole_deny_sparing_another_accounts_roles_leaves_no_passrole_path() -> None:
+    grant = _allow(["iam:PassRole", "lambda:CreateFunction", "lambda:InvokeFunction"])
+    guard = {"Effect": "Deny", "Action": "iam:PassRole", "NotResource": f"arn:aws:iam::{OTHER}:role/*"}
+    assert not assess_principal(_holder(grant, guard), _directory(_admin_role(LAMBDA_TRUST))).escalations
+
+
+def test_a_deny_sparing_the_holder_itself_leaves_its_escalation() -> None:
+    """The control: the spared resource is the holder's own role, so it may still rewrite itself."""
+    holder = _holder(_allow("iam:*"), _not_resource_deny(ROLE))
+    assert any(path.certain for path in assess_principal(holder).escalations)
+
+
+# --- review engine s10, finding 1: ${aws:username} beside a wildcard names other users and roles too ----------
+# (probes /tmp/rv-engine-probes/x9.py, x10.py: compliant on main and engine-fix-s10; bob-admin is taken over)
+
+ADMINISTRATOR = "arn:aws:iam::aws:policy/AdministratorAccess"
+
+
+def _user_details(name: str, attached: tuple[str, ...] = ()) -> dict[str, Any]:
+    return {
+        "Path": "/",
+        "UserName": name,
+        "UserId": "AIDA" + name.upper().replace("-", "").ljust(16, "0")[:16],
+        "Arn": f"arn:aws:iam::{ACCOUNT}:user/{name}",
+        "GroupList": [],
+        "UserPolicyList": [],
+        "AttachedManagedPolicies": [{"PolicyName": arn.rsplit("/", 1)[-1], "PolicyArn": arn} for arn in attached],
+    }
+
+
+def _deployer_details() -> dict[str, Any]:
+    return _role_details({}, [ADMINISTRATOR]) | {
+        "RoleName": "bob-deployer",
+        "RoleId": "AROABOBDEPLOYER00000",
+        "Arn": f"arn:aws:iam::{ACCOUNT}:role/bob-deployer",
+        "AssumeRolePolicyDocument": _document(LAMBDA_TRUST),
+    }
+
+
+def _bobs_account() -> StaticDirectory:
+    return authorization_details_directory(
+        {
+            "RoleDetailList": [_deployer_details()],
+            "UserDetailList": [_user_details("bob"), _user_details("bob-admin", (ADMINISTRATOR,))],
+            "GroupDetailList": [],
+            "Policies": [
+                {
+                    "PolicyName": "AdministratorAccess",
+                    "Arn": ADMINISTRATOR,
+                    "DefaultVersionId": "v1",
+                    "PolicyVersionList": [
+                        {"Document": _document(_allow("*")), "VersionId": "v1", "IsDefaultVersion": True}
+                    ],
+                }
+            ],
+        }
+    )
+
+
+TAKEOVER = ["iam:CreateAccessKey", "iam:CreateLoginProfile"]
+BOBS_OTHERS = {
+    "followed by a star": f"arn:aws:iam::{ACCOUNT}:user/${{aws:username}}*",
+    "followed by a dash and a star": f"arn:aws:iam::{ACCOUNT}:user/${{aws:username}}-*",
+    "written literally (control)": f"arn:aws:iam::{ACCOUNT}:user/bob*",
+}
+
+
+@pytest.mark.parametrize("resource", BOBS_OTHERS.values(), ids=BOBS_OTHERS.keys())
+def test_a_username_beside_a_wildcard_takes_over_another_user(resource: str) -> None:
+    risk = assess_principal(_holder(_allow(TAKEOVER, resource), arn=USER), _bobs_account())
+    assert {"CreateAccessKey", "CreateLoginProfile"} & {path.method.name for path in risk.escalations}
+    assert any(path.certain for path in risk.escalations), "bob-admin is named and is an administrator"
+
+
+@pytest.mark.parametrize(
+    "resource",
+    [f"arn:aws:iam::{ACCOUNT}:user/${{aws:username}}", "arn:aws:iam::*:user/${aws:username}"],
+    ids=["own account", "any account"],
+)
+def test_the_own_user_alone_takes_over_nobody(resource: str) -> None:
+    """The control: AWS's "manage your own access keys" statement names bob alone."""
+    assert not assess_principal(_holder(_allow(TAKEOVER, resource), arn=USER), _bobs_account()).escalations
+
+
+def test_a_per_user_role_prefix_passes_the_users_admin_role() -> None:
+    grants = (
+        _allow("iam:PassRole", f"{ROLES}${{aws:username}}-*"),
+        _allow(["lambda:CreateFunction", "lambda:InvokeFunction"]),
+    )
+    risk = assess_principal(_holder(*grants, arn=USER), _bobs_account())
+    assert any(path.certain and "PassRole" in path.method.name for path in risk.escalations)
+
+
+def test_a_username_beside_a_wildcard_in_a_document_judged_alone_is_only_possibly_another_user() -> None:
+    """With no user known, ``${aws:username}`` there is any value: reported, alert-only, with the variable named."""
+    risk = assess(_policy(_allow(TAKEOVER, f"arn:aws:iam::{ACCOUNT}:user/${{aws:username}}*")))
+    assert risk.escalations
+    assert not any(path.certain for path in risk.escalations)
+    assert any("${aws:username}" in fact for fact in risk.unknown)
+
+
+def test_the_own_user_in_a_document_judged_alone_is_still_no_takeover() -> None:
+    assert not assess(_policy(_allow(TAKEOVER, "arn:aws:iam::*:user/${aws:username}"))).escalations
+
+
+@pytest.mark.parametrize(
+    ("resource", "part"),
+    [("arn:aws:iam::*:user/${aws:username}", False), ("arn:aws:iam::*:user/${aws:username}*", True)],
+    ids=["own user only", "other users too"],
+)
+def test_a_key_for_users_beside_the_own_is_part_of_a_takeover(resource: str, part: bool) -> None:
+    """identity_policy's ``_grants_part_of_a_method``: only the exact own-user resource is no part of a takeover."""
+    policy = _policy(_allow("iam:CreateAccessKey", resource))
+    assert _grants_part_of_a_method(policy) is part
+
+
+# --- review engine s10, finding 4: a document judged alone: ${aws:PrincipalAccount} in a Deny is the account an
+# iam: action acts in (probe /tmp/rv-engine-probes/x4.py: admin and 21 certain paths on main and engine-fix-s10)
+
+IAM_AND_S3 = _allow(["iam:*", "s3:*"])
+
+
+@pytest.mark.parametrize(
+    "guard",
+    ["*", "arn:aws:iam::*:*", f"{VARIABLE_ACCOUNT}:*"],
+    ids=["every resource", "every account's IAM", "the holder's account's IAM"],
+)
+def test_a_guard_on_the_holders_iam_cancels_a_broad_grant_in_a_document_judged_alone(guard: str) -> None:
+    risk = assess(_policy(IAM_AND_S3, _deny("iam:*", guard)))
+    assert not risk.admin
+    assert not risk.escalations
+
+
+def test_a_guard_on_a_literal_account_cancels_nothing_in_a_document_judged_alone() -> None:
+    """The control: the holder's account is not known, so a literal one may not be it."""
+    risk = assess(_policy(IAM_AND_S3, _deny("iam:*", f"arn:aws:iam::{ACCOUNT}:*")))
+    assert risk.admin or risk.escalations
+
+
+def test_a_passrole_guard_on_the_holders_roles_leaves_no_passrole_path_in_a_document_judged_alone() -> None:
+    grant = _allow(["iam:PassRole", "lambda:CreateFunction", "lambda:InvokeFunction"])
+    risk = assess(_policy(grant, _deny("iam:PassRole", f"{VARIABLE_ACCOUNT}:role/*")))
+    assert not [path for path in risk.escalations if "PassRole" in path.method.name]
+
+
+def test_a_deny_sparing_a_literal_account_spares_perhaps_the_holders_in_a_document_judged_alone() -> None:
+    """NotResource ``arn:aws:iam::111122223333:*`` may spare the holder's own account: the grant stays."""
+    risk = assess(_policy(_allow("iam:*"), _not_resource_deny(f"arn:aws:iam::{ACCOUNT}:*")))
+    assert risk.escalations
+
+
+# --- review engine s10, finding 6: a Deny IAM Warden cannot resolve leaves the grant behind it uncertain ---------
+# (probe /tmp/rv-engine-probes/x6.py, x1.py X17: certain and remediable on main and engine-fix-s10)
+
+UNRESOLVED_GUARDS = {
+    "account from a tag": _deny("iam:*", "arn:aws:iam::${aws:PrincipalTag/home-account}:*"),
+    "role name from a tag with a default": _deny("iam:*", f"{ROLES}${{aws:PrincipalTag/x, '*'}}"),
+}
+
+
+@pytest.mark.parametrize("guard", UNRESOLVED_GUARDS.values(), ids=UNRESOLVED_GUARDS.keys())
+def test_a_grant_behind_a_deny_on_an_unknown_variable_is_only_possibly_an_escalation(guard: dict[str, Any]) -> None:
+    risk = assess_principal(_holder(_allow("iam:PutRolePolicy"), guard))
+    assert risk.escalations, "the Deny may cover nothing"
+    assert not any(path.certain for path in risk.escalations), "or everything: its variable decides"
+    assert any("${aws:PrincipalTag/" in fact and "role victim" in fact for fact in risk.unknown)
+
+
+def test_a_passrole_behind_a_deny_on_an_unknown_role_name_is_only_possibly_an_escalation() -> None:
+    grant = _allow(["iam:PassRole", "lambda:CreateFunction", "lambda:InvokeFunction"])
+    guard = _deny("iam:PassRole", "arn:aws:iam::*:role/${aws:PrincipalTag/x}")
+    risk = assess_principal(_holder(grant, guard), _directory(_admin_role(LAMBDA_TRUST)))
+    assert [path for path in risk.escalations if "PassRole" in path.method.name]
+    assert not any(path.certain for path in risk.escalations if "PassRole" in path.method.name)
+
+
+def test_a_deny_with_a_variable_that_could_not_cover_the_grant_leaves_it_certain() -> None:
+    """The control: read as any value, ``arn:aws:s3:::${aws:PrincipalTag/b}`` still names no IAM role."""
+    risk = assess_principal(_holder(_allow("iam:PutRolePolicy"), _deny("iam:*", "arn:aws:s3:::${aws:PrincipalTag/b}")))
+    assert any(path.certain for path in risk.escalations)
+
+
+@pytest.mark.parametrize("guard", UNRESOLVED_GUARDS.values(), ids=UNRESOLVED_GUARDS.keys())
+def test_deleting_a_deny_on_an_unknown_variable_is_a_restraint_removed_with_what_is_unknown(
+    guard: dict[str, Any],
+) -> None:
+    """x6: the guard deleted from app-backend, which keeps ``broad``: reported (main: compliant), alert-only."""
+    details = {
+        "RoleDetailList": [_role_details({"broad": _document(BROAD), "deny-iam": _document(guard)})],
+        "UserDetailList": [],
+        "GroupDetailList": [],
+        "Policies": [],
+    }
+    result = judge_event(
+        load_event("delete-deny-inline-from-role.json"), Settings(), directory=authorization_details_directory(details)
+    )
+    [finding] = [finding for finding in result.findings if finding.rule_id == "restraint-removed"]
+    assert any("${aws:PrincipalTag/" in fact for fact in finding.needs_context)
+
+
+def test_a_username_with_no_default_names_no_role() -> None:
+    """Review engine s10, 8c (x1.py X21): a role's session has no ``aws:username``, so ``role/${aws:username}``
+    names nothing for it (was a certain, remediable escalation); with a default it is that role (the control)."""
+    assert not assess_principal(_holder(_allow("iam:AttachRolePolicy", f"{ROLES}${{aws:username}}"))).escalations
+    assert assess_principal(_holder(_allow("iam:AttachRolePolicy", f"{ROLES}${{aws:username, 'victim'}}"))).escalations

@@ -214,3 +214,73 @@ def test_a_subject_whose_owner_is_the_tokens_own_lets_any_repository_in() -> Non
 def test_a_named_repository_with_a_variable_branch_stays_bound() -> None:
     assert _web_identity("repo:acme/app:ref:refs/heads/${aws:PrincipalTag/branch}") is None
     assert _web_identity("repo:acme/app:ref:refs/heads/main") is None
+
+
+# --- review engine s10, finding 2: a caller's variable after a literal account still bounds to that account -----
+# (probes /tmp/rv-engine-probes/e1.py A1-A5, t1.py T1/T2: compliant on main, certain public on engine-fix-s10)
+
+LITERALLY_BOUNDED = {
+    "per-team role prefix": {"ArnLike": {"aws:PrincipalArn": f"arn:aws:iam::{OWN}:role/${{aws:PrincipalTag/team}}-*"}},
+    "own user": {"StringEquals": {"aws:PrincipalArn": f"arn:aws:iam::{OWN}:user/${{aws:username}}"}},
+    "resource tag after the account": {
+        "ArnEquals": {"aws:PrincipalArn": f"arn:aws:iam::{OWN}:role/${{aws:ResourceTag/owner}}"}
+    },
+    "OU path below the own organisation": {
+        "ForAnyValue:StringLike": {"aws:PrincipalOrgPaths": f"{ORG}/r-ab12/${{aws:PrincipalTag/ou}}/*"}
+    },
+    "a literal star": {"ArnLike": {"aws:PrincipalArn": f"arn:aws:iam::{OWN}:role/${{*}}"}},
+}
+
+
+@pytest.mark.parametrize("condition", LITERALLY_BOUNDED.values(), ids=LITERALLY_BOUNDED.keys())
+def test_a_variable_after_a_literal_own_account_stays_bounded(condition: dict[str, Any]) -> None:
+    found = exposure_of(statement(condition), BOUNDARY)
+    assert not found.public
+    assert found.untrusted == frozenset()
+
+
+def test_a_variable_after_another_literal_account_admits_that_account() -> None:
+    condition = {"ArnLike": {"aws:PrincipalArn": "arn:aws:iam::999999999999:role/${aws:PrincipalTag/team}-*"}}
+    found = exposure_of(statement(condition), BOUNDARY)
+    assert not found.public
+    assert found.untrusted == frozenset({"999999999999"})
+
+
+UNBOUNDED_BY_POSITION = {
+    "account field": "arn:aws:iam::${aws:PrincipalTag/a}:role/x",
+    "partition field": f"arn:${{aws:PrincipalTag/p}}:iam::{OWN}:role/x",
+    "account field from the resource's tag": "arn:aws:iam::${aws:ResourceTag/a}:role/x",
+}
+
+
+@pytest.mark.parametrize("value", UNBOUNDED_BY_POSITION.values(), ids=UNBOUNDED_BY_POSITION.keys())
+def test_a_variable_before_or_in_the_account_field_bounds_nothing(value: str) -> None:
+    """A substituted value may hold ``:``, so a variable before the account field may move it: unbounded."""
+    assert exposure_of(statement({"ArnLike": {"aws:PrincipalArn": value}}), BOUNDARY).public
+
+
+def test_a_variable_in_the_organisation_id_of_a_path_bounds_nothing() -> None:
+    condition = {"ForAnyValue:StringLike": {"aws:PrincipalOrgPaths": "o-${aws:PrincipalTag/o}/r-ab12/*"}}
+    assert exposure_of(statement(condition), BOUNDARY).public
+
+
+@pytest.mark.parametrize(
+    "condition",
+    [LITERALLY_BOUNDED["per-team role prefix"], LITERALLY_BOUNDED["own user"]],
+    ids=["per-team role prefix", "own user"],
+)
+def test_a_bucket_policy_bounded_by_a_literal_own_account_is_compliant(
+    example_settings: Settings, condition: dict[str, Any]
+) -> None:
+    result = judge_event(_bucket_event(condition), example_settings)
+    assert result.verdict is Verdict.COMPLIANT
+    assert result.findings == ()
+
+
+def test_a_trust_policy_bounded_by_a_literal_own_account_is_not_untrusted(example_settings: Settings) -> None:
+    event = copy.deepcopy(load_event("update-assume-role-policy-account-root.json"))
+    condition = {"ArnLike": {"aws:PrincipalArn": f"arn:aws:iam::{OWN}:role/${{aws:PrincipalTag/team}}-deployer"}}
+    trust = {"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole", "Condition": condition}
+    event["detail"]["requestParameters"]["policyDocument"] = json.dumps({"Version": "2012-10-17", "Statement": [trust]})
+    result = judge_event(event, example_settings)
+    assert "trust-policy-untrusted" not in [finding.rule_id for finding in result.findings]

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from iamwarden.domain.variables import is_caller_side, only_variable, resolve, variables_in
+from iamwarden.domain.variables import is_caller_side, names_own_user_only, only_variable, resolve, variables_in
 
 
 def test_variables_are_found_with_their_defaults() -> None:
@@ -66,3 +66,22 @@ def test_only_variable_names_a_value_that_is_one_variable_and_nothing_else(value
 )
 def test_the_caller_side_keys_are_those_the_caller_sets_or_brings(key: str, caller: bool) -> None:
     assert is_caller_side(key) is caller
+
+
+@pytest.mark.parametrize(
+    ("resource", "own"),
+    [
+        ("arn:aws:iam::111122223333:user/${aws:username}", True),
+        ("arn:aws:iam::*:user/${aws:username}", True),
+        ("arn:aws:iam::${aws:PrincipalAccount}:user/${aws:username}", True),
+        ("arn:aws:iam::111122223333:user/dev/${AWS:UserName}", True),
+        ("arn:aws:iam::111122223333:user/${aws:username}*", False),
+        ("arn:aws:iam::111122223333:user/${aws:username}-*", False),
+        ("arn:aws:iam::111122223333:user/*${aws:username}", False),
+        ("arn:aws:iam::111122223333:role/${aws:username}", False),
+        ("arn:aws:s3:::home/${aws:username}", False),
+        ("${aws:username}", False),
+    ],
+)
+def test_only_a_name_part_that_is_exactly_the_username_names_the_own_user_alone(resource: str, own: bool) -> None:
+    assert names_own_user_only(resource) is own

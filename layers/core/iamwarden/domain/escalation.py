@@ -58,10 +58,14 @@ from iamwarden.domain.principals import (
     ReadsRolesBehind,
     RoleDirectory,
 )
-from iamwarden.domain.variables import VARIABLE, resolve
+from iamwarden.domain.variables import VARIABLE, names_own_user_only, resolve
 from iamwarden.domain.wildcards import arn_match, wildcard_match
 
 _SELF = "${aws:username}"
+#: The account field of the IAM resources an ``iam:`` action acts on when the holder is not known (a document
+#: judged alone): whatever it is, it is the one ``${aws:PrincipalAccount}`` names in a Deny (review engine s10,
+#: finding 4). No ``:`` (it sits in an ARN field) and never twelve digits (no real account is it).
+_HOLDER_ACCOUNT = "holder-account"
 _SELF_PATTERN = re.compile(re.escape(_SELF), re.IGNORECASE)
 #: How many passed roles deep "able to escalate further" is followed (cycles stop earlier).
 MAX_DEPTH = 4
@@ -564,8 +568,10 @@ class _Judge:
         if key not in self._variables:
             unknown: list[str] = []
 
+            own_user_only = names_own_user_only(pattern)
+
             def value(name: str, default: str | None) -> str | None:
-                found = self._variable(name, default, allow=allow)
+                found = self._variable(name, default, allow=allow, own_user_only=own_user_only)
                 if found == "*" and allow and name != "aws:principalaccount":
                     unknown.append(name)  # read as any value: what it is for the holder is not known
                 return found
@@ -588,17 +594,27 @@ class _Judge:
             for name in names
         )
 
-    def _variable(self, name: str, default: str | None, *, allow: bool) -> str | None:
+    def _variable(self, name: str, default: str | None, *, allow: bool, own_user_only: bool = False) -> str | None:
         """What variable ``name`` (lower case) stands for in the holder's requests (IAM User Guide, "IAM policy
-        elements: Variables and tags"): its account, its own user name (kept as ``${aws:username}``, which the
-        self-escalation reading matches), a role's default for ``aws:username`` (roles have no user name);
-        anything else is ``*`` in an Allow and unknown (None) in a Deny."""
-        if name == "aws:principalaccount" and self.account != "*":
-            return self.account
+        elements: Variables and tags"): its account; a user's own name (so ``user/${aws:username}*`` is matched as
+        ``user/bob*``, which names ``bob-admin`` too: review engine s10, finding 1); a role's default for
+        ``aws:username`` (roles have no user name; without a default the resource names nothing: review engine s10,
+        finding 8c). With the user not known (a group's or a document's), only the
+        exact own-user resource (``names_own_user_only``) keeps ``${aws:username}`` (the self reading); anywhere
+        else it is any value. Anything else is ``*`` in an Allow and unknown (None) in a Deny."""
+        if name == "aws:principalaccount":
+            if self.account != "*":
+                return self.account
+            if not allow:
+                return _HOLDER_ACCOUNT  # covers an ``iam:`` action's own account (``_acted_on``), nothing else
+            return "*"
         if name == "aws:username":
-            if default is not None and self.principal is not None and self.principal.kind == "role":
-                return default
-            return _SELF
+            if self.principal is not None and self.principal.kind == "user":
+                return self.principal.principal_arn.rsplit("/", 1)[-1]
+            if self.principal is not None and self.principal.kind == "role":
+                return default  # a role's session has no user name: with no default the resource names nothing
+            if own_user_only:
+                return _SELF
         return "*" if allow else None
 
     # effective grants
@@ -666,14 +682,15 @@ class _Judge:
                     continue
                 if iam_action and _of_another_account(pattern, self.account):
                     continue  # IAM acts only in the caller's account: another account's roles are out of reach
-                effective = self._within_boundary(action, pattern)
+                effective, ceiling_guesses = self._within_boundary_read(action, pattern)
                 if effective is None or not _could_name(effective, kind, action):
                     continue
                 display = text if effective == pattern else f"{effective} (within the permissions boundary)"
                 if display not in shown:
                     shown.append(display)
                     patterns.append(effective)
-                    guesses.append(self._guesses(text))
+                    unresolved = self._unresolved_denies(action, pattern, kind)
+                    guesses.append(tuple(dict.fromkeys((*self._guesses(text), *ceiling_guesses, *unresolved))))
                 granted = True
             if granted:
                 label = f"{statement.label} of {source}"
@@ -709,11 +726,41 @@ class _Judge:
                     if covering is not None and _covers(covering, acted_on):
                         return True
             elif statement.not_resources is not None:
-                space = _service_space(action, kind) if pattern == "*" else pattern
+                # The resources the Allow acts on for this holder (an ``iam:`` action: its own account), so a
+                # Deny sparing only another account's IAM resources denies all of the holder's (finding 5).
+                if acted_on is None:
+                    acted_on = self._acted_on(action, pattern, kind)
+                space = _service_space(action, kind) if acted_on == "*" else acted_on
+                if self.account == "*":
+                    space = space.replace(_HOLDER_ACCOUNT, "*")  # a spared literal account may be the holder's
                 spared = [self._as_allowed(kept) for kept in statement.not_resources]
                 if not any(kept is not None and _overlaps(kept, space) for kept in spared):
                     return True
         return False
+
+    def _unresolved_denies(self, action: str, pattern: str, kind: str) -> tuple[str, ...]:
+        """What is unknown about an Allow on ``pattern`` that an unconditional Deny with a variable IAM Warden cannot
+        resolve (``${aws:PrincipalTag/home-account}``) covers no part of as written but would cover with the variable
+        read as any value: whether the Deny cancels it rests on that value (review engine s10, finding 6)."""
+        found: list[str] = []
+        acted_on: str | None = None
+        for statement in self.denies:
+            if statement.resources is None or not statement.grants_action(action):
+                continue
+            for deny in statement.resources:
+                if "${" not in deny or self._as_denied(deny) is not None:
+                    continue
+                widest = self._as_allowed(deny)
+                if acted_on is None:
+                    acted_on = self._acted_on(action, pattern, kind)
+                if widest is not None and _covers(widest, acted_on.replace(_HOLDER_ACCOUNT, "*")):
+                    names = ", ".join(f"${{{match.group(1)}}}" for match in VARIABLE.finditer(deny))
+                    holder = principal_label(self.principal.principal_arn) if self.principal else "the holder"
+                    found.append(
+                        f"whether the Deny of {action} on {deny} covers it: the value of {names} in the requests of "
+                        f"{holder} is not known"
+                    )
+        return tuple(found)
 
     def _acted_on(self, action: str, pattern: str, kind: str) -> str:
         """The resources an Allow on ``pattern`` can reach for ``action`` as this holder, as a pattern.
@@ -728,7 +775,7 @@ class _Judge:
                 return "*"
             service, _, prefix = kind.partition(":")
             region = "" if service == "iam" else "*"
-            account = self.account if iam_action else "*"
+            account = self._iam_account() if iam_action else "*"
             return f"arn:{self.partition}:{service}:{region}:{account}:{prefix}*"
         fields = pattern.split(":", 5)
         if not iam_action or len(fields) != 6 or fields[0] != "arn":
@@ -737,30 +784,49 @@ class _Judge:
             fields[1] = self.partition
         if wildcard_match(fields[3], ""):
             fields[3] = ""
-        if self.account != "*" and wildcard_match(fields[4], self.account):
-            fields[4] = self.account
+        if wildcard_match(fields[4], self._iam_account()):
+            fields[4] = self._iam_account()
         return ":".join(fields)
+
+    def _iam_account(self) -> str:
+        """The account an ``iam:`` action acts in: the holder's, or when it is not known, ``_HOLDER_ACCOUNT``."""
+        return self.account if self.account != "*" else _HOLDER_ACCOUNT
 
     def _within_boundary(self, action: str, pattern: str) -> str | None:
         """The part of ``pattern`` the boundary allows too (the narrower pattern), or None."""
+        return self._within_boundary_read(action, pattern)[0]
+
+    def _within_boundary_read(self, action: str, pattern: str) -> tuple[str | None, tuple[str, ...]]:
+        """``_within_boundary`` with what it rests on: a boundary resource holding a variable is read with it as
+        ``*`` (the widest ceiling), so a pattern let through only by such a resource carries that variable as an
+        unknown (``_guesses``): the boundary may well forbid it (review engine s10, finding 3). A boundary
+        statement written literally that lets it through is preferred (then nothing is guessed)."""
         if self.boundary is None:
-            return pattern
+            return pattern, ()
+        guessed: tuple[str | None, tuple[str, ...]] | None = None
         for statement in self.boundary.statements:
             if not statement.allows or not statement.grants_action(action):
                 continue
             if statement.not_resources is not None:
-                return pattern
+                return pattern, ()
             for written in statement.resources or ():
                 allowed = self._as_allowed(written)
                 if allowed is None:
                     continue
                 if allowed == "*" or _covers(allowed, pattern):
-                    return pattern
-                if _covers(pattern, allowed):
-                    return allowed
-                if _has_wildcard(allowed) and _has_wildcard(pattern):
-                    return pattern  # they may overlap: conservative
-        return None
+                    found = pattern
+                elif _covers(pattern, allowed):
+                    found = allowed
+                elif _has_wildcard(allowed) and _has_wildcard(pattern):
+                    found = pattern  # they may overlap: conservative
+                else:
+                    continue
+                guesses = self._guesses(written)
+                if not guesses:
+                    return found, ()
+                if guessed is None:
+                    guessed = (found, guesses)
+        return guessed if guessed is not None else (None, ())
 
     # admin
 
@@ -815,7 +881,7 @@ class _Judge:
         """Whether a Deny on ``resources`` covers every IAM resource the holder can act on (``arn:aws:iam::*:*``,
         its own account's ``arn:aws:iam::111122223333:*``, ``${aws:PrincipalAccount}`` there): IAM acts only in the
         caller's account (the actions IAM has that take no ARN, the ``List…`` ones, are no admin power)."""
-        space = f"arn:{self.partition}:iam::{self.account}:*"
+        space = f"arn:{self.partition}:iam::{self._iam_account()}:*"
         return any(
             (covering := self._as_denied(resource)) is not None and _covers(covering, space) for resource in resources
         )
@@ -1407,10 +1473,13 @@ class _Judge:
         """A takeover's resources without those naming only the holder (``${aws:username}``, its own ARN)."""
         holder = self.principal.principal_arn if self.principal is not None else None
         users = method.actions[method.target or ""] == "iam:user/"
+        own_name = holder.rsplit("/", 1)[-1] if holder is not None and users else None
         kept = [
             index
             for index, pattern in enumerate(target.patterns)
-            if not (users and _SELF in pattern.lower()) and pattern != holder
+            if not (users and _SELF in pattern.lower())
+            and pattern != holder
+            and not (own_name is not None and _is_own_user(pattern, own_name))
         ]
         return target._replace(
             shown=tuple(target.shown[i] for i in kept),
@@ -1878,6 +1947,13 @@ def _could_start_with(pattern: str, prefix: str) -> bool:
         if pattern[index] != "?" and pattern[index] != char:
             return False
     return True
+
+
+def _is_own_user(pattern: str, name: str) -> bool:
+    """A user ARN pattern whose name part is the holder's name: user names are unique in an account and IAM acts
+    only in the caller's, so it names the holder (``arn:aws:iam::*:user/${aws:username}``, also read for a user
+    with a path) or no user at all, never another one."""
+    return ":user/" in pattern and pattern.rsplit("/", 1)[-1] == name
 
 
 def _service_space(action: str, kind: str) -> str:

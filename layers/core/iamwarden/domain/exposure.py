@@ -839,7 +839,7 @@ def _audiences(condition: Condition, boundary: TrustBoundary) -> frozenset[str] 
     for written in condition.values:
         value = written
         if "${" in written:
-            resolved = _as_resource_side(written, boundary)  # the value as IAM reads it
+            resolved = _as_resource_side(key, written, boundary)  # the value as IAM reads it
             if resolved is None:
                 return None
             if resolved.startswith(_ORGANIZATION_OF):
@@ -853,21 +853,39 @@ def _audiences(condition: Condition, boundary: TrustBoundary) -> frozenset[str] 
     return frozenset(labels) if labels else None
 
 
-def _as_resource_side(value: str, boundary: TrustBoundary) -> str | None:
-    """A condition value whose variables are all the resource's own account or organisation, resolved
-    (``${aws:ResourceAccount}`` is the resource's account, the boundary's own); None for any other variable,
-    which cannot be shown to bound the caller (the caller's own key compared with itself always holds)."""
+#: Where a caller's (or an unknown) variable stood while its position in the value is checked.
+_ANY_VALUE = "\x00"
+
+
+def _as_resource_side(key: str, value: str, boundary: TrustBoundary) -> str | None:
+    """A condition value as IAM reads it: the resource's own account or organisation resolved
+    (``${aws:ResourceAccount}`` is the resource's account, the boundary's own); any other variable is any value
+    (``*``: the caller chooses it), so it bounds only through what is written literally around it
+    (``arn:aws:iam::111122223333:role/${aws:PrincipalTag/team}-*`` is still account 111122223333's). None when
+    nothing literal can bound it: such a variable in an ARN's partition/service/region/account fields (a value may
+    hold ``:``) or in a path's organisation id, or the resource's organisation unknown."""
     if boundary.organization_id is None and only_variable(value) in ("aws:resourceorgid", "aws:resourceorgpaths"):
         return _own(boundary, organization=True)
 
-    def known(key: str, default: str | None) -> str | None:
-        if key == "aws:resourceaccount":
+    def known(variable: str, default: str | None) -> str | None:
+        if variable == "aws:resourceaccount":
             return boundary.own_account
-        if key in ("aws:resourceorgid", "aws:resourceorgpaths") and boundary.organization_id is not None:
-            return boundary.organization_id if key == "aws:resourceorgid" else f"{boundary.organization_id}/*"
-        return None
+        if variable in ("aws:resourceorgid", "aws:resourceorgpaths"):
+            if boundary.organization_id is None:
+                return None
+            return boundary.organization_id if variable == "aws:resourceorgid" else f"{boundary.organization_id}/*"
+        return _ANY_VALUE
 
-    return resolve(value, known)
+    resolved = resolve(value, known)
+    if resolved is None or _ANY_VALUE not in resolved:
+        return resolved
+    if key in _ARN_KEYS:
+        fields = resolved.split(":", 5)
+        if len(fields) < 6 or any(_ANY_VALUE in field for field in fields[:5]):
+            return None
+    elif key == "aws:principalorgpaths" and _ANY_VALUE in resolved.split("/", 1)[0]:
+        return None
+    return resolved.replace(_ANY_VALUE, "*")
 
 
 def _audience(key: str, value: str, operator: str) -> str | None:

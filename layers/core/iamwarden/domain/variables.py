@@ -93,3 +93,21 @@ def is_caller_side(key: str) -> bool:
         return True
     service = key.partition(":")[0]
     return "." in service  # a web identity provider's claim names the issuer's host
+
+
+_USER_RESOURCE = re.compile(r":user(?:/|$)", re.IGNORECASE)
+
+
+def names_own_user_only(resource: str) -> bool:
+    """Whether an IAM user resource names the caller's own user and no other: its name part is exactly
+    ``${aws:username}`` (``arn:aws:iam::*:user/${aws:username}``, any path before it; user names are unique in an
+    account). ``user/${aws:username}*`` or ``user/${aws:username}-*`` name other users too (``bob-admin``)."""
+    head, slash, last = resource.rpartition("/")
+    match = VARIABLE.fullmatch(last.strip())
+    return (
+        bool(slash)
+        and match is not None
+        and match.group(1).lower() == "aws:username"
+        and _USER_RESOURCE.search(head) is not None
+        and ":iam:" in head.lower()
+    )

@@ -82,6 +82,7 @@ from iamwarden.domain.managed_documents import ListsPolicyVersions, PolicyVersio
 from iamwarden.domain.policy import Policy, Statement, action_matches, parse_policy
 from iamwarden.domain.principals import NamedPolicy, PrincipalPolicies, RoleDirectory
 from iamwarden.domain.recorded import POLICY_DEFAULT, Snapshot, observed_at
+from iamwarden.domain.variables import names_own_user_only
 from iamwarden.guardrails.attachments import (
     ABSENT_INLINE,
     ATTACH_PRINCIPAL,
@@ -780,7 +781,7 @@ def _grants_part_of_a_method(policy: Policy) -> bool:
             if action not in cancelled
         ]
         granted.update(covered)
-        if statement.resources is None or any("${aws:username}" not in r.lower() for r in statement.resources):
+        if statement.resources is None or not all(map(names_own_user_only, statement.resources)):
             beyond_own_user.update(covered)
     if not granted:
         return False

@@ -47,7 +47,7 @@ from iamwarden.domain.arns import iam_arn
 from iamwarden.domain.catalog import RuleSpec, Severity
 from iamwarden.domain.directory import GroupMembers, group_source, inline_source
 from iamwarden.domain.documents import PolicyKind, load_policy
-from iamwarden.domain.escalation import PolicyRisk, assess_principal
+from iamwarden.domain.escalation import EscalationPath, PolicyRisk, assess_principal
 from iamwarden.domain.exceptions import InvalidEventError
 from iamwarden.domain.findings import RemediationStep
 from iamwarden.domain.policy import Policy, parse_policy
@@ -126,7 +126,22 @@ def _opened(before: PrincipalPolicies, after: PrincipalPolicies, context: RuleCo
     if admin and assess_principal(before, directory).admin:
         admin = ()
     opened = escalations_opened(before, after, directory)
+    if opened:
+        held = assess_principal(before, directory).escalations
+        opened = tuple(_with_doubts(path, held) for path in opened)
     return decisive(PolicyRisk(admin, opened, tuple(dict.fromkeys(f for p in opened for f in p.unknown))))
+
+
+def _with_doubts(path: EscalationPath, held: tuple[EscalationPath, ...]) -> EscalationPath:
+    """A path BEFORE held only possibly (``held``: a Deny whose variable IAM Warden cannot resolve may have covered
+    it, review engine s10 finding 6) is opened by the removal only possibly: it keeps what BEFORE did not know."""
+    doubts = [
+        fact
+        for before in held
+        if before.method.name == path.method.name and not before.certain
+        for fact in before.unknown
+    ]
+    return path._replace(unknown=tuple(dict.fromkeys((*path.unknown, *doubts)))) if doubts else path
 
 
 def _removed_denies(removed: tuple[NamedPolicy, ...]) -> str:
