@@ -94,16 +94,17 @@ def test_nobody_who_may_launch_it_is_compliant(account: Account, enforcer: Enfor
     assert _profile_roles(account) == ["fleet-admin"]
 
 
-def test_a_role_already_in_another_profile_is_left_alone(account: Account, enforcer: EnforcerService) -> None:
-    """Live, the role's profiles are read after the event: the event's profile is among them, another one decides."""
+def test_a_role_also_in_another_profile_is_alerted_and_left_alone(account: Account, enforcer: EnforcerService) -> None:
+    """Live, the role's profiles are read after the event: another one may have been added after it too (review
+    final s10 finding 2: two quick adds made each other look old), so it is alerted, never removed on that guess."""
     account.set(f"rules/{RULE}/mode", "remediate")
     event = _admin_entered_profile(account)
     account.iam.create_instance_profile(InstanceProfileName="legacy-admin-profile")
     account.iam.add_role_to_instance_profile(InstanceProfileName="legacy-admin-profile", RoleName="fleet-admin")
 
-    result = enforcer.handle(event)
+    finding = _finding(enforcer.handle(event))
 
-    assert RULE not in {f["rule"] for f in result["findings"]}
+    assert finding["outcome"] != "remediated"
     assert _profile_roles(account) == ["fleet-admin"]
 
 

@@ -193,11 +193,12 @@ def test_a_role_ec2_may_not_assume_runs_on_no_instance() -> None:
     assert "does not let ec2.amazonaws.com assume it" in result.reason
 
 
-def test_a_role_already_in_another_profile_was_launchable_before_this_event() -> None:
-    result = _judge(_details(profiles=("legacy-admin-profile",)))
+def test_a_role_in_another_profile_may_have_been_launchable_before_this_event_so_it_is_alerted_only() -> None:
+    """Review final s10 finding 2: a profile read after the event may have been added after it (two quick adds
+    would each make the other look old), so it is no proof this event added no one; nor proof it did."""
+    [finding] = _judge(_details(profiles=("legacy-admin-profile",))).findings
 
-    assert result.verdict is Verdict.COMPLIANT
-    assert "already in instance profile legacy-admin-profile" in result.reason
+    assert any("already in instance profile legacy-admin-profile before this event" in n for n in finding.needs_context)
 
 
 def test_a_user_is_named_as_a_role_is() -> None:
@@ -319,3 +320,37 @@ def test_one_principal_that_gains_it_settles_it_whatever_else_is_unread() -> Non
     assert finding.severity == "critical"
     assert finding.needs_context == ()
     assert finding.plan
+
+
+def test_a_role_at_a_path_is_judged_by_its_real_arn() -> None:
+    """Review final s10 finding 3: a PassRole grant on the role's path (role/fleet/*) reaches it; one on the ARN
+    without the path names no role and gains nothing."""
+    details = _details(
+        runner=[_inline("launch", _allow("iam:PassRole", resource=f"arn:aws:iam::{ACCOUNT}:role/fleet/*"))]
+    )
+    details["RoleDetailList"][1]["RolePolicyList"].append(_inline("run", _allow("ec2:RunInstances")))
+    admin = details["RoleDetailList"][0]
+    admin["Path"] = "/fleet/"
+    admin["Arn"] = f"arn:aws:iam::{ACCOUNT}:role/fleet/fleet-admin"
+    [finding] = _judge(details).findings
+    assert "role ci-runner (iam:PassRole by" in finding.reason
+
+    pathless = f"arn:aws:iam::{ACCOUNT}:role/fleet-admin"
+    details["RoleDetailList"][1]["RolePolicyList"] = [
+        _inline("launch", _allow("iam:PassRole", "ec2:RunInstances", resource=pathless))
+    ]
+    assert _judge(details).findings == ()
+
+
+def test_a_gain_that_rests_only_on_conditions_is_alerted_only() -> None:
+    """Review final s10 finding 6: conditions are counted as met when reaching, so a finding resting on them only
+    names them as unknown (never removed on that guess); iam:PassedToService is no such condition."""
+    tagged = _allow("iam:PassRole", "ec2:RunInstances", Condition={"StringEquals": {"aws:RequestTag/team": "ci"}})
+    [finding] = _judge(_details(runner=[_inline("launch", tagged)])).findings
+    assert any("conditions on the grants that let role ci-runner" in need for need in finding.needs_context)
+
+    to_ec2 = _allow("iam:PassRole", Condition={"StringEquals": {"iam:PassedToService": "ec2.amazonaws.com"}})
+    [finding] = _judge(
+        _details(runner=[_inline("launch", to_ec2), _inline("run", _allow("ec2:RunInstances"))])
+    ).findings
+    assert finding.needs_context == ()

@@ -30,6 +30,7 @@ from iamwarden.adapters.errors import ignoring, is_gone
 from iamwarden.domain.arns import iam_arn
 from iamwarden.domain.catalog import RuleSpec, Severity
 from iamwarden.domain.escalation import (
+    EC2_PROFILE_ACTIONS,
     LaunchAllowance,
     PolicyRisk,
     assess_principal,
@@ -110,6 +111,7 @@ class InstanceProfileRoleRule:
                 "person to check.",
                 (f"what role {role} may do and who may pass it to EC2 ({why})",),
             )
+        role_arn = found.principal_arn  # the role's ARN as read, with its path (review final s10 finding 3)
         if found.trust is not None and not trust_admits_service(found.trust, EC2):
             evaluation.compliant.append(f"role {role} does not let {EC2} assume it: no instance runs as it")
             return evaluation
@@ -127,11 +129,12 @@ class InstanceProfileRoleRule:
         if elsewhere is None:
             needs.append(f"whether role {role} was in another instance profile before this event")
         elif elsewhere:
-            evaluation.compliant.append(
-                f"role {role} {why}, but it was already in instance profile {', '.join(elsewhere)}: whoever may pass "
-                "it to EC2 could run as it before this event, which added no one"
+            # Read after the event, another profile may have been added after it too (two quick adds would each
+            # make the other look old): if it was there before, this event added no one (review final s10 finding 2).
+            needs.append(
+                f"whether role {role} was already in instance profile {', '.join(elsewhere)} before this event (if it "
+                "was, whoever may pass it to EC2 could run as it already)"
             )
-            return evaluation
         gainers, unread = _gainers(directory, account, role_arn)
         if not gainers:
             if not unread:
@@ -145,7 +148,13 @@ class InstanceProfileRoleRule:
                 f"{added}. Role {role} {why}; whether anyone may now pass it to EC2 is not known.",
                 (*needs, *unread),
             )
-        named = [_gains(arn, allowance) for arn, allowance in gainers[:MAX_NAMED]]
+        if not any(certain for _, _, certain in gainers):
+            needs.append(
+                "whether the conditions on the grants that let "
+                + ", ".join(principal_label(arn) for arn, _, _ in gainers[:MAX_NAMED])
+                + " pass the role to EC2 and launch an instance hold (they are counted as met)"
+            )
+        named = [_gains(arn, allowance) for arn, allowance, _ in gainers[:MAX_NAMED]]
         more = f" and {len(gainers) - MAX_NAMED} more" if len(gainers) > MAX_NAMED else ""
         evaluation.findings.append(
             context.finding(
@@ -156,7 +165,9 @@ class InstanceProfileRoleRule:
                     f"{added}. Role {role} {why}; now {'; '.join(named)}{more} may pass it to EC2 and run code as it."
                 ),
                 plan=plan,
-                offending=[{"instance_profile": profile, "role": role_arn, "principals": [arn for arn, _ in gainers]}],
+                offending=[
+                    {"instance_profile": profile, "role": role_arn, "principals": [arn for arn, _, _ in gainers]}
+                ],
                 needs_context=tuple(dict.fromkeys(needs)),
             )
         )
@@ -187,11 +198,27 @@ def _other_profiles(
     return tuple(name for name in dict.fromkeys(names) if name != profile)
 
 
+def _unconditional(holder: PrincipalPolicies) -> bool:
+    """Whether none of ``holder``'s Allow statements that grant ``iam:PassRole`` or an EC2 launch action holds only
+    under a condition other than ``iam:PassedToService`` (conditions are counted as met when reaching; a finding
+    that rests on one is alerted, never remediated)."""
+    for named in holder.policies:
+        for statement in named.policy.statements:
+            if statement.effect != "Allow" or not statement.conditions:
+                continue
+            if not any(statement.grants_action(action) for action in ("iam:PassRole", *EC2_PROFILE_ACTIONS)):
+                continue
+            if any(condition.key != "iam:passedtoservice" for condition in statement.conditions):
+                return False
+    return True
+
+
 def _gainers(
     directory: RoleDirectory, account: str, role_arn: str
-) -> tuple[list[tuple[str, LaunchAllowance]], list[str]]:
+) -> tuple[list[tuple[str, LaunchAllowance, bool]], list[str]]:
     """Every role and user of ``account`` that may put ``role_arn`` on an instance and is not an administrator
-    already, with how; and what could not be read (the role or user list, a principal's policies)."""
+    already, with how and whether it holds without conditions; and what could not be read (the role or user list,
+    a principal's policies)."""
     roles = directory.roles_matching(account, "*")
     users = directory.users_of(account) if isinstance(directory, ListsUsers) else None
     unread: list[str] = []
@@ -199,7 +226,7 @@ def _gainers(
         unread.append("which roles of the account may pass it to EC2 (the role list could not be read)")
     if users is None:
         unread.append("which users of the account may pass it to EC2 (the user list could not be read)")
-    gainers: list[tuple[str, LaunchAllowance]] = []
+    gainers: list[tuple[str, LaunchAllowance, bool]] = []
     missing: list[str] = []
     for arn in (*(roles or ()), *(users or ())):
         if arn == role_arn:
@@ -213,7 +240,7 @@ def _gainers(
             continue
         if any(grant.critical for grant in assess_principal(holder).admin):
             continue  # an administrator gains nothing
-        gainers.append((arn, allowance))
+        gainers.append((arn, allowance, _unconditional(holder)))
     if missing:
         more = f" and {len(missing) - MAX_NAMED} more" if len(missing) > MAX_NAMED else ""
         shown = ", ".join(missing[:MAX_NAMED]) + more
