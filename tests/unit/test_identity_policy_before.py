@@ -280,3 +280,10 @@ def test_the_plan_for_several_candidates_and_nothing_that_may_stay_is_alert_only
         for fact in finding.needs_context
     )
     assert "none of several is made the default on a guess" in finding.plan[0].summary
+
+
+def test_the_one_other_version_created_after_the_offending_one_never_was_the_default() -> None:
+    """Review final s10 finding 1: the previous default deleted and a broad version added after the change must not
+    come back as "the one other version"."""
+    assert safe_version(_versions(v2=ATTACH, v3=NARROW), "v2", ["AttachRolePolicy"], None) is None
+    assert safe_version(_versions(v1=NARROW, v2=ATTACH), "v2", ["AttachRolePolicy"], None) == "v1"

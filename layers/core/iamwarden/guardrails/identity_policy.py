@@ -1889,8 +1889,8 @@ class RestoreDefaultPolicyVersion:
             with ignoring():
                 aws.iam.delete_policy_version(PolicyArn=arn, VersionId=room)
                 done.append(
-                    f"deleted the oldest version {room} of {arn} to make room (IAM keeps five; it was not safe "
-                    "either, and its document is kept in the audit record)"
+                    f"deleted the oldest version {room} of {arn} to make room (IAM keeps five; it was not the "
+                    "default, and its document is kept in the audit record)"
                 )
         created = aws.iam.create_policy_version(PolicyArn=arn, PolicyDocument=json.dumps(remaining), SetAsDefault=True)
         version_id = created["PolicyVersion"]["VersionId"]
@@ -1989,7 +1989,8 @@ def safe_version(
     versions: list[Mapping[str, Any]], offending: str, added: Sequence[str] | None = None, previous: str | None = None
 ) -> str | None:
     """The version to make the default instead of ``offending``: ``previous`` (the default before the change) when
-    it is safe; with ``previous`` not known, the one other version when there is exactly one (it was the default).
+    it is safe; with ``previous`` not known, the one other version when there is exactly one, created before the
+    offending one (it was the default, unless the default was deleted after the change: see the README).
     Safe: neither admin-equivalent nor escalating; with ``added`` (the methods the change opened),
     admin-equivalent or granting one of those (``_unsafe``).
 
@@ -2001,7 +2002,9 @@ def safe_version(
     if previous is not None:
         candidates = [version for version in others if version["version_id"] == previous]
     else:
-        candidates = others if len(others) == 1 else []
+        # A version numbered after the offending one was created after the change, so it never was the default
+        # before it (review final s10 finding 1: delete v1, add a broad v3, and v3 would be "the one other").
+        candidates = others if len(others) == 1 and _number(others[0]["version_id"]) < _number(offending) else []
     for version in candidates:
         try:
             risky = _unsafe(parse_policy(version["document"]), added)
