@@ -945,10 +945,11 @@ def _specific(comparison: Any, value: Any) -> bool:
     if any(start.startswith(lowered) or lowered == start.rstrip(":") for start in _ARN_STARTS):
         return False
     if lowered.startswith("arn:"):
-        if _ACCOUNT.search(text):
-            return True
+        # An account alone is every finding of that account (a prefix stopping at it: review final s10 finding 4).
         parts = text.split(":", 5)
-        return len(parts) == 6 and _TYPE_ONLY.fullmatch(parts[5]) is None
+        return len(parts) == 6 and bool(parts[5].strip("/:*")) and _TYPE_ONLY.fullmatch(parts[5]) is None
+    if comparison != "PREFIX" and (":" in text or "/" in text) and not _ACCOUNT.search(text):
+        return False  # a fragment of ids (``CONTAINS ":guardduty:"``) names a class of them, not one
     return len(text) >= _SPECIFIC_LENGTH
 
 
