@@ -15,6 +15,7 @@ from botocore.stub import Stubber
 from iamwarden.app.service import EnforcerService
 from iamwarden.domain.exceptions import UndoError
 from iamwarden.domain.findings import Outcome
+from iamwarden.domain.trails import api_spelling
 from tests.aws_fixtures import HOME_ACCOUNT
 from tests.conftest import load_event
 from tests.functional.conftest import Account
@@ -34,7 +35,9 @@ def _client(enforcer: EnforcerService, service: str) -> Any:
     return enforcer.executor.clients.client(service, HOME_ACCOUNT, REGION)
 
 
-def _rule_v2(status: str) -> dict[str, Any]:
+def _rule_v2(status: str, **changed: Any) -> dict[str, Any]:
+    """``GetAutomationRuleV2``'s answer for the sample's rule (its criteria and actions in the API's spelling)."""
+    request = load_event(V2_SAMPLE)["detail"]["requestParameters"]
     return {
         "RuleArn": RULE_V2,
         "RuleId": "a1b2c3d4-5678-90ab-cdef-EXAMPLE22222",
@@ -42,6 +45,9 @@ def _rule_v2(status: str) -> dict[str, Any]:
         "RuleOrder": 1.0,
         "RuleName": "suppress-guardduty",
         "Description": "Suppress GuardDuty noise",
+        "Criteria": api_spelling(request["criteria"]),
+        "Actions": api_spelling(request["actions"]),
+        **changed,
     }
 
 
@@ -248,3 +254,38 @@ def test_undo_leaves_security_hub_v2_disabled_meanwhile_alone(account: Account, 
         undo = enforcer.executor.undo(finding["remediation_id"], actor=OPERATOR)
         stubber.assert_no_pending_responses()
     assert list(undo.restored) == []
+
+
+def test_a_v2_rule_narrowed_before_the_remediation_is_left_as_it_is(
+    account: Account, enforcer: EnforcerService
+) -> None:
+    """Review final s10 finding 5: the rule is read when the remediation acts; narrowed since, it is no longer this
+    finding's, and is not disabled."""
+    account.set("rules/securityhub-disabled/mode", "remediate")
+    narrowed = {
+        "OcsfFindingCriteria": {
+            "CompositeFilters": [
+                {
+                    "StringFilters": [
+                        {
+                            "FieldName": "finding_info.uid",
+                            "Filter": {
+                                "Value": "arn:aws:guardduty:eu-west-1:111122223333:detector/d1/finding/f1",
+                                "Comparison": "EQUALS",
+                            },
+                        }
+                    ],
+                    "Operator": "AND",
+                }
+            ],
+            "CompositeOperator": "AND",
+        }
+    }
+    with Stubber(_client(enforcer, "securityhub")) as stubber:
+        stubber.add_response("get_automation_rule_v2", _rule_v2("ENABLED", Criteria=narrowed), READ_V2)
+        finding = _only(enforcer.handle(load_event(V2_SAMPLE)))
+        stubber.assert_no_pending_responses()
+
+    assert finding["done"] == [
+        f"left Security Hub automation rule {RULE_V2} as it is: it no longer hides a broad class of findings"
+    ]

@@ -1878,21 +1878,36 @@ class DisableAutomationRuleV2:
     undoable: ClassVar[bool] = True
 
     @staticmethod
-    def _status(aws: AccountClients, arn: str) -> str | None:
+    def _rule(aws: AccountClients, arn: str) -> Mapping[str, Any] | None:
         try:
-            return str(aws.client("securityhub").get_automation_rule_v2(Identifier=arn).get("RuleStatus"))
+            return dict(aws.client("securityhub").get_automation_rule_v2(Identifier=arn))
         except Exception as exc:
             if error_code(exc) == _RULE_GONE:
                 return None
             raise
 
+    @classmethod
+    def _status(cls, aws: AccountClients, arn: str) -> str | None:
+        rule = cls._rule(aws, arn)
+        return None if rule is None else str(rule.get("RuleStatus"))
+
     def capture(self, aws: AccountClients, step: RemediationStep) -> dict[str, Any]:
-        return {"status": self._status(aws, step.parameters["rule_arn"])}
+        rule = self._rule(aws, step.parameters["rule_arn"])
+        if rule is None:
+            return {"status": None}
+        # What the rule does now: one narrowed since the event is no longer this finding's (review final s10 5).
+        hides = _suppression_v2(rule.get("Actions")) is not None and _breadth_v2(rule.get("Criteria")) is not None
+        return {"status": str(rule.get("RuleStatus")), "hides": hides}
 
     def apply(self, run: StepRun, step: RemediationStep, before: Mapping[str, Any], done: list[str]) -> None:
         if before["status"] != "ENABLED":
             return  # disabled already, or deleted
         arn = step.parameters["rule_arn"]
+        if before.get("hides") is False:
+            done.append(
+                f"left Security Hub automation rule {arn} as it is: it no longer hides a broad class of findings"
+            )
+            return
         with ignoring(_RULE_GONE):
             run.aws.client("securityhub").update_automation_rule_v2(Identifier=arn, RuleStatus="DISABLED")
             done.append(f"disabled Security Hub automation rule {arn}")
