@@ -572,6 +572,63 @@ def test_deleting_a_deny_on_an_unknown_variable_is_a_restraint_removed_with_what
     assert any("${aws:PrincipalTag/" in fact for fact in finding.needs_context)
 
 
+# --- review engine s10, finding 6 (admin part): an admin grant such a Deny may cancel is alert-only -----------------
+# (probe /tmp/rv-engine-probes/x6.py row 1: inline-policy-admin certain and remediable on main and enginefix2-s10)
+
+TAG_ACCOUNT_GUARD = UNRESOLVED_GUARDS["account from a tag"]
+
+
+def test_an_admin_grant_behind_a_deny_on_an_unknown_account_is_only_possibly_admin() -> None:
+    risk = assess_principal(_holder(BROAD, TAG_ACCOUNT_GUARD))
+    [grant] = risk.admin
+    assert grant.critical, "read as written, the Deny covers nothing: iam:* on * is still admin"
+    assert not grant.certain, "read as the holder's account, it cancels every IAM action"
+    assert any("${aws:PrincipalTag/home-account}" in fact and "role victim" in fact for fact in grant.unknown)
+    assert any("${aws:PrincipalTag/home-account}" in fact for fact in risk.unknown)
+    assert not any(path.certain for path in risk.escalations), "deleting the guard may be denied by it too"
+
+
+def test_an_admin_grant_behind_an_unresolved_deny_that_could_not_cover_iam_stays_certain() -> None:
+    """The control: read as any value, ``arn:aws:s3:::${aws:PrincipalTag/b}`` names no IAM resource."""
+    [grant] = assess_principal(_holder(BROAD, _deny("iam:*", "arn:aws:s3:::${aws:PrincipalTag/b}"))).admin
+    assert grant.certain
+    assert not grant.unknown
+
+
+def test_an_unresolved_deny_on_the_roles_alone_leaves_the_admin_over_users_certain() -> None:
+    """x6 row 3: ``role/${aws:PrincipalTag/x, '*'}`` covers at most the roles; the user methods stay certain."""
+    risk = assess_principal(_holder(BROAD, UNRESOLVED_GUARDS["role name from a tag with a default"]))
+    assert risk.admin
+    assert all(grant.certain for grant in risk.admin)
+    assert any(path.certain for path in risk.escalations)
+
+
+def _put_broad_on_app_backend(*guards: dict[str, Any]) -> Any:
+    inline = {"guard": _document(*guards)} if guards else {}
+    details = {"RoleDetailList": [_role_details(inline)], "UserDetailList": [], "GroupDetailList": [], "Policies": []}
+    event = copy.deepcopy(load_event("put-role-policy-admin-star.json"))
+    event["detail"]["eventID"] = str(uuid.uuid4())
+    parameters = event["detail"]["requestParameters"]
+    parameters["roleName"] = "app-backend"
+    parameters["policyDocument"] = json.dumps(_document(BROAD))
+    return judge_event(event, Settings(), directory=authorization_details_directory(details))
+
+
+def test_a_broad_grant_put_behind_a_deny_on_an_unknown_account_is_alerted_naming_the_variable() -> None:
+    """x6 row 1: inline-policy-admin, critical, but never remediated on a guess."""
+    result = _put_broad_on_app_backend(TAG_ACCOUNT_GUARD)
+    [finding] = [finding for finding in result.findings if finding.rule_id == "inline-policy-admin"]
+    assert finding.severity is Severity.CRITICAL
+    assert not finding.certain
+    assert any("${aws:PrincipalTag/home-account}" in fact for fact in finding.needs_context)
+
+
+def test_a_broad_grant_put_with_no_guard_is_still_a_certain_admin_finding() -> None:
+    """The control: nothing unknown, so the finding stays certain (remediable)."""
+    [finding] = [f for f in _put_broad_on_app_backend().findings if f.rule_id == "inline-policy-admin"]
+    assert finding.certain
+
+
 def test_a_username_with_no_default_names_no_role() -> None:
     """Review engine s10, 8c (x1.py X21): a role's session has no ``aws:username``, so ``role/${aws:username}``
     names nothing for it (was a certain, remediable escalation); with a default it is that role (the control)."""

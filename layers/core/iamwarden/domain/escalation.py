@@ -165,6 +165,14 @@ class AdminGrant(NamedTuple):
     why: str
     critical: bool
     source: str = THE_POLICY
+    #: What the grant being admin rests on and is not known: an unconditional Deny with a variable IAM Warden cannot
+    #: resolve (``${aws:PrincipalTag/home-account}``) may cancel it (review engine s10, finding 6). Never remediated on.
+    unknown: tuple[str, ...] = ()
+
+    @property
+    def certain(self) -> bool:
+        """A critical grant with nothing unknown settles a verdict (``decisive``)."""
+        return self.critical and not self.unknown
 
 
 class PolicyRisk(NamedTuple):
@@ -836,24 +844,56 @@ class _Judge:
         for source, policy in self.policies:
             for grant in _admin_statements(source, policy):
                 if self._admin_survives(grant.statement, critical=grant.critical):
-                    kept.append(grant)
+                    guessed = not self._admin_survives(grant.statement, critical=grant.critical, widest=True)
+                    kept.append(grant._replace(unknown=self._unresolved_guards()) if guessed else grant)
         return tuple(kept)
 
-    def _admin_survives(self, statement: Statement, *, critical: bool) -> bool:
+    def _unresolved_guards(self) -> tuple[str, ...]:
+        """What is unknown about an admin grant that an unconditional Deny with a variable IAM Warden cannot resolve
+        would cancel were the variable any value: one fact per such Deny resource (review engine s10, finding 6)."""
+        holder = principal_label(self.principal.principal_arn) if self.principal else "the holder"
+        found: list[str] = []
+        for deny in self.denies:
+            for resource in deny.resources or ():
+                if "${" not in resource or self._as_denied(resource) is not None:
+                    continue
+                widest = self._as_allowed(resource) or ""
+                if not _is_everything(widest) and not self._covers_iam((resource,), widest=True):
+                    continue
+                names = ", ".join(f"${{{match.group(1)}}}" for match in VARIABLE.finditer(resource))
+                found.append(
+                    f"whether {deny.label} (Deny on {resource}) cancels the admin grant: the value of {names} in "
+                    f"the requests of {holder} is not known"
+                )
+        return tuple(dict.fromkeys(found))
+
+    def _as_guard(self, resource: str, *, widest: bool) -> str | None:
+        """A Deny's resource as the resources it covers: as written (``_as_denied``, an unresolved variable covers
+        nothing), or with ``widest`` an unresolved variable read as any value (``_as_allowed``)."""
+        covering = self._as_denied(resource)
+        if covering is None and widest:
+            return self._as_allowed(resource)
+        return covering
+
+    def _admin_survives(self, statement: Statement, *, critical: bool, widest: bool = False) -> bool:
         """Whether what the unconditional Deny statements leave of ``statement``'s actions is still admin-equivalent
         and, with a boundary, allowed by it on every resource.
 
         A Deny on every resource removes the actions it names; one with NotAction keeps only those it spares
         (``Allow *`` less ``Deny NotAction s3:GetObject`` grants ``s3:GetObject``, no admin); one with a NotResource
         that spares no "every resource" leaves the grant on the spared resources alone, no admin either.
+        ``widest``: a Deny resource holding a variable IAM Warden cannot resolve is read with it as any value.
         """
         granted = statement.actions if statement.actions is not None else ("*",)
         left = list(granted)
         for deny in self.denies:
             denied = deny.actions
             if deny.resources is not None:
-                if not any(_is_everything(resource) for resource in deny.resources):
-                    if denied is None or not self._covers_iam(deny.resources):
+                if not any(
+                    _is_everything(resource if not widest else (self._as_guard(resource, widest=True) or ""))
+                    for resource in deny.resources
+                ):
+                    if denied is None or not self._covers_iam(deny.resources, widest=widest):
                         continue
                     denied = _iam_part(denied)  # a guard on every IAM resource of the holder's account
             elif deny.not_resources is None or any(_is_everything(spared) for spared in deny.not_resources):
@@ -877,13 +917,15 @@ class _Judge:
                 return True
         return False
 
-    def _covers_iam(self, resources: tuple[str, ...]) -> bool:
+    def _covers_iam(self, resources: tuple[str, ...], *, widest: bool = False) -> bool:
         """Whether a Deny on ``resources`` covers every IAM resource the holder can act on (``arn:aws:iam::*:*``,
         its own account's ``arn:aws:iam::111122223333:*``, ``${aws:PrincipalAccount}`` there): IAM acts only in the
         caller's account (the actions IAM has that take no ARN, the ``List…`` ones, are no admin power)."""
         space = f"arn:{self.partition}:iam::{self._iam_account()}:*"
         return any(
-            (covering := self._as_denied(resource)) is not None and _covers(covering, space) for resource in resources
+            (covering := self._as_guard(resource, widest=widest)) is not None
+            and _covers(covering, space.replace(_HOLDER_ACCOUNT, "*") if widest else space)
+            for resource in resources
         )
 
     # methods
@@ -898,7 +940,8 @@ class _Judge:
         ]
         if self.lifting and (lifted := self._lifted()) is not None:
             paths.extend(self._unlocked(admin, paths, *lifted))
-        unknown = tuple(dict.fromkeys(fact for path in paths for fact in path.unknown))
+        doubts = (*(fact for grant in admin for fact in grant.unknown), *(fact for p in paths for fact in p.unknown))
+        unknown = tuple(dict.fromkeys(doubts))
         return PolicyRisk(admin, tuple(paths), unknown)
 
     def path(self, method: EscalationMethod) -> EscalationPath | None:
@@ -1326,6 +1369,25 @@ class _Judge:
             return None
         return Grant(action, found.shown, found.granted_by)
 
+    def _on_itself_unknown(self, action: str) -> tuple[str, ...]:
+        """What the holder's grant of ``action`` on itself (``_on_itself``) rests on and is not known: nothing when a
+        resource naming it is read with nothing guessed, else the guesses (a Deny with an unresolved variable that may
+        cover it: review engine s10, finding 6)."""
+        if self.principal is None:
+            return ()
+        holder = self.principal.principal_arn
+        name = holder.rsplit("/", 1)[-1]
+        found = self.reach(action, f"iam:{self.principal.kind}/")
+        guesses = found.guesses or ((),) * len(found.patterns)
+        naming = [
+            guessed
+            for pattern, guessed in zip(found.patterns, guesses, strict=False)
+            if _names(_SELF_PATTERN.sub(name, pattern), holder)
+        ]
+        if not naming or any(not guessed for guessed in naming):
+            return ()
+        return naming[0]
+
     def _without(self, *, source: str | None = None, boundary: bool = False) -> "_Judge":
         return _Judge(
             policies=tuple((named, policy) for named, policy in self.policies if named != source),
@@ -1337,7 +1399,7 @@ class _Judge:
             lifting=False,
         )
 
-    def _lifted(self) -> tuple["_Judge", tuple[tuple[EscalationMethod, Grant, str], ...]] | None:
+    def _lifted(self) -> tuple["_Judge", tuple[tuple[EscalationMethod, Grant, str, tuple[str, ...]], ...]] | None:
         """The holder with every restraint it can remove from itself removed, and how (method, grant, what).
 
         A Deny counts as binding only where the holder cannot delete or detach the policy holding it, a
@@ -1350,7 +1412,7 @@ class _Judge:
         name = self.principal.principal_arn.rsplit("/", 1)[-1]
         methods = _lift_methods()
         judge: _Judge = self
-        steps: list[tuple[EscalationMethod, Grant, str]] = []
+        steps: list[tuple[EscalationMethod, Grant, str, tuple[str, ...]]] = []
         for _ in range(MAX_LIFTS):
             lift: tuple[str, str | None, str] | None = None
             if judge.boundary is not None:
@@ -1378,7 +1440,7 @@ class _Judge:
             method = methods.get(removing.lower())
             if grant is None or method is None:
                 break
-            steps.append((method, grant, what))
+            steps.append((method, grant, what, judge._on_itself_unknown(removing)))
             judge = judge._without(source=removed, boundary=removed is None)
         return (judge, tuple(steps)) if steps else None
 
@@ -1387,17 +1449,19 @@ class _Judge:
         admin: tuple[AdminGrant, ...],
         paths: list[EscalationPath],
         judge: "_Judge",
-        steps: tuple[tuple[EscalationMethod, Grant, str], ...],
+        steps: tuple[tuple[EscalationMethod, Grant, str, tuple[str, ...]], ...],
     ) -> list[EscalationPath]:
-        """The removal as a path, when the holder without its removable restraints can do more than with them."""
-        held = {(grant.source, grant.statement.position) for grant in admin}
-        removes = " and ".join(what for _, _, what in steps)
-        lift_grants = tuple(grant for _, grant, _ in steps)
+        """The removal as a path, when the holder without its removable restraints can do more than with them.
+        A removal that a Deny with an unresolved variable may forbid keeps that unknown (finding 6)."""
+        held = {(grant.source, grant.statement.position) for grant in admin if grant.certain or not grant.critical}
+        removes = " and ".join(what for _, _, what, _ in steps)
+        lift_grants = tuple(grant for _, grant, _, _ in steps)
+        lift_unknown = tuple(dict.fromkeys(fact for _, _, _, unknown in steps for fact in unknown))
         holder = judge.principal.principal_arn if judge.principal is not None else ""
         for grant in judge.admin():
-            if grant.critical and (grant.source, grant.statement.position) not in held:
+            if grant.certain and (grant.source, grant.statement.position) not in held:
                 why = f"is admin-equivalent once it {removes} ({grant.statement.label} of {grant.source} {grant.why})"
-                return [EscalationPath(steps[0][0], lift_grants, (LeadsTo(holder, why),))]
+                return [EscalationPath(steps[0][0], lift_grants, (LeadsTo(holder, why),), lift_unknown)]
         had = {path.method.name: path for path in paths}
         new = [
             path
@@ -1408,7 +1472,8 @@ class _Judge:
             return []
         best = next((path for path in new if path.certain), new[0])
         why = f"can then {best.description} ({best.method.name}) once it {removes}"
-        return [EscalationPath(steps[0][0], lift_grants + best.grants, (LeadsTo(holder, why),), best.unknown)]
+        unknown = tuple(dict.fromkeys((*lift_unknown, *best.unknown)))
+        return [EscalationPath(steps[0][0], lift_grants + best.grants, (LeadsTo(holder, why),), unknown)]
 
     def _still_reachable(self, method: EscalationMethod, candidates: list[str]) -> list[str]:
         """The roles a Deny or the boundary leaves the target action on (a Deny on ``role/admin-*`` of a PassRole

@@ -438,10 +438,12 @@ def decisive(risk: PolicyRisk, *, alone: bool = False) -> PolicyRisk:
     """
     paths = tuple(_reaches_any(path) if alone else path for path in risk.escalations)
     certain = tuple(path for path in paths if path.certain)
-    # A service-wide grant (``lambda:*``) is no admin: it settles nothing, so the possible paths stay.
-    if any(grant.critical for grant in risk.admin) or certain:
+    # A service-wide grant (``lambda:*``) is no admin: it settles nothing, so the possible paths stay. Nor does an
+    # admin grant a Deny with an unresolved variable may cancel (``AdminGrant.unknown``): it is alerted on, naming it.
+    if any(grant.certain for grant in risk.admin) or certain:
         return PolicyRisk(risk.admin, certain, ())
-    return PolicyRisk(risk.admin, paths, tuple(dict.fromkeys(fact for path in paths for fact in path.unknown)))
+    doubts = (*(fact for grant in risk.admin for fact in grant.unknown), *(f for path in paths for f in path.unknown))
+    return PolicyRisk(risk.admin, paths, tuple(dict.fromkeys(doubts)))
 
 
 def _reaches_any(path: EscalationPath) -> EscalationPath:
