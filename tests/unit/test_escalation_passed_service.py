@@ -166,3 +166,51 @@ def test_instance_profiles_of_roles_come_from_the_authorization_details() -> Non
     assert with_profile.instance_profiles == (PROFILE,)
     assert without is not None
     assert without.instance_profiles == ()
+
+
+# --- enginefix2-s10 "Not fixed": adding the role to a profile, read through a variable, is a guess ---------------
+# A boundary resource read with its variable as ``*`` (review engine s10, finding 3) or a Deny with an unresolved
+# variable (finding 6) may well forbid ``iam:AddRoleToInstanceProfile``: the EC2 path through it is alert-only.
+
+PROFILES = f"arn:aws:iam::{ACCOUNT}:instance-profile/"
+
+
+def _bounded(add_to: str) -> PrincipalPolicies:
+    boundary = _policy(
+        _allow(["iam:PassRole", "ec2:RunInstances"]),
+        _allow("iam:AddRoleToInstanceProfile", add_to),
+    )
+    holder = _holder(_allow(["iam:PassRole", "ec2:RunInstances", "iam:AddRoleToInstanceProfile"]))
+    return holder._replace(boundary=boundary)
+
+
+def test_a_profile_the_boundary_allows_only_through_a_variable_leaves_the_ec2_path_uncertain() -> None:
+    directory = _directory(_admin(_trust("ec2.amazonaws.com"), profiles=()))
+    [path] = [
+        p
+        for p in assess_principal(_bounded(PROFILES + "${aws:PrincipalTag/team}*"), directory).escalations
+        if p.method.name == EC2
+    ]
+    assert not path.certain
+    assert any("${aws:PrincipalTag/team}" in fact for fact in path.unknown)
+
+
+def test_a_profile_the_boundary_allows_literally_keeps_the_ec2_path_certain() -> None:
+    directory = _directory(_admin(_trust("ec2.amazonaws.com"), profiles=()))
+    assert _found(_bounded(PROFILES + "*"), directory)[EC2] is True
+
+
+def test_a_role_already_in_a_profile_needs_no_guess_about_adding_it() -> None:
+    directory = _directory(_admin(_trust("ec2.amazonaws.com")))
+    assert _found(_bounded(PROFILES + "${aws:PrincipalTag/team}*"), directory)[EC2] is True
+
+
+def test_a_deny_on_an_unknown_account_may_forbid_adding_the_role_to_a_profile() -> None:
+    directory = _directory(_admin(_trust("ec2.amazonaws.com"), profiles=()))
+    guard = {
+        "Effect": "Deny",
+        "Action": "iam:AddRoleToInstanceProfile",
+        "Resource": "arn:aws:iam::${aws:PrincipalTag/home-account}:instance-profile/*",
+    }
+    holder = _holder(LAMBDA_AND_EC2, _allow("iam:AddRoleToInstanceProfile"), guard)
+    assert _found(holder, directory)[EC2] is False

@@ -550,6 +550,9 @@ class _Judge:
         self._alike_cache: dict[tuple[tuple[int, ...], str, str], _Reached] = {}
         self._grants: dict[tuple[str, str, str | None], tuple[_Reached, Grant]] = {}
         self._offline: dict[tuple[str, tuple[str, ...]], tuple[tuple[LeadsTo, ...], tuple[str, ...]]] = {}
+        #: Passed roles kept only because the holder may add them to an instance profile, a grant read through a
+        #: variable (``_allowed_on_kind_read``): what that rests on.
+        self._profile_guesses: dict[str, tuple[str, ...]] = {}
         fields = principal.principal_arn.split(":", 5) if principal is not None else []
         self.partition = fields[1] if len(fields) == 6 else "aws"
         self.account = fields[4] if len(fields) == 6 else "*"
@@ -1493,7 +1496,7 @@ class _Judge:
         if service is None:
             return candidates
         profiled = service in _NEEDS_INSTANCE_PROFILE
-        can_create: bool | None = None
+        can_create: tuple[bool, tuple[str, ...]] | None = None
         kept: list[str] = []
         for arn in candidates:
             role = self._policies_of(arn)
@@ -1506,9 +1509,11 @@ class _Judge:
                 if can_create is None:
                     # Adding the role to a profile is enough: an empty profile may be there already (review s9
                     # finding 8); a role entering one later is judged by instance-profile-escalation.
-                    can_create = self._allowed_on_kind("iam:AddRoleToInstanceProfile", "iam:instance-profile/")
-                if not can_create:
+                    can_create = self._allowed_on_kind_read("iam:AddRoleToInstanceProfile", "iam:instance-profile/")
+                if not can_create[0]:
                     continue
+                if can_create[1]:
+                    self._profile_guesses[arn] = can_create[1]
             kept.append(arn)
         return kept
 
@@ -1523,6 +1528,13 @@ class _Judge:
 
     def _allowed_on_kind(self, action: str, kind: str) -> bool:
         """Whether ``action`` (of no method, so not indexed) is effectively allowed on some resource of ``kind``."""
+        return self._allowed_on_kind_read(action, kind)[0]
+
+    def _allowed_on_kind_read(self, action: str, kind: str) -> tuple[bool, tuple[str, ...]]:
+        """``_allowed_on_kind`` with what it rests on, as ``reach`` reads it: a grant let through only by a boundary
+        resource read through a variable (``_within_boundary_read``) or a Deny with an unresolved variable that may
+        cover it (``_unresolved_denies``) carries those unknowns; a grant with none is preferred (nothing guessed)."""
+        guessed: tuple[str, ...] | None = None
         for _, statement in self.allows:
             if not statement.grants_action(action):
                 continue
@@ -1530,9 +1542,15 @@ class _Judge:
             for pattern in [p for p in map(self._as_allowed, written) if p is not None]:
                 if not _could_name(pattern, kind, action) or self._denied(action, pattern, kind):
                     continue
-                if self._within_boundary(action, pattern) is not None:
-                    return True
-        return False
+                effective, ceiling = self._within_boundary_read(action, pattern)
+                if effective is None:
+                    continue
+                unknown = (*ceiling, *self._unresolved_denies(action, pattern, kind))
+                if not unknown:
+                    return True, ()
+                if guessed is None:
+                    guessed = tuple(dict.fromkeys(unknown))
+        return (True, guessed) if guessed is not None else (False, ())
 
     def _others(self, method: EscalationMethod, target: _Reached) -> _Reached:
         """A takeover's resources without those naming only the holder (``${aws:username}``, its own ARN)."""
@@ -1644,7 +1662,12 @@ class _Judge:
                     leads.append(LeadsTo(arn, why))
                     break
         if leads:
-            return tuple(leads[:MAX_LEADS]), ()  # a stronger role is reached: certain, whatever else is unknown
+            # A stronger role is reached: certain, whatever else is unknown; unless every one is usable only through
+            # an instance profile the holder may add it to on a guess (a boundary read through a variable).
+            guessed = [self._profile_guesses.get(lead.arn) for lead in leads]
+            if all(guessed):
+                return tuple(leads[:MAX_LEADS]), tuple(dict.fromkeys(f for facts in guessed for f in facts or ()))
+            return tuple(leads[:MAX_LEADS]), ()
         if not unknown:
             return None
         facts = list(dict.fromkeys(unknown))
