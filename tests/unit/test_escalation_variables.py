@@ -21,6 +21,7 @@ from typing import Any
 
 import pytest
 
+from iamwarden.app.cli import DetailsDocuments
 from iamwarden.domain.authorization_details import authorization_details_directory
 from iamwarden.domain.catalog import Severity
 from iamwarden.domain.directory import PrincipalKey, StaticDirectory
@@ -627,6 +628,38 @@ def test_a_broad_grant_put_with_no_guard_is_still_a_certain_admin_finding() -> N
     """The control: nothing unknown, so the finding stays certain (remediable)."""
     [finding] = [f for f in _put_broad_on_app_backend().findings if f.rule_id == "inline-policy-admin"]
     assert finding.certain
+
+
+BROAD_ARN = f"arn:aws:iam::{ACCOUNT}:policy/broad"
+
+
+@pytest.mark.parametrize(("guards", "certain"), [((TAG_ACCOUNT_GUARD,), False), ((), True)], ids=["guard", "none"])
+def test_a_broad_managed_policy_attached_behind_a_deny_on_an_unknown_account_is_alerted(
+    guards: tuple[dict[str, Any], ...], certain: bool
+) -> None:
+    """The same through a customer-managed policy (``attach-admin-to-role.json``, policy ``broad`` to app-backend)."""
+    inline = {"guard": _document(*guards)} if guards else {}
+    broad = {
+        "PolicyName": "broad",
+        "Arn": BROAD_ARN,
+        "DefaultVersionId": "v1",
+        "AttachmentCount": 1,
+        "PolicyVersionList": [{"Document": _document(BROAD), "VersionId": "v1", "IsDefaultVersion": True}],
+    }
+    details = {
+        "RoleDetailList": [_role_details(inline, [BROAD_ARN])],
+        "UserDetailList": [],
+        "GroupDetailList": [],
+        "Policies": [broad],
+    }
+    event = copy.deepcopy(load_event("attach-admin-to-role.json"))
+    event["detail"]["requestParameters"]["policyArn"] = BROAD_ARN
+    directory = authorization_details_directory(details)
+    result = judge_event(event, Settings(), documents=DetailsDocuments(directory), directory=directory)
+    assert result.verdict is Verdict.VIOLATION
+    assert all(finding.certain is certain for finding in result.findings), [f.needs_context for f in result.findings]
+    facts = [fact for finding in result.findings for fact in finding.needs_context]
+    assert any("${aws:PrincipalTag/home-account}" in fact for fact in facts) is not certain
 
 
 def test_a_username_with_no_default_names_no_role() -> None:
