@@ -49,8 +49,6 @@ provisioned to), as Identity Center needs for a changed set to reach the account
 Permission set ARNs carry no account (``arn:aws:sso:::permissionSet/ssoins-…/ps-…``).
 """
 
-from __future__ import annotations
-
 import json
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
