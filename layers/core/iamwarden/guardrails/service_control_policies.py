@@ -39,6 +39,11 @@ statements are judged the other way: an action is allowed only when, for every o
 certainly gives it on everything IAM Warden calls it on. Conditions whose value on IAM Warden's own calls is known
 (``aws:SecureTransport``, ``aws:ViaAWSService``, ``aws:CalledVia``...) are evaluated, not counted as "only when".
 * ``AttachPolicy`` of a policy IAM Warden kept as blinding: critical, naming the target.
+* What changes which policies apply, or who writes them, with no policy event (review-scp F6): ``MoveAccount``
+  puts the account under the destination's SCPs, read live and judged as an attach there (the levels above it are
+  not read); ``DisablePolicyType`` of SCPs or RCPs detaches every policy of the type at once (medium: which of them
+  guarded IAM Warden is unknown, the enforcer cannot list what it kept); Organizations' ``PutResourcePolicy`` and
+  ``RegisterDelegatedAdministrator`` hand changes to another account, where they are recorded (medium).
 
 ``AttachPolicy``, ``DetachPolicy`` and ``DeletePolicy`` carry only ids: what the policy says is what IAM Warden kept
 from its ``CreatePolicy``/``UpdatePolicy`` (a snapshot in the audit table, ``SCP``, kept whatever the verdict) or,
