@@ -22,6 +22,7 @@ from iamwarden.guardrails.engine import judge_event
 from iamwarden.guardrails.service_control_policies import (
     RESOURCE_CONTROL_POLICY,
     SCP,
+    content_key,
     judge_allows,
     judge_content,
     policy_key,
@@ -89,7 +90,7 @@ def test_a_policy_denying_what_iamwarden_reads_to_everyone_is_critical_and_kept(
     assert "events:PutEvents" in finding.reason
     assert f"aws organizations delete-policy --policy-id {BLINDING}" in finding.reason
     [snapshot] = judged.observed
-    assert (snapshot.kind, snapshot.resource_arn, snapshot.whatever_the_verdict) == (SCP, KEY, True)
+    assert (snapshot.kind, snapshot.resource_arn, snapshot.whatever_the_verdict) == (SCP, content_key(KEY), True)
     assert snapshot.data["content"]["Statement"][0]["Sid"] == "DenyAuditReads"
 
 
@@ -578,7 +579,7 @@ def test_deleting_a_kept_guarding_policy_is_high_with_how_to_create_it_again_and
     [dropped] = judged.observed
     assert (dropped.kind, dropped.resource_arn, dropped.data, dropped.whatever_the_verdict) == (
         SCP,
-        GUARD_KEY,
+        content_key(GUARD_KEY),
         {"policy_id": GUARDING, "deleted": True},
         True,
     )
@@ -670,7 +671,7 @@ def test_a_policy_never_seen_written_is_read_live_judged_and_kept() -> None:
     assert (finding.severity, finding.needs_context) == (Severity.CRITICAL, ())
     assert "service control policy read-live (p-0bl1nd5e)" in finding.reason
     [kept] = judged.observed
-    assert (kept.kind, kept.resource_arn, kept.whatever_the_verdict) == (SCP, KEY, True)
+    assert (kept.kind, kept.resource_arn, kept.whatever_the_verdict) == (SCP, content_key(KEY), True)
     assert (kept.data["content"], kept.data["type"]) == (_doc(EVERYTHING), "SERVICE_CONTROL_POLICY")
 
 
@@ -1475,3 +1476,65 @@ def test_a_delegated_administrator_without_a_service_is_invalid() -> None:
     event = copy.deepcopy(load_event("organizations-delegated-admin.json"))
     del event["detail"]["requestParameters"]["servicePrincipal"]
     assert _judge(event).verdict is Verdict.INVALID
+
+
+# F7: kept content is keyed by policy id, not by the account the event was recorded in (review-scp F7).
+DELEGATED = "444455556666"
+
+
+def _in_account(event: dict[str, Any], account: str) -> dict[str, Any]:
+    event["account"] = account
+    detail = event["detail"]
+    detail["recipientAccountId"] = account
+    identity = detail["userIdentity"]
+    identity["accountId"] = identity["sessionContext"]["sessionIssuer"]["accountId"] = account
+    identity["arn"] = f"arn:aws:sts::{account}:assumed-role/developer/dev@example.com"
+    identity["sessionContext"]["sessionIssuer"]["arn"] = f"arn:aws:iam::{account}:role/developer"
+    return event
+
+
+def _update_guard(account: str) -> dict[str, Any]:
+    event = _in_account(copy.deepcopy(load_event("organizations-scp-deny-audit.json")), account)
+    detail = event["detail"]
+    detail["eventName"] = "UpdatePolicy"
+    detail["requestParameters"] = {
+        "policyId": GUARDING,
+        "content": json.dumps(_doc({"Effect": "Deny", "Action": "ec2:*", "Resource": "*"})),
+    }
+    detail["responseElements"] = None
+    return event
+
+
+def test_the_content_key_leaves_out_the_events_account() -> None:
+    assert content_key(policy_key("aws", MANAGEMENT, GUARDING)) == content_key(policy_key("aws", DELEGATED, GUARDING))
+    assert content_key(policy_key("aws-us-gov", MANAGEMENT, GUARDING)) == (
+        f"arn:aws-us-gov:organizations:::policy/{GUARDING}"
+    )
+
+
+def test_a_delegated_administrators_update_that_strips_a_guard_kept_by_the_management_account_is_critical() -> None:
+    kept = Snapshot(SCP, content_key(GUARD_KEY), "2026-11-20T09:00:00Z", {"name": "guard", "content": _guarding()})
+    for account in (MANAGEMENT, DELEGATED):
+        judged = _judge(_update_guard(account), recorded=InMemory([kept]))
+        [finding] = judged.findings
+        assert finding.severity is Severity.CRITICAL, account
+        assert "no longer guards" in finding.reason
+        [written] = judged.observed
+        assert written.resource_arn == content_key(GUARD_KEY)  # the same content, whoever wrote it
+
+
+def test_content_kept_before_the_organisation_wide_key_is_still_read() -> None:
+    judged = _judge(_update_guard(MANAGEMENT), recorded=InMemory([_kept(GUARD_KEY, _guarding())]))
+    [finding] = judged.findings
+    assert finding.severity is Severity.CRITICAL
+
+
+def test_the_organisation_wide_content_wins_over_an_older_per_account_record() -> None:
+    newer = Snapshot(
+        SCP, content_key(GUARD_KEY), "2026-11-20T09:10:00Z", {"name": "guard", "content": _doc(EVERYTHING)}
+    )
+    recorded = InMemory([_kept(GUARD_KEY, _guarding()), newer])
+    # What the management account's record said (a guard) was rewritten since: the update strips no guard.
+    assert not [
+        f for f in _judge(_update_guard(MANAGEMENT), recorded=recorded).findings if "no longer guards" in f.reason
+    ]

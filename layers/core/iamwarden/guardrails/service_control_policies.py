@@ -74,7 +74,7 @@ from iamwarden.domain.wildcards import wildcard_match
 from iamwarden.guardrails.base import Evaluation, RuleContext
 
 #: Snapshot kind: the content of one service control policy as a ``CreatePolicy``/``UpdatePolicy`` wrote it
-#: (``{"policy_id", "name", "content": document}``), keyed by ``policy_key``.
+#: (``{"policy_id", "name", "content": document}``), keyed by ``content_key`` (the policy id, whatever account).
 SCP = "service-control-policy"
 
 SCP_BLINDS_IAMWARDEN = RuleSpec(
@@ -832,10 +832,24 @@ class ServiceControlPolicyRule:
         return _attached(context, evaluation, key, policy_id)
 
 
+def content_key(key: str) -> str:
+    """The key a policy's content is kept under: the policy id without the account the event was recorded in.
+
+    Policy ids are organisation-wide, and a delegated policy administrator's calls are recorded in its own account:
+    keyed by the caller's account, its UpdatePolicy would neither see nor update what the management account's
+    CreatePolicy kept (review-scp F7). Findings still name the policy under the event's account (``policy_key``).
+    """
+    head, _, policy = key.partition(":policy/")
+    return f"arn:{head.split(':')[1]}:organizations:::policy/{policy}"
+
+
 def _kept(context: RuleContext, key: str) -> Snapshot | None:
-    """The content IAM Warden kept of the policy before this change (None offline, never seen written, or deleted)."""
+    """The content IAM Warden kept of the policy before this change (None offline, never seen written, or deleted);
+    under the organisation-wide key, else under the event account's key it was kept under before F7."""
     recorded = context.recorded
-    snapshot = recorded.snapshot(SCP, key) if recorded is not None else None
+    snapshot = None
+    if recorded is not None:
+        snapshot = recorded.snapshot(SCP, content_key(key)) or recorded.snapshot(SCP, key)
     if snapshot is None or snapshot.data.get("deleted") or not snapshot.taken_before(context.change.time):
         return None
     return snapshot
@@ -870,7 +884,7 @@ def _written(context: RuleContext, evaluation: Evaluation, key: str, policy_id: 
     evaluation.observed.append(
         Snapshot(
             SCP,
-            key,
+            content_key(key),
             observed_at(change.time),
             {"policy_id": policy_id, "name": name, "type": kind, "content": dict(document)},
             whatever_the_verdict=True,
@@ -1325,7 +1339,7 @@ def _attached(context: RuleContext, evaluation: Evaluation, key: str, policy_id:
         evaluation.observed.append(
             Snapshot(
                 SCP,
-                key,
+                content_key(key),
                 observed_at(change.time),
                 {"policy_id": policy_id, "name": content.name, "type": content.kind, "content": dict(content.document)},
                 whatever_the_verdict=True,
@@ -1480,7 +1494,7 @@ def _deleted(context: RuleContext, evaluation: Evaluation, key: str, policy_id: 
     evaluation.observed.append(
         Snapshot(
             SCP,
-            key,
+            content_key(key),
             observed_at(change.time),
             {"policy_id": policy_id, "deleted": True},
             whatever_the_verdict=True,
