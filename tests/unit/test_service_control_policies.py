@@ -22,6 +22,7 @@ from iamwarden.guardrails.engine import judge_event
 from iamwarden.guardrails.service_control_policies import (
     RESOURCE_CONTROL_POLICY,
     SCP,
+    content_key,
     judge_allows,
     judge_content,
     policy_key,
@@ -89,7 +90,7 @@ def test_a_policy_denying_what_iamwarden_reads_to_everyone_is_critical_and_kept(
     assert "events:PutEvents" in finding.reason
     assert f"aws organizations delete-policy --policy-id {BLINDING}" in finding.reason
     [snapshot] = judged.observed
-    assert (snapshot.kind, snapshot.resource_arn, snapshot.whatever_the_verdict) == (SCP, KEY, True)
+    assert (snapshot.kind, snapshot.resource_arn, snapshot.whatever_the_verdict) == (SCP, content_key(KEY), True)
     assert snapshot.data["content"]["Statement"][0]["Sid"] == "DenyAuditReads"
 
 
@@ -578,7 +579,7 @@ def test_deleting_a_kept_guarding_policy_is_high_with_how_to_create_it_again_and
     [dropped] = judged.observed
     assert (dropped.kind, dropped.resource_arn, dropped.data, dropped.whatever_the_verdict) == (
         SCP,
-        GUARD_KEY,
+        content_key(GUARD_KEY),
         {"policy_id": GUARDING, "deleted": True},
         True,
     )
@@ -670,7 +671,7 @@ def test_a_policy_never_seen_written_is_read_live_judged_and_kept() -> None:
     assert (finding.severity, finding.needs_context) == (Severity.CRITICAL, ())
     assert "service control policy read-live (p-0bl1nd5e)" in finding.reason
     [kept] = judged.observed
-    assert (kept.kind, kept.resource_arn, kept.whatever_the_verdict) == (SCP, KEY, True)
+    assert (kept.kind, kept.resource_arn, kept.whatever_the_verdict) == (SCP, content_key(KEY), True)
     assert (kept.data["content"], kept.data["type"]) == (_doc(EVERYTHING), "SERVICE_CONTROL_POLICY")
 
 
@@ -1314,3 +1315,226 @@ def test_the_management_account_is_read_only_when_the_target_is_the_events_own_a
             _detach(GUARDING, "444455556666"), _Live(organizations), InMemory([_kept(GUARD_KEY, _guarding())])
         ).findings
     assert finding.severity is Severity.CRITICAL
+
+
+# F6: MoveAccount, DisablePolicyType and Organizations delegation (review-scp F6).
+DESTINATION = {"TargetId": "ou-a1b2-c3d4e5f6", "Filter": "SERVICE_CONTROL_POLICY"}
+MOVE_BACK = (
+    "aws organizations move-account --account-id 444455556666 --source-parent-id ou-a1b2-c3d4e5f6 "
+    "--destination-parent-id ou-a1b2-11112222"
+)
+
+
+def _moved(account: str = "444455556666") -> dict[str, Any]:
+    event = copy.deepcopy(load_event("organizations-account-moved.json"))
+    event["detail"]["requestParameters"]["accountId"] = account
+    return event
+
+
+def test_an_account_moved_under_a_policy_that_blinds_iamwarden_is_critical_with_the_move_back() -> None:
+    organizations = _organizations()
+    with Stubber(organizations) as stubber:
+        stubber.add_response("list_policies_for_target", _listed("p-FullAWSAccess", BLINDING), DESTINATION)
+        stubber.add_response("describe_policy", _described(BLINDING, _doc(EVERYTHING)), {"PolicyId": BLINDING})
+        judged = _judge_live(_moved(), _Live(organizations))
+        stubber.assert_no_pending_responses()
+    [finding] = judged.findings
+    assert (finding.rule_id, finding.severity, finding.plan) == ("scp-blinds-iamwarden", Severity.CRITICAL, ())
+    assert MOVE_BACK in finding.reason
+    assert f"read-live ({BLINDING}) denies IAM Warden's roles" in finding.reason
+    assert finding.resource_arn == "arn:aws:organizations::111122223333:account/444455556666"
+
+
+def test_an_account_moved_under_a_region_deny_that_holds_only_sometimes_is_high() -> None:
+    region_deny = {**EVERYTHING, "Condition": {"StringNotEquals": {"aws:RequestedRegion": ["eu-west-1"]}}}
+    organizations = _organizations()
+    with Stubber(organizations) as stubber:
+        stubber.add_response("list_policies_for_target", _listed("p-FullAWSAccess", BLINDING), DESTINATION)
+        stubber.add_response("describe_policy", _described(BLINDING, _doc(region_deny)), {"PolicyId": BLINDING})
+        [finding] = _judge_live(_moved(), _Live(organizations)).findings
+    assert finding.severity is Severity.HIGH
+    assert MOVE_BACK in finding.reason
+
+
+def test_an_account_moved_under_full_aws_access_alone_is_compliant() -> None:
+    organizations = _organizations()
+    with Stubber(organizations) as stubber:
+        stubber.add_response("list_policies_for_target", _listed("p-FullAWSAccess"), DESTINATION)
+        judged = _judge_live(_moved(), _Live(organizations))
+        stubber.assert_no_pending_responses()
+    assert (judged.verdict, judged.findings) == (Verdict.COMPLIANT, ())
+
+
+def test_an_account_moved_under_an_allow_list_without_iamwarden_is_critical() -> None:
+    only_ec2 = _doc({"Effect": "Allow", "Action": "ec2:*", "Resource": "*"})
+    organizations = _organizations()
+    with Stubber(organizations) as stubber:
+        stubber.add_response("list_policies_for_target", _listed("p-0nlyec2x"), DESTINATION)
+        stubber.add_response("describe_policy", _described("p-0nlyec2x", only_ec2), {"PolicyId": "p-0nlyec2x"})
+        [finding] = _judge_live(_moved(), _Live(organizations)).findings
+    assert finding.severity is Severity.CRITICAL
+    assert "allows IAM Warden's roles" in finding.reason
+    assert "cloudtrail:DescribeTrails" in finding.reason
+    assert MOVE_BACK in finding.reason
+
+
+def test_an_account_moved_where_a_policy_cannot_be_read_is_medium_with_what_is_unknown() -> None:
+    organizations = _organizations()
+    with Stubber(organizations) as stubber:
+        stubber.add_response("list_policies_for_target", _listed("p-FullAWSAccess", BLINDING), DESTINATION)
+        stubber.add_client_error("describe_policy", "AccessDeniedException", "no", http_status_code=400)
+        [finding] = _judge_live(_moved(), _Live(organizations)).findings
+    assert (finding.severity, finding.plan) == (Severity.MEDIUM, ())
+    [unknown] = finding.needs_context
+    assert f"{BLINDING}: the enforcer's DescribePolicy failed" in unknown
+    assert MOVE_BACK in finding.reason
+
+
+@pytest.mark.parametrize("code", ["AccessDeniedException", "AWSOrganizationsNotInUseException"])
+def test_an_account_moved_where_the_destination_cannot_be_listed_is_medium(code: str) -> None:
+    organizations = _organizations()
+    with Stubber(organizations) as stubber:
+        stubber.add_client_error("list_policies_for_target", code, "no", http_status_code=400)
+        [finding] = _judge_live(_moved(), _Live(organizations)).findings
+    assert finding.severity is Severity.MEDIUM
+    [unknown] = finding.needs_context
+    assert "ListPoliciesForTarget failed" in unknown
+    assert "list-policies-for-target --target-id ou-a1b2-c3d4e5f6" in unknown
+
+
+def test_an_account_moved_offline_or_unreachable_is_medium() -> None:
+    [offline] = _judge(load_event("organizations-account-moved.json")).findings
+    assert offline.severity is Severity.MEDIUM
+    assert "IAM Warden is offline" in offline.needs_context[0]
+    unreachable = AwsAccessError("cannot assume arn:aws:iam::111122223333:role/iamwarden-remediator")
+    [finding] = _judge_live(_moved(), unreachable).findings
+    assert "could not reach Organizations" in finding.needs_context[0]
+
+
+def test_a_throttled_read_of_the_destination_is_raised_to_be_retried() -> None:
+    organizations = _organizations()
+    with Stubber(organizations) as stubber:
+        stubber.add_client_error("list_policies_for_target", "TooManyRequestsException", "slow", http_status_code=400)
+        with pytest.raises(TransientAwsError):
+            _judge_live(_moved(), _Live(organizations))
+
+
+def test_the_management_account_moved_is_compliant() -> None:
+    organizations = _organizations()
+    with Stubber(organizations) as stubber:
+        stubber.add_response("describe_organization", _organization(MANAGEMENT), {})
+        judged = _judge_live(_moved(MANAGEMENT), _Live(organizations))
+        stubber.assert_no_pending_responses()
+    assert (judged.verdict, judged.findings) == (Verdict.COMPLIANT, ())
+
+
+def test_a_move_without_a_destination_is_invalid() -> None:
+    event = _moved()
+    del event["detail"]["requestParameters"]["destinationParentId"]
+    assert _judge(event).verdict is Verdict.INVALID
+
+
+@pytest.mark.parametrize("kind", ["SERVICE_CONTROL_POLICY", "RESOURCE_CONTROL_POLICY"])
+def test_a_policy_type_disabled_is_medium_with_enable_and_what_is_unknown(kind: str) -> None:
+    event = copy.deepcopy(load_event("organizations-scp-type-disabled.json"))
+    event["detail"]["requestParameters"]["policyType"] = kind
+    [finding] = _judge(event).findings
+    assert (finding.severity, finding.plan) == (Severity.MEDIUM, ())
+    assert f"aws organizations enable-policy-type --root-id r-a1b2 --policy-type {kind}" in finding.reason
+    assert f"list-policies --filter {kind}" in finding.needs_context[0]
+    assert finding.resource_arn == "arn:aws:organizations::111122223333:root/r-a1b2"
+
+
+def test_another_policy_type_disabled_is_compliant() -> None:
+    event = copy.deepcopy(load_event("organizations-scp-type-disabled.json"))
+    event["detail"]["requestParameters"]["policyType"] = "TAG_POLICY"
+    assert _judge(event).verdict is Verdict.COMPLIANT
+
+
+def test_a_policy_type_disabled_without_a_root_is_invalid() -> None:
+    event = copy.deepcopy(load_event("organizations-scp-type-disabled.json"))
+    del event["detail"]["requestParameters"]["rootId"]
+    assert _judge(event).verdict is Verdict.INVALID
+
+
+def test_the_organizations_resource_policy_put_is_medium_with_its_deletion() -> None:
+    [finding] = _judge(load_event("organizations-resource-policy-put.json")).findings
+    assert (finding.severity, finding.plan) == (Severity.MEDIUM, ())
+    assert "aws organizations delete-resource-policy" in finding.reason
+
+
+def test_a_delegated_administrator_registered_is_medium_with_its_deregistration() -> None:
+    [finding] = _judge(load_event("organizations-delegated-admin.json")).findings
+    assert (finding.severity, finding.plan) == (Severity.MEDIUM, ())
+    assert (
+        "aws organizations deregister-delegated-administrator --account-id 444455556666 --service-principal "
+        "member.org.stacksets.cloudformation.amazonaws.com" in finding.reason
+    )
+
+
+def test_a_delegated_administrator_without_a_service_is_invalid() -> None:
+    event = copy.deepcopy(load_event("organizations-delegated-admin.json"))
+    del event["detail"]["requestParameters"]["servicePrincipal"]
+    assert _judge(event).verdict is Verdict.INVALID
+
+
+# F7: kept content is keyed by policy id, not by the account the event was recorded in (review-scp F7).
+DELEGATED = "444455556666"
+
+
+def _in_account(event: dict[str, Any], account: str) -> dict[str, Any]:
+    event["account"] = account
+    detail = event["detail"]
+    detail["recipientAccountId"] = account
+    identity = detail["userIdentity"]
+    identity["accountId"] = identity["sessionContext"]["sessionIssuer"]["accountId"] = account
+    identity["arn"] = f"arn:aws:sts::{account}:assumed-role/developer/dev@example.com"
+    identity["sessionContext"]["sessionIssuer"]["arn"] = f"arn:aws:iam::{account}:role/developer"
+    return event
+
+
+def _update_guard(account: str) -> dict[str, Any]:
+    event = _in_account(copy.deepcopy(load_event("organizations-scp-deny-audit.json")), account)
+    detail = event["detail"]
+    detail["eventName"] = "UpdatePolicy"
+    detail["requestParameters"] = {
+        "policyId": GUARDING,
+        "content": json.dumps(_doc({"Effect": "Deny", "Action": "ec2:*", "Resource": "*"})),
+    }
+    detail["responseElements"] = None
+    return event
+
+
+def test_the_content_key_leaves_out_the_events_account() -> None:
+    assert content_key(policy_key("aws", MANAGEMENT, GUARDING)) == content_key(policy_key("aws", DELEGATED, GUARDING))
+    assert content_key(policy_key("aws-us-gov", MANAGEMENT, GUARDING)) == (
+        f"arn:aws-us-gov:organizations:::policy/{GUARDING}"
+    )
+
+
+def test_a_delegated_administrators_update_that_strips_a_guard_kept_by_the_management_account_is_critical() -> None:
+    kept = Snapshot(SCP, content_key(GUARD_KEY), "2026-11-20T09:00:00Z", {"name": "guard", "content": _guarding()})
+    for account in (MANAGEMENT, DELEGATED):
+        judged = _judge(_update_guard(account), recorded=InMemory([kept]))
+        [finding] = judged.findings
+        assert finding.severity is Severity.CRITICAL, account
+        assert "no longer guards" in finding.reason
+        [written] = judged.observed
+        assert written.resource_arn == content_key(GUARD_KEY)  # the same content, whoever wrote it
+
+
+def test_content_kept_before_the_organisation_wide_key_is_still_read() -> None:
+    judged = _judge(_update_guard(MANAGEMENT), recorded=InMemory([_kept(GUARD_KEY, _guarding())]))
+    [finding] = judged.findings
+    assert finding.severity is Severity.CRITICAL
+
+
+def test_the_organisation_wide_content_wins_over_an_older_per_account_record() -> None:
+    newer = Snapshot(
+        SCP, content_key(GUARD_KEY), "2026-11-20T09:10:00Z", {"name": "guard", "content": _doc(EVERYTHING)}
+    )
+    recorded = InMemory([_kept(GUARD_KEY, _guarding()), newer])
+    # What the management account's record said (a guard) was rewritten since: the update strips no guard.
+    assert not [
+        f for f in _judge(_update_guard(MANAGEMENT), recorded=recorded).findings if "no longer guards" in f.reason
+    ]

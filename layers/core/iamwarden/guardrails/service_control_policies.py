@@ -39,6 +39,11 @@ statements are judged the other way: an action is allowed only when, for every o
 certainly gives it on everything IAM Warden calls it on. Conditions whose value on IAM Warden's own calls is known
 (``aws:SecureTransport``, ``aws:ViaAWSService``, ``aws:CalledVia``...) are evaluated, not counted as "only when".
 * ``AttachPolicy`` of a policy IAM Warden kept as blinding: critical, naming the target.
+* What changes which policies apply, or who writes them, with no policy event (review-scp F6): ``MoveAccount``
+  puts the account under the destination's SCPs, read live and judged as an attach there (the levels above it are
+  not read); ``DisablePolicyType`` of SCPs or RCPs detaches every policy of the type at once (medium: which of them
+  guarded IAM Warden is unknown, the enforcer cannot list what it kept); Organizations' ``PutResourcePolicy`` and
+  ``RegisterDelegatedAdministrator`` hand changes to another account, where they are recorded (medium).
 
 ``AttachPolicy``, ``DetachPolicy`` and ``DeletePolicy`` carry only ids: what the policy says is what IAM Warden kept
 from its ``CreatePolicy``/``UpdatePolicy`` (a snapshot in the audit table, ``SCP``, kept whatever the verdict) or,
@@ -69,14 +74,27 @@ from iamwarden.domain.wildcards import wildcard_match
 from iamwarden.guardrails.base import Evaluation, RuleContext
 
 #: Snapshot kind: the content of one service control policy as a ``CreatePolicy``/``UpdatePolicy`` wrote it
-#: (``{"policy_id", "name", "content": document}``), keyed by ``policy_key``.
+#: (``{"policy_id", "name", "content": document}``), keyed by ``content_key`` (the policy id, whatever account).
 SCP = "service-control-policy"
 
 SCP_BLINDS_IAMWARDEN = RuleSpec(
     id="scp-blinds-iamwarden",
     title="Service control policy blinds IAM Warden or unguards it",
     event_source="organizations.amazonaws.com",
-    event_names=frozenset({"CreatePolicy", "UpdatePolicy", "AttachPolicy", "DetachPolicy", "DeletePolicy"}),
+    event_names=frozenset(
+        {
+            "CreatePolicy",
+            "UpdatePolicy",
+            "AttachPolicy",
+            "DetachPolicy",
+            "DeletePolicy",
+            # What changes which policies apply, or who writes them, without a policy event (review-scp F6).
+            "MoveAccount",
+            "DisablePolicyType",
+            "PutResourcePolicy",
+            "RegisterDelegatedAdministrator",
+        }
+    ),
     risk=(
         "A service control policy that denies what IAM Warden's roles call blinds every account it is attached to "
         "at once; detaching one that guarded IAM Warden leaves its roles and functions open to change."
@@ -786,6 +804,12 @@ class ServiceControlPolicyRule:
 
     def evaluate(self, context: RuleContext) -> Evaluation:
         change = context.change
+        if change.event_name == "MoveAccount":
+            return _moved(context)
+        if change.event_name == "DisablePolicyType":
+            return _type_disabled(context)
+        if change.event_name in ("PutResourcePolicy", "RegisterDelegatedAdministrator"):
+            return _delegated(context)
         request = change.request_parameters
         summary = _summary(change.response_elements)
         if change.event_name == "CreatePolicy":
@@ -808,10 +832,24 @@ class ServiceControlPolicyRule:
         return _attached(context, evaluation, key, policy_id)
 
 
+def content_key(key: str) -> str:
+    """The key a policy's content is kept under: the policy id without the account the event was recorded in.
+
+    Policy ids are organisation-wide, and a delegated policy administrator's calls are recorded in its own account:
+    keyed by the caller's account, its UpdatePolicy would neither see nor update what the management account's
+    CreatePolicy kept (review-scp F7). Findings still name the policy under the event's account (``policy_key``).
+    """
+    head, _, policy = key.partition(":policy/")
+    return f"arn:{head.split(':')[1]}:organizations:::policy/{policy}"
+
+
 def _kept(context: RuleContext, key: str) -> Snapshot | None:
-    """The content IAM Warden kept of the policy before this change (None offline, never seen written, or deleted)."""
+    """The content IAM Warden kept of the policy before this change (None offline, never seen written, or deleted);
+    under the organisation-wide key, else under the event account's key it was kept under before F7."""
     recorded = context.recorded
-    snapshot = recorded.snapshot(SCP, key) if recorded is not None else None
+    snapshot = None
+    if recorded is not None:
+        snapshot = recorded.snapshot(SCP, content_key(key)) or recorded.snapshot(SCP, key)
     if snapshot is None or snapshot.data.get("deleted") or not snapshot.taken_before(context.change.time):
         return None
     return snapshot
@@ -846,7 +884,7 @@ def _written(context: RuleContext, evaluation: Evaluation, key: str, policy_id: 
     evaluation.observed.append(
         Snapshot(
             SCP,
-            key,
+            content_key(key),
             observed_at(change.time),
             {"policy_id": policy_id, "name": name, "type": kind, "content": dict(document)},
             whatever_the_verdict=True,
@@ -1301,7 +1339,7 @@ def _attached(context: RuleContext, evaluation: Evaluation, key: str, policy_id:
         evaluation.observed.append(
             Snapshot(
                 SCP,
-                key,
+                content_key(key),
                 observed_at(change.time),
                 {"policy_id": policy_id, "name": content.name, "type": content.kind, "content": dict(content.document)},
                 whatever_the_verdict=True,
@@ -1456,7 +1494,7 @@ def _deleted(context: RuleContext, evaluation: Evaluation, key: str, policy_id: 
     evaluation.observed.append(
         Snapshot(
             SCP,
-            key,
+            content_key(key),
             observed_at(change.time),
             {"policy_id": policy_id, "deleted": True},
             whatever_the_verdict=True,
@@ -1549,6 +1587,188 @@ def _full_access_detached(context: RuleContext, evaluation: Evaluation, key: str
                 f"organizations list-policies-for-target --target-id {target} --filter SERVICE_CONTROL_POLICY): "
                 f"{why}; if none does, IAM Warden is blind there"
             ],
+        )
+    )
+    return evaluation
+
+
+def _moved(context: RuleContext) -> Evaluation:
+    """MoveAccount: the account now comes under the destination's service control policies, read live and judged
+    as if attached to it (its Denies, and whether its Allows still give IAM Warden's roles what they need).
+
+    Only the destination's own policies are read: the levels above it are judged by their own attach events.
+    """
+    change = context.change
+    own = context.settings.own
+    account = context.request_text("accountId")
+    destination = context.request_text("destinationParentId")
+    source = str(change.request_parameters.get("sourceParentId") or "<its previous parent>")
+    key = f"arn:{context.partition}:organizations::{change.account}:account/{account}"
+    evaluation = Evaluation(resource_arn=key)
+    undo = (
+        f"aws organizations move-account --account-id {account} --source-parent-id {destination} "
+        f"--destination-parent-id {source}"
+    )
+    actor = change.actor.display
+    moved = f"{actor} moved account {account} from {source} to {destination}"
+    reader = _Reader(context)
+    if account == change.account and reader.is_management_account(account):
+        evaluation.compliant.append(
+            f"account {account} is the management account: service control policies do not apply there"
+        )
+        return evaluation
+    level = reader.level(destination)
+    if isinstance(level, str):
+        return _move_unknown(context, evaluation, key=key, moved=moved, destination=destination, undo=undo, why=level)
+    unreadable = [f"{pid}: {policy.why}" for pid, policy in level if policy.document is None]
+    scps = [
+        (pid, policy.name, policy.document)
+        for pid, policy in level
+        if policy.document is not None and policy.kind == SERVICE_CONTROL_POLICY
+    ]
+    unknown: list[str] = []
+    for pid, name, document in scps:
+        verdict = judge_content(document, own, context.partition, SERVICE_CONTROL_POLICY)
+        if verdict.blinds:
+            when = f" when {'; '.join(verdict.only_when)}" if verdict.only_when else ""
+            reason = (
+                f"{moved}, where service control policy {name} ({pid}) denies IAM Warden's roles "
+                f"{', '.join(verdict.blinds)}{when}: IAM Warden no longer sees or alerts in account {account}. Move "
+                f"it back if it was not meant: {undo}."
+            )
+            severity = Severity.HIGH if verdict.only_when else Severity.CRITICAL
+            return _move_finding(context, evaluation, key=key, severity=severity, reason=reason)
+        unknown.extend(
+            f"whether {label} of policy {name} ({pid}) applies to IAM Warden's roles" for label in verdict.unknown
+        )
+    allows = judge_allows([document for _, _, document in scps], own, context.partition)
+    if allows.missing and not unreadable:
+        severity = Severity.HIGH if set(allows.missing) <= allows.conditional_actions else Severity.CRITICAL
+        names = ", ".join(f"{policy.name} ({pid})" for pid, policy in level) or "none"
+        reason = (
+            f"{moved}: no service control policy attached there ({names}) allows IAM Warden's roles "
+            f"{', '.join(allows.missing)}, so IAM Warden no longer sees or alerts in account {account}. Move it "
+            f"back if it was not meant: {undo}."
+        )
+        return _move_finding(context, evaluation, key=key, severity=severity, reason=reason)
+    if unreadable or unknown:
+        return _move_unknown(
+            context,
+            evaluation,
+            key=key,
+            moved=moved,
+            destination=destination,
+            undo=undo,
+            why="; ".join([*unreadable, *unknown]),
+        )
+    evaluation.compliant.append(
+        f"the service control policies attached to {destination} deny IAM Warden's roles nothing they need"
+    )
+    return evaluation
+
+
+def _move_finding(
+    context: RuleContext, evaluation: Evaluation, *, key: str, severity: Severity, reason: str
+) -> Evaluation:
+    evaluation.findings.append(
+        context.finding(SCP_BLINDS_IAMWARDEN, severity=severity, resource_arn=key, reason=reason, plan=())
+    )
+    return evaluation
+
+
+def _move_unknown(
+    context: RuleContext, evaluation: Evaluation, *, key: str, moved: str, destination: str, undo: str, why: str
+) -> Evaluation:
+    """A move whose destination's policies could not be (all) read: medium, with what is unknown."""
+    evaluation.findings.append(
+        context.finding(
+            SCP_BLINDS_IAMWARDEN,
+            severity=Severity.MEDIUM,
+            resource_arn=key,
+            reason=(
+                f"{moved}: if a service control policy there denies what IAM Warden's roles call (or none allows "
+                f"it), IAM Warden no longer sees or alerts in that account. Move it back if it was not meant: {undo}."
+            ),
+            plan=(),
+            needs_context=[
+                f"what the service control policies attached to {destination} say (aws organizations "
+                f"list-policies-for-target --target-id {destination} --filter SERVICE_CONTROL_POLICY): {why}"
+            ],
+        )
+    )
+    return evaluation
+
+
+def _type_disabled(context: RuleContext) -> Evaluation:
+    """DisablePolicyType: every policy of the type is detached from every root, OU and account at once, guards of
+    IAM Warden included, with no DetachPolicy event. IAM Warden cannot list the policies it kept, so whether one
+    guarded it is said as unknown (medium)."""
+    change = context.change
+    root = context.request_text("rootId")
+    kind = context.request_text("policyType")
+    key = f"arn:{context.partition}:organizations::{change.account}:root/{root}"
+    evaluation = Evaluation(resource_arn=key)
+    if kind not in _KIND_WORDS:
+        evaluation.compliant.append(f"policy type {kind} is no service or resource control policy")
+        return evaluation
+    words = _KIND_WORDS[kind]
+    evaluation.findings.append(
+        context.finding(
+            SCP_BLINDS_IAMWARDEN,
+            severity=Severity.MEDIUM,
+            resource_arn=key,
+            reason=(
+                f"{change.actor.display} disabled {words} policies ({kind}) on root {root}: every {words} is "
+                "detached everywhere at once, any that guarded IAM Warden's roles and functions included, with no "
+                "detach event. Enable the type again if it was not meant: aws organizations enable-policy-type "
+                f"--root-id {root} --policy-type {kind}, then attach each policy where it was (aws organizations "
+                "attach-policy --policy-id <id> --target-id <target>; IAM Warden's alerts and audit record say "
+                "which it saw attached)."
+            ),
+            plan=(),
+            needs_context=[
+                f"whether a {words} guarded IAM Warden: the enforcer does not list the policies it kept (aws "
+                f"organizations list-policies --filter {kind})"
+            ],
+        )
+    )
+    return evaluation
+
+
+def _delegated(context: RuleContext) -> Evaluation:
+    """Organizations' resource policy (delegated policy management) or a delegated administrator registered: the
+    policy calls of that account are then recorded there, not in the management account. Alerted (medium)."""
+    change = context.change
+    if change.event_name == "PutResourcePolicy":
+        key = f"arn:{context.partition}:organizations::{change.account}:resourcepolicy"
+        what = (
+            "put the organisation's resource policy, which can let other accounts manage its policies (service and "
+            "resource control policies included)"
+        )
+        undo = (
+            "aws organizations delete-resource-policy (or put the previous one back: aws organizations "
+            "put-resource-policy --content file://<the previous policy>)"
+        )
+    else:
+        account = context.request_text("accountId")
+        service = context.request_text("servicePrincipal")
+        key = f"arn:{context.partition}:organizations::{change.account}:account/{account}"
+        what = f"registered account {account} as a delegated administrator of {service}"
+        undo = (
+            f"aws organizations deregister-delegated-administrator --account-id {account} --service-principal {service}"
+        )
+    evaluation = Evaluation(resource_arn=key)
+    evaluation.findings.append(
+        context.finding(
+            SCP_BLINDS_IAMWARDEN,
+            severity=Severity.MEDIUM,
+            resource_arn=key,
+            reason=(
+                f"{change.actor.display} {what}: that account's changes to the organisation are recorded in that "
+                "account, where IAM Warden must hear them too (its forwarding rules), and IAM Warden keeps no "
+                f"content it wrote before. Undo it if it was not meant: {undo}."
+            ),
+            plan=(),
         )
     )
     return evaluation
