@@ -41,8 +41,12 @@ anything else about it is alerted with what is unknown.
 
 A delegated administrator account reads less than the management account that owns the organisation's instance
 (``ListInstances``' ``OwnerAccountId``): Identity Center answers ``ListAccountAssignmentsForPrincipal``, and the
-permission sets provisioned to the management account, only there. A read refused there is alerted with
-``needs_context`` saying exactly that, never remediated; in the owner's own account a refusal stays an error.
+permission sets provisioned to the management account, only there. Refused the first, the judgement reads set by
+set instead (``DELEGATED_READS``: ``ListPermissionSets``, each set's provisioned accounts, their assignments filtered
+to the principal), so an admin set assigned in a member account is still found and the membership removed; the
+management account's own assignments stay unknown. Another read refused there is alerted with ``needs_context``
+saying so (and, when the error cannot tell, that IAM Warden's grant may be missing), never remediated; IAM's own
+"is not authorized to perform" and any refusal in the owner's own account stay errors.
 
 Each remediation provisions the permission set again (``ProvisionPermissionSet`` to every account it is
 provisioned to), as Identity Center needs for a changed set to reach the accounts' roles; undo does the same.
