@@ -121,7 +121,9 @@ SSO_INSTANCES = "!Sub arn:${AWS::Partition}:sso:::instance/*"
 SSO_PERMISSION_SETS = "!Sub arn:${AWS::Partition}:sso:::permissionSet/*"
 SSO_ACCOUNTS = "!Sub arn:${AWS::Partition}:sso:::account/*"
 #: Identity Store: the store's ARN carries the account that holds it; its groups, users and memberships carry none.
-IDENTITY_STORES = "!Sub arn:${AWS::Partition}:identitystore::${AWS::AccountId}:identitystore/*"
+#: Any account: an organisation instance's store is the management account's, which a delegated administrator
+#: names in its calls (the Service Authorization Reference: identitystore::${Account}:identitystore/${IdentityStoreId}).
+IDENTITY_STORES = "!Sub arn:${AWS::Partition}:identitystore::*:identitystore/*"
 IDENTITY_STORE_GROUPS = "!Sub arn:${AWS::Partition}:identitystore:::group/*"
 IDENTITY_STORE_USERS = "!Sub arn:${AWS::Partition}:identitystore:::user/*"
 IDENTITY_STORE_MEMBERSHIPS = "!Sub arn:${AWS::Partition}:identitystore:::membership/*"
@@ -711,8 +713,8 @@ SCOPES: tuple[Scope, ...] = (
         "RemoveIdentityCenterGroupMemberships",
         ("identitystore:DescribeGroupMembership", "identitystore:DeleteGroupMembership"),
         (IDENTITY_STORES, IDENTITY_STORE_GROUPS, IDENTITY_STORE_USERS, IDENTITY_STORE_MEMBERSHIPS),
-        comment="identity-center-group-admin deletes exactly the membership the event created (in this account's "
-        "identity store).",
+        comment="identity-center-group-admin deletes exactly the membership the event created (in the identity store "
+        "of the instance's owner, the management account even when this is a delegated administrator).",
     ),
     # Last: a new scope appended here lands in the last managed policy and moves no earlier statement.
     Scope(

@@ -263,12 +263,12 @@ def test_a_console_event_over_a_membership_made_before_it_removes_nothing(
     assert "before the event" in unknown
 
 
-def test_in_a_delegated_administrator_a_refused_assignment_read_is_alerted_and_nothing_is_removed(
-    center: IdentityCenter, enforcer: EnforcerService, notifier: RecordingNotifier
-) -> None:
-    """The instance belongs to the management account; Identity Center refuses ListAccountAssignmentsForPrincipal."""
-    center.assign(ADMIN)
-    event = center.mallory_joins()
+def _delegated(enforcer: EnforcerService, provisioned: list[str]) -> None:
+    """The instance belongs to the management account; Identity Center refuses ListAccountAssignmentsForPrincipal.
+
+    moto answers ListAccountsForProvisionedPermissionSet only after ProvisionPermissionSet (with the caller's
+    account), where AWS provisions a set to each account it is assigned in: the hook answers ``provisioned``.
+    """
     client = enforcer.executor.clients.client("sso-admin", HOME_ACCOUNT, REGION)
 
     def owned_by_the_management_account(parsed: dict[str, Any], **_: Any) -> None:
@@ -279,8 +279,37 @@ def test_in_a_delegated_administrator_a_refused_assignment_read_is_alerted_and_n
         error = {"Code": "AccessDeniedException", "Message": "not the management account"}
         return AWSResponse("https://sso.eu-west-1.amazonaws.com/", 400, HTTPHeaders(), None), {"Error": error}
 
+    def accounts(parsed: dict[str, Any], **_: Any) -> None:
+        parsed["AccountIds"] = provisioned
+
     client.meta.events.register("after-call.sso-admin.ListInstances", owned_by_the_management_account)
     client.meta.events.register("before-call.sso-admin.ListAccountAssignmentsForPrincipal", refused)
+    client.meta.events.register("after-call.sso-admin.ListAccountsForProvisionedPermissionSet", accounts)
+
+
+def test_in_a_delegated_administrator_an_admin_set_found_set_by_set_removes_the_membership(
+    center: IdentityCenter, enforcer: EnforcerService, notifier: RecordingNotifier
+) -> None:
+    center.assign(ADMIN)
+    event = center.mallory_joins()
+    _delegated(enforcer, [MANAGEMENT, "444455556666"])
+
+    finding = _only(enforcer.handle(event))
+
+    assert finding["outcome"] == Outcome.REMEDIATED
+    assert center.members() == {center.alice}
+    [alert] = notifier.sent
+    assert alert.finding is not None
+    assert alert.finding.needs_context == ()
+
+
+def test_in_a_delegated_administrator_a_group_found_nowhere_is_alerted_and_nothing_is_removed(
+    center: IdentityCenter, enforcer: EnforcerService, notifier: RecordingNotifier
+) -> None:
+    """The set is provisioned to the management account only: what the group holds there stays unknown."""
+    center.assign(ADMIN)
+    event = center.mallory_joins()
+    _delegated(enforcer, [MANAGEMENT])
 
     finding = _only(enforcer.handle(event))
 
@@ -290,7 +319,6 @@ def test_in_a_delegated_administrator_a_refused_assignment_read_is_alerted_and_n
     assert alert.finding is not None
     [unknown] = alert.finding.needs_context
     assert unknown.startswith(
-        f"what Identity Center group {center.group} is assigned: ListAccountAssignmentsForPrincipal was refused "
-        f"(AccessDeniedException) in account {HOME_ACCOUNT}, a delegated administrator of Identity Center instance "
-        f"{center.instance}, which belongs to the management account {MANAGEMENT}"
+        f"what group {center.group} is assigned in the management account {MANAGEMENT} (a delegated administrator "
+        "may not read the permission sets provisioned there)"
     )

@@ -200,6 +200,10 @@ def test_the_remediation_role_may_read_what_the_live_role_directory_reads() -> N
         # the instance of an identity store, and a group's assignments (identity_center.GROUP_READS)
         "sso:ListInstances",
         "sso:ListAccountAssignmentsForPrincipal",
+        # ...read set by set in a delegated administrator (identity_center.DELEGATED_READS)
+        "sso:ListPermissionSets",
+        "sso:ListAccountsForProvisionedPermissionSet",
+        "sso:ListAccountAssignments",
         # a policy never seen written, and a target's policies after a detach (service_control_policies
         # ORGANIZATIONS_READS), in the management account's member stack
         "organizations:DescribePolicy",

@@ -62,6 +62,19 @@ class Owned(SsoAdmin):
                 instance["OwnerAccountId"] = self.owner
         return pages
 
+    # What a delegated administrator reads instead of ListAccountAssignmentsForPrincipal (set by set).
+    def _list_permission_sets(self, **ids: str) -> list[dict[str, Any]]:
+        assert ids == {"InstanceArn": INSTANCE}
+        return [{"PermissionSets": sorted(self.assignments)}]
+
+    def _list_accounts_for_provisioned_permission_set(self, **ids: str) -> list[dict[str, Any]]:
+        return [{"AccountIds": [self.owner, *self.assignments[ids["PermissionSetArn"]]]}]
+
+    def _list_account_assignments(self, **ids: str) -> list[dict[str, Any]]:
+        assert ids["AccountId"] != self.owner, "the management account's assignments are not the delegate's to read"
+        found = {"AccountId": ids["AccountId"], "PermissionSetArn": ids["PermissionSetArn"]}
+        return [{"AccountAssignments": [{**found, "PrincipalType": "GROUP", "PrincipalId": GROUP}]}]
+
     def _list_managed_policies_in_permission_set(self, **ids: str) -> list[dict[str, Any]]:
         if ids["PermissionSetArn"] in self.refused:
             raise AwsError(self.code, 400)
@@ -240,17 +253,26 @@ def _delegated(assignments: dict[str, list[str]], sets: dict[str, Any], **kwargs
 
 
 @pytest.mark.parametrize("code", ["AccessDeniedException", "ValidationException"])
-def test_a_group_whose_assignments_a_delegated_administrator_may_not_list_is_alerted_never_removed(code: str) -> None:
-    live = Live(_delegated({ADMIN_SET: ["444455556666"]}, {ADMIN_SET: {"managed": [ADMIN]}}, error=code))
-    [finding] = _judge(load_event(API), live).findings
+def test_a_group_whose_assignments_a_delegated_administrator_may_not_list_is_read_set_by_set(code: str) -> None:
+    """Refused ListAccountAssignmentsForPrincipal: the admin set is found set by set, and the membership removed."""
+    sso = _delegated({ADMIN_SET: ["444455556666"]}, {ADMIN_SET: {"managed": [ADMIN]}}, error=code)
+    [finding] = _judge(load_event(API), Live(sso)).findings
+    assert (finding.rule_id, finding.severity, finding.needs_context) == (RULE, Severity.CRITICAL, ())
+    [step] = finding.plan
+    assert step.action == StepAction.DELETE_GROUP_MEMBERSHIP
+    assert {"list_permission_sets", "list_account_assignments"} <= set(sso.calls)
+
+
+def test_a_group_found_in_no_member_account_is_alerted_with_the_management_account_unknown() -> None:
+    sso = _delegated({READ_SET: ["444455556666"]}, {READ_SET: {"managed": [READ_ONLY]}}, error="ValidationException")
+    [finding] = _judge(load_event(API), Live(sso)).findings
     assert (finding.rule_id, finding.severity) == (RULE, Severity.MEDIUM)
-    assert "whose account assignments could not be read" in finding.reason
     assert finding.plan, "the alert says what remediation would do"
-    assert finding.needs_context == (
-        f"what Identity Center group {GROUP} is assigned: ListAccountAssignmentsForPrincipal was refused ({code}) in "
-        f"account {HOME}, {REFUSED} {MANAGEMENT}: Identity Center answers ListAccountAssignmentsForPrincipal, and "
-        "reads of the permission sets provisioned to the management account, only there, so IAM Warden cannot tell "
-        "from this account",
+    [management] = finding.needs_context  # the read-only set is judged: nothing else is unknown
+    assert management == (
+        f"what group {GROUP} is assigned in the management account {MANAGEMENT} (a delegated administrator may not "
+        "read the permission sets provisioned there): ListAccountAssignmentsForPrincipal, which would say, is "
+        f"answered only there; the assignments below were read set by set from account {HOME}"
     )
 
 

@@ -18,7 +18,7 @@ from iamwarden.domain.findings import Verdict
 from iamwarden.domain.settings import Settings, load_settings
 from iamwarden.guardrails.engine import judge_event
 from tests.conftest import load_event
-from tests.unit.test_identity_center_console import MANAGEMENT, REFUSED, Owned
+from tests.unit.test_identity_center_console import MANAGEMENT, Owned
 from tests.unit.test_identity_center_groups import (
     ADMIN,
     ADMIN_SET,
@@ -200,15 +200,16 @@ def test_an_unknown_identity_store_is_alerted_medium() -> None:
     )
 
 
-def test_a_delegated_administrators_refused_reads_are_alerted_with_why() -> None:
+def test_a_delegated_administrators_refused_reads_are_read_set_by_set_and_alerted_with_what_stays_unknown() -> None:
+    """No set is assigned in a member account: the management account's assignments stay unknown (medium)."""
     live = Live(OwnedAssignments({}, {}, owner=MANAGEMENT, error="AccessDeniedException"), Store([GROUP]))
     [finding] = _judge(_updated("emails"), live).findings
     assert finding.severity is Severity.MEDIUM
-    assert [unknown.split(":")[0] for unknown in finding.needs_context] == [
-        f"what user {USER} is assigned",
-        f"what group {GROUP} is assigned",
+    assert [unknown.split(" (")[0] for unknown in finding.needs_context] == [
+        f"what user {USER} is assigned in the management account {MANAGEMENT}",
+        f"what group {GROUP} is assigned in the management account {MANAGEMENT}",
     ]
-    assert all(f"{REFUSED} {MANAGEMENT}" in unknown for unknown in finding.needs_context)
+    assert all("read set by set from account 111122223333" in unknown for unknown in finding.needs_context)
 
 
 def test_in_the_management_account_a_refused_read_is_unreadable() -> None:

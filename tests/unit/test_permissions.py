@@ -26,7 +26,7 @@ import pytest
 from iamwarden.adapters.origin_access_identities import READ_PERMISSIONS as OAI_READ_PERMISSIONS
 from iamwarden.adapters.principals import READ_PERMISSIONS
 from iamwarden.domain.findings import StepAction
-from iamwarden.guardrails.identity_center import ASSIGNMENT_READS, GROUP_READS, USER_READS
+from iamwarden.guardrails.identity_center import ASSIGNMENT_READS, DELEGATED_READS, GROUP_READS, USER_READS
 from iamwarden.guardrails.registry import ACTIONS, GRANTED_APART, RULES, STEP_PERMISSIONS
 from iamwarden.guardrails.service_control_policies import ORGANIZATIONS_READS
 from tests.sam_template import deployed_template, remediation_statements, translated_template
@@ -309,12 +309,14 @@ def test_remediation_statements_are_scoped_to_this_account() -> None:
                 continue
             if resource.startswith("arn:${AWS::Partition}:sso:::"):
                 continue  # Identity Center ARNs carry no account: the instance is the organisation's
-            if resource.startswith("arn:${AWS::Partition}:identitystore:::"):
+            if resource.startswith("arn:${AWS::Partition}:identitystore:"):
                 # Identity Store groups, users and memberships carry no account; every action on them also needs
-                # the identity store, whose ARN does: the statement must name only this account's stores.
+                # the identity store, whose ARN does. That account is the instance's owner (the management
+                # account), which a delegated administrator is not, so the store is any account's (review ic s10
+                # finding 5); the role acts in its own account only, on the one organisation instance.
                 stores = [r for r in _resources(statement) if ":identitystore::" in r and "identitystore/" in r]
                 assert stores, f"{sid}: {resource} without the identity store it lives in"
-                assert all(_account_field(r) == "THIS-ACCOUNT" for r in stores), f"{sid}: {stores}"
+                assert stores == ["arn:${AWS::Partition}:identitystore::*:identitystore/*"], f"{sid}: {stores}"
                 continue
             # Bucket, snapshot and image ARNs carry no account: the owner's account is a condition instead.
             key = next((key for prefix, key in OWNER_KEYS.items() if resource.startswith(prefix)), None)
@@ -439,6 +441,15 @@ RUNTIME_GRANTS: dict[str, set[str]] = {
         )
     },
     "sso:ListInstances": {"*"},
+    # ...and, refused ListAccountAssignmentsForPrincipal in a delegated administrator, set by set instead.
+    **{
+        action: {
+            "arn:${AWS::Partition}:sso:::instance/*",
+            "arn:${AWS::Partition}:sso:::permissionSet/*",
+            "arn:${AWS::Partition}:sso:::account/*",
+        }
+        for action in DELEGATED_READS
+    },
     # scp-blinds-iamwarden reads a policy never seen written, and what is still attached to a target after a detach.
     # written out, not built from ORGANIZATIONS_READS: the test below compares the two
     "organizations:DescribePolicy": {"arn:${AWS::Partition}:organizations::*"},
@@ -449,7 +460,7 @@ RUNTIME_GRANTS: dict[str, set[str]] = {
     # identity-center-user-takeover reads an updated user's groups.
     **{
         action: {
-            "arn:${AWS::Partition}:identitystore::${AWS::AccountId}:identitystore/*",
+            "arn:${AWS::Partition}:identitystore::*:identitystore/*",
             "arn:${AWS::Partition}:identitystore:::group/*",
             "arn:${AWS::Partition}:identitystore:::user/*",
             "arn:${AWS::Partition}:identitystore:::membership/*",
@@ -504,6 +515,19 @@ def test_every_read_that_judges_a_group_membership_is_granted_by_the_runtime_pol
     assert set(GROUP_READS) <= set(RUNTIME_GRANTS) | remediation
     assert set(GROUP_READS) - remediation <= set(RUNTIME_GRANTS)
     assert "identitystore:DescribeGroupMembership" in remediation
+
+
+def test_a_delegated_administrators_reads_of_assignments_are_granted_by_the_runtime_policy() -> None:
+    """ListPermissionSets, then each set's accounts and assignments: granted to the judging role itself, not only as
+    the remediation's reads, which a member stack's judging role does not hold."""
+    assert set(DELEGATED_READS) <= set(RUNTIME_GRANTS)
+
+
+def test_identity_store_grants_name_any_accounts_store() -> None:
+    """A delegated administrator's calls name the management account's store ARN (identitystore::<owner>:…)."""
+    for action in ("identitystore:GetGroupMembershipId", "identitystore:ListGroupMembershipsForMember"):
+        stores = {r for r in RUNTIME_GRANTS[action] if "identitystore/" in r}
+        assert stores == {"arn:${AWS::Partition}:identitystore::*:identitystore/*"}
 
 
 def test_every_read_that_judges_a_user_update_is_granted_by_the_runtime_policy() -> None:

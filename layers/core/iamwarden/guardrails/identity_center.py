@@ -41,8 +41,12 @@ anything else about it is alerted with what is unknown.
 
 A delegated administrator account reads less than the management account that owns the organisation's instance
 (``ListInstances``' ``OwnerAccountId``): Identity Center answers ``ListAccountAssignmentsForPrincipal``, and the
-permission sets provisioned to the management account, only there. A read refused there is alerted with
-``needs_context`` saying exactly that, never remediated; in the owner's own account a refusal stays an error.
+permission sets provisioned to the management account, only there. Refused the first, the judgement reads set by
+set instead (``DELEGATED_READS``: ``ListPermissionSets``, each set's provisioned accounts, their assignments filtered
+to the principal), so an admin set assigned in a member account is still found and the membership removed; the
+management account's own assignments stay unknown. Another read refused there is alerted with ``needs_context``
+saying so (and, when the error cannot tell, that IAM Warden's grant may be missing), never remediated; IAM's own
+"is not authorized to perform" and any refusal in the owner's own account stay errors.
 
 Each remediation provisions the permission set again (``ProvisionPermissionSet`` to every account it is
 provisioned to), as Identity Center needs for a changed set to reach the accounts' roles; undo does the same.
@@ -515,26 +519,15 @@ class GroupMembershipRule:
                 ),
             )
             return evaluation
-        try:
-            assigned = _group_assignments(client, instance.arn, group)
-        except PermanentAwsError as exc:
-            refused = _refused_to_delegate(exc, instance, change.account)
-            if refused is None:
-                raise
-            finding(
-                Severity.MEDIUM,
-                f"{added}, whose account assignments could not be read",
-                (f"what Identity Center group {group} is assigned: {refused}",),
-            )
-            return evaluation
-        if not assigned:
+        assigned, unread = _principal_assignments(client, instance, group, "GROUP", change.account)
+        if not assigned and not unread:
             evaluation.compliant.append(f"Identity Center group {group} holds no account assignment")
             return evaluation
         patterns = context.rule(PERMISSION_SET_ADMIN.id).patterns("admin_permission_sets")
         certain: list[str] = []
         uncertain: list[str] = []
         unknown: list[str] = []
-        undecided: list[str] = []
+        undecided: list[str] = list(unread)
         for permission_set, accounts in sorted(assigned.items()):
             where = f"{permission_set} (in account{'s' if len(accounts) > 1 else ''} {', '.join(sorted(accounts))})"
             pattern = next((p for p in patterns if arn_match(p, permission_set)), None)
@@ -563,9 +556,12 @@ class GroupMembershipRule:
                 () if certain else tuple(unknown),
             )
         elif undecided:
-            finding(
-                Severity.MEDIUM, f"{added}, whose assigned permission sets could not all be judged", tuple(undecided)
+            what = (
+                "assigned permission sets could not all be judged"
+                if assigned
+                else "account assignments could not all be read"
             )
+            finding(Severity.MEDIUM, f"{added}, whose {what}", tuple(undecided))
         else:
             evaluation.compliant.append(f"no permission set assigned to Identity Center group {group} grants admin")
         return evaluation
@@ -702,23 +698,43 @@ def _owner_of(client: Any, instance_arn: str) -> Instance | None:
 
 #: The codes Identity Center refuses a read with that only the management account may make.
 _REFUSED = frozenset({"AccessDeniedException", "AccessDenied", "ValidationException"})
+#: The read that only the management account may make (its API reference: "must be called from the management
+#: account"); a ValidationException from any other read is a malformed request, not a delegated administrator's limit.
+_FOR_PRINCIPAL = "ListAccountAssignmentsForPrincipal"
+#: How IAM answers a call its caller holds no grant for ("User: arn:… is not authorized to perform: sso:…"): that is
+#: IAM Warden's own role missing a grant, a deploy error, never Identity Center's limit on a delegated administrator.
+_NOT_GRANTED = "is not authorized to perform"
 
 
 def _refused_to_delegate(exc: AwsCallError, instance: Instance | None, account: str) -> str | None:
-    """Why a refused read is the delegated administrator's limit, or None when it is not (then it is an error).
+    """Why a refused read is (or may be) the delegated administrator's limit, or None when it is not (an error).
 
     The organisation's Identity Center instance belongs to the management account (``OwnerAccountId``); read from
     any other account (a delegated administrator), Identity Center answers ``ListAccountAssignmentsForPrincipal``
     only in the management account (its API reference) and keeps the permission sets provisioned to the management
-    account to the management account (the Identity Center User Guide, "Delegated administration").
+    account to the management account (the Identity Center User Guide, "Delegated administration"). A refusal whose
+    message is IAM's "is not authorized to perform" is IAM Warden's missing grant (review ic s10 finding 4), and a
+    ``ValidationException`` of any other read is a bad request: both stay errors. Other refusals are said with both
+    possibilities when the error cannot tell them apart.
     """
     if instance is None or instance.owner is None or instance.owner == account or exc.code not in _REFUSED:
         return None
-    return (
+    if _NOT_GRANTED in str(exc):
+        return None
+    if exc.code == "ValidationException" and exc.operation != _FOR_PRINCIPAL:
+        return None
+    where = (
         f"{exc.operation or 'the read'} was refused ({exc.code}) in account {account}, a delegated administrator of "
-        f"Identity Center instance {instance.arn}, which belongs to the management account {instance.owner}: "
-        "Identity Center answers ListAccountAssignmentsForPrincipal, and reads of the permission sets provisioned to "
-        "the management account, only there, so IAM Warden cannot tell from this account"
+        f"Identity Center instance {instance.arn}, which belongs to the management account {instance.owner}"
+    )
+    if exc.operation == _FOR_PRINCIPAL:
+        return (
+            f"{where}: Identity Center answers ListAccountAssignmentsForPrincipal, and reads of the permission sets "
+            "provisioned to the management account, only there, so IAM Warden cannot tell from this account"
+        )
+    return (
+        f"{where}: either Identity Center keeps reads of the permission sets provisioned to the management account to "
+        "the management account, or IAM Warden's role lacks the grant (the error does not say which)"
     )
 
 
@@ -735,8 +751,85 @@ def _group_assignments(client: Any, instance: str, group: str, principal_type: s
     except Exception as exc:
         if not is_aws_error(exc):
             raise
-        raise classify(exc, "ListAccountAssignmentsForPrincipal", resource=group) from exc
+        raise classify(exc, _FOR_PRINCIPAL, resource=group) from exc
     return assigned
+
+
+#: What a delegated administrator reads instead of ``ListAccountAssignmentsForPrincipal`` (review ic s10 finding 4).
+DELEGATED_READS = (
+    "sso:ListPermissionSets",
+    "sso:ListAccountsForProvisionedPermissionSet",
+    "sso:ListAccountAssignments",
+)
+
+
+def _principal_assignments(
+    client: Any, instance: Instance, principal: str, principal_type: str, account: str
+) -> tuple[dict[str, set[str]], list[str]]:
+    """The principal's assignments and what could not be read about them.
+
+    ``ListAccountAssignmentsForPrincipal`` first; refused to a delegated administrator, each permission set's
+    provisioned accounts and their assignments instead (``DELEGATED_READS``), filtered to the principal. What the
+    delegated administrator may not read (the management account's assignments, a refused set or account) is
+    returned as unknown, never taken as "no assignment".
+    """
+    try:
+        return _group_assignments(client, instance.arn, principal, principal_type), []
+    except PermanentAwsError as exc:
+        refused = _refused_to_delegate(exc, instance, account)
+        if refused is None:
+            raise
+    kind = principal_type.lower()
+    assigned: dict[str, set[str]] = {}
+    unknown = [
+        f"what {kind} {principal} is assigned in the management account {instance.owner} (a delegated "
+        "administrator may not read the permission sets provisioned there): ListAccountAssignmentsForPrincipal, "
+        f"which would say, is answered only there; the assignments below were read set by set from account {account}"
+    ]
+    try:
+        permission_sets = _paged(client, "list_permission_sets", "PermissionSets", InstanceArn=instance.arn)
+    except PermanentAwsError as exc:
+        why = _refused_to_delegate(exc, instance, account)
+        if why is None:
+            raise
+        return {}, [f"what {kind} {principal} is assigned: {refused}; and {why}"]
+    for permission_set in permission_sets:
+        ids = {"InstanceArn": instance.arn, "PermissionSetArn": permission_set}
+        try:
+            accounts = _paged(client, "list_accounts_for_provisioned_permission_set", "AccountIds", **ids)
+        except PermanentAwsError as exc:
+            why = _refused_to_delegate(exc, instance, account)
+            if why is None:
+                raise
+            unknown.append(f"in which accounts {kind} {principal} holds permission set {permission_set}: {why}")
+            continue
+        for target in accounts:
+            if target == instance.owner:
+                continue  # said above: the management account's sets are not the delegated administrator's to read
+            try:
+                for found in _paged(client, "list_account_assignments", "AccountAssignments", AccountId=target, **ids):
+                    if found.get("PrincipalType") == principal_type and found.get("PrincipalId") == principal:
+                        assigned.setdefault(permission_set, set()).add(target)
+            except PermanentAwsError as exc:
+                why = _refused_to_delegate(exc, instance, account)
+                if why is None:
+                    raise
+                unknown.append(f"whether {kind} {principal} holds permission set {permission_set} in {target}: {why}")
+    return assigned, unknown
+
+
+def _paged(client: Any, operation: str, key: str, **arguments: Any) -> list[Any]:
+    """Every item under ``key`` of every page of ``operation``; AWS errors classified with the operation's name."""
+    items: list[Any] = []
+    try:
+        for page in client.get_paginator(operation).paginate(**arguments):
+            items += list(page.get(key, ()))
+    except Exception as exc:
+        if not is_aws_error(exc):
+            raise
+        name = "".join(part.title() for part in operation.split("_"))
+        raise classify(exc, name, resource=arguments.get("PermissionSetArn") or arguments.get("InstanceArn")) from exc
+    return items
 
 
 USER_TAKEOVER = RuleSpec(
@@ -817,14 +910,8 @@ class UserTakeoverRule:
         assigned: dict[str, set[str]] = {}
         refused: list[str] = []
         for principal_type, principal in principals:
-            try:
-                found = _group_assignments(client, instance.arn, principal, principal_type)
-            except PermanentAwsError as exc:
-                why = _refused_to_delegate(exc, instance, change.account)
-                if why is None:
-                    raise
-                refused.append(f"what {principal_type.lower()} {principal} is assigned: {why}")
-                continue
+            found, unread = _principal_assignments(client, instance, principal, principal_type, change.account)
+            refused += unread
             for permission_set, accounts in found.items():
                 assigned.setdefault(permission_set, set()).update(accounts)
         patterns = context.rule(PERMISSION_SET_ADMIN.id).patterns("admin_permission_sets")
