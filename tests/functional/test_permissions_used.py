@@ -46,6 +46,7 @@ from iamwarden.domain.findings import RemediationStep, StepAction
 from iamwarden.domain.policy import Condition, parse_policy
 from iamwarden.domain.rule_exceptions import ExceptionScope
 from iamwarden.domain.settings import Settings
+from iamwarden.domain.trails import api_spelling
 from iamwarden.domain.wildcards import wildcard_match
 from iamwarden.guardrails.engine import judge_event
 from iamwarden.guardrails.iam_user import DENY_ALL_POLICY, QUARANTINE_TAG_FINDING, QUARANTINE_TAG_TIME
@@ -2036,7 +2037,9 @@ def _suppressing_rule_v2(account: Account) -> RemediationStep:
 
 def _automation_rule_v2_answers(aws: AccountClients) -> None:
     """moto has no V2 automation rules: enabled when read for capture, disabled when read for undo."""
-    rules = [{"RuleArn": AUTOMATION_RULE_V2, "RuleStatus": status} for status in ("ENABLED", "DISABLED")]
+    request = load_event("securityhub-automation-rule-v2-suppress-guardduty.json")["detail"]["requestParameters"]
+    hides = {"Criteria": api_spelling(request["criteria"]), "Actions": api_spelling(request["actions"])}
+    rules = [{"RuleArn": AUTOMATION_RULE_V2, "RuleStatus": status, **hides} for status in ("ENABLED", "DISABLED")]
     _answering(aws.client("securityhub"), {"GetAutomationRuleV2": rules, "UpdateAutomationRuleV2": [{}, {}]})
 
 
