@@ -452,9 +452,9 @@ RUNTIME_GRANTS: dict[str, set[str]] = {
     },
     # scp-blinds-iamwarden reads a policy never seen written, and what is still attached to a target after a detach.
     # written out, not built from ORGANIZATIONS_READS: the test below compares the two
-    "organizations:DescribePolicy": {"arn:${AWS::Partition}:organizations::*"},
-    "organizations:ListPoliciesForTarget": {"arn:${AWS::Partition}:organizations::*"},
-    "organizations:ListTargetsForPolicy": {"arn:${AWS::Partition}:organizations::*"},
+    "organizations:DescribePolicy": {"arn:${AWS::Partition}:organizations::*:*"},
+    "organizations:ListPoliciesForTarget": {"arn:${AWS::Partition}:organizations::*:*"},
+    "organizations:ListTargetsForPolicy": {"arn:${AWS::Partition}:organizations::*:*"},
     "organizations:DescribeOrganization": {"*"},
     # identity-center-group-admin finds the membership the console's AddMemberToGroup made (its record names none);
     # identity-center-user-takeover reads an updated user's groups.
