@@ -3,9 +3,11 @@
 DynamoDB's resource-based policies (tables, their indexes and streams) are set with
 ``PutResourcePolicy``; CloudTrail records the request as ``{"resourceArn": "arn:aws:dynamodb:…:table/orders",
 "policy": "<the policy JSON as a string>"}`` (the API's ``ResourceArn`` and ``Policy`` in CloudTrail's
-camelCase, as for every JSON-protocol service). Both rules judge that document with one analysis
-(``resource_policy``); this module says only what is particular to DynamoDB. A table created with a
-policy (``CreateTable`` with ``resourcePolicy``) is not judged yet.
+camelCase, as for every JSON-protocol service). A table can also be born with a policy: ``CreateTable``
+takes ``ResourcePolicy`` (since March 2024; ``resourcePolicy`` in the record, the new table's ARN in
+``responseElements.tableDescription.tableArn``), the same document by a second door, judged the same way.
+Both rules judge that document with one analysis (``resource_policy``); this module says only what is
+particular to DynamoDB.
 """
 
 from __future__ import annotations
@@ -14,14 +16,17 @@ from typing import ClassVar
 
 from iamwarden.domain.catalog import RuleSpec
 from iamwarden.domain.documents import PolicyKind
+from iamwarden.guardrails.base import RuleContext
 from iamwarden.guardrails.remediation import AccountClients
-from iamwarden.guardrails.resource_policy import PolicyResource, RemovePolicyStatements, ResourcePolicyRule
+from iamwarden.guardrails.resource_policy import NewPolicy, PolicyResource, RemovePolicyStatements, ResourcePolicyRule
+
+_EVENTS = frozenset({"PutResourcePolicy", "CreateTable"})
 
 DYNAMODB_RESOURCE_POLICY_PUBLIC = RuleSpec(
     id="dynamodb-resource-policy-public",
     title="DynamoDB table or stream policy open to the public",
     event_source="dynamodb.amazonaws.com",
-    event_names=frozenset({"PutResourcePolicy"}),
+    event_names=_EVENTS,
     risk="A table or stream policy that lets in everyone exposes its items to anyone with an AWS account.",
     alert_risk=(
         "Anyone with an AWS account can use what this table or stream policy grants, so strangers can read, "
@@ -34,7 +39,7 @@ DYNAMODB_RESOURCE_POLICY_CROSS_ACCOUNT = RuleSpec(
     id="dynamodb-resource-policy-cross-account",
     title="DynamoDB table or stream policy shared with an untrusted account",
     event_source="dynamodb.amazonaws.com",
-    event_names=frozenset({"PutResourcePolicy"}),
+    event_names=_EVENTS,
     risk=(
         "A table or stream policy that lets in accounts outside the organisation hands the data to people "
         "this organisation does not control and cannot audit."
@@ -86,10 +91,34 @@ class DynamoDbPolicyEndpoint:
         aws.client("dynamodb").delete_resource_policy(ResourceArn=name)
 
 
+class DynamoDbPolicyRule(ResourcePolicyRule):
+    """PutResourcePolicy, and CreateTable with a ``resourcePolicy``, judged as table policies."""
+
+    def resource_name(self, context: RuleContext) -> str:
+        change = context.change
+        if change.event_name != "CreateTable":
+            return super().resource_name(context)
+        description = (change.response_elements or {}).get("tableDescription")
+        arn = description.get("tableArn") if isinstance(description, dict) else None
+        if isinstance(arn, str) and arn:
+            return arn
+        # The table's ARN follows from its name, Region and account when the response does not carry it.
+        name = context.request_text("tableName")
+        return f"arn:{context.partition}:dynamodb:{change.region}:{change.account}:table/{name}"
+
+    def new_policy(self, context: RuleContext) -> NewPolicy | None:
+        if context.change.event_name != "CreateTable":
+            return super().new_policy(context)
+        policy = context.change.request_parameters.get("resourcePolicy")
+        if policy is None or policy == "":
+            return None  # a table without a policy: only IAM policies of its own account reach it
+        return NewPolicy(self.decoded(policy, "detail.requestParameters.resourcePolicy"))
+
+
 REMOVE_DYNAMODB_POLICY_STATEMENTS = RemovePolicyStatements(
     "remove_dynamodb_policy_statements", TABLE_OR_STREAM, DynamoDbPolicyEndpoint()
 )
-DYNAMODB_POLICY_RULE = ResourcePolicyRule(
+DYNAMODB_POLICY_RULE = DynamoDbPolicyRule(
     DYNAMODB_RESOURCE_POLICY_PUBLIC,
     DYNAMODB_RESOURCE_POLICY_CROSS_ACCOUNT,
     TABLE_OR_STREAM,

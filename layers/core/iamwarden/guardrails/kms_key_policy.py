@@ -5,7 +5,10 @@
   ``PutKeyPolicy`` (``keyId``, ``policyName`` ``default``, ``policy``), judged on the
   resource-policy path. ``kms:CallerAccount`` is KMS's own name for the caller's account
   (``aws:PrincipalAccount``), and is read as such. A key must have a policy, so when every
-  statement offends the remediation puts KMS's default key policy back.
+  statement offends the remediation puts KMS's default key policy back. ``ReplicateKey`` with a
+  ``policy`` is the same door for a multi-Region replica: the policy is the replica's own, in the
+  replica's Region (``replicaRegion``; the replica's ARN in ``responseElements.replicaKeyMetadata.arn``,
+  the KMS developer guide's ReplicateKey example), so the finding and its remediation act there.
 * ``kms-grant-cross-account``: ``CreateGrant`` to a grantee principal of an account outside
   the trusted boundary (``granteePrincipal``; the response's ``grantId``). A grant to an AWS
   service principal (``rds.eu-west-1.amazonaws.com``) is how services use a key and is not
@@ -38,7 +41,7 @@ from iamwarden.guardrails.resource_policy import (
     ResourcePolicyRule,
 )
 
-_POLICY_EVENTS = frozenset({"CreateKey", "PutKeyPolicy"})
+_POLICY_EVENTS = frozenset({"CreateKey", "PutKeyPolicy", "ReplicateKey"})
 
 KMS_KEY_POLICY_PUBLIC = RuleSpec(
     id="kms-key-policy-public",
@@ -156,16 +159,25 @@ class KmsKeyPolicyEndpoint:
 
 
 class KmsKeyPolicyRule(ResourcePolicyRule):
-    """CreateKey (with a policy) and PutKeyPolicy, judged as key policies."""
+    """CreateKey and ReplicateKey (with a policy) and PutKeyPolicy, judged as key policies."""
+
+    def evaluate(self, context: RuleContext) -> Evaluation:
+        evaluation = super().evaluate(context)
+        if context.change.event_name == "ReplicateKey":
+            # The replica's policy lives in the replica's Region: the finding, its alert and its remediation too.
+            region = self.resource_name(context).split(":")[3]
+            evaluation.findings[:] = [finding._replace(region=region) for finding in evaluation.findings]
+        return evaluation
 
     def resource_name(self, context: RuleContext) -> str:
         change = context.change
-        if change.event_name == "CreateKey":
-            metadata = (change.response_elements or {}).get("keyMetadata") or {}
+        created = {"CreateKey": "keyMetadata", "ReplicateKey": "replicaKeyMetadata"}.get(change.event_name)
+        if created is not None:
+            metadata = (change.response_elements or {}).get(created) or {}
             arn = metadata.get("arn") if isinstance(metadata, dict) else None
             if isinstance(arn, str) and arn:
                 return key_arn(context.partition, change.region, change.account, arn)
-            raise InvalidEventError("detail.responseElements.keyMetadata.arn must be the new key's ARN")
+            raise InvalidEventError(f"detail.responseElements.{created}.arn must be the new key's ARN")
         return key_arn(context.partition, change.region, change.account, context.request_text("keyId"))
 
     def resource_arn(self, context: RuleContext, name: str) -> str:
@@ -176,7 +188,7 @@ class KmsKeyPolicyRule(ResourcePolicyRule):
 
     def new_policy(self, context: RuleContext) -> NewPolicy | None:
         policy = context.change.request_parameters.get("policy")
-        if context.change.event_name == "CreateKey" and not policy:
+        if context.change.event_name in {"CreateKey", "ReplicateKey"} and not policy:
             return None  # KMS's default policy: the owning account only
         return NewPolicy(self.decoded(policy, "detail.requestParameters.policy"))
 
