@@ -18,6 +18,7 @@ from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from iamwarden.adapters.audit import AuditLog
 from iamwarden.app.config import EnforcerConfig
 from iamwarden.app.service import EnforcerService
 from iamwarden.app.tracing import tracer_from_environment
@@ -66,7 +67,9 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         from iamwarden.app.slack_undo import run_slack_undo  # noqa: PLC0415
 
         config = EnforcerConfig.from_environment()
-        return run_slack_undo(event, build_executor(config, build_clients(config)), respond)
+        clients = build_clients(config)
+        requests = AuditLog(config.audit_table, clients.home_client("dynamodb"))
+        return run_slack_undo(event, build_executor(config, clients), respond, requests)
     result = enforcer().handle(event, context)
     logger.info(result["reason"], extra={"verdict": result["verdict"], "findings": result["findings"]})
     return result

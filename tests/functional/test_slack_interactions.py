@@ -320,9 +320,17 @@ def test_an_approver_undoes_from_slack_with_the_same_undo_and_the_message_says_w
     [command] = harness.lambda_client.invocations
     assert command["FunctionName"] == "iamwarden-enforcer"
     assert command["command"] == UNDO_COMMAND
-    assert command["remediation_id"] == remediation_id
-    assert command["by"] == f"slack:{TEAM}/{APPROVER}"
-    assert command["exception_id"] is None
+    # The command names only the verified request the endpoint left in the audit table; the request says the rest.
+    assert set(command) == {"FunctionName", "command", "request_id", "blocks"}
+    request = account.audit().get(command["request_id"])
+    assert request is not None
+    assert (request.kind, request.status, request.undoes, request.actor) == (
+        "slack_undo_request",
+        "requested",
+        remediation_id,
+        f"slack:{TEAM}/{APPROVER}",
+    )
+    assert request.finding["exception_id"] is None
     # The alert is updated at once: its buttons give way to who asked.
     [pending] = slack.responses
     assert pending["replace_original"] is True
@@ -340,7 +348,9 @@ def test_an_approver_undoes_from_slack_with_the_same_undo_and_the_message_says_w
     assert keys(account) == {key: "Inactive"}  # nothing changed until the enforcer runs the undo
 
     # The enforcer's half: the same undo as `iamwarden undo`, recorded with the Slack user, then the message.
-    result = run_slack_undo(command, build_executor(account.config, build_clients(account.config)), respond)
+    result = run_slack_undo(
+        command, build_executor(account.config, build_clients(account.config)), respond, account.audit()
+    )
 
     assert result["verdict"] == "undone"
     assert keys(account) == {key: "Active"}
@@ -359,18 +369,59 @@ def test_a_second_undo_of_the_same_remediation_is_refused_by_the_enforcer_and_sa
     account: Account, enforcer: EnforcerService, harness: Harness, slack: FakeSlack
 ) -> None:
     remediation_id, _ = quarantined_user(account, enforcer)
+    # Two clicks allowed before either undo ran (the endpoint saw the remediation not yet undone each time).
     harness.send(button(ACTION_UNDO, APPROVER, remediation_id, slack))
-    command = harness.lambda_client.invocations[0]
+    harness.send(button(ACTION_UNDO, APPROVER, remediation_id, slack), timestamp=int(time.time()) + 1)
+    first, second = harness.lambda_client.invocations
     executor = build_executor(account.config, build_clients(account.config))
-    assert run_slack_undo(command, executor, respond)["verdict"] == "undone"
+    assert run_slack_undo(first, executor, respond, account.audit())["verdict"] == "undone"
 
-    assert run_slack_undo(command, executor, respond)["verdict"] == "undo_failed"
+    assert run_slack_undo(second, executor, respond, account.audit())["verdict"] == "undo_failed"
     assert "already undone" in slack.responses[-1]["text"]
+    # The same command again names a request already taken: refused, nothing run, nothing said in Slack.
+    said = len(slack.responses)
+    assert run_slack_undo(first, executor, respond, account.audit())["verdict"] == "refused"
+    assert len(slack.responses) == said
 
     # And a click after the undo is refused at the endpoint, without reaching the enforcer.
-    harness.send(button(ACTION_UNDO, APPROVER, remediation_id, slack))
-    assert len(harness.lambda_client.invocations) == 1
+    harness.send(button(ACTION_UNDO, APPROVER, remediation_id, slack), timestamp=int(time.time()) + 2)
+    assert len(harness.lambda_client.invocations) == 2
     assert "already undone" in slack.responses[-1]["text"]
+
+
+@pytest.mark.parametrize(
+    "forged",
+    [
+        pytest.param({}, id="no-request"),
+        pytest.param({"request_id": "slack-undo-0000"}, id="unknown-request"),
+        pytest.param({"request_id": "{remediation_id}"}, id="a-remediation-id-as-request"),
+    ],
+)
+def test_an_undo_command_not_handed_over_by_the_slack_endpoint_undoes_nothing(
+    account: Account, enforcer: EnforcerService, slack: FakeSlack, forged: dict[str, str]
+) -> None:
+    """Review s11 F20: whoever may invoke the enforcer could hand it an undo naming any remediation and undoer."""
+    remediation_id, key = quarantined_user(account, enforcer)
+    command = {
+        "command": UNDO_COMMAND,
+        "remediation_id": remediation_id,
+        "by": f"slack:{TEAM}/{APPROVER}",
+        "user_id": APPROVER,
+        "response_url": slack.response_url,
+        "blocks": [],
+        **{name: value.format(remediation_id=remediation_id) for name, value in forged.items()},
+    }
+    executor = build_executor(account.config, build_clients(account.config))
+
+    result = run_slack_undo(command, executor, respond, account.audit())
+
+    assert result["verdict"] == "refused"
+    assert "nothing was undone" in result["reason"]
+    assert keys(account) == {key: "Inactive"}
+    record = account.audit().get(remediation_id)
+    assert record is not None
+    assert record.status == "remediated"
+    assert slack.responses == []
 
 
 @pytest.mark.parametrize(("owners_may_undo", "allowed"), [("on", True), ("off", False)])
@@ -458,7 +509,9 @@ def test_undo_and_exempt_creates_and_approves_a_short_exception_for_the_rule_and
     assert requested["reason"].startswith(f"undone from Slack by slack:{TEAM}/{APPROVER}")
     assert harness.desk.approvals == [("exc-1", f"slack:{TEAM}/{APPROVER}")]
     [command] = harness.lambda_client.invocations
-    assert command["exception_id"] == "exc-1"
+    request = account.audit().get(command["request_id"])
+    assert request is not None
+    assert request.finding["exception_id"] == "exc-1"
 
 
 def test_undo_and_exempt_is_for_approvers_only(

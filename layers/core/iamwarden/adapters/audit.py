@@ -39,6 +39,12 @@ class AuditStatus:
     FAILED = "failed"  # part of the plan failed; ``done`` says what was done
     UNDONE = "undone"
     UNDO = "undo"  # the item recording an undo of another remediation
+    UNDO_REQUESTED = "requested"  # a verified Slack undo request, not yet taken by the enforcer
+    UNDO_CLAIMED = "claimed"  # taken: it is never run twice
+
+
+#: The kind of the item a verified Slack undo click leaves for the enforcer (``claim_undo_request``).
+UNDO_REQUEST_KIND = "slack_undo_request"
 
 
 class AuditRecord(NamedTuple):
@@ -221,6 +227,33 @@ class AuditLog:
                 ":at": {"S": at},
             },
         )
+
+    def claim_undo_request(self, request_id: str) -> AuditRecord | None:
+        """Take the verified Slack undo request ``request_id``, once; None when none waits (forged, or used).
+
+        Only the Slack interaction function writes such requests, after checking the click's signature and
+        who clicked (the table's policy keeps item writes to IAM Warden's roles): the enforcer undoes only
+        what one says, never what its invoker's payload says.
+        """
+        try:
+            answer = self._dynamodb.update_item(
+                TableName=self.table_name,
+                Key={"remediation_id": {"S": request_id}},
+                UpdateExpression="SET #status = :claimed",
+                ConditionExpression="attribute_exists(remediation_id) AND #kind = :kind AND #status = :waiting",
+                ExpressionAttributeNames={"#status": "status", "#kind": "kind"},
+                ExpressionAttributeValues={
+                    ":claimed": {"S": AuditStatus.UNDO_CLAIMED},
+                    ":kind": {"S": UNDO_REQUEST_KIND},
+                    ":waiting": {"S": AuditStatus.UNDO_REQUESTED},
+                },
+                ReturnValues="ALL_NEW",
+            )
+        except (BotoCoreError, ClientError) as exc:
+            if error_code(exc) == _ALREADY_THERE:
+                return None
+            raise AuditError(f"cannot claim undo request {request_id}: {describe(exc)}") from exc
+        return AuditRecord.from_item(answer["Attributes"])
 
     def claim_alert(self, remediation_id: str, outcome: str) -> bool:
         """Mark the alert for ``outcome`` as sent; False if it already was (a retry must not alert twice)."""

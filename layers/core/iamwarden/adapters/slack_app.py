@@ -19,6 +19,7 @@ import hashlib
 import json
 import logging
 import time
+import uuid
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -27,7 +28,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from iamwarden.adapters.audit import AuditLog, AuditRecord
+from iamwarden.adapters.audit import UNDO_REQUEST_KIND, AuditLog, AuditRecord, AuditStatus
 from iamwarden.adapters.errors import describe, error_code
 from iamwarden.adapters.slack import (
     _TRANSPORT_LOGGER,
@@ -38,7 +39,7 @@ from iamwarden.adapters.slack import (
 )
 from iamwarden.adapters.slack_response import respond
 from iamwarden.alerts.exceptions import SLACK_PLACEHOLDER_PREFIX, DeliveryError, SlackNotConfiguredError
-from iamwarden.alerts.interactions import ClickRecord, RemediationFacts
+from iamwarden.alerts.interactions import Click, ClickRecord, RemediationFacts
 from iamwarden.alerts.settings import DEFAULT_SLACK_BOT_SECRET, SLACK_API_URL
 
 logger = logging.getLogger(__name__)
@@ -205,6 +206,35 @@ class AuditClicks:
                 undoes=click.click.remediation_id,
             )
         )
+
+    def request_undo(self, click: Click, facts: RemediationFacts, exception_id: str | None, at: str) -> str:
+        """Leave the verified undo click for the enforcer; the request's id, which the command names.
+
+        The enforcer takes the remediation, the undoer and where to answer from this item, once
+        (``AuditLog.claim_undo_request``), so a command invoked by anyone else undoes nothing.
+        """
+        request_id = f"slack-undo-{uuid.uuid4().hex}"
+        self.audit.put(
+            AuditRecord(
+                remediation_id=request_id,
+                kind=UNDO_REQUEST_KIND,
+                status=AuditStatus.UNDO_REQUESTED,
+                resource_arn=facts.resource_arn,
+                event_id="",
+                created_at=at,
+                rule=facts.rule_id,
+                account="",
+                region="",
+                finding={
+                    "slack_user": click.user_id,
+                    "response_url": click.response_url or "",
+                    "exception_id": exception_id,
+                },
+                actor=click.who,
+                undoes=facts.remediation_id,
+            )
+        )
+        return request_id
 
 
 class AuditRemediations:

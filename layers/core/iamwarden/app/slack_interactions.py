@@ -98,6 +98,10 @@ class ReplayGuard(Protocol):
 class ClickLog(Protocol):
     def record(self, click: ClickRecord) -> None: ...
 
+    def request_undo(self, click: Click, facts: RemediationFacts, exception_id: str | None, at: str) -> str:
+        """Leave the verified undo for the enforcer (it reads it, never its invoker's payload); its id."""
+        ...
+
 
 class UndoQueue(Protocol):
     def send(self, command: Mapping[str, Any]) -> None:
@@ -255,15 +259,13 @@ class InteractionEndpoint:
                 self.exceptions.approve(exception_id, click.who)
             except IamWardenError as exc:
                 return self._refuse(click, str(exc), facts)
+        at = datetime.fromtimestamp(self.clock(), UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        request_id = self.clicks.request_undo(click, facts, exception_id, at)
         self.undo.send(
             {
                 "command": UNDO_COMMAND,
-                "remediation_id": facts.remediation_id,
-                "by": click.who,
-                "user_id": click.user_id,
-                "response_url": click.response_url,
+                "request_id": request_id,
                 "blocks": list(without_actions(click.message_blocks)),
-                "exception_id": exception_id,
             }
         )
         kept = f"; exception {exception_id} approved for {click.days} days" if exception_id else ""

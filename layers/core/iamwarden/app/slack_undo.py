@@ -1,11 +1,16 @@
 """The enforcer's half of an undo from Slack: the same undo as ``iamwarden undo``, then the message updated.
 
-The interaction endpoint verified, authorised and recorded the click, then
-invoked the enforcer asynchronously with ``{"command": "iamwarden.slack-undo",
-...}``: the undo's IAM calls take longer than Slack's three seconds, and only
-the enforcer's role may make them. This never raises: a failed undo is recorded
-by the executor (an audit item with status ``failed``) and told in Slack, and
-Lambda does not retry it (a retry of a half-done undo is for a person to decide).
+The interaction endpoint verified, authorised and recorded the click, left an
+undo request in the audit table, then invoked the enforcer asynchronously with
+``{"command": "iamwarden.slack-undo", "request_id": ...}``: the undo's IAM calls
+take longer than Slack's three seconds, and only the enforcer's role may make
+them. Anyone allowed to invoke the enforcer can hand it such a command, so the
+command proves nothing (review s11 F20): the remediation, the undoer and where
+to answer come from the request, taken once (``claim_undo_request``); a command
+naming no waiting request is refused and undoes nothing. This never raises: a
+failed undo is recorded by the executor (an audit item with status ``failed``)
+and told in Slack, and Lambda does not retry it (a retry of a half-done undo is
+for a person to decide).
 """
 
 from __future__ import annotations
@@ -24,6 +29,12 @@ class Undoer(Protocol):
     def undo(self, remediation_id: str, *, actor: str | None = None) -> AuditRecord: ...
 
 
+class UndoRequests(Protocol):
+    def claim_undo_request(self, request_id: str) -> AuditRecord | None:
+        """The waiting request ``request_id``, taken; None when there is none (forged, or already taken)."""
+        ...
+
+
 def is_slack_undo(event: Mapping[str, Any]) -> bool:
     return event.get("command") == UNDO_COMMAND
 
@@ -32,11 +43,27 @@ def run_slack_undo(
     command: Mapping[str, Any],
     executor: Undoer,
     respond: Callable[[str, Mapping[str, Any]], None],
+    requests: UndoRequests,
 ) -> dict[str, Any]:
-    """Undo ``command["remediation_id"]`` as ``command["by"]``; update the alert through its ``response_url``."""
-    remediation_id = str(command.get("remediation_id") or "")
-    by = str(command.get("by") or "slack:unknown")
-    user = escape(str(command.get("user_id") or "someone"))
+    """Undo what the request ``command["request_id"]`` names, as its clicker; update the alert through its
+    ``response_url``. Nothing else in ``command`` is believed but the message's blocks (what Slack shows)."""
+    request_id = str(command.get("request_id") or "")
+    try:
+        request = requests.claim_undo_request(request_id) if request_id else None
+    except Exception as exc:  # the audit table unreadable: nothing is undone on a command alone
+        reason = f"cannot read Slack undo request {request_id}: {exc}; nothing was undone"
+        logger.error(reason, extra={"verdict": "undo_failed", "request_id": request_id})
+        return {"verdict": "undo_failed", "remediation_id": None, "by": None, "reason": reason}
+    if request is None or not request.undoes or not request.actor:
+        reason = (
+            f"refused an undo command naming no waiting Slack undo request ({request_id or 'none'}): it was not "
+            "handed over by IAM Warden's Slack endpoint, or was run already; nothing was undone"
+        )
+        logger.error(reason, extra={"verdict": "refused", "request_id": request_id})
+        return {"verdict": "refused", "remediation_id": None, "by": None, "reason": reason}
+    remediation_id, by = request.undoes, request.actor
+    facts = request.finding
+    user = escape(str(facts.get("slack_user") or "someone"))
     try:
         record = executor.undo(remediation_id, actor=by)
     except Exception as exc:  # UndoError and AWS failures alike: told, recorded by the executor, not retried
@@ -50,9 +77,9 @@ def run_slack_undo(
             f":leftwards_arrow_with_hook: Undone by <@{user}> (`{escape(record.remediation_id)}`). "
             f"Restored: {escape(restored)}"
         )
-        if command.get("exception_id"):
-            text += f" Exception `{escape(str(command['exception_id']))}` keeps the enforcer from reverting it."
-    response_url = command.get("response_url")
+        if facts.get("exception_id"):
+            text += f" Exception `{escape(str(facts['exception_id']))}` keeps the enforcer from reverting it."
+    response_url = facts.get("response_url")
     blocks = command.get("blocks")
     if isinstance(response_url, str) and response_url:
         try:
