@@ -109,7 +109,8 @@ def test_limits_per_kind_are_the_documented_aws_quotas() -> None:
         PolicyKind.EVENT_BUS: 10_240,
         PolicyKind.DYNAMODB: 20_480,
         PolicyKind.EFS: 20_000,
-        PolicyKind.OPENSEARCH: 20_480,
+        PolicyKind.OPENSEARCH: 102_400,
+        PolicyKind.BACKUP_VAULT: 253_952,
         PolicyKind.GLACIER_VAULT: 20_480,
         PolicyKind.LOGS_DESTINATION: 5_120,
     }

@@ -69,6 +69,10 @@ def test_functions_are_named_by_name_partial_arn_or_arn_with_a_qualifier() -> No
     assert function_arn("aws", "eu-west-1", ACCOUNT, f"{ACCOUNT}:function:orders-api") == ORDERS
     assert function_arn("aws", "eu-west-1", ACCOUNT, "orders-api", "live") == f"{ORDERS}:live"
     assert function_arn("aws", "eu-west-1", ACCOUNT, f"{ORDERS}:7", "live") == f"{ORDERS}:7"
+    # A name with its alias or version (review s11 F19: read as a partial ARN, the event was "invalid", unjudged).
+    assert function_arn("aws", "eu-west-1", ACCOUNT, "orders-api:prod") == f"{ORDERS}:prod"
+    assert function_arn("aws", "eu-west-1", ACCOUNT, "orders-api:7") == f"{ORDERS}:7"
+    assert function_arn("aws", "eu-west-1", ACCOUNT, f"{ACCOUNT}:function:orders-api:prod") == f"{ORDERS}:prod"
     with pytest.raises(InvalidEventError, match="does not name a Lambda function"):
         function_arn("aws", "eu-west-1", ACCOUNT, "arn:aws:s3:::orders-api")
     assert layer_version_arn("aws", "eu-west-1", ACCOUNT, "libs", 3).endswith(f"{ACCOUNT}:layer:libs:3")

@@ -119,3 +119,66 @@ def test_a_remediation_that_found_nothing_left_does_not_call_the_resource_compli
     assert "no longer in place" in line
     assert "changed again since" in line
     assert "compliant" not in line
+
+
+# --- a rule that cannot read a routed event (review s11 F19) ------------------------------------------------
+
+
+def _padded_public_opensearch_policy(size: int) -> dict[str, object]:
+    """The public OpenSearch sample with harmless statements before its public one, to about ``size`` bytes."""
+    import json
+
+    event = load_event("opensearch-policy-public.json")
+    config = event["detail"]["requestParameters"]
+    key = "accessPolicies"
+    policy = json.loads(config[key])
+    filler = {"Effect": "Deny", "Principal": {"AWS": "arn:aws:iam::111122223333:root"}, "Action": "es:ESHttpDelete"}
+    while len(json.dumps(policy)) < size:
+        policy["Statement"].insert(0, {**filler, "Sid": f"Pad{len(policy['Statement'])}", "Resource": "x" * 200})
+    config[key] = json.dumps(policy)
+    return event
+
+
+def test_an_opensearch_policy_within_aws_limit_is_judged_not_refused_as_oversized() -> None:
+    # AWS allows a domain access policy of 102,400 bytes; IAM Warden's old 20 KB bound made this "invalid", unjudged.
+    judgement = judge_event(_padded_public_opensearch_policy(32_800), Settings())
+
+    assert judgement.verdict is Verdict.VIOLATION
+    assert {finding.rule_id for finding in judgement.findings} == {"opensearch-access-policy-public"}
+
+
+def test_an_event_a_rule_cannot_read_is_invalid_and_says_so_as_an_unjudged_finding() -> None:
+    judgement = judge_event(_padded_public_opensearch_policy(110_000), Settings())
+
+    assert judgement.verdict is Verdict.INVALID
+    assert judgement.findings == ()
+    [unjudged] = judgement.unjudged
+    assert unjudged.rule_id == "opensearch-access-policy-public"
+    assert unjudged.severity is Severity.MEDIUM
+    assert unjudged.plan == ()
+    assert "over AWS's 102400 limit for a domain access policy" in unjudged.reason
+    assert unjudged.reason.startswith("IAM Warden could not judge UpdateDomainConfig by ")
+
+
+def test_one_rule_that_cannot_read_the_event_leaves_the_other_rules_findings_standing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from iamwarden.domain.exceptions import InvalidEventError
+    from iamwarden.guardrails.registry import GUARDRAILS_BY_EVENT
+
+    event = load_event("attach-admin-to-role.json")
+    guardrails = GUARDRAILS_BY_EVENT[("iam.amazonaws.com", "AttachRolePolicy")]
+    [escalation] = [g for g in guardrails if any(spec.id == "privilege-escalation" for spec in g.specs)]
+
+    def unreadable(context: object) -> object:
+        raise InvalidEventError("detail.requestParameters.policyArn is not what privilege-escalation reads")
+
+    monkeypatch.setattr(escalation, "evaluate", unreadable)
+
+    judgement = judge_event(event, Settings())
+
+    assert judgement.verdict is Verdict.VIOLATION
+    assert [finding.rule_id for finding in judgement.findings] == ["managed-policy-attached"]
+    [unjudged] = judgement.unjudged
+    assert unjudged.rule_id == "privilege-escalation"
+    assert "is not what privilege-escalation reads" in unjudged.reason

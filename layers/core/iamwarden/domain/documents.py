@@ -50,8 +50,13 @@ class PolicyKind(Enum):
     DYNAMODB = ("DynamoDB resource policy", 20_480, True)
     #: EFS file system policies: 20,000 characters (Amazon EFS quotas), counted here as bytes to stay safe.
     EFS = ("file system policy", 20_000, True)
-    #: OpenSearch domain access policies: a domain configuration field, held to the bucket policy's 20 KB here.
-    OPENSEARCH = ("domain access policy", 20_480, True)
+    #: OpenSearch domain access policies: "The maximum size of a policy document is 100 KB" (the OpenSearch and
+    #: Elasticsearch API references' ``PolicyDocument``: at most 102,400). A bound below AWS's would make a genuine
+    #: padded policy "invalid": unjudged (review s11 F19).
+    OPENSEARCH = ("domain access policy", 102_400, True)
+    #: AWS Backup vault access policies: no documented limit (the API model's ``IAMPolicy`` has none), so only what an
+    #: EventBridge event can carry beside its envelope bounds it: 256 KB less 8 KB.
+    BACKUP_VAULT = ("backup vault access policy", 253_952, True)
     #: Glacier vault access and lock policies: "up to 20 KB" (SetVaultAccessPolicy, Glacier API reference).
     GLACIER_VAULT = ("vault access policy", 20_480, True)
     #: CloudWatch Logs destination access policies: "up to 5120 bytes" (PutDestinationPolicy, API reference).

@@ -166,6 +166,7 @@ def judge_change(
     compliant: list[str] = []
     unjudged: list[str] = []
     unreadable: list[Finding] = []
+    unparsed: list[str] = []
     observed: list[Snapshot] = []
     switched_off: list[str] = []
     resource_arn: str | None = None
@@ -184,6 +185,13 @@ def judge_change(
                 unreadable.append(_unreadable(context, next(s for s in guardrail.specs if s.id in active), exc))
                 unjudged.append(unreadable[-1].reason)
                 continue
+            except InvalidEventError as exc:
+                # A rule that cannot read a routed event judges nothing, but says so: a parser gap or a wrong size
+                # limit must never be a silent way past IAM Warden, and the other rules' findings stand
+                # (review s11 F19).
+                unparsed.append(str(exc))
+                unreadable.append(_unparsed(context, next(s for s in guardrail.specs if s.id in active), exc))
+                continue
             resource_arn = resource_arn or evaluation.resource_arn
             compliant.extend(evaluation.compliant)
             unjudged.extend(evaluation.unjudged)
@@ -198,6 +206,10 @@ def judge_change(
                     findings.append(finding)
     except InvalidEventError as exc:
         return Judgement(Verdict.INVALID, str(exc), change, rule_ids=tuple(rule_ids))
+    if unparsed and not findings:
+        return Judgement(
+            Verdict.INVALID, "; ".join(unparsed), change, (), tuple(rule_ids), resource_arn, unjudged=tuple(unreadable)
+        )
     elsewhere = _foreign_target(change, resource_arn, findings)
     if elsewhere:
         return _rejected(change, elsewhere, tuple(rule_ids), resource_arn)
@@ -289,6 +301,22 @@ def _role_id_reader(recorded: Recorded | None) -> Callable[[str], str | None]:
         return found if isinstance(found, str) and found else None
 
     return role_id
+
+
+def _unparsed(context: RuleContext, spec: RuleSpec, exc: InvalidEventError) -> Finding:
+    """A finding with no plan that says the rule could not read the event itself, and why."""
+    change = context.change
+    return context.finding(
+        spec,
+        severity=Severity.MEDIUM,
+        resource_arn=f"arn:{context.partition}:iam::{change.account}:root",
+        reason=(
+            f"IAM Warden could not judge {change.event_name} by {change.actor.display} for rule {spec.id}, so it "
+            f"changed nothing: {exc}. A genuine call IAM Warden cannot read is a gap in its watch, and a forged "
+            "event is someone feeding it: check the change by hand."
+        ),
+        plan=(),
+    )
 
 
 def _unreadable(context: RuleContext, spec: RuleSpec, exc: PermanentAwsError) -> Finding:

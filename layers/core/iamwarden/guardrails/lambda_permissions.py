@@ -92,9 +92,15 @@ LAMBDA_FUNCTION_URL_PUBLIC = RuleSpec(
 
 
 def function_arn(partition: str, region: str, account: str, name: str, qualifier: str | None = None) -> str:
-    """The ARN of the function (or version or alias) a request names by name, partial ARN or ARN."""
+    """The ARN of the function (or version or alias) a request names by name, partial ARN or ARN.
+
+    Lambda's ``FunctionName`` takes ``orders``, ``orders:prod`` (a name with its alias or version),
+    ``111122223333:function:orders[:prod]`` and the whole ARN (Lambda API reference, AddPermission).
+    """
     if name.startswith("arn:"):
         arn = name
+    elif name.count(":") == 1:  # a name with its qualifier: orders:prod, orders:7
+        arn = f"arn:{partition}:lambda:{region}:{account}:function:{name}"
     elif ":" in name:  # a partial ARN: 111122223333:function:orders
         arn = f"arn:{partition}:lambda:{region}:{name}"
     else:
