@@ -492,15 +492,22 @@ def test_remediate_deletes_the_console_password_and_undo_explains_why_it_cannot(
         enforcer.executor.undo(finding["remediation_id"])
 
 
-def test_update_login_profile_of_a_user_without_one_is_already_done(
-    account: Account, enforcer: EnforcerService
+def test_a_password_reset_keeps_the_password_the_user_already_had_and_is_alerted(
+    account: Account, enforcer: EnforcerService, notifier: RecordingNotifier
 ) -> None:
+    """Review s11 F13: UpdateLoginProfile adds no console access; deleting the password cannot be undone."""
     account.set("rules/login-profile-created/mode", "remediate")
     account.iam.create_user(UserName="ops-user")
+    account.iam.create_login_profile(UserName="ops-user", Password="correct-Horse-battery-9")
 
     [finding] = enforcer.handle(_event("update-login-profile.json"))["findings"]
 
-    assert (finding["outcome"], finding["done"]) == ("remediated", [])
+    assert finding["outcome"] == "alerted"
+    assert account.iam.get_login_profile(UserName="ops-user")["LoginProfile"]["UserName"] == "ops-user"
+    [alert] = [sent.finding for sent in notifier.sent if sent.finding]
+    assert alert is not None
+    assert alert.plan == ()
+    assert "aws iam delete-login-profile --user-name ops-user" in alert.reason
 
 
 def test_alert_mode_keeps_the_console_password(account: Account, enforcer: EnforcerService) -> None:

@@ -201,3 +201,20 @@ def test_iam_wardens_own_slack_endpoint_is_public_by_design_only_by_exact_name_i
     stranger = Settings(own=own._replace(functions=frozenset({"iamwarden-enforcer"})))
     judged = _judge(_endpoint_url_event("iamwarden-slack-interactions"), public, stranger)
     assert judged.verdict is Verdict.VIOLATION
+
+
+def test_a_function_named_like_the_slack_endpoint_in_another_region_is_judged() -> None:
+    """Review s11 F21: the exemption knew the account and name but not the Region the stack runs in."""
+    own = OwnIdentity(
+        home_account=ACCOUNT,
+        functions=frozenset({"iamwarden-slack-interactions"}),
+        signed_url_functions=frozenset({"iamwarden-slack-interactions"}),
+    )
+    event = _endpoint_url_event("iamwarden-slack-interactions")
+    public = Lambda([PUBLIC_URL])
+    home = _judge(event, public, Settings(own=own._replace(home_region=event["detail"]["awsRegion"])))
+    assert "lambda-function-url-public" not in {finding.rule_id for finding in home.findings}
+
+    elsewhere = _judge(event, public, Settings(own=own._replace(home_region="eu-north-1")))
+
+    assert "lambda-function-url-public" in {finding.rule_id for finding in elsewhere.findings}

@@ -243,16 +243,32 @@ class LoginProfileRule:
         user = _user_name(context, "loginProfile")
         arn = iam_arn(context.partition, change.account, "user", user)
         evaluation = Evaluation(resource_arn=arn)
-        created = change.event_name == "CreateLoginProfile"
-        verb = "was given a console password" if created else "had its console password changed"
+        if change.event_name != "CreateLoginProfile":
+            # UpdateLoginProfile succeeds only on a password the user already had: the change added no console
+            # access, and deleting the password (which cannot be undone) would take away what it did not add
+            # (review s11 F13). Whoever reset it may now know it, so it is said, with the way to end it.
+            evaluation.findings.append(
+                context.finding(
+                    LOGIN_PROFILE_CREATED,
+                    severity=Severity.HIGH,
+                    resource_arn=arn,
+                    reason=(
+                        f"The console password of IAM user {user} was changed by {change.actor.display}, who may "
+                        "now know it. The user had a console password before, so IAM Warden deletes nothing; if the "
+                        f"user did not ask for this, end it with aws iam delete-login-profile --user-name {user}."
+                    ),
+                    plan=(),
+                )
+            )
+            return evaluation
         evaluation.findings.append(
             context.finding(
                 LOGIN_PROFILE_CREATED,
                 severity=Severity.HIGH,
                 resource_arn=arn,
                 reason=(
-                    f"IAM user {user} {verb} by {change.actor.display}. People here sign in to the console "
-                    "through single sign-on, not with IAM user passwords."
+                    f"IAM user {user} was given a console password by {change.actor.display}. People here sign "
+                    "in to the console through single sign-on, not with IAM user passwords."
                 ),
                 plan=[
                     RemediationStep(

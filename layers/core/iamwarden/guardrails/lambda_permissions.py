@@ -376,7 +376,13 @@ class FunctionUrlRule:
             )
             return evaluation
         own = context.settings.own
-        if change.account == own.home_account and arn.split(":")[6] in own.signed_url_functions & own.functions:
+        # Known by account, Region and name, as iamwarden-tampered knows its functions: a function of the same name in
+        # another Region of the security account is anyone's (review s11 F21).
+        if (
+            change.account == own.home_account
+            and own.home_region in (None, change.region)
+            and arn.split(":")[6] in own.signed_url_functions & own.functions
+        ):
             evaluation.compliant.append(
                 f"the URL of {what} is IAM Warden's own Slack interaction endpoint: it has auth type NONE by design "
                 "and checks Slack's signature on every request itself"
