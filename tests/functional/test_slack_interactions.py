@@ -44,6 +44,7 @@ from iamwarden.app.wiring import build_clients, build_executor
 from iamwarden.domain.exceptions import IamWardenError
 from iamwarden.domain.rule_exceptions import ExceptionScope, ExceptionStatus
 from tests.aws_fixtures import HOME_ACCOUNT
+from tests.conftest import load_event
 from tests.functional.conftest import Account
 from tests.functional.test_cli_undo_history import USER, USER_ARN, keys, quarantined_user
 
@@ -424,12 +425,25 @@ def test_an_undo_command_not_handed_over_by_the_slack_endpoint_undoes_nothing(
     assert slack.responses == []
 
 
+def public_bucket_policy_cut(account: Account, enforcer: EnforcerService) -> str:
+    """The public read of bucket acme-invoices cut by the enforcer (an everyday remediation): its remediation id."""
+    account.set("rules/s3-bucket-policy-public/mode", "remediate")
+    event = load_event("bucket-policy-public-read.json")
+    s3 = account.session.client("s3", region_name="eu-west-1")
+    s3.create_bucket(Bucket="acme-invoices", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+    policy = event["detail"]["requestParameters"]["bucketPolicy"]
+    s3.put_bucket_policy(Bucket="acme-invoices", Policy=json.dumps(policy))
+    [finding] = enforcer.handle(event)["findings"]
+    assert finding["outcome"] == "remediated"
+    return str(finding["remediation_id"])
+
+
 @pytest.mark.parametrize(("owners_may_undo", "allowed"), [("on", True), ("off", False)])
 def test_the_owner_team_may_undo_its_own_resource_only_when_owners_may_undo_is_on(
     account: Account, enforcer: EnforcerService, harness: Harness, owners_may_undo: str, allowed: bool
 ) -> None:
     slack = harness.slack
-    remediation_id, _ = quarantined_user(account, enforcer)
+    remediation_id = public_bucket_policy_cut(account, enforcer)
     account.set("slack/owners_may_undo", owners_may_undo)
 
     answer = harness.send(button(ACTION_UNDO, OWNER, remediation_id, slack))
@@ -445,6 +459,23 @@ def test_the_owner_team_may_undo_its_own_resource_only_when_owners_may_undo_is_o
         assert told["response_type"] == "ephemeral"
         assert told["replace_original"] is False
         assert "owners_may_undo is off" in told["text"]
+
+
+def test_an_owner_may_never_undo_a_quarantine_whatever_owners_may_undo_says(
+    account: Account, enforcer: EnforcerService, harness: Harness, slack: FakeSlack
+) -> None:
+    """Review s11 F5: the owner team is read from tags the changer may set; a backdoor user created with
+    ``--tags team=payments`` put the quarantine's Undo button in payments' hands."""
+    remediation_id, key = quarantined_user(account, enforcer)
+    account.set("slack/owners_may_undo", "on")
+
+    harness.send(button(ACTION_UNDO, OWNER, remediation_id, slack))
+
+    assert harness.lambda_client.invocations == []
+    [click] = harness.clicks()
+    assert click["status"] == "refused"
+    assert "only approvers may undo a remediation of iam-user-created" in click["error"]
+    assert keys(account) == {key: "Inactive"}
 
 
 def test_an_owner_of_another_team_and_a_stranger_may_not_undo(

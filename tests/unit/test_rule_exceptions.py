@@ -353,3 +353,14 @@ def test_the_undos_own_exception_is_approved_by_its_undoer() -> None:
     # A persistence rule's undo exception still needs an operator.
     persistence = undo._replace(scope=ExceptionScope("iam-user-created", resource_pattern="arn:aws:iam::1:user/x"))
     assert "only by an operator" in (approval_flaw(persistence, ExceptionSettings()) or "")
+
+
+def test_the_rules_owners_may_never_undo_are_real_rules() -> None:
+    """A misspelt id in OWNER_UNDO_REFUSED would quietly let owner teams undo that rule's remediations."""
+    from iamwarden.alerts.interactions import OWNER_UNDO_REFUSED
+    from iamwarden.guardrails.registry import RULES
+
+    assert set(RULES) >= OWNER_UNDO_REFUSED
+    assert {"iam-user-created", "iamwarden-tampered", "remediation-reversed", "inline-policy-admin"} <= (
+        OWNER_UNDO_REFUSED
+    )

@@ -21,6 +21,7 @@ from typing import Any, NamedTuple, Protocol
 from urllib.parse import parse_qs
 
 from iamwarden.alerts.settings import AlertSettings
+from iamwarden.domain.rule_exceptions import OPERATOR_APPROVED_RULES
 from iamwarden.domain.settings import SLACK_GROUP_ID, SlackSettings
 
 logger = logging.getLogger(__name__)
@@ -288,8 +289,13 @@ class Permissions:
     def owns(self, user_id: str, team: str | None) -> bool:
         return self.alerts.team_of_slack_user(user_id, team)
 
-    def may(self, click: Click) -> tuple[bool, str]:
-        """Whether ``click``'s user may do its action, and why (or why not)."""
+    def may(self, click: Click, rule_id: str | None = None) -> tuple[bool, str]:
+        """Whether ``click``'s user may do its action, and why (or why not).
+
+        The owner team comes from tags the person who made the change may have set (review s11 F5): an owner may
+        undo an everyday remediation of its own resource, never one of the rules where an undo is what an
+        intruder wants (``OWNER_UNDO_REFUSED``: persistence, escalation, evasion, IAM Warden's own guard).
+        """
         if self.is_approver(click.user_id):
             return True, "approver"
         owner = self.owns(click.user_id, click.owner_team)
@@ -300,10 +306,27 @@ class Permissions:
                 return False, "only approvers and the resource's owner team may undo"
             if not self.slack.owners_may_undo:
                 return False, "owner teams may not undo (slack/owners_may_undo is off); ask an approver"
+            if rule_id is None or rule_id in OWNER_UNDO_REFUSED:
+                return False, f"only approvers may undo a remediation of {rule_id or 'an unknown rule'}"
             return True, f"owner team {click.owner_team}"
         if owner:
             return True, f"owner team {click.owner_team}"
         return False, "only approvers and the resource's owner team may act on this alert"
+
+
+#: Rules whose remediations only an approver may undo, whatever ``slack/owners_may_undo`` says: the owner team is
+#: read from tags the changer can set, and undoing these is what an intruder wants (review s11 F5).
+OWNER_UNDO_REFUSED = OPERATOR_APPROVED_RULES | frozenset(
+    {
+        "iamwarden-tampered",
+        "inline-policy-admin",
+        "policy-version-admin",
+        "managed-policy-attached",
+        "restraint-removed",
+        "instance-profile-escalation",
+        "user-credential-created",
+    }
+)
 
 
 def replaced_message(blocks: Sequence[Mapping[str, Any]], text: str) -> dict[str, Any]:

@@ -218,8 +218,9 @@ class InteractionEndpoint:
 
     def _act(self, click: Click) -> dict[str, Any]:
         slack_settings, alert_settings = self.settings.current()
-        allowed, why = Permissions(slack_settings, alert_settings, self.slack).may(click)
         facts = self.remediations.facts(click.remediation_id) if click.remediation_id else None
+        permissions = Permissions(slack_settings, alert_settings, self.slack)
+        allowed, why = permissions.may(click, facts.rule_id if facts else None)
         if not allowed:
             return self._refuse(click, why, facts)
         if click.remediation_id and facts is None:
