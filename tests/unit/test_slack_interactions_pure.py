@@ -204,14 +204,23 @@ def click(action: str, user: str, team: str | None = "payments") -> Click:
     ],
 )
 def test_who_may_do_what(action: str, user: str, owners_may_undo: bool, allowed: bool) -> None:
-    assert permissions(owners_may_undo).may(click(action, user))[0] is allowed
+    assert permissions(owners_may_undo).may(click(action, user), "s3-bucket-policy-public")[0] is allowed
+
+
+@pytest.mark.parametrize("rule", ["iam-user-created", "iamwarden-tampered", "inline-policy-admin", None])
+def test_an_owner_may_not_undo_what_an_intruder_would_want_undone_nor_an_unknown_rule(rule: str | None) -> None:
+    allowed, why = permissions(owners_may_undo=True).may(click(ACTION_UNDO, "UOWNER"), rule)
+    assert allowed is False
+    assert why.startswith("only approvers may undo a remediation of")
+    assert permissions(owners_may_undo=True).may(click(ACTION_UNDO, "UAPPROVER"), rule)[0] is True
 
 
 def test_the_owner_of_another_team_is_no_owner_team_names_compare_case_insensitively() -> None:
     rules = permissions(owners_may_undo=True)
-    assert rules.may(click(ACTION_UNDO, "UOWNER", team="platform"))[0] is False
-    assert rules.may(click(ACTION_UNDO, "UOWNER", team="Payments"))[0] is True
-    assert rules.may(click(ACTION_UNDO, "UOWNER", team=None))[0] is False
+    everyday = "s3-bucket-policy-public"
+    assert rules.may(click(ACTION_UNDO, "UOWNER", team="platform"), everyday)[0] is False
+    assert rules.may(click(ACTION_UNDO, "UOWNER", team="Payments"), everyday)[0] is True
+    assert rules.may(click(ACTION_UNDO, "UOWNER", team=None), everyday)[0] is False
 
 
 def test_a_member_of_an_approver_group_is_an_approver_a_group_that_cannot_be_read_grants_nothing() -> None:
