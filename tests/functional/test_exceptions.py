@@ -396,6 +396,18 @@ def test_undo_with_an_exception_keeps_the_enforcer_from_reverting_it(
     assert result["verdict"] == "compliant"
     assert f"exempted by exception {exception.exception_id}" in result["reason"]
     assert bucket_policy(account) == policy
+    # It accepts what the remediation found and nothing else (review s11 F6): another public grant on the same
+    # bucket while it holds is a finding, remediated as usual.
+    assert exception.accepted
+    wider = load_event("bucket-policy-public-read.json")
+    wider["detail"]["eventID"] = "11111111-2222-3333-4444-666666666666"
+    statements = wider["detail"]["requestParameters"]["bucketPolicy"]["Statement"]
+    statements.append({**statements[0], "Sid": "AnyoneLists", "Action": "s3:ListBucket", "Resource": BUCKET_ARN})
+    account.s3.put_bucket_policy(
+        Bucket="acme-invoices", Policy=json.dumps(wider["detail"]["requestParameters"]["bucketPolicy"])
+    )
+    [again] = enforcer.handle(wider)["findings"]
+    assert (again["rule"], again["outcome"]) == (RULE, "remediated")
 
 
 def test_an_undo_that_cannot_be_done_leaves_no_exception(account: Account, enforcer: EnforcerService) -> None:

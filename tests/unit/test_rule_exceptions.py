@@ -364,3 +364,54 @@ def test_the_rules_owners_may_never_undo_are_real_rules() -> None:
     assert {"iam-user-created", "iamwarden-tampered", "remediation-reversed", "inline-policy-admin"} <= (
         OWNER_UNDO_REFUSED
     )
+
+
+def _with_another_public_statement() -> dict[str, object]:
+    import copy
+
+    event = copy.deepcopy(load_event("bucket-policy-public-read.json"))
+    policy = event["detail"]["requestParameters"]["bucketPolicy"]
+    policy["Statement"].append(
+        {
+            "Sid": "AnyoneWrites",
+            "Effect": "Allow",
+            "Principal": "*",
+            "Action": "s3:PutObject",
+            "Resource": f"{BUCKET_ARN}/*",
+        }
+    )
+    return event
+
+
+def test_an_exception_made_from_a_finding_accepts_what_it_found_and_nothing_added_later() -> None:
+    """Review s11 F6: the exception for one statement let any later grant on the same bucket in, silently."""
+    from iamwarden.domain.rule_exceptions import accepted_of
+
+    finding = public_policy_finding()
+    made_from_it = exception()._replace(accepted=accepted_of(finding.offending))  # type: ignore[attr-defined]
+    assert made_from_it.accepted
+
+    same = judge_event(load_event("bucket-policy-public-read.json"), Settings(), exceptions=[made_from_it])
+    assert same.verdict.value == "compliant"
+    assert "only the 1 grant(s) it was made for" in same.reason
+
+    more = judge_event(_with_another_public_statement(), Settings(), exceptions=[made_from_it])
+    assert more.verdict.value == "violation"
+    assert [f.rule_id for f in more.findings] == [RULE]
+
+    # A hand-written exception (no finding behind it) covers the rule on its pattern, as before.
+    assert judge_event(_with_another_public_statement(), Settings(), exceptions=[exception()]).verdict.value == (
+        "compliant"
+    )
+
+
+def test_what_an_offending_entry_grants_is_its_fingerprint_not_where_or_how_certainly() -> None:
+    from iamwarden.domain.rule_exceptions import accepted_of
+
+    statement = {"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": f"{BUCKET_ARN}/*"}
+    first = accepted_of([{"index": 0, "sid": None, "statement": statement, "certain": True}])
+    moved = accepted_of([{"index": 3, "sid": None, "statement": dict(reversed(statement.items())), "certain": False}])
+    other = accepted_of([{"index": 0, "statement": {**statement, "Action": "s3:*"}}])
+    assert first == moved
+    assert first != other
+    assert accepted_of([{"grantee": "999988887777", "index": 1}]) == accepted_of([{"grantee": "999988887777"}])

@@ -53,6 +53,8 @@ def to_item(exception: RuleException) -> dict[str, Any]:
         moment = getattr(exception, name)
         if moment is not None:
             item[name] = {"S": moment.isoformat()}
+    if exception.accepted:
+        item["accepted"] = {"SS": sorted(exception.accepted)}
     return item
 
 
@@ -84,6 +86,7 @@ def from_item(item: Mapping[str, Any]) -> RuleException:
             reminded_at=moment("reminded_at"),
             ended_by=text("ended_by"),
             ended_at=moment("ended_at"),
+            accepted=frozenset(item.get("accepted", {}).get("SS", ())),
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise ExceptionStoreError(f"exception item {item.get('exception_id')} is malformed: {exc!r}") from exc

@@ -36,6 +36,7 @@ from iamwarden.domain.rule_exceptions import (
     ExceptionScope,
     ExceptionStatus,
     RuleException,
+    accepted_of,
     approver_flaw,
     exception_days,
     exception_summary,
@@ -106,10 +107,19 @@ class ExceptionDesk:
             days=exception_days(days, self.settings),
             status=ExceptionStatus.REQUESTED,
             source_remediation_id=source_remediation_id,
+            accepted=self._accepted(source_remediation_id),
         )
         self.store.create(exception)
         self._record(exception, "requested", requester)
         return exception
+
+    def _accepted(self, remediation_id: str | None) -> frozenset[str]:
+        """What the remediation's finding offended with: all an exception made from it accepts (``covers``)."""
+        if not remediation_id:
+            return frozenset()
+        record = self.audit.get(remediation_id)
+        offending = record.finding.get("offending") if record is not None else None
+        return accepted_of(offending) if isinstance(offending, list) else frozenset()
 
     def approve(self, exception_id: str, approver: str) -> RuleException:
         """Approve a pending request: it exempts from now until now + its days. Only a requested one."""

@@ -11,8 +11,9 @@ creating the two dataclasses cost some 12 M instructions there, the two NamedTup
 Benchmarks; ``tests/unit/test_cold_import.py``). Their annotations are evaluated, as that test asks.
 """
 
+import json
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any, NamedTuple
@@ -70,28 +71,42 @@ class RuleException(NamedTuple):
     #: Who revoked it, or "IAM Warden" when it expired, and when.
     ended_by: str | None = None
     ended_at: datetime | None = None
+    #: What was accepted, when the exception was made from a remediation's finding (``accepted_of``): the
+    #: fingerprints of its offending statements or grants. Empty: the whole rule on the scope (a hand-written one).
+    accepted: frozenset[str] = frozenset()
 
     def active(self, now: datetime) -> bool:
         """Approved and not yet expired at ``now``: only then does it exempt anything."""
         return self.status is ExceptionStatus.APPROVED and self.expires_at is not None and now < self.expires_at
 
     def covers(self, finding: Finding) -> bool:
-        """Whether the scope names ``finding``: its rule, and its resource or its actor (or session issuer)."""
+        """Whether the scope names ``finding``: its rule, and its resource or its actor (or session issuer); and,
+        for an exception made from a remediation, only when everything the finding offends with was accepted.
+
+        An exception for one vendor's share must not let any later grantee of that bucket in unseen (review s11
+        F6): a new statement or grant on the same resource is a finding as usual.
+        """
         scope = self.scope
         if scope.rule_id != finding.rule_id:
             return False
         if scope.resource_pattern is not None:
-            return arn_match(scope.resource_pattern, finding.resource_arn)
-        if scope.actor_pattern is not None:
-            return any(
-                arn and arn_match(scope.actor_pattern, arn)
+            named = arn_match(scope.resource_pattern, finding.resource_arn)
+        elif scope.actor_pattern is not None:
+            named = any(
+                arn is not None and arn != "" and arn_match(scope.actor_pattern, arn)
                 for arn in (finding.actor.arn, finding.actor.session_issuer_arn)
             )
-        return False
+        else:
+            return False
+        if not named or not self.accepted:
+            return named
+        offending = accepted_of(finding.offending)
+        return bool(offending) and offending <= self.accepted
 
     def describe(self) -> str:
         until = f", until {self.expires_at.isoformat()}" if self.expires_at else ""
-        return f"exception {self.exception_id} ({self.scope.describe()}: {self.reason!r}{until})"
+        only = f", only the {len(self.accepted)} grant(s) it was made for" if self.accepted else ""
+        return f"exception {self.exception_id} ({self.scope.describe()}{only}: {self.reason!r}{until})"
 
     def approved(self, approver: str, at: datetime) -> "RuleException":
         return self._replace(
@@ -112,6 +127,22 @@ class RuleException(NamedTuple):
     def delete_after(self) -> datetime:
         """When the table may delete the item (TTL): well after it ended, so the audit can still read it."""
         return self.ends_at + timedelta(days=RETENTION_DAYS)
+
+
+#: What an offending entry says about the verdict rather than what it grants: left out of its fingerprint.
+_VERDICT_KEYS = frozenset({"index", "certain", "needs_context", "narrowed_by", "unevaluated_conditions"})
+
+
+def accepted_of(offending: Iterable[Mapping[str, Any]]) -> frozenset[str]:
+    """The fingerprints of a finding's offending entries: the statement itself when the entry holds one, else
+    what the entry grants (its verdict notes left out), as canonical JSON."""
+    prints = set()
+    for entry in offending:
+        granted = entry.get("statement") if isinstance(entry.get("statement"), Mapping) else None
+        if granted is None:
+            granted = {key: value for key, value in entry.items() if key not in _VERDICT_KEYS}
+        prints.add(json.dumps(granted, sort_keys=True, separators=(",", ":"), default=str))
+    return frozenset(prints)
 
 
 def expiry(approved_at: datetime, days: int) -> datetime:
