@@ -159,7 +159,7 @@ class RemovePolicyStatements:
         left = still_granted(remaining, step.parameters["statements"], run.aws.account)
         if not removed:
             if left:  # the grant is live in a spelling or statement that is not the event's: never "already safe"
-                raise RemediationError(_unmatched(self._where(name), left, "no statement matches the event's"))
+                raise RemediationError(unmatched_grant(self._where(name), left, "no statement matches the event's"))
             return  # a later policy no longer has them: never touch it
         if remaining:
             document["Statement"] = remaining
@@ -170,7 +170,7 @@ class RemovePolicyStatements:
             done.append(f"deleted {self._where(name)}: every statement in it was offending")
         if left:
             raise RemediationError(
-                _unmatched(self._where(name), left, "other statements than the event's, which were removed, grant it")
+                unmatched_grant(self._where(name), left, "other statements than the event's grant it")
             )
 
     def undo(self, aws: AccountClients, step: RemediationStep, before: Mapping[str, Any]) -> list[str]:
@@ -204,7 +204,7 @@ def statement_offends(statement: Any, step: RemediationStep) -> bool:
     return isinstance(statement, dict) and statement.get("Sid") in sids
 
 
-def _unmatched(where: str, left: Sequence[tuple[str, Sequence[str]]], why: str) -> str:
+def unmatched_grant(where: str, left: Sequence[tuple[str, Sequence[str]]], why: str) -> str:
     """Why a removal could not make the resource safe: who the live policy still lets in, and where."""
     held = "; ".join(f"{', '.join(grantees)} by {label}" for label, grantees in left)
     return f"{where} still lets in {held}, but {why}: needs a person"
