@@ -2,8 +2,9 @@
 
 A remediation finds "the statement the event added" in the live document. Services re-spell what they store: a
 bare account id principal comes back as the account's root ARN (IAM User Guide, "IAM JSON policy elements:
-Principal", AWS account principals: "some services convert the account ID to the ARN of the root user when the
-policy is saved"), action names are case insensitive, one value may be a string or a one-element list, and
+Principal", section "AWS account principals": the account ARN and the shortened account id behave the same, and a
+service may convert the short form to the ARN when the policy is saved), action names are case insensitive, one
+value may be a string or a one-element list, and
 ``"Principal": "*"`` means ``{"AWS": "*"}``. A textual match misses all of these and the remediation silently
 does nothing, so both sides are read with ``parse_policy`` (the one reading of actions, principals and
 conditions) and compared in this form. The Sid names a statement, it grants nothing: it is not part of the
