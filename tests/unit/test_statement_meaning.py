@@ -3,12 +3,15 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
+from iamwarden.domain.findings import RemediationStep
 from iamwarden.domain.statement_meaning import aws_principal, statement_meaning, still_granted
 from iamwarden.guardrails.remediation import remove_statements, restore_statements, without_offending
+from iamwarden.guardrails.trust_policy import RestorePreviousTrustPolicy
 
 OWN = "111122223333"
 OUTSIDER = "999988887777"
@@ -182,3 +185,47 @@ def test_remove_and_restore_statements_compare_meanings() -> None:
     keep = {**EVENT, "Principal": {"AWS": "444455556666"}}
     assert remove_statements([stored, keep], {statement_meaning(EVENT)}) == [keep]
     assert restore_statements([stored, keep], [EVENT], "the policy") == []
+
+
+# --- the previous trust restore compares whole documents by meaning ------------------------------------------------
+
+
+class _Iam:
+    """``get_role`` answering one trust document, as IAM stored it."""
+
+    def __init__(self, trust: dict[str, Any]) -> None:
+        self.trust = trust
+
+    def get_role(self, RoleName: str) -> dict[str, Any]:
+        return {"Role": {"AssumeRolePolicyDocument": self.trust}}
+
+
+def _trust_step(event: dict[str, Any], previous: dict[str, Any]) -> RemediationStep:
+    return RemediationStep(
+        RestorePreviousTrustPolicy.action,
+        f"arn:aws:iam::{OWN}:role/app",
+        {"role_name": "app", "policy": event, "restore_to": previous},
+    )
+
+
+def _doc(*statements: dict[str, Any]) -> dict[str, Any]:
+    return {"Version": "2012-10-17", "Statement": list(statements)}
+
+
+ASSUME: dict[str, Any] = {"Effect": "Allow", "Principal": {"AWS": OUTSIDER}, "Action": "sts:AssumeRole"}
+EC2: dict[str, Any] = {"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}
+
+
+def test_the_previous_trust_goes_back_when_iam_stored_the_events_document_re_spelt() -> None:
+    stored = _doc(EC2, {**ASSUME, "Principal": {"AWS": ROOT}})
+    aws = SimpleNamespace(iam=_Iam(stored))
+    captured = RestorePreviousTrustPolicy().capture(aws, _trust_step(_doc(ASSUME, EC2), _doc(EC2)))
+    assert captured["restore_to"] == _doc(EC2)
+
+
+def test_a_trust_changed_since_in_meaning_is_left_alone() -> None:
+    changed = _doc(EC2, {**ASSUME, "Principal": {"AWS": ROOT}, "Action": "sts:TagSession"})
+    aws = SimpleNamespace(iam=_Iam(changed))
+    captured = RestorePreviousTrustPolicy().capture(aws, _trust_step(_doc(ASSUME, EC2), _doc(EC2)))
+    assert captured["restore_to"] is None
+    assert captured["why"] == "changed again since the event"

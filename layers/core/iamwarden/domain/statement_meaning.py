@@ -63,6 +63,16 @@ def statement_meaning(statement: Any) -> str:
     )
 
 
+def document_meaning(document: Any) -> str:
+    """A whole policy document's meaning: its statements' meanings (``statement_meaning``), in any order, each as
+    often as it occurs; a document that is not an object is compared by its text."""
+    if not isinstance(document, Mapping):
+        return "text:" + canonical(document)
+    statements = document.get("Statement", [])
+    listed = statements if isinstance(statements, list) else [statements]
+    return json.dumps(sorted(statement_meaning(statement) for statement in listed))
+
+
 def principal_entries(principal: Principal | None) -> frozenset[str]:
     """Each principal entry as ``type:entry`` in one spelling; ``*`` (any principal) when it lets in everyone."""
     if principal is None:

@@ -64,7 +64,7 @@ from iamwarden.domain.judged import judged_once
 from iamwarden.domain.policy import Condition, Policy, Statement, parse_policy
 from iamwarden.domain.recorded import ROLE_TRUST, Snapshot, observed_at
 from iamwarden.domain.settings import RuleSettings
-from iamwarden.domain.statement_meaning import statement_meaning, still_granted
+from iamwarden.domain.statement_meaning import document_meaning, statement_meaning, still_granted
 from iamwarden.domain.trust_escalation import TrustEscalation, judge_trust_change, same_account_entries
 from iamwarden.domain.variables import resolve
 from iamwarden.domain.wildcards import wildcard_match
@@ -739,7 +739,7 @@ class RestoreTrustPolicy:
         current = self._live(aws, role)
         if current is None:
             raise UndoError(f"role {role} no longer exists; its trust policy cannot be restored")
-        if canonical(current) == canonical(before["restore_to"]):
+        if document_meaning(current) == document_meaning(before["restore_to"]):
             aws.iam.update_assume_role_policy(RoleName=role, PolicyDocument=json.dumps(before["policy"]))
             return [f"restored the trust policy of role {role} as it was"]
         # Changed since: put the removed statements back into the current policy, keeping the later change (a
@@ -788,7 +788,8 @@ class RestorePreviousTrustPolicy:
     """Put back the trust policy an ``UpdateAssumeRolePolicy`` replaced, known exactly (a snapshot taken before
     it, or the authorization details), while the role still holds the event's document. Undo puts that back.
 
-    A role changed again since holds a trust nobody judged here: it is left alone (nothing is done).
+    A role changed again since holds a trust nobody judged here: it is left alone (nothing is done). Documents are
+    compared by meaning (``document_meaning``): IAM stores a bare account id as the account's root ARN.
     """
 
     permissions: ClassVar[Permissions] = ("iam:GetRole", "iam:UpdateAssumeRolePolicy")
@@ -800,9 +801,9 @@ class RestorePreviousTrustPolicy:
         live = RestoreTrustPolicy._live(aws, step.parameters["role_name"])
         if live is None:
             return {"exists": False}
-        if canonical(live) == canonical(step.parameters["restore_to"]):
+        if document_meaning(live) == document_meaning(step.parameters["restore_to"]):
             return {"exists": True, "policy": live, "restore_to": None, "why": "already restored"}
-        if canonical(live) != canonical(step.parameters["policy"]):
+        if document_meaning(live) != document_meaning(step.parameters["policy"]):
             return {"exists": True, "policy": live, "restore_to": None, "why": "changed again since the event"}
         return {"exists": True, "policy": live, "restore_to": step.parameters["restore_to"]}
 
@@ -821,9 +822,9 @@ class RestorePreviousTrustPolicy:
         current = RestoreTrustPolicy._live(aws, role)
         if current is None:
             raise UndoError(f"role {role} no longer exists; its trust policy cannot be restored")
-        if canonical(current) == canonical(before["policy"]):
+        if document_meaning(current) == document_meaning(before["policy"]):
             return []  # undone already
-        if canonical(current) != canonical(before["restore_to"]):
+        if document_meaning(current) != document_meaning(before["restore_to"]):
             raise UndoError(f"the trust policy of role {role} changed since the remediation; it is left as it is")
         aws.iam.update_assume_role_policy(RoleName=role, PolicyDocument=json.dumps(before["policy"]))
         return [f"put the trust policy of role {role} back as the event set it"]
