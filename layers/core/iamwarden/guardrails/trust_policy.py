@@ -739,7 +739,7 @@ class RestoreTrustPolicy:
         current = self._live(aws, role)
         if current is None:
             raise UndoError(f"role {role} no longer exists; its trust policy cannot be restored")
-        if document_meaning(current) == document_meaning(before["restore_to"]):
+        if canonical(current) == canonical(before["restore_to"]):
             aws.iam.update_assume_role_policy(RoleName=role, PolicyDocument=json.dumps(before["policy"]))
             return [f"restored the trust policy of role {role} as it was"]
         # Changed since: put the removed statements back into the current policy, keeping the later change (a
@@ -789,7 +789,8 @@ class RestorePreviousTrustPolicy:
     it, or the authorization details), while the role still holds the event's document. Undo puts that back.
 
     A role changed again since holds a trust nobody judged here: it is left alone (nothing is done). Documents are
-    compared by meaning (``document_meaning``): IAM stores a bare account id as the account's root ARN.
+    compared by meaning (``document_meaning``) before the restore: IAM stores a bare account id as the account's
+    root ARN. Undo compares text: any later change, even a Sid, makes it refuse (the safe direction).
     """
 
     permissions: ClassVar[Permissions] = ("iam:GetRole", "iam:UpdateAssumeRolePolicy")
@@ -822,9 +823,9 @@ class RestorePreviousTrustPolicy:
         current = RestoreTrustPolicy._live(aws, role)
         if current is None:
             raise UndoError(f"role {role} no longer exists; its trust policy cannot be restored")
-        if document_meaning(current) == document_meaning(before["policy"]):
+        if canonical(current) == canonical(before["policy"]):
             return []  # undone already
-        if document_meaning(current) != document_meaning(before["restore_to"]):
+        if canonical(current) != canonical(before["restore_to"]):
             raise UndoError(f"the trust policy of role {role} changed since the remediation; it is left as it is")
         aws.iam.update_assume_role_policy(RoleName=role, PolicyDocument=json.dumps(before["policy"]))
         return [f"put the trust policy of role {role} back as the event set it"]
