@@ -8,6 +8,7 @@ without a Sid, which RemovePermission cannot name.
 from __future__ import annotations
 
 import json
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -56,3 +57,45 @@ def test_a_statement_without_a_sid_is_left_for_a_person() -> None:
     [finding] = judge_event(_event(eventBusName="orders-bus", policy=policy), Settings()).findings
     with pytest.raises(RemediationError, match="has no Sid: remove it by hand"):
         REMOVE_EVENT_BUS_POLICY_STATEMENTS.apply(None, finding.plan[0], {"policy": policy}, [])  # type: ignore[arg-type]
+
+
+class _Events:
+    """The one call the removal makes, recorded."""
+
+    def __init__(self) -> None:
+        self.removed: list[str] = []
+
+    def remove_permission(self, EventBusName: str, StatementId: str) -> None:
+        self.removed.append(StatementId)
+
+
+def _run(events: _Events) -> Any:
+    aws = SimpleNamespace(account=ACCOUNT, client=lambda service: events)
+    return SimpleNamespace(aws=aws)
+
+
+def test_a_grant_to_the_account_under_another_sid_fails_rather_than_reads_as_safe() -> None:
+    [finding] = judge_event(_event(principal="999988887777", statementId="Vendor"), Settings()).findings
+    older = {"Sid": "OldVendor", "Effect": "Allow", "Principal": {"AWS": "999988887777"}, "Action": "events:*"}
+    policy = json.dumps({"Version": "2012-10-17", "Statement": [{**older, "Resource": "*"}]})
+    events, done = _Events(), list[str]()
+    left = r"still lets in 999988887777 by statement 0 \(OldVendor\).*needs a person"
+    with pytest.raises(RemediationError, match=left):
+        REMOVE_EVENT_BUS_POLICY_STATEMENTS.apply(_run(events), finding.plan[0], {"policy": policy}, done)
+    assert events.removed == []
+    assert done == []
+
+
+def test_the_events_statement_goes_by_its_sid_and_nothing_is_left() -> None:
+    [finding] = judge_event(_event(principal="999988887777", statementId="Vendor"), Settings()).findings
+    stored = {
+        "Sid": "Vendor",
+        "Effect": "Allow",
+        "Principal": {"AWS": "arn:aws:iam::999988887777:root"},
+        "Action": "events:PutEvents",
+        "Resource": f"arn:aws:events:eu-west-1:{ACCOUNT}:event-bus/default",
+    }
+    policy = json.dumps({"Version": "2012-10-17", "Statement": [stored]})
+    events, done = _Events(), list[str]()
+    REMOVE_EVENT_BUS_POLICY_STATEMENTS.apply(_run(events), finding.plan[0], {"policy": policy}, done)
+    assert events.removed == ["Vendor"]

@@ -154,6 +154,8 @@ def test_snss_default_policy_lets_in_the_owner_only() -> None:
 class Clients:
     """A client stub per service, keeping one topic's or queue's policy attribute."""
 
+    account = "111122223333"
+
     def __init__(self, policy: str | None) -> None:
         self.policy = policy
         self.calls: list[str] = []

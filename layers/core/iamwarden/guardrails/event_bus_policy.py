@@ -23,6 +23,7 @@ from iamwarden.domain.catalog import RuleSpec
 from iamwarden.domain.documents import PolicyKind
 from iamwarden.domain.exceptions import InvalidEventError, RemediationError
 from iamwarden.domain.findings import RemediationStep, StepAction
+from iamwarden.domain.statement_meaning import still_granted
 from iamwarden.guardrails.base import RuleContext
 from iamwarden.guardrails.remediation import AccountClients, Permissions, StepRun, statement_list
 from iamwarden.guardrails.resource_policy import (
@@ -31,6 +32,7 @@ from iamwarden.guardrails.resource_policy import (
     RemovePolicyStatements,
     ResourcePolicyRule,
     statement_offends,
+    unmatched_grant,
 )
 
 _EVENTS = frozenset({"PutPermission"})
@@ -120,7 +122,8 @@ class RemoveEventBusStatements(RemovePolicyStatements):
         if before["policy"] is None:
             return
         bus = step.parameters["event_bus"]
-        offending = [s for s in statement_list(json.loads(before["policy"])) if statement_offends(s, step)]
+        statements = statement_list(json.loads(before["policy"]))
+        offending = [s for s in statements if statement_offends(s, step)]
         for statement in offending:
             sid = statement.get("Sid") if isinstance(statement, dict) else None
             if not sid:
@@ -128,6 +131,11 @@ class RemoveEventBusStatements(RemovePolicyStatements):
             with ignoring("ResourceNotFoundException"):  # removed in the meantime
                 run.aws.client("events").remove_permission(EventBusName=bus, StatementId=sid)
             done.append(f"removed statement {sid} from the policy of event bus {bus}")
+        remaining = [s for s in statements if not statement_offends(s, step)]
+        left = still_granted(remaining, step.parameters["statements"], run.aws.account)
+        if left:  # the grant is live in a statement that is not the event's: never "already safe"
+            why = "no statement matches the event's" if not offending else "other statements than the event's grant it"
+            raise RemediationError(unmatched_grant(f"the policy of event bus {bus}", left, why))
 
 
 class EventBusPolicyRule(ResourcePolicyRule):

@@ -19,7 +19,8 @@ action follows the same contract, which the executor relies on:
 are what ``undo`` calls. Tests check both against the calls actually made and
 the template.
 
-Statements are matched by content (``canonical``), never by position or Sid:
+Statements are matched by meaning (``statement_meaning``: however the service re-spelt what it stored, a root
+ARN for a bare account id, action case, a one-element list), never by position or Sid:
 ``remove_statements`` takes exactly the offending ones out, ``restore_statements``
 puts them back into whatever the document holds now and refuses when a Sid is
 taken by a different statement. ``without_offending`` is the finer cut the
@@ -35,10 +36,10 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any, Protocol
 from urllib.parse import unquote
 
-from iamwarden.domain.canonical import canonical
 from iamwarden.domain.exceptions import UndoError
 from iamwarden.domain.findings import RemediationStep, StepAction
 from iamwarden.domain.policy import Statement
+from iamwarden.domain.statement_meaning import aws_principal, statement_meaning
 
 #: Permissions, as declared on an action class: exact IAM actions, e.g. ``iam:DetachRolePolicy``.
 Permissions = tuple[str, ...]
@@ -162,8 +163,8 @@ def statement_list(document: Mapping[str, Any]) -> list[Any]:
 
 
 def offending_statements(step: RemediationStep) -> set[str]:
-    """The canonical form of each statement the step names (``statement_reference``)."""
-    return {canonical(reference["statement"]) for reference in step.parameters["statements"]}
+    """The meaning (``statement_meaning``) of each statement the step names (``statement_reference``)."""
+    return {statement_meaning(reference["statement"]) for reference in step.parameters["statements"]}
 
 
 def statement_cut(
@@ -182,12 +183,12 @@ def statement_cut(
 def without_offending(statements: Iterable[Any], references: Iterable[Mapping[str, Any]]) -> list[Any]:
     """``statements`` with each referenced statement cut out, or with only its named ``actions`` taken out.
 
-    Statements are matched by content (``canonical``). A statement left with no action goes whole. Nothing
+    Statements are matched by meaning (``statement_meaning``). A statement left with no action goes whole. Nothing
     else changes: the kept statements are the same objects, in the same order.
     """
     cuts: dict[str, set[str] | None] = {}
     for reference in references:
-        key = canonical(reference["statement"])
+        key = statement_meaning(reference["statement"])
         parts = _parts(reference)
         if parts is None:
             cuts[key] = None
@@ -197,7 +198,7 @@ def without_offending(statements: Iterable[Any], references: Iterable[Mapping[st
             taken.update(parts)
     kept: list[Any] = []
     for statement in statements:
-        key = canonical(statement)
+        key = statement_meaning(statement)
         if key not in cuts:
             kept.append(statement)
             continue
@@ -214,7 +215,7 @@ def _parts(reference: Mapping[str, Any]) -> set[str] | None:
     if actions is None and principals is None:
         return None
     parts = {f"Action\0{str(action).lower()}" for action in actions or ()}
-    parts.update(f"Principal\0{kind}\0{entry}" for kind, entries in (principals or {}).items() for entry in entries)
+    parts.update(_principal_part(kind, entry) for kind, entries in (principals or {}).items() for entry in entries)
     return parts
 
 
@@ -228,9 +229,11 @@ def _without_parts(statement: dict[str, Any], taken: set[str]) -> dict[str, Any]
             return None
         rest["Action"] = _as_value(actions)
     principal = statement.get("Principal")
+    if principal == "*":
+        principal = {"AWS": "*"}  # the same principal (IAM User Guide): a cut of {"AWS": "*"} takes it
     if isinstance(principal, dict) and any(part.startswith("Principal\0") for part in taken):
         kept = {
-            kind: [e for e in _as_list(entries) if f"Principal\0{kind}\0{e}" not in taken]
+            kind: [e for e in _as_list(entries) if _principal_part(kind, e) not in taken]
             for kind, entries in principal.items()
         }
         kept = {kind: entries for kind, entries in kept.items() if entries}
@@ -238,6 +241,11 @@ def _without_parts(statement: dict[str, Any], taken: set[str]) -> dict[str, Any]
             return None
         rest["Principal"] = {kind: _as_value(entries) for kind, entries in kept.items()}
     return rest
+
+
+def _principal_part(kind: str, entry: Any) -> str:
+    """A Principal entry as a cut names it: an account's root ARN and its bare id are the same entry."""
+    return f"Principal\0{kind}\0{aws_principal(entry) if kind == 'AWS' and isinstance(entry, str) else entry}"
 
 
 def _as_list(value: Any) -> list[Any]:
@@ -249,8 +257,8 @@ def _as_value(values: list[Any]) -> Any:
 
 
 def remove_statements(statements: Iterable[Any], offending: set[str]) -> list[Any]:
-    """``statements`` without those whose content is in ``offending`` (``canonical`` form)."""
-    return [statement for statement in statements if canonical(statement) not in offending]
+    """``statements`` without those whose meaning is in ``offending`` (``statement_meaning``)."""
+    return [statement for statement in statements if statement_meaning(statement) not in offending]
 
 
 def restore_statements(current: Sequence[Any], removed: Iterable[Any], where: str) -> list[Any]:
@@ -259,8 +267,8 @@ def restore_statements(current: Sequence[Any], removed: Iterable[Any], where: st
     A removed statement whose Sid a different statement now holds cannot go back without losing one of
     them (a policy's Sids are unique): the operator restores it by hand from the audit record.
     """
-    present = {canonical(statement) for statement in current}
-    missing = [statement for statement in removed if canonical(statement) not in present]
+    present = {statement_meaning(statement) for statement in current}
+    missing = [statement for statement in removed if statement_meaning(statement) not in present]
     taken = {s.get("Sid") for s in current if isinstance(s, dict) and s.get("Sid")}
     clash = [s["Sid"] for s in missing if isinstance(s, dict) and s.get("Sid") in taken]
     if clash:

@@ -17,7 +17,8 @@ reason names the rest; when it holds none, the finding carries ``needs_context``
 
 The remediation reads the live document through a ``PolicyEndpoint`` (get, put,
 delete, the error codes that mean "no policy" and "no resource", the IAM action
-each call needs), removes the offending statements by content, puts the rest
+each call needs), removes the offending statements by meaning (``statement_meaning``: a
+service may store a bare account id as its root ARN, or an action in another case), puts the rest
 back (deletes the policy when nothing remains), and on undo puts the removed
 statements back into the *current* document, refusing when a Sid is taken.
 
@@ -38,14 +39,14 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, NamedTuple, Protocol
 
 from iamwarden.adapters.errors import error_code
-from iamwarden.domain.canonical import canonical
 from iamwarden.domain.catalog import RuleSpec, Severity
 from iamwarden.domain.documents import PolicyKind, load_policy
-from iamwarden.domain.exceptions import UndoError
+from iamwarden.domain.exceptions import RemediationError, UndoError
 from iamwarden.domain.exposure import ACCOUNT_ID, Circumstances, Exposure, TrustBoundary, fresh_exposure
 from iamwarden.domain.findings import Finding, RemediationStep, StepAction
 from iamwarden.domain.judged import judged_once
 from iamwarden.domain.policy import Policy, Statement
+from iamwarden.domain.statement_meaning import statement_meaning, still_granted
 from iamwarden.guardrails.base import Evaluation, RuleContext
 from iamwarden.guardrails.remediation import (
     AccountClients,
@@ -155,7 +156,10 @@ class RemovePolicyStatements:
         statements = statement_list(document)
         remaining = [statement for statement in statements if not statement_offends(statement, step)]
         removed = len(statements) - len(remaining)
+        left = still_granted(remaining, step.parameters["statements"], run.aws.account)
         if not removed:
+            if left:  # the grant is live in a spelling or statement that is not the event's: never "already safe"
+                raise RemediationError(unmatched_grant(self._where(name), left, "no statement matches the event's"))
             return  # a later policy no longer has them: never touch it
         if remaining:
             document["Statement"] = remaining
@@ -164,6 +168,10 @@ class RemovePolicyStatements:
         else:
             self.endpoint.delete(run.aws, name)
             done.append(f"deleted {self._where(name)}: every statement in it was offending")
+        if left:
+            raise RemediationError(
+                unmatched_grant(self._where(name), left, "other statements than the event's grant it")
+            )
 
     def undo(self, aws: AccountClients, step: RemediationStep, before: Mapping[str, Any]) -> list[str]:
         if before["policy"] is None:
@@ -190,10 +198,16 @@ class RemovePolicyStatements:
 
 def statement_offends(statement: Any, step: RemediationStep) -> bool:
     """Whether ``statement`` is one the step removes: the same content, or the Sid of one AWS wrote."""
-    if canonical(statement) in offending_statements(step):
+    if statement_meaning(statement) in offending_statements(step):
         return True
     sids = {ref["sid"] for ref in step.parameters["statements"] if ref.get("match") == "sid" and ref.get("sid")}
     return isinstance(statement, dict) and statement.get("Sid") in sids
+
+
+def unmatched_grant(where: str, left: Sequence[tuple[str, Sequence[str]]], why: str) -> str:
+    """Why a removal could not make the resource safe: who the live policy still lets in, and where."""
+    held = "; ".join(f"{', '.join(grantees)} by {label}" for label, grantees in left)
+    return f"{where} still lets in {held}, but {why}: needs a person"
 
 
 class NewPolicy(NamedTuple):

@@ -57,13 +57,14 @@ from iamwarden.domain.canonical import canonical
 from iamwarden.domain.catalog import Mode, OptionSpec, RuleSpec, Severity
 from iamwarden.domain.documents import PolicyKind, load_policy
 from iamwarden.domain.escalation import principal_label
-from iamwarden.domain.exceptions import UndoError
+from iamwarden.domain.exceptions import RemediationError, UndoError
 from iamwarden.domain.exposure import ACCOUNT_ID, Circumstances, TrustBoundary, admits_only_trusted, fresh_exposure
 from iamwarden.domain.findings import RemediationStep, StepAction
 from iamwarden.domain.judged import judged_once
 from iamwarden.domain.policy import Condition, Policy, Statement, parse_policy
 from iamwarden.domain.recorded import ROLE_TRUST, Snapshot, observed_at
 from iamwarden.domain.settings import RuleSettings
+from iamwarden.domain.statement_meaning import document_meaning, statement_meaning, still_granted
 from iamwarden.domain.trust_escalation import TrustEscalation, judge_trust_change, same_account_entries
 from iamwarden.domain.variables import resolve
 from iamwarden.domain.wildcards import wildcard_match
@@ -687,30 +688,49 @@ class RestoreTrustPolicy:
             return {"exists": False}
         offending = offending_statements(step)
         statements = statement_list(live)
-        if not any(canonical(s) in offending for s in statements):
-            return {"exists": True, "policy": live, "restore_to": None, "source": None}
-        remainder = without_offending(statements, step.parameters["statements"])
+        references = step.parameters["statements"]
+        if not any(statement_meaning(s) in offending for s in statements):
+            # Matched by meaning: IAM stores a bare account id as the account's root ARN. When none matches yet
+            # the live trust still lets the event's grantees in, the step fails (never "already safe").
+            left = still_granted(statements, references, aws.account)
+            return {
+                "exists": True,
+                "policy": live,
+                "restore_to": None,
+                "source": None,
+                **({"unmatched": _unmatched(role, left, "no statement matches the event's")} if left else {}),
+            }
+        remainder = without_offending(statements, references)
         target: dict[str, Any] = {**{k: v for k, v in live.items() if k != "Statement"}, "Statement": remainder}
         source = "the live policy without the offending statements"
         if step.parameters.get("event_name") == "UpdateAssumeRolePolicy":
             known = _last_known_good(aws.history(step.target))
             if known is not None:
                 remediation_id, document = known
-                kept = {canonical(s) for s in statement_list(document)}
-                if all(canonical(s) in kept for s in remainder):
+                kept = {statement_meaning(s) for s in statement_list(document)}
+                if all(statement_meaning(s) in kept for s in remainder):
                     target, source = dict(document), f"the last known good copy restored by {remediation_id}"
         if not statement_list(target):
             target = {"Version": "2012-10-17", "Statement": [dict(NO_ONE_MAY_ASSUME)]}
             source = "a deny-all statement (nothing else may stay, and IAM rejects an empty trust policy)"
-        return {"exists": True, "policy": live, "restore_to": target, "source": source}
+        left = still_granted(statement_list(target), references, aws.account)
+        why = "other statements than the event's grant it"
+        return {
+            "exists": True,
+            "policy": live,
+            "restore_to": target,
+            "source": source,
+            **({"unmatched": _unmatched(role, left, why)} if left else {}),
+        }
 
     def apply(self, run: StepRun, step: RemediationStep, before: Mapping[str, Any], done: list[str]) -> None:
-        if not before["exists"] or before["restore_to"] is None:
-            return  # deleted since, or the offending statements are already gone
         role = step.parameters["role_name"]
-        with ignoring():
-            run.aws.iam.update_assume_role_policy(RoleName=role, PolicyDocument=json.dumps(before["restore_to"]))
-            done.append(f"set the trust policy of role {role} to {before['source']}")
+        if before["exists"] and before["restore_to"] is not None:
+            with ignoring():
+                run.aws.iam.update_assume_role_policy(RoleName=role, PolicyDocument=json.dumps(before["restore_to"]))
+                done.append(f"set the trust policy of role {role} to {before['source']}")
+        if before.get("unmatched"):
+            raise RemediationError(before["unmatched"])
 
     def undo(self, aws: AccountClients, step: RemediationStep, before: Mapping[str, Any]) -> list[str]:
         if not before["exists"] or before["restore_to"] is None:
@@ -725,9 +745,9 @@ class RestoreTrustPolicy:
         # Changed since: put the removed statements back into the current policy, keeping the later change (a
         # statement that lost only some principals is replaced by its original, not doubled).
         offending = offending_statements(step)
-        removed = [s for s in statement_list(before["policy"]) if canonical(s) in offending]
-        cut = {canonical(s) for s in without_offending(removed, step.parameters["statements"])}
-        statements = remove_statements(statement_list(current), {canonical(NO_ONE_MAY_ASSUME), *cut})
+        removed = [s for s in statement_list(before["policy"]) if statement_meaning(s) in offending]
+        cut = {statement_meaning(s) for s in without_offending(removed, step.parameters["statements"])}
+        statements = remove_statements(statement_list(current), {statement_meaning(NO_ONE_MAY_ASSUME), *cut})
         missing = restore_statements(statements, removed, f"the trust policy of role {role}")
         if not missing:
             return []
@@ -746,6 +766,12 @@ class RestoreTrustPolicy:
         return dict(policy_document(document))
 
 
+def _unmatched(role: str, left: Sequence[tuple[str, Sequence[str]]], why: str) -> str:
+    """Why the restore could not make the role safe: who its live trust still lets in, and where."""
+    held = "; ".join(f"{', '.join(grantees)} by {label}" for label, grantees in left)
+    return f"the live trust policy of role {role} still lets in {held}, but {why}: needs a person"
+
+
 def _last_known_good(records: Sequence[AuditEntry]) -> tuple[str, Mapping[str, Any]] | None:
     """The trust policy the newest trust-policy remediation of the role put in place, if it still stands."""
     mine = [r for r in records if r.rule == TRUST_POLICY_UNTRUSTED.id and r.kind == "remediation" and r.before]
@@ -762,7 +788,9 @@ class RestorePreviousTrustPolicy:
     """Put back the trust policy an ``UpdateAssumeRolePolicy`` replaced, known exactly (a snapshot taken before
     it, or the authorization details), while the role still holds the event's document. Undo puts that back.
 
-    A role changed again since holds a trust nobody judged here: it is left alone (nothing is done).
+    A role changed again since holds a trust nobody judged here: it is left alone (nothing is done). Documents are
+    compared by meaning (``document_meaning``) before the restore: IAM stores a bare account id as the account's
+    root ARN. Undo compares text: any later change, even a Sid, makes it refuse (the safe direction).
     """
 
     permissions: ClassVar[Permissions] = ("iam:GetRole", "iam:UpdateAssumeRolePolicy")
@@ -774,9 +802,9 @@ class RestorePreviousTrustPolicy:
         live = RestoreTrustPolicy._live(aws, step.parameters["role_name"])
         if live is None:
             return {"exists": False}
-        if canonical(live) == canonical(step.parameters["restore_to"]):
+        if document_meaning(live) == document_meaning(step.parameters["restore_to"]):
             return {"exists": True, "policy": live, "restore_to": None, "why": "already restored"}
-        if canonical(live) != canonical(step.parameters["policy"]):
+        if document_meaning(live) != document_meaning(step.parameters["policy"]):
             return {"exists": True, "policy": live, "restore_to": None, "why": "changed again since the event"}
         return {"exists": True, "policy": live, "restore_to": step.parameters["restore_to"]}
 

@@ -1,0 +1,231 @@
+"""``statement_meaning``: one form for every spelling of the same grant, apart for every different grant; and
+``still_granted``, the check after a cut (review s11 F18)."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+
+from iamwarden.domain.findings import RemediationStep
+from iamwarden.domain.statement_meaning import aws_principal, statement_meaning, still_granted
+from iamwarden.guardrails.remediation import remove_statements, restore_statements, without_offending
+from iamwarden.guardrails.trust_policy import RestorePreviousTrustPolicy
+
+OWN = "111122223333"
+OUTSIDER = "999988887777"
+ROOT = f"arn:aws:iam::{OUTSIDER}:root"
+EVENT: dict[str, Any] = {
+    "Sid": "Share",
+    "Effect": "Allow",
+    "Principal": {"AWS": OUTSIDER},
+    "Action": "s3:GetObject",
+    "Resource": "arn:aws:s3:::acme-exports/*",
+    "Condition": {"StringEquals": {"aws:PrincipalTag/team": ["data", "etl"]}},
+}
+PUBLIC: dict[str, Any] = {"Effect": "Allow", "Principal": "*", "Action": "sqs:SendMessage", "Resource": "*"}
+
+
+@pytest.mark.parametrize(
+    "stored",
+    [
+        {**EVENT, "Principal": {"AWS": ROOT}},
+        {**EVENT, "Principal": {"AWS": [ROOT]}},
+        {**EVENT, "Principal": {"AWS": f"arn:aws-cn:iam::{OUTSIDER}:root"}},
+        {**EVENT, "Action": "S3:GetObject"},
+        {**EVENT, "Action": ["s3:getobject"]},
+        {**EVENT, "Resource": ["arn:aws:s3:::acme-exports/*"]},
+        {key: value for key, value in EVENT.items() if key != "Sid"},
+        {**EVENT, "Sid": "AnotherName"},
+        dict(reversed(list(EVENT.items()))),
+        {**EVENT, "Condition": {"StringEquals": {"aws:principaltag/team": ["etl", "data"]}}},
+    ],
+    ids=[
+        "root-arn",
+        "root-arn-in-a-list",
+        "root-arn-other-partition",
+        "service-prefix-case",
+        "action-in-a-list-lower-case",
+        "resource-in-a-list",
+        "sid-less",
+        "another-sid",
+        "key-order",
+        "condition-key-case-and-value-order",
+    ],
+)
+def test_a_re_spelling_means_the_same(stored: dict[str, Any]) -> None:
+    assert statement_meaning(stored) == statement_meaning(EVENT)
+
+
+def test_principal_star_means_aws_star() -> None:
+    assert statement_meaning({**PUBLIC, "Principal": {"AWS": "*"}}) == statement_meaning(PUBLIC)
+    assert statement_meaning({**PUBLIC, "Principal": {"AWS": ["*"]}}) == statement_meaning(PUBLIC)
+
+
+@pytest.mark.parametrize(
+    "other",
+    [
+        {**EVENT, "Principal": {"AWS": "444455556666"}},
+        {**EVENT, "Principal": {"AWS": f"arn:aws:iam::{OUTSIDER}:role/etl"}},
+        {**EVENT, "Principal": "*"},
+        {**EVENT, "Action": "s3:PutObject"},
+        {**EVENT, "Action": ["s3:GetObject", "s3:PutObject"]},
+        {**{k: v for k, v in EVENT.items() if k != "Action"}, "NotAction": "s3:GetObject"},
+        {**EVENT, "Resource": "arn:aws:s3:::acme-exports/private/*"},
+        {**EVENT, "Effect": "Deny"},
+        {**EVENT, "Condition": {"StringEquals": {"aws:PrincipalTag/team": ["data"]}}},
+        {**EVENT, "Condition": {**EVENT["Condition"], "Bool": {"aws:SecureTransport": "true"}}},
+        {k: v for k, v in EVENT.items() if k != "Condition"},
+        {**EVENT, "Condition": {"StringLike": {"aws:PrincipalTag/team": ["data", "etl"]}}},
+    ],
+    ids=[
+        "another-account",
+        "a-role-of-the-account",
+        "everyone",
+        "another-action",
+        "an-action-added",
+        "not-action",
+        "another-resource",
+        "deny",
+        "a-condition-value-dropped",
+        "a-condition-added",
+        "no-condition",
+        "another-operator",
+    ],
+)
+def test_a_different_grant_stays_different(other: dict[str, Any]) -> None:
+    assert statement_meaning(other) != statement_meaning(EVENT)
+
+
+def test_a_statement_iam_would_refuse_is_compared_by_its_text() -> None:
+    odd = {"Effect": "Maybe", "Action": "s3:GetObject"}
+    assert statement_meaning(odd) == statement_meaning(dict(reversed(list(odd.items()))))
+    assert statement_meaning(odd) != statement_meaning({**odd, "Action": "S3:GetObject"})
+    assert statement_meaning("not a statement") != statement_meaning(odd)
+
+
+def test_aws_principal_folds_only_the_root_arn() -> None:
+    assert aws_principal(ROOT) == OUTSIDER
+    assert aws_principal(OUTSIDER) == OUTSIDER
+    assert aws_principal(f"arn:aws:iam::{OUTSIDER}:role/root") == f"arn:aws:iam::{OUTSIDER}:role/root"
+    assert aws_principal(f"arn:aws:iam::{OUTSIDER}:rootx") == f"arn:aws:iam::{OUTSIDER}:rootx"
+
+
+# --- still_granted -------------------------------------------------------------------------------------------------
+
+
+def _reference(statement: dict[str, Any], **cut: Any) -> dict[str, Any]:
+    return {"index": 1, "sid": statement.get("Sid"), "statement": statement, **cut}
+
+
+def test_a_live_statement_granting_the_event_grantee_an_overlapping_action_is_still_granted() -> None:
+    left = [
+        {"Sid": "Own", **EVENT, "Principal": {"AWS": OWN}},
+        {**EVENT, "Sid": "Wide", "Principal": {"AWS": ROOT}, "Action": "s3:*"},
+    ]
+    left[1].pop("Condition")
+    assert still_granted(left, [_reference(EVENT)], OWN) == [("statement 1 (Wide)", [OUTSIDER])]
+
+
+def test_a_narrower_grant_another_action_or_another_grantee_is_not_the_events() -> None:
+    narrower = {**EVENT, "Condition": {**EVENT["Condition"], "IpAddress": {"aws:SourceIp": "203.0.113.0/24"}}}
+    other_action = {**EVENT, "Action": "s3:PutObject"}
+    other_account = {**EVENT, "Principal": {"AWS": "444455556666"}}
+    deny = {**EVENT, "Effect": "Deny"}
+    assert still_granted([narrower, other_action, other_account, deny], [_reference(EVENT)], OWN) == []
+
+
+def test_the_resource_owner_is_no_grantee_and_a_cut_names_the_grantees() -> None:
+    both = {**EVENT, "Principal": {"AWS": [OUTSIDER, f"arn:aws:iam::{OWN}:role/ci", "444455556666"]}}
+    own_only = {**EVENT, "Principal": {"AWS": f"arn:aws:iam::{OWN}:role/ci"}}
+    partner = {**EVENT, "Principal": {"AWS": "444455556666"}}
+    assert still_granted([own_only], [_reference(both)], OWN) == []
+    assert still_granted([partner], [_reference(both, principals={"AWS": [OUTSIDER]})], OWN) == []
+    assert still_granted([partner], [_reference(both)], OWN) == [("statement 0 (Share)", ["444455556666"])]
+
+
+def test_everyone_counts_only_for_a_public_grant() -> None:
+    vendor = {**PUBLIC, "Principal": {"AWS": OUTSIDER}}
+    assert still_granted([{**PUBLIC, "Principal": {"AWS": "*"}}], [_reference(PUBLIC)], OWN) == [
+        ("statement 0", ["everyone"])
+    ]
+    assert still_granted([PUBLIC], [_reference(vendor)], OWN) == []
+
+
+def test_a_cut_of_actions_checks_only_those_actions() -> None:
+    both = {**EVENT, "Action": ["s3:GetObject", "s3:PutObject"]}
+    reads = {**EVENT, "Action": "s3:GetObject"}
+    assert still_granted([reads], [_reference(both, actions=["s3:PutObject"])], OWN) == []
+    assert still_granted([reads], [_reference(both, actions=["S3:GETOBJECT"])], OWN) == [
+        ("statement 0 (Share)", [OUTSIDER])
+    ]
+
+
+# --- the remediation helpers match by meaning ----------------------------------------------------------------------
+
+
+def test_without_offending_cuts_a_root_arn_entry_the_event_named_by_account_id() -> None:
+    event = {**EVENT, "Principal": {"AWS": [OUTSIDER, f"arn:aws:iam::{OWN}:role/ci"]}}
+    stored = {**EVENT, "Principal": {"AWS": [f"arn:aws:iam::{OWN}:role/ci", ROOT]}}
+    assert without_offending([stored], [_reference(event, principals={"AWS": [OUTSIDER]})]) == [
+        {**EVENT, "Principal": {"AWS": f"arn:aws:iam::{OWN}:role/ci"}}
+    ]
+
+
+def test_without_offending_cuts_a_principal_star_stored_as_a_string() -> None:
+    assert (
+        without_offending([PUBLIC], [_reference({**PUBLIC, "Principal": {"AWS": "*"}}, principals={"AWS": ["*"]})])
+        == []
+    )
+
+
+def test_remove_and_restore_statements_compare_meanings() -> None:
+    stored = {**EVENT, "Principal": {"AWS": ROOT}, "Action": "S3:GetObject"}
+    keep = {**EVENT, "Principal": {"AWS": "444455556666"}}
+    assert remove_statements([stored, keep], {statement_meaning(EVENT)}) == [keep]
+    assert restore_statements([stored, keep], [EVENT], "the policy") == []
+
+
+# --- the previous trust restore compares whole documents by meaning ------------------------------------------------
+
+
+class _Iam:
+    """``get_role`` answering one trust document, as IAM stored it."""
+
+    def __init__(self, trust: dict[str, Any]) -> None:
+        self.trust = trust
+
+    def get_role(self, RoleName: str) -> dict[str, Any]:
+        return {"Role": {"AssumeRolePolicyDocument": self.trust}}
+
+
+def _trust_step(event: dict[str, Any], previous: dict[str, Any]) -> RemediationStep:
+    return RemediationStep(
+        RestorePreviousTrustPolicy.action,
+        f"arn:aws:iam::{OWN}:role/app",
+        {"role_name": "app", "policy": event, "restore_to": previous},
+    )
+
+
+def _doc(*statements: dict[str, Any]) -> dict[str, Any]:
+    return {"Version": "2012-10-17", "Statement": list(statements)}
+
+
+ASSUME: dict[str, Any] = {"Effect": "Allow", "Principal": {"AWS": OUTSIDER}, "Action": "sts:AssumeRole"}
+EC2: dict[str, Any] = {"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}
+
+
+def test_the_previous_trust_goes_back_when_iam_stored_the_events_document_re_spelt() -> None:
+    stored = _doc(EC2, {**ASSUME, "Principal": {"AWS": ROOT}})
+    aws = SimpleNamespace(iam=_Iam(stored))
+    captured = RestorePreviousTrustPolicy().capture(aws, _trust_step(_doc(ASSUME, EC2), _doc(EC2)))
+    assert captured["restore_to"] == _doc(EC2)
+
+
+def test_a_trust_changed_since_in_meaning_is_left_alone() -> None:
+    changed = _doc(EC2, {**ASSUME, "Principal": {"AWS": ROOT}, "Action": "sts:TagSession"})
+    aws = SimpleNamespace(iam=_Iam(changed))
+    captured = RestorePreviousTrustPolicy().capture(aws, _trust_step(_doc(ASSUME, EC2), _doc(EC2)))
+    assert captured["restore_to"] is None
+    assert captured["why"] == "changed again since the event"
