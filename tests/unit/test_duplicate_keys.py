@@ -139,7 +139,12 @@ def test_only_exactly_read_texts_are_reread(monkeypatch: pytest.MonkeyPatch) -> 
     """The cheap count settles a clean document: the exact reading runs only when the counts differ."""
     calls: list[str] = []
     exactly = documents._duplicates_exactly
-    monkeypatch.setattr(documents, "_duplicates_exactly", lambda text: calls.append(text) or exactly(text))
+
+    def counted(text: str) -> tuple[str, ...]:
+        calls.append(text)
+        return exactly(text)
+
+    monkeypatch.setattr(documents, "_duplicates_exactly", counted)
     duplicate_keys('{"Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}')
     assert calls == []
     duplicate_keys(DUPLICATE_EFFECT)
