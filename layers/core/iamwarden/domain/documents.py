@@ -84,24 +84,42 @@ def _compact(value: object) -> str:
     return "".join(_encode(value, 0))
 
 
-#: The C scanner ``json.loads`` ends in (a default decoder's, as ``json.loads`` uses).
-_scan_once: Any = getattr(json.JSONDecoder(), "scan_once")  # noqa: B009 - set in __init__, untyped
+def _count_keys(read: dict[str, Any]) -> dict[str, Any]:
+    """The scanner's ``object_hook``: counts the keys of every object read (``_KEYS_READ``) and keeps it as it is."""
+    _KEYS_READ[0] += len(read)
+    return read
+
+
+#: How many keys the objects ``_loads`` last read hold: as many as the text names, one fewer for each key it names
+#: again in the same object (the scanner counts discarded values' keys too, a slow read the kept tree's).
+_KEYS_READ = [0]
+#: The C scanner ``json.loads`` ends in (a default decoder's, as ``json.loads`` uses), counting the keys it reads:
+#: an ``object_hook`` that returns each object unchanged reads every document exactly as ``json.loads`` does.
+_scan_once: Any = getattr(json.JSONDecoder(object_hook=_count_keys), "scan_once")  # noqa: B009 - set in __init__
 
 
 def _loads(text: str) -> object:
     """``json.loads(text)`` for ``text`` already stripped, by the C scanner alone: half the time on a trust
     policy, skipping the Python-level decoder (its BOM test, two whitespace regex matches, ``raw_decode``).
+    It leaves in ``_KEYS_READ`` how many keys the objects read hold (``_duplicates``' count of the tree).
 
     The scanner reads one JSON value from the start; when it reads all of ``text`` the answer is the one
     ``json.loads`` gives (``text`` has no surrounding whitespace to skip, and a leading BOM is no JSON value).
     Anything else (an error, a BOM, extra data) is handed to ``json.loads``, so it raises as it always did.
     """
+    _KEYS_READ[0] = 0
     try:
         document, end = _scan_once(text, 0)
     except Exception:  # StopIteration at an unreadable value, a malformed one, too deep: json.loads words it
-        return json.loads(text)
+        return _loads_slowly(text)
     if end != len(text):
-        return json.loads(text)  # extra data after the value
+        return _loads_slowly(text)  # extra data after the value
+    return document
+
+
+def _loads_slowly(text: str) -> object:
+    document = json.loads(text)
+    _KEYS_READ[0] = _key_count(document)
     return document
 
 
@@ -135,7 +153,16 @@ def decode_policy_document(value: object, kind: PolicyKind, *, field: str) -> di
         raise InvalidEventError(f"{field} does not parse as JSON: {str(exc).splitlines()[0]}") from exc
     if not isinstance(document, dict):
         raise InvalidEventError(f"{field} must be a JSON object, got {json_type_name(document)}")
-    _remember_duplicates(value, text, document)
+    # ``duplicate_keys`` of the text, inline (a call costs as much): equal cheap counts and no key ending with
+    # whitespace settle the usual document; anything else goes the whole way (``_duplicates``).
+    keys_read = _KEYS_READ[0]
+    if value not in _DUPLICATES:
+        if len(_DUPLICATES) >= POLICY_CACHE_SIZE:
+            del _DUPLICATES[next(iter(_DUPLICATES))]
+        if text.count('":') == keys_read and _KEY_END_AFTER_SPACE.search(text) is None:
+            _DUPLICATES[value] = ()
+        else:
+            _DUPLICATES[value] = _duplicates(text, keys_read)
     return document
 
 
@@ -151,16 +178,19 @@ def decode_policy_document(value: object, kind: PolicyKind, *, field: str) -> di
 #: A key's end in JSON text: a closing quote, JSON whitespace, a colon. Every key of the text ends so, and so does
 #: ``\\":`` inside a string: counting these can only over-count the keys the text spells, never miss one.
 _KEY_END = re.compile(r'"[ \t\n\r]*:')
+#: A key's end with whitespace before its colon: in none (the usual text), each key ends ``":``, counted in C.
+_KEY_END_AFTER_SPACE = re.compile(r'"[ \t\n\r]+:')
 #: What ``duplicate_keys`` found, by the text as the event gave it (bounded like ``_PARSED``).
 _DUPLICATES: dict[str, tuple[str, ...]] = {}
 
 
-def _remember_duplicates(value: str, text: str, document: dict[str, Any]) -> None:
-    """Keep ``duplicate_keys`` of a text just decoded, so the engine's question about it costs one look-up."""
+def _remember_duplicates(value: str, text: str, keys_read: int) -> None:
+    """Keep ``duplicate_keys`` of a text just decoded (``keys_read``: ``_KEYS_READ`` of it), so the engine's
+    question about it costs one look-up."""
     if value not in _DUPLICATES:
         if len(_DUPLICATES) >= POLICY_CACHE_SIZE:
             del _DUPLICATES[next(iter(_DUPLICATES))]
-        _DUPLICATES[value] = _duplicates(text, document)
+        _DUPLICATES[value] = _duplicates(text, keys_read)
 
 
 def duplicate_keys(value: str) -> tuple[str, ...]:
@@ -182,23 +212,27 @@ def duplicate_keys(value: str) -> tuple[str, ...]:
         return ()
     if not isinstance(document, dict):
         return ()
-    _remember_duplicates(value, text, document)
+    _remember_duplicates(value, text, _KEYS_READ[0])
     return _DUPLICATES.get(value, ())
 
 
-def _duplicates(text: str, document: dict[str, Any]) -> tuple[str, ...]:
-    """``duplicate_keys`` of ``text``, parsed as ``document``: the parse lost a key exactly when the text spells more
-    keys than the tree holds. The cheap count over-counts (``_KEY_END``), so equal counts prove there is none;
-    only a text whose counts differ is read again, keeping every key, to know for certain and say where."""
-    if len(_KEY_END.findall(text)) == _key_count(document):
+def _duplicates(text: str, keys_read: int) -> tuple[str, ...]:
+    """``duplicate_keys`` of ``text``, whose objects hold ``keys_read`` keys as read (``_KEYS_READ``). A key named
+    twice is read once less than the text spells it, so the text spells more keys than were read exactly when one
+    is. The cheap count over-counts (``_KEY_END``), so equal counts prove there is none; only a text whose
+    counts differ is read again, keeping every key, to know for certain and say where."""
+    spelled = text.count('":')
+    if _KEY_END_AFTER_SPACE.search(text) is not None:  # a key may end '"  :': count every kind
+        spelled = len(_KEY_END.findall(text))
+    if spelled == keys_read:
         return ()
     return _duplicates_exactly(text)
 
 
-def _key_count(document: dict[str, Any]) -> int:
+def _key_count(document: object) -> int:
     """How many keys the objects of ``document`` hold, nested ones included (no recursion: any depth)."""
     count = 0
-    stack: list[Any] = [document]
+    stack: list[Any] = [document] if type(document) is dict or type(document) is list else []
     pop = stack.pop
     push = stack.append
     while stack:
