@@ -286,7 +286,7 @@ def _read_either_way(
     reason = (
         f"{change.event_name} by {change.actor.display} carries a policy document that names a key twice ({listed}). "
         "AWS documents no reading of duplicate keys, so what AWS enforces may not be what IAM Warden judged (the "
-        "last value of each key, by which the change is compliant). IAM Warden changed nothing: check the document "
+        "last value of each key, read so, the rules found nothing). IAM Warden changed nothing: check the document "
         "by hand and write each key once."
     )
     resource = resource_arn or f"arn:{context.partition}:iam::{change.account}:root"
