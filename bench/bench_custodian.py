@@ -12,8 +12,8 @@ bucket and trust policies of the sample events, exactly as CloudTrail delivers t
   (the event's Region and time): the bucket-policy rule's ``decoded`` (``load_policy``: decode, size
   check, parse) and ``exposures`` (every statement's exposure, one verdict per document); the trust-policy
   rule's ``load_policy`` and ``policy_problems``. Once on first sight: every cache the analysis keeps
-  (parsed documents, whole-document verdicts, statement exposures, condition operator spellings) is
-  emptied before each policy, so no document, statement or operator has been seen before; once on a
+  (parsed documents, duplicate keys found, whole-document verdicts, statement exposures, condition operator
+  spellings) is emptied before each policy, so no document, statement or operator has been seen before; once on a
   document seen before, as a warm enforcer container sees it: the same documents in new events, so each
   pass judges fresh equal copies (parsed from JSON again) and nothing is found by an object's identity.
 
@@ -217,6 +217,7 @@ def main() -> None:
 def forget_everything() -> None:
     """Empty every cache the policy analysis keeps, so the next document is judged on first sight."""
     documents._PARSED.clear()
+    documents._DUPLICATES.clear()
     exposure._EXPOSURES.clear()
     exposure._BY_POLICY.clear()
     policy._OPERATORS.clear()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import marshal
+import re
 from collections.abc import Mapping
 from enum import Enum
 from typing import Any, cast
@@ -88,24 +89,42 @@ def _compact(value: object) -> str:
     return "".join(_encode(value, 0))
 
 
-#: The C scanner ``json.loads`` ends in (a default decoder's, as ``json.loads`` uses).
-_scan_once: Any = getattr(json.JSONDecoder(), "scan_once")  # noqa: B009 - set in __init__, untyped
+def _count_keys(read: dict[str, Any]) -> dict[str, Any]:
+    """The scanner's ``object_hook``: counts the keys of every object read (``_KEYS_READ``) and keeps it as it is."""
+    _KEYS_READ[0] += len(read)
+    return read
+
+
+#: How many keys the objects ``_loads`` last read hold: as many as the text names, one fewer for each key it names
+#: again in the same object (the scanner counts discarded values' keys too, a slow read the kept tree's).
+_KEYS_READ = [0]
+#: The C scanner ``json.loads`` ends in (a default decoder's, as ``json.loads`` uses), counting the keys it reads:
+#: an ``object_hook`` that returns each object unchanged reads every document exactly as ``json.loads`` does.
+_scan_once: Any = getattr(json.JSONDecoder(object_hook=_count_keys), "scan_once")  # noqa: B009 - set in __init__
 
 
 def _loads(text: str) -> object:
     """``json.loads(text)`` for ``text`` already stripped, by the C scanner alone: half the time on a trust
     policy, skipping the Python-level decoder (its BOM test, two whitespace regex matches, ``raw_decode``).
+    It leaves in ``_KEYS_READ`` how many keys the objects read hold (``_duplicates``' count of the tree).
 
     The scanner reads one JSON value from the start; when it reads all of ``text`` the answer is the one
     ``json.loads`` gives (``text`` has no surrounding whitespace to skip, and a leading BOM is no JSON value).
     Anything else (an error, a BOM, extra data) is handed to ``json.loads``, so it raises as it always did.
     """
+    _KEYS_READ[0] = 0
     try:
         document, end = _scan_once(text, 0)
     except Exception:  # StopIteration at an unreadable value, a malformed one, too deep: json.loads words it
-        return json.loads(text)
+        return _loads_slowly(text)
     if end != len(text):
-        return json.loads(text)  # extra data after the value
+        return _loads_slowly(text)  # extra data after the value
+    return document
+
+
+def _loads_slowly(text: str) -> object:
+    document = json.loads(text)
+    _KEYS_READ[0] = _key_count(document)
     return document
 
 
@@ -139,7 +158,140 @@ def decode_policy_document(value: object, kind: PolicyKind, *, field: str) -> di
         raise InvalidEventError(f"{field} does not parse as JSON: {str(exc).splitlines()[0]}") from exc
     if not isinstance(document, dict):
         raise InvalidEventError(f"{field} must be a JSON object, got {json_type_name(document)}")
+    # ``duplicate_keys`` of the text, inline (a call costs as much): equal cheap counts and no key ending with
+    # whitespace settle the usual document; anything else goes the whole way (``_duplicates``).
+    keys_read = _KEYS_READ[0]
+    if value not in _DUPLICATES:
+        if len(_DUPLICATES) >= POLICY_CACHE_SIZE:
+            del _DUPLICATES[next(iter(_DUPLICATES))]
+        if text.count('":') == keys_read and _KEY_END_AFTER_SPACE.search(text) is None:
+            _DUPLICATES[value] = ()
+        else:
+            _DUPLICATES[value] = _duplicates(text, keys_read)
     return document
+
+
+# Duplicate keys. JSON text may name a key twice in one object (RFC 8259 says names SHOULD be unique, not MUST);
+# Python's json keeps the last value. What AWS enforces for such a policy is documented nowhere we could find: the
+# IAM policy grammar (IAM User Guide, "Grammar of the IAM JSON policy language") leaves JSON validity to RFC 7159,
+# IAM Access Analyzer's policy checks document only "Duplicate keys with different case" (condition keys differing
+# in capitalisation, an ERROR finding), and the Terraform AWS provider added its own duplicate-key check
+# (hashicorp/terraform-provider-aws#33026, #33570) because an overwritten duplicate "could lead to an overly
+# permissive policy". So IAM Warden cannot tell which value AWS reads: a change carrying such a document is never
+# remediated on IAM Warden's last-wins reading, and never passed in silence (``guardrails.engine``).
+
+#: A key's end in JSON text: a closing quote, JSON whitespace, a colon. Every key of the text ends so, and so does
+#: ``\\":`` inside a string: counting these can only over-count the keys the text spells, never miss one.
+_KEY_END = re.compile(r'"[ \t\n\r]*:')
+#: A key's end with whitespace before its colon: in none (the usual text), each key ends ``":``, counted in C.
+_KEY_END_AFTER_SPACE = re.compile(r'"[ \t\n\r]+:')
+#: What ``duplicate_keys`` found, by the text as the event gave it (bounded like ``_PARSED``).
+_DUPLICATES: dict[str, tuple[str, ...]] = {}
+
+
+def _remember_duplicates(value: str, text: str, keys_read: int) -> None:
+    """Keep ``duplicate_keys`` of a text just decoded (``keys_read``: ``_KEYS_READ`` of it), so the engine's
+    question about it costs one look-up."""
+    if value not in _DUPLICATES:
+        if len(_DUPLICATES) >= POLICY_CACHE_SIZE:
+            del _DUPLICATES[next(iter(_DUPLICATES))]
+        _DUPLICATES[value] = _duplicates(text, keys_read)
+
+
+def duplicate_keys(value: str) -> tuple[str, ...]:
+    """Where the JSON object in ``value`` (a policy document as an event gives it: JSON text, possibly
+    URL-encoded) names a key more than once, each as ``path.key`` (``Statement[0].Effect``); empty when it names
+    none or is no JSON object. Keys are compared decoded (``"\\u0045ffect"`` is ``Effect``), as JSON defines them.
+    """
+    found = _DUPLICATES.get(value)
+    if found is not None:
+        return found
+    text = value.strip()
+    if text.startswith("%"):
+        text = unquote(text)
+    if not text.startswith("{"):
+        return ()
+    try:
+        document = _loads(text)
+    except (ValueError, RecursionError):
+        return ()
+    if not isinstance(document, dict):
+        return ()
+    _remember_duplicates(value, text, _KEYS_READ[0])
+    return _DUPLICATES.get(value, ())
+
+
+def _duplicates(text: str, keys_read: int) -> tuple[str, ...]:
+    """``duplicate_keys`` of ``text``, whose objects hold ``keys_read`` keys as read (``_KEYS_READ``). A key named
+    twice is read once less than the text spells it, so the text spells more keys than were read exactly when one
+    is. The cheap count over-counts (``_KEY_END``), so equal counts prove there is none; only a text whose
+    counts differ is read again, keeping every key, to know for certain and say where."""
+    spelled = text.count('":')
+    if _KEY_END_AFTER_SPACE.search(text) is not None:  # a key may end '"  :': count every kind
+        spelled = len(_KEY_END.findall(text))
+    if spelled == keys_read:
+        return ()
+    return _duplicates_exactly(text)
+
+
+def _key_count(document: object) -> int:
+    """How many keys the objects of ``document`` hold, nested ones included (no recursion: any depth)."""
+    count = 0
+    stack: list[Any] = [document] if type(document) is dict or type(document) is list else []
+    pop = stack.pop
+    push = stack.append
+    while stack:
+        value = pop()
+        if type(value) is dict:
+            count += len(value)
+            for item in value.values():
+                if type(item) is dict or type(item) is list:
+                    push(item)
+        else:
+            for item in value:
+                if type(item) is dict or type(item) is list:
+                    push(item)
+    return count
+
+
+class _Named(dict[str, Any]):
+    """An object read with every key kept: ``twice`` are the keys its text names more than once."""
+
+    twice: tuple[str, ...] = ()
+
+
+def _keep_pairs(pairs: list[tuple[str, Any]]) -> _Named:
+    named = _Named(pairs)  # the last value wins, as json.loads reads it
+    if len(named) != len(pairs):
+        seen: set[str] = set()
+        twice: dict[str, None] = {}
+        for key, _ in pairs:
+            if key in seen:
+                twice[key] = None
+            seen.add(key)
+        named.twice = tuple(twice)
+    return named
+
+
+_DECODER_KEEPING_PAIRS = json.JSONDecoder(object_pairs_hook=_keep_pairs)
+
+
+def _duplicates_exactly(text: str) -> tuple[str, ...]:
+    """Every key ``text`` names twice in one object, as ``path.key``, in document order."""
+    try:
+        document = _DECODER_KEEPING_PAIRS.decode(text)
+    except (ValueError, RecursionError):
+        return ()
+    found: list[str] = []
+    stack: list[tuple[str, Any]] = [("", document)]
+    while stack:
+        path, value = stack.pop()
+        if isinstance(value, _Named):
+            found.extend(f"{path}.{key}" if path else key for key in value.twice)
+            stack.extend(reversed([(f"{path}.{key}" if path else key, item) for key, item in value.items()]))
+        elif type(value) is list:
+            stack.extend(reversed([(f"{path}[{index}]", item) for index, item in enumerate(value)]))
+    return tuple(found)
 
 
 #: How many parsed documents ``load_policy`` keeps, by their content.
@@ -286,3 +438,23 @@ def _check_size(text: str, kind: PolicyKind, field: str) -> None:
         raise InvalidEventError(
             f"{field} is {size} {unit}, over AWS's {kind.limit} limit for a {kind.label}: it cannot be genuine"
         )
+
+
+def duplicate_keys_in(parameters: Mapping[str, Any], where: str = "requestParameters") -> tuple[str, ...]:
+    """Every duplicate key of every JSON object text among ``parameters``' values (nested ones too), as
+    ``where.field: path.key``: the documents an event carries as text (IAM's ``policyDocument``, SQS's
+    ``attributes.Policy``, KMS's ``policy``). A document given as an object (S3's ``bucketPolicy``) was parsed
+    before IAM Warden saw it, and whatever duplicates its text had are gone: it says nothing of those."""
+    found: list[str] = []
+    stack: list[tuple[str, Any]] = [(where, parameters)]
+    while stack:
+        path, value = stack.pop()
+        if type(value) is str:
+            head = value[:1]
+            if head in ("{", "%") or head.isspace():
+                found.extend(f"{path}: {key}" for key in duplicate_keys(value))
+        elif isinstance(value, Mapping):
+            stack.extend(reversed([(f"{path}.{key}", item) for key, item in value.items()]))
+        elif type(value) is list:
+            stack.extend(reversed([(f"{path}[{index}]", item) for index, item in enumerate(value)]))
+    return tuple(found)

@@ -26,6 +26,7 @@ from typing import Any
 from iamwarden.adapters.errors import PermanentAwsError
 from iamwarden.domain.arns import parse_role_arn
 from iamwarden.domain.catalog import Mode, RuleSpec, Severity
+from iamwarden.domain.documents import duplicate_keys_in
 from iamwarden.domain.events import CloudTrailChange, parse_event
 from iamwarden.domain.exceptions import InvalidEventError
 from iamwarden.domain.exposure import NetworkOwners, OriginAccessIdentities, instant
@@ -170,6 +171,7 @@ def judge_change(
     observed: list[Snapshot] = []
     switched_off: list[str] = []
     resource_arn: str | None = None
+    judging: RuleSpec | None = None
     try:
         for guardrail in guardrails:
             specs = guardrail.specs
@@ -179,6 +181,7 @@ def judge_change(
             if not active:
                 continue
             rule_ids.extend(active)
+            judging = judging or next(spec for spec in specs if spec.id in active)
             try:
                 evaluation = guardrail.evaluate(context)
             except PermanentAwsError as exc:  # retrying will not help: say so, never guess (TransientAwsError retries)
@@ -206,6 +209,13 @@ def judge_change(
                     findings.append(finding)
     except InvalidEventError as exc:
         return Judgement(Verdict.INVALID, str(exc), change, rule_ids=tuple(rule_ids))
+    duplicates = duplicate_keys_in(change.request_parameters) if judging is not None else ()
+    if duplicates and judging is not None:
+        read_twice = _read_either_way(context, judging, duplicates, findings, resource_arn)
+        if findings or not (
+            _exemption(read_twice[0], settings) or _excepted(read_twice[0], exceptions, now, change, settings)
+        ):
+            findings = read_twice
     if unparsed and not findings:
         return Judgement(
             Verdict.INVALID, "; ".join(unparsed), change, (), tuple(rule_ids), resource_arn, unjudged=tuple(unreadable)
@@ -265,6 +275,38 @@ def judge_change(
         resource_arn,
         observed=tuple(observed),
     )
+
+
+def _read_either_way(
+    context: RuleContext, spec: RuleSpec, duplicates: Sequence[str], findings: list[Finding], resource_arn: str | None
+) -> list[Finding]:
+    """The findings on a change whose policy text names a key twice (``documents.duplicate_keys_in``).
+
+    AWS documents no reading of duplicate keys, and the rules judged IAM Warden's own (the last value wins), so no
+    verdict on the document is certain: every finding says so and is only alerted, and a change the rules found
+    compliant is alerted all the same (``spec``: the first rule that judged it), since under another reading it
+    may grant what the last-wins reading does not. Never remediated on a guess, never passed in silence.
+    """
+    listed = "; ".join(duplicates)
+    why = (
+        f"which value AWS enforces for a key the event's policy text names twice ({listed}): AWS documents no "
+        "reading of duplicate JSON keys, and IAM Warden judged the last"
+    )
+    if findings:
+        return [finding._replace(needs_context=(*finding.needs_context, why)) for finding in findings]
+    change = context.change
+    reason = (
+        f"{change.event_name} by {change.actor.display} carries a policy document that names a key twice ({listed}). "
+        "AWS documents no reading of duplicate keys, so what AWS enforces may not be what IAM Warden judged (the "
+        "last value of each key, read so, the rules found nothing). IAM Warden changed nothing: check the document "
+        "by hand and write each key once."
+    )
+    resource = resource_arn or f"arn:{context.partition}:iam::{change.account}:root"
+    return [
+        context.finding(
+            spec, severity=Severity.HIGH, resource_arn=resource, reason=reason, plan=(), needs_context=(why,)
+        )
+    ]
 
 
 class _ReadOnce:
