@@ -361,13 +361,19 @@ class LaunchAllowance(NamedTuple):
     passes: tuple[str, ...]
     #: The ``EC2_PROFILE_ACTIONS`` it may call (on some instance).
     launches: tuple[str, ...]
+    #: What the allowance rests on and is not known: a permissions boundary or a Deny whose resource holds a policy
+    #: variable IAM Warden cannot resolve may cancel the PassRole or the launch (``_within_boundary_read``,
+    #: ``_unresolved_denies``), or the grant's own resource was read through one as ``*``. Never remediated on.
+    unknown: tuple[str, ...] = ()
 
 
 def ec2_launch_allowance(principal: PrincipalPolicies, role_arn: str) -> LaunchAllowance | None:
     """Whether ``principal`` may put ``role_arn`` on an EC2 instance through an instance profile holding it: an
     effective ``iam:PassRole`` on the role that admits ``ec2.amazonaws.com`` (Deny statements and the boundary
     applied) and one of ``EC2_PROFILE_ACTIONS``; None when it may not. Conditions on an Allow count as met, as
-    everywhere here."""
+    everywhere here. What it rests on that is not known (a boundary or Deny resource holding a variable IAM Warden
+    cannot resolve, read as the widest ceiling) is named in ``unknown``, as ``reach`` names it for every path: a
+    grant that holds with nothing guessed is preferred."""
     judge = _Judge(
         policies=tuple((named.source, named.policy) for named in principal.policies),
         boundary=principal.boundary,
@@ -376,14 +382,30 @@ def ec2_launch_allowance(principal: PrincipalPolicies, role_arn: str) -> LaunchA
         lifting=False,
     )
     passed = judge.reach("iam:PassRole", "iam:role/", _SERVICE_PRINCIPALS["ec2"])
-    if (
-        not any(_names(pattern, role_arn) for pattern in passed.patterns)
-        or judge._denied("iam:PassRole", role_arn)
-        or judge._within_boundary("iam:PassRole", role_arn) is None
-    ):
+    naming = [
+        passed.guesses[index] if index < len(passed.guesses) else ()
+        for index, pattern in enumerate(passed.patterns)
+        if _names(pattern, role_arn)
+    ]
+    if not naming or judge._denied("iam:PassRole", role_arn):
         return None
-    launches = tuple(action for action in EC2_PROFILE_ACTIONS if judge._allowed_on_kind(action, ""))
-    return LaunchAllowance(passed.granted_by, launches) if launches else None
+    within, ceiling = judge._within_boundary_read("iam:PassRole", role_arn)
+    if within is None:
+        return None
+    grant_guesses = () if any(not guessed for guessed in naming) else naming[0]
+    pass_unknown = (*grant_guesses, *ceiling, *judge._unresolved_denies("iam:PassRole", role_arn, "iam:role/"))
+    launches: list[str] = []
+    launch_unknowns: list[tuple[str, ...]] = []
+    for action in EC2_PROFILE_ACTIONS:
+        allowed, guessed = judge._allowed_on_kind_read(action, "")
+        if allowed:
+            launches.append(action)
+            launch_unknowns.append(guessed)
+    if not launches:
+        return None
+    launch_unknown = () if any(not guessed for guessed in launch_unknowns) else launch_unknowns[0]
+    unknown = tuple(dict.fromkeys((*pass_unknown, *launch_unknown)))
+    return LaunchAllowance(passed.granted_by, tuple(launches), unknown)
 
 
 def trust_admits_service(trust: Policy, service: str) -> bool:
