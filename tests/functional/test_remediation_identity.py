@@ -23,6 +23,8 @@ from tests.conftest import load_event
 from tests.functional.conftest import Account, RecordingNotifier
 from tests.functional.guardrail_cases import heartbeat_read_attachments
 
+#: The trust of the role that holds the versioned policy (nothing may assume it: it only holds the policy).
+HOLDER_TRUST = {"Version": "2012-10-17", "Statement": []}
 EMPTY_TRUST = json.dumps({"Version": "2012-10-17", "Statement": []})
 #: The administrator role's trust admits the service it is passed to (PMapper's lambda_edges checks it).
 LAMBDA_TRUST = json.dumps(
@@ -249,6 +251,9 @@ def _policy_with_versions(account: Account, *documents: dict[str, Any]) -> str:
     ]
     for document in documents[1:]:
         account.iam.create_policy_version(PolicyArn=arn, PolicyDocument=json.dumps(document), SetAsDefault=True)
+    # A role holds it: a version is remediated only when a holder gains (issue 13, session 11).
+    account.iam.create_role(RoleName="app-deploy-holder", AssumeRolePolicyDocument=json.dumps(HOLDER_TRUST))
+    account.iam.attach_role_policy(RoleName="app-deploy-holder", PolicyArn=arn)
     return arn
 
 
@@ -339,6 +344,9 @@ def _staged_then_default(account: Account, default: dict[str, Any]) -> tuple[str
     arn: str = account.iam.create_policy(PolicyName="app-deploy", PolicyDocument=json.dumps(NARROW))["Policy"]["Arn"]
     account.iam.create_policy_version(PolicyArn=arn, PolicyDocument=json.dumps(BROAD), SetAsDefault=False)
     account.iam.create_policy_version(PolicyArn=arn, PolicyDocument=json.dumps(default), SetAsDefault=True)
+    # A role holds it: a version is remediated only when a holder gains (issue 13, session 11).
+    account.iam.create_role(RoleName="app-deploy-holder", AssumeRolePolicyDocument=json.dumps(HOLDER_TRUST))
+    account.iam.attach_role_policy(RoleName="app-deploy-holder", PolicyArn=arn)
     event = _create_version_event("v3")
     event["detail"]["requestParameters"]["policyDocument"] = json.dumps(default)
     return arn, event
