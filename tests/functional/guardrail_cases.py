@@ -545,7 +545,18 @@ def _with_an_admin_role(prepare: Callable[[Account], dict[str, Any]]) -> Callabl
     a role escalates only when a role it reaches can do more than the holder)."""
 
     def with_admin(account: Account) -> dict[str, Any]:
-        account.iam.create_role(RoleName="deploy-admin", AssumeRolePolicyDocument=EMPTY_TRUST)
+        # CloudFormation may assume it: a stack can be given it (a role no service trusts is passed to none).
+        trust = {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"Service": "cloudformation.amazonaws.com"},
+                    "Action": "sts:AssumeRole",
+                }
+            ],
+        }
+        account.iam.create_role(RoleName="deploy-admin", AssumeRolePolicyDocument=json.dumps(trust))
         account.iam.attach_role_policy(RoleName="deploy-admin", PolicyArn="arn:aws:iam::aws:policy/AdministratorAccess")
         return prepare(account)
 
@@ -556,7 +567,7 @@ def _policy_with_versions(
     sample: str, *documents: Mapping[str, Any], default: str, deleted: tuple[str, ...] = ()
 ) -> Callable[[Account], dict[str, Any]]:
     """app-deploy with ``documents`` as v1, v2, ...; ``default`` is the default version; ``deleted`` versions are
-    deleted again (so the sample's version id stays, with fewer versions left)."""
+    deleted again (so the sample's version id stays, with fewer versions left); role app-deploy-holder holds it."""
 
     def prepare(account: Account) -> dict[str, Any]:
         first, *rest = documents
@@ -566,6 +577,10 @@ def _policy_with_versions(
         account.iam.set_default_policy_version(PolicyArn=arn, VersionId=default)
         for version_id in deleted:
             account.iam.delete_policy_version(PolicyArn=arn, VersionId=version_id)
+        # A role holds it: a version is remediated only when a holder gains (issue 13, session 11).
+        empty_trust = json.dumps({"Version": "2012-10-17", "Statement": []})
+        account.iam.create_role(RoleName="app-deploy-holder", AssumeRolePolicyDocument=empty_trust)
+        account.iam.attach_role_policy(RoleName="app-deploy-holder", PolicyArn=arn)
         return load_event(sample)
 
     return prepare
