@@ -1963,15 +1963,16 @@ CASES: Mapping[str, GuardrailCase] = {
                         SAFE_READ_WRITE,
                         _ESCALATION_VERSION,
                         default="v5",
-                        deleted=("v1", "v2", "v3"),
+                        deleted=("v2", "v3", "v4"),
                     )
                 ),
                 policy_versions("app-deploy"),
             ),
             findings=frozenset({"privilege-escalation"}),
-            # The one other version was the default before, and grants none of what v5 added: it is the default again
-            # (with several, none is put back on a guess: tests/functional/test_remediation_identity.py).
-            remediated={"default": "v4", "versions": {"v4": SAFE_READ_WRITE, "v5": _ESCALATION_VERSION}},
+            # The one other version is v1, a default once (CreatePolicy makes it one), and grants none of what v5
+            # added: it is the default again (with several, or a lone later one that may never have been the default,
+            # none is put back on a guess: tests/functional/test_remediation_identity.py).
+            remediated={"default": "v1", "versions": {"v1": SAFE, "v5": _ESCALATION_VERSION}},
             compliant=Scenario(
                 _user_with_sample_inline_policy("put-user-policy-own-access-keys.json"), user_state("svc-smtp")
             ),
@@ -1980,18 +1981,19 @@ CASES: Mapping[str, GuardrailCase] = {
         GuardrailCase(
             rule="policy-version-admin",
             violation=Scenario(
-                # The one other version was the default before (with several, none is put back on a guess).
+                # The one other version is v1, a default once (with several, or a lone later one, none is put back on
+                # a guess).
                 _policy_with_versions(
                     "create-policy-version-admin.json",
                     SAFE,
                     SAFE_READ_WRITE,
                     _ADMIN_VERSION,
                     default="v3",
-                    deleted=("v1",),
+                    deleted=("v2",),
                 ),
                 policy_versions("app-deploy"),
             ),
-            remediated={"default": "v2", "versions": {"v2": SAFE_READ_WRITE, "v3": _ADMIN_VERSION}},
+            remediated={"default": "v1", "versions": {"v1": SAFE, "v3": _ADMIN_VERSION}},
             # A safe version staged as non-default (the sample stages an admin one: alerted, "staged, not in force").
             compliant=Scenario(
                 _staged_safe_version(SAFE, SAFE_READ_WRITE, SAFE, SAFE_READ_WRITE, default="v3"),

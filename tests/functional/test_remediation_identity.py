@@ -414,15 +414,36 @@ def test_a_default_changed_since_is_left_alone(account: Account, enforcer: Enfor
 
 
 def test_set_default_policy_version_is_judged_on_the_live_version(account: Account, enforcer: EnforcerService) -> None:
-    """SetDefaultPolicyVersion carries no document: the enforcer reads v1 (admin) and restores v2."""
+    """SetDefaultPolicyVersion carries no document: the enforcer reads v2 (admin) and restores v1 (the version the
+    policy was created with, so known to have been a default)."""
+    account.set("rules/policy-version-admin/mode", "remediate")
+    arn = _policy_with_versions(account, SAFE, ADMIN)
+    event = _event("set-default-policy-version.json")
+    event["detail"]["requestParameters"]["versionId"] = "v2"
+
+    [finding] = enforcer.handle(event)["findings"]
+
+    assert (finding["rule"], finding["outcome"]) == ("policy-version-admin", "remediated")
+    assert _default(account, arn) == "v1"
+
+
+def test_a_lone_later_version_is_not_taken_for_the_previous_default(
+    account: Account, enforcer: EnforcerService, notifier: RecordingNotifier
+) -> None:
+    """v1 (admin) made the default again with only v2 besides it: v2 may have been the default, or a draft that never
+    was (the real default deleted since). IAM keeps no record and neither does the enforcer here, and no grant of v1
+    may stay, so it is alerted only (issue 13, session 11)."""
     account.set("rules/policy-version-admin/mode", "remediate")
     arn = _policy_with_versions(account, ADMIN, SAFE)
     account.iam.set_default_policy_version(PolicyArn=arn, VersionId="v1")
 
     [finding] = enforcer.handle(_event("set-default-policy-version.json"))["findings"]
 
-    assert (finding["rule"], finding["outcome"]) == ("policy-version-admin", "remediated")
-    assert _default(account, arn) == "v2"
+    assert (finding["rule"], finding["outcome"]) == ("policy-version-admin", "alerted")
+    assert _default(account, arn) == "v1"
+    [alert] = [sent for sent in notifier.sent if sent.finding is not None]
+    assert alert.finding is not None
+    assert any("was the default before v1" in need for need in alert.finding.needs_context)
 
 
 # --- access-key-created -------------------------------------------------------------------------

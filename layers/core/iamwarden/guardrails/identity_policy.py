@@ -1201,7 +1201,10 @@ def _previous_default(
         f"which version of {name} was the default before {version_id} (IAM keeps no record of it): "
         f"{' or '.join(sorted(others, key=_number))}, and they differ in this"
     )
-    return Previous(tuple(others.values()), fact), (next(iter(others)) if len(others) == 1 else None)
+    # A lone other version is the previous default's id only when it is known to have been a default (``v1``: see
+    # ``safe_version``); else it may be a never-default draft left after the default was deleted.
+    lone = next(iter(others)) if len(others) == 1 else None
+    return Previous(tuple(others.values()), fact), (lone if lone == _KNOWN_DEFAULT else None)
 
 
 def _recorded_candidates(
@@ -1769,8 +1772,9 @@ def policy_version_step(
     which = (
         f"version {previous_id} of {name} (the previous default) the default again, if it is still safe"
         if previous_id is not None
-        else f"the one other version of {name} the default again, if it is the only one left and safe (which "
-        "version was the default before is not known: none of several is made the default on a guess)"
+        else f"version v1 of {name} (created with the policy, so once its default) the default again, if it is the "
+        "only other one left and safe (which version was the default before is not known: none of several, nor a "
+        "lone later version that may never have been the default, is made the default on a guess)"
     )
     safe = f" (safe: granting none of {', '.join(added_methods)})" if added_methods else ""
     return RemediationStep(
@@ -2107,8 +2111,10 @@ def safe_version(
     versions: list[Mapping[str, Any]], offending: str, added: Sequence[str] | None = None, previous: str | None = None
 ) -> str | None:
     """The version to make the default instead of ``offending``: ``previous`` (the default before the change) when
-    it is safe; with ``previous`` not known, the one other version when there is exactly one, created before the
-    offending one (it was the default, unless the default was deleted after the change: see the README).
+    it is safe; with ``previous`` not known, the one other version when there is exactly one and it is ``v1``: IAM
+    numbers versions in order and ``CreatePolicy`` makes ``v1`` the default, so it is known to have been a default
+    (issue 13, session 11). Any other lone version may be a draft that never was the default, left when the previous
+    default was deleted after the change: it is never made the default on that guess.
     Safe: neither admin-equivalent nor escalating; with ``added`` (the methods the change opened),
     admin-equivalent or granting one of those (``_unsafe``).
 
@@ -2122,7 +2128,15 @@ def safe_version(
     else:
         # A version numbered after the offending one was created after the change, so it never was the default
         # before it (review final s10 finding 1: delete v1, add a broad v3, and v3 would be "the one other").
-        candidates = others if len(others) == 1 and _number(others[0]["version_id"]) < _number(offending) else []
+        # Only ``v1`` is known to have been a default without a record (``_KNOWN_DEFAULT``): a lone v2 may be a staged
+        # draft that never was one, with the real previous default deleted after the change (session 11).
+        candidates = (
+            others
+            if len(others) == 1
+            and _number(others[0]["version_id"]) < _number(offending)
+            and others[0]["version_id"] == _KNOWN_DEFAULT
+            else []
+        )
     for version in candidates:
         try:
             risky = _unsafe(parse_policy(version["document"]), added)
@@ -2131,6 +2145,10 @@ def safe_version(
         if not risky:
             return str(version["version_id"])
     return None
+
+
+#: The version ``CreatePolicy`` makes the default: known to have been one without any record.
+_KNOWN_DEFAULT = "v1"
 
 
 def _unsafe(policy: Policy, added: Sequence[str] | None) -> bool:
