@@ -545,7 +545,18 @@ def _with_an_admin_role(prepare: Callable[[Account], dict[str, Any]]) -> Callabl
     a role escalates only when a role it reaches can do more than the holder)."""
 
     def with_admin(account: Account) -> dict[str, Any]:
-        account.iam.create_role(RoleName="deploy-admin", AssumeRolePolicyDocument=EMPTY_TRUST)
+        # CloudFormation may assume it: a stack can be given it (a role no service trusts is passed to none).
+        trust = {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"Service": "cloudformation.amazonaws.com"},
+                    "Action": "sts:AssumeRole",
+                }
+            ],
+        }
+        account.iam.create_role(RoleName="deploy-admin", AssumeRolePolicyDocument=json.dumps(trust))
         account.iam.attach_role_policy(RoleName="deploy-admin", PolicyArn="arn:aws:iam::aws:policy/AdministratorAccess")
         return prepare(account)
 
@@ -556,7 +567,7 @@ def _policy_with_versions(
     sample: str, *documents: Mapping[str, Any], default: str, deleted: tuple[str, ...] = ()
 ) -> Callable[[Account], dict[str, Any]]:
     """app-deploy with ``documents`` as v1, v2, ...; ``default`` is the default version; ``deleted`` versions are
-    deleted again (so the sample's version id stays, with fewer versions left)."""
+    deleted again (so the sample's version id stays, with fewer versions left); role app-deploy-holder holds it."""
 
     def prepare(account: Account) -> dict[str, Any]:
         first, *rest = documents
@@ -566,6 +577,10 @@ def _policy_with_versions(
         account.iam.set_default_policy_version(PolicyArn=arn, VersionId=default)
         for version_id in deleted:
             account.iam.delete_policy_version(PolicyArn=arn, VersionId=version_id)
+        # A role holds it: a version is remediated only when a holder gains (issue 13, session 11).
+        empty_trust = json.dumps({"Version": "2012-10-17", "Statement": []})
+        account.iam.create_role(RoleName="app-deploy-holder", AssumeRolePolicyDocument=empty_trust)
+        account.iam.attach_role_policy(RoleName="app-deploy-holder", PolicyArn=arn)
         return load_event(sample)
 
     return prepare
@@ -1948,15 +1963,16 @@ CASES: Mapping[str, GuardrailCase] = {
                         SAFE_READ_WRITE,
                         _ESCALATION_VERSION,
                         default="v5",
-                        deleted=("v1", "v2", "v3"),
+                        deleted=("v2", "v3", "v4"),
                     )
                 ),
                 policy_versions("app-deploy"),
             ),
             findings=frozenset({"privilege-escalation"}),
-            # The one other version was the default before, and grants none of what v5 added: it is the default again
-            # (with several, none is put back on a guess: tests/functional/test_remediation_identity.py).
-            remediated={"default": "v4", "versions": {"v4": SAFE_READ_WRITE, "v5": _ESCALATION_VERSION}},
+            # The one other version is v1, a default once (CreatePolicy makes it one), and grants none of what v5
+            # added: it is the default again (with several, or a lone later one that may never have been the default,
+            # none is put back on a guess: tests/functional/test_remediation_identity.py).
+            remediated={"default": "v1", "versions": {"v1": SAFE, "v5": _ESCALATION_VERSION}},
             compliant=Scenario(
                 _user_with_sample_inline_policy("put-user-policy-own-access-keys.json"), user_state("svc-smtp")
             ),
@@ -1965,18 +1981,19 @@ CASES: Mapping[str, GuardrailCase] = {
         GuardrailCase(
             rule="policy-version-admin",
             violation=Scenario(
-                # The one other version was the default before (with several, none is put back on a guess).
+                # The one other version is v1, a default once (with several, or a lone later one, none is put back on
+                # a guess).
                 _policy_with_versions(
                     "create-policy-version-admin.json",
                     SAFE,
                     SAFE_READ_WRITE,
                     _ADMIN_VERSION,
                     default="v3",
-                    deleted=("v1",),
+                    deleted=("v2",),
                 ),
                 policy_versions("app-deploy"),
             ),
-            remediated={"default": "v2", "versions": {"v2": SAFE_READ_WRITE, "v3": _ADMIN_VERSION}},
+            remediated={"default": "v1", "versions": {"v1": SAFE, "v3": _ADMIN_VERSION}},
             # A safe version staged as non-default (the sample stages an admin one: alerted, "staged, not in force").
             compliant=Scenario(
                 _staged_safe_version(SAFE, SAFE_READ_WRITE, SAFE, SAFE_READ_WRITE, default="v3"),

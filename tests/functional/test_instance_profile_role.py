@@ -140,3 +140,29 @@ def test_undo_refuses_a_deleted_profile(account: Account, enforcer: EnforcerServ
 
     with pytest.raises(UndoError, match="no longer exists"):
         enforcer.executor.undo(finding["remediation_id"])
+
+
+def test_a_launcher_whose_boundary_variable_may_forbid_the_pass_is_alerted_not_remediated(
+    account: Account, enforcer: EnforcerService, notifier: RecordingNotifier
+) -> None:
+    """Issue 13 (session 11): ci-runner's permissions boundary allows PassRole only on roles named by its ``team`` tag,
+    which IAM Warden cannot know: whether ci-runner may pass fleet-admin is a guess, so nothing is removed."""
+    account.set(f"rules/{RULE}/mode", "remediate")
+    event = _admin_entered_profile(account)
+    fence = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Action": "iam:PassRole", "Resource": "arn:aws:iam::*:role/${aws:PrincipalTag/team}-*"},
+            {"Effect": "Allow", "Action": "ec2:RunInstances", "Resource": "*"},
+        ],
+    }
+    arn = account.iam.create_policy(PolicyName="fence", PolicyDocument=json.dumps(fence))["Policy"]["Arn"]
+    account.iam.put_role_permissions_boundary(RoleName="ci-runner", PermissionsBoundary=arn)
+
+    finding = _finding(enforcer.handle(event))
+
+    assert finding["outcome"] == Outcome.ALERTED
+    [alert] = [sent for sent in notifier.sent if sent.finding is not None]
+    assert alert.finding is not None
+    assert any("${aws:PrincipalTag/team}" in need for need in alert.finding.needs_context)
+    assert _profile_roles(account) == ["fleet-admin"]

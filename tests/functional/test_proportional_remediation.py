@@ -42,6 +42,9 @@ ADMIN = {"Sid": "Shortcut", "Effect": "Allow", "Action": "*", "Resource": "*"}
 MIXED = {"Version": "2012-10-17", "Statement": [READ_ORDERS, ADMIN, QUEUE]}
 ONLY_GOOD = {"Version": "2012-10-17", "Statement": [READ_ORDERS, QUEUE]}
 
+#: The trust of the role that holds the versioned policy (nothing may assume it: it only holds the policy).
+HOLDER_TRUST = {"Version": "2012-10-17", "Statement": []}
+
 
 def _inline_event(document: dict[str, Any], *, role: str = "app-backend", name: str = "app-access") -> dict[str, Any]:
     event = copy.deepcopy(load_event("put-role-policy-admin-star.json"))
@@ -195,6 +198,9 @@ def _policy(account: Account, *documents: dict[str, Any]) -> str:
     ]
     for document in documents[1:]:
         account.iam.create_policy_version(PolicyArn=arn, PolicyDocument=json.dumps(document), SetAsDefault=True)
+    # A role holds it: a version is remediated only when a holder gains (issue 13, session 11).
+    account.iam.create_role(RoleName="app-deploy-holder", AssumeRolePolicyDocument=json.dumps(HOLDER_TRUST))
+    account.iam.attach_role_policy(RoleName="app-deploy-holder", PolicyArn=arn)
     return arn
 
 

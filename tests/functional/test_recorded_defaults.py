@@ -49,11 +49,15 @@ ESCALATION = {
 
 
 def _deploy_policy(account: Account) -> str:
-    """app-deploy v1 (safe) attached to app-backend; admin-role (AdministratorAccess) trusts EC2."""
+    """app-deploy v1 (safe) attached to app-backend; admin-role (AdministratorAccess, in an instance profile) trusts
+    EC2."""
     account.set("rules/privilege-escalation/mode", "remediate")
     account.set("rules/policy-version-admin/mode", "remediate")
     account.iam.create_role(RoleName="admin-role", AssumeRolePolicyDocument=EC2_TRUST)
     account.iam.attach_role_policy(RoleName="admin-role", PolicyArn="arn:aws:iam::aws:policy/AdministratorAccess")
+    # In an instance profile: passing it to EC2 runs code as it (without one, the holder gains nothing by it).
+    account.iam.create_instance_profile(InstanceProfileName="admin-role")
+    account.iam.add_role_to_instance_profile(InstanceProfileName="admin-role", RoleName="admin-role")
     account.iam.create_role(RoleName="app-backend", AssumeRolePolicyDocument=EC2_TRUST)
     arn: str = account.iam.create_policy(PolicyName="app-deploy", PolicyDocument=json.dumps(SAFE))["Policy"]["Arn"]
     account.iam.attach_role_policy(RoleName="app-backend", PolicyArn=arn)

@@ -23,6 +23,8 @@ from tests.conftest import load_event
 from tests.functional.conftest import Account, RecordingNotifier
 from tests.functional.guardrail_cases import heartbeat_read_attachments
 
+#: The trust of the role that holds the versioned policy (nothing may assume it: it only holds the policy).
+HOLDER_TRUST = {"Version": "2012-10-17", "Statement": []}
 EMPTY_TRUST = json.dumps({"Version": "2012-10-17", "Statement": []})
 #: The administrator role's trust admits the service it is passed to (PMapper's lambda_edges checks it).
 LAMBDA_TRUST = json.dumps(
@@ -249,6 +251,9 @@ def _policy_with_versions(account: Account, *documents: dict[str, Any]) -> str:
     ]
     for document in documents[1:]:
         account.iam.create_policy_version(PolicyArn=arn, PolicyDocument=json.dumps(document), SetAsDefault=True)
+    # A role holds it: a version is remediated only when a holder gains (issue 13, session 11).
+    account.iam.create_role(RoleName="app-deploy-holder", AssumeRolePolicyDocument=json.dumps(HOLDER_TRUST))
+    account.iam.attach_role_policy(RoleName="app-deploy-holder", PolicyArn=arn)
     return arn
 
 
@@ -339,6 +344,9 @@ def _staged_then_default(account: Account, default: dict[str, Any]) -> tuple[str
     arn: str = account.iam.create_policy(PolicyName="app-deploy", PolicyDocument=json.dumps(NARROW))["Policy"]["Arn"]
     account.iam.create_policy_version(PolicyArn=arn, PolicyDocument=json.dumps(BROAD), SetAsDefault=False)
     account.iam.create_policy_version(PolicyArn=arn, PolicyDocument=json.dumps(default), SetAsDefault=True)
+    # A role holds it: a version is remediated only when a holder gains (issue 13, session 11).
+    account.iam.create_role(RoleName="app-deploy-holder", AssumeRolePolicyDocument=json.dumps(HOLDER_TRUST))
+    account.iam.attach_role_policy(RoleName="app-deploy-holder", PolicyArn=arn)
     event = _create_version_event("v3")
     event["detail"]["requestParameters"]["policyDocument"] = json.dumps(default)
     return arn, event
@@ -406,15 +414,36 @@ def test_a_default_changed_since_is_left_alone(account: Account, enforcer: Enfor
 
 
 def test_set_default_policy_version_is_judged_on_the_live_version(account: Account, enforcer: EnforcerService) -> None:
-    """SetDefaultPolicyVersion carries no document: the enforcer reads v1 (admin) and restores v2."""
+    """SetDefaultPolicyVersion carries no document: the enforcer reads v2 (admin) and restores v1 (the version the
+    policy was created with, so known to have been a default)."""
+    account.set("rules/policy-version-admin/mode", "remediate")
+    arn = _policy_with_versions(account, SAFE, ADMIN)
+    event = _event("set-default-policy-version.json")
+    event["detail"]["requestParameters"]["versionId"] = "v2"
+
+    [finding] = enforcer.handle(event)["findings"]
+
+    assert (finding["rule"], finding["outcome"]) == ("policy-version-admin", "remediated")
+    assert _default(account, arn) == "v1"
+
+
+def test_a_lone_later_version_is_not_taken_for_the_previous_default(
+    account: Account, enforcer: EnforcerService, notifier: RecordingNotifier
+) -> None:
+    """v1 (admin) made the default again with only v2 besides it: v2 may have been the default, or a draft that never
+    was (the real default deleted since). IAM keeps no record and neither does the enforcer here, and no grant of v1
+    may stay, so it is alerted only (issue 13, session 11)."""
     account.set("rules/policy-version-admin/mode", "remediate")
     arn = _policy_with_versions(account, ADMIN, SAFE)
     account.iam.set_default_policy_version(PolicyArn=arn, VersionId="v1")
 
     [finding] = enforcer.handle(_event("set-default-policy-version.json"))["findings"]
 
-    assert (finding["rule"], finding["outcome"]) == ("policy-version-admin", "remediated")
-    assert _default(account, arn) == "v2"
+    assert (finding["rule"], finding["outcome"]) == ("policy-version-admin", "alerted")
+    assert _default(account, arn) == "v1"
+    [alert] = [sent for sent in notifier.sent if sent.finding is not None]
+    assert alert.finding is not None
+    assert any("was the default before v1" in need for need in alert.finding.needs_context)
 
 
 # --- access-key-created -------------------------------------------------------------------------

@@ -187,6 +187,11 @@ def test_a_look_alike_policy_is_judged_like_any_other(
 ) -> None:
     name = NAME if path != "/" else "iamwarden-enforcer-remediations-1-eu-west-1"
     arn = _own_policy(account, recorded=False, name=name, path=path)
+    # A role holds it: a version is remediated only when a holder gains (issue 13, session 11).
+    account.iam.create_role(
+        RoleName="look-alike-holder", AssumeRolePolicyDocument='{"Version": "2012-10-17", "Statement": []}'
+    )
+    account.iam.attach_role_policy(RoleName="look-alike-holder", PolicyArn=arn)
     admin = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
     account.iam.create_policy_version(PolicyArn=arn, PolicyDocument=json.dumps(admin), SetAsDefault=True)
     account.set("rules/policy-version-admin/mode", "remediate")

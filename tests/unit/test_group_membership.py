@@ -116,3 +116,123 @@ def test_a_user_who_already_escalated_gains_nothing_new_from_the_group() -> None
     result = judge_event(load_event("add-user-to-admin-group.json"), Settings(), directory=directory)
 
     assert result.verdict is Verdict.COMPLIANT
+
+
+# --- an admin group is admin for this member only when nothing it rests on is unknown (issue 13, session 11) --------
+
+ADMIN = {"Effect": "Allow", "Action": "*", "Resource": "*"}
+
+
+def _admin_details(
+    *,
+    group_statement: dict[str, Any] = ADMIN,
+    user_statements: list[dict[str, Any]] | None = None,
+    boundary: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """build-bot (its own policy ``user_statements``, perhaps a boundary) and platform-admins (``group_statement``)."""
+    details = _details([], [])
+    user = details["UserDetailList"][0]
+    if user_statements:
+        user["UserPolicyList"] = [
+            {"PolicyName": "own", "PolicyDocument": {"Version": "2012-10-17", "Statement": user_statements}}
+        ]
+    group = details["GroupDetailList"][0]
+    group["GroupPolicyList"] = [
+        {"PolicyName": "admin", "PolicyDocument": {"Version": "2012-10-17", "Statement": [group_statement]}}
+    ]
+    if boundary is not None:
+        arn = f"arn:aws:iam::{ACCOUNT}:policy/fence"
+        user["PermissionsBoundary"] = {"PermissionsBoundaryType": "Policy", "PermissionsBoundaryArn": arn}
+        details["Policies"] = [
+            {
+                "PolicyName": "fence",
+                "Arn": arn,
+                "Path": "/",
+                "DefaultVersionId": "v1",
+                "AttachmentCount": 0,
+                "PermissionsBoundaryUsageCount": 1,
+                "IsAttachable": True,
+                "PolicyVersionList": [
+                    {
+                        "Document": {"Version": "2012-10-17", "Statement": [boundary]},
+                        "VersionId": "v1",
+                        "IsDefaultVersion": True,
+                    }
+                ],
+            }
+        ]
+    return details
+
+
+def _membership(details: dict[str, Any]) -> Any:
+    directory = authorization_details_directory(details)
+    return judge_event(load_event("add-user-to-admin-group.json"), Settings(), directory=directory)
+
+
+def test_an_admin_group_is_certain_for_a_member_nothing_restrains() -> None:
+    [finding] = _membership(_admin_details()).findings
+
+    assert finding.severity == "critical"
+    assert finding.needs_context == ()
+    assert finding.plan
+
+
+MFA = {"Bool": {"aws:MultiFactorAuthPresent": "true"}}
+
+
+@pytest.mark.parametrize(
+    ("details", "named"),
+    [
+        (
+            _admin_details(group_statement={**ADMIN, "Condition": MFA}),
+            "condition of statement 0 of group platform-admins: inline platform-admins/admin",
+        ),
+        (
+            _admin_details(user_statements=[{"Effect": "Deny", "Action": "*", "Resource": "*", "Condition": MFA}]),
+            "conditional Deny statement 0 of inline build-bot/own",
+        ),
+        (
+            _admin_details(boundary={**ADMIN, "Condition": MFA}),
+            "condition of the permissions boundary of user build-bot",
+        ),
+        (
+            _admin_details(
+                user_statements=[
+                    {"Effect": "Deny", "Action": "*", "Resource": "arn:aws:*:*:${aws:PrincipalTag/home}:*"}
+                ]
+            ),
+            "${aws:PrincipalTag/home}",
+        ),
+    ],
+    ids=["condition-on-the-grant", "conditional-deny", "conditional-boundary", "unresolved-variable-deny"],
+)
+def test_an_admin_grant_that_rests_on_what_is_not_known_is_alerted_only(details: dict[str, Any], named: str) -> None:
+    [finding] = _membership(details).findings
+
+    assert finding.needs_context
+    assert any(named in need for need in finding.needs_context), finding.needs_context
+
+
+def test_a_member_whose_boundary_caps_the_group_gains_no_admin() -> None:
+    details = _admin_details(boundary={"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"})
+
+    result = _membership(details)
+
+    assert result.verdict is Verdict.COMPLIANT
+
+
+def test_a_member_with_an_unconditional_guard_gains_no_admin() -> None:
+    details = _admin_details(user_statements=[{"Effect": "Deny", "Action": "*", "Resource": "*"}])
+
+    result = _membership(details)
+
+    assert result.verdict is Verdict.COMPLIANT
+
+
+def test_a_member_that_could_not_be_read_leaves_the_admin_grant_uncertain() -> None:
+    details = _admin_details()
+    details["UserDetailList"][0]["GroupList"] = ["missing-group"]  # a group the details lack: the user is unread
+
+    [finding] = _membership(details).findings
+
+    assert any("own policies or permissions boundary cancel it" in need for need in finding.needs_context)

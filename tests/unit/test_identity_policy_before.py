@@ -279,7 +279,7 @@ def test_the_plan_for_several_candidates_and_nothing_that_may_stay_is_alert_only
         fact.startswith("which version of app-deploy was the default before v3 (IAM keeps no record of it)")
         for fact in finding.needs_context
     )
-    assert "none of several is made the default on a guess" in finding.plan[0].summary
+    assert "none of several, nor a lone later version" in finding.plan[0].summary
 
 
 def test_the_one_other_version_created_after_the_offending_one_never_was_the_default() -> None:
@@ -287,3 +287,25 @@ def test_the_one_other_version_created_after_the_offending_one_never_was_the_def
     come back as "the one other version"."""
     assert safe_version(_versions(v2=ATTACH, v3=NARROW), "v2", ["AttachRolePolicy"], None) is None
     assert safe_version(_versions(v1=NARROW, v2=ATTACH), "v2", ["AttachRolePolicy"], None) == "v1"
+
+
+def test_a_lone_draft_that_never_was_the_default_is_not_restored() -> None:
+    """Issue 13 (session 11): v1 the default, v2 staged (never the default), v3 made the default, then v1 deleted: v2
+    is the one other version left and was created before v3, but nothing says it ever was the default. Only v1 (the
+    version ``CreatePolicy`` makes the default) is known to have been one without a record."""
+    assert safe_version(_versions(v2=NARROW, v3=ATTACH), "v3", ["AttachRolePolicy"], None) is None
+    assert safe_version(_versions(v2=NARROW, v3=ATTACH), "v3", None, None) is None
+    assert safe_version(_versions(v1=NARROW, v3=ATTACH), "v3", ["AttachRolePolicy"], None) == "v1"
+    # Known from the listing or the enforcer's own record, v2 comes back.
+    assert safe_version(_versions(v2=NARROW, v3=ATTACH), "v3", ["AttachRolePolicy"], "v2") == "v2"
+
+
+def test_the_plan_names_no_lone_draft_as_the_previous_default() -> None:
+    """Read after the change (v3 the default) with only v2 left besides it: v2 is not taken for the previous default
+    (``previous_version`` is not set), so the plan writes v3 without its offending grant instead of restoring v2."""
+    directory = _directory(_holding_deploy(ATTACH), {"v2": NARROW, "v3": ATTACH}, default="v3")
+
+    [finding] = _judge(_new_version(ATTACH, "v3"), directory).findings
+
+    [step] = finding.plan
+    assert "previous_version" not in step.parameters

@@ -354,3 +354,84 @@ def test_a_gain_that_rests_only_on_conditions_is_alerted_only() -> None:
         _details(runner=[_inline("launch", to_ec2), _inline("run", _allow("ec2:RunInstances"))])
     ).findings
     assert finding.needs_context == ()
+
+
+#: A permissions boundary whose PassRole (or launch) resource holds a variable IAM Warden cannot resolve: read as the
+#: widest ceiling, it may well forbid the grant (issue 13, session 11: ``ec2_launch_allowance`` named no unknown).
+_TAGGED_PASS = f"arn:aws:iam::{ACCOUNT}:role/${{aws:PrincipalTag/team}}-*"
+
+
+def _boundary(pass_resource: str, run_resource: str = "*") -> dict[str, Any]:
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            _allow("iam:PassRole", resource=pass_resource),
+            _allow("ec2:RunInstances", resource=run_resource),
+        ],
+    }
+
+
+def test_the_launch_allowance_names_a_boundary_variable_that_may_cancel_the_pass_role() -> None:
+    launch = _allow("iam:PassRole", "ec2:RunInstances")
+
+    allowance = ec2_launch_allowance(_holder(launch, boundary=_boundary(_TAGGED_PASS)), ADMIN_ARN)
+
+    assert allowance is not None
+    assert allowance.unknown
+    assert all("${aws:PrincipalTag/team}" in fact for fact in allowance.unknown)
+    # Written literally, the boundary decides: nothing guessed.
+    literal = ec2_launch_allowance(_holder(launch, boundary=_boundary(ADMIN_ARN)), ADMIN_ARN)
+    assert literal is not None
+    assert literal.unknown == ()
+
+
+def test_the_launch_allowance_names_a_boundary_variable_that_may_cancel_the_launch() -> None:
+    launch = _allow("iam:PassRole", "ec2:RunInstances")
+    tagged_run = "arn:aws:ec2:*:*:instance/${aws:PrincipalTag/fleet}"
+
+    allowance = ec2_launch_allowance(_holder(launch, boundary=_boundary(ADMIN_ARN, tagged_run)), ADMIN_ARN)
+
+    assert allowance is not None
+    assert allowance.launches == ("ec2:RunInstances",)
+    assert any("${aws:PrincipalTag/fleet}" in fact for fact in allowance.unknown)
+
+
+def test_the_launch_allowance_names_a_deny_variable_that_may_cancel_the_pass_role() -> None:
+    launch = _allow("iam:PassRole", "ec2:RunInstances")
+    guard = {"Effect": "Deny", "Action": "iam:PassRole", "Resource": _TAGGED_PASS.replace("-*", "*")}
+
+    allowance = ec2_launch_allowance(_holder(launch, guard), ADMIN_ARN)
+
+    assert allowance is not None
+    assert any("${aws:PrincipalTag/team}" in fact for fact in allowance.unknown)
+
+
+def test_a_gain_a_boundary_variable_may_cancel_is_alerted_only_naming_it() -> None:
+    details = _details()
+    details["RoleDetailList"][1]["PermissionsBoundary"] = {
+        "PermissionsBoundaryType": "Policy",
+        "PermissionsBoundaryArn": f"arn:aws:iam::{ACCOUNT}:policy/fence",
+    }
+    details["Policies"] = [
+        {
+            "PolicyName": "fence",
+            "Arn": f"arn:aws:iam::{ACCOUNT}:policy/fence",
+            "Path": "/",
+            "DefaultVersionId": "v1",
+            "AttachmentCount": 0,
+            "PermissionsBoundaryUsageCount": 1,
+            "IsAttachable": True,
+            "PolicyVersionList": [{"Document": _boundary(_TAGGED_PASS), "VersionId": "v1", "IsDefaultVersion": True}],
+        }
+    ]
+
+    [finding] = _judge(details).findings
+
+    assert finding.severity == "critical"
+    assert finding.needs_context
+    assert any("${aws:PrincipalTag/team}" in need for need in finding.needs_context)
+    # One gainer with nothing unknown settles it (as before): a second, plain runner.
+    plain = _inline("launch", _allow("iam:PassRole", "ec2:RunInstances"))
+    details["RoleDetailList"].append(_role("plain-runner", [plain]))
+    [finding] = _judge(details).findings
+    assert finding.needs_context == ()

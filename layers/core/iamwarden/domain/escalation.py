@@ -346,6 +346,88 @@ def trust_admits(trust: Policy, holder: str, role_arn: str, *, permitted: bool) 
     return _trust_lets_in(trust, holder, partition, account, permitted=permitted)
 
 
+def with_doubts(principal: PrincipalPolicies, risk: PolicyRisk) -> PolicyRisk:
+    """``risk`` (``assess_principal`` of ``principal``) with each admin grant and escalation path naming, in its
+    ``unknown``, what it rests on beyond the unconditional Deny statements and boundary the judgement applies: a
+    condition on the Allow that grants it (conditions on an Allow are counted as met; ``iam:PassedToService`` is
+    read by the judgement itself), a Deny with a condition in the principal's policies or boundary that names one of
+    its actions (it may apply), a boundary that lets its actions through only under a condition. ``decisive`` then
+    keeps a verdict that rests on them uncertain (alerted, never remediated on). For where a principal's power, not
+    a document's text, is what a remediation rests on (a user added to a group)."""
+    if not risk.risky:
+        return risk
+    holder = principal_label(principal.principal_arn)
+    boundary = principal.boundary.statements if principal.boundary is not None else ()
+    statements = {
+        f"{statement.label} of {named.source}": statement
+        for named in principal.policies
+        for statement in named.policy.statements
+    }
+    conditional_denies = [
+        (label, statement) for label, statement in statements.items() if not statement.allows and statement.conditions
+    ] + [
+        (f"{statement.label} of the permissions boundary", statement)
+        for statement in boundary
+        if not statement.allows and statement.conditions
+    ]
+
+    def doubts(actions: tuple[str, ...], conditioned: Iterable[str]) -> list[str]:
+        facts = [
+            f"whether the condition of {label} holds for {holder} (what it grants holds only under it; it was "
+            "counted as met)"
+            for label in conditioned
+        ]
+        facts.extend(
+            f"whether the conditional Deny {label} applies to {holder} (it may cancel the grant)"
+            for label, deny in conditional_denies
+            if _may_deny(deny, actions)
+        )
+        if boundary and not any(
+            statement.allows
+            and not statement.conditions
+            and statement.actions is not None
+            and any(action_matches(allowed, action) for allowed in statement.actions for action in actions)
+            for statement in boundary
+        ):
+            facts.append(
+                f"whether the condition of the permissions boundary of {holder} holds (it lets the grant through "
+                "only under one)"
+            )
+        return facts
+
+    admin = []
+    for grant in risk.admin:
+        granted = grant.statement.actions if grant.statement.actions is not None else ("*",)
+        conditioned = (f"{grant.statement.label} of {grant.source}",) if grant.statement.conditions else ()
+        admin.append(grant._replace(unknown=tuple(dict.fromkeys((*grant.unknown, *doubts(granted, conditioned))))))
+    paths = []
+    for path in risk.escalations:
+        rests_on = list(path.unknown)
+        for step in path.grants:
+            own = [statements[label] for label in step.granted_by if label in statements]
+            conditional = bool(own) and all(_conditioned(statement) for statement in own)
+            rests_on.extend(doubts((step.action,), step.granted_by[:1] if conditional else ()))
+        paths.append(path._replace(unknown=tuple(dict.fromkeys(rests_on))))
+    found = (*(fact for grant in admin for fact in grant.unknown), *(fact for path in paths for fact in path.unknown))
+    return PolicyRisk(tuple(admin), tuple(paths), tuple(dict.fromkeys((*found, *risk.unknown))))
+
+
+def _conditioned(statement: Statement) -> bool:
+    """An Allow that holds only under a condition other than ``iam:PassedToService`` (which the judgement reads)."""
+    return any(condition.key != "iam:passedtoservice" for condition in statement.conditions)
+
+
+def _may_deny(deny: Statement, granted: tuple[str, ...]) -> bool:
+    """Whether a Deny's Action (or NotAction) may name one of ``granted`` (action patterns, either may be wider)."""
+    if deny.not_actions is not None:
+        return any(not any(action_matches(spared, action) for spared in deny.not_actions) for action in granted)
+    return any(
+        action_matches(denied, action) or action_matches(action, denied)
+        for denied in deny.actions or ()
+        for action in granted
+    )
+
+
 #: The EC2 calls that give an instance an instance profile (each needs ``iam:PassRole`` on the profile's role).
 EC2_PROFILE_ACTIONS = (
     "ec2:RunInstances",
@@ -361,13 +443,19 @@ class LaunchAllowance(NamedTuple):
     passes: tuple[str, ...]
     #: The ``EC2_PROFILE_ACTIONS`` it may call (on some instance).
     launches: tuple[str, ...]
+    #: What the allowance rests on and is not known: a permissions boundary or a Deny whose resource holds a policy
+    #: variable IAM Warden cannot resolve may cancel the PassRole or the launch (``_within_boundary_read``,
+    #: ``_unresolved_denies``), or the grant's own resource was read through one as ``*``. Never remediated on.
+    unknown: tuple[str, ...] = ()
 
 
 def ec2_launch_allowance(principal: PrincipalPolicies, role_arn: str) -> LaunchAllowance | None:
     """Whether ``principal`` may put ``role_arn`` on an EC2 instance through an instance profile holding it: an
     effective ``iam:PassRole`` on the role that admits ``ec2.amazonaws.com`` (Deny statements and the boundary
     applied) and one of ``EC2_PROFILE_ACTIONS``; None when it may not. Conditions on an Allow count as met, as
-    everywhere here."""
+    everywhere here. What it rests on that is not known (a boundary or Deny resource holding a variable IAM Warden
+    cannot resolve, read as the widest ceiling) is named in ``unknown``, as ``reach`` names it for every path: a
+    grant that holds with nothing guessed is preferred."""
     judge = _Judge(
         policies=tuple((named.source, named.policy) for named in principal.policies),
         boundary=principal.boundary,
@@ -376,14 +464,30 @@ def ec2_launch_allowance(principal: PrincipalPolicies, role_arn: str) -> LaunchA
         lifting=False,
     )
     passed = judge.reach("iam:PassRole", "iam:role/", _SERVICE_PRINCIPALS["ec2"])
-    if (
-        not any(_names(pattern, role_arn) for pattern in passed.patterns)
-        or judge._denied("iam:PassRole", role_arn)
-        or judge._within_boundary("iam:PassRole", role_arn) is None
-    ):
+    naming = [
+        passed.guesses[index] if index < len(passed.guesses) else ()
+        for index, pattern in enumerate(passed.patterns)
+        if _names(pattern, role_arn)
+    ]
+    if not naming or judge._denied("iam:PassRole", role_arn):
         return None
-    launches = tuple(action for action in EC2_PROFILE_ACTIONS if judge._allowed_on_kind(action, ""))
-    return LaunchAllowance(passed.granted_by, launches) if launches else None
+    within, ceiling = judge._within_boundary_read("iam:PassRole", role_arn)
+    if within is None:
+        return None
+    grant_guesses = () if any(not guessed for guessed in naming) else naming[0]
+    pass_unknown = (*grant_guesses, *ceiling, *judge._unresolved_denies("iam:PassRole", role_arn, "iam:role/"))
+    launches: list[str] = []
+    launch_unknowns: list[tuple[str, ...]] = []
+    for action in EC2_PROFILE_ACTIONS:
+        allowed, guessed = judge._allowed_on_kind_read(action, "")
+        if allowed:
+            launches.append(action)
+            launch_unknowns.append(guessed)
+    if not launches:
+        return None
+    launch_unknown = () if any(not guessed for guessed in launch_unknowns) else launch_unknowns[0]
+    unknown = tuple(dict.fromkeys((*pass_unknown, *launch_unknown)))
+    return LaunchAllowance(passed.granted_by, tuple(launches), unknown)
 
 
 def trust_admits_service(trust: Policy, service: str) -> bool:
@@ -2162,4 +2266,5 @@ __all__ = [
     "escalation_paths",
     "is_risky_document",
     "trust_admits",
+    "with_doubts",
 ]

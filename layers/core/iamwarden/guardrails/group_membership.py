@@ -25,13 +25,13 @@ from iamwarden.adapters.errors import ignoring, is_gone
 from iamwarden.domain.arns import iam_arn
 from iamwarden.domain.catalog import RuleSpec, Severity
 from iamwarden.domain.directory import group_source
-from iamwarden.domain.escalation import EscalationPath, PolicyRisk, assess_principal
+from iamwarden.domain.escalation import EscalationPath, PolicyRisk, assess_principal, with_doubts
 from iamwarden.domain.exceptions import UndoError
 from iamwarden.domain.findings import RemediationStep, StepAction
 from iamwarden.domain.principals import NamedPolicy, PrincipalPolicies
 from iamwarden.guardrails.attachments import UndoneOn, member_again, member_before, only_if_added
 from iamwarden.guardrails.base import Evaluation, RuleContext
-from iamwarden.guardrails.identity_policy import decisive, escalations_opened
+from iamwarden.guardrails.identity_policy import Previous, decisive, opened_since
 from iamwarden.guardrails.remediation import AccountClients, Permissions, StepRun, pages
 
 GROUP_MEMBERSHIP_ESCALATION = RuleSpec(
@@ -94,23 +94,28 @@ class GroupMembershipRule:
                 )
             )
             return evaluation
-        # What the verdict rests on (identity_policy.decisive): with an admin grant or a certain path, what else
-        # is unknown cannot change it.
-        risk = decisive(assess_principal(policies, context.directory))
-        if not risk.risky:
-            # Then as they apply to the member: a method such as AttachUserPolicy escalates a user (attach admin
-            # to itself), which the whole-power reading only sees when the principal is that user.
-            risk = decisive(assess_principal(policies._replace(principal_arn=user_arn), context.directory))
+        directory = context.directory
+        user_now = directory.principal(user_arn) if directory is not None else None
         completed: tuple[str, ...] = ()
-        if not risk.risky:
-            user_now = context.directory.principal(user_arn) if context.directory is not None else None
-            if user_now is None:
+        if user_now is not None:
+            # The group's policies as this member holds them (its own Denies and boundary applied), against the
+            # same member without them: what the membership adds (issue 13, session 11).
+            risk, completed = _opened_for_member(user_now, group, policies, context)
+        else:
+            # What the verdict rests on (identity_policy.decisive): with a certain path, what else is unknown cannot
+            # change it; an admin grant is not certain, since the member's own Deny or boundary may cancel it.
+            risk = decisive(_unread_member(assess_principal(policies, directory), policies, user))
+            if not risk.risky:
+                # Then as they apply to the member: a method such as AttachUserPolicy escalates a user (attach admin
+                # to itself), which the whole-power reading only sees when the principal is that user.
+                as_user = assess_principal(policies._replace(principal_arn=user_arn), directory)
+                risk = decisive(_unread_member(as_user, policies, user))
+            if not risk.risky:
                 evaluation.compliant.append(
                     f"group {group} grants nothing admin-equivalent or escalating (what user {user} holds besides "
                     "could not be read)"
                 )
                 return evaluation
-            risk, completed = _opened_for_member(user_now, group, policies, context)
         if not risk.risky:
             evaluation.compliant.append(
                 f"group {group} grants nothing admin-equivalent or escalating, alone or with what user {user} holds"
@@ -131,20 +136,44 @@ class GroupMembershipRule:
         return evaluation
 
 
+def _unread_member(risk: PolicyRisk, policies: PrincipalPolicies, user: str) -> PolicyRisk:
+    """The group's grants for a member that could not be read: what each rests on named (``with_doubts``), and the
+    member's own Deny statements or boundary, which may cancel any of them, unknown (issue 13, session 11)."""
+    if not risk.risky:
+        return risk
+    unread = f"whether user {user}'s own policies or permissions boundary cancel it (they could not be read)"
+    doubted = with_doubts(policies, risk)
+    return doubted._replace(
+        admin=tuple(grant._replace(unknown=(*grant.unknown, unread)) for grant in doubted.admin),
+        escalations=tuple(path._replace(unknown=(*path.unknown, unread)) for path in doubted.escalations),
+    )
+
+
 def _opened_for_member(
     user_now: PrincipalPolicies, group: str, policies: PrincipalPolicies, context: RuleContext
 ) -> tuple[PolicyRisk, tuple[str, ...]]:
-    """The escalation paths the membership opens for the user, and the user's older grants that complete them.
+    """What the membership adds to the user, on its whole power (``decisive``), and the user's older grants that
+    complete a new path.
 
     The directory may read the user after the change (live: the group is among its groups) or before it (an
-    authorization-details file): either way BEFORE is the user without this group, AFTER the same with it.
+    authorization-details file): either way BEFORE is the user without this group, AFTER the same with it. The
+    group's admin grants count as the member holds them: its own Deny statements and boundary applied, and what
+    each rests on named (``with_doubts``: a condition on it, a conditional Deny or boundary that may apply, a Deny
+    with an unresolved variable), so an admin grant resting on any of those is alerted, never remediated on.
     """
     through = group_source(group, "")
     before = user_now._replace(policies=tuple(n for n in user_now.policies if not n.source.startswith(through)))
     added = tuple(NamedPolicy(group_source(group, named.source), named.policy) for named in policies.policies)
     after = before._replace(policies=before.policies + added)
-    opened = escalations_opened(before, after, context.directory)
-    risk = decisive(PolicyRisk((), opened, tuple(dict.fromkeys(f for p in opened for f in p.unknown))))
+    risk_after = with_doubts(after, assess_principal(after, context.directory))
+    admin = tuple(grant for grant in risk_after.admin if grant.source.startswith(through))
+    opened = (
+        opened_since(risk_after.escalations, (assess_principal(before, context.directory),), Previous())
+        if risk_after.escalations
+        else ()
+    )
+    doubts = (*(fact for grant in admin for fact in grant.unknown), *(f for p in opened for f in p.unknown))
+    risk = decisive(PolicyRisk(admin, opened, tuple(dict.fromkeys(doubts))))
     return risk, _older_grants(risk.escalations, through)
 
 

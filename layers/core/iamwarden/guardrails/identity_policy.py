@@ -74,6 +74,7 @@ from iamwarden.domain.escalation import (
     content_key,
     explanation,
     is_risky_document,
+    with_doubts,
 )
 from iamwarden.domain.escalation_methods import catalogue
 from iamwarden.domain.exceptions import InvalidEventError, RemediationError, UndoError
@@ -1007,9 +1008,12 @@ class PolicyVersionRule:
         holders: tuple[tuple[str, PrincipalChange], ...] = ()
         unknown: tuple[str, ...] = ()
         judged_holders: int | None = None
-        if spec is None and not risk.risky:
-            holders, unknown, judged_holders = _judge_holders(context, policy_arn, policy, previous)
-            if holders or unknown:
+        if spec is not None or not risk.risky:
+            # Who holds the policy decides (issue 13, session 11): what each holder can do after the change, its own
+            # Denies and boundary applied. A risky version alone is a finding; it is remediated only when a holder
+            # gains with every fact known.
+            holders, unknown, judged_holders = _judge_holders(context, policy_arn, policy, previous, risky=risk.risky)
+            if spec is None and (holders or unknown):
                 spec = PRIVILEGE_ESCALATION if _active(context, PRIVILEGE_ESCALATION) else POLICY_VERSION_ADMIN
         if spec is None:
             evaluation.compliant.append(
@@ -1044,17 +1048,22 @@ class PolicyVersionRule:
             # Without a listing there is no earlier version to weigh: a restore needs one that is safe outright.
             added_methods=None if risk.admin or previous is ABSENT else added,
         )
+        restore_unknown: tuple[str, ...] = ()
         if previous_id is None and previous is not ABSENT and _rewritten(dict(policy.raw), step) is None:
             # Several versions may have been the default and no grant of this one may stay: putting one back would
             # be a guess (it may grant more than was ever in force, or lack a Deny the default held), so alert only.
-            unknown = (
-                *unknown,
+            restore_unknown = (
                 previous.fact
                 or f"which version of {name} was the default before {version_id} (IAM keeps no record of it)",
             )
         what = f"Version {version_id} of the customer-managed policy {name} was {verb}"
+        if risk.risky and not holders and not unknown and judged_holders is not None:
+            # Every holder was read and none gains (a guard Deny or a boundary of its own, or no holder at all).
+            return _held_by_none(
+                context, evaluation, spec, risk, what=what, version_id=version_id, judged_holders=judged_holders
+            )
         if not risk.risky and not holders:
-            judged = PrincipalChange(risk, needs_context=unknown, cannot_tell=True)
+            judged = PrincipalChange(risk, needs_context=(*unknown, *restore_unknown), cannot_tell=True)
             evaluation.findings.append(_uncertain(context, POLICY_VERSION_ADMIN, judged, policy_arn, what, plan=[step]))
             return evaluation
         if holders:
@@ -1065,13 +1074,18 @@ class PolicyVersionRule:
             reason = f"{what} by {change.actor.display}. {opens}"
             offending = [{"holder": label, "items": _offending(held)} for label, held in holders]
             severity = Severity.CRITICAL
+            # One holder that gains with nothing unknown decides (as ``decisive`` reads a path); else each doubt.
+            certain = any(not held.needs_context for _, held in holders)
+            doubts = () if certain else tuple(dict.fromkeys((*risk.unknown, *unknown)))
         else:
             reason = (
-                f"{what} by {change.actor.display}: {_what(risk, spec)}. Every role, user and group it is attached "
-                "to now has this access."
+                f"{what} by {change.actor.display}: {_what(risk, spec)}. Whether a role, user or group it is attached "
+                "to gains this, past its own Deny statements and permissions boundary, is not known, so nothing is "
+                "changed on it."
             )
             offending = offending_of(risk)
             severity = _severity(risk, spec)
+            doubts = tuple(dict.fromkeys((*risk.unknown, *unknown)))
         evaluation.findings.append(
             context.finding(
                 spec,
@@ -1080,7 +1094,7 @@ class PolicyVersionRule:
                 reason=reason,
                 plan=[step],
                 offending=[{"version_id": version_id}, *offending],
-                needs_context=(*risk.unknown, *unknown),
+                needs_context=(*doubts, *restore_unknown),
             )
         )
         return evaluation
@@ -1187,7 +1201,10 @@ def _previous_default(
         f"which version of {name} was the default before {version_id} (IAM keeps no record of it): "
         f"{' or '.join(sorted(others, key=_number))}, and they differ in this"
     )
-    return Previous(tuple(others.values()), fact), (next(iter(others)) if len(others) == 1 else None)
+    # A lone other version is the previous default's id only when it is known to have been a default (``v1``: see
+    # ``safe_version``); else it may be a never-default draft left after the default was deleted.
+    lone = next(iter(others)) if len(others) == 1 else None
+    return Previous(tuple(others.values()), fact), (lone if lone == _KNOWN_DEFAULT else None)
 
 
 def _recorded_candidates(
@@ -1249,10 +1266,17 @@ def _alone(risk: PolicyRisk) -> PolicyRisk:
 
 
 def _judge_holders(
-    context: RuleContext, policy_arn: str, policy: Policy, previous: Previous = ABSENT
+    context: RuleContext, policy_arn: str, policy: Policy, previous: Previous = ABSENT, *, risky: bool = False
 ) -> tuple[tuple[tuple[str, PrincipalChange], ...], tuple[str, ...], int | None]:
-    """What a new default version adds to each principal it is attached to: the holders it opens a method
-    for, what could not be known, and how many holders were judged (None when they are not known)."""
+    """What a new default version adds to each principal it is attached to: the holders it opens a method for or
+    makes admin-equivalent, what could not be known, and how many holders were judged (None when they are not known).
+
+    Each holder is judged on its whole power after the change, its own Deny statements and permissions boundary
+    applied, and what a gain rests on named (``with_doubts``: a condition, a conditional Deny or boundary); a group's
+    gain is its members' (each user with its own Denies and boundary). A holder that could not be read may hold a
+    guard that cancels the gain: it gains possibly, never certainly. ``risky``: the version is risky judged alone, so
+    holders that are not known are a fact the verdict lacks even when the document grants no part of a method.
+    """
     directory = context.directory
     name = policy_arn.rsplit("/", 1)[-1]
     # ``is None`` first: a runtime-checkable Protocol's isinstance costs about 10 µs even for None.
@@ -1262,7 +1286,7 @@ def _judge_holders(
         else None
     )
     if holders is None:
-        if not _grants_part_of_a_method(policy):
+        if not risky and not _grants_part_of_a_method(policy):
             return (), (), None
         why = " (not known without authorization details)" if directory is None else ""
         return (), (f"the roles, users and groups {name} is attached to, and what else they hold{why}",), None
@@ -1273,15 +1297,110 @@ def _judge_holders(
         if key is None:
             continue
         label = f"{key.kind} {key.name}"
-        judged = judge_holder_change(context, arn, label, policy_arn, policy, previous=previous)
-        if judged.members:
-            found.extend((f"{member} (in {label})", held) for member, held in judged.members)
-        elif judged.risk.escalations:
+        if key.kind == "group":
+            members, facts = _group_holders(context, arn, label, policy_arn, policy, previous=previous, risky=risky)
+            found.extend(members)
+            held_facts = (fact for _, held in members for fact in held.needs_context)
+            unknown.extend(fact for fact in (*facts, *held_facts) if fact not in unknown)
+            continue
+        judged = _holder_gain(context, arn, label, policy_arn, policy, previous=previous)
+        if judged.risk.risky:
             found.append((label, judged))
         unknown.extend(fact for fact in judged.needs_context if fact not in unknown)
-    if len(holders) > _JUDGED_HOLDERS and _grants_part_of_a_method(policy):
+    if len(holders) > _JUDGED_HOLDERS and (risky or _grants_part_of_a_method(policy)):
         unknown.append(f"what the other {len(holders) - _JUDGED_HOLDERS} holders of {name} hold")
     return tuple(found), tuple(unknown), min(len(holders), _JUDGED_HOLDERS)
+
+
+def _holder_gain(
+    context: RuleContext, arn: str, label: str, source: str, policy: Policy, *, previous: Previous
+) -> PrincipalChange:
+    """What one role or user gains from the version (``judge_principal_change``), with what it rests on named
+    (``with_doubts``, then ``decisive``); a holder that could not be read gains only possibly (its own Deny or
+    boundary may cancel it)."""
+    directory = context.directory
+    readable = directory is not None and directory.principal(arn) is not None
+    judged = judge_principal_change(context, arn, label, source, policy, previous=previous)
+    if not judged.risk.risky:
+        return judged
+    if not readable or judged.after is None:
+        unread = f"what else {label} holds (it could not be read): its own Deny or permissions boundary may cancel it"
+        return judged._replace(needs_context=tuple(dict.fromkeys((*judged.needs_context, unread))))
+    doubted = decisive(with_doubts(judged.after, judged.risk))
+    return judged._replace(risk=doubted, needs_context=doubted.unknown)
+
+
+def _group_holders(
+    context: RuleContext,
+    group_arn: str,
+    label: str,
+    policy_arn: str,
+    policy: Policy,
+    *,
+    previous: Previous,
+    risky: bool,
+) -> tuple[list[tuple[str, PrincipalChange]], list[str]]:
+    """A group holder's gain, member by member (a group itself does nothing: its users act, each with its own Deny
+    statements and boundary), and what could not be known (the members, a member's policies, the cap)."""
+    directory = context.directory
+    key = PrincipalKey.of(group_arn)
+    members = directory.members_of(group_arn) if isinstance(directory, GroupMembers) else None
+    if key is None or members is None:
+        judged = judge_holder_change(context, group_arn, label, policy_arn, policy, previous=previous)
+        if judged.members:  # the directory named them after all (judge_holder_change reads them its own way)
+            return [(f"{member} (in {label})", held) for member, held in judged.members], list(judged.needs_context)
+        if not judged.risk.risky and not judged.needs_context:
+            return [], []
+        fact = f"the members of {label} and what else they hold (they could not be read)"
+        if judged.risk.risky:
+            return [(label, judged._replace(needs_context=(*judged.needs_context, fact)))], []
+        return [], [*judged.needs_context, fact]
+    held_as = group_source(key.name, policy_arn)
+    found: list[tuple[str, PrincipalChange]] = []
+    unknown: list[str] = []
+    for user_arn in members[:_JUDGED_HOLDERS]:
+        user = f"user {user_arn.rsplit('/', 1)[-1]}"
+        judged = _holder_gain(context, user_arn, user, held_as, policy, previous=previous)
+        if judged.risk.risky:
+            found.append((f"{user} (in {label})", judged))
+        unknown.extend(fact for fact in judged.needs_context if fact not in unknown)
+    if len(members) > _JUDGED_HOLDERS and (risky or _grants_part_of_a_method(policy)):
+        unknown.append(f"what the other {len(members) - _JUDGED_HOLDERS} members of {label} hold")
+    return found, unknown
+
+
+def _held_by_none(
+    context: RuleContext,
+    evaluation: Evaluation,
+    spec: RuleSpec,
+    risk: PolicyRisk,
+    *,
+    what: str,
+    version_id: str,
+    judged_holders: int,
+) -> Evaluation:
+    """A risky version no holder gains from (each read, its own guard Deny or boundary applied; or no holder): alerted
+    (medium when critical, else low) as what it would give a new holder, and nothing is changed (nobody holds more)."""
+    policy_arn = context.change.request_parameters.get("policyArn")
+    holders = (
+        f"none of the {judged_holders} roles, users and groups it is attached to gains it (each one's own Deny "
+        "statements and permissions boundary applied)"
+        if judged_holders
+        else "it is attached to nothing"
+    )
+    evaluation.findings.append(
+        context.finding(
+            spec,
+            severity=Severity.MEDIUM if risk.critical else Severity.LOW,
+            resource_arn=str(policy_arn),
+            reason=f"{what} by {context.change.actor.display}: {_what(risk, spec)}. But {holders}, so nothing is "
+            "changed; attaching it elsewhere is judged then.",
+            plan=[],
+            offending=[{"version_id": version_id, "holders_gain": False}, *offending_of(risk)],
+            needs_context=(),
+        )
+    )
+    return evaluation
 
 
 def _created_version(response: Any) -> str:
@@ -1653,8 +1772,9 @@ def policy_version_step(
     which = (
         f"version {previous_id} of {name} (the previous default) the default again, if it is still safe"
         if previous_id is not None
-        else f"the one other version of {name} the default again, if it is the only one left and safe (which "
-        "version was the default before is not known: none of several is made the default on a guess)"
+        else f"version v1 of {name} (created with the policy, so once its default) the default again, if it is the "
+        "only other one left and safe (which version was the default before is not known: none of several, nor a "
+        "lone later version that may never have been the default, is made the default on a guess)"
     )
     safe = f" (safe: granting none of {', '.join(added_methods)})" if added_methods else ""
     return RemediationStep(
@@ -1991,8 +2111,10 @@ def safe_version(
     versions: list[Mapping[str, Any]], offending: str, added: Sequence[str] | None = None, previous: str | None = None
 ) -> str | None:
     """The version to make the default instead of ``offending``: ``previous`` (the default before the change) when
-    it is safe; with ``previous`` not known, the one other version when there is exactly one, created before the
-    offending one (it was the default, unless the default was deleted after the change: see the README).
+    it is safe; with ``previous`` not known, the one other version when there is exactly one and it is ``v1``: IAM
+    numbers versions in order and ``CreatePolicy`` makes ``v1`` the default, so it is known to have been a default
+    (issue 13, session 11). Any other lone version may be a draft that never was the default, left when the previous
+    default was deleted after the change: it is never made the default on that guess.
     Safe: neither admin-equivalent nor escalating; with ``added`` (the methods the change opened),
     admin-equivalent or granting one of those (``_unsafe``).
 
@@ -2006,7 +2128,15 @@ def safe_version(
     else:
         # A version numbered after the offending one was created after the change, so it never was the default
         # before it (review final s10 finding 1: delete v1, add a broad v3, and v3 would be "the one other").
-        candidates = others if len(others) == 1 and _number(others[0]["version_id"]) < _number(offending) else []
+        # Only ``v1`` is known to have been a default without a record (``_KNOWN_DEFAULT``): a lone v2 may be a staged
+        # draft that never was one, with the real previous default deleted after the change (session 11).
+        candidates = (
+            others
+            if len(others) == 1
+            and _number(others[0]["version_id"]) < _number(offending)
+            and others[0]["version_id"] == _KNOWN_DEFAULT
+            else []
+        )
     for version in candidates:
         try:
             risky = _unsafe(parse_policy(version["document"]), added)
@@ -2015,6 +2145,10 @@ def safe_version(
         if not risky:
             return str(version["version_id"])
     return None
+
+
+#: The version ``CreatePolicy`` makes the default: known to have been one without any record.
+_KNOWN_DEFAULT = "v1"
 
 
 def _unsafe(policy: Policy, added: Sequence[str] | None) -> bool:

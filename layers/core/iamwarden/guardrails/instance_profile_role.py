@@ -148,12 +148,16 @@ class InstanceProfileRoleRule:
                 f"{added}. Role {role} {why}; whether anyone may now pass it to EC2 is not known.",
                 (*needs, *unread),
             )
-        if not any(certain for _, _, certain in gainers):
-            needs.append(
-                "whether the conditions on the grants that let "
-                + ", ".join(principal_label(arn) for arn, _, _ in gainers[:MAX_NAMED])
-                + " pass the role to EC2 and launch an instance hold (they are counted as met)"
-            )
+        if not any(unconditional and not allowance.unknown for _, allowance, unconditional in gainers):
+            # No gainer is certain (one would decide, as ``decisive`` reads a path): name what each rests on.
+            conditional = [arn for arn, _, unconditional in gainers if not unconditional]
+            if conditional:
+                needs.append(
+                    "whether the conditions on the grants that let "
+                    + ", ".join(principal_label(arn) for arn in conditional[:MAX_NAMED])
+                    + " pass the role to EC2 and launch an instance hold (they are counted as met)"
+                )
+            needs.extend(fact for _, allowance, _ in gainers[:MAX_NAMED] for fact in allowance.unknown)
         named = [_gains(arn, allowance) for arn, allowance, _ in gainers[:MAX_NAMED]]
         more = f" and {len(gainers) - MAX_NAMED} more" if len(gainers) > MAX_NAMED else ""
         evaluation.findings.append(
