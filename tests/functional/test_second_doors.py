@@ -120,3 +120,27 @@ def test_a_table_created_without_a_policy_is_compliant(account: Account, enforce
         "sets no policy on DynamoDB resource arn:aws:dynamodb:eu-west-1:111122223333:table/customers"
         in (result["reason"])
     )
+
+
+def test_a_new_tables_policy_not_readable_yet_is_read_again_later_never_reported_remediated(
+    account: Account, enforcer: EnforcerService
+) -> None:
+    """Review s11 W0: right after CreateTable a read may answer "no policy"; that is no proof it is gone."""
+    import pytest
+
+    from iamwarden.app.service import EnforcementFailedError
+
+    account.set("rules/dynamodb-resource-policy-public/mode", "remediate")
+    event = _table_event(account)
+    arn = event["detail"]["responseElements"]["tableDescription"]["tableArn"]
+    dynamodb = account.session.client("dynamodb", region_name=PRIMARY)
+    dynamodb.delete_resource_policy(ResourceArn=arn)  # as the eventually consistent read answers a moment after
+
+    with pytest.raises(EnforcementFailedError) as failed:
+        enforcer.handle(event)
+
+    record = account.audit().get(failed.value.failures[0].record.remediation_id)
+    assert record is not None
+    assert record.status == "failed"
+    assert record.error == "could not read the live state, nothing was changed: call failed with NotYetReadable"
+    assert list(record.done) == []

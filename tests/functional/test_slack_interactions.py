@@ -16,7 +16,7 @@ import json
 import threading
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
@@ -388,6 +388,25 @@ def test_a_second_undo_of_the_same_remediation_is_refused_by_the_enforcer_and_sa
     harness.send(button(ACTION_UNDO, APPROVER, remediation_id, slack), timestamp=int(time.time()) + 2)
     assert len(harness.lambda_client.invocations) == 2
     assert "already undone" in slack.responses[-1]["text"]
+
+
+def test_an_undo_request_the_enforcer_never_took_lapses(
+    account: Account, enforcer: EnforcerService, harness: Harness, slack: FakeSlack
+) -> None:
+    """Review s11 W2: a request whose hand-over failed must not wait for whoever may invoke the enforcer later."""
+    remediation_id, key = quarantined_user(account, enforcer)
+    harness.send(button(ACTION_UNDO, APPROVER, remediation_id, slack))
+    [command] = harness.lambda_client.invocations
+    executor = build_executor(account.config, build_clients(account.config))
+    later = datetime.now(UTC) + timedelta(hours=1, minutes=1)
+
+    result = run_slack_undo(command, executor, respond, account.audit(), clock=lambda: later)
+
+    assert result["verdict"] == "refused"
+    assert "lapsed" in result["reason"]
+    assert keys(account) == {key: "Inactive"}
+    # Within the hour it is taken as usual.
+    assert run_slack_undo(command, executor, respond, account.audit())["verdict"] == "undone"
 
 
 @pytest.mark.parametrize(

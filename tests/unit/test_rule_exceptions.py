@@ -415,3 +415,17 @@ def test_what_an_offending_entry_grants_is_its_fingerprint_not_where_or_how_cert
     assert first == moved
     assert first != other
     assert accepted_of([{"grantee": "999988887777", "index": 1}]) == accepted_of([{"grantee": "999988887777"}])
+
+
+def test_what_an_exception_accepts_survives_being_written_out_and_read_back() -> None:
+    """Review s11 W3: read back from ``exception list --format json`` it covered the whole rule again."""
+    from iamwarden.domain.rule_exceptions import accepted_of, exception_from_dict, exception_summary
+
+    made = exception()._replace(accepted=accepted_of(public_policy_finding().offending))  # type: ignore[attr-defined]
+
+    again = exception_from_dict(json.loads(json.dumps(exception_summary(made))))
+
+    assert again.accepted == made.accepted
+    assert judge_event(_with_another_public_statement(), Settings(), exceptions=[again]).verdict.value == "violation"
+    with pytest.raises(ExceptionRefused, match="'accepted' must be a list of fingerprints"):
+        exception_from_dict({**exception_summary(made), "accepted": "everything"})

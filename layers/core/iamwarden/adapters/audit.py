@@ -228,24 +228,29 @@ class AuditLog:
             },
         )
 
-    def claim_undo_request(self, request_id: str) -> AuditRecord | None:
+    def claim_undo_request(self, request_id: str, not_before: str) -> AuditRecord | None:
         """Take the verified Slack undo request ``request_id``, once; None when none waits (forged, or used).
 
         Only the Slack interaction function writes such requests, after checking the click's signature and
         who clicked (the table's policy keeps item writes to IAM Warden's roles): the enforcer undoes only
-        what one says, never what its invoker's payload says.
+        what one says, never what its invoker's payload says. One written before ``not_before`` (the same
+        format, ``%Y-%m-%dT%H:%M:%S.%fZ``) has lapsed: a hand-over that failed never leaves an undo waiting
+        for whoever may invoke the enforcer later.
         """
         try:
             answer = self._dynamodb.update_item(
                 TableName=self.table_name,
                 Key={"remediation_id": {"S": request_id}},
                 UpdateExpression="SET #status = :claimed",
-                ConditionExpression="attribute_exists(remediation_id) AND #kind = :kind AND #status = :waiting",
+                ConditionExpression=(
+                    "attribute_exists(remediation_id) AND #kind = :kind AND #status = :waiting AND created_at >= :since"
+                ),
                 ExpressionAttributeNames={"#status": "status", "#kind": "kind"},
                 ExpressionAttributeValues={
                     ":claimed": {"S": AuditStatus.UNDO_CLAIMED},
                     ":kind": {"S": UNDO_REQUEST_KIND},
                     ":waiting": {"S": AuditStatus.UNDO_REQUESTED},
+                    ":since": {"S": not_before},
                 },
                 ReturnValues="ALL_NEW",
             )

@@ -319,6 +319,7 @@ class Permissions:
 OWNER_UNDO_REFUSED = OPERATOR_APPROVED_RULES | frozenset(
     {
         "iamwarden-tampered",
+        "trust-policy-untrusted",
         "inline-policy-admin",
         "policy-version-admin",
         "managed-policy-attached",

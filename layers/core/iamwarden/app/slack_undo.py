@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
+from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from iamwarden.adapters.audit import AuditRecord
@@ -29,9 +30,15 @@ class Undoer(Protocol):
     def undo(self, remediation_id: str, *, actor: str | None = None) -> AuditRecord: ...
 
 
+#: How long a verified undo request waits for the enforcer (Lambda's asynchronous queue delivers in seconds; a
+#: throttled one retries for minutes): after that it has lapsed, and the click must be made again.
+UNDO_REQUEST_TTL = timedelta(hours=1)
+
+
 class UndoRequests(Protocol):
-    def claim_undo_request(self, request_id: str) -> AuditRecord | None:
-        """The waiting request ``request_id``, taken; None when there is none (forged, or already taken)."""
+    def claim_undo_request(self, request_id: str, not_before: str) -> AuditRecord | None:
+        """The waiting request ``request_id`` written since ``not_before``, taken; None when there is none (forged,
+        lapsed, or already taken)."""
         ...
 
 
@@ -44,12 +51,14 @@ def run_slack_undo(
     executor: Undoer,
     respond: Callable[[str, Mapping[str, Any]], None],
     requests: UndoRequests,
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> dict[str, Any]:
     """Undo what the request ``command["request_id"]`` names, as its clicker; update the alert through its
     ``response_url``. Nothing else in ``command`` is believed but the message's blocks (what Slack shows)."""
     request_id = str(command.get("request_id") or "")
     try:
-        request = requests.claim_undo_request(request_id) if request_id else None
+        not_before = (clock() - UNDO_REQUEST_TTL).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        request = requests.claim_undo_request(request_id, not_before) if request_id else None
     except Exception as exc:  # the audit table unreadable: nothing is undone on a command alone
         reason = f"cannot read Slack undo request {request_id}: {exc}; nothing was undone"
         logger.error(reason, extra={"verdict": "undo_failed", "request_id": request_id})
@@ -57,7 +66,7 @@ def run_slack_undo(
     if request is None or not request.undoes or not request.actor:
         reason = (
             f"refused an undo command naming no waiting Slack undo request ({request_id or 'none'}): it was not "
-            "handed over by IAM Warden's Slack endpoint, or was run already; nothing was undone"
+            "handed over by IAM Warden's Slack endpoint, was run already, or lapsed; nothing was undone"
         )
         logger.error(reason, extra={"verdict": "refused", "request_id": request_id})
         return {"verdict": "refused", "remediation_id": None, "by": None, "reason": reason}

@@ -414,7 +414,17 @@ def exception_from_dict(data: object) -> RuleException:
         approved_at=approved_at,
         expires_at=expires_at,
         source_remediation_id=text("source_remediation_id"),
+        accepted=_accepted_field(data.get("accepted")),
     )
+
+
+def _accepted_field(value: Any) -> frozenset[str]:
+    """The ``accepted`` fingerprints of an exception written out (``exception_summary``); none when absent."""
+    if value is None:
+        return frozenset()
+    if not isinstance(value, list) or not all(isinstance(item, str) and item for item in value):
+        raise ExceptionRefused(f"Exception field 'accepted' must be a list of fingerprints, got {value!r}.")
+    return frozenset(value)
 
 
 def exception_summary(exception: RuleException) -> dict[str, Any]:
@@ -435,5 +445,7 @@ def exception_summary(exception: RuleException) -> dict[str, Any]:
         "source_remediation_id": exception.source_remediation_id,
         "ended_by": exception.ended_by,
         "ended_at": exception.ended_at.isoformat() if exception.ended_at else None,
+        # What it accepts, so an exception written out and read back (--exceptions FILE) covers no more (s11 W3).
+        "accepted": sorted(exception.accepted) if exception.accepted else None,
     }
     return {key: value for key, value in data.items() if value is not None}

@@ -16,7 +16,7 @@ from typing import ClassVar
 
 from iamwarden.domain.catalog import RuleSpec
 from iamwarden.domain.documents import PolicyKind
-from iamwarden.guardrails.base import RuleContext
+from iamwarden.guardrails.base import Evaluation, RuleContext
 from iamwarden.guardrails.remediation import AccountClients
 from iamwarden.guardrails.resource_policy import NewPolicy, PolicyResource, RemovePolicyStatements, ResourcePolicyRule
 
@@ -93,6 +93,21 @@ class DynamoDbPolicyEndpoint:
 
 class DynamoDbPolicyRule(ResourcePolicyRule):
     """PutResourcePolicy, and CreateTable with a ``resourcePolicy``, judged as table policies."""
+
+    def evaluate(self, context: RuleContext) -> Evaluation:
+        evaluation = super().evaluate(context)
+        if context.change.event_name == "CreateTable":
+            # A new table's policy may not read back yet (DynamoDB Developer Guide, resource-based policies: "eventual
+            # consistency"): its removal step must not take "no policy" for "already gone" (review s11 W0).
+            evaluation.findings[:] = [
+                finding._replace(
+                    plan=tuple(
+                        step._replace(parameters={**step.parameters, "policy_expected": True}) for step in finding.plan
+                    )
+                )
+                for finding in evaluation.findings
+            ]
+        return evaluation
 
     def resource_name(self, context: RuleContext) -> str:
         change = context.change

@@ -38,7 +38,7 @@ import json
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, NamedTuple, Protocol
 
-from iamwarden.adapters.errors import error_code
+from iamwarden.adapters.errors import TransientAwsError, error_code
 from iamwarden.domain.catalog import RuleSpec, Severity
 from iamwarden.domain.documents import PolicyKind, load_policy
 from iamwarden.domain.exceptions import RemediationError, UndoError
@@ -145,7 +145,18 @@ class RemovePolicyStatements:
         return f"the policy of {self.resource.noun} {name}"
 
     def capture(self, aws: AccountClients, step: RemediationStep) -> dict[str, Any]:
-        exists, policy = self._live(aws, step.parameters[self.resource.step_parameter])
+        name = step.parameters[self.resource.step_parameter]
+        exists, policy = self._live(aws, name)
+        if policy is None and step.parameters.get("policy_expected"):
+            # The resource was created with this policy a moment ago, and the service's reads are eventually
+            # consistent (DynamoDB: a read right after CreateTable may answer "no policy" or "no such table"):
+            # "nothing to remove" would report a remediation that removed nothing. Read again later.
+            raise TransientAwsError(
+                f"{self._where(name)} reads as {'no policy' if exists else 'no such resource'} right after the call "
+                "that created it with one: read again later",
+                code="NotYetReadable",
+                resource=name,
+            )
         return {"exists": exists, "policy": policy}
 
     def apply(self, run: StepRun, step: RemediationStep, before: Mapping[str, Any], done: list[str]) -> None:
