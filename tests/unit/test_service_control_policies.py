@@ -1325,6 +1325,24 @@ MOVE_BACK = (
 )
 
 
+ROOT = "r-a1b2"
+ACCOUNT_LEVEL = {"TargetId": "444455556666", "Filter": "SERVICE_CONTROL_POLICY"}
+ROOT_LEVEL = {"TargetId": ROOT, "Filter": "SERVICE_CONTROL_POLICY"}
+
+
+def _parent(parent: str, kind: str = "ROOT") -> dict[str, Any]:
+    return {"Parents": [{"Id": parent, "Type": kind}]}
+
+
+def _rest_of_path(
+    stubber: Stubber, account: Sequence[str] = ("p-FullAWSAccess",), root: Sequence[str] = ("p-FullAWSAccess",)
+) -> None:
+    """After the destination's own level: the account's level, the destination's parent (the root), its level."""
+    stubber.add_response("list_policies_for_target", _listed(*account), ACCOUNT_LEVEL)
+    stubber.add_response("list_parents", _parent(ROOT), {"ChildId": DESTINATION["TargetId"]})
+    stubber.add_response("list_policies_for_target", _listed(*root), ROOT_LEVEL)
+
+
 def _moved(account: str = "444455556666") -> dict[str, Any]:
     event = copy.deepcopy(load_event("organizations-account-moved.json"))
     event["detail"]["requestParameters"]["accountId"] = account
@@ -1336,12 +1354,13 @@ def test_an_account_moved_under_a_policy_that_blinds_iamwarden_is_critical_with_
     with Stubber(organizations) as stubber:
         stubber.add_response("list_policies_for_target", _listed("p-FullAWSAccess", BLINDING), DESTINATION)
         stubber.add_response("describe_policy", _described(BLINDING, _doc(EVERYTHING)), {"PolicyId": BLINDING})
+        _rest_of_path(stubber)
         judged = _judge_live(_moved(), _Live(organizations))
         stubber.assert_no_pending_responses()
     [finding] = judged.findings
     assert (finding.rule_id, finding.severity, finding.plan) == ("scp-blinds-iamwarden", Severity.CRITICAL, ())
     assert MOVE_BACK in finding.reason
-    assert f"read-live ({BLINDING}) denies IAM Warden's roles" in finding.reason
+    assert f"read-live ({BLINDING}) attached to ou-a1b2-c3d4e5f6 denies IAM Warden's roles" in finding.reason
     assert finding.resource_arn == "arn:aws:organizations::111122223333:account/444455556666"
 
 
@@ -1360,6 +1379,7 @@ def test_an_account_moved_under_full_aws_access_alone_is_compliant() -> None:
     organizations = _organizations()
     with Stubber(organizations) as stubber:
         stubber.add_response("list_policies_for_target", _listed("p-FullAWSAccess"), DESTINATION)
+        _rest_of_path(stubber)
         judged = _judge_live(_moved(), _Live(organizations))
         stubber.assert_no_pending_responses()
     assert (judged.verdict, judged.findings) == (Verdict.COMPLIANT, ())

@@ -61,7 +61,7 @@ reads (the management account's member role, or its own credentials when it runs
 """
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, ClassVar, NamedTuple
 
 from iamwarden.adapters.errors import TransientAwsError, classify, is_aws_error
@@ -169,6 +169,8 @@ RCP_SEES: tuple[str, ...] = (
 #: attached) or a policy it never saw written
 #: (granted by the enforcer's runtime policy and the member template's remediation role; tests check both).
 ORGANIZATIONS_READS = (
+    "organizations:ListParents",
+    "organizations:ListPolicies",
     "organizations:ListPoliciesForTarget",
     "organizations:DescribePolicy",
     "organizations:ListTargetsForPolicy",
@@ -641,6 +643,9 @@ class AllowVerdict(NamedTuple):
     conditional_actions: frozenset[str] = frozenset()
     #: The missing actions some of IAM Warden's roles do get, with the roles left out (in words).
     partial: tuple[str, ...] = ()
+    #: Each missing action with the kinds of IAM Warden's roles no Allow certainly gives it to (per role, so that
+    #: levels can be combined: a role is denied an action when any level on its path leaves it out).
+    left_out: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
 
 _SOMEONE = "IAM Warden's roles"
@@ -706,6 +711,7 @@ def judge_allows(documents: Iterable[Mapping[str, Any]], own: OwnIdentity, parti
     conditional: list[str] = []
     conditional_actions: set[str] = set()
     partial: list[str] = []
+    left: list[tuple[str, tuple[str, ...]]] = []
     for action in (*SEES, *REMEDIATES):
         if action in missing:
             continue
@@ -724,6 +730,7 @@ def judge_allows(documents: Iterable[Mapping[str, Any]], own: OwnIdentity, parti
         if not left_out:
             continue
         missing.append(action)
+        left.append((action, tuple(left_out)))
         if certain:
             partial.append(f"{action} (not for {', '.join(left_out)})")
         if when:
@@ -736,6 +743,7 @@ def judge_allows(documents: Iterable[Mapping[str, Any]], own: OwnIdentity, parti
         tuple(conditional),
         frozenset(conditional_actions),
         tuple(partial),
+        tuple(left),
     )
 
 
@@ -776,6 +784,25 @@ def _guards(statement: Statement, own: OwnIdentity) -> bool:
         for condition in statement.conditions
     )
     return exempts and any(_protects(resource, own, _partition_of(own)) for resource in statement.resources or ())
+
+
+def _alerted(
+    context: RuleContext,
+    evaluation: Evaluation,
+    severity: Severity,
+    key: str,
+    reason: str,
+    *,
+    needs: Sequence[str] = (),
+) -> Evaluation:
+    """One alert-only finding of the rule (nothing here is remediated: the reason gives the command that undoes
+    the change), with what could not be known."""
+    evaluation.findings.append(
+        context.finding(
+            SCP_BLINDS_IAMWARDEN, severity=severity, resource_arn=key, reason=reason, plan=(), needs_context=needs
+        )
+    )
+    return evaluation
 
 
 def _content(value: Any) -> Mapping[str, Any] | None:
@@ -905,21 +932,18 @@ def _written(context: RuleContext, evaluation: Evaluation, key: str, policy_id: 
     if before is not None and _content(before.data.get("content")) is not None:
         previous = judge_content(before.data["content"], own, context.partition, _kind_of(before.data))
         if previous.guards and not verdict.guards:
-            evaluation.findings.append(
-                context.finding(
-                    SCP_BLINDS_IAMWARDEN,
-                    severity=Severity.CRITICAL,
-                    resource_arn=key,
-                    reason=(
-                        f"{actor} rewrote {words} {name} ({policy_id}) so that it no longer guards "
-                        f"IAM Warden's roles and functions (IAM Warden's record of it from {before.taken_at} did): "
-                        f"they are open to change {targets}. Put the content back: aws organizations update-policy "
-                        f"--policy-id {policy_id} --content <the content of {before.taken_at}>."
-                    ),
-                    plan=(),
-                )
+            return _alerted(
+                context,
+                evaluation,
+                Severity.CRITICAL,
+                key,
+                (
+                    f"{actor} rewrote {words} {name} ({policy_id}) so that it no longer guards "
+                    f"IAM Warden's roles and functions (IAM Warden's record of it from {before.taken_at} did): "
+                    f"they are open to change {targets}. Put the content back: aws organizations update-policy "
+                    f"--policy-id {policy_id} --content <the content of {before.taken_at}>."
+                ),
             )
-            return evaluation
     if kind == SERVICE_CONTROL_POLICY and not (verdict.blinds or verdict.hinders or verdict.unknown):
         allows = judge_allows([document], own, context.partition)
         if created:
@@ -989,21 +1013,18 @@ def _allow_list_written(
         else "where it is attached (aws organizations list-targets-for-policy --policy-id "
         f"{policy_id}) and whether another service control policy attached there allows those actions"
     )
-    evaluation.findings.append(
-        context.finding(
-            SCP_BLINDS_IAMWARDEN,
-            severity=Severity.LOW if created else Severity.MEDIUM,
-            resource_arn=key,
-            reason=reason,
-            plan=(),
-            needs_context=[
-                f"{where}: {why}"
-                if why is not None
-                else f"{where}: IAM Warden reads a level's policies when one is detached or updated, not created"
-            ],
-        )
+    return _alerted(
+        context,
+        evaluation,
+        Severity.LOW if created else Severity.MEDIUM,
+        key,
+        (reason),
+        needs=[
+            f"{where}: {why}"
+            if why is not None
+            else f"{where}: IAM Warden reads a level's policies when one is detached or updated, not created"
+        ],
     )
-    return evaluation
 
 
 def _allow_list_updated(
@@ -1087,10 +1108,7 @@ def _allow_list_updated(
             f"{'' if seen else ' (or never did)'}, but where it is attached ({where}) other policies still allow them"
         )
         return evaluation
-    evaluation.findings.append(
-        context.finding(SCP_BLINDS_IAMWARDEN, severity=severity, resource_arn=key, reason=reason, plan=())
-    )
-    return evaluation
+    return _alerted(context, evaluation, severity, key, (reason))
 
 
 def _content_finding(
@@ -1149,12 +1167,7 @@ def _content_finding(
     else:
         evaluation.compliant.append(f"{words} {name} denies IAM Warden's roles nothing they need")
         return evaluation
-    evaluation.findings.append(
-        context.finding(
-            SCP_BLINDS_IAMWARDEN, severity=severity, resource_arn=key, reason=reason, plan=(), needs_context=unknown
-        )
-    )
-    return evaluation
+    return _alerted(context, evaluation, severity, key, (reason), needs=unknown)
 
 
 #: The AWS-managed service control policy that allows everything (``Allow * *``), attached to every root, OU and
@@ -1166,6 +1179,15 @@ _FULL_AWS_ACCESS_CONTENT: Mapping[str, Any] = {
 }
 
 
+#: The most answers the enforcer reads from Organizations for one event (ListParents, ListPoliciesForTarget,
+#: DescribePolicy, each page counting): a path five OUs deep with a few SCPs at each level fits; past it what is not
+#: read is unknown (alert-only, ``needs_context``), so a big organisation never costs hundreds of calls per event.
+MAX_READS = 40
+#: A root, at most five nested OUs, and the account (AWS Organizations quotas: "OU maximum nesting in a root: five
+#: levels of OUs deep under a root").
+_MAX_DEPTH = 6
+
+
 class PolicyContent(NamedTuple):
     """What one policy says, as IAM Warden knows it (kept, read live, or known by id), or why it is unknown."""
 
@@ -1174,6 +1196,103 @@ class PolicyContent(NamedTuple):
     kind: str
     #: Why the content is unknown (None: known).
     why: str | None = None
+    #: Where known content came from when it is not a live read of it now (the live read failed: IAM Warden's
+    #: record is used instead, and the finding says so).
+    note: str | None = None
+
+
+class LevelLack(NamedTuple):
+    """One level of a path that denies IAM Warden's roles what they need (a Deny, or Allows that leave it out)."""
+
+    #: The root, OU or account the policies are attached to.
+    target: str
+    #: What denies it, in words ("service control policy X (p-...) denies", "no service control policy attached to
+    #: ... allows").
+    words: str
+    #: The actions denied, with the roles left out where not all are.
+    actions: tuple[str, ...]
+    #: Whether it holds only under other conditions (a region deny, an Allow under a condition).
+    conditional: bool
+
+
+class PathVerdict(NamedTuple):
+    """What the service control policies of every level from the root down to an account do to IAM Warden."""
+
+    #: Levels that deny IAM Warden's roles what they need to see and alert.
+    blinds: tuple[LevelLack, ...]
+    #: Levels that deny them only what they remediate with.
+    hinders: tuple[LevelLack, ...]
+    #: What could not be judged (a policy unread, a Deny whose reach is unknown).
+    unknown: tuple[str, ...]
+    #: Each action IAM Warden needs to see that some level denies some role, with the roles denied it on the path.
+    denied: tuple[tuple[str, tuple[str, ...]], ...]
+
+    @property
+    def conditional(self) -> bool:
+        """Every blinding level blinds only under other conditions."""
+        return all(lack.conditional for lack in self.blinds)
+
+
+def _deny(denied: dict[str, list[str]], action: str, kinds: Iterable[str]) -> None:
+    """Note that ``kinds`` of IAM Warden's roles are denied ``action`` somewhere on the path."""
+    roles = denied.setdefault(action, [])
+    roles.extend(kind for kind in kinds if kind not in roles)
+
+
+def judge_path(
+    levels: Iterable[tuple[str, Iterable[tuple[str, PolicyContent]]]], own: OwnIdentity, partition: str = "aws"
+) -> PathVerdict:
+    """What the SCPs attached at each level (root, OUs, account) do to IAM Warden's roles together (pure).
+
+    AWS evaluates SCPs at every level from the root down to the account: an action is allowed only when an SCP
+    attached at *each* level allows it and none denies it. So a role is denied an action when any level's Allows
+    leave that role out, whatever the other levels allow; a Deny at any level denies it below.
+    """
+    blinds: list[LevelLack] = []
+    hinders: list[LevelLack] = []
+    unknown: list[str] = []
+    denied: dict[str, list[str]] = {}
+    kinds = [role.kind for role in _own_roles(own)] or [_SOMEONE]
+    for target, attached in levels:
+        policies = list(attached)
+        unread = [f"{pid}: {policy.why}" for pid, policy in policies if policy.document is None]
+        scps = [
+            (pid, policy.name, policy.document)
+            for pid, policy in policies
+            if policy.document is not None and policy.kind == SERVICE_CONTROL_POLICY
+        ]
+        for pid, name, document in scps:
+            verdict = judge_content(document, own, partition, SERVICE_CONTROL_POLICY)
+            said = f"service control policy {name} ({pid}) attached to {target} denies"
+            if verdict.blinds:
+                blinds.append(LevelLack(target, said, verdict.blinds, bool(verdict.only_when)))
+                for action in verdict.blinds:
+                    _deny(denied, action, kinds)
+            elif verdict.hinders:
+                hinders.append(LevelLack(target, said, verdict.hinders, False))
+            unknown.extend(
+                f"whether {label} of policy {name} ({pid}) attached to {target} applies to IAM Warden's roles"
+                for label in verdict.unknown
+            )
+        allows = judge_allows([document for _, _, document in scps], own, partition)
+        if unread:
+            unknown.append(f"what service control policies {'; '.join(unread)} attached to {target} allow or deny")
+            continue
+        names = ", ".join(f"{policy.name} ({pid})" for pid, policy in policies) or "none"
+        said = f"no service control policy attached to {target} ({names}) allows"
+        roles = dict(allows.left_out)
+        if allows.missing:
+            actions = tuple(
+                f"{action} (not for {', '.join(roles[action])})" if set(roles[action]) != set(kinds) else action
+                for action in allows.missing
+            )
+            conditional = set(allows.missing) <= allows.conditional_actions
+            blinds.append(LevelLack(target, said, actions, conditional))
+            for action in allows.missing:
+                _deny(denied, action, roles[action])
+        elif allows.missing_fixes:
+            hinders.append(LevelLack(target, said, allows.missing_fixes, False))
+    return PathVerdict(tuple(blinds), tuple(hinders), tuple(unknown), tuple((a, tuple(r)) for a, r in denied.items()))
 
 
 def _said(exc: Exception) -> bool:
@@ -1190,10 +1309,25 @@ class _Reader:
     throttled one is raised to be retried.
     """
 
-    def __init__(self, context: RuleContext) -> None:
+    def __init__(self, context: RuleContext, cap: int | None = None) -> None:
         self._context = context
         self._client: Any = None
         self._policies: dict[str, PolicyContent] = {}
+        self._levels: dict[str, list[tuple[str, PolicyContent]] | str] = {}
+        self._parents: dict[str, tuple[str, str] | str] = {}
+        self._cap = MAX_READS if cap is None else cap
+        #: The answers read from Organizations for this event so far (each page counts).
+        self.reads = 0
+
+    def _spend(self, operation: str, resource: str) -> str | None:
+        """Count one read; past the cap, why it is not made (a big organisation must not cost hundreds of calls)."""
+        if self.reads >= self._cap:
+            return (
+                f"IAM Warden reads at most {self._cap} answers from Organizations for one event and this one needed "
+                f"more ({operation} of {resource} not read)"
+            )
+        self.reads += 1
+        return None
 
     def _organizations(self) -> Any:
         if self._client is None:
@@ -1223,6 +1357,8 @@ class _Reader:
             known = PolicyContent(_FULL_AWS_ACCESS_CONTENT, "FullAWSAccess", SERVICE_CONTROL_POLICY)
         elif self._context.live_clients is None:
             known = PolicyContent(None, policy_id, SERVICE_CONTROL_POLICY, "IAM Warden is offline")
+        elif (over := self._spend("DescribePolicy", policy_id)) is not None:
+            return PolicyContent(None, policy_id, SERVICE_CONTROL_POLICY, over)
         else:
             try:
                 answer = self._organizations().describe_policy(PolicyId=policy_id).get("Policy", {})
@@ -1270,6 +1406,8 @@ class _Reader:
             found: list[str] = []
             paginator = self._organizations().get_paginator("list_targets_for_policy")
             for page in paginator.paginate(PolicyId=policy_id):
+                if (over := self._spend("ListTargetsForPolicy", policy_id)) is not None:
+                    return over
                 found.extend(str(target["TargetId"]) for target in page.get("Targets", []))
         except Exception as exc:
             if not _said(exc):
@@ -1278,18 +1416,95 @@ class _Reader:
         return found
 
     def level(self, target: str) -> list[tuple[str, PolicyContent]] | str:
-        """The service control policies attached to ``target`` now, each with its content; or why they are unknown."""
+        """The service control policies attached to ``target`` now, each with its content; or why they are unknown
+        (read once per event)."""
+        if target not in self._levels:
+            self._levels[target] = self._level(target)
+        return self._levels[target]
+
+    def _level(self, target: str) -> list[tuple[str, PolicyContent]] | str:
         if self._context.live_clients is None:
             return "IAM Warden is offline"
         try:
             ids: list[str] = []
             paginator = self._organizations().get_paginator("list_policies_for_target")
             for page in paginator.paginate(TargetId=target, Filter=SERVICE_CONTROL_POLICY):
+                if (over := self._spend("ListPoliciesForTarget", target)) is not None:
+                    return over
                 ids.extend(str(summary["Id"]) for summary in page.get("Policies", []))
         except Exception as exc:
             if not _said(exc):
                 raise
             return self._refused(exc, "ListPoliciesForTarget", target)
+        return [(policy_id, self.policy(policy_id)) for policy_id in ids]
+
+    def _parent(self, child: str) -> tuple[str, str] | str:
+        """The one parent of ``child`` (``ListParents``): its id and type (``ROOT`` or ``ORGANIZATIONAL_UNIT``)."""
+        if child in self._parents:
+            return self._parents[child]
+        if (over := self._spend("ListParents", child)) is not None:
+            return over
+        try:
+            parents = self._organizations().list_parents(ChildId=child).get("Parents") or []
+        except Exception as exc:
+            if not _said(exc):
+                raise
+            found: tuple[str, str] | str = self._refused(exc, "ListParents", child)
+        else:
+            found = (
+                (str(parents[0]["Id"]), str(parents[0]["Type"]))
+                if len(parents) == 1
+                else f"ListParents of {child} answered {len(parents)} parents, not one"
+            )
+        self._parents[child] = found
+        return found
+
+    def above(self, target: str) -> list[str] | str:
+        """The root and the OUs above ``target``, from the root down (``ListParents`` up to the root); or why
+        unknown. A root has nothing above it; an OU is nested at most five deep, so a longer chain is refused."""
+        if self._context.live_clients is None:
+            return "IAM Warden is offline"
+        if target.startswith("r-"):
+            return []
+        chain: list[str] = []
+        child = target
+        for _ in range(_MAX_DEPTH):
+            found = self._parent(child)
+            if isinstance(found, str):
+                return found
+            parent, kind = found
+            chain.append(parent)
+            if kind == "ROOT":
+                return chain[::-1]
+            child = parent
+        return f"ListParents found no root within {_MAX_DEPTH} levels above {target}"
+
+    def path(self, targets: Iterable[str]) -> tuple[list[tuple[str, list[tuple[str, PolicyContent]]]], str | None]:
+        """The levels read for ``targets`` in turn (each with its SCPs), stopping at the first that cannot be read
+        (the reads after a refusal would most likely be refused too): what was read, and why the rest is unknown."""
+        levels: list[tuple[str, list[tuple[str, PolicyContent]]]] = []
+        for target in targets:
+            level = self.level(target)
+            if isinstance(level, str):
+                return levels, f"what is attached to {target}: {level}"
+            levels.append((target, level))
+        return levels, None
+
+    def policies(self, kind: str) -> list[tuple[str, PolicyContent]] | str:
+        """Every policy of ``kind`` in the organisation (``ListPolicies``), each with its content; or why unknown."""
+        if self._context.live_clients is None:
+            return "IAM Warden is offline"
+        try:
+            ids: list[str] = []
+            paginator = self._organizations().get_paginator("list_policies")
+            for page in paginator.paginate(Filter=kind):
+                if (over := self._spend("ListPolicies", kind)) is not None:
+                    return over
+                ids.extend(str(summary["Id"]) for summary in page.get("Policies", []))
+        except Exception as exc:
+            if not _said(exc):
+                raise
+            return self._refused(exc, "ListPolicies", kind)
         return [(policy_id, self.policy(policy_id)) for policy_id in ids]
 
 
@@ -1381,20 +1596,17 @@ def _detached(
     if content.document is not None:
         verdict = judge_content(content.document, own, context.partition, content.kind)
         if verdict.guards:
-            evaluation.findings.append(
-                context.finding(
-                    SCP_BLINDS_IAMWARDEN,
-                    severity=Severity.CRITICAL,
-                    resource_arn=key,
-                    reason=(
-                        f"{change.actor.display} detached {words} {content.name} ({policy_id}), which guarded IAM "
-                        f"Warden's roles and functions, from target {target}: they are open to change there. Attach "
-                        f"it again: {attach}."
-                    ),
-                    plan=(),
-                )
+            return _alerted(
+                context,
+                evaluation,
+                Severity.CRITICAL,
+                key,
+                (
+                    f"{change.actor.display} detached {words} {content.name} ({policy_id}), which guarded IAM "
+                    f"Warden's roles and functions, from target {target}: they are open to change there. Attach "
+                    f"it again: {attach}."
+                ),
             )
-            return evaluation
         if content.kind != SERVICE_CONTROL_POLICY or not judge_allows([content.document], own).allows_any:
             evaluation.compliant.append(f"{words} {content.name} did not guard IAM Warden, nor allow it anything")
             return evaluation
@@ -1436,21 +1648,18 @@ def _detached(
             if blind
             else "IAM Warden still alerts there, but cannot remediate with them"
         )
-        evaluation.findings.append(
-            context.finding(
-                SCP_BLINDS_IAMWARDEN,
-                severity=severity,
-                resource_arn=key,
-                reason=(
-                    f"{change.actor.display} detached {words} {content.name} ({policy_id}) from target {target}: "
-                    f"no service control policy still attached there ({names}) allows IAM Warden's roles "
-                    f"{', '.join(lacking)}{conditional}, so every account under {target} is denied them: {effect}. "
-                    f"Attach it again if it was not meant: {attach}."
-                ),
-                plan=(),
-            )
+        return _alerted(
+            context,
+            evaluation,
+            severity,
+            key,
+            (
+                f"{change.actor.display} detached {words} {content.name} ({policy_id}) from target {target}: "
+                f"no service control policy still attached there ({names}) allows IAM Warden's roles "
+                f"{', '.join(lacking)}{conditional}, so every account under {target} is denied them: {effect}. "
+                f"Attach it again if it was not meant: {attach}."
+            ),
         )
-        return evaluation
     if content.document is None:
         # The level still allows IAM Warden what it needs; whether the policy guarded it is still unknown.
         return _unseen(context, evaluation, key=key, policy_id=policy_id, target=target, why=content.why or "")
@@ -1466,25 +1675,22 @@ def _level_unknown(
 ) -> Evaluation:
     """A detach of an Allow whose level could not be read: medium, with what is unknown."""
     change = context.change
-    evaluation.findings.append(
-        context.finding(
-            SCP_BLINDS_IAMWARDEN,
-            severity=Severity.MEDIUM,
-            resource_arn=key,
-            reason=(
-                f"{change.actor.display} detached service control policy {name} ({policy_id}), which allowed "
-                f"actions, from target {target}: if no other policy attached there allows what IAM Warden's roles "
-                "call, every account under it is now blind to IAM Warden. Attach it again if it was not meant: aws "
-                f"organizations attach-policy --policy-id {policy_id} --target-id {target}."
-            ),
-            plan=(),
-            needs_context=[
-                f"whether another policy attached to target {target} allows what IAM Warden's roles call (aws "
-                f"organizations list-policies-for-target --target-id {target} --filter SERVICE_CONTROL_POLICY): {why}"
-            ],
-        )
+    return _alerted(
+        context,
+        evaluation,
+        Severity.MEDIUM,
+        key,
+        (
+            f"{change.actor.display} detached service control policy {name} ({policy_id}), which allowed "
+            f"actions, from target {target}: if no other policy attached there allows what IAM Warden's roles "
+            "call, every account under it is now blind to IAM Warden. Attach it again if it was not meant: aws "
+            f"organizations attach-policy --policy-id {policy_id} --target-id {target}."
+        ),
+        needs=[
+            f"whether another policy attached to target {target} allows what IAM Warden's roles call (aws "
+            f"organizations list-policies-for-target --target-id {target} --filter SERVICE_CONTROL_POLICY): {why}"
+        ],
     )
-    return evaluation
 
 
 def _deleted(context: RuleContext, evaluation: Evaluation, key: str, policy_id: str) -> Evaluation:
@@ -1513,24 +1719,21 @@ def _deleted(context: RuleContext, evaluation: Evaluation, key: str, policy_id: 
             f"{_KIND_WORDS.get(kind, 'policy')} {name} that was deleted did not guard IAM Warden"
         )
         return evaluation
-    evaluation.findings.append(
-        context.finding(
-            SCP_BLINDS_IAMWARDEN,
-            severity=Severity.HIGH,
-            resource_arn=key,
-            reason=(
-                f"{change.actor.display} deleted {_KIND_WORDS.get(kind, 'policy')} {name} ({policy_id}), which "
-                "guarded IAM Warden's roles and functions. Organizations deletes only a policy attached nowhere, so "
-                "it had been detached first (IAM Warden alerted each detach it saw): nothing guards them where it was. "
-                "A deleted policy cannot be restored; create it again from IAM Warden's record of "
-                f"{snapshot.taken_at} and attach it where it was: aws organizations create-policy --type {kind} "
-                f"--name {name} --content file://<the content of {snapshot.taken_at}> --description <why>, then aws "
-                "organizations attach-policy --policy-id <the new id> --target-id <each target>."
-            ),
-            plan=(),
-        )
+    return _alerted(
+        context,
+        evaluation,
+        Severity.HIGH,
+        key,
+        (
+            f"{change.actor.display} deleted {_KIND_WORDS.get(kind, 'policy')} {name} ({policy_id}), which "
+            "guarded IAM Warden's roles and functions. Organizations deletes only a policy attached nowhere, so "
+            "it had been detached first (IAM Warden alerted each detach it saw): nothing guards them where it was. "
+            "A deleted policy cannot be restored; create it again from IAM Warden's record of "
+            f"{snapshot.taken_at} and attach it where it was: aws organizations create-policy --type {kind} "
+            f"--name {name} --content file://<the content of {snapshot.taken_at}> --description <why>, then aws "
+            "organizations attach-policy --policy-id <the new id> --target-id <each target>."
+        ),
     )
-    return evaluation
 
 
 def _unseen(
@@ -1553,51 +1756,44 @@ def _unseen(
             f"organizations describe-policy --policy-id {policy_id}; attach it again if it was not meant: aws "
             f"organizations attach-policy --policy-id {policy_id} --target-id {target}."
         )
-    evaluation.findings.append(
-        context.finding(
-            SCP_BLINDS_IAMWARDEN,
-            severity=Severity.MEDIUM,
-            resource_arn=key,
-            reason=reason,
-            plan=(),
-            needs_context=[f"what service control policy {policy_id} says: {why}"],
-        )
+    return _alerted(
+        context,
+        evaluation,
+        Severity.MEDIUM,
+        key,
+        (reason),
+        needs=[f"what service control policy {policy_id} says: {why}"],
     )
-    return evaluation
 
 
 def _full_access_detached(context: RuleContext, evaluation: Evaluation, key: str, target: str, why: str) -> Evaluation:
     """FullAWSAccess detached and the target's other policies unreadable: high, with what is unknown."""
     change = context.change
-    evaluation.findings.append(
-        context.finding(
-            SCP_BLINDS_IAMWARDEN,
-            severity=Severity.HIGH,
-            resource_arn=key,
-            reason=(
-                f"{change.actor.display} detached FullAWSAccess ({FULL_AWS_ACCESS}), the service control policy that "
-                f"allows everything, from target {target}: every account under it is now denied whatever no other "
-                "policy attached there allows, IAM Warden's roles included (an allow-list SCP that leaves out "
-                "CloudTrail, EventBridge, STS... blinds IAM Warden there). Attach it again if it was not meant: aws "
-                f"organizations attach-policy --policy-id {FULL_AWS_ACCESS} --target-id {target}."
-            ),
-            plan=(),
-            needs_context=[
-                f"whether another policy attached to target {target} still allows what IAM Warden's roles call (aws "
-                f"organizations list-policies-for-target --target-id {target} --filter SERVICE_CONTROL_POLICY): "
-                f"{why}; if none does, IAM Warden is blind there"
-            ],
-        )
+    return _alerted(
+        context,
+        evaluation,
+        Severity.HIGH,
+        key,
+        (
+            f"{change.actor.display} detached FullAWSAccess ({FULL_AWS_ACCESS}), the service control policy that "
+            f"allows everything, from target {target}: every account under it is now denied whatever no other "
+            "policy attached there allows, IAM Warden's roles included (an allow-list SCP that leaves out "
+            "CloudTrail, EventBridge, STS... blinds IAM Warden there). Attach it again if it was not meant: aws "
+            f"organizations attach-policy --policy-id {FULL_AWS_ACCESS} --target-id {target}."
+        ),
+        needs=[
+            f"whether another policy attached to target {target} still allows what IAM Warden's roles call (aws "
+            f"organizations list-policies-for-target --target-id {target} --filter SERVICE_CONTROL_POLICY): "
+            f"{why}; if none does, IAM Warden is blind there"
+        ],
     )
-    return evaluation
 
 
 def _moved(context: RuleContext) -> Evaluation:
-    """MoveAccount: the account now comes under the destination's service control policies, read live and judged
-    as if attached to it (its Denies, and whether its Allows still give IAM Warden's roles what they need).
-
-    Only the destination's own policies are read: the levels above it are judged by their own attach events.
-    """
+    """MoveAccount: the account now comes under the destination's whole path, read live (``ListParents`` up to the
+    root, each level's SCPs) and judged with its own SCPs: every level must allow what IAM Warden's roles need and
+    none may deny it, so an allow-list on an OU above the destination blinds the account as surely as one on the
+    destination itself."""
     change = context.change
     own = context.settings.own
     account = context.request_text("accountId")
@@ -1617,61 +1813,40 @@ def _moved(context: RuleContext) -> Evaluation:
             f"account {account} is the management account: service control policies do not apply there"
         )
         return evaluation
-    level = reader.level(destination)
-    if isinstance(level, str):
-        return _move_unknown(context, evaluation, key=key, moved=moved, destination=destination, undo=undo, why=level)
-    unreadable = [f"{pid}: {policy.why}" for pid, policy in level if policy.document is None]
-    scps = [
-        (pid, policy.name, policy.document)
-        for pid, policy in level
-        if policy.document is not None and policy.kind == SERVICE_CONTROL_POLICY
-    ]
-    unknown: list[str] = []
-    for pid, name, document in scps:
-        verdict = judge_content(document, own, context.partition, SERVICE_CONTROL_POLICY)
-        if verdict.blinds:
-            when = f" when {'; '.join(verdict.only_when)}" if verdict.only_when else ""
-            reason = (
-                f"{moved}, where service control policy {name} ({pid}) denies IAM Warden's roles "
-                f"{', '.join(verdict.blinds)}{when}: IAM Warden no longer sees or alerts in account {account}. Move "
-                f"it back if it was not meant: {undo}."
+    # The destination first, then the account's own level, then the levels above the destination.
+    levels, unread = reader.path((destination, account))
+    if unread is None:
+        above = reader.above(destination)
+        if isinstance(above, str):
+            unread = (
+                f"the OUs and root above {destination} (aws organizations list-parents --child-id {destination}): "
+                f"{above}"
             )
-            severity = Severity.HIGH if verdict.only_when else Severity.CRITICAL
-            return _move_finding(context, evaluation, key=key, severity=severity, reason=reason)
-        unknown.extend(
-            f"whether {label} of policy {name} ({pid}) applies to IAM Warden's roles" for label in verdict.unknown
+        else:
+            more, unread = reader.path(above)
+            levels.extend(more)
+    verdict = judge_path(levels, own, context.partition)
+    if verdict.blinds:
+        severity = Severity.HIGH if verdict.conditional else Severity.CRITICAL
+        lacks = "; ".join(
+            f"{lack.words} IAM Warden's roles {', '.join(lack.actions)}"
+            f"{' (only under conditions)' if lack.conditional else ''}"
+            for lack in verdict.blinds
         )
-    allows = judge_allows([document for _, _, document in scps], own, context.partition)
-    if allows.missing and not unreadable:
-        severity = Severity.HIGH if set(allows.missing) <= allows.conditional_actions else Severity.CRITICAL
-        names = ", ".join(f"{policy.name} ({pid})" for pid, policy in level) or "none"
         reason = (
-            f"{moved}: no service control policy attached there ({names}) allows IAM Warden's roles "
-            f"{', '.join(allows.missing)}, so IAM Warden no longer sees or alerts in account {account}. Move it "
-            f"back if it was not meant: {undo}."
+            f"{moved}: {lacks}. Every level from the root down to the account must allow what IAM Warden's roles "
+            f"call, so IAM Warden no longer sees or alerts in account {account}. Move it back if it was not meant: "
+            f"{undo}."
         )
-        return _move_finding(context, evaluation, key=key, severity=severity, reason=reason)
-    if unreadable or unknown:
+        return _alerted(context, evaluation, severity, key, reason)
+    unknown = [*verdict.unknown, *([unread] if unread is not None else [])]
+    if unknown:
         return _move_unknown(
-            context,
-            evaluation,
-            key=key,
-            moved=moved,
-            destination=destination,
-            undo=undo,
-            why="; ".join([*unreadable, *unknown]),
+            context, evaluation, key=key, moved=moved, destination=destination, undo=undo, why="; ".join(unknown)
         )
     evaluation.compliant.append(
-        f"the service control policies attached to {destination} deny IAM Warden's roles nothing they need"
-    )
-    return evaluation
-
-
-def _move_finding(
-    context: RuleContext, evaluation: Evaluation, *, key: str, severity: Severity, reason: str
-) -> Evaluation:
-    evaluation.findings.append(
-        context.finding(SCP_BLINDS_IAMWARDEN, severity=severity, resource_arn=key, reason=reason, plan=())
+        f"the service control policies from the root down to {destination} and on account {account} deny IAM "
+        "Warden's roles nothing they need"
     )
     return evaluation
 
@@ -1680,23 +1855,20 @@ def _move_unknown(
     context: RuleContext, evaluation: Evaluation, *, key: str, moved: str, destination: str, undo: str, why: str
 ) -> Evaluation:
     """A move whose destination's policies could not be (all) read: medium, with what is unknown."""
-    evaluation.findings.append(
-        context.finding(
-            SCP_BLINDS_IAMWARDEN,
-            severity=Severity.MEDIUM,
-            resource_arn=key,
-            reason=(
-                f"{moved}: if a service control policy there denies what IAM Warden's roles call (or none allows "
-                f"it), IAM Warden no longer sees or alerts in that account. Move it back if it was not meant: {undo}."
-            ),
-            plan=(),
-            needs_context=[
-                f"what the service control policies attached to {destination} say (aws organizations "
-                f"list-policies-for-target --target-id {destination} --filter SERVICE_CONTROL_POLICY): {why}"
-            ],
-        )
+    return _alerted(
+        context,
+        evaluation,
+        Severity.MEDIUM,
+        key,
+        (
+            f"{moved}: if a service control policy there denies what IAM Warden's roles call (or none allows "
+            f"it), IAM Warden no longer sees or alerts in that account. Move it back if it was not meant: {undo}."
+        ),
+        needs=[
+            f"what the service control policies attached to {destination} say (aws organizations "
+            f"list-policies-for-target --target-id {destination} --filter SERVICE_CONTROL_POLICY): {why}"
+        ],
     )
-    return evaluation
 
 
 def _type_disabled(context: RuleContext) -> Evaluation:
@@ -1712,27 +1884,24 @@ def _type_disabled(context: RuleContext) -> Evaluation:
         evaluation.compliant.append(f"policy type {kind} is no service or resource control policy")
         return evaluation
     words = _KIND_WORDS[kind]
-    evaluation.findings.append(
-        context.finding(
-            SCP_BLINDS_IAMWARDEN,
-            severity=Severity.MEDIUM,
-            resource_arn=key,
-            reason=(
-                f"{change.actor.display} disabled {words} policies ({kind}) on root {root}: every {words} is "
-                "detached everywhere at once, any that guarded IAM Warden's roles and functions included, with no "
-                "detach event. Enable the type again if it was not meant: aws organizations enable-policy-type "
-                f"--root-id {root} --policy-type {kind}, then attach each policy where it was (aws organizations "
-                "attach-policy --policy-id <id> --target-id <target>; IAM Warden's alerts and audit record say "
-                "which it saw attached)."
-            ),
-            plan=(),
-            needs_context=[
-                f"whether a {words} guarded IAM Warden: the enforcer does not list the policies it kept (aws "
-                f"organizations list-policies --filter {kind})"
-            ],
-        )
+    return _alerted(
+        context,
+        evaluation,
+        Severity.MEDIUM,
+        key,
+        (
+            f"{change.actor.display} disabled {words} policies ({kind}) on root {root}: every {words} is "
+            "detached everywhere at once, any that guarded IAM Warden's roles and functions included, with no "
+            "detach event. Enable the type again if it was not meant: aws organizations enable-policy-type "
+            f"--root-id {root} --policy-type {kind}, then attach each policy where it was (aws organizations "
+            "attach-policy --policy-id <id> --target-id <target>; IAM Warden's alerts and audit record say "
+            "which it saw attached)."
+        ),
+        needs=[
+            f"whether a {words} guarded IAM Warden: the enforcer does not list the policies it kept (aws "
+            f"organizations list-policies --filter {kind})"
+        ],
     )
-    return evaluation
 
 
 def _delegated(context: RuleContext) -> Evaluation:
@@ -1758,20 +1927,17 @@ def _delegated(context: RuleContext) -> Evaluation:
             f"aws organizations deregister-delegated-administrator --account-id {account} --service-principal {service}"
         )
     evaluation = Evaluation(resource_arn=key)
-    evaluation.findings.append(
-        context.finding(
-            SCP_BLINDS_IAMWARDEN,
-            severity=Severity.MEDIUM,
-            resource_arn=key,
-            reason=(
-                f"{change.actor.display} {what}: that account's changes to the organisation are recorded in that "
-                "account, where IAM Warden must hear them too (its forwarding rules), and IAM Warden keeps no "
-                f"content it wrote before. Undo it if it was not meant: {undo}."
-            ),
-            plan=(),
-        )
+    return _alerted(
+        context,
+        evaluation,
+        Severity.MEDIUM,
+        key,
+        (
+            f"{change.actor.display} {what}: that account's changes to the organisation are recorded in that "
+            "account, where IAM Warden must hear them too (its forwarding rules), and IAM Warden keeps no "
+            f"content it wrote before. Undo it if it was not meant: {undo}."
+        ),
     )
-    return evaluation
 
 
 GUARDRAILS = (ServiceControlPolicyRule(),)
