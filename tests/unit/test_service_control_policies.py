@@ -18,13 +18,17 @@ from iamwarden.domain.findings import Judgement, Verdict
 from iamwarden.domain.own import OwnIdentity
 from iamwarden.domain.recorded import PastRemediation, Snapshot
 from iamwarden.domain.settings import Settings
+from iamwarden.guardrails import service_control_policies
 from iamwarden.guardrails.engine import judge_event
 from iamwarden.guardrails.service_control_policies import (
     RESOURCE_CONTROL_POLICY,
     SCP,
+    SERVICE_CONTROL_POLICY,
+    PolicyContent,
     content_key,
     judge_allows,
     judge_content,
+    judge_path,
     policy_key,
 )
 from tests.conftest import SAMPLE_OWN, load_event
@@ -1558,3 +1562,206 @@ def test_the_organisation_wide_content_wins_over_an_older_per_account_record() -
     assert not [
         f for f in _judge(_update_guard(MANAGEMENT), recorded=recorded).findings if "no longer guards" in f.reason
     ]
+
+
+# The whole path (issue 15, scplevels-s11): AWS evaluates SCPs at every level from the root down to the account.
+
+FULL = (
+    "p-FullAWSAccess",
+    PolicyContent(
+        {"Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}, "FullAWSAccess", SERVICE_CONTROL_POLICY
+    ),
+)
+#: An allow-list with everything but CloudTrail.
+WITHOUT_TRAILS = _doc({"Effect": "Allow", "NotAction": "cloudtrail:*", "Resource": "*"})
+
+
+def _scp(policy_id: str, document: dict[str, Any], name: str = "listed") -> tuple[str, PolicyContent]:
+    return policy_id, PolicyContent(document, name, SERVICE_CONTROL_POLICY)
+
+
+def _only_for(kinds: Sequence[str]) -> dict[str, Any]:
+    """Everything, for the named kinds of IAM Warden's home roles only."""
+    arns = [SAMPLE_OWN.home_roles[kind] for kind in kinds]
+    return _doc(
+        {"Effect": "Allow", "Action": "*", "Resource": "*", "Condition": {"ArnLike": {"aws:PrincipalArn": arns}}}
+    )
+
+
+def test_a_root_allow_list_without_an_action_blinds_every_account_whatever_lower_levels_allow() -> None:
+    verdict = judge_path(
+        [("r-a1b2", [_scp("p-roottrails", WITHOUT_TRAILS)]), ("ou-a1b2-c3d4e5f6", [FULL]), ("444455556666", [FULL])],
+        SAMPLE_OWN,
+    )
+    [lack] = verdict.blinds
+    assert lack.target == "r-a1b2"
+    assert "cloudtrail:DescribeTrails" in lack.actions
+    assert not lack.conditional
+    assert dict(verdict.denied)["cloudtrail:DescribeTrails"] == tuple(SAMPLE_OWN.home_roles) + tuple(
+        SAMPLE_OWN.member_roles
+    )
+
+
+def test_an_ou_allow_list_without_an_action_blinds_below_it() -> None:
+    verdict = judge_path(
+        [("r-a1b2", [FULL]), ("ou-a1b2-c3d4e5f6", [_scp("p-outrails", WITHOUT_TRAILS)]), ("444455556666", [FULL])],
+        SAMPLE_OWN,
+    )
+    assert [lack.target for lack in verdict.blinds] == ["ou-a1b2-c3d4e5f6"]
+
+
+def test_an_account_allowing_everything_does_not_make_up_for_a_parent_that_leaves_an_action_out() -> None:
+    verdict = judge_path(
+        [
+            ("r-a1b2", [FULL]),
+            ("ou-a1b2-c3d4e5f6", [_scp("p-outrails", WITHOUT_TRAILS)]),
+            (
+                "444455556666",
+                [FULL, _scp("p-all", _doc({"Effect": "Allow", "Action": "cloudtrail:*", "Resource": "*"}))],
+            ),
+        ],
+        SAMPLE_OWN,
+    )
+    assert [lack.target for lack in verdict.blinds] == ["ou-a1b2-c3d4e5f6"]
+    # The same allow-lists with FullAWSAccess kept at the OU: nothing is missing anywhere.
+    kept = judge_path(
+        [
+            ("r-a1b2", [FULL]),
+            ("ou-a1b2-c3d4e5f6", [FULL, _scp("p-outrails", WITHOUT_TRAILS)]),
+            ("444455556666", [FULL]),
+        ],
+        SAMPLE_OWN,
+    )
+    assert (kept.blinds, kept.hinders, kept.unknown, kept.denied) == ((), (), (), ())
+
+
+def test_a_deny_at_the_root_blinds_below_it() -> None:
+    verdict = judge_path(
+        [("r-a1b2", [FULL, _scp(BLINDING, _doc(EVERYTHING), "deny-all")]), ("444455556666", [FULL])], SAMPLE_OWN
+    )
+    [lack] = verdict.blinds
+    assert (lack.target, lack.conditional) == ("r-a1b2", False)
+    assert lack.words == f"service control policy deny-all ({BLINDING}) attached to r-a1b2 denies"
+
+
+def test_levels_that_each_leave_out_another_role_together_deny_both() -> None:
+    """Per role: the root lets only the enforcer through, the OU only the heartbeat; each level blinds a role."""
+    everyone_but = [kind for kind in SAMPLE_OWN.home_roles if kind != "heartbeat"]
+    verdict = judge_path(
+        [
+            ("r-a1b2", [_scp("p-enforcer", _only_for(everyone_but))]),
+            ("ou-a1b2-c3d4e5f6", [_scp("p-heartbeat", _only_for(["heartbeat"]))]),
+        ],
+        SAMPLE_OWN,
+    )
+    assert [lack.target for lack in verdict.blinds] == ["r-a1b2", "ou-a1b2-c3d4e5f6"]
+    denied = dict(verdict.denied)["sts:AssumeRole"]
+    assert set(denied) == set(SAMPLE_OWN.home_roles) | set(SAMPLE_OWN.member_roles)
+    assert any("(not for heartbeat" in action for action in verdict.blinds[0].actions)
+
+
+def test_a_level_with_a_policy_unread_is_unknown_not_blind() -> None:
+    unread = ("p-unread", PolicyContent(None, "p-unread", SERVICE_CONTROL_POLICY, "the read was refused"))
+    verdict = judge_path([("r-a1b2", [_scp("p-roottrails", WITHOUT_TRAILS), unread])], SAMPLE_OWN)
+    assert verdict.blinds == ()
+    [unknown] = verdict.unknown
+    assert "p-unread: the read was refused" in unknown
+
+
+def test_an_account_moved_under_an_ou_whose_parent_leaves_iamwarden_out_is_critical() -> None:
+    """The destination allows everything; the OU above it, under the root, is an allow-list without CloudTrail."""
+    parent = "ou-a1b2-99998888"
+    organizations = _organizations()
+    with Stubber(organizations) as stubber:
+        stubber.add_response("list_policies_for_target", _listed("p-FullAWSAccess"), DESTINATION)
+        stubber.add_response("list_policies_for_target", _listed("p-FullAWSAccess"), ACCOUNT_LEVEL)
+        stubber.add_response(
+            "list_parents", _parent(parent, "ORGANIZATIONAL_UNIT"), {"ChildId": DESTINATION["TargetId"]}
+        )
+        stubber.add_response("list_parents", _parent(ROOT), {"ChildId": parent})
+        stubber.add_response("list_policies_for_target", _listed("p-FullAWSAccess"), ROOT_LEVEL)
+        stubber.add_response(
+            "list_policies_for_target", _listed("p-0utrails"), {"TargetId": parent, "Filter": "SERVICE_CONTROL_POLICY"}
+        )
+        stubber.add_response("describe_policy", _described("p-0utrails", WITHOUT_TRAILS), {"PolicyId": "p-0utrails"})
+        judged = _judge_live(_moved(), _Live(organizations))
+        stubber.assert_no_pending_responses()
+    [finding] = judged.findings
+    assert (finding.severity, finding.needs_context) == (Severity.CRITICAL, ())
+    assert f"no service control policy attached to {parent} (read-live (p-0utrails)) allows" in finding.reason
+    assert "cloudtrail:DescribeTrails" in finding.reason
+    assert MOVE_BACK in finding.reason
+
+
+def test_an_account_moved_under_a_root_that_denies_iamwarden_is_critical() -> None:
+    organizations = _organizations()
+    with Stubber(organizations) as stubber:
+        stubber.add_response("list_policies_for_target", _listed("p-FullAWSAccess"), DESTINATION)
+        _rest_of_path(stubber, root=("p-FullAWSAccess", BLINDING))
+        stubber.add_response("describe_policy", _described(BLINDING, _doc(EVERYTHING)), {"PolicyId": BLINDING})
+        [finding] = _judge_live(_moved(), _Live(organizations)).findings
+        stubber.assert_no_pending_responses()
+    assert finding.severity is Severity.CRITICAL
+    assert f"({BLINDING}) attached to {ROOT} denies" in finding.reason
+
+
+def test_an_account_moved_with_its_own_allow_list_without_iamwarden_is_critical() -> None:
+    organizations = _organizations()
+    with Stubber(organizations) as stubber:
+        stubber.add_response("list_policies_for_target", _listed("p-FullAWSAccess"), DESTINATION)
+        stubber.add_response("list_policies_for_target", _listed("p-0utrails"), ACCOUNT_LEVEL)
+        stubber.add_response("describe_policy", _described("p-0utrails", WITHOUT_TRAILS), {"PolicyId": "p-0utrails"})
+        stubber.add_response("list_parents", _parent(ROOT), {"ChildId": DESTINATION["TargetId"]})
+        stubber.add_response("list_policies_for_target", _listed("p-FullAWSAccess"), ROOT_LEVEL)
+        [finding] = _judge_live(_moved(), _Live(organizations)).findings
+        stubber.assert_no_pending_responses()
+    assert finding.severity is Severity.CRITICAL
+    assert "attached to 444455556666" in finding.reason
+
+
+@pytest.mark.parametrize("code", ["AccessDeniedException", "ChildNotFoundException"])
+def test_an_account_moved_where_the_levels_above_cannot_be_read_is_medium_with_list_parents(code: str) -> None:
+    organizations = _organizations()
+    with Stubber(organizations) as stubber:
+        stubber.add_response("list_policies_for_target", _listed("p-FullAWSAccess"), DESTINATION)
+        stubber.add_response("list_policies_for_target", _listed("p-FullAWSAccess"), ACCOUNT_LEVEL)
+        stubber.add_client_error("list_parents", code, "no", http_status_code=400)
+        [finding] = _judge_live(_moved(), _Live(organizations)).findings
+        stubber.assert_no_pending_responses()
+    assert (finding.severity, finding.plan) == (Severity.MEDIUM, ())
+    [unknown] = finding.needs_context
+    assert "ListParents failed" in unknown
+    assert "list-parents --child-id ou-a1b2-c3d4e5f6" in unknown
+
+
+def test_an_account_moved_stops_reading_past_the_cap_and_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(service_control_policies, "MAX_READS", 2)
+    organizations = _organizations()
+    with Stubber(organizations) as stubber:  # two answers, then no call at all
+        stubber.add_response("list_policies_for_target", _listed("p-FullAWSAccess"), DESTINATION)
+        stubber.add_response("list_policies_for_target", _listed("p-FullAWSAccess"), ACCOUNT_LEVEL)
+        [finding] = _judge_live(_moved(), _Live(organizations)).findings
+        stubber.assert_no_pending_responses()
+    assert finding.severity is Severity.MEDIUM
+    [unknown] = finding.needs_context
+    assert "reads at most 2 answers from Organizations for one event" in unknown
+    assert "ListParents of ou-a1b2-c3d4e5f6 not read" in unknown
+
+
+def test_a_policy_attached_at_several_levels_is_described_once_per_event() -> None:
+    """An allow-all SCP attached at the destination, the account and the root: one DescribePolicy (the stubs run
+    out otherwise)."""
+    organizations = _organizations()
+    with Stubber(organizations) as stubber:
+        stubber.add_response("list_policies_for_target", _listed("p-FullAWSAccess", BLINDING), DESTINATION)
+        stubber.add_response(
+            "describe_policy",
+            _described(BLINDING, _doc({"Effect": "Allow", "Action": "*", "Resource": "*"})),
+            {"PolicyId": BLINDING},
+        )
+        stubber.add_response("list_policies_for_target", _listed(BLINDING), ACCOUNT_LEVEL)
+        stubber.add_response("list_parents", _parent(ROOT), {"ChildId": DESTINATION["TargetId"]})
+        stubber.add_response("list_policies_for_target", _listed(BLINDING), ROOT_LEVEL)
+        judged = _judge_live(_moved(), _Live(organizations))
+        stubber.assert_no_pending_responses()
+    assert judged.verdict is Verdict.COMPLIANT
