@@ -679,14 +679,45 @@ def test_a_policy_never_seen_written_is_read_live_judged_and_kept() -> None:
     assert (kept.data["content"], kept.data["type"]) == (_doc(EVERYTHING), "SERVICE_CONTROL_POLICY")
 
 
-def test_a_policy_kept_is_not_read_again() -> None:
+def test_a_kept_policy_is_read_live_and_the_live_content_wins_and_is_kept() -> None:
+    """IAM Warden kept a Deny of everything; the policy now denies only EC2 (an update it did not hear)."""
+    harmless = _doc({"Effect": "Deny", "Action": "ec2:*", "Resource": "*"})
     organizations = _organizations()
-    with Stubber(organizations):  # any call would fail: nothing is stubbed
+    with Stubber(organizations) as stubber:
+        stubber.add_response("describe_policy", _described(BLINDING, harmless), {"PolicyId": BLINDING})
+        judged = _judge_live(
+            load_event("organizations-scp-attach.json"), _Live(organizations), InMemory([_kept(KEY, _doc(EVERYTHING))])
+        )
+        stubber.assert_no_pending_responses()
+    assert (judged.verdict, judged.findings) == (Verdict.COMPLIANT, ())
+    [kept] = judged.observed
+    assert kept.data["content"] == harmless
+
+
+def test_a_kept_policy_whose_live_read_fails_is_judged_by_the_record_saying_so() -> None:
+    organizations = _organizations()
+    with Stubber(organizations) as stubber:
+        stubber.add_client_error("describe_policy", "AccessDeniedException", "not allowed", http_status_code=400)
         judged = _judge_live(
             load_event("organizations-scp-attach.json"), _Live(organizations), InMemory([_kept(KEY, _doc(EVERYTHING))])
         )
     [finding] = judged.findings
     assert finding.severity is Severity.CRITICAL
+    [note] = finding.needs_context
+    assert "could not be read (the enforcer's DescribePolicy failed" in note
+    assert "judged by IAM Warden's record of it from 2026-11-20T09:00:00Z" in note
+    assert judged.observed == ()
+
+
+def test_a_kept_policy_read_live_unchanged_is_not_kept_again() -> None:
+    organizations = _organizations()
+    with Stubber(organizations) as stubber:
+        stubber.add_response("describe_policy", _described(BLINDING, _doc(EVERYTHING)), {"PolicyId": BLINDING})
+        judged = _judge_live(
+            load_event("organizations-scp-attach.json"), _Live(organizations), InMemory([_kept(KEY, _doc(EVERYTHING))])
+        )
+    [finding] = judged.findings
+    assert (finding.severity, finding.needs_context) == (Severity.CRITICAL, ())
     assert judged.observed == ()
 
 

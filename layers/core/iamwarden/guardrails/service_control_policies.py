@@ -1509,19 +1509,26 @@ class _Reader:
 
 
 def _known(context: RuleContext, reader: _Reader, key: str, policy_id: str) -> PolicyContent:
-    """The content IAM Warden kept of the policy, else what it reads now (kept in turn: ``evaluation.observed``)."""
-    snapshot = _kept(context, key)
-    if policy_id == FULL_AWS_ACCESS:
-        return reader.policy(policy_id)
-    if snapshot is not None:
-        document = _content(snapshot.data.get("content"))
-        name = str(snapshot.data.get("name") or policy_id)
-        if document is not None:
-            return PolicyContent(document, name, _kind_of(snapshot.data))
+    """What the policy says now (``DescribePolicy``, kept in turn: ``evaluation.observed``); when that read fails,
+    the content IAM Warden kept, saying so (``note``: the policy may have changed since); offline, what it kept.
+
+    The live read wins over the record: an update IAM Warden did not hear (written from a delegated administrator
+    before its forwarding rules were there, or lost) would otherwise be judged by stale content.
+    """
     read = reader.policy(policy_id)
-    if read.why is None:
+    if read.why is None or policy_id == FULL_AWS_ACCESS:
         return read
+    snapshot = _kept(context, key)
+    document = _content(snapshot.data.get("content")) if snapshot is not None else None
     offline = context.live_clients is None
+    if snapshot is not None and document is not None:
+        note = (
+            None
+            if offline
+            else f"what policy {policy_id} says now could not be read ({read.why}): it is judged by IAM Warden's "
+            f"record of it from {snapshot.taken_at}, which a later change IAM Warden did not hear would make stale"
+        )
+        return PolicyContent(document, str(snapshot.data.get("name") or policy_id), _kind_of(snapshot.data), note=note)
     if context.recorded is None:
         return read._replace(why="IAM Warden is offline and keeps no policy content" if offline else read.why)
     unread = "no live read is available here" if offline else read.why
@@ -1529,6 +1536,17 @@ def _known(context: RuleContext, reader: _Reader, key: str, policy_id: str) -> P
         why="IAM Warden keeps the content of the policies it saw created or updated in this account, and not this "
         f"one's (created before IAM Warden watched, AWS-managed, or written elsewhere); {unread}"
     )
+
+
+def _noted(evaluation: Evaluation, note: str | None) -> Evaluation:
+    """Say on each finding (and compliant reason) that the policy was judged by IAM Warden's record, not read."""
+    if note is None:
+        return evaluation
+    evaluation.findings[:] = [
+        finding._replace(needs_context=(*finding.needs_context, note)) for finding in evaluation.findings
+    ]
+    evaluation.compliant[:] = [f"{reason} ({note})" for reason in evaluation.compliant]
+    return evaluation
 
 
 def _attached(context: RuleContext, evaluation: Evaluation, key: str, policy_id: str) -> Evaluation:
@@ -1550,7 +1568,31 @@ def _attached(context: RuleContext, evaluation: Evaluation, key: str, policy_id:
     if content.kind not in _KIND_WORDS:
         evaluation.compliant.append(f"policy {content.name} is no service or resource control policy")
         return evaluation
-    if content.document is not None and policy_id != FULL_AWS_ACCESS and _kept(context, key) is None:
+    judged = _judge_attached(
+        context, evaluation, reader=reader, key=key, policy_id=policy_id, target=target, content=content
+    )
+    return _noted(judged, content.note)
+
+
+def _judge_attached(
+    context: RuleContext,
+    evaluation: Evaluation,
+    *,
+    reader: _Reader,
+    key: str,
+    policy_id: str,
+    target: str,
+    content: PolicyContent,
+) -> Evaluation:
+    """The attach or detach judged on ``content`` (kept when read live and new to IAM Warden's record)."""
+    change = context.change
+    kept = _kept(context, key)
+    if (
+        content.document is not None
+        and content.note is None
+        and policy_id != FULL_AWS_ACCESS
+        and (kept is None or _content(kept.data.get("content")) != content.document)
+    ):
         evaluation.observed.append(
             Snapshot(
                 SCP,
