@@ -1500,6 +1500,61 @@ def test_a_policy_type_disabled_is_medium_with_enable_and_what_is_unknown(kind: 
     assert finding.resource_arn == "arn:aws:organizations::111122223333:root/r-a1b2"
 
 
+def _disabled(kind: str = "SERVICE_CONTROL_POLICY") -> dict[str, Any]:
+    event = copy.deepcopy(load_event("organizations-scp-type-disabled.json"))
+    event["detail"]["requestParameters"]["policyType"] = kind
+    return event
+
+
+@pytest.mark.parametrize("kind", ["SERVICE_CONTROL_POLICY", "RESOURCE_CONTROL_POLICY"])
+def test_a_policy_type_disabled_where_a_guard_of_iamwarden_exists_is_high(kind: str) -> None:
+    organizations = _organizations()
+    with Stubber(organizations) as stubber:
+        stubber.add_response("list_policies", _listed("p-FullAWSAccess", GUARDING), {"Filter": kind})
+        stubber.add_response("describe_policy", _described(GUARDING, GUARD_DOC, kind), {"PolicyId": GUARDING})
+        [finding] = _judge_live(_disabled(kind), _Live(organizations)).findings
+        stubber.assert_no_pending_responses()
+    assert (finding.severity, finding.plan) == (Severity.HIGH, ())
+    assert f"read-live ({GUARDING}), which guards IAM Warden's roles" in finding.reason
+    assert f"enable-policy-type --root-id r-a1b2 --policy-type {kind}" in finding.reason
+    [where] = finding.needs_context
+    assert "no longer lists targets" in where
+
+
+def test_a_policy_type_disabled_where_a_kept_guard_cannot_be_read_is_high_saying_so() -> None:
+    organizations = _organizations()
+    with Stubber(organizations) as stubber:
+        stubber.add_response("list_policies", _listed(GUARDING), {"Filter": "SERVICE_CONTROL_POLICY"})
+        stubber.add_client_error("describe_policy", "AccessDeniedException", "no", http_status_code=400)
+        [finding] = _judge_live(_disabled(), _Live(organizations), InMemory([_kept(GUARD_KEY, GUARD_DOC)])).findings
+    assert finding.severity is Severity.HIGH
+    assert "judged by IAM Warden's record of it from 2026-11-20T09:00:00Z" in finding.needs_context[1]
+
+
+def test_a_policy_type_disabled_where_nothing_guarded_iamwarden_is_medium_without_unknowns() -> None:
+    organizations = _organizations()
+    with Stubber(organizations) as stubber:
+        stubber.add_response(
+            "list_policies", _listed("p-FullAWSAccess", BLINDING), {"Filter": "SERVICE_CONTROL_POLICY"}
+        )
+        stubber.add_response("describe_policy", _described(BLINDING, _doc(EVERYTHING)), {"PolicyId": BLINDING})
+        [finding] = _judge_live(_disabled(), _Live(organizations)).findings
+    assert (finding.severity, finding.needs_context) == (Severity.MEDIUM, ())
+    assert "none of the 2 service control policies guarded" in finding.reason
+
+
+def test_a_policy_type_disabled_where_a_policy_cannot_be_read_is_medium_with_which() -> None:
+    organizations = _organizations()
+    with Stubber(organizations) as stubber:
+        stubber.add_response("list_policies", _listed(BLINDING), {"Filter": "SERVICE_CONTROL_POLICY"})
+        stubber.add_client_error("describe_policy", "AccessDeniedException", "no", http_status_code=400)
+        [finding] = _judge_live(_disabled(), _Live(organizations)).findings
+    assert finding.severity is Severity.MEDIUM
+    [unknown] = finding.needs_context
+    assert f"{BLINDING}: " in unknown
+    assert "DescribePolicy failed" in unknown
+
+
 def test_another_policy_type_disabled_is_compliant() -> None:
     event = copy.deepcopy(load_event("organizations-scp-type-disabled.json"))
     event["detail"]["requestParameters"]["policyType"] = "TAG_POLICY"

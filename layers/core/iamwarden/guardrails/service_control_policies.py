@@ -1915,8 +1915,10 @@ def _move_unknown(
 
 def _type_disabled(context: RuleContext) -> Evaluation:
     """DisablePolicyType: every policy of the type is detached from every root, OU and account at once, guards of
-    IAM Warden included, with no DetachPolicy event. IAM Warden cannot list the policies it kept, so whether one
-    guarded it is said as unknown (medium)."""
+    IAM Warden included, with no DetachPolicy event. The organisation's policies of the type are read
+    (``ListPolicies``, then each live, or IAM Warden's record of it when that read fails): one that guards IAM
+    Warden is high (no guard is in force anywhere now; where it was attached can no longer be read), none is
+    medium, and what cannot be read is said (medium, ``needs_context``)."""
     change = context.change
     root = context.request_text("rootId")
     kind = context.request_text("policyType")
@@ -1926,23 +1928,70 @@ def _type_disabled(context: RuleContext) -> Evaluation:
         evaluation.compliant.append(f"policy type {kind} is no service or resource control policy")
         return evaluation
     words = _KIND_WORDS[kind]
+    plural = words.replace("policy", "policies")
+    enable = (
+        f"Enable the type again if it was not meant: aws organizations enable-policy-type --root-id {root} "
+        f"--policy-type {kind}, then attach each policy where it was (aws organizations attach-policy --policy-id "
+        "<id> --target-id <target>; IAM Warden's alerts and audit record say which it saw attached)."
+    )
+    disabled = (
+        f"{change.actor.display} disabled {plural} ({kind}) on root {root}: every {words} is detached "
+        "everywhere at once, with no detach event"
+    )
+    reader = _Reader(context)
+    listed = reader.policies(kind)
+    if isinstance(listed, str):
+        return _alerted(
+            context,
+            evaluation,
+            Severity.MEDIUM,
+            key,
+            f"{disabled}, any that guarded IAM Warden's roles and functions included. {enable}",
+            needs=[f"whether a {words} guarded IAM Warden (aws organizations list-policies --filter {kind}): {listed}"],
+        )
+    guards: list[str] = []
+    unread: list[str] = []
+    notes: list[str] = []
+    for policy_id, _ in listed:
+        content = _known(context, reader, policy_key(context.partition, change.account, policy_id), policy_id)
+        if content.document is None:
+            unread.append(f"{policy_id}: {content.why}")
+            continue
+        if judge_content(content.document, context.settings.own, context.partition, kind).guards:
+            guards.append(f"{content.name} ({policy_id})")
+            if content.note is not None:
+                notes.append(content.note)
+    if guards:
+        return _alerted(
+            context,
+            evaluation,
+            Severity.HIGH,
+            key,
+            f"{disabled}: {', '.join(guards)}, which {'guard' if len(guards) > 1 else 'guards'} IAM Warden's roles "
+            f"and functions, no longer {'guard' if len(guards) > 1 else 'guards'} them anywhere. {enable}",
+            needs=[
+                f"where {'they were' if len(guards) > 1 else 'it was'} attached: Organizations no longer lists "
+                "targets of a disabled type",
+                *notes,
+            ],
+        )
+    if unread:
+        shown = "; ".join(unread[:5]) + (f"; and {len(unread) - 5} more" if len(unread) > 5 else "")
+        return _alerted(
+            context,
+            evaluation,
+            Severity.MEDIUM,
+            key,
+            f"{disabled}, any that guarded IAM Warden's roles and functions included. {enable}",
+            needs=[f"whether these {plural} guarded IAM Warden: {shown}"],
+        )
     return _alerted(
         context,
         evaluation,
         Severity.MEDIUM,
         key,
-        (
-            f"{change.actor.display} disabled {words} policies ({kind}) on root {root}: every {words} is "
-            "detached everywhere at once, any that guarded IAM Warden's roles and functions included, with no "
-            "detach event. Enable the type again if it was not meant: aws organizations enable-policy-type "
-            f"--root-id {root} --policy-type {kind}, then attach each policy where it was (aws organizations "
-            "attach-policy --policy-id <id> --target-id <target>; IAM Warden's alerts and audit record say "
-            "which it saw attached)."
-        ),
-        needs=[
-            f"whether a {words} guarded IAM Warden: the enforcer does not list the policies it kept (aws "
-            f"organizations list-policies --filter {kind})"
-        ],
+        f"{disabled}; none of the {len(listed)} {plural} guarded IAM Warden's roles and functions, but "
+        f"every Deny they held is gone. {enable}",
     )
 
 
