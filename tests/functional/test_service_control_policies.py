@@ -215,3 +215,23 @@ def test_a_policy_type_disabled_where_a_guard_exists_is_high(
     alert = _alert(notifier)
     assert alert.severity.value == "high"
     assert f"guard-iamwarden ({guard}), which guards IAM Warden's roles" in alert.reason
+
+
+def test_a_detach_that_leaves_its_level_allowing_iamwarden_under_a_parent_that_does_not_is_high(
+    organization: Organization, enforcer: EnforcerService, notifier: RecordingNotifier
+) -> None:
+    """``team`` keeps an allow-list with what IAM Warden needs; ``workloads`` above it already lacks CloudTrail."""
+    team, _ = _team_and_account(organization)
+    no_trails = organization.policy("no-trails", WITHOUT_TRAILS)
+    organization.client.attach_policy(PolicyId=no_trails, TargetId=organization.ou)
+    organization.client.detach_policy(PolicyId="p-FullAWSAccess", TargetId=organization.ou)
+    allowed = organization.policy("with-iamwarden", WITH_IAMWARDEN)
+    organization.client.attach_policy(PolicyId=allowed, TargetId=team)
+    organization.client.detach_policy(PolicyId="p-FullAWSAccess", TargetId=team)
+
+    enforcer.handle(_event("DetachPolicy", "p-FullAWSAccess", team, 7))
+
+    alert = _alert(notifier)
+    assert (alert.severity.value, alert.needs_context) == ("high", ())
+    assert f"attached to {organization.ou} (no-trails ({no_trails})) allows" in alert.reason
+    assert "not by this change" in alert.reason

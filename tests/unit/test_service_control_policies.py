@@ -791,14 +791,54 @@ def test_full_aws_access_detached_where_an_allow_list_allows_what_iamwarden_need
     assert judged.verdict is Verdict.COMPLIANT
 
 
-def test_an_allow_list_detached_where_full_aws_access_is_still_attached_is_compliant_without_reading_it() -> None:
+def test_an_allow_list_detached_where_full_aws_access_is_still_attached_is_compliant_without_describing_it() -> None:
+    """The policy is read live (the record is only a fallback); FullAWSAccess, still attached, is known by id."""
     organizations = _organizations()
     with Stubber(organizations) as stubber:
+        stubber.add_response(
+            "describe_policy", _described("p-wardenok", IAMWARDEN_SERVICES), {"PolicyId": "p-wardenok"}
+        )
         stubber.add_response("list_policies_for_target", _listed("p-FullAWSAccess"), LEVEL)
+        stubber.add_response("list_parents", _parent(ROOT), {"ChildId": LEVEL["TargetId"]})
+        stubber.add_response("list_policies_for_target", _listed("p-FullAWSAccess"), ROOT_LEVEL)
         recorded = InMemory([_kept(policy_key("aws", "111122223333", "p-wardenok"), IAMWARDEN_SERVICES)])
         judged = _judge_live(_detach("p-wardenok"), _Live(organizations), recorded)
         stubber.assert_no_pending_responses()
     assert judged.verdict is Verdict.COMPLIANT
+    assert f"and so do the levels above it ({ROOT})" in judged.reason
+
+
+def test_an_allow_list_detached_under_a_root_that_already_leaves_iamwarden_out_is_high() -> None:
+    """The OU still allows everything (FullAWSAccess); the root's only SCP allows everything but CloudTrail."""
+    organizations = _organizations()
+    with Stubber(organizations) as stubber:
+        stubber.add_response(
+            "describe_policy", _described("p-wardenok", IAMWARDEN_SERVICES), {"PolicyId": "p-wardenok"}
+        )
+        stubber.add_response("list_policies_for_target", _listed("p-FullAWSAccess"), LEVEL)
+        stubber.add_response("list_parents", _parent(ROOT), {"ChildId": LEVEL["TargetId"]})
+        stubber.add_response("list_policies_for_target", _listed("p-0utrails"), ROOT_LEVEL)
+        stubber.add_response("describe_policy", _described("p-0utrails", WITHOUT_TRAILS), {"PolicyId": "p-0utrails"})
+        [finding] = _judge_live(_detach("p-wardenok"), _Live(organizations)).findings
+        stubber.assert_no_pending_responses()
+    assert (finding.severity, finding.plan, finding.needs_context) == (Severity.HIGH, (), ())
+    assert f"no service control policy attached to {ROOT} (read-live (p-0utrails)) allows" in finding.reason
+    assert "cloudtrail:DescribeTrails" in finding.reason
+    assert "were already blind to IAM Warden (not by this change)" in finding.reason
+
+
+def test_an_allow_list_detached_where_the_levels_above_cannot_be_read_is_compliant_saying_so() -> None:
+    organizations = _organizations()
+    with Stubber(organizations) as stubber:
+        stubber.add_response(
+            "describe_policy", _described("p-wardenok", IAMWARDEN_SERVICES), {"PolicyId": "p-wardenok"}
+        )
+        stubber.add_response("list_policies_for_target", _listed("p-FullAWSAccess"), LEVEL)
+        stubber.add_client_error("list_parents", "AccessDeniedException", "no", http_status_code=400)
+        judged = _judge_live(_detach("p-wardenok"), _Live(organizations))
+        stubber.assert_no_pending_responses()
+    assert judged.verdict is Verdict.COMPLIANT
+    assert "the levels above it are unknown: the enforcer's ListParents failed" in judged.reason
 
 
 def test_a_detach_of_only_what_iamwarden_remediates_with_is_medium() -> None:
@@ -817,11 +857,13 @@ def test_a_detach_of_only_what_iamwarden_remediates_with_is_medium() -> None:
     assert "iam:DetachRolePolicy" in finding.reason
 
 
-def test_a_deny_only_policy_detached_reads_nothing() -> None:
+def test_a_deny_only_policy_detached_reads_nothing_but_the_policy() -> None:
+    deny_ec2 = _doc({"Effect": "Deny", "Action": "ec2:*", "Resource": "*"})
     organizations = _organizations()
-    with Stubber(organizations):
-        recorded = InMemory([_kept(GUARD_KEY, _doc({"Effect": "Deny", "Action": "ec2:*", "Resource": "*"}))])
-        judged = _judge_live(_detach(GUARDING), _Live(organizations), recorded)
+    with Stubber(organizations) as stubber:
+        stubber.add_response("describe_policy", _described(GUARDING, deny_ec2), {"PolicyId": GUARDING})
+        judged = _judge_live(_detach(GUARDING), _Live(organizations), InMemory([_kept(GUARD_KEY, deny_ec2)]))
+        stubber.assert_no_pending_responses()
     assert judged.verdict is Verdict.COMPLIANT
 
 
@@ -851,6 +893,9 @@ def test_full_aws_access_detached_beside_a_policy_that_cannot_be_read_stays_high
 def test_an_allow_list_detached_where_the_level_cannot_be_read_is_medium() -> None:
     organizations = _organizations()
     with Stubber(organizations) as stubber:
+        stubber.add_response(
+            "describe_policy", _described("p-wardenok", IAMWARDEN_SERVICES), {"PolicyId": "p-wardenok"}
+        )
         stubber.add_client_error("list_policies_for_target", "AccessDeniedException", "no", http_status_code=400)
         recorded = InMemory([_kept(policy_key("aws", "111122223333", "p-wardenok"), IAMWARDEN_SERVICES)])
         [finding] = _judge_live(_detach("p-wardenok"), _Live(organizations), recorded).findings

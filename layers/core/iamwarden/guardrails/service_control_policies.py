@@ -1705,11 +1705,48 @@ def _detached(
     if content.document is None:
         # The level still allows IAM Warden what it needs; whether the policy guarded it is still unknown.
         return _unseen(context, evaluation, key=key, policy_id=policy_id, target=target, why=content.why or "")
-    evaluation.compliant.append(
+    still = (
         f"the service control policies still attached to target {target} ({names}) allow IAM Warden's roles what "
         "they need"
     )
-    return evaluation
+    detached = f"{change.actor.display} detached {words} {content.name} ({policy_id}) from target {target}"
+    return _above(context, evaluation, reader=reader, key=key, target=target, done=detached, fine=still)
+
+
+def _above(
+    context: RuleContext, evaluation: Evaluation, *, reader: _Reader, key: str, target: str, done: str, fine: str
+) -> Evaluation:
+    """A change that left its own level allowing IAM Warden what it needs: the levels above it (``ListParents`` up
+    to the root, each level's SCPs) are read too, since every level must allow. One that already denies IAM
+    Warden's roles what they need means the accounts under ``target`` were blind before this change: said (high;
+    medium when only under conditions). The levels above that cannot be read leave the change compliant (it did
+    not blind them), with what is unknown in the compliant reason."""
+    above = reader.above(target)
+    if isinstance(above, str):
+        evaluation.compliant.append(f"{fine} (the levels above it are unknown: {above})")
+        return evaluation
+    levels, unread = reader.path(above)
+    verdict = judge_path(levels, context.settings.own, context.partition)
+    if not verdict.blinds:
+        unknown = [*verdict.unknown, *([unread] if unread is not None else [])]
+        above_words = ", ".join(above) or "none: it is the root"
+        evaluation.compliant.append(
+            f"{fine}, and so do the levels above it ({above_words})"
+            if not unknown
+            else f"{fine} (what the levels above it allow is unknown: {'; '.join(unknown)})"
+        )
+        return evaluation
+    lacks = "; ".join(
+        f"{lack.words} IAM Warden's roles {', '.join(lack.actions)}"
+        f"{' (only under conditions)' if lack.conditional else ''}"
+        for lack in verdict.blinds
+    )
+    reason = (
+        f"{done}. {fine[0].upper()}{fine[1:]}, but a level above it does not: {lacks}. Every level from the root "
+        f"down must allow what IAM Warden's roles call, so the accounts under {target} were already blind to IAM "
+        "Warden (not by this change). Allow those actions there, or attach FullAWSAccess beside the allow-list."
+    )
+    return _alerted(context, evaluation, Severity.MEDIUM if verdict.conditional else Severity.HIGH, key, reason)
 
 
 def _level_unknown(
