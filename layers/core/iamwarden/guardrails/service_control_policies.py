@@ -23,7 +23,10 @@ guarded IAM Warden's resources can simply be detached (issue 15 item 3, MITRE AT
   blinds IAM Warden wherever it is, or becomes, the only Allow at a level). ``DetachPolicy`` of an SCP that allowed
   anything (``FullAWSAccess`` included) reads the level live: the SCPs still attached to the target
   (``organizations:ListPoliciesForTarget``, ``DescribePolicy``), and when none of them allows what IAM Warden needs
-  there it is critical with the command that attaches the policy again. Other levels did not change with the event.
+  there it is critical with the command that attaches the policy again. The change touched that level only, and
+  every level must allow on its own, so that level decides whether the change blinds; when it still allows, the
+  levels above are read too (``ListParents`` up to the root, ``judge_path``) and one that already leaves IAM Warden
+  out is said (high: the accounts under the target were blind before this change).
 * **Resource control policies** (RCPs, ``RESOURCE_CONTROL_POLICY``: Deny-only, bounding what anyone may do to the
   member accounts' resources of the services RCPs cover, ``RCP_SERVICES``) are judged the same way on what IAM
   Warden calls on such resources (``RCP_SEES``: assuming its member roles, sending to its queues, its alert key, its
@@ -40,16 +43,19 @@ certainly gives it on everything IAM Warden calls it on. Conditions whose value 
 (``aws:SecureTransport``, ``aws:ViaAWSService``, ``aws:CalledVia``...) are evaluated, not counted as "only when".
 * ``AttachPolicy`` of a policy IAM Warden kept as blinding: critical, naming the target.
 * What changes which policies apply, or who writes them, with no policy event (review-scp F6): ``MoveAccount``
-  puts the account under the destination's SCPs, read live and judged as an attach there (the levels above it are
-  not read); ``DisablePolicyType`` of SCPs or RCPs detaches every policy of the type at once (medium: which of them
-  guarded IAM Warden is unknown, the enforcer cannot list what it kept); Organizations' ``PutResourcePolicy`` and
-  ``RegisterDelegatedAdministrator`` hand changes to another account, where they are recorded (medium).
+  puts the account under the destination's whole path: the destination's SCPs, the account's own and each level
+  above the destination up to the root, read live and judged together (``judge_path``: per role, every level must
+  allow and none deny); ``DisablePolicyType`` of SCPs or RCPs detaches every policy of the type at once (the
+  organisation's policies of the type are read, ``ListPolicies``: high when one guarded IAM Warden, else medium);
+  Organizations' ``PutResourcePolicy`` and ``RegisterDelegatedAdministrator`` hand changes to another account, where
+  they are recorded (medium).
 
-``AttachPolicy``, ``DetachPolicy`` and ``DeletePolicy`` carry only ids: what the policy says is what IAM Warden kept
-from its ``CreatePolicy``/``UpdatePolicy`` (a snapshot in the audit table, ``SCP``, kept whatever the verdict) or,
-for a policy it never saw written (created before it watched, AWS-managed, written elsewhere), what the enforcer
-reads live (``DescribePolicy``, then kept the same way). What cannot be read (offline, or the read refused) is
-alerted as medium with its content unknown (``needs_context``), never passed. ``FullAWSAccess`` (``p-FullAWSAccess``,
+``AttachPolicy``, ``DetachPolicy`` and ``DeletePolicy`` carry only ids: what the policy says is what the enforcer
+reads live (``DescribePolicy``, kept as a snapshot in the audit table, ``SCP``, whatever the verdict); when that read
+fails it is what IAM Warden kept from its ``CreatePolicy``/``UpdatePolicy``, the finding saying so (``needs_context``:
+the record may be stale). What neither gives (offline with nothing kept, or the read refused) is alerted as medium
+with its content unknown (``needs_context``), never passed. The enforcer reads at most ``MAX_READS`` answers from
+Organizations per event (each level, parent and policy once); what lies past the cap is unknown, alert-only. ``FullAWSAccess`` (``p-FullAWSAccess``,
 ``Allow * *``) is known without a read. ``DeletePolicy`` drops the kept content (a record saying it was deleted); a
 policy that guarded IAM Warden deleted is high: Organizations deletes only a policy attached nowhere, so it was
 detached first, and only creating it again brings it back (a new id).
@@ -151,9 +157,14 @@ REMEDIATES: tuple[str, ...] = (
 SERVICE_CONTROL_POLICY = "SERVICE_CONTROL_POLICY"
 RESOURCE_CONTROL_POLICY = "RESOURCE_CONTROL_POLICY"
 _KIND_WORDS = {SERVICE_CONTROL_POLICY: "service control policy", RESOURCE_CONTROL_POLICY: "resource control policy"}
-#: The services whose resources resource control policies bound (the AWS Organizations User Guide, "Resource control
-#: policies", and AWS Control Tower's "Controls implemented with RCPs": Amazon S3, AWS STS, AWS KMS, Amazon SQS, AWS
-#: Secrets Manager). RCPs do not bound the management account's resources.
+#: The services whose resources resource control policies bound: Amazon S3, AWS STS, AWS KMS, Amazon SQS and AWS
+#: Secrets Manager, as AWS Control Tower's "Controls implemented with resource control policies (RCPs)"
+#: (https://docs.aws.amazon.com/controltower/latest/controlreference/rcp-controls.html) lists them. The AWS
+#: Organizations User Guide's own "List of AWS services that support RCPs"
+#: (https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_rcps.html) is the authority; the
+#: copies of it searched here lost its items, so services AWS may have added since (Amazon Cognito, CloudWatch Logs,
+#: DynamoDB, ECR, OpenSearch Serverless) are unconfirmed and left out: add them here when that list names them (a
+#: Deny of ``dynamodb:PutItem`` in an RCP would then blind). RCPs do not bound the management account's resources.
 RCP_SERVICES = frozenset({"s3", "sts", "kms", "sqs", "secretsmanager"})
 #: What IAM Warden's roles call on resources an RCP bounds to see and alert: assume its member roles (the role is
 #: the resource), send to its queues, encrypt with its alert key (the alert topic and queues are encrypted with it),
