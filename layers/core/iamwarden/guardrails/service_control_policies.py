@@ -55,10 +55,10 @@ reads live (``DescribePolicy``, kept as a snapshot in the audit table, ``SCP``, 
 fails it is what IAM Warden kept from its ``CreatePolicy``/``UpdatePolicy``, the finding saying so (``needs_context``:
 the record may be stale). What neither gives (offline with nothing kept, or the read refused) is alerted as medium
 with its content unknown (``needs_context``), never passed. The enforcer reads at most ``MAX_READS`` answers from
-Organizations per event (each level, parent and policy once); what lies past the cap is unknown, alert-only. ``FullAWSAccess`` (``p-FullAWSAccess``,
-``Allow * *``) is known without a read. ``DeletePolicy`` drops the kept content (a record saying it was deleted); a
-policy that guarded IAM Warden deleted is high: Organizations deletes only a policy attached nowhere, so it was
-detached first, and only creating it again brings it back (a new id).
+Organizations per event (each level, parent and policy once); what lies past the cap is unknown, alert-only.
+``FullAWSAccess`` (``p-FullAWSAccess``, ``Allow * *``) is known without a read. ``DeletePolicy`` drops the kept
+content (a record saying it was deleted); a policy that guarded IAM Warden deleted is high: Organizations deletes
+only a policy attached nowhere, so it was detached first, and only creating it again brings it back (a new id).
 
 Nothing is remediated: an organisation's policies are the organisation's, and a wrong attach or detach locks
 accounts out. Each alert gives the exact command that undoes the change. Organizations records these calls in the
