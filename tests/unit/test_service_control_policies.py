@@ -1791,6 +1791,12 @@ def test_levels_that_each_leave_out_another_role_together_deny_both() -> None:
     assert any("(not for heartbeat" in action for action in verdict.blinds[0].actions)
 
 
+def test_levels_without_any_scp_bound_nothing() -> None:
+    """SCPs not enabled at the root: Organizations lists none anywhere (it never lets the last one be detached)."""
+    verdict = judge_path([("r-a1b2", []), ("ou-a1b2-c3d4e5f6", []), ("444455556666", [])], SAMPLE_OWN)
+    assert verdict == ((), (), (), ())
+
+
 def test_a_level_with_a_policy_unread_is_unknown_not_blind() -> None:
     unread = ("p-unread", PolicyContent(None, "p-unread", SERVICE_CONTROL_POLICY, "the read was refused"))
     verdict = judge_path([("r-a1b2", [_scp("p-roottrails", WITHOUT_TRAILS), unread])], SAMPLE_OWN)

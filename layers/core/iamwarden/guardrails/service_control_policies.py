@@ -1266,6 +1266,10 @@ def judge_path(
     kinds = [role.kind for role in _own_roles(own)] or [_SOMEONE]
     for target, attached in levels:
         policies = list(attached)
+        if not policies:
+            # Organizations refuses to detach the last SCP of a root, OU or account while SCPs are enabled: a level
+            # with none is one where the type is not enabled at the root, and no SCP bounds anyone there.
+            continue
         unread = [f"{pid}: {policy.why}" for pid, policy in policies if policy.document is None]
         scps = [
             (pid, policy.name, policy.document)
