@@ -1194,6 +1194,12 @@ _FULL_AWS_ACCESS_CONTENT: Mapping[str, Any] = {
 #: DescribePolicy, each page counting): a path five OUs deep with a few SCPs at each level fits; past it what is not
 #: read is unknown (alert-only, ``needs_context``), so a big organisation never costs hundreds of calls per event.
 MAX_READS = 40
+#: The paginated Organizations reads, by operation.
+_PAGINATORS = {
+    "ListTargetsForPolicy": "list_targets_for_policy",
+    "ListPoliciesForTarget": "list_policies_for_target",
+    "ListPolicies": "list_policies",
+}
 #: A root, at most five nested OUs, and the account (AWS Organizations quotas: "OU maximum nesting in a root: five
 #: levels of OUs deep under a root").
 _MAX_DEPTH = 6
@@ -1413,22 +1419,29 @@ class _Reader:
         """What ``policy_id`` says, known from the event itself (the content an UpdatePolicy wrote)."""
         self._policies[policy_id] = content
 
-    def targets(self, policy_id: str) -> list[str] | str:
-        """The roots, OUs and accounts ``policy_id`` is attached to now (``ListTargetsForPolicy``); or why unknown."""
+    def _paged(self, operation: str, *, resource: str, items: str, field: str, **params: str) -> list[str] | str:
+        """``field`` of each of ``items`` over every page of ``operation`` (each page counts against the cap); or
+        why they are unknown."""
         if self._context.live_clients is None:
             return "IAM Warden is offline"
+        found: list[str] = []
         try:
-            found: list[str] = []
-            paginator = self._organizations().get_paginator("list_targets_for_policy")
-            for page in paginator.paginate(PolicyId=policy_id):
-                if (over := self._spend("ListTargetsForPolicy", policy_id)) is not None:
+            paginator = self._organizations().get_paginator(_PAGINATORS[operation])
+            for page in paginator.paginate(**params):
+                if (over := self._spend(operation, resource)) is not None:
                     return over
-                found.extend(str(target["TargetId"]) for target in page.get("Targets", []))
+                found.extend(str(item[field]) for item in page.get(items, []))
         except Exception as exc:
             if not _said(exc):
                 raise
-            return self._refused(exc, "ListTargetsForPolicy", policy_id)
+            return self._refused(exc, operation, resource)
         return found
+
+    def targets(self, policy_id: str) -> list[str] | str:
+        """The roots, OUs and accounts ``policy_id`` is attached to now (``ListTargetsForPolicy``); or why unknown."""
+        return self._paged(
+            "ListTargetsForPolicy", resource=policy_id, items="Targets", field="TargetId", PolicyId=policy_id
+        )
 
     def level(self, target: str) -> list[tuple[str, PolicyContent]] | str:
         """The service control policies attached to ``target`` now, each with its content; or why they are unknown
@@ -1438,20 +1451,15 @@ class _Reader:
         return self._levels[target]
 
     def _level(self, target: str) -> list[tuple[str, PolicyContent]] | str:
-        if self._context.live_clients is None:
-            return "IAM Warden is offline"
-        try:
-            ids: list[str] = []
-            paginator = self._organizations().get_paginator("list_policies_for_target")
-            for page in paginator.paginate(TargetId=target, Filter=SERVICE_CONTROL_POLICY):
-                if (over := self._spend("ListPoliciesForTarget", target)) is not None:
-                    return over
-                ids.extend(str(summary["Id"]) for summary in page.get("Policies", []))
-        except Exception as exc:
-            if not _said(exc):
-                raise
-            return self._refused(exc, "ListPoliciesForTarget", target)
-        return [(policy_id, self.policy(policy_id)) for policy_id in ids]
+        ids = self._paged(
+            "ListPoliciesForTarget",
+            resource=target,
+            items="Policies",
+            field="Id",
+            TargetId=target,
+            Filter=SERVICE_CONTROL_POLICY,
+        )
+        return ids if isinstance(ids, str) else [(policy_id, self.policy(policy_id)) for policy_id in ids]
 
     def _parent(self, child: str) -> tuple[str, str] | str:
         """The one parent of ``child`` (``ListParents``): its id and type (``ROOT`` or ``ORGANIZATIONAL_UNIT``)."""
@@ -1507,20 +1515,8 @@ class _Reader:
 
     def policies(self, kind: str) -> list[tuple[str, PolicyContent]] | str:
         """Every policy of ``kind`` in the organisation (``ListPolicies``), each with its content; or why unknown."""
-        if self._context.live_clients is None:
-            return "IAM Warden is offline"
-        try:
-            ids: list[str] = []
-            paginator = self._organizations().get_paginator("list_policies")
-            for page in paginator.paginate(Filter=kind):
-                if (over := self._spend("ListPolicies", kind)) is not None:
-                    return over
-                ids.extend(str(summary["Id"]) for summary in page.get("Policies", []))
-        except Exception as exc:
-            if not _said(exc):
-                raise
-            return self._refused(exc, "ListPolicies", kind)
-        return [(policy_id, self.policy(policy_id)) for policy_id in ids]
+        ids = self._paged("ListPolicies", resource=kind, items="Policies", field="Id", Filter=kind)
+        return ids if isinstance(ids, str) else [(policy_id, self.policy(policy_id)) for policy_id in ids]
 
 
 def _known(context: RuleContext, reader: _Reader, key: str, policy_id: str) -> PolicyContent:
