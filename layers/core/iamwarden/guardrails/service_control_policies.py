@@ -1244,6 +1244,14 @@ class PathVerdict(NamedTuple):
     #: Each action IAM Warden needs to see that some level denies some role, with the roles denied it on the path.
     denied: tuple[tuple[str, tuple[str, ...]], ...]
 
+    def said(self) -> str:
+        """The blinding levels, in words: what each denies IAM Warden's roles."""
+        return "; ".join(
+            f"{lack.words} IAM Warden's roles {', '.join(lack.actions)}"
+            f"{' (only under conditions)' if lack.conditional else ''}"
+            for lack in self.blinds
+        )
+
     @property
     def conditional(self) -> bool:
         """Every blinding level blinds only under other conditions."""
@@ -1747,11 +1755,7 @@ def _above(
             else f"{fine} (what the levels above it allow is unknown: {'; '.join(unknown)})"
         )
         return evaluation
-    lacks = "; ".join(
-        f"{lack.words} IAM Warden's roles {', '.join(lack.actions)}"
-        f"{' (only under conditions)' if lack.conditional else ''}"
-        for lack in verdict.blinds
-    )
+    lacks = verdict.said()
     reason = (
         f"{done}. {fine[0].upper()}{fine[1:]}, but a level above it does not: {lacks}. Every level from the root "
         f"down must allow what IAM Warden's roles call, so the accounts under {target} were already blind to IAM "
@@ -1918,11 +1922,7 @@ def _moved(context: RuleContext) -> Evaluation:
     verdict = judge_path(levels, own, context.partition)
     if verdict.blinds:
         severity = Severity.HIGH if verdict.conditional else Severity.CRITICAL
-        lacks = "; ".join(
-            f"{lack.words} IAM Warden's roles {', '.join(lack.actions)}"
-            f"{' (only under conditions)' if lack.conditional else ''}"
-            for lack in verdict.blinds
-        )
+        lacks = verdict.said()
         reason = (
             f"{moved}: {lacks}. Every level from the root down to the account must allow what IAM Warden's roles "
             f"call, so IAM Warden no longer sees or alerts in account {account}. Move it back if it was not meant: "
