@@ -827,6 +827,19 @@ def test_an_allow_list_detached_under_a_root_that_already_leaves_iamwarden_out_i
     assert "were already blind to IAM Warden (not by this change)" in finding.reason
 
 
+def test_full_aws_access_detached_from_the_root_reads_nothing_above_it() -> None:
+    organizations = _organizations()
+    with Stubber(organizations) as stubber:
+        stubber.add_response("list_policies_for_target", _listed("p-wardenok"), ROOT_LEVEL)
+        stubber.add_response(
+            "describe_policy", _described("p-wardenok", IAMWARDEN_SERVICES), {"PolicyId": "p-wardenok"}
+        )
+        judged = _judge_live(_detach("p-FullAWSAccess", ROOT), _Live(organizations))
+        stubber.assert_no_pending_responses()
+    assert judged.verdict is Verdict.COMPLIANT
+    assert "levels above" not in judged.reason
+
+
 def test_an_allow_list_detached_where_the_levels_above_cannot_be_read_is_compliant_saying_so() -> None:
     organizations = _organizations()
     with Stubber(organizations) as stubber:

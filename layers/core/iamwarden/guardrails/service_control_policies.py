@@ -177,7 +177,8 @@ RCP_SEES: tuple[str, ...] = (
     "secretsmanager:GetSecretValue",
 )
 #: What the enforcer reads of the organisation to judge an attach, a detach, an allow-list updated (where it is
-#: attached) or a policy it never saw written
+#: attached), a policy read live, the levels above a target (``ListParents``), and a policy type disabled
+#: (``ListPolicies``)
 #: (granted by the enforcer's runtime policy and the member template's remediation role; tests check both).
 ORGANIZATIONS_READS = (
     "organizations:ListParents",
@@ -1744,13 +1745,15 @@ def _above(
     if isinstance(above, str):
         evaluation.compliant.append(f"{fine} (the levels above it are unknown: {above})")
         return evaluation
+    if not above:  # the root: nothing above it
+        evaluation.compliant.append(fine)
+        return evaluation
     levels, unread = reader.path(above)
     verdict = judge_path(levels, context.settings.own, context.partition)
     if not verdict.blinds:
         unknown = [*verdict.unknown, *([unread] if unread is not None else [])]
-        above_words = ", ".join(above) or "none: it is the root"
         evaluation.compliant.append(
-            f"{fine}, and so do the levels above it ({above_words})"
+            f"{fine}, and so do the levels above it ({', '.join(above)})"
             if not unknown
             else f"{fine} (what the levels above it allow is unknown: {'; '.join(unknown)})"
         )
