@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import json
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -72,12 +73,12 @@ def organization(account: Account) -> Organization:
     return Organization(account)
 
 
-def _event(name: str, policy_id: str, target: str | None, second: int) -> dict[str, Any]:
+def _event(name: str, policy_id: str, target: str | None, second: int, at: str | None = None) -> dict[str, Any]:
     event = copy.deepcopy(load_event("organizations-scp-detach.json"))
     detail = event["detail"]
     detail["eventName"] = name
     detail["requestParameters"] = {"policyId": policy_id, **({"targetId": target} if target else {})}
-    event["time"] = detail["eventTime"] = f"2026-11-20T10:00:{second:02d}Z"
+    event["time"] = detail["eventTime"] = at or f"2026-11-20T10:00:{second:02d}Z"
     event["id"] = f"5cc8cdda-c174-b837-f9ea-71560af780{second:02d}"
     detail["eventID"] = f"5cc8cdda-c174-b837-f9ea-71560af781{second:02d}"
     return event
@@ -129,12 +130,14 @@ def test_a_policy_written_before_iamwarden_watched_is_read_kept_and_dropped_when
 
     organization.client.detach_policy(PolicyId=blinding, TargetId=organization.ou)
     organization.client.delete_policy(PolicyId=blinding)
-    enforcer.handle(_event("AttachPolicy", blinding, organization.root, 4))
-    assert _alert(notifier).severity.value == "critical"  # what was kept judges it: it can no longer be read
+    # The live read is dated by the read (now), so only events after it may fall back on it.
+    later = [(datetime.now(UTC) + timedelta(seconds=n)).strftime("%Y-%m-%dT%H:%M:%SZ") for n in (2, 3, 4)]
+    enforcer.handle(_event("AttachPolicy", blinding, organization.root, 4, later[0]))
+    assert _alert(notifier).severity.value == "critical"  # the read kept judges it: it can no longer be read
 
-    deleted = enforcer.handle(_event("DeletePolicy", blinding, None, 5))
+    deleted = enforcer.handle(_event("DeletePolicy", blinding, None, 5, later[1]))
     assert deleted["verdict"] == "compliant"  # it guarded nothing
-    enforcer.handle(_event("AttachPolicy", blinding, organization.root, 6))
+    enforcer.handle(_event("AttachPolicy", blinding, organization.root, 6, later[2]))
     unknown = _alert(notifier)
     assert unknown.severity.value == "medium"  # dropped, and gone from Organizations
     assert "DescribePolicy failed" in unknown.needs_context[0]

@@ -30,6 +30,7 @@ from iamwarden.guardrails.service_control_policies import (
     judge_content,
     judge_path,
     policy_key,
+    read_key,
 )
 from tests.conftest import SAMPLE_OWN, load_event
 
@@ -580,13 +581,14 @@ def test_deleting_a_kept_guarding_policy_is_high_with_how_to_create_it_again_and
     assert (finding.severity, finding.plan) == (Severity.HIGH, ())
     assert "it had been detached first" in finding.reason
     assert "aws organizations create-policy --type SERVICE_CONTROL_POLICY --name kept" in finding.reason
-    [dropped] = judged.observed
+    dropped, read = judged.observed  # the record of its writes, and of its live reads
     assert (dropped.kind, dropped.resource_arn, dropped.data, dropped.whatever_the_verdict) == (
         SCP,
         content_key(GUARD_KEY),
         {"policy_id": GUARDING, "deleted": True},
         True,
     )
+    assert (read.resource_arn, read.data) == (read_key(GUARD_KEY), dropped.data)
 
 
 @pytest.mark.parametrize("recorded", [InMemory(), InMemory([_kept(GUARD_KEY, _doc(EVERYTHING))]), None])
@@ -595,8 +597,7 @@ def test_deleting_a_policy_that_guarded_nothing_or_was_never_kept_is_compliant_a
 ) -> None:
     judged = _judge(_delete(), recorded=recorded)
     assert judged.verdict is Verdict.COMPLIANT
-    [dropped] = judged.observed
-    assert dropped.data["deleted"] is True
+    assert [dropped.data["deleted"] for dropped in judged.observed] == [True, True]
 
 
 def test_a_dropped_policy_is_no_longer_what_iamwarden_kept() -> None:
@@ -675,23 +676,104 @@ def test_a_policy_never_seen_written_is_read_live_judged_and_kept() -> None:
     assert (finding.severity, finding.needs_context) == (Severity.CRITICAL, ())
     assert "service control policy read-live (p-0bl1nd5e)" in finding.reason
     [kept] = judged.observed
-    assert (kept.kind, kept.resource_arn, kept.whatever_the_verdict) == (SCP, content_key(KEY), True)
+    # Kept apart from the record of the policy's writes, and dated by the read, not by the event (review F0).
+    assert (kept.kind, kept.resource_arn, kept.whatever_the_verdict) == (SCP, read_key(KEY), True)
     assert (kept.data["content"], kept.data["type"]) == (_doc(EVERYTHING), "SERVICE_CONTROL_POLICY")
+    assert not kept.taken_before(load_event("organizations-scp-attach.json")["detail"]["eventTime"])
 
 
-def test_a_kept_policy_is_read_live_and_the_live_content_wins_and_is_kept() -> None:
-    """IAM Warden kept a Deny of everything; the policy now denies only EC2 (an update it did not hear)."""
-    harmless = _doc({"Effect": "Deny", "Action": "ec2:*", "Resource": "*"})
+HARMLESS = _doc({"Effect": "Deny", "Action": "ec2:*", "Resource": "*"})
+
+
+def test_an_attach_read_live_harmless_but_recorded_blinding_is_judged_by_the_worse_saying_so() -> None:
+    """IAM Warden kept a Deny of everything; the policy read minutes later denies only EC2: rewritten after the
+    attach (to be judged in turn), or by an update IAM Warden did not hear. The worse of the two is judged."""
     organizations = _organizations()
     with Stubber(organizations) as stubber:
-        stubber.add_response("describe_policy", _described(BLINDING, harmless), {"PolicyId": BLINDING})
+        stubber.add_response("describe_policy", _described(BLINDING, HARMLESS), {"PolicyId": BLINDING})
         judged = _judge_live(
             load_event("organizations-scp-attach.json"), _Live(organizations), InMemory([_kept(KEY, _doc(EVERYTHING))])
         )
         stubber.assert_no_pending_responses()
-    assert (judged.verdict, judged.findings) == (Verdict.COMPLIANT, ())
-    [kept] = judged.observed
-    assert kept.data["content"] == harmless
+    [finding] = judged.findings
+    assert finding.severity is Severity.CRITICAL
+    [differs] = finding.needs_context
+    assert f"policy {BLINDING} read now (" in differs
+    assert "something other than IAM Warden's record of its content from 2026-11-20T09:00:00Z" in differs
+    assert "judged by IAM Warden's record" in differs
+    [read] = judged.observed
+    assert (read.resource_arn, read.data["content"]) == (read_key(KEY), HARMLESS)  # the record is left as it was
+
+
+def test_an_attach_read_live_blinding_but_recorded_harmless_is_judged_by_the_live_read() -> None:
+    organizations = _organizations()
+    with Stubber(organizations) as stubber:
+        stubber.add_response("describe_policy", _described(BLINDING, _doc(EVERYTHING)), {"PolicyId": BLINDING})
+        judged = _judge_live(
+            load_event("organizations-scp-attach.json"), _Live(organizations), InMemory([_kept(KEY, HARMLESS)])
+        )
+        stubber.assert_no_pending_responses()
+    [finding] = judged.findings
+    assert finding.severity is Severity.CRITICAL
+    assert "judged by the live read" in finding.needs_context[0]
+
+
+def test_a_guard_detached_then_rewritten_before_the_enforcer_reads_it_is_critical_twice() -> None:
+    """Review F0 (probe p7): DetachPolicy of the guard at T1, UpdatePolicy to harmless content at T2, both judged
+    after T2. The detach is judged by the record (it guarded), and the live read kept apart does not become the
+    "before" of the update, which is still critical."""
+    detach = copy.deepcopy(load_event("organizations-scp-detach.json"))
+    detach["detail"]["requestParameters"] = {"policyId": GUARDING, "targetId": "ou-a1b2-c3d4e5f6"}
+    store = InMemory([_kept(content_key(GUARD_KEY), GUARD_DOC)])
+    organizations = _organizations()
+    with Stubber(organizations) as stubber:
+        stubber.add_response("describe_policy", _described(GUARDING, HARMLESS), {"PolicyId": GUARDING})
+        judged = _judge_live(detach, _Live(organizations), store)
+        stubber.assert_no_pending_responses()
+    [finding] = judged.findings
+    assert finding.severity is Severity.CRITICAL
+    assert "which guarded IAM Warden's roles and functions" in finding.reason
+    assert [s.resource_arn for s in judged.observed] == [read_key(GUARD_KEY)]
+    for snapshot in judged.observed:
+        store._snapshots[(snapshot.kind, snapshot.resource_arn)] = snapshot
+
+    update = _create(*HARMLESS["Statement"])
+    update["detail"]["eventName"] = "UpdatePolicy"
+    update["detail"]["requestParameters"] = {"policyId": GUARDING, "content": json.dumps(HARMLESS)}
+    update["detail"]["responseElements"]["policy"]["policySummary"]["id"] = GUARDING
+    update["time"] = update["detail"]["eventTime"] = "2026-11-20T09:26:14Z"
+    [rewritten] = _judge(update, recorded=store).findings
+    assert rewritten.severity is Severity.CRITICAL
+    assert "no longer guards IAM Warden's roles and functions" in rewritten.reason
+
+
+def test_an_allow_list_attached_then_narrowed_before_the_enforcer_reads_it_leaves_the_record_as_written() -> None:
+    """Review F0 (probe p9): AttachPolicy of an allow-all at T1, UpdatePolicy dropping CloudTrail at T2: the
+    attach, read after T2, must not replace the record the update is compared with."""
+    allow_all = _doc({"Effect": "Allow", "Action": "*", "Resource": "*"})
+    narrowed = _doc({"Effect": "Allow", "NotAction": "cloudtrail:*", "Resource": "*"})
+    organizations = _organizations()
+    with Stubber(organizations) as stubber:
+        stubber.add_response("describe_policy", _described(BLINDING, narrowed), {"PolicyId": BLINDING})
+        judged = _judge_live(
+            load_event("organizations-scp-attach.json"), _Live(organizations), InMemory([_kept(KEY, allow_all)])
+        )
+        stubber.assert_no_pending_responses()
+    assert judged.verdict is Verdict.COMPLIANT
+    assert "something other than IAM Warden's record" in judged.reason
+    [read] = judged.observed
+    assert read.resource_arn == read_key(KEY) != content_key(KEY)
+
+
+def test_a_guard_deleted_after_a_live_read_only_is_judged_by_that_read() -> None:
+    store = InMemory([Snapshot(SCP, read_key(GUARD_KEY), "2026-11-20T09:00:00.000+00:00", {"content": GUARD_DOC})])
+    event = copy.deepcopy(load_event("organizations-scp-delete.json"))
+    event["detail"]["requestParameters"] = {"policyId": GUARDING}
+    judged = _judge(event, recorded=store)
+    [finding] = judged.findings
+    assert finding.severity is Severity.HIGH
+    assert {s.resource_arn for s in judged.observed} == {content_key(GUARD_KEY), read_key(GUARD_KEY)}
+    assert all(s.data["deleted"] for s in judged.observed)
 
 
 def test_a_kept_policy_whose_live_read_fails_is_judged_by_the_record_saying_so() -> None:
@@ -1587,6 +1669,19 @@ def test_a_policy_type_disabled_where_a_kept_guard_cannot_be_read_is_high_saying
         [finding] = _judge_live(_disabled(), _Live(organizations), InMemory([_kept(GUARD_KEY, GUARD_DOC)])).findings
     assert finding.severity is Severity.HIGH
     assert "judged by IAM Warden's record of it from 2026-11-20T09:00:00Z" in finding.needs_context[1]
+
+
+def test_a_policy_type_disabled_where_a_kept_guard_reads_harmless_now_is_still_high() -> None:
+    """Review F0: the type disabled at T1, the guard rewritten at T2, read after T2: the record still says it
+    guarded."""
+    organizations = _organizations()
+    with Stubber(organizations) as stubber:
+        stubber.add_response("list_policies", _listed(GUARDING), {"Filter": "SERVICE_CONTROL_POLICY"})
+        stubber.add_response("describe_policy", _described(GUARDING, HARMLESS), {"PolicyId": GUARDING})
+        [finding] = _judge_live(_disabled(), _Live(organizations), InMemory([_kept(GUARD_KEY, GUARD_DOC)])).findings
+        stubber.assert_no_pending_responses()
+    assert finding.severity is Severity.HIGH
+    assert "something other than IAM Warden's record" in finding.needs_context[1]
 
 
 def test_a_policy_type_disabled_where_nothing_guarded_iamwarden_is_medium_without_unknowns() -> None:

@@ -68,6 +68,7 @@ reads (the management account's member role, or its own credentials when it runs
 
 import json
 from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, datetime
 from typing import Any, ClassVar, NamedTuple
 
 from iamwarden.adapters.errors import TransientAwsError, classify, is_aws_error
@@ -882,6 +883,22 @@ def content_key(key: str) -> str:
     return f"arn:{head.split(':')[1]}:organizations:::policy/{policy}"
 
 
+def read_key(key: str) -> str:
+    """The key a live read of a policy is kept under, apart from the record of its own writes (``content_key``):
+    a read made minutes after the event may show a later change, so it never stands for "the content before" an
+    UpdatePolicy, and it never replaces the record that does (review F0)."""
+    return f"{content_key(key)}#read"
+
+
+def _read_kept(context: RuleContext, key: str) -> Snapshot | None:
+    """The last live read IAM Warden kept of the policy, dated by the read, when made before this event."""
+    recorded = context.recorded
+    snapshot = recorded.snapshot(SCP, read_key(key)) if recorded is not None else None
+    if snapshot is None or snapshot.data.get("deleted") or not snapshot.taken_before(context.change.time):
+        return None
+    return snapshot
+
+
 def _kept(context: RuleContext, key: str) -> Snapshot | None:
     """The content IAM Warden kept of the policy before this change (None offline, never seen written, or deleted);
     under the organisation-wide key, else under the event account's key it was kept under before F7."""
@@ -1217,6 +1234,8 @@ class PolicyContent(NamedTuple):
     #: Where known content came from when it is not a live read of it now (the live read failed: IAM Warden's
     #: record is used instead, and the finding says so).
     note: str | None = None
+    #: When the content was read live (ISO 8601, UTC): the moment it stands for, not the event's.
+    read_at: str | None = None
 
 
 class LevelLack(NamedTuple):
@@ -1406,6 +1425,7 @@ class _Reader:
                     str(summary.get("Name") or policy_id),
                     str(summary.get("Type") or SERVICE_CONTROL_POLICY),
                     None if document is not None else "its content is no IAM policy document",
+                    read_at=datetime.now(UTC).isoformat(timespec="milliseconds"),
                 )
         self._policies[policy_id] = known
         return known
@@ -1538,7 +1558,7 @@ def _known(context: RuleContext, reader: _Reader, key: str, policy_id: str) -> P
     read = reader.policy(policy_id)
     if read.why is None or policy_id == FULL_AWS_ACCESS:
         return read
-    snapshot = _kept(context, key)
+    snapshot = _kept(context, key) or _read_kept(context, key)
     document = _content(snapshot.data.get("content")) if snapshot is not None else None
     offline = context.live_clients is None
     if snapshot is not None and document is not None:
@@ -1572,8 +1592,9 @@ def _noted(evaluation: Evaluation, note: str | None) -> Evaluation:
 def _attached(context: RuleContext, evaluation: Evaluation, key: str, policy_id: str) -> Evaluation:
     """AttachPolicy of a blinding policy, DetachPolicy of a guarding one or of the Allow IAM Warden relied on.
 
-    What the policy says is what IAM Warden kept, else what the enforcer reads now (and keeps); ``FullAWSAccess`` is
-    known. A detach of an SCP that allowed anything reads what is still attached to the target.
+    What the policy says is read now and set beside IAM Warden's record of its writes as of the event: the worse of
+    the two is judged (a read minutes later may show a later rewrite). ``FullAWSAccess`` is known. A detach of an SCP
+    that allowed anything reads what is still attached to the target.
     """
     change = context.change
     target = context.request_text("targetId")
@@ -1588,10 +1609,70 @@ def _attached(context: RuleContext, evaluation: Evaluation, key: str, policy_id:
     if content.kind not in _KIND_WORDS:
         evaluation.compliant.append(f"policy {content.name} is no service or resource control policy")
         return evaluation
+    kept = _kept(context, key)
+    if (
+        content.document is not None
+        and content.read_at is not None
+        and policy_id != FULL_AWS_ACCESS
+        and (kept is None or _content(kept.data.get("content")) != content.document)
+    ):
+        # The live read, kept apart from the record of the policy's writes and dated by the read (``read_key``).
+        evaluation.observed.append(
+            Snapshot(
+                SCP,
+                read_key(key),
+                content.read_at,
+                {"policy_id": policy_id, "name": content.name, "type": content.kind, "content": dict(content.document)},
+                whatever_the_verdict=True,
+            )
+        )
+    content, changed = _worse_of(context, key, policy_id, content)
     judged = _judge_attached(
         context, evaluation, reader=reader, key=key, policy_id=policy_id, target=target, content=content
     )
-    return _noted(judged, content.note)
+    return _noted(_noted(judged, content.note), changed)
+
+
+def _rank(context: RuleContext, content: PolicyContent) -> int:
+    """How bad ``content`` attached (or detached) is for IAM Warden, to judge by the worse of two versions."""
+    if content.document is None:
+        return 0
+    verdict = judge_content(content.document, context.settings.own, context.partition, content.kind)
+    if context.change.event_name == "AttachPolicy":
+        if verdict.blinds:
+            return 3 if verdict.only_when else 4
+        return 2 if verdict.hinders else 1 if verdict.unknown else 0
+    if verdict.guards:
+        return 2
+    allows = (
+        content.kind == SERVICE_CONTROL_POLICY and judge_allows([content.document], context.settings.own).allows_any
+    )
+    return 1 if allows else 0
+
+
+def _worse_of(
+    context: RuleContext, key: str, policy_id: str, content: PolicyContent
+) -> tuple[PolicyContent, str | None]:
+    """The live read and IAM Warden's record of the policy's own writes (as of the event), whichever is worse for
+    IAM Warden, and, when they differ, words saying so. The read is made minutes after the event and may show a
+    later rewrite (detach a guard, then rewrite it harmless): judged by it alone, the detach would pass (review F0).
+    """
+    kept = _kept(context, key)
+    recorded = _content(kept.data.get("content")) if kept is not None else None
+    if kept is None or recorded is None or content.read_at is None or content.document == recorded:
+        return content, None
+    record = PolicyContent(recorded, str(kept.data.get("name") or policy_id), _kind_of(kept.data))
+    worse = record if _rank(context, record) > _rank(context, content) else content
+    said = (
+        "judged by IAM Warden's record, the worse of the two for IAM Warden"
+        if worse is record
+        else "judged by the live read, no better for IAM Warden than the record"
+    )
+    return worse, (
+        f"policy {policy_id} read now ({content.read_at}) says something other than IAM Warden's record of its "
+        f"content from {kept.taken_at}, before this event: it was changed since (an update IAM Warden has yet to "
+        f"judge, or did not hear); {said}"
+    )
 
 
 def _judge_attached(
@@ -1604,24 +1685,8 @@ def _judge_attached(
     target: str,
     content: PolicyContent,
 ) -> Evaluation:
-    """The attach or detach judged on ``content`` (kept when read live and new to IAM Warden's record)."""
+    """The attach or detach judged on ``content``."""
     change = context.change
-    kept = _kept(context, key)
-    if (
-        content.document is not None
-        and content.note is None
-        and policy_id != FULL_AWS_ACCESS
-        and (kept is None or _content(kept.data.get("content")) != content.document)
-    ):
-        evaluation.observed.append(
-            Snapshot(
-                SCP,
-                content_key(key),
-                observed_at(change.time),
-                {"policy_id": policy_id, "name": content.name, "type": content.kind, "content": dict(content.document)},
-                whatever_the_verdict=True,
-            )
-        )
     if change.event_name == "AttachPolicy":
         if content.document is None:
             return _unseen(context, evaluation, key=key, policy_id=policy_id, target=target, why=content.why or "")
@@ -1793,15 +1858,12 @@ def _level_unknown(
 def _deleted(context: RuleContext, evaluation: Evaluation, key: str, policy_id: str) -> Evaluation:
     """DeletePolicy: the kept content is dropped; a policy that guarded IAM Warden deleted is said (high)."""
     change = context.change
-    snapshot = _kept(context, key)
-    evaluation.observed.append(
+    snapshot = _kept(context, key) or _read_kept(context, key)
+    evaluation.observed.extend(
         Snapshot(
-            SCP,
-            content_key(key),
-            observed_at(change.time),
-            {"policy_id": policy_id, "deleted": True},
-            whatever_the_verdict=True,
+            SCP, kept_as, observed_at(change.time), {"policy_id": policy_id, "deleted": True}, whatever_the_verdict=True
         )
+        for kept_as in (content_key(key), read_key(key))
     )
     document = _content(snapshot.data.get("content")) if snapshot is not None else None
     if snapshot is None or document is None:
@@ -2003,15 +2065,22 @@ def _type_disabled(context: RuleContext) -> Evaluation:
     guards: list[str] = []
     unread: list[str] = []
     notes: list[str] = []
+
+    def key_of(policy_id: str) -> str:
+        return policy_key(context.partition, change.account, policy_id)
+
     for policy_id, _ in listed:
-        content = _known(context, reader, policy_key(context.partition, change.account, policy_id), policy_id)
+        content = _known(context, reader, key_of(policy_id), policy_id)
         if content.document is None:
             unread.append(f"{policy_id}: {content.why}")
             continue
-        if judge_content(content.document, context.settings.own, context.partition, kind).guards:
+        # The record of the policy's writes as of the event counts too: a rewrite after the disable (read live
+        # minutes later) must not hide that it guarded (review F0).
+        worse, changed = _worse_of(context, key_of(policy_id), policy_id, content)
+        documents = [c.document for c in (content, worse) if c.document is not None]
+        if any(judge_content(document, context.settings.own, context.partition, kind).guards for document in documents):
             guards.append(f"{content.name} ({policy_id})")
-            if content.note is not None:
-                notes.append(content.note)
+            notes.extend(note for note in (content.note, changed) if note is not None)
     if guards:
         return _alerted(
             context,
