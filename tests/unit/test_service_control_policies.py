@@ -9,6 +9,7 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore.exceptions import StubResponseError
 from botocore.stub import Stubber
 
 from iamwarden.adapters.errors import TransientAwsError
@@ -53,6 +54,21 @@ GUARD_DOC: dict[str, Any] = {
         }
     ],
 }
+
+
+@pytest.fixture(autouse=True)
+def _a_missing_stub_is_a_test_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A Stubber error (a call not stubbed, or stubbed with other parameters) is a botocore error, which the rule
+    would take for AWS refusing the read: raised instead, so no test passes through a refusal branch because a stub
+    is missing (review F6)."""
+    said = service_control_policies._said
+
+    def strict(exc: Exception) -> bool:
+        if isinstance(exc, StubResponseError):
+            raise exc
+        return said(exc)
+
+    monkeypatch.setattr(service_control_policies, "_said", strict)
 
 
 def _doc(*statements: dict[str, Any]) -> dict[str, Any]:
@@ -798,6 +814,7 @@ def test_a_kept_policy_read_live_unchanged_is_not_kept_again() -> None:
         judged = _judge_live(
             load_event("organizations-scp-attach.json"), _Live(organizations), InMemory([_kept(KEY, _doc(EVERYTHING))])
         )
+        stubber.assert_no_pending_responses()  # read live, though kept
     [finding] = judged.findings
     assert (finding.severity, finding.needs_context) == (Severity.CRITICAL, ())
     assert judged.observed == ()
@@ -869,8 +886,12 @@ def test_full_aws_access_detached_where_an_allow_list_allows_what_iamwarden_need
         stubber.add_response(
             "describe_policy", _described("p-wardenok", IAMWARDEN_SERVICES), {"PolicyId": "p-wardenok"}
         )
+        stubber.add_response("list_parents", _parent(ROOT), {"ChildId": LEVEL["TargetId"]})
+        stubber.add_response("list_policies_for_target", _listed("p-FullAWSAccess"), ROOT_LEVEL)
         judged = _judge_live(_detach("p-FullAWSAccess"), _Live(organizations))
+        stubber.assert_no_pending_responses()
     assert judged.verdict is Verdict.COMPLIANT
+    assert f"and so do the levels above it ({ROOT})" in judged.reason
 
 
 def test_an_allow_list_detached_where_full_aws_access_is_still_attached_is_compliant_without_describing_it() -> None:
@@ -910,6 +931,7 @@ def test_an_allow_list_detached_under_a_root_that_already_leaves_iamwarden_out_i
 
 
 def test_full_aws_access_detached_from_the_root_reads_nothing_above_it() -> None:
+    """A guard (passes on main too, which never reads above): a root has no parent to ask for."""
     organizations = _organizations()
     with Stubber(organizations) as stubber:
         stubber.add_response("list_policies_for_target", _listed("p-wardenok"), ROOT_LEVEL)
@@ -1476,19 +1498,23 @@ def test_a_guard_detached_from_the_events_account_that_is_not_known_as_the_manag
             stubber.add_client_error("describe_organization", "AccessDeniedException", "no", http_status_code=400)
         else:
             stubber.add_response("describe_organization", _organization("999988887777"), {})
+        stubber.add_response("describe_policy", _described(GUARDING, _guarding()), {"PolicyId": GUARDING})
         judged = _judge_live(
             _detach(GUARDING, MANAGEMENT), _Live(organizations), InMemory([_kept(GUARD_KEY, _guarding())])
         )
+        stubber.assert_no_pending_responses()
     [finding] = judged.findings
-    assert finding.severity is Severity.CRITICAL
+    assert (finding.severity, finding.needs_context) == (Severity.CRITICAL, ())  # read live, as kept
 
 
 def test_the_management_account_is_read_only_when_the_target_is_the_events_own_account() -> None:
     organizations = _organizations()
-    with Stubber(organizations):  # any call would fail: nothing is stubbed
+    with Stubber(organizations) as stubber:  # DescribeOrganization is not stubbed: calling it fails the test
+        stubber.add_response("describe_policy", _described(GUARDING, _guarding()), {"PolicyId": GUARDING})
         [finding] = _judge_live(
             _detach(GUARDING, "444455556666"), _Live(organizations), InMemory([_kept(GUARD_KEY, _guarding())])
         ).findings
+        stubber.assert_no_pending_responses()
     assert finding.severity is Severity.CRITICAL
 
 
@@ -1509,13 +1535,24 @@ def _parent(parent: str, kind: str = "ROOT") -> dict[str, Any]:
     return {"Parents": [{"Id": parent, "Type": kind}]}
 
 
-def _rest_of_path(
-    stubber: Stubber, account: Sequence[str] = ("p-FullAWSAccess",), root: Sequence[str] = ("p-FullAWSAccess",)
+FULL_IDS = ("p-FullAWSAccess",)
+
+
+def _path(
+    stubber: Stubber,
+    destination: Sequence[str] = FULL_IDS,
+    account: Sequence[str] = FULL_IDS,
+    root: Sequence[str] = FULL_IDS,
+    described: Sequence[tuple[str, dict[str, Any]]] = (),
 ) -> None:
-    """After the destination's own level: the account's level, the destination's parent (the root), its level."""
-    stubber.add_response("list_policies_for_target", _listed(*account), ACCOUNT_LEVEL)
+    """A move's path in the order the enforcer reads it: ListParents up to the root (the destination's parent),
+    every level listed (the destination, the account, the root), then each policy described."""
     stubber.add_response("list_parents", _parent(ROOT), {"ChildId": DESTINATION["TargetId"]})
+    stubber.add_response("list_policies_for_target", _listed(*destination), DESTINATION)
+    stubber.add_response("list_policies_for_target", _listed(*account), ACCOUNT_LEVEL)
     stubber.add_response("list_policies_for_target", _listed(*root), ROOT_LEVEL)
+    for policy_id, document in described:
+        stubber.add_response("describe_policy", _described(policy_id, document), {"PolicyId": policy_id})
 
 
 def _moved(account: str = "444455556666") -> dict[str, Any]:
@@ -1527,9 +1564,7 @@ def _moved(account: str = "444455556666") -> dict[str, Any]:
 def test_an_account_moved_under_a_policy_that_blinds_iamwarden_is_critical_with_the_move_back() -> None:
     organizations = _organizations()
     with Stubber(organizations) as stubber:
-        stubber.add_response("list_policies_for_target", _listed("p-FullAWSAccess", BLINDING), DESTINATION)
-        stubber.add_response("describe_policy", _described(BLINDING, _doc(EVERYTHING)), {"PolicyId": BLINDING})
-        _rest_of_path(stubber)
+        _path(stubber, destination=(*FULL_IDS, BLINDING), described=[(BLINDING, _doc(EVERYTHING))])
         judged = _judge_live(_moved(), _Live(organizations))
         stubber.assert_no_pending_responses()
     [finding] = judged.findings
@@ -1543,9 +1578,9 @@ def test_an_account_moved_under_a_region_deny_that_holds_only_sometimes_is_high(
     region_deny = {**EVERYTHING, "Condition": {"StringNotEquals": {"aws:RequestedRegion": ["eu-west-1"]}}}
     organizations = _organizations()
     with Stubber(organizations) as stubber:
-        stubber.add_response("list_policies_for_target", _listed("p-FullAWSAccess", BLINDING), DESTINATION)
-        stubber.add_response("describe_policy", _described(BLINDING, _doc(region_deny)), {"PolicyId": BLINDING})
+        _path(stubber, destination=(*FULL_IDS, BLINDING), described=[(BLINDING, _doc(region_deny))])
         [finding] = _judge_live(_moved(), _Live(organizations)).findings
+        stubber.assert_no_pending_responses()
     assert finding.severity is Severity.HIGH
     assert MOVE_BACK in finding.reason
 
@@ -1553,8 +1588,7 @@ def test_an_account_moved_under_a_region_deny_that_holds_only_sometimes_is_high(
 def test_an_account_moved_under_full_aws_access_alone_is_compliant() -> None:
     organizations = _organizations()
     with Stubber(organizations) as stubber:
-        stubber.add_response("list_policies_for_target", _listed("p-FullAWSAccess"), DESTINATION)
-        _rest_of_path(stubber)
+        _path(stubber)
         judged = _judge_live(_moved(), _Live(organizations))
         stubber.assert_no_pending_responses()
     assert (judged.verdict, judged.findings) == (Verdict.COMPLIANT, ())
@@ -1564,9 +1598,9 @@ def test_an_account_moved_under_an_allow_list_without_iamwarden_is_critical() ->
     only_ec2 = _doc({"Effect": "Allow", "Action": "ec2:*", "Resource": "*"})
     organizations = _organizations()
     with Stubber(organizations) as stubber:
-        stubber.add_response("list_policies_for_target", _listed("p-0nlyec2x"), DESTINATION)
-        stubber.add_response("describe_policy", _described("p-0nlyec2x", only_ec2), {"PolicyId": "p-0nlyec2x"})
+        _path(stubber, destination=("p-0nlyec2x",), described=[("p-0nlyec2x", only_ec2)])
         [finding] = _judge_live(_moved(), _Live(organizations)).findings
+        stubber.assert_no_pending_responses()
     assert finding.severity is Severity.CRITICAL
     assert "allows IAM Warden's roles" in finding.reason
     assert "cloudtrail:DescribeTrails" in finding.reason
@@ -1576,12 +1610,14 @@ def test_an_account_moved_under_an_allow_list_without_iamwarden_is_critical() ->
 def test_an_account_moved_where_a_policy_cannot_be_read_is_medium_with_what_is_unknown() -> None:
     organizations = _organizations()
     with Stubber(organizations) as stubber:
-        stubber.add_response("list_policies_for_target", _listed("p-FullAWSAccess", BLINDING), DESTINATION)
+        _path(stubber, destination=(*FULL_IDS, BLINDING))
         stubber.add_client_error("describe_policy", "AccessDeniedException", "no", http_status_code=400)
         [finding] = _judge_live(_moved(), _Live(organizations)).findings
+        stubber.assert_no_pending_responses()
     assert (finding.severity, finding.plan) == (Severity.MEDIUM, ())
     [unknown] = finding.needs_context
     assert f"{BLINDING}: the enforcer's DescribePolicy failed" in unknown
+    assert "list-policies-for-target --target-id ou-a1b2-c3d4e5f6" in unknown  # the level not read
     assert MOVE_BACK in finding.reason
 
 
@@ -1589,8 +1625,10 @@ def test_an_account_moved_where_a_policy_cannot_be_read_is_medium_with_what_is_u
 def test_an_account_moved_where_the_destination_cannot_be_listed_is_medium(code: str) -> None:
     organizations = _organizations()
     with Stubber(organizations) as stubber:
+        stubber.add_response("list_parents", _parent(ROOT), {"ChildId": DESTINATION["TargetId"]})
         stubber.add_client_error("list_policies_for_target", code, "no", http_status_code=400)
         [finding] = _judge_live(_moved(), _Live(organizations)).findings
+        stubber.assert_no_pending_responses()
     assert finding.severity is Severity.MEDIUM
     [unknown] = finding.needs_context
     assert "ListPoliciesForTarget failed" in unknown
@@ -1609,6 +1647,7 @@ def test_an_account_moved_offline_or_unreachable_is_medium() -> None:
 def test_a_throttled_read_of_the_destination_is_raised_to_be_retried() -> None:
     organizations = _organizations()
     with Stubber(organizations) as stubber:
+        stubber.add_response("list_parents", _parent(ROOT), {"ChildId": DESTINATION["TargetId"]})
         stubber.add_client_error("list_policies_for_target", "TooManyRequestsException", "slow", http_status_code=400)
         with pytest.raises(TransientAwsError):
             _judge_live(_moved(), _Live(organizations))
@@ -1918,12 +1957,12 @@ def test_an_account_moved_under_an_ou_whose_parent_leaves_iamwarden_out_is_criti
     parent = "ou-a1b2-99998888"
     organizations = _organizations()
     with Stubber(organizations) as stubber:
-        stubber.add_response("list_policies_for_target", _listed("p-FullAWSAccess"), DESTINATION)
-        stubber.add_response("list_policies_for_target", _listed("p-FullAWSAccess"), ACCOUNT_LEVEL)
         stubber.add_response(
             "list_parents", _parent(parent, "ORGANIZATIONAL_UNIT"), {"ChildId": DESTINATION["TargetId"]}
         )
         stubber.add_response("list_parents", _parent(ROOT), {"ChildId": parent})
+        stubber.add_response("list_policies_for_target", _listed("p-FullAWSAccess"), DESTINATION)
+        stubber.add_response("list_policies_for_target", _listed("p-FullAWSAccess"), ACCOUNT_LEVEL)
         stubber.add_response("list_policies_for_target", _listed("p-FullAWSAccess"), ROOT_LEVEL)
         stubber.add_response(
             "list_policies_for_target", _listed("p-0utrails"), {"TargetId": parent, "Filter": "SERVICE_CONTROL_POLICY"}
@@ -1941,9 +1980,7 @@ def test_an_account_moved_under_an_ou_whose_parent_leaves_iamwarden_out_is_criti
 def test_an_account_moved_under_a_root_that_denies_iamwarden_is_critical() -> None:
     organizations = _organizations()
     with Stubber(organizations) as stubber:
-        stubber.add_response("list_policies_for_target", _listed("p-FullAWSAccess"), DESTINATION)
-        _rest_of_path(stubber, root=("p-FullAWSAccess", BLINDING))
-        stubber.add_response("describe_policy", _described(BLINDING, _doc(EVERYTHING)), {"PolicyId": BLINDING})
+        _path(stubber, root=(*FULL_IDS, BLINDING), described=[(BLINDING, _doc(EVERYTHING))])
         [finding] = _judge_live(_moved(), _Live(organizations)).findings
         stubber.assert_no_pending_responses()
     assert finding.severity is Severity.CRITICAL
@@ -1953,11 +1990,7 @@ def test_an_account_moved_under_a_root_that_denies_iamwarden_is_critical() -> No
 def test_an_account_moved_with_its_own_allow_list_without_iamwarden_is_critical() -> None:
     organizations = _organizations()
     with Stubber(organizations) as stubber:
-        stubber.add_response("list_policies_for_target", _listed("p-FullAWSAccess"), DESTINATION)
-        stubber.add_response("list_policies_for_target", _listed("p-0utrails"), ACCOUNT_LEVEL)
-        stubber.add_response("describe_policy", _described("p-0utrails", WITHOUT_TRAILS), {"PolicyId": "p-0utrails"})
-        stubber.add_response("list_parents", _parent(ROOT), {"ChildId": DESTINATION["TargetId"]})
-        stubber.add_response("list_policies_for_target", _listed("p-FullAWSAccess"), ROOT_LEVEL)
+        _path(stubber, account=("p-0utrails",), described=[("p-0utrails", WITHOUT_TRAILS)])
         [finding] = _judge_live(_moved(), _Live(organizations)).findings
         stubber.assert_no_pending_responses()
     assert finding.severity is Severity.CRITICAL
@@ -1968,9 +2001,9 @@ def test_an_account_moved_with_its_own_allow_list_without_iamwarden_is_critical(
 def test_an_account_moved_where_the_levels_above_cannot_be_read_is_medium_with_list_parents(code: str) -> None:
     organizations = _organizations()
     with Stubber(organizations) as stubber:
+        stubber.add_client_error("list_parents", code, "no", http_status_code=400)
         stubber.add_response("list_policies_for_target", _listed("p-FullAWSAccess"), DESTINATION)
         stubber.add_response("list_policies_for_target", _listed("p-FullAWSAccess"), ACCOUNT_LEVEL)
-        stubber.add_client_error("list_parents", code, "no", http_status_code=400)
         [finding] = _judge_live(_moved(), _Live(organizations)).findings
         stubber.assert_no_pending_responses()
     assert (finding.severity, finding.plan) == (Severity.MEDIUM, ())
@@ -1980,17 +2013,22 @@ def test_an_account_moved_where_the_levels_above_cannot_be_read_is_medium_with_l
 
 
 def test_an_account_moved_stops_reading_past_the_cap_and_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(service_control_policies, "MAX_READS", 2)
+    """Past the cap no call is made (the Stubber raises on any call not stubbed), and what was not read could blind:
+    high, naming the level not read (review F2/F3)."""
+    monkeypatch.setattr(service_control_policies, "MAX_READS", 3)
     organizations = _organizations()
-    with Stubber(organizations) as stubber:  # two answers, then no call at all
+    with Stubber(organizations) as stubber:  # three answers, then no call at all
+        stubber.add_response("list_parents", _parent(ROOT), {"ChildId": DESTINATION["TargetId"]})
         stubber.add_response("list_policies_for_target", _listed("p-FullAWSAccess"), DESTINATION)
         stubber.add_response("list_policies_for_target", _listed("p-FullAWSAccess"), ACCOUNT_LEVEL)
         [finding] = _judge_live(_moved(), _Live(organizations)).findings
         stubber.assert_no_pending_responses()
-    assert finding.severity is Severity.MEDIUM
+    assert finding.severity is Severity.HIGH
+    assert "stopped reading at its cap" in finding.reason
     [unknown] = finding.needs_context
-    assert "reads at most 2 answers from Organizations for one event" in unknown
-    assert "ListParents of ou-a1b2-c3d4e5f6 not read" in unknown
+    assert "reads at most 3 answers from Organizations for one event" in unknown
+    assert f"ListPoliciesForTarget of {ROOT} not read" in unknown
+    assert f"list-policies-for-target --target-id {ROOT}" in unknown  # the level not read, not the destination
 
 
 def test_a_policy_attached_at_several_levels_is_described_once_per_event() -> None:
@@ -1998,15 +2036,8 @@ def test_a_policy_attached_at_several_levels_is_described_once_per_event() -> No
     out otherwise)."""
     organizations = _organizations()
     with Stubber(organizations) as stubber:
-        stubber.add_response("list_policies_for_target", _listed("p-FullAWSAccess", BLINDING), DESTINATION)
-        stubber.add_response(
-            "describe_policy",
-            _described(BLINDING, _doc({"Effect": "Allow", "Action": "*", "Resource": "*"})),
-            {"PolicyId": BLINDING},
-        )
-        stubber.add_response("list_policies_for_target", _listed(BLINDING), ACCOUNT_LEVEL)
-        stubber.add_response("list_parents", _parent(ROOT), {"ChildId": DESTINATION["TargetId"]})
-        stubber.add_response("list_policies_for_target", _listed(BLINDING), ROOT_LEVEL)
+        allow_all = _doc({"Effect": "Allow", "Action": "*", "Resource": "*"})
+        _path(stubber, (*FULL_IDS, BLINDING), (BLINDING,), (BLINDING,), described=[(BLINDING, allow_all)])
         judged = _judge_live(_moved(), _Live(organizations))
         stubber.assert_no_pending_responses()
     assert judged.verdict is Verdict.COMPLIANT

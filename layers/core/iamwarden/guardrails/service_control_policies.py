@@ -1078,9 +1078,13 @@ def _allow_list_updated(
     reader.know(policy_id, PolicyContent(document, name, SERVICE_CONTROL_POLICY))
     targets = reader.targets(policy_id)
     if isinstance(targets, str):
+        if reader.capped:
+            return _possibly_blind(context, evaluation, key=key, name=name, policy_id=policy_id, lost=lost, why=targets)
         return _allow_list_written(
             context, evaluation, key=key, name=name, policy_id=policy_id, allows=allows, why=targets
         )
+    for target in targets:  # every target listed (one call each) before any policy is described (review F1)
+        reader.listed(target)
     blind: list[str] = []
     hindered: list[str] = []
     unknown: list[str] = []
@@ -1119,6 +1123,10 @@ def _allow_list_updated(
             f"or alerts in the accounts under {'them' if len(blind) > 1 else 'it'}. Put the content back if it was "
             f"not meant: {undo}; or allow them too."
         )
+    elif unknown and reader.capped:
+        return _possibly_blind(
+            context, evaluation, key=key, name=name, policy_id=policy_id, lost=lost, why="; ".join(unknown)
+        )
     elif unknown:
         return _allow_list_written(
             context, evaluation, key=key, name=name, policy_id=policy_id, allows=allows, why="; ".join(unknown)
@@ -1137,7 +1145,40 @@ def _allow_list_updated(
             f"{'' if seen else ' (or never did)'}, but where it is attached ({where}) other policies still allow them"
         )
         return evaluation
-    return _alerted(context, evaluation, severity, key, (reason))
+    return _alerted(context, evaluation, severity, key, (reason), needs=unknown)
+
+
+def _possibly_blind(
+    context: RuleContext,
+    evaluation: Evaluation,
+    *,
+    key: str,
+    name: str,
+    policy_id: str,
+    lost: tuple[str, ...],
+    why: str,
+) -> Evaluation:
+    """An allow-list update that took away what IAM Warden needs, where the read cap left targets unread: high,
+    naming them. The new content is known to leave IAM Warden out; only whether another Allow is attached there is
+    unknown, and an attacker can pad the organisation to reach the cap, so this is never medium (review F1)."""
+    undo = f"aws organizations update-policy --policy-id {policy_id} --content file://<its previous content>"
+    return _alerted(
+        context,
+        evaluation,
+        Severity.HIGH,
+        key,
+        (
+            f"{context.change.actor.display} updated service control policy {name} ({policy_id}), an allow-list, so "
+            f"that it no longer allows IAM Warden's roles {', '.join(lost)}; where no other service control policy "
+            "attached at the same level allows them, IAM Warden no longer sees or alerts in the accounts under it, "
+            "and some of the levels it is attached to were not read. Put the content back if it was not meant: "
+            f"{undo}; or allow them too."
+        ),
+        needs=[
+            f"whether another service control policy allows them where {policy_id} is attached (aws organizations "
+            f"list-targets-for-policy --policy-id {policy_id}, then list-policies-for-target for each): {why}"
+        ],
+    )
 
 
 def _content_finding(
@@ -1209,9 +1250,12 @@ _FULL_AWS_ACCESS_CONTENT: Mapping[str, Any] = {
 
 
 #: The most answers the enforcer reads from Organizations for one event (ListParents, ListPoliciesForTarget,
-#: DescribePolicy, each page counting): a path five OUs deep with a few SCPs at each level fits; past it what is not
-#: read is unknown (alert-only, ``needs_context``), so a big organisation never costs hundreds of calls per event.
-MAX_READS = 40
+#: DescribePolicy, each page counting), sized from AWS Organizations' quotas so that a whole path always fits: a
+#: root, five nested OUs and the account (5 ``ListParents``, 7 lists) with at most 5 SCPs attached to each (35
+#: ``DescribePolicy``, FullAWSAccess known by id) is 47. Lists are read before any policy is described. Past it what
+#: is not read is unknown, and a change that could still blind IAM Warden there is high, never less (review F1/F3):
+#: an attacker can pad an organisation with no-op policies, so the cap bounds cost, never severity.
+MAX_READS = 60
 #: The paginated Organizations reads, by operation.
 _PAGINATORS = {
     "ListTargetsForPolicy": "list_targets_for_policy",
@@ -1364,13 +1408,18 @@ class _Reader:
         self._policies: dict[str, PolicyContent] = {}
         self._levels: dict[str, list[tuple[str, PolicyContent]] | str] = {}
         self._parents: dict[str, tuple[str, str] | str] = {}
+        self._listed: dict[str, list[str] | str] = {}
         self._cap = MAX_READS if cap is None else cap
         #: The answers read from Organizations for this event so far (each page counts).
         self.reads = 0
+        #: Whether a read was left unmade because of the cap (what it would have said may blind IAM Warden).
+        self.capped = False
 
     def _spend(self, operation: str, resource: str) -> str | None:
-        """Count one read; past the cap, why it is not made (a big organisation must not cost hundreds of calls)."""
+        """Count one read before it is made; past the cap, why it is not made (a big organisation must not cost
+        hundreds of calls)."""
         if self.reads >= self._cap:
+            self.capped = True
             return (
                 f"IAM Warden reads at most {self._cap} answers from Organizations for one event and this one needed "
                 f"more ({operation} of {resource} not read)"
@@ -1456,10 +1505,18 @@ class _Reader:
         found: list[str] = []
         try:
             paginator = self._organizations().get_paginator(_PAGINATORS[operation])
-            for page in paginator.paginate(**params):
+            pages = iter(paginator.paginate(**params))
+            while True:
+                # Counted before the page is requested: past the cap, no call is made (review F2).
                 if (over := self._spend(operation, resource)) is not None:
                     return over
+                page = next(pages, None)
+                if page is None:  # no page left: nothing was asked
+                    self.reads -= 1
+                    break
                 found.extend(str(item[field]) for item in page.get(items, []))
+                if not page.get("NextToken"):
+                    break
         except Exception as exc:
             if not _said(exc):
                 raise
@@ -1472,23 +1529,29 @@ class _Reader:
             "ListTargetsForPolicy", resource=policy_id, items="Targets", field="TargetId", PolicyId=policy_id
         )
 
+    def listed(self, target: str) -> list[str] | str:
+        """The ids of the service control policies attached to ``target`` now (``ListPoliciesForTarget``, one call
+        a page, read once per event); or why unknown. Cheap: every level is listed before any policy is described."""
+        if target not in self._listed:
+            self._listed[target] = self._paged(
+                "ListPoliciesForTarget",
+                resource=target,
+                items="Policies",
+                field="Id",
+                TargetId=target,
+                Filter=SERVICE_CONTROL_POLICY,
+            )
+        return self._listed[target]
+
     def level(self, target: str) -> list[tuple[str, PolicyContent]] | str:
         """The service control policies attached to ``target`` now, each with its content; or why they are unknown
         (read once per event)."""
         if target not in self._levels:
-            self._levels[target] = self._level(target)
+            ids = self.listed(target)
+            self._levels[target] = (
+                ids if isinstance(ids, str) else [(policy_id, self.policy(policy_id)) for policy_id in ids]
+            )
         return self._levels[target]
-
-    def _level(self, target: str) -> list[tuple[str, PolicyContent]] | str:
-        ids = self._paged(
-            "ListPoliciesForTarget",
-            resource=target,
-            items="Policies",
-            field="Id",
-            TargetId=target,
-            Filter=SERVICE_CONTROL_POLICY,
-        )
-        return ids if isinstance(ids, str) else [(policy_id, self.policy(policy_id)) for policy_id in ids]
 
     def _parent(self, child: str) -> tuple[str, str] | str:
         """The one parent of ``child`` (``ListParents``): its id and type (``ROOT`` or ``ORGANIZATIONAL_UNIT``)."""
@@ -1531,16 +1594,23 @@ class _Reader:
             child = parent
         return f"ListParents found no root within {_MAX_DEPTH} levels above {target}"
 
-    def path(self, targets: Iterable[str]) -> tuple[list[tuple[str, list[tuple[str, PolicyContent]]]], str | None]:
-        """The levels read for ``targets`` in turn (each with its SCPs), stopping at the first that cannot be read
-        (the reads after a refusal would most likely be refused too): what was read, and why the rest is unknown."""
-        levels: list[tuple[str, list[tuple[str, PolicyContent]]]] = []
+    def path(
+        self, targets: Iterable[str]
+    ) -> tuple[list[tuple[str, list[tuple[str, PolicyContent]]]], str | None, str | None]:
+        """The levels read for ``targets`` (each with its SCPs): every level is listed first, stopping at the first
+        list that cannot be read (the reads after a refusal would most likely be refused too), then the policies
+        of the levels listed are described. What was read, why the rest is unknown, and the level not read."""
+        listed: list[tuple[str, list[str]]] = []
+        why: str | None = None
+        missed: str | None = None
         for target in targets:
-            level = self.level(target)
-            if isinstance(level, str):
-                return levels, f"what is attached to {target}: {level}"
-            levels.append((target, level))
-        return levels, None
+            ids = self.listed(target)
+            if isinstance(ids, str):
+                why, missed = f"what is attached to {target}: {ids}", target
+                break
+            listed.append((target, ids))
+        levels = [(target, [(policy_id, self.policy(policy_id)) for policy_id in ids]) for target, ids in listed]
+        return levels, why, missed
 
     def policies(self, kind: str) -> list[tuple[str, PolicyContent]] | str:
         """Every policy of ``kind`` in the organisation (``ListPolicies``), each with its content; or why unknown."""
@@ -1813,7 +1883,7 @@ def _above(
     if not above:  # the root: nothing above it
         evaluation.compliant.append(fine)
         return evaluation
-    levels, unread = reader.path(above)
+    levels, unread, _ = reader.path(above)
     verdict = judge_path(levels, context.settings.own, context.partition)
     if not verdict.blinds:
         unknown = [*verdict.unknown, *([unread] if unread is not None else [])]
@@ -1972,18 +2042,19 @@ def _moved(context: RuleContext) -> Evaluation:
             f"account {account} is the management account: service control policies do not apply there"
         )
         return evaluation
-    # The destination first, then the account's own level, then the levels above the destination.
-    levels, unread = reader.path((destination, account))
+    # The levels above the destination first (ListParents), then every level listed (the destination, the
+    # account's own level, the root and OUs above), and only then their policies described: the cheap reads come
+    # first, so a padded organisation reaches the cap, if ever, on descriptions (review F3).
+    above = reader.above(destination)
+    parents = None
+    if isinstance(above, str):
+        parents = (
+            f"the OUs and root above {destination} (aws organizations list-parents --child-id {destination}): {above}"
+        )
+        above = []
+    levels, unread, missed = reader.path((destination, account, *above))
     if unread is None:
-        above = reader.above(destination)
-        if isinstance(above, str):
-            unread = (
-                f"the OUs and root above {destination} (aws organizations list-parents --child-id {destination}): "
-                f"{above}"
-            )
-        else:
-            more, unread = reader.path(above)
-            levels.extend(more)
+        unread = parents
     verdict = judge_path(levels, own, context.partition)
     if verdict.blinds:
         severity = Severity.HIGH if verdict.conditional else Severity.CRITICAL
@@ -1996,8 +2067,17 @@ def _moved(context: RuleContext) -> Evaluation:
         return _alerted(context, evaluation, severity, key, reason)
     unknown = [*verdict.unknown, *([unread] if unread is not None else [])]
     if unknown:
+        # The level not read: the one whose list failed, else the first with a policy unread, else the destination.
+        level = missed or next((t for t, ps in levels if any(p.document is None for _, p in ps)), destination)
         return _move_unknown(
-            context, evaluation, key=key, moved=moved, destination=destination, undo=undo, why="; ".join(unknown)
+            context,
+            evaluation,
+            key=key,
+            moved=moved,
+            level=level,
+            undo=undo,
+            why="; ".join(unknown),
+            capped=reader.capped,
         )
     evaluation.compliant.append(
         f"the service control policies from the root down to {destination} and on account {account} deny IAM "
@@ -2007,21 +2087,37 @@ def _moved(context: RuleContext) -> Evaluation:
 
 
 def _move_unknown(
-    context: RuleContext, evaluation: Evaluation, *, key: str, moved: str, destination: str, undo: str, why: str
+    context: RuleContext,
+    evaluation: Evaluation,
+    *,
+    key: str,
+    moved: str,
+    level: str,
+    undo: str,
+    why: str,
+    capped: bool,
 ) -> Evaluation:
-    """A move whose destination's policies could not be (all) read: medium, with what is unknown."""
+    """A move whose path's policies could not be (all) read: medium, with what is unknown and the level not read;
+    high when the read cap left it unread (an attacker can pad the path with no-op policies to reach it)."""
+    capped_words = (
+        " IAM Warden stopped reading at its cap of reads per event, which policies attached on the way can be "
+        "made to reach, so it may well be blind there."
+        if capped
+        else ""
+    )
     return _alerted(
         context,
         evaluation,
-        Severity.MEDIUM,
+        Severity.HIGH if capped else Severity.MEDIUM,
         key,
         (
-            f"{moved}: if a service control policy there denies what IAM Warden's roles call (or none allows "
-            f"it), IAM Warden no longer sees or alerts in that account. Move it back if it was not meant: {undo}."
+            f"{moved}: if a service control policy on its new path (at {level} or elsewhere) denies what IAM "
+            f"Warden's roles call (or none at a level allows it), IAM Warden no longer sees or alerts in that "
+            f"account.{capped_words} Move it back if it was not meant: {undo}."
         ),
         needs=[
-            f"what the service control policies attached to {destination} say (aws organizations "
-            f"list-policies-for-target --target-id {destination} --filter SERVICE_CONTROL_POLICY): {why}"
+            f"what the service control policies attached to {level} say (aws organizations "
+            f"list-policies-for-target --target-id {level} --filter SERVICE_CONTROL_POLICY): {why}"
         ],
     )
 
