@@ -1410,6 +1410,65 @@ def test_an_allow_list_cut_where_a_level_cannot_be_read_is_medium_with_why() -> 
     assert "ListPoliciesForTarget failed" in unknown
 
 
+def test_an_allow_list_cut_where_the_cap_leaves_its_only_allow_level_unread_is_high_naming_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Review F1/F2 (probe p1): decoy targets listed first, the level where it is the only Allow last and past the
+    cap. Never medium: the new content is known to leave IAM Warden out. Past the cap no call is made (any call not
+    stubbed fails the test)."""
+    monkeypatch.setattr(service_control_policies, "MAX_READS", 3)
+    decoys = ("ou-a1b2-00000001", "ou-a1b2-00000002")
+    organizations = _organizations()
+    with Stubber(organizations) as stubber:
+        stubber.add_response("list_targets_for_policy", _targeted(*decoys, ROOT), {"PolicyId": ALLOW_LIST})
+        for decoy in decoys:
+            stubber.add_response(
+                "list_policies_for_target",
+                _listed(ALLOW_LIST, "p-FullAWSAccess"),
+                {"TargetId": decoy, "Filter": "SERVICE_CONTROL_POLICY"},
+            )
+        judged = _judge_live(_update(COMPUTE, ALLOW_LIST), _Live(organizations), _kept_allow_list(IAMWARDEN_SERVICES))
+        stubber.assert_no_pending_responses()
+    [finding] = judged.findings
+    assert (finding.severity, finding.plan) == (Severity.HIGH, ())
+    assert "events:PutEvents" in finding.reason
+    [unknown] = finding.needs_context
+    assert f"what else is attached to target {ROOT}" in unknown
+    assert f"ListPoliciesForTarget of {ROOT} not read" in unknown
+
+
+def test_an_allow_list_cut_whose_targets_run_past_the_cap_is_high_and_asks_no_further_page(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Review F2: the cap is counted before a page is requested, so the second page is never asked for."""
+    monkeypatch.setattr(service_control_policies, "MAX_READS", 1)
+    organizations = _organizations()
+    with Stubber(organizations) as stubber:
+        stubber.add_response(
+            "list_targets_for_policy", {**_targeted("ou-a1b2-00000001"), "NextToken": "more"}, {"PolicyId": ALLOW_LIST}
+        )
+        judged = _judge_live(_update(COMPUTE, ALLOW_LIST), _Live(organizations), _kept_allow_list(IAMWARDEN_SERVICES))
+        stubber.assert_no_pending_responses()
+    [finding] = judged.findings
+    assert finding.severity is Severity.HIGH
+    assert f"ListTargetsForPolicy of {ALLOW_LIST} not read" in finding.needs_context[0]
+
+
+def test_an_allow_list_cut_is_critical_where_read_even_when_the_cap_leaves_other_targets_unread(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(service_control_policies, "MAX_READS", 2)
+    organizations = _organizations()
+    with Stubber(organizations) as stubber:
+        stubber.add_response("list_targets_for_policy", _targeted(ROOT, "ou-a1b2-00000001"), {"PolicyId": ALLOW_LIST})
+        stubber.add_response("list_policies_for_target", _listed(ALLOW_LIST), ROOT_LEVEL)
+        judged = _judge_live(_update(COMPUTE, ALLOW_LIST), _Live(organizations), _kept_allow_list(IAMWARDEN_SERVICES))
+        stubber.assert_no_pending_responses()
+    [finding] = judged.findings
+    assert finding.severity is Severity.CRITICAL
+    assert "what else is attached to target ou-a1b2-00000001" in finding.needs_context[0]
+
+
 def test_an_allow_list_never_seen_and_attached_nowhere_is_compliant() -> None:
     organizations = _organizations()
     with Stubber(organizations) as stubber:
@@ -1700,27 +1759,37 @@ def test_a_policy_type_disabled_where_a_guard_of_iamwarden_exists_is_high(kind: 
     assert "no longer lists targets" in where
 
 
-def test_a_policy_type_disabled_where_a_kept_guard_cannot_be_read_is_high_saying_so() -> None:
+def test_a_policy_type_disabled_where_iamwarden_kept_a_guard_is_high_without_reading_it() -> None:
+    """Review F0/F5: the record as of the event says it guarded; a read minutes later (maybe after a rewrite) or
+    the read cap cannot take that away, so it is not read at all (DescribePolicy is not stubbed)."""
     organizations = _organizations()
     with Stubber(organizations) as stubber:
         stubber.add_response("list_policies", _listed(GUARDING), {"Filter": "SERVICE_CONTROL_POLICY"})
-        stubber.add_client_error("describe_policy", "AccessDeniedException", "no", http_status_code=400)
-        [finding] = _judge_live(_disabled(), _Live(organizations), InMemory([_kept(GUARD_KEY, GUARD_DOC)])).findings
-    assert finding.severity is Severity.HIGH
-    assert "judged by IAM Warden's record of it from 2026-11-20T09:00:00Z" in finding.needs_context[1]
-
-
-def test_a_policy_type_disabled_where_a_kept_guard_reads_harmless_now_is_still_high() -> None:
-    """Review F0: the type disabled at T1, the guard rewritten at T2, read after T2: the record still says it
-    guarded."""
-    organizations = _organizations()
-    with Stubber(organizations) as stubber:
-        stubber.add_response("list_policies", _listed(GUARDING), {"Filter": "SERVICE_CONTROL_POLICY"})
-        stubber.add_response("describe_policy", _described(GUARDING, HARMLESS), {"PolicyId": GUARDING})
         [finding] = _judge_live(_disabled(), _Live(organizations), InMemory([_kept(GUARD_KEY, GUARD_DOC)])).findings
         stubber.assert_no_pending_responses()
     assert finding.severity is Severity.HIGH
-    assert "something other than IAM Warden's record" in finding.needs_context[1]
+    assert f"kept ({GUARDING}), which guards IAM Warden's roles" in finding.reason
+    assert "judged by IAM Warden's record of it from 2026-11-20T09:00:00Z" in finding.needs_context[1]
+
+
+def test_a_policy_type_disabled_past_the_read_cap_is_high_naming_what_was_not_read(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Review F5: no-op policies listed before a guard IAM Warden kept nothing of push it past the cap."""
+    monkeypatch.setattr(service_control_policies, "MAX_READS", 2)
+    organizations = _organizations()
+    with Stubber(organizations) as stubber:  # ListPolicies, one DescribePolicy, then no call at all
+        stubber.add_response("list_policies", _listed(BLINDING, GUARDING), {"Filter": "SERVICE_CONTROL_POLICY"})
+        stubber.add_response("describe_policy", _described(BLINDING, HARMLESS), {"PolicyId": BLINDING})
+        [finding] = _judge_live(_disabled(), _Live(organizations)).findings
+        stubber.assert_no_pending_responses()
+    assert finding.severity is Severity.HIGH
+    assert "stopped reading at its cap" in finding.reason
+    [unknown] = finding.needs_context
+    assert f"{GUARDING}: " in unknown
+    assert (
+        "reads at most 2 answers from Organizations for one event and this one needed more (DescribePolicy" in unknown
+    )
 
 
 def test_a_policy_type_disabled_where_nothing_guarded_iamwarden_is_medium_without_unknowns() -> None:

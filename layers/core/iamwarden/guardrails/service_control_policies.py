@@ -1612,10 +1612,9 @@ class _Reader:
         levels = [(target, [(policy_id, self.policy(policy_id)) for policy_id in ids]) for target, ids in listed]
         return levels, why, missed
 
-    def policies(self, kind: str) -> list[tuple[str, PolicyContent]] | str:
-        """Every policy of ``kind`` in the organisation (``ListPolicies``), each with its content; or why unknown."""
-        ids = self._paged("ListPolicies", resource=kind, items="Policies", field="Id", Filter=kind)
-        return ids if isinstance(ids, str) else [(policy_id, self.policy(policy_id)) for policy_id in ids]
+    def policies(self, kind: str) -> list[str] | str:
+        """The ids of every policy of ``kind`` in the organisation (``ListPolicies``); or why unknown."""
+        return self._paged("ListPolicies", resource=kind, items="Policies", field="Id", Filter=kind)
 
 
 def _known(context: RuleContext, reader: _Reader, key: str, policy_id: str) -> PolicyContent:
@@ -2153,7 +2152,7 @@ def _type_disabled(context: RuleContext) -> Evaluation:
         return _alerted(
             context,
             evaluation,
-            Severity.MEDIUM,
+            Severity.HIGH if reader.capped else Severity.MEDIUM,
             key,
             f"{disabled}, any that guarded IAM Warden's roles and functions included. {enable}",
             needs=[f"whether a {words} guarded IAM Warden (aws organizations list-policies --filter {kind}): {listed}"],
@@ -2165,18 +2164,27 @@ def _type_disabled(context: RuleContext) -> Evaluation:
     def key_of(policy_id: str) -> str:
         return policy_key(context.partition, change.account, policy_id)
 
-    for policy_id, _ in listed:
+    for policy_id in listed:
+        # IAM Warden's record of the policy's writes first: one that guarded as of the event is a guard, read or
+        # not, so neither a rewrite after the disable (read minutes later, review F0) nor no-op policies padding
+        # the organisation past the read cap (review F5) hide it.
+        kept = _kept(context, key_of(policy_id))
+        recorded = _content(kept.data.get("content")) if kept is not None else None
+        if (
+            kept is not None
+            and recorded is not None
+            and judge_content(recorded, context.settings.own, context.partition, kind).guards
+        ):
+            guards.append(f"{kept.data.get('name') or policy_id} ({policy_id})")
+            notes.append(f"{policy_id} is judged by IAM Warden's record of it from {kept.taken_at} (not read again)")
+            continue
         content = _known(context, reader, key_of(policy_id), policy_id)
         if content.document is None:
             unread.append(f"{policy_id}: {content.why}")
             continue
-        # The record of the policy's writes as of the event counts too: a rewrite after the disable (read live
-        # minutes later) must not hide that it guarded (review F0).
-        worse, changed = _worse_of(context, key_of(policy_id), policy_id, content)
-        documents = [c.document for c in (content, worse) if c.document is not None]
-        if any(judge_content(document, context.settings.own, context.partition, kind).guards for document in documents):
+        if judge_content(content.document, context.settings.own, context.partition, kind).guards:
             guards.append(f"{content.name} ({policy_id})")
-            notes.extend(note for note in (content.note, changed) if note is not None)
+            notes.extend(note for note in (content.note,) if note is not None)
     if guards:
         return _alerted(
             context,
@@ -2193,12 +2201,18 @@ def _type_disabled(context: RuleContext) -> Evaluation:
         )
     if unread:
         shown = "; ".join(unread[:5]) + (f"; and {len(unread) - 5} more" if len(unread) > 5 else "")
+        capped = (
+            " IAM Warden stopped reading at its cap of reads per event, which no-op policies can be made to reach, "
+            "so one it did not read may well have guarded it."
+            if reader.capped
+            else ""
+        )
         return _alerted(
             context,
             evaluation,
-            Severity.MEDIUM,
+            Severity.HIGH if reader.capped else Severity.MEDIUM,
             key,
-            f"{disabled}, any that guarded IAM Warden's roles and functions included. {enable}",
+            f"{disabled}, any that guarded IAM Warden's roles and functions included.{capped} {enable}",
             needs=[f"whether these {plural} guarded IAM Warden: {shown}"],
         )
     return _alerted(
