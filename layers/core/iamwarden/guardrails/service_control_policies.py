@@ -1506,17 +1506,23 @@ class _Reader:
         try:
             paginator = self._organizations().get_paginator(_PAGINATORS[operation])
             pages = iter(paginator.paginate(**params))
+            more = True  # the first page is always asked for
             while True:
-                # Counted before the page is requested: past the cap, no call is made (review F2).
-                if (over := self._spend(operation, resource)) is not None:
-                    return over
-                page = next(pages, None)
-                if page is None:  # no page left: nothing was asked
-                    self.reads -= 1
+                if more:
+                    # Counted before the page is requested: past the cap, no call is made (review F2).
+                    if (over := self._spend(operation, resource)) is not None:
+                        return over
+                    page = next(pages, None)
+                else:
+                    # The last page carried no NextToken: botocore's paginator stops without a call. A paginator
+                    # that pages otherwise is still followed, and counted after.
+                    page = next(pages, None)
+                    if page is not None and (over := self._spend(operation, resource)) is not None:
+                        return over
+                if page is None:
                     break
                 found.extend(str(item[field]) for item in page.get(items, []))
-                if not page.get("NextToken"):
-                    break
+                more = bool(page.get("NextToken"))
         except Exception as exc:
             if not _said(exc):
                 raise
