@@ -1629,6 +1629,7 @@ def test_an_account_moved_under_a_policy_that_blinds_iamwarden_is_critical_with_
     [finding] = judged.findings
     assert (finding.rule_id, finding.severity, finding.plan) == ("scp-blinds-iamwarden", Severity.CRITICAL, ())
     assert MOVE_BACK in finding.reason
+    assert "resource control policies on the new path were not read" in finding.reason
     assert f"read-live ({BLINDING}) attached to ou-a1b2-c3d4e5f6 denies IAM Warden's roles" in finding.reason
     assert finding.resource_arn == "arn:aws:organizations::111122223333:account/444455556666"
 
@@ -1651,6 +1652,7 @@ def test_an_account_moved_under_full_aws_access_alone_is_compliant() -> None:
         judged = _judge_live(_moved(), _Live(organizations))
         stubber.assert_no_pending_responses()
     assert (judged.verdict, judged.findings) == (Verdict.COMPLIANT, ())
+    assert "resource control policies on the new path were not read" in judged.reason  # review F4, said
 
 
 def test_an_account_moved_under_an_allow_list_without_iamwarden_is_critical() -> None:

@@ -51,11 +51,14 @@ certainly gives it on everything IAM Warden calls it on. Conditions whose value 
   they are recorded (medium).
 
 ``AttachPolicy``, ``DetachPolicy`` and ``DeletePolicy`` carry only ids: what the policy says is what the enforcer
-reads live (``DescribePolicy``, kept as a snapshot in the audit table, ``SCP``, whatever the verdict); when that read
-fails it is what IAM Warden kept from its ``CreatePolicy``/``UpdatePolicy``, the finding saying so (``needs_context``:
-the record may be stale). What neither gives (offline with nothing kept, or the read refused) is alerted as medium
-with its content unknown (``needs_context``), never passed. The enforcer reads at most ``MAX_READS`` answers from
-Organizations per event (each level, parent and policy once); what lies past the cap is unknown, alert-only.
+reads live (``DescribePolicy``, kept apart as a snapshot dated by the read, ``read_key``) set beside what IAM Warden
+kept from its ``CreatePolicy``/``UpdatePolicy`` as of the event: the worse of the two is judged, since the read comes
+minutes later and may show a later rewrite (review F0). When the read fails it is what IAM Warden kept, the finding
+saying so (``needs_context``: the record may be stale). What neither gives (offline with nothing kept, or the read
+refused) is alerted as medium with its content unknown (``needs_context``), never passed. The enforcer reads at most
+``MAX_READS`` answers from Organizations per event (each level, parent and policy once, lists before descriptions);
+what lies past the cap is unknown, and high where it could still blind IAM Warden (the cap bounds cost, not
+severity).
 ``FullAWSAccess`` (``p-FullAWSAccess``, ``Allow * *``) is known without a read. ``DeletePolicy`` drops the kept
 content (a record saying it was deleted); a policy that guarded IAM Warden deleted is high: Organizations deletes
 only a policy attached nowhere, so it was detached first, and only creating it again brings it back (a new id).
@@ -1624,11 +1627,11 @@ class _Reader:
 
 
 def _known(context: RuleContext, reader: _Reader, key: str, policy_id: str) -> PolicyContent:
-    """What the policy says now (``DescribePolicy``, kept in turn: ``evaluation.observed``); when that read fails,
-    the content IAM Warden kept, saying so (``note``: the policy may have changed since); offline, what it kept.
+    """What the policy says now (``DescribePolicy``); when that read fails, the content IAM Warden kept (its writes,
+    else an earlier read), saying so (``note``: the policy may have changed since); offline, what it kept.
 
-    The live read wins over the record: an update IAM Warden did not hear (written from a delegated administrator
-    before its forwarding rules were there, or lost) would otherwise be judged by stale content.
+    The live read comes first: an update IAM Warden did not hear (written from a delegated administrator before its
+    forwarding rules were there, or lost) would otherwise go unseen. It is set beside the record by ``_worse_of``.
     """
     read = reader.policy(policy_id)
     if read.why is None or policy_id == FULL_AWS_ACCESS:
@@ -2067,7 +2070,7 @@ def _moved(context: RuleContext) -> Evaluation:
         reason = (
             f"{moved}: {lacks}. Every level from the root down to the account must allow what IAM Warden's roles "
             f"call, so IAM Warden no longer sees or alerts in account {account}. Move it back if it was not meant: "
-            f"{undo}."
+            f"{undo}. {_RCPS_NOT_READ}"
         )
         return _alerted(context, evaluation, severity, key, reason)
     unknown = [*verdict.unknown, *([unread] if unread is not None else [])]
@@ -2086,9 +2089,16 @@ def _moved(context: RuleContext) -> Evaluation:
         )
     evaluation.compliant.append(
         f"the service control policies from the root down to {destination} and on account {account} deny IAM "
-        "Warden's roles nothing they need"
+        f"Warden's roles nothing they need ({_RCPS_NOT_READ})"
     )
     return evaluation
+
+
+#: A move reads the new path's service control policies only (review F4, left for now): said in every verdict.
+_RCPS_NOT_READ = (
+    "The resource control policies on the new path were not read: one that denies sts:AssumeRole there would also "
+    "keep IAM Warden out of the account's member role."
+)
 
 
 def _move_unknown(
@@ -2118,7 +2128,7 @@ def _move_unknown(
         (
             f"{moved}: if a service control policy on its new path (at {level} or elsewhere) denies what IAM "
             f"Warden's roles call (or none at a level allows it), IAM Warden no longer sees or alerts in that "
-            f"account.{capped_words} Move it back if it was not meant: {undo}."
+            f"account.{capped_words} Move it back if it was not meant: {undo}. {_RCPS_NOT_READ}"
         ),
         needs=[
             f"what the service control policies attached to {level} say (aws organizations "
