@@ -1730,7 +1730,8 @@ def _rank(context: RuleContext, content: PolicyContent) -> int:
     if verdict.guards:
         return 2
     allows = (
-        content.kind == SERVICE_CONTROL_POLICY and judge_allows([content.document], context.settings.own).allows_any
+        content.kind == SERVICE_CONTROL_POLICY
+        and judge_allows([content.document], context.settings.own, context.partition).allows_any
     )
     return 1 if allows else 0
 
@@ -1819,7 +1820,10 @@ def _detached(
                     f"it again: {attach}."
                 ),
             )
-        if content.kind != SERVICE_CONTROL_POLICY or not judge_allows([content.document], own).allows_any:
+        if (
+            content.kind != SERVICE_CONTROL_POLICY
+            or not judge_allows([content.document], own, context.partition).allows_any
+        ):
             evaluation.compliant.append(f"{words} {content.name} did not guard IAM Warden, nor allow it anything")
             return evaluation
     level = reader.level(target)
