@@ -210,6 +210,8 @@ def test_the_remediation_role_may_read_what_the_live_role_directory_reads() -> N
         "organizations:ListPoliciesForTarget",
         "organizations:ListTargetsForPolicy",
         "organizations:DescribeOrganization",
+        "organizations:ListParents",
+        "organizations:ListPolicies",
         # the membership the console's AddMemberToGroup made (identity_center.GROUP_READS)
         "identitystore:GetGroupMembershipId",
         # an updated user's groups (identity_center.USER_READS)

@@ -78,6 +78,7 @@ WITHOUT_RESOURCE_TYPES = {
     "cloudfront:ListCloudFrontOriginAccessIdentities",
     # The management account's id (scp-blinds-iamwarden: no SCP bounds it).
     "organizations:DescribeOrganization",
+    "organizations:ListPolicies",
     # A list call by name prefix (every destination of a region), as ListStacks.
     "logs:DescribeDestinations",
     "cloudtrail:DescribeTrails",
@@ -456,6 +457,9 @@ RUNTIME_GRANTS: dict[str, set[str]] = {
     "organizations:ListPoliciesForTarget": {"arn:${AWS::Partition}:organizations::*:*"},
     "organizations:ListTargetsForPolicy": {"arn:${AWS::Partition}:organizations::*:*"},
     "organizations:DescribeOrganization": {"*"},
+    # ...the levels above a target, up to the root, and every policy of a type disabled.
+    "organizations:ListParents": {"arn:${AWS::Partition}:organizations::*:*"},
+    "organizations:ListPolicies": {"*"},
     # identity-center-group-admin finds the membership the console's AddMemberToGroup made (its record names none);
     # identity-center-user-takeover reads an updated user's groups.
     **{

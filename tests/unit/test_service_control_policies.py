@@ -9,6 +9,7 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore.exceptions import StubResponseError
 from botocore.stub import Stubber
 
 from iamwarden.adapters.errors import TransientAwsError
@@ -18,14 +19,19 @@ from iamwarden.domain.findings import Judgement, Verdict
 from iamwarden.domain.own import OwnIdentity
 from iamwarden.domain.recorded import PastRemediation, Snapshot
 from iamwarden.domain.settings import Settings
+from iamwarden.guardrails import service_control_policies
 from iamwarden.guardrails.engine import judge_event
 from iamwarden.guardrails.service_control_policies import (
     RESOURCE_CONTROL_POLICY,
     SCP,
+    SERVICE_CONTROL_POLICY,
+    PolicyContent,
     content_key,
     judge_allows,
     judge_content,
+    judge_path,
     policy_key,
+    read_key,
 )
 from tests.conftest import SAMPLE_OWN, load_event
 
@@ -48,6 +54,21 @@ GUARD_DOC: dict[str, Any] = {
         }
     ],
 }
+
+
+@pytest.fixture(autouse=True)
+def _a_missing_stub_is_a_test_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A Stubber error (a call not stubbed, or stubbed with other parameters) is a botocore error, which the rule
+    would take for AWS refusing the read: raised instead, so no test passes through a refusal branch because a stub
+    is missing (review F6)."""
+    said = service_control_policies._said
+
+    def strict(exc: Exception) -> bool:
+        if isinstance(exc, StubResponseError):
+            raise exc
+        return said(exc)
+
+    monkeypatch.setattr(service_control_policies, "_said", strict)
 
 
 def _doc(*statements: dict[str, Any]) -> dict[str, Any]:
@@ -576,13 +597,14 @@ def test_deleting_a_kept_guarding_policy_is_high_with_how_to_create_it_again_and
     assert (finding.severity, finding.plan) == (Severity.HIGH, ())
     assert "it had been detached first" in finding.reason
     assert "aws organizations create-policy --type SERVICE_CONTROL_POLICY --name kept" in finding.reason
-    [dropped] = judged.observed
+    dropped, read = judged.observed  # the record of its writes, and of its live reads
     assert (dropped.kind, dropped.resource_arn, dropped.data, dropped.whatever_the_verdict) == (
         SCP,
         content_key(GUARD_KEY),
         {"policy_id": GUARDING, "deleted": True},
         True,
     )
+    assert (read.resource_arn, read.data) == (read_key(GUARD_KEY), dropped.data)
 
 
 @pytest.mark.parametrize("recorded", [InMemory(), InMemory([_kept(GUARD_KEY, _doc(EVERYTHING))]), None])
@@ -591,8 +613,7 @@ def test_deleting_a_policy_that_guarded_nothing_or_was_never_kept_is_compliant_a
 ) -> None:
     judged = _judge(_delete(), recorded=recorded)
     assert judged.verdict is Verdict.COMPLIANT
-    [dropped] = judged.observed
-    assert dropped.data["deleted"] is True
+    assert [dropped.data["deleted"] for dropped in judged.observed] == [True, True]
 
 
 def test_a_dropped_policy_is_no_longer_what_iamwarden_kept() -> None:
@@ -671,18 +692,131 @@ def test_a_policy_never_seen_written_is_read_live_judged_and_kept() -> None:
     assert (finding.severity, finding.needs_context) == (Severity.CRITICAL, ())
     assert "service control policy read-live (p-0bl1nd5e)" in finding.reason
     [kept] = judged.observed
-    assert (kept.kind, kept.resource_arn, kept.whatever_the_verdict) == (SCP, content_key(KEY), True)
+    # Kept apart from the record of the policy's writes, and dated by the read, not by the event (review F0).
+    assert (kept.kind, kept.resource_arn, kept.whatever_the_verdict) == (SCP, read_key(KEY), True)
     assert (kept.data["content"], kept.data["type"]) == (_doc(EVERYTHING), "SERVICE_CONTROL_POLICY")
+    assert not kept.taken_before(load_event("organizations-scp-attach.json")["detail"]["eventTime"])
 
 
-def test_a_policy_kept_is_not_read_again() -> None:
+HARMLESS = _doc({"Effect": "Deny", "Action": "ec2:*", "Resource": "*"})
+
+
+def test_an_attach_read_live_harmless_but_recorded_blinding_is_judged_by_the_worse_saying_so() -> None:
+    """IAM Warden kept a Deny of everything; the policy read minutes later denies only EC2: rewritten after the
+    attach (to be judged in turn), or by an update IAM Warden did not hear. The worse of the two is judged."""
     organizations = _organizations()
-    with Stubber(organizations):  # any call would fail: nothing is stubbed
+    with Stubber(organizations) as stubber:
+        stubber.add_response("describe_policy", _described(BLINDING, HARMLESS), {"PolicyId": BLINDING})
+        judged = _judge_live(
+            load_event("organizations-scp-attach.json"), _Live(organizations), InMemory([_kept(KEY, _doc(EVERYTHING))])
+        )
+        stubber.assert_no_pending_responses()
+    [finding] = judged.findings
+    assert finding.severity is Severity.CRITICAL
+    [differs] = finding.needs_context
+    assert f"policy {BLINDING} read now (" in differs
+    assert "something other than IAM Warden's record of its content from 2026-11-20T09:00:00Z" in differs
+    assert "judged by IAM Warden's record" in differs
+    [read] = judged.observed
+    assert (read.resource_arn, read.data["content"]) == (read_key(KEY), HARMLESS)  # the record is left as it was
+
+
+def test_an_attach_read_live_blinding_but_recorded_harmless_is_judged_by_the_live_read() -> None:
+    organizations = _organizations()
+    with Stubber(organizations) as stubber:
+        stubber.add_response("describe_policy", _described(BLINDING, _doc(EVERYTHING)), {"PolicyId": BLINDING})
+        judged = _judge_live(
+            load_event("organizations-scp-attach.json"), _Live(organizations), InMemory([_kept(KEY, HARMLESS)])
+        )
+        stubber.assert_no_pending_responses()
+    [finding] = judged.findings
+    assert finding.severity is Severity.CRITICAL
+    assert "judged by the live read" in finding.needs_context[0]
+
+
+def test_a_guard_detached_then_rewritten_before_the_enforcer_reads_it_is_critical_twice() -> None:
+    """Review F0 (probe p7): DetachPolicy of the guard at T1, UpdatePolicy to harmless content at T2, both judged
+    after T2. The detach is judged by the record (it guarded), and the live read kept apart does not become the
+    "before" of the update, which is still critical."""
+    detach = copy.deepcopy(load_event("organizations-scp-detach.json"))
+    detach["detail"]["requestParameters"] = {"policyId": GUARDING, "targetId": "ou-a1b2-c3d4e5f6"}
+    store = InMemory([_kept(content_key(GUARD_KEY), GUARD_DOC)])
+    organizations = _organizations()
+    with Stubber(organizations) as stubber:
+        stubber.add_response("describe_policy", _described(GUARDING, HARMLESS), {"PolicyId": GUARDING})
+        judged = _judge_live(detach, _Live(organizations), store)
+        stubber.assert_no_pending_responses()
+    [finding] = judged.findings
+    assert finding.severity is Severity.CRITICAL
+    assert "which guarded IAM Warden's roles and functions" in finding.reason
+    assert [s.resource_arn for s in judged.observed] == [read_key(GUARD_KEY)]
+    for snapshot in judged.observed:
+        store._snapshots[(snapshot.kind, snapshot.resource_arn)] = snapshot
+
+    update = _create(*HARMLESS["Statement"])
+    update["detail"]["eventName"] = "UpdatePolicy"
+    update["detail"]["requestParameters"] = {"policyId": GUARDING, "content": json.dumps(HARMLESS)}
+    update["detail"]["responseElements"]["policy"]["policySummary"]["id"] = GUARDING
+    update["time"] = update["detail"]["eventTime"] = "2026-11-20T09:26:14Z"
+    [rewritten] = _judge(update, recorded=store).findings
+    assert rewritten.severity is Severity.CRITICAL
+    assert "no longer guards IAM Warden's roles and functions" in rewritten.reason
+
+
+def test_an_allow_list_attached_then_narrowed_before_the_enforcer_reads_it_leaves_the_record_as_written() -> None:
+    """Review F0 (probe p9): AttachPolicy of an allow-all at T1, UpdatePolicy dropping CloudTrail at T2: the
+    attach, read after T2, must not replace the record the update is compared with."""
+    allow_all = _doc({"Effect": "Allow", "Action": "*", "Resource": "*"})
+    narrowed = _doc({"Effect": "Allow", "NotAction": "cloudtrail:*", "Resource": "*"})
+    organizations = _organizations()
+    with Stubber(organizations) as stubber:
+        stubber.add_response("describe_policy", _described(BLINDING, narrowed), {"PolicyId": BLINDING})
+        judged = _judge_live(
+            load_event("organizations-scp-attach.json"), _Live(organizations), InMemory([_kept(KEY, allow_all)])
+        )
+        stubber.assert_no_pending_responses()
+    assert judged.verdict is Verdict.COMPLIANT
+    assert "something other than IAM Warden's record" in judged.reason
+    [read] = judged.observed
+    assert read.resource_arn == read_key(KEY) != content_key(KEY)
+
+
+def test_a_guard_deleted_after_a_live_read_only_is_judged_by_that_read() -> None:
+    store = InMemory([Snapshot(SCP, read_key(GUARD_KEY), "2026-11-20T09:00:00.000+00:00", {"content": GUARD_DOC})])
+    event = copy.deepcopy(load_event("organizations-scp-delete.json"))
+    event["detail"]["requestParameters"] = {"policyId": GUARDING}
+    judged = _judge(event, recorded=store)
+    [finding] = judged.findings
+    assert finding.severity is Severity.HIGH
+    assert {s.resource_arn for s in judged.observed} == {content_key(GUARD_KEY), read_key(GUARD_KEY)}
+    assert all(s.data["deleted"] for s in judged.observed)
+
+
+def test_a_kept_policy_whose_live_read_fails_is_judged_by_the_record_saying_so() -> None:
+    organizations = _organizations()
+    with Stubber(organizations) as stubber:
+        stubber.add_client_error("describe_policy", "AccessDeniedException", "not allowed", http_status_code=400)
         judged = _judge_live(
             load_event("organizations-scp-attach.json"), _Live(organizations), InMemory([_kept(KEY, _doc(EVERYTHING))])
         )
     [finding] = judged.findings
     assert finding.severity is Severity.CRITICAL
+    [note] = finding.needs_context
+    assert "could not be read (the enforcer's DescribePolicy failed" in note
+    assert "judged by IAM Warden's record of it from 2026-11-20T09:00:00Z" in note
+    assert judged.observed == ()
+
+
+def test_a_kept_policy_read_live_unchanged_is_not_kept_again() -> None:
+    organizations = _organizations()
+    with Stubber(organizations) as stubber:
+        stubber.add_response("describe_policy", _described(BLINDING, _doc(EVERYTHING)), {"PolicyId": BLINDING})
+        judged = _judge_live(
+            load_event("organizations-scp-attach.json"), _Live(organizations), InMemory([_kept(KEY, _doc(EVERYTHING))])
+        )
+        stubber.assert_no_pending_responses()  # read live, though kept
+    [finding] = judged.findings
+    assert (finding.severity, finding.needs_context) == (Severity.CRITICAL, ())
     assert judged.observed == ()
 
 
@@ -752,18 +886,76 @@ def test_full_aws_access_detached_where_an_allow_list_allows_what_iamwarden_need
         stubber.add_response(
             "describe_policy", _described("p-wardenok", IAMWARDEN_SERVICES), {"PolicyId": "p-wardenok"}
         )
+        stubber.add_response("list_parents", _parent(ROOT), {"ChildId": LEVEL["TargetId"]})
+        stubber.add_response("list_policies_for_target", _listed("p-FullAWSAccess"), ROOT_LEVEL)
         judged = _judge_live(_detach("p-FullAWSAccess"), _Live(organizations))
+        stubber.assert_no_pending_responses()
     assert judged.verdict is Verdict.COMPLIANT
+    assert f"and so do the levels above it ({ROOT})" in judged.reason
 
 
-def test_an_allow_list_detached_where_full_aws_access_is_still_attached_is_compliant_without_reading_it() -> None:
+def test_an_allow_list_detached_where_full_aws_access_is_still_attached_is_compliant_without_describing_it() -> None:
+    """The policy is read live (the record is only a fallback); FullAWSAccess, still attached, is known by id."""
     organizations = _organizations()
     with Stubber(organizations) as stubber:
+        stubber.add_response(
+            "describe_policy", _described("p-wardenok", IAMWARDEN_SERVICES), {"PolicyId": "p-wardenok"}
+        )
         stubber.add_response("list_policies_for_target", _listed("p-FullAWSAccess"), LEVEL)
+        stubber.add_response("list_parents", _parent(ROOT), {"ChildId": LEVEL["TargetId"]})
+        stubber.add_response("list_policies_for_target", _listed("p-FullAWSAccess"), ROOT_LEVEL)
         recorded = InMemory([_kept(policy_key("aws", "111122223333", "p-wardenok"), IAMWARDEN_SERVICES)])
         judged = _judge_live(_detach("p-wardenok"), _Live(organizations), recorded)
         stubber.assert_no_pending_responses()
     assert judged.verdict is Verdict.COMPLIANT
+    assert f"and so do the levels above it ({ROOT})" in judged.reason
+
+
+def test_an_allow_list_detached_under_a_root_that_already_leaves_iamwarden_out_is_high() -> None:
+    """The OU still allows everything (FullAWSAccess); the root's only SCP allows everything but CloudTrail."""
+    organizations = _organizations()
+    with Stubber(organizations) as stubber:
+        stubber.add_response(
+            "describe_policy", _described("p-wardenok", IAMWARDEN_SERVICES), {"PolicyId": "p-wardenok"}
+        )
+        stubber.add_response("list_policies_for_target", _listed("p-FullAWSAccess"), LEVEL)
+        stubber.add_response("list_parents", _parent(ROOT), {"ChildId": LEVEL["TargetId"]})
+        stubber.add_response("list_policies_for_target", _listed("p-0utrails"), ROOT_LEVEL)
+        stubber.add_response("describe_policy", _described("p-0utrails", WITHOUT_TRAILS), {"PolicyId": "p-0utrails"})
+        [finding] = _judge_live(_detach("p-wardenok"), _Live(organizations)).findings
+        stubber.assert_no_pending_responses()
+    assert (finding.severity, finding.plan, finding.needs_context) == (Severity.HIGH, (), ())
+    assert f"no service control policy attached to {ROOT} (read-live (p-0utrails)) allows" in finding.reason
+    assert "cloudtrail:DescribeTrails" in finding.reason
+    assert "were already blind to IAM Warden (not by this change)" in finding.reason
+
+
+def test_full_aws_access_detached_from_the_root_reads_nothing_above_it() -> None:
+    """A guard (passes on main too, which never reads above): a root has no parent to ask for."""
+    organizations = _organizations()
+    with Stubber(organizations) as stubber:
+        stubber.add_response("list_policies_for_target", _listed("p-wardenok"), ROOT_LEVEL)
+        stubber.add_response(
+            "describe_policy", _described("p-wardenok", IAMWARDEN_SERVICES), {"PolicyId": "p-wardenok"}
+        )
+        judged = _judge_live(_detach("p-FullAWSAccess", ROOT), _Live(organizations))
+        stubber.assert_no_pending_responses()
+    assert judged.verdict is Verdict.COMPLIANT
+    assert "levels above" not in judged.reason
+
+
+def test_an_allow_list_detached_where_the_levels_above_cannot_be_read_is_compliant_saying_so() -> None:
+    organizations = _organizations()
+    with Stubber(organizations) as stubber:
+        stubber.add_response(
+            "describe_policy", _described("p-wardenok", IAMWARDEN_SERVICES), {"PolicyId": "p-wardenok"}
+        )
+        stubber.add_response("list_policies_for_target", _listed("p-FullAWSAccess"), LEVEL)
+        stubber.add_client_error("list_parents", "AccessDeniedException", "no", http_status_code=400)
+        judged = _judge_live(_detach("p-wardenok"), _Live(organizations))
+        stubber.assert_no_pending_responses()
+    assert judged.verdict is Verdict.COMPLIANT
+    assert "the levels above it are unknown: the enforcer's ListParents failed" in judged.reason
 
 
 def test_a_detach_of_only_what_iamwarden_remediates_with_is_medium() -> None:
@@ -782,11 +974,13 @@ def test_a_detach_of_only_what_iamwarden_remediates_with_is_medium() -> None:
     assert "iam:DetachRolePolicy" in finding.reason
 
 
-def test_a_deny_only_policy_detached_reads_nothing() -> None:
+def test_a_deny_only_policy_detached_reads_nothing_but_the_policy() -> None:
+    deny_ec2 = _doc({"Effect": "Deny", "Action": "ec2:*", "Resource": "*"})
     organizations = _organizations()
-    with Stubber(organizations):
-        recorded = InMemory([_kept(GUARD_KEY, _doc({"Effect": "Deny", "Action": "ec2:*", "Resource": "*"}))])
-        judged = _judge_live(_detach(GUARDING), _Live(organizations), recorded)
+    with Stubber(organizations) as stubber:
+        stubber.add_response("describe_policy", _described(GUARDING, deny_ec2), {"PolicyId": GUARDING})
+        judged = _judge_live(_detach(GUARDING), _Live(organizations), InMemory([_kept(GUARD_KEY, deny_ec2)]))
+        stubber.assert_no_pending_responses()
     assert judged.verdict is Verdict.COMPLIANT
 
 
@@ -816,6 +1010,9 @@ def test_full_aws_access_detached_beside_a_policy_that_cannot_be_read_stays_high
 def test_an_allow_list_detached_where_the_level_cannot_be_read_is_medium() -> None:
     organizations = _organizations()
     with Stubber(organizations) as stubber:
+        stubber.add_response(
+            "describe_policy", _described("p-wardenok", IAMWARDEN_SERVICES), {"PolicyId": "p-wardenok"}
+        )
         stubber.add_client_error("list_policies_for_target", "AccessDeniedException", "no", http_status_code=400)
         recorded = InMemory([_kept(policy_key("aws", "111122223333", "p-wardenok"), IAMWARDEN_SERVICES)])
         [finding] = _judge_live(_detach("p-wardenok"), _Live(organizations), recorded).findings
@@ -1213,6 +1410,65 @@ def test_an_allow_list_cut_where_a_level_cannot_be_read_is_medium_with_why() -> 
     assert "ListPoliciesForTarget failed" in unknown
 
 
+def test_an_allow_list_cut_where_the_cap_leaves_its_only_allow_level_unread_is_high_naming_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Review F1/F2 (probe p1): decoy targets listed first, the level where it is the only Allow last and past the
+    cap. Never medium: the new content is known to leave IAM Warden out. Past the cap no call is made (any call not
+    stubbed fails the test)."""
+    monkeypatch.setattr(service_control_policies, "MAX_READS", 3)
+    decoys = ("ou-a1b2-00000001", "ou-a1b2-00000002")
+    organizations = _organizations()
+    with Stubber(organizations) as stubber:
+        stubber.add_response("list_targets_for_policy", _targeted(*decoys, ROOT), {"PolicyId": ALLOW_LIST})
+        for decoy in decoys:
+            stubber.add_response(
+                "list_policies_for_target",
+                _listed(ALLOW_LIST, "p-FullAWSAccess"),
+                {"TargetId": decoy, "Filter": "SERVICE_CONTROL_POLICY"},
+            )
+        judged = _judge_live(_update(COMPUTE, ALLOW_LIST), _Live(organizations), _kept_allow_list(IAMWARDEN_SERVICES))
+        stubber.assert_no_pending_responses()
+    [finding] = judged.findings
+    assert (finding.severity, finding.plan) == (Severity.HIGH, ())
+    assert "events:PutEvents" in finding.reason
+    [unknown] = finding.needs_context
+    assert f"what else is attached to target {ROOT}" in unknown
+    assert f"ListPoliciesForTarget of {ROOT} not read" in unknown
+
+
+def test_an_allow_list_cut_whose_targets_run_past_the_cap_is_high_and_asks_no_further_page(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Review F2: the cap is counted before a page is requested, so the second page is never asked for."""
+    monkeypatch.setattr(service_control_policies, "MAX_READS", 1)
+    organizations = _organizations()
+    with Stubber(organizations) as stubber:
+        stubber.add_response(
+            "list_targets_for_policy", {**_targeted("ou-a1b2-00000001"), "NextToken": "more"}, {"PolicyId": ALLOW_LIST}
+        )
+        judged = _judge_live(_update(COMPUTE, ALLOW_LIST), _Live(organizations), _kept_allow_list(IAMWARDEN_SERVICES))
+        stubber.assert_no_pending_responses()
+    [finding] = judged.findings
+    assert finding.severity is Severity.HIGH
+    assert f"ListTargetsForPolicy of {ALLOW_LIST} not read" in finding.needs_context[0]
+
+
+def test_an_allow_list_cut_is_critical_where_read_even_when_the_cap_leaves_other_targets_unread(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(service_control_policies, "MAX_READS", 2)
+    organizations = _organizations()
+    with Stubber(organizations) as stubber:
+        stubber.add_response("list_targets_for_policy", _targeted(ROOT, "ou-a1b2-00000001"), {"PolicyId": ALLOW_LIST})
+        stubber.add_response("list_policies_for_target", _listed(ALLOW_LIST), ROOT_LEVEL)
+        judged = _judge_live(_update(COMPUTE, ALLOW_LIST), _Live(organizations), _kept_allow_list(IAMWARDEN_SERVICES))
+        stubber.assert_no_pending_responses()
+    [finding] = judged.findings
+    assert finding.severity is Severity.CRITICAL
+    assert "what else is attached to target ou-a1b2-00000001" in finding.needs_context[0]
+
+
 def test_an_allow_list_never_seen_and_attached_nowhere_is_compliant() -> None:
     organizations = _organizations()
     with Stubber(organizations) as stubber:
@@ -1301,19 +1557,23 @@ def test_a_guard_detached_from_the_events_account_that_is_not_known_as_the_manag
             stubber.add_client_error("describe_organization", "AccessDeniedException", "no", http_status_code=400)
         else:
             stubber.add_response("describe_organization", _organization("999988887777"), {})
+        stubber.add_response("describe_policy", _described(GUARDING, _guarding()), {"PolicyId": GUARDING})
         judged = _judge_live(
             _detach(GUARDING, MANAGEMENT), _Live(organizations), InMemory([_kept(GUARD_KEY, _guarding())])
         )
+        stubber.assert_no_pending_responses()
     [finding] = judged.findings
-    assert finding.severity is Severity.CRITICAL
+    assert (finding.severity, finding.needs_context) == (Severity.CRITICAL, ())  # read live, as kept
 
 
 def test_the_management_account_is_read_only_when_the_target_is_the_events_own_account() -> None:
     organizations = _organizations()
-    with Stubber(organizations):  # any call would fail: nothing is stubbed
+    with Stubber(organizations) as stubber:  # DescribeOrganization is not stubbed: calling it fails the test
+        stubber.add_response("describe_policy", _described(GUARDING, _guarding()), {"PolicyId": GUARDING})
         [finding] = _judge_live(
             _detach(GUARDING, "444455556666"), _Live(organizations), InMemory([_kept(GUARD_KEY, _guarding())])
         ).findings
+        stubber.assert_no_pending_responses()
     assert finding.severity is Severity.CRITICAL
 
 
@@ -1325,6 +1585,35 @@ MOVE_BACK = (
 )
 
 
+ROOT = "r-a1b2"
+ACCOUNT_LEVEL = {"TargetId": "444455556666", "Filter": "SERVICE_CONTROL_POLICY"}
+ROOT_LEVEL = {"TargetId": ROOT, "Filter": "SERVICE_CONTROL_POLICY"}
+
+
+def _parent(parent: str, kind: str = "ROOT") -> dict[str, Any]:
+    return {"Parents": [{"Id": parent, "Type": kind}]}
+
+
+FULL_IDS = ("p-FullAWSAccess",)
+
+
+def _path(
+    stubber: Stubber,
+    destination: Sequence[str] = FULL_IDS,
+    account: Sequence[str] = FULL_IDS,
+    root: Sequence[str] = FULL_IDS,
+    described: Sequence[tuple[str, dict[str, Any]]] = (),
+) -> None:
+    """A move's path in the order the enforcer reads it: ListParents up to the root (the destination's parent),
+    every level listed (the destination, the account, the root), then each policy described."""
+    stubber.add_response("list_parents", _parent(ROOT), {"ChildId": DESTINATION["TargetId"]})
+    stubber.add_response("list_policies_for_target", _listed(*destination), DESTINATION)
+    stubber.add_response("list_policies_for_target", _listed(*account), ACCOUNT_LEVEL)
+    stubber.add_response("list_policies_for_target", _listed(*root), ROOT_LEVEL)
+    for policy_id, document in described:
+        stubber.add_response("describe_policy", _described(policy_id, document), {"PolicyId": policy_id})
+
+
 def _moved(account: str = "444455556666") -> dict[str, Any]:
     event = copy.deepcopy(load_event("organizations-account-moved.json"))
     event["detail"]["requestParameters"]["accountId"] = account
@@ -1334,14 +1623,14 @@ def _moved(account: str = "444455556666") -> dict[str, Any]:
 def test_an_account_moved_under_a_policy_that_blinds_iamwarden_is_critical_with_the_move_back() -> None:
     organizations = _organizations()
     with Stubber(organizations) as stubber:
-        stubber.add_response("list_policies_for_target", _listed("p-FullAWSAccess", BLINDING), DESTINATION)
-        stubber.add_response("describe_policy", _described(BLINDING, _doc(EVERYTHING)), {"PolicyId": BLINDING})
+        _path(stubber, destination=(*FULL_IDS, BLINDING), described=[(BLINDING, _doc(EVERYTHING))])
         judged = _judge_live(_moved(), _Live(organizations))
         stubber.assert_no_pending_responses()
     [finding] = judged.findings
     assert (finding.rule_id, finding.severity, finding.plan) == ("scp-blinds-iamwarden", Severity.CRITICAL, ())
     assert MOVE_BACK in finding.reason
-    assert f"read-live ({BLINDING}) denies IAM Warden's roles" in finding.reason
+    assert "resource control policies on the new path were not read" in finding.reason
+    assert f"read-live ({BLINDING}) attached to ou-a1b2-c3d4e5f6 denies IAM Warden's roles" in finding.reason
     assert finding.resource_arn == "arn:aws:organizations::111122223333:account/444455556666"
 
 
@@ -1349,9 +1638,9 @@ def test_an_account_moved_under_a_region_deny_that_holds_only_sometimes_is_high(
     region_deny = {**EVERYTHING, "Condition": {"StringNotEquals": {"aws:RequestedRegion": ["eu-west-1"]}}}
     organizations = _organizations()
     with Stubber(organizations) as stubber:
-        stubber.add_response("list_policies_for_target", _listed("p-FullAWSAccess", BLINDING), DESTINATION)
-        stubber.add_response("describe_policy", _described(BLINDING, _doc(region_deny)), {"PolicyId": BLINDING})
+        _path(stubber, destination=(*FULL_IDS, BLINDING), described=[(BLINDING, _doc(region_deny))])
         [finding] = _judge_live(_moved(), _Live(organizations)).findings
+        stubber.assert_no_pending_responses()
     assert finding.severity is Severity.HIGH
     assert MOVE_BACK in finding.reason
 
@@ -1359,19 +1648,20 @@ def test_an_account_moved_under_a_region_deny_that_holds_only_sometimes_is_high(
 def test_an_account_moved_under_full_aws_access_alone_is_compliant() -> None:
     organizations = _organizations()
     with Stubber(organizations) as stubber:
-        stubber.add_response("list_policies_for_target", _listed("p-FullAWSAccess"), DESTINATION)
+        _path(stubber)
         judged = _judge_live(_moved(), _Live(organizations))
         stubber.assert_no_pending_responses()
     assert (judged.verdict, judged.findings) == (Verdict.COMPLIANT, ())
+    assert "resource control policies on the new path were not read" in judged.reason  # review F4, said
 
 
 def test_an_account_moved_under_an_allow_list_without_iamwarden_is_critical() -> None:
     only_ec2 = _doc({"Effect": "Allow", "Action": "ec2:*", "Resource": "*"})
     organizations = _organizations()
     with Stubber(organizations) as stubber:
-        stubber.add_response("list_policies_for_target", _listed("p-0nlyec2x"), DESTINATION)
-        stubber.add_response("describe_policy", _described("p-0nlyec2x", only_ec2), {"PolicyId": "p-0nlyec2x"})
+        _path(stubber, destination=("p-0nlyec2x",), described=[("p-0nlyec2x", only_ec2)])
         [finding] = _judge_live(_moved(), _Live(organizations)).findings
+        stubber.assert_no_pending_responses()
     assert finding.severity is Severity.CRITICAL
     assert "allows IAM Warden's roles" in finding.reason
     assert "cloudtrail:DescribeTrails" in finding.reason
@@ -1381,12 +1671,14 @@ def test_an_account_moved_under_an_allow_list_without_iamwarden_is_critical() ->
 def test_an_account_moved_where_a_policy_cannot_be_read_is_medium_with_what_is_unknown() -> None:
     organizations = _organizations()
     with Stubber(organizations) as stubber:
-        stubber.add_response("list_policies_for_target", _listed("p-FullAWSAccess", BLINDING), DESTINATION)
+        _path(stubber, destination=(*FULL_IDS, BLINDING))
         stubber.add_client_error("describe_policy", "AccessDeniedException", "no", http_status_code=400)
         [finding] = _judge_live(_moved(), _Live(organizations)).findings
+        stubber.assert_no_pending_responses()
     assert (finding.severity, finding.plan) == (Severity.MEDIUM, ())
     [unknown] = finding.needs_context
     assert f"{BLINDING}: the enforcer's DescribePolicy failed" in unknown
+    assert "list-policies-for-target --target-id ou-a1b2-c3d4e5f6" in unknown  # the level not read
     assert MOVE_BACK in finding.reason
 
 
@@ -1394,8 +1686,10 @@ def test_an_account_moved_where_a_policy_cannot_be_read_is_medium_with_what_is_u
 def test_an_account_moved_where_the_destination_cannot_be_listed_is_medium(code: str) -> None:
     organizations = _organizations()
     with Stubber(organizations) as stubber:
+        stubber.add_response("list_parents", _parent(ROOT), {"ChildId": DESTINATION["TargetId"]})
         stubber.add_client_error("list_policies_for_target", code, "no", http_status_code=400)
         [finding] = _judge_live(_moved(), _Live(organizations)).findings
+        stubber.assert_no_pending_responses()
     assert finding.severity is Severity.MEDIUM
     [unknown] = finding.needs_context
     assert "ListPoliciesForTarget failed" in unknown
@@ -1414,6 +1708,7 @@ def test_an_account_moved_offline_or_unreachable_is_medium() -> None:
 def test_a_throttled_read_of_the_destination_is_raised_to_be_retried() -> None:
     organizations = _organizations()
     with Stubber(organizations) as stubber:
+        stubber.add_response("list_parents", _parent(ROOT), {"ChildId": DESTINATION["TargetId"]})
         stubber.add_client_error("list_policies_for_target", "TooManyRequestsException", "slow", http_status_code=400)
         with pytest.raises(TransientAwsError):
             _judge_live(_moved(), _Live(organizations))
@@ -1443,6 +1738,84 @@ def test_a_policy_type_disabled_is_medium_with_enable_and_what_is_unknown(kind: 
     assert f"aws organizations enable-policy-type --root-id r-a1b2 --policy-type {kind}" in finding.reason
     assert f"list-policies --filter {kind}" in finding.needs_context[0]
     assert finding.resource_arn == "arn:aws:organizations::111122223333:root/r-a1b2"
+
+
+def _disabled(kind: str = "SERVICE_CONTROL_POLICY") -> dict[str, Any]:
+    event = copy.deepcopy(load_event("organizations-scp-type-disabled.json"))
+    event["detail"]["requestParameters"]["policyType"] = kind
+    return event
+
+
+@pytest.mark.parametrize("kind", ["SERVICE_CONTROL_POLICY", "RESOURCE_CONTROL_POLICY"])
+def test_a_policy_type_disabled_where_a_guard_of_iamwarden_exists_is_high(kind: str) -> None:
+    organizations = _organizations()
+    with Stubber(organizations) as stubber:
+        stubber.add_response("list_policies", _listed("p-FullAWSAccess", GUARDING), {"Filter": kind})
+        stubber.add_response("describe_policy", _described(GUARDING, GUARD_DOC, kind), {"PolicyId": GUARDING})
+        [finding] = _judge_live(_disabled(kind), _Live(organizations)).findings
+        stubber.assert_no_pending_responses()
+    assert (finding.severity, finding.plan) == (Severity.HIGH, ())
+    assert f"read-live ({GUARDING}), which guards IAM Warden's roles" in finding.reason
+    assert f"enable-policy-type --root-id r-a1b2 --policy-type {kind}" in finding.reason
+    [where] = finding.needs_context
+    assert "no longer lists targets" in where
+
+
+def test_a_policy_type_disabled_where_iamwarden_kept_a_guard_is_high_without_reading_it() -> None:
+    """Review F0/F5: the record as of the event says it guarded; a read minutes later (maybe after a rewrite) or
+    the read cap cannot take that away, so it is not read at all (DescribePolicy is not stubbed)."""
+    organizations = _organizations()
+    with Stubber(organizations) as stubber:
+        stubber.add_response("list_policies", _listed(GUARDING), {"Filter": "SERVICE_CONTROL_POLICY"})
+        [finding] = _judge_live(_disabled(), _Live(organizations), InMemory([_kept(GUARD_KEY, GUARD_DOC)])).findings
+        stubber.assert_no_pending_responses()
+    assert finding.severity is Severity.HIGH
+    assert f"kept ({GUARDING}), which guards IAM Warden's roles" in finding.reason
+    assert "judged by IAM Warden's record of it from 2026-11-20T09:00:00Z" in finding.needs_context[1]
+
+
+def test_a_policy_type_disabled_past_the_read_cap_is_high_naming_what_was_not_read(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Review F5: no-op policies listed before a guard IAM Warden kept nothing of push it past the cap."""
+    monkeypatch.setattr(service_control_policies, "MAX_READS", 2)
+    organizations = _organizations()
+    with Stubber(organizations) as stubber:  # ListPolicies, one DescribePolicy, then no call at all
+        stubber.add_response("list_policies", _listed(BLINDING, GUARDING), {"Filter": "SERVICE_CONTROL_POLICY"})
+        stubber.add_response("describe_policy", _described(BLINDING, HARMLESS), {"PolicyId": BLINDING})
+        [finding] = _judge_live(_disabled(), _Live(organizations)).findings
+        stubber.assert_no_pending_responses()
+    assert finding.severity is Severity.HIGH
+    assert "stopped reading at its cap" in finding.reason
+    [unknown] = finding.needs_context
+    assert f"{GUARDING}: " in unknown
+    assert (
+        "reads at most 2 answers from Organizations for one event and this one needed more (DescribePolicy" in unknown
+    )
+
+
+def test_a_policy_type_disabled_where_nothing_guarded_iamwarden_is_medium_without_unknowns() -> None:
+    organizations = _organizations()
+    with Stubber(organizations) as stubber:
+        stubber.add_response(
+            "list_policies", _listed("p-FullAWSAccess", BLINDING), {"Filter": "SERVICE_CONTROL_POLICY"}
+        )
+        stubber.add_response("describe_policy", _described(BLINDING, _doc(EVERYTHING)), {"PolicyId": BLINDING})
+        [finding] = _judge_live(_disabled(), _Live(organizations)).findings
+    assert (finding.severity, finding.needs_context) == (Severity.MEDIUM, ())
+    assert "none of the 2 service control policies guarded" in finding.reason
+
+
+def test_a_policy_type_disabled_where_a_policy_cannot_be_read_is_medium_with_which() -> None:
+    organizations = _organizations()
+    with Stubber(organizations) as stubber:
+        stubber.add_response("list_policies", _listed(BLINDING), {"Filter": "SERVICE_CONTROL_POLICY"})
+        stubber.add_client_error("describe_policy", "AccessDeniedException", "no", http_status_code=400)
+        [finding] = _judge_live(_disabled(), _Live(organizations)).findings
+    assert finding.severity is Severity.MEDIUM
+    [unknown] = finding.needs_context
+    assert f"{BLINDING}: " in unknown
+    assert "DescribePolicy failed" in unknown
 
 
 def test_another_policy_type_disabled_is_compliant() -> None:
@@ -1538,3 +1911,227 @@ def test_the_organisation_wide_content_wins_over_an_older_per_account_record() -
     assert not [
         f for f in _judge(_update_guard(MANAGEMENT), recorded=recorded).findings if "no longer guards" in f.reason
     ]
+
+
+# The whole path (issue 15, scplevels-s11): AWS evaluates SCPs at every level from the root down to the account.
+
+FULL = (
+    "p-FullAWSAccess",
+    PolicyContent(
+        {"Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}, "FullAWSAccess", SERVICE_CONTROL_POLICY
+    ),
+)
+#: An allow-list with everything but CloudTrail.
+WITHOUT_TRAILS = _doc({"Effect": "Allow", "NotAction": "cloudtrail:*", "Resource": "*"})
+
+
+def _scp(policy_id: str, document: dict[str, Any], name: str = "listed") -> tuple[str, PolicyContent]:
+    return policy_id, PolicyContent(document, name, SERVICE_CONTROL_POLICY)
+
+
+def _only_for(kinds: Sequence[str]) -> dict[str, Any]:
+    """Everything, for the named kinds of IAM Warden's home roles only."""
+    arns = [SAMPLE_OWN.home_roles[kind] for kind in kinds]
+    return _doc(
+        {"Effect": "Allow", "Action": "*", "Resource": "*", "Condition": {"ArnLike": {"aws:PrincipalArn": arns}}}
+    )
+
+
+def test_a_root_allow_list_without_an_action_blinds_every_account_whatever_lower_levels_allow() -> None:
+    verdict = judge_path(
+        [("r-a1b2", [_scp("p-roottrails", WITHOUT_TRAILS)]), ("ou-a1b2-c3d4e5f6", [FULL]), ("444455556666", [FULL])],
+        SAMPLE_OWN,
+    )
+    [lack] = verdict.blinds
+    assert lack.target == "r-a1b2"
+    assert "cloudtrail:DescribeTrails" in lack.actions
+    assert not lack.conditional
+    assert dict(verdict.denied)["cloudtrail:DescribeTrails"] == tuple(SAMPLE_OWN.home_roles) + tuple(
+        SAMPLE_OWN.member_roles
+    )
+
+
+def test_an_ou_allow_list_without_an_action_blinds_below_it() -> None:
+    verdict = judge_path(
+        [("r-a1b2", [FULL]), ("ou-a1b2-c3d4e5f6", [_scp("p-outrails", WITHOUT_TRAILS)]), ("444455556666", [FULL])],
+        SAMPLE_OWN,
+    )
+    assert [lack.target for lack in verdict.blinds] == ["ou-a1b2-c3d4e5f6"]
+
+
+def test_an_account_allowing_everything_does_not_make_up_for_a_parent_that_leaves_an_action_out() -> None:
+    verdict = judge_path(
+        [
+            ("r-a1b2", [FULL]),
+            ("ou-a1b2-c3d4e5f6", [_scp("p-outrails", WITHOUT_TRAILS)]),
+            (
+                "444455556666",
+                [FULL, _scp("p-all", _doc({"Effect": "Allow", "Action": "cloudtrail:*", "Resource": "*"}))],
+            ),
+        ],
+        SAMPLE_OWN,
+    )
+    assert [lack.target for lack in verdict.blinds] == ["ou-a1b2-c3d4e5f6"]
+    # The same allow-lists with FullAWSAccess kept at the OU: nothing is missing anywhere.
+    kept = judge_path(
+        [
+            ("r-a1b2", [FULL]),
+            ("ou-a1b2-c3d4e5f6", [FULL, _scp("p-outrails", WITHOUT_TRAILS)]),
+            ("444455556666", [FULL]),
+        ],
+        SAMPLE_OWN,
+    )
+    assert (kept.blinds, kept.hinders, kept.unknown, kept.denied) == ((), (), (), ())
+
+
+def test_a_deny_at_the_root_blinds_below_it() -> None:
+    verdict = judge_path(
+        [("r-a1b2", [FULL, _scp(BLINDING, _doc(EVERYTHING), "deny-all")]), ("444455556666", [FULL])], SAMPLE_OWN
+    )
+    [lack] = verdict.blinds
+    assert (lack.target, lack.conditional) == ("r-a1b2", False)
+    assert lack.words == f"service control policy deny-all ({BLINDING}) attached to r-a1b2 denies"
+
+
+def test_levels_that_each_leave_out_another_role_together_deny_both() -> None:
+    """Per role: the root lets only the enforcer through, the OU only the heartbeat; each level blinds a role."""
+    everyone_but = [kind for kind in SAMPLE_OWN.home_roles if kind != "heartbeat"]
+    verdict = judge_path(
+        [
+            ("r-a1b2", [_scp("p-enforcer", _only_for(everyone_but))]),
+            ("ou-a1b2-c3d4e5f6", [_scp("p-heartbeat", _only_for(["heartbeat"]))]),
+        ],
+        SAMPLE_OWN,
+    )
+    assert [lack.target for lack in verdict.blinds] == ["r-a1b2", "ou-a1b2-c3d4e5f6"]
+    denied = dict(verdict.denied)["sts:AssumeRole"]
+    assert set(denied) == set(SAMPLE_OWN.home_roles) | set(SAMPLE_OWN.member_roles)
+    assert any("(not for heartbeat" in action for action in verdict.blinds[0].actions)
+
+
+def test_levels_without_any_scp_bound_nothing() -> None:
+    """SCPs not enabled at the root: Organizations lists none anywhere (it never lets the last one be detached)."""
+    verdict = judge_path([("r-a1b2", []), ("ou-a1b2-c3d4e5f6", []), ("444455556666", [])], SAMPLE_OWN)
+    assert verdict == ((), (), (), ())
+
+
+def test_a_level_with_a_policy_unread_is_unknown_not_blind() -> None:
+    unread = ("p-unread", PolicyContent(None, "p-unread", SERVICE_CONTROL_POLICY, "the read was refused"))
+    verdict = judge_path([("r-a1b2", [_scp("p-roottrails", WITHOUT_TRAILS), unread])], SAMPLE_OWN)
+    assert verdict.blinds == ()
+    [unknown] = verdict.unknown
+    assert "p-unread: the read was refused" in unknown
+
+
+def test_an_account_moved_under_an_ou_whose_parent_leaves_iamwarden_out_is_critical() -> None:
+    """The destination allows everything; the OU above it, under the root, is an allow-list without CloudTrail."""
+    parent = "ou-a1b2-99998888"
+    organizations = _organizations()
+    with Stubber(organizations) as stubber:
+        stubber.add_response(
+            "list_parents", _parent(parent, "ORGANIZATIONAL_UNIT"), {"ChildId": DESTINATION["TargetId"]}
+        )
+        stubber.add_response("list_parents", _parent(ROOT), {"ChildId": parent})
+        stubber.add_response("list_policies_for_target", _listed("p-FullAWSAccess"), DESTINATION)
+        stubber.add_response("list_policies_for_target", _listed("p-FullAWSAccess"), ACCOUNT_LEVEL)
+        stubber.add_response("list_policies_for_target", _listed("p-FullAWSAccess"), ROOT_LEVEL)
+        stubber.add_response(
+            "list_policies_for_target", _listed("p-0utrails"), {"TargetId": parent, "Filter": "SERVICE_CONTROL_POLICY"}
+        )
+        stubber.add_response("describe_policy", _described("p-0utrails", WITHOUT_TRAILS), {"PolicyId": "p-0utrails"})
+        judged = _judge_live(_moved(), _Live(organizations))
+        stubber.assert_no_pending_responses()
+    [finding] = judged.findings
+    assert (finding.severity, finding.needs_context) == (Severity.CRITICAL, ())
+    assert f"no service control policy attached to {parent} (read-live (p-0utrails)) allows" in finding.reason
+    assert "cloudtrail:DescribeTrails" in finding.reason
+    assert MOVE_BACK in finding.reason
+
+
+def test_an_account_moved_under_a_root_that_denies_iamwarden_is_critical() -> None:
+    organizations = _organizations()
+    with Stubber(organizations) as stubber:
+        _path(stubber, root=(*FULL_IDS, BLINDING), described=[(BLINDING, _doc(EVERYTHING))])
+        [finding] = _judge_live(_moved(), _Live(organizations)).findings
+        stubber.assert_no_pending_responses()
+    assert finding.severity is Severity.CRITICAL
+    assert f"({BLINDING}) attached to {ROOT} denies" in finding.reason
+
+
+def test_an_account_moved_with_its_own_allow_list_without_iamwarden_is_critical() -> None:
+    organizations = _organizations()
+    with Stubber(organizations) as stubber:
+        _path(stubber, account=("p-0utrails",), described=[("p-0utrails", WITHOUT_TRAILS)])
+        [finding] = _judge_live(_moved(), _Live(organizations)).findings
+        stubber.assert_no_pending_responses()
+    assert finding.severity is Severity.CRITICAL
+    assert "attached to 444455556666" in finding.reason
+
+
+@pytest.mark.parametrize("code", ["AccessDeniedException", "ChildNotFoundException"])
+def test_an_account_moved_where_the_levels_above_cannot_be_read_is_medium_with_list_parents(code: str) -> None:
+    organizations = _organizations()
+    with Stubber(organizations) as stubber:
+        stubber.add_client_error("list_parents", code, "no", http_status_code=400)
+        stubber.add_response("list_policies_for_target", _listed("p-FullAWSAccess"), DESTINATION)
+        stubber.add_response("list_policies_for_target", _listed("p-FullAWSAccess"), ACCOUNT_LEVEL)
+        [finding] = _judge_live(_moved(), _Live(organizations)).findings
+        stubber.assert_no_pending_responses()
+    assert (finding.severity, finding.plan) == (Severity.MEDIUM, ())
+    [unknown] = finding.needs_context
+    assert "ListParents failed" in unknown
+    assert "list-parents --child-id ou-a1b2-c3d4e5f6" in unknown
+
+
+def test_an_account_moved_stops_reading_past_the_cap_and_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Past the cap no call is made (the Stubber raises on any call not stubbed), and what was not read could blind:
+    high, naming the level not read (review F2/F3)."""
+    monkeypatch.setattr(service_control_policies, "MAX_READS", 3)
+    organizations = _organizations()
+    with Stubber(organizations) as stubber:  # three answers, then no call at all
+        stubber.add_response("list_parents", _parent(ROOT), {"ChildId": DESTINATION["TargetId"]})
+        stubber.add_response("list_policies_for_target", _listed("p-FullAWSAccess"), DESTINATION)
+        stubber.add_response("list_policies_for_target", _listed("p-FullAWSAccess"), ACCOUNT_LEVEL)
+        [finding] = _judge_live(_moved(), _Live(organizations)).findings
+        stubber.assert_no_pending_responses()
+    assert finding.severity is Severity.HIGH
+    assert "stopped reading at its cap" in finding.reason
+    [unknown] = finding.needs_context
+    assert "reads at most 3 answers from Organizations for one event" in unknown
+    assert f"ListPoliciesForTarget of {ROOT} not read" in unknown
+    assert f"list-policies-for-target --target-id {ROOT}" in unknown  # the level not read, not the destination
+
+
+def test_a_policy_attached_at_several_levels_is_described_once_per_event() -> None:
+    """An allow-all SCP attached at the destination, the account and the root: one DescribePolicy (the stubs run
+    out otherwise)."""
+    organizations = _organizations()
+    with Stubber(organizations) as stubber:
+        allow_all = _doc({"Effect": "Allow", "Action": "*", "Resource": "*"})
+        _path(stubber, (*FULL_IDS, BLINDING), (BLINDING,), (BLINDING,), described=[(BLINDING, allow_all)])
+        judged = _judge_live(_moved(), _Live(organizations))
+        stubber.assert_no_pending_responses()
+    assert judged.verdict is Verdict.COMPLIANT
+
+
+def test_an_allow_scoped_to_trails_does_not_allow_describe_trails_which_has_no_resource_type() -> None:
+    """Review F7 (probe p8): DescribeTrails is requested on "*"; an Allow of cloudtrail:* on trails leaves it out."""
+    scoped = _doc(
+        {"Effect": "Allow", "NotAction": "cloudtrail:*", "Resource": "*"},
+        {"Effect": "Allow", "Action": "cloudtrail:*", "Resource": "arn:aws:cloudtrail:*:*:trail/*"},
+    )
+    assert "cloudtrail:DescribeTrails" in judge_allows([scoped], SAMPLE_OWN).missing
+    assert "cloudtrail:GetTrailStatus" not in judge_allows([scoped], SAMPLE_OWN).missing
+    everywhere = _doc({"Effect": "Allow", "Action": "cloudtrail:*", "Resource": "*"})
+    assert "cloudtrail:DescribeTrails" not in judge_allows([everywhere], SAMPLE_OWN).missing
+
+
+def test_the_actions_without_a_resource_type_are_those_policy_sentry_gives() -> None:
+    actions = pytest.importorskip("policy_sentry.querying.actions")
+    without = set()
+    for action in (*service_control_policies.SEES, *service_control_policies.REMEDIATES):
+        service, name = action.split(":")
+        rows = actions.get_action_data(service, name).get(service, [])
+        if {row.get("resource_arn_format") for row in rows} <= {"*"}:
+            without.add(action)
+    assert without == service_control_policies._NO_RESOURCE_TYPE

