@@ -52,14 +52,15 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
-from iamwarden.adapters.errors import classify, error_code, ignoring
+from iamwarden.adapters.errors import classify, error_code, ignoring, is_transient
 from iamwarden.domain.catalog import RuleSpec, Severity
 from iamwarden.domain.exceptions import InvalidEventError, RemediationError, UndoError
 from iamwarden.domain.exposure import ACCOUNT_ID
 from iamwarden.domain.findings import RemediationStep, StepAction
+from iamwarden.domain.recorded import Snapshot, observed_at
 from iamwarden.guardrails.base import Evaluation, RuleContext
 from iamwarden.guardrails.remediation import AccountClients, Permissions, StepRun
 
@@ -95,6 +96,15 @@ _GUARDDUTY_ORGANIZATION = frozenset({"DisableOrganizationAdminAccount"})
 _GUARDDUTY_MALWARE = frozenset(
     {"UpdateMalwareProtectionPlan", "DeleteMalwareProtectionPlan", "UpdateMalwareScanSettings"}
 )
+#: GuardDuty's findings export (issue 15 item 3): a publishing destination deleted or moved silences the S3 copy of
+#: the findings a SOC reads. ``CreatePublishingDestination`` is never a finding: it is judged to keep what it set, the
+#: "before" a later delete or update is put back from.
+_GUARDDUTY_EXPORT = frozenset(
+    {"CreatePublishingDestination", "UpdatePublishingDestination", "DeletePublishingDestination"}
+)
+#: Snapshot kind: one GuardDuty publishing destination as a compliant create or update set it, keyed by its ARN
+#: (``{"destination_type": "S3", "destination_arn": bucket ARN, "kms_key_arn": key ARN}``), kept by the enforcer.
+PUBLISHING_DESTINATION = "guardduty-publishing-destination"
 
 #: Security Hub automation rules: one that suppresses every finding (or a whole product's) as it arrives leaves the
 #: hub on and blinds it (issue 15 item 3).
@@ -124,7 +134,8 @@ GUARDDUTY_DISABLED = RuleSpec(
     | _GUARDDUTY_BLINDING
     | _GUARDDUTY_ADMINISTRATOR
     | _GUARDDUTY_ORGANIZATION
-    | _GUARDDUTY_MALWARE,
+    | _GUARDDUTY_MALWARE
+    | _GUARDDUTY_EXPORT,
     risk="GuardDuty is the threat detector of the region; suspended or deleted, an intrusion raises no finding.",
     alert_risk=(
         "GuardDuty watches this region for intrusions (stolen credentials, crypto-mining, data theft); "
@@ -194,6 +205,24 @@ def _arn(context: RuleContext, service: str, resource: str) -> str:
     return f"arn:{context.partition}:{service}:{change.region}:{change.account}:{resource}"
 
 
+def _alerted(
+    context: RuleContext,
+    evaluation: Evaluation,
+    spec: RuleSpec,
+    severity: Severity,
+    arn: str,
+    *,
+    reason: str,
+    needs: Sequence[str] = (),
+) -> Evaluation:
+    """``evaluation`` with one alert-only finding (no plan: nothing an API can put back exactly), what most of this
+    module's verdicts end with; ``needs`` names what the verdict could not know."""
+    evaluation.findings.append(
+        context.finding(spec, severity=severity, resource_arn=arn, reason=reason, plan=(), needs_context=needs)
+    )
+    return evaluation
+
+
 class GuardDutyRule:
     """UpdateDetector suspending GuardDuty (re-enabled), DeleteDetector (alerted)."""
 
@@ -209,25 +238,23 @@ class GuardDutyRule:
         arn = _arn(context, "guardduty", f"detector/{detector}")
         evaluation = Evaluation(resource_arn=arn)
         where = f"GuardDuty detector {detector} in {change.region}"
+        if change.event_name in _GUARDDUTY_EXPORT:
+            return _guardduty_export(context, detector, where)
         if change.event_name in _GUARDDUTY_BLINDING:
             return _guardduty_blinded(context, evaluation, arn, where)
         if change.event_name in _GUARDDUTY_ADMINISTRATOR:
             return _guardduty_administrator(context, evaluation, arn, where)
         if change.event_name == "DeleteDetector":
-            evaluation.findings.append(
-                context.finding(
-                    GUARDDUTY_DISABLED,
-                    severity=Severity.CRITICAL,
-                    resource_arn=arn,
-                    reason=(
-                        f"{change.actor.display} deleted {where}: threat detection is off there and its findings "
-                        "are gone. IAM Warden cannot bring them back; enable GuardDuty again (or let the "
-                        "organisation's delegated administrator do it) and find out why it was deleted."
-                    ),
-                    plan=(),
-                )
+            return _alerted(
+                context,
+                evaluation,
+                GUARDDUTY_DISABLED,
+                Severity.CRITICAL,
+                arn,
+                reason=f"{change.actor.display} deleted {where}: threat detection is off there and its findings "
+                "are gone. IAM Warden cannot bring them back; enable GuardDuty again (or let the "
+                "organisation's delegated administrator do it) and find out why it was deleted.",
             )
-            return evaluation
         enable = change.request_parameters.get("enable")
         if enable is not False and str(enable).lower() != "false":
             return _guardduty_features_off(context, evaluation, arn, where)
@@ -264,19 +291,15 @@ class ConfigRecorderRule:
         evaluation = Evaluation(resource_arn=arn)
         where = f"AWS Config recorder {name} in {change.region}"
         if change.event_name == "DeleteConfigurationRecorder":
-            evaluation.findings.append(
-                context.finding(
-                    CONFIG_RECORDING_STOPPED,
-                    severity=Severity.CRITICAL,
-                    resource_arn=arn,
-                    reason=(
-                        f"{change.actor.display} deleted {where}: configuration changes are no longer recorded. "
-                        "Its role and recording group went with it, so IAM Warden cannot re-create it; redeploy it."
-                    ),
-                    plan=(),
-                )
+            return _alerted(
+                context,
+                evaluation,
+                CONFIG_RECORDING_STOPPED,
+                Severity.CRITICAL,
+                arn,
+                reason=f"{change.actor.display} deleted {where}: configuration changes are no longer recorded. "
+                "Its role and recording group went with it, so IAM Warden cannot re-create it; redeploy it.",
             )
-            return evaluation
         evaluation.findings.append(
             context.finding(
                 CONFIG_RECORDING_STOPPED,
@@ -388,10 +411,7 @@ def _guardduty_blinded(context: RuleContext, evaluation: Evaluation, arn: str, w
             f"{actor} took {where} away from its GuardDuty administrator: its findings no longer reach the security "
             "account. Only the administrator (or the organisation's auto-enable) can take it back"
         )
-    evaluation.findings.append(
-        context.finding(GUARDDUTY_DISABLED, severity=severity, resource_arn=arn, reason=reason + ".", plan=())
-    )
-    return evaluation
+    return _alerted(context, evaluation, GUARDDUTY_DISABLED, severity, arn, reason=reason + ".")
 
 
 def _guardduty_filter(context: RuleContext, evaluation: Evaluation, where: str) -> Evaluation:
@@ -520,42 +540,34 @@ def _guardduty_malware(context: RuleContext) -> Evaluation:
         if not narrowed:
             evaluation.compliant.append(f"GuardDuty's EBS malware scans of {change.region} keep every volume")
             return evaluation
-        evaluation.findings.append(
-            context.finding(
-                GUARDDUTY_DISABLED,
-                severity=Severity.MEDIUM,
-                resource_arn=arn,
-                reason=(
-                    f"{actor} told GuardDuty detector {detector} in {change.region} to "
-                    + " and ".join(sorted(narrowed))
-                    + " when it scans EBS volumes for malware: malware on the volumes left out raises no finding. If "
-                    f"it was not meant, put the criteria it had back (none: every volume): aws guardduty "
-                    f"update-malware-scan-settings --detector-id {detector} --scan-resource-criteria '{{}}'."
-                ),
-                plan=(),
-            )
+        return _alerted(
+            context,
+            evaluation,
+            GUARDDUTY_DISABLED,
+            Severity.MEDIUM,
+            arn,
+            reason=f"{actor} told GuardDuty detector {detector} in {change.region} to "
+            + " and ".join(sorted(narrowed))
+            + " when it scans EBS volumes for malware: malware on the volumes left out raises no finding. If "
+            f"it was not meant, put the criteria it had back (none: every volume): aws guardduty "
+            f"update-malware-scan-settings --detector-id {detector} --scan-resource-criteria '{{}}'.",
         )
-        return evaluation
     plan_id = context.request_text("malwareProtectionPlanId")
     arn = _arn(context, "guardduty", f"malware-protection-plan/{plan_id}")
     evaluation = Evaluation(resource_arn=arn)
     where = f"GuardDuty malware protection plan {plan_id} in {change.region}"
     if name == "DeleteMalwareProtectionPlan":
-        evaluation.findings.append(
-            context.finding(
-                GUARDDUTY_DISABLED,
-                severity=Severity.HIGH,
-                resource_arn=arn,
-                reason=(
-                    f"{actor} deleted {where}: the objects uploaded to its bucket are no longer scanned for malware. "
-                    "The record names only the plan, so IAM Warden cannot re-create it; if it was not meant: aws "
-                    "guardduty create-malware-protection-plan --role <its role ARN> --protected-resource "
-                    "S3Bucket={BucketName=<its bucket>} --actions Tagging={Status=ENABLED}."
-                ),
-                plan=(),
-            )
+        return _alerted(
+            context,
+            evaluation,
+            GUARDDUTY_DISABLED,
+            Severity.HIGH,
+            arn,
+            reason=f"{actor} deleted {where}: the objects uploaded to its bucket are no longer scanned for malware. "
+            "The record names only the plan, so IAM Warden cannot re-create it; if it was not meant: aws "
+            "guardduty create-malware-protection-plan --role <its role ARN> --protected-resource "
+            "S3Bucket={BucketName=<its bucket>} --actions Tagging={Status=ENABLED}.",
         )
-        return evaluation
     tagging_off = _field(_field(_field(request, "Actions"), "Tagging"), "Status") == "DISABLED"
     prefixes = _field(_field(_field(request, "ProtectedResource"), "S3Bucket"), "ObjectPrefixes")
     limited = [str(prefix) for prefix in prefixes] if isinstance(prefixes, list) else []
@@ -572,19 +584,15 @@ def _guardduty_malware(context: RuleContext) -> Evaluation:
     if not narrowed:
         evaluation.compliant.append(f"{where} still scans and tags what it did")
         return evaluation
-    evaluation.findings.append(
-        context.finding(
-            GUARDDUTY_DISABLED,
-            severity=Severity.MEDIUM,
-            resource_arn=arn,
-            reason=(
-                f"{actor} changed {where}: it {' and '.join(narrowed)}. If it was not meant: aws guardduty "
-                f"update-malware-protection-plan --malware-protection-plan-id {plan_id} {' '.join(back)}."
-            ),
-            plan=(),
-        )
+    return _alerted(
+        context,
+        evaluation,
+        GUARDDUTY_DISABLED,
+        Severity.MEDIUM,
+        arn,
+        reason=f"{actor} changed {where}: it {' and '.join(narrowed)}. If it was not meant: aws guardduty "
+        f"update-malware-protection-plan --malware-protection-plan-id {plan_id} {' '.join(back)}.",
     )
-    return evaluation
 
 
 def _scan_tags(criterion: Any) -> str:
@@ -697,21 +705,17 @@ def _guardduty_administrator(context: RuleContext, evaluation: Evaluation, arn: 
     members = request.get("autoEnableOrganizationMembers")
     auto_enable = request.get("autoEnable")
     if members == "NONE" or (members is None and (auto_enable is False or str(auto_enable).lower() == "false")):
-        evaluation.findings.append(
-            context.finding(
-                GUARDDUTY_DISABLED,
-                severity=Severity.HIGH,
-                resource_arn=arn,
-                reason=(
-                    f"{actor} turned GuardDuty's organisation auto-enable off on {where}: accounts that join the "
-                    "organisation from now on are not watched. If it was not meant: aws guardduty "
-                    f"update-organization-configuration --detector-id {detector} --auto-enable-organization-members "
-                    "ALL (or NEW)."
-                ),
-                plan=(),
-            )
+        return _alerted(
+            context,
+            evaluation,
+            GUARDDUTY_DISABLED,
+            Severity.HIGH,
+            arn,
+            reason=f"{actor} turned GuardDuty's organisation auto-enable off on {where}: accounts that join the "
+            "organisation from now on are not watched. If it was not meant: aws guardduty "
+            f"update-organization-configuration --detector-id {detector} --auto-enable-organization-members "
+            "ALL (or NEW).",
         )
-        return evaluation
     return _guardduty_features_off(context, evaluation, arn, where)
 
 
@@ -723,21 +727,229 @@ def _guardduty_admin_removed(context: RuleContext) -> Evaluation:
     # The management account made the change (the finding stays in the event's account): its root names it.
     arn = f"arn:{context.partition}:iam::{change.account}:root"
     evaluation = Evaluation(resource_arn=arn)
+    return _alerted(
+        context,
+        evaluation,
+        GUARDDUTY_DISABLED,
+        Severity.CRITICAL,
+        arn,
+        reason=f"{change.actor.display} removed account {admin} as GuardDuty's delegated administrator of the "
+        f"organisation in {change.region}: the organisation's findings are no longer gathered there and its "
+        "members are no longer managed. Designate it again: aws guardduty enable-organization-admin-account "
+        f"--admin-account-id {admin} (then check its auto-enable settings and members).",
+    )
+
+
+def _destination(request: Any) -> dict[str, str]:
+    """What a publishing destination request sets: ``destination_arn`` (the S3 bucket, or a folder of it) and
+    ``kms_key_arn``, those it names (an update may name one), and ``destination_type`` when given."""
+    properties = _field(request, "DestinationProperties")
+    found = {
+        "destination_type": _field(request, "DestinationType"),
+        "destination_arn": _field(properties, "DestinationArn"),
+        "kms_key_arn": _field(properties, "KmsKeyArn"),
+    }
+    return {key: value for key, value in found.items() if isinstance(value, str) and value}
+
+
+def _destination_command(detector: str, kept: Mapping[str, Any] | None) -> str:
+    """The exact ``create-publishing-destination`` command, with what IAM Warden knows of the destination."""
+    kept = kept or {}
+    return (
+        f"aws guardduty create-publishing-destination --detector-id {detector} --destination-type "
+        f"{kept.get('destination_type', 'S3')} --destination-properties "
+        f"DestinationArn={kept.get('destination_arn', '<its bucket ARN>')},"
+        f"KmsKeyArn={kept.get('kms_key_arn', '<its KMS key ARN>')}"
+    )
+
+
+def _kept_destination(context: RuleContext, arn: str) -> tuple[Mapping[str, Any] | None, str]:
+    """IAM Warden's snapshot of a publishing destination taken before the event, and, when there is none, why."""
+    recorded = context.recorded
+    if recorded is None:
+        return None, "IAM Warden's records are not read offline"
+    snapshot = recorded.snapshot(PUBLISHING_DESTINATION, arn)
+    if snapshot is None:
+        return None, "IAM Warden has no record of it (it keeps one from each create or update it judges compliant)"
+    if snapshot.unusable or not snapshot.taken_before(context.change.time):
+        return None, f"IAM Warden's record of it ({snapshot.taken_at}) is not known to be from before the change"
+    return snapshot.data, ""
+
+
+def _other_destinations(context: RuleContext, detector: str, gone: str) -> list[str] | None:
+    """The detector's publishing destinations left after one was deleted (the enforcer's read); None when unknown
+    (offline, or the read refused: the deletion is then judged as if it was the last)."""
+    if context.live_clients is None:
+        return None
+    change = context.change
+    client = context.live_clients(change.account, change.region).client("guardduty")
+    try:
+        answer = client.list_publishing_destinations(DetectorId=detector)
+    except Exception as exc:
+        if is_transient(exc):
+            raise classify(exc, "ListPublishingDestinations") from exc
+        return None
+    listed = [_field(item, "DestinationId") for item in _listed(answer.get("Destinations"))]
+    return [str(item) for item in listed if item and item != gone]
+
+
+def _guardduty_export(context: RuleContext, detector: str, where: str) -> Evaluation:
+    """GuardDuty's findings export deleted (critical when no other destination is left) or moved (high).
+
+    The record of a deletion names only the destination's id: it is re-created only from IAM Warden's own snapshot,
+    taken before the change (from the create or update it judged compliant); without one it is alerted with the exact
+    command, what is unknown left as placeholders. An update is put back to the snapshot's bucket and key; without one,
+    what it was before is unknown: alerted. The request shapes are botocore's (``CreatePublishingDestination``,
+    ``UpdatePublishingDestination``, ``DeletePublishingDestination``: ``detectorId`` and ``destinationId`` are URI
+    members, spelled as CloudTrail spells the other GuardDuty URI members).
+    """
+    change = context.change
+    request = change.request_parameters
+    name = change.event_name
+    actor = change.actor.display
+    destination = (
+        _field(change.response_elements, "DestinationId")
+        if name == "CreatePublishingDestination"
+        else context.request_text("destinationId")
+    )
+    arn = (
+        _arn(context, "guardduty", f"detector/{detector}/publishingdestination/{destination}")
+        if isinstance(destination, str) and destination
+        else _arn(context, "guardduty", f"detector/{detector}")
+    )
+    evaluation = Evaluation(resource_arn=arn)
+    sets = _destination(request)
+    if name == "CreatePublishingDestination":
+        if isinstance(destination, str) and destination and {"destination_arn", "kms_key_arn"} <= set(sets):
+            evaluation.observed.append(
+                Snapshot(PUBLISHING_DESTINATION, arn, observed_at(change.time), {"destination_type": "S3", **sets})
+            )
+        evaluation.compliant.append(f"{where} exports its findings to one more destination")
+        return evaluation
+    kept, why = _kept_destination(context, arn)
+    if name == "UpdatePublishingDestination":
+        return _destination_moved(context, evaluation, detector, where, str(destination), sets=sets, kept=kept, why=why)
+    others = _other_destinations(context, detector, str(destination))
+    severity = Severity.HIGH if others else Severity.CRITICAL
+    left = (
+        f"its findings still go to {', '.join(others)}"
+        if others
+        else "no other destination is left: its findings are exported nowhere"
+        if others is not None
+        else "IAM Warden could not read whether another destination is left, so it is judged as the last"
+    )
+    reason = (
+        f"{actor} deleted publishing destination {destination} of {where} ({left}): the copy of GuardDuty's findings "
+        "in S3 that a SOC or SIEM reads gets no new finding. "
+    )
+    command = _destination_command(detector, kept)
+    if kept is None:
+        return _alerted(
+            context,
+            evaluation,
+            GUARDDUTY_DISABLED,
+            severity,
+            arn,
+            reason=reason
+            + f"The record names only its id, so IAM Warden cannot re-create it; if it was not meant: {command}.",
+            needs=(f"the bucket and KMS key of destination {destination} ({why})",),
+        )
     evaluation.findings.append(
         context.finding(
             GUARDDUTY_DISABLED,
-            severity=Severity.CRITICAL,
+            severity=severity,
             resource_arn=arn,
-            reason=(
-                f"{change.actor.display} removed account {admin} as GuardDuty's delegated administrator of the "
-                f"organisation in {change.region}: the organisation's findings are no longer gathered there and its "
-                "members are no longer managed. Designate it again: aws guardduty enable-organization-admin-account "
-                f"--admin-account-id {admin} (then check its auto-enable settings and members)."
-            ),
-            plan=(),
+            reason=reason + f"IAM Warden re-creates it as it recorded it: {command}.",
+            plan=[
+                RemediationStep(
+                    RecreatePublishingDestination.action,
+                    arn,
+                    {"detector_id": detector, **{key: str(kept[key]) for key in _DESTINATION_KEYS if key in kept}},
+                    f"re-create the publishing destination of {where} to {kept.get('destination_arn')}",
+                )
+            ],
         )
     )
     return evaluation
+
+
+#: What a publishing destination step carries of the destination (the snapshot's keys).
+_DESTINATION_KEYS = ("destination_type", "destination_arn", "kms_key_arn")
+
+
+def _destination_moved(
+    context: RuleContext,
+    evaluation: Evaluation,
+    detector: str,
+    where: str,
+    destination: str,
+    *,
+    sets: Mapping[str, str],
+    kept: Mapping[str, Any] | None,
+    why: str,
+) -> Evaluation:
+    """A publishing destination moved to another bucket or key: compliant when it is where IAM Warden recorded it,
+    put back to the recorded bucket and key otherwise (high); alerted when nothing was recorded."""
+    change = context.change
+    arn = str(evaluation.resource_arn)
+    moved = {key: value for key, value in sets.items() if key != "destination_type"}
+    if not moved:
+        evaluation.compliant.append(f"the update leaves publishing destination {destination} of {where} as it was")
+        return evaluation
+    if kept is not None and all(kept.get(key) == value for key, value in moved.items()):
+        evaluation.compliant.append(f"publishing destination {destination} of {where} is where IAM Warden recorded it")
+        evaluation.observed.append(Snapshot(PUBLISHING_DESTINATION, arn, observed_at(change.time), {**kept, **moved}))
+        return evaluation
+    now = ", ".join(f"{_DESTINATION_WORDS[key]} {value}" for key, value in sorted(moved.items()))
+    key_account = (moved.get("kms_key_arn") or "").split(":")[4:5]
+    foreign = (
+        f" (the KMS key is account {key_account[0]}'s)"
+        if key_account and key_account[0] not in ("", change.account)
+        else ""
+    )
+    reason = (
+        f"{change.actor.display} moved publishing destination {destination} of {where} to {now}{foreign}: GuardDuty's "
+        "findings now go where the SOC or SIEM may not read them, or to someone else. "
+    )
+    back = (
+        f"aws guardduty update-publishing-destination --detector-id {detector} --destination-id {destination} "
+        "--destination-properties "
+    )
+    if kept is None:
+        return _alerted(
+            context,
+            evaluation,
+            GUARDDUTY_DISABLED,
+            Severity.HIGH,
+            arn,
+            reason=reason
+            + f"If it was not meant, put it back: {back}DestinationArn=<its bucket ARN>,KmsKeyArn=<its KMS key "
+            "ARN>.",
+            needs=(f"where destination {destination} exported before ({why})",),
+        )
+    restore = {key: str(kept[key]) for key in ("destination_arn", "kms_key_arn") if key in kept}
+    evaluation.findings.append(
+        context.finding(
+            GUARDDUTY_DISABLED,
+            severity=Severity.HIGH,
+            resource_arn=arn,
+            reason=reason
+            + f"IAM Warden puts it back where it recorded it: {back}DestinationArn={restore.get('destination_arn')},"
+            f"KmsKeyArn={restore.get('kms_key_arn')}.",
+            plan=[
+                RemediationStep(
+                    RestorePublishingDestination.action,
+                    arn,
+                    {"detector_id": detector, "destination_id": destination, "restore": restore, "changed_to": moved},
+                    f"put publishing destination {destination} of {where} back to {restore.get('destination_arn')}",
+                )
+            ],
+        )
+    )
+    return evaluation
+
+
+_DESTINATION_WORDS = {"destination_arn": "bucket", "kms_key_arn": "KMS key"}
 
 
 def _guardduty_features_off(context: RuleContext, evaluation: Evaluation, arn: str, where: str) -> Evaluation:
@@ -777,19 +989,15 @@ def _guardduty_features_off(context: RuleContext, evaluation: Evaluation, arn: s
     else:
         whose = ""
         command = f"aws guardduty update-detector --detector-id {detector} --features {enabled}"
-    evaluation.findings.append(
-        context.finding(
-            GUARDDUTY_DISABLED,
-            severity=Severity.MEDIUM,
-            resource_arn=arn,
-            reason=(
-                f"{change.actor.display} switched GuardDuty protection plans {', '.join(off)} off {whose}on {where}: "
-                f"what they watch raises no finding any more. If it was not meant: {command}."
-            ),
-            plan=(),
-        )
+    return _alerted(
+        context,
+        evaluation,
+        GUARDDUTY_DISABLED,
+        Severity.MEDIUM,
+        arn,
+        reason=f"{change.actor.display} switched GuardDuty protection plans {', '.join(off)} off {whose}on {where}: "
+        f"what they watch raises no finding any more. If it was not meant: {command}.",
     )
-    return evaluation
 
 
 def _matches_every_finding(criterion: Any) -> bool:
@@ -815,20 +1023,16 @@ def _config_narrowed(context: RuleContext) -> Evaluation:
         channel = context.request_text("deliveryChannelName")
         arn = _arn(context, "config", f"delivery-channel/{channel}")
         evaluation = Evaluation(resource_arn=arn)
-        evaluation.findings.append(
-            context.finding(
-                CONFIG_RECORDING_STOPPED,
-                severity=Severity.CRITICAL,
-                resource_arn=arn,
-                reason=(
-                    f"{actor} deleted the AWS Config delivery channel {channel} in {change.region}: what the recorder "
-                    "records is no longer delivered (no snapshots, no history in S3). Put it back with aws "
-                    "configservice put-delivery-channel."
-                ),
-                plan=(),
-            )
+        return _alerted(
+            context,
+            evaluation,
+            CONFIG_RECORDING_STOPPED,
+            Severity.CRITICAL,
+            arn,
+            reason=f"{actor} deleted the AWS Config delivery channel {channel} in {change.region}: what the recorder "
+            "records is no longer delivered (no snapshots, no history in S3). Put it back with aws "
+            "configservice put-delivery-channel.",
         )
-        return evaluation
     recorder = change.request_parameters.get("configurationRecorder")
     recorder = recorder if isinstance(recorder, dict) else {}
     name = recorder.get("name")
@@ -849,20 +1053,16 @@ def _config_narrowed(context: RuleContext) -> Evaluation:
     else:
         types = ", ".join(str(t) for t in group.get("resourceTypes") or [])
         what = f"only {types}" if types else "no resource type"
-    evaluation.findings.append(
-        context.finding(
-            CONFIG_RECORDING_STOPPED,
-            severity=Severity.MEDIUM,
-            resource_arn=arn,
-            reason=(
-                f"{actor} set AWS Config recorder {name} in {change.region} to record {what}: changes to the rest "
-                "leave no history. If it was not meant, record everything again: aws configservice "
-                "put-configuration-recorder with recordingGroup allSupported=true,includeGlobalResourceTypes=true."
-            ),
-            plan=(),
-        )
+    return _alerted(
+        context,
+        evaluation,
+        CONFIG_RECORDING_STOPPED,
+        Severity.MEDIUM,
+        arn,
+        reason=f"{actor} set AWS Config recorder {name} in {change.region} to record {what}: changes to the rest "
+        "leave no history. If it was not meant, record everything again: aws configservice "
+        "put-configuration-recorder with recordingGroup allSupported=true,includeGlobalResourceTypes=true.",
     )
-    return evaluation
 
 
 def _security_hub_narrowed(context: RuleContext, evaluation: Evaluation, arn: str) -> Evaluation:
@@ -883,10 +1083,7 @@ def _security_hub_narrowed(context: RuleContext, evaluation: Evaluation, arn: st
             "they no longer reach the security team. Import them again: aws securityhub "
             "enable-import-findings-for-product"
         )
-    evaluation.findings.append(
-        context.finding(SECURITY_HUB_DISABLED, severity=Severity.HIGH, resource_arn=arn, reason=reason + ".", plan=())
-    )
-    return evaluation
+    return _alerted(context, evaluation, SECURITY_HUB_DISABLED, Severity.HIGH, arn, reason=reason + ".")
 
 
 #: Automation-rule criteria that can pin findings down (a finding, a resource, a control, a title): a rule filtering
@@ -1341,20 +1538,16 @@ def _security_hub_v2_off(context: RuleContext, evaluation: Evaluation, arn: str)
     where = f"Security Hub (the 2025 Security Hub, V2) in {change.region}"
     if change.event_name == "DisableSecurityHubFeatureV2":
         feature = context.request_text("featureName")
-        evaluation.findings.append(
-            context.finding(
-                SECURITY_HUB_DISABLED,
-                severity=Severity.HIGH,
-                resource_arn=arn,
-                reason=(
-                    f"{change.actor.display} switched {where}'s feature {feature} off: what it finds is no longer "
-                    "reported. If it was not meant: aws securityhub enable-security-hub-feature-v2 --feature-name "
-                    f"{feature}."
-                ),
-                plan=(),
-            )
+        return _alerted(
+            context,
+            evaluation,
+            SECURITY_HUB_DISABLED,
+            Severity.HIGH,
+            arn,
+            reason=f"{change.actor.display} switched {where}'s feature {feature} off: what it finds is no longer "
+            "reported. If it was not meant: aws securityhub enable-security-hub-feature-v2 --feature-name "
+            f"{feature}.",
         )
-        return evaluation
     evaluation.findings.append(
         context.finding(
             SECURITY_HUB_DISABLED,
@@ -1423,12 +1616,7 @@ def _security_hub_unlinked(context: RuleContext, evaluation: Evaluation, arn: st
             "its findings no longer reach the security account. Only the administrator can associate it again "
             "(aws securityhub create-members there)"
         )
-    evaluation.findings.append(
-        context.finding(
-            SECURITY_HUB_DISABLED, severity=Severity.CRITICAL, resource_arn=arn, reason=reason + ".", plan=()
-        )
-    )
-    return evaluation
+    return _alerted(context, evaluation, SECURITY_HUB_DISABLED, Severity.CRITICAL, arn, reason=reason + ".")
 
 
 class OrganizationLeftRule:
@@ -1446,21 +1634,17 @@ class OrganizationLeftRule:
             return _departed(context)
         arn = f"arn:{context.partition}:iam::{change.account}:root"
         evaluation = Evaluation(resource_arn=arn)
-        evaluation.findings.append(
-            context.finding(
-                ORGANIZATION_LEFT,
-                severity=Severity.CRITICAL,
-                resource_arn=arn,
-                reason=(
-                    f"{change.actor.display} took account {change.account} out of its organisation: service control "
-                    "policies, the organisation trail and the delegated security services no longer cover it. "
-                    "Only the management account can invite it back; deny organizations:LeaveOrganization with a "
-                    "service control policy so that it cannot happen again."
-                ),
-                plan=(),
-            )
+        return _alerted(
+            context,
+            evaluation,
+            ORGANIZATION_LEFT,
+            Severity.CRITICAL,
+            arn,
+            reason=f"{change.actor.display} took account {change.account} out of its organisation: service control "
+            "policies, the organisation trail and the delegated security services no longer cover it. "
+            "Only the management account can invite it back; deny organizations:LeaveOrganization with a "
+            "service control policy so that it cannot happen again.",
         )
-        return evaluation
 
 
 #: ``departureMethod`` (and its earlier spelling ``departedMethod``) values, upper-cased, in words.
@@ -1503,23 +1687,19 @@ def _departed(context: RuleContext) -> Evaluation:
         unknown.append(f"how it departed: serviceEventDetails.departureMethod is {method_value!r}")
     how = _DEPARTURES.get(method or "", "departed from the organisation")
     at = f" at {when}" if isinstance(when, str) and when else ""
-    evaluation.findings.append(
-        context.finding(
-            ORGANIZATION_LEFT,
-            severity=Severity.CRITICAL,
-            resource_arn=arn,
-            reason=(
-                f"Management account {change.account} recorded that {who} {how}{at}: service control policies, "
-                "the organisation trail and the delegated security services no longer cover it, and its own "
-                "alerts may no longer reach IAM Warden's central bus. Only the management account can invite it "
-                "back; find out who did it (its LeaveOrganization in its own trail, or RemoveAccountFromOrganization "
-                "here), and deny organizations:LeaveOrganization with a service control policy."
-            ),
-            plan=(),
-            needs_context=unknown,
-        )
+    return _alerted(
+        context,
+        evaluation,
+        ORGANIZATION_LEFT,
+        Severity.CRITICAL,
+        arn,
+        reason=f"Management account {change.account} recorded that {who} {how}{at}: service control policies, "
+        "the organisation trail and the delegated security services no longer cover it, and its own "
+        "alerts may no longer reach IAM Warden's central bus. Only the management account can invite it "
+        "back; find out who did it (its LeaveOrganization in its own trail, or RemoveAccountFromOrganization "
+        "here), and deny organizations:LeaveOrganization with a service control policy.",
+        needs=unknown,
     )
-    return evaluation
 
 
 def _departed_account(details: Mapping[str, Any]) -> str | None:
@@ -1925,11 +2105,176 @@ class DisableAutomationRuleV2:
         return [f"enabled Security Hub automation rule {arn} again, as before"]
 
 
+def _destinations(aws: AccountClients, detector: str) -> dict[str, dict[str, str]] | None:
+    """Every publishing destination of ``detector`` (by id: its bucket and key ARNs); None when the detector is gone."""
+    client = aws.client("guardduty")
+    found: dict[str, dict[str, str]] = {}
+    try:
+        listed = client.list_publishing_destinations(DetectorId=detector).get("Destinations", [])
+        for item in listed:
+            destination = str(item["DestinationId"])
+            properties = client.describe_publishing_destination(DetectorId=detector, DestinationId=destination).get(
+                "DestinationProperties", {}
+            )
+            found[destination] = {
+                "destination_arn": str(properties.get("DestinationArn", "")),
+                "kms_key_arn": str(properties.get("KmsKeyArn", "")),
+            }
+    except Exception as exc:
+        if error_code(exc) in _DETECTOR_GONE:
+            return None
+        raise
+    return found
+
+
+def _same_place(found: Mapping[str, str], wanted: Mapping[str, Any]) -> bool:
+    return all(found.get(key) == wanted.get(key) for key in ("destination_arn", "kms_key_arn"))
+
+
+class RecreatePublishingDestination:
+    """Re-create a deleted GuardDuty publishing destination from IAM Warden's snapshot (undo deletes the one it made).
+
+    Nothing is made when the detector already exports to that bucket with that key (re-created meanwhile) or is
+    gone. Undo deletes only a destination to that bucket and key that was not there when captured.
+    """
+
+    permissions: ClassVar[Permissions] = (
+        "guardduty:ListPublishingDestinations",
+        "guardduty:DescribePublishingDestination",
+        "guardduty:CreatePublishingDestination",
+    )
+    action: ClassVar[StepAction] = StepAction("recreate_guardduty_publishing_destination", permissions)
+    undo_permissions: ClassVar[Permissions] = (
+        "guardduty:ListPublishingDestinations",
+        "guardduty:DescribePublishingDestination",
+        "guardduty:DeletePublishingDestination",
+    )
+    undoable: ClassVar[bool] = True
+
+    def capture(self, aws: AccountClients, step: RemediationStep) -> dict[str, Any]:
+        return {"destinations": _destinations(aws, step.parameters["detector_id"])}
+
+    @staticmethod
+    def _needed(step: RemediationStep, before: Mapping[str, Any]) -> bool:
+        existing = before["destinations"]
+        return existing is not None and not any(_same_place(found, step.parameters) for found in existing.values())
+
+    def apply(self, run: StepRun, step: RemediationStep, before: Mapping[str, Any], done: list[str]) -> None:
+        if not self._needed(step, before):
+            return  # exported there again already, or the detector is gone
+        parameters = step.parameters
+        detector = parameters["detector_id"]
+        with ignoring(*_DETECTOR_GONE):
+            answer = run.aws.client("guardduty").create_publishing_destination(
+                DetectorId=detector,
+                DestinationType=parameters.get("destination_type", "S3"),
+                DestinationProperties={
+                    "DestinationArn": parameters["destination_arn"],
+                    "KmsKeyArn": parameters["kms_key_arn"],
+                },
+            )
+            done.append(
+                f"re-created the publishing destination of GuardDuty detector {detector} to "
+                f"{parameters['destination_arn']} (now {answer.get('DestinationId')})"
+            )
+
+    def undo(self, aws: AccountClients, step: RemediationStep, before: Mapping[str, Any]) -> list[str]:
+        if not self._needed(step, before):
+            return []
+        detector = step.parameters["detector_id"]
+        now = _destinations(aws, detector)
+        if now is None:
+            raise UndoError(f"GuardDuty detector {detector} no longer exists")
+        made = sorted(
+            destination
+            for destination, found in now.items()
+            if destination not in before["destinations"] and _same_place(found, step.parameters)
+        )
+        client = aws.client("guardduty")
+        for destination in made:
+            with ignoring(*_DETECTOR_GONE):
+                client.delete_publishing_destination(DetectorId=detector, DestinationId=destination)
+        return [f"deleted publishing destination {d} of GuardDuty detector {detector} again, as before" for d in made]
+
+
+class RestorePublishingDestination:
+    """Put a moved GuardDuty publishing destination back to the bucket and key IAM Warden recorded (undo: where the
+    event moved it). Only while it is still where the event moved it: changed again or deleted since is left alone."""
+
+    permissions: ClassVar[Permissions] = (
+        "guardduty:DescribePublishingDestination",
+        "guardduty:UpdatePublishingDestination",
+    )
+    action: ClassVar[StepAction] = StepAction("restore_guardduty_publishing_destination", permissions)
+    undo_permissions: ClassVar[Permissions] = permissions
+    undoable: ClassVar[bool] = True
+
+    @staticmethod
+    def _read(aws: AccountClients, detector: str, destination: str) -> dict[str, str] | None:
+        try:
+            answer = aws.client("guardduty").describe_publishing_destination(
+                DetectorId=detector, DestinationId=destination
+            )
+        except Exception as exc:
+            if error_code(exc) in _DETECTOR_GONE:
+                return None
+            raise
+        properties = answer.get("DestinationProperties", {})
+        return {
+            "destination_arn": str(properties.get("DestinationArn", "")),
+            "kms_key_arn": str(properties.get("KmsKeyArn", "")),
+        }
+
+    @staticmethod
+    def _update(aws: AccountClients, step: RemediationStep, to: Mapping[str, Any]) -> None:
+        aws.client("guardduty").update_publishing_destination(
+            DetectorId=step.parameters["detector_id"],
+            DestinationId=step.parameters["destination_id"],
+            DestinationProperties={"DestinationArn": to["destination_arn"], "KmsKeyArn": to["kms_key_arn"]},
+        )
+
+    def capture(self, aws: AccountClients, step: RemediationStep) -> dict[str, Any]:
+        return {"found": self._read(aws, step.parameters["detector_id"], step.parameters["destination_id"])}
+
+    @staticmethod
+    def _moved(step: RemediationStep, before: Mapping[str, Any]) -> bool:
+        found = before["found"]
+        changed_to = step.parameters["changed_to"]
+        return found is not None and all(found.get(key) == value for key, value in changed_to.items())
+
+    def apply(self, run: StepRun, step: RemediationStep, before: Mapping[str, Any], done: list[str]) -> None:
+        if not self._moved(step, before):
+            return  # moved again or deleted since: another change's doing
+        restore = {**before["found"], **step.parameters["restore"]}
+        with ignoring(*_DETECTOR_GONE):
+            self._update(run.aws, step, restore)
+            done.append(
+                f"put publishing destination {step.parameters['destination_id']} of GuardDuty detector "
+                f"{step.parameters['detector_id']} back to {restore['destination_arn']}"
+            )
+
+    def undo(self, aws: AccountClients, step: RemediationStep, before: Mapping[str, Any]) -> list[str]:
+        if not self._moved(step, before):
+            return []
+        detector, destination = step.parameters["detector_id"], step.parameters["destination_id"]
+        now = self._read(aws, detector, destination)
+        if now is None:
+            raise UndoError(f"publishing destination {destination} of GuardDuty detector {detector} no longer exists")
+        if not _same_place(now, {**before["found"], **step.parameters["restore"]}):
+            return []  # changed since the remediation: left alone
+        self._update(aws, step, before["found"])
+        return [
+            f"moved publishing destination {destination} of GuardDuty detector {detector} back, as the event set it"
+        ]
+
+
 GUARDRAILS = (GuardDutyRule(), ConfigRecorderRule(), SecurityHubRule(), OrganizationLeftRule())
 ACTIONS = (
     EnableGuardDutyDetector(),
     StartGuardDutyMonitoring(),
     StopFilterArchiving(),
+    RecreatePublishingDestination(),
+    RestorePublishingDestination(),
     StartConfigurationRecorder(),
     EnableSecurityHub(),
     EnableSecurityHubV2(),
