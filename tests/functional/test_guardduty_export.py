@@ -1,0 +1,196 @@
+"""GuardDuty's findings export put back by the enforcer as Lambda wires it, from the snapshot it kept of the
+destination's create, and undone with ``iamwarden undo``'s executor (issue 15 item 3).
+
+moto has no GuardDuty publishing destinations ("Not yet implemented"): the botocore Stubber checks every call and its
+parameters against the real API model, in order.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from botocore.stub import Stubber
+
+from iamwarden.app.service import EnforcerService
+from iamwarden.domain.exceptions import UndoError
+from iamwarden.domain.findings import Outcome
+from tests.aws_fixtures import HOME_ACCOUNT
+from tests.conftest import load_event
+from tests.functional.conftest import Account
+
+OPERATOR = f"arn:aws:iam::{HOME_ACCOUNT}:user/secops"
+REGION = "eu-west-1"
+DETECTOR = "12abc34d567e8fa901bc2d34eEXAMPLE"
+DESTINATION = "a4b9c8d7e6f5a4b3c2d1e0f9aEXAMPLE"
+MADE = "b5c0d9e8f7a6b5c4d3e2f1a0bEXAMPLE"
+BUCKET = "arn:aws:s3:::acme-guardduty-findings"
+KEY = f"arn:aws:kms:{REGION}:{HOME_ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+DROP = "arn:aws:s3:::findings-drop-4417"
+DROP_KEY = "arn:aws:kms:eu-west-1:444455556666:key/0f9e8d7c-6b5a-4c3d-2e1f-0a9b8c7d6e5f"
+RECORDED = {"DestinationArn": BUCKET, "KmsKeyArn": KEY}
+MOVED = {"DestinationArn": DROP, "KmsKeyArn": DROP_KEY}
+
+
+def _event(kind: str) -> dict[str, Any]:
+    event = load_event(f"guardduty-publishing-destination-{kind}.json")
+    event["account"] = event["detail"]["recipientAccountId"] = HOME_ACCOUNT
+    return event
+
+
+def _client(enforcer: EnforcerService) -> Any:
+    return enforcer.executor.clients.client("guardduty", HOME_ACCOUNT, REGION)
+
+
+def _only(result: dict[str, Any]) -> dict[str, Any]:
+    [finding] = result["findings"]
+    return dict(finding)
+
+
+def _listed(*destinations: str) -> dict[str, Any]:
+    return {
+        "Destinations": [
+            {"DestinationId": destination, "DestinationType": "S3", "Status": "PUBLISHING"}
+            for destination in destinations
+        ]
+    }
+
+
+def _described(destination: str, properties: dict[str, str]) -> dict[str, Any]:
+    return {
+        "DestinationId": destination,
+        "DestinationType": "S3",
+        "Status": "PUBLISHING",
+        "PublishingFailureStartTimestamp": 0,
+        "DestinationProperties": properties,
+    }
+
+
+LIST = {"DetectorId": DETECTOR}
+
+
+def _described_params(destination: str) -> dict[str, str]:
+    return {"DetectorId": DETECTOR, "DestinationId": destination}
+
+
+def _created(account: Account, enforcer: EnforcerService) -> None:
+    """The destination's create, judged compliant first: the enforcer keeps what it set."""
+    account.set("rules/guardduty-disabled/mode", "remediate")
+    assert enforcer.handle(_event("created"))["findings"] == []
+
+
+def test_a_deleted_destination_is_recreated_and_undo_deletes_the_one_it_made(
+    account: Account, enforcer: EnforcerService
+) -> None:
+    _created(account, enforcer)
+    with Stubber(_client(enforcer)) as stubber:
+        stubber.add_response("list_publishing_destinations", _listed(), LIST)  # the judgement: none left
+        stubber.add_response("list_publishing_destinations", _listed(), LIST)  # capture
+        stubber.add_response(
+            "create_publishing_destination",
+            {"DestinationId": MADE},
+            {"DetectorId": DETECTOR, "DestinationType": "S3", "DestinationProperties": RECORDED},
+        )
+        finding = _only(enforcer.handle(_event("deleted")))
+        stubber.assert_no_pending_responses()
+        stubber.add_response("list_publishing_destinations", _listed(MADE), LIST)
+        stubber.add_response("describe_publishing_destination", _described(MADE, RECORDED), _described_params(MADE))
+        stubber.add_response("delete_publishing_destination", {}, _described_params(MADE))
+        undo = enforcer.executor.undo(finding["remediation_id"], actor=OPERATOR)
+        stubber.assert_no_pending_responses()
+
+    assert finding["outcome"] == Outcome.REMEDIATED
+    assert finding["done"] == [
+        f"re-created the publishing destination of GuardDuty detector {DETECTOR} to {BUCKET} (now {MADE})"
+    ]
+    assert list(undo.restored) == [
+        f"deleted publishing destination {MADE} of GuardDuty detector {DETECTOR} again, as before"
+    ]
+
+
+def test_a_destination_recreated_meanwhile_is_left_alone(account: Account, enforcer: EnforcerService) -> None:
+    """Idempotent: the detector exports to that bucket with that key again already; nothing is made, nothing undone."""
+    _created(account, enforcer)
+    with Stubber(_client(enforcer)) as stubber:
+        stubber.add_response("list_publishing_destinations", _listed(), LIST)
+        stubber.add_response("list_publishing_destinations", _listed(MADE), LIST)
+        stubber.add_response("describe_publishing_destination", _described(MADE, RECORDED), _described_params(MADE))
+        finding = _only(enforcer.handle(_event("deleted")))
+        undo = enforcer.executor.undo(finding["remediation_id"], actor=OPERATOR)
+        stubber.assert_no_pending_responses()
+    assert (finding["outcome"], finding["done"], list(undo.restored)) == (Outcome.REMEDIATED, [], [])
+
+
+def test_without_the_create_seen_a_deleted_destination_is_only_alerted(
+    account: Account, enforcer: EnforcerService
+) -> None:
+    account.set("rules/guardduty-disabled/mode", "remediate")
+    with Stubber(_client(enforcer)) as stubber:
+        stubber.add_response("list_publishing_destinations", _listed(), LIST)
+        finding = _only(enforcer.handle(_event("deleted")))
+        stubber.assert_no_pending_responses()
+    # No snapshot from before: the finding carries what is unknown, so nothing is re-created (no create was stubbed).
+    assert (finding["outcome"], finding["done"]) == (Outcome.ALERTED, [])
+
+
+def test_a_moved_destination_is_put_back_and_undo_moves_it_again(account: Account, enforcer: EnforcerService) -> None:
+    _created(account, enforcer)
+    described = _described_params(DESTINATION)
+    with Stubber(_client(enforcer)) as stubber:
+        stubber.add_response("describe_publishing_destination", _described(DESTINATION, MOVED), described)
+        stubber.add_response("update_publishing_destination", {}, {**described, "DestinationProperties": RECORDED})
+        finding = _only(enforcer.handle(_event("moved")))
+        stubber.assert_no_pending_responses()
+        stubber.add_response("describe_publishing_destination", _described(DESTINATION, RECORDED), described)
+        stubber.add_response("update_publishing_destination", {}, {**described, "DestinationProperties": MOVED})
+        undo = enforcer.executor.undo(finding["remediation_id"], actor=OPERATOR)
+        stubber.assert_no_pending_responses()
+
+    assert finding["outcome"] == Outcome.REMEDIATED
+    assert finding["done"] == [
+        f"put publishing destination {DESTINATION} of GuardDuty detector {DETECTOR} back to {BUCKET}"
+    ]
+    assert list(undo.restored) == [
+        f"moved publishing destination {DESTINATION} of GuardDuty detector {DETECTOR} back, as the event set it"
+    ]
+
+
+@pytest.mark.parametrize(
+    "now", [None, {"DestinationArn": "arn:aws:s3:::elsewhere", "KmsKeyArn": KEY}], ids=["deleted", "moved-again"]
+)
+def test_a_destination_deleted_or_moved_again_is_left_alone(
+    account: Account, enforcer: EnforcerService, now: dict[str, str] | None
+) -> None:
+    _created(account, enforcer)
+    described = _described_params(DESTINATION)
+    with Stubber(_client(enforcer)) as stubber:
+        if now is None:
+            stubber.add_client_error(
+                "describe_publishing_destination", "BadRequestException", expected_params=described
+            )
+        else:
+            stubber.add_response("describe_publishing_destination", _described(DESTINATION, now), described)
+        finding = _only(enforcer.handle(_event("moved")))
+        undo = enforcer.executor.undo(finding["remediation_id"], actor=OPERATOR)
+        stubber.assert_no_pending_responses()
+    assert (finding["outcome"], finding["done"], list(undo.restored)) == (Outcome.REMEDIATED, [], [])
+
+
+def test_undo_of_a_destination_deleted_since_says_so(account: Account, enforcer: EnforcerService) -> None:
+    _created(account, enforcer)
+    described = _described_params(DESTINATION)
+    with Stubber(_client(enforcer)) as stubber:
+        stubber.add_response("describe_publishing_destination", _described(DESTINATION, MOVED), described)
+        stubber.add_response("update_publishing_destination", {}, {**described, "DestinationProperties": RECORDED})
+        finding = _only(enforcer.handle(_event("moved")))
+        stubber.add_client_error("describe_publishing_destination", "BadRequestException", expected_params=described)
+        with pytest.raises(UndoError, match="no longer exists"):
+            enforcer.executor.undo(finding["remediation_id"], actor=OPERATOR)
+
+
+def test_a_moved_destination_in_alert_mode_is_only_alerted(account: Account, enforcer: EnforcerService) -> None:
+    assert enforcer.handle(_event("created"))["findings"] == []
+    with Stubber(_client(enforcer)) as stubber:
+        finding = _only(enforcer.handle(_event("moved")))
+        stubber.assert_no_pending_responses()
+    assert finding["outcome"] == Outcome.ALERTED
