@@ -1328,10 +1328,26 @@ _NARROWING_OCSF_MAPS = frozenset({"resources.tags", "finding_info.tags", "databu
 _OCSF_PRODUCT_FIELDS = frozenset({"metadata.product.name", "metadata.product.uid", "metadata.product.vendor_name"})
 #: The shortest CIDR prefix that names a few addresses (a scanner), not a whole network.
 _SPECIFIC_PREFIX = {4: 16, 6: 48}
+#: A V2 resource rule's string fields that can pin resources down (botocore's ``ResourcesStringField``): one
+#: resource's id, name or canonical id. Account, region, type, category, provider... select whole classes.
+_NARROWING_RESOURCE_FIELDS = frozenset(
+    {"ResourceGuid", "ResourceId", "ResourceName", "ResourceInfo.AIDetails.CanonicalId"}
+)
+#: A V2 resource rule's map field whose ``EQUALS`` of a key and a value pins resources down (``ResourcesMapField``).
+_NARROWING_RESOURCE_MAPS = frozenset({"ResourceTags"})
+#: Resource criticalities (botocore's ``ResourceCriticality``: Very High, High, Medium, Low, Unknown) that rank a
+#: resource's exposures and findings below those the security team looks at first.
+_LOW_CRITICALITIES = frozenset({"Low", "Unknown"})
 
 
-def _ocsf_filter_narrows(kind: str, item: Any) -> bool:
-    """Whether one OCSF filter (``StringFilters``, ``MapFilters``, ``IpFilters`` member) pins findings down.
+def _ocsf_filter_narrows(
+    kind: str,
+    item: Any,
+    fields: frozenset[str] = _NARROWING_OCSF_FIELDS,
+    maps: frozenset[str] = _NARROWING_OCSF_MAPS,
+) -> bool:
+    """Whether one OCSF filter (``StringFilters``, ``MapFilters``, ``IpFilters`` member) pins findings down (or,
+    with a resource rule's ``fields`` and ``maps``, resources).
 
     Negations (``NOT_EQUALS``, ``NOT_CONTAINS``...) select everything but something: never narrow. Number, date and
     boolean filters select ranges and classes (severity, time, "fix available"): never narrow.
@@ -1341,14 +1357,14 @@ def _ocsf_filter_narrows(kind: str, item: Any) -> bool:
     comparison = _field(condition, "Comparison")
     if kind == "StringFilters":
         return (
-            name in _NARROWING_OCSF_FIELDS
+            name in fields
             and comparison in _MATCHING_COMPARISONS
             and (_specific(comparison, _field(condition, "Value")))
         )
     if kind == "MapFilters":
         key, value = _field(condition, "Key"), _field(condition, "Value")
         return (
-            name in _NARROWING_OCSF_MAPS
+            name in maps
             and comparison == "EQUALS"
             and all(isinstance(part, str) and part.strip() for part in (key, value))
         )
@@ -1361,30 +1377,41 @@ def _ocsf_filter_narrows(kind: str, item: Any) -> bool:
     return False
 
 
-def _ocsf_composite_narrows(composite: Any, depth: int = 0) -> bool:
-    """Whether one composite filter pins findings down: with ``OR`` every member must, with ``AND`` one is enough.
-
-    An absent ``Operator`` is read as ``AND`` (the narrower reading, so that a rule is called broad only when it is
-    broad either way). Nesting deeper than botocore's model would allow is not narrow.
+def _ocsf_composite_narrows(
+    composite: Any,
+    depth: int = 0,
+    fields: frozenset[str] = _NARROWING_OCSF_FIELDS,
+    maps: frozenset[str] = _NARROWING_OCSF_MAPS,
+) -> bool:
+    """Whether one composite filter pins findings (or resources) down: with ``AND`` one member is enough, with
+    ``OR`` or no operator (``_combined``) every member must. Nesting deeper than botocore's model allows is not
+    narrow.
     """
     if not isinstance(composite, Mapping) or depth > _MAX_NESTING:
         return False
     flags = [
-        _ocsf_filter_narrows(kind, item)
+        _ocsf_filter_narrows(kind, item, fields, maps)
         for kind in ("StringFilters", "MapFilters", "IpFilters", "NumberFilters", "DateFilters", "BooleanFilters")
         for item in _listed(_field(composite, kind))
     ]
     flags += [
-        _ocsf_composite_narrows(nested, depth + 1) for nested in _listed(_field(composite, "NestedCompositeFilters"))
+        _ocsf_composite_narrows(nested, depth + 1, fields, maps)
+        for nested in _listed(_field(composite, "NestedCompositeFilters"))
     ]
     return _combined(flags, _field(composite, "Operator"))
 
 
 def _combined(flags: list[bool], operator: Any) -> bool:
-    """Members' narrowness combined by their operator (``OR``: all narrow; otherwise, as ``AND``: one does)."""
-    if operator == "OR":
-        return bool(flags) and all(flags)
-    return any(flags)
+    """Members' narrowness combined by their operator: ``AND``, one narrow member is enough; ``OR``, every member
+    must be narrow.
+
+    No operator (``Operator``/``CompositeOperator`` are optional in botocore's model, and neither the API reference
+    nor CloudFormation's says what Security Hub does without one) is read as ``OR``: the reading that calls a rule
+    broad whenever either reading would, so that no rule that hides a broad class passes as narrow.
+    """
+    if operator == "AND":
+        return any(flags)
+    return bool(flags) and all(flags)
 
 
 #: How deep composite filters may nest before a rule is called broad rather than walked further.
@@ -1428,6 +1455,46 @@ def _breadth_v2(criteria: Any) -> str | None:
         return f"every finding of {', '.join(products)}"
     names = sorted({name for name, _ in fields})
     return "every finding" + (f" whose {', '.join(names)} match" if names else "")
+
+
+def _resource_breadth(criteria: Any) -> str | None:
+    """Which resources a V2 resource rule's criteria select, in words; None when they pin resources down (or the rule
+    selects findings, not resources)."""
+    selected = _field(criteria, "ResourceCriteria")
+    if selected is None:
+        return None
+    composites = _listed(_field(selected, "CompositeFilters"))
+    narrows = [_ocsf_composite_narrows(c, 0, _NARROWING_RESOURCE_FIELDS, _NARROWING_RESOURCE_MAPS) for c in composites]
+    if _combined(narrows, _field(selected, "CompositeOperator")):
+        return None
+    names = sorted({name for composite in composites for name, _ in _ocsf_fields(composite)})
+    return "every resource" + (f" whose {', '.join(names)} match" if names else "")
+
+
+def _lowered_criticality(actions: Any) -> str | None:
+    """The low criticality a V2 rule's resource update sets (``RESOURCE_FIELDS_UPDATE``), in words; None: none."""
+    for action in _listed(actions):
+        criticality = _field(_field(action, "ResourceFieldsUpdate"), "Criticality")
+        if criticality in _LOW_CRITICALITIES:
+            return f"sets their criticality to {criticality}"
+    return None
+
+
+def _harm_v2(rule: Any) -> tuple[Severity, str, str] | None:
+    """What a V2 rule hides, when it hides a broad class: its severity, what it does to what in words, and what that
+    costs; None when it hides nothing broad.
+
+    Findings suppressed, resolved or lowered (critical, as V1); resources' criticality lowered to Low or Unknown
+    (high: their exposures and findings rank below what the security team looks at, none is hidden outright).
+    """
+    actions, criteria = _field(rule, "Actions"), _field(rule, "Criteria")
+    does, which = _suppression_v2(actions), _breadth_v2(criteria)
+    if does is not None and which is not None:
+        return Severity.CRITICAL, f"{does.replace('their', 'the')} of {which}", "hide findings as they arrive"
+    lowered, resources = _lowered_criticality(actions), _resource_breadth(criteria)
+    if lowered is not None and resources is not None:
+        return Severity.HIGH, f"{lowered.replace('their', 'the')} of {resources}", "rank resources' exposures low"
+    return None
 
 
 def _suppression_v2(actions: Any) -> str | None:
@@ -1479,11 +1546,11 @@ def _automation_rules_v2(context: RuleContext, evaluation: Evaluation) -> Evalua
     if _field(rule, "RuleStatus") == "DISABLED":
         evaluation.compliant.append(f"automation rule {name} is disabled")
         return evaluation
-    does = _suppression_v2(_field(rule, "Actions"))
-    which = _breadth_v2(_field(rule, "Criteria"))
-    if does is None or which is None:
-        evaluation.compliant.append(f"automation rule {name} hides no broad class of findings")
+    harm = _harm_v2(rule)
+    if harm is None:
+        evaluation.compliant.append(f"automation rule {name} hides no broad class of findings or resources")
         return evaluation
+    severity, what, effect = harm
     unknown: list[str] = []
     if not isinstance(arn, str) or not arn:
         unknown.append(f"which automation rule {name} is: the record names no ruleArn")
@@ -1494,13 +1561,17 @@ def _automation_rules_v2(context: RuleContext, evaluation: Evaluation) -> Evalua
     evaluation.findings.append(
         context.finding(
             SECURITY_HUB_DISABLED,
-            severity=Severity.CRITICAL,
+            severity=severity,
             resource_arn=resource,
             reason=(
-                f"{change.actor.display} made {where} hide findings as they arrive: V2 automation rule {name} "
-                f"{does.replace('their', 'the')} of {which}. The hub stays on, but nobody sees them. Disable it if it "
-                f"was not meant: aws securityhub update-automation-rule-v2 --identifier {arn or '<its ARN>'} "
-                "--rule-status DISABLED."
+                f"{change.actor.display} made {where} {effect}: V2 automation rule {name} {what}. The hub stays on, "
+                + (
+                    "but nobody sees them."
+                    if severity is Severity.CRITICAL
+                    else "but the security team looks at their exposures and findings last."
+                )
+                + " Disable it if it was not meant: aws securityhub update-automation-rule-v2 --identifier "
+                + f"{arn or '<its ARN>'} --rule-status DISABLED."
             ),
             plan=(
                 [
@@ -2076,7 +2147,7 @@ class DisableAutomationRuleV2:
         if rule is None:
             return {"status": None}
         # What the rule does now: one narrowed since the event is no longer this finding's (review final s10 5).
-        hides = _suppression_v2(rule.get("Actions")) is not None and _breadth_v2(rule.get("Criteria")) is not None
+        hides = _harm_v2(rule) is not None
         return {"status": str(rule.get("RuleStatus")), "hides": hides}
 
     def apply(self, run: StepRun, step: RemediationStep, before: Mapping[str, Any], done: list[str]) -> None:
