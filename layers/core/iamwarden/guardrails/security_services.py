@@ -51,6 +51,7 @@ arrive in us-east-1.
 from __future__ import annotations
 
 import ipaddress
+import json
 import re
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
@@ -61,6 +62,7 @@ from iamwarden.domain.exceptions import InvalidEventError, RemediationError, Und
 from iamwarden.domain.exposure import ACCOUNT_ID
 from iamwarden.domain.findings import RemediationStep, StepAction
 from iamwarden.domain.recorded import Snapshot, observed_at
+from iamwarden.domain.trails import api_spelling
 from iamwarden.guardrails.base import Evaluation, RuleContext
 from iamwarden.guardrails.remediation import AccountClients, Permissions, StepRun
 
@@ -1530,8 +1532,7 @@ def _automation_rules_v2(context: RuleContext, evaluation: Evaluation) -> Evalua
     rule: Mapping[str, Any] = request
     if any(_field(request, key) is None for key in ("Criteria", "Actions", "RuleStatus")):
         if _field(request, "RuleStatus") == "DISABLED":
-            evaluation.compliant.append(f"automation rule {name} is disabled")
-            return evaluation
+            return _ticketing_v2(context, evaluation, arn, name, status="DISABLED", actions=_field(request, "Actions"))
         if context.live_clients is None:
             evaluation.unjudged.append(
                 f"what automation rule {name} matches and does (the request changes only part of it)"
@@ -1543,13 +1544,10 @@ def _automation_rules_v2(context: RuleContext, evaluation: Evaluation) -> Evalua
             return evaluation
         rule = live
         name = str(_field(request, "RuleName") or _field(live, "RuleName") or arn)
-    if _field(rule, "RuleStatus") == "DISABLED":
-        evaluation.compliant.append(f"automation rule {name} is disabled")
-        return evaluation
-    harm = _harm_v2(rule)
+    status = _field(rule, "RuleStatus")
+    harm = None if status == "DISABLED" else _harm_v2(rule)
     if harm is None:
-        evaluation.compliant.append(f"automation rule {name} hides no broad class of findings or resources")
-        return evaluation
+        return _ticketing_v2(context, evaluation, arn, name, status=status, actions=_field(rule, "Actions"))
     severity, what, effect = harm
     unknown: list[str] = []
     if not isinstance(arn, str) or not arn:
@@ -1585,6 +1583,70 @@ def _automation_rules_v2(context: RuleContext, evaluation: Evaluation) -> Evalua
             needs_context=unknown,
         )
     )
+    return evaluation
+
+
+#: Snapshot kind: one V2 automation rule as a create or update the enforcer judged compliant left it, keyed by its
+#: ARN (``{"status": "ENABLED", "connectors": [connector ARNs of its EXTERNAL_INTEGRATION actions], "actions": its
+#: actions in the API's spelling}``): the "before" that says whether a later update stopped it creating tickets.
+AUTOMATION_RULE_V2 = "securityhub-automation-rule-v2"
+
+
+def _connectors(actions: Any) -> list[str]:
+    """The connectors (ticketing: Jira, ServiceNow...) a V2 rule's ``EXTERNAL_INTEGRATION`` actions send findings to."""
+    found = {_field(_field(action, "ExternalIntegrationConfiguration"), "ConnectorArn") for action in _listed(actions)}
+    return sorted(str(connector) for connector in found if isinstance(connector, str) and connector)
+
+
+def _ticketing_v2(
+    context: RuleContext, evaluation: Evaluation, arn: Any, name: str, *, status: Any, actions: Any
+) -> Evaluation:
+    """A V2 rule that hides no broad class: compliant (and kept as the rule's snapshot), unless it no longer creates
+    tickets through a connector IAM Warden recorded it using, by an update that dropped that action or disabled the
+    rule: high, alerted with the command that puts the recorded actions back.
+
+    Only a record from before the change says a rule created tickets (the event carries only the new actions): without
+    one nothing can be said. ``actions`` None: the update left them as they were.
+    """
+    change = context.change
+    kept: Mapping[str, Any] | None = None
+    taken_at = ""
+    if change.event_name == "UpdateAutomationRuleV2" and context.recorded is not None and isinstance(arn, str):
+        snapshot = context.recorded.snapshot(AUTOMATION_RULE_V2, arn)
+        if snapshot is not None and not snapshot.unusable and snapshot.taken_before(change.time):
+            kept, taken_at = snapshot.data, snapshot.taken_at
+    had = [str(c) for c in _listed((kept or {}).get("connectors"))] if (kept or {}).get("status") != "DISABLED" else []
+    connectors = _connectors(actions) if actions is not None else had
+    now = [] if status == "DISABLED" else connectors
+    dropped = [connector for connector in had if connector not in now]
+    if kept is not None and dropped:
+        how = "disabled" if status == "DISABLED" else "changed the actions of"
+        back = json.dumps(kept.get("actions", []), separators=(",", ":"), sort_keys=True)
+        return _alerted(
+            context,
+            evaluation,
+            SECURITY_HUB_DISABLED,
+            Severity.HIGH,
+            str(arn),
+            reason=(
+                f"{change.actor.display} {how} V2 automation rule {name} in {change.region}: it no longer creates "
+                f"tickets through {', '.join(dropped)} (it did when IAM Warden recorded it, at {taken_at}), so the "
+                "findings it matches open no ticket for the security team. If it was not meant: aws securityhub "
+                f"update-automation-rule-v2 --identifier {arn} --rule-status ENABLED --actions '{back}'."
+            ),
+        )
+    evaluation.compliant.append(
+        f"automation rule {name} is disabled"
+        if status == "DISABLED"
+        else f"automation rule {name} hides no broad class of findings or resources"
+    )
+    if isinstance(arn, str) and arn and (actions is not None or kept is not None):
+        data = {
+            "status": "DISABLED" if status == "DISABLED" else "ENABLED",
+            "connectors": connectors,
+            "actions": api_spelling(actions) if actions is not None else (kept or {}).get("actions", []),
+        }
+        evaluation.observed.append(Snapshot(AUTOMATION_RULE_V2, arn, observed_at(change.time), data))
     return evaluation
 
 
