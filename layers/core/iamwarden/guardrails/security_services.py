@@ -41,8 +41,13 @@ back (audit s6 gap 11), undone only where the record says all that was added:
 * AWS Config ``PutConfigurationRecorder`` recording a chosen list of types, or excluding some (medium: it may be
   meant, to save cost; leaving out only the global types is AWS's advice for all regions but one, so no finding), and
   ``DeleteDeliveryChannel`` (nothing recorded is delivered);
+* GuardDuty's findings export: ``DeletePublishingDestination`` (critical when none is left) and
+  ``UpdatePublishingDestination`` (high), re-created or put back only from IAM Warden's snapshot taken before the change
+  (kept from the create or update it judged compliant), else alerted with the exact command;
 * Security Hub ``BatchDisableStandards`` and ``DisableImportFindingsForProduct`` (GuardDuty's findings no longer
-  imported, for one); V1 and V2 (OCSF) automation rules that hide broad classes of findings are disabled.
+  imported, for one); V1 and V2 (OCSF) automation rules that hide broad classes of findings are disabled, as are V2
+  rules that lower a broad class of resources' criticality to Low or Unknown (high); a V2 update that stops a rule
+  creating the tickets IAM Warden recorded it creating is alerted (high).
 
 All four services record these calls in the region they were made in, except Organizations, whose events
 arrive in us-east-1.
