@@ -735,9 +735,10 @@ SCOPES: tuple[Scope, ...] = (
     ),
     Scope(
         "RecreateGuardDutyPublishingDestinations",
-        ("guardduty:ListPublishingDestinations", "guardduty:CreatePublishingDestination"),
+        ("guardduty:ListDetectors", "guardduty:ListPublishingDestinations", "guardduty:CreatePublishingDestination"),
         (ANY,),
-        comment="No resource type (Service Authorization Reference): a deleted findings export re-created as recorded.",
+        comment="No resource type (Service Authorization Reference): a deleted findings export re-created as recorded "
+        "(ListDetectors: a refused create or update counts as 'detector gone' only when it is not listed).",
     ),
 )
 

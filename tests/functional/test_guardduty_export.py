@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 from botocore.stub import Stubber
 
-from iamwarden.app.service import EnforcerService
+from iamwarden.adapters.audit import AuditRecord, AuditStatus
+from iamwarden.app.service import EnforcementFailedError, EnforcerService
 from iamwarden.domain.exceptions import UndoError
 from iamwarden.domain.findings import Outcome
 from tests.aws_fixtures import HOME_ACCOUNT
@@ -67,6 +68,11 @@ def _described(destination: str, properties: dict[str, str]) -> dict[str, Any]:
 
 
 LIST = {"DetectorId": DETECTOR}
+
+
+def _detectors(stubber: Stubber, *detectors: str) -> None:
+    """The re-read that tells a detector gone from a refusal (both answer BadRequestException)."""
+    stubber.add_response("list_detectors", {"DetectorIds": list(detectors)}, {})
 
 
 def _described_params(destination: str) -> dict[str, str]:
@@ -168,6 +174,8 @@ def test_a_destination_deleted_or_moved_again_is_left_alone(
             stubber.add_client_error(
                 "describe_publishing_destination", "BadRequestException", expected_params=described
             )
+            _detectors(stubber, DETECTOR)  # the re-read confirms it: the detector is there, the destination is not
+            stubber.add_response("list_publishing_destinations", _listed(), LIST)
         else:
             stubber.add_response("describe_publishing_destination", _described(DESTINATION, now), described)
         finding = _only(enforcer.handle(_event("moved")))
@@ -184,6 +192,8 @@ def test_undo_of_a_destination_deleted_since_says_so(account: Account, enforcer:
         stubber.add_response("update_publishing_destination", {}, {**described, "DestinationProperties": RECORDED})
         finding = _only(enforcer.handle(_event("moved")))
         stubber.add_client_error("describe_publishing_destination", "BadRequestException", expected_params=described)
+        _detectors(stubber, DETECTOR)
+        stubber.add_response("list_publishing_destinations", _listed(), LIST)
         with pytest.raises(UndoError, match="no longer exists"):
             enforcer.executor.undo(finding["remediation_id"], actor=OPERATOR)
 
@@ -194,3 +204,86 @@ def test_a_moved_destination_in_alert_mode_is_only_alerted(account: Account, enf
         finding = _only(enforcer.handle(_event("moved")))
         stubber.assert_no_pending_responses()
     assert finding["outcome"] == Outcome.ALERTED
+
+
+REFUSED = "The request is rejected because the KMS key policy does not allow GuardDuty to use the key."
+
+
+def _failed(enforcer: EnforcerService, kind: str) -> AuditRecord:
+    """The event's remediation, which must fail: its audit record (the alert says remediation_failed)."""
+    with pytest.raises(EnforcementFailedError) as raised:
+        enforcer.handle(_event(kind))
+    [failure] = raised.value.failures
+    assert failure.record.status == AuditStatus.FAILED
+    return failure.record
+
+
+def test_a_refused_recreate_is_a_failed_remediation(account: Account, enforcer: EnforcerService) -> None:
+    """BadRequestException is every refusal of GuardDuty's (its one modelled client error): with the detector still
+    listed it is no "already gone", and the export is not back."""
+    _created(account, enforcer)
+    with Stubber(_client(enforcer)) as stubber:
+        stubber.add_response("list_publishing_destinations", _listed(), LIST)
+        stubber.add_response("list_publishing_destinations", _listed(), LIST)
+        stubber.add_client_error(
+            "create_publishing_destination",
+            "BadRequestException",
+            REFUSED,
+            expected_params={"DetectorId": DETECTOR, "DestinationType": "S3", "DestinationProperties": RECORDED},
+        )
+        _detectors(stubber, DETECTOR)
+        record = _failed(enforcer, "deleted")
+        stubber.assert_no_pending_responses()
+    assert list(record.done) == []
+    assert "BadRequestException; done: nothing; not done: re-create" in str(record.error)
+
+
+def test_a_recreate_refused_because_the_detector_is_gone_is_done(account: Account, enforcer: EnforcerService) -> None:
+    _created(account, enforcer)
+    with Stubber(_client(enforcer)) as stubber:
+        stubber.add_response("list_publishing_destinations", _listed(), LIST)
+        stubber.add_response("list_publishing_destinations", _listed(), LIST)
+        stubber.add_client_error("create_publishing_destination", "BadRequestException", "detector not found")
+        _detectors(stubber)  # not listed: gone meanwhile
+        finding = _only(enforcer.handle(_event("deleted")))
+        stubber.assert_no_pending_responses()
+    assert (finding["outcome"], finding["done"]) == (Outcome.REMEDIATED, [])
+
+
+def test_a_refused_restore_is_a_failed_remediation(account: Account, enforcer: EnforcerService) -> None:
+    _created(account, enforcer)
+    described = _described_params(DESTINATION)
+    with Stubber(_client(enforcer)) as stubber:
+        stubber.add_response("describe_publishing_destination", _described(DESTINATION, MOVED), described)
+        stubber.add_client_error(
+            "update_publishing_destination",
+            "BadRequestException",
+            REFUSED,
+            expected_params={**described, "DestinationProperties": RECORDED},
+        )
+        _detectors(stubber, DETECTOR)
+        stubber.add_response("list_publishing_destinations", _listed(DESTINATION), LIST)
+        record = _failed(enforcer, "moved")
+        stubber.assert_no_pending_responses()
+    assert list(record.done) == []
+    assert "BadRequestException; done: nothing; not done: put" in str(record.error)
+
+
+@pytest.mark.parametrize("rereads", ["listed", "unreadable"])
+def test_a_refused_read_of_the_destination_is_no_deletion(
+    account: Account, enforcer: EnforcerService, rereads: str
+) -> None:
+    """The capture's describe refused while the destination is still listed (or the re-read fails): not "deleted
+    meanwhile", so nothing is reported fixed."""
+    _created(account, enforcer)
+    described = _described_params(DESTINATION)
+    with Stubber(_client(enforcer)) as stubber:
+        stubber.add_client_error("describe_publishing_destination", "BadRequestException", REFUSED, 400, described)
+        if rereads == "listed":
+            _detectors(stubber, DETECTOR)
+            stubber.add_response("list_publishing_destinations", _listed(DESTINATION), LIST)
+        else:
+            stubber.add_client_error("list_detectors", "AccessDeniedException", "no", 403)
+        record = _failed(enforcer, "moved")
+        stubber.assert_no_pending_responses()
+    assert (list(record.done), list(record.before)) == ([], [])

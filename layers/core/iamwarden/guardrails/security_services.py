@@ -748,15 +748,22 @@ def _guardduty_admin_removed(context: RuleContext) -> Evaluation:
 
 
 def _destination(request: Any) -> dict[str, str]:
-    """What a publishing destination request sets: ``destination_arn`` (the S3 bucket, or a folder of it) and
-    ``kms_key_arn``, those it names (an update may name one), and ``destination_type`` when given."""
+    """What a publishing destination request sets: ``destination_arn`` (the S3 bucket, or a folder of it),
+    ``kms_key_arn`` and ``expected_bucket_owner``, those it names (an update may name one), and ``destination_type``
+    when given. The bucket owner is part of where the findings go: botocore's model (``DestinationProperties.
+    ExpectedBucketOwner``) says GuardDuty exports nothing to a bucket whose owner is not that account, and that an
+    update omitting it leaves the stored value; one given empty is kept as "" (a removal)."""
     properties = _field(request, "DestinationProperties")
     found = {
         "destination_type": _field(request, "DestinationType"),
         "destination_arn": _field(properties, "DestinationArn"),
         "kms_key_arn": _field(properties, "KmsKeyArn"),
     }
-    return {key: value for key, value in found.items() if isinstance(value, str) and value}
+    sets = {key: value for key, value in found.items() if isinstance(value, str) and value}
+    owner = _field(properties, "ExpectedBucketOwner")
+    if isinstance(owner, str):
+        sets["expected_bucket_owner"] = owner
+    return sets
 
 
 def _destination_command(detector: str, kept: Mapping[str, Any] | None) -> str:
@@ -767,6 +774,7 @@ def _destination_command(detector: str, kept: Mapping[str, Any] | None) -> str:
         f"{kept.get('destination_type', 'S3')} --destination-properties "
         f"DestinationArn={kept.get('destination_arn', '<its bucket ARN>')},"
         f"KmsKeyArn={kept.get('kms_key_arn', '<its KMS key ARN>')}"
+        + (f",ExpectedBucketOwner={kept['expected_bucket_owner']}" if kept.get("expected_bucket_owner") else "")
     )
 
 
@@ -881,7 +889,9 @@ def _guardduty_export(context: RuleContext, detector: str, where: str) -> Evalua
 
 
 #: What a publishing destination step carries of the destination (the snapshot's keys).
-_DESTINATION_KEYS = ("destination_type", "destination_arn", "kms_key_arn")
+_DESTINATION_KEYS = ("destination_type", "destination_arn", "kms_key_arn", "expected_bucket_owner")
+#: What says where a destination's findings go (``_same_place``): an empty bucket owner is the same as none.
+_PLACE_KEYS = ("destination_arn", "kms_key_arn", "expected_bucket_owner")
 
 
 def _destination_moved(
@@ -903,7 +913,7 @@ def _destination_moved(
     if not moved:
         evaluation.compliant.append(f"the update leaves publishing destination {destination} of {where} as it was")
         return evaluation
-    if kept is not None and all(kept.get(key) == value for key, value in moved.items()):
+    if kept is not None and all((kept.get(key) or "") == value for key, value in moved.items()):
         evaluation.compliant.append(f"publishing destination {destination} of {where} is where IAM Warden recorded it")
         evaluation.observed.append(Snapshot(PUBLISHING_DESTINATION, arn, observed_at(change.time), {**kept, **moved}))
         return evaluation
@@ -914,6 +924,14 @@ def _destination_moved(
         if key_account and key_account[0] not in ("", change.account)
         else ""
     )
+    owner = moved.get("expected_bucket_owner")
+    if owner is not None and owner != change.account:
+        foreign += (
+            f" (the bucket's expected owner is now account {owner}: GuardDuty exports nothing to a bucket that "
+            "account does not own)"
+            if owner
+            else " (the bucket's expected-owner check removed)"
+        )
     reason = (
         f"{change.actor.display} moved publishing destination {destination} of {where} to {now}{foreign}: GuardDuty's "
         "findings now go where the SOC or SIEM may not read them, or to someone else. "
@@ -934,7 +952,21 @@ def _destination_moved(
             "ARN>.",
             needs=(f"where destination {destination} exported before ({why})",),
         )
-    restore = {key: str(kept[key]) for key in ("destination_arn", "kms_key_arn") if key in kept}
+    restore = {key: str(kept[key]) for key in _PLACE_KEYS if kept.get(key)}
+    if moved.get("expected_bucket_owner") and "expected_bucket_owner" not in restore:
+        # An update omitting the owner leaves the stored one: a restore cannot clear what the event set.
+        return _alerted(
+            context,
+            evaluation,
+            GUARDDUTY_DISABLED,
+            Severity.HIGH,
+            arn,
+            reason=reason
+            + "IAM Warden recorded no expected bucket owner for it and an update cannot clear one: check the "
+            f"destination and, if it was not meant, put it back: {_destination_command(detector, kept)} (after "
+            f"aws guardduty delete-publishing-destination --detector-id {detector} --destination-id {destination}).",
+            needs=(f"how to clear the expected bucket owner of destination {destination} (none was recorded)",),
+        )
     evaluation.findings.append(
         context.finding(
             GUARDDUTY_DISABLED,
@@ -942,7 +974,9 @@ def _destination_moved(
             resource_arn=arn,
             reason=reason
             + f"IAM Warden puts it back where it recorded it: {back}DestinationArn={restore.get('destination_arn')},"
-            f"KmsKeyArn={restore.get('kms_key_arn')}.",
+            f"KmsKeyArn={restore.get('kms_key_arn')}"
+            + (f",ExpectedBucketOwner={restore['expected_bucket_owner']}" if "expected_bucket_owner" in restore else "")
+            + ".",
             plan=[
                 RemediationStep(
                     RestorePublishingDestination.action,
@@ -956,7 +990,11 @@ def _destination_moved(
     return evaluation
 
 
-_DESTINATION_WORDS = {"destination_arn": "bucket", "kms_key_arn": "KMS key"}
+_DESTINATION_WORDS = {
+    "destination_arn": "bucket",
+    "kms_key_arn": "KMS key",
+    "expected_bucket_owner": "expected bucket owner",
+}
 
 
 def _guardduty_features_off(context: RuleContext, evaluation: Evaluation, arn: str, where: str) -> Evaluation:
@@ -2243,8 +2281,43 @@ class DisableAutomationRuleV2:
         return [f"enabled Security Hub automation rule {arn} again, as before"]
 
 
+#: GuardDuty's one modelled client error for the publishing-destination operations: every refusal (a KMS key policy
+#: not admitting GuardDuty, a bucket gone, a validation) as well as a missing detector or destination. It means "gone"
+#: only when a re-read (``_gone``) confirms it.
+_REFUSED = "BadRequestException"
+
+
+def _gone(aws: AccountClients, detector: str, destination: str | None = None) -> bool:
+    """Whether ``detector`` (or its publishing ``destination``) is confirmed gone by a re-read: ``ListDetectors``
+    does not list the detector, or ``ListPublishingDestinations`` does not list the destination. A re-read that
+    fails confirms nothing (the caller then reports its own error)."""
+    client = aws.client("guardduty")
+    try:
+        detectors = [
+            str(found)
+            for page in client.get_paginator("list_detectors").paginate()
+            for found in page.get("DetectorIds", [])
+        ]
+        if detector not in detectors:
+            return True
+        if destination is None:
+            return False
+        listed: list[str] = []
+        token: dict[str, str] = {}
+        while True:  # botocore has no paginator for it
+            answer = client.list_publishing_destinations(DetectorId=detector, **token)
+            listed += [str(item.get("DestinationId")) for item in answer.get("Destinations", [])]
+            if not answer.get("NextToken"):
+                break
+            token = {"NextToken": str(answer["NextToken"])}
+    except Exception:
+        return False
+    return destination not in listed
+
+
 def _destinations(aws: AccountClients, detector: str) -> dict[str, dict[str, str]] | None:
-    """Every publishing destination of ``detector`` (by id: its bucket and key ARNs); None when the detector is gone."""
+    """Every publishing destination of ``detector`` (by id: its bucket, key and bucket owner); None when the detector
+    is confirmed gone."""
     client = aws.client("guardduty")
     found: dict[str, dict[str, str]] = {}
     try:
@@ -2254,19 +2327,36 @@ def _destinations(aws: AccountClients, detector: str) -> dict[str, dict[str, str
             properties = client.describe_publishing_destination(DetectorId=detector, DestinationId=destination).get(
                 "DestinationProperties", {}
             )
-            found[destination] = {
-                "destination_arn": str(properties.get("DestinationArn", "")),
-                "kms_key_arn": str(properties.get("KmsKeyArn", "")),
-            }
+            found[destination] = _properties(properties)
     except Exception as exc:
-        if error_code(exc) in _DETECTOR_GONE:
+        if error_code(exc) == _REFUSED and _gone(aws, detector):
             return None
-        raise
+        raise classify(exc, resource=detector) from exc
+    return found
+
+
+def _properties(properties: Mapping[str, Any]) -> dict[str, str]:
+    """A described destination's properties in the snapshot's keys (the bucket owner only when one is set)."""
+    found = {
+        "destination_arn": str(properties.get("DestinationArn", "")),
+        "kms_key_arn": str(properties.get("KmsKeyArn", "")),
+    }
+    owner = properties.get("ExpectedBucketOwner")
+    found["expected_bucket_owner"] = owner if isinstance(owner, str) else ""
     return found
 
 
 def _same_place(found: Mapping[str, str], wanted: Mapping[str, Any]) -> bool:
-    return all(found.get(key) == wanted.get(key) for key in ("destination_arn", "kms_key_arn"))
+    """Same bucket, key and bucket owner (a destination with another expected owner exports nothing there)."""
+    return all((found.get(key) or "") == (wanted.get(key) or "") for key in _PLACE_KEYS)
+
+
+def _wire(to: Mapping[str, Any]) -> dict[str, str]:
+    """``DestinationProperties`` in the API's spelling, the bucket owner when one is recorded."""
+    wire = {"DestinationArn": str(to["destination_arn"]), "KmsKeyArn": str(to["kms_key_arn"])}
+    if to.get("expected_bucket_owner"):
+        wire["ExpectedBucketOwner"] = str(to["expected_bucket_owner"])
+    return wire
 
 
 class RecreatePublishingDestination:
@@ -2277,12 +2367,14 @@ class RecreatePublishingDestination:
     """
 
     permissions: ClassVar[Permissions] = (
+        "guardduty:ListDetectors",
         "guardduty:ListPublishingDestinations",
         "guardduty:DescribePublishingDestination",
         "guardduty:CreatePublishingDestination",
     )
     action: ClassVar[StepAction] = StepAction("recreate_guardduty_publishing_destination", permissions)
     undo_permissions: ClassVar[Permissions] = (
+        "guardduty:ListDetectors",
         "guardduty:ListPublishingDestinations",
         "guardduty:DescribePublishingDestination",
         "guardduty:DeletePublishingDestination",
@@ -2302,19 +2394,20 @@ class RecreatePublishingDestination:
             return  # exported there again already, or the detector is gone
         parameters = step.parameters
         detector = parameters["detector_id"]
-        with ignoring(*_DETECTOR_GONE):
+        try:
             answer = run.aws.client("guardduty").create_publishing_destination(
                 DetectorId=detector,
                 DestinationType=parameters.get("destination_type", "S3"),
-                DestinationProperties={
-                    "DestinationArn": parameters["destination_arn"],
-                    "KmsKeyArn": parameters["kms_key_arn"],
-                },
+                DestinationProperties=_wire(parameters),
             )
-            done.append(
-                f"re-created the publishing destination of GuardDuty detector {detector} to "
-                f"{parameters['destination_arn']} (now {answer.get('DestinationId')})"
-            )
+        except Exception as exc:
+            if error_code(exc) == _REFUSED and _gone(run.aws, detector):
+                return  # the detector was deleted meanwhile: nothing to export
+            raise classify(exc, "CreatePublishingDestination", resource=step.target) from exc
+        done.append(
+            f"re-created the publishing destination of GuardDuty detector {detector} to "
+            f"{parameters['destination_arn']} (now {answer.get('DestinationId')})"
+        )
 
     def undo(self, aws: AccountClients, step: RemediationStep, before: Mapping[str, Any]) -> list[str]:
         if not self._needed(step, before):
@@ -2330,8 +2423,11 @@ class RecreatePublishingDestination:
         )
         client = aws.client("guardduty")
         for destination in made:
-            with ignoring(*_DETECTOR_GONE):
+            try:
                 client.delete_publishing_destination(DetectorId=detector, DestinationId=destination)
+            except Exception as exc:
+                if error_code(exc) != _REFUSED or not _gone(aws, detector, destination):
+                    raise classify(exc, "DeletePublishingDestination", resource=destination) from exc
         return [f"deleted publishing destination {d} of GuardDuty detector {detector} again, as before" for d in made]
 
 
@@ -2342,6 +2438,8 @@ class RestorePublishingDestination:
     permissions: ClassVar[Permissions] = (
         "guardduty:DescribePublishingDestination",
         "guardduty:UpdatePublishingDestination",
+        "guardduty:ListDetectors",
+        "guardduty:ListPublishingDestinations",
     )
     action: ClassVar[StepAction] = StepAction("restore_guardduty_publishing_destination", permissions)
     undo_permissions: ClassVar[Permissions] = permissions
@@ -2349,26 +2447,24 @@ class RestorePublishingDestination:
 
     @staticmethod
     def _read(aws: AccountClients, detector: str, destination: str) -> dict[str, str] | None:
+        """The destination's bucket, key and bucket owner; None only when a re-read confirms it (or its detector)
+        gone."""
         try:
             answer = aws.client("guardduty").describe_publishing_destination(
                 DetectorId=detector, DestinationId=destination
             )
         except Exception as exc:
-            if error_code(exc) in _DETECTOR_GONE:
+            if error_code(exc) == _REFUSED and _gone(aws, detector, destination):
                 return None
-            raise
-        properties = answer.get("DestinationProperties", {})
-        return {
-            "destination_arn": str(properties.get("DestinationArn", "")),
-            "kms_key_arn": str(properties.get("KmsKeyArn", "")),
-        }
+            raise classify(exc, "DescribePublishingDestination", resource=destination) from exc
+        return _properties(answer.get("DestinationProperties", {}))
 
     @staticmethod
     def _update(aws: AccountClients, step: RemediationStep, to: Mapping[str, Any]) -> None:
         aws.client("guardduty").update_publishing_destination(
             DetectorId=step.parameters["detector_id"],
             DestinationId=step.parameters["destination_id"],
-            DestinationProperties={"DestinationArn": to["destination_arn"], "KmsKeyArn": to["kms_key_arn"]},
+            DestinationProperties=_wire(to),
         )
 
     def capture(self, aws: AccountClients, step: RemediationStep) -> dict[str, Any]:
@@ -2378,18 +2474,23 @@ class RestorePublishingDestination:
     def _moved(step: RemediationStep, before: Mapping[str, Any]) -> bool:
         found = before["found"]
         changed_to = step.parameters["changed_to"]
-        return found is not None and all(found.get(key) == value for key, value in changed_to.items())
+        return found is not None and all((found.get(key) or "") == value for key, value in changed_to.items())
 
     def apply(self, run: StepRun, step: RemediationStep, before: Mapping[str, Any], done: list[str]) -> None:
         if not self._moved(step, before):
             return  # moved again or deleted since: another change's doing
         restore = {**before["found"], **step.parameters["restore"]}
-        with ignoring(*_DETECTOR_GONE):
+        detector, destination = step.parameters["detector_id"], step.parameters["destination_id"]
+        try:
             self._update(run.aws, step, restore)
-            done.append(
-                f"put publishing destination {step.parameters['destination_id']} of GuardDuty detector "
-                f"{step.parameters['detector_id']} back to {restore['destination_arn']}"
-            )
+        except Exception as exc:
+            if error_code(exc) == _REFUSED and _gone(run.aws, detector, destination):
+                return  # deleted meanwhile: another change's doing
+            raise classify(exc, "UpdatePublishingDestination", resource=destination) from exc
+        done.append(
+            f"put publishing destination {step.parameters['destination_id']} of GuardDuty detector "
+            f"{step.parameters['detector_id']} back to {restore['destination_arn']}"
+        )
 
     def undo(self, aws: AccountClients, step: RemediationStep, before: Mapping[str, Any]) -> list[str]:
         if not self._moved(step, before):
