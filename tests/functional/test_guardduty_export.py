@@ -287,3 +287,53 @@ def test_a_refused_read_of_the_destination_is_no_deletion(
         record = _failed(enforcer, "moved")
         stubber.assert_no_pending_responses()
     assert (list(record.done), list(record.before)) == ([], [])
+
+
+# The expected bucket owner is part of where the findings go (review F2).
+
+OWNED = {**RECORDED, "ExpectedBucketOwner": HOME_ACCOUNT}
+
+
+def _created_with_owner(account: Account, enforcer: EnforcerService) -> None:
+    account.set("rules/guardduty-disabled/mode", "remediate")
+    event = _event("created")
+    event["detail"]["requestParameters"]["destinationProperties"]["expectedBucketOwner"] = HOME_ACCOUNT
+    assert enforcer.handle(event)["findings"] == []
+
+
+def test_a_recreate_puts_the_recorded_bucket_owner_back_even_beside_a_lookalike(
+    account: Account, enforcer: EnforcerService
+) -> None:
+    """A destination to the same bucket and key with another expected owner exports nothing: not "there already"."""
+    _created_with_owner(account, enforcer)
+    lookalike = {**RECORDED, "ExpectedBucketOwner": "444455556666"}
+    with Stubber(_client(enforcer)) as stubber:
+        stubber.add_response("list_publishing_destinations", _listed(), LIST)
+        stubber.add_response("list_publishing_destinations", _listed(MADE), LIST)
+        stubber.add_response("describe_publishing_destination", _described(MADE, lookalike), _described_params(MADE))
+        stubber.add_response(
+            "create_publishing_destination",
+            {"DestinationId": "c6d1e0f9a8b7c6d5e4f3a2b1cEXAMPLE"},
+            {"DetectorId": DETECTOR, "DestinationType": "S3", "DestinationProperties": OWNED},
+        )
+        finding = _only(enforcer.handle(_event("deleted")))
+        stubber.assert_no_pending_responses()
+    assert finding["outcome"] == Outcome.REMEDIATED
+
+
+def test_a_restore_sends_the_recorded_bucket_owner(account: Account, enforcer: EnforcerService) -> None:
+    """An update omitting the owner leaves the event's: the restore names the recorded one."""
+    _created_with_owner(account, enforcer)
+    event = _event("moved")
+    event["detail"]["requestParameters"]["destinationProperties"]["expectedBucketOwner"] = "444455556666"
+    described = _described_params(DESTINATION)
+    with Stubber(_client(enforcer)) as stubber:
+        stubber.add_response(
+            "describe_publishing_destination",
+            _described(DESTINATION, {**MOVED, "ExpectedBucketOwner": "444455556666"}),
+            described,
+        )
+        stubber.add_response("update_publishing_destination", {}, {**described, "DestinationProperties": OWNED})
+        finding = _only(enforcer.handle(event))
+        stubber.assert_no_pending_responses()
+    assert finding["outcome"] == Outcome.REMEDIATED

@@ -247,3 +247,71 @@ def test_an_update_that_moves_nothing_is_compliant() -> None:
     event = _event("moved")
     del event["detail"]["requestParameters"]["destinationProperties"]
     assert _judge(event).verdict is Verdict.COMPLIANT
+
+
+# The expected bucket owner (botocore's DestinationProperties.ExpectedBucketOwner): GuardDuty exports nothing to a
+# bucket that account does not own, and an update omitting it leaves the stored value (review F2).
+
+OWNER = "111122223333"
+ATTACKER = "444455556666"
+
+
+def _owner_set(owner: str, **properties: str) -> dict[str, Any]:
+    event = _event("moved")
+    event["detail"]["requestParameters"]["destinationProperties"] = {**properties, "expectedBucketOwner": owner}
+    return event
+
+
+def test_a_new_destination_keeps_its_expected_bucket_owner() -> None:
+    event = _event("created")
+    event["detail"]["requestParameters"]["destinationProperties"]["expectedBucketOwner"] = OWNER
+    [snapshot] = _judge(event).observed
+    assert dict(snapshot.data) == {**KEPT, "expected_bucket_owner": OWNER}
+
+
+def test_an_update_setting_only_another_bucket_owner_is_a_finding_put_back_to_the_recorded_owner() -> None:
+    [finding] = _judge(_owner_set(ATTACKER), recorded=_kept(expected_bucket_owner=OWNER)).findings
+    assert finding.severity is Severity.HIGH
+    assert f"to expected bucket owner {ATTACKER} (the bucket's expected owner is now account {ATTACKER}" in (
+        finding.reason
+    )
+    assert f"KmsKeyArn={KEY},ExpectedBucketOwner={OWNER}." in finding.reason
+    [step] = finding.plan
+    assert step.parameters["restore"] == {"destination_arn": BUCKET, "kms_key_arn": KEY, "expected_bucket_owner": OWNER}
+    assert step.parameters["changed_to"] == {"expected_bucket_owner": ATTACKER}
+
+
+def test_offline_an_update_setting_only_another_bucket_owner_is_alerted() -> None:
+    [finding] = _judge(_owner_set(ATTACKER)).findings
+    assert (finding.severity, finding.plan) == (Severity.HIGH, ())
+    assert f"the bucket's expected owner is now account {ATTACKER}" in finding.reason
+    assert finding.needs_context
+
+
+def test_a_bucket_owner_set_where_none_was_recorded_cannot_be_cleared_so_is_only_alerted() -> None:
+    """A restore omitting the owner leaves the event's: putting back bucket and key would claim a fix that is none."""
+    event = _owner_set(ATTACKER, destinationArn="arn:aws:s3:::findings-drop-4417", kmsKeyArn=KEY)
+    [finding] = _judge(event, recorded=_kept()).findings
+    assert (finding.severity, finding.plan) == (Severity.HIGH, ())
+    assert finding.needs_context == (
+        f"how to clear the expected bucket owner of destination {DESTINATION} (none was recorded)",
+    )
+
+
+def test_a_move_that_also_sets_the_attackers_bucket_owner_is_put_back_with_the_recorded_owner() -> None:
+    event = _owner_set(ATTACKER, destinationArn="arn:aws:s3:::findings-drop-4417", kmsKeyArn=KEY)
+    [finding] = _judge(event, recorded=_kept(expected_bucket_owner=OWNER)).findings
+    [step] = finding.plan
+    assert step.parameters["restore"]["expected_bucket_owner"] == OWNER
+
+
+def test_a_removed_bucket_owner_is_a_finding() -> None:
+    [finding] = _judge(_owner_set(""), recorded=_kept(expected_bucket_owner=OWNER)).findings
+    assert "the bucket's expected-owner check removed" in finding.reason
+    [step] = finding.plan
+    assert step.parameters["restore"]["expected_bucket_owner"] == OWNER
+
+
+@pytest.mark.parametrize(("owner", "kept"), [(OWNER, {"expected_bucket_owner": OWNER}), ("", {})], ids=["same", "none"])
+def test_a_bucket_owner_set_as_recorded_is_compliant(owner: str, kept: dict[str, str]) -> None:
+    assert _judge(_owner_set(owner), recorded=_kept(**kept)).verdict is Verdict.COMPLIANT
