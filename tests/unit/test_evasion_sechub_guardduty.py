@@ -328,12 +328,54 @@ def test_a_v2_resource_rule_naming_resources_or_raising_them_is_compliant(
     ],
     ids=["no-composite-operator", "no-operator"],
 )
-def test_a_missing_operator_is_read_the_broader_way(criteria: dict[str, Any]) -> None:
+def test_a_missing_operator_is_read_the_broader_way_but_only_alerted(criteria: dict[str, Any]) -> None:
+    """Broad only if Security Hub reads no operator as OR (no documented default): a guess, so never disabled."""
     event = _v2()
     event["detail"]["requestParameters"]["criteria"] = {"ocsfFindingCriteria": criteria}
     [finding] = _judge(event).findings
     assert finding.severity is Severity.CRITICAL
-    assert "of every finding of GuardDuty" in finding.reason
+    assert "of every finding of GuardDuty, if Security Hub reads a filter with no operator as OR" in finding.reason
+    assert finding.plan == ()
+    assert finding.needs_context == (
+        "how Security Hub combines filters given no operator (CompositeFilter.Operator or CompositeOperator absent: "
+        "AND or OR, no documented default)",
+    )
+
+
+@pytest.mark.parametrize(
+    "criteria",
+    [
+        {"compositeFilters": [{"stringFilters": [_string("metadata.product.name", "GuardDuty")]}]},
+        {
+            "compositeFilters": [
+                {"stringFilters": [_string("metadata.product.name", "GuardDuty")]},
+                {"stringFilters": [_string("severity", "Low")]},
+            ]
+        },
+    ],
+    ids=["one-member", "two-broad-members"],
+)
+def test_a_missing_operator_that_both_readings_call_broad_is_disabled(criteria: dict[str, Any]) -> None:
+    event = _v2()
+    event["detail"]["requestParameters"]["criteria"] = {"ocsfFindingCriteria": criteria}
+    [finding] = _judge(event).findings
+    assert finding.severity is Severity.CRITICAL
+    assert "if Security Hub reads" not in finding.reason
+    assert ([step.action for step in finding.plan], finding.needs_context) == (["disable_automation_rule_v2"], ())
+
+
+def test_a_missing_operator_that_both_readings_call_narrow_is_compliant() -> None:
+    composites = [
+        {
+            "stringFilters": [
+                _string("resources.name", "acme-website-bucket"),
+                _string("finding_info.uid", "arn:aws:guardduty:eu-west-1:111122223333:detector/x/finding/abc123"),
+            ]
+        }
+    ]
+    event = _v2()
+    event["detail"]["requestParameters"]["criteria"] = {"ocsfFindingCriteria": {"compositeFilters": composites}}
+    assert _judge(event).verdict is Verdict.COMPLIANT
 
 
 def test_the_same_criteria_with_and_are_narrow() -> None:

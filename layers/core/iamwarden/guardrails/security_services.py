@@ -1427,10 +1427,11 @@ def _ocsf_composite_narrows(
     depth: int = 0,
     fields: frozenset[str] = _NARROWING_OCSF_FIELDS,
     maps: frozenset[str] = _NARROWING_OCSF_MAPS,
+    absent: str = "OR",
 ) -> bool:
     """Whether one composite filter pins findings (or resources) down: with ``AND`` one member is enough, with
-    ``OR`` or no operator (``_combined``) every member must. Nesting deeper than botocore's model allows is not
-    narrow.
+    ``OR`` every member must; no operator is read as ``absent`` (``_combined``). Nesting deeper than botocore's model
+    allows is not narrow.
     """
     if not isinstance(composite, Mapping) or depth > _MAX_NESTING:
         return False
@@ -1440,21 +1441,22 @@ def _ocsf_composite_narrows(
         for item in _listed(_field(composite, kind))
     ]
     flags += [
-        _ocsf_composite_narrows(nested, depth + 1, fields, maps)
+        _ocsf_composite_narrows(nested, depth + 1, fields, maps, absent)
         for nested in _listed(_field(composite, "NestedCompositeFilters"))
     ]
-    return _combined(flags, _field(composite, "Operator"))
+    return _combined(flags, _field(composite, "Operator"), absent)
 
 
-def _combined(flags: list[bool], operator: Any) -> bool:
+def _combined(flags: list[bool], operator: Any, absent: str = "OR") -> bool:
     """Members' narrowness combined by their operator: ``AND``, one narrow member is enough; ``OR``, every member
     must be narrow.
 
     No operator (``Operator``/``CompositeOperator`` are optional in botocore's model, and neither the API reference
-    nor CloudFormation's says what Security Hub does without one) is read as ``OR``: the reading that calls a rule
-    broad whenever either reading would, so that no rule that hides a broad class passes as narrow.
+    nor CloudFormation's says what Security Hub does without one) is read as ``absent``. The judgement reads it both
+    ways (``_harm_v2``): ``OR`` calls a rule broad whenever either reading would, so no broad rule passes as narrow;
+    a rule broad only under ``OR`` rests on a guess and is alerted, never disabled.
     """
-    if operator == "AND":
+    if (operator if operator in ("AND", "OR") else absent) == "AND":
         return any(flags)
     return bool(flags) and all(flags)
 
@@ -1481,14 +1483,15 @@ def _ocsf_fields(composite: Any, depth: int = 0) -> list[tuple[str, Any]]:
     return found
 
 
-def _breadth_v2(criteria: Any) -> str | None:
+def _breadth_v2(criteria: Any, absent: str = "OR") -> str | None:
     """Which findings a V2 rule's OCSF criteria select, in words; None when they pin findings down (or select
     resources, not findings: a resource rule sets criticality and touches no finding)."""
     ocsf = _field(criteria, "OcsfFindingCriteria")
     if ocsf is None and _field(criteria, "ResourceCriteria") is not None:
         return None
     composites = _listed(_field(ocsf, "CompositeFilters"))
-    if _combined([_ocsf_composite_narrows(c) for c in composites], _field(ocsf, "CompositeOperator")):
+    narrows = [_ocsf_composite_narrows(c, absent=absent) for c in composites]
+    if _combined(narrows, _field(ocsf, "CompositeOperator"), absent):
         return None
     fields = [pair for composite in composites for pair in _ocsf_fields(composite)]
     products = [
@@ -1502,15 +1505,17 @@ def _breadth_v2(criteria: Any) -> str | None:
     return "every finding" + (f" whose {', '.join(names)} match" if names else "")
 
 
-def _resource_breadth(criteria: Any) -> str | None:
+def _resource_breadth(criteria: Any, absent: str = "OR") -> str | None:
     """Which resources a V2 resource rule's criteria select, in words; None when they pin resources down (or the rule
     selects findings, not resources)."""
     selected = _field(criteria, "ResourceCriteria")
     if selected is None:
         return None
     composites = _listed(_field(selected, "CompositeFilters"))
-    narrows = [_ocsf_composite_narrows(c, 0, _NARROWING_RESOURCE_FIELDS, _NARROWING_RESOURCE_MAPS) for c in composites]
-    if _combined(narrows, _field(selected, "CompositeOperator")):
+    narrows = [
+        _ocsf_composite_narrows(c, 0, _NARROWING_RESOURCE_FIELDS, _NARROWING_RESOURCE_MAPS, absent) for c in composites
+    ]
+    if _combined(narrows, _field(selected, "CompositeOperator"), absent):
         return None
     names = sorted({name for composite in composites for name, _ in _ocsf_fields(composite)})
     return "every resource" + (f" whose {', '.join(names)} match" if names else "")
@@ -1525,18 +1530,19 @@ def _lowered_criticality(actions: Any) -> str | None:
     return None
 
 
-def _harm_v2(rule: Any) -> tuple[Severity, str, str] | None:
+def _harm_v2(rule: Any, absent: str = "OR") -> tuple[Severity, str, str] | None:
     """What a V2 rule hides, when it hides a broad class: its severity, what it does to what in words, and what that
-    costs; None when it hides nothing broad.
+    costs; None when it hides nothing broad. A filter with no operator is read as ``absent`` (``_combined``): broad
+    under ``"AND"`` is broad under both readings, a fact; broad only under ``"OR"`` is a guess.
 
     Findings suppressed, resolved or lowered (critical, as V1); resources' criticality lowered to Low or Unknown
     (high: their exposures and findings rank below what the security team looks at, none is hidden outright).
     """
     actions, criteria = _field(rule, "Actions"), _field(rule, "Criteria")
-    does, which = _suppression_v2(actions), _breadth_v2(criteria)
+    does, which = _suppression_v2(actions), _breadth_v2(criteria, absent)
     if does is not None and which is not None:
         return Severity.CRITICAL, f"{does.replace('their', 'the')} of {which}", "hide findings as they arrive"
-    lowered, resources = _lowered_criticality(actions), _resource_breadth(criteria)
+    lowered, resources = _lowered_criticality(actions), _resource_breadth(criteria, absent)
     if lowered is not None and resources is not None:
         return Severity.HIGH, f"{lowered.replace('their', 'the')} of {resources}", "rank resources' exposures low"
     return None
@@ -1596,6 +1602,11 @@ def _automation_rules_v2(context: RuleContext, evaluation: Evaluation) -> Evalua
     if not isinstance(arn, str) or not arn:
         unknown.append(f"which automation rule {name} is: the record names no ruleArn")
         arn = ""
+    guessed = _harm_v2(rule, absent="AND") is None
+    if guessed:
+        # Broad only if Security Hub reads a missing operator as OR: alerted, never disabled on that guess.
+        unknown.append(_NO_OPERATOR)
+        what = f"{what}, if Security Hub reads a filter with no operator as OR (read as AND, it is narrow)"
     where = f"Security Hub in {change.region}"
     resource = arn or _arn(context, "securityhub", "hub/default")
     evaluation.resource_arn = resource
@@ -1620,13 +1631,20 @@ def _automation_rules_v2(context: RuleContext, evaluation: Evaluation) -> Evalua
                         DisableAutomationRuleV2.action, arn, {"rule_arn": arn}, f"disable automation rule {name}"
                     )
                 ]
-                if arn
+                if arn and not guessed
                 else ()
             ),
             needs_context=unknown,
         )
     )
     return evaluation
+
+
+#: What is unknown of a V2 rule broad only when a missing operator is read as OR.
+_NO_OPERATOR = (
+    "how Security Hub combines filters given no operator (CompositeFilter.Operator or CompositeOperator absent: AND "
+    "or OR, no documented default)"
+)
 
 
 #: Snapshot kind: one V2 automation rule as a create or update the enforcer judged compliant left it, keyed by its
@@ -2252,7 +2270,7 @@ class DisableAutomationRuleV2:
         if rule is None:
             return {"status": None}
         # What the rule does now: one narrowed since the event is no longer this finding's (review final s10 5).
-        hides = _harm_v2(rule) is not None
+        hides = _harm_v2(rule, absent="AND") is not None  # hides under both readings of a missing operator
         return {"status": str(rule.get("RuleStatus")), "hides": hides}
 
     def apply(self, run: StepRun, step: RemediationStep, before: Mapping[str, Any], done: list[str]) -> None:
