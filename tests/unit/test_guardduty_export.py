@@ -138,11 +138,86 @@ def test_a_deleted_destination_is_recreated_from_the_snapshot_taken_before() -> 
     assert guardduty.asked == [DETECTOR]
 
 
-def test_a_deleted_destination_with_another_left_is_high() -> None:
-    guardduty = _GuardDuty([DESTINATION, "0ther0destination0EXAMPLE"])  # a list read as it raced: the gone one left
-    [finding] = _judge(_event("deleted"), recorded=_kept(), live_clients=_live(guardduty)).findings
+OTHER = "0ther0destination0EXAMPLE"
+OTHER_ARN = ARN.replace(DESTINATION, OTHER)
+
+
+class _RecordedBoth(_Recorded):
+    """Snapshots of the deleted destination and of the other one left."""
+
+    def __init__(self, other: dict[str, Any]) -> None:
+        super().__init__(Snapshot(PUBLISHING_DESTINATION, ARN, BEFORE, KEPT))
+        self.other = Snapshot(PUBLISHING_DESTINATION, OTHER_ARN, BEFORE, other)
+
+    def snapshot(self, kind: str, resource_arn: str) -> Snapshot | None:
+        return (
+            self.other
+            if (kind, resource_arn) == (PUBLISHING_DESTINATION, OTHER_ARN)
+            else super().snapshot(kind, resource_arn)
+        )
+
+
+def test_a_deleted_destination_with_another_recorded_one_left_is_high() -> None:
+    guardduty = _GuardDuty([DESTINATION, OTHER])  # a list read as it raced: the gone one left
+    recorded = _RecordedBoth({**KEPT, "destination_arn": "arn:aws:s3:::acme-siem"})
+    [finding] = _judge(_event("deleted"), recorded=recorded, live_clients=_live(guardduty)).findings
     assert finding.severity is Severity.HIGH
-    assert "its findings still go to 0ther0destination0EXAMPLE" in finding.reason
+    assert f"its findings still go to {OTHER}, which IAM Warden recorded in this account" in finding.reason
+
+
+@pytest.mark.parametrize(
+    ("recorded", "status"),
+    [
+        (_kept(), "PUBLISHING"),  # no record of the other: maybe an attacker's decoy
+        (_RecordedBoth({**KEPT, "kms_key_arn": KEY.replace("111122223333", "444455556666")}), "PUBLISHING"),
+        (_RecordedBoth(KEPT), "STOPPED"),
+        (_RecordedBoth(KEPT), "UNABLE_TO_PUBLISH_FIX_DESTINATION_PROPERTY"),
+    ],
+    ids=["unrecorded", "foreign-key", "stopped", "unable"],
+)
+def test_a_deleted_destination_beside_one_not_vouched_for_stays_critical(recorded: _Recorded, status: str) -> None:
+    """Review F5: a decoy (or a destination that publishes nothing) is no reassurance."""
+
+    class _Listing(_GuardDuty):
+        def list_publishing_destinations(self, DetectorId: str) -> dict[str, Any]:
+            return {"Destinations": [{"DestinationId": OTHER, "DestinationType": "S3", "Status": status}]}
+
+    [finding] = _judge(_event("deleted"), recorded=recorded, live_clients=_live(_Listing([]))).findings
+    assert finding.severity is Severity.CRITICAL
+    assert f"another destination is left ({OTHER}) but none IAM Warden recorded" in finding.reason
+    assert "still go to" not in finding.reason
+
+
+FOREIGN_KEY = "arn:aws:kms:eu-west-1:444455556666:key/0f9e8d7c-6b5a-4c3d-2e1f-0a9b8c7d6e5f"
+
+
+@pytest.mark.parametrize(
+    ("properties", "words"),
+    [
+        ({"kmsKeyArn": FOREIGN_KEY}, "the KMS key is account 444455556666's"),
+        ({"expectedBucketOwner": "444455556666"}, "the bucket's expected owner is account 444455556666"),
+    ],
+    ids=["foreign-key", "foreign-owner"],
+)
+def test_a_new_destination_to_another_account_is_alerted_and_not_kept(properties: dict[str, str], words: str) -> None:
+    event = _event("created")
+    event["detail"]["requestParameters"]["destinationProperties"].update(properties)
+    judged = _judge(event)
+    assert judged.observed == ()
+    [finding] = judged.findings
+    assert (finding.severity, finding.plan) == (Severity.HIGH, ())
+    assert words in finding.reason
+    assert f"delete-publishing-destination --detector-id {DETECTOR} --destination-id {DESTINATION}" in finding.reason
+    assert finding.needs_context
+
+
+@pytest.mark.parametrize("kind", ["deleted", "moved"])
+def test_a_record_that_exports_to_another_account_is_never_put_back(kind: str) -> None:
+    recorded = _kept(kms_key_arn=FOREIGN_KEY)
+    [finding] = _judge(_event(kind), recorded=recorded, live_clients=_live(_GuardDuty([]))).findings
+    assert finding.plan == ()
+    [unknown] = finding.needs_context
+    assert "exports outside the account (the KMS key is account 444455556666's): never put back" in unknown
 
 
 @pytest.mark.parametrize(

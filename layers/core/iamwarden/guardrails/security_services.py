@@ -788,12 +788,28 @@ def _kept_destination(context: RuleContext, arn: str) -> tuple[Mapping[str, Any]
         return None, "IAM Warden has no record of it (it keeps one from each create or update it judges compliant)"
     if snapshot.unusable or not snapshot.taken_before(context.change.time):
         return None, f"IAM Warden's record of it ({snapshot.taken_at}) is not known to be from before the change"
+    outside = _outside(snapshot.data, context.change.account)
+    if outside:
+        return None, f"IAM Warden's record of it exports outside the account ({'; '.join(outside)}): never put back"
     return snapshot.data, ""
 
 
-def _other_destinations(context: RuleContext, detector: str, gone: str) -> list[str] | None:
-    """The detector's publishing destinations left after one was deleted (the enforcer's read); None when unknown
-    (offline, or the read refused: the deletion is then judged as if it was the last)."""
+def _outside(place: Mapping[str, Any], account: str) -> list[str]:
+    """What sends a destination's findings to another account, in words: a KMS key of another account, or an
+    expected bucket owner that is not this account (an S3 ARN names no account: a bucket's owner is not known)."""
+    found = []
+    key_account = str(place.get("kms_key_arn") or "").split(":")[4:5]
+    if key_account and key_account[0] not in ("", account):
+        found.append(f"the KMS key is account {key_account[0]}'s")
+    owner = str(place.get("expected_bucket_owner") or "")
+    if owner and owner != account:
+        found.append(f"the bucket's expected owner is account {owner}")
+    return found
+
+
+def _other_destinations(context: RuleContext, detector: str, gone: str) -> list[tuple[str, str]] | None:
+    """The detector's publishing destinations left after one was deleted, with their status (the enforcer's read);
+    None when unknown (offline, or the read refused: the deletion is then judged as if it was the last)."""
     if context.live_clients is None:
         return None
     change = context.change
@@ -804,8 +820,8 @@ def _other_destinations(context: RuleContext, detector: str, gone: str) -> list[
         if is_transient(exc):
             raise classify(exc, "ListPublishingDestinations") from exc
         return None
-    listed = [_field(item, "DestinationId") for item in _listed(answer.get("Destinations"))]
-    return [str(item) for item in listed if item and item != gone]
+    listed = [(_field(item, "DestinationId"), _field(item, "Status")) for item in _listed(answer.get("Destinations"))]
+    return [(str(item), str(status)) for item, status in listed if item and item != gone]
 
 
 def _guardduty_export(context: RuleContext, detector: str, where: str) -> Evaluation:
@@ -835,6 +851,24 @@ def _guardduty_export(context: RuleContext, detector: str, where: str) -> Evalua
     evaluation = Evaluation(resource_arn=arn)
     sets = _destination(request)
     if name == "CreatePublishingDestination":
+        outside = _outside(sets, change.account)
+        if outside:
+            # Never kept as the "before": a later delete of it (the SOC cleaning up) must not re-create it.
+            return _alerted(
+                context,
+                evaluation,
+                GUARDDUTY_DISABLED,
+                Severity.HIGH,
+                arn,
+                reason=f"{actor} made {where} export its findings to {sets.get('destination_arn', 'a bucket')} "
+                f"({'; '.join(outside)}): a copy of GuardDuty's findings (resources, addresses, principals) goes to "
+                "another account. If it was not meant: aws guardduty delete-publishing-destination --detector-id "
+                f"{detector} --destination-id {destination if destination else '<its id>'}.",
+                needs=(
+                    f"whether exporting {where}'s findings to another account is meant (IAM Warden does not delete a "
+                    "destination it cannot tell from a central security account's)",
+                ),
+            )
         if isinstance(destination, str) and destination and {"destination_arn", "kms_key_arn"} <= set(sets):
             evaluation.observed.append(
                 Snapshot(PUBLISHING_DESTINATION, arn, observed_at(change.time), {"destination_type": "S3", **sets})
@@ -845,9 +879,23 @@ def _guardduty_export(context: RuleContext, detector: str, where: str) -> Evalua
     if name == "UpdatePublishingDestination":
         return _destination_moved(context, evaluation, detector, where, str(destination), sets=sets, kept=kept, why=why)
     others = _other_destinations(context, detector, str(destination))
-    severity = Severity.HIGH if others else Severity.CRITICAL
+    # Only a publishing destination IAM Warden recorded in this account vouches for the export: an unrecorded one may
+    # be an attacker's decoy to another account, or one that publishes nothing.
+    vouched = [
+        other
+        for other, status in others or ()
+        if status == "PUBLISHING"
+        and _kept_destination(
+            context, _arn(context, "guardduty", f"detector/{detector}/publishingdestination/{other}")
+        )[0]
+        is not None
+    ]
+    severity = Severity.HIGH if vouched else Severity.CRITICAL
     left = (
-        f"its findings still go to {', '.join(others)}"
+        f"its findings still go to {', '.join(vouched)}, which IAM Warden recorded in this account"
+        if vouched
+        else f"another destination is left ({', '.join(other for other, _ in others)}) but none IAM Warden recorded "
+        "in this account and publishing, so it is judged as the last"
         if others
         else "no other destination is left: its findings are exported nowhere"
         if others is not None
