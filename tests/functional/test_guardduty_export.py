@@ -337,3 +337,29 @@ def test_a_restore_sends_the_recorded_bucket_owner(account: Account, enforcer: E
         finding = _only(enforcer.handle(event))
         stubber.assert_no_pending_responses()
     assert finding["outcome"] == Outcome.REMEDIATED
+
+
+def test_a_key_only_move_puts_back_the_key_and_keeps_the_live_bucket(
+    account: Account, enforcer: EnforcerService
+) -> None:
+    """Review F7: remove what the change added, no more: a bucket changed by an earlier update stays as read."""
+    _created(account, enforcer)
+    other_key = KEY.replace("1234abcd", "ffffffff")
+    event = _event("moved")
+    event["detail"]["requestParameters"]["destinationProperties"] = {"kmsKeyArn": other_key}
+    elsewhere = "arn:aws:s3:::acme-findings-archive"
+    described = _described_params(DESTINATION)
+    with Stubber(_client(enforcer)) as stubber:
+        stubber.add_response(
+            "describe_publishing_destination",
+            _described(DESTINATION, {"DestinationArn": elsewhere, "KmsKeyArn": other_key}),
+            described,
+        )
+        stubber.add_response(
+            "update_publishing_destination",
+            {},
+            {**described, "DestinationProperties": {"DestinationArn": elsewhere, "KmsKeyArn": KEY}},
+        )
+        finding = _only(enforcer.handle(event))
+        stubber.assert_no_pending_responses()
+    assert finding["outcome"] == Outcome.REMEDIATED

@@ -314,8 +314,10 @@ def test_only_the_key_changed_is_a_move_too() -> None:
     [finding] = _judge(event, recorded=_kept()).findings
     assert "to KMS key " + other_key + ":" in finding.reason
     assert "is account" not in finding.reason  # the account's own key
+    assert f"--destination-properties KmsKeyArn={KEY}." in finding.reason
     [step] = finding.plan
     assert step.parameters["changed_to"] == {"kms_key_arn": other_key}
+    assert step.parameters["restore"] == {"kms_key_arn": KEY}  # review F7: the bucket is not put back with it
 
 
 def test_an_update_that_moves_nothing_is_compliant() -> None:
@@ -350,9 +352,9 @@ def test_an_update_setting_only_another_bucket_owner_is_a_finding_put_back_to_th
     assert f"to expected bucket owner {ATTACKER} (the bucket's expected owner is now account {ATTACKER}" in (
         finding.reason
     )
-    assert f"KmsKeyArn={KEY},ExpectedBucketOwner={OWNER}." in finding.reason
+    assert f"--destination-properties ExpectedBucketOwner={OWNER}." in finding.reason
     [step] = finding.plan
-    assert step.parameters["restore"] == {"destination_arn": BUCKET, "kms_key_arn": KEY, "expected_bucket_owner": OWNER}
+    assert step.parameters["restore"] == {"expected_bucket_owner": OWNER}
     assert step.parameters["changed_to"] == {"expected_bucket_owner": ATTACKER}
 
 

@@ -1000,7 +1000,8 @@ def _destination_moved(
             "ARN>.",
             needs=(f"where destination {destination} exported before ({why})",),
         )
-    restore = {key: str(kept[key]) for key in _PLACE_KEYS if kept.get(key)}
+    # Only what the event changed goes back (the rest is sent as read when the step runs): no earlier change reverted.
+    restore = {key: str(kept[key]) for key in _PLACE_KEYS if key in moved and kept.get(key)}
     if moved.get("expected_bucket_owner") and "expected_bucket_owner" not in restore:
         # An update omitting the owner leaves the stored one: a restore cannot clear what the event set.
         return _alerted(
@@ -1021,16 +1022,16 @@ def _destination_moved(
             severity=Severity.HIGH,
             resource_arn=arn,
             reason=reason
-            + f"IAM Warden puts it back where it recorded it: {back}DestinationArn={restore.get('destination_arn')},"
-            f"KmsKeyArn={restore.get('kms_key_arn')}"
-            + (f",ExpectedBucketOwner={restore['expected_bucket_owner']}" if "expected_bucket_owner" in restore else "")
+            + f"IAM Warden puts it back where it recorded it: {back}"
+            + ",".join(f"{_API_NAMES[key]}={value}" for key, value in restore.items())
             + ".",
             plan=[
                 RemediationStep(
                     RestorePublishingDestination.action,
                     arn,
                     {"detector_id": detector, "destination_id": destination, "restore": restore, "changed_to": moved},
-                    f"put publishing destination {destination} of {where} back to {restore.get('destination_arn')}",
+                    f"put publishing destination {destination} of {where} back to "
+                    + ", ".join(f"{_DESTINATION_WORDS[key]} {value}" for key, value in restore.items()),
                 )
             ],
         )
@@ -1038,6 +1039,11 @@ def _destination_moved(
     return evaluation
 
 
+_API_NAMES = {
+    "destination_arn": "DestinationArn",
+    "kms_key_arn": "KmsKeyArn",
+    "expected_bucket_owner": "ExpectedBucketOwner",
+}
 _DESTINATION_WORDS = {
     "destination_arn": "bucket",
     "kms_key_arn": "KMS key",
