@@ -109,6 +109,10 @@ TRAILS = "!Sub arn:${AWS::Partition}:cloudtrail:*:${AWS::AccountId}:trail/*"
 DETECTORS = "!Sub arn:${AWS::Partition}:guardduty:*:${AWS::AccountId}:detector/*"
 #: GuardDuty filters (the Service Authorization Reference's ``filter`` resource type, under their detector).
 GUARDDUTY_FILTERS = "!Sub arn:${AWS::Partition}:guardduty:*:${AWS::AccountId}:detector/*/filter/*"
+#: GuardDuty publishing destinations (the Service Authorization Reference's ``publishingDestination`` resource type).
+GUARDDUTY_PUBLISHING_DESTINATIONS = (
+    "!Sub arn:${AWS::Partition}:guardduty:*:${AWS::AccountId}:detector/*/publishingdestination/*"
+)
 HUBS = "!Sub arn:${AWS::Partition}:securityhub:*:${AWS::AccountId}:hub/default"
 AUTOMATION_RULES = "!Sub arn:${AWS::Partition}:securityhub:*:${AWS::AccountId}:automation-rule/*"
 #: Security Hub V2 automation rules (the Service Authorization Reference's ``automation-rulev2`` resource type).
@@ -722,6 +726,19 @@ SCOPES: tuple[Scope, ...] = (
         ("iam:GetInstanceProfile", "iam:RemoveRoleFromInstanceProfile"),
         (INSTANCE_PROFILES,),
         comment="instance-profile-escalation takes exactly the role the event added out of exactly that profile.",
+    ),
+    Scope(
+        "RestoreGuardDutyPublishingDestinations",
+        ("guardduty:DescribePublishingDestination", "guardduty:UpdatePublishingDestination"),
+        (GUARDDUTY_PUBLISHING_DESTINATIONS,),
+        comment="GuardDuty's findings export moved: put back to the bucket and key IAM Warden recorded.",
+    ),
+    Scope(
+        "RecreateGuardDutyPublishingDestinations",
+        ("guardduty:ListDetectors", "guardduty:ListPublishingDestinations", "guardduty:CreatePublishingDestination"),
+        (ANY,),
+        comment="No resource type (Service Authorization Reference): a deleted findings export re-created as recorded "
+        "(ListDetectors: a refused create or update counts as 'detector gone' only when it is not listed).",
     ),
 )
 

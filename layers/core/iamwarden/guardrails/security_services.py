@@ -41,8 +41,13 @@ back (audit s6 gap 11), undone only where the record says all that was added:
 * AWS Config ``PutConfigurationRecorder`` recording a chosen list of types, or excluding some (medium: it may be
   meant, to save cost; leaving out only the global types is AWS's advice for all regions but one, so no finding), and
   ``DeleteDeliveryChannel`` (nothing recorded is delivered);
+* GuardDuty's findings export: ``DeletePublishingDestination`` (critical when none is left) and
+  ``UpdatePublishingDestination`` (high), re-created or put back only from IAM Warden's snapshot taken before the change
+  (kept from the create or update it judged compliant), else alerted with the exact command;
 * Security Hub ``BatchDisableStandards`` and ``DisableImportFindingsForProduct`` (GuardDuty's findings no longer
-  imported, for one); V1 and V2 (OCSF) automation rules that hide broad classes of findings are disabled.
+  imported, for one); V1 and V2 (OCSF) automation rules that hide broad classes of findings are disabled, as are V2
+  rules that lower a broad class of resources' criticality to Low or Unknown (high); a V2 update that stops a rule
+  creating the tickets IAM Warden recorded it creating is alerted (high).
 
 All four services record these calls in the region they were made in, except Organizations, whose events
 arrive in us-east-1.
@@ -51,15 +56,18 @@ arrive in us-east-1.
 from __future__ import annotations
 
 import ipaddress
+import json
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
-from iamwarden.adapters.errors import classify, error_code, ignoring
+from iamwarden.adapters.errors import classify, error_code, ignoring, is_transient
 from iamwarden.domain.catalog import RuleSpec, Severity
 from iamwarden.domain.exceptions import InvalidEventError, RemediationError, UndoError
 from iamwarden.domain.exposure import ACCOUNT_ID
 from iamwarden.domain.findings import RemediationStep, StepAction
+from iamwarden.domain.recorded import Snapshot, observed_at
+from iamwarden.domain.trails import api_spelling
 from iamwarden.guardrails.base import Evaluation, RuleContext
 from iamwarden.guardrails.remediation import AccountClients, Permissions, StepRun
 
@@ -95,6 +103,15 @@ _GUARDDUTY_ORGANIZATION = frozenset({"DisableOrganizationAdminAccount"})
 _GUARDDUTY_MALWARE = frozenset(
     {"UpdateMalwareProtectionPlan", "DeleteMalwareProtectionPlan", "UpdateMalwareScanSettings"}
 )
+#: GuardDuty's findings export (issue 15 item 3): a publishing destination deleted or moved silences the S3 copy of
+#: the findings a SOC reads. ``CreatePublishingDestination`` is never a finding: it is judged to keep what it set, the
+#: "before" a later delete or update is put back from.
+_GUARDDUTY_EXPORT = frozenset(
+    {"CreatePublishingDestination", "UpdatePublishingDestination", "DeletePublishingDestination"}
+)
+#: Snapshot kind: one GuardDuty publishing destination as a compliant create or update set it, keyed by its ARN
+#: (``{"destination_type": "S3", "destination_arn": bucket ARN, "kms_key_arn": key ARN}``), kept by the enforcer.
+PUBLISHING_DESTINATION = "guardduty-publishing-destination"
 
 #: Security Hub automation rules: one that suppresses every finding (or a whole product's) as it arrives leaves the
 #: hub on and blinds it (issue 15 item 3).
@@ -124,7 +141,8 @@ GUARDDUTY_DISABLED = RuleSpec(
     | _GUARDDUTY_BLINDING
     | _GUARDDUTY_ADMINISTRATOR
     | _GUARDDUTY_ORGANIZATION
-    | _GUARDDUTY_MALWARE,
+    | _GUARDDUTY_MALWARE
+    | _GUARDDUTY_EXPORT,
     risk="GuardDuty is the threat detector of the region; suspended or deleted, an intrusion raises no finding.",
     alert_risk=(
         "GuardDuty watches this region for intrusions (stolen credentials, crypto-mining, data theft); "
@@ -194,6 +212,24 @@ def _arn(context: RuleContext, service: str, resource: str) -> str:
     return f"arn:{context.partition}:{service}:{change.region}:{change.account}:{resource}"
 
 
+def _alerted(
+    context: RuleContext,
+    evaluation: Evaluation,
+    spec: RuleSpec,
+    severity: Severity,
+    arn: str,
+    *,
+    reason: str,
+    needs: Sequence[str] = (),
+) -> Evaluation:
+    """``evaluation`` with one alert-only finding (no plan: nothing an API can put back exactly), what most of this
+    module's verdicts end with; ``needs`` names what the verdict could not know."""
+    evaluation.findings.append(
+        context.finding(spec, severity=severity, resource_arn=arn, reason=reason, plan=(), needs_context=needs)
+    )
+    return evaluation
+
+
 class GuardDutyRule:
     """UpdateDetector suspending GuardDuty (re-enabled), DeleteDetector (alerted)."""
 
@@ -209,25 +245,23 @@ class GuardDutyRule:
         arn = _arn(context, "guardduty", f"detector/{detector}")
         evaluation = Evaluation(resource_arn=arn)
         where = f"GuardDuty detector {detector} in {change.region}"
+        if change.event_name in _GUARDDUTY_EXPORT:
+            return _guardduty_export(context, detector, where)
         if change.event_name in _GUARDDUTY_BLINDING:
             return _guardduty_blinded(context, evaluation, arn, where)
         if change.event_name in _GUARDDUTY_ADMINISTRATOR:
             return _guardduty_administrator(context, evaluation, arn, where)
         if change.event_name == "DeleteDetector":
-            evaluation.findings.append(
-                context.finding(
-                    GUARDDUTY_DISABLED,
-                    severity=Severity.CRITICAL,
-                    resource_arn=arn,
-                    reason=(
-                        f"{change.actor.display} deleted {where}: threat detection is off there and its findings "
-                        "are gone. IAM Warden cannot bring them back; enable GuardDuty again (or let the "
-                        "organisation's delegated administrator do it) and find out why it was deleted."
-                    ),
-                    plan=(),
-                )
+            return _alerted(
+                context,
+                evaluation,
+                GUARDDUTY_DISABLED,
+                Severity.CRITICAL,
+                arn,
+                reason=f"{change.actor.display} deleted {where}: threat detection is off there and its findings "
+                "are gone. IAM Warden cannot bring them back; enable GuardDuty again (or let the "
+                "organisation's delegated administrator do it) and find out why it was deleted.",
             )
-            return evaluation
         enable = change.request_parameters.get("enable")
         if enable is not False and str(enable).lower() != "false":
             return _guardduty_features_off(context, evaluation, arn, where)
@@ -264,19 +298,15 @@ class ConfigRecorderRule:
         evaluation = Evaluation(resource_arn=arn)
         where = f"AWS Config recorder {name} in {change.region}"
         if change.event_name == "DeleteConfigurationRecorder":
-            evaluation.findings.append(
-                context.finding(
-                    CONFIG_RECORDING_STOPPED,
-                    severity=Severity.CRITICAL,
-                    resource_arn=arn,
-                    reason=(
-                        f"{change.actor.display} deleted {where}: configuration changes are no longer recorded. "
-                        "Its role and recording group went with it, so IAM Warden cannot re-create it; redeploy it."
-                    ),
-                    plan=(),
-                )
+            return _alerted(
+                context,
+                evaluation,
+                CONFIG_RECORDING_STOPPED,
+                Severity.CRITICAL,
+                arn,
+                reason=f"{change.actor.display} deleted {where}: configuration changes are no longer recorded. "
+                "Its role and recording group went with it, so IAM Warden cannot re-create it; redeploy it.",
             )
-            return evaluation
         evaluation.findings.append(
             context.finding(
                 CONFIG_RECORDING_STOPPED,
@@ -388,10 +418,7 @@ def _guardduty_blinded(context: RuleContext, evaluation: Evaluation, arn: str, w
             f"{actor} took {where} away from its GuardDuty administrator: its findings no longer reach the security "
             "account. Only the administrator (or the organisation's auto-enable) can take it back"
         )
-    evaluation.findings.append(
-        context.finding(GUARDDUTY_DISABLED, severity=severity, resource_arn=arn, reason=reason + ".", plan=())
-    )
-    return evaluation
+    return _alerted(context, evaluation, GUARDDUTY_DISABLED, severity, arn, reason=reason + ".")
 
 
 def _guardduty_filter(context: RuleContext, evaluation: Evaluation, where: str) -> Evaluation:
@@ -520,42 +547,34 @@ def _guardduty_malware(context: RuleContext) -> Evaluation:
         if not narrowed:
             evaluation.compliant.append(f"GuardDuty's EBS malware scans of {change.region} keep every volume")
             return evaluation
-        evaluation.findings.append(
-            context.finding(
-                GUARDDUTY_DISABLED,
-                severity=Severity.MEDIUM,
-                resource_arn=arn,
-                reason=(
-                    f"{actor} told GuardDuty detector {detector} in {change.region} to "
-                    + " and ".join(sorted(narrowed))
-                    + " when it scans EBS volumes for malware: malware on the volumes left out raises no finding. If "
-                    f"it was not meant, put the criteria it had back (none: every volume): aws guardduty "
-                    f"update-malware-scan-settings --detector-id {detector} --scan-resource-criteria '{{}}'."
-                ),
-                plan=(),
-            )
+        return _alerted(
+            context,
+            evaluation,
+            GUARDDUTY_DISABLED,
+            Severity.MEDIUM,
+            arn,
+            reason=f"{actor} told GuardDuty detector {detector} in {change.region} to "
+            + " and ".join(sorted(narrowed))
+            + " when it scans EBS volumes for malware: malware on the volumes left out raises no finding. If "
+            f"it was not meant, put the criteria it had back (none: every volume): aws guardduty "
+            f"update-malware-scan-settings --detector-id {detector} --scan-resource-criteria '{{}}'.",
         )
-        return evaluation
     plan_id = context.request_text("malwareProtectionPlanId")
     arn = _arn(context, "guardduty", f"malware-protection-plan/{plan_id}")
     evaluation = Evaluation(resource_arn=arn)
     where = f"GuardDuty malware protection plan {plan_id} in {change.region}"
     if name == "DeleteMalwareProtectionPlan":
-        evaluation.findings.append(
-            context.finding(
-                GUARDDUTY_DISABLED,
-                severity=Severity.HIGH,
-                resource_arn=arn,
-                reason=(
-                    f"{actor} deleted {where}: the objects uploaded to its bucket are no longer scanned for malware. "
-                    "The record names only the plan, so IAM Warden cannot re-create it; if it was not meant: aws "
-                    "guardduty create-malware-protection-plan --role <its role ARN> --protected-resource "
-                    "S3Bucket={BucketName=<its bucket>} --actions Tagging={Status=ENABLED}."
-                ),
-                plan=(),
-            )
+        return _alerted(
+            context,
+            evaluation,
+            GUARDDUTY_DISABLED,
+            Severity.HIGH,
+            arn,
+            reason=f"{actor} deleted {where}: the objects uploaded to its bucket are no longer scanned for malware. "
+            "The record names only the plan, so IAM Warden cannot re-create it; if it was not meant: aws "
+            "guardduty create-malware-protection-plan --role <its role ARN> --protected-resource "
+            "S3Bucket={BucketName=<its bucket>} --actions Tagging={Status=ENABLED}.",
         )
-        return evaluation
     tagging_off = _field(_field(_field(request, "Actions"), "Tagging"), "Status") == "DISABLED"
     prefixes = _field(_field(_field(request, "ProtectedResource"), "S3Bucket"), "ObjectPrefixes")
     limited = [str(prefix) for prefix in prefixes] if isinstance(prefixes, list) else []
@@ -572,19 +591,15 @@ def _guardduty_malware(context: RuleContext) -> Evaluation:
     if not narrowed:
         evaluation.compliant.append(f"{where} still scans and tags what it did")
         return evaluation
-    evaluation.findings.append(
-        context.finding(
-            GUARDDUTY_DISABLED,
-            severity=Severity.MEDIUM,
-            resource_arn=arn,
-            reason=(
-                f"{actor} changed {where}: it {' and '.join(narrowed)}. If it was not meant: aws guardduty "
-                f"update-malware-protection-plan --malware-protection-plan-id {plan_id} {' '.join(back)}."
-            ),
-            plan=(),
-        )
+    return _alerted(
+        context,
+        evaluation,
+        GUARDDUTY_DISABLED,
+        Severity.MEDIUM,
+        arn,
+        reason=f"{actor} changed {where}: it {' and '.join(narrowed)}. If it was not meant: aws guardduty "
+        f"update-malware-protection-plan --malware-protection-plan-id {plan_id} {' '.join(back)}.",
     )
-    return evaluation
 
 
 def _scan_tags(criterion: Any) -> str:
@@ -697,21 +712,17 @@ def _guardduty_administrator(context: RuleContext, evaluation: Evaluation, arn: 
     members = request.get("autoEnableOrganizationMembers")
     auto_enable = request.get("autoEnable")
     if members == "NONE" or (members is None and (auto_enable is False or str(auto_enable).lower() == "false")):
-        evaluation.findings.append(
-            context.finding(
-                GUARDDUTY_DISABLED,
-                severity=Severity.HIGH,
-                resource_arn=arn,
-                reason=(
-                    f"{actor} turned GuardDuty's organisation auto-enable off on {where}: accounts that join the "
-                    "organisation from now on are not watched. If it was not meant: aws guardduty "
-                    f"update-organization-configuration --detector-id {detector} --auto-enable-organization-members "
-                    "ALL (or NEW)."
-                ),
-                plan=(),
-            )
+        return _alerted(
+            context,
+            evaluation,
+            GUARDDUTY_DISABLED,
+            Severity.HIGH,
+            arn,
+            reason=f"{actor} turned GuardDuty's organisation auto-enable off on {where}: accounts that join the "
+            "organisation from now on are not watched. If it was not meant: aws guardduty "
+            f"update-organization-configuration --detector-id {detector} --auto-enable-organization-members "
+            "ALL (or NEW).",
         )
-        return evaluation
     return _guardduty_features_off(context, evaluation, arn, where)
 
 
@@ -723,21 +734,321 @@ def _guardduty_admin_removed(context: RuleContext) -> Evaluation:
     # The management account made the change (the finding stays in the event's account): its root names it.
     arn = f"arn:{context.partition}:iam::{change.account}:root"
     evaluation = Evaluation(resource_arn=arn)
+    return _alerted(
+        context,
+        evaluation,
+        GUARDDUTY_DISABLED,
+        Severity.CRITICAL,
+        arn,
+        reason=f"{change.actor.display} removed account {admin} as GuardDuty's delegated administrator of the "
+        f"organisation in {change.region}: the organisation's findings are no longer gathered there and its "
+        "members are no longer managed. Designate it again: aws guardduty enable-organization-admin-account "
+        f"--admin-account-id {admin} (then check its auto-enable settings and members).",
+    )
+
+
+def _destination(request: Any) -> dict[str, str]:
+    """What a publishing destination request sets: ``destination_arn`` (the S3 bucket, or a folder of it),
+    ``kms_key_arn`` and ``expected_bucket_owner``, those it names (an update may name one), and ``destination_type``
+    when given. The bucket owner is part of where the findings go: botocore's model (``DestinationProperties.
+    ExpectedBucketOwner``) says GuardDuty exports nothing to a bucket whose owner is not that account, and that an
+    update omitting it leaves the stored value; one given empty is kept as "" (a removal)."""
+    properties = _field(request, "DestinationProperties")
+    found = {
+        "destination_type": _field(request, "DestinationType"),
+        "destination_arn": _field(properties, "DestinationArn"),
+        "kms_key_arn": _field(properties, "KmsKeyArn"),
+    }
+    sets = {key: value for key, value in found.items() if isinstance(value, str) and value}
+    owner = _field(properties, "ExpectedBucketOwner")
+    if isinstance(owner, str):
+        sets["expected_bucket_owner"] = owner
+    return sets
+
+
+def _destination_command(detector: str, kept: Mapping[str, Any] | None) -> str:
+    """The exact ``create-publishing-destination`` command, with what IAM Warden knows of the destination."""
+    kept = kept or {}
+    return (
+        f"aws guardduty create-publishing-destination --detector-id {detector} --destination-type "
+        f"{kept.get('destination_type', 'S3')} --destination-properties "
+        f"DestinationArn={kept.get('destination_arn', '<its bucket ARN>')},"
+        f"KmsKeyArn={kept.get('kms_key_arn', '<its KMS key ARN>')}"
+        + (f",ExpectedBucketOwner={kept['expected_bucket_owner']}" if kept.get("expected_bucket_owner") else "")
+    )
+
+
+def _kept_destination(context: RuleContext, arn: str) -> tuple[Mapping[str, Any] | None, str]:
+    """IAM Warden's snapshot of a publishing destination taken before the event, and, when there is none, why."""
+    recorded = context.recorded
+    if recorded is None:
+        return None, "IAM Warden's records are not read offline"
+    snapshot = recorded.snapshot(PUBLISHING_DESTINATION, arn)
+    if snapshot is None:
+        return None, "IAM Warden has no record of it (it keeps one from each create or update it judges compliant)"
+    if snapshot.unusable or not snapshot.taken_before(context.change.time):
+        return None, f"IAM Warden's record of it ({snapshot.taken_at}) is not known to be from before the change"
+    outside = _outside(snapshot.data, context.change.account)
+    if outside:
+        return None, f"IAM Warden's record of it exports outside the account ({'; '.join(outside)}): never put back"
+    return snapshot.data, ""
+
+
+def _outside(place: Mapping[str, Any], account: str) -> list[str]:
+    """What sends a destination's findings to another account, in words: a KMS key of another account, or an
+    expected bucket owner that is not this account (an S3 ARN names no account: a bucket's owner is not known)."""
+    found = []
+    key_account = str(place.get("kms_key_arn") or "").split(":")[4:5]
+    if key_account and key_account[0] not in ("", account):
+        found.append(f"the KMS key is account {key_account[0]}'s")
+    owner = str(place.get("expected_bucket_owner") or "")
+    if owner and owner != account:
+        found.append(f"the bucket's expected owner is account {owner}")
+    return found
+
+
+def _other_destinations(context: RuleContext, detector: str, gone: str) -> list[tuple[str, str]] | None:
+    """The detector's publishing destinations left after one was deleted, with their status (the enforcer's read);
+    None when unknown (offline, or the read refused: the deletion is then judged as if it was the last)."""
+    if context.live_clients is None:
+        return None
+    change = context.change
+    client = context.live_clients(change.account, change.region).client("guardduty")
+    try:
+        answer = client.list_publishing_destinations(DetectorId=detector)
+    except Exception as exc:
+        if is_transient(exc):
+            raise classify(exc, "ListPublishingDestinations") from exc
+        return None
+    listed = [(_field(item, "DestinationId"), _field(item, "Status")) for item in _listed(answer.get("Destinations"))]
+    return [(str(item), str(status)) for item, status in listed if item and item != gone]
+
+
+def _guardduty_export(context: RuleContext, detector: str, where: str) -> Evaluation:
+    """GuardDuty's findings export deleted (critical when no other destination is left) or moved (high).
+
+    The record of a deletion names only the destination's id: it is re-created only from IAM Warden's own snapshot,
+    taken before the change (from the create or update it judged compliant); without one it is alerted with the exact
+    command, what is unknown left as placeholders. An update is put back to the snapshot's bucket and key; without one,
+    what it was before is unknown: alerted. The request shapes are botocore's (``CreatePublishingDestination``,
+    ``UpdatePublishingDestination``, ``DeletePublishingDestination``: ``detectorId`` and ``destinationId`` are URI
+    members, spelled as CloudTrail spells the other GuardDuty URI members).
+    """
+    change = context.change
+    request = change.request_parameters
+    name = change.event_name
+    actor = change.actor.display
+    destination = (
+        _field(change.response_elements, "DestinationId")
+        if name == "CreatePublishingDestination"
+        else context.request_text("destinationId")
+    )
+    arn = (
+        _arn(context, "guardduty", f"detector/{detector}/publishingdestination/{destination}")
+        if isinstance(destination, str) and destination
+        else _arn(context, "guardduty", f"detector/{detector}")
+    )
+    evaluation = Evaluation(resource_arn=arn)
+    sets = _destination(request)
+    if name == "CreatePublishingDestination":
+        outside = _outside(sets, change.account)
+        if outside:
+            # Never kept as the "before": a later delete of it (the SOC cleaning up) must not re-create it.
+            return _alerted(
+                context,
+                evaluation,
+                GUARDDUTY_DISABLED,
+                Severity.HIGH,
+                arn,
+                reason=f"{actor} made {where} export its findings to {sets.get('destination_arn', 'a bucket')} "
+                f"({'; '.join(outside)}): a copy of GuardDuty's findings (resources, addresses, principals) goes to "
+                "another account. If it was not meant: aws guardduty delete-publishing-destination --detector-id "
+                f"{detector} --destination-id {destination if destination else '<its id>'}.",
+                needs=(
+                    f"whether exporting {where}'s findings to another account is meant (IAM Warden does not delete a "
+                    "destination it cannot tell from a central security account's)",
+                ),
+            )
+        if isinstance(destination, str) and destination and {"destination_arn", "kms_key_arn"} <= set(sets):
+            evaluation.observed.append(
+                Snapshot(PUBLISHING_DESTINATION, arn, observed_at(change.time), {"destination_type": "S3", **sets})
+            )
+        evaluation.compliant.append(f"{where} exports its findings to one more destination")
+        return evaluation
+    kept, why = _kept_destination(context, arn)
+    if name == "UpdatePublishingDestination":
+        return _destination_moved(context, evaluation, detector, where, str(destination), sets=sets, kept=kept, why=why)
+    others = _other_destinations(context, detector, str(destination))
+    # Only a publishing destination IAM Warden recorded in this account vouches for the export: an unrecorded one may
+    # be an attacker's decoy to another account, or one that publishes nothing.
+    vouched = [
+        other
+        for other, status in others or ()
+        if status == "PUBLISHING"
+        and _kept_destination(
+            context, _arn(context, "guardduty", f"detector/{detector}/publishingdestination/{other}")
+        )[0]
+        is not None
+    ]
+    severity = Severity.HIGH if vouched else Severity.CRITICAL
+    left = (
+        f"its findings still go to {', '.join(vouched)}, which IAM Warden recorded in this account"
+        if vouched
+        else f"another destination is left ({', '.join(other for other, _ in others)}) but none IAM Warden recorded "
+        "in this account and publishing, so it is judged as the last"
+        if others
+        else "no other destination is left: its findings are exported nowhere"
+        if others is not None
+        else "IAM Warden could not read whether another destination is left, so it is judged as the last"
+    )
+    reason = (
+        f"{actor} deleted publishing destination {destination} of {where} ({left}): the copy of GuardDuty's findings "
+        "in S3 that a SOC or SIEM reads gets no new finding. "
+    )
+    command = _destination_command(detector, kept)
+    if kept is None:
+        return _alerted(
+            context,
+            evaluation,
+            GUARDDUTY_DISABLED,
+            severity,
+            arn,
+            reason=reason
+            + f"The record names only its id, so IAM Warden cannot re-create it; if it was not meant: {command}.",
+            needs=(f"the bucket and KMS key of destination {destination} ({why})",),
+        )
     evaluation.findings.append(
         context.finding(
             GUARDDUTY_DISABLED,
-            severity=Severity.CRITICAL,
+            severity=severity,
             resource_arn=arn,
-            reason=(
-                f"{change.actor.display} removed account {admin} as GuardDuty's delegated administrator of the "
-                f"organisation in {change.region}: the organisation's findings are no longer gathered there and its "
-                "members are no longer managed. Designate it again: aws guardduty enable-organization-admin-account "
-                f"--admin-account-id {admin} (then check its auto-enable settings and members)."
-            ),
-            plan=(),
+            reason=reason + f"IAM Warden re-creates it as it recorded it: {command}.",
+            plan=[
+                RemediationStep(
+                    RecreatePublishingDestination.action,
+                    arn,
+                    {"detector_id": detector, **{key: str(kept[key]) for key in _DESTINATION_KEYS if key in kept}},
+                    f"re-create the publishing destination of {where} to {kept.get('destination_arn')}",
+                )
+            ],
         )
     )
     return evaluation
+
+
+#: What a publishing destination step carries of the destination (the snapshot's keys).
+_DESTINATION_KEYS = ("destination_type", "destination_arn", "kms_key_arn", "expected_bucket_owner")
+#: What says where a destination's findings go (``_same_place``): an empty bucket owner is the same as none.
+_PLACE_KEYS = ("destination_arn", "kms_key_arn", "expected_bucket_owner")
+
+
+def _destination_moved(
+    context: RuleContext,
+    evaluation: Evaluation,
+    detector: str,
+    where: str,
+    destination: str,
+    *,
+    sets: Mapping[str, str],
+    kept: Mapping[str, Any] | None,
+    why: str,
+) -> Evaluation:
+    """A publishing destination moved to another bucket or key: compliant when it is where IAM Warden recorded it,
+    put back to the recorded bucket and key otherwise (high); alerted when nothing was recorded."""
+    change = context.change
+    arn = str(evaluation.resource_arn)
+    moved = {key: value for key, value in sets.items() if key != "destination_type"}
+    if not moved:
+        evaluation.compliant.append(f"the update leaves publishing destination {destination} of {where} as it was")
+        return evaluation
+    if kept is not None and all((kept.get(key) or "") == value for key, value in moved.items()):
+        evaluation.compliant.append(f"publishing destination {destination} of {where} is where IAM Warden recorded it")
+        evaluation.observed.append(Snapshot(PUBLISHING_DESTINATION, arn, observed_at(change.time), {**kept, **moved}))
+        return evaluation
+    now = ", ".join(f"{_DESTINATION_WORDS[key]} {value}" for key, value in sorted(moved.items()))
+    key_account = (moved.get("kms_key_arn") or "").split(":")[4:5]
+    foreign = (
+        f" (the KMS key is account {key_account[0]}'s)"
+        if key_account and key_account[0] not in ("", change.account)
+        else ""
+    )
+    owner = moved.get("expected_bucket_owner")
+    if owner is not None and owner != change.account:
+        foreign += (
+            f" (the bucket's expected owner is now account {owner}: GuardDuty exports nothing to a bucket that "
+            "account does not own)"
+            if owner
+            else " (the bucket's expected-owner check removed)"
+        )
+    reason = (
+        f"{change.actor.display} moved publishing destination {destination} of {where} to {now}{foreign}: GuardDuty's "
+        "findings now go where the SOC or SIEM may not read them, or to someone else. "
+    )
+    back = (
+        f"aws guardduty update-publishing-destination --detector-id {detector} --destination-id {destination} "
+        "--destination-properties "
+    )
+    if kept is None:
+        return _alerted(
+            context,
+            evaluation,
+            GUARDDUTY_DISABLED,
+            Severity.HIGH,
+            arn,
+            reason=reason
+            + f"If it was not meant, put it back: {back}DestinationArn=<its bucket ARN>,KmsKeyArn=<its KMS key "
+            "ARN>.",
+            needs=(f"where destination {destination} exported before ({why})",),
+        )
+    # Only what the event changed goes back (the rest is sent as read when the step runs): no earlier change reverted.
+    restore = {key: str(kept[key]) for key in _PLACE_KEYS if key in moved and kept.get(key)}
+    if moved.get("expected_bucket_owner") and "expected_bucket_owner" not in restore:
+        # An update omitting the owner leaves the stored one: a restore cannot clear what the event set.
+        return _alerted(
+            context,
+            evaluation,
+            GUARDDUTY_DISABLED,
+            Severity.HIGH,
+            arn,
+            reason=reason
+            + "IAM Warden recorded no expected bucket owner for it and an update cannot clear one: check the "
+            f"destination and, if it was not meant, put it back: {_destination_command(detector, kept)} (after "
+            f"aws guardduty delete-publishing-destination --detector-id {detector} --destination-id {destination}).",
+            needs=(f"how to clear the expected bucket owner of destination {destination} (none was recorded)",),
+        )
+    evaluation.findings.append(
+        context.finding(
+            GUARDDUTY_DISABLED,
+            severity=Severity.HIGH,
+            resource_arn=arn,
+            reason=reason
+            + f"IAM Warden puts it back where it recorded it: {back}"
+            + ",".join(f"{_API_NAMES[key]}={value}" for key, value in restore.items())
+            + ".",
+            plan=[
+                RemediationStep(
+                    RestorePublishingDestination.action,
+                    arn,
+                    {"detector_id": detector, "destination_id": destination, "restore": restore, "changed_to": moved},
+                    f"put publishing destination {destination} of {where} back to "
+                    + ", ".join(f"{_DESTINATION_WORDS[key]} {value}" for key, value in restore.items()),
+                )
+            ],
+        )
+    )
+    return evaluation
+
+
+_API_NAMES = {
+    "destination_arn": "DestinationArn",
+    "kms_key_arn": "KmsKeyArn",
+    "expected_bucket_owner": "ExpectedBucketOwner",
+}
+_DESTINATION_WORDS = {
+    "destination_arn": "bucket",
+    "kms_key_arn": "KMS key",
+    "expected_bucket_owner": "expected bucket owner",
+}
 
 
 def _guardduty_features_off(context: RuleContext, evaluation: Evaluation, arn: str, where: str) -> Evaluation:
@@ -777,19 +1088,15 @@ def _guardduty_features_off(context: RuleContext, evaluation: Evaluation, arn: s
     else:
         whose = ""
         command = f"aws guardduty update-detector --detector-id {detector} --features {enabled}"
-    evaluation.findings.append(
-        context.finding(
-            GUARDDUTY_DISABLED,
-            severity=Severity.MEDIUM,
-            resource_arn=arn,
-            reason=(
-                f"{change.actor.display} switched GuardDuty protection plans {', '.join(off)} off {whose}on {where}: "
-                f"what they watch raises no finding any more. If it was not meant: {command}."
-            ),
-            plan=(),
-        )
+    return _alerted(
+        context,
+        evaluation,
+        GUARDDUTY_DISABLED,
+        Severity.MEDIUM,
+        arn,
+        reason=f"{change.actor.display} switched GuardDuty protection plans {', '.join(off)} off {whose}on {where}: "
+        f"what they watch raises no finding any more. If it was not meant: {command}.",
     )
-    return evaluation
 
 
 def _matches_every_finding(criterion: Any) -> bool:
@@ -815,20 +1122,16 @@ def _config_narrowed(context: RuleContext) -> Evaluation:
         channel = context.request_text("deliveryChannelName")
         arn = _arn(context, "config", f"delivery-channel/{channel}")
         evaluation = Evaluation(resource_arn=arn)
-        evaluation.findings.append(
-            context.finding(
-                CONFIG_RECORDING_STOPPED,
-                severity=Severity.CRITICAL,
-                resource_arn=arn,
-                reason=(
-                    f"{actor} deleted the AWS Config delivery channel {channel} in {change.region}: what the recorder "
-                    "records is no longer delivered (no snapshots, no history in S3). Put it back with aws "
-                    "configservice put-delivery-channel."
-                ),
-                plan=(),
-            )
+        return _alerted(
+            context,
+            evaluation,
+            CONFIG_RECORDING_STOPPED,
+            Severity.CRITICAL,
+            arn,
+            reason=f"{actor} deleted the AWS Config delivery channel {channel} in {change.region}: what the recorder "
+            "records is no longer delivered (no snapshots, no history in S3). Put it back with aws "
+            "configservice put-delivery-channel.",
         )
-        return evaluation
     recorder = change.request_parameters.get("configurationRecorder")
     recorder = recorder if isinstance(recorder, dict) else {}
     name = recorder.get("name")
@@ -849,20 +1152,16 @@ def _config_narrowed(context: RuleContext) -> Evaluation:
     else:
         types = ", ".join(str(t) for t in group.get("resourceTypes") or [])
         what = f"only {types}" if types else "no resource type"
-    evaluation.findings.append(
-        context.finding(
-            CONFIG_RECORDING_STOPPED,
-            severity=Severity.MEDIUM,
-            resource_arn=arn,
-            reason=(
-                f"{actor} set AWS Config recorder {name} in {change.region} to record {what}: changes to the rest "
-                "leave no history. If it was not meant, record everything again: aws configservice "
-                "put-configuration-recorder with recordingGroup allSupported=true,includeGlobalResourceTypes=true."
-            ),
-            plan=(),
-        )
+    return _alerted(
+        context,
+        evaluation,
+        CONFIG_RECORDING_STOPPED,
+        Severity.MEDIUM,
+        arn,
+        reason=f"{actor} set AWS Config recorder {name} in {change.region} to record {what}: changes to the rest "
+        "leave no history. If it was not meant, record everything again: aws configservice "
+        "put-configuration-recorder with recordingGroup allSupported=true,includeGlobalResourceTypes=true.",
     )
-    return evaluation
 
 
 def _security_hub_narrowed(context: RuleContext, evaluation: Evaluation, arn: str) -> Evaluation:
@@ -883,10 +1182,7 @@ def _security_hub_narrowed(context: RuleContext, evaluation: Evaluation, arn: st
             "they no longer reach the security team. Import them again: aws securityhub "
             "enable-import-findings-for-product"
         )
-    evaluation.findings.append(
-        context.finding(SECURITY_HUB_DISABLED, severity=Severity.HIGH, resource_arn=arn, reason=reason + ".", plan=())
-    )
-    return evaluation
+    return _alerted(context, evaluation, SECURITY_HUB_DISABLED, Severity.HIGH, arn, reason=reason + ".")
 
 
 #: Automation-rule criteria that can pin findings down (a finding, a resource, a control, a title): a rule filtering
@@ -1131,10 +1427,26 @@ _NARROWING_OCSF_MAPS = frozenset({"resources.tags", "finding_info.tags", "databu
 _OCSF_PRODUCT_FIELDS = frozenset({"metadata.product.name", "metadata.product.uid", "metadata.product.vendor_name"})
 #: The shortest CIDR prefix that names a few addresses (a scanner), not a whole network.
 _SPECIFIC_PREFIX = {4: 16, 6: 48}
+#: A V2 resource rule's string fields that can pin resources down (botocore's ``ResourcesStringField``): one
+#: resource's id, name or canonical id. Account, region, type, category, provider... select whole classes.
+_NARROWING_RESOURCE_FIELDS = frozenset(
+    {"ResourceGuid", "ResourceId", "ResourceName", "ResourceInfo.AIDetails.CanonicalId"}
+)
+#: A V2 resource rule's map field whose ``EQUALS`` of a key and a value pins resources down (``ResourcesMapField``).
+_NARROWING_RESOURCE_MAPS = frozenset({"ResourceTags"})
+#: Resource criticalities (botocore's ``ResourceCriticality``: Very High, High, Medium, Low, Unknown) that rank a
+#: resource's exposures and findings below those the security team looks at first.
+_LOW_CRITICALITIES = frozenset({"Low", "Unknown"})
 
 
-def _ocsf_filter_narrows(kind: str, item: Any) -> bool:
-    """Whether one OCSF filter (``StringFilters``, ``MapFilters``, ``IpFilters`` member) pins findings down.
+def _ocsf_filter_narrows(
+    kind: str,
+    item: Any,
+    fields: frozenset[str] = _NARROWING_OCSF_FIELDS,
+    maps: frozenset[str] = _NARROWING_OCSF_MAPS,
+) -> bool:
+    """Whether one OCSF filter (``StringFilters``, ``MapFilters``, ``IpFilters`` member) pins findings down (or,
+    with a resource rule's ``fields`` and ``maps``, resources).
 
     Negations (``NOT_EQUALS``, ``NOT_CONTAINS``...) select everything but something: never narrow. Number, date and
     boolean filters select ranges and classes (severity, time, "fix available"): never narrow.
@@ -1144,14 +1456,14 @@ def _ocsf_filter_narrows(kind: str, item: Any) -> bool:
     comparison = _field(condition, "Comparison")
     if kind == "StringFilters":
         return (
-            name in _NARROWING_OCSF_FIELDS
+            name in fields
             and comparison in _MATCHING_COMPARISONS
             and (_specific(comparison, _field(condition, "Value")))
         )
     if kind == "MapFilters":
         key, value = _field(condition, "Key"), _field(condition, "Value")
         return (
-            name in _NARROWING_OCSF_MAPS
+            name in maps
             and comparison == "EQUALS"
             and all(isinstance(part, str) and part.strip() for part in (key, value))
         )
@@ -1164,30 +1476,43 @@ def _ocsf_filter_narrows(kind: str, item: Any) -> bool:
     return False
 
 
-def _ocsf_composite_narrows(composite: Any, depth: int = 0) -> bool:
-    """Whether one composite filter pins findings down: with ``OR`` every member must, with ``AND`` one is enough.
-
-    An absent ``Operator`` is read as ``AND`` (the narrower reading, so that a rule is called broad only when it is
-    broad either way). Nesting deeper than botocore's model would allow is not narrow.
+def _ocsf_composite_narrows(
+    composite: Any,
+    depth: int = 0,
+    fields: frozenset[str] = _NARROWING_OCSF_FIELDS,
+    maps: frozenset[str] = _NARROWING_OCSF_MAPS,
+    absent: str = "OR",
+) -> bool:
+    """Whether one composite filter pins findings (or resources) down: with ``AND`` one member is enough, with
+    ``OR`` every member must; no operator is read as ``absent`` (``_combined``). Nesting deeper than botocore's model
+    allows is not narrow.
     """
     if not isinstance(composite, Mapping) or depth > _MAX_NESTING:
         return False
     flags = [
-        _ocsf_filter_narrows(kind, item)
+        _ocsf_filter_narrows(kind, item, fields, maps)
         for kind in ("StringFilters", "MapFilters", "IpFilters", "NumberFilters", "DateFilters", "BooleanFilters")
         for item in _listed(_field(composite, kind))
     ]
     flags += [
-        _ocsf_composite_narrows(nested, depth + 1) for nested in _listed(_field(composite, "NestedCompositeFilters"))
+        _ocsf_composite_narrows(nested, depth + 1, fields, maps, absent)
+        for nested in _listed(_field(composite, "NestedCompositeFilters"))
     ]
-    return _combined(flags, _field(composite, "Operator"))
+    return _combined(flags, _field(composite, "Operator"), absent)
 
 
-def _combined(flags: list[bool], operator: Any) -> bool:
-    """Members' narrowness combined by their operator (``OR``: all narrow; otherwise, as ``AND``: one does)."""
-    if operator == "OR":
-        return bool(flags) and all(flags)
-    return any(flags)
+def _combined(flags: list[bool], operator: Any, absent: str = "OR") -> bool:
+    """Members' narrowness combined by their operator: ``AND``, one narrow member is enough; ``OR``, every member
+    must be narrow.
+
+    No operator (``Operator``/``CompositeOperator`` are optional in botocore's model, and neither the API reference
+    nor CloudFormation's says what Security Hub does without one) is read as ``absent``. The judgement reads it both
+    ways (``_harm_v2``): ``OR`` calls a rule broad whenever either reading would, so no broad rule passes as narrow;
+    a rule broad only under ``OR`` rests on a guess and is alerted, never disabled.
+    """
+    if (operator if operator in ("AND", "OR") else absent) == "AND":
+        return any(flags)
+    return bool(flags) and all(flags)
 
 
 #: How deep composite filters may nest before a rule is called broad rather than walked further.
@@ -1212,14 +1537,15 @@ def _ocsf_fields(composite: Any, depth: int = 0) -> list[tuple[str, Any]]:
     return found
 
 
-def _breadth_v2(criteria: Any) -> str | None:
+def _breadth_v2(criteria: Any, absent: str = "OR") -> str | None:
     """Which findings a V2 rule's OCSF criteria select, in words; None when they pin findings down (or select
     resources, not findings: a resource rule sets criticality and touches no finding)."""
     ocsf = _field(criteria, "OcsfFindingCriteria")
     if ocsf is None and _field(criteria, "ResourceCriteria") is not None:
         return None
     composites = _listed(_field(ocsf, "CompositeFilters"))
-    if _combined([_ocsf_composite_narrows(c) for c in composites], _field(ocsf, "CompositeOperator")):
+    narrows = [_ocsf_composite_narrows(c, absent=absent) for c in composites]
+    if _combined(narrows, _field(ocsf, "CompositeOperator"), absent):
         return None
     fields = [pair for composite in composites for pair in _ocsf_fields(composite)]
     products = [
@@ -1231,6 +1557,49 @@ def _breadth_v2(criteria: Any) -> str | None:
         return f"every finding of {', '.join(products)}"
     names = sorted({name for name, _ in fields})
     return "every finding" + (f" whose {', '.join(names)} match" if names else "")
+
+
+def _resource_breadth(criteria: Any, absent: str = "OR") -> str | None:
+    """Which resources a V2 resource rule's criteria select, in words; None when they pin resources down (or the rule
+    selects findings, not resources)."""
+    selected = _field(criteria, "ResourceCriteria")
+    if selected is None:
+        return None
+    composites = _listed(_field(selected, "CompositeFilters"))
+    narrows = [
+        _ocsf_composite_narrows(c, 0, _NARROWING_RESOURCE_FIELDS, _NARROWING_RESOURCE_MAPS, absent) for c in composites
+    ]
+    if _combined(narrows, _field(selected, "CompositeOperator"), absent):
+        return None
+    names = sorted({name for composite in composites for name, _ in _ocsf_fields(composite)})
+    return "every resource" + (f" whose {', '.join(names)} match" if names else "")
+
+
+def _lowered_criticality(actions: Any) -> str | None:
+    """The low criticality a V2 rule's resource update sets (``RESOURCE_FIELDS_UPDATE``), in words; None: none."""
+    for action in _listed(actions):
+        criticality = _field(_field(action, "ResourceFieldsUpdate"), "Criticality")
+        if criticality in _LOW_CRITICALITIES:
+            return f"sets their criticality to {criticality}"
+    return None
+
+
+def _harm_v2(rule: Any, absent: str = "OR") -> tuple[Severity, str, str] | None:
+    """What a V2 rule hides, when it hides a broad class: its severity, what it does to what in words, and what that
+    costs; None when it hides nothing broad. A filter with no operator is read as ``absent`` (``_combined``): broad
+    under ``"AND"`` is broad under both readings, a fact; broad only under ``"OR"`` is a guess.
+
+    Findings suppressed, resolved or lowered (critical, as V1); resources' criticality lowered to Low or Unknown
+    (high: their exposures and findings rank below what the security team looks at, none is hidden outright).
+    """
+    actions, criteria = _field(rule, "Actions"), _field(rule, "Criteria")
+    does, which = _suppression_v2(actions), _breadth_v2(criteria, absent)
+    if does is not None and which is not None:
+        return Severity.CRITICAL, f"{does.replace('their', 'the')} of {which}", "hide findings as they arrive"
+    lowered, resources = _lowered_criticality(actions), _resource_breadth(criteria, absent)
+    if lowered is not None and resources is not None:
+        return Severity.HIGH, f"{lowered.replace('their', 'the')} of {resources}", "rank resources' exposures low"
+    return None
 
 
 def _suppression_v2(actions: Any) -> str | None:
@@ -1266,8 +1635,7 @@ def _automation_rules_v2(context: RuleContext, evaluation: Evaluation) -> Evalua
     rule: Mapping[str, Any] = request
     if any(_field(request, key) is None for key in ("Criteria", "Actions", "RuleStatus")):
         if _field(request, "RuleStatus") == "DISABLED":
-            evaluation.compliant.append(f"automation rule {name} is disabled")
-            return evaluation
+            return _ticketing_v2(context, evaluation, arn, name, status="DISABLED", actions=_field(request, "Actions"))
         if context.live_clients is None:
             evaluation.unjudged.append(
                 f"what automation rule {name} matches and does (the request changes only part of it)"
@@ -1279,31 +1647,37 @@ def _automation_rules_v2(context: RuleContext, evaluation: Evaluation) -> Evalua
             return evaluation
         rule = live
         name = str(_field(request, "RuleName") or _field(live, "RuleName") or arn)
-    if _field(rule, "RuleStatus") == "DISABLED":
-        evaluation.compliant.append(f"automation rule {name} is disabled")
-        return evaluation
-    does = _suppression_v2(_field(rule, "Actions"))
-    which = _breadth_v2(_field(rule, "Criteria"))
-    if does is None or which is None:
-        evaluation.compliant.append(f"automation rule {name} hides no broad class of findings")
-        return evaluation
+    status = _field(rule, "RuleStatus")
+    harm = None if status == "DISABLED" else _harm_v2(rule)
+    if harm is None:
+        return _ticketing_v2(context, evaluation, arn, name, status=status, actions=_field(rule, "Actions"))
+    severity, what, effect = harm
     unknown: list[str] = []
     if not isinstance(arn, str) or not arn:
         unknown.append(f"which automation rule {name} is: the record names no ruleArn")
         arn = ""
+    guessed = _harm_v2(rule, absent="AND") is None
+    if guessed:
+        # Broad only if Security Hub reads a missing operator as OR: alerted, never disabled on that guess.
+        unknown.append(_NO_OPERATOR)
+        what = f"{what}, if Security Hub reads a filter with no operator as OR (read as AND, it is narrow)"
     where = f"Security Hub in {change.region}"
     resource = arn or _arn(context, "securityhub", "hub/default")
     evaluation.resource_arn = resource
     evaluation.findings.append(
         context.finding(
             SECURITY_HUB_DISABLED,
-            severity=Severity.CRITICAL,
+            severity=severity,
             resource_arn=resource,
             reason=(
-                f"{change.actor.display} made {where} hide findings as they arrive: V2 automation rule {name} "
-                f"{does.replace('their', 'the')} of {which}. The hub stays on, but nobody sees them. Disable it if it "
-                f"was not meant: aws securityhub update-automation-rule-v2 --identifier {arn or '<its ARN>'} "
-                "--rule-status DISABLED."
+                f"{change.actor.display} made {where} {effect}: V2 automation rule {name} {what}. The hub stays on, "
+                + (
+                    "but nobody sees them."
+                    if severity is Severity.CRITICAL
+                    else "but the security team looks at their exposures and findings last."
+                )
+                + " Disable it if it was not meant: aws securityhub update-automation-rule-v2 --identifier "
+                + f"{arn or '<its ARN>'} --rule-status DISABLED."
             ),
             plan=(
                 [
@@ -1311,12 +1685,83 @@ def _automation_rules_v2(context: RuleContext, evaluation: Evaluation) -> Evalua
                         DisableAutomationRuleV2.action, arn, {"rule_arn": arn}, f"disable automation rule {name}"
                     )
                 ]
-                if arn
+                if arn and not guessed
                 else ()
             ),
             needs_context=unknown,
         )
     )
+    return evaluation
+
+
+#: What is unknown of a V2 rule broad only when a missing operator is read as OR.
+_NO_OPERATOR = (
+    "how Security Hub combines filters given no operator (CompositeFilter.Operator or CompositeOperator absent: AND "
+    "or OR, no documented default)"
+)
+
+
+#: Snapshot kind: one V2 automation rule as a create or update the enforcer judged compliant left it, keyed by its
+#: ARN (``{"status": "ENABLED", "connectors": [connector ARNs of its EXTERNAL_INTEGRATION actions], "actions": its
+#: actions in the API's spelling}``): the "before" that says whether a later update stopped it creating tickets.
+AUTOMATION_RULE_V2 = "securityhub-automation-rule-v2"
+
+
+def _connectors(actions: Any) -> list[str]:
+    """The connectors (ticketing: Jira, ServiceNow...) a V2 rule's ``EXTERNAL_INTEGRATION`` actions send findings to."""
+    found = {_field(_field(action, "ExternalIntegrationConfiguration"), "ConnectorArn") for action in _listed(actions)}
+    return sorted(str(connector) for connector in found if isinstance(connector, str) and connector)
+
+
+def _ticketing_v2(
+    context: RuleContext, evaluation: Evaluation, arn: Any, name: str, *, status: Any, actions: Any
+) -> Evaluation:
+    """A V2 rule that hides no broad class: compliant (and kept as the rule's snapshot), unless it no longer creates
+    tickets through a connector IAM Warden recorded it using, by an update that dropped that action or disabled the
+    rule: high, alerted with the command that puts the recorded actions back.
+
+    Only a record from before the change says a rule created tickets (the event carries only the new actions): without
+    one nothing can be said. ``actions`` None: the update left them as they were.
+    """
+    change = context.change
+    kept: Mapping[str, Any] | None = None
+    taken_at = ""
+    if change.event_name == "UpdateAutomationRuleV2" and context.recorded is not None and isinstance(arn, str):
+        snapshot = context.recorded.snapshot(AUTOMATION_RULE_V2, arn)
+        if snapshot is not None and not snapshot.unusable and snapshot.taken_before(change.time):
+            kept, taken_at = snapshot.data, snapshot.taken_at
+    had = [str(c) for c in _listed((kept or {}).get("connectors"))] if (kept or {}).get("status") != "DISABLED" else []
+    connectors = _connectors(actions) if actions is not None else had
+    now = [] if status == "DISABLED" else connectors
+    dropped = [connector for connector in had if connector not in now]
+    if kept is not None and dropped:
+        how = "disabled" if status == "DISABLED" else "changed the actions of"
+        back = json.dumps(kept.get("actions", []), separators=(",", ":"), sort_keys=True)
+        return _alerted(
+            context,
+            evaluation,
+            SECURITY_HUB_DISABLED,
+            Severity.HIGH,
+            str(arn),
+            reason=(
+                f"{change.actor.display} {how} V2 automation rule {name} in {change.region}: it no longer creates "
+                f"tickets through {', '.join(dropped)} (it did when IAM Warden recorded it, at {taken_at}), so the "
+                "findings it matches open no ticket for the security team. If it was not meant: aws securityhub "
+                f"update-automation-rule-v2 --identifier {arn} --rule-status ENABLED --actions '{back}'."
+            ),
+        )
+    evaluation.compliant.append(
+        f"automation rule {name} is disabled"
+        if status == "DISABLED"
+        else f"automation rule {name} hides no broad class of findings or resources"
+    )
+    if isinstance(arn, str) and arn and (actions is not None or kept is not None):
+        data = {
+            "status": "DISABLED" if status == "DISABLED" else "ENABLED",
+            "connectors": connectors,
+            "actions": api_spelling(actions) if actions is not None else (kept or {}).get("actions", []),
+        }
+        evaluation.observed.append(Snapshot(AUTOMATION_RULE_V2, arn, observed_at(change.time), data))
     return evaluation
 
 
@@ -1341,20 +1786,16 @@ def _security_hub_v2_off(context: RuleContext, evaluation: Evaluation, arn: str)
     where = f"Security Hub (the 2025 Security Hub, V2) in {change.region}"
     if change.event_name == "DisableSecurityHubFeatureV2":
         feature = context.request_text("featureName")
-        evaluation.findings.append(
-            context.finding(
-                SECURITY_HUB_DISABLED,
-                severity=Severity.HIGH,
-                resource_arn=arn,
-                reason=(
-                    f"{change.actor.display} switched {where}'s feature {feature} off: what it finds is no longer "
-                    "reported. If it was not meant: aws securityhub enable-security-hub-feature-v2 --feature-name "
-                    f"{feature}."
-                ),
-                plan=(),
-            )
+        return _alerted(
+            context,
+            evaluation,
+            SECURITY_HUB_DISABLED,
+            Severity.HIGH,
+            arn,
+            reason=f"{change.actor.display} switched {where}'s feature {feature} off: what it finds is no longer "
+            "reported. If it was not meant: aws securityhub enable-security-hub-feature-v2 --feature-name "
+            f"{feature}.",
         )
-        return evaluation
     evaluation.findings.append(
         context.finding(
             SECURITY_HUB_DISABLED,
@@ -1423,12 +1864,7 @@ def _security_hub_unlinked(context: RuleContext, evaluation: Evaluation, arn: st
             "its findings no longer reach the security account. Only the administrator can associate it again "
             "(aws securityhub create-members there)"
         )
-    evaluation.findings.append(
-        context.finding(
-            SECURITY_HUB_DISABLED, severity=Severity.CRITICAL, resource_arn=arn, reason=reason + ".", plan=()
-        )
-    )
-    return evaluation
+    return _alerted(context, evaluation, SECURITY_HUB_DISABLED, Severity.CRITICAL, arn, reason=reason + ".")
 
 
 class OrganizationLeftRule:
@@ -1446,21 +1882,17 @@ class OrganizationLeftRule:
             return _departed(context)
         arn = f"arn:{context.partition}:iam::{change.account}:root"
         evaluation = Evaluation(resource_arn=arn)
-        evaluation.findings.append(
-            context.finding(
-                ORGANIZATION_LEFT,
-                severity=Severity.CRITICAL,
-                resource_arn=arn,
-                reason=(
-                    f"{change.actor.display} took account {change.account} out of its organisation: service control "
-                    "policies, the organisation trail and the delegated security services no longer cover it. "
-                    "Only the management account can invite it back; deny organizations:LeaveOrganization with a "
-                    "service control policy so that it cannot happen again."
-                ),
-                plan=(),
-            )
+        return _alerted(
+            context,
+            evaluation,
+            ORGANIZATION_LEFT,
+            Severity.CRITICAL,
+            arn,
+            reason=f"{change.actor.display} took account {change.account} out of its organisation: service control "
+            "policies, the organisation trail and the delegated security services no longer cover it. "
+            "Only the management account can invite it back; deny organizations:LeaveOrganization with a "
+            "service control policy so that it cannot happen again.",
         )
-        return evaluation
 
 
 #: ``departureMethod`` (and its earlier spelling ``departedMethod``) values, upper-cased, in words.
@@ -1503,23 +1935,19 @@ def _departed(context: RuleContext) -> Evaluation:
         unknown.append(f"how it departed: serviceEventDetails.departureMethod is {method_value!r}")
     how = _DEPARTURES.get(method or "", "departed from the organisation")
     at = f" at {when}" if isinstance(when, str) and when else ""
-    evaluation.findings.append(
-        context.finding(
-            ORGANIZATION_LEFT,
-            severity=Severity.CRITICAL,
-            resource_arn=arn,
-            reason=(
-                f"Management account {change.account} recorded that {who} {how}{at}: service control policies, "
-                "the organisation trail and the delegated security services no longer cover it, and its own "
-                "alerts may no longer reach IAM Warden's central bus. Only the management account can invite it "
-                "back; find out who did it (its LeaveOrganization in its own trail, or RemoveAccountFromOrganization "
-                "here), and deny organizations:LeaveOrganization with a service control policy."
-            ),
-            plan=(),
-            needs_context=unknown,
-        )
+    return _alerted(
+        context,
+        evaluation,
+        ORGANIZATION_LEFT,
+        Severity.CRITICAL,
+        arn,
+        reason=f"Management account {change.account} recorded that {who} {how}{at}: service control policies, "
+        "the organisation trail and the delegated security services no longer cover it, and its own "
+        "alerts may no longer reach IAM Warden's central bus. Only the management account can invite it "
+        "back; find out who did it (its LeaveOrganization in its own trail, or RemoveAccountFromOrganization "
+        "here), and deny organizations:LeaveOrganization with a service control policy.",
+        needs=unknown,
     )
-    return evaluation
 
 
 def _departed_account(details: Mapping[str, Any]) -> str | None:
@@ -1896,7 +2324,7 @@ class DisableAutomationRuleV2:
         if rule is None:
             return {"status": None}
         # What the rule does now: one narrowed since the event is no longer this finding's (review final s10 5).
-        hides = _suppression_v2(rule.get("Actions")) is not None and _breadth_v2(rule.get("Criteria")) is not None
+        hides = _harm_v2(rule, absent="AND") is not None  # hides under both readings of a missing operator
         return {"status": str(rule.get("RuleStatus")), "hides": hides}
 
     def apply(self, run: StepRun, step: RemediationStep, before: Mapping[str, Any], done: list[str]) -> None:
@@ -1925,11 +2353,239 @@ class DisableAutomationRuleV2:
         return [f"enabled Security Hub automation rule {arn} again, as before"]
 
 
+#: GuardDuty's one modelled client error for the publishing-destination operations: every refusal (a KMS key policy
+#: not admitting GuardDuty, a bucket gone, a validation) as well as a missing detector or destination. It means "gone"
+#: only when a re-read (``_gone``) confirms it.
+_REFUSED = "BadRequestException"
+
+
+def _gone(aws: AccountClients, detector: str, destination: str | None = None) -> bool:
+    """Whether ``detector`` (or its publishing ``destination``) is confirmed gone by a re-read: ``ListDetectors``
+    does not list the detector, or ``ListPublishingDestinations`` does not list the destination. A re-read that
+    fails confirms nothing (the caller then reports its own error)."""
+    client = aws.client("guardduty")
+    try:
+        detectors = [
+            str(found)
+            for page in client.get_paginator("list_detectors").paginate()
+            for found in page.get("DetectorIds", [])
+        ]
+        if detector not in detectors:
+            return True
+        if destination is None:
+            return False
+        listed: list[str] = []
+        token: dict[str, str] = {}
+        while True:  # botocore has no paginator for it
+            answer = client.list_publishing_destinations(DetectorId=detector, **token)
+            listed += [str(item.get("DestinationId")) for item in answer.get("Destinations", [])]
+            if not answer.get("NextToken"):
+                break
+            token = {"NextToken": str(answer["NextToken"])}
+    except Exception:
+        return False
+    return destination not in listed
+
+
+def _destinations(aws: AccountClients, detector: str) -> dict[str, dict[str, str]] | None:
+    """Every publishing destination of ``detector`` (by id: its bucket, key and bucket owner); None when the detector
+    is confirmed gone."""
+    client = aws.client("guardduty")
+    found: dict[str, dict[str, str]] = {}
+    try:
+        listed = client.list_publishing_destinations(DetectorId=detector).get("Destinations", [])
+        for item in listed:
+            destination = str(item["DestinationId"])
+            properties = client.describe_publishing_destination(DetectorId=detector, DestinationId=destination).get(
+                "DestinationProperties", {}
+            )
+            found[destination] = _properties(properties)
+    except Exception as exc:
+        if error_code(exc) == _REFUSED and _gone(aws, detector):
+            return None
+        raise classify(exc, resource=detector) from exc
+    return found
+
+
+def _properties(properties: Mapping[str, Any]) -> dict[str, str]:
+    """A described destination's properties in the snapshot's keys (the bucket owner only when one is set)."""
+    found = {
+        "destination_arn": str(properties.get("DestinationArn", "")),
+        "kms_key_arn": str(properties.get("KmsKeyArn", "")),
+    }
+    owner = properties.get("ExpectedBucketOwner")
+    found["expected_bucket_owner"] = owner if isinstance(owner, str) else ""
+    return found
+
+
+def _same_place(found: Mapping[str, str], wanted: Mapping[str, Any]) -> bool:
+    """Same bucket, key and bucket owner (a destination with another expected owner exports nothing there)."""
+    return all((found.get(key) or "") == (wanted.get(key) or "") for key in _PLACE_KEYS)
+
+
+def _wire(to: Mapping[str, Any]) -> dict[str, str]:
+    """``DestinationProperties`` in the API's spelling, the bucket owner when one is recorded."""
+    wire = {"DestinationArn": str(to["destination_arn"]), "KmsKeyArn": str(to["kms_key_arn"])}
+    if to.get("expected_bucket_owner"):
+        wire["ExpectedBucketOwner"] = str(to["expected_bucket_owner"])
+    return wire
+
+
+class RecreatePublishingDestination:
+    """Re-create a deleted GuardDuty publishing destination from IAM Warden's snapshot (undo deletes the one it made).
+
+    Nothing is made when the detector already exports to that bucket with that key (re-created meanwhile) or is
+    gone. Undo deletes only a destination to that bucket and key that was not there when captured.
+    """
+
+    permissions: ClassVar[Permissions] = (
+        "guardduty:ListDetectors",
+        "guardduty:ListPublishingDestinations",
+        "guardduty:DescribePublishingDestination",
+        "guardduty:CreatePublishingDestination",
+    )
+    action: ClassVar[StepAction] = StepAction("recreate_guardduty_publishing_destination", permissions)
+    undo_permissions: ClassVar[Permissions] = (
+        "guardduty:ListDetectors",
+        "guardduty:ListPublishingDestinations",
+        "guardduty:DescribePublishingDestination",
+        "guardduty:DeletePublishingDestination",
+    )
+    undoable: ClassVar[bool] = True
+
+    def capture(self, aws: AccountClients, step: RemediationStep) -> dict[str, Any]:
+        return {"destinations": _destinations(aws, step.parameters["detector_id"])}
+
+    @staticmethod
+    def _needed(step: RemediationStep, before: Mapping[str, Any]) -> bool:
+        existing = before["destinations"]
+        return existing is not None and not any(_same_place(found, step.parameters) for found in existing.values())
+
+    def apply(self, run: StepRun, step: RemediationStep, before: Mapping[str, Any], done: list[str]) -> None:
+        if not self._needed(step, before):
+            return  # exported there again already, or the detector is gone
+        parameters = step.parameters
+        detector = parameters["detector_id"]
+        try:
+            answer = run.aws.client("guardduty").create_publishing_destination(
+                DetectorId=detector,
+                DestinationType=parameters.get("destination_type", "S3"),
+                DestinationProperties=_wire(parameters),
+            )
+        except Exception as exc:
+            if error_code(exc) == _REFUSED and _gone(run.aws, detector):
+                return  # the detector was deleted meanwhile: nothing to export
+            raise classify(exc, "CreatePublishingDestination", resource=step.target) from exc
+        done.append(
+            f"re-created the publishing destination of GuardDuty detector {detector} to "
+            f"{parameters['destination_arn']} (now {answer.get('DestinationId')})"
+        )
+
+    def undo(self, aws: AccountClients, step: RemediationStep, before: Mapping[str, Any]) -> list[str]:
+        if not self._needed(step, before):
+            return []
+        detector = step.parameters["detector_id"]
+        now = _destinations(aws, detector)
+        if now is None:
+            raise UndoError(f"GuardDuty detector {detector} no longer exists")
+        made = sorted(
+            destination
+            for destination, found in now.items()
+            if destination not in before["destinations"] and _same_place(found, step.parameters)
+        )
+        client = aws.client("guardduty")
+        for destination in made:
+            try:
+                client.delete_publishing_destination(DetectorId=detector, DestinationId=destination)
+            except Exception as exc:
+                if error_code(exc) != _REFUSED or not _gone(aws, detector, destination):
+                    raise classify(exc, "DeletePublishingDestination", resource=destination) from exc
+        return [f"deleted publishing destination {d} of GuardDuty detector {detector} again, as before" for d in made]
+
+
+class RestorePublishingDestination:
+    """Put a moved GuardDuty publishing destination back to the bucket and key IAM Warden recorded (undo: where the
+    event moved it). Only while it is still where the event moved it: changed again or deleted since is left alone."""
+
+    permissions: ClassVar[Permissions] = (
+        "guardduty:DescribePublishingDestination",
+        "guardduty:UpdatePublishingDestination",
+        "guardduty:ListDetectors",
+        "guardduty:ListPublishingDestinations",
+    )
+    action: ClassVar[StepAction] = StepAction("restore_guardduty_publishing_destination", permissions)
+    undo_permissions: ClassVar[Permissions] = permissions
+    undoable: ClassVar[bool] = True
+
+    @staticmethod
+    def _read(aws: AccountClients, detector: str, destination: str) -> dict[str, str] | None:
+        """The destination's bucket, key and bucket owner; None only when a re-read confirms it (or its detector)
+        gone."""
+        try:
+            answer = aws.client("guardduty").describe_publishing_destination(
+                DetectorId=detector, DestinationId=destination
+            )
+        except Exception as exc:
+            if error_code(exc) == _REFUSED and _gone(aws, detector, destination):
+                return None
+            raise classify(exc, "DescribePublishingDestination", resource=destination) from exc
+        return _properties(answer.get("DestinationProperties", {}))
+
+    @staticmethod
+    def _update(aws: AccountClients, step: RemediationStep, to: Mapping[str, Any]) -> None:
+        aws.client("guardduty").update_publishing_destination(
+            DetectorId=step.parameters["detector_id"],
+            DestinationId=step.parameters["destination_id"],
+            DestinationProperties=_wire(to),
+        )
+
+    def capture(self, aws: AccountClients, step: RemediationStep) -> dict[str, Any]:
+        return {"found": self._read(aws, step.parameters["detector_id"], step.parameters["destination_id"])}
+
+    @staticmethod
+    def _moved(step: RemediationStep, before: Mapping[str, Any]) -> bool:
+        found = before["found"]
+        changed_to = step.parameters["changed_to"]
+        return found is not None and all((found.get(key) or "") == value for key, value in changed_to.items())
+
+    def apply(self, run: StepRun, step: RemediationStep, before: Mapping[str, Any], done: list[str]) -> None:
+        if not self._moved(step, before):
+            return  # moved again or deleted since: another change's doing
+        restore = {**before["found"], **step.parameters["restore"]}
+        detector, destination = step.parameters["detector_id"], step.parameters["destination_id"]
+        try:
+            self._update(run.aws, step, restore)
+        except Exception as exc:
+            if error_code(exc) == _REFUSED and _gone(run.aws, detector, destination):
+                return  # deleted meanwhile: another change's doing
+            raise classify(exc, "UpdatePublishingDestination", resource=destination) from exc
+        done.append(
+            f"put publishing destination {step.parameters['destination_id']} of GuardDuty detector "
+            f"{step.parameters['detector_id']} back to {restore['destination_arn']}"
+        )
+
+    def undo(self, aws: AccountClients, step: RemediationStep, before: Mapping[str, Any]) -> list[str]:
+        if not self._moved(step, before):
+            return []
+        detector, destination = step.parameters["detector_id"], step.parameters["destination_id"]
+        now = self._read(aws, detector, destination)
+        if now is None:
+            raise UndoError(f"publishing destination {destination} of GuardDuty detector {detector} no longer exists")
+        if not _same_place(now, {**before["found"], **step.parameters["restore"]}):
+            return []  # changed since the remediation: left alone
+        self._update(aws, step, before["found"])
+        return [
+            f"moved publishing destination {destination} of GuardDuty detector {detector} back, as the event set it"
+        ]
+
+
 GUARDRAILS = (GuardDutyRule(), ConfigRecorderRule(), SecurityHubRule(), OrganizationLeftRule())
 ACTIONS = (
     EnableGuardDutyDetector(),
     StartGuardDutyMonitoring(),
     StopFilterArchiving(),
+    RecreatePublishingDestination(),
+    RestorePublishingDestination(),
     StartConfigurationRecorder(),
     EnableSecurityHub(),
     EnableSecurityHubV2(),

@@ -1,0 +1,365 @@
+"""GuardDuty's findings export put back by the enforcer as Lambda wires it, from the snapshot it kept of the
+destination's create, and undone with ``iamwarden undo``'s executor (issue 15 item 3).
+
+moto has no GuardDuty publishing destinations ("Not yet implemented"): the botocore Stubber checks every call and its
+parameters against the real API model, in order.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from botocore.stub import Stubber
+
+from iamwarden.adapters.audit import AuditRecord, AuditStatus
+from iamwarden.app.service import EnforcementFailedError, EnforcerService
+from iamwarden.domain.exceptions import UndoError
+from iamwarden.domain.findings import Outcome
+from tests.aws_fixtures import HOME_ACCOUNT
+from tests.conftest import load_event
+from tests.functional.conftest import Account
+
+OPERATOR = f"arn:aws:iam::{HOME_ACCOUNT}:user/secops"
+REGION = "eu-west-1"
+DETECTOR = "12abc34d567e8fa901bc2d34eEXAMPLE"
+DESTINATION = "a4b9c8d7e6f5a4b3c2d1e0f9aEXAMPLE"
+MADE = "b5c0d9e8f7a6b5c4d3e2f1a0bEXAMPLE"
+BUCKET = "arn:aws:s3:::acme-guardduty-findings"
+KEY = f"arn:aws:kms:{REGION}:{HOME_ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+DROP = "arn:aws:s3:::findings-drop-4417"
+DROP_KEY = "arn:aws:kms:eu-west-1:444455556666:key/0f9e8d7c-6b5a-4c3d-2e1f-0a9b8c7d6e5f"
+RECORDED = {"DestinationArn": BUCKET, "KmsKeyArn": KEY}
+MOVED = {"DestinationArn": DROP, "KmsKeyArn": DROP_KEY}
+
+
+def _event(kind: str) -> dict[str, Any]:
+    event = load_event(f"guardduty-publishing-destination-{kind}.json")
+    event["account"] = event["detail"]["recipientAccountId"] = HOME_ACCOUNT
+    return event
+
+
+def _client(enforcer: EnforcerService) -> Any:
+    return enforcer.executor.clients.client("guardduty", HOME_ACCOUNT, REGION)
+
+
+def _only(result: dict[str, Any]) -> dict[str, Any]:
+    [finding] = result["findings"]
+    return dict(finding)
+
+
+def _listed(*destinations: str) -> dict[str, Any]:
+    return {
+        "Destinations": [
+            {"DestinationId": destination, "DestinationType": "S3", "Status": "PUBLISHING"}
+            for destination in destinations
+        ]
+    }
+
+
+def _described(destination: str, properties: dict[str, str]) -> dict[str, Any]:
+    return {
+        "DestinationId": destination,
+        "DestinationType": "S3",
+        "Status": "PUBLISHING",
+        "PublishingFailureStartTimestamp": 0,
+        "DestinationProperties": properties,
+    }
+
+
+LIST = {"DetectorId": DETECTOR}
+
+
+def _detectors(stubber: Stubber, *detectors: str) -> None:
+    """The re-read that tells a detector gone from a refusal (both answer BadRequestException)."""
+    stubber.add_response("list_detectors", {"DetectorIds": list(detectors)}, {})
+
+
+def _described_params(destination: str) -> dict[str, str]:
+    return {"DetectorId": DETECTOR, "DestinationId": destination}
+
+
+def _created(account: Account, enforcer: EnforcerService) -> None:
+    """The destination's create, judged compliant first: the enforcer keeps what it set."""
+    account.set("rules/guardduty-disabled/mode", "remediate")
+    assert enforcer.handle(_event("created"))["findings"] == []
+
+
+def test_a_deleted_destination_is_recreated_and_undo_deletes_the_one_it_made(
+    account: Account, enforcer: EnforcerService
+) -> None:
+    _created(account, enforcer)
+    with Stubber(_client(enforcer)) as stubber:
+        stubber.add_response("list_publishing_destinations", _listed(), LIST)  # the judgement: none left
+        stubber.add_response("list_publishing_destinations", _listed(), LIST)  # capture
+        stubber.add_response(
+            "create_publishing_destination",
+            {"DestinationId": MADE},
+            {"DetectorId": DETECTOR, "DestinationType": "S3", "DestinationProperties": RECORDED},
+        )
+        finding = _only(enforcer.handle(_event("deleted")))
+        stubber.assert_no_pending_responses()
+        stubber.add_response("list_publishing_destinations", _listed(MADE), LIST)
+        stubber.add_response("describe_publishing_destination", _described(MADE, RECORDED), _described_params(MADE))
+        stubber.add_response("delete_publishing_destination", {}, _described_params(MADE))
+        undo = enforcer.executor.undo(finding["remediation_id"], actor=OPERATOR)
+        stubber.assert_no_pending_responses()
+
+    assert finding["outcome"] == Outcome.REMEDIATED
+    assert finding["done"] == [
+        f"re-created the publishing destination of GuardDuty detector {DETECTOR} to {BUCKET} (now {MADE})"
+    ]
+    assert list(undo.restored) == [
+        f"deleted publishing destination {MADE} of GuardDuty detector {DETECTOR} again, as before"
+    ]
+
+
+def test_a_destination_recreated_meanwhile_is_left_alone(account: Account, enforcer: EnforcerService) -> None:
+    """Idempotent: the detector exports to that bucket with that key again already; nothing is made, nothing undone."""
+    _created(account, enforcer)
+    with Stubber(_client(enforcer)) as stubber:
+        stubber.add_response("list_publishing_destinations", _listed(), LIST)
+        stubber.add_response("list_publishing_destinations", _listed(MADE), LIST)
+        stubber.add_response("describe_publishing_destination", _described(MADE, RECORDED), _described_params(MADE))
+        finding = _only(enforcer.handle(_event("deleted")))
+        undo = enforcer.executor.undo(finding["remediation_id"], actor=OPERATOR)
+        stubber.assert_no_pending_responses()
+    assert (finding["outcome"], finding["done"], list(undo.restored)) == (Outcome.REMEDIATED, [], [])
+
+
+def test_without_the_create_seen_a_deleted_destination_is_only_alerted(
+    account: Account, enforcer: EnforcerService
+) -> None:
+    account.set("rules/guardduty-disabled/mode", "remediate")
+    with Stubber(_client(enforcer)) as stubber:
+        stubber.add_response("list_publishing_destinations", _listed(), LIST)
+        finding = _only(enforcer.handle(_event("deleted")))
+        stubber.assert_no_pending_responses()
+    # No snapshot from before: the finding carries what is unknown, so nothing is re-created (no create was stubbed).
+    assert (finding["outcome"], finding["done"]) == (Outcome.ALERTED, [])
+
+
+def test_a_moved_destination_is_put_back_and_undo_moves_it_again(account: Account, enforcer: EnforcerService) -> None:
+    _created(account, enforcer)
+    described = _described_params(DESTINATION)
+    with Stubber(_client(enforcer)) as stubber:
+        stubber.add_response("describe_publishing_destination", _described(DESTINATION, MOVED), described)
+        stubber.add_response("update_publishing_destination", {}, {**described, "DestinationProperties": RECORDED})
+        finding = _only(enforcer.handle(_event("moved")))
+        stubber.assert_no_pending_responses()
+        stubber.add_response("describe_publishing_destination", _described(DESTINATION, RECORDED), described)
+        stubber.add_response("update_publishing_destination", {}, {**described, "DestinationProperties": MOVED})
+        undo = enforcer.executor.undo(finding["remediation_id"], actor=OPERATOR)
+        stubber.assert_no_pending_responses()
+
+    assert finding["outcome"] == Outcome.REMEDIATED
+    assert finding["done"] == [
+        f"put publishing destination {DESTINATION} of GuardDuty detector {DETECTOR} back to {BUCKET}"
+    ]
+    assert list(undo.restored) == [
+        f"moved publishing destination {DESTINATION} of GuardDuty detector {DETECTOR} back, as the event set it"
+    ]
+
+
+@pytest.mark.parametrize(
+    "now", [None, {"DestinationArn": "arn:aws:s3:::elsewhere", "KmsKeyArn": KEY}], ids=["deleted", "moved-again"]
+)
+def test_a_destination_deleted_or_moved_again_is_left_alone(
+    account: Account, enforcer: EnforcerService, now: dict[str, str] | None
+) -> None:
+    _created(account, enforcer)
+    described = _described_params(DESTINATION)
+    with Stubber(_client(enforcer)) as stubber:
+        if now is None:
+            stubber.add_client_error(
+                "describe_publishing_destination", "BadRequestException", expected_params=described
+            )
+            _detectors(stubber, DETECTOR)  # the re-read confirms it: the detector is there, the destination is not
+            stubber.add_response("list_publishing_destinations", _listed(), LIST)
+        else:
+            stubber.add_response("describe_publishing_destination", _described(DESTINATION, now), described)
+        finding = _only(enforcer.handle(_event("moved")))
+        undo = enforcer.executor.undo(finding["remediation_id"], actor=OPERATOR)
+        stubber.assert_no_pending_responses()
+    assert (finding["outcome"], finding["done"], list(undo.restored)) == (Outcome.REMEDIATED, [], [])
+
+
+def test_undo_of_a_destination_deleted_since_says_so(account: Account, enforcer: EnforcerService) -> None:
+    _created(account, enforcer)
+    described = _described_params(DESTINATION)
+    with Stubber(_client(enforcer)) as stubber:
+        stubber.add_response("describe_publishing_destination", _described(DESTINATION, MOVED), described)
+        stubber.add_response("update_publishing_destination", {}, {**described, "DestinationProperties": RECORDED})
+        finding = _only(enforcer.handle(_event("moved")))
+        stubber.add_client_error("describe_publishing_destination", "BadRequestException", expected_params=described)
+        _detectors(stubber, DETECTOR)
+        stubber.add_response("list_publishing_destinations", _listed(), LIST)
+        with pytest.raises(UndoError, match="no longer exists"):
+            enforcer.executor.undo(finding["remediation_id"], actor=OPERATOR)
+
+
+def test_a_moved_destination_in_alert_mode_is_only_alerted(account: Account, enforcer: EnforcerService) -> None:
+    assert enforcer.handle(_event("created"))["findings"] == []
+    with Stubber(_client(enforcer)) as stubber:
+        finding = _only(enforcer.handle(_event("moved")))
+        stubber.assert_no_pending_responses()
+    assert finding["outcome"] == Outcome.ALERTED
+
+
+REFUSED = "The request is rejected because the KMS key policy does not allow GuardDuty to use the key."
+
+
+def _failed(enforcer: EnforcerService, kind: str) -> AuditRecord:
+    """The event's remediation, which must fail: its audit record (the alert says remediation_failed)."""
+    with pytest.raises(EnforcementFailedError) as raised:
+        enforcer.handle(_event(kind))
+    [failure] = raised.value.failures
+    assert failure.record.status == AuditStatus.FAILED
+    return failure.record
+
+
+def test_a_refused_recreate_is_a_failed_remediation(account: Account, enforcer: EnforcerService) -> None:
+    """BadRequestException is every refusal of GuardDuty's (its one modelled client error): with the detector still
+    listed it is no "already gone", and the export is not back."""
+    _created(account, enforcer)
+    with Stubber(_client(enforcer)) as stubber:
+        stubber.add_response("list_publishing_destinations", _listed(), LIST)
+        stubber.add_response("list_publishing_destinations", _listed(), LIST)
+        stubber.add_client_error(
+            "create_publishing_destination",
+            "BadRequestException",
+            REFUSED,
+            expected_params={"DetectorId": DETECTOR, "DestinationType": "S3", "DestinationProperties": RECORDED},
+        )
+        _detectors(stubber, DETECTOR)
+        record = _failed(enforcer, "deleted")
+        stubber.assert_no_pending_responses()
+    assert list(record.done) == []
+    assert "BadRequestException; done: nothing; not done: re-create" in str(record.error)
+
+
+def test_a_recreate_refused_because_the_detector_is_gone_is_done(account: Account, enforcer: EnforcerService) -> None:
+    _created(account, enforcer)
+    with Stubber(_client(enforcer)) as stubber:
+        stubber.add_response("list_publishing_destinations", _listed(), LIST)
+        stubber.add_response("list_publishing_destinations", _listed(), LIST)
+        stubber.add_client_error("create_publishing_destination", "BadRequestException", "detector not found")
+        _detectors(stubber)  # not listed: gone meanwhile
+        finding = _only(enforcer.handle(_event("deleted")))
+        stubber.assert_no_pending_responses()
+    assert (finding["outcome"], finding["done"]) == (Outcome.REMEDIATED, [])
+
+
+def test_a_refused_restore_is_a_failed_remediation(account: Account, enforcer: EnforcerService) -> None:
+    _created(account, enforcer)
+    described = _described_params(DESTINATION)
+    with Stubber(_client(enforcer)) as stubber:
+        stubber.add_response("describe_publishing_destination", _described(DESTINATION, MOVED), described)
+        stubber.add_client_error(
+            "update_publishing_destination",
+            "BadRequestException",
+            REFUSED,
+            expected_params={**described, "DestinationProperties": RECORDED},
+        )
+        _detectors(stubber, DETECTOR)
+        stubber.add_response("list_publishing_destinations", _listed(DESTINATION), LIST)
+        record = _failed(enforcer, "moved")
+        stubber.assert_no_pending_responses()
+    assert list(record.done) == []
+    assert "BadRequestException; done: nothing; not done: put" in str(record.error)
+
+
+@pytest.mark.parametrize("rereads", ["listed", "unreadable"])
+def test_a_refused_read_of_the_destination_is_no_deletion(
+    account: Account, enforcer: EnforcerService, rereads: str
+) -> None:
+    """The capture's describe refused while the destination is still listed (or the re-read fails): not "deleted
+    meanwhile", so nothing is reported fixed."""
+    _created(account, enforcer)
+    described = _described_params(DESTINATION)
+    with Stubber(_client(enforcer)) as stubber:
+        stubber.add_client_error("describe_publishing_destination", "BadRequestException", REFUSED, 400, described)
+        if rereads == "listed":
+            _detectors(stubber, DETECTOR)
+            stubber.add_response("list_publishing_destinations", _listed(DESTINATION), LIST)
+        else:
+            stubber.add_client_error("list_detectors", "AccessDeniedException", "no", 403)
+        record = _failed(enforcer, "moved")
+        stubber.assert_no_pending_responses()
+    assert (list(record.done), list(record.before)) == ([], [])
+
+
+# The expected bucket owner is part of where the findings go (review F2).
+
+OWNED = {**RECORDED, "ExpectedBucketOwner": HOME_ACCOUNT}
+
+
+def _created_with_owner(account: Account, enforcer: EnforcerService) -> None:
+    account.set("rules/guardduty-disabled/mode", "remediate")
+    event = _event("created")
+    event["detail"]["requestParameters"]["destinationProperties"]["expectedBucketOwner"] = HOME_ACCOUNT
+    assert enforcer.handle(event)["findings"] == []
+
+
+def test_a_recreate_puts_the_recorded_bucket_owner_back_even_beside_a_lookalike(
+    account: Account, enforcer: EnforcerService
+) -> None:
+    """A destination to the same bucket and key with another expected owner exports nothing: not "there already"."""
+    _created_with_owner(account, enforcer)
+    lookalike = {**RECORDED, "ExpectedBucketOwner": "444455556666"}
+    with Stubber(_client(enforcer)) as stubber:
+        stubber.add_response("list_publishing_destinations", _listed(), LIST)
+        stubber.add_response("list_publishing_destinations", _listed(MADE), LIST)
+        stubber.add_response("describe_publishing_destination", _described(MADE, lookalike), _described_params(MADE))
+        stubber.add_response(
+            "create_publishing_destination",
+            {"DestinationId": "c6d1e0f9a8b7c6d5e4f3a2b1cEXAMPLE"},
+            {"DetectorId": DETECTOR, "DestinationType": "S3", "DestinationProperties": OWNED},
+        )
+        finding = _only(enforcer.handle(_event("deleted")))
+        stubber.assert_no_pending_responses()
+    assert finding["outcome"] == Outcome.REMEDIATED
+
+
+def test_a_restore_sends_the_recorded_bucket_owner(account: Account, enforcer: EnforcerService) -> None:
+    """An update omitting the owner leaves the event's: the restore names the recorded one."""
+    _created_with_owner(account, enforcer)
+    event = _event("moved")
+    event["detail"]["requestParameters"]["destinationProperties"]["expectedBucketOwner"] = "444455556666"
+    described = _described_params(DESTINATION)
+    with Stubber(_client(enforcer)) as stubber:
+        stubber.add_response(
+            "describe_publishing_destination",
+            _described(DESTINATION, {**MOVED, "ExpectedBucketOwner": "444455556666"}),
+            described,
+        )
+        stubber.add_response("update_publishing_destination", {}, {**described, "DestinationProperties": OWNED})
+        finding = _only(enforcer.handle(event))
+        stubber.assert_no_pending_responses()
+    assert finding["outcome"] == Outcome.REMEDIATED
+
+
+def test_a_key_only_move_puts_back_the_key_and_keeps_the_live_bucket(
+    account: Account, enforcer: EnforcerService
+) -> None:
+    """Review F7: remove what the change added, no more: a bucket changed by an earlier update stays as read."""
+    _created(account, enforcer)
+    other_key = KEY.replace("1234abcd", "ffffffff")
+    event = _event("moved")
+    event["detail"]["requestParameters"]["destinationProperties"] = {"kmsKeyArn": other_key}
+    elsewhere = "arn:aws:s3:::acme-findings-archive"
+    described = _described_params(DESTINATION)
+    with Stubber(_client(enforcer)) as stubber:
+        stubber.add_response(
+            "describe_publishing_destination",
+            _described(DESTINATION, {"DestinationArn": elsewhere, "KmsKeyArn": other_key}),
+            described,
+        )
+        stubber.add_response(
+            "update_publishing_destination",
+            {},
+            {**described, "DestinationProperties": {"DestinationArn": elsewhere, "KmsKeyArn": KEY}},
+        )
+        finding = _only(enforcer.handle(event))
+        stubber.assert_no_pending_responses()
+    assert finding["outcome"] == Outcome.REMEDIATED

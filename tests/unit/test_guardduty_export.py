@@ -1,0 +1,394 @@
+"""GuardDuty's findings export (issue 15 item 3): a publishing destination deleted or moved is judged, and put back
+only from IAM Warden's own snapshot taken before the change."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Sequence
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+
+from iamwarden.adapters.errors import TransientAwsError
+from iamwarden.domain.catalog import Severity
+from iamwarden.domain.findings import Judgement, Verdict
+from iamwarden.domain.recorded import PastRemediation, Snapshot
+from iamwarden.domain.settings import Settings
+from iamwarden.guardrails.engine import judge_event
+from iamwarden.guardrails.security_services import PUBLISHING_DESTINATION
+from tests.conftest import load_event
+
+DETECTOR = "12abc34d567e8fa901bc2d34eEXAMPLE"
+DESTINATION = "a4b9c8d7e6f5a4b3c2d1e0f9aEXAMPLE"
+ARN = f"arn:aws:guardduty:eu-west-1:111122223333:detector/{DETECTOR}/publishingdestination/{DESTINATION}"
+BUCKET = "arn:aws:s3:::acme-guardduty-findings"
+KEY = "arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+KEPT = {"destination_type": "S3", "destination_arn": BUCKET, "kms_key_arn": KEY}
+BEFORE = "2026-11-20T08:07:41.000+00:00"  # the create's time: before the moves and the delete
+
+
+def _event(kind: str) -> dict[str, Any]:
+    return copy.deepcopy(load_event(f"guardduty-publishing-destination-{kind}.json"))
+
+
+def _judge(event: dict[str, Any], **kwargs: Any) -> Judgement:
+    return judge_event(event, Settings(), **kwargs)
+
+
+class _Recorded:
+    def __init__(self, snapshot: Snapshot | None) -> None:
+        self._snapshot = snapshot
+
+    def remediations(self, resource_arn: str) -> Sequence[PastRemediation]:
+        return ()
+
+    def snapshot(self, kind: str, resource_arn: str) -> Snapshot | None:
+        return self._snapshot if (kind, resource_arn) == (PUBLISHING_DESTINATION, ARN) else None
+
+
+def _kept(taken_at: str = BEFORE, **data: Any) -> _Recorded:
+    return _Recorded(Snapshot(PUBLISHING_DESTINATION, ARN, taken_at, {**KEPT, **data}))
+
+
+class _GuardDuty:
+    """GuardDuty's ``ListPublishingDestinations`` as the enforcer reads it after the event, or refusing."""
+
+    def __init__(self, left: list[str], code: str = "") -> None:
+        self.left = left
+        self.code = code
+        self.asked: list[str] = []
+
+    def list_publishing_destinations(self, DetectorId: str) -> dict[str, Any]:
+        self.asked.append(DetectorId)
+        if self.code:
+            raise ClientError({"Error": {"Code": self.code, "Message": "no"}}, "ListPublishingDestinations")
+        return {
+            "Destinations": [
+                {"DestinationId": destination, "DestinationType": "S3", "Status": "PUBLISHING"}
+                for destination in self.left
+            ]
+        }
+
+
+class _Clients:
+    def __init__(self, guardduty: _GuardDuty) -> None:
+        self.guardduty = guardduty
+
+    def client(self, service: str) -> _GuardDuty:
+        assert service == "guardduty"
+        return self.guardduty
+
+
+def _live(guardduty: _GuardDuty) -> Any:
+    return lambda *_: _Clients(guardduty)
+
+
+# CreatePublishingDestination: never a finding; what it set is kept as the "before"
+
+
+def test_a_new_destination_is_compliant_and_kept_as_the_destinations_snapshot() -> None:
+    judged = _judge(_event("created"))
+    assert judged.verdict is Verdict.COMPLIANT
+    [snapshot] = judged.observed
+    assert (snapshot.kind, snapshot.resource_arn, dict(snapshot.data)) == (PUBLISHING_DESTINATION, ARN, KEPT)
+    assert snapshot.taken_at == BEFORE
+
+
+def test_a_new_destination_the_response_does_not_name_is_not_kept() -> None:
+    event = _event("created")
+    event["detail"]["responseElements"] = None
+    judged = _judge(event)
+    assert (judged.verdict, judged.observed) == (Verdict.COMPLIANT, ())
+
+
+def test_a_failed_create_keeps_nothing() -> None:
+    event = _event("created")
+    event["detail"]["errorCode"] = "BadRequestException"
+    assert _judge(event).observed == ()
+
+
+# DeletePublishingDestination
+
+
+def test_offline_a_deleted_destination_is_critical_and_alerted_with_the_command() -> None:
+    [finding] = _judge(_event("deleted")).findings
+    assert (finding.rule_id, finding.severity, finding.plan) == ("guardduty-disabled", Severity.CRITICAL, ())
+    assert finding.resource_arn == ARN
+    assert "could not read whether another destination is left, so it is judged as the last" in finding.reason
+    assert (
+        f"aws guardduty create-publishing-destination --detector-id {DETECTOR} --destination-type S3 "
+        "--destination-properties DestinationArn=<its bucket ARN>,KmsKeyArn=<its KMS key ARN>."
+    ) in finding.reason
+    assert finding.needs_context == (
+        f"the bucket and KMS key of destination {DESTINATION} (IAM Warden's records are not read offline)",
+    )
+
+
+def test_a_deleted_destination_is_recreated_from_the_snapshot_taken_before() -> None:
+    guardduty = _GuardDuty([])
+    [finding] = _judge(_event("deleted"), recorded=_kept(), live_clients=_live(guardduty)).findings
+    assert finding.severity is Severity.CRITICAL
+    assert "no other destination is left" in finding.reason
+    assert f"DestinationArn={BUCKET},KmsKeyArn={KEY}." in finding.reason
+    assert finding.needs_context == ()
+    [step] = finding.plan
+    assert (step.action, step.target) == ("recreate_guardduty_publishing_destination", ARN)
+    assert step.parameters == {"detector_id": DETECTOR, **KEPT}
+    assert guardduty.asked == [DETECTOR]
+
+
+OTHER = "0ther0destination0EXAMPLE"
+OTHER_ARN = ARN.replace(DESTINATION, OTHER)
+
+
+class _RecordedBoth(_Recorded):
+    """Snapshots of the deleted destination and of the other one left."""
+
+    def __init__(self, other: dict[str, Any]) -> None:
+        super().__init__(Snapshot(PUBLISHING_DESTINATION, ARN, BEFORE, KEPT))
+        self.other = Snapshot(PUBLISHING_DESTINATION, OTHER_ARN, BEFORE, other)
+
+    def snapshot(self, kind: str, resource_arn: str) -> Snapshot | None:
+        return (
+            self.other
+            if (kind, resource_arn) == (PUBLISHING_DESTINATION, OTHER_ARN)
+            else super().snapshot(kind, resource_arn)
+        )
+
+
+def test_a_deleted_destination_with_another_recorded_one_left_is_high() -> None:
+    guardduty = _GuardDuty([DESTINATION, OTHER])  # a list read as it raced: the gone one left
+    recorded = _RecordedBoth({**KEPT, "destination_arn": "arn:aws:s3:::acme-siem"})
+    [finding] = _judge(_event("deleted"), recorded=recorded, live_clients=_live(guardduty)).findings
+    assert finding.severity is Severity.HIGH
+    assert f"its findings still go to {OTHER}, which IAM Warden recorded in this account" in finding.reason
+
+
+@pytest.mark.parametrize(
+    ("recorded", "status"),
+    [
+        (_kept(), "PUBLISHING"),  # no record of the other: maybe an attacker's decoy
+        (_RecordedBoth({**KEPT, "kms_key_arn": KEY.replace("111122223333", "444455556666")}), "PUBLISHING"),
+        (_RecordedBoth(KEPT), "STOPPED"),
+        (_RecordedBoth(KEPT), "UNABLE_TO_PUBLISH_FIX_DESTINATION_PROPERTY"),
+    ],
+    ids=["unrecorded", "foreign-key", "stopped", "unable"],
+)
+def test_a_deleted_destination_beside_one_not_vouched_for_stays_critical(recorded: _Recorded, status: str) -> None:
+    """Review F5: a decoy (or a destination that publishes nothing) is no reassurance."""
+
+    class _Listing(_GuardDuty):
+        def list_publishing_destinations(self, DetectorId: str) -> dict[str, Any]:
+            return {"Destinations": [{"DestinationId": OTHER, "DestinationType": "S3", "Status": status}]}
+
+    [finding] = _judge(_event("deleted"), recorded=recorded, live_clients=_live(_Listing([]))).findings
+    assert finding.severity is Severity.CRITICAL
+    assert f"another destination is left ({OTHER}) but none IAM Warden recorded" in finding.reason
+    assert "still go to" not in finding.reason
+
+
+FOREIGN_KEY = "arn:aws:kms:eu-west-1:444455556666:key/0f9e8d7c-6b5a-4c3d-2e1f-0a9b8c7d6e5f"
+
+
+@pytest.mark.parametrize(
+    ("properties", "words"),
+    [
+        ({"kmsKeyArn": FOREIGN_KEY}, "the KMS key is account 444455556666's"),
+        ({"expectedBucketOwner": "444455556666"}, "the bucket's expected owner is account 444455556666"),
+    ],
+    ids=["foreign-key", "foreign-owner"],
+)
+def test_a_new_destination_to_another_account_is_alerted_and_not_kept(properties: dict[str, str], words: str) -> None:
+    event = _event("created")
+    event["detail"]["requestParameters"]["destinationProperties"].update(properties)
+    judged = _judge(event)
+    assert judged.observed == ()
+    [finding] = judged.findings
+    assert (finding.severity, finding.plan) == (Severity.HIGH, ())
+    assert words in finding.reason
+    assert f"delete-publishing-destination --detector-id {DETECTOR} --destination-id {DESTINATION}" in finding.reason
+    assert finding.needs_context
+
+
+@pytest.mark.parametrize("kind", ["deleted", "moved"])
+def test_a_record_that_exports_to_another_account_is_never_put_back(kind: str) -> None:
+    recorded = _kept(kms_key_arn=FOREIGN_KEY)
+    [finding] = _judge(_event(kind), recorded=recorded, live_clients=_live(_GuardDuty([]))).findings
+    assert finding.plan == ()
+    [unknown] = finding.needs_context
+    assert "exports outside the account (the KMS key is account 444455556666's): never put back" in unknown
+
+
+@pytest.mark.parametrize(
+    ("recorded", "why"),
+    [
+        (_Recorded(None), "IAM Warden has no record of it"),
+        (_kept("2026-11-20T09:30:00.000+00:00"), "is not known to be from before the change"),
+        (
+            _Recorded(Snapshot(PUBLISHING_DESTINATION, ARN, BEFORE, KEPT, unusable=True)),
+            "is not known to be from before the change",
+        ),
+    ],
+    ids=["none", "taken-after", "unusable"],
+)
+def test_a_deleted_destination_without_a_snapshot_from_before_is_alerted_only(recorded: _Recorded, why: str) -> None:
+    [finding] = _judge(_event("deleted"), recorded=recorded, live_clients=_live(_GuardDuty([]))).findings
+    assert finding.plan == ()
+    [unknown] = finding.needs_context
+    assert why in unknown
+    assert "DestinationArn=<its bucket ARN>" in finding.reason
+
+
+def test_a_refused_list_judges_the_deleted_destination_as_the_last() -> None:
+    guardduty = _GuardDuty([], code="AccessDeniedException")
+    [finding] = _judge(_event("deleted"), recorded=_kept(), live_clients=_live(guardduty)).findings
+    assert finding.severity is Severity.CRITICAL
+    assert "could not read whether another destination is left" in finding.reason
+
+
+def test_a_throttled_list_is_retried() -> None:
+    with pytest.raises(TransientAwsError):
+        _judge(_event("deleted"), live_clients=_live(_GuardDuty([], code="ThrottlingException")))
+
+
+def test_a_delete_naming_no_destination_is_invalid() -> None:
+    event = _event("deleted")
+    del event["detail"]["requestParameters"]["destinationId"]
+    assert _judge(event).verdict is Verdict.INVALID
+
+
+def test_a_failed_delete_is_never_alerted() -> None:
+    event = _event("deleted")
+    event["detail"]["errorCode"] = "AccessDeniedException"
+    assert _judge(event, recorded=_kept()).findings == ()
+
+
+# UpdatePublishingDestination
+
+
+def test_offline_a_moved_destination_is_high_and_alerted_with_what_is_unknown() -> None:
+    [finding] = _judge(_event("moved")).findings
+    assert (finding.severity, finding.plan) == (Severity.HIGH, ())
+    assert "to bucket arn:aws:s3:::findings-drop-4417" in finding.reason
+    assert "(the KMS key is account 444455556666's)" in finding.reason
+    assert (
+        f"aws guardduty update-publishing-destination --detector-id {DETECTOR} --destination-id {DESTINATION} "
+        "--destination-properties DestinationArn=<its bucket ARN>,KmsKeyArn=<its KMS key ARN>."
+    ) in finding.reason
+    assert finding.needs_context == (
+        f"where destination {DESTINATION} exported before (IAM Warden's records are not read offline)",
+    )
+
+
+def test_a_moved_destination_is_put_back_where_the_snapshot_says() -> None:
+    [finding] = _judge(_event("moved"), recorded=_kept()).findings
+    assert finding.severity is Severity.HIGH
+    assert f"DestinationArn={BUCKET},KmsKeyArn={KEY}." in finding.reason
+    [step] = finding.plan
+    assert (step.action, step.target) == ("restore_guardduty_publishing_destination", ARN)
+    assert step.parameters == {
+        "detector_id": DETECTOR,
+        "destination_id": DESTINATION,
+        "restore": {"destination_arn": BUCKET, "kms_key_arn": KEY},
+        "changed_to": {
+            "destination_arn": "arn:aws:s3:::findings-drop-4417",
+            "kms_key_arn": "arn:aws:kms:eu-west-1:444455556666:key/0f9e8d7c-6b5a-4c3d-2e1f-0a9b8c7d6e5f",
+        },
+    }
+
+
+def test_a_destination_updated_to_where_it_was_recorded_is_compliant_and_kept() -> None:
+    event = _event("moved")
+    event["detail"]["requestParameters"]["destinationProperties"] = {"destinationArn": BUCKET, "kmsKeyArn": KEY}
+    judged = _judge(event, recorded=_kept())
+    assert judged.verdict is Verdict.COMPLIANT
+    [snapshot] = judged.observed
+    assert dict(snapshot.data) == KEPT
+
+
+def test_only_the_key_changed_is_a_move_too() -> None:
+    other_key = "arn:aws:kms:eu-west-1:111122223333:key/ffffffff-12ab-34cd-56ef-1234567890ab"
+    event = _event("moved")
+    event["detail"]["requestParameters"]["destinationProperties"] = {"kmsKeyArn": other_key}
+    [finding] = _judge(event, recorded=_kept()).findings
+    assert "to KMS key " + other_key + ":" in finding.reason
+    assert "is account" not in finding.reason  # the account's own key
+    assert f"--destination-properties KmsKeyArn={KEY}." in finding.reason
+    [step] = finding.plan
+    assert step.parameters["changed_to"] == {"kms_key_arn": other_key}
+    assert step.parameters["restore"] == {"kms_key_arn": KEY}  # review F7: the bucket is not put back with it
+
+
+def test_an_update_that_moves_nothing_is_compliant() -> None:
+    event = _event("moved")
+    del event["detail"]["requestParameters"]["destinationProperties"]
+    assert _judge(event).verdict is Verdict.COMPLIANT
+
+
+# The expected bucket owner (botocore's DestinationProperties.ExpectedBucketOwner): GuardDuty exports nothing to a
+# bucket that account does not own, and an update omitting it leaves the stored value (review F2).
+
+OWNER = "111122223333"
+ATTACKER = "444455556666"
+
+
+def _owner_set(owner: str, **properties: str) -> dict[str, Any]:
+    event = _event("moved")
+    event["detail"]["requestParameters"]["destinationProperties"] = {**properties, "expectedBucketOwner": owner}
+    return event
+
+
+def test_a_new_destination_keeps_its_expected_bucket_owner() -> None:
+    event = _event("created")
+    event["detail"]["requestParameters"]["destinationProperties"]["expectedBucketOwner"] = OWNER
+    [snapshot] = _judge(event).observed
+    assert dict(snapshot.data) == {**KEPT, "expected_bucket_owner": OWNER}
+
+
+def test_an_update_setting_only_another_bucket_owner_is_a_finding_put_back_to_the_recorded_owner() -> None:
+    [finding] = _judge(_owner_set(ATTACKER), recorded=_kept(expected_bucket_owner=OWNER)).findings
+    assert finding.severity is Severity.HIGH
+    assert f"to expected bucket owner {ATTACKER} (the bucket's expected owner is now account {ATTACKER}" in (
+        finding.reason
+    )
+    assert f"--destination-properties ExpectedBucketOwner={OWNER}." in finding.reason
+    [step] = finding.plan
+    assert step.parameters["restore"] == {"expected_bucket_owner": OWNER}
+    assert step.parameters["changed_to"] == {"expected_bucket_owner": ATTACKER}
+
+
+def test_offline_an_update_setting_only_another_bucket_owner_is_alerted() -> None:
+    [finding] = _judge(_owner_set(ATTACKER)).findings
+    assert (finding.severity, finding.plan) == (Severity.HIGH, ())
+    assert f"the bucket's expected owner is now account {ATTACKER}" in finding.reason
+    assert finding.needs_context
+
+
+def test_a_bucket_owner_set_where_none_was_recorded_cannot_be_cleared_so_is_only_alerted() -> None:
+    """A restore omitting the owner leaves the event's: putting back bucket and key would claim a fix that is none."""
+    event = _owner_set(ATTACKER, destinationArn="arn:aws:s3:::findings-drop-4417", kmsKeyArn=KEY)
+    [finding] = _judge(event, recorded=_kept()).findings
+    assert (finding.severity, finding.plan) == (Severity.HIGH, ())
+    assert finding.needs_context == (
+        f"how to clear the expected bucket owner of destination {DESTINATION} (none was recorded)",
+    )
+
+
+def test_a_move_that_also_sets_the_attackers_bucket_owner_is_put_back_with_the_recorded_owner() -> None:
+    event = _owner_set(ATTACKER, destinationArn="arn:aws:s3:::findings-drop-4417", kmsKeyArn=KEY)
+    [finding] = _judge(event, recorded=_kept(expected_bucket_owner=OWNER)).findings
+    [step] = finding.plan
+    assert step.parameters["restore"]["expected_bucket_owner"] == OWNER
+
+
+def test_a_removed_bucket_owner_is_a_finding() -> None:
+    [finding] = _judge(_owner_set(""), recorded=_kept(expected_bucket_owner=OWNER)).findings
+    assert "the bucket's expected-owner check removed" in finding.reason
+    [step] = finding.plan
+    assert step.parameters["restore"]["expected_bucket_owner"] == OWNER
+
+
+@pytest.mark.parametrize(("owner", "kept"), [(OWNER, {"expected_bucket_owner": OWNER}), ("", {})], ids=["same", "none"])
+def test_a_bucket_owner_set_as_recorded_is_compliant(owner: str, kept: dict[str, str]) -> None:
+    assert _judge(_owner_set(owner), recorded=_kept(**kept)).verdict is Verdict.COMPLIANT
