@@ -65,7 +65,7 @@ Deny statements never widen access, so they have no exposure.
 
 import re
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import NamedTuple, Protocol
 
 from iamwarden.domain.aws_principals import (
@@ -74,6 +74,7 @@ from iamwarden.domain.aws_principals import (
     WRITES_UNDER_SOURCE_ACCOUNT,
     elb_account_region,
 )
+from iamwarden.domain.events import instant
 from iamwarden.domain.policy import _EVERYONE, Condition, Policy, Principal, Statement, _new
 from iamwarden.domain.variables import RESOURCE_SIDE, is_caller_side, only_variable, resolve, variables_in
 
@@ -465,17 +466,6 @@ def _could_be(value: str, shape: re.Pattern[str], operator: str) -> bool:
     if "${" in value:
         return True  # a policy variable is substituted before the test (``${aws:PrincipalAccount}``): no literal
     return shape.fullmatch(value.lower() if operator == "stringequalsignorecase" else value) is not None
-
-
-def instant(value: str) -> datetime | None:
-    """A condition's or an event's date (ISO 8601 or epoch seconds) as an aware datetime; None if it does not read."""
-    try:
-        if value.isdigit():
-            return datetime.fromtimestamp(int(value), UTC)
-        moment = datetime.fromisoformat(value)
-    except (ValueError, OverflowError, OSError):
-        return None
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def _principal_exposure(principal: Principal, boundary: TrustBoundary, known: Circumstances) -> Exposure:

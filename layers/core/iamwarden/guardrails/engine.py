@@ -26,9 +26,9 @@ from typing import Any
 from iamwarden.adapters.errors import PermanentAwsError
 from iamwarden.domain.arns import parse_role_arn
 from iamwarden.domain.catalog import Mode, RuleSpec, Severity
-from iamwarden.domain.events import CloudTrailChange, parse_event
+from iamwarden.domain.events import CloudTrailChange, event_instant, parse_event
 from iamwarden.domain.exceptions import InvalidEventError
-from iamwarden.domain.exposure import NetworkOwners, OriginAccessIdentities, instant
+from iamwarden.domain.exposure import NetworkOwners, OriginAccessIdentities
 from iamwarden.domain.findings import Finding, Judgement, Verdict
 from iamwarden.domain.managed_documents import ManagedPolicyDocuments
 from iamwarden.domain.principals import RoleDirectory
@@ -379,7 +379,7 @@ def _excepted(
     """The active exception that exempts ``finding`` at ``now`` (the change's time when not given), or None."""
     if not exceptions:
         return None
-    at = now or instant(change.time)
+    at = now or event_instant(change)
     if at is None:
         return None
     operators = settings.rule("iamwarden-tampered").patterns("operators")
@@ -470,7 +470,7 @@ def _from_the_future(change: CloudTrailChange, now: datetime | None) -> str | No
     would be kept as the newest "observed" state for good. ``now`` is None offline: times are not checked there."""
     if now is None:
         return None
-    happened = instant(change.time)
+    happened = event_instant(change)
     if happened is None or happened <= now + CLOCK_SKEW:
         return None
     return (
