@@ -555,6 +555,19 @@ def test_a_bound_that_keeps_the_account_out_lets_no_one_of_it_in(condition: dict
     _no_escalation(_judge(trust, _jumper_and_alice()))
 
 
+@pytest.mark.parametrize("pattern", ["arn:aws:iam::*", f"arn:aws:iam::{ACCOUNT}*"])
+def test_a_string_like_arn_bound_spanning_colons_lets_the_account_in(pattern: str) -> None:
+    """``StringLike`` matches the whole ARN (a ``*`` before the resource spans colons): ``arn:aws:iam::*`` lets
+    every principal of the account in. Read field by field it seemed to name no ARN of the account, so this trust
+    (quiet for the trust-policy rule: the account bound keeps outsiders out) was never judged (mends-s11)."""
+    trust = _everyone({"StringEquals": {"aws:PrincipalAccount": ACCOUNT}, "StringLike": {"aws:PrincipalArn": pattern}})
+
+    assert same_account_entries(parse_policy(trust), ROLE) == ((), True)
+    finding = _escalation(_judge(trust, _jumper_and_alice()))
+    assert "role jumper (through its account, holding sts:AssumeRole on it" in finding.reason
+    assert "user alice (through its account" in finding.reason
+
+
 def test_a_policy_variable_in_the_bound_is_not_evaluated_so_it_may_hold() -> None:
     trust = _everyone({"StringEquals": {"aws:PrincipalAccount": "${aws:ResourceAccount}"}})
 

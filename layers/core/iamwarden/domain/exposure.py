@@ -384,6 +384,26 @@ def _own(boundary: TrustBoundary, *, organization: bool) -> str:
     return f"{_ORGANIZATION_OF}{boundary.own_account}"
 
 
+def keeps_account_out(conditions: tuple[Condition, ...], account: str) -> bool:
+    """Whether an Allow to everyone with ``conditions`` lets no principal of ``account`` in, as this module reads
+    them: a condition that can never hold (``never_holds``), or an identity condition (organisation, account, ARN,
+    source; ``_audiences``, policy variables read by meaning) whose audiences name neither the account nor an
+    organisation (which the account may be in). A network condition keeps no one out: the account's principals
+    may call from that network.
+
+    The one reading of "whom inside the account a trust admits" that ``trust_escalation`` shares, so the two
+    cannot disagree where both read a condition.
+    """
+    if never_holds(conditions, None) is not None:
+        return True
+    for condition, audiences in _bounding(conditions, TrustBoundary(account)):
+        if condition.key in _NETWORK_KEYS:
+            continue
+        if account not in audiences and not any(label.startswith("organization ") for label in audiences):
+            return True
+    return False
+
+
 def _positive(condition: Condition) -> bool:
     """A positive test that needs the key (``_audiences``'s rule): a negated operator, ``IfExists`` and
     ``ForAllValues`` hold for requests they do not name."""

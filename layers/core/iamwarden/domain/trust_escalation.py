@@ -26,6 +26,7 @@ Pure: it judges parsed policies and asks ``RoleDirectory``, never AWS.
 from typing import NamedTuple
 
 from iamwarden.domain.escalation import PolicyRisk, assess_principal, assume_allowance, principal_label, trust_admits
+from iamwarden.domain.exposure import keeps_account_out
 from iamwarden.domain.policy import Condition, Policy
 from iamwarden.domain.principals import ListsUsers, PrincipalPolicies, RoleDirectory
 from iamwarden.domain.wildcards import matches_any, wildcard_match
@@ -116,12 +117,18 @@ _NEGATIVE = frozenset({"StringNotEquals", "StringNotLike", "ArnNotEquals", "ArnN
 def _everyone_within(conditions: tuple[Condition, ...], prefix: str, account: str) -> tuple[list[str], _Within | None]:
     """Whom of the account an Allow to everyone lets in, its conditions read as a same-account bound.
 
-    ``aws:PrincipalAccount`` equal to the account (or ``aws:PrincipalOrgID`` of any organisation, which the
-    account may be in) bounds nothing inside it: every principal with its own ``sts:AssumeRole`` is let in, as
-    with ``:root``. ``aws:PrincipalArn`` exact role or user ARNs of the account are named principals; its
-    patterns let in those they match. A bound naming only other accounts keeps the account out (the outsiders
-    are the trust-policy rule's). Anything else (other keys, qualifiers, policy variables) is not evaluated: it
-    may hold. Returns the named ARNs and the bound for the rest (None: no one else of the account)."""
+    No one when the exposure analysis reads a condition as keeping the account out (``keeps_account_out``: the
+    one reading both share, e.g. an ``aws:SourceAccount`` of another account, which a principal's own call does
+    not carry, or an ``aws:PrincipalOrgID`` that is no organisation id). Then ``aws:PrincipalAccount`` equal to
+    the account (or ``aws:PrincipalOrgID`` of any organisation, which the account may be in) bounds nothing
+    inside it: every principal with its own ``sts:AssumeRole`` is let in, as with ``:root``. ``aws:PrincipalArn``
+    exact role or user ARNs of the account are named principals; its patterns let in those they match (a
+    ``StringLike`` pattern with a wildcard before the resource spans colons, so it bounds nothing here). A bound
+    naming only other accounts keeps the account out (the outsiders are the trust-policy rule's). Anything else
+    (other keys, qualifiers, policy variables) is not evaluated: it may hold. Returns the named ARNs and the
+    bound for the rest (None: no one else of the account)."""
+    if keeps_account_out(conditions, account):
+        return [], None
     within: list[tuple[str, ...]] = [(f"{prefix}*",)]
     names: list[str] | None = None
     for condition in conditions:
@@ -131,12 +138,16 @@ def _everyone_within(conditions: tuple[Condition, ...], prefix: str, account: st
         if any("${" in value for value in condition.values):
             continue  # a policy variable: not evaluated here, it may hold
         if condition.key == _PRINCIPAL_ACCOUNT:
+            if condition.operator.startswith("Arn"):
+                continue  # an ARN test of an account id: IAM does not document it, so it may hold
             ours = any(wildcard_match(v, account) if wildcards else v == account for v in condition.values)
             if (condition.operator in _POSITIVE and not ours) or (condition.operator in _NEGATIVE and ours):
                 return [], None
             continue
         if condition.operator not in _POSITIVE:
             continue  # a principal it spares may still be let in: conservative
+        if wildcards and any(not _fieldwise(v, condition.operator) for v in condition.values):
+            continue  # a pattern not read field by field may match any ARN of the account: conservative
         exact = [v for v in condition.values if v.startswith(prefix) and not (wildcards and ("*" in v or "?" in v))]
         patterns = tuple(v for v in condition.values if v not in exact and _may_be_of(v, prefix, wildcards))
         exact = [v for v in exact if v[len(prefix) :].startswith(("role/", "user/"))]
@@ -149,6 +160,21 @@ def _everyone_within(conditions: tuple[Condition, ...], prefix: str, account: st
     if names is not None:
         return [v for v in names if all(matches_any(v, group) for group in within)], None
     return [], tuple(within)
+
+
+def _fieldwise(value: str, operator: str) -> bool:
+    """Whether an ``aws:PrincipalArn`` value matches as its six fields do (``wildcards.arn_match``): one without
+    wildcards, or a six-field ARN pattern whose wildcards ``ArnLike`` confines to their field or ``StringLike``
+    has only in the resource (``StringLike`` matches the whole string: a ``*`` before the resource spans colons,
+    and IAM paths may hold ``:``, so ``arn:*:iam::999999999999:role/x`` matches
+    ``arn:aws:iam::<this account>:role/p:iam::999999999999:role/x``)."""
+    if "*" not in value and "?" not in value:
+        return True
+    fields = value.split(":", 5)
+    if len(fields) != 6:
+        return False  # ``arn:aws:iam::*``: a pattern of fewer fields (StringLike: every ARN it prefixes)
+    head = ":".join(fields[:5])
+    return operator != "StringLike" or ("*" not in head and "?" not in head)
 
 
 def _may_be_of(value: str, prefix: str, wildcards: bool) -> bool:
