@@ -268,7 +268,7 @@ def test_an_arn_like_pattern_is_still_read_field_by_field() -> None:
         (("StringEquals", None, False, "aws:PrincipalOrgID", ("not-an-org",)), "never holds"),
         (
             ("StringEquals", None, False, "aws:PrincipalArn", (f"arn:aws:iam::{OTHER}:role/${{aws:PrincipalTag/t}}",)),
-            "",
+            "another account around a variable",
         ),
     ],
 )
