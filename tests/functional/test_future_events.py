@@ -72,3 +72,20 @@ def test_six_minutes_ahead_is_rejected(account: Account, enforcer: EnforcerServi
     result = enforcer.handle(_version_event(arn, "v2", default=False, at="2026-12-05T04:30:00Z", document=SAFE))
     assert result["verdict"] == "invalid"
     assert "more than the 5 minutes of clock skew" in result["reason"]
+
+
+def test_an_event_whose_time_does_not_read_is_kept_as_of_now(account: Account, enforcer: EnforcerService) -> None:
+    """The gap 13 probe with an unreadable time (mends-s11): not "from the future", so judged, but kept as "zzzz" it
+    would sort after every real ``taken_at`` in the audit table and be the newest observed state for good."""
+    arn = _deploy_policy(account)
+    enforcer.clock = lambda: NOW
+    forged = _version_event(arn, "v2", default=False, at="zzzz", document=SAFE)
+    account.iam.create_policy_version(PolicyArn=arn, PolicyDocument=json.dumps(SAFE), SetAsDefault=False)
+
+    result = enforcer.handle(forged)
+
+    assert result["verdict"] == "compliant", result["reason"]
+    kept = _snapshot(account, POLICY_DEFAULT, arn)
+    assert kept is not None
+    assert kept.taken_at == NOW.isoformat(timespec="milliseconds")
+    assert kept.taken_before("2026-12-05T04:31:00Z")  # a later real change has it as its "before"

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from iamwarden.adapters.principals import LiveRoleDirectory
 from iamwarden.domain.events import event_instant, event_time, instant, parse_event
 from iamwarden.domain.exceptions import InvalidEventError
-from iamwarden.domain.recorded import Snapshot, observed_at
+from iamwarden.domain.recorded import Snapshot, no_later_than, observed_at
 from tests.unit.test_events import make_event
 
 AT = datetime(2026, 11, 21, 9, 14, 7, tzinfo=UTC)
@@ -161,3 +161,14 @@ def test_the_cache_horizon_is_never_after_now() -> None:
     directory = _directory(AT)
     directory.observe(make_event(eventTime=(AT + timedelta(minutes=3)).isoformat()))
     assert directory._fresh(1_000_000.0)
+
+
+@pytest.mark.parametrize("taken_at", ["zzzz", "", "2026-11-21T09:14:08Z"])
+def test_a_snapshot_dated_unreadably_or_ahead_is_kept_as_of_now(taken_at: str) -> None:
+    """Unreadable ("zzzz" > "2026-…" as text) or later than ``now``: dated ``now``, never after the next real one."""
+    kept = no_later_than(Snapshot("kind", "arn", taken_at, {}), AT)
+    assert kept.taken_at == "2026-11-21T09:14:07.000+00:00"
+
+
+def test_a_snapshot_dated_before_now_keeps_its_date() -> None:
+    assert no_later_than(Snapshot("kind", "arn", "2026-11-21T09:14:06", {}), AT).taken_at == "2026-11-21T09:14:06"

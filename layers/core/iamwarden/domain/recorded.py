@@ -156,9 +156,12 @@ def observed_at(event_time: str) -> str:
 
 def no_later_than(snapshot: Snapshot, now: datetime) -> Snapshot:
     """``snapshot`` dated no later than ``now``: a kept state is never newer than the moment it was kept, so a
-    record dated ahead (a skewed clock within the allowed few minutes) cannot outlast the next real one."""
+    record dated ahead (a skewed clock within the allowed few minutes) cannot outlast the next real one. A date
+    that does not read (a forged event's ``eventTime`` of "zzzz" or "") is dated ``now`` too: kept as it is, it
+    would compare greater than every real one (the audit table orders ``taken_at`` as text) and outlast them all,
+    and as no one's "before" (``taken_before``) it would leave every later restore alert-only."""
     taken = instant(snapshot.taken_at)
-    if taken is None or taken <= now:
+    if taken is not None and taken <= now:
         return snapshot
     return snapshot._replace(taken_at=observed_at(now.isoformat()))
 
