@@ -27,8 +27,10 @@ from iamwarden.domain.wildcards import matches_any
 A = "111122223333"
 OTHER = "999999999999"
 ROLE = f"arn:aws:iam::{A}:role/target"
-#: Principals of the account that may call ``sts:AssumeRole``; IAM paths may hold ``:`` (path pattern
-#: ``(\u002F)|(\u002F[\u0021-\u007E]+\u002F)``, IAM API reference, CreateRole).
+#: Principals of the account that may call ``sts:AssumeRole``; IAM paths may hold ``:`` (CreateRole's Path: "/" or
+#: a string beginning and ending with "/" of any ASCII character from ``!`` (U+0021) through DEL (U+007F), IAM API
+#: reference; ArnLike checks "each of the six colon-delimited components separately", AWS SDK for .NET,
+#: ConditionFactory.ArnComparisonType).
 PRINCIPALS = (
     f"arn:aws:iam::{A}:role/app",
     f"arn:aws:iam::{A}:user/alice",
