@@ -580,6 +580,118 @@ def test_everyone_bounded_to_the_account_was_let_in_by_the_root_before() -> None
     assert judge_trust_change(ROLE, trust, parse_policy(ROOT), _jumper_and_alice()) is None
 
 
+# --- the old trust read narrow: who was provably in (review of mends-s11, findings 1 and 2) --------
+
+OWN_ACCOUNT = {"StringEquals": {"aws:PrincipalAccount": ACCOUNT}}
+ORG = {"StringEquals": {"aws:PrincipalOrgID": "o-a1b2c3d4e5"}}
+
+
+def _admin_with_trust(before: dict[str, Any]) -> StaticDirectory:
+    """``ops-admin`` with ``before`` as its trust (the details offline hold the trust the change replaced)."""
+    return _details(
+        _role("ops-admin", before, admin=True),
+        _role("jumper", inline={"assume": ASSUME_ANY}),
+        _user("alice", inline={"assume": ASSUME_ANY}),
+    )
+
+
+@pytest.mark.parametrize(
+    "before",
+    [
+        {"StringEquals": {"aws:PrincipalArn": _arn("role", "BreakGlass")}},
+        {"ArnLike": {"aws:PrincipalArn": "arn:aws:iam::*:role/BreakGlass"}},
+        {"StringEquals": {"aws:PrincipalAccount": "999999999999"}},
+        {"StringEquals": {"aws:SourceIp": "203.0.113.7"}},  # not read: it may have kept everyone out
+        {"ArnNotEquals": {"aws:PrincipalAccount": ACCOUNT}},
+        {"StringNotEquals": {"aws:PrincipalArn": _arn("role", "jumper")}},
+    ],
+    ids=["one-arn", "arn-pattern", "other-account", "unread-key", "arn-operator-on-account", "negated-arn"],
+)
+def test_widening_a_conditioned_everyone_trust_to_the_account_lets_the_account_in(before: dict[str, Any]) -> None:
+    """The old trust lets everyone in under conditions that kept (or may have kept) the account out: widening it to
+    the account is new for every principal of it. Read wide, as the new trust is, the old ``*`` counted everyone as
+    let in already, so an admin role opened to the whole account was compliant."""
+    judgement = _judge(_everyone(OWN_ACCOUNT), _admin_with_trust(_everyone(before)))
+
+    finding = _escalation(judgement)
+    assert finding.certain
+    assert "role jumper (through its account" in finding.reason
+    assert "user alice (through its account" in finding.reason
+
+
+def test_a_principal_the_old_bound_provably_let_in_is_not_new() -> None:
+    before = _everyone({"ArnLike": {"aws:PrincipalArn": _arn("role", "jump*")}})
+
+    finding = _escalation(_judge(_everyone(OWN_ACCOUNT), _admin_with_trust(before)))
+    assert "user alice (through its account" in finding.reason
+    assert "jumper" not in finding.reason  # it matched the old bound: let in already
+
+
+def test_the_same_unread_condition_in_both_trusts_held_before_too() -> None:
+    """The new trust rests on its own conditions: a principal it lets in meets them, so the old trust's identical
+    test held for it as well. An unchanged data-perimeter condition is no widening."""
+    perimeter = {"StringEquals": {"aws:PrincipalOrgID": "o-a1b2c3d4e5", "aws:SourceVpc": "vpc-1"}}
+    before = _everyone(perimeter)
+    after = _doc(*_everyone(perimeter)["Statement"], *LAMBDA["Statement"])  # a service added, the rest as it was
+
+    assert judge_trust_change(ROLE, parse_policy(after), parse_policy(before), _admin_with_trust(before)) is None
+    _no_escalation(_judge(after, _admin_with_trust(before)))
+
+
+def test_a_condition_on_a_named_principal_before_proves_nothing() -> None:
+    before = _doc(
+        {
+            "Effect": "Allow",
+            "Principal": {"AWS": _arn("role", "jumper")},
+            "Action": "sts:AssumeRole",
+            "Condition": {"Bool": {"aws:MultiFactorAuthPresent": "true"}},
+        }
+    )
+
+    finding = _escalation(_judge(_trust(_arn("role", "jumper")), _admin_with_trust(before)))
+    assert "role jumper (named in the trust policy)" in finding.reason
+
+
+def test_a_not_principal_before_proves_no_one_was_in() -> None:
+    before = _doc({"Effect": "Allow", "NotPrincipal": {"AWS": _arn("role", "x")}, "Action": "sts:AssumeRole"})
+
+    finding = _escalation(_judge(ROOT, _admin_with_trust(before)))
+    assert "role jumper (through its account" in finding.reason
+
+
+@pytest.mark.parametrize(
+    "bound",
+    [
+        {"StringLike": {"aws:PrincipalArn": "arn:aws:iam::*:role/BreakGlass"}},
+        {"StringLike": {"aws:PrincipalArn": "arn:aws*:iam::*:role/OrgAdmin*"}},
+        {"StringLike": {"aws:PrincipalArn": "arn:aws:iam::*"}},
+    ],
+    ids=["account-star", "partition-star", "short"],
+)
+def test_an_old_string_like_bound_spanning_colons_is_not_the_whole_account(bound: dict[str, Any]) -> None:
+    """Read wide (the new trust), such a bound may match any ARN of the account; read narrow (the old trust) it
+    proves in only what it matches field by field, so dropping it is a widening (without details: alert-only)."""
+    before = _everyone({**ORG, **bound})
+
+    widened = judge_trust_change(ROLE, parse_policy(_everyone(ORG)), parse_policy(before), None)
+    assert widened is not None
+    assert widened.unknown == (
+        "what role ops-admin may do and what the principals of its account may do (no authorization details)",
+    )
+
+
+def test_an_old_arn_operator_on_the_account_is_not_the_whole_account() -> None:
+    before = _everyone({"ArnNotEquals": {"aws:PrincipalAccount": ACCOUNT}})
+
+    assert judge_trust_change(ROLE, parse_policy(_everyone(ORG)), parse_policy(before), None) is not None
+
+
+def test_an_old_everyone_bounded_to_the_account_was_the_whole_account() -> None:
+    before = _everyone({"StringLike": {"aws:PrincipalAccount": "1111*"}, **ORG})
+
+    assert judge_trust_change(ROLE, parse_policy(_everyone(ORG)), parse_policy(before), None) is None
+
+
 # --- PMapper's cases ------------------------------------------------------------------------------
 
 PMAPPER = "000000000000"

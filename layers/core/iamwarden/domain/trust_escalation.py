@@ -17,8 +17,11 @@ changes (``UpdateAssumeRolePolicy``) to let in a principal of its own account:
 Only principals let in now and not before count (``before``: the trust policy the change replaced, when it
 is known; when it is not, every principal let in counts, and the verdict says so). A principal counts when the
 role reaches more than it does: the role is admin-equivalent or escalates further (a certain path), and the
-principal is neither (its own path through this very role aside). Conditions in the trust are not evaluated
-(they may hold), as elsewhere. Services, identity providers and other accounts are the trust-policy rule's.
+principal is neither (its own path through this very role aside). The new trust is read wide: a condition it
+does not read may hold. The old one is read narrow: a principal was let in before only when its conditions provably
+held (the new trust's own conditions taken as holding; any other not read exactly as failing), so widening a trust
+whose conditions kept the account out is seen. Services, identity providers and other accounts are the
+trust-policy rule's.
 
 Pure: it judges parsed policies and asks ``RoleDirectory``, never AWS.
 """
@@ -72,10 +75,15 @@ class _Entries(NamedTuple):
     through_account: tuple[_Within, ...]
 
 
-def _entries(trust: Policy, role_arn: str) -> _Entries:
+def _entries(trust: Policy, role_arn: str, given: frozenset[Condition] | None = None) -> _Entries:
     """What each Allow of ``sts:AssumeRole`` lets in of the role's account: the account itself (``:root``, the
     bare id), everyone (``*``, ``{"AWS": "*"}``) unless its conditions keep the account out, and the ARNs it
-    names, in its Principal or as exact ``aws:PrincipalArn`` values bounding ``*`` (``_everyone_within``)."""
+    names, in its Principal or as exact ``aws:PrincipalArn`` values bounding ``*`` (``_everyone_within``).
+
+    ``given`` None reads the trust after a change: whom it MAY let in (a condition not read may hold, so wide is
+    safe). A set reads the trust before it: whom it PROVABLY let in, those conditions taken as holding (the new
+    trust's own, ``_assumed``) and any other condition not read exactly as failing (narrow is safe: a principal not
+    proven in before is judged)."""
     fields = role_arn.split(":", 5)
     if len(fields) != 6:
         return _Entries((), ())
@@ -89,8 +97,14 @@ def _entries(trust: Policy, role_arn: str) -> _Entries:
         if not statement.allows or statement.principal is None or not statement.grants_action(_ASSUME):
             continue
         entries = list(statement.principal.aws)
+        conditions = statement.conditions
+        if given is not None:
+            conditions = tuple(condition for condition in conditions if condition not in given)
+            if conditions:
+                # before: a condition not given may have failed, so what it names proves nothing on its own
+                entries = [entry for entry in entries if entry == "*"]
         if statement.principal.everyone or "*" in entries:
-            bounded_names, within = _everyone_within(statement.conditions, prefix, account)
+            bounded_names, within = _everyone_within(conditions, prefix, account, upper=given is None)
             entries.extend(bounded_names)
             if within is not None:
                 through.append(within)
@@ -114,7 +128,9 @@ _POSITIVE = frozenset({"StringEquals", "StringLike", "ArnEquals", "ArnLike"})
 _NEGATIVE = frozenset({"StringNotEquals", "StringNotLike", "ArnNotEquals", "ArnNotLike"})
 
 
-def _everyone_within(conditions: tuple[Condition, ...], prefix: str, account: str) -> tuple[list[str], _Within | None]:
+def _everyone_within(
+    conditions: tuple[Condition, ...], prefix: str, account: str, *, upper: bool = True
+) -> tuple[list[str], _Within | None]:
     """Whom of the account an Allow to everyone lets in, its conditions read as a same-account bound.
 
     No one when the exposure analysis reads a condition as keeping the account out (``keeps_account_out``: the
@@ -126,27 +142,42 @@ def _everyone_within(conditions: tuple[Condition, ...], prefix: str, account: st
     ``StringLike`` pattern with a wildcard before the resource spans colons, so it bounds nothing here). A bound
     naming only other accounts keeps the account out (the outsiders are the trust-policy rule's). Anything else
     (other keys, qualifiers, policy variables) is not evaluated: it may hold. Returns the named ARNs and the
-    bound for the rest (None: no one else of the account)."""
+    bound for the rest (None: no one else of the account).
+
+    That is the ``upper`` reading, of the trust after a change (who may now get in: wide is safe). The lower one
+    reads the trust before it (who was provably in: narrow is safe): a condition it does not read exactly lets no
+    one in, and a ``StringLike`` pattern spanning colons bounds to what it matches field by field (a part of what
+    it matches)."""
     if keeps_account_out(conditions, account):
         return [], None
     within: list[tuple[str, ...]] = [(f"{prefix}*",)]
     names: list[str] | None = None
     for condition in conditions:
         if condition.qualifier is not None or condition.key not in (_PRINCIPAL_ACCOUNT, _PRINCIPAL_ARN):
-            continue
+            if upper:
+                continue
+            return [], None  # before: a condition not read may have kept everyone out
         wildcards = condition.operator in _WILDCARD_OPERATORS
         if any("${" in value for value in condition.values):
-            continue  # a policy variable: not evaluated here, it may hold
+            if upper:
+                continue  # a policy variable: not evaluated here, it may hold
+            return [], None
+        if condition.operator not in _POSITIVE | _NEGATIVE and not upper:
+            return [], None  # before: ``...IgnoreCase`` and the like are not read exactly
         if condition.key == _PRINCIPAL_ACCOUNT:
             if condition.operator.startswith("Arn"):
-                continue  # an ARN test of an account id: IAM does not document it, so it may hold
+                if upper:
+                    continue  # an ARN test of an account id: IAM does not document it, so it may hold
+                return [], None  # before: nor may it be taken to have held
             ours = any(wildcard_match(v, account) if wildcards else v == account for v in condition.values)
             if (condition.operator in _POSITIVE and not ours) or (condition.operator in _NEGATIVE and ours):
                 return [], None
             continue
         if condition.operator not in _POSITIVE:
-            continue  # a principal it spares may still be let in: conservative
-        if wildcards and any(not _fieldwise(v, condition.operator) for v in condition.values):
+            if upper:
+                continue  # a principal it spares may still be let in: conservative
+            return [], None  # before: whom it spared is not read here
+        if upper and wildcards and any(not _fieldwise(v, condition.operator) for v in condition.values):
             continue  # a pattern not read field by field may match any ARN of the account: conservative
         exact = [v for v in condition.values if v.startswith(prefix) and not (wildcards and ("*" in v or "?" in v))]
         patterns = tuple(v for v in condition.values if v not in exact and _may_be_of(v, prefix, wildcards))
@@ -201,9 +232,10 @@ def judge_trust_change(
     in, the role reaches no more than anyone, or every principal let in was let in before or is as strong).
     """
     named, through_account = _entries(after, role_arn)
+    given = _assumed(after)
     if before is not None:
-        # What the previous trust named, or its whole account, it let in already: nothing to read for those.
-        earlier = _entries(before, role_arn)
+        # What the previous trust provably named, or its whole account, it let in already: nothing to read for those.
+        earlier = _entries(before, role_arn, given)
         named = tuple(arn for arn in named if arn not in earlier.named)
         if any(len(within) == 1 for within in earlier.through_account):
             through_account = ()
@@ -253,7 +285,7 @@ def judge_trust_change(
         if principal is None:
             facts.append(f"what {principal_label(arn)} may do (its policies could not be read)")
             continue
-        how = _newly_admitted(principal, role_arn, after, before, arn in named)
+        how = _newly_admitted(principal, role_arn, after, before, arn in named, given=given)
         if how is None:
             continue
         if not _already_strong(principal, role_arn, directory):
@@ -278,16 +310,59 @@ def _reaches(risk: PolicyRisk, role_arn: str) -> tuple[str, tuple[str, ...]]:
     return "", ()
 
 
+def _assumed(after: Policy) -> frozenset[Condition]:
+    """The conditions every Allow of ``sts:AssumeRole`` to an AWS principal in ``after`` rests on: whichever lets a
+    principal in, these hold for its request, so the same test in the trust before held for it too."""
+    held: frozenset[Condition] | None = None
+    for statement in after.statements:
+        principal = statement.principal
+        if statement.allows and principal is not None and (principal.everyone or principal.aws):
+            if not statement.grants_action(_ASSUME):
+                continue
+            mine = frozenset(statement.conditions)
+            held = mine if held is None else held & mine
+    return held or frozenset()
+
+
+def _proven_in(before: Policy, holder: str, role_arn: str, permitted: bool, given: frozenset[Condition]) -> bool:
+    """Whether ``before`` provably let ``holder`` in (``_entries`` read narrow, ``given`` holding): named in its
+    Principal with no other condition, or through the account or a bound it matches with its own ``permitted``
+    ``sts:AssumeRole``. ``NotPrincipal`` proves nothing (whom it spares is the trust-policy rule's)."""
+    if any(
+        statement.allows
+        and statement.principal is not None
+        and statement.grants_action(_ASSUME)
+        and holder in statement.principal.aws
+        and all(condition in given for condition in statement.conditions)
+        for statement in before.statements
+    ):
+        return True
+    if not permitted:
+        return False
+    earlier = _entries(before, role_arn, given)
+    return holder in earlier.named or any(
+        all(matches_any(holder, group) for group in within) for within in earlier.through_account
+    )
+
+
 def _newly_admitted(
-    principal: PrincipalPolicies, role_arn: str, after: Policy, before: Policy | None, named: bool
+    principal: PrincipalPolicies,
+    role_arn: str,
+    after: Policy,
+    before: Policy | None,
+    named: bool,
+    *,
+    given: frozenset[Condition] = frozenset(),
 ) -> str | None:
-    """How ``after`` lets the principal in when ``before`` did not (None: it does not, or did already)."""
+    """How ``after`` lets the principal in when ``before`` did not (None: it does not, or did already). ``after``
+    is read wide (whom it may let in), ``before`` narrow (whom it provably let in, ``given`` holding): a principal
+    counts as already in only when the old trust's conditions provably held for it."""
     allowance = assume_allowance(principal, role_arn)
     if allowance.denied:
         return None  # an unconditional Deny of its own keeps it out, whatever the trust says
     if not trust_admits(after, principal.principal_arn, role_arn, permitted=allowance.allowed):
         return None
-    if before is not None and trust_admits(before, principal.principal_arn, role_arn, permitted=allowance.allowed):
+    if before is not None and _proven_in(before, principal.principal_arn, role_arn, allowance.allowed, given):
         return None
     if named and trust_admits(after, principal.principal_arn, role_arn, permitted=False):
         return "named in the trust policy"
