@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 
 from iamwarden.domain.exposure import keeps_account_out
 from iamwarden.domain.policy import Policy, parse_policy
-from iamwarden.domain.trust_escalation import _assumed, _entries, _proven_in, same_account_entries
+from iamwarden.domain.trust_escalation import _assumed, _doubt_before, _entries, _proven_in, same_account_entries
 from iamwarden.domain.wildcards import matches_any
 
 A = "111122223333"
@@ -284,6 +284,35 @@ def test_a_principal_counts_as_let_in_before_only_when_the_old_conditions_surely
             }
             if all(_holds(condition, context) is not False for condition in after):
                 assert all(condition in after or _certain(condition, context) for condition in before), (arn, context)
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.lists(st.one_of(CONDITIONS, NULLS), max_size=2, unique_by=lambda c: (c[0], c[1], c[2], c[3])),
+    st.lists(st.one_of(CONDITIONS, NULLS), max_size=2, unique_by=lambda c: (c[0], c[1], c[2], c[3])),
+)
+@_pairs
+def test_a_principal_counts_as_a_certain_gain_only_when_the_old_conditions_surely_failed(
+    before: list[_Condition], after: list[_Condition]
+) -> None:
+    """Never remediate on a guess (review of mends-s11, second round): a principal neither proven in before nor with
+    a doubt (``_doubt_before`` None) is a certain gain, so the old trust must surely have kept it out: in every
+    request the new trust may let in, the reference says some old condition was False (not "may")."""
+    old, new = _trust(before), _trust(after)
+    given_after = _assumed(new)
+    for arn in PRINCIPALS:
+        if _proven_in(old, arn, ROLE, True, given_after) or _doubt_before(old, arn, ROLE, True, given_after):
+            continue
+        for organization in ORGANIZATIONS:
+            context = {
+                "aws:principalaccount": A,
+                "aws:principalarn": arn,
+                "aws:principalorgid": organization,
+                "aws:sourceaccount": None,
+                "aws:sourcearn": None,
+            }
+            if all(_holds(condition, context) is not False for condition in after):
+                assert any(_holds(condition, context) is False for condition in before), (arn, context)
 
 
 def test_the_review_s_pairs_are_widenings_but_an_unchanged_condition_is_not() -> None:

@@ -18,14 +18,16 @@ Only principals let in now and not before count (``before``: the trust policy th
 is known; when it is not, every principal let in counts, and the verdict says so). A principal counts when the
 role reaches more than it does: the role is admin-equivalent or escalates further (a certain path), and the
 principal is neither (its own path through this very role aside). The new trust is read wide: a condition it
-does not read may hold. The old one is read narrow: a principal was let in before only when its conditions provably
-held (the new trust's own conditions taken as holding; any other not read exactly as failing), so widening a trust
-whose conditions kept the account out is seen. Services, identity providers and other accounts are the
-trust-policy rule's.
+does not read may hold. The old one is read twice: a principal was let in before when its conditions provably held
+(the new trust's own conditions, or narrower ones of the same test, taken as holding), and provably kept out when
+even the wide reading shuts it out (a condition read exactly excluded it). Between the two (an old condition not
+read exactly, e.g. ``aws:SourceIp``) it is not known: never a certain gain, the verdict names the condition and is
+alert-only. Services, identity providers and other accounts are the trust-policy rule's.
 
 Pure: it judges parsed policies and asks ``RoleDirectory``, never AWS.
 """
 
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from typing import NamedTuple
 
 from iamwarden.domain.escalation import PolicyRisk, assess_principal, assume_allowance, principal_label, trust_admits
@@ -99,7 +101,7 @@ def _entries(trust: Policy, role_arn: str, given: frozenset[Condition] | None = 
         entries = list(statement.principal.aws)
         conditions = statement.conditions
         if given is not None:
-            conditions = tuple(condition for condition in conditions if condition not in given)
+            conditions = tuple(condition for condition in conditions if not _held(condition, given))
             if conditions:
                 # before: a condition not given may have failed, so what it names proves nothing on its own
                 entries = [entry for entry in entries if entry == "*"]
@@ -285,11 +287,13 @@ def judge_trust_change(
         if principal is None:
             facts.append(f"what {principal_label(arn)} may do (its policies could not be read)")
             continue
-        how = _newly_admitted(principal, role_arn, after, before, arn in named, given=given)
-        if how is None:
+        newly = _newly_admitted(principal, role_arn, after, before, arn in named, given=given)
+        if newly is None or _already_strong(principal, role_arn, directory):
             continue
-        if not _already_strong(principal, role_arn, directory):
-            found.append(Admitted(arn, how))
+        if newly.doubt is None:
+            found.append(Admitted(arn, newly.how))
+        else:
+            facts.append(newly.doubt)  # not proven in before, nor out: never a certain gain
     if not found and not facts:
         return None
     return TrustEscalation(reaches, tuple(found), tuple(dict.fromkeys(facts)))
@@ -333,7 +337,7 @@ def _proven_in(before: Policy, holder: str, role_arn: str, permitted: bool, give
         and statement.principal is not None
         and statement.grants_action(_ASSUME)
         and holder in statement.principal.aws
-        and all(condition in given for condition in statement.conditions)
+        and all(_held(condition, given) for condition in statement.conditions)
         for statement in before.statements
     ):
         return True
@@ -345,6 +349,14 @@ def _proven_in(before: Policy, holder: str, role_arn: str, permitted: bool, give
     )
 
 
+class _Newly(NamedTuple):
+    """How ``after`` lets a principal in that ``before`` did not provably let in."""
+
+    how: str
+    #: What may have let it in before all the same (None: the old trust provably kept it out, a certain gain).
+    doubt: str | None = None
+
+
 def _newly_admitted(
     principal: PrincipalPolicies,
     role_arn: str,
@@ -353,20 +365,145 @@ def _newly_admitted(
     named: bool,
     *,
     given: frozenset[Condition] = frozenset(),
-) -> str | None:
-    """How ``after`` lets the principal in when ``before`` did not (None: it does not, or did already). ``after``
-    is read wide (whom it may let in), ``before`` narrow (whom it provably let in, ``given`` holding): a principal
-    counts as already in only when the old trust's conditions provably held for it."""
+) -> _Newly | None:
+    """How ``after`` lets the principal in when ``before`` did not (None: it does not, or provably did already).
+    ``after`` is read wide (whom it may let in), ``before`` both ways: narrow (whom it provably let in, ``given``
+    holding) and wide (whom it may have let in). Only a principal outside even the wide reading is a certain gain;
+    one between the two carries its ``doubt``."""
     allowance = assume_allowance(principal, role_arn)
     if allowance.denied:
         return None  # an unconditional Deny of its own keeps it out, whatever the trust says
     if not trust_admits(after, principal.principal_arn, role_arn, permitted=allowance.allowed):
         return None
-    if before is not None and _proven_in(before, principal.principal_arn, role_arn, allowance.allowed, given):
-        return None
+    doubt = None
+    if before is not None:
+        if _proven_in(before, principal.principal_arn, role_arn, allowance.allowed, given):
+            return None
+        doubt = _doubt_before(before, principal.principal_arn, role_arn, allowance.allowed, given)
     if named and trust_admits(after, principal.principal_arn, role_arn, permitted=False):
-        return "named in the trust policy"
-    return f"through its account, holding {_ASSUME} on it ({'; '.join(allowance.granted_by)})"
+        return _Newly("named in the trust policy", doubt)
+    return _Newly(f"through its account, holding {_ASSUME} on it ({'; '.join(allowance.granted_by)})", doubt)
+
+
+def _doubt_before(
+    before: Policy, holder: str, role_arn: str, permitted: bool, given: frozenset[Condition]
+) -> str | None:
+    """Why ``before`` may have let ``holder`` in though it is not proven to (None: it provably did not). A statement
+    may have let it in when read wide (a condition not read may hold; ``NotPrincipal`` spares everyone it does not
+    name): what it rests on is then the old conditions not read exactly, which the verdict names."""
+    ways: list[str] = []
+    for statement in before.statements:
+        if not statement.allows or not statement.grants_action(_ASSUME):
+            continue
+        if statement.not_principal is not None:
+            ways.append(f"{statement.label}, a NotPrincipal (whom it spares is not read here)")
+            continue
+        if statement.principal is None:
+            continue
+        if holder not in statement.principal.aws:
+            if not permitted:
+                continue
+            wide = _entries(before._replace(statements=(statement,)), role_arn)
+            if holder not in wide.named and not any(
+                all(matches_any(holder, group) for group in within) for within in wide.through_account
+            ):
+                continue  # read wide, this statement kept it out
+        unread = [_describe(condition) for condition in statement.conditions if not _held(condition, given)]
+        ways.append(
+            f"{statement.label} if {' and '.join(unread)} held (not read exactly here)"
+            if unread
+            else f"{statement.label} (read wide)"
+        )
+    if not ways:
+        return None
+    return (
+        f"whether {principal_label(holder)} could assume {principal_label(role_arn)} before the change (the trust "
+        f"policy it replaced may have let it in: {'; '.join(ways)})"
+    )
+
+
+def _describe(condition: Condition) -> str:
+    """A condition as the policy writes it: ``IpAddress aws:sourceip 10.0.0.0/8``."""
+    operator = f"{condition.qualifier + ':' if condition.qualifier else ''}{condition.operator}"
+    operator += "IfExists" if condition.if_exists else ""
+    return f"{operator} {condition.key} {', '.join(condition.values)}"
+
+
+#: Operators that hold when the request matches any of their values, and those that hold when it matches none.
+_ANY_OF = frozenset(
+    name.lower()
+    for name in (
+        "StringEquals",
+        "StringEqualsIgnoreCase",
+        "StringLike",
+        "ArnEquals",
+        "ArnLike",
+        "NumericEquals",
+        "DateEquals",
+        "Bool",
+        "BinaryEquals",
+    )
+)
+_NONE_OF = frozenset(
+    name.lower()
+    for name in (
+        "StringNotEquals",
+        "StringNotEqualsIgnoreCase",
+        "StringNotLike",
+        "ArnNotEquals",
+        "ArnNotLike",
+        "NumericNotEquals",
+        "DateNotEquals",
+    )
+)
+
+
+def _held(condition: Condition, given: frozenset[Condition]) -> bool:
+    """Whether ``condition`` surely held for a request the ``given`` conditions hold for: one of them is it, or is
+    the same test narrower (``_implies``)."""
+    return condition in given or any(_implies(held, condition) for held in given)
+
+
+def _implies(held: Condition, condition: Condition) -> bool:
+    """Whether every request ``held`` holds for meets ``condition``: the same key, operator, qualifier and
+    ``IfExists`` (so a request without the key fares alike), and fewer values for a test of any of them (each
+    ``IpAddress`` range inside one of the other's), more for a test of none (each ``NotIpAddress`` range of the
+    other inside one of these). Other operators (``NumericLessThan`` and the like) are not compared."""
+    operator = condition.operator.lower()
+    if (held.key, held.operator.lower(), held.qualifier, held.if_exists) != (
+        condition.key,
+        operator,
+        condition.qualifier,
+        condition.if_exists,
+    ):
+        return False
+    if operator == "ipaddress":
+        return _ranges_within(held.values, condition.values)
+    if operator == "notipaddress":
+        return _ranges_within(condition.values, held.values)
+    if operator in _ANY_OF:
+        return set(held.values) <= set(condition.values)
+    if operator in _NONE_OF:
+        return set(condition.values) <= set(held.values)
+    return False
+
+
+def _ranges_within(inner: tuple[str, ...], outer: tuple[str, ...]) -> bool:
+    """Whether each address range of ``inner`` lies inside one of ``outer`` (a value that is no range: not known)."""
+    try:
+        inside = [ip_network(value, strict=False) for value in inner]
+        around = [ip_network(value, strict=False) for value in outer]
+    except ValueError:
+        return False
+    return bool(inside) and all(any(_subnet(network, of) for of in around) for network in inside)
+
+
+def _subnet(network: IPv4Network | IPv6Network, of: IPv4Network | IPv6Network) -> bool:
+    if isinstance(network, IPv4Network) and isinstance(of, IPv4Network):
+        return network.subnet_of(of)
+    if isinstance(network, IPv6Network) and isinstance(of, IPv6Network):
+        return network.subnet_of(of)
+    return False
 
 
 def _already_strong(principal: PrincipalPolicies, role_arn: str, directory: RoleDirectory) -> bool:
