@@ -84,8 +84,9 @@ def _entries(trust: Policy, role_arn: str, given: frozenset[Condition] | None = 
 
     ``given`` None reads the trust after a change: whom it MAY let in (a condition not read may hold, so wide is
     safe). A set reads the trust before it: whom it PROVABLY let in, those conditions taken as holding (the new
-    trust's own, ``_assumed``) and any other condition not read exactly as failing (narrow is safe: a principal not
-    proven in before is judged)."""
+    trust's own, ``_assumed``, or the same test narrower, ``_held``) and any other condition not read exactly as
+    failing. Who is in neither reading was provably kept out (a certain gain); who is in the wide one only may have
+    been in (``_doubt_before``: alert-only)."""
     fields = role_arn.split(":", 5)
     if len(fields) != 6:
         return _Entries((), ())
