@@ -48,7 +48,8 @@ from iamwarden.app.settings_file import load_settings_file  # noqa: E402
 from iamwarden.domain import documents, escalation, exposure, judged, policy  # noqa: E402
 from iamwarden.domain.documents import PolicyKind, load_policy  # noqa: E402
 from iamwarden.domain.escalation import assess_principal  # noqa: E402
-from iamwarden.domain.exposure import Circumstances, instant  # noqa: E402
+from iamwarden.domain.events import instant  # noqa: E402
+from iamwarden.domain.exposure import Circumstances  # noqa: E402
 from iamwarden.domain.policy import parse_policy  # noqa: E402
 from iamwarden.domain.principals import NamedPolicy, PrincipalPolicies  # noqa: E402
 from iamwarden.domain.wildcards import arn_match  # noqa: E402

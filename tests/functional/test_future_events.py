@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from iamwarden.app.service import EnforcerService
 from iamwarden.domain.findings import Outcome
 from iamwarden.domain.recorded import POLICY_DEFAULT
@@ -72,3 +74,25 @@ def test_six_minutes_ahead_is_rejected(account: Account, enforcer: EnforcerServi
     result = enforcer.handle(_version_event(arn, "v2", default=False, at="2026-12-05T04:30:00Z", document=SAFE))
     assert result["verdict"] == "invalid"
     assert "more than the 5 minutes of clock skew" in result["reason"]
+
+
+@pytest.mark.parametrize("at", ["zzzz", ""])
+def test_an_event_whose_time_does_not_read_is_rejected_and_nothing_kept(
+    account: Account, enforcer: EnforcerService, notifier: RecordingNotifier, at: str
+) -> None:
+    """The gap 13 probe with an unreadable time (mends-s11): kept as "zzzz" its state would sort after every real
+    ``taken_at`` in the audit table and be the newest observed state for good; kept as of now it would still be a
+    forged known-good state. No CloudTrail record lacks a time, so it is refused as a time to come is."""
+    arn = _deploy_policy(account)
+    enforcer.clock = lambda: NOW
+    forged = _version_event(arn, "v2", default=False, at=at, document=SAFE)
+    forged.pop("time", None)  # no envelope time to fall back on either
+    account.iam.create_policy_version(PolicyArn=arn, PolicyDocument=json.dumps(SAFE), SetAsDefault=False)
+
+    result = enforcer.handle(forged)
+
+    assert result["verdict"] == "invalid", result["reason"]
+    assert "does not read as a time" in result["reason"]
+    assert _snapshot(account, POLICY_DEFAULT, arn) is None  # nothing kept
+    [alert] = notifier.sent
+    assert (alert.outcome, alert.finding) == (Outcome.REJECTED, None)

@@ -44,9 +44,9 @@ def _trust(account: Account) -> dict[str, Any]:
     return document
 
 
-def _opened(account: Account, *, snapshot: bool = True) -> None:
+def _opened(account: Account, *, snapshot: bool = True, before: dict[str, Any] = EC2) -> None:
     """ops-admin (admin, trusting EC2, snapshotted before the change), app-deployer (reads S3); then the change."""
-    account.iam.create_role(RoleName="ops-admin", AssumeRolePolicyDocument=json.dumps(EC2))
+    account.iam.create_role(RoleName="ops-admin", AssumeRolePolicyDocument=json.dumps(before))
     account.iam.put_role_policy(RoleName="ops-admin", PolicyName="admin", PolicyDocument=json.dumps(ADMIN))
     account.iam.create_role(RoleName="app-deployer", AssumeRolePolicyDocument=json.dumps(EC2))
     account.iam.put_role_policy(RoleName="app-deployer", PolicyName="read", PolicyDocument=json.dumps(READ))
@@ -207,3 +207,44 @@ def test_a_second_change_within_one_heartbeat_window_is_judged_against_the_first
 
     assert finding["outcome"] == Outcome.REMEDIATED
     assert _trust(account) == first  # the first change's trust, not the heartbeat's EC2-only snapshot
+
+
+def _deployer_from(network: str) -> dict[str, Any]:
+    """The sample's trust (app-deployer named), only from ``network``: a condition IAM Warden does not read exactly."""
+    document = _event_trust()
+    document["Statement"][0]["Condition"] = {"IpAddress": {"aws:SourceIp": network}}
+    return document
+
+
+def test_an_old_condition_not_read_exactly_is_alerted_never_put_back(
+    account: Account, enforcer: EnforcerService, notifier: RecordingNotifier
+) -> None:
+    """Never remediate on a guess: app-deployer was let in before from 10.0.0.0/8; whether it called from there is
+    not known, so dropping the condition is not a certain gain. Alert-only, naming the condition; the trust stays."""
+    _opened(account, before=_deployer_from("10.0.0.0/8"))
+
+    [finding] = enforcer.handle(load_event(SAMPLE))["findings"]
+
+    assert finding["outcome"] != Outcome.REMEDIATED
+    [alert] = notifier.sent
+    assert alert.finding is not None
+    assert (alert.finding.severity.value, alert.finding.plan) == ("high", ())
+    assert alert.finding.needs_context == (
+        "whether role app-deployer could assume role ops-admin before the change (the trust policy it replaced may "
+        "have let it in: statement 0 (AppDeployer) if IpAddress aws:sourceip 10.0.0.0/8 held (not read exactly here))",
+    )
+    assert _trust(account) == _event_trust()
+
+
+def test_narrowing_the_old_address_range_is_no_finding(account: Account, enforcer: EnforcerService) -> None:
+    """The brief's case: the same trust from 10.0.0.0/16 instead of 10.0.0.0/8 lets in no one it did not already."""
+    narrower = _deployer_from("10.0.0.0/16")
+    _opened(account, before=_deployer_from("10.0.0.0/8"))
+    account.iam.update_assume_role_policy(RoleName="ops-admin", PolicyDocument=json.dumps(narrower))
+    event = load_event(SAMPLE)
+    event["detail"]["requestParameters"]["policyDocument"] = json.dumps(narrower)
+
+    result = enforcer.handle(event)
+
+    assert (result["verdict"], result["findings"]) == ("compliant", [])
+    assert _trust(account) == narrower

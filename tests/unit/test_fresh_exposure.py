@@ -16,6 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from iamwarden.domain import exposure
+from iamwarden.domain.events import instant
 from iamwarden.domain.exceptions import InvalidEventError
 from iamwarden.domain.exposure import (
     Circumstances,
@@ -24,7 +25,6 @@ from iamwarden.domain.exposure import (
     TrustBoundary,
     exposure_of,
     fresh_exposure,
-    instant,
 )
 from iamwarden.domain.policy import Statement, parse_policy
 from iamwarden.guardrails.bucket_policy import BUCKET_POLICY_RULE

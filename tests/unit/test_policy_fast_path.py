@@ -21,6 +21,7 @@ import pytest
 
 from iamwarden.domain import documents, exposure, judged, policy
 from iamwarden.domain.documents import PolicyKind, _compact, decode_policy_document, load_policy
+from iamwarden.domain.events import instant
 from iamwarden.domain.exceptions import InvalidEventError
 from iamwarden.domain.exposure import (
     ACCOUNT_ID,
@@ -30,7 +31,6 @@ from iamwarden.domain.exposure import (
     _account_of_arn,
     _is_account_id,
     exposure_of,
-    instant,
 )
 from iamwarden.domain.policy import Condition, Principal, Statement, parse_policy
 from iamwarden.guardrails.bucket_policy import BUCKET_POLICY_RULE

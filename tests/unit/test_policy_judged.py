@@ -19,8 +19,9 @@ import pytest
 
 from iamwarden.domain import documents, judged
 from iamwarden.domain.documents import _MAX_UTF8_BYTES, PolicyKind, _compact, document_size, load_policy
+from iamwarden.domain.events import instant
 from iamwarden.domain.exceptions import InvalidEventError
-from iamwarden.domain.exposure import Circumstances, NetworkOwner, TrustBoundary, exposure_of, instant
+from iamwarden.domain.exposure import Circumstances, NetworkOwner, TrustBoundary, exposure_of
 from iamwarden.domain.judged import judged_once, traits
 from iamwarden.domain.policy import parse_policy
 from iamwarden.guardrails.bucket_policy import BUCKET_POLICY_RULE

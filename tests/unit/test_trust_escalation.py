@@ -22,10 +22,10 @@ import pytest
 from iamwarden.domain.authorization_details import authorization_details_directory
 from iamwarden.domain.directory import StaticDirectory
 from iamwarden.domain.findings import Judgement, Verdict
-from iamwarden.domain.policy import parse_policy
+from iamwarden.domain.policy import Condition, parse_policy
 from iamwarden.domain.recorded import ROLE_TRUST, PastRemediation, Snapshot
 from iamwarden.domain.settings import Settings, parse_settings
-from iamwarden.domain.trust_escalation import MAX_ADMITTED, judge_trust_change, same_account_entries
+from iamwarden.domain.trust_escalation import MAX_ADMITTED, _implies, judge_trust_change, same_account_entries
 from iamwarden.guardrails.engine import judge_event
 from tests.conftest import load_event
 
@@ -555,6 +555,19 @@ def test_a_bound_that_keeps_the_account_out_lets_no_one_of_it_in(condition: dict
     _no_escalation(_judge(trust, _jumper_and_alice()))
 
 
+@pytest.mark.parametrize("pattern", ["arn:aws:iam::*", f"arn:aws:iam::{ACCOUNT}*"])
+def test_a_string_like_arn_bound_spanning_colons_lets_the_account_in(pattern: str) -> None:
+    """``StringLike`` matches the whole ARN (a ``*`` before the resource spans colons): ``arn:aws:iam::*`` lets
+    every principal of the account in. Read field by field it seemed to name no ARN of the account, so this trust
+    (quiet for the trust-policy rule: the account bound keeps outsiders out) was never judged (mends-s11)."""
+    trust = _everyone({"StringEquals": {"aws:PrincipalAccount": ACCOUNT}, "StringLike": {"aws:PrincipalArn": pattern}})
+
+    assert same_account_entries(parse_policy(trust), ROLE) == ((), True)
+    finding = _escalation(_judge(trust, _jumper_and_alice()))
+    assert "role jumper (through its account, holding sts:AssumeRole on it" in finding.reason
+    assert "user alice (through its account" in finding.reason
+
+
 def test_a_policy_variable_in_the_bound_is_not_evaluated_so_it_may_hold() -> None:
     trust = _everyone({"StringEquals": {"aws:PrincipalAccount": "${aws:ResourceAccount}"}})
 
@@ -565,6 +578,268 @@ def test_everyone_bounded_to_the_account_was_let_in_by_the_root_before() -> None
     trust = parse_policy(_everyone({"StringEquals": {"aws:PrincipalAccount": ACCOUNT}}))
 
     assert judge_trust_change(ROLE, trust, parse_policy(ROOT), _jumper_and_alice()) is None
+
+
+# --- the old trust read narrow: who was provably in (review of mends-s11, findings 1 and 2) --------
+
+OWN_ACCOUNT = {"StringEquals": {"aws:PrincipalAccount": ACCOUNT}}
+ORG = {"StringEquals": {"aws:PrincipalOrgID": "o-a1b2c3d4e5"}}
+
+
+def _admin_with_trust(before: dict[str, Any]) -> StaticDirectory:
+    """``ops-admin`` with ``before`` as its trust (the details offline hold the trust the change replaced)."""
+    return _details(
+        _role("ops-admin", before, admin=True),
+        _role("jumper", inline={"assume": ASSUME_ANY}),
+        _user("alice", inline={"assume": ASSUME_ANY}),
+    )
+
+
+@pytest.mark.parametrize(
+    "before",
+    [
+        {"StringEquals": {"aws:PrincipalArn": _arn("role", "BreakGlass")}},
+        {"ArnLike": {"aws:PrincipalArn": "arn:aws:iam::*:role/BreakGlass"}},
+        {"StringEquals": {"aws:PrincipalAccount": "999999999999"}},
+    ],
+    ids=["one-arn", "arn-pattern", "other-account"],
+)
+def test_widening_a_conditioned_everyone_trust_to_the_account_lets_the_account_in(before: dict[str, Any]) -> None:
+    """The old trust lets everyone in under conditions read exactly that kept the account out: widening it to the
+    account is new for every principal of it, a certain gain, and the old trust goes back. Read wide, as the new
+    trust is, the old ``*`` counted everyone as let in already, so an admin role opened to the account was compliant."""
+    judgement = _judge(_everyone(OWN_ACCOUNT), _admin_with_trust(_everyone(before)))
+
+    finding = _escalation(judgement)
+    assert (finding.severity.value, finding.certain, finding.needs_context) == ("critical", True, ())
+    assert "role jumper (through its account" in finding.reason
+    assert "user alice (through its account" in finding.reason
+    [step] = finding.plan
+    assert (step.action, step.parameters["restore_to"]) == ("restore_previous_trust_policy", _everyone(before))
+
+
+@pytest.mark.parametrize(
+    ("before", "unread"),
+    [
+        ({"StringEquals": {"aws:SourceIp": "203.0.113.7"}}, "StringEquals aws:sourceip 203.0.113.7"),
+        ({"ArnNotEquals": {"aws:PrincipalAccount": ACCOUNT}}, f"ArnNotEquals aws:principalaccount {ACCOUNT}"),
+        ({"StringNotEquals": {"aws:PrincipalArn": _arn("role", "x")}}, "StringNotEquals aws:principalarn"),
+    ],
+    ids=["unread-key", "arn-operator-on-account", "negated-arn"],
+)
+def test_an_old_condition_not_read_exactly_makes_the_widening_alert_only(before: dict[str, Any], unread: str) -> None:
+    """Never remediate on a guess: a principal is not proven in before (the old condition is not read exactly), nor
+    out (it may have held for it). The finding is alert-only and names the condition it could not read."""
+    finding = _escalation(_judge(_everyone(OWN_ACCOUNT), _admin_with_trust(_everyone(before))))
+
+    assert (finding.severity.value, finding.certain, finding.plan) == ("high", False, ())
+    for who in ("role jumper", "user alice"):
+        [fact] = [fact for fact in finding.needs_context if fact.startswith(f"whether {who} could assume")]
+        assert f"statement 0 if {unread}" in fact
+        assert "not read exactly" in fact
+
+
+OWN_FROM = {"StringEquals": {"aws:PrincipalAccount": ACCOUNT}, "IpAddress": {"aws:SourceIp": "10.0.0.0/8"}}
+
+
+@pytest.mark.parametrize(
+    "after",
+    [
+        {"StringEquals": {"aws:PrincipalAccount": ACCOUNT}, "IpAddress": {"aws:SourceIp": "10.0.0.0/16"}},
+        {"StringEquals": {"aws:PrincipalAccount": ACCOUNT}, "IpAddress": {"aws:SourceIp": ["10.1.2.3", "10.9.0.0/24"]}},
+    ],
+    ids=["narrower-range", "addresses-inside"],
+)
+def test_narrowing_an_address_range_is_no_widening(after: dict[str, Any]) -> None:
+    """Every request the new range lets in came from inside the old one, so the old trust let the same principals in:
+    nothing is new (read narrow without this, the old ``aws:SourceIp`` test proved no one in, and the narrowing
+    was a certain widening that put the wider trust back)."""
+    directory = _admin_with_trust(_everyone(OWN_FROM))
+
+    assert (
+        judge_trust_change(ROLE, parse_policy(_everyone(after)), parse_policy(_everyone(OWN_FROM)), directory) is None
+    )
+    _no_escalation(_judge(_everyone(after), directory))
+
+
+def _test(operator: str, key: str, *values: str, qualifier: str | None = None, if_exists: bool = False) -> Condition:
+    return Condition(operator, qualifier, if_exists, key.lower(), values)
+
+
+@pytest.mark.parametrize(
+    ("held", "condition", "implied"),
+    [
+        (_test("IpAddress", "aws:SourceIp", "10.0.0.0/16"), _test("IpAddress", "aws:SourceIp", "10.0.0.0/8"), True),
+        (_test("IpAddress", "aws:SourceIp", "10.0.0.0/8"), _test("IpAddress", "aws:SourceIp", "10.0.0.0/16"), False),
+        (_test("IpAddress", "aws:SourceIp", "2001:db8::/48"), _test("IpAddress", "aws:SourceIp", "10.0.0.0/8"), False),
+        (_test("IpAddress", "aws:SourceIp", "ten"), _test("IpAddress", "aws:SourceIp", "10.0.0.0/8"), False),
+        (
+            _test("NotIpAddress", "aws:SourceIp", "10.0.0.0/8"),
+            _test("NotIpAddress", "aws:SourceIp", "10.1.0.0/16"),
+            True,
+        ),
+        (
+            _test("NotIpAddress", "aws:SourceIp", "10.1.0.0/16"),
+            _test("NotIpAddress", "aws:SourceIp", "10.0.0.0/8"),
+            False,
+        ),
+        (
+            _test("StringEquals", "aws:SourceVpc", "vpc-1"),
+            _test("StringEquals", "aws:SourceVpc", "vpc-1", "vpc-2"),
+            True,
+        ),
+        (
+            _test("StringEquals", "aws:SourceVpc", "vpc-1", "vpc-2"),
+            _test("StringEquals", "aws:SourceVpc", "vpc-1"),
+            False,
+        ),
+        (
+            _test("StringNotEquals", "aws:SourceVpc", "vpc-1", "vpc-2"),
+            _test("StringNotEquals", "aws:SourceVpc", "vpc-1"),
+            True,
+        ),
+        (
+            _test("StringNotEquals", "aws:SourceVpc", "vpc-1"),
+            _test("StringNotEquals", "aws:SourceVpc", "vpc-1", "vpc-2"),
+            False,
+        ),
+        (_test("StringEquals", "aws:SourceVpc", "vpc-1"), _test("StringEquals", "aws:SourceVpce", "vpc-1"), False),
+        (_test("StringEquals", "aws:SourceVpc", "vpc-1"), _test("StringLike", "aws:SourceVpc", "vpc-1"), False),
+        (
+            _test("StringEquals", "aws:SourceVpc", "vpc-1", if_exists=True),
+            _test("StringEquals", "aws:SourceVpc", "vpc-1", "vpc-2"),
+            False,  # without the key the IfExists test holds, the plain one does not
+        ),
+        (
+            _test("StringEquals", "aws:TagKeys", "a", qualifier="ForAllValues"),
+            _test("StringEquals", "aws:TagKeys", "a", "b", qualifier="ForAnyValue"),
+            False,
+        ),
+        (
+            _test("NumericLessThan", "aws:MultiFactorAuthAge", "300"),
+            _test("NumericLessThan", "aws:MultiFactorAuthAge", "3600"),
+            False,
+        ),
+    ],
+)
+def test_a_new_condition_implies_an_old_one_only_when_it_is_the_same_test_narrower(
+    held: Condition, condition: Condition, implied: bool
+) -> None:
+    assert _implies(held, condition) is implied
+
+
+def test_widening_an_address_range_is_alert_only_naming_the_old_range() -> None:
+    """A wider range: the principals calling from inside the old one were in already, the others were not. Which
+    of them calls from where is not known, so it is no certain gain."""
+    after = {"StringEquals": {"aws:PrincipalAccount": ACCOUNT}, "IpAddress": {"aws:SourceIp": "10.0.0.0/7"}}
+
+    finding = _escalation(_judge(_everyone(after), _admin_with_trust(_everyone(OWN_FROM))))
+
+    assert (finding.severity.value, finding.certain, finding.plan) == ("high", False, ())
+    assert finding.needs_context == tuple(
+        f"whether {who} could assume role ops-admin before the change (the trust policy it replaced may have let it in:"
+        " statement 0 if IpAddress aws:sourceip 10.0.0.0/8 held (not read exactly here))"
+        for who in ("role jumper", "user alice")
+    )
+
+
+def test_a_principal_the_old_bound_provably_let_in_is_not_new() -> None:
+    before = _everyone({"ArnLike": {"aws:PrincipalArn": _arn("role", "jump*")}})
+
+    finding = _escalation(_judge(_everyone(OWN_ACCOUNT), _admin_with_trust(before)))
+    assert "user alice (through its account" in finding.reason
+    assert "jumper" not in finding.reason  # it matched the old bound: let in already
+
+
+def test_the_same_unread_condition_in_both_trusts_held_before_too() -> None:
+    """The new trust rests on its own conditions: a principal it lets in meets them, so the old trust's identical
+    test held for it as well. An unchanged data-perimeter condition is no widening."""
+    perimeter = {"StringEquals": {"aws:PrincipalOrgID": "o-a1b2c3d4e5", "aws:SourceVpc": "vpc-1"}}
+    before = _everyone(perimeter)
+    after = _doc(*_everyone(perimeter)["Statement"], *LAMBDA["Statement"])  # a service added, the rest as it was
+
+    assert judge_trust_change(ROLE, parse_policy(after), parse_policy(before), _admin_with_trust(before)) is None
+    _no_escalation(_judge(after, _admin_with_trust(before)))
+
+
+def test_a_condition_on_a_named_principal_before_proves_nothing_either_way() -> None:
+    before = _doc(
+        {
+            "Effect": "Allow",
+            "Principal": {"AWS": _arn("role", "jumper")},
+            "Action": "sts:AssumeRole",
+            "Condition": {"Bool": {"aws:MultiFactorAuthPresent": "true"}},
+        }
+    )
+
+    finding = _escalation(_judge(_trust(_arn("role", "jumper")), _admin_with_trust(before)))
+    assert (finding.severity.value, finding.plan) == ("high", ())
+    assert finding.needs_context == (
+        "whether role jumper could assume role ops-admin before the change (the trust policy it replaced may have let "
+        "it in: statement 0 if Bool aws:multifactorauthpresent true held (not read exactly here))",
+    )
+
+
+def test_a_named_principal_is_a_certain_gain_when_the_old_trust_named_another() -> None:
+    """The old trust names only ``BreakGlass`` under its condition: read wide it still never lets ``jumper`` in."""
+    before = _doc(
+        {
+            "Effect": "Allow",
+            "Principal": {"AWS": _arn("role", "BreakGlass")},
+            "Action": "sts:AssumeRole",
+            "Condition": {"Bool": {"aws:MultiFactorAuthPresent": "true"}},
+        }
+    )
+
+    finding = _escalation(_judge(_trust(_arn("role", "jumper")), _admin_with_trust(before)))
+    assert (finding.severity.value, finding.certain, finding.needs_context) == ("critical", True, ())
+    assert "role jumper (named in the trust policy)" in finding.reason
+
+
+def test_a_not_principal_before_proves_nothing_either_way() -> None:
+    """``NotPrincipal`` spares whom it does not name: they may have been in already (alert-only, never restored)."""
+    before = _doc({"Effect": "Allow", "NotPrincipal": {"AWS": _arn("role", "x")}, "Action": "sts:AssumeRole"})
+
+    finding = _escalation(_judge(ROOT, _admin_with_trust(before)))
+    assert (finding.severity.value, finding.plan) == ("high", ())
+    assert any(
+        fact.startswith("whether role jumper could assume")
+        and "a NotPrincipal (whom it spares is not read here)" in fact
+        for fact in finding.needs_context
+    )
+
+
+@pytest.mark.parametrize(
+    "bound",
+    [
+        {"StringLike": {"aws:PrincipalArn": "arn:aws:iam::*:role/BreakGlass"}},
+        {"StringLike": {"aws:PrincipalArn": "arn:aws*:iam::*:role/OrgAdmin*"}},
+        {"StringLike": {"aws:PrincipalArn": "arn:aws:iam::*"}},
+    ],
+    ids=["account-star", "partition-star", "short"],
+)
+def test_an_old_string_like_bound_spanning_colons_is_not_the_whole_account(bound: dict[str, Any]) -> None:
+    """Read wide (the new trust), such a bound may match any ARN of the account; read narrow (the old trust) it
+    proves in only what it matches field by field, so dropping it is a widening (without details: alert-only)."""
+    before = _everyone({**ORG, **bound})
+
+    widened = judge_trust_change(ROLE, parse_policy(_everyone(ORG)), parse_policy(before), None)
+    assert widened is not None
+    assert widened.unknown == (
+        "what role ops-admin may do and what the principals of its account may do (no authorization details)",
+    )
+
+
+def test_an_old_arn_operator_on_the_account_is_not_the_whole_account() -> None:
+    before = _everyone({"ArnNotEquals": {"aws:PrincipalAccount": ACCOUNT}})
+
+    assert judge_trust_change(ROLE, parse_policy(_everyone(ORG)), parse_policy(before), None) is not None
+
+
+def test_an_old_everyone_bounded_to_the_account_was_the_whole_account() -> None:
+    before = _everyone({"StringLike": {"aws:PrincipalAccount": "1111*"}, **ORG})
+
+    assert judge_trust_change(ROLE, parse_policy(_everyone(ORG)), parse_policy(before), None) is None
 
 
 # --- PMapper's cases ------------------------------------------------------------------------------

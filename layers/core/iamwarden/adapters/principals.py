@@ -44,11 +44,11 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from datetime import datetime
 from typing import Any, Protocol
 
 from iamwarden.adapters.errors import TransientAwsError, classify, is_aws_error, is_gone
 from iamwarden.domain.directory import PrincipalKey, group_source, inline_source
+from iamwarden.domain.events import event_instant
 from iamwarden.domain.exceptions import IamWardenError
 from iamwarden.domain.managed_documents import decoded
 from iamwarden.domain.policy import Policy, parse_policy
@@ -398,7 +398,7 @@ class LiveRoleDirectory:
         later ones). An event with no readable time uses nothing read before it arrived.
         """
         detail = event.get("detail") if isinstance(event, Mapping) else None
-        self._horizon = self._since(event, detail)
+        self._horizon = self._since(event)
         if not isinstance(detail, Mapping) or detail.get("eventSource") != "iam.amazonaws.com":
             return
         name = detail.get("eventName")
@@ -837,17 +837,13 @@ class LiveRoleDirectory:
     def _fresh(self, read_at: float) -> bool:
         return read_at >= self._horizon and self._clock() - read_at < self._max_age
 
-    def _since(self, event: Any, detail: Any) -> float:
-        """When (``clock`` time, never later than now) the event happened: its ``eventTime``, else its ``time``."""
+    def _since(self, event: Any) -> float:
+        """When (``clock`` time, never later than now) the event happened (``event_instant``), else now."""
         now = self._clock()
-        stamp = detail.get("eventTime") if isinstance(detail, Mapping) else None
-        if not isinstance(stamp, str) and isinstance(event, Mapping):
-            stamp = event.get("time")
-        try:
-            happened = datetime.fromisoformat(str(stamp).replace("Z", "+00:00")).timestamp()
-        except ValueError:
+        happened = event_instant(event) if isinstance(event, Mapping) else None
+        if happened is None:
             return now
-        return now - max(0.0, self._wall() - happened)
+        return now - max(0.0, self._wall() - happened.timestamp())
 
     def _iam(self, account: str) -> Any:
         return self._clients.client("iam", account, self._region)

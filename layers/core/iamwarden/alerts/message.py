@@ -42,6 +42,8 @@ SEVERITY_BADGES: Mapping[Severity, str] = {
 }
 #: An invalid setting weakens a guardrail (its rule falls back to alert), so operators hear of it like a high finding.
 CONFIGURATION_SEVERITY = Severity.HIGH
+#: What it says of an event whose time does not read as one (``guardrails.engine._rejected_time``).
+UNREADABLE_TIME = "a CloudTrail record always has one"
 #: The ``rule`` message attribute of configuration errors (no single rule owns them).
 CONFIGURATION_RULE = "settings"
 
@@ -59,12 +61,16 @@ _OUTCOME_LABELS: Mapping[Outcome, str] = {
 }
 #: Remediation stopped everywhere: the security team must look now.
 BREAKER_SEVERITY = Severity.CRITICAL
+#: What it says of an event whose time does not read as one (``guardrails.engine._rejected_time``).
+UNREADABLE_TIME = "a CloudTrail record always has one"
 #: The ``rule`` message attribute of the circuit breaker's alert.
 BREAKER_RULE = "circuit-breaker"
 #: An event that names another account may be an attempt to steer IAM Warden across accounts.
 REJECTION_SEVERITY = Severity.HIGH
 #: What the engine's reason says of an event dated after its clock (``guardrails.engine._rejected_time``).
 FROM_THE_FUTURE = "a CloudTrail record cannot come from the future"
+#: What it says of an event whose time does not read as one (``guardrails.engine._rejected_time``).
+UNREADABLE_TIME = "a CloudTrail record always has one"
 #: The ``rule`` message attribute of rejected events (no rule judged them).
 REJECTION_RULE = "security"
 
@@ -524,7 +530,8 @@ def _configuration_message(notification: Notification, account: str | None) -> A
 
 
 def _rejection_message(notification: Notification, change: CloudTrailChange) -> AlertMessage:
-    """A security alert: an event named an account other than its own, or a time to come, so nothing was done."""
+    """A security alert: an event named an account other than its own, a time to come or no time, so nothing was
+    done."""
     if FROM_THE_FUTURE in (notification.error or ""):
         title = f"Event rejected: {change.event_name} is dated {change.time}, in the future"
         summary = (
@@ -534,6 +541,16 @@ def _rejection_message(notification: Notification, change: CloudTrailChange) -> 
         check = (
             "Who invoked the enforcer directly (CloudTrail Lambda data events, lambda:InvokeFunction) or can put "
             'events on IAM Warden\'s event bus: a forged event is how someone would plant a false "last seen" state.'
+        )
+    elif UNREADABLE_TIME in (notification.error or ""):
+        title = f"Event rejected: {change.event_name} is dated {change.time!r}, which is no time"
+        summary = (
+            f"IAM Warden rejected CloudTrail event {code(change.event_id)} ({code(change.event_name)}) and changed "
+            "nothing: its time does not read as a time, and every CloudTrail record has one."
+        )
+        check = (
+            "Who invoked the enforcer directly (CloudTrail Lambda data events, lambda:InvokeFunction) or can put "
+            "events on IAM Warden's event bus: a forged event is how someone would plant a false state."
         )
     else:
         title = f"Event rejected: {change.event_name} claims account {change.account} about another account"

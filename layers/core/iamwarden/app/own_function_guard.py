@@ -47,7 +47,7 @@ from iamwarden.adapters.audit import AuditStatus
 from iamwarden.adapters.errors import error_code, is_gone
 from iamwarden.domain.canonical import canonical
 from iamwarden.domain.catalog import Mode, Severity
-from iamwarden.domain.events import Actor
+from iamwarden.domain.events import Actor, instant
 from iamwarden.domain.findings import Finding, RemediationStep
 from iamwarden.domain.own import OwnIdentity
 from iamwarden.domain.recorded import OWN_CODE_SEEN, OWN_URL_APPROVED, Snapshot
@@ -489,10 +489,4 @@ def stack_deployed_it(
 
 def _instant(value: Any) -> datetime | None:
     """An ISO 8601 time as kept in the audit table or Lambda's ``LastModified``, or None when it is not one."""
-    if value is None:
-        return None
-    try:
-        found = datetime.fromisoformat(str(value))
-    except ValueError:
-        return None
-    return found if found.tzinfo is not None else found.replace(tzinfo=UTC)
+    return None if value is None else instant(str(value))

@@ -49,6 +49,7 @@ from typing import Any, NamedTuple
 from iamwarden.domain.boundaries import pattern_covers, patterns_overlap
 from iamwarden.domain.directory import GroupMembers
 from iamwarden.domain.escalation_methods import EscalationMethod, catalogue
+from iamwarden.domain.events import instant
 from iamwarden.domain.policy import Policy, Statement, action_matches
 from iamwarden.domain.principals import (
     KnowsReadableKinds,
@@ -2075,20 +2076,10 @@ def _expired(statement: Statement) -> bool:
             continue
         if condition.qualifier is not None or not condition.values:
             continue
-        moments = [_moment(value) for value in condition.values]
+        moments = [instant(value) for value in condition.values]
         if all(moment is not None and moment < now for moment in moments):
             return True
     return False
-
-
-def _moment(value: str) -> datetime | None:
-    try:
-        if value.isdigit():
-            return datetime.fromtimestamp(int(value), UTC)
-        moment = datetime.fromisoformat(value)
-    except (ValueError, OverflowError, OSError):
-        return None
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def _spared_actions(actions: list[str], spared: tuple[str, ...]) -> list[str]:

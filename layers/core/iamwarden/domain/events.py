@@ -14,6 +14,7 @@ text or the dict Lambda hands over into a ``CloudTrailChange``, and raises
 
 import json
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from types import MappingProxyType
 from typing import Any, NamedTuple
 
@@ -237,11 +238,7 @@ def parse_event(raw: str | bytes | Mapping[str, Any]) -> CloudTrailChange:
     value = envelope.get("id")
     envelope_id = value if type(value) is str and value else _text(envelope, "id", "event")
     value = get("eventTime")
-    time = (
-        value
-        if type(value) is str and value
-        else _text(detail, "eventTime", "detail") or _text(envelope, "time", "event") or ""
-    )
+    time = value if type(value) is str and value else _checked_time(envelope, detail)
     actor = _parse_actor(identity, detail)
     value = get("errorCode")
     error_code = None if value is None else _text(detail, "errorCode", "detail")
@@ -268,6 +265,46 @@ def parse_event(raw: str | bytes | Mapping[str, Any]) -> CloudTrailChange:
         service_event,
         _NO_DETAILS if details is None else MappingProxyType(dict(details)),
     )
+
+
+def _checked_time(envelope: Mapping[str, Any], detail: Mapping[str, Any]) -> str:
+    """``event_time`` of an event whose record has no ``eventTime`` text, raising for a time of the wrong type."""
+    _text(detail, "eventTime", "detail") or _text(envelope, "time", "event")
+    return event_time(envelope)
+
+
+def event_time(event: Mapping[str, Any]) -> str:
+    """The time an EventBridge CloudTrail event records, as ``parse_event`` keeps it in ``CloudTrailChange.time``:
+    the record's ``eventTime``, else the envelope's ``time`` (EventBridge sets it from the record); "" when
+    neither is a non-empty string. Never raises: the cache's invalidation reads events not yet judged."""
+    detail = event.get("detail")
+    value = detail.get("eventTime") if isinstance(detail, Mapping) else None
+    if isinstance(value, str) and value:
+        return value
+    value = event.get("time")
+    return value if isinstance(value, str) and value else ""
+
+
+def instant(value: object) -> datetime | None:
+    """An event's or a record's time (ISO 8601, or epoch seconds as a condition's date may be) as an aware
+    datetime; None when it does not read. A time without a zone is UTC: CloudTrail (``eventTime``, always ``Z``)
+    and the audit table write UTC, and reading one as the machine's local time would move it by hours."""
+    if type(value) is not str:
+        return None
+    try:
+        if value.isdigit():
+            return datetime.fromtimestamp(int(value), UTC)
+        moment = datetime.fromisoformat(value)
+    except (ValueError, OverflowError, OSError):
+        return None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def event_instant(event: "CloudTrailChange | Mapping[str, Any]") -> datetime | None:
+    """When an event happened (``event_time`` of a raw event, ``time`` of a parsed one) as an aware datetime, or
+    None when it names no readable time: the one reading of an event's time (the enforcer's checks, the snapshots'
+    order and the live directory's cache horizon all use it, so none can read a time another does not)."""
+    return instant(event.time if isinstance(event, CloudTrailChange) else event_time(event))
 
 
 #: An API call's (empty) ``service_event_details``: one read-only mapping for them all.

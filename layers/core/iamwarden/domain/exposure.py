@@ -65,7 +65,7 @@ Deny statements never widen access, so they have no exposure.
 
 import re
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import NamedTuple, Protocol
 
 from iamwarden.domain.aws_principals import (
@@ -74,6 +74,7 @@ from iamwarden.domain.aws_principals import (
     WRITES_UNDER_SOURCE_ACCOUNT,
     elb_account_region,
 )
+from iamwarden.domain.events import instant
 from iamwarden.domain.policy import _EVERYONE, Condition, Policy, Principal, Statement, _new
 from iamwarden.domain.variables import RESOURCE_SIDE, is_caller_side, only_variable, resolve, variables_in
 
@@ -383,6 +384,26 @@ def _own(boundary: TrustBoundary, *, organization: bool) -> str:
     return f"{_ORGANIZATION_OF}{boundary.own_account}"
 
 
+def keeps_account_out(conditions: tuple[Condition, ...], account: str) -> bool:
+    """Whether an Allow to everyone with ``conditions`` lets no principal of ``account`` in, as this module reads
+    them: a condition that can never hold (``never_holds``), or an identity condition (organisation, account, ARN,
+    source; ``_audiences``, policy variables read by meaning) whose audiences name neither the account nor an
+    organisation (which the account may be in). A network condition keeps no one out: the account's principals
+    may call from that network.
+
+    The one reading of "whom inside the account a trust admits" that ``trust_escalation`` shares, so the two
+    cannot disagree where both read a condition.
+    """
+    if never_holds(conditions, None) is not None:
+        return True
+    for condition, audiences in _bounding(conditions, TrustBoundary(account)):
+        if condition.key in _NETWORK_KEYS:
+            continue
+        if account not in audiences and not any(label.startswith("organization ") for label in audiences):
+            return True
+    return False
+
+
 def _positive(condition: Condition) -> bool:
     """A positive test that needs the key (``_audiences``'s rule): a negated operator, ``IfExists`` and
     ``ForAllValues`` hold for requests they do not name."""
@@ -465,17 +486,6 @@ def _could_be(value: str, shape: re.Pattern[str], operator: str) -> bool:
     if "${" in value:
         return True  # a policy variable is substituted before the test (``${aws:PrincipalAccount}``): no literal
     return shape.fullmatch(value.lower() if operator == "stringequalsignorecase" else value) is not None
-
-
-def instant(value: str) -> datetime | None:
-    """A condition's or an event's date (ISO 8601 or epoch seconds) as an aware datetime; None if it does not read."""
-    try:
-        if value.isdigit():
-            return datetime.fromtimestamp(int(value), UTC)
-        moment = datetime.fromisoformat(value)
-    except (ValueError, OverflowError, OSError):
-        return None
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def _principal_exposure(principal: Principal, boundary: TrustBoundary, known: Circumstances) -> Exposure:

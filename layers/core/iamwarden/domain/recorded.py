@@ -17,6 +17,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, NamedTuple, Protocol, runtime_checkable
 
+from iamwarden.domain.events import instant
+
 #: Snapshot kinds: one trail's settings, selectors and logging state; one principal's permissions boundary;
 #: one of IAM Warden's own roles (``{"trust_policy": document, "inline": {name: document}}``); one of its own
 #: managed policies as its stack deployed it (``{"default_version": "v3", "document": document}``); one
@@ -141,22 +143,25 @@ class Snapshot(NamedTuple):
     def taken_before(self, event_time: str) -> bool:
         """Whether the snapshot was taken before ``event_time`` (an event's ISO 8601 time): a snapshot taken after a
         change may already show it, so it does not say what was there before; unreadable times: not before."""
-        taken, happened = _instant(self.taken_at), _instant(event_time)
+        taken, happened = instant(self.taken_at), instant(event_time)
         return taken is not None and happened is not None and taken < happened
 
 
 def observed_at(event_time: str) -> str:
     """An event's time as snapshots record theirs (ISO 8601, UTC, milliseconds), so the newest compares greatest;
     an unreadable time is kept as it is."""
-    moment = _instant(event_time)
+    moment = instant(event_time)
     return moment.astimezone(UTC).isoformat(timespec="milliseconds") if moment is not None else event_time
 
 
 def no_later_than(snapshot: Snapshot, now: datetime) -> Snapshot:
     """``snapshot`` dated no later than ``now``: a kept state is never newer than the moment it was kept, so a
-    record dated ahead (a skewed clock within the allowed few minutes) cannot outlast the next real one."""
-    taken = _instant(snapshot.taken_at)
-    if taken is None or taken <= now:
+    record dated ahead (a skewed clock within the allowed few minutes) cannot outlast the next real one. A date
+    that does not read (a forged event's ``eventTime`` of "zzzz" or "") is dated ``now`` too: kept as it is, it
+    would compare greater than every real one (the audit table orders ``taken_at`` as text) and outlast them all,
+    and as no one's "before" (``taken_before``) it would leave every later restore alert-only."""
+    taken = instant(snapshot.taken_at)
+    if taken is not None and taken <= now:
         return snapshot
     return snapshot._replace(taken_at=observed_at(now.isoformat()))
 
@@ -199,11 +204,3 @@ def in_force(
         for past in remediations
         if holds(past) and (action is None or any(where is None or where(step) for step in past.steps(action)))
     ]
-
-
-def _instant(value: str) -> datetime | None:
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from iamwarden.domain.exposure import instant
+from iamwarden.domain.events import instant
 
 #: The envelope field EventBridge adds to a replayed event.
 REPLAY_FIELD = "replay-name"

@@ -5,9 +5,9 @@ from typing import Any, NamedTuple, Protocol
 
 from iamwarden.domain.arns import partition_of
 from iamwarden.domain.catalog import RuleSpec, Severity
-from iamwarden.domain.events import CloudTrailChange, json_type_name
+from iamwarden.domain.events import CloudTrailChange, event_instant, json_type_name
 from iamwarden.domain.exceptions import InvalidEventError
-from iamwarden.domain.exposure import Circumstances, NetworkOwners, OriginAccessIdentities, instant
+from iamwarden.domain.exposure import Circumstances, NetworkOwners, OriginAccessIdentities
 from iamwarden.domain.findings import Finding, RemediationStep
 from iamwarden.domain.managed_documents import ManagedPolicyDocuments
 from iamwarden.domain.principals import RoleDirectory
@@ -53,7 +53,7 @@ class RuleContext(NamedTuple):
         """What the exposure analysis may know about this change: its Region, its time, who owns networks, which
         canonical users are origin access identities."""
         return Circumstances(
-            self.change.region, instant(self.change.time), self.networks, self.origin_access_identities
+            self.change.region, event_instant(self.change), self.networks, self.origin_access_identities
         )
 
     def rule(self, rule_id: str) -> RuleSettings:

@@ -27,9 +27,9 @@ from iamwarden.adapters.errors import PermanentAwsError
 from iamwarden.domain.arns import parse_role_arn
 from iamwarden.domain.catalog import Mode, RuleSpec, Severity
 from iamwarden.domain.documents import duplicate_keys_in
-from iamwarden.domain.events import CloudTrailChange, parse_event
+from iamwarden.domain.events import CloudTrailChange, event_instant, parse_event
 from iamwarden.domain.exceptions import InvalidEventError
-from iamwarden.domain.exposure import NetworkOwners, OriginAccessIdentities, instant
+from iamwarden.domain.exposure import NetworkOwners, OriginAccessIdentities
 from iamwarden.domain.findings import Finding, Judgement, Verdict
 from iamwarden.domain.managed_documents import ManagedPolicyDocuments
 from iamwarden.domain.principals import RoleDirectory
@@ -449,7 +449,7 @@ def _excepted(
     """The active exception that exempts ``finding`` at ``now`` (the change's time when not given), or None."""
     if not exceptions:
         return None
-    at = now or instant(change.time)
+    at = now or event_instant(change)
     if at is None:
         return None
     operators = settings.rule("iamwarden-tampered").patterns("operators")
@@ -535,13 +535,18 @@ CLOCK_SKEW = timedelta(minutes=5)
 
 
 def _from_the_future(change: CloudTrailChange, now: datetime | None) -> str | None:
-    """Why ``change`` cannot be a real CloudTrail record of the past (its time is after ``now`` plus the skew), or
-    None. A direct invocation of the enforcer can carry any payload (audit s7 gap 13): a forged event dated 2099
-    would be kept as the newest "observed" state for good. ``now`` is None offline: times are not checked there."""
+    """Why ``change`` cannot be a real CloudTrail record of the past (its time is after ``now`` plus the skew, or
+    does not read as a time), or None. A direct invocation of the enforcer can carry any payload (audit s7 gap
+    13): a forged event dated 2099 would be kept as the newest "observed" state for good. ``now`` is None offline:
+    times are not checked there."""
     if now is None:
         return None
-    happened = instant(change.time)
-    if happened is None or happened <= now + CLOCK_SKEW:
+    happened = event_instant(change)
+    if happened is None:
+        # No CloudTrail record has such a time (it writes ISO 8601 in UTC): a direct invocation, refused like a
+        # time to come, so it never plants a restore point nor reaches a step as its ``since`` (review of mends-s11).
+        return f"its eventTime {change.time!r} does not read as a time"
+    if happened <= now + CLOCK_SKEW:
         return None
     return (
         f"its eventTime {change.time} is after the enforcer's clock ({now.isoformat(timespec='seconds')}) by more "
@@ -550,6 +555,12 @@ def _from_the_future(change: CloudTrailChange, now: datetime | None) -> str | No
 
 
 def _rejected_time(change: CloudTrailChange, future: str) -> Judgement:
+    if event_instant(change) is None:
+        reason = (
+            f"rejected: {future}; a CloudTrail record always has one (ISO 8601, in UTC), so this event was forged (a "
+            "direct invocation). It is alerted and never judged, acted on or kept"
+        )
+        return Judgement(Verdict.INVALID, reason, change, (), (), None, rejected=True)
     reason = (
         f"rejected: {future}; a CloudTrail record cannot come from the future, so this event was forged (a direct "
         "invocation) or a clock is wrong. It is alerted and never judged, acted on or kept"

@@ -69,9 +69,8 @@ from iamwarden.adapters.errors import (
 )
 from iamwarden.domain.catalog import OptionSpec, RuleSpec, Severity
 from iamwarden.domain.escalation import assess
-from iamwarden.domain.events import CloudTrailChange, json_type_name
+from iamwarden.domain.events import CloudTrailChange, instant, json_type_name
 from iamwarden.domain.exceptions import InvalidEventError, UndoError
-from iamwarden.domain.exposure import instant
 from iamwarden.domain.findings import RemediationStep, StepAction
 from iamwarden.domain.policy import parse_policy
 from iamwarden.domain.wildcards import arn_match
