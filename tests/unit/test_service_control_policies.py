@@ -2135,3 +2135,16 @@ def test_the_actions_without_a_resource_type_are_those_policy_sentry_gives() -> 
         if {row.get("resource_arn_format") for row in rows} <= {"*"}:
             without.add(action)
     assert without == service_control_policies._NO_RESOURCE_TYPE
+
+
+@pytest.mark.parametrize("kind", [["SERVICE_CONTROL_POLICY"], {"type": "SERVICE_CONTROL_POLICY"}, 7])
+def test_a_policy_type_that_is_no_string_is_no_control_policy_and_never_raises(kind: object) -> None:
+    """Hypothesis found ``type: [...]`` raised TypeError (unhashable) out of the judgement of a CreatePolicy."""
+    event = copy.deepcopy(load_event("organizations-scp-deny-audit.json"))
+    event["detail"]["requestParameters"]["type"] = kind
+    event["detail"]["responseElements"]["policy"]["policySummary"].pop("type", None)
+
+    judgement = judge_event(event, Settings(own=SAMPLE_OWN))
+
+    assert judgement.verdict is Verdict.COMPLIANT
+    assert "is no service or resource control policy" in judgement.reason

@@ -253,8 +253,13 @@ def test_an_event_without_a_readable_document_is_refused_before_any_restore(docu
     """The restore acts only while the event's document is live (``changed_to``): that document is always known."""
     event = sample("tamper-enforcer-role-policy.json", policyDocument=document)
     judgement = judge_recorded(event, Snapshots(_own_role_snapshot()))
-    assert judgement.verdict is Verdict.INVALID
-    assert judgement.findings == ()
+    # Still alerted as tampering (critical), but nothing is put back on an event whose document cannot be read;
+    # the rules that need the document say they could not judge it (review s11 F19: never a silent "invalid").
+    [tampered] = judgement.findings
+    assert tampered.rule_id == "iamwarden-tampered"
+    assert tampered.plan == ()
+    assert any("does not carry a readable one" in fact for fact in tampered.needs_context)
+    assert {unjudged.rule_id for unjudged in judgement.unjudged} >= {"inline-policy-admin"}
 
 
 def test_a_member_roles_trust_policy_without_a_snapshot_is_quarantined_saying_what_is_missing() -> None:

@@ -161,6 +161,13 @@ REMEDIATES: tuple[str, ...] = (
 SERVICE_CONTROL_POLICY = "SERVICE_CONTROL_POLICY"
 RESOURCE_CONTROL_POLICY = "RESOURCE_CONTROL_POLICY"
 _KIND_WORDS = {SERVICE_CONTROL_POLICY: "service control policy", RESOURCE_CONTROL_POLICY: "resource control policy"}
+
+
+def _control_kind(kind: object) -> bool:
+    """Whether a record's policy type (any JSON value: a forged one may be a list) is an SCP's or an RCP's."""
+    return isinstance(kind, str) and kind in _KIND_WORDS
+
+
 #: The services whose resources resource control policies bound: Amazon S3, AWS STS, AWS KMS, Amazon SQS and AWS
 #: Secrets Manager, as AWS Control Tower's "Controls implemented with resource control policies (RCPs)"
 #: (https://docs.aws.amazon.com/controltower/latest/controlreference/rcp-controls.html) lists them. The AWS
@@ -864,7 +871,7 @@ class ServiceControlPolicyRule:
         summary = _summary(change.response_elements)
         if change.event_name == "CreatePolicy":
             policy_id = summary.get("id")
-            if request.get("type") not in _KIND_WORDS:
+            if not _control_kind(request.get("type")):
                 evaluation = Evaluation()
                 evaluation.compliant.append(f"policy {request.get('name')} is no service or resource control policy")
                 return evaluation
@@ -938,7 +945,7 @@ def _written(context: RuleContext, evaluation: Evaluation, key: str, policy_id: 
     # UpdatePolicy's request carries no type: its response does, else the content kept says what it was.
     summary_type = _summary(change.response_elements).get("type")
     kind = summary_type or request.get("type") or _kind_of(before.data if before is not None else None)
-    if kind not in _KIND_WORDS:
+    if not _control_kind(kind):
         evaluation.compliant.append(f"policy {name} is no service or resource control policy")
         return evaluation
     document = _content(request.get("content"))

@@ -1918,10 +1918,16 @@ def _restore_role_document(context: RuleContext, role: str, arn: str) -> tuple[R
     an inline policy it does not declare at all is deleted), else IAM Warden's snapshot taken strictly before the
     change. A snapshot taken after it may already hold it (the
     heartbeat reads whatever is live, and anyone allowed to invoke it chooses when: audit s7 gap 1), so it is not
-    used and the finding says so. The step carries the event's document (``changed_to``; the engine refuses an event
-    without a readable one): it acts only while that is still live.
+    used and the finding says so. The step carries the event's document (``changed_to``; without a readable one there
+    is no step, only what is unknown): it acts only while that is still live.
     """
     change = context.change
+    if change.event_name in ("UpdateAssumeRolePolicy", "PutRolePolicy") and not isinstance(
+        _json(change.request_parameters.get("policyDocument")), Mapping
+    ):
+        # The step acts only while the event's document is live; without a readable one it could act on anything
+        # (the engine no longer refuses the whole event for one rule's unreadable field: review s11 F19).
+        return None, (f"the document this {change.event_name} set: the event does not carry a readable one",)
     snapshot = context.recorded.snapshot(OWN_ROLE, arn) if context.recorded is not None else None
     if snapshot is None:
         where = (
