@@ -63,14 +63,32 @@ def statement_meaning(statement: Any) -> str:
     )
 
 
-def document_meaning(document: Any) -> str:
-    """A whole policy document's meaning: its statements' meanings (``statement_meaning``), in any order, each as
-    often as it occurs; a document that is not an object is compared by its text."""
+def named_meaning(statement: Any) -> str:
+    """A statement's meaning together with its Sid: what an undo compares. IAM Warden's own write may come back
+    re-spelt (that is no change), but a later change, even of a Sid only, is one, and the Sid tells the statement
+    a remediation wrote from an older one that means the same."""
+    return json.dumps([_sid(statement), statement_meaning(statement)])
+
+
+def document_meaning(document: Any, *, with_sids: bool = False) -> str:
+    """A whole policy document's meaning: its statements' meanings (``statement_meaning``, or ``named_meaning``
+    ``with_sids``), in any order, each as often as it occurs; a document that is not an object is compared by its
+    text."""
     if not isinstance(document, Mapping):
         return "text:" + canonical(document)
     statements = document.get("Statement", [])
     listed = statements if isinstance(statements, list) else [statements]
-    return json.dumps(sorted(statement_meaning(statement) for statement in listed))
+    meaning = named_meaning if with_sids else statement_meaning
+    return json.dumps(sorted(meaning(statement) for statement in listed))
+
+
+def same_statement(live: Any, recorded: Any) -> bool:
+    """Whether ``live`` is the ``recorded`` statement, however re-spelt: the same meaning and, when the recorded
+    one has a Sid, the same Sid (so an older statement that only means the same is not taken for it)."""
+    if statement_meaning(live) != statement_meaning(recorded):
+        return False
+    sid = _sid(recorded)
+    return sid is None or _sid(live) == sid
 
 
 def principal_entries(principal: Principal | None) -> frozenset[str]:
@@ -157,6 +175,11 @@ def _overlaps(actions: Iterable[str] | None, live: Statement) -> bool:
 
 def _said(entry: str) -> str:
     return "everyone" if entry == "*" else entry.split(":", 1)[1]
+
+
+def _sid(statement: Any) -> str | None:
+    sid = statement.get("Sid") if isinstance(statement, Mapping) else None
+    return str(sid) if sid else None
 
 
 def _set(values: tuple[str, ...] | None) -> list[str] | None:
