@@ -11,7 +11,14 @@ import pytest
 
 from iamwarden.domain.exceptions import UndoError
 from iamwarden.domain.findings import RemediationStep
-from iamwarden.domain.statement_meaning import aws_principal, statement_meaning, still_granted
+from iamwarden.domain.policy import Principal
+from iamwarden.domain.statement_meaning import (
+    aws_principal,
+    judged_entries,
+    parsed_statement,
+    statement_meaning,
+    still_granted,
+)
 from iamwarden.guardrails.remediation import remove_statements, restore_statements, without_offending
 from iamwarden.guardrails.trust_policy import RestorePreviousTrustPolicy, RestoreTrustPolicy
 
@@ -117,6 +124,12 @@ def test_aws_principal_folds_only_the_root_arn() -> None:
 # --- still_granted -------------------------------------------------------------------------------------------------
 
 
+def parsed_principal(statement: dict[str, Any]) -> Principal | None:
+    parsed = parsed_statement(statement)
+    assert parsed is not None
+    return parsed.principal
+
+
 def _reference(statement: dict[str, Any], **cut: Any) -> dict[str, Any]:
     return {"index": 1, "sid": statement.get("Sid"), "statement": statement, **cut}
 
@@ -161,6 +174,35 @@ def test_a_cut_of_actions_checks_only_those_actions() -> None:
     assert still_granted([reads], [_reference(both, actions=["s3:PutObject"])], OWN) == []
     assert still_granted([reads], [_reference(both, actions=["S3:GETOBJECT"])], OWN) == [
         ("statement 0 (Share)", [OUTSIDER])
+    ]
+
+
+def test_only_the_judged_outsiders_are_looked_for_after_the_cut() -> None:
+    """Review R2: a trusted account or a bound service principal the event's statement named as well, still let
+    in by its own statement, is no failure; the outsider still let in is."""
+    trusted = "222233334444"
+    event = {**EVENT, "Principal": {"AWS": [trusted, OUTSIDER]}}
+    outsiders = judged_entries(parsed_principal(event), untrusted=[OUTSIDER])
+    assert outsiders == [f"AWS:{OUTSIDER}"]
+    partner = {**EVENT, "Sid": "OrgRead", "Principal": {"AWS": f"arn:aws:iam::{trusted}:root"}, "Action": "s3:*"}
+    assert still_granted([partner], [_reference(event, outsiders=outsiders)], OWN) == []
+    assert still_granted([partner], [_reference(event)], OWN) == [("statement 0 (OrgRead)", [trusted])]
+    wide = {**partner, "Principal": {"AWS": ROOT}}
+    assert still_granted([wide], [_reference(event, outsiders=outsiders)], OWN) == [
+        ("statement 0 (OrgRead)", [OUTSIDER])
+    ]
+
+
+def test_judged_entries_keep_everyone_unbound_services_and_named_providers_only() -> None:
+    trail = "cloudtrail.amazonaws.com"
+    mixed = {**EVENT, "Principal": {"Service": trail, "AWS": f"arn:aws:iam::{OUTSIDER}:role/x"}}
+    assert judged_entries(parsed_principal(mixed), untrusted=[OUTSIDER]) == [f"AWS:arn:aws:iam::{OUTSIDER}:role/x"]
+    assert judged_entries(parsed_principal(mixed), untrusted=[], services=[trail]) == [f"Service:{trail}"]
+    assert judged_entries(parsed_principal(PUBLIC), untrusted=[]) == ["*"]
+    saml = {**EVENT, "Principal": {"Federated": "arn:aws:iam::999988887777:saml-provider/okta"}}
+    named = ["federated arn:aws:iam::999988887777:saml-provider/okta"]
+    assert judged_entries(parsed_principal(saml), untrusted=named) == [
+        "Federated:arn:aws:iam::999988887777:saml-provider/okta"
     ]
 
 

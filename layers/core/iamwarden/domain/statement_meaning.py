@@ -107,13 +107,35 @@ def principal_entries(principal: Principal | None) -> frozenset[str]:
     )
 
 
+def judged_entries(principal: Principal | None, *, untrusted: Iterable[str], services: Iterable[str] = ()) -> list[str]:
+    """The entries of ``principal`` (``principal_entries``) a rule judged offending: everyone, an entry of an
+    untrusted account (``untrusted``: the exposure's labels, bare account ids among them), a service principal
+    in ``services`` (unbound by a source condition), or one a label names (a federated provider, a canonical
+    user). A trusted account, the resource's own or a bound service principal is none of them."""
+    labels = [label.lower() for label in untrusted]
+    unbound = {service.lower() for service in services}
+    kept = []
+    for entry in sorted(principal_entries(principal)):
+        value = entry.split(":", 1)[-1]
+        if (
+            entry == "*"
+            or (entry.startswith("AWS:") and _account(value) in labels)
+            or (entry.startswith("Service:") and value in unbound)
+            or any(value.lower() in label for label in labels)
+        ):
+            kept.append(entry)
+    return kept
+
+
 def still_granted(
     remaining: Iterable[Any], references: Iterable[Mapping[str, Any]], own_account: str
 ) -> list[tuple[str, list[str]]]:
     """The live statements left that still let one of the event's grantees do one of its actions.
 
     ``references`` are a plan's statement references (``statement``, and optionally the ``actions`` or
-    ``principals`` the cut takes out, which then are the grantees and actions checked). A left statement counts
+    ``principals`` the cut takes out, which then are the grantees and actions checked, or the ``outsiders``
+    the rule judged offending, ``judged_entries``: then only they are grantees, a trusted account or service
+    principal of the event's statement is not; else every principal of it is). A left statement counts
     when it allows, names one of those principals (everyone: when the event let in everyone), covers one of
     those actions (or uses NotAction), and carries no condition the event's statement lacked (a narrower grant
     is another statement). The account that owns the resource is no grantee. Returns (label, grantees) per statement.
@@ -154,9 +176,19 @@ def _grantees(event: Statement, reference: Mapping[str, Any], own_account: str) 
             for kind, listed in cut.items()
             for e in listed
         )
+    elif reference.get("outsiders"):
+        entries = frozenset(str(entry) for entry in reference["outsiders"])
     else:
         entries = principal_entries(event.principal)
     return frozenset(e for e in entries if not _owned(e, own_account))
+
+
+def _account(entry: str) -> str | None:
+    """The account of an AWS principal entry: a bare account id, or the account field of an ARN."""
+    if re.fullmatch(r"\d{12}", entry):
+        return entry
+    parts = entry.split(":", 5)
+    return parts[4] if len(parts) == 6 and parts[0] == "arn" and re.fullmatch(r"\d{12}", parts[4]) else None
 
 
 def _owned(entry: str, own_account: str) -> bool:
