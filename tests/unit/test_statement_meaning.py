@@ -193,6 +193,16 @@ def test_only_the_judged_outsiders_are_looked_for_after_the_cut() -> None:
     ]
 
 
+def test_with_any_values_a_key_test_of_the_event_counts_whatever_its_values() -> None:
+    """Review R2b: used when no statement matched; a key test the event lacked still sets a statement apart."""
+    event = {**PUBLIC, "Condition": {"NotIpAddress": {"aws:SourceIp": "203.0.113.5"}}}
+    cidr = {**event, "Condition": {"NotIpAddress": {"aws:SourceIp": "203.0.113.5/32"}}}
+    assert still_granted([cidr], [_reference(event)], OWN) == []
+    assert still_granted([cidr], [_reference(event)], OWN, any_values=True) == [("statement 0", ["everyone"])]
+    vpce = {**cidr, "Condition": {**cidr["Condition"], "StringEquals": {"aws:SourceVpce": "vpce-1a2b3c4d"}}}
+    assert still_granted([vpce], [_reference(event)], OWN, any_values=True) == []
+
+
 def test_judged_entries_keep_everyone_unbound_services_and_named_providers_only() -> None:
     trail = "cloudtrail.amazonaws.com"
     mixed = {**EVENT, "Principal": {"Service": trail, "AWS": f"arn:aws:iam::{OUTSIDER}:role/x"}}

@@ -128,7 +128,7 @@ def judged_entries(principal: Principal | None, *, untrusted: Iterable[str], ser
 
 
 def still_granted(
-    remaining: Iterable[Any], references: Iterable[Mapping[str, Any]], own_account: str
+    remaining: Iterable[Any], references: Iterable[Mapping[str, Any]], own_account: str, *, any_values: bool = False
 ) -> list[tuple[str, list[str]]]:
     """The live statements left that still let one of the event's grantees do one of its actions.
 
@@ -138,7 +138,10 @@ def still_granted(
     principal of the event's statement is not; else every principal of it is). A left statement counts
     when it allows, names one of those principals (everyone: when the event let in everyone), covers one of
     those actions (or uses NotAction), and carries no condition the event's statement lacked (a narrower grant
-    is another statement). The account that owns the resource is no grantee. Returns (label, grantees) per statement.
+    is another statement). ``any_values``: a key test the event's statement has counts whatever its values (for
+    when no statement matched the event's: a value the service stored in another spelling, an IP as its /32
+    CIDR, must not read as "already safe"). The account that owns the resource is no grantee. Returns (label,
+    grantees) per statement.
     """
     found: dict[int, tuple[str, set[str]]] = {}
     left = list(remaining)
@@ -150,7 +153,7 @@ def still_granted(
         if not grantees:
             continue
         actions = [str(a).lower() for a in reference["actions"]] if reference.get("actions") else event.actions
-        allowed = {_condition(c) for c in event.conditions}
+        allowed = {_condition(c, any_values) for c in event.conditions}
         for position, statement in enumerate(left):
             live = parsed_statement(statement)
             if live is None:
@@ -160,7 +163,7 @@ def still_granted(
             reached = grantees & principal_entries(live.principal)  # everyone counts only for a public grant
             if not reached or not _overlaps(actions, live):
                 continue
-            if any(_condition(c) not in allowed for c in live.conditions):
+            if any(_condition(c, any_values) not in allowed for c in live.conditions):
                 continue
             sid = statement.get("Sid") if isinstance(statement, dict) else None
             label = f"statement {position}" + (f" ({sid})" if sid else "")
@@ -222,8 +225,7 @@ def _principal(principal: Principal | None) -> list[str] | None:
     return None if principal is None else sorted(principal_entries(principal))
 
 
-def _condition(condition: Condition) -> str:
-    """A key test as IAM reads it: the key in any case, the values in any order."""
-    return json.dumps(
-        [condition.operator, condition.qualifier, condition.if_exists, condition.key, sorted(set(condition.values))]
-    )
+def _condition(condition: Condition, any_values: bool = False) -> str:
+    """A key test as IAM reads it: the key in any case, the values in any order (or, ``any_values``, none)."""
+    values = None if any_values else sorted(set(condition.values))
+    return json.dumps([condition.operator, condition.qualifier, condition.if_exists, condition.key, values])

@@ -156,8 +156,12 @@ class RemovePolicyStatements:
         statements = statement_list(document)
         remaining = [statement for statement in statements if not statement_offends(statement, step)]
         removed = len(statements) - len(remaining)
-        left = still_granted(remaining, step.parameters["statements"], run.aws.account)
+        references = step.parameters["statements"]
+        left = still_granted(remaining, references, run.aws.account)
         if not removed:
+            # Nothing matched: a live statement granting the same under the event's key tests, a value stored in
+            # another spelling (review R2b), still holds the finding's exposure.
+            left = left or still_granted(remaining, references, run.aws.account, any_values=True)
             if left:  # the grant is live in a spelling or statement that is not the event's: never "already safe"
                 raise RemediationError(unmatched_grant(self._where(name), left, "no statement matches the event's"))
             return  # a later policy no longer has them: never touch it
