@@ -104,6 +104,44 @@ def test_a_re_spelt_bucket_statement_is_removed(
     assert _bucket_policy(account) == _document(OWN_BUCKET_STATEMENT, stored)
 
 
+def test_a_trusted_accounts_own_grant_left_after_a_complete_removal_is_no_failure(
+    account: Account, enforcer: EnforcerService, notifier: RecordingNotifier
+) -> None:
+    """Review R2: only the grantees the rule judged offending are looked for after the cut, not a trusted
+    account the event's statement named too and that its own older statement still lets in."""
+    partner = "444455556666"
+    account.set("rules/s3-bucket-policy-cross-account/mode", "remediate")
+    account.set("trusted_accounts", partner)
+    partner_read = {**OWN_BUCKET_STATEMENT, "Sid": "PartnerRead", "Principal": {"AWS": partner}, "Action": "s3:*"}
+    event_statement = {**VENDOR_BUCKET_STATEMENT, "Principal": {"AWS": [partner, OUTSIDER]}}
+    stored = {**event_statement, "Principal": {"AWS": [f"arn:aws:iam::{partner}:root", ROOT]}}
+    _bucket(account, partner_read, stored)
+
+    [finding] = enforcer.handle(_bucket_event(partner_read, event_statement))["findings"]
+
+    assert finding["outcome"] == "remediated"
+    assert _bucket_policy(account) == _document(partner_read)
+    assert _failure(notifier, "s3-bucket-policy-cross-account") == ["remediated"]
+
+
+def test_a_condition_value_stored_in_another_spelling_fails_the_step_rather_than_already_safe(
+    account: Account, enforcer: EnforcerService, notifier: RecordingNotifier
+) -> None:
+    """Review R2b: the event's statement stored with a condition value re-spelt (hypothetical: an IP as its /32
+    CIDR) matches no statement by meaning; the grant is still live under the event's key test, so the step fails
+    and says so instead of "nothing to change"."""
+    account.set("rules/s3-bucket-policy-cross-account/mode", "remediate")
+    event_statement = {**VENDOR_BUCKET_STATEMENT, "Condition": {"IpAddress": {"aws:SourceIp": "203.0.113.5"}}}
+    stored = {**event_statement, "Condition": {"IpAddress": {"aws:SourceIp": "203.0.113.5/32"}}}
+    _bucket(account, OWN_BUCKET_STATEMENT, stored)
+
+    with pytest.raises(EnforcementFailedError, match=f"still lets in {OUTSIDER}.*no statement matches"):
+        enforcer.handle(_bucket_event(OWN_BUCKET_STATEMENT, event_statement))
+
+    assert _bucket_policy(account) == _document(OWN_BUCKET_STATEMENT, stored)
+    assert _failure(notifier, "s3-bucket-policy-cross-account") == ["remediation_failed"]
+
+
 def test_a_live_grant_to_the_outsider_that_is_not_the_events_fails_the_step(
     account: Account, enforcer: EnforcerService, notifier: RecordingNotifier
 ) -> None:

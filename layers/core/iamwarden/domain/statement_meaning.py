@@ -63,14 +63,32 @@ def statement_meaning(statement: Any) -> str:
     )
 
 
-def document_meaning(document: Any) -> str:
-    """A whole policy document's meaning: its statements' meanings (``statement_meaning``), in any order, each as
-    often as it occurs; a document that is not an object is compared by its text."""
+def named_meaning(statement: Any) -> str:
+    """A statement's meaning together with its Sid: what an undo compares. IAM Warden's own write may come back
+    re-spelt (that is no change), but a later change, even of a Sid only, is one, and the Sid tells the statement
+    a remediation wrote from an older one that means the same."""
+    return json.dumps([_sid(statement), statement_meaning(statement)])
+
+
+def document_meaning(document: Any, *, with_sids: bool = False) -> str:
+    """A whole policy document's meaning: its statements' meanings (``statement_meaning``, or ``named_meaning``
+    ``with_sids``), in any order, each as often as it occurs; a document that is not an object is compared by its
+    text."""
     if not isinstance(document, Mapping):
         return "text:" + canonical(document)
     statements = document.get("Statement", [])
     listed = statements if isinstance(statements, list) else [statements]
-    return json.dumps(sorted(statement_meaning(statement) for statement in listed))
+    meaning = named_meaning if with_sids else statement_meaning
+    return json.dumps(sorted(meaning(statement) for statement in listed))
+
+
+def same_statement(live: Any, recorded: Any) -> bool:
+    """Whether ``live`` is the ``recorded`` statement, however re-spelt: the same meaning and, when the recorded
+    one has a Sid, the same Sid (so an older statement that only means the same is not taken for it)."""
+    if statement_meaning(live) != statement_meaning(recorded):
+        return False
+    sid = _sid(recorded)
+    return sid is None or _sid(live) == sid
 
 
 def principal_entries(principal: Principal | None) -> frozenset[str]:
@@ -89,16 +107,41 @@ def principal_entries(principal: Principal | None) -> frozenset[str]:
     )
 
 
+def judged_entries(principal: Principal | None, *, untrusted: Iterable[str], services: Iterable[str] = ()) -> list[str]:
+    """The entries of ``principal`` (``principal_entries``) a rule judged offending: everyone, an entry of an
+    untrusted account (``untrusted``: the exposure's labels, bare account ids among them), a service principal
+    in ``services`` (unbound by a source condition), or one a label names (a federated provider, a canonical
+    user). A trusted account, the resource's own or a bound service principal is none of them."""
+    labels = [label.lower() for label in untrusted]
+    unbound = {service.lower() for service in services}
+    kept = []
+    for entry in sorted(principal_entries(principal)):
+        value = entry.split(":", 1)[-1]
+        if (
+            entry == "*"
+            or (entry.startswith("AWS:") and _account(value) in labels)
+            or (entry.startswith("Service:") and value in unbound)
+            or any(value.lower() in label for label in labels)
+        ):
+            kept.append(entry)
+    return kept
+
+
 def still_granted(
-    remaining: Iterable[Any], references: Iterable[Mapping[str, Any]], own_account: str
+    remaining: Iterable[Any], references: Iterable[Mapping[str, Any]], own_account: str, *, any_values: bool = False
 ) -> list[tuple[str, list[str]]]:
     """The live statements left that still let one of the event's grantees do one of its actions.
 
     ``references`` are a plan's statement references (``statement``, and optionally the ``actions`` or
-    ``principals`` the cut takes out, which then are the grantees and actions checked). A left statement counts
+    ``principals`` the cut takes out, which then are the grantees and actions checked, or the ``outsiders``
+    the rule judged offending, ``judged_entries``: then only they are grantees, a trusted account or service
+    principal of the event's statement is not; else every principal of it is). A left statement counts
     when it allows, names one of those principals (everyone: when the event let in everyone), covers one of
     those actions (or uses NotAction), and carries no condition the event's statement lacked (a narrower grant
-    is another statement). The account that owns the resource is no grantee. Returns (label, grantees) per statement.
+    is another statement). ``any_values``: a key test the event's statement has counts whatever its values (for
+    when no statement matched the event's: a value the service stored in another spelling, an IP as its /32
+    CIDR, must not read as "already safe"). The account that owns the resource is no grantee. Returns (label,
+    grantees) per statement.
     """
     found: dict[int, tuple[str, set[str]]] = {}
     left = list(remaining)
@@ -110,7 +153,7 @@ def still_granted(
         if not grantees:
             continue
         actions = [str(a).lower() for a in reference["actions"]] if reference.get("actions") else event.actions
-        allowed = {_condition(c) for c in event.conditions}
+        allowed = {_condition(c, any_values) for c in event.conditions}
         for position, statement in enumerate(left):
             live = parsed_statement(statement)
             if live is None:
@@ -120,7 +163,7 @@ def still_granted(
             reached = grantees & principal_entries(live.principal)  # everyone counts only for a public grant
             if not reached or not _overlaps(actions, live):
                 continue
-            if any(_condition(c) not in allowed for c in live.conditions):
+            if any(_condition(c, any_values) not in allowed for c in live.conditions):
                 continue
             sid = statement.get("Sid") if isinstance(statement, dict) else None
             label = f"statement {position}" + (f" ({sid})" if sid else "")
@@ -136,9 +179,19 @@ def _grantees(event: Statement, reference: Mapping[str, Any], own_account: str) 
             for kind, listed in cut.items()
             for e in listed
         )
+    elif reference.get("outsiders"):
+        entries = frozenset(str(entry) for entry in reference["outsiders"])
     else:
         entries = principal_entries(event.principal)
     return frozenset(e for e in entries if not _owned(e, own_account))
+
+
+def _account(entry: str) -> str | None:
+    """The account of an AWS principal entry: a bare account id, or the account field of an ARN."""
+    if re.fullmatch(r"\d{12}", entry):
+        return entry
+    parts = entry.split(":", 5)
+    return parts[4] if len(parts) == 6 and parts[0] == "arn" and re.fullmatch(r"\d{12}", parts[4]) else None
 
 
 def _owned(entry: str, own_account: str) -> bool:
@@ -159,6 +212,11 @@ def _said(entry: str) -> str:
     return "everyone" if entry == "*" else entry.split(":", 1)[1]
 
 
+def _sid(statement: Any) -> str | None:
+    sid = statement.get("Sid") if isinstance(statement, Mapping) else None
+    return str(sid) if sid else None
+
+
 def _set(values: tuple[str, ...] | None) -> list[str] | None:
     return None if values is None else sorted(set(values))
 
@@ -167,8 +225,7 @@ def _principal(principal: Principal | None) -> list[str] | None:
     return None if principal is None else sorted(principal_entries(principal))
 
 
-def _condition(condition: Condition) -> str:
-    """A key test as IAM reads it: the key in any case, the values in any order."""
-    return json.dumps(
-        [condition.operator, condition.qualifier, condition.if_exists, condition.key, sorted(set(condition.values))]
-    )
+def _condition(condition: Condition, any_values: bool = False) -> str:
+    """A key test as IAM reads it: the key in any case, the values in any order (or, ``any_values``, none)."""
+    values = None if any_values else sorted(set(condition.values))
+    return json.dumps([condition.operator, condition.qualifier, condition.if_exists, condition.key, values])

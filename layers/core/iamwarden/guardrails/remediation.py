@@ -20,10 +20,10 @@ are what ``undo`` calls. Tests check both against the calls actually made and
 the template.
 
 Statements are matched by meaning (``statement_meaning``: however the service re-spelt what it stored, a root
-ARN for a bare account id, action case, a one-element list), never by position or Sid:
-``remove_statements`` takes exactly the offending ones out, ``restore_statements``
-puts them back into whatever the document holds now and refuses when a Sid is
-taken by a different statement. ``without_offending`` is the finer cut the
+ARN for a bare account id, action case, a one-element list), never by position. On undo the Sid of a
+recorded statement counts too (``same_statement``): ``remove_statements`` takes exactly the statements the
+remediation wrote out, ``restore_statements`` puts the removed ones back into whatever the document holds now
+and refuses when a Sid is taken by a different statement. ``without_offending`` is the finer cut the
 identity-policy and trust-policy rules use: a reference that names ``actions``
 (or ``principals``) takes only those entries out of the statement's Action list
 (or Principal) and keeps the statement with the rest.
@@ -39,7 +39,7 @@ from urllib.parse import unquote
 from iamwarden.domain.exceptions import UndoError
 from iamwarden.domain.findings import RemediationStep, StepAction
 from iamwarden.domain.policy import Statement
-from iamwarden.domain.statement_meaning import aws_principal, statement_meaning
+from iamwarden.domain.statement_meaning import aws_principal, same_statement, statement_meaning
 
 #: Permissions, as declared on an action class: exact IAM actions, e.g. ``iam:DetachRolePolicy``.
 Permissions = tuple[str, ...]
@@ -256,9 +256,10 @@ def _as_value(values: list[Any]) -> Any:
     return values[0] if len(values) == 1 else values
 
 
-def remove_statements(statements: Iterable[Any], offending: set[str]) -> list[Any]:
-    """``statements`` without those whose meaning is in ``offending`` (``statement_meaning``)."""
-    return [statement for statement in statements if statement_meaning(statement) not in offending]
+def remove_statements(statements: Iterable[Any], recorded: Sequence[Any]) -> list[Any]:
+    """``statements`` without those that are one of the ``recorded`` statements (``same_statement``: by meaning,
+    and by Sid when the recorded one has a Sid, so an older statement that only means the same stays)."""
+    return [s for s in statements if not any(same_statement(s, r) for r in recorded)]
 
 
 def restore_statements(current: Sequence[Any], removed: Iterable[Any], where: str) -> list[Any]:
@@ -267,8 +268,7 @@ def restore_statements(current: Sequence[Any], removed: Iterable[Any], where: st
     A removed statement whose Sid a different statement now holds cannot go back without losing one of
     them (a policy's Sids are unique): the operator restores it by hand from the audit record.
     """
-    present = {statement_meaning(statement) for statement in current}
-    missing = [statement for statement in removed if statement_meaning(statement) not in present]
+    missing = [r for r in removed if not any(same_statement(s, r) for s in current)]
     taken = {s.get("Sid") for s in current if isinstance(s, dict) and s.get("Sid")}
     clash = [s["Sid"] for s in missing if isinstance(s, dict) and s.get("Sid") in taken]
     if clash:

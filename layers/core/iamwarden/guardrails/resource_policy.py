@@ -46,7 +46,7 @@ from iamwarden.domain.exposure import ACCOUNT_ID, Circumstances, Exposure, Trust
 from iamwarden.domain.findings import Finding, RemediationStep, StepAction
 from iamwarden.domain.judged import judged_once
 from iamwarden.domain.policy import Policy, Statement
-from iamwarden.domain.statement_meaning import statement_meaning, still_granted
+from iamwarden.domain.statement_meaning import judged_entries, statement_meaning, still_granted
 from iamwarden.guardrails.base import Evaluation, RuleContext
 from iamwarden.guardrails.remediation import (
     AccountClients,
@@ -167,8 +167,12 @@ class RemovePolicyStatements:
         statements = statement_list(document)
         remaining = [statement for statement in statements if not statement_offends(statement, step)]
         removed = len(statements) - len(remaining)
-        left = still_granted(remaining, step.parameters["statements"], run.aws.account)
+        references = step.parameters["statements"]
+        left = still_granted(remaining, references, run.aws.account)
         if not removed:
+            # Nothing matched: a live statement granting the same under the event's key tests, a value stored in
+            # another spelling (review R2b), still holds the finding's exposure.
+            left = left or still_granted(remaining, references, run.aws.account, any_values=True)
             if left:  # the grant is live in a spelling or statement that is not the event's: never "already safe"
                 raise RemediationError(unmatched_grant(self._where(name), left, "no statement matches the event's"))
             return  # a later policy no longer has them: never touch it
@@ -425,7 +429,10 @@ class ResourcePolicyRule:
         self, name: str, arn: str, offending: list[tuple[Statement, Exposure]], by_sid: bool = False
     ) -> RemediationStep:
         resource = self.resource
-        references = [statement_reference(s) | ({"match": "sid"} if by_sid else {}) for s, _ in offending]
+        references = [
+            statement_reference(s) | _judged_grantees(s, exposure) | ({"match": "sid"} if by_sid else {})
+            for s, exposure in offending
+        ]
         return RemediationStep(
             self.remediation.action,
             arn,
@@ -455,6 +462,16 @@ def _offending(statement: Statement, exposure: Exposure) -> dict[str, Any]:
         **({"needs_context": facts} if facts else {}),
         **({"unevaluated_conditions": list(exposure.unevaluated)} if exposure.unevaluated else {}),
     }
+
+
+def _judged_grantees(statement: Statement, exposure: Exposure) -> dict[str, Any]:
+    """The grantees the after-cut check looks for (``still_granted``): only the ones the exposure judged
+    offending, so a trusted account or a bound service principal of the same statement, still let in by its own
+    statement, is no failure. Nothing named (an entry no label maps to): every principal of it (fail closed)."""
+    entries = judged_entries(statement.principal, untrusted=exposure.untrusted, services=exposure.unbound_services)
+    if not (exposure.public or exposure.untrusted or exposure.unbound_services) or not entries:
+        return {}
+    return {"outsiders": entries}
 
 
 def _facts(statement: Statement, exposure: Exposure) -> list[str]:

@@ -739,15 +739,16 @@ class RestoreTrustPolicy:
         current = self._live(aws, role)
         if current is None:
             raise UndoError(f"role {role} no longer exists; its trust policy cannot be restored")
-        if canonical(current) == canonical(before["restore_to"]):
+        if document_meaning(current, with_sids=True) == document_meaning(before["restore_to"], with_sids=True):
             aws.iam.update_assume_role_policy(RoleName=role, PolicyDocument=json.dumps(before["policy"]))
             return [f"restored the trust policy of role {role} as it was"]
         # Changed since: put the removed statements back into the current policy, keeping the later change (a
-        # statement that lost only some principals is replaced by its original, not doubled).
+        # statement that lost only some principals is replaced by its original, not doubled). Only what the
+        # remediation wrote goes: matched by meaning and Sid, so an older statement that means the same stays.
         offending = offending_statements(step)
         removed = [s for s in statement_list(before["policy"]) if statement_meaning(s) in offending]
-        cut = {statement_meaning(s) for s in without_offending(removed, step.parameters["statements"])}
-        statements = remove_statements(statement_list(current), {statement_meaning(NO_ONE_MAY_ASSUME), *cut})
+        cut = without_offending(removed, step.parameters["statements"])
+        statements = remove_statements(statement_list(current), [NO_ONE_MAY_ASSUME, *cut])
         missing = restore_statements(statements, removed, f"the trust policy of role {role}")
         if not missing:
             return []
@@ -790,7 +791,8 @@ class RestorePreviousTrustPolicy:
 
     A role changed again since holds a trust nobody judged here: it is left alone (nothing is done). Documents are
     compared by meaning (``document_meaning``) before the restore: IAM stores a bare account id as the account's
-    root ARN. Undo compares text: any later change, even a Sid, makes it refuse (the safe direction).
+    root ARN. Undo compares by meaning and Sids (``document_meaning(with_sids=True)``): IAM's re-spelling of the
+    restored document is no change, any later change, even a Sid, makes it refuse (the safe direction).
     """
 
     permissions: ClassVar[Permissions] = ("iam:GetRole", "iam:UpdateAssumeRolePolicy")
@@ -823,9 +825,9 @@ class RestorePreviousTrustPolicy:
         current = RestoreTrustPolicy._live(aws, role)
         if current is None:
             raise UndoError(f"role {role} no longer exists; its trust policy cannot be restored")
-        if canonical(current) == canonical(before["policy"]):
+        if document_meaning(current, with_sids=True) == document_meaning(before["policy"], with_sids=True):
             return []  # undone already
-        if canonical(current) != canonical(before["restore_to"]):
+        if document_meaning(current, with_sids=True) != document_meaning(before["restore_to"], with_sids=True):
             raise UndoError(f"the trust policy of role {role} changed since the remediation; it is left as it is")
         aws.iam.update_assume_role_policy(RoleName=role, PolicyDocument=json.dumps(before["policy"]))
         return [f"put the trust policy of role {role} back as the event set it"]
