@@ -218,7 +218,8 @@ def _examine(value: str, text: str, document: dict[str, Any], keys_read: int) ->
         exact: tuple[str, ...] = ()
     else:
         exact = _duplicates(text, keys_read)
-    cased = _cased_twice(document)
+    # No key reads "Condition" unless the text spells it, or escapes something (``\u0043ondition``): a C search.
+    cased = _cased_twice(document) if ("Condition" in text or "\\" in text) and _may_clash(document) else ()
     _DUPLICATES[value] = exact + cased
     _READINGS[value] = _other_readings(text, document, exact) if exact or cased else ()
 
@@ -228,6 +229,22 @@ def _statements(document: Mapping[str, Any]) -> list[tuple[str, Any]]:
     if isinstance(statements, list):
         return [(f"Statement[{index}]", item) for index, item in enumerate(statements)]
     return [("Statement", statements)]
+
+
+def _may_clash(document: dict[str, Any]) -> bool:
+    """Whether some Condition names an operator, or an operator block a key, twice in two cases (``_cased_twice``
+    without the paths: the usual block names one key, settled without a set; JSON keys are always str)."""
+    statements = document.get("Statement")
+    for statement in statements if type(statements) is list else (statements,):
+        if type(statement) is dict:
+            condition = statement.get("Condition")
+            if type(condition) is dict:
+                if len(condition) > 1 and len({key.casefold() for key in condition}) < len(condition):
+                    return True
+                for block in condition.values():
+                    if type(block) is dict and len(block) > 1 and len({key.casefold() for key in block}) < len(block):
+                        return True
+    return False
 
 
 def _cased_twice(document: Mapping[str, Any]) -> tuple[str, ...]:
