@@ -219,6 +219,7 @@ def forget_everything() -> None:
     """Empty every cache the policy analysis keeps, so the next document is judged on first sight."""
     documents._PARSED.clear()
     documents._DUPLICATES.clear()
+    documents._READINGS.clear()
     exposure._EXPOSURES.clear()
     exposure._BY_POLICY.clear()
     policy._OPERATORS.clear()

@@ -22,8 +22,10 @@ from iamwarden.domain.documents import (
     PolicyKind,
     decode_policy_document,
     duplicate_keys,
-    duplicate_keys_in,
     load_policy,
+    other_parameters,
+    record_texts,
+    stop_recording,
 )
 from iamwarden.domain.findings import Verdict
 from iamwarden.domain.settings import Settings, parse_settings
@@ -37,6 +39,7 @@ DUPLICATE_EFFECT = '{"Statement":[{"Effect":"Allow","Action":"*","Resource":"*",
 def _fresh_caches() -> None:
     """Each test reads its texts afresh: the memo of what was found is emptied first."""
     documents._DUPLICATES.clear()
+    documents._READINGS.clear()
     documents._PARSED.clear()
 
 
@@ -151,21 +154,44 @@ def test_only_exactly_read_texts_are_reread(monkeypatch: pytest.MonkeyPatch) -> 
     assert calls == [DUPLICATE_EFFECT]
 
 
-def test_every_text_among_request_parameters_is_read() -> None:
-    parameters = {
+def test_only_the_policy_texts_the_rules_read_and_whose_values_differ_have_other_readings() -> None:
+    same_twice = '{"Statement":[{"Effect":"Allow","Effect":"Allow","Action":"s3:GetObject","Resource":"*"}]}'
+    encoded = quote('{"Id":"a","Id":"b","Statement":[]}')
+    parameters: dict[str, Any] = {
         "roleName": "app",
         "policyDocument": DUPLICATE_EFFECT,
-        "attributes": {"Policy": quote('{"Id":"a","Id":"b","Statement":[]}')},
-        "targets": [{"input": '{"x": 1}'}, {"input": '{"y": 1, "y": 2}'}],
-        "bucketPolicy": {"Statement": [{"Effect": "Allow"}]},  # an object: its text's duplicates are gone
+        "attributes": {"Policy": encoded},
+        "same": same_twice,
+        "targets": [{"input": '{"y": 1, "y": 2}'}],  # no policy: the rules never decode it
         "count": 3,
     }
-    assert duplicate_keys_in(parameters) == (
+    texts = record_texts()
+    try:
+        for text in (DUPLICATE_EFFECT, encoded, same_twice):
+            load_policy(text, PolicyKind.INLINE_ROLE, field="policy")
+    finally:
+        stop_recording()
+    others, where = other_parameters(texts, parameters)
+    assert where == (
         "requestParameters.policyDocument: Statement[0].Effect",
         "requestParameters.attributes.Policy: Id",
-        "requestParameters.targets[1].input: y",
     )
-    assert duplicate_keys_in({"bucketPolicy": {"Statement": []}, "name": "x"}) == ()
+    (first,) = others  # no condition key in two cases: one other reading, the first value of each key
+    assert json.loads(first["policyDocument"])["Statement"][0]["Effect"] == "Allow"
+    assert json.loads(first["attributes"]["Policy"])["Id"] == "a"
+    assert first["same"] == same_twice  # the same value twice: one reading only
+    assert first["targets"] == parameters["targets"]
+    assert other_parameters([same_twice], {"policyDocument": same_twice}) == ([], ())
+    assert other_parameters([], parameters) == ([], ())  # nothing decoded as a policy: nothing to read again
+
+
+def test_a_text_is_read_as_the_decoder_reads_it_whatever_the_memo_holds() -> None:
+    encoded = quote("\n" + DUPLICATE_EFFECT)  # %0A%7B...: encoded whitespace first
+    load_policy(encoded, PolicyKind.INLINE_ROLE, field="policy")
+    documents._DUPLICATES.clear()  # the memo lost it, the parsed policy is still kept
+    documents._READINGS.clear()
+    assert duplicate_keys(encoded) == ("Statement[0].Effect",)
+    assert documents.other_readings(encoded)
 
 
 # --- the detector, by Hypothesis ------------------------------------------------------------------------------
@@ -265,6 +291,9 @@ def test_the_cheap_count_never_misses_a_duplicate(root: Obj, inject: bool, data:
         _inject(data, root)
     text = _write(data, root)
     documents._DUPLICATES.clear()
+    # What runs in production: the decoder fills the memo (its cheap check), the engine reads it.
+    assert decode_policy_document(text, PolicyKind.KEY, field="policy") == json.loads(text)
+    found = documents._DUPLICATES[text]
     assert documents._loads(text) == json.loads(text)
     held = documents._KEYS_READ[0]
     # The cheap count as ``_duplicates`` takes it: ``":`` counted in C unless some key ends with whitespace.
@@ -273,11 +302,11 @@ def test_the_cheap_count_never_misses_a_duplicate(root: Obj, inject: bool, data:
     assert spelled >= held  # the count over-counts, never under-counts
     if _named_twice_anywhere(root):
         assert spelled != held, "the cheap count would have passed a duplicate"
-        assert duplicate_keys(text)
+        assert found
     else:
         assert held == documents._key_count(json.loads(text))  # the slow read's count agrees
-        assert duplicate_keys(text) == ()
-    assert sorted(duplicate_keys(text)) == sorted(_twice(root))
+        assert found == ()
+    assert sorted(found) == sorted(_twice(root))
 
 
 @settings(max_examples=100, deadline=None)
@@ -293,10 +322,11 @@ def test_decoding_answers_as_before_whatever_the_keys(root: Obj, data: st.DataOb
 # --- the verdict ------------------------------------------------------------------------------------------------
 
 
-def _judge(event: dict[str, Any]) -> Any:
+def _judge(event: dict[str, Any], with_settings: Settings | None = None) -> Any:
     documents._DUPLICATES.clear()
+    documents._READINGS.clear()
     documents._PARSED.clear()
-    return judge_event(event, Settings(own=SAMPLE_OWN))
+    return judge_event(event, with_settings or Settings(own=SAMPLE_OWN))
 
 
 def _with(name: str, path: tuple[str, ...], value: str) -> dict[str, Any]:
@@ -325,11 +355,8 @@ def test_the_sample_read_last_wins_compliant_is_alerted_never_remediated() -> No
     judgement = _judge(load_event("put-role-policy-duplicate-effect.json"))
     assert judgement.verdict is Verdict.VIOLATION
     (finding,) = judgement.findings
-    assert finding.rule_id == "inline-policy-admin"
-    assert finding.plan == ()
+    assert finding.rule_id == "inline-policy-admin"  # found on the first-wins reading
     _uncertain_because_of(finding, "requestParameters.policyDocument: Statement[0].Effect")
-    assert "names a key twice" in finding.reason
-    assert "changed nothing" in finding.reason
 
 
 def test_without_the_duplicate_the_same_event_is_compliant() -> None:
@@ -367,7 +394,6 @@ def test_a_trust_policy_read_last_wins_trusted_is_alerted() -> None:
     judgement = _judge(event)
     assert judgement.verdict is Verdict.VIOLATION
     (finding,) = judgement.findings
-    assert finding.plan == ()
     _uncertain_because_of(finding, "requestParameters.assumeRolePolicyDocument: Statement[0].Principal.AWS")
 
 
@@ -390,7 +416,6 @@ def test_a_queue_policy_with_a_duplicate_principal_is_never_certain() -> None:
     assert judgement.verdict is Verdict.VIOLATION
     (finding,) = judgement.findings
     assert finding.rule_id.startswith("sqs-queue-policy")
-    assert finding.plan == ()
     _uncertain_because_of(finding, "requestParameters.attributes.Policy: Statement[0].Principal")
 
 
@@ -402,12 +427,137 @@ def test_a_failed_call_carrying_a_duplicate_changed_nothing() -> None:
     assert judgement.findings == ()
 
 
-def test_an_allowlisted_actor_is_exempt_from_the_alert_too() -> None:
+def _allowing(*rules: str) -> Settings:
     allowed, problems = parse_settings(
-        {"rules": {"inline-policy-admin": {"allow_actors": ["arn:aws:sts::111122223333:assumed-role/developer/*"]}}}
+        {"rules": {rule: {"allow_actors": ["arn:aws:sts::111122223333:assumed-role/developer/*"]} for rule in rules}}
     )
     assert problems == []
-    documents._DUPLICATES.clear()
-    judgement = judge_event(load_event("put-role-policy-duplicate-effect.json"), allowed._replace(own=SAMPLE_OWN))
+    return allowed._replace(own=SAMPLE_OWN)
+
+
+_ESCALATE_THEN_DENY = (
+    '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["iam:PutRolePolicy","iam:AttachRolePolicy"],'
+    '"Resource":"*","Effect":"Deny"}]}'
+)
+
+
+def test_the_rule_that_fires_on_the_other_reading_owns_the_alert() -> None:
+    event = _with("put-role-policy-admin-star.json", ("policyDocument",), _ESCALATE_THEN_DENY)
+    judgement = _judge(event, _allowing("inline-policy-admin"))
+    assert judgement.verdict is Verdict.VIOLATION
+    assert "privilege-escalation" in {finding.rule_id for finding in judgement.findings}
+    assert "inline-policy-admin" not in {finding.rule_id for finding in judgement.findings}
+    for finding in judgement.findings:
+        _uncertain_because_of(finding, "Statement[0].Effect")
+
+
+def test_an_actor_allowlisted_for_every_rule_that_fires_is_exempt_on_every_reading() -> None:
+    judged = _judge(load_event("put-role-policy-duplicate-effect.json"))
+    firing = {finding.rule_id for finding in judged.findings}
+    judgement = _judge(load_event("put-role-policy-duplicate-effect.json"), _allowing(*firing))
     assert judgement.verdict is Verdict.COMPLIANT
     assert judgement.findings == ()
+
+
+_ADMIN = '"Effect":"Allow","Action":"*","Resource":"*"'
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        '{"Version":"2012-10-17","Statement":[{' + _ADMIN + ',"Effect":"Allow"}]}',  # the same value twice
+        '{"Version":"2012-10-17","Version":"2012-10-17","Statement":[{' + _ADMIN + "}]}",
+        '{"Version":"2012-10-17","Statement":[{"Sid":"a",' + _ADMIN + ',"Sid":"b"}]}',  # both readings admin
+    ],
+)
+def test_a_duplicate_that_changes_no_finding_leaves_it_certain_with_its_plan(document: str) -> None:
+    clean = _judge(load_event("put-role-policy-admin-star.json"))
+    judgement = _judge(_with("put-role-policy-admin-star.json", ("policyDocument",), document))
+    assert judgement.verdict is Verdict.VIOLATION
+    assert {finding.rule_id for finding in judgement.findings} == {finding.rule_id for finding in clean.findings}
+    assert all(finding.certain and finding.plan for finding in judgement.findings)
+
+
+def test_a_duplicate_in_a_text_that_is_no_policy_leaves_the_findings_certain() -> None:
+    event = load_event("put-role-policy-admin-star.json")
+    event["detail"]["requestParameters"]["description"] = '{"Effect":"Allow","Effect":"Deny"}'
+    judgement = _judge(event)
+    assert judgement.findings
+    assert all(finding.certain and finding.plan for finding in judgement.findings)
+
+
+def test_encoded_whitespace_first_is_read_even_once_the_memo_lost_it() -> None:
+    encoded = quote("\n" + _ADMIN_THEN_DENY)
+    event = _with("put-role-policy-admin-star.json", ("policyDocument",), encoded)
+    assert not _judge(event).findings[0].certain
+    documents._DUPLICATES.clear()  # evicted; the parsed policy is still kept (_PARSED)
+    documents._READINGS.clear()
+    judgement = judge_event(event, Settings(own=SAMPLE_OWN))
+    assert judgement.verdict is Verdict.VIOLATION
+    _uncertain_because_of(judgement.findings[0], "Statement[0].Effect")
+
+
+def test_a_key_ending_in_whitespace_is_caught_on_the_production_path() -> None:
+    spaced = _ADMIN_THEN_DENY.replace('"Effect":"Deny"', '"Effect" :"Deny"')
+    judgement = _judge(_with("put-role-policy-admin-star.json", ("policyDocument",), spaced))
+    assert judgement.verdict is Verdict.VIOLATION
+    _uncertain_because_of(judgement.findings[0], "Statement[0].Effect")
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        '{"Version":"2012-10-17","Statement":[{' + _ADMIN + ',"Effect":"Bogus"}]}',
+        '{"Version":"2012-10-17","Statement":[{' + _ADMIN + '}],"Statement":7}',
+        '{"Version":"2012-10-17","Version":"1999","Statement":[{' + _ADMIN + "}]}",
+    ],
+)
+def test_an_invalid_last_value_is_judged_on_its_first_value(document: str) -> None:
+    judgement = _judge(_with("put-role-policy-admin-star.json", ("policyDocument",), document))
+    assert judgement.verdict is Verdict.VIOLATION
+    assert "inline-policy-admin" in {finding.rule_id for finding in judgement.findings}
+    for finding in judgement.findings:
+        _uncertain_because_of(finding, "requestParameters.policyDocument")
+
+
+def test_invalid_on_every_reading_stays_invalid() -> None:
+    document = '{"Version":"2012-10-17","Statement":[{"Effect":"Bogus","Action":"*","Resource":"*","Effect":"No"}]}'
+    judgement = _judge(_with("put-role-policy-admin-star.json", ("policyDocument",), document))
+    assert judgement.verdict is Verdict.INVALID
+
+
+_MINE = "o-a1b2c3d4e5"
+_FOREIGN = "o-zzzzzzzzzz"
+
+
+def _org_condition(condition: dict[str, Any]) -> Any:
+    from iamwarden.app.settings_file import load_settings_file
+    from tests.conftest import EXAMPLE_SETTINGS
+
+    event = load_event("sqs-policy-org-condition.json")
+    document = json.loads(event["detail"]["requestParameters"]["attributes"]["Policy"])
+    document["Statement"][0]["Condition"] = condition
+    event["detail"]["requestParameters"]["attributes"]["Policy"] = json.dumps(document)
+    return _judge(event, load_settings_file(EXAMPLE_SETTINGS)._replace(own=SAMPLE_OWN))
+
+
+@pytest.mark.parametrize(
+    "condition",
+    [
+        {"StringEquals": {"aws:PrincipalOrgID": _MINE, "aws:principalorgid": _FOREIGN}},
+        {"StringEquals": {"aws:principalorgid": _FOREIGN, "aws:PrincipalOrgID": _MINE}},
+        {"StringEquals": {"aws:PrincipalOrgID": _MINE}, "stringEquals": {"aws:PrincipalOrgID": _FOREIGN}},
+    ],
+)
+def test_condition_keys_differing_only_in_case_are_judged_both_ways(condition: dict[str, Any]) -> None:
+    assert _org_condition({"StringEquals": {"aws:PrincipalOrgID": _MINE}}).verdict is Verdict.COMPLIANT
+    assert _org_condition({"StringEquals": {"aws:PrincipalOrgID": _FOREIGN}}).findings[0].certain
+    judgement = _org_condition(condition)
+    assert judgement.verdict is Verdict.VIOLATION
+    for finding in judgement.findings:
+        _uncertain_because_of(finding, "Condition")
+
+
+def test_condition_keys_in_two_cases_with_one_value_change_nothing() -> None:
+    judgement = _org_condition({"StringEquals": {"aws:PrincipalOrgID": _MINE, "aws:principalorgid": _MINE}})
+    assert judgement.verdict is Verdict.COMPLIANT

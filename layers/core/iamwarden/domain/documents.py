@@ -148,9 +148,10 @@ def decode_policy_document(value: object, kind: PolicyKind, *, field: str) -> di
         )
     if len(value) > MAX_EVENT_BYTES:
         raise InvalidEventError(f"{field} is {len(value)} characters, more than any EventBridge event can carry")
-    text = value.strip()
-    if text.startswith("%"):  # URL-encoded, possibly after encoded whitespace (%0A%7B…)
-        text = unquote(text)
+    recorder = _RECORDER[0]
+    if recorder is not None:
+        recorder.append(value)
+    text = _text_of(value)
     _check_size(text, kind, field)
     try:
         document = _loads(text)
@@ -158,17 +159,18 @@ def decode_policy_document(value: object, kind: PolicyKind, *, field: str) -> di
         raise InvalidEventError(f"{field} does not parse as JSON: {str(exc).splitlines()[0]}") from exc
     if not isinstance(document, dict):
         raise InvalidEventError(f"{field} must be a JSON object, got {json_type_name(document)}")
-    # ``duplicate_keys`` of the text, inline (a call costs as much): equal cheap counts and no key ending with
-    # whitespace settle the usual document; anything else goes the whole way (``_duplicates``).
-    keys_read = _KEYS_READ[0]
     if value not in _DUPLICATES:
-        if len(_DUPLICATES) >= POLICY_CACHE_SIZE:
-            del _DUPLICATES[next(iter(_DUPLICATES))]
-        if text.count('":') == keys_read and _KEY_END_AFTER_SPACE.search(text) is None:
-            _DUPLICATES[value] = ()
-        else:
-            _DUPLICATES[value] = _duplicates(text, keys_read)
+        _examine(value, text, document, _KEYS_READ[0])
     return document
+
+
+def _text_of(value: str) -> str:
+    """The JSON text in a policy document as an event gives it: stripped, URL-decoded if it is encoded (possibly
+    after encoded whitespace, ``%0A%7B``). The one reading of a text, the decoder's and the duplicate check's."""
+    text = value.strip()
+    if text.startswith("%"):
+        text = unquote(text)
+    return text
 
 
 # Duplicate keys. JSON text may name a key twice in one object (RFC 8259 says names SHOULD be unique, not MUST);
@@ -189,13 +191,163 @@ _KEY_END_AFTER_SPACE = re.compile(r'"[ \t\n\r]+:')
 _DUPLICATES: dict[str, tuple[str, ...]] = {}
 
 
-def _remember_duplicates(value: str, text: str, keys_read: int) -> None:
-    """Keep ``duplicate_keys`` of a text just decoded (``keys_read``: ``_KEYS_READ`` of it), so the engine's
-    question about it costs one look-up."""
+#: The other readings of each text in ``_DUPLICATES`` (``other_readings``), by the same key, filled together.
+_READINGS: dict[str, tuple[str, ...]] = {}
+#: While the engine judges an event, the policy texts its rules decode (``record_texts``): only those are
+#: policies, so only their duplicates can change a verdict (an event pattern or a tag value naming a key twice
+#: changes nothing IAM Warden judges).
+_RECORDER: list[list[str] | None] = [None]
+
+
+def record_texts() -> list[str]:
+    """Start keeping every policy text decoded (``load_policy``, ``decode_policy_document``) in the list returned,
+    until ``stop_recording``. Judging is one event at a time per process (backtest uses processes)."""
+    texts: list[str] = []
+    _RECORDER[0] = texts
+    return texts
+
+
+def stop_recording() -> None:
+    _RECORDER[0] = None
+
+
+def _examine(value: str, text: str, document: dict[str, Any], keys_read: int) -> None:
+    """Keep ``duplicate_keys`` and ``other_readings`` of a text just decoded (``keys_read``: ``_KEYS_READ`` of
+    it), so the engine's question about it costs one look-up. Equal cheap counts and no key ending with
+    whitespace settle the usual document; a Condition naming a key in two cases is found on the tree."""
+    if len(_DUPLICATES) >= POLICY_CACHE_SIZE:
+        oldest = next(iter(_DUPLICATES))
+        del _DUPLICATES[oldest]
+        _READINGS.pop(oldest, None)
+    if text.count('":') == keys_read and _KEY_END_AFTER_SPACE.search(text) is None:
+        exact: tuple[str, ...] = ()
+    else:
+        exact = _duplicates(text, keys_read)
+    # No key reads "Condition" unless the text spells it, or escapes something (``\u0043ondition``): a C search.
+    cased = _cased_twice(document) if ("Condition" in text or "\\" in text) and _may_clash(document) else ()
+    _DUPLICATES[value] = exact + cased
+    _READINGS[value] = _other_readings(text, document, exact) if exact or cased else ()
+
+
+def _statements(document: Mapping[str, Any]) -> list[tuple[str, Any]]:
+    statements = document.get("Statement")
+    if isinstance(statements, list):
+        return [(f"Statement[{index}]", item) for index, item in enumerate(statements)]
+    return [("Statement", statements)]
+
+
+def _may_clash(document: dict[str, Any]) -> bool:
+    """Whether some Condition names an operator, or an operator block a key, twice in two cases (``_cased_twice``
+    without the paths: the usual block names one key, settled without a set; JSON keys are always str)."""
+    statements = document.get("Statement")
+    for statement in statements if type(statements) is list else (statements,):
+        if type(statement) is dict:
+            condition = statement.get("Condition")
+            if type(condition) is dict:
+                if len(condition) > 1 and len({key.casefold() for key in condition}) < len(condition):
+                    return True
+                for block in condition.values():
+                    if type(block) is dict and len(block) > 1 and len({key.casefold() for key in block}) < len(block):
+                        return True
+    return False
+
+
+def _cased_twice(document: Mapping[str, Any]) -> tuple[str, ...]:
+    """Condition operators and condition keys named twice in one block, differing only in case
+    (``aws:PrincipalOrgID`` next to ``aws:principalorgid``): AWS reads them case-insensitively and IAM Access
+    Analyzer reports them as an error ("Duplicate keys with different case"); Python keeps both."""
+    found: list[str] = []
+    for path, statement in _statements(document):
+        condition = statement.get("Condition") if isinstance(statement, Mapping) else None
+        if not isinstance(condition, Mapping):
+            continue
+        found.extend(_case_clashes(condition, f"{path}.Condition"))
+        for operator, block in condition.items():
+            if isinstance(block, Mapping):
+                found.extend(_case_clashes(block, f"{path}.Condition.{operator}"))
+    return tuple(found)
+
+
+def _case_clashes(block: Mapping[str, Any], path: str) -> list[str]:
+    if len({str(key).casefold() for key in block}) == len(block):
+        return []
+    seen: set[str] = set()
+    found: list[str] = []
+    for key in block:
+        folded = str(key).casefold()
+        if folded in seen:
+            found.append(f"{path}.{key}")
+        seen.add(folded)
+    return found
+
+
+def _fold(document: dict[str, Any], keep_first: bool) -> dict[str, Any]:
+    """``document`` with each Condition's operators and keys named once whatever their case, keeping the first
+    (``keep_first``) or the last spelling's value: a copy, ``document`` is left as it is."""
+    if "Statement" not in document:
+        return document
+    statements = document["Statement"]
+    items = statements if isinstance(statements, list) else [statements]
+    folded_items = [_fold_statement(item, keep_first) for item in items]
+    return {**document, "Statement": folded_items if isinstance(statements, list) else folded_items[0]}
+
+
+def _fold_statement(statement: Any, keep_first: bool) -> Any:
+    if not isinstance(statement, Mapping) or not isinstance(statement.get("Condition"), Mapping):
+        return statement
+    condition = _fold_block(statement["Condition"], keep_first)
+    return {
+        **statement,
+        "Condition": {
+            operator: _fold_block(block, keep_first) if isinstance(block, Mapping) else block
+            for operator, block in condition.items()
+        },
+    }
+
+
+def _fold_block(block: Mapping[str, Any], keep_first: bool) -> dict[str, Any]:
+    """``block`` with each key named once whatever its case: the first spelling, the first or last value."""
+    kept: dict[str, tuple[str, Any]] = {}
+    for key, item in block.items():
+        folded = str(key).casefold()
+        if folded not in kept:
+            kept[folded] = (key, item)
+        elif not keep_first:
+            kept[folded] = (kept[folded][0], item)
+    return dict(kept.values())
+
+
+def _keep_first(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    kept: dict[str, Any] = {}
+    for key, item in pairs:
+        kept.setdefault(key, item)
+    return kept
+
+
+_DECODER_KEEPING_FIRST = json.JSONDecoder(object_pairs_hook=_keep_first)
+
+
+def _other_readings(text: str, document: dict[str, Any], exact: tuple[str, ...]) -> tuple[str, ...]:
+    """The document's other possible readings, as compact JSON, that differ from the one judged (``document``:
+    the last value of each key wins, two spellings of a condition key are two keys): the first value of each key
+    winning, and a condition key's spellings read as one, keeping the first or the last. A key named twice with
+    the same value has no other reading."""
+    judged = _compact(document)
+    first: dict[str, Any] = _DECODER_KEEPING_FIRST.decode(text) if exact else document
+    readings: list[str] = []
+    for reading in (_fold(first, keep_first=True), _fold(document, keep_first=False)):
+        spelled = _compact(reading)
+        if spelled != judged and spelled not in readings:
+            readings.append(spelled)
+    return tuple(readings)
+
+
+def other_readings(value: str) -> tuple[str, ...]:
+    """The readings of the policy text ``value`` that AWS might enforce and IAM Warden did not judge (compact
+    JSON), when it names a key twice with different values or a condition key in two cases; empty otherwise."""
     if value not in _DUPLICATES:
-        if len(_DUPLICATES) >= POLICY_CACHE_SIZE:
-            del _DUPLICATES[next(iter(_DUPLICATES))]
-        _DUPLICATES[value] = _duplicates(text, keys_read)
+        duplicate_keys(value)
+    return _READINGS.get(value, ())
 
 
 def duplicate_keys(value: str) -> tuple[str, ...]:
@@ -206,18 +358,14 @@ def duplicate_keys(value: str) -> tuple[str, ...]:
     found = _DUPLICATES.get(value)
     if found is not None:
         return found
-    text = value.strip()
-    if text.startswith("%"):
-        text = unquote(text)
-    if not text.startswith("{"):
-        return ()
+    text = _text_of(value)  # as decode_policy_document reads it, whatever the memo holds
     try:
         document = _loads(text)
     except (ValueError, RecursionError):
         return ()
     if not isinstance(document, dict):
         return ()
-    _remember_duplicates(value, text, _KEYS_READ[0])
+    _examine(value, text, document, _KEYS_READ[0])
     return _DUPLICATES.get(value, ())
 
 
@@ -319,6 +467,9 @@ def load_policy(value: object, kind: PolicyKind, *, field: str) -> Policy:
     key: str | bytes
     if type(value) is str:
         key = value
+        recorder = _RECORDER[0]
+        if recorder is not None:
+            recorder.append(value)
     elif value_type is dict or isinstance(value, Mapping):
         marshalled: Any = value
         try:
@@ -440,21 +591,33 @@ def _check_size(text: str, kind: PolicyKind, field: str) -> None:
         )
 
 
-def duplicate_keys_in(parameters: Mapping[str, Any], where: str = "requestParameters") -> tuple[str, ...]:
-    """Every duplicate key of every JSON object text among ``parameters``' values (nested ones too), as
-    ``where.field: path.key``: the documents an event carries as text (IAM's ``policyDocument``, SQS's
-    ``attributes.Policy``, KMS's ``policy``). A document given as an object (S3's ``bucketPolicy``) was parsed
-    before IAM Warden saw it, and whatever duplicates its text had are gone: it says nothing of those."""
-    found: list[str] = []
-    stack: list[tuple[str, Any]] = [(where, parameters)]
-    while stack:
-        path, value = stack.pop()
+def other_parameters(
+    texts: list[str], parameters: Mapping[str, Any], where: str = "requestParameters"
+) -> tuple[list[dict[str, Any]], tuple[str, ...]]:
+    """The request parameters as they read under each other reading (``other_readings``) of the policy texts
+    ``texts`` (those the rules decoded) among them, and where each text names a key twice. Empty when no text
+    the rules read has another reading: a same-value duplicate, or one outside any policy, changes nothing."""
+    readings = {text: found for text in dict.fromkeys(texts) if (found := other_readings(text))}
+    if not readings:
+        return [], ()
+    named: list[str] = []
+    count = max(len(found) for found in readings.values())
+
+    def substitute(value: Any, path: str, index: int) -> Any:
         if type(value) is str:
-            head = value[:1]
-            if head in ("{", "%") or head.isspace():
-                found.extend(f"{path}: {key}" for key in duplicate_keys(value))
-        elif isinstance(value, Mapping):
-            stack.extend(reversed([(f"{path}.{key}", item) for key, item in value.items()]))
-        elif type(value) is list:
-            stack.extend(reversed([(f"{path}[{index}]", item) for index, item in enumerate(value)]))
-    return tuple(found)
+            found = readings.get(value)
+            if not found:
+                return value
+            if index == 0:
+                named.extend(f"{path}: {key}" for key in duplicate_keys(value))
+            return found[min(index, len(found) - 1)]
+        if isinstance(value, Mapping):
+            return {key: substitute(item, f"{path}.{key}", index) for key, item in value.items()}
+        if type(value) is list:
+            return [substitute(item, f"{path}[{position}]", index) for position, item in enumerate(value)]
+        return value
+
+    others = [substitute(parameters, where, index) for index in range(count)]
+    if not named:  # decoded elsewhere (a live read), not one of the event's own texts
+        return [], ()
+    return others, tuple(dict.fromkeys(named))

@@ -26,11 +26,11 @@ from typing import Any
 from iamwarden.adapters.errors import PermanentAwsError
 from iamwarden.domain.arns import parse_role_arn
 from iamwarden.domain.catalog import Mode, RuleSpec, Severity
-from iamwarden.domain.documents import duplicate_keys_in
+from iamwarden.domain.documents import other_parameters, record_texts, stop_recording
 from iamwarden.domain.events import CloudTrailChange, event_instant, parse_event
 from iamwarden.domain.exceptions import InvalidEventError
 from iamwarden.domain.exposure import NetworkOwners, OriginAccessIdentities
-from iamwarden.domain.findings import Finding, Judgement, Verdict
+from iamwarden.domain.findings import Finding, Judgement, RemediationStep, Verdict
 from iamwarden.domain.managed_documents import ManagedPolicyDocuments
 from iamwarden.domain.principals import RoleDirectory
 from iamwarden.domain.recorded import OWN_ROLE, PastRemediation, Recorded, Snapshot
@@ -171,7 +171,8 @@ def judge_change(
     observed: list[Snapshot] = []
     switched_off: list[str] = []
     resource_arn: str | None = None
-    judging: RuleSpec | None = None
+    invalid: InvalidEventError | None = None
+    texts = record_texts()
     try:
         for guardrail in guardrails:
             specs = guardrail.specs
@@ -181,7 +182,6 @@ def judge_change(
             if not active:
                 continue
             rule_ids.extend(active)
-            judging = judging or next(spec for spec in specs if spec.id in active)
             try:
                 evaluation = guardrail.evaluate(context)
             except PermanentAwsError as exc:  # retrying will not help: say so, never guess (TransientAwsError retries)
@@ -208,14 +208,27 @@ def judge_change(
                 else:
                     findings.append(finding)
     except InvalidEventError as exc:
-        return Judgement(Verdict.INVALID, str(exc), change, rule_ids=tuple(rule_ids))
-    duplicates = duplicate_keys_in(change.request_parameters) if judging is not None else ()
-    if duplicates and judging is not None:
-        read_twice = _read_either_way(context, judging, duplicates, findings, resource_arn)
-        if findings or not (
-            _exemption(read_twice[0], settings) or _excepted(read_twice[0], exceptions, now, change, settings)
-        ):
-            findings = read_twice
+        invalid = exc
+    finally:
+        stop_recording()
+    others, where = other_parameters(texts, change.request_parameters)
+    if others:
+        # A rule that could not read the last-wins reading counts as that reading being invalid (one AWS would
+        # have refused), as a whole-event InvalidEventError does.
+        unread = invalid if invalid is not None else (InvalidEventError("; ".join(unparsed)) if unparsed else None)
+        findings = _read_either_way(
+            context,
+            guardrails=guardrails,
+            exceptions=exceptions,
+            now=now,
+            others=others,
+            where=where,
+            findings=findings,
+            invalid=unread,
+        )
+        invalid = None if findings else invalid
+    if invalid is not None:
+        return Judgement(Verdict.INVALID, str(invalid), change, rule_ids=tuple(rule_ids))
     if unparsed and not findings:
         return Judgement(
             Verdict.INVALID, "; ".join(unparsed), change, (), tuple(rule_ids), resource_arn, unjudged=tuple(unreadable)
@@ -278,35 +291,89 @@ def judge_change(
 
 
 def _read_either_way(
-    context: RuleContext, spec: RuleSpec, duplicates: Sequence[str], findings: list[Finding], resource_arn: str | None
+    context: RuleContext,
+    *,
+    guardrails: Sequence[Guardrail],
+    exceptions: Sequence[RuleException],
+    now: datetime | None,
+    others: list[dict[str, Any]],
+    where: Sequence[str],
+    findings: list[Finding],
+    invalid: InvalidEventError | None,
 ) -> list[Finding]:
-    """The findings on a change whose policy text names a key twice (``documents.duplicate_keys_in``).
-
-    AWS documents no reading of duplicate keys, and the rules judged IAM Warden's own (the last value wins), so no
-    verdict on the document is certain: every finding says so and is only alerted, and a change the rules found
-    compliant is alerted all the same (``spec``: the first rule that judged it), since under another reading it
-    may grant what the last-wins reading does not. Never remediated on a guess, never passed in silence.
+    """The findings on a change whose policy text names a key twice with different values, or a condition key in
+    two cases (``documents.other_parameters``): AWS documents no reading of either, so the rules judge each
+    reading. When every reading AWS could have accepted gives the same findings, they stand as they are, plans and
+    all (remediated as any other). When the readings disagree, every finding of any reading is alerted, never
+    remediated (``needs_context``): which one AWS enforces is unknown. A reading the rules find invalid is one AWS
+    would have refused, and the call succeeded, so it is not AWS's.
     """
-    listed = "; ".join(duplicates)
+    readings = [] if invalid is not None else [findings]
+    for parameters in others:
+        change = context.change._replace(request_parameters=parameters)
+        judged = _findings_on(context._replace(change=change), guardrails, exceptions, now)
+        if judged is not None:
+            readings.append(judged)
+    if invalid is None and all(_same_findings(findings, reading) for reading in readings):
+        return findings
     why = (
-        f"which value AWS enforces for a key the event's policy text names twice ({listed}): AWS documents no "
-        "reading of duplicate JSON keys, and IAM Warden judged the last"
+        f"which value AWS enforces for a key the event's policy text names twice ({'; '.join(where)}): AWS "
+        "documents no reading of it, and IAM Warden's readings of the text disagree"
     )
-    if findings:
-        return [finding._replace(needs_context=(*finding.needs_context, why)) for finding in findings]
-    change = context.change
-    reason = (
-        f"{change.event_name} by {change.actor.display} carries a policy document that names a key twice ({listed}). "
-        "AWS documents no reading of duplicate keys, so what AWS enforces may not be what IAM Warden judged (the "
-        "last value of each key, read so, the rules found nothing). IAM Warden changed nothing: check the document "
-        "by hand and write each key once."
+    merged: list[Finding] = []
+    for reading in readings:
+        merged.extend(finding for finding in reading if not any(_same(finding, kept) for kept in merged))
+    return [finding._replace(needs_context=(*finding.needs_context, why)) for finding in merged]
+
+
+def _findings_on(
+    context: RuleContext, guardrails: Sequence[Guardrail], exceptions: Sequence[RuleException], now: datetime | None
+) -> list[Finding] | None:
+    """What the active rules find on ``context`` (exemptions applied), or None when they find it invalid."""
+    settings = context.settings
+    found: list[Finding] = []
+    try:
+        for guardrail in guardrails:
+            active = [spec.id for spec in guardrail.specs if settings.rule(spec.id).mode is not Mode.OFF]
+            if not active:
+                continue
+            try:
+                evaluation = guardrail.evaluate(context)
+            except PermanentAwsError:  # said already by the reading judged first
+                continue
+            found.extend(
+                finding
+                for finding in evaluation.findings
+                if finding.rule_id in active
+                and not (_exemption(finding, settings) or _excepted(finding, exceptions, now, context.change, settings))
+            )
+    except InvalidEventError:
+        return None
+    return found
+
+
+def _same(one: Finding, other: Finding) -> bool:
+    """The same finding under two readings: one rule, one resource, a plan doing the same thing. A step's
+    ``document`` (the before-state kept for the audit record) and a removed statement's text are as each reading
+    spells them; which statements are removed (their index) is what the step does."""
+    return (
+        one.rule_id == other.rule_id
+        and one.resource_arn == other.resource_arn
+        and len(one.plan) == len(other.plan)
+        and all(_step_does(step) == _step_does(then) for step, then in zip(one.plan, other.plan, strict=True))
     )
-    resource = resource_arn or f"arn:{context.partition}:iam::{change.account}:root"
-    return [
-        context.finding(
-            spec, severity=Severity.HIGH, resource_arn=resource, reason=reason, plan=(), needs_context=(why,)
-        )
-    ]
+
+
+def _step_does(step: RemediationStep) -> tuple[str, str, dict[str, Any]]:
+    parameters = {key: value for key, value in step.parameters.items() if key != "document"}
+    statements = parameters.get("statements")
+    if isinstance(statements, list):
+        parameters["statements"] = [item.get("index") if isinstance(item, Mapping) else item for item in statements]
+    return (str(step.action), step.target, parameters)
+
+
+def _same_findings(ones: list[Finding], others: list[Finding]) -> bool:
+    return len(ones) == len(others) and all(any(_same(one, other) for other in others) for one in ones)
 
 
 class _ReadOnce:
