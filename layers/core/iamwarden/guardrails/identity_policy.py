@@ -1057,35 +1057,41 @@ class PolicyVersionRule:
                 or f"which version of {name} was the default before {version_id} (IAM keeps no record of it)",
             )
         what = f"Version {version_id} of the customer-managed policy {name} was {verb}"
-        if risk.risky and not holders and not unknown and judged_holders is not None:
-            # Every holder was read and none gains (a guard Deny or a boundary of its own, or no holder at all).
-            return _held_by_none(
-                context, evaluation, spec, risk, what=what, version_id=version_id, judged_holders=judged_holders
-            )
         if not risk.risky and not holders:
             judged = PrincipalChange(risk, needs_context=(*unknown, *restore_unknown), cannot_tell=True)
             evaluation.findings.append(_uncertain(context, POLICY_VERSION_ADMIN, judged, policy_arn, what, plan=[step]))
             return evaluation
-        if holders:
+        if risk.risky:
+            # The version is risky by itself: main's verdict on the document is the floor (review s11 findings 1, 2,
+            # 4, 7). Its own conditions or conditional Denies are the author's, not a holder's guard; a holder that
+            # gains nothing now would gain on the next attach; so it is undone whatever the holders hold, and they
+            # are only named.
+            gainers = [(label, held) for label, held in holders if not held.needs_context]
+            reason = f"{what} by {change.actor.display}: {_what(risk, spec)}. " + _holders_note(
+                gainers, spec, none_gain=not holders and not unknown, judged_holders=judged_holders
+            )
+            offending = [
+                *offending_of(risk),
+                *({"holder": label, "items": _offending(held)} for label, held in gainers),
+            ]
+            severity = _severity(risk, spec)
+            doubts = risk.unknown
+        else:
+            # Harmless alone: what a holder gains (its own Denies and boundary applied) is the finding.
             opens = " ".join(
                 f"For {label}: {_what(held.risk, spec)}.{_context_note(held, *label.split(' ', 1))}"
                 for label, held in holders
             )
             reason = f"{what} by {change.actor.display}. {opens}"
             offending = [{"holder": label, "items": _offending(held)} for label, held in holders]
-            severity = Severity.CRITICAL
+            severity = (
+                Severity.CRITICAL
+                if any(_severity(held.risk, spec) is Severity.CRITICAL for _, held in holders)
+                else Severity.HIGH
+            )
             # One holder that gains with nothing unknown decides (as ``decisive`` reads a path); else each doubt.
             certain = any(not held.needs_context for _, held in holders)
             doubts = () if certain else tuple(dict.fromkeys((*risk.unknown, *unknown)))
-        else:
-            reason = (
-                f"{what} by {change.actor.display}: {_what(risk, spec)}. Whether a role, user or group it is attached "
-                "to gains this, past its own Deny statements and permissions boundary, is not known, so nothing is "
-                "changed on it."
-            )
-            offending = offending_of(risk)
-            severity = _severity(risk, spec)
-            doubts = tuple(dict.fromkeys((*risk.unknown, *unknown)))
         evaluation.findings.append(
             context.finding(
                 spec,
@@ -1369,38 +1375,26 @@ def _group_holders(
     return found, unknown
 
 
-def _held_by_none(
-    context: RuleContext,
-    evaluation: Evaluation,
-    spec: RuleSpec,
-    risk: PolicyRisk,
-    *,
-    what: str,
-    version_id: str,
-    judged_holders: int,
-) -> Evaluation:
-    """A risky version no holder gains from (each read, its own guard Deny or boundary applied; or no holder): alerted
-    (medium when critical, else low) as what it would give a new holder, and nothing is changed (nobody holds more)."""
-    policy_arn = context.change.request_parameters.get("policyArn")
-    holders = (
-        f"none of the {judged_holders} roles, users and groups it is attached to gains it (each one's own Deny "
-        "statements and permissions boundary applied)"
-        if judged_holders
-        else "it is attached to nothing"
-    )
-    evaluation.findings.append(
-        context.finding(
-            spec,
-            severity=Severity.MEDIUM if risk.critical else Severity.LOW,
-            resource_arn=str(policy_arn),
-            reason=f"{what} by {context.change.actor.display}: {_what(risk, spec)}. But {holders}, so nothing is "
-            "changed; attaching it elsewhere is judged then.",
-            plan=[],
-            offending=[{"version_id": version_id, "holders_gain": False}, *offending_of(risk)],
-            needs_context=(),
+def _holders_note(
+    gainers: list[tuple[str, PrincipalChange]], spec: RuleSpec, *, none_gain: bool, judged_holders: int | None
+) -> str:
+    """What the holders of a version risky by itself gain, for the reason: the ones that gain with every fact known
+    named; or, every holder read and none gaining, that it is undone all the same (whoever it is attached to next
+    would gain it: review s11 finding 4)."""
+    if gainers:
+        return " ".join(
+            f"For {label}: {_what(held.risk, spec)}.{_context_note(held, *label.split(' ', 1))}"
+            for label, held in gainers
         )
-    )
-    return evaluation
+    if none_gain and judged_holders is not None:
+        holders = (
+            f"None of the {judged_holders} roles, users and groups it is attached to gains it now (each one's own "
+            "Deny statements and permissions boundary applied)"
+            if judged_holders
+            else "It is attached to nothing now"
+        )
+        return f"{holders}, but it would arm whoever it is attached to next, so it is undone all the same."
+    return "Every role, user and group it is attached to holds it (past what its own Denies and boundary leave)."
 
 
 def _created_version(response: Any) -> str:
