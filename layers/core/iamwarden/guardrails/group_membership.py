@@ -155,7 +155,7 @@ def _unread_member(risk: PolicyRisk, policies: PrincipalPolicies, user: str) -> 
     if not risk.risky:
         return risk
     unread = f"whether user {user}'s own policies or permissions boundary cancel it (they could not be read)"
-    doubted = with_doubts(policies, risk)
+    doubted = with_doubts(policies, risk, changed=tuple(named.source for named in policies.policies))
     return doubted._replace(
         admin=tuple(grant._replace(unknown=(*grant.unknown, unread)) for grant in doubted.admin),
         escalations=tuple(path._replace(unknown=(*path.unknown, unread)) for path in doubted.escalations),
@@ -178,7 +178,9 @@ def _opened_for_member(
     before = user_now._replace(policies=tuple(n for n in user_now.policies if not n.source.startswith(through)))
     added = tuple(NamedPolicy(group_source(group, named.source), named.policy) for named in policies.policies)
     after = before._replace(policies=before.policies + added)
-    risk_after = with_doubts(after, assess_principal(after, context.directory))
+    risk_after = with_doubts(
+        after, assess_principal(after, context.directory), changed=tuple(named.source for named in added)
+    )
     admin = tuple(grant for grant in risk_after.admin if grant.source.startswith(through))
     opened = (
         opened_since(risk_after.escalations, (assess_principal(before, context.directory),), Previous())

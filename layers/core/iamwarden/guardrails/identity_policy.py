@@ -1332,7 +1332,7 @@ def _holder_gain(
     if not readable or judged.after is None:
         unread = f"what else {label} holds (it could not be read): its own Deny or permissions boundary may cancel it"
         return judged._replace(needs_context=tuple(dict.fromkeys((*judged.needs_context, unread))))
-    doubted = decisive(with_doubts(judged.after, judged.risk))
+    doubted = decisive(with_doubts(judged.after, judged.risk, changed=(source,)))
     return judged._replace(risk=doubted, needs_context=doubted.unknown)
 
 
