@@ -1002,6 +1002,8 @@ class PolicyVersionRule:
         listed = _listing(context, policy_arn)
         _observe_default(context, evaluation, policy_arn, listed)
         previous, previous_id = _previous_default(context, policy_arn, version_id, listed)
+        if previous_id is None and listed is None and _created_after_v1(context):
+            previous_id = _KNOWN_DEFAULT  # no listing: still known (restored only if it is still there and safe)
         risk = _opened_by_version(policy, previous)
         spec = _rule_for(context, risk, POLICY_VERSION_ADMIN)
         verb = "made the default" if change.event_name == "SetDefaultPolicyVersion" else "created as the default"
@@ -1207,10 +1209,23 @@ def _previous_default(
         f"which version of {name} was the default before {version_id} (IAM keeps no record of it): "
         f"{' or '.join(sorted(others, key=_number))}, and they differ in this"
     )
-    # A lone other version is the previous default's id only when it is known to have been a default (``v1``: see
-    # ``safe_version``); else it may be a never-default draft left after the default was deleted.
+    # A lone other version is the previous default's id only when it is known to have been it: ``v1`` when the
+    # event created ``v2`` as the default (``_created_after_v1``); else it may be a never-default draft left after
+    # the default was deleted, or a default superseded before the change (review s11 finding 5).
     lone = next(iter(others)) if len(others) == 1 else None
-    return Previous(tuple(others.values()), fact), (lone if lone == _KNOWN_DEFAULT else None)
+    return Previous(tuple(others.values()), fact), (lone if lone is not None and _created_after_v1(context) else None)
+
+
+def _created_after_v1(context: RuleContext) -> bool:
+    """The event created ``v2`` as the default: version ids increase and are never reused, so ``v1`` was the only
+    version then, and so the default (``CreatePolicy`` makes it one): the one previous default known without a
+    record (review s11 finding 5)."""
+    change = context.change
+    return (
+        change.event_name == "CreatePolicyVersion"
+        and change.request_parameters.get("setAsDefault") is True
+        and _created_version(change.response_elements) == "v2"
+    )
 
 
 def _recorded_candidates(
@@ -1766,11 +1781,23 @@ def policy_version_step(
     which = (
         f"version {previous_id} of {name} (the previous default) the default again, if it is still safe"
         if previous_id is not None
-        else f"version v1 of {name} (created with the policy, so once its default) the default again, if it is the "
-        "only other one left and safe (which version was the default before is not known: none of several, nor a "
-        "lone later version that may never have been the default, is made the default on a guess)"
+        else None
     )
     safe = f" (safe: granting none of {', '.join(added_methods)})" if added_methods else ""
+    if which is None:
+        # Which version was the default before is not known (IAM keeps no record): none is made it on a guess.
+        return RemediationStep(
+            RestoreDefaultPolicyVersion.action,
+            policy_arn,
+            parameters,
+            (
+                f"make a new default version of {name} without {_cut_text(cuts)}"
+                if remaining is not None
+                else f"change nothing (no grant of version {version_id} may stay)"
+            )
+            + " (which version was the default before is not known: none is made the default on a guess)"
+            + (f"; delete version {version_id}" if delete else f" (version {version_id} is kept)"),
+        )
     return RemediationStep(
         RestoreDefaultPolicyVersion.action,
         policy_arn,
@@ -2105,10 +2132,9 @@ def safe_version(
     versions: list[Mapping[str, Any]], offending: str, added: Sequence[str] | None = None, previous: str | None = None
 ) -> str | None:
     """The version to make the default instead of ``offending``: ``previous`` (the default before the change) when
-    it is safe; with ``previous`` not known, the one other version when there is exactly one and it is ``v1``: IAM
-    numbers versions in order and ``CreatePolicy`` makes ``v1`` the default, so it is known to have been a default
-    (issue 13, session 11). Any other lone version may be a draft that never was the default, left when the previous
-    default was deleted after the change: it is never made the default on that guess.
+    it is safe; with ``previous`` not known, none: a lone other version may be a draft that never was the default, left
+    when the previous default was deleted after the change, or a default superseded before it (``v1`` is passed as
+    ``previous`` when the event created ``v2``: ``_created_after_v1``). It is never made the default on that guess.
     Safe: neither admin-equivalent nor escalating; with ``added`` (the methods the change opened),
     admin-equivalent or granting one of those (``_unsafe``).
 
@@ -2117,20 +2143,8 @@ def safe_version(
     6). None: write the offending version without the offending grants instead (``_write_safe_version``).
     """
     others = [version for version in versions if version["version_id"] != offending]
-    if previous is not None:
-        candidates = [version for version in others if version["version_id"] == previous]
-    else:
-        # A version numbered after the offending one was created after the change, so it never was the default
-        # before it (review final s10 finding 1: delete v1, add a broad v3, and v3 would be "the one other").
-        # Only ``v1`` is known to have been a default without a record (``_KNOWN_DEFAULT``): a lone v2 may be a staged
-        # draft that never was one, with the real previous default deleted after the change (session 11).
-        candidates = (
-            others
-            if len(others) == 1
-            and _number(others[0]["version_id"]) < _number(offending)
-            and others[0]["version_id"] == _KNOWN_DEFAULT
-            else []
-        )
+    # Without ``previous`` any lone version is a guess too (``_created_after_v1`` passes ``v1`` when it is known).
+    candidates = [version for version in others if version["version_id"] == previous] if previous is not None else []
     for version in candidates:
         try:
             risky = _unsafe(parse_policy(version["document"]), added)
