@@ -564,10 +564,15 @@ def _with_an_admin_role(prepare: Callable[[Account], dict[str, Any]]) -> Callabl
 
 
 def _policy_with_versions(
-    sample: str, *documents: Mapping[str, Any], default: str, deleted: tuple[str, ...] = ()
+    sample: str,
+    *documents: Mapping[str, Any],
+    default: str,
+    deleted: tuple[str, ...] = (),
+    created: str | None = None,
 ) -> Callable[[Account], dict[str, Any]]:
     """app-deploy with ``documents`` as v1, v2, ...; ``default`` is the default version; ``deleted`` versions are
-    deleted again (so the sample's version id stays, with fewer versions left); role app-deploy-holder holds it."""
+    deleted again (so the sample's version id stays, with fewer versions left); role app-deploy-holder holds it.
+    ``created``: the version id the event reports created (else the sample's)."""
 
     def prepare(account: Account) -> dict[str, Any]:
         first, *rest = documents
@@ -581,7 +586,10 @@ def _policy_with_versions(
         empty_trust = json.dumps({"Version": "2012-10-17", "Statement": []})
         account.iam.create_role(RoleName="app-deploy-holder", AssumeRolePolicyDocument=empty_trust)
         account.iam.attach_role_policy(RoleName="app-deploy-holder", PolicyArn=arn)
-        return load_event(sample)
+        event = load_event(sample)
+        if created is not None:
+            event["detail"]["responseElements"]["policyVersion"]["versionId"] = created
+        return event
 
     return prepare
 
@@ -1958,21 +1966,18 @@ CASES: Mapping[str, GuardrailCase] = {
                     _policy_with_versions(
                         "create-policy-version-escalation.json",
                         SAFE,
-                        SAFE_READ_WRITE,
-                        SAFE,
-                        SAFE_READ_WRITE,
                         _ESCALATION_VERSION,
-                        default="v5",
-                        deleted=("v2", "v3", "v4"),
+                        default="v2",
+                        created="v2",
                     )
                 ),
                 policy_versions("app-deploy"),
             ),
             findings=frozenset({"privilege-escalation"}),
-            # The one other version is v1, a default once (CreatePolicy makes it one), and grants none of what v5
-            # added: it is the default again (with several, or a lone later one that may never have been the default,
-            # none is put back on a guess: tests/functional/test_remediation_identity.py).
-            remediated={"default": "v1", "versions": {"v1": SAFE, "v5": _ESCALATION_VERSION}},
+            # The event created v2 as the default, so v1 was the previous default (the only version then: review s11
+            # finding 5), and grants none of what v2 added: it is the default again (with several, or a lone one the
+            # event does not name, none is put back on a guess: tests/functional/test_remediation_identity.py).
+            remediated={"default": "v1", "versions": {"v1": SAFE, "v2": _ESCALATION_VERSION}},
             compliant=Scenario(
                 _user_with_sample_inline_policy("put-user-policy-own-access-keys.json"), user_state("svc-smtp")
             ),
@@ -1981,19 +1986,14 @@ CASES: Mapping[str, GuardrailCase] = {
         GuardrailCase(
             rule="policy-version-admin",
             violation=Scenario(
-                # The one other version is v1, a default once (with several, or a lone later one, none is put back on
-                # a guess).
+                # The event created v2 as the default, so v1 was the previous default (with several, or a lone one
+                # the event does not name, none is put back on a guess: review s11 finding 5).
                 _policy_with_versions(
-                    "create-policy-version-admin.json",
-                    SAFE,
-                    SAFE_READ_WRITE,
-                    _ADMIN_VERSION,
-                    default="v3",
-                    deleted=("v2",),
+                    "create-policy-version-admin.json", SAFE, _ADMIN_VERSION, default="v2", created="v2"
                 ),
                 policy_versions("app-deploy"),
             ),
-            remediated={"default": "v1", "versions": {"v1": SAFE, "v3": _ADMIN_VERSION}},
+            remediated={"default": "v1", "versions": {"v1": SAFE, "v2": _ADMIN_VERSION}},
             # A safe version staged as non-default (the sample stages an admin one: alerted, "staged, not in force").
             compliant=Scenario(
                 _staged_safe_version(SAFE, SAFE_READ_WRITE, SAFE, SAFE_READ_WRITE, default="v3"),

@@ -334,14 +334,14 @@ def test_a_version_whose_holders_are_unknown_is_an_uncertain_finding() -> None:
     assert finding.plan[0].action.value == "restore_default_policy_version"
 
 
-def test_a_version_that_escalates_by_itself_but_is_attached_to_nothing_is_alerted_and_nothing_changed() -> None:
-    """Issue 13 (session 11): who holds the policy decides; attached to nothing, nobody gains (attaching it is judged
-    then), so it is alerted as what it would grant, medium, with no plan."""
+def test_a_version_that_escalates_by_itself_but_is_attached_to_nothing_is_still_restored() -> None:
+    """Review s11 finding 4: attached to nothing, nobody gains now, but the version would arm whoever it is attached
+    to next: restored as main did, the reason saying so."""
     [finding] = _judge(load_event("create-policy-version-escalation.json"), _holders_directory()).findings
 
-    assert finding.severity == "medium"
-    assert finding.plan == ()
-    assert "it is attached to nothing, so nothing is changed" in finding.reason
+    assert finding.severity == "critical"
+    assert finding.plan[0].action.value == "restore_default_policy_version"
+    assert "It is attached to nothing now, but it would arm whoever it is attached to next" in finding.reason
 
 
 def test_reading_everything_is_not_admin_enough_to_make_an_escalation_nothing_new() -> None:

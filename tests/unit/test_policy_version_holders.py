@@ -3,14 +3,17 @@ principal it is attached to really gains admin-equivalent access or an escalatio
 
 Each holder is judged on its whole power after the change (its own Deny statements and permissions boundary applied);
 a group's gain is its members'. A holder whose policies could not be read, or a gain that rests on a condition or a
-conditional Deny, is alerted only, naming what is unknown; offline without authorization details the holders are
-unknown (``needs_context``); a version no holder gains from is alerted (medium) and nothing is changed. The
+conditional Deny, is not named as gaining. A version risky by itself is restored whatever its holders hold (main's
+verdict on the document is the floor: review s11 findings 1, 2, 4, 7); the holders are only named. The
 directory is a ``StaticDirectory`` (the offline reader's type) built by hand.
 """
 
 from __future__ import annotations
 
+import json
 from typing import Any
+
+import pytest
 
 from iamwarden.domain.directory import PrincipalKey, StaticDirectory, inline_source
 from iamwarden.domain.findings import Finding, Judgement, Verdict
@@ -35,12 +38,14 @@ GUARD = {"Effect": "Deny", "Action": "*", "Resource": "*"}
 MFA = {"Bool": {"aws:MultiFactorAuthPresent": "true"}}
 
 
-def _holder(arn: str, *own: dict[str, Any], boundary: dict[str, Any] | None = None) -> PrincipalPolicies:
+def _holder(
+    arn: str, *own: dict[str, Any], boundary: dict[str, Any] | None = None, version: dict[str, Any] = ADMIN
+) -> PrincipalPolicies:
     """``arn`` holding app-deploy (the new version, as a live read after the change sees it) and its own statements."""
     name = arn.rsplit("/", 1)[-1]
-    held = NamedPolicy(APP_DEPLOY, parse_policy(ADMIN))
+    held = NamedPolicy(APP_DEPLOY, parse_policy(version))
     if arn.startswith(f"arn:aws:iam::{ACCOUNT}:user/"):
-        held = NamedPolicy(f"group devs: {APP_DEPLOY}", parse_policy(ADMIN))
+        held = NamedPolicy(f"group devs: {APP_DEPLOY}", parse_policy(version))
     policies = [held]
     if own:
         document = {"Version": "2012-10-17", "Statement": list(own)}
@@ -62,14 +67,21 @@ def _directory(
     )
 
 
-def _judge(directory: StaticDirectory | None) -> Judgement:
-    return judge_event(load_event("create-policy-version-admin.json"), Settings(), directory=directory)
+def _judge(directory: StaticDirectory | None, version: dict[str, Any] | None = None) -> Judgement:
+    event = load_event("create-policy-version-admin.json")
+    if version is not None:
+        event["detail"]["requestParameters"]["policyDocument"] = json.dumps(version)
+    return judge_event(event, Settings(), directory=directory)
 
 
-def _finding(directory: StaticDirectory | None) -> Finding:
-    [finding] = _judge(directory).findings
+def _finding(directory: StaticDirectory | None, version: dict[str, Any] | None = None) -> Finding:
+    [finding] = _judge(directory, version).findings
     assert finding.rule_id == "policy-version-admin"
     return finding
+
+
+def _restores(finding: Finding) -> bool:
+    return [step.action.value for step in finding.plan] == ["restore_default_policy_version"]
 
 
 def test_a_holder_that_gains_admin_is_named_and_the_version_is_restored() -> None:
@@ -78,41 +90,42 @@ def test_a_holder_that_gains_admin_is_named_and_the_version_is_restored() -> Non
     assert finding.certain
     assert finding.severity == "critical"
     assert "For role app-backend:" in finding.reason
-    [step] = finding.plan
-    assert step.action.value == "restore_default_policy_version"
-    assert {"holder": "role app-backend", "items": finding.offending[1]["items"]} in finding.offending
+    assert _restores(finding)
+    assert any(item.get("holder") == "role app-backend" for item in finding.offending)
 
 
-def test_offline_without_authorization_details_the_holders_are_unknown_so_it_is_alerted_only() -> None:
+def test_offline_without_authorization_details_an_admin_version_is_still_restored_as_main_judged_it() -> None:
+    """The document alone is the floor (review s11): not knowing the holders never weakens main's verdict."""
     finding = _finding(None)
 
-    assert not finding.certain
-    assert finding.needs_context == (
-        "the roles, users and groups app-deploy is attached to, and what else they hold (not known without "
-        "authorization details)",
-    )
-    assert "is not known, so nothing is changed on it" in finding.reason
+    assert finding.certain
+    assert _restores(finding)
+    assert "Every role, user and group it is attached to holds it" in finding.reason
 
 
-def test_a_holder_whose_guard_denies_everything_gains_nothing_so_nothing_is_changed() -> None:
+def test_a_holder_whose_guard_denies_everything_gains_nothing_now_but_the_version_is_restored() -> None:
+    """Review s11 finding 4: left in force, the version would arm whoever it is attached to next (or the holder
+    once its guard is removed, which is alert-only): it is undone, and the reason says no current holder gains."""
     finding = _finding(_directory(_holder(GUARDED, GUARD)))
 
-    assert finding.severity == "medium"
-    assert finding.plan == ()
-    assert finding.needs_context == ()
-    assert "none of the 1 roles, users and groups it is attached to gains it" in finding.reason
+    assert finding.certain
+    assert finding.severity == "critical"
+    assert _restores(finding)
+    assert "None of the 1 roles, users and groups it is attached to gains it now" in finding.reason
+    assert "it would arm whoever it is attached to next" in finding.reason
 
 
-def test_a_holder_whose_boundary_caps_it_gains_nothing() -> None:
-    capped = _holder(GUARDED, boundary={"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"})
+def test_a_holder_whose_boundary_caps_it_to_whole_services_still_sees_the_version_restored() -> None:
+    """Review s11 finding 2: a boundary of ``s3:*`` leaves the holder every S3 action on every resource."""
+    capped = _holder(GUARDED, boundary={"Effect": "Allow", "Action": "s3:*", "Resource": "*"})
 
     finding = _finding(_directory(capped))
 
-    assert finding.plan == ()
-    assert finding.severity == "medium"
+    assert finding.certain
+    assert _restores(finding)
 
 
-def test_only_the_holders_that_gain_are_named_and_one_certain_gain_decides() -> None:
+def test_only_the_holders_that_gain_for_certain_are_named() -> None:
     unread = f"arn:aws:iam::{ACCOUNT}:role/unread"
     directory = _directory(_holder(GUARDED, GUARD), _holder(BACKEND), holders=(GUARDED, BACKEND, unread))
 
@@ -121,46 +134,84 @@ def test_only_the_holders_that_gain_are_named_and_one_certain_gain_decides() -> 
     assert finding.certain
     assert "For role app-backend:" in finding.reason
     assert "app-guarded" not in finding.reason
-    assert finding.plan
+    assert "unread" not in finding.reason  # review s11 finding 8: an unread holder is never said to gain
+    assert _restores(finding)
 
 
-def test_a_holder_that_could_not_be_read_leaves_it_alert_only() -> None:
+def test_a_holder_that_could_not_be_read_does_not_weaken_the_restore() -> None:
     unread = f"arn:aws:iam::{ACCOUNT}:role/unread"
 
     finding = _finding(_directory(_holder(GUARDED, GUARD), holders=(GUARDED, unread)))
 
-    assert not finding.certain
-    assert any("what else role unread holds (it could not be read)" in need for need in finding.needs_context)
-    assert "For role unread:" in finding.reason
+    assert finding.certain
+    assert _restores(finding)
+    assert "For role unread:" not in finding.reason
 
 
-def test_a_gain_that_a_conditional_deny_may_cancel_is_alerted_only() -> None:
+def test_more_holders_than_are_judged_do_not_weaken_the_restore() -> None:
+    """Review s11 finding 7: 25 guarded holders first and the gainer past the cap: restored as main did."""
+    guarded = [_holder(f"arn:aws:iam::{ACCOUNT}:role/guarded-{n}", GUARD) for n in range(25)]
+    late = f"arn:aws:iam::{ACCOUNT}:role/late"
+
+    finding = _finding(_directory(*guarded, holders=(*(p.principal_arn for p in guarded), late)))
+
+    assert finding.certain
+    assert _restores(finding)
+
+
+def test_a_holder_conditional_deny_does_not_weaken_the_restore() -> None:
     finding = _finding(_directory(_holder(BACKEND, {**GUARD, "Condition": MFA})))
 
-    assert not finding.certain
-    assert any("conditional Deny statement 0 of inline app-backend/own" in need for need in finding.needs_context)
+    assert finding.certain
+    assert _restores(finding)
+    assert "For role app-backend:" not in finding.reason  # not named as a certain gainer
 
 
-def test_a_group_holder_gains_through_its_members_each_with_its_own_guard() -> None:
-    guarded_member = _directory(_holder(BOB, GUARD), holders=(DEVS,), members=(BOB,))
-    finding = _finding(guarded_member)
-    assert finding.plan == ()  # bob's own guard: nobody gains
-
+def test_a_group_holder_is_named_through_its_members() -> None:
     plain_member = _directory(_holder(BOB), holders=(DEVS,), members=(BOB,))
     finding = _finding(plain_member)
     assert finding.certain
     assert "For user bob (in group devs):" in finding.reason
 
+    guarded_member = _directory(_holder(BOB, GUARD), holders=(DEVS,), members=(BOB,))
+    finding = _finding(guarded_member)
+    assert _restores(finding)
+    assert "None of the 1 roles, users and groups" in finding.reason
+
     unknown_members = _directory(holders=(DEVS,))
     finding = _finding(unknown_members)
-    assert not finding.certain
-    assert any("the members of group devs" in need for need in finding.needs_context)
+    assert finding.certain
+    assert _restores(finding)
 
 
-def test_a_version_attached_to_nothing_is_alerted_and_nothing_changed() -> None:
+def test_a_version_attached_to_nothing_is_restored_saying_so() -> None:
     judgement = _judge(_directory(holders=()))
 
     assert judgement.verdict is Verdict.VIOLATION
     [finding] = judgement.findings
-    assert finding.plan == ()
-    assert "it is attached to nothing" in finding.reason
+    assert _restores(finding)
+    assert "It is attached to nothing now, but it would arm whoever it is attached to next" in finding.reason
+
+
+_ALLOW_ALL: dict[str, Any] = {"Sid": "ShortcutAdmin", "Effect": "Allow", "Action": "*", "Resource": "*"}
+
+
+@pytest.mark.parametrize(
+    "version",
+    [
+        # A conditional Deny that never holds, written by the same author as the grant.
+        {"Statement": [_ALLOW_ALL, {**GUARD, "Condition": {"StringEquals": {"aws:RequestedRegion": "xx-none-1"}}}]},
+        {"Statement": [{**_ALLOW_ALL, "Condition": {"Bool": {"aws:SecureTransport": "true"}}}]},  # always true
+        {"Statement": [{**_ALLOW_ALL, "Condition": {"StringLike": {"aws:PrincipalArn": "*"}}}]},
+    ],
+    ids=["never-holding-deny", "secure-transport", "principal-arn-star"],
+)
+def test_doubts_written_into_the_version_itself_never_stop_the_restore(version: dict[str, Any]) -> None:
+    """Review s11 finding 1 (critical): the change's author controls its document, so a condition or a conditional
+    Deny in it is no holder's guard; the holder with nothing of its own is named and the version restored."""
+    document = {"Version": "2012-10-17", **version}
+
+    finding = _finding(_directory(_holder(BACKEND, version=document)), document)
+
+    assert finding.certain
+    assert _restores(finding)

@@ -41,7 +41,7 @@ Everything here is pure: it judges parsed policies and asks ``RoleDirectory``, n
 """
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from datetime import UTC, datetime
 from functools import cache, lru_cache
 from typing import Any, NamedTuple
@@ -347,14 +347,18 @@ def trust_admits(trust: Policy, holder: str, role_arn: str, *, permitted: bool) 
     return _trust_lets_in(trust, holder, partition, account, permitted=permitted)
 
 
-def with_doubts(principal: PrincipalPolicies, risk: PolicyRisk) -> PolicyRisk:
+def with_doubts(principal: PrincipalPolicies, risk: PolicyRisk, *, changed: Collection[str] = ()) -> PolicyRisk:
     """``risk`` (``assess_principal`` of ``principal``) with each admin grant and escalation path naming, in its
     ``unknown``, what it rests on beyond the unconditional Deny statements and boundary the judgement applies: a
     condition on the Allow that grants it (conditions on an Allow are counted as met; ``iam:PassedToService`` is
     read by the judgement itself), a Deny with a condition in the principal's policies or boundary that names one of
     its actions (it may apply), a boundary that lets its actions through only under a condition. ``decisive`` then
     keeps a verdict that rests on them uncertain (alerted, never remediated on). For where a principal's power, not
-    a document's text, is what a remediation rests on (a user added to a group)."""
+    a document's text, is what a remediation rests on (a user added to a group).
+
+    ``changed``: the sources the change itself wrote (the new version, the group's policies). Their author controls
+    them, so a condition on their grant or a conditional Deny in them is no doubt about the holder (review s11
+    finding 1): doubts come only from what the holder held besides."""
     if not risk.risky:
         return risk
     holder = principal_label(principal.principal_arn)
@@ -364,8 +368,16 @@ def with_doubts(principal: PrincipalPolicies, risk: PolicyRisk) -> PolicyRisk:
         for named in principal.policies
         for statement in named.policy.statements
     }
+    besides = {
+        f"{statement.label} of {named.source}"
+        for named in principal.policies
+        if named.source not in changed
+        for statement in named.policy.statements
+    }
     conditional_denies = [
-        (label, statement) for label, statement in statements.items() if not statement.allows and statement.conditions
+        (label, statement)
+        for label, statement in statements.items()
+        if label in besides and not statement.allows and statement.conditions
     ] + [
         (f"{statement.label} of the permissions boundary", statement)
         for statement in boundary
@@ -377,6 +389,7 @@ def with_doubts(principal: PrincipalPolicies, risk: PolicyRisk) -> PolicyRisk:
             f"whether the condition of {label} holds for {holder} (what it grants holds only under it; it was "
             "counted as met)"
             for label in conditioned
+            if label in besides
         ]
         facts.extend(
             f"whether the conditional Deny {label} applies to {holder} (it may cancel the grant)"
@@ -384,11 +397,7 @@ def with_doubts(principal: PrincipalPolicies, risk: PolicyRisk) -> PolicyRisk:
             if _may_deny(deny, actions)
         )
         if boundary and not any(
-            statement.allows
-            and not statement.conditions
-            and statement.actions is not None
-            and any(action_matches(allowed, action) for allowed in statement.actions for action in actions)
-            for statement in boundary
+            statement.allows and not statement.conditions and _admits_any(statement, actions) for statement in boundary
         ):
             facts.append(
                 f"whether the condition of the permissions boundary of {holder} holds (it lets the grant through "
@@ -411,6 +420,14 @@ def with_doubts(principal: PrincipalPolicies, risk: PolicyRisk) -> PolicyRisk:
         paths.append(path._replace(unknown=tuple(dict.fromkeys(rests_on))))
     found = (*(fact for grant in admin for fact in grant.unknown), *(fact for path in paths for fact in path.unknown))
     return PolicyRisk(tuple(admin), tuple(paths), tuple(dict.fromkeys((*found, *risk.unknown))))
+
+
+def _admits_any(statement: Statement, actions: tuple[str, ...]) -> bool:
+    """Whether a boundary statement's Action, or its NotAction, lets one of ``actions`` (patterns) through (review s11
+    finding 3: a ``NotAction`` boundary is no condition)."""
+    if statement.not_actions is not None:
+        return any(not any(action_matches(spared, action) for spared in statement.not_actions) for action in actions)
+    return any(action_matches(allowed, action) for allowed in statement.actions or () for action in actions)
 
 
 def _conditioned(statement: Statement) -> bool:

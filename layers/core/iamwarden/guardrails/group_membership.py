@@ -110,15 +110,26 @@ class GroupMembershipRule:
                 # to itself), which the whole-power reading only sees when the principal is that user.
                 as_user = assess_principal(policies._replace(principal_arn=user_arn), directory)
                 risk = decisive(_unread_member(as_user, policies, user))
-            if not risk.risky:
-                evaluation.compliant.append(
-                    f"group {group} grants nothing admin-equivalent or escalating (what user {user} holds besides "
-                    "could not be read)"
-                )
-                return evaluation
+        guard = ""
+        alone = decisive(assess_principal(policies, directory))
+        if alone.risky and (not risk.risky or risk.unknown):
+            # The group is risky by itself: main's verdict is the floor (review s11 finding 4). A member's own guard
+            # or boundary, or a doubt, does not leave the membership in force: removing the guard later is alerted
+            # only, and the membership would then arm the user.
+            guard = (
+                f" User {user} gains none of it now (its own Deny statements or permissions boundary cancel it), but "
+                "the membership would arm it once they are removed, so it is undone all the same"
+                if not risk.risky
+                else f" Whether user {user} gets it past its own Deny statements and permissions boundary is not "
+                "known, but the group grants it by itself, so the membership is undone all the same"
+            )
+            risk, completed = alone, ()
         if not risk.risky:
             evaluation.compliant.append(
                 f"group {group} grants nothing admin-equivalent or escalating, alone or with what user {user} holds"
+                if user_now is not None
+                else f"group {group} grants nothing admin-equivalent or escalating (what user {user} holds besides "
+                "could not be read)"
             )
             return evaluation
         with_older = f"; with what the user already held ({', '.join(completed)})" if completed else ""
@@ -127,7 +138,9 @@ class GroupMembershipRule:
                 GROUP_MEMBERSHIP_ESCALATION,
                 severity=Severity.CRITICAL if risk.critical else Severity.HIGH,
                 resource_arn=user_arn,
-                reason=joined.told(f"{added}, whose policies grant {_risk_words(risk)}{with_older}."),
+                reason=joined.told(
+                    f"{added}, whose policies grant {_risk_words(risk)}{with_older}.{guard and guard + '.'}"
+                ),
                 plan=joined.plan,
                 offending=[{"group": group, "policies": [named.source for named in policies.policies]}],
                 needs_context=tuple(dict.fromkeys((*risk.unknown, *joined.needs_context))),
@@ -142,7 +155,7 @@ def _unread_member(risk: PolicyRisk, policies: PrincipalPolicies, user: str) -> 
     if not risk.risky:
         return risk
     unread = f"whether user {user}'s own policies or permissions boundary cancel it (they could not be read)"
-    doubted = with_doubts(policies, risk)
+    doubted = with_doubts(policies, risk, changed=tuple(named.source for named in policies.policies))
     return doubted._replace(
         admin=tuple(grant._replace(unknown=(*grant.unknown, unread)) for grant in doubted.admin),
         escalations=tuple(path._replace(unknown=(*path.unknown, unread)) for path in doubted.escalations),
@@ -165,7 +178,9 @@ def _opened_for_member(
     before = user_now._replace(policies=tuple(n for n in user_now.policies if not n.source.startswith(through)))
     added = tuple(NamedPolicy(group_source(group, named.source), named.policy) for named in policies.policies)
     after = before._replace(policies=before.policies + added)
-    risk_after = with_doubts(after, assess_principal(after, context.directory))
+    risk_after = with_doubts(
+        after, assess_principal(after, context.directory), changed=tuple(named.source for named in added)
+    )
     admin = tuple(grant for grant in risk_after.admin if grant.source.startswith(through))
     opened = (
         opened_since(risk_after.escalations, (assess_principal(before, context.directory),), Previous())

@@ -1002,6 +1002,8 @@ class PolicyVersionRule:
         listed = _listing(context, policy_arn)
         _observe_default(context, evaluation, policy_arn, listed)
         previous, previous_id = _previous_default(context, policy_arn, version_id, listed)
+        if previous_id is None and listed is None and _created_after_v1(context):
+            previous_id = _KNOWN_DEFAULT  # no listing: still known (restored only if it is still there and safe)
         risk = _opened_by_version(policy, previous)
         spec = _rule_for(context, risk, POLICY_VERSION_ADMIN)
         verb = "made the default" if change.event_name == "SetDefaultPolicyVersion" else "created as the default"
@@ -1057,35 +1059,41 @@ class PolicyVersionRule:
                 or f"which version of {name} was the default before {version_id} (IAM keeps no record of it)",
             )
         what = f"Version {version_id} of the customer-managed policy {name} was {verb}"
-        if risk.risky and not holders and not unknown and judged_holders is not None:
-            # Every holder was read and none gains (a guard Deny or a boundary of its own, or no holder at all).
-            return _held_by_none(
-                context, evaluation, spec, risk, what=what, version_id=version_id, judged_holders=judged_holders
-            )
         if not risk.risky and not holders:
             judged = PrincipalChange(risk, needs_context=(*unknown, *restore_unknown), cannot_tell=True)
             evaluation.findings.append(_uncertain(context, POLICY_VERSION_ADMIN, judged, policy_arn, what, plan=[step]))
             return evaluation
-        if holders:
+        if risk.risky:
+            # The version is risky by itself: main's verdict on the document is the floor (review s11 findings 1, 2,
+            # 4, 7). Its own conditions or conditional Denies are the author's, not a holder's guard; a holder that
+            # gains nothing now would gain on the next attach; so it is undone whatever the holders hold, and they
+            # are only named.
+            gainers = [(label, held) for label, held in holders if not held.needs_context]
+            reason = f"{what} by {change.actor.display}: {_what(risk, spec)}. " + _holders_note(
+                gainers, spec, none_gain=not holders and not unknown, judged_holders=judged_holders
+            )
+            offending = [
+                *offending_of(risk),
+                *({"holder": label, "items": _offending(held)} for label, held in gainers),
+            ]
+            severity = _severity(risk, spec)
+            doubts = risk.unknown
+        else:
+            # Harmless alone: what a holder gains (its own Denies and boundary applied) is the finding.
             opens = " ".join(
                 f"For {label}: {_what(held.risk, spec)}.{_context_note(held, *label.split(' ', 1))}"
                 for label, held in holders
             )
             reason = f"{what} by {change.actor.display}. {opens}"
             offending = [{"holder": label, "items": _offending(held)} for label, held in holders]
-            severity = Severity.CRITICAL
+            severity = (
+                Severity.CRITICAL
+                if any(_severity(held.risk, spec) is Severity.CRITICAL for _, held in holders)
+                else Severity.HIGH
+            )
             # One holder that gains with nothing unknown decides (as ``decisive`` reads a path); else each doubt.
             certain = any(not held.needs_context for _, held in holders)
             doubts = () if certain else tuple(dict.fromkeys((*risk.unknown, *unknown)))
-        else:
-            reason = (
-                f"{what} by {change.actor.display}: {_what(risk, spec)}. Whether a role, user or group it is attached "
-                "to gains this, past its own Deny statements and permissions boundary, is not known, so nothing is "
-                "changed on it."
-            )
-            offending = offending_of(risk)
-            severity = _severity(risk, spec)
-            doubts = tuple(dict.fromkeys((*risk.unknown, *unknown)))
         evaluation.findings.append(
             context.finding(
                 spec,
@@ -1201,10 +1209,23 @@ def _previous_default(
         f"which version of {name} was the default before {version_id} (IAM keeps no record of it): "
         f"{' or '.join(sorted(others, key=_number))}, and they differ in this"
     )
-    # A lone other version is the previous default's id only when it is known to have been a default (``v1``: see
-    # ``safe_version``); else it may be a never-default draft left after the default was deleted.
+    # A lone other version is the previous default's id only when it is known to have been it: ``v1`` when the
+    # event created ``v2`` as the default (``_created_after_v1``); else it may be a never-default draft left after
+    # the default was deleted, or a default superseded before the change (review s11 finding 5).
     lone = next(iter(others)) if len(others) == 1 else None
-    return Previous(tuple(others.values()), fact), (lone if lone == _KNOWN_DEFAULT else None)
+    return Previous(tuple(others.values()), fact), (lone if lone is not None and _created_after_v1(context) else None)
+
+
+def _created_after_v1(context: RuleContext) -> bool:
+    """The event created ``v2`` as the default: version ids increase and are never reused, so ``v1`` was the only
+    version then, and so the default (``CreatePolicy`` makes it one): the one previous default known without a
+    record (review s11 finding 5)."""
+    change = context.change
+    return (
+        change.event_name == "CreatePolicyVersion"
+        and change.request_parameters.get("setAsDefault") is True
+        and _created_version(change.response_elements) == "v2"
+    )
 
 
 def _recorded_candidates(
@@ -1326,7 +1347,7 @@ def _holder_gain(
     if not readable or judged.after is None:
         unread = f"what else {label} holds (it could not be read): its own Deny or permissions boundary may cancel it"
         return judged._replace(needs_context=tuple(dict.fromkeys((*judged.needs_context, unread))))
-    doubted = decisive(with_doubts(judged.after, judged.risk))
+    doubted = decisive(with_doubts(judged.after, judged.risk, changed=(source,)))
     return judged._replace(risk=doubted, needs_context=doubted.unknown)
 
 
@@ -1369,38 +1390,26 @@ def _group_holders(
     return found, unknown
 
 
-def _held_by_none(
-    context: RuleContext,
-    evaluation: Evaluation,
-    spec: RuleSpec,
-    risk: PolicyRisk,
-    *,
-    what: str,
-    version_id: str,
-    judged_holders: int,
-) -> Evaluation:
-    """A risky version no holder gains from (each read, its own guard Deny or boundary applied; or no holder): alerted
-    (medium when critical, else low) as what it would give a new holder, and nothing is changed (nobody holds more)."""
-    policy_arn = context.change.request_parameters.get("policyArn")
-    holders = (
-        f"none of the {judged_holders} roles, users and groups it is attached to gains it (each one's own Deny "
-        "statements and permissions boundary applied)"
-        if judged_holders
-        else "it is attached to nothing"
-    )
-    evaluation.findings.append(
-        context.finding(
-            spec,
-            severity=Severity.MEDIUM if risk.critical else Severity.LOW,
-            resource_arn=str(policy_arn),
-            reason=f"{what} by {context.change.actor.display}: {_what(risk, spec)}. But {holders}, so nothing is "
-            "changed; attaching it elsewhere is judged then.",
-            plan=[],
-            offending=[{"version_id": version_id, "holders_gain": False}, *offending_of(risk)],
-            needs_context=(),
+def _holders_note(
+    gainers: list[tuple[str, PrincipalChange]], spec: RuleSpec, *, none_gain: bool, judged_holders: int | None
+) -> str:
+    """What the holders of a version risky by itself gain, for the reason: the ones that gain with every fact known
+    named; or, every holder read and none gaining, that it is undone all the same (whoever it is attached to next
+    would gain it: review s11 finding 4)."""
+    if gainers:
+        return " ".join(
+            f"For {label}: {_what(held.risk, spec)}.{_context_note(held, *label.split(' ', 1))}"
+            for label, held in gainers
         )
-    )
-    return evaluation
+    if none_gain and judged_holders is not None:
+        holders = (
+            f"None of the {judged_holders} roles, users and groups it is attached to gains it now (each one's own "
+            "Deny statements and permissions boundary applied)"
+            if judged_holders
+            else "It is attached to nothing now"
+        )
+        return f"{holders}, but it would arm whoever it is attached to next, so it is undone all the same."
+    return "Every role, user and group it is attached to holds it (past what its own Denies and boundary leave)."
 
 
 def _created_version(response: Any) -> str:
@@ -1772,11 +1781,23 @@ def policy_version_step(
     which = (
         f"version {previous_id} of {name} (the previous default) the default again, if it is still safe"
         if previous_id is not None
-        else f"version v1 of {name} (created with the policy, so once its default) the default again, if it is the "
-        "only other one left and safe (which version was the default before is not known: none of several, nor a "
-        "lone later version that may never have been the default, is made the default on a guess)"
+        else None
     )
     safe = f" (safe: granting none of {', '.join(added_methods)})" if added_methods else ""
+    if which is None:
+        # Which version was the default before is not known (IAM keeps no record): none is made it on a guess.
+        return RemediationStep(
+            RestoreDefaultPolicyVersion.action,
+            policy_arn,
+            parameters,
+            (
+                f"make a new default version of {name} without {_cut_text(cuts)}"
+                if remaining is not None
+                else f"change nothing (no grant of version {version_id} may stay)"
+            )
+            + " (which version was the default before is not known: none is made the default on a guess)"
+            + (f"; delete version {version_id}" if delete else f" (version {version_id} is kept)"),
+        )
     return RemediationStep(
         RestoreDefaultPolicyVersion.action,
         policy_arn,
@@ -2111,10 +2132,9 @@ def safe_version(
     versions: list[Mapping[str, Any]], offending: str, added: Sequence[str] | None = None, previous: str | None = None
 ) -> str | None:
     """The version to make the default instead of ``offending``: ``previous`` (the default before the change) when
-    it is safe; with ``previous`` not known, the one other version when there is exactly one and it is ``v1``: IAM
-    numbers versions in order and ``CreatePolicy`` makes ``v1`` the default, so it is known to have been a default
-    (issue 13, session 11). Any other lone version may be a draft that never was the default, left when the previous
-    default was deleted after the change: it is never made the default on that guess.
+    it is safe; with ``previous`` not known, none: a lone other version may be a draft that never was the default, left
+    when the previous default was deleted after the change, or a default superseded before it (``v1`` is passed as
+    ``previous`` when the event created ``v2``: ``_created_after_v1``). It is never made the default on that guess.
     Safe: neither admin-equivalent nor escalating; with ``added`` (the methods the change opened),
     admin-equivalent or granting one of those (``_unsafe``).
 
@@ -2123,20 +2143,8 @@ def safe_version(
     6). None: write the offending version without the offending grants instead (``_write_safe_version``).
     """
     others = [version for version in versions if version["version_id"] != offending]
-    if previous is not None:
-        candidates = [version for version in others if version["version_id"] == previous]
-    else:
-        # A version numbered after the offending one was created after the change, so it never was the default
-        # before it (review final s10 finding 1: delete v1, add a broad v3, and v3 would be "the one other").
-        # Only ``v1`` is known to have been a default without a record (``_KNOWN_DEFAULT``): a lone v2 may be a staged
-        # draft that never was one, with the real previous default deleted after the change (session 11).
-        candidates = (
-            others
-            if len(others) == 1
-            and _number(others[0]["version_id"]) < _number(offending)
-            and others[0]["version_id"] == _KNOWN_DEFAULT
-            else []
-        )
+    # Without ``previous`` any lone version is a guess too (``_created_after_v1`` passes ``v1`` when it is known).
+    candidates = [version for version in others if version["version_id"] == previous] if previous is not None else []
     for version in candidates:
         try:
             risky = _unsafe(parse_policy(version["document"]), added)
