@@ -181,6 +181,7 @@ SCOPES: tuple[Scope, ...] = (
         "QuarantineUsers",
         (
             "iam:GetUser",
+            "iam:ListUserTags",
             "iam:GetUserPolicy",
             "iam:PutUserPolicy",
             "iam:ListAccessKeys",

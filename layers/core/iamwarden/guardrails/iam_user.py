@@ -48,6 +48,11 @@ IAM_USER_CREATED = RuleSpec(
 QUARANTINE_POLICY_NAME = "iamwarden-quarantine"
 QUARANTINE_TAG_FINDING = "iamwarden:quarantine-finding"
 QUARANTINE_TAG_TIME = "iamwarden:quarantined-at"
+#: The ARN the quarantine's audit record is kept under: the tag moves with the user through a rename or re-path
+#: (``iam:UpdateUser``), so ``remediation-reversed`` still finds the quarantine whatever the user is called now.
+QUARANTINE_TAG_ARN = "iamwarden:quarantined-arn"
+#: Every tag the quarantine sets (its undo puts each back as it was).
+QUARANTINE_TAGS = (QUARANTINE_TAG_FINDING, QUARANTINE_TAG_TIME, QUARANTINE_TAG_ARN)
 DENY_ALL_POLICY: Mapping[str, Any] = {
     "Version": "2012-10-17",
     "Statement": [{"Sid": "IamWardenQuarantine", "Effect": "Deny", "Action": "*", "Resource": "*"}],
@@ -128,6 +133,7 @@ class QuarantineUser:
 
     permissions: ClassVar[Permissions] = (
         "iam:GetUser",
+        "iam:ListUserTags",
         "iam:GetUserPolicy",
         "iam:PutUserPolicy",
         "iam:ListAccessKeys",
@@ -172,10 +178,13 @@ class QuarantineUser:
         return {
             "exists": True,
             "user_arn": user["Arn"],
+            # What a rename cannot change: remediation-reversed checks a quarantine found through the user's tags
+            # (or a rename) against the live user's UserId.
+            "user_id": user.get("UserId"),
             "quarantine_policy": policy,
             "access_keys": keys,
             "login_profile": login,
-            "tags": {key: tags.get(key) for key in (QUARANTINE_TAG_FINDING, QUARANTINE_TAG_TIME)},
+            "tags": {key: tags.get(key) for key in QUARANTINE_TAGS},
         }
 
     def apply(self, run: StepRun, step: RemediationStep, before: Mapping[str, Any], done: list[str]) -> None:
@@ -199,12 +208,14 @@ class QuarantineUser:
             with ignoring():
                 iam.delete_login_profile(UserName=name)
                 done.append(f"deleted the console password of {name}")
-        if before["tags"].get(QUARANTINE_TAG_FINDING) != run.finding_id:
+        tags = before["tags"]
+        if tags.get(QUARANTINE_TAG_FINDING) != run.finding_id or tags.get(QUARANTINE_TAG_ARN) != step.target:
             iam.tag_user(
                 UserName=name,
                 Tags=[
                     {"Key": QUARANTINE_TAG_FINDING, "Value": run.finding_id},
                     {"Key": QUARANTINE_TAG_TIME, "Value": run.now},
+                    {"Key": QUARANTINE_TAG_ARN, "Value": step.target},
                 ],
             )
             done.append(f"tagged {name} with {QUARANTINE_TAG_FINDING}={run.finding_id}")
@@ -239,7 +250,8 @@ class QuarantineUser:
             if key["status"] == "Active" and live.get(key["id"]) == "Inactive":
                 iam.update_access_key(UserName=name, AccessKeyId=key["id"], Status="Active")
                 restored.append(f"reactivated access key {key['id']}")
-        old_tags = before["tags"]
+        # A record from before the ARN tag existed names two tags: the third was not there either.
+        old_tags = {key: before["tags"].get(key) for key in QUARANTINE_TAGS}
         gone = [key for key, value in old_tags.items() if value is None]
         kept = [{"Key": key, "Value": value} for key, value in old_tags.items() if value is not None]
         if gone:
