@@ -11,7 +11,7 @@ import json
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from iamwarden.adapters.errors import ignoring, is_gone
+from iamwarden.adapters.errors import error_code, ignoring, is_gone
 from iamwarden.domain.arns import iam_arn
 from iamwarden.domain.catalog import OptionSpec, RuleSpec, Severity
 from iamwarden.domain.exceptions import UndoError
@@ -128,8 +128,30 @@ def _path_allowed(path: str, allowed: str) -> bool:
     return path.startswith(prefix)
 
 
+#: The deny-all permissions boundary: AWS-managed, so no quota of the user's can be filled to keep it out (review s11
+#: F11: an intruder who fills the user's 2,048-character inline quota makes the inline deny-all fail LimitExceeded).
+DENY_ALL_BOUNDARY = "AWSDenyAll"
+
+
+def deny_all_boundary(arn: str) -> str:
+    """The ARN of AWS's deny-all managed policy in the partition of ``arn`` (a user's or role's)."""
+    partition = arn.split(":")[1] if arn.count(":") >= 2 else "aws"
+    return f"arn:{partition}:iam::aws:policy/{DENY_ALL_BOUNDARY}"
+
+
+def _limit_exceeded(exc: Exception) -> bool:
+    return error_code(exc) == "LimitExceeded"
+
+
 class QuarantineUser:
-    """Deny everything, deactivate keys, remove the console password, tag the user. Undoable."""
+    """Take every way in from a user, quota-free steps first, and tag it. Undoable.
+
+    Order matters (review s11 F11): the access keys are deactivated and the console password deleted before any
+    write that a quota can refuse, then the deny-all goes on twice: as the permissions boundary (AWS's
+    ``AWSDenyAll``: one slot, no quota) and as the inline policy ``iamwarden-quarantine``. An inline write refused
+    with ``LimitExceeded`` (the user's inline quota filled beforehand) is no failure while the boundary holds; each
+    sub-step is recorded in ``done`` so a partial failure says what holds.
+    """
 
     permissions: ClassVar[Permissions] = (
         "iam:GetUser",
@@ -140,6 +162,7 @@ class QuarantineUser:
         "iam:UpdateAccessKey",
         "iam:GetLoginProfile",
         "iam:DeleteLoginProfile",
+        "iam:PutUserPermissionsBoundary",
         "iam:TagUser",
     )
     action: ClassVar[StepAction] = StepAction("quarantine_user", permissions)
@@ -149,6 +172,8 @@ class QuarantineUser:
         "iam:PutUserPolicy",
         "iam:ListAccessKeys",
         "iam:UpdateAccessKey",
+        "iam:PutUserPermissionsBoundary",
+        "iam:DeleteUserPermissionsBoundary",
         "iam:UntagUser",
         "iam:TagUser",
     )
@@ -184,6 +209,8 @@ class QuarantineUser:
             "quarantine_policy": policy,
             "access_keys": keys,
             "login_profile": login,
+            # The boundary the quarantine replaces (None: none), which undo puts back.
+            "boundary": (user.get("PermissionsBoundary") or {}).get("PermissionsBoundaryArn"),
             "tags": {key: tags.get(key) for key in QUARANTINE_TAGS},
         }
 
@@ -192,13 +219,6 @@ class QuarantineUser:
         if not before["exists"]:
             return  # deleted since: nothing left to quarantine
         iam = run.aws.iam
-        if before["quarantine_policy"] != DENY_ALL_POLICY:
-            iam.put_user_policy(
-                UserName=name,
-                PolicyName=step.parameters["quarantine_policy_name"],
-                PolicyDocument=json.dumps(DENY_ALL_POLICY),
-            )
-            done.append(f"attached deny-all inline policy {step.parameters['quarantine_policy_name']} to {name}")
         for key in before["access_keys"]:
             if key["status"] == "Active":
                 with ignoring():
@@ -208,6 +228,30 @@ class QuarantineUser:
             with ignoring():
                 iam.delete_login_profile(UserName=name)
                 done.append(f"deleted the console password of {name}")
+        boundary = deny_all_boundary(str(before.get("user_arn") or step.target))
+        refused: Exception | None = None  # the boundary's error: the inline deny-all is still tried, then it is raised
+        if before.get("boundary") != boundary:
+            try:
+                iam.put_user_permissions_boundary(UserName=name, PermissionsBoundary=boundary)
+                done.append(f"set the deny-all permissions boundary {boundary} on {name}")
+            except Exception as exc:
+                refused = exc
+        policy_name = step.parameters["quarantine_policy_name"]
+        if before["quarantine_policy"] != DENY_ALL_POLICY:
+            try:
+                iam.put_user_policy(UserName=name, PolicyName=policy_name, PolicyDocument=json.dumps(DENY_ALL_POLICY))
+                done.append(f"attached deny-all inline policy {policy_name} to {name}")
+            except Exception as exc:
+                if not _limit_exceeded(exc):
+                    raise
+                if refused is not None:
+                    raise refused from exc  # neither deny-all holds: the boundary's refusal says why
+                done.append(
+                    f"NOT attached: deny-all inline policy {policy_name} (LimitExceeded: the user's inline policy "
+                    f"quota is full); the deny-all boundary {boundary} holds"
+                )
+        if refused is not None:
+            raise refused
         tags = before["tags"]
         if tags.get(QUARANTINE_TAG_FINDING) != run.finding_id or tags.get(QUARANTINE_TAG_ARN) != step.target:
             iam.tag_user(
@@ -228,7 +272,9 @@ class QuarantineUser:
         iam = aws.iam
         restored: list[str] = []
         try:
-            iam.get_user(UserName=name)
+            live_boundary = (iam.get_user(UserName=name)["User"].get("PermissionsBoundary") or {}).get(
+                "PermissionsBoundaryArn"
+            )
         except Exception as exc:
             if is_gone(exc):
                 raise UndoError(f"user {name} no longer exists; there is nothing to lift the quarantine from") from exc
@@ -242,6 +288,16 @@ class QuarantineUser:
                 UserName=name, PolicyName=policy_name, PolicyDocument=json.dumps(before["quarantine_policy"])
             )
             restored.append(f"restored inline policy {policy_name} as it was")
+        boundary = deny_all_boundary(str(before.get("user_arn") or step.target))
+        # A record from before the boundary step has no "boundary" key: that quarantine set none, so none is lifted.
+        if "boundary" in before and before["boundary"] != boundary and live_boundary == boundary:
+            if before["boundary"] is None:
+                with ignoring():
+                    iam.delete_user_permissions_boundary(UserName=name)
+                restored.append(f"removed the deny-all permissions boundary {boundary}")
+            else:
+                iam.put_user_permissions_boundary(UserName=name, PermissionsBoundary=before["boundary"])
+                restored.append(f"put the permissions boundary {before['boundary']} back")
         live = {
             key["AccessKeyId"]: key["Status"]
             for key in pages(iam, "list_access_keys", "AccessKeyMetadata", UserName=name)
