@@ -130,6 +130,7 @@ def _path_allowed(path: str, allowed: str) -> bool:
 
 #: The deny-all permissions boundary: AWS-managed, so no quota of the user's can be filled to keep it out (review s11
 #: F11: an intruder who fills the user's 2,048-character inline quota makes the inline deny-all fail LimitExceeded).
+#: Its document is Deny ``*`` on ``*`` (AWS Managed Policy reference: docs.aws.amazon.com/aws-managed-policy).
 DENY_ALL_BOUNDARY = "AWSDenyAll"
 
 
