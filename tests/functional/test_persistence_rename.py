@@ -177,23 +177,63 @@ def test_a_new_user_of_a_quarantined_users_old_name_is_not_that_user(
     assert "access-key-created" in {f["rule"] for f in result["findings"]}  # which still judges the new key
 
 
-def test_the_quarantine_tag_alone_is_evidence(
+def test_the_quarantine_tag_alone_is_no_evidence(
     account: Account, enforcer: EnforcerService, notifier: RecordingNotifier
 ) -> None:
-    """A user carrying IAM Warden's quarantine tag whose record is not found under its name (renamed before the
-    ARN tag existed) is still quarantined: deleting its deny-all is a reversal, and the policy is put back."""
+    """A tag is writable by anyone allowed iam:TagUser (review s11 R1): a user carrying IAM Warden's quarantine tag
+    with no audit record behind it is never quarantined on it; a medium alert says the tag is unbacked."""
     account.set("rules/remediation-reversed/mode", "remediate")
     account.iam.create_user(
         UserName="build-bot", Tags=[{"Key": QUARANTINE_TAG_FINDING, "Value": "f-earlier-quarantine"}]
     )
+    key = account.iam.create_access_key(UserName="build-bot")["AccessKey"]["AccessKeyId"]
+    account.iam.put_user_policy(UserName="build-bot", PolicyName="iamwarden-quarantine", PolicyDocument=NARROW)
 
-    result = enforcer.handle(
+    deleted = enforcer.handle(
         _event("delete-quarantine-policy.json", "00000000-0000-4000-8000-0000000051f0", userName="build-bot")
     )
+    reactivated = enforcer.handle(
+        _event(
+            "update-access-key-reactivated.json",
+            "00000000-0000-4000-8000-0000000051f1",
+            accessKeyId=key,
+            userName="build-bot",
+        )
+    )
 
-    [finding] = _reversals(result)
-    assert finding["outcome"] == Outcome.REMEDIATED
-    [alert] = [n for n in notifier.sent if n.finding is not None and n.finding.rule_id == "remediation-reversed"]
-    assert alert.finding is not None
-    assert [dict(o) for o in alert.finding.offending] == [{"quarantine_tag": "f-earlier-quarantine"}]
-    assert "iamwarden-quarantine" in account.iam.list_user_policies(UserName="build-bot")["PolicyNames"]
+    for result in (deleted, reactivated):
+        [finding] = _reversals(result)
+        assert finding["outcome"] == Outcome.ALERTED
+    alerts = [n.finding for n in notifier.sent if n.finding is not None and n.finding.rule_id == "remediation-reversed"]
+    assert [a.severity.value for a in alerts if a is not None] == ["medium", "medium"]
+    assert all(a is not None and not a.plan and a.needs_context for a in alerts)
+    assert _keys(account, "build-bot") == {key: "Active"}
+    assert account.iam.list_user_policies(UserName="build-bot")["PolicyNames"] == ["iamwarden-quarantine"]
+
+
+def test_a_forged_arn_tag_borrows_no_other_users_record(account: Account, enforcer: EnforcerService) -> None:
+    """Review s11 R2: bob's key deactivation (a record with no captured UserId) tagged onto alice through
+    ``iamwarden:quarantined-arn`` is not alice's: her key rotation is no reversal, her new key stays Active."""
+    account.set("rules/access-key-created/mode", "remediate")
+    account.iam.create_user(UserName="bob")
+    bob_key = account.iam.create_access_key(UserName="bob")["AccessKey"]["AccessKeyId"]
+    enforcer.handle(_create_key("bob", bob_key, "00000000-0000-4000-8000-0000000051f2"))
+    assert _keys(account, "bob") == {bob_key: "Inactive"}
+    account.set("rules/access-key-created/mode", "alert")
+    account.iam.create_user(
+        UserName="alice", Tags=[{"Key": QUARANTINE_TAG_ARN, "Value": f"arn:aws:iam::{HOME_ACCOUNT}:user/bob"}]
+    )
+    alice_key = account.iam.create_access_key(UserName="alice")["AccessKey"]["AccessKeyId"]
+
+    result = enforcer.handle(_create_key("alice", alice_key, "00000000-0000-4000-8000-0000000051f3"))
+
+    assert _reversals(result) == []
+    assert _keys(account, "alice") == {alice_key: "Active"}
+
+
+def _create_key(user: str, key: str, event_id: str) -> dict[str, Any]:
+    event = load_event("create-access-key-for-other-user.json")
+    event["detail"]["eventID"] = event_id
+    event["detail"]["requestParameters"]["userName"] = user
+    event["detail"]["responseElements"]["accessKey"].update({"accessKeyId": key, "userName": user})
+    return event

@@ -48,6 +48,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar, NamedTuple
 
+from iamwarden.adapters.audit import AuditStatus
 from iamwarden.adapters.errors import is_gone
 from iamwarden.domain.arns import iam_arn
 from iamwarden.domain.catalog import Mode, RuleSpec, Severity
@@ -142,6 +143,9 @@ def _deactivated_keys(past: PastRemediation) -> set[str]:
         if step.get("action") != QuarantineUser.action or index >= len(past.before):
             continue
         keys |= {str(key["id"]) for key in past.before[index].get("access_keys", ()) if key.get("status") == "Active"}
+    if past.status == AuditStatus.FAILED:
+        # A quarantine that failed part-way holds for what it did (review s11 R7/R10): the keys its done shows.
+        keys = {key for key in keys if any(f"deactivated access key {key}" in line for line in past.done)}
     return keys
 
 
@@ -186,30 +190,50 @@ def _user_history(context: RuleContext, arn: str, live: LiveUser | None) -> list
     """
     recorded = context.recorded
     found: dict[str, PastRemediation] = {}
-    queue = [arn]
+    user_id = live.user_id if live is not None else None
+    # (ARN, found by name or by IAM Warden's own link): a record under the name's ARN is the user's as on main; one
+    # reached only through the live user's tag counts only when it captured the live user's UserId (review s11 R2:
+    # a forged tag must not borrow another user's records, which need not have captured one).
+    queue: list[tuple[str, bool]] = [(arn, True)]
     if live is not None and live.tags.get(QUARANTINE_TAG_ARN):
-        queue.append(live.tags[QUARANTINE_TAG_ARN])
+        queue.append((live.tags[QUARANTINE_TAG_ARN], False))
     seen: set[str] = set()
     while queue and len(seen) <= _RENAME_HOPS:
-        current = queue.pop(0)
+        current, trusted = queue.pop(0)
         if current in seen:
             continue
         seen.add(current)
         for past in holding(context, current):
             ids = _recorded_user_ids(past)
-            if live is not None and live.user_id is not None and ids and live.user_id not in ids:
-                continue
+            if user_id is not None and ids and user_id not in ids:
+                continue  # another user's (a name used again)
+            if not trusted and (user_id is None or user_id not in ids):
+                continue  # found through a tag alone: only a record of this very user counts
             found.setdefault(past.remediation_id, past)
         link = recorded.snapshot(USER_RENAMED, current) if recorded is not None else None
         if link is not None:
             linked_id = link.data.get("user_id")
-            if live is None or live.user_id is None or linked_id in (None, live.user_id):
-                queue.extend(str(earlier) for earlier in link.data.get("from", ()) if isinstance(earlier, str))
+            if user_id is None or linked_id in (None, user_id):
+                # IAM Warden's own link names the user by UserId: past it, the records are this user's.
+                onward = trusted or (user_id is not None and linked_id == user_id)
+                queue.extend(
+                    (str(earlier), onward) for earlier in link.data.get("from", ()) if isinstance(earlier, str)
+                )
     return sorted(found.values(), key=lambda past: past.created_at)
 
 
+#: How a quarantine's ``done`` says a deny-all went on (``QuarantineUser.apply``).
+_DENY_ALL_DONE = ("attached deny-all inline policy", "set the deny-all permissions boundary")
+
+
 def _quarantines(remediations: Sequence[PastRemediation]) -> list[PastRemediation]:
-    return [past for past in remediations if past.steps(QuarantineUser.action)]
+    """The user quarantines among ``remediations``; one that failed part-way only when its deny-all went on."""
+    return [
+        past
+        for past in remediations
+        if past.steps(QuarantineUser.action)
+        and (past.status != AuditStatus.FAILED or any(line.startswith(_DENY_ALL_DONE) for line in past.done))
+    ]
 
 
 class RemediationReversedRule:
@@ -285,23 +309,20 @@ class RemediationReversedRule:
             return self._renamed(context, user, arn, evaluation)
         live = _live_user(context, user)
         remediations = _user_history(context, arn, live)
-        # The quarantine's tag on the live user is evidence too: a quarantine whose record is not found under the
-        # user's present name (renamed before the ARN tag existed) still tagged it with its finding.
-        tag = live.tags.get(QUARANTINE_TAG_FINDING) if live is not None else None
         actor = change.actor.display
         if change.event_name == "UpdateAccessKey":
             key = context.request_text("accessKeyId")
             by = [past for past in remediations if key in _deactivated_keys(past)]
-            if not by and not (tag and not _quarantines(remediations)):
-                evaluation.compliant.append(f"IAM Warden never deactivated access key {key} of user {user}")
-                return evaluation
+            if not by:
+                return _unproven(
+                    context, evaluation, arn, user, live=live, none=f"IAM Warden never deactivated access key {key}"
+                )
             did = f"{actor} set access key {key} of user {user} Active again"
             step = _deactivate(arn, user, key)
         elif change.event_name in ("DeleteUserPolicy", "PutUserPolicy"):
             by = _quarantines(remediations)
-            if not by and not tag:
-                evaluation.compliant.append(f"user {user} is not quarantined by IAM Warden")
-                return evaluation
+            if not by:
+                return _unproven(context, evaluation, arn, user, live=live, none="IAM Warden holds no quarantine")
             how = "deleted" if change.event_name == "DeleteUserPolicy" else "overwrote"
             did = f"{actor} {how} the quarantine policy {QUARANTINE_POLICY_NAME} of user {user}"
             step = RemediationStep(
@@ -319,12 +340,18 @@ class RemediationReversedRule:
             # A dead key replaced by a live one (DeleteAccessKey, then CreateAccessKey). A quarantine that found no
             # key to deactivate still holds through its deny-all policy, and access-key-created judges the new key.
             by = [past for past in remediations if _deactivated_keys(past) - {new_key}]
-            if not by and not (tag and not remediations):
-                evaluation.compliant.append(f"IAM Warden deactivated no key of user {user} that this one replaces")
-                return evaluation
+            if not by:
+                return _unproven(
+                    context,
+                    evaluation,
+                    arn,
+                    user,
+                    live=live,
+                    none="IAM Warden deactivated no earlier key",
+                )
             did = f"{actor} created access key {new_key} for user {user}, whose key IAM Warden had deactivated"
             step = _deactivate(arn, user, new_key)
-        evaluation.findings.append(_reversed(context, arn, did, "shut", by=by, plan=[step], tag=tag))
+        evaluation.findings.append(_reversed(context, arn, did, "shut", by=by, plan=[step]))
         return evaluation
 
     @staticmethod
@@ -416,20 +443,23 @@ class RemediationReversedRule:
         if context.recorded is None:
             evaluation.unjudged.append(f"whether IAM Warden remediated user {user} is in its audit table")
             return evaluation
-        remediations = _user_history(context, arn, _live_user(context, user))
+        live = _live_user(context, user)
+        remediations = _user_history(context, arn, live)
         deactivated = [
             past
             for past in remediations
             if any(step.get("credential_id") == credential for step in past.steps(kind.action))
         ]
         by = deactivated or _quarantines(remediations)
-        live = _live_user(context, user)
-        tag = live.tags.get(QUARANTINE_TAG_FINDING) if live is not None and not remediations else None
-        if not by and not tag:
-            evaluation.compliant.append(
-                f"IAM Warden neither deactivated {kind.what} {credential} nor quarantined user {user}"
+        if not by:
+            return _unproven(
+                context,
+                evaluation,
+                arn,
+                user,
+                live=live,
+                none=f"IAM Warden neither deactivated {kind.what} {credential} nor quarantined the user",
             )
-            return evaluation
         actor = change.actor.display
         did = (
             f"{actor} set {kind.what} {credential} of user {user} Active again"
@@ -437,7 +467,7 @@ class RemediationReversedRule:
             else f"{actor} added {kind.what} {credential} to user {user}, whom IAM Warden had quarantined"
         )
         plan = [deactivation_step(kind, arn, user, credential)]
-        evaluation.findings.append(_reversed(context, arn, did, "shut", by=by, plan=plan, tag=tag))
+        evaluation.findings.append(_reversed(context, arn, did, "shut", by=by, plan=plan))
         return evaluation
 
     @staticmethod
@@ -562,11 +592,9 @@ def _reversed(
     *,
     by: Sequence[PastRemediation],
     plan: list[RemediationStep],
-    tag: str | None = None,
 ) -> Finding:
     """The critical finding of a remediation turned back by hand: what was done, which remediation it undid (``by``,
-    the last named; or, with none found, the quarantine ``tag`` the live user carries), and the plan that applies
-    it again."""
+    the last named), and the plan that applies it again."""
     unexcused = [
         f"{past.remediation_id} is marked undone, but {why}"
         for past in by
@@ -578,17 +606,8 @@ def _reversed(
         if unexcused
         else ""
     )
-    which = (
-        f"IAM Warden's remediation {by[-1].remediation_id} ({by[-1].rule})"
-        if by
-        else (
-            f"IAM Warden's quarantine (the user carries its tag {QUARANTINE_TAG_FINDING}={tag}; its record is not "
-            "found under the user's present name)"
-        )
-    )
+    which = f"IAM Warden's remediation {by[-1].remediation_id} ({by[-1].rule})"
     offending: list[Mapping[str, Any]] = [{"remediation_id": past.remediation_id} for past in by]
-    if not by:
-        offending = [{"quarantine_tag": tag}]
     return context.finding(
         REMEDIATION_REVERSED,
         severity=Severity.CRITICAL,
@@ -599,6 +618,35 @@ def _reversed(
         plan=plan,
         offending=offending,
     )
+
+
+def _unproven(
+    context: RuleContext, evaluation: Evaluation, arn: str, user: str, *, live: LiveUser | None, none: str
+) -> Evaluation:
+    """No record of IAM Warden's shows a remediation of the user that this change reverses: compliant, unless the
+    user carries IAM Warden's quarantine tag, which anyone allowed ``iam:TagUser`` can write (review s11 R1), so it
+    is no evidence: a medium alert that says so, and nothing is done."""
+    tag = live.tags.get(QUARANTINE_TAG_FINDING) if live is not None else None
+    if not tag:
+        evaluation.compliant.append(f"{none} of user {user}")
+        return evaluation
+    evaluation.findings.append(
+        context.finding(
+            REMEDIATION_REVERSED,
+            severity=Severity.MEDIUM,
+            resource_arn=arn,
+            reason=(
+                f"User {user} carries IAM Warden's quarantine tag {QUARANTINE_TAG_FINDING}={tag}, but no audit record "
+                f"of IAM Warden's backs it ({none} of the user) for this change ({context.change.actor.display}, "
+                f"{context.change.event_name}): a tag is writable by anyone allowed iam:TagUser, so nothing is done "
+                "on it. Check who tagged the user, or whose quarantine record is missing."
+            ),
+            plan=[],
+            offending=[{"quarantine_tag": tag}],
+            needs_context=[f"an audit record of IAM Warden's behind the tag {QUARANTINE_TAG_FINDING}={tag}"],
+        )
+    )
+    return evaluation
 
 
 def _deactivate(arn: str, user: str, key: str) -> RemediationStep:
