@@ -140,10 +140,6 @@ def deny_all_boundary(arn: str) -> str:
     return f"arn:{partition}:iam::aws:policy/{DENY_ALL_BOUNDARY}"
 
 
-def _limit_exceeded(exc: Exception) -> bool:
-    return error_code(exc) == "LimitExceeded"
-
-
 class QuarantineUser:
     """Take every way in from a user, quota-free steps first, and tag it. Undoable.
 
@@ -230,40 +226,54 @@ class QuarantineUser:
                 iam.delete_login_profile(UserName=name)
                 done.append(f"deleted the console password of {name}")
         boundary = deny_all_boundary(str(before.get("user_arn") or step.target))
-        refused: Exception | None = None  # the boundary's error: the inline deny-all is still tried, then it is raised
+        # Either deny-all is enough (review s11 R7): a boundary write refused (an SCP protecting boundaries) is no
+        # failure while the inline deny-all holds, and an inline write refused (a full quota) none while the
+        # boundary holds. Only when neither holds does the quarantine fail, with the boundary's refusal.
+        boundary_error: Exception | None = None
         if before.get("boundary") != boundary:
             try:
                 iam.put_user_permissions_boundary(UserName=name, PermissionsBoundary=boundary)
                 done.append(f"set the deny-all permissions boundary {boundary} on {name}")
             except Exception as exc:
-                refused = exc
+                boundary_error = exc
         policy_name = step.parameters["quarantine_policy_name"]
-        if before["quarantine_policy"] != DENY_ALL_POLICY:
+        inline_held = before["quarantine_policy"] == DENY_ALL_POLICY
+        if not inline_held:
             try:
                 iam.put_user_policy(UserName=name, PolicyName=policy_name, PolicyDocument=json.dumps(DENY_ALL_POLICY))
                 done.append(f"attached deny-all inline policy {policy_name} to {name}")
+                inline_held = True
             except Exception as exc:
-                if not _limit_exceeded(exc):
-                    raise
-                if refused is not None:
-                    raise refused from exc  # neither deny-all holds: the boundary's refusal says why
+                if boundary_error is not None:
+                    raise boundary_error from exc  # neither deny-all holds: the boundary's refusal says why
                 done.append(
-                    f"NOT attached: deny-all inline policy {policy_name} (LimitExceeded: the user's inline policy "
-                    f"quota is full); the deny-all boundary {boundary} holds"
+                    f"NOT attached: deny-all inline policy {policy_name} ({error_code(exc) or type(exc).__name__}); "
+                    f"the deny-all boundary {boundary} holds"
                 )
-        if refused is not None:
-            raise refused
+        if boundary_error is not None:
+            if not inline_held:
+                raise boundary_error
+            done.append(
+                f"NOT set: the deny-all permissions boundary {boundary} "
+                f"({error_code(boundary_error) or type(boundary_error).__name__}); the deny-all inline policy "
+                f"{policy_name} holds"
+            )
         tags = before["tags"]
         if tags.get(QUARANTINE_TAG_FINDING) != run.finding_id or tags.get(QUARANTINE_TAG_ARN) != step.target:
-            iam.tag_user(
-                UserName=name,
-                Tags=[
-                    {"Key": QUARANTINE_TAG_FINDING, "Value": run.finding_id},
-                    {"Key": QUARANTINE_TAG_TIME, "Value": run.now},
-                    {"Key": QUARANTINE_TAG_ARN, "Value": step.target},
-                ],
-            )
-            done.append(f"tagged {name} with {QUARANTINE_TAG_FINDING}={run.finding_id}")
+            # The tags are bookkeeping (review s11 R10): a user's tag quota filled beforehand must not fail the
+            # quarantine that already holds; IAM Warden's audit record, not a tag, is the evidence of it.
+            try:
+                iam.tag_user(
+                    UserName=name,
+                    Tags=[
+                        {"Key": QUARANTINE_TAG_FINDING, "Value": run.finding_id},
+                        {"Key": QUARANTINE_TAG_TIME, "Value": run.now},
+                        {"Key": QUARANTINE_TAG_ARN, "Value": step.target},
+                    ],
+                )
+                done.append(f"tagged {name} with {QUARANTINE_TAG_FINDING}={run.finding_id}")
+            except Exception as exc:
+                done.append(f"NOT tagged: {name} ({error_code(exc) or type(exc).__name__}); the quarantine holds")
 
     def undo(self, aws: AccountClients, step: RemediationStep, before: Mapping[str, Any]) -> list[str]:
         name = step.parameters["user_name"]

@@ -956,6 +956,10 @@ def holds(context: RuleContext, past: PastRemediation) -> bool:
     """
     if past.in_force:
         return True
+    if past.status == "failed" and past.done:
+        # Failed part-way (a boundary refused, a tag quota full): what it did is in force all the same (review s11
+        # R7/R10), and a reversal of that is one; which of its steps count is the judging rule's to read in ``done``.
+        return True
     return past.status == "undone" and bool(past.done) and unexcused_undo(context, past) is not None
 
 
@@ -2658,28 +2662,32 @@ class QuarantineRole:
             return  # deleted since
         role, policy = step.parameters["role_name"], step.parameters["policy_name"]
         boundary = deny_all_boundary(step.target)
-        refused: Exception | None = None  # the boundary's error: the inline deny-all is still tried, then it is raised
+        # Either deny-all is enough (review s11 R7): a refused boundary write is no failure while the inline
+        # deny-all holds, and a refused inline write none while the boundary holds; neither: the boundary's error.
+        boundary_error: Exception | None = None
         if before.get("boundary") != boundary:
             try:
                 run.aws.iam.put_role_permissions_boundary(RoleName=role, PermissionsBoundary=boundary)
                 done.append(f"set the deny-all permissions boundary {boundary} on role {role}")
             except Exception as exc:
-                refused = exc
+                boundary_error = exc
         if canonical(before["policy"]) != canonical(DENY_ALL):
             try:
                 run.aws.iam.put_role_policy(RoleName=role, PolicyName=policy, PolicyDocument=json.dumps(DENY_ALL))
                 done.append(f"put the deny-all inline policy {policy} on role {role}")
             except Exception as exc:
-                if error_code(exc) != "LimitExceeded":
-                    raise
-                if refused is not None:
-                    raise refused from exc  # neither deny-all holds: the boundary's refusal says why
+                if boundary_error is not None:
+                    raise boundary_error from exc  # neither deny-all holds: the boundary's refusal says why
                 done.append(
-                    f"NOT put: the deny-all inline policy {policy} (LimitExceeded: the role's inline policy quota is "
-                    f"full); the deny-all boundary {boundary} holds"
+                    f"NOT put: the deny-all inline policy {policy} ({error_code(exc) or type(exc).__name__}); the "
+                    f"deny-all boundary {boundary} holds"
                 )
-        if refused is not None:
-            raise refused
+        if boundary_error is not None:
+            done.append(
+                f"NOT set: the deny-all permissions boundary {boundary} on role {role} "
+                f"({error_code(boundary_error) or type(boundary_error).__name__}); the deny-all inline policy "
+                f"{policy} holds"
+            )
 
     def undo(self, aws: AccountClients, step: RemediationStep, before: Mapping[str, Any]) -> list[str]:
         if not before["exists"]:
