@@ -58,6 +58,8 @@ def _role(account: str, name: str, path: str = "/") -> RoleFacts:
         (HOME, "iamwarden-pruner-us-east-1"),
         (MEMBER, "iamwarden-remediator"),
         (MEMBER, "iamwarden-member-forwarder-eu-west-1"),
+        # The member stack in the security account's other regions (review s11 R6): its forwarder is own there too.
+        (HOME, "iamwarden-member-forwarder-eu-west-1"),
     ],
 )
 def test_iam_wardens_own_roles_are_skipped(account: str, name: str) -> None:
@@ -73,6 +75,7 @@ def test_iam_wardens_own_roles_are_skipped(account: str, name: str) -> None:
         (HOME, "iamwarden-remediator", "/"),  # a member role's name in the home account
         (MEMBER, "iamwarden-remediator", "/dev/"),  # another path
         (MEMBER, "iamwarden-member-forwarder-anything", "/"),  # not a region where the template has {region}
+        (HOME, "iamwarden-member-forwarder-anything", "/"),
     ],
 )
 def test_a_look_alike_is_judged_and_named_in_its_plan(account: str, name: str, path: str) -> None:

@@ -44,6 +44,10 @@ class ExemptAction(NamedTuple):
     action: str
 
 
+#: The member stack's forwarder role (``OwnIdentity.member_roles`` key), also deployed in the security account.
+MEMBER_FORWARDER = "member-forwarder"
+
+
 class PruneSettings(NamedTuple):
     enabled: bool = True
     mode: PruneMode = PruneMode.REPORT
@@ -83,13 +87,14 @@ class PruneSettings(NamedTuple):
         if self.own.is_own_role(arn, account):
             return True
         home = self.own.home_account
-        return (
-            role is not None
-            and home is not None
-            and role.account == account != home
-            and role.path == "/"
-            and any(names_match(name, role.name) for name in self.own.member_roles.values())
-        )
+        if role is None or home is None or role.path != "/" or role.account != account:
+            return False
+        if account == home:
+            # The member stack is deployed in the security account too, for its other regions (README: buckets in
+            # other regions): its forwarder role is IAM Warden's there as well (review s11 R6).
+            forwarder = self.own.member_roles.get(MEMBER_FORWARDER)
+            return forwarder is not None and names_match(forwarder, role.name)
+        return any(names_match(name, role.name) for name in self.own.member_roles.values())
 
     def looks_like_own(self, name: str, path: str) -> bool:
         """Whether a role is named like IAM Warden's (``own_roles``) at path ``/``: a look-alike unless it is own."""
