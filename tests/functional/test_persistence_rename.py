@@ -237,3 +237,26 @@ def _create_key(user: str, key: str, event_id: str) -> dict[str, Any]:
     event["detail"]["requestParameters"]["userName"] = user
     event["detail"]["responseElements"]["accessKey"].update({"accessKeyId": key, "userName": user})
     return event
+
+
+def test_a_rename_judged_after_the_user_was_renamed_again_is_no_false_remediation(
+    account: Account, enforcer: EnforcerService
+) -> None:
+    """Review s11 R4: tags removed, then backdoor-admin -> b2 -> b3 before either rename is judged. The first rename
+    cannot quarantine b2 (gone): it alerts with needs_context instead of reading as remediated, and its link leads
+    the second rename's look-up back to the quarantine, so b3 is quarantined again."""
+    key, _ = _quarantined(account, enforcer)
+    account.iam.untag_user(UserName="backdoor-admin", TagKeys=list(_tags(account, "backdoor-admin")))
+    account.iam.update_user(UserName="backdoor-admin", NewUserName="b2")
+    account.iam.update_user(UserName="b2", NewUserName="b3")
+    account.iam.update_access_key(UserName="b3", AccessKeyId=key, Status="Active")
+
+    first = enforcer.handle(
+        _rename("00000000-0000-4000-8000-0000000051f4", userName="backdoor-admin", newUserName="b2")
+    )
+    second = enforcer.handle(_rename("00000000-0000-4000-8000-0000000051f5", userName="b2", newUserName="b3"))
+
+    assert [f["outcome"] for f in _reversals(first)] == [Outcome.ALERTED]
+    assert [f["outcome"] for f in _reversals(second)] == [Outcome.REMEDIATED]
+    assert _keys(account, "b3") == {key: "Inactive"}
+    assert "iamwarden-quarantine" in account.iam.list_user_policies(UserName="b3")["PolicyNames"]

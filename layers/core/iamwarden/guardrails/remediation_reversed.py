@@ -407,9 +407,14 @@ class RemediationReversedRule:
             f"quarantine user {new_name} again under its new name: deny-all policy {QUARANTINE_POLICY_NAME}, its "
             "active keys deactivated, its console password removed",
         )
-        evaluation.findings.append(
-            _reversed(context, target, f"{change.actor.display} {moved}", "quarantined", by=by, plan=[step])
-        )
+        finding = _reversed(context, target, f"{change.actor.display} {moved}", "quarantined", by=by, plan=[step])
+        if live is None:
+            # The user is no longer called that (renamed again since, review s11 R4): a quarantine of the name would
+            # find nothing and read as done. Alert with the plan kept; the link above leads the next rename's look-up.
+            finding = finding._replace(
+                needs_context=(f"user {new_name} as it is now: no user of that name exists (renamed again?)",)
+            )
+        evaluation.findings.append(finding)
         return evaluation
 
     @staticmethod
