@@ -1877,8 +1877,9 @@ CASES: Mapping[str, GuardrailCase] = {
                 user_state("legacy-smtp"),
                 {"rules/iam-user-created/allow_paths": "/service-accounts/"},
             ),
-            # Key deactivation, deny-all boundary and deny-all policy done, the tag not.
-            partial_failure=PartialFailure("iam", "TagUser", done_before=3),
+            # The key deactivation refused: nothing done. (A refused tag, boundary or inline write is no failure
+            # while a deny-all holds, review s11 R7/R10: tests/functional/test_quarantine_quota.py.)
+            partial_failure=PartialFailure("iam", "UpdateAccessKey", done_before=0),
         ),
         GuardrailCase(
             rule="managed-policy-attached",
