@@ -145,9 +145,10 @@ class QuarantineUser:
 
     Order matters (review s11 F11): the access keys are deactivated and the console password deleted before any
     write that a quota can refuse, then the deny-all goes on twice: as the permissions boundary (AWS's
-    ``AWSDenyAll``: one slot, no quota) and as the inline policy ``iamwarden-quarantine``. An inline write refused
-    with ``LimitExceeded`` (the user's inline quota filled beforehand) is no failure while the boundary holds; each
-    sub-step is recorded in ``done`` so a partial failure says what holds.
+    ``AWSDenyAll``: one slot, no quota) and as the inline policy ``iamwarden-quarantine``. Either is enough (review s11
+    R7): an inline write refused (the user's inline quota filled beforehand) is no failure while the boundary holds,
+    nor a boundary write refused (an SCP protecting boundaries) while the inline policy holds; the tags are
+    bookkeeping (R10: a full tag quota is no failure). Each sub-step is recorded in ``done``, so what holds is known.
     """
 
     permissions: ClassVar[Permissions] = (
