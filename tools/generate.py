@@ -185,6 +185,7 @@ SCOPES: tuple[Scope, ...] = (
         "QuarantineUsers",
         (
             "iam:GetUser",
+            "iam:ListUserTags",
             "iam:GetUserPolicy",
             "iam:PutUserPolicy",
             "iam:ListAccessKeys",
@@ -192,6 +193,8 @@ SCOPES: tuple[Scope, ...] = (
             "iam:GetLoginProfile",
             "iam:DeleteLoginProfile",
             "iam:TagUser",
+            "iam:DeleteUserPermissionsBoundary",
+            "iam:UntagUser",
         ),
         (USERS,),
     ),
@@ -1480,10 +1483,19 @@ def render_parameters() -> str:
     return "\n".join(lines) + "\n"
 
 
+#: Actions whose undo the enforcer's roles are granted too: the Slack Undo button hands the undo to the enforcer,
+#: which runs it as its own role (review s11 R9: a quarantine's undo deletes the deny-all boundary and the tags; a
+#: grant missing there fails the undo half-way, the user still denied everything). Other actions' undos stay with
+#: ``iamwarden undo`` and the operator's credentials (several would give the enforcer what it must never do).
+UNDONE_BY_THE_ENFORCER = ("quarantine_user", "quarantine_role")
+
+
 def declared_permissions() -> list[str]:
-    """The union of what the remediation steps declare, in declaration order, but what is granted apart."""
+    """The union of what the remediation steps declare (and the undos of ``UNDONE_BY_THE_ENFORCER``), in
+    declaration order, but what is granted apart."""
     union: dict[str, None] = {}
-    for permissions in registry.STEP_PERMISSIONS.values():
+    undos = [undo for action, undo in registry.UNDO_PERMISSIONS.items() if str(action) in UNDONE_BY_THE_ENFORCER]
+    for permissions in (*registry.STEP_PERMISSIONS.values(), *undos):
         union.update(dict.fromkeys(p for p in permissions if p not in registry.GRANTED_APART))
     return list(union)
 

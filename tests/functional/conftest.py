@@ -148,6 +148,7 @@ def moto_account() -> Iterator[Account]:
     # The samples attach AWS-managed policies, which moto only knows when asked to load them.
     with mock_aws(config={"iam": {"load_aws_managed_policies": True}}):
         session = boto3.Session(region_name=REGION)
+        answer_user_boundaries(session)
         dynamodb = session.client("dynamodb")
         create_tables(dynamodb)
         create_parameters(session.client("ssm"))
@@ -181,6 +182,40 @@ def answer_service_specific_credentials(iam: Any) -> None:
         return AWSResponse("https://iam.amazonaws.com/", 200, {}, None), {"ServiceSpecificCredentials": []}  # type: ignore[arg-type]
 
     iam.meta.events.register("before-call.iam.ListServiceSpecificCredentials", empty)
+
+
+def answer_user_boundaries(session: boto3.Session) -> None:
+    """moto implements no user permissions boundary (``Put/DeleteUserPermissionsBoundary`` raise, ``GetUser`` shows
+    none): answer them through botocore's hooks for every client of ``session``, keeping the boundary by user name.
+    """
+    from botocore.awsrequest import AWSResponse
+
+    boundaries: dict[str, str] = {}
+
+    def answered() -> AWSResponse:
+        return AWSResponse("https://iam.amazonaws.com/", 200, {}, None)  # type: ignore[arg-type]
+
+    def put(params: dict[str, Any], **_: Any) -> tuple[AWSResponse, dict[str, Any]]:
+        body = params["body"]  # the query protocol's serialised request
+        boundaries[body["UserName"]] = body["PermissionsBoundary"]
+        return answered(), {}
+
+    def delete(params: dict[str, Any], **_: Any) -> tuple[AWSResponse, dict[str, Any]]:
+        boundaries.pop(params["body"]["UserName"], None)
+        return answered(), {}
+
+    def shown(parsed: dict[str, Any], **_: Any) -> None:
+        user = parsed.get("User") or {}
+        if user.get("UserName") in boundaries:
+            user["PermissionsBoundary"] = {
+                "PermissionsBoundaryType": "Policy",
+                "PermissionsBoundaryArn": boundaries[user["UserName"]],
+            }
+
+    events: Any = session.events  # a before-call hook answers by returning (response, parsed)
+    events.register("before-call.iam.PutUserPermissionsBoundary", put)
+    events.register("before-call.iam.DeleteUserPermissionsBoundary", delete)
+    events.register("after-call.iam.GetUser", shown)
 
 
 @pytest.fixture

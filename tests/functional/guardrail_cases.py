@@ -146,7 +146,11 @@ def user_state(name: str) -> State:
             tag["Key"]: SET_BY_IAMWARDEN if tag["Key"].startswith("iamwarden:") else tag["Value"]
             for tag in iam.list_user_tags(UserName=name)["Tags"]
         }
-        return {"inline_policies": policies, "access_keys": keys, "console_password": console_password, "tags": tags}
+        state = {"inline_policies": policies, "access_keys": keys, "console_password": console_password, "tags": tags}
+        # A permissions boundary, only when there is one (the quarantine's deny-all; moto's answered by the
+        # conftest's ``answer_user_boundaries``).
+        boundary = (iam.get_user(UserName=name)["User"].get("PermissionsBoundary") or {}).get("PermissionsBoundaryArn")
+        return {**state, "boundary": boundary} if boundary else state
 
     return read
 
@@ -1887,15 +1891,18 @@ CASES: Mapping[str, GuardrailCase] = {
                     "team": "payments",
                     "iamwarden:quarantine-finding": SET_BY_IAMWARDEN,
                     "iamwarden:quarantined-at": SET_BY_IAMWARDEN,
+                    "iamwarden:quarantined-arn": SET_BY_IAMWARDEN,
                 },
+                "boundary": "arn:aws:iam::aws:policy/AWSDenyAll",
             },
             compliant=Scenario(
                 _user_with_key("legacy-smtp", "create-user-service-account-path.json", path="/service-accounts/"),
                 user_state("legacy-smtp"),
                 {"rules/iam-user-created/allow_paths": "/service-accounts/"},
             ),
-            # Deny-all policy and key deactivation done, the tag not.
-            partial_failure=PartialFailure("iam", "TagUser", done_before=2),
+            # The key deactivation refused: nothing done. (A refused tag, boundary or inline write is no failure
+            # while a deny-all holds, review s11 R7/R10: tests/functional/test_quarantine_quota.py.)
+            partial_failure=PartialFailure("iam", "UpdateAccessKey", done_before=0),
         ),
         GuardrailCase(
             rule="managed-policy-attached",

@@ -26,11 +26,11 @@ from samtranslator.yaml_helper import yaml_parse
 from iamwarden.adapters.clients import ClientFactory
 from iamwarden.adapters.principals import READ_PERMISSIONS
 from iamwarden.domain import declared
-from iamwarden.domain.findings import Verdict
+from iamwarden.domain.findings import StepAction, Verdict
 from iamwarden.domain.own import MEMBER_SESSION, MEMBER_SESSIONS
 from iamwarden.domain.settings import Settings
 from iamwarden.guardrails.engine import judge_event
-from iamwarden.guardrails.registry import GRANTED_APART, STEP_PERMISSIONS
+from iamwarden.guardrails.registry import ACTIONS, GRANTED_APART, STEP_PERMISSIONS
 from iamwarden.guardrails.tampering import DECLARED_MAX_SESSION_DURATION, RestoreOwnRoleDocument
 from tests.aws_fixtures import enforcer_rules, event_patterns, resolve
 from tests.conftest import ROOT, SAMPLE_OWN, load_event
@@ -162,6 +162,10 @@ def _home_remediations(user_remediation: str = "quarantine") -> list[dict[str, A
 
 def test_the_remediation_role_grants_exactly_the_declared_union() -> None:
     declared = {permission for permissions in STEP_PERMISSIONS.values() for permission in permissions}
+    # The quarantines' undos run as the enforcer too (the Slack Undo button; tools/generate.py UNDONE_BY_THE_ENFORCER).
+    declared |= {
+        p for name in ("quarantine_user", "quarantine_role") for p in ACTIONS[StepAction(name)].undo_permissions
+    }
     declared -= set(GRANTED_APART)  # sts:AssumeRoot: only the central enforcer, behind a template parameter
     home = _home_remediations("delete")
     # An action a central-only statement shares with another (events:DescribeEventBus) is granted here too.

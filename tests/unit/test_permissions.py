@@ -191,10 +191,26 @@ def _grants(policy: str) -> dict[str, set[str]]:
     return grants
 
 
+#: The actions whose undo the enforcer runs itself (the Slack Undo button): tools/generate.py's
+#: ``UNDONE_BY_THE_ENFORCER``, whose undo permissions are granted too (review s11 R9).
+UNDONE_BY_THE_ENFORCER = ("quarantine_user", "quarantine_role")
+
+
 def _declared_union() -> set[str]:
-    """What the generated enforcer-remediations policy grants: every declared permission but those granted apart."""
+    """What the generated enforcer-remediations policy grants: every declared permission (and the undo permissions
+    of ``UNDONE_BY_THE_ENFORCER``) but those granted apart."""
     declared = {permission for permissions in STEP_PERMISSIONS.values() for permission in permissions}
+    declared |= {p for name in UNDONE_BY_THE_ENFORCER for p in ACTIONS[StepAction(name)].undo_permissions}
     return declared - set(GRANTED_APART)
+
+
+@pytest.mark.parametrize("name", UNDONE_BY_THE_ENFORCER)
+def test_the_enforcer_may_undo_a_quarantine(name: str) -> None:
+    """The Slack Undo of a quarantine runs as the enforcer: every call of that undo is granted, so it does not fail
+    half-way with the user still under the deny-all boundary (review s11 R9)."""
+    granted = set(_grants(REMEDIATIONS)) | set(GRANTED_APART)
+    missing = set(ACTIONS[StepAction(name)].undo_permissions) - granted
+    assert not missing, sorted(missing)
 
 
 # --- the remediation actions --------------------------------------------------------------------

@@ -11,7 +11,7 @@ import json
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from iamwarden.adapters.errors import ignoring, is_gone
+from iamwarden.adapters.errors import error_code, ignoring, is_gone
 from iamwarden.domain.arns import iam_arn
 from iamwarden.domain.catalog import OptionSpec, RuleSpec, Severity
 from iamwarden.domain.exceptions import UndoError
@@ -48,6 +48,11 @@ IAM_USER_CREATED = RuleSpec(
 QUARANTINE_POLICY_NAME = "iamwarden-quarantine"
 QUARANTINE_TAG_FINDING = "iamwarden:quarantine-finding"
 QUARANTINE_TAG_TIME = "iamwarden:quarantined-at"
+#: The ARN the quarantine's audit record is kept under: the tag moves with the user through a rename or re-path
+#: (``iam:UpdateUser``), so ``remediation-reversed`` still finds the quarantine whatever the user is called now.
+QUARANTINE_TAG_ARN = "iamwarden:quarantined-arn"
+#: Every tag the quarantine sets (its undo puts each back as it was).
+QUARANTINE_TAGS = (QUARANTINE_TAG_FINDING, QUARANTINE_TAG_TIME, QUARANTINE_TAG_ARN)
 DENY_ALL_POLICY: Mapping[str, Any] = {
     "Version": "2012-10-17",
     "Statement": [{"Sid": "IamWardenQuarantine", "Effect": "Deny", "Action": "*", "Resource": "*"}],
@@ -123,17 +128,39 @@ def _path_allowed(path: str, allowed: str) -> bool:
     return path.startswith(prefix)
 
 
+#: The deny-all permissions boundary: AWS-managed, so no quota of the user's can be filled to keep it out (review s11
+#: F11: an intruder who fills the user's 2,048-character inline quota makes the inline deny-all fail LimitExceeded).
+#: Its document is Deny ``*`` on ``*`` (AWS Managed Policy reference: docs.aws.amazon.com/aws-managed-policy).
+DENY_ALL_BOUNDARY = "AWSDenyAll"
+
+
+def deny_all_boundary(arn: str) -> str:
+    """The ARN of AWS's deny-all managed policy in the partition of ``arn`` (a user's or role's)."""
+    partition = arn.split(":")[1] if arn.count(":") >= 2 else "aws"
+    return f"arn:{partition}:iam::aws:policy/{DENY_ALL_BOUNDARY}"
+
+
 class QuarantineUser:
-    """Deny everything, deactivate keys, remove the console password, tag the user. Undoable."""
+    """Take every way in from a user, quota-free steps first, and tag it. Undoable.
+
+    Order matters (review s11 F11): the access keys are deactivated and the console password deleted before any
+    write that a quota can refuse, then the deny-all goes on twice: as the permissions boundary (AWS's
+    ``AWSDenyAll``: one slot, no quota) and as the inline policy ``iamwarden-quarantine``. Either is enough (review s11
+    R7): an inline write refused (the user's inline quota filled beforehand) is no failure while the boundary holds,
+    nor a boundary write refused (an SCP protecting boundaries) while the inline policy holds; the tags are
+    bookkeeping (R10: a full tag quota is no failure). Each sub-step is recorded in ``done``, so what holds is known.
+    """
 
     permissions: ClassVar[Permissions] = (
         "iam:GetUser",
+        "iam:ListUserTags",
         "iam:GetUserPolicy",
         "iam:PutUserPolicy",
         "iam:ListAccessKeys",
         "iam:UpdateAccessKey",
         "iam:GetLoginProfile",
         "iam:DeleteLoginProfile",
+        "iam:PutUserPermissionsBoundary",
         "iam:TagUser",
     )
     action: ClassVar[StepAction] = StepAction("quarantine_user", permissions)
@@ -143,6 +170,8 @@ class QuarantineUser:
         "iam:PutUserPolicy",
         "iam:ListAccessKeys",
         "iam:UpdateAccessKey",
+        "iam:PutUserPermissionsBoundary",
+        "iam:DeleteUserPermissionsBoundary",
         "iam:UntagUser",
         "iam:TagUser",
     )
@@ -172,10 +201,15 @@ class QuarantineUser:
         return {
             "exists": True,
             "user_arn": user["Arn"],
+            # What a rename cannot change: remediation-reversed checks a quarantine found through the user's tags
+            # (or a rename) against the live user's UserId.
+            "user_id": user.get("UserId"),
             "quarantine_policy": policy,
             "access_keys": keys,
             "login_profile": login,
-            "tags": {key: tags.get(key) for key in (QUARANTINE_TAG_FINDING, QUARANTINE_TAG_TIME)},
+            # The boundary the quarantine replaces (None: none), which undo puts back.
+            "boundary": (user.get("PermissionsBoundary") or {}).get("PermissionsBoundaryArn"),
+            "tags": {key: tags.get(key) for key in QUARANTINE_TAGS},
         }
 
     def apply(self, run: StepRun, step: RemediationStep, before: Mapping[str, Any], done: list[str]) -> None:
@@ -183,13 +217,6 @@ class QuarantineUser:
         if not before["exists"]:
             return  # deleted since: nothing left to quarantine
         iam = run.aws.iam
-        if before["quarantine_policy"] != DENY_ALL_POLICY:
-            iam.put_user_policy(
-                UserName=name,
-                PolicyName=step.parameters["quarantine_policy_name"],
-                PolicyDocument=json.dumps(DENY_ALL_POLICY),
-            )
-            done.append(f"attached deny-all inline policy {step.parameters['quarantine_policy_name']} to {name}")
         for key in before["access_keys"]:
             if key["status"] == "Active":
                 with ignoring():
@@ -199,15 +226,55 @@ class QuarantineUser:
             with ignoring():
                 iam.delete_login_profile(UserName=name)
                 done.append(f"deleted the console password of {name}")
-        if before["tags"].get(QUARANTINE_TAG_FINDING) != run.finding_id:
-            iam.tag_user(
-                UserName=name,
-                Tags=[
-                    {"Key": QUARANTINE_TAG_FINDING, "Value": run.finding_id},
-                    {"Key": QUARANTINE_TAG_TIME, "Value": run.now},
-                ],
+        boundary = deny_all_boundary(str(before.get("user_arn") or step.target))
+        # Either deny-all is enough (review s11 R7): a boundary write refused (an SCP protecting boundaries) is no
+        # failure while the inline deny-all holds, and an inline write refused (a full quota) none while the
+        # boundary holds. Only when neither holds does the quarantine fail, with the boundary's refusal.
+        boundary_error: Exception | None = None
+        if before.get("boundary") != boundary:
+            try:
+                iam.put_user_permissions_boundary(UserName=name, PermissionsBoundary=boundary)
+                done.append(f"set the deny-all permissions boundary {boundary} on {name}")
+            except Exception as exc:
+                boundary_error = exc
+        policy_name = step.parameters["quarantine_policy_name"]
+        inline_held = before["quarantine_policy"] == DENY_ALL_POLICY
+        if not inline_held:
+            try:
+                iam.put_user_policy(UserName=name, PolicyName=policy_name, PolicyDocument=json.dumps(DENY_ALL_POLICY))
+                done.append(f"attached deny-all inline policy {policy_name} to {name}")
+                inline_held = True
+            except Exception as exc:
+                if boundary_error is not None:
+                    raise boundary_error from exc  # neither deny-all holds: the boundary's refusal says why
+                done.append(
+                    f"NOT attached: deny-all inline policy {policy_name} ({error_code(exc) or type(exc).__name__}); "
+                    f"the deny-all boundary {boundary} holds"
+                )
+        if boundary_error is not None:
+            if not inline_held:
+                raise boundary_error
+            done.append(
+                f"NOT set: the deny-all permissions boundary {boundary} "
+                f"({error_code(boundary_error) or type(boundary_error).__name__}); the deny-all inline policy "
+                f"{policy_name} holds"
             )
-            done.append(f"tagged {name} with {QUARANTINE_TAG_FINDING}={run.finding_id}")
+        tags = before["tags"]
+        if tags.get(QUARANTINE_TAG_FINDING) != run.finding_id or tags.get(QUARANTINE_TAG_ARN) != step.target:
+            # The tags are bookkeeping (review s11 R10): a user's tag quota filled beforehand must not fail the
+            # quarantine that already holds; IAM Warden's audit record, not a tag, is the evidence of it.
+            try:
+                iam.tag_user(
+                    UserName=name,
+                    Tags=[
+                        {"Key": QUARANTINE_TAG_FINDING, "Value": run.finding_id},
+                        {"Key": QUARANTINE_TAG_TIME, "Value": run.now},
+                        {"Key": QUARANTINE_TAG_ARN, "Value": step.target},
+                    ],
+                )
+                done.append(f"tagged {name} with {QUARANTINE_TAG_FINDING}={run.finding_id}")
+            except Exception as exc:
+                done.append(f"NOT tagged: {name} ({error_code(exc) or type(exc).__name__}); the quarantine holds")
 
     def undo(self, aws: AccountClients, step: RemediationStep, before: Mapping[str, Any]) -> list[str]:
         name = step.parameters["user_name"]
@@ -217,7 +284,9 @@ class QuarantineUser:
         iam = aws.iam
         restored: list[str] = []
         try:
-            iam.get_user(UserName=name)
+            live_boundary = (iam.get_user(UserName=name)["User"].get("PermissionsBoundary") or {}).get(
+                "PermissionsBoundaryArn"
+            )
         except Exception as exc:
             if is_gone(exc):
                 raise UndoError(f"user {name} no longer exists; there is nothing to lift the quarantine from") from exc
@@ -231,6 +300,16 @@ class QuarantineUser:
                 UserName=name, PolicyName=policy_name, PolicyDocument=json.dumps(before["quarantine_policy"])
             )
             restored.append(f"restored inline policy {policy_name} as it was")
+        boundary = deny_all_boundary(str(before.get("user_arn") or step.target))
+        # A record from before the boundary step has no "boundary" key: that quarantine set none, so none is lifted.
+        if "boundary" in before and before["boundary"] != boundary and live_boundary == boundary:
+            if before["boundary"] is None:
+                with ignoring():
+                    iam.delete_user_permissions_boundary(UserName=name)
+                restored.append(f"removed the deny-all permissions boundary {boundary}")
+            else:
+                iam.put_user_permissions_boundary(UserName=name, PermissionsBoundary=before["boundary"])
+                restored.append(f"put the permissions boundary {before['boundary']} back")
         live = {
             key["AccessKeyId"]: key["Status"]
             for key in pages(iam, "list_access_keys", "AccessKeyMetadata", UserName=name)
@@ -239,7 +318,8 @@ class QuarantineUser:
             if key["status"] == "Active" and live.get(key["id"]) == "Inactive":
                 iam.update_access_key(UserName=name, AccessKeyId=key["id"], Status="Active")
                 restored.append(f"reactivated access key {key['id']}")
-        old_tags = before["tags"]
+        # A record from before the ARN tag existed names two tags: the third was not there either.
+        old_tags = {key: before["tags"].get(key) for key in QUARANTINE_TAGS}
         gone = [key for key, value in old_tags.items() if value is None]
         kept = [{"Key": key, "Value": value} for key, value in old_tags.items() if value is not None]
         if gone:

@@ -18,8 +18,13 @@ s7 gap 6: the table is writable, and so is ``iamwarden undo`` by any admin). A r
 that still counts, and the finding says why. Offline there is no audit table: the rule cannot judge and says so.
 
 IAM's events name users without their path, so a user is looked up at path ``/`` (as the access-key
-rule records it); a quarantined user at another path is found only through ``iam-user-created``'s records,
-which carry the full ARN from the CreateUser response.
+rule records it), and then by what a rename cannot change (review s11 F1: ``UpdateUser`` to a new name or path,
+then the key set Active under the new name, was "never deactivated"): the live user's tag
+``iamwarden:quarantined-arn`` (set by the quarantine, it moves with the user) names the ARN its record is kept
+under, and a remediation found there counts only when its captured ``UserId`` is the live user's; a rename that
+``remediation-reversed`` judged left a link from the new name to the old (``USER_RENAMED``, followed a few hops).
+A rename or re-path (``UpdateUser``) of a quarantined user is itself a reversal attempt: critical, and the user is
+quarantined again under its new name, the record carrying the keys the earlier remediations deactivated.
 
 A role IAM Warden quarantined (``iamwarden-tampered`` puts its deny-all inline policy ``iamwarden-quarantine`` on
 a role that took one of its role names, or whose trust was rewritten with no good copy to put back) is freed the
@@ -41,14 +46,16 @@ too: it is disabled again. Those events arrive in the region of the trust anchor
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NamedTuple
 
+from iamwarden.adapters.audit import AuditStatus
+from iamwarden.adapters.errors import is_gone
 from iamwarden.domain.arns import iam_arn
 from iamwarden.domain.catalog import Mode, RuleSpec, Severity
 from iamwarden.domain.documents import PolicyKind, decode_policy_document
 from iamwarden.domain.exceptions import InvalidEventError
 from iamwarden.domain.findings import Finding, RemediationStep
-from iamwarden.domain.recorded import PastRemediation
+from iamwarden.domain.recorded import PastRemediation, Snapshot, observed_at
 from iamwarden.guardrails.base import Evaluation, RuleContext
 from iamwarden.guardrails.credentials import (
     CREDENTIAL_UPDATES,
@@ -58,7 +65,13 @@ from iamwarden.guardrails.credentials import (
     credential_id,
     deactivation_step,
 )
-from iamwarden.guardrails.iam_user import DENY_ALL_POLICY, QUARANTINE_POLICY_NAME, QuarantineUser
+from iamwarden.guardrails.iam_user import (
+    DENY_ALL_POLICY,
+    QUARANTINE_POLICY_NAME,
+    QUARANTINE_TAG_ARN,
+    QUARANTINE_TAG_FINDING,
+    QuarantineUser,
+)
 from iamwarden.guardrails.roles_anywhere import DisableRolesAnywhere, roles_anywhere_arn
 from iamwarden.guardrails.tampering import (
     QUARANTINE_POLICY,
@@ -90,7 +103,9 @@ REMEDIATION_REVERSED = RuleSpec(
     id="remediation-reversed",
     title="IAM Warden's remediation reversed",
     event_source="iam.amazonaws.com",
-    event_names=frozenset({"UpdateAccessKey", "DeleteUserPolicy", "CreateAccessKey", *CREDENTIAL_UPDATES}),
+    event_names=frozenset(
+        {"UpdateAccessKey", "DeleteUserPolicy", "CreateAccessKey", "UpdateUser", *CREDENTIAL_UPDATES}
+    ),
     risk=(
         "A remediation turned back by hand (a deactivated key made active, a quarantine lifted) is what an intruder "
         "does first to get a backdoor back."
@@ -103,18 +118,122 @@ REMEDIATION_REVERSED = RuleSpec(
 )
 
 
+#: The snapshot kind of a rename ``remediation-reversed`` judged: under the new name's ARN (path ``/``, as events name
+#: users), ``{"from": [ARNs the user's records were kept under], "user_id": UserId or None}``.
+USER_RENAMED = "user-renamed"
+#: How many renames a look-up follows back (a user renamed again and again is found through its tag as well).
+_RENAME_HOPS = 5
+
+
+class LiveUser(NamedTuple):
+    """What IAM says of a user now: what a rename cannot change (its UserId) and the quarantine's tags."""
+
+    user_id: str | None
+    arn: str | None
+    tags: Mapping[str, str]
+
+
 def _deactivated_keys(past: PastRemediation) -> set[str]:
-    """The access keys a remediation deactivated: the key of access-key-created, the active keys of a quarantine."""
+    """The access keys a remediation deactivated: the key of access-key-created, the active keys of a quarantine,
+    and those an earlier quarantine of the user had deactivated before it was renamed (``carried_keys``)."""
     keys = {str(step["access_key_id"]) for step in past.steps(DeactivateAccessKey.action) if "access_key_id" in step}
+    for step in past.steps(QuarantineUser.action):
+        keys |= {str(key) for key in step.get("carried_keys", ())}
     for index, step in enumerate(past.plan):
         if step.get("action") != QuarantineUser.action or index >= len(past.before):
             continue
         keys |= {str(key["id"]) for key in past.before[index].get("access_keys", ()) if key.get("status") == "Active"}
+    if past.status == AuditStatus.FAILED:
+        # A quarantine that failed part-way holds for what it did (review s11 R7/R10): the keys its done shows.
+        keys = {key for key in keys if any(f"deactivated access key {key}" in line for line in past.done)}
     return keys
 
 
+def _recorded_user_ids(past: PastRemediation) -> set[str]:
+    """The UserIds a remediation's quarantine steps captured (none for older records or other actions)."""
+    return {
+        str(past.before[index]["user_id"])
+        for index, step in enumerate(past.plan)
+        if step.get("action") == QuarantineUser.action
+        and index < len(past.before)
+        and isinstance(past.before[index].get("user_id"), str)
+    }
+
+
+def _live_user(context: RuleContext, user: str) -> LiveUser | None:
+    """``GetUser`` (and ``ListUserTags``) of ``user``, permissions ``QuarantineUser`` declares; None offline or when
+    the user is gone."""
+    if context.live_clients is None:
+        return None
+    change = context.change
+    iam = context.live_clients(change.account, change.region).iam
+    try:
+        found = iam.get_user(UserName=user)["User"]
+        # GetUser returns the user's tags; where an answer leaves them out, ListUserTags says (one page: the
+        # quarantine's tags are among the first 100 only if set; IAM allows 50 tags per user).
+        listed = found["Tags"] if "Tags" in found else iam.list_user_tags(UserName=user).get("Tags", [])
+    except Exception as exc:
+        if is_gone(exc):
+            return None
+        raise
+    tags = {str(tag.get("Key")): str(tag.get("Value")) for tag in listed if isinstance(tag, Mapping)}
+    user_id, arn = found.get("UserId"), found.get("Arn")
+    return LiveUser(user_id if isinstance(user_id, str) else None, arn if isinstance(arn, str) else None, tags)
+
+
+def _user_history(context: RuleContext, arn: str, live: LiveUser | None) -> list[PastRemediation]:
+    """IAM Warden's remediations of a user that still count, whatever it is called now.
+
+    Looked up under ``arn`` (its name at path ``/``), under the ARN its quarantine tag names, and back through the
+    renames this rule judged (``USER_RENAMED``); a remediation whose quarantine captured another UserId than the live
+    user's is another user's (a name used again) and does not count.
+    """
+    recorded = context.recorded
+    found: dict[str, PastRemediation] = {}
+    user_id = live.user_id if live is not None else None
+    # (ARN, found by name or by IAM Warden's own link): a record under the name's ARN is the user's as on main; one
+    # reached only through the live user's tag counts only when it captured the live user's UserId (review s11 R2:
+    # a forged tag must not borrow another user's records, which need not have captured one).
+    queue: list[tuple[str, bool]] = [(arn, True)]
+    if live is not None and live.tags.get(QUARANTINE_TAG_ARN):
+        queue.append((live.tags[QUARANTINE_TAG_ARN], False))
+    seen: set[str] = set()
+    while queue and len(seen) <= _RENAME_HOPS:
+        current, trusted = queue.pop(0)
+        if current in seen:
+            continue
+        seen.add(current)
+        for past in holding(context, current):
+            ids = _recorded_user_ids(past)
+            if user_id is not None and ids and user_id not in ids:
+                continue  # another user's (a name used again)
+            if not trusted and (user_id is None or user_id not in ids):
+                continue  # found through a tag alone: only a record of this very user counts
+            found.setdefault(past.remediation_id, past)
+        link = recorded.snapshot(USER_RENAMED, current) if recorded is not None else None
+        if link is not None:
+            linked_id = link.data.get("user_id")
+            if user_id is None or linked_id in (None, user_id):
+                # IAM Warden's own link names the user by UserId: past it, the records are this user's.
+                onward = trusted or (user_id is not None and linked_id == user_id)
+                queue.extend(
+                    (str(earlier), onward) for earlier in link.data.get("from", ()) if isinstance(earlier, str)
+                )
+    return sorted(found.values(), key=lambda past: past.created_at)
+
+
+#: How a quarantine's ``done`` says a deny-all went on (``QuarantineUser.apply``).
+_DENY_ALL_DONE = ("attached deny-all inline policy", "set the deny-all permissions boundary")
+
+
 def _quarantines(remediations: Sequence[PastRemediation]) -> list[PastRemediation]:
-    return [past for past in remediations if past.steps(QuarantineUser.action)]
+    """The user quarantines among ``remediations``; one that failed part-way only when its deny-all went on."""
+    return [
+        past
+        for past in remediations
+        if past.steps(QuarantineUser.action)
+        and (past.status != AuditStatus.FAILED or any(line.startswith(_DENY_ALL_DONE) for line in past.done))
+    ]
 
 
 class RemediationReversedRule:
@@ -169,6 +288,9 @@ class RemediationReversedRule:
         user = user or context.request_text("userName")
         arn = iam_arn(context.partition, change.account, "user", user)
         evaluation = Evaluation(resource_arn=arn)
+        if change.event_name == "UpdateUser" and not (request.get("newUserName") or request.get("newPath")):
+            evaluation.compliant.append(f"user {user} was neither renamed nor moved to another path")
+            return evaluation
         if change.event_name == "UpdateAccessKey" and request.get("status") != "Active":
             evaluation.compliant.append(f"an access key of user {user} was deactivated, not activated")
             return evaluation
@@ -183,21 +305,24 @@ class RemediationReversedRule:
         if context.recorded is None:
             evaluation.unjudged.append(f"whether IAM Warden remediated user {user} is in its audit table")
             return evaluation
-        remediations = holding(context, arn)
+        if change.event_name == "UpdateUser":
+            return self._renamed(context, user, arn, evaluation)
+        live = _live_user(context, user)
+        remediations = _user_history(context, arn, live)
         actor = change.actor.display
         if change.event_name == "UpdateAccessKey":
             key = context.request_text("accessKeyId")
             by = [past for past in remediations if key in _deactivated_keys(past)]
             if not by:
-                evaluation.compliant.append(f"IAM Warden never deactivated access key {key} of user {user}")
-                return evaluation
+                return _unproven(
+                    context, evaluation, arn, user, live=live, none=f"IAM Warden never deactivated access key {key}"
+                )
             did = f"{actor} set access key {key} of user {user} Active again"
             step = _deactivate(arn, user, key)
         elif change.event_name in ("DeleteUserPolicy", "PutUserPolicy"):
             by = _quarantines(remediations)
             if not by:
-                evaluation.compliant.append(f"user {user} is not quarantined by IAM Warden")
-                return evaluation
+                return _unproven(context, evaluation, arn, user, live=live, none="IAM Warden holds no quarantine")
             how = "deleted" if change.event_name == "DeleteUserPolicy" else "overwrote"
             did = f"{actor} {how} the quarantine policy {QUARANTINE_POLICY_NAME} of user {user}"
             step = RemediationStep(
@@ -216,20 +341,80 @@ class RemediationReversedRule:
             # key to deactivate still holds through its deny-all policy, and access-key-created judges the new key.
             by = [past for past in remediations if _deactivated_keys(past) - {new_key}]
             if not by:
-                evaluation.compliant.append(f"IAM Warden deactivated no key of user {user} that this one replaces")
-                return evaluation
+                return _unproven(
+                    context,
+                    evaluation,
+                    arn,
+                    user,
+                    live=live,
+                    none="IAM Warden deactivated no earlier key",
+                )
             did = f"{actor} created access key {new_key} for user {user}, whose key IAM Warden had deactivated"
             step = _deactivate(arn, user, new_key)
-        evaluation.findings.append(
-            _reversed(
-                context,
-                arn,
-                did,
-                "shut",
-                by=by,
-                plan=[step],
+        evaluation.findings.append(_reversed(context, arn, did, "shut", by=by, plan=[step]))
+        return evaluation
+
+    @staticmethod
+    def _renamed(context: RuleContext, user: str, arn: str, evaluation: Evaluation) -> Evaluation:
+        """``UpdateUser``: a user renamed or moved to another path. IAM Warden's remediations of it follow it (a link
+        kept under the new name); a quarantine in force makes it a reversal attempt, quarantined again by its new
+        name with the keys the earlier remediations deactivated carried over."""
+        change = context.change
+        request = change.request_parameters
+        new_name = request.get("newUserName") if isinstance(request.get("newUserName"), str) else None
+        new_name = new_name or user
+        new_path = request.get("newPath") if isinstance(request.get("newPath"), str) else None
+        live = _live_user(context, new_name)
+        remediations = _user_history(context, arn, live)
+        new_arn = iam_arn(context.partition, change.account, "user", new_name)
+        target = (
+            live.arn
+            if live is not None and live.arn
+            else iam_arn(context.partition, change.account, "user", new_name, new_path or "/")
+        )
+        moved = f"renamed user {user} to {new_name}" if new_name != user else f"moved user {user}"
+        if new_path:
+            moved += f" to path {new_path}"
+        evaluation.resource_arn = target
+        if not remediations:
+            evaluation.compliant.append(f"IAM Warden holds no remediation of user {user} ({moved})")
+            return evaluation
+        tagged = live.tags.get(QUARANTINE_TAG_ARN) if live is not None else None
+        earlier = sorted({arn} | ({tagged} if tagged else set()))
+        link = {"from": earlier, "user_id": live.user_id if live is not None else None}
+        evaluation.observed.append(
+            Snapshot(
+                USER_RENAMED,
+                new_arn,
+                observed_at(change.time),
+                link,
+                whatever_the_verdict=True,
+                if_remediated=link,
             )
         )
+        by = _quarantines(remediations)
+        carried = sorted(set().union(*(_deactivated_keys(past) for past in remediations)))
+        if not by:
+            evaluation.compliant.append(
+                f"{change.actor.display} {moved}; IAM Warden's remediations of it "
+                f"({', '.join(past.remediation_id for past in remediations)}) are followed under its new name"
+            )
+            return evaluation
+        step = RemediationStep(
+            QuarantineUser.action,
+            target,
+            {"user_name": new_name, "quarantine_policy_name": QUARANTINE_POLICY_NAME, "carried_keys": carried},
+            f"quarantine user {new_name} again under its new name: deny-all policy {QUARANTINE_POLICY_NAME}, its "
+            "active keys deactivated, its console password removed",
+        )
+        finding = _reversed(context, target, f"{change.actor.display} {moved}", "quarantined", by=by, plan=[step])
+        if live is None:
+            # The user is no longer called that (renamed again since, review s11 R4): a quarantine of the name would
+            # find nothing and read as done. Alert with the plan kept; the link above leads the next rename's look-up.
+            finding = finding._replace(
+                needs_context=(f"user {new_name} as it is now: no user of that name exists (renamed again?)",)
+            )
+        evaluation.findings.append(finding)
         return evaluation
 
     @staticmethod
@@ -263,7 +448,8 @@ class RemediationReversedRule:
         if context.recorded is None:
             evaluation.unjudged.append(f"whether IAM Warden remediated user {user} is in its audit table")
             return evaluation
-        remediations = holding(context, arn)
+        live = _live_user(context, user)
+        remediations = _user_history(context, arn, live)
         deactivated = [
             past
             for past in remediations
@@ -271,10 +457,14 @@ class RemediationReversedRule:
         ]
         by = deactivated or _quarantines(remediations)
         if not by:
-            evaluation.compliant.append(
-                f"IAM Warden neither deactivated {kind.what} {credential} nor quarantined user {user}"
+            return _unproven(
+                context,
+                evaluation,
+                arn,
+                user,
+                live=live,
+                none=f"IAM Warden neither deactivated {kind.what} {credential} nor quarantined the user",
             )
-            return evaluation
         actor = change.actor.display
         did = (
             f"{actor} set {kind.what} {credential} of user {user} Active again"
@@ -400,7 +590,13 @@ class RemediationReversedRule:
 
 
 def _reversed(
-    context: RuleContext, arn: str, did: str, had: str, *, by: Sequence[PastRemediation], plan: list[RemediationStep]
+    context: RuleContext,
+    arn: str,
+    did: str,
+    had: str,
+    *,
+    by: Sequence[PastRemediation],
+    plan: list[RemediationStep],
 ) -> Finding:
     """The critical finding of a remediation turned back by hand: what was done, which remediation it undid (``by``,
     the last named), and the plan that applies it again."""
@@ -415,17 +611,47 @@ def _reversed(
         if unexcused
         else ""
     )
+    which = f"IAM Warden's remediation {by[-1].remediation_id} ({by[-1].rule})"
+    offending: list[Mapping[str, Any]] = [{"remediation_id": past.remediation_id} for past in by]
     return context.finding(
         REMEDIATION_REVERSED,
         severity=Severity.CRITICAL,
         resource_arn=arn,
         reason=(
-            f"Remediation reversed: {did}, which IAM Warden's remediation {by[-1].remediation_id} ({by[-1].rule}) had "
-            f"{had}; only iamwarden undo lifts a remediation.{excuse}"
+            f"Remediation reversed: {did}, which {which} had {had}; only iamwarden undo lifts a remediation.{excuse}"
         ),
         plan=plan,
-        offending=[{"remediation_id": past.remediation_id} for past in by],
+        offending=offending,
     )
+
+
+def _unproven(
+    context: RuleContext, evaluation: Evaluation, arn: str, user: str, *, live: LiveUser | None, none: str
+) -> Evaluation:
+    """No record of IAM Warden's shows a remediation of the user that this change reverses: compliant, unless the
+    user carries IAM Warden's quarantine tag, which anyone allowed ``iam:TagUser`` can write (review s11 R1), so it
+    is no evidence: a medium alert that says so, and nothing is done."""
+    tag = live.tags.get(QUARANTINE_TAG_FINDING) if live is not None else None
+    if not tag:
+        evaluation.compliant.append(f"{none} of user {user}")
+        return evaluation
+    evaluation.findings.append(
+        context.finding(
+            REMEDIATION_REVERSED,
+            severity=Severity.MEDIUM,
+            resource_arn=arn,
+            reason=(
+                f"User {user} carries IAM Warden's quarantine tag {QUARANTINE_TAG_FINDING}={tag}, but no audit record "
+                f"of IAM Warden's backs it ({none} of the user) for this change ({context.change.actor.display}, "
+                f"{context.change.event_name}): a tag is writable by anyone allowed iam:TagUser, so nothing is done "
+                "on it. Check who tagged the user, or whose quarantine record is missing."
+            ),
+            plan=[],
+            offending=[{"quarantine_tag": tag}],
+            needs_context=[f"an audit record of IAM Warden's behind the tag {QUARANTINE_TAG_FINDING}={tag}"],
+        )
+    )
+    return evaluation
 
 
 def _deactivate(arn: str, user: str, key: str) -> RemediationStep:

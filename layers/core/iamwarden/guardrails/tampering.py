@@ -101,7 +101,7 @@ from iamwarden.domain.settings_guard import (
 )
 from iamwarden.domain.wildcards import arn_match, wildcard_match
 from iamwarden.guardrails.base import Evaluation, RuleContext
-from iamwarden.guardrails.iam_user import DENY_ALL_POLICY, QUARANTINE_POLICY_NAME
+from iamwarden.guardrails.iam_user import DENY_ALL_POLICY, QUARANTINE_POLICY_NAME, deny_all_boundary
 from iamwarden.guardrails.lambda_permissions import RemoveLambdaPermission
 from iamwarden.guardrails.managed_policy import DetachManagedPolicy
 from iamwarden.guardrails.remediation import AccountClients, Permissions, StepRun, pages, policy_document
@@ -955,6 +955,10 @@ def holds(context: RuleContext, past: PastRemediation) -> bool:
     remediated". So an undo excuses the change only as ``unexcused_undo`` says.
     """
     if past.in_force:
+        return True
+    if past.status == "failed" and past.done:
+        # Failed part-way (a boundary refused, a tag quota full): what it did is in force all the same (review s11
+        # R7/R10), and a reversal of that is one; which of its steps count is the judging rule's to read in ``done``.
         return True
     return past.status == "undone" and bool(past.done) and unexcused_undo(context, past) is not None
 
@@ -2618,47 +2622,111 @@ class RevokeOwnRoleSessions:
 
 
 class QuarantineRole:
-    """Put a deny-all inline policy on a role that took one of IAM Warden's role names. Undo deletes it again
-    (or puts back the inline policy of that name the role had before)."""
+    """Deny a role that took one of IAM Warden's role names everything: the deny-all permissions boundary (AWS's
+    ``AWSDenyAll``: no quota to fill) and the deny-all inline policy. Undo takes off the boundary (or puts back the
+    one before) and deletes the inline policy (or puts back the inline policy of that name the role had before).
 
-    permissions: ClassVar[Permissions] = ("iam:GetRole", "iam:GetRolePolicy", "iam:PutRolePolicy")
+    The boundary first (review s11 F11): a role's inline policies share a 10,240-character quota, and an intruder
+    who filled it makes the inline write fail ``LimitExceeded``; that is no failure while the boundary holds.
+    """
+
+    permissions: ClassVar[Permissions] = (
+        "iam:GetRole",
+        "iam:GetRolePolicy",
+        "iam:PutRolePolicy",
+        "iam:PutRolePermissionsBoundary",
+    )
     action: ClassVar[StepAction] = StepAction("quarantine_role", permissions)
-    undo_permissions: ClassVar[Permissions] = ("iam:PutRolePolicy", "iam:DeleteRolePolicy")
+    undo_permissions: ClassVar[Permissions] = (
+        "iam:GetRole",
+        "iam:PutRolePolicy",
+        "iam:DeleteRolePolicy",
+        "iam:PutRolePermissionsBoundary",
+        "iam:DeleteRolePermissionsBoundary",
+    )
     undoable: ClassVar[bool] = True
 
     def capture(self, aws: AccountClients, step: RemediationStep) -> dict[str, Any]:
         role, policy = step.parameters["role_name"], step.parameters["policy_name"]
         try:
-            aws.iam.get_role(RoleName=role)
+            found = aws.iam.get_role(RoleName=role)["Role"]
         except Exception as exc:
             if is_gone(exc):
                 return {"exists": False}
             raise
+        boundary = (found.get("PermissionsBoundary") or {}).get("PermissionsBoundaryArn")
         try:
             document = policy_document(aws.iam.get_role_policy(RoleName=role, PolicyName=policy)["PolicyDocument"])
         except Exception as exc:
             if is_gone(exc):
-                return {"exists": True, "policy": None}
+                return {"exists": True, "policy": None, "boundary": boundary}
             raise
-        return {"exists": True, "policy": document}
+        return {"exists": True, "policy": document, "boundary": boundary}
 
     def apply(self, run: StepRun, step: RemediationStep, before: Mapping[str, Any], done: list[str]) -> None:
-        if not before["exists"] or canonical(before["policy"]) == canonical(DENY_ALL):
-            return  # deleted since, or quarantined already
+        if not before["exists"]:
+            return  # deleted since
         role, policy = step.parameters["role_name"], step.parameters["policy_name"]
-        run.aws.iam.put_role_policy(RoleName=role, PolicyName=policy, PolicyDocument=json.dumps(DENY_ALL))
-        done.append(f"put the deny-all inline policy {policy} on role {role}")
+        boundary = deny_all_boundary(step.target)
+        # Either deny-all is enough (review s11 R7): a refused boundary write is no failure while the inline
+        # deny-all holds, and a refused inline write none while the boundary holds; neither: the boundary's error.
+        boundary_error: Exception | None = None
+        if before.get("boundary") != boundary:
+            try:
+                run.aws.iam.put_role_permissions_boundary(RoleName=role, PermissionsBoundary=boundary)
+                done.append(f"set the deny-all permissions boundary {boundary} on role {role}")
+            except Exception as exc:
+                boundary_error = exc
+        if canonical(before["policy"]) != canonical(DENY_ALL):
+            try:
+                run.aws.iam.put_role_policy(RoleName=role, PolicyName=policy, PolicyDocument=json.dumps(DENY_ALL))
+                done.append(f"put the deny-all inline policy {policy} on role {role}")
+            except Exception as exc:
+                if boundary_error is not None:
+                    raise boundary_error from exc  # neither deny-all holds: the boundary's refusal says why
+                done.append(
+                    f"NOT put: the deny-all inline policy {policy} ({error_code(exc) or type(exc).__name__}); the "
+                    f"deny-all boundary {boundary} holds"
+                )
+        if boundary_error is not None:
+            done.append(
+                f"NOT set: the deny-all permissions boundary {boundary} on role {role} "
+                f"({error_code(boundary_error) or type(boundary_error).__name__}); the deny-all inline policy "
+                f"{policy} holds"
+            )
 
     def undo(self, aws: AccountClients, step: RemediationStep, before: Mapping[str, Any]) -> list[str]:
-        if not before["exists"] or canonical(before["policy"]) == canonical(DENY_ALL):
+        if not before["exists"]:
             return []
         role, policy = step.parameters["role_name"], step.parameters["policy_name"]
+        restored: list[str] = []
+        boundary = deny_all_boundary(step.target)
+        # A record from before the boundary step has no "boundary" key: that quarantine set none, so none is lifted.
+        if "boundary" in before and before["boundary"] != boundary:
+            try:
+                live = (aws.iam.get_role(RoleName=role)["Role"].get("PermissionsBoundary") or {}).get(
+                    "PermissionsBoundaryArn"
+                )
+            except Exception as exc:
+                if is_gone(exc):
+                    raise UndoError(f"role {role} no longer exists") from exc
+                raise
+            if live == boundary:
+                if before["boundary"] is None:
+                    with ignoring():
+                        aws.iam.delete_role_permissions_boundary(RoleName=role)
+                    restored.append(f"took the deny-all permissions boundary off role {role}")
+                else:
+                    aws.iam.put_role_permissions_boundary(RoleName=role, PermissionsBoundary=before["boundary"])
+                    restored.append(f"put the permissions boundary {before['boundary']} of role {role} back")
+        if canonical(before["policy"]) == canonical(DENY_ALL):
+            return restored
         if before["policy"] is not None:
             aws.iam.put_role_policy(RoleName=role, PolicyName=policy, PolicyDocument=json.dumps(before["policy"]))
-            return [f"put the inline policy {policy} of role {role} back as it was"]
+            return [*restored, f"put the inline policy {policy} of role {role} back as it was"]
         with ignoring():
             aws.iam.delete_role_policy(RoleName=role, PolicyName=policy)
-        return [f"deleted the deny-all inline policy {policy} from role {role}"]
+        return [*restored, f"deleted the deny-all inline policy {policy} from role {role}"]
 
 
 def _same_role(found: Mapping[str, Any], step: RemediationStep) -> None:

@@ -12,7 +12,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from iamwarden.adapters.clients import ClientFactory
+from iamwarden.app.config import own_identity_from_environment
 from iamwarden.domain.exceptions import SettingsProblem
+from iamwarden.domain.own import OwnIdentity
 from iamwarden.prune.adapters.access_advisor import AccessAdvisor
 from iamwarden.prune.adapters.store import PruneStore, RoleState
 from iamwarden.prune.app.service import Pruner, RoleOutcome, RoleSummary, select_roles
@@ -29,9 +31,12 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def settings_from_values(values: Mapping[str, Any]) -> tuple[PruneSettings, list[SettingsProblem]]:
-    """Pruner settings from every parameter under the prefix (it never prunes a role named like IAM Warden's)."""
-    return parse_prune_settings(values)
+def settings_from_values(
+    values: Mapping[str, Any], own: OwnIdentity | None = None
+) -> tuple[PruneSettings, list[SettingsProblem]]:
+    """Pruner settings from every parameter under the prefix; IAM Warden's own roles (never pruned) by exact
+    identity, from the stack's environment (``IAMWARDEN_OWN_ROLE_ARNS``, ``IAMWARDEN_MEMBER_ROLE_NAMES``)."""
+    return parse_prune_settings(values, own=own if own is not None else own_identity_from_environment())
 
 
 def read_settings(

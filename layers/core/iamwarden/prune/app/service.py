@@ -19,7 +19,6 @@ from datetime import date, datetime, timedelta
 from typing import Any, NamedTuple
 
 from iamwarden.domain.arns import parse_role_arn
-from iamwarden.domain.wildcards import matches_any
 from iamwarden.prune.adapters.access_advisor import AccessAdvisor
 from iamwarden.prune.adapters.executor import Executor
 from iamwarden.prune.adapters.iam_reader import IamReader
@@ -243,7 +242,7 @@ class Pruner:
             recent=recent_grants(role, ledger, self.settings, now),
             exempt_sid_prefix=self.settings.exempt_sid_prefix,
             owners=owners,
-            notes=tuple(notes),
+            notes=(*look_alike_notes(role, self.settings), *notes),
             max_growth=self.settings.max_growth,
         )
 
@@ -366,6 +365,16 @@ class Pruner:
         )
 
 
+def look_alike_notes(role: RoleFacts, settings: PruneSettings) -> tuple[str, ...]:
+    """A note for a role named like IAM Warden's that is not one of its roles: judged like any other, and said so."""
+    if settings.looks_like_own(role.name, role.path) and not settings.is_own_role(role.arn, role.account):
+        return (
+            f"role {role.name} is named like IAM Warden's roles but is not one of them (a look-alike): it is judged "
+            "like any other role",
+        )
+    return ()
+
+
 def select_roles(
     settings: PruneSettings,
     roles: Mapping[str, Iterable[RoleSummary]],
@@ -385,7 +394,7 @@ def select_roles(
             if (
                 role.path.startswith((SERVICE_LINKED_PATH, IDENTITY_CENTER_PATH))
                 or role.name.startswith("AWSReservedSSO_")
-                or (role.path == "/" and matches_any(role.name, settings.own_roles))
+                or settings.is_own_role(role.arn, account)
                 or settings.is_exempt_role(role.name, role.arn)
                 or now - role.created < timedelta(days=settings.min_role_age_days)
             ):

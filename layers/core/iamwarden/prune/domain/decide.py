@@ -16,7 +16,7 @@ from datetime import date, datetime, timedelta
 from typing import Any, NamedTuple
 
 from iamwarden.domain.policy import action_matches
-from iamwarden.domain.wildcards import matches_any, wildcard_match
+from iamwarden.domain.wildcards import wildcard_match
 from iamwarden.prune.domain.model import AccessReport, RoleFacts
 from iamwarden.prune.domain.settings import PruneSettings
 
@@ -70,7 +70,7 @@ def skip_reason(role: RoleFacts, settings: PruneSettings, now: datetime) -> str 
         return "service-linked role (managed by its AWS service)"
     if role.path.startswith(IDENTITY_CENTER_PATH) or role.name.startswith("AWSReservedSSO_"):
         return "IAM Identity Center role (managed by its permission set)"
-    if role.path == "/" and matches_any(role.name, settings.own_roles):
+    if settings.is_own_role(role.arn, role.account):  # by exact identity, never by name (review s11 F4)
         return "one of IAM Warden's own roles"
     if settings.is_exempt_role(role.name, role.arn):
         return "exempted by the exempt_roles setting"

@@ -17,10 +17,12 @@ from enum import StrEnum
 from types import MappingProxyType
 from typing import Any, NamedTuple
 
+from iamwarden.domain.arns import parse_role_arn
 from iamwarden.domain.exceptions import SettingsProblem
 from iamwarden.domain.exposure import ACCOUNT_ID
+from iamwarden.domain.own import OwnIdentity, names_match
 from iamwarden.domain.settings import DEFAULT_OWN_ROLES, _string_list, flatten
-from iamwarden.domain.wildcards import arn_match, wildcard_match
+from iamwarden.domain.wildcards import arn_match, matches_any, wildcard_match
 
 ROOT = "prune"
 DEFAULT_ALWAYS_KEEP = ("iam:PassRole", "sts:AssumeRole")
@@ -40,6 +42,10 @@ class ExemptAction(NamedTuple):
 
     role: str
     action: str
+
+
+#: The member stack's forwarder role (``OwnIdentity.member_roles`` key), also deployed in the security account.
+MEMBER_FORWARDER = "member-forwarder"
 
 
 class PruneSettings(NamedTuple):
@@ -62,7 +68,37 @@ class PruneSettings(NamedTuple):
     exempt_tag: str = "iamwarden:prune-exempt-until"
     exempt_sid_prefix: str = "NOPRUNE"
     owner_tag: str = "owner"
+    #: Name patterns of IAM Warden's roles: a role that has such a name but is not one of them (``own``) is judged
+    #: like any other, and its plan names it a look-alike.
     own_roles: tuple[str, ...] = DEFAULT_OWN_ROLES
+    #: IAM Warden's own roles by exact identity (the enforcer's ``OwnIdentity``, from the template's environment):
+    #: the only roles never pruned for being IAM Warden's (review s11 F4). Empty (offline): none is.
+    own: OwnIdentity = OwnIdentity()
+
+    def is_own_role(self, arn: str, account: str) -> bool:
+        """Whether ``arn`` (a role of ``account``) is exactly one of IAM Warden's: the home stack's by ARN, a member
+        stack's by name at path ``/`` in a member account (a region's name where the template has ``{region}``);
+        with no identity known at all, any role named like them (the safe side: such a role is not pruned)."""
+        role = parse_role_arn(arn)
+        if not self.own.home_roles and self.own.home_account is None:
+            # Nothing known of IAM Warden's identity (``iamwarden prune`` run without the stack's environment):
+            # never prune a role that might be one of its own; the deployed pruner always knows them.
+            return role is not None and self.looks_like_own(role.name, role.path)
+        if self.own.is_own_role(arn, account):
+            return True
+        home = self.own.home_account
+        if role is None or home is None or role.path != "/" or role.account != account:
+            return False
+        if account == home:
+            # The member stack is deployed in the security account too, for its other regions (README: buckets in
+            # other regions): its forwarder role is IAM Warden's there as well (review s11 R6).
+            forwarder = self.own.member_roles.get(MEMBER_FORWARDER)
+            return forwarder is not None and names_match(forwarder, role.name)
+        return any(names_match(name, role.name) for name in self.own.member_roles.values())
+
+    def looks_like_own(self, name: str, path: str) -> bool:
+        """Whether a role is named like IAM Warden's (``own_roles``) at path ``/``: a look-alike unless it is own."""
+        return path == "/" and matches_any(name, self.own_roles)
 
     def mode_for(self, account: str) -> PruneMode:
         return self.account_modes.get(account, self.mode)
@@ -98,12 +134,13 @@ KNOWN_KEYS = frozenset({"enabled", "mode", "modes", *_INT_BOUNDS, *_PATTERN_KEYS
 
 
 def parse_prune_settings(
-    values: Mapping[str, Any], own_roles: tuple[str, ...] = DEFAULT_OWN_ROLES
+    values: Mapping[str, Any], own_roles: tuple[str, ...] = DEFAULT_OWN_ROLES, own: OwnIdentity | None = None
 ) -> tuple[PruneSettings, list[SettingsProblem]]:
-    """Build ``PruneSettings`` from paths relative to the settings prefix; report and fall back per key."""
+    """Build ``PruneSettings`` from paths relative to the settings prefix; report and fall back per key. ``own``:
+    IAM Warden's roles by exact identity (none when not given)."""
     flat = {path: value for path, value in flatten(values).items() if path.split("/")[0] == ROOT}
     problems: list[SettingsProblem] = []
-    given: dict[str, Any] = {"own_roles": own_roles}
+    given: dict[str, Any] = {"own_roles": own_roles, "own": own or OwnIdentity()}
     account_modes: dict[str, PruneMode] = {}
     for path, raw in sorted(flat.items()):
         parts = path.split("/")[1:]
