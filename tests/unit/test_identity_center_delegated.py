@@ -243,3 +243,59 @@ def test_which_refusals_are_the_delegated_administrators_limit(
         assert why is not None
         assert explained in why
         assert f"the management account {MANAGEMENT}" in why
+
+
+def test_the_set_by_set_read_stops_at_its_limit_and_says_the_rest_is_unknown() -> None:
+    client, stubber = _stubbed()
+    _refuse_for_principal(stubber)
+    sets = [f"arn:aws:sso:::permissionSet/ssoins-1111111111111111/ps-{n:016x}" for n in range(40)]
+    stubber.add_response("list_permission_sets", {"PermissionSets": sets}, {"InstanceArn": INSTANCE})
+    # 1 call for the sets, then 2 per set: 24 sets read whole, the 25th's accounts are the 50th call.
+    for permission_set in sets[:24]:
+        _accounts(stubber, permission_set, [MEMBER])
+        _assignments(stubber, permission_set, MEMBER, [("GROUP", "another-group")])
+    _accounts(stubber, sets[24], [MEMBER])
+    with stubber:
+        [finding] = _judge(client).findings
+        stubber.assert_no_pending_responses()  # and no 51st call: the Stubber would have refused it
+    assert finding.severity is Severity.MEDIUM
+    management, cut = finding.needs_context
+    assert management.startswith(f"what group {GROUP} is assigned in the management account")
+    assert cut.startswith(f"what else group {GROUP} is assigned: the set-by-set read was cut short after 50 ")
+    assert "before ListAccountAssignments" in cut
+
+
+def test_an_admin_set_found_before_the_limit_still_settles_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("iamwarden.guardrails.identity_center.DELEGATED_READ_LIMIT", 3)
+    client, stubber = _stubbed()
+    _refuse_for_principal(stubber)
+    stubber.add_response("list_permission_sets", {"PermissionSets": [ADMIN_SET, READ_SET]}, {"InstanceArn": INSTANCE})
+    _accounts(stubber, ADMIN_SET, [MEMBER])
+    _assignments(stubber, ADMIN_SET, MEMBER, [("GROUP", GROUP)])
+    _admin_set_reads(stubber)  # judging the found set is not the set-by-set read
+    with stubber:
+        [finding] = _judge(client).findings
+        stubber.assert_no_pending_responses()
+    assert (finding.severity, finding.needs_context) == (Severity.CRITICAL, ())
+    [step] = finding.plan
+    assert step.action == StepAction.DELETE_GROUP_MEMBERSHIP
+
+
+def test_each_page_of_a_read_is_a_call_of_the_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("iamwarden.guardrails.identity_center.DELEGATED_READ_LIMIT", 2)
+    client, stubber = _stubbed()
+    _refuse_for_principal(stubber)
+    stubber.add_response(
+        "list_permission_sets", {"PermissionSets": [READ_SET], "NextToken": "more"}, {"InstanceArn": INSTANCE}
+    )
+    stubber.add_response(
+        "list_permission_sets",
+        {"PermissionSets": [ADMIN_SET], "NextToken": "again"},
+        {"InstanceArn": INSTANCE, "NextToken": "more"},
+    )
+    with stubber:
+        [finding] = _judge(client).findings
+        stubber.assert_no_pending_responses()
+    assert finding.severity is Severity.MEDIUM
+    assert "cut short after 2 Identity Center calls" in finding.needs_context[-1]
+    assert "before ListPermissionSets" in finding.needs_context[-1]

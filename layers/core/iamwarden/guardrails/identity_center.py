@@ -763,15 +763,51 @@ DELEGATED_READS = (
 )
 
 
+#: At most this many Identity Center calls (pages included) for one event's set-by-set reads: an organisation with
+#: hundreds of permission sets and accounts would otherwise cost one call per set and account, on every membership.
+#: Cut short, what was found still counts (an admin set found settles it) and the rest is said unknown.
+DELEGATED_READ_LIMIT = 50
+
+
+class ReadBudget:
+    """What is left of one event's set-by-set calls (``DELEGATED_READ_LIMIT``), shared by all its principals."""
+
+    def __init__(self, limit: int | None = None) -> None:
+        self.limit = DELEGATED_READ_LIMIT if limit is None else limit
+        self.left = self.limit
+
+    def take(self) -> bool:
+        """Spend one call; False (spending nothing) when none is left."""
+        if self.left <= 0:
+            return False
+        self.left -= 1
+        return True
+
+
+class _CutShort(Exception):
+    """The set-by-set read ran out of calls before ``operation``."""
+
+    def __init__(self, operation: str) -> None:
+        super().__init__(operation)
+        self.operation = operation
+
+
 def _principal_assignments(
-    client: Any, instance: Instance, principal: str, principal_type: str, account: str
+    client: Any,
+    instance: Instance,
+    principal: str,
+    principal_type: str,
+    account: str,
+    *,
+    budget: ReadBudget | None = None,
 ) -> tuple[dict[str, set[str]], list[str]]:
     """The principal's assignments and what could not be read about them.
 
     ``ListAccountAssignmentsForPrincipal`` first; refused to a delegated administrator, each permission set's
-    provisioned accounts and their assignments instead (``DELEGATED_READS``), filtered to the principal. What the
-    delegated administrator may not read (the management account's assignments, a refused set or account) is
-    returned as unknown, never taken as "no assignment".
+    provisioned accounts and their assignments instead (``DELEGATED_READS``), filtered to the principal, in at most
+    ``budget``'s calls. What the delegated administrator may not read (the management account's assignments, a
+    refused set or account) or did not read (the budget spent) is returned as unknown, never taken as "no
+    assignment".
     """
     try:
         return _group_assignments(client, instance.arn, principal, principal_type), []
@@ -779,6 +815,7 @@ def _principal_assignments(
         refused = _refused_to_delegate(exc, instance, account)
         if refused is None:
             raise
+    calls = budget if budget is not None else ReadBudget()
     kind = principal_type.lower()
     assigned: dict[str, set[str]] = {}
     unknown = [
@@ -787,47 +824,71 @@ def _principal_assignments(
         f"which would say, is answered only there; the assignments below were read set by set from account {account}"
     ]
     try:
-        permission_sets = _paged(client, "list_permission_sets", "PermissionSets", InstanceArn=instance.arn)
-    except PermanentAwsError as exc:
-        why = _refused_to_delegate(exc, instance, account)
-        if why is None:
-            raise
-        return {}, [f"what {kind} {principal} is assigned: {refused}; and {why}"]
-    for permission_set in permission_sets:
-        ids = {"InstanceArn": instance.arn, "PermissionSetArn": permission_set}
         try:
-            accounts = _paged(client, "list_accounts_for_provisioned_permission_set", "AccountIds", **ids)
+            permission_sets = _paged(
+                client, "list_permission_sets", "PermissionSets", calls=calls, InstanceArn=instance.arn
+            )
         except PermanentAwsError as exc:
             why = _refused_to_delegate(exc, instance, account)
             if why is None:
                 raise
-            unknown.append(f"in which accounts {kind} {principal} holds permission set {permission_set}: {why}")
-            continue
-        for target in accounts:
-            if target == instance.owner:
-                continue  # said above: the management account's sets are not the delegated administrator's to read
+            return {}, [f"what {kind} {principal} is assigned: {refused}; and {why}"]
+        for permission_set in permission_sets:
+            ids = {"InstanceArn": instance.arn, "PermissionSetArn": permission_set}
             try:
-                for found in _paged(client, "list_account_assignments", "AccountAssignments", AccountId=target, **ids):
-                    if found.get("PrincipalType") == principal_type and found.get("PrincipalId") == principal:
-                        assigned.setdefault(permission_set, set()).add(target)
+                accounts = _paged(
+                    client, "list_accounts_for_provisioned_permission_set", "AccountIds", calls=calls, **ids
+                )
             except PermanentAwsError as exc:
                 why = _refused_to_delegate(exc, instance, account)
                 if why is None:
                     raise
-                unknown.append(f"whether {kind} {principal} holds permission set {permission_set} in {target}: {why}")
+                unknown.append(f"in which accounts {kind} {principal} holds permission set {permission_set}: {why}")
+                continue
+            for target in accounts:
+                if target == instance.owner:
+                    continue  # said above: the management account's sets are not the delegated administrator's to read
+                try:
+                    for found in _paged(
+                        client, "list_account_assignments", "AccountAssignments", calls=calls, AccountId=target, **ids
+                    ):
+                        if found.get("PrincipalType") == principal_type and found.get("PrincipalId") == principal:
+                            assigned.setdefault(permission_set, set()).add(target)
+                except PermanentAwsError as exc:
+                    why = _refused_to_delegate(exc, instance, account)
+                    if why is None:
+                        raise
+                    unknown.append(
+                        f"whether {kind} {principal} holds permission set {permission_set} in {target}: {why}"
+                    )
+    except _CutShort as cut:
+        unknown.append(
+            f"what else {kind} {principal} is assigned: the set-by-set read was cut short after {calls.limit} "
+            f"Identity Center calls for this event (DELEGATED_READ_LIMIT), before {cut.operation}, so the permission "
+            "sets and accounts it did not reach are unknown"
+        )
     return assigned, unknown
 
 
-def _paged(client: Any, operation: str, key: str, **arguments: Any) -> list[Any]:
-    """Every item under ``key`` of every page of ``operation``; AWS errors classified with the operation's name."""
+def _paged(client: Any, operation: str, key: str, calls: ReadBudget | None = None, **arguments: Any) -> list[Any]:
+    """Every item under ``key`` of every page of ``operation``; AWS errors classified with the operation's name.
+
+    Each page is one call spent from ``calls``; none left, ``_CutShort`` is raised before the call is made.
+    """
+    name = "".join(part.title() for part in operation.split("_"))
     items: list[Any] = []
+    if calls is not None and not calls.take():
+        raise _CutShort(name)
     try:
         for page in client.get_paginator(operation).paginate(**arguments):
             items += list(page.get(key, ()))
+            if page.get("NextToken") and calls is not None and not calls.take():
+                raise _CutShort(name)
+    except _CutShort:
+        raise
     except Exception as exc:
         if not is_aws_error(exc):
             raise
-        name = "".join(part.title() for part in operation.split("_"))
         raise classify(exc, name, resource=arguments.get("PermissionSetArn") or arguments.get("InstanceArn")) from exc
     return items
 
@@ -909,8 +970,11 @@ class UserTakeoverRule:
         principals = [("USER", user)] + [("GROUP", group) for group in _groups_of(live, store, user)]
         assigned: dict[str, set[str]] = {}
         refused: list[str] = []
+        budget = ReadBudget()  # one budget for the user and all its groups
         for principal_type, principal in principals:
-            found, unread = _principal_assignments(client, instance, principal, principal_type, change.account)
+            found, unread = _principal_assignments(
+                client, instance, principal, principal_type, change.account, budget=budget
+            )
             refused += unread
             for permission_set, accounts in found.items():
                 assigned.setdefault(permission_set, set()).update(accounts)
