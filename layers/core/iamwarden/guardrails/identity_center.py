@@ -129,6 +129,15 @@ CONSOLE_MEMBERSHIP = "AddMemberToGroup"
 #: How long after the start of the event's second (CloudTrail's ``eventTime`` has whole seconds) Identity Store may
 #: have created the membership for it to be the console event's: the call's own handling, never another call's.
 MEMBERSHIP_WRITTEN_WITHIN = timedelta(seconds=5)
+#: An external identity provider (Okta, Entra ID...) provisions users and groups through Identity Center's SCIM
+#: endpoint with a bearer token; CloudTrail records it from this source (the Identity Center User Guide, "Logging IAM
+#: Identity Center SCIM API calls with AWS CloudTrail"): ``requestParameters`` ``id`` (the group of
+#: ``PATCH /Groups/{id}``), ``tenantId`` and ``httpBody.operations[]`` (``op``, ``path``, ``value``), values it hides
+#: as ``HIDDEN_DUE_TO_SECURITY_REASONS``, no identity store ID, ``userIdentity.type`` ``WebIdentityUser``/``Unknown``.
+SCIM = "identitystore-scim.amazonaws.com"
+SCIM_MEMBERSHIP = "PatchGroup"
+#: How CloudTrail writes a SCIM value it keeps out of the record.
+HIDDEN = "HIDDEN_DUE_TO_SECURITY_REASONS"
 
 GROUP_ADMIN = RuleSpec(
     id="identity-center-group-admin",
@@ -476,27 +485,62 @@ class GroupMembershipRule:
 
     specs: ClassVar[tuple[RuleSpec, ...]] = (GROUP_ADMIN,)
     event_keys: ClassVar[frozenset[tuple[str, str]]] = frozenset(
-        {(IDENTITY_STORE, name) for name in GROUP_ADMIN.event_names} | {(SSO_DIRECTORY, CONSOLE_MEMBERSHIP)}
+        {(IDENTITY_STORE, name) for name in GROUP_ADMIN.event_names}
+        | {(SSO_DIRECTORY, CONSOLE_MEMBERSHIP), (SCIM, SCIM_MEMBERSHIP)}
     )
 
     def evaluate(self, context: RuleContext) -> Evaluation:
         change = context.change
-        store = context.request_text("identityStoreId")
-        group = context.request_text("groupId")
-        user = _added_user(change)
+        scim = change.event_source == SCIM
+        store: str | None
+        users: tuple[str, ...] | None
+        if scim:
+            group, store, users = context.request_text("id"), None, _scim_added_users(change)
+        else:
+            group, store, users = (
+                context.request_text("groupId"),
+                context.request_text("identityStoreId"),
+                (_added_user(change),),
+            )
         group_arn = f"arn:{context.partition}:identitystore:::group/{group}"
         evaluation = Evaluation(resource_arn=group_arn)
+        if users == ():
+            evaluation.compliant.append(f"the SCIM update of Identity Center group {group} adds no member")
+            return evaluation
         if context.live_clients is None:
             evaluation.unjudged.append(
                 f"which permission sets Identity Center group {group} is assigned (the enforcer reads them live)"
             )
             return evaluation
         client = context.live_clients(change.account, change.region).client("sso-admin")
-        added = f"{change.actor.display} added user {user} to Identity Center group {group}"
+        if users is None:
+            who = "members its record does not name"
+        else:
+            who = f"user{'s' if len(users) > 1 else ''} {', '.join(users)}"
+        added = f"{change.actor.display} added {who} to Identity Center group {group}"
+        if scim:
+            added += (
+                " through SCIM (whoever holds the identity source's SCIM access token, or administers the identity "
+                "provider, made it; the provider adds a membership removed here back at its next sync unless it is "
+                "removed there too)"
+            )
+        instances: list[tuple[Instance, str]] = []
 
         def finding(severity: Severity, reason: str, unknown: tuple[str, ...]) -> None:
-            membership, why = _membership_of(context, store, group, user)
-            plan = _membership_plan(context, store, group, user, membership)
+            plan: list[RemediationStep] = []
+            whys: list[str] = []
+            if users is None:
+                whys.append(
+                    f"which users the SCIM request added to group {group} (CloudTrail records SCIM values as "
+                    f"{HIDDEN}), so no membership can be told to be the event's"
+                )
+            elif store is None:
+                whys.append(f"which identity store group {group} is in, and so which memberships the event created")
+            else:
+                for user in users:
+                    membership, why = _membership_of(context, store, group, user)
+                    plan += _membership_plan(context, store, group, user, membership)
+                    whys += [why] if why else []
             evaluation.findings.append(
                 context.finding(
                     GROUP_ADMIN,
@@ -504,21 +548,37 @@ class GroupMembershipRule:
                     resource_arn=group_arn,
                     reason=reason + ".",
                     plan=plan,
-                    needs_context=unknown + ((why,) if why else ()),
+                    needs_context=unknown + tuple(whys),
                 )
             )
 
-        instance = _instance_of(client, store)
-        if instance is None:
-            finding(
-                Severity.MEDIUM,
-                f"{added}, whose account assignments could not be read",
-                (
-                    f"which Identity Center instance holds identity store {store} (ListInstances in account "
-                    f"{change.account}, {change.region}, names none), and so what group {group} is assigned",
-                ),
-            )
-            return evaluation
+        if store is None:
+            instances = _instances(client)
+            if len(instances) != 1:
+                finding(
+                    Severity.MEDIUM,
+                    f"{added}, whose account assignments could not be read",
+                    (
+                        f"which Identity Center instance holds group {group} (the SCIM record names no identity "
+                        f"store, and ListInstances in account {change.account}, {change.region}, names "
+                        f"{len(instances) or 'none'}), and so what the group is assigned",
+                    ),
+                )
+                return evaluation
+            instance, store = instances[0]
+        else:
+            found = _instance_of(client, store)
+            if found is None:
+                finding(
+                    Severity.MEDIUM,
+                    f"{added}, whose account assignments could not be read",
+                    (
+                        f"which Identity Center instance holds identity store {store} (ListInstances in account "
+                        f"{change.account}, {change.region}, names none), and so what group {group} is assigned",
+                    ),
+                )
+                return evaluation
+            instance = found
         assigned, unread = _principal_assignments(client, instance, group, "GROUP", change.account)
         if not assigned and not unread:
             evaluation.compliant.append(f"Identity Center group {group} holds no account assignment")
@@ -583,6 +643,53 @@ def _added_user(change: CloudTrailChange) -> str:
     return user
 
 
+def _scim_added_users(change: CloudTrailChange) -> tuple[str, ...] | None:
+    """The users a SCIM ``PatchGroup`` adds: () when it adds none, None when its record does not say which.
+
+    SCIM adds members with ``{"op": "add", "path": "members", "value": [{"value": "<user id>"}]}`` (or a pathless
+    ``value`` object holding ``members``); ``replace`` of ``members`` may add too; ``remove`` grants nothing, and a
+    ``displayName``/``externalId`` change adds no one. Operation names and paths are case-insensitive (RFC 7644).
+    CloudTrail hides the values (``HIDDEN_DUE_TO_SECURITY_REASONS``): then who was added is unknown, never "no one".
+    """
+    body = change.request_parameters.get("httpBody")
+    operations = None
+    if isinstance(body, Mapping):
+        operations = next((v for k, v in body.items() if isinstance(k, str) and k.lower() == "operations"), None)
+    if not isinstance(operations, list) or not operations:
+        return None
+    users: list[str] = []
+    for operation in operations:
+        if not isinstance(operation, Mapping):
+            return None
+        op = operation.get("op")
+        kind = op.lower() if isinstance(op, str) else None
+        if kind == "remove":
+            continue
+        if kind not in {"add", "replace"}:
+            return None
+        path, value = operation.get("path"), operation.get("value")
+        if isinstance(path, str) and path.strip():
+            if path.strip().split("[", 1)[0].rsplit(":", 1)[-1].lower() != "members":
+                continue
+            members = value
+        elif isinstance(value, Mapping):
+            keys = [k for k in value if isinstance(k, str) and k.lower() == "members"]
+            if not keys:
+                continue  # sets other attributes only
+            members = value[keys[0]]
+        else:
+            return None  # no path, and the value (hidden) cannot say which attributes it sets
+        if not isinstance(members, list):
+            return None
+        for member in members:
+            user = member.get("value") if isinstance(member, Mapping) else None
+            if not isinstance(user, str) or not user or user == HIDDEN:
+                return None
+            if user not in users:
+                users.append(user)
+    return tuple(users)
+
+
 def _membership_of(context: RuleContext, store: str, group: str, user: str) -> tuple[str | None, str | None]:
     """The membership the event created, or None and what is unknown about it.
 
@@ -593,13 +700,14 @@ def _membership_of(context: RuleContext, store: str, group: str, user: str) -> t
     was there before the call (which then added nothing), one created later was made by another call.
     """
     change = context.change
-    if change.event_source != SSO_DIRECTORY:
+    record = "the SCIM record" if change.event_source == SCIM else "the console's record"
+    if change.event_source == IDENTITY_STORE:
         membership = (change.response_elements or {}).get("membershipId")
         if isinstance(membership, str) and membership:
             return membership, None
         return None, "which membership the event created (its responseElements carry no membershipId)"
     if context.live_clients is None:  # never: evaluate judges a membership live only
-        return None, "which membership the event created (the console's record names none; it is read live)"
+        return None, f"which membership the event created ({record} names none; it is read live)"
     client = context.live_clients(change.account, change.region).client("identitystore")
     store_id = store.rsplit("/", 1)[-1]
     operation = "GetGroupMembershipId"
@@ -619,12 +727,12 @@ def _membership_of(context: RuleContext, store: str, group: str, user: str) -> t
         error = classify(exc, operation, resource=f"arn:{context.partition}:identitystore:::group/{group}")
         if isinstance(error, TransientAwsError):
             raise error from exc
-        return None, f"which membership the event created (the console's record names none, and {error})"
+        return None, f"which membership the event created ({record} names none, and {error})"
     created = described.get("CreatedAt")
     start = instant(change.time)
     if not isinstance(created, datetime) or start is None:
         return None, (
-            f"whether membership {membership} is the one the event created (the console's record names none, and "
+            f"whether membership {membership} is the one the event created ({record} names none, and "
             "DescribeGroupMembership gives no CreatedAt to tell)"
         )
     created = created if created.tzinfo is not None else created.replace(tzinfo=UTC)
@@ -679,6 +787,26 @@ def _instance_of(client: Any, store: str) -> Instance | None:
             raise
         raise classify(exc, "ListInstances", resource=store) from exc
     return None
+
+
+def _instances(client: Any) -> list[tuple[Instance, str]]:
+    """Every Identity Center instance ``ListInstances`` names, with its identity store ID (a SCIM record names none)."""
+    found: list[tuple[Instance, str]] = []
+    try:
+        for page in client.get_paginator("list_instances").paginate():
+            for instance in page.get("Instances", ()):
+                store, arn, owner = (
+                    instance.get("IdentityStoreId"),
+                    instance.get("InstanceArn"),
+                    instance.get("OwnerAccountId"),
+                )
+                if isinstance(store, str) and store and isinstance(arn, str) and arn:
+                    found.append((Instance(arn, owner if isinstance(owner, str) and owner else None), store))
+    except Exception as exc:
+        if not is_aws_error(exc):
+            raise
+        raise classify(exc, "ListInstances") from exc
+    return found
 
 
 def _owner_of(client: Any, instance_arn: str) -> Instance | None:

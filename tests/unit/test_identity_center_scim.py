@@ -1,0 +1,211 @@
+"""identity-center-group-admin on SCIM provisioning: ``identitystore-scim:PatchGroup`` adding members to a group.
+
+An external identity provider (or whoever holds the SCIM access token) provisions through Identity Center's SCIM
+endpoint; CloudTrail records it from ``identitystore-scim.amazonaws.com`` with the group as ``requestParameters.id``,
+the SCIM operations under ``httpBody.operations`` and their values hidden (``HIDDEN_DUE_TO_SECURITY_REASONS``: the
+Identity Center User Guide's example records, events/README.md). The group is judged as for ``CreateGroupMembership``
+(the same reading of its assignments); who was added is unknown when hidden (alert-only), and a named user's
+membership is removed only when it is found live as on the console's path (created in the event's second).
+"""
+
+from __future__ import annotations
+
+import copy
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from iamwarden.domain.catalog import Severity
+from iamwarden.domain.events import parse_event
+from iamwarden.domain.findings import StepAction, Verdict
+from iamwarden.domain.settings import Settings
+from iamwarden.guardrails.engine import judge_event
+from iamwarden.guardrails.identity_center import _scim_added_users
+from tests.conftest import load_event
+from tests.unit.test_identity_center_console import EVENT_TIME, MEMBERSHIP, Live, Store
+from tests.unit.test_identity_center_groups import (
+    ADMIN,
+    ADMIN_SET,
+    GROUP,
+    INSTANCE,
+    READ_ONLY,
+    READ_SET,
+    STORE,
+    USER,
+    SsoAdmin,
+)
+
+RULE = "identity-center-group-admin"
+SCIM = "identitystore-scim-add-user-to-admin-group.json"
+
+
+class OneInstance(SsoAdmin):
+    """The account's one Identity Center instance (a SCIM record names no identity store: it is the only one)."""
+
+    def __init__(self, *args: Any, instances: int = 1, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.instances = instances
+
+    def _list_instances(self) -> list[dict[str, Any]]:
+        other = {"InstanceArn": "arn:aws:sso:::instance/ssoins-0000000000000000", "IdentityStoreId": "d-0000000000"}
+        ours = {"InstanceArn": INSTANCE, "IdentityStoreId": STORE, "OwnerAccountId": "111122223333"}
+        return [{"Instances": [ours, other][: self.instances]}]
+
+
+def _admin_group(store: Store | None = None, instances: int = 1) -> Live:
+    sso = OneInstance({ADMIN_SET: ["444455556666"]}, {ADMIN_SET: {"managed": [ADMIN]}}, instances=instances)
+    return Live(sso, store)
+
+
+def _with_operations(*operations: Any) -> dict[str, Any]:
+    event = copy.deepcopy(load_event(SCIM))
+    event["detail"]["requestParameters"]["httpBody"]["operations"] = list(operations)
+    return event
+
+
+def _judge(event: dict[str, Any], live: Live | None) -> Any:
+    live_clients = (lambda account, region: live) if live is not None else None
+    return judge_event(event, Settings(), live_clients=live_clients)  # type: ignore[arg-type]
+
+
+def _members(*users: str) -> dict[str, Any]:
+    return {"op": "Add", "path": "members", "value": [{"value": user} for user in users]}
+
+
+def test_offline_a_scim_membership_cannot_be_judged() -> None:
+    judgement = _judge(load_event(SCIM), None)
+    assert judgement.verdict is Verdict.IGNORED
+    assert f"which permission sets Identity Center group {GROUP} is assigned" in judgement.reason
+
+
+def test_hidden_members_added_to_an_admin_group_are_critical_and_alerted_never_removed() -> None:
+    live = _admin_group()
+    [finding] = _judge(load_event(SCIM), live).findings
+    assert (finding.rule_id, finding.severity, finding.plan) == (RULE, Severity.CRITICAL, ())
+    assert f"added members its record does not name to Identity Center group {GROUP} through SCIM" in finding.reason
+    assert f"which is assigned {ADMIN_SET} (in account 444455556666), which grants AdministratorAccess" in (
+        finding.reason
+    )
+    assert finding.needs_context == (
+        f"which users the SCIM request added to group {GROUP} (CloudTrail records SCIM values as "
+        "HIDDEN_DUE_TO_SECURITY_REASONS), so no membership can be told to be the event's",
+    )
+    assert live.store.calls == []  # no user to look a membership up for
+
+
+def test_a_named_member_whose_membership_was_made_in_the_events_second_is_removed_exactly() -> None:
+    live = _admin_group(Store(EVENT_TIME + timedelta(milliseconds=200)))
+    [finding] = _judge(_with_operations(_members(USER)), live).findings
+    assert (finding.severity, finding.needs_context) == (Severity.CRITICAL, ())
+    assert f"added user {USER} to Identity Center group {GROUP} through SCIM" in finding.reason
+    assert "adds a membership removed here back at its next sync" in finding.reason
+    [step] = finding.plan
+    assert step.action == StepAction.DELETE_GROUP_MEMBERSHIP
+    assert dict(step.parameters) == {
+        "identity_store_id": STORE,
+        "membership_id": MEMBERSHIP,
+        "group_id": GROUP,
+        "user_id": USER,
+    }
+    assert live.store.calls == ["GetGroupMembershipId", "DescribeGroupMembership"]
+
+
+def test_a_named_member_who_was_a_member_before_is_alerted_never_removed() -> None:
+    created = EVENT_TIME - timedelta(days=2)
+    [finding] = _judge(_with_operations(_members(USER)), _admin_group(Store(created))).findings
+    assert (finding.severity, finding.plan) == (Severity.CRITICAL, ())
+    assert finding.needs_context == (
+        f"whether the event created membership {MEMBERSHIP} of user {USER} in group {GROUP}: Identity Store created "
+        f"it at {created.isoformat()}, before the event (2026-11-20T10:14:31Z)",
+    )
+
+
+def test_a_named_member_without_a_creation_time_says_the_scim_record_names_no_membership() -> None:
+    [finding] = _judge(_with_operations(_members(USER)), _admin_group(Store(None))).findings
+    assert finding.plan == ()
+    assert finding.needs_context == (
+        f"whether membership {MEMBERSHIP} is the one the event created (the SCIM record names none, and "
+        "DescribeGroupMembership gives no CreatedAt to tell)",
+    )
+
+
+@pytest.mark.parametrize(
+    "operations",
+    [
+        [{"op": "remove", "path": f'members[value eq "{USER}"]'}],
+        [{"op": "REPLACE", "path": "displayName", "value": "HIDDEN_DUE_TO_SECURITY_REASONS"}],
+        [{"op": "replace", "path": "externalId", "value": "x"}, {"op": "Remove", "path": "members"}],
+        [{"op": "replace", "value": {"displayName": "admins"}}],
+    ],
+)
+def test_a_patch_that_adds_no_member_is_compliant_and_reads_nothing(operations: list[Any]) -> None:
+    live = _admin_group()
+    judgement = _judge(_with_operations(*operations), live)
+    assert judgement.verdict is Verdict.COMPLIANT
+    assert live.sso.calls == []
+
+
+def test_a_group_holding_no_admin_set_is_compliant() -> None:
+    sso = OneInstance({READ_SET: ["444455556666"]}, {READ_SET: {"managed": [READ_ONLY]}})
+    assert _judge(load_event(SCIM), Live(sso)).verdict is Verdict.COMPLIANT
+
+
+def test_when_the_account_has_no_single_instance_the_group_is_alerted_with_that_unknown() -> None:
+    live = _admin_group(instances=2)
+    [finding] = _judge(load_event(SCIM), live).findings
+    assert (finding.severity, finding.plan) == (Severity.MEDIUM, ())
+    assert finding.needs_context[0] == (
+        f"which Identity Center instance holds group {GROUP} (the SCIM record names no identity store, and "
+        "ListInstances in account 111122223333, eu-west-1, names 2), and so what the group is assigned"
+    )
+    assert "list_account_assignments_for_principal" not in live.sso.calls
+
+
+def test_a_failed_scim_call_is_never_judged() -> None:
+    event = _with_operations(_members(USER))
+    event["detail"]["errorCode"] = "ValidationException"
+    event["detail"]["errorMessage"] = "Missing path in PATCH request"
+    live = _admin_group(Store(EVENT_TIME))
+    judgement = _judge(event, live)
+    assert judgement.verdict is Verdict.IGNORED
+    assert judgement.findings == ()
+    assert live.sso.calls == []
+
+
+def test_a_record_without_the_group_is_refused_as_malformed() -> None:
+    event = copy.deepcopy(load_event(SCIM))
+    del event["detail"]["requestParameters"]["id"]
+    assert _judge(event, _admin_group()).verdict is Verdict.INVALID
+
+
+def _added(operations: Any) -> tuple[str, ...] | None:
+    event = copy.deepcopy(load_event(SCIM))
+    event["detail"]["requestParameters"]["httpBody"] = {"operations": operations} if operations != "none" else None
+    return _scim_added_users(parse_event(event))
+
+
+@pytest.mark.parametrize(
+    ("operations", "users"),
+    [
+        ([_members("u-1", "u-2"), _members("u-2")], ("u-1", "u-2")),
+        ([{"op": "add", "value": {"Members": [{"value": "u-1"}]}}], ("u-1",)),  # pathless, any spelling
+        (
+            [{"op": "add", "path": "urn:ietf:params:scim:schemas:core:2.0:Group:members", "value": [{"value": "u-3"}]}],
+            ("u-3",),
+        ),
+        ([{"op": "replace", "path": "members", "value": [{"value": "u-4"}]}], ("u-4",)),
+        ([{"op": "remove", "path": "members"}], ()),
+        ([{"op": "add", "path": "members", "value": "HIDDEN_DUE_TO_SECURITY_REASONS"}], None),
+        ([{"op": "add", "path": "members", "value": [{"value": "HIDDEN_DUE_TO_SECURITY_REASONS"}]}], None),
+        ([{"op": "add", "path": "members", "value": [{"display": "no id"}]}], None),
+        ([{"op": "add", "value": "HIDDEN_DUE_TO_SECURITY_REASONS"}], None),  # no path: which attribute is unknown
+        ([{"op": "move", "path": "members", "value": []}], None),
+        ([{"path": "members"}], None),
+        (["add"], None),
+        ([], None),
+        ("none", None),
+    ],
+)
+def test_which_users_a_patch_adds(operations: Any, users: tuple[str, ...] | None) -> None:
+    assert _added(operations) == users
