@@ -54,6 +54,7 @@ Permission set ARNs carry no account (``arn:aws:sso:::permissionSet/ssoins-…/p
 """
 
 import json
+import re
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar, NamedTuple
@@ -1038,6 +1039,59 @@ USER_TAKEOVER = RuleSpec(
     ),
 )
 
+#: Changes of the identity source itself: whoever controls the identity source (the connected directory, the
+#: external identity provider's SAML configuration and certificates, the SCIM access token) signs in as, or
+#: provisions, every Identity Center user, so this beats any one user's attributes. Event names and sources: the
+#: Identity Center User Guide's "IAM Identity Center information in CloudTrail" (``AssociateDirectory`` and
+#: ``DisassociateDirectory`` among the console operations of ``sso.amazonaws.com``; ``Create``/``Update``/``Enable``/
+#: ``Disable``/``DeleteExternalIdPConfigurationForDirectory`` among the identity store's, ``sso-directory``), as
+#: Sigma's "AWS Identity Center Identity Provider Change" rule watches them; ``ImportExternalIdPCertificate`` and
+#: ``CreateBearerToken`` are ``sso-directory`` actions of the Service Authorization Reference (their CloudTrail
+#: records are not confirmed). Each is alerted, critical, with how to put it back: IAM Warden does not read the
+#: identity source, so what it was before is unknown.
+_SWITCH_BACK = (
+    "switch the identity source back (IAM Identity Center console, Settings, Identity source, Actions, Change "
+    "identity source) and check the users and groups that came with it"
+)
+_METADATA_BACK = (
+    "put the identity provider's previous SAML metadata back (Settings, Identity source, Actions, Manage "
+    "authentication) and remove any certificate your identity provider did not issue"
+)
+IDENTITY_SOURCE_CHANGES: Mapping[tuple[str, str], tuple[str, str]] = {
+    ("sso.amazonaws.com", "AssociateDirectory"): ("connected a directory as the identity source", _SWITCH_BACK),
+    ("sso.amazonaws.com", "DisassociateDirectory"): ("disconnected the directory of the identity source", _SWITCH_BACK),
+    (SSO_DIRECTORY, "CreateExternalIdPConfigurationForDirectory"): (
+        "configured an external identity provider (SAML)",
+        _SWITCH_BACK,
+    ),
+    (SSO_DIRECTORY, "EnableExternalIdPConfigurationForDirectory"): (
+        "made an external identity provider the identity source",
+        _SWITCH_BACK,
+    ),
+    (SSO_DIRECTORY, "DisableExternalIdPConfigurationForDirectory"): (
+        "turned the external identity provider off",
+        _SWITCH_BACK,
+    ),
+    (SSO_DIRECTORY, "DeleteExternalIdPConfigurationForDirectory"): (
+        "deleted the external identity provider's configuration",
+        _SWITCH_BACK,
+    ),
+    (SSO_DIRECTORY, "UpdateExternalIdPConfigurationForDirectory"): (
+        "changed the external identity provider's configuration (its SAML metadata, certificate or sign-in URL)",
+        _METADATA_BACK,
+    ),
+    (SSO_DIRECTORY, "ImportExternalIdPCertificate"): (
+        "imported a signing certificate for the external identity provider",
+        _METADATA_BACK,
+    ),
+    (SSO_DIRECTORY, "CreateBearerToken"): (
+        "created a SCIM access token (whoever holds it creates users, changes their user names and emails, and adds "
+        "them to groups)",
+        "delete the token if your identity provider's provisioning did not ask for it (Settings, Automatic "
+        "provisioning, Manage access tokens)",
+    ),
+}
+
 #: The attributes an Identity Center user is signed in by, or has its password reset through.
 SIGN_IN_ATTRIBUTES = frozenset({"userName", "emails"})
 _SIGN_IN_SPELLINGS = {name.lower(): name for name in SIGN_IN_ATTRIBUTES}
@@ -1049,18 +1103,23 @@ class UserTakeoverRule:
     """An administrator's sign-in attributes changed (``UpdateUser``): alerted only, nothing to put back."""
 
     specs: ClassVar[tuple[RuleSpec, ...]] = (USER_TAKEOVER,)
+    event_keys: ClassVar[frozenset[tuple[str, str]]] = frozenset(
+        {(IDENTITY_STORE, name) for name in USER_TAKEOVER.event_names} | set(IDENTITY_SOURCE_CHANGES)
+    )
 
     def evaluate(self, context: RuleContext) -> Evaluation:
         change = context.change
+        if (change.event_source, change.event_name) in IDENTITY_SOURCE_CHANGES:
+            return _identity_source_changed(context)
         store = context.request_text("identityStoreId")
         user = context.request_text("userId")
         user_arn = f"arn:{context.partition}:identitystore:::user/{user}"
         evaluation = Evaluation(resource_arn=user_arn)
         changed = _changed_attributes(change.request_parameters.get("operations"))
         signing = sorted(changed & SIGN_IN_ATTRIBUTES) if changed is not None else None
+        others = sorted(changed - SIGN_IN_ATTRIBUTES) if changed is not None else []
         if signing == []:
-            evaluation.compliant.append(f"the update of Identity Center user {user} changes no sign-in attribute")
-            return evaluation
+            return _mapped_attributes(context, evaluation, store, user, others)
         if context.live_clients is None:
             evaluation.unjudged.append(
                 f"whether Identity Center user {user} holds an administrator permission set (the enforcer reads it "
@@ -1131,8 +1190,165 @@ class UserTakeoverRule:
         elif undecided:
             finding(Severity.MEDIUM, f"{did}, whose permission sets could not all be judged", tuple(undecided))
         else:
+            if others:  # not an administrator's sign-in: the other attributes may still be session tags
+                return _mapped_attributes(context, evaluation, store, user, others)
             evaluation.compliant.append(f"Identity Center user {user} holds no administrator permission set")
         return evaluation
+
+
+def _identity_source_changed(context: RuleContext) -> Evaluation:
+    """The identity source changed: critical, alerted with how to put it back (nothing IAM Warden could restore)."""
+    change = context.change
+    what, back = IDENTITY_SOURCE_CHANGES[change.event_source, change.event_name]
+    named = [
+        f"{key} {value}"
+        for key, value in sorted(change.request_parameters.items())
+        if isinstance(value, str) and value and value != HIDDEN and key.lower().endswith(("id", "arn"))
+    ]
+    where = f" ({', '.join(named)})" if named else ""
+    subject = f"Identity Center in account {change.account}, {change.region}{where}"
+    reason = (
+        f"{change.actor.display} {what} of {subject}: whoever controls the identity source signs in as (or "
+        "provisions) every Identity Center user, administrators included, with no permission set or IAM event to "
+        f"show it. If it was not meant, {back}"
+    )
+    request = change.request_parameters
+    store = next((request[k] for k in ("identityStoreId", "directoryId") if isinstance(request.get(k), str)), "")
+    instance = request.get("instanceArn")
+    if store.startswith("d-"):
+        arn = f"arn:{context.partition}:identitystore::{change.account}:identitystore/{store}"
+    elif isinstance(instance, str) and instance.startswith("arn:"):
+        arn = instance
+    else:  # the sso "Account" resource type of the Service Authorization Reference
+        arn = f"arn:{context.partition}:sso:::account/{change.account}"
+    evaluation = Evaluation(resource_arn=arn)
+    evaluation.findings.append(
+        context.finding(
+            USER_TAKEOVER,
+            severity=Severity.CRITICAL,
+            resource_arn=arn,
+            reason=reason + ".",
+            plan=(),
+            needs_context=(
+                f"what the identity source of {subject} was before {change.event_name}, and what it set (its record "
+                "does not say, and IAM Warden does not read the identity source)",
+            ),
+        )
+    )
+    return evaluation
+
+
+#: What judging a user's update reads to know which attributes are session tags (attributes for access control).
+ABAC_READS = ("sso:DescribeInstanceAccessControlAttributeConfiguration",)
+#: Words of an attribute path that name no attribute (``emails[primary eq true].value``).
+_PATH_WORDS = frozenset({"", "value", "primary", "eq", "true", "false", "type", "display", "and", "or"})
+
+
+def _access_control_attributes(client: Any, instance: str) -> dict[str, list[str]]:
+    """The instance's attributes for access control: each session tag key with its sources (none: ``{}``)."""
+    try:
+        answer = client.describe_instance_access_control_attribute_configuration(InstanceArn=instance)
+    except Exception as exc:
+        if error_code(exc) == "ResourceNotFoundException":
+            return {}
+        if not is_aws_error(exc):
+            raise
+        raise classify(exc, "DescribeInstanceAccessControlAttributeConfiguration", resource=instance) from exc
+    config = answer.get("InstanceAccessControlAttributeConfiguration") or {}
+    mapping: dict[str, list[str]] = {}
+    for attribute in config.get("AccessControlAttributes") or ():
+        key = attribute.get("Key")
+        sources = (attribute.get("Value") or {}).get("Source") or []
+        if isinstance(key, str) and key:
+            mapping[key] = [str(source) for source in sources]
+    return mapping
+
+
+def _source_attributes(source: str) -> set[str]:
+    """The attribute names an ABAC source reads, lower-cased: ``${path:enterprise.department}`` -> enterprise,
+    department. A literal source reads none."""
+    if not (source.startswith("${path:") and source.endswith("}")):
+        return set()
+    words = re.split(r"[.\[\]: \"']+", source[len("${path:") : -1].lower())
+    return {word for word in words if word not in _PATH_WORDS}
+
+
+def _mapped_attributes(
+    context: RuleContext, evaluation: Evaluation, store: str, user: str, changed: list[str]
+) -> Evaluation:
+    """Attributes that are no sign-in attribute but may be session tags: read the instance's attributes for access
+    control, and alert (high) when the update changed one a tag is taken from. Such a tag is sign-in grade wherever
+    a policy tests it (``aws:PrincipalTag/<key>``): a user who sets their own ``department`` to the one an admin
+    permission set's conditions ask for becomes that admin (review ic s10 finding 10, cross-link to finding 1)."""
+    change = context.change
+    if not changed:
+        evaluation.compliant.append(f"the update of Identity Center user {user} changes no sign-in attribute")
+        return evaluation
+    names = ", ".join(changed)
+    if context.live_clients is None:
+        evaluation.unjudged.append(
+            f"whether the {names} of Identity Center user {user} are mapped to session tags (attributes for access "
+            "control; the enforcer reads the mapping live)"
+        )
+        return evaluation
+    did = f"{change.actor.display} changed the {names} of Identity Center user {user}"
+
+    def alert(severity: Severity, reason: str, unknown: tuple[str, ...]) -> Evaluation:
+        evaluation.findings.append(
+            context.finding(
+                USER_TAKEOVER,
+                severity=severity,
+                resource_arn=f"arn:{context.partition}:identitystore:::user/{user}",
+                reason=reason + ". Check that the new values are the user's own.",
+                plan=[],
+                needs_context=unknown,
+            )
+        )
+        return evaluation
+
+    client = context.live_clients(change.account, change.region).client("sso-admin")
+    instance = _instance_of(client, store)
+    if instance is None:
+        return alert(
+            Severity.MEDIUM,
+            f"{did}, which may be mapped to session tags",
+            (
+                f"whether the {names} are mapped to session tags: no Identity Center instance holds identity store "
+                f"{store} (ListInstances in account {change.account}, {change.region})",
+            ),
+        )
+    try:
+        mapping = _access_control_attributes(client, instance.arn)
+    except PermanentAwsError as exc:
+        return alert(
+            Severity.MEDIUM,
+            f"{did}, which may be mapped to session tags",
+            (f"whether instance {instance.arn} maps the {names} to session tags ({exc})",),
+        )
+    wanted = {name.lower() for name in changed}
+    touched = {
+        key: [source for source in sources if _source_attributes(source) & wanted]
+        for key, sources in sorted(mapping.items())
+    }
+    tags = [f"aws:PrincipalTag/{key} <- {' '.join(sources)}" for key, sources in touched.items() if sources]
+    if not tags:
+        evaluation.compliant.append(
+            f"the update of Identity Center user {user} changes no sign-in attribute and no attribute instance "
+            f"{instance.arn} maps to a session tag"
+        )
+        return evaluation
+    keys = ", ".join(f"aws:PrincipalTag/{key}" for key, sources in touched.items() if sources)
+    return alert(
+        Severity.HIGH,
+        f"{did}, which instance {instance.arn} maps to session tags ({'; '.join(tags)}): every role the user signs "
+        "in to through Identity Center carries the new value, so trust, permission set and resource policies that "
+        "test the tag (attribute-based access control) let the user in as that value allows, an administrator's "
+        "access included where a condition asks for it",
+        (
+            f"which policies test {keys} and what they grant for the new value (IAM Warden does not read them; the "
+            "record may also hide the value)",
+        ),
+    )
 
 
 def _changed_attributes(operations: Any) -> set[str] | None:
