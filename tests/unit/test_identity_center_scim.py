@@ -35,8 +35,12 @@ from tests.unit.test_identity_center_groups import (
     USER,
     SsoAdmin,
 )
+from tests.unit.test_identity_center_user_takeover import Assignments
+from tests.unit.test_identity_center_user_takeover import Live as TakeoverLive
+from tests.unit.test_identity_center_user_takeover import Store as GroupsOf
 
 RULE = "identity-center-group-admin"
+TAKEOVER = "identity-center-user-takeover"
 SCIM = "identitystore-scim-add-user-to-admin-group.json"
 
 
@@ -209,3 +213,75 @@ def _added(operations: Any) -> tuple[str, ...] | None:
 )
 def test_which_users_a_patch_adds(operations: Any, users: tuple[str, ...] | None) -> None:
     assert _added(operations) == users
+
+
+# --- SCIM user updates: identity-center-user-takeover -------------------------------------------------------------
+
+USER_UPDATE = "identitystore-scim-update-admin-user-email.json"
+
+
+class OneInstanceAssignments(Assignments):
+    """Assignments by principal, in the account's one instance."""
+
+    def _list_instances(self) -> list[dict[str, Any]]:
+        return [{"Instances": [{"InstanceArn": INSTANCE, "IdentityStoreId": STORE}]}]
+
+
+def _user_update(**request: Any) -> dict[str, Any]:
+    event = copy.deepcopy(load_event(USER_UPDATE))
+    event["detail"]["requestParameters"].update(request)
+    return event
+
+
+def _takeover_live(assigned: list[str], sets: dict[str, Any], **kwargs: Any) -> TakeoverLive:
+    return TakeoverLive(OneInstanceAssignments({("GROUP", GROUP): assigned}, sets, **kwargs), GroupsOf([GROUP]))
+
+
+def test_a_scim_email_change_of_an_administrator_is_critical_and_alerted() -> None:
+    live = _takeover_live([ADMIN_SET], {ADMIN_SET: {"managed": [ADMIN]}})
+    [finding] = _judge(load_event(USER_UPDATE), live).findings  # type: ignore[arg-type]
+    assert (finding.rule_id, finding.severity, finding.plan) == (TAKEOVER, Severity.CRITICAL, ())
+    assert f"changed the emails of Identity Center user {USER}" in finding.reason
+    assert live.store.calls == 1  # the user's groups, in the one instance's store
+
+
+@pytest.mark.parametrize(
+    ("body", "verdict"),
+    [
+        ({"operations": [{"op": "replace", "path": "displayName", "value": "x"}]}, Verdict.COMPLIANT),
+        (
+            {"operations": [{"op": "replace", "value": {"userName": "HIDDEN_DUE_TO_SECURITY_REASONS"}}]},
+            Verdict.VIOLATION,
+        ),
+        ({"operations": [{"op": "replace", "value": "HIDDEN_DUE_TO_SECURITY_REASONS"}]}, Verdict.VIOLATION),
+        (
+            {"Operations": [{"op": "replace", "path": "urn:ietf:params:scim:schemas:core:2.0:User:userName"}]},
+            Verdict.VIOLATION,
+        ),
+    ],
+)
+def test_which_attributes_a_scim_patch_changes(body: dict[str, Any], verdict: Verdict) -> None:
+    live = _takeover_live([ADMIN_SET], {ADMIN_SET: {"managed": [ADMIN]}})
+    assert _judge(_user_update(httpBody=body), live).verdict is verdict  # type: ignore[arg-type]
+
+
+def test_a_scim_put_user_replaces_every_attribute_it_sends() -> None:
+    event = _user_update(httpBody={"schemas": ["x"], "userName": "HIDDEN_DUE_TO_SECURITY_REASONS", "active": True})
+    event["detail"]["eventName"] = "PutUser"
+    live = _takeover_live([ADMIN_SET], {ADMIN_SET: {"managed": [ADMIN]}})
+    [finding] = _judge(event, live).findings  # type: ignore[arg-type]
+    assert f"changed the userName of Identity Center user {USER}" in finding.reason
+
+
+def test_a_scim_user_update_with_no_single_instance_is_medium_with_that_unknown() -> None:
+    sso = Assignments({("GROUP", GROUP): [ADMIN_SET]}, {ADMIN_SET: {"managed": [ADMIN]}})  # two instances listed
+    [finding] = _judge(load_event(USER_UPDATE), TakeoverLive(sso, GroupsOf([GROUP]))).findings  # type: ignore[arg-type]
+    assert finding.severity is Severity.MEDIUM
+    assert "identity store (the SCIM record names none)" in finding.needs_context[-1]
+
+
+def test_a_scim_title_change_mapped_to_a_session_tag_is_high() -> None:
+    body = {"operations": [{"op": "replace", "path": "title", "value": "HIDDEN_DUE_TO_SECURITY_REASONS"}]}
+    live = _takeover_live([READ_SET], {READ_SET: {"managed": [READ_ONLY]}}, mapping={"clearance": ["${path:title}"]})
+    [finding] = _judge(_user_update(httpBody=body), live).findings  # type: ignore[arg-type]
+    assert finding.severity is Severity.HIGH

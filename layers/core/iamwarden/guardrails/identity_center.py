@@ -139,6 +139,9 @@ SCIM = "identitystore-scim.amazonaws.com"
 SCIM_MEMBERSHIP = "PatchGroup"
 #: How CloudTrail writes a SCIM value it keeps out of the record.
 HIDDEN = "HIDDEN_DUE_TO_SECURITY_REASONS"
+#: SCIM's user updates (the Identity Center User Guide's SCIM CloudTrail list): ``PatchUser`` names each attribute
+#: by ``path`` (its published failed record: ``"path": "emails"``), ``PutUser`` replaces the whole user.
+SCIM_USER_UPDATES = frozenset({"PatchUser", "PutUser"})
 
 GROUP_ADMIN = RuleSpec(
     id="identity-center-group-admin",
@@ -768,6 +771,8 @@ class Instance(NamedTuple):
 
     arn: str
     owner: str | None
+    #: Its identity store's ID, when it was looked up by it (or found as the account's one instance).
+    store: str | None = None
 
 
 def _instance_of(client: Any, store: str) -> Instance | None:
@@ -777,12 +782,17 @@ def _instance_of(client: Any, store: str) -> Instance | None:
     ``ListInstances`` names it by ID.
     """
     store_id = store.rsplit("/", 1)[-1]
+    if not store_id:  # a SCIM record names no store: the account's one instance, or none known
+        found = _instances(client)
+        return found[0][0]._replace(store=found[0][1]) if len(found) == 1 else None
     try:
         for page in client.get_paginator("list_instances").paginate():
             for instance in page.get("Instances", ()):
                 if instance.get("IdentityStoreId") == store_id and instance.get("InstanceArn"):
                     owner = instance.get("OwnerAccountId")
-                    return Instance(str(instance["InstanceArn"]), owner if isinstance(owner, str) and owner else None)
+                    return Instance(
+                        str(instance["InstanceArn"]), owner if isinstance(owner, str) and owner else None, store_id
+                    )
     except Exception as exc:
         if not is_aws_error(exc):
             raise
@@ -1104,18 +1114,23 @@ class UserTakeoverRule:
 
     specs: ClassVar[tuple[RuleSpec, ...]] = (USER_TAKEOVER,)
     event_keys: ClassVar[frozenset[tuple[str, str]]] = frozenset(
-        {(IDENTITY_STORE, name) for name in USER_TAKEOVER.event_names} | set(IDENTITY_SOURCE_CHANGES)
+        {(IDENTITY_STORE, name) for name in USER_TAKEOVER.event_names}
+        | {(SCIM, name) for name in SCIM_USER_UPDATES}
+        | set(IDENTITY_SOURCE_CHANGES)
     )
 
     def evaluate(self, context: RuleContext) -> Evaluation:
         change = context.change
         if (change.event_source, change.event_name) in IDENTITY_SOURCE_CHANGES:
             return _identity_source_changed(context)
-        store = context.request_text("identityStoreId")
-        user = context.request_text("userId")
+        if change.event_source == SCIM:  # the store is the account's one instance's (the record names none)
+            store, user = "", context.request_text("id")
+            changed = _changed_attributes(_scim_operations(change))
+        else:
+            store, user = context.request_text("identityStoreId"), context.request_text("userId")
+            changed = _changed_attributes(change.request_parameters.get("operations"))
         user_arn = f"arn:{context.partition}:identitystore:::user/{user}"
         evaluation = Evaluation(resource_arn=user_arn)
-        changed = _changed_attributes(change.request_parameters.get("operations"))
         signing = sorted(changed & SIGN_IN_ATTRIBUTES) if changed is not None else None
         others = sorted(changed - SIGN_IN_ATTRIBUTES) if changed is not None else []
         if signing == []:
@@ -1151,10 +1166,14 @@ class UserTakeoverRule:
             finding(
                 Severity.MEDIUM,
                 f"{did}, whose account assignments could not be read",
-                (f"which Identity Center instance holds identity store {store}, and so what user {user} is assigned",),
+                (
+                    f"which Identity Center instance holds identity store {store or '(the SCIM record names none)'}, "
+                    f"and so what user {user} is assigned",
+                ),
             )
             return evaluation
-        principals = [("USER", user)] + [("GROUP", group) for group in _groups_of(live, store, user)]
+        groups = _groups_of(live, instance.store or store, user)
+        principals = [("USER", user)] + [("GROUP", group) for group in groups]
         assigned: dict[str, set[str]] = {}
         refused: list[str] = []
         budget = ReadBudget()  # one budget for the user and all its groups
@@ -1314,7 +1333,8 @@ def _mapped_attributes(
             f"{did}, which may be mapped to session tags",
             (
                 f"whether the {names} are mapped to session tags: no Identity Center instance holds identity store "
-                f"{store} (ListInstances in account {change.account}, {change.region})",
+                f"{store or '(the SCIM record names none)'} (ListInstances in account {change.account}, "
+                f"{change.region})",
             ),
         )
     try:
@@ -1349,6 +1369,34 @@ def _mapped_attributes(
             "record may also hide the value)",
         ),
     )
+
+
+def _scim_operations(change: CloudTrailChange) -> list[dict[str, Any]] | None:
+    """A SCIM user update as ``UpdateUser``-style operations (``attributePath`` each), None when it cannot say.
+
+    ``PatchUser``: each operation's ``path``, or the attributes of a pathless ``value`` object; ``PutUser``: every
+    attribute of the body (a replaced user may change any). A hidden or missing value leaves it unknown.
+    """
+    body = change.request_parameters.get("httpBody")
+    if not isinstance(body, Mapping):
+        return None
+    if change.event_name == "PutUser":
+        names = [k for k in body if isinstance(k, str) and k.lower() not in {"schemas", "id", "meta"}]
+        return [{"attributePath": name} for name in names] or None
+    operations = next((v for k, v in body.items() if isinstance(k, str) and k.lower() == "operations"), None)
+    if not isinstance(operations, list):
+        return None
+    paths: list[dict[str, Any]] = []
+    for operation in operations:
+        path = operation.get("path") if isinstance(operation, Mapping) else None
+        value = operation.get("value") if isinstance(operation, Mapping) else None
+        if isinstance(path, str) and path.strip():
+            paths.append({"attributePath": path.strip()})
+        elif isinstance(value, Mapping) and value:
+            paths += [{"attributePath": str(name)} for name in value]
+        else:
+            return None
+    return paths
 
 
 def _changed_attributes(operations: Any) -> set[str] | None:

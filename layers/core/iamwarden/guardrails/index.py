@@ -201,6 +201,8 @@ ROUTES: Mapping[tuple[str, str], tuple[tuple[str, int], ...]] = {
     ("iam.amazonaws.com", "UploadSSHPublicKey"): (("credentials", 2), ("remediation_reversed", 0)),
     ("iam.amazonaws.com", "UploadSigningCertificate"): (("credentials", 2), ("remediation_reversed", 0)),
     ("identitystore-scim.amazonaws.com", "PatchGroup"): (("identity_center", 1),),
+    ("identitystore-scim.amazonaws.com", "PatchUser"): (("identity_center", 2),),
+    ("identitystore-scim.amazonaws.com", "PutUser"): (("identity_center", 2),),
     ("identitystore.amazonaws.com", "CreateGroupMembership"): (("identity_center", 1),),
     ("identitystore.amazonaws.com", "UpdateUser"): (("identity_center", 2),),
     ("kms.amazonaws.com", "CreateGrant"): (("kms_key_policy", 1),),
