@@ -310,6 +310,17 @@ def test_a_delegated_administrators_refused_reads_are_read_set_by_set_and_alerte
     assert all("read set by set from account 111122223333" in unknown for unknown in finding.needs_context)
 
 
+def test_the_user_and_its_groups_share_one_budget_of_set_by_set_calls(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("iamwarden.guardrails.identity_center.DELEGATED_READ_LIMIT", 1)
+    live = Live(OwnedAssignments({}, {}, owner=MANAGEMENT, error="AccessDeniedException"), Store([GROUP]))
+    [finding] = _judge(_updated("emails"), live).findings
+    assert finding.severity is Severity.MEDIUM
+    assert live.sso.calls.count("list_permission_sets") == 1  # the user's read spent the one call
+    assert finding.needs_context[-1].startswith(
+        f"what else group {GROUP} is assigned: the set-by-set read was cut short after 1 Identity Center calls"
+    )
+
+
 def test_in_the_management_account_a_refused_read_is_unreadable() -> None:
     live = Live(OwnedAssignments({}, {}, owner="111122223333", error="AccessDeniedException"), Store([GROUP]))
     judgement = _judge(_updated("emails"), live)
