@@ -48,6 +48,13 @@ management account's own assignments stay unknown. Another read refused there is
 saying so (and, when the error cannot tell, that IAM Warden's grant may be missing), never remediated; IAM's own
 "is not authorized to perform" and any refusal in the owner's own account stay errors.
 
+SCIM provisioning (``identitystore-scim.amazonaws.com``: an external identity provider, or whoever holds its SCIM
+access token) adds members with ``PatchGroup``; it is judged on the same reading, in the account's one instance (the
+record names no store). CloudTrail hides SCIM values, so who was added is usually unknown: alerted, never removed;
+a user the record does name is removed only as on the console's path. ``identity-center-user-takeover`` reads SCIM's
+``PatchUser``/``PutUser`` like ``UpdateUser``, alerts (high) a change of any user's attribute the instance maps to a
+session tag (attributes for access control), and alerts (critical) every change of the identity source itself.
+
 Each remediation provisions the permission set again (``ProvisionPermissionSet`` to every account it is
 provisioned to), as Identity Center needs for a changed set to reach the accounts' roles; undo does the same.
 Permission set ARNs carry no account (``arn:aws:sso:::permissionSet/ssoins-…/ps-…``).
