@@ -31,6 +31,7 @@ from tests.unit.test_identity_center_groups import (
     USER,
     AwsError,
     SsoAdmin,
+    _Paginator,
 )
 
 RULE = "identity-center-user-takeover"
@@ -310,14 +311,71 @@ def test_a_delegated_administrators_refused_reads_are_read_set_by_set_and_alerte
     assert all("read set by set from account 111122223333" in unknown for unknown in finding.needs_context)
 
 
+class Delegated:
+    """A delegated administrator's sso-admin: ``sets`` permission sets of one account each, the last assigned to
+    ``holder`` (review F1's probe p6)."""
+
+    def __init__(self, sets: int, holder: tuple[str, str]) -> None:
+        self.sets = [f"arn:aws:sso:::permissionSet/ssoins-7223a1b2c3d4e5f6/ps-{n:016x}" for n in range(sets)]
+        self.holder = holder
+        self.calls: list[str] = []
+
+    def get_paginator(self, operation: str) -> Any:
+        self.calls.append(operation)
+        return _Paginator(getattr(self, "_" + operation))
+
+    def _list_instances(self) -> list[dict[str, Any]]:
+        return [{"Instances": [{"InstanceArn": INSTANCE, "IdentityStoreId": STORE, "OwnerAccountId": MANAGEMENT}]}]
+
+    def _list_account_assignments_for_principal(self, **kwargs: str) -> list[dict[str, Any]]:
+        raise AwsError("AccessDeniedException", 403)
+
+    def _list_permission_sets(self, **kwargs: str) -> list[dict[str, Any]]:
+        return [{"PermissionSets": self.sets}]
+
+    def _list_accounts_for_provisioned_permission_set(self, **kwargs: str) -> list[dict[str, Any]]:
+        return [{"AccountIds": ["444455556666"]}]
+
+    def _list_account_assignments(self, **kwargs: str) -> list[dict[str, Any]]:
+        kind, who = self.holder if kwargs["PermissionSetArn"] == self.sets[-1] else ("GROUP", "someone")
+        found = {"AccountId": "444455556666", "PermissionSetArn": kwargs["PermissionSetArn"]}
+        return [{"AccountAssignments": [found | {"PrincipalType": kind, "PrincipalId": who}]}]
+
+    def _list_managed_policies_in_permission_set(self, **kwargs: str) -> list[dict[str, Any]]:
+        admin = kwargs["PermissionSetArn"] == self.sets[-1]
+        return [{"AttachedManagedPolicies": [{"Name": "AdministratorAccess", "Arn": ADMIN}] if admin else []}]
+
+    def get_inline_policy_for_permission_set(self, **kwargs: str) -> dict[str, Any]:
+        return {}
+
+    def list_customer_managed_policy_references_in_permission_set(self, **kwargs: str) -> dict[str, Any]:
+        return {"CustomerManagedPolicyReferences": []}
+
+    def get_permissions_boundary_for_permission_set(self, **kwargs: str) -> dict[str, Any]:
+        raise AwsError("ResourceNotFoundException", 404)
+
+
+@pytest.mark.parametrize("holder", [("USER", USER), ("GROUP", "g3")])
+def test_the_user_and_its_groups_are_walked_once_so_an_ordinary_organisation_is_read_whole(
+    holder: tuple[str, str],
+) -> None:
+    """A user in 3 groups, 20 sets: one walk for all four principals (main found it critical; review F1)."""
+    sso = Delegated(20, holder)
+    [finding] = _judge(_updated("emails"), Live(sso, Store(["g1", "g2", "g3"]))).findings  # type: ignore[arg-type]
+    assert finding.severity is Severity.CRITICAL
+    assert sso.calls.count("list_permission_sets") == 1
+    assert sso.calls.count("list_account_assignments") == 20
+
+
 def test_the_user_and_its_groups_share_one_budget_of_set_by_set_calls(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("iamwarden.guardrails.identity_center.DELEGATED_READ_LIMIT", 1)
-    live = Live(OwnedAssignments({}, {}, owner=MANAGEMENT, error="AccessDeniedException"), Store([GROUP]))
-    [finding] = _judge(_updated("emails"), live).findings
+    sso = Delegated(2, ("GROUP", "g3"))
+    [finding] = _judge(_updated("emails"), Live(sso, Store(["g1", "g3"]))).findings  # type: ignore[arg-type]
     assert finding.severity is Severity.MEDIUM
-    assert live.sso.calls.count("list_permission_sets") == 1  # the user's read spent the one call
+    assert sso.calls.count("list_permission_sets") == 1  # the one call, for all three principals
     assert finding.needs_context[-1].startswith(
-        f"what else group {GROUP} is assigned: the set-by-set read was cut short after 1 Identity Center calls"
+        f"what else user {USER} and groups g1, g3 are assigned: the set-by-set read was cut short after 1 Identity "
+        "Center calls"
     )
 
 

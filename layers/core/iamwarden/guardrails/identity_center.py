@@ -62,7 +62,7 @@ Permission set ARNs carry no account (``arn:aws:sso:::permissionSet/ssoins-…/p
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar, NamedTuple
 
@@ -590,11 +590,11 @@ class GroupMembershipRule:
                 )
                 return evaluation
             instance = found
-        assigned, unread = _principal_assignments(client, instance, group, "GROUP", change.account)
+        patterns = context.rule(PERMISSION_SET_ADMIN.id).patterns("admin_permission_sets")
+        assigned, unread = _principal_assignments(client, instance, [("GROUP", group)], change.account, patterns)
         if not assigned and not unread:
             evaluation.compliant.append(f"Identity Center group {group} holds no account assignment")
             return evaluation
-        patterns = context.rule(PERMISSION_SET_ADMIN.id).patterns("admin_permission_sets")
         certain: list[str] = []
         uncertain: list[str] = []
         unknown: list[str] = []
@@ -911,8 +911,10 @@ DELEGATED_READS = (
 
 #: At most this many Identity Center calls (pages included) for one event's set-by-set reads: an organisation with
 #: hundreds of permission sets and accounts would otherwise cost one call per set and account, on every membership.
-#: Cut short, what was found still counts (an admin set found settles it) and the rest is said unknown.
-DELEGATED_READ_LIMIT = 50
+#: Large enough for ordinary organisations (the walk is made once per event, for the user and all its groups, and
+#: the sets ``admin_permission_sets`` names are walked first); cut short, what was found still settles the verdict
+#: (an admin set found is critical as when read whole) and only the rest is said unknown.
+DELEGATED_READ_LIMIT = 400
 
 
 class ReadBudget:
@@ -931,55 +933,81 @@ class ReadBudget:
 
 
 class _CutShort(Exception):
-    """The set-by-set read ran out of calls before ``operation``."""
+    """The set-by-set read ran out of calls before ``operation``; ``items`` are those its paid pages held."""
 
-    def __init__(self, operation: str) -> None:
+    def __init__(self, operation: str, items: list[Any] | None = None) -> None:
         super().__init__(operation)
         self.operation = operation
+        self.items = items or []
+
+
+def _named(principals: Sequence[tuple[str, str]]) -> str:
+    """``user U and groups G1, G2``: the principals of one walk, for its unknowns."""
+    users = [who for kind, who in principals if kind == "USER"]
+    groups = [who for kind, who in principals if kind == "GROUP"]
+    parts = [f"user{'s' if len(users) > 1 else ''} {', '.join(users)}"] if users else []
+    parts += [f"group{'s' if len(groups) > 1 else ''} {', '.join(groups)}"] if groups else []
+    return " and ".join(parts)
 
 
 def _principal_assignments(
     client: Any,
     instance: Instance,
-    principal: str,
-    principal_type: str,
+    principals: Sequence[tuple[str, str]],
     account: str,
-    *,
-    budget: ReadBudget | None = None,
+    patterns: Sequence[str] = (),
 ) -> tuple[dict[str, set[str]], list[str]]:
-    """The principal's assignments and what could not be read about them.
+    """The principals' assignments (merged) and what could not be read about them.
 
-    ``ListAccountAssignmentsForPrincipal`` first; refused to a delegated administrator, each permission set's
-    provisioned accounts and their assignments instead (``DELEGATED_READS``), filtered to the principal, in at most
-    ``budget``'s calls. What the delegated administrator may not read (the management account's assignments, a
-    refused set or account) or did not read (the budget spent) is returned as unknown, never taken as "no
-    assignment".
+    ``ListAccountAssignmentsForPrincipal`` for each principal first; refused to a delegated administrator, the
+    permission sets are walked once for all refused principals (``DELEGATED_READS``): each set's provisioned
+    accounts and their assignments, filtered to the principals, the sets ``patterns`` names first, in at most
+    ``DELEGATED_READ_LIMIT`` calls. What the delegated administrator may not read (the management account's
+    assignments, a refused set or account) or did not read (the budget spent) is returned as unknown, never taken
+    as "no assignment"; what was read before the budget ran out still counts.
     """
-    try:
-        return _group_assignments(client, instance.arn, principal, principal_type), []
-    except PermanentAwsError as exc:
-        refused = _refused_to_delegate(exc, instance, account)
-        if refused is None:
-            raise
-    calls = budget if budget is not None else ReadBudget()
-    kind = principal_type.lower()
     assigned: dict[str, set[str]] = {}
+    walk: list[tuple[str, str, str]] = []
+    for principal_type, principal in principals:
+        try:
+            found = _group_assignments(client, instance.arn, principal, principal_type)
+        except PermanentAwsError as exc:
+            refused = _refused_to_delegate(exc, instance, account)
+            if refused is None:
+                raise
+            walk.append((principal_type, principal, refused))
+            continue
+        for permission_set, accounts in found.items():
+            assigned.setdefault(permission_set, set()).update(accounts)
+    if not walk:
+        return assigned, []
+    calls = ReadBudget()
+    wanted = {(kind, who) for kind, who, _ in walk}
     unknown = [
-        f"what {kind} {principal} is assigned in the management account {instance.owner} (a delegated "
+        f"what {kind.lower()} {who} is assigned in the management account {instance.owner} (a delegated "
         "administrator may not read the permission sets provisioned there): ListAccountAssignmentsForPrincipal, "
         f"which would say, is answered only there; the assignments below were read set by set from account {account}"
+        for kind, who, _ in walk
     ]
+    everyone = _named([(kind, who) for kind, who, _ in walk])
+    one = len(walk) == 1
+
+    def keep(found: Any, permission_set: str, target: str) -> None:
+        if (found.get("PrincipalType"), found.get("PrincipalId")) in wanted:
+            assigned.setdefault(permission_set, set()).add(target)
+
     try:
         try:
-            permission_sets = _paged(
-                client, "list_permission_sets", "PermissionSets", calls=calls, InstanceArn=instance.arn
-            )
+            listed = _paged(client, "list_permission_sets", "PermissionSets", calls=calls, InstanceArn=instance.arn)
         except PermanentAwsError as exc:
             why = _refused_to_delegate(exc, instance, account)
             if why is None:
                 raise
-            return {}, [f"what {kind} {principal} is assigned: {refused}; and {why}"]
-        for permission_set in permission_sets:
+            return assigned, [
+                f"what {kind.lower()} {who} is assigned: {refused}; and {why}" for kind, who, refused in walk
+            ]
+        named = [s for s in listed if any(arn_match(p, s) for p in patterns)]
+        for permission_set in named + [s for s in listed if s not in named]:
             ids = {"InstanceArn": instance.arn, "PermissionSetArn": permission_set}
             try:
                 accounts = _paged(
@@ -989,29 +1017,35 @@ def _principal_assignments(
                 why = _refused_to_delegate(exc, instance, account)
                 if why is None:
                     raise
-                unknown.append(f"in which accounts {kind} {principal} holds permission set {permission_set}: {why}")
+                unknown.append(
+                    f"in which accounts {everyone} hold{'s' if one else ''} permission set {permission_set}: {why}"
+                )
                 continue
             for target in accounts:
                 if target == instance.owner:
                     continue  # said above: the management account's sets are not the delegated administrator's to read
                 try:
-                    for found in _paged(
+                    page = _paged(
                         client, "list_account_assignments", "AccountAssignments", calls=calls, AccountId=target, **ids
-                    ):
-                        if found.get("PrincipalType") == principal_type and found.get("PrincipalId") == principal:
-                            assigned.setdefault(permission_set, set()).add(target)
+                    )
+                except _CutShort as cut:
+                    for found in cut.items:  # the pages already paid for still count
+                        keep(found, permission_set, target)
+                    raise
                 except PermanentAwsError as exc:
                     why = _refused_to_delegate(exc, instance, account)
                     if why is None:
                         raise
-                    unknown.append(
-                        f"whether {kind} {principal} holds permission set {permission_set} in {target}: {why}"
-                    )
+                    holds = f"hold{'s' if one else ''} permission set {permission_set}"
+                    unknown.append(f"whether {everyone} {holds} in {target}: {why}")
+                    continue
+                for found in page:
+                    keep(found, permission_set, target)
     except _CutShort as cut:
         unknown.append(
-            f"what else {kind} {principal} is assigned: the set-by-set read was cut short after {calls.limit} "
-            f"Identity Center calls for this event (DELEGATED_READ_LIMIT), before {cut.operation}, so the permission "
-            "sets and accounts it did not reach are unknown"
+            f"what else {everyone} {'is' if one else 'are'} assigned: the set-by-set read was cut short after "
+            f"{calls.limit} Identity Center calls for this event (DELEGATED_READ_LIMIT), before {cut.operation}, so "
+            "the permission sets and accounts it did not reach are unknown"
         )
     return assigned, unknown
 
@@ -1019,7 +1053,8 @@ def _principal_assignments(
 def _paged(client: Any, operation: str, key: str, calls: ReadBudget | None = None, **arguments: Any) -> list[Any]:
     """Every item under ``key`` of every page of ``operation``; AWS errors classified with the operation's name.
 
-    Each page is one call spent from ``calls``; none left, ``_CutShort`` is raised before the call is made.
+    Each page is one call spent from ``calls``; none left, ``_CutShort`` (with the items read so far) is raised
+    before the call is made.
     """
     name = "".join(part.title() for part in operation.split("_"))
     items: list[Any] = []
@@ -1029,7 +1064,7 @@ def _paged(client: Any, operation: str, key: str, calls: ReadBudget | None = Non
         for page in client.get_paginator(operation).paginate(**arguments):
             items += list(page.get(key, ()))
             if page.get("NextToken") and calls is not None and not calls.take():
-                raise _CutShort(name)
+                raise _CutShort(name, items)
     except _CutShort:
         raise
     except Exception as exc:
@@ -1181,17 +1216,9 @@ class UserTakeoverRule:
             return evaluation
         groups = _groups_of(live, instance.store or store, user)
         principals = [("USER", user)] + [("GROUP", group) for group in groups]
-        assigned: dict[str, set[str]] = {}
-        refused: list[str] = []
-        budget = ReadBudget()  # one budget for the user and all its groups
-        for principal_type, principal in principals:
-            found, unread = _principal_assignments(
-                client, instance, principal, principal_type, change.account, budget=budget
-            )
-            refused += unread
-            for permission_set, accounts in found.items():
-                assigned.setdefault(permission_set, set()).update(accounts)
         patterns = context.rule(PERMISSION_SET_ADMIN.id).patterns("admin_permission_sets")
+        # one walk (and one budget) for the user and all its groups
+        assigned, refused = _principal_assignments(client, instance, principals, change.account, patterns)
         admin: list[str] = []
         undecided: list[str] = list(refused)
         for permission_set, accounts in sorted(assigned.items()):
