@@ -1010,7 +1010,7 @@ def _principal_assignments(
         for permission_set in named + [s for s in listed if s not in named]:
             ids = {"InstanceArn": instance.arn, "PermissionSetArn": permission_set}
             try:
-                accounts = _paged(
+                targets = _paged(
                     client, "list_accounts_for_provisioned_permission_set", "AccountIds", calls=calls, **ids
                 )
             except PermanentAwsError as exc:
@@ -1021,7 +1021,7 @@ def _principal_assignments(
                     f"in which accounts {everyone} hold{'s' if one else ''} permission set {permission_set}: {why}"
                 )
                 continue
-            for target in accounts:
+            for target in targets:
                 if target == instance.owner:
                     continue  # said above: the management account's sets are not the delegated administrator's to read
                 try:
