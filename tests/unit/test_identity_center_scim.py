@@ -200,6 +200,14 @@ def _added(operations: Any) -> tuple[str, ...] | None:
         ),
         ([{"op": "replace", "path": "members", "value": [{"value": "u-4"}]}], ("u-4",)),
         ([{"op": "remove", "path": "members"}], ()),
+        ([{"op": "replace", "path": "displayName", "value": "x"}], ()),
+        ([{"op": "replace", "path": "urn:ietf:params:scim:schemas:core:2.0:Group:externalId", "value": "x"}], ()),
+        ([{"op": "replace", "value": {"displayName": "x", "externalId": "y"}}], ()),
+        ([{"op": "add", "value": {"urn:ietf:params:scim:schemas:core:2.0:Group:members": [{"value": "u"}]}}], None),
+        ([{"op": "add", "value": {"urn:ietf:params:scim:schemas:core:2.0:Group": {"members": []}}}], None),
+        ([{"op": "add", "path": "members.value", "value": "u-5"}], None),
+        ([{"op": "add", "path": "HIDDEN_DUE_TO_SECURITY_REASONS", "value": "x"}], None),
+        ([{"op": "replace", "path": "title", "value": "x"}], None),
         ([{"op": "add", "path": "members", "value": "HIDDEN_DUE_TO_SECURITY_REASONS"}], None),
         ([{"op": "add", "path": "members", "value": [{"value": "HIDDEN_DUE_TO_SECURITY_REASONS"}]}], None),
         ([{"op": "add", "path": "members", "value": [{"display": "no id"}]}], None),
@@ -213,6 +221,65 @@ def _added(operations: Any) -> tuple[str, ...] | None:
 )
 def test_which_users_a_patch_adds(operations: Any, users: tuple[str, ...] | None) -> None:
     assert _added(operations) == users
+
+
+H = "HIDDEN_DUE_TO_SECURITY_REASONS"
+GROUP_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:Group"
+
+
+@pytest.mark.parametrize(
+    "operation",
+    [
+        {"op": "add", "value": {GROUP_SCHEMA + ":members": [{"value": USER}]}},  # URN-qualified key (RFC 7644)
+        {"op": "add", "value": {GROUP_SCHEMA: {"members": [{"value": USER}]}}},  # schema object
+        {"op": "add", "path": "members.value", "value": USER},  # a sub-attribute
+        {"op": "add", "path": H, "value": H},  # a hidden path
+        {"op": "add", "path": "someAttribute", "value": "x"},  # an unrecognised path
+        {"op": "replace", "value": {"displayName": "x", "schemas": [GROUP_SCHEMA]}},  # a key not known harmless
+    ],
+)
+def test_a_patch_that_may_add_a_member_under_another_spelling_is_critical_and_alerted(
+    operation: dict[str, Any],
+) -> None:
+    """Only displayName/externalId are known to add no one: anything else may add a member (review s11 F2)."""
+    live = _admin_group(Store(EVENT_TIME + timedelta(milliseconds=200)))
+    [finding] = _judge(_with_operations(operation), live).findings
+    assert (finding.severity, finding.plan) == (Severity.CRITICAL, ())
+    assert f"added members its record does not name to Identity Center group {GROUP}" in finding.reason
+    assert finding.needs_context[0].startswith(f"which users the SCIM request added to group {GROUP}")
+    assert live.store.calls == []
+
+
+@pytest.mark.parametrize(
+    "operations",
+    [
+        # remove X, then add X back: X was a member before the request
+        [{"op": "remove", "path": f'members[value eq "{USER}"]'}, _members(USER)],
+        [{"op": "remove", "path": "members", "value": [{"value": USER}]}, _members(USER)],
+        [{"op": "remove", "path": "members"}, _members(USER)],  # every member removed, then X added
+        [{"op": "remove", "path": "members", "value": H}, _members(USER)],  # who was removed is hidden
+        [{"op": "replace", "path": "members", "value": [{"value": USER}]}],  # the whole list, not what it added
+    ],
+)
+def test_a_member_the_request_may_only_put_back_is_alerted_never_removed(operations: list[Any]) -> None:
+    """A membership re-created in the event's second may be one that existed before: never removed (review F4)."""
+    live = _admin_group(Store(EVENT_TIME + timedelta(milliseconds=200)))
+    [finding] = _judge(_with_operations(*operations), live).findings
+    assert (finding.severity, finding.plan) == (Severity.CRITICAL, ())
+    assert f"added user {USER} to Identity Center group {GROUP}" in finding.reason
+    assert finding.needs_context == (
+        f"whether user {USER} was a member of group {GROUP} before the request (the same request removes members, or "
+        "replaces the whole member list, so a membership created now may put back one that existed before)",
+    )
+
+
+def test_removing_another_member_does_not_stop_a_pure_add_from_being_removed() -> None:
+    live = _admin_group(Store(EVENT_TIME + timedelta(milliseconds=200)))
+    operations = [{"op": "remove", "path": 'members[value eq "someone-else"]'}, _members(USER)]
+    [finding] = _judge(_with_operations(*operations), live).findings
+    assert finding.needs_context == ()
+    [step] = finding.plan
+    assert step.action == StepAction.DELETE_GROUP_MEMBERSHIP
 
 
 # --- SCIM user updates: identity-center-user-takeover -------------------------------------------------------------

@@ -506,13 +506,15 @@ class GroupMembershipRule:
         store: str | None
         users: tuple[str, ...] | None
         if scim:
-            group, store, users = context.request_text("id"), None, _scim_added_users(change)
+            patch = _scim_patch(change)
+            group, store, users, kept = context.request_text("id"), None, patch.added, patch.kept
         else:
             group, store, users = (
                 context.request_text("groupId"),
                 context.request_text("identityStoreId"),
                 (_added_user(change),),
             )
+            kept = frozenset()
         group_arn = f"arn:{context.partition}:identitystore:::group/{group}"
         evaluation = Evaluation(resource_arn=group_arn)
         if users == ():
@@ -549,6 +551,13 @@ class GroupMembershipRule:
                 whys.append(f"which identity store group {group} is in, and so which memberships the event created")
             else:
                 for user in users:
+                    if kept is None or user in kept:
+                        whys.append(
+                            f"whether user {user} was a member of group {group} before the request (the same request "
+                            "removes members, or replaces the whole member list, so a membership created now may put "
+                            "back one that existed before)"
+                        )
+                        continue
                     membership, why = _membership_of(context, store, group, user)
                     plan += _membership_plan(context, store, group, user, membership)
                     whys += [why] if why else []
@@ -654,51 +663,116 @@ def _added_user(change: CloudTrailChange) -> str:
     return user
 
 
-def _scim_added_users(change: CloudTrailChange) -> tuple[str, ...] | None:
-    """The users a SCIM ``PatchGroup`` adds: () when it adds none, None when its record does not say which.
+#: The only group attributes a SCIM patch may set without adding a member (an allow-list: any other path, or one
+#: CloudTrail hides, may be ``members`` under another spelling; review s11 F2).
+SCIM_HARMLESS_GROUP_ATTRIBUTES = frozenset({"displayname", "externalid"})
+
+_FILTERED_MEMBER = re.compile(r'value\s+eq\s+"([^"]*)"', re.IGNORECASE)
+
+
+def _scim_attribute(path: str) -> tuple[str, bool]:
+    """A SCIM path's attribute, lower-cased and stripped of its schema URN, and whether it names a sub-attribute."""
+    attribute = path.strip().split("[", 1)[0].rsplit(":", 1)[-1].lower()
+    name, dot, _ = attribute.partition(".")
+    return name, bool(dot)
+
+
+def _scim_members(value: Any) -> list[str] | None:
+    """The user IDs a ``members`` value lists; None when any is hidden or missing."""
+    if not isinstance(value, list):
+        return None
+    users: list[str] = []
+    for member in value:
+        user = member.get("value") if isinstance(member, Mapping) else None
+        if not isinstance(user, str) or not user or user == HIDDEN:
+            return None
+        users.append(user)
+    return users
+
+
+class ScimPatch(NamedTuple):
+    """What a SCIM ``PatchGroup`` says about members: who it adds (None: unknown), and which of them may have been
+    members before it (``kept`` None: any of them) because the same request removes them or replaces the list."""
+
+    added: tuple[str, ...] | None
+    kept: frozenset[str] | None
+
+
+def _scim_patch(change: CloudTrailChange) -> ScimPatch:
+    """Read a SCIM ``PatchGroup``'s operations: who they add, and who they may only put back.
 
     SCIM adds members with ``{"op": "add", "path": "members", "value": [{"value": "<user id>"}]}`` (or a pathless
-    ``value`` object holding ``members``); ``replace`` of ``members`` may add too; ``remove`` grants nothing, and a
-    ``displayName``/``externalId`` change adds no one. Operation names and paths are case-insensitive (RFC 7644).
-    CloudTrail hides the values (``HIDDEN_DUE_TO_SECURITY_REASONS``): then who was added is unknown, never "no one".
+    ``value`` object holding ``members``); ``replace`` of ``members`` lists the whole membership, so each user it
+    names may have been a member already, as may a user the same request removes and adds back. Only a
+    ``displayName``/``externalId`` change is known to add no one: any other or unrecognised path (a hidden one, a
+    sub-attribute such as ``members.value``, a URN-qualified or schema-object key of a pathless value) may add a
+    member, who is then unknown, never "no one". Operation names and paths are case-insensitive (RFC 7644).
     """
     body = change.request_parameters.get("httpBody")
     operations = None
     if isinstance(body, Mapping):
         operations = next((v for k, v in body.items() if isinstance(k, str) and k.lower() == "operations"), None)
     if not isinstance(operations, list) or not operations:
-        return None
-    users: list[str] = []
+        return ScimPatch(None, None)
+    added: list[str] = []
+    kept: set[str] | None = set()
+    unknown = False
     for operation in operations:
         if not isinstance(operation, Mapping):
-            return None
+            return ScimPatch(None, None)
         op = operation.get("op")
         kind = op.lower() if isinstance(op, str) else None
-        if kind == "remove":
+        path, value = operation.get("path"), operation.get("value")
+        if kind == "remove":  # grants nothing, but a user it removes and another operation adds was a member before
+            named = _FILTERED_MEMBER.findall(path) if isinstance(path, str) else []
+            listed = _scim_members(value) if value is not None else []
+            attribute = _scim_attribute(path)[0] if isinstance(path, str) and path.strip() else None
+            if attribute in SCIM_HARMLESS_GROUP_ATTRIBUTES:
+                continue
+            if kept is not None and (named or listed):
+                kept.update(named + (listed or []))
+            if listed is None or (not named and not listed):
+                kept = None  # which members it removes is unknown (or all of them)
             continue
         if kind not in {"add", "replace"}:
-            return None
-        path, value = operation.get("path"), operation.get("value")
+            return ScimPatch(None, None)
+        members: Any
         if isinstance(path, str) and path.strip():
-            if path.strip().split("[", 1)[0].rsplit(":", 1)[-1].lower() != "members":
+            attribute, sub = _scim_attribute(path)
+            if attribute in SCIM_HARMLESS_GROUP_ATTRIBUTES and not sub:
+                continue
+            if attribute != "members" or sub:
+                unknown = True  # a hidden, unknown or sub-attribute path: may add a member
                 continue
             members = value
         elif isinstance(value, Mapping):
-            keys = [k for k in value if isinstance(k, str) and k.lower() == "members"]
-            if not keys:
-                continue  # sets other attributes only
-            members = value[keys[0]]
+            keys = {k: k.lower() for k in value if isinstance(k, str)}
+            if len(keys) != len(value) or any(
+                k != "members" and k not in SCIM_HARMLESS_GROUP_ATTRIBUTES for k in keys.values()
+            ):
+                unknown = True  # a URN-qualified key, a schema object, or another attribute: may add a member
+                continue
+            plain = [k for k, lower in keys.items() if lower == "members"]
+            if not plain:
+                continue  # renames the group only
+            members = value[plain[0]]
         else:
-            return None  # no path, and the value (hidden) cannot say which attributes it sets
-        if not isinstance(members, list):
-            return None
-        for member in members:
-            user = member.get("value") if isinstance(member, Mapping) else None
-            if not isinstance(user, str) or not user or user == HIDDEN:
-                return None
-            if user not in users:
-                users.append(user)
-    return tuple(users)
+            return ScimPatch(None, None)  # no path, and the value (hidden) cannot say which attributes it sets
+        users = _scim_members(members)
+        if users is None:
+            unknown = True
+            continue
+        if kind == "replace" and kept is not None:
+            kept.update(users)
+        added += [user for user in users if user not in added]
+    if unknown:
+        return ScimPatch(None, None)
+    return ScimPatch(tuple(added), None if kept is None else frozenset(kept) & frozenset(added))
+
+
+def _scim_added_users(change: CloudTrailChange) -> tuple[str, ...] | None:
+    """The users a SCIM ``PatchGroup`` adds: () when it adds none, None when its record does not say which."""
+    return _scim_patch(change).added
 
 
 def _membership_of(context: RuleContext, store: str, group: str, user: str) -> tuple[str | None, str | None]:
