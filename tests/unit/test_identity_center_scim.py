@@ -352,3 +352,48 @@ def test_a_scim_title_change_mapped_to_a_session_tag_is_high() -> None:
     live = _takeover_live([READ_SET], {READ_SET: {"managed": [READ_ONLY]}}, mapping={"clearance": ["${path:title}"]})
     [finding] = _judge(_user_update(httpBody=body), live).findings  # type: ignore[arg-type]
     assert finding.severity is Severity.HIGH
+
+
+ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
+#: A user who is no administrator, in an instance that maps ``clearance`` from the enterprise department and
+#: ``t`` from the title (review s11 F3's probe p1).
+ABAC = {"clearance": ["${path:enterprise.department}"], "t": ["${path:title}"]}
+
+
+@pytest.mark.parametrize(
+    ("event_name", "body", "named"),
+    [
+        ("PatchUser", {"operations": [{"op": "replace", "value": {ENTERPRISE: {"department": H}}}]}, True),
+        ("PatchUser", {"operations": [{"op": "replace", "value": {ENTERPRISE + ":department": H}}]}, True),
+        ("PutUser", {"schemas": [H], "userName": H, "displayName": H, ENTERPRISE: {"department": H}}, True),
+        ("PatchUser", {"operations": [{"op": "replace", "value": H}]}, False),  # pathless and hidden
+        ("PatchUser", {"operations": [{"op": "replace", "value": {ENTERPRISE: H}}]}, False),  # the extension hidden
+        ("PutUser", {"schemas": [H], "userName": H, ENTERPRISE: H}, False),
+    ],
+)
+def test_a_scim_update_that_may_change_a_mapped_attribute_of_any_user_is_high_and_alerted(
+    event_name: str, body: dict[str, Any], named: bool
+) -> None:
+    """Extension attributes under their schema's key, and updates that do not say what they set (review s11 F3)."""
+    event = _user_update(id=USER, httpBody=body)
+    event["detail"]["eventName"] = event_name
+    live = _takeover_live([READ_SET], {READ_SET: {"managed": [READ_ONLY]}}, mapping=ABAC)
+    [finding] = _judge(event, live).findings  # type: ignore[arg-type]
+    assert (finding.rule_id, finding.severity, finding.plan) == (TAKEOVER, Severity.HIGH, ())
+    assert "aws:PrincipalTag/clearance <- ${path:enterprise.department}" in finding.reason
+    if named:
+        assert "department" in finding.reason.split(" of Identity Center user")[0]
+    else:
+        assert "(its record does not say which attributes)" in finding.reason
+        assert "aws:PrincipalTag/t <- ${path:title}" in finding.reason
+        assert finding.needs_context[0] == (
+            f"which attributes of user {USER} the update changed, and so whether it changed a mapped one"
+        )
+
+
+def test_an_update_that_does_not_say_what_it_changed_is_compliant_only_when_no_attribute_is_mapped() -> None:
+    event = _user_update(id=USER, httpBody={"operations": [{"op": "replace", "value": H}]})
+    live = _takeover_live([READ_SET], {READ_SET: {"managed": [READ_ONLY]}}, mapping={"team": ["engineering"]})
+    judgement = _judge(event, live)  # type: ignore[arg-type]
+    assert judgement.verdict is Verdict.COMPLIANT  # a literal source reads no attribute of the user
+    assert "changes no attribute instance" in judgement.reason

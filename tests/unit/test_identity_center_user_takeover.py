@@ -186,9 +186,7 @@ def test_other_attributes_no_session_tag_is_taken_from_are_compliant_and_only_th
     live = _group_admin()
     judgement = _judge(_updated("displayName", "name.givenName", "title"), live)
     assert judgement.verdict is Verdict.COMPLIANT
-    assert f"the update of Identity Center user {USER} changes no sign-in attribute and no attribute instance" in (
-        judgement.reason
-    )
+    assert f"the update of Identity Center user {USER} changes no attribute instance" in (judgement.reason)
     assert live.store.calls == 0
     assert live.sso.calls == ["list_instances", "describe_instance_access_control_attribute_configuration"]
 
@@ -235,7 +233,7 @@ def test_a_sign_in_change_of_a_user_who_is_no_administrator_still_weighs_the_map
     live = _not_admin({"clearance": ["${path:title}"]})
     [finding] = _judge(_updated("emails[0].value", "title"), live).findings
     assert finding.severity is Severity.HIGH
-    assert f"changed the title of Identity Center user {USER}" in finding.reason
+    assert f"changed the emails, title of Identity Center user {USER}" in finding.reason  # sign-in ones too (F5)
 
 
 def test_offline_a_mapped_attribute_cannot_be_judged() -> None:
@@ -405,3 +403,16 @@ def test_a_record_without_its_ids_is_refused_as_malformed(key: str) -> None:
     judgement = _judge(event, _group_admin())
     assert judgement.verdict is Verdict.INVALID
     assert f"detail.requestParameters.{key}" in judgement.reason
+
+
+@pytest.mark.parametrize(
+    ("path", "source"),
+    [("userName", "${path:userName}"), ("emails[0].value", "${path:emails[primary eq true].value}")],
+)
+def test_a_mapped_sign_in_attribute_of_a_user_who_is_no_administrator_is_high(path: str, source: str) -> None:
+    """userName and email are common tag sources: renaming a user hands it another's tag-scoped access (F5)."""
+    live = _not_admin({"owner": [source]})
+    [finding] = _judge(_updated(path), live).findings
+    assert (finding.severity, finding.plan) == (Severity.HIGH, ())
+    assert f"aws:PrincipalTag/owner <- {source}" in finding.reason
+    assert "describe_instance_access_control_attribute_configuration" in live.sso.calls

@@ -1317,9 +1317,12 @@ class UserTakeoverRule:
         elif undecided:
             finding(Severity.MEDIUM, f"{did}, whose permission sets could not all be judged", tuple(undecided))
         else:
-            if others:  # not an administrator's sign-in: the other attributes may still be session tags
-                return _mapped_attributes(context, evaluation, store, user, others)
+            # not an administrator: any attribute it changed (sign-in ones included, and unknown ones) may be a
+            # session tag (review s11 F3, F5)
             evaluation.compliant.append(f"Identity Center user {user} holds no administrator permission set")
+            return _mapped_attributes(
+                context, evaluation, store, user, sorted(changed) if changed is not None else None
+            )
         return evaluation
 
 
@@ -1401,24 +1404,30 @@ def _source_attributes(source: str) -> set[str]:
 
 
 def _mapped_attributes(
-    context: RuleContext, evaluation: Evaluation, store: str, user: str, changed: list[str]
+    context: RuleContext, evaluation: Evaluation, store: str, user: str, changed: list[str] | None
 ) -> Evaluation:
     """Attributes that are no sign-in attribute but may be session tags: read the instance's attributes for access
     control, and alert (high) when the update changed one a tag is taken from. Such a tag is sign-in grade wherever
     a policy tests it (``aws:PrincipalTag/<key>``): a user who sets their own ``department`` to the one an admin
-    permission set's conditions ask for becomes that admin (review ic s10 finding 10, cross-link to finding 1)."""
+    permission set's conditions ask for becomes that admin (review ic s10 finding 10, cross-link to finding 1).
+    ``changed`` None: the record does not say which attributes changed, so any mapped one may have (review s11 F3).
+    """
     change = context.change
-    if not changed:
-        evaluation.compliant.append(f"the update of Identity Center user {user} changes no sign-in attribute")
+    if changed is not None and not changed:
+        evaluation.compliant.append(f"the update of Identity Center user {user} changes no attribute")
         return evaluation
-    names = ", ".join(changed)
+    names = ", ".join(changed) if changed is not None else "attributes"
     if context.live_clients is None:
+        what = f"the {names} of" if changed is not None else "the attributes the update changed (unknown) of"
         evaluation.unjudged.append(
-            f"whether the {names} of Identity Center user {user} are mapped to session tags (attributes for access "
+            f"whether {what} Identity Center user {user} are mapped to session tags (attributes for access "
             "control; the enforcer reads the mapping live)"
         )
         return evaluation
-    did = f"{change.actor.display} changed the {names} of Identity Center user {user}"
+    if changed is None:
+        did = f"{change.actor.display} updated Identity Center user {user} (its record does not say which attributes)"
+    else:
+        did = f"{change.actor.display} changed the {names} of Identity Center user {user}"
 
     def alert(severity: Severity, reason: str, unknown: tuple[str, ...]) -> Evaluation:
         evaluation.findings.append(
@@ -1453,29 +1462,38 @@ def _mapped_attributes(
             f"{did}, which may be mapped to session tags",
             (f"whether instance {instance.arn} maps the {names} to session tags ({exc})",),
         )
-    wanted = {name.lower() for name in changed}
+    wanted = {name.lower() for name in changed} if changed is not None else None
     touched = {
-        key: [source for source in sources if _source_attributes(source) & wanted]
+        key: [
+            source
+            for source in sources
+            if (_source_attributes(source) & wanted if wanted is not None else _source_attributes(source))
+        ]
         for key, sources in sorted(mapping.items())
     }
     tags = [f"aws:PrincipalTag/{key} <- {' '.join(sources)}" for key, sources in touched.items() if sources]
     if not tags:
         evaluation.compliant.append(
-            f"the update of Identity Center user {user} changes no sign-in attribute and no attribute instance "
-            f"{instance.arn} maps to a session tag"
+            f"the update of Identity Center user {user} changes no attribute instance {instance.arn} maps to a "
+            "session tag"
         )
         return evaluation
     keys = ", ".join(f"aws:PrincipalTag/{key}" for key, sources in touched.items() if sources)
+    which = "maps" if changed is not None else "maps user attributes"
+    unknown: tuple[str, ...] = (
+        f"which policies test {keys} and what they grant for the new value (IAM Warden does not read them; the "
+        "record may also hide the value)",
+    )
+    if changed is None:
+        unknown = (f"which attributes of user {user} the update changed, and so whether it changed a mapped one",)
+        unknown += (f"which policies test {keys} and what they grant (IAM Warden does not read them)",)
     return alert(
         Severity.HIGH,
-        f"{did}, which instance {instance.arn} maps to session tags ({'; '.join(tags)}): every role the user signs "
+        f"{did}, which instance {instance.arn} {which} to session tags ({'; '.join(tags)}): every role the user signs "
         "in to through Identity Center carries the new value, so trust, permission set and resource policies that "
         "test the tag (attribute-based access control) let the user in as that value allows, an administrator's "
         "access included where a condition asks for it",
-        (
-            f"which policies test {keys} and what they grant for the new value (IAM Warden does not read them; the "
-            "record may also hide the value)",
-        ),
+        unknown,
     )
 
 
@@ -1489,8 +1507,10 @@ def _scim_operations(change: CloudTrailChange) -> list[dict[str, Any]] | None:
     if not isinstance(body, Mapping):
         return None
     if change.event_name == "PutUser":
-        names = [k for k in body if isinstance(k, str) and k.lower() not in {"schemas", "id", "meta"}]
-        return [{"attributePath": name} for name in names] or None
+        names = _scim_attribute_names(
+            {k: v for k, v in body.items() if str(k).lower() not in {"schemas", "id", "meta"}}
+        )
+        return [{"attributePath": name} for name in names] if names else None
     operations = next((v for k, v in body.items() if isinstance(k, str) and k.lower() == "operations"), None)
     if not isinstance(operations, list):
         return None
@@ -1501,10 +1521,29 @@ def _scim_operations(change: CloudTrailChange) -> list[dict[str, Any]] | None:
         if isinstance(path, str) and path.strip():
             paths.append({"attributePath": path.strip()})
         elif isinstance(value, Mapping) and value:
-            paths += [{"attributePath": str(name)} for name in value]
+            names = _scim_attribute_names(value)
+            if names is None:
+                return None
+            paths += [{"attributePath": name} for name in names]
         else:
             return None
     return paths
+
+
+def _scim_attribute_names(value: Mapping[Any, Any]) -> list[str] | None:
+    """The attributes a SCIM value object sets, as paths: a schema's key (``urn:...:enterprise:2.0:User``) holding an
+    object sets each attribute in it (``urn:...:User:department``, RFC 7644 extension attributes); one whose object
+    is hidden sets attributes it does not name (None: unknown, review s11 F3)."""
+    names: list[str] = []
+    for key, inner in value.items():
+        name = str(key)
+        if name.lower().startswith("urn:") and name.rsplit(":", 1)[-1].lower() in {"user", "group"}:
+            if not isinstance(inner, Mapping) or not inner:
+                return None
+            names += [f"{name}:{attribute}" for attribute in inner]
+        else:
+            names.append(name)
+    return names
 
 
 def _changed_attributes(operations: Any) -> set[str] | None:
