@@ -337,7 +337,13 @@ def test_a_scim_put_user_replaces_every_attribute_it_sends() -> None:
     event["detail"]["eventName"] = "PutUser"
     live = _takeover_live([ADMIN_SET], {ADMIN_SET: {"managed": [ADMIN]}})
     [finding] = _judge(event, live).findings  # type: ignore[arg-type]
-    assert f"changed the userName of Identity Center user {USER}" in finding.reason
+    assert finding.severity is Severity.CRITICAL
+    assert f"replaced Identity Center user {USER}, including its userName" in finding.reason
+    assert "changed the userName" not in finding.reason  # the record does not say it differs (review F6)
+    assert finding.needs_context == (
+        f"whether the userName of user {USER} actually changed (a SCIM PutUser sends every attribute, and CloudTrail "
+        "records the values as HIDDEN_DUE_TO_SECURITY_REASONS)",
+    )
 
 
 def test_a_scim_user_update_with_no_single_instance_is_medium_with_that_unknown() -> None:

@@ -1257,11 +1257,19 @@ class UserTakeoverRule:
                 "live)"
             )
             return evaluation
-        if signing:
+        replaced = change.event_source == SCIM and change.event_name == "PutUser"
+        if signing and replaced:  # a PUT sends every attribute, changed or not: its record hides which differ
+            did = f"{change.actor.display} replaced Identity Center user {user}, including its {' and '.join(signing)}"
+        elif signing:
             did = f"{change.actor.display} changed the {' and '.join(signing)} of Identity Center user {user}"
         else:
             did = f"{change.actor.display} updated Identity Center user {user} (its record does not say what)"
         unknown: list[str] = [] if signing else [f"which attributes of user {user} the update changed"]
+        if signing and replaced:
+            unknown.append(
+                f"whether the {' and '.join(signing)} of user {user} actually changed (a SCIM PutUser sends every "
+                f"attribute, and CloudTrail records the values as {HIDDEN})"
+            )
 
         def finding(severity: Severity, reason: str, more: tuple[str, ...]) -> None:
             evaluation.findings.append(
