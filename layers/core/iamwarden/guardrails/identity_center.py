@@ -51,7 +51,9 @@ saying so (and, when the error cannot tell, that IAM Warden's grant may be missi
 SCIM provisioning (``identitystore-scim.amazonaws.com``: an external identity provider, or whoever holds its SCIM
 access token) adds members with ``PatchGroup``; it is judged on the same reading, in the account's one instance (the
 record names no store). CloudTrail hides SCIM values, so who was added is usually unknown: alerted, never removed;
-a user the record does name is removed only as on the console's path. ``identity-center-user-takeover`` reads SCIM's
+a user the record does name is removed only as on the console's path, and never one the same request also removes
+or lists in a ``replace`` (it may have been a member before). Only a ``displayName``/``externalId`` change is known to
+add no one. ``identity-center-user-takeover`` reads SCIM's
 ``PatchUser``/``PutUser`` like ``UpdateUser``, alerts (high) a change of any user's attribute the instance maps to a
 session tag (attributes for access control), and alerts (critical) every change of the identity source itself.
 
