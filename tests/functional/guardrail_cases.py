@@ -1202,6 +1202,10 @@ def _identity_center_group_joined(managed: str) -> Callable[[Account], dict[str,
             "before-call.sso-admin.GetPermissionsBoundaryForPermissionSet",
             no_permission_set_boundary,  # type: ignore[arg-type]
         )
+        account.session.events.register(
+            "before-call.sso-admin.DescribeInstanceAccessControlAttributeConfiguration",
+            no_access_control_attributes,  # type: ignore[arg-type]
+        )
         sso, store = _regional(account, "sso-admin"), _regional(account, "identitystore")
         [instance] = sso.list_instances()["Instances"]
         ids = {"InstanceArn": instance["InstanceArn"]}
@@ -1267,6 +1271,13 @@ def no_permission_set_boundary(**_: Any) -> tuple[AWSResponse, dict[str, Any]]:
     """GetPermissionsBoundaryForPermissionSet as Identity Center answers a set without one (moto lacks it): a
     before-call handler for any session whose clients judge Identity Center (the cases', the fault injector's)."""
     error = {"Code": "ResourceNotFoundException", "Message": "no permissions boundary"}
+    return AWSResponse(f"https://sso.{BUCKET_REGION}.amazonaws.com/", 404, HTTPHeaders(), None), {"Error": error}
+
+
+def no_access_control_attributes(**_: Any) -> tuple[AWSResponse, dict[str, Any]]:
+    """DescribeInstanceAccessControlAttributeConfiguration of an instance with no attributes for access control, as
+    Identity Center answers it (moto lacks the call): identity-center-user-takeover reads it for other attributes."""
+    error = {"Code": "ResourceNotFoundException", "Message": "no access control attributes"}
     return AWSResponse(f"https://sso.{BUCKET_REGION}.amazonaws.com/", 404, HTTPHeaders(), None), {"Error": error}
 
 

@@ -194,6 +194,7 @@ def test_a_membership_already_removed_is_done_with_nothing_to_do(
 # --- the console's record (sso-directory AddMemberToGroup), and a delegated administrator ------------------------
 
 CONSOLE = "sso-directory-add-user-to-admin-group.json"
+SCIM = "identitystore-scim-add-user-to-admin-group.json"
 MANAGEMENT = "999988887777"
 
 
@@ -322,3 +323,53 @@ def test_in_a_delegated_administrator_a_group_found_nowhere_is_alerted_and_nothi
         f"what group {center.group} is assigned in the management account {MANAGEMENT} (a delegated administrator "
         "may not read the permission sets provisioned there)"
     )
+
+
+def _scim_event(center: IdentityCenter, members: Any) -> dict[str, Any]:
+    """Mallory is added by SCIM provisioning: the record names the group as ``id`` and no identity store."""
+    center._join(center.mallory)
+    event = load_event(SCIM)
+    event["detail"]["requestParameters"]["id"] = center.group
+    event["detail"]["requestParameters"]["httpBody"]["operations"] = [
+        {"op": "add", "path": "members", "value": members}
+    ]
+    return event
+
+
+def test_a_scim_membership_into_an_admin_group_is_removed_exactly_and_undo_adds_it_again(
+    center: IdentityCenter, enforcer: EnforcerService, notifier: RecordingNotifier
+) -> None:
+    admin_set = center.assign(ADMIN)
+    event = _scim_event(center, [{"value": center.mallory}])
+    _created_at(enforcer, _event_time(event) + timedelta(milliseconds=300))
+
+    finding = _only(enforcer.handle(event))
+
+    assert finding["outcome"] == Outcome.REMEDIATED
+    assert finding["done"] == [f"removed user {center.mallory} from Identity Center group {center.group}"]
+    assert center.members() == {center.alice}, "only the membership SCIM made"
+    [alert] = notifier.sent
+    assert alert.finding is not None
+    assert f"{admin_set} (in account 444455556666), which grants AdministratorAccess" in alert.finding.reason
+    assert "through SCIM" in alert.finding.reason
+
+    undo = enforcer.executor.undo(finding["remediation_id"], actor=OPERATOR)
+
+    assert list(undo.restored) == [f"added user {center.mallory} to Identity Center group {center.group} again"]
+    assert center.members() == {center.alice, center.mallory}
+
+
+def test_a_scim_membership_whose_members_are_hidden_is_alerted_and_nothing_is_removed(
+    center: IdentityCenter, enforcer: EnforcerService, notifier: RecordingNotifier
+) -> None:
+    center.assign(ADMIN)
+    event = _scim_event(center, "HIDDEN_DUE_TO_SECURITY_REASONS")  # as CloudTrail records SCIM values
+
+    finding = _only(enforcer.handle(event))
+
+    assert finding["outcome"] == Outcome.ALERTED, "never removed on a guess"
+    assert center.members() == {center.alice, center.mallory}
+    [alert] = notifier.sent
+    assert alert.finding is not None
+    [unknown] = alert.finding.needs_context
+    assert unknown.startswith(f"which users the SCIM request added to group {center.group}")

@@ -208,6 +208,8 @@ def test_the_remediation_role_may_read_what_the_live_role_directory_reads() -> N
         "sso:ListPermissionSets",
         "sso:ListAccountsForProvisionedPermissionSet",
         "sso:ListAccountAssignments",
+        # which user attributes are session tags (identity_center.ABAC_READS)
+        "sso:DescribeInstanceAccessControlAttributeConfiguration",
         # a policy never seen written, and a target's policies after a detach (service_control_policies
         # ORGANIZATIONS_READS), in the management account's member stack
         "organizations:DescribePolicy",

@@ -20,7 +20,7 @@ from botocore.stub import Stubber
 from iamwarden.adapters.errors import PermanentAwsError
 from iamwarden.domain.catalog import Severity
 from iamwarden.domain.findings import StepAction, Verdict
-from iamwarden.domain.settings import Settings
+from iamwarden.domain.settings import Settings, load_settings
 from iamwarden.guardrails.engine import judge_event
 from iamwarden.guardrails.identity_center import Instance, _refused_to_delegate
 from tests.conftest import load_event
@@ -109,9 +109,9 @@ def _admin_set_reads(stubber: Stubber) -> None:
     )
 
 
-def _judge(client: Any) -> Any:
+def _judge(client: Any, settings: Settings | None = None) -> Any:
     live = Live(client)
-    return judge_event(load_event(API), Settings(), live_clients=lambda account, region: live)  # type: ignore[arg-type,return-value]
+    return judge_event(load_event(API), settings or Settings(), live_clients=lambda account, region: live)  # type: ignore[arg-type,return-value]
 
 
 def test_an_admin_set_found_set_by_set_is_critical_and_removes_exactly_the_membership() -> None:
@@ -243,3 +243,125 @@ def test_which_refusals_are_the_delegated_administrators_limit(
         assert why is not None
         assert explained in why
         assert f"the management account {MANAGEMENT}" in why
+
+
+def test_an_organisation_too_big_to_read_stops_at_the_limit_and_says_the_rest_is_unknown(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr("iamwarden.guardrails.identity_center.DELEGATED_READ_LIMIT", 50)
+    client, stubber = _stubbed()
+    _refuse_for_principal(stubber)
+    sets = [f"arn:aws:sso:::permissionSet/ssoins-1111111111111111/ps-{n:016x}" for n in range(40)]
+    stubber.add_response("list_permission_sets", {"PermissionSets": sets}, {"InstanceArn": INSTANCE})
+    # 1 call for the sets, then 2 per set: 24 sets read whole, the 25th's accounts are the 50th call.
+    for permission_set in sets[:24]:
+        _accounts(stubber, permission_set, [MEMBER])
+        _assignments(stubber, permission_set, MEMBER, [("GROUP", "another-group")])
+    _accounts(stubber, sets[24], [MEMBER])
+    with stubber:
+        [finding] = _judge(client).findings
+        stubber.assert_no_pending_responses()  # and no 51st call: the Stubber would have refused it
+    assert finding.severity is Severity.MEDIUM
+    management, cut = finding.needs_context
+    assert management.startswith(f"what group {GROUP} is assigned in the management account")
+    assert cut.startswith(f"what else group {GROUP} is assigned: the set-by-set read was cut short after 50 ")
+    assert "before ListAccountAssignments" in cut
+
+
+def test_an_admin_set_found_before_the_limit_still_settles_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("iamwarden.guardrails.identity_center.DELEGATED_READ_LIMIT", 3)
+    client, stubber = _stubbed()
+    _refuse_for_principal(stubber)
+    stubber.add_response("list_permission_sets", {"PermissionSets": [ADMIN_SET, READ_SET]}, {"InstanceArn": INSTANCE})
+    _accounts(stubber, ADMIN_SET, [MEMBER])
+    _assignments(stubber, ADMIN_SET, MEMBER, [("GROUP", GROUP)])
+    _admin_set_reads(stubber)  # judging the found set is not the set-by-set read
+    with stubber:
+        [finding] = _judge(client).findings
+        stubber.assert_no_pending_responses()
+    assert (finding.severity, finding.needs_context) == (Severity.CRITICAL, ())
+    [step] = finding.plan
+    assert step.action == StepAction.DELETE_GROUP_MEMBERSHIP
+
+
+def test_each_page_of_a_read_is_a_call_of_the_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("iamwarden.guardrails.identity_center.DELEGATED_READ_LIMIT", 2)
+    client, stubber = _stubbed()
+    _refuse_for_principal(stubber)
+    stubber.add_response(
+        "list_permission_sets", {"PermissionSets": [READ_SET], "NextToken": "more"}, {"InstanceArn": INSTANCE}
+    )
+    stubber.add_response(
+        "list_permission_sets",
+        {"PermissionSets": [ADMIN_SET], "NextToken": "again"},
+        {"InstanceArn": INSTANCE, "NextToken": "more"},
+    )
+    with stubber:
+        [finding] = _judge(client).findings
+        stubber.assert_no_pending_responses()
+    assert finding.severity is Severity.MEDIUM
+    assert "cut short after 2 Identity Center calls" in finding.needs_context[-1]
+    assert "before ListPermissionSets" in finding.needs_context[-1]
+
+
+def test_an_ordinary_organisation_fits_the_limit_and_its_last_admin_set_is_critical_and_removed() -> None:
+    """Thirty sets, the admin set listed last: read whole (61 calls), critical and removed as on main (review F1)."""
+    client, stubber = _stubbed()
+    _refuse_for_principal(stubber)
+    sets = [f"arn:aws:sso:::permissionSet/ssoins-1111111111111111/ps-{n:016x}" for n in range(29)] + [ADMIN_SET]
+    stubber.add_response("list_permission_sets", {"PermissionSets": sets}, {"InstanceArn": INSTANCE})
+    for permission_set in sets:
+        _accounts(stubber, permission_set, [MEMBER])
+        who = GROUP if permission_set == ADMIN_SET else "another-group"
+        _assignments(stubber, permission_set, MEMBER, [("GROUP", who)])
+    _admin_set_reads(stubber)
+    with stubber:
+        [finding] = _judge(client).findings
+        stubber.assert_no_pending_responses()
+    assert (finding.severity, finding.needs_context) == (Severity.CRITICAL, ())
+    [step] = finding.plan
+    assert step.action == StepAction.DELETE_GROUP_MEMBERSHIP
+
+
+def test_the_sets_admin_permission_sets_names_are_walked_first(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Listed last but named: walked first, so a limit of 3 calls still finds it (critical, removed, nothing read)."""
+    monkeypatch.setattr("iamwarden.guardrails.identity_center.DELEGATED_READ_LIMIT", 3)
+    client, stubber = _stubbed()
+    _refuse_for_principal(stubber)
+    stubber.add_response("list_permission_sets", {"PermissionSets": [READ_SET, ADMIN_SET]}, {"InstanceArn": INSTANCE})
+    _accounts(stubber, ADMIN_SET, [MEMBER])
+    _assignments(stubber, ADMIN_SET, MEMBER, [("GROUP", GROUP)])
+    settings = load_settings({"rules": {"permission-set-admin": {"admin_permission_sets": [ADMIN_SET]}}})
+    with stubber:
+        [finding] = _judge(client, settings).findings
+        stubber.assert_no_pending_responses()
+    assert finding.severity is Severity.CRITICAL
+    assert "in admin_permission_sets" in finding.reason
+    [step] = finding.plan
+    assert step.action == StepAction.DELETE_GROUP_MEMBERSHIP
+
+
+def test_a_page_read_before_the_limit_still_counts(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The budget runs out between two pages of ListAccountAssignments: the first page's admin set settles it."""
+    monkeypatch.setattr("iamwarden.guardrails.identity_center.DELEGATED_READ_LIMIT", 3)
+    client, stubber = _stubbed()
+    _refuse_for_principal(stubber)
+    stubber.add_response("list_permission_sets", {"PermissionSets": [ADMIN_SET]}, {"InstanceArn": INSTANCE})
+    _accounts(stubber, ADMIN_SET, [MEMBER])
+    stubber.add_response(
+        "list_account_assignments",
+        {
+            "AccountAssignments": [
+                {"AccountId": MEMBER, "PermissionSetArn": ADMIN_SET, "PrincipalType": "GROUP", "PrincipalId": GROUP}
+            ],
+            "NextToken": "more",
+        },
+        {"InstanceArn": INSTANCE, "AccountId": MEMBER, "PermissionSetArn": ADMIN_SET},
+    )
+    _admin_set_reads(stubber)
+    with stubber:
+        [finding] = _judge(client).findings
+        stubber.assert_no_pending_responses()
+    assert (finding.severity, finding.needs_context) == (Severity.CRITICAL, ())
+    [step] = finding.plan
+    assert step.action == StepAction.DELETE_GROUP_MEMBERSHIP

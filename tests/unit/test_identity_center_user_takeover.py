@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from iamwarden.adapters.errors import TransientAwsError
 from iamwarden.domain.catalog import Severity
 from iamwarden.domain.findings import Verdict
 from iamwarden.domain.settings import Settings, load_settings
@@ -30,6 +31,7 @@ from tests.unit.test_identity_center_groups import (
     USER,
     AwsError,
     SsoAdmin,
+    _Paginator,
 )
 
 RULE = "identity-center-user-takeover"
@@ -39,10 +41,33 @@ SAMPLE = "identitystore-update-admin-user-email.json"
 class Assignments(SsoAdmin):
     """Assignments by principal: ``by`` maps (type, id) to the permission sets assigned in 444455556666."""
 
-    def __init__(self, by: dict[tuple[str, str], list[str]], sets: dict[str, Any], **kwargs: Any) -> None:
+    def __init__(
+        self,
+        by: dict[tuple[str, str], list[str]],
+        sets: dict[str, Any],
+        *,
+        mapping: dict[str, list[str]] | str | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__({}, sets, **kwargs)
         self.by = by
         self.principals: list[tuple[str, str]] = []
+        #: The instance's attributes for access control (tag key -> sources); None: none configured; a str: the
+        #: error code its read fails with.
+        self.mapping = mapping
+
+    def describe_instance_access_control_attribute_configuration(self, **ids: str) -> dict[str, Any]:
+        self.calls.append("describe_instance_access_control_attribute_configuration")
+        assert ids == {"InstanceArn": INSTANCE}
+        if isinstance(self.mapping, str):
+            raise AwsError(self.mapping, 403)
+        if self.mapping is None:
+            raise AwsError("ResourceNotFoundException", 404)
+        attributes = [{"Key": key, "Value": {"Source": sources}} for key, sources in self.mapping.items()]
+        return {
+            "Status": "ENABLED",
+            "InstanceAccessControlAttributeConfiguration": {"AccessControlAttributes": attributes},
+        }
 
     def _list_account_assignments_for_principal(self, **kwargs: str) -> list[dict[str, Any]]:
         assert kwargs["InstanceArn"] == INSTANCE
@@ -157,12 +182,84 @@ def test_a_set_named_in_admin_permission_sets_is_admin_without_reading_it() -> N
     assert "list_managed_policies_in_permission_set" not in live.sso.calls
 
 
-def test_other_attributes_are_compliant_and_nothing_is_read() -> None:
+def test_other_attributes_no_session_tag_is_taken_from_are_compliant_and_only_the_mapping_is_read() -> None:
     live = _group_admin()
     judgement = _judge(_updated("displayName", "name.givenName", "title"), live)
     assert judgement.verdict is Verdict.COMPLIANT
-    assert f"the update of Identity Center user {USER} changes no sign-in attribute" in judgement.reason
-    assert (live.store.calls, live.sso.calls) == (0, [])
+    assert f"the update of Identity Center user {USER} changes no attribute instance" in (judgement.reason)
+    assert live.store.calls == 0
+    assert live.sso.calls == ["list_instances", "describe_instance_access_control_attribute_configuration"]
+
+
+# --- attributes mapped to session tags (attributes for access control) ----------------------------------------
+
+
+def _not_admin(mapping: dict[str, list[str]] | str | None) -> Live:
+    sso = Assignments({("GROUP", GROUP): [READ_SET]}, {READ_SET: {"managed": [READ_ONLY]}}, mapping=mapping)
+    return Live(sso, Store([GROUP]))
+
+
+@pytest.mark.parametrize(
+    ("path", "source"),
+    [
+        ("title", "${path:title}"),
+        ("urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department", "${path:enterprise.department}"),
+        ("name.familyName", "${path:name.familyName}"),
+        ("Addresses[0].locality", "${path:addresses[primary eq true].locality}"),
+    ],
+)
+def test_an_attribute_a_session_tag_is_taken_from_is_high_for_any_user(path: str, source: str) -> None:
+    live = _not_admin({"clearance": [source], "team": ["${path:userType}"]})
+    [finding] = _judge(_updated(path), live).findings
+    assert (finding.rule_id, finding.severity, finding.plan) == (RULE, Severity.HIGH, ())
+    assert f"which instance {INSTANCE} maps to session tags (aws:PrincipalTag/clearance <- {source})" in (
+        finding.reason
+    )
+    assert "aws:PrincipalTag/team" not in finding.reason
+    assert finding.needs_context == (
+        "which policies test aws:PrincipalTag/clearance and what they grant for the new value (IAM Warden does not "
+        "read them; the record may also hide the value)",
+    )
+    assert live.store.calls == 0  # any user: whether it holds an admin set is not what makes it
+
+
+def test_an_attribute_no_tag_is_taken_from_is_compliant() -> None:
+    live = _not_admin({"clearance": ["${path:enterprise.department}"], "fixed": ["literal"]})
+    judgement = _judge(_updated("title", "displayName"), live)
+    assert judgement.verdict is Verdict.COMPLIANT
+
+
+def test_a_sign_in_change_of_a_user_who_is_no_administrator_still_weighs_the_mapped_attributes() -> None:
+    live = _not_admin({"clearance": ["${path:title}"]})
+    [finding] = _judge(_updated("emails[0].value", "title"), live).findings
+    assert finding.severity is Severity.HIGH
+    assert f"changed the emails, title of Identity Center user {USER}" in finding.reason  # sign-in ones too (F5)
+
+
+def test_offline_a_mapped_attribute_cannot_be_judged() -> None:
+    judgement = _judge(_updated("title"), None)
+    assert judgement.verdict is Verdict.IGNORED
+    assert f"whether the title of Identity Center user {USER} are mapped to session tags" in judgement.reason
+
+
+def test_a_mapping_that_cannot_be_read_is_alerted_medium_with_why() -> None:
+    [finding] = _judge(_updated("title"), _not_admin("AccessDeniedException")).findings
+    assert (finding.severity, finding.plan) == (Severity.MEDIUM, ())
+    [unknown] = finding.needs_context
+    assert unknown.startswith(f"whether instance {INSTANCE} maps the title to session tags (")
+    assert "DescribeInstanceAccessControlAttributeConfiguration" in unknown
+
+
+def test_a_throttled_mapping_read_is_retried() -> None:
+    with pytest.raises(TransientAwsError):
+        _judge(_updated("title"), _not_admin("ThrottlingException"))
+
+
+def test_an_identity_store_no_instance_holds_leaves_the_mapping_unknown() -> None:
+    sso = Assignments({}, {}, mapping={"clearance": ["${path:title}"]}, store="d-0000000001")
+    [finding] = _judge(_updated("title"), Live(sso, Store([]))).findings
+    assert finding.severity is Severity.MEDIUM
+    assert "no Identity Center instance holds identity store" in finding.needs_context[0]
 
 
 def test_a_user_without_administrator_sets_is_compliant() -> None:
@@ -212,6 +309,74 @@ def test_a_delegated_administrators_refused_reads_are_read_set_by_set_and_alerte
     assert all("read set by set from account 111122223333" in unknown for unknown in finding.needs_context)
 
 
+class Delegated:
+    """A delegated administrator's sso-admin: ``sets`` permission sets of one account each, the last assigned to
+    ``holder`` (review F1's probe p6)."""
+
+    def __init__(self, sets: int, holder: tuple[str, str]) -> None:
+        self.sets = [f"arn:aws:sso:::permissionSet/ssoins-7223a1b2c3d4e5f6/ps-{n:016x}" for n in range(sets)]
+        self.holder = holder
+        self.calls: list[str] = []
+
+    def get_paginator(self, operation: str) -> Any:
+        self.calls.append(operation)
+        return _Paginator(getattr(self, "_" + operation))
+
+    def _list_instances(self) -> list[dict[str, Any]]:
+        return [{"Instances": [{"InstanceArn": INSTANCE, "IdentityStoreId": STORE, "OwnerAccountId": MANAGEMENT}]}]
+
+    def _list_account_assignments_for_principal(self, **kwargs: str) -> list[dict[str, Any]]:
+        raise AwsError("AccessDeniedException", 403)
+
+    def _list_permission_sets(self, **kwargs: str) -> list[dict[str, Any]]:
+        return [{"PermissionSets": self.sets}]
+
+    def _list_accounts_for_provisioned_permission_set(self, **kwargs: str) -> list[dict[str, Any]]:
+        return [{"AccountIds": ["444455556666"]}]
+
+    def _list_account_assignments(self, **kwargs: str) -> list[dict[str, Any]]:
+        kind, who = self.holder if kwargs["PermissionSetArn"] == self.sets[-1] else ("GROUP", "someone")
+        found = {"AccountId": "444455556666", "PermissionSetArn": kwargs["PermissionSetArn"]}
+        return [{"AccountAssignments": [found | {"PrincipalType": kind, "PrincipalId": who}]}]
+
+    def _list_managed_policies_in_permission_set(self, **kwargs: str) -> list[dict[str, Any]]:
+        admin = kwargs["PermissionSetArn"] == self.sets[-1]
+        return [{"AttachedManagedPolicies": [{"Name": "AdministratorAccess", "Arn": ADMIN}] if admin else []}]
+
+    def get_inline_policy_for_permission_set(self, **kwargs: str) -> dict[str, Any]:
+        return {}
+
+    def list_customer_managed_policy_references_in_permission_set(self, **kwargs: str) -> dict[str, Any]:
+        return {"CustomerManagedPolicyReferences": []}
+
+    def get_permissions_boundary_for_permission_set(self, **kwargs: str) -> dict[str, Any]:
+        raise AwsError("ResourceNotFoundException", 404)
+
+
+@pytest.mark.parametrize("holder", [("USER", USER), ("GROUP", "g3")])
+def test_the_user_and_its_groups_are_walked_once_so_an_ordinary_organisation_is_read_whole(
+    holder: tuple[str, str],
+) -> None:
+    """A user in 3 groups, 20 sets: one walk for all four principals (main found it critical; review F1)."""
+    sso = Delegated(20, holder)
+    [finding] = _judge(_updated("emails"), Live(sso, Store(["g1", "g2", "g3"]))).findings  # type: ignore[arg-type]
+    assert finding.severity is Severity.CRITICAL
+    assert sso.calls.count("list_permission_sets") == 1
+    assert sso.calls.count("list_account_assignments") == 20
+
+
+def test_the_user_and_its_groups_share_one_budget_of_set_by_set_calls(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("iamwarden.guardrails.identity_center.DELEGATED_READ_LIMIT", 1)
+    sso = Delegated(2, ("GROUP", "g3"))
+    [finding] = _judge(_updated("emails"), Live(sso, Store(["g1", "g3"]))).findings  # type: ignore[arg-type]
+    assert finding.severity is Severity.MEDIUM
+    assert sso.calls.count("list_permission_sets") == 1  # the one call, for all three principals
+    assert finding.needs_context[-1].startswith(
+        f"what else user {USER} and groups g1, g3 are assigned: the set-by-set read was cut short after 1 Identity "
+        "Center calls"
+    )
+
+
 def test_in_the_management_account_a_refused_read_is_unreadable() -> None:
     live = Live(OwnedAssignments({}, {}, owner="111122223333", error="AccessDeniedException"), Store([GROUP]))
     judgement = _judge(_updated("emails"), live)
@@ -238,3 +403,16 @@ def test_a_record_without_its_ids_is_refused_as_malformed(key: str) -> None:
     judgement = _judge(event, _group_admin())
     assert judgement.verdict is Verdict.INVALID
     assert f"detail.requestParameters.{key}" in judgement.reason
+
+
+@pytest.mark.parametrize(
+    ("path", "source"),
+    [("userName", "${path:userName}"), ("emails[0].value", "${path:emails[primary eq true].value}")],
+)
+def test_a_mapped_sign_in_attribute_of_a_user_who_is_no_administrator_is_high(path: str, source: str) -> None:
+    """userName and email are common tag sources: renaming a user hands it another's tag-scoped access (F5)."""
+    live = _not_admin({"owner": [source]})
+    [finding] = _judge(_updated(path), live).findings
+    assert (finding.severity, finding.plan) == (Severity.HIGH, ())
+    assert f"aws:PrincipalTag/owner <- {source}" in finding.reason
+    assert "describe_instance_access_control_attribute_configuration" in live.sso.calls

@@ -26,7 +26,13 @@ import pytest
 from iamwarden.adapters.origin_access_identities import READ_PERMISSIONS as OAI_READ_PERMISSIONS
 from iamwarden.adapters.principals import READ_PERMISSIONS
 from iamwarden.domain.findings import StepAction
-from iamwarden.guardrails.identity_center import ASSIGNMENT_READS, DELEGATED_READS, GROUP_READS, USER_READS
+from iamwarden.guardrails.identity_center import (
+    ABAC_READS,
+    ASSIGNMENT_READS,
+    DELEGATED_READS,
+    GROUP_READS,
+    USER_READS,
+)
 from iamwarden.guardrails.registry import ACTIONS, GRANTED_APART, RULES, STEP_PERMISSIONS
 from iamwarden.guardrails.service_control_policies import ORGANIZATIONS_READS
 from tests.sam_template import deployed_template, remediation_statements, translated_template
@@ -460,6 +466,7 @@ RUNTIME_GRANTS: dict[str, set[str]] = {
             "sso:ListCustomerManagedPolicyReferencesInPermissionSet",
             "sso:GetPermissionsBoundaryForPermissionSet",
             "sso:ListAccountAssignmentsForPrincipal",
+            "sso:DescribeInstanceAccessControlAttributeConfiguration",
         )
     },
     "sso:ListInstances": {"*"},
@@ -556,8 +563,10 @@ def test_identity_store_grants_name_any_accounts_store() -> None:
 
 
 def test_every_read_that_judges_a_user_update_is_granted_by_the_runtime_policy() -> None:
-    """The user's groups; their assignments and sets are GROUP_READS and ASSIGNMENT_READS (above)."""
+    """The user's groups; their assignments and sets are GROUP_READS and ASSIGNMENT_READS (above); the instance's
+    attributes for access control (ABAC_READS)."""
     assert set(USER_READS) <= set(RUNTIME_GRANTS)
+    assert set(ABAC_READS) <= set(RUNTIME_GRANTS)
 
 
 def test_every_read_that_judges_an_organization_policy_is_granted_by_the_runtime_policy() -> None:

@@ -48,13 +48,23 @@ management account's own assignments stay unknown. Another read refused there is
 saying so (and, when the error cannot tell, that IAM Warden's grant may be missing), never remediated; IAM's own
 "is not authorized to perform" and any refusal in the owner's own account stay errors.
 
+SCIM provisioning (``identitystore-scim.amazonaws.com``: an external identity provider, or whoever holds its SCIM
+access token) adds members with ``PatchGroup``; it is judged on the same reading, in the account's one instance (the
+record names no store). CloudTrail hides SCIM values, so who was added is usually unknown: alerted, never removed;
+a user the record does name is removed only as on the console's path, and never one the same request also removes
+or lists in a ``replace`` (it may have been a member before). Only a ``displayName``/``externalId`` change is known to
+add no one. ``identity-center-user-takeover`` reads SCIM's
+``PatchUser``/``PutUser`` like ``UpdateUser``, alerts (high) a change of any user's attribute the instance maps to a
+session tag (attributes for access control), and alerts (critical) every change of the identity source itself.
+
 Each remediation provisions the permission set again (``ProvisionPermissionSet`` to every account it is
 provisioned to), as Identity Center needs for a changed set to reach the accounts' roles; undo does the same.
 Permission set ARNs carry no account (``arn:aws:sso:::permissionSet/ssoins-…/ps-…``).
 """
 
 import json
-from collections.abc import Mapping
+import re
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar, NamedTuple
 
@@ -128,6 +138,18 @@ CONSOLE_MEMBERSHIP = "AddMemberToGroup"
 #: How long after the start of the event's second (CloudTrail's ``eventTime`` has whole seconds) Identity Store may
 #: have created the membership for it to be the console event's: the call's own handling, never another call's.
 MEMBERSHIP_WRITTEN_WITHIN = timedelta(seconds=5)
+#: An external identity provider (Okta, Entra ID...) provisions users and groups through Identity Center's SCIM
+#: endpoint with a bearer token; CloudTrail records it from this source (the Identity Center User Guide, "Logging IAM
+#: Identity Center SCIM API calls with AWS CloudTrail"): ``requestParameters`` ``id`` (the group of
+#: ``PATCH /Groups/{id}``), ``tenantId`` and ``httpBody.operations[]`` (``op``, ``path``, ``value``), values it hides
+#: as ``HIDDEN_DUE_TO_SECURITY_REASONS``, no identity store ID, ``userIdentity.type`` ``WebIdentityUser``/``Unknown``.
+SCIM = "identitystore-scim.amazonaws.com"
+SCIM_MEMBERSHIP = "PatchGroup"
+#: How CloudTrail writes a SCIM value it keeps out of the record.
+HIDDEN = "HIDDEN_DUE_TO_SECURITY_REASONS"
+#: SCIM's user updates (the Identity Center User Guide's SCIM CloudTrail list): ``PatchUser`` names each attribute
+#: by ``path`` (its published failed record: ``"path": "emails"``), ``PutUser`` replaces the whole user.
+SCIM_USER_UPDATES = frozenset({"PatchUser", "PutUser"})
 
 GROUP_ADMIN = RuleSpec(
     id="identity-center-group-admin",
@@ -475,27 +497,71 @@ class GroupMembershipRule:
 
     specs: ClassVar[tuple[RuleSpec, ...]] = (GROUP_ADMIN,)
     event_keys: ClassVar[frozenset[tuple[str, str]]] = frozenset(
-        {(IDENTITY_STORE, name) for name in GROUP_ADMIN.event_names} | {(SSO_DIRECTORY, CONSOLE_MEMBERSHIP)}
+        {(IDENTITY_STORE, name) for name in GROUP_ADMIN.event_names}
+        | {(SSO_DIRECTORY, CONSOLE_MEMBERSHIP), (SCIM, SCIM_MEMBERSHIP)}
     )
 
     def evaluate(self, context: RuleContext) -> Evaluation:
         change = context.change
-        store = context.request_text("identityStoreId")
-        group = context.request_text("groupId")
-        user = _added_user(change)
+        scim = change.event_source == SCIM
+        store: str | None
+        users: tuple[str, ...] | None
+        if scim:
+            patch = _scim_patch(change)
+            group, store, users, kept = context.request_text("id"), None, patch.added, patch.kept
+        else:
+            group, store, users = (
+                context.request_text("groupId"),
+                context.request_text("identityStoreId"),
+                (_added_user(change),),
+            )
+            kept = frozenset()
         group_arn = f"arn:{context.partition}:identitystore:::group/{group}"
         evaluation = Evaluation(resource_arn=group_arn)
+        if users == ():
+            evaluation.compliant.append(f"the SCIM update of Identity Center group {group} adds no member")
+            return evaluation
         if context.live_clients is None:
             evaluation.unjudged.append(
                 f"which permission sets Identity Center group {group} is assigned (the enforcer reads them live)"
             )
             return evaluation
         client = context.live_clients(change.account, change.region).client("sso-admin")
-        added = f"{change.actor.display} added user {user} to Identity Center group {group}"
+        if users is None:
+            who = "members its record does not name"
+        else:
+            who = f"user{'s' if len(users) > 1 else ''} {', '.join(users)}"
+        added = f"{change.actor.display} added {who} to Identity Center group {group}"
+        if scim:
+            added += (
+                " through SCIM (whoever holds the identity source's SCIM access token, or administers the identity "
+                "provider, made it; the provider adds a membership removed here back at its next sync unless it is "
+                "removed there too)"
+            )
+        instances: list[tuple[Instance, str]] = []
 
         def finding(severity: Severity, reason: str, unknown: tuple[str, ...]) -> None:
-            membership, why = _membership_of(context, store, group, user)
-            plan = _membership_plan(context, store, group, user, membership)
+            plan: list[RemediationStep] = []
+            whys: list[str] = []
+            if users is None:
+                whys.append(
+                    f"which users the SCIM request added to group {group} (CloudTrail records SCIM values as "
+                    f"{HIDDEN}), so no membership can be told to be the event's"
+                )
+            elif store is None:
+                whys.append(f"which identity store group {group} is in, and so which memberships the event created")
+            else:
+                for user in users:
+                    if kept is None or user in kept:
+                        whys.append(
+                            f"whether user {user} was a member of group {group} before the request (the same request "
+                            "removes members, or replaces the whole member list, so a membership created now may put "
+                            "back one that existed before)"
+                        )
+                        continue
+                    membership, why = _membership_of(context, store, group, user)
+                    plan += _membership_plan(context, store, group, user, membership)
+                    whys += [why] if why else []
             evaluation.findings.append(
                 context.finding(
                     GROUP_ADMIN,
@@ -503,26 +569,42 @@ class GroupMembershipRule:
                     resource_arn=group_arn,
                     reason=reason + ".",
                     plan=plan,
-                    needs_context=unknown + ((why,) if why else ()),
+                    needs_context=unknown + tuple(whys),
                 )
             )
 
-        instance = _instance_of(client, store)
-        if instance is None:
-            finding(
-                Severity.MEDIUM,
-                f"{added}, whose account assignments could not be read",
-                (
-                    f"which Identity Center instance holds identity store {store} (ListInstances in account "
-                    f"{change.account}, {change.region}, names none), and so what group {group} is assigned",
-                ),
-            )
-            return evaluation
-        assigned, unread = _principal_assignments(client, instance, group, "GROUP", change.account)
+        if store is None:
+            instances = _instances(client)
+            if len(instances) != 1:
+                finding(
+                    Severity.MEDIUM,
+                    f"{added}, whose account assignments could not be read",
+                    (
+                        f"which Identity Center instance holds group {group} (the SCIM record names no identity "
+                        f"store, and ListInstances in account {change.account}, {change.region}, names "
+                        f"{len(instances) or 'none'}), and so what the group is assigned",
+                    ),
+                )
+                return evaluation
+            instance, store = instances[0]
+        else:
+            found = _instance_of(client, store)
+            if found is None:
+                finding(
+                    Severity.MEDIUM,
+                    f"{added}, whose account assignments could not be read",
+                    (
+                        f"which Identity Center instance holds identity store {store} (ListInstances in account "
+                        f"{change.account}, {change.region}, names none), and so what group {group} is assigned",
+                    ),
+                )
+                return evaluation
+            instance = found
+        patterns = context.rule(PERMISSION_SET_ADMIN.id).patterns("admin_permission_sets")
+        assigned, unread = _principal_assignments(client, instance, [("GROUP", group)], change.account, patterns)
         if not assigned and not unread:
             evaluation.compliant.append(f"Identity Center group {group} holds no account assignment")
             return evaluation
-        patterns = context.rule(PERMISSION_SET_ADMIN.id).patterns("admin_permission_sets")
         certain: list[str] = []
         uncertain: list[str] = []
         unknown: list[str] = []
@@ -582,6 +664,118 @@ def _added_user(change: CloudTrailChange) -> str:
     return user
 
 
+#: The only group attributes a SCIM patch may set without adding a member (an allow-list: any other path, or one
+#: CloudTrail hides, may be ``members`` under another spelling; review s11 F2).
+SCIM_HARMLESS_GROUP_ATTRIBUTES = frozenset({"displayname", "externalid"})
+
+_FILTERED_MEMBER = re.compile(r'value\s+eq\s+"([^"]*)"', re.IGNORECASE)
+
+
+def _scim_attribute(path: str) -> tuple[str, bool]:
+    """A SCIM path's attribute, lower-cased and stripped of its schema URN, and whether it names a sub-attribute."""
+    attribute = path.strip().split("[", 1)[0].rsplit(":", 1)[-1].lower()
+    name, dot, _ = attribute.partition(".")
+    return name, bool(dot)
+
+
+def _scim_members(value: Any) -> list[str] | None:
+    """The user IDs a ``members`` value lists; None when any is hidden or missing."""
+    if not isinstance(value, list):
+        return None
+    users: list[str] = []
+    for member in value:
+        user = member.get("value") if isinstance(member, Mapping) else None
+        if not isinstance(user, str) or not user or user == HIDDEN:
+            return None
+        users.append(user)
+    return users
+
+
+class ScimPatch(NamedTuple):
+    """What a SCIM ``PatchGroup`` says about members: who it adds (None: unknown), and which of them may have been
+    members before it (``kept`` None: any of them) because the same request removes them or replaces the list."""
+
+    added: tuple[str, ...] | None
+    kept: frozenset[str] | None
+
+
+def _scim_patch(change: CloudTrailChange) -> ScimPatch:
+    """Read a SCIM ``PatchGroup``'s operations: who they add, and who they may only put back.
+
+    SCIM adds members with ``{"op": "add", "path": "members", "value": [{"value": "<user id>"}]}`` (or a pathless
+    ``value`` object holding ``members``); ``replace`` of ``members`` lists the whole membership, so each user it
+    names may have been a member already, as may a user the same request removes and adds back. Only a
+    ``displayName``/``externalId`` change is known to add no one: any other or unrecognised path (a hidden one, a
+    sub-attribute such as ``members.value``, a URN-qualified or schema-object key of a pathless value) may add a
+    member, who is then unknown, never "no one". Operation names and paths are case-insensitive (RFC 7644).
+    """
+    body = change.request_parameters.get("httpBody")
+    operations = None
+    if isinstance(body, Mapping):
+        operations = next((v for k, v in body.items() if isinstance(k, str) and k.lower() == "operations"), None)
+    if not isinstance(operations, list) or not operations:
+        return ScimPatch(None, None)
+    added: list[str] = []
+    kept: set[str] | None = set()
+    unknown = False
+    for operation in operations:
+        if not isinstance(operation, Mapping):
+            return ScimPatch(None, None)
+        op = operation.get("op")
+        kind = op.lower() if isinstance(op, str) else None
+        path, value = operation.get("path"), operation.get("value")
+        if kind == "remove":  # grants nothing, but a user it removes and another operation adds was a member before
+            named = _FILTERED_MEMBER.findall(path) if isinstance(path, str) else []
+            listed = _scim_members(value) if value is not None else []
+            attribute = _scim_attribute(path)[0] if isinstance(path, str) and path.strip() else None
+            if attribute in SCIM_HARMLESS_GROUP_ATTRIBUTES:
+                continue
+            if kept is not None and (named or listed):
+                kept.update(named + (listed or []))
+            if listed is None or (not named and not listed):
+                kept = None  # which members it removes is unknown (or all of them)
+            continue
+        if kind not in {"add", "replace"}:
+            return ScimPatch(None, None)
+        members: Any
+        if isinstance(path, str) and path.strip():
+            attribute, sub = _scim_attribute(path)
+            if attribute in SCIM_HARMLESS_GROUP_ATTRIBUTES and not sub:
+                continue
+            if attribute != "members" or sub:
+                unknown = True  # a hidden, unknown or sub-attribute path: may add a member
+                continue
+            members = value
+        elif isinstance(value, Mapping):
+            keys = {k: k.lower() for k in value if isinstance(k, str)}
+            if len(keys) != len(value) or any(
+                k != "members" and k not in SCIM_HARMLESS_GROUP_ATTRIBUTES for k in keys.values()
+            ):
+                unknown = True  # a URN-qualified key, a schema object, or another attribute: may add a member
+                continue
+            plain = [k for k, lower in keys.items() if lower == "members"]
+            if not plain:
+                continue  # renames the group only
+            members = value[plain[0]]
+        else:
+            return ScimPatch(None, None)  # no path, and the value (hidden) cannot say which attributes it sets
+        users = _scim_members(members)
+        if users is None:
+            unknown = True
+            continue
+        if kind == "replace" and kept is not None:
+            kept.update(users)
+        added += [user for user in users if user not in added]
+    if unknown:
+        return ScimPatch(None, None)
+    return ScimPatch(tuple(added), None if kept is None else frozenset(kept) & frozenset(added))
+
+
+def _scim_added_users(change: CloudTrailChange) -> tuple[str, ...] | None:
+    """The users a SCIM ``PatchGroup`` adds: () when it adds none, None when its record does not say which."""
+    return _scim_patch(change).added
+
+
 def _membership_of(context: RuleContext, store: str, group: str, user: str) -> tuple[str | None, str | None]:
     """The membership the event created, or None and what is unknown about it.
 
@@ -592,13 +786,14 @@ def _membership_of(context: RuleContext, store: str, group: str, user: str) -> t
     was there before the call (which then added nothing), one created later was made by another call.
     """
     change = context.change
-    if change.event_source != SSO_DIRECTORY:
+    record = "the SCIM record" if change.event_source == SCIM else "the console's record"
+    if change.event_source == IDENTITY_STORE:
         membership = (change.response_elements or {}).get("membershipId")
         if isinstance(membership, str) and membership:
             return membership, None
         return None, "which membership the event created (its responseElements carry no membershipId)"
     if context.live_clients is None:  # never: evaluate judges a membership live only
-        return None, "which membership the event created (the console's record names none; it is read live)"
+        return None, f"which membership the event created ({record} names none; it is read live)"
     client = context.live_clients(change.account, change.region).client("identitystore")
     store_id = store.rsplit("/", 1)[-1]
     operation = "GetGroupMembershipId"
@@ -618,12 +813,12 @@ def _membership_of(context: RuleContext, store: str, group: str, user: str) -> t
         error = classify(exc, operation, resource=f"arn:{context.partition}:identitystore:::group/{group}")
         if isinstance(error, TransientAwsError):
             raise error from exc
-        return None, f"which membership the event created (the console's record names none, and {error})"
+        return None, f"which membership the event created ({record} names none, and {error})"
     created = described.get("CreatedAt")
     start = instant(change.time)
     if not isinstance(created, datetime) or start is None:
         return None, (
-            f"whether membership {membership} is the one the event created (the console's record names none, and "
+            f"whether membership {membership} is the one the event created ({record} names none, and "
             "DescribeGroupMembership gives no CreatedAt to tell)"
         )
     created = created if created.tzinfo is not None else created.replace(tzinfo=UTC)
@@ -658,6 +853,8 @@ class Instance(NamedTuple):
 
     arn: str
     owner: str | None
+    #: Its identity store's ID, when it was looked up by it (or found as the account's one instance).
+    store: str | None = None
 
 
 def _instance_of(client: Any, store: str) -> Instance | None:
@@ -667,17 +864,42 @@ def _instance_of(client: Any, store: str) -> Instance | None:
     ``ListInstances`` names it by ID.
     """
     store_id = store.rsplit("/", 1)[-1]
+    if not store_id:  # a SCIM record names no store: the account's one instance, or none known
+        found = _instances(client)
+        return found[0][0]._replace(store=found[0][1]) if len(found) == 1 else None
     try:
         for page in client.get_paginator("list_instances").paginate():
             for instance in page.get("Instances", ()):
                 if instance.get("IdentityStoreId") == store_id and instance.get("InstanceArn"):
                     owner = instance.get("OwnerAccountId")
-                    return Instance(str(instance["InstanceArn"]), owner if isinstance(owner, str) and owner else None)
+                    return Instance(
+                        str(instance["InstanceArn"]), owner if isinstance(owner, str) and owner else None, store_id
+                    )
     except Exception as exc:
         if not is_aws_error(exc):
             raise
         raise classify(exc, "ListInstances", resource=store) from exc
     return None
+
+
+def _instances(client: Any) -> list[tuple[Instance, str]]:
+    """Every Identity Center instance ``ListInstances`` names, with its identity store ID (a SCIM record names none)."""
+    found: list[tuple[Instance, str]] = []
+    try:
+        for page in client.get_paginator("list_instances").paginate():
+            for instance in page.get("Instances", ()):
+                store, arn, owner = (
+                    instance.get("IdentityStoreId"),
+                    instance.get("InstanceArn"),
+                    instance.get("OwnerAccountId"),
+                )
+                if isinstance(store, str) and store and isinstance(arn, str) and arn:
+                    found.append((Instance(arn, owner if isinstance(owner, str) and owner else None), store))
+    except Exception as exc:
+        if not is_aws_error(exc):
+            raise
+        raise classify(exc, "ListInstances") from exc
+    return found
 
 
 def _owner_of(client: Any, instance_arn: str) -> Instance | None:
@@ -762,71 +984,167 @@ DELEGATED_READS = (
 )
 
 
-def _principal_assignments(
-    client: Any, instance: Instance, principal: str, principal_type: str, account: str
-) -> tuple[dict[str, set[str]], list[str]]:
-    """The principal's assignments and what could not be read about them.
+#: At most this many Identity Center calls (pages included) for one event's set-by-set reads: an organisation with
+#: hundreds of permission sets and accounts would otherwise cost one call per set and account, on every membership.
+#: Large enough for ordinary organisations (the walk is made once per event, for the user and all its groups, and
+#: the sets ``admin_permission_sets`` names are walked first); cut short, what was found still settles the verdict
+#: (an admin set found is critical as when read whole) and only the rest is said unknown.
+DELEGATED_READ_LIMIT = 400
 
-    ``ListAccountAssignmentsForPrincipal`` first; refused to a delegated administrator, each permission set's
-    provisioned accounts and their assignments instead (``DELEGATED_READS``), filtered to the principal. What the
-    delegated administrator may not read (the management account's assignments, a refused set or account) is
-    returned as unknown, never taken as "no assignment".
+
+class ReadBudget:
+    """What is left of one event's set-by-set calls (``DELEGATED_READ_LIMIT``), shared by all its principals."""
+
+    def __init__(self, limit: int | None = None) -> None:
+        self.limit = DELEGATED_READ_LIMIT if limit is None else limit
+        self.left = self.limit
+
+    def take(self) -> bool:
+        """Spend one call; False (spending nothing) when none is left."""
+        if self.left <= 0:
+            return False
+        self.left -= 1
+        return True
+
+
+class _CutShort(Exception):
+    """The set-by-set read ran out of calls before ``operation``; ``items`` are those its paid pages held."""
+
+    def __init__(self, operation: str, items: list[Any] | None = None) -> None:
+        super().__init__(operation)
+        self.operation = operation
+        self.items = items or []
+
+
+def _named(principals: Sequence[tuple[str, str]]) -> str:
+    """``user U and groups G1, G2``: the principals of one walk, for its unknowns."""
+    users = [who for kind, who in principals if kind == "USER"]
+    groups = [who for kind, who in principals if kind == "GROUP"]
+    parts = [f"user{'s' if len(users) > 1 else ''} {', '.join(users)}"] if users else []
+    parts += [f"group{'s' if len(groups) > 1 else ''} {', '.join(groups)}"] if groups else []
+    return " and ".join(parts)
+
+
+def _principal_assignments(
+    client: Any,
+    instance: Instance,
+    principals: Sequence[tuple[str, str]],
+    account: str,
+    patterns: Sequence[str] = (),
+) -> tuple[dict[str, set[str]], list[str]]:
+    """The principals' assignments (merged) and what could not be read about them.
+
+    ``ListAccountAssignmentsForPrincipal`` for each principal first; refused to a delegated administrator, the
+    permission sets are walked once for all refused principals (``DELEGATED_READS``): each set's provisioned
+    accounts and their assignments, filtered to the principals, the sets ``patterns`` names first, in at most
+    ``DELEGATED_READ_LIMIT`` calls. What the delegated administrator may not read (the management account's
+    assignments, a refused set or account) or did not read (the budget spent) is returned as unknown, never taken
+    as "no assignment"; what was read before the budget ran out still counts.
     """
-    try:
-        return _group_assignments(client, instance.arn, principal, principal_type), []
-    except PermanentAwsError as exc:
-        refused = _refused_to_delegate(exc, instance, account)
-        if refused is None:
-            raise
-    kind = principal_type.lower()
     assigned: dict[str, set[str]] = {}
+    walk: list[tuple[str, str, str]] = []
+    for principal_type, principal in principals:
+        try:
+            found = _group_assignments(client, instance.arn, principal, principal_type)
+        except PermanentAwsError as exc:
+            refused = _refused_to_delegate(exc, instance, account)
+            if refused is None:
+                raise
+            walk.append((principal_type, principal, refused))
+            continue
+        for permission_set, accounts in found.items():
+            assigned.setdefault(permission_set, set()).update(accounts)
+    if not walk:
+        return assigned, []
+    calls = ReadBudget()
+    wanted = {(kind, who) for kind, who, _ in walk}
     unknown = [
-        f"what {kind} {principal} is assigned in the management account {instance.owner} (a delegated "
+        f"what {kind.lower()} {who} is assigned in the management account {instance.owner} (a delegated "
         "administrator may not read the permission sets provisioned there): ListAccountAssignmentsForPrincipal, "
         f"which would say, is answered only there; the assignments below were read set by set from account {account}"
+        for kind, who, _ in walk
     ]
+    everyone = _named([(kind, who) for kind, who, _ in walk])
+    one = len(walk) == 1
+
+    def keep(found: Any, permission_set: str, target: str) -> None:
+        if (found.get("PrincipalType"), found.get("PrincipalId")) in wanted:
+            assigned.setdefault(permission_set, set()).add(target)
+
     try:
-        permission_sets = _paged(client, "list_permission_sets", "PermissionSets", InstanceArn=instance.arn)
-    except PermanentAwsError as exc:
-        why = _refused_to_delegate(exc, instance, account)
-        if why is None:
-            raise
-        return {}, [f"what {kind} {principal} is assigned: {refused}; and {why}"]
-    for permission_set in permission_sets:
-        ids = {"InstanceArn": instance.arn, "PermissionSetArn": permission_set}
         try:
-            accounts = _paged(client, "list_accounts_for_provisioned_permission_set", "AccountIds", **ids)
+            listed = _paged(client, "list_permission_sets", "PermissionSets", calls=calls, InstanceArn=instance.arn)
         except PermanentAwsError as exc:
             why = _refused_to_delegate(exc, instance, account)
             if why is None:
                 raise
-            unknown.append(f"in which accounts {kind} {principal} holds permission set {permission_set}: {why}")
-            continue
-        for target in accounts:
-            if target == instance.owner:
-                continue  # said above: the management account's sets are not the delegated administrator's to read
+            return assigned, [
+                f"what {kind.lower()} {who} is assigned: {refused}; and {why}" for kind, who, refused in walk
+            ]
+        named = [s for s in listed if any(arn_match(p, s) for p in patterns)]
+        for permission_set in named + [s for s in listed if s not in named]:
+            ids = {"InstanceArn": instance.arn, "PermissionSetArn": permission_set}
             try:
-                for found in _paged(client, "list_account_assignments", "AccountAssignments", AccountId=target, **ids):
-                    if found.get("PrincipalType") == principal_type and found.get("PrincipalId") == principal:
-                        assigned.setdefault(permission_set, set()).add(target)
+                targets = _paged(
+                    client, "list_accounts_for_provisioned_permission_set", "AccountIds", calls=calls, **ids
+                )
             except PermanentAwsError as exc:
                 why = _refused_to_delegate(exc, instance, account)
                 if why is None:
                     raise
-                unknown.append(f"whether {kind} {principal} holds permission set {permission_set} in {target}: {why}")
+                unknown.append(
+                    f"in which accounts {everyone} hold{'s' if one else ''} permission set {permission_set}: {why}"
+                )
+                continue
+            for target in targets:
+                if target == instance.owner:
+                    continue  # said above: the management account's sets are not the delegated administrator's to read
+                try:
+                    page = _paged(
+                        client, "list_account_assignments", "AccountAssignments", calls=calls, AccountId=target, **ids
+                    )
+                except _CutShort as cut:
+                    for found in cut.items:  # the pages already paid for still count
+                        keep(found, permission_set, target)
+                    raise
+                except PermanentAwsError as exc:
+                    why = _refused_to_delegate(exc, instance, account)
+                    if why is None:
+                        raise
+                    holds = f"hold{'s' if one else ''} permission set {permission_set}"
+                    unknown.append(f"whether {everyone} {holds} in {target}: {why}")
+                    continue
+                for found in page:
+                    keep(found, permission_set, target)
+    except _CutShort as cut:
+        unknown.append(
+            f"what else {everyone} {'is' if one else 'are'} assigned: the set-by-set read was cut short after "
+            f"{calls.limit} Identity Center calls for this event (DELEGATED_READ_LIMIT), before {cut.operation}, so "
+            "the permission sets and accounts it did not reach are unknown"
+        )
     return assigned, unknown
 
 
-def _paged(client: Any, operation: str, key: str, **arguments: Any) -> list[Any]:
-    """Every item under ``key`` of every page of ``operation``; AWS errors classified with the operation's name."""
+def _paged(client: Any, operation: str, key: str, calls: ReadBudget | None = None, **arguments: Any) -> list[Any]:
+    """Every item under ``key`` of every page of ``operation``; AWS errors classified with the operation's name.
+
+    Each page is one call spent from ``calls``; none left, ``_CutShort`` (with the items read so far) is raised
+    before the call is made.
+    """
+    name = "".join(part.title() for part in operation.split("_"))
     items: list[Any] = []
+    if calls is not None and not calls.take():
+        raise _CutShort(name)
     try:
         for page in client.get_paginator(operation).paginate(**arguments):
             items += list(page.get(key, ()))
+            if page.get("NextToken") and calls is not None and not calls.take():
+                raise _CutShort(name, items)
+    except _CutShort:
+        raise
     except Exception as exc:
         if not is_aws_error(exc):
             raise
-        name = "".join(part.title() for part in operation.split("_"))
         raise classify(exc, name, resource=arguments.get("PermissionSetArn") or arguments.get("InstanceArn")) from exc
     return items
 
@@ -848,6 +1166,59 @@ USER_TAKEOVER = RuleSpec(
     ),
 )
 
+#: Changes of the identity source itself: whoever controls the identity source (the connected directory, the
+#: external identity provider's SAML configuration and certificates, the SCIM access token) signs in as, or
+#: provisions, every Identity Center user, so this beats any one user's attributes. Event names and sources: the
+#: Identity Center User Guide's "IAM Identity Center information in CloudTrail" (``AssociateDirectory`` and
+#: ``DisassociateDirectory`` among the console operations of ``sso.amazonaws.com``; ``Create``/``Update``/``Enable``/
+#: ``Disable``/``DeleteExternalIdPConfigurationForDirectory`` among the identity store's, ``sso-directory``), as
+#: Sigma's "AWS Identity Center Identity Provider Change" rule watches them; ``ImportExternalIdPCertificate`` and
+#: ``CreateBearerToken`` are ``sso-directory`` actions of the Service Authorization Reference (their CloudTrail
+#: records are not confirmed). Each is alerted, critical, with how to put it back: IAM Warden does not read the
+#: identity source, so what it was before is unknown.
+_SWITCH_BACK = (
+    "switch the identity source back (IAM Identity Center console, Settings, Identity source, Actions, Change "
+    "identity source) and check the users and groups that came with it"
+)
+_METADATA_BACK = (
+    "put the identity provider's previous SAML metadata back (Settings, Identity source, Actions, Manage "
+    "authentication) and remove any certificate your identity provider did not issue"
+)
+IDENTITY_SOURCE_CHANGES: Mapping[tuple[str, str], tuple[str, str]] = {
+    ("sso.amazonaws.com", "AssociateDirectory"): ("connected a directory as the identity source", _SWITCH_BACK),
+    ("sso.amazonaws.com", "DisassociateDirectory"): ("disconnected the directory of the identity source", _SWITCH_BACK),
+    (SSO_DIRECTORY, "CreateExternalIdPConfigurationForDirectory"): (
+        "configured an external identity provider (SAML)",
+        _SWITCH_BACK,
+    ),
+    (SSO_DIRECTORY, "EnableExternalIdPConfigurationForDirectory"): (
+        "made an external identity provider the identity source",
+        _SWITCH_BACK,
+    ),
+    (SSO_DIRECTORY, "DisableExternalIdPConfigurationForDirectory"): (
+        "turned the external identity provider off",
+        _SWITCH_BACK,
+    ),
+    (SSO_DIRECTORY, "DeleteExternalIdPConfigurationForDirectory"): (
+        "deleted the external identity provider's configuration",
+        _SWITCH_BACK,
+    ),
+    (SSO_DIRECTORY, "UpdateExternalIdPConfigurationForDirectory"): (
+        "changed the external identity provider's configuration (its SAML metadata, certificate or sign-in URL)",
+        _METADATA_BACK,
+    ),
+    (SSO_DIRECTORY, "ImportExternalIdPCertificate"): (
+        "imported a signing certificate for the external identity provider",
+        _METADATA_BACK,
+    ),
+    (SSO_DIRECTORY, "CreateBearerToken"): (
+        "created a SCIM access token (whoever holds it creates users, changes their user names and emails, and adds "
+        "them to groups)",
+        "delete the token if your identity provider's provisioning did not ask for it (Settings, Automatic "
+        "provisioning, Manage access tokens)",
+    ),
+}
+
 #: The attributes an Identity Center user is signed in by, or has its password reset through.
 SIGN_IN_ATTRIBUTES = frozenset({"userName", "emails"})
 _SIGN_IN_SPELLINGS = {name.lower(): name for name in SIGN_IN_ATTRIBUTES}
@@ -859,29 +1230,47 @@ class UserTakeoverRule:
     """An administrator's sign-in attributes changed (``UpdateUser``): alerted only, nothing to put back."""
 
     specs: ClassVar[tuple[RuleSpec, ...]] = (USER_TAKEOVER,)
+    event_keys: ClassVar[frozenset[tuple[str, str]]] = frozenset(
+        {(IDENTITY_STORE, name) for name in USER_TAKEOVER.event_names}
+        | {(SCIM, name) for name in SCIM_USER_UPDATES}
+        | set(IDENTITY_SOURCE_CHANGES)
+    )
 
     def evaluate(self, context: RuleContext) -> Evaluation:
         change = context.change
-        store = context.request_text("identityStoreId")
-        user = context.request_text("userId")
+        if (change.event_source, change.event_name) in IDENTITY_SOURCE_CHANGES:
+            return _identity_source_changed(context)
+        if change.event_source == SCIM:  # the store is the account's one instance's (the record names none)
+            store, user = "", context.request_text("id")
+            changed = _changed_attributes(_scim_operations(change))
+        else:
+            store, user = context.request_text("identityStoreId"), context.request_text("userId")
+            changed = _changed_attributes(change.request_parameters.get("operations"))
         user_arn = f"arn:{context.partition}:identitystore:::user/{user}"
         evaluation = Evaluation(resource_arn=user_arn)
-        changed = _changed_attributes(change.request_parameters.get("operations"))
         signing = sorted(changed & SIGN_IN_ATTRIBUTES) if changed is not None else None
+        others = sorted(changed - SIGN_IN_ATTRIBUTES) if changed is not None else []
         if signing == []:
-            evaluation.compliant.append(f"the update of Identity Center user {user} changes no sign-in attribute")
-            return evaluation
+            return _mapped_attributes(context, evaluation, store, user, others)
         if context.live_clients is None:
             evaluation.unjudged.append(
                 f"whether Identity Center user {user} holds an administrator permission set (the enforcer reads it "
                 "live)"
             )
             return evaluation
-        if signing:
+        replaced = change.event_source == SCIM and change.event_name == "PutUser"
+        if signing and replaced:  # a PUT sends every attribute, changed or not: its record hides which differ
+            did = f"{change.actor.display} replaced Identity Center user {user}, including its {' and '.join(signing)}"
+        elif signing:
             did = f"{change.actor.display} changed the {' and '.join(signing)} of Identity Center user {user}"
         else:
             did = f"{change.actor.display} updated Identity Center user {user} (its record does not say what)"
         unknown: list[str] = [] if signing else [f"which attributes of user {user} the update changed"]
+        if signing and replaced:
+            unknown.append(
+                f"whether the {' and '.join(signing)} of user {user} actually changed (a SCIM PutUser sends every "
+                f"attribute, and CloudTrail records the values as {HIDDEN})"
+            )
 
         def finding(severity: Severity, reason: str, more: tuple[str, ...]) -> None:
             evaluation.findings.append(
@@ -902,18 +1291,17 @@ class UserTakeoverRule:
             finding(
                 Severity.MEDIUM,
                 f"{did}, whose account assignments could not be read",
-                (f"which Identity Center instance holds identity store {store}, and so what user {user} is assigned",),
+                (
+                    f"which Identity Center instance holds identity store {store or '(the SCIM record names none)'}, "
+                    f"and so what user {user} is assigned",
+                ),
             )
             return evaluation
-        principals = [("USER", user)] + [("GROUP", group) for group in _groups_of(live, store, user)]
-        assigned: dict[str, set[str]] = {}
-        refused: list[str] = []
-        for principal_type, principal in principals:
-            found, unread = _principal_assignments(client, instance, principal, principal_type, change.account)
-            refused += unread
-            for permission_set, accounts in found.items():
-                assigned.setdefault(permission_set, set()).update(accounts)
+        groups = _groups_of(live, instance.store or store, user)
+        principals = [("USER", user)] + [("GROUP", group) for group in groups]
         patterns = context.rule(PERMISSION_SET_ADMIN.id).patterns("admin_permission_sets")
+        # one walk (and one budget) for the user and all its groups
+        assigned, refused = _principal_assignments(client, instance, principals, change.account, patterns)
         admin: list[str] = []
         undecided: list[str] = list(refused)
         for permission_set, accounts in sorted(assigned.items()):
@@ -938,8 +1326,233 @@ class UserTakeoverRule:
         elif undecided:
             finding(Severity.MEDIUM, f"{did}, whose permission sets could not all be judged", tuple(undecided))
         else:
+            # not an administrator: any attribute it changed (sign-in ones included, and unknown ones) may be a
+            # session tag (review s11 F3, F5)
             evaluation.compliant.append(f"Identity Center user {user} holds no administrator permission set")
+            return _mapped_attributes(
+                context, evaluation, store, user, sorted(changed) if changed is not None else None
+            )
         return evaluation
+
+
+def _identity_source_changed(context: RuleContext) -> Evaluation:
+    """The identity source changed: critical, alerted with how to put it back (nothing IAM Warden could restore)."""
+    change = context.change
+    what, back = IDENTITY_SOURCE_CHANGES[change.event_source, change.event_name]
+    named = [
+        f"{key} {value}"
+        for key, value in sorted(change.request_parameters.items())
+        if isinstance(value, str) and value and value != HIDDEN and key.lower().endswith(("id", "arn"))
+    ]
+    where = f" ({', '.join(named)})" if named else ""
+    subject = f"Identity Center in account {change.account}, {change.region}{where}"
+    reason = (
+        f"{change.actor.display} {what} of {subject}: whoever controls the identity source signs in as (or "
+        "provisions) every Identity Center user, administrators included, with no permission set or IAM event to "
+        f"show it. If it was not meant, {back}"
+    )
+    request = change.request_parameters
+    store = next((request[k] for k in ("identityStoreId", "directoryId") if isinstance(request.get(k), str)), "")
+    instance = request.get("instanceArn")
+    if store.startswith("d-"):
+        arn = f"arn:{context.partition}:identitystore::{change.account}:identitystore/{store}"
+    elif isinstance(instance, str) and instance.startswith("arn:"):
+        arn = instance
+    else:  # the sso "Account" resource type of the Service Authorization Reference
+        arn = f"arn:{context.partition}:sso:::account/{change.account}"
+    evaluation = Evaluation(resource_arn=arn)
+    evaluation.findings.append(
+        context.finding(
+            USER_TAKEOVER,
+            severity=Severity.CRITICAL,
+            resource_arn=arn,
+            reason=reason + ".",
+            plan=(),
+            needs_context=(
+                f"what the identity source of {subject} was before {change.event_name}, and what it set (its record "
+                "does not say, and IAM Warden does not read the identity source)",
+            ),
+        )
+    )
+    return evaluation
+
+
+#: What judging a user's update reads to know which attributes are session tags (attributes for access control).
+ABAC_READS = ("sso:DescribeInstanceAccessControlAttributeConfiguration",)
+#: Words of an attribute path that name no attribute (``emails[primary eq true].value``).
+_PATH_WORDS = frozenset({"", "value", "primary", "eq", "true", "false", "type", "display", "and", "or"})
+
+
+def _access_control_attributes(client: Any, instance: str) -> dict[str, list[str]]:
+    """The instance's attributes for access control: each session tag key with its sources (none: ``{}``)."""
+    try:
+        answer = client.describe_instance_access_control_attribute_configuration(InstanceArn=instance)
+    except Exception as exc:
+        if error_code(exc) == "ResourceNotFoundException":
+            return {}
+        if not is_aws_error(exc):
+            raise
+        raise classify(exc, "DescribeInstanceAccessControlAttributeConfiguration", resource=instance) from exc
+    config = answer.get("InstanceAccessControlAttributeConfiguration") or {}
+    mapping: dict[str, list[str]] = {}
+    for attribute in config.get("AccessControlAttributes") or ():
+        key = attribute.get("Key")
+        sources = (attribute.get("Value") or {}).get("Source") or []
+        if isinstance(key, str) and key:
+            mapping[key] = [str(source) for source in sources]
+    return mapping
+
+
+def _source_attributes(source: str) -> set[str]:
+    """The attribute names an ABAC source reads, lower-cased: ``${path:enterprise.department}`` -> enterprise,
+    department. A literal source reads none."""
+    if not (source.startswith("${path:") and source.endswith("}")):
+        return set()
+    words = re.split(r"[.\[\]: \"']+", source[len("${path:") : -1].lower())
+    return {word for word in words if word not in _PATH_WORDS}
+
+
+def _mapped_attributes(
+    context: RuleContext, evaluation: Evaluation, store: str, user: str, changed: list[str] | None
+) -> Evaluation:
+    """Attributes that are no sign-in attribute but may be session tags: read the instance's attributes for access
+    control, and alert (high) when the update changed one a tag is taken from. Such a tag is sign-in grade wherever
+    a policy tests it (``aws:PrincipalTag/<key>``): a user who sets their own ``department`` to the one an admin
+    permission set's conditions ask for becomes that admin (review ic s10 finding 10, cross-link to finding 1).
+    ``changed`` None: the record does not say which attributes changed, so any mapped one may have (review s11 F3).
+    """
+    change = context.change
+    if changed is not None and not changed:
+        evaluation.compliant.append(f"the update of Identity Center user {user} changes no attribute")
+        return evaluation
+    names = ", ".join(changed) if changed is not None else "attributes"
+    if context.live_clients is None:
+        what = f"the {names} of" if changed is not None else "the attributes the update changed (unknown) of"
+        evaluation.unjudged.append(
+            f"whether {what} Identity Center user {user} are mapped to session tags (attributes for access "
+            "control; the enforcer reads the mapping live)"
+        )
+        return evaluation
+    if changed is None:
+        did = f"{change.actor.display} updated Identity Center user {user} (its record does not say which attributes)"
+    else:
+        did = f"{change.actor.display} changed the {names} of Identity Center user {user}"
+
+    def alert(severity: Severity, reason: str, unknown: tuple[str, ...]) -> Evaluation:
+        evaluation.findings.append(
+            context.finding(
+                USER_TAKEOVER,
+                severity=severity,
+                resource_arn=f"arn:{context.partition}:identitystore:::user/{user}",
+                reason=reason + ". Check that the new values are the user's own.",
+                plan=[],
+                needs_context=unknown,
+            )
+        )
+        return evaluation
+
+    client = context.live_clients(change.account, change.region).client("sso-admin")
+    instance = _instance_of(client, store)
+    if instance is None:
+        return alert(
+            Severity.MEDIUM,
+            f"{did}, which may be mapped to session tags",
+            (
+                f"whether the {names} are mapped to session tags: no Identity Center instance holds identity store "
+                f"{store or '(the SCIM record names none)'} (ListInstances in account {change.account}, "
+                f"{change.region})",
+            ),
+        )
+    try:
+        mapping = _access_control_attributes(client, instance.arn)
+    except PermanentAwsError as exc:
+        return alert(
+            Severity.MEDIUM,
+            f"{did}, which may be mapped to session tags",
+            (f"whether instance {instance.arn} maps the {names} to session tags ({exc})",),
+        )
+    wanted = {name.lower() for name in changed} if changed is not None else None
+    touched = {
+        key: [
+            source
+            for source in sources
+            if (_source_attributes(source) & wanted if wanted is not None else _source_attributes(source))
+        ]
+        for key, sources in sorted(mapping.items())
+    }
+    tags = [f"aws:PrincipalTag/{key} <- {' '.join(sources)}" for key, sources in touched.items() if sources]
+    if not tags:
+        evaluation.compliant.append(
+            f"the update of Identity Center user {user} changes no attribute instance {instance.arn} maps to a "
+            "session tag"
+        )
+        return evaluation
+    keys = ", ".join(f"aws:PrincipalTag/{key}" for key, sources in touched.items() if sources)
+    which = "maps" if changed is not None else "maps user attributes"
+    unknown: tuple[str, ...] = (
+        f"which policies test {keys} and what they grant for the new value (IAM Warden does not read them; the "
+        "record may also hide the value)",
+    )
+    if changed is None:
+        unknown = (f"which attributes of user {user} the update changed, and so whether it changed a mapped one",)
+        unknown += (f"which policies test {keys} and what they grant (IAM Warden does not read them)",)
+    return alert(
+        Severity.HIGH,
+        f"{did}, which instance {instance.arn} {which} to session tags ({'; '.join(tags)}): every role the user signs "
+        "in to through Identity Center carries the new value, so trust, permission set and resource policies that "
+        "test the tag (attribute-based access control) let the user in as that value allows, an administrator's "
+        "access included where a condition asks for it",
+        unknown,
+    )
+
+
+def _scim_operations(change: CloudTrailChange) -> list[dict[str, Any]] | None:
+    """A SCIM user update as ``UpdateUser``-style operations (``attributePath`` each), None when it cannot say.
+
+    ``PatchUser``: each operation's ``path``, or the attributes of a pathless ``value`` object; ``PutUser``: every
+    attribute of the body (a replaced user may change any). A hidden or missing value leaves it unknown.
+    """
+    body = change.request_parameters.get("httpBody")
+    if not isinstance(body, Mapping):
+        return None
+    if change.event_name == "PutUser":
+        names = _scim_attribute_names(
+            {k: v for k, v in body.items() if str(k).lower() not in {"schemas", "id", "meta"}}
+        )
+        return [{"attributePath": name} for name in names] if names else None
+    operations = next((v for k, v in body.items() if isinstance(k, str) and k.lower() == "operations"), None)
+    if not isinstance(operations, list):
+        return None
+    paths: list[dict[str, Any]] = []
+    for operation in operations:
+        path = operation.get("path") if isinstance(operation, Mapping) else None
+        value = operation.get("value") if isinstance(operation, Mapping) else None
+        if isinstance(path, str) and path.strip():
+            paths.append({"attributePath": path.strip()})
+        elif isinstance(value, Mapping) and value:
+            names = _scim_attribute_names(value)
+            if names is None:
+                return None
+            paths += [{"attributePath": name} for name in names]
+        else:
+            return None
+    return paths
+
+
+def _scim_attribute_names(value: Mapping[Any, Any]) -> list[str] | None:
+    """The attributes a SCIM value object sets, as paths: a schema's key (``urn:...:enterprise:2.0:User``) holding an
+    object sets each attribute in it (``urn:...:User:department``, RFC 7644 extension attributes); one whose object
+    is hidden sets attributes it does not name (None: unknown, review s11 F3)."""
+    names: list[str] = []
+    for key, inner in value.items():
+        name = str(key)
+        if name.lower().startswith("urn:") and name.rsplit(":", 1)[-1].lower() in {"user", "group"}:
+            if not isinstance(inner, Mapping) or not inner:
+                return None
+            names += [f"{name}:{attribute}" for attribute in inner]
+        else:
+            names.append(name)
+    return names
 
 
 def _changed_attributes(operations: Any) -> set[str] | None:

@@ -1,0 +1,96 @@
+"""identity-center-user-takeover on changes of the identity source itself.
+
+Whoever controls Identity Center's identity source (the connected directory, the external identity provider's SAML
+configuration and certificates, the SCIM access token) signs in as, or provisions, every Identity Center user. The
+event names come from the Identity Center User Guide's CloudTrail list and Sigma's identity-provider-change rule
+(guardrails/identity_center.py ``IDENTITY_SOURCE_CHANGES``); each is a critical finding, alerted with how to put it
+back and never remediated (IAM Warden does not read what the source was before).
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import pytest
+
+from iamwarden.domain.catalog import Severity
+from iamwarden.domain.findings import Verdict
+from iamwarden.domain.settings import Settings
+from iamwarden.guardrails.engine import judge_event
+from iamwarden.guardrails.identity_center import IDENTITY_SOURCE_CHANGES
+from tests.conftest import load_event
+
+RULE = "identity-center-user-takeover"
+SAMPLE = "sso-directory-external-idp-updated.json"
+
+
+def _event(source: str, name: str, request: dict[str, Any] | None = None) -> dict[str, Any]:
+    event = copy.deepcopy(load_event(SAMPLE))
+    event["source"] = "aws." + source.split(".", 1)[0]
+    event["detail"].update(eventSource=source, eventName=name)
+    if request is not None:
+        event["detail"]["requestParameters"] = request
+    return event
+
+
+@pytest.mark.parametrize(("source", "name"), sorted(IDENTITY_SOURCE_CHANGES))
+def test_each_identity_source_change_is_critical_and_alerted_with_how_to_put_it_back(source: str, name: str) -> None:
+    judgement = judge_event(_event(source, name), Settings())  # offline too: nothing is read
+    [finding] = judgement.findings
+    assert (finding.rule_id, finding.severity, finding.plan) == (RULE, Severity.CRITICAL, ())
+    what, back = IDENTITY_SOURCE_CHANGES[source, name]
+    assert f"{what} of Identity Center in account 111122223333, eu-west-1 (directoryId d-9067a1b2c3)" in (
+        finding.reason
+    )
+    assert f"If it was not meant, {back}." in finding.reason
+    assert finding.needs_context == (
+        "what the identity source of Identity Center in account 111122223333, eu-west-1 (directoryId d-9067a1b2c3) "
+        f"was before {name}, and what it set (its record does not say, and IAM Warden does not read the identity "
+        "source)",
+    )
+    assert finding.resource_arn == "arn:aws:identitystore::111122223333:identitystore/d-9067a1b2c3"
+
+
+def test_the_sample_is_the_external_identity_providers_configuration_changed() -> None:
+    [finding] = judge_event(load_event(SAMPLE), Settings()).findings
+    assert "changed the external identity provider's configuration" in finding.reason
+    assert "put the identity provider's previous SAML metadata back" in finding.reason
+
+
+@pytest.mark.parametrize(
+    ("request_parameters", "arn", "named"),
+    [
+        (
+            {"instanceArn": "arn:aws:sso:::instance/ssoins-7223a1b2c3d4e5f6"},
+            "arn:aws:sso:::instance/ssoins-7223a1b2c3d4e5f6",
+            " (instanceArn arn:aws:sso:::instance/ssoins-7223a1b2c3d4e5f6)",
+        ),
+        ({"identityStoreId": "d-1234567890"}, "arn:aws:identitystore::111122223333:identitystore/d-1234567890", None),
+        ({}, "arn:aws:sso:::account/111122223333", ""),
+        ({"directoryId": "HIDDEN_DUE_TO_SECURITY_REASONS"}, "arn:aws:sso:::account/111122223333", ""),
+    ],
+)
+def test_the_finding_names_what_the_record_names(
+    request_parameters: dict[str, Any], arn: str, named: str | None
+) -> None:
+    event = _event("sso.amazonaws.com", "AssociateDirectory", request_parameters)
+    [finding] = judge_event(event, Settings()).findings
+    assert finding.resource_arn == arn
+    if named is not None:
+        assert f"of Identity Center in account 111122223333, eu-west-1{named}: " in finding.reason
+
+
+def test_a_failed_identity_source_change_is_not_judged() -> None:
+    event = load_event(SAMPLE)
+    event["detail"]["errorCode"] = "AccessDeniedException"
+    judgement = judge_event(event, Settings())
+    assert judgement.verdict is Verdict.IGNORED
+    assert judgement.findings == ()
+
+
+def test_other_directory_calls_are_not_identity_source_changes() -> None:
+    for source, name in (("sso-directory.amazonaws.com", "DescribeDirectory"), ("sso.amazonaws.com", "StartSSO")):
+        judgement = judge_event(_event(source, name), Settings())
+        assert (judgement.verdict, judgement.findings) == (Verdict.IGNORED, ()), name
+        assert "not guarded" in judgement.reason
