@@ -209,7 +209,8 @@ def _authorised_as(request: Request) -> tuple[str, dict[str, str]]:
                 return str(params[key]), context
     here = f"{request.region}:{HOME_ACCOUNT}"
     if (
-        request.action in ("cloudtrail:DescribeTrails", "config:DescribeConfigurationRecorderStatus")
+        request.action
+        in ("cloudtrail:DescribeTrails", "config:DescribeConfigurationRecorderStatus", "guardduty:ListDetectors")
         or service == "config"
     ):
         return "*", context  # no resource type
@@ -370,8 +371,12 @@ def _fresh_user(account: Account) -> RemediationStep:
 
 
 def _previously_quarantined_user(account: Account) -> RemediationStep:
-    """A quarantine policy of other content and the tags of an earlier finding: undo must put both back."""
+    """A quarantine policy of other content, the tags of an earlier finding and a boundary of its own: undo must put
+    them back."""
     _user_with_credentials(account, "repeat-offender")
+    account.iam.put_user_permissions_boundary(
+        UserName="repeat-offender", PermissionsBoundary="arn:aws:iam::aws:policy/ReadOnlyAccess"
+    )
     earlier = {"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": "s3:*", "Resource": "*"}]}
     account.iam.put_user_policy(UserName="repeat-offender", PolicyName=QUARANTINE, PolicyDocument=json.dumps(earlier))
     account.iam.tag_user(
@@ -535,7 +540,12 @@ def _policy_version(*, delete: bool) -> Callable[[Account], RemediationStep]:
         arn = account.iam.create_policy(PolicyName=name, PolicyDocument=json.dumps(safe))["Policy"]["Arn"]
         account.iam.create_policy_version(PolicyArn=arn, PolicyDocument=json.dumps(admin), SetAsDefault=True)
         return _step(
-            StepAction.RESTORE_DEFAULT_POLICY_VERSION, arn, policy_arn=arn, version_id="v2", delete_version=delete
+            StepAction.RESTORE_DEFAULT_POLICY_VERSION,
+            arn,
+            policy_arn=arn,
+            version_id="v2",
+            delete_version=delete,
+            previous_version="v1",  # what the rule plans when the event created v2 as the default
         )
 
     return setup
@@ -1390,6 +1400,10 @@ def _own_role_name_taken(had_policy: bool) -> Callable[[Account], RemediationSte
             account.iam.put_role_policy(
                 RoleName=role, PolicyName="iamwarden-quarantine", PolicyDocument=json.dumps(allow)
             )
+            # A boundary of its own, which the quarantine's deny-all boundary replaces and undo puts back.
+            account.iam.put_role_permissions_boundary(
+                RoleName=role, PermissionsBoundary="arn:aws:iam::aws:policy/ReadOnlyAccess"
+            )
         return _step(
             StepAction("quarantine_role"),
             f"arn:aws:iam::{HOME_ACCOUNT}:role/{role}",
@@ -1723,7 +1737,10 @@ def _answering(client: Any, answers: dict[str, list[dict[str, Any]]]) -> None:
         def answer(queue: list[dict[str, Any]] = queue, **_: Any) -> tuple[AWSResponse, dict[str, Any]] | None:
             if not queue:
                 return None
-            return AWSResponse("https://aws.amazon.com/", 200, HTTPHeaders(), None), queue.pop(0)
+            response = queue.pop(0)
+            error = response.get("Error")
+            status = 400 if isinstance(error, dict) else 200  # an error answer: botocore raises it as AWS's
+            return AWSResponse("https://aws.amazon.com/", status, HTTPHeaders(), None), response
 
         client.meta.events.register(f"before-call.{service_id}.{operation}", answer)
 
@@ -2107,6 +2124,25 @@ def _deleted_destination_answers(aws: AccountClients) -> None:
     )
 
 
+def _detector_gone_answers(aws: AccountClients) -> None:
+    """GuardDuty refuses every publishing-destination call with BadRequestException; moto lists no detector."""
+    refused = {"Error": {"Code": "BadRequestException", "Message": "The request is rejected."}}
+    _answering(aws.client("guardduty"), {"ListPublishingDestinations": [refused]})
+
+
+def _destination_gone_answers(aws: AccountClients) -> None:
+    """The destination deleted meanwhile: refused, and the detector lists it no more."""
+    refused = {"Error": {"Code": "BadRequestException", "Message": "The request is rejected."}}
+    _answering(
+        aws.client("guardduty"),
+        {
+            "DescribePublishingDestination": [refused],
+            "ListDetectors": [{"DetectorIds": [GD_DETECTOR]}],
+            "ListPublishingDestinations": [{"Destinations": []}],
+        },
+    )
+
+
 def _moved_destination(account: Account) -> RemediationStep:
     del account
     return _step(
@@ -2348,6 +2384,30 @@ def _run(account: Account, clients: ClientFactory, requests: Requests, scenario:
     return Run(step, done, calls, made, undo_calls, restored)
 
 
+#: Steps whose refusal is "already gone" only once a re-read confirms it: they change nothing, and show the re-read's
+#: permission is declared, allowed and called.
+CONFIRMED_GONE: dict[str, Scenario] = {
+    "recreate-guardduty-publishing-destination-detector-gone": Scenario(
+        _deleted_destination, BUCKET_REGION, _detector_gone_answers
+    ),
+    "restore-guardduty-publishing-destination-gone": Scenario(
+        _moved_destination, BUCKET_REGION, _destination_gone_answers
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(CONFIRMED_GONE))
+def test_a_refusal_confirmed_gone_changes_nothing_with_declared_calls(
+    name: str, account: Account, clients: ClientFactory, requests: Requests
+) -> None:
+    run = _run(account, clients, requests, CONFIRMED_GONE[name])
+    assert run.done == []
+    called = {call.iam_action for call in run.calls}
+    assert called <= set(run.step.action.permissions)
+    assert {request.action for request in run.requests} == called
+    assert_role_allows(run.requests, "enforcer-remediations")
+
+
 def _check(name: str, run: Run) -> None:
     action = ACTIONS[run.step.action]
     assert run.done, f"{name} changed nothing, so it tests no write"
@@ -2375,6 +2435,7 @@ def test_every_declared_permission_is_used(account: Account, clients: ClientFact
     runs = {name: _run(account, clients, requests, scenario) for name, scenario in SCENARIOS.items()}
     for name, run in runs.items():
         _check(name, run)
+    runs.update({name: _run(account, clients, requests, scenario) for name, scenario in CONFIRMED_GONE.items()})
     for step_action, action in ACTIONS.items():
         if step_action in NOT_IN_MOTO:
             continue

@@ -153,7 +153,6 @@ class QuarantineUser:
 
     permissions: ClassVar[Permissions] = (
         "iam:GetUser",
-        "iam:ListUserTags",
         "iam:GetUserPolicy",
         "iam:PutUserPolicy",
         "iam:ListAccessKeys",

@@ -161,8 +161,8 @@ def _recorded_user_ids(past: PastRemediation) -> set[str]:
 
 
 def _live_user(context: RuleContext, user: str) -> LiveUser | None:
-    """``GetUser`` (and ``ListUserTags``) of ``user``, permissions ``QuarantineUser`` declares; None offline or when
-    the user is gone."""
+    """``GetUser`` (and ``ListUserTags``) of ``user``: ``GetUser`` is a permission ``QuarantineUser`` declares,
+    ``ListUserTags`` the enforcer's owner-tag reading (``ReadOwnerTags``); None offline or when the user is gone."""
     if context.live_clients is None:
         return None
     change = context.change

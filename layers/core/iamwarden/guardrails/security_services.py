@@ -2445,8 +2445,8 @@ class RecreatePublishingDestination:
         "guardduty:CreatePublishingDestination",
     )
     action: ClassVar[StepAction] = StepAction("recreate_guardduty_publishing_destination", permissions)
+    # ListDetectors too on a refusal (``_gone``), granted with the step's own permissions.
     undo_permissions: ClassVar[Permissions] = (
-        "guardduty:ListDetectors",
         "guardduty:ListPublishingDestinations",
         "guardduty:DescribePublishingDestination",
         "guardduty:DeletePublishingDestination",
@@ -2514,7 +2514,11 @@ class RestorePublishingDestination:
         "guardduty:ListPublishingDestinations",
     )
     action: ClassVar[StepAction] = StepAction("restore_guardduty_publishing_destination", permissions)
-    undo_permissions: ClassVar[Permissions] = permissions
+    # ListDetectors and ListPublishingDestinations too on a refusal (``_gone``), granted with the step's own.
+    undo_permissions: ClassVar[Permissions] = (
+        "guardduty:DescribePublishingDestination",
+        "guardduty:UpdatePublishingDestination",
+    )
     undoable: ClassVar[bool] = True
 
     @staticmethod
