@@ -121,6 +121,10 @@ SAMPLE_OWN = OwnIdentity(
                     "permission-set-admin",
                     "identity-center-group-admin",
                     "identity-center-group-admin-sso-directory",
+                    "identity-center-group-admin-identitystore-scim",
+                    "identity-center-user-takeover-identitystore-scim",
+                    "identity-center-user-takeover-sso",
+                    "identity-center-user-takeover-sso-directory",
                     "identity-center-user-takeover",
                 )
             ),

@@ -51,6 +51,9 @@ class Account(NamedTuple):
     dynamodb: Any
     queues: dict[str, str]
     config: EnforcerConfig
+    #: The users' permissions boundaries moto does not keep (``answer_user_boundaries``), by user name: another
+    #: session of the same account (the enforcer's own, in test_fault_injection.py) shares them.
+    user_boundaries: dict[str, str]
 
     def set(self, name: str, value: str, *, writer: str | None = None) -> int:
         """Set a setting parameter under the prefix (rules/iam-user-created/mode …), as ``writer`` when given (what
@@ -148,7 +151,7 @@ def moto_account() -> Iterator[Account]:
     # The samples attach AWS-managed policies, which moto only knows when asked to load them.
     with mock_aws(config={"iam": {"load_aws_managed_policies": True}}):
         session = boto3.Session(region_name=REGION)
-        answer_user_boundaries(session)
+        boundaries = answer_user_boundaries(session)
         dynamodb = session.client("dynamodb")
         create_tables(dynamodb)
         create_parameters(session.client("ssm"))
@@ -164,6 +167,7 @@ def moto_account() -> Iterator[Account]:
             dynamodb,
             queues,
             EnforcerConfig.from_environment(),
+            boundaries,
         )
 
 
@@ -184,13 +188,14 @@ def answer_service_specific_credentials(iam: Any) -> None:
     iam.meta.events.register("before-call.iam.ListServiceSpecificCredentials", empty)
 
 
-def answer_user_boundaries(session: boto3.Session) -> None:
+def answer_user_boundaries(session: boto3.Session, boundaries: dict[str, str] | None = None) -> dict[str, str]:
     """moto implements no user permissions boundary (``Put/DeleteUserPermissionsBoundary`` raise, ``GetUser`` shows
-    none): answer them through botocore's hooks for every client of ``session``, keeping the boundary by user name.
+    none): answer them through botocore's hooks for every client of ``session``, keeping the boundary by user name
+    in ``boundaries`` (given: shared with another session of the same account), which it returns.
     """
     from botocore.awsrequest import AWSResponse
 
-    boundaries: dict[str, str] = {}
+    boundaries = {} if boundaries is None else boundaries
 
     def answered() -> AWSResponse:
         return AWSResponse("https://iam.amazonaws.com/", 200, {}, None)  # type: ignore[arg-type]
@@ -216,6 +221,7 @@ def answer_user_boundaries(session: boto3.Session) -> None:
     events.register("before-call.iam.PutUserPermissionsBoundary", put)
     events.register("before-call.iam.DeleteUserPermissionsBoundary", delete)
     events.register("after-call.iam.GetUser", shown)
+    return boundaries
 
 
 @pytest.fixture

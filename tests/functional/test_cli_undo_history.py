@@ -314,9 +314,11 @@ def test_history_shows_an_alert_only_record_and_a_failure(account: Account, enfo
 def test_history_shows_the_error_of_a_failed_remediation(account: Account, enforcer: EnforcerService) -> None:
     account.set("rules/iam-user-created/mode", "remediate")
     account.iam.create_user(UserName=USER)
-    account.iam.create_access_key(UserName=USER)
+    key = account.iam.create_access_key(UserName=USER)["AccessKey"]["AccessKeyId"]
+    account.iam.create_login_profile(UserName=USER, Password="correct-Horse-battery-9")
     iam = enforcer.executor.clients.client("iam", HOME_ACCOUNT, "us-east-1")
-    iam.meta.events.register("before-call.iam.UpdateAccessKey", _access_denied)
+    # The quarantine deactivates the keys first, then removes the console password: refused here.
+    iam.meta.events.register("before-call.iam.DeleteLoginProfile", _access_denied)
     with pytest.raises(EnforcementFailedError):
         enforcer.handle(load_event("create-user-backdoor-cli.json"))
 
@@ -324,9 +326,9 @@ def test_history_shows_the_error_of_a_failed_remediation(account: Account, enfor
 
     assert code == 0
     assert "FAILED      iam-user-created" in out
-    assert f"attached deny-all inline policy {QUARANTINE} to {USER}" in out  # done before the failure
+    assert f"deactivated access key {key}" in out  # done before the failure
     [error_line] = [line for line in out.splitlines() if line.startswith("  error:")]
-    assert "UpdateAccessKey failed with AccessDenied" in error_line
+    assert "DeleteLoginProfile failed with AccessDenied" in error_line
 
 
 def _access_denied(**_: Any) -> tuple[AWSResponse, dict[str, Any]]:

@@ -21,7 +21,7 @@ from __future__ import annotations
 import copy
 import json
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from enum import StrEnum
 from typing import Any, NamedTuple
 
@@ -39,7 +39,13 @@ from iamwarden.domain.delivery import Delivery, DeliveryReport
 from iamwarden.domain.findings import Outcome
 from iamwarden.guardrails.registry import RULES
 from tests.aws_fixtures import HOME_ACCOUNT, REGION
-from tests.functional.conftest import Account, RecordingNotifier, account_environment, moto_account
+from tests.functional.conftest import (
+    Account,
+    RecordingNotifier,
+    account_environment,
+    answer_user_boundaries,
+    moto_account,
+)
 from tests.functional.guardrail_cases import CASES, Behaviour, GuardrailCase, no_permission_set_boundary
 
 #: Lambda's attempts for an asynchronous event (template: MaximumRetryAttempts 2), before the dead-letter queue.
@@ -173,6 +179,9 @@ def _start(account: Account, case: GuardrailCase) -> Run:
         "before-call.sso-admin.GetPermissionsBoundaryForPermissionSet",
         no_permission_set_boundary,  # type: ignore[arg-type]
     )
+    # moto keeps no user permissions boundary (the quarantine sets one): answered as on the test's session, sharing
+    # what it keeps, so the state the case reads shows what the enforcer set.
+    answer_user_boundaries(session, account.user_boundaries)
     injector = FaultInjector(session)
     notifier = FlakyNotifier()
     clients = ClientFactory(HOME_ACCOUNT, account.config.member_role_name, session=session)
@@ -259,11 +268,35 @@ def _cases() -> list[Any]:
     return params
 
 
+#: The writes a plan may have refused and still hold (review s11 R7/R10: a user quarantine needs one deny-all of
+#: two, and its tags are bookkeeping): the ``done`` line that says so, and the part of the case's state it leaves
+#: as it was before the change.
+_TOLERATED_REFUSALS = {
+    "NOT attached: deny-all inline policy": "inline_policies",
+    "NOT set: the deny-all permissions boundary": "boundary",
+    "NOT tagged:": "tags",
+}
+
+
+def _remediated_state(case: GuardrailCase, before: Any, done: Sequence[str]) -> Any:
+    """The state the remediation leaves: the case's, but for a refused write the plan tolerated (its ``done`` says
+    which, and what holds instead), whose part of the state is as it was before."""
+    expected = case.remediated
+    for line in done:
+        key = next((key for prefix, key in _TOLERATED_REFUSALS.items() if line.startswith(prefix)), None)
+        if key is None:
+            continue
+        expected = {name: value for name, value in expected.items() if name != key}
+        if key in before:
+            expected[key] = before[key]
+    return expected
+
+
 def _assert_nothing_lost(run: Run, case: GuardrailCase, before: Any, where: str) -> None:
     account = run.account
-    assert case.violation.state(account) == case.remediated, where
     records = [r for r in account.audit().for_event(run.event["detail"]["eventID"]) if r.rule == case.rule]
     [record] = [r for r in records if r.kind == "remediation"]
+    assert case.violation.state(account) == _remediated_state(case, before, record.done), where
     assert record.status == AuditStatus.REMEDIATED, f"{where}: {record.status} {record.error}"
     twice = {call: count for call, count in run.injector.succeeded.items() if count > 1 and "dynamodb" not in call[0]}
     assert not twice, f"{where}: done more than once: {twice}"

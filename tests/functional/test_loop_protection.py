@@ -33,6 +33,7 @@ RULES = ("iam-user-created", "managed-policy-attached", "s3-bucket-policy-public
 #: What the quarantine, detach and bucket remediations write (the delete remediation is not in remediate mode).
 EXPECTED_WRITES = {
     "iam:PutUserPolicy",
+    "iam:PutUserPermissionsBoundary",  # the quarantine's deny-all boundary (AWSDenyAll)
     "iam:UpdateAccessKey",
     "iam:DeleteLoginProfile",
     "iam:TagUser",

@@ -68,14 +68,16 @@ def test_a_failed_outcome_write_keeps_what_was_done_and_the_retry_alerts_it(
     with pytest.raises(IamWardenError, match="audit item"):
         enforcer.handle(event)
 
+    # The quarantine's order: keys, console password, the deny-all boundary, then the deny-all inline policy.
     expected = [
-        "attached deny-all inline policy iamwarden-quarantine to backdoor-admin",
         f"deactivated access key {key}",
         "deleted the console password of backdoor-admin",
+        "set the deny-all permissions boundary arn:aws:iam::aws:policy/AWSDenyAll on backdoor-admin",
+        "attached deny-all inline policy iamwarden-quarantine to backdoor-admin",
     ]
     [record] = account.audit().for_event(event["detail"]["eventID"])
     assert record.status == AuditStatus.IN_PROGRESS
-    assert list(record.done[:3]) == expected, "each line is recorded as it happens, before the outcome"
+    assert list(record.done[:4]) == expected, "each line is recorded as it happens, before the outcome"
     assert notifier.sent == [], "no alert until the outcome is known"
 
     allow()
@@ -84,7 +86,7 @@ def test_a_failed_outcome_write_keeps_what_was_done_and_the_retry_alerts_it(
     assert result["findings"][0]["outcome"] == "remediated"
     [alert] = notifier.sent
     assert alert.outcome is Outcome.REMEDIATED
-    assert list(alert.actions[:3]) == expected, "the retry's alert says what the first attempt did"
+    assert list(alert.actions[:4]) == expected, "the retry's alert says what the first attempt did"
     stored = account.audit().get(record.remediation_id)
     assert stored is not None
     assert stored.status == AuditStatus.REMEDIATED
@@ -111,9 +113,12 @@ def test_a_failed_write_of_a_failure_still_alerts_and_keeps_what_was_done(
         enforcer.handle(event)
 
     [record] = account.audit().for_event(event["detail"]["eventID"])
-    assert list(record.done) == [
-        "attached deny-all inline policy iamwarden-quarantine to backdoor-admin",
+    # The keys go first; a refused console password removal does not stop the deny-alls (never a user left without
+    # one), and fails the plan after them.
+    assert list(record.done)[:3] == [
         f"deactivated access key {key}",
+        "set the deny-all permissions boundary arn:aws:iam::aws:policy/AWSDenyAll on backdoor-admin",
+        "attached deny-all inline policy iamwarden-quarantine to backdoor-admin",
     ]
     [alert] = notifier.sent
     assert alert.outcome is Outcome.REMEDIATION_FAILED

@@ -30,11 +30,13 @@ class Audit:
         return None
 
 
-def _disabled(kind: str, identifier: str, status: str = "remediated", rem: str = "rem-1") -> PastRemediation:
+def _disabled(
+    kind: str, identifier: str, status: str = "remediated", rem: str = "rem-1", *, done: bool = True
+) -> PastRemediation:
+    """``done`` as ``DisableRolesAnywhere.apply`` writes it (empty: nothing was disabled)."""
     step = {"action": "disable_roles_anywhere", "parameters": {"kind": kind, "id": identifier}}
-    return PastRemediation(
-        rem, "roles-anywhere-trust-anchor", status, "2026-11-20T09:41:00Z", (step,), (f"disabled {identifier}",)
-    )
+    lines = (f"disabled Roles Anywhere {kind} {identifier}",) if done else ()
+    return PastRemediation(rem, "roles-anywhere-trust-anchor", status, "2026-11-20T09:41:00Z", (step,), lines)
 
 
 #: The samples' actor (``assumed-role/developer/...``) taken as an operator, for an operator's undo.
@@ -85,7 +87,7 @@ def test_a_profile_iam_warden_disabled_is_disabled_again() -> None:
 def test_an_undone_or_failed_remediation_or_another_resource_is_no_reversal() -> None:
     for past in (
         undone_by_operator(_disabled("trust-anchor", ANCHOR)),
-        _disabled("trust-anchor", ANCHOR, status="failed"),
+        _disabled("trust-anchor", ANCHOR, status="failed", done=False),
         _disabled("trust-anchor", "0f0f0f0f-0000-4000-8000-000000000000"),
         _disabled("profile", ANCHOR),
     ):
@@ -93,6 +95,26 @@ def test_an_undone_or_failed_remediation_or_another_resource_is_no_reversal() ->
         judgement = _judge("rolesanywhere-enable-trust-anchor.json", audit, operators_settings())
         assert judgement.verdict is Verdict.COMPLIANT, past
         assert "IAM Warden never disabled Roles Anywhere trust-anchor" in judgement.reason
+
+
+def test_a_failed_remediation_that_did_disable_it_is_reversed_too() -> None:
+    """A failed remediation counts for what its done shows (review s11 R7/R10): this trust anchor was disabled."""
+    audit = Audit({ANCHOR_ARN: [_disabled("trust-anchor", ANCHOR, status="failed")]})
+
+    [finding] = _judge("rolesanywhere-enable-trust-anchor.json", audit, operators_settings()).findings
+
+    assert (finding.rule_id, finding.severity.value) == ("remediation-reversed", "critical")
+    assert [dict(step.parameters) for step in finding.plan] == [{"kind": "trust-anchor", "id": ANCHOR}]
+
+
+def test_a_failed_remediation_whose_done_shows_another_resource_is_no_reversal() -> None:
+    past = _disabled("trust-anchor", ANCHOR, status="failed")._replace(
+        done=("disabled Roles Anywhere trust-anchor 0f0f0f0f-0000-4000-8000-000000000000",)
+    )
+
+    judgement = _judge("rolesanywhere-enable-trust-anchor.json", Audit({ANCHOR_ARN: [past]}), operators_settings())
+
+    assert judgement.verdict is Verdict.COMPLIANT
 
 
 def test_offline_there_is_no_audit_table_and_no_verdict() -> None:

@@ -43,12 +43,9 @@ IAM Roles Anywhere: ``EnableTrustAnchor`` / ``EnableProfile`` of a trust anchor 
 too: it is disabled again. Those events arrive in the region of the trust anchor, like the rule's own.
 """
 
-from __future__ import annotations
-
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ClassVar, NamedTuple
 
-from iamwarden.adapters.audit import AuditStatus
 from iamwarden.adapters.errors import is_gone
 from iamwarden.domain.arns import iam_arn
 from iamwarden.domain.catalog import Mode, RuleSpec, Severity
@@ -86,6 +83,9 @@ from iamwarden.guardrails.tampering import (
 IAM = "iam.amazonaws.com"
 ROLES_ANYWHERE = "rolesanywhere.amazonaws.com"
 LAMBDA = "lambda.amazonaws.com"
+#: The audit status of a remediation that failed part-way (``adapters.audit.AuditStatus.FAILED``): its ``done`` says
+#: what it did, and that much of it counts.
+FAILED = "failed"
 #: The Lambda events that start a function ``stop_function`` stopped (reserved concurrency 0) again.
 _RESTARTS = frozenset({"PutFunctionConcurrency20171031", "DeleteFunctionConcurrency20171031"})
 #: The Roles Anywhere events that undo a ``disable_roles_anywhere`` remediation: kind, and the id's request field.
@@ -143,7 +143,7 @@ def _deactivated_keys(past: PastRemediation) -> set[str]:
         if step.get("action") != QuarantineUser.action or index >= len(past.before):
             continue
         keys |= {str(key["id"]) for key in past.before[index].get("access_keys", ()) if key.get("status") == "Active"}
-    if past.status == AuditStatus.FAILED:
+    if past.status == FAILED:
         # A quarantine that failed part-way holds for what it did (review s11 R7/R10): the keys its done shows.
         keys = {key for key in keys if any(f"deactivated access key {key}" in line for line in past.done)}
     return keys
@@ -232,8 +232,21 @@ def _quarantines(remediations: Sequence[PastRemediation]) -> list[PastRemediatio
         past
         for past in remediations
         if past.steps(QuarantineUser.action)
-        and (past.status != AuditStatus.FAILED or any(line.startswith(_DENY_ALL_DONE) for line in past.done))
+        and (past.status != FAILED or any(line.startswith(_DENY_ALL_DONE) for line in past.done))
     ]
+
+
+#: How a role quarantine's ``done`` says a deny-all went on the role (``tampering.QuarantineRole.apply``).
+_ROLE_DENY_ALL_DONE = (
+    f"put the deny-all inline policy {QUARANTINE_POLICY} on role ",
+    "set the deny-all permissions boundary ",
+)
+
+
+def _shown(remediations: Sequence[PastRemediation], did: Callable[[str], bool]) -> list[PastRemediation]:
+    """``remediations`` that count for this reversal: one that failed part-way (review s11 R7/R10) only when a line
+    of its ``done`` shows it did the very thing reversed (``did``); a failed one that did nothing of it is none."""
+    return [past for past in remediations if past.status != FAILED or any(did(line) for line in past.done)]
 
 
 class RemediationReversedRule:
@@ -315,14 +328,28 @@ class RemediationReversedRule:
             by = [past for past in remediations if key in _deactivated_keys(past)]
             if not by:
                 return _unproven(
-                    context, evaluation, arn, user, live=live, none=f"IAM Warden never deactivated access key {key}"
+                    context,
+                    evaluation,
+                    arn,
+                    user,
+                    live=live,
+                    explained=bool(_quarantines(remediations)),
+                    none=f"IAM Warden never deactivated access key {key}",
                 )
             did = f"{actor} set access key {key} of user {user} Active again"
             step = _deactivate(arn, user, key)
         elif change.event_name in ("DeleteUserPolicy", "PutUserPolicy"):
             by = _quarantines(remediations)
             if not by:
-                return _unproven(context, evaluation, arn, user, live=live, none="IAM Warden holds no quarantine")
+                return _unproven(
+                    context,
+                    evaluation,
+                    arn,
+                    user,
+                    live=live,
+                    explained=bool(_quarantines(remediations)),
+                    none="IAM Warden holds no quarantine",
+                )
             how = "deleted" if change.event_name == "DeleteUserPolicy" else "overwrote"
             did = f"{actor} {how} the quarantine policy {QUARANTINE_POLICY_NAME} of user {user}"
             step = RemediationStep(
@@ -347,6 +374,7 @@ class RemediationReversedRule:
                     arn,
                     user,
                     live=live,
+                    explained=bool(_quarantines(remediations)),
                     none="IAM Warden deactivated no earlier key",
                 )
             did = f"{actor} created access key {new_key} for user {user}, whose key IAM Warden had deactivated"
@@ -463,6 +491,7 @@ class RemediationReversedRule:
                 arn,
                 user,
                 live=live,
+                explained=bool(_quarantines(remediations)),
                 none=f"IAM Warden neither deactivated {kind.what} {credential} nor quarantined the user",
             )
         actor = change.actor.display
@@ -492,7 +521,11 @@ class RemediationReversedRule:
         if context.recorded is None:
             evaluation.unjudged.append(f"whether IAM Warden quarantined role {role} is in its audit table")
             return evaluation
-        by = quarantines_in_force(context, arn)
+        # A quarantine that failed part-way counts only when its done shows a deny-all went on the role.
+        by = _shown(
+            quarantines_in_force(context, arn),
+            lambda line: line.endswith(f" on role {role}") and line.startswith(_ROLE_DENY_ALL_DONE),
+        )
         if not by:
             evaluation.compliant.append(f"role {role} is not quarantined by IAM Warden")
             return evaluation
@@ -523,7 +556,10 @@ class RemediationReversedRule:
         if context.recorded is None:
             evaluation.unjudged.append(f"whether IAM Warden stopped function {function} is in its audit table")
             return evaluation
-        by = holding(context, arn, StopFunction.action, lambda step: step.get("function_name") == function)
+        by = _shown(
+            holding(context, arn, StopFunction.action, lambda step: step.get("function_name") == function),
+            lambda line: line == f"stopped function {function}" or line.startswith(f"stopped function {function} "),
+        )
         if not by:
             evaluation.compliant.append(f"IAM Warden never stopped function {function}")
             return evaluation
@@ -560,11 +596,14 @@ class RemediationReversedRule:
         if context.recorded is None:
             evaluation.unjudged.append(f"whether IAM Warden disabled {what} is in its audit table")
             return evaluation
-        by = holding(
-            context,
-            arn,
-            DisableRolesAnywhere.action,
-            lambda step: step.get("kind") == kind and step.get("id") == identifier,
+        by = _shown(
+            holding(
+                context,
+                arn,
+                DisableRolesAnywhere.action,
+                lambda step: step.get("kind") == kind and step.get("id") == identifier,
+            ),
+            lambda line: line == f"disabled Roles Anywhere {kind} {identifier}",
         )
         if not by:
             evaluation.compliant.append(f"IAM Warden never disabled {what}")
@@ -626,13 +665,20 @@ def _reversed(
 
 
 def _unproven(
-    context: RuleContext, evaluation: Evaluation, arn: str, user: str, *, live: LiveUser | None, none: str
+    context: RuleContext,
+    evaluation: Evaluation,
+    arn: str,
+    user: str,
+    *,
+    live: LiveUser | None,
+    none: str,
+    explained: bool = False,
 ) -> Evaluation:
     """No record of IAM Warden's shows a remediation of the user that this change reverses: compliant, unless the
     user carries IAM Warden's quarantine tag, which anyone allowed ``iam:TagUser`` can write (review s11 R1), so it
     is no evidence: a medium alert that says so, and nothing is done."""
     tag = live.tags.get(QUARANTINE_TAG_FINDING) if live is not None else None
-    if not tag:
+    if not tag or explained:  # explained: IAM Warden's own records of the user account for its tag
         evaluation.compliant.append(f"{none} of user {user}")
         return evaluation
     evaluation.findings.append(

@@ -7,14 +7,15 @@ call one method per invocation (or per SQS record).
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
+from types import MappingProxyType
 from typing import Any
 
 from iamwarden.adapters.clients import ClientFactory
-from iamwarden.app.config import own_identity_from_environment
-from iamwarden.domain.exceptions import SettingsProblem
-from iamwarden.domain.own import OwnIdentity
+from iamwarden.domain.exceptions import ConfigurationError, SettingsProblem
+from iamwarden.domain.own import OwnIdentity, parse_own_roles
 from iamwarden.prune.adapters.access_advisor import AccessAdvisor
 from iamwarden.prune.adapters.store import PruneStore, RoleState
 from iamwarden.prune.app.service import Pruner, RoleOutcome, RoleSummary, select_roles
@@ -37,6 +38,24 @@ def settings_from_values(
     """Pruner settings from every parameter under the prefix; IAM Warden's own roles (never pruned) by exact
     identity, from the stack's environment (``IAMWARDEN_OWN_ROLE_ARNS``, ``IAMWARDEN_MEMBER_ROLE_NAMES``)."""
     return parse_prune_settings(values, own=own if own is not None else own_identity_from_environment())
+
+
+def own_identity_from_environment(environ: Mapping[str, str] | None = None) -> OwnIdentity:
+    """What the pruner needs of IAM Warden's identity, read as ``iamwarden.app.config`` reads it (the app imports the
+    pruner, so the pruner reads the environment itself): the home account, its roles by ARN, the member roles by
+    name; none at all where the environment names none (``iamwarden prune`` without the stack's environment)."""
+    env = os.environ if environ is None else environ
+    try:
+        home_roles = parse_own_roles(env.get("IAMWARDEN_OWN_ROLE_ARNS", ""))
+        member_roles = parse_own_roles(env.get("IAMWARDEN_MEMBER_ROLE_NAMES", ""))
+    except ValueError as exc:
+        raise ConfigurationError(f"IAMWARDEN_OWN_ROLE_ARNS / IAMWARDEN_MEMBER_ROLE_NAMES: {exc}") from exc
+    home = env.get("IAMWARDEN_HOME_ACCOUNT") or None
+    if home is not None:
+        foreign = [arn for arn in home_roles.values() if arn.split(":")[4:5] != [home]]
+        if foreign:
+            raise ConfigurationError(f"IAMWARDEN_OWN_ROLE_ARNS names roles outside account {home}: {foreign}")
+    return OwnIdentity(home, MappingProxyType(home_roles), MappingProxyType(member_roles))
 
 
 def read_settings(
