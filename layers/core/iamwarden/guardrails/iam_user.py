@@ -216,24 +216,15 @@ class QuarantineUser:
         if not before["exists"]:
             return  # deleted since: nothing left to quarantine
         iam = run.aws.iam
-        # A refused key or password step must not leave the user without a deny-all: the deny-alls still go on, and
-        # the first refusal is raised at the end (the record says what was done and fails).
-        refused: Exception | None = None
         for key in before["access_keys"]:
             if key["status"] == "Active":
-                try:
-                    with ignoring():
-                        iam.update_access_key(UserName=name, AccessKeyId=key["id"], Status="Inactive")
-                        done.append(f"deactivated access key {key['id']}")
-                except Exception as exc:
-                    refused = refused or exc
-        if before["login_profile"] is not None:
-            try:
                 with ignoring():
-                    iam.delete_login_profile(UserName=name)
-                    done.append(f"deleted the console password of {name}")
-            except Exception as exc:
-                refused = refused or exc
+                    iam.update_access_key(UserName=name, AccessKeyId=key["id"], Status="Inactive")
+                    done.append(f"deactivated access key {key['id']}")
+        if before["login_profile"] is not None:
+            with ignoring():
+                iam.delete_login_profile(UserName=name)
+                done.append(f"deleted the console password of {name}")
         boundary = deny_all_boundary(str(before.get("user_arn") or step.target))
         # Either deny-all is enough (review s11 R7): a boundary write refused (an SCP protecting boundaries) is no
         # failure while the inline deny-all holds, and an inline write refused (a full quota) none while the
@@ -283,8 +274,6 @@ class QuarantineUser:
                 done.append(f"tagged {name} with {QUARANTINE_TAG_FINDING}={run.finding_id}")
             except Exception as exc:
                 done.append(f"NOT tagged: {name} ({error_code(exc) or type(exc).__name__}); the quarantine holds")
-        if refused is not None:
-            raise refused
 
     def undo(self, aws: AccountClients, step: RemediationStep, before: Mapping[str, Any]) -> list[str]:
         name = step.parameters["user_name"]
