@@ -333,7 +333,7 @@ class RemediationReversedRule:
                     arn,
                     user,
                     live=live,
-                    explained=bool(_quarantines(remediations)),
+                    remediations=remediations,
                     none=f"IAM Warden never deactivated access key {key}",
                 )
             did = f"{actor} set access key {key} of user {user} Active again"
@@ -347,7 +347,7 @@ class RemediationReversedRule:
                     arn,
                     user,
                     live=live,
-                    explained=bool(_quarantines(remediations)),
+                    remediations=remediations,
                     none="IAM Warden holds no quarantine",
                 )
             how = "deleted" if change.event_name == "DeleteUserPolicy" else "overwrote"
@@ -374,7 +374,7 @@ class RemediationReversedRule:
                     arn,
                     user,
                     live=live,
-                    explained=bool(_quarantines(remediations)),
+                    remediations=remediations,
                     none="IAM Warden deactivated no earlier key",
                 )
             did = f"{actor} created access key {new_key} for user {user}, whose key IAM Warden had deactivated"
@@ -491,7 +491,7 @@ class RemediationReversedRule:
                 arn,
                 user,
                 live=live,
-                explained=bool(_quarantines(remediations)),
+                remediations=remediations,
                 none=f"IAM Warden neither deactivated {kind.what} {credential} nor quarantined the user",
             )
         actor = change.actor.display
@@ -672,13 +672,13 @@ def _unproven(
     *,
     live: LiveUser | None,
     none: str,
-    explained: bool = False,
+    remediations: Sequence[PastRemediation] = (),
 ) -> Evaluation:
     """No record of IAM Warden's shows a remediation of the user that this change reverses: compliant, unless the
     user carries IAM Warden's quarantine tag, which anyone allowed ``iam:TagUser`` can write (review s11 R1), so it
     is no evidence: a medium alert that says so, and nothing is done."""
     tag = live.tags.get(QUARANTINE_TAG_FINDING) if live is not None else None
-    if not tag or explained:  # explained: IAM Warden's own records of the user account for its tag
+    if not tag or _quarantines(remediations):  # a quarantine IAM Warden recorded accounts for its tag
         evaluation.compliant.append(f"{none} of user {user}")
         return evaluation
     evaluation.findings.append(
