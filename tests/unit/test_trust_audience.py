@@ -243,6 +243,9 @@ PAIRS: tuple[tuple[list[_Condition], list[_Condition]], ...] = (
     ([("StringLike", None, False, "aws:PrincipalArn", ("arn:aws:iam::*:role/x",))], []),
     ([("StringLike", None, False, "aws:PrincipalArn", (SPANNING[0],))], [OWN]),
     ([("ArnNotEquals", None, False, "aws:PrincipalAccount", (A,))], []),
+    # CI of session 11: an ARN operator's pattern of fewer than six fields was matched whole, across the colons of
+    # a path, so ``role/p:iam::999999999999:role/x`` counted as provably let in before.
+    ([("ArnEquals", None, False, "aws:PrincipalArn", ("*:role/x",))], []),
     ([("StringEquals", None, False, "aws:PrincipalOrgID", ("o-aaaaaaaaaa",))], []),
     (
         [("StringEquals", None, False, "aws:PrincipalOrgID", ("o-aaaaaaaaaa",))],

@@ -183,7 +183,13 @@ def _everyone_within(
         if upper and wildcards and any(not _fieldwise(v, condition.operator) for v in condition.values):
             continue  # a pattern not read field by field may match any ARN of the account: conservative
         exact = [v for v in condition.values if v.startswith(prefix) and not (wildcards and ("*" in v or "?" in v))]
-        patterns = tuple(v for v in condition.values if v not in exact and _may_be_of(v, prefix, wildcards))
+        patterns = tuple(
+            v
+            for v in condition.values
+            if v not in exact
+            and _may_be_of(v, prefix, wildcards)
+            and (upper or not condition.operator.startswith("Arn") or _six_fields(v))
+        )
         exact = [v for v in exact if v[len(prefix) :].startswith(("role/", "user/"))]
         if not patterns:
             names = exact if names is None else [v for v in names if v in exact]
@@ -209,6 +215,13 @@ def _fieldwise(value: str, operator: str) -> bool:
         return False  # ``arn:aws:iam::*``: a pattern of fewer fields (StringLike: every ARN it prefixes)
     head = ":".join(fields[:5])
     return operator != "StringLike" or ("*" not in head and "?" not in head)
+
+
+def _six_fields(value: str) -> bool:
+    """Whether an ``ArnLike``/``ArnEquals`` pattern is read field by field here as IAM does (``wildcards.arn_match``
+    reads only ``arn:`` patterns so). One of fewer fields (``*:role/x``) is matched whole by ``arn_match``, wider
+    than IAM's six separate fields, so the narrow reading of the old trust takes it to prove no one in."""
+    return value.startswith("arn:") and len(value.split(":", 5)) == 6
 
 
 def _may_be_of(value: str, prefix: str, wildcards: bool) -> bool:
