@@ -206,6 +206,33 @@ def test_an_account_moved_under_ous_that_all_allow_iamwarden_is_compliant(
     assert (result["verdict"], result["findings"], notifier.sent) == ("compliant", [], [])
 
 
+def test_an_account_moved_under_an_rcp_that_denies_assuming_roles_is_critical(
+    organization: Organization, enforcer: EnforcerService, notifier: RecordingNotifier
+) -> None:
+    """Review-scp F4: an RCP on the destination that denies sts:AssumeRole keeps IAM Warden out of the account's
+    member role; the SCPs alone (FullAWSAccess everywhere) would pass the move."""
+    team, member = _team_and_account(organization)
+    organization.client.enable_policy_type(RootId=organization.root, PolicyType="RESOURCE_CONTROL_POLICY")
+    document = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Deny", "Principal": "*", "Action": "sts:AssumeRole", "Resource": "*"}],
+    }
+    no_assume = organization.client.create_policy(
+        Name="no-assume", Description="no-assume", Type="RESOURCE_CONTROL_POLICY", Content=json.dumps(document)
+    )["Policy"]["PolicySummary"]["Id"]
+    organization.client.attach_policy(PolicyId=no_assume, TargetId=team)
+    organization.client.move_account(AccountId=member, SourceParentId=organization.root, DestinationParentId=team)
+
+    result = enforcer.handle(_moved(member, organization.root, team, 3))
+
+    [finding] = result["findings"]
+    assert finding["outcome"] == Outcome.ALERTED
+    alert = _alert(notifier)
+    assert (alert.severity.value, alert.plan, alert.needs_context) == ("critical", (), ())
+    assert f"resource control policy no-assume ({no_assume}) attached to {team} denies" in alert.reason
+    assert "sts:AssumeRole" in alert.reason
+
+
 def test_a_policy_type_disabled_where_a_guard_exists_is_high(
     organization: Organization, enforcer: EnforcerService, notifier: RecordingNotifier
 ) -> None:

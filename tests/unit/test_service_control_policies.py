@@ -1595,6 +1595,16 @@ def _parent(parent: str, kind: str = "ROOT") -> dict[str, Any]:
 
 
 FULL_IDS = ("p-FullAWSAccess",)
+#: The resource control policy attached everywhere once RCPs are enabled (it cannot be detached), known by id.
+RCP_FULL_IDS = ("p-RCPFullAWSAccess",)
+
+
+def _rcp_lists(stubber: Stubber, *levels: tuple[str, Sequence[str]]) -> None:
+    """Each level's RCPs listed (``ListPoliciesForTarget --filter RESOURCE_CONTROL_POLICY``), after its SCPs."""
+    for target, ids in levels:
+        stubber.add_response(
+            "list_policies_for_target", _listed(*ids), {"TargetId": target, "Filter": "RESOURCE_CONTROL_POLICY"}
+        )
 
 
 def _path(
@@ -1603,14 +1613,19 @@ def _path(
     account: Sequence[str] = FULL_IDS,
     root: Sequence[str] = FULL_IDS,
     described: Sequence[tuple[str, dict[str, Any]]] = (),
+    *,
+    rcps: Sequence[Sequence[str]] = (RCP_FULL_IDS, RCP_FULL_IDS, RCP_FULL_IDS),
+    rcps_described: Sequence[tuple[str, dict[str, Any]]] = (),
 ) -> None:
     """A move's path in the order the enforcer reads it: ListParents up to the root (the destination's parent),
-    every level listed (the destination, the account, the root), then each policy described."""
+    every level's SCPs listed (the destination, the account, the root), then their RCPs, then each SCP described,
+    then each RCP."""
     stubber.add_response("list_parents", _parent(ROOT), {"ChildId": DESTINATION["TargetId"]})
     stubber.add_response("list_policies_for_target", _listed(*destination), DESTINATION)
     stubber.add_response("list_policies_for_target", _listed(*account), ACCOUNT_LEVEL)
     stubber.add_response("list_policies_for_target", _listed(*root), ROOT_LEVEL)
-    for policy_id, document in described:
+    _rcp_lists(stubber, *zip((DESTINATION["TargetId"], ACCOUNT_LEVEL["TargetId"], ROOT), rcps, strict=True))
+    for policy_id, document in (*described, *rcps_described):
         stubber.add_response("describe_policy", _described(policy_id, document), {"PolicyId": policy_id})
 
 
@@ -1629,7 +1644,6 @@ def test_an_account_moved_under_a_policy_that_blinds_iamwarden_is_critical_with_
     [finding] = judged.findings
     assert (finding.rule_id, finding.severity, finding.plan) == ("scp-blinds-iamwarden", Severity.CRITICAL, ())
     assert MOVE_BACK in finding.reason
-    assert "resource control policies on the new path were not read" in finding.reason
     assert f"read-live ({BLINDING}) attached to ou-a1b2-c3d4e5f6 denies IAM Warden's roles" in finding.reason
     assert finding.resource_arn == "arn:aws:organizations::111122223333:account/444455556666"
 
@@ -1652,7 +1666,7 @@ def test_an_account_moved_under_full_aws_access_alone_is_compliant() -> None:
         judged = _judge_live(_moved(), _Live(organizations))
         stubber.assert_no_pending_responses()
     assert (judged.verdict, judged.findings) == (Verdict.COMPLIANT, ())
-    assert "resource control policies on the new path were not read" in judged.reason  # review F4, said
+    assert "service and resource control policies from the root down" in judged.reason  # review F4: both read
 
 
 def test_an_account_moved_under_an_allow_list_without_iamwarden_is_critical() -> None:
@@ -2038,6 +2052,9 @@ def test_an_account_moved_under_an_ou_whose_parent_leaves_iamwarden_out_is_criti
         stubber.add_response(
             "list_policies_for_target", _listed("p-0utrails"), {"TargetId": parent, "Filter": "SERVICE_CONTROL_POLICY"}
         )
+        _rcp_lists(
+            stubber, *((level, RCP_FULL_IDS) for level in (DESTINATION["TargetId"], "444455556666", ROOT, parent))
+        )
         stubber.add_response("describe_policy", _described("p-0utrails", WITHOUT_TRAILS), {"PolicyId": "p-0utrails"})
         judged = _judge_live(_moved(), _Live(organizations))
         stubber.assert_no_pending_responses()
@@ -2075,6 +2092,7 @@ def test_an_account_moved_where_the_levels_above_cannot_be_read_is_medium_with_l
         stubber.add_client_error("list_parents", code, "no", http_status_code=400)
         stubber.add_response("list_policies_for_target", _listed("p-FullAWSAccess"), DESTINATION)
         stubber.add_response("list_policies_for_target", _listed("p-FullAWSAccess"), ACCOUNT_LEVEL)
+        _rcp_lists(stubber, (DESTINATION["TargetId"], RCP_FULL_IDS), ("444455556666", RCP_FULL_IDS))
         [finding] = _judge_live(_moved(), _Live(organizations)).findings
         stubber.assert_no_pending_responses()
     assert (finding.severity, finding.plan) == (Severity.MEDIUM, ())
@@ -2100,6 +2118,142 @@ def test_an_account_moved_stops_reading_past_the_cap_and_says_so(monkeypatch: py
     assert "reads at most 3 answers from Organizations for one event" in unknown
     assert f"ListPoliciesForTarget of {ROOT} not read" in unknown
     assert f"list-policies-for-target --target-id {ROOT}" in unknown  # the level not read, not the destination
+
+
+# Review-scp F4: a move reads the resource control policies of its new path too.
+NO_ASSUME = "p-n0assume"
+#: An RCP that denies assuming any role in the accounts under it, IAM Warden's member role included.
+DENY_ASSUME = _doc({"Effect": "Deny", "Principal": "*", "Action": "sts:AssumeRole", "Resource": "*"})
+#: An RCP that denies CloudTrail to everyone: no RCP service, so it bounds nothing.
+DENY_AUDIT_DOC = _doc({"Effect": "Deny", "Principal": "*", "Action": "cloudtrail:*", "Resource": "*"})
+
+
+def test_an_account_moved_under_an_rcp_that_denies_assuming_its_member_role_is_critical() -> None:
+    organizations = _organizations()
+    with Stubber(organizations) as stubber:
+        stubber.add_response("list_parents", _parent(ROOT), {"ChildId": DESTINATION["TargetId"]})
+        for level in (DESTINATION, ACCOUNT_LEVEL, ROOT_LEVEL):
+            stubber.add_response("list_policies_for_target", _listed(*FULL_IDS), level)
+        _rcp_lists(
+            stubber,
+            (DESTINATION["TargetId"], (*RCP_FULL_IDS, NO_ASSUME)),
+            ("444455556666", RCP_FULL_IDS),
+            (ROOT, RCP_FULL_IDS),
+        )
+        stubber.add_response(
+            "describe_policy",
+            _described(NO_ASSUME, DENY_ASSUME, "RESOURCE_CONTROL_POLICY"),
+            {"PolicyId": NO_ASSUME},
+        )
+        judged = _judge_live(_moved(), _Live(organizations))
+        stubber.assert_no_pending_responses()  # RCPFullAWSAccess known by id: never described
+    [finding] = judged.findings
+    assert (finding.severity, finding.plan, finding.needs_context) == (Severity.CRITICAL, (), ())
+    assert (
+        f"resource control policy read-live ({NO_ASSUME}) attached to ou-a1b2-c3d4e5f6 denies IAM Warden's roles "
+        "sts:AssumeRole (on the account's resources)"
+    ) in finding.reason
+    assert MOVE_BACK in finding.reason
+
+
+def test_an_account_moved_under_a_root_whose_rcp_denies_assuming_roles_is_critical() -> None:
+    organizations = _organizations()
+    with Stubber(organizations) as stubber:
+        _path(
+            stubber,
+            rcps=(RCP_FULL_IDS, RCP_FULL_IDS, (*RCP_FULL_IDS, NO_ASSUME)),
+            rcps_described=[(NO_ASSUME, DENY_ASSUME)],
+        )
+        [finding] = _judge_live(_moved(), _Live(organizations)).findings
+        stubber.assert_no_pending_responses()
+    assert finding.severity is Severity.CRITICAL
+    assert f"({NO_ASSUME}) attached to {ROOT} denies IAM Warden's roles sts:AssumeRole" in finding.reason
+
+
+def test_an_account_moved_under_an_rcp_that_denies_only_services_iamwarden_does_not_call_is_compliant() -> None:
+    """An RCP's Deny of cloudtrail:* bounds nothing (CloudTrail is no RCP service)."""
+    organizations = _organizations()
+    with Stubber(organizations) as stubber:
+        _path(
+            stubber,
+            rcps=((*RCP_FULL_IDS, NO_ASSUME), RCP_FULL_IDS, RCP_FULL_IDS),
+            rcps_described=[(NO_ASSUME, DENY_AUDIT_DOC)],
+        )
+        judged = _judge_live(_moved(), _Live(organizations))
+        stubber.assert_no_pending_responses()
+    assert (judged.verdict, judged.findings) == (Verdict.COMPLIANT, ())
+
+
+def test_an_account_moved_where_an_rcp_cannot_be_read_is_medium_naming_the_rcp_list() -> None:
+    organizations = _organizations()
+    with Stubber(organizations) as stubber:
+        _path(stubber, rcps=(RCP_FULL_IDS, (*RCP_FULL_IDS, NO_ASSUME), RCP_FULL_IDS))
+        stubber.add_client_error("describe_policy", "AccessDeniedException", "no", http_status_code=400)
+        [finding] = _judge_live(_moved(), _Live(organizations)).findings
+        stubber.assert_no_pending_responses()
+    assert (finding.severity, finding.plan) == (Severity.MEDIUM, ())
+    [unknown] = finding.needs_context
+    assert f"what resource control policies {NO_ASSUME}: the enforcer's DescribePolicy failed" in unknown
+    assert "list-policies-for-target --target-id 444455556666 --filter RESOURCE_CONTROL_POLICY" in unknown
+
+
+def test_an_account_moved_where_the_rcps_cannot_be_listed_is_medium() -> None:
+    organizations = _organizations()
+    with Stubber(organizations) as stubber:
+        stubber.add_response("list_parents", _parent(ROOT), {"ChildId": DESTINATION["TargetId"]})
+        for level in (DESTINATION, ACCOUNT_LEVEL, ROOT_LEVEL):
+            stubber.add_response("list_policies_for_target", _listed(*FULL_IDS), level)
+        stubber.add_client_error("list_policies_for_target", "AccessDeniedException", "no", http_status_code=400)
+        [finding] = _judge_live(_moved(), _Live(organizations)).findings
+        stubber.assert_no_pending_responses()
+    assert (finding.severity, finding.plan) == (Severity.MEDIUM, ())
+    [unknown] = finding.needs_context
+    assert "ListPoliciesForTarget failed" in unknown
+    assert "list-policies-for-target --target-id ou-a1b2-c3d4e5f6 --filter RESOURCE_CONTROL_POLICY" in unknown
+
+
+def test_a_whole_path_within_aws_quotas_is_read_within_the_cap() -> None:
+    """Five nested OUs, five SCPs and five RCPs on every level (each policy its own): 89 answers, all read, none
+    past the cap, so the move is judged, not left unknown (review-scp F4: the cap was sized for SCPs alone)."""
+    ous = [f"ou-a1b2-{n:08d}" for n in range(1, 6)]  # the destination is the deepest
+    destination = ous[-1]
+    account = "444455556666"
+    above = [*ous[:-1][::-1], ROOT]  # the destination's parents, nearest first
+    allow_all = _doc({"Effect": "Allow", "Action": "*", "Resource": "*"})
+    event = _moved(account)
+    event["detail"]["requestParameters"]["destinationParentId"] = destination
+    organizations = _organizations()
+    with Stubber(organizations) as stubber:
+        child = destination
+        for parent in above:
+            kind = "ROOT" if parent == ROOT else "ORGANIZATIONAL_UNIT"
+            stubber.add_response("list_parents", _parent(parent, kind), {"ChildId": child})
+            child = parent
+        # the order the enforcer reads: the destination, the account, then the root and OUs from the root down
+        order = [destination, account, ROOT, *ous[:-1]]
+        scps = {target: [f"p-scp{i}x{n:04d}" for n in range(5)] for i, target in enumerate(order)}
+        rcps = {target: [f"p-rcp{i}x{n:04d}" for n in range(5)] for i, target in enumerate(order)}
+        for target in order:
+            stubber.add_response(
+                "list_policies_for_target",
+                _listed(*scps[target]),
+                {"TargetId": target, "Filter": "SERVICE_CONTROL_POLICY"},
+            )
+        _rcp_lists(stubber, *((target, rcps[target]) for target in order))
+        for target in order:
+            for policy_id in scps[target]:
+                stubber.add_response("describe_policy", _described(policy_id, allow_all), {"PolicyId": policy_id})
+        for target in order:
+            for policy_id in rcps[target]:
+                stubber.add_response(
+                    "describe_policy",
+                    _described(policy_id, DENY_AUDIT_DOC, "RESOURCE_CONTROL_POLICY"),
+                    {"PolicyId": policy_id},
+                )
+        judged = _judge_live(event, _Live(organizations))
+        stubber.assert_no_pending_responses()
+    assert (judged.verdict, judged.findings) == (Verdict.COMPLIANT, ())
+    assert service_control_policies.MAX_READS >= 5 + 2 * 7 + 2 * 35
 
 
 def test_a_policy_attached_at_several_levels_is_described_once_per_event() -> None:

@@ -45,7 +45,9 @@ certainly gives it on everything IAM Warden calls it on. Conditions whose value 
 * What changes which policies apply, or who writes them, with no policy event (review-scp F6): ``MoveAccount``
   puts the account under the destination's whole path: the destination's SCPs, the account's own and each level
   above the destination up to the root, read live and judged together (``judge_path``: per role, every level must
-  allow and none deny); ``DisablePolicyType`` of SCPs or RCPs detaches every policy of the type at once (the
+  allow and none deny), and the RCPs of the same levels (``judge_rcp_path``: Deny-only, ``RCPFullAWSAccess`` known
+  by id; a Deny of ``sts:AssumeRole`` keeps IAM Warden out of the account's member role);
+  ``DisablePolicyType`` of SCPs or RCPs detaches every policy of the type at once (the
   organisation's policies of the type are read, ``ListPolicies``: high when one guarded IAM Warden, else medium);
   Organizations' ``PutResourcePolicy`` and ``RegisterDelegatedAdministrator`` hand changes to another account, where
   they are recorded (medium).
@@ -1266,13 +1268,22 @@ _FULL_AWS_ACCESS_CONTENT: Mapping[str, Any] = {
 }
 
 
+#: The AWS-managed resource control policy attached to every root, OU and account when RCPs are enabled (it cannot be
+#: detached): it denies nothing, so it is known by id without a read (Organizations User Guide, "RCP evaluation").
+RCP_FULL_AWS_ACCESS = "p-RCPFullAWSAccess"
+_RCP_FULL_AWS_ACCESS_CONTENT: Mapping[str, Any] = _FULL_AWS_ACCESS_CONTENT
+
+
 #: The most answers the enforcer reads from Organizations for one event (ListParents, ListPoliciesForTarget,
 #: DescribePolicy, each page counting), sized from AWS Organizations' quotas so that a whole path always fits: a
-#: root, five nested OUs and the account (5 ``ListParents``, 7 lists) with at most 5 SCPs attached to each (35
-#: ``DescribePolicy``, FullAWSAccess known by id) is 47. Lists are read before any policy is described. Past it what
-#: is not read is unknown, and a change that could still blind IAM Warden there is high, never less (review F1/F3):
-#: an attacker can pad an organisation with no-op policies, so the cap bounds cost, never severity.
-MAX_READS = 60
+#: root, five nested OUs and the account (5 ``ListParents``) listed for SCPs and for RCPs (14 lists), with at most 5
+#: SCPs and 5 RCPs attached to each level (70 ``DescribePolicy``; FullAWSAccess and RCPFullAWSAccess are known by id,
+#: but the SCPs' default can be detached, so 5 others may be there, and 5 RCPs are counted though RCPFullAWSAccess
+#: always takes one place) is 89 (review-scp F4: a move reads the path's RCPs too; 60 sufficed for SCPs alone).
+#: Lists are read before any policy is described. Past it what is not read is unknown, and a change that could still
+#: blind IAM Warden there is high, never less (review F1/F3): an attacker can pad an organisation with no-op
+#: policies, so the cap bounds cost, never severity.
+MAX_READS = 90
 #: The paginated Organizations reads, by operation.
 _PAGINATORS = {
     "ListTargetsForPolicy": "list_targets_for_policy",
@@ -1405,6 +1416,43 @@ def judge_path(
     return PathVerdict(tuple(blinds), tuple(hinders), tuple(unknown), tuple((a, tuple(r)) for a, r in denied.items()))
 
 
+def judge_rcp_path(
+    levels: Iterable[tuple[str, Iterable[tuple[str, PolicyContent]]]], own: OwnIdentity, partition: str = "aws"
+) -> PathVerdict:
+    """What the resource control policies attached at each level (root, OUs, account) do to IAM Warden's roles on
+    the account's resources (pure). RCPs hold Deny statements only (``RCPFullAWSAccess``, attached everywhere,
+    allows everything), so only their Denies matter: any level's Deny that applies to IAM Warden's roles denies them
+    below it (``sts:AssumeRole`` of its member role, sending to its queues...), judged as ``judge_content`` does."""
+    blinds: list[LevelLack] = []
+    hinders: list[LevelLack] = []
+    unknown: list[str] = []
+    denied: dict[str, list[str]] = {}
+    kinds = [role.kind for role in _own_roles(own)] or [_SOMEONE]
+    for target, attached in levels:
+        policies = list(attached)
+        unread = [f"{pid}: {policy.why}" for pid, policy in policies if policy.document is None]
+        for pid, policy in policies:
+            if policy.document is None:
+                continue
+            verdict = judge_content(policy.document, own, partition, RESOURCE_CONTROL_POLICY)
+            said = f"resource control policy {policy.name} ({pid}) attached to {target} denies"
+            if verdict.blinds:
+                actions = tuple(f"{action} (on the account's resources)" for action in verdict.blinds)
+                blinds.append(LevelLack(target, said, actions, bool(verdict.only_when)))
+                for action in verdict.blinds:
+                    _deny(denied, action, kinds)
+            elif verdict.hinders:
+                hinders.append(LevelLack(target, said, verdict.hinders, False))
+            unknown.extend(
+                f"whether {label} of resource control policy {policy.name} ({pid}) attached to {target} applies to "
+                "IAM Warden's roles"
+                for label in verdict.unknown
+            )
+        if unread:
+            unknown.append(f"what resource control policies {'; '.join(unread)} attached to {target} deny")
+    return PathVerdict(tuple(blinds), tuple(hinders), tuple(unknown), tuple((a, tuple(r)) for a, r in denied.items()))
+
+
 def _said(exc: Exception) -> bool:
     """A failure of the read itself (AWS answered no, or the account could not be reached), not a bug."""
     return isinstance(exc, AwsAccessError) or is_aws_error(exc)
@@ -1425,7 +1473,7 @@ class _Reader:
         self._policies: dict[str, PolicyContent] = {}
         self._levels: dict[str, list[tuple[str, PolicyContent]] | str] = {}
         self._parents: dict[str, tuple[str, str] | str] = {}
-        self._listed: dict[str, list[str] | str] = {}
+        self._listed: dict[tuple[str, str], list[str] | str] = {}
         self._cap = MAX_READS if cap is None else cap
         #: The answers read from Organizations for this event so far (each page counts).
         self.reads = 0
@@ -1463,33 +1511,34 @@ class _Reader:
             raise error from exc
         return f"the enforcer's {operation} failed ({error})"
 
-    def policy(self, policy_id: str) -> PolicyContent:
-        """What ``policy_id`` says now (``DescribePolicy``), kept for the rest of the event."""
+    def policy(self, policy_id: str, kind: str = SERVICE_CONTROL_POLICY) -> PolicyContent:
+        """What ``policy_id`` (listed as a policy of ``kind``) says now (``DescribePolicy``), kept for the rest of
+        the event."""
         known = self._policies.get(policy_id)
         if known is not None:
             return known
         if policy_id == FULL_AWS_ACCESS:
             known = PolicyContent(_FULL_AWS_ACCESS_CONTENT, "FullAWSAccess", SERVICE_CONTROL_POLICY)
+        elif policy_id == RCP_FULL_AWS_ACCESS:
+            known = PolicyContent(_RCP_FULL_AWS_ACCESS_CONTENT, "RCPFullAWSAccess", RESOURCE_CONTROL_POLICY)
         elif self._context.live_clients is None:
-            known = PolicyContent(None, policy_id, SERVICE_CONTROL_POLICY, "IAM Warden is offline")
+            known = PolicyContent(None, policy_id, kind, "IAM Warden is offline")
         elif (over := self._spend("DescribePolicy", policy_id)) is not None:
-            return PolicyContent(None, policy_id, SERVICE_CONTROL_POLICY, over)
+            return PolicyContent(None, policy_id, kind, over)
         else:
             try:
                 answer = self._organizations().describe_policy(PolicyId=policy_id).get("Policy", {})
             except Exception as exc:
                 if not _said(exc):
                     raise
-                known = PolicyContent(
-                    None, policy_id, SERVICE_CONTROL_POLICY, self._refused(exc, "DescribePolicy", policy_id)
-                )
+                known = PolicyContent(None, policy_id, kind, self._refused(exc, "DescribePolicy", policy_id))
             else:
                 summary = answer.get("PolicySummary") or {}
                 document = _content(answer.get("Content"))
                 known = PolicyContent(
                     document,
                     str(summary.get("Name") or policy_id),
-                    str(summary.get("Type") or SERVICE_CONTROL_POLICY),
+                    str(summary.get("Type") or kind),
                     None if document is not None else "its content is no IAM policy document",
                     read_at=datetime.now(UTC).isoformat(timespec="milliseconds"),
                 )
@@ -1552,19 +1601,20 @@ class _Reader:
             "ListTargetsForPolicy", resource=policy_id, items="Targets", field="TargetId", PolicyId=policy_id
         )
 
-    def listed(self, target: str) -> list[str] | str:
-        """The ids of the service control policies attached to ``target`` now (``ListPoliciesForTarget``, one call
-        a page, read once per event); or why unknown. Cheap: every level is listed before any policy is described."""
-        if target not in self._listed:
-            self._listed[target] = self._paged(
+    def listed(self, target: str, kind: str = SERVICE_CONTROL_POLICY) -> list[str] | str:
+        """The ids of the policies of ``kind`` (service control policies unless said) attached to ``target`` now
+        (``ListPoliciesForTarget``, one call a page, read once per event); or why unknown. Cheap: every level is
+        listed before any policy is described."""
+        if (target, kind) not in self._listed:
+            self._listed[(target, kind)] = self._paged(
                 "ListPoliciesForTarget",
                 resource=target,
                 items="Policies",
                 field="Id",
                 TargetId=target,
-                Filter=SERVICE_CONTROL_POLICY,
+                Filter=kind,
             )
-        return self._listed[target]
+        return self._listed[(target, kind)]
 
     def level(self, target: str) -> list[tuple[str, PolicyContent]] | str:
         """The service control policies attached to ``target`` now, each with its content; or why they are unknown
@@ -1618,22 +1668,33 @@ class _Reader:
         return f"ListParents found no root within {_MAX_DEPTH} levels above {target}"
 
     def path(
-        self, targets: Iterable[str]
+        self, targets: Iterable[str], kind: str = SERVICE_CONTROL_POLICY
     ) -> tuple[list[tuple[str, list[tuple[str, PolicyContent]]]], str | None, str | None]:
-        """The levels read for ``targets`` (each with its SCPs): every level is listed first, stopping at the first
-        list that cannot be read (the reads after a refusal would most likely be refused too), then the policies
-        of the levels listed are described. What was read, why the rest is unknown, and the level not read."""
+        """The levels read for ``targets`` (each with its policies of ``kind``): every level is listed first, then
+        the policies of the levels listed are described. What was read, why the rest is unknown, and the level not
+        read."""
+        listed, why, missed = self.lists(targets, kind)
+        return self.described(listed, kind), why, missed
+
+    def lists(
+        self, targets: Iterable[str], kind: str = SERVICE_CONTROL_POLICY
+    ) -> tuple[list[tuple[str, list[str]]], str | None, str | None]:
+        """The ids of the policies of ``kind`` attached to each of ``targets``, stopping at the first list that
+        cannot be read (the reads after a refusal would most likely be refused too); why the rest is unknown, and the
+        level not read."""
         listed: list[tuple[str, list[str]]] = []
-        why: str | None = None
-        missed: str | None = None
         for target in targets:
-            ids = self.listed(target)
+            ids = self.listed(target, kind)
             if isinstance(ids, str):
-                why, missed = f"what is attached to {target}: {ids}", target
-                break
+                return listed, f"what is attached to {target}: {ids}", target
             listed.append((target, ids))
-        levels = [(target, [(policy_id, self.policy(policy_id)) for policy_id in ids]) for target, ids in listed]
-        return levels, why, missed
+        return listed, None, None
+
+    def described(
+        self, listed: Iterable[tuple[str, list[str]]], kind: str = SERVICE_CONTROL_POLICY
+    ) -> list[tuple[str, list[tuple[str, PolicyContent]]]]:
+        """Each level listed with its policies' content (``DescribePolicy``, each policy once per event)."""
+        return [(target, [(policy_id, self.policy(policy_id, kind)) for policy_id in ids]) for target, ids in listed]
 
     def policies(self, kind: str) -> list[str] | str:
         """The ids of every policy of ``kind`` in the organisation (``ListPolicies``); or why unknown."""
@@ -2046,9 +2107,10 @@ def _full_access_detached(context: RuleContext, evaluation: Evaluation, key: str
 
 def _moved(context: RuleContext) -> Evaluation:
     """MoveAccount: the account now comes under the destination's whole path, read live (``ListParents`` up to the
-    root, each level's SCPs) and judged with its own SCPs: every level must allow what IAM Warden's roles need and
-    none may deny it, so an allow-list on an OU above the destination blinds the account as surely as one on the
-    destination itself."""
+    root, each level's SCPs and RCPs) and judged with its own: every level must allow what IAM Warden's roles need
+    and none may deny it, so an allow-list on an OU above the destination blinds the account as surely as one on the
+    destination itself; an RCP's Deny of ``sts:AssumeRole`` there keeps IAM Warden out of the account's member role
+    (review-scp F4)."""
     change = context.change
     own = context.settings.own
     account = context.request_text("accountId")
@@ -2069,8 +2131,8 @@ def _moved(context: RuleContext) -> Evaluation:
         )
         return evaluation
     # The levels above the destination first (ListParents), then every level listed (the destination, the
-    # account's own level, the root and OUs above), and only then their policies described: the cheap reads come
-    # first, so a padded organisation reaches the cap, if ever, on descriptions (review F3).
+    # account's own level, the root and OUs above; SCPs, then RCPs), and only then their policies described: the cheap
+    # reads come first, so a padded organisation reaches the cap, if ever, on descriptions (review F3).
     above = reader.above(destination)
     parents = None
     if isinstance(above, str):
@@ -2078,45 +2140,70 @@ def _moved(context: RuleContext) -> Evaluation:
             f"the OUs and root above {destination} (aws organizations list-parents --child-id {destination}): {above}"
         )
         above = []
-    levels, unread, missed = reader.path((destination, account, *above))
+    targets = (destination, account, *above)
+    listed, unread, missed = reader.lists(targets)
+    # After a refused list the RCPs' lists would most likely be refused too: not asked, and said as unknown.
+    rcp_listed, rcp_unread, rcp_missed = (
+        reader.lists(targets, RESOURCE_CONTROL_POLICY)
+        if missed is None
+        else ([], "the resource control policies on the path (not read after that refusal)", None)
+    )
+    levels = reader.described(listed)
+    rcp_levels = reader.described(rcp_listed, RESOURCE_CONTROL_POLICY)
     if unread is None:
         unread = parents
-    verdict = judge_path(levels, own, context.partition)
+    scps = judge_path(levels, own, context.partition)
+    rcps = judge_rcp_path(rcp_levels, own, context.partition)
+    verdict = PathVerdict(
+        (*scps.blinds, *rcps.blinds),
+        (*scps.hinders, *rcps.hinders),
+        (*scps.unknown, *rcps.unknown),
+        (*scps.denied, *rcps.denied),
+    )
     if verdict.blinds:
         severity = Severity.HIGH if verdict.conditional else Severity.CRITICAL
         lacks = verdict.said()
         reason = (
             f"{moved}: {lacks}. Every level from the root down to the account must allow what IAM Warden's roles "
-            f"call, so IAM Warden no longer sees or alerts in account {account}. Move it back if it was not meant: "
-            f"{undo}. {_RCPS_NOT_READ}"
+            f"call, and no resource control policy on the way may deny it, so IAM Warden no longer sees or alerts in "
+            f"account {account}. Move it back if it was not meant: {undo}."
         )
         return _alerted(context, evaluation, severity, key, reason)
-    unknown = [*verdict.unknown, *([unread] if unread is not None else [])]
+    unknown = [*verdict.unknown, *(why for why in (unread, rcp_unread) if why is not None)]
     if unknown:
-        # The level not read: the one whose list failed, else the first with a policy unread, else the destination.
-        level = missed or next((t for t, ps in levels if any(p.document is None for _, p in ps)), destination)
+        # The level not read: the one whose list failed, else the first with a policy unread, else the destination;
+        # with the kind of policy not read there (the command that lists it).
+        unread_scp = next((t for t, ps in levels if any(p.document is None for _, p in ps)), None)
+        unread_rcp = next((t for t, ps in rcp_levels if any(p.document is None for _, p in ps)), None)
+        level, kind = next(
+            (
+                (target, kind)
+                for target, kind in (
+                    (missed, SERVICE_CONTROL_POLICY),
+                    (rcp_missed, RESOURCE_CONTROL_POLICY),
+                    (unread_scp, SERVICE_CONTROL_POLICY),
+                    (unread_rcp, RESOURCE_CONTROL_POLICY),
+                )
+                if target is not None
+            ),
+            (destination, SERVICE_CONTROL_POLICY),
+        )
         return _move_unknown(
             context,
             evaluation,
             key=key,
             moved=moved,
             level=level,
+            kind=kind,
             undo=undo,
             why="; ".join(unknown),
             capped=reader.capped,
         )
     evaluation.compliant.append(
-        f"the service control policies from the root down to {destination} and on account {account} deny IAM "
-        f"Warden's roles nothing they need ({_RCPS_NOT_READ})"
+        f"the service and resource control policies from the root down to {destination} and on account {account} "
+        "deny IAM Warden's roles nothing they need"
     )
     return evaluation
-
-
-#: A move reads the new path's service control policies only (review F4, left for now): said in every verdict.
-_RCPS_NOT_READ = (
-    "The resource control policies on the new path were not read: one that denies sts:AssumeRole there would also "
-    "keep IAM Warden out of the account's member role."
-)
 
 
 def _move_unknown(
@@ -2129,6 +2216,7 @@ def _move_unknown(
     undo: str,
     why: str,
     capped: bool,
+    kind: str = SERVICE_CONTROL_POLICY,
 ) -> Evaluation:
     """A move whose path's policies could not be (all) read: medium, with what is unknown and the level not read;
     high when the read cap left it unread (an attacker can pad the path with no-op policies to reach it)."""
@@ -2144,13 +2232,13 @@ def _move_unknown(
         Severity.HIGH if capped else Severity.MEDIUM,
         key,
         (
-            f"{moved}: if a service control policy on its new path (at {level} or elsewhere) denies what IAM "
-            f"Warden's roles call (or none at a level allows it), IAM Warden no longer sees or alerts in that "
-            f"account.{capped_words} Move it back if it was not meant: {undo}. {_RCPS_NOT_READ}"
+            f"{moved}: if a service or resource control policy on its new path (at {level} or elsewhere) denies "
+            f"what IAM Warden's roles call (or no service control policy at a level allows it), IAM Warden no longer "
+            f"sees or alerts in that account.{capped_words} Move it back if it was not meant: {undo}."
         ),
         needs=[
-            f"what the service control policies attached to {level} say (aws organizations "
-            f"list-policies-for-target --target-id {level} --filter SERVICE_CONTROL_POLICY): {why}"
+            f"what the {_KIND_WORDS[kind].replace('policy', 'policies')} attached to {level} say (aws organizations "
+            f"list-policies-for-target --target-id {level} --filter {kind}): {why}"
         ],
     )
 
