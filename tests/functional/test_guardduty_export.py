@@ -7,6 +7,7 @@ parameters against the real API model, in order.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -14,8 +15,10 @@ from botocore.stub import Stubber
 
 from iamwarden.adapters.audit import AuditRecord, AuditStatus
 from iamwarden.app.service import EnforcementFailedError, EnforcerService
-from iamwarden.domain.exceptions import UndoError
+from iamwarden.domain.exceptions import AuditError, UndoError
 from iamwarden.domain.findings import Outcome
+from iamwarden.domain.recorded import Snapshot
+from iamwarden.guardrails.security_services import PUBLISHING_DESTINATION
 from tests.aws_fixtures import HOME_ACCOUNT
 from tests.conftest import load_event
 from tests.functional.conftest import Account
@@ -112,6 +115,75 @@ def test_a_deleted_destination_is_recreated_and_undo_deletes_the_one_it_made(
     assert list(undo.restored) == [
         f"deleted publishing destination {MADE} of GuardDuty detector {DETECTOR} again, as before"
     ]
+
+
+AGAIN = "c6d1e0f9a8b7c6d5e4f3a2b1cEXAMPLE"
+
+
+def test_a_recreated_destination_deleted_again_is_recreated_again(account: Account, enforcer: EnforcerService) -> None:
+    """Review-secsvc F10: the enforcer's own create is no event it judges, so the re-create records the new
+    destination as the deleted one was recorded; deleting the new one is then re-created too, not only alerted."""
+    _created(account, enforcer)
+    create = {"DetectorId": DETECTOR, "DestinationType": "S3", "DestinationProperties": RECORDED}
+    second = _event("deleted")
+    second["detail"]["requestParameters"]["destinationId"] = MADE
+    # The attacker waits for the re-create, then deletes the new destination: an event after it.
+    later = (datetime.now(UTC) + timedelta(seconds=30)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    second["time"] = second["detail"]["eventTime"] = later
+    second["id"] = "e42e5f2a-b6fc-573b-a397-9a0dbd22c199"
+    second["detail"]["eventID"] = "a084adab-74d6-5e99-a878-3a1d62f5c199"
+    with Stubber(_client(enforcer)) as stubber:
+        stubber.add_response("list_publishing_destinations", _listed(), LIST)  # the judgement: none left
+        stubber.add_response("list_publishing_destinations", _listed(), LIST)  # capture
+        stubber.add_response("create_publishing_destination", {"DestinationId": MADE}, create)
+        first = _only(enforcer.handle(_event("deleted")))
+        stubber.assert_no_pending_responses()
+        stubber.add_response("list_publishing_destinations", _listed(), LIST)
+        stubber.add_response("list_publishing_destinations", _listed(), LIST)
+        stubber.add_response("create_publishing_destination", {"DestinationId": AGAIN}, create)
+        again = _only(enforcer.handle(second))
+        stubber.assert_no_pending_responses()
+
+    assert (first["outcome"], again["outcome"]) == (Outcome.REMEDIATED, Outcome.REMEDIATED)
+    assert again["done"] == [
+        f"re-created the publishing destination of GuardDuty detector {DETECTOR} to {BUCKET} (now {AGAIN})"
+    ]
+    # And the third destination is recorded in turn, with the same bucket and key.
+    recorded = enforcer.executor.recorded
+    assert recorded is not None
+    arn = f"arn:aws:guardduty:{REGION}:{HOME_ACCOUNT}:detector/{DETECTOR}/publishingdestination/{AGAIN}"
+    kept = recorded.snapshot(PUBLISHING_DESTINATION, arn)
+    assert kept is not None
+    assert (kept.data["destination_arn"], kept.data["kms_key_arn"]) == (BUCKET, KEY)
+
+
+def test_a_recreate_whose_record_cannot_be_written_says_so_and_stays_done(
+    account: Account, enforcer: EnforcerService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The destination is made either way; a failed write of its record is said in what was done, never raised."""
+    _created(account, enforcer)
+    recorded = enforcer.executor.recorded
+    assert recorded is not None
+
+    def refused(snapshot: Snapshot) -> bool:
+        raise AuditError(f"cannot write snapshot {snapshot.resource_arn}: AccessDeniedException")
+
+    monkeypatch.setattr(recorded, "keep", refused)
+    with Stubber(_client(enforcer)) as stubber:
+        stubber.add_response("list_publishing_destinations", _listed(), LIST)
+        stubber.add_response("list_publishing_destinations", _listed(), LIST)
+        stubber.add_response(
+            "create_publishing_destination",
+            {"DestinationId": MADE},
+            {"DetectorId": DETECTOR, "DestinationType": "S3", "DestinationProperties": RECORDED},
+        )
+        finding = _only(enforcer.handle(_event("deleted")))
+        stubber.assert_no_pending_responses()
+    assert finding["outcome"] == Outcome.REMEDIATED
+    made, unrecorded = finding["done"]
+    assert made.endswith(f"(now {MADE})")
+    assert unrecorded.startswith(f"NOT recorded: IAM Warden's record of publishing destination {MADE}")
+    assert "AccessDeniedException" in unrecorded
 
 
 def test_a_destination_recreated_meanwhile_is_left_alone(account: Account, enforcer: EnforcerService) -> None:

@@ -18,7 +18,7 @@ from iamwarden.adapters.errors import describe, error_code
 from iamwarden.domain.arns import iam_arn
 from iamwarden.domain.exceptions import AuditError, AwsAccessError, RemediationError, UndoError
 from iamwarden.domain.findings import Finding, RemediationStep
-from iamwarden.domain.recorded import ATTACHMENTS, KeepsSnapshots, Recorded
+from iamwarden.domain.recorded import ATTACHMENTS, KeepsSnapshots, Recorded, Snapshot
 from iamwarden.guardrails.attachments import UndoneOn, record_after_undo
 from iamwarden.guardrails.registry import action_for
 
@@ -75,6 +75,8 @@ class StepRun(NamedTuple):
     aws: AccountClients
     finding_id: str
     now: str
+    #: Keeps a record of what a step made (the audit table's snapshots); None: nothing is kept (the heartbeat's).
+    keep: Callable[[Snapshot], bool] | None = None
 
 
 class RemediationFailedError(RemediationError):
@@ -124,7 +126,7 @@ class RemediationExecutor:
         if existing is not None and existing.status in (AuditStatus.REMEDIATED, AuditStatus.UNDONE):
             return existing, False  # a retry or duplicate: never a second action
         aws = AccountClients(self.clients, finding.account, finding.region, self.audit)
-        run = StepRun(aws, finding.finding_id, self._now())
+        run = StepRun(aws, finding.finding_id, self._now(), self.recorded.keep if self.recorded is not None else None)
         with self.clients.call_log.recording() as calls:
             try:
                 befores = [action_for(step).capture(aws, step) for step in finding.plan]

@@ -58,12 +58,12 @@ from __future__ import annotations
 import ipaddress
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ClassVar
 
 from iamwarden.adapters.errors import classify, error_code, ignoring, is_transient
 from iamwarden.domain.catalog import RuleSpec, Severity
-from iamwarden.domain.exceptions import InvalidEventError, RemediationError, UndoError
+from iamwarden.domain.exceptions import AuditError, InvalidEventError, RemediationError, UndoError
 from iamwarden.domain.exposure import ACCOUNT_ID
 from iamwarden.domain.findings import RemediationStep, StepAction
 from iamwarden.domain.recorded import Snapshot, observed_at
@@ -2435,7 +2435,8 @@ class RecreatePublishingDestination:
     """Re-create a deleted GuardDuty publishing destination from IAM Warden's snapshot (undo deletes the one it made).
 
     Nothing is made when the detector already exports to that bucket with that key (re-created meanwhile) or is
-    gone. Undo deletes only a destination to that bucket and key that was not there when captured.
+    gone. The destination made is recorded as the deleted one was (its new id), so a second delete is re-created too
+    (review-secsvc F10). Undo deletes only a destination to that bucket and key that was not there when captured.
     """
 
     permissions: ClassVar[Permissions] = (
@@ -2476,10 +2477,32 @@ class RecreatePublishingDestination:
             if error_code(exc) == _REFUSED and _gone(run.aws, detector):
                 return  # the detector was deleted meanwhile: nothing to export
             raise classify(exc, "CreatePublishingDestination", resource=step.target) from exc
+        made = answer.get("DestinationId")
         done.append(
             f"re-created the publishing destination of GuardDuty detector {detector} to "
-            f"{parameters['destination_arn']} (now {answer.get('DestinationId')})"
+            f"{parameters['destination_arn']} (now {made})"
         )
+        if isinstance(made, str) and made:
+            self._keep(run, step, made, done)
+
+    @staticmethod
+    def _keep(run: StepRun, step: RemediationStep, made: str, done: list[str]) -> None:
+        """Record the new destination as the deleted one was recorded (review-secsvc F10): the enforcer's own
+        create is no event it judges, so without this a second delete (of the new id) has nothing to re-create from.
+        A failed write is said, never raised: the destination is made, and undo finds it by its place."""
+        # The executor's run keeps snapshots (``app.executor.StepRun.keep``); a run without it keeps nothing.
+        keep: Callable[[Snapshot], bool] | None = getattr(run, "keep", None)
+        if keep is None:
+            return
+        arn = f"{step.target.rsplit('/', 1)[0]}/{made}"
+        data = {key: str(step.parameters[key]) for key in _DESTINATION_KEYS if step.parameters.get(key)}
+        try:
+            keep(Snapshot(PUBLISHING_DESTINATION, arn, observed_at(run.now), {"destination_type": "S3", **data}))
+        except AuditError as exc:
+            done.append(
+                f"NOT recorded: IAM Warden's record of publishing destination {made} ({exc}); if it is deleted, IAM "
+                "Warden alerts but cannot re-create it"
+            )
 
     def undo(self, aws: AccountClients, step: RemediationStep, before: Mapping[str, Any]) -> list[str]:
         if not self._needed(step, before):
