@@ -2026,7 +2026,7 @@ def test_levels_that_each_leave_out_another_role_together_deny_both() -> None:
 def test_levels_without_any_scp_bound_nothing() -> None:
     """SCPs not enabled at the root: Organizations lists none anywhere (it never lets the last one be detached)."""
     verdict = judge_path([("r-a1b2", []), ("ou-a1b2-c3d4e5f6", []), ("444455556666", [])], SAMPLE_OWN)
-    assert verdict == ((), (), (), ())
+    assert verdict == ((), (), (), (), ())
 
 
 def test_a_level_with_a_policy_unread_is_unknown_not_blind() -> None:
@@ -2210,6 +2210,91 @@ def test_an_account_moved_where_the_rcps_cannot_be_listed_is_medium() -> None:
     [unknown] = finding.needs_context
     assert "ListPoliciesForTarget failed" in unknown
     assert "list-policies-for-target --target-id ou-a1b2-c3d4e5f6 --filter RESOURCE_CONTROL_POLICY" in unknown
+
+
+#: An RCP that denies only what IAM Warden remediates S3 and KMS with: it hinders, it does not blind.
+HINDER_RCP = _doc(
+    {
+        "Effect": "Deny",
+        "Principal": "*",
+        "Action": ["s3:PutBucketPolicy", "s3:PutBucketPublicAccessBlock", "kms:PutKeyPolicy"],
+        "Resource": "*",
+    }
+)
+
+
+def test_an_account_moved_under_an_rcp_that_only_hinders_remediation_is_medium_as_its_attach_is() -> None:
+    """Review-orgs F1: attaching it is medium, so moving an account under it is too (else: attach it to an empty
+    OU, then move the account in, with no finding)."""
+    organizations = _organizations()
+    with Stubber(organizations) as stubber:
+        _path(
+            stubber,
+            rcps=((*RCP_FULL_IDS, NO_ASSUME), RCP_FULL_IDS, RCP_FULL_IDS),
+            rcps_described=[(NO_ASSUME, HINDER_RCP)],
+        )
+        judged = _judge_live(_moved(), _Live(organizations))
+        stubber.assert_no_pending_responses()
+    [finding] = judged.findings
+    assert (finding.severity, finding.plan, finding.needs_context) == (Severity.MEDIUM, (), ())
+    assert (
+        f"resource control policy read-live ({NO_ASSUME}) attached to ou-a1b2-c3d4e5f6 denies IAM Warden's roles "
+        "s3:PutBucketPolicy"
+    ) in finding.reason
+    assert "cannot remediate" in finding.reason
+    assert "nothing" not in finding.reason
+    assert MOVE_BACK in finding.reason
+
+
+def test_an_account_moved_under_an_scp_that_only_hinders_remediation_is_medium() -> None:
+    hinder = _doc({"Effect": "Deny", "Action": ["iam:DetachRolePolicy", "iam:PutRolePolicy"], "Resource": "*"})
+    organizations = _organizations()
+    with Stubber(organizations) as stubber:
+        _path(stubber, destination=(*FULL_IDS, BLINDING), described=[(BLINDING, hinder)])
+        [finding] = _judge_live(_moved(), _Live(organizations)).findings
+        stubber.assert_no_pending_responses()
+    assert (finding.severity, finding.plan) == (Severity.MEDIUM, ())
+    assert f"({BLINDING}) attached to ou-a1b2-c3d4e5f6 denies IAM Warden's roles" in finding.reason
+    assert "iam:DetachRolePolicy" in finding.reason
+    assert "cannot remediate" in finding.reason
+
+
+def test_an_account_moved_under_an_rcp_of_unknown_reach_at_the_root_names_the_root_and_the_rcp_filter() -> None:
+    """Review-orgs F5: the data-perimeter RCP on the root without IAM Warden's organisation configured: the unknown
+    is the root's RCPs, not the destination's SCPs."""
+    organizations = _organizations()
+    with Stubber(organizations) as stubber:
+        _path(
+            stubber,
+            rcps=(RCP_FULL_IDS, RCP_FULL_IDS, (*RCP_FULL_IDS, NO_ASSUME)),
+            rcps_described=[(NO_ASSUME, _doc(PERIMETER))],
+        )
+        [finding] = _judge_live(_moved(), _Live(organizations)).findings
+        stubber.assert_no_pending_responses()
+    assert (finding.severity, finding.plan) == (Severity.MEDIUM, ())
+    [unknown] = finding.needs_context
+    assert unknown.startswith(
+        f"what the resource control policies attached to {ROOT} say (aws organizations list-policies-for-target "
+        f"--target-id {ROOT} --filter RESOURCE_CONTROL_POLICY)"
+    )
+    assert f"({NO_ASSUME}) attached to {ROOT} applies" in unknown
+    assert f"(at {ROOT} or elsewhere)" in finding.reason
+
+
+def test_an_account_moved_under_an_unknown_and_a_hinder_says_both() -> None:
+    organizations = _organizations()
+    with Stubber(organizations) as stubber:
+        _path(
+            stubber,
+            rcps=((*RCP_FULL_IDS, BLINDING), RCP_FULL_IDS, (*RCP_FULL_IDS, NO_ASSUME)),
+            rcps_described=[(BLINDING, HINDER_RCP), (NO_ASSUME, _doc(PERIMETER))],
+        )
+        [finding] = _judge_live(_moved(), _Live(organizations)).findings
+        stubber.assert_no_pending_responses()
+    assert finding.severity is Severity.MEDIUM
+    assert "keeps IAM Warden from remediating there" in finding.reason
+    assert "kms:PutKeyPolicy" in finding.reason
+    assert f"--target-id {ROOT} --filter RESOURCE_CONTROL_POLICY" in finding.needs_context[0]
 
 
 def test_a_whole_path_within_aws_quotas_is_read_within_the_cap() -> None:

@@ -1335,13 +1335,16 @@ class PathVerdict(NamedTuple):
     unknown: tuple[str, ...]
     #: Each action IAM Warden needs to see that some level denies some role, with the roles denied it on the path.
     denied: tuple[tuple[str, tuple[str, ...]], ...]
+    #: The levels where a read Deny's reach is unknown, in order (the level a needs_context names: review-orgs F5).
+    reach_unknown_at: tuple[str, ...] = ()
 
-    def said(self) -> str:
-        """The blinding levels, in words: what each denies IAM Warden's roles."""
+    def said(self, lacks: Iterable[LevelLack] | None = None) -> str:
+        """The blinding levels (or ``lacks``, such as the hindering ones), in words: what each denies IAM Warden's
+        roles."""
         return "; ".join(
             f"{lack.words} IAM Warden's roles {', '.join(lack.actions)}"
             f"{' (only under conditions)' if lack.conditional else ''}"
-            for lack in self.blinds
+            for lack in (self.blinds if lacks is None else lacks)
         )
 
     @property
@@ -1370,6 +1373,7 @@ def judge_path(
     unknown: list[str] = []
     denied: dict[str, list[str]] = {}
     kinds = [role.kind for role in _own_roles(own)] or [_SOMEONE]
+    reach: list[str] = []
     for target, attached in levels:
         policies = list(attached)
         if not policies:
@@ -1395,6 +1399,8 @@ def judge_path(
                 f"whether {label} of policy {name} ({pid}) attached to {target} applies to IAM Warden's roles"
                 for label in verdict.unknown
             )
+            if verdict.unknown and target not in reach:
+                reach.append(target)
         allows = judge_allows([document for _, _, document in scps], own, partition)
         if unread:
             unknown.append(f"what service control policies {'; '.join(unread)} attached to {target} allow or deny")
@@ -1413,7 +1419,13 @@ def judge_path(
                 _deny(denied, action, roles[action])
         elif allows.missing_fixes:
             hinders.append(LevelLack(target, said, allows.missing_fixes, False))
-    return PathVerdict(tuple(blinds), tuple(hinders), tuple(unknown), tuple((a, tuple(r)) for a, r in denied.items()))
+    return PathVerdict(
+        tuple(blinds),
+        tuple(hinders),
+        tuple(unknown),
+        tuple((a, tuple(r)) for a, r in denied.items()),
+        tuple(reach),
+    )
 
 
 def judge_rcp_path(
@@ -1428,6 +1440,7 @@ def judge_rcp_path(
     unknown: list[str] = []
     denied: dict[str, list[str]] = {}
     kinds = [role.kind for role in _own_roles(own)] or [_SOMEONE]
+    reach: list[str] = []
     for target, attached in levels:
         policies = list(attached)
         unread = [f"{pid}: {policy.why}" for pid, policy in policies if policy.document is None]
@@ -1448,9 +1461,17 @@ def judge_rcp_path(
                 "IAM Warden's roles"
                 for label in verdict.unknown
             )
+            if verdict.unknown and target not in reach:
+                reach.append(target)
         if unread:
             unknown.append(f"what resource control policies {'; '.join(unread)} attached to {target} deny")
-    return PathVerdict(tuple(blinds), tuple(hinders), tuple(unknown), tuple((a, tuple(r)) for a, r in denied.items()))
+    return PathVerdict(
+        tuple(blinds),
+        tuple(hinders),
+        tuple(unknown),
+        tuple((a, tuple(r)) for a, r in denied.items()),
+        tuple(reach),
+    )
 
 
 def _said(exc: Exception) -> bool:
@@ -2183,6 +2204,9 @@ def _moved(context: RuleContext) -> Evaluation:
                     (rcp_missed, RESOURCE_CONTROL_POLICY),
                     (unread_scp, SERVICE_CONTROL_POLICY),
                     (unread_rcp, RESOURCE_CONTROL_POLICY),
+                    # A read Deny whose reach is unknown: its level and kind (review-orgs F5).
+                    (next(iter(scps.reach_unknown_at), None), SERVICE_CONTROL_POLICY),
+                    (next(iter(rcps.reach_unknown_at), None), RESOURCE_CONTROL_POLICY),
                 )
                 if target is not None
             ),
@@ -2198,10 +2222,21 @@ def _moved(context: RuleContext) -> Evaluation:
             undo=undo,
             why="; ".join(unknown),
             capped=reader.capped,
+            hinders=verdict.said(verdict.hinders),
         )
+    if verdict.hinders:
+        # What only hinders remediation is medium, as its attach is (review-orgs F1): else an attach to an empty OU
+        # and a later move into it would take IAM Warden's remediation away with no finding.
+        reason = (
+            f"{moved}: {verdict.said(verdict.hinders)}. IAM Warden still sees and alerts in account {account}, but "
+            "cannot remediate with them there. If IAM Warden should remediate, leave its roles out of the Deny "
+            "(ArnNotLike aws:PrincipalArn), or allow them at that level; or move the account back if it was not "
+            f"meant: {undo}."
+        )
+        return _alerted(context, evaluation, Severity.MEDIUM, key, reason)
     evaluation.compliant.append(
         f"the service and resource control policies from the root down to {destination} and on account {account} "
-        "deny IAM Warden's roles nothing they need"
+        "deny IAM Warden's roles nothing of what IAM Warden judges they need to see, alert and remediate"
     )
     return evaluation
 
@@ -2217,9 +2252,12 @@ def _move_unknown(
     why: str,
     capped: bool,
     kind: str = SERVICE_CONTROL_POLICY,
+    hinders: str = "",
 ) -> Evaluation:
     """A move whose path's policies could not be (all) read: medium, with what is unknown and the level not read;
-    high when the read cap left it unread (an attacker can pad the path with no-op policies to reach it)."""
+    high when the read cap left it unread (an attacker can pad the path with no-op policies to reach it). What the
+    read policies certainly take from remediation (``hinders``) is said too."""
+    hindered = f" What was read already keeps IAM Warden from remediating there: {hinders}." if hinders else ""
     capped_words = (
         " IAM Warden stopped reading at its cap of reads per event, which policies attached on the way can be "
         "made to reach, so it may well be blind there."
@@ -2234,7 +2272,7 @@ def _move_unknown(
         (
             f"{moved}: if a service or resource control policy on its new path (at {level} or elsewhere) denies "
             f"what IAM Warden's roles call (or no service control policy at a level allows it), IAM Warden no longer "
-            f"sees or alerts in that account.{capped_words} Move it back if it was not meant: {undo}."
+            f"sees or alerts in that account.{capped_words}{hindered} Move it back if it was not meant: {undo}."
         ),
         needs=[
             f"what the {_KIND_WORDS[kind].replace('policy', 'policies')} attached to {level} say (aws organizations "
