@@ -157,6 +157,159 @@ def test_a_recreated_destination_deleted_again_is_recreated_again(account: Accou
     assert (kept.data["destination_arn"], kept.data["kms_key_arn"]) == (BUCKET, KEY)
 
 
+def _deleted_again(destination: str, at: str) -> dict[str, Any]:
+    """The attacker's delete of the destination the enforcer re-created, at ``at`` (CloudTrail's whole seconds)."""
+    event = _event("deleted")
+    event["detail"]["requestParameters"]["destinationId"] = destination
+    event["time"] = event["detail"]["eventTime"] = at
+    event["id"] = f"e42e5f2a-b6fc-573b-a397-{destination[:12]}"
+    event["detail"]["eventID"] = f"a084adab-74d6-5e99-a878-{destination[:12]}"
+    return event
+
+
+def _chain(enforcer: EnforcerService, stubber: Stubber) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Delete, re-create (MADE), delete MADE, re-created again (AGAIN): the two remediations' findings."""
+    create = {"DetectorId": DETECTOR, "DestinationType": "S3", "DestinationProperties": RECORDED}
+    later = (datetime.now(UTC) + timedelta(seconds=30)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    stubber.add_response("list_publishing_destinations", _listed(), LIST)
+    stubber.add_response("list_publishing_destinations", _listed(), LIST)
+    stubber.add_response("create_publishing_destination", {"DestinationId": MADE}, create)
+    first = _only(enforcer.handle(_event("deleted")))
+    stubber.add_response("list_publishing_destinations", _listed(), LIST)
+    stubber.add_response("list_publishing_destinations", _listed(), LIST)
+    stubber.add_response("create_publishing_destination", {"DestinationId": AGAIN}, create)
+    again = _only(enforcer.handle(_deleted_again(MADE, later)))
+    stubber.assert_no_pending_responses()
+    assert (first["outcome"], again["outcome"]) == (Outcome.REMEDIATED, Outcome.REMEDIATED)
+    return first, again
+
+
+def test_undo_of_a_recreate_deletes_only_the_destination_it_made(account: Account, enforcer: EnforcerService) -> None:
+    """Review-orgs F2: after delete, re-create (MADE), delete MADE, re-create (AGAIN), undoing the first remediation
+    must not delete AGAIN (the second's): MADE is already gone, so nothing is deleted; undoing the second deletes
+    AGAIN."""
+    _created(account, enforcer)
+    with Stubber(_client(enforcer)) as stubber:
+        first, again = _chain(enforcer, stubber)
+        stubber.add_response("list_publishing_destinations", _listed(AGAIN), LIST)
+        stubber.add_response("describe_publishing_destination", _described(AGAIN, RECORDED), _described_params(AGAIN))
+        undo_first = enforcer.executor.undo(first["remediation_id"], actor=OPERATOR)
+        stubber.assert_no_pending_responses()  # no delete_publishing_destination stubbed: none made
+        stubber.add_response("list_publishing_destinations", _listed(AGAIN), LIST)
+        stubber.add_response("describe_publishing_destination", _described(AGAIN, RECORDED), _described_params(AGAIN))
+        stubber.add_response("delete_publishing_destination", {}, _described_params(AGAIN))
+        undo_again = enforcer.executor.undo(again["remediation_id"], actor=OPERATOR)
+        stubber.assert_no_pending_responses()
+    assert list(undo_first.restored) == [
+        f"publishing destination {MADE} of GuardDuty detector {DETECTOR} is already gone: nothing deleted"
+    ]
+    assert list(undo_again.restored) == [
+        f"deleted publishing destination {AGAIN} of GuardDuty detector {DETECTOR} again, as before"
+    ]
+
+
+def test_undo_of_a_recreate_leaves_the_destination_it_made_when_moved_since(
+    account: Account, enforcer: EnforcerService
+) -> None:
+    _created(account, enforcer)
+    with Stubber(_client(enforcer)) as stubber:
+        stubber.add_response("list_publishing_destinations", _listed(), LIST)
+        stubber.add_response("list_publishing_destinations", _listed(), LIST)
+        stubber.add_response(
+            "create_publishing_destination",
+            {"DestinationId": MADE},
+            {"DetectorId": DETECTOR, "DestinationType": "S3", "DestinationProperties": RECORDED},
+        )
+        finding = _only(enforcer.handle(_event("deleted")))
+        stubber.add_response("list_publishing_destinations", _listed(MADE), LIST)
+        stubber.add_response("describe_publishing_destination", _described(MADE, MOVED), _described_params(MADE))
+        undo = enforcer.executor.undo(finding["remediation_id"], actor=OPERATOR)
+        stubber.assert_no_pending_responses()
+    assert list(undo.restored) == [
+        f"publishing destination {MADE} of GuardDuty detector {DETECTOR} was moved since the remediation: left alone"
+    ]
+
+
+def test_undo_of_a_recreate_whose_record_cannot_be_read_deletes_nothing(
+    account: Account, enforcer: EnforcerService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Which destination it made is known only from the remediation's record: unread, nothing is deleted."""
+    _created(account, enforcer)
+    with Stubber(_client(enforcer)) as stubber:
+        stubber.add_response("list_publishing_destinations", _listed(), LIST)
+        stubber.add_response("list_publishing_destinations", _listed(), LIST)
+        stubber.add_response(
+            "create_publishing_destination",
+            {"DestinationId": MADE},
+            {"DetectorId": DETECTOR, "DestinationType": "S3", "DestinationProperties": RECORDED},
+        )
+        finding = _only(enforcer.handle(_event("deleted")))
+
+        def unreadable(resource_arn: str) -> list[AuditRecord]:
+            raise AuditError(f"cannot query the audit table by resource_arn: {resource_arn}")
+
+        monkeypatch.setattr(enforcer.executor.audit, "history", unreadable)
+        with pytest.raises(UndoError, match="cannot read which publishing destination IAM Warden made"):
+            enforcer.executor.undo(finding["remediation_id"], actor=OPERATOR)
+        stubber.assert_no_pending_responses()  # nothing listed, nothing deleted
+
+
+def test_a_recreated_destination_deleted_in_the_same_second_is_recreated_again(
+    account: Account, enforcer: EnforcerService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Review-orgs F3: the new destination's record is stamped before the second it was made in, so a delete with
+    CloudTrail's whole-second eventTime in that same second is after it (not "not known to be from before")."""
+    _created(account, enforcer)
+    started = datetime.now(UTC).replace(microsecond=431_000) + timedelta(seconds=5)
+    monkeypatch.setattr(enforcer.executor, "_clock", lambda: started)
+    create = {"DetectorId": DETECTOR, "DestinationType": "S3", "DestinationProperties": RECORDED}
+    with Stubber(_client(enforcer)) as stubber:
+        stubber.add_response("list_publishing_destinations", _listed(), LIST)
+        stubber.add_response("list_publishing_destinations", _listed(), LIST)
+        stubber.add_response("create_publishing_destination", {"DestinationId": MADE}, create)
+        first = _only(enforcer.handle(_event("deleted")))
+        same_second = _deleted_again(MADE, started.strftime("%Y-%m-%dT%H:%M:%SZ"))
+        stubber.add_response("list_publishing_destinations", _listed(), LIST)
+        stubber.add_response("list_publishing_destinations", _listed(), LIST)
+        stubber.add_response("create_publishing_destination", {"DestinationId": AGAIN}, create)
+        again = _only(enforcer.handle(same_second))
+        stubber.assert_no_pending_responses()
+    assert (first["outcome"], again["outcome"]) == (Outcome.REMEDIATED, Outcome.REMEDIATED)
+    recorded = enforcer.executor.recorded
+    assert recorded is not None
+    arn = f"arn:aws:guardduty:{REGION}:{HOME_ACCOUNT}:detector/{DETECTOR}/publishingdestination/{MADE}"
+    kept = recorded.snapshot(PUBLISHING_DESTINATION, arn)
+    assert kept is not None
+    assert kept.taken_at == (started.replace(microsecond=0) - timedelta(milliseconds=1)).isoformat(
+        timespec="milliseconds"
+    )
+
+
+def test_a_recreate_in_a_run_that_keeps_no_record_says_so(
+    account: Account, enforcer: EnforcerService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Review-orgs F6: an executor without the snapshots (the heartbeat's) makes the destination and says it is not
+    recorded, rather than nothing."""
+    _created(account, enforcer)
+    monkeypatch.setattr(enforcer.executor, "recorded", None)
+    with Stubber(_client(enforcer)) as stubber:
+        stubber.add_response("list_publishing_destinations", _listed(), LIST)
+        stubber.add_response("list_publishing_destinations", _listed(), LIST)
+        stubber.add_response(
+            "create_publishing_destination",
+            {"DestinationId": MADE},
+            {"DetectorId": DETECTOR, "DestinationType": "S3", "DestinationProperties": RECORDED},
+        )
+        finding = _only(enforcer.handle(_event("deleted")))
+        stubber.assert_no_pending_responses()
+    assert finding["outcome"] == Outcome.REMEDIATED
+    made, unrecorded = finding["done"]
+    assert made.endswith(f"(now {MADE})")
+    assert unrecorded.startswith(
+        f"NOT recorded: IAM Warden's record of publishing destination {MADE} (no record is kept in this run)"
+    )
+
+
 def test_a_recreate_whose_record_cannot_be_written_says_so_and_stays_done(
     account: Account, enforcer: EnforcerService, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -36,6 +36,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.oid import NameOID
 
+from iamwarden.adapters.audit import AuditRecord
 from iamwarden.adapters.clients import ApiCall, ClientFactory, iam_action_of
 from iamwarden.app.exception_wiring import build_exception_watch
 from iamwarden.app.executor import AccountClients, StepRun
@@ -51,6 +52,7 @@ from iamwarden.domain.wildcards import wildcard_match
 from iamwarden.guardrails.engine import judge_event
 from iamwarden.guardrails.iam_user import DENY_ALL_POLICY, QUARANTINE_TAG_FINDING, QUARANTINE_TAG_TIME
 from iamwarden.guardrails.registry import ACTIONS
+from iamwarden.guardrails.security_services import RecreatePublishingDestination
 from tests.aws_fixtures import HOME_ACCOUNT, REGION, resolve, resolved_properties
 from tests.conftest import load_event
 from tests.functional import guardrail_cases as cases
@@ -2361,17 +2363,52 @@ class Run(NamedTuple):
     restored: list[str]
 
 
+class _RecordedClients(AccountClients):
+    """The step's own remediation record as the executor writes it before any undo (its plan and ``done``): a
+    re-created publishing destination's undo reads the id it made from there (review-orgs F2)."""
+
+    def __init__(
+        self, clients: ClientFactory, account: str, region: str, step: RemediationStep, done: list[str]
+    ) -> None:
+        super().__init__(clients, account, region)
+        self._step, self._done = step, done
+
+    def history(self, resource_arn: str) -> list[AuditRecord]:
+        if resource_arn != self._step.target:
+            return []
+        return [
+            AuditRecord(
+                "rem-f-1234",
+                "remediation",
+                "remediated",
+                resource_arn,
+                "e-1",
+                "2026-11-21T09:15:00.000+00:00",
+                "guardduty-disabled",
+                HOME_ACCOUNT,
+                self.region,
+                {},
+                plan=(self._step.to_dict(),),
+                done=tuple(self._done),
+            )
+        ]
+
+
 def _run(account: Account, clients: ClientFactory, requests: Requests, scenario: Scenario) -> Run:
     step = scenario.setup(account)
     action = ACTIONS[step.action]
-    aws = AccountClients(clients, HOME_ACCOUNT, scenario.region)
+    done: list[str] = []
+    aws = (
+        _RecordedClients(clients, HOME_ACCOUNT, scenario.region, step, done)
+        if step.action == RecreatePublishingDestination.action
+        else AccountClients(clients, HOME_ACCOUNT, scenario.region)
+    )
     answer_service_specific_credentials(aws.iam)
     answer_delete_file_system_policy(aws.client("efs"))
     cases._emulate_object_lambda_policies(account, aws.s3control)  # moto has no Object Lambda
     if scenario.answers is not None:
         scenario.answers(aws)
     requests.take()
-    done: list[str] = []
     with clients.call_log.recording() as calls:
         before = action.capture(aws, step)
         action.apply(StepRun(aws, "f-1234", "2026-11-21T09:15:00.000+00:00"), step, before, done)

@@ -21,6 +21,7 @@ from iamwarden.domain.findings import Finding, RemediationStep
 from iamwarden.domain.recorded import ATTACHMENTS, KeepsSnapshots, Recorded, Snapshot
 from iamwarden.guardrails.attachments import UndoneOn, record_after_undo
 from iamwarden.guardrails.registry import action_for
+from iamwarden.guardrails.remediation import KeepsRun
 
 
 def utc_now() -> datetime:
@@ -126,7 +127,11 @@ class RemediationExecutor:
         if existing is not None and existing.status in (AuditStatus.REMEDIATED, AuditStatus.UNDONE):
             return existing, False  # a retry or duplicate: never a second action
         aws = AccountClients(self.clients, finding.account, finding.region, self.audit)
-        run = StepRun(aws, finding.finding_id, self._now(), self.recorded.keep if self.recorded is not None else None)
+        # Typed as the steps that record ask for it (``KeepsRun``): a field renamed here is a type error, not a
+        # silent "nothing kept".
+        run: KeepsRun = StepRun(
+            aws, finding.finding_id, self._now(), self.recorded.keep if self.recorded is not None else None
+        )
         with self.clients.call_log.recording() as calls:
             try:
                 befores = [action_for(step).capture(aws, step) for step in finding.plan]

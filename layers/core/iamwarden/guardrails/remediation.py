@@ -32,13 +32,14 @@ identity-policy and trust-policy rules use: a reference that names ``actions``
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from typing import Any, Protocol
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from typing import Any, Protocol, runtime_checkable
 from urllib.parse import unquote
 
 from iamwarden.domain.exceptions import UndoError
 from iamwarden.domain.findings import RemediationStep, StepAction
 from iamwarden.domain.policy import Statement
+from iamwarden.domain.recorded import Snapshot
 from iamwarden.domain.statement_meaning import aws_principal, same_statement, statement_meaning
 
 #: Permissions, as declared on an action class: exact IAM actions, e.g. ``iam:DetachRolePolicy``.
@@ -65,6 +66,12 @@ class AuditEntry(Protocol):
 
     @property
     def before(self) -> Sequence[Mapping[str, Any]]: ...
+
+    @property
+    def plan(self) -> Sequence[Mapping[str, Any]]: ...
+
+    @property
+    def done(self) -> Sequence[str]: ...
 
 
 class AccountClients(Protocol):
@@ -114,6 +121,16 @@ class StepRun(Protocol):
 
     @property
     def now(self) -> str: ...
+
+
+@runtime_checkable
+class KeepsRun(StepRun, Protocol):
+    """A run that can keep IAM Warden's record of what a step made (the executor's: ``app.executor.StepRun``). Apart
+    from ``StepRun`` so that the one step that records (a re-created GuardDuty publishing destination) asks for it
+    by type and says when a run cannot, and every other step and its test doubles need nothing new."""
+
+    @property
+    def keep(self) -> Callable[[Snapshot], bool] | None: ...
 
 
 class RemediationAction(Protocol):

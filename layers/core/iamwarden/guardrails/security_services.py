@@ -58,18 +58,20 @@ from __future__ import annotations
 import ipaddress
 import json
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from datetime import timedelta
 from typing import Any, ClassVar
 
 from iamwarden.adapters.errors import classify, error_code, ignoring, is_transient
 from iamwarden.domain.catalog import RuleSpec, Severity
+from iamwarden.domain.events import instant
 from iamwarden.domain.exceptions import AuditError, InvalidEventError, RemediationError, UndoError
 from iamwarden.domain.exposure import ACCOUNT_ID
 from iamwarden.domain.findings import RemediationStep, StepAction
 from iamwarden.domain.recorded import Snapshot, observed_at
 from iamwarden.domain.trails import api_spelling
 from iamwarden.guardrails.base import Evaluation, RuleContext
-from iamwarden.guardrails.remediation import AccountClients, Permissions, StepRun
+from iamwarden.guardrails.remediation import AccountClients, KeepsRun, Permissions, StepRun
 
 #: The service event Organizations records in the management account when an account departs (any way).
 ACCOUNT_DEPARTED = "AccountDepartedOrganization"
@@ -2431,12 +2433,29 @@ def _wire(to: Mapping[str, Any]) -> dict[str, str]:
     return wire
 
 
+#: What ``RecreatePublishingDestination.apply`` says it made, followed by `` (now <id>)``: its undo reads the id back
+#: from the remediation's record.
+_MADE_LINE = "re-created the publishing destination of GuardDuty detector {detector} to {place}"
+
+
+def _before_second(now: str) -> str:
+    """The stamp of a record of something made at ``now``: 1 ms before ``now``'s whole second. CloudTrail's
+    ``eventTime`` has whole seconds, so a change to it in the same second (a delete polled for and made at once)
+    reads as after the record, as it is: no event about a new id can come before its creation (review-orgs F3)."""
+    moment = instant(now)
+    if moment is None:
+        return observed_at(now)
+    return observed_at((moment.replace(microsecond=0) - timedelta(milliseconds=1)).isoformat())
+
+
 class RecreatePublishingDestination:
     """Re-create a deleted GuardDuty publishing destination from IAM Warden's snapshot (undo deletes the one it made).
 
     Nothing is made when the detector already exports to that bucket with that key (re-created meanwhile) or is
     gone. The destination made is recorded as the deleted one was (its new id), so a second delete is re-created too
-    (review-secsvc F10). Undo deletes only a destination to that bucket and key that was not there when captured.
+    (review-secsvc F10). Undo deletes only the destination this remediation made, known by the id its ``done`` line
+    recorded (``_MADE_LINE``), and only while it is still at the recorded place: a later re-create's destination to the
+    same place is another remediation's (review-orgs F2).
     """
 
     permissions: ClassVar[Permissions] = (
@@ -2478,10 +2497,7 @@ class RecreatePublishingDestination:
                 return  # the detector was deleted meanwhile: nothing to export
             raise classify(exc, "CreatePublishingDestination", resource=step.target) from exc
         made = answer.get("DestinationId")
-        done.append(
-            f"re-created the publishing destination of GuardDuty detector {detector} to "
-            f"{parameters['destination_arn']} (now {made})"
-        )
+        done.append(f"{_MADE_LINE.format(detector=detector, place=parameters['destination_arn'])} (now {made})")
         if isinstance(made, str) and made:
             self._keep(run, step, made, done)
 
@@ -2489,41 +2505,82 @@ class RecreatePublishingDestination:
     def _keep(run: StepRun, step: RemediationStep, made: str, done: list[str]) -> None:
         """Record the new destination as the deleted one was recorded (review-secsvc F10): the enforcer's own
         create is no event it judges, so without this a second delete (of the new id) has nothing to re-create from.
-        A failed write is said, never raised: the destination is made, and undo finds it by its place."""
-        # The executor's run keeps snapshots (``app.executor.StepRun.keep``); a run without it keeps nothing.
-        keep: Callable[[Snapshot], bool] | None = getattr(run, "keep", None)
+        A failed write, or a run that keeps nothing, is said, never raised: the destination is made, and undo finds
+        it by the id in ``done``."""
+        keep = run.keep if isinstance(run, KeepsRun) else None
         if keep is None:
+            done.append(
+                f"NOT recorded: IAM Warden's record of publishing destination {made} (no record is kept in this run); "
+                "if it is deleted, IAM Warden alerts but cannot re-create it"
+            )
             return
         arn = f"{step.target.rsplit('/', 1)[0]}/{made}"
         data = {key: str(step.parameters[key]) for key in _DESTINATION_KEYS if step.parameters.get(key)}
         try:
-            keep(Snapshot(PUBLISHING_DESTINATION, arn, observed_at(run.now), {"destination_type": "S3", **data}))
+            keep(Snapshot(PUBLISHING_DESTINATION, arn, _before_second(run.now), {"destination_type": "S3", **data}))
         except AuditError as exc:
             done.append(
                 f"NOT recorded: IAM Warden's record of publishing destination {made} ({exc}); if it is deleted, IAM "
                 "Warden alerts but cannot re-create it"
             )
 
+    @staticmethod
+    def _made(aws: AccountClients, step: RemediationStep) -> str:
+        """The id of the destination this step made, from its remediation's record (the ``done`` line ``apply``
+        wrote): another destination at the same place may be a later remediation's re-create (review-orgs F2)."""
+        detector = step.parameters["detector_id"]
+        line = _MADE_LINE.format(detector=detector, place=step.parameters["destination_arn"])
+        by_hand = (
+            f"aws guardduty list-publishing-destinations --detector-id {detector}, then delete-publishing-destination"
+        )
+        try:
+            history = aws.history(step.target)
+        except AuditError as exc:
+            raise UndoError(
+                f"cannot read which publishing destination IAM Warden made ({exc}); by hand: {by_hand}"
+            ) from exc
+        made = {
+            said.removeprefix(f"{line} (now ").removesuffix(")")
+            for record in history
+            if record.kind == "remediation"
+            and any(
+                planned.get("action") == step.action.value and planned.get("target") == step.target
+                for planned in record.plan
+            )
+            for said in record.done
+            if said.startswith(f"{line} (now ") and said.endswith(")")
+        }
+        made.discard("None")
+        if len(made) != 1:
+            raise UndoError(
+                f"IAM Warden's record of this remediation names {len(made)} publishing destinations it made "
+                f"({', '.join(sorted(made)) or 'none'}), so it deletes none; by hand: {by_hand}"
+            )
+        return made.pop()
+
     def undo(self, aws: AccountClients, step: RemediationStep, before: Mapping[str, Any]) -> list[str]:
         if not self._needed(step, before):
             return []
         detector = step.parameters["detector_id"]
+        made = self._made(aws, step)
         now = _destinations(aws, detector)
         if now is None:
             raise UndoError(f"GuardDuty detector {detector} no longer exists")
-        made = sorted(
-            destination
-            for destination, found in now.items()
-            if destination not in before["destinations"] and _same_place(found, step.parameters)
-        )
-        client = aws.client("guardduty")
-        for destination in made:
-            try:
-                client.delete_publishing_destination(DetectorId=detector, DestinationId=destination)
-            except Exception as exc:
-                if error_code(exc) != _REFUSED or not _gone(aws, detector, destination):
-                    raise classify(exc, "DeletePublishingDestination", resource=destination) from exc
-        return [f"deleted publishing destination {d} of GuardDuty detector {detector} again, as before" for d in made]
+        found = now.get(made)
+        if found is None:
+            return [f"publishing destination {made} of GuardDuty detector {detector} is already gone: nothing deleted"]
+        if not _same_place(found, step.parameters):
+            return [
+                f"publishing destination {made} of GuardDuty detector {detector} was moved since the remediation: "
+                "left alone"
+            ]
+        try:
+            aws.client("guardduty").delete_publishing_destination(DetectorId=detector, DestinationId=made)
+        except Exception as exc:
+            if error_code(exc) != _REFUSED or not _gone(aws, detector, made):
+                raise classify(exc, "DeletePublishingDestination", resource=made) from exc
+            return [f"publishing destination {made} of GuardDuty detector {detector} is already gone: nothing deleted"]
+        return [f"deleted publishing destination {made} of GuardDuty detector {detector} again, as before"]
 
 
 class RestorePublishingDestination:
