@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import copy
 import json
+from collections.abc import Sequence
 from typing import Any
 
 import pytest
 
-from iamwarden.domain.findings import Verdict
+from iamwarden.domain.findings import Judgement, Verdict
+from iamwarden.domain.recorded import PUBLIC_ACCESS_BLOCK, PastRemediation, Snapshot
 from iamwarden.domain.settings import Settings, parse_settings
 from iamwarden.guardrails.engine import judge_event
+from iamwarden.guardrails.public_access_block import SETTINGS
 from tests.conftest import load_event
 
 GITHUB = "arn:aws:iam::111122223333:oidc-provider/token.actions.githubusercontent.com"
@@ -275,11 +278,42 @@ def test_a_malformed_acl_event_is_invalid(request_parameters: dict[str, Any], me
 
 # --- s3-public-access-block-disabled ---------------------------------------------------------
 
+ON = dict.fromkeys(SETTINGS, True)
+OFF = dict.fromkeys(SETTINGS, False)
+WEBSITE = {**ON, "BlockPublicPolicy": False, "RestrictPublicBuckets": False}  # a public site behind its policy
+INVOICES = "arn:aws:s3:::acme-invoices"
+ACCOUNT_BLOCK = "arn:aws:s3::111122223333:public-access-block"
 
-def _block(configuration: Any) -> tuple[str, str]:
+
+class _Recorded:
+    """The enforcer's record of the configuration a past call left (``PUBLIC_ACCESS_BLOCK``)."""
+
+    def __init__(self, snapshot: Snapshot | None) -> None:
+        self._snapshot = snapshot
+
+    def remediations(self, resource_arn: str) -> Sequence[PastRemediation]:
+        return ()
+
+    def snapshot(self, kind: str, resource_arn: str) -> Snapshot | None:
+        if self._snapshot is None or kind != PUBLIC_ACCESS_BLOCK or resource_arn != self._snapshot.resource_arn:
+            return None
+        return self._snapshot
+
+
+def _kept(arn: str, configuration: dict[str, bool] | None, taken_at: str = "2026-11-20T09:00:00Z") -> _Recorded:
+    return _Recorded(Snapshot(PUBLIC_ACCESS_BLOCK, arn, taken_at, {"configuration": configuration}))
+
+
+def _block_judgement(
+    configuration: Any, recorded: _Recorded | None = None, settings: Settings | None = None
+) -> Judgement:
     event = copy.deepcopy(load_event("pab-bucket-all-on.json"))
     event["detail"]["requestParameters"]["PublicAccessBlockConfiguration"] = configuration
-    judgement = judge_event(event, Settings())
+    return judge_event(event, settings or Settings(), recorded=recorded)
+
+
+def _block(configuration: Any, recorded: _Recorded | None = None) -> tuple[str, str]:
+    judgement = _block_judgement(configuration, recorded)
     return judgement.verdict.value, judgement.reason
 
 
@@ -291,9 +325,78 @@ def test_settings_as_strings_and_left_out_settings() -> None:
         "RestrictPublicBuckets": True,
     }
     assert _block(on)[0] == "compliant"
-    verdict, reason = _block({"BlockPublicAcls": True, "IgnorePublicAcls": True, "BlockPublicPolicy": "false"})
+    partly = {"BlockPublicAcls": True, "IgnorePublicAcls": True, "BlockPublicPolicy": "false"}
+    verdict, reason = _block(partly, _kept(INVOICES, ON))
     assert verdict == "violation"
     assert "turned off BlockPublicPolicy and RestrictPublicBuckets for bucket acme-invoices" in reason
+
+
+def test_a_hardening_call_on_a_deliberately_public_bucket_is_compliant() -> None:
+    """Review s11 F10: two settings turned on where the other two were already off turns nothing off."""
+    judgement = _block_judgement(WEBSITE, _kept(INVOICES, OFF))
+    assert judgement.verdict is Verdict.COMPLIANT
+    assert "this call turned no Block Public Access setting off for bucket acme-invoices" in judgement.reason
+    assert "BlockPublicPolicy and RestrictPublicBuckets were already off before it" in judgement.reason
+    [kept] = judgement.observed
+    assert (kept.kind, kept.resource_arn, kept.data) == (PUBLIC_ACCESS_BLOCK, INVOICES, {"configuration": WEBSITE})
+    assert kept.whatever_the_verdict
+
+
+def test_only_the_setting_the_call_turned_off_is_planned() -> None:
+    judgement = _block_judgement({**WEBSITE, "IgnorePublicAcls": False}, _kept(INVOICES, WEBSITE))
+    [finding] = judgement.findings
+    assert "turned off IgnorePublicAcls for bucket acme-invoices" in finding.reason
+    assert not finding.needs_context
+    [step] = finding.plan
+    assert step.parameters == {"scope": "bucket", "bucket": "acme-invoices", "settings": ["IgnorePublicAcls"]}
+    assert step.summary == "turn IgnorePublicAcls back on for bucket acme-invoices"
+    assert finding.offending == (
+        {"settings_off": ["IgnorePublicAcls", *SETTINGS[2:]], "turned_off": ["IgnorePublicAcls"]},
+    )
+    [kept] = judgement.observed
+    assert kept.if_remediated == {"configuration": WEBSITE}  # what the remediation leaves: the call's, one back on
+
+
+def test_without_an_earlier_state_the_alert_says_so_and_needs_context() -> None:
+    finding = _block_judgement(WEBSITE).findings[0]  # offline: no record at all
+    assert "left BlockPublicPolicy and RestrictPublicBuckets off for bucket acme-invoices" in finding.reason
+    assert "turned off" not in finding.reason
+    assert "which settings were on before is unknown" in finding.reason
+    [unknown] = finding.needs_context
+    assert "before this call" in unknown
+    assert "all_four" in unknown
+    live = _block_judgement(WEBSITE, _Recorded(None)).findings[0]
+    assert "IAM Warden has not seen an earlier Block Public Access call" in live.needs_context[0]
+
+
+def test_a_record_from_after_the_call_is_no_before() -> None:
+    finding = _block_judgement(WEBSITE, _kept(INVOICES, ON, "2026-11-22T11:00:00Z")).findings[0]
+    assert "is not from before this call" in finding.needs_context[0]
+
+
+def test_all_four_always_turns_every_setting_left_off_on() -> None:
+    settings, problems = parse_settings({"rules/s3-public-access-block-disabled/all_four": "always"})
+    assert problems == []
+    for recorded in (None, _kept(INVOICES, OFF)):
+        [finding] = _block_judgement(WEBSITE, recorded, settings).findings
+        assert not finding.needs_context
+        assert finding.plan[0].parameters["settings"] == ["BlockPublicPolicy", "RestrictPublicBuckets"]
+    older = _block_judgement(WEBSITE, _kept(INVOICES, OFF), settings).findings[0]
+    assert "BlockPublicPolicy and RestrictPublicBuckets were already off before" in older.reason
+
+
+def test_a_delete_restores_exactly_what_was_on_before() -> None:
+    event = load_event("pab-bucket-deleted.json")
+    website = "arn:aws:s3:::acme-website"
+    [finding] = judge_event(event, Settings(), recorded=_kept(website, WEBSITE)).findings
+    assert "which turned BlockPublicAcls and IgnorePublicAcls off" in finding.reason
+    assert finding.plan[0].parameters["settings"] == ["BlockPublicAcls", "IgnorePublicAcls"]
+    assert not finding.needs_context
+    nothing_on = judge_event(event, Settings(), recorded=_kept(website, None))
+    assert nothing_on.verdict is Verdict.COMPLIANT
+    unknown = judge_event(event, Settings()).findings[0]
+    assert "leaves all four settings off" in unknown.reason
+    assert unknown.needs_context
 
 
 @pytest.mark.parametrize(
@@ -307,7 +410,14 @@ def test_a_malformed_block_event_is_invalid(configuration: Any, message: str) ->
 
 
 def test_the_account_block_is_critical_and_names_the_account() -> None:
-    [finding] = judge_event(load_event("pab-account-off.json"), Settings()).findings
+    [finding] = judge_event(load_event("pab-account-off.json"), Settings(), recorded=_kept(ACCOUNT_BLOCK, ON)).findings
     assert finding.severity.value == "critical"
-    assert finding.resource_arn == "arn:aws:s3::111122223333:public-access-block"
-    assert finding.plan[0].parameters == {"scope": "account", "account_id": "111122223333"}
+    assert finding.resource_arn == ACCOUNT_BLOCK
+    assert finding.plan[0].parameters == {"scope": "account", "account_id": "111122223333", "settings": list(SETTINGS)}
+    assert not finding.needs_context
+
+
+def test_a_failed_call_is_never_judged_against_the_record() -> None:
+    judgement = judge_event(load_event("pab-account-access-denied.json"), Settings(), recorded=_kept(ACCOUNT_BLOCK, ON))
+    assert judgement.verdict is Verdict.IGNORED
+    assert judgement.observed == ()

@@ -84,6 +84,12 @@ OWN_CODE_SEEN = "own-function-code-seen"
 #: That the heartbeat said once that an own function's URL was put back by an operator's undo
 #: (``{"remediation_id"}`` of the undone deletion): it is left alone and not said again.
 OWN_URL_APPROVED = "own-function-url-approved"
+#: One bucket's, or the account's, S3 Block Public Access configuration as the last successful
+#: ``Put``/``Delete{Bucket,Account}PublicAccessBlock`` the enforcer judged left it
+#: (``{"configuration": {setting: bool}}``; ``None``: there is none, all four off), keyed by the bucket ARN or
+#: ``account_block_arn``. Kept whatever the verdict (it is what is there, not what is good), it is the next call's
+#: "before": a call says only what it sets.
+PUBLIC_ACCESS_BLOCK = "public-access-block"
 
 
 class PastRemediation(NamedTuple):
