@@ -18,8 +18,10 @@ from botocore.compat import HTTPHeaders
 from botocore.exceptions import ClientError
 
 from iamwarden.adapters.audit import AuditStatus
+from iamwarden.adapters.recorded import AuditRecorded
 from iamwarden.app.service import EnforcerService
 from iamwarden.domain.exceptions import UndoError
+from iamwarden.domain.recorded import PUBLIC_ACCESS_BLOCK, Snapshot
 from iamwarden.guardrails.public_access_block import ALL_BLOCKED
 from iamwarden.guardrails.trust_policy import NO_ONE_MAY_ASSUME
 from tests.aws_fixtures import HOME_ACCOUNT
@@ -380,6 +382,9 @@ def test_an_acl_made_private_since_is_not_touched(account: Account, enforcer: En
 
 # --- s3-public-access-block-disabled -----------------------------------------------------------
 
+WEBSITE = {**ALL_BLOCKED, "BlockPublicPolicy": False, "RestrictPublicBuckets": False}  # a public site, by its policy
+ALL_OFF = dict.fromkeys(ALL_BLOCKED, False)
+
 
 def _bucket_block(account: Account, bucket: str) -> dict[str, bool] | None:
     try:
@@ -390,34 +395,107 @@ def _bucket_block(account: Account, bucket: str) -> dict[str, bool] | None:
         return None
 
 
-def test_a_deleted_bucket_block_is_restored_and_undo_deletes_it_again(
+def _kept_block(account: Account, arn: str, configuration: dict[str, bool] | None) -> None:
+    """The configuration an earlier call the enforcer judged left (kept as the enforcer keeps it)."""
+    AuditRecorded(account.audit(), account.dynamodb).put(
+        Snapshot(PUBLIC_ACCESS_BLOCK, arn, "2026-11-20T09:00:00.000+00:00", {"configuration": configuration})
+    )
+
+
+def _block_record(account: Account, arn: str) -> Snapshot | None:
+    return AuditRecorded(account.audit(), account.dynamodb).snapshot(PUBLIC_ACCESS_BLOCK, arn)
+
+
+def _pab_bucket(account: Account, bucket: str, live: dict[str, bool] | None) -> None:
+    account.s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": BUCKET_REGION})
+    if live is None:
+        account.s3.delete_public_access_block(Bucket=bucket)
+    else:
+        account.s3.put_public_access_block(Bucket=bucket, PublicAccessBlockConfiguration=live)
+
+
+def test_a_deleted_bucket_block_is_restored_exactly_as_kept_and_undo_deletes_it_again(
     account: Account, enforcer: EnforcerService
 ) -> None:
     account.set("rules/s3-public-access-block-disabled/mode", "remediate")
-    account.s3.create_bucket(Bucket="acme-website", CreateBucketConfiguration={"LocationConstraint": BUCKET_REGION})
-    account.s3.delete_public_access_block(Bucket="acme-website")
+    _pab_bucket(account, "acme-website", None)
+    _kept_block(account, "arn:aws:s3:::acme-website", WEBSITE)
 
     [finding] = enforcer.handle(load_event("pab-bucket-deleted.json"))["findings"]
 
     assert finding["outcome"] == "remediated"
-    assert _bucket_block(account, "acme-website") == ALL_BLOCKED
+    assert _bucket_block(account, "acme-website") == WEBSITE  # what was on before, no more
+    record = _block_record(account, "arn:aws:s3:::acme-website")
+    assert record is not None
+    assert record.data == {"configuration": WEBSITE}  # what the remediation left is the next call's before
     enforcer.executor.undo(finding["remediation_id"])
     assert _bucket_block(account, "acme-website") is None
 
 
-def test_settings_turned_off_are_turned_on_and_undo_restores_exactly(
+def test_a_hardening_call_with_an_earlier_record_is_compliant_and_kept(
+    account: Account, enforcer: EnforcerService
+) -> None:
+    """Review s11 F10: turning two settings on where the policy ones were deliberately off is no weakening."""
+    account.set("rules/s3-public-access-block-disabled/mode", "remediate")
+    _pab_bucket(account, "acme-exports", WEBSITE)
+    _kept_block(account, "arn:aws:s3:::acme-exports", ALL_OFF)
+
+    result = enforcer.handle(load_event("pab-bucket-partly-off.json"))
+
+    assert result["verdict"] == "compliant"
+    assert result["findings"] == []
+    assert _bucket_block(account, "acme-exports") == WEBSITE
+    record = _block_record(account, "arn:aws:s3:::acme-exports")
+    assert record is not None
+    assert record.data == {"configuration": WEBSITE}
+
+
+def test_only_the_setting_turned_off_is_turned_on_and_undo_restores_exactly(
     account: Account, enforcer: EnforcerService
 ) -> None:
     account.set("rules/s3-public-access-block-disabled/mode", "remediate")
-    partly = {**ALL_BLOCKED, "BlockPublicPolicy": False, "RestrictPublicBuckets": False}
-    account.s3.create_bucket(Bucket="acme-exports", CreateBucketConfiguration={"LocationConstraint": BUCKET_REGION})
-    account.s3.put_public_access_block(Bucket="acme-exports", PublicAccessBlockConfiguration=partly)
+    _pab_bucket(account, "acme-exports", WEBSITE)
+    _kept_block(account, "arn:aws:s3:::acme-exports", {**WEBSITE, "BlockPublicPolicy": True})
 
     [finding] = enforcer.handle(load_event("pab-bucket-partly-off.json"))["findings"]
 
+    assert finding["outcome"] == "remediated"
+    assert finding["done"] == ["turned BlockPublicPolicy on for bucket acme-exports"]
+    assert _bucket_block(account, "acme-exports") == {**WEBSITE, "BlockPublicPolicy": True}
+    undo = enforcer.executor.undo(finding["remediation_id"])
+    assert _bucket_block(account, "acme-exports") == WEBSITE
+    assert undo.restored == ("turned BlockPublicPolicy off again for bucket acme-exports, as before",)
+
+
+def test_without_an_earlier_record_the_block_is_alerted_only(account: Account, enforcer: EnforcerService) -> None:
+    account.set("rules/s3-public-access-block-disabled/mode", "remediate")
+    _pab_bucket(account, "acme-exports", WEBSITE)
+
+    result = enforcer.handle(load_event("pab-bucket-partly-off.json"))
+    [finding] = result["findings"]
+
+    assert finding["outcome"] != "remediated"
+    assert "turned off" not in result["reason"]
+    assert "which settings were on before is unknown" in result["reason"]
+    assert _bucket_block(account, "acme-exports") == WEBSITE
+    record = _block_record(account, "arn:aws:s3:::acme-exports")
+    assert record is not None  # kept whatever the verdict: the next call is judged against it
+    assert record.data == {"configuration": WEBSITE}
+
+
+def test_all_four_always_turns_every_setting_on_and_undo_puts_back_the_call(
+    account: Account, enforcer: EnforcerService
+) -> None:
+    account.set("rules/s3-public-access-block-disabled/mode", "remediate")
+    account.set("rules/s3-public-access-block-disabled/all_four", "always")
+    _pab_bucket(account, "acme-exports", WEBSITE)
+
+    [finding] = enforcer.handle(load_event("pab-bucket-partly-off.json"))["findings"]
+
+    assert finding["outcome"] == "remediated"
     assert _bucket_block(account, "acme-exports") == ALL_BLOCKED
     undo = enforcer.executor.undo(finding["remediation_id"])
-    assert _bucket_block(account, "acme-exports") == partly
+    assert _bucket_block(account, "acme-exports") == WEBSITE
     assert undo.restored == (
         "turned BlockPublicPolicy, RestrictPublicBuckets off again for bucket acme-exports, as before",
     )
@@ -426,8 +504,8 @@ def test_settings_turned_off_are_turned_on_and_undo_restores_exactly(
 def test_the_account_block_is_restored_through_s3_control(account: Account, enforcer: EnforcerService) -> None:
     account.set("rules/s3-public-access-block-disabled/mode", "remediate")
     s3control = account.session.client("s3control", region_name="us-east-1")
-    off = dict.fromkeys(ALL_BLOCKED, False)
-    s3control.put_public_access_block(AccountId=HOME_ACCOUNT, PublicAccessBlockConfiguration=off)
+    s3control.put_public_access_block(AccountId=HOME_ACCOUNT, PublicAccessBlockConfiguration=ALL_OFF)
+    _kept_block(account, f"arn:aws:s3::{HOME_ACCOUNT}:public-access-block", ALL_BLOCKED)
 
     [finding] = enforcer.handle(load_event("pab-account-off.json"))["findings"]
 
@@ -440,28 +518,45 @@ def test_the_account_block_is_restored_through_s3_control(account: Account, enfo
         "s3:PutAccountPublicAccessBlock",
     }
     enforcer.executor.undo(finding["remediation_id"])
-    assert s3control.get_public_access_block(AccountId=HOME_ACCOUNT)["PublicAccessBlockConfiguration"] == off
+    assert s3control.get_public_access_block(AccountId=HOME_ACCOUNT)["PublicAccessBlockConfiguration"] == ALL_OFF
+
+
+def test_a_failed_account_call_is_ignored_and_keeps_nothing(account: Account, enforcer: EnforcerService) -> None:
+    account.set("rules/s3-public-access-block-disabled/mode", "remediate")
+    arn = f"arn:aws:s3::{HOME_ACCOUNT}:public-access-block"
+    _kept_block(account, arn, ALL_BLOCKED)
+
+    result = enforcer.handle(load_event("pab-account-access-denied.json"))
+
+    assert result["verdict"] == "ignored"
+    record = _block_record(account, arn)
+    assert record is not None
+    assert record.data == {"configuration": ALL_BLOCKED}  # the failed call's settings are no one's "before"
 
 
 def test_undo_keeps_a_setting_turned_off_since(account: Account, enforcer: EnforcerService) -> None:
-    """Undo turns off only what was off before; it leaves a later change alone."""
+    """Undo turns off only what the remediation turned on; it leaves a later change alone."""
     account.set("rules/s3-public-access-block-disabled/mode", "remediate")
-    partly = {**ALL_BLOCKED, "BlockPublicPolicy": False}
-    account.s3.create_bucket(Bucket="acme-exports", CreateBucketConfiguration={"LocationConstraint": BUCKET_REGION})
-    account.s3.put_public_access_block(Bucket="acme-exports", PublicAccessBlockConfiguration=partly)
+    _pab_bucket(account, "acme-exports", WEBSITE)
+    _kept_block(account, "arn:aws:s3:::acme-exports", ALL_BLOCKED)
     [finding] = enforcer.handle(load_event("pab-bucket-partly-off.json"))["findings"]
+    assert _bucket_block(account, "acme-exports") == ALL_BLOCKED
     later = {**ALL_BLOCKED, "IgnorePublicAcls": False}
     account.s3.put_public_access_block(Bucket="acme-exports", PublicAccessBlockConfiguration=later)
 
     enforcer.executor.undo(finding["remediation_id"])
 
-    assert _bucket_block(account, "acme-exports") == {**later, "BlockPublicPolicy": False}
+    assert _bucket_block(account, "acme-exports") == {
+        **later,
+        "BlockPublicPolicy": False,
+        "RestrictPublicBuckets": False,
+    }
 
 
 def test_a_block_already_on_is_not_touched(account: Account, enforcer: EnforcerService) -> None:
     account.set("rules/s3-public-access-block-disabled/mode", "remediate")
-    account.s3.create_bucket(Bucket="acme-exports", CreateBucketConfiguration={"LocationConstraint": BUCKET_REGION})
-    account.s3.put_public_access_block(Bucket="acme-exports", PublicAccessBlockConfiguration=ALL_BLOCKED)
+    _pab_bucket(account, "acme-exports", ALL_BLOCKED)
+    _kept_block(account, "arn:aws:s3:::acme-exports", ALL_BLOCKED)
 
     [finding] = enforcer.handle(load_event("pab-bucket-partly-off.json"))["findings"]
 
@@ -470,8 +565,8 @@ def test_a_block_already_on_is_not_touched(account: Account, enforcer: EnforcerS
 
 
 def test_block_alert_mode_changes_nothing(account: Account, enforcer: EnforcerService) -> None:
-    account.s3.create_bucket(Bucket="acme-website", CreateBucketConfiguration={"LocationConstraint": BUCKET_REGION})
-    account.s3.delete_public_access_block(Bucket="acme-website")
+    _pab_bucket(account, "acme-website", None)
+    _kept_block(account, "arn:aws:s3:::acme-website", ALL_BLOCKED)
 
     [finding] = enforcer.handle(load_event("pab-bucket-deleted.json"))["findings"]
 
