@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import json
 import uuid
+from collections.abc import Mapping
 from typing import Any
 
 import pytest
@@ -395,10 +396,15 @@ def _bucket_block(account: Account, bucket: str) -> dict[str, bool] | None:
         return None
 
 
-def _kept_block(account: Account, arn: str, configuration: dict[str, bool] | None) -> None:
+def _kept_block(account: Account, arn: str, configuration: Mapping[str, bool] | None) -> None:
     """The configuration an earlier call the enforcer judged left (kept as the enforcer keeps it)."""
     AuditRecorded(account.audit(), account.dynamodb).put(
-        Snapshot(PUBLIC_ACCESS_BLOCK, arn, "2026-11-20T09:00:00.000+00:00", {"configuration": configuration})
+        Snapshot(
+            PUBLIC_ACCESS_BLOCK,
+            arn,
+            "2026-11-20T09:00:00.000+00:00",
+            {"configuration": None if configuration is None else dict(configuration)},
+        )
     )
 
 
@@ -406,12 +412,12 @@ def _block_record(account: Account, arn: str) -> Snapshot | None:
     return AuditRecorded(account.audit(), account.dynamodb).snapshot(PUBLIC_ACCESS_BLOCK, arn)
 
 
-def _pab_bucket(account: Account, bucket: str, live: dict[str, bool] | None) -> None:
+def _pab_bucket(account: Account, bucket: str, live: Mapping[str, bool] | None) -> None:
     account.s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": BUCKET_REGION})
     if live is None:
         account.s3.delete_public_access_block(Bucket=bucket)
     else:
-        account.s3.put_public_access_block(Bucket=bucket, PublicAccessBlockConfiguration=live)
+        account.s3.put_public_access_block(Bucket=bucket, PublicAccessBlockConfiguration=dict(live))
 
 
 def test_a_deleted_bucket_block_is_restored_exactly_as_kept_and_undo_deletes_it_again(
