@@ -23,6 +23,8 @@ from iamwarden.adapters.recorded import AuditRecorded
 from iamwarden.app.service import EnforcerService
 from iamwarden.domain.exceptions import UndoError
 from iamwarden.domain.recorded import PUBLIC_ACCESS_BLOCK, Snapshot
+from iamwarden.domain.rule_exceptions import ExceptionScope
+from iamwarden.domain.settings import Settings
 from iamwarden.guardrails.public_access_block import ALL_BLOCKED
 from iamwarden.guardrails.trust_policy import NO_ONE_MAY_ASSUME
 from tests.aws_fixtures import HOME_ACCOUNT
@@ -306,6 +308,41 @@ def test_remediate_removes_the_public_object_grant(account: Account, enforcer: E
     ]
     enforcer.executor.undo(finding["remediation_id"])
     assert (ALL_USERS, "READ") in _groups(account.s3.get_object_acl(Bucket="acme-invoices", Key=key)["Grants"])
+
+
+def test_the_undos_exception_for_an_object_names_it_exactly(account: Account, enforcer: EnforcerService) -> None:
+    """Review s11 F15: ``*.csv`` is a legal object key; the undo's exception for it must not exempt every CSV."""
+    from datetime import UTC, datetime
+
+    from iamwarden.app.exception_desk import undo_with_exception
+    from iamwarden.guardrails.engine import judge_event
+    from tests.functional.test_exceptions import Clock, desk_of
+
+    account.set("rules/s3-acl-public/mode", "remediate")
+    send_object_acl_bodies_as_grant_headers(enforcer.executor.clients.client("s3", HOME_ACCOUNT, BUCKET_REGION))
+    _bucket(account, "acme-invoices")
+    account.s3.put_object(Bucket="acme-invoices", Key="*.csv", Body=b"a,b", ACL="public-read")
+    event = copy.deepcopy(load_event("acl-object-public-read.json"))
+    event["detail"]["requestParameters"]["key"] = "*.csv"
+    [finding] = enforcer.handle(event)["findings"]
+    assert finding["outcome"] == "remediated"
+    desk = desk_of(account, Clock(datetime(2026, 11, 22, 10, 30, tzinfo=UTC)))
+
+    _, exception = undo_with_exception(
+        enforcer.executor, desk, finding["remediation_id"], "arn:aws:iam::111122223333:user/secops", 2
+    )
+
+    assert exception is not None
+    [stored] = desk.list()  # as the table gives it back to the enforcer
+    assert stored.scope == ExceptionScope(
+        "s3-acl-public", resource_pattern="arn:aws:s3:::acme-invoices/*.csv", literal=True
+    )
+    assert "exactly" in stored.scope.describe()
+    other = copy.deepcopy(event)
+    other["detail"]["requestParameters"]["key"] = "exports/customers.csv"
+    at = datetime(2026, 11, 22, 11, 0, tzinfo=UTC)
+    assert judge_event(other, Settings(), exceptions=[stored], now=at).verdict.value == "violation"
+    assert judge_event(event, Settings(), exceptions=[stored], now=at).verdict.value == "compliant"
 
 
 def test_a_bucket_with_acls_disabled_is_left_alone(account: Account, enforcer: EnforcerService) -> None:

@@ -949,7 +949,7 @@ def test_with_the_real_desk_an_exception_requested_and_approved_in_slack_is_stor
     approved = desk.approve(exception_id, operator)  # the CLI's path, with the operators read from SSM
     assert approved.status is ExceptionStatus.APPROVED
     assert approved.requester == f"slack:{TEAM}/{OWNER}"
-    assert approved.scope == ExceptionScope("iam-user-created", resource_pattern=USER_ARN)
+    assert approved.scope == ExceptionScope("iam-user-created", resource_pattern=USER_ARN, literal=True)
     assert approved.days == 2
     # A second approval of the same exception is refused with the desk's own sentence.
     harness.send(approve_click(APPROVER, exception_id, slack))
