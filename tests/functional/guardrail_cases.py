@@ -687,8 +687,9 @@ def _bucket_with_sample_block(
         account.s3.put_public_access_block(Bucket=request["bucketName"], PublicAccessBlockConfiguration=configuration)
         if before is not None:
             arn = f"arn:aws:s3:::{request['bucketName']}"
+            kept = {"configuration": dict(before), "account": "111122223333"}
             AuditRecorded(account.audit(), account.dynamodb).put(
-                Snapshot(PUBLIC_ACCESS_BLOCK, arn, "2026-11-20T09:00:00.000+00:00", {"configuration": dict(before)})
+                Snapshot(PUBLIC_ACCESS_BLOCK, arn, "2026-11-20T09:00:00.000+00:00", kept)
             )
         return load_event(sample)
 

@@ -440,7 +440,7 @@ def _kept_block(account: Account, arn: str, configuration: Mapping[str, bool] | 
             PUBLIC_ACCESS_BLOCK,
             arn,
             "2026-11-20T09:00:00.000+00:00",
-            {"configuration": None if configuration is None else dict(configuration)},
+            {"configuration": None if configuration is None else dict(configuration), "account": HOME_ACCOUNT},
         )
     )
 
@@ -470,7 +470,10 @@ def test_a_deleted_bucket_block_is_restored_exactly_as_kept_and_undo_deletes_it_
     assert _bucket_block(account, "acme-website") == WEBSITE  # what was on before, no more
     record = _block_record(account, "arn:aws:s3:::acme-website")
     assert record is not None
-    assert record.data == {"configuration": WEBSITE}  # what the remediation left is the next call's before
+    assert record.data == {
+        "configuration": WEBSITE,
+        "account": HOME_ACCOUNT,
+    }  # what the remediation left is the next call's before
     enforcer.executor.undo(finding["remediation_id"])
     assert _bucket_block(account, "acme-website") is None
 
@@ -490,7 +493,7 @@ def test_a_hardening_call_with_an_earlier_record_is_compliant_and_kept(
     assert _bucket_block(account, "acme-exports") == WEBSITE
     record = _block_record(account, "arn:aws:s3:::acme-exports")
     assert record is not None
-    assert record.data == {"configuration": WEBSITE}
+    assert record.data == {"configuration": WEBSITE, "account": HOME_ACCOUNT}
 
 
 def test_only_the_setting_turned_off_is_turned_on_and_undo_restores_exactly(
@@ -523,7 +526,7 @@ def test_without_an_earlier_record_the_block_is_alerted_only(account: Account, e
     assert _bucket_block(account, "acme-exports") == WEBSITE
     record = _block_record(account, "arn:aws:s3:::acme-exports")
     assert record is not None  # kept whatever the verdict: the next call is judged against it
-    assert record.data == {"configuration": WEBSITE}
+    assert record.data == {"configuration": WEBSITE, "account": HOME_ACCOUNT}
 
 
 def test_all_four_always_turns_every_setting_on_and_undo_puts_back_the_call(
@@ -574,7 +577,10 @@ def test_a_failed_account_call_is_ignored_and_keeps_nothing(account: Account, en
     assert result["verdict"] == "ignored"
     record = _block_record(account, arn)
     assert record is not None
-    assert record.data == {"configuration": ALL_BLOCKED}  # the failed call's settings are no one's "before"
+    assert record.data == {
+        "configuration": ALL_BLOCKED,
+        "account": HOME_ACCOUNT,
+    }  # the failed call's settings are no one's "before"
 
 
 def test_undo_keeps_a_setting_turned_off_since(account: Account, enforcer: EnforcerService) -> None:

@@ -301,7 +301,8 @@ class _Recorded:
 
 
 def _kept(arn: str, configuration: dict[str, bool] | None, taken_at: str = "2026-11-20T09:00:00Z") -> _Recorded:
-    return _Recorded(Snapshot(PUBLIC_ACCESS_BLOCK, arn, taken_at, {"configuration": configuration}))
+    data = {"configuration": configuration, "account": "111122223333"}
+    return _Recorded(Snapshot(PUBLIC_ACCESS_BLOCK, arn, taken_at, data))
 
 
 def _block_judgement(
@@ -338,8 +339,13 @@ def test_a_hardening_call_on_a_deliberately_public_bucket_is_compliant() -> None
     assert "this call turned no Block Public Access setting off for bucket acme-invoices" in judgement.reason
     assert "BlockPublicPolicy and RestrictPublicBuckets were already off before it" in judgement.reason
     [kept] = judgement.observed
-    assert (kept.kind, kept.resource_arn, kept.data) == (PUBLIC_ACCESS_BLOCK, INVOICES, {"configuration": WEBSITE})
+    assert (kept.kind, kept.resource_arn, kept.data) == (
+        PUBLIC_ACCESS_BLOCK,
+        INVOICES,
+        {"configuration": WEBSITE, "account": "111122223333"},
+    )
     assert kept.whatever_the_verdict
+    assert kept.ambiguous_within_instant  # another call of its second may have set something else
 
 
 def test_only_the_setting_the_call_turned_off_is_planned() -> None:
@@ -354,7 +360,8 @@ def test_only_the_setting_the_call_turned_off_is_planned() -> None:
         {"settings_off": ["IgnorePublicAcls", *SETTINGS[2:]], "turned_off": ["IgnorePublicAcls"]},
     )
     [kept] = judgement.observed
-    assert kept.if_remediated == {"configuration": WEBSITE}  # what the remediation leaves: the call's, one back on
+    # What the remediation leaves: the call's, one back on.
+    assert kept.if_remediated == {"configuration": WEBSITE, "account": "111122223333"}
 
 
 def test_without_an_earlier_state_the_alert_says_so_and_needs_context() -> None:
@@ -396,7 +403,59 @@ def test_a_delete_restores_exactly_what_was_on_before() -> None:
     assert nothing_on.verdict is Verdict.COMPLIANT
     unknown = judge_event(event, Settings()).findings[0]
     assert "leaves all four settings off" in unknown.reason
-    assert unknown.needs_context
+    assert "which settings were on before is unknown" in unknown.reason
+    # Review s12 F3: leaving every setting off is no hardening whatever was before: remediated, all four on.
+    assert not unknown.needs_context
+    assert unknown.plan[0].parameters["settings"] == list(SETTINGS)
+
+
+def test_without_a_record_a_call_turning_all_four_off_is_remediated_a_mixed_one_only_alerted() -> None:
+    """Review s12 F3: the first turn-off of a bucket IAM Warden has no record of is not left alert-only."""
+    for recorded in (None, _Recorded(None)):
+        [all_off] = _block_judgement(OFF, recorded).findings
+        assert not all_off.needs_context
+        assert all_off.plan[0].parameters["settings"] == list(SETTINGS)
+        assert "left BlockPublicAcls, IgnorePublicAcls, BlockPublicPolicy and RestrictPublicBuckets off" in (
+            all_off.reason
+        )
+        assert "which settings were on before is unknown" in all_off.reason
+        [mixed] = _block_judgement(WEBSITE, recorded).findings
+        assert mixed.needs_context
+
+
+def test_a_record_of_the_calls_own_second_is_no_before() -> None:
+    """Review s12 F2: CloudTrail times have one-second resolution; a record of the same second may be of a call
+    after this one, so it says nothing about what was before."""
+    same_second = _kept(INVOICES, ON, "2026-11-22T10:19:21.000+00:00")  # pab-bucket-all-on.json's eventTime
+    [finding] = _block_judgement(WEBSITE, same_second).findings
+    assert "is not from before this call" in finding.needs_context[0]
+    [all_off] = _block_judgement(OFF, same_second).findings
+    assert not all_off.needs_context  # still remediated: every setting off is no hardening
+
+
+def test_a_record_marked_unusable_is_no_before() -> None:
+    """Review s12 F1: two calls of one second set different states; the record says neither."""
+    unusable = _Recorded(
+        Snapshot(PUBLIC_ACCESS_BLOCK, INVOICES, "2026-11-20T09:00:00Z", {"configuration": OFF}, unusable=True)
+    )
+    judgement = _block_judgement(WEBSITE, unusable)
+    assert judgement.verdict is Verdict.VIOLATION
+    [finding] = judgement.findings
+    assert "is of two calls in one second" in finding.needs_context[0]
+
+
+def test_a_record_of_another_account_or_too_old_is_no_before() -> None:
+    """Review s12 F5: a bucket name can be re-created, or reused by another account; the record expires."""
+    other = _Recorded(
+        Snapshot(PUBLIC_ACCESS_BLOCK, INVOICES, "2026-11-20T09:00:00Z", {"configuration": OFF, "account": "999"})
+    )
+    assert "kept for another account" in _block_judgement(WEBSITE, other).findings[0].needs_context[0]
+    old = _kept(INVOICES, OFF, "2026-10-23T10:19:20Z")  # 30 days and 1 second before the call
+    assert "is older than 30 days" in _block_judgement(WEBSITE, old).findings[0].needs_context[0]
+    assert _block_judgement(WEBSITE, _kept(INVOICES, OFF, "2026-10-23T10:19:21Z")).verdict is Verdict.COMPLIANT
+    settings, problems = parse_settings({"rules/s3-public-access-block-disabled/record_max_age_days": "90"})
+    assert problems == []
+    assert _block_judgement(WEBSITE, old, settings).verdict is Verdict.COMPLIANT
 
 
 @pytest.mark.parametrize(

@@ -145,6 +145,11 @@ class Snapshot(NamedTuple):
     base: tuple[str, int] | None = None
     #: A record another write may have left without a change (see ``base``): never a "before" until read again.
     unusable: bool = False
+    #: A record of what one call set, where another call of the same instant may have set something else: CloudTrail
+    #: times have one-second resolution, so the order inside a second is unknown. When one of the same instant with
+    #: other data is stored already, ``keep`` marks it ``unusable`` (neither is known to be the last) instead of
+    #: leaving whichever was judged first (review s12 F1).
+    ambiguous_within_instant: bool = False
 
     def taken_before(self, event_time: str) -> bool:
         """Whether the snapshot was taken before ``event_time`` (an event's ISO 8601 time): a snapshot taken after a

@@ -142,7 +142,8 @@ class RuleException(NamedTuple):
 
 
 #: What an offending entry says about the verdict rather than what it grants: left out of its fingerprint.
-_VERDICT_KEYS = frozenset({"index", "certain", "needs_context", "narrowed_by", "unevaluated_conditions"})
+#: ``turned_off`` (Block Public Access) says how the settings came to be off; an exception accepts them being off.
+_VERDICT_KEYS = frozenset({"index", "certain", "needs_context", "narrowed_by", "unevaluated_conditions", "turned_off"})
 
 
 def accepted_of(offending: Iterable[Mapping[str, Any]]) -> frozenset[str]:

@@ -17,12 +17,13 @@ them with ``eventSource`` ``s3.amazonaws.com`` and the names
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import timedelta
 from typing import Any, ClassVar
 
 from iamwarden.adapters.errors import error_code, ignoring, is_gone
 from iamwarden.domain.arns import bucket_arn
 from iamwarden.domain.catalog import OptionSpec, RuleSpec, Severity
-from iamwarden.domain.events import json_type_name
+from iamwarden.domain.events import instant, json_type_name
 from iamwarden.domain.exceptions import InvalidEventError, UndoError
 from iamwarden.domain.findings import RemediationStep, StepAction
 from iamwarden.domain.recorded import PUBLIC_ACCESS_BLOCK, Snapshot, observed_at
@@ -52,7 +53,15 @@ S3_PUBLIC_ACCESS_BLOCK_DISABLED = RuleSpec(
             "when-turned-off (turn back on only the settings a call turned off, judged against the configuration "
             "IAM Warden last saw; alert only when that is unknown) or always (every setting left off is turned on)",
             ("when-turned-off", "always"),
-        )
+        ),
+        "record_max_age_days": OptionSpec(
+            "choice",
+            "30",
+            "how many days IAM Warden trusts its record of a configuration (kept from the last call it judged) as the "
+            "state before the next call; an older record counts as none (the bucket may have been re-created, or "
+            "changed while the rule was off)",
+            ("7", "30", "90", "365"),
+        ),
     },
     alert_risk=(
         "Block Public Access is the safety net that stops any bucket policy or ACL from making data public; "
@@ -108,6 +117,10 @@ class PublicAccessBlockRule:
             restore = off if always else turned_off
         else:
             turned_off, restore = [], off
+        # With no record, a call that leaves every setting off is no hardening however things were before it: it is
+        # remediated as before there were records (all four on; undo puts the call's state back). A mixed call with
+        # no record may be a hardening of a deliberately open bucket: alert only (review s12 F3).
+        all_off = len(off) == len(SETTINGS)
         if context.recorded is not None:
             left = {name: now_on[name] or name in restore for name in SETTINGS}
             evaluation.observed.append(
@@ -115,9 +128,10 @@ class PublicAccessBlockRule:
                     PUBLIC_ACCESS_BLOCK,
                     arn,
                     observed_at(change.time),
-                    {"configuration": after},
+                    {"configuration": after, "account": change.account},
                     whatever_the_verdict=True,
-                    if_remediated={"configuration": left},
+                    if_remediated={"configuration": left, "account": change.account},
+                    ambiguous_within_instant=True,
                 )
             )
         if not restore:
@@ -144,7 +158,7 @@ class PublicAccessBlockRule:
             )
         if before is None:
             how += f"; which settings were on before is unknown ({unknown})"
-            if not always:
+            if not always and not all_off:
                 needs_context.append(
                     f"the Block Public Access configuration of {where} before this call ({unknown}); "
                     "set rules/s3-public-access-block-disabled/all_four to always to turn every setting on regardless"
@@ -175,14 +189,24 @@ class PublicAccessBlockRule:
 
 def _before(context: RuleContext, arn: str) -> tuple[dict[str, bool] | None, str]:
     """The configuration in force before the call, as the enforcer kept it from the last call it judged (None:
-    no configuration, all four off), or None and why it is unknown: offline, never kept, or kept after the call."""
+    no configuration, all four off), or None and why it is unknown: offline, never kept, kept in the call's own
+    second or after it (CloudTrail times have one-second resolution: the order inside a second is unknown), two
+    calls of one second set different states (``unusable``), kept for another account, or too old to trust."""
     if context.recorded is None:
         return None, "no record of earlier calls offline"
     snapshot = context.recorded.snapshot(PUBLIC_ACCESS_BLOCK, arn)
     if snapshot is None:
         return None, "IAM Warden has not seen an earlier Block Public Access call for it"
-    if snapshot.unusable or not snapshot.taken_before(context.change.time):
+    if snapshot.unusable:
+        return None, f"IAM Warden's last record of it, {snapshot.taken_at}, is of two calls in one second"
+    if not snapshot.taken_before(context.change.time):
         return None, f"IAM Warden's last record of it, {snapshot.taken_at}, is not from before this call"
+    if snapshot.data.get("account") != context.change.account:
+        return None, "IAM Warden's last record of it was kept for another account"
+    days = int(context.rule(S3_PUBLIC_ACCESS_BLOCK_DISABLED.id).choice("record_max_age_days"))
+    taken, happened = instant(snapshot.taken_at), instant(context.change.time)
+    if taken is None or happened is None or happened - taken > timedelta(days=days):
+        return None, f"IAM Warden's last record of it, {snapshot.taken_at}, is older than {days} days"
     configuration = snapshot.data.get("configuration")
     if configuration is None:
         return dict.fromkeys(SETTINGS, False), ""
