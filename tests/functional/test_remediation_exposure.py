@@ -11,6 +11,7 @@ import copy
 import json
 import uuid
 from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -21,7 +22,7 @@ from botocore.exceptions import ClientError
 from iamwarden.adapters.audit import AuditStatus
 from iamwarden.adapters.recorded import AuditRecorded
 from iamwarden.app.service import EnforcerService
-from iamwarden.domain.exceptions import UndoError
+from iamwarden.domain.exceptions import AuditError, UndoError
 from iamwarden.domain.recorded import PUBLIC_ACCESS_BLOCK, Snapshot
 from iamwarden.domain.rule_exceptions import ExceptionScope
 from iamwarden.domain.settings import Settings
@@ -621,3 +622,148 @@ def test_block_alert_mode_changes_nothing(account: Account, enforcer: EnforcerSe
 
     assert finding["outcome"] == "alerted"
     assert _bucket_block(account, "acme-website") is None
+
+
+# Review s12: calls in the same CloudTrail second (times have one-second resolution), undo, no record.
+
+
+def _block_call(configuration: Mapping[str, bool], time: str = "2026-11-22T10:18:58Z") -> dict[str, Any]:
+    """pab-bucket-partly-off.json with ``configuration`` at ``time``, as another call (its own ids)."""
+    event = copy.deepcopy(load_event("pab-bucket-partly-off.json"))
+    event["id"] = str(uuid.uuid4())
+    event["time"] = event["detail"]["eventTime"] = time
+    event["detail"]["eventID"] = str(uuid.uuid4())
+    event["detail"]["requestParameters"]["PublicAccessBlockConfiguration"].update(configuration)
+    return event
+
+
+def _made(account: Account, *configurations: Mapping[str, bool]) -> None:
+    """The calls' effect on S3, in the order they were made (before the enforcer judges them)."""
+    for configuration in configurations:
+        account.s3.put_public_access_block(Bucket="acme-exports", PublicAccessBlockConfiguration=dict(configuration))
+
+
+@pytest.mark.parametrize("mode", ["remediate", "alert"])
+@pytest.mark.parametrize("seeded", [None, ALL_BLOCKED])
+def test_two_calls_in_one_second_leave_no_record_that_silences_a_later_turn_off(
+    account: Account, enforcer: EnforcerService, mode: str, seeded: Mapping[str, bool] | None
+) -> None:
+    """Review s12 F1: all four off then all on in one second (judged in that order) left an "all off" record, and
+    a turn-off a day later was compliant, said nowhere."""
+    account.set("rules/s3-public-access-block-disabled/mode", mode)
+    _pab_bucket(account, "acme-exports", ALL_BLOCKED)
+    if seeded is not None:
+        _kept_block(account, "arn:aws:s3:::acme-exports", seeded)
+    _made(account, ALL_OFF, ALL_BLOCKED)
+    [off] = enforcer.handle(_block_call(ALL_OFF))["findings"]
+    assert enforcer.handle(_block_call(ALL_BLOCKED))["verdict"] == "compliant"
+    record = _block_record(account, "arn:aws:s3:::acme-exports")
+    assert record is not None
+    if off["outcome"] != "remediated":
+        assert record.unusable  # two states in one second: neither is known to be the last
+
+    _made(account, ALL_OFF)
+    later = enforcer.handle(_block_call(ALL_OFF, "2026-11-23T10:00:00Z"))
+
+    assert later["verdict"] == "violation"
+    [finding] = later["findings"]
+    assert finding["outcome"] == ("remediated" if mode == "remediate" else "alerted")
+    assert _bucket_block(account, "acme-exports") == (ALL_BLOCKED if mode == "remediate" else ALL_OFF)
+
+
+def test_a_turn_off_in_the_second_of_a_hardening_call_is_still_remediated(
+    account: Account, enforcer: EnforcerService
+) -> None:
+    """Review s12 F2: a compliant call right before the weakening, in its second, made the weakening alert-only."""
+    account.set("rules/s3-public-access-block-disabled/mode", "remediate")
+    _pab_bucket(account, "acme-exports", ALL_BLOCKED)
+    _kept_block(account, "arn:aws:s3:::acme-exports", ALL_BLOCKED)
+    _made(account, ALL_BLOCKED, ALL_OFF)
+
+    assert enforcer.handle(_block_call(ALL_BLOCKED))["verdict"] == "compliant"
+    [finding] = enforcer.handle(_block_call(ALL_OFF))["findings"]
+
+    assert finding["outcome"] == "remediated"
+    assert _bucket_block(account, "acme-exports") == ALL_BLOCKED
+
+
+def test_a_partial_then_a_full_turn_off_in_one_second_leave_all_four_on(
+    account: Account, enforcer: EnforcerService
+) -> None:
+    """Review s12 F2 (P6): the first call's remediation turns its one setting on; the second's, of the same second
+    and so with no "before", still turns every setting on, and the record says what is live."""
+    account.set("rules/s3-public-access-block-disabled/mode", "remediate")
+    _pab_bucket(account, "acme-exports", ALL_BLOCKED)
+    _kept_block(account, "arn:aws:s3:::acme-exports", ALL_BLOCKED)
+    partial = {**ALL_BLOCKED, "BlockPublicPolicy": False}
+    _made(account, partial, ALL_OFF)
+
+    [first] = enforcer.handle(_block_call(partial))["findings"]
+    [second] = enforcer.handle(_block_call(ALL_OFF))["findings"]
+
+    assert (first["outcome"], second["outcome"]) == ("remediated", "remediated")
+    assert _bucket_block(account, "acme-exports") == ALL_BLOCKED
+    record = _block_record(account, "arn:aws:s3:::acme-exports")
+    assert record is not None
+    assert not record.unusable
+    assert record.data["configuration"] == ALL_BLOCKED
+
+
+def test_without_a_record_turning_all_four_off_is_remediated_and_undo_puts_the_call_back(
+    account: Account, enforcer: EnforcerService
+) -> None:
+    """Review s12 F3: no reading of "everything off" is a hardening, so the first turn-off is not left alert-only."""
+    account.set("rules/s3-public-access-block-disabled/mode", "remediate")
+    _pab_bucket(account, "acme-exports", ALL_BLOCKED)
+    _made(account, ALL_OFF)
+
+    result = enforcer.handle(_block_call(ALL_OFF))
+    [finding] = result["findings"]
+
+    assert finding["outcome"] == "remediated"
+    assert "which settings were on before is unknown" in result["reason"]
+    assert _bucket_block(account, "acme-exports") == ALL_BLOCKED
+    enforcer.executor.undo(finding["remediation_id"])
+    assert _bucket_block(account, "acme-exports") == ALL_OFF
+
+
+def test_after_an_undo_the_same_call_again_is_compliant(account: Account, enforcer: EnforcerService) -> None:
+    """Review s12 F4: the undo keeps what it left, so re-applying the undone configuration is no turn-off."""
+    account.set("rules/s3-public-access-block-disabled/mode", "remediate")
+    _pab_bucket(account, "acme-exports", ALL_BLOCKED)
+    _kept_block(account, "arn:aws:s3:::acme-exports", ALL_BLOCKED)
+    _made(account, WEBSITE)
+    [finding] = enforcer.handle(_block_call(WEBSITE))["findings"]
+    assert finding["outcome"] == "remediated"
+
+    enforcer.executor.undo(finding["remediation_id"])
+    record = _block_record(account, "arn:aws:s3:::acme-exports")
+    assert record is not None
+    assert record.data == {"configuration": WEBSITE, "account": HOME_ACCOUNT}
+
+    _made(account, WEBSITE)
+    # The undo is dated by the real clock, so the next call is a second after it (CloudTrail's resolution).
+    next_call = (datetime.now(UTC) + timedelta(seconds=2)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    again = enforcer.handle(_block_call(WEBSITE, next_call))
+    assert again["verdict"] == "compliant"
+    assert _bucket_block(account, "acme-exports") == WEBSITE
+
+
+def test_an_undo_whose_record_cannot_be_read_back_says_so(account: Account, enforcer: EnforcerService) -> None:
+    """The undo is done even when the read-back for the record fails; it says the record was not restored."""
+    account.set("rules/s3-public-access-block-disabled/mode", "remediate")
+    _pab_bucket(account, "acme-exports", ALL_BLOCKED)
+    _kept_block(account, "arn:aws:s3:::acme-exports", ALL_BLOCKED)
+    _made(account, WEBSITE)
+    [finding] = enforcer.handle(_block_call(WEBSITE))["findings"]
+    recorded = enforcer.executor.recorded
+    assert recorded is not None
+
+    def broken(snapshot: Snapshot) -> bool:
+        raise AuditError("table unavailable")
+
+    enforcer.executor.recorded = type("Broken", (), {"keep": staticmethod(broken), "snapshot": recorded.snapshot})()
+    undo = enforcer.executor.undo(finding["remediation_id"])
+
+    assert _bucket_block(account, "acme-exports") == WEBSITE
+    assert any("NOT restored: IAM Warden's record of arn:aws:s3:::acme-exports" in line for line in undo.restored)

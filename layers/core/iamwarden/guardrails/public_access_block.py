@@ -314,6 +314,17 @@ class RestorePublicAccessBlock:
         off = [name for name in turned_on if (current or {}).get(name)]
         return [f"turned {', '.join(off)} off again for {where}, as before"]
 
+    def kept_after_undo(
+        self, aws: AccountClients, step: RemediationStep, before: Mapping[str, Any], account: str, now: str
+    ) -> Snapshot | None:
+        """The configuration the undo left, read back live and dated ``now``: the rule's record of the state before
+        the next call (review s12 F4: else a call re-applying what the undo put back reads as a turn-off)."""
+        if not before["exists"]:
+            return None
+        return Snapshot(
+            PUBLIC_ACCESS_BLOCK, step.target, now, {"configuration": self._get(aws, step), "account": account}
+        )
+
     @staticmethod
     def _where(step: RemediationStep) -> str:
         if step.parameters["scope"] == "account":
