@@ -480,3 +480,41 @@ def test_a_failed_call_is_never_judged_against_the_record() -> None:
     judgement = judge_event(load_event("pab-account-access-denied.json"), Settings(), recorded=_kept(ACCOUNT_BLOCK, ON))
     assert judgement.verdict is Verdict.IGNORED
     assert judgement.observed == ()
+
+
+def test_an_exception_for_the_settings_off_covers_the_call_with_or_without_a_record() -> None:
+    """Review s12 F6: an exception accepts the settings being off (what a finding without a record, or main's, says);
+    knowing that the call turned them off must not take it away."""
+    from datetime import UTC, datetime, timedelta
+
+    from iamwarden.domain.rule_exceptions import (
+        ExceptionScope,
+        ExceptionStatus,
+        RuleException,
+        accepted_of,
+    )
+
+    event = load_event("pab-bucket-partly-off.json")  # acme-exports: BlockPublicPolicy and RestrictPublicBuckets off
+    exports = "arn:aws:s3:::acme-exports"
+    without_record = judge_event(event, Settings()).findings[0]
+    now = datetime(2026, 11, 22, 11, tzinfo=UTC)
+    exception = RuleException(
+        "ex-website",
+        ExceptionScope("s3-public-access-block-disabled", resource_pattern=exports, literal=True),
+        "a public website behind its bucket policy",
+        "arn:aws:iam::111122223333:user/alice",
+        now - timedelta(hours=2),
+        5,
+        ExceptionStatus.APPROVED,
+        "arn:aws:iam::111122223333:user/bob",
+        now - timedelta(hours=1),
+        now - timedelta(hours=1) + timedelta(days=5),  # approval + days, as the desk sets it
+        source_remediation_id="rem-website",
+        accepted=accepted_of(without_record.offending),
+    )
+    with_record = _Recorded(
+        Snapshot(PUBLIC_ACCESS_BLOCK, exports, "2026-11-20T09:00:00Z", {"configuration": ON, "account": "111122223333"})
+    )
+    for recorded in (None, with_record):
+        judgement = judge_event(event, Settings(), recorded=recorded, exceptions=[exception], now=now)
+        assert judgement.verdict is Verdict.COMPLIANT, judgement.reason
