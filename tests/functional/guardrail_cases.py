@@ -671,12 +671,26 @@ def _bucket_with_canned_acl(sample: str) -> Callable[[Account], dict[str, Any]]:
     return prepare
 
 
-def _bucket_with_sample_block(sample: str) -> Callable[[Account], dict[str, Any]]:
+def _bucket_with_sample_block(
+    sample: str, before: Mapping[str, bool] | None = None
+) -> Callable[[Account], dict[str, Any]]:
+    """The bucket as the sample's call left it; with ``before``, the configuration an earlier call the enforcer
+    judged left (its record: what the rule compares the call with)."""
+
     def prepare(account: Account) -> dict[str, Any]:
+        from iamwarden.adapters.recorded import AuditRecorded
+        from iamwarden.domain.recorded import PUBLIC_ACCESS_BLOCK, Snapshot
+
         request = _request(sample)
         configuration = {key: request["PublicAccessBlockConfiguration"][key] for key in ALL_BLOCKED}
         _bucket(account, request["bucketName"])
         account.s3.put_public_access_block(Bucket=request["bucketName"], PublicAccessBlockConfiguration=configuration)
+        if before is not None:
+            arn = f"arn:aws:s3:::{request['bucketName']}"
+            kept = {"configuration": dict(before), "account": "111122223333"}
+            AuditRecorded(account.audit(), account.dynamodb).put(
+                Snapshot(PUBLIC_ACCESS_BLOCK, arn, "2026-11-20T09:00:00.000+00:00", kept)
+            )
         return load_event(sample)
 
     return prepare
@@ -2114,7 +2128,8 @@ CASES: Mapping[str, GuardrailCase] = {
         GuardrailCase(
             rule="s3-public-access-block-disabled",
             violation=Scenario(
-                _bucket_with_sample_block("pab-bucket-partly-off.json"), bucket_public_access_block("acme-exports")
+                _bucket_with_sample_block("pab-bucket-partly-off.json", ALL_BLOCKED),
+                bucket_public_access_block("acme-exports"),
             ),
             remediated=ALL_BLOCKED,
             compliant=Scenario(

@@ -360,6 +360,23 @@ def test_cli_usage_errors_exit_2(argv: list[str]) -> None:
     assert (code, out) == (2, "")
 
 
+def test_cli_requests_a_literal_scope_and_says_so(account: Account) -> None:
+    """``--literal``: the ARN names one resource exactly, ``*`` in an object key included (review s11 F15)."""
+    star = f"{BUCKET_ARN}/*.csv"
+    code, out, err = cli(
+        "exception", "request", "--rule", "s3-acl-public", "--resource", star, "--literal", "--reason", "x"
+    )
+    assert (code, err) == (0, ""), err
+    assert f"on resource {star} exactly (* and ? in it are no wildcards)" in out
+    [requested] = desk_of(account, Clock()).list()
+    assert requested.scope == ExceptionScope("s3-acl-public", resource_pattern=star, literal=True)
+    one_line_error(
+        cli("exception", "request", "--rule", RULE, "--actor", OPERATOR, "--literal", "--reason", "x"),
+        2,
+        "Only a resource scope can be literal",
+    )
+
+
 def test_cli_honours_the_max_days_setting(account: Account) -> None:
     account.set("exceptions/max_days", "5")
     one_line_error(

@@ -2594,6 +2594,7 @@ def test_the_new_rules_call_only_what_the_role_allows(
     """Trust policies (which read the audit table's history), ACLs and Block Public Access, as whole events."""
     for rule in ("trust-policy-untrusted", "s3-acl-public", "s3-public-access-block-disabled"):
         account.set(f"rules/{rule}/mode", "remediate")
+    account.set("rules/s3-public-access-block-disabled/all_four", "always")  # no earlier record of the bucket's block
     trust = json.loads(load_event("trust-update-unknown-account.json")["detail"]["requestParameters"]["policyDocument"])
     account.iam.create_role(RoleName="app-deployer", AssumeRolePolicyDocument=json.dumps(trust))
     account.s3.create_bucket(Bucket="acme-website", CreateBucketConfiguration={"LocationConstraint": BUCKET_REGION})

@@ -17,12 +17,13 @@ import json
 from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError, EndpointConnectionError
 
 from iamwarden.adapters.recorded import AuditRecorded, take_boundary_snapshots
 from iamwarden.app.service import EnforcerService
 from iamwarden.domain.exceptions import AuditError
 from iamwarden.domain.findings import Outcome
-from iamwarden.domain.recorded import BOUNDARY, POLICY_DEFAULT, Snapshot
+from iamwarden.domain.recorded import BOUNDARY, POLICY_DEFAULT, PUBLIC_ACCESS_BLOCK, Snapshot
 from tests.aws_fixtures import HOME_ACCOUNT
 from tests.conftest import load_event
 from tests.functional.conftest import Account, RecordingNotifier
@@ -178,6 +179,60 @@ def test_an_older_event_judged_late_never_overwrites_a_newer_record(account: Acc
     kept = recorded.snapshot(POLICY_DEFAULT, arn)
     assert kept is not None
     assert dict(kept.data) == {"default_version": "v4"}
+
+
+def test_two_states_of_one_instant_leave_a_record_no_one_trusts(account: Account) -> None:
+    """Review s12 F1: CloudTrail times have one-second resolution, so of two calls of one second neither is known to
+    be the last: a record of what one call set (``ambiguous_within_instant``) is marked unusable when another of
+    its instant set something else, and left alone when it set the same, or when a later record is stored."""
+    recorded = AuditRecorded(account.audit(), account.dynamodb)
+    arn = "arn:aws:s3:::acme-exports"
+    at = "2026-11-22T10:18:58.000+00:00"
+    off = Snapshot(PUBLIC_ACCESS_BLOCK, arn, at, {"configuration": None}, ambiguous_within_instant=True)
+    on = off._replace(data={"configuration": {"BlockPublicAcls": True}})
+
+    assert recorded.keep(off)
+    assert not recorded.keep(off)  # the same state again (a redelivery): still trusted
+    assert not (_stored(recorded, arn)).unusable
+    assert not recorded.keep(on)
+    assert _stored(recorded, arn).unusable
+    assert recorded.keep(on._replace(taken_at="2026-11-22T10:18:59.000+00:00"))  # a later call: trusted again
+    assert not _stored(recorded, arn).unusable
+    assert not recorded.keep(off._replace(ambiguous_within_instant=False, taken_at="2026-11-22T10:18:59.000+00:00"))
+    assert not _stored(recorded, arn).unusable  # a record that does not say so is refused as before, nothing marked
+    assert not recorded.keep(off)  # an older one: refused, the later record stays trusted
+    assert not _stored(recorded, arn).unusable
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [
+        ClientError({"Error": {"Code": "ProvisionedThroughputExceededException"}}, "UpdateItem"),
+        EndpointConnectionError(endpoint_url="https://dynamodb"),
+    ],
+)
+def test_a_failed_marking_of_an_ambiguous_record_is_an_audit_error(account: Account, failure: Exception) -> None:
+    """Marking the record unusable fails: the event fails and is retried (an ``AuditError``), never a trusted record."""
+    arn = "arn:aws:s3:::acme-exports"
+    at = "2026-11-22T10:18:58.000+00:00"
+    off = Snapshot(PUBLIC_ACCESS_BLOCK, arn, at, {"configuration": None}, ambiguous_within_instant=True)
+    AuditRecorded(account.audit(), account.dynamodb).put(off)
+
+    class Failing:
+        def __getattr__(self, name: str) -> Any:
+            return getattr(account.dynamodb, name)
+
+        def update_item(self, **_: Any) -> None:
+            raise failure
+
+    with pytest.raises(AuditError, match="cannot mark snapshot"):
+        AuditRecorded(account.audit(), Failing()).keep(off._replace(data={"configuration": {}}))
+
+
+def _stored(recorded: AuditRecorded, arn: str) -> Snapshot:
+    kept = recorded.snapshot(PUBLIC_ACCESS_BLOCK, arn)
+    assert kept is not None
+    return kept
 
 
 # --- gap 10: a boundary narrowed after the heartbeat's snapshot -----------------------------------------------------

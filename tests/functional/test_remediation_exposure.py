@@ -10,6 +10,8 @@ from __future__ import annotations
 import copy
 import json
 import uuid
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -18,8 +20,12 @@ from botocore.compat import HTTPHeaders
 from botocore.exceptions import ClientError
 
 from iamwarden.adapters.audit import AuditStatus
+from iamwarden.adapters.recorded import AuditRecorded
 from iamwarden.app.service import EnforcerService
-from iamwarden.domain.exceptions import UndoError
+from iamwarden.domain.exceptions import AuditError, UndoError
+from iamwarden.domain.recorded import PUBLIC_ACCESS_BLOCK, Snapshot
+from iamwarden.domain.rule_exceptions import ExceptionScope
+from iamwarden.domain.settings import Settings
 from iamwarden.guardrails.public_access_block import ALL_BLOCKED
 from iamwarden.guardrails.trust_policy import NO_ONE_MAY_ASSUME
 from tests.aws_fixtures import HOME_ACCOUNT
@@ -305,6 +311,41 @@ def test_remediate_removes_the_public_object_grant(account: Account, enforcer: E
     assert (ALL_USERS, "READ") in _groups(account.s3.get_object_acl(Bucket="acme-invoices", Key=key)["Grants"])
 
 
+def test_the_undos_exception_for_an_object_names_it_exactly(account: Account, enforcer: EnforcerService) -> None:
+    """Review s11 F15: ``*.csv`` is a legal object key; the undo's exception for it must not exempt every CSV."""
+    from datetime import UTC, datetime
+
+    from iamwarden.app.exception_desk import undo_with_exception
+    from iamwarden.guardrails.engine import judge_event
+    from tests.functional.test_exceptions import Clock, desk_of
+
+    account.set("rules/s3-acl-public/mode", "remediate")
+    send_object_acl_bodies_as_grant_headers(enforcer.executor.clients.client("s3", HOME_ACCOUNT, BUCKET_REGION))
+    _bucket(account, "acme-invoices")
+    account.s3.put_object(Bucket="acme-invoices", Key="*.csv", Body=b"a,b", ACL="public-read")
+    event = copy.deepcopy(load_event("acl-object-public-read.json"))
+    event["detail"]["requestParameters"]["key"] = "*.csv"
+    [finding] = enforcer.handle(event)["findings"]
+    assert finding["outcome"] == "remediated"
+    desk = desk_of(account, Clock(datetime(2026, 11, 22, 10, 30, tzinfo=UTC)))
+
+    _, exception = undo_with_exception(
+        enforcer.executor, desk, finding["remediation_id"], "arn:aws:iam::111122223333:user/secops", 2
+    )
+
+    assert exception is not None
+    [stored] = desk.list()  # as the table gives it back to the enforcer
+    assert stored.scope == ExceptionScope(
+        "s3-acl-public", resource_pattern="arn:aws:s3:::acme-invoices/*.csv", literal=True
+    )
+    assert "exactly" in stored.scope.describe()
+    other = copy.deepcopy(event)
+    other["detail"]["requestParameters"]["key"] = "exports/customers.csv"
+    at = datetime(2026, 11, 22, 11, 0, tzinfo=UTC)
+    assert judge_event(other, Settings(), exceptions=[stored], now=at).verdict.value == "violation"
+    assert judge_event(event, Settings(), exceptions=[stored], now=at).verdict.value == "compliant"
+
+
 def test_a_bucket_with_acls_disabled_is_left_alone(account: Account, enforcer: EnforcerService) -> None:
     """BucketOwnerEnforced: S3 ignores ACLs and rejects ACL changes, so nothing public remains to remove."""
     account.set("rules/s3-acl-public/mode", "remediate")
@@ -380,6 +421,9 @@ def test_an_acl_made_private_since_is_not_touched(account: Account, enforcer: En
 
 # --- s3-public-access-block-disabled -----------------------------------------------------------
 
+WEBSITE = {**ALL_BLOCKED, "BlockPublicPolicy": False, "RestrictPublicBuckets": False}  # a public site, by its policy
+ALL_OFF = dict.fromkeys(ALL_BLOCKED, False)
+
 
 def _bucket_block(account: Account, bucket: str) -> dict[str, bool] | None:
     try:
@@ -390,34 +434,115 @@ def _bucket_block(account: Account, bucket: str) -> dict[str, bool] | None:
         return None
 
 
-def test_a_deleted_bucket_block_is_restored_and_undo_deletes_it_again(
+def _kept_block(account: Account, arn: str, configuration: Mapping[str, bool] | None) -> None:
+    """The configuration an earlier call the enforcer judged left (kept as the enforcer keeps it)."""
+    AuditRecorded(account.audit(), account.dynamodb).put(
+        Snapshot(
+            PUBLIC_ACCESS_BLOCK,
+            arn,
+            "2026-11-20T09:00:00.000+00:00",
+            {"configuration": None if configuration is None else dict(configuration), "account": HOME_ACCOUNT},
+        )
+    )
+
+
+def _block_record(account: Account, arn: str) -> Snapshot | None:
+    return AuditRecorded(account.audit(), account.dynamodb).snapshot(PUBLIC_ACCESS_BLOCK, arn)
+
+
+def _pab_bucket(account: Account, bucket: str, live: Mapping[str, bool] | None) -> None:
+    account.s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": BUCKET_REGION})
+    if live is None:
+        account.s3.delete_public_access_block(Bucket=bucket)
+    else:
+        account.s3.put_public_access_block(Bucket=bucket, PublicAccessBlockConfiguration=dict(live))
+
+
+def test_a_deleted_bucket_block_is_restored_exactly_as_kept_and_undo_deletes_it_again(
     account: Account, enforcer: EnforcerService
 ) -> None:
     account.set("rules/s3-public-access-block-disabled/mode", "remediate")
-    account.s3.create_bucket(Bucket="acme-website", CreateBucketConfiguration={"LocationConstraint": BUCKET_REGION})
-    account.s3.delete_public_access_block(Bucket="acme-website")
+    _pab_bucket(account, "acme-website", None)
+    _kept_block(account, "arn:aws:s3:::acme-website", WEBSITE)
 
     [finding] = enforcer.handle(load_event("pab-bucket-deleted.json"))["findings"]
 
     assert finding["outcome"] == "remediated"
-    assert _bucket_block(account, "acme-website") == ALL_BLOCKED
+    assert _bucket_block(account, "acme-website") == WEBSITE  # what was on before, no more
+    record = _block_record(account, "arn:aws:s3:::acme-website")
+    assert record is not None
+    assert record.data == {
+        "configuration": WEBSITE,
+        "account": HOME_ACCOUNT,
+    }  # what the remediation left is the next call's before
     enforcer.executor.undo(finding["remediation_id"])
     assert _bucket_block(account, "acme-website") is None
 
 
-def test_settings_turned_off_are_turned_on_and_undo_restores_exactly(
+def test_a_hardening_call_with_an_earlier_record_is_compliant_and_kept(
+    account: Account, enforcer: EnforcerService
+) -> None:
+    """Review s11 F10: turning two settings on where the policy ones were deliberately off is no weakening."""
+    account.set("rules/s3-public-access-block-disabled/mode", "remediate")
+    _pab_bucket(account, "acme-exports", WEBSITE)
+    _kept_block(account, "arn:aws:s3:::acme-exports", ALL_OFF)
+
+    result = enforcer.handle(load_event("pab-bucket-partly-off.json"))
+
+    assert result["verdict"] == "compliant"
+    assert result["findings"] == []
+    assert _bucket_block(account, "acme-exports") == WEBSITE
+    record = _block_record(account, "arn:aws:s3:::acme-exports")
+    assert record is not None
+    assert record.data == {"configuration": WEBSITE, "account": HOME_ACCOUNT}
+
+
+def test_only_the_setting_turned_off_is_turned_on_and_undo_restores_exactly(
     account: Account, enforcer: EnforcerService
 ) -> None:
     account.set("rules/s3-public-access-block-disabled/mode", "remediate")
-    partly = {**ALL_BLOCKED, "BlockPublicPolicy": False, "RestrictPublicBuckets": False}
-    account.s3.create_bucket(Bucket="acme-exports", CreateBucketConfiguration={"LocationConstraint": BUCKET_REGION})
-    account.s3.put_public_access_block(Bucket="acme-exports", PublicAccessBlockConfiguration=partly)
+    _pab_bucket(account, "acme-exports", WEBSITE)
+    _kept_block(account, "arn:aws:s3:::acme-exports", {**WEBSITE, "BlockPublicPolicy": True})
 
     [finding] = enforcer.handle(load_event("pab-bucket-partly-off.json"))["findings"]
 
+    assert finding["outcome"] == "remediated"
+    assert finding["done"] == ["turned BlockPublicPolicy on for bucket acme-exports"]
+    assert _bucket_block(account, "acme-exports") == {**WEBSITE, "BlockPublicPolicy": True}
+    undo = enforcer.executor.undo(finding["remediation_id"])
+    assert _bucket_block(account, "acme-exports") == WEBSITE
+    assert undo.restored == ("turned BlockPublicPolicy off again for bucket acme-exports, as before",)
+
+
+def test_without_an_earlier_record_the_block_is_alerted_only(account: Account, enforcer: EnforcerService) -> None:
+    account.set("rules/s3-public-access-block-disabled/mode", "remediate")
+    _pab_bucket(account, "acme-exports", WEBSITE)
+
+    result = enforcer.handle(load_event("pab-bucket-partly-off.json"))
+    [finding] = result["findings"]
+
+    assert finding["outcome"] != "remediated"
+    assert "turned off" not in result["reason"]
+    assert "which settings were on before is unknown" in result["reason"]
+    assert _bucket_block(account, "acme-exports") == WEBSITE
+    record = _block_record(account, "arn:aws:s3:::acme-exports")
+    assert record is not None  # kept whatever the verdict: the next call is judged against it
+    assert record.data == {"configuration": WEBSITE, "account": HOME_ACCOUNT}
+
+
+def test_all_four_always_turns_every_setting_on_and_undo_puts_back_the_call(
+    account: Account, enforcer: EnforcerService
+) -> None:
+    account.set("rules/s3-public-access-block-disabled/mode", "remediate")
+    account.set("rules/s3-public-access-block-disabled/all_four", "always")
+    _pab_bucket(account, "acme-exports", WEBSITE)
+
+    [finding] = enforcer.handle(load_event("pab-bucket-partly-off.json"))["findings"]
+
+    assert finding["outcome"] == "remediated"
     assert _bucket_block(account, "acme-exports") == ALL_BLOCKED
     undo = enforcer.executor.undo(finding["remediation_id"])
-    assert _bucket_block(account, "acme-exports") == partly
+    assert _bucket_block(account, "acme-exports") == WEBSITE
     assert undo.restored == (
         "turned BlockPublicPolicy, RestrictPublicBuckets off again for bucket acme-exports, as before",
     )
@@ -426,8 +551,8 @@ def test_settings_turned_off_are_turned_on_and_undo_restores_exactly(
 def test_the_account_block_is_restored_through_s3_control(account: Account, enforcer: EnforcerService) -> None:
     account.set("rules/s3-public-access-block-disabled/mode", "remediate")
     s3control = account.session.client("s3control", region_name="us-east-1")
-    off = dict.fromkeys(ALL_BLOCKED, False)
-    s3control.put_public_access_block(AccountId=HOME_ACCOUNT, PublicAccessBlockConfiguration=off)
+    s3control.put_public_access_block(AccountId=HOME_ACCOUNT, PublicAccessBlockConfiguration=ALL_OFF)
+    _kept_block(account, f"arn:aws:s3::{HOME_ACCOUNT}:public-access-block", ALL_BLOCKED)
 
     [finding] = enforcer.handle(load_event("pab-account-off.json"))["findings"]
 
@@ -440,28 +565,48 @@ def test_the_account_block_is_restored_through_s3_control(account: Account, enfo
         "s3:PutAccountPublicAccessBlock",
     }
     enforcer.executor.undo(finding["remediation_id"])
-    assert s3control.get_public_access_block(AccountId=HOME_ACCOUNT)["PublicAccessBlockConfiguration"] == off
+    assert s3control.get_public_access_block(AccountId=HOME_ACCOUNT)["PublicAccessBlockConfiguration"] == ALL_OFF
+
+
+def test_a_failed_account_call_is_ignored_and_keeps_nothing(account: Account, enforcer: EnforcerService) -> None:
+    account.set("rules/s3-public-access-block-disabled/mode", "remediate")
+    arn = f"arn:aws:s3::{HOME_ACCOUNT}:public-access-block"
+    _kept_block(account, arn, ALL_BLOCKED)
+
+    result = enforcer.handle(load_event("pab-account-access-denied.json"))
+
+    assert result["verdict"] == "ignored"
+    record = _block_record(account, arn)
+    assert record is not None
+    assert record.data == {
+        "configuration": ALL_BLOCKED,
+        "account": HOME_ACCOUNT,
+    }  # the failed call's settings are no one's "before"
 
 
 def test_undo_keeps_a_setting_turned_off_since(account: Account, enforcer: EnforcerService) -> None:
-    """Undo turns off only what was off before; it leaves a later change alone."""
+    """Undo turns off only what the remediation turned on; it leaves a later change alone."""
     account.set("rules/s3-public-access-block-disabled/mode", "remediate")
-    partly = {**ALL_BLOCKED, "BlockPublicPolicy": False}
-    account.s3.create_bucket(Bucket="acme-exports", CreateBucketConfiguration={"LocationConstraint": BUCKET_REGION})
-    account.s3.put_public_access_block(Bucket="acme-exports", PublicAccessBlockConfiguration=partly)
+    _pab_bucket(account, "acme-exports", WEBSITE)
+    _kept_block(account, "arn:aws:s3:::acme-exports", ALL_BLOCKED)
     [finding] = enforcer.handle(load_event("pab-bucket-partly-off.json"))["findings"]
+    assert _bucket_block(account, "acme-exports") == ALL_BLOCKED
     later = {**ALL_BLOCKED, "IgnorePublicAcls": False}
     account.s3.put_public_access_block(Bucket="acme-exports", PublicAccessBlockConfiguration=later)
 
     enforcer.executor.undo(finding["remediation_id"])
 
-    assert _bucket_block(account, "acme-exports") == {**later, "BlockPublicPolicy": False}
+    assert _bucket_block(account, "acme-exports") == {
+        **later,
+        "BlockPublicPolicy": False,
+        "RestrictPublicBuckets": False,
+    }
 
 
 def test_a_block_already_on_is_not_touched(account: Account, enforcer: EnforcerService) -> None:
     account.set("rules/s3-public-access-block-disabled/mode", "remediate")
-    account.s3.create_bucket(Bucket="acme-exports", CreateBucketConfiguration={"LocationConstraint": BUCKET_REGION})
-    account.s3.put_public_access_block(Bucket="acme-exports", PublicAccessBlockConfiguration=ALL_BLOCKED)
+    _pab_bucket(account, "acme-exports", ALL_BLOCKED)
+    _kept_block(account, "arn:aws:s3:::acme-exports", ALL_BLOCKED)
 
     [finding] = enforcer.handle(load_event("pab-bucket-partly-off.json"))["findings"]
 
@@ -470,10 +615,155 @@ def test_a_block_already_on_is_not_touched(account: Account, enforcer: EnforcerS
 
 
 def test_block_alert_mode_changes_nothing(account: Account, enforcer: EnforcerService) -> None:
-    account.s3.create_bucket(Bucket="acme-website", CreateBucketConfiguration={"LocationConstraint": BUCKET_REGION})
-    account.s3.delete_public_access_block(Bucket="acme-website")
+    _pab_bucket(account, "acme-website", None)
+    _kept_block(account, "arn:aws:s3:::acme-website", ALL_BLOCKED)
 
     [finding] = enforcer.handle(load_event("pab-bucket-deleted.json"))["findings"]
 
     assert finding["outcome"] == "alerted"
     assert _bucket_block(account, "acme-website") is None
+
+
+# Review s12: calls in the same CloudTrail second (times have one-second resolution), undo, no record.
+
+
+def _block_call(configuration: Mapping[str, bool], time: str = "2026-11-22T10:18:58Z") -> dict[str, Any]:
+    """pab-bucket-partly-off.json with ``configuration`` at ``time``, as another call (its own ids)."""
+    event = copy.deepcopy(load_event("pab-bucket-partly-off.json"))
+    event["id"] = str(uuid.uuid4())
+    event["time"] = event["detail"]["eventTime"] = time
+    event["detail"]["eventID"] = str(uuid.uuid4())
+    event["detail"]["requestParameters"]["PublicAccessBlockConfiguration"].update(configuration)
+    return event
+
+
+def _made(account: Account, *configurations: Mapping[str, bool]) -> None:
+    """The calls' effect on S3, in the order they were made (before the enforcer judges them)."""
+    for configuration in configurations:
+        account.s3.put_public_access_block(Bucket="acme-exports", PublicAccessBlockConfiguration=dict(configuration))
+
+
+@pytest.mark.parametrize("mode", ["remediate", "alert"])
+@pytest.mark.parametrize("seeded", [None, ALL_BLOCKED])
+def test_two_calls_in_one_second_leave_no_record_that_silences_a_later_turn_off(
+    account: Account, enforcer: EnforcerService, mode: str, seeded: Mapping[str, bool] | None
+) -> None:
+    """Review s12 F1: all four off then all on in one second (judged in that order) left an "all off" record, and
+    a turn-off a day later was compliant, said nowhere."""
+    account.set("rules/s3-public-access-block-disabled/mode", mode)
+    _pab_bucket(account, "acme-exports", ALL_BLOCKED)
+    if seeded is not None:
+        _kept_block(account, "arn:aws:s3:::acme-exports", seeded)
+    _made(account, ALL_OFF, ALL_BLOCKED)
+    [off] = enforcer.handle(_block_call(ALL_OFF))["findings"]
+    assert enforcer.handle(_block_call(ALL_BLOCKED))["verdict"] == "compliant"
+    record = _block_record(account, "arn:aws:s3:::acme-exports")
+    assert record is not None
+    if off["outcome"] != "remediated":
+        assert record.unusable  # two states in one second: neither is known to be the last
+
+    _made(account, ALL_OFF)
+    later = enforcer.handle(_block_call(ALL_OFF, "2026-11-23T10:00:00Z"))
+
+    assert later["verdict"] == "violation"
+    [finding] = later["findings"]
+    assert finding["outcome"] == ("remediated" if mode == "remediate" else "alerted")
+    assert _bucket_block(account, "acme-exports") == (ALL_BLOCKED if mode == "remediate" else ALL_OFF)
+
+
+def test_a_turn_off_in_the_second_of_a_hardening_call_is_still_remediated(
+    account: Account, enforcer: EnforcerService
+) -> None:
+    """Review s12 F2: a compliant call right before the weakening, in its second, made the weakening alert-only."""
+    account.set("rules/s3-public-access-block-disabled/mode", "remediate")
+    _pab_bucket(account, "acme-exports", ALL_BLOCKED)
+    _kept_block(account, "arn:aws:s3:::acme-exports", ALL_BLOCKED)
+    _made(account, ALL_BLOCKED, ALL_OFF)
+
+    assert enforcer.handle(_block_call(ALL_BLOCKED))["verdict"] == "compliant"
+    [finding] = enforcer.handle(_block_call(ALL_OFF))["findings"]
+
+    assert finding["outcome"] == "remediated"
+    assert _bucket_block(account, "acme-exports") == ALL_BLOCKED
+
+
+def test_a_partial_then_a_full_turn_off_in_one_second_leave_all_four_on(
+    account: Account, enforcer: EnforcerService
+) -> None:
+    """Review s12 F2 (P6): the first call's remediation turns its one setting on; the second's, of the same second
+    and so with no "before", still turns every setting on, and the record says what is live."""
+    account.set("rules/s3-public-access-block-disabled/mode", "remediate")
+    _pab_bucket(account, "acme-exports", ALL_BLOCKED)
+    _kept_block(account, "arn:aws:s3:::acme-exports", ALL_BLOCKED)
+    partial = {**ALL_BLOCKED, "BlockPublicPolicy": False}
+    _made(account, partial, ALL_OFF)
+
+    [first] = enforcer.handle(_block_call(partial))["findings"]
+    [second] = enforcer.handle(_block_call(ALL_OFF))["findings"]
+
+    assert (first["outcome"], second["outcome"]) == ("remediated", "remediated")
+    assert _bucket_block(account, "acme-exports") == ALL_BLOCKED
+    record = _block_record(account, "arn:aws:s3:::acme-exports")
+    assert record is not None
+    assert not record.unusable
+    assert record.data["configuration"] == ALL_BLOCKED
+
+
+def test_without_a_record_turning_all_four_off_is_remediated_and_undo_puts_the_call_back(
+    account: Account, enforcer: EnforcerService
+) -> None:
+    """Review s12 F3: no reading of "everything off" is a hardening, so the first turn-off is not left alert-only."""
+    account.set("rules/s3-public-access-block-disabled/mode", "remediate")
+    _pab_bucket(account, "acme-exports", ALL_BLOCKED)
+    _made(account, ALL_OFF)
+
+    result = enforcer.handle(_block_call(ALL_OFF))
+    [finding] = result["findings"]
+
+    assert finding["outcome"] == "remediated"
+    assert "which settings were on before is unknown" in result["reason"]
+    assert _bucket_block(account, "acme-exports") == ALL_BLOCKED
+    enforcer.executor.undo(finding["remediation_id"])
+    assert _bucket_block(account, "acme-exports") == ALL_OFF
+
+
+def test_after_an_undo_the_same_call_again_is_compliant(account: Account, enforcer: EnforcerService) -> None:
+    """Review s12 F4: the undo keeps what it left, so re-applying the undone configuration is no turn-off."""
+    account.set("rules/s3-public-access-block-disabled/mode", "remediate")
+    _pab_bucket(account, "acme-exports", ALL_BLOCKED)
+    _kept_block(account, "arn:aws:s3:::acme-exports", ALL_BLOCKED)
+    _made(account, WEBSITE)
+    [finding] = enforcer.handle(_block_call(WEBSITE))["findings"]
+    assert finding["outcome"] == "remediated"
+
+    enforcer.executor.undo(finding["remediation_id"])
+    record = _block_record(account, "arn:aws:s3:::acme-exports")
+    assert record is not None
+    assert record.data == {"configuration": WEBSITE, "account": HOME_ACCOUNT}
+
+    _made(account, WEBSITE)
+    # The undo is dated by the real clock, so the next call is a second after it (CloudTrail's resolution).
+    next_call = (datetime.now(UTC) + timedelta(seconds=2)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    again = enforcer.handle(_block_call(WEBSITE, next_call))
+    assert again["verdict"] == "compliant"
+    assert _bucket_block(account, "acme-exports") == WEBSITE
+
+
+def test_an_undo_whose_record_cannot_be_read_back_says_so(account: Account, enforcer: EnforcerService) -> None:
+    """The undo is done even when the read-back for the record fails; it says the record was not restored."""
+    account.set("rules/s3-public-access-block-disabled/mode", "remediate")
+    _pab_bucket(account, "acme-exports", ALL_BLOCKED)
+    _kept_block(account, "arn:aws:s3:::acme-exports", ALL_BLOCKED)
+    _made(account, WEBSITE)
+    [finding] = enforcer.handle(_block_call(WEBSITE))["findings"]
+    recorded = enforcer.executor.recorded
+    assert recorded is not None
+
+    def broken(snapshot: Snapshot) -> bool:
+        raise AuditError("table unavailable")
+
+    enforcer.executor.recorded = type("Broken", (), {"keep": staticmethod(broken), "snapshot": recorded.snapshot})()
+    undo = enforcer.executor.undo(finding["remediation_id"])
+
+    assert _bucket_block(account, "acme-exports") == WEBSITE
+    assert any("NOT restored: IAM Warden's record of arn:aws:s3:::acme-exports" in line for line in undo.restored)

@@ -553,6 +553,7 @@ def test_undo_and_exempt_creates_and_approves_a_short_exception_for_the_rule_and
     [requested] = harness.desk.requests
     assert requested["scope"].rule_id == "iam-user-created"
     assert requested["scope"].resource_pattern == USER_ARN
+    assert requested["scope"].literal is True  # this resource exactly: no wildcards (review s11 F15)
     assert requested["scope"].actor_pattern is None
     assert requested["days"] == 3
     assert requested["source_remediation_id"] == remediation_id
@@ -620,11 +621,13 @@ def test_the_owner_requests_an_exception_in_a_modal_and_an_approver_approves_it(
     assert answer["body"] == ""
     [requested] = harness.desk.requests
     assert requested["scope"].resource_pattern == USER_ARN
+    assert requested["scope"].literal is True
     assert requested["requester"] == f"slack:{TEAM}/{OWNER}"
     assert requested["days"] == 5
     assert requested["reason"] == "break-glass user for the migration"
     [posted] = slack.responses
     assert posted["response_type"] == "in_channel"
+    assert f"on `{USER_ARN}` exactly (`*` and `?` in it are no wildcards)" in posted["text"]
     [approve] = posted["blocks"][1]["elements"]
     assert approve["action_id"] == ACTION_APPROVE_EXCEPTION
     assert approve["value"] == "exc-1"
@@ -949,7 +952,7 @@ def test_with_the_real_desk_an_exception_requested_and_approved_in_slack_is_stor
     approved = desk.approve(exception_id, operator)  # the CLI's path, with the operators read from SSM
     assert approved.status is ExceptionStatus.APPROVED
     assert approved.requester == f"slack:{TEAM}/{OWNER}"
-    assert approved.scope == ExceptionScope("iam-user-created", resource_pattern=USER_ARN)
+    assert approved.scope == ExceptionScope("iam-user-created", resource_pattern=USER_ARN, literal=True)
     assert approved.days == 2
     # A second approval of the same exception is refused with the desk's own sentence.
     harness.send(approve_click(APPROVER, exception_id, slack))

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import copy
 import json
+from collections.abc import Sequence
 from typing import Any
 
 import pytest
 
-from iamwarden.domain.findings import Verdict
+from iamwarden.domain.findings import Judgement, Verdict
+from iamwarden.domain.recorded import PUBLIC_ACCESS_BLOCK, PastRemediation, Snapshot
 from iamwarden.domain.settings import Settings, parse_settings
 from iamwarden.guardrails.engine import judge_event
+from iamwarden.guardrails.public_access_block import SETTINGS
 from tests.conftest import load_event
 
 GITHUB = "arn:aws:iam::111122223333:oidc-provider/token.actions.githubusercontent.com"
@@ -275,11 +278,43 @@ def test_a_malformed_acl_event_is_invalid(request_parameters: dict[str, Any], me
 
 # --- s3-public-access-block-disabled ---------------------------------------------------------
 
+ON = dict.fromkeys(SETTINGS, True)
+OFF = dict.fromkeys(SETTINGS, False)
+WEBSITE = {**ON, "BlockPublicPolicy": False, "RestrictPublicBuckets": False}  # a public site behind its policy
+INVOICES = "arn:aws:s3:::acme-invoices"
+ACCOUNT_BLOCK = "arn:aws:s3::111122223333:public-access-block"
 
-def _block(configuration: Any) -> tuple[str, str]:
+
+class _Recorded:
+    """The enforcer's record of the configuration a past call left (``PUBLIC_ACCESS_BLOCK``)."""
+
+    def __init__(self, snapshot: Snapshot | None) -> None:
+        self._snapshot = snapshot
+
+    def remediations(self, resource_arn: str) -> Sequence[PastRemediation]:
+        return ()
+
+    def snapshot(self, kind: str, resource_arn: str) -> Snapshot | None:
+        if self._snapshot is None or kind != PUBLIC_ACCESS_BLOCK or resource_arn != self._snapshot.resource_arn:
+            return None
+        return self._snapshot
+
+
+def _kept(arn: str, configuration: dict[str, bool] | None, taken_at: str = "2026-11-20T09:00:00Z") -> _Recorded:
+    data = {"configuration": configuration, "account": "111122223333"}
+    return _Recorded(Snapshot(PUBLIC_ACCESS_BLOCK, arn, taken_at, data))
+
+
+def _block_judgement(
+    configuration: Any, recorded: _Recorded | None = None, settings: Settings | None = None
+) -> Judgement:
     event = copy.deepcopy(load_event("pab-bucket-all-on.json"))
     event["detail"]["requestParameters"]["PublicAccessBlockConfiguration"] = configuration
-    judgement = judge_event(event, Settings())
+    return judge_event(event, settings or Settings(), recorded=recorded)
+
+
+def _block(configuration: Any, recorded: _Recorded | None = None) -> tuple[str, str]:
+    judgement = _block_judgement(configuration, recorded)
     return judgement.verdict.value, judgement.reason
 
 
@@ -291,9 +326,136 @@ def test_settings_as_strings_and_left_out_settings() -> None:
         "RestrictPublicBuckets": True,
     }
     assert _block(on)[0] == "compliant"
-    verdict, reason = _block({"BlockPublicAcls": True, "IgnorePublicAcls": True, "BlockPublicPolicy": "false"})
+    partly = {"BlockPublicAcls": True, "IgnorePublicAcls": True, "BlockPublicPolicy": "false"}
+    verdict, reason = _block(partly, _kept(INVOICES, ON))
     assert verdict == "violation"
     assert "turned off BlockPublicPolicy and RestrictPublicBuckets for bucket acme-invoices" in reason
+
+
+def test_a_hardening_call_on_a_deliberately_public_bucket_is_compliant() -> None:
+    """Review s11 F10: two settings turned on where the other two were already off turns nothing off."""
+    judgement = _block_judgement(WEBSITE, _kept(INVOICES, OFF))
+    assert judgement.verdict is Verdict.COMPLIANT
+    assert "this call turned no Block Public Access setting off for bucket acme-invoices" in judgement.reason
+    assert "BlockPublicPolicy and RestrictPublicBuckets were already off before it" in judgement.reason
+    [kept] = judgement.observed
+    assert (kept.kind, kept.resource_arn, kept.data) == (
+        PUBLIC_ACCESS_BLOCK,
+        INVOICES,
+        {"configuration": WEBSITE, "account": "111122223333"},
+    )
+    assert kept.whatever_the_verdict
+    assert kept.ambiguous_within_instant  # another call of its second may have set something else
+
+
+def test_only_the_setting_the_call_turned_off_is_planned() -> None:
+    judgement = _block_judgement({**WEBSITE, "IgnorePublicAcls": False}, _kept(INVOICES, WEBSITE))
+    [finding] = judgement.findings
+    assert "turned off IgnorePublicAcls for bucket acme-invoices" in finding.reason
+    assert not finding.needs_context
+    [step] = finding.plan
+    assert step.parameters == {"scope": "bucket", "bucket": "acme-invoices", "settings": ["IgnorePublicAcls"]}
+    assert step.summary == "turn IgnorePublicAcls back on for bucket acme-invoices"
+    assert finding.offending == (
+        {"settings_off": ["IgnorePublicAcls", *SETTINGS[2:]], "turned_off": ["IgnorePublicAcls"]},
+    )
+    [kept] = judgement.observed
+    # What the remediation leaves: the call's, one back on.
+    assert kept.if_remediated == {"configuration": WEBSITE, "account": "111122223333"}
+
+
+def test_without_an_earlier_state_the_alert_says_so_and_needs_context() -> None:
+    finding = _block_judgement(WEBSITE).findings[0]  # offline: no record at all
+    assert "left BlockPublicPolicy and RestrictPublicBuckets off for bucket acme-invoices" in finding.reason
+    assert "turned off" not in finding.reason
+    assert "which settings were on before is unknown" in finding.reason
+    [unknown] = finding.needs_context
+    assert "before this call" in unknown
+    assert "all_four" in unknown
+    live = _block_judgement(WEBSITE, _Recorded(None)).findings[0]
+    assert "IAM Warden has not seen an earlier Block Public Access call" in live.needs_context[0]
+
+
+def test_a_record_from_after_the_call_is_no_before() -> None:
+    finding = _block_judgement(WEBSITE, _kept(INVOICES, ON, "2026-11-22T11:00:00Z")).findings[0]
+    assert "is not from before this call" in finding.needs_context[0]
+
+
+def test_all_four_always_turns_every_setting_left_off_on() -> None:
+    settings, problems = parse_settings({"rules/s3-public-access-block-disabled/all_four": "always"})
+    assert problems == []
+    for recorded in (None, _kept(INVOICES, OFF)):
+        [finding] = _block_judgement(WEBSITE, recorded, settings).findings
+        assert not finding.needs_context
+        assert finding.plan[0].parameters["settings"] == ["BlockPublicPolicy", "RestrictPublicBuckets"]
+    older = _block_judgement(WEBSITE, _kept(INVOICES, OFF), settings).findings[0]
+    assert "BlockPublicPolicy and RestrictPublicBuckets were already off before" in older.reason
+
+
+def test_a_delete_restores_exactly_what_was_on_before() -> None:
+    event = load_event("pab-bucket-deleted.json")
+    website = "arn:aws:s3:::acme-website"
+    [finding] = judge_event(event, Settings(), recorded=_kept(website, WEBSITE)).findings
+    assert "which turned BlockPublicAcls and IgnorePublicAcls off" in finding.reason
+    assert finding.plan[0].parameters["settings"] == ["BlockPublicAcls", "IgnorePublicAcls"]
+    assert not finding.needs_context
+    nothing_on = judge_event(event, Settings(), recorded=_kept(website, None))
+    assert nothing_on.verdict is Verdict.COMPLIANT
+    unknown = judge_event(event, Settings()).findings[0]
+    assert "leaves all four settings off" in unknown.reason
+    assert "which settings were on before is unknown" in unknown.reason
+    # Review s12 F3: leaving every setting off is no hardening whatever was before: remediated, all four on.
+    assert not unknown.needs_context
+    assert unknown.plan[0].parameters["settings"] == list(SETTINGS)
+
+
+def test_without_a_record_a_call_turning_all_four_off_is_remediated_a_mixed_one_only_alerted() -> None:
+    """Review s12 F3: the first turn-off of a bucket IAM Warden has no record of is not left alert-only."""
+    for recorded in (None, _Recorded(None)):
+        [all_off] = _block_judgement(OFF, recorded).findings
+        assert not all_off.needs_context
+        assert all_off.plan[0].parameters["settings"] == list(SETTINGS)
+        assert "left BlockPublicAcls, IgnorePublicAcls, BlockPublicPolicy and RestrictPublicBuckets off" in (
+            all_off.reason
+        )
+        assert "which settings were on before is unknown" in all_off.reason
+        [mixed] = _block_judgement(WEBSITE, recorded).findings
+        assert mixed.needs_context
+
+
+def test_a_record_of_the_calls_own_second_is_no_before() -> None:
+    """Review s12 F2: CloudTrail times have one-second resolution; a record of the same second may be of a call
+    after this one, so it says nothing about what was before."""
+    same_second = _kept(INVOICES, ON, "2026-11-22T10:19:21.000+00:00")  # pab-bucket-all-on.json's eventTime
+    [finding] = _block_judgement(WEBSITE, same_second).findings
+    assert "is not from before this call" in finding.needs_context[0]
+    [all_off] = _block_judgement(OFF, same_second).findings
+    assert not all_off.needs_context  # still remediated: every setting off is no hardening
+
+
+def test_a_record_marked_unusable_is_no_before() -> None:
+    """Review s12 F1: two calls of one second set different states; the record says neither."""
+    unusable = _Recorded(
+        Snapshot(PUBLIC_ACCESS_BLOCK, INVOICES, "2026-11-20T09:00:00Z", {"configuration": OFF}, unusable=True)
+    )
+    judgement = _block_judgement(WEBSITE, unusable)
+    assert judgement.verdict is Verdict.VIOLATION
+    [finding] = judgement.findings
+    assert "is of two calls in one second" in finding.needs_context[0]
+
+
+def test_a_record_of_another_account_or_too_old_is_no_before() -> None:
+    """Review s12 F5: a bucket name can be re-created, or reused by another account; the record expires."""
+    other = _Recorded(
+        Snapshot(PUBLIC_ACCESS_BLOCK, INVOICES, "2026-11-20T09:00:00Z", {"configuration": OFF, "account": "999"})
+    )
+    assert "kept for another account" in _block_judgement(WEBSITE, other).findings[0].needs_context[0]
+    old = _kept(INVOICES, OFF, "2026-10-23T10:19:20Z")  # 30 days and 1 second before the call
+    assert "is older than 30 days" in _block_judgement(WEBSITE, old).findings[0].needs_context[0]
+    assert _block_judgement(WEBSITE, _kept(INVOICES, OFF, "2026-10-23T10:19:21Z")).verdict is Verdict.COMPLIANT
+    settings, problems = parse_settings({"rules/s3-public-access-block-disabled/record_max_age_days": "90"})
+    assert problems == []
+    assert _block_judgement(WEBSITE, old, settings).verdict is Verdict.COMPLIANT
 
 
 @pytest.mark.parametrize(
@@ -307,7 +469,52 @@ def test_a_malformed_block_event_is_invalid(configuration: Any, message: str) ->
 
 
 def test_the_account_block_is_critical_and_names_the_account() -> None:
-    [finding] = judge_event(load_event("pab-account-off.json"), Settings()).findings
+    [finding] = judge_event(load_event("pab-account-off.json"), Settings(), recorded=_kept(ACCOUNT_BLOCK, ON)).findings
     assert finding.severity.value == "critical"
-    assert finding.resource_arn == "arn:aws:s3::111122223333:public-access-block"
-    assert finding.plan[0].parameters == {"scope": "account", "account_id": "111122223333"}
+    assert finding.resource_arn == ACCOUNT_BLOCK
+    assert finding.plan[0].parameters == {"scope": "account", "account_id": "111122223333", "settings": list(SETTINGS)}
+    assert not finding.needs_context
+
+
+def test_a_failed_call_is_never_judged_against_the_record() -> None:
+    judgement = judge_event(load_event("pab-account-access-denied.json"), Settings(), recorded=_kept(ACCOUNT_BLOCK, ON))
+    assert judgement.verdict is Verdict.IGNORED
+    assert judgement.observed == ()
+
+
+def test_an_exception_for_the_settings_off_covers_the_call_with_or_without_a_record() -> None:
+    """Review s12 F6: an exception accepts the settings being off (what a finding without a record, or main's, says);
+    knowing that the call turned them off must not take it away."""
+    from datetime import UTC, datetime, timedelta
+
+    from iamwarden.domain.rule_exceptions import (
+        ExceptionScope,
+        ExceptionStatus,
+        RuleException,
+        accepted_of,
+    )
+
+    event = load_event("pab-bucket-partly-off.json")  # acme-exports: BlockPublicPolicy and RestrictPublicBuckets off
+    exports = "arn:aws:s3:::acme-exports"
+    without_record = judge_event(event, Settings()).findings[0]
+    now = datetime(2026, 11, 22, 11, tzinfo=UTC)
+    exception = RuleException(
+        "ex-website",
+        ExceptionScope("s3-public-access-block-disabled", resource_pattern=exports, literal=True),
+        "a public website behind its bucket policy",
+        "arn:aws:iam::111122223333:user/alice",
+        now - timedelta(hours=2),
+        5,
+        ExceptionStatus.APPROVED,
+        "arn:aws:iam::111122223333:user/bob",
+        now - timedelta(hours=1),
+        now - timedelta(hours=1) + timedelta(days=5),  # approval + days, as the desk sets it
+        source_remediation_id="rem-website",
+        accepted=accepted_of(without_record.offending),
+    )
+    with_record = _Recorded(
+        Snapshot(PUBLIC_ACCESS_BLOCK, exports, "2026-11-20T09:00:00Z", {"configuration": ON, "account": "111122223333"})
+    )
+    for recorded in (None, with_record):
+        judgement = judge_event(event, Settings(), recorded=recorded, exceptions=[exception], now=now)
+        assert judgement.verdict is Verdict.COMPLIANT, judgement.reason

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import io
 import json
 from datetime import UTC, datetime, timedelta
@@ -10,8 +11,10 @@ from pathlib import Path
 import pytest
 
 from iamwarden.app.cli import main
+from iamwarden.domain.catalog import RULES
 from iamwarden.domain.events import parse_event
 from iamwarden.domain.exceptions import ExceptionRefused
+from iamwarden.domain.findings import Finding
 from iamwarden.domain.rule_exceptions import (
     ExceptionScope,
     ExceptionStatus,
@@ -22,6 +25,7 @@ from iamwarden.domain.rule_exceptions import (
     exception_summary,
     expired,
     reminder_due,
+    validate_scope,
 )
 from iamwarden.domain.settings import ExceptionSettings, Settings, parse_settings
 from iamwarden.guardrails.engine import judge_event
@@ -429,3 +433,56 @@ def test_what_an_exception_accepts_survives_being_written_out_and_read_back() ->
     assert judge_event(_with_another_public_statement(), Settings(), exceptions=[again]).verdict.value == "violation"
     with pytest.raises(ExceptionRefused, match="'accepted' must be a list of fingerprints"):
         exception_from_dict({**exception_summary(made), "accepted": "everything"})
+
+
+# --- literal scopes (review s11 F15) ---------------------------------------------------------------
+
+STAR_CSV = "arn:aws:s3:::acme-media/*.csv"  # a legal object key: the remediation's resource, not a pattern
+
+
+def _object_acl_finding(key: str) -> Finding:
+    event = copy.deepcopy(load_event("acl-object-public-read.json"))
+    event["detail"]["requestParameters"].update(bucketName="acme-media", key=key)
+    [finding] = judge_event(event, Settings()).findings
+    return finding
+
+
+def test_a_literal_scope_names_its_one_object_and_a_pattern_every_match() -> None:
+    literal = exception(ExceptionScope("s3-acl-public", resource_pattern=STAR_CSV, literal=True))
+    pattern = exception(ExceptionScope("s3-acl-public", resource_pattern=STAR_CSV))
+    star, other = _object_acl_finding("*.csv"), _object_acl_finding("exports/customers.csv")
+    assert literal.covers(star)
+    assert not literal.covers(other)
+    assert pattern.covers(other)  # an ARN pattern the operator typed keeps its wildcards
+    assert "on resource arn:aws:s3:::acme-media/*.csv exactly" in literal.scope.describe()
+    assert "on resources arn:aws:s3:::acme-media/*.csv" in pattern.scope.describe()
+
+
+def test_a_literal_scope_round_trips_through_export_and_import() -> None:
+    literal = exception(ExceptionScope("s3-acl-public", resource_pattern=STAR_CSV, literal=True))
+    summary = json.loads(json.dumps(exception_summary(literal)))
+    assert summary["literal"] is True
+    assert exception_from_dict(summary) == literal
+    assert exception_from_dict(exception_summary(exception())).scope.literal is False
+
+
+@pytest.mark.parametrize(
+    ("entry", "message"),
+    [
+        ({"resource_pattern": STAR_CSV, "literal": "yes"}, "'literal' must be true or false"),
+        ({"actor_pattern": "arn:aws:iam::111122223333:user/alice", "literal": True}, "Only a resource scope"),
+    ],
+)
+def test_a_bad_literal_flag_is_refused(entry: dict[str, object], message: str) -> None:
+    with pytest.raises(ExceptionRefused, match=message):
+        exception_from_dict({"rule": "s3-acl-public", "expires_at": "2026-11-20T00:00:00", **entry})
+
+
+def test_a_literal_scope_that_looks_like_everything_is_one_resource() -> None:
+    """``matches_everything`` refuses a pattern, not a literal: ``…/*`` is then one object named ``*``."""
+    scope = validate_scope(
+        ExceptionScope("s3-acl-public", resource_pattern="arn:aws:s3:::acme-media/*", literal=True), RULES
+    )
+    assert scope.literal
+    with pytest.raises(ExceptionRefused, match="matches everything"):
+        validate_scope(ExceptionScope("s3-acl-public", resource_pattern="arn:aws:s3:::acme-media/*"), RULES)

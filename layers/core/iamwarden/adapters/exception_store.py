@@ -43,6 +43,8 @@ def to_item(exception: RuleException) -> dict[str, Any]:
     }
     if exception.scope.resource_pattern is not None:
         item["resource_pattern"] = {"S": exception.scope.resource_pattern}
+    if exception.scope.literal:
+        item["literal"] = {"BOOL": True}
     if exception.scope.actor_pattern is not None:
         item["actor_pattern"] = {"S": exception.scope.actor_pattern}
     for name in _TEXTS:
@@ -73,7 +75,12 @@ def from_item(item: Mapping[str, Any]) -> RuleException:
             raise KeyError("requested_at")
         return RuleException(
             exception_id=str(item["exception_id"]["S"]),
-            scope=ExceptionScope(str(item["rule_id"]["S"]), text("resource_pattern"), text("actor_pattern")),
+            scope=ExceptionScope(
+                str(item["rule_id"]["S"]),
+                text("resource_pattern"),
+                text("actor_pattern"),
+                literal=item.get("literal", {}).get("BOOL") is True,
+            ),
             reason=text("reason") or "",
             requester=text("requester") or "",
             requested_at=requested_at,

@@ -154,10 +154,34 @@ class AuditRecorded:
                 raise AuditError(f"cannot write snapshot {key}: {describe(exc)}") from exc
             if snapshot.base is not None:
                 self._mark_unusable(key)
+            elif snapshot.ambiguous_within_instant:
+                self._mark_unusable_if_other(key, snapshot)
             return False
         except BotoCoreError as exc:
             raise AuditError(f"cannot write snapshot {key}: {describe(exc)}") from exc
         return True
+
+    def _mark_unusable_if_other(self, key: str, snapshot: Snapshot) -> None:
+        """Mark the stored record ``unusable`` when it is of ``snapshot``'s instant but says something else: two calls
+        of one second set different states, and which came last is unknown (``Snapshot.ambiguous_within_instant``)."""
+        try:
+            self._dynamodb.update_item(
+                TableName=self._audit.table_name,
+                Key={"remediation_id": {"S": key}},
+                UpdateExpression="SET unusable = :yes",
+                ConditionExpression="taken_at = :taken AND #data <> :data",
+                ExpressionAttributeNames={"#data": "data"},
+                ExpressionAttributeValues={
+                    ":yes": {"BOOL": True},
+                    ":taken": {"S": snapshot.taken_at},
+                    ":data": {"S": json.dumps(snapshot.data, sort_keys=True, default=str)},
+                },
+            )
+        except ClientError as exc:
+            if error_code(exc) != "ConditionalCheckFailedException":  # a later record, or the same state: trusted
+                raise AuditError(f"cannot mark snapshot {key} unusable: {describe(exc)}") from exc
+        except BotoCoreError as exc:
+            raise AuditError(f"cannot mark snapshot {key} unusable: {describe(exc)}") from exc
 
     def _mark_unusable(self, key: str) -> None:
         try:

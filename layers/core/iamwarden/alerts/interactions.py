@@ -344,7 +344,7 @@ def without_actions(blocks: Sequence[Mapping[str, Any]]) -> Sequence[Mapping[str
 def exception_view(facts: RemediationFacts, private_metadata: str) -> dict[str, Any]:
     """The modal asking for an exception: reason, days, and whether it covers the resource or the caller."""
     scopes = [
-        {"text": {"type": "plain_text", "text": "This resource"}, "value": "resource"},
+        {"text": {"type": "plain_text", "text": "This resource (exactly this ARN)"}, "value": "resource"},
     ]
     if facts.actor_arn:
         scopes.append({"text": {"type": "plain_text", "text": "This caller"}, "value": "actor"})
@@ -401,9 +401,12 @@ def approval_message(
 ) -> dict[str, Any]:
     """Posted in the channel after a request: what was asked, and an *Approve* button for the approvers."""
     target = facts.actor_arn if scope_kind == "actor" else facts.resource_arn
+    # A resource scope from the remediation names that one resource exactly (review s11 F15): say so, so the
+    # approver does not read a `*` in an object key as "every object".
+    exactly = "" if scope_kind == "actor" else " exactly (`*` and `?` in it are no wildcards)"
     text = (
         f":raising_hand: <@{click.user_id}> requests exception `{escape(exception_id)}` for rule "
-        f"`{escape(facts.rule_id)}` on `{escape(target or '')}`: {escape(reason)}"
+        f"`{escape(facts.rule_id)}` on `{escape(target or '')}`{exactly}: {escape(reason)}"
     )
     return {
         "response_type": "in_channel",

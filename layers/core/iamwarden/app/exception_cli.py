@@ -41,6 +41,11 @@ def add_exception_parser(commands: Any) -> None:
     scope = request.add_mutually_exclusive_group(required=True)
     scope.add_argument("--resource", metavar="PATTERN", help="ARN pattern of the resources it exempts")
     scope.add_argument("--actor", metavar="PATTERN", help="ARN pattern of the actors (or their roles) it exempts")
+    request.add_argument(
+        "--literal",
+        action="store_true",
+        help="--resource is one resource's ARN exactly: * and ? in it (legal in S3 object keys) are no wildcards",
+    )
     request.add_argument("--reason", required=True, metavar="TEXT", help="why the rule should not apply")
     request.add_argument(
         "--days", type=positive_int, metavar="N", help="how long, once approved; default: exceptions/default_days"
@@ -61,7 +66,9 @@ def add_exception_parser(commands: Any) -> None:
 def run_exception(desk: ExceptionDesk, args: argparse.Namespace, who: str, out: TextIO) -> int:
     action = args.exception_action
     if action == "request":
-        scope = ExceptionScope(args.rule, resource_pattern=args.resource, actor_pattern=args.actor)
+        scope = ExceptionScope(
+            args.rule, resource_pattern=args.resource, actor_pattern=args.actor, literal=bool(args.literal)
+        )
         requested = desk.request(scope, args.reason, who, args.days)
         out.write(
             f"Requested {requested.exception_id}: {requested.scope.describe()} for {requested.days} days once "

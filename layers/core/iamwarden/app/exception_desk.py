@@ -310,7 +310,7 @@ def undo_with_exception(
         # The tampering rule takes no exception: its undo is judged by whether the operator may change IAM Warden.
         return executor.undo(remediation_id, actor=actor), None
     requested = desk.request(
-        ExceptionScope(record.rule, resource_pattern=record.resource_arn),
+        ExceptionScope(record.rule, resource_pattern=record.resource_arn, literal=True),  # this resource, exactly
         f"keeps the undo of {remediation_id} from being reverted",
         actor,
         days,

@@ -127,6 +127,7 @@ class ExceptionWatch:
             f"and alerts what it finds. If it is still needed, ask for a new one: iamwarden exception request "
             f"--rule {exception.scope.rule_id} "
             f"{'--resource' if exception.scope.resource_pattern else '--actor'} {exception.scope.pattern} "
+            f"{'--literal ' if exception.scope.literal else ''}"
             "--reason '...'"
         )
         self._notify(Outcome.NOTEWORTHY, self._finding(exception, f"{exception.exception_id}-reminder", reason))
@@ -175,7 +176,7 @@ class ExceptionWatch:
         """CloudTrail records (EventBridge envelopes) that would put the resource's current state in place."""
         scope = exception.scope
         arn = scope.resource_pattern or ""
-        if "*" in arn or "?" in arn:
+        if not scope.literal and ("*" in arn or "?" in arn):
             raise CannotReread(f"{arn} names many resources, which IAM Warden does not list")
         fields = arn.split(":", 5)
         if len(fields) != 6:

@@ -208,6 +208,7 @@ class RemediationExecutor:
                     f"undo of {remediation_id} failed: {_describe(exc)}; restored so far: "
                     f"{'; '.join(restored) or 'nothing'}"
                 ) from exc
+            restored.extend(self._keep_after_undo(aws, record, steps))
         restored.extend(self._record_undone(record, steps))
         undo_record = self._undo_record(
             record, undo_id, status=AuditStatus.UNDO, restored=restored, calls=calls, actor=actor, exc=None
@@ -215,6 +216,28 @@ class RemediationExecutor:
         self.audit.put(undo_record)
         self.audit.mark_undone(remediation_id, undo_id, self._now())
         return undo_record
+
+    def _keep_after_undo(self, aws: AccountClients, record: AuditRecord, steps: list[RemediationStep]) -> list[str]:
+        """Keep what the undo left for actions that record the state a call is judged against (``kept_after_undo``:
+        Block Public Access), read back live, so the next call is not judged against what the remediation had left
+        (review s12 F4). A read or write that fails leaves the undo done and is said among what was not restored."""
+        if self.recorded is None:
+            return []
+        lines: list[str] = []
+        for step, before in zip(steps, record.before, strict=True):
+            said = getattr(action_for(step), "kept_after_undo", None)
+            if said is None:
+                continue
+            try:
+                kept = said(aws, step, before, record.account, self._now())
+                if kept is not None:
+                    self.recorded.keep(kept)
+            except Exception as exc:
+                lines.append(
+                    f"NOT restored: IAM Warden's record of {step.target} ({_describe(exc)}); the next call to it is "
+                    "judged against what the remediation had left"
+                )
+        return lines
 
     def _record_undone(self, record: AuditRecord, steps: list[RemediationStep]) -> list[str]:
         """Write what the undo put back into each principal's ``attachments`` record (``record_after_undo``), so the

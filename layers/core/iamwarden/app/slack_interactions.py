@@ -155,6 +155,7 @@ class RequestedScope:
     rule_id: str
     resource_pattern: str | None = None
     actor_pattern: str | None = None
+    literal: bool = False
 
 
 class SettingsReader(Protocol):
@@ -250,7 +251,7 @@ class InteractionEndpoint:
                 return self._refuse(click, "exceptions are not configured", facts)
             try:
                 requested = self.exceptions.request(
-                    self.scope_type(facts.rule_id, resource_pattern=facts.resource_arn),
+                    self.scope_type(facts.rule_id, resource_pattern=facts.resource_arn, literal=True),
                     f"undone from Slack by {click.who} ({click.user_name})",
                     click.who,
                     click.days,
@@ -306,7 +307,7 @@ class InteractionEndpoint:
         scope = (
             self.scope_type(facts.rule_id, actor_pattern=facts.actor_arn)
             if scope_kind == "actor"
-            else self.scope_type(facts.rule_id, resource_pattern=facts.resource_arn)
+            else self.scope_type(facts.rule_id, resource_pattern=facts.resource_arn, literal=True)
         )
         try:
             requested = self.exceptions.request(

@@ -84,6 +84,12 @@ OWN_CODE_SEEN = "own-function-code-seen"
 #: That the heartbeat said once that an own function's URL was put back by an operator's undo
 #: (``{"remediation_id"}`` of the undone deletion): it is left alone and not said again.
 OWN_URL_APPROVED = "own-function-url-approved"
+#: One bucket's, or the account's, S3 Block Public Access configuration as the last successful
+#: ``Put``/``Delete{Bucket,Account}PublicAccessBlock`` the enforcer judged left it
+#: (``{"configuration": {setting: bool}}``; ``None``: there is none, all four off), keyed by the bucket ARN or
+#: ``account_block_arn``. Kept whatever the verdict (it is what is there, not what is good), it is the next call's
+#: "before": a call says only what it sets.
+PUBLIC_ACCESS_BLOCK = "public-access-block"
 
 
 class PastRemediation(NamedTuple):
@@ -139,6 +145,11 @@ class Snapshot(NamedTuple):
     base: tuple[str, int] | None = None
     #: A record another write may have left without a change (see ``base``): never a "before" until read again.
     unusable: bool = False
+    #: A record of what one call set, where another call of the same instant may have set something else: CloudTrail
+    #: times have one-second resolution, so the order inside a second is unknown. When one of the same instant with
+    #: other data is stored already, ``keep`` marks it ``unusable`` (neither is known to be the last) instead of
+    #: leaving whichever was judged first (review s12 F1).
+    ambiguous_within_instant: bool = False
 
     def taken_before(self, event_time: str) -> bool:
         """Whether the snapshot was taken before ``event_time`` (an event's ISO 8601 time): a snapshot taken after a

@@ -36,12 +36,24 @@ class ExceptionScope(NamedTuple):
     rule_id: str
     resource_pattern: str | None = None  # ARN pattern (domain.wildcards.arn_match), or None
     actor_pattern: str | None = None  # ARN pattern of the actor or its session issuer, or None
+    #: ``resource_pattern`` is one resource's ARN, compared whole (``==``): a scope derived from a remediation's
+    #: resource, whose ``*`` or ``?`` (legal in an S3 object key: ``acme-media/*.csv``) must not act as wildcards and
+    #: exempt every CSV (review s11 F15).
+    literal: bool = False
 
     @property
     def pattern(self) -> str:
         return self.resource_pattern or self.actor_pattern or ""
 
+    def names_resource(self, arn: str) -> bool:
+        """Whether the resource scope names ``arn``: exactly when literal, as an ARN pattern otherwise."""
+        if self.resource_pattern is None:
+            return False
+        return arn == self.resource_pattern if self.literal else arn_match(self.resource_pattern, arn)
+
     def describe(self) -> str:
+        if self.resource_pattern and self.literal:
+            return f"rule {self.rule_id} on resource {self.resource_pattern} exactly (* and ? in it are no wildcards)"
         if self.resource_pattern:
             return f"rule {self.rule_id} on resources {self.resource_pattern}"
         return f"rule {self.rule_id} for changes by {self.actor_pattern}"
@@ -90,7 +102,7 @@ class RuleException(NamedTuple):
         if scope.rule_id != finding.rule_id:
             return False
         if scope.resource_pattern is not None:
-            named = arn_match(scope.resource_pattern, finding.resource_arn)
+            named = scope.names_resource(finding.resource_arn)
         elif scope.actor_pattern is not None:
             named = any(
                 arn is not None and arn != "" and arn_match(scope.actor_pattern, arn)
@@ -130,7 +142,8 @@ class RuleException(NamedTuple):
 
 
 #: What an offending entry says about the verdict rather than what it grants: left out of its fingerprint.
-_VERDICT_KEYS = frozenset({"index", "certain", "needs_context", "narrowed_by", "unevaluated_conditions"})
+#: ``turned_off`` (Block Public Access) says how the settings came to be off; an exception accepts them being off.
+_VERDICT_KEYS = frozenset({"index", "certain", "needs_context", "narrowed_by", "unevaluated_conditions", "turned_off"})
 
 
 def accepted_of(offending: Iterable[Mapping[str, Any]]) -> frozenset[str]:
@@ -265,12 +278,14 @@ def validate_scope(scope: ExceptionScope, known_rules: Iterable[str]) -> Excepti
     pattern = patterns[0].strip()
     if not pattern:
         raise ExceptionRefused("The exception's pattern is empty: name the resource or actor it is for.")
-    if matches_everything(pattern):
+    if scope.literal and scope.resource_pattern is None:
+        raise ExceptionRefused("Only a resource scope can be literal: name the resource's ARN.")
+    if not scope.literal and matches_everything(pattern):
         raise ExceptionRefused(
             f"{pattern!r} matches everything: the exception would switch rule {scope.rule_id} off; name them instead."
         )
     if scope.resource_pattern is not None:
-        return ExceptionScope(scope.rule_id, resource_pattern=pattern)
+        return ExceptionScope(scope.rule_id, resource_pattern=pattern, literal=scope.literal)
     return ExceptionScope(scope.rule_id, actor_pattern=pattern)
 
 
@@ -392,7 +407,13 @@ def exception_from_dict(data: object) -> RuleException:
             f"got {data.get('status')!r}."
         ) from None
     scope = validate_scope(
-        ExceptionScope(str(text("rule", required=True)), text("resource_pattern"), text("actor_pattern")), RULES
+        ExceptionScope(
+            str(text("rule", required=True)),
+            text("resource_pattern"),
+            text("actor_pattern"),
+            literal=_literal_field(data.get("literal")),
+        ),
+        RULES,
     )
     approved_at = moment("approved_at")
     expires_at = moment("expires_at")
@@ -418,6 +439,15 @@ def exception_from_dict(data: object) -> RuleException:
     )
 
 
+def _literal_field(value: Any) -> bool:
+    """The ``literal`` flag of an exception written out (``exception_summary``); absent: a pattern."""
+    if value is None:
+        return False
+    if not isinstance(value, bool):
+        raise ExceptionRefused(f"Exception field 'literal' must be true or false, got {value!r}.")
+    return value
+
+
 def _accepted_field(value: Any) -> frozenset[str]:
     """The ``accepted`` fingerprints of an exception written out (``exception_summary``); none when absent."""
     if value is None:
@@ -434,6 +464,8 @@ def exception_summary(exception: RuleException) -> dict[str, Any]:
         "rule": exception.scope.rule_id,
         "resource_pattern": exception.scope.resource_pattern,
         "actor_pattern": exception.scope.actor_pattern,
+        # A resource named exactly (made from a remediation): read back, its * and ? stay characters (s11 F15).
+        "literal": exception.scope.literal,
         "reason": exception.reason,
         "requester": exception.requester,
         "requested_at": exception.requested_at.isoformat(),

@@ -1,24 +1,32 @@
 """``s3-public-access-block-disabled``: Block Public Access stays on, for buckets and for the account.
 
 S3's Block Public Access has four settings; a bucket or the account is
-protected only when all four are on. Turning any one off, or deleting the
-configuration (which turns all four off at that level), is a finding. The
-account-level calls are S3 Control's, but CloudTrail records them with
-``eventSource`` ``s3.amazonaws.com`` and the names ``PutAccountPublicAccessBlock``
-and ``DeleteAccountPublicAccessBlock``.
+protected only when all four are on. A call that turns one off which was on
+before, or a deletion of the configuration (which turns every setting off at
+that level), is a finding; the remediation turns back on only what the call
+turned off. What was on before is the configuration the enforcer kept from the
+last call it judged (a call says only what it sets); with none on record the
+rule alerts that settings are off and that what was before is unknown, and
+turns all four on only with the ``all_four`` option set to ``always`` (review
+s11 F10: a hardening call on a deliberately public website bucket must not
+take it down). The account-level calls are S3 Control's, but CloudTrail records
+them with ``eventSource`` ``s3.amazonaws.com`` and the names
+``PutAccountPublicAccessBlock`` and ``DeleteAccountPublicAccessBlock``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from datetime import timedelta
 from typing import Any, ClassVar
 
 from iamwarden.adapters.errors import error_code, ignoring, is_gone
 from iamwarden.domain.arns import bucket_arn
-from iamwarden.domain.catalog import RuleSpec, Severity
-from iamwarden.domain.events import json_type_name
+from iamwarden.domain.catalog import OptionSpec, RuleSpec, Severity
+from iamwarden.domain.events import instant, json_type_name
 from iamwarden.domain.exceptions import InvalidEventError, UndoError
 from iamwarden.domain.findings import RemediationStep, StepAction
+from iamwarden.domain.recorded import PUBLIC_ACCESS_BLOCK, Snapshot, observed_at
 from iamwarden.guardrails.base import Evaluation, RuleContext
 from iamwarden.guardrails.remediation import AccountClients, Permissions, StepRun
 
@@ -38,6 +46,23 @@ S3_PUBLIC_ACCESS_BLOCK_DISABLED = RuleSpec(
         "Block Public Access is the safety net that stops any policy or ACL from making data public; "
         "with it off, one mistaken grant exposes the data."
     ),
+    options={
+        "all_four": OptionSpec(
+            "choice",
+            "when-turned-off",
+            "when-turned-off (turn back on only the settings a call turned off, judged against the configuration "
+            "IAM Warden last saw; alert only when that is unknown) or always (every setting left off is turned on)",
+            ("when-turned-off", "always"),
+        ),
+        "record_max_age_days": OptionSpec(
+            "choice",
+            "30",
+            "how many days IAM Warden trusts its record of a configuration (kept from the last call it judged) as the "
+            "state before the next call; an older record counts as none (the bucket may have been re-created, or "
+            "changed while the rule was off)",
+            ("7", "30", "90", "365"),
+        ),
+    },
     alert_risk=(
         "Block Public Access is the safety net that stops any bucket policy or ACL from making data public; "
         "with it off, a single mistaken grant exposes the data to the internet."
@@ -58,7 +83,13 @@ def account_block_arn(partition: str, account: str) -> str:
 
 
 class PublicAccessBlockRule:
-    """Put/Delete{Bucket,Account}PublicAccessBlock leaving any of the four settings off."""
+    """Put/Delete{Bucket,Account}PublicAccessBlock turning off a setting that was on before.
+
+    A call says only what it sets, so the rule compares it with the configuration the enforcer kept from the
+    last call it judged for the same bucket or account (``PUBLIC_ACCESS_BLOCK``): a call that turns two settings
+    on where the other two were already (deliberately) off turns nothing off. With no earlier state on record it
+    can only say which settings are off: an alert that needs context, unless ``all_four`` is ``always``.
+    """
 
     specs: ClassVar[tuple[RuleSpec, ...]] = (S3_PUBLIC_ACCESS_BLOCK_DISABLED,)
 
@@ -75,16 +106,66 @@ class PublicAccessBlockRule:
             where = f"bucket {bucket}"
             parameters = {"scope": "bucket", "bucket": bucket}
         evaluation = Evaluation(resource_arn=arn)
-        if change.event_name in _DELETE_EVENTS:
-            off = list(SETTINGS)
-            how = f"deleted the Block Public Access configuration of {where}, which turns all four settings off"
+        deleted = change.event_name in _DELETE_EVENTS
+        after: dict[str, bool] | None = None if deleted else _configuration(change.request_parameters)
+        now_on = {name: bool(after and after[name]) for name in SETTINGS}
+        before, unknown = _before(context, arn)
+        always = context.rule(S3_PUBLIC_ACCESS_BLOCK_DISABLED.id).choice("all_four") == "always"
+        off = [name for name in SETTINGS if not now_on[name]]
+        if before is not None:
+            turned_off = [name for name in SETTINGS if before[name] and not now_on[name]]
+            restore = off if always else turned_off
         else:
-            configuration = _configuration(change.request_parameters)
-            off = [name for name in SETTINGS if not configuration.get(name, False)]
-            how = f"turned off {_join(off)} for {where}"
-        if not off:
-            evaluation.compliant.append(f"all four Block Public Access settings stay on for {where}")
+            turned_off, restore = [], off
+        # With no record, a call that leaves every setting off is no hardening however things were before it: it is
+        # remediated as before there were records (all four on; undo puts the call's state back). A mixed call with
+        # no record may be a hardening of a deliberately open bucket: alert only (review s12 F3).
+        all_off = len(off) == len(SETTINGS)
+        if context.recorded is not None:
+            left = {name: now_on[name] or name in restore for name in SETTINGS}
+            evaluation.observed.append(
+                Snapshot(
+                    PUBLIC_ACCESS_BLOCK,
+                    arn,
+                    observed_at(change.time),
+                    {"configuration": after, "account": change.account},
+                    whatever_the_verdict=True,
+                    if_remediated={"configuration": left, "account": change.account},
+                    ambiguous_within_instant=True,
+                )
+            )
+        if not restore:
+            if not off:
+                evaluation.compliant.append(f"all four Block Public Access settings stay on for {where}")
+            else:
+                evaluation.compliant.append(
+                    f"this call turned no Block Public Access setting off for {where}: "
+                    f"{_join(off)} {'was' if len(off) == 1 else 'were'} already off before it"
+                )
             return evaluation
+        needs_context: list[str] = []
+        if turned_off:
+            how = (
+                f"deleted the Block Public Access configuration of {where}, which turned {_join(turned_off)} off"
+                if deleted
+                else f"turned off {_join(turned_off)} for {where}"
+            )
+        else:
+            how = (
+                f"deleted the Block Public Access configuration of {where}, which leaves all four settings off"
+                if deleted
+                else f"left {_join(off)} off for {where}"
+            )
+        if before is None:
+            how += f"; which settings were on before is unknown ({unknown})"
+            if not always and not all_off:
+                needs_context.append(
+                    f"the Block Public Access configuration of {where} before this call ({unknown}); "
+                    "set rules/s3-public-access-block-disabled/all_four to always to turn every setting on regardless"
+                )
+        older = [name for name in restore if name not in turned_off]
+        if older and before is not None:
+            how += f" ({_join(older)} {'was' if len(older) == 1 else 'were'} already off before)"
         evaluation.findings.append(
             context.finding(
                 S3_PUBLIC_ACCESS_BLOCK_DISABLED,
@@ -95,14 +176,47 @@ class PublicAccessBlockRule:
                     RemediationStep(
                         RestorePublicAccessBlock.action,
                         arn,
-                        parameters,
-                        f"turn all four Block Public Access settings back on for {where}",
+                        {**parameters, "settings": list(restore)},
+                        f"turn {_setting_words(restore)} back on for {where}",
                     )
                 ],
-                offending=[{"settings_off": off}],
+                offending=[{"settings_off": off, **({"turned_off": turned_off} if before is not None else {})}],
+                needs_context=needs_context,
             )
         )
         return evaluation
+
+
+def _before(context: RuleContext, arn: str) -> tuple[dict[str, bool] | None, str]:
+    """The configuration in force before the call, as the enforcer kept it from the last call it judged (None:
+    no configuration, all four off), or None and why it is unknown: offline, never kept, kept in the call's own
+    second or after it (CloudTrail times have one-second resolution: the order inside a second is unknown), two
+    calls of one second set different states (``unusable``), kept for another account, or too old to trust."""
+    if context.recorded is None:
+        return None, "no record of earlier calls offline"
+    snapshot = context.recorded.snapshot(PUBLIC_ACCESS_BLOCK, arn)
+    if snapshot is None:
+        return None, "IAM Warden has not seen an earlier Block Public Access call for it"
+    if snapshot.unusable:
+        return None, f"IAM Warden's last record of it, {snapshot.taken_at}, is of two calls in one second"
+    if not snapshot.taken_before(context.change.time):
+        return None, f"IAM Warden's last record of it, {snapshot.taken_at}, is not from before this call"
+    if snapshot.data.get("account") != context.change.account:
+        return None, "IAM Warden's last record of it was kept for another account"
+    days = int(context.rule(S3_PUBLIC_ACCESS_BLOCK_DISABLED.id).choice("record_max_age_days"))
+    taken, happened = instant(snapshot.taken_at), instant(context.change.time)
+    if taken is None or happened is None or happened - taken > timedelta(days=days):
+        return None, f"IAM Warden's last record of it, {snapshot.taken_at}, is older than {days} days"
+    configuration = snapshot.data.get("configuration")
+    if configuration is None:
+        return dict.fromkeys(SETTINGS, False), ""
+    if not isinstance(configuration, Mapping):
+        return None, "IAM Warden's record of it does not read"
+    return {name: configuration.get(name) is True for name in SETTINGS}, ""
+
+
+def _setting_words(settings: Sequence[str]) -> str:
+    return "all four Block Public Access settings" if len(settings) == len(SETTINGS) else _join(list(settings))
 
 
 def _configuration(request: Mapping[str, Any]) -> dict[str, bool]:
@@ -129,10 +243,12 @@ def _join(items: list[str]) -> str:
 
 
 class RestorePublicAccessBlock:
-    """Turn all four Block Public Access settings on for a bucket (S3) or the account (S3 Control). Undoable.
+    """Turn back on the settings a call turned off (``settings``; all four in plans made before there was that
+    parameter), for a bucket (S3) or the account (S3 Control), leaving the others as they are. Undoable.
 
-    Undo turns off again only the settings that were off before (a setting turned on later stays on), and
-    deletes the configuration when there was none.
+    Undo puts back the configuration the remediation replaced: it turns off again the settings the remediation
+    turned on (a setting changed since by someone else stays as it is), and deletes the configuration when there
+    was none and nothing else is on.
     """
 
     # The IAM actions behind S3's Get/Put/DeletePublicAccessBlock calls (bucket) and S3 Control's (account).
@@ -160,14 +276,24 @@ class RestorePublicAccessBlock:
             raise
 
     def apply(self, run: StepRun, step: RemediationStep, before: Mapping[str, Any], done: list[str]) -> None:
-        if not before["exists"] or _all_on(before["configuration"]):
+        if not before["exists"]:
             return
+        current = before["configuration"] or {}
+        restore = _settings(step)
+        missing = [name for name in restore if not current.get(name)]
+        if not missing:
+            return
+        wanted = {name: bool(current.get(name)) or name in restore for name in SETTINGS}
         with ignoring():
-            self._put(run.aws, step, ALL_BLOCKED)
-            done.append(f"turned all four Block Public Access settings on for {self._where(step)}")
+            self._put(run.aws, step, wanted)
+            done.append(f"turned {_setting_words(missing)} on for {self._where(step)}")
 
     def undo(self, aws: AccountClients, step: RemediationStep, before: Mapping[str, Any]) -> list[str]:
-        if not before["exists"] or _all_on(before["configuration"]):
+        if not before["exists"]:
+            return []
+        previous = before["configuration"] or {}
+        turned_on = [name for name in _settings(step) if not previous.get(name)]
+        if not turned_on:
             return []
         where = self._where(step)
         try:
@@ -176,9 +302,7 @@ class RestorePublicAccessBlock:
             if is_gone(exc):
                 raise UndoError(f"{where} no longer exists; its Block Public Access cannot be restored") from exc
             raise
-        previous = before["configuration"] or {}
-        wanted = {name: bool((current or {}).get(name)) for name in SETTINGS}
-        wanted.update({name: False for name in SETTINGS if not previous.get(name)})
+        wanted = {name: bool((current or {}).get(name)) and name not in turned_on for name in SETTINGS}
         if before["configuration"] is None and not any(wanted.values()):
             if current is None:
                 return []
@@ -187,8 +311,19 @@ class RestorePublicAccessBlock:
         if current is not None and all(bool(current.get(n)) == wanted[n] for n in SETTINGS):
             return []
         self._put(aws, step, wanted)
-        off = [name for name in SETTINGS if not wanted[name]]
+        off = [name for name in turned_on if (current or {}).get(name)]
         return [f"turned {', '.join(off)} off again for {where}, as before"]
+
+    def kept_after_undo(
+        self, aws: AccountClients, step: RemediationStep, before: Mapping[str, Any], account: str, now: str
+    ) -> Snapshot | None:
+        """The configuration the undo left, read back live and dated ``now``: the rule's record of the state before
+        the next call (review s12 F4: else a call re-applying what the undo put back reads as a turn-off)."""
+        if not before["exists"]:
+            return None
+        return Snapshot(
+            PUBLIC_ACCESS_BLOCK, step.target, now, {"configuration": self._get(aws, step), "account": account}
+        )
 
     @staticmethod
     def _where(step: RemediationStep) -> str:
@@ -229,8 +364,12 @@ class RestorePublicAccessBlock:
             aws.s3.delete_public_access_block(Bucket=step.parameters["bucket"])
 
 
-def _all_on(configuration: Mapping[str, bool] | None) -> bool:
-    return configuration is not None and all(configuration.get(name) for name in SETTINGS)
+def _settings(step: RemediationStep) -> tuple[str, ...]:
+    """The settings the step turns on: those it names (known ones only), or all four in a plan without the list."""
+    named = step.parameters.get("settings")
+    if not isinstance(named, list):
+        return SETTINGS
+    return tuple(name for name in SETTINGS if name in named)
 
 
 GUARDRAILS = (PublicAccessBlockRule(),)
