@@ -78,17 +78,19 @@ def test_each_policy_kind_gets_its_method() -> None:
 
 def test_a_wildcard_whose_expansion_would_pass_the_managed_limit_is_kept_whole_with_the_reason() -> None:
     policy = RolePolicy(PolicySource.CUSTOMER_MANAGED, "big", allow("big:*"), arn=f"arn:aws:iam::{ACCOUNT}:policy/big")
-    plan = plan_for(facts(policy), RemovalRule(frozenset(), frozenset({"big:action0000withalongname"})))
+    unused = frozenset(f"big:{name.lower()}" for name in MANY[1:])  # all but one: a Deny lists 399 actions
+    plan = plan_for(facts(policy), RemovalRule(frozenset(), unused))
     assert plan.empty
     assert plan.rule.empty  # nothing of the service is removed, so a rollback or the watch never look for it
     [note] = plan.notes
-    assert note.startswith("kept big:* in policy big: removing part of it means listing the 399 actions that stay")
+    assert note.startswith("kept big:* in policy big: removing part of it means listing 399 actions")
     assert note.endswith("characters, over IAM's 6,144 character limit; nothing removed from big")
 
 
 def test_a_wildcard_whose_expansion_would_grow_past_max_growth_is_kept_and_its_service_left_alone() -> None:
     policy = RolePolicy(PolicySource.INLINE, "main", allow("big:Action00*", "ec2:*"))
-    rule = RemovalRule(frozenset({"ec2"}), frozenset({"big:action0001withalongname"}))
+    unused = frozenset(f"big:{name.lower()}" for name in MANY[1:100])  # 99 of big:Action00*'s 100
+    rule = RemovalRule(frozenset({"ec2"}), unused)
 
     plan = plan_for(facts(policy), rule)
 
@@ -99,17 +101,22 @@ def test_a_wildcard_whose_expansion_would_grow_past_max_growth_is_kept_and_its_s
     assert any("more than max_growth (3x); nothing removed from big" in note for note in plan.notes)
 
     generous = plan_for(facts(policy), rule, max_growth=100)
-    assert generous.rule.actions == {"big:action0001withalongname"}
+    assert generous.rule.actions == unused
     diff = render_diff(generous)
-    before, after = iam_size(policy.document), iam_size(generous.changes[0].after or {})
-    assert f"    expands big:Action00* into 99 actions: {before:,} -> {after:,} characters\n" in diff
+    denied = ", ".join(f"big:{name}" for name in MANY[1:100])
+    assert f"    + Deny {denied}   [statement IamWardenPruned0]\n" in diff
+    assert generous.changes[0].after is not None
+    assert generous.changes[0].after["Statement"][0]["Action"] == ["big:Action00*"]  # the wildcard stays
+    assert any("Deny statement IamWardenPruned0 takes away exactly" in note for note in generous.notes)
 
 
 def test_inline_policies_that_would_take_the_role_over_its_total_are_skipped_largest_growth_first() -> None:
     quarters = [RolePolicy(PolicySource.INLINE, f"q{n}", allow(f"big:Action0{n}*")) for n in range(4)]
-    rule = RemovalRule(frozenset(), frozenset(f"big:action0{n}01withalongname" for n in range(4)))
+    rule = RemovalRule(
+        frozenset(), frozenset(f"big:action0{n}{m:02d}withalongname" for n in range(4) for m in range(1, 100))
+    )
     plan = plan_for(facts(*quarters), rule, max_growth=1000)
-    # each quarter expands to 99 actions (~3,000 characters, within limits alone); all four pass 10,240
+    # each quarter denies 99 actions (~3,000 characters, within limits alone); all four pass 10,240
     assert len(plan.changes) == 3
     assert any("skipped inline policy q" in note for note in plan.notes)
     assert sum(iam_size(c.after) for c in plan.changes if c.after) <= 10_240

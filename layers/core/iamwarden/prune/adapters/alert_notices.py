@@ -28,6 +28,7 @@ NOTICE_SEVERITY = {
     NoticeKind.FAILED: "high",
     NoticeKind.ACCESS_DENIED: "high",
     NoticeKind.TAMPERED: "critical",
+    NoticeKind.EXEMPTED: "medium",
 }
 _TITLES = {
     NoticeKind.PLANNED: "Unused permissions will be removed",
@@ -36,6 +37,7 @@ _TITLES = {
     NoticeKind.FAILED: "Permission removal failed",
     NoticeKind.ACCESS_DENIED: "A pruned role was denied access",
     NoticeKind.TAMPERED: "A stored prune plan was altered",
+    NoticeKind.EXEMPTED: "A role exempted itself from pruning",
 }
 #: Slack's limit for a section's text is 3,000 characters; a diff longer than this is cut with a pointer.
 _SECTION_LIMIT = 2_900

@@ -6,7 +6,10 @@ Per role and run (``Pruner.process_role``):
 2. an announced plan is never re-planned or pushed back: before its date the
    role is left alone; on the date, in enforce mode, exactly the frozen plan
    is applied if the role's policies still hash the same, else it is
-   superseded (not applied) and a fresh plan may follow;
+   superseded (not applied) and a fresh plan may follow; Access Advisor is read
+   again first and only what is still unused goes (not ready or failed: not
+   applied today, tried again); a plan removing admin-equivalent grants is
+   never applied on a date (a person decides);
 3. otherwise the role is read, skipped if exempt, Access Advisor is read
    (fail closed), and a plan is built: recorded in report mode, announced
    to the owners with its date in notify and enforce mode.
@@ -28,15 +31,25 @@ from iamwarden.prune.domain.decide import (
     IDENTITY_CENTER_PATH,
     SERVICE_LINKED_PATH,
     RemovalRule,
+    exempt_tag_key,
+    exemption_notes,
     recent_grants,
     skip_reason,
+    still_unused,
     unused_rule,
     updated_ledger,
     warming_up,
 )
 from iamwarden.prune.domain.model import RoleFacts
 from iamwarden.prune.domain.notices import NoticeKind, NoticeSender, PruneNotice, rollback_command
-from iamwarden.prune.domain.plan import PlanStatus, PrunePlan, build_plan, confirmed_rule, render_diff
+from iamwarden.prune.domain.plan import (
+    PlanStatus,
+    PrunePlan,
+    admin_removals,
+    build_plan,
+    confirmed_rule,
+    render_diff,
+)
 from iamwarden.prune.domain.settings import PruneMode, PruneSettings
 from iamwarden.prune.exceptions import (
     AccessAdvisorError,
@@ -115,10 +128,17 @@ class Pruner:
         except RoleReadError as exc:
             self._save(store, state._replace(last_checked=now.isoformat(), last_outcome="no_decision"), now)
             return RoleOutcome(role_arn, "no_decision", str(exc))
-        state = state._replace(ledger=updated_ledger(role, state.ledger, now), last_checked=now.isoformat())
-        reason = skip_reason(role, settings, now) or warming_up(role, state.ledger, settings, now)
+        tag_seen = state.ledger
+        state = state._replace(
+            ledger=updated_ledger(role, state.ledger, now, settings.exempt_tag), last_checked=now.isoformat()
+        )
+        reason = skip_reason(role, settings, now, state.ledger) or warming_up(role, state.ledger, settings, now)
         if reason:
             self._save(store, state._replace(last_outcome="skipped"), now)
+            tag = role.tags.get(settings.exempt_tag)
+            by_tag = reason.startswith(f"exempted by tag {settings.exempt_tag}") and tag is not None
+            if by_tag and exempt_tag_key(settings.exempt_tag, str(tag)) not in tag_seen:  # once per value (F17)
+                self._exempted(role, reason)
             return RoleOutcome(role_arn, "skipped", reason)
 
         advisor = self._advisor_for(iam)
@@ -159,6 +179,8 @@ class Pruner:
         store.save_plan(announced, now)
         self._save(store, state._replace(active_plan_id=announced.plan_id, last_outcome="announced"), now)
         verb = "will be removed" if mode is PruneMode.ENFORCE else "would be removed (notify mode: nothing changes)"
+        if mode is PruneMode.ENFORCE and admin_removals(announced):
+            verb = "would be removed, but NOT on a date: it removes admin-equivalent grants, a person decides"
         self._notify(
             NoticeKind.PLANNED,
             announced,
@@ -184,11 +206,30 @@ class Pruner:
             snooze = (now + timedelta(days=self.settings.unused_days)).isoformat()
             self._save(store, cleared._replace(snoozed_until=snooze, last_outcome="expired"), now)
             return RoleOutcome(plan.role_arn, "expired", "not applied outside enforce mode", plan.plan_id)
-        executor = Executor(
-            self._iam_for(plan.account), store, self._catalogue, self._clock, self.settings.exempt_sid_prefix
-        )
+        admin = admin_removals(plan)
+        if admin:  # never on a date: a person applies it by hand, or cancels it (review s11 F22)
+            why = (
+                f"it removes admin-equivalent grants ({', '.join(admin)}): a person decides, it is never applied "
+                "on a date; apply its diff by hand if wanted"
+            )
+            expired = plan.with_event(PlanStatus.EXPIRED, now, f"needs a person: {why}")
+            store.save_plan(expired, now)
+            snooze = (now + timedelta(days=self.settings.unused_days)).isoformat()
+            self._save(store, cleared._replace(snoozed_until=snooze, last_outcome="needs_person"), now)
+            self._notify(NoticeKind.NOT_APPLIED, expired, f"Plan {plan.plan_id} was not applied: {why}")
+            return RoleOutcome(plan.role_arn, "needs_person", why, plan.plan_id)
+        iam = self._iam_for(plan.account)
         try:
-            applied = executor.apply(plan)
+            rule, used_since = self._still_unused(store, state, plan, iam, now)
+        except AccessAdvisorError as exc:  # fail closed, as planning does: not applied today, tried again next run
+            self._save(store, state._replace(pending_job_id=None, pending_job_started=None), now)
+            detail = f"plan {plan.plan_id} not applied today: {exc}; Access Advisor is asked again on the next run"
+            return RoleOutcome(plan.role_arn, "no_decision", detail, plan.plan_id)
+        state = store.role(plan.account, plan.role_arn)._replace(pending_job_id=None, pending_job_started=None)
+        cleared = state._replace(active_plan_id=None)
+        executor = Executor(iam, store, self._catalogue, self._clock, self.settings.exempt_sid_prefix)
+        try:
+            applied = executor.apply(plan, rule, used_since)
         except PlanTamperedError as exc:  # a critical notice to everyone who gets the pruner's notices
             refused = plan.with_event(PlanStatus.SUPERSEDED, now, str(exc))
             store.save_plan(refused, now)
@@ -214,13 +255,38 @@ class Pruner:
             cleared._replace(last_applied_plan_id=applied.plan_id, applied_at=now.isoformat(), last_outcome="applied"),
             now,
         )
+        kept = (
+            f" Used since the announcement, so kept (dropped from the plan): {', '.join(used_since)}."
+            if used_since
+            else ""
+        )
         self._notify(
             NoticeKind.APPLIED,
             applied,
-            f"Unused permissions were removed from role {plan.role_name}. "
+            f"Unused permissions were removed from role {plan.role_name}.{kept} "
             f"To give them back: {rollback_command(plan.plan_id)} (or --service S for one service)",
         )
         return RoleOutcome(plan.role_arn, "applied", render_diff(applied), plan.plan_id)
+
+    def _still_unused(
+        self, store: PruneStore, state: RoleState, plan: PrunePlan, iam: Any, now: datetime
+    ) -> tuple[RemovalRule, tuple[str, ...]]:
+        """Ask Access Advisor again on the apply date (the planner's job dance): the part of the plan's rule still
+        unused, and what was used since. Raises ``AccessAdvisorNotReady`` (back to the queue) or
+        ``AccessAdvisorError`` (not applied today)."""
+        advisor = self._advisor_for(iam)
+        job_id = state.pending_job_id
+        if (
+            not job_id
+            or not state.pending_job_started
+            or now - datetime.fromisoformat(state.pending_job_started) > JOB_REUSE
+        ):
+            job_id = advisor.start(plan.role_arn)
+            self._save(store, state._replace(pending_job_id=job_id, pending_job_started=now.isoformat()), now)
+        report = advisor.report(plan.role_arn, job_id)
+        role = RoleFacts(plan.role_arn, plan.account, plan.role_name, "/", now)  # only its name and ARN are read
+        fresh = unused_rule(report, self.settings, role, now)
+        return still_unused(plan.rule, fresh)
 
     # --- shared by the worker and `iamwarden prune plan`
 
@@ -242,8 +308,23 @@ class Pruner:
             recent=recent_grants(role, ledger, self.settings, now),
             exempt_sid_prefix=self.settings.exempt_sid_prefix,
             owners=owners,
-            notes=(*look_alike_notes(role, self.settings), *notes),
+            notes=(
+                *look_alike_notes(role, self.settings),
+                *exemption_notes(role, self.settings, now, ledger),
+                *notes,
+            ),
             max_growth=self.settings.max_growth,
+        )
+
+    def _exempted(self, role: RoleFacts, reason: str) -> None:
+        """Tell the owners and the security channel that a role exempted itself by tag (once per tag value)."""
+        owners = tuple(
+            owner.strip() for owner in role.tags.get(self.settings.owner_tag, "").split(",") if owner.strip()
+        )
+        self._notices.send(
+            PruneNotice(
+                NoticeKind.EXEMPTED, role.account, role.arn, "", owners, f"Role {role.name} is not pruned: {reason}"
+            )
         )
 
     def preview(self, role_arn: str) -> tuple[PrunePlan | None, str | None]:
@@ -254,10 +335,10 @@ class Pruner:
         iam = self._iam_for(parsed.account)
         now = self._clock()
         role = IamReader(iam).role(role_arn)
-        reason = skip_reason(role, self.settings, now)
+        ledger = self._store.role(parsed.account, role_arn).ledger if self._store else {}
+        reason = skip_reason(role, self.settings, now, ledger)
         if reason:
             return None, reason
-        ledger = self._store.role(parsed.account, role_arn).ledger if self._store else {}
         advisor = self._advisor_for(iam)
         return self._plan(role, advisor, advisor.start(role_arn), ledger, now), None
 

@@ -256,6 +256,7 @@ def build_plan(
     all_notes.extend(rewrite_notes)
 
     accepted = _within_limits(role, rewrites, all_notes)
+    all_notes.extend(_method_notes(accepted))
     changes = tuple(
         PolicyChange(
             key=policy.key,
@@ -375,6 +376,60 @@ def _rewrite_discrepancies(
     return problems
 
 
+#: Services whose removal changes who can grant or govern access: a person decides, never a date (review s11 F22).
+ADMIN_SERVICES = frozenset({"iam", "organizations"})
+
+
+def admin_removals(plan: PrunePlan) -> tuple[str, ...]:
+    """What the plan removes that is admin-equivalent (a cross-service wildcard, or a wildcard or whole service of
+    ``ADMIN_SERVICES``): such a plan needs a person and is never applied on a date."""
+    found: list[str] = []
+    for change in plan.changes:
+        for item in change.removed:
+            pattern = item.split(" (from ", 1)[-1].rstrip(")") if " (from " in item else item
+            service, _, name = pattern.lower().partition(":")
+            wildcard_service = not name or "*" in service or "?" in service
+            if wildcard_service or (
+                service in ADMIN_SERVICES and ("*" in name or "?" in name or service in plan.rule.services)
+            ):
+                found.append(item)
+    return tuple(dict.fromkeys(found))
+
+
+def narrowed_plan(
+    plan: PrunePlan,
+    rule: RemovalRule,
+    live: tuple[RolePolicy, ...],
+    catalogue: ActionCatalogue,
+    exempt_sid_prefix: str,
+) -> PrunePlan:
+    """The plan with ``rule`` (a part of its own) instead of its rule: every after-document rewritten from its
+    before-document, changes that remove nothing any more left out. Used on the apply date (review s11 F8)."""
+    held = {policy.key: policy for policy in live}
+    changes: list[PolicyChange] = []
+    for change in plan.changes:
+        policy = held.get(change.key)
+        rewrite = rewrite_policy(
+            change.before,
+            rule,
+            catalogue,
+            recent=frozenset(change.recent),
+            exempt_sid_prefix=exempt_sid_prefix,
+            label=_label(policy) if policy else change.key,
+        )
+        if not rewrite.changed or policy is None:
+            continue
+        changes.append(
+            change._replace(
+                method=_method(policy, rewrite),
+                after=rewrite.document,
+                removed=rewrite.removed,
+                edits=tuple(edit.to_dict() for edit in rewrite.edits),
+            )
+        )
+    return plan._replace(rule=rule, changes=tuple(changes))
+
+
 def _overgrown(policy: RolePolicy, rewrite: Rewrite, max_growth: int) -> dict[str, str]:
     """Services whose expanded wildcards would take the policy past a size limit or ``max_growth``; and why."""
     if rewrite.document is None or not rewrite.expansions:
@@ -391,11 +446,31 @@ def _overgrown(policy: RolePolicy, rewrite: Rewrite, max_growth: int) -> dict[st
     for expansion in rewrite.expansions:
         reasons.setdefault(
             expansion.service,
-            f"kept {expansion.pattern} in {_label(policy)}: removing part of it means listing the "
-            f"{expansion.into} actions that stay, {before:,} -> {after:,} characters, {why}; "
+            f"kept {expansion.pattern} in {_label(policy)}: removing part of it means listing "
+            f"{expansion.into} actions, {before:,} -> {after:,} characters, {why}; "
             f"nothing removed from {expansion.service}",
         )
     return reasons
+
+
+def _method_notes(accepted: list[tuple[RolePolicy, Rewrite]]) -> list[str]:
+    """What the chosen methods mean beyond the diff (review s11 F12): a Deny beside a kept wildcard, a frozen copy."""
+    notes: list[str] = []
+    for policy, rewrite in accepted:
+        for edit in rewrite.edits:
+            if edit.denied:
+                notes.append(
+                    f"{_label(policy)} statement {edit.position}: its wildcards stay (actions the catalogue does not "
+                    f"list stay granted); Deny statement {edit.deny_sid} takes away exactly {', '.join(edit.denied)} "
+                    "over the same resources, also from any later grant, until rolled back"
+                )
+        if rewrite.document is not None and policy.managed and not policy.edited_in_place:
+            notes.append(
+                f"{_label(policy)} is {'AWS managed' if policy.source is PolicySource.AWS_MANAGED else 'shared'}: a "
+                "role-scoped pruned copy replaces it, frozen as it is today; later updates of the original "
+                "(new actions its service needs) no longer reach this role"
+            )
+    return notes
 
 
 def _label(policy: RolePolicy) -> str:
@@ -476,7 +551,13 @@ def render_diff(plan: PrunePlan) -> str:
             Method.DETACH: "detach (nothing left)",
         }[change.method]
         lines.append(f"  {verb} {change.arn or change.name}")
-        expansions = [item for edit in change.edits for item in edit.get("expanded", ())]
+        denying = {item["pattern"] for edit in change.edits if edit.get("denied") for item in edit["expanded"]}
+        expansions = [
+            item for edit in change.edits for item in edit.get("expanded", ()) if item["pattern"] not in denying
+        ]
+        for edit in change.edits:
+            if edit.get("denied"):
+                lines.append(f"    + Deny {', '.join(edit['denied'])}   [statement {edit['deny_sid']}]")
         if expansions and change.after is not None:
             grown = ", ".join(f"{item['pattern']} into {item['into']} actions" for item in expansions)
             lines.append(f"    expands {grown}: {iam_size(change.before):,} -> {iam_size(change.after):,} characters")

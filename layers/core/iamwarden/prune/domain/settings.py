@@ -25,6 +25,7 @@ from iamwarden.domain.settings import DEFAULT_OWN_ROLES, _string_list, flatten
 from iamwarden.domain.wildcards import arn_match, matches_any, wildcard_match
 
 ROOT = "prune"
+BREAK_GLASS = "break_glass_principals"  # the enforcer's top-level setting, honoured by the pruner too
 DEFAULT_ALWAYS_KEEP = ("iam:PassRole", "sts:AssumeRole")
 _ACTION_PATTERN = re.compile(r"[A-Za-z0-9*?-]+:[A-Za-z0-9*?]+")
 
@@ -43,6 +44,16 @@ class ExemptAction(NamedTuple):
     role: str
     action: str
 
+
+#: Roles idle by design, never pruned whatever ``exempt_roles`` says (review s11 F22): used a few times a year, so
+#: Access Advisor shows them unused, and pruning them breaks the next account vending, StackSet deploy (IAM Warden's
+#: own member stack included) or incident. Name patterns, as ``exempt_roles`` takes them.
+IDLE_BY_DESIGN_ROLES = (
+    "OrganizationAccountAccessRole",
+    "AWSControlTowerExecution",
+    "AWSCloudFormationStackSetExecutionRole",
+    "stacksets-exec-*",
+)
 
 #: The member stack's forwarder role (``OwnIdentity.member_roles`` key), also deployed in the security account.
 MEMBER_FORWARDER = "member-forwarder"
@@ -66,6 +77,10 @@ class PruneSettings(NamedTuple):
     exempt_roles: tuple[str, ...] = ()
     exempt_actions: tuple[ExemptAction, ...] = ()
     exempt_tag: str = "iamwarden:prune-exempt-until"
+    #: An exempt-until tag counts for at most this many days from the day the pruner first saw its value (F17).
+    max_exempt_days: int = 90
+    #: The enforcer's ``break_glass_principals`` (read from the same settings): those roles are never pruned (F22).
+    break_glass_principals: tuple[str, ...] = ()
     exempt_sid_prefix: str = "NOPRUNE"
     owner_tag: str = "owner"
     #: Name patterns of IAM Warden's roles: a role that has such a name but is not one of them (``own``) is judged
@@ -104,7 +119,17 @@ class PruneSettings(NamedTuple):
         return self.account_modes.get(account, self.mode)
 
     def is_exempt_role(self, role_name: str, role_arn: str) -> bool:
-        return any(_role_matches(pattern, role_name, role_arn) for pattern in self.exempt_roles)
+        return self.exempt_role_reason(role_name, role_arn) is not None
+
+    def exempt_role_reason(self, role_name: str, role_arn: str) -> str | None:
+        """Why a role is never pruned by these settings (idle by design, break-glass, ``exempt_roles``), or None."""
+        if any(wildcard_match(pattern, role_name) for pattern in IDLE_BY_DESIGN_ROLES):
+            return "idle by design (account vending, StackSet or Control Tower execution role): never pruned"
+        if matches_any(role_arn, self.break_glass_principals):
+            return "a break-glass role (the enforcer's break_glass_principals): never pruned"
+        if any(_role_matches(pattern, role_name, role_arn) for pattern in self.exempt_roles):
+            return "exempted by the exempt_roles setting"
+        return None
 
     def kept_actions(self, role_name: str, role_arn: str) -> tuple[str, ...]:
         """Action patterns never pruned from this role: the always-keep list and its exemptions."""
@@ -124,6 +149,7 @@ _INT_BOUNDS: Mapping[str, tuple[int, int]] = {
     "notice_days": (1, 90),
     "watch_days": (1, 90),
     "rollback_snooze_days": (0, 400),
+    "max_exempt_days": (1, 400),
     "max_growth": (1, 100),
     "max_roles_per_run": (1, 100_000),
     "max_roles_per_account": (1, 100_000),
@@ -138,9 +164,16 @@ def parse_prune_settings(
 ) -> tuple[PruneSettings, list[SettingsProblem]]:
     """Build ``PruneSettings`` from paths relative to the settings prefix; report and fall back per key. ``own``:
     IAM Warden's roles by exact identity (none when not given)."""
-    flat = {path: value for path, value in flatten(values).items() if path.split("/")[0] == ROOT}
+    everything = flatten(values)
+    flat = {path: value for path, value in everything.items() if path.split("/")[0] == ROOT}
     problems: list[SettingsProblem] = []
     given: dict[str, Any] = {"own_roles": own_roles, "own": own or OwnIdentity()}
+    if BREAK_GLASS in everything:  # the enforcer's setting (its own parser reports a bad value): read, not judged
+        try:
+            given["break_glass_principals"] = tuple(_string_list(everything[BREAK_GLASS]))
+        except ValueError as exc:  # who is break-glass is unknown: prune nobody until it is fixed
+            problems.append(SettingsProblem(BREAK_GLASS, f"{exc}; the pruner is off until it is fixed"))
+            given["enabled"] = False
     account_modes: dict[str, PruneMode] = {}
     for path, raw in sorted(flat.items()):
         parts = path.split("/")[1:]
