@@ -226,6 +226,7 @@ def test_the_real_catalogue_expands_a_wildcard_of_a_wholly_unused_service_to_wha
     result = rewrite_policy(before, rule, PolicySentryCatalogue())
     assert result.document is not None
     actions = result.document["Statement"][0]["Action"]
-    assert "iam:PassRole" in actions and "iam:GetRole" in actions
+    assert "iam:PassRole" in actions
+    assert "iam:GetRole" in actions
     assert "iam:CreateUser" not in actions
     assert all(action == "iam:PassRole" or action.startswith("iam:Get") for action in actions)

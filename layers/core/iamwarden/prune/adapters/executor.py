@@ -64,15 +64,7 @@ class Executor:
     ) -> PrunePlan:
         """Apply the frozen plan; with ``still_unused`` (a part of its rule, from a fresh Access Advisor report)
         only that part: what was used since the announcement (``used_since``) stays granted (review s11 F8)."""
-        if plan.status is not PlanStatus.ANNOUNCED:
-            raise PlanStateError(f"plan {plan.plan_id} is {plan.status.value}; only an announced plan is applied")
-        live = self._live_policies(plan.role_name)
-        if policies_hash(live) != plan.policies_hash:
-            raise PreconditionFailedError(
-                f"the policies of role {plan.role_name} changed since the plan was announced; "
-                f"plan {plan.plan_id} left as it was"
-            )
-        self._require_untampered(plan, plan_discrepancies(plan, live, self._catalogue, self._sid_prefix))
+        live = self.verify(plan)
         what = "before-state recorded; applying"
         if still_unused is not None and used_since:
             plan = narrowed_plan(plan, still_unused, live, self._catalogue, self._sid_prefix)
@@ -110,6 +102,20 @@ class Executor:
         )
         self._store.save_plan(applied, self._clock())
         return applied
+
+    def verify(self, plan: PrunePlan) -> tuple[RolePolicy, ...]:
+        """The role's live policies, if the announced plan may still be applied to them: raises when the role
+        changed since the announcement or the stored plan is not what the pruner would do."""
+        if plan.status is not PlanStatus.ANNOUNCED:
+            raise PlanStateError(f"plan {plan.plan_id} is {plan.status.value}; only an announced plan is applied")
+        live = self._live_policies(plan.role_name)
+        if policies_hash(live) != plan.policies_hash:
+            raise PreconditionFailedError(
+                f"the policies of role {plan.role_name} changed since the plan was announced; "
+                f"plan {plan.plan_id} left as it was"
+            )
+        self._require_untampered(plan, plan_discrepancies(plan, live, self._catalogue, self._sid_prefix))
+        return live
 
     # --- rollback
 

@@ -219,16 +219,15 @@ class Pruner:
             self._notify(NoticeKind.NOT_APPLIED, expired, f"Plan {plan.plan_id} was not applied: {why}")
             return RoleOutcome(plan.role_arn, "needs_person", why, plan.plan_id)
         iam = self._iam_for(plan.account)
-        try:
-            rule, used_since = self._still_unused(store, state, plan, iam, now)
-        except AccessAdvisorError as exc:  # fail closed, as planning does: not applied today, tried again next run
-            self._save(store, state._replace(pending_job_id=None, pending_job_started=None), now)
-            detail = f"plan {plan.plan_id} not applied today: {exc}; Access Advisor is asked again on the next run"
-            return RoleOutcome(plan.role_arn, "no_decision", detail, plan.plan_id)
-        state = store.role(plan.account, plan.role_arn)._replace(pending_job_id=None, pending_job_started=None)
-        cleared = state._replace(active_plan_id=None)
         executor = Executor(iam, store, self._catalogue, self._clock, self.settings.exempt_sid_prefix)
         try:
+            executor.verify(plan)  # a changed role or a forged plan is refused before any Access Advisor job
+            try:
+                rule, used_since, state = self._still_unused(store, state, plan, iam, now)
+            except AccessAdvisorError as exc:  # fail closed, as planning does: not applied today, tried again
+                detail = f"plan {plan.plan_id} not applied today: {exc}; Access Advisor is asked again on the next run"
+                return RoleOutcome(plan.role_arn, "no_decision", detail, plan.plan_id)
+            cleared = state._replace(active_plan_id=None)
             applied = executor.apply(plan, rule, used_since)
         except PlanTamperedError as exc:  # a critical notice to everyone who gets the pruner's notices
             refused = plan.with_event(PlanStatus.SUPERSEDED, now, str(exc))
@@ -270,10 +269,10 @@ class Pruner:
 
     def _still_unused(
         self, store: PruneStore, state: RoleState, plan: PrunePlan, iam: Any, now: datetime
-    ) -> tuple[RemovalRule, tuple[str, ...]]:
+    ) -> tuple[RemovalRule, tuple[str, ...], RoleState]:
         """Ask Access Advisor again on the apply date (the planner's job dance): the part of the plan's rule still
-        unused, and what was used since. Raises ``AccessAdvisorNotReady`` (back to the queue) or
-        ``AccessAdvisorError`` (not applied today)."""
+        unused, what was used since, and the role's state with the job done. Raises ``AccessAdvisorNotReady`` (back
+        to the queue, the job kept) or ``AccessAdvisorError`` (not applied today, the job forgotten)."""
         advisor = self._advisor_for(iam)
         job_id = state.pending_job_id
         if (
@@ -282,11 +281,15 @@ class Pruner:
             or now - datetime.fromisoformat(state.pending_job_started) > JOB_REUSE
         ):
             job_id = advisor.start(plan.role_arn)
-            self._save(store, state._replace(pending_job_id=job_id, pending_job_started=now.isoformat()), now)
-        report = advisor.report(plan.role_arn, job_id)
+            state = self._save(store, state._replace(pending_job_id=job_id, pending_job_started=now.isoformat()), now)
+        try:
+            report = advisor.report(plan.role_arn, job_id)
+        except AccessAdvisorError:
+            self._save(store, state._replace(pending_job_id=None, pending_job_started=None), now)
+            raise
         role = RoleFacts(plan.role_arn, plan.account, plan.role_name, "/", now)  # only its name and ARN are read
-        fresh = unused_rule(report, self.settings, role, now)
-        return still_unused(plan.rule, fresh)
+        rule, used_since = still_unused(plan.rule, unused_rule(report, self.settings, role, now))
+        return rule, used_since, state._replace(pending_job_id=None, pending_job_started=None)
 
     # --- shared by the worker and `iamwarden prune plan`
 
