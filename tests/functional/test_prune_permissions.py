@@ -299,6 +299,21 @@ class Pruning:
         self.stub.page([service("dynamodb", None)], marker="page-2")
         self.stub.granting(role_arn, {namespace: grants.get(namespace, []) for namespace in UNUSED_SERVICES})
 
+    def reread(self, role_arn: str) -> None:
+        """Access Advisor asked again on the apply date (review s11 F8): the same picture, one page."""
+        used = self.clock.now - timedelta(days=3)
+        self.stub.generate(role_arn)
+        self.stub.page(
+            [
+                service("s3", used, {"GetBucketTagging": None, "GetBucketPolicy": used, "CreateBucket": None}),
+                service("ec2", None, {"RunInstances": None, "DescribeInstances": None}),
+                service("sqs", self.clock.now - timedelta(days=200)),
+                service("sts", None),
+                service("logs", None),
+                service("dynamodb", None),
+            ]
+        )
+
 
 #: The services ``Pruning.access_advisor`` reports unused: the pruner asks which policies grant each.
 UNUSED_SERVICES = ("dynamodb", "ec2", "logs", "sqs", "sts")
@@ -414,6 +429,8 @@ def test_the_pruner_role_allows_every_call_of_its_three_functions_and_grants_not
 
     pruning.clock.advance(7)
     for body in bodies:
+        if json.loads(body)["role_arn"] in by_arn:
+            pruning.reread(json.loads(body)["role_arn"])
         assert pruning.invoke("prune_worker", sqs_event(body)) == {"batchItemFailures": []}
     applied = {arn: pruning.runtime.store().role(HOME_ACCOUNT, arn).last_outcome for arn in by_arn}
     assert set(applied.values()) == {"applied"}, applied
@@ -457,6 +474,7 @@ def test_undoing_a_prune_needs_what_the_pruner_role_is_not_given(
     body = json.dumps({"account": HOME_ACCOUNT, "role_arn": arn})
     pruning.invoke("prune_worker", sqs_event(body))
     pruning.clock.advance(7)
+    pruning.reread(arn)
     pruning.invoke("prune_worker", sqs_event(body))
     plan_id = pruning.runtime.store().role(HOME_ACCOUNT, arn).last_applied_plan_id
     assert plan_id
@@ -501,6 +519,7 @@ def test_the_member_pruner_role_allows_every_call_the_worker_makes_there(
     body = json.dumps({"account": MEMBER, "role_arn": arn})
     pruning.invoke("prune_worker", sqs_event(body))
     pruning.clock.advance(7)
+    pruning.reread(arn)
     pruning.invoke("prune_worker", sqs_event(body))
 
     assert pruning.runtime.store().role(MEMBER, arn).last_outcome == "applied"

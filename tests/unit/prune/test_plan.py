@@ -10,7 +10,15 @@ from iamwarden.prune.app.service import RoleSummary, select_roles
 from iamwarden.prune.domain.catalogue import StaticCatalogue
 from iamwarden.prune.domain.decide import RemovalRule
 from iamwarden.prune.domain.model import AccessReport, PolicySource, RoleFacts, RolePolicy, ServiceAccess, iam_size
-from iamwarden.prune.domain.plan import Method, PrunePlan, build_plan, confirmed_rule, render_diff
+from iamwarden.prune.domain.plan import (
+    Method,
+    PrunePlan,
+    admin_removals,
+    build_plan,
+    confirmed_rule,
+    narrowed_plan,
+    render_diff,
+)
 from iamwarden.prune.domain.settings import PruneSettings
 
 NOW = datetime(2026, 11, 20, 12, tzinfo=UTC)
@@ -169,3 +177,58 @@ def test_the_planner_sends_due_plans_first_and_respects_both_bounds() -> None:
     ]
     everything = select_roles(PruneSettings(), roles, states, NOW)
     assert {arn.rsplit("/", 1)[1] for _, arn in everything} == {"a", "b", "c", "due", "z"}
+
+
+def test_plans_removing_admin_equivalent_grants_are_named_and_others_are_not() -> None:
+    role = facts(
+        RolePolicy(PolicySource.INLINE, "main", allow("iam:*", "organizations:List*", "ec2:*", "iam:PassRole"))
+    )
+    admin = plan_for(role, RemovalRule(frozenset({"iam", "organizations", "ec2"}), frozenset(), ("iam:PassRole",)))
+    # iam:* stays (the catalogue here does not know iam, and iam:PassRole is kept); ec2:* is no admin grant
+    assert admin_removals(admin) == ("organizations:List*",)
+    assert "- ec2:*" in render_diff(admin)
+    plain = plan_for(role, RemovalRule(frozenset({"ec2"}), frozenset()))
+    assert admin_removals(plain) == ()
+    one_action = facts(RolePolicy(PolicySource.INLINE, "main", allow("iam:CreateUser", "ec2:RunInstances")))
+    assert admin_removals(plan_for(one_action, RemovalRule(frozenset({"iam"}), frozenset()))) == ("iam:CreateUser",)
+    assert admin_removals(plan_for(one_action, RemovalRule(frozenset(), frozenset({"iam:createuser"})))) == ()
+
+
+def test_a_narrowed_plan_rewrites_every_change_from_its_before_document_and_drops_what_no_longer_changes() -> None:
+    managed = RolePolicy(PolicySource.CUSTOMER_MANAGED, "own", allow("ec2:*"), arn=f"arn:aws:iam::{ACCOUNT}:policy/own")
+    inline = RolePolicy(PolicySource.INLINE, "main", allow("ec2:RunInstances", "big:Action0001*", "s3:GetObject"))
+    role = facts(inline, managed)
+    plan = plan_for(role, RemovalRule(frozenset({"ec2"}), frozenset({"big:action0001withalongname"})))
+    assert [change.method for change in plan.changes] == [Method.PUT_INLINE, Method.DETACH]
+
+    narrowed = narrowed_plan(
+        plan, RemovalRule(frozenset(), frozenset({"big:action0001withalongname"})), role.policies, CATALOGUE, "NOPRUNE"
+    )
+
+    [change] = narrowed.changes  # the managed policy only lost ec2: nothing to do any more
+    assert change.key == "inline:main"
+    assert change.after == {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Action": ["ec2:RunInstances", "big:Action0001*", "s3:GetObject"], "Resource": "*"},
+            {"Sid": "IamWardenPruned0", "Effect": "Deny", "Action": ["big:Action0001WithALongName"], "Resource": "*"},
+        ],
+    }
+    assert change.removed == ("big:Action0001WithALongName (from big:Action0001*)",)
+    assert narrowed.rule.services == frozenset()
+    assert (narrowed.plan_id, narrowed.policies_hash) == (plan.plan_id, plan.policies_hash)
+
+
+def test_a_shared_or_aws_managed_policy_replaced_by_a_copy_says_it_is_frozen() -> None:
+    shared = RolePolicy(
+        PolicySource.AWS_MANAGED,
+        "AmazonEC2ReadOnlyAccess",
+        allow("ec2:Describe*", "s3:GetObject"),
+        arn="arn:aws:iam::aws:policy/AmazonEC2ReadOnlyAccess",
+    )
+    plan = plan_for(facts(shared), RemovalRule(frozenset({"ec2"}), frozenset()))
+    assert [change.method for change in plan.changes] == [Method.COPY]
+    assert any(
+        "AWS managed: a role-scoped pruned copy replaces it, frozen as it is today" in note for note in plan.notes
+    )
+    assert "later updates of the original" in render_diff(plan)
