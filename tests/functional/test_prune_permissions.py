@@ -80,7 +80,7 @@ def role_policies(role: str, parameters: dict[str, str] | None = None) -> dict[s
 def member_role_policies() -> dict[str, list[dict[str, Any]]]:
     """The member template's pruner role, for account ``MEMBER``."""
     role = member_template()["Resources"]["PrunerMemberRole"]["Properties"]
-    names = {"AWS::AccountId": MEMBER, "PrunerMemberRoleName": MEMBER_ROLE}
+    names = {"AWS::AccountId": MEMBER, "PrunerMemberRoleName": MEMBER_ROLE, "MemberRoleName": "iamwarden-remediator"}
     return {p["PolicyName"]: resolve(p["PolicyDocument"]["Statement"], names) for p in role["Policies"]}
 
 
@@ -532,6 +532,38 @@ def test_the_member_pruner_role_allows_every_call_the_worker_makes_there(
     home = [call for call in recorder.take() if call.action == "sts:AssumeRole"]
     assert home
     assert not check(home, role_policies("PrunerRole"), {}).denied
+
+
+def test_the_pruner_roles_deny_exactly_iam_wardens_own_roles_and_let_a_look_alike_be_pruned() -> None:
+    """Review s11 R6: NeverTouchOwnRoles named every ``iamwarden-*`` role, so a look-alike's plan (F4) could never
+    be applied. Now the Deny names IAM Warden's roles, in the security account and in a member account."""
+    edits = ("iam:PutRolePolicy", "iam:DeleteRolePolicy", "iam:AttachRolePolicy", "iam:DetachRolePolicy")
+
+    def denied(policies: dict[str, list[dict[str, Any]]], account: str, name: str) -> set[str]:
+        calls = [Call(action, f"arn:aws:iam::{account}:role/{name}") for action in edits]
+        return {call.action for call in check(calls, policies, {}).denied}
+
+    home = role_policies("PrunerRole")
+    for look_alike in ("iamwarden-backdoor", "iamwarden-remediatorx", "iamwarden-snapshot-reader-2"):
+        assert denied(home, HOME_ACCOUNT, look_alike) == set(), look_alike
+    own = (
+        f"iamwarden-enforcer-{REGION}",
+        f"iamwarden-pruner-{REGION}",
+        "iamwarden-pruner-member",
+        f"iamwarden-event-forwarder-{REGION}",
+        f"iamwarden-heartbeat-{REGION}",
+        f"iamwarden-exception-watch-{REGION}",
+        f"iamwarden-slack-interactions-{REGION}",
+        "iamwarden-member-forwarder-eu-west-1",  # the member stack in the security account's other regions
+        "iamwarden-snapshot-reader",
+        "iamwarden-remediator",
+    )
+    for name in own:
+        assert denied(home, HOME_ACCOUNT, name) == set(edits), name
+    member = member_role_policies()
+    assert denied(member, MEMBER, "iamwarden-backdoor") == set()
+    for name in (*MEMBER_STACK_ROLES, "iamwarden-member-forwarder-us-east-1"):
+        assert denied(member, MEMBER, name) == set(edits), name
 
 
 # --- the heartbeat ----------------------------------------------------------------------------------------
