@@ -780,3 +780,50 @@ def test_break_glass_and_idle_by_design_roles_are_never_sent_or_planned(world: W
         assert outcome.outcome == "skipped", name
         assert "never pruned" in outcome.detail
     world.stub.stubber.assert_no_pending_responses()
+
+
+# --- review s11 F12: narrowing a used service's wildcard keeps every action the catalogue does not list
+
+
+def test_an_action_the_catalogue_does_not_list_survives_the_prune_of_its_wildcard(world: World) -> None:
+    from iamwarden.domain.policy import parse_policy
+
+    policy = document(allow("s3:*", resource="arn:aws:s3:::orders/*"))
+    arn = create_role(world.iam, "app", {"main": policy})
+    world.seed_ledger(arn)
+    used = world.clock.now - timedelta(days=2)
+    picture = [service("s3", used, {"CreateBucket": None, "GetObject": used, "PutObject": used})]
+    world.stub.generate(arn)
+    world.stub.page(picture)
+    plan_id = str(world.pruner().process_role(ACCOUNT, arn).plan_id)
+    planned = world.notices.sent[-1]
+    assert "+ Deny s3:CreateBucket   [statement IamWardenPruned0]" in planned.diff
+    assert "actions the catalogue does not list stay granted" in planned.diff
+    world.clock.advance(7)
+    world.reread(arn, picture)
+
+    assert world.pruner().process_role(ACCOUNT, arn).outcome == "applied"
+
+    after = world.inline("app")
+    assert after == document(
+        allow("s3:*", resource="arn:aws:s3:::orders/*"),
+        {
+            "Sid": "IamWardenPruned0",
+            "Effect": "Deny",
+            "Action": ["s3:CreateBucket"],
+            "Resource": "arn:aws:s3:::orders/*",
+        },
+    )
+    statements = parse_policy(after).statements
+
+    def allowed(action: str) -> bool:
+        return any(s.allows and s.grants_action(action) for s in statements) and not any(
+            not s.allows and s.grants_action(action) for s in statements
+        )
+
+    assert not allowed("s3:CreateBucket")
+    # CATALOGUE knows five s3 actions; AWS's newer ones and the ones the snapshot lacks stay granted
+    for action in ("s3:GetObjectFutureFeature", "s3:ListBucket", "s3:GetObject", "s3:PutObject"):
+        assert allowed(action), action
+    world.pruner().rollback(plan_id)
+    assert world.inline("app") == policy
