@@ -387,6 +387,10 @@ def test_an_unreadable_role_is_no_decision(world: World) -> None:
     assert "cannot read role" in outcome.detail
 
 
+#: MAIN without s3: nothing of it needs a Deny, so its unshared customer-managed policy is edited in place.
+NO_DENY = document(allow("ec2:*"), allow("sqs:*", Sid="NOPRUNEQueue"), allow("sts:*"))
+
+
 def test_a_customer_managed_policy_with_five_versions_gets_a_new_default_and_rolls_back(world: World) -> None:
     arn = create_role(world.iam, "app")
     policy_arn = world.iam.create_policy(
@@ -396,7 +400,7 @@ def test_a_customer_managed_policy_with_five_versions_gets_a_new_default_and_rol
         world.iam.create_policy_version(
             PolicyArn=policy_arn, PolicyDocument=json.dumps(document(allow("s3:GetObject")))
         )
-    world.iam.create_policy_version(PolicyArn=policy_arn, PolicyDocument=json.dumps(MAIN), SetAsDefault=True)
+    world.iam.create_policy_version(PolicyArn=policy_arn, PolicyDocument=json.dumps(NO_DENY), SetAsDefault=True)
     world.iam.attach_role_policy(RoleName="app", PolicyArn=policy_arn)
     world.seed_ledger(arn)
     world.access_advisor(arn, {key: [policy_arn] for key in ("dynamodb", "ec2", "sqs", "sts")})
@@ -404,7 +408,9 @@ def test_a_customer_managed_policy_with_five_versions_gets_a_new_default_and_rol
     world.clock.advance(7)
     world.reread(arn)
     assert world.pruner().process_role(ACCOUNT, arn).outcome == "applied"
-    assert world.default_document(policy_arn) == EXPECTED_MAIN
+    assert world.default_document(policy_arn) == document(
+        allow("sqs:*", Sid="NOPRUNEQueue"), {"Effect": "Allow", "Action": ["sts:AssumeRole"], "Resource": "*"}
+    )
     versions = world.iam.list_policy_versions(PolicyArn=policy_arn)["Versions"]
     assert len(versions) == 5
     plan = world.store.plan(plan_id)
@@ -412,7 +418,28 @@ def test_a_customer_managed_policy_with_five_versions_gets_a_new_default_and_rol
     assert deleted["version_id"] == "v1"
     assert deleted["document"] == document(allow("s3:GetObject"))  # the deleted version is kept in the record
     world.pruner().rollback(plan_id)
-    assert world.default_document(policy_arn) == MAIN
+    assert world.default_document(policy_arn) == NO_DENY
+
+
+def test_an_unshared_customer_managed_policy_that_needs_a_deny_gets_a_role_scoped_copy(world: World) -> None:
+    """Review s12 F1: a Deny in a reusable named policy would also deny whoever attaches it later."""
+    arn = create_role(world.iam, "app")
+    policy_arn = world.iam.create_policy(PolicyName="app-policy", PolicyDocument=json.dumps(MAIN))["Policy"]["Arn"]
+    world.iam.attach_role_policy(RoleName="app", PolicyArn=policy_arn)
+    world.seed_ledger(arn)
+    world.access_advisor(arn, {key: [policy_arn] for key in ("dynamodb", "ec2", "sqs", "sts")})
+    plan_id = str(world.pruner().process_role(ACCOUNT, arn).plan_id)
+    world.clock.advance(7)
+    world.reread(arn)
+    assert world.pruner().process_role(ACCOUNT, arn).outcome == "applied"
+    assert world.default_document(policy_arn) == MAIN  # the original never holds the Deny
+    attached = [p["PolicyArn"] for p in world.iam.list_attached_role_policies(RoleName="app")["AttachedPolicies"]]
+    [copy_arn] = attached
+    assert ":policy/iamwarden-pruned/" in copy_arn
+    assert world.default_document(copy_arn) == EXPECTED_MAIN
+    world.pruner().rollback(plan_id)
+    attached = [p["PolicyArn"] for p in world.iam.list_attached_role_policies(RoleName="app")["AttachedPolicies"]]
+    assert attached == [policy_arn]
 
 
 def test_a_shared_policy_gets_a_role_scoped_copy_and_the_original_is_untouched(world: World) -> None:

@@ -145,7 +145,9 @@ class Executor:
         try:
             for change in plan.changes:
                 target = (
-                    dict(change.before) if full else rewrite_change(change, rule, self._catalogue, self._sid_prefix)
+                    dict(change.before)
+                    if full
+                    else rewrite_change(change, rule, self._catalogue, self._sid_prefix, plan.rewrite_version)
                 )
                 steps.restore(change, target, full)
         except (BotoCoreError, ClientError) as exc:

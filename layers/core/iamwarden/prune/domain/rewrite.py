@@ -26,6 +26,10 @@ from iamwarden.domain.wildcards import wildcard_match
 from iamwarden.prune.domain.catalogue import ActionCatalogue
 from iamwarden.prune.domain.decide import RemovalRule
 
+#: How a used service's wildcard is narrowed: 1 = main's expansion into the catalogue's other actions (plans made
+#: before the Deny; a plan without a version is 1), 2 = the wildcard stays and a Deny takes the unused ones (F12).
+REWRITE_VERSION = 2
+
 
 class Expansion(NamedTuple):
     """A wildcard (``s3:*``) narrowed by listing ``into`` actions: those of it that stay (a wholly unused service
@@ -93,8 +97,15 @@ def rewrite_policy(
     recent: frozenset[str] = frozenset(),
     exempt_sid_prefix: str = "NOPRUNE",
     label: str = "policy",
+    undeniable: frozenset[str] = frozenset(),
+    version: int = REWRITE_VERSION,
 ) -> Rewrite:
-    """The rewritten document (None if nothing is left), the per-statement edits and notes for people."""
+    """The rewritten document (None if nothing is left), the per-statement edits and notes for people.
+
+    ``undeniable``: actions some statement the pruner keeps grants (a recent grant, a NOPRUNE statement, a
+    cross-service wildcard, in any policy of the role); a Deny would take them from that statement too, so they
+    are never denied and stay granted (review s12 F1). ``version``: the plan's rewrite version (``REWRITE_VERSION``).
+    """
     raw = document.get("Statement", [])
     single = isinstance(raw, dict)
     statements: list[Any] = [raw] if single else list(raw)
@@ -111,7 +122,7 @@ def rewrite_policy(
         if statement.get("Effect") != "Allow" or (sid and exempt_sid_prefix and sid.startswith(exempt_sid_prefix)):
             kept.append(copy.deepcopy(statement))
             continue
-        narrower = _Narrower(rule, catalogue, recent, notes, where)
+        narrower = _Narrower(rule, catalogue, recent, notes, where, undeniable, version)
         if "NotAction" in statement:
             new, edit = narrower.not_action(statement, position, sid)
         else:
@@ -170,6 +181,8 @@ class _Narrower(NamedTuple):
     recent: frozenset[str]
     notes: list[str]
     where: str
+    undeniable: frozenset[str] = frozenset()
+    version: int = REWRITE_VERSION
 
     def action(
         self, statement: Mapping[str, Any], position: int, sid: str | None
@@ -185,7 +198,7 @@ class _Narrower(NamedTuple):
 def _narrow_action(
     context: _Narrower, statement: Mapping[str, Any], position: int, sid: str | None
 ) -> tuple[dict[str, Any] | None, StatementEdit | None]:
-    rule, catalogue, recent, notes, where = context
+    rule, catalogue, recent, notes, where = context[:5]
     original = statement.get("Action")
     patterns = _strings(original)
     result: list[str] = []
@@ -214,8 +227,16 @@ def _narrow_action(
         if service not in rule.services and not any(action.startswith(f"{service}:") for action in rule.actions):
             result.append(pattern)
             continue
-        if service not in rule.services:  # a used service: the wildcard stays, a Deny takes the unused tracked ones
-            gone = sorted(action for action in rule.actions if action_matches(lowered, action) and rule.removes(action))
+        if service not in rule.services and context.version >= 2:  # a used service: the wildcard stays, a Deny ...
+            matching = sorted(a for a in rule.actions if action_matches(lowered, a) and rule.removes(a))
+            gone = [action for action in matching if action not in context.undeniable]
+            for action in matching:
+                if action in context.undeniable:
+                    notes.append(
+                        f"kept {action} (from {pattern}) in {where}: a statement the pruner keeps also grants it "
+                        "(a recent grant, a NOPRUNE statement or a cross-service wildcard); a Deny would take it "
+                        "from that statement too"
+                    )
             result.append(pattern)
             if gone:
                 names = {name.lower(): name for name in catalogue.actions(service) or ()}
@@ -255,7 +276,7 @@ def _narrow_not_action(
     context: _Narrower, statement: Mapping[str, Any], position: int, sid: str | None
 ) -> tuple[dict[str, Any] | None, StatementEdit | None]:
     """Allow + NotAction grants every action not listed; removing one means listing it."""
-    rule, catalogue, recent, notes, where = context
+    rule, catalogue, recent, notes, where = context[:5]
     original = statement.get("NotAction")
     excluded = _strings(original)
     if any(f"notaction:{pattern.lower()}" in recent for pattern in excluded):
