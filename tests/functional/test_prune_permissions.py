@@ -339,7 +339,11 @@ def _roles(account: Account) -> dict[str, tuple[str, dict[str, list[str]]]]:
         iam.create_policy_version(
             PolicyArn=versioned["Policy"]["Arn"], PolicyDocument=json.dumps(document(allow("s3:GetObject")))
         )
-    iam.create_policy_version(PolicyArn=versioned["Policy"]["Arn"], PolicyDocument=json.dumps(MAIN), SetAsDefault=True)
+    # (no s3 in it: a policy needing a Deny gets a role-scoped copy instead, review s12 F1)
+    no_deny = document(allow("ec2:*"), allow("sqs:*", Sid="NOPRUNEQueue"), allow("sts:*"))
+    iam.create_policy_version(
+        PolicyArn=versioned["Policy"]["Arn"], PolicyDocument=json.dumps(no_deny), SetAsDefault=True
+    )
     iam.attach_role_policy(RoleName="reports", PolicyArn=versioned["Policy"]["Arn"])
     roles["reports"] = (arn, {key: [versioned["Policy"]["Arn"]] for key in unused})
     # a policy shared with another role: a pruned copy replaces it on this role only;

@@ -298,11 +298,11 @@ def test_a_cross_service_wildcard_elsewhere_keeps_the_action_and_without_one_the
 
 def test_a_deny_never_goes_into_a_customer_managed_policy_other_principals_may_attach() -> None:
     arn = f"arn:aws:iam::{ACCOUNT}:policy/app-s3"
-    managed = RolePolicy(PolicySource.CUSTOMER_MANAGED, "app-s3", allow("s3:*"), arn, 1)
+    managed = RolePolicy(PolicySource.CUSTOMER_MANAGED, "app-s3", allow("s3:*"), arn, attachment_count=1)
     plan = build_plan(facts(managed), CREATE_BUCKET_UNUSED, S3, now=NOW, recent={})
     assert [change.method for change in plan.changes] == [Method.COPY]
     narrowing = RemovalRule(frozenset({"ec2"}), frozenset(), ("iam:PassRole", "sts:AssumeRole"))
-    only_ec2 = RolePolicy(PolicySource.CUSTOMER_MANAGED, "app", allow("s3:*", "ec2:*"), arn, 1)
+    only_ec2 = RolePolicy(PolicySource.CUSTOMER_MANAGED, "app", allow("s3:*", "ec2:*"), arn, attachment_count=1)
     assert [change.method for change in plan_for(facts(only_ec2), narrowing).changes] == [Method.NEW_VERSION]
 
 
