@@ -22,7 +22,7 @@ from iamwarden.prune.app.service import Pruner
 from iamwarden.prune.domain.catalogue import StaticCatalogue
 from iamwarden.prune.domain.decide import updated_ledger
 from iamwarden.prune.domain.notices import NoticeKind
-from iamwarden.prune.domain.plan import PlanStatus
+from iamwarden.prune.domain.plan import PlanStatus, PrunePlan, rewrite_change
 from iamwarden.prune.domain.settings import PruneMode, PruneSettings
 from iamwarden.prune.exceptions import AccessAdvisorNotReady, PlanNotFoundError, PlanStateError, PreconditionFailedError
 from tests.functional.prune_support import (
@@ -854,3 +854,57 @@ def test_an_action_the_catalogue_does_not_list_survives_the_prune_of_its_wildcar
         assert allowed(action), action
     world.pruner().rollback(plan_id)
     assert world.inline("app") == policy
+
+
+# --- review s12 F7: the skip reasons are checked again on the apply date; F2: an earlier version's plan is re-planned
+
+
+@pytest.mark.parametrize("late", ["break_glass", "exempt_roles", "tag"])
+def test_a_role_made_exempt_after_the_announcement_is_not_pruned_on_the_date(world: World, late: str) -> None:
+    arn = create_role(world.iam, "app", {"main": MAIN})
+    world.seed_ledger(arn)
+    world.access_advisor(arn)
+    plan_id = str(world.pruner().process_role(ACCOUNT, arn).plan_id)
+    world.clock.advance(7)
+    changes: dict[str, Any] = {}
+    if late == "break_glass":
+        changes["break_glass_principals"] = (arn,)
+    elif late == "exempt_roles":
+        changes["exempt_roles"] = ("app",)
+    else:
+        world.iam.tag_role(RoleName="app", Tags=[{"Key": "iamwarden:prune-exempt-until", "Value": "2999-01-01"}])
+    outcome = world.pruner(**changes).process_role(ACCOUNT, arn)
+    assert outcome.outcome == "skipped"
+    assert "exempt since the announcement" in outcome.detail
+    assert world.inline("app") == MAIN  # nothing applied
+    assert world.store.plan(plan_id).status is PlanStatus.EXPIRED
+    assert world.notices.sent[-1].kind is NoticeKind.NOT_APPLIED
+    world.stub.stubber.assert_no_pending_responses()  # no Access Advisor job for an exempt role
+
+
+def test_an_announced_plan_made_by_mains_rewrite_is_planned_again_not_called_tampered(world: World) -> None:
+    arn = create_role(world.iam, "app", {"main": MAIN})
+    world.seed_ledger(arn)
+    world.access_advisor(arn)
+    plan_id = str(world.pruner().process_role(ACCOUNT, arn).plan_id)
+    # the stored item as main's pruner wrote it: no rewrite_version, s3's wildcard expanded (main's rewrite)
+    stored = world.store.plan(plan_id)
+    old = stored._replace(
+        rewrite_version=1,
+        changes=tuple(
+            change._replace(after=rewrite_change(change, stored.rule, CATALOGUE, "NOPRUNE", 1))
+            for change in stored.changes
+        ),
+    )
+    item = old.to_dict()
+    del item["rewrite_version"]
+    world.store.save_plan(PrunePlan.from_dict(item), world.clock.now)
+    world.clock.advance(7)
+    world.access_advisor(arn)
+    outcome = world.pruner().process_role(ACCOUNT, arn)
+    assert outcome.outcome == "announced"  # planned again with today's rewrite, a new date
+    assert outcome.plan_id != plan_id
+    assert world.store.plan(plan_id).status is PlanStatus.SUPERSEDED
+    assert "earlier IAM Warden version" in world.store.plan(plan_id).history[-1]["what"]
+    assert NoticeKind.TAMPERED not in {notice.kind for notice in world.notices.sent}
+    assert world.inline("app") == MAIN

@@ -88,9 +88,31 @@ def test_an_exemption_lasts_at_most_max_exempt_days_after_the_pruner_first_saw_t
     assert skip_reason(facts, settings, later, updated_ledger(facts, first, later, settings.exempt_tag)) is None
     [note] = exemption_notes(facts, settings, later, first)
     assert "expired" in note
-    # A new value restarts the clock, from the day it is first seen (and is told again: see the lifecycle test).
+    # A new value does not restart the count (review s12 F6): it runs from the first sight of any value.
     retagged = role(tags={"iamwarden:prune-exempt-until": "9999-12-30"})
-    assert skip_reason(retagged, settings, later, updated_ledger(retagged, first, later, settings.exempt_tag))
+    assert skip_reason(retagged, settings, later, updated_ledger(retagged, first, later, settings.exempt_tag)) is None
+
+
+def test_flipping_the_exempt_tags_value_or_removing_and_re_adding_it_does_not_renew_the_exemption() -> None:
+    """Review s12 F6 (probe p4): two far dates swapped every 80 days exempted a role for ever."""
+    settings = PruneSettings()
+    start = NOW
+    ledger: dict[str, str] = {}
+    exempt_days = 0
+    for day in range(400):
+        now = start + timedelta(days=day)
+        tags = {} if day % 80 == 79 else {settings.exempt_tag: ("2099-12-31", "2099-12-30")[(day // 80) % 2]}
+        facts = role(tags=tags)
+        ledger = updated_ledger(facts, ledger, now, settings.exempt_tag)
+        exempt_days += skip_reason(facts, settings, now, ledger) is not None
+    # days 0-90 (the cap counts from day 0, its last day included), less day 79 when the tag was off
+    assert exempt_days == settings.max_exempt_days
+
+
+def test_only_a_yyyy_mm_dd_value_is_a_date() -> None:
+    for value in ("20991231", "2099-W52-1", "2099-12-31T00:00"):
+        assert skip_reason(role(tags={"iamwarden:prune-exempt-until": value}), PruneSettings(), NOW) is None
+    assert skip_reason(role(tags={"iamwarden:prune-exempt-until": " 2026-12-01 "}), PruneSettings(), NOW)
 
 
 def test_a_tag_never_seen_before_counts_from_today_and_a_near_date_is_not_capped() -> None:

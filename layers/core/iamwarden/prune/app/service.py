@@ -50,6 +50,7 @@ from iamwarden.prune.domain.plan import (
     confirmed_rule,
     render_diff,
 )
+from iamwarden.prune.domain.rewrite import REWRITE_VERSION
 from iamwarden.prune.domain.settings import PruneMode, PruneSettings
 from iamwarden.prune.exceptions import (
     AccessAdvisorError,
@@ -206,22 +207,18 @@ class Pruner:
             snooze = (now + timedelta(days=self.settings.unused_days)).isoformat()
             self._save(store, cleared._replace(snoozed_until=snooze, last_outcome="expired"), now)
             return RoleOutcome(plan.role_arn, "expired", "not applied outside enforce mode", plan.plan_id)
-        admin = admin_removals(plan)
-        if admin:  # never on a date: a person applies it by hand, or cancels it (review s11 F22)
-            why = (
-                f"it removes admin-equivalent grants ({', '.join(admin)}): a person decides, it is never applied "
-                "on a date; apply its diff by hand if wanted"
-            )
-            expired = plan.with_event(PlanStatus.EXPIRED, now, f"needs a person: {why}")
-            store.save_plan(expired, now)
-            snooze = (now + timedelta(days=self.settings.unused_days)).isoformat()
-            self._save(store, cleared._replace(snoozed_until=snooze, last_outcome="needs_person"), now)
-            self._notify(NoticeKind.NOT_APPLIED, expired, f"Plan {plan.plan_id} was not applied: {why}")
-            return RoleOutcome(plan.role_arn, "needs_person", why, plan.plan_id)
         iam = self._iam_for(plan.account)
+        exempt = self._exempt_now(store, cleared, plan, iam, now)
+        if exempt is not None:
+            return exempt
         executor = Executor(iam, store, self._catalogue, self._clock, self.settings.exempt_sid_prefix)
         try:
             executor.verify(plan)  # a changed role or a forged plan is refused before any Access Advisor job
+            if plan.rewrite_version < REWRITE_VERSION:  # checked with its own rewrite; planned again (s12 F2)
+                return self._replan(store, cleared, plan, now)
+            admin = admin_removals(plan)  # after verify: a forged admin item is TAMPERED, not "needs a person"
+            if admin:  # never on a date: a person applies it by hand, or cancels it (review s11 F22)
+                return self._needs_person(store, cleared, plan, admin, now)
             try:
                 rule, used_since, state = self._still_unused(store, state, plan, iam, now)
             except AccessAdvisorError as exc:  # fail closed, as planning does: not applied today, tried again
@@ -266,6 +263,52 @@ class Pruner:
             f"To give them back: {rollback_command(plan.plan_id)} (or --service S for one service)",
         )
         return RoleOutcome(plan.role_arn, "applied", render_diff(applied), plan.plan_id)
+
+    def _replan(self, store: PruneStore, cleared: RoleState, plan: PrunePlan, now: datetime) -> RoleOutcome:
+        """An announced plan an earlier IAM Warden version made (its rewrite differs from today's): not applied, and
+        not called tampered; the role is planned again now, with a new date and notice."""
+        why = (
+            f"plan {plan.plan_id} was made by an earlier IAM Warden version (rewrite {plan.rewrite_version}); "
+            "not applied, the role is planned again"
+        )
+        store.save_plan(plan.with_event(PlanStatus.SUPERSEDED, now, why), now)
+        self._save(store, cleared._replace(last_outcome="superseded"), now)
+        return self.process_role(plan.account, plan.role_arn)
+
+    def _needs_person(
+        self, store: PruneStore, cleared: RoleState, plan: PrunePlan, admin: tuple[str, ...], now: datetime
+    ) -> RoleOutcome:
+        why = (
+            f"it removes admin-equivalent grants ({', '.join(admin)}): a person decides, it is never applied "
+            "on a date; apply its diff by hand if wanted"
+        )
+        expired = plan.with_event(PlanStatus.EXPIRED, now, f"needs a person: {why}")
+        store.save_plan(expired, now)
+        snooze = (now + timedelta(days=self.settings.unused_days)).isoformat()
+        self._save(store, cleared._replace(snoozed_until=snooze, last_outcome="needs_person"), now)
+        self._notify(NoticeKind.NOT_APPLIED, expired, f"Plan {plan.plan_id} was not applied: {why}")
+        return RoleOutcome(plan.role_arn, "needs_person", why, plan.plan_id)
+
+    def _exempt_now(
+        self, store: PruneStore, cleared: RoleState, plan: PrunePlan, iam: Any, now: datetime
+    ) -> RoleOutcome | None:
+        """On the apply date, whether the role became exempt since the announcement (break-glass, exempt_roles, the
+        exempt tag, idle by design): then the plan is not applied (review s12 F7). An unreadable role is no
+        decision: not applied today, asked again."""
+        try:
+            role = IamReader(iam).role(plan.role_arn)
+        except RoleReadError as exc:
+            return RoleOutcome(plan.role_arn, "no_decision", f"plan {plan.plan_id} not applied today: {exc}")
+        ledger = updated_ledger(role, cleared.ledger, now, self.settings.exempt_tag)
+        reason = skip_reason(role, self.settings, now, ledger)
+        if reason is None:
+            return None
+        why = f"the role is exempt since the announcement: {reason}"
+        expired = plan.with_event(PlanStatus.EXPIRED, now, why)
+        store.save_plan(expired, now)
+        self._save(store, cleared._replace(ledger=ledger, last_outcome="skipped"), now)
+        self._notify(NoticeKind.NOT_APPLIED, expired, f"Plan {plan.plan_id} was not applied: {why}")
+        return RoleOutcome(plan.role_arn, "skipped", why, plan.plan_id)
 
     def _still_unused(
         self, store: PruneStore, state: RoleState, plan: PrunePlan, iam: Any, now: datetime

@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime, timedelta
 from typing import Any, NamedTuple
@@ -88,16 +89,16 @@ def skip_reason(
 
 def exempt_until(role: RoleFacts, settings: PruneSettings, now: datetime, ledger: Mapping[str, str]) -> date | None:
     """The last day the exempt tag exempts the role: its date, capped at ``max_exempt_days`` after the day the
-    pruner first saw that value (review s11 F17: one tag must not exempt a role for ever); None when there is no
-    tag or its value is no date (no exemption: ``exemption_notes`` says so)."""
+    pruner first saw the tag on the role with any value (review s11 F17, s12 F6: one tag must not exempt a role for
+    ever, and a new value or a re-tag does not renew it); None when there is no tag or its value is no
+    ``YYYY-MM-DD`` date (no exemption: ``exemption_notes`` says so)."""
     value = role.tags.get(settings.exempt_tag)
     if value is None:
         return None
-    try:
-        until = date.fromisoformat(value.strip())
-    except ValueError:
+    until = _tag_date(value)
+    if until is None:
         return None
-    seen = ledger.get(exempt_tag_key(settings.exempt_tag, value))
+    seen = ledger.get(exempt_tag_first_key(settings.exempt_tag))
     first = datetime.fromisoformat(seen).date() if seen else now.date()
     return min(until, first + timedelta(days=settings.max_exempt_days))
 
@@ -133,6 +134,26 @@ def exemption_notes(
                     f"statement {position} ({sid}) of {policy.key} is exempt by its Sid prefix {prefix}: never pruned"
                 )
     return tuple(notes)
+
+
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _tag_date(value: str) -> date | None:
+    """A ``YYYY-MM-DD`` date, nothing else (``date.fromisoformat`` also takes ``20991231`` and week dates)."""
+    text = value.strip()
+    if not _DATE.fullmatch(text):
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        return None
+
+
+def exempt_tag_first_key(tag: str) -> str:
+    """The ledger key that remembers when the pruner first saw the exempt tag on the role, whatever its value;
+    never dropped, so removing and re-adding the tag does not renew the cap (review s12 F6)."""
+    return f"exempt-tag|{tag}"
 
 
 def exempt_tag_key(tag: str, value: str) -> str:
@@ -229,10 +250,14 @@ def updated_ledger(
         for pattern in policy_patterns(policy.document):
             key = ledger_key(policy.key, pattern)
             fresh[key] = ledger.get(key, now.isoformat())
+    first = exempt_tag_first_key(exempt_tag)
     value = role.tags.get(exempt_tag)
     if value is not None:
         key = exempt_tag_key(exempt_tag, value)
         fresh[key] = ledger.get(key, now.isoformat())
+        fresh[first] = ledger.get(first, now.isoformat())
+    elif first in ledger:
+        fresh[first] = ledger[first]
     return fresh
 
 
