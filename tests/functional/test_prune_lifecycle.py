@@ -800,7 +800,11 @@ def test_an_exempt_tag_is_told_once_per_value_and_a_non_date_is_no_exemption(wor
 
 
 def test_break_glass_and_idle_by_design_roles_are_never_sent_or_planned(world: World) -> None:
-    for name in ("OrganizationAccountAccessRole", "stacksets-exec-1a2b3c", "break-glass-admin"):
+    for name in (
+        "OrganizationAccountAccessRole",
+        "stacksets-exec-1a2b3c4d5e6f1a2b3c4d5e6f1a2b3c4d",
+        "break-glass-admin",
+    ):
         arn = create_role(world.iam, name, {"main": MAIN})
         pruner = world.pruner(break_glass_principals=(f"arn:aws:iam::{ACCOUNT}:role/break-glass-*",))
         outcome = pruner.process_role(ACCOUNT, arn)

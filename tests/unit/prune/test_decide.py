@@ -51,7 +51,7 @@ def role(name: str = "app", path: str = "/", created: datetime = OLD, tags: dict
         (role("OrganizationAccountAccessRole"), "idle by design"),
         (role("AWSControlTowerExecution"), "idle by design"),
         (role("AWSCloudFormationStackSetExecutionRole"), "idle by design"),
-        (role("stacksets-exec-0123456789abcdef"), "idle by design"),
+        (role("stacksets-exec-0123456789abcdef0123456789abcdef"), "idle by design"),
         (role("break-glass-admin"), "break-glass"),
     ],
 )

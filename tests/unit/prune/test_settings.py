@@ -156,9 +156,47 @@ def test_roles_idle_by_design_are_exempt_whatever_exempt_roles_says() -> None:
         "OrganizationAccountAccessRole",
         "AWSControlTowerExecution",
         "AWSCloudFormationStackSetExecutionRole",
-        "stacksets-exec-5f0c2a8e6b1d4c39",
+        "stacksets-exec-5f0c2a8e6b1d4c395f0c2a8e6b1d4c39",
     ):
         reason = settings.exempt_role_reason(name, f"arn:aws:iam::111122223333:role/{name}")
         assert reason is not None
         assert "idle by design" in reason
     assert settings.exempt_role_reason("OrganizationAccountAccessRoleX", "arn:aws:iam::1:role/x") is None
+
+
+def test_an_unreadable_break_glass_principals_keeps_the_pruner_off_with_the_stacks_prune_enabled_true() -> None:
+    """Review s12 F3 (probe p3): the stack always deploys prune/enabled=true; it must not switch the pruner back on."""
+    for value in ("[not json", {"x": "arn:aws:iam::1:role/bg"}):
+        settings, problems = parse_prune_settings(
+            {"break_glass_principals": value, "prune/enabled": "true", "prune/mode": "enforce"}
+        )
+        assert not settings.enabled, value
+        assert "the pruner is off until it is fixed" in settings.off_because
+        assert [problem.key for problem in problems] == ["break_glass_principals"]
+
+
+def test_a_match_all_break_glass_principals_is_refused_as_the_enforcer_refuses_it() -> None:
+    """Review s12 F3 (probe p8): '*' made every role break-glass, silently."""
+    for value in ("*", "arn:aws:iam::*:role/*", "arn:*:iam::*:*"):
+        settings, problems = parse_prune_settings({"break_glass_principals": value, "prune/enabled": "true"})
+        assert not settings.enabled, value
+        assert settings.break_glass_principals == ()
+        [problem] = problems
+        assert "matches everything" in problem.message
+
+
+def test_idle_by_design_names_count_only_exactly_and_at_path_slash() -> None:
+    """Review s12 F5 (probe p5): look-alikes are judged normally."""
+    settings = PruneSettings()
+    for path, name in [
+        ("/x/", "OrganizationAccountAccessRole"),
+        ("/", "stacksets-exec-backdoor"),
+        ("/", "stacksets-exec-"),
+        ("/", "stacksets-exec-0123456789abcdef0123456789abcdeg"),
+        ("/", "stacksets-exec-0123456789abcdef0123456789abcdef0"),
+        ("/vendor/", "AWSControlTowerExecution"),
+        ("/", "organizationaccountaccessrole"),
+    ]:
+        assert settings.exempt_role_reason(name, f"arn:aws:iam::111122223333:role{path}{name}") is None, name
+    name = "stacksets-exec-0123456789abcdef0123456789abcdef"
+    assert settings.exempt_role_reason(name, f"arn:aws:iam::111122223333:role/{name}")

@@ -114,7 +114,7 @@ class Pruner:
     def process_role(self, account: str, role_arn: str) -> RoleOutcome:
         settings = self.settings
         if not settings.enabled:
-            return RoleOutcome(role_arn, "disabled", "the prune/enabled kill switch is off")
+            return RoleOutcome(role_arn, "disabled", settings.off_because or "the prune/enabled kill switch is off")
         store = self._require_store()
         now = self._clock()
         state = store.role(account, role_arn)

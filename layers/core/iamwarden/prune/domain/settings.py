@@ -21,7 +21,7 @@ from iamwarden.domain.arns import parse_role_arn
 from iamwarden.domain.exceptions import SettingsProblem
 from iamwarden.domain.exposure import ACCOUNT_ID
 from iamwarden.domain.own import OwnIdentity, names_match
-from iamwarden.domain.settings import DEFAULT_OWN_ROLES, _string_list, flatten
+from iamwarden.domain.settings import DEFAULT_OWN_ROLES, _refuse_match_all, _string_list, flatten
 from iamwarden.domain.wildcards import arn_match, matches_any, wildcard_match
 
 ROOT = "prune"
@@ -52,8 +52,15 @@ IDLE_BY_DESIGN_ROLES = (
     "OrganizationAccountAccessRole",
     "AWSControlTowerExecution",
     "AWSCloudFormationStackSetExecutionRole",
-    "stacksets-exec-*",
 )
+#: Service-managed StackSets' execution role: ``stacksets-exec-`` and a 32-hex id, nothing else (review s12 F5).
+STACKSETS_EXEC = re.compile(r"stacksets-exec-[0-9a-f]{32}")
+
+
+def idle_by_design(role_name: str, role_path: str) -> bool:
+    """Exactly the names AWS gives these roles, at path ``/`` only: a look-alike elsewhere is judged normally."""
+    return role_path == "/" and (role_name in IDLE_BY_DESIGN_ROLES or bool(STACKSETS_EXEC.fullmatch(role_name)))
+
 
 #: The member stack's forwarder role (``OwnIdentity.member_roles`` key), also deployed in the security account.
 MEMBER_FORWARDER = "member-forwarder"
@@ -89,6 +96,7 @@ class PruneSettings(NamedTuple):
     #: IAM Warden's own roles by exact identity (the enforcer's ``OwnIdentity``, from the template's environment):
     #: the only roles never pruned for being IAM Warden's (review s11 F4). Empty (offline): none is.
     own: OwnIdentity = OwnIdentity()
+    off_because: str = ""  # why the pruner is off whatever prune/enabled says (an unreadable break_glass_principals)
 
     def is_own_role(self, arn: str, account: str) -> bool:
         """Whether ``arn`` (a role of ``account``) is exactly one of IAM Warden's: the home stack's by ARN, a member
@@ -123,7 +131,7 @@ class PruneSettings(NamedTuple):
 
     def exempt_role_reason(self, role_name: str, role_arn: str) -> str | None:
         """Why a role is never pruned by these settings (idle by design, break-glass, ``exempt_roles``), or None."""
-        if any(wildcard_match(pattern, role_name) for pattern in IDLE_BY_DESIGN_ROLES):
+        if idle_by_design(role_name, _path_of(role_arn)):
             return "idle by design (account vending, StackSet or Control Tower execution role): never pruned"
         if matches_any(role_arn, self.break_glass_principals):
             return "a break-glass role (the enforcer's break_glass_principals): never pruned"
@@ -135,6 +143,13 @@ class PruneSettings(NamedTuple):
         """Action patterns never pruned from this role: the always-keep list and its exemptions."""
         exempt = tuple(item.action for item in self.exempt_actions if _role_matches(item.role, role_name, role_arn))
         return self.always_keep + exempt
+
+
+def _path_of(role_arn: str) -> str:
+    """The role's path from its ARN (``arn:aws:iam::1:role/a/b/name`` -> ``/a/b/``)."""
+    resource = role_arn.split(":", 5)[-1]
+    inner = resource.partition("/")[2]
+    return "/" + inner.rpartition("/")[0] + "/" if "/" in inner else "/"
 
 
 def _role_matches(pattern: str, role_name: str, role_arn: str) -> bool:
@@ -168,12 +183,18 @@ def parse_prune_settings(
     flat = {path: value for path, value in everything.items() if path.split("/")[0] == ROOT}
     problems: list[SettingsProblem] = []
     given: dict[str, Any] = {"own_roles": own_roles, "own": own or OwnIdentity()}
-    if BREAK_GLASS in everything:  # the enforcer's setting (its own parser reports a bad value): read, not judged
+    glass = sorted(path for path in everything if path == BREAK_GLASS or path.startswith(f"{BREAK_GLASS}/"))
+    unreadable = ""
+    if glass:  # the enforcer's setting, read and refused the way the enforcer refuses it (review s12 F3)
         try:
-            given["break_glass_principals"] = tuple(_string_list(everything[BREAK_GLASS]))
+            if glass != [BREAK_GLASS]:
+                raise ValueError(f"must be a list of ARN patterns, got a mapping ({', '.join(glass)})")
+            patterns = tuple(_string_list(everything[BREAK_GLASS]))
+            _refuse_match_all(patterns, "every role would be break-glass and never pruned")
+            given["break_glass_principals"] = patterns
         except ValueError as exc:  # who is break-glass is unknown: prune nobody until it is fixed
+            unreadable = f"{BREAK_GLASS} {exc}; the pruner is off until it is fixed"
             problems.append(SettingsProblem(BREAK_GLASS, f"{exc}; the pruner is off until it is fixed"))
-            given["enabled"] = False
     account_modes: dict[str, PruneMode] = {}
     for path, raw in sorted(flat.items()):
         parts = path.split("/")[1:]
@@ -214,6 +235,9 @@ def parse_prune_settings(
                 given["enabled"] = False  # a kill switch we cannot read is a pulled one
             if name == "modes" and len(parts) == 2 and ACCOUNT_ID.fullmatch(parts[1]):
                 account_modes[parts[1]] = PruneMode.REPORT
+    if unreadable:  # after the loop: prune/enabled=true (the stack always sets it) must not switch it back on
+        given["enabled"] = False
+        given["off_because"] = unreadable
     return PruneSettings(**given, account_modes=MappingProxyType(account_modes)), problems
 
 
