@@ -490,6 +490,11 @@ def test_the_watch_alerts_on_a_denied_action_the_prune_removed(world: World) -> 
     assert notice.rollback_command == f"iamwarden prune rollback {plan_id} --service ec2"
     assert notice.owners == ("team@example.com",)
     assert world.pruner().access_denied(denied("s3.amazonaws.com", "GetObject")) is None  # not removed
+    assert "Deny statement" not in notice.summary  # ec2 went from the Allow: rolling back is the way
+    by_deny = world.pruner().access_denied(denied("s3.amazonaws.com", "GetBucketTagging"))
+    assert by_deny is not None  # review s12 F4: re-granting does not help; the notice names the statement to remove
+    assert "does not help" in by_deny.summary
+    assert "remove statement IamWardenPruned0 of policy main" in by_deny.summary
     assert world.pruner().access_denied(denied("ec2.amazonaws.com", "RunInstances", kind="IAMUser")) is None
     other = f"arn:aws:iam::{ACCOUNT}:role/unpruned"
     assert world.pruner().access_denied(denied("ec2.amazonaws.com", "RunInstances", issuer=other)) is None
@@ -834,6 +839,7 @@ def test_an_action_the_catalogue_does_not_list_survives_the_prune_of_its_wildcar
     world.reread(arn, picture)
 
     assert world.pruner().process_role(ACCOUNT, arn).outcome == "applied"
+    assert "remove statement IamWardenPruned0 of policy main" in world.notices.sent[-1].summary  # review s12 F4
 
     after = world.inline("app")
     assert after == document(

@@ -48,6 +48,7 @@ from iamwarden.prune.domain.plan import (
     admin_removals,
     build_plan,
     confirmed_rule,
+    deny_advice,
     render_diff,
 )
 from iamwarden.prune.domain.rewrite import REWRITE_VERSION
@@ -260,7 +261,8 @@ class Pruner:
             NoticeKind.APPLIED,
             applied,
             f"Unused permissions were removed from role {plan.role_name}.{kept} "
-            f"To give them back: {rollback_command(plan.plan_id)} (or --service S for one service)",
+            f"To give them back: {rollback_command(plan.plan_id)} (or --service S for one service)."
+            f"{deny_advice(applied)}",
         )
         return RoleOutcome(plan.role_arn, "applied", render_diff(applied), plan.plan_id)
 
@@ -460,7 +462,7 @@ class Pruner:
             plan.plan_id,
             plan.owners,
             f"Role {plan.role_name} was denied {action} after IAM Warden pruned it on {state.applied_at[:10]}. "
-            f"If it needs it back: {rollback_command(plan.plan_id, service)}",
+            f"If it needs it back: {rollback_command(plan.plan_id, service)}.{deny_advice(plan, action)}",
             rollback_command=rollback_command(plan.plan_id, service),
         )
         self._notices.send(notice)

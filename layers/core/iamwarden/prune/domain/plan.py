@@ -619,6 +619,28 @@ def _within_limits(
     return accepted
 
 
+def deny_advice(plan: PrunePlan, action: str | None = None) -> str:
+    """How to lift the plan's Deny statements (of ``action`` only, when given), for notices; "" when it has none.
+
+    Granting the action again does not bring it back (an explicit Deny wins over every Allow), and a changed role
+    makes ``rollback`` refuse, so the notice names the statement to remove (review s12 F4)."""
+    places = [
+        f"statement {edit['deny_sid']} of "
+        + (f"the pruned copy of {change.name}" if change.method is Method.COPY else f"policy {change.name}")
+        for change in plan.changes
+        for edit in change.edits
+        if edit.get("denied")
+        and edit.get("deny_sid")
+        and (action is None or action.lower() in {str(item).lower() for item in edit["denied"]})
+    ]
+    if not places:
+        return ""
+    return (
+        " Granting it again in another policy does not help: the Deny statement IAM Warden added wins over every "
+        f"Allow. To lift it: roll back, or remove {'; '.join(places)}."
+    )
+
+
 def render_diff(plan: PrunePlan) -> str:
     """The plan as people read it: what goes from which policy, what is kept and why."""
     lines = [f"plan {plan.plan_id} for {plan.role_arn} ({plan.status.value})"]
